@@ -1,0 +1,3 @@
+from adjoint_compiler.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,211 @@
+"""Which SSA names carry derivatives: varied (depend on a wrt input) and useful (reach the output).
+
+Output: an ``Activity`` table keyed by SSA name, the input is not modified:
+``ops[name]`` is the operation that defines ``name``, ``active`` the names both
+varied and useful (only those get adjoint code), ``scalars`` the names known to
+hold a scalar given which parameters are scalars (there ``unbroadcast`` is a
+no-op and is left out).
+
+>>> import gast
+>>> from adjoint_compiler import normalize, ssa
+>>> fn = gast.parse("def f(x, y):\\n    n = 3\\n    z = x * n\\n    w = y + 1\\n    return z").body[0]
+>>> sorted(run(ssa.run(normalize.run(fn, None), None), None, ["x"]).active)
+['x', 'z']
+"""
+import math
+import operator
+
+import gast
+import numpy as np
+
+from adjoint_compiler import rules
+from adjoint_compiler.errors import CompileError
+
+BINOPS = {
+    gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul, gast.Div: operator.truediv,
+    gast.Pow: operator.pow, gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod,
+    gast.MatMult: operator.matmul, gast.BitAnd: operator.and_, gast.BitOr: operator.or_,
+    gast.BitXor: operator.xor, gast.LShift: operator.lshift, gast.RShift: operator.rshift,
+}
+UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos, gast.Not: operator.not_, gast.Invert: operator.invert}
+
+# Functions whose result is a scalar whenever every argument is one.
+_ELEMENTWISE_OPERATORS = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
+                          operator.mod, operator.neg, operator.pos}
+_SCALAR_BUILTINS = {abs, min, max, float, int, round, operator.add, operator.sub, operator.mul,
+                    operator.truediv, operator.pow, operator.mod, operator.floordiv, operator.neg, operator.pos}
+
+
+class Op:
+    """One operation ``name = fn(*args, **kwargs)``.
+
+    ``kind`` is call, method (a call of an attribute of a local), copy, tuple,
+    const (a constant or global read), nondiff (comparisons, formatting) or other.
+    """
+
+    __slots__ = ("kind", "fn", "args", "kwargs", "node")
+
+    def __init__(self, kind, fn=None, args=(), kwargs=None, node=None):
+        self.kind = kind
+        self.fn = fn
+        self.args = list(args)
+        self.kwargs = dict(kwargs or {})
+        self.node = node
+
+    def operand_names(self):
+        return [a.id for a in list(self.args) + list(self.kwargs.values()) if isinstance(a, gast.Name)]
+
+
+def static_value(node, source):
+    """The value of a global name or module attribute chain, resolved at compile time."""
+    if isinstance(node, gast.Name):
+        try:
+            return source.resolve(node.id)
+        except KeyError:
+            raise CompileError("name '%s' is not defined" % node.id, source.location(node))
+    if isinstance(node, gast.Attribute):
+        base = static_value(node.value, source)
+        try:
+            return getattr(base, node.attr)
+        except AttributeError:
+            raise CompileError("%r has no attribute '%s'" % (base, node.attr), source.location(node))
+    raise CompileError("cannot resolve %s at compile time" % type(node).__name__, source.location(node))
+
+
+def classify(value, source, local):
+    """The Op computing expression ``value`` (in A-normal form)."""
+    if isinstance(value, gast.Constant):
+        return Op("const", node=value)
+    if isinstance(value, gast.Name):
+        return Op("copy", args=[value], node=value) if value.id in local else Op("const", node=value)
+    if isinstance(value, gast.Attribute) and not _rooted_in(value, local):
+        return Op("const", node=value)
+    if isinstance(value, gast.BinOp):
+        return Op("call", BINOPS[type(value.op)], [value.left, value.right], node=value)
+    if isinstance(value, gast.UnaryOp):
+        return Op("call", UNARYOPS[type(value.op)], [value.operand], node=value)
+    if isinstance(value, gast.Call):
+        if _rooted_in(value.func, local):
+            return Op("method", value.func, value.args, {k.arg: k.value for k in value.keywords}, node=value)
+        fn = static_value(value.func, source)
+        return Op("call", fn, value.args, {k.arg: k.value for k in value.keywords}, node=value)
+    if isinstance(value, gast.Tuple):
+        return Op("tuple", args=value.elts, node=value)
+    if isinstance(value, (gast.Compare, gast.JoinedStr)):
+        return Op("nondiff", node=value)
+    return Op("other", node=value)
+
+
+def _rooted_in(node, local):
+    while isinstance(node, gast.Attribute):
+        node = node.value
+    return isinstance(node, gast.Name) and node.id in local
+
+
+def differentiable(op):
+    if op.kind in ("copy", "tuple"):
+        return True
+    if op.kind != "call":
+        return False
+    return not rules.is_nondifferentiable(op.fn) and not (
+        isinstance(op.fn, type) and op.fn is not float)  # constructors like int, bool, str
+
+
+class Activity:
+    def __init__(self, ops, varied, useful, scalars, outputs):
+        self.ops = ops
+        self.varied = varied
+        self.useful = useful
+        self.active = varied & useful
+        self.scalars = scalars
+        self.outputs = outputs
+
+
+def _statements(fn):
+    return [s for s in gast.walk(fn) if isinstance(s, gast.stmt)]
+
+
+def run(fn, source, wrt, scalar_params=(), scalar_output=False):
+    """Analyse an SSA FunctionDef.
+
+    ``wrt`` are parameter names, ``scalar_params`` those known to be scalars;
+    ``scalar_output`` says the result is checked to be a scalar (grad mode).
+    """
+    from adjoint_compiler.normalize import local_names
+
+    local = local_names(fn)
+    ops = {}
+    order = []
+    for stmt in _statements(fn):
+        if isinstance(stmt, gast.Assign):
+            name = stmt.targets[0].id
+            ops[name] = classify(stmt.value, source, local)
+            order.append(name)
+    returns = [s.value for s in _statements(fn) if isinstance(s, gast.Return)]
+    outputs = {n.id for r in returns for n in gast.walk(r) if isinstance(n, gast.Name)}
+    scalar_outputs = [r.id for r in returns if isinstance(r, gast.Name)] if scalar_output else []
+
+    varied = set(wrt)
+    for name in order:  # SSA in program order: one forward pass suffices for straight-line code
+        op = ops[name]
+        if differentiable(op) and any(a in varied for a in op.operand_names()):
+            varied.add(name)
+    scalars = _infer_scalars(ops, order, set(scalar_params) | set(scalar_outputs))
+
+    useful = set(outputs)
+    for name in reversed(order):
+        op = ops[name]
+        if name in useful and differentiable(op):
+            useful.update(op.operand_names())
+    return Activity(ops, varied, useful, scalars, outputs)
+
+
+def _infer_scalars(ops, order, scalars):
+    """Names known to hold 0-d values: propagate forward and backward to a fixed point.
+
+    Backward: a 0-d result of a broadcasting element-wise operation means every
+    operand is 0-d, and math functions only accept scalars.
+    """
+    while True:
+        before = len(scalars)
+        for name in order:
+            if name not in scalars and _scalar_result(ops[name], scalars):
+                scalars.add(name)
+        for name in reversed(order):
+            op = ops[name]
+            if _scalar_operands(op, name in scalars):
+                scalars.update(op.operand_names())
+        if len(scalars) == before:
+            return scalars
+
+
+def _scalar_operands(op, result_scalar):
+    if op.kind == "copy":
+        return result_scalar
+    if op.kind != "call" or op.kwargs:
+        return False
+    if getattr(op.fn, "__module__", None) == "math" and op.fn not in (math.prod, math.fsum):
+        return True
+    return result_scalar and (isinstance(op.fn, np.ufunc) or op.fn in _ELEMENTWISE_OPERATORS)
+
+
+def _scalar_result(op, scalars):
+    if op.kind == "const":
+        return isinstance(op.node, gast.Constant) and isinstance(op.node.value, (int, float))
+    if op.kind == "copy":
+        return op.args[0].id in scalars
+    if op.kind != "call":
+        return False
+    atoms_scalar = all(
+        (isinstance(a, gast.Name) and a.id in scalars)
+        or (isinstance(a, gast.Constant) and isinstance(a.value, (int, float)))
+        for a in op.args) and not op.kwargs
+    fn = op.fn
+    if fn in (np.sum, np.mean, np.prod, np.max, np.min) and len(op.args) == 1 and not op.kwargs:
+        return True
+    if getattr(fn, "__module__", None) == "math":
+        return True  # math functions always return Python numbers
+    if isinstance(fn, np.ufunc) or fn in _SCALAR_BUILTINS:
+        return atoms_scalar
+    return False
+

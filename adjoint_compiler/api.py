@@ -1,0 +1,198 @@
+"""Public entry points: grad, value_and_grad, vjp, differentiate, adjoint_source.
+
+Compiled code is cached per (function, wrt, mode, which arguments are
+scalars): calling a gradient again does not re-parse. Scalar arguments get
+code without broadcasting bookkeeping, which is what makes scalar gradients
+cheap.
+"""
+import functools
+import inspect
+import weakref
+
+import numpy as np
+
+from adjoint_compiler import pipeline
+from adjoint_compiler.errors import InternalError
+
+_CACHE = weakref.WeakKeyDictionary()
+
+
+def _params(f):
+    try:
+        return list(inspect.signature(f).parameters)
+    except (TypeError, ValueError):
+        return []
+
+
+def _normalize_wrt(f, wrt):
+    """(tuple of parameter indices, single?) for an int, a name, or a tuple of them."""
+    single = not isinstance(wrt, (tuple, list))
+    items = (wrt,) if single else tuple(wrt)
+    params = _params(f)
+    out = []
+    for w in items:
+        if isinstance(w, str):
+            if w not in params:
+                raise TypeError("wrt=%r is not a parameter of %s (parameters: %s)"
+                                % (w, getattr(f, "__qualname__", f), ", ".join(params)))
+            out.append(params.index(w))
+        elif isinstance(w, int) and not isinstance(w, bool):
+            if not -len(params) <= w < len(params):
+                raise TypeError("wrt=%d is out of range: %s has %d parameters"
+                                % (w, getattr(f, "__qualname__", f), len(params)))
+            out.append(w % len(params))
+        else:
+            raise TypeError("wrt must be an int, a parameter name, or a tuple of them, not %r" % (w,))
+    if not out:
+        raise TypeError("wrt is empty")
+    return tuple(out), single
+
+
+def _is_scalar(a):
+    t = type(a)
+    return t is float or t is int or isinstance(a, np.number) or (isinstance(a, np.ndarray) and a.ndim == 0)
+
+
+def _compiled(f, wrt, mode, args):
+    kinds = tuple(i for i, a in enumerate(args) if _is_scalar(a))
+    key = (wrt, mode, kinds)
+    per_fn = _CACHE.get(f)
+    if per_fn is None:
+        per_fn = _CACHE[f] = {}
+    c = per_fn.get(key)
+    if c is None:
+        c = per_fn[key] = pipeline.compile(f, wrt, mode, kinds)
+    return c
+
+
+def _bind(f, args, kwargs):
+    """Positional arguments for every parameter (the emitted code takes them positionally)."""
+    code = f.__code__
+    if not kwargs and len(args) == code.co_argcount:
+        return args
+    try:
+        bound = inspect.signature(f).bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError("%s(): %s" % (f.__qualname__, e)) from None
+    bound.apply_defaults()
+    return tuple(bound.args)
+
+
+def _like(g, arg):
+    """Give the gradient ``g`` the type and shape of its argument ``arg``."""
+    t = type(arg)
+    if t is float or t is int or t is bool:
+        return float(g)
+    if isinstance(arg, np.ndarray):
+        dtype = arg.dtype if arg.dtype.kind in "fc" else np.dtype(float)
+        out = np.asarray(g, dtype=dtype)
+        if out.shape != arg.shape:
+            raise InternalError("gradient of shape %s for an argument of shape %s" % (out.shape, arg.shape))
+        return out
+    if isinstance(arg, np.generic):
+        return arg.dtype.type(g) if arg.dtype.kind in "fc" else float(g)
+    return g
+
+
+def _shape_grads(grads, args, wrt, single):
+    if single:
+        return _like(grads, args[wrt[0]])
+    return tuple(_like(g, args[i]) for g, i in zip(grads, wrt))
+
+
+def _check_function(f):
+    if not inspect.isfunction(f):
+        raise TypeError("expected a Python function, got %r" % (f,))
+
+
+def value_and_grad(f, wrt=0):
+    """``vg(*args) -> (f(*args), gradient)``; the output must be a scalar."""
+    _check_function(f)
+    wrt_idx, single = _normalize_wrt(f, wrt)
+
+    @functools.wraps(f)
+    def value_and_grad_f(*args, **kwargs):
+        args = _bind(f, args, kwargs)
+        c = _compiled(f, wrt_idx, "grad", args)
+        value, grads = c.function(*args)
+        return value, _shape_grads(grads, args, wrt_idx, single)
+
+    return value_and_grad_f
+
+
+def grad(f, wrt=0):
+    """``g(*args) -> df/d(args[wrt])`` (a tuple for a tuple ``wrt``); the output must be a scalar."""
+    _check_function(f)
+    wrt_idx, single = _normalize_wrt(f, wrt)
+
+    @functools.wraps(f)
+    def grad_f(*args, **kwargs):
+        args = _bind(f, args, kwargs)
+        c = _compiled(f, wrt_idx, "grad", args)
+        return _shape_grads(c.function(*args)[1], args, wrt_idx, single)
+
+    return grad_f
+
+
+def vjp(f, wrt=0):
+    """``fv(*args) -> (value, pullback)``, ``pullback(cotangent)`` -> gradient(s) in ``wrt``'s structure."""
+    _check_function(f)
+    wrt_idx, single = _normalize_wrt(f, wrt)
+
+    @functools.wraps(f)
+    def vjp_f(*args, **kwargs):
+        args = _bind(f, args, kwargs)
+        c = _compiled(f, wrt_idx, "vjp", args)
+        value, pullback = c.function(*args)
+
+        def pullback_f(cotangent):
+            return _shape_grads(pullback(cotangent), args, wrt_idx, single)
+
+        return value, pullback_f
+
+    return vjp_f
+
+
+def adjoint_source(f, wrt=0, mode="grad"):
+    """The emitted module (a self-contained Python source string) for the gradient of ``f``.
+
+    ``mode="vjp"`` gives the pullback form instead. The code shown is the
+    general one; calls with scalar arguments run a variant specialised for
+    scalars, without ``unbroadcast`` calls.
+    """
+    _check_function(f)
+    wrt_idx, _ = _normalize_wrt(f, wrt)
+    return pipeline.compile(f, wrt_idx, mode).source
+
+
+class Differentiable:
+    """A function with its derivatives attached: ``f(...)``, ``f.grad(...)``, ``f.vjp(...)``."""
+
+    def __init__(self, f, wrt=None):
+        _check_function(f)
+        if wrt is None:
+            n = len(_params(f))
+            wrt = 0 if n == 1 else tuple(range(n))
+        self.__wrapped__ = f
+        self.wrt = wrt
+        functools.update_wrapper(self, f)
+        self.grad = grad(f, wrt)
+        self.value_and_grad = value_and_grad(f, wrt)
+        self.vjp = vjp(f, wrt)
+
+    def __call__(self, *args, **kwargs):
+        return self.__wrapped__(*args, **kwargs)
+
+    @property
+    def adjoint_source(self):
+        return adjoint_source(self.__wrapped__, self.wrt)
+
+    def __repr__(self):
+        return "<differentiable %s>" % self.__wrapped__.__qualname__
+
+
+def differentiate(f=None, *, wrt=None):
+    """Decorator: ``@differentiate`` or ``@differentiate(wrt="x")``."""
+    if f is None:
+        return lambda g: Differentiable(g, wrt)
+    return Differentiable(f, wrt)

@@ -1,0 +1,129 @@
+"""Reject, with the user's file:line:col, every construct the later passes do not handle.
+
+Output invariant: the tree is returned unchanged, and every node in it is of a
+kind listed in ``SUPPORTED``; later passes may assume so. Unknown node kinds
+are rejected too (a whitelist), so a new Python feature never reaches a pass
+that would crash on it.
+
+>>> import gast
+>>> tree = gast.parse("def f(x):\\n    yield x").body[0]
+>>> try:
+...     run(tree, None)
+... except Exception as e:
+...     print(type(e).__name__, e.construct)
+UnsupportedError yield (generators)
+"""
+import gast
+
+from adjoint_compiler.errors import SourceLocation, UnsupportedError
+
+# What each construct is called in messages, and a hint where there is one.
+NAMES = {
+    gast.Yield: ("yield (generators)", None),
+    gast.YieldFrom: ("yield from (generators)", None),
+    gast.Await: ("await", None),
+    gast.AsyncFunctionDef: ("async def", None),
+    gast.AsyncFor: ("async for", None),
+    gast.AsyncWith: ("async with", None),
+    gast.Lambda: ("lambda", "assign it with 'def' instead"),
+    gast.ListComp: ("list comprehension", "write it as a for loop"),
+    gast.SetComp: ("set comprehension", None),
+    gast.DictComp: ("dict comprehension", None),
+    gast.GeneratorExp: ("generator expression", "write it as a for loop"),
+    gast.NamedExpr: ("assignment expression (:=)", None),
+    gast.Try: ("try statement", None),
+    gast.With: ("with statement", None),
+    gast.Raise: ("raise statement", None),
+    gast.ClassDef: ("class definition inside a differentiated function", None),
+    gast.FunctionDef: ("nested function definition", None),
+    gast.Import: ("import inside a differentiated function", "import at module level"),
+    gast.ImportFrom: ("import inside a differentiated function", "import at module level"),
+    gast.Global: ("global declaration", None),
+    gast.Nonlocal: ("nonlocal declaration", None),
+    gast.Delete: ("del statement", None),
+    gast.Starred: ("starred expression (*args)", None),
+    gast.Set: ("set display", None),
+    gast.Dict: ("dict display", None),
+    gast.List: ("list display", None),
+    gast.Subscript: ("subscript (indexing)", None),
+    gast.Slice: ("slice", None),
+    gast.BoolOp: ("boolean operator (and/or)", None),
+    gast.If: ("if statement", None),
+    gast.For: ("for loop", None),
+    gast.While: ("while loop", None),
+    gast.Break: ("break", None),
+    gast.Continue: ("continue", None),
+    gast.IfExp: ("conditional expression (a if c else b)", None),
+    gast.Match: ("match statement", None),
+    gast.AnnAssign: ("annotated assignment without a value", None),
+}
+
+SUPPORTED = {
+    gast.Module, gast.FunctionDef, gast.arguments, gast.Name, gast.Constant, gast.Attribute,
+    gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return, gast.Expr, gast.Pass, gast.Assert,
+    gast.BinOp, gast.UnaryOp, gast.Call, gast.keyword, gast.Tuple, gast.Compare,
+    gast.JoinedStr, gast.FormattedValue,
+    # contexts and operator tokens
+    gast.Load, gast.Store, gast.Del, gast.Param,
+    gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.FloorDiv, gast.Mod,
+    gast.USub, gast.UAdd, gast.Not, gast.Invert,
+    gast.Eq, gast.NotEq, gast.Lt, gast.LtE, gast.Gt, gast.GtE, gast.Is, gast.IsNot, gast.In, gast.NotIn,
+}
+
+
+def _location(node, source):
+    if source is None:
+        return SourceLocation("<unknown>", getattr(node, "lineno", 0) or 0, (getattr(node, "col_offset", 0) or 0) + 1)
+    return source.location(node)
+
+
+def _reject(node, source, construct=None, hint=None):
+    name, default_hint = NAMES.get(type(node), (type(node).__name__, None))
+    raise UnsupportedError(construct or name, _location(node, source), hint or default_hint)
+
+
+def _check_arguments(fn, source):
+    args = fn.args
+    if args.vararg is not None:
+        _reject(args.vararg, source, "*%s parameter" % args.vararg.id)
+    if args.kwarg is not None:
+        _reject(args.kwarg, source, "**%s parameter" % args.kwarg.id)
+    if args.kwonlyargs:
+        _reject(args.kwonlyargs[0], source, "keyword-only parameter")
+
+
+def _check_returns(fn, source):
+    # Early return needs control flow; only a final return is accepted here.
+    for i, stmt in enumerate(fn.body):
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Return) and not (node is stmt and i == len(fn.body) - 1):
+                _reject(node, source, "return before the end of the function")
+
+
+def _check_node(node, source, root):
+    kind = type(node)
+    if kind is gast.FunctionDef and node is not root:
+        _reject(node, source)
+    if kind not in SUPPORTED:
+        _reject(node, source)
+    if kind is gast.AnnAssign and node.value is None:
+        _reject(node, source)
+    if kind in (gast.Assign, gast.AugAssign, gast.AnnAssign):
+        targets = node.targets if kind is gast.Assign else [node.target]
+        for target in targets:
+            elts = target.elts if isinstance(target, gast.Tuple) else [target]
+            for elt in elts:
+                if not isinstance(elt, gast.Name):
+                    what = "assignment to an attribute" if isinstance(elt, gast.Attribute) else None
+                    _reject(elt, source, what)
+    if kind is gast.Compare and len(node.ops) > 1:
+        _reject(node, source, "chained comparison")
+
+
+def run(tree, source):
+    """Return ``tree`` itself if every construct in it is supported; raise UnsupportedError otherwise."""
+    _check_arguments(tree, source)
+    for node in gast.walk(tree):
+        _check_node(node, source, tree)
+    _check_returns(tree, source)
+    return tree

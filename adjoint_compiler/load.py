@@ -1,0 +1,20 @@
+"""Execute emitted source and make it inspectable.
+
+The source is registered in ``linecache`` under a stable pseudo file name, so
+``inspect.getsource`` on the generated function and tracebacks through it show
+the generated code.
+"""
+import linecache
+
+_counter = [0]
+
+
+def run(text, name, provided):
+    """Execute ``text``; return the function called ``name`` defined by it."""
+    _counter[0] += 1
+    filename = "<adjoint_compiler:%s:%d>" % (name, _counter[0])
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    namespace = {"__name__": "adjoint_compiler.generated", "__file__": filename}
+    namespace.update(provided)
+    exec(compile(text, filename, "exec"), namespace)
+    return namespace[name]

@@ -1,0 +1,52 @@
+"""Every generated-name format used in emitted code, and a deterministic Namer.
+
+Names are counter-based so that emitted source is identical from run to run
+(golden files depend on it).
+"""
+import keyword
+
+BAR = "{}_bar"  # adjoint of a variable: x_bar
+VERSION = "{}_{}"  # SSA version: x_1
+TEMP = "_t{}"  # ANF temporary
+COND = "_cond{}"  # recorded branch decision
+TRIPS = "_n{}"  # loop trip count
+TAPE = "_tape{}"  # per-loop tape
+GRAD_FN = "{}_grad"
+VJP_FN = "{}_vjp"
+PULLBACK_FN = "{}_pullback"
+COMMENT_FN = "__comment__"  # marker call replaced by a '#' comment at emit time
+
+
+def bar(name):
+    return BAR.format(name)
+
+
+class Namer:
+    """Hands out fresh names that collide with nothing already taken."""
+
+    def __init__(self, taken=()):
+        self.taken = set(taken)
+        self.counters = {}
+
+    def reserve(self, name):
+        self.taken.add(name)
+        return name
+
+    def fresh(self, fmt, *prefix):
+        """Next unused name of the form ``fmt.format(*prefix, k)`` (k = 1, 2, ...)."""
+        key = (fmt,) + prefix
+        k = self.counters.get(key, 0)
+        while True:
+            k += 1
+            name = fmt.format(*(prefix + (k,)))
+            if name not in self.taken and not keyword.iskeyword(name):
+                self.counters[key] = k
+                self.taken.add(name)
+                return name
+
+    def unique(self, name):
+        """``name`` itself if free, else the next free ``name_<k>``."""
+        if name not in self.taken:
+            self.taken.add(name)
+            return name
+        return self.fresh(VERSION, name)

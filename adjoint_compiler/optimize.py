@@ -1,0 +1,170 @@
+"""Clean the reversed function: fold constants and identities, drop dead statements.
+
+Output invariant: no ``e * 1.0``, ``1.0 * e``, ``e + 0``, ``e ** 1``, no
+arithmetic between two literals, no assignment whose value is pure and whose
+name is never read, and no comment left with nothing under it. Applied to a
+fixed point; the function is copied, not modified.
+
+>>> import gast
+>>> from adjoint_compiler import emit
+>>> fn = gast.parse("def f(x):\\n    a = 1.0 * x\\n    b = x * 2\\n    return a ** (2 - 1)").body[0]
+>>> print(emit.to_source(run(fn)).strip())
+def f(x):
+    a = x
+    return a
+"""
+import copy
+import math
+import operator
+
+import gast
+
+from adjoint_compiler import naming, runtime
+
+_FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul, gast.Div: operator.truediv,
+         gast.Pow: operator.pow}
+_PURE_MODULES = {"np", "math"}
+
+
+def _num(node):
+    return isinstance(node, gast.Constant) and type(node.value) in (int, float)
+
+
+def _is(node, value):
+    return _num(node) and node.value == value
+
+
+def _const(value):
+    if isinstance(value, float) and value < 0:
+        return gast.UnaryOp(op=gast.USub(), operand=gast.Constant(value=-value, kind=None))
+    return gast.Constant(value=value, kind=None)
+
+
+def _neg_value(node):
+    """The literal value of ``node`` if it is a number or a negated number."""
+    if _num(node):
+        return node.value
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) and _num(node.operand):
+        return -node.operand.value
+    return None
+
+
+def simplify(node):
+    """Fold literal arithmetic and algebraic identities, bottom-up."""
+    for field, value in gast.iter_fields(node):
+        if isinstance(value, list):
+            value[:] = [simplify(v) if isinstance(v, gast.expr) else v for v in value]
+        elif isinstance(value, gast.expr):
+            setattr(node, field, simplify(value))
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        inner = node.operand
+        if isinstance(inner, gast.UnaryOp) and isinstance(inner.op, gast.USub):
+            return inner.operand
+        return node
+    if not isinstance(node, gast.BinOp):
+        return node
+    left, right, op = node.left, node.right, type(node.op)
+    lv, rv = _neg_value(left), _neg_value(right)
+    if lv is not None and rv is not None and op in _FOLD:
+        try:
+            value = _FOLD[op](lv, rv)
+        except (ArithmeticError, ValueError):
+            return node
+        if isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < 1e15:
+            return _const(value)
+        return node
+    if op is gast.Mult:
+        if lv == 1:
+            return right
+        if rv == 1:
+            return left
+        if lv == -1:
+            return simplify(gast.UnaryOp(op=gast.USub(), operand=right))
+        if rv == -1:
+            return simplify(gast.UnaryOp(op=gast.USub(), operand=left))
+    if op is gast.Div and rv == 1:
+        return left
+    if op is gast.Add:
+        if lv == 0:
+            return right
+        if rv == 0:
+            return left
+        if isinstance(right, gast.UnaryOp) and isinstance(right.op, gast.USub):
+            return gast.BinOp(left=left, op=gast.Sub(), right=right.operand)
+    if op is gast.Sub:
+        if rv == 0:
+            return left
+        if isinstance(right, gast.UnaryOp) and isinstance(right.op, gast.USub):
+            return gast.BinOp(left=left, op=gast.Add(), right=right.operand)
+    if op is gast.Pow and rv == 1:
+        return left
+    if op is gast.Mult and isinstance(left, gast.UnaryOp) and isinstance(left.op, gast.USub):
+        # (-a) * b -> -(a * b) reads better and folds with an outer minus
+        return gast.UnaryOp(op=gast.USub(), operand=simplify(gast.BinOp(left=left.operand, op=gast.Mult(), right=right)))
+    return node
+
+
+def _pure(node):
+    """True when evaluating ``node`` has no side effects we must keep."""
+    for sub in gast.walk(node):
+        if isinstance(sub, gast.Call):
+            f = sub.func
+            root = f
+            while isinstance(root, gast.Attribute):
+                root = root.value
+            if isinstance(f, gast.Name) and hasattr(runtime, f.id) and f.id != "check_scalar":
+                continue
+            if isinstance(f, gast.Attribute) and isinstance(root, gast.Name) and root.id in _PURE_MODULES:
+                continue
+            return False
+    return True
+
+
+def _reads(fn):
+    counts = {}
+    for n in gast.walk(fn):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+            counts[n.id] = counts.get(n.id, 0) + 1
+    return counts
+
+
+def _is_comment(stmt):
+    return (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)
+            and isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == naming.COMMENT_FN)
+
+
+def _sweep_marker(stmt):
+    return _is_comment(stmt) and stmt.value.args[0].value in ("forward sweep", "adjoint sweep")
+
+
+def _clean_block(stmts, reads):
+    out = []
+    for stmt in stmts:
+        for field in ("body", "orelse"):
+            if hasattr(stmt, field) and isinstance(getattr(stmt, field), list) and not isinstance(stmt, gast.FunctionDef):
+                setattr(stmt, field, _clean_block(getattr(stmt, field), reads))
+        if isinstance(stmt, gast.FunctionDef):
+            stmt.body = _clean_block(stmt.body, reads)
+        if isinstance(stmt, gast.Assign):
+            stmt.value = simplify(stmt.value)
+            target = stmt.targets[0]
+            if isinstance(target, gast.Name) and reads.get(target.id, 0) == 0 and _pure(stmt.value):
+                continue
+            if isinstance(target, gast.Name) and isinstance(stmt.value, gast.Name) and stmt.value.id == target.id:
+                continue  # x = x
+        elif isinstance(stmt, gast.Return) and stmt.value is not None:
+            stmt.value = simplify(stmt.value)
+        out.append(stmt)
+    # a quoted source line whose adjoint code folded away
+    return [s for i, s in enumerate(out)
+            if not (_is_comment(s) and not _sweep_marker(s)
+                    and (i + 1 == len(out) or _is_comment(out[i + 1]) or isinstance(out[i + 1], gast.Return)))]
+
+
+def run(fn):
+    fn = copy.deepcopy(fn)
+    while True:
+        before = gast.dump(fn)
+        fn.body = _clean_block(fn.body, _reads(fn))
+        if gast.dump(fn) == before:
+            return fn

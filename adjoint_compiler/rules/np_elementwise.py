@@ -1,0 +1,218 @@
+"""Adjoints of NumPy's elementwise functions (ufuncs), ``np.where`` and ``np.clip``.
+
+A unary ufunc's result has its argument's shape, so its cotangent needs no
+reshaping. Binary ufuncs broadcast, so each contribution goes back through
+``unbroadcast`` exactly as in ``operators.py``. ``np.sign`` is declared
+non-differentiable in ``nondiff.py``.
+"""
+import numpy as np
+
+from adjoint_compiler.rules.registry import adjoint
+from adjoint_compiler.runtime import unbroadcast
+
+
+# ---- unary -----------------------------------------------------------------
+
+@adjoint(np.sin)
+def sin_adjoint(g, ans, x):
+    return g * np.cos(x)
+
+
+@adjoint(np.cos)
+def cos_adjoint(g, ans, x):
+    return -g * np.sin(x)
+
+
+@adjoint(np.tan)
+def tan_adjoint(g, ans, x):
+    # d tan x = sec^2 x = 1 + tan^2 x
+    return g * (1.0 + ans * ans)
+
+
+@adjoint(np.arcsin)
+def arcsin_adjoint(g, ans, x):
+    return g / np.sqrt(1.0 - x * x)
+
+
+@adjoint(np.arccos)
+def arccos_adjoint(g, ans, x):
+    return -g / np.sqrt(1.0 - x * x)
+
+
+@adjoint(np.arctan)
+def arctan_adjoint(g, ans, x):
+    return g / (1.0 + x * x)
+
+
+@adjoint(np.sinh)
+def sinh_adjoint(g, ans, x):
+    return g * np.cosh(x)
+
+
+@adjoint(np.cosh)
+def cosh_adjoint(g, ans, x):
+    return g * np.sinh(x)
+
+
+@adjoint(np.tanh)
+def tanh_adjoint(g, ans, x):
+    return g * (1.0 - ans * ans)
+
+
+@adjoint(np.exp)
+def exp_adjoint(g, ans, x):
+    return g * ans
+
+
+@adjoint(np.expm1)
+def expm1_adjoint(g, ans, x):
+    # d(e^x - 1) = e^x = ans + 1
+    return g * (ans + 1.0)
+
+
+@adjoint(np.exp2)
+def exp2_adjoint(g, ans, x):
+    # d 2^x = ln 2 * 2^x
+    return g * ans * np.log(2.0)
+
+
+@adjoint(np.log)
+def log_adjoint(g, ans, x):
+    return g / x
+
+
+@adjoint(np.log1p)
+def log1p_adjoint(g, ans, x):
+    return g / (1.0 + x)
+
+
+@adjoint(np.log2)
+def log2_adjoint(g, ans, x):
+    return g / (x * np.log(2.0))
+
+
+@adjoint(np.log10)
+def log10_adjoint(g, ans, x):
+    return g / (x * np.log(10.0))
+
+
+@adjoint(np.sqrt)
+def sqrt_adjoint(g, ans, x):
+    return g / (2.0 * ans)
+
+
+@adjoint(np.cbrt)
+def cbrt_adjoint(g, ans, x):
+    # d x^(1/3) = 1 / (3 x^(2/3)) = 1 / (3 ans^2); infinite at 0.
+    return g / (3.0 * ans * ans)
+
+
+@adjoint(np.square)
+def square_adjoint(g, ans, x):
+    return g * 2.0 * x
+
+
+@adjoint(np.abs, np.absolute)
+def abs_adjoint(g, ans, x):
+    # Subgradient 0 at x == 0 (np.sign(0) == 0).
+    return g * np.sign(x)
+
+
+@adjoint(np.reciprocal)
+def reciprocal_adjoint(g, ans, x):
+    # d(1/x) = -1/x^2 = -ans^2
+    return -g * ans * ans
+
+
+@adjoint(np.negative)
+def negative_adjoint(g, ans, x):
+    return -g
+
+
+@adjoint(np.positive)
+def positive_adjoint(g, ans, x):
+    return g
+
+
+# ---- binary (broadcasting) ---------------------------------------------------
+
+@adjoint(np.add)
+def add_adjoint(g, ans, x, y):
+    return unbroadcast(g, x), unbroadcast(g, y)
+
+
+@adjoint(np.subtract)
+def subtract_adjoint(g, ans, x, y):
+    return unbroadcast(g, x), unbroadcast(-g, y)
+
+
+@adjoint(np.multiply)
+def multiply_adjoint(g, ans, x, y):
+    return unbroadcast(g * y, x), unbroadcast(g * x, y)
+
+
+@adjoint(np.divide, np.true_divide)
+def divide_adjoint(g, ans, x, y):
+    # d(x/y)/dy = -x/y^2 = -ans/y
+    return unbroadcast(g / y, x), unbroadcast(-g * ans / y, y)
+
+
+@adjoint(np.power)
+def power_adjoint(g, ans, x, y):
+    # d(x^y)/dy = ln(x) x^y. Where x == 0 the limit is 0 (for y > 0): log(1) == 0
+    # there avoids 0 * -inf == nan. Negative x gives nan, as np.power does for
+    # non-integer y.
+    return (unbroadcast(g * y * np.power(x, y - 1.0), x),
+            unbroadcast(g * np.log(np.where(x == 0, 1.0, x)) * ans, y))
+
+
+@adjoint(np.arctan2)
+def arctan2_adjoint(g, ans, y, x):
+    # arctan2(y, x) is the angle of (x, y): d/dy = x / r^2, d/dx = -y / r^2.
+    r2 = x * x + y * y
+    return unbroadcast(g * x / r2, y), unbroadcast(-g * y / r2, x)
+
+
+@adjoint(np.hypot)
+def hypot_adjoint(g, ans, x, y):
+    # d sqrt(x^2 + y^2) = (x, y) / ans; undefined (nan) at the origin.
+    return unbroadcast(g * x / ans, x), unbroadcast(g * y / ans, y)
+
+
+@adjoint(np.maximum)
+def maximum_adjoint(g, ans, x, y):
+    # Ties give the whole cotangent to x, like the builtin max(x, y).
+    # (NaN: np.maximum propagates it; the cotangent then goes to y.)
+    take_x = x >= y
+    return unbroadcast(np.where(take_x, g, 0.0), x), unbroadcast(np.where(take_x, 0.0, g), y)
+
+
+@adjoint(np.minimum)
+def minimum_adjoint(g, ans, x, y):
+    # Ties give the whole cotangent to x, like the builtin min(x, y).
+    take_x = x <= y
+    return unbroadcast(np.where(take_x, g, 0.0), x), unbroadcast(np.where(take_x, 0.0, g), y)
+
+
+# ---- selection -----------------------------------------------------------------
+
+@adjoint(np.where)
+def where_adjoint(g, ans, condition, x, y):
+    # Three-argument form only: the cotangent flows to the side that was taken.
+    return None, unbroadcast(np.where(condition, g, 0.0), x), unbroadcast(np.where(condition, 0.0, g), y)
+
+
+@adjoint(np.clip)
+def clip_adjoint(g, ans, a, a_min, a_max):
+    # a gets the cotangent where it was not clipped (a_min <= a <= a_max, ties
+    # included), i.e. where ans == a; otherwise the bound that ans equals gets it
+    # (a_min first should both bounds be equal). Comparing ans with a bound,
+    # rather than a with it, also works for a None bound (one-sided clip) and
+    # for a_min > a_max (where NumPy returns a_max).
+    # Bound by position or as a_min=/a_max=; NumPy >= 2.1's min=/max= keywords are not.
+    clipped = ans != a
+    to_min = clipped & (ans == a_min)
+    to_max = clipped & (ans != a_min) & (ans == a_max)
+    return (unbroadcast(np.where(clipped, 0.0, g), a),
+            unbroadcast(np.where(to_min, g, 0.0), a_min),
+            unbroadcast(np.where(to_max, g, 0.0), a_max))

@@ -1,0 +1,30 @@
+"""Adjoints of the differentiable builtins: ``abs``, two-argument ``min``/``max``, ``float``."""
+import numpy as np
+
+from adjoint_compiler.rules.registry import adjoint
+
+
+@adjoint(abs)
+def abs_adjoint(g, ans, x):
+    # abs also applies to arrays (via __abs__), hence np.sign; at 0 the
+    # subgradient 0 is used, as np.sign(0) == 0.
+    return g * np.sign(x)
+
+
+@adjoint(max)
+def max_adjoint(g, ans, x, y):
+    # Two values only. Python's max returns y only when y > x (so x on ties,
+    # and x when either is NaN); the whole cotangent goes to the returned one.
+    return g * (not y > x), g * (y > x)
+
+
+@adjoint(min)
+def min_adjoint(g, ans, x, y):
+    # Two values only. Python's min returns y only when y < x (so x on ties,
+    # and x when either is NaN); the whole cotangent goes to the returned one.
+    return g * (not y < x), g * (y < x)
+
+
+@adjoint(float)
+def float_adjoint(g, ans, x):
+    return g

@@ -1,0 +1,123 @@
+"""Adjoints of the scalar functions of the ``math`` module.
+
+Bodies use ``math`` (not NumPy) so the emitted scalar code stays on the fast
+path; they reuse ``ans`` wherever the derivative is a function of the result.
+"""
+import math
+
+from adjoint_compiler.rules.registry import adjoint
+
+
+@adjoint(math.sin)
+def sin_adjoint(g, ans, x):
+    return g * math.cos(x)
+
+
+@adjoint(math.cos)
+def cos_adjoint(g, ans, x):
+    return -g * math.sin(x)
+
+
+@adjoint(math.tan)
+def tan_adjoint(g, ans, x):
+    # d tan x = sec^2 x = 1 + tan^2 x
+    return g * (1.0 + ans * ans)
+
+
+@adjoint(math.asin)
+def asin_adjoint(g, ans, x):
+    return g / math.sqrt(1.0 - x * x)
+
+
+@adjoint(math.acos)
+def acos_adjoint(g, ans, x):
+    return -g / math.sqrt(1.0 - x * x)
+
+
+@adjoint(math.atan)
+def atan_adjoint(g, ans, x):
+    return g / (1.0 + x * x)
+
+
+@adjoint(math.atan2)
+def atan2_adjoint(g, ans, y, x):
+    # atan2(y, x) is the angle of (x, y): d/dy = x / r^2, d/dx = -y / r^2.
+    r2 = x * x + y * y
+    return g * x / r2, -g * y / r2
+
+
+@adjoint(math.sinh)
+def sinh_adjoint(g, ans, x):
+    return g * math.cosh(x)
+
+
+@adjoint(math.cosh)
+def cosh_adjoint(g, ans, x):
+    return g * math.sinh(x)
+
+
+@adjoint(math.tanh)
+def tanh_adjoint(g, ans, x):
+    return g * (1.0 - ans * ans)
+
+
+@adjoint(math.exp)
+def exp_adjoint(g, ans, x):
+    return g * ans
+
+
+@adjoint(math.expm1)
+def expm1_adjoint(g, ans, x):
+    # d(e^x - 1) = e^x = ans + 1
+    return g * (ans + 1.0)
+
+
+@adjoint(math.log)
+def log_adjoint(g, ans, x, base=math.e):
+    # log(x, base) = ln x / ln base, so d/dx = 1 / (x ln base) and
+    # d/dbase = -ln x / (base ln^2 base) = -ans / (base ln base).
+    # The one-argument form binds base = e, where math.log(math.e) == 1.0 exactly.
+    lb = math.log(base)
+    return g / (x * lb), -g * ans / (base * lb)
+
+
+@adjoint(math.log1p)
+def log1p_adjoint(g, ans, x):
+    return g / (1.0 + x)
+
+
+@adjoint(math.log2)
+def log2_adjoint(g, ans, x):
+    return g / (x * math.log(2.0))
+
+
+@adjoint(math.log10)
+def log10_adjoint(g, ans, x):
+    return g / (x * math.log(10.0))
+
+
+@adjoint(math.sqrt)
+def sqrt_adjoint(g, ans, x):
+    return g / (2.0 * ans)
+
+
+@adjoint(math.pow)
+def pow_adjoint(g, ans, x, y):
+    # d(x^y)/dy = ln(x) x^y. At x == 0 its limit is 0 (for y > 0); for x < 0, x^y
+    # exists only at integral y and has no derivative in y, so it is nan (as with
+    # np.power). The guard keeps math.log from raising in either case.
+    log_x = math.log(x) if x > 0.0 else (0.0 if x == 0.0 else math.nan)
+    return g * y * math.pow(x, y - 1.0), g * log_x * ans
+
+
+@adjoint(math.hypot)
+def hypot_adjoint(g, ans, x, y):
+    # Two-argument form only (math.hypot is variadic since Python 3.8).
+    # d sqrt(x^2 + y^2) = (x, y) / ans; undefined at the origin.
+    return g * x / ans, g * y / ans
+
+
+@adjoint(math.erf)
+def erf_adjoint(g, ans, x):
+    # d erf(x) = 2 / sqrt(pi) * exp(-x^2)
+    return g * (2.0 / math.sqrt(math.pi)) * math.exp(-x * x)

@@ -1,0 +1,82 @@
+"""One registry for every adjoint: built-in rules (inlined) and user rules (called).
+
+A rule is a plain Python function ``rule(g, ans, *params)`` that returns the
+cotangent of each parameter, given the cotangent ``g`` of the result ``ans``:
+a single value for one parameter, a tuple for several, ``None`` for a
+parameter that gets no gradient. Tests call the same function directly.
+"""
+import inspect
+
+
+class Rule:
+    __slots__ = ("fn", "rule", "params", "inline", "origin")
+
+    def __init__(self, fn, rule, inline):
+        self.fn = fn
+        self.rule = rule
+        sig = inspect.signature(rule)
+        names = list(sig.parameters)
+        if len(names) < 2:
+            raise TypeError("an adjoint rule takes (g, ans, *params); %s takes %s" % (rule.__name__, names))
+        self.params = tuple(names[2:])
+        self.inline = inline
+        self.origin = getattr(rule, "__module__", None)
+
+    def __repr__(self):
+        return "Rule(%s -> %s)" % (getattr(self.fn, "__name__", self.fn), self.rule.__name__)
+
+
+_RULES = {}
+_NONDIFF = {}
+
+
+def _key(fn):
+    # ufuncs, builtins and functions are hashable; bound methods are compared by identity of the function
+    return fn
+
+
+def adjoint(*fns):
+    """Decorator registering a built-in rule (inlined into emitted code) for each of ``fns``."""
+
+    def register(rule):
+        for fn in fns:
+            _RULES[_key(fn)] = Rule(fn, rule, inline=True)
+        return rule
+
+    return register
+
+
+def register_adjoint(fn, rule=None):
+    """Register a user adjoint for ``fn``; emitted code calls it rather than inlining it.
+
+    Usable as ``register_adjoint(fn, rule)`` or as a decorator ``@register_adjoint(fn)``.
+    """
+
+    def register(rule):
+        _RULES[_key(fn)] = Rule(fn, rule, inline=False)
+        return rule
+
+    return register(rule) if rule is not None else register
+
+
+def nondifferentiable(*fns, reason="not differentiable"):
+    for fn in fns:
+        _NONDIFF[_key(fn)] = reason
+
+
+def lookup(fn):
+    try:
+        return _RULES.get(_key(fn))
+    except TypeError:  # unhashable callable
+        return None
+
+
+def is_nondifferentiable(fn):
+    try:
+        return _key(fn) in _NONDIFF
+    except TypeError:
+        return False
+
+
+def all_rules():
+    return dict(_RULES)

@@ -1,0 +1,60 @@
+"""Helpers that emitted code calls.
+
+This module imports no compiler code: a saved adjoint module needs only NumPy
+and these few functions (``export`` copies the ones a module uses into it).
+Each helper has an adjoint rule in ``rules/runtime_rules.py`` so that emitted
+code stays differentiable.
+"""
+import numpy as np
+
+
+def unbroadcast(c, like):
+    """Sum the contribution ``c`` down to the shape of ``like``.
+
+    NumPy broadcasting copies an operand along new leading axes and along
+    axes of length 1; the adjoint of a copy is a sum over those axes.
+    """
+    shape = np.shape(like)
+    if np.shape(c) == shape:
+        return c
+    c = np.asarray(c)
+    extra = c.ndim - len(shape)
+    if extra > 0:
+        c = c.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and c.shape[i] != 1)
+    if axes:
+        c = c.sum(axis=axes, keepdims=True)
+    if extra < 0:  # c was a scalar spread over like's shape
+        c = np.broadcast_to(c, shape)
+    return c
+
+
+def unreduce(g, like, axis=None, keepdims=False):
+    """Spread the cotangent of a reduction back over the reduced array's shape."""
+    shape = np.shape(like)
+    if axis is not None and not keepdims:
+        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+        axes = tuple(a % len(shape) for a in axes)
+        g = np.expand_dims(g, axes)
+    return np.broadcast_to(g, shape)
+
+
+def zeros_like(x):
+    """The zero cotangent of x: 0.0 for a scalar, a float array otherwise."""
+    if np.ndim(x) == 0:
+        return 0.0
+    x = np.asarray(x)
+    return np.zeros(x.shape, x.dtype if x.dtype.kind in "fc" else float)
+
+
+def check_scalar(value):
+    """Raise TypeError unless ``value`` is a scalar: only scalar outputs have a gradient."""
+    if type(value) is float or value is not None and np.ndim(value) == 0 and not isinstance(value, (tuple, list, dict, str)):
+        return
+    raise TypeError(
+        "grad needs a function with a scalar output, but this one returned %s; "
+        "use adjoint_compiler.vjp for array or tuple outputs"
+        % ("an array of shape %s" % (np.shape(value),) if isinstance(value, np.ndarray) else type(value).__name__))
+
+
+HELPERS = ("unbroadcast", "unreduce", "zeros_like", "check_scalar")

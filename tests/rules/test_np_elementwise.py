@@ -1,0 +1,292 @@
+"""Table-driven checks of the NumPy elementwise adjoint rules, on scalars, arrays and broadcasting shapes."""
+import ast
+import inspect
+import math
+import textwrap
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+
+from adjoint_compiler.rules import np_elementwise, registry
+from adjoint_compiler.testing import check_rule
+
+SEEDS = (0, 1, 2)
+
+
+def _shaped(values, shape):
+    return float(values) if shape == () else values
+
+
+def uniform(lo, hi):
+    return lambda rng, shape: _shaped(rng.uniform(lo, hi, size=shape), shape)
+
+
+def away(lo, hi):
+    """|x| in [lo, hi] with a random sign (keeps away from a kink or pole at 0)."""
+    return lambda rng, shape: _shaped(rng.choice((-1.0, 1.0), size=shape) * rng.uniform(lo, hi, size=shape), shape)
+
+
+def apart(x, y):
+    """No near-tie (within the finite-difference step) between broadcast x and y."""
+    return np.all(np.abs(np.subtract(x, y)) > 1e-3)
+
+
+# ---- unary -------------------------------------------------------------------
+
+class Unary(NamedTuple):
+    fn: object
+    domain: object
+    rtol: float = 1e-5
+
+
+UNARY = [
+    Unary(np.sin, uniform(-4, 4)),
+    Unary(np.cos, uniform(-4, 4)),
+    Unary(np.tan, uniform(-1.2, 1.2)),
+    Unary(np.arcsin, uniform(-0.9, 0.9)),
+    Unary(np.arccos, uniform(-0.9, 0.9)),
+    Unary(np.arctan, uniform(-3, 3)),
+    Unary(np.sinh, uniform(-3, 3)),
+    Unary(np.cosh, uniform(-3, 3)),
+    Unary(np.tanh, uniform(-3, 3)),
+    Unary(np.exp, uniform(-3, 3)),
+    Unary(np.expm1, uniform(-3, 3)),
+    Unary(np.exp2, uniform(-3, 3)),
+    Unary(np.log, uniform(0.1, 5)),
+    Unary(np.log1p, uniform(-0.9, 3)),
+    Unary(np.log2, uniform(0.1, 5)),
+    Unary(np.log10, uniform(0.1, 5)),
+    Unary(np.sqrt, uniform(0.1, 5)),
+    Unary(np.cbrt, away(0.1, 5)),
+    Unary(np.square, uniform(-3, 3)),
+    Unary(np.abs, away(0.1, 3)),
+    Unary(np.absolute, away(0.1, 3)),
+    Unary(np.reciprocal, away(0.3, 3)),
+    Unary(np.negative, uniform(-3, 3)),
+    Unary(np.positive, uniform(-3, 3)),
+]
+UNARY_SHAPES = [(), (3,), (2, 3)]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("shape", UNARY_SHAPES, ids=str)
+@pytest.mark.parametrize("row", UNARY, ids=[r.fn.__name__ for r in UNARY])
+def test_unary_rule_matches_finite_differences(row, shape, seed):
+    rng = np.random.default_rng(seed)
+    x = row.domain(rng, shape)
+    check_rule(row.fn, registry.lookup(row.fn).rule, [x], diff=[0], rtol=row.rtol, seed=seed)
+
+
+# ---- binary (broadcasting) ---------------------------------------------------------
+
+class Binary(NamedTuple):
+    fn: object
+    x: object
+    y: object
+    valid: object = None  # (x, y) -> bool; resample until it holds
+    rtol: float = 1e-5
+
+
+BINARY = [
+    Binary(np.add, uniform(-3, 3), uniform(-3, 3)),
+    Binary(np.subtract, uniform(-3, 3), uniform(-3, 3)),
+    Binary(np.multiply, uniform(-3, 3), uniform(-3, 3)),
+    Binary(np.divide, uniform(-3, 3), away(0.3, 3)),
+    Binary(np.true_divide, uniform(-3, 3), away(0.3, 3)),
+    Binary(np.power, uniform(0.3, 3), uniform(-2, 2)),
+    Binary(np.arctan2, uniform(-2, 2), away(0.3, 2)),
+    Binary(np.hypot, away(0.2, 3), away(0.2, 3)),
+    Binary(np.maximum, uniform(-3, 3), uniform(-3, 3), apart),
+    Binary(np.minimum, uniform(-3, 3), uniform(-3, 3), apart),
+]
+BINARY_SHAPES = [((), ()), ((3,), (3,)), ((2, 3), (2, 3)), ((3, 1), (4,)), ((4,), (3, 1)),
+                 ((), (2, 3)), ((2, 3), ()), ((2, 1, 3), (4, 1))]
+
+
+def _binary_args(row, shapes, rng):
+    while True:
+        x, y = row.x(rng, shapes[0]), row.y(rng, shapes[1])
+        if row.valid is None or row.valid(x, y):
+            return [x, y]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("shapes", BINARY_SHAPES, ids=lambda s: "%s-%s" % s)
+@pytest.mark.parametrize("row", BINARY, ids=[r.fn.__name__ for r in BINARY])
+def test_binary_rule_matches_finite_differences(row, shapes, seed):
+    rng = np.random.default_rng(seed)
+    args = _binary_args(row, shapes, rng)
+    check_rule(row.fn, registry.lookup(row.fn).rule, args, diff=[0, 1], rtol=row.rtol, seed=seed)
+
+
+def test_power_exponent_cotangent_at_zero_base_is_zero():
+    x, y = np.array([0.0, 2.0]), np.array([2.0, 3.0])
+    gx, gy = np_elementwise.power_adjoint(np.ones(2), np.power(x, y), x, y)
+    assert np.array_equal(gx, [0.0, 12.0])
+    assert np.array_equal(gy, [0.0, 8.0 * math.log(2.0)])
+
+
+@pytest.mark.parametrize("fn", [np.maximum, np.minimum], ids=["maximum", "minimum"])
+def test_extremum_ties_go_to_the_first_argument(fn):
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([[2.0], [2.0]])
+    gx, gy = registry.lookup(fn).rule(np.ones((2, 3)), fn(x, y), x, y)
+    first = x >= y if fn is np.maximum else x <= y
+    assert np.array_equal(gx, first.sum(axis=0))
+    assert np.array_equal(gy, (~first).sum(axis=1, keepdims=True))
+
+
+# ---- selection: where, clip ----------------------------------------------------
+
+def _where_args(cond_shape, x_shape, y_shape):
+    def make(rng):
+        cond = rng.random(cond_shape) < 0.5 if cond_shape != () else bool(rng.random() < 0.5)
+        return [cond, uniform(-3, 3)(rng, x_shape), uniform(-3, 3)(rng, y_shape)]
+    return make
+
+
+def _clip_args(a_shape, lo, hi):
+    """lo/hi: a shape for a random bound array, a float for a fixed bound, or None (one-sided)."""
+    def bound(rng, spec, low, high):
+        return spec if spec is None or isinstance(spec, float) else uniform(low, high)(rng, spec)
+
+    def make(rng):
+        a_min, a_max = bound(rng, lo, -1.0, -0.2), bound(rng, hi, 0.2, 1.0)
+        while True:  # keep every element off the kinks at the bounds
+            a = uniform(-2, 2)(rng, a_shape)
+            near = [np.any(np.abs(np.subtract(a, b)) < 1e-3) for b in (a_min, a_max) if b is not None]
+            if not any(near):
+                return [a, a_min, a_max]
+    return make
+
+
+class Select(NamedTuple):
+    fn: object
+    make_args: object
+    diff: tuple
+    name: str
+
+
+SELECT = [
+    Select(np.where, _where_args((3, 4), (3, 1), (4,)), (1, 2), "where-(3,4)-(3,1)-(4,)"),
+    Select(np.where, _where_args((2, 3), (2, 3), (2, 3)), (1, 2), "where-same"),
+    Select(np.where, _where_args((2, 3), (), ()), (1, 2), "where-scalar-branches"),
+    Select(np.where, _where_args((), (2, 3), ()), (1, 2), "where-scalar-cond"),
+    Select(np.where, _where_args((), (), ()), (1, 2), "where-all-scalar"),
+    Select(np.clip, _clip_args((3, 4), -0.5, 0.5), (0,), "clip-fixed-bounds"),
+    Select(np.clip, _clip_args((3, 4), (4,), (3, 1)), (0, 1, 2), "clip-broadcast-bounds"),
+    Select(np.clip, _clip_args((2, 3), (), ()), (0, 1, 2), "clip-scalar-bounds"),
+    Select(np.clip, _clip_args((), (), ()), (0, 1, 2), "clip-all-scalar"),
+    Select(np.clip, _clip_args((3,), (2, 3), ()), (0, 1, 2), "clip-bound-broadens"),
+    Select(np.clip, _clip_args((3, 4), (4,), None), (0, 1), "clip-no-upper"),
+    Select(np.clip, _clip_args((3, 4), None, (3, 1)), (0, 2), "clip-no-lower"),
+]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("row", SELECT, ids=[r.name for r in SELECT])
+def test_selection_rule_matches_finite_differences(row, seed):
+    rng = np.random.default_rng(seed)
+    args = row.make_args(rng)
+    check_rule(row.fn, registry.lookup(row.fn).rule, args, diff=list(row.diff), seed=seed)
+
+
+def test_where_condition_gets_no_cotangent():
+    cond = np.array([True, False])
+    cots = np_elementwise.where_adjoint(np.array([1.0, 2.0]), None, cond, np.zeros(2), np.zeros(2))
+    assert cots[0] is None
+    assert np.array_equal(cots[1], [1.0, 0.0]) and np.array_equal(cots[2], [0.0, 2.0])
+
+
+def test_clip_ties_and_partition():
+    a = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
+    g = np.arange(1.0, 6.0)
+    ga, glo, ghi = np_elementwise.clip_adjoint(g, np.clip(a, -1.0, 1.0), a, -1.0, 1.0)
+    assert np.array_equal(ga, [0.0, 2.0, 3.0, 4.0, 0.0])  # a on a bound keeps its cotangent
+    assert glo == 1.0 and ghi == 5.0
+    # equal bounds: the lower one takes every clipped element, nothing is counted twice
+    ga, glo, ghi = np_elementwise.clip_adjoint(g, np.clip(a, 0.5, 0.5), a, 0.5, 0.5)
+    assert np.array_equal(ga, np.zeros(5)) and glo == 15.0 and ghi == 0.0
+
+
+# ---- registration and form ------------------------------------------------------
+
+TABLE_FNS = [r.fn for r in UNARY] + [r.fn for r in BINARY] + [r.fn for r in SELECT]
+
+
+def test_every_table_function_has_a_rule_from_this_module():
+    for fn in TABLE_FNS:
+        rule = registry.lookup(fn)
+        assert rule is not None, fn
+        assert rule.origin == np_elementwise.__name__
+        assert rule.inline
+
+
+def test_aliases_share_one_rule():
+    assert registry.lookup(np.abs).rule is registry.lookup(np.absolute).rule
+    assert registry.lookup(np.divide).rule is registry.lookup(np.true_divide).rule
+
+
+def test_every_rule_of_this_module_is_in_the_table():
+    covered = {id(fn) for fn in TABLE_FNS}
+    mine = [r for r in registry.all_rules().values() if r.origin == np_elementwise.__name__]
+    assert mine
+    for r in mine:
+        assert id(r.fn) in covered, r
+
+
+def test_sign_is_nondifferentiable_not_a_rule():
+    assert registry.lookup(np.sign) is None and registry.is_nondifferentiable(np.sign)
+
+
+# ---- the rule bodies must be inlinable ------------------------------------------
+
+ALLOWED_GLOBALS = {"np", "math", "unbroadcast", "unreduce", "None", "True", "False"}
+FORBIDDEN = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr,
+             ast.Yield, ast.YieldFrom, ast.Await, ast.Starred)
+
+
+def assert_inlinable(rule, module):
+    fn = ast.parse(textwrap.dedent(inspect.getsource(rule))).body[0]
+    args = fn.args
+    assert not (args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs), rule
+    params = [a.arg for a in args.args]
+    assert params[:2] == ["g", "ans"], rule
+    known = set(params)
+
+    def check(expr):
+        for node in ast.walk(expr):
+            assert not isinstance(node, FORBIDDEN), (rule, ast.dump(node))
+            if isinstance(node, ast.Name):
+                assert node.id in known or node.id in ALLOWED_GLOBALS, (rule, node.id)
+
+    for default in args.defaults:
+        check(default)
+    *assigns, last = fn.body
+    for stmt in assigns:
+        assert isinstance(stmt, ast.Assign) and len(stmt.targets) == 1, (rule, ast.dump(stmt))
+        target = stmt.targets[0]
+        assert isinstance(target, ast.Name) and target.id not in known, (rule, ast.dump(target))
+        check(stmt.value)
+        known.add(target.id)
+    assert isinstance(last, ast.Return) and last.value is not None, rule
+    check(last.value)
+    if len(params) > 3:
+        assert isinstance(last.value, ast.Tuple) and len(last.value.elts) == len(params) - 2, rule
+    else:
+        assert not isinstance(last.value, ast.Tuple), rule
+    assert module.__dict__.get("math", math) is math and module.__dict__.get("np", np) is np
+
+
+def test_rule_bodies_are_inlinable():
+    for r in registry.all_rules().values():
+        if r.origin == np_elementwise.__name__:
+            assert_inlinable(r.rule, np_elementwise)
+
+
+def test_numpy_rules_use_numpy_not_math():
+    for r in registry.all_rules().values():
+        if r.origin == np_elementwise.__name__:
+            names = {n.id for n in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(r.rule))))
+                     if isinstance(n, ast.Name)}
+            assert "math" not in names, r

@@ -1,0 +1,137 @@
+"""Table-driven checks of the builtin adjoint rules (abs, two-argument min/max, float)."""
+import ast
+import inspect
+import math
+import textwrap
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+
+from adjoint_compiler.rules import py_builtins, registry
+from adjoint_compiler.testing import check_rule
+
+SEEDS = (0, 1, 2)
+
+
+def uniform(lo, hi):
+    return lambda rng: float(rng.uniform(lo, hi))
+
+
+def away(lo, hi):
+    """|x| in [lo, hi] with a random sign (keeps away from the kink of abs at 0)."""
+    return lambda rng: float(rng.choice((-1.0, 1.0)) * rng.uniform(lo, hi))
+
+
+def array_away(shape, lo, hi):
+    return lambda rng: rng.choice((-1.0, 1.0), size=shape) * rng.uniform(lo, hi, size=shape)
+
+
+def apart(rng):
+    """Two values at least 0.1 apart in a random order (no tie within the finite-difference step)."""
+    x = float(rng.uniform(-3, 3))
+    return [x, x + float(rng.choice((-1.0, 1.0)) * rng.uniform(0.1, 2))]
+
+
+class Row(NamedTuple):
+    fn: object
+    make_args: object  # rng -> list of arguments
+    name: str
+    rtol: float = 1e-5
+
+
+TABLE = [
+    Row(abs, lambda rng: [away(0.1, 3)(rng)], "abs-scalar"),
+    Row(abs, lambda rng: [array_away((2, 3), 0.1, 3)(rng)], "abs-array"),
+    Row(max, apart, "max"),
+    Row(min, apart, "min"),
+    Row(float, lambda rng: [uniform(-3, 3)(rng)], "float"),
+    Row(float, lambda rng: [np.float64(rng.uniform(-3, 3))], "float-npfloat"),
+]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("row", TABLE, ids=[r.name for r in TABLE])
+def test_rule_matches_finite_differences(row, seed):
+    rng = np.random.default_rng(seed)
+    args = row.make_args(rng)
+    check_rule(row.fn, registry.lookup(row.fn).rule, args, diff=list(range(len(args))), rtol=row.rtol, seed=seed)
+
+
+PAIRS = [(2.0, 2.0), (1.0, 2.0), (2.0, 1.0), (-0.0, 0.0), (0.0, -0.0), (math.nan, 1.0), (1.0, math.nan),
+         (math.inf, math.inf), (2, 2.0), (2.0, 2)]
+
+
+@pytest.mark.parametrize("fn", [max, min], ids=["max", "min"])
+@pytest.mark.parametrize("x, y", PAIRS)
+def test_cotangent_goes_to_the_argument_python_returns(fn, x, y):
+    # Ties and NaNs included: exactly the argument object that fn returns gets g.
+    rule = registry.lookup(fn).rule
+    ans = fn(x, y)
+    gx, gy = rule(3.0, ans, x, y)
+    assert (gx, gy) == ((3.0, 0.0) if ans is x else (0.0, 3.0))
+
+
+def test_abs_at_zero_uses_subgradient_zero():
+    assert py_builtins.abs_adjoint(1.0, 0.0, 0.0) == 0.0
+
+
+def test_every_table_function_has_a_rule_from_this_module():
+    for row in TABLE:
+        rule = registry.lookup(row.fn)
+        assert rule is not None, row.fn
+        assert rule.origin == py_builtins.__name__
+        assert rule.inline
+
+
+def test_every_rule_of_this_module_is_in_the_table():
+    covered = {id(row.fn) for row in TABLE}
+    mine = [r for r in registry.all_rules().values() if r.origin == py_builtins.__name__]
+    assert mine
+    for r in mine:
+        assert id(r.fn) in covered, r
+
+
+# ---- the rule bodies must be inlinable ------------------------------------------
+
+ALLOWED_GLOBALS = {"np", "math", "unbroadcast", "unreduce", "None", "True", "False"}
+FORBIDDEN = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr,
+             ast.Yield, ast.YieldFrom, ast.Await, ast.Starred)
+
+
+def assert_inlinable(rule, module):
+    fn = ast.parse(textwrap.dedent(inspect.getsource(rule))).body[0]
+    args = fn.args
+    assert not (args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs), rule
+    params = [a.arg for a in args.args]
+    assert params[:2] == ["g", "ans"], rule
+    known = set(params)
+
+    def check(expr):
+        for node in ast.walk(expr):
+            assert not isinstance(node, FORBIDDEN), (rule, ast.dump(node))
+            if isinstance(node, ast.Name):
+                assert node.id in known or node.id in ALLOWED_GLOBALS, (rule, node.id)
+
+    for default in args.defaults:
+        check(default)
+    *assigns, last = fn.body
+    for stmt in assigns:
+        assert isinstance(stmt, ast.Assign) and len(stmt.targets) == 1, (rule, ast.dump(stmt))
+        target = stmt.targets[0]
+        assert isinstance(target, ast.Name) and target.id not in known, (rule, ast.dump(target))
+        check(stmt.value)
+        known.add(target.id)
+    assert isinstance(last, ast.Return) and last.value is not None, rule
+    check(last.value)
+    if len(params) > 3:
+        assert isinstance(last.value, ast.Tuple) and len(last.value.elts) == len(params) - 2, rule
+    else:
+        assert not isinstance(last.value, ast.Tuple), rule
+    assert module.__dict__.get("math", math) is math and module.__dict__.get("np", np) is np
+
+
+def test_rule_bodies_are_inlinable():
+    for r in registry.all_rules().values():
+        if r.origin == py_builtins.__name__:
+            assert_inlinable(r.rule, py_builtins)
