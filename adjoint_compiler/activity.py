@@ -186,7 +186,9 @@ def _scalar_operands(op, result_scalar):
         return False
     if getattr(op.fn, "__module__", None) == "math" and op.fn not in (math.prod, math.fsum):
         return True
-    return result_scalar and (isinstance(op.fn, np.ufunc) or op.fn in _ELEMENTWISE_OPERATORS)
+    if op.fn in (min, max, float) and len(op.args) > 1 or op.fn is float:
+        return True  # min/max of arrays would raise on their truth value
+    return result_scalar and (isinstance(op.fn, np.ufunc) or op.fn in _ELEMENTWISE_OPERATORS or op.fn is abs)
 
 
 def _scalar_result(op, scalars):

@@ -95,8 +95,9 @@ def _like(g, arg):
 
 
 def _shape_grads(grads, args, wrt, single):
-    if single:
-        return _like(grads, args[wrt[0]])
+    if len(wrt) == 1:  # the emitted code returns a lone gradient bare
+        g = _like(grads, args[wrt[0]])
+        return g if single else (g,)
     return tuple(_like(g, args[i]) for g, i in zip(grads, wrt))
 
 

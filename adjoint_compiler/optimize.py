@@ -98,9 +98,9 @@ def simplify(node):
             return gast.BinOp(left=left, op=gast.Add(), right=right.operand)
     if op is gast.Pow and rv == 1:
         return left
-    if op is gast.Mult and isinstance(left, gast.UnaryOp) and isinstance(left.op, gast.USub):
+    if op in (gast.Mult, gast.Div) and isinstance(left, gast.UnaryOp) and isinstance(left.op, gast.USub):
         # (-a) * b -> -(a * b) reads better and folds with an outer minus
-        return gast.UnaryOp(op=gast.USub(), operand=simplify(gast.BinOp(left=left.operand, op=gast.Mult(), right=right)))
+        return gast.UnaryOp(op=gast.USub(), operand=simplify(gast.BinOp(left=left.operand, op=node.op, right=right)))
     return node
 
 
@@ -161,10 +161,56 @@ def _clean_block(stmts, reads):
                     and (i + 1 == len(out) or _is_comment(out[i + 1]) or isinstance(out[i + 1], gast.Return)))]
 
 
-def run(fn):
+def _assignment_counts(fn):
+    counts = {}
+    for n in gast.walk(fn):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param)):
+            counts[n.id] = counts.get(n.id, 0) + 1
+    return counts
+
+
+def _propagate_copies(fn, keep):
+    """Replace reads of ``a`` by ``b`` after ``a = b``, when both are assigned once.
+
+    Names in ``keep`` (the user's own variables) are left alone so that the
+    forward sweep reads like the user's code.
+    """
+    counts = _assignment_counts(fn)
+    subst = {}
+    for n in gast.walk(fn):
+        if isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Name):
+            a, b = n.targets[0].id, n.value
+            if a in keep or counts.get(a) != 1:
+                continue
+            if isinstance(b, gast.Name) and counts.get(b.id, 0) <= 1 or _neg_value(b) is not None:
+                subst[a] = b
+    if not subst:
+        return False
+
+    def resolve(node):
+        seen = set()
+        while isinstance(node, gast.Name) and node.id in subst and node.id not in seen:
+            seen.add(node.id)
+            node = subst[node.id]
+        return node
+
+    for parent in gast.walk(fn):
+        for field, value in gast.iter_fields(parent):
+            if isinstance(value, gast.Name) and isinstance(value.ctx, gast.Load) and value.id in subst:
+                setattr(parent, field, copy.deepcopy(resolve(value)))
+            elif isinstance(value, list):
+                for i, item in enumerate(value):
+                    if isinstance(item, gast.Name) and isinstance(item.ctx, gast.Load) and item.id in subst:
+                        value[i] = copy.deepcopy(resolve(item))
+    return True
+
+
+def run(fn, keep=frozenset()):
+    """Optimize a copy of ``fn``; names in ``keep`` are never propagated away."""
     fn = copy.deepcopy(fn)
     while True:
         before = gast.dump(fn)
+        _propagate_copies(fn, keep)
         fn.body = _clean_block(fn.body, _reads(fn))
         if gast.dump(fn) == before:
             return fn

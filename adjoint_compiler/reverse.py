@@ -54,9 +54,10 @@ def _is_atom(e):
 class Result:
     """What reverse produces: the function and the modules its inlined rules need."""
 
-    def __init__(self, function, needs):
+    def __init__(self, function, needs, gradient_names):
         self.function = function
         self.needs = needs  # name -> module required by inlined rules (np, math)
+        self.gradient_names = gradient_names  # the x_bar names returned, kept by optimize
 
 
 def _fn_label(fn):
@@ -194,7 +195,9 @@ def run(fn, source, activity, wrt, mode):
         out_name = output.id if isinstance(output, gast.Name) else "output"
         seed = _name(r.bar_name(out_name))
         fn_name = naming.VJP_FN.format(fn.name)
-    if isinstance(output, gast.Name) and output.id in activity.active:
+    scalar_ok = mode != "grad" or activity.ops.get(getattr(output, "id", None)) is None or \
+        activity.ops[output.id].kind != "tuple"  # check_scalar rejects a tuple before any adjoint runs
+    if isinstance(output, gast.Name) and output.id in activity.active and scalar_ok:
         r.bars[output.id] = seed
     adjoint.extend(r.adjoint_block(forward))
     grads = r.gradients(adjoint)
@@ -216,4 +219,4 @@ def run(fn, source, activity, wrt, mode):
                                                  ctx=gast.Load())))
     new = gast.FunctionDef(name=fn_name, args=copy.deepcopy(fn.args), body=body, decorator_list=[],
                            returns=None, type_comment=None, type_params=[])
-    return Result(gast.copy_location(new, fn), r.needs)
+    return Result(gast.copy_location(new, fn), r.needs, {r.bar_name(p) for p in wrt})

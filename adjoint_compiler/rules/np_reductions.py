@@ -29,9 +29,11 @@ def prod_adjoint(g, ans, x, axis=None, keepdims=False):
     # ans / x_i, which is wrong where x has zeros (and under/overflows more easily).
     # The reduced axes are moved last and flattened into one, and the product of
     # the others is (exclusive cumprod from the left) * (exclusive cumprod from
-    # the right); then everything is moved back.
+    # the right); then everything is moved back. Indexing np.arange(ndim) with
+    # (axis,) lists the reduced axes, normalized, for axis None (all), an int or a
+    # tuple, without an `axis is None` test (which would read `1 is None` once inlined).
     a = np.asarray(x)
-    axes = np.arange(a.ndim) if axis is None else axis
+    axes = np.arange(a.ndim)[(axis,)].ravel()
     kept = a.ndim - np.size(axes)
     last = np.arange(kept, a.ndim)
     moved = np.moveaxis(a, axes, last)

@@ -13,16 +13,18 @@ def abs_adjoint(g, ans, x):
 
 @adjoint(max)
 def max_adjoint(g, ans, x, y):
-    # Two values only. Python's max returns y only when y > x (so x on ties,
-    # and x when either is NaN); the whole cotangent goes to the returned one.
-    return g * (not y > x), g * (y > x)
+    # Two values only. Python's max returns y only when y > x (so x on ties, and
+    # x when either is NaN); the whole cotangent goes to the returned one.
+    # Conditional expressions rather than g * (y > x): with g == 1.0 folded away,
+    # that product would leave a bool as the gradient.
+    return (0.0 if y > x else g), (g if y > x else 0.0)
 
 
 @adjoint(min)
 def min_adjoint(g, ans, x, y):
-    # Two values only. Python's min returns y only when y < x (so x on ties,
-    # and x when either is NaN); the whole cotangent goes to the returned one.
-    return g * (not y < x), g * (y < x)
+    # Two values only. Python's min returns y only when y < x (so x on ties, and
+    # x when either is NaN); the whole cotangent goes to the returned one.
+    return (0.0 if y < x else g), (g if y < x else 0.0)
 
 
 @adjoint(float)

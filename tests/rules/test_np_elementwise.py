@@ -259,6 +259,8 @@ def assert_inlinable(rule, module):
             assert not isinstance(node, FORBIDDEN), (rule, ast.dump(node))
             if isinstance(node, ast.Name):
                 assert node.id in known or node.id in ALLOWED_GLOBALS, (rule, node.id)
+            if isinstance(node, ast.Compare):  # `axis is None` would read `1 is None` once inlined
+                assert not any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops), rule
 
     for default in args.defaults:
         check(default)
@@ -290,3 +292,11 @@ def test_numpy_rules_use_numpy_not_math():
             names = {n.id for n in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(r.rule))))
                      if isinstance(n, ast.Name)}
             assert "math" not in names, r
+
+
+def test_compiler_accepts_rules():
+    templates = pytest.importorskip("adjoint_compiler.templates")
+    for r in registry.all_rules().values():
+        if r.origin == np_elementwise.__name__:
+            t = templates.template(r)
+            assert len(t.results) == len(r.params)

@@ -112,6 +112,8 @@ def assert_inlinable(rule, module):
             assert not isinstance(node, FORBIDDEN), (rule, ast.dump(node))
             if isinstance(node, ast.Name):
                 assert node.id in known or node.id in ALLOWED_GLOBALS, (rule, node.id)
+            if isinstance(node, ast.Compare):  # `axis is None` would read `1 is None` once inlined
+                assert not any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops), rule
 
     for default in args.defaults:
         check(default)
@@ -135,3 +137,11 @@ def test_rule_bodies_are_inlinable():
     for r in registry.all_rules().values():
         if r.origin == py_builtins.__name__:
             assert_inlinable(r.rule, py_builtins)
+
+
+def test_compiler_accepts_rules():
+    templates = pytest.importorskip("adjoint_compiler.templates")
+    for r in registry.all_rules().values():
+        if r.origin == py_builtins.__name__:
+            t = templates.template(r)
+            assert len(t.results) == len(r.params)

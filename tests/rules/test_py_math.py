@@ -134,6 +134,8 @@ def assert_inlinable(rule, module):
             assert not isinstance(node, FORBIDDEN), (rule, ast.dump(node))
             if isinstance(node, ast.Name):
                 assert node.id in known or node.id in ALLOWED_GLOBALS, (rule, node.id)
+            if isinstance(node, ast.Compare):  # `axis is None` would read `1 is None` once inlined
+                assert not any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops), rule
 
     for default in args.defaults:
         check(default)
@@ -170,3 +172,11 @@ def test_math_rules_use_math_not_numpy():
 def test_pow_exponent_cotangent_is_nan_for_negative_base():
     gx, gy = py_math.pow_adjoint(1.0, 4.0, -2.0, 2.0)
     assert gx == -4.0 and math.isnan(gy)
+
+
+def test_compiler_accepts_rules():
+    templates = pytest.importorskip("adjoint_compiler.templates")
+    for r in registry.all_rules().values():
+        if r.origin == py_math.__name__:
+            t = templates.template(r)
+            assert len(t.results) == len(r.params)

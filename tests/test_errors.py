@@ -1,0 +1,184 @@
+"""Every unsupported construct raises UnsupportedError at the user's file:line:col; no internal tracebacks."""
+import inspect
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import adjoint_compiler as ac
+from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
+
+HERE = os.path.basename(__file__)
+
+
+def gen(x):
+    yield x  # <- yield
+
+
+def comprehension(x):
+    return sum([x * i for i in range(3)])  # <- [x
+
+
+def generator_expression(x):
+    return sum(x * i for i in range(3))  # <- (x * i for
+
+
+def try_block(x):
+    try:  # <- try
+        return x
+    except ValueError:
+        return 0.0
+
+
+def with_block(x):
+    with open(__file__):  # <- with
+        return x
+
+
+def walrus(x):
+    return (y := x * 2) + y  # <- y :=
+
+
+def star_args(*xs):  # <- xs
+    return xs[0]
+
+
+def nested_def(x):
+    def inner(y):  # <- def inner
+        return y
+    return inner(x)
+
+
+def lambda_inside(x):
+    h = lambda t: t * 2  # <- lambda
+    return h(x)
+
+
+def global_decl(x):
+    global RATE  # <- global
+    return x
+
+
+def raise_stmt(x):
+    raise ValueError(x)  # <- raise
+
+
+def chained(x):
+    b = 0 < x < 1  # <- 0 < x
+    return x
+
+
+def attribute_store(x):
+    x.y = 1.0  # <- x.y
+    return x
+
+
+def delete(x):
+    y = x
+    del y  # <- del
+    return x
+
+
+CASES = [
+    (gen, "yield"), (comprehension, "list comprehension"), (generator_expression, "generator expression"),
+    (try_block, "try statement"), (with_block, "with statement"), (walrus, "assignment expression"),
+    (star_args, "*xs parameter"), (nested_def, "nested function definition"), (lambda_inside, "lambda"),
+    (global_decl, "global declaration"), (raise_stmt, "raise statement"), (chained, "chained comparison"),
+    (attribute_store, "assignment to an attribute"), (delete, "del statement"),
+]
+
+
+def _marked_location(fn):
+    lines, first = inspect.getsourcelines(fn)
+    for i, line in enumerate(lines):
+        if "# <- " in line:
+            marker = line.split("# <- ")[1].strip()
+            return first + i, line.index(marker) + 1
+    raise AssertionError("no marker in %s" % fn.__name__)
+
+
+@pytest.mark.parametrize("fn,construct", CASES, ids=[c[0].__name__ for c in CASES])
+def test_unsupported_construct_is_named_and_located(fn, construct):
+    with pytest.raises(UnsupportedError) as info:
+        ac.grad(fn)(1.0)
+    line, col = _marked_location(fn)
+    message = str(info.value)
+    assert construct in message
+    assert "%s:%d:%d: error:" % (HERE, line, col) in message, message
+    assert info.value.location.line == line and info.value.location.col == col
+    assert isinstance(info.value, CompileError)
+
+
+async def coroutine(x):
+    return x
+
+
+def test_async_def_is_unsupported():
+    with pytest.raises(UnsupportedError, match="async def"):
+        ac.grad(coroutine)(1.0)
+
+
+def opaque(x):
+    return x
+
+
+opaque_builtin = np.frompyfunc(lambda v: v, 1, 1)
+
+
+def calls_function_without_rule(x):
+    return math.gamma(x) * 2.0  # <- math.gamma
+
+
+def test_function_without_rule_names_it_and_shows_registration():
+    with pytest.raises(CompileError) as info:
+        ac.grad(calls_function_without_rule)(1.5)
+    message = str(info.value)
+    line, col = _marked_location(calls_function_without_rule)
+    assert "%s:%d:" % (HERE, line) in message
+    assert "gamma" in message and "register_adjoint" in message
+    assert not isinstance(info.value, UnsupportedError)
+
+
+def uses_undefined(x):
+    return x * no_such_name  # noqa: F821
+
+
+def test_undefined_global_is_a_compile_error():
+    with pytest.raises(CompileError, match="no_such_name"):
+        ac.grad(uses_undefined)(1.0)
+
+
+def test_lambda_as_target_is_unsupported():
+    square = lambda x: x * x  # noqa: E731
+    with pytest.raises(UnsupportedError, match="lambda"):
+        ac.grad(square)(1.0)
+
+
+def test_non_function_is_a_type_error():
+    with pytest.raises(TypeError):
+        ac.grad(math.sin)
+
+
+def test_internal_error_is_not_a_compile_error():
+    assert not issubclass(InternalError, CompileError)
+
+
+def test_failed_compile_leaves_the_function_usable():
+    with pytest.raises(UnsupportedError):
+        ac.grad(comprehension)(1.0)
+    assert comprehension(2.0) == 6.0
+
+
+def test_cli_reports_one_line_without_traceback(tmp_path):
+    src = tmp_path / "bad.py"
+    src.write_text("def f(x):\n    return sum([x for _ in range(2)])\n")
+    r = subprocess.run([sys.executable, "-m", "adjoint_compiler", "show", "%s:f" % src],
+                       capture_output=True, text=True)
+    assert r.returncode != 0
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("%s:2:16: error: list comprehension" % src), lines[0]
+    assert "Traceback" not in r.stderr
