@@ -49,6 +49,17 @@ def _neg_value(node):
     return None
 
 
+def _negated(node):
+    """``e`` when ``node`` is ``-e`` or ``(-a) * b`` / ``(-a) / b`` (as ``a * b``, ``a / b``), else None."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        return node.operand
+    if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Mult, gast.Div)):
+        inner = _negated(node.left)
+        if inner is not None:
+            return gast.BinOp(left=inner, op=node.op, right=node.right)
+    return None
+
+
 def simplify(node):
     """Fold literal arithmetic and algebraic identities, bottom-up."""
     for field, value in gast.iter_fields(node):
@@ -89,16 +100,16 @@ def simplify(node):
             return right
         if rv == 0:
             return left
-        if isinstance(right, gast.UnaryOp) and isinstance(right.op, gast.USub):
-            return gast.BinOp(left=left, op=gast.Sub(), right=right.operand)
+        if _negated(right) is not None:
+            return gast.BinOp(left=left, op=gast.Sub(), right=_negated(right))
     if op is gast.Sub:
         if rv == 0:
             return left
-        if isinstance(right, gast.UnaryOp) and isinstance(right.op, gast.USub):
-            return gast.BinOp(left=left, op=gast.Add(), right=right.operand)
+        if _negated(right) is not None:
+            return gast.BinOp(left=left, op=gast.Add(), right=_negated(right))
     if op is gast.Pow and rv == 1:
         return left
-    if op in (gast.Mult, gast.Div) and isinstance(left, gast.UnaryOp) and isinstance(left.op, gast.USub):
+    if op is gast.Mult and isinstance(left, gast.UnaryOp) and isinstance(left.op, gast.USub):
         # (-a) * b -> -(a * b) reads better and folds with an outer minus
         return gast.UnaryOp(op=gast.USub(), operand=simplify(gast.BinOp(left=left.operand, op=node.op, right=right)))
     return node

@@ -48,9 +48,10 @@ def prod_adjoint(g, ans, x, axis=None, keepdims=False):
 @adjoint(np.max, np.amax, np.min, np.amin)
 def extremum_adjoint(g, ans, x, axis=None, keepdims=False):
     # Where several elements attain the extremum, the cotangent is split equally
-    # among them (a convention: the max is not differentiable at ties, and the
-    # equal split is the mean of the one-sided gradients). The same rule serves
-    # min, since only "which elements equal ans" matters.
+    # among them: the max is not differentiable at a tie, and this convention
+    # (autograd's and JAX's too) keeps the total equal to g and treats the tied
+    # elements symmetrically. The same rule serves min: only which elements
+    # equal ans matters.
     hit = x == unreduce(ans, x, axis, keepdims)
     count = np.sum(hit, axis=axis, keepdims=True)
     return unreduce(g, x, axis, keepdims) * hit / count, None, None
@@ -62,7 +63,7 @@ def var_adjoint(g, ans, x, axis=None, ddof=0, keepdims=False):
     # vanishes because the centred values sum to zero.
     n = np.size(x) / np.size(ans)
     centered = x - np.mean(x, axis=axis, keepdims=True)
-    return unreduce(g, x, axis, keepdims) * centered * (2.0 / (n - ddof)), None, None, None
+    return unreduce(g * (2.0 / (n - ddof)), x, axis, keepdims) * centered, None, None, None
 
 
 @adjoint(np.std)
@@ -71,7 +72,7 @@ def std_adjoint(g, ans, x, axis=None, ddof=0, keepdims=False):
     # infinite where a slice is constant (std == 0).
     n = np.size(x) / np.size(ans)
     centered = x - np.mean(x, axis=axis, keepdims=True)
-    return unreduce(g / ans, x, axis, keepdims) * centered / (n - ddof), None, None, None
+    return unreduce(g / (ans * (n - ddof)), x, axis, keepdims) * centered, None, None, None
 
 
 @adjoint(np.linalg.norm)
