@@ -103,12 +103,17 @@ def _rooted_in(node, local):
 
 
 def differentiable(op):
-    if op.kind in ("copy", "tuple"):
-        return True
-    if op.kind != "call":
+    """Whether derivatives may flow through ``op``.
+
+    Unknown operations (method calls, functions without a rule) count as
+    differentiable, so that an active one reaches reverse and is reported
+    there, never silently given a zero gradient.
+    """
+    if op.kind in ("const", "nondiff"):
         return False
-    return not rules.is_nondifferentiable(op.fn) and not (
-        isinstance(op.fn, type) and op.fn is not float)  # constructors like int, bool, str
+    if op.kind == "call":
+        return not rules.is_nondifferentiable(op.fn)
+    return True
 
 
 class Activity:

@@ -7,11 +7,11 @@ fixed point; the function is copied, not modified.
 
 >>> import gast
 >>> from adjoint_compiler import emit
->>> fn = gast.parse("def f(x):\\n    a = 1.0 * x\\n    b = x * 2\\n    return a ** (2 - 1)").body[0]
->>> print(emit.to_source(run(fn)).strip())
+>>> fn = gast.parse("def f(x):\\n    a = 1.0 * x\\n    b = x * 2\\n    c = a ** (2 - 1)\\n    return c + 0").body[0]
+>>> print(emit.to_source(run(fn, keep={"x", "c"})).strip())
 def f(x):
-    a = x
-    return a
+    c = x
+    return c
 """
 import copy
 import math

@@ -182,3 +182,13 @@ def test_cli_reports_one_line_without_traceback(tmp_path):
     assert len(lines) == 1, r.stderr
     assert lines[0].startswith("%s:2:16: error: list comprehension" % src), lines[0]
     assert "Traceback" not in r.stderr
+
+
+def method_on_active(x):
+    return np.std(x, axis=0).sum() + np.sum(x)  # <- np.std(x, axis=0).sum()
+
+
+def test_unknown_operation_on_an_active_value_is_reported_not_zeroed():
+    with pytest.raises(CompileError) as info:
+        ac.grad(method_on_active)(np.arange(6.0).reshape(3, 2))
+    assert ".sum()" in str(info.value)

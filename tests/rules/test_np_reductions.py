@@ -150,7 +150,8 @@ def test_prod_with_zeros_matches_finite_differences(axis, keepdims, seed):
 TIE_CASES = [
     (np.max, np.array([1.0, 3.0, 3.0]), None, np.array([0.0, 0.5, 0.5])),
     (np.min, np.array([1.0, 3.0, 1.0, 1.0]), None, np.array([1.0, 0.0, 1.0, 1.0]) / 3),
-    (np.amax, np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]), 1, np.array([[0.0, 0.5, 0.5], [1.0, 1.0, 1.0]]) / [[1.0], [3.0]]),
+    (np.amax, np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]), 1,
+     np.array([[0.0, 1 / 2, 1 / 2], [1 / 3, 1 / 3, 1 / 3]])),
     (np.amin, np.array([[1.0, 3.0, 3.0], [1.0, 2.0, 3.0]]), 0, np.array([[0.5, 0.0, 0.5], [0.5, 1.0, 0.5]])),
 ]
 
