@@ -86,7 +86,9 @@ def classify(value, source, local):
         return Op("call", UNARYOPS[type(value.op)], [value.operand], node=value)
     if isinstance(value, gast.Call):
         if _rooted_in(value.func, local):
-            return Op("method", value.func, value.args, {k.arg: k.value for k in value.keywords}, node=value)
+            # the receiver is the first operand: x.sum() depends on x
+            return Op("method", value.func, [value.func.value] + value.args,
+                      {k.arg: k.value for k in value.keywords}, node=value)
         fn = static_value(value.func, source)
         return Op("call", fn, value.args, {k.arg: k.value for k in value.keywords}, node=value)
     if isinstance(value, gast.Tuple):

@@ -40,7 +40,8 @@ def to_source(node):
     if isinstance(node, gast.AST):
         node = gast.gast_to_ast(node)
     ast.fix_missing_locations(node)
-    text = astor.to_source(node, indent_with=" " * 4)
+    # no line wrapping: it would split the comment markers, and long lines read better whole
+    text = astor.to_source(node, indent_with=" " * 4, pretty_source="".join)
     return _COMMENT.sub(_replace_comment, text)
 
 
