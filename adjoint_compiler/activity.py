@@ -53,7 +53,9 @@ class Op:
         self.node = node
 
     def operand_names(self):
-        return [a.id for a in list(self.args) + list(self.kwargs.values()) if isinstance(a, gast.Name)]
+        """The names derivatives can flow to (a subscript's index is not one)."""
+        args = self.args[:1] if self.kind == "subscript" else self.args
+        return [a.id for a in list(args) + list(self.kwargs.values()) if isinstance(a, gast.Name)]
 
 
 def static_value(node, source):
@@ -93,6 +95,8 @@ def classify(value, source, local):
         return Op("call", fn, value.args, {k.arg: k.value for k in value.keywords}, node=value)
     if isinstance(value, gast.Tuple):
         return Op("tuple", args=value.elts, node=value)
+    if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and value.value.id in local:
+        return Op("subscript", args=[value.value, value.slice], node=value)
     if isinstance(value, (gast.Compare, gast.JoinedStr)):
         return Op("nondiff", node=value)
     return Op("other", node=value)
@@ -111,25 +115,52 @@ def differentiable(op):
     differentiable, so that an active one reaches reverse and is reported
     there, never silently given a zero gradient.
     """
-    if op.kind in ("const", "nondiff"):
+    if op.kind in ("const", "nondiff", "index"):
         return False
+    if op.kind == "subscript":  # the element depends on the sequence, not on the index
+        return True
     if op.kind == "call":
         return not rules.is_nondifferentiable(op.fn)
     return True
 
 
 class Activity:
-    def __init__(self, ops, varied, useful, scalars, outputs):
-        self.ops = ops
+    def __init__(self, ops, defs, varied, useful, scalars, outputs):
+        self.ops = ops  # name -> Op for names assigned once
+        self.defs = defs  # [(name, Op)] for every assignment, in program order
         self.varied = varied
         self.useful = useful
         self.active = varied & useful
         self.scalars = scalars
         self.outputs = outputs
+        self._by_stmt = {}
+
+    def op(self, stmt, source, local):
+        """The Op of one assignment statement (names assigned twice have one Op per assignment)."""
+        key = id(stmt)
+        if key not in self._by_stmt:
+            self._by_stmt[key] = classify(stmt.value, source, local)
+        return self._by_stmt[key]
 
 
-def _statements(fn):
-    return [s for s in gast.walk(fn) if isinstance(s, gast.stmt)]
+def _definitions(stmts, source, local, out):
+    """Every (name, Op) defined in ``stmts``, in program order (loop targets included)."""
+    for stmt in stmts:
+        if isinstance(stmt, gast.Assign):
+            out.append((stmt.targets[0].id, classify(stmt.value, source, local)))
+        elif isinstance(stmt, gast.If):
+            _definitions(stmt.body, source, local, out)
+            _definitions(stmt.orelse, source, local, out)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            if isinstance(stmt, gast.For):
+                out.append((stmt.target.id, Op("index", node=stmt.target)))
+            _definitions(stmt.body, source, local, out)
+    return out
+
+
+def _fixed_point(step):
+    while step():
+        pass
 
 
 def run(fn, source, wrt, scalar_params=(), scalar_output=False):
@@ -137,53 +168,74 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
 
     ``wrt`` are parameter names, ``scalar_params`` those known to be scalars;
     ``scalar_output`` says the result is checked to be a scalar (grad mode).
+    Loops make some names depend on themselves, so every analysis runs to a
+    fixed point over all assignments.
     """
     from adjoint_compiler.normalize import local_names
 
     local = local_names(fn)
-    ops = {}
-    order = []
-    for stmt in _statements(fn):
-        if isinstance(stmt, gast.Assign):
-            name = stmt.targets[0].id
-            ops[name] = classify(stmt.value, source, local)
-            order.append(name)
-    returns = [s.value for s in _statements(fn) if isinstance(s, gast.Return)]
+    defs = _definitions(fn.body, source, local, [])
+    count = {}
+    for name, _ in defs:
+        count[name] = count.get(name, 0) + 1
+    ops = {name: op for name, op in defs if count[name] == 1}
+    returns = [s.value for s in gast.walk(fn) if isinstance(s, gast.Return)]
     outputs = {n.id for r in returns for n in gast.walk(r) if isinstance(n, gast.Name)}
     scalar_outputs = [r.id for r in returns if isinstance(r, gast.Name)] if scalar_output else []
 
     varied = set(wrt)
-    for name in order:  # SSA in program order: one forward pass suffices for straight-line code
-        op = ops[name]
-        if differentiable(op) and any(a in varied for a in op.operand_names()):
-            varied.add(name)
-    scalars = _infer_scalars(ops, order, set(scalar_params) | set(scalar_outputs))
+
+    def spread_varied():
+        before = len(varied)
+        for name, op in defs:
+            if name not in varied and differentiable(op) and any(a in varied for a in op.operand_names()):
+                varied.add(name)
+        return len(varied) != before
 
     useful = set(outputs)
-    for name in reversed(order):
-        op = ops[name]
-        if name in useful and differentiable(op):
-            useful.update(op.operand_names())
-    return Activity(ops, varied, useful, scalars, outputs)
+
+    def spread_useful():
+        before = len(useful)
+        for name, op in reversed(defs):
+            if name in useful and differentiable(op):
+                useful.update(op.operand_names())
+        return len(useful) != before
+
+    _fixed_point(spread_varied)
+    _fixed_point(spread_useful)
+    scalars = _infer_scalars(defs, set(scalar_params) | set(scalar_outputs))
+    return Activity(ops, defs, varied, useful, scalars, outputs)
 
 
-def _infer_scalars(ops, order, scalars):
+def _infer_scalars(defs, scalars):
     """Names known to hold 0-d values: propagate forward and backward to a fixed point.
 
-    Backward: a 0-d result of a broadcasting element-wise operation means every
-    operand is 0-d, and math functions only accept scalars.
+    Forward: a name is scalar when every assignment to it gives a scalar
+    (loop headers are assigned twice, so this is optimistic and checked until
+    stable). Backward: a 0-d result of a broadcasting element-wise operation
+    means every operand is 0-d, and math functions only accept scalars.
     """
+    by_name = {}
+    for name, op in defs:
+        by_name.setdefault(name, []).append(op)
+    forced = set(scalars)  # facts: given, or implied by how a value is used
     while True:
-        before = len(scalars)
-        for name in order:
-            if name not in scalars and _scalar_result(ops[name], scalars):
-                scalars.add(name)
-        for name in reversed(order):
-            op = ops[name]
-            if _scalar_operands(op, name in scalars):
-                scalars.update(op.operand_names())
-        if len(scalars) == before:
-            return scalars
+        # greatest fixed point: assume every defined name scalar, drop those with a non-scalar definition
+        assumed = set(by_name) | forced
+        changed = True
+        while changed:
+            changed = False
+            for name, ops in by_name.items():
+                if name in assumed and name not in forced and not all(_scalar_result(op, assumed) for op in ops):
+                    assumed.discard(name)
+                    changed = True
+        implied = set(forced)
+        for name, op in defs:
+            if _scalar_operands(op, name in assumed):
+                implied.update(op.operand_names())
+        if implied == forced:
+            return assumed
+        forced = implied
 
 
 def _scalar_operands(op, result_scalar):
@@ -199,6 +251,8 @@ def _scalar_operands(op, result_scalar):
 
 
 def _scalar_result(op, scalars):
+    if op.kind == "index":
+        return True
     if op.kind == "const":
         return isinstance(op.node, gast.Constant) and isinstance(op.node.value, (int, float))
     if op.kind == "copy":

@@ -45,15 +45,7 @@ NAMES = {
     gast.Set: ("set display", None),
     gast.Dict: ("dict display", None),
     gast.List: ("list display", None),
-    gast.Subscript: ("subscript (indexing)", None),
     gast.Slice: ("slice", None),
-    gast.BoolOp: ("boolean operator (and/or)", None),
-    gast.If: ("if statement", None),
-    gast.For: ("for loop", None),
-    gast.While: ("while loop", None),
-    gast.Break: ("break", None),
-    gast.Continue: ("continue", None),
-    gast.IfExp: ("conditional expression (a if c else b)", None),
     gast.Match: ("match statement", None),
     gast.AnnAssign: ("annotated assignment without a value", None),
 }
@@ -62,7 +54,8 @@ SUPPORTED = {
     gast.Module, gast.FunctionDef, gast.arguments, gast.Name, gast.Constant, gast.Attribute,
     gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return, gast.Expr, gast.Pass, gast.Assert,
     gast.BinOp, gast.UnaryOp, gast.Call, gast.keyword, gast.Tuple, gast.Compare,
-    gast.JoinedStr, gast.FormattedValue,
+    gast.JoinedStr, gast.FormattedValue, gast.Subscript, gast.BoolOp, gast.IfExp,
+    gast.If, gast.For, gast.While, gast.Break, gast.Continue, gast.And, gast.Or,
     # contexts and operator tokens
     gast.Load, gast.Store, gast.Del, gast.Param,
     gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.FloorDiv, gast.Mod,
@@ -92,14 +85,6 @@ def _check_arguments(fn, source):
         _reject(args.kwonlyargs[0], source, "keyword-only parameter")
 
 
-def _check_returns(fn, source):
-    # Early return needs control flow; only a final return is accepted here.
-    for i, stmt in enumerate(fn.body):
-        for node in gast.walk(stmt):
-            if isinstance(node, gast.Return) and not (node is stmt and i == len(fn.body) - 1):
-                _reject(node, source, "return before the end of the function")
-
-
 def _check_node(node, source, root):
     kind = type(node)
     if kind is gast.FunctionDef and node is not root:
@@ -114,7 +99,9 @@ def _check_node(node, source, root):
             elts = target.elts if isinstance(target, gast.Tuple) else [target]
             for elt in elts:
                 if not isinstance(elt, gast.Name):
-                    what = "assignment to an attribute" if isinstance(elt, gast.Attribute) else None
+                    what = ("assignment to an attribute" if isinstance(elt, gast.Attribute) else
+                            "assignment to an element or slice (a[i] = v)" if isinstance(elt, gast.Subscript)
+                            else None)
                     _reject(elt, source, what)
     if kind is gast.Compare and len(node.ops) > 1:
         _reject(node, source, "chained comparison")
@@ -125,5 +112,4 @@ def run(tree, source):
     _check_arguments(tree, source)
     for node in gast.walk(tree):
         _check_node(node, source, tree)
-    _check_returns(tree, source)
     return tree

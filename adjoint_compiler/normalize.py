@@ -1,12 +1,21 @@
-"""Desugar to A-normal form: one operation per assignment, operands are names or constants.
+"""Desugar to A-normal form with structured control flow and no jumps.
 
-Output invariant: every statement of the body is one of
-``name = <simple>``, ``<call>`` as an expression statement, ``assert ...``, or a
-final ``return <atom>``; where ``<simple>`` is an atom, a unary or binary
-operation of atoms, a call whose arguments are atoms, a tuple of atoms, or a
-comparison; an atom is a name, a constant or a module attribute (``np.pi``).
-Augmented assignments, multiple targets and tuple unpacking are gone.
-Each new statement keeps the line of the statement it came from.
+Output invariant: the body is a list of statements, each one of
+``name = <simple>``, ``<call>`` as an expression statement, ``assert ...``,
+``if <name>: ... else: ...``, ``for <name> in range(<atoms>): ...``,
+``while <test>: ...``, and one final ``return <atom>``. ``<simple>`` is an
+atom, a unary or binary operation of atoms, a call whose arguments are atoms,
+a tuple of atoms, a subscript ``a[i]`` of atoms, or a comparison; an atom is a
+name, a constant or a module attribute (``np.pi``). Tests of ``while`` are
+kept whole (they are never differentiated); ``if`` tests are recorded in a
+``_cond`` name so the adjoint can replay the decision.
+
+Augmented assignments, multiple targets, tuple unpacking, ``elif``,
+conditional expressions, ``and``/``or`` values, ``for`` over sequences,
+``enumerate`` and ``zip`` are gone. ``break``, ``continue`` and early
+``return`` become flags and guards, plus one ``if <flag>: break`` as the last
+statement of a loop body that can exit early. Each new statement keeps the
+line of the statement it came from.
 
 >>> import gast
 >>> from adjoint_compiler import emit
@@ -19,6 +28,20 @@ def f(x, y):
     z = z + 1
     _t3 = z * z
     return _t3
+>>> fn = gast.parse("def f(x):\\n    for i in range(3):\\n        if x > 2:\\n            break\\n        x = x * 2\\n    return x").body[0]
+>>> print(emit.to_source(run(fn, None)).strip())
+def f(x):
+    _break1 = False
+    for i in range(3):
+        _cond1 = x > 2
+        if _cond1:
+            _break1 = True
+        _cond2 = not _break1
+        if _cond2:
+            x = x * 2
+        if _break1:
+            break
+    return x
 """
 import copy
 
@@ -52,13 +75,148 @@ def local_names(fn):
     return names
 
 
+
 def _name(id_, ctx=None):
     return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
+
+
+def _const(value):
+    return gast.Constant(value=value, kind=None)
 
 
 def _assign(target, value, origin):
     stmt = gast.Assign(targets=[_name(target, gast.Store())], value=value, type_comment=None)
     return gast.copy_location(stmt, origin)
+
+
+def _if(test, body, orelse, origin):
+    return gast.copy_location(gast.If(test=test, body=body, orelse=orelse), origin)
+
+
+def _not(expr):
+    return gast.UnaryOp(op=gast.Not(), operand=expr)
+
+
+def _any(flags):
+    names = [_name(f) for f in sorted(flags)]
+    return names[0] if len(names) == 1 else gast.BoolOp(op=gast.Or(), values=names)
+
+
+def _contains(stmts, kinds):
+    for stmt in stmts:
+        for node in gast.walk(stmt):
+            if isinstance(node, kinds):
+                return True
+    return False
+
+
+def _jumps_in(stmts, kind):
+    """Whether ``stmts`` contain ``kind`` (Break/Continue) belonging to this loop level."""
+    stack = list(stmts)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, kind):
+            return True
+        if isinstance(node, (gast.For, gast.While)):
+            stack.extend(node.orelse)  # a loop's else belongs to the enclosing level
+            continue
+        if isinstance(node, gast.If):
+            stack.extend(node.body + node.orelse)
+    return False
+
+
+class _Loop:
+    def __init__(self, brk, cont):
+        self.brk = brk
+        self.cont = cont
+
+
+class _Jumps:
+    """Lower break/continue/return into flags and guards (before A-normal form)."""
+
+    def __init__(self, namer, source, early_return):
+        self.namer = namer
+        self.source = source
+        self.ret = namer.fresh("_return{}") if early_return else None
+        self.value = namer.fresh("_value{}") if early_return else None
+
+    def block(self, stmts, loop):
+        """Lowered ``stmts`` and the set of flags that may be set on leaving them."""
+        out = []
+        for i, stmt in enumerate(stmts):
+            lowered, flags = self.statement(stmt, loop)
+            out.extend(lowered)
+            if flags:
+                rest, rest_flags = self.block(stmts[i + 1:], loop)
+                if rest:
+                    out.append(_if(_not(_any(flags)), rest, [], stmts[i + 1]))
+                return out, flags | rest_flags
+        return out, set()
+
+    def statement(self, stmt, loop):
+        if isinstance(stmt, gast.Break):
+            return [_assign(loop.brk, _const(True), stmt)], {loop.brk}
+        if isinstance(stmt, gast.Continue):
+            return [_assign(loop.cont, _const(True), stmt)], {loop.cont}
+        if isinstance(stmt, gast.Return) and self.ret is not None:
+            value = stmt.value if stmt.value is not None else _const(None)
+            out = [gast.copy_location(gast.Assign(targets=[_name(self.value, gast.Store())], value=value,
+                                                  type_comment=None), stmt),
+                   _assign(self.ret, _const(True), stmt)]
+            if loop is not None:
+                out.append(_assign(loop.brk, _const(True), stmt))
+                return out, {self.ret, loop.brk}
+            return out, {self.ret}
+        if isinstance(stmt, gast.If):
+            body, f1 = self.block(stmt.body, loop)
+            orelse, f2 = self.block(stmt.orelse, loop)
+            return [_if(stmt.test, body, orelse, stmt)], f1 | f2
+        if isinstance(stmt, (gast.For, gast.While)):
+            return self.loop(stmt, loop)
+        return [stmt], set()
+
+    def loop(self, stmt, outer):
+        has_break = _jumps_in(stmt.body, gast.Break) or (self.ret is not None and _contains(stmt.body, gast.Return))
+        has_continue = _jumps_in(stmt.body, gast.Continue)
+        inner = _Loop(self.namer.fresh("_break{}") if has_break else None,
+                      self.namer.fresh("_continue{}") if has_continue else None)
+        body, flags = self.block(stmt.body, inner)
+        pre = []
+        if inner.cont:
+            body.insert(0, _assign(inner.cont, _const(False), stmt))
+        if inner.brk:
+            pre.append(_assign(inner.brk, _const(False), stmt))
+            body.append(_if(_name(inner.brk), [gast.copy_location(gast.Break(), stmt)], [], stmt))
+        new = copy.copy(stmt)
+        new.body = body
+        new.orelse = []
+        out = pre + [gast.copy_location(new, stmt)]
+        flags = set()
+        if stmt.orelse:  # runs when the loop was not left by break
+            orelse, flags = self.block(stmt.orelse, outer)
+            out.extend([_if(_not(_name(inner.brk)), orelse, [], stmt.orelse[0])] if inner.brk else orelse)
+        if self.ret is not None and _contains(stmt.body, gast.Return):
+            flags.add(self.ret)
+            if outer is not None:
+                out.append(_if(_name(self.ret), [_assign(outer.brk, _const(True), stmt)], [], stmt))
+                flags.add(outer.brk)
+        return out, flags
+
+    def function(self, body):
+        lowered, _ = self.block(body, None)
+        if self.ret is None:
+            return lowered
+        init = [_assign(self.ret, _const(False), body[0]), _assign(self.value, _const(None), body[0])]
+        end = gast.copy_location(gast.Return(value=_name(self.value)), body[-1])
+        return init + lowered + [end]
+
+
+def _has_early_return(body):
+    for i, stmt in enumerate(body):
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Return) and not (node is stmt and i == len(body) - 1):
+                return True
+    return False
 
 
 class _Normalizer:
@@ -69,11 +227,29 @@ class _Normalizer:
         self.out = []
         self.origin = fn
 
+    def location(self, node):
+        return self.source.location(node) if self.source else None
+
     def temp(self):
         return self.namer.fresh(naming.TEMP)
 
     def emit(self, stmt):
         self.out.append(gast.copy_location(stmt, self.origin))
+
+    def nested(self, stmts):
+        """Normalize a nested block into its own statement list."""
+        saved, self.out = self.out, []
+        for stmt in stmts:
+            self.statement(stmt)
+        block, self.out = self.out, saved
+        return block
+
+    def nested_expr(self, expr, target):
+        """Statements computing ``expr`` into ``target``, as a block of their own."""
+        saved, self.out = self.out, []
+        self.out.append(_assign(target, self.simple(expr), self.origin))
+        block, self.out = self.out, saved
+        return block
 
     def atom(self, node):
         """Evaluate ``node`` into an atom, emitting temporaries for its parts."""
@@ -104,9 +280,33 @@ class _Normalizer:
                                 comparators=[self.atom(c) for c in node.comparators])
         if isinstance(node, gast.Attribute):
             return gast.Attribute(value=self.atom(node.value), attr=node.attr, ctx=gast.Load())
-        if isinstance(node, gast.JoinedStr):
+        if isinstance(node, gast.Subscript):
+            return gast.Subscript(value=self.atom(node.value), slice=self.atom(node.slice), ctx=gast.Load())
+        if isinstance(node, gast.IfExp):
+            # a if c else b: only the taken side is evaluated, as in Python
+            t = self.temp()
+            cond = self.record(node.test)
+            self.out.append(_if(cond, self.nested_expr(node.body, t), self.nested_expr(node.orelse, t), self.origin))
+            return _name(t)
+        if isinstance(node, gast.BoolOp):
+            # a and b / a or b: short-circuit into an if, keeping which operand is the value
+            t = self.temp()
+            self.out.append(_assign(t, self.simple(node.values[0]), self.origin))
+            for value in node.values[1:]:
+                test = _name(t) if isinstance(node.op, gast.Or) else _not(_name(t))
+                cond = self.record(test)
+                rest = self.nested_expr(value, t)
+                self.out.append(_if(cond, [], rest, self.origin))
+            return _name(t)
+        if isinstance(node, (gast.JoinedStr, gast.Constant)):
             return copy.deepcopy(node)  # formatting is never differentiated
-        raise UnsupportedError(type(node).__name__, self.source.location(node) if self.source else None)
+        raise UnsupportedError(type(node).__name__, self.location(node))
+
+    def record(self, test):
+        """Record a branch decision in a ``_cond`` name; the adjoint replays it."""
+        name = self.namer.fresh(naming.COND)
+        self.out.append(_assign(name, copy.deepcopy(test), self.origin))
+        return _name(name)
 
     def callee(self, func):
         # a method call like x.sum(): the receiver becomes an atom, the method name stays
@@ -121,21 +321,74 @@ class _Normalizer:
         self.out.append(_assign(target.id, self.simple(value), self.origin))
 
     def unpack(self, target, value):
-        if not (isinstance(value, gast.Tuple) and len(value.elts) == len(target.elts)):
-            raise UnsupportedError("tuple unpacking of a value that is not a tuple display",
-                                   self.source.location(value) if self.source else None)
-        assigned = {t.id for t in target.elts}
-        atoms = []
-        for elt in value.elts:
-            a = self.atom(elt)
-            if isinstance(a, gast.Name) and a.id in assigned:
-                # a, b = b, a: read every right-hand side before writing any target
-                t = self.temp()
-                self.out.append(_assign(t, a, self.origin))
-                a = _name(t)
-            atoms.append(a)
-        for t, a in zip(target.elts, atoms):
-            self.out.append(_assign(t.id, a, self.origin))
+        if isinstance(value, gast.Tuple) and len(value.elts) == len(target.elts):
+            assigned = {t.id for t in target.elts}
+            atoms = []
+            for elt in value.elts:
+                a = self.atom(elt)
+                if isinstance(a, gast.Name) and a.id in assigned:
+                    # a, b = b, a: read every right-hand side before writing any target
+                    t = self.temp()
+                    self.out.append(_assign(t, a, self.origin))
+                    a = _name(t)
+                atoms.append(a)
+            for t, a in zip(target.elts, atoms):
+                self.out.append(_assign(t.id, a, self.origin))
+            return
+        whole = self.atom(value)
+        for i, t in enumerate(target.elts):
+            part = gast.Subscript(value=copy.deepcopy(whole), slice=_const(i), ctx=gast.Load())
+            self.out.append(_assign(t.id, part, self.origin))
+
+    def loop_target(self, target, value):
+        if not isinstance(target, (gast.Name, gast.Tuple)):
+            raise UnsupportedError("loop target of this form", self.location(target))
+        if isinstance(target, gast.Tuple) and not all(isinstance(e, gast.Name) for e in target.elts):
+            raise UnsupportedError("nested loop target", self.location(target))
+        self.assign(target, value)
+
+    def for_loop(self, stmt):
+        it = stmt.iter
+        fn = None
+        if isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id not in self.locals:
+            fn = self.source.env.get(it.func.id) if self.source else {"range": range, "enumerate": enumerate,
+                                                                          "zip": zip}.get(it.func.id)
+        if fn is range and not it.keywords and isinstance(stmt.target, gast.Name):
+            call = gast.Call(func=it.func, args=[self.atom(a) for a in it.args], keywords=[])
+            body = self.nested(stmt.body)
+            self.out.append(gast.copy_location(gast.For(target=copy.deepcopy(stmt.target), iter=call, body=body,
+                                                        orelse=[], type_comment=None), stmt))
+            return
+        # any other iterable is walked by index, so that the adjoint can address each element
+        if fn is enumerate and len(it.args) == 1 and not it.keywords:
+            if not (isinstance(stmt.target, gast.Tuple) and len(stmt.target.elts) == 2):
+                raise UnsupportedError("enumerate without unpacking (i, x)", self.location(stmt.target))
+            seqs = [self.atom(it.args[0])]
+            index_name = stmt.target.elts[0]
+            targets = [stmt.target.elts[1]]
+        elif fn is zip and it.args and not it.keywords:
+            if not (isinstance(stmt.target, gast.Tuple) and len(stmt.target.elts) == len(it.args)):
+                raise UnsupportedError("zip without unpacking one name per sequence", self.location(stmt.target))
+            seqs = [self.atom(a) for a in it.args]
+            index_name = _name(self.temp(), gast.Store())
+            targets = stmt.target.elts
+        else:
+            seqs = [self.atom(it)]
+            index_name = _name(self.temp(), gast.Store())
+            targets = [stmt.target]
+        lengths = [self.atom(gast.Call(func=_name("len"), args=[copy.deepcopy(s)], keywords=[])) for s in seqs]
+        n = lengths[0] if len(lengths) == 1 else self.atom(
+            gast.Call(func=_name("min"), args=lengths, keywords=[]))
+        saved, self.out = self.out, []
+        for seq, target in zip(seqs, targets):
+            element = gast.Subscript(value=copy.deepcopy(seq), slice=_name(index_name.id), ctx=gast.Load())
+            self.loop_target(target, element)
+        for s in stmt.body:
+            self.statement(s)
+        body, self.out = self.out, saved
+        call = gast.Call(func=_name("range"), args=[n], keywords=[])
+        self.out.append(gast.copy_location(gast.For(target=_name(index_name.id, gast.Store()), iter=call, body=body,
+                                                    orelse=[], type_comment=None), stmt))
 
     def statement(self, stmt):
         self.origin = stmt
@@ -152,7 +405,7 @@ class _Normalizer:
             value = gast.BinOp(left=_name(stmt.target.id), op=stmt.op, right=stmt.value)
             self.assign(stmt.target, value)
         elif isinstance(stmt, gast.Return):
-            value = stmt.value if stmt.value is not None else gast.Constant(value=None, kind=None)
+            value = stmt.value if stmt.value is not None else _const(None)
             self.emit(gast.Return(value=self.atom(value)))
         elif isinstance(stmt, gast.Expr):
             if isinstance(stmt.value, gast.Constant):
@@ -162,14 +415,29 @@ class _Normalizer:
             return
         elif isinstance(stmt, gast.Assert):
             self.emit(copy.deepcopy(stmt))
+        elif isinstance(stmt, gast.If):
+            # a name is immutable after SSA, so it can serve as the recorded decision itself
+            cond = copy.deepcopy(stmt.test) if isinstance(stmt.test, gast.Name) else self.record(stmt.test)
+            body = self.nested(stmt.body)
+            orelse = self.nested(stmt.orelse)
+            if body or orelse:
+                self.out.append(gast.copy_location(gast.If(test=cond, body=body, orelse=orelse), stmt))
+        elif isinstance(stmt, gast.For):
+            self.for_loop(stmt)
+        elif isinstance(stmt, gast.While):
+            loop = gast.While(test=copy.deepcopy(stmt.test), body=self.nested(stmt.body), orelse=[])
+            self.out.append(gast.copy_location(loop, stmt))
+        elif isinstance(stmt, gast.Break):
+            self.emit(gast.Break())
         else:
-            raise UnsupportedError(type(stmt).__name__, self.source.location(stmt) if self.source else None)
+            raise UnsupportedError(type(stmt).__name__, self.location(stmt))
 
 
 def run(fn, source):
     """Return a new FunctionDef in A-normal form; ``fn`` is not modified."""
     n = _Normalizer(fn, source)
-    for stmt in fn.body:
+    jumps = _Jumps(n.namer, source, _has_early_return(fn.body))
+    for stmt in jumps.function(copy.deepcopy(fn.body)):
         n.statement(stmt)
     if not n.out or not isinstance(n.out[-1], gast.Return):
         n.origin = fn.body[-1] if fn.body else fn

@@ -29,10 +29,10 @@ import copy
 
 import gast
 
-from adjoint_compiler import naming, rules, runtime, templates
+from adjoint_compiler import naming, rules, runtime, ssa, templates
 from adjoint_compiler.emit import comment
 from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
-from adjoint_compiler.normalize import all_names
+from adjoint_compiler.normalize import all_names, local_names
 
 
 def _name(id_, store=False):
@@ -47,6 +47,10 @@ def _call(fn_name, *args):
     return gast.Call(func=_name(fn_name), args=list(args), keywords=[])
 
 
+def _is_range(node):
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id == "range"
+
+
 def _is_atom(e):
     return isinstance(e, (gast.Name, gast.Constant))
 
@@ -54,8 +58,9 @@ def _is_atom(e):
 class Result:
     """What reverse produces: the function and the modules its inlined rules need."""
 
-    def __init__(self, function, needs, gradient_names):
+    def __init__(self, function, needs, gradient_names, tapes):
         self.function = function
+        self.tapes = tapes  # (tape name, loop line, names pushed per iteration)
         self.needs = needs  # name -> module required by inlined rules (np, math)
         self.gradient_names = gradient_names  # the x_bar names returned, kept by optimize
 
@@ -64,45 +69,147 @@ def _fn_label(fn):
     return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
 
 
+def _stores(stmts, into_loops=True):
+    """Names assigned in ``stmts`` (loop targets included); optionally not inside nested loops."""
+    out = set()
+    for stmt in stmts:
+        if isinstance(stmt, gast.Assign):
+            out |= {n.id for n in gast.walk(stmt.targets[0]) if isinstance(n, gast.Name)}
+        elif isinstance(stmt, gast.If):
+            out |= _stores(stmt.body, into_loops) | _stores(stmt.orelse, into_loops)
+        elif isinstance(stmt, (gast.For, gast.While)) and into_loops:
+            if isinstance(stmt, gast.For):
+                out.add(stmt.target.id)
+            out |= _stores(stmt.body, into_loops)
+    return out
+
+
+def _loads(nodes):
+    return {n.id for node in nodes for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+
+
+def _definite(stmts):
+    """Names certainly assigned after running ``stmts`` (in every arm of an if)."""
+    out = set()
+    for s in stmts:
+        if isinstance(s, gast.Assign):
+            out |= {n.id for n in gast.walk(s.targets[0]) if isinstance(n, gast.Name)}
+        elif isinstance(s, gast.If):
+            out |= _definite(s.body) & _definite(s.orelse)
+    return out
+
+
+def _free_reads(stmts):
+    """Names ``stmts`` read from outside: a for loop's targets are bound by the loop itself."""
+    out = set()
+    for s in stmts:
+        if isinstance(s, gast.For):
+            bound = {n.id for n in gast.walk(s.target) if isinstance(n, gast.Name)}
+            out |= _loads([s.iter]) | (_free_reads(s.body) - bound)
+        elif isinstance(s, gast.If):
+            out |= _loads([s.test]) | _free_reads(s.body) | _free_reads(s.orelse)
+        else:
+            out |= _loads([s])
+    return out
+
+
+def _same(a, b):
+    return a is b or (a is not None and b is not None and gast.dump(a) == gast.dump(b))
+
+
+def _is_exit_check(stmt):
+    return isinstance(stmt, gast.If) and len(stmt.body) == 1 and isinstance(stmt.body[0], gast.Break)
+
+
+def _rename(nodes, mapping):
+    for node in nodes:
+        for n in gast.walk(node):
+            if isinstance(n, gast.Name) and n.id in mapping:
+                n.id = mapping[n.id]
+
+
 class _Reverser:
-    def __init__(self, fn, source, activity, wrt):
+    def __init__(self, fn, source, activity, wrt, mode):
         self.fn = fn
         self.source = source
         self.act = activity
         self.wrt = wrt
+        self.mode = mode
+        self.local = local_names(fn)
+        self.loop_headers = ssa.loop_headers(fn)
+        self.headers = set().union(*self.loop_headers.values()) if self.loop_headers else set()
         self.namer = naming.Namer(all_names(fn) | (set(source.env) if source is not None else set()))
         self.bars = {}  # SSA name -> atom holding its adjoint so far (a name, or a constant like the seed 1.0)
+        self.owned = set()  # names whose adjoint variable is an array this code created (safe to update in place)
         self.bar_names = {}
         self.needs = {}
+        self.forward_of = {}  # id(loop) -> the forward statements replacing it (tape pushes, counters)
+        self.restored = set()  # names an adjoint loop reloads from a tape
+        self.tapes = []  # (tape name, loop line, names per iteration) for tape statistics
+
+    # -- adjoint bookkeeping -------------------------------------------------
 
     def bar_name(self, name):
         if name not in self.bar_names:
             self.bar_names[name] = self.namer.unique(naming.bar(name))
         return self.bar_names[name]
 
+    def zero(self, name):
+        if name in self.act.scalars:
+            return gast.Constant(value=0.0, kind=None)
+        return _call("zeros_like", _name(name))
+
     def accumulate(self, name, expr, out):
         """Add contribution ``expr`` to the adjoint of ``name``."""
         current = self.bars.get(name)
         if current is None:
-            if _is_atom(expr):  # alias: no statement needed until a second contribution arrives
+            # alias: no statement until a second contribution arrives; but a loop header's
+            # adjoint variable is reassigned every iteration, so it is copied, never aliased
+            if _is_atom(expr) and not (isinstance(expr, gast.Name) and expr.id in self.header_bars()):
                 self.bars[name] = expr
+                self.owned.discard(name)
                 return
             value = expr
+            self.owned.discard(name)
         else:
             value = gast.BinOp(left=copy.deepcopy(current), op=gast.Add(), right=expr)
         target = self.bar_name(name)
         out.append(_assign(target, value))
         self.bars[name] = _name(target)
 
+    def header_bars(self):
+        return {self.bar_names[h] for h in self.headers if h in self.bar_names}
+
+    def materialize(self, name, out, owned=False):
+        """Give ``name`` an adjoint variable of its own (zero if nothing reached it yet)."""
+        target = self.bar_name(name)
+        current = self.bars.get(name)
+        if current is None:
+            out.append(_assign(target, self.zero(name)))
+            if name not in self.act.scalars:
+                self.owned.add(name)
+        elif owned and name not in self.owned:
+            # a fresh array, so that element updates never write into a shared one
+            out.append(_assign(target, gast.BinOp(left=_call("zeros_like", _name(name)), op=gast.Add(),
+                                                  right=copy.deepcopy(current))))
+            self.owned.add(name)
+        elif not (isinstance(current, gast.Name) and current.id == target):
+            out.append(_assign(target, copy.deepcopy(current)))
+            self.owned.discard(name)
+        self.bars[name] = _name(target)
+
     def location(self, stmt):
         return self.source.location(stmt) if self.source is not None else None
+
+    # -- statements ------------------------------------------------------------
 
     def adjoint_assign(self, stmt, out):
         name = stmt.targets[0].id
         g = self.bars.pop(name, None)  # the definition kills the adjoint: earlier code sees a fresh one
+        self.owned.discard(name)
         if g is None or name not in self.act.active:
             return
-        op = self.act.ops[name]
+        op = self.act.op(stmt, self.source, self.local)
         if op.kind == "copy":
             self.accumulate(op.args[0].id, g, out)
         elif op.kind == "tuple":
@@ -111,6 +218,16 @@ class _Reverser:
                     part = gast.Subscript(value=copy.deepcopy(g), slice=gast.Constant(value=i, kind=None),
                                           ctx=gast.Load())
                     self.accumulate(elt.id, part, out)
+        elif op.kind == "subscript":
+            seq, index = op.args
+            if seq.id in self.act.active:
+                self.materialize(seq.id, out, owned=True)
+                element = gast.Subscript(value=_name(self.bar_name(seq.id)), slice=copy.deepcopy(index),
+                                         ctx=gast.Load())
+                store = copy.deepcopy(element)
+                store.ctx = gast.Store()
+                out.append(gast.Assign(targets=[store], value=gast.BinOp(left=element, op=gast.Add(), right=g),
+                                       type_comment=None))
         elif op.kind == "call":
             self.adjoint_call(stmt, name, op, g, out)
         elif op.kind == "method":
@@ -153,16 +270,149 @@ class _Reverser:
             part = []
             if isinstance(stmt, gast.Assign):
                 self.adjoint_assign(stmt, part)
-            elif isinstance(stmt, (gast.Expr, gast.Assert)):
+            elif isinstance(stmt, gast.If):
+                part = self.adjoint_if(stmt)
+            elif isinstance(stmt, (gast.For, gast.While)):
+                part = self.adjoint_loop(stmt)
+            elif isinstance(stmt, (gast.Expr, gast.Assert, gast.Break)):
                 pass  # side effects and checks run once, in the forward sweep
             else:
                 raise InternalError("reverse: unexpected statement %s" % type(stmt).__name__)
             if part:
                 line = getattr(stmt, "lineno", None)
-                if line != last_line and self.source is not None and line:
+                if isinstance(stmt, gast.Assign) and line != last_line and self.source is not None and line:
                     out.append(comment(self.source.line_text(line)))
                     last_line = line
+                elif not isinstance(stmt, gast.Assign):
+                    last_line = None
                 out.extend(part)
+        return out
+
+    def adjoint_if(self, stmt):
+        """``if c: A else: B`` reverses to ``if c: A' else: B'`` with the adjoints merged after it."""
+        before = dict(self.bars), set(self.owned)
+        then_adj = self.adjoint_block(stmt.body)
+        then_state = dict(self.bars), set(self.owned)
+        self.bars, self.owned = dict(before[0]), set(before[1])
+        else_adj = self.adjoint_block(stmt.orelse)
+        else_state = dict(self.bars), set(self.owned)
+        if not then_adj and not else_adj and then_state[0] == else_state[0]:
+            return []
+        defined = _stores(stmt.body) | _stores(stmt.orelse)
+        differ = sorted(n for n in set(then_state[0]) | set(else_state[0])
+                        if n not in defined and not _same(then_state[0].get(n), else_state[0].get(n)))
+        # make both arms leave each differing adjoint in the same variable
+        merged_owned = then_state[1] & else_state[1]
+        for arm, state in ((then_adj, then_state), (else_adj, else_state)):
+            self.bars, self.owned = dict(state[0]), set(state[1])
+            for n in differ:
+                self.materialize(n, arm)
+            merged_owned &= self.owned | (set(self.bars) - set(differ))
+        self.bars = {n: a for n, a in then_state[0].items() if n not in differ}
+        self.bars.update((n, _name(self.bar_name(n))) for n in differ)
+        self.owned = merged_owned
+        return [gast.copy_location(gast.If(test=copy.deepcopy(stmt.test), body=then_adj or [gast.Pass()],
+                                           orelse=else_adj), stmt)]
+
+    def adjoint_loop(self, stmt):
+        """A loop reverses to a loop over its iterations in reverse order, reloading what it taped."""
+        is_for = isinstance(stmt, gast.For)
+        body = list(stmt.body)
+        exit_check = body[-1] if body and _is_exit_check(body[-1]) else None
+        carried = sorted(self.loop_headers[id(stmt)])
+        stores = _stores(body)
+        outside = sorted(n for n in _loads(body + ([stmt.test] if not is_for else []))
+                         if n in self.act.active and n not in stores)
+        subscripted = {op.args[0].id for n, op in self.act.defs if op.kind == "subscript"}
+        pre = []
+        for n in [h for h in carried if h in self.act.active] + outside:
+            self.materialize(n, pre, owned=n in subscripted and n in self.act.active)
+        entry_state = dict(self.bars)
+
+        adjoint_body = self.adjoint_block(body)
+        for h in carried:
+            if h in self.act.active:
+                self.materialize(h, adjoint_body)
+        for n, atom in entry_state.items():
+            if n not in self.bars or not _same(self.bars[n], atom):
+                if n in stores:
+                    continue
+                raise InternalError("reverse: adjoint of %s changed variable inside a loop" % n)
+
+        # what the adjoint reads that the loop overwrites: push it every iteration
+        forward_body = self.forward(body[:-1] if exit_check else body)
+        level_stores = _stores(forward_body, into_loops=False) | ({stmt.target.id} if is_for else set())
+        reads = _free_reads(adjoint_body)
+        taped = sorted(reads & level_stores)
+        range_loop = is_for and exit_check is None and _is_range(stmt.iter)
+        if range_loop and stmt.target.id in taped:
+            taped.remove(stmt.target.id)  # reversed(range(...)) gives it back
+        definite = _definite(forward_body) | set(carried) | ({stmt.target.id} if is_for else set())
+        phis = 0
+        while phis < len(forward_body) and isinstance(forward_body[len(forward_body) - 1 - phis], gast.Assign) \
+                and forward_body[len(forward_body) - 1 - phis].targets[0].id in carried:
+            phis += 1
+        split = len(forward_body) - phis
+        record = []
+        forward_pre = []
+        if taped:
+            tape = self.namer.fresh(naming.TAPE)
+            self.tapes.append((tape, stmt.lineno, taped))
+            forward_pre.append(_assign(tape, gast.List(elts=[], ctx=gast.Load())))
+            for n in taped:
+                if n not in definite:  # assigned on some paths only: give the push a value to record
+                    forward_pre.append(_assign(n, gast.Constant(value=None, kind=None)))
+            saved = _name(taped[0]) if len(taped) == 1 else gast.Tuple(elts=[_name(t) for t in taped], ctx=gast.Load())
+            record.append(gast.Expr(value=gast.Call(
+                func=gast.Attribute(value=_name(tape), attr="append", ctx=gast.Load()), args=[saved], keywords=[])))
+            target = copy.deepcopy(saved)
+            for n in gast.walk(target):
+                if isinstance(n, gast.Name):
+                    n.ctx = gast.Store()
+            iterate = _call("reversed", _name(tape))
+            self.restored |= set(taped)
+            if range_loop and stmt.target.id in reads:
+                target = gast.Tuple(elts=[_name(stmt.target.id, True), target], ctx=gast.Store())
+                iterate = _call("zip", _call("reversed", copy.deepcopy(stmt.iter)), iterate)
+        elif range_loop:
+            used = stmt.target.id in reads
+            target = _name(stmt.target.id if used else "_", True)
+            iterate = _call("reversed", copy.deepcopy(stmt.iter)) if used else copy.deepcopy(stmt.iter)
+        else:
+            count = self.namer.fresh(naming.TRIPS)
+            forward_pre.append(_assign(count, gast.Constant(value=0, kind=None)))
+            record.append(_assign(count, gast.BinOp(left=_name(count), op=gast.Add(),
+                                                    right=gast.Constant(value=1, kind=None))))
+            target = _name("_", True)
+            iterate = _call("range", _name(count))
+        new_body = forward_body[:split] + record + forward_body[split:]
+        if exit_check is not None:
+            new_body.append(copy.deepcopy(exit_check))
+        loop = copy.copy(stmt)
+        loop.body = new_body
+        self.forward_of[id(stmt)] = forward_pre + [loop]
+        if self.mode == "vjp" and taped:
+            # inside a pullback, reloading into the forward names would make them local to it
+            mapping = {t: self.namer.unique(t + "_k") for t in taped}
+            _rename([target] + adjoint_body, mapping)
+        if not adjoint_body:
+            return pre
+        reverse_loop = gast.For(target=target, iter=iterate, body=adjoint_body, orelse=[], type_comment=None)
+        return pre + [gast.copy_location(reverse_loop, stmt)]
+
+    def forward(self, stmts):
+        """The forward sweep of ``stmts``: the SSA code with each loop's tape pushes and counters."""
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, (gast.For, gast.While)) and id(stmt) in self.forward_of:
+                out.extend(self.forward_of[id(stmt)])
+            elif isinstance(stmt, gast.If):
+                new = copy.copy(stmt)
+                new.body = self.forward(stmt.body)
+                new.orelse = self.forward(stmt.orelse)
+                out.append(new)
+            else:
+                out.append(copy.deepcopy(stmt))
         return out
 
     def gradients(self, out):
@@ -181,7 +431,7 @@ class _Reverser:
 
 def run(fn, source, activity, wrt, mode):
     """Return a Result holding ``<f>_grad`` (mode "grad") or ``<f>_vjp`` (mode "vjp")."""
-    r = _Reverser(fn, source, activity, wrt)
+    r = _Reverser(fn, source, activity, wrt, mode)
     *forward, ret = fn.body
     if not isinstance(ret, gast.Return):
         raise InternalError("reverse: the function does not end in return")
@@ -202,7 +452,12 @@ def run(fn, source, activity, wrt, mode):
     adjoint.extend(r.adjoint_block(forward))
     grads = r.gradients(adjoint)
 
-    body = [comment("forward sweep")] + [copy.deepcopy(s) for s in forward]
+    body = [comment("forward sweep")] + r.forward(forward)
+    if mode == "grad" and isinstance(output, gast.Name) and output.id in r.restored:
+        # the adjoint loops reload this name from the tape; keep the value to return
+        kept = r.namer.unique(output.id + "_value")
+        body.append(_assign(kept, copy.deepcopy(output)))
+        output = _name(kept)
     if mode == "grad":
         body += [comment("adjoint sweep")] + adjoint
         body.append(gast.Return(value=gast.Tuple(elts=[copy.deepcopy(output), grads], ctx=gast.Load())))
@@ -219,4 +474,4 @@ def run(fn, source, activity, wrt, mode):
                                                  ctx=gast.Load())))
     new = gast.FunctionDef(name=fn_name, args=copy.deepcopy(fn.args), body=body, decorator_list=[],
                            returns=None, type_comment=None, type_params=[])
-    return Result(gast.copy_location(new, fn), r.needs, {r.bar_name(p) for p in wrt})
+    return Result(gast.copy_location(new, fn), r.needs, {r.bar_name(p) for p in wrt}, r.tapes)

@@ -1,21 +1,31 @@
-"""Static single assignment on the structured tree: a fresh version per assignment.
+"""Structured static single assignment: a fresh version per assignment, explicit merges.
 
-Output invariant: every local name is assigned at most once in straight-line
-code; a reassigned variable ``x`` becomes ``x_1``, ``x_2``, ... (skipping names
-the user already uses), and every read refers to the version live at that
-point. Parameters keep their names. Names that are not local (globals,
-builtins, modules) are untouched. The result is still runnable Python with the
-same behaviour as the input.
+Output invariant: in straight-line code every local name is assigned once; a
+reassigned variable ``x`` becomes ``x_1``, ``x_2``, ... (skipping names the
+user already uses) and every read refers to the version live at that point.
+Parameters keep their names. Control flow stays structured:
+
+- after ``if``, a variable assigned in an arm gets one merge name, assigned
+  at the end of each arm that defines it;
+- a loop-carried variable gets one header name, assigned before the loop
+  (``None`` if it had no value yet) and again as the last assignments of the
+  body (before a final ``if <flag>: break``); the body and the ``while``
+  test read the header name, and so does the code after the loop.
+
+Header names are the only names assigned both inside and outside a loop
+body. The result is still runnable Python that behaves like the input.
 
 >>> import gast
 >>> from adjoint_compiler import emit, normalize
->>> fn = gast.parse("def f(x):\\n    y = x * 2\\n    y = y + x\\n    x = y * y\\n    return x").body[0]
->>> print(emit.to_source(run(normalize.run(fn, None), None)).strip())
-def f(x):
-    y = x * 2
-    y_1 = y + x
-    x_1 = y_1 * y_1
-    return x_1
+>>> src = "def f(x, n):\\n    y = x\\n    for i in range(n):\\n        y = y * x\\n    return y"
+>>> print(emit.to_source(run(normalize.run(gast.parse(src).body[0], None), None)).strip())
+def f(x, n):
+    y = x
+    y_1 = y
+    for i in range(n):
+        y_2 = y_1 * x
+        y_1 = y_2
+    return y_1
 """
 import copy
 
@@ -26,20 +36,78 @@ from adjoint_compiler.errors import InternalError
 from adjoint_compiler.normalize import all_names, local_names
 
 
+def _name(id_, store=False):
+    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None, type_comment=None)
+
+
+def _assign(target, value, origin):
+    return gast.copy_location(gast.Assign(targets=[_name(target, True)], value=value, type_comment=None), origin)
+
+
+def _merge(target, source):
+    # merges and loop headers have no source line of their own: no comment quotes them
+    return gast.Assign(targets=[_name(target, True)], value=source, type_comment=None)
+
+
+def _stores(stmts):
+    return {n.id for s in stmts for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def _loads(node):
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+
+
+def _exposed(stmts, defined):
+    """Names read in ``stmts`` before any assignment to them on some path (upward-exposed)."""
+    exposed = set()
+    defined = set(defined)
+    for s in stmts:
+        if isinstance(s, gast.Assign):
+            exposed |= _loads(s.value) - defined
+            defined.add(s.targets[0].id)
+        elif isinstance(s, gast.If):
+            exposed |= _loads(s.test) - defined
+            exposed |= _exposed(s.body, defined) | _exposed(s.orelse, defined)
+            defined |= _definite(s.body) & _definite(s.orelse)
+        elif isinstance(s, (gast.For, gast.While)):
+            head = s.iter if isinstance(s, gast.For) else s.test
+            exposed |= _loads(head) - defined
+            inner = defined | ({s.target.id} if isinstance(s, gast.For) else set())
+            exposed |= _exposed(s.body, inner)
+        else:
+            exposed |= _loads(s) - defined
+    return exposed
+
+
+def _definite(stmts):
+    out = set()
+    for s in stmts:
+        if isinstance(s, gast.Assign):
+            out.add(s.targets[0].id)
+        elif isinstance(s, gast.If):
+            out |= _definite(s.body) & _definite(s.orelse)
+    return out
+
+
+def _is_exit_check(stmt):
+    return isinstance(stmt, gast.If) and len(stmt.body) == 1 and isinstance(stmt.body[0], gast.Break)
+
+
 class _Renamer:
     def __init__(self, fn):
-        self.locals = local_names(fn)
+        self.fn = fn
         self.namer = naming.Namer(all_names(fn))
         self.defined = set()
 
     def new_version(self, name):
         if name not in self.defined:
             self.defined.add(name)
+            self.namer.reserve(name)
             return name
         return self.namer.fresh(naming.VERSION, name)
 
     def load(self, node, env):
-        """Rename the reads in expression ``node`` (a fresh copy) to their live versions."""
+        """A copy of expression ``node`` whose reads refer to their live versions."""
         node = copy.deepcopy(node)
         for sub in gast.walk(node):
             if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) and sub.id in env:
@@ -51,17 +119,78 @@ class _Renamer:
         for stmt in stmts:
             if isinstance(stmt, gast.Assign):
                 value = self.load(stmt.value, env)
-                target = stmt.targets[0].id
-                version = self.new_version(target)
-                env[target] = version
-                new = gast.Assign(targets=[gast.Name(id=version, ctx=gast.Store(), annotation=None,
-                                                     type_comment=None)], value=value, type_comment=None)
-                out.append(gast.copy_location(new, stmt))
-            elif isinstance(stmt, (gast.Expr, gast.Return, gast.Assert)):
+                version = self.new_version(stmt.targets[0].id)
+                env[stmt.targets[0].id] = version
+                out.append(_assign(version, value, stmt))
+            elif isinstance(stmt, (gast.Expr, gast.Return, gast.Assert, gast.Break)):
                 out.append(gast.copy_location(self.load(stmt, env), stmt))
+            elif isinstance(stmt, gast.If):
+                out.append(self.if_(stmt, env))
+            elif isinstance(stmt, (gast.For, gast.While)):
+                out.extend(self.loop(stmt, env))
             else:
                 raise InternalError("ssa: unexpected statement %s" % type(stmt).__name__)
         return out
+
+    def if_(self, stmt, env):
+        test = self.load(stmt.test, env)
+        then_env, else_env = dict(env), dict(env)
+        body = self.block(stmt.body, then_env)
+        orelse = self.block(stmt.orelse, else_env)
+        for v in sorted(set(then_env) | set(else_env)):
+            if then_env.get(v) == else_env.get(v):
+                continue
+            merged = self.new_version(v)
+            if v in then_env:
+                body.append(_merge(merged, _name(then_env[v])))
+            if v in else_env:
+                orelse.append(_merge(merged, _name(else_env[v])))
+            env[v] = merged
+        return gast.copy_location(gast.If(test=test, body=body, orelse=orelse), stmt)
+
+    def loop(self, stmt, env):
+        is_for = isinstance(stmt, gast.For)
+        target = stmt.target.id if is_for else None
+        assigned = _stores(stmt.body)
+        outside = self.reads_outside(stmt)
+        head = [stmt] if not is_for else []
+        exposed = _exposed(head + list(stmt.body), {target} if target else set())
+        carried = sorted(v for v in assigned if v in env or v in exposed or v in outside)
+        pre = []
+        headers = {}
+        for v in carried:
+            h = self.new_version(v)
+            pre.append(_merge(h, _name(env[v]) if v in env else gast.Constant(value=None, kind=None)))
+            headers[v] = h
+        if is_for:
+            iter_ = self.load(stmt.iter, env)
+        body_env = dict(env)
+        body_env.update(headers)
+        if is_for:
+            t = self.new_version(target)
+            body_env[target] = t
+            new = gast.For(target=_name(t, True), iter=iter_, body=None, orelse=[], type_comment=None)
+        else:
+            new = gast.While(test=self.load(stmt.test, body_env), body=None, orelse=[])
+        body_stmts = list(stmt.body)
+        exit_check = body_stmts.pop() if body_stmts and _is_exit_check(body_stmts[-1]) else None
+        body = self.block(body_stmts, body_env)
+        for v in carried:
+            if body_env[v] != headers[v]:
+                body.append(_merge(headers[v], _name(body_env[v])))
+        if exit_check is not None:
+            body.append(gast.copy_location(self.load(exit_check, body_env), exit_check))
+        new.body = body
+        env.update(headers)
+        if is_for:
+            env[target] = t
+        return pre + [gast.copy_location(new, stmt)]
+
+    def reads_outside(self, loop):
+        # the original tree is not SSA yet, so a read anywhere else may see the loop's value
+        inside = {id(n) for n in gast.walk(loop)}
+        return {n.id for n in gast.walk(self.fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+                and id(n) not in inside}
 
 
 def run(fn, source):
@@ -74,3 +203,16 @@ def run(fn, source):
     new = copy.copy(fn)
     new.body = r.block(fn.body, env)
     return new
+
+
+def loop_headers(fn):
+    """For each loop (by id), its header names: assigned at the top level of its body and outside it."""
+    headers = {}
+    for loop in gast.walk(fn):
+        if isinstance(loop, (gast.For, gast.While)):
+            inside = {id(n) for n in gast.walk(loop)}
+            outer = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+                     and id(n) not in inside}
+            top = {s.targets[0].id for s in loop.body if isinstance(s, gast.Assign)}
+            headers[id(loop)] = top & outer
+    return headers

@@ -11,10 +11,12 @@ DEFAULT_EPS = 1e-6
 
 
 def _is_array(x):
-    return isinstance(x, np.ndarray) and x.ndim > 0
+    return isinstance(x, (list, tuple)) or isinstance(x, np.ndarray) and x.ndim > 0
 
 
 def _shift(x, d, t):
+    if isinstance(x, (list, tuple)):  # keep the container type the function expects
+        return type(x)(float(v) for v in np.asarray(x, dtype=float) + t * d)
     if _is_array(x):
         return x + t * d
     return type(x)(x + t * d) if isinstance(x, float) else x + t * d
@@ -22,7 +24,7 @@ def _shift(x, d, t):
 
 def _direction(x, rng):
     if _is_array(x):
-        return rng.standard_normal(x.shape)
+        return rng.standard_normal(np.shape(x))
     return 1.0
 
 
@@ -50,12 +52,12 @@ def numerical_grad(f, args, index, eps=DEFAULT_EPS):
     x = args[index]
     if not _is_array(x):
         return directional_difference(f, args, index, 1.0, eps)
-    x = np.asarray(x, dtype=float)
-    out = np.zeros(x.shape)
-    for k in np.ndindex(x.shape):
-        d = np.zeros(x.shape)
+    shape = np.shape(x)
+    out = np.zeros(shape)
+    for k in np.ndindex(shape):
+        d = np.zeros(shape)
         d[k] = 1.0
-        out[k] = directional_difference(f, list(args[:index]) + [x] + list(args[index + 1:]), index, d, eps)
+        out[k] = directional_difference(f, args, index, d, eps)
     return out
 
 

@@ -1,0 +1,527 @@
+#!/usr/bin/env python
+"""Benchmarks for adjoint_compiler: gradient cost relative to the original function.
+
+    python benchmarks/run.py                 # full run (~0.2 s per sample, 7 samples)
+    python benchmarks/run.py --quick         # smoke test (short samples)
+    python benchmarks/run.py --json out.json # also write the results
+    python benchmarks/run.py --case chain    # only cases whose name matches a regex
+    python benchmarks/run.py --list          # list the cases
+
+See benchmarks/README.md for how to read the table and how to add a case.
+"""
+import os
+
+# Pin BLAS/OpenMP thread pools before NumPy is imported (by anything), so
+# array cases measure one core and results are comparable between machines.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+             "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import gc  # noqa: E402
+import importlib.util  # noqa: E402
+import itertools  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import platform  # noqa: E402
+import re  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+import types  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import Any, Callable, Optional  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)  # benchmark the working tree, not an installed copy
+sys.path.insert(0, HERE)  # the case modules
+
+import numpy as np  # noqa: E402
+
+import adjoint_compiler as ac  # noqa: E402
+from adjoint_compiler import pipeline  # noqa: E402
+
+try:
+    import autograd
+    import autograd.numpy as anp
+    import autograd.scipy.special as asp
+except ImportError:  # optional peer
+    autograd = None
+
+try:
+    import jax
+    jax.config.update("jax_enable_x64", True)  # compare float64 with float64
+    import jax.numpy as jnp
+    import jax.scipy.special as jsp
+except ImportError:  # optional peer
+    jax = None
+
+
+def load_module(path, name):
+    """Import a .py file by path (examples/ is not a package)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+seed = load_module(os.path.join(ROOT, "examples", "seed.py"), "bench_examples_seed")
+import cases_straight  # noqa: E402
+
+
+# --------------------------------------------------------------------------
+# The registry: one Case per row of the table.
+# --------------------------------------------------------------------------
+
+@dataclass
+class Case:
+    name: str
+    fn: Callable            # defined in a module file (the compiler reads its source)
+    args: tuple
+    wrt: Any                # int, name, or tuple: passed as-is to ac.grad / autograd / jax
+    size: str               # free text for the table: statements, inputs, n, shapes
+    kind: str = "scalar"    # family, for grouping targets: "scalar", "loop", "numpy", ...
+    # Informational targets, printed next to the measurement, never asserted:
+    target_ratio: Optional[float] = None       # ours/orig at most this
+    target_compile_ms: Optional[float] = None  # first call (compile) at most this
+    # Peer versions. By default the function is rebuilt with its globals swapped
+    # (math -> autograd.numpy shim, np -> autograd.numpy); give an explicit one
+    # when that is not enough (e.g. the case writes globals or uses math.log(x, b)).
+    autograd_fn: Optional[Callable] = None
+    jax_fn: Optional[Callable] = None
+    rtol: float = 1e-9      # max rel. diff to the reference above which the row is flagged
+    notes: str = ""
+
+
+STRAIGHT_RATIO = 3.0   # straight-line scalar: gradient <= 3x the original
+COMPILE_20_MS = 20.0   # compile of a 20-line function <= 20 ms
+
+CASES = [
+    Case("seed_f", seed.f, (1.5, -2.0), (0, 1), "5 stmts, 2 in",
+         target_ratio=STRAIGHT_RATIO),
+    Case("seed_g", seed.g, (0.8,), 0, "1 stmt, 1 in",
+         target_ratio=STRAIGHT_RATIO),
+    Case("chain50", cases_straight.chain50, (0.7, -1.3, 2.1), (0, 1, 2), "50 stmts, 3 in",
+         target_ratio=STRAIGHT_RATIO),
+    Case("black_scholes", cases_straight.black_scholes, (100.0, 95.0, 0.03, 0.25, 0.75), (0, 1, 2, 3, 4),
+         "20 lines, 5 in", target_ratio=STRAIGHT_RATIO, target_compile_ms=COMPILE_20_MS),
+    # Later: loops and NumPy, e.g.
+    # Case("loop_1e4", cases_loops.recurrence, (0.5, 10_000), 0, "n=10^4", kind="loop"),
+    # Case("mlp", cases_numpy.mlp_loss, (W1, b1, W2, b2, X, Y), (0, 1, 2, 3), "64-32-1, batch 128", kind="numpy"),
+]
+
+
+# --------------------------------------------------------------------------
+# Peer versions of a case: same bytecode, globals swapped to the peer's NumPy.
+# --------------------------------------------------------------------------
+
+_MATH_RENAMES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "atan2": "arctan2",
+                 "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh",
+                 "pow": "power", "fabs": "abs"}
+_MATH_FUNCS = ("sin cos tan sinh cosh tanh exp expm1 log log1p log2 log10 sqrt hypot "
+               "floor ceil trunc copysign").split()
+
+
+def math_shim(np_like, special):
+    """A stand-in for the math module whose functions are the peer's (differentiable) ones."""
+    ns = {n: getattr(math, n) for n in dir(math) if not n.startswith("_")}  # constants, the rest
+    for n in _MATH_FUNCS:
+        if hasattr(np_like, n):
+            ns[n] = getattr(np_like, n)
+    for n, m in _MATH_RENAMES.items():
+        if hasattr(np_like, m):
+            ns[n] = getattr(np_like, m)
+    for n in ("erf", "erfc"):
+        if hasattr(special, n):
+            ns[n] = getattr(special, n)
+    return types.SimpleNamespace(**ns)
+
+
+def translate(fn, np_like, special):
+    """``fn`` with the same code but math/numpy (and functions taken from them) replaced
+    by the peer's versions. User functions sharing fn's globals are translated too."""
+    shim = math_shim(np_like, special)
+    old = fn.__globals__
+    new = dict(old)
+    for name, value in old.items():
+        if value is math:
+            new[name] = shim
+        elif value is np:
+            new[name] = np_like
+        elif getattr(value, "__module__", None) == "math" and hasattr(shim, getattr(value, "__name__", "")):
+            new[name] = getattr(shim, value.__name__)  # from math import sin
+        elif isinstance(value, (np.ufunc, types.FunctionType)) and hasattr(np, getattr(value, "__name__", "")) \
+                and getattr(np, value.__name__) is value and hasattr(np_like, value.__name__):
+            new[name] = getattr(np_like, value.__name__)  # from numpy import sin
+    for name, value in old.items():
+        if isinstance(value, types.FunctionType) and value.__globals__ is old:
+            new[name] = _rebuild(value, new)
+
+    return _rebuild(fn, new)
+
+
+def _rebuild(fn, globals_):
+    out = types.FunctionType(fn.__code__, globals_, fn.__name__, fn.__defaults__, fn.__closure__)
+    out.__kwdefaults__ = fn.__kwdefaults__
+    out.__qualname__ = fn.__qualname__
+    return out
+
+
+def fresh_copy(fn):
+    """A new function object with fn's code and globals: the compile cache misses on it."""
+    return _rebuild(fn, fn.__globals__)
+
+
+# --------------------------------------------------------------------------
+# Timing: timeit-style, adaptive loop count, interleaved samples, median.
+# --------------------------------------------------------------------------
+
+def _loop_ns(fn, args, n):
+    it = itertools.repeat(None, n)
+    t0 = time.perf_counter_ns()
+    for _ in it:
+        fn(*args)
+    return time.perf_counter_ns() - t0
+
+
+def calibrate(fn, args, target_s):
+    """Loops per sample so that one sample takes about ``target_s`` (also warms up)."""
+    target = target_s * 1e9
+    n = 1
+    while True:
+        t = _loop_ns(fn, args, n)
+        if t >= target / 10 or n >= 1 << 30:
+            break
+        n *= 10 if t < target / 1000 else 2
+    return max(1, int(round(n * target / max(t, 1))))
+
+
+def measure(callables, args, target_s, samples):
+    """Median ns per call for each of ``callables`` (a dict), samples interleaved
+    round-robin so slow drift of the machine affects all of them alike."""
+    loops = {k: calibrate(fn, args, target_s) for k, fn in callables.items()}
+    per_call = {k: [] for k in callables}
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(samples):
+            for k, fn in callables.items():
+                per_call[k].append(_loop_ns(fn, args, loops[k]) / loops[k])
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return {k: {"ns": statistics.median(v), "min_ns": min(v), "max_ns": max(v), "loops": loops[k],
+                "samples": len(v)} for k, v in per_call.items()}
+
+
+def measure_compile(case, repeats):
+    """Median ms of the first ac.grad call on a fresh function object (parse + passes + load
+    + one run). One untimed compile first, so one-off imports are not counted."""
+    ac.grad(fresh_copy(case.fn), case.wrt)(*case.args)
+    times = []
+    for _ in range(repeats):
+        g = ac.grad(fresh_copy(case.fn), case.wrt)
+        t0 = time.perf_counter_ns()
+        g(*case.args)
+        times.append((time.perf_counter_ns() - t0) / 1e6)
+    return {"ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times), "repeats": repeats}
+
+
+# --------------------------------------------------------------------------
+# Correctness: our gradient against autograd (or central differences).
+# --------------------------------------------------------------------------
+
+def _flat(grads, wrt):
+    parts = grads if isinstance(wrt, (tuple, list)) else (grads,)
+    return np.concatenate([np.ravel(np.asarray(p, dtype=float)) for p in parts])
+
+
+def max_rel_diff(ours, ref):
+    """max_i |ours_i - ref_i| / max(|ref_i|, 1e-8 * max|ref|): relative, but a component
+    that is ~0 next to large ones is judged against the scale of the gradient."""
+    scale = max(float(np.max(np.abs(ref))) if ref.size else 0.0, 1e-300)
+    denom = np.maximum(np.abs(ref), 1e-8 * scale)
+    return float(np.max(np.abs(ours - ref) / denom)) if ref.size else 0.0
+
+
+def _param_index(fn, w):
+    return fn.__code__.co_varnames[:fn.__code__.co_argcount].index(w) if isinstance(w, str) else w
+
+
+def finite_difference(case, max_components=50):
+    """Central differences, for when autograd is not installed (h ~ 1e-6 relative)."""
+    wrt = case.wrt if isinstance(case.wrt, (tuple, list)) else (case.wrt,)
+    out = []
+    for w in wrt:
+        i = _param_index(case.fn, w)
+        x0 = np.asarray(case.args[i], dtype=float)
+        g = np.zeros(x0.size)
+        for j in range(min(x0.size, max_components)):
+            h = 1e-6 * max(1.0, abs(float(x0.flat[j])))
+            vals = []
+            for sign in (1, -1):
+                x = x0.copy()
+                x.flat[j] += sign * h
+                args = list(case.args)
+                args[i] = float(x) if np.ndim(case.args[i]) == 0 else x
+                vals.append(float(case.fn(*args)))
+            g[j] = (vals[0] - vals[1]) / (2 * h)
+        out.append(g)
+    return np.concatenate(out)
+
+
+# --------------------------------------------------------------------------
+# Running a case.
+# --------------------------------------------------------------------------
+
+def _wrt_indices(case):
+    wrt = case.wrt if isinstance(case.wrt, (tuple, list)) else (case.wrt,)
+    return tuple(_param_index(case.fn, w) for w in wrt)
+
+
+def _is_scalar(a):
+    return type(a) in (float, int) or isinstance(a, np.number) or (isinstance(a, np.ndarray) and a.ndim == 0)
+
+
+def _short_error(e):
+    return "%s: %s" % (type(e).__name__, str(e).strip().splitlines()[0] if str(e).strip() else "")
+
+
+def run_case(case, target_s, samples, compile_repeats):
+    res = {"name": case.name, "size": case.size, "kind": case.kind, "errors": {},
+           "target_ratio": case.target_ratio, "target_compile_ms": case.target_compile_ms}
+    callables = {"orig": case.fn}
+
+    # ours: the public API after a warm-up call (compile excluded), and the bare emitted
+    # function (the same code, without the API wrapper's argument and result handling)
+    try:
+        ours = ac.grad(case.fn, case.wrt)
+        ours_grad = ours(*case.args)
+        callables["ours"] = ours
+    except Exception as e:
+        res["errors"]["ours"] = _short_error(e)
+        res["traceback"] = traceback.format_exc()
+        ours_grad = None
+    if ours_grad is not None:
+        try:
+            kinds = tuple(i for i, a in enumerate(case.args) if _is_scalar(a))
+            emitted = pipeline.compile(case.fn, _wrt_indices(case), "grad", kinds).function
+            emitted(*case.args)
+            callables["emitted"] = emitted
+        except Exception as e:
+            res["errors"]["emitted"] = _short_error(e)
+
+    ref, ref_kind = None, None
+    if autograd is not None:
+        try:
+            ag_fn = case.autograd_fn or translate(case.fn, anp, asp)
+            ag = autograd.grad(ag_fn, case.wrt)
+            ref, ref_kind = _flat(ag(*case.args), case.wrt), "autograd"
+            callables["autograd"] = ag
+        except Exception as e:
+            res["errors"]["autograd"] = _short_error(e)
+    if jax is not None:
+        try:
+            jx_fn = case.jax_fn or translate(case.fn, jnp, jsp)
+            jg = jax.grad(jx_fn, argnums=case.wrt)
+            jjit = jax.jit(jg)
+            block = jax.block_until_ready
+            jax_grad = jg(*case.args)
+            jjit(*case.args)
+            callables["jax"] = lambda *a: block(jg(*a))
+            callables["jax_jit"] = lambda *a: block(jjit(*a))
+            if ref is None:
+                ref, ref_kind = _flat(jax_grad, case.wrt), "jax"
+        except Exception as e:
+            res["errors"]["jax"] = _short_error(e)
+    if ref is None:
+        try:
+            ref, ref_kind = finite_difference(case), "fd"
+        except Exception as e:
+            res["errors"]["fd"] = _short_error(e)
+
+    if ours_grad is not None and ref is not None:
+        ours_flat = _flat(ours_grad, case.wrt)
+        if ref_kind == "fd":
+            ours_flat = ours_flat[:ref.size] if ours_flat.size == ref.size else ours_flat
+        res["check"] = {"reference": ref_kind, "max_rel_diff": max_rel_diff(ours_flat, ref),
+                        "ok": max_rel_diff(ours_flat, ref) <= (case.rtol if ref_kind != "fd" else 1e-5)}
+
+    res["timing"] = measure(callables, case.args, target_s, samples)
+    orig = res["timing"]["orig"]["ns"]
+    res["ratios"] = {k: v["ns"] / orig for k, v in res["timing"].items() if k != "orig"}
+    if ours_grad is not None:
+        try:
+            res["compile"] = measure_compile(case, compile_repeats)
+        except Exception as e:
+            res["errors"]["compile"] = _short_error(e)
+    return res
+
+
+# --------------------------------------------------------------------------
+# Report.
+# --------------------------------------------------------------------------
+
+COLUMNS = ("case", "size", "original (µs)", "ours (µs)", "ours/orig", "emitted/orig",
+           "autograd/orig", "jax/orig", "jax-jit/orig", "compile (ms)", "max rel diff")
+
+
+def _fmt(x, spec):
+    return "-" if x is None else format(x, spec)
+
+
+def row(res):
+    t, r = res.get("timing", {}), res.get("ratios", {})
+    us = lambda k: t[k]["ns"] / 1e3 if k in t else None  # noqa: E731
+    check = res.get("check")
+    diff = "-"
+    if check:
+        diff = "%.1e%s%s" % (check["max_rel_diff"], "" if check["reference"] == "autograd" else
+                             " (%s)" % check["reference"], "" if check["ok"] else " WRONG")
+    ours = _fmt(us("ours"), ".3g") if "ours" in t else ("ERROR" if "ours" in res["errors"] else "-")
+    comp = res.get("compile", {}).get("ms")
+    return (res["name"], res["size"], _fmt(us("orig"), ".3g"), ours,
+            _fmt(r.get("ours"), ".2f"), _fmt(r.get("emitted"), ".2f"),
+            _fmt(r.get("autograd"), ".1f"), _fmt(r.get("jax"), ".0f"), _fmt(r.get("jax_jit"), ".1f"),
+            _fmt(comp, ".1f"), diff)
+
+
+def table(rows):
+    widths = [max(len(str(x)) for x in col) for col in zip(COLUMNS, *rows)]
+    line = lambda cells: " | ".join(str(c).ljust(w) if i < 2 else str(c).rjust(w)  # noqa: E731
+                                    for i, (c, w) in enumerate(zip(cells, widths)))
+    out = [line(COLUMNS), "-+-".join("-" * w for w in widths)]
+    out += [line(r) for r in rows]
+    return "\n".join(out)
+
+
+def targets_report(results):
+    lines = []
+    for res in results:
+        ratio = res.get("ratios", {}).get("ours")
+        if res["target_ratio"] is not None and ratio is not None:
+            lines.append(("  %-16s %-9s %8s  target <= %-7s %s")
+                         % (res["name"], "gradient", "%.2fx" % ratio, "%gx" % res["target_ratio"],
+                            "ok" if ratio <= res["target_ratio"] else "ABOVE TARGET"))
+        comp = res.get("compile", {}).get("ms")
+        if res["target_compile_ms"] is not None and comp is not None:
+            lines.append(("  %-16s %-9s %8s  target <= %-7s %s")
+                         % (res["name"], "compile", "%.1f ms" % comp, "%g ms" % res["target_compile_ms"],
+                            "ok" if comp <= res["target_compile_ms"] else "ABOVE TARGET"))
+    return lines
+
+
+def _version(mod):
+    return getattr(mod, "__version__", None) if mod is not None else None
+
+
+def _git_commit():
+    try:
+        out = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, timeout=5)
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "adjoint_compiler"],
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return out.stdout.strip() + ("+dirty" if dirty else "") if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def call_overhead_ns(target_s, samples):
+    """The cost of the timing loop plus a call, included in every figure."""
+    return measure({"noop": lambda *a: None}, (1.0, 2.0), target_s, samples)["noop"]["ns"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="adjoint_compiler benchmarks")
+    parser.add_argument("--quick", action="store_true", help="short samples, for a smoke test")
+    parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
+    parser.add_argument("--case", metavar="REGEX", help="run only the cases whose name matches")
+    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument("--sample-time", type=float, help="seconds per sample (default 0.2, quick 0.02)")
+    parser.add_argument("--samples", type=int, help="samples per measurement (default 7, quick 3)")
+    args = parser.parse_args(argv)
+
+    cases = [c for c in CASES if not args.case or re.search(args.case, c.name)]
+    if args.list:
+        for c in CASES:
+            print("%-16s %-8s %s" % (c.name, c.kind, c.size))
+        return 0
+    if not cases:
+        parser.error("no case matches %r" % args.case)
+
+    target_s = args.sample_time or (0.02 if args.quick else 0.2)
+    samples = args.samples or (3 if args.quick else 7)
+    compile_repeats = 3 if args.quick else 11
+
+    meta = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "commit": _git_commit(),
+        "python": platform.python_version(), "implementation": platform.python_implementation(),
+        "machine": platform.machine(), "platform": platform.platform(), "processor": platform.processor(),
+        "numpy": np.__version__, "autograd": _version(autograd) or (
+            None if autograd is None else _pkg_version("autograd")),
+        "jax": _version(jax),
+        "threads": {v: os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")},
+        "quick": args.quick, "sample_time_s": target_s, "samples": samples, "compile_repeats": compile_repeats,
+    }
+    meta["call_overhead_ns"] = call_overhead_ns(target_s, samples)
+
+    print("adjoint_compiler benchmarks  (%s; commit %s; Python %s, NumPy %s, autograd %s, jax %s)"
+          % ("quick" if args.quick else "full", meta["commit"], meta["python"], meta["numpy"],
+             meta["autograd"] or "not installed", meta["jax"] or "not installed"))
+    print("median of %d samples x ~%g s each; BLAS threads pinned to 1; loop+call overhead %.0f ns per call"
+          % (samples, target_s, meta["call_overhead_ns"]))
+    print()
+
+    results = []
+    for case in cases:
+        print("  running %s ..." % case.name, file=sys.stderr, flush=True)
+        results.append(run_case(case, target_s, samples, compile_repeats))
+
+    print(table([row(r) for r in results]))
+    print()
+    print("ours = ac.grad(f, wrt)(*args) after a warm-up call; emitted = the generated function alone "
+          "(no API wrapper);")
+    print("compile = first call of ac.grad on a fresh function object; max rel diff = ours vs autograd "
+          "(fd: central differences).")
+    print()
+    print("Targets (informational, not asserted):")
+    for line in targets_report(results) or ["  (none for these cases)"]:
+        print(line)
+
+    problems = [(r["name"], k, v) for r in results for k, v in r["errors"].items()]
+    wrong = [r["name"] for r in results if r.get("check") and not r["check"]["ok"]]
+    if problems or wrong:
+        print()
+        print("Problems:")
+        for name, what, err in problems:
+            print("  %s [%s]: %s" % (name, what, err))
+        for name in wrong:
+            print("  %s: our gradient differs from the reference (max rel diff %.1e)"
+                  % (name, next(r for r in results if r["name"] == name)["check"]["max_rel_diff"]))
+
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"meta": meta, "results": results}, fh, indent=2, default=float)
+        print()
+        print("wrote %s" % args.json)
+    return 1 if wrong else 0
+
+
+def _pkg_version(name):
+    try:
+        from importlib.metadata import version
+        return version(name)
+    except Exception:
+        return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,553 @@
+"""Property tests: the compiler's gradients against hand-derived ones and central differences.
+
+Two kinds of properties:
+
+* the seed functions of ``examples/seed.py`` over random points, against
+  hand-derived gradients;
+* random straight-line programs (2-3 parameters, 1-12 statements of fresh
+  assignments, reassignments, augmented assignments and tuple swaps, each an
+  expression tree of depth <= 3), written to a real file, imported, and
+  differentiated; the AD gradient must match central differences, the
+  compiler must raise nothing but its documented errors, ``value_and_grad``
+  must return the function's value, ``vjp``'s pullback of 1.0 must equal the
+  gradient, and neither the function nor its arguments may change.
+
+The same programs also run with NumPy arrays of shape (3,) as parameters and
+``np.*`` functions in place of ``math.*``, under ``np.sum``/``np.mean``.
+
+A failing example prints the generated SOURCE (via ``note``); save it to a
+file and call ``adjoint_compiler.grad(f, wrt=(0, 1, ...))`` to reproduce.
+"""
+import importlib.util
+import itertools
+import math
+import os
+import sys
+import tempfile
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import strategies as st
+
+import adjoint_compiler as ac
+from adjoint_compiler.errors import InternalError
+from adjoint_compiler.testing import relative_error
+
+def SETTINGS(max_examples):
+    """Deterministic, no deadline (compilation is slow the first time), no example database."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+
+# ---------------------------------------------------------------------------
+# Helpers: load generated source from a real file (the compiler reads source
+# with ``inspect``).
+# ---------------------------------------------------------------------------
+
+_TMPDIR = None
+_COUNTER = itertools.count()
+
+
+def _tmpdir():
+    global _TMPDIR
+    if _TMPDIR is None:
+        _TMPDIR = tempfile.TemporaryDirectory(prefix="ac_properties_")
+    return _TMPDIR.name
+
+
+def load_function(source, name="f"):
+    """Write ``source`` to a fresh file, import it as a fresh module, return its ``name``."""
+    modname = "ac_prop_gen_%d_%d" % (os.getpid(), next(_COUNTER))
+    path = os.path.join(_tmpdir(), modname + ".py")
+    with open(path, "w") as fh:
+        fh.write(source)
+    spec = importlib.util.spec_from_file_location(modname, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[modname] = module
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+def _compile_or_fail(make, what):
+    """Run ``make()``; an InternalError or an undocumented exception fails with a clear message."""
+    try:
+        return make()
+    except InternalError as e:
+        pytest.fail("%s raised InternalError: %s" % (what, e))
+    except ac.CompileError:
+        raise
+    except (OverflowError, ValueError, ZeroDivisionError, FloatingPointError):
+        raise  # numeric errors of running the program itself; callers decide
+    except Exception as e:  # noqa: BLE001 - any other exception is a compiler bug
+        pytest.fail("%s raised undocumented %s: %s" % (what, type(e).__name__, e))
+
+
+# ---------------------------------------------------------------------------
+# 1. Seed functions against hand-derived gradients.
+# ---------------------------------------------------------------------------
+
+SEED_SOURCE = '''\
+import math
+
+
+def f(x, y):
+    v1 = math.cos(x)
+    v2 = x * y
+    v3 = v1 + v2
+    v4 = math.exp(v3)
+    v5 = v3 ** 2
+    return v4 + v5
+
+
+def g(x):
+    return math.sin(x ** 2) * math.exp(x)
+'''
+
+_SEED_F = None
+_SEED_G = None
+
+
+def _seed_functions():
+    global _SEED_F, _SEED_G
+    if _SEED_F is None:
+        _SEED_F = load_function(SEED_SOURCE, "f")
+        _SEED_G = sys.modules[_SEED_F.__module__].g
+    return _SEED_F, _SEED_G
+
+
+coord = st.floats(min_value=-3.0, max_value=3.0, allow_nan=False, allow_infinity=False)
+
+
+@SETTINGS(100)
+@given(x=coord, y=coord)
+def test_seed_f_matches_hand_derived_gradient(x, y):
+    f, _ = _seed_functions()
+    gx, gy = ac.grad(f, wrt=(0, 1))(x, y)
+    v3 = math.cos(x) + x * y
+    k = math.exp(v3) + 2 * v3
+    ex, ey = k * (y - math.sin(x)), k * x
+    assert type(gx) is float and type(gy) is float
+    assert gx == pytest.approx(ex, rel=1e-9, abs=1e-12)
+    assert gy == pytest.approx(ey, rel=1e-9, abs=1e-12)
+    value, (vx, vy) = ac.value_and_grad(f, wrt=(0, 1))(x, y)
+    assert value == f(x, y)
+    assert (vx, vy) == (gx, gy)
+
+
+@SETTINGS(100)
+@given(x=coord)
+def test_seed_g_matches_hand_derived_gradient(x):
+    _, g = _seed_functions()
+    expected = (2 * x * math.cos(x * x) + math.sin(x * x)) * math.exp(x)
+    got = ac.grad(g)(x)
+    assert type(got) is float
+    assert got == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# 2. Random straight-line programs.
+#
+# An expression is a tuple tree:
+#   ("var", name) | ("const", c) | ("bin", op, a, b) | ("neg", a)
+#   ("div", a, b)          a / (1.5 + sin(b))        (denominator >= 0.5)
+#   ("divc", a, c)         a / c, c a nonzero constant
+#   ("pow", a, n)          a ** n, n in {2, 3}
+#   ("gpow", a, p)         (1.5 + sin(a)) ** p, p in {-2, -1, 0.5, 1.5}
+#   ("cpow", c, a)         c ** tanh(a), c > 0
+#   ("fn", name, a)        name in FUNCS below
+#   ("mm", "min"|"max", a, b)
+# ---------------------------------------------------------------------------
+
+PARAM_NAMES = ("x", "y", "z")
+CONSTS = (0.5, 1.0, 2.0, 3, -1.5, 0.25, 2)
+FUNCS = ("sin", "cos", "tanh", "atan", "exp_tanh", "sqrt1p", "log1p2", "abs")
+
+# How to spell each primitive in the math, numpy and instrumented renderings.
+MATH_LIB = {
+    "sin": "math.sin", "cos": "math.cos", "tanh": "math.tanh", "atan": "math.atan",
+    "exp": "math.exp", "sqrt": "math.sqrt", "log": "math.log", "abs": "abs",
+    "min": "min", "max": "max",
+}
+NP_LIB = {
+    "sin": "np.sin", "cos": "np.cos", "tanh": "np.tanh", "atan": "np.arctan",
+    "exp": "np.exp", "sqrt": "np.sqrt", "log": "np.log", "abs": "np.abs",
+    "min": "np.minimum", "max": "np.maximum",
+}
+
+
+def render(e, lib):
+    kind = e[0]
+    if kind == "var":
+        return e[1]
+    if kind == "const":
+        c = e[1]
+        return "(%r)" % c if c < 0 else repr(c)
+    if kind == "bin":
+        return "(%s %s %s)" % (render(e[2], lib), e[1], render(e[3], lib))
+    if kind == "neg":
+        return "(-%s)" % render(e[1], lib)
+    if kind == "div":
+        return "(%s / (1.5 + %s(%s)))" % (render(e[1], lib), lib["sin"], render(e[2], lib))
+    if kind == "divc":
+        return "(%s / %r)" % (render(e[1], lib), e[2])
+    if kind == "pow":
+        return "(%s ** %d)" % (render(e[1], lib), e[2])
+    if kind == "gpow":
+        return "((1.5 + %s(%s)) ** %r)" % (lib["sin"], render(e[1], lib), e[2])
+    if kind == "cpow":
+        return "(%r ** %s(%s))" % (e[1], lib["tanh"], render(e[2], lib))
+    if kind == "fn":
+        name, a = e[1], render(e[2], lib)
+        if name == "exp_tanh":
+            return "%s(%s(%s))" % (lib["exp"], lib["tanh"], a)
+        if name == "sqrt1p":
+            return "%s(1.0 + %s * %s)" % (lib["sqrt"], a, a)
+        if name == "log1p2":
+            return "%s(1.0 + %s * %s)" % (lib["log"], a, a)
+        return "%s(%s)" % (lib[name], a)
+    if kind == "mm":
+        return "%s(%s, %s)" % (lib[e[1]], render(e[2], lib), render(e[3], lib))
+    raise AssertionError(e)
+
+
+def exprs(names, depth):
+    leaf = st.one_of(
+        st.sampled_from(names).map(lambda n: ("var", n)),
+        st.sampled_from(CONSTS).map(lambda c: ("const", c)),
+    )
+    if depth == 0:
+        return leaf
+    sub = exprs(names, depth - 1)
+    # Leaves are drawn less often than compound nodes so that trees are not trivial.
+    return st.one_of(
+        leaf,
+        st.tuples(st.just("bin"), st.sampled_from("+-*"), sub, sub),
+        st.tuples(st.just("bin"), st.sampled_from("+-*"), sub, sub),
+        st.tuples(st.just("neg"), sub),
+        st.tuples(st.just("div"), sub, sub),
+        st.tuples(st.just("divc"), sub, st.sampled_from((2.0, -4.0, 0.5, 3))),
+        st.tuples(st.just("pow"), sub, st.sampled_from((2, 3))),
+        st.tuples(st.just("gpow"), sub, st.sampled_from((-2, -1, 0.5, 1.5))),
+        st.tuples(st.just("cpow"), st.sampled_from((2.0, 0.5, 3)), sub),
+        st.tuples(st.just("fn"), st.sampled_from(FUNCS), sub),
+        st.tuples(st.just("fn"), st.sampled_from(FUNCS), sub),
+        st.tuples(st.just("mm"), st.sampled_from(("min", "max")), sub, sub),
+    )
+
+
+class Program:
+    """A generated straight-line program: parameters, statements, return expression."""
+
+    def __init__(self, params, stmts, ret):
+        self.params = params
+        self.stmts = stmts
+        self.ret = ret
+
+    def source(self, lib=MATH_LIB, reduce=None, name="f"):
+        lines = ["import math", "import numpy as np", "", "", "def %s(%s):" % (name, ", ".join(self.params))]
+        for s in self.stmts:
+            if s[0] == "assign":
+                lines.append("    %s = %s" % (s[1], render(s[2], lib)))
+            elif s[0] == "aug":
+                op, target, e = s[1], s[2], s[3]
+                if op == "/=":
+                    lines.append("    %s /= (1.5 + %s(%s))" % (target, lib["sin"], render(e, lib)))
+                elif op == "**=":
+                    lines.append("    %s **= %d" % (target, e))
+                else:
+                    lines.append("    %s %s %s" % (target, op, render(e, lib)))
+            elif s[0] == "swap":
+                lines.append("    %s, %s = %s, %s" % (s[1], s[2], s[2], s[1]))
+            elif s[0] == "pair":
+                lines.append("    %s, %s = %s, %s" % (s[1], s[2], render(s[3], lib), render(s[4], lib)))
+            else:
+                raise AssertionError(s)
+        ret = render(self.ret, lib)
+        lines.append("    return %s" % (ret if reduce is None else "%s(%s)" % (reduce, ret)))
+        return "\n".join(lines) + "\n"
+
+    def __repr__(self):
+        return "Program(<<\n%s>>)" % self.source()
+
+
+@st.composite
+def programs(draw):
+    nparams = draw(st.integers(2, 3))
+    params = list(PARAM_NAMES[:nparams])
+    names = list(params)
+    stmts = []
+    for _ in range(draw(st.integers(1, 12))):
+        kind = draw(st.sampled_from(("fresh", "fresh", "fresh", "reassign", "aug", "swap", "pair")))
+        if kind == "fresh":
+            target = "v%d" % len(names)
+            stmts.append(("assign", target, draw(exprs(tuple(names), draw(st.integers(0, 3))))))
+            names.append(target)
+        elif kind == "reassign":
+            target = draw(st.sampled_from(names))
+            stmts.append(("assign", target, draw(exprs(tuple(names), draw(st.integers(0, 3))))))
+        elif kind == "aug":
+            target = draw(st.sampled_from(names))
+            op = draw(st.sampled_from(("+=", "-=", "*=", "/=", "**=")))
+            if op == "**=":
+                stmts.append(("aug", op, target, draw(st.sampled_from((2, 3)))))
+            else:
+                stmts.append(("aug", op, target, draw(exprs(tuple(names), draw(st.integers(0, 2))))))
+        elif kind == "swap":
+            a, b = draw(st.lists(st.sampled_from(names), min_size=2, max_size=2, unique=True))
+            stmts.append(("swap", a, b))
+        else:  # a, b = e1, e2 (both evaluated before either is bound)
+            a = draw(st.sampled_from(names))
+            b = draw(st.sampled_from(names + ["v%d" % len(names)]).filter(lambda n: n != a))
+            e1 = draw(exprs(tuple(names), draw(st.integers(0, 2))))
+            e2 = draw(exprs(tuple(names), draw(st.integers(0, 2))))
+            stmts.append(("pair", a, b, e1, e2))
+            if b not in names:
+                names.append(b)
+    # Return: an expression tree, sometimes plus a sum of variables.
+    ret = draw(exprs(tuple(names), draw(st.integers(0, 3))))
+    extra = draw(st.lists(st.sampled_from(names), max_size=3))
+    for n in extra:
+        ret = ("bin", "+", ret, ("var", n))
+    return Program(params, stmts, ret)
+
+
+# --- Instrumented evaluation: distance to kinks of abs/min/max, largest intermediate.
+
+class _Probe:
+    def __init__(self, xp):
+        self.xp = xp
+        self.kink = math.inf
+        self.big = 0.0
+
+    def record(self, v):
+        a = np.abs(np.asarray(v, dtype=float))
+        if not np.all(np.isfinite(a)):
+            self.big = math.inf
+        else:
+            self.big = max(self.big, float(np.max(a, initial=0.0)))
+        return v
+
+    def near(self, d):
+        self.kink = min(self.kink, float(np.min(np.abs(np.asarray(d, dtype=float)), initial=math.inf)))
+
+
+def _instrumented(program, numpy_mode):
+    """Source of ``f`` whose abs/min/max report kink distances and whose statements report magnitudes."""
+    base = NP_LIB if numpy_mode else MATH_LIB
+    lib = dict(base, abs="_kabs", min="_kmin", max="_kmax")
+    lines = program.source(lib, reduce="np.sum" if numpy_mode else None).splitlines()
+    out = []
+    for line in lines:
+        out.append(line)
+        stripped = line.strip()
+        if line.startswith("    ") and not stripped.startswith("return"):
+            targets = stripped.split("=")[0].rstrip("+-*/ ").split(",")
+            for t in targets:
+                out.append("    _probe.record(%s)" % t.strip())
+    return "\n".join(out) + "\n"
+
+
+def _probe_run(program, args, numpy_mode):
+    """(kink distance, largest |intermediate|) of the program at ``args``; None on a numeric error."""
+    probe = _Probe(np)
+    xp_abs = np.abs if numpy_mode else abs
+    lo = np.minimum if numpy_mode else min
+    hi = np.maximum if numpy_mode else max
+
+    def kabs(a):
+        probe.near(a)
+        return probe.record(xp_abs(a))
+
+    def kmin(a, b):
+        probe.near(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))
+        return probe.record(lo(a, b))
+
+    def kmax(a, b):
+        probe.near(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))
+        return probe.record(hi(a, b))
+
+    ns = {"math": math, "np": np, "_kabs": kabs, "_kmin": kmin, "_kmax": kmax, "_probe": probe}
+    exec(compile(_instrumented(program, numpy_mode), "<instrumented>", "exec"), ns)
+    try:
+        with np.errstate(all="raise"):
+            out = ns["f"](*[np.array(a, copy=True) if numpy_mode else a for a in args])
+    except (OverflowError, ValueError, ZeroDivisionError, FloatingPointError):
+        return None
+    probe.record(out)
+    return probe.kink, probe.big
+
+
+# --- Central differences at two step sizes.
+
+def _fd(f, args, index, h):
+    """Central difference of scalar f along every element of argument ``index``."""
+    x = args[index]
+    if isinstance(x, np.ndarray):
+        out = np.zeros(x.shape)
+        for k in np.ndindex(x.shape):
+            d = np.zeros(x.shape)
+            d[k] = h
+            plus = list(args)
+            plus[index] = x + d
+            minus = list(args)
+            minus[index] = x - d
+            out[k] = (float(f(*plus)) - float(f(*minus))) / (2 * h)
+        return out
+    plus = list(args)
+    plus[index] = x + h
+    minus = list(args)
+    minus[index] = x - h
+    return (float(f(*plus)) - float(f(*minus))) / (2 * h)
+
+
+def _stable_fd(f, args, index):
+    """Central differences, or None when two step sizes disagree (kink, cancellation, overflow)."""
+    try:
+        with np.errstate(all="raise"):
+            coarse = _fd(f, args, index, 1e-5)
+            fine = _fd(f, args, index, 2e-6)
+    except (OverflowError, ValueError, ZeroDivisionError, FloatingPointError):
+        return None
+    if not (np.all(np.isfinite(coarse)) and np.all(np.isfinite(fine))):
+        return None
+    if relative_error(coarse, fine) > 1e-6:
+        return None
+    return coarse
+
+
+def _is_missing_numpy_rule(err):
+    msg = str(err)
+    return "no adjoint for" in msg and ("np." in msg or "numpy" in msg)
+
+
+def _snapshot(f):
+    return (f.__code__, f.__defaults__, f.__kwdefaults__, dict(f.__dict__), f.__name__, f.__qualname__,
+            f.__globals__.get("math"), f.__globals__.get("np"))
+
+
+def check_program(program, args, numpy_mode):
+    """All properties of one program at one point."""
+    source = program.source(NP_LIB if numpy_mode else MATH_LIB, reduce=program.reduce if numpy_mode else None)
+    note("generated source:\n" + source)
+    note("point: %r" % (args,))
+
+    probe = _probe_run(program, args, numpy_mode)
+    assume(probe is not None)
+    kink, big = probe
+    assume(kink > 1e-3)  # well away from kinks of abs/min/max
+    assume(big < 1e6)  # no overflow-prone intermediates
+
+    f = load_function(source)
+    with np.errstate(all="raise"):
+        try:
+            value = f(*args)
+        except (OverflowError, ValueError, ZeroDivisionError, FloatingPointError):
+            assume(False)
+    assume(np.isfinite(value))
+
+    n = len(program.params)
+    wrt = tuple(range(n))
+    fds = [_stable_fd(f, args, i) for i in range(n)]
+    assume(all(d is not None for d in fds))
+
+    before_f = _snapshot(f)
+    before_args = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
+    arg_ids = [id(a) for a in args]
+
+    def run(what, make):
+        try:
+            return _compile_or_fail(make, what)
+        except ac.CompileError as e:
+            if numpy_mode and _is_missing_numpy_rule(e):
+                pytest.skip("numpy rule missing: %s" % e)
+            pytest.fail("%s raised %s on a program within the supported subset: %s"
+                        % (what, type(e).__name__, e))
+        except (OverflowError, ValueError, ZeroDivisionError, FloatingPointError) as e:
+            pytest.fail("%s raised %s although f and its finite differences are finite at this point: %s"
+                        % (what, type(e).__name__, e))
+
+    grads = run("grad", lambda: ac.grad(f, wrt=wrt)(*args))
+    note("AD gradient: %r" % (grads,))
+    note("finite differences: %r" % (fds,))
+
+    # Structure and type follow the arguments.
+    assert isinstance(grads, tuple) and len(grads) == n
+    for g, a in zip(grads, args):
+        if numpy_mode:
+            assert isinstance(g, np.ndarray) and g.shape == a.shape, (type(g), np.shape(g))
+        else:
+            assert type(g) is float, type(g)
+
+    # The gradient matches central differences for every parameter.
+    for i, (g, d) in enumerate(zip(grads, fds)):
+        err = relative_error(g, d)
+        assert err <= 1e-5, "d f / d %s: AD %r vs central differences %r (relative error %.3g)" % (
+            program.params[i], g, d, err)
+
+    # value_and_grad returns the function's own value and the same gradient.
+    v2, grads2 = run("value_and_grad", lambda: ac.value_and_grad(f, wrt=wrt)(*args))
+    if numpy_mode:
+        assert np.allclose(v2, value, rtol=1e-12, atol=0.0), (v2, value)
+    else:
+        assert v2 == value, (v2, value)
+    for g, g2 in zip(grads, grads2):
+        assert np.array_equal(g, g2), (g, g2)
+
+    # A single wrt gives a bare gradient equal to the tuple's entry.
+    k = len(source) % n
+    single = run("grad(wrt=%d)" % k, lambda: ac.grad(f, wrt=program.params[k])(*args))
+    assert relative_error(single, grads[k]) <= 1e-12, (single, grads[k])
+
+    # vjp's pullback of 1.0 equals the gradient.
+    def do_vjp():
+        val, pullback = ac.vjp(f, wrt=wrt)(*args)
+        return val, pullback(1.0)
+
+    v3, cots = run("vjp", do_vjp)
+    if numpy_mode:
+        assert np.allclose(v3, value, rtol=1e-12, atol=0.0), (v3, value)
+    else:
+        assert v3 == value, (v3, value)
+    assert isinstance(cots, tuple) and len(cots) == n
+    for g, c in zip(grads, cots):
+        assert relative_error(g, c) <= 1e-12, (g, c)
+
+    # Neither the function nor its arguments changed.
+    assert _snapshot(f) == before_f
+    for a, b, ident in zip(args, before_args, arg_ids):
+        assert id(a) == ident
+        if numpy_mode:
+            assert np.array_equal(a, b)
+        else:
+            assert a == b
+    with np.errstate(all="ignore"):
+        again = f(*args)
+    if numpy_mode:
+        assert np.array_equal(again, value)
+    else:
+        assert again == value
+
+
+point = st.floats(min_value=-2.0, max_value=2.0, allow_nan=False, allow_infinity=False)
+
+
+@SETTINGS(80)
+@given(program=programs(), data=st.data())
+def test_random_programs_match_finite_differences(program, data):
+    args = tuple(data.draw(point, label=p) for p in program.params)
+    program.reduce = None
+    check_program(program, args, numpy_mode=False)
+
+
+@SETTINGS(50)
+@given(program=programs(), data=st.data(), reduce=st.sampled_from(("np.sum", "np.sum", "np.mean")))
+def test_random_numpy_programs_match_finite_differences(program, data, reduce):
+    vec = st.lists(point, min_size=3, max_size=3).map(lambda v: np.array(v, dtype=float))
+    args = tuple(data.draw(vec, label=p) for p in program.params)
+    program.reduce = reduce
+    check_program(program, args, numpy_mode=True)
