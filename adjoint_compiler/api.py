@@ -54,7 +54,7 @@ def _is_scalar(a):
 
 
 def _compiled(f, wrt, mode, args):
-    kinds = tuple(i for i, a in enumerate(args) if _is_scalar(a))
+    kinds = tuple(i for i, a in enumerate(args) if _is_scalar(a) and type(a) is not np.ndarray)
     key = (wrt, mode, kinds)
     per_fn = _CACHE.get(f)
     if per_fn is None:
@@ -67,15 +67,16 @@ def _compiled(f, wrt, mode, args):
 
 def _bind(f, args, kwargs):
     """Positional arguments for every parameter (the emitted code takes them positionally)."""
-    code = f.__code__
-    if not kwargs and len(args) == code.co_argcount:
-        return args
     try:
         bound = inspect.signature(f).bind(*args, **kwargs)
     except TypeError as e:
         raise TypeError("%s(): %s" % (f.__qualname__, e)) from None
     bound.apply_defaults()
     return tuple(bound.args)
+
+
+def _to_float(g, arg):
+    return g if type(g) is float else float(g)
 
 
 def _like(g, arg):
@@ -96,11 +97,96 @@ def _like(g, arg):
     return g
 
 
-def _shape_grads(grads, args, wrt, single):
-    if len(wrt) == 1:  # the emitted code returns a lone gradient bare
-        g = _like(grads, args[wrt[0]])
-        return g if single else (g,)
-    return tuple(_like(g, args[i]) for g, i in zip(grads, wrt))
+def _converter(arg):
+    t = type(arg)
+    return _to_float if t is float or t is int or t is bool else _like
+
+
+def _fix(g, arg):
+    return g if type(g) is float else _like(g, arg)
+
+
+def _generic_finisher(wrt, single):
+    """Like _finisher, for code that serves every argument type (the float case stays one check)."""
+    if len(wrt) == 1:
+        i = wrt[0]
+        if single:
+            return lambda g, args: g if type(g) is float else _like(g, args[i])
+        return lambda g, args: (g if type(g) is float else _like(g, args[i]),)
+
+    def slow(gs, args):
+        return tuple([g if type(g) is float else _like(g, args[i]) for g, i in zip(gs, wrt)])
+
+    # all-float gradients pass through untouched; the test is unrolled because on tiny
+    # functions a loop here costs as much as the whole adjoint sweep
+    test = " and ".join("type(gs[%d]) is float" % k for k in range(len(wrt)))
+    return eval("lambda gs, args: gs if %s else slow(gs, args)" % test, {"slow": slow})
+
+
+class _Generic:
+    """grad's dispatch: one compiled function for every argument type.
+
+    In grad mode the output is checked to be a scalar, and from that the
+    compiler infers which values are scalars by itself; specialising on the
+    argument types would cost more per call than it saves.
+    """
+
+    def __init__(self, f, wrt, single):
+        self.f = f
+        self.wrt = wrt
+        self.nargs = f.__code__.co_argcount
+        self.finish = _generic_finisher(wrt, single)
+        self.function = None
+
+    def get(self):
+        if self.function is None:
+            self.function = _compiled(self.f, self.wrt, "grad", ()).function
+        return self.function
+
+
+def _finisher(convert, wrt, single):
+    """A function turning the emitted code's gradients into the API's structure and types."""
+    if all(c is _to_float for c in convert):  # the common scalar case, kept to one call
+        if len(wrt) == 1:
+            if single:
+                return lambda g, args: g if type(g) is float else float(g)
+            return lambda g, args: (g if type(g) is float else float(g),)
+        return lambda gs, args: tuple([g if type(g) is float else float(g) for g in gs])
+    pairs = list(zip(convert, wrt))
+    if len(wrt) == 1:
+        conv, i = pairs[0]
+        if single:
+            return lambda g, args: conv(g, args[i])
+        return lambda g, args: (conv(g, args[i]),)
+    return lambda gs, args: tuple([conv(g, args[i]) for (conv, i), g in zip(pairs, gs)])
+
+
+def _signature(args):
+    # the scalar-or-not of every argument decides the variant; types decide it for all but ndarrays
+    return tuple(map(type, args))  # 0-d arrays are treated as arrays: still correct
+
+
+class _Dispatcher:
+    """Per-wrapper fast path: argument types -> (compiled function, gradient finisher)."""
+
+    def __init__(self, f, wrt, mode, single):
+        self.f = f
+        self.wrt = wrt
+        self.mode = mode
+        self.single = single
+        self.nargs = f.__code__.co_argcount
+        self.entries = {}
+
+    def entry(self, args, kwargs):
+        if kwargs or len(args) != self.nargs:
+            args = _bind(self.f, args, kwargs)
+        key = _signature(args)
+        e = self.entries.get(key)
+        if e is None:
+            compiled = _compiled(self.f, self.wrt, self.mode, args)
+            convert = [_converter(args[i]) for i in self.wrt]
+            e = self.entries[key] = (compiled.function, _finisher(convert, self.wrt, self.single))
+        return e, args
 
 
 def _check_function(f):
@@ -113,12 +199,15 @@ def value_and_grad(f, wrt=0):
     _check_function(f)
     wrt_idx, single = _normalize_wrt(f, wrt)
 
+    d = _Generic(f, wrt_idx, single)
+    finish, nargs = d.finish, d.nargs
+
     @functools.wraps(f)
     def value_and_grad_f(*args, **kwargs):
-        args = _bind(f, args, kwargs)
-        c = _compiled(f, wrt_idx, "grad", args)
-        value, grads = c.function(*args)
-        return value, _shape_grads(grads, args, wrt_idx, single)
+        if kwargs or len(args) != nargs:
+            args = _bind(f, args, kwargs)
+        value, grads = (d.function or d.get())(*args)
+        return value, finish(grads, args)
 
     return value_and_grad_f
 
@@ -128,11 +217,14 @@ def grad(f, wrt=0):
     _check_function(f)
     wrt_idx, single = _normalize_wrt(f, wrt)
 
+    d = _Generic(f, wrt_idx, single)
+    finish, nargs = d.finish, d.nargs
+
     @functools.wraps(f)
     def grad_f(*args, **kwargs):
-        args = _bind(f, args, kwargs)
-        c = _compiled(f, wrt_idx, "grad", args)
-        return _shape_grads(c.function(*args)[1], args, wrt_idx, single)
+        if kwargs or len(args) != nargs:
+            args = _bind(f, args, kwargs)
+        return finish((d.function or d.get())(*args)[1], args)
 
     return grad_f
 
@@ -142,14 +234,15 @@ def vjp(f, wrt=0):
     _check_function(f)
     wrt_idx, single = _normalize_wrt(f, wrt)
 
+    d = _Dispatcher(f, wrt_idx, "vjp", single)
+
     @functools.wraps(f)
     def vjp_f(*args, **kwargs):
-        args = _bind(f, args, kwargs)
-        c = _compiled(f, wrt_idx, "vjp", args)
-        value, pullback = c.function(*args)
+        (function, finish), args = d.entry(args, kwargs)
+        value, pullback = function(*args)
 
         def pullback_f(cotangent):
-            return _shape_grads(pullback(cotangent), args, wrt_idx, single)
+            return finish(pullback(cotangent), args)
 
         return value, pullback_f
 

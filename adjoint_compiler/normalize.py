@@ -139,11 +139,19 @@ class _Jumps:
         self.source = source
         self.ret = namer.fresh("_return{}") if early_return else None
         self.value = namer.fresh("_value{}") if early_return else None
+        self.flag_used = False
 
     def block(self, stmts, loop):
         """Lowered ``stmts`` and the set of flags that may be set on leaving them."""
         out = []
         for i, stmt in enumerate(stmts):
+            if self.returns_then_continues(stmt, loop):
+                # if c: ...; return v   +   rest   ->   if c: ...; value = v   else: rest
+                body, _ = self.block(stmt.body[:-1], loop)
+                body.append(self.set_value(stmt.body[-1]))
+                orelse, flags = self.block(stmt.orelse + stmts[i + 1:], loop)
+                out.append(_if(stmt.test, body, orelse, stmt))
+                return out, flags
             lowered, flags = self.statement(stmt, loop)
             out.extend(lowered)
             if flags:
@@ -153,16 +161,23 @@ class _Jumps:
                 return out, flags | rest_flags
         return out, set()
 
+    def returns_then_continues(self, stmt, loop):
+        return (self.ret is not None and loop is None and isinstance(stmt, gast.If) and stmt.body
+                and isinstance(stmt.body[-1], gast.Return) and not _contains(stmt.body[:-1], gast.Return))
+
+    def set_value(self, ret):
+        value = ret.value if ret.value is not None else _const(None)
+        return gast.copy_location(gast.Assign(targets=[_name(self.value, gast.Store())], value=value,
+                                              type_comment=None), ret)
+
     def statement(self, stmt, loop):
         if isinstance(stmt, gast.Break):
             return [_assign(loop.brk, _const(True), stmt)], {loop.brk}
         if isinstance(stmt, gast.Continue):
             return [_assign(loop.cont, _const(True), stmt)], {loop.cont}
         if isinstance(stmt, gast.Return) and self.ret is not None:
-            value = stmt.value if stmt.value is not None else _const(None)
-            out = [gast.copy_location(gast.Assign(targets=[_name(self.value, gast.Store())], value=value,
-                                                  type_comment=None), stmt),
-                   _assign(self.ret, _const(True), stmt)]
+            self.flag_used = True
+            out = [self.set_value(stmt), _assign(self.ret, _const(True), stmt)]
             if loop is not None:
                 out.append(_assign(loop.brk, _const(True), stmt))
                 return out, {self.ret, loop.brk}
@@ -206,7 +221,8 @@ class _Jumps:
         lowered, _ = self.block(body, None)
         if self.ret is None:
             return lowered
-        init = [_assign(self.ret, _const(False), body[0]), _assign(self.value, _const(None), body[0])]
+        init = [_assign(self.ret, _const(False), body[0])] if self.flag_used else []
+        init.append(_assign(self.value, _const(None), body[0]))
         end = gast.copy_location(gast.Return(value=_name(self.value)), body[-1])
         return init + lowered + [end]
 

@@ -12,7 +12,7 @@ import time
 
 import gast
 
-from adjoint_compiler import activity, emit, fence, load, normalize, optimize, reverse, runtime, source, ssa
+from adjoint_compiler import naming, activity, emit, fence, load, normalize, optimize, reverse, runtime, source, ssa
 from adjoint_compiler.errors import CompileError, InternalError
 
 STAGES = ("source", "fence", "normalize", "ssa", "activity", "reverse", "optimize", "emit", "load")
@@ -28,7 +28,7 @@ class Compiled:
         self.seconds = seconds
 
 
-def _globals_read(fn, env, src):
+def _globals_read(fn, env, src, provided):
     bound = set()
     for node in gast.walk(fn):
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
@@ -40,9 +40,9 @@ def _globals_read(fn, env, src):
     used = {}
     for node in gast.walk(fn):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id not in bound:
+            if node.id in runtime.HELPERS or node.id in provided or node.id == naming.COMMENT_FN:
+                continue  # the emitted module defines these itself
             if node.id not in env:
-                if node.id in runtime.HELPERS or node.id == "__comment__":
-                    continue
                 raise CompileError("name '%s' is not defined" % node.id, src.location(node))
             if getattr(builtins, node.id, object()) is not env[node.id]:
                 used[node.id] = env[node.id]
@@ -101,11 +101,11 @@ def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None):
         fn = optimize.run(result.function, keep=normalize.local_names(tree) | result.gradient_names)
         if stop_after == "optimize":
             return fn
-        used = _globals_read(fn, src.env, src)
+        used = _globals_read(fn, src.env, src, result.needs)
         for name, value in result.needs.items():
-            if name in used and used[name] is not value:
+            if name in src.env and src.env[name] is not value and name in _names_read(fn):
                 raise CompileError("the global name '%s' is bound to %r, but the emitted code needs it for %r; "
-                                   "rename that global" % (name, used[name], value), src.location(src.tree))
+                                   "rename that global" % (name, src.env[name], value), src.location(src.tree))
             used[name] = value
         helpers = {n for n in runtime.HELPERS if n in _names_read(fn)}
         for helper in helpers:

@@ -247,10 +247,10 @@ class _Reverser:
                 self.location(stmt))
         if not rule.inline:
             raise UnsupportedError("user-registered adjoint for %s" % _fn_label(op.fn), self.location(stmt))
-        t = templates.template(rule)
         scalar = name in self.act.scalars and all(
             isinstance(a, gast.Constant) or (isinstance(a, gast.Name) and a.id in self.act.scalars)
             for a in op.args)
+        t = templates.template(rule.scalar_rule if scalar and rule.scalar_rule else rule)
         try:
             stmts, results = templates.instantiate(t, g, _name(name), op.args, op.kwargs, self.namer, scalar)
         except KeyError as e:

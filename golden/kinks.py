@@ -28,5 +28,5 @@ def kinks_grad(x, y):
     y_bar = _t4_bar * x
     x_bar = x_bar + (0.0 if y > x else 1.0)
     y_bar = y_bar + (1.0 if y > x else 0.0)
-    x_bar = x_bar + np.sign(x)
+    x_bar = x_bar + (1.0 if x > 0 else -1.0 if x < 0 else 0.0)
     return _t6, (x_bar, y_bar)

@@ -27,17 +27,22 @@ import tempfile
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import HealthCheck, Phase, assume, given, note, settings
 from hypothesis import strategies as st
 
 import adjoint_compiler as ac
 from adjoint_compiler.errors import InternalError
 from adjoint_compiler.testing import relative_error
 
+_PHASES = tuple(Phase) if os.environ.get("AC_PROPERTIES_SHRINK") else (
+    Phase.explicit, Phase.reuse, Phase.generate, Phase.target)
+
+
 def SETTINGS(max_examples):
     """Deterministic, no deadline (compilation is slow the first time), no example database."""
     return settings(
         max_examples=max_examples,
+        phases=_PHASES,
         deadline=None,
         derandomize=True,
         database=None,
@@ -430,11 +435,15 @@ def _snapshot(f):
             f.__globals__.get("math"), f.__globals__.get("np"))
 
 
-def check_program(program, args, numpy_mode):
-    """All properties of one program at one point."""
-    source = program.source(NP_LIB if numpy_mode else MATH_LIB, reduce=program.reduce if numpy_mode else None)
-    note("generated source:\n" + source)
-    note("point: %r" % (args,))
+def _program_source(program, numpy_mode):
+    return program.source(NP_LIB if numpy_mode else MATH_LIB, reduce=program.reduce if numpy_mode else None)
+
+
+def _check(program, args, numpy_mode, say):
+    """All properties of one program at one point; ``say`` records notes for the failure report."""
+    source = _program_source(program, numpy_mode)
+    say("generated source:\n" + source)
+    say("point: %r" % (args,))
 
     probe = _probe_run(program, args, numpy_mode)
     assume(probe is not None)
@@ -472,8 +481,8 @@ def check_program(program, args, numpy_mode):
                         % (what, type(e).__name__, e))
 
     grads = run("grad", lambda: ac.grad(f, wrt=wrt)(*args))
-    note("AD gradient: %r" % (grads,))
-    note("finite differences: %r" % (fds,))
+    say("AD gradient: %r" % (grads,))
+    say("finite differences: %r" % (fds,))
 
     # Structure and type follow the arguments.
     assert isinstance(grads, tuple) and len(grads) == n
@@ -486,7 +495,7 @@ def check_program(program, args, numpy_mode):
     # The gradient matches central differences for every parameter.
     for i, (g, d) in enumerate(zip(grads, fds)):
         err = relative_error(g, d)
-        assert err <= 1e-5, "d f / d %s: AD %r vs central differences %r (relative error %.3g)" % (
+        assert err <= 1e-5, "gradient mismatch: d f / d %s: AD %r vs central differences %r (relative error %.3g)" % (
             program.params[i], g, d, err)
 
     # value_and_grad returns the function's own value and the same gradient.
@@ -531,6 +540,82 @@ def check_program(program, args, numpy_mode):
         assert np.array_equal(again, value)
     else:
         assert again == value
+
+
+# --- On failure: a greedy minimizer (hypothesis' own shrinking recompiles every
+# candidate and can take many minutes on these programs, so it is off by default;
+# set AC_PROPERTIES_SHRINK=1 to turn it on).
+
+_FAILURES = (AssertionError, pytest.fail.Exception)
+
+
+def _signature(exc):
+    return type(exc).__name__, str(exc).split(":")[0][:60]
+
+
+def _outcome(program, args, numpy_mode):
+    """The failure signature of ``program`` at ``args``, or None if it passes or is invalid."""
+    try:
+        _check(program, args, numpy_mode, say=lambda _msg: None)
+    except _FAILURES as e:
+        return _signature(e)
+    except BaseException as e:  # noqa: BLE001 - assume() rejections, skips, NameErrors of broken candidates
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        return None
+    return None
+
+
+def _subexprs(e):
+    return [c for c in e[1:] if isinstance(c, tuple)]
+
+
+def _candidates(program):
+    """Smaller programs: one statement dropped, or one expression replaced by a subexpression or a leaf."""
+    stmts, ret = program.stmts, program.ret
+    for i in range(len(stmts)):
+        yield Program(program.params, stmts[:i] + stmts[i + 1:], ret)
+    for sub in _subexprs(ret):
+        yield Program(program.params, stmts, sub)
+    for i, stm in enumerate(stmts):
+        for j, part in enumerate(stm):
+            if isinstance(part, tuple):
+                for sub in _subexprs(part) + [("const", 1.0)]:
+                    new = stm[:j] + (sub,) + stm[j + 1:]
+                    yield Program(program.params, stmts[:i] + [new] + stmts[i + 1:], ret)
+
+
+def minimize(program, args, numpy_mode, signature, budget=400):
+    """Greedily shrink ``program`` while it keeps failing with the same ``signature``."""
+    improved = True
+    while improved and budget > 0:
+        improved = False
+        for cand in _candidates(program):
+            budget -= 1
+            if budget <= 0:
+                break
+            cand.reduce = program.reduce
+            if _outcome(cand, args, numpy_mode) == signature:
+                program = cand
+                improved = True
+                break
+    return program
+
+
+def check_program(program, args, numpy_mode):
+    try:
+        _check(program, args, numpy_mode, say=note)
+    except _FAILURES as e:
+        small = minimize(program, args, numpy_mode, _signature(e))
+        lines = []
+        try:
+            _check(small, args, numpy_mode, say=lines.append)
+        except BaseException as e2:  # noqa: BLE001
+            if isinstance(e2, (KeyboardInterrupt, SystemExit)):
+                raise
+            lines.append("error: %s" % e2)
+        note("MINIMIZED failing program (same point, same kind of failure):\n" + "\n".join(lines))
+        raise
 
 
 point = st.floats(min_value=-2.0, max_value=2.0, allow_nan=False, allow_infinity=False)

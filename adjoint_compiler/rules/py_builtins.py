@@ -1,7 +1,7 @@
 """Adjoints of the differentiable builtins: ``abs``, two-argument ``min``/``max``, ``float``."""
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint
+from adjoint_compiler.rules.registry import adjoint, scalar_adjoint
 
 
 @adjoint(abs)
@@ -9,6 +9,12 @@ def abs_adjoint(g, ans, x):
     # abs also applies to arrays (via __abs__), hence np.sign; at 0 the
     # subgradient 0 is used, as np.sign(0) == 0.
     return g * np.sign(x)
+
+
+@scalar_adjoint(abs)
+def abs_scalar_adjoint(g, ans, x):
+    # for Python floats: stays a float (np.sign would give np.float64 and slow what follows)
+    return g if x > 0 else (-g if x < 0 else 0.0)
 
 
 @adjoint(max)

@@ -9,7 +9,7 @@ import inspect
 
 
 class Rule:
-    __slots__ = ("fn", "rule", "params", "inline", "origin")
+    __slots__ = ("fn", "rule", "params", "inline", "origin", "scalar_rule")
 
     def __init__(self, fn, rule, inline):
         self.fn = fn
@@ -21,6 +21,7 @@ class Rule:
         self.params = tuple(names[2:])
         self.inline = inline
         self.origin = getattr(rule, "__module__", None)
+        self.scalar_rule = None  # a cheaper body used where every operand is known to be a scalar
 
     def __repr__(self):
         return "Rule(%s -> %s)" % (getattr(self.fn, "__name__", self.fn), self.rule.__name__)
@@ -41,6 +42,21 @@ def adjoint(*fns):
     def register(rule):
         for fn in fns:
             _RULES[_key(fn)] = Rule(fn, rule, inline=True)
+        return rule
+
+    return register
+
+
+def scalar_adjoint(*fns):
+    """Decorator adding, to the rule of each of ``fns``, a variant for scalar operands only.
+
+    Used where the general body is slow on Python floats (e.g. ``np.sign`` turns
+    every later operation into NumPy scalar arithmetic).
+    """
+
+    def register(rule):
+        for fn in fns:
+            _RULES[_key(fn)].scalar_rule = Rule(fn, rule, inline=True)
         return rule
 
     return register
