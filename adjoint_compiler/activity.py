@@ -93,7 +93,7 @@ def classify(value, source, local):
                       {k.arg: k.value for k in value.keywords}, node=value)
         fn = static_value(value.func, source)
         return Op("call", fn, value.args, {k.arg: k.value for k in value.keywords}, node=value)
-    if isinstance(value, gast.Tuple):
+    if isinstance(value, (gast.Tuple, gast.List)):
         return Op("tuple", args=value.elts, node=value)
     if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and value.value.id in local:
         return Op("subscript", args=[value.value, value.slice], node=value)

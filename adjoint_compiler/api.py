@@ -11,8 +11,8 @@ import weakref
 
 import numpy as np
 
-from adjoint_compiler import pipeline
-from adjoint_compiler.errors import InternalError
+from adjoint_compiler import pipeline, runtime
+from adjoint_compiler.errors import InternalError, SourceLocation, UnsupportedError
 
 _CACHE = weakref.WeakKeyDictionary()
 
@@ -189,6 +189,10 @@ class _Dispatcher:
         return e, args
 
 
+def _unsupported(e):
+    return UnsupportedError(e.construct, SourceLocation(e.filename, e.line, e.col))
+
+
 def _check_function(f):
     if not inspect.isfunction(f):
         raise TypeError("expected a Python function, got %r" % (f,))
@@ -206,7 +210,10 @@ def value_and_grad(f, wrt=0):
     def value_and_grad_f(*args, **kwargs):
         if kwargs or len(args) != nargs:
             args = _bind(f, args, kwargs)
-        value, grads = (d.function or d.get())(*args)
+        try:
+            value, grads = (d.function or d.get())(*args)
+        except runtime.InPlaceUpdateError as e:
+            raise _unsupported(e) from None
         return value, finish(grads, args)
 
     return value_and_grad_f
@@ -224,7 +231,10 @@ def grad(f, wrt=0):
     def grad_f(*args, **kwargs):
         if kwargs or len(args) != nargs:
             args = _bind(f, args, kwargs)
-        return finish((d.function or d.get())(*args)[1], args)
+        try:
+            return finish((d.function or d.get())(*args)[1], args)
+        except runtime.InPlaceUpdateError as e:
+            raise _unsupported(e) from None
 
     return grad_f
 
@@ -239,7 +249,10 @@ def vjp(f, wrt=0):
     @functools.wraps(f)
     def vjp_f(*args, **kwargs):
         (function, finish), args = d.entry(args, kwargs)
-        value, pullback = function(*args)
+        try:
+            value, pullback = function(*args)
+        except runtime.InPlaceUpdateError as e:
+            raise _unsupported(e) from None
 
         def pullback_f(cotangent):
             return finish(pullback(cotangent), args)

@@ -92,7 +92,7 @@ def module(fn, globals_used, helpers, header):
     lines += sorted(imports)
     if constants:
         lines += [""] + constants
-    for helper in sorted(helpers):
+    for helper in sorted(helpers, key=lambda h: (not isinstance(getattr(runtime, h), type), h)):
         lines += ["", "", inspect.getsource(getattr(runtime, helper)).rstrip()]
     lines += ["", "", to_source(fn).rstrip(), ""]
     return "\n".join(lines), provided

@@ -39,7 +39,7 @@ class UnsupportedError(CompileError):
 
     def __init__(self, construct, location=None, hint=None):
         self.construct = construct
-        message = "%s is not supported by adjoint_compiler" % construct
+        message = construct if "not supported" in construct else "%s is not supported by adjoint_compiler" % construct
         if hint:
             message += "; " + hint
         super().__init__(message, location)

@@ -6,6 +6,8 @@ the generated code.
 """
 import linecache
 
+from adjoint_compiler import runtime
+
 _counter = [0]
 
 
@@ -17,4 +19,9 @@ def run(text, name, provided):
     namespace = {"__name__": "adjoint_compiler.generated", "__file__": filename}
     namespace.update(provided)
     exec(compile(text, filename, "exec"), namespace)
+    # in process, the helpers are the runtime module's own objects, so that the API
+    # recognises the exceptions they raise; the text stays a standalone module
+    for helper in runtime.HELPERS:
+        if helper in namespace:
+            namespace[helper] = getattr(runtime, helper)
     return namespace[name]

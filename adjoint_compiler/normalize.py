@@ -47,7 +47,7 @@ import copy
 
 import gast
 
-from adjoint_compiler import naming
+from adjoint_compiler import naming, trees
 from adjoint_compiler.errors import UnsupportedError
 
 
@@ -64,12 +64,12 @@ def is_atom(node, local_names=None):
 
 
 def all_names(tree):
-    return {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
+    return {n.id for n in trees.walk(tree) if isinstance(n, gast.Name)}
 
 
 def local_names(fn):
     names = {a.id for a in fn.args.args}
-    for node in gast.walk(fn):
+    for node in trees.walk(fn):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
             names.add(node.id)
     return names
@@ -235,10 +235,30 @@ def _has_early_return(body):
     return False
 
 
+_OPERATOR_TEXT = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
+                  gast.FloorDiv: "//", gast.Mod: "%", gast.MatMult: "@"}
+
+
+def _may_alias(fn):
+    """Names that may share their object with another name: parameters and plain copies.
+
+    ``x += y`` on such a name, when it holds an array, is an in-place update
+    visible elsewhere; the compiled code checks for that at run time.
+    """
+    names = {a.id for a in fn.args.args}
+    for node in trees.walk(fn):
+        if isinstance(node, gast.Assign) and isinstance(node.value, (gast.Name, gast.Subscript, gast.Attribute)):
+            names.update(t.id for t in node.targets if isinstance(t, gast.Name))
+        if isinstance(node, (gast.For,)) and isinstance(node.target, gast.Name):
+            names.add(node.target.id)
+    return names
+
+
 class _Normalizer:
     def __init__(self, fn, source):
         self.source = source
         self.locals = local_names(fn)
+        self.may_alias = _may_alias(fn)
         self.namer = naming.Namer(all_names(fn))
         self.out = []
         self.origin = fn
@@ -289,8 +309,8 @@ class _Normalizer:
             args = [self.atom(a) for a in node.args]
             keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value)) for k in node.keywords]
             return gast.Call(func=func, args=args, keywords=keywords)
-        if isinstance(node, gast.Tuple):
-            return gast.Tuple(elts=[self.atom(e) for e in node.elts], ctx=gast.Load())
+        if isinstance(node, (gast.Tuple, gast.List)):
+            return type(node)(elts=[self.atom(e) for e in node.elts], ctx=gast.Load())
         if isinstance(node, gast.Compare):
             return gast.Compare(left=self.atom(node.left), ops=node.ops,
                                 comparators=[self.atom(c) for c in node.comparators])
@@ -315,13 +335,13 @@ class _Normalizer:
                 self.out.append(_if(cond, [], rest, self.origin))
             return _name(t)
         if isinstance(node, (gast.JoinedStr, gast.Constant)):
-            return copy.deepcopy(node)  # formatting is never differentiated
+            return trees.clone(node)  # formatting is never differentiated
         raise UnsupportedError(type(node).__name__, self.location(node))
 
     def record(self, test):
         """Record a branch decision in a ``_cond`` name; the adjoint replays it."""
         name = self.namer.fresh(naming.COND)
-        self.out.append(_assign(name, copy.deepcopy(test), self.origin))
+        self.out.append(_assign(name, trees.clone(test), self.origin))
         return _name(name)
 
     def callee(self, func):
@@ -353,7 +373,7 @@ class _Normalizer:
             return
         whole = self.atom(value)
         for i, t in enumerate(target.elts):
-            part = gast.Subscript(value=copy.deepcopy(whole), slice=_const(i), ctx=gast.Load())
+            part = gast.Subscript(value=trees.clone(whole), slice=_const(i), ctx=gast.Load())
             self.out.append(_assign(t.id, part, self.origin))
 
     def loop_target(self, target, value):
@@ -372,7 +392,7 @@ class _Normalizer:
         if fn is range and not it.keywords and isinstance(stmt.target, gast.Name):
             call = gast.Call(func=it.func, args=[self.atom(a) for a in it.args], keywords=[])
             body = self.nested(stmt.body)
-            self.out.append(gast.copy_location(gast.For(target=copy.deepcopy(stmt.target), iter=call, body=body,
+            self.out.append(gast.copy_location(gast.For(target=trees.clone(stmt.target), iter=call, body=body,
                                                         orelse=[], type_comment=None), stmt))
             return
         # any other iterable is walked by index, so that the adjoint can address each element
@@ -392,12 +412,12 @@ class _Normalizer:
             seqs = [self.atom(it)]
             index_name = _name(self.temp(), gast.Store())
             targets = [stmt.target]
-        lengths = [self.atom(gast.Call(func=_name("len"), args=[copy.deepcopy(s)], keywords=[])) for s in seqs]
+        lengths = [self.atom(gast.Call(func=_name("len"), args=[trees.clone(s)], keywords=[])) for s in seqs]
         n = lengths[0] if len(lengths) == 1 else self.atom(
             gast.Call(func=_name("min"), args=lengths, keywords=[]))
         saved, self.out = self.out, []
         for seq, target in zip(seqs, targets):
-            element = gast.Subscript(value=copy.deepcopy(seq), slice=_name(index_name.id), ctx=gast.Load())
+            element = gast.Subscript(value=trees.clone(seq), slice=_name(index_name.id), ctx=gast.Load())
             self.loop_target(target, element)
         for s in stmt.body:
             self.statement(s)
@@ -418,6 +438,14 @@ class _Normalizer:
         elif isinstance(stmt, gast.AnnAssign):
             self.assign(stmt.target, stmt.value)
         elif isinstance(stmt, gast.AugAssign):
+            if stmt.target.id in self.may_alias:
+                construct = "%s %s= ..." % (stmt.target.id, _OPERATOR_TEXT.get(type(stmt.op), "?"))
+                loc = self.location(stmt)
+                where = [_const(loc.filename), _const(loc.line), _const(loc.col)] if loc else \
+                    [_const("<unknown>"), _const(0), _const(0)]
+                self.emit(gast.Expr(value=gast.Call(func=_name("check_rebind"),
+                                                    args=[_name(stmt.target.id), _const(construct)] + where,
+                                                    keywords=[])))
             value = gast.BinOp(left=_name(stmt.target.id), op=stmt.op, right=stmt.value)
             self.assign(stmt.target, value)
         elif isinstance(stmt, gast.Return):
@@ -430,10 +458,10 @@ class _Normalizer:
         elif isinstance(stmt, gast.Pass):
             return
         elif isinstance(stmt, gast.Assert):
-            self.emit(copy.deepcopy(stmt))
+            self.emit(trees.clone(stmt))
         elif isinstance(stmt, gast.If):
             # a name is immutable after SSA, so it can serve as the recorded decision itself
-            cond = copy.deepcopy(stmt.test) if isinstance(stmt.test, gast.Name) else self.record(stmt.test)
+            cond = trees.clone(stmt.test) if isinstance(stmt.test, gast.Name) else self.record(stmt.test)
             body = self.nested(stmt.body)
             orelse = self.nested(stmt.orelse)
             if body or orelse:
@@ -441,7 +469,7 @@ class _Normalizer:
         elif isinstance(stmt, gast.For):
             self.for_loop(stmt)
         elif isinstance(stmt, gast.While):
-            loop = gast.While(test=copy.deepcopy(stmt.test), body=self.nested(stmt.body), orelse=[])
+            loop = gast.While(test=trees.clone(stmt.test), body=self.nested(stmt.body), orelse=[])
             self.out.append(gast.copy_location(loop, stmt))
         elif isinstance(stmt, gast.Break):
             self.emit(gast.Break())
@@ -453,11 +481,11 @@ def run(fn, source):
     """Return a new FunctionDef in A-normal form; ``fn`` is not modified."""
     n = _Normalizer(fn, source)
     jumps = _Jumps(n.namer, source, _has_early_return(fn.body))
-    for stmt in jumps.function(copy.deepcopy(fn.body)):
+    for stmt in jumps.function(trees.clone(fn.body)):
         n.statement(stmt)
     if not n.out or not isinstance(n.out[-1], gast.Return):
         n.origin = fn.body[-1] if fn.body else fn
         n.emit(gast.Return(value=gast.Constant(value=None, kind=None)))
-    new = gast.FunctionDef(name=fn.name, args=copy.deepcopy(fn.args), body=n.out, decorator_list=[],
+    new = gast.FunctionDef(name=fn.name, args=trees.clone(fn.args), body=n.out, decorator_list=[],
                            returns=None, type_comment=None, type_params=[])
     return gast.copy_location(new, fn)

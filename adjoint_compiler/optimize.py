@@ -13,13 +13,12 @@ def f(x):
     c = x
     return c
 """
-import copy
 import math
 import operator
 
 import gast
 
-from adjoint_compiler import naming, runtime
+from adjoint_compiler import naming, runtime, trees
 
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul, gast.Div: operator.truediv,
          gast.Pow: operator.pow}
@@ -115,6 +114,10 @@ def simplify(node):
     return node
 
 
+def _is_range_call(node):
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id in ("range", "reversed")
+
+
 def _pure(node):
     """True when evaluating ``node`` has no side effects we must keep."""
     for sub in gast.walk(node):
@@ -123,7 +126,8 @@ def _pure(node):
             root = f
             while isinstance(root, gast.Attribute):
                 root = root.value
-            if isinstance(f, gast.Name) and hasattr(runtime, f.id) and f.id != "check_scalar":
+            if isinstance(f, gast.Name) and (f.id in runtime.HELPERS and f.id != "check_scalar"
+                                             or f.id in ("range", "reversed", "len", "zip")):
                 continue
             if isinstance(f, gast.Attribute) and isinstance(root, gast.Name) and root.id in _PURE_MODULES:
                 continue
@@ -131,12 +135,20 @@ def _pure(node):
     return True
 
 
-def _reads(fn):
-    counts = {}
-    for n in gast.walk(fn):
-        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
-            counts[n.id] = counts.get(n.id, 0) + 1
-    return counts
+def _scan(fn):
+    """One pass over ``fn``: (reads per name, assignments per name, node count, assignment nodes)."""
+    reads, assigns, copies = {}, {}, []
+    size = 0
+    Name, Load, Assign = gast.Name, gast.Load, gast.Assign
+    for n in trees.walk(fn):
+        size += 1
+        kind = type(n)
+        if kind is Name:
+            table = reads if type(n.ctx) is Load else assigns
+            table[n.id] = table.get(n.id, 0) + 1
+        elif kind is Assign:
+            copies.append(n)
+    return reads, assigns, size, copies
 
 
 def _is_comment(stmt):
@@ -148,14 +160,23 @@ def _sweep_marker(stmt):
     return _is_comment(stmt) and stmt.value.args[0].value in ("forward sweep", "adjoint sweep")
 
 
+def _is_pass(stmts):
+    return all(isinstance(s, gast.Pass) for s in stmts)
+
+
 def _clean_block(stmts, reads):
     out = []
     for stmt in stmts:
-        for field in ("body", "orelse"):
-            if hasattr(stmt, field) and isinstance(getattr(stmt, field), list) and not isinstance(stmt, gast.FunctionDef):
-                setattr(stmt, field, _clean_block(getattr(stmt, field), reads))
-        if isinstance(stmt, gast.FunctionDef):
+        if isinstance(stmt, (gast.If, gast.For, gast.While, gast.FunctionDef)):
             stmt.body = _clean_block(stmt.body, reads)
+            if not isinstance(stmt, gast.FunctionDef):
+                stmt.orelse = _clean_block(stmt.orelse, reads)
+        if isinstance(stmt, gast.If) and _is_pass(stmt.body) and _is_pass(stmt.orelse) and _pure(stmt.test):
+            continue  # both arms folded away
+        if isinstance(stmt, gast.For) and _is_pass(stmt.body) and _pure(stmt.iter) and _is_range_call(stmt.iter):
+            continue  # a loop over a range that does nothing
+        if isinstance(stmt, (gast.If, gast.For, gast.While)) and not stmt.body:
+            stmt.body = [gast.Pass()]
         if isinstance(stmt, gast.Assign):
             stmt.value = simplify(stmt.value)
             target = stmt.targets[0]
@@ -172,24 +193,15 @@ def _clean_block(stmts, reads):
                     and (i + 1 == len(out) or _is_comment(out[i + 1]) or isinstance(out[i + 1], gast.Return)))]
 
 
-def _assignment_counts(fn):
-    counts = {}
-    for n in gast.walk(fn):
-        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param)):
-            counts[n.id] = counts.get(n.id, 0) + 1
-    return counts
-
-
-def _propagate_copies(fn, keep):
+def _propagate_copies(fn, keep, counts, assignments):
     """Replace reads of ``a`` by ``b`` after ``a = b``, when both are assigned once.
 
     Names in ``keep`` (the user's own variables) are left alone so that the
     forward sweep reads like the user's code.
     """
-    counts = _assignment_counts(fn)
     subst = {}
-    for n in gast.walk(fn):
-        if isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Name):
+    for n in assignments:
+        if isinstance(n.targets[0], gast.Name):
             a, b = n.targets[0].id, n.value
             if a in keep or counts.get(a) != 1:
                 continue
@@ -205,23 +217,28 @@ def _propagate_copies(fn, keep):
             node = subst[node.id]
         return node
 
-    for parent in gast.walk(fn):
+    for parent in trees.walk(fn):
         for field, value in gast.iter_fields(parent):
             if isinstance(value, gast.Name) and isinstance(value.ctx, gast.Load) and value.id in subst:
-                setattr(parent, field, copy.deepcopy(resolve(value)))
+                setattr(parent, field, trees.clone(resolve(value)))
             elif isinstance(value, list):
                 for i, item in enumerate(value):
                     if isinstance(item, gast.Name) and isinstance(item.ctx, gast.Load) and item.id in subst:
-                        value[i] = copy.deepcopy(resolve(item))
+                        value[i] = trees.clone(resolve(item))
     return True
 
 
 def run(fn, keep=frozenset()):
     """Optimize a copy of ``fn``; names in ``keep`` are never propagated away."""
-    fn = copy.deepcopy(fn)
+    fn = trees.clone(fn)
+    size = None
     while True:
-        before = gast.dump(fn)
-        _propagate_copies(fn, keep)
-        fn.body = _clean_block(fn.body, _reads(fn))
-        if gast.dump(fn) == before:
+        reads, assigns, new_size, assignments = _scan(fn)
+        # every rewrite removes nodes or substitutes names, so a round that changes
+        # neither the node count nor the substitutions has reached the fixed point
+        if new_size == size:
             return fn
+        size = new_size
+        if _propagate_copies(fn, keep, assigns, assignments):
+            reads = _scan(fn)[0]
+        fn.body = _clean_block(fn.body, reads)

@@ -12,7 +12,7 @@ import time
 
 import gast
 
-from adjoint_compiler import naming, activity, emit, fence, load, normalize, optimize, reverse, runtime, source, ssa
+from adjoint_compiler import activity, emit, fence, load, normalize, optimize, reverse, runtime, source, ssa, naming, trees
 from adjoint_compiler.errors import CompileError, InternalError
 
 STAGES = ("source", "fence", "normalize", "ssa", "activity", "reverse", "optimize", "emit", "load")
@@ -30,7 +30,7 @@ class Compiled:
 
 def _globals_read(fn, env, src, provided):
     bound = set()
-    for node in gast.walk(fn):
+    for node in trees.walk(fn):
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
             bound.add(node.id)
         elif isinstance(node, gast.FunctionDef):
@@ -38,7 +38,7 @@ def _globals_read(fn, env, src, provided):
         elif isinstance(node, gast.arguments):
             bound.update(a.id for a in node.args)
     used = {}
-    for node in gast.walk(fn):
+    for node in trees.walk(fn):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id not in bound:
             if node.id in runtime.HELPERS or node.id in provided or node.id == naming.COMMENT_FN:
                 continue  # the emitted module defines these itself
@@ -50,7 +50,7 @@ def _globals_read(fn, env, src, provided):
 
 
 def _names_read(fn):
-    return {n.id for n in gast.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    return {n.id for n in trees.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
 
 
 def _wrt_names(tree, wrt, src):
@@ -103,11 +103,13 @@ def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None):
             return fn
         used = _globals_read(fn, src.env, src, result.needs)
         for name, value in result.needs.items():
-            if name in src.env and src.env[name] is not value and name in _names_read(fn):
+            if name in src.env and src.env[name] is not value and name in read:
                 raise CompileError("the global name '%s' is bound to %r, but the emitted code needs it for %r; "
                                    "rename that global" % (name, src.env[name], value), src.location(src.tree))
             used[name] = value
-        helpers = {n for n in runtime.HELPERS if n in _names_read(fn)}
+        read = _names_read(fn)
+        helpers = {n for n in runtime.HELPERS if n in read}
+        helpers.update(d for h in list(helpers) for d in runtime.DEPENDS.get(h, ()))
         for helper in helpers:
             if helper in used:
                 raise CompileError("the global name '%s' clashes with a runtime helper of adjoint_compiler; "

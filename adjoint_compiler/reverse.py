@@ -12,7 +12,7 @@ write through an alias into a user's array). Each block of adjoint code is
 preceded by a comment quoting the source line it comes from.
 
 >>> import gast
->>> from adjoint_compiler import emit, normalize, ssa, activity
+>>> from adjoint_compiler import activity, emit, normalize, ssa
 >>> fn = ssa.run(normalize.run(gast.parse("def f(x):\\n    y = x * x\\n    return y").body[0], None), None)
 >>> act = activity.run(fn, None, ["x"], ["x"])
 >>> print(emit.to_source(run(fn, None, act, ["x"], "grad").function).strip())
@@ -29,7 +29,7 @@ import copy
 
 import gast
 
-from adjoint_compiler import naming, rules, runtime, ssa, templates
+from adjoint_compiler import naming, rules, runtime, ssa, templates, trees
 from adjoint_compiler.emit import comment
 from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
 from adjoint_compiler.normalize import all_names, local_names
@@ -172,7 +172,7 @@ class _Reverser:
             value = expr
             self.owned.discard(name)
         else:
-            value = gast.BinOp(left=copy.deepcopy(current), op=gast.Add(), right=expr)
+            value = gast.BinOp(left=trees.clone(current), op=gast.Add(), right=expr)
         target = self.bar_name(name)
         out.append(_assign(target, value))
         self.bars[name] = _name(target)
@@ -191,10 +191,10 @@ class _Reverser:
         elif owned and name not in self.owned:
             # a fresh array, so that element updates never write into a shared one
             out.append(_assign(target, gast.BinOp(left=_call("zeros_like", _name(name)), op=gast.Add(),
-                                                  right=copy.deepcopy(current))))
+                                                  right=trees.clone(current))))
             self.owned.add(name)
         elif not (isinstance(current, gast.Name) and current.id == target):
-            out.append(_assign(target, copy.deepcopy(current)))
+            out.append(_assign(target, trees.clone(current)))
             self.owned.discard(name)
         self.bars[name] = _name(target)
 
@@ -215,16 +215,16 @@ class _Reverser:
         elif op.kind == "tuple":
             for i, elt in enumerate(op.args):
                 if isinstance(elt, gast.Name) and elt.id in self.act.active:
-                    part = gast.Subscript(value=copy.deepcopy(g), slice=gast.Constant(value=i, kind=None),
+                    part = gast.Subscript(value=trees.clone(g), slice=gast.Constant(value=i, kind=None),
                                           ctx=gast.Load())
                     self.accumulate(elt.id, part, out)
         elif op.kind == "subscript":
             seq, index = op.args
             if seq.id in self.act.active:
                 self.materialize(seq.id, out, owned=True)
-                element = gast.Subscript(value=_name(self.bar_name(seq.id)), slice=copy.deepcopy(index),
+                element = gast.Subscript(value=_name(self.bar_name(seq.id)), slice=trees.clone(index),
                                          ctx=gast.Load())
-                store = copy.deepcopy(element)
+                store = trees.clone(element)
                 store.ctx = gast.Store()
                 out.append(gast.Assign(targets=[store], value=gast.BinOp(left=element, op=gast.Add(), right=g),
                                        type_comment=None))
@@ -311,7 +311,7 @@ class _Reverser:
         self.bars = {n: a for n, a in then_state[0].items() if n not in differ}
         self.bars.update((n, _name(self.bar_name(n))) for n in differ)
         self.owned = merged_owned
-        return [gast.copy_location(gast.If(test=copy.deepcopy(stmt.test), body=then_adj or [gast.Pass()],
+        return [gast.copy_location(gast.If(test=trees.clone(stmt.test), body=then_adj or [gast.Pass()],
                                            orelse=else_adj), stmt)]
 
     def adjoint_loop(self, stmt):
@@ -365,7 +365,7 @@ class _Reverser:
             saved = _name(taped[0]) if len(taped) == 1 else gast.Tuple(elts=[_name(t) for t in taped], ctx=gast.Load())
             record.append(gast.Expr(value=gast.Call(
                 func=gast.Attribute(value=_name(tape), attr="append", ctx=gast.Load()), args=[saved], keywords=[])))
-            target = copy.deepcopy(saved)
+            target = trees.clone(saved)
             for n in gast.walk(target):
                 if isinstance(n, gast.Name):
                     n.ctx = gast.Store()
@@ -373,11 +373,11 @@ class _Reverser:
             self.restored |= set(taped)
             if range_loop and stmt.target.id in reads:
                 target = gast.Tuple(elts=[_name(stmt.target.id, True), target], ctx=gast.Store())
-                iterate = _call("zip", _call("reversed", copy.deepcopy(stmt.iter)), iterate)
+                iterate = _call("zip", _call("reversed", trees.clone(stmt.iter)), iterate)
         elif range_loop:
             used = stmt.target.id in reads
             target = _name(stmt.target.id if used else "_", True)
-            iterate = _call("reversed", copy.deepcopy(stmt.iter)) if used else copy.deepcopy(stmt.iter)
+            iterate = _call("reversed", trees.clone(stmt.iter)) if used else trees.clone(stmt.iter)
         else:
             count = self.namer.fresh(naming.TRIPS)
             forward_pre.append(_assign(count, gast.Constant(value=0, kind=None)))
@@ -387,7 +387,7 @@ class _Reverser:
             iterate = _call("range", _name(count))
         new_body = forward_body[:split] + record + forward_body[split:]
         if exit_check is not None:
-            new_body.append(copy.deepcopy(exit_check))
+            new_body.append(trees.clone(exit_check))
         loop = copy.copy(stmt)
         loop.body = new_body
         self.forward_of[id(stmt)] = forward_pre + [loop]
@@ -412,7 +412,7 @@ class _Reverser:
                 new.orelse = self.forward(stmt.orelse)
                 out.append(new)
             else:
-                out.append(copy.deepcopy(stmt))
+                out.append(trees.clone(stmt))
         return out
 
     def gradients(self, out):
@@ -424,7 +424,7 @@ class _Reverser:
             if current is None:
                 out.append(_assign(target, _call("zeros_like", _name(p))))
             elif not (isinstance(current, gast.Name) and current.id == target):
-                out.append(_assign(target, copy.deepcopy(current)))
+                out.append(_assign(target, trees.clone(current)))
             names.append(_name(target))
         return names[0] if len(names) == 1 else gast.Tuple(elts=names, ctx=gast.Load())
 
@@ -438,7 +438,7 @@ def run(fn, source, activity, wrt, mode):
     output = ret.value
     adjoint = []
     if mode == "grad":
-        adjoint.append(gast.Expr(value=_call("check_scalar", copy.deepcopy(output))))
+        adjoint.append(gast.Expr(value=_call("check_scalar", trees.clone(output))))
         seed = gast.Constant(value=1.0, kind=None)
         fn_name = naming.GRAD_FN.format(fn.name)
     else:
@@ -456,11 +456,11 @@ def run(fn, source, activity, wrt, mode):
     if mode == "grad" and isinstance(output, gast.Name) and output.id in r.restored:
         # the adjoint loops reload this name from the tape; keep the value to return
         kept = r.namer.unique(output.id + "_value")
-        body.append(_assign(kept, copy.deepcopy(output)))
+        body.append(_assign(kept, trees.clone(output)))
         output = _name(kept)
     if mode == "grad":
         body += [comment("adjoint sweep")] + adjoint
-        body.append(gast.Return(value=gast.Tuple(elts=[copy.deepcopy(output), grads], ctx=gast.Load())))
+        body.append(gast.Return(value=gast.Tuple(elts=[trees.clone(output), grads], ctx=gast.Load())))
     else:
         pullback_name = r.namer.unique(naming.PULLBACK_FN.format(fn.name))
         pb_args = gast.arguments(args=[_name(seed.id, False)], posonlyargs=[], vararg=None, kwonlyargs=[],
@@ -470,8 +470,8 @@ def run(fn, source, activity, wrt, mode):
                                     body=[comment("adjoint sweep")] + adjoint + [gast.Return(value=grads)],
                                     decorator_list=[], returns=None, type_comment=None, type_params=[])
         body.append(pullback)
-        body.append(gast.Return(value=gast.Tuple(elts=[copy.deepcopy(output), _name(pullback_name)],
+        body.append(gast.Return(value=gast.Tuple(elts=[trees.clone(output), _name(pullback_name)],
                                                  ctx=gast.Load())))
-    new = gast.FunctionDef(name=fn_name, args=copy.deepcopy(fn.args), body=body, decorator_list=[],
+    new = gast.FunctionDef(name=fn_name, args=trees.clone(fn.args), body=body, decorator_list=[],
                            returns=None, type_comment=None, type_params=[])
     return Result(gast.copy_location(new, fn), r.needs, {r.bar_name(p) for p in wrt}, r.tapes)

@@ -57,4 +57,25 @@ def check_scalar(value):
         % ("an array of shape %s" % (np.shape(value),) if isinstance(value, np.ndarray) else type(value).__name__))
 
 
-HELPERS = ("unbroadcast", "unreduce", "zeros_like", "check_scalar")
+class InPlaceUpdateError(TypeError):
+    """Raised by check_rebind; the API re-raises it as an UnsupportedError."""
+
+    def __init__(self, construct, filename, line, col):
+        self.construct, self.filename, self.line, self.col = construct, filename, line, col
+        super().__init__("%s:%d:%d: error: %s" % (filename, line, col, construct))
+
+
+def check_rebind(value, construct, filename, line, col):
+    """Refuse ``x += ...`` where ``x`` is a mutable array or list that may alias another name.
+
+    Python updates such an object in place, visibly through every alias; the
+    compiled code computes a new value instead, so it must not run on one.
+    """
+    if isinstance(value, (np.ndarray, list)):
+        raise InPlaceUpdateError("%s is an in-place update of a %s that another name or the caller may share, "
+                                 "which is not supported by adjoint_compiler; write it as x = x ... y"
+                                 % (construct, type(value).__name__), filename, line, col)
+
+
+HELPERS = ("unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError")
+DEPENDS = {"check_rebind": ("InPlaceUpdateError",)}  # helpers that emitted code needs alongside another

@@ -31,7 +31,7 @@ import copy
 
 import gast
 
-from adjoint_compiler import naming
+from adjoint_compiler import naming, trees
 from adjoint_compiler.errors import InternalError
 from adjoint_compiler.normalize import all_names, local_names
 
@@ -108,7 +108,7 @@ class _Renamer:
 
     def load(self, node, env):
         """A copy of expression ``node`` whose reads refer to their live versions."""
-        node = copy.deepcopy(node)
+        node = trees.clone(node)
         for sub in gast.walk(node):
             if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) and sub.id in env:
                 sub.id = env[sub.id]

@@ -6,14 +6,13 @@ parameters are replaced by the statement's operands, locals by fresh
 temporaries, and the module names the rule uses (``np``, ``math``, runtime
 helpers) are recorded so that the emitted module imports them.
 """
-import copy
 import inspect
 import textwrap
 import types
 
 import gast
 
-from adjoint_compiler import naming, runtime
+from adjoint_compiler import naming, runtime, trees
 from adjoint_compiler.errors import InternalError
 
 _CACHE = {}
@@ -59,17 +58,17 @@ def template(rule):
 
 
 def _substitute(node, mapping):
-    node = copy.deepcopy(node)
+    node = trees.clone(node)
     if isinstance(node, gast.Name) and node.id in mapping:
-        return copy.deepcopy(mapping[node.id])
+        return trees.clone(mapping[node.id])
     for parent in gast.walk(node):
         for field, value in gast.iter_fields(parent):
             if isinstance(value, list):
                 for i, item in enumerate(value):
                     if isinstance(item, gast.Name) and item.id in mapping:
-                        value[i] = copy.deepcopy(mapping[item.id])
+                        value[i] = trees.clone(mapping[item.id])
             elif isinstance(value, gast.Name) and value.id in mapping:
-                setattr(parent, field, copy.deepcopy(mapping[value.id]))
+                setattr(parent, field, trees.clone(mapping[value.id]))
     return node
 
 

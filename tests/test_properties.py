@@ -18,6 +18,7 @@ The same programs also run with NumPy arrays of shape (3,) as parameters and
 A failing example prints the generated SOURCE (via ``note``); save it to a
 file and call ``adjoint_compiler.grad(f, wrt=(0, 1, ...))`` to reproduce.
 """
+import functools
 import importlib.util
 import itertools
 import math
@@ -220,15 +221,20 @@ def render(e, lib):
     raise AssertionError(e)
 
 
+@functools.lru_cache(maxsize=None)
 def exprs(names, depth):
+    """Expression trees of depth <= ``depth`` over the variables ``names`` (a tuple)."""
+    # Variables are drawn more often than constants, so that most trees are active.
     leaf = st.one_of(
+        st.sampled_from(names).map(lambda n: ("var", n)),
+        st.sampled_from(names).map(lambda n: ("var", n)),
         st.sampled_from(names).map(lambda n: ("var", n)),
         st.sampled_from(CONSTS).map(lambda c: ("const", c)),
     )
     if depth == 0:
         return leaf
     sub = exprs(names, depth - 1)
-    # Leaves are drawn less often than compound nodes so that trees are not trivial.
+    # Compound nodes are listed more often than leaves so that trees are not trivial.
     return st.one_of(
         leaf,
         st.tuples(st.just("bin"), st.sampled_from("+-*"), sub, sub),
@@ -253,19 +259,61 @@ class Program:
         self.stmts = stmts
         self.ret = ret
 
-    def source(self, lib=MATH_LIB, reduce=None, name="f"):
+    def aliased_augments(self):
+        """Indices of augmented assignments whose target may share its object with another name.
+
+        With NumPy arrays ``t += e`` updates the array in place, so it also
+        changes every other name bound to that array, and the caller's argument
+        when ``t`` is still a parameter. Tracked statically: every name holds an
+        object token; ``a = b`` shares ``b``'s token, any other expression makes
+        a fresh one, and parameters hold their caller's (shared) token.
+        """
+        fresh = itertools.count()
+        env = {p: ("arg", p) for p in self.params}
+        external = set(env.values())
+        hazards = set()
+
+        def token(e):
+            return env[e[1]] if e[0] == "var" else ("new", next(fresh))
+
+        for i, stm in enumerate(self.stmts):
+            if stm[0] == "assign":
+                env[stm[1]] = token(stm[2])
+            elif stm[0] == "aug":
+                t = env[stm[2]]
+                if t in external or any(n != stm[2] and v == t for n, v in env.items()):
+                    hazards.add(i)
+                    env[stm[2]] = ("new", next(fresh))  # rendered as t = t op e
+            elif stm[0] == "swap":
+                env[stm[1]], env[stm[2]] = env[stm[2]], env[stm[1]]
+            elif stm[0] == "pair":
+                t1, t2 = token(stm[3]), token(stm[4])
+                env[stm[1]], env[stm[2]] = t1, t2
+        return hazards
+
+    def source(self, lib=MATH_LIB, reduce=None, name="f", alias_safe=False):
+        """The program's text; ``alias_safe`` spells aliased augmented assignments ``t = t op e``.
+
+        (Only needed with arrays: see ``aliased_augments``; in-place updates
+        through aliases are covered by ``test_numpy_augmented_assignment_through_an_alias``.)
+        """
+        hazards = self.aliased_augments() if alias_safe else ()
         lines = ["import math", "import numpy as np", "", "", "def %s(%s):" % (name, ", ".join(self.params))]
-        for s in self.stmts:
+        for i, s in enumerate(self.stmts):
             if s[0] == "assign":
                 lines.append("    %s = %s" % (s[1], render(s[2], lib)))
             elif s[0] == "aug":
                 op, target, e = s[1], s[2], s[3]
                 if op == "/=":
-                    lines.append("    %s /= (1.5 + %s(%s))" % (target, lib["sin"], render(e, lib)))
+                    rhs = "(1.5 + %s(%s))" % (lib["sin"], render(e, lib))
                 elif op == "**=":
-                    lines.append("    %s **= %d" % (target, e))
+                    rhs = "%d" % e
                 else:
-                    lines.append("    %s %s %s" % (target, op, render(e, lib)))
+                    rhs = render(e, lib)
+                if i in hazards:
+                    lines.append("    %s = %s %s %s" % (target, target, op[:-1], rhs))
+                else:
+                    lines.append("    %s %s %s" % (target, op, rhs))
             elif s[0] == "swap":
                 lines.append("    %s, %s = %s, %s" % (s[1], s[2], s[2], s[1]))
             elif s[0] == "pair":
@@ -313,9 +361,14 @@ def programs(draw):
             stmts.append(("pair", a, b, e1, e2))
             if b not in names:
                 names.append(b)
-    # Return: an expression tree, sometimes plus a sum of variables.
+    # Return: an expression tree plus the variable the last statement bound (so
+    # that the statements are mostly live) and a few more variables; sometimes
+    # the bare tree, which leaves more dead code.
     ret = draw(exprs(tuple(names), draw(st.integers(0, 3))))
+    last = stmts[-1][1] if stmts[-1][0] != "aug" else stmts[-1][2]
     extra = draw(st.lists(st.sampled_from(names), max_size=3))
+    if draw(st.integers(0, 4)) > 0:
+        extra = [last] + extra
     for n in extra:
         ret = ("bin", "+", ret, ("var", n))
     return Program(params, stmts, ret)
@@ -345,7 +398,7 @@ def _instrumented(program, numpy_mode):
     """Source of ``f`` whose abs/min/max report kink distances and whose statements report magnitudes."""
     base = NP_LIB if numpy_mode else MATH_LIB
     lib = dict(base, abs="_kabs", min="_kmin", max="_kmax")
-    lines = program.source(lib, reduce="np.sum" if numpy_mode else None).splitlines()
+    lines = program.source(lib, reduce="np.sum" if numpy_mode else None, alias_safe=numpy_mode).splitlines()
     out = []
     for line in lines:
         out.append(line)
@@ -379,7 +432,7 @@ def _probe_run(program, args, numpy_mode):
     ns = {"math": math, "np": np, "_kabs": kabs, "_kmin": kmin, "_kmax": kmax, "_probe": probe}
     exec(compile(_instrumented(program, numpy_mode), "<instrumented>", "exec"), ns)
     try:
-        with np.errstate(all="raise"):
+        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
             out = ns["f"](*[np.array(a, copy=True) if numpy_mode else a for a in args])
     except (OverflowError, ValueError, ZeroDivisionError, FloatingPointError):
         return None
@@ -388,6 +441,11 @@ def _probe_run(program, args, numpy_mode):
 
 
 # --- Central differences at two step sizes.
+
+def _copies(args):
+    """Fresh copies of array arguments: the function under test may not mutate what we compare against."""
+    return [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
+
 
 def _fd(f, args, index, h):
     """Central difference of scalar f along every element of argument ``index``."""
@@ -401,19 +459,19 @@ def _fd(f, args, index, h):
             plus[index] = x + d
             minus = list(args)
             minus[index] = x - d
-            out[k] = (float(f(*plus)) - float(f(*minus))) / (2 * h)
+            out[k] = (float(f(*_copies(plus))) - float(f(*_copies(minus)))) / (2 * h)
         return out
     plus = list(args)
     plus[index] = x + h
     minus = list(args)
     minus[index] = x - h
-    return (float(f(*plus)) - float(f(*minus))) / (2 * h)
+    return (float(f(*_copies(plus))) - float(f(*_copies(minus)))) / (2 * h)
 
 
 def _stable_fd(f, args, index):
     """Central differences, or None when two step sizes disagree (kink, cancellation, overflow)."""
     try:
-        with np.errstate(all="raise"):
+        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
             coarse = _fd(f, args, index, 1e-5)
             fine = _fd(f, args, index, 2e-6)
     except (OverflowError, ValueError, ZeroDivisionError, FloatingPointError):
@@ -436,7 +494,9 @@ def _snapshot(f):
 
 
 def _program_source(program, numpy_mode):
-    return program.source(NP_LIB if numpy_mode else MATH_LIB, reduce=program.reduce if numpy_mode else None)
+    if numpy_mode:
+        return program.source(NP_LIB, reduce=program.reduce, alias_safe=True)
+    return program.source(MATH_LIB)
 
 
 def _check(program, args, numpy_mode, say):
@@ -452,9 +512,9 @@ def _check(program, args, numpy_mode, say):
     assume(big < 1e6)  # no overflow-prone intermediates
 
     f = load_function(source)
-    with np.errstate(all="raise"):
+    with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
         try:
-            value = f(*args)
+            value = f(*_copies(args))
         except (OverflowError, ValueError, ZeroDivisionError, FloatingPointError):
             assume(False)
     assume(np.isfinite(value))
@@ -535,7 +595,7 @@ def _check(program, args, numpy_mode, say):
         else:
             assert a == b
     with np.errstate(all="ignore"):
-        again = f(*args)
+        again = f(*_copies(args))
     if numpy_mode:
         assert np.array_equal(again, value)
     else:
@@ -636,3 +696,48 @@ def test_random_numpy_programs_match_finite_differences(program, data, reduce):
     args = tuple(data.draw(vec, label=p) for p in program.params)
     program.reduce = reduce
     check_program(program, args, numpy_mode=True)
+
+
+# ---------------------------------------------------------------------------
+# 3. In-place augmented assignment through an alias (NumPy arrays only).
+#
+# ``t = x; t += y`` updates the array ``x`` refers to, so ``x`` changes too
+# (and so does the caller's array). The compiler must either follow NumPy's
+# semantics (value and gradient of what ``f`` really computes) or refuse the
+# program with a documented CompileError; a silently different value or
+# gradient is a bug.
+# ---------------------------------------------------------------------------
+
+ALIAS_SOURCE = '''\
+import numpy as np
+
+
+def f(x, y):
+    t = x
+    t {op} y
+    return np.sum(x * y)
+'''
+
+
+@SETTINGS(20)
+@given(
+    op=st.sampled_from(("+=", "-=", "*=")),
+    x=st.lists(st.integers(-3, 3), min_size=3, max_size=3).map(lambda v: np.array(v, dtype=float)),
+    y=st.lists(st.integers(-3, 3), min_size=3, max_size=3).map(lambda v: np.array(v, dtype=float)),
+)
+def test_numpy_augmented_assignment_through_an_alias(op, x, y):
+    source = ALIAS_SOURCE.format(op=op)
+    note("generated source:\n" + source)
+    f = load_function(source)
+    value = f(*_copies((x, y)))
+    fds = [_stable_fd(f, (x, y), i) for i in range(2)]
+    assume(all(d is not None for d in fds))
+    try:
+        v, grads = _compile_or_fail(lambda: ac.value_and_grad(f, wrt=(0, 1))(*_copies((x, y))), "value_and_grad")
+    except ac.CompileError:
+        return  # refusing the program is fine
+    note("value: f %r, value_and_grad %r" % (value, v))
+    note("AD gradient %r, central differences %r" % (grads, fds))
+    assert np.allclose(v, value, rtol=1e-12, atol=1e-12), "value_and_grad's value %r != f's value %r" % (v, value)
+    for name, g, d in zip("xy", grads, fds):
+        assert relative_error(g, d) <= 1e-5, "d f / d %s: AD %r vs central differences %r" % (name, g, d)

@@ -1,0 +1,58 @@
+"""Small gast helpers shared by the passes: node builders, a fast copy, name sets."""
+import gast
+
+
+def name(id_, store=False):
+    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None, type_comment=None)
+
+
+def const(value):
+    return gast.Constant(value=value, kind=None)
+
+
+def assign(target, value):
+    return gast.Assign(targets=[name(target, True)], value=value, type_comment=None)
+
+
+def call(fn_name, *args):
+    return gast.Call(func=name(fn_name), args=list(args), keywords=[])
+
+
+_LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+
+
+def clone(node):
+    """A deep copy of a gast tree (several times faster than copy.deepcopy on ASTs)."""
+    if isinstance(node, list):
+        return [clone(n) for n in node]
+    if not isinstance(node, gast.AST):
+        return node
+    cls = node.__class__
+    new = cls.__new__(cls)
+    for field in node._fields:
+        setattr(new, field, clone(getattr(node, field, None)))
+    for attr in _LOCATION:
+        value = getattr(node, attr, None)
+        if value is not None:
+            setattr(new, attr, value)
+    return new
+
+
+def loads(*nodes):
+    """Names read anywhere in ``nodes``."""
+    return {n.id for node in nodes for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+
+
+def walk(root):
+    """Every node under ``root`` (any order); a faster gast.walk for whole-function scans."""
+    AST = gast.AST
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend(v for v in value if isinstance(v, AST))
+            elif isinstance(value, AST):
+                stack.append(value)
