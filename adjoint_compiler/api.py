@@ -262,6 +262,42 @@ def vjp(f, wrt=0):
     return vjp_f
 
 
+def _count_values(tape):
+    """Values stored on a tape: entries are a value, a tuple of values, or a nested loop's tape."""
+    total = 0
+    for entry in tape:
+        for item in entry if isinstance(entry, tuple) else (entry,):
+            total += _count_values(item) + 1 if isinstance(item, list) else 1
+    return total
+
+
+def tape_stats(f, wrt=0):
+    """``stats(*args)`` -> how many values one gradient call of ``f`` stores on its tapes.
+
+    Returns a dict: ``total`` (values stored, nested tapes counted as one
+    value each plus their contents) and ``loops``, one entry per loop with
+    its source line, the names pushed per iteration and the values stored.
+    """
+    _check_function(f)
+    wrt_idx, _ = _normalize_wrt(f, wrt)
+
+    def stats(*args, **kwargs):
+        if kwargs or len(args) != f.__code__.co_argcount:
+            args = _bind(f, args, kwargs)
+        c = _compiled(f, wrt_idx, "vjp", args)
+        _, pullback = c.function(*args)
+        cells = dict(zip(pullback.__code__.co_freevars, pullback.__closure__ or ()))
+        loops = []
+        for tape, line, names in c.tapes:
+            cell = cells.get(tape)
+            stored = _count_values(cell.cell_contents) if cell is not None else None
+            loops.append({"tape": tape, "line": line, "names": list(names), "values": stored})
+        top = [entry["values"] for entry in loops if entry["values"] is not None]
+        return {"total": sum(top), "loops": loops}
+
+    return stats
+
+
 def adjoint_source(f, wrt=0, mode="grad"):
     """The emitted module (a self-contained Python source string) for the gradient of ``f``.
 

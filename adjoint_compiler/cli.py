@@ -1,5 +1,6 @@
 """Command line: ``adjoint-compiler show FILE.py:FUNC`` and ``adjoint-compiler check FILE.py:FUNC --at x=1.5``."""
 import argparse
+import ast
 import importlib.util
 import os
 import sys
@@ -61,8 +62,10 @@ def _parse_at(func, text):
         if key not in params:
             raise UsageError("%r is not a parameter of %s (parameters: %s)" % (key, func.__name__, ", ".join(params)))
         try:
-            values[key] = float(value)
-        except ValueError:
+            values[key] = ast.literal_eval(value.strip())  # 3 stays an int (a trip count), 1.5 a float
+        except (ValueError, SyntaxError):
+            raise UsageError("--at %s=%s is not a number" % (key, value))
+        if not isinstance(values[key], (int, float)) or isinstance(values[key], bool):
             raise UsageError("--at %s=%s is not a number" % (key, value))
     missing = [p for p in params if p not in values]
     if missing:
@@ -89,7 +92,7 @@ def check(args):
     func = load_function(args.target)
     point = _parse_at(func, args.at)
     params = list(func.__code__.co_varnames[:func.__code__.co_argcount])
-    wrt = _wrt(func, args.wrt) if args.wrt else tuple(params)
+    wrt = _wrt(func, args.wrt) if args.wrt else tuple(p for p, v in zip(params, point) if isinstance(v, float))
     wrt_idx, _ = api._normalize_wrt(func, wrt if isinstance(wrt, tuple) else (wrt,))
     grads = api.grad(func, wrt_idx)(*point)
     numeric = [testing.numerical_grad(func, point, i) for i in wrt_idx]
@@ -99,6 +102,11 @@ def check(args):
     print("AD gradient:        %s" % _fmt(zip(names, grads)))
     print("central difference: %s" % _fmt(zip(names, numeric)))
     print("max relative error: %.3g (tolerance %.1g)" % (err, args.tol))
+    stats = api.tape_stats(func, wrt_idx)(*point)
+    print("tape:               %d values stored" % stats["total"])
+    for loop in stats["loops"]:
+        stored = "inside the enclosing loop's tape" if loop["values"] is None else "%d values" % loop["values"]
+        print("  loop at line %d pushes %s per iteration: %s" % (loop["line"], ", ".join(loop["names"]), stored))
     if not np.isfinite(err) or err > args.tol:
         print("check FAILED", file=sys.stderr)
         return 1
@@ -127,3 +135,6 @@ def main(argv=None):
     except UsageError as e:
         print("adjoint-compiler: error: %s" % e, file=sys.stderr)
         return 2
+    except Exception as e:  # the user's own code failed while running: report it, not our traceback
+        print("adjoint-compiler: error: %s: %s" % (type(e).__name__, e), file=sys.stderr)
+        return 1

@@ -21,8 +21,9 @@ STAGES = ("source", "fence", "normalize", "ssa", "activity", "reverse", "optimiz
 class Compiled:
     """A compiled gradient: the emitted module's text and the function it defines."""
 
-    def __init__(self, text, function, name, seconds):
+    def __init__(self, text, function, name, seconds, tapes=()):
         self.source = text
+        self.tapes = tapes  # (tape name, loop line, names pushed per iteration)
         self.function = function
         self.name = name
         self.seconds = seconds
@@ -127,7 +128,7 @@ def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None):
         raise CompileError("the function is too deeply nested to compile")
     except Exception as e:  # a bug in a pass: never disguise it as the user's error
         raise InternalError("%s: %s" % (type(e).__name__, e)) from e
-    return Compiled(text, function, fn.name, time.perf_counter() - start)
+    return Compiled(text, function, fn.name, time.perf_counter() - start, result.tapes)
 
 
 

@@ -1,6 +1,8 @@
 """Control-flow examples: each construct, and nestings of them."""
 import math
 
+import numpy as np
+
 
 def branch(x, y):
     if x > y:
@@ -86,3 +88,37 @@ def nested(x, n, m):
             else:
                 s = s - 0.5 * x
     return s
+
+
+def loop_else(x, n):
+    y = x
+    for i in range(n):
+        if y > 50.0:
+            break
+        y = y * 2.0
+    else:
+        y = y + 100.0 * x
+    return y
+
+
+def rows(a, w):
+    s = 0.0
+    for row in a:
+        s = s + math.tanh(float(np.sum(row * w)))
+    return s
+
+
+def countdown(x, n):
+    k = n
+    y = x
+    while k > 0:
+        k = k - 1
+        y = math.sin(y) + x
+    return y
+
+
+def stepped(x, start, stop, step):
+    y = 1.0
+    for i in range(start, stop, step):
+        y = y * (x + i)
+    return y
