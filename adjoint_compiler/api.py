@@ -310,6 +310,18 @@ def adjoint_source(f, wrt=0, mode="grad"):
     return pipeline.compile(f, wrt_idx, mode).source
 
 
+def checkpointed(iterable, snapshots=None):
+    """Mark a loop for checkpointing: ``for i in checkpointed(range(n)):``.
+
+    Run directly, it returns ``iterable`` unchanged. In a gradient, the loop
+    keeps at most ``snapshots`` copies of its loop-carried state (default
+    about sqrt(n)) instead of a tape entry per iteration, and recomputes
+    iterations on a binomial schedule during the adjoint sweep. The loop must
+    be over ``range(...)``, without break, and its body free of side effects.
+    """
+    return iterable
+
+
 class Differentiable:
     """A function with its derivatives attached: ``f(...)``, ``f.grad(...)``, ``f.vjp(...)``."""
 

@@ -89,6 +89,8 @@ def module(fn, globals_used, helpers, header):
             constants.append(line)
     if needs_numpy:
         imports.append("import numpy as np")
+    if any("math." in inspect.getsource(getattr(runtime, h)) for h in helpers) and "import math" not in imports:
+        imports.append("import math")
     lines += sorted(imports)
     if constants:
         lines += [""] + constants

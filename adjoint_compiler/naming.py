@@ -14,7 +14,11 @@ TAPE = "_tape{}"  # per-loop tape
 GRAD_FN = "{}_grad"
 VJP_FN = "{}_vjp"
 PULLBACK_FN = "{}_pullback"
-COMMENT_FN = "__comment__"  # marker call replaced by a '#' comment at emit time
+COMMENT_FN = "__comment__"
+CHECKPOINT_MARKER = "__checkpointed__"  # wraps the range of a checkpointed loop until reverse
+STEP_FN = "_step{}"  # one iteration of a checkpointed loop
+STEP_ADJOINT_FN = "_step{}_adjoint"
+STATE = "_state{}"  # marker call replaced by a '#' comment at emit time
 
 
 def bar(name):

@@ -376,6 +376,26 @@ class _Normalizer:
             part = gast.Subscript(value=trees.clone(whole), slice=_const(i), ctx=gast.Load())
             self.out.append(_assign(t.id, part, self.origin))
 
+    def checkpoint_marker(self, it):
+        """The snapshot count (an atom) if ``it`` is ``checkpointed(...)``, else None."""
+        if not (isinstance(it, gast.Call) and it.args and self.source is not None):
+            return None
+        root = it.func
+        while isinstance(root, gast.Attribute):
+            root = root.value
+        if not isinstance(root, gast.Name) or root.id in self.locals:
+            return None
+        from adjoint_compiler import activity, api
+
+        try:
+            fn = activity.static_value(it.func, self.source)
+        except Exception:
+            return None
+        if fn is not api.checkpointed:
+            return None
+        args = it.args[1:] + [k.value for k in it.keywords if k.arg == "snapshots"]
+        return self.atom(args[0]) if args else _const(None)
+
     def loop_target(self, target, value):
         if not isinstance(target, (gast.Name, gast.Tuple)):
             raise UnsupportedError("loop target of this form", self.location(target))
@@ -385,16 +405,25 @@ class _Normalizer:
 
     def for_loop(self, stmt):
         it = stmt.iter
+        snapshots = self.checkpoint_marker(it)
+        if snapshots is not None:
+            it = it.args[0]
         fn = None
         if isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id not in self.locals:
             fn = self.source.env.get(it.func.id) if self.source else {"range": range, "enumerate": enumerate,
                                                                           "zip": zip}.get(it.func.id)
         if fn is range and not it.keywords and isinstance(stmt.target, gast.Name):
             call = gast.Call(func=it.func, args=[self.atom(a) for a in it.args], keywords=[])
+            if snapshots is not None:
+                # kept as a marker around the range; reverse turns the loop into checkpointed steps
+                call = gast.Call(func=_name(naming.CHECKPOINT_MARKER), args=[call, snapshots], keywords=[])
             body = self.nested(stmt.body)
             self.out.append(gast.copy_location(gast.For(target=trees.clone(stmt.target), iter=call, body=body,
                                                         orelse=[], type_comment=None), stmt))
             return
+        if snapshots is not None:
+            raise UnsupportedError("checkpointed() around something other than range(...)",
+                                   self.location(stmt.iter))
         # any other iterable is walked by index, so that the adjoint can address each element
         if fn is enumerate and len(it.args) == 1 and not it.keywords:
             if not (isinstance(stmt.target, gast.Tuple) and len(stmt.target.elts) == 2):

@@ -47,6 +47,11 @@ def _call(fn_name, *args):
     return gast.Call(func=_name(fn_name), args=list(args), keywords=[])
 
 
+def _is_checkpointed(stmt):
+    it = getattr(stmt, "iter", None)
+    return isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id == naming.CHECKPOINT_MARKER
+
+
 def _is_range(node):
     return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id == "range"
 
@@ -230,6 +235,8 @@ class _Reverser:
                                        type_comment=None))
         elif op.kind == "call":
             self.adjoint_call(stmt, name, op, g, out)
+        elif op.kind in ("const", "nondiff", "index"):
+            pass  # e.g. the None a merge gets on a path where the variable is unassigned
         elif op.kind == "method":
             raise UnsupportedError("method call .%s()" % op.fn.attr, self.location(stmt))
         else:
@@ -316,6 +323,8 @@ class _Reverser:
 
     def adjoint_loop(self, stmt):
         """A loop reverses to a loop over its iterations in reverse order, reloading what it taped."""
+        if _is_checkpointed(stmt):
+            return self.adjoint_checkpointed(stmt)
         is_for = isinstance(stmt, gast.For)
         body = list(stmt.body)
         exit_check = body[-1] if body and _is_exit_check(body[-1]) else None
@@ -399,6 +408,77 @@ class _Reverser:
             return pre
         reverse_loop = gast.For(target=target, iter=iterate, body=adjoint_body, orelse=[], type_comment=None)
         return pre + [gast.copy_location(reverse_loop, stmt)]
+
+    def adjoint_checkpointed(self, stmt):
+        """A checkpointed loop: its body becomes a step function and the adjoint of one step.
+
+        The forward sweep runs the plain loop after saving the state it starts
+        from; the adjoint sweep hands both functions to ``checkpoint_reverse``,
+        which recomputes iterations from a bounded number of snapshots.
+        """
+        body = list(stmt.body)
+        if body and _is_exit_check(body[-1]):
+            raise UnsupportedError("break or return inside a checkpointed loop", self.location(stmt))
+        self.check_no_side_effects(body)
+        carried = sorted(self.loop_headers[id(stmt)])
+        stores = _stores(body)
+        outside = sorted(n for n in _loads(body) if n in self.act.active and n not in stores)
+        active_carried = [h for h in carried if h in self.act.active]
+        pre = []
+        for n in active_carried + outside:
+            self.materialize(n, pre)
+        adjoint_body = self.adjoint_block(body)
+        for h in active_carried:
+            self.materialize(h, adjoint_body)
+
+        phis = {s.targets[0].id: s.value for s in body if isinstance(s, gast.Assign) and s.targets[0].id in carried}
+        steps = [s for s in body if not (isinstance(s, gast.Assign) and s.targets[0].id in carried)]
+        k = self.namer.fresh(naming.STEP_FN)[len("_step"):]
+        step_name, adjoint_name = naming.STEP_FN.format(k), naming.STEP_ADJOINT_FN.format(k)
+        state = self.namer.fresh(naming.STATE)
+        index = stmt.target.id
+        bars = [self.bar_name(n) for n in active_carried + outside]
+
+        def params(names):
+            return gast.arguments(args=[gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
+                                        for n in names], posonlyargs=[], vararg=None, kwonlyargs=[],
+                                  kw_defaults=[], kwarg=None, defaults=[])
+
+        def tuple_of(names):
+            return gast.Tuple(elts=[_name(n) for n in names], ctx=gast.Load())
+
+        new_state = gast.Tuple(elts=[trees.clone(phis.get(h, _name(h))) for h in carried], ctx=gast.Load())
+        step = gast.FunctionDef(name=step_name, args=params([index] + carried),
+                                body=[trees.clone(s) for s in steps] + [gast.Return(value=new_state)],
+                                decorator_list=[], returns=None, type_comment=None, type_params=[])
+        step_adjoint = gast.FunctionDef(name=adjoint_name, args=params([index] + carried + bars),
+                                        body=self.forward(steps) + adjoint_body + [gast.Return(value=tuple_of(bars))],
+                                        decorator_list=[], returns=None, type_comment=None, type_params=[])
+        marker = stmt.iter
+        call = _call("checkpoint_reverse", _name(step_name), _name(adjoint_name), trees.clone(marker.args[0]),
+                     _name(state), tuple_of(bars), trees.clone(marker.args[1]))
+        target = gast.Tuple(elts=[_name(b, True) for b in bars], ctx=gast.Store())
+        loop = copy.copy(stmt)
+        loop.iter = trees.clone(marker.args[0])
+        loop.body = [trees.clone(s) for s in body]
+        self.forward_of[id(stmt)] = [_assign(state, tuple_of(carried)), loop]
+        self.tapes.append((state, stmt.lineno, ["checkpointed: %s" % ", ".join(carried)]))
+        return pre + [step, step_adjoint, gast.Assign(targets=[target], value=call, type_comment=None)]
+
+    def check_no_side_effects(self, body):
+        for node in (n for s in body for n in gast.walk(s)):
+            bad = None
+            if isinstance(node, gast.Expr):
+                bad = node
+            elif isinstance(node, gast.Assign):
+                op = self.act.op(node, self.source, self.local)
+                if op.kind == "method" or op.kind == "call" and rules.lookup(op.fn) is None \
+                        and not rules.is_nondifferentiable(op.fn):
+                    bad = node
+            if bad is not None:
+                raise UnsupportedError(
+                    "a call with possible side effects inside a checkpointed loop", self.location(bad),
+                    "recomputed iterations would repeat it; move it out of the loop or drop checkpointed()")
 
     def forward(self, stmts):
         """The forward sweep of ``stmts``: the SSA code with each loop's tape pushes and counters."""

@@ -5,6 +5,8 @@ and these few functions (``export`` copies the ones a module uses into it).
 Each helper has an adjoint rule in ``rules/runtime_rules.py`` so that emitted
 code stays differentiable.
 """
+import math
+
 import numpy as np
 
 
@@ -77,5 +79,54 @@ def check_rebind(value, construct, filename, line, col):
                                  % (construct, type(value).__name__), filename, line, col)
 
 
-HELPERS = ("unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError")
-DEPENDS = {"check_rebind": ("InPlaceUpdateError",)}  # helpers that emitted code needs alongside another
+def _binomial_split(m, s):
+    """Where to place the next snapshot when reversing ``m`` steps with ``s`` snapshot slots.
+
+    With s slots and each step recomputed at most t times, beta(s, t) = C(s + t, s)
+    steps can be reversed, and beta(s, t) = beta(s, t - 1) + beta(s - 1, t): the
+    steps before the snapshot are reversed later with t - 1 recomputations left,
+    those after it with one slot fewer (Griewank & Walther, Algorithm 799: revolve).
+    """
+    t = 1
+    while math.comb(s + t, s) < m:
+        t += 1
+    return max(1, min(math.comb(s + t - 1, s), m - 1))
+
+
+def checkpoint_reverse(step, step_adjoint, indices, state, bars, snapshots):
+    """Run the adjoint of a checkpointed loop over ``indices`` in reverse.
+
+    ``state`` is the loop-carried state before the first iteration,
+    ``step(i, *state) -> state`` one forward iteration, and
+    ``step_adjoint(i, *state, *bars) -> bars`` the adjoint of one iteration
+    (it recomputes the iteration itself). At most ``snapshots`` states are kept
+    at once; iterations are recomputed on a binomial schedule.
+    """
+    n = len(indices)
+
+    def advance(state, a, b):
+        for j in range(a, b):
+            state = step(indices[j], *state)
+        return state
+
+    def reverse(state, a, m, s):
+        nonlocal bars
+        while m > 0:
+            if m == 1:
+                bars = step_adjoint(indices[a], *state, *bars)
+                return
+            if s == 0:  # no slot left: recompute from the one state held (never reached with s >= 1)
+                for j in reversed(range(m)):
+                    bars = step_adjoint(indices[a + j], *advance(state, a, a + j), *bars)
+                return
+            k = _binomial_split(m, s)
+            reverse(advance(state, a, a + k), a + k, m - k, s - 1)
+            m = k
+
+    reverse(state, 0, n, max(1, snapshots or int(math.isqrt(max(n, 1)))))
+    return bars
+
+
+HELPERS = ("unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
+           "checkpoint_reverse", "_binomial_split")
+DEPENDS = {"check_rebind": ("InPlaceUpdateError",), "checkpoint_reverse": ("_binomial_split",)}  # helpers that emitted code needs alongside another

@@ -141,10 +141,11 @@ class _Renamer:
             if then_env.get(v) == else_env.get(v):
                 continue
             merged = self.new_version(v)
-            if v in then_env:
-                body.append(_merge(merged, _name(then_env[v])))
-            if v in else_env:
-                orelse.append(_merge(merged, _name(else_env[v])))
+            # a name left unassigned on one path gets None there: Python would fail on reading it
+            # there, and this way later merges never copy an unbound name
+            none = gast.Constant(value=None, kind=None)
+            body.append(_merge(merged, _name(then_env[v]) if v in then_env else none))
+            orelse.append(_merge(merged, _name(else_env[v]) if v in else_env else trees.clone(none)))
             env[v] = merged
         return gast.copy_location(gast.If(test=test, body=body, orelse=orelse), stmt)
 

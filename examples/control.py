@@ -3,6 +3,8 @@ import math
 
 import numpy as np
 
+import adjoint_compiler as ac
+
 
 def branch(x, y):
     if x > y:
@@ -121,4 +123,12 @@ def stepped(x, start, stop, step):
     y = 1.0
     for i in range(start, stop, step):
         y = y * (x + i)
+    return y
+
+
+def long_loop(x, n):
+    y = x
+    for i in ac.checkpointed(range(n)):
+        y = y * x + math.sin(y) * 0.01
+        y = y / (1.0 + abs(y) * 0.001)
     return y

@@ -18,11 +18,11 @@ The same programs also run with NumPy arrays of shape (3,) as parameters and
 A failing example prints the generated SOURCE (via ``note``); save it to a
 file and call ``adjoint_compiler.grad(f, wrt=(0, 1, ...))`` to reproduce.
 """
-import functools
 import importlib.util
 import itertools
 import math
 import os
+import random
 import sys
 import tempfile
 
@@ -221,38 +221,71 @@ def render(e, lib):
     raise AssertionError(e)
 
 
-@functools.lru_cache(maxsize=None)
-def exprs(names, depth):
-    """Expression trees of depth <= ``depth`` over the variables ``names`` (a tuple)."""
-    # Variables are drawn more often than constants, so that most trees are active.
-    leaf = st.one_of(
-        st.sampled_from(names).map(lambda n: ("var", n)),
-        st.sampled_from(names).map(lambda n: ("var", n)),
-        st.sampled_from(names).map(lambda n: ("var", n)),
-        st.sampled_from(CONSTS).map(lambda c: ("const", c)),
-    )
-    if depth == 0:
-        return leaf
-    sub = exprs(names, depth - 1)
-    # Compound nodes are listed more often than leaves so that trees are not trivial.
-    return st.one_of(
-        leaf,
-        st.tuples(st.just("bin"), st.sampled_from("+-*"), sub, sub),
-        st.tuples(st.just("bin"), st.sampled_from("+-*"), sub, sub),
-        st.tuples(st.just("neg"), sub),
-        st.tuples(st.just("div"), sub, sub),
-        st.tuples(st.just("divc"), sub, st.sampled_from((2.0, -4.0, 0.5, 3))),
-        st.tuples(st.just("pow"), sub, st.sampled_from((2, 3))),
-        st.tuples(st.just("gpow"), sub, st.sampled_from((-2, -1, 0.5, 1.5))),
-        st.tuples(st.just("cpow"), st.sampled_from((2.0, 0.5, 3)), sub),
-        st.tuples(st.just("fn"), st.sampled_from(FUNCS), sub),
-        st.tuples(st.just("fn"), st.sampled_from(FUNCS), sub),
-        st.tuples(st.just("mm"), st.sampled_from(("min", "max")), sub, sub),
-    )
+# Node kinds with weights (a leaf is listed once per weight unit).
+_NODE_KINDS = ("leaf", "bin", "bin", "neg", "div", "divc", "pow", "gpow", "cpow", "fn", "fn", "mm")
+
+
+class HypothesisChooser:
+    """Choices drawn from hypothesis (shrinkable)."""
+
+    def __init__(self, draw):
+        self.draw = draw
+
+    def choice(self, seq):
+        return self.draw(st.sampled_from(list(seq)))
+
+    def integer(self, lo, hi):
+        return self.draw(st.integers(lo, hi))
+
+
+class RandomChooser:
+    """Choices from a seeded ``random.Random``: uniform, so every primitive is exercised evenly."""
+
+    def __init__(self, seed):
+        self.rng = random.Random(seed)
+
+    def choice(self, seq):
+        return self.rng.choice(list(seq))
+
+    def integer(self, lo, hi):
+        return self.rng.randint(lo, hi)
+
+
+def gen_expr(c, names, depth):
+    """An expression tree of depth <= ``depth`` over ``names``."""
+    kind = "leaf" if depth == 0 else c.choice(_NODE_KINDS)
+    if kind == "leaf":
+        # Variables are chosen three times as often as constants, so most trees are active.
+        if c.integer(0, 3):
+            return ("var", c.choice(names))
+        return ("const", c.choice(CONSTS))
+    sub = lambda: gen_expr(c, names, depth - 1)  # noqa: E731
+    if kind == "bin":
+        return ("bin", c.choice("+-*"), sub(), sub())
+    if kind == "neg":
+        return ("neg", sub())
+    if kind == "div":
+        return ("div", sub(), sub())
+    if kind == "divc":
+        return ("divc", sub(), c.choice((2.0, -4.0, 0.5, 3)))
+    if kind == "pow":
+        return ("pow", sub(), c.choice((2, 3)))
+    if kind == "gpow":
+        return ("gpow", sub(), c.choice((-2, -1, 0.5, 1.5)))
+    if kind == "cpow":
+        return ("cpow", c.choice((2.0, 0.5, 3)), sub())
+    if kind == "fn":
+        return ("fn", c.choice(FUNCS), sub())
+    if kind == "mm":
+        return ("mm", c.choice(("min", "max")), sub(), sub())
+    raise AssertionError(kind)
 
 
 class Program:
     """A generated straight-line program: parameters, statements, return expression."""
+
+    seed = None  # set for programs made by ``seeded_programs``
+    reduce = None  # np.sum / np.mean for the NumPy rendering
 
     def __init__(self, params, stmts, ret):
         self.params = params
@@ -325,53 +358,73 @@ class Program:
         return "\n".join(lines) + "\n"
 
     def __repr__(self):
-        return "Program(<<\n%s>>)" % self.source()
+        seed = "" if self.seed is None else " seed=%d" % self.seed
+        return "Program(%s<<\n%s>>)" % (seed, self.source())
 
 
-@st.composite
-def programs(draw):
-    nparams = draw(st.integers(2, 3))
-    params = list(PARAM_NAMES[:nparams])
+def gen_program(c):
+    """A straight-line program of 2-3 parameters and 1-12 statements."""
+    params = list(PARAM_NAMES[:c.integer(2, 3)])
     names = list(params)
     stmts = []
-    for _ in range(draw(st.integers(1, 12))):
-        kind = draw(st.sampled_from(("fresh", "fresh", "fresh", "reassign", "aug", "swap", "pair")))
+    for _ in range(c.integer(1, 12)):
+        kind = c.choice(("fresh", "fresh", "fresh", "reassign", "aug", "swap", "pair"))
         if kind == "fresh":
             target = "v%d" % len(names)
-            stmts.append(("assign", target, draw(exprs(tuple(names), draw(st.integers(0, 3))))))
+            stmts.append(("assign", target, gen_expr(c, names, c.integer(0, 3))))
             names.append(target)
         elif kind == "reassign":
-            target = draw(st.sampled_from(names))
-            stmts.append(("assign", target, draw(exprs(tuple(names), draw(st.integers(0, 3))))))
+            target = c.choice(names)
+            stmts.append(("assign", target, gen_expr(c, names, c.integer(0, 3))))
         elif kind == "aug":
-            target = draw(st.sampled_from(names))
-            op = draw(st.sampled_from(("+=", "-=", "*=", "/=", "**=")))
+            target = c.choice(names)
+            op = c.choice(("+=", "-=", "*=", "/=", "**="))
             if op == "**=":
-                stmts.append(("aug", op, target, draw(st.sampled_from((2, 3)))))
+                stmts.append(("aug", op, target, c.choice((2, 3))))
             else:
-                stmts.append(("aug", op, target, draw(exprs(tuple(names), draw(st.integers(0, 2))))))
+                stmts.append(("aug", op, target, gen_expr(c, names, c.integer(0, 2))))
         elif kind == "swap":
-            a, b = draw(st.lists(st.sampled_from(names), min_size=2, max_size=2, unique=True))
+            a = c.choice(names)
+            b = c.choice([n for n in names if n != a])
             stmts.append(("swap", a, b))
-        else:  # a, b = e1, e2 (both evaluated before either is bound)
-            a = draw(st.sampled_from(names))
-            b = draw(st.sampled_from(names + ["v%d" % len(names)]).filter(lambda n: n != a))
-            e1 = draw(exprs(tuple(names), draw(st.integers(0, 2))))
-            e2 = draw(exprs(tuple(names), draw(st.integers(0, 2))))
+        else:  # a, b = e1, e2 (both evaluated before either is bound); b may be a fresh name
+            a = c.choice(names)
+            b = c.choice([n for n in names if n != a] + ["v%d" % len(names)])
+            e1 = gen_expr(c, names, c.integer(0, 2))
+            e2 = gen_expr(c, names, c.integer(0, 2))
             stmts.append(("pair", a, b, e1, e2))
             if b not in names:
                 names.append(b)
     # Return: an expression tree plus the variable the last statement bound (so
     # that the statements are mostly live) and a few more variables; sometimes
     # the bare tree, which leaves more dead code.
-    ret = draw(exprs(tuple(names), draw(st.integers(0, 3))))
+    ret = gen_expr(c, names, c.integer(0, 3))
     last = stmts[-1][1] if stmts[-1][0] != "aug" else stmts[-1][2]
-    extra = draw(st.lists(st.sampled_from(names), max_size=3))
-    if draw(st.integers(0, 4)) > 0:
+    extra = [c.choice(names) for _ in range(c.integer(0, 3))]
+    if c.integer(0, 4) > 0:
         extra = [last] + extra
     for n in extra:
         ret = ("bin", "+", ret, ("var", n))
     return Program(params, stmts, ret)
+
+
+@st.composite
+def native_programs(draw):
+    """Programs built from hypothesis draws: shrinkable (with AC_PROPERTIES_SHRINK=1)."""
+    return gen_program(HypothesisChooser(draw))
+
+
+def seeded_programs():
+    """Programs built from a seeded RNG: even coverage of every primitive and statement form."""
+    def build(seed):
+        program = gen_program(RandomChooser(seed))
+        program.seed = seed
+        return program
+    return st.integers(0, 2 ** 32 - 1).map(build)
+
+
+def programs():
+    return st.one_of(seeded_programs(), seeded_programs(), native_programs())
 
 
 # --- Instrumented evaluation: distance to kinks of abs/min/max, largest intermediate.
@@ -655,6 +708,7 @@ def minimize(program, args, numpy_mode, signature, budget=400):
             if budget <= 0:
                 break
             cand.reduce = program.reduce
+            cand.seed = program.seed
             if _outcome(cand, args, numpy_mode) == signature:
                 program = cand
                 improved = True
@@ -678,7 +732,10 @@ def check_program(program, args, numpy_mode):
         raise
 
 
-point = st.floats(min_value=-2.0, max_value=2.0, allow_nan=False, allow_infinity=False)
+point = st.one_of(
+    st.floats(min_value=-2.0, max_value=2.0, allow_nan=False, allow_infinity=False),
+    st.integers(-2000, 2000).map(lambda k: k / 1000.0),
+)
 
 
 @SETTINGS(80)
