@@ -14,6 +14,7 @@ import ast
 import importlib
 import inspect
 import re
+import sys
 import types
 
 import astor
@@ -45,8 +46,12 @@ def to_source(node):
     return _COMMENT.sub(_replace_comment, text)
 
 
-def _import_line(name, value):
-    """Source that binds ``name`` to ``value`` at module level, or None if there is none."""
+def _import_line(name, value, home=None):
+    """Source that binds ``name`` to ``value`` at module level, or None if there is none.
+
+    ``home`` is the user's module: an object with no importable home of its own
+    (an np.vectorize, a closure) is imported from there under its global name.
+    """
     if isinstance(value, types.ModuleType):
         mod = value.__name__
         return "import %s" % mod if mod == name else "import %s as %s" % (mod, name)
@@ -60,10 +65,12 @@ def _import_line(name, value):
                 return "from %s import %s" % (mod, qual) if qual == name else "from %s import %s as %s" % (mod, qual, name)
         except Exception:  # a module that cannot be imported here: fall through
             pass
+    if home and home != "__main__" and getattr(sys.modules.get(home), name, None) is value:
+        return "from %s import %s" % (home, name)
     return None
 
 
-def module(fn, globals_used, helpers, header):
+def module(fn, globals_used, helpers, header, home=None):
     """The complete emitted module: a docstring, imports, runtime helpers, then the function.
 
     ``globals_used`` maps each global name the code reads to its value; those
@@ -76,7 +83,7 @@ def module(fn, globals_used, helpers, header):
     needs_numpy = bool(helpers)
     for name in sorted(globals_used):
         value = globals_used[name]
-        line = _import_line(name, value)
+        line = _import_line(name, value, home)
         if line is None:
             provided[name] = value
             constants.append("# %s: taken from the caller's module at compile time" % name)

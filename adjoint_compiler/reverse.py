@@ -70,6 +70,17 @@ class Result:
         self.gradient_names = gradient_names  # the x_bar names returned, kept by optimize
 
 
+def _written(node):
+    """The dotted name a call was written with (``np.linalg.norm``), or None."""
+    parts = []
+    while isinstance(node, gast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, gast.Name):
+        return None
+    return ".".join([node.id] + parts[::-1])
+
+
 def _fn_label(fn):
     return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
 
@@ -245,7 +256,7 @@ class _Reverser:
     def adjoint_call(self, stmt, name, op, g, out):
         rule = rules.lookup(op.fn)
         if rule is None:
-            label = _fn_label(op.fn)
+            label = _written(op.node.func) or _fn_label(op.fn)
             raise CompileError(
                 "no adjoint for %s and no Python source to differentiate; register one:\n"
                 "    @adjoint_compiler.register_adjoint(%s)\n"
@@ -253,7 +264,8 @@ class _Reverser:
                 "        return ...  # one cotangent per argument" % (label, label, label.split(".")[-1]),
                 self.location(stmt))
         if not rule.inline:
-            raise UnsupportedError("user-registered adjoint for %s" % _fn_label(op.fn), self.location(stmt))
+            self.call_user_rule(rule, name, op, g, out)
+            return
         scalar = name in self.act.scalars and all(
             isinstance(a, gast.Constant) or (isinstance(a, gast.Name) and a.id in self.act.scalars)
             for a in op.args)
@@ -268,6 +280,24 @@ class _Reverser:
         for operand, contribution in results:
             if isinstance(operand, gast.Name) and operand.id in self.act.active:
                 self.accumulate(operand.id, contribution, out)
+
+    def call_user_rule(self, rule, name, op, g, out):
+        """A registered adjoint is called, not inlined: ``c = rule(g, ans, *args)``."""
+        if op.kwargs:
+            raise UnsupportedError("keyword arguments in a call of %s, which has a registered adjoint"
+                                   % _fn_label(op.fn), self.location(op.node))
+        ref = getattr(rule.rule, "__name__", "adjoint")
+        if self.source is None or self.source.env.get(ref) is not rule.rule:  # not the user's own global name
+            ref = self.namer.unique(ref)
+        self.needs[ref] = rule.rule
+        result = self.namer.fresh(naming.TEMP)
+        out.append(_assign(result, gast.Call(func=_name(ref), args=[trees.clone(g), _name(name)] + [
+            trees.clone(a) for a in op.args], keywords=[])))
+        for i, a in enumerate(op.args):
+            if isinstance(a, gast.Name) and a.id in self.act.active:
+                part = _name(result) if len(op.args) == 1 else gast.Subscript(
+                    value=_name(result), slice=gast.Constant(value=i, kind=None), ctx=gast.Load())
+                self.accumulate(a.id, part, out)
 
     def adjoint_block(self, stmts):
         """Adjoint of a list of statements, in reverse, with a comment per source line."""

@@ -47,13 +47,15 @@ CASES = [
     ("nested_loops_with_if", "control", "nested", "x", "grad"),
     ("loop_else", "control", "loop_else", "x", "grad"),
     ("checkpointed_loop", "control", "long_loop", "x", "grad"),
+    ("custom_adjoint", "custom", "model", "w", "grad"),
 ]
 
 
 SAMPLE_ARGS = {
     "for_range": [0.3, 4], "for_over_list": [0.7, [1.0, 2.0]], "enumerate_zip": [[1.0, 2.0], [0.5, 0.25]],
     "while": [2.0], "break": [1.1, 20], "continue": [0.9, 5], "nested_loops_with_if": [0.4, 3, 4],
-    "loop_else": [1.3, 3], "checkpointed_loop": [0.9, 30], "softplus_sum": [0.3], "broadcast_scale": [0.3, 0.5],
+    "loop_else": [1.3, 3], "checkpointed_loop": [0.9, 30],
+    "custom_adjoint": [np.array([0.5, -1.0]), np.array([1.0, 2.0])], "softplus_sum": [0.3], "broadcast_scale": [0.3, 0.5],
 }
 
 

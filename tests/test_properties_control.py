@@ -40,6 +40,7 @@ A failing example prints the generated SOURCE (via ``note``); save it to a
 file and call ``adjoint_compiler.grad(f, wrt=...)`` to reproduce. Set
 ``AC_PROPERTIES_SHRINK=1`` to let Hypothesis shrink a failure.
 """
+import ast
 import importlib.util
 import itertools
 import math
@@ -547,8 +548,7 @@ def _call(what, thunk):
 
 def check_program(program, args):
     """All the properties of one program at one (usable) point."""
-    source = program.source()
-    f = load_function(source)
+    f = load_function(program.source())
     value = f(*args)
     wrt = tuple(program.floats)
     single = len(wrt) == 1
@@ -596,7 +596,7 @@ def test_generator_covers_the_constructs():
     """The generator produces every construct it claims to (on a fixed seed sample)."""
     seen = set()
 
-    @settings(max_examples=300, derandomize=True, database=None, deadline=None,
+    @settings(max_examples=80, derandomize=True, database=None, deadline=None,
               phases=(Phase.generate,), suppress_health_check=list(HealthCheck))
     @given(programs())
     def collect(program):
@@ -764,7 +764,70 @@ def f(x, n):
         v = v * x + i
     return v
 ''', [(0.3, 0), (0.45, 1), (-0.7, 2), (1.9, 0)]),
+    # A return inside an if nested in another if (no loop around it), where some path falls through.
+    "return_in_nested_if_falls_through": ('''\
+def f(x):
+    if x > 0.0:
+        if x < 1.0:
+            return x * x
+    return x
+''', [(0.7,), (1.5,), (-0.4,)]),
+    "return_in_elif_falls_through": ('''\
+def f(y):
+    if y > 3.0:
+        pass
+    elif y < 1.0:
+        return y
+    return 1.5
+''', [(0.5,), (2.0,), (4.0,)]),
+    "return_in_elif_variable_from_other_arms": ('''\
+def f(y):
+    if y > 3.0:
+        z = 2.0 * y
+    elif y < 1.0:
+        return y * y
+    else:
+        z = 3.0 * y
+    return z
+''', [(0.5,), (2.0,), (4.0,)]),
+    # Loops and conditional expressions whose adjoint has nothing to do (empty adjoint bodies).
+    "inactive_loop_and_ternary": ('''\
+def f(x, y, n):
+    for i in range(n):
+        pass
+    for i in range(3):
+        v = 0.5
+    z = x if y > 0.5 else y
+    x += (x if y > 0.5 else y)
+    return y * 2.0
+''', [(0.3, 0.7, 2), (0.3, 0.2, 0)]),
 }
+
+
+class _Instrument(ast.NodeTransformer):
+    """Wrap the condition of every if, while and conditional expression in ``_rec(...)``."""
+
+    def _wrap(self, node):
+        self.generic_visit(node)
+        node.test = ast.Call(func=ast.Name(id="_rec", ctx=ast.Load()), args=[node.test], keywords=[])
+        return node
+
+    visit_If = visit_While = visit_IfExp = _wrap
+
+
+class _FixedProgram:
+    """Duck-types Program for ``usable_point``: the traced copy comes from an AST rewrite."""
+
+    def __init__(self, source, params):
+        self._source = source
+        self.params = params
+        self.floats = [i for i, p in enumerate(params) if p != "n"]
+
+    def source(self, traced=False):
+        if not traced:
+            return self._source
+        tree = ast.fix_missing_locations(_Instrument().visit(ast.parse(self._source)))
+        return ast.unparse(tree) + "\n"
 
 
 @pytest.mark.parametrize("name", sorted(FIXED))
@@ -772,16 +835,9 @@ def test_fixed_control_flow_cases(name):
     source, points = FIXED[name]
     f = load_function(source)
     params = list(f.__code__.co_varnames[:f.__code__.co_argcount])
-    floats = [i for i, p in enumerate(params) if p != "n"]
-    wrt = tuple(floats)
-    grad = ac.grad(f, wrt=wrt)
+    program = _FixedProgram(source, params)
     for args in points:
         args = list(args)
-        g = _call("grad", lambda: grad(*args))
-        for i, gi in zip(floats, g):
-            fd = central_difference(f, args, i)
-            assert relative_error(gi, fd) <= RTOL, (name, args, params[i], gi, fd)
-        value, g2 = ac.value_and_grad(f, wrt=wrt)(*args)
-        assert value == f(*args) and g2 == g
-        v3, pullback = ac.vjp(f, wrt=wrt)(*args)
-        assert v3 == value and pullback(1.0) == g
+        # Hand-picked points must stay away from branch switches, or the check means nothing.
+        assert usable_point(program, args), "%s: %r is too close to a branch switch" % (name, args)
+        check_program(program, args)
