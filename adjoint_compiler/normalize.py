@@ -141,21 +141,25 @@ class _Jumps:
         self.value = namer.fresh("_value{}") if early_return else None
         self.flag_used = False
 
-    def block(self, stmts, loop):
-        """Lowered ``stmts`` and the set of flags that may be set on leaving them."""
+    def block(self, stmts, loop, top=False):
+        """Lowered ``stmts`` and the set of flags that may be set on leaving them.
+
+        ``top``: ``stmts`` run to the end of the function, so nothing after them
+        needs to know that a return happened.
+        """
         out = []
         for i, stmt in enumerate(stmts):
-            if self.returns_then_continues(stmt, loop):
+            if top and self.returns_then_continues(stmt, loop):
                 # if c: ...; return v   +   rest   ->   if c: ...; value = v   else: rest
                 body, _ = self.block(stmt.body[:-1], loop)
                 body.append(self.set_value(stmt.body[-1]))
-                orelse, flags = self.block(stmt.orelse + stmts[i + 1:], loop)
+                orelse, flags = self.block(stmt.orelse + stmts[i + 1:], loop, top=True)
                 out.append(_if(stmt.test, body, orelse, stmt))
                 return out, flags
             lowered, flags = self.statement(stmt, loop)
             out.extend(lowered)
             if flags:
-                rest, rest_flags = self.block(stmts[i + 1:], loop)
+                rest, rest_flags = self.block(stmts[i + 1:], loop, top)
                 if rest:
                     out.append(_if(_not(_any(flags)), rest, [], stmts[i + 1]))
                 return out, flags | rest_flags
@@ -218,7 +222,7 @@ class _Jumps:
         return out, flags
 
     def function(self, body):
-        lowered, _ = self.block(body, None)
+        lowered, _ = self.block(body, None, top=True)
         if self.ret is None:
             return lowered
         init = [_assign(self.ret, _const(False), body[0])] if self.flag_used else []

@@ -7,8 +7,10 @@ passes, source text for "emit"). Every pass returns a new tree, so a failed
 compile leaves nothing behind and the user's function is untouched.
 """
 import builtins
+import inspect
 import os
 import time
+import weakref
 
 import gast
 
@@ -21,8 +23,9 @@ STAGES = ("source", "fence", "normalize", "ssa", "activity", "reverse", "optimiz
 class Compiled:
     """A compiled gradient: the emitted module's text and the function it defines."""
 
-    def __init__(self, text, function, name, seconds, tapes=()):
+    def __init__(self, text, function, name, seconds, tapes=(), provided=None):
         self.source = text
+        self.provided = provided or {}  # globals the text cannot spell, given when it is executed
         self.tapes = tapes  # (tape name, loop line, names pushed per iteration)
         self.function = function
         self.name = name
@@ -71,6 +74,25 @@ def _wrt_names(tree, wrt, src):
     return names
 
 
+_IN_PROGRESS = {}  # function -> name of its vjp, while that vjp is being compiled (recursion)
+_CALLEE_CACHE = weakref.WeakKeyDictionary()
+
+
+def _callee(fn, callees, src):
+    """Compile the vjp of a called user function (all parameters); return its name."""
+    if fn in _IN_PROGRESS:
+        return _IN_PROGRESS[fn]  # a recursive call: the function being compiled calls itself
+    c = _CALLEE_CACHE.get(fn)
+    if c is None:
+        c = compile(fn, tuple(range(fn.__code__.co_argcount)), "vjp")
+        _CALLEE_CACHE[fn] = c
+    if any(other.name == c.name and other is not c for other in callees):
+        raise CompileError("two called functions are both named %s; rename one" % fn.__name__,
+                           src.location(src.tree))
+    callees.append(c)
+    return c.name
+
+
 def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None):
     """Compile the gradient ("grad") or pullback ("vjp") of ``func`` with respect to ``wrt``.
 
@@ -78,6 +100,8 @@ def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None):
     call; their code drops broadcasting bookkeeping.
     """
     start = time.perf_counter()
+    if mode == "vjp" and inspect.isfunction(func):
+        _IN_PROGRESS[func] = naming.VJP_FN.format(func.__name__)
     try:
         src = source.read(func)
         if stop_after == "source":
@@ -96,13 +120,14 @@ def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None):
         act = activity.run(tree, src, wrt_names, [params[i] for i in scalar_params], mode == "grad")
         if stop_after == "activity":
             return act
-        result = reverse.run(tree, src, act, wrt_names, mode)
+        callees = []
+        result = reverse.run(tree, src, act, wrt_names, mode, lambda g: _callee(g, callees, src))
         if stop_after == "reverse":
             return result.function
         fn = optimize.run(result.function, keep=normalize.local_names(tree) | result.gradient_names)
         if stop_after == "optimize":
             return fn
-        used = _globals_read(fn, src.env, src, result.needs)
+        used = _globals_read(fn, src.env, src, set(result.needs) | {c.name for c in callees})
         for name, value in result.needs.items():
             if name in src.env and src.env[name] is not value and name in read:
                 raise CompileError("the global name '%s' is bound to %r, but the emitted code needs it for %r; "
@@ -119,6 +144,13 @@ def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None):
             "Gradient" if mode == "grad" else "Vector-Jacobian product", func.__qualname__,
             os.path.basename(src.filename), src.tree.lineno)
         text, provided = emit.module(fn, used, helpers, header, getattr(func, "__module__", None))
+        for c in callees:  # the vjp of every called function goes into the same module
+            text += "\n\n" + c.source.split('"""', 2)[2].lstrip("\n")
+            for name, value in c.provided.items():
+                if provided.get(name, value) is not value:
+                    raise CompileError("two functions read different globals named '%s'; rename one" % name,
+                                       src.location(src.tree))
+                provided[name] = value
         if stop_after == "emit":
             return text
         function = load.run(text, fn.name, provided)
@@ -128,7 +160,10 @@ def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None):
         raise CompileError("the function is too deeply nested to compile")
     except Exception as e:  # a bug in a pass: never disguise it as the user's error
         raise InternalError("%s: %s" % (type(e).__name__, e)) from e
-    return Compiled(text, function, fn.name, time.perf_counter() - start, result.tapes)
+    finally:
+        if mode == "vjp":
+            _IN_PROGRESS.pop(func, None)
+    return Compiled(text, function, fn.name, time.perf_counter() - start, result.tapes, provided)
 
 
 

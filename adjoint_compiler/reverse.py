@@ -26,6 +26,7 @@ def f_grad(x):
     return y, x_bar
 """
 import copy
+import inspect
 
 import gast
 
@@ -145,8 +146,10 @@ def _rename(nodes, mapping):
 
 
 class _Reverser:
-    def __init__(self, fn, source, activity, wrt, mode):
+    def __init__(self, fn, source, activity, wrt, mode, callee=None):
         self.fn = fn
+        self.callee = callee  # compiles a called user function; returns the name of its vjp
+        self.callees = {}
         self.source = source
         self.act = activity
         self.wrt = wrt
@@ -255,6 +258,9 @@ class _Reverser:
 
     def adjoint_call(self, stmt, name, op, g, out):
         rule = rules.lookup(op.fn)
+        if rule is None and inspect.isfunction(op.fn) and self.callee is not None:
+            self.call_user_function(stmt, name, op, g, out)
+            return
         if rule is None:
             label = _written(op.node.func) or _fn_label(op.fn)
             raise CompileError(
@@ -280,6 +286,36 @@ class _Reverser:
         for operand, contribution in results:
             if isinstance(operand, gast.Name) and operand.id in self.act.active:
                 self.accumulate(operand.id, contribution, out)
+
+    def call_user_function(self, stmt, name, op, g, out):
+        """A call of a user function: its vjp runs in the forward sweep, its pullback here.
+
+        ``y = h(a, b)`` becomes ``y, y_pullback = h_vjp(a, b)`` in the forward
+        sweep; the adjoint calls ``y_pullback(y_bar)``. Inside a loop the
+        pullback is taped like any other value the adjoint reads.
+        """
+        vjp_name = self.callees.get(op.fn)
+        if vjp_name is None:
+            vjp_name = self.callees[op.fn] = self.callee(op.fn)
+        pullback = self.namer.unique(name + "_pullback")
+        call = trees.clone(op.node)
+        call.func = _name(vjp_name)
+        target = gast.Tuple(elts=[_name(name, True), _name(pullback, True)], ctx=gast.Store())
+        self.forward_of[id(stmt)] = [gast.copy_location(gast.Assign(targets=[target], value=call, type_comment=None),
+                                                        stmt)]
+        params = list(inspect.signature(op.fn).parameters)
+        try:
+            bound = inspect.signature(op.fn).bind(*op.args, **op.kwargs)
+        except TypeError as e:
+            raise CompileError("call of %s: %s" % (_fn_label(op.fn), e), self.location(stmt))
+        result = self.namer.fresh(naming.TEMP)
+        out.append(_assign(result, gast.Call(func=_name(pullback), args=[trees.clone(g)], keywords=[])))
+        for param, operand in bound.arguments.items():
+            if isinstance(operand, gast.Name) and operand.id in self.act.active:
+                i = params.index(param)
+                part = _name(result) if len(params) == 1 else gast.Subscript(
+                    value=_name(result), slice=gast.Constant(value=i, kind=None), ctx=gast.Load())
+                self.accumulate(operand.id, part, out)
 
     def call_user_rule(self, rule, name, op, g, out):
         """A registered adjoint is called, not inlined: ``c = rule(g, ans, *args)``."""
@@ -521,6 +557,8 @@ class _Reverser:
                 new.body = self.forward(stmt.body)
                 new.orelse = self.forward(stmt.orelse)
                 out.append(new)
+            elif id(stmt) in self.forward_of:
+                out.extend(trees.clone(self.forward_of[id(stmt)]))
             else:
                 out.append(trees.clone(stmt))
         return out
@@ -539,9 +577,13 @@ class _Reverser:
         return names[0] if len(names) == 1 else gast.Tuple(elts=names, ctx=gast.Load())
 
 
-def run(fn, source, activity, wrt, mode):
-    """Return a Result holding ``<f>_grad`` (mode "grad") or ``<f>_vjp`` (mode "vjp")."""
-    r = _Reverser(fn, source, activity, wrt, mode)
+def run(fn, source, activity, wrt, mode, callee=None):
+    """Return a Result holding ``<f>_grad`` (mode "grad") or ``<f>_vjp`` (mode "vjp").
+
+    ``callee(function) -> name`` compiles the vjp of a called user function and
+    says under which name the emitted code can call it.
+    """
+    r = _Reverser(fn, source, activity, wrt, mode, callee)
     *forward, ret = fn.body
     if not isinstance(ret, gast.Return):
         raise InternalError("reverse: the function does not end in return")

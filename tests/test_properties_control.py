@@ -327,8 +327,11 @@ def gen_cond(draw, ctx, depth=1):
     return (kind, gen_cond(draw, ctx, depth - 1), gen_cond(draw, ctx, depth - 1))
 
 
+CONST_RANGES = ("range(3)", "range(2)", "range(1, 4)", "range(4, 0, -2)", "range(0, 5, 2)", "range(-1, 2)")
+
+
 def gen_range(draw, ctx):
-    forms = ["range(3)", "range(2)", "range(1, 4)", "range(4, 0, -2)", "range(0, 5, 2)", "range(-1, 2)"]
+    forms = list(CONST_RANGES)
     if ctx.ints:
         v = draw(st.sampled_from(ctx.ints))
         forms += [f % {"v": v} for f in ("range(%(v)s)", "range(1, %(v)s, 2)", "range(%(v)s, 0, -1)",
@@ -358,8 +361,19 @@ def gen_block(draw, ctx, lo, hi, exit_last=False):
     return stmts, ctx.floats, True
 
 
-def gen_loop_body(draw, ctx, inner):
+def gen_lead(draw, inner):
+    """Sometimes a fresh float bound by the first statement of a body that surely runs (read after the loop)."""
+    if not draw(st.booleans()):
+        return []
+    e = gen_expr(draw, inner, 1)
+    v = inner.name("v")
+    inner.floats.append(v)
+    return [("assign", v, e)]
+
+
+def gen_loop_body(draw, ctx, inner, lead=()):
     body, _, _ = gen_block(draw, inner, 1, 3, exit_last=True)
+    body = list(lead) + body
     orelse = None
     if draw(st.integers(0, 4)) == 0:
         # The else clause runs in the enclosing context: its break/continue are the outer loop's.
@@ -422,7 +436,13 @@ def gen_stmt(draw, ctx):
         i = ctx.name("i")
         it = gen_range(draw, ctx)
         inner = ctx.child(loop=True, ints=ctx.ints + [i])
-        body, orelse = gen_loop_body(draw, ctx, inner)
+        nonempty = it[1] in CONST_RANGES
+        lead = gen_lead(draw, inner) if nonempty else []
+        body, orelse = gen_loop_body(draw, ctx, inner, lead)
+        if nonempty:
+            # A loop that surely runs leaves its index and its first assignment bound.
+            ctx.ints.append(i)
+            ctx.floats.extend(s[1] for s in lead)
         return ("for", i, it, body, orelse), True
     if kind == "forseq":
         elems = [gen_expr(draw, ctx, 1) for _ in range(draw(st.integers(1, 3)))]
@@ -440,7 +460,11 @@ def gen_stmt(draw, ctx):
         # The loop target is readable in the body only, and never assigned there.
         inner = ctx.child(loop=True, floats=floats, ints=ints,
                           protected=ctx.protected | (set(floats) - set(ctx.floats)))
-        body, orelse = gen_loop_body(draw, ctx, inner)
+        lead = gen_lead(draw, inner)
+        body, orelse = gen_loop_body(draw, ctx, inner, lead)
+        # The sequence is never empty: the targets and the first assignment stay bound after the loop.
+        ctx.ints.extend(v for v in ints if v not in ctx.ints)
+        ctx.floats.extend([v for v in floats if v not in ctx.floats] + [s[1] for s in lead])
         return ("for", target, it, body, orelse), True
     if kind == "whilek":
         k = ctx.name("k")

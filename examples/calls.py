@@ -1,0 +1,45 @@
+"""Calls of user functions: chains, defaults and keywords, recursion, tuples, loops."""
+import math
+
+
+def square(t):
+    return t * t
+
+
+def scaled(t, k=2.0):
+    return k * math.sin(t)
+
+
+def chain(x, y):
+    a = square(x) + scaled(y)
+    b = scaled(a, k=0.5)
+    return a * b
+
+
+def power(x, n):
+    if n == 0:
+        return 1.0
+    return x * power(x, n - 1)
+
+
+def horner(coeffs, x, i):
+    if i == len(coeffs) - 1:
+        return coeffs[i]
+    return coeffs[i] + x * horner(coeffs, x, i + 1)
+
+
+def rhs(p, v, k, c):
+    return v, -k * p - c * v
+
+
+def rk4(k, c):
+    p, v = 1.0, 0.0
+    h = 0.05
+    for step in range(100):
+        k1p, k1v = rhs(p, v, k, c)
+        k2p, k2v = rhs(p + 0.5 * h * k1p, v + 0.5 * h * k1v, k, c)
+        k3p, k3v = rhs(p + 0.5 * h * k2p, v + 0.5 * h * k2v, k, c)
+        k4p, k4v = rhs(p + h * k3p, v + h * k3v, k, c)
+        p = p + h / 6.0 * (k1p + 2.0 * k2p + 2.0 * k3p + k4p)
+        v = v + h / 6.0 * (k1v + 2.0 * k2v + 2.0 * k3v + k4v)
+    return p
