@@ -59,6 +59,23 @@ def _environment(func):
     return env
 
 
+def _lambda_as_def(func, module, loc):
+    """``square = lambda t: t * t`` as ``def square(t): return t * t`` (one lambda on its line)."""
+    lambdas = [n for n in gast.walk(module) if isinstance(n, gast.Lambda)]
+    params = list(func.__code__.co_varnames[:func.__code__.co_argcount])
+    lambdas = [n for n in lambdas if [a.id for a in n.args.args] == params]
+    if func.__name__ != "<lambda>" or len(lambdas) != 1:
+        raise UnsupportedError("a lambda that shares its line with another lambda" if lambdas else
+                               "this kind of function definition", loc, "define it with 'def'")
+    lam = lambdas[0]
+    names = [t.id for stmt in module.body if isinstance(stmt, gast.Assign)
+             for t in stmt.targets if isinstance(t, gast.Name)]
+    ret = gast.copy_location(gast.Return(value=lam.body), lam.body)
+    fn = gast.FunctionDef(name=names[0] if len(names) == 1 else "lambda_", args=lam.args, body=[ret],
+                          decorator_list=[], returns=None, type_comment=None, type_params=[])
+    return gast.copy_location(fn, lam)
+
+
 def read(func):
     if not inspect.isfunction(func):
         raise CompileError(
@@ -83,10 +100,7 @@ def read(func):
     if isinstance(tree, gast.AsyncFunctionDef):
         raise UnsupportedError("async def", SourceLocation(filename, firstline, indent + 1))
     if not isinstance(tree, gast.FunctionDef):
-        # e.g. a lambda: its source line is an assignment, not a def
-        loc = SourceLocation(filename, firstline, indent + 1)
-        raise UnsupportedError("a lambda as the differentiated function", loc,
-                               "define it with 'def'")
+        tree = _lambda_as_def(func, module, SourceLocation(filename, firstline, indent + 1))
     gast.increment_lineno(tree, firstline - 1)
     tree.decorator_list = []
     all_lines = linecache.getlines(filename) or lines

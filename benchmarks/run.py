@@ -31,6 +31,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
+import tracemalloc  # noqa: E402
 import types  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from typing import Any, Callable, Optional  # noqa: E402
@@ -74,6 +75,7 @@ def load_module(path, name):
 
 seed = load_module(os.path.join(ROOT, "examples", "seed.py"), "bench_examples_seed")
 import cases_straight  # noqa: E402
+import cases_loops  # noqa: E402
 
 
 # --------------------------------------------------------------------------
@@ -98,10 +100,23 @@ class Case:
     jax_fn: Optional[Callable] = None
     rtol: float = 1e-9      # max rel. diff to the reference above which the row is flagged
     notes: str = ""
+    # Costly cases can opt out of parts of the run:
+    peers: bool = True         # run autograd / JAX (False: not timed; reference = baseline or fd)
+    jit: bool = True           # also jax.jit (False when jit cannot trace the case or would unroll it)
+    time_compile: bool = True  # the compile column (False when one run of the gradient dominates it)
+    # Loops: tapes and peak memory (the "Loops" table), and comparison with a baseline case
+    memory: bool = False                       # count tape values (ac.tape_stats), tracemalloc peak
+    target_tape: Optional[int] = None          # tape values at most this
+    baseline: Optional[str] = None             # name of the case this one is compared with
+    target_baseline_ratio: Optional[float] = None  # ours / baseline's ours at most this
+    target_peak_fraction: Optional[float] = None   # peak / baseline's peak at most this
 
 
 STRAIGHT_RATIO = 3.0   # straight-line scalar: gradient <= 3x the original
 COMPILE_20_MS = 20.0   # compile of a 20-line function <= 20 ms
+LOOP_RATIO = 3.0       # scalar loops: gradient <= 3x the original
+CHECKPOINT_RATIO = 4.0     # checkpointed loop: gradient <= 4x the plain loop's gradient
+CHECKPOINT_PEAK = 0.01     # ... with a peak memory <= 1% of the plain loop's
 
 CASES = [
     Case("seed_f", seed.f, (1.5, -2.0), (0, 1), "5 stmts, 2 in",
@@ -112,8 +127,22 @@ CASES = [
          target_ratio=STRAIGHT_RATIO),
     Case("black_scholes", cases_straight.black_scholes, (100.0, 95.0, 0.03, 0.25, 0.75), (0, 1, 2, 3, 4),
          "20 lines, 5 in", target_ratio=STRAIGHT_RATIO, target_compile_ms=COMPILE_20_MS),
-    # Later: loops and NumPy, e.g.
-    # Case("loop_1e4", cases_loops.recurrence, (0.5, 10_000), 0, "n=10^4", kind="loop"),
+    Case("recurrence", cases_loops.recurrence, (0.5, 10_000), 0, "n=10^4", kind="loop",
+         target_ratio=LOOP_RATIO, jit=False, memory=True, target_tape=10_000 + 16),
+    Case("newton", cases_loops.newton_cubic, (2.0, 5.0), (0, 1), "while, 7 iters", kind="loop",
+         target_ratio=LOOP_RATIO, jit=False, memory=True),
+    # Checkpointing at n = 10^5: the plain loop is the baseline of the two checkpointed
+    # versions. autograd takes 10-30 s per gradient here, so the peers are off: the plain
+    # row is checked with central differences, the checkpointed ones against the plain one.
+    Case("recurrence_1e5", cases_loops.recurrence, (0.5, 100_000), 0, "n=10^5", kind="checkpoint",
+         target_ratio=LOOP_RATIO, peers=False, time_compile=False, memory=True, target_tape=100_000 + 16),
+    Case("ckpt_1e5", cases_loops.recurrence_checkpointed, (0.5, 100_000), 0, "n=10^5, snapshots=sqrt(n)",
+         kind="checkpoint", peers=False, time_compile=False, memory=True, baseline="recurrence_1e5",
+         target_baseline_ratio=CHECKPOINT_RATIO, target_peak_fraction=CHECKPOINT_PEAK),
+    Case("ckpt100_1e5", cases_loops.recurrence_checkpointed_100, (0.5, 100_000), 0, "n=10^5, snapshots=100",
+         kind="checkpoint", peers=False, time_compile=False, memory=True, baseline="recurrence_1e5",
+         target_baseline_ratio=CHECKPOINT_RATIO, target_peak_fraction=CHECKPOINT_PEAK),
+    # Later: NumPy, e.g.
     # Case("mlp", cases_numpy.mlp_loss, (W1, b1, W2, b2, X, Y), (0, 1, 2, 3), "64-32-1, batch 128", kind="numpy"),
 ]
 
@@ -294,9 +323,35 @@ def _short_error(e):
     return "%s: %s" % (type(e).__name__, str(e).strip().splitlines()[0] if str(e).strip() else "")
 
 
-def run_case(case, target_s, samples, compile_repeats):
+def measure_memory(case, grad_fn):
+    """Values stored on tapes (ac.tape_stats) and the tracemalloc peak of one gradient call
+    (bytes allocated and still alive at the worst moment, over what was alive before)."""
+    out = {}
+    stats = ac.tape_stats(case.fn, case.wrt)(*case.args)
+    out["tape_values"] = stats["total"]
+    out["tape_loops"] = [{"line": e["line"], "names": e["names"], "values": e["values"]} for e in stats["loops"]]
+    grad_fn(*case.args)  # warm: nothing is compiled or cached during the measured call
+    gc.collect()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        grad_fn(*case.args)
+        out["peak_bytes"] = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    return out
+
+
+def run_case(case, target_s, samples, compile_repeats, done=None):
+    """Measure one case. ``done`` maps the names of cases already run to their results
+    (for a case with a ``baseline``)."""
+    done = done or {}
     res = {"name": case.name, "size": case.size, "kind": case.kind, "errors": {},
-           "target_ratio": case.target_ratio, "target_compile_ms": case.target_compile_ms}
+           "target_ratio": case.target_ratio, "target_compile_ms": case.target_compile_ms,
+           "target_tape": case.target_tape, "baseline": case.baseline,
+           "target_baseline_ratio": case.target_baseline_ratio,
+           "target_peak_fraction": case.target_peak_fraction}
     callables = {"orig": case.fn}
 
     # ours: the public API after a warm-up call (compile excluded), and the bare emitted
@@ -310,6 +365,7 @@ def run_case(case, target_s, samples, compile_repeats):
         res["traceback"] = traceback.format_exc()
         ours_grad = None
     if ours_grad is not None:
+        res["_grad"] = _flat(ours_grad, case.wrt)
         try:
             kinds = tuple(i for i, a in enumerate(case.args) if _is_scalar(a))
             emitted = pipeline.compile(case.fn, _wrt_indices(case), "grad", kinds).function
@@ -319,7 +375,7 @@ def run_case(case, target_s, samples, compile_repeats):
             res["errors"]["emitted"] = _short_error(e)
 
     ref, ref_kind = None, None
-    if autograd is not None:
+    if autograd is not None and case.peers:
         try:
             ag_fn = case.autograd_fn or translate(case.fn, anp, asp)
             ag = autograd.grad(ag_fn, case.wrt)
@@ -327,20 +383,26 @@ def run_case(case, target_s, samples, compile_repeats):
             callables["autograd"] = ag
         except Exception as e:
             res["errors"]["autograd"] = _short_error(e)
-    if jax is not None:
+    if jax is not None and case.peers:
         try:
             jx_fn = case.jax_fn or translate(case.fn, jnp, jsp)
             jg = jax.grad(jx_fn, argnums=case.wrt)
-            jjit = jax.jit(jg)
             block = jax.block_until_ready
             jax_grad = jg(*case.args)
-            jjit(*case.args)
             callables["jax"] = lambda *a: block(jg(*a))
-            callables["jax_jit"] = lambda *a: block(jjit(*a))
             if ref is None:
                 ref, ref_kind = _flat(jax_grad, case.wrt), "jax"
         except Exception as e:
             res["errors"]["jax"] = _short_error(e)
+        if "jax" in callables and case.jit:
+            try:
+                jjit = jax.jit(jg)
+                jjit(*case.args)
+                callables["jax_jit"] = lambda *a: block(jjit(*a))
+            except Exception as e:
+                res["errors"]["jax_jit"] = _short_error(e)
+    if ref is None and case.baseline is not None and "_grad" in done.get(case.baseline, {}):
+        ref, ref_kind = done[case.baseline]["_grad"], "baseline"
     if ref is None:
         try:
             ref, ref_kind = finite_difference(case), "fd"
@@ -348,20 +410,32 @@ def run_case(case, target_s, samples, compile_repeats):
             res["errors"]["fd"] = _short_error(e)
 
     if ours_grad is not None and ref is not None:
-        ours_flat = _flat(ours_grad, case.wrt)
+        ours_flat = res["_grad"]
         if ref_kind == "fd":
             ours_flat = ours_flat[:ref.size] if ours_flat.size == ref.size else ours_flat
-        res["check"] = {"reference": ref_kind, "max_rel_diff": max_rel_diff(ours_flat, ref),
-                        "ok": max_rel_diff(ours_flat, ref) <= (case.rtol if ref_kind != "fd" else 1e-5)}
+        diff = max_rel_diff(ours_flat, ref)
+        res["check"] = {"reference": ref_kind, "max_rel_diff": diff,
+                        "ok": diff <= (case.rtol if ref_kind != "fd" else 1e-5)}
 
     res["timing"] = measure(callables, case.args, target_s, samples)
     orig = res["timing"]["orig"]["ns"]
     res["ratios"] = {k: v["ns"] / orig for k, v in res["timing"].items() if k != "orig"}
-    if ours_grad is not None:
+    if ours_grad is not None and case.time_compile:
         try:
             res["compile"] = measure_compile(case, compile_repeats)
         except Exception as e:
             res["errors"]["compile"] = _short_error(e)
+    if ours_grad is not None and case.memory:
+        try:
+            res["memory"] = measure_memory(case, ours)
+        except Exception as e:
+            res["errors"]["memory"] = _short_error(e)
+
+    base = done.get(case.baseline) if case.baseline else None
+    if base is not None and "ours" in base.get("timing", {}) and "ours" in res["timing"]:
+        res["vs_baseline"] = {"ours": res["timing"]["ours"]["ns"] / base["timing"]["ours"]["ns"]}
+        if "memory" in res and "memory" in base:
+            res["vs_baseline"]["peak"] = res["memory"]["peak_bytes"] / max(base["memory"]["peak_bytes"], 1)
     return res
 
 

@@ -43,3 +43,10 @@ def rk4(k, c):
         p = p + h / 6.0 * (k1p + 2.0 * k2p + 2.0 * k3p + k4p)
         v = v + h / 6.0 * (k1v + 2.0 * k2v + 2.0 * k3v + k4v)
     return p
+
+
+cube = lambda t: t * t * t  # noqa: E731
+
+
+def uses_lambda(x):
+    return cube(x) + square(x)

@@ -51,3 +51,8 @@ def test_callee_pullbacks_are_taped_inside_loops():
 def test_standalone_source_contains_the_callees():
     src = ac.adjoint_source(calls.chain, (0, 1))
     assert "def chain_grad(" in src and "def scaled_vjp(" in src and "def square_vjp(" in src
+
+
+def test_lambda_assigned_to_a_name():
+    assert ac.grad(calls.uses_lambda)(0.5) == pytest.approx(3 * 0.25 + 1.0)
+    assert ac.grad(calls.cube)(2.0) == pytest.approx(12.0)

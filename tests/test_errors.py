@@ -151,8 +151,8 @@ def test_undefined_global_is_a_compile_error():
         ac.grad(uses_undefined)(1.0)
 
 
-def test_lambda_as_target_is_unsupported():
-    square = lambda x: x * x  # noqa: E731
+def test_two_lambdas_on_one_line_are_unsupported():
+    square, cube = lambda x: x * x, lambda x: x * x * x  # noqa: E731
     with pytest.raises(UnsupportedError, match="lambda"):
         ac.grad(square)(1.0)
 
