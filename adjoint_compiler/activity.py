@@ -146,7 +146,7 @@ class Activity:
 def _definitions(stmts, source, local, out):
     """Every (name, Op) defined in ``stmts``, in program order (loop targets included)."""
     for stmt in stmts:
-        if isinstance(stmt, gast.Assign):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
             out.append((stmt.targets[0].id, classify(stmt.value, source, local)))
         elif isinstance(stmt, gast.If):
             _definitions(stmt.body, source, local, out)

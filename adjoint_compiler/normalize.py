@@ -263,6 +263,8 @@ class _Normalizer:
         self.source = source
         self.locals = local_names(fn)
         self.may_alias = _may_alias(fn)
+        self.declared = {name for n in trees.walk(fn) if isinstance(n, gast.Global) for name in n.names}
+        self.module = source.module_alias if source is not None else "_module"
         self.namer = naming.Namer(all_names(fn))
         self.out = []
         self.origin = fn
@@ -359,6 +361,38 @@ class _Normalizer:
             self.unpack(target, value)
             return
         self.out.append(_assign(target.id, self.simple(value), self.origin))
+        self.write_global(target.id)
+
+    def write_global(self, name):
+        """After assigning a name declared global, write it through to the user's module."""
+        if name in self.declared:
+            store = gast.Attribute(value=_name(self.module), attr=name, ctx=gast.Store())
+            self.out.append(gast.copy_location(gast.Assign(targets=[store], value=_name(name), type_comment=None),
+                                               self.origin))
+
+    def read_globals(self):
+        """(Re)read every name declared global: at entry, and after calls that may change them."""
+        for name in sorted(self.declared):
+            read = gast.Attribute(value=_name(self.module), attr=name, ctx=gast.Load())
+            self.out.append(_assign(name, read, self.origin))
+
+    def calls_user_code(self, stmt):
+        value = getattr(stmt, "value", None)
+        if not isinstance(value, gast.Call) or self.source is None:
+            return False
+        root = value.func
+        while isinstance(root, gast.Attribute):
+            root = root.value
+        if not isinstance(root, gast.Name) or root.id in self.locals:
+            return True  # a method call: it could reach anything
+        import inspect
+
+        from adjoint_compiler import activity
+
+        try:
+            return inspect.isfunction(activity.static_value(value.func, self.source))
+        except Exception:
+            return True
 
     def unpack(self, target, value):
         if isinstance(value, gast.Tuple) and len(value.elts) == len(target.elts):
@@ -461,6 +495,14 @@ class _Normalizer:
 
     def statement(self, stmt):
         self.origin = stmt
+        before = len(self.out)
+        self.statement_(stmt)
+        if self.declared and any(self.calls_user_code(s) for s in self.out[before:]):
+            self.read_globals()
+
+    def statement_(self, stmt):
+        if isinstance(stmt, gast.Global):
+            return  # handled by reading at entry and writing through on assignment
         if isinstance(stmt, gast.Assign):
             if len(stmt.targets) == 1:
                 self.assign(stmt.targets[0], stmt.value)
@@ -514,6 +556,7 @@ def run(fn, source):
     """Return a new FunctionDef in A-normal form; ``fn`` is not modified."""
     n = _Normalizer(fn, source)
     jumps = _Jumps(n.namer, source, _has_early_return(fn.body))
+    n.read_globals()
     for stmt in jumps.function(trees.clone(fn.body)):
         n.statement(stmt)
     if not n.out or not isinstance(n.out[-1], gast.Return):

@@ -48,6 +48,10 @@ def _call(fn_name, *args):
     return gast.Call(func=_name(fn_name), args=list(args), keywords=[])
 
 
+def _assigns(stmt, names):
+    return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id in names
+
+
 def _is_checkpointed(stmt):
     it = getattr(stmt, "iter", None)
     return isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id == naming.CHECKPOINT_MARKER
@@ -91,7 +95,7 @@ def _stores(stmts, into_loops=True):
     out = set()
     for stmt in stmts:
         if isinstance(stmt, gast.Assign):
-            out |= {n.id for n in gast.walk(stmt.targets[0]) if isinstance(n, gast.Name)}
+            out |= {n.id for n in gast.walk(stmt.targets[0]) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         elif isinstance(stmt, gast.If):
             out |= _stores(stmt.body, into_loops) | _stores(stmt.orelse, into_loops)
         elif isinstance(stmt, (gast.For, gast.While)) and into_loops:
@@ -110,7 +114,7 @@ def _definite(stmts):
     out = set()
     for s in stmts:
         if isinstance(s, gast.Assign):
-            out |= {n.id for n in gast.walk(s.targets[0]) if isinstance(n, gast.Name)}
+            out |= {n.id for n in gast.walk(s.targets[0]) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         elif isinstance(s, gast.If):
             out |= _definite(s.body) & _definite(s.orelse)
     return out
@@ -341,7 +345,9 @@ class _Reverser:
         last_line = None
         for stmt in reversed(stmts):
             part = []
-            if isinstance(stmt, gast.Assign):
+            if isinstance(stmt, gast.Assign) and not isinstance(stmt.targets[0], gast.Name):
+                pass  # a write through to the user's module: a side effect of the forward sweep
+            elif isinstance(stmt, gast.Assign):
                 self.adjoint_assign(stmt, part)
             elif isinstance(stmt, gast.If):
                 part = self.adjoint_if(stmt)
@@ -424,8 +430,7 @@ class _Reverser:
             taped.remove(stmt.target.id)  # reversed(range(...)) gives it back
         definite = _definite(forward_body) | set(carried) | ({stmt.target.id} if is_for else set())
         phis = 0
-        while phis < len(forward_body) and isinstance(forward_body[len(forward_body) - 1 - phis], gast.Assign) \
-                and forward_body[len(forward_body) - 1 - phis].targets[0].id in carried:
+        while phis < len(forward_body) and _assigns(forward_body[len(forward_body) - 1 - phis], carried):
             phis += 1
         split = len(forward_body) - phis
         record = []
@@ -497,8 +502,8 @@ class _Reverser:
         for h in active_carried:
             self.materialize(h, adjoint_body)
 
-        phis = {s.targets[0].id: s.value for s in body if isinstance(s, gast.Assign) and s.targets[0].id in carried}
-        steps = [s for s in body if not (isinstance(s, gast.Assign) and s.targets[0].id in carried)]
+        phis = {s.targets[0].id: s.value for s in body if _assigns(s, carried)}
+        steps = [s for s in body if not _assigns(s, carried)]
         k = self.namer.fresh(naming.STEP_FN)[len("_step"):]
         step_name, adjoint_name = naming.STEP_FN.format(k), naming.STEP_ADJOINT_FN.format(k)
         state = self.namer.fresh(naming.STATE)
@@ -534,7 +539,8 @@ class _Reverser:
     def check_no_side_effects(self, body):
         for node in (n for s in body for n in gast.walk(s)):
             bad = None
-            if isinstance(node, gast.Expr):
+            if isinstance(node, gast.Expr) or isinstance(node, gast.Assign) and not isinstance(
+                    node.targets[0], gast.Name):
                 bad = node
             elif isinstance(node, gast.Assign):
                 op = self.act.op(node, self.source, self.local)

@@ -14,6 +14,7 @@ closure values, builtins) needed to resolve the names it reads.
 import builtins
 import inspect
 import linecache
+import sys
 import textwrap
 
 import gast
@@ -31,6 +32,19 @@ class Source:
         self.lines = lines  # the user's file, for quoting source lines in comments
         self.indent = indent
         self.env = env
+        self.module_alias = None  # the name emitted code uses for the user's module (global statements)
+        declared = {name for n in gast.walk(tree) if isinstance(n, gast.Global) for name in n.names}
+        if declared:
+            self.module_alias = "_module"
+            while self.module_alias in env or self.module_alias in {
+                    n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}:
+                self.module_alias = "_" + self.module_alias
+            self.env[self.module_alias] = _module_of(func)
+            for name in sorted(declared):
+                if name not in func.__globals__:
+                    node = next(n for n in gast.walk(tree) if isinstance(n, gast.Global) and name in n.names)
+                    raise UnsupportedError("global declaration of '%s', which the module does not define" % name,
+                                           self.location(node), "assign it at module level first")
 
     def location(self, node):
         line = getattr(node, "lineno", None) or self.tree.lineno
@@ -45,6 +59,29 @@ class Source:
     def resolve(self, name):
         """The value ``name`` refers to inside the function (closure, global, builtin)."""
         return self.env[name]
+
+
+class _GlobalsView:
+    """Attribute access to a globals dict that is not a module's (a function made by exec)."""
+
+    def __init__(self, namespace):
+        object.__setattr__(self, "_namespace", namespace)
+
+    def __getattr__(self, name):
+        try:
+            return self._namespace[name]
+        except KeyError:
+            raise AttributeError(name)
+
+    def __setattr__(self, name, value):
+        self._namespace[name] = value
+
+
+def _module_of(func):
+    module = sys.modules.get(func.__module__)
+    if module is not None and vars(module) is func.__globals__:
+        return module
+    return _GlobalsView(func.__globals__)
 
 
 def _environment(func):

@@ -62,7 +62,7 @@ def _exposed(stmts, defined):
     exposed = set()
     defined = set(defined)
     for s in stmts:
-        if isinstance(s, gast.Assign):
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             exposed |= _loads(s.value) - defined
             defined.add(s.targets[0].id)
         elif isinstance(s, gast.If):
@@ -82,7 +82,7 @@ def _exposed(stmts, defined):
 def _definite(stmts):
     out = set()
     for s in stmts:
-        if isinstance(s, gast.Assign):
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             out.add(s.targets[0].id)
         elif isinstance(s, gast.If):
             out |= _definite(s.body) & _definite(s.orelse)
@@ -117,7 +117,12 @@ class _Renamer:
     def block(self, stmts, env):
         out = []
         for stmt in stmts:
-            if isinstance(stmt, gast.Assign):
+            if isinstance(stmt, gast.Assign) and not isinstance(stmt.targets[0], gast.Name):
+                # a write to the user's module (a global): renamed reads, target untouched
+                new = gast.Assign(targets=[trees.clone(stmt.targets[0])], value=self.load(stmt.value, env),
+                                  type_comment=None)
+                out.append(gast.copy_location(new, stmt))
+            elif isinstance(stmt, gast.Assign):
                 value = self.load(stmt.value, env)
                 version = self.new_version(stmt.targets[0].id)
                 env[stmt.targets[0].id] = version
@@ -214,6 +219,6 @@ def loop_headers(fn):
             inside = {id(n) for n in gast.walk(loop)}
             outer = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
                      and id(n) not in inside}
-            top = {s.targets[0].id for s in loop.body if isinstance(s, gast.Assign)}
+            top = {s.targets[0].id for s in loop.body if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
             headers[id(loop)] = top & outer
     return headers

@@ -467,13 +467,31 @@ def row(res):
             _fmt(comp, ".1f"), diff)
 
 
-def table(rows):
-    widths = [max(len(str(x)) for x in col) for col in zip(COLUMNS, *rows)]
-    line = lambda cells: " | ".join(str(c).ljust(w) if i < 2 else str(c).rjust(w)  # noqa: E731
+def table(rows, columns=COLUMNS, left=(0, 1)):
+    """Columns in ``left`` (indices) are left-aligned, the others right-aligned."""
+    widths = [max(len(str(x)) for x in col) for col in zip(columns, *rows)]
+    line = lambda cells: " | ".join(str(c).ljust(w) if i in left else str(c).rjust(w)  # noqa: E731
                                     for i, (c, w) in enumerate(zip(cells, widths)))
-    out = [line(COLUMNS), "-+-".join("-" * w for w in widths)]
+    out = [line(columns), "-+-".join("-" * w for w in widths)]
     out += [line(r) for r in rows]
     return "\n".join(out)
+
+
+LOOP_COLUMNS = ("case", "size", "tapes: line [names pushed per iteration]", "tape values", "peak (KiB)",
+                "peak B/value", "baseline", "ours/baseline", "peak/baseline")
+LOOP_LEFT = (0, 1, 2, 6)
+
+
+def loop_row(res):
+    mem = res.get("memory", {})
+    vs = res.get("vs_baseline", {})
+    loops = "; ".join("%s [%s]" % (e["line"], ", ".join(e["names"])) for e in mem.get("tape_loops", [])) or "-"
+    peak = mem.get("peak_bytes")
+    per_value = peak / mem["tape_values"] if peak is not None and mem.get("tape_values") else None
+    return (res["name"], res["size"], loops, _fmt(mem.get("tape_values"), "d"),
+            _fmt(None if peak is None else peak / 1024, ".1f"), _fmt(per_value, ".1f"),
+            res.get("baseline") or "-", _fmt(vs.get("ours"), ".2f"),
+            "-" if vs.get("peak") is None else "%.2f%%" % (100 * vs["peak"]))
 
 
 def targets_report(results):
@@ -489,6 +507,22 @@ def targets_report(results):
             lines.append(("  %-16s %-9s %8s  target <= %-7s %s")
                          % (res["name"], "compile", "%.1f ms" % comp, "%g ms" % res["target_compile_ms"],
                             "ok" if comp <= res["target_compile_ms"] else "ABOVE TARGET"))
+        tape = res.get("memory", {}).get("tape_values")
+        if res["target_tape"] is not None and tape is not None:
+            lines.append(("  %-16s %-9s %8s  target <= %-7s %s")
+                         % (res["name"], "tape", tape, res["target_tape"],
+                            "ok" if tape <= res["target_tape"] else "ABOVE TARGET"))
+        vs = res.get("vs_baseline", {})
+        if res["target_baseline_ratio"] is not None and vs.get("ours") is not None:
+            lines.append(("  %-16s %-9s %8s  target <= %-7s %s")
+                         % (res["name"], "vs " + res["baseline"][:6], "%.2fx" % vs["ours"],
+                            "%gx" % res["target_baseline_ratio"],
+                            "ok" if vs["ours"] <= res["target_baseline_ratio"] else "ABOVE TARGET"))
+        if res["target_peak_fraction"] is not None and vs.get("peak") is not None:
+            lines.append(("  %-16s %-9s %8s  target <= %-7s %s")
+                         % (res["name"], "peak", "%.2f%%" % (100 * vs["peak"]),
+                            "%g%%" % (100 * res["target_peak_fraction"]),
+                            "ok" if vs["peak"] <= res["target_peak_fraction"] else "ABOVE TARGET"))
     return lines
 
 
@@ -523,6 +557,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     cases = [c for c in CASES if not args.case or re.search(args.case, c.name)]
+    needed = {c.baseline for c in cases if c.baseline}  # a selected case brings its baseline
+    cases = [c for c in CASES if c in cases or c.name in needed]
     if args.list:
         for c in CASES:
             print("%-16s %-8s %s" % (c.name, c.kind, c.size))
@@ -555,17 +591,34 @@ def main(argv=None):
     print()
 
     results = []
+    done = {}
     for case in cases:
         print("  running %s ..." % case.name, file=sys.stderr, flush=True)
-        results.append(run_case(case, target_s, samples, compile_repeats))
+        res = run_case(case, target_s, samples, compile_repeats, done)
+        done[case.name] = res
+        results.append(res)
+    for res in results:
+        res.pop("_grad", None)
 
     print(table([row(r) for r in results]))
     print()
     print("ours = ac.grad(f, wrt)(*args) after a warm-up call; emitted = the generated function alone "
           "(no API wrapper);")
     print("compile = first call of ac.grad on a fresh function object; max rel diff = ours vs autograd "
-          "(fd: central differences).")
+          "(fd: central differences;")
+    print("baseline: our gradient of the case's baseline, e.g. the plain loop for a checkpointed one).")
     print()
+    loop_results = [r for r in results if "memory" in r]
+    if loop_results:
+        print("Loops: tapes and memory of one gradient call")
+        print(table([loop_row(r) for r in loop_results], LOOP_COLUMNS, LOOP_LEFT))
+        print()
+        print("tape values = ac.tape_stats total (a checkpointed loop counts only the state its forward sweep "
+              "saves; its snapshots")
+        print("live during the adjoint sweep); peak = tracemalloc peak during one ac.grad call; "
+              "ours/baseline, peak/baseline:")
+        print("gradient time and peak against the baseline case's (the plain loop).")
+        print()
     print("Targets (informational, not asserted):")
     for line in targets_report(results) or ["  (none for these cases)"]:
         print(line)

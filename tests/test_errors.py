@@ -86,7 +86,7 @@ CASES = [
     (gen, "yield"), (comprehension, "list comprehension"), (generator_expression, "generator expression"),
     (try_block, "try statement"), (with_block, "with statement"), (walrus, "assignment expression"),
     (star_args, "*xs parameter"), (nested_def, "nested function definition"), (lambda_inside, "lambda"),
-    (global_decl, "global declaration"), (raise_stmt, "raise statement"), (chained, "chained comparison"),
+(raise_stmt, "raise statement"), (chained, "chained comparison"),
     (attribute_store, "assignment to an attribute"), (delete, "del statement"),
 ]
 

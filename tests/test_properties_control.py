@@ -17,9 +17,11 @@ int parameter ``n``) whose bodies are random nests (depth <= 3) of
 
 over scalar arithmetic (``+ - *``, division only by denominators >= 0.5) and
 ``math.sin/cos/tanh/atan``, ``math.exp(math.tanh(.))``. Variables are
-reassigned inside loops (loop-carried), read after loops, defined in one
+reassigned inside loops (loop-carried) and read after them, defined in one
 branch only when defined before it (or when every other branch leaves by
-``return``/``break``/``continue``); parameters are reassigned too.
+``return``/``break``/``continue``), first bound inside a loop that surely runs
+(constant ``range``, tuple) and read after it together with the loop's
+targets; parameters are reassigned too, and an int may become a float.
 
 Each program is written twice: as ``f`` to a real file (the compiler reads it
 with ``inspect``), and as an instrumented copy, run with ``exec``, whose every
@@ -638,7 +640,7 @@ def test_generator_covers_the_constructs():
     assert not missing, missing
 
 
-@SETTINGS(120)
+@SETTINGS(100)
 @given(program=programs(), xs=st.tuples(coord, coord), n=st.integers(0, 4))
 def test_random_control_flow_programs(program, xs, n):
     args = _args(program, xs, n)
