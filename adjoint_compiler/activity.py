@@ -19,7 +19,7 @@ import gast
 import numpy as np
 
 from adjoint_compiler import rules
-from adjoint_compiler.errors import CompileError
+from adjoint_compiler.errors import CompileError, UnsupportedError
 
 BINOPS = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul, gast.Div: operator.truediv,
@@ -133,6 +133,7 @@ class Activity:
         self.active = varied & useful
         self.scalars = scalars
         self.outputs = outputs
+        self.sequences = set()
         self._by_stmt = {}
 
     def op(self, stmt, source, local):
@@ -156,6 +157,24 @@ def _definitions(stmts, source, local, out):
                 out.append((stmt.target.id, Op("index", node=stmt.target)))
             _definitions(stmt.body, source, local, out)
     return out
+
+
+def _refuse_mutation_of_varied(fn, source, local, varied):
+    """``xs.append(v)`` with a differentiable ``v`` (or on a differentiable ``xs``) changes a value
+    the analysis cannot follow; refuse it rather than drop its derivative."""
+    for stmt in gast.walk(fn):
+        if not (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)):
+            continue
+        call = stmt.value
+        if not (isinstance(call.func, gast.Attribute) and _rooted_in(call.func, local)):
+            continue
+        operands = [call.func.value] + list(call.args) + [k.value for k in call.keywords]
+        if any(isinstance(a, gast.Name) and a.id in varied for a in operands):
+            receiver = call.func.value.id if isinstance(call.func.value, gast.Name) else "..."
+            raise UnsupportedError("in-place method call %s.%s(...) on values being differentiated"
+                                   % (receiver, call.func.attr),
+                                   source.location(stmt) if source is not None else None,
+                                   "build a new value instead (e.g. xs = xs + [v])")
 
 
 def _fixed_point(step):
@@ -202,9 +221,29 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
         return len(useful) != before
 
     _fixed_point(spread_varied)
+    _refuse_mutation_of_varied(fn, source, local, varied)
     _fixed_point(spread_useful)
     scalars = _infer_scalars(defs, set(scalar_params) | set(scalar_outputs))
-    return Activity(ops, defs, varied, useful, scalars, outputs)
+    act = Activity(ops, defs, varied, useful, scalars, outputs)
+    act.sequences = _infer_sequences(defs)
+    return act
+
+
+def _infer_sequences(defs):
+    """Names known to hold a list or tuple: there ``+`` concatenates rather than adds."""
+    seqs = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, op in defs:
+            if name in seqs:
+                continue
+            if op.kind == "tuple" or op.kind == "copy" and op.args[0].id in seqs or (
+                    op.kind == "call" and op.fn is operator.add
+                    and any(isinstance(a, gast.Name) and a.id in seqs for a in op.args)):
+                seqs.add(name)
+                changed = True
+    return seqs
 
 
 def _infer_scalars(defs, scalars):

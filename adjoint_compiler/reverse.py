@@ -27,6 +27,7 @@ def f_grad(x):
 """
 import copy
 import inspect
+import operator
 
 import gast
 
@@ -251,6 +252,14 @@ class _Reverser:
                 store.ctx = gast.Store()
                 out.append(gast.Assign(targets=[store], value=gast.BinOp(left=element, op=gast.Add(), right=g),
                                        type_comment=None))
+        elif op.kind == "call" and op.fn is operator.add and name in self.act.sequences:
+            # xs + ys on lists or tuples: the cotangent splits where the first one ends
+            xs, ys = op.args
+            cut = _call("len", trees.clone(xs))
+            for operand, part in ((xs, gast.Slice(lower=None, upper=cut, step=None)),
+                                  (ys, gast.Slice(lower=trees.clone(cut), upper=None, step=None))):
+                if isinstance(operand, gast.Name) and operand.id in self.act.active:
+                    self.accumulate(operand.id, gast.Subscript(value=trees.clone(g), slice=part, ctx=gast.Load()), out)
         elif op.kind == "call":
             self.adjoint_call(stmt, name, op, g, out)
         elif op.kind in ("const", "nondiff", "index"):

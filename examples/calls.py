@@ -50,3 +50,17 @@ cube = lambda t: t * t * t  # noqa: E731
 
 def uses_lambda(x):
     return cube(x) + square(x)
+
+
+def list_in_loop(x, n):
+    xs = []
+    for i in range(n):
+        xs = xs + [x * i]
+    return sum(xs) + len(xs)
+
+
+def appends(x, n):
+    xs = []
+    for i in range(n):
+        xs.append(x * i)
+    return sum(xs)

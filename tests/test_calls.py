@@ -56,3 +56,23 @@ def test_standalone_source_contains_the_callees():
 def test_lambda_assigned_to_a_name():
     assert ac.grad(calls.uses_lambda)(0.5) == pytest.approx(3 * 0.25 + 1.0)
     assert ac.grad(calls.cube)(2.0) == pytest.approx(12.0)
+
+
+def test_list_built_in_a_loop_and_summed():
+    assert ac.grad(calls.list_in_loop)(0.5, 5) == pytest.approx(10.0)
+    for n in (0, 1, 4):
+        assert ac.grad(calls.list_in_loop)(0.5, n) == pytest.approx(n * (n - 1) / 2)
+
+
+def test_append_of_a_differentiable_value_is_refused_not_zeroed():
+    with pytest.raises(ac.UnsupportedError, match="append"):
+        ac.grad(calls.appends)(0.5, 5)
+
+
+def concat_params(xs, ys):
+    return sum(xs + ys)
+
+
+def test_concatenation_of_unknown_lists_raises_instead_of_adding():
+    with pytest.raises(TypeError, match="list"):
+        ac.grad(concat_params)([1.0, 2.0], [3.0])

@@ -1,6 +1,8 @@
 """Adjoints of the differentiable builtins: ``abs``, two-argument ``min``/``max``, ``float``."""
 import numpy as np
 
+from adjoint_compiler.runtime import unreduce
+
 from adjoint_compiler.rules.registry import adjoint, scalar_adjoint
 
 
@@ -31,6 +33,12 @@ def min_adjoint(g, ans, x, y):
     # Two values only. Python's min returns y only when y < x (so x on ties, and
     # x when either is NaN); the whole cotangent goes to the returned one.
     return (0.0 if y < x else g), (g if y < x else 0.0)
+
+
+@adjoint(sum)
+def sum_adjoint(g, ans, xs, start=0):
+    # every element (first-axis slice) of xs receives the whole cotangent
+    return unreduce(g, xs, 0), g
 
 
 @adjoint(float)

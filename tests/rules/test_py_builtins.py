@@ -1,4 +1,4 @@
-"""Table-driven checks of the builtin adjoint rules (abs, two-argument min/max, float)."""
+"""Table-driven checks of the builtin adjoint rules (abs, two-argument min/max, float, sum)."""
 import ast
 import inspect
 import math
@@ -47,6 +47,9 @@ TABLE = [
     Row(min, apart, "min"),
     Row(float, lambda rng: [uniform(-3, 3)(rng)], "float"),
     Row(float, lambda rng: [np.float64(rng.uniform(-3, 3))], "float-npfloat"),
+    Row(sum, lambda rng: [[uniform(-3, 3)(rng) for _ in range(4)]], "sum-list"),
+    Row(sum, lambda rng: [rng.uniform(-3, 3, size=(3, 2))], "sum-array-first-axis"),
+    Row(sum, lambda rng: [[uniform(-3, 3)(rng) for _ in range(3)], uniform(-3, 3)(rng)], "sum-with-start"),
 ]
 
 
