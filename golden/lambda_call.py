@@ -38,6 +38,10 @@ def unbroadcast(c, like):
     shape = np.shape(like)
     if np.shape(c) == shape:
         return c
+    if isinstance(like, (list, tuple)):
+        raise TypeError("a list or tuple met an arithmetic operator whose adjoint assumes numbers or arrays "
+                        "(e.g. concatenation of lists the compiler could not see were lists); "
+                        "convert with np.asarray, or build the list with a display [..]")
     c = np.asarray(c)
     extra = c.ndim - len(shape)
     if extra > 0:
@@ -75,6 +79,10 @@ def unbroadcast(c, like):
     shape = np.shape(like)
     if np.shape(c) == shape:
         return c
+    if isinstance(like, (list, tuple)):
+        raise TypeError("a list or tuple met an arithmetic operator whose adjoint assumes numbers or arrays "
+                        "(e.g. concatenation of lists the compiler could not see were lists); "
+                        "convert with np.asarray, or build the list with a display [..]")
     c = np.asarray(c)
     extra = c.ndim - len(shape)
     if extra > 0:
