@@ -19,12 +19,13 @@ import gast
 import numpy as np
 
 from adjoint_compiler import rules
+from adjoint_compiler.rules import np_methods
 from adjoint_compiler.errors import CompileError, UnsupportedError
 
 BINOPS = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul, gast.Div: operator.truediv,
     gast.Pow: operator.pow, gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod,
-    gast.MatMult: operator.matmul, gast.BitAnd: operator.and_, gast.BitOr: operator.or_,
+    gast.MatMult: np.matmul, gast.BitAnd: operator.and_, gast.BitOr: operator.or_,
     gast.BitXor: operator.xor, gast.LShift: operator.lshift, gast.RShift: operator.rshift,
 }
 UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos, gast.Not: operator.not_, gast.Invert: operator.invert}
@@ -88,15 +89,26 @@ def classify(value, source, local):
         return Op("call", UNARYOPS[type(value.op)], [value.operand], node=value)
     if isinstance(value, gast.Call):
         if _rooted_in(value.func, local):
-            # the receiver is the first operand: x.sum() depends on x
-            return Op("method", value.func, [value.func.value] + value.args,
-                      {k.arg: k.value for k in value.keywords}, node=value)
+            # the receiver is the first operand: x.sum() depends on x, as np.sum(x)
+            args = [value.func.value] + value.args
+            kwargs = {k.arg: k.value for k in value.keywords}
+            fn = np_methods.METHODS.get(value.func.attr) if isinstance(value.func.value, gast.Name) else None
+            if fn is None:
+                return Op("method", value.func, args, kwargs, node=value)
+            if value.func.attr == "reshape":
+                args = args[:1]  # the new shape, however spelled, is not differentiated
+            return Op("call", fn, args, kwargs, node=value)
         fn = static_value(value.func, source)
         return Op("call", fn, value.args, {k.arg: k.value for k in value.keywords}, node=value)
     if isinstance(value, (gast.Tuple, gast.List)):
         return Op("tuple", args=value.elts, node=value)
     if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and value.value.id in local:
         return Op("subscript", args=[value.value, value.slice], node=value)
+    if isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name) and value.value.id in local:
+        fn = np_methods.ATTRIBUTES.get(value.attr)
+        if fn is None:
+            return Op("nondiff" if value.attr in np_methods.NONDIFF_ATTRIBUTES else "other", node=value)
+        return Op("call", fn, [value.value], node=value)
     if isinstance(value, (gast.Compare, gast.JoinedStr)):
         return Op("nondiff", node=value)
     return Op("other", node=value)

@@ -43,7 +43,6 @@ NAMES = {
     gast.Starred: ("starred expression (*args)", None),
     gast.Set: ("set display", None),
     gast.Dict: ("dict display", None),
-    gast.Slice: ("slice", None),
     gast.Match: ("match statement", None),
     gast.AnnAssign: ("annotated assignment without a value", None),
 }
@@ -52,13 +51,13 @@ SUPPORTED = {
     gast.Module, gast.FunctionDef, gast.arguments, gast.Name, gast.Constant, gast.Attribute,
     gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return, gast.Expr, gast.Pass, gast.Assert,
     gast.BinOp, gast.UnaryOp, gast.Call, gast.keyword, gast.Tuple, gast.Compare,
-    gast.JoinedStr, gast.FormattedValue, gast.Subscript, gast.BoolOp, gast.IfExp, gast.List,
+    gast.JoinedStr, gast.FormattedValue, gast.Subscript, gast.BoolOp, gast.IfExp, gast.List, gast.Slice,
     gast.If, gast.For, gast.While, gast.Break, gast.Continue, gast.And, gast.Or,
     # contexts and operator tokens
     gast.Load, gast.Store, gast.Del, gast.Param, gast.Global,
     gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.FloorDiv, gast.Mod,
     gast.USub, gast.UAdd, gast.Not, gast.Invert,
-    gast.Eq, gast.NotEq, gast.Lt, gast.LtE, gast.Gt, gast.GtE, gast.Is, gast.IsNot, gast.In, gast.NotIn,
+    gast.MatMult, gast.Eq, gast.NotEq, gast.Lt, gast.LtE, gast.Gt, gast.GtE, gast.Is, gast.IsNot, gast.In, gast.NotIn,
 }
 
 

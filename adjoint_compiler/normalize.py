@@ -54,6 +54,8 @@ from adjoint_compiler.errors import UnsupportedError
 def is_atom(node, local_names=None):
     if isinstance(node, (gast.Name, gast.Constant)):
         return True
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) and isinstance(node.operand, gast.Constant):
+        return True  # a negative literal like -1
     if isinstance(node, gast.Attribute):
         # a module or global constant read, like np.pi; attributes of locals are operations
         root = node
@@ -323,7 +325,7 @@ class _Normalizer:
         if isinstance(node, gast.Attribute):
             return gast.Attribute(value=self.atom(node.value), attr=node.attr, ctx=gast.Load())
         if isinstance(node, gast.Subscript):
-            return gast.Subscript(value=self.atom(node.value), slice=self.atom(node.slice), ctx=gast.Load())
+            return gast.Subscript(value=self.atom(node.value), slice=self.index(node.slice), ctx=gast.Load())
         if isinstance(node, gast.IfExp):
             # a if c else b: only the taken side is evaluated, as in Python
             t = self.temp()
@@ -343,6 +345,15 @@ class _Normalizer:
         if isinstance(node, (gast.JoinedStr, gast.Constant)):
             return trees.clone(node)  # formatting is never differentiated
         raise UnsupportedError(type(node).__name__, self.location(node))
+
+    def index(self, node):
+        """An index with atoms for parts: ``i``, ``1:n:2``, ``:, 0``, ``..., None``."""
+        if isinstance(node, gast.Slice):
+            return gast.Slice(lower=node.lower and self.atom(node.lower), upper=node.upper and self.atom(node.upper),
+                              step=node.step and self.atom(node.step))
+        if isinstance(node, gast.Tuple):
+            return gast.Tuple(elts=[self.index(e) for e in node.elts], ctx=gast.Load())
+        return self.atom(node)
 
     def record(self, test):
         """Record a branch decision in a ``_cond`` name; the adjoint replays it."""

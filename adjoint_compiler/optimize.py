@@ -173,8 +173,9 @@ def _clean_block(stmts, reads):
                 stmt.orelse = _clean_block(stmt.orelse, reads)
         if isinstance(stmt, gast.If) and _is_pass(stmt.body) and _is_pass(stmt.orelse) and _pure(stmt.test):
             continue  # both arms folded away
-        if isinstance(stmt, gast.For) and _is_pass(stmt.body) and _pure(stmt.iter) and _is_range_call(stmt.iter):
-            continue  # a loop over a range that does nothing
+        if isinstance(stmt, gast.For) and _is_pass(stmt.body) and _pure(stmt.iter) and _is_range_call(stmt.iter) \
+                and not any(reads.get(n.id) for n in gast.walk(stmt.target) if isinstance(n, gast.Name)):
+            continue  # a loop over a range that does nothing (and whose index nobody reads)
         if isinstance(stmt, (gast.If, gast.For, gast.While)) and not stmt.body:
             stmt.body = [gast.Pass()]
         if isinstance(stmt, gast.Assign):

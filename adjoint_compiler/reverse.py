@@ -49,6 +49,17 @@ def _call(fn_name, *args):
     return gast.Call(func=_name(fn_name), args=list(args), keywords=[])
 
 
+def _index_value(index):
+    """An index as an expression that can be passed to a function: slices become slice(...)."""
+    if isinstance(index, gast.Slice):
+        parts = [trees.clone(p) if p is not None else gast.Constant(value=None, kind=None)
+                 for p in (index.lower, index.upper, index.step)]
+        return gast.Call(func=_name("slice"), args=parts, keywords=[])
+    if isinstance(index, gast.Tuple):
+        return gast.Tuple(elts=[_index_value(e) for e in index.elts], ctx=gast.Load())
+    return trees.clone(index)
+
+
 def _assigns(stmt, names):
     return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id in names
 
@@ -246,12 +257,15 @@ class _Reverser:
             seq, index = op.args
             if seq.id in self.act.active:
                 self.materialize(seq.id, out, owned=True)
-                element = gast.Subscript(value=_name(self.bar_name(seq.id)), slice=trees.clone(index),
-                                         ctx=gast.Load())
-                store = trees.clone(element)
-                store.ctx = gast.Store()
-                out.append(gast.Assign(targets=[store], value=gast.BinOp(left=element, op=gast.Add(), right=g),
-                                       type_comment=None))
+                bar = _name(self.bar_name(seq.id))
+                if self.plain_index(index):
+                    element = gast.Subscript(value=bar, slice=trees.clone(index), ctx=gast.Load())
+                    store = trees.clone(element)
+                    store.ctx = gast.Store()
+                    out.append(gast.Assign(targets=[store], value=gast.BinOp(left=element, op=gast.Add(), right=g),
+                                           type_comment=None))
+                else:  # an index array may repeat positions: each repeat adds its own contribution
+                    out.append(gast.Expr(value=_call("add_at", bar, _index_value(index), trees.clone(g))))
         elif op.kind == "call" and op.fn is operator.add and name in self.act.sequences:
             # xs + ys on lists or tuples: the cotangent splits where the first one ends
             xs, ys = op.args
@@ -275,7 +289,7 @@ class _Reverser:
             self.call_user_function(stmt, name, op, g, out)
             return
         if rule is None:
-            label = _written(op.node.func) or _fn_label(op.fn)
+            label = _written(getattr(op.node, "func", None)) or _fn_label(op.fn)
             raise CompileError(
                 "no adjoint for %s and no Python source to differentiate; register one:\n"
                 "    @adjoint_compiler.register_adjoint(%s)\n"
@@ -299,6 +313,16 @@ class _Reverser:
         for operand, contribution in results:
             if isinstance(operand, gast.Name) and operand.id in self.act.active:
                 self.accumulate(operand.id, contribution, out)
+
+    def plain_index(self, index):
+        """Whether ``index`` selects without repeats (ints, slices, None, ...): then ``+=`` on the view is exact."""
+        if isinstance(index, gast.Tuple):
+            return all(self.plain_index(e) for e in index.elts)
+        if isinstance(index, gast.Slice):
+            return True
+        if isinstance(index, gast.Constant):
+            return True
+        return isinstance(index, gast.Name) and index.id in self.act.scalars
 
     def call_user_function(self, stmt, name, op, g, out):
         """A call of a user function: its vjp runs in the forward sweep, its pullback here.

@@ -45,6 +45,11 @@ def unreduce(g, like, axis=None, keepdims=False):
     return np.broadcast_to(g, shape)
 
 
+def add_at(bar, index, g):
+    """``bar[index] += g`` where ``index`` may select a position more than once (np.add.at)."""
+    np.add.at(bar, index, g)
+
+
 def zeros_like(x):
     """The zero cotangent of x: 0.0 for a scalar, a float array otherwise."""
     if np.ndim(x) == 0:
@@ -131,6 +136,6 @@ def checkpoint_reverse(step, step_adjoint, indices, state, bars, snapshots):
     return bars
 
 
-HELPERS = ("unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
+HELPERS = ("add_at", "unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
            "checkpoint_reverse", "_binomial_split")
 DEPENDS = {"check_rebind": ("InPlaceUpdateError",), "checkpoint_reverse": ("_binomial_split",)}  # helpers that emitted code needs alongside another

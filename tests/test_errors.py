@@ -185,10 +185,20 @@ def test_cli_reports_one_line_without_traceback(tmp_path):
 
 
 def method_on_active(x):
-    return np.std(x, axis=0).sum() + np.sum(x)  # <- np.std(x, axis=0).sum()
+    return np.std(x, axis=0).cumprod()[-1] + np.sum(x)  # <- np.std(x, axis=0).cumprod()
 
 
 def test_unknown_operation_on_an_active_value_is_reported_not_zeroed():
     with pytest.raises(CompileError) as info:
         ac.grad(method_on_active)(np.arange(6.0).reshape(3, 2))
-    assert ".sum()" in str(info.value)
+    assert ".cumprod()" in str(info.value)
+
+
+def known_method_on_active(x):
+    return np.std(x, axis=0).sum() + np.sum(x)
+
+
+def test_known_array_methods_are_differentiated():
+    from adjoint_compiler import testing
+
+    testing.check_grads(known_method_on_active, (np.array([[0.1, 0.5], [0.3, -0.2], [1.0, 0.7]]),), wrt=0)

@@ -25,7 +25,9 @@ and the finite differences, plus a greedily MINIMIZED program that fails the
 same way. To reproduce: save the source as a file, import it, and call
 ``adjoint_compiler.grad(f, wrt=(0, 1, ...))(*point)``. Hypothesis' own
 shrinking is off (it recompiles every candidate and takes minutes); set
-AC_PROPERTIES_SHRINK=1 to turn it on.
+AC_PROPERTIES_SHRINK=1 to turn it on, which also switches to programs built
+from hypothesis draws (shrinkable, less diverse) instead of seeded ones (see
+``cases``).
 """
 import importlib.util
 import itertools
@@ -368,7 +370,8 @@ class Program:
 
     def __repr__(self):
         seed = "" if self.seed is None else " seed=%d" % self.seed
-        return "Program(%s<<\n%s>>)" % (seed, self.source())
+        text = self.source(NP_LIB, self.reduce, alias_safe=True) if self.reduce else self.source()
+        return "Program(%s<<\n%s>>)" % (seed, text)
 
 
 def gen_program(c):
@@ -419,21 +422,68 @@ def gen_program(c):
 
 @st.composite
 def native_programs(draw):
-    """Programs built from hypothesis draws: shrinkable (with AC_PROPERTIES_SHRINK=1)."""
+    """Programs built from hypothesis draws, which hypothesis can shrink (used with AC_PROPERTIES_SHRINK=1).
+
+    (Less diverse than ``seeded_programs``: hypothesis favours simple draws.)
+    """
     return gen_program(HypothesisChooser(draw))
 
 
-def seeded_programs():
-    """Programs built from a seeded RNG: even coverage of every primitive and statement form."""
-    def build(seed):
-        program = gen_program(RandomChooser(seed))
-        program.seed = seed
-        return program
-    return st.integers(0, 2 ** 32 - 1).map(build)
+_SHRINK = bool(os.environ.get("AC_PROPERTIES_SHRINK"))
+
+point = st.floats(min_value=-2.0, max_value=2.0, allow_nan=False, allow_infinity=False)
 
 
-def programs():
-    return st.one_of(seeded_programs(), seeded_programs(), native_programs())
+def _random_point(rng, numpy_mode):
+    def one():
+        if rng.random() < 0.1:
+            return rng.choice((0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0))
+        return round(rng.uniform(-2.0, 2.0), 6)
+    if numpy_mode:
+        return np.array([one() for _ in range(3)])
+    return one()
+
+
+class Case:
+    """A program, a point, and (with arrays) the reduction of the output."""
+
+    def __init__(self, program, args):
+        self.program = program
+        self.args = args
+
+    def __repr__(self):
+        return "Case(point=%r, %r)" % (self.args, self.program)
+
+
+@st.composite
+def cases(draw, numpy_mode):
+    """A program and a point.
+
+    By default both come from one seeded RNG (the seed is three integers):
+    uniform choices cover every primitive and statement form evenly, and
+    hypothesis, which repeats single draws often and would otherwise vary only
+    the point of an already compiled program, has to move to a new program for
+    every example. With AC_PROPERTIES_SHRINK=1 the program and point are built
+    from hypothesis draws instead, which hypothesis can shrink.
+    """
+    if _SHRINK:
+        program = draw(native_programs())
+        if numpy_mode:
+            vec = st.lists(point, min_size=3, max_size=3).map(lambda v: np.array(v, dtype=float))
+            args = tuple(draw(vec) for _ in program.params)
+        else:
+            args = tuple(draw(point) for _ in program.params)
+        program.reduce = draw(st.sampled_from(("np.sum", "np.mean"))) if numpy_mode else None
+        return Case(program, args)
+    word = st.integers(0, 2 ** 32 - 1)
+    parts = draw(st.tuples(word, word, word))
+    seed = (parts[0] << 64) | (parts[1] << 32) | parts[2]
+    chooser = RandomChooser(seed)
+    program = gen_program(chooser)
+    program.seed = seed
+    args = tuple(_random_point(chooser.rng, numpy_mode) for _ in program.params)
+    program.reduce = chooser.choice(("np.sum", "np.sum", "np.mean")) if numpy_mode else None
+    return Case(program, args)
 
 
 # --- Instrumented evaluation: distance to kinks of abs/min/max, largest intermediate.
@@ -741,27 +791,16 @@ def check_program(program, args, numpy_mode):
         raise
 
 
-point = st.one_of(
-    st.floats(min_value=-2.0, max_value=2.0, allow_nan=False, allow_infinity=False),
-    st.integers(-2000, 2000).map(lambda k: k / 1000.0),
-)
-
-
 @SETTINGS(60)
-@given(program=programs(), data=st.data())
-def test_random_programs_match_finite_differences(program, data):
-    args = tuple(data.draw(point, label=p) for p in program.params)
-    program.reduce = None
-    check_program(program, args, numpy_mode=False)
+@given(case=cases(numpy_mode=False))
+def test_random_programs_match_finite_differences(case):
+    check_program(case.program, case.args, numpy_mode=False)
 
 
 @SETTINGS(40)
-@given(program=programs(), data=st.data(), reduce=st.sampled_from(("np.sum", "np.sum", "np.mean")))
-def test_random_numpy_programs_match_finite_differences(program, data, reduce):
-    vec = st.lists(point, min_size=3, max_size=3).map(lambda v: np.array(v, dtype=float))
-    args = tuple(data.draw(vec, label=p) for p in program.params)
-    program.reduce = reduce
-    check_program(program, args, numpy_mode=True)
+@given(case=cases(numpy_mode=True))
+def test_random_numpy_programs_match_finite_differences(case):
+    check_program(case.program, case.args, numpy_mode=True)
 
 
 # ---------------------------------------------------------------------------

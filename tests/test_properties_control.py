@@ -816,6 +816,26 @@ def f(y):
         z = 3.0 * y
     return z
 ''', [(0.5,), (2.0,), (4.0,)]),
+    # The index of a loop whose body does nothing active, read after the loop.
+    "index_of_inactive_loop_read_after": ('''\
+def f(x):
+    for i in range(3):
+        pass
+    for j in range(i):
+        x = x * 1.5
+    return x * i
+''', [(0.5,), (-1.2,)]),
+    "target_of_inactive_loops_read_after": ('''\
+import math
+
+
+def f(x, y):
+    for i in range(1, 4):
+        unused = x * 2.0
+    for t in (x, y):
+        v = 0.5
+    return math.sin(x * i) + t * y
+''', [(0.5, 0.3), (-1.2, 1.1)]),
     # Loops and conditional expressions whose adjoint has nothing to do (empty adjoint bodies).
     "inactive_loop_and_ternary": ('''\
 def f(x, y, n):

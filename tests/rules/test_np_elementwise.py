@@ -65,6 +65,9 @@ UNARY = [
     Unary(np.reciprocal, away(0.3, 3)),
     Unary(np.negative, uniform(-3, 3)),
     Unary(np.positive, uniform(-3, 3)),
+    Unary(np.copy, uniform(-3, 3)),
+    Unary(np.array, uniform(-3, 3)),
+    Unary(np.asarray, uniform(-3, 3)),
 ]
 UNARY_SHAPES = [(), (3,), (2, 3)]
 
