@@ -128,12 +128,12 @@ def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None):
         if stop_after == "optimize":
             return fn
         used = _globals_read(fn, src.env, src, set(result.needs) | {c.name for c in callees})
+        read = _names_read(fn)
         for name, value in result.needs.items():
             if name in src.env and src.env[name] is not value and name in read:
                 raise CompileError("the global name '%s' is bound to %r, but the emitted code needs it for %r; "
                                    "rename that global" % (name, src.env[name], value), src.location(src.tree))
             used[name] = value
-        read = _names_read(fn)
         helpers = {n for n in runtime.HELPERS if n in read}
         helpers.update(d for h in list(helpers) for d in runtime.DEPENDS.get(h, ()))
         for helper in helpers:

@@ -33,7 +33,7 @@ import gast
 
 from adjoint_compiler import naming, trees
 from adjoint_compiler.errors import InternalError
-from adjoint_compiler.normalize import all_names, local_names
+from adjoint_compiler.normalize import all_names
 
 
 def _name(id_, store=False):

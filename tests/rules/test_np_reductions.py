@@ -1,8 +1,5 @@
 """Table-driven checks of the NumPy reduction adjoint rules over every axis/keepdims combination."""
-import ast
 import inspect
-import math
-import textwrap
 from typing import NamedTuple
 
 import numpy as np
@@ -191,58 +188,3 @@ def test_parameters_follow_numpy_names_and_order(fn):
     params = registry.lookup(fn).params
     numpy_params = [p for p in inspect.signature(fn).parameters if p in params[1:]]
     assert list(params[1:]) == numpy_params
-
-
-# ---- the rule bodies must be inlinable ------------------------------------------
-
-ALLOWED_GLOBALS = {"np", "math", "unbroadcast", "unreduce", "None", "True", "False"}
-FORBIDDEN = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr,
-             ast.Yield, ast.YieldFrom, ast.Await, ast.Starred)
-
-
-def assert_inlinable(rule, module):
-    fn = ast.parse(textwrap.dedent(inspect.getsource(rule))).body[0]
-    args = fn.args
-    assert not (args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs), rule
-    params = [a.arg for a in args.args]
-    assert params[:2] == ["g", "ans"], rule
-    known = set(params)
-
-    def check(expr):
-        for node in ast.walk(expr):
-            assert not isinstance(node, FORBIDDEN), (rule, ast.dump(node))
-            if isinstance(node, ast.Name):
-                assert node.id in known or node.id in ALLOWED_GLOBALS, (rule, node.id)
-            if isinstance(node, ast.Compare):  # `axis is None` would read `1 is None` once inlined
-                assert not any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops), rule
-
-    for default in args.defaults:
-        check(default)
-    *assigns, last = fn.body
-    for stmt in assigns:
-        assert isinstance(stmt, ast.Assign) and len(stmt.targets) == 1, (rule, ast.dump(stmt))
-        target = stmt.targets[0]
-        assert isinstance(target, ast.Name) and target.id not in known, (rule, ast.dump(target))
-        check(stmt.value)
-        known.add(target.id)
-    assert isinstance(last, ast.Return) and last.value is not None, rule
-    check(last.value)
-    if len(params) > 3:
-        assert isinstance(last.value, ast.Tuple) and len(last.value.elts) == len(params) - 2, rule
-    else:
-        assert not isinstance(last.value, ast.Tuple), rule
-    assert module.__dict__.get("math", math) is math and module.__dict__.get("np", np) is np
-
-
-def test_rule_bodies_are_inlinable():
-    for r in registry.all_rules().values():
-        if r.origin == np_reductions.__name__:
-            assert_inlinable(r.rule, np_reductions)
-
-
-def test_compiler_accepts_rules():
-    templates = pytest.importorskip("adjoint_compiler.templates")
-    for r in registry.all_rules().values():
-        if r.origin == np_reductions.__name__:
-            t = templates.template(r)
-            assert len(t.results) == len(r.params)

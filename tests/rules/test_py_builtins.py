@@ -1,8 +1,5 @@
 """Table-driven checks of the builtin adjoint rules (abs, two-argument min/max, float, sum)."""
-import ast
-import inspect
 import math
-import textwrap
 from typing import NamedTuple
 
 import numpy as np
@@ -93,58 +90,3 @@ def test_every_rule_of_this_module_is_in_the_table():
     assert mine
     for r in mine:
         assert id(r.fn) in covered, r
-
-
-# ---- the rule bodies must be inlinable ------------------------------------------
-
-ALLOWED_GLOBALS = {"np", "math", "unbroadcast", "unreduce", "None", "True", "False"}
-FORBIDDEN = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr,
-             ast.Yield, ast.YieldFrom, ast.Await, ast.Starred)
-
-
-def assert_inlinable(rule, module):
-    fn = ast.parse(textwrap.dedent(inspect.getsource(rule))).body[0]
-    args = fn.args
-    assert not (args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs), rule
-    params = [a.arg for a in args.args]
-    assert params[:2] == ["g", "ans"], rule
-    known = set(params)
-
-    def check(expr):
-        for node in ast.walk(expr):
-            assert not isinstance(node, FORBIDDEN), (rule, ast.dump(node))
-            if isinstance(node, ast.Name):
-                assert node.id in known or node.id in ALLOWED_GLOBALS, (rule, node.id)
-            if isinstance(node, ast.Compare):  # `axis is None` would read `1 is None` once inlined
-                assert not any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops), rule
-
-    for default in args.defaults:
-        check(default)
-    *assigns, last = fn.body
-    for stmt in assigns:
-        assert isinstance(stmt, ast.Assign) and len(stmt.targets) == 1, (rule, ast.dump(stmt))
-        target = stmt.targets[0]
-        assert isinstance(target, ast.Name) and target.id not in known, (rule, ast.dump(target))
-        check(stmt.value)
-        known.add(target.id)
-    assert isinstance(last, ast.Return) and last.value is not None, rule
-    check(last.value)
-    if len(params) > 3:
-        assert isinstance(last.value, ast.Tuple) and len(last.value.elts) == len(params) - 2, rule
-    else:
-        assert not isinstance(last.value, ast.Tuple), rule
-    assert module.__dict__.get("math", math) is math and module.__dict__.get("np", np) is np
-
-
-def test_rule_bodies_are_inlinable():
-    for r in registry.all_rules().values():
-        if r.origin == py_builtins.__name__:
-            assert_inlinable(r.rule, py_builtins)
-
-
-def test_compiler_accepts_rules():
-    templates = pytest.importorskip("adjoint_compiler.templates")
-    for r in registry.all_rules().values():
-        if r.origin == py_builtins.__name__:
-            t = templates.template(r)
-            assert len(t.results) == len(r.params)

@@ -1,0 +1,290 @@
+"""Table-driven checks of the product and np.linalg adjoint rules: 1-d, 2-d, scalar and stacked operands."""
+import ast
+import inspect
+import math
+import textwrap
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+
+from adjoint_compiler.rules import np_linalg, registry
+from adjoint_compiler.testing import check_grads, check_rule
+
+SEEDS = (0, 1, 2)
+
+
+def normal(rng, shape):
+    x = rng.standard_normal(shape)
+    return float(x) if shape == () else x
+
+
+def well_conditioned(rng, shape):
+    """3 I + small noise on the last two axes: far from singular, so FD and inverses are accurate."""
+    return 3.0 * np.eye(shape[-1]) + 0.3 * rng.standard_normal(shape)
+
+
+class Row(NamedTuple):
+    fn: object
+    args: tuple  # (maker, shape) per array argument, or a plain value (a subscripts string)
+    kwargs: dict
+    name: str
+
+
+def _rows(fn, cases, maker=normal, kwargs=None):
+    kwargs = kwargs or {}
+    return [Row(fn, tuple((maker, s) for s in shapes), kwargs, "%s-%s" % (fn.__name__, "-".join(map(str, shapes))))
+            for shapes in cases]
+
+
+MATMUL = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((5, 2, 3), (3, 4)), ((2, 3), (5, 3, 4)),
+          ((2, 1, 3, 4), (5, 4, 2)), ((4,), (5, 4, 2)), ((5, 2, 4), (4,)), ((1, 2, 3), (4, 3, 2))]
+DOT = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((), (2, 3)), ((2, 3), ()), ((), ()), ((), (3,)),
+       ((2, 3, 4), (4,)), ((2, 3, 4), (5, 4, 2)), ((3,), (5, 3, 2))]
+OUTER = [((3,), (4,)), ((2, 2), (3,)), ((), (3,))]
+INNER = [((3,), (3,)), ((2, 3), (3,)), ((2, 3), (4, 3)), ((), (3,)), ((2, 3), ()), ((2, 2, 3), (4, 3))]
+SQUARE = [((3, 3),), ((1, 1),), ((2, 4, 4),)]
+
+TABLE = (_rows(np.matmul, MATMUL) + _rows(np.dot, DOT) + _rows(np.outer, OUTER) + _rows(np.inner, INNER)
+         + _rows(np.linalg.inv, SQUARE, well_conditioned) + _rows(np.linalg.det, SQUARE, well_conditioned)
+         + _rows(np.linalg.slogdet, SQUARE, well_conditioned))
+
+# np.trace: offsets and axis pairs, including a reversed pair on a 3-d array
+TABLE += [Row(np.trace, ((normal, shape),), kwargs, "trace-%s-%s" % (shape, kwargs)) for shape, kwargs in [
+    ((3, 3), {}), ((3, 4), {}), ((4, 3), {"offset": 1}), ((3, 4), {"offset": -1}), ((3, 3), {"offset": 2}),
+    ((2, 3, 4), {"axis1": 1, "axis2": 2}), ((3, 2, 4), {"offset": 1, "axis1": 2, "axis2": 0}),
+    ((3, 4, 2), {"axis1": -2, "axis2": 0})]]
+
+# np.linalg.solve: b a vector (also against a stack of A), a matrix, a stack; batch axes broadcast either way
+TABLE += [Row(np.linalg.solve, ((well_conditioned, sa), (normal, sb)), {}, "solve-%s-%s" % (sa, sb)) for sa, sb in [
+    ((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (2, 3, 2)), ((2, 3, 3), (3,)), ((3, 3), (2, 3, 4)),
+    ((2, 1, 3, 3), (4, 3, 1))]]
+
+# np.einsum with two operands: products, contractions to a scalar, an index summed over one operand
+# only (i in 'ij,k->k'), a free index in one operand only, '...' with broadcast batch axes, spaces
+EINSUM = [("ij,jk->ik", (2, 3), (3, 4)), ("ij,jk->ki", (2, 3), (3, 4)), ("i,i->", (3,), (3,)),
+          ("i,j->ij", (3,), (4,)), ("ij,ij->", (2, 3), (2, 3)), ("ij,j->i", (2, 3), (3,)),
+          ("bij,bjk->bik", (2, 3, 4), (2, 4, 5)), ("ij,k->i", (2, 3), (4,)), ("ij,k->k", (2, 3), (4,)),
+          ("ij,jk->", (2, 3), (3, 4)), ("ijk,kj->ik", (2, 3, 4), (4, 3)),
+          ("...ij,...jk->...ik", (3, 4), (2, 4, 5)), ("...ij,...jk->...ik", (1, 3, 4), (2, 4, 5)),
+          (" ij , jk -> ik ", (2, 3), (3, 4))]
+TABLE += [Row(np.einsum, (s, (normal, sa), (normal, sb)), {}, "einsum-%s-%s-%s" % (s.strip(), sa, sb))
+          for s, sa, sb in EINSUM]
+TABLE += [Row(np.einsum, ("ij,jk->ik", (normal, (2, 3)), (normal, (3, 4))), {"optimize": True}, "einsum-optimize")]
+
+
+def _all_cotangents(fn, g, ans, args, kwargs):
+    """Every cotangent the rule returns, one per rule parameter; those that get none are checked to be None."""
+    rule = registry.lookup(fn)
+    cots = rule.rule(g, ans, *args, **kwargs)
+    cots = (cots,) if len(rule.params) == 1 else tuple(cots)
+    assert len(cots) == len(rule.params)
+    for i, c in enumerate(cots):
+        if i >= len(args) or not isinstance(args[i], (float, np.ndarray)):
+            assert c is None, (rule, i)
+    return cots
+
+
+def _check(row, seed, rtol=1e-5):
+    rng = np.random.default_rng(seed)
+    args = [a[0](rng, a[1]) if isinstance(a, tuple) else a for a in row.args]
+    n = len(args)
+
+    def call(*args):
+        return row.fn(*args, **row.kwargs)
+
+    if n == 1:
+        def rule(g, ans, x):
+            return _all_cotangents(row.fn, g, ans, [x], row.kwargs)[0]
+    else:
+        def rule(g, ans, *args, _tuple=True):  # a fourth parameter: check_rule reads a tuple of cotangents
+            return _all_cotangents(row.fn, g, ans, args, row.kwargs)[:n]
+
+    check_rule(call, rule, args, seed=seed, rtol=rtol)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("row", TABLE, ids=[r.name for r in TABLE])
+def test_rule_matches_finite_differences(row, seed):
+    _check(row, seed)
+
+
+# ---- values by hand ----------------------------------------------------------------
+
+def test_matmul_of_matrices_is_the_textbook_formula():
+    rng = np.random.default_rng(0)
+    a, b, g = rng.standard_normal((2, 3)), rng.standard_normal((3, 4)), rng.standard_normal((2, 4))
+    ga, gb = np_linalg.matmul_adjoint(g, a @ b, a, b)
+    assert np.allclose(ga, g @ b.T) and np.allclose(gb, a.T @ g)
+
+
+def test_matmul_sums_over_broadcast_batch_axes():
+    a, b = np.ones((1, 2, 3)), np.ones((5, 3, 4))
+    ga, gb = np_linalg.matmul_adjoint(np.ones((5, 2, 4)), a @ b, a, b)
+    assert ga.shape == (1, 2, 3) and np.all(ga == 5 * 4)
+    assert gb.shape == (5, 3, 4) and np.all(gb == 2)
+
+
+def test_einsum_builds_the_transposed_subscripts():
+    rng = np.random.default_rng(0)
+    a, b, g = rng.standard_normal((2, 3)), rng.standard_normal((3, 4)), rng.standard_normal((2, 4))
+    cots = np_linalg.einsum_adjoint(g, a @ b, "ij,jk->ik", a, b)
+    assert cots[0] is None and cots[3] is None
+    assert np.allclose(cots[1], g @ b.T) and np.allclose(cots[2], a.T @ g)
+
+
+@pytest.mark.parametrize("g", [(0.7, 2.0), (None, 2.0), np.array([0.7, 2.0])], ids=["tuple", "no-sign", "array"])
+def test_slogdet_reads_only_the_logdet_cotangent(g):
+    a = np.array([[2.0, 1.0], [0.5, -3.0]])  # negative determinant: the sign does not matter either
+    ga = np_linalg.slogdet_adjoint(g, np.linalg.slogdet(a), a)
+    assert np.allclose(ga, 2.0 * np.linalg.inv(a).T)
+
+
+def test_det_is_the_cofactor_matrix():
+    a = np.array([[2.0, 1.0], [4.0, 3.0]])
+    assert np.allclose(np_linalg.det_adjoint(1.0, np.linalg.det(a), a), [[3.0, -4.0], [-1.0, 2.0]])
+
+
+# ---- registration and form ------------------------------------------------------
+
+TABLE_FNS = list({id(r.fn): r.fn for r in TABLE}.values())
+
+
+def test_every_table_function_has_a_rule_from_this_module():
+    for fn in TABLE_FNS:
+        rule = registry.lookup(fn)
+        assert rule is not None, fn
+        assert rule.origin == np_linalg.__name__
+        assert rule.inline
+
+
+def test_every_rule_of_this_module_is_in_the_table():
+    covered = {id(fn) for fn in TABLE_FNS}
+    mine = [r for r in registry.all_rules().values() if r.origin == np_linalg.__name__]
+    assert mine
+    for r in mine:
+        assert id(r.fn) in covered, r
+
+
+@pytest.mark.parametrize("fn", [f for f in TABLE_FNS if f is not np.einsum], ids=lambda f: f.__name__)
+def test_parameters_follow_numpy_names_and_order(fn):
+    # The compiler binds call-site keywords by name and positions by order.
+    params = registry.lookup(fn).params
+    numpy_params = [p for p in inspect.signature(fn).parameters if p in params]
+    assert list(params) == numpy_params
+
+
+def test_einsum_parameters():
+    # np.einsum(subscripts, *operands, optimize=...): the two operands get names of their own
+    assert registry.lookup(np.einsum).params == ("subscripts", "a", "b", "optimize")
+
+
+# ---- the rule bodies must be inlinable ------------------------------------------
+
+# No builtins either: templates.py resolves a free name in the rule's module globals, where a
+# builtin such as len is absent, and the emitted module would then bind it to None.
+ALLOWED_GLOBALS = {"np", "math", "unbroadcast", "unreduce", "None", "True", "False"}
+FORBIDDEN = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr,
+             ast.Yield, ast.YieldFrom, ast.Await, ast.Starred)
+
+
+def assert_inlinable(rule, module):
+    fn = ast.parse(textwrap.dedent(inspect.getsource(rule))).body[0]
+    args = fn.args
+    assert not (args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs), rule
+    params = [a.arg for a in args.args]
+    assert params[:2] == ["g", "ans"], rule
+    known = set(params)
+
+    def check(expr):
+        for node in ast.walk(expr):
+            assert not isinstance(node, FORBIDDEN), (rule, ast.dump(node))
+            if isinstance(node, ast.Name):
+                assert node.id in known or node.id in ALLOWED_GLOBALS, (rule, node.id)
+            if isinstance(node, ast.Compare):  # `axis is None` would read `1 is None` once inlined
+                assert not any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops), rule
+
+    for default in args.defaults:
+        check(default)
+    *assigns, last = fn.body
+    for stmt in assigns:
+        assert isinstance(stmt, ast.Assign) and len(stmt.targets) == 1, (rule, ast.dump(stmt))
+        target = stmt.targets[0]
+        assert isinstance(target, ast.Name) and target.id not in known, (rule, ast.dump(target))
+        check(stmt.value)
+        known.add(target.id)
+    assert isinstance(last, ast.Return) and last.value is not None, rule
+    check(last.value)
+    if len(params) > 3:
+        assert isinstance(last.value, ast.Tuple) and len(last.value.elts) == len(params) - 2, rule
+    else:
+        assert not isinstance(last.value, ast.Tuple), rule
+    assert module.__dict__.get("math", math) is math and module.__dict__.get("np", np) is np
+
+
+def test_rule_bodies_are_inlinable():
+    for r in registry.all_rules().values():
+        if r.origin == np_linalg.__name__:
+            assert_inlinable(r.rule, np_linalg)
+
+
+def test_compiler_accepts_rules():
+    templates = pytest.importorskip("adjoint_compiler.templates")
+    for r in registry.all_rules().values():
+        if r.origin == np_linalg.__name__:
+            t = templates.template(r)
+            assert len(t.results) == len(r.params)
+
+
+# ---- inlined into compiled gradients ----------------------------------------------
+
+def f_matmul(a, b):
+    return np.sum(np.sin(np.matmul(a, b)))
+
+
+def f_matvec(a, x):
+    return np.sum(np.matmul(a, x) ** 2) + np.dot(x, x)
+
+
+def f_dot_scalar(s, b):
+    return np.sum(np.dot(s, b) ** 2)
+
+
+def f_outer_inner(a, b):
+    return np.sum(np.outer(a, b) ** 2) + np.inner(a, a) * np.inner(b, b)
+
+
+def f_trace(a):
+    return np.trace(a) ** 2 + np.trace(a, offset=1)
+
+
+def f_solve(a, b):
+    return np.sum(np.linalg.solve(a, b) ** 2)
+
+
+def f_inv_det(a):
+    return np.sum(np.linalg.inv(a) ** 2) + np.linalg.det(a)
+
+
+def f_slogdet(a):
+    sign, logdet = np.linalg.slogdet(a)
+    return 2.0 * logdet
+
+
+def f_einsum(a, b):
+    return np.sum(np.einsum("ij,jk->ik", a, b) ** 2) + np.sum(np.einsum("ij,k->i", a, b[0]))
+
+
+COMPILED = [
+    (f_matmul, [(2, 3), (3, 4)]), (f_matvec, [(3, 3), (3,)]), (f_dot_scalar, [(), (2, 3)]),
+    (f_outer_inner, [(3,), (2,)]), (f_trace, [(3, 3)]), (f_solve, [(3, 3), (3,)]), (f_inv_det, [(3, 3)]),
+    (f_slogdet, [(3, 3)]), (f_einsum, [(2, 3), (3, 4)]),
+]
+
+
+@pytest.mark.parametrize("f, shapes", COMPILED, ids=[f.__name__ for f, _ in COMPILED])
+def test_compiled_gradient_matches_finite_differences(f, shapes):
+    rng = np.random.default_rng(0)
+    args = [well_conditioned(rng, s) if len(s) == 2 and s[0] == s[1] else normal(rng, s) for s in shapes]
+    wrt = tuple(range(len(args))) if len(args) > 1 else 0
+    check_grads(f, args, wrt=wrt)  # the gradient of the compiled code

@@ -1,0 +1,334 @@
+"""Table-driven checks of the shape-manipulation adjoint rules over shapes, axes and sequence inputs."""
+import ast
+import inspect
+import math
+import textwrap
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+
+from adjoint_compiler.rules import np_shape, registry
+from adjoint_compiler.testing import check_grads, check_rule
+
+SEEDS = (0, 1, 2)
+
+
+def normal(rng, shape):
+    x = rng.standard_normal(shape)
+    return float(x) if shape == () else x
+
+
+# ---- functions of one array ----------------------------------------------------------
+
+class Row(NamedTuple):
+    fn: object
+    shape: tuple  # of the differentiated array, the first argument
+    rest: tuple  # further positional arguments (shapes, axes, reps, ...)
+    kwargs: dict
+
+
+TABLE = (
+    [Row(np.reshape, s, (new,), kw) for s, new, kw in [
+        ((2, 3), (3, 2), {}), ((2, 3), (6,), {}), ((2, 3, 4), (4, -1), {}), ((6,), (2, 1, 3), {}), ((), (1, 1), {}),
+        ((2, 3), (3, 2), {"order": "F"}), ((2, 3, 4), (6, 4), {"order": "F"})]]
+    + [Row(np.ravel, s, (), kw) for s, kw in [((2, 3), {}), ((2, 3, 4), {}), ((5,), {}), ((2, 3), {"order": "F"})]]
+    + [Row(np.expand_dims, s, (axis,), {}) for s, axis in [
+        ((3,), 0), ((3,), 1), ((3,), -1), ((2, 3), 1), ((2, 3), (0, 3)), ((), 0)]]
+    + [Row(np.squeeze, s, (), kw) for s, kw in [
+        ((2, 1, 3), {}), ((1, 3, 1), {"axis": 0}), ((1, 3, 1), {"axis": (0, -1)}), ((1, 1), {}), ((3,), {})]]
+    + [Row(np.transpose, s, (), kw) for s, kw in [
+        ((2, 3), {}), ((2, 3, 4), {}), ((2, 3, 4), {"axes": (2, 0, 1)}), ((2, 3, 4), {"axes": (1, 2, 0)}),
+        ((2, 3, 4), {"axes": (-1, 0, 1)}), ((2, 3, 4), {"axes": [0, 2, 1]}), ((2, 3, 4), {"axes": np.array([1, 0, 2])}),
+        ((5,), {}), ((2, 3, 4, 5), {"axes": (3, 1, 0, 2)})]]
+    + [Row(np.swapaxes, s, axes, {}) for s, axes in [((2, 3), (0, 1)), ((2, 3, 4), (0, 2)), ((2, 3, 4), (-1, 1)),
+                                                      ((2, 3), (1, 1))]]
+    + [Row(np.flip, s, (), kw) for s, kw in [
+        ((5,), {}), ((2, 3), {}), ((2, 3), {"axis": 0}), ((2, 3, 4), {"axis": -1}), ((2, 3, 4), {"axis": (0, 2)})]]
+    + [Row(np.roll, s, (shift,), kw) for s, shift, kw in [
+        ((5,), 2, {}), ((2, 3), 4, {}), ((2, 3), -1, {"axis": 1}), ((2, 3, 4), 1, {"axis": 0}),
+        ((2, 3, 4), (1, -2), {"axis": (0, 2)}), ((2, 3), 7, {"axis": -1})]]
+    + [Row(np.broadcast_to, s, (new,), {}) for s, new in [
+        ((3,), (2, 3)), ((3, 1), (3, 4)), ((3, 1), (2, 3, 4)), ((1, 1), (2, 3)), ((), (2, 3)), ((2, 3), (2, 3))]]
+    + [Row(np.tile, s, (reps,), {}) for s, reps in [
+        ((3,), 2), ((2, 3), 2), ((2, 3), (2, 1)), ((2, 3), (3, 2, 2)), ((2, 3, 2), (2, 2)), ((), 3), ((), (2, 2)),
+        ((2, 3), (1, 1)), ((2, 3), (0, 2))]]
+    + [Row(np.repeat, s, (repeats,), kw) for s, repeats, kw in [
+        ((3,), 2, {}), ((2, 3), 3, {}), ((2, 3), 2, {"axis": 0}), ((2, 3), 2, {"axis": 1}),
+        ((2, 3, 4), 3, {"axis": -2}), ((), 4, {}), ((2, 3), 1, {"axis": 1})]]
+    + [Row(np.diag, s, (), kw) for s, kw in [
+        ((3,), {}), ((3,), {"k": 1}), ((3,), {"k": -2}), ((3, 3), {}), ((3, 5), {}), ((5, 3), {}), ((3, 5), {"k": 2}),
+        ((3, 5), {"k": -1}), ((5, 3), {"k": -3}), ((5, 3), {"k": 1}), ((3, 5), {"k": 9})]]
+)
+
+
+def _name(row):
+    return "%s-%s-%s-%s" % (row.fn.__name__, row.shape, row.rest, row.kwargs)
+
+
+def _cotangents(fn, g, ans, args, kwargs):
+    """Every cotangent the rule returns; all but the array's must be None."""
+    rule = registry.lookup(fn)
+    cots = rule.rule(g, ans, *args, **kwargs)
+    cots = (cots,) if len(rule.params) == 1 else tuple(cots)
+    assert len(cots) == len(rule.params) and all(c is None for c in cots[1:]), rule
+    return cots[0]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("row", TABLE, ids=[_name(r) for r in TABLE])
+def test_rule_matches_finite_differences(row, seed):
+    rng = np.random.default_rng(seed)
+    x = normal(rng, row.shape)
+
+    def call(x):
+        return row.fn(x, *row.rest, **row.kwargs)
+
+    def rule(g, ans, x):
+        return _cotangents(row.fn, g, ans, [x, *row.rest], row.kwargs)
+
+    check_rule(call, rule, [x], diff=[0], seed=seed)
+
+
+# ---- functions of a sequence of arrays ---------------------------------------------------
+
+class SeqRow(NamedTuple):
+    fn: object
+    shapes: tuple  # one per array in the sequence
+    kwargs: dict
+
+
+SEQ_TABLE = (
+    [SeqRow(np.concatenate, shapes, kw) for shapes, kw in [
+        (((3,), (4,)), {}), (((2, 3), (4, 3)), {}), (((2, 3), (2, 1), (2, 2)), {"axis": 1}),
+        (((2, 3), (2, 3)), {"axis": -1}), (((2, 3, 4), (2, 1, 4)), {"axis": 1}), (((3,),), {}),
+        (((2, 2), (3,), ()), {"axis": None}), (((2, 3), (2, 3)), {})]]
+    + [SeqRow(np.stack, shapes, kw) for shapes, kw in [
+        (((3,), (3,)), {}), (((2, 3), (2, 3), (2, 3)), {}), (((2, 3), (2, 3)), {"axis": 1}),
+        (((2, 3), (2, 3)), {"axis": -1}), (((), (), ()), {}), (((3,),), {})]]
+    + [SeqRow(np.hstack, shapes, {}) for shapes in [
+        ((3,), (4,)), ((2, 3), (2, 1)), ((), (3,), ()), ((2, 3, 4), (2, 1, 4)), ((3,), (3,))]]
+    + [SeqRow(np.vstack, shapes, {}) for shapes in [
+        ((3,), (3,)), ((2, 3), (3,)), ((2, 3), (1, 3), (4, 3)), ((), ()), ((2, 3, 4), (1, 3, 4))]]
+)
+
+
+def _seq_cotangents(fn, g, ans, arrays, kwargs):
+    rule = registry.lookup(fn)
+    cots = rule.rule(g, ans, arrays, **kwargs)
+    cots = (cots,) if len(rule.params) == 1 else tuple(cots)
+    assert len(cots) == len(rule.params) and all(c is None for c in cots[1:]), rule
+    # the compiler indexes the cotangent of the sequence: a list, one array per input
+    assert isinstance(cots[0], list) and len(cots[0]) == len(arrays)
+    return cots[0]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("container", [list, tuple])
+@pytest.mark.parametrize("row", SEQ_TABLE, ids=["%s-%s-%s" % (r.fn.__name__, r.shapes, r.kwargs) for r in SEQ_TABLE])
+def test_sequence_rule_matches_finite_differences(row, container, seed):
+    # check_rule perturbs one argument at a time, so each array of the sequence is an argument of its own
+    rng = np.random.default_rng(seed)
+    arrays = [normal(rng, s) for s in row.shapes]
+    n = len(arrays)
+
+    def call(*arrays):
+        return row.fn(container(arrays), **row.kwargs)
+
+    if n == 1:
+        def rule(g, ans, x):
+            return _seq_cotangents(row.fn, g, ans, container([x]), row.kwargs)[0]
+    else:
+        def rule(g, ans, *arrays, _tuple=True):  # a fourth parameter: check_rule reads a tuple of cotangents
+            return tuple(_seq_cotangents(row.fn, g, ans, container(arrays), row.kwargs))
+
+    check_rule(call, rule, arrays, diff=list(range(n)), seed=seed)
+
+
+def test_stack_of_an_array_gives_its_slices():
+    x = np.zeros((2, 3))  # a sequence of two rows
+    g = np.arange(6.0).reshape(3, 2)  # np.stack(x, axis=1)
+    cots = np_shape.stack_adjoint(g, np.stack(x, axis=1), x, 1)[0]
+    assert isinstance(cots, list) and np.array_equal(np.array(cots), g.T)
+
+
+# ---- values by hand ----------------------------------------------------------------
+
+def test_tile_sums_the_copies():
+    a = np.zeros((2, 3))
+    g = np.arange(24.0).reshape(4, 6)  # np.tile(a, (2, 2))
+    expected = g[:2, :3] + g[2:, :3] + g[:2, 3:] + g[2:, 3:]
+    assert np.array_equal(np_shape.tile_adjoint(g, None, a, (2, 2))[0], expected)
+
+
+def test_repeat_sums_adjacent_copies():
+    a = np.zeros((2, 2))
+    g = np.arange(8.0).reshape(2, 4)  # np.repeat(a, 2, axis=1)
+    assert np.array_equal(np_shape.repeat_adjoint(g, None, a, 2, 1)[0], [[1.0, 5.0], [9.0, 13.0]])
+
+
+def test_diag_of_a_rectangle_puts_g_on_the_diagonal():
+    g = np.array([1.0, 2.0])
+    ga = np_shape.diag_adjoint(g, None, np.zeros((4, 3)), -1)[0]
+    assert np.array_equal(ga, [[0, 0, 0], [1, 0, 0], [0, 2, 0], [0, 0, 0]])
+
+
+# ---- registration and form ------------------------------------------------------
+
+TABLE_FNS = list({id(r.fn): r.fn for r in TABLE + SEQ_TABLE}.values())
+
+
+def test_every_table_function_has_a_rule_from_this_module():
+    for fn in TABLE_FNS:
+        rule = registry.lookup(fn)
+        assert rule is not None, fn
+        assert rule.origin == np_shape.__name__
+        assert rule.inline
+
+
+def test_every_rule_of_this_module_is_in_the_table():
+    covered = {id(fn) for fn in TABLE_FNS}
+    mine = [r for r in registry.all_rules().values() if r.origin == np_shape.__name__]
+    assert mine
+    for r in mine:
+        assert id(r.fn) in covered, r
+
+
+@pytest.mark.parametrize("fn", TABLE_FNS, ids=lambda f: f.__name__)
+def test_parameters_follow_numpy_names_and_order(fn):
+    # The compiler binds call-site keywords by name and positions by order.
+    params = registry.lookup(fn).params
+    numpy_params = [p for p in inspect.signature(fn).parameters if p in params]
+    assert list(params) == numpy_params
+
+
+# ---- the rule bodies must be inlinable ------------------------------------------
+
+# No builtins either: templates.py resolves a free name in the rule's module globals, where a
+# builtin such as len is absent, and the emitted module would then bind it to None.
+ALLOWED_GLOBALS = {"np", "math", "unbroadcast", "unreduce", "None", "True", "False"}
+FORBIDDEN = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr,
+             ast.Yield, ast.YieldFrom, ast.Await, ast.Starred)
+
+
+def assert_inlinable(rule, module):
+    fn = ast.parse(textwrap.dedent(inspect.getsource(rule))).body[0]
+    args = fn.args
+    assert not (args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs), rule
+    params = [a.arg for a in args.args]
+    assert params[:2] == ["g", "ans"], rule
+    known = set(params)
+
+    def check(expr):
+        for node in ast.walk(expr):
+            assert not isinstance(node, FORBIDDEN), (rule, ast.dump(node))
+            if isinstance(node, ast.Name):
+                assert node.id in known or node.id in ALLOWED_GLOBALS, (rule, node.id)
+            if isinstance(node, ast.Compare):  # `axis is None` would read `1 is None` once inlined
+                assert not any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops), rule
+
+    for default in args.defaults:
+        check(default)
+    *assigns, last = fn.body
+    for stmt in assigns:
+        assert isinstance(stmt, ast.Assign) and len(stmt.targets) == 1, (rule, ast.dump(stmt))
+        target = stmt.targets[0]
+        assert isinstance(target, ast.Name) and target.id not in known, (rule, ast.dump(target))
+        check(stmt.value)
+        known.add(target.id)
+    assert isinstance(last, ast.Return) and last.value is not None, rule
+    check(last.value)
+    if len(params) > 3:
+        assert isinstance(last.value, ast.Tuple) and len(last.value.elts) == len(params) - 2, rule
+    else:
+        assert not isinstance(last.value, ast.Tuple), rule
+    assert module.__dict__.get("math", math) is math and module.__dict__.get("np", np) is np
+
+
+def test_rule_bodies_are_inlinable():
+    for r in registry.all_rules().values():
+        if r.origin == np_shape.__name__:
+            assert_inlinable(r.rule, np_shape)
+
+
+def test_compiler_accepts_rules():
+    templates = pytest.importorskip("adjoint_compiler.templates")
+    for r in registry.all_rules().values():
+        if r.origin == np_shape.__name__:
+            t = templates.template(r)
+            assert len(t.results) == len(r.params)
+
+
+# ---- inlined into compiled gradients ----------------------------------------------
+
+W = np.linspace(-1.0, 2.0, 24)  # weights that tell the positions of the result apart
+
+
+def f_reshape_ravel(a):
+    return np.sum(np.reshape(a, (3, 2)) * W[:6].reshape(3, 2)) + np.sum(a.reshape(6) * W[:6] ** 2)
+
+
+def f_transpose(a):
+    return np.sum(np.transpose(a, (2, 0, 1)) * W.reshape(4, 2, 3)) + np.sum(a.T * W.reshape(4, 3, 2))
+
+
+def f_swap_flip_roll(a):
+    return np.sum((np.swapaxes(a, 0, 1) + np.flip(a, axis=0).T + np.roll(a, 1, axis=1).T) * W[:6].reshape(3, 2))
+
+
+def f_dims(a):
+    return np.sum(np.squeeze(np.expand_dims(a, 0)) ** 3) + np.sum(np.ravel(a) ** 2)
+
+
+def f_concatenate(a, b):
+    return np.sum(np.concatenate([a, b], axis=1) ** 3) + np.sum(np.concatenate((a, b), axis=None) * W[:10])
+
+
+def f_stack(a, b):
+    return np.sum(np.stack([a, b], axis=-1) * W[:12].reshape(2, 3, 2))
+
+
+def f_hvstack(a, b):
+    return np.sum(np.hstack([a, b]) ** 3) + np.sum(np.vstack([a, b]).T * W[:10].reshape(5, 2))
+
+
+def f_copies(a, b):
+    return np.sum(np.broadcast_to(a, (2, 2, 3)) * W[:12].reshape(2, 2, 3)) + np.sum(np.tile(b, (2, 3)) ** 3)
+
+
+def f_repeat_diag(a, b):
+    return np.sum(np.repeat(a, 2, axis=1) ** 3) + np.sum(np.diag(b, 1) * W[:16].reshape(4, 4)) + np.sum(np.diag(a))
+
+
+def f_list_built_in_a_loop(a, b):
+    xs = [b]
+    for i in range(3):
+        xs = xs + [a * (i + 1.0)]
+    return np.sum(np.concatenate(xs) ** 2)
+
+
+COMPILED = [
+    (f_reshape_ravel, [(2, 3)]), (f_transpose, [(2, 3, 4)]), (f_swap_flip_roll, [(2, 3)]), (f_dims, [(2, 3)]),
+    (f_concatenate, [(2, 3), (2, 2)]), (f_stack, [(2, 3), (2, 3)]), (f_hvstack, [(5,), (5,)]),
+    (f_copies, [(1, 3), (2, 1)]), (f_repeat_diag, [(2, 3), (3,)]), (f_list_built_in_a_loop, [(3,), (2,)]),
+]
+
+
+@pytest.mark.parametrize("f, shapes", COMPILED, ids=[f.__name__ for f, _ in COMPILED])
+def test_compiled_gradient_matches_finite_differences(f, shapes):
+    rng = np.random.default_rng(0)
+    args = [normal(rng, s) for s in shapes]
+    wrt = tuple(range(len(args))) if len(args) > 1 else 0
+    check_grads(f, args, wrt=wrt)  # the gradient of the compiled code
+
+
+def f_one_list_joined_twice(a, b):
+    xs = [a, b]
+    return np.sum(np.concatenate(xs) ** 2) + np.sum(np.stack(xs, axis=1) ** 3)
+
+
+@pytest.mark.xfail(strict=True, reason="two list cotangents of one list are joined with +, which concatenates "
+                                       "them: the compiler must add sequence cotangents elementwise")
+def test_compiled_gradient_of_a_list_used_twice():
+    rng = np.random.default_rng(0)
+    check_grads(f_one_list_joined_twice, [rng.standard_normal(3), rng.standard_normal(3)], wrt=(0, 1))
