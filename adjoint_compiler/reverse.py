@@ -310,9 +310,14 @@ class _Reverser:
                                self.location(stmt))
         self.needs.update((n, v) for n, v in t.globals.items() if n not in runtime.HELPERS)
         out.extend(stmts)
+        merged = {}  # x * x: both contributions go to x in one accumulation
         for operand, contribution in results:
             if isinstance(operand, gast.Name) and operand.id in self.act.active:
-                self.accumulate(operand.id, contribution, out)
+                if operand.id in merged:
+                    contribution = gast.BinOp(left=merged[operand.id], op=gast.Add(), right=contribution)
+                merged[operand.id] = contribution
+        for operand, contribution in merged.items():
+            self.accumulate(operand, contribution, out)
 
     def plain_index(self, index):
         """Whether ``index`` selects without repeats (ints, slices, None, ...): then ``+=`` on the view is exact."""

@@ -113,7 +113,6 @@ def square_vjp(t):
     def square_pullback(_t1_bar):
         # adjoint sweep
         # return t * t
-        t_bar = unbroadcast(_t1_bar * t, t)
-        t_bar = t_bar + unbroadcast(_t1_bar * t, t)
+        t_bar = 2.0 * unbroadcast(_t1_bar * t, t)
         return t_bar
     return _t1, square_pullback

@@ -26,8 +26,7 @@ def hyperbolic_grad(x, y):
     check_scalar(_t6)
     # return math.atan2(y, x) * math.tanh(r) + math.log1p(x * x)
     _t4_bar = 1.0 / (1.0 + _t4)
-    x_bar = _t4_bar * x
-    x_bar = x_bar + _t4_bar * x
+    x_bar = 2.0 * (_t4_bar * x)
     r_bar = _t1 * (1.0 - _t2 * _t2)
     _t7 = x * x + y * y
     y_bar = _t2 * x / _t7

@@ -61,8 +61,7 @@ def square_vjp(t):
     def square_pullback(_t1_bar):
         # adjoint sweep
         # return t * t
-        t_bar = unbroadcast(_t1_bar * t, t)
-        t_bar = t_bar + unbroadcast(_t1_bar * t, t)
+        t_bar = 2.0 * unbroadcast(_t1_bar * t, t)
         return t_bar
     return _t1, square_pullback
 
@@ -105,7 +104,6 @@ def cube_vjp(t):
         # cube = lambda t: t * t * t  # noqa: E731
         _t1_bar = unbroadcast(_t2_bar * t, _t1)
         t_bar = unbroadcast(_t2_bar * _t1, t)
-        t_bar = t_bar + unbroadcast(_t1_bar * t, t)
-        t_bar = t_bar + unbroadcast(_t1_bar * t, t)
+        t_bar = t_bar + 2.0 * unbroadcast(_t1_bar * t, t)
         return t_bar
     return _t2, cube_pullback

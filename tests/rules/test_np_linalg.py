@@ -1,8 +1,5 @@
 """Table-driven checks of the product and np.linalg adjoint rules: 1-d, 2-d, scalar and stacked operands."""
-import ast
 import inspect
-import math
-import textwrap
 from typing import NamedTuple
 
 import numpy as np
@@ -10,6 +7,7 @@ import pytest
 
 from adjoint_compiler.rules import np_linalg, registry
 from adjoint_compiler.testing import check_grads, check_rule
+from tests.rules.test_rule_bodies import assert_inlinable
 
 SEEDS = (0, 1, 2)
 
@@ -181,48 +179,10 @@ def test_einsum_parameters():
 
 # ---- the rule bodies must be inlinable ------------------------------------------
 
-# No builtins either: templates.py resolves a free name in the rule's module globals, where a
-# builtin such as len is absent, and the emitted module would then bind it to None.
-ALLOWED_GLOBALS = {"np", "math", "unbroadcast", "unreduce", "None", "True", "False"}
-FORBIDDEN = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr,
-             ast.Yield, ast.YieldFrom, ast.Await, ast.Starred)
-
-
-def assert_inlinable(rule, module):
-    fn = ast.parse(textwrap.dedent(inspect.getsource(rule))).body[0]
-    args = fn.args
-    assert not (args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs), rule
-    params = [a.arg for a in args.args]
-    assert params[:2] == ["g", "ans"], rule
-    known = set(params)
-
-    def check(expr):
-        for node in ast.walk(expr):
-            assert not isinstance(node, FORBIDDEN), (rule, ast.dump(node))
-            if isinstance(node, ast.Name):
-                assert node.id in known or node.id in ALLOWED_GLOBALS, (rule, node.id)
-            if isinstance(node, ast.Compare):  # `axis is None` would read `1 is None` once inlined
-                assert not any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops), rule
-
-    for default in args.defaults:
-        check(default)
-    *assigns, last = fn.body
-    for stmt in assigns:
-        assert isinstance(stmt, ast.Assign) and len(stmt.targets) == 1, (rule, ast.dump(stmt))
-        target = stmt.targets[0]
-        assert isinstance(target, ast.Name) and target.id not in known, (rule, ast.dump(target))
-        check(stmt.value)
-        known.add(target.id)
-    assert isinstance(last, ast.Return) and last.value is not None, rule
-    check(last.value)
-    if len(params) > 3:
-        assert isinstance(last.value, ast.Tuple) and len(last.value.elts) == len(params) - 2, rule
-    else:
-        assert not isinstance(last.value, ast.Tuple), rule
-    assert module.__dict__.get("math", math) is math and module.__dict__.get("np", np) is np
-
-
 def test_rule_bodies_are_inlinable():
+    # the shared check (its ALLOWED_GLOBALS also keeps builtins such as len out: templates.py would
+    # look them up in the rule's module globals); run here too, as this module's rules are registered
+    # only where it is imported
     for r in registry.all_rules().values():
         if r.origin == np_linalg.__name__:
             assert_inlinable(r.rule, np_linalg)
