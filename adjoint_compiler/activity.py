@@ -97,6 +97,8 @@ def classify(value, source, local):
                 return Op("method", value.func, args, kwargs, node=value)
             if value.func.attr == "reshape":
                 args = args[:1]  # the new shape, however spelled, is not differentiated
+            elif value.func.attr == "transpose" and len(args) > 2:
+                args = [args[0], gast.Tuple(elts=args[1:], ctx=gast.Load())]  # x.transpose(1, 0)
             return Op("call", fn, args, kwargs, node=value)
         fn = static_value(value.func, source)
         return Op("call", fn, value.args, {k.arg: k.value for k in value.keywords}, node=value)

@@ -21,8 +21,7 @@ def f_grad(x):
     y = x * x
     # adjoint sweep
     check_scalar(y)
-    x_bar = 1.0 * x
-    x_bar = x_bar + 1.0 * x
+    x_bar = 1.0 * x + 1.0 * x
     return y, x_bar
 """
 import copy
@@ -206,6 +205,8 @@ class _Reverser:
                 return
             value = expr
             self.owned.discard(name)
+        elif name in self.act.sequences:  # cotangents of lists may be lists: + would concatenate
+            value = _call("add_bars", trees.clone(current), expr)
         else:
             value = gast.BinOp(left=trees.clone(current), op=gast.Add(), right=expr)
         target = self.bar_name(name)

@@ -45,6 +45,17 @@ def unreduce(g, like, axis=None, keepdims=False):
     return np.broadcast_to(g, shape)
 
 
+def add_bars(a, b):
+    """The sum of two cotangents of a list or tuple: element by element, never concatenated."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return [add_bars(x, y) for x, y in zip(a, b)]
+    if isinstance(a, (list, tuple)):
+        a = np.asarray(a, dtype=float)
+    if isinstance(b, (list, tuple)):
+        b = np.asarray(b, dtype=float)
+    return a + b
+
+
 def add_at(bar, index, g):
     """``bar[index] += g`` where ``index`` may select a position more than once (np.add.at)."""
     np.add.at(bar, index, g)
@@ -136,6 +147,6 @@ def checkpoint_reverse(step, step_adjoint, indices, state, bars, snapshots):
     return bars
 
 
-HELPERS = ("add_at", "unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
+HELPERS = ("add_at", "add_bars", "unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
            "checkpoint_reverse", "_binomial_split")
 DEPENDS = {"check_rebind": ("InPlaceUpdateError",), "checkpoint_reverse": ("_binomial_split",)}  # helpers that emitted code needs alongside another

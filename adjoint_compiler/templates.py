@@ -6,6 +6,7 @@ parameters are replaced by the statement's operands, locals by fresh
 temporaries, and the module names the rule uses (``np``, ``math``, runtime
 helpers) are recorded so that the emitted module imports them.
 """
+import builtins
 import inspect
 import textwrap
 import types
@@ -43,6 +44,8 @@ class Template:
         known = set(params) | self.locals
         for node in (n for stmt in fn.body for n in gast.walk(stmt)):
             if isinstance(node, gast.Name) and node.id not in known:
+                if node.id not in rule.rule.__globals__ and hasattr(builtins, node.id):
+                    continue  # len, range, ...: every module has them
                 value = rule.rule.__globals__.get(node.id)
                 if not (isinstance(value, types.ModuleType) or getattr(runtime, node.id, None) is value):
                     raise InternalError("rule %s uses '%s', which is neither a module nor a runtime helper"

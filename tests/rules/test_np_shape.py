@@ -287,8 +287,16 @@ def f_one_list_joined_twice(a, b):
     return np.sum(np.concatenate(xs) ** 2) + np.sum(np.stack(xs, axis=1) ** 3)
 
 
-@pytest.mark.xfail(strict=True, reason="two list cotangents of one list are joined with +, which concatenates "
-                                       "them: the compiler must add sequence cotangents elementwise")
 def test_compiled_gradient_of_a_list_used_twice():
+    # two list cotangents of one list are added element by element, not joined with +
     rng = np.random.default_rng(0)
     check_grads(f_one_list_joined_twice, [rng.standard_normal(3), rng.standard_normal(3)], wrt=(0, 1))
+
+
+def f_transpose_method_axes(a):
+    return np.sum(a.transpose(1, 0) * np.arange(6.0).reshape(3, 2))
+
+
+def test_transpose_method_with_axes_as_arguments():
+    rng = np.random.default_rng(1)
+    check_grads(f_transpose_method_axes, [rng.standard_normal((2, 3))], wrt=0)
