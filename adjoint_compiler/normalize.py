@@ -245,18 +245,24 @@ _OPERATOR_TEXT = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", g
                   gast.FloorDiv: "//", gast.Mod: "%", gast.MatMult: "@"}
 
 
-def _may_alias(fn):
-    """Names that may share their object with another name: parameters and plain copies.
+def _fresh(value):
+    """Whether ``value`` certainly makes a new object (so the name it is bound to shares nothing)."""
+    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Constant, gast.List, gast.Tuple, gast.Compare,
+                          gast.JoinedStr)):
+        return True
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
+            isinstance(value.func.value, gast.Name) and value.func.value.id in ("np", "numpy", "math"):
+        return value.func.attr not in ("asarray", "asanyarray", "ravel", "reshape", "squeeze", "transpose")
+    return False
 
-    ``x += y`` on such a name, when it holds an array, is an in-place update
-    visible elsewhere; the compiled code checks for that at run time.
-    """
-    names = {a.id for a in fn.args.args}
-    for node in trees.walk(fn):
-        if isinstance(node, gast.Assign) and isinstance(node.value, (gast.Name, gast.Subscript, gast.Attribute)):
+
+def _non_fresh_stores(stmts):
+    names = set()
+    for node in (n for s in stmts for n in trees.walk(s)):
+        if isinstance(node, gast.Assign) and not _fresh(node.value):
             names.update(t.id for t in node.targets if isinstance(t, gast.Name))
-        if isinstance(node, (gast.For,)) and isinstance(node.target, gast.Name):
-            names.add(node.target.id)
+        elif isinstance(node, gast.For):
+            names.update(n.id for n in gast.walk(node.target) if isinstance(n, gast.Name))
     return names
 
 
@@ -264,7 +270,9 @@ class _Normalizer:
     def __init__(self, fn, source):
         self.source = source
         self.locals = local_names(fn)
-        self.may_alias = _may_alias(fn)
+        # names that may share their object with another name or the caller, statement by
+        # statement: parameters and plain copies do; a fresh result (x = x * 2) does not
+        self.may_alias = {a.id for a in fn.args.args}
         self.declared = {name for n in trees.walk(fn) if isinstance(n, gast.Global) for name in n.names}
         self.module = source.module_alias if source is not None else "_module"
         self.namer = naming.Namer(all_names(fn))
@@ -508,12 +516,36 @@ class _Normalizer:
         self.origin = stmt
         before = len(self.out)
         self.statement_(stmt)
+        if isinstance(stmt, (gast.Assign, gast.AnnAssign)):
+            self.track_aliases(stmt)
         if self.declared and any(self.calls_user_code(s) for s in self.out[before:]):
             self.read_globals()
+
+    def track_aliases(self, stmt):
+        if isinstance(stmt, (gast.Assign, gast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
+            pairs = []
+            for t in targets:
+                if isinstance(t, gast.Tuple) and isinstance(stmt.value, gast.Tuple) and \
+                        len(t.elts) == len(stmt.value.elts):
+                    pairs += list(zip(t.elts, stmt.value.elts))  # a, b = b, a * b: element by element
+                else:
+                    pairs.append((t, stmt.value))
+            for t, value in pairs:
+                names = {n.id for n in gast.walk(t) if isinstance(n, gast.Name)}
+                if _fresh(value) and isinstance(t, gast.Name):
+                    self.may_alias -= names
+                else:
+                    self.may_alias |= names
+        elif isinstance(stmt, (gast.If, gast.For, gast.While)):
+            # nested blocks: whatever any path may make shared stays shared afterwards
+            self.may_alias |= _non_fresh_stores([stmt])
 
     def statement_(self, stmt):
         if isinstance(stmt, gast.Global):
             return  # handled by reading at entry and writing through on assignment
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            self.track_aliases(stmt)
         if isinstance(stmt, gast.Assign):
             if len(stmt.targets) == 1:
                 self.assign(stmt.targets[0], stmt.value)

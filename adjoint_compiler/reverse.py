@@ -520,34 +520,35 @@ class _Reverser:
         return pre + [gast.copy_location(reverse_loop, stmt)]
 
     def adjoint_checkpointed(self, stmt):
-        """A checkpointed loop: its body becomes a step function and the adjoint of one step.
+        """A checkpointed loop: segments of iterations become a step function and its adjoint.
 
         The forward sweep runs the plain loop after saving the state it starts
-        from; the adjoint sweep hands both functions to ``checkpoint_reverse``,
-        which recomputes iterations from a bounded number of snapshots.
+        from. The adjoint sweep hands ``checkpoint_reverse`` two functions over
+        a segment of iterations (a sub-range): one runs it, the other reruns it
+        with a local tape and then runs its adjoint, exactly like an ordinary
+        loop. The scheduler keeps a bounded number of segment-start snapshots
+        and reruns segments on a binomial schedule.
         """
         body = list(stmt.body)
         if body and _is_exit_check(body[-1]):
             raise UnsupportedError("break or return inside a checkpointed loop", self.location(stmt))
         self.check_no_side_effects(body)
         carried = sorted(self.loop_headers[id(stmt)])
-        stores = _stores(body)
-        outside = sorted(n for n in _loads(body) if n in self.act.active and n not in stores)
-        active_carried = [h for h in carried if h in self.act.active]
-        pre = []
-        for n in active_carried + outside:
-            self.materialize(n, pre)
-        adjoint_body = self.adjoint_block(body)
-        for h in active_carried:
-            self.materialize(h, adjoint_body)
-
-        phis = {s.targets[0].id: s.value for s in body if _assigns(s, carried)}
-        steps = [s for s in body if not _assigns(s, carried)]
         k = self.namer.fresh(naming.STEP_FN)[len("_step"):]
         step_name, adjoint_name = naming.STEP_FN.format(k), naming.STEP_ADJOINT_FN.format(k)
         state = self.namer.fresh(naming.STATE)
-        index = stmt.target.id
-        bars = [self.bar_name(n) for n in active_carried + outside]
+        span = self.namer.unique("_iterations")
+
+        # one segment is an ordinary loop over a sub-range: reverse it the ordinary way
+        segment = copy.copy(stmt)
+        segment.iter = _name(span)
+        self.loop_headers[id(segment)] = self.loop_headers[id(stmt)]
+        reversed_segment = self.adjoint_loop(segment)
+        split = next((i for i, s in enumerate(reversed_segment) if isinstance(s, gast.For)), len(reversed_segment))
+        pre, adjoint_stmts = reversed_segment[:split], reversed_segment[split:]
+        stores = _stores(body)
+        outside = sorted(n for n in _loads(body) if n in self.act.active and n not in stores)
+        bars = [self.bar_name(n) for n in [h for h in carried if h in self.act.active] + outside]
 
         def params(names):
             return gast.arguments(args=[gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
@@ -557,22 +558,31 @@ class _Reverser:
         def tuple_of(names):
             return gast.Tuple(elts=[_name(n) for n in names], ctx=gast.Load())
 
-        new_state = gast.Tuple(elts=[trees.clone(phis.get(h, _name(h))) for h in carried], ctx=gast.Load())
-        step = gast.FunctionDef(name=step_name, args=params([index] + carried),
-                                body=[trees.clone(s) for s in steps] + [gast.Return(value=new_state)],
+        plain = copy.copy(stmt)
+        plain.iter = _name(span)
+        plain.body = [trees.clone(s) for s in body]
+        step = gast.FunctionDef(name=step_name, args=params([span] + carried),
+                                body=[plain, gast.Return(value=tuple_of(carried))],
                                 decorator_list=[], returns=None, type_comment=None, type_params=[])
-        step_adjoint = gast.FunctionDef(name=adjoint_name, args=params([index] + carried + bars),
-                                        body=self.forward(steps) + adjoint_body + [gast.Return(value=tuple_of(bars))],
-                                        decorator_list=[], returns=None, type_comment=None, type_params=[])
+        step_adjoint = gast.FunctionDef(
+            name=adjoint_name, args=params([span] + carried + bars),
+            body=trees.clone(self.forward_of[id(segment)]) + adjoint_stmts + [gast.Return(value=tuple_of(bars))],
+            decorator_list=[], returns=None, type_comment=None, type_params=[])
         marker = stmt.iter
-        call = _call("checkpoint_reverse", _name(step_name), _name(adjoint_name), trees.clone(marker.args[0]),
-                     _name(state), tuple_of(bars), trees.clone(marker.args[1]))
+        call = _call("checkpoint_reverse", _name(step_name), _name(adjoint_name),
+                     _call("segments", trees.clone(marker.args[0])), _name(state), tuple_of(bars),
+                     trees.clone(marker.args[1]))
         target = gast.Tuple(elts=[_name(b, True) for b in bars], ctx=gast.Store())
         loop = copy.copy(stmt)
         loop.iter = trees.clone(marker.args[0])
         loop.body = [trees.clone(s) for s in body]
         self.forward_of[id(stmt)] = [_assign(state, tuple_of(carried)), loop]
+        for entry in list(self.tapes):
+            if entry[1] == stmt.lineno:
+                self.tapes.remove(entry)  # the segment's tape lives only inside the step adjoint
         self.tapes.append((state, stmt.lineno, ["checkpointed: %s" % ", ".join(carried)]))
+        if not adjoint_stmts:
+            return pre
         return pre + [step, step_adjoint, gast.Assign(targets=[target], value=call, type_comment=None)]
 
     def check_no_side_effects(self, body):

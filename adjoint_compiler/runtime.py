@@ -113,6 +113,13 @@ def _binomial_split(m, s):
     return max(1, min(math.comb(s + t - 1, s), m - 1))
 
 
+def segments(iterations, size=None):
+    """Consecutive sub-ranges of about sqrt(n) iterations each: the unit a checkpointed loop reruns."""
+    n = len(iterations)
+    size = size or max(1, math.isqrt(n))
+    return [iterations[a:a + size] for a in range(0, n, size)]
+
+
 def checkpoint_reverse(step, step_adjoint, indices, state, bars, snapshots):
     """Run the adjoint of a checkpointed loop over ``indices`` in reverse.
 
@@ -148,5 +155,5 @@ def checkpoint_reverse(step, step_adjoint, indices, state, bars, snapshots):
 
 
 HELPERS = ("add_at", "add_bars", "unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
-           "checkpoint_reverse", "_binomial_split")
+           "checkpoint_reverse", "_binomial_split", "segments")
 DEPENDS = {"check_rebind": ("InPlaceUpdateError",), "checkpoint_reverse": ("_binomial_split",)}  # helpers that emitted code needs alongside another

@@ -61,6 +61,13 @@ def checkpoint_reverse(step, step_adjoint, indices, state, bars, snapshots):
     return bars
 
 
+def segments(iterations, size=None):
+    """Consecutive sub-ranges of about sqrt(n) iterations each: the unit a checkpointed loop reruns."""
+    n = len(iterations)
+    size = size or max(1, math.isqrt(n))
+    return [iterations[a:a + size] for a in range(0, n, size)]
+
+
 def long_loop_grad(x, n):
     # forward sweep
     y = x
@@ -76,45 +83,53 @@ def long_loop_grad(x, n):
         _t6 = 1.0 + _t5
         y_3 = y_2 / _t6
         y_1 = y_3
+    y_1_value = y_1
     # adjoint sweep
     check_scalar(y_1)
     y_1_bar = 1.0
     x_bar = 0.0
 
-    def _step1(i, y_1):
-        _t1 = y_1 * x
-        _t2 = math.sin(y_1)
-        _t3 = _t2 * 0.01
-        y_2 = _t1 + _t3
-        _t4 = abs(y_2)
-        _t5 = _t4 * 0.001
-        _t6 = 1.0 + _t5
-        y_3 = y_2 / _t6
-        return y_3,
+    def _step1(_iterations, y_1):
+        for i in _iterations:
+            _t1 = y_1 * x
+            _t2 = math.sin(y_1)
+            _t3 = _t2 * 0.01
+            y_2 = _t1 + _t3
+            _t4 = abs(y_2)
+            _t5 = _t4 * 0.001
+            _t6 = 1.0 + _t5
+            y_3 = y_2 / _t6
+            y_1 = y_3
+        return y_1,
 
-    def _step1_adjoint(i, y_1, y_1_bar, x_bar):
-        _t1 = y_1 * x
-        _t2 = math.sin(y_1)
-        _t3 = _t2 * 0.01
-        y_2 = _t1 + _t3
-        _t4 = abs(y_2)
-        _t5 = _t4 * 0.001
-        _t6 = 1.0 + _t5
-        y_3 = y_2 / _t6
-        y_3_bar = y_1_bar
-        # y = y / (1.0 + abs(y) * 0.001)
-        y_2_bar = y_3_bar / _t6
-        _t6_bar = -(y_3_bar * y_3) / _t6
-        _t4_bar = _t6_bar * 0.001
-        y_2_bar = y_2_bar + (_t4_bar if y_2 > 0 else -_t4_bar if y_2 < 0 else 0.0)
-        # y = y * x + math.sin(y) * 0.01
-        _t2_bar = y_2_bar * 0.01
-        y_1_bar = _t2_bar * math.cos(y_1)
-        y_1_bar = y_1_bar + y_2_bar * x
-        x_bar = x_bar + y_2_bar * y_1
+    def _step1_adjoint(_iterations, y_1, y_1_bar, x_bar):
+        _tape1 = []
+        for i in _iterations:
+            _t1 = y_1 * x
+            _t2 = math.sin(y_1)
+            _t3 = _t2 * 0.01
+            y_2 = _t1 + _t3
+            _t4 = abs(y_2)
+            _t5 = _t4 * 0.001
+            _t6 = 1.0 + _t5
+            y_3 = y_2 / _t6
+            _tape1.append((_t6, y_1, y_2, y_3))
+            y_1 = y_3
+        for _t6, y_1, y_2, y_3 in reversed(_tape1):
+            y_3_bar = y_1_bar
+            # y = y / (1.0 + abs(y) * 0.001)
+            y_2_bar = y_3_bar / _t6
+            _t6_bar = -(y_3_bar * y_3) / _t6
+            _t4_bar = _t6_bar * 0.001
+            y_2_bar = y_2_bar + (_t4_bar if y_2 > 0 else -_t4_bar if y_2 < 0 else 0.0)
+            # y = y * x + math.sin(y) * 0.01
+            _t2_bar = y_2_bar * 0.01
+            y_1_bar = _t2_bar * math.cos(y_1)
+            y_1_bar = y_1_bar + y_2_bar * x
+            x_bar = x_bar + y_2_bar * y_1
         return y_1_bar, x_bar
-    y_1_bar, x_bar = checkpoint_reverse(_step1, _step1_adjoint, range(n), _state1, (y_1_bar, x_bar), None)
+    y_1_bar, x_bar = checkpoint_reverse(_step1, _step1_adjoint, segments(range(n)), _state1, (y_1_bar, x_bar), None)
     y_bar = y_1_bar
     # y = x
     x_bar = x_bar + y_bar
-    return y_1, x_bar
+    return y_1_value, x_bar

@@ -6,8 +6,8 @@ int parameter ``n``) whose bodies are random nests (depth <= 3) of
 * ``if``/``elif``/``else`` and conditional expressions ``a if c else b``;
 * ``for`` over ``range(...)`` with constant or int-variable bounds (the int
   parameter, an enclosing loop's index, a ``while`` loop's counter), any
-  start/stop/step, and over tuples of float expressions, ``enumerate`` and
-  ``zip``;
+  start/stop/step, and over tuples of float expressions, ``enumerate`` (of a
+  list display) and ``zip`` (of a tuple and a list display);
 * ``while`` loops with data-dependent but terminating conditions: a counter
   guard ``k < L and <random condition>``, or a positive quantity that shrinks
   geometrically ``while w > 0.5: w = w * (0.6 + 0.1 * cos(...))``;
@@ -28,7 +28,7 @@ with ``inspect``), and as an instrumented copy, run with ``exec``, whose every
 condition ``c`` reads ``_rec(c)`` and so records the branch decisions. A point
 is used only if the decision trace is the same at ``x``, ``x +- 1e-4`` and
 ``x +- h`` (the finite-difference step) for every float parameter, i.e. away
-from branch switches, and the values there are finite. Then:
+from branch switches, and the values there are finite and below 1e6. Then:
 
 * compiling and running ``grad``/``value_and_grad``/``vjp`` raises nothing
   (no InternalError, no CompileError: every construct generated is supported);
@@ -185,9 +185,9 @@ def rfor_iter(it, traced):
     if kind == "seq":
         return "(%s,)" % ", ".join(rexpr(e, traced) for e in it[1])
     if kind == "enum":
-        return "enumerate((%s,))" % ", ".join(rexpr(e, traced) for e in it[1])
+        return "enumerate([%s])" % ", ".join(rexpr(e, traced) for e in it[1])
     if kind == "zip":
-        return "zip((%s,), (%s,))" % (", ".join(rexpr(e, traced) for e in it[1]),
+        return "zip((%s,), [%s])" % (", ".join(rexpr(e, traced) for e in it[1]),
                                      ", ".join(rexpr(e, traced) for e in it[2]))
     raise AssertionError(it)
 
@@ -297,7 +297,10 @@ def gen_expr(draw, ctx, depth):
             return ("const", draw(st.sampled_from(CONSTS)))
         return draw(st.sampled_from(leaves))
     kind = draw(st.sampled_from(("bin", "bin", "bin", "neg", "div", "fn", "fn", "ifexp")))
-    sub = lambda: gen_expr(draw, ctx, depth - 1)  # noqa: E731
+
+    def sub():
+        return gen_expr(draw, ctx, depth - 1)
+
     if kind == "bin":
         return ("bin", draw(st.sampled_from("+-*")), sub(), sub())
     if kind == "neg":
