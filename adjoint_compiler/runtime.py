@@ -113,11 +113,21 @@ def _binomial_split(m, s):
     return max(1, min(math.comb(s + t - 1, s), m - 1))
 
 
-def segments(iterations, size=None):
-    """Consecutive sub-ranges of about sqrt(n) iterations each: the unit a checkpointed loop reruns."""
-    n = len(iterations)
-    size = size or max(1, math.isqrt(n))
-    return [iterations[a:a + size] for a in range(0, n, size)]
+class segments:
+    """Consecutive sub-ranges of about sqrt(n) iterations each: the unit a checkpointed loop reruns.
+
+    A lazy sequence, so that its memory does not grow with the number of segments.
+    """
+
+    def __init__(self, iterations, size=None):
+        self.iterations = iterations
+        self.size = size or max(1, math.isqrt(len(iterations)))
+
+    def __len__(self):
+        return -(-len(self.iterations) // self.size)
+
+    def __getitem__(self, k):
+        return self.iterations[k * self.size:(k + 1) * self.size]
 
 
 def checkpoint_reverse(step, step_adjoint, indices, state, bars, snapshots):

@@ -3,6 +3,23 @@ import math
 import numpy as np
 
 
+class segments:
+    """Consecutive sub-ranges of about sqrt(n) iterations each: the unit a checkpointed loop reruns.
+
+    A lazy sequence, so that its memory does not grow with the number of segments.
+    """
+
+    def __init__(self, iterations, size=None):
+        self.iterations = iterations
+        self.size = size or max(1, math.isqrt(len(iterations)))
+
+    def __len__(self):
+        return -(-len(self.iterations) // self.size)
+
+    def __getitem__(self, k):
+        return self.iterations[k * self.size:(k + 1) * self.size]
+
+
 def _binomial_split(m, s):
     """Where to place the next snapshot when reversing ``m`` steps with ``s`` snapshot slots.
 
@@ -59,13 +76,6 @@ def checkpoint_reverse(step, step_adjoint, indices, state, bars, snapshots):
 
     reverse(state, 0, n, max(1, snapshots or int(math.isqrt(max(n, 1)))))
     return bars
-
-
-def segments(iterations, size=None):
-    """Consecutive sub-ranges of about sqrt(n) iterations each: the unit a checkpointed loop reruns."""
-    n = len(iterations)
-    size = size or max(1, math.isqrt(n))
-    return [iterations[a:a + size] for a in range(0, n, size)]
 
 
 def long_loop_grad(x, n):
