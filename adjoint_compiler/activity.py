@@ -303,18 +303,25 @@ def _scalar_operands(op, result_scalar):
     return result_scalar and (isinstance(op.fn, np.ufunc) or op.fn in _ELEMENTWISE_OPERATORS or op.fn is abs)
 
 
+def _number(node):
+    """A numeric literal, negative ones included (-0.5 is a UnaryOp in the tree)."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
+        node = node.operand
+    return isinstance(node, gast.Constant) and type(node.value) in (int, float)
+
+
 def _scalar_result(op, scalars):
     if op.kind == "index":
         return True
     if op.kind == "const":
-        return isinstance(op.node, gast.Constant) and isinstance(op.node.value, (int, float))
+        return _number(op.node)
     if op.kind == "copy":
         return op.args[0].id in scalars
     if op.kind != "call":
         return False
     atoms_scalar = all(
         (isinstance(a, gast.Name) and a.id in scalars)
-        or (isinstance(a, gast.Constant) and isinstance(a.value, (int, float)))
+        or _number(a)
         for a in op.args) and not op.kwargs
     fn = op.fn
     if fn in (np.sum, np.mean, np.prod, np.max, np.min) and len(op.args) == 1 and not op.kwargs:

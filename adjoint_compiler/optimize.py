@@ -59,6 +59,30 @@ def _negated(node):
     return None
 
 
+def _math_constant(node):
+    """The value of ``math.pi``/``math.e``/``math.tau``, or of a literal; else None."""
+    if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name) and node.value.id == "math" \
+            and node.attr in ("pi", "e", "tau"):
+        return getattr(math, node.attr)
+    return _neg_value(node)
+
+
+def _fold_math_call(node):
+    """``math.sqrt(math.pi)`` and the like: computed once, here, rather than on every call."""
+    f = node.func
+    if not (isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and f.value.id == "math"
+            and f.attr in ("sqrt", "log", "exp", "log2", "log10", "sin", "cos") and not node.keywords):
+        return node
+    values = [_math_constant(a) for a in node.args]
+    if not values or any(v is None for v in values):
+        return node
+    try:
+        value = getattr(math, f.attr)(*values)
+    except (ValueError, OverflowError):
+        return node
+    return _const(float(value))
+
+
 def simplify(node):
     """Fold literal arithmetic and algebraic identities, bottom-up."""
     for field, value in gast.iter_fields(node):
@@ -66,6 +90,8 @@ def simplify(node):
             value[:] = [simplify(v) if isinstance(v, gast.expr) else v for v in value]
         elif isinstance(value, gast.expr):
             setattr(node, field, simplify(value))
+    if isinstance(node, gast.Call):
+        return _fold_math_call(node)
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
         inner = node.operand
         if isinstance(inner, gast.UnaryOp) and isinstance(inner.op, gast.USub):

@@ -33,6 +33,7 @@ import gast
 from adjoint_compiler import naming, rules, runtime, ssa, templates, trees
 from adjoint_compiler.emit import comment
 from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
+from adjoint_compiler.activity import _number as activity_number
 from adjoint_compiler.normalize import all_names, local_names
 
 
@@ -301,8 +302,7 @@ class _Reverser:
             self.call_user_rule(rule, name, op, g, out)
             return
         scalar = name in self.act.scalars and all(
-            isinstance(a, gast.Constant) or (isinstance(a, gast.Name) and a.id in self.act.scalars)
-            for a in op.args)
+            activity_number(a) or (isinstance(a, gast.Name) and a.id in self.act.scalars) for a in op.args)
         t = templates.template(rule.scalar_rule if scalar and rule.scalar_rule else rule)
         try:
             stmts, results = templates.instantiate(t, g, _name(name), op.args, op.kwargs, self.namer, scalar)
