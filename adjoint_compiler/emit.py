@@ -70,17 +70,36 @@ def _import_line(name, value, home=None):
     return None
 
 
-def module(fn, globals_used, helpers, header, home=None):
-    """The complete emitted module: a docstring, imports, runtime helpers, then the function.
+class Unit:
+    """The parts of an emitted module, so that the modules of called functions merge into one."""
 
-    ``globals_used`` maps each global name the code reads to its value; those
-    that cannot be written as source are returned in ``provided`` and must be
-    put in the namespace when the module is executed.
-    """
-    lines = ['"""%s"""' % header.replace('"""', "'''")]
+    def __init__(self, imports, constants, helpers, definitions, provided):
+        self.imports = imports  # import lines
+        self.constants = constants  # NAME = value lines, and comments for values given at run time
+        self.helpers = helpers  # runtime helper names
+        self.definitions = definitions  # function definitions, as source
+        self.provided = provided  # name -> value the text cannot spell; given when it is executed
+
+    def merge(self, others):
+        units = [self] + list(others)
+
+        def union(field):
+            seen = []
+            for u in units:
+                seen += [x for x in getattr(u, field) if x not in seen]
+            return seen
+
+        provided = {}
+        for u in units:
+            provided.update(u.provided)
+        return Unit(union("imports"), union("constants"), set().union(*(u.helpers for u in units)),
+                    union("definitions"), provided)
+
+
+def unit(fn, globals_used, helpers, home=None):
+    """The imports, constants, helpers and definition that the emitted function ``fn`` needs."""
     provided = {}
     imports, constants = [], []
-    needs_numpy = bool(helpers)
     for name in sorted(globals_used):
         value = globals_used[name]
         line = _import_line(name, value, home)
@@ -88,20 +107,24 @@ def module(fn, globals_used, helpers, header, home=None):
             provided[name] = value
             constants.append("# %s: taken from the caller's module at compile time" % name)
         elif line.startswith(("import ", "from ")):
-            if line == "import numpy as np":
-                needs_numpy = True
-                continue
             imports.append(line)
         else:
             constants.append(line)
-    if needs_numpy:
+    if helpers and "import numpy as np" not in imports:
         imports.append("import numpy as np")
     if any("math." in inspect.getsource(getattr(runtime, h)) for h in helpers) and "import math" not in imports:
         imports.append("import math")
-    lines += sorted(imports)
-    if constants:
-        lines += [""] + constants
-    for helper in sorted(helpers, key=lambda h: (not isinstance(getattr(runtime, h), type), h)):
+    return Unit(imports, constants, set(helpers), [to_source(fn).rstrip()], provided)
+
+
+def render(header, u):
+    """The complete module: a docstring, imports, constants, runtime helpers, then the definitions."""
+    lines = ['"""%s"""' % header.replace('"""', "'''")]
+    lines += sorted(u.imports)
+    if u.constants:
+        lines += [""] + u.constants
+    for helper in sorted(u.helpers, key=lambda h: (not isinstance(getattr(runtime, h), type), h)):
         lines += ["", "", inspect.getsource(getattr(runtime, helper)).rstrip()]
-    lines += ["", "", to_source(fn).rstrip(), ""]
-    return "\n".join(lines), provided
+    for definition in u.definitions:
+        lines += ["", "", definition]
+    return "\n".join(lines + [""])

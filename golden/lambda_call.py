@@ -12,6 +12,31 @@ def check_scalar(value):
         % ("an array of shape %s" % (np.shape(value),) if isinstance(value, np.ndarray) else type(value).__name__))
 
 
+def unbroadcast(c, like):
+    """Sum the contribution ``c`` down to the shape of ``like``.
+
+    NumPy broadcasting copies an operand along new leading axes and along
+    axes of length 1; the adjoint of a copy is a sum over those axes.
+    """
+    shape = np.shape(like)
+    if np.shape(c) == shape:
+        return c
+    if isinstance(like, (list, tuple)):
+        raise TypeError("a list or tuple met an arithmetic operator whose adjoint assumes numbers or arrays "
+                        "(e.g. concatenation of lists the compiler could not see were lists); "
+                        "convert with np.asarray, or build the list with a display [..]")
+    c = np.asarray(c)
+    extra = c.ndim - len(shape)
+    if extra > 0:
+        c = c.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and c.shape[i] != 1)
+    if axes:
+        c = c.sum(axis=axes, keepdims=True)
+    if extra < 0:  # c was a scalar spread over like's shape
+        c = np.broadcast_to(c, shape)
+    return c
+
+
 def uses_lambda_grad(x):
     # forward sweep
     _t1, _t1_pullback = cube_vjp(x)
@@ -26,34 +51,6 @@ def uses_lambda_grad(x):
     return _t3, x_bar
 
 
-import numpy as np
-
-
-def unbroadcast(c, like):
-    """Sum the contribution ``c`` down to the shape of ``like``.
-
-    NumPy broadcasting copies an operand along new leading axes and along
-    axes of length 1; the adjoint of a copy is a sum over those axes.
-    """
-    shape = np.shape(like)
-    if np.shape(c) == shape:
-        return c
-    if isinstance(like, (list, tuple)):
-        raise TypeError("a list or tuple met an arithmetic operator whose adjoint assumes numbers or arrays "
-                        "(e.g. concatenation of lists the compiler could not see were lists); "
-                        "convert with np.asarray, or build the list with a display [..]")
-    c = np.asarray(c)
-    extra = c.ndim - len(shape)
-    if extra > 0:
-        c = c.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and c.shape[i] != 1)
-    if axes:
-        c = c.sum(axis=axes, keepdims=True)
-    if extra < 0:  # c was a scalar spread over like's shape
-        c = np.broadcast_to(c, shape)
-    return c
-
-
 def square_vjp(t):
     # forward sweep
     _t1 = t * t
@@ -64,34 +61,6 @@ def square_vjp(t):
         t_bar = 2.0 * unbroadcast(_t1_bar * t, t)
         return t_bar
     return _t1, square_pullback
-
-
-import numpy as np
-
-
-def unbroadcast(c, like):
-    """Sum the contribution ``c`` down to the shape of ``like``.
-
-    NumPy broadcasting copies an operand along new leading axes and along
-    axes of length 1; the adjoint of a copy is a sum over those axes.
-    """
-    shape = np.shape(like)
-    if np.shape(c) == shape:
-        return c
-    if isinstance(like, (list, tuple)):
-        raise TypeError("a list or tuple met an arithmetic operator whose adjoint assumes numbers or arrays "
-                        "(e.g. concatenation of lists the compiler could not see were lists); "
-                        "convert with np.asarray, or build the list with a display [..]")
-    c = np.asarray(c)
-    extra = c.ndim - len(shape)
-    if extra > 0:
-        c = c.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and c.shape[i] != 1)
-    if axes:
-        c = c.sum(axis=axes, keepdims=True)
-    if extra < 0:  # c was a scalar spread over like's shape
-        c = np.broadcast_to(c, shape)
-    return c
 
 
 def cube_vjp(t):

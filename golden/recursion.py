@@ -12,32 +12,6 @@ def check_scalar(value):
         % ("an array of shape %s" % (np.shape(value),) if isinstance(value, np.ndarray) else type(value).__name__))
 
 
-def power_grad(x, n):
-    # forward sweep
-    _cond1 = n == 0
-    if _cond1:
-        _value1_1 = 1.0
-        _value1_3 = _value1_1
-    else:
-        _t1 = n - 1
-        _t2, _t2_pullback = power_vjp(x, _t1)
-        _value1_2 = x * _t2
-        _value1_3 = _value1_2
-    # adjoint sweep
-    check_scalar(_value1_3)
-    if _cond1:
-        x_bar = 0.0
-    else:
-        # return x * power(x, n - 1)
-        x_bar = _t2
-        _t3 = _t2_pullback(x)
-        x_bar = x_bar + _t3[0]
-    return _value1_3, x_bar
-
-
-import numpy as np
-
-
 def unbroadcast(c, like):
     """Sum the contribution ``c`` down to the shape of ``like``.
 
@@ -69,6 +43,29 @@ def zeros_like(x):
         return 0.0
     x = np.asarray(x)
     return np.zeros(x.shape, x.dtype if x.dtype.kind in "fc" else float)
+
+
+def power_grad(x, n):
+    # forward sweep
+    _cond1 = n == 0
+    if _cond1:
+        _value1_1 = 1.0
+        _value1_3 = _value1_1
+    else:
+        _t1 = n - 1
+        _t2, _t2_pullback = power_vjp(x, _t1)
+        _value1_2 = x * _t2
+        _value1_3 = _value1_2
+    # adjoint sweep
+    check_scalar(_value1_3)
+    if _cond1:
+        x_bar = 0.0
+    else:
+        # return x * power(x, n - 1)
+        x_bar = _t2
+        _t3 = _t2_pullback(x)
+        x_bar = x_bar + _t3[0]
+    return _value1_3, x_bar
 
 
 def power_vjp(x, n):

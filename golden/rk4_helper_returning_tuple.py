@@ -180,34 +180,6 @@ def rk4_grad(k, c):
     return p_1, (k_bar, c_bar)
 
 
-import numpy as np
-
-
-def unbroadcast(c, like):
-    """Sum the contribution ``c`` down to the shape of ``like``.
-
-    NumPy broadcasting copies an operand along new leading axes and along
-    axes of length 1; the adjoint of a copy is a sum over those axes.
-    """
-    shape = np.shape(like)
-    if np.shape(c) == shape:
-        return c
-    if isinstance(like, (list, tuple)):
-        raise TypeError("a list or tuple met an arithmetic operator whose adjoint assumes numbers or arrays "
-                        "(e.g. concatenation of lists the compiler could not see were lists); "
-                        "convert with np.asarray, or build the list with a display [..]")
-    c = np.asarray(c)
-    extra = c.ndim - len(shape)
-    if extra > 0:
-        c = c.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and c.shape[i] != 1)
-    if axes:
-        c = c.sum(axis=axes, keepdims=True)
-    if extra < 0:  # c was a scalar spread over like's shape
-        c = np.broadcast_to(c, shape)
-    return c
-
-
 def rhs_vjp(p, v, k, c):
     # forward sweep
     _t1 = -k
