@@ -219,8 +219,41 @@ def value_and_grad(f, wrt=0):
     return value_and_grad_f
 
 
+def _grad_of_grad(inner, wrt):
+    """grad(grad(f)): differentiate the emitted gradient function itself (it is plain Python)."""
+    f, inner_wrt, inner_single = inner
+    wrt_idx, single = _normalize_wrt(f, wrt)
+    if not inner_single:
+        raise TypeError("grad(grad(f, wrt=(...))) needs a scalar inner gradient; use vjp on grad's result instead")
+    cache = {}
+
+    def grad_grad_f(*args, **kwargs):
+        if kwargs or len(args) != f.__code__.co_argcount:
+            args = _bind(f, args, kwargs)
+        if "pullback" not in cache:
+            # the cotangent (0, 1) selects the gradient, not the value, of f_grad's (value, gradient) result
+            cache["pullback"] = vjp(_compiled(f, inner_wrt, "grad", ()).function, wrt_idx[0] if single else wrt_idx)
+        try:
+            _, pullback = cache["pullback"](*args)
+        except UnsupportedError as e:
+            if "_tape" in str(e):
+                raise UnsupportedError("grad(grad(f)) of a function with loops (its gradient keeps a tape)",
+                                       SourceLocation(f.__code__.co_filename, f.__code__.co_firstlineno, 1)) from None
+            raise
+        return pullback((0.0, 1.0))
+
+    grad_grad_f.__name__ = "grad_grad_" + f.__name__
+    return grad_grad_f
+
+
 def grad(f, wrt=0):
-    """``g(*args) -> df/d(args[wrt])`` (a tuple for a tuple ``wrt``); the output must be a scalar."""
+    """``g(*args) -> df/d(args[wrt])`` (a tuple for a tuple ``wrt``); the output must be a scalar.
+
+    ``grad(grad(f))`` differentiates the generated gradient code again.
+    """
+    inner = getattr(f, "_adjoint_compiler_grad_of", None)
+    if inner is not None:
+        return _grad_of_grad(inner, wrt)
     _check_function(f)
     wrt_idx, single = _normalize_wrt(f, wrt)
 
@@ -236,6 +269,7 @@ def grad(f, wrt=0):
         except runtime.InPlaceUpdateError as e:
             raise _unsupported(e) from None
 
+    grad_f._adjoint_compiler_grad_of = (f, wrt_idx, single)
     return grad_f
 
 

@@ -1,0 +1,31 @@
+"""Adjoints of the runtime helpers that emitted code calls, so that emitted code is differentiable too.
+
+``unbroadcast``, ``unreduce`` and ``add_bars`` are linear in their first
+argument(s); their adjoints are the matching broadcast or reduction.
+"""
+import numpy as np
+
+from adjoint_compiler import runtime
+from adjoint_compiler.rules.registry import adjoint, nondifferentiable
+from adjoint_compiler.runtime import unreduce
+
+
+@adjoint(runtime.unbroadcast)
+def unbroadcast_adjoint(g, ans, c, like):
+    # unbroadcast sums c down to like's shape; its adjoint spreads g back over c's shape
+    return unreduce(g, c, np.arange(np.ndim(c) - np.ndim(like))), None
+
+
+@adjoint(runtime.unreduce)
+def unreduce_adjoint(g, ans, g_in, like, axis=None, keepdims=False):
+    # unreduce broadcasts a reduction's cotangent back; its adjoint is that reduction again
+    return np.reshape(np.sum(g, axis=axis, keepdims=keepdims), np.shape(g_in)), None, None, None
+
+
+@adjoint(runtime.add_bars)
+def add_bars_adjoint(g, ans, a, b):
+    return g, g
+
+
+nondifferentiable(runtime.zeros_like, runtime.check_scalar, runtime.check_rebind, runtime.segments,
+                  reason="runtime bookkeeping")
