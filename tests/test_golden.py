@@ -53,6 +53,10 @@ CASES = [
     ("lambda_call", "calls", "uses_lambda", "x", "grad"),
     ("rk4_helper_returning_tuple", "calls", "rk4", ("k", "c"), "grad"),
     ("global_counter", "state", "F", "x", "grad"),
+    ("mlp_loss", "models", "mlp_loss", ("W1", "b1", "W2", "b2"), "grad"),
+    ("softmax_cross_entropy", "models", "softmax_xent", "logits", "grad"),
+    ("rnn_over_array_rows", "models", "rnn_loss", ("Wx", "Wh"), "grad"),
+    ("rosenbrock_slices", "arrays", "rosenbrock", "x", "grad"),
 ]
 
 
@@ -61,7 +65,11 @@ SAMPLE_ARGS = {
     "while": [2.0], "break": [1.1, 20], "continue": [0.9, 5], "nested_loops_with_if": [0.4, 3, 4],
     "loop_else": [1.3, 3], "checkpointed_loop": [0.9, 30],
     "custom_adjoint": [np.array([0.5, -1.0]), np.array([1.0, 2.0])],
-    "recursion": [1.3, 4], "rk4_helper_returning_tuple": [2.0, 0.3], "softplus_sum": [0.3], "broadcast_scale": [0.3, 0.5],
+    "recursion": [1.3, 4], "rk4_helper_returning_tuple": [2.0, 0.3],
+    "mlp_loss": [np.full((2, 3), 0.1), np.zeros(3), np.full((3, 1), 0.2), np.zeros(1), np.ones((4, 2)), np.ones((4, 1))],
+    "softmax_cross_entropy": [np.array([[0.1, 0.5], [0.3, -0.2]]), np.eye(2)],
+    "rnn_over_array_rows": [np.full((2, 3), 0.1), np.full((3, 3), 0.2), np.ones((4, 1, 2)), np.zeros((1, 3))],
+    "rosenbrock_slices": [np.array([0.5, -1.0, 0.3])], "softplus_sum": [0.3], "broadcast_scale": [0.3, 0.5],
 }
 
 

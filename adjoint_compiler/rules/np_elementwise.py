@@ -31,12 +31,12 @@ def tan_adjoint(g, ans, x):
 
 @adjoint(np.arcsin)
 def arcsin_adjoint(g, ans, x):
-    return g / np.sqrt(1.0 - x * x)
+    return np.where(g == 0.0, 0.0, g / np.sqrt(1.0 - x * x))
 
 
 @adjoint(np.arccos)
 def arccos_adjoint(g, ans, x):
-    return -g / np.sqrt(1.0 - x * x)
+    return np.where(g == 0.0, 0.0, -g / np.sqrt(1.0 - x * x))
 
 
 @adjoint(np.arctan)
@@ -78,33 +78,36 @@ def exp2_adjoint(g, ans, x):
 
 @adjoint(np.log)
 def log_adjoint(g, ans, x):
-    return g / x
+    # masked where g == 0: np.where(c, a, np.log(b)) evaluates log(b) also where b is invalid,
+    # and that branch's zero cotangent must stay zero (0 / 0 would be nan)
+    return np.where(g == 0.0, 0.0, g / x)
 
 
 @adjoint(np.log1p)
 def log1p_adjoint(g, ans, x):
-    return g / (1.0 + x)
+    return np.where(g == 0.0, 0.0, g / (1.0 + x))
 
 
 @adjoint(np.log2)
 def log2_adjoint(g, ans, x):
-    return g / (x * np.log(2.0))
+    return np.where(g == 0.0, 0.0, g / (x * np.log(2.0)))
 
 
 @adjoint(np.log10)
 def log10_adjoint(g, ans, x):
-    return g / (x * np.log(10.0))
+    return np.where(g == 0.0, 0.0, g / (x * np.log(10.0)))
 
 
 @adjoint(np.sqrt)
 def sqrt_adjoint(g, ans, x):
-    return g / (2.0 * ans)
+    # masked like log: the branch of an np.where that was not taken gets 0, not nan
+    return np.where(g == 0.0, 0.0, g / (2.0 * ans))
 
 
 @adjoint(np.cbrt)
 def cbrt_adjoint(g, ans, x):
     # d x^(1/3) = 1 / (3 x^(2/3)) = 1 / (3 ans^2); infinite at 0.
-    return g / (3.0 * ans * ans)
+    return np.where(g == 0.0, 0.0, g / (3.0 * ans * ans))
 
 
 @adjoint(np.square)
