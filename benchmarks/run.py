@@ -75,6 +75,7 @@ def load_module(path, name):
 
 seed = load_module(os.path.join(ROOT, "examples", "seed.py"), "bench_examples_seed")
 import cases_straight  # noqa: E402
+import cases_numpy  # noqa: E402
 import cases_loops  # noqa: E402
 
 
@@ -144,8 +145,14 @@ CASES = [
     Case("ckpt100_1e5", cases_loops.recurrence_checkpointed_100, (0.5, 100_000), 0, "n=10^5, snapshots=100",
          kind="checkpoint", peers=False, time_compile=False, emitted=False, memory=True, baseline="recurrence_1e5",
          target_baseline_ratio=CHECKPOINT_RATIO, target_peak_fraction=CHECKPOINT_PEAK),
-    # Later: NumPy, e.g.
-    # Case("mlp", cases_numpy.mlp_loss, (W1, b1, W2, b2, X, Y), (0, 1, 2, 3), "64-32-1, batch 128", kind="numpy"),
+    Case("mlp", cases_numpy.mlp_loss, cases_numpy.MLP_ARGS, (0, 1, 2, 3), "tanh, batch 64, width 256",
+         kind="numpy", target_ratio=2.7, time_compile=False, rtol=1e-8),
+    Case("logreg", cases_numpy.logreg_loss, cases_numpy.LOGREG_ARGS, (0, 1), "10^4 x 100, log-sum-exp",
+         kind="numpy", target_ratio=2.7, time_compile=False, rtol=1e-8),
+    Case("rnn", cases_numpy.rnn_loss, cases_numpy.RNN_ARGS, (0, 1), "tanh, 100 steps, hidden 64, batch 16",
+         kind="numpy", target_ratio=3.0, time_compile=False, rtol=1e-8),
+    Case("rosenbrock", cases_numpy.rosenbrock, cases_numpy.ROSEN_ARGS, 0, "slices, n=10^6",
+         kind="numpy", target_ratio=3.0, time_compile=False, rtol=1e-8),
 ]
 
 
