@@ -148,6 +148,7 @@ class Activity:
         self.scalars = scalars
         self.outputs = outputs
         self.sequences = set()
+        self.where_fed = set()
         self._by_stmt = {}
 
     def op(self, stmt, source, local):
@@ -240,7 +241,31 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     scalars = _infer_scalars(defs, set(scalar_params) | set(scalar_outputs))
     act = Activity(ops, defs, varied, useful, scalars, outputs)
     act.sequences = _infer_sequences(defs)
+    act.where_fed = _infer_where_fed(defs)
     return act
+
+
+def _infer_where_fed(defs):
+    """Names whose value reaches a branch of np.where through element-wise operations.
+
+    There the branch not taken still computes (e.g. sqrt of a negative number) and its
+    zero cotangent must not turn into nan on the way back.
+    """
+    fed = set()
+    for name, op in defs:
+        if op.kind == "call" and op.fn is np.where:
+            fed.update(a.id for a in op.args[1:] if isinstance(a, gast.Name))
+    changed = True
+    while changed:
+        changed = False
+        for name, op in reversed(defs):
+            if name in fed and op.kind in ("call", "copy") and (
+                    op.kind == "copy" or isinstance(op.fn, np.ufunc) or op.fn in _ELEMENTWISE_OPERATORS):
+                new = set(op.operand_names()) - fed
+                if new:
+                    fed |= new
+                    changed = True
+    return fed
 
 
 def _infer_sequences(defs):

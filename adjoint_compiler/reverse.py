@@ -303,7 +303,11 @@ class _Reverser:
             return
         scalar = name in self.act.scalars and all(
             activity_number(a) or (isinstance(a, gast.Name) and a.id in self.act.scalars) for a in op.args)
-        t = templates.template(rule.scalar_rule if scalar and rule.scalar_rule else rule)
+        if scalar and rule.scalar_rule:
+            rule = rule.scalar_rule
+        elif rule.masked_rule and name in self.act.where_fed:
+            rule = rule.masked_rule
+        t = templates.template(rule)
         try:
             stmts, results = templates.instantiate(t, g, _name(name), op.args, op.kwargs, self.namer, scalar)
         except KeyError as e:

@@ -68,7 +68,7 @@ def softmax_xent_grad(logits, labels):
     z_bar = unbroadcast(_t3_bar, z)
     log_norm_bar = unbroadcast(-_t3_bar, log_norm)
     # log_norm = np.log(np.sum(np.exp(z), axis=1, keepdims=True))
-    _t2_bar = np.where(log_norm_bar == 0.0, 0.0, log_norm_bar / _t2)
+    _t2_bar = log_norm_bar / _t2
     _t1_bar = unreduce(_t2_bar, _t1, 1, True)
     z_bar = z_bar + _t1_bar * _t1
     # z = logits - shift

@@ -31,6 +31,6 @@ def softplus_sum_grad(x):
     check_scalar(_t3)
     # return np.sum(np.log1p(np.exp(x)))
     _t2_bar = unreduce(1.0, _t2, None, False)
-    _t1_bar = np.where(_t2_bar == 0.0, 0.0, _t2_bar / (1.0 + _t1))
+    _t1_bar = _t2_bar / (1.0 + _t1)
     x_bar = _t1_bar * _t1
     return _t3, x_bar

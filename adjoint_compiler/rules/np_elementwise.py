@@ -7,7 +7,7 @@ non-differentiable in ``nondiff.py``.
 """
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint
+from adjoint_compiler.rules.registry import adjoint, masked_adjoint
 from adjoint_compiler.runtime import unbroadcast
 
 
@@ -31,12 +31,12 @@ def tan_adjoint(g, ans, x):
 
 @adjoint(np.arcsin)
 def arcsin_adjoint(g, ans, x):
-    return np.where(g == 0.0, 0.0, g / np.sqrt(1.0 - x * x))
+    return g / np.sqrt(1.0 - x * x)
 
 
 @adjoint(np.arccos)
 def arccos_adjoint(g, ans, x):
-    return np.where(g == 0.0, 0.0, -g / np.sqrt(1.0 - x * x))
+    return -g / np.sqrt(1.0 - x * x)
 
 
 @adjoint(np.arctan)
@@ -78,36 +78,33 @@ def exp2_adjoint(g, ans, x):
 
 @adjoint(np.log)
 def log_adjoint(g, ans, x):
-    # masked where g == 0: np.where(c, a, np.log(b)) evaluates log(b) also where b is invalid,
-    # and that branch's zero cotangent must stay zero (0 / 0 would be nan)
-    return np.where(g == 0.0, 0.0, g / x)
+    return g / x
 
 
 @adjoint(np.log1p)
 def log1p_adjoint(g, ans, x):
-    return np.where(g == 0.0, 0.0, g / (1.0 + x))
+    return g / (1.0 + x)
 
 
 @adjoint(np.log2)
 def log2_adjoint(g, ans, x):
-    return np.where(g == 0.0, 0.0, g / (x * np.log(2.0)))
+    return g / (x * np.log(2.0))
 
 
 @adjoint(np.log10)
 def log10_adjoint(g, ans, x):
-    return np.where(g == 0.0, 0.0, g / (x * np.log(10.0)))
+    return g / (x * np.log(10.0))
 
 
 @adjoint(np.sqrt)
 def sqrt_adjoint(g, ans, x):
-    # masked like log: the branch of an np.where that was not taken gets 0, not nan
-    return np.where(g == 0.0, 0.0, g / (2.0 * ans))
+    return g / (2.0 * ans)
 
 
 @adjoint(np.cbrt)
 def cbrt_adjoint(g, ans, x):
     # d x^(1/3) = 1 / (3 x^(2/3)) = 1 / (3 ans^2); infinite at 0.
-    return np.where(g == 0.0, 0.0, g / (3.0 * ans * ans))
+    return g / (3.0 * ans * ans)
 
 
 @adjoint(np.square)
@@ -225,3 +222,48 @@ def clip_adjoint(g, ans, a, a_min, a_max):
 def copy_adjoint(g, ans, a):
     # a copy (or an array made from a list of values) passes the cotangent through unchanged
     return g
+
+
+# Variants for values that feed a branch of np.where: np.where(c, a, np.log(b)) evaluates log(b)
+# also where b is invalid, and that branch's zero cotangent must stay zero (0 / 0 would be nan).
+# The compiler uses them only there, so other code does not pay for the mask.
+
+
+@masked_adjoint(np.arcsin)
+def arcsin_masked_adjoint(g, ans, x):
+    return np.where(g == 0.0, 0.0, g / np.sqrt(1.0 - x * x))
+
+
+@masked_adjoint(np.arccos)
+def arccos_masked_adjoint(g, ans, x):
+    return np.where(g == 0.0, 0.0, -g / np.sqrt(1.0 - x * x))
+
+
+@masked_adjoint(np.log)
+def log_masked_adjoint(g, ans, x):
+    return np.where(g == 0.0, 0.0, g / x)
+
+
+@masked_adjoint(np.log1p)
+def log1p_masked_adjoint(g, ans, x):
+    return np.where(g == 0.0, 0.0, g / (1.0 + x))
+
+
+@masked_adjoint(np.log2)
+def log2_masked_adjoint(g, ans, x):
+    return np.where(g == 0.0, 0.0, g / (x * np.log(2.0)))
+
+
+@masked_adjoint(np.log10)
+def log10_masked_adjoint(g, ans, x):
+    return np.where(g == 0.0, 0.0, g / (x * np.log(10.0)))
+
+
+@masked_adjoint(np.sqrt)
+def sqrt_masked_adjoint(g, ans, x):
+    return np.where(g == 0.0, 0.0, g / (2.0 * ans))
+
+
+@masked_adjoint(np.cbrt)
+def cbrt_masked_adjoint(g, ans, x):
+    return np.where(g == 0.0, 0.0, g / (3.0 * ans * ans))

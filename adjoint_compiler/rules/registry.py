@@ -9,7 +9,7 @@ import inspect
 
 
 class Rule:
-    __slots__ = ("fn", "rule", "params", "inline", "origin", "scalar_rule")
+    __slots__ = ("fn", "rule", "params", "inline", "origin", "scalar_rule", "masked_rule")
 
     def __init__(self, fn, rule, inline):
         self.fn = fn
@@ -22,6 +22,7 @@ class Rule:
         self.inline = inline
         self.origin = getattr(rule, "__module__", None)
         self.scalar_rule = None  # a cheaper body used where every operand is known to be a scalar
+        self.masked_rule = None  # a body that keeps a zero cotangent zero where the derivative is nan/inf
 
     def __repr__(self):
         return "Rule(%s -> %s)" % (getattr(self.fn, "__name__", self.fn), self.rule.__name__)
@@ -57,6 +58,17 @@ def scalar_adjoint(*fns):
     def register(rule):
         for fn in fns:
             _RULES[_key(fn)].scalar_rule = Rule(fn, rule, inline=True)
+        return rule
+
+    return register
+
+
+def masked_adjoint(*fns):
+    """Decorator adding, to the rule of each of ``fns``, a variant used for values feeding np.where."""
+
+    def register(rule):
+        for fn in fns:
+            _RULES[_key(fn)].masked_rule = Rule(fn, rule, inline=True)
         return rule
 
     return register

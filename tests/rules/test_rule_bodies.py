@@ -50,8 +50,22 @@ def assert_inlinable(rule, module):
 
 
 
-INLINE = sorted((r for r in {id(r.rule): r for r in registry.all_rules().values() if r.inline}.values()),
+_ALL = list(registry.all_rules().values())
+_VARIANTS = [v for r in _ALL for v in (r.scalar_rule, r.masked_rule) if v is not None]
+INLINE = sorted((r for r in {id(r.rule): r for r in _ALL + _VARIANTS if r.inline}.values()),
                 key=lambda r: (r.origin or "", r.rule.__name__))
+MASKED = [r for r in _ALL if r.masked_rule is not None]
+
+
+@pytest.mark.parametrize("rule", MASKED, ids=[r.rule.__name__ for r in MASKED])
+def test_masked_variant_agrees_and_keeps_zero_cotangents_zero(rule):
+    x = np.array([0.2, 0.5, 0.7])
+    g = np.array([1.0, -2.0, 0.5])
+    ans = rule.fn(x)
+    np.testing.assert_allclose(rule.masked_rule.rule(g, ans, x), rule.rule(g, ans, x))
+    with np.errstate(all="ignore"):
+        bad = np.array([-1.0, 0.0, -4.0])  # outside the domain: the forward value is nan or inf
+        assert np.array_equal(rule.masked_rule.rule(np.zeros(3), rule.fn(bad), bad), np.zeros(3))
 
 
 @pytest.mark.parametrize("rule", INLINE, ids=[r.rule.__name__ for r in INLINE])
