@@ -261,11 +261,9 @@ class _Reverser:
                 self.materialize(seq.id, out, owned=True)
                 bar = _name(self.bar_name(seq.id))
                 if self.plain_index(index):
-                    element = gast.Subscript(value=bar, slice=trees.clone(index), ctx=gast.Load())
-                    store = trees.clone(element)
-                    store.ctx = gast.Store()
-                    out.append(gast.Assign(targets=[store], value=gast.BinOp(left=element, op=gast.Add(), right=g),
-                                           type_comment=None))
+                    # the buffer was made here (materialize(owned=True)): updating it in place is safe
+                    store = gast.Subscript(value=bar, slice=trees.clone(index), ctx=gast.Store())
+                    out.append(gast.AugAssign(target=store, op=gast.Add(), value=g))
                 else:  # an index array may repeat positions: each repeat adds its own contribution
                     out.append(gast.Expr(value=_call("add_at", bar, _index_value(index), trees.clone(g))))
         elif op.kind == "call" and op.fn is operator.add and name in self.act.sequences:

@@ -53,8 +53,8 @@ def enumerate_zip_grad(xs, ws):
         x_3_bar = s_4_bar * w
         w_bar = s_4_bar * x_3
         # for x, w in zip(xs, ws):
-        ws_bar[_t3] = ws_bar[_t3] + w_bar
-        xs_bar[_t3] = xs_bar[_t3] + x_3_bar
+        ws_bar[_t3] += w_bar
+        xs_bar[_t3] += x_3_bar
         s_3_bar = s_4_bar
     s_1_bar = s_3_bar
     for i in reversed(range(_t1)):
@@ -62,6 +62,6 @@ def enumerate_zip_grad(xs, ws):
         # s = s + i * x
         x_1_bar = s_2_bar * i
         # for i, x in enumerate(xs):
-        xs_bar[i] = xs_bar[i] + x_1_bar
+        xs_bar[i] += x_1_bar
         s_1_bar = s_2_bar
     return s_3, (xs_bar, ws_bar)

@@ -44,5 +44,5 @@ def over_list_grad(x, coeffs):
         total_1_bar = total_2_bar * x
         x_bar = x_bar + total_2_bar * total_1
         # for c in coeffs:
-        coeffs_bar[_t1] = coeffs_bar[_t1] + total_2_bar
+        coeffs_bar[_t1] += total_2_bar
     return total_1_value, (x_bar, coeffs_bar)

@@ -128,8 +128,8 @@ def rk4_grad(k, c):
         k2p_bar = _t26_bar * 2.0
         # k4p, k4v = rhs(p + h * k3p, v + h * k3v, k, c)
         _t20_bar = zeros_like(_t20)
-        _t20_bar[1] = _t20_bar[1] + k4v_bar
-        _t20_bar[0] = _t20_bar[0] + _t26_bar
+        _t20_bar[1] += k4v_bar
+        _t20_bar[0] += _t26_bar
         _t35 = _t20_pullback(_t20_bar)
         _t17_bar = _t35[0]
         _t19_bar = _t35[1]
@@ -142,8 +142,8 @@ def rk4_grad(k, c):
         k3p_bar = k3p_bar + _t17_bar * h
         # k3p, k3v = rhs(p + 0.5 * h * k2p, v + 0.5 * h * k2v, k, c)
         _t15_bar = zeros_like(_t15)
-        _t15_bar[1] = _t15_bar[1] + k3v_bar
-        _t15_bar[0] = _t15_bar[0] + k3p_bar
+        _t15_bar[1] += k3v_bar
+        _t15_bar[0] += k3p_bar
         _t36 = _t15_pullback(_t15_bar)
         _t11_bar = _t36[0]
         _t14_bar = _t36[1]
@@ -156,8 +156,8 @@ def rk4_grad(k, c):
         k2p_bar = k2p_bar + _t11_bar * _t9
         # k2p, k2v = rhs(p + 0.5 * h * k1p, v + 0.5 * h * k1v, k, c)
         _t8_bar = zeros_like(_t8)
-        _t8_bar[1] = _t8_bar[1] + k2v_bar
-        _t8_bar[0] = _t8_bar[0] + k2p_bar
+        _t8_bar[1] += k2v_bar
+        _t8_bar[0] += k2p_bar
         _t37 = _t8_pullback(_t8_bar)
         _t4_bar = _t37[0]
         _t7_bar = _t37[1]
@@ -170,8 +170,8 @@ def rk4_grad(k, c):
         k1p_bar = _t26_bar + _t4_bar * _t2
         # k1p, k1v = rhs(p, v, k, c)
         _t1_bar = zeros_like(_t1)
-        _t1_bar[1] = _t1_bar[1] + k1v_bar
-        _t1_bar[0] = _t1_bar[0] + k1p_bar
+        _t1_bar[1] += k1v_bar
+        _t1_bar[0] += k1p_bar
         _t38 = _t1_pullback(_t1_bar)
         p_1_bar = p_1_bar + _t38[0]
         v_1_bar = v_1_bar + _t38[1]
