@@ -5,7 +5,9 @@ kind listed in ``SUPPORTED``; later passes may assume so. Unknown node kinds
 are rejected too (a whitelist), so a new Python feature never reaches a pass
 that would crash on it.
 
->>> import gast
+>>> import builtins
+
+import gast
 >>> tree = gast.parse("def f(x):\\n    yield x").body[0]
 >>> try:
 ...     run(tree, None)
@@ -102,6 +104,9 @@ def _check_node(node, source, root):
                     _reject(elt, source, what)
     if kind is gast.Compare and len(node.ops) > 1:
         _reject(node, source, "chained comparison")
+    if kind is gast.Call and isinstance(node.func, gast.Name) and source is not None and \
+            source.env.get(node.func.id) in (builtins.exec, builtins.eval):
+        _reject(node, source, "%s() of code the compiler cannot see" % node.func.id)
 
 
 def run(tree, source):

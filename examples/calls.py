@@ -64,3 +64,16 @@ def appends(x, n):
     for i in range(n):
         xs.append(x * i)
     return sum(xs)
+
+
+def make_scaler(k):
+    def scale(t):
+        return k * math.sin(t)
+    return scale
+
+
+scale3 = make_scaler(3.0)
+
+
+def uses_closure(x):
+    return scale3(x) * x

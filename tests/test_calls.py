@@ -76,3 +76,8 @@ def concat_params(xs, ys):
 def test_concatenation_of_unknown_lists_raises_instead_of_adding():
     with pytest.raises(TypeError, match="list"):
         ac.grad(concat_params)([1.0, 2.0], [3.0])
+
+
+def test_closure_reads_its_cell_as_a_constant():
+    x = 0.4
+    assert ac.grad(calls.uses_closure)(x) == pytest.approx(3.0 * (math.cos(x) * x + math.sin(x)))

@@ -82,7 +82,12 @@ def delete(x):
     return x
 
 
+def uses_eval(x):
+    return eval("x * 2")  # <- eval
+
+
 CASES = [
+    (uses_eval, "eval() of code the compiler cannot see"),
     (gen, "yield"), (comprehension, "list comprehension"), (generator_expression, "generator expression"),
     (try_block, "try statement"), (with_block, "with statement"), (walrus, "assignment expression"),
     (star_args, "*xs parameter"), (nested_def, "nested function definition"), (lambda_inside, "lambda"),
