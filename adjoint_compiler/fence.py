@@ -5,9 +5,7 @@ kind listed in ``SUPPORTED``; later passes may assume so. Unknown node kinds
 are rejected too (a whitelist), so a new Python feature never reaches a pass
 that would crash on it.
 
->>> import builtins
-
-import gast
+>>> import gast
 >>> tree = gast.parse("def f(x):\\n    yield x").body[0]
 >>> try:
 ...     run(tree, None)
@@ -15,6 +13,8 @@ import gast
 ...     print(type(e).__name__, e.construct)
 UnsupportedError yield (generators)
 """
+import builtins
+
 import gast
 
 from adjoint_compiler.errors import SourceLocation, UnsupportedError
