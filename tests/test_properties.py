@@ -29,13 +29,11 @@ AC_PROPERTIES_SHRINK=1 to turn it on, which also switches to programs built
 from hypothesis draws (shrinkable, less diverse) instead of seeded ones (see
 ``cases``).
 """
-import importlib.util
 import itertools
 import math
 import os
 import random
 import sys
-import tempfile
 
 import numpy as np
 import pytest
@@ -66,28 +64,7 @@ def SETTINGS(max_examples):
 # with ``inspect``).
 # ---------------------------------------------------------------------------
 
-_TMPDIR = None
-_COUNTER = itertools.count()
-
-
-def _tmpdir():
-    global _TMPDIR
-    if _TMPDIR is None:
-        _TMPDIR = tempfile.TemporaryDirectory(prefix="ac_properties_")
-    return _TMPDIR.name
-
-
-def load_function(source, name="f"):
-    """Write ``source`` to a fresh file, import it as a fresh module, return its ``name``."""
-    modname = "ac_prop_gen_%d_%d" % (os.getpid(), next(_COUNTER))
-    path = os.path.join(_tmpdir(), modname + ".py")
-    with open(path, "w") as fh:
-        fh.write(source)
-    spec = importlib.util.spec_from_file_location(modname, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[modname] = module
-    spec.loader.exec_module(module)
-    return getattr(module, name)
+from tests.generated import load_function  # noqa: E402
 
 
 def _compile_or_fail(make, what):

@@ -43,12 +43,9 @@ file and call ``adjoint_compiler.grad(f, wrt=...)`` to reproduce. Set
 ``AC_PROPERTIES_SHRINK=1`` to let Hypothesis shrink a failure.
 """
 import ast
-import importlib.util
 import itertools
 import math
 import os
-import sys
-import tempfile
 
 import pytest
 from hypothesis import HealthCheck, Phase, assume, given, note, settings
@@ -84,28 +81,7 @@ BIG = 1e6         # larger |f| makes central differences too noisy to compare at
 # Loading generated source from a real file.
 # ---------------------------------------------------------------------------
 
-_TMPDIR = None
-_COUNTER = itertools.count()
-
-
-def _tmpdir():
-    global _TMPDIR
-    if _TMPDIR is None:
-        _TMPDIR = tempfile.TemporaryDirectory(prefix="ac_properties_control_")
-    return _TMPDIR.name
-
-
-def load_function(source, name="f"):
-    """Write ``source`` to a fresh file, import it as a fresh module, return its ``name``."""
-    modname = "ac_propctl_gen_%d_%d" % (os.getpid(), next(_COUNTER))
-    path = os.path.join(_tmpdir(), modname + ".py")
-    with open(path, "w") as fh:
-        fh.write(source)
-    spec = importlib.util.spec_from_file_location(modname, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[modname] = module
-    spec.loader.exec_module(module)
-    return getattr(module, name)
+from tests.generated import load_function  # noqa: E402
 
 
 # ---------------------------------------------------------------------------
