@@ -188,11 +188,54 @@ def _sweep_marker(stmt):
     return _is_comment(stmt) and stmt.value.args[0].value in ("forward sweep", "adjoint sweep")
 
 
+def _names_in(node):
+    return {n.id for n in trees.walk(node) if isinstance(n, gast.Name)}
+
+
+def _stored(stmt):
+    return {n.id for t in getattr(stmt, "targets", []) for n in trees.walk(t)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def _fuse_accumulations(stmts):
+    """``v = A; ...; v = v + e`` -> ``...; v = A + e`` when nothing between touches v or what A reads.
+
+    Adjoint sweeps accumulate a variable over several statements; one expression
+    is shorter to read and cheaper to run (fewer stores and loads).
+    """
+    out = list(stmts)
+    i = 0
+    while i < len(out):
+        s = out[i]
+        if (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+                and isinstance(s.value, gast.BinOp) and isinstance(s.value.op, (gast.Add, gast.Sub))
+                and isinstance(s.value.left, gast.Name) and s.value.left.id == s.targets[0].id):
+            v = s.targets[0].id
+            if v not in _names_in(s.value.right):
+                j = i - 1
+                while j >= 0 and not (isinstance(out[j], gast.Assign) and isinstance(out[j].targets[0], gast.Name)
+                                      and out[j].targets[0].id == v):
+                    j -= 1
+                if j >= 0:
+                    first = out[j]
+                    reads = _names_in(first.value)
+                    between = out[j + 1:i]
+                    if all(isinstance(b, (gast.Assign, gast.Expr)) and v not in _names_in(b)
+                           and not (_stored(b) & reads) for b in between):
+                        s.value.left = first.value
+                        del out[j]
+                        i -= 1
+                        continue
+        i += 1
+    return out
+
+
 def _is_pass(stmts):
     return all(isinstance(s, gast.Pass) for s in stmts)
 
 
 def _clean_block(stmts, reads):
+    stmts = _fuse_accumulations(stmts)
     out = []
     for stmt in stmts:
         if isinstance(stmt, (gast.If, gast.For, gast.While, gast.FunctionDef)):

@@ -47,11 +47,9 @@ def chain_grad(x, y):
     _t3 = a * b
     # adjoint sweep
     check_scalar(_t3)
-    # return a * b
-    a_bar = b
     # b = scaled(a, k=0.5)
     _t4 = b_pullback(a)
-    a_bar = a_bar + _t4[0]
+    a_bar = b + _t4[0]
     # a = square(x) + scaled(y)
     _t5 = _t2_pullback(a_bar)
     y_bar = _t5[0]

@@ -26,12 +26,9 @@ def hyperbolic_grad(x, y):
     check_scalar(_t6)
     # return math.atan2(y, x) * math.tanh(r) + math.log1p(x * x)
     _t4_bar = 1.0 / (1.0 + _t4)
-    x_bar = 2.0 * (_t4_bar * x)
     r_bar = _t1 * (1.0 - _t2 * _t2)
     _t7 = x * x + y * y
-    y_bar = _t2 * x / _t7
-    x_bar = x_bar - _t2 * y / _t7
     # r = math.hypot(x, y)
-    x_bar = x_bar + r_bar * x / r
-    y_bar = y_bar + r_bar * y / r
+    x_bar = 2.0 * (_t4_bar * x) - _t2 * y / _t7 + r_bar * x / r
+    y_bar = _t2 * x / _t7 + r_bar * y / r
     return _t6, (x_bar, y_bar)

@@ -24,9 +24,6 @@ def kinks_grad(x, y):
     check_scalar(_t6)
     # return abs(x) + max(x, y) - min(x * y, 1.0)
     _t4_bar = 0.0 if 1.0 < _t4 else -1.0
-    x_bar = _t4_bar * y
-    y_bar = _t4_bar * x
-    x_bar = x_bar + (0.0 if y > x else 1.0)
-    y_bar = y_bar + (1.0 if y > x else 0.0)
-    x_bar = x_bar + (1.0 if x > 0 else -1.0 if x < 0 else 0.0)
+    y_bar = _t4_bar * x + (1.0 if y > x else 0.0)
+    x_bar = _t4_bar * y + (0.0 if y > x else 1.0) + (1.0 if x > 0 else -1.0 if x < 0 else 0.0)
     return _t6, (x_bar, y_bar)

@@ -72,7 +72,6 @@ def cube_vjp(t):
         # adjoint sweep
         # cube = lambda t: t * t * t  # noqa: E731
         _t1_bar = unbroadcast(_t2_bar * t, _t1)
-        t_bar = unbroadcast(_t2_bar * _t1, t)
-        t_bar = t_bar + 2.0 * unbroadcast(_t1_bar * t, t)
+        t_bar = unbroadcast(_t2_bar * _t1, t) + 2.0 * unbroadcast(_t1_bar * t, t)
         return t_bar
     return _t2, cube_pullback

@@ -24,6 +24,5 @@ def polynomial_grad(x):
     # adjoint sweep
     check_scalar(_t7)
     # return 3.0 * x ** 3 - 2.0 * x ** 2 + x - 7.0
-    x_bar = 1.0 - 4.0 * x
-    x_bar = x_bar + 9.0 * x ** 2
+    x_bar = 1.0 - 4.0 * x + 9.0 * x ** 2
     return _t7, x_bar

@@ -21,11 +21,9 @@ def reassign_grad(x, y):
     z_2 = z_1 * x
     # adjoint sweep
     check_scalar(z_2)
-    # z *= x
-    x_bar = z_1
     # z = z + math.sin(z)
     z_bar = x + x * math.cos(z)
     # z = x * y
-    x_bar = x_bar + z_bar * y
+    x_bar = z_1 + z_bar * y
     y_bar = z_bar * x
     return z_2, (x_bar, y_bar)

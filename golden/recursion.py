@@ -62,9 +62,8 @@ def power_grad(x, n):
         x_bar = 0.0
     else:
         # return x * power(x, n - 1)
-        x_bar = _t2
         _t3 = _t2_pullback(x)
-        x_bar = x_bar + _t3[0]
+        x_bar = _t2 + _t3[0]
     return _value1_3, x_bar
 
 
@@ -87,10 +86,9 @@ def power_vjp(x, n):
             x_bar = zeros_like(x)
         else:
             # return x * power(x, n - 1)
-            x_bar = unbroadcast(_value1_3_bar * _t2, x)
             _t2_bar = unbroadcast(_value1_3_bar * x, _t2)
             _t3 = _t2_pullback(_t2_bar)
-            x_bar = x_bar + _t3[0]
+            x_bar = unbroadcast(_value1_3_bar * _t2, x) + _t3[0]
             _t1_bar = _t3[1]
             n_bar = unbroadcast(_t1_bar, n)
         return x_bar, n_bar

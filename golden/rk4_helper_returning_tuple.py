@@ -191,12 +191,11 @@ def rhs_vjp(p, v, k, c):
     def rhs_pullback(_t5_bar):
         # adjoint sweep
         # return v, -k * p - c * v
-        v_bar = _t5_bar[0]
         _t4_bar = _t5_bar[1]
         _t2_bar = unbroadcast(_t4_bar, _t2)
         _t3_bar = unbroadcast(-_t4_bar, _t3)
         c_bar = unbroadcast(_t3_bar * v, c)
-        v_bar = v_bar + unbroadcast(_t3_bar * c, v)
+        v_bar = _t5_bar[0] + unbroadcast(_t3_bar * c, v)
         _t1_bar = unbroadcast(_t2_bar * p, _t1)
         p_bar = unbroadcast(_t2_bar * _t1, p)
         k_bar = -_t1_bar

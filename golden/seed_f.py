@@ -23,13 +23,10 @@ def f_grad(x, y):
     _t1 = v4 + v5
     # adjoint sweep
     check_scalar(_t1)
-    # v5 = v3 ** 2
-    v3_bar = 2.0 * v3
     # v4 = math.exp(v3)
-    v3_bar = v3_bar + v4
+    v3_bar = 2.0 * v3 + v4
     # v2 = x * y
-    x_bar = v3_bar * y
     y_bar = v3_bar * x
     # v1 = math.cos(x)
-    x_bar = x_bar - v3_bar * math.sin(x)
+    x_bar = v3_bar * y - v3_bar * math.sin(x)
     return _t1, (x_bar, y_bar)

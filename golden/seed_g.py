@@ -22,7 +22,6 @@ def g_grad(x):
     # adjoint sweep
     check_scalar(_t4)
     # return math.sin(x ** 2) * math.exp(x)
-    x_bar = _t2 * _t3
     _t1_bar = _t3 * math.cos(_t1)
-    x_bar = x_bar + _t1_bar * 2 * x
+    x_bar = _t2 * _t3 + _t1_bar * 2 * x
     return _t4, x_bar

@@ -40,9 +40,8 @@ def newton_sqrt_grad(a):
         # step = (x * x - a) / (2.0 * x)
         _t2_bar = step_2_bar / _t3
         _t3_bar = -(step_2_bar * step_2) / _t3
-        x_1_bar = x_2_bar + _t3_bar * 2.0
         a_bar = a_bar - _t2_bar
-        x_1_bar = x_1_bar + 2.0 * (_t2_bar * x_1)
+        x_1_bar = x_2_bar + _t3_bar * 2.0 + 2.0 * (_t2_bar * x_1)
     x_bar = x_1_bar
     # x = a
     a_bar = a_bar + x_bar
