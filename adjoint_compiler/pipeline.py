@@ -78,14 +78,21 @@ _IN_PROGRESS = {}  # function -> name of its vjp, while that vjp is being compil
 _CALLEE_CACHE = weakref.WeakKeyDictionary()
 
 
-def _callee(fn, callees, src):
-    """Compile the vjp of a called user function (all parameters); return its name."""
-    if fn in _IN_PROGRESS:
+def _callee(fn, callees, src, static=None):
+    """Compile the vjp of a called user function (all parameters); return its name.
+
+    ``static`` maps parameters to the functions passed for them at this call:
+    the callee is compiled for those (they are not parameters of its vjp).
+    """
+    if not static and fn in _IN_PROGRESS:
         return _IN_PROGRESS[fn]  # a recursive call: the function being compiled calls itself
-    c = _CALLEE_CACHE.get(fn)
+    cache = _CALLEE_CACHE.setdefault(fn, {})
+    key = tuple(sorted((p, id(v)) for p, v in (static or {}).items()))
+    c = cache.get(key)
     if c is None:
-        c = compile(fn, tuple(range(fn.__code__.co_argcount)), "vjp")
-        _CALLEE_CACHE[fn] = c
+        n = fn.__code__.co_argcount - len(static or ())
+        c = compile(fn, tuple(range(n)), "vjp", bindings=static)
+        cache[key] = c
     if any(other.name == c.name and other is not c for other in callees):
         raise CompileError("two called functions are both named %s; rename one" % fn.__name__,
                            src.location(src.tree))
@@ -93,17 +100,40 @@ def _callee(fn, callees, src):
     return c.name
 
 
-def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None):
+def _bind_functions(src, bindings):
+    """Specialise the tree for functions passed as arguments: those parameters become globals."""
+    tree = src.tree
+    args = tree.args
+    names = [a.id for a in args.args]
+    defaults = dict(zip(names[len(names) - len(args.defaults):], args.defaults))
+    renamed = {}
+    for param, value in bindings.items():
+        label = getattr(value, "__name__", param)
+        alias = label if src.env.get(label, value) is value and label not in names else "%s_%s" % (param, label)
+        src.env[alias] = value
+        renamed[param] = alias
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Name) and node.id in renamed and isinstance(node.ctx, gast.Load):
+            node.id = renamed[node.id]
+    keep = [a for a in args.args if a.id not in bindings]
+    args.args = keep
+    args.defaults = [defaults[a.id] for a in keep if a.id in defaults]
+    tree.name = "_".join([tree.name] + [renamed[p] for p in sorted(renamed)])
+
+
+def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None, bindings=None):
     """Compile the gradient ("grad") or pullback ("vjp") of ``func`` with respect to ``wrt``.
 
     ``scalar_params`` are indices of parameters known to be scalars at the
     call; their code drops broadcasting bookkeeping.
     """
     start = time.perf_counter()
-    if mode == "vjp" and inspect.isfunction(func):
+    if mode == "vjp" and inspect.isfunction(func) and not bindings:
         _IN_PROGRESS[func] = naming.VJP_FN.format(func.__name__)
     try:
         src = source.read(func)
+        if bindings:
+            _bind_functions(src, bindings)
         if stop_after == "source":
             return src.tree
         tree = fence.run(src.tree, src)
@@ -121,7 +151,7 @@ def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None):
         if stop_after == "activity":
             return act
         callees = []
-        result = reverse.run(tree, src, act, wrt_names, mode, lambda g: _callee(g, callees, src))
+        result = reverse.run(tree, src, act, wrt_names, mode, lambda g, static=None: _callee(g, callees, src, static))
         if stop_after == "reverse":
             return result.function
         fn = optimize.run(result.function, keep=normalize.local_names(tree) | result.gradient_names)
@@ -162,7 +192,7 @@ def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None):
     except Exception as e:  # a bug in a pass: never disguise it as the user's error
         raise InternalError("%s: %s" % (type(e).__name__, e)) from e
     finally:
-        if mode == "vjp":
+        if mode == "vjp" and not bindings:
             _IN_PROGRESS.pop(func, None)
     return Compiled(text, function, fn.name, time.perf_counter() - start, result.tapes, merged)
 

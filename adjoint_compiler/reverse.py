@@ -30,7 +30,7 @@ import operator
 
 import gast
 
-from adjoint_compiler import naming, rules, runtime, ssa, templates, trees
+from adjoint_compiler import activity, naming, rules, runtime, ssa, templates, trees
 from adjoint_compiler.emit import comment
 from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
 from adjoint_compiler.activity import _number as activity_number
@@ -85,6 +85,12 @@ class Result:
         self.tapes = tapes  # (tape name, loop line, names pushed per iteration)
         self.needs = needs  # name -> module required by inlined rules (np, math)
         self.gradient_names = gradient_names  # the x_bar names returned, kept by optimize
+
+
+def _rooted_in_local(node, local):
+    while isinstance(node, gast.Attribute):
+        node = node.value
+    return isinstance(node, gast.Name) and node.id in local
 
 
 def _written(node):
@@ -339,24 +345,36 @@ class _Reverser:
         sweep; the adjoint calls ``y_pullback(y_bar)``. Inside a loop the
         pullback is taped like any other value the adjoint reads.
         """
-        vjp_name = self.callees.get(op.fn)
+        signature = inspect.signature(op.fn)
+        try:
+            bound = signature.bind(*op.args, **op.kwargs)
+        except TypeError as e:
+            raise CompileError("call of %s: %s" % (_fn_label(op.fn), e), self.location(stmt))
+        # a function passed as an argument is known now: the callee is compiled for it
+        static = {}
+        for param, operand in bound.arguments.items():
+            if isinstance(operand, (gast.Name, gast.Attribute)) and not _rooted_in_local(operand, self.local):
+                value = activity.static_value(operand, self.source)
+                if callable(value) and not isinstance(value, type):
+                    static[param] = value
+        key = (op.fn, tuple(sorted((p, id(v)) for p, v in static.items())))
+        vjp_name = self.callees.get(key)
         if vjp_name is None:
-            vjp_name = self.callees[op.fn] = self.callee(op.fn)
+            vjp_name = self.callees[key] = self.callee(op.fn, static)
         pullback = self.namer.unique(name + "_pullback")
-        call = trees.clone(op.node)
-        call.func = _name(vjp_name)
+        all_params = list(signature.parameters)
+        call = gast.Call(func=_name(vjp_name),
+                         args=[trees.clone(a) for p, a in zip(all_params, op.args) if p not in static],
+                         keywords=[gast.keyword(arg=k, value=trees.clone(v)) for k, v in op.kwargs.items()
+                                   if k not in static])
         target = gast.Tuple(elts=[_name(name, True), _name(pullback, True)], ctx=gast.Store())
         self.forward_of[id(stmt)] = [gast.copy_location(gast.Assign(targets=[target], value=call, type_comment=None),
                                                         stmt)]
-        params = list(inspect.signature(op.fn).parameters)
-        try:
-            bound = inspect.signature(op.fn).bind(*op.args, **op.kwargs)
-        except TypeError as e:
-            raise CompileError("call of %s: %s" % (_fn_label(op.fn), e), self.location(stmt))
+        params = [p for p in signature.parameters if p not in static]
         result = self.namer.fresh(naming.TEMP)
         out.append(_assign(result, gast.Call(func=_name(pullback), args=[trees.clone(g)], keywords=[])))
         for param, operand in bound.arguments.items():
-            if isinstance(operand, gast.Name) and operand.id in self.act.active:
+            if param not in static and isinstance(operand, gast.Name) and operand.id in self.act.active:
                 i = params.index(param)
                 part = _name(result) if len(params) == 1 else gast.Subscript(
                     value=_name(result), slice=gast.Constant(value=i, kind=None), ctx=gast.Load())

@@ -77,3 +77,18 @@ scale3 = make_scaler(3.0)
 
 def uses_closure(x):
     return scale3(x) * x
+
+
+def euler(rhs, y0, h, steps):
+    y = y0
+    for i in range(steps):
+        y = y + h * rhs(y)
+    return y
+
+
+def decay(y):
+    return -0.5 * y + math.sin(y)
+
+
+def passes_function(x):
+    return euler(decay, x, 0.1, 20)

@@ -81,3 +81,12 @@ def test_concatenation_of_unknown_lists_raises_instead_of_adding():
 def test_closure_reads_its_cell_as_a_constant():
     x = 0.4
     assert ac.grad(calls.uses_closure)(x) == pytest.approx(3.0 * (math.cos(x) * x + math.sin(x)))
+
+
+def test_function_passed_as_an_argument_is_compiled_for_that_function():
+    from adjoint_compiler import testing
+
+    g = ac.grad(calls.passes_function)(0.7)
+    assert g == pytest.approx(testing.numerical_grad(calls.passes_function, [0.7], 0), rel=1e-7)
+    src = ac.adjoint_source(calls.passes_function)
+    assert "def euler_decay_vjp(y0, h, steps):" in src

@@ -54,6 +54,7 @@ CASES = [
     ("rk4_helper_returning_tuple", "calls", "rk4", ("k", "c"), "grad"),
     ("global_counter", "state", "F", "x", "grad"),
     ("closure", "calls", "uses_closure", "x", "grad"),
+    ("function_argument", "calls", "passes_function", "x", "grad"),
     ("list_accumulation", "calls", "list_in_loop", "x", "grad"),
     ("mlp_loss", "models", "mlp_loss", ("W1", "b1", "W2", "b2"), "grad"),
     ("softmax_cross_entropy", "models", "softmax_xent", "logits", "grad"),
