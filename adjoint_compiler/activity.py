@@ -92,6 +92,8 @@ def classify(value, source, local):
             # the receiver is the first operand: x.sum() depends on x, as np.sum(x)
             args = [value.func.value] + value.args
             kwargs = {k.arg: k.value for k in value.keywords}
+            if value.func.attr == "get" and len(value.args) == 1 and not value.keywords:
+                return Op("subscript", args=[value.func.value, value.args[0]], node=value)  # d.get(k), as d[k]
             fn = np_methods.METHODS.get(value.func.attr) if isinstance(value.func.value, gast.Name) else None
             if fn is None:
                 return Op("method", value.func, args, kwargs, node=value)
@@ -104,6 +106,8 @@ def classify(value, source, local):
         return Op("call", fn, value.args, {k.arg: k.value for k in value.keywords}, node=value)
     if isinstance(value, (gast.Tuple, gast.List)):
         return Op("tuple", args=value.elts, node=value)
+    if isinstance(value, gast.Dict):
+        return Op("tuple", args=value.values, kwargs=dict(zip(range(len(value.keys)), value.keys)), node=value)
     if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and value.value.id in local:
         return Op("subscript", args=[value.value, value.slice], node=value)
     if isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name) and value.value.id in local:

@@ -90,6 +90,8 @@ def _like(g, arg):
         if out.shape != arg.shape:
             raise InternalError("gradient of shape %s for an argument of shape %s" % (out.shape, arg.shape))
         return out
+    if isinstance(arg, dict) and isinstance(g, dict):
+        return {k: _like(g[k], v) for k, v in arg.items()}
     if isinstance(arg, (list, tuple)) and not isinstance(g, (list, tuple)):
         return type(arg)(_like(v, a) for v, a in zip(g, arg))  # a list's gradient is a list
     if isinstance(arg, np.generic):

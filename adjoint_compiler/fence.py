@@ -44,7 +44,6 @@ NAMES = {
     gast.Delete: ("del statement", None),
     gast.Starred: ("starred expression (*args)", None),
     gast.Set: ("set display", None),
-    gast.Dict: ("dict display", None),
     gast.Match: ("match statement", None),
     gast.AnnAssign: ("annotated assignment without a value", None),
 }
@@ -53,7 +52,7 @@ SUPPORTED = {
     gast.Module, gast.FunctionDef, gast.arguments, gast.Name, gast.Constant, gast.Attribute,
     gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return, gast.Expr, gast.Pass, gast.Assert,
     gast.BinOp, gast.UnaryOp, gast.Call, gast.keyword, gast.Tuple, gast.Compare,
-    gast.JoinedStr, gast.FormattedValue, gast.Subscript, gast.BoolOp, gast.IfExp, gast.List, gast.Slice,
+    gast.JoinedStr, gast.FormattedValue, gast.Subscript, gast.BoolOp, gast.IfExp, gast.List, gast.Slice, gast.Dict,
     gast.If, gast.For, gast.While, gast.Break, gast.Continue, gast.And, gast.Or,
     # contexts and operator tokens
     gast.Load, gast.Store, gast.Del, gast.Param, gast.Global,

@@ -327,6 +327,10 @@ class _Normalizer:
             return gast.Call(func=func, args=args, keywords=keywords)
         if isinstance(node, (gast.Tuple, gast.List)):
             return type(node)(elts=[self.atom(e) for e in node.elts], ctx=gast.Load())
+        if isinstance(node, gast.Dict):
+            if any(k is None or not isinstance(k, gast.Constant) for k in node.keys):
+                raise UnsupportedError("dict display with keys that are not constants", self.location(node))
+            return gast.Dict(keys=[trees.clone(k) for k in node.keys], values=[self.atom(v) for v in node.values])
         if isinstance(node, gast.Compare):
             return gast.Compare(left=self.atom(node.left), ops=node.ops,
                                 comparators=[self.atom(c) for c in node.comparators])

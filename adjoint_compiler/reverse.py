@@ -255,11 +255,11 @@ class _Reverser:
         op = self.act.op(stmt, self.source, self.local)
         if op.kind == "copy":
             self.accumulate(op.args[0].id, g, out)
-        elif op.kind == "tuple":
+        elif op.kind == "tuple":  # a tuple, list or dict display: element i gets g[i] (g[key] for a dict)
             for i, elt in enumerate(op.args):
                 if isinstance(elt, gast.Name) and elt.id in self.act.active:
-                    part = gast.Subscript(value=trees.clone(g), slice=gast.Constant(value=i, kind=None),
-                                          ctx=gast.Load())
+                    key = trees.clone(op.kwargs[i]) if op.kwargs else gast.Constant(value=i, kind=None)
+                    part = gast.Subscript(value=trees.clone(g), slice=key, ctx=gast.Load())
                     self.accumulate(elt.id, part, out)
         elif op.kind == "subscript":
             seq, index = op.args

@@ -49,6 +49,8 @@ def add_bars(a, b):
     """The sum of two cotangents of a list or tuple: element by element, never concatenated."""
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return [add_bars(x, y) for x, y in zip(a, b)]
+    if isinstance(a, dict) and isinstance(b, dict):
+        return {k: add_bars(a[k], b[k]) if k in b else a[k] for k in a}
     if isinstance(a, (list, tuple)):
         a = np.asarray(a, dtype=float)
     if isinstance(b, (list, tuple)):
@@ -62,7 +64,9 @@ def add_at(bar, index, g):
 
 
 def zeros_like(x):
-    """The zero cotangent of x: 0.0 for a scalar, a float array otherwise."""
+    """The zero cotangent of x: 0.0 for a scalar, a float array otherwise (a dict of them for a dict)."""
+    if isinstance(x, dict):
+        return {k: zeros_like(v) for k, v in x.items()}
     if np.ndim(x) == 0:
         return 0.0
     x = np.asarray(x)

@@ -92,3 +92,8 @@ def decay(y):
 
 def passes_function(x):
     return euler(decay, x, 0.1, 20)
+
+
+def with_dict(params, x):
+    state = {"scale": params["a"] * x, "shift": params.get("b")}
+    return state["scale"] * math.sin(x) + state["shift"] ** 2

@@ -48,7 +48,9 @@ def unreduce(g, like, axis=None, keepdims=False):
 
 
 def zeros_like(x):
-    """The zero cotangent of x: 0.0 for a scalar, a float array otherwise."""
+    """The zero cotangent of x: 0.0 for a scalar, a float array otherwise (a dict of them for a dict)."""
+    if isinstance(x, dict):
+        return {k: zeros_like(v) for k, v in x.items()}
     if np.ndim(x) == 0:
         return 0.0
     x = np.asarray(x)

@@ -90,3 +90,11 @@ def test_function_passed_as_an_argument_is_compiled_for_that_function():
     assert g == pytest.approx(testing.numerical_grad(calls.passes_function, [0.7], 0), rel=1e-7)
     src = ac.adjoint_source(calls.passes_function)
     assert "def euler_decay_vjp(y0, h, steps):" in src
+
+
+def test_dicts_with_constant_keys():
+    params = {"a": 2.0, "b": 0.5}
+    g_params, g_x = ac.grad(calls.with_dict, (0, 1))(params, 0.3)
+    assert g_params == pytest.approx({"a": 0.3 * math.sin(0.3), "b": 1.0})
+    assert g_x == pytest.approx(2.0 * (math.sin(0.3) + 0.3 * math.cos(0.3)))
+    assert params == {"a": 2.0, "b": 0.5}
