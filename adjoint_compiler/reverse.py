@@ -233,8 +233,7 @@ class _Reverser:
                 self.owned.add(name)
         elif owned and name not in self.owned:
             # a fresh array, so that element updates never write into a shared one
-            out.append(_assign(target, gast.BinOp(left=_call("zeros_like", _name(name)), op=gast.Add(),
-                                                  right=trees.clone(current))))
+            out.append(_assign(target, _call("add_bars", _call("zeros_like", _name(name)), trees.clone(current))))
             self.owned.add(name)
         elif not (isinstance(current, gast.Name) and current.id == target):
             out.append(_assign(target, trees.clone(current)))

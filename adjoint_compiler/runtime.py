@@ -16,6 +16,8 @@ def unbroadcast(c, like):
     NumPy broadcasting copies an operand along new leading axes and along
     axes of length 1; the adjoint of a copy is a sum over those axes.
     """
+    if type(c) is float:  # a Python float contribution means like is a scalar too: nothing to sum
+        return c
     shape = np.shape(like)
     if np.shape(c) == shape:
         return c
@@ -60,6 +62,13 @@ def add_bars(a, b):
 
 def add_at(bar, index, g):
     """``bar[index] += g`` where ``index`` may select a position more than once (np.add.at)."""
+    if isinstance(bar, list):  # the cotangent of a list: a list, one entry per element
+        if isinstance(index, slice):
+            for k, v in zip(range(*index.indices(len(bar))), g):
+                bar[k] = add_bars(bar[k], v)
+        else:
+            bar[index] = add_bars(bar[index], g)
+        return
     np.add.at(bar, index, g)
 
 
@@ -67,6 +76,8 @@ def zeros_like(x):
     """The zero cotangent of x: 0.0 for a scalar, a float array otherwise (a dict of them for a dict)."""
     if isinstance(x, dict):
         return {k: zeros_like(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):  # element by element: Python floats stay Python floats (fast)
+        return [zeros_like(v) for v in x]
     if np.ndim(x) == 0:
         return 0.0
     x = np.asarray(x)

@@ -16,6 +16,8 @@ def zeros_like(x):
     """The zero cotangent of x: 0.0 for a scalar, a float array otherwise (a dict of them for a dict)."""
     if isinstance(x, dict):
         return {k: zeros_like(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):  # element by element: Python floats stay Python floats (fast)
+        return [zeros_like(v) for v in x]
     if np.ndim(x) == 0:
         return 0.0
     x = np.asarray(x)

@@ -18,6 +18,8 @@ def unbroadcast(c, like):
     NumPy broadcasting copies an operand along new leading axes and along
     axes of length 1; the adjoint of a copy is a sum over those axes.
     """
+    if type(c) is float:  # a Python float contribution means like is a scalar too: nothing to sum
+        return c
     shape = np.shape(like)
     if np.shape(c) == shape:
         return c

@@ -18,6 +18,8 @@ def unbroadcast(c, like):
     NumPy broadcasting copies an operand along new leading axes and along
     axes of length 1; the adjoint of a copy is a sum over those axes.
     """
+    if type(c) is float:  # a Python float contribution means like is a scalar too: nothing to sum
+        return c
     shape = np.shape(like)
     if np.shape(c) == shape:
         return c
@@ -51,6 +53,8 @@ def zeros_like(x):
     """The zero cotangent of x: 0.0 for a scalar, a float array otherwise (a dict of them for a dict)."""
     if isinstance(x, dict):
         return {k: zeros_like(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):  # element by element: Python floats stay Python floats (fast)
+        return [zeros_like(v) for v in x]
     if np.ndim(x) == 0:
         return 0.0
     x = np.asarray(x)
