@@ -14,10 +14,12 @@ def check_scalar(value):
 
 def zeros_like(x):
     """The zero cotangent of x: 0.0 for a scalar, a float array otherwise (a dict of them for a dict)."""
+    if type(x) is float:
+        return 0.0
     if isinstance(x, dict):
         return {k: zeros_like(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):  # element by element: Python floats stay Python floats (fast)
-        return [zeros_like(v) for v in x]
+        return [0.0 if type(v) is float else zeros_like(v) for v in x]
     if np.ndim(x) == 0:
         return 0.0
     x = np.asarray(x)
