@@ -45,8 +45,11 @@ def zeros_like(x):
         return 0.0
     if isinstance(x, dict):
         return {k: zeros_like(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):  # element by element: Python floats stay Python floats (fast)
-        return [0.0 if type(v) is float else zeros_like(v) for v in x]
+    if isinstance(x, (list, tuple)):
+        if any(isinstance(v, (list, tuple)) for v in x):
+            # nested lists: one float array, so that row updates add (a list's += would extend it)
+            return np.zeros(np.shape(np.asarray(x, dtype=float)))
+        return [0.0 if type(v) is float else zeros_like(v) for v in x]  # Python floats stay Python floats
     if np.ndim(x) == 0:
         return 0.0
     x = np.asarray(x)

@@ -1,6 +1,7 @@
 """Calls of user functions: compiled in turn (their vjp in the forward sweep, their pullback in the adjoint)."""
 import math
 
+import numpy as np
 import pytest
 
 import adjoint_compiler as ac
@@ -98,3 +99,27 @@ def test_dicts_with_constant_keys():
     assert g_params == pytest.approx({"a": 0.3 * math.sin(0.3), "b": 1.0})
     assert g_x == pytest.approx(2.0 * (math.sin(0.3) + 0.3 * math.cos(0.3)))
     assert params == {"a": 2.0, "b": 0.5}
+
+
+def nested_lists(m):
+    s = 0.0
+    for row in m:
+        for v in row:
+            s = s + v * v
+    return s
+
+
+def list_of_arrays(xs):
+    total = 0.0
+    for x in xs:
+        total = total + np.sum(x * x)
+    return total
+
+
+def test_nested_lists_and_lists_of_arrays():
+    g = ac.grad(nested_lists)([[1.0, 2.0], [3.0, 4.0]])
+    assert g == [[2.0, 4.0], [6.0, 8.0]]
+    a, b = np.array([1.0, 2.0]), np.array([0.5, -1.0])
+    ga, gb = ac.grad(list_of_arrays)([a, b])
+    np.testing.assert_allclose(ga, 2 * a)
+    np.testing.assert_allclose(gb, 2 * b)
