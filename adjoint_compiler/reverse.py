@@ -182,6 +182,8 @@ class _Reverser:
         self.namer = naming.Namer(all_names(fn) | (set(source.env) if source is not None else set()))
         self.bars = {}  # SSA name -> atom holding its adjoint so far (a name, or a constant like the seed 1.0)
         self.owned = set()  # names whose adjoint variable is an array this code created (safe to update in place)
+        # names whose cotangent may be a list or dict (displays, and anything indexed): added with add_bars
+        self.containers = activity.sequences | {op.args[0].id for _, op in activity.defs if op.kind == "subscript"}
         self.bar_names = {}
         self.needs = {}
         self.forward_of = {}  # id(loop) -> the forward statements replacing it (tape pushes, counters)
@@ -212,7 +214,7 @@ class _Reverser:
                 return
             value = expr
             self.owned.discard(name)
-        elif name in self.act.sequences:  # cotangents of lists may be lists: + would concatenate
+        elif name in self.containers:  # cotangents of lists and dicts are lists and dicts: + would concatenate
             value = _call("add_bars", trees.clone(current), expr)
         else:
             value = gast.BinOp(left=trees.clone(current), op=gast.Add(), right=expr)

@@ -123,3 +123,24 @@ def test_nested_lists_and_lists_of_arrays():
     ga, gb = ac.grad(list_of_arrays)([a, b])
     np.testing.assert_allclose(ga, 2 * a)
     np.testing.assert_allclose(gb, 2 * b)
+
+
+def _pair_product(xs):
+    return xs[0] * xs[1]
+
+
+def list_to_callee(xs):
+    return _pair_product(xs) + xs[0]
+
+
+def _dict_product(d):
+    return d["a"] * d["b"]
+
+
+def dict_to_callee(d):
+    return _dict_product(d) + d["a"]
+
+
+def test_containers_passed_to_callees_add_cotangents_elementwise():
+    assert ac.grad(list_to_callee)([1.5, 2.0]) == [3.0, 1.5]
+    assert ac.grad(dict_to_callee)({"a": 1.5, "b": 2.0}) == {"a": 3.0, "b": 1.5}
