@@ -196,6 +196,28 @@ def _refuse_mutation_of_varied(fn, source, local, varied):
                                    "build a new value instead (e.g. xs = xs + [v])")
 
 
+def _refuse_differentiated_globals_seen_by_callees(stmts, source, local, varied, written):
+    """A differentiated value written to a global and then a call of user code: the callee would
+    read that global as a constant and drop its derivative, so refuse it (in program order)."""
+    import inspect
+
+    for stmt in stmts:
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Attribute):
+            if isinstance(stmt.value, gast.Name) and stmt.value.id in varied:
+                written.add(stmt.targets[0].attr)
+        elif isinstance(stmt, gast.Assign) and written and isinstance(stmt.value, gast.Call):
+            op = classify(stmt.value, source, local)
+            if op.kind == "call" and inspect.isfunction(op.fn) and rules.lookup(op.fn) is None:
+                raise UnsupportedError(
+                    "calling %s after writing a differentiated value to the global %s"
+                    % (getattr(op.fn, "__name__", "a function"), ", ".join(sorted(written))),
+                    source.location(stmt) if source is not None else None,
+                    "pass the value as an argument instead")
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list):
+                _refuse_differentiated_globals_seen_by_callees(getattr(stmt, field), source, local, varied, written)
+
+
 def _fixed_point(step):
     while step():
         pass
@@ -241,6 +263,7 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
 
     _fixed_point(spread_varied)
     _refuse_mutation_of_varied(fn, source, local, varied)
+    _refuse_differentiated_globals_seen_by_callees(fn.body, source, local, varied, set())
     _fixed_point(spread_useful)
     scalars = _infer_scalars(defs, set(scalar_params) | set(scalar_outputs))
     act = Activity(ops, defs, varied, useful, scalars, outputs)

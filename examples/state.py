@@ -15,3 +15,16 @@ def F(x):
 
 def compound(principal, years):
     return principal * (1.0 + RATE) ** years
+
+
+scratch = 0.0
+
+
+def _reads_scratch(y):
+    return y * scratch
+
+
+def writes_then_calls(x):
+    global scratch
+    scratch = x * 2.0
+    return _reads_scratch(x)

@@ -33,3 +33,8 @@ def undeclared(x):
 def test_global_of_an_unknown_name_is_unsupported():
     with pytest.raises(ac.UnsupportedError, match="not_defined_anywhere"):
         ac.grad(undeclared)(1.0)
+
+
+def test_differentiated_global_read_by_a_callee_is_refused_not_dropped():
+    with pytest.raises(ac.UnsupportedError, match="scratch"):
+        ac.grad(state.writes_then_calls)(1.5)
