@@ -17,9 +17,6 @@ import gast
 from adjoint_compiler import activity, emit, fence, load, normalize, optimize, reverse, runtime, source, ssa, naming, trees
 from adjoint_compiler.errors import CompileError, InternalError
 
-STAGES = ("source", "fence", "normalize", "ssa", "activity", "reverse", "optimize", "emit", "load")
-
-
 class Compiled:
     """A compiled gradient: the emitted module's text and the function it defines."""
 
