@@ -97,3 +97,15 @@ def passes_function(x):
 def with_dict(params, x):
     state = {"scale": params["a"] * x, "shift": params.get("b")}
     return state["scale"] * math.sin(x) + state["shift"] ** 2
+
+
+def step_state(p, v, h):
+    a = -p - 0.1 * v
+    return p + h * v, v + h * a
+
+
+def multi_step(x):
+    p, v = x, 0.0
+    for i in range(10):
+        p, v = step_state(p, v, 0.1)
+    return p

@@ -13,75 +13,22 @@ def check_scalar(value):
         % ("an array of shape %s" % (np.shape(value),) if isinstance(value, np.ndarray) else type(value).__name__))
 
 
-def unbroadcast(c, like):
-    """Sum the contribution ``c`` down to the shape of ``like``.
-
-    NumPy broadcasting copies an operand along new leading axes and along
-    axes of length 1; the adjoint of a copy is a sum over those axes.
-    """
-    if type(c) is float:  # a Python float contribution means like is a scalar too: nothing to sum
-        return c
-    shape = np.shape(like)
-    if np.shape(c) == shape:
-        return c
-    if isinstance(like, (list, tuple)):
-        raise TypeError("a list or tuple met an arithmetic operator whose adjoint assumes numbers or arrays "
-                        "(e.g. concatenation of lists the compiler could not see were lists); "
-                        "convert with np.asarray, or build the list with a display [..]")
-    c = np.asarray(c)
-    extra = c.ndim - len(shape)
-    if extra > 0:
-        c = c.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and c.shape[i] != 1)
-    if axes:
-        c = c.sum(axis=axes, keepdims=True)
-    if extra < 0:  # c was a scalar spread over like's shape
-        c = np.broadcast_to(c, shape)
-    return c
-
-
 def chain_grad(x, y):
     # forward sweep
-    _t1, _t1_pullback = square_vjp(x)
-    _t2, _t2_pullback = scaled_vjp(y)
-    a = _t1 + _t2
-    b, b_pullback = scaled_vjp(a, k=0.5)
-    _t3 = a * b
+    _t1 = x * x
+    _t2 = math.sin(y)
+    _t3 = 2.0 * _t2
+    a = _t1 + _t3
+    _t4 = math.sin(a)
+    b = 0.5 * _t4
+    _t5 = a * b
     # adjoint sweep
-    check_scalar(_t3)
+    check_scalar(_t5)
     # b = scaled(a, k=0.5)
-    _t4 = b_pullback(a)
-    a_bar = b + _t4[0]
+    _t4_bar = a * 0.5
+    a_bar = b + _t4_bar * math.cos(a)
     # a = square(x) + scaled(y)
-    _t5 = _t2_pullback(a_bar)
-    y_bar = _t5[0]
-    _t6 = _t1_pullback(a_bar)
-    x_bar = _t6
-    return _t3, (x_bar, y_bar)
-
-
-def scaled_vjp(t, k=2.0):
-    # forward sweep
-    _t1 = math.sin(t)
-    _t2 = k * _t1
-
-    def scaled_pullback(_t2_bar):
-        # adjoint sweep
-        # return k * math.sin(t)
-        k_bar = unbroadcast(_t2_bar * _t1, k)
-        _t1_bar = unbroadcast(_t2_bar * k, _t1)
-        t_bar = _t1_bar * math.cos(t)
-        return t_bar, k_bar
-    return _t2, scaled_pullback
-
-
-def square_vjp(t):
-    # forward sweep
-    _t1 = t * t
-
-    def square_pullback(_t1_bar):
-        # adjoint sweep
-        # return t * t
-        t_bar = 2.0 * unbroadcast(_t1_bar * t, t)
-        return t_bar
-    return _t1, square_pullback
+    _t2_bar = a_bar * 2.0
+    y_bar = _t2_bar * math.cos(y)
+    x_bar = 2.0 * (a_bar * x)
+    return _t5, (x_bar, y_bar)

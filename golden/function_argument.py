@@ -13,33 +13,6 @@ def check_scalar(value):
         % ("an array of shape %s" % (np.shape(value),) if isinstance(value, np.ndarray) else type(value).__name__))
 
 
-def unbroadcast(c, like):
-    """Sum the contribution ``c`` down to the shape of ``like``.
-
-    NumPy broadcasting copies an operand along new leading axes and along
-    axes of length 1; the adjoint of a copy is a sum over those axes.
-    """
-    if type(c) is float:  # a Python float contribution means like is a scalar too: nothing to sum
-        return c
-    shape = np.shape(like)
-    if np.shape(c) == shape:
-        return c
-    if isinstance(like, (list, tuple)):
-        raise TypeError("a list or tuple met an arithmetic operator whose adjoint assumes numbers or arrays "
-                        "(e.g. concatenation of lists the compiler could not see were lists); "
-                        "convert with np.asarray, or build the list with a display [..]")
-    c = np.asarray(c)
-    extra = c.ndim - len(shape)
-    if extra > 0:
-        c = c.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and c.shape[i] != 1)
-    if axes:
-        c = c.sum(axis=axes, keepdims=True)
-    if extra < 0:  # c was a scalar spread over like's shape
-        c = np.broadcast_to(c, shape)
-    return c
-
-
 def zeros_like(x):
     """The zero cotangent of x: 0.0 for a scalar, a float array otherwise (a dict of them for a dict)."""
     if type(x) is float:
@@ -74,39 +47,25 @@ def euler_decay_vjp(y0, h, steps):
     y_1 = y
     _tape1 = []
     for i in range(steps):
-        _t1, _t1_pullback = decay_vjp(y_1)
-        _t2 = h * _t1
-        y_2 = y_1 + _t2
-        _tape1.append((_t1, _t1_pullback, _t2, y_1))
+        _t1 = -(0.5 * y_1)
+        _t2 = math.sin(y_1)
+        _t3 = _t1 + _t2
+        _t4 = h * _t3
+        y_2 = y_1 + _t4
+        _tape1.append((_t3, y_1))
         y_1 = y_2
 
     def euler_decay_pullback(y_1_bar):
         # adjoint sweep
-        h_bar = zeros_like(h)
-        for _t1_k, _t1_pullback_k, _t2_k, y_1_k in reversed(_tape1):
+        h_bar = 0.0
+        for _t3_k, y_1_k in reversed(_tape1):
             y_2_bar = y_1_bar
             # y = y + h * rhs(y)
-            _t2_bar = unbroadcast(y_2_bar, _t2_k)
-            h_bar = h_bar + unbroadcast(_t2_bar * _t1_k, h)
-            _t1_bar = unbroadcast(_t2_bar * h, _t1_k)
-            _t3 = _t1_pullback_k(_t1_bar)
-            y_1_bar = unbroadcast(y_2_bar, y_1_k) + _t3
+            h_bar = h_bar + y_2_bar * _t3_k
+            _t3_bar = y_2_bar * h
+            y_1_bar = y_2_bar + _t3_bar * math.cos(y_1_k) + _t3_bar * -0.5
         y_bar = y_1_bar
         y0_bar = y_bar
         steps_bar = zeros_like(steps)
         return y0_bar, h_bar, steps_bar
     return y_1, euler_decay_pullback
-
-
-def decay_vjp(y):
-    # forward sweep
-    _t1 = -(0.5 * y)
-    _t2 = math.sin(y)
-    _t3 = _t1 + _t2
-
-    def decay_pullback(_t3_bar):
-        # adjoint sweep
-        # return -0.5 * y + math.sin(y)
-        y_bar = _t3_bar * math.cos(y) + _t3_bar * -0.5
-        return y_bar
-    return _t3, decay_pullback

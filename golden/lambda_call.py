@@ -12,68 +12,14 @@ def check_scalar(value):
         % ("an array of shape %s" % (np.shape(value),) if isinstance(value, np.ndarray) else type(value).__name__))
 
 
-def unbroadcast(c, like):
-    """Sum the contribution ``c`` down to the shape of ``like``.
-
-    NumPy broadcasting copies an operand along new leading axes and along
-    axes of length 1; the adjoint of a copy is a sum over those axes.
-    """
-    if type(c) is float:  # a Python float contribution means like is a scalar too: nothing to sum
-        return c
-    shape = np.shape(like)
-    if np.shape(c) == shape:
-        return c
-    if isinstance(like, (list, tuple)):
-        raise TypeError("a list or tuple met an arithmetic operator whose adjoint assumes numbers or arrays "
-                        "(e.g. concatenation of lists the compiler could not see were lists); "
-                        "convert with np.asarray, or build the list with a display [..]")
-    c = np.asarray(c)
-    extra = c.ndim - len(shape)
-    if extra > 0:
-        c = c.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and c.shape[i] != 1)
-    if axes:
-        c = c.sum(axis=axes, keepdims=True)
-    if extra < 0:  # c was a scalar spread over like's shape
-        c = np.broadcast_to(c, shape)
-    return c
-
-
 def uses_lambda_grad(x):
     # forward sweep
-    _t1, _t1_pullback = cube_vjp(x)
-    _t2, _t2_pullback = square_vjp(x)
-    _t3 = _t1 + _t2
+    _t1 = x * x
+    _t2 = _t1 * x
+    _t3 = x * x
+    _t4 = _t2 + _t3
     # adjoint sweep
-    check_scalar(_t3)
+    check_scalar(_t4)
     # return cube(x) + square(x)
-    _t4 = _t2_pullback(1.0)
-    _t5 = _t1_pullback(1.0)
-    x_bar = _t4 + _t5
-    return _t3, x_bar
-
-
-def square_vjp(t):
-    # forward sweep
-    _t1 = t * t
-
-    def square_pullback(_t1_bar):
-        # adjoint sweep
-        # return t * t
-        t_bar = 2.0 * unbroadcast(_t1_bar * t, t)
-        return t_bar
-    return _t1, square_pullback
-
-
-def cube_vjp(t):
-    # forward sweep
-    _t1 = t * t
-    _t2 = _t1 * t
-
-    def cube_pullback(_t2_bar):
-        # adjoint sweep
-        # cube = lambda t: t * t * t  # noqa: E731
-        _t1_bar = unbroadcast(_t2_bar * t, _t1)
-        t_bar = unbroadcast(_t2_bar * _t1, t) + 2.0 * unbroadcast(_t1_bar * t, t)
-        return t_bar
-    return _t2, cube_pullback
+    x_bar = 2.0 * x + _t1 + 2.0 * (x * x)
+    return _t4, x_bar

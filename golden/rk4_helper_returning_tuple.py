@@ -12,50 +12,6 @@ def check_scalar(value):
         % ("an array of shape %s" % (np.shape(value),) if isinstance(value, np.ndarray) else type(value).__name__))
 
 
-def unbroadcast(c, like):
-    """Sum the contribution ``c`` down to the shape of ``like``.
-
-    NumPy broadcasting copies an operand along new leading axes and along
-    axes of length 1; the adjoint of a copy is a sum over those axes.
-    """
-    if type(c) is float:  # a Python float contribution means like is a scalar too: nothing to sum
-        return c
-    shape = np.shape(like)
-    if np.shape(c) == shape:
-        return c
-    if isinstance(like, (list, tuple)):
-        raise TypeError("a list or tuple met an arithmetic operator whose adjoint assumes numbers or arrays "
-                        "(e.g. concatenation of lists the compiler could not see were lists); "
-                        "convert with np.asarray, or build the list with a display [..]")
-    c = np.asarray(c)
-    extra = c.ndim - len(shape)
-    if extra > 0:
-        c = c.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and c.shape[i] != 1)
-    if axes:
-        c = c.sum(axis=axes, keepdims=True)
-    if extra < 0:  # c was a scalar spread over like's shape
-        c = np.broadcast_to(c, shape)
-    return c
-
-
-def zeros_like(x):
-    """The zero cotangent of x: 0.0 for a scalar, a float array otherwise (a dict of them for a dict)."""
-    if type(x) is float:
-        return 0.0
-    if isinstance(x, dict):
-        return {k: zeros_like(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        if any(isinstance(v, (list, tuple)) for v in x):
-            # nested lists: one float array, so that row updates add (a list's += would extend it)
-            return np.zeros(np.shape(np.asarray(x, dtype=float)))
-        return [0.0 if type(v) is float else zeros_like(v) for v in x]  # Python floats stay Python floats
-    if np.ndim(x) == 0:
-        return 0.0
-    x = np.asarray(x)
-    return np.zeros(x.shape, x.dtype if x.dtype.kind in "fc" else float)
-
-
 def rk4_grad(k, c):
     # forward sweep
     p = 1.0
@@ -65,150 +21,105 @@ def rk4_grad(k, c):
     v_1 = v
     _tape1 = []
     for step in range(100):
-        _t1, _t1_pullback = rhs_vjp(p_1, v_1, k, c)
-        k1p = _t1[0]
-        k1v = _t1[1]
-        _t2 = 0.5 * h
-        _t3 = _t2 * k1p
-        _t4 = p_1 + _t3
+        _t1 = -k
+        _t2 = _t1 * p_1
+        _t3 = c * v_1
+        _t4 = _t2 - _t3
+        k1p = v_1
+        k1v = _t4
         _t5 = 0.5 * h
-        _t6 = _t5 * k1v
-        _t7 = v_1 + _t6
-        _t8, _t8_pullback = rhs_vjp(_t4, _t7, k, c)
-        k2p = _t8[0]
-        k2v = _t8[1]
-        _t9 = 0.5 * h
-        _t10 = _t9 * k2p
-        _t11 = p_1 + _t10
-        _t12 = 0.5 * h
-        _t13 = _t12 * k2v
-        _t14 = v_1 + _t13
-        _t15, _t15_pullback = rhs_vjp(_t11, _t14, k, c)
-        k3p = _t15[0]
-        k3v = _t15[1]
-        _t16 = h * k3p
+        _t6 = _t5 * k1p
+        _t7 = p_1 + _t6
+        _t8 = 0.5 * h
+        _t9 = _t8 * k1v
+        _t10 = v_1 + _t9
+        _t11 = -k
+        _t12 = _t11 * _t7
+        _t13 = c * _t10
+        _t14 = _t12 - _t13
+        k2p = _t10
+        k2v = _t14
+        _t15 = 0.5 * h
+        _t16 = _t15 * k2p
         _t17 = p_1 + _t16
-        _t18 = h * k3v
-        _t19 = v_1 + _t18
-        _t20, _t20_pullback = rhs_vjp(_t17, _t19, k, c)
-        k4p = _t20[0]
-        k4v = _t20[1]
-        _t21 = h / 6.0
-        _t22 = 2.0 * k2p
-        _t23 = k1p + _t22
-        _t24 = 2.0 * k3p
-        _t25 = _t23 + _t24
-        _t26 = _t25 + k4p
-        _t27 = _t21 * _t26
-        p_2 = p_1 + _t27
-        _t28 = h / 6.0
-        _t29 = 2.0 * k2v
-        _t30 = k1v + _t29
-        _t31 = 2.0 * k3v
-        _t32 = _t30 + _t31
-        _t33 = _t32 + k4v
-        _t34 = _t28 * _t33
-        v_2 = v_1 + _t34
-        _tape1.append((_t1, _t12, _t13, _t15, _t15_pullback, _t18, _t1_pullback, _t2, _t20, _t20_pullback, _t21, _t28, _t29, _t30, _t31, _t32, _t33, _t34, _t5, _t6, _t8, _t8_pullback, _t9, k1v, k2v, k3v, k4v, v_1))
+        _t18 = 0.5 * h
+        _t19 = _t18 * k2v
+        _t20 = v_1 + _t19
+        _t21 = -k
+        _t22 = _t21 * _t17
+        _t23 = c * _t20
+        _t24 = _t22 - _t23
+        k3p = _t20
+        k3v = _t24
+        _t25 = h * k3p
+        _t26 = p_1 + _t25
+        _t27 = h * k3v
+        _t28 = v_1 + _t27
+        _t29 = -k
+        _t30 = _t29 * _t26
+        _t31 = c * _t28
+        _t32 = _t30 - _t31
+        k4p = _t28
+        k4v = _t32
+        _t33 = h / 6.0
+        _t34 = 2.0 * k2p
+        _t35 = k1p + _t34
+        _t36 = 2.0 * k3p
+        _t37 = _t35 + _t36
+        _t38 = _t37 + k4p
+        _t39 = _t33 * _t38
+        p_2 = p_1 + _t39
+        _t40 = h / 6.0
+        _t41 = 2.0 * k2v
+        _t42 = k1v + _t41
+        _t43 = 2.0 * k3v
+        _t44 = _t42 + _t43
+        _t45 = _t44 + k4v
+        _t46 = _t40 * _t45
+        v_2 = v_1 + _t46
+        _tape1.append((_t1, _t10, _t11, _t15, _t17, _t18, _t20, _t21, _t26, _t28, _t29, _t33, _t40, _t5, _t7, _t8, p_1, v_1))
         p_1 = p_2
         v_1 = v_2
+    p_1_value = p_1
     # adjoint sweep
     check_scalar(p_1)
     p_1_bar = 1.0
-    v_1_bar = zeros_like(v_1)
-    c_bar = zeros_like(c)
-    k_bar = zeros_like(k)
-    for _t1, _t12, _t13, _t15, _t15_pullback, _t18, _t1_pullback, _t2, _t20, _t20_pullback, _t21, _t28, _t29, _t30, _t31, _t32, _t33, _t34, _t5, _t6, _t8, _t8_pullback, _t9, k1v, k2v, k3v, k4v, v_1 in reversed(_tape1):
+    v_1_bar = 0.0
+    c_bar = 0.0
+    k_bar = 0.0
+    for _t1, _t10, _t11, _t15, _t17, _t18, _t20, _t21, _t26, _t28, _t29, _t33, _t40, _t5, _t7, _t8, p_1, v_1 in reversed(_tape1):
         v_2_bar = v_1_bar
         p_2_bar = p_1_bar
         # v = v + h / 6.0 * (k1v + 2.0 * k2v + 2.0 * k3v + k4v)
-        v_1_bar = unbroadcast(v_2_bar, v_1)
-        _t34_bar = unbroadcast(v_2_bar, _t34)
-        _t33_bar = unbroadcast(_t34_bar * _t28, _t33)
-        _t32_bar = unbroadcast(_t33_bar, _t32)
-        k4v_bar = unbroadcast(_t33_bar, k4v)
-        _t30_bar = unbroadcast(_t32_bar, _t30)
-        _t31_bar = unbroadcast(_t32_bar, _t31)
-        k3v_bar = unbroadcast(_t31_bar * 2.0, k3v)
-        k1v_bar = unbroadcast(_t30_bar, k1v)
-        _t29_bar = unbroadcast(_t30_bar, _t29)
-        k2v_bar = unbroadcast(_t29_bar * 2.0, k2v)
+        _t45_bar = v_2_bar * _t40
         # p = p + h / 6.0 * (k1p + 2.0 * k2p + 2.0 * k3p + k4p)
-        _t26_bar = p_2_bar * _t21
-        k3p_bar = _t26_bar * 2.0
-        k2p_bar = _t26_bar * 2.0
+        _t38_bar = p_2_bar * _t33
         # k4p, k4v = rhs(p + h * k3p, v + h * k3v, k, c)
-        _t20_bar = zeros_like(_t20)
-        _t20_bar[1] += k4v_bar
-        _t20_bar[0] += _t26_bar
-        _t35 = _t20_pullback(_t20_bar)
-        _t17_bar = _t35[0]
-        _t19_bar = _t35[1]
-        k_bar = k_bar + _t35[2]
-        c_bar = c_bar + _t35[3]
-        v_1_bar = v_1_bar + unbroadcast(_t19_bar, v_1)
-        _t18_bar = unbroadcast(_t19_bar, _t18)
-        k3v_bar = k3v_bar + unbroadcast(_t18_bar * h, k3v)
-        p_1_bar = p_2_bar + _t17_bar
-        k3p_bar = k3p_bar + _t17_bar * h
+        _t31_bar = -_t45_bar
+        _t28_bar = _t38_bar + _t31_bar * c
+        _t29_bar = _t45_bar * _t26
+        _t26_bar = _t45_bar * _t29
+        k3v_bar = _t45_bar * 2.0 + _t28_bar * h
+        k3p_bar = _t38_bar * 2.0 + _t26_bar * h
         # k3p, k3v = rhs(p + 0.5 * h * k2p, v + 0.5 * h * k2v, k, c)
-        _t15_bar = zeros_like(_t15)
-        _t15_bar[1] += k3v_bar
-        _t15_bar[0] += k3p_bar
-        _t36 = _t15_pullback(_t15_bar)
-        _t11_bar = _t36[0]
-        _t14_bar = _t36[1]
-        k_bar = k_bar + _t36[2]
-        c_bar = c_bar + _t36[3]
-        v_1_bar = v_1_bar + unbroadcast(_t14_bar, v_1)
-        _t13_bar = unbroadcast(_t14_bar, _t13)
-        k2v_bar = k2v_bar + unbroadcast(_t13_bar * _t12, k2v)
-        p_1_bar = p_1_bar + _t11_bar
-        k2p_bar = k2p_bar + _t11_bar * _t9
+        _t23_bar = -k3v_bar
+        _t20_bar = k3p_bar + _t23_bar * c
+        _t21_bar = k3v_bar * _t17
+        _t17_bar = k3v_bar * _t21
+        k2v_bar = _t45_bar * 2.0 + _t20_bar * _t18
+        k2p_bar = _t38_bar * 2.0 + _t17_bar * _t15
         # k2p, k2v = rhs(p + 0.5 * h * k1p, v + 0.5 * h * k1v, k, c)
-        _t8_bar = zeros_like(_t8)
-        _t8_bar[1] += k2v_bar
-        _t8_bar[0] += k2p_bar
-        _t37 = _t8_pullback(_t8_bar)
-        _t4_bar = _t37[0]
-        _t7_bar = _t37[1]
-        k_bar = k_bar + _t37[2]
-        c_bar = c_bar + _t37[3]
-        v_1_bar = v_1_bar + unbroadcast(_t7_bar, v_1)
-        _t6_bar = unbroadcast(_t7_bar, _t6)
-        k1v_bar = k1v_bar + unbroadcast(_t6_bar * _t5, k1v)
-        p_1_bar = p_1_bar + _t4_bar
-        k1p_bar = _t26_bar + _t4_bar * _t2
+        _t13_bar = -k2v_bar
+        _t10_bar = k2p_bar + _t13_bar * c
+        _t11_bar = k2v_bar * _t7
+        _t7_bar = k2v_bar * _t11
+        k1v_bar = _t45_bar + _t10_bar * _t8
+        k1p_bar = _t38_bar + _t7_bar * _t5
         # k1p, k1v = rhs(p, v, k, c)
-        _t1_bar = zeros_like(_t1)
-        _t1_bar[1] += k1v_bar
-        _t1_bar[0] += k1p_bar
-        _t38 = _t1_pullback(_t1_bar)
-        p_1_bar = p_1_bar + _t38[0]
-        v_1_bar = v_1_bar + _t38[1]
-        k_bar = k_bar + _t38[2]
-        c_bar = c_bar + _t38[3]
-    return p_1, (k_bar, c_bar)
-
-
-def rhs_vjp(p, v, k, c):
-    # forward sweep
-    _t1 = -k
-    _t2 = _t1 * p
-    _t3 = c * v
-    _t4 = _t2 - _t3
-    _t5 = v, _t4
-
-    def rhs_pullback(_t5_bar):
-        # adjoint sweep
-        # return v, -k * p - c * v
-        _t4_bar = _t5_bar[1]
-        _t2_bar = unbroadcast(_t4_bar, _t2)
-        _t3_bar = unbroadcast(-_t4_bar, _t3)
-        c_bar = unbroadcast(_t3_bar * v, c)
-        v_bar = _t5_bar[0] + unbroadcast(_t3_bar * c, v)
-        _t1_bar = unbroadcast(_t2_bar * p, _t1)
-        p_bar = unbroadcast(_t2_bar * _t1, p)
-        k_bar = -_t1_bar
-        return p_bar, v_bar, k_bar, c_bar
-    return _t5, rhs_pullback
+        _t3_bar = -k1v_bar
+        c_bar = c_bar + _t31_bar * _t28 + _t23_bar * _t20 + _t13_bar * _t10 + _t3_bar * v_1
+        v_1_bar = v_2_bar + _t28_bar + _t20_bar + _t10_bar + k1p_bar + _t3_bar * c
+        _t1_bar = k1v_bar * p_1
+        p_1_bar = p_2_bar + _t26_bar + _t17_bar + _t7_bar + k1v_bar * _t1
+        k_bar = k_bar - _t29_bar - _t21_bar - _t11_bar - _t1_bar
+    return p_1_value, (k_bar, c_bar)

@@ -52,6 +52,7 @@ CASES = [
     ("recursion", "calls", "power", "x", "grad"),
     ("lambda_call", "calls", "uses_lambda", "x", "grad"),
     ("rk4_helper_returning_tuple", "calls", "rk4", ("k", "c"), "grad"),
+    ("call_in_loop", "calls", "multi_step", "x", "grad"),
     ("global_counter", "state", "F", "x", "grad"),
     ("closure", "calls", "uses_closure", "x", "grad"),
     ("function_argument", "calls", "passes_function", "x", "grad"),
