@@ -37,16 +37,7 @@ from adjoint_compiler.activity import _number as activity_number
 from adjoint_compiler.normalize import all_names, local_names
 
 
-def _name(id_, store=False):
-    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None, type_comment=None)
-
-
-def _assign(target, value):
-    return gast.Assign(targets=[_name(target, True)], value=value, type_comment=None)
-
-
-def _call(fn_name, *args):
-    return gast.Call(func=_name(fn_name), args=list(args), keywords=[])
+_name, _assign, _call = trees.name, trees.assign, trees.call
 
 
 def _index_value(index):
@@ -124,18 +115,7 @@ def _stores(stmts, into_loops=True):
 
 
 def _loads(nodes):
-    return {n.id for node in nodes for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-
-
-def _definite(stmts):
-    """Names certainly assigned after running ``stmts`` (in every arm of an if)."""
-    out = set()
-    for s in stmts:
-        if isinstance(s, gast.Assign):
-            out |= {n.id for n in gast.walk(s.targets[0]) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-        elif isinstance(s, gast.If):
-            out |= _definite(s.body) & _definite(s.orelse)
-    return out
+    return trees.loads(*nodes)
 
 
 def _free_reads(stmts):
@@ -156,8 +136,6 @@ def _same(a, b):
     return a is b or (a is not None and b is not None and gast.dump(a) == gast.dump(b))
 
 
-def _is_exit_check(stmt):
-    return isinstance(stmt, gast.If) and len(stmt.body) == 1 and isinstance(stmt.body[0], gast.Break)
 
 
 def _rename(nodes, mapping):
@@ -459,7 +437,7 @@ class _Reverser:
             return self.adjoint_checkpointed(stmt)
         is_for = isinstance(stmt, gast.For)
         body = list(stmt.body)
-        exit_check = body[-1] if body and _is_exit_check(body[-1]) else None
+        exit_check = body[-1] if body and trees.is_exit_check(body[-1]) else None
         carried = sorted(self.loop_headers[id(stmt)])
         stores = _stores(body)
         outside = sorted(n for n in _loads(body + ([stmt.test] if not is_for else []))
@@ -488,7 +466,7 @@ class _Reverser:
         range_loop = is_for and exit_check is None and _is_range(stmt.iter)
         if range_loop and stmt.target.id in taped:
             taped.remove(stmt.target.id)  # reversed(range(...)) gives it back
-        definite = _definite(forward_body) | set(carried) | ({stmt.target.id} if is_for else set())
+        definite = trees.definite(forward_body) | set(carried) | ({stmt.target.id} if is_for else set())
         phis = 0
         while phis < len(forward_body) and _assigns(forward_body[len(forward_body) - 1 - phis], carried):
             phis += 1
@@ -551,7 +529,7 @@ class _Reverser:
         and reruns segments on a binomial schedule.
         """
         body = list(stmt.body)
-        if body and _is_exit_check(body[-1]):
+        if body and trees.is_exit_check(body[-1]):
             raise UnsupportedError("break or return inside a checkpointed loop", self.location(stmt))
         self.check_no_side_effects(body)
         carried = sorted(self.loop_headers[id(stmt)])

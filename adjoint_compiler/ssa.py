@@ -36,8 +36,7 @@ from adjoint_compiler.errors import InternalError
 from adjoint_compiler.normalize import all_names
 
 
-def _name(id_, store=False):
-    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None, type_comment=None)
+_name = trees.name
 
 
 def _assign(target, value, origin):
@@ -53,8 +52,7 @@ def _stores(stmts):
     return {n.id for s in stmts for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
 
-def _loads(node):
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+_loads = trees.loads
 
 
 def _exposed(stmts, defined):
@@ -68,7 +66,7 @@ def _exposed(stmts, defined):
         elif isinstance(s, gast.If):
             exposed |= _loads(s.test) - defined
             exposed |= _exposed(s.body, defined) | _exposed(s.orelse, defined)
-            defined |= _definite(s.body) & _definite(s.orelse)
+            defined |= trees.definite(s.body) & trees.definite(s.orelse)
         elif isinstance(s, (gast.For, gast.While)):
             head = s.iter if isinstance(s, gast.For) else s.test
             exposed |= _loads(head) - defined
@@ -79,18 +77,6 @@ def _exposed(stmts, defined):
     return exposed
 
 
-def _definite(stmts):
-    out = set()
-    for s in stmts:
-        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-            out.add(s.targets[0].id)
-        elif isinstance(s, gast.If):
-            out |= _definite(s.body) & _definite(s.orelse)
-    return out
-
-
-def _is_exit_check(stmt):
-    return isinstance(stmt, gast.If) and len(stmt.body) == 1 and isinstance(stmt.body[0], gast.Break)
 
 
 class _Renamer:
@@ -179,7 +165,7 @@ class _Renamer:
         else:
             new = gast.While(test=self.load(stmt.test, body_env), body=None, orelse=[])
         body_stmts = list(stmt.body)
-        exit_check = body_stmts.pop() if body_stmts and _is_exit_check(body_stmts[-1]) else None
+        exit_check = body_stmts.pop() if body_stmts and trees.is_exit_check(body_stmts[-1]) else None
         body = self.block(body_stmts, body_env)
         for v in carried:
             if body_env[v] != headers[v]:

@@ -38,6 +38,22 @@ def clone(node):
     return new
 
 
+def definite(stmts):
+    """Names certainly assigned after running ``stmts`` (in every arm of an if; loops may not run)."""
+    out = set()
+    for s in stmts:
+        if isinstance(s, gast.Assign):
+            out |= {n.id for n in gast.walk(s.targets[0]) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        elif isinstance(s, gast.If):
+            out |= definite(s.body) & definite(s.orelse)
+    return out
+
+
+def is_exit_check(stmt):
+    """``if <flag>: break``: the last statement of a loop body that can be left early."""
+    return isinstance(stmt, gast.If) and len(stmt.body) == 1 and isinstance(stmt.body[0], gast.Break)
+
+
 def loads(*nodes):
     """Names read anywhere in ``nodes``."""
     return {n.id for node in nodes for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
