@@ -1,29 +1,13 @@
 """NumPy benchmark cases (issue targets: MLP, logistic regression, RNN, vectorised Rosenbrock)."""
+import os
+import sys
+
 import numpy as np
 
-
-def mlp_loss(W1, b1, W2, b2, X, Y):
-    hidden = np.tanh(X @ W1 + b1)
-    out = hidden @ W2 + b2
-    return np.mean((out - Y) ** 2)
-
-
-def logreg_loss(w, b, X, y):
-    margin = (X @ w + b) * (2.0 * y - 1.0)
-    m = np.maximum(0.0, -margin)
-    return np.mean(m + np.log(np.exp(-m) + np.exp(-margin - m)))
-
-
-def rnn_loss(Wx, Wh, xs, h0):
-    h = h0
-    for x in xs:
-        h = np.tanh(x @ Wx + h @ Wh)
-    return np.sum(h * h)
-
-
-def rosenbrock(x):
-    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
-
+# the models are the examples' own (examples/ is not a package)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples"))
+from arrays import rosenbrock  # noqa: E402,F401
+from models import logreg_loss, mlp_loss, rnn_loss  # noqa: E402,F401
 
 _rng = np.random.default_rng(0)
 MLP_ARGS = (_rng.standard_normal((256, 256)) * 0.05, np.zeros(256), _rng.standard_normal((256, 1)) * 0.05,

@@ -52,6 +52,20 @@ def assert_inlinable(rule, module):
 
 _ALL = list(registry.all_rules().values())
 _VARIANTS = [v for r in _ALL for v in (r.scalar_rule, r.masked_rule) if v is not None]
+def assert_table_is_the_module(table_fns, module):
+    """A rules module and its test table list the same functions, each with an inlined rule from that module."""
+    for fn in table_fns:
+        rule = registry.lookup(fn)
+        assert rule is not None, fn
+        assert rule.origin == module.__name__
+        assert rule.inline
+    covered = {id(fn) for fn in table_fns}
+    mine = [r for r in registry.all_rules().values() if r.origin == module.__name__]
+    assert mine
+    for r in mine:
+        assert id(r.fn) in covered, r
+
+
 INLINE = sorted((r for r in {id(r.rule): r for r in _ALL + _VARIANTS if r.inline}.values()),
                 key=lambda r: (r.origin or "", r.rule.__name__))
 MASKED = [r for r in _ALL if r.masked_rule is not None]
