@@ -54,9 +54,10 @@ class Op:
         self.node = node
 
     def operand_names(self):
-        """The names derivatives can flow to (a subscript's index is not one)."""
+        """The names derivatives can flow to (a subscript's or a store's index is not one)."""
         args = self.args[:1] if self.kind == "subscript" else self.args
-        return [a.id for a in list(args) + list(self.kwargs.values()) if isinstance(a, gast.Name)]
+        kwargs = [] if self.kind == "store" else list(self.kwargs.values())
+        return [a.id for a in list(args) + kwargs if isinstance(a, gast.Name)]
 
 
 def static_value(node, source):
@@ -168,6 +169,11 @@ def _definitions(stmts, source, local, out):
     for stmt in stmts:
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
             out.append((stmt.targets[0].id, classify(stmt.value, source, local)))
+        elif isinstance(stmt, (gast.Assign, gast.AugAssign)) and isinstance(_target(stmt), gast.Subscript):
+            # a[i] = v: a new value of a that depends on the old one and on v
+            target = _target(stmt)
+            fn = BINOPS[type(stmt.op)] if isinstance(stmt, gast.AugAssign) else None
+            out.append((target.value.id, Op("store", fn, [target.value, stmt.value], {"index": target.slice}, stmt)))
         elif isinstance(stmt, gast.If):
             _definitions(stmt.body, source, local, out)
             _definitions(stmt.orelse, source, local, out)
@@ -176,6 +182,10 @@ def _definitions(stmts, source, local, out):
                 out.append((stmt.target.id, Op("index", node=stmt.target)))
             _definitions(stmt.body, source, local, out)
     return out
+
+
+def _target(stmt):
+    return stmt.targets[0] if isinstance(stmt, gast.Assign) else getattr(stmt, "target", None)
 
 
 def _refuse_mutation_of_varied(fn, source, local, varied):

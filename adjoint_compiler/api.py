@@ -309,12 +309,29 @@ def _count_values(tape):
     return total
 
 
+def _count_bytes(tape):
+    """Memory a tape holds on its own: arrays that own their data (views of live arrays, shapes and
+    the tape lists themselves are not counted), and 8 bytes per other number."""
+    total = 0
+    for entry in tape:
+        for item in entry if isinstance(entry, tuple) else (entry,):
+            if isinstance(item, list):
+                total += _count_bytes(item)
+            elif isinstance(item, np.ndarray):
+                total += item.nbytes if item.base is None else 0
+            elif isinstance(item, (float, int, np.generic)):
+                total += 8
+    return total
+
+
 def tape_stats(f, wrt=0):
     """``stats(*args)`` -> how many values one gradient call of ``f`` stores on its tapes.
 
     Returns a dict: ``total`` (values stored, nested tapes counted as one
-    value each plus their contents) and ``loops``, one entry per loop with
-    its source line, the names pushed per iteration and the values stored.
+    value each plus their contents), ``bytes`` (memory the tapes hold: arrays
+    owning their data, 8 per number; views of live arrays count 0) and
+    ``loops``, one entry per loop with its source line, the names pushed per
+    iteration, the values stored and their bytes.
     """
     _check_function(f)
     wrt_idx, _ = _normalize_wrt(f, wrt)
@@ -329,9 +346,11 @@ def tape_stats(f, wrt=0):
         for tape, line, names in c.tapes:
             cell = cells.get(tape)
             stored = _count_values(cell.cell_contents) if cell is not None else None
-            loops.append({"tape": tape, "line": line, "names": list(names), "values": stored})
+            size = _count_bytes(cell.cell_contents) if cell is not None else None
+            loops.append({"tape": tape, "line": line, "names": list(names), "values": stored, "bytes": size})
         top = [entry["values"] for entry in loops if entry["values"] is not None]
-        return {"total": sum(top), "loops": loops}
+        return {"total": sum(top), "bytes": sum(e["bytes"] for e in loops if e["bytes"] is not None),
+                "loops": loops}
 
     return stats
 

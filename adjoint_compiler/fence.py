@@ -94,12 +94,18 @@ def _check_node(node, source, root):
     if kind in (gast.Assign, gast.AugAssign, gast.AnnAssign):
         targets = node.targets if kind is gast.Assign else [node.target]
         for target in targets:
+            if isinstance(target, gast.Subscript) and kind is not gast.AnnAssign and len(targets) == 1:
+                # a[i] = v and a[i] += v: in-place updates of a local (aliasing.py checks which)
+                if not isinstance(target.value, gast.Name):
+                    _reject(target, source, "assignment to an element of an element (a[i][j] = v)",
+                            "index once, a[i, j] = v, on an array")
+                continue
             elts = target.elts if isinstance(target, gast.Tuple) else [target]
             for elt in elts:
                 if not isinstance(elt, gast.Name):
                     what = ("assignment to an attribute" if isinstance(elt, gast.Attribute) else
-                            "assignment to an element or slice (a[i] = v)" if isinstance(elt, gast.Subscript)
-                            else None)
+                            "assignment to an element or slice inside a tuple target" if isinstance(
+                                elt, gast.Subscript) else None)
                     _reject(elt, source, what)
     if kind is gast.Compare and len(node.ops) > 1:
         _reject(node, source, "chained comparison")

@@ -11,6 +11,7 @@ TEMP = "_t{}"  # ANF temporary
 COND = "_cond{}"  # recorded branch decision
 TRIPS = "_n{}"  # loop trip count
 TAPE = "_tape{}"  # per-loop tape
+SAVED = "{}_old"  # the part of an array an in-place update overwrites
 GRAD_FN = "{}_grad"
 VJP_FN = "{}_vjp"
 PULLBACK_FN = "{}_pullback"

@@ -48,7 +48,7 @@ import weakref
 
 import gast
 
-from adjoint_compiler import naming, trees
+from adjoint_compiler import aliasing, naming, trees
 from adjoint_compiler.errors import UnsupportedError
 
 
@@ -252,8 +252,10 @@ def _fresh(value):
                           gast.JoinedStr)):
         return True
     if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
-            isinstance(value.func.value, gast.Name) and value.func.value.id in ("np", "numpy", "math"):
-        return value.func.attr not in ("asarray", "asanyarray", "ravel", "reshape", "squeeze", "transpose")
+            isinstance(value.func.value, gast.Name):
+        if value.func.value.id in ("np", "numpy", "math"):
+            return value.func.attr not in aliasing.VIEW_FUNCTIONS
+        return value.func.attr in aliasing.FRESH_METHODS  # x.copy(), x.astype(float)
     return False
 
 
@@ -459,7 +461,24 @@ class _Normalizer:
             return gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())
         return self.atom(func)
 
+    def store(self, target, value, op=None):
+        """``a[i] = v`` with atoms for ``i`` and ``v``; ``a[i] += v`` (and -=) stays an update of its own,
+        which the adjoint undoes without saving anything; other operators read, compute, then store."""
+        index = self.index(target.slice)
+        place = gast.Subscript(value=_name(target.value.id), slice=index, ctx=gast.Store())
+        if op is not None and not isinstance(op, (gast.Add, gast.Sub)):
+            current = self.atom(gast.Subscript(value=_name(target.value.id), slice=trees.clone(index), ctx=gast.Load()))
+            value = gast.BinOp(left=current, op=op, right=value)
+            op = None
+        if op is None:
+            self.emit(gast.Assign(targets=[place], value=self.atom(value), type_comment=None))
+        else:
+            self.emit(gast.AugAssign(target=place, op=op, value=self.atom(value)))
+
     def assign(self, target, value):
+        if isinstance(target, gast.Subscript):
+            self.store(target, value)
+            return
         if isinstance(target, gast.Tuple):
             self.unpack(target, value)
             return
@@ -625,6 +644,8 @@ class _Normalizer:
                 else:
                     pairs.append((t, stmt.value))
             for t, value in pairs:
+                if isinstance(t, gast.Subscript):
+                    continue  # a[i] = v changes a's contents, not what a is bound to
                 names = {n.id for n in gast.walk(t) if isinstance(n, gast.Name)}
                 if _fresh(value) and isinstance(t, gast.Name):
                     self.may_alias -= names
@@ -648,6 +669,8 @@ class _Normalizer:
                     self.assign(target, first)
         elif isinstance(stmt, gast.AnnAssign):
             self.assign(stmt.target, stmt.value)
+        elif isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Subscript):
+            self.store(stmt.target, stmt.value, stmt.op)
         elif isinstance(stmt, gast.AugAssign):
             if stmt.target.id in self.may_alias:
                 construct = "%s %s= ..." % (stmt.target.id, _OPERATOR_TEXT.get(type(stmt.op), "?"))

@@ -193,8 +193,13 @@ def _names_in(node):
 
 
 def _stored(stmt):
-    return {n.id for t in getattr(stmt, "targets", []) for n in trees.walk(t)
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    """Names ``stmt`` binds or changes the contents of (``a[i] = v`` changes a)."""
+    out = set()
+    for t in getattr(stmt, "targets", []):
+        if isinstance(t, gast.Subscript):
+            out |= _names_in(t.value)
+        out |= {n.id for n in trees.walk(t) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    return out
 
 
 def _fuse_accumulations(stmts):
@@ -234,14 +239,14 @@ def _is_pass(stmts):
     return all(isinstance(s, gast.Pass) for s in stmts)
 
 
-def _clean_block(stmts, reads):
+def _clean_block(stmts, reads, mutated):
     stmts = _fuse_accumulations(stmts)
     out = []
     for stmt in stmts:
         if isinstance(stmt, (gast.If, gast.For, gast.While, gast.FunctionDef)):
-            stmt.body = _clean_block(stmt.body, reads)
+            stmt.body = _clean_block(stmt.body, reads, mutated)
             if not isinstance(stmt, gast.FunctionDef):
-                stmt.orelse = _clean_block(stmt.orelse, reads)
+                stmt.orelse = _clean_block(stmt.orelse, reads, mutated)
         if isinstance(stmt, gast.If) and _is_pass(stmt.body) and _is_pass(stmt.orelse) and _pure(stmt.test):
             continue  # both arms folded away
         if isinstance(stmt, gast.For) and _is_pass(stmt.body) and _pure(stmt.iter) and _is_range_call(stmt.iter) \
@@ -250,8 +255,10 @@ def _clean_block(stmts, reads):
         if isinstance(stmt, (gast.If, gast.For, gast.While)) and not stmt.body:
             stmt.body = [gast.Pass()]
         if isinstance(stmt, gast.Assign):
-            stmt.value = simplify(stmt.value)
             target = stmt.targets[0]
+            value = simplify(stmt.value)
+            if not (isinstance(value, gast.Name) and isinstance(target, gast.Name) and target.id in mutated):
+                stmt.value = value  # (a = x * 1.0 must stay a new array where a[i] = v follows)
             if isinstance(target, gast.Name) and reads.get(target.id, 0) == 0 and _pure(stmt.value):
                 continue
             if isinstance(target, gast.Name) and isinstance(stmt.value, gast.Name) and stmt.value.id == target.id:
@@ -303,6 +310,10 @@ def _propagate_copies(fn, keep, counts, assignments):
 def run(fn, keep=frozenset()):
     """Optimize a copy of ``fn``; names in ``keep`` are never propagated away."""
     fn = trees.clone(fn)
+    mutated = {s.target.value.id if isinstance(s, gast.AugAssign) else s.targets[0].value.id
+               for s in trees.walk(fn) if isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Subscript)
+               or isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript)
+               and isinstance(s.targets[0].value, gast.Name)}
     size = None
     while True:
         reads, assigns, new_size, assignments = _scan(fn)
@@ -313,4 +324,4 @@ def run(fn, keep=frozenset()):
         size = new_size
         if _propagate_copies(fn, keep, assigns, assignments):
             reads = _scan(fn)[0]
-        fn.body = _clean_block(fn.body, reads)
+        fn.body = _clean_block(fn.body, reads, mutated)

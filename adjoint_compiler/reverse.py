@@ -30,7 +30,7 @@ import operator
 
 import gast
 
-from adjoint_compiler import activity, naming, rules, runtime, ssa, templates, trees
+from adjoint_compiler import activity, aliasing, naming, rules, runtime, ssa, templates, trees
 from adjoint_compiler.emit import comment
 from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
 from adjoint_compiler.activity import _number as activity_number
@@ -146,7 +146,7 @@ def _rename(nodes, mapping):
 
 
 class _Reverser:
-    def __init__(self, fn, source, activity, wrt, mode, callee=None):
+    def __init__(self, fn, source, activity, wrt, mode, callee=None, keep_undo=None):
         self.fn = fn
         self.callee = callee  # compiles a called user function; returns the name of its vjp
         self.callees = {}
@@ -161,12 +161,17 @@ class _Reverser:
         self.bars = {}  # SSA name -> atom holding its adjoint so far (a name, or a constant like the seed 1.0)
         self.owned = set()  # names whose adjoint variable is an array this code created (safe to update in place)
         # names whose cotangent may be a list or dict (displays, and anything indexed): added with add_bars
-        self.containers = activity.sequences | {op.args[0].id for _, op in activity.defs if op.kind == "subscript"}
+        self.stored = {op.args[0].id for _, op in activity.defs if op.kind == "store"}  # updated in place
+        self.containers = activity.sequences | self.stored | {
+            op.args[0].id for _, op in activity.defs if op.kind == "subscript"}
         self.bar_names = {}
         self.needs = {}
         self.forward_of = {}  # id(loop) -> the forward statements replacing it (tape pushes, counters)
         self.restored = set()  # names an adjoint loop reloads from a tape
-        self.tapes = []  # (tape name, loop line, names per iteration) for tape statistics
+        self.tapes = []  # (tape name, loop line, names pushed per iteration) for tape statistics
+        self.undos = {}  # id(undo statement) -> the store it undoes, for in-place updates a[i] = v
+        self.keep_undo = keep_undo  # ids of the stores whose undo the adjoint needs (None: all of them)
+        self.renamed = {}  # reloaded name inside a pullback -> the forward name it stands for
 
     # -- adjoint bookkeeping -------------------------------------------------
 
@@ -199,6 +204,9 @@ class _Reverser:
         target = self.bar_name(name)
         out.append(_assign(target, value))
         self.bars[name] = _name(target)
+        if isinstance(value, (gast.BinOp, gast.UnaryOp)) or isinstance(value, gast.Call) and \
+                getattr(value.func, "id", None) == "add_bars":
+            self.owned.add(name)  # arithmetic makes a new array: element updates may write into it
 
     def header_bars(self):
         return {self.bar_names[h] for h in self.headers if h in self.bar_names}
@@ -232,6 +240,8 @@ class _Reverser:
         if g is None or name not in self.act.active:
             return
         op = self.act.op(stmt, self.source, self.local)
+        if op.kind in ("call", "method") and not any(n in self.act.active for n in op.operand_names()):
+            return  # e.g. a = np.zeros(n) that later stores make active: nothing flows into its arguments
         if op.kind == "copy":
             self.accumulate(op.args[0].id, g, out)
         elif op.kind == "tuple":  # a tuple, list or dict display: element i gets g[i] (g[key] for a dict)
@@ -377,13 +387,54 @@ class _Reverser:
                     value=_name(result), slice=gast.Constant(value=i, kind=None), ctx=gast.Load())
                 self.accumulate(a.id, part, out)
 
+    def adjoint_store(self, stmt, out):
+        """``a[i] = v``: v gets the cotangent of a[i], which is zero before the store; ``a[i] += v``:
+        v gets it and a's passes through. Then the store is undone (a[i] = its saved old part, or
+        a[i] -= v), so the adjoint code of earlier statements reads what they read going forward;
+        the undo is left out, and nothing saved, where no earlier adjoint code reads a."""
+        augmented = isinstance(stmt, gast.AugAssign)
+        target = stmt.target if augmented else stmt.targets[0]
+        name, index, value = target.value.id, target.slice, stmt.value
+        if name in self.act.active and self.bars.get(name) is not None:
+            if not augmented:
+                self.materialize(name, out, owned=True)
+            bar = self.bars[name]
+            if isinstance(value, gast.Name) and value.id in self.act.active:
+                if self.plain_index(index) and value.id in self.act.scalars:
+                    part = gast.Subscript(value=trees.clone(bar), slice=trees.clone(index), ctx=gast.Load())
+                else:
+                    part = _call("stored", trees.clone(bar), _index_value(index), _name(value.id))
+                if isinstance(getattr(stmt, "op", None), gast.Sub):
+                    part = gast.UnaryOp(op=gast.USub(), operand=part)
+                self.accumulate(value.id, part, out)
+            if not augmented:  # what a[i] held before is overwritten: it reaches nothing
+                zero = gast.Subscript(value=trees.clone(bar), slice=trees.clone(index), ctx=gast.Store())
+                out.append(gast.Assign(targets=[zero], value=gast.Constant(value=0.0, kind=None), type_comment=None))
+        if self.keep_undo is not None and id(stmt) not in self.keep_undo:
+            return
+        if augmented:
+            undo = gast.AugAssign(target=trees.clone(target), op=gast.Add() if isinstance(stmt.op, gast.Sub)
+                                  else gast.Sub(), value=trees.clone(value))
+        else:
+            saved = self.namer.unique(naming.SAVED.format(name))
+            part = gast.Subscript(value=_name(name), slice=trees.clone(index), ctx=gast.Load())
+            if name not in self.act.sequences:  # an array's slice is a view: copy it
+                part = gast.Call(func=gast.Attribute(value=part, attr="copy", ctx=gast.Load()), args=[], keywords=[])
+            self.forward_of[id(stmt)] = [gast.copy_location(_assign(saved, part), stmt), stmt]
+            undo = gast.Assign(targets=[trees.clone(target)], value=_name(saved), type_comment=None)
+        self.undos[id(undo)] = stmt
+        out.append(undo)
+
     def adjoint_block(self, stmts):
         """Adjoint of a list of statements, in reverse, with a comment per source line."""
         out = []
         last_line = None
         for stmt in reversed(stmts):
             part = []
-            if isinstance(stmt, gast.Assign) and not isinstance(stmt.targets[0], gast.Name):
+            if isinstance(stmt, gast.AugAssign) or isinstance(stmt, gast.Assign) and isinstance(
+                    stmt.targets[0], gast.Subscript):
+                self.adjoint_store(stmt, part)
+            elif isinstance(stmt, gast.Assign) and not isinstance(stmt.targets[0], gast.Name):
                 pass  # a write through to the user's module: a side effect of the forward sweep
             elif isinstance(stmt, gast.Assign):
                 self.adjoint_assign(stmt, part)
@@ -397,10 +448,11 @@ class _Reverser:
                 raise InternalError("reverse: unexpected statement %s" % type(stmt).__name__)
             if part:
                 line = getattr(stmt, "lineno", None)
-                if isinstance(stmt, gast.Assign) and line != last_line and self.source is not None and line:
+                if isinstance(stmt, (gast.Assign, gast.AugAssign)) and line != last_line and self.source is not None \
+                        and line:
                     out.append(comment(self.source.line_text(line)))
                     last_line = line
-                elif not isinstance(stmt, gast.Assign):
+                elif not isinstance(stmt, (gast.Assign, gast.AugAssign)):
                     last_line = None
                 out.extend(part)
         return out
@@ -442,7 +494,7 @@ class _Reverser:
         stores = _stores(body)
         outside = sorted(n for n in _loads(body + ([stmt.test] if not is_for else []))
                          if n in self.act.active and n not in stores)
-        subscripted = {op.args[0].id for n, op in self.act.defs if op.kind == "subscript"}
+        subscripted = {op.args[0].id for n, op in self.act.defs if op.kind == "subscript"} | self.stored
         pre = []
         for n in [h for h in carried if h in self.act.active] + outside:
             self.materialize(n, pre, owned=n in subscripted and n in self.act.active)
@@ -480,10 +532,15 @@ class _Reverser:
             for n in taped:
                 if n not in definite:  # assigned on some paths only: give the push a value to record
                     forward_pre.append(_assign(n, gast.Constant(value=None, kind=None)))
-            saved = _name(taped[0]) if len(taped) == 1 else gast.Tuple(elts=[_name(t) for t in taped], ctx=gast.Load())
+            # a fresh array read only for its shape (to sum a broadcast) is taped as its shape alone
+            contents = set().union(*[_content_reads(s, ()) for s in adjoint_body])
+            pushed = [_call("shape_of", _name(t)) if t not in contents and t not in self.act.scalars and (
+                t in self.act.ops and self.act.ops[t].kind == "call") else _name(t) for t in taped]
+            saved = pushed[0] if len(taped) == 1 else gast.Tuple(elts=pushed, ctx=gast.Load())
             record.append(gast.Expr(value=gast.Call(
                 func=gast.Attribute(value=_name(tape), attr="append", ctx=gast.Load()), args=[saved], keywords=[])))
-            target = trees.clone(saved)
+            target = _name(taped[0]) if len(taped) == 1 else gast.Tuple(elts=[_name(t) for t in taped],
+                                                                        ctx=gast.Load())
             for n in gast.walk(target):
                 if isinstance(n, gast.Name):
                     n.ctx = gast.Store()
@@ -512,6 +569,7 @@ class _Reverser:
         if self.mode == "vjp" and taped:
             # inside a pullback, reloading into the forward names would make them local to it
             mapping = {t: self.namer.unique(t + "_k") for t in taped}
+            self.renamed.update((k, t) for t, k in mapping.items())
             _rename([target] + adjoint_body, mapping)
         if not adjoint_body:
             return pre
@@ -587,6 +645,11 @@ class _Reverser:
     def check_no_side_effects(self, body):
         for node in (n for s in body for n in gast.walk(s)):
             bad = None
+            if isinstance(node, gast.AugAssign) or isinstance(node, gast.Assign) and isinstance(
+                    node.targets[0], gast.Subscript):
+                raise UnsupportedError(
+                    "in-place update inside a checkpointed loop", self.location(node),
+                    "snapshots hold the arrays themselves, not copies; build a new array each step")
             if isinstance(node, gast.Expr) or isinstance(node, gast.Assign) and not isinstance(
                     node.targets[0], gast.Name):
                 bad = node
@@ -631,13 +694,97 @@ class _Reverser:
         return names[0] if len(names) == 1 else gast.Tuple(elts=names, ctx=gast.Load())
 
 
+# helpers that read an argument only for its shape: an undo need not restore its contents for them
+_SHAPE_ONLY = {"zeros_like": (0,), "unbroadcast": (1,), "unreduce": (1,), "stored": (2,)}
+
+
+def _content_reads(node, undos):
+    """Names whose contents ``node`` reads (undo statements and shape-only arguments left out)."""
+    out = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if id(n) in undos:
+            continue
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+            out.add(n.id)
+            continue
+        if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id in _SHAPE_ONLY:
+            skip = _SHAPE_ONLY[n.func.id]
+            stack.extend(a for i, a in enumerate(n.args) if i not in skip)
+            continue
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if isinstance(value, list):
+                stack.extend(v for v in value if isinstance(v, gast.AST))
+            elif isinstance(value, gast.AST):
+                stack.append(value)
+    return out
+
+
+def _shared(activity):
+    """Groups of SSA names that may share memory (views, copies, elements, containers): union-find."""
+    parent = {}
+
+    def find(x):
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for name, op in activity.defs:
+        fresh = op.kind in ("const", "nondiff", "index", "store") or op.kind == "call" and not (
+            inspect.isfunction(op.fn) or getattr(op.fn, "__name__", None) in aliasing.VIEW_FUNCTIONS)
+        if not fresh:
+            for other in op.operand_names():
+                parent[find(other)] = find(name)
+    groups = {}
+    for n in set(parent) | {o for _, op in activity.defs for o in op.operand_names()} | {n for n, _ in activity.defs}:
+        groups.setdefault(find(n), set()).add(n)
+    return {n: g for g in groups.values() for n in g}
+
+
+def _needed_undos(stmts, after, r, shared, out):
+    """Ids of the stores whose undo some later adjoint code depends on (it reads the same memory)."""
+    for s in reversed(stmts):
+        if id(s) in r.undos:
+            name = s.target.value.id if isinstance(s, gast.AugAssign) else s.targets[0].value.id
+            if shared.get(name, {name}) & after:
+                out.add(id(r.undos[id(s)]))
+            continue
+        if isinstance(s, (gast.For, gast.While)):
+            # a loop's body runs again for earlier iterations: everything it reads counts
+            inner = after | {r.renamed.get(n, n) for n in _content_reads(s, r.undos)}
+            _needed_undos(s.body, inner, r, shared, out)
+            after = inner
+        elif isinstance(s, gast.If):
+            _needed_undos(s.body, after, r, shared, out)
+            _needed_undos(s.orelse, after, r, shared, out)
+            after = after | {r.renamed.get(n, n) for n in _content_reads(s.test, r.undos)}
+        else:
+            after = after | {r.renamed.get(n, n) for n in _content_reads(s, r.undos)}
+    return out
+
+
 def run(fn, source, activity, wrt, mode, callee=None):
     """Return a Result holding ``<f>_grad`` (mode "grad") or ``<f>_vjp`` (mode "vjp").
 
     ``callee(function) -> name`` compiles the vjp of a called user function and
-    says under which name the emitted code can call it.
+    says under which name the emitted code can call it. A function with
+    in-place updates is reversed twice: once undoing every store, to see which
+    undos later adjoint code depends on, then keeping only those (and saving
+    only what they put back).
     """
     r = _Reverser(fn, source, activity, wrt, mode, callee)
+    result = _run(r, fn, activity, wrt, mode)
+    if not r.undos:
+        return result
+    shared = _shared(activity)
+    keep = _needed_undos(result.adjoint, set(), r, shared, set())
+    r = _Reverser(fn, source, activity, wrt, mode, callee, keep_undo=keep)
+    return _run(r, fn, activity, wrt, mode, shared)
+
+
+def _run(r, fn, activity, wrt, mode, shared=None):
     *forward, ret = fn.body
     if not isinstance(ret, gast.Return):
         raise InternalError("reverse: the function does not end in return")
@@ -659,7 +806,14 @@ def run(fn, source, activity, wrt, mode, callee=None):
     grads = r.gradients(adjoint)
 
     body = [comment("forward sweep")] + r.forward(forward)
-    if mode == "grad" and isinstance(output, gast.Name) and output.id in r.restored:
+    undone = {s.target.value.id if isinstance(s, gast.AugAssign) else s.targets[0].value.id
+              for s in r.undos.values()}
+    if isinstance(output, gast.Name) and shared and any(output.id in shared.get(n, {n}) for n in undone):
+        # the adjoint sweep puts this array's earlier contents back: return a copy of the final ones
+        kept = r.namer.unique(output.id + "_value")
+        body.append(_assign(kept, _call("snapshot", trees.clone(output))))
+        output = _name(kept)
+    elif mode == "grad" and isinstance(output, gast.Name) and output.id in r.restored:
         # the adjoint loops reload this name from the tape; keep the value to return
         kept = r.namer.unique(output.id + "_value")
         body.append(_assign(kept, trees.clone(output)))
@@ -680,4 +834,6 @@ def run(fn, source, activity, wrt, mode, callee=None):
                                                  ctx=gast.Load())))
     new = gast.FunctionDef(name=fn_name, args=trees.clone(fn.args), body=body, decorator_list=[],
                            returns=None, type_comment=None, type_params=[])
-    return Result(gast.copy_location(new, fn), r.needs, {r.bar_name(p) for p in wrt}, r.tapes)
+    result = Result(gast.copy_location(new, fn), r.needs, {r.bar_name(p) for p in wrt}, r.tapes)
+    result.adjoint = adjoint
+    return result

@@ -18,7 +18,9 @@ def unbroadcast(c, like):
     """
     if type(c) is float:  # a Python float contribution means like is a scalar too: nothing to sum
         return c
-    shape = np.shape(like)
+    shape = getattr(like, "shape", None)
+    if shape is None:
+        shape = np.shape(like)
     if np.shape(c) == shape:
         return c
     if isinstance(like, (list, tuple)):
@@ -39,7 +41,9 @@ def unbroadcast(c, like):
 
 def unreduce(g, like, axis=None, keepdims=False):
     """Spread the cotangent of a reduction back over the reduced array's shape."""
-    shape = np.shape(like)
+    shape = getattr(like, "shape", None)
+    if shape is None:
+        shape = np.shape(like)
     if axis is not None and not keepdims:
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         axes = tuple(a % len(shape) for a in axes)
@@ -72,6 +76,35 @@ def add_at(bar, index, g):
     np.add.at(bar, index, g)
 
 
+def stored(g, index, value):
+    """The cotangent of ``value`` in ``a[index] = value`` (or ``+=``), from the cotangent ``g`` of ``a`` after it.
+
+    A copy, because the adjoint zeroes ``g[index]`` next; summed to the shape of
+    ``value`` where the store broadcast it. Where an index array names a position
+    twice, NumPy keeps the last write, so only that one gets a cotangent.
+    """
+    part = np.array(g[index])
+    if not isinstance(index, tuple) and np.ndim(index) == 1:
+        positions = np.asarray(index)
+        if positions.dtype.kind in "iu" and len(np.unique(positions)) < len(positions):
+            _, last = np.unique(positions[::-1], return_index=True)
+            keep = np.zeros(len(positions), bool)
+            keep[len(positions) - 1 - last] = True
+            part[~keep] = 0
+    if len(getattr(value, "shape", ())) == 0:  # a number (or a shape_of one) spread over the slots
+        return part.sum()
+    return unbroadcast(part, value)
+
+
+def snapshot(x):
+    """A copy of a returned value whose arrays the adjoint sweep will put back to earlier contents."""
+    if isinstance(x, tuple):
+        return tuple(snapshot(v) for v in x)
+    if isinstance(x, (np.ndarray, list, dict)):
+        return x.copy()
+    return x
+
+
 def zeros_like(x):
     """The zero cotangent of x: 0.0 for a scalar, a float array otherwise (a dict of them for a dict)."""
     if type(x) is float:
@@ -83,10 +116,23 @@ def zeros_like(x):
             # nested lists: one float array, so that row updates add (a list's += would extend it)
             return np.zeros(np.shape(np.asarray(x, dtype=float)))
         return [0.0 if type(v) is float else zeros_like(v) for v in x]  # Python floats stay Python floats
-    if np.ndim(x) == 0:
+    shape, dtype = getattr(x, "shape", None), getattr(x, "dtype", None)
+    if shape is None or dtype is None:
+        x = np.asarray(x)
+        shape, dtype = x.shape, x.dtype
+    if len(shape) == 0:
         return 0.0
-    x = np.asarray(x)
-    return np.zeros(x.shape, x.dtype if x.dtype.kind in "fc" else float)
+    return np.zeros(shape, dtype if dtype.kind in "fc" else float)
+
+
+class shape_of:
+    """Stands in, on a tape, for an array the adjoint reads only the shape of (to sum a broadcast)."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, x):
+        self.shape = np.shape(x)
+        self.dtype = getattr(x, "dtype", np.dtype(float))
 
 
 def check_scalar(value):
@@ -184,6 +230,6 @@ def checkpoint_reverse(step, step_adjoint, indices, state, bars, snapshots):
     return bars
 
 
-HELPERS = ("add_at", "add_bars", "unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
+HELPERS = ("add_at", "add_bars", "stored", "snapshot", "shape_of", "unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
            "checkpoint_reverse", "_binomial_split", "segments")
 DEPENDS = {"check_rebind": ("InPlaceUpdateError",), "checkpoint_reverse": ("_binomial_split",)}  # helpers that emitted code needs alongside another

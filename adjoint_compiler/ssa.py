@@ -104,10 +104,13 @@ class _Renamer:
         out = []
         for stmt in stmts:
             if isinstance(stmt, gast.Assign) and not isinstance(stmt.targets[0], gast.Name):
-                # a write to the user's module (a global): renamed reads, target untouched
-                new = gast.Assign(targets=[trees.clone(stmt.targets[0])], value=self.load(stmt.value, env),
+                # a write to the user's module (a global), or an element store a[i] = v: a[i] = v
+                # changes a's contents, not its binding, so it makes no new version of a
+                new = gast.Assign(targets=[self.load(stmt.targets[0], env)], value=self.load(stmt.value, env),
                                   type_comment=None)
                 out.append(gast.copy_location(new, stmt))
+            elif isinstance(stmt, gast.AugAssign):
+                out.append(gast.copy_location(self.load(stmt, env), stmt))
             elif isinstance(stmt, gast.Assign):
                 value = self.load(stmt.value, env)
                 version = self.new_version(stmt.targets[0].id)

@@ -23,7 +23,9 @@ def unbroadcast(c, like):
     """
     if type(c) is float:  # a Python float contribution means like is a scalar too: nothing to sum
         return c
-    shape = np.shape(like)
+    shape = getattr(like, "shape", None)
+    if shape is None:
+        shape = np.shape(like)
     if np.shape(c) == shape:
         return c
     if isinstance(like, (list, tuple)):

@@ -23,10 +23,13 @@ def zeros_like(x):
             # nested lists: one float array, so that row updates add (a list's += would extend it)
             return np.zeros(np.shape(np.asarray(x, dtype=float)))
         return [0.0 if type(v) is float else zeros_like(v) for v in x]  # Python floats stay Python floats
-    if np.ndim(x) == 0:
+    shape, dtype = getattr(x, "shape", None), getattr(x, "dtype", None)
+    if shape is None or dtype is None:
+        x = np.asarray(x)
+        shape, dtype = x.shape, x.dtype
+    if len(shape) == 0:
         return 0.0
-    x = np.asarray(x)
-    return np.zeros(x.shape, x.dtype if x.dtype.kind in "fc" else float)
+    return np.zeros(shape, dtype if dtype.kind in "fc" else float)
 
 
 def enumerate_zip_grad(xs, ws):

@@ -2,6 +2,16 @@
 import numpy as np
 
 
+class shape_of:
+    """Stands in, on a tape, for an array the adjoint reads only the shape of (to sum a broadcast)."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, x):
+        self.shape = np.shape(x)
+        self.dtype = getattr(x, "dtype", np.dtype(float))
+
+
 def check_scalar(value):
     """Raise TypeError unless ``value`` is a scalar: only scalar outputs have a gradient."""
     if type(value) is float or value is not None and np.ndim(value) == 0 and not isinstance(value, (tuple, list, dict, str)):
@@ -20,7 +30,9 @@ def unbroadcast(c, like):
     """
     if type(c) is float:  # a Python float contribution means like is a scalar too: nothing to sum
         return c
-    shape = np.shape(like)
+    shape = getattr(like, "shape", None)
+    if shape is None:
+        shape = np.shape(like)
     if np.shape(c) == shape:
         return c
     if isinstance(like, (list, tuple)):
@@ -41,7 +53,9 @@ def unbroadcast(c, like):
 
 def unreduce(g, like, axis=None, keepdims=False):
     """Spread the cotangent of a reduction back over the reduced array's shape."""
-    shape = np.shape(like)
+    shape = getattr(like, "shape", None)
+    if shape is None:
+        shape = np.shape(like)
     if axis is not None and not keepdims:
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         axes = tuple(a % len(shape) for a in axes)
@@ -60,10 +74,13 @@ def zeros_like(x):
             # nested lists: one float array, so that row updates add (a list's += would extend it)
             return np.zeros(np.shape(np.asarray(x, dtype=float)))
         return [0.0 if type(v) is float else zeros_like(v) for v in x]  # Python floats stay Python floats
-    if np.ndim(x) == 0:
+    shape, dtype = getattr(x, "shape", None), getattr(x, "dtype", None)
+    if shape is None or dtype is None:
+        x = np.asarray(x)
+        shape, dtype = x.shape, x.dtype
+    if len(shape) == 0:
         return 0.0
-    x = np.asarray(x)
-    return np.zeros(x.shape, x.dtype if x.dtype.kind in "fc" else float)
+    return np.zeros(shape, dtype if dtype.kind in "fc" else float)
 
 
 def rnn_loss_grad(Wx, Wh, xs, h0):
@@ -78,7 +95,7 @@ def rnn_loss_grad(Wx, Wh, xs, h0):
         _t4 = h_1 @ Wh
         _t5 = _t3 + _t4
         h_2 = np.tanh(_t5)
-        _tape1.append((_t3, _t4, h_1, h_2, x))
+        _tape1.append((shape_of(_t3), shape_of(_t4), h_1, h_2, x))
         h_1 = h_2
     _t6 = h_1 * h_1
     _t7 = np.sum(_t6)

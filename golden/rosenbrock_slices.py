@@ -20,7 +20,9 @@ def unbroadcast(c, like):
     """
     if type(c) is float:  # a Python float contribution means like is a scalar too: nothing to sum
         return c
-    shape = np.shape(like)
+    shape = getattr(like, "shape", None)
+    if shape is None:
+        shape = np.shape(like)
     if np.shape(c) == shape:
         return c
     if isinstance(like, (list, tuple)):
@@ -41,7 +43,9 @@ def unbroadcast(c, like):
 
 def unreduce(g, like, axis=None, keepdims=False):
     """Spread the cotangent of a reduction back over the reduced array's shape."""
-    shape = np.shape(like)
+    shape = getattr(like, "shape", None)
+    if shape is None:
+        shape = np.shape(like)
     if axis is not None and not keepdims:
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         axes = tuple(a % len(shape) for a in axes)
@@ -60,10 +64,13 @@ def zeros_like(x):
             # nested lists: one float array, so that row updates add (a list's += would extend it)
             return np.zeros(np.shape(np.asarray(x, dtype=float)))
         return [0.0 if type(v) is float else zeros_like(v) for v in x]  # Python floats stay Python floats
-    if np.ndim(x) == 0:
+    shape, dtype = getattr(x, "shape", None), getattr(x, "dtype", None)
+    if shape is None or dtype is None:
+        x = np.asarray(x)
+        shape, dtype = x.shape, x.dtype
+    if len(shape) == 0:
         return 0.0
-    x = np.asarray(x)
-    return np.zeros(x.shape, x.dtype if x.dtype.kind in "fc" else float)
+    return np.zeros(shape, dtype if dtype.kind in "fc" else float)
 
 
 def rosenbrock_grad(x):

@@ -20,7 +20,9 @@ def unbroadcast(c, like):
     """
     if type(c) is float:  # a Python float contribution means like is a scalar too: nothing to sum
         return c
-    shape = np.shape(like)
+    shape = getattr(like, "shape", None)
+    if shape is None:
+        shape = np.shape(like)
     if np.shape(c) == shape:
         return c
     if isinstance(like, (list, tuple)):
@@ -41,7 +43,9 @@ def unbroadcast(c, like):
 
 def unreduce(g, like, axis=None, keepdims=False):
     """Spread the cotangent of a reduction back over the reduced array's shape."""
-    shape = np.shape(like)
+    shape = getattr(like, "shape", None)
+    if shape is None:
+        shape = np.shape(like)
     if axis is not None and not keepdims:
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         axes = tuple(a % len(shape) for a in axes)

@@ -82,6 +82,39 @@ def delete(x):
     return x
 
 
+def store_into_argument(x):
+    x[0] = 1.0  # <- x[0]
+    return x
+
+
+def store_while_view_is_used(x):
+    a = np.ones(3) * x
+    b = a[1:]
+    a[0] = 2.0  # <- a[0]
+    return np.sum(b)
+
+
+def store_into_element_of_element(x):
+    a = [[x, x], [x, x]]
+    a[0][1] = 2.0  # <- a[0][1]
+    return a[0][0]
+
+
+BUFFER = np.zeros(3)
+
+
+def store_into_global(x):
+    BUFFER[0] = x  # <- BUFFER[0]
+    return x
+
+
+def store_in_checkpointed_loop(x):
+    a = np.ones(3) * x
+    for i in ac.checkpointed(range(3)):
+        a[i] = a[i] * x  # <- a[i] =
+    return np.sum(a)
+
+
 def uses_eval(x):
     return eval("x * 2")  # <- eval
 
@@ -93,6 +126,11 @@ CASES = [
     (star_args, "*xs parameter"), (nested_def, "nested function definition"), (lambda_inside, "lambda"),
 (raise_stmt, "raise statement"), (chained, "chained comparison"),
     (attribute_store, "assignment to an attribute"), (delete, "del statement"),
+    (store_into_argument, "in-place update of x, which may be the caller's argument x"),
+    (store_while_view_is_used, "in-place update of a while b (a view or copy of the same array) is still used"),
+    (store_into_element_of_element, "assignment to an element of an element"),
+    (store_into_global, "in-place update of BUFFER, which may be a global"),
+    (store_in_checkpointed_loop, "in-place update inside a checkpointed loop"),
 ]
 
 

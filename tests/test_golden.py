@@ -62,6 +62,10 @@ CASES = [
     ("softmax_cross_entropy", "models", "softmax_xent", "logits", "grad"),
     ("rnn_over_array_rows", "models", "rnn_loss", ("Wx", "Wh"), "grad"),
     ("rosenbrock_slices", "arrays", "rosenbrock", "x", "grad"),
+    ("inplace_heat_stencil", "inplace", "heat", ("u0", "kappa"), "grad"),
+    ("inplace_nonlinear_stencil", "inplace", "nonlinear_stencil", ("u0", "r"), "grad"),
+    ("inplace_plus_equals", "inplace", "accumulate_in_place", ("x", "v"), "grad"),
+    ("inplace_returned_array_vjp", "inplace", "returns_updated", "x", "vjp"),
 ]
 
 
@@ -74,6 +78,8 @@ SAMPLE_ARGS = {
     "mlp_loss": [np.full((2, 3), 0.1), np.zeros(3), np.full((3, 1), 0.2), np.zeros(1), np.ones((4, 2)), np.ones((4, 1))],
     "softmax_cross_entropy": [np.array([[0.1, 0.5], [0.3, -0.2]]), np.eye(2)],
     "rnn_over_array_rows": [np.full((2, 3), 0.1), np.full((3, 3), 0.2), np.ones((4, 1, 2)), np.zeros((1, 3))],
+    "inplace_heat_stencil": [np.linspace(0.0, 1.0, 6), 0.2, 5], "inplace_nonlinear_stencil": [np.linspace(0.0, 1.0, 6), 0.3],
+    "inplace_plus_equals": [np.linspace(0.1, 1.0, 5), 0.4], "inplace_returned_array_vjp": [np.array([0.3, 0.2, 0.1])],
     "rosenbrock_slices": [np.array([0.5, -1.0, 0.3])], "softplus_sum": [0.3], "broadcast_scale": [0.3, 0.5],
 }
 

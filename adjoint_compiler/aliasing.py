@@ -1,0 +1,247 @@
+"""Check that every in-place update (``a[i] = v``, ``a[i] += v``) writes into memory no other live name sees.
+
+Output invariant: the tree is returned unchanged. After this pass, an element
+or slice store changes the contents of one object that only the stored-into
+name can reach from then on (a view or copy of it taken earlier is dead), and
+that object was made inside the function, not passed in or read from a global.
+So the later passes may treat the store as an update of that one variable:
+the SSA form and the activity analysis stay exact, and the adjoint sweep can
+undo the store to give earlier code back the contents it saw.
+
+The analysis is a may-point-to abstraction over the normalized (pre-SSA) code:
+each name points to a set of tokens, one per place an object is made, a
+parameter or the module's globals. A place inside a loop makes a new object on
+every trip, so its token is split into the newest object and the older ones
+(a recency abstraction): a name bound on an earlier trip does not alias the
+object made on this one.
+
+>>> import gast
+>>> from adjoint_compiler import normalize
+>>> src = "def f(x):\\n    a = x * 1.0\\n    b = a[1:]\\n    a[0] = 2.0\\n    return b.sum()"
+>>> try:
+...     run(normalize.run(gast.parse(src).body[0], None), None)
+... except Exception as e:
+...     print(e.construct)
+in-place update of a while b (a view or copy of the same array) is still used
+"""
+import gast
+
+from adjoint_compiler import trees
+from adjoint_compiler.errors import UnsupportedError
+
+# functions and methods whose result may share memory with an argument
+VIEW_FUNCTIONS = {
+    "asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "ravel", "reshape", "squeeze", "transpose",
+    "broadcast_to", "broadcast_arrays", "expand_dims", "swapaxes", "moveaxis", "rollaxis", "atleast_1d",
+    "atleast_2d", "atleast_3d", "diagonal", "split", "array_split", "hsplit", "vsplit", "dsplit", "real", "imag",
+    "flip", "fliplr", "flipud", "rot90", "view", "T", "mT", "flat", "base", "get",
+}
+FRESH_METHODS = {"copy", "astype", "flatten", "sum", "mean", "prod", "var", "std", "dot", "cumsum", "cumprod",
+                  "round", "clip", "tolist", "conj", "argmax", "argmin", "all", "any", "trace", "nonzero", "item",
+                  "max", "min"}
+_GLOBAL = ("global",)
+
+
+def _root(node):
+    while isinstance(node, (gast.Attribute, gast.Subscript)):
+        node = node.value
+    return node
+
+
+class _Points:
+    """Flow-sensitive may-point-to sets over a block of statements."""
+
+    def __init__(self, fn, source, local):
+        self.source = source
+        self.local = local
+        self.params = [a.id for a in fn.args.args]
+        self.inner = {}  # token -> tokens of the objects it holds (list elements, a tuple's parts)
+        self.stores = {}  # id(store statement) -> (statement, tokens written, points-to state after it)
+
+    # -- tokens of expressions ------------------------------------------------
+
+    def of(self, node, env):
+        """Tokens ``node`` may evaluate to (without making a new object)."""
+        if isinstance(node, gast.Constant):
+            return frozenset()
+        if isinstance(node, gast.Name):
+            if node.id in self.local:
+                return env.get(node.id, frozenset())
+            return frozenset([_GLOBAL])
+        if isinstance(node, gast.Attribute) and not isinstance(_root(node), gast.Name) or \
+                isinstance(node, gast.Attribute) and _root(node).id not in self.local:
+            return frozenset([_GLOBAL])
+        return frozenset()
+
+    def closure(self, tokens):
+        """``tokens`` and every object reachable from them through containers."""
+        out, todo = set(tokens), list(tokens)
+        while todo:
+            for t in self.inner.get(todo.pop(), ()):
+                if t not in out:
+                    out.add(t)
+                    todo.append(t)
+        return frozenset(out)
+
+    def value(self, node, env, site):
+        """Tokens of the object ``node`` evaluates to; ``site`` names a fresh object made here."""
+        operands = frozenset()
+        for sub in ([node.left, node.right] if isinstance(node, gast.BinOp) else
+                    [node.operand] if isinstance(node, gast.UnaryOp) else
+                    list(node.elts) if isinstance(node, (gast.Tuple, gast.List)) else
+                    list(node.values) if isinstance(node, gast.Dict) else []):
+            operands |= self.of(sub, env)
+        if isinstance(node, (gast.Constant, gast.Compare, gast.JoinedStr)):
+            return frozenset()
+        if isinstance(node, (gast.BinOp, gast.UnaryOp, gast.Tuple, gast.List, gast.Dict)):
+            # a new object; a list or list + list holds references to the operands' objects
+            self.make(site, env, self.closure(operands))
+            return frozenset([site])
+        if isinstance(node, gast.Name):
+            return self.of(node, env)
+        if isinstance(node, gast.Subscript):
+            base = self.of(node.value, env)
+            return self.closure(base)  # a view of the array, or an element of a container
+        if isinstance(node, gast.Attribute):
+            base = self.of(node.value, env) if isinstance(_root(node), gast.Name) and _root(node).id in self.local \
+                else frozenset([_GLOBAL])
+            return self.closure(base) if node.attr in VIEW_FUNCTIONS else frozenset()
+        if isinstance(node, gast.Call):
+            args = [node.func.value] if isinstance(node.func, gast.Attribute) and \
+                isinstance(_root(node.func), gast.Name) and _root(node.func).id in self.local else []
+            args += list(node.args) + [k.value for k in node.keywords]
+            reach = self.closure(frozenset().union(*[self.of(a, env) for a in args]))
+            name = node.func.attr if isinstance(node.func, gast.Attribute) else getattr(node.func, "id", None)
+            from_numpy = isinstance(node.func, gast.Attribute) and isinstance(node.func.value, gast.Name) and \
+                node.func.value.id in ("np", "numpy", "math")
+            if from_numpy and name not in VIEW_FUNCTIONS or args and args[0] is getattr(node.func, "value", None) \
+                    and name in FRESH_METHODS or name in ("float", "int", "len", "range", "abs", "round", "bool",
+                                                            "sum", "isinstance", "str"):
+                self.make(site, env, frozenset())
+                return frozenset([site])
+            # anything else (a user function, a view, an unknown method) may return what it was given
+            return reach | frozenset([_GLOBAL]) if not from_numpy else reach
+        return frozenset([_GLOBAL])
+
+    def make(self, site, env, contents):
+        """A new object at ``site``: what pointed to the newest one there now points to an older one."""
+        newest, older = site, site + ("older",)
+        for name, tokens in list(env.items()):
+            if newest in tokens:
+                env[name] = (tokens - {newest}) | {older}
+        for token, held in list(self.inner.items()):
+            if newest in held:
+                self.inner[token] = (held - {newest}) | {older}
+        self.inner[older] = self.inner.get(older, frozenset()) | self.inner.get(newest, frozenset())
+        self.inner[newest] = contents
+
+    # -- statements -----------------------------------------------------------
+
+    def block(self, stmts, env):
+        for s in stmts:
+            env = self.stmt(s, env)
+        return env
+
+    def stmt(self, s, env):
+        env = dict(env)
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            env[s.targets[0].id] = self.value(s.value, env, ("site", id(s)))
+        elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Tuple):
+            whole = self.closure(self.value(s.value, env, ("site", id(s))))
+            for t in s.targets[0].elts:
+                env[t.id] = whole
+        elif isinstance(s, (gast.Assign, gast.AugAssign)) and isinstance(s.targets[0] if isinstance(
+                s, gast.Assign) else s.target, gast.Subscript):
+            target = s.targets[0] if isinstance(s, gast.Assign) else s.target
+            written = self.of(target.value, env)
+            stored = self.closure(self.of(s.value, env))
+            for t in written:
+                self.inner[t] = self.inner.get(t, frozenset()) | stored
+            self.stores[id(s)] = (s, written, dict(env))
+        elif isinstance(s, gast.If):
+            a = self.block(s.body, env)
+            b = self.block(s.orelse, env)
+            env = {n: a.get(n, frozenset()) | b.get(n, frozenset()) for n in set(a) | set(b)}
+        elif isinstance(s, (gast.For, gast.While)):
+            head = dict(env)
+            if isinstance(s, gast.For):
+                head[s.target.id] = frozenset()
+            while True:  # to a fixed point: the sets only grow
+                after = self.block(s.body, head)
+                new = {n: head.get(n, frozenset()) | after.get(n, frozenset()) for n in set(head) | set(after)}
+                if new == head:
+                    break
+                head = new
+            env = head
+        return env
+
+
+def _live_after(stmts, live_out, records, exit_live=None):
+    """Names read later, before being reassigned; ``records[id(store)]`` gets the set after each store."""
+    live = set(live_out)
+    for s in reversed(stmts):
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], (gast.Name, gast.Tuple)):
+            live -= {n.id for n in gast.walk(s.targets[0]) if isinstance(n, gast.Name)}
+            live |= trees.loads(s.value)
+        elif isinstance(s, (gast.Assign, gast.AugAssign)):
+            records[id(s)] = set(live)
+            live |= trees.loads(s)
+        elif isinstance(s, gast.If):
+            live = trees.loads(s.test) | _live_after(s.body, live, records, exit_live) | \
+                _live_after(s.orelse, live, records, exit_live)
+        elif isinstance(s, (gast.For, gast.While)):
+            head = set(live) | (trees.loads(s.test) if isinstance(s, gast.While) else set())
+            while True:
+                inner = _live_after(s.body, head, records, live)
+                if isinstance(s, gast.For):
+                    inner -= {s.target.id}
+                new = head | inner
+                if new == head:
+                    break
+                head = new
+            live = head | (trees.loads(s.iter) if isinstance(s, gast.For) else set())
+        elif isinstance(s, gast.Break):
+            live = set(exit_live or ())
+        elif isinstance(s, gast.Return):
+            live = trees.loads(s)
+        else:
+            live |= trees.loads(s)
+    return live
+
+
+def run(fn, source):
+    """Return ``fn`` unchanged if every store is an update of an unshared local; raise UnsupportedError otherwise."""
+    from adjoint_compiler.normalize import local_names
+
+    stores = [s for s in trees.walk(fn) if isinstance(s, gast.AugAssign) or isinstance(s, gast.Assign)
+              and isinstance(s.targets[0], gast.Subscript)]
+    if not stores:
+        return fn
+    local = local_names(fn)
+    points = _Points(fn, source, local)
+    env = {p: frozenset([("param", p)]) for p in points.params}
+    points.block(fn.body, env)
+    live = {}
+    _live_after(fn.body, set(), live)
+
+    def where(node):
+        return source.location(node) if source is not None else None
+
+    for s, written, state in points.stores.values():
+        target = (s.targets[0] if isinstance(s, gast.Assign) else s.target).value
+        name = target.id if isinstance(target, gast.Name) else "..."
+        if not isinstance(target, gast.Name) or name not in local or _GLOBAL in written:
+            raise UnsupportedError("in-place update of %s, which may be a global or belong to the caller" % name,
+                                   where(s), "copy it into a local first (a = %s.copy())" % name)
+        for token in written:
+            if token[0] == "param":
+                raise UnsupportedError(
+                    "in-place update of %s, which may be the caller's argument %s" % (name, token[1]), where(s),
+                    "copy it first (%s = %s.copy()); the gradient never changes its arguments' contents"
+                    % (name, token[1]))
+        for other in sorted(live.get(id(s), ())):
+            if other != name and other in state and points.closure(state[other]) & written:
+                raise UnsupportedError(
+                    "in-place update of %s while %s (a view or copy of the same array) is still used" % (name, other),
+                    where(s), "take a copy where %s is made (%s = ....copy())" % (other, other))
+    return fn

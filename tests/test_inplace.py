@@ -1,0 +1,128 @@
+"""In-place updates a[i] = v, a[i] += v, a *= s: exact adjoints, minimal saving, arguments left alone."""
+import numpy as np
+import pytest
+
+import adjoint_compiler as ac
+import inplace
+from adjoint_compiler.testing import check_grads
+
+RNG = np.random.default_rng(7)
+X = RNG.normal(size=6)
+
+# (function, arguments, wrt): every gradient is checked against central differences
+CASES = [
+    (inplace.heat, (X, 0.2, 10), (0, 1)),
+    (inplace.nonlinear_stencil, (X, 0.3), (0, 1)),
+    (inplace.fill_elements, (0.7,), 0),
+    (inplace.overwrite_after_use, (X,), 0),
+    (inplace.accumulate_in_place, (X, 0.8), (0, 1)),
+    (inplace.masked, (X * 1.5, 0.4), (0, 1)),
+    (inplace.scatter, (X, 0.9), (0, 1)),
+    (inplace.running_update, (X,), 0),
+    (inplace.cumulative, (np.abs(X),), 0),
+    (inplace.list_update, (0.7, 1.3), (0, 1)),
+]
+
+
+@pytest.mark.parametrize("f,args,wrt", CASES, ids=[c[0].__name__ for c in CASES])
+def test_gradient_matches_central_differences_and_arguments_are_untouched(f, args, wrt):
+    before = [np.copy(a) for a in args]
+    check_grads(f, args, wrt=wrt, rtol=1e-6)
+    for a, b in zip(args, before):
+        assert np.array_equal(a, b)
+    value, _ = ac.value_and_grad(f, wrt=wrt)(*args)
+    assert value == pytest.approx(f(*args), rel=1e-12)
+
+
+def test_element_stores_by_hand():
+    x = 0.7
+    # sum(a * a) with a = [x, x^2, 0, sin x]
+    expected = 2 * x + 4 * x ** 3 + 2 * np.sin(x) * np.cos(x)
+    assert ac.grad(inplace.fill_elements)(x) == pytest.approx(expected, rel=1e-12)
+
+
+def test_overwritten_value_read_before_the_store_by_hand():
+    x = np.arange(5.0)
+    # sum(x^2) + sum(a^3) where a = x with a[1:3] = 5: the overwritten slots get only 2x
+    expected = 2 * x + np.where((np.arange(5) >= 1) & (np.arange(5) < 3), 0.0, 3 * x ** 2)
+    assert np.allclose(ac.grad(inplace.overwrite_after_use)(x), expected)
+
+
+def test_repeated_index_gives_gradient_to_the_last_write_only():
+    x, w = np.arange(1.0, 7.0), 0.5
+    gx, gw = ac.grad(inplace.scatter, wrt=(0, 1))(x, w)
+    # a = [3 x0, w, 3 x2 (the second write wins over 3 x1), w, w]
+    assert np.allclose(gx, [18 * x[0], 0.0, 18 * x[2], 0, 0, 0])
+    assert gw == pytest.approx(3 * 2 * w)
+
+
+def test_dict_entry_store():
+    params = {"w": 1.5, "b": 0.5}
+    g_params, g_x = ac.grad(inplace.dict_update, wrt=(0, 1))(params, 2.0)
+    # w * b * x + b * x
+    assert g_params == pytest.approx({"w": 0.5 * 2.0, "b": 1.5 * 2.0 + 2.0})
+    assert g_x == pytest.approx(1.5 * 0.5 + 0.5)
+    assert params == {"w": 1.5, "b": 0.5}
+
+
+def test_vjp_of_an_updated_array_returns_its_final_contents():
+    x = RNG.normal(size=3)
+    value, pullback = ac.vjp(inplace.returns_updated)(x)
+    expected = inplace.returns_updated(x.copy())
+    assert np.array_equal(value, expected)
+    g = pullback(np.ones(3))
+    assert np.array_equal(value, expected)  # the pullback's undo did not reach the returned array
+    x0 = x[0]
+    assert g == pytest.approx([1 + 2 * x0 + 4 * x0 ** 3, 0.0, 0.0])
+
+
+def test_plus_equals_saves_nothing_and_unread_overwrites_are_not_saved():
+    src = ac.adjoint_source(inplace.accumulate_in_place, wrt=(0, 1))
+    # a[1] += v and a[0] -= v * v save nothing; a[2:] *= v saves the slice (v's adjoint reads it)
+    assert src.count("_old = ") == 1 and "a_old = a[2:].copy()" in src
+    heat = ac.adjoint_source(inplace.heat, wrt=(0, 1))
+    assert "_old" not in heat  # the linear stencil's adjoint never reads u
+    nonlinear = ac.adjoint_source(inplace.nonlinear_stencil, wrt=0)
+    assert "u_old = u[1:-1].copy()" in nonlinear and "u[1:-1] = u_old" in nonlinear
+
+
+def test_stencil_tape_is_no_larger_than_the_overwritten_slices():
+    n, steps = 200, 20
+    u0 = np.linspace(0.0, 1.0, n) ** 2
+    stats = ac.tape_stats(inplace.nonlinear_stencil, wrt=0)(u0, 0.3)
+    # per step: the overwritten interior (n - 2 floats) and sin's argument (n - 2 floats)
+    assert stats["bytes"] <= 5 * 2 * (n - 2) * 8
+    linear = ac.tape_stats(inplace.heat, wrt=(0, 1))(u0, 0.2, steps)
+    # the linear update saves nothing it overwrites; kappa's adjoint needs one (n - 2) slice per step
+    assert linear["bytes"] <= steps * (n - 2) * 8
+
+
+def test_float32_inputs_give_float32_gradients():
+    x = X.astype(np.float32)
+    g = ac.grad(inplace.overwrite_after_use)(x)
+    assert g.dtype == np.float32
+
+
+def test_inplace_in_a_branch():
+    def f(x, c):
+        a = x.copy()
+        if c > 0:
+            a[0] = c * a[1]
+        else:
+            a[1:] -= c
+        return np.sum(a * a * x)
+
+    for c in (0.5, -0.5):
+        check_grads(f, (X, c), wrt=(0, 1), rtol=1e-6)
+
+
+def test_two_dimensional_stores():
+    def f(x):
+        m = np.zeros((3, 3))
+        m[0, :] = x[:3]
+        m[1, 1] = x[3] * x[4]
+        m[:, 2] += np.tanh(x[3:])
+        m[2] = m[0] * m[1]
+        return np.sum(np.sin(m) * np.arange(9.0).reshape(3, 3))
+
+    check_grads(f, (X,), rtol=1e-6)
