@@ -8,6 +8,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples"))
 from arrays import rosenbrock  # noqa: E402,F401
 from models import logreg_loss, mlp_loss, rnn_loss  # noqa: E402,F401
+from inplace import heat  # noqa: E402,F401
 
 _rng = np.random.default_rng(0)
 MLP_ARGS = (_rng.standard_normal((256, 256)) * 0.05, np.zeros(256), _rng.standard_normal((256, 1)) * 0.05,
@@ -17,3 +18,23 @@ LOGREG_ARGS = (_rng.standard_normal(100) * 0.1, 0.0, _rng.standard_normal((10_00
 RNN_ARGS = (_rng.standard_normal((64, 64)) * 0.1, _rng.standard_normal((64, 64)) * 0.1,
             _rng.standard_normal((100, 16, 64)), np.zeros((16, 64)))
 ROSEN_ARGS = (_rng.random(1_000_000) * 0.5,)
+HEAT_N, HEAT_STEPS = 10_000, 100
+HEAT_ARGS = (np.sin(np.linspace(0.0, np.pi, HEAT_N)), 0.2, HEAT_STEPS)
+
+
+def heat_by_hand(u0, kappa, steps):
+    """The heat case's gradient written out by hand (each step reversed), the benchmark's reference."""
+    states = [u0]
+    u = u0
+    for _ in range(steps):
+        u = u.copy()
+        u[1:-1] = u[1:-1] + kappa * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+        states.append(u)
+    g, g_kappa = 2.0 * states[-1], 0.0
+    for before in reversed(states[:-1]):
+        interior = g[1:-1].copy()
+        g_kappa += interior @ (before[2:] - 2.0 * before[1:-1] + before[:-2])
+        g[2:] += kappa * interior
+        g[1:-1] -= 2.0 * kappa * interior
+        g[:-2] += kappa * interior
+    return np.concatenate([g, [g_kappa]])
