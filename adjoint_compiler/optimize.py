@@ -18,7 +18,7 @@ import operator
 
 import gast
 
-from adjoint_compiler import naming, runtime, trees
+from adjoint_compiler import aliasing, naming, runtime, trees
 
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul, gast.Div: operator.truediv,
          gast.Pow: operator.pow}
@@ -307,6 +307,70 @@ def _propagate_copies(fn, keep, counts, assignments):
     return True
 
 
+def _store_root(stmt):
+    """``a`` for ``a[i] = v`` and ``a[i] += v`` (a name), else None."""
+    target = stmt.target if isinstance(stmt, gast.AugAssign) else (
+        stmt.targets[0] if isinstance(stmt, gast.Assign) else None)
+    if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+        return target.value.id
+    return None
+
+
+def _drop_dead_stores(stmts, live, local, aliased):
+    """Remove ``a[i] = v`` where ``a`` (a local array nothing else shares) is never read afterwards;
+    return the names live before ``stmts``. Adjoint buffers end with such stores (zeroing a slot no
+    one reads again)."""
+    out = []
+    for stmt in reversed(stmts):
+        root = _store_root(stmt)
+        if root is not None and root in local and root not in aliased and root not in live:
+            continue
+        if isinstance(stmt, (gast.For, gast.While)):
+            inner = live | trees.loads(stmt)  # later iterations read what the body reads
+            stmt.body = _drop_dead_stores(stmt.body, inner, local, aliased)[::-1] or [gast.Pass()]
+            live = inner
+        elif isinstance(stmt, gast.If):
+            body = _drop_dead_stores(stmt.body, set(live), local, aliased)
+            orelse = _drop_dead_stores(stmt.orelse, set(live), local, aliased)
+            stmt.body, stmt.orelse = body[::-1] or [gast.Pass()], orelse[::-1]
+            live = live | trees.loads(stmt)
+        elif root is not None and isinstance(stmt, gast.Assign):
+            live = live | trees.loads(stmt.value) | trees.loads(stmt.targets[0].slice)  # writes a, reads no a
+        else:
+            live = live | trees.loads(stmt)
+        out.append(stmt)
+    return out
+
+
+_FRESH_HELPERS = {"stored", "zeros_like", "add_bars", "snapshot"}
+
+
+def _makes_new(value):
+    """Whether ``value`` certainly evaluates to an object that shares no memory with its operands."""
+    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Constant)):
+        return True
+    if isinstance(value, gast.Call):
+        f = value.func
+        if isinstance(f, gast.Name):
+            return f.id in _FRESH_HELPERS
+        return isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and f.value.id in ("np", "math") \
+            and f.attr not in aliasing.VIEW_FUNCTIONS
+    return False
+
+
+def _dead_stores(fn):
+    params = {a.id for a in fn.args.args}
+    local = {n.id for n in trees.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)} - params
+    # a name bound to a view or alias of an array (t = a[1:], t = a, t = unbroadcast(a, ...)) keeps the
+    # array's later stores alive: such arrays are left alone
+    aliased = set()
+    for s in trees.walk(fn):
+        if isinstance(s, gast.Assign) and not _makes_new(s.value):
+            aliased |= trees.loads(s.value)
+    for f in [n for n in trees.walk(fn) if isinstance(n, gast.FunctionDef)]:
+        f.body = _drop_dead_stores(f.body, set(), local, aliased)[::-1]
+
+
 def run(fn, keep=frozenset()):
     """Optimize a copy of ``fn``; names in ``keep`` are never propagated away."""
     fn = trees.clone(fn)
@@ -325,3 +389,5 @@ def run(fn, keep=frozenset()):
         if _propagate_copies(fn, keep, assigns, assignments):
             reads = _scan(fn)[0]
         fn.body = _clean_block(fn.body, reads, mutated)
+        if mutated:
+            _dead_stores(fn)

@@ -748,6 +748,7 @@ def _needed_undos(stmts, after, r, shared, out):
     for s in reversed(stmts):
         if id(s) in r.undos:
             name = s.target.value.id if isinstance(s, gast.AugAssign) else s.targets[0].value.id
+            name = r.renamed.get(name, name)  # an array reloaded from a tape inside a pullback
             if shared.get(name, {name}) & after:
                 out.add(id(r.undos[id(s)]))
             continue
@@ -826,8 +827,21 @@ def _run(r, fn, activity, wrt, mode, shared=None):
         pb_args = gast.arguments(args=[_name(seed.id, False)], posonlyargs=[], vararg=None, kwonlyargs=[],
                                  kw_defaults=[], kwarg=None, defaults=[])
         pb_args.args[0].ctx = gast.Param()
+        # the adjoint sweep undid in-place updates: put the final contents back for the next call
+        in_loops = {n for loop in trees.walk(fn) if isinstance(loop, (gast.For, gast.While))
+                    for n in _stores(loop.body)}
+        start, end = [], []
+        for n in sorted(undone - in_loops):
+            final = r.namer.unique(n + "_final")
+            body.append(_assign(final, _call("snapshot", _name(n))))
+            end.append(gast.Expr(value=_call("put_back", _name(n), _name(final))))
+        if undone & in_loops:  # arrays made anew in each iteration: their final contents are not kept
+            calls = r.namer.unique("_pullback_calls")
+            body.append(_assign(calls, gast.List(elts=[], ctx=gast.Load())))
+            start.append(gast.Expr(value=_call("once", _name(calls))))
         pullback = gast.FunctionDef(name=pullback_name, args=pb_args,
-                                    body=[comment("adjoint sweep")] + adjoint + [gast.Return(value=grads)],
+                                    body=start + [comment("adjoint sweep")] + adjoint + end + [
+                                        gast.Return(value=grads)],
                                     decorator_list=[], returns=None, type_comment=None, type_params=[])
         body.append(pullback)
         body.append(gast.Return(value=gast.Tuple(elts=[trees.clone(output), _name(pullback_name)],

@@ -108,6 +108,25 @@ def snapshot(x):
     return x
 
 
+def put_back(x, contents):
+    """Give array, list or dict ``x`` the ``contents`` (a snapshot of it) again, in place."""
+    if isinstance(x, dict):
+        x.clear()
+        x.update(contents)
+    elif isinstance(x, list):
+        x[:] = contents
+    else:
+        x[...] = contents
+
+
+def once(calls):
+    """Refuse a second call of a pullback that cannot run twice (see the message)."""
+    if calls:
+        raise RuntimeError("this pullback undoes in-place updates of arrays made inside a loop and can run "
+                           "only once; call vjp again for another cotangent")
+    calls.append(True)
+
+
 def zeros_like(x):
     """The zero cotangent of x: 0.0 for a scalar, a float array otherwise (a dict of them for a dict)."""
     if type(x) is float:
@@ -234,6 +253,6 @@ def checkpoint_reverse(step, step_adjoint, indices, state, bars, snapshots):
     return bars
 
 
-HELPERS = ("add_at", "add_bars", "stored", "snapshot", "shape_of", "unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
+HELPERS = ("add_at", "add_bars", "stored", "snapshot", "shape_of", "put_back", "once", "unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
            "checkpoint_reverse", "_binomial_split", "segments")
 DEPENDS = {"check_rebind": ("InPlaceUpdateError",), "checkpoint_reverse": ("_binomial_split",)}  # helpers that emitted code needs alongside another

@@ -102,3 +102,15 @@ def returns_updated(x):
     a[1] = y
     a[2] = y * a[1]
     return a
+
+
+def fresh_each_step(x):
+    """A small array made anew in each iteration, updated, read before and after the update."""
+    total = 0.0
+    for i in range(3):
+        a = np.zeros(2)
+        a[0] = x * (i + 1)
+        y = np.sin(a)
+        a[1] = y[0] * x
+        total = total + np.sum(a * a) + np.sum(y)
+    return total

@@ -8,7 +8,8 @@ class shape_of:
     __slots__ = ("shape", "dtype")
 
     def __init__(self, x):
-        self.shape = np.shape(x)
+        shape = getattr(x, "shape", None)
+        self.shape = np.shape(x) if shape is None else shape
         self.dtype = getattr(x, "dtype", np.dtype(float))
 
 
@@ -33,7 +34,7 @@ def unbroadcast(c, like):
     shape = getattr(like, "shape", None)
     if shape is None:
         shape = np.shape(like)
-    if np.shape(c) == shape:
+    if getattr(c, "shape", None) == shape or np.shape(c) == shape:  # the common case, kept cheap
         return c
     if isinstance(like, (list, tuple)):
         raise TypeError("a list or tuple met an arithmetic operator whose adjoint assumes numbers or arrays "

@@ -26,7 +26,7 @@ def unbroadcast(c, like):
     shape = getattr(like, "shape", None)
     if shape is None:
         shape = np.shape(like)
-    if np.shape(c) == shape:
+    if getattr(c, "shape", None) == shape or np.shape(c) == shape:  # the common case, kept cheap
         return c
     if isinstance(like, (list, tuple)):
         raise TypeError("a list or tuple met an arithmetic operator whose adjoint assumes numbers or arrays "

@@ -20,14 +20,17 @@ def stored(g, index, value):
     twice, NumPy keeps the last write, so only that one gets a cotangent.
     """
     part = np.array(g[index])
-    if not isinstance(index, tuple) and np.ndim(index) == 1:
+    if isinstance(index, (list, np.ndarray)) and np.ndim(index) == 1:
         positions = np.asarray(index)
         if positions.dtype.kind in "iu" and len(np.unique(positions)) < len(positions):
             _, last = np.unique(positions[::-1], return_index=True)
             keep = np.zeros(len(positions), bool)
             keep[len(positions) - 1 - last] = True
             part[~keep] = 0
-    if len(getattr(value, "shape", ())) == 0:  # a number (or a shape_of one) spread over the slots
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        shape = np.shape(value)
+    if not shape:  # a number spread over the slots
         return part.sum()
     return unbroadcast(part, value)
 
@@ -43,7 +46,7 @@ def unbroadcast(c, like):
     shape = getattr(like, "shape", None)
     if shape is None:
         shape = np.shape(like)
-    if np.shape(c) == shape:
+    if getattr(c, "shape", None) == shape or np.shape(c) == shape:  # the common case, kept cheap
         return c
     if isinstance(like, (list, tuple)):
         raise TypeError("a list or tuple met an arithmetic operator whose adjoint assumes numbers or arrays "

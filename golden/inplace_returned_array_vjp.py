@@ -15,6 +15,17 @@ def add_bars(a, b):
     return a + b
 
 
+def put_back(x, contents):
+    """Give array, list or dict ``x`` the ``contents`` (a snapshot of it) again, in place."""
+    if isinstance(x, dict):
+        x.clear()
+        x.update(contents)
+    elif isinstance(x, list):
+        x[:] = contents
+    else:
+        x[...] = contents
+
+
 def snapshot(x):
     """A copy of a returned value whose arrays the adjoint sweep will put back to earlier contents."""
     if isinstance(x, tuple):
@@ -32,14 +43,17 @@ def stored(g, index, value):
     twice, NumPy keeps the last write, so only that one gets a cotangent.
     """
     part = np.array(g[index])
-    if not isinstance(index, tuple) and np.ndim(index) == 1:
+    if isinstance(index, (list, np.ndarray)) and np.ndim(index) == 1:
         positions = np.asarray(index)
         if positions.dtype.kind in "iu" and len(np.unique(positions)) < len(positions):
             _, last = np.unique(positions[::-1], return_index=True)
             keep = np.zeros(len(positions), bool)
             keep[len(positions) - 1 - last] = True
             part[~keep] = 0
-    if len(getattr(value, "shape", ())) == 0:  # a number (or a shape_of one) spread over the slots
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        shape = np.shape(value)
+    if not shape:  # a number spread over the slots
         return part.sum()
     return unbroadcast(part, value)
 
@@ -55,7 +69,7 @@ def unbroadcast(c, like):
     shape = getattr(like, "shape", None)
     if shape is None:
         shape = np.shape(like)
-    if np.shape(c) == shape:
+    if getattr(c, "shape", None) == shape or np.shape(c) == shape:  # the common case, kept cheap
         return c
     if isinstance(like, (list, tuple)):
         raise TypeError("a list or tuple met an arithmetic operator whose adjoint assumes numbers or arrays "
@@ -119,6 +133,7 @@ def returns_updated_vjp(x):
     a_old = a[2].copy()
     a[2] = _t4
     a_value = snapshot(a)
+    a_final = snapshot(a)
 
     def returns_updated_pullback(a_bar):
         # adjoint sweep
@@ -140,8 +155,8 @@ def returns_updated_vjp(x):
         x_bar = unbroadcast(_t2_bar * a, x)
         # a[0] = x[0]
         _t1_bar = stored(a_bar, 0, _t1)
-        a_bar[0] = 0.0
         x_bar = add_bars(zeros_like(x), x_bar)
         x_bar[0] += _t1_bar
+        put_back(a, a_final)
         return x_bar
     return a_value, returns_updated_pullback

@@ -126,3 +126,20 @@ def test_two_dimensional_stores():
         return np.sum(np.sin(m) * np.arange(9.0).reshape(3, 3))
 
     check_grads(f, (X,), rtol=1e-6)
+
+
+def test_a_pullback_that_undid_updates_can_run_again():
+    x = np.linspace(0.1, 1.0, 6)
+    _, pullback = ac.vjp(inplace.nonlinear_stencil)(x, 0.3)
+    first = pullback(1.0)
+    second = pullback(1.0)  # the first call put the array's final contents back
+    assert np.array_equal(first, second)
+    assert np.allclose(first, ac.grad(inplace.nonlinear_stencil)(x, 0.3))
+
+
+def test_arrays_made_in_a_loop_are_undone_once_and_a_second_pullback_call_is_refused():
+    check_grads(inplace.fresh_each_step, (0.7,), rtol=1e-6)
+    _, pullback = ac.vjp(inplace.fresh_each_step)(0.7)
+    assert pullback(1.0) == pytest.approx(ac.grad(inplace.fresh_each_step)(0.7))
+    with pytest.raises(RuntimeError, match="call vjp again"):
+        pullback(1.0)
