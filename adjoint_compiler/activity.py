@@ -18,7 +18,7 @@ import operator
 import gast
 import numpy as np
 
-from adjoint_compiler import rules
+from adjoint_compiler import rules, trees
 from adjoint_compiler.rules import np_methods
 from adjoint_compiler.errors import CompileError, UnsupportedError
 
@@ -169,6 +169,9 @@ def _definitions(stmts, source, local, out):
     for stmt in stmts:
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
             out.append((stmt.targets[0].id, classify(stmt.value, source, local)))
+        elif trees.appended(stmt) is not None and trees.appended(stmt)[0].id in local:
+            xs, v = trees.appended(stmt)  # xs.append(v): a new value of xs, one element longer
+            out.append((xs.id, Op("append", None, [xs, v], node=stmt)))
         elif isinstance(stmt, (gast.Assign, gast.AugAssign)) and isinstance(_target(stmt), gast.Subscript):
             # a[i] = v: a new value of a that depends on the old one and on v
             target = _target(stmt)
@@ -197,6 +200,8 @@ def _refuse_mutation_of_varied(fn, source, local, varied):
         call = stmt.value
         if not (isinstance(call.func, gast.Attribute) and _rooted_in(call.func, local)):
             continue
+        if trees.appended(stmt) is not None:
+            continue  # followed like a store (aliasing.py checks the list is not shared)
         operands = [call.func.value] + list(call.args) + [k.value for k in call.keywords]
         if any(isinstance(a, gast.Name) and a.id in varied for a in operands):
             receiver = call.func.value.id if isinstance(call.func.value, gast.Name) else "..."
@@ -314,7 +319,7 @@ def _infer_sequences(defs):
         for name, op in defs:
             if name in seqs:
                 continue
-            if op.kind == "tuple" or op.kind == "copy" and op.args[0].id in seqs or (
+            if op.kind in ("tuple", "append") or op.kind == "copy" and op.args[0].id in seqs or (
                     op.kind == "call" and op.fn is operator.add
                     and any(isinstance(a, gast.Name) and a.id in seqs for a in op.args)):
                 seqs.add(name)

@@ -1,4 +1,4 @@
-"""Check that every in-place update (``a[i] = v``, ``a[i] += v``) writes into memory no other live name sees.
+"""Check that every in-place update (``a[i] = v``, ``a[i] += v``, ``xs.append(v)``) writes into memory no other live name sees.
 
 Output invariant: the tree is returned unchanged. After this pass, an element
 or slice store changes the contents of one object that only the stored-into
@@ -158,6 +158,12 @@ class _Points:
             for t in written:
                 self.inner[t] = self.inner.get(t, frozenset()) | stored
             self.stores[id(s)] = (s, written, dict(env))
+        elif trees.appended(s) is not None and trees.appended(s)[0].id in self.local:
+            xs, v = trees.appended(s)
+            written = self.of(xs, env)
+            for t in written:
+                self.inner[t] = self.inner.get(t, frozenset()) | self.closure(self.of(v, env))
+            self.stores[id(s)] = (s, written, dict(env))
         elif isinstance(s, gast.If):
             a = self.block(s.body, env)
             b = self.block(s.orelse, env)
@@ -183,7 +189,7 @@ def _live_after(stmts, live_out, records, exit_live=None):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], (gast.Name, gast.Tuple)):
             live -= {n.id for n in gast.walk(s.targets[0]) if isinstance(n, gast.Name)}
             live |= trees.loads(s.value)
-        elif isinstance(s, (gast.Assign, gast.AugAssign)):
+        elif isinstance(s, (gast.Assign, gast.AugAssign)) or trees.appended(s) is not None:
             records[id(s)] = set(live)
             live |= trees.loads(s)
         elif isinstance(s, gast.If):
@@ -213,11 +219,12 @@ def run(fn, source):
     """Return ``fn`` unchanged if every store is an update of an unshared local; raise UnsupportedError otherwise."""
     from adjoint_compiler.normalize import local_names
 
+    local = local_names(fn)
     stores = [s for s in trees.walk(fn) if isinstance(s, gast.AugAssign) or isinstance(s, gast.Assign)
-              and isinstance(s.targets[0], gast.Subscript)]
+              and isinstance(s.targets[0], gast.Subscript) or trees.appended(s) is not None
+              and trees.appended(s)[0].id in local]
     if not stores:
         return fn
-    local = local_names(fn)
     points = _Points(fn, source, local)
     env = {p: frozenset([("param", p)]) for p in points.params}
     points.block(fn.body, env)
@@ -228,7 +235,8 @@ def run(fn, source):
         return source.location(node) if source is not None else None
 
     for s, written, state in points.stores.values():
-        target = (s.targets[0] if isinstance(s, gast.Assign) else s.target).value
+        target = trees.appended(s)[0] if isinstance(s, gast.Expr) else (
+            s.targets[0] if isinstance(s, gast.Assign) else s.target).value
         name = target.id if isinstance(target, gast.Name) else "..."
         if not isinstance(target, gast.Name) or name not in local or _GLOBAL in written:
             raise UnsupportedError("in-place update of %s, which may be a global or belong to the caller" % name,

@@ -12,7 +12,7 @@ import weakref
 import numpy as np
 
 from adjoint_compiler import pipeline, runtime
-from adjoint_compiler.errors import InternalError, SourceLocation, UnsupportedError
+from adjoint_compiler.errors import CompileError, InternalError, SourceLocation, UnsupportedError
 
 _CACHE = weakref.WeakKeyDictionary()
 
@@ -234,15 +234,19 @@ def _grad_of_grad(inner, wrt):
     def grad_grad_f(*args, **kwargs):
         if kwargs or len(args) != f.__code__.co_argcount:
             args = _bind(f, args, kwargs)
+        where = SourceLocation(f.__code__.co_filename, f.__code__.co_firstlineno, 1)
         if "pullback" not in cache:
+            inner = _compiled(f, inner_wrt, "grad", ())
+            if inner.tapes:
+                raise UnsupportedError("grad(grad(f)) of a function with loops (its gradient keeps a tape)", where)
             # the cotangent (0, 1) selects the gradient, not the value, of f_grad's (value, gradient) result
-            cache["pullback"] = vjp(_compiled(f, inner_wrt, "grad", ()).function, wrt_idx[0] if single else wrt_idx)
+            cache["pullback"] = vjp(inner.function, wrt_idx[0] if single else wrt_idx)
         try:
             _, pullback = cache["pullback"](*args)
-        except UnsupportedError as e:
-            if "_tape" in str(e):
-                raise UnsupportedError("grad(grad(f)) of a function with loops (its gradient keeps a tape)",
-                                       SourceLocation(f.__code__.co_filename, f.__code__.co_firstlineno, 1)) from None
+        except CompileError as e:
+            if "_bar" in str(e) or "_tape" in str(e):  # the emitted gradient updates its adjoint buffers in place
+                raise UnsupportedError("grad(grad(f)) of a function whose gradient updates arrays in place "
+                                       "(indexing, loops or in-place updates)", where) from None
             raise
         return pullback((0.0, 1.0))
 

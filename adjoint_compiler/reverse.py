@@ -161,7 +161,8 @@ class _Reverser:
         self.bars = {}  # SSA name -> atom holding its adjoint so far (a name, or a constant like the seed 1.0)
         self.owned = set()  # names whose adjoint variable is an array this code created (safe to update in place)
         # names whose cotangent may be a list or dict (displays, and anything indexed): added with add_bars
-        self.stored = {op.args[0].id for _, op in activity.defs if op.kind == "store"}  # updated in place
+        self.stored = {op.args[0].id for _, op in activity.defs if op.kind in ("store", "append")}  # in place
+        self.appended = {op.args[0].id for _, op in activity.defs if op.kind == "append"}  # cotangent: a list
         self.containers = activity.sequences | self.stored | {
             op.args[0].id for _, op in activity.defs if op.kind == "subscript"}
         self.bar_names = {}
@@ -215,7 +216,11 @@ class _Reverser:
         """Give ``name`` an adjoint variable of its own (zero if nothing reached it yet)."""
         target = self.bar_name(name)
         current = self.bars.get(name)
-        if current is None:
+        if name in self.appended and (current is None or owned and name not in self.owned):
+            out.append(_assign(target, _call("list_bar", _name(name)) if current is None else
+                               _call("list_bar", _name(name), trees.clone(current))))
+            self.owned.add(name)
+        elif current is None:
             out.append(_assign(target, self.zero(name)))
             if name not in self.act.scalars:
                 self.owned.add(name)
@@ -323,7 +328,7 @@ class _Reverser:
             return all(self.plain_index(e) for e in index.elts)
         if isinstance(index, gast.Slice):
             return True
-        if isinstance(index, gast.Constant):
+        if isinstance(index, gast.Constant) or activity_number(index):
             return True
         return isinstance(index, gast.Name) and index.id in self.act.scalars
 
@@ -425,6 +430,26 @@ class _Reverser:
         self.undos[id(undo)] = stmt
         out.append(undo)
 
+    def adjoint_append(self, stmt, out):
+        """``xs.append(v)``: v gets the last entry of xs's cotangent, which is dropped (popped), so the
+        cotangent keeps the length xs had at each point; the undo is ``xs.pop()``, saving nothing."""
+        xs, value = trees.appended(stmt)
+        name = xs.id
+        if name in self.act.active:
+            self.materialize(name, out, owned=True)
+            last = gast.Call(func=gast.Attribute(value=trees.clone(self.bars[name]), attr="pop", ctx=gast.Load()),
+                             args=[], keywords=[])
+            if isinstance(value, gast.Name) and value.id in self.act.active:
+                self.accumulate(value.id, last, out)
+            else:
+                out.append(gast.Expr(value=last))
+        if self.keep_undo is not None and id(stmt) not in self.keep_undo:
+            return
+        undo = gast.Expr(value=gast.Call(func=gast.Attribute(value=_name(name), attr="pop", ctx=gast.Load()),
+                                         args=[], keywords=[]))
+        self.undos[id(undo)] = stmt
+        out.append(undo)
+
     def adjoint_block(self, stmts):
         """Adjoint of a list of statements, in reverse, with a comment per source line."""
         out = []
@@ -442,6 +467,8 @@ class _Reverser:
                 part = self.adjoint_if(stmt)
             elif isinstance(stmt, (gast.For, gast.While)):
                 part = self.adjoint_loop(stmt)
+            elif trees.appended(stmt) is not None and trees.appended(stmt)[0].id in self.local:
+                self.adjoint_append(stmt, part)
             elif isinstance(stmt, (gast.Expr, gast.Assert, gast.Break)):
                 pass  # side effects and checks run once, in the forward sweep
             else:
@@ -743,12 +770,20 @@ def _shared(activity):
     return {n: g for g in groups.values() for n in g}
 
 
+def _mutated_name(stmt):
+    """The list or array an in-place statement changes: ``a`` in ``a[i] = v``, ``a[i] += v``, ``a.pop()``."""
+    if isinstance(stmt, gast.AugAssign):
+        return stmt.target.value.id
+    if isinstance(stmt, gast.Expr):
+        return stmt.value.func.value.id
+    return stmt.targets[0].value.id
+
+
 def _needed_undos(stmts, after, r, shared, out):
     """Ids of the stores whose undo some later adjoint code depends on (it reads the same memory)."""
     for s in reversed(stmts):
         if id(s) in r.undos:
-            name = s.target.value.id if isinstance(s, gast.AugAssign) else s.targets[0].value.id
-            name = r.renamed.get(name, name)  # an array reloaded from a tape inside a pullback
+            name = r.renamed.get(_mutated_name(s), _mutated_name(s))  # an array reloaded from a tape inside a pullback
             if shared.get(name, {name}) & after:
                 out.add(id(r.undos[id(s)]))
             continue
@@ -807,7 +842,7 @@ def _run(r, fn, activity, wrt, mode, shared=None):
     grads = r.gradients(adjoint)
 
     body = [comment("forward sweep")] + r.forward(forward)
-    undone = {s.target.value.id if isinstance(s, gast.AugAssign) else s.targets[0].value.id
+    undone = {_mutated_name(s) if not isinstance(s, gast.Expr) else trees.appended(s)[0].id
               for s in r.undos.values()}
     if isinstance(output, gast.Name) and shared and any(output.id in shared.get(n, {n}) for n in undone):
         # the adjoint sweep puts this array's earlier contents back: return a copy of the final ones

@@ -53,8 +53,8 @@ def unreduce(g, like, axis=None, keepdims=False):
 
 def add_bars(a, b):
     """The sum of two cotangents of a list or tuple: element by element, never concatenated."""
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return [add_bars(x, y) for x, y in zip(a, b)]
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple, np.ndarray)):
+        return [add_bars(x, y) for x, y in zip(a, b)]  # a list's cotangent stays a list (appends pop it)
     if isinstance(a, dict) and isinstance(b, dict):
         return {k: add_bars(a[k], b[k]) if k in b else a[k] for k in a}
     if isinstance(a, (list, tuple)):
@@ -106,6 +106,13 @@ def snapshot(x):
     if isinstance(x, (np.ndarray, list, dict)):
         return x.copy()
     return x
+
+
+def list_bar(xs, bar=None):
+    """A new list holding the cotangent of list ``xs`` (``bar``: a list, an array over its first axis, or
+    None for zeros), one entry per element, so that undoing ``xs.append(v)`` can pop v's entry."""
+    zero = zeros_like(xs)
+    return list(zero) if bar is None else [add_bars(z, b) for z, b in zip(zero, bar)]
 
 
 def put_back(x, contents):
@@ -253,6 +260,6 @@ def checkpoint_reverse(step, step_adjoint, indices, state, bars, snapshots):
     return bars
 
 
-HELPERS = ("add_at", "add_bars", "stored", "snapshot", "shape_of", "put_back", "once", "unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
+HELPERS = ("add_at", "add_bars", "stored", "snapshot", "shape_of", "put_back", "once", "list_bar", "unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
            "checkpoint_reverse", "_binomial_split", "segments")
-DEPENDS = {"check_rebind": ("InPlaceUpdateError",), "checkpoint_reverse": ("_binomial_split",)}  # helpers that emitted code needs alongside another
+DEPENDS = {"check_rebind": ("InPlaceUpdateError",), "list_bar": ("zeros_like", "add_bars"), "checkpoint_reverse": ("_binomial_split",)}  # helpers that emitted code needs alongside another

@@ -72,3 +72,13 @@ def walk(root):
                 stack.extend(v for v in value if isinstance(v, AST))
             elif isinstance(value, AST):
                 stack.append(value)
+
+
+def appended(stmt):
+    """``(xs, v)`` for a statement ``xs.append(v)`` on a name, else None."""
+    if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
+        call = stmt.value
+        if isinstance(call.func, gast.Attribute) and call.func.attr == "append" and \
+                isinstance(call.func.value, gast.Name) and len(call.args) == 1 and not call.keywords:
+            return call.func.value, call.args[0]
+    return None

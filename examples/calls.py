@@ -1,6 +1,8 @@
 """Calls of user functions: chains, defaults and keywords, recursion, tuples, loops."""
 import math
 
+import numpy as np
+
 
 def square(t):
     return t * t
@@ -109,3 +111,24 @@ def multi_step(x):
     for i in range(10):
         p, v = step_state(p, v, 0.1)
     return p
+
+
+def appends_and_reads(x, n):
+    """Each appended value depends on the previous one; the list is read by index afterwards."""
+    xs = [x]
+    for i in range(n):
+        xs.append(math.sin(xs[-1]) * x)
+    return xs[-1] + xs[1] * xs[0]
+
+
+def appends_arrays(w, n):
+    """A list of array states built with append, then iterated over."""
+    hs = []
+    h = np.ones(3)
+    for i in range(n):
+        h = np.tanh(w * h + i)
+        hs.append(h)
+    total = 0.0
+    for h in hs:
+        total = total + np.sum(h * h)
+    return total

@@ -4,8 +4,8 @@ import numpy as np
 
 def add_bars(a, b):
     """The sum of two cotangents of a list or tuple: element by element, never concatenated."""
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return [add_bars(x, y) for x, y in zip(a, b)]
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple, np.ndarray)):
+        return [add_bars(x, y) for x, y in zip(a, b)]  # a list's cotangent stays a list (appends pop it)
     if isinstance(a, dict) and isinstance(b, dict):
         return {k: add_bars(a[k], b[k]) if k in b else a[k] for k in a}
     if isinstance(a, (list, tuple)):

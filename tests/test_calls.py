@@ -6,6 +6,7 @@ import pytest
 
 import adjoint_compiler as ac
 from adjoint_compiler import testing
+from adjoint_compiler.testing import check_grads
 import calls
 
 CASES = [
@@ -77,9 +78,32 @@ def test_list_built_in_a_loop_and_summed():
         assert ac.grad(calls.list_in_loop)(0.5, n) == pytest.approx(n * (n - 1) / 2)
 
 
-def test_append_of_a_differentiable_value_is_refused_not_zeroed():
-    with pytest.raises(ac.UnsupportedError, match="append"):
-        ac.grad(calls.appends)(0.5, 5)
+def test_list_built_with_append_and_summed():
+    for n in (0, 1, 5):
+        assert ac.grad(calls.appends)(0.5, n) == pytest.approx(n * (n - 1) / 2)  # sum of x * i
+
+
+def test_append_of_values_that_read_the_list():
+    check_grads(calls.appends_and_reads, (0.7, 4), wrt=0, rtol=1e-7)
+    x = 0.7  # n = 1: xs = [x, sin(x) x]; f = sin(x) x + sin(x) x^2
+    expected = math.cos(x) * x + math.sin(x) + math.cos(x) * x ** 2 + 2 * x * math.sin(x)
+    assert ac.grad(calls.appends_and_reads)(x, 1) == pytest.approx(expected, rel=1e-12)
+
+
+def test_append_of_arrays_then_iteration():
+    w = np.array([0.3, -0.2, 0.5])
+    check_grads(calls.appends_arrays, (w, 4), wrt=0, rtol=1e-7)
+    _, pullback = ac.vjp(calls.appends_arrays, wrt=0)(w, 3)
+    assert np.array_equal(pullback(1.0), pullback(1.0))
+
+
+def test_append_to_an_argument_is_refused():
+    def f(xs, x):
+        xs.append(x)
+        return sum(xs)
+
+    with pytest.raises(ac.UnsupportedError, match="caller's argument xs"):
+        ac.grad(f, wrt=1)([1.0], 2.0)
 
 
 def concat_params(xs, ys):
