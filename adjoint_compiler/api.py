@@ -242,12 +242,15 @@ def _grad_of_grad(inner, wrt):
             # the cotangent (0, 1) selects the gradient, not the value, of f_grad's (value, gradient) result
             cache["pullback"] = vjp(inner.function, wrt_idx[0] if single else wrt_idx)
         try:
-            _, pullback = cache["pullback"](*args)
+            (_, inner_grad), pullback = cache["pullback"](*args)
         except CompileError as e:
             if "_bar" in str(e) or "_tape" in str(e):  # the emitted gradient updates its adjoint buffers in place
                 raise UnsupportedError("grad(grad(f)) of a function whose gradient updates arrays in place "
                                        "(indexing, loops or in-place updates)", where) from None
             raise
+        if np.ndim(inner_grad) != 0:
+            raise TypeError("grad(grad(f)) needs a scalar gradient, but grad(f) is an array of shape %s here; "
+                            "use vjp of the gradient (a Hessian-vector product) instead" % (np.shape(inner_grad),))
         return pullback((0.0, 1.0))
 
     grad_grad_f.__name__ = "grad_grad_" + f.__name__

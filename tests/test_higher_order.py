@@ -1,6 +1,7 @@
 """Second order: the generated gradient is plain Python that the compiler can differentiate again."""
 import math
 
+import numpy as np
 import pytest
 
 import adjoint_compiler as ac
@@ -40,3 +41,19 @@ def test_hessian_vector_product_by_vjp_of_the_emitted_gradient():
     h = 1e-6
     assert row == pytest.approx(((gx(1.5 + h, -2.0) - gx(1.5 - h, -2.0)) / (2 * h),
                                  (gx(1.5, -2.0 + h) - gx(1.5, -2.0 - h)) / (2 * h)), rel=1e-6)
+
+
+def test_grad_of_an_array_gradient_is_a_type_error_not_a_silent_sum():
+    def cubes(x):
+        return np.sum(x ** 3)
+
+    with pytest.raises(TypeError, match="vjp"):
+        ac.grad(ac.grad(cubes))(np.array([1.0, 2.0]))
+
+
+def test_grad_of_grad_through_indexing_is_refused_clearly():
+    def f(x):
+        return x[0] ** 3 * x[1]
+
+    with pytest.raises(ac.UnsupportedError, match="in place"):
+        ac.grad(ac.grad(f))(np.array([1.0, 2.0]))
