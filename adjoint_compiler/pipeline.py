@@ -75,26 +75,42 @@ _IN_PROGRESS = {}  # function -> name of its vjp, while that vjp is being compil
 _CALLEE_CACHE = weakref.WeakKeyDictionary()
 
 
-def _callee(fn, callees, src, static=None):
+def _callee(fn, callees, src, static=None, varargs=None):
     """Compile the vjp of a called user function (all parameters); return its name.
 
     ``static`` maps parameters to the functions passed for them at this call:
     the callee is compiled for those (they are not parameters of its vjp).
+    ``varargs`` is how many values this call passes to the callee's ``*args``.
     """
-    if not static and fn in _IN_PROGRESS:
+    if not static and varargs is None and fn in _IN_PROGRESS:
         return _IN_PROGRESS[fn]  # a recursive call: the function being compiled calls itself
     cache = _CALLEE_CACHE.setdefault(fn, {})
-    key = tuple(sorted((p, id(v)) for p, v in (static or {}).items()))
+    key = (tuple(sorted((p, id(v)) for p, v in (static or {}).items())), varargs)
     c = cache.get(key)
     if c is None:
-        n = fn.__code__.co_argcount - len(static or ())
-        c = compile(fn, tuple(range(n)), "vjp", bindings=static)
+        n = fn.__code__.co_argcount - len(static or ()) + (varargs or 0)
+        c = compile(fn, tuple(range(n)), "vjp", bindings=static, varargs=varargs)
         cache[key] = c
     if any(other.name == c.name and other is not c for other in callees):
         raise CompileError("two called functions are both named %s; rename one" % fn.__name__,
                            src.location(src.tree))
     callees.append(c)
     return c.name
+
+
+def _fix_varargs(src, count):
+    """Specialise ``def f(a, *args)`` for calls passing ``count`` values to ``*args``: they become
+    parameters ``args_0, ...`` and the body starts with ``args = (args_0, ...)``."""
+    tree = src.tree
+    star = tree.args.vararg
+    names = [src_name for src_name in ("%s_%d" % (star.id, i) for i in range(count))]
+    tree.args.args = tree.args.args + [gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
+                                       for n in names]
+    tree.args.vararg = None
+    pack = gast.Assign(targets=[gast.Name(id=star.id, ctx=gast.Store(), annotation=None, type_comment=None)],
+                       value=gast.Tuple(elts=[trees.name(n) for n in names], ctx=gast.Load()), type_comment=None)
+    tree.body = [gast.copy_location(pack, tree)] + tree.body
+    tree.name = "%s_%d" % (tree.name, count)
 
 
 def _bind_functions(src, bindings):
@@ -118,19 +134,21 @@ def _bind_functions(src, bindings):
     tree.name = "_".join([tree.name] + [renamed[p] for p in sorted(renamed)])
 
 
-def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None, bindings=None):
+def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None, bindings=None, varargs=None):
     """Compile the gradient ("grad") or pullback ("vjp") of ``func`` with respect to ``wrt``.
 
     ``scalar_params`` are indices of parameters known to be scalars at the
     call; their code drops broadcasting bookkeeping.
     """
     start = time.perf_counter()
-    if mode == "vjp" and inspect.isfunction(func) and not bindings:
+    if mode == "vjp" and inspect.isfunction(func) and not bindings and varargs is None:
         _IN_PROGRESS[func] = naming.VJP_FN.format(func.__name__)
     try:
         src = source.read(func)
         if bindings:
             _bind_functions(src, bindings)
+        if varargs is not None and src.tree.args.vararg is not None:
+            _fix_varargs(src, varargs)
         if stop_after == "source":
             return src.tree
         tree = fence.run(src.tree, src)
@@ -149,7 +167,7 @@ def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None, bind
         if stop_after == "activity":
             return act
         callees = []
-        result = reverse.run(tree, src, act, wrt_names, mode, lambda g, static=None: _callee(g, callees, src, static))
+        result = reverse.run(tree, src, act, wrt_names, mode, lambda g, static=None, varargs=None: _callee(g, callees, src, static, varargs))
         if stop_after == "reverse":
             return result.function
         fn = optimize.run(result.function, keep=normalize.local_names(tree) | result.gradient_names)
@@ -190,7 +208,7 @@ def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None, bind
     except Exception as e:  # a bug in a pass: never disguise it as the user's error
         raise InternalError("%s: %s" % (type(e).__name__, e)) from e
     finally:
-        if mode == "vjp" and not bindings:
+        if mode == "vjp" and not bindings and varargs is None:
             _IN_PROGRESS.pop(func, None)
     return Compiled(text, function, fn.name, time.perf_counter() - start, result.tapes, merged)
 

@@ -351,12 +351,24 @@ class _Reverser:
                 value = activity.static_value(operand, self.source)
                 if callable(value) and not isinstance(value, type):
                     static[param] = value
-        key = (op.fn, tuple(sorted((p, id(v)) for p, v in static.items())))
+        all_params = list(signature.parameters)
+        count = None
+        star = next((p for p in signature.parameters.values() if p.kind is p.VAR_POSITIONAL), None)
+        if star is not None:  # *args: the callee is compiled for this many values, args_0, args_1, ...
+            if static:
+                raise UnsupportedError("a function passed as an argument to %s, which takes *%s"
+                                       % (_fn_label(op.fn), star.name), self.location(stmt))
+            extra = bound.arguments.pop(star.name, ())
+            count = len(extra)
+            spread = ["%s_%d" % (star.name, i) for i in range(count)]
+            bound.arguments.update(zip(spread, extra))
+            all_params = [p for p in all_params if p != star.name] + spread
+        key = (op.fn, tuple(sorted((p, id(v)) for p, v in static.items())), count)
         vjp_name = self.callees.get(key)
         if vjp_name is None:
-            vjp_name = self.callees[key] = self.callee(op.fn, static)
+            vjp_name = self.callees[key] = self.callee(op.fn, static, count) if star else \
+                self.callee(op.fn, static)
         pullback = self.namer.unique(name + "_pullback")
-        all_params = list(signature.parameters)
         call = gast.Call(func=_name(vjp_name),
                          args=[trees.clone(a) for p, a in zip(all_params, op.args) if p not in static],
                          keywords=[gast.keyword(arg=k, value=trees.clone(v)) for k, v in op.kwargs.items()
@@ -364,7 +376,7 @@ class _Reverser:
         target = gast.Tuple(elts=[_name(name, True), _name(pullback, True)], ctx=gast.Store())
         self.forward_of[id(stmt)] = [gast.copy_location(gast.Assign(targets=[target], value=call, type_comment=None),
                                                         stmt)]
-        params = [p for p in signature.parameters if p not in static]
+        params = [p for p in all_params if p not in static]
         result = self.namer.fresh(naming.TEMP)
         out.append(_assign(result, gast.Call(func=_name(pullback), args=[trees.clone(g)], keywords=[])))
         for param, operand in bound.arguments.items():

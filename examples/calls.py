@@ -132,3 +132,15 @@ def appends_arrays(w, n):
     for h in hs:
         total = total + np.sum(h * h)
     return total
+
+
+def weighted_mean(w, *values):
+    """*values of any fixed length at each call."""
+    total = 0.0
+    for v in values:
+        total = total + w * v
+    return total / len(values)
+
+
+def uses_varargs(x, y):
+    return weighted_mean(0.5, x, y, x * y) + weighted_mean(2.0, math.sin(x))

@@ -180,3 +180,14 @@ def dict_to_callee(d):
 def test_containers_passed_to_callees_add_cotangents_elementwise():
     assert ac.grad(list_to_callee)([1.5, 2.0]) == [3.0, 1.5]
     assert ac.grad(dict_to_callee)({"a": 1.5, "b": 2.0}) == {"a": 3.0, "b": 1.5}
+
+
+def test_star_args_of_fixed_length_at_each_call():
+    x, y = 0.7, 1.3
+    gx, gy = ac.grad(calls.uses_varargs, wrt=(0, 1))(x, y)
+    # 0.5 * (x + y + x y) / 3 + 2 sin(x)
+    assert gx == pytest.approx(0.5 * (1 + y) / 3 + 2 * math.cos(x), rel=1e-12)
+    assert gy == pytest.approx(0.5 * (1 + x) / 3, rel=1e-12)
+    check_grads(calls.uses_varargs, (x, y), wrt=(0, 1), rtol=1e-7)
+    source = ac.adjoint_source(calls.uses_varargs)
+    assert "def weighted_mean_3_vjp(w, values_0, values_1, values_2):" in source
