@@ -233,6 +233,20 @@ def _refuse_differentiated_globals_seen_by_callees(stmts, source, local, varied,
                 _refuse_differentiated_globals_seen_by_callees(getattr(stmt, field), source, local, varied, written)
 
 
+def refuse_differentiated_writes(fn, source, act):
+    """A called function that writes a differentiated value to a global or nonlocal: code that reads
+    it later (the caller, or the next call) would read it as a constant and drop its derivative."""
+    for stmt in gast.walk(fn):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Attribute) and \
+                isinstance(stmt.value, gast.Name) and stmt.value.id in act.varied:
+            raise UnsupportedError(
+                "writing a differentiated value to the %s %s inside a called function"
+                % ("nonlocal" if source is not None and stmt.targets[0].value.id == source.closure_alias
+                   else "global", stmt.targets[0].attr),
+                source.location(stmt) if source is not None else None,
+                "later reads would see it as a constant; return the value instead")
+
+
 def _fixed_point(step):
     while step():
         pass

@@ -40,7 +40,6 @@ NAMES = {
     gast.FunctionDef: ("nested function definition", None),
     gast.Import: ("import inside a differentiated function", "import at module level"),
     gast.ImportFrom: ("import inside a differentiated function", "import at module level"),
-    gast.Nonlocal: ("nonlocal declaration", None),
     gast.Delete: ("del statement", None),
     gast.Starred: ("starred expression (*args)", None),
     gast.Set: ("set display", None),
@@ -55,7 +54,7 @@ SUPPORTED = {
     gast.JoinedStr, gast.FormattedValue, gast.Subscript, gast.BoolOp, gast.IfExp, gast.List, gast.Slice, gast.Dict,
     gast.If, gast.For, gast.While, gast.Break, gast.Continue, gast.And, gast.Or,
     # contexts and operator tokens
-    gast.Load, gast.Store, gast.Del, gast.Param, gast.Global,
+    gast.Load, gast.Store, gast.Del, gast.Param, gast.Global, gast.Nonlocal,
     gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.FloorDiv, gast.Mod,
     gast.USub, gast.UAdd, gast.Not, gast.Invert,
     gast.MatMult, gast.Eq, gast.NotEq, gast.Lt, gast.LtE, gast.Gt, gast.GtE, gast.Is, gast.IsNot, gast.In, gast.NotIn,

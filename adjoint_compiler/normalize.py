@@ -281,8 +281,13 @@ class _Normalizer:
         # names that may share their object with another name or the caller, statement by
         # statement: parameters and plain copies do; a fresh result (x = x * 2) does not
         self.may_alias = {a.id for a in fn.args.args}
-        self.declared = {name for n in trees.walk(fn) if isinstance(n, gast.Global) for name in n.names}
-        self.module = source.module_alias if source is not None else "_module"
+        # global and nonlocal names: read from their holder (the user's module, or the closure's
+        # cells) at entry and after calls, and written through to it on every assignment
+        self.holder = {name: (source.module_alias if source is not None else "_module")
+                       for n in trees.walk(fn) if isinstance(n, gast.Global) for name in n.names}
+        self.holder.update((name, source.closure_alias if source is not None else "_closure")
+                           for n in trees.walk(fn) if isinstance(n, gast.Nonlocal) for name in n.names)
+        self.declared = set(self.holder)
         self.namer = naming.Namer(all_names(fn))
         self.out = []
         self.origin = fn
@@ -488,14 +493,14 @@ class _Normalizer:
     def write_global(self, name):
         """After assigning a name declared global, write it through to the user's module."""
         if name in self.declared:
-            store = gast.Attribute(value=_name(self.module), attr=name, ctx=gast.Store())
+            store = gast.Attribute(value=_name(self.holder[name]), attr=name, ctx=gast.Store())
             self.out.append(gast.copy_location(gast.Assign(targets=[store], value=_name(name), type_comment=None),
                                                self.origin))
 
     def read_globals(self):
         """(Re)read every name declared global: at entry, and after calls that may change them."""
         for name in sorted(self.declared):
-            read = gast.Attribute(value=_name(self.module), attr=name, ctx=gast.Load())
+            read = gast.Attribute(value=_name(self.holder[name]), attr=name, ctx=gast.Load())
             self.out.append(_assign(name, read, self.origin))
 
     def calls_user_code(self, stmt):
@@ -656,7 +661,7 @@ class _Normalizer:
             self.may_alias |= _non_fresh_stores([stmt])
 
     def statement_(self, stmt):
-        if isinstance(stmt, gast.Global):
+        if isinstance(stmt, (gast.Global, gast.Nonlocal)):
             return  # handled by reading at entry and writing through on assignment
         if isinstance(stmt, (gast.If, gast.For, gast.While)):
             self.track_aliases(stmt)

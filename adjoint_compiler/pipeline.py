@@ -89,7 +89,7 @@ def _callee(fn, callees, src, static=None, varargs=None):
     c = cache.get(key)
     if c is None:
         n = fn.__code__.co_argcount - len(static or ()) + (varargs or 0)
-        c = compile(fn, tuple(range(n)), "vjp", bindings=static, varargs=varargs)
+        c = compile(fn, tuple(range(n)), "vjp", bindings=static, varargs=varargs, called=True)
         cache[key] = c
     if any(other.name == c.name and other is not c for other in callees):
         raise CompileError("two called functions are both named %s; rename one" % fn.__name__,
@@ -134,7 +134,8 @@ def _bind_functions(src, bindings):
     tree.name = "_".join([tree.name] + [renamed[p] for p in sorted(renamed)])
 
 
-def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None, bindings=None, varargs=None):
+def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None, bindings=None, varargs=None,
+            called=False):
     """Compile the gradient ("grad") or pullback ("vjp") of ``func`` with respect to ``wrt``.
 
     ``scalar_params`` are indices of parameters known to be scalars at the
@@ -164,6 +165,8 @@ def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None, bind
             return tree
         params = [a.id for a in tree.args.args]
         act = activity.run(tree, src, wrt_names, [params[i] for i in scalar_params], mode == "grad")
+        if called:
+            activity.refuse_differentiated_writes(tree, src, act)
         if stop_after == "activity":
             return act
         callees = []

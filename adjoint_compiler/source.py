@@ -33,12 +33,14 @@ class Source:
         self.indent = indent
         self.env = env
         self.module_alias = None  # the name emitted code uses for the user's module (global statements)
+        self.closure_alias = None  # ... and for the enclosing function's variables (nonlocal statements)
         declared = {name for n in gast.walk(tree) if isinstance(n, gast.Global) for name in n.names}
+        taken = set(env) | {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
+        if any(isinstance(n, gast.Nonlocal) for n in gast.walk(tree)):
+            self.closure_alias = _unique("_closure", taken)
+            self.env[self.closure_alias] = _CellsView(func)
         if declared:
-            self.module_alias = "_module"
-            while self.module_alias in env or self.module_alias in {
-                    n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}:
-                self.module_alias = "_" + self.module_alias
+            self.module_alias = _unique("_module", taken)
             self.env[self.module_alias] = _module_of(func)
             for name in sorted(declared):
                 if name not in func.__globals__:
@@ -75,6 +77,29 @@ class _GlobalsView:
 
     def __setattr__(self, name, value):
         self._namespace[name] = value
+
+
+def _unique(name, taken):
+    while name in taken:
+        name = "_" + name
+    return name
+
+
+class _CellsView:
+    """Attribute access to the variables a closure shares with its enclosing function (nonlocal)."""
+
+    def __init__(self, func):
+        cells = dict(zip(func.__code__.co_freevars, func.__closure__ or ()))
+        object.__setattr__(self, "_cells", cells)
+
+    def __getattr__(self, name):
+        try:
+            return self._cells[name].cell_contents
+        except (KeyError, ValueError):
+            raise AttributeError(name)
+
+    def __setattr__(self, name, value):
+        self._cells[name].cell_contents = value
 
 
 def _module_of(func):

@@ -38,3 +38,32 @@ def test_global_of_an_unknown_name_is_unsupported():
 def test_differentiated_global_read_by_a_callee_is_refused_not_dropped():
     with pytest.raises(ac.UnsupportedError, match="scratch"):
         ac.grad(state.writes_then_calls)(1.5)
+
+
+def _cell(fn, name):
+    return dict(zip(fn.__code__.co_freevars, fn.__closure__))[name]
+
+
+def test_nonlocal_counter_like_the_global_one():
+    calls = _cell(state.counted, "calls")
+    calls.cell_contents = 0
+    assert ac.grad(state.uses_counter)(2.0) == 3.0  # x * 1 + x * 2
+    assert calls.cell_contents == 2  # exactly as after one call
+    value, g = ac.value_and_grad(state.counted)(5.0)
+    assert (value, g) == (15.0, 3.0) and calls.cell_contents == 3
+
+
+def test_nonlocal_written_and_read_back_in_one_call():
+    total = _cell(state.accumulate, "total")
+    total.cell_contents = 1.0
+    # total = 1 + 0.5 x; f = total * x
+    assert ac.grad(state.accumulate)(2.0) == pytest.approx(1.0 + 0.5 * 2.0 + 0.5 * 2.0)
+    assert total.cell_contents == 2.0
+
+
+def test_differentiated_value_written_by_a_called_function_is_refused_not_dropped():
+    # the second call reads the first call's total as a constant: refuse rather than drop its derivative
+    with pytest.raises(ac.UnsupportedError, match="nonlocal total inside a called function"):
+        ac.grad(state.uses_accumulator)(2.0)
+    with pytest.raises(ac.UnsupportedError, match="global scratch_total inside a called function"):
+        ac.grad(state.twice_adds_to_global)(2.0)
