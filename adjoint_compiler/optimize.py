@@ -15,6 +15,7 @@ def f(x):
 """
 import math
 import operator
+import re
 
 import gast
 
@@ -235,18 +236,76 @@ def _fuse_accumulations(stmts):
     return out
 
 
+_TEMP = re.compile(r"_t\d+$")
+_FUSED_SIZE = 12  # nodes: beyond this a fused expression reads worse than its named parts
+
+
+def _size(node):
+    return sum(1 for _ in trees.walk(node))
+
+
+def _substitute(node, name, value):
+    """Replace the one read of ``name`` in ``node`` by ``value``; True if found."""
+    for parent in trees.walk(node):
+        for field, child in gast.iter_fields(parent):
+            if isinstance(child, gast.Name) and child.id == name and isinstance(child.ctx, gast.Load):
+                setattr(parent, field, value)
+                return True
+            if isinstance(child, list):
+                for k, item in enumerate(child):
+                    if isinstance(item, gast.Name) and item.id == name and isinstance(item.ctx, gast.Load):
+                        child[k] = value
+                        return True
+    return False
+
+
+def _fuse_temporaries(stmts, reads, assigns):
+    """``_t3 = a * x; b = _t3 + c`` -> ``b = a * x + c`` when the temporary is read nowhere else.
+
+    A-normal form names every intermediate; those the adjoint never reads go
+    back into the expression that uses them, so the forward sweep reads like
+    the user's code and runs fewer statements. Only over pure assignments to
+    other names (no stores, calls with effects or loops in between).
+    """
+    out = list(stmts)
+    i = 0
+    while i < len(out):
+        s = out[i]
+        if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and _TEMP.match(s.targets[0].id)
+                and reads.get(s.targets[0].id) == 1 and assigns.get(s.targets[0].id) == 1 and _pure(s.value)
+                and not isinstance(s.value, gast.IfExp) and _size(s.value) <= _FUSED_SIZE):
+            i += 1
+            continue
+        t, needs = s.targets[0].id, _names_in(s.value)
+        j = i + 1
+        while j < len(out) and (_is_comment(out[j]) or (
+                isinstance(out[j], gast.Assign) and isinstance(out[j].targets[0], gast.Name)
+                and _pure(out[j].value) and out[j].targets[0].id not in needs
+                and t not in _names_in(out[j].value))):
+            j += 1
+        use = out[j] if j < len(out) else None
+        if isinstance(use, (gast.Assign, gast.Expr, gast.Return)) and \
+                _size(use.value) + _size(s.value) <= 2 * _FUSED_SIZE and not (
+                isinstance(use, gast.Assign) and not isinstance(use.targets[0], gast.Name) and
+                t in _names_in(use.targets[0])) and _substitute(use.value, t, s.value):
+            del out[i]
+            continue
+        i += 1
+    return out
+
+
 def _is_pass(stmts):
     return all(isinstance(s, gast.Pass) for s in stmts)
 
 
-def _clean_block(stmts, reads, mutated):
-    stmts = _fuse_accumulations(stmts)
+def _clean_block(stmts, reads, mutated, assigns):
+    stmts = _fuse_temporaries(_fuse_accumulations(stmts), reads, assigns)
     out = []
     for stmt in stmts:
         if isinstance(stmt, (gast.If, gast.For, gast.While, gast.FunctionDef)):
-            stmt.body = _clean_block(stmt.body, reads, mutated)
+            stmt.body = _clean_block(stmt.body, reads, mutated, assigns)
             if not isinstance(stmt, gast.FunctionDef):
-                stmt.orelse = _clean_block(stmt.orelse, reads, mutated)
+                stmt.orelse = _clean_block(stmt.orelse, reads, mutated, assigns)
         if isinstance(stmt, gast.If) and _is_pass(stmt.body) and _is_pass(stmt.orelse) and _pure(stmt.test):
             continue  # both arms folded away
         if isinstance(stmt, gast.For) and _is_pass(stmt.body) and _pure(stmt.iter) and _is_range_call(stmt.iter) \
@@ -388,6 +447,6 @@ def run(fn, keep=frozenset()):
         size = new_size
         if _propagate_copies(fn, keep, assigns, assignments):
             reads = _scan(fn)[0]
-        fn.body = _clean_block(fn.body, reads, mutated)
+        fn.body = _clean_block(fn.body, reads, mutated, assigns)
         if mutated:
             _dead_stores(fn)

@@ -55,8 +55,7 @@ def unreduce(g, like, axis=None, keepdims=False):
 
 def broadcast_scale_grad(a, s):
     # forward sweep
-    _t1 = a * s
-    _t2 = np.tanh(_t1)
+    _t2 = np.tanh(a * s)
     _t3 = _t2 + a
     _t4 = np.sum(_t3)
     # adjoint sweep

@@ -15,12 +15,8 @@ def check_scalar(value):
 
 def chain_grad(x, y):
     # forward sweep
-    _t1 = x * x
-    _t2 = math.sin(y)
-    _t3 = 2.0 * _t2
-    a = _t1 + _t3
-    _t4 = math.sin(a)
-    b = 0.5 * _t4
+    a = x * x + 2.0 * math.sin(y)
+    b = 0.5 * math.sin(a)
     _t5 = a * b
     # adjoint sweep
     check_scalar(_t5)

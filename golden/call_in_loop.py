@@ -111,10 +111,8 @@ def step_state_vjp(p, v, h):
     _t2 = 0.1 * v
     a = _t1 - _t2
     _t3 = h * v
-    _t4 = p + _t3
     _t5 = h * a
-    _t6 = v + _t5
-    _t7 = _t4, _t6
+    _t7 = p + _t3, v + _t5
 
     def step_state_pullback(_t7_bar):
         # adjoint sweep

@@ -27,8 +27,7 @@ def skip_odd_grad(x, n):
             _continue1_2 = _continue1
         _cond2 = not _continue1_2
         if _cond2:
-            _t1 = x ** i
-            s_2 = s_1 + _t1
+            s_2 = s_1 + x ** i
             s_3 = s_2
         else:
             s_3 = s_1

@@ -59,8 +59,7 @@ def model_grad(w, x):
     # forward sweep
     _t1 = w * x
     _t2 = fast_logistic_c(_t1)
-    _t3 = np.sum(_t2)
-    _t4 = float(_t3)
+    _t4 = float(np.sum(_t2))
     # adjoint sweep
     check_scalar(_t4)
     # return float(np.sum(fast_logistic_c(w * x)))

@@ -70,10 +70,8 @@ def with_dict_grad(params, x):
     state = {'scale': _t2, 'shift': _t3}
     _t4 = state['scale']
     _t5 = math.sin(x)
-    _t6 = _t4 * _t5
     _t7 = state['shift']
-    _t8 = _t7 ** 2
-    _t9 = _t6 + _t8
+    _t9 = _t4 * _t5 + _t7 ** 2
     # adjoint sweep
     check_scalar(_t9)
     # return state["scale"] * math.sin(x) + state["shift"] ** 2

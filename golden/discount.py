@@ -17,8 +17,7 @@ def check_scalar(value):
 def discount_grad(cash, years):
     # forward sweep
     _t1 = 1.0 + RATE
-    _t2 = -years
-    factor = _t1 ** _t2
+    factor = _t1 ** -years
     _t3 = cash * factor
     # adjoint sweep
     check_scalar(_t3)

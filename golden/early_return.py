@@ -19,8 +19,7 @@ def early_return_grad(x):
     _value1 = None
     _cond1 = x < 0
     if _cond1:
-        _t1 = -x
-        _value1_1 = _t1 * 2.0
+        _value1_1 = -(x * 2.0)
         _value1_7 = _value1_1
     else:
         y = math.exp(x)

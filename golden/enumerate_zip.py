@@ -39,19 +39,15 @@ def enumerate_zip_grad(xs, ws):
     s_1 = s
     for i in range(_t1):
         x_1 = xs[i]
-        _t2 = i * x_1
-        s_2 = s_1 + _t2
+        s_2 = s_1 + i * x_1
         s_1 = s_2
-    _t4 = len(xs)
-    _t5 = len(ws)
-    _t6 = min(_t4, _t5)
+    _t6 = min(len(xs), len(ws))
     s_3 = s_1
     _tape1 = []
     for _t3 in range(_t6):
         x_3 = xs[_t3]
         w = ws[_t3]
-        _t7 = x_3 * w
-        s_4 = s_3 + _t7
+        s_4 = s_3 + x_3 * w
         _tape1.append((w, x_3))
         s_3 = s_4
     # adjoint sweep

@@ -40,8 +40,7 @@ def over_list_grad(x, coeffs):
     _tape1 = []
     for _t1 in range(_t2):
         c = coeffs[_t1]
-        _t3 = total_1 * x
-        total_2 = _t3 + c
+        total_2 = total_1 * x + c
         _tape1.append(total_1)
         total_1 = total_2
     total_1_value = total_1

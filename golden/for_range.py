@@ -19,9 +19,7 @@ def power_loop_grad(x, n):
     y_1 = y
     _tape1 = []
     for i in range(n):
-        _t1 = y_1 * x
-        _t2 = math.sin(y_1)
-        y_2 = _t1 + _t2
+        y_2 = y_1 * x + math.sin(y_1)
         _tape1.append(y_1)
         y_1 = y_2
     y_1_value = y_1

@@ -50,11 +50,8 @@ def euler_decay_vjp(y0, h, steps):
     y_1 = y
     _tape1 = []
     for i in range(steps):
-        _t1 = -(0.5 * y_1)
-        _t2 = math.sin(y_1)
-        _t3 = _t1 + _t2
-        _t4 = h * _t3
-        y_2 = y_1 + _t4
+        _t3 = -(0.5 * y_1) + math.sin(y_1)
+        y_2 = y_1 + h * _t3
         _tape1.append((_t3, y_1))
         y_1 = y_2
 

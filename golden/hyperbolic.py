@@ -18,10 +18,8 @@ def hyperbolic_grad(x, y):
     r = math.hypot(x, y)
     _t1 = math.atan2(y, x)
     _t2 = math.tanh(r)
-    _t3 = _t1 * _t2
     _t4 = x * x
-    _t5 = math.log1p(_t4)
-    _t6 = _t3 + _t5
+    _t6 = _t1 * _t2 + math.log1p(_t4)
     # adjoint sweep
     check_scalar(_t6)
     # return math.atan2(y, x) * math.tanh(r) + math.log1p(x * x)

@@ -15,9 +15,7 @@ def check_scalar(value):
 def uses_lambda_grad(x):
     # forward sweep
     _t1 = x * x
-    _t2 = _t1 * x
-    _t3 = x * x
-    _t4 = _t2 + _t3
+    _t4 = _t1 * x + x * x
     # adjoint sweep
     check_scalar(_t4)
     # return cube(x) + square(x)

@@ -79,14 +79,11 @@ def list_in_loop_grad(x, n):
     xs_1 = xs
     _tape1 = []
     for i in range(n):
-        _t1 = x * i
-        _t2 = [_t1]
-        xs_2 = xs_1 + _t2
+        xs_2 = xs_1 + [x * i]
         _tape1.append(xs_1)
         xs_1 = xs_2
     _t3 = sum(xs_1)
-    _t4 = len(xs_1)
-    _t5 = _t3 + _t4
+    _t5 = _t3 + len(xs_1)
     # adjoint sweep
     check_scalar(_t5)
     # return sum(xs) + len(xs)

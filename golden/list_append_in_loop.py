@@ -89,14 +89,11 @@ def appends_and_reads_grad(x, n):
     for i in range(n):
         _t1 = xs[-1]
         _t2 = math.sin(_t1)
-        _t3 = _t2 * x
-        xs.append(_t3)
+        xs.append(_t2 * x)
         _tape1.append((_t1, _t2))
-    _t4 = xs[-1]
     _t5 = xs[1]
     _t6 = xs[0]
-    _t7 = _t5 * _t6
-    _t8 = _t4 + _t7
+    _t8 = xs[-1] + _t5 * _t6
     # adjoint sweep
     check_scalar(_t8)
     # return xs[-1] + xs[1] * xs[0]

@@ -15,10 +15,8 @@ def check_scalar(value):
 
 def logistic_grad(w, b, x):
     # forward sweep
-    _t1 = w * x
-    z = _t1 + b
-    _t2 = -z
-    _t3 = math.exp(_t2)
+    z = w * x + b
+    _t3 = math.exp(-z)
     _t4 = 1.0 + _t3
     _t5 = 1.0 / _t4
     # adjoint sweep

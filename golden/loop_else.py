@@ -39,8 +39,7 @@ def loop_else_grad(x, n):
             break
     _cond3 = not _break1_1
     if _cond3:
-        _t1 = 100.0 * x
-        y_4 = y_1 + _t1
+        y_4 = y_1 + 100.0 * x
         y_5 = y_4
     else:
         y_5 = y_1

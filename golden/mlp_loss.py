@@ -56,8 +56,7 @@ def unreduce(g, like, axis=None, keepdims=False):
 def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     # forward sweep
     _t1 = X @ W1
-    _t2 = _t1 + b1
-    hidden = np.tanh(_t2)
+    hidden = np.tanh(_t1 + b1)
     _t3 = hidden @ W2
     out = _t3 + b2
     _t4 = out - Y

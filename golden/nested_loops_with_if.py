@@ -26,12 +26,10 @@ def nested_grad(x, n, m):
             _cond1 = (i + j) % 2 == 0
             if _cond1:
                 _t1 = math.cos(s_2)
-                _t2 = x * _t1
-                s_3 = s_2 + _t2
+                s_3 = s_2 + x * _t1
                 s_5 = s_3
             else:
-                _t3 = 0.5 * x
-                s_4 = s_2 - _t3
+                s_4 = s_2 - 0.5 * x
                 s_5 = s_4
             _tape1.append((_cond1, _t1, s_2))
             s_2 = s_5

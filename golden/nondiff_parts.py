@@ -16,9 +16,7 @@ def nondiff_parts_grad(x):
     # forward sweep
     n = int(x)
     frac = x - n
-    _t1 = frac * frac
-    _t2 = x // 1.0
-    _t3 = _t1 + _t2
+    _t3 = frac * frac + x // 1.0
     # adjoint sweep
     check_scalar(_t3)
     # return frac * frac + x // 1.0

@@ -14,13 +14,8 @@ def check_scalar(value):
 
 def polynomial_grad(x):
     # forward sweep
-    _t1 = x ** 3
-    _t2 = 3.0 * _t1
-    _t3 = x ** 2
-    _t4 = 2.0 * _t3
-    _t5 = _t2 - _t4
-    _t6 = _t5 + x
-    _t7 = _t6 - 7.0
+    _t5 = 3.0 * x ** 3 - 2.0 * x ** 2
+    _t7 = _t5 + x - 7.0
     # adjoint sweep
     check_scalar(_t7)
     # return 3.0 * x ** 3 - 2.0 * x ** 2 + x - 7.0

@@ -16,8 +16,7 @@ def check_scalar(value):
 def reassign_grad(x, y):
     # forward sweep
     z = x * y
-    _t1 = math.sin(z)
-    z_1 = z + _t1
+    z_1 = z + math.sin(z)
     z_2 = z_1 * x
     # adjoint sweep
     check_scalar(z_2)

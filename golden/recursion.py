@@ -68,8 +68,7 @@ def power_grad(x, n):
         _value1_1 = 1.0
         _value1_3 = _value1_1
     else:
-        _t1 = n - 1
-        _t2, _t2_pullback = power_vjp(x, _t1)
+        _t2, _t2_pullback = power_vjp(x, n - 1)
         _value1_2 = x * _t2
         _value1_3 = _value1_2
     # adjoint sweep
@@ -90,8 +89,7 @@ def power_vjp(x, n):
         _value1_1 = 1.0
         _value1_3 = _value1_1
     else:
-        _t1 = n - 1
-        _t2, _t2_pullback = power_vjp(x, _t1)
+        _t2, _t2_pullback = power_vjp(x, n - 1)
         _value1_2 = x * _t2
         _value1_3 = _value1_2
 

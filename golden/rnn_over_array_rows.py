@@ -94,8 +94,7 @@ def rnn_loss_grad(Wx, Wh, xs, h0):
         x = xs[_t1]
         _t3 = x @ Wx
         _t4 = h_1 @ Wh
-        _t5 = _t3 + _t4
-        h_2 = np.tanh(_t5)
+        h_2 = np.tanh(_t3 + _t4)
         _tape1.append((shape_of(_t3), shape_of(_t4), h_1, h_2, x))
         h_1 = h_2
     _t6 = h_1 * h_1

@@ -18,8 +18,7 @@ def swap_grad(a, b):
     _t2 = a * b
     a_1 = _t1
     b_1 = _t2
-    _t3 = 2.0 * b_1
-    _t4 = a_1 - _t3
+    _t4 = a_1 - 2.0 * b_1
     # adjoint sweep
     check_scalar(_t4)
     # a, b = b, a * b

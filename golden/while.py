@@ -20,10 +20,8 @@ def newton_sqrt_grad(a):
     x_1 = x
     _tape1 = []
     while abs(step_1) > 1e-12:
-        _t1 = x_1 * x_1
-        _t2 = _t1 - a
         _t3 = 2.0 * x_1
-        step_2 = _t2 / _t3
+        step_2 = (x_1 * x_1 - a) / _t3
         x_2 = x_1 - step_2
         _tape1.append((_t3, step_2, x_1))
         step_1 = step_2
