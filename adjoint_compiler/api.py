@@ -95,6 +95,8 @@ def _like(g, arg):
     if isinstance(arg, (list, tuple)):  # a list's gradient is a list (of its elements' gradients)
         if len(g) != len(arg):
             raise InternalError("gradient of length %d for a sequence of length %d" % (len(g), len(arg)))
+        if type(g) is type(arg) is list and set(map(type, g)) == {float}:
+            return g  # a new list of Python floats already (the emitted code made it)
         return type(arg)([v if type(v) is float else _like(v, a) for v, a in zip(g, arg)])
     if isinstance(arg, np.generic):
         return arg.dtype.type(g) if arg.dtype.kind in "fc" else float(g)

@@ -294,6 +294,28 @@ def _fuse_temporaries(stmts, reads, assigns):
     return out
 
 
+def _coalesce_headers(body, reads, assigns):
+    """``v = e; ...; h = v`` at the end of a loop body -> ``h = e; ...`` when nothing in between reads
+    ``h`` and ``v`` is read nowhere else (SSA's loop-header copies, removed)."""
+    for p in range(len(body) - 1, -1, -1):
+        phi = body[p]
+        if not (isinstance(phi, gast.Assign) and isinstance(phi.targets[0], gast.Name)
+                and isinstance(phi.value, gast.Name)):
+            continue
+        h, v = phi.targets[0].id, phi.value.id
+        if reads.get(v) != 1 or assigns.get(v) != 1 or any(h in _names_in(s) for s in body[p + 1:]):
+            continue
+        for k in range(p - 1, -1, -1):
+            s = body[k]
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and s.targets[0].id == v:
+                s.targets[0].id = h
+                del body[p]
+                break
+            if h in _names_in(s) or v in _names_in(s) or not isinstance(s, (gast.Assign, gast.Expr)):
+                break
+    return body
+
+
 def _is_pass(stmts):
     return all(isinstance(s, gast.Pass) for s in stmts)
 
@@ -304,6 +326,8 @@ def _clean_block(stmts, reads, mutated, assigns):
     for stmt in stmts:
         if isinstance(stmt, (gast.If, gast.For, gast.While, gast.FunctionDef)):
             stmt.body = _clean_block(stmt.body, reads, mutated, assigns)
+            if isinstance(stmt, (gast.For, gast.While)):
+                stmt.body = _coalesce_headers(stmt.body, reads, assigns)
             if not isinstance(stmt, gast.FunctionDef):
                 stmt.orelse = _clean_block(stmt.orelse, reads, mutated, assigns)
         if isinstance(stmt, gast.If) and _is_pass(stmt.body) and _is_pass(stmt.orelse) and _pure(stmt.test):

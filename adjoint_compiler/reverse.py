@@ -599,6 +599,9 @@ class _Reverser:
                                                     right=gast.Constant(value=1, kind=None))))
             target = _name("_", True)
             iterate = _call("range", _name(count))
+        if taped and not set(taped) & _stores(forward_body[:split]):
+            split = 0  # everything taped is known when the iteration starts: push it first, so that
+            # optimize can let the new value overwrite the header directly (acc_1 = acc_1 * x + c)
         new_body = forward_body[:split] + record + forward_body[split:]
         if exit_check is not None:
             new_body.append(trees.clone(exit_check))

@@ -59,7 +59,10 @@ def zeros_like(x):
     if isinstance(x, dict):
         return {k: zeros_like(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        if any(isinstance(v, (list, tuple)) for v in x):
+        kinds = set(map(type, x))
+        if kinds == {float}:  # the common case, checked at C speed
+            return [0.0] * len(x)
+        if list in kinds or tuple in kinds or any(isinstance(v, (list, tuple)) for v in x):
             # nested lists: one float array, so that row updates add (a list's += would extend it)
             return np.zeros(np.shape(np.asarray(x, dtype=float)))
         return [0.0 if type(v) is float else zeros_like(v) for v in x]  # Python floats stay Python floats
@@ -81,11 +84,9 @@ def multi_step_grad(x):
     _tape1 = []
     for i in range(10):
         _t1, _t1_pullback = step_state_vjp(p_1, v_1, 0.1)
-        p_2 = _t1[0]
-        v_2 = _t1[1]
+        p_1 = _t1[0]
+        v_1 = _t1[1]
         _tape1.append((shape_of(_t1), _t1_pullback))
-        p_1 = p_2
-        v_1 = v_2
     # adjoint sweep
     check_scalar(p_1)
     p_1_bar = 1.0

@@ -19,7 +19,10 @@ def zeros_like(x):
     if isinstance(x, dict):
         return {k: zeros_like(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        if any(isinstance(v, (list, tuple)) for v in x):
+        kinds = set(map(type, x))
+        if kinds == {float}:  # the common case, checked at C speed
+            return [0.0] * len(x)
+        if list in kinds or tuple in kinds or any(isinstance(v, (list, tuple)) for v in x):
             # nested lists: one float array, so that row updates add (a list's += would extend it)
             return np.zeros(np.shape(np.asarray(x, dtype=float)))
         return [0.0 if type(v) is float else zeros_like(v) for v in x]  # Python floats stay Python floats
@@ -39,17 +42,15 @@ def enumerate_zip_grad(xs, ws):
     s_1 = s
     for i in range(_t1):
         x_1 = xs[i]
-        s_2 = s_1 + i * x_1
-        s_1 = s_2
+        s_1 = s_1 + i * x_1
     _t6 = min(len(xs), len(ws))
     s_3 = s_1
     _tape1 = []
     for _t3 in range(_t6):
         x_3 = xs[_t3]
         w = ws[_t3]
-        s_4 = s_3 + x_3 * w
+        s_3 = s_3 + x_3 * w
         _tape1.append((w, x_3))
-        s_3 = s_4
     # adjoint sweep
     check_scalar(s_3)
     s_3_bar = 1.0

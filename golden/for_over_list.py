@@ -19,7 +19,10 @@ def zeros_like(x):
     if isinstance(x, dict):
         return {k: zeros_like(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        if any(isinstance(v, (list, tuple)) for v in x):
+        kinds = set(map(type, x))
+        if kinds == {float}:  # the common case, checked at C speed
+            return [0.0] * len(x)
+        if list in kinds or tuple in kinds or any(isinstance(v, (list, tuple)) for v in x):
             # nested lists: one float array, so that row updates add (a list's += would extend it)
             return np.zeros(np.shape(np.asarray(x, dtype=float)))
         return [0.0 if type(v) is float else zeros_like(v) for v in x]  # Python floats stay Python floats
@@ -39,10 +42,9 @@ def over_list_grad(x, coeffs):
     total_1 = total
     _tape1 = []
     for _t1 in range(_t2):
-        c = coeffs[_t1]
-        total_2 = total_1 * x + c
         _tape1.append(total_1)
-        total_1 = total_2
+        c = coeffs[_t1]
+        total_1 = total_1 * x + c
     total_1_value = total_1
     # adjoint sweep
     check_scalar(total_1)

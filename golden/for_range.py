@@ -19,9 +19,8 @@ def power_loop_grad(x, n):
     y_1 = y
     _tape1 = []
     for i in range(n):
-        y_2 = y_1 * x + math.sin(y_1)
         _tape1.append(y_1)
-        y_1 = y_2
+        y_1 = y_1 * x + math.sin(y_1)
     y_1_value = y_1
     # adjoint sweep
     check_scalar(y_1)

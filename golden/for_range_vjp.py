@@ -8,9 +8,8 @@ def power_loop_vjp(x, n):
     y_1 = y
     _tape1 = []
     for i in range(n):
-        y_2 = y_1 * x + math.sin(y_1)
         _tape1.append(y_1)
-        y_1 = y_2
+        y_1 = y_1 * x + math.sin(y_1)
 
     def power_loop_pullback(y_1_bar):
         # adjoint sweep

@@ -60,7 +60,10 @@ def zeros_like(x):
     if isinstance(x, dict):
         return {k: zeros_like(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        if any(isinstance(v, (list, tuple)) for v in x):
+        kinds = set(map(type, x))
+        if kinds == {float}:  # the common case, checked at C speed
+            return [0.0] * len(x)
+        if list in kinds or tuple in kinds or any(isinstance(v, (list, tuple)) for v in x):
             # nested lists: one float array, so that row updates add (a list's += would extend it)
             return np.zeros(np.shape(np.asarray(x, dtype=float)))
         return [0.0 if type(v) is float else zeros_like(v) for v in x]  # Python floats stay Python floats
@@ -79,9 +82,8 @@ def list_in_loop_grad(x, n):
     xs_1 = xs
     _tape1 = []
     for i in range(n):
-        xs_2 = xs_1 + [x * i]
         _tape1.append(xs_1)
-        xs_1 = xs_2
+        xs_1 = xs_1 + [x * i]
     _t3 = sum(xs_1)
     _t5 = _t3 + len(xs_1)
     # adjoint sweep
