@@ -1,7 +1,7 @@
 """The ordered list of passes, run by one flat function.
 
 ``compile(func, wrt)`` reads the user's source and runs
-fence -> normalize -> aliasing -> ssa -> activity -> reverse -> optimize -> emit -> load.
+fence -> normalize -> aliasing -> ssa -> cse -> activity -> reverse -> optimize -> emit -> load.
 ``stop_after`` returns an intermediate stage (a gast tree for the tree
 passes, source text for "emit"). Every pass returns a new tree, so a failed
 compile leaves nothing behind and the user's function is untouched.
@@ -14,7 +14,7 @@ import weakref
 
 import gast
 
-from adjoint_compiler import activity, aliasing, emit, fence, load, normalize, optimize, reverse, runtime, source, ssa, naming, trees
+from adjoint_compiler import activity, aliasing, cse, emit, fence, load, normalize, optimize, reverse, runtime, source, ssa, naming, trees
 from adjoint_compiler.errors import CompileError, InternalError
 
 class Compiled:
@@ -163,6 +163,7 @@ def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None, bind
         tree = ssa.run(tree, src)
         if stop_after == "ssa":
             return tree
+        tree = cse.run(tree)
         params = [a.id for a in tree.args.args]
         act = activity.run(tree, src, wrt_names, [params[i] for i in scalar_params], mode == "grad")
         if called:

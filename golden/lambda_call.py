@@ -15,9 +15,10 @@ def check_scalar(value):
 def uses_lambda_grad(x):
     # forward sweep
     _t1 = x * x
-    _t4 = _t1 * x + x * x
+    _t4 = _t1 * x + _t1
     # adjoint sweep
     check_scalar(_t4)
     # return cube(x) + square(x)
-    x_bar = 2.0 * x + _t1 + 2.0 * (x * x)
+    _t1_bar = 1.0 + x
+    x_bar = _t1 + 2.0 * (_t1_bar * x)
     return _t4, x_bar

@@ -1,0 +1,114 @@
+"""Common subexpressions: a pure expression computed twice in a block is computed once.
+
+Output invariant: in each straight-line block, no two assignments compute the
+same pure expression (arithmetic, comparisons, indexing and attributes of
+locals, NumPy and math functions) of the same SSA names with no update of
+those names' contents in between: a repeated temporary is dropped and its
+reads read the first one (``xs[i] * xs[i]`` then has the adjoint of a square,
+and the value is taped once); a repeated user variable becomes a copy. Names whose contents are updated in place are never shared this way.
+
+>>> import gast
+>>> from adjoint_compiler import emit, normalize, ssa
+>>> src = "def f(xs, i):\\n    return xs[i] * xs[i] + xs[i]"
+>>> print(emit.to_source(run(ssa.run(normalize.run(gast.parse(src).body[0], None), None))).strip())
+def f(xs, i):
+    _t1 = xs[i]
+    _t3 = _t1 * _t1
+    _t5 = _t3 + _t1
+    return _t5
+"""
+import copy
+import re
+
+import gast
+
+from adjoint_compiler import trees
+
+
+_TEMP = re.compile(r"_t\d+$")
+
+
+def _updated(stmt):
+    """Names whose contents ``stmt`` changes in place (a[i] = v, a[i] += v, xs.append(v))."""
+    if isinstance(stmt, gast.AugAssign) or isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0],
+                                                                                         gast.Subscript):
+        target = stmt.target if isinstance(stmt, gast.AugAssign) else stmt.targets[0]
+        return {target.value.id} if isinstance(target.value, gast.Name) else set()
+    appended = trees.appended(stmt)
+    return {appended[0].id} if appended is not None else set()
+
+
+def _pure(value, local):
+    """Whether ``value`` is an expression worth sharing that has no effects and depends only on its operands."""
+    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare)):
+        return True
+    if isinstance(value, (gast.Subscript, gast.Attribute)):
+        root = value.value
+        return isinstance(root, gast.Name) and root.id in local
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
+            isinstance(value.func.value, gast.Name) and value.func.value.id in ("np", "numpy", "math"):
+        return True  # np.random is an attribute of an attribute: not matched here
+    return False
+
+
+class _Sharer:
+    def __init__(self, fn):
+        self.local = {a.id for a in fn.args.args} | {
+            n.id for n in trees.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        self.updated = set().union(*[_updated(s) for s in trees.walk(fn) if isinstance(s, gast.stmt)])
+        self.renamed = {}
+
+    def block(self, stmts, seen):
+        """Rewrite ``stmts`` in place; ``seen`` maps an expression's dump to the name holding it."""
+        for stmt in stmts:
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+                name = stmt.targets[0].id
+                if _pure(stmt.value, self.local) and name not in self.updated:
+                    key = gast.dump(stmt.value)
+                    if key in seen:
+                        stmt.value = trees.name(seen[key])
+                        if _TEMP.match(name):  # a temporary: every read of it reads the first one instead
+                            self.renamed[name] = seen[key]
+                    else:
+                        seen[key] = name
+            elif isinstance(stmt, gast.If):
+                self.block(stmt.body, dict(seen))
+                self.block(stmt.orelse, dict(seen))
+                self.forget(seen, stmt)
+            elif isinstance(stmt, (gast.For, gast.While)):
+                self.forget(seen, stmt)
+                self.block(stmt.body, {})  # a value from before the loop may be stale on a later trip
+            elif isinstance(stmt, gast.Expr) and trees.appended(stmt) is None:
+                seen.clear()  # a call for its effects: it may change anything
+            else:
+                self.forget(seen, stmt)
+
+    def forget(self, seen, stmt):
+        changed = set().union(*[_updated(s) for s in trees.walk(stmt) if isinstance(s, gast.stmt)])
+        if changed:
+            for key, name in list(seen.items()):
+                if any(("id='%s'" % c) in key for c in changed):
+                    del seen[key]
+
+
+def run(fn):
+    """Return a copy of SSA function ``fn`` with repeated pure expressions shared."""
+    new = copy.copy(fn)
+    new.body = trees.clone(fn.body)
+    sharer = _Sharer(new)
+    sharer.block(new.body, {})
+    if sharer.renamed:
+        _drop(new, sharer.renamed)
+    return new
+
+
+def _drop(fn, renamed):
+    """Remove ``_t6 = _t5`` for shared temporaries and read ``_t5`` wherever ``_t6`` was read."""
+    for node in trees.walk(fn):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id in renamed:
+            node.id = renamed[node.id]
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                block[:] = [s for s in block if not (isinstance(s, gast.Assign) and isinstance(
+                    s.targets[0], gast.Name) and s.targets[0].id in renamed)]
