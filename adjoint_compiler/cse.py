@@ -5,7 +5,9 @@ same pure expression (arithmetic, comparisons, indexing and attributes of
 locals, NumPy and math functions) of the same SSA names with no update of
 those names' contents in between: a repeated temporary is dropped and its
 reads read the first one (``xs[i] * xs[i]`` then has the adjoint of a square,
-and the value is taped once); a repeated user variable becomes a copy. Names whose contents are updated in place are never shared this way.
+and the value is taped once); a repeated user variable becomes a copy.
+Loop-invariant arithmetic on temporaries (``-k``, ``0.5 * h`` in a loop body)
+moves before the loop, so that it is computed, and taped, once. Names whose contents are updated in place are never shared this way.
 
 >>> import gast
 >>> from adjoint_compiler import emit, normalize, ssa
@@ -38,6 +40,21 @@ def _updated(stmt):
     return {appended[0].id} if appended is not None else set()
 
 
+def _invariant_arithmetic(value):
+    """``-k``, ``0.5 * h``, ``a + b``: safe to compute once before a loop even if it runs no iteration
+    (no division but by a nonzero number, no power or indexing: nothing that could raise where the
+    loop would not have run)."""
+    if isinstance(value, gast.UnaryOp) and isinstance(value.op, (gast.USub, gast.UAdd)):
+        return isinstance(value.operand, (gast.Name, gast.Constant))
+    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Div):  # by a nonzero number only
+        divisor = value.right
+        if not (isinstance(divisor, gast.Constant) and type(divisor.value) in (int, float) and divisor.value):
+            return False
+    elif not (isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Sub, gast.Mult))):
+        return False
+    return all(isinstance(side, (gast.Name, gast.Constant)) for side in (value.left, value.right))
+
+
 def _pure(value, local):
     """Whether ``value`` is an expression worth sharing that has no effects and depends only on its operands."""
     if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare)):
@@ -58,8 +75,31 @@ class _Sharer:
         self.updated = set().union(*[_updated(s) for s in trees.walk(fn) if isinstance(s, gast.stmt)])
         self.renamed = {}
 
+    def hoist(self, loop):
+        """Move loop-invariant arithmetic on temporaries out of ``loop``'s body; return it."""
+        inside = {n.id for n in trees.walk(loop) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        out, keep = [], []
+        for stmt in loop.body:
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
+                    _TEMP.match(stmt.targets[0].id) and _invariant_arithmetic(stmt.value) and \
+                    not (trees.loads(stmt.value) & inside):
+                out.append(stmt)
+                inside.discard(stmt.targets[0].id)  # now defined before the loop
+            else:
+                keep.append(stmt)
+        loop.body = keep or [gast.Pass()]
+        return out
+
     def block(self, stmts, seen):
         """Rewrite ``stmts`` in place; ``seen`` maps an expression's dump to the name holding it."""
+        hoisted = []
+        for stmt in stmts:
+            if isinstance(stmt, (gast.For, gast.While)):
+                hoisted.append((stmt, self.hoist(stmt)))
+        for loop, moved in hoisted:
+            if moved:
+                k = next(i for i, s in enumerate(stmts) if s is loop)
+                stmts[k:k] = moved
         for stmt in stmts:
             if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
                 name = stmt.targets[0].id

@@ -481,7 +481,7 @@ class _Reverser:
                 part = self.adjoint_loop(stmt)
             elif trees.appended(stmt) is not None and trees.appended(stmt)[0].id in self.local:
                 self.adjoint_append(stmt, part)
-            elif isinstance(stmt, (gast.Expr, gast.Assert, gast.Break)):
+            elif isinstance(stmt, (gast.Expr, gast.Assert, gast.Break, gast.Pass)):
                 pass  # side effects and checks run once, in the forward sweep
             else:
                 raise InternalError("reverse: unexpected statement %s" % type(stmt).__name__)
