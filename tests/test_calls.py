@@ -191,3 +191,16 @@ def test_star_args_of_fixed_length_at_each_call():
     check_grads(calls.uses_varargs, (x, y), wrt=(0, 1), rtol=1e-7)
     source = ac.adjoint_source(calls.uses_varargs)
     assert "def weighted_mean_3_vjp(w, values_0, values_1, values_2):" in source
+
+
+def test_list_and_dict_arguments_are_unchanged_by_the_gradient():
+    coeffs = [1.0, 2.0, 3.0, -1.0]
+    saved = list(coeffs)
+    g_coeffs, _ = ac.grad(calls.horner, wrt=(0, 1))(coeffs, 0.5, 0)
+    assert coeffs == saved and g_coeffs is not coeffs and len(g_coeffs) == 4
+    params = {"a": 2.0, "b": 0.5}
+    g_params, _ = ac.grad(calls.with_dict, wrt=(0, 1))(params, 0.3)
+    assert params == {"a": 2.0, "b": 0.5} and g_params is not params
+    _, pullback = ac.vjp(calls.with_dict, wrt=0)(params, 0.3)
+    pullback(1.0)
+    assert params == {"a": 2.0, "b": 0.5}
