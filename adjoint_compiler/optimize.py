@@ -316,6 +316,53 @@ def _coalesce_headers(body, reads, assigns):
     return body
 
 
+def _reads_of(node, name):
+    return sum(1 for n in trees.walk(node) if isinstance(n, gast.Name) and n.id == name
+               and isinstance(n.ctx, gast.Load))
+
+
+def _sink_copies(stmts, reads, assigns):
+    """``a = b; b = e(a); ...reads of a...`` -> ``...reads of b...; b = e(b)``.
+
+    A loop's adjoint starts by copying the carried cotangent (``acc_2_bar =
+    acc_1_bar``) before updating it; updating it after its last use instead
+    needs no copy.
+    """
+    out = list(stmts)
+    i = 0
+    while i < len(out):
+        s = out[i]
+        if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Name)
+                and assigns.get(s.targets[0].id) == 1):
+            i += 1
+            continue
+        a, b = s.targets[0].id, s.value.id
+        j = next((k for k in range(i + 1, len(out)) if b in _stored(out[k]) or a in _stored(out[k])), None)
+        if j is None or not (isinstance(out[j], gast.Assign) and isinstance(out[j].targets[0], gast.Name)
+                             and out[j].targets[0].id == b and _pure(out[j].value)):
+            i += 1
+            continue
+        update = out[j]
+        last = max([j] + [k for k in range(i + 1, len(out)) if _reads_of(out[k], a)])
+        within = sum(_reads_of(out[k], a) for k in range(i + 1, last + 1))
+        between = out[j + 1:last + 1]
+        needs = _names_in(update.value) | {b}
+        if within != reads.get(a, 0) or not all(
+                isinstance(t, (gast.Assign, gast.AugAssign, gast.Expr)) and not _reads_of(t, b)
+                and not (_stored(t) & needs) for t in between):
+            i += 1
+            continue
+        if last > j:  # after deleting it, the update goes right after the last read of a
+            del out[j]
+            out.insert(last, update)
+        for t in out[i + 1:last + 1]:
+            for n in trees.walk(t):
+                if isinstance(n, gast.Name) and n.id == a and isinstance(n.ctx, gast.Load):
+                    n.id = b
+        del out[i]
+    return out
+
+
 def _is_pass(stmts):
     return all(isinstance(s, gast.Pass) for s in stmts)
 
@@ -327,7 +374,7 @@ def _clean_block(stmts, reads, mutated, assigns):
         if isinstance(stmt, (gast.If, gast.For, gast.While, gast.FunctionDef)):
             stmt.body = _clean_block(stmt.body, reads, mutated, assigns)
             if isinstance(stmt, (gast.For, gast.While)):
-                stmt.body = _coalesce_headers(stmt.body, reads, assigns)
+                stmt.body = _sink_copies(_coalesce_headers(stmt.body, reads, assigns), reads, assigns)
             if not isinstance(stmt, gast.FunctionDef):
                 stmt.orelse = _clean_block(stmt.orelse, reads, mutated, assigns)
         if isinstance(stmt, gast.If) and _is_pass(stmt.body) and _is_pass(stmt.orelse) and _pure(stmt.test):

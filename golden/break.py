@@ -36,9 +36,8 @@ def first_big_grad(x, n):
     check_scalar(y_1)
     y_1_bar = 1.0
     for _ in range(_n1):
-        y_2_bar = y_1_bar
         # y = y * 1.5
-        y_1_bar = y_2_bar * 1.5
+        y_1_bar = y_1_bar * 1.5
     y_bar = y_1_bar
     x_bar = y_bar
     return y_1, x_bar

@@ -92,12 +92,10 @@ def multi_step_grad(x):
     p_1_bar = 1.0
     v_1_bar = zeros_like(v_1)
     for _t1, _t1_pullback in reversed(_tape1):
-        v_2_bar = v_1_bar
-        p_2_bar = p_1_bar
         # p, v = step_state(p, v, 0.1)
         _t1_bar = zeros_like(_t1)
-        _t1_bar[1] += v_2_bar
-        _t1_bar[0] += p_2_bar
+        _t1_bar[1] += v_1_bar
+        _t1_bar[0] += p_1_bar
         _t2 = _t1_pullback(_t1_bar)
         p_1_bar = _t2[0]
         v_1_bar = _t2[1]

@@ -126,11 +126,10 @@ def long_loop_grad(x, n):
             _tape1.append((_t6, y_1, y_2, y_3))
             y_1 = y_3
         for _t6, y_1, y_2, y_3 in reversed(_tape1):
-            y_3_bar = y_1_bar
             # y = y / (1.0 + abs(y) * 0.001)
-            _t6_bar = -(y_3_bar * y_3) / _t6
+            _t6_bar = -(y_1_bar * y_3) / _t6
             _t4_bar = _t6_bar * 0.001
-            y_2_bar = y_3_bar / _t6 + (_t4_bar if y_2 > 0 else -_t4_bar if y_2 < 0 else 0.0)
+            y_2_bar = y_1_bar / _t6 + (_t4_bar if y_2 > 0 else -_t4_bar if y_2 < 0 else 0.0)
             # y = y * x + math.sin(y) * 0.01
             _t2_bar = y_2_bar * 0.01
             y_1_bar = _t2_bar * math.cos(y_1) + y_2_bar * x

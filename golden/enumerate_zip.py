@@ -53,24 +53,18 @@ def enumerate_zip_grad(xs, ws):
         _tape1.append((w, x_3))
     # adjoint sweep
     check_scalar(s_3)
-    s_3_bar = 1.0
     ws_bar = zeros_like(ws)
     xs_bar = zeros_like(xs)
     for _t3, (w, x_3) in zip(reversed(range(_t6)), reversed(_tape1)):
-        s_4_bar = s_3_bar
         # s = s + x * w
-        x_3_bar = s_4_bar * w
-        w_bar = s_4_bar * x_3
+        x_3_bar = w
+        w_bar = x_3
         # for x, w in zip(xs, ws):
         ws_bar[_t3] += w_bar
         xs_bar[_t3] += x_3_bar
-        s_3_bar = s_4_bar
-    s_1_bar = s_3_bar
     for i in reversed(range(_t1)):
-        s_2_bar = s_1_bar
         # s = s + i * x
-        x_1_bar = s_2_bar * i
+        x_1_bar = i
         # for i, x in enumerate(xs):
         xs_bar[i] += x_1_bar
-        s_1_bar = s_2_bar
     return s_3, (xs_bar, ws_bar)

@@ -52,10 +52,9 @@ def over_list_grad(x, coeffs):
     coeffs_bar = zeros_like(coeffs)
     x_bar = 0.0
     for _t1, total_1 in zip(reversed(range(_t2)), reversed(_tape1)):
-        total_2_bar = total_1_bar
         # total = total * x + c
-        total_1_bar = total_2_bar * x
-        x_bar = x_bar + total_2_bar * total_1
+        x_bar = x_bar + total_1_bar * total_1
         # for c in coeffs:
-        coeffs_bar[_t1] += total_2_bar
+        coeffs_bar[_t1] += total_1_bar
+        total_1_bar = total_1_bar * x
     return total_1_value, (x_bar, coeffs_bar)

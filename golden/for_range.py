@@ -27,10 +27,9 @@ def power_loop_grad(x, n):
     y_1_bar = 1.0
     x_bar = 0.0
     for y_1 in reversed(_tape1):
-        y_2_bar = y_1_bar
         # y = y * x + math.sin(y)
-        y_1_bar = y_2_bar * math.cos(y_1) + y_2_bar * x
-        x_bar = x_bar + y_2_bar * y_1
+        x_bar = x_bar + y_1_bar * y_1
+        y_1_bar = y_1_bar * math.cos(y_1) + y_1_bar * x
     y_bar = y_1_bar
     # y = x
     x_bar = x_bar + y_bar

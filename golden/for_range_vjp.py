@@ -15,10 +15,9 @@ def power_loop_vjp(x, n):
         # adjoint sweep
         x_bar = 0.0
         for y_1_k in reversed(_tape1):
-            y_2_bar = y_1_bar
             # y = y * x + math.sin(y)
-            y_1_bar = y_2_bar * math.cos(y_1_k) + y_2_bar * x
-            x_bar = x_bar + y_2_bar * y_1_k
+            x_bar = x_bar + y_1_bar * y_1_k
+            y_1_bar = y_1_bar * math.cos(y_1_k) + y_1_bar * x
         y_bar = y_1_bar
         # y = x
         x_bar = x_bar + y_bar

@@ -62,11 +62,10 @@ def euler_decay_vjp(y0, h, steps):
         # adjoint sweep
         h_bar = 0.0
         for _t3_k, y_1_k in reversed(_tape1):
-            y_2_bar = y_1_bar
             # y = y + h * rhs(y)
-            h_bar = h_bar + y_2_bar * _t3_k
-            _t3_bar = y_2_bar * h
-            y_1_bar = y_2_bar + _t3_bar * math.cos(y_1_k) + _t3_bar * -0.5
+            h_bar = h_bar + y_1_bar * _t3_k
+            _t3_bar = y_1_bar * h
+            y_1_bar = y_1_bar + _t3_bar * math.cos(y_1_k) + _t3_bar * -0.5
         y_bar = y_1_bar
         y0_bar = y_bar
         steps_bar = zeros_like(steps)

@@ -92,10 +92,9 @@ def list_in_loop_grad(x, n):
     xs_1_bar = unreduce(1.0, xs_1, 0)
     x_bar = zeros_like(x)
     for i, xs_1 in zip(reversed(range(n)), reversed(_tape1)):
-        xs_2_bar = xs_1_bar
         # xs = xs + [x * i]
-        xs_1_bar = xs_2_bar[:len(xs_1)]
-        _t2_bar = xs_2_bar[len(xs_1):]
+        _t2_bar = xs_1_bar[len(xs_1):]
+        xs_1_bar = xs_1_bar[:len(xs_1)]
         _t1_bar = _t2_bar[0]
         x_bar = x_bar + unbroadcast(_t1_bar * i, x)
     return _t5, x_bar

@@ -25,9 +25,8 @@ def rk4_grad(k, c):
     _tape1 = []
     for step in range(100):
         _t4 = _t1 * p_1 - c * v_1
-        k1p = v_1
         k1v = _t4
-        _t7 = p_1 + _t5 * k1p
+        _t7 = p_1 + _t5 * v_1
         _t10 = v_1 + _t5 * k1v
         _t14 = _t1 * _t7 - c * _t10
         k2p = _t10
@@ -42,7 +41,7 @@ def rk4_grad(k, c):
         _t32 = _t1 * _t26 - c * _t28
         k4p = _t28
         k4v = _t32
-        _t37 = k1p + 2.0 * k2p + 2.0 * k3p
+        _t37 = v_1 + 2.0 * k2p + 2.0 * k3p
         p_2 = p_1 + _t33 * (_t37 + k4p)
         _t44 = k1v + 2.0 * k2v + 2.0 * k3v
         v_2 = v_1 + _t33 * (_t44 + k4v)
@@ -57,12 +56,10 @@ def rk4_grad(k, c):
     _t1_bar = 0.0
     c_bar = 0.0
     for _t10, _t17, _t20, _t26, _t28, _t7, p_1, v_1 in reversed(_tape1):
-        v_2_bar = v_1_bar
-        p_2_bar = p_1_bar
         # v = v + h / 6.0 * (k1v + 2.0 * k2v + 2.0 * k3v + k4v)
-        _t45_bar = v_2_bar * _t33
+        _t45_bar = v_1_bar * _t33
         # p = p + h / 6.0 * (k1p + 2.0 * k2p + 2.0 * k3p + k4p)
-        _t38_bar = p_2_bar * _t33
+        _t38_bar = p_1_bar * _t33
         # k4p, k4v = rhs(p + h * k3p, v + h * k3v, k, c)
         _t31_bar = -_t45_bar
         _t28_bar = _t38_bar + _t31_bar * c
@@ -84,9 +81,9 @@ def rk4_grad(k, c):
         # k1p, k1v = rhs(p, v, k, c)
         _t3_bar = -k1v_bar
         c_bar = c_bar + _t31_bar * _t28 + _t23_bar * _t20 + _t13_bar * _t10 + _t3_bar * v_1
-        v_1_bar = v_2_bar + _t28_bar + _t20_bar + _t10_bar + k1p_bar + _t3_bar * c
+        v_1_bar = v_1_bar + _t28_bar + _t20_bar + _t10_bar + k1p_bar + _t3_bar * c
         _t1_bar = _t1_bar + _t45_bar * _t26 + k3v_bar * _t17 + k2v_bar * _t7 + k1v_bar * p_1
-        p_1_bar = p_2_bar + _t26_bar + _t17_bar + _t7_bar + k1v_bar * _t1
+        p_1_bar = p_1_bar + _t26_bar + _t17_bar + _t7_bar + k1v_bar * _t1
     # k1p, k1v = rhs(p, v, k, c)
     k_bar = -_t1_bar
     return p_1_value, (k_bar, c_bar)

@@ -110,9 +110,8 @@ def rnn_loss_grad(Wx, Wh, xs, h0):
     Wh_bar = zeros_like(Wh)
     Wx_bar = zeros_like(Wx)
     for _t3, _t4, h_1, h_2, x in reversed(_tape1):
-        h_2_bar = h_1_bar
         # h = np.tanh(x @ Wx + h @ Wh)
-        _t5_bar = h_2_bar * (1.0 - h_2 * h_2)
+        _t5_bar = h_1_bar * (1.0 - h_2 * h_2)
         _t3_bar = unbroadcast(_t5_bar, _t3)
         _t4_bar = unbroadcast(_t5_bar, _t4)
         _t8 = np.expand_dims(h_1, 0) if np.ndim(h_1) == 1 else np.asarray(h_1)

@@ -32,14 +32,13 @@ def newton_sqrt_grad(a):
     x_1_bar = 1.0
     a_bar = 0.0
     for _t3, step_2, x_1 in reversed(_tape1):
-        x_2_bar = x_1_bar
         # x = x - step
-        step_2_bar = -x_2_bar
+        step_2_bar = -x_1_bar
         # step = (x * x - a) / (2.0 * x)
         _t2_bar = step_2_bar / _t3
         _t3_bar = -(step_2_bar * step_2) / _t3
         a_bar = a_bar - _t2_bar
-        x_1_bar = x_2_bar + _t3_bar * 2.0 + 2.0 * (_t2_bar * x_1)
+        x_1_bar = x_1_bar + _t3_bar * 2.0 + 2.0 * (_t2_bar * x_1)
     x_bar = x_1_bar
     # x = a
     a_bar = a_bar + x_bar
