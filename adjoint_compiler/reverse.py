@@ -557,6 +557,12 @@ class _Reverser:
         range_loop = is_for and exit_check is None and _is_range(stmt.iter)
         if range_loop and stmt.target.id in taped:
             taped.remove(stmt.target.id)  # reversed(range(...)) gives it back
+        index = {stmt.target.id} if is_for else set()
+        recomputed = self.recomputable(forward_body, taped, stores | (index if not range_loop else set()))
+        if recomputed:  # cheap scalar arithmetic on what is taped anyway: redo it rather than tape it
+            taped = [t for t in taped if t not in {r.targets[0].id for r in recomputed}]
+            adjoint_body = trees.clone(recomputed) + adjoint_body
+            reads = _free_reads(adjoint_body)  # a range loop's index may be read now
         definite = trees.definite(forward_body) | set(carried) | ({stmt.target.id} if is_for else set())
         phis = 0
         while phis < len(forward_body) and _assigns(forward_body[len(forward_body) - 1 - phis], carried):
@@ -617,6 +623,29 @@ class _Reverser:
             return pre
         reverse_loop = gast.For(target=target, iter=iterate, body=adjoint_body, orelse=[], type_comment=None)
         return pre + [gast.copy_location(reverse_loop, stmt)]
+
+    def recomputable(self, forward_body, taped, stores):
+        """Top-level ``_t = a * b`` (scalar arithmetic, one operation) in a loop body whose operands are
+        taped, recomputed or defined outside the loop: the adjoint recomputes it instead of reloading it."""
+        out, done = [], set()
+        available = set(taped)
+        for s in forward_body:
+            if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)):
+                continue
+            name = s.targets[0].id
+            value = s.value
+            if name not in taped or not name.startswith("_t") or name not in self.act.scalars:
+                continue
+            if not (isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Sub, gast.Mult))
+                    or isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub)):
+                continue
+            operands = [value.left, value.right] if isinstance(value, gast.BinOp) else [value.operand]
+            if all(activity_number(o) or isinstance(o, gast.Name) and (
+                    o.id in done or o.id in available and o.id != name or o.id not in stores) for o in operands):
+                out.append(s)
+                done.add(name)
+        # an operand that was itself taped only for this one now need not be: keep it taped (simple and safe)
+        return out
 
     def adjoint_checkpointed(self, stmt):
         """A checkpointed loop: segments of iterations become a step function and its adjoint.

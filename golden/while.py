@@ -23,7 +23,7 @@ def newton_sqrt_grad(a):
         _t3 = 2.0 * x_1
         step_2 = (x_1 * x_1 - a) / _t3
         x_2 = x_1 - step_2
-        _tape1.append((_t3, step_2, x_1))
+        _tape1.append((step_2, x_1))
         step_1 = step_2
         x_1 = x_2
     x_1_value = x_1
@@ -31,7 +31,8 @@ def newton_sqrt_grad(a):
     check_scalar(x_1)
     x_1_bar = 1.0
     a_bar = 0.0
-    for _t3, step_2, x_1 in reversed(_tape1):
+    for step_2, x_1 in reversed(_tape1):
+        _t3 = 2.0 * x_1
         # x = x - step
         step_2_bar = -x_1_bar
         # step = (x * x - a) / (2.0 * x)
