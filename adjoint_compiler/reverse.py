@@ -424,7 +424,9 @@ class _Reverser:
                 if isinstance(getattr(stmt, "op", None), gast.Sub):
                     part = gast.UnaryOp(op=gast.USub(), operand=part)
                 self.accumulate(value.id, part, out)
-            if not augmented:  # what a[i] held before is overwritten: it reaches nothing
+            if not augmented and name in self.act.sequences and isinstance(index, gast.Slice):
+                out.append(gast.Expr(value=_call("zero_slots", trees.clone(bar), _index_value(index))))
+            elif not augmented:  # what a[i] held before is overwritten: it reaches nothing
                 zero = gast.Subscript(value=trees.clone(bar), slice=trees.clone(index), ctx=gast.Store())
                 out.append(gast.Assign(targets=[zero], value=gast.Constant(value=0.0, kind=None), type_comment=None))
         if self.keep_undo is not None and id(stmt) not in self.keep_undo:

@@ -84,6 +84,9 @@ def stored(g, index, value):
     twice, NumPy keeps the last write, so only that one gets a cotangent.
     """
     part = np.array(g[index])
+    if isinstance(g, list) and isinstance(index, slice) and len(part) != len(value):
+        raise TypeError("a slice store that changes a list's length (xs[i:j] = ys with len(ys) != j - i) "
+                        "is not supported by adjoint_compiler")
     if isinstance(index, (list, np.ndarray)) and np.ndim(index) == 1:
         positions = np.asarray(index)
         if positions.dtype.kind in "iu" and len(np.unique(positions)) < len(positions):
@@ -113,6 +116,14 @@ def list_bar(xs, bar=None):
     None for zeros), one entry per element, so that undoing ``xs.append(v)`` can pop v's entry."""
     zero = zeros_like(xs)
     return list(zero) if bar is None else [add_bars(z, b) for z, b in zip(zero, bar)]
+
+
+def zero_slots(bar, index):
+    """``bar[index] = 0`` for the cotangent of a list, where a slice takes a list of zeros."""
+    if isinstance(index, slice):
+        bar[index] = [0.0] * len(range(*index.indices(len(bar))))
+    else:
+        bar[index] = 0.0
 
 
 def put_back(x, contents):
@@ -263,6 +274,6 @@ def checkpoint_reverse(step, step_adjoint, indices, state, bars, snapshots):
     return bars
 
 
-HELPERS = ("add_at", "add_bars", "stored", "snapshot", "shape_of", "put_back", "once", "list_bar", "unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
+HELPERS = ("add_at", "add_bars", "stored", "snapshot", "shape_of", "put_back", "once", "list_bar", "zero_slots", "unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
            "checkpoint_reverse", "_binomial_split", "segments")
 DEPENDS = {"check_rebind": ("InPlaceUpdateError",), "list_bar": ("zeros_like", "add_bars"), "checkpoint_reverse": ("_binomial_split",)}  # helpers that emitted code needs alongside another

@@ -143,3 +143,14 @@ def test_arrays_made_in_a_loop_are_undone_once_and_a_second_pullback_call_is_ref
     assert pullback(1.0) == pytest.approx(ac.grad(inplace.fresh_each_step)(0.7))
     with pytest.raises(RuntimeError, match="call vjp again"):
         pullback(1.0)
+
+
+def test_list_slice_store():
+    def f(x, y):
+        xs = [x, y, x * y]
+        xs[0:2] = [y * y, x]
+        return xs[0] * xs[1] + xs[2]
+
+    check_grads(f, (0.7, 1.3), wrt=(0, 1), rtol=1e-7)
+    x, y = 0.7, 1.3  # y^2 x + x y
+    assert ac.grad(f, wrt=(0, 1))(x, y) == pytest.approx((y * y + y, 2 * x * y + x), rel=1e-12)
