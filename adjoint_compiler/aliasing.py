@@ -34,7 +34,8 @@ VIEW_FUNCTIONS = {
     "asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "ravel", "reshape", "squeeze", "transpose",
     "broadcast_to", "broadcast_arrays", "expand_dims", "swapaxes", "moveaxis", "rollaxis", "atleast_1d",
     "atleast_2d", "atleast_3d", "diagonal", "split", "array_split", "hsplit", "vsplit", "dsplit", "real", "imag",
-    "flip", "fliplr", "flipud", "rot90", "view", "T", "mT", "flat", "base", "get",
+    "flip", "fliplr", "flipud", "rot90", "view", "T", "mT", "flat", "base", "get", "permute_dims",
+    "matrix_transpose", "unstack", "asarray_chkfinite", "require", "trim_zeros", "lib", "ndarray",
 }
 FRESH_METHODS = {"copy", "astype", "flatten", "sum", "mean", "prod", "var", "std", "dot", "cumsum", "cumprod",
                   "round", "clip", "tolist", "conj", "argmax", "argmin", "all", "any", "trace", "nonzero", "item",

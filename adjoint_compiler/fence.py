@@ -82,6 +82,10 @@ def _check_arguments(fn, source):
         _reject(args.kwonlyargs[0], source, "keyword-only parameter")
 
 
+# NumPy functions that write into an argument (the compiler follows only a[...] = v)
+_WRITERS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis"}
+
+
 def _check_node(node, source, root):
     kind = type(node)
     if kind is gast.FunctionDef and node is not root:
@@ -106,6 +110,11 @@ def _check_node(node, source, root):
                             "assignment to an element or slice inside a tuple target" if isinstance(
                                 elt, gast.Subscript) else None)
                     _reject(elt, source, what)
+    if kind is gast.Call:
+        name = node.func.attr if isinstance(node.func, gast.Attribute) else getattr(node.func, "id", None)
+        if name in _WRITERS or any(k.arg == "out" for k in node.keywords):
+            _reject(node, source, "%s, which writes into an array in place" % (
+                "out=" if name not in _WRITERS else name + "(...)"), "write it as an assignment (a[...] = ...)")
     if kind is gast.Compare and len(node.ops) > 1:
         _reject(node, source, "chained comparison")
     if kind is gast.Call and isinstance(node.func, gast.Name) and source is not None and \

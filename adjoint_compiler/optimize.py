@@ -508,6 +508,14 @@ def run(fn, keep=frozenset()):
                for s in trees.walk(fn) if isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Subscript)
                or isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript)
                and isinstance(s.targets[0].value, gast.Name)}
+    changed = bool(mutated)
+    while changed:  # a = y * 1.0; a_1 = a; a_1[0] = s: a is updated in place too (through a_1)
+        changed = False
+        for s in trees.walk(fn):
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and \
+                    isinstance(s.value, gast.Name) and s.targets[0].id in mutated and s.value.id not in mutated:
+                mutated.add(s.value.id)
+                changed = True
     size = None
     while True:
         reads, assigns, new_size, assignments = _scan(fn)

@@ -173,6 +173,7 @@ class _Reverser:
         self.undos = {}  # id(undo statement) -> the store it undoes, for in-place updates a[i] = v
         self.keep_undo = keep_undo  # ids of the stores whose undo the adjoint needs (None: all of them)
         self.renamed = {}  # reloaded name inside a pullback -> the forward name it stands for
+        self.shared = _shared(activity)  # name -> the names that may share its memory
 
     # -- adjoint bookkeeping -------------------------------------------------
 
@@ -322,6 +323,12 @@ class _Reverser:
         for operand, contribution in merged.items():
             self.accumulate(operand, contribution, out)
 
+    def element_index(self, index):
+        """Whether ``index`` names one element (ints and scalar names, no slices)."""
+        if isinstance(index, gast.Tuple):
+            return all(self.element_index(e) for e in index.elts)
+        return not isinstance(index, gast.Slice) and self.plain_index(index)
+
     def plain_index(self, index):
         """Whether ``index`` selects without repeats (ints, slices, None, ...): then ``+=`` on the view is exact."""
         if isinstance(index, gast.Tuple):
@@ -416,22 +423,32 @@ class _Reverser:
             if not augmented:
                 self.materialize(name, out, owned=True)
             bar = self.bars[name]
+            later = None
             if isinstance(value, gast.Name) and value.id in self.act.active:
-                if self.plain_index(index) and value.id in self.act.scalars:
+                if self.element_index(index) and value.id in self.act.scalars:
                     part = gast.Subscript(value=trees.clone(bar), slice=trees.clone(index), ctx=gast.Load())
                 else:
                     part = _call("stored", trees.clone(bar), _index_value(index), _name(value.id))
                 if isinstance(getattr(stmt, "op", None), gast.Sub):
                     part = gast.UnaryOp(op=gast.USub(), operand=part)
-                self.accumulate(value.id, part, out)
+                if value.id == name:  # a[:] = a: its cotangent is a's own, zeroed next; take it first
+                    later = self.namer.fresh(naming.TEMP)
+                    out.append(_assign(later, part))
+                else:
+                    self.accumulate(value.id, part, out)
             if not augmented and name in self.act.sequences and isinstance(index, gast.Slice):
                 out.append(gast.Expr(value=_call("zero_slots", trees.clone(bar), _index_value(index))))
             elif not augmented:  # what a[i] held before is overwritten: it reaches nothing
                 zero = gast.Subscript(value=trees.clone(bar), slice=trees.clone(index), ctx=gast.Store())
                 out.append(gast.Assign(targets=[zero], value=gast.Constant(value=0.0, kind=None), type_comment=None))
+            if later is not None:
+                self.accumulate(name, _name(later), out)
         if self.keep_undo is not None and id(stmt) not in self.keep_undo:
             return
-        if augmented:
+        # a[i] += v where v may share a's memory (a[1:3] += a[0:2]): v changed with the store, so
+        # subtracting it would not give a[i] back; save and restore as for a[i] = v
+        shares = isinstance(value, gast.Name) and value.id in self.shared.get(name, {name})
+        if augmented and not shares:
             undo = gast.AugAssign(target=trees.clone(target), op=gast.Add() if isinstance(stmt.op, gast.Sub)
                                   else gast.Sub(), value=trees.clone(value))
         else:
@@ -841,7 +858,7 @@ def _needed_undos(stmts, after, r, shared, out):
         elif isinstance(s, gast.If):
             _needed_undos(s.body, after, r, shared, out)
             _needed_undos(s.orelse, after, r, shared, out)
-            after = after | {r.renamed.get(n, n) for n in _content_reads(s.test, r.undos)}
+            after = after | {r.renamed.get(n, n) for n in _content_reads(s, r.undos)}
         else:
             after = after | {r.renamed.get(n, n) for n in _content_reads(s, r.undos)}
     return out
@@ -860,10 +877,9 @@ def run(fn, source, activity, wrt, mode, callee=None):
     result = _run(r, fn, activity, wrt, mode)
     if not r.undos:
         return result
-    shared = _shared(activity)
-    keep = _needed_undos(result.adjoint, set(), r, shared, set())
+    keep = _needed_undos(result.adjoint, set(), r, r.shared, set())
     r = _Reverser(fn, source, activity, wrt, mode, callee, keep_undo=keep)
-    return _run(r, fn, activity, wrt, mode, shared)
+    return _run(r, fn, activity, wrt, mode, r.shared)
 
 
 def _run(r, fn, activity, wrt, mode, shared=None):
@@ -911,6 +927,8 @@ def _run(r, fn, activity, wrt, mode, shared=None):
         # the adjoint sweep undid in-place updates: put the final contents back for the next call
         in_loops = {n for loop in trees.walk(fn) if isinstance(loop, (gast.For, gast.While))
                     for n in _stores(loop.body)}
+        # arrays bound only on some paths (inside an if) cannot be snapshot unconditionally either
+        in_loops |= undone - trees.definite(fn.body) - {a.id for a in fn.args.args}
         start, end = [], []
         for n in sorted(undone - in_loops):
             final = r.namer.unique(n + "_final")

@@ -87,19 +87,33 @@ def stored(g, index, value):
     if isinstance(g, list) and isinstance(index, slice) and len(part) != len(value):
         raise TypeError("a slice store that changes a list's length (xs[i:j] = ys with len(ys) != j - i) "
                         "is not supported by adjoint_compiler")
-    if isinstance(index, (list, np.ndarray)) and np.ndim(index) == 1:
-        positions = np.asarray(index)
-        if positions.dtype.kind in "iu" and len(np.unique(positions)) < len(positions):
-            _, last = np.unique(positions[::-1], return_index=True)
-            keep = np.zeros(len(positions), bool)
-            keep[len(positions) - 1 - last] = True
-            part[~keep] = 0
+    positions = _positions(g, index)
+    if positions is not None and len(np.unique(positions)) < len(positions):
+        _, last = np.unique(positions[::-1], return_index=True)
+        keep = np.zeros(len(positions), bool)
+        keep[len(positions) - 1 - last] = True
+        part[~keep] = 0
     shape = getattr(value, "shape", None)
     if shape is None:
         shape = np.shape(value)
     if not shape:  # a number spread over the slots
         return part.sum()
     return unbroadcast(part, value)
+
+
+def _positions(g, index):
+    """The flat positions a 1-d integer index array (or a tuple of them and ints) selects in ``g``,
+    negative ones wrapped; None for any other index."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if not isinstance(g, np.ndarray) or not all(isinstance(p, (list, np.ndarray, int, np.integer)) for p in parts):
+        return None
+    arrays = [np.asarray(p) for p in parts]
+    if any(a.dtype.kind not in "iu" for a in arrays) or all(a.ndim == 0 for a in arrays):
+        return None
+    arrays = np.broadcast_arrays(*arrays)
+    if arrays[0].ndim != 1 or len(parts) > g.ndim:
+        return None
+    return np.ravel_multi_index(tuple(arrays), g.shape[:len(parts)], mode="wrap")
 
 
 def snapshot(x):
@@ -274,6 +288,6 @@ def checkpoint_reverse(step, step_adjoint, indices, state, bars, snapshots):
     return bars
 
 
-HELPERS = ("add_at", "add_bars", "stored", "snapshot", "shape_of", "put_back", "once", "list_bar", "zero_slots", "unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
+HELPERS = ("add_at", "add_bars", "stored", "_positions", "snapshot", "shape_of", "put_back", "once", "list_bar", "zero_slots", "unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
            "checkpoint_reverse", "_binomial_split", "segments")
-DEPENDS = {"check_rebind": ("InPlaceUpdateError",), "list_bar": ("zeros_like", "add_bars"), "checkpoint_reverse": ("_binomial_split",)}  # helpers that emitted code needs alongside another
+DEPENDS = {"check_rebind": ("InPlaceUpdateError",), "stored": ("_positions", "unbroadcast"), "list_bar": ("zeros_like", "add_bars"), "checkpoint_reverse": ("_binomial_split",)}  # helpers that emitted code needs alongside another

@@ -13,6 +13,21 @@ class shape_of:
         self.dtype = getattr(x, "dtype", np.dtype(float))
 
 
+def _positions(g, index):
+    """The flat positions a 1-d integer index array (or a tuple of them and ints) selects in ``g``,
+    negative ones wrapped; None for any other index."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if not isinstance(g, np.ndarray) or not all(isinstance(p, (list, np.ndarray, int, np.integer)) for p in parts):
+        return None
+    arrays = [np.asarray(p) for p in parts]
+    if any(a.dtype.kind not in "iu" for a in arrays) or all(a.ndim == 0 for a in arrays):
+        return None
+    arrays = np.broadcast_arrays(*arrays)
+    if arrays[0].ndim != 1 or len(parts) > g.ndim:
+        return None
+    return np.ravel_multi_index(tuple(arrays), g.shape[:len(parts)], mode="wrap")
+
+
 def add_bars(a, b):
     """The sum of two cotangents of a list or tuple: element by element, never concatenated."""
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple, np.ndarray)):
@@ -44,13 +59,15 @@ def stored(g, index, value):
     twice, NumPy keeps the last write, so only that one gets a cotangent.
     """
     part = np.array(g[index])
-    if isinstance(index, (list, np.ndarray)) and np.ndim(index) == 1:
-        positions = np.asarray(index)
-        if positions.dtype.kind in "iu" and len(np.unique(positions)) < len(positions):
-            _, last = np.unique(positions[::-1], return_index=True)
-            keep = np.zeros(len(positions), bool)
-            keep[len(positions) - 1 - last] = True
-            part[~keep] = 0
+    if isinstance(g, list) and isinstance(index, slice) and len(part) != len(value):
+        raise TypeError("a slice store that changes a list's length (xs[i:j] = ys with len(ys) != j - i) "
+                        "is not supported by adjoint_compiler")
+    positions = _positions(g, index)
+    if positions is not None and len(np.unique(positions)) < len(positions):
+        _, last = np.unique(positions[::-1], return_index=True)
+        keep = np.zeros(len(positions), bool)
+        keep[len(positions) - 1 - last] = True
+        part[~keep] = 0
     shape = getattr(value, "shape", None)
     if shape is None:
         shape = np.shape(value)

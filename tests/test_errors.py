@@ -245,3 +245,23 @@ def test_known_array_methods_are_differentiated():
     from adjoint_compiler import testing
 
     testing.check_grads(known_method_on_active, (np.array([[0.1, 0.5], [0.3, -0.2], [1.0, 0.7]]),), wrt=0)
+
+
+def numpy_out_argument(x):
+    a = np.zeros(3)
+    np.multiply(a, x, out=a)  # <- np.multiply
+    return np.sum(a)
+
+
+def numpy_copyto(x):
+    a = np.zeros(3)
+    np.copyto(a, x)  # <- np.copyto
+    return np.sum(a)
+
+
+@pytest.mark.parametrize("fn,construct", [(numpy_out_argument, "out="), (numpy_copyto, "copyto(...)")])
+def test_numpy_calls_that_write_into_an_array_are_refused(fn, construct):
+    with pytest.raises(UnsupportedError) as info:
+        ac.grad(fn)(np.ones(3))
+    line, col = _marked_location(fn)
+    assert construct in str(info.value) and "%s:%d:%d:" % (HERE, line, col) in str(info.value)

@@ -31,6 +31,7 @@ nondifferentiable(runtime.zeros_like, runtime.check_scalar, runtime.check_rebind
                   reason="runtime bookkeeping")
 # they appear only next to in-place updates of adjoint buffers, which the compiler refuses in emitted code
 # (grad of grad through a[i] = v), so no derivative is ever dropped through them
-nondifferentiable(runtime.stored, runtime.snapshot, runtime.put_back, runtime.once, runtime.list_bar, runtime.zero_slots,
+nondifferentiable(runtime.stored, runtime.snapshot, runtime.put_back, runtime.once, runtime.list_bar,
+                  runtime.zero_slots,
                   reason="in-place update bookkeeping")
 nondifferentiable(runtime.shape_of, reason="a shape, for the adjoint of broadcasting")
