@@ -94,9 +94,12 @@ class _Points:
             operands |= self.of(sub, env)
         if isinstance(node, (gast.Constant, gast.Compare, gast.JoinedStr)):
             return frozenset()
-        if isinstance(node, (gast.BinOp, gast.UnaryOp, gast.Tuple, gast.List, gast.Dict)):
-            # a new object; a list or list + list holds references to the operands' objects
-            self.make(site, env, self.closure(operands))
+        if isinstance(node, (gast.Tuple, gast.List, gast.Dict)):
+            self.make(site, env, self.closure(operands))  # a display holds references to its elements
+            return frozenset([site])
+        if isinstance(node, (gast.BinOp, gast.UnaryOp)):
+            # a new object: a * 2.0 shares nothing with a; xs + ys holds what the two lists hold
+            self.make(site, env, self.closure(operands) - operands)
             return frozenset([site])
         if isinstance(node, gast.Name):
             return self.of(node, env)

@@ -154,3 +154,30 @@ def test_list_slice_store():
     check_grads(f, (0.7, 1.3), wrt=(0, 1), rtol=1e-7)
     x, y = 0.7, 1.3  # y^2 x + x y
     assert ac.grad(f, wrt=(0, 1))(x, y) == pytest.approx((y * y + y, 2 * x * y + x), rel=1e-12)
+
+
+def test_arithmetic_on_an_array_shares_nothing_with_it():
+    # a * 2.0, a[i] * s: new values, so a store into a while they are still used is fine
+    def scaled_element(x, s):
+        a = x.copy()
+        t = a[1] * 2.0
+        a[1] = s
+        return np.sum(a) * t
+
+    def running(x, s):
+        a = x.copy()
+        acc = 0.0
+        for i in range(3):
+            acc = acc + a[i] * s
+            a[i] = acc
+        return np.sum(a * a) + acc
+
+    def two_arrays(x, s):
+        a = x.copy()
+        b = a * 1.0
+        a[0] = s
+        b[1] = s * s
+        return np.sum(a * b)
+
+    for f in (scaled_element, running, two_arrays):
+        check_grads(f, (X, 0.4), wrt=(0, 1), rtol=1e-6)
