@@ -33,6 +33,7 @@ UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos, gast.Not: operator
 # Functions whose result is a scalar whenever every argument is one.
 _ELEMENTWISE_OPERATORS = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
                           operator.mod, operator.neg, operator.pos}
+ELEMENTWISE = _ELEMENTWISE_OPERATORS
 _SCALAR_BUILTINS = {abs, min, max, float, int, round, operator.add, operator.sub, operator.mul,
                     operator.truediv, operator.pow, operator.mod, operator.floordiv, operator.neg, operator.pos}
 

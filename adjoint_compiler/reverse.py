@@ -29,6 +29,7 @@ import inspect
 import operator
 
 import gast
+import numpy as np
 
 from adjoint_compiler import activity, aliasing, naming, rules, runtime, ssa, templates, trees
 from adjoint_compiler.emit import comment
@@ -174,6 +175,7 @@ class _Reverser:
         self.keep_undo = keep_undo  # ids of the stores whose undo the adjoint needs (None: all of them)
         self.renamed = {}  # reloaded name inside a pullback -> the forward name it stands for
         self.shared = _shared(activity)  # name -> the names that may share its memory
+        self.same_shape = _same_shapes(fn, activity)  # name -> a top-level name of the same shape
 
     # -- adjoint bookkeeping -------------------------------------------------
 
@@ -313,6 +315,10 @@ class _Reverser:
             raise CompileError("%s got an unexpected or missing argument %s" % (_fn_label(op.fn), e),
                                self.location(stmt))
         self.needs.update((n, v) for n, v in t.globals.items() if n not in runtime.HELPERS)
+        same = _shape_kept(op, self.act)
+        results = [(operand, _drop_unbroadcast(c, operand) if operand in same else c) for operand, c in results]
+        for node in stmts + [c for _, c in results]:
+            self.shapes_from_representatives(node)
         out.extend(stmts)
         merged = {}  # x * x: both contributions go to x in one accumulation
         for operand, contribution in results:
@@ -322,6 +328,15 @@ class _Reverser:
                 merged[operand.id] = contribution
         for operand, contribution in merged.items():
             self.accumulate(operand, contribution, out)
+
+    def shapes_from_representatives(self, node):
+        """Where a helper reads only a name's shape, read it from the earliest name of that shape, so
+        that the temporaries in between need not stay alive (and fuse back into one expression)."""
+        for n in trees.walk(node):
+            if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id in _SHAPE_ONLY:
+                for i in _SHAPE_ONLY[n.func.id]:
+                    if i < len(n.args) and isinstance(n.args[i], gast.Name) and n.args[i].id in self.same_shape:
+                        n.args[i] = _name(self.same_shape[n.args[i].id])
 
     def element_index(self, index):
         """Whether ``index`` names one element (ints and scalar names, no slices)."""
@@ -786,6 +801,43 @@ class _Reverser:
 
 # helpers that read an argument only for its shape: an undo need not restore its contents for them
 _SHAPE_ONLY = {"zeros_like": (0,), "unbroadcast": (1,), "unreduce": (1,), "stored": (2,)}
+
+
+def _shape_kept(op, act):
+    """Operands of element-wise ``op`` that have the result's shape: the other operands are numbers."""
+    if op.kind != "call" or op.kwargs or not (isinstance(op.fn, np.ufunc) or op.fn in activity.ELEMENTWISE):
+        return []
+    numbers = [activity_number(a) or isinstance(a, gast.Name) and a.id in act.scalars for a in op.args]
+    return [a for a, number in zip(op.args, numbers)
+            if isinstance(a, gast.Name) and all(o for o, b in zip(numbers, op.args) if b is not a)]
+
+
+def _drop_unbroadcast(node, operand):
+    """``unbroadcast(c, operand)`` -> ``c``: nothing was broadcast."""
+    if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id == "unbroadcast" and \
+            isinstance(node.args[1], gast.Name) and node.args[1].id == operand.id:
+        return node.args[0]
+    return node
+
+
+def _same_shapes(fn, act):
+    """For names assigned once at the top level of ``fn``, the earliest top-level name (or parameter)
+    certainly of the same shape: ``_t3 = _t2 ** 2`` and ``_t6 = 100.0 * _t5`` keep their operand's."""
+    top = [a.id for a in fn.args.args] + [s.targets[0].id for s in fn.body if isinstance(s, gast.Assign)
+                                          and isinstance(s.targets[0], gast.Name)]
+    defined = {}
+    for name, _ in act.defs:
+        defined[name] = defined.get(name, 0) + 1
+    # loop headers are assigned again in the loop (and reloaded from tapes): never representatives
+    order = {n: i for i, n in enumerate(top) if defined.get(n, 0) <= 1}
+    rep = {}
+    for name, op in act.defs:
+        if name not in order or name in act.scalars:
+            continue
+        kept = _shape_kept(op, act)
+        if len(kept) == 1 and kept[0].id in order and kept[0].id not in act.scalars:
+            rep[name] = rep.get(kept[0].id, kept[0].id)
+    return rep
 
 
 def _content_reads(node, undos):

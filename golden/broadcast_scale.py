@@ -55,14 +55,15 @@ def unreduce(g, like, axis=None, keepdims=False):
 
 def broadcast_scale_grad(a, s):
     # forward sweep
-    _t2 = np.tanh(a * s)
+    _t1 = a * s
+    _t2 = np.tanh(_t1)
     _t3 = _t2 + a
     _t4 = np.sum(_t3)
     # adjoint sweep
     check_scalar(_t4)
     # return np.sum(np.tanh(a * s) + a)
     _t3_bar = unreduce(1.0, _t3, None, False)
-    _t2_bar = unbroadcast(_t3_bar, _t2)
+    _t2_bar = unbroadcast(_t3_bar, _t1)
     _t1_bar = _t2_bar * (1.0 - _t2 * _t2)
     a_bar = unbroadcast(_t3_bar, a) + unbroadcast(_t1_bar * s, a)
     s_bar = unbroadcast(_t1_bar * a, s)

@@ -106,9 +106,7 @@ def multi_step_grad(x):
 
 def step_state_vjp(p, v, h):
     # forward sweep
-    _t1 = -p
-    _t2 = 0.1 * v
-    a = _t1 - _t2
+    a = -p - 0.1 * v
     _t3 = h * v
     _t5 = h * a
     _t7 = p + _t3, v + _t5
@@ -123,9 +121,9 @@ def step_state_vjp(p, v, h):
         _t3_bar = unbroadcast(_t4_bar, _t3)
         h_bar = unbroadcast(_t5_bar * a, h) + unbroadcast(_t3_bar * v, h)
         # a = -p - 0.1 * v
-        _t1_bar = unbroadcast(a_bar, _t1)
-        _t2_bar = unbroadcast(-a_bar, _t2)
-        v_bar = unbroadcast(_t6_bar, v) + unbroadcast(_t3_bar * h, v) + unbroadcast(_t2_bar * 0.1, v)
+        _t1_bar = unbroadcast(a_bar, p)
+        _t2_bar = unbroadcast(-a_bar, v)
+        v_bar = unbroadcast(_t6_bar, v) + unbroadcast(_t3_bar * h, v) + _t2_bar * 0.1
         p_bar = unbroadcast(_t4_bar, p) - _t1_bar
         return p_bar, v_bar, h_bar
     return _t7, step_state_pullback

@@ -28,19 +28,6 @@ def _positions(g, index):
     return np.ravel_multi_index(tuple(arrays), g.shape[:len(parts)], mode="wrap")
 
 
-def add_bars(a, b):
-    """The sum of two cotangents of a list or tuple: element by element, never concatenated."""
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple, np.ndarray)):
-        return [add_bars(x, y) for x, y in zip(a, b)]  # a list's cotangent stays a list (appends pop it)
-    if isinstance(a, dict) and isinstance(b, dict):
-        return {k: add_bars(a[k], b[k]) if k in b else a[k] for k in a}
-    if isinstance(a, (list, tuple)):
-        a = np.asarray(a, dtype=float)
-    if isinstance(b, (list, tuple)):
-        b = np.asarray(b, dtype=float)
-    return a + b
-
-
 def check_scalar(value):
     """Raise TypeError unless ``value`` is a scalar: only scalar outputs have a gradient."""
     if type(value) is float or value is not None and np.ndim(value) == 0 and not isinstance(value, (tuple, list, dict, str)):
@@ -161,9 +148,8 @@ def heat_grad(u0, kappa, steps=100):
     check_scalar(_t11)
     # return np.sum(u ** 2)
     _t10_bar = unreduce(1.0, _t10, None, False)
-    u_bar = unbroadcast(_t10_bar * 2 * u, u)
+    u_bar = _t10_bar * 2 * u
     kappa_bar = zeros_like(kappa)
-    u_bar = add_bars(zeros_like(u), u_bar)
     for _t1, _t2, _t4, _t5, _t6, _t7, _t8, _t9 in reversed(_tape1):
         # u[1:-1] = u[1:-1] + kappa * (u[2:] - 2.0 * u[1:-1] + u[:-2])
         _t9_bar = stored(u_bar, slice(1, -1, None), _t9)
@@ -177,7 +163,7 @@ def heat_grad(u0, kappa, steps=100):
         u_bar[:-2] += _t6_bar
         _t2_bar = unbroadcast(_t5_bar, _t2)
         _t4_bar = unbroadcast(-_t5_bar, _t4)
-        _t1_bar = _t1_bar + unbroadcast(_t4_bar * 2.0, _t1)
+        _t1_bar = _t1_bar + _t4_bar * 2.0
         u_bar[2:] += _t2_bar
         u_bar[1:-1] += _t1_bar
     u0_bar = u_bar

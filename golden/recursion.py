@@ -107,6 +107,6 @@ def power_vjp(x, n):
             _t3 = _t2_pullback(_t2_bar)
             x_bar = unbroadcast(_value1_3_bar * _t2, x) + _t3[0]
             _t1_bar = _t3[1]
-            n_bar = unbroadcast(_t1_bar, n)
+            n_bar = _t1_bar
         return x_bar, n_bar
     return _value1_3, power_pullback

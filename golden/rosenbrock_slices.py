@@ -80,26 +80,22 @@ def rosenbrock_grad(x):
     # forward sweep
     _t1 = x[1:]
     _t2 = x[:-1]
-    _t3 = _t2 ** 2
-    _t4 = _t1 - _t3
-    _t5 = _t4 ** 2
-    _t6 = 100.0 * _t5
+    _t4 = _t1 - _t2 ** 2
     _t8 = 1.0 - _t2
-    _t9 = _t8 ** 2
-    _t10 = _t6 + _t9
+    _t10 = 100.0 * _t4 ** 2 + _t8 ** 2
     _t11 = np.sum(_t10)
     # adjoint sweep
     check_scalar(_t11)
     # return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
     _t10_bar = unreduce(1.0, _t10, None, False)
-    _t6_bar = unbroadcast(_t10_bar, _t6)
-    _t9_bar = unbroadcast(_t10_bar, _t9)
-    _t8_bar = unbroadcast(_t9_bar * 2 * _t8, _t8)
-    _t5_bar = unbroadcast(_t6_bar * 100.0, _t5)
-    _t4_bar = unbroadcast(_t5_bar * 2 * _t4, _t4)
+    _t6_bar = unbroadcast(_t10_bar, _t4)
+    _t9_bar = unbroadcast(_t10_bar, _t2)
+    _t8_bar = _t9_bar * 2 * _t8
+    _t5_bar = _t6_bar * 100.0
+    _t4_bar = _t5_bar * 2 * _t4
     _t1_bar = unbroadcast(_t4_bar, _t1)
-    _t3_bar = unbroadcast(-_t4_bar, _t3)
-    _t2_bar = unbroadcast(-_t8_bar, _t2) + unbroadcast(_t3_bar * 2 * _t2, _t2)
+    _t3_bar = unbroadcast(-_t4_bar, _t2)
+    _t2_bar = -_t8_bar + _t3_bar * 2 * _t2
     x_bar = zeros_like(x)
     x_bar[:-1] += _t2_bar
     x_bar[1:] += _t1_bar
