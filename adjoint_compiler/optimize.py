@@ -123,7 +123,7 @@ def simplify(node):
         return left
     if op is gast.Add:
         if isinstance(left, (gast.BinOp, gast.Name, gast.Call)) and _pure(left) and gast.dump(left) == gast.dump(right):
-            return gast.BinOp(left=gast.Constant(value=2.0, kind=None), op=gast.Mult(), right=left)  # x * x
+            return gast.BinOp(left=gast.Constant(value=2, kind=None), op=gast.Mult(), right=left)  # x * x
         if lv == 0:
             return right
         if rv == 0:

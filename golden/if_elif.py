@@ -43,5 +43,5 @@ def branch_grad(x, y):
         y_bar = 0.0
     else:
         # z = y * y
-        y_bar = 2.0 * (x * y)
+        y_bar = 2 * (x * y)
     return _t1, (x_bar, y_bar)

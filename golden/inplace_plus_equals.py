@@ -120,7 +120,7 @@ def accumulate_in_place_grad(x, v):
     # a[0] -= v * v
     _t1_bar = -stored(a_bar, 0, _t1)
     # a[1] += v
-    v_bar = v_bar + 2.0 * unbroadcast(_t1_bar * v, v) + stored(a_bar, 1, v)
+    v_bar = v_bar + 2 * unbroadcast(_t1_bar * v, v) + stored(a_bar, 1, v)
     # a = x * 2.0
     x_bar = a_bar * 2.0
     return _t5, (x_bar, v_bar)

@@ -20,6 +20,6 @@ def nondiff_parts_grad(x):
     # adjoint sweep
     check_scalar(_t3)
     # return frac * frac + x // 1.0
-    frac_bar = 2.0 * frac
+    frac_bar = 2 * frac
     x_bar = frac_bar
     return _t3, x_bar

@@ -106,7 +106,7 @@ def rnn_loss_grad(Wx, Wh, xs, h0):
     check_scalar(_t7)
     # return np.sum(h * h)
     _t6_bar = unreduce(1.0, _t6, None, False)
-    h_1_bar = 2.0 * unbroadcast(_t6_bar * h_1, h_1)
+    h_1_bar = 2 * unbroadcast(_t6_bar * h_1, h_1)
     Wh_bar = zeros_like(Wh)
     Wx_bar = zeros_like(Wx)
     for _t3, _t4, h_1, h_2, x in reversed(_tape1):

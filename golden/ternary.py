@@ -26,7 +26,7 @@ def ternary_grad(x):
     check_scalar(_t2)
     if _cond1:
         # return x * x if x > 0 else -x
-        x_bar = 2.0 * x
+        x_bar = 2 * x
     else:
         # return x * x if x > 0 else -x
         x_bar = -1.0

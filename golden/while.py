@@ -39,7 +39,7 @@ def newton_sqrt_grad(a):
         _t2_bar = step_2_bar / _t3
         _t3_bar = -(step_2_bar * step_2) / _t3
         a_bar = a_bar - _t2_bar
-        x_1_bar = x_1_bar + _t3_bar * 2.0 + 2.0 * (_t2_bar * x_1)
+        x_1_bar = x_1_bar + _t3_bar * 2.0 + 2 * (_t2_bar * x_1)
     x_bar = x_1_bar
     # x = a
     a_bar = a_bar + x_bar

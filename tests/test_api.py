@@ -208,3 +208,11 @@ def test_generated_source_is_inspectable():
 
     c = pipeline.compile(seed_f, (0, 1))
     assert inspect.getsource(c.function).startswith("def f_grad(x, y):")
+
+
+def test_value_keeps_its_integer_type():
+    # x + x + x with an int x: the forward sweep must not turn it into 2.0 * x + x (a float)
+    import intvalue
+
+    value, _ = ac.value_and_grad(intvalue.triple, wrt=1)(1, 1.0)
+    assert value == 6 and type(value) is int
