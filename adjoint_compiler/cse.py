@@ -24,7 +24,7 @@ import re
 
 import gast
 
-from adjoint_compiler import trees
+from adjoint_compiler import aliasing, trees
 
 
 _TEMP = re.compile(r"_t\d+$")
@@ -68,16 +68,56 @@ def _pure(value, local):
     return False
 
 
+def _groups(fn):
+    """name -> the names that may hold the same object or a view of it (copies, indexing, views, calls)."""
+    parent = {}
+
+    def find(x):
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for s in trees.walk(fn):
+        if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)):
+            continue
+        value = s.value
+        if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Constant)):
+            continue  # a new value
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
+                isinstance(value.func.value, gast.Name) and value.func.value.id in ("np", "numpy", "math") \
+                and value.func.attr not in aliasing.VIEW_FUNCTIONS:
+            continue
+        for name in trees.loads(value):
+            root = find(s.targets[0].id)
+            parent.setdefault(root, root)
+            parent[find(name)] = root
+    groups = {}
+    for n in list(parent):
+        groups.setdefault(find(n), set()).add(n)
+    return {n: g for g in groups.values() for n in g}
+
+
 class _Sharer:
     def __init__(self, fn):
         self.local = {a.id for a in fn.args.args} | {
             n.id for n in trees.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-        self.updated = set().union(*[_updated(s) for s in trees.walk(fn) if isinstance(s, gast.stmt)])
+        self.groups = _groups(fn)
+        self.updated = self.spread(set().union(*[_updated(s) for s in trees.walk(fn) if isinstance(s, gast.stmt)]))
+        # names that may hold the None an SSA merge gives a path where the variable is unassigned
+        self.maybe_none = self.spread({s.targets[0].id for s in trees.walk(fn) if isinstance(s, gast.Assign)
+                                       and isinstance(s.targets[0], gast.Name)
+                                       and isinstance(s.value, gast.Constant) and s.value.value is None})
         self.renamed = {}
+
+    def spread(self, names):
+        """``names`` and every name that may share an object with one of them."""
+        return set(names).union(*[self.groups.get(n, ()) for n in names])
 
     def hoist(self, loop):
         """Move loop-invariant arithmetic on temporaries out of ``loop``'s body; return it."""
         inside = {n.id for n in trees.walk(loop) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        inside |= self.spread(set().union(*[_updated(s) for s in trees.walk(loop) if isinstance(s, gast.stmt)]))
+        inside |= self.maybe_none  # hoisted, a None placeholder would be computed with where the loop would not
         out, keep = [], []
         for stmt in loop.body:
             if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
@@ -103,7 +143,10 @@ class _Sharer:
         for stmt in stmts:
             if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
                 name = stmt.targets[0].id
-                if _pure(stmt.value, self.local) and name not in self.updated:
+                # a new array (np.zeros(3), x * y) updated later, through any name, is never shared;
+                # a view (u[1:-1]) shows the same memory whichever name holds it
+                if _pure(stmt.value, self.local) and (name not in self.updated or isinstance(
+                        stmt.value, (gast.Subscript, gast.Attribute))):
                     key = gast.dump(stmt.value)
                     if key in seen:
                         stmt.value = trees.name(seen[key])
@@ -124,7 +167,7 @@ class _Sharer:
                 self.forget(seen, stmt)
 
     def forget(self, seen, stmt):
-        changed = set().union(*[_updated(s) for s in trees.walk(stmt) if isinstance(s, gast.stmt)])
+        changed = self.spread(set().union(*[_updated(s) for s in trees.walk(stmt) if isinstance(s, gast.stmt)]))
         if changed:
             for key, name in list(seen.items()):
                 if any(("id='%s'" % c) in key for c in changed):

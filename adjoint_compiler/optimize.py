@@ -158,8 +158,9 @@ def _pure(node):
             if isinstance(f, gast.Name) and (f.id in runtime.HELPERS and f.id != "check_scalar"
                                              or f.id in ("range", "reversed", "len", "zip")):
                 continue
-            if isinstance(f, gast.Attribute) and isinstance(root, gast.Name) and root.id in _PURE_MODULES:
-                continue
+            if isinstance(f, gast.Attribute) and isinstance(root, gast.Name) and root.id in _PURE_MODULES \
+                    and not (isinstance(f.value, gast.Attribute) and f.value.attr == "random"):
+                continue  # (np.random.* draws change the generator's state: never dropped)
             return False
     return True
 

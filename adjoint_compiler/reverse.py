@@ -263,8 +263,9 @@ class _Reverser:
             if seq.id in self.act.active:
                 self.materialize(seq.id, out, owned=True)
                 bar = _name(self.bar_name(seq.id))
-                if self.plain_index(index):
+                if self.plain_index(index) and name not in self.containers:
                     # the buffer was made here (materialize(owned=True)): updating it in place is safe
+                    # (not for an element that is itself a list: a list's += would extend it)
                     store = gast.Subscript(value=bar, slice=trees.clone(index), ctx=gast.Store())
                     out.append(gast.AugAssign(target=store, op=gast.Add(), value=g))
                 else:  # an index array may repeat positions: each repeat adds its own contribution

@@ -161,6 +161,11 @@ class _Renamer:
             iter_ = self.load(stmt.iter, env)
         body_env = dict(env)
         body_env.update(headers)
+        last = None
+        if is_for and target in outside:
+            # read after the loop: it keeps its value from before when the loop runs no iteration
+            last = self.new_version(target)
+            pre.append(_merge(last, _name(env[target]) if target in env else gast.Constant(value=None, kind=None)))
         if is_for:
             t = self.new_version(target)
             body_env[target] = t
@@ -173,12 +178,14 @@ class _Renamer:
         for v in carried:
             if body_env[v] != headers[v]:
                 body.append(_merge(headers[v], _name(body_env[v])))
+        if last is not None:
+            body.append(_merge(last, _name(t)))
         if exit_check is not None:
             body.append(gast.copy_location(self.load(exit_check, body_env), exit_check))
         new.body = body
         env.update(headers)
         if is_for:
-            env[target] = t
+            env[target] = t if last is None else last
         return pre + [gast.copy_location(new, stmt)]
 
     def reads_outside(self, loop):

@@ -76,7 +76,10 @@ def zeros_like(x):
             return [0.0] * len(x)
         if list in kinds or tuple in kinds or any(isinstance(v, (list, tuple)) for v in x):
             # nested lists: one float array, so that row updates add (a list's += would extend it)
-            return np.zeros(np.shape(np.asarray(x, dtype=float)))
+            try:
+                return np.zeros(np.shape(np.asarray(x, dtype=float)))
+            except ValueError:  # ragged, or numbers beside lists: one cotangent per element
+                return [zeros_like(v) for v in x]
         return [0.0 if type(v) is float else zeros_like(v) for v in x]  # Python floats stay Python floats
     shape, dtype = getattr(x, "shape", None), getattr(x, "dtype", None)
     if shape is None or dtype is None:

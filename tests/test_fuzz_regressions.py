@@ -1,0 +1,76 @@
+"""Programs that the fuzzers (random programs vs central differences) once got wrong: each stays fixed."""
+import numpy as np
+import pytest
+
+import adjoint_compiler as ac
+from adjoint_compiler.testing import check_grads
+
+
+def shared_zeros(x):
+    b = np.zeros(3)
+    c = b
+    c[0] = x
+    a = np.zeros(3)  # not the same array as b: b was updated through c
+    return np.sum(a * x) + np.sum(c)
+
+
+def shared_product(x, y):
+    a = x * y
+    b = x * y
+    c = b
+    c[0] = 0.0
+    return np.sum(a) + np.sum(c)
+
+
+def invariant_but_updated(x):
+    a = np.zeros(2)
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(a * x)  # a changes inside the loop: not loop-invariant
+        a[i] = x
+    return s
+
+
+def bound_on_one_path(x, n):
+    if n > 0:
+        k = 2.0
+    s = 0.0
+    for i in range(n):
+        s = s + k * x  # k * x must not be computed before a loop that may not run
+    return s + x
+
+
+def index_after_the_loop(x, n):
+    i = 1
+    for i in range(n):
+        x = x * 2.0
+    return x * i
+
+
+def tuple_holding_a_list(x, y):
+    p = (x * y, [x + y, x])
+    q = p[1]
+    return q[1] * y
+
+
+def random_draws(x):
+    np.random.seed(0)
+    u = np.random.normal()  # unused, but it moves the generator on
+    v = np.random.normal()
+    return x * v
+
+
+CASES = [
+    (shared_zeros, (0.7,), 0), (shared_product, (np.array([0.7, 0.2]), np.array([1.3, 0.4])), (0, 1)),
+    (invariant_but_updated, (0.7,), 0), (bound_on_one_path, (0.7, 0), 0), (bound_on_one_path, (0.7, 3), 0),
+    (index_after_the_loop, (0.7, 0), 0), (index_after_the_loop, (0.7, 3), 0),
+    (tuple_holding_a_list, (0.7, 1.3), (0, 1)), (random_draws, (0.7,), 0),
+]
+
+
+@pytest.mark.parametrize("f,args,wrt", CASES, ids=["%s%s" % (c[0].__name__, c[1][1:]) for c in CASES])
+def test_fuzz_regression(f, args, wrt):
+    check_grads(f, args, wrt=wrt, rtol=1e-6)
+    value, _ = ac.value_and_grad(f, wrt=wrt)(*args)
+    expected = f(*args)
+    assert np.array_equal(value, expected) and type(value) is type(expected)
