@@ -58,6 +58,7 @@ class _Points:
         self.params = [a.id for a in fn.args.args]
         self.inner = {}  # token -> tokens of the objects it holds (list elements, a tuple's parts)
         self.stores = {}  # id(store statement) -> (statement, tokens written, points-to state after it)
+        self.checks = {}  # id(check_rebind statement) -> (statement, tokens of its name, points-to state)
 
     # -- tokens of expressions ------------------------------------------------
 
@@ -148,6 +149,8 @@ class _Points:
 
     def stmt(self, s, env):
         env = dict(env)
+        if _rebind_check(s) is not None:
+            self.checks[id(s)] = (s, self.of(_rebind_check(s), env), dict(env))
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             env[s.targets[0].id] = self.value(s.value, env, ("site", id(s)))
         elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Tuple):
@@ -186,6 +189,14 @@ class _Points:
         return env
 
 
+def _rebind_check(stmt):
+    """The name in ``check_rebind(x, ...)`` (normalize's run-time guard before ``x = x op y``), else None."""
+    if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) and \
+            isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == "check_rebind":
+        return stmt.value.args[0]
+    return None
+
+
 def _live_after(stmts, live_out, records, exit_live=None):
     """Names read later, before being reassigned; ``records[id(store)]`` gets the set after each store."""
     live = set(live_out)
@@ -193,7 +204,8 @@ def _live_after(stmts, live_out, records, exit_live=None):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], (gast.Name, gast.Tuple)):
             live -= {n.id for n in gast.walk(s.targets[0]) if isinstance(n, gast.Name)}
             live |= trees.loads(s.value)
-        elif isinstance(s, (gast.Assign, gast.AugAssign)) or trees.appended(s) is not None:
+        elif isinstance(s, (gast.Assign, gast.AugAssign)) or trees.appended(s) is not None \
+                or _rebind_check(s) is not None:
             records[id(s)] = set(live)
             live |= trees.loads(s)
         elif isinstance(s, gast.If):
@@ -219,6 +231,14 @@ def _live_after(stmts, live_out, records, exit_live=None):
     return live
 
 
+def _drop_statements(fn, ids):
+    for node in trees.walk(fn):
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                block[:] = [s for s in block if id(s) not in ids]
+
+
 def run(fn, source):
     """Return ``fn`` unchanged if every store is an update of an unshared local; raise UnsupportedError otherwise."""
     from adjoint_compiler.normalize import local_names
@@ -226,7 +246,7 @@ def run(fn, source):
     local = local_names(fn)
     stores = [s for s in trees.walk(fn) if isinstance(s, gast.AugAssign) or isinstance(s, gast.Assign)
               and isinstance(s.targets[0], gast.Subscript) or trees.appended(s) is not None
-              and trees.appended(s)[0].id in local]
+              and trees.appended(s)[0].id in local or _rebind_check(s) is not None]
     if not stores:
         return fn
     points = _Points(fn, source, local)
@@ -237,6 +257,18 @@ def run(fn, source):
 
     def where(node):
         return source.location(node) if source is not None else None
+
+    # x += y on an array: normalize rebinds x = x + y behind a run-time guard wherever x may share its
+    # array; the guard goes where the array is certainly the function's own and nothing else live sees it
+    safe = set()
+    for s, tokens, state in points.checks.values():
+        name = _rebind_check(s).id
+        if tokens and all(t[0] == "site" for t in tokens) and not any(
+                other != name and other in state and points.closure(state[other]) & tokens
+                for other in live.get(id(s), ())):
+            safe.add(id(s))
+    if safe:
+        _drop_statements(fn, safe)
 
     for s, written, state in points.stores.values():
         target = trees.appended(s)[0] if isinstance(s, gast.Expr) else (

@@ -655,7 +655,8 @@ class _Normalizer:
                 if _fresh(value) and isinstance(t, gast.Name):
                     self.may_alias -= names
                 else:
-                    self.may_alias |= names
+                    # b = a (or a view of a): both names now share one object
+                    self.may_alias |= names | (trees.loads(value) & self.locals)
         elif isinstance(stmt, (gast.If, gast.For, gast.While)):
             # nested blocks: whatever any path may make shared stays shared afterwards
             self.may_alias |= _non_fresh_stores([stmt])

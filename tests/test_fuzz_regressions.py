@@ -74,3 +74,26 @@ def test_fuzz_regression(f, args, wrt):
     value, _ = ac.value_and_grad(f, wrt=wrt)(*args)
     expected = f(*args)
     assert np.array_equal(value, expected) and type(value) is type(expected)
+
+
+def swap_then_update(x):
+    v = np.sin(x)
+    x, v = v, x
+    x -= 1.0  # x holds np.sin's result, which nothing else sees: an exact rebind
+    return np.sum(x * v)
+
+
+def update_of_a_shared_array(x):
+    a = x * 2.0
+    b = a
+    a -= 1.0  # NumPy changes b too: this used to be rebound silently (b kept the old values)
+    return np.sum(a * b)
+
+
+def test_augmented_assignment_of_an_unshared_array_after_a_swap():
+    check_grads(swap_then_update, (np.array([0.3, 0.5]),), rtol=1e-7)
+
+
+def test_augmented_assignment_of_an_array_another_name_holds_is_refused():
+    with pytest.raises(ac.UnsupportedError, match="a -= "):
+        ac.grad(update_of_a_shared_array)(np.array([0.3, 0.5]))
