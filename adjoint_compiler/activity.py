@@ -18,7 +18,7 @@ import operator
 import gast
 import numpy as np
 
-from adjoint_compiler import rules, trees
+from adjoint_compiler import rules, runtime, trees
 from adjoint_compiler.rules import np_methods
 from adjoint_compiler.errors import CompileError, UnsupportedError
 
@@ -104,6 +104,9 @@ def classify(value, source, local):
             elif value.func.attr == "transpose" and len(args) > 2:
                 args = [args[0], gast.Tuple(elts=args[1:], ctx=gast.Load())]  # x.transpose(1, 0)
             return Op("call", fn, args, kwargs, node=value)
+        if isinstance(value.func, gast.Name) and value.func.id in runtime.HELPERS and (
+                source is None or value.func.id not in source.env):
+            return Op("nondiff", node=value)  # bookkeeping the compiler itself inserted (overlap_copy)
         fn = static_value(value.func, source)
         return Op("call", fn, value.args, {k.arg: k.value for k in value.keywords}, node=value)
     if isinstance(value, (gast.Tuple, gast.List)):

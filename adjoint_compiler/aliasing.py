@@ -26,7 +26,7 @@ in-place update of a while b (a view or copy of the same array) is still used
 """
 import gast
 
-from adjoint_compiler import trees
+from adjoint_compiler import naming, trees
 from adjoint_compiler.errors import UnsupportedError
 
 # functions and methods whose result may share memory with an argument
@@ -59,6 +59,7 @@ class _Points:
         self.inner = {}  # token -> tokens of the objects it holds (list elements, a tuple's parts)
         self.stores = {}  # id(store statement) -> (statement, tokens written, points-to state after it)
         self.checks = {}  # id(check_rebind statement) -> (statement, tokens of its name, points-to state)
+        self.overlapping = set()  # ids of stores a[i] = v where v may be a view into a
 
     # -- tokens of expressions ------------------------------------------------
 
@@ -165,6 +166,9 @@ class _Points:
             for t in written:
                 self.inner[t] = self.inner.get(t, frozenset()) | stored
             self.stores[id(s)] = (s, written, dict(env))
+            if isinstance(s, gast.Assign) and stored & written and not (
+                    isinstance(s.value, gast.Name) and s.value.id == target.value.id):
+                self.overlapping.add(id(s))  # the value may be a view into the array it is stored into
         elif trees.appended(s) is not None and trees.appended(s)[0].id in self.local:
             xs, v = trees.appended(s)
             written = self.of(xs, env)
@@ -231,6 +235,37 @@ def _live_after(stmts, live_out, records, exit_live=None):
     return live
 
 
+def _guard_overlaps(fn, ids, source):
+    """Around each store ``a[i] = v`` whose ``v`` may view ``a``: keep v's values if it overlaps the
+    slots (``overlap_copy``) and check the slots got them (``check_overlap``)."""
+    namer = naming.Namer({n.id for n in trees.walk(fn) if isinstance(n, gast.Name)})
+    for node in trees.walk(fn):
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if not isinstance(block, list) or not any(id(s) in ids for s in block):
+                continue
+            out = []
+            for s in block:
+                if id(s) in ids:
+                    loc = source.location(s) if source is not None else None
+                    where = [trees.const(loc.filename), trees.const(loc.line), trees.const(loc.col)] if loc else \
+                        [trees.const("<unknown>"), trees.const(0), trees.const(0)]
+                    construct = "%s[...] = ..." % s.targets[0].value.id
+                    def slots():
+                        return gast.Subscript(value=trees.name(s.targets[0].value.id),
+                                              slice=trees.clone(s.targets[0].slice), ctx=gast.Load())
+
+                    kept = namer.fresh("_overlap{}")
+                    out.append(gast.copy_location(trees.assign(kept, trees.call(
+                        "overlap_copy", slots(), trees.clone(s.value))), s))
+                    out.append(s)
+                    out.append(gast.copy_location(gast.Expr(value=trees.call(
+                        "check_overlap", slots(), trees.name(kept), trees.const(construct), *where)), s))
+                    continue
+                out.append(s)
+            block[:] = out
+
+
 def _drop_statements(fn, ids):
     for node in trees.walk(fn):
         for field in ("body", "orelse"):
@@ -260,6 +295,8 @@ def run(fn, source):
 
     # x += y on an array: normalize rebinds x = x + y behind a run-time guard wherever x may share its
     # array; the guard goes where the array is certainly the function's own and nothing else live sees it
+    if points.overlapping:
+        _guard_overlaps(fn, points.overlapping, source)
     safe = set()
     for s, tokens, state in points.checks.values():
         name = _rebind_check(s).id

@@ -497,7 +497,7 @@ def _dead_stores(fn):
     aliased = set()
     for s in trees.walk(fn):
         if isinstance(s, gast.Assign) and not _makes_new(s.value):
-            aliased |= trees.loads(s.value)
+            aliased |= trees.loads(s.value) | _stored(s)  # both sides of a_2 = a share one array
     for f in [n for n in trees.walk(fn) if isinstance(n, gast.FunctionDef)]:
         f.body = _drop_dead_stores(f.body, set(), local, aliased)[::-1]
 

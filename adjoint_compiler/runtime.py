@@ -226,6 +226,24 @@ def check_rebind(value, construct, filename, line, col):
                                  % (construct, type(value).__name__), filename, line, col)
 
 
+def overlap_copy(target, value):
+    """A copy of ``value`` if it is a view overlapping the slots ``a[i] = value`` writes, else None."""
+    if isinstance(value, np.ndarray) and isinstance(target, np.ndarray) and value.base is not None \
+            and value.strides != target.strides and np.may_share_memory(target, value):
+        return value.copy()
+    return None
+
+
+def check_overlap(stored, expected, construct, filename, line, col):
+    """After ``a[i] = v`` with ``v`` overlapping ``a[i]``: NumPy copies such views element by element
+    in an order set by the strides, and ``a[0::2] = a[:3]`` reads values it has already overwritten,
+    which no adjoint can follow. Refuse it when that happened (the slots differ from v's old values)."""
+    if expected is not None and not np.array_equal(stored, np.broadcast_to(expected, np.shape(stored))):
+        raise InPlaceUpdateError("%s stores a view of the same array into it and NumPy overwrote part of it "
+                                 "while copying, which is not supported by adjoint_compiler; store a copy of "
+                                 "the value instead (append .copy())" % construct, filename, line, col)
+
+
 def _binomial_split(m, s):
     """Where to place the next snapshot when reversing ``m`` steps with ``s`` snapshot slots.
 
@@ -291,6 +309,6 @@ def checkpoint_reverse(step, step_adjoint, indices, state, bars, snapshots):
     return bars
 
 
-HELPERS = ("add_at", "add_bars", "stored", "_positions", "snapshot", "shape_of", "put_back", "once", "list_bar", "zero_slots", "unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
+HELPERS = ("add_at", "add_bars", "stored", "_positions", "check_overlap", "overlap_copy", "snapshot", "shape_of", "put_back", "once", "list_bar", "zero_slots", "unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
            "checkpoint_reverse", "_binomial_split", "segments")
-DEPENDS = {"check_rebind": ("InPlaceUpdateError",), "stored": ("_positions", "unbroadcast"), "list_bar": ("zeros_like", "add_bars"), "checkpoint_reverse": ("_binomial_split",)}  # helpers that emitted code needs alongside another
+DEPENDS = {"check_rebind": ("InPlaceUpdateError",), "check_overlap": ("InPlaceUpdateError",), "stored": ("_positions", "unbroadcast"), "list_bar": ("zeros_like", "add_bars"), "checkpoint_reverse": ("_binomial_split",)}  # helpers that emitted code needs alongside another

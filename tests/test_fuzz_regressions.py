@@ -97,3 +97,22 @@ def test_augmented_assignment_of_an_unshared_array_after_a_swap():
 def test_augmented_assignment_of_an_array_another_name_holds_is_refused():
     with pytest.raises(ac.UnsupportedError, match="a -= "):
         ac.grad(update_of_a_shared_array)(np.array([0.3, 0.5]))
+
+
+def strided_self_store(x):
+    a = np.sin(x) + 1.0
+    a[0::2] = a[:3]  # NumPy copies these overlapping views element by element: refused
+    return np.sum(np.sin(a) * x)
+
+
+def shift_by_elements(x):
+    a = x * 1.0
+    for i in range(len(x) - 1, 0, -1):
+        a[i] = a[i - 1]  # elements are copies: fine
+    return np.sum(np.sin(a) * x)
+
+
+def test_store_of_an_overlapping_view_is_refused_and_element_shifts_work():
+    with pytest.raises(ac.UnsupportedError, match="view of the same array"):
+        ac.grad(strided_self_store)(np.linspace(0.1, 0.6, 6))
+    check_grads(shift_by_elements, (np.linspace(0.1, 0.6, 6),), rtol=1e-7)

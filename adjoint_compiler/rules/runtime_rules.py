@@ -27,7 +27,8 @@ def add_bars_adjoint(g, ans, a, b):
     return g, g
 
 
-nondifferentiable(runtime.zeros_like, runtime.check_scalar, runtime.check_rebind, runtime.segments,
+nondifferentiable(runtime.zeros_like, runtime.check_scalar, runtime.check_rebind, runtime.check_overlap, runtime.overlap_copy,
+                  runtime.segments,
                   reason="runtime bookkeeping")
 # they appear only next to in-place updates of adjoint buffers, which the compiler refuses in emitted code
 # (grad of grad through a[i] = v), so no derivative is ever dropped through them
