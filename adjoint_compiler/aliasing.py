@@ -30,6 +30,15 @@ from adjoint_compiler import naming, trees
 from adjoint_compiler.errors import UnsupportedError
 
 # functions and methods whose result may share memory with an argument
+def numpy_view(call):
+    """Whether NumPy call ``call`` (np.<name>(...)) may return a view of an argument."""
+    name = call.func.attr
+    if name == "array":  # np.array(a, copy=False) or copy=None may hand back a itself
+        return any(k.arg == "copy" and not (isinstance(k.value, gast.Constant) and k.value.value is True)
+                   for k in call.keywords)
+    return name in VIEW_FUNCTIONS
+
+
 VIEW_FUNCTIONS = {
     "asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "ravel", "reshape", "squeeze", "transpose",
     "broadcast_to", "broadcast_arrays", "expand_dims", "swapaxes", "moveaxis", "rollaxis", "atleast_1d",
@@ -120,7 +129,7 @@ class _Points:
             name = node.func.attr if isinstance(node.func, gast.Attribute) else getattr(node.func, "id", None)
             from_numpy = isinstance(node.func, gast.Attribute) and isinstance(node.func.value, gast.Name) and \
                 node.func.value.id in ("np", "numpy", "math")
-            if from_numpy and name not in VIEW_FUNCTIONS or args and args[0] is getattr(node.func, "value", None) \
+            if from_numpy and not numpy_view(node) or args and args[0] is getattr(node.func, "value", None) \
                     and name in FRESH_METHODS or name in ("float", "int", "len", "range", "abs", "round", "bool",
                                                             "sum", "isinstance", "str"):
                 self.make(site, env, frozenset())

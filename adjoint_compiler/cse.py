@@ -37,7 +37,18 @@ def _updated(stmt):
         target = stmt.target if isinstance(stmt, gast.AugAssign) else stmt.targets[0]
         return {target.value.id} if isinstance(target.value, gast.Name) else set()
     appended = trees.appended(stmt)
-    return {appended[0].id} if appended is not None else set()
+    if appended is not None:
+        return {appended[0].id}
+    value = getattr(stmt, "value", None)
+    if isinstance(stmt, (gast.Assign, gast.Expr)) and isinstance(value, gast.Call) and \
+            isinstance(value.func, gast.Attribute) and isinstance(value.func.value, gast.Name) and \
+            value.func.attr in _CHANGING_METHODS:
+        return {value.func.value.id}  # v = xs.pop()
+    return set()
+
+
+_CHANGING_METHODS = {"pop", "insert", "remove", "clear", "extend", "sort", "reverse", "update", "setdefault",
+                     "popitem", "fill", "resize", "itemset", "put", "append", "partition", "byteswap"}
 
 
 def _invariant_arithmetic(value):
@@ -85,7 +96,7 @@ def _groups(fn):
             continue  # a new value
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
                 isinstance(value.func.value, gast.Name) and value.func.value.id in ("np", "numpy", "math") \
-                and value.func.attr not in aliasing.VIEW_FUNCTIONS:
+                and not aliasing.numpy_view(value):
             continue
         for name in trees.loads(value):
             root = find(s.targets[0].id)
@@ -154,6 +165,7 @@ class _Sharer:
                             self.renamed[name] = seen[key]
                     else:
                         seen[key] = name
+                self.forget(seen, stmt)  # b = xs.pop() changes xs
             elif isinstance(stmt, gast.If):
                 self.block(stmt.body, dict(seen))
                 self.block(stmt.orelse, dict(seen))

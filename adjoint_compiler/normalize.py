@@ -254,7 +254,7 @@ def _fresh(value):
     if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
             isinstance(value.func.value, gast.Name):
         if value.func.value.id in ("np", "numpy", "math"):
-            return value.func.attr not in aliasing.VIEW_FUNCTIONS
+            return not aliasing.numpy_view(value)
         return value.func.attr in aliasing.FRESH_METHODS  # x.copy(), x.astype(float)
     return False
 

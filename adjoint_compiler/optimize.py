@@ -485,7 +485,7 @@ def _makes_new(value):
         if isinstance(f, gast.Name):
             return f.id in _FRESH_HELPERS
         return isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and f.value.id in ("np", "math") \
-            and f.attr not in aliasing.VIEW_FUNCTIONS
+            and not aliasing.numpy_view(value)
     return False
 
 

@@ -809,8 +809,17 @@ def _shape_kept(op, act):
     if op.kind != "call" or op.kwargs or not (isinstance(op.fn, np.ufunc) or op.fn in activity.ELEMENTWISE):
         return []
     numbers = [activity_number(a) or isinstance(a, gast.Name) and a.id in act.scalars for a in op.args]
+    if op.fn is operator.mul and not all(_float_literal(a) for a, n in zip(op.args, numbers) if n):
+        return []  # xs * 2 repeats a list: only a float literal (x * 2.0) is certainly arithmetic
     return [a for a, number in zip(op.args, numbers)
-            if isinstance(a, gast.Name) and all(o for o, b in zip(numbers, op.args) if b is not a)]
+            if isinstance(a, gast.Name) and a.id not in act.sequences
+            and all(o for o, b in zip(numbers, op.args) if b is not a)]
+
+
+def _float_literal(node):
+    if isinstance(node, gast.UnaryOp):
+        node = node.operand
+    return isinstance(node, gast.Constant) and type(node.value) is float
 
 
 def _drop_unbroadcast(node, operand):
@@ -876,7 +885,8 @@ def _shared(activity):
 
     for name, op in activity.defs:
         fresh = op.kind in ("const", "nondiff", "index", "store") or op.kind == "call" and not (
-            inspect.isfunction(op.fn) or getattr(op.fn, "__name__", None) in aliasing.VIEW_FUNCTIONS)
+            inspect.isfunction(op.fn) or getattr(op.fn, "__name__", None) in aliasing.VIEW_FUNCTIONS
+            or getattr(op.fn, "__name__", None) == "array" and "copy" in op.kwargs)
         if not fresh:
             for other in op.operand_names():
                 parent[find(other)] = find(name)

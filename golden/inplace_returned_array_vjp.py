@@ -166,7 +166,7 @@ def returns_updated_vjp(x):
         a_bar[2] = 0.0
         a[2] = a_old
         y_bar = unbroadcast(_t4_bar * _t3, y)
-        _t3_bar = _t4_bar * y
+        _t3_bar = unbroadcast(_t4_bar * y, _t3)
         a_bar[1] += _t3_bar
         # a[1] = y
         y_bar = y_bar + a_bar[1]

@@ -12,6 +12,35 @@ def check_scalar(value):
         % ("an array of shape %s" % (np.shape(value),) if isinstance(value, np.ndarray) else type(value).__name__))
 
 
+def unbroadcast(c, like):
+    """Sum the contribution ``c`` down to the shape of ``like``.
+
+    NumPy broadcasting copies an operand along new leading axes and along
+    axes of length 1; the adjoint of a copy is a sum over those axes.
+    """
+    if type(c) is float:  # a Python float contribution means like is a scalar too: nothing to sum
+        return c
+    shape = getattr(like, "shape", None)
+    if shape is None:
+        shape = np.shape(like)
+    if getattr(c, "shape", None) == shape or np.shape(c) == shape:  # the common case, kept cheap
+        return c
+    if isinstance(like, (list, tuple)):
+        raise TypeError("a list or tuple met an arithmetic operator whose adjoint assumes numbers or arrays "
+                        "(e.g. concatenation of lists the compiler could not see were lists); "
+                        "convert with np.asarray, or build the list with a display [..]")
+    c = np.asarray(c)
+    extra = c.ndim - len(shape)
+    if extra > 0:
+        c = c.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and c.shape[i] != 1)
+    if axes:
+        c = c.sum(axis=axes, keepdims=True)
+    if extra < 0:  # c was a scalar spread over like's shape
+        c = np.broadcast_to(c, shape)
+    return c
+
+
 def unreduce(g, like, axis=None, keepdims=False):
     """Spread the cotangent of a reduction back over the reduced array's shape."""
     shape = getattr(like, "shape", None)
@@ -70,5 +99,5 @@ def list_in_loop_grad(x, n):
         _t2_bar = xs_1_bar[len(xs_1):]
         xs_1_bar = xs_1_bar[:len(xs_1)]
         _t1_bar = _t2_bar[0]
-        x_bar = x_bar + _t1_bar * i
+        x_bar = x_bar + unbroadcast(_t1_bar * i, x)
     return _t5, x_bar

@@ -116,3 +116,33 @@ def test_store_of_an_overlapping_view_is_refused_and_element_shifts_work():
     with pytest.raises(ac.UnsupportedError, match="view of the same array"):
         ac.grad(strided_self_store)(np.linspace(0.1, 0.6, 6))
     check_grads(shift_by_elements, (np.linspace(0.1, 0.6, 6),), rtol=1e-7)
+
+
+def repeated_list(x, w):
+    xs = [x, w]
+    ys = xs * 2  # repetition, not arithmetic: refused at run time rather than differentiated wrongly
+    return ys[2] * w
+
+
+def array_without_copy(x, y):
+    a = x * y
+    b = np.array(a, copy=False)  # may be a itself
+    b[0] = 5.0
+    return np.sum(a * x)
+
+
+def read_around_pop(x, y):
+    xs = [1.0, 2.0, 3.0]
+    a = xs[-1]
+    b = xs.pop()
+    c = xs[-1]  # not a: the pop changed the list
+    return x * a + y * c + b
+
+
+def test_list_repetition_pop_and_uncopied_arrays():
+    with pytest.raises(TypeError, match="list or tuple"):
+        ac.grad(repeated_list, wrt=(0, 1))(0.3, 0.5)
+    with pytest.raises(ac.UnsupportedError, match="in-place update of b while a"):
+        ac.grad(array_without_copy)(np.array([0.3, 0.5]), np.array([1.2, 0.7]))
+    check_grads(read_around_pop, (0.5, 0.7), wrt=(0, 1), rtol=1e-7)
+    assert ac.value_and_grad(read_around_pop, wrt=(0, 1))(0.5, 0.7)[0] == read_around_pop(0.5, 0.7)
