@@ -211,6 +211,13 @@ def _fuse_accumulations(stmts):
     is shorter to read and cheaper to run (fewer stores and loads).
     """
     out = list(stmts)
+    known = {}  # id(statement) -> names in it (statements between are scanned many times)
+
+    def names(stmt):
+        if id(stmt) not in known:
+            known[id(stmt)] = _names_in(stmt)
+        return known[id(stmt)]
+
     i = 0
     while i < len(out):
         s = out[i]
@@ -227,9 +234,10 @@ def _fuse_accumulations(stmts):
                     first = out[j]
                     reads = _names_in(first.value)
                     between = out[j + 1:i]
-                    if all(isinstance(b, (gast.Assign, gast.Expr)) and v not in _names_in(b)
+                    if all(isinstance(b, (gast.Assign, gast.Expr)) and v not in names(b)
                            and not (_stored(b) & reads) for b in between):
                         s.value.left = first.value
+                        known.pop(id(s), None)
                         del out[j]
                         i -= 1
                         continue
