@@ -133,7 +133,8 @@ class _Sharer:
         for stmt in loop.body:
             if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
                     _TEMP.match(stmt.targets[0].id) and _invariant_arithmetic(stmt.value) and \
-                    not (trees.loads(stmt.value) & inside):
+                    not (trees.loads(stmt.value) & inside) and stmt.targets[0].id not in self.updated:
+                # (a temporary updated through a view, (x + 1.0)[0:2][0] = v, must be new each trip)
                 out.append(stmt)
                 inside.discard(stmt.targets[0].id)  # now defined before the loop
             else:

@@ -346,7 +346,12 @@ def _sink_copies(stmts, reads, assigns):
             i += 1
             continue
         a, b = s.targets[0].id, s.value.id
-        j = next((k for k in range(i + 1, len(out)) if b in _stored(out[k]) or a in _stored(out[k])), None)
+
+        def writes(stmt):  # anywhere inside it: an if that reassigns b is a write of b too
+            return {n.id for n in trees.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)} \
+                | _stored(stmt)
+
+        j = next((k for k in range(i + 1, len(out)) if {a, b} & writes(out[k])), None)
         if j is None or not (isinstance(out[j], gast.Assign) and isinstance(out[j].targets[0], gast.Name)
                              and out[j].targets[0].id == b and _pure(out[j].value)):
             i += 1

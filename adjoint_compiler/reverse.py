@@ -278,6 +278,10 @@ class _Reverser:
                                   (ys, gast.Slice(lower=trees.clone(cut), upper=None, step=None))):
                 if isinstance(operand, gast.Name) and operand.id in self.act.active:
                     self.accumulate(operand.id, gast.Subscript(value=trees.clone(g), slice=part, ctx=gast.Load()), out)
+        elif op.kind == "call" and op.fn is operator.mul and any(
+                isinstance(a, gast.Name) and a.id in self.act.sequences for a in op.args):
+            raise UnsupportedError("repeating a list or tuple (xs * n)", self.location(stmt),
+                                   "build it with a loop or np.tile")
         elif op.kind == "call":
             self.adjoint_call(stmt, name, op, g, out)
         elif op.kind in ("const", "nondiff", "index"):

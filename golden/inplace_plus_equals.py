@@ -67,7 +67,7 @@ def unbroadcast(c, like):
         return c
     if isinstance(like, (list, tuple)):
         raise TypeError("a list or tuple met an arithmetic operator whose adjoint assumes numbers or arrays "
-                        "(e.g. concatenation of lists the compiler could not see were lists); "
+                        "(concatenation or repetition, xs * n, of lists the compiler could not see were lists); "
                         "convert with np.asarray, or build the list with a display [..]")
     c = np.asarray(c)
     extra = c.ndim - len(shape)

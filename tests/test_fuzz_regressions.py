@@ -140,9 +140,39 @@ def read_around_pop(x, y):
 
 
 def test_list_repetition_pop_and_uncopied_arrays():
-    with pytest.raises(TypeError, match="list or tuple"):
+    with pytest.raises(ac.UnsupportedError, match="repeating a list or tuple"):
         ac.grad(repeated_list, wrt=(0, 1))(0.3, 0.5)
     with pytest.raises(ac.UnsupportedError, match="in-place update of b while a"):
         ac.grad(array_without_copy)(np.array([0.3, 0.5]), np.array([1.2, 0.7]))
     check_grads(read_around_pop, (0.5, 0.7), wrt=(0, 1), rtol=1e-7)
     assert ac.value_and_grad(read_around_pop, wrt=(0, 1))(0.5, 0.7)[0] == read_around_pop(0.5, 0.7)
+
+
+def hoisted_then_updated(x):
+    s = 0.0
+    for i in range(2):
+        c = (x + 1.0)[0:2]  # a new array each trip, updated through the view c
+        c[0] = c[0] * 2.0
+        s = s + c[0] * c[0]
+    return s
+
+
+def branch_reassigns_the_carried_cotangent(x, y, s):
+    acc = 0.0
+    a = y.copy()
+    b = np.ones(6) * s
+    m = np.zeros((3, 6))
+    for i in range(4):
+        b[i + 2] = ((np.sin(m[i % 3, i + 1]) * 0.25) * np.tanh(acc))
+        if a[i + 2] > -0.5:
+            b *= np.cos((np.sin(m[i % 3, 5 - i]) - b[-1 - i]))
+    return acc + np.sum(np.sin(a) * x) + np.sum(np.tanh(b) * y) + 0.1 * np.sum(m * m)
+
+
+def test_third_fuzz_round():
+    x = np.array([1.0, 2.0, 3.0])
+    value, g = ac.value_and_grad(hoisted_then_updated)(x)
+    assert value == hoisted_then_updated(x) == 32.0 and np.allclose(g, [32.0, 0.0, 0.0])
+    args = (np.array([0.651163, -1.044264, -0.240259, 1.148788, -0.611337, -0.313279]),
+            np.array([0.290453, 1.070606, -0.365686, -1.100925, -1.046991, -1.091989]), 0.769424)
+    check_grads(branch_reassigns_the_carried_cotangent, args, wrt=(0, 1, 2), rtol=1e-6)
