@@ -176,9 +176,9 @@ def _definitions(stmts, source, local, out):
         elif trees.appended(stmt) is not None and trees.appended(stmt)[0].id in local:
             xs, v = trees.appended(stmt)  # xs.append(v): a new value of xs, one element longer
             out.append((xs.id, Op("append", None, [xs, v], node=stmt)))
-        elif isinstance(stmt, (gast.Assign, gast.AugAssign)) and isinstance(_target(stmt), gast.Subscript):
+        elif trees.element_store(stmt) is not None:
             # a[i] = v: a new value of a that depends on the old one and on v
-            target = _target(stmt)
+            target = trees.element_store(stmt)
             fn = BINOPS[type(stmt.op)] if isinstance(stmt, gast.AugAssign) else None
             out.append((target.value.id, Op("store", fn, [target.value, stmt.value], {"index": target.slice}, stmt)))
         elif isinstance(stmt, gast.If):
@@ -189,10 +189,6 @@ def _definitions(stmts, source, local, out):
                 out.append((stmt.target.id, Op("index", node=stmt.target)))
             _definitions(stmt.body, source, local, out)
     return out
-
-
-def _target(stmt):
-    return stmt.targets[0] if isinstance(stmt, gast.Assign) else getattr(stmt, "target", None)
 
 
 def _refuse_mutation_of_varied(fn, source, local, varied):

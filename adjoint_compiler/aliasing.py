@@ -167,9 +167,8 @@ class _Points:
             whole = self.closure(self.value(s.value, env, ("site", id(s))))
             for t in s.targets[0].elts:
                 env[t.id] = whole
-        elif isinstance(s, (gast.Assign, gast.AugAssign)) and isinstance(s.targets[0] if isinstance(
-                s, gast.Assign) else s.target, gast.Subscript):
-            target = s.targets[0] if isinstance(s, gast.Assign) else s.target
+        elif trees.element_store(s) is not None:
+            target = trees.element_store(s)
             written = self.of(target.value, env)
             stored = self.closure(self.of(s.value, env))
             for t in written:
@@ -288,8 +287,7 @@ def run(fn, source):
     from adjoint_compiler.normalize import local_names
 
     local = local_names(fn)
-    stores = [s for s in trees.walk(fn) if isinstance(s, gast.AugAssign) or isinstance(s, gast.Assign)
-              and isinstance(s.targets[0], gast.Subscript) or trees.appended(s) is not None
+    stores = [s for s in trees.walk(fn) if trees.element_store(s) is not None or trees.appended(s) is not None
               and trees.appended(s)[0].id in local or _rebind_check(s) is not None]
     if not stores:
         return fn
@@ -317,8 +315,7 @@ def run(fn, source):
         _drop_statements(fn, safe)
 
     for s, written, state in points.stores.values():
-        target = trees.appended(s)[0] if isinstance(s, gast.Expr) else (
-            s.targets[0] if isinstance(s, gast.Assign) else s.target).value
+        target = trees.appended(s)[0] if isinstance(s, gast.Expr) else trees.element_store(s).value
         name = target.id if isinstance(target, gast.Name) else "..."
         if not isinstance(target, gast.Name) or name not in local or _GLOBAL in written:
             raise UnsupportedError("in-place update of %s, which may be a global or belong to the caller" % name,

@@ -309,28 +309,23 @@ def vjp(f, wrt=0):
     return vjp_f
 
 
-def _count_values(tape):
-    """Values stored on a tape: entries are a value, a tuple of values, or a nested loop's tape."""
-    total = 0
+def _tape_size(tape):
+    """(values, bytes) a tape holds: entries are a value, a tuple of values, or a nested loop's tape
+    (counted as one value plus its contents). Bytes count arrays that own their data (views of live
+    arrays, shapes and the lists themselves count 0) and 8 per other number."""
+    values = size = 0
     for entry in tape:
         for item in entry if isinstance(entry, tuple) else (entry,):
-            total += _count_values(item) + 1 if isinstance(item, list) else 1
-    return total
-
-
-def _count_bytes(tape):
-    """Memory a tape holds on its own: arrays that own their data (views of live arrays, shapes and
-    the tape lists themselves are not counted), and 8 bytes per other number."""
-    total = 0
-    for entry in tape:
-        for item in entry if isinstance(entry, tuple) else (entry,):
+            values += 1
             if isinstance(item, list):
-                total += _count_bytes(item)
+                inner = _tape_size(item)
+                values += inner[0]
+                size += inner[1]
             elif isinstance(item, np.ndarray):
-                total += item.nbytes if item.base is None else 0
+                size += item.nbytes if item.base is None else 0
             elif isinstance(item, (float, int, np.generic)):
-                total += 8
-    return total
+                size += 8
+    return values, size
 
 
 def tape_stats(f, wrt=0):
@@ -354,8 +349,7 @@ def tape_stats(f, wrt=0):
         loops = []
         for tape, line, names in c.tapes:
             cell = cells.get(tape)
-            stored = _count_values(cell.cell_contents) if cell is not None else None
-            size = _count_bytes(cell.cell_contents) if cell is not None else None
+            stored, size = _tape_size(cell.cell_contents) if cell is not None else (None, None)
             loops.append({"tape": tape, "line": line, "names": list(names), "values": stored, "bytes": size})
         top = [entry["values"] for entry in loops if entry["values"] is not None]
         return {"total": sum(top), "bytes": sum(e["bytes"] for e in loops if e["bytes"] is not None),

@@ -32,10 +32,8 @@ _TEMP = re.compile(r"_t\d+$")
 
 def _updated(stmt):
     """Names whose contents ``stmt`` changes in place (a[i] = v, a[i] += v, xs.append(v))."""
-    if isinstance(stmt, gast.AugAssign) or isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0],
-                                                                                         gast.Subscript):
-        target = stmt.target if isinstance(stmt, gast.AugAssign) else stmt.targets[0]
-        return {target.value.id} if isinstance(target.value, gast.Name) else set()
+    if trees.element_store(stmt) is not None:
+        return {trees.stored_into(stmt)} - {None}
     appended = trees.appended(stmt)
     if appended is not None:
         return {appended[0].id}
@@ -81,13 +79,7 @@ def _pure(value, local):
 
 def _groups(fn):
     """name -> the names that may hold the same object or a view of it (copies, indexing, views, calls)."""
-    parent = {}
-
-    def find(x):
-        while parent.get(x, x) != x:
-            x = parent[x]
-        return x
-
+    pairs = []
     for s in trees.walk(fn):
         if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)):
             continue
@@ -98,14 +90,8 @@ def _groups(fn):
                 isinstance(value.func.value, gast.Name) and value.func.value.id in ("np", "numpy", "math") \
                 and not aliasing.numpy_view(value):
             continue
-        for name in trees.loads(value):
-            root = find(s.targets[0].id)
-            parent.setdefault(root, root)
-            parent[find(name)] = root
-    groups = {}
-    for n in list(parent):
-        groups.setdefault(find(n), set()).add(n)
-    return {n: g for g in groups.values() for n in g}
+        pairs += [(name, s.targets[0].id) for name in trees.loads(value)]
+    return trees.groups(pairs)
 
 
 class _Sharer:

@@ -451,22 +451,13 @@ def _propagate_copies(fn, keep, counts, assignments):
     return True
 
 
-def _store_root(stmt):
-    """``a`` for ``a[i] = v`` and ``a[i] += v`` (a name), else None."""
-    target = stmt.target if isinstance(stmt, gast.AugAssign) else (
-        stmt.targets[0] if isinstance(stmt, gast.Assign) else None)
-    if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
-        return target.value.id
-    return None
-
-
 def _drop_dead_stores(stmts, live, local, aliased):
     """Remove ``a[i] = v`` where ``a`` (a local array nothing else shares) is never read afterwards;
     return the names live before ``stmts``. Adjoint buffers end with such stores (zeroing a slot no
     one reads again)."""
     out = []
     for stmt in reversed(stmts):
-        root = _store_root(stmt)
+        root = trees.stored_into(stmt)
         if root is not None and root in local and root not in aliased and root not in live:
             continue
         if isinstance(stmt, (gast.For, gast.While)):
@@ -518,10 +509,7 @@ def _dead_stores(fn):
 def run(fn, keep=frozenset()):
     """Optimize a copy of ``fn``; names in ``keep`` are never propagated away."""
     fn = trees.clone(fn)
-    mutated = {s.target.value.id if isinstance(s, gast.AugAssign) else s.targets[0].value.id
-               for s in trees.walk(fn) if isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Subscript)
-               or isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript)
-               and isinstance(s.targets[0].value, gast.Name)}
+    mutated = {trees.stored_into(s) for s in trees.walk(fn)} - {None}
     changed = bool(mutated)
     while changed:  # a = y * 1.0; a_1 = a; a_1[0] = s: a is updated in place too (through a_1)
         changed = False

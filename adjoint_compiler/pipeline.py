@@ -103,7 +103,7 @@ def _fix_varargs(src, count):
     parameters ``args_0, ...`` and the body starts with ``args = (args_0, ...)``."""
     tree = src.tree
     star = tree.args.vararg
-    names = [src_name for src_name in ("%s_%d" % (star.id, i) for i in range(count))]
+    names = ["%s_%d" % (star.id, i) for i in range(count)]
     tree.args.args = tree.args.args + [gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
                                        for n in names]
     tree.args.vararg = None

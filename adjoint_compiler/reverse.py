@@ -437,7 +437,7 @@ class _Reverser:
         a[i] -= v), so the adjoint code of earlier statements reads what they read going forward;
         the undo is left out, and nothing saved, where no earlier adjoint code reads a."""
         augmented = isinstance(stmt, gast.AugAssign)
-        target = stmt.target if augmented else stmt.targets[0]
+        target = trees.element_store(stmt)
         name, index, value = target.value.id, target.slice, stmt.value
         if name in self.act.active and self.bars.get(name) is not None:
             if not augmented:
@@ -507,8 +507,7 @@ class _Reverser:
         last_line = None
         for stmt in reversed(stmts):
             part = []
-            if isinstance(stmt, gast.AugAssign) or isinstance(stmt, gast.Assign) and isinstance(
-                    stmt.targets[0], gast.Subscript):
+            if trees.element_store(stmt) is not None:
                 self.adjoint_store(stmt, part)
             elif isinstance(stmt, gast.Assign) and not isinstance(stmt.targets[0], gast.Name):
                 pass  # a write through to the user's module: a side effect of the forward sweep
@@ -755,8 +754,7 @@ class _Reverser:
     def check_no_side_effects(self, body):
         for node in (n for s in body for n in gast.walk(s)):
             bad = None
-            if isinstance(node, gast.AugAssign) or isinstance(node, gast.Assign) and isinstance(
-                    node.targets[0], gast.Subscript):
+            if trees.element_store(node) is not None:
                 raise UnsupportedError(
                     "in-place update inside a checkpointed loop", self.location(node),
                     "snapshots hold the arrays themselves, not copies; build a new array each step")
@@ -879,34 +877,21 @@ def _content_reads(node, undos):
 
 
 def _shared(activity):
-    """Groups of SSA names that may share memory (views, copies, elements, containers): union-find."""
-    parent = {}
-
-    def find(x):
-        while parent.get(x, x) != x:
-            x = parent[x]
-        return x
-
+    """Groups of SSA names that may share memory (views, copies, elements, containers)."""
+    pairs = []
     for name, op in activity.defs:
         fresh = op.kind in ("const", "nondiff", "index", "store") or op.kind == "call" and not (
             inspect.isfunction(op.fn) or getattr(op.fn, "__name__", None) in aliasing.VIEW_FUNCTIONS
             or getattr(op.fn, "__name__", None) == "array" and "copy" in op.kwargs)
-        if not fresh:
-            for other in op.operand_names():
-                parent[find(other)] = find(name)
-    groups = {}
-    for n in set(parent) | {o for _, op in activity.defs for o in op.operand_names()} | {n for n, _ in activity.defs}:
-        groups.setdefault(find(n), set()).add(n)
-    return {n: g for g in groups.values() for n in g}
+        pairs += [(other, name) for other in (op.operand_names() if not fresh else ())] + [(name, name)]
+    return trees.groups(pairs)
 
 
 def _mutated_name(stmt):
-    """The list or array an in-place statement changes: ``a`` in ``a[i] = v``, ``a[i] += v``, ``a.pop()``."""
-    if isinstance(stmt, gast.AugAssign):
-        return stmt.target.value.id
+    """The list or array an in-place statement or its undo changes: ``a`` in ``a[i] = v``, ``a.pop()``."""
     if isinstance(stmt, gast.Expr):
         return stmt.value.func.value.id
-    return stmt.targets[0].value.id
+    return trees.stored_into(stmt)
 
 
 def _needed_undos(stmts, after, r, shared, out):
@@ -971,8 +956,7 @@ def _run(r, fn, activity, wrt, mode, shared=None):
     grads = r.gradients(adjoint)
 
     body = [comment("forward sweep")] + r.forward(forward)
-    undone = {_mutated_name(s) if not isinstance(s, gast.Expr) else trees.appended(s)[0].id
-              for s in r.undos.values()}
+    undone = {_mutated_name(s) for s in r.undos.values()}
     if isinstance(output, gast.Name) and shared and any(output.id in shared.get(n, {n}) for n in undone):
         # the adjoint sweep puts this array's earlier contents back: return a copy of the final ones
         kept = r.namer.unique(output.id + "_value")

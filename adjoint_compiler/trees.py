@@ -74,6 +74,42 @@ def walk(root):
                 stack.append(value)
 
 
+def groups(pairs):
+    """name -> every name linked to it through ``pairs`` (transitively): union-find over name pairs."""
+    parent = {}
+
+    def find(x):
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        parent.setdefault(a, a)
+        parent.setdefault(b, b)
+        parent[find(a)] = find(b)
+    out = {}
+    for n in parent:
+        out.setdefault(find(n), set()).add(n)
+    return {n: g for g in out.values() for n in g}
+
+
+def element_store(stmt):
+    """The ``a[i]`` target of ``a[i] = v`` or ``a[i] += v`` (an in-place update), else None."""
+    if isinstance(stmt, gast.AugAssign):
+        target = stmt.target
+    elif isinstance(stmt, gast.Assign):
+        target = stmt.targets[0]
+    else:
+        return None
+    return target if isinstance(target, gast.Subscript) else None
+
+
+def stored_into(stmt):
+    """The name ``a`` of ``a[i] = v`` / ``a[i] += v``, else None."""
+    target = element_store(stmt)
+    return target.value.id if target is not None and isinstance(target.value, gast.Name) else None
+
+
 def appended(stmt):
     """``(xs, v)`` for a statement ``xs.append(v)`` on a name, else None."""
     if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
