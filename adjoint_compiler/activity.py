@@ -12,6 +12,7 @@ no-op and is left out).
 >>> sorted(run(ssa.run(normalize.run(fn, None), None), None, ["x"]).active)
 ['x', 'z']
 """
+import inspect
 import math
 import operator
 
@@ -19,6 +20,7 @@ import gast
 import numpy as np
 
 from adjoint_compiler import rules, runtime, trees
+from adjoint_compiler import source as source_mod
 from adjoint_compiler.rules import np_methods
 from adjoint_compiler.errors import CompileError, UnsupportedError
 
@@ -61,22 +63,6 @@ class Op:
         return [a.id for a in list(args) + kwargs if isinstance(a, gast.Name)]
 
 
-def static_value(node, source):
-    """The value of a global name or module attribute chain, resolved at compile time."""
-    if isinstance(node, gast.Name):
-        try:
-            return source.resolve(node.id)
-        except KeyError:
-            raise CompileError("name '%s' is not defined" % node.id, source.location(node))
-    if isinstance(node, gast.Attribute):
-        base = static_value(node.value, source)
-        try:
-            return getattr(base, node.attr)
-        except AttributeError:
-            raise CompileError("%r has no attribute '%s'" % (base, node.attr), source.location(node))
-    raise CompileError("cannot resolve %s at compile time" % type(node).__name__, source.location(node))
-
-
 def classify(value, source, local):
     """The Op computing expression ``value`` (in A-normal form)."""
     if isinstance(value, gast.Constant):
@@ -107,7 +93,7 @@ def classify(value, source, local):
         if isinstance(value.func, gast.Name) and value.func.id in runtime.HELPERS and (
                 source is None or value.func.id not in source.env):
             return Op("nondiff", node=value)  # bookkeeping the compiler itself inserted (overlap_copy)
-        fn = static_value(value.func, source)
+        fn = source_mod.static_value(value.func, source)
         return Op("call", fn, value.args, {k.arg: k.value for k in value.keywords}, node=value)
     if isinstance(value, (gast.Tuple, gast.List)):
         return Op("tuple", args=value.elts, node=value)
@@ -214,7 +200,6 @@ def _refuse_mutation_of_varied(fn, source, local, varied):
 def _refuse_differentiated_globals_seen_by_callees(stmts, source, local, varied, written):
     """A differentiated value written to a global and then a call of user code: the callee would
     read that global as a constant and drop its derivative, so refuse it (in program order)."""
-    import inspect
 
     for stmt in stmts:
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Attribute):
@@ -260,9 +245,7 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     Loops make some names depend on themselves, so every analysis runs to a
     fixed point over all assignments.
     """
-    from adjoint_compiler.normalize import local_names
-
-    local = local_names(fn)
+    local = trees.local_names(fn)
     defs = _definitions(fn.body, source, local, [])
     count = {}
     for name, _ in defs:
@@ -384,25 +367,18 @@ def _scalar_operands(op, result_scalar):
     return result_scalar and (isinstance(op.fn, np.ufunc) or op.fn in _ELEMENTWISE_OPERATORS or op.fn is abs)
 
 
-def _number(node):
-    """A numeric literal, negative ones included (-0.5 is a UnaryOp in the tree)."""
-    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
-        node = node.operand
-    return isinstance(node, gast.Constant) and type(node.value) in (int, float)
-
-
 def _scalar_result(op, scalars):
     if op.kind == "index":
         return True
     if op.kind == "const":
-        return _number(op.node)
+        return trees.is_number(op.node)
     if op.kind == "copy":
         return op.args[0].id in scalars
     if op.kind != "call":
         return False
     atoms_scalar = all(
         (isinstance(a, gast.Name) and a.id in scalars)
-        or _number(a)
+        or trees.is_number(a)
         for a in op.args) and not op.kwargs
     fn = op.fn
     if fn in (np.sum, np.mean, np.prod, np.max, np.min) and len(op.args) == 1 and not op.kwargs:

@@ -284,9 +284,7 @@ def _drop_statements(fn, ids):
 
 def run(fn, source):
     """Return ``fn`` unchanged if every store is an update of an unshared local; raise UnsupportedError otherwise."""
-    from adjoint_compiler.normalize import local_names
-
-    local = local_names(fn)
+    local = trees.local_names(fn)
     stores = [s for s in trees.walk(fn) if trees.element_store(s) is not None or trees.appended(s) is not None
               and trees.appended(s)[0].id in local or _rebind_check(s) is not None]
     if not stores:

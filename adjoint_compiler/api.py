@@ -12,6 +12,7 @@ import weakref
 import numpy as np
 
 from adjoint_compiler import pipeline, runtime
+from adjoint_compiler.runtime import checkpointed  # noqa: F401  (public: ac.checkpointed)
 from adjoint_compiler.errors import CompileError, InternalError, SourceLocation, UnsupportedError
 
 _CACHE = weakref.WeakKeyDictionary()
@@ -368,18 +369,6 @@ def adjoint_source(f, wrt=0, mode="grad"):
     _check_function(f)
     wrt_idx, _ = _normalize_wrt(f, wrt)
     return pipeline.compile(f, wrt_idx, mode).source
-
-
-def checkpointed(iterable, snapshots=None):
-    """Mark a loop for checkpointing: ``for i in checkpointed(range(n)):``.
-
-    Run directly, it returns ``iterable`` unchanged. In a gradient, the loop
-    keeps at most ``snapshots`` copies of its loop-carried state (default
-    about sqrt(n)) instead of a tape entry per iteration, and recomputes
-    iterations on a binomial schedule during the adjoint sweep. The loop must
-    be over ``range(...)``, without break, and its body free of side effects.
-    """
-    return iterable
 
 
 class Differentiable:

@@ -25,13 +25,6 @@ from adjoint_compiler import naming, runtime
 _COMMENT = re.compile(r"^(\s*)%s\((.*)\)$" % naming.COMMENT_FN, re.M)
 
 
-def comment(text):
-    """A marker statement that becomes ``# text`` in emitted source."""
-    call = gast.Call(func=gast.Name(id=naming.COMMENT_FN, ctx=gast.Load(), annotation=None, type_comment=None),
-                     args=[gast.Constant(value=text, kind=None)], keywords=[])
-    return gast.Expr(value=call)
-
-
 def _replace_comment(match):
     text = ast.literal_eval(match.group(2))
     return "%s# %s" % (match.group(1), text)

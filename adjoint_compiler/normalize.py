@@ -44,11 +44,13 @@ def f(x):
     return x
 """
 import copy
+import inspect
 import weakref
 
 import gast
 
-from adjoint_compiler import aliasing, naming, trees
+from adjoint_compiler import aliasing, naming, rules, runtime, trees
+from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import UnsupportedError
 
 
@@ -64,19 +66,6 @@ def is_atom(node, local_names=None):
             root = root.value
         return isinstance(root, gast.Name) and local_names is not None and root.id not in local_names
     return False
-
-
-def all_names(tree):
-    return {n.id for n in trees.walk(tree) if isinstance(n, gast.Name)}
-
-
-def local_names(fn):
-    names = {a.id for a in fn.args.args}
-    for node in trees.walk(fn):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-            names.add(node.id)
-    return names
-
 
 
 def _name(id_, ctx=None):
@@ -277,7 +266,7 @@ class _Normalizer:
     def __init__(self, fn, source):
         self.inlining = 0
         self.source = source
-        self.locals = local_names(fn)
+        self.locals = trees.local_names(fn)
         # names that may share their object with another name or the caller, statement by
         # statement: parameters and plain copies do; a fresh result (x = x * 2) does not
         self.may_alias = {a.id for a in fn.args.args}
@@ -288,7 +277,7 @@ class _Normalizer:
         self.holder.update((name, source.closure_alias if source is not None else "_closure")
                            for n in trees.walk(fn) if isinstance(n, gast.Nonlocal) for name in n.names)
         self.declared = set(self.holder)
-        self.namer = naming.Namer(all_names(fn))
+        self.namer = naming.Namer(trees.all_names(fn))
         self.out = []
         self.origin = fn
 
@@ -383,12 +372,8 @@ class _Normalizer:
         """
         if self.source is None or self.inlining > 8 or not isinstance(func, (gast.Name, gast.Attribute)):
             return None
-        import inspect
-
-        from adjoint_compiler import activity, rules, source as source_mod
-
         try:
-            fn = activity.static_value(func, self.source)
+            fn = source_mod.static_value(func, self.source)
         except Exception:
             return None
         if not inspect.isfunction(fn) or rules.lookup(fn) is not None or fn.__code__.co_flags & 0x0C:
@@ -512,12 +497,8 @@ class _Normalizer:
             root = root.value
         if not isinstance(root, gast.Name) or root.id in self.locals:
             return True  # a method call: it could reach anything
-        import inspect
-
-        from adjoint_compiler import activity
-
         try:
-            return inspect.isfunction(activity.static_value(value.func, self.source))
+            return inspect.isfunction(source_mod.static_value(value.func, self.source))
         except Exception:
             return True
 
@@ -559,13 +540,11 @@ class _Normalizer:
             root = root.value
         if not isinstance(root, gast.Name) or root.id in self.locals:
             return None
-        from adjoint_compiler import activity, api
-
         try:
-            fn = activity.static_value(it.func, self.source)
+            fn = source_mod.static_value(it.func, self.source)
         except Exception:
             return None
-        if fn is not api.checkpointed:
+        if fn is not runtime.checkpointed:
             return None
         args = it.args[1:] + [k.value for k in it.keywords if k.arg == "snapshots"]
         return self.atom(args[0]) if args else _const(None)

@@ -174,7 +174,7 @@ def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None, bind
         result = reverse.run(tree, src, act, wrt_names, mode, lambda g, static=None, varargs=None: _callee(g, callees, src, static, varargs))
         if stop_after == "reverse":
             return result.function
-        fn = optimize.run(result.function, keep=normalize.local_names(tree) | result.gradient_names)
+        fn = optimize.run(result.function, keep=trees.local_names(tree) | result.gradient_names)
         if stop_after == "optimize":
             return fn
         used = _globals_read(fn, src.env, src, set(result.needs) | {c.name for c in callees})

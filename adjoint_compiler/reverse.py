@@ -32,10 +32,8 @@ import gast
 import numpy as np
 
 from adjoint_compiler import activity, aliasing, naming, rules, runtime, ssa, templates, trees
-from adjoint_compiler.emit import comment
+from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
-from adjoint_compiler.activity import _number as activity_number
-from adjoint_compiler.normalize import all_names, local_names
 
 
 _name, _assign, _call = trees.name, trees.assign, trees.call
@@ -155,10 +153,10 @@ class _Reverser:
         self.act = activity
         self.wrt = wrt
         self.mode = mode
-        self.local = local_names(fn)
+        self.local = trees.local_names(fn)
         self.loop_headers = ssa.loop_headers(fn)
         self.headers = set().union(*self.loop_headers.values()) if self.loop_headers else set()
-        self.namer = naming.Namer(all_names(fn) | (set(source.env) if source is not None else set()))
+        self.namer = naming.Namer(trees.all_names(fn) | (set(source.env) if source is not None else set()))
         self.bars = {}  # SSA name -> atom holding its adjoint so far (a name, or a constant like the seed 1.0)
         self.owned = set()  # names whose adjoint variable is an array this code created (safe to update in place)
         # names whose cotangent may be a list or dict (displays, and anything indexed): added with add_bars
@@ -308,7 +306,7 @@ class _Reverser:
             self.call_user_rule(rule, name, op, g, out)
             return
         scalar = name in self.act.scalars and all(
-            activity_number(a) or (isinstance(a, gast.Name) and a.id in self.act.scalars) for a in op.args)
+            trees.is_number(a) or (isinstance(a, gast.Name) and a.id in self.act.scalars) for a in op.args)
         if scalar and rule.scalar_rule:
             rule = rule.scalar_rule
         elif rule.masked_rule and name in self.act.where_fed:
@@ -355,7 +353,7 @@ class _Reverser:
             return all(self.plain_index(e) for e in index.elts)
         if isinstance(index, gast.Slice):
             return True
-        if isinstance(index, gast.Constant) or activity_number(index):
+        if isinstance(index, gast.Constant) or trees.is_number(index):
             return True
         return isinstance(index, gast.Name) and index.id in self.act.scalars
 
@@ -375,7 +373,7 @@ class _Reverser:
         static = {}
         for param, operand in bound.arguments.items():
             if isinstance(operand, (gast.Name, gast.Attribute)) and not _rooted_in_local(operand, self.local):
-                value = activity.static_value(operand, self.source)
+                value = source_mod.static_value(operand, self.source)
                 if callable(value) and not isinstance(value, type):
                     static[param] = value
         all_params = list(signature.parameters)
@@ -527,7 +525,7 @@ class _Reverser:
                 line = getattr(stmt, "lineno", None)
                 if isinstance(stmt, (gast.Assign, gast.AugAssign)) and line != last_line and self.source is not None \
                         and line:
-                    out.append(comment(self.source.line_text(line)))
+                    out.append(trees.comment(self.source.line_text(line)))
                     last_line = line
                 elif not isinstance(stmt, (gast.Assign, gast.AugAssign)):
                     last_line = None
@@ -678,7 +676,7 @@ class _Reverser:
                     or isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub)):
                 continue
             operands = [value.left, value.right] if isinstance(value, gast.BinOp) else [value.operand]
-            if all(activity_number(o) or isinstance(o, gast.Name) and (
+            if all(trees.is_number(o) or isinstance(o, gast.Name) and (
                     o.id in done or o.id in available and o.id != name or o.id not in stores) for o in operands):
                 out.append(s)
                 done.add(name)
@@ -810,7 +808,7 @@ def _shape_kept(op, act):
     """Operands of element-wise ``op`` that have the result's shape: the other operands are numbers."""
     if op.kind != "call" or op.kwargs or not (isinstance(op.fn, np.ufunc) or op.fn in activity.ELEMENTWISE):
         return []
-    numbers = [activity_number(a) or isinstance(a, gast.Name) and a.id in act.scalars for a in op.args]
+    numbers = [trees.is_number(a) or isinstance(a, gast.Name) and a.id in act.scalars for a in op.args]
     if op.fn is operator.mul and not all(_float_literal(a) for a, n in zip(op.args, numbers) if n):
         return []  # xs * 2 repeats a list: only a float literal (x * 2.0) is certainly arithmetic
     return [a for a, number in zip(op.args, numbers)
@@ -955,7 +953,7 @@ def _run(r, fn, activity, wrt, mode, shared=None):
     adjoint.extend(r.adjoint_block(forward))
     grads = r.gradients(adjoint)
 
-    body = [comment("forward sweep")] + r.forward(forward)
+    body = [trees.comment("forward sweep")] + r.forward(forward)
     undone = {_mutated_name(s) for s in r.undos.values()}
     if isinstance(output, gast.Name) and shared and any(output.id in shared.get(n, {n}) for n in undone):
         # the adjoint sweep puts this array's earlier contents back: return a copy of the final ones
@@ -968,7 +966,7 @@ def _run(r, fn, activity, wrt, mode, shared=None):
         body.append(_assign(kept, trees.clone(output)))
         output = _name(kept)
     if mode == "grad":
-        body += [comment("adjoint sweep")] + adjoint
+        body += [trees.comment("adjoint sweep")] + adjoint
         body.append(gast.Return(value=gast.Tuple(elts=[trees.clone(output), grads], ctx=gast.Load())))
     else:
         pullback_name = r.namer.unique(naming.PULLBACK_FN.format(fn.name))
@@ -990,7 +988,7 @@ def _run(r, fn, activity, wrt, mode, shared=None):
             body.append(_assign(calls, gast.List(elts=[], ctx=gast.Load())))
             start.append(gast.Expr(value=_call("once", _name(calls))))
         pullback = gast.FunctionDef(name=pullback_name, args=pb_args,
-                                    body=start + [comment("adjoint sweep")] + adjoint + end + [
+                                    body=start + [trees.comment("adjoint sweep")] + adjoint + end + [
                                         gast.Return(value=grads)],
                                     decorator_list=[], returns=None, type_comment=None, type_params=[])
         body.append(pullback)

@@ -167,3 +167,19 @@ def read(func):
     tree.decorator_list = []
     all_lines = linecache.getlines(filename) or lines
     return Source(func, tree, filename, all_lines, indent, _environment(func))
+
+
+def static_value(node, source):
+    """The value of a global name or module attribute chain, resolved at compile time."""
+    if isinstance(node, gast.Name):
+        try:
+            return source.resolve(node.id)
+        except KeyError:
+            raise CompileError("name '%s' is not defined" % node.id, source.location(node))
+    if isinstance(node, gast.Attribute):
+        base = static_value(node.value, source)
+        try:
+            return getattr(base, node.attr)
+        except AttributeError:
+            raise CompileError("%r has no attribute '%s'" % (base, node.attr), source.location(node))
+    raise CompileError("cannot resolve %s at compile time" % type(node).__name__, source.location(node))

@@ -33,7 +33,6 @@ import gast
 
 from adjoint_compiler import naming, trees
 from adjoint_compiler.errors import InternalError
-from adjoint_compiler.normalize import all_names
 
 
 _name = trees.name
@@ -82,7 +81,7 @@ def _exposed(stmts, defined):
 class _Renamer:
     def __init__(self, fn):
         self.fn = fn
-        self.namer = naming.Namer(all_names(fn))
+        self.namer = naming.Namer(trees.all_names(fn))
         self.defined = set()
 
     def new_version(self, name):

@@ -9,6 +9,8 @@ import inspect
 
 import numpy as np
 
+from adjoint_compiler import api
+
 DEFAULT_EPS = 1e-6
 
 
@@ -81,8 +83,6 @@ def check_grads(f, args, wrt=0, grads=None, directions=3, eps=DEFAULT_EPS, rtol=
     indices = (wrt,) if single else tuple(wrt)
     args = _as_float_args(list(args), indices)
     if grads is None:
-        from adjoint_compiler import api
-
         grads = api.grad(f, wrt=wrt)(*args)
     if single:
         grads = (grads,)

@@ -1,6 +1,8 @@
 """Small gast helpers shared by the passes: node builders, a fast copy, name sets."""
 import gast
 
+from adjoint_compiler import naming
+
 
 def name(id_, store=False):
     return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None, type_comment=None)
@@ -118,3 +120,31 @@ def appended(stmt):
                 isinstance(call.func.value, gast.Name) and len(call.args) == 1 and not call.keywords:
             return call.func.value, call.args[0]
     return None
+
+
+def all_names(tree):
+    """Every identifier a tree mentions (reads, writes and parameters)."""
+    return {n.id for n in walk(tree) if isinstance(n, gast.Name)}
+
+
+def local_names(fn):
+    """The names a function binds: its parameters and every assignment target."""
+    names = {a.id for a in fn.args.args}
+    for node in walk(fn):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            names.add(node.id)
+    return names
+
+
+def is_number(node):
+    """A numeric literal, negative ones included (-0.5 is a UnaryOp in the tree)."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
+        node = node.operand
+    return isinstance(node, gast.Constant) and type(node.value) in (int, float)
+
+
+def comment(text):
+    """A marker statement that becomes ``# text`` in emitted source."""
+    call = gast.Call(func=gast.Name(id=naming.COMMENT_FN, ctx=gast.Load(), annotation=None, type_comment=None),
+                     args=[gast.Constant(value=text, kind=None)], keywords=[])
+    return gast.Expr(value=call)
