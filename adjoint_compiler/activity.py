@@ -146,6 +146,12 @@ class Activity:
         self.where_fed = set()
         self._by_stmt = {}
 
+    def __str__(self):
+        """The tables as text (``adjoint-compiler show --stage activity``)."""
+        rows = [("active", self.active), ("varied", self.varied), ("useful", self.useful),
+                ("scalars", self.scalars), ("outputs", self.outputs)]
+        return "\n".join("%-8s %s" % (label + ":", ", ".join(sorted(names)) or "-") for label, names in rows)
+
     def op(self, stmt, source, local):
         """The Op of one assignment statement (names assigned twice have one Op per assignment)."""
         key = id(stmt)

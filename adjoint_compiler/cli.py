@@ -2,9 +2,11 @@
 import argparse
 import ast
 import importlib.util
+import inspect
 import os
 import sys
 
+import gast
 import numpy as np
 
 from adjoint_compiler import api, emit, pipeline, testing
@@ -76,11 +78,16 @@ def _parse_at(func, text):
 def show(args):
     func = load_function(args.target)
     wrt = _wrt(func, args.wrt)
-    if args.stage == "ssa":
-        wrt_idx, _ = api._normalize_wrt(func, wrt)
-        print(emit.to_source(pipeline.compile(func, wrt_idx, stop_after="ssa")).rstrip())
-    else:
+    if args.stage == "adjoint":
         print(api.adjoint_source(func, wrt).rstrip())
+        return 0
+    wrt_idx, _ = api.normalize_wrt(func, wrt)
+    product = pipeline.compile(func, wrt_idx, stop_after=args.stage)
+    if isinstance(product, gast.AST):
+        product = emit.to_source(product)
+    elif callable(product):  # the loaded function: show the module it came from
+        product = inspect.getsource(inspect.getmodule(product) or product)
+    print(str(product).rstrip())
     return 0
 
 
@@ -93,7 +100,7 @@ def check(args):
     point = _parse_at(func, args.at)
     params = list(func.__code__.co_varnames[:func.__code__.co_argcount])
     wrt = _wrt(func, args.wrt) if args.wrt else tuple(p for p, v in zip(params, point) if isinstance(v, float))
-    wrt_idx, _ = api._normalize_wrt(func, wrt if isinstance(wrt, tuple) else (wrt,))
+    wrt_idx, _ = api.normalize_wrt(func, wrt if isinstance(wrt, tuple) else (wrt,))
     grads = api.grad(func, wrt_idx)(*point)
     numeric = [testing.numerical_grad(func, point, i) for i in wrt_idx]
     err = max(testing.relative_error(a, n) for a, n in zip(grads, numeric))
@@ -120,7 +127,8 @@ def main(argv=None):
     p_show = sub.add_parser("show", help="print the emitted adjoint code (or the SSA form)")
     p_show.add_argument("target", metavar="FILE.py:FUNC")
     p_show.add_argument("--wrt", default=None, help="parameters, e.g. x,y (default: all)")
-    p_show.add_argument("--stage", choices=("ssa", "adjoint"), default="adjoint")
+    p_show.add_argument("--stage", choices=pipeline.STAGE_NAMES + ["adjoint"], default="adjoint",
+                        help="stop after this stage and print what it made (default: the emitted module)")
     p_check = sub.add_parser("check", help="compare the AD gradient with central differences")
     p_check.add_argument("target", metavar="FILE.py:FUNC")
     p_check.add_argument("--at", required=True, help="the point, e.g. x=1.5,y=-2.0")

@@ -9,12 +9,13 @@ import linecache
 from adjoint_compiler import runtime
 
 _counter = [0]
+FILE_PREFIX = "<adjoint_compiler:"  # the pseudo file name of every emitted module
 
 
 def run(text, name, provided):
     """Execute ``text``; return the function called ``name`` defined by it."""
     _counter[0] += 1
-    filename = "<adjoint_compiler:%s:%d>" % (name, _counter[0])
+    filename = "%s%s:%d>" % (FILE_PREFIX, name, _counter[0])
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace = {"__name__": "adjoint_compiler.generated", "__file__": filename}
     namespace.update(provided)

@@ -1,32 +1,199 @@
-"""The ordered list of passes, run by one flat function.
+"""The list of stages, run in order over one compilation context.
 
-``compile(func, wrt)`` reads the user's source and runs
-fence -> normalize -> aliasing -> ssa -> cse -> activity -> reverse -> optimize -> emit -> load.
-``stop_after`` returns an intermediate stage (a gast tree for the tree
-passes, source text for "emit"). Every pass returns a new tree, so a failed
-compile leaves nothing behind and the user's function is untouched.
+``compile(func, wrt)`` reads the user's source and runs the stages of
+``STAGES``; ``stop_after`` names one of them and returns what it produced
+(a gast tree for the tree stages, the activity tables for "activity",
+source text for "emit"). Every pass returns a new tree and all the state of
+a compilation lives in its ``Compilation`` object, so compiling is
+re-entrant, a failed compile leaves nothing behind, and the user's function
+is untouched.
+
+>>> [name for name, _ in STAGES][:4]
+['source', 'specialise', 'fence', 'normalize']
 """
 import builtins
-import inspect
 import os
 import time
-import weakref
 
 import gast
 
-from adjoint_compiler import activity, aliasing, cse, emit, fence, load, normalize, optimize, reverse, runtime, source, ssa, naming, trees
+from adjoint_compiler import activity, aliasing, cse, emit, fence, link, load, normalize, optimize, reverse, runtime
+from adjoint_compiler import naming, source, specialise, ssa, trees
 from adjoint_compiler.errors import CompileError, InternalError
+
 
 class Compiled:
     """A compiled gradient: the emitted module's text and the function it defines."""
 
-    def __init__(self, text, function, name, seconds, tapes=(), unit=None):
+    def __init__(self, text, function, name, seconds, tapes=(), unit=None, complete=True):
         self.source = text
         self.unit = unit  # the module's parts, for callers that include this function
         self.tapes = tapes  # (tape name, loop line, names pushed per iteration)
         self.function = function
         self.name = name
         self.seconds = seconds
+        self.complete = complete  # False: it calls a vjp defined only in its caller's module (recursion)
+
+
+class Compilation:
+    """Everything one compilation knows: its request, and what each stage made of it."""
+
+    def __init__(self, func, wrt, mode, scalar_params, bindings, varargs, called, stack):
+        self.func = func
+        self.wrt = wrt
+        self.mode = mode
+        self.scalar_params = scalar_params
+        self.bindings = bindings
+        self.varargs = varargs
+        self.called = called
+        self.frame = link.frame_for(func, mode, bindings, varargs)
+        self.linker = link.Linker(stack + ((self.frame,) if self.frame is not None else ()))
+        self.src = None  # the user's source (source.Source)
+        self.tree = None  # the current tree
+        self.wrt_names = None
+        self.ssa_tree = None
+        self.activity = None
+        self.result = None  # what reverse made: function, needs, gradient names, tapes
+        self.unit = None  # the emitted module's parts, callees merged in
+        self.text = None
+        self.function = None
+
+    def callee(self, fn, static=None, varargs=None):
+        return self.linker.callee(fn, self.src, _compile_callee, static, varargs)
+
+
+def _compile_callee(fn, wrt, static, varargs, stack):
+    return _run(Compilation(fn, wrt, "vjp", (), static, varargs, True, stack), None)
+
+
+def _source(c):
+    c.src = source.read(c.func)
+    c.tree = c.src.tree
+    return c.tree
+
+
+def _specialise(c):
+    if c.bindings:
+        specialise.bind_functions(c.src, c.bindings)
+    if c.varargs is not None and c.src.tree.args.vararg is not None:
+        specialise.varargs(c.src, c.varargs)
+    c.tree = c.src.tree
+    return c.tree
+
+
+def _fence(c):
+    c.tree = fence.run(c.tree, c.src)
+    c.wrt_names = _wrt_names(c.tree, c.wrt, c.src)
+    return c.tree
+
+
+def _tree_pass(module, *extra):
+    def stage(c):
+        c.tree = module.run(c.tree, *[getattr(c, name) for name in extra])
+        return c.tree
+    stage.__name__ = "_" + module.__name__.rpartition(".")[2]
+    return stage
+
+
+def _activity(c):
+    params = [a.id for a in c.tree.args.args]
+    c.ssa_tree = c.tree  # its names are the ones optimize must keep
+    c.activity = activity.run(c.tree, c.src, c.wrt_names, [params[i] for i in c.scalar_params], c.mode == "grad")
+    if c.called:
+        activity.refuse_differentiated_writes(c.tree, c.src, c.activity)
+    return c.activity
+
+
+def _reverse(c):
+    c.result = reverse.run(c.tree, c.src, c.activity, c.wrt_names, c.mode, c.callee)
+    c.tree = c.result.function
+    return c.tree
+
+
+def _optimize(c):
+    c.tree = optimize.run(c.tree, keep=trees.local_names(c.ssa_tree) | c.result.gradient_names)
+    return c.tree
+
+
+def _emit(c):
+    fn, src, result = c.tree, c.src, c.result
+    used = _globals_read(fn, src.env, src, set(result.needs) | c.linker.names())
+    read = _names_read(fn)
+    for name, value in result.needs.items():
+        if name in src.env and src.env[name] is not value and name in read:
+            raise CompileError("the global name '%s' is bound to %r, but the emitted code needs it for %r; "
+                               "rename that global" % (name, src.env[name], value), src.location(src.tree))
+        used[name] = value
+    helpers = {n for n in runtime.HELPERS if n in read}
+    helpers.update(d for h in list(helpers) for d in runtime.DEPENDS.get(h, ()))
+    for helper in helpers:
+        if helper in used:
+            raise CompileError("the global name '%s' clashes with a runtime helper of adjoint_compiler; "
+                               "rename it" % helper, src.location(src.tree))
+    header = "%s of %s, generated by adjoint_compiler from %s:%d." % (
+        "Gradient" if c.mode == "grad" else "Vector-Jacobian product", c.func.__qualname__,
+        os.path.basename(src.filename), src.tree.lineno)
+    own = emit.unit(fn, used, helpers, getattr(c.func, "__module__", None))
+    c.unit = c.linker.link(own, src)
+    c.text = emit.render(header, c.unit)
+    return c.text
+
+
+def _load(c):
+    c.function = load.run(c.text, c.tree.name, c.unit.provided)
+    return c.function
+
+
+# (name, stage): each stage reads and extends the compilation context; ``stop_after`` may name any
+STAGES = [
+    ("source", _source),
+    ("specialise", _specialise),
+    ("fence", _fence),
+    ("normalize", _tree_pass(normalize, "src")),
+    ("aliasing", _tree_pass(aliasing, "src")),
+    ("ssa", _tree_pass(ssa, "src")),
+    ("cse", _tree_pass(cse)),
+    ("activity", _activity),
+    ("reverse", _reverse),
+    ("optimize", _optimize),
+    ("emit", _emit),
+    ("load", _load),
+]
+STAGE_NAMES = [name for name, _ in STAGES]
+LOCK = link.LOCK
+
+
+def _run(c, stop_after):
+    start = time.perf_counter()
+    with link.LOCK:
+        try:
+            for name, stage in STAGES:
+                product = stage(c)
+                if name == stop_after:
+                    return product
+        except (CompileError, InternalError):
+            raise
+        except RecursionError:
+            raise CompileError("the function is too deeply nested to compile")
+        except Exception as e:  # a bug in a pass: never disguise it as the user's error
+            raise InternalError("%s: %s" % (type(e).__name__, e)) from e
+    complete = c.frame is None or c.frame.complete
+    complete = complete and all(callee.complete for callee in c.linker.callees)
+    return Compiled(c.text, c.function, c.tree.name, time.perf_counter() - start, c.result.tapes, c.unit,
+                    complete)
+
+
+def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None, bindings=None, varargs=None,
+            called=False):
+    """Compile the gradient ("grad") or pullback ("vjp") of ``func`` with respect to ``wrt``.
+
+    ``scalar_params`` are indices of parameters known to be scalars at the
+    call; their code drops broadcasting bookkeeping. ``stop_after`` is one
+    of ``STAGE_NAMES``: the product of that stage is returned instead.
+    """
+    if stop_after is not None and stop_after not in STAGE_NAMES:
+        raise ValueError("stop_after=%r is not a stage (stages: %s)" % (stop_after, ", ".join(STAGE_NAMES)))
+    return _run(Compilation(func, wrt, mode, scalar_params, bindings, varargs, called, ()), stop_after)
 
 
 def _globals_read(fn, env, src, provided):
@@ -69,152 +236,3 @@ def _wrt_names(tree, wrt, src):
             raise CompileError("wrt=%r is not a parameter of %s (parameters: %s)"
                                % (w, tree.name, ", ".join(params)), src.location(tree))
     return names
-
-
-_IN_PROGRESS = {}  # function -> name of its vjp, while that vjp is being compiled (recursion)
-_CALLEE_CACHE = weakref.WeakKeyDictionary()
-
-
-def _callee(fn, callees, src, static=None, varargs=None):
-    """Compile the vjp of a called user function (all parameters); return its name.
-
-    ``static`` maps parameters to the functions passed for them at this call:
-    the callee is compiled for those (they are not parameters of its vjp).
-    ``varargs`` is how many values this call passes to the callee's ``*args``.
-    """
-    if not static and varargs is None and fn in _IN_PROGRESS:
-        return _IN_PROGRESS[fn]  # a recursive call: the function being compiled calls itself
-    cache = _CALLEE_CACHE.setdefault(fn, {})
-    key = (tuple(sorted((p, id(v)) for p, v in (static or {}).items())), varargs)
-    c = cache.get(key)
-    if c is None:
-        n = fn.__code__.co_argcount - len(static or ()) + (varargs or 0)
-        c = compile(fn, tuple(range(n)), "vjp", bindings=static, varargs=varargs, called=True)
-        cache[key] = c
-    if any(other.name == c.name and other is not c for other in callees):
-        raise CompileError("two called functions are both named %s; rename one" % fn.__name__,
-                           src.location(src.tree))
-    callees.append(c)
-    return c.name
-
-
-def _fix_varargs(src, count):
-    """Specialise ``def f(a, *args)`` for calls passing ``count`` values to ``*args``: they become
-    parameters ``args_0, ...`` and the body starts with ``args = (args_0, ...)``."""
-    tree = src.tree
-    star = tree.args.vararg
-    names = ["%s_%d" % (star.id, i) for i in range(count)]
-    tree.args.args = tree.args.args + [gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
-                                       for n in names]
-    tree.args.vararg = None
-    pack = gast.Assign(targets=[gast.Name(id=star.id, ctx=gast.Store(), annotation=None, type_comment=None)],
-                       value=gast.Tuple(elts=[trees.name(n) for n in names], ctx=gast.Load()), type_comment=None)
-    tree.body = [gast.copy_location(pack, tree)] + tree.body
-    tree.name = "%s_%d" % (tree.name, count)
-
-
-def _bind_functions(src, bindings):
-    """Specialise the tree for functions passed as arguments: those parameters become globals."""
-    tree = src.tree
-    args = tree.args
-    names = [a.id for a in args.args]
-    defaults = dict(zip(names[len(names) - len(args.defaults):], args.defaults))
-    renamed = {}
-    for param, value in bindings.items():
-        label = getattr(value, "__name__", param)
-        alias = label if src.env.get(label, value) is value and label not in names else "%s_%s" % (param, label)
-        src.env[alias] = value
-        renamed[param] = alias
-    for node in gast.walk(tree):
-        if isinstance(node, gast.Name) and node.id in renamed and isinstance(node.ctx, gast.Load):
-            node.id = renamed[node.id]
-    keep = [a for a in args.args if a.id not in bindings]
-    args.args = keep
-    args.defaults = [defaults[a.id] for a in keep if a.id in defaults]
-    tree.name = "_".join([tree.name] + [renamed[p] for p in sorted(renamed)])
-
-
-def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None, bindings=None, varargs=None,
-            called=False):
-    """Compile the gradient ("grad") or pullback ("vjp") of ``func`` with respect to ``wrt``.
-
-    ``scalar_params`` are indices of parameters known to be scalars at the
-    call; their code drops broadcasting bookkeeping.
-    """
-    start = time.perf_counter()
-    if mode == "vjp" and inspect.isfunction(func) and not bindings and varargs is None:
-        _IN_PROGRESS[func] = naming.VJP_FN.format(func.__name__)
-    try:
-        src = source.read(func)
-        if bindings:
-            _bind_functions(src, bindings)
-        if varargs is not None and src.tree.args.vararg is not None:
-            _fix_varargs(src, varargs)
-        if stop_after == "source":
-            return src.tree
-        tree = fence.run(src.tree, src)
-        if stop_after == "fence":
-            return tree
-        wrt_names = _wrt_names(tree, wrt, src)
-        tree = normalize.run(tree, src)
-        if stop_after == "normalize":
-            return tree
-        tree = aliasing.run(tree, src)
-        tree = ssa.run(tree, src)
-        if stop_after == "ssa":
-            return tree
-        tree = cse.run(tree)
-        params = [a.id for a in tree.args.args]
-        act = activity.run(tree, src, wrt_names, [params[i] for i in scalar_params], mode == "grad")
-        if called:
-            activity.refuse_differentiated_writes(tree, src, act)
-        if stop_after == "activity":
-            return act
-        callees = []
-        result = reverse.run(tree, src, act, wrt_names, mode, lambda g, static=None, varargs=None: _callee(g, callees, src, static, varargs))
-        if stop_after == "reverse":
-            return result.function
-        fn = optimize.run(result.function, keep=trees.local_names(tree) | result.gradient_names)
-        if stop_after == "optimize":
-            return fn
-        used = _globals_read(fn, src.env, src, set(result.needs) | {c.name for c in callees})
-        read = _names_read(fn)
-        for name, value in result.needs.items():
-            if name in src.env and src.env[name] is not value and name in read:
-                raise CompileError("the global name '%s' is bound to %r, but the emitted code needs it for %r; "
-                                   "rename that global" % (name, src.env[name], value), src.location(src.tree))
-            used[name] = value
-        helpers = {n for n in runtime.HELPERS if n in read}
-        helpers.update(d for h in list(helpers) for d in runtime.DEPENDS.get(h, ()))
-        for helper in helpers:
-            if helper in used:
-                raise CompileError("the global name '%s' clashes with a runtime helper of adjoint_compiler; "
-                                   "rename it" % helper, src.location(src.tree))
-        header = "%s of %s, generated by adjoint_compiler from %s:%d." % (
-            "Gradient" if mode == "grad" else "Vector-Jacobian product", func.__qualname__,
-            os.path.basename(src.filename), src.tree.lineno)
-        own = emit.unit(fn, used, helpers, getattr(func, "__module__", None))
-        for c in callees:
-            for name, value in c.unit.provided.items():
-                if own.provided.get(name, value) is not value:
-                    raise CompileError("two functions read different globals named '%s'; rename one" % name,
-                                       src.location(src.tree))
-        merged = own.merge(c.unit for c in callees)  # the vjp of every called function, in one module
-        text = emit.render(header, merged)
-        provided = merged.provided
-        if stop_after == "emit":
-            return text
-        function = load.run(text, fn.name, provided)
-    except (CompileError, InternalError):
-        raise
-    except RecursionError:
-        raise CompileError("the function is too deeply nested to compile")
-    except Exception as e:  # a bug in a pass: never disguise it as the user's error
-        raise InternalError("%s: %s" % (type(e).__name__, e)) from e
-    finally:
-        if mode == "vjp" and not bindings and varargs is None:
-            _IN_PROGRESS.pop(func, None)
-    return Compiled(text, function, fn.name, time.perf_counter() - start, result.tapes, merged)
-
-
-

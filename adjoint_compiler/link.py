@@ -1,0 +1,94 @@
+"""Linking: the vjp of every user function a compiled function calls, in one module.
+
+A call of a user function compiles that function's vjp (all parameters) in
+turn, through the same pipeline, and the emitted module carries the
+definitions of all of them. ``Linker`` is one compilation's view of that:
+it hands out callee names, detects recursion (a function whose vjp is being
+compiled higher up the same call chain is called by name, not compiled
+again), and merges the callees' module parts into the caller's.
+
+Finished callee compilations are shared between compilations (``_CACHE``)
+unless they refer to a vjp that was still being compiled when they were
+made (mutual recursion): such a module is only complete together with its
+caller, so it is not reused elsewhere.
+
+>>> linker = Linker(stack=())
+>>> linker.callees
+[]
+"""
+import threading
+import weakref
+
+from adjoint_compiler import naming
+from adjoint_compiler.errors import CompileError
+
+# Compiling is pure Python under the GIL: running two compilations at once gains nothing, so one
+# re-entrant lock serialises them. That keeps every cache fill compile-once and cannot deadlock
+# (compilations of mutually recursive functions in two threads would, with a lock per function).
+LOCK = threading.RLock()
+_CACHE = weakref.WeakKeyDictionary()  # function -> {(static bindings, varargs): Compiled}
+
+
+class Frame:
+    """A function whose vjp is being compiled, on the chain of compilations that led here."""
+
+    def __init__(self, function, name):
+        self.function = function
+        self.name = name
+        self.complete = True  # False once something it calls refers back to a frame above it
+
+
+class Linker:
+    """The callees of one compilation; ``stack`` holds the frames of the compilations that led to it."""
+
+    def __init__(self, stack):
+        self.stack = stack
+        self.callees = []
+        self.recursive = set()  # names of vjps being compiled up the chain, called from here
+
+    def callee(self, fn, src, compile_vjp, static=None, varargs=None):
+        """The name of the vjp of the user function ``fn`` called here, compiling it if needed.
+
+        ``static`` maps parameters to the functions passed for them at this call (the callee
+        is specialised for those); ``varargs`` is how many values the call passes to ``*args``.
+        """
+        if not static and varargs is None:
+            for depth, frame in enumerate(self.stack):
+                if frame.function is fn:  # recursion: call the vjp being compiled by its name
+                    for inner in self.stack[depth + 1:]:
+                        inner.complete = False
+                    self.recursive.add(frame.name)
+                    return frame.name
+        key = (tuple(sorted((p, id(v)) for p, v in (static or {}).items())), varargs)
+        per_fn = _CACHE.setdefault(fn, {})
+        c = per_fn.get(key)
+        if c is None:
+            n = fn.__code__.co_argcount - len(static or ()) + (varargs or 0)
+            c = compile_vjp(fn, tuple(range(n)), static, varargs, self.stack)
+            if c.complete:
+                per_fn[key] = c
+        if any(other.name == c.name and other is not c for other in self.callees):
+            raise CompileError("two called functions are both named %s; rename one" % fn.__name__,
+                               src.location(src.tree))
+        self.callees.append(c)
+        return c.name
+
+    def names(self):
+        """The vjp names the emitted function may call: its callees', and its own or its callers' (recursion)."""
+        return {c.name for c in self.callees} | self.recursive
+
+    def link(self, own, src):
+        """The caller's module parts merged with every callee's."""
+        for c in self.callees:
+            for name, value in c.unit.provided.items():
+                if own.provided.get(name, value) is not value:
+                    raise CompileError("two functions read different globals named '%s'; rename one" % name,
+                                       src.location(src.tree))
+        return own.merge(c.unit for c in self.callees)
+
+
+def frame_for(func, mode, bindings, varargs):
+    """The frame a compilation pushes: only plain vjps of a whole function can be called recursively."""
+    if mode == "vjp" and not bindings and varargs is None:
+        return Frame(func, naming.VJP_FN.format(func.__name__))
+    return None
