@@ -43,8 +43,11 @@ _SCALAR_BUILTINS = {abs, min, max, float, int, round, operator.add, operator.sub
 class Op:
     """One operation ``name = fn(*args, **kwargs)``.
 
-    ``kind`` is call, method (a call of an attribute of a local), copy, tuple,
-    const (a constant or global read), nondiff (comparisons, formatting) or other.
+    ``kind`` is one of: call (a function or operator with a rule), method (a call of an attribute of
+    a local), copy (``y = x``), tuple (a tuple, list or dict display), subscript (``a[i]``, ``d.get(k)``),
+    const (a constant or global read), nondiff (comparisons, formatting, compiler bookkeeping),
+    index (a loop index), store (``a[i] = v``, an update of ``a``), append (``xs.append(v)``), or
+    other (anything else: an attribute of a local that is not a known array attribute).
     """
 
     __slots__ = ("kind", "fn", "args", "kwargs", "node")

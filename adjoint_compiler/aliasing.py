@@ -1,6 +1,9 @@
 """Check that every in-place update (``a[i] = v``, ``a[i] += v``, ``xs.append(v)``) writes into memory no other live name sees.
 
-Output invariant: the tree is returned unchanged. After this pass, an element
+Output invariant: the tree is returned as it came, except that run-time guards are
+added where the analysis cannot decide at compile time (``check_overlap`` before a
+store of an overlapping view with other strides) and removed where it proves an
+array unshared (the ``check_rebind`` guard of ``x op= y``). After this pass, an element
 or slice store changes the contents of one object that only the stored-into
 name can reach from then on (a view or copy of it taken earlier is dead), and
 that object was made inside the function, not passed in or read from a global.
@@ -283,12 +286,14 @@ def _drop_statements(fn, ids):
 
 
 def run(fn, source):
-    """Return ``fn`` unchanged if every store is an update of an unshared local; raise UnsupportedError otherwise."""
+    """``fn`` with its guards settled (a new tree when any changed) if every store is an update of an
+    unshared local; raise UnsupportedError otherwise."""
     local = trees.local_names(fn)
     stores = [s for s in trees.walk(fn) if trees.element_store(s) is not None or trees.appended(s) is not None
               and trees.appended(s)[0].id in local or _rebind_check(s) is not None]
     if not stores:
         return fn
+    fn = trees.clone(fn)  # guards are added and dropped below: never edit the input tree
     points = _Points(fn, source, local)
     env = {p: frozenset([("param", p)]) for p in points.params}
     points.block(fn.body, env)

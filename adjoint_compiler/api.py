@@ -365,9 +365,9 @@ def tape_stats(f, wrt=0):
 def adjoint_source(f, wrt=0, mode="grad"):
     """The emitted module (a self-contained Python source string) for the gradient of ``f``.
 
-    ``mode="vjp"`` gives the pullback form instead. The code shown is the
-    general one; calls with scalar arguments run a variant specialised for
-    scalars, without ``unbroadcast`` calls.
+    ``mode="vjp"`` gives the pullback form instead. ``grad`` runs exactly the code shown; ``vjp``
+    compiles one variant per set of arguments that are Python or NumPy scalars (without their
+    ``unbroadcast`` calls), so its code for scalar arguments can be shorter than the code shown.
     """
     _check_function(f)
     wrt_idx, _ = normalize_wrt(f, wrt)

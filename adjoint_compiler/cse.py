@@ -20,14 +20,12 @@ def f(xs, i):
     return _t5
 """
 import copy
-import re
 
 import gast
 
-from adjoint_compiler import aliasing, trees
+from adjoint_compiler import aliasing, naming, trees
 
 
-_TEMP = re.compile(r"_t\d+$")
 
 
 def _updated(stmt):
@@ -118,7 +116,7 @@ class _Sharer:
         out, keep = [], []
         for stmt in loop.body:
             if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
-                    _TEMP.match(stmt.targets[0].id) and _invariant_arithmetic(stmt.value) and \
+                    naming.is_temp(stmt.targets[0].id) and _invariant_arithmetic(stmt.value) and \
                     not (trees.loads(stmt.value) & inside) and stmt.targets[0].id not in self.updated:
                 # (a temporary updated through a view, (x + 1.0)[0:2][0] = v, must be new each trip)
                 out.append(stmt)
@@ -148,7 +146,7 @@ class _Sharer:
                     key = gast.dump(stmt.value)
                     if key in seen:
                         stmt.value = trees.name(seen[key])
-                        if _TEMP.match(name):  # a temporary: every read of it reads the first one instead
+                        if naming.is_temp(name):  # a temporary: every read of it reads the first one instead
                             self.renamed[name] = seen[key]
                     else:
                         seen[key] = name

@@ -4,6 +4,7 @@ Names are counter-based so that emitted source is identical from run to run
 (golden files depend on it).
 """
 import keyword
+import re
 
 BAR = "{}_bar"  # adjoint of a variable: x_bar
 VERSION = "{}_{}"  # SSA version: x_1
@@ -20,6 +21,24 @@ CHECKPOINT_MARKER = "__checkpointed__"  # wraps the range of a checkpointed loop
 STEP_FN = "_step{}"  # one iteration of a checkpointed loop
 STEP_ADJOINT_FN = "_step{}_adjoint"
 STATE = "_state{}"  # marker call replaced by a '#' comment at emit time
+
+
+RETURN_FLAG = "_return{}"  # set once an early return ran
+RETURN_VALUE = "_value{}"  # the value an early return gave
+BREAK_FLAG = "_break{}"
+CONTINUE_FLAG = "_continue{}"
+KEPT_OUTPUT = "{}_value"  # the output, kept before the adjoint sweep rebinds its name
+
+_TEMP_NAME = re.compile(r"_t\d+$")
+
+
+def is_temp(name):
+    """Is ``name`` an ANF temporary ``_t<k>`` (not one of its SSA versions)?
+
+    >>> is_temp("_t12"), is_temp("t12"), is_temp("_t1_bar")
+    (True, False, False)
+    """
+    return _TEMP_NAME.match(name) is not None
 
 
 def bar(name):

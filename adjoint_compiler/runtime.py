@@ -1,7 +1,7 @@
 """Helpers that emitted code calls.
 
 This module imports no compiler code: a saved adjoint module needs only NumPy
-and these few functions (``export`` copies the ones a module uses into it).
+and these few functions (the emitted module carries the source of the ones it uses).
 Each helper has an adjoint rule in ``rules/runtime_rules.py`` so that emitted
 code stays differentiable.
 """
