@@ -19,7 +19,7 @@ import operator
 import gast
 import numpy as np
 
-from adjoint_compiler import rules, runtime, trees
+from adjoint_compiler import naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.rules import np_methods
 from adjoint_compiler.errors import CompileError, UnsupportedError
@@ -79,6 +79,12 @@ def classify(value, source, local):
     if isinstance(value, gast.UnaryOp):
         return Op("call", UNARYOPS[type(value.op)], [value.operand], node=value)
     if isinstance(value, gast.Call):
+        if isinstance(value.func, gast.Name) and value.func.id in local:
+            what = ("a call of a function value made at run time (f(...)(x))" if naming.is_temp(value.func.id) else
+                    "a call of the local variable '%s' (a function chosen at run time)" % value.func.id)
+            raise UnsupportedError(what,
+                                   source.location(value) if source is not None else None,
+                                   "call the function by the global name it has")
         if _rooted_in(value.func, local):
             # the receiver is the first operand: x.sum() depends on x, as np.sum(x)
             args = [value.func.value] + value.args
