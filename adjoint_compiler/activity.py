@@ -72,7 +72,7 @@ def classify(value, source, local):
         return Op("const", node=value)
     if isinstance(value, gast.Name):
         return Op("copy", args=[value], node=value) if value.id in local else Op("const", node=value)
-    if isinstance(value, gast.Attribute) and not _rooted_in(value, local):
+    if isinstance(value, gast.Attribute) and not trees.rooted_in(value, local):
         return Op("const", node=value)
     if isinstance(value, gast.BinOp):
         return Op("call", BINOPS[type(value.op)], [value.left, value.right], node=value)
@@ -85,7 +85,7 @@ def classify(value, source, local):
             raise UnsupportedError(what,
                                    source.location(value) if source is not None else None,
                                    "call the function by the global name it has")
-        if _rooted_in(value.func, local):
+        if trees.rooted_in(value.func, local):
             # the receiver is the first operand: x.sum() depends on x, as np.sum(x)
             args = [value.func.value] + value.args
             kwargs = {k.arg: k.value for k in value.keywords}
@@ -118,12 +118,6 @@ def classify(value, source, local):
     if isinstance(value, (gast.Compare, gast.JoinedStr)):
         return Op("nondiff", node=value)
     return Op("other", node=value)
-
-
-def _rooted_in(node, local):
-    while isinstance(node, gast.Attribute):
-        node = node.value
-    return isinstance(node, gast.Name) and node.id in local
 
 
 def differentiable(op):
@@ -199,7 +193,7 @@ def _refuse_mutation_of_varied(fn, source, local, varied):
         if not (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)):
             continue
         call = stmt.value
-        if not (isinstance(call.func, gast.Attribute) and _rooted_in(call.func, local)):
+        if not (isinstance(call.func, gast.Attribute) and trees.rooted_in(call.func, local)):
             continue
         if trees.appended(stmt) is not None:
             continue  # followed like a store (aliasing.py checks the list is not shared)
