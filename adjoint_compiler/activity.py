@@ -22,7 +22,7 @@ import numpy as np
 from adjoint_compiler import naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.rules import np_methods
-from adjoint_compiler.errors import CompileError, UnsupportedError
+from adjoint_compiler.errors import UnsupportedError
 
 BINOPS = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul, gast.Div: operator.truediv,

@@ -49,7 +49,7 @@ import weakref
 
 import gast
 
-from adjoint_compiler import aliasing, naming, rules, runtime, trees
+from adjoint_compiler import effects, naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import UnsupportedError
 
@@ -235,23 +235,10 @@ _OPERATOR_TEXT = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", g
                   gast.FloorDiv: "//", gast.Mod: "%", gast.MatMult: "@"}
 
 
-def _fresh(value):
-    """Whether ``value`` certainly makes a new object (so the name it is bound to shares nothing)."""
-    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Constant, gast.List, gast.Tuple, gast.Compare,
-                          gast.JoinedStr)):
-        return True
-    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
-            isinstance(value.func.value, gast.Name):
-        if value.func.value.id in ("np", "numpy", "math"):
-            return not aliasing.numpy_view(value)
-        return value.func.attr in aliasing.FRESH_METHODS  # x.copy(), x.astype(float)
-    return False
-
-
 def _non_fresh_stores(stmts):
     names = set()
     for node in (n for s in stmts for n in trees.walk(s)):
-        if isinstance(node, gast.Assign) and not _fresh(node.value):
+        if isinstance(node, gast.Assign) and not effects.fresh(node.value):
             names.update(t.id for t in node.targets if isinstance(t, gast.Name))
         elif isinstance(node, gast.For):
             names.update(n.id for n in gast.walk(node.target) if isinstance(n, gast.Name))
@@ -631,7 +618,7 @@ class _Normalizer:
                 if isinstance(t, gast.Subscript):
                     continue  # a[i] = v changes a's contents, not what a is bound to
                 names = {n.id for n in gast.walk(t) if isinstance(n, gast.Name)}
-                if _fresh(value) and isinstance(t, gast.Name):
+                if effects.fresh(value) and isinstance(t, gast.Name):
                     self.may_alias -= names
                 else:
                     # b = a (or a view of a): both names now share one object

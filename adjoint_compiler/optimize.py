@@ -19,7 +19,7 @@ import re
 
 import gast
 
-from adjoint_compiler import aliasing, naming, runtime, trees
+from adjoint_compiler import effects, naming, runtime, trees
 
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul, gast.Div: operator.truediv,
          gast.Pow: operator.pow}
@@ -473,22 +473,6 @@ def _drop_dead_stores(stmts, live, local, aliased):
     return out
 
 
-_FRESH_HELPERS = {"stored", "zeros_like", "add_bars", "snapshot"}
-
-
-def _makes_new(value):
-    """Whether ``value`` certainly evaluates to an object that shares no memory with its operands."""
-    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Constant)):
-        return True
-    if isinstance(value, gast.Call):
-        f = value.func
-        if isinstance(f, gast.Name):
-            return f.id in _FRESH_HELPERS
-        return isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and f.value.id in ("np", "math") \
-            and not aliasing.numpy_view(value)
-    return False
-
-
 def _dead_stores(fn):
     params = {a.id for a in fn.args.args}
     local = {n.id for n in trees.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)} - params
@@ -496,7 +480,7 @@ def _dead_stores(fn):
     # array's later stores alive: such arrays are left alone
     aliased = set()
     for s in trees.walk(fn):
-        if isinstance(s, gast.Assign) and not _makes_new(s.value):
+        if isinstance(s, gast.Assign) and not effects.makes_new(s.value):
             aliased |= trees.loads(s.value) | _stored(s)  # both sides of a_2 = a share one array
     for f in [n for n in trees.walk(fn) if isinstance(n, gast.FunctionDef)]:
         f.body = _drop_dead_stores(f.body, set(), local, aliased)[::-1]

@@ -8,26 +8,14 @@ adjoint really needs is known only once the whole adjoint sweep is written:
 ``needed_undos`` finds the stores whose undo later adjoint code reads (through
 any name that may share the memory), and the second reversal keeps only those.
 """
-import inspect
 
 import gast
 
-from adjoint_compiler import aliasing, naming, trees
+from adjoint_compiler import naming, trees
 from adjoint_compiler.reverse import shapes
 
 
 _name, _assign, _call = trees.name, trees.assign, trees.call
-
-
-def shared(activity):
-    """Groups of SSA names that may share memory (views, copies, elements, containers)."""
-    pairs = []
-    for name, op in activity.defs:
-        fresh = op.kind in ("const", "nondiff", "index", "store") or op.kind == "call" and not (
-            inspect.isfunction(op.fn) or getattr(op.fn, "__name__", None) in aliasing.VIEW_FUNCTIONS
-            or getattr(op.fn, "__name__", None) == "array" and "copy" in op.kwargs)
-        pairs += [(other, name) for other in (op.operand_names() if not fresh else ())] + [(name, name)]
-    return trees.groups(pairs)
 
 
 def element_index(index, scalars):

@@ -12,8 +12,8 @@ import copy
 
 import gast
 
-from adjoint_compiler import naming, ssa, trees
-from adjoint_compiler.reverse import inplace, shapes
+from adjoint_compiler import effects, naming, ssa, trees
+from adjoint_compiler.reverse import shapes
 from adjoint_compiler.reverse.cotangents import Cotangents
 
 
@@ -32,7 +32,7 @@ class Reversal:
         self.loop_headers = ssa.loop_headers(fn)
         headers = set().union(*self.loop_headers.values()) if self.loop_headers else set()
         self.stored = {op.args[0].id for _, op in activity.defs if op.kind in ("store", "append")}  # in place
-        self.shared = inplace.shared(activity)  # name -> the names that may share its memory
+        self.shared = effects.may_share(activity)  # name -> the names that may share its memory
         self.same_shape = shapes.same_shapes(fn, activity)  # name -> a top-level name of the same shape
         self.namer = naming.Namer(trees.all_names(fn) | (set(source.env) if source is not None else set()))
         self.cot = Cotangents(self.namer, activity, headers, self.stored)
