@@ -16,8 +16,11 @@ UnsupportedError yield (generators)
 import builtins
 
 import gast
+import numpy as np
 
-from adjoint_compiler.errors import SourceLocation, UnsupportedError
+from adjoint_compiler import trees
+from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
+from adjoint_compiler.source import static_value
 
 # What each construct is called in messages, and a hint where there is one.
 NAMES = {
@@ -82,8 +85,37 @@ def _check_arguments(fn, source):
         _reject(args.kwonlyargs[0], source, "keyword-only parameter")
 
 
-# NumPy functions that write into an argument (the compiler follows only a[...] = v)
-_WRITERS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis"}
+# NumPy functions that write into an argument (the compiler follows only a[...] = v), known by what they
+# are; for a method of a local (a.put(...)) the receiver is unknown until run time, so by its name
+_WRITERS = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis}
+_WRITER_METHODS = {"put"}
+
+
+def _writer(call, source):
+    """The name of an in-place NumPy writer called here, else None."""
+    func = call.func
+    root = func
+    while isinstance(root, gast.Attribute):
+        root = root.value
+    if isinstance(func, gast.Attribute) and isinstance(root, gast.Name) and source is not None \
+            and root.id in source.local_names:
+        return func.attr if func.attr in _WRITER_METHODS else None
+    if source is None or not isinstance(func, (gast.Name, gast.Attribute)):
+        name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", None)
+        return name if name in {w.__name__ for w in _WRITERS} else None
+    try:
+        value = static_value(func, source)
+    except CompileError:
+        return None
+    return value.__name__ if _hashable(value) and value in _WRITERS else None
+
+
+def _hashable(value):
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _check_node(node, source, root):
@@ -111,10 +143,10 @@ def _check_node(node, source, root):
                                 elt, gast.Subscript) else None)
                     _reject(elt, source, what)
     if kind is gast.Call:
-        name = node.func.attr if isinstance(node.func, gast.Attribute) else getattr(node.func, "id", None)
-        if name in _WRITERS or any(k.arg == "out" for k in node.keywords):
+        name = _writer(node, source)
+        if name is not None or any(k.arg == "out" for k in node.keywords):
             _reject(node, source, "%s, which writes into an array in place" % (
-                "out=" if name not in _WRITERS else name + "(...)"), "write it as an assignment (a[...] = ...)")
+                "out=" if name is None else name + "(...)"), "write it as an assignment (a[...] = ...)")
     if kind is gast.Compare and len(node.ops) > 1:
         _reject(node, source, "chained comparison")
     if kind is gast.Call and isinstance(node.func, gast.Name) and source is not None and \
@@ -124,6 +156,8 @@ def _check_node(node, source, root):
 
 def run(tree, source):
     """Return ``tree`` itself if every construct in it is supported; raise UnsupportedError otherwise."""
+    if source is not None:
+        source.local_names = trees.local_names(tree)
     _check_arguments(tree, source)
     for node in gast.walk(tree):
         _check_node(node, source, tree)

@@ -311,7 +311,7 @@ def checkpoint_reverse(step, step_adjoint, indices, state, bars, snapshots):
 
 HELPERS = ("add_at", "add_bars", "stored", "_positions", "check_overlap", "overlap_copy", "snapshot", "shape_of", "put_back", "once", "list_bar", "zero_slots", "unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
            "checkpoint_reverse", "_binomial_split", "segments")
-DEPENDS = {"check_rebind": ("InPlaceUpdateError",), "check_overlap": ("InPlaceUpdateError",), "stored": ("_positions", "unbroadcast"), "list_bar": ("zeros_like", "add_bars"), "checkpoint_reverse": ("_binomial_split",)}  # helpers that emitted code needs alongside another
+DEPENDS = {"add_at": ("add_bars",), "check_rebind": ("InPlaceUpdateError",), "check_overlap": ("InPlaceUpdateError",), "stored": ("_positions", "unbroadcast"), "list_bar": ("zeros_like", "add_bars"), "checkpoint_reverse": ("_binomial_split",)}  # helpers that emitted code needs alongside another
 
 
 def checkpointed(iterable, snapshots=None):

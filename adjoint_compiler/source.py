@@ -33,6 +33,7 @@ class Source:
         self.lines = lines  # the user's file, for quoting source lines in comments
         self.indent = indent
         self.env = env
+        self.local_names = set()  # the names the function binds (set by fence, for resolving calls)
         self.module_alias = None  # the name emitted code uses for the user's module (global statements)
         self.closure_alias = None  # ... and for the enclosing function's variables (nonlocal statements)
         declared = {name for n in gast.walk(tree) if isinstance(n, gast.Global) for name in n.names}
@@ -218,6 +219,9 @@ def read(func):
         tree = _lambda_as_def(func, module, SourceLocation(filename, firstline, indent + 1))
     gast.increment_lineno(tree, firstline - 1)
     tree.decorator_list = []
+    # emitted code takes every argument positionally, so positional-only ones are ordinary parameters there
+    tree.args.args = list(getattr(tree.args, "posonlyargs", None) or []) + tree.args.args
+    tree.args.posonlyargs = []
     all_lines = linecache.getlines(filename) or lines
     return Source(func, tree, filename, all_lines, indent, Environment(func))
 

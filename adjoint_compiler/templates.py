@@ -89,11 +89,15 @@ def _strip_unbroadcast(node):
     return strip(node)
 
 
+class TooManyArguments(Exception):
+    """A call passes more arguments than the rule has parameters (``max(a, b, c)`` for a two-argument rule)."""
+
+
 def bind(t, args, kwargs):
     """Map the rule's parameters to call operands (atoms); missing ones take the rule's defaults."""
     mapping = {}
     if len(args) > len(t.params):
-        raise InternalError("too many arguments for rule %s" % t.rule.rule.__name__)
+        raise TooManyArguments(len(args), len(t.params))
     for p, a in zip(t.params, args):
         mapping[p] = a
     for k, v in kwargs.items():

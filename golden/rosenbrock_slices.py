@@ -2,6 +2,19 @@
 import numpy as np
 
 
+def add_bars(a, b):
+    """The sum of two cotangents of a list or tuple: element by element, never concatenated."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple, np.ndarray)):
+        return [add_bars(x, y) for x, y in zip(a, b)]  # a list's cotangent stays a list (appends pop it)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return {k: add_bars(a[k], b[k]) if k in b else a[k] for k in a}
+    if isinstance(a, (list, tuple)):
+        a = np.asarray(a, dtype=float)
+    if isinstance(b, (list, tuple)):
+        b = np.asarray(b, dtype=float)
+    return a + b
+
+
 def check_scalar(value):
     """Raise TypeError unless ``value`` is a scalar: only scalar outputs have a gradient."""
     if type(value) is float or value is not None and np.ndim(value) == 0 and not isinstance(value, (tuple, list, dict, str)):
@@ -100,6 +113,6 @@ def rosenbrock_grad(x):
     _t3_bar = unbroadcast(-_t4_bar, _t2)
     _t2_bar = -_t8_bar + _t3_bar * 2 * _t2
     x_bar = zeros_like(x)
-    x_bar[:-1] += _t2_bar
-    x_bar[1:] += _t1_bar
+    x_bar[:-1] = add_bars(x_bar[:-1], _t2_bar)
+    x_bar[1:] = add_bars(x_bar[1:], _t1_bar)
     return _t11, x_bar

@@ -314,3 +314,47 @@ def loops_over_functions(x):
 def test_a_call_of_a_local_function_value_is_refused_with_a_location(f):
     with pytest.raises(ac.UnsupportedError, match="test_trust.py"):
         ac.grad(f)(0.5)
+
+
+# --- crashes and internal errors on ordinary code ---------------------------------------------------------
+def positional_only(x, y, /):
+    return x * y
+
+
+def recursion_over_slices(xs):
+    if len(xs) == 1:
+        return xs[0]
+    return xs[0] * recursion_over_slices(xs[1:])
+
+
+def put(v, k):  # a user's function that happens to share np.put's name
+    return v * k
+
+
+def calls_users_put(x):
+    return put(x, 3.0)
+
+
+def max_of_three(a, b, c):
+    return max(a, b, c) * a
+
+
+def test_positional_only_parameters():
+    assert ac.grad(positional_only, wrt=(0, 1))(2.0, 3.0) == (3.0, 2.0)
+
+
+@pytest.mark.parametrize("xs", [[1.0, 2.0, 3.0, 4.0], np.array([1.0, 2.0, 3.0, 4.0])])
+def test_recursion_over_list_and_array_slices(xs):
+    g = ac.grad(recursion_over_slices)(xs)
+    assert np.allclose(np.asarray(g, dtype=float), [24.0, 12.0, 8.0, 6.0])
+    assert type(g) is type(xs)
+
+
+def test_callees_are_resolved_by_object_not_by_name():
+    assert ac.grad(calls_users_put)(2.0) == 3.0
+
+
+def test_a_rule_called_with_more_arguments_than_it_takes_is_refused_with_a_location():
+    with pytest.raises(ac.UnsupportedError, match=r"max\(\) with 3 arguments") as info:
+        ac.grad(max_of_three)(1.0, 3.0, 2.0)
+    assert "test_trust.py:" in str(info.value)

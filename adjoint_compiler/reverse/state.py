@@ -29,6 +29,7 @@ class Reversal:
         self.callee = callee  # compiles a called user function; returns the name of its vjp
         self.keep_undo = keep_undo  # ids of the stores whose undo the adjoint needs (None: all of them)
         self.local = trees.local_names(fn)
+        self.params = {a.id for a in fn.args.args}
         self.loop_headers = ssa.loop_headers(fn)
         headers = set().union(*self.loop_headers.values()) if self.loop_headers else set()
         self.stored = {op.args[0].id for _, op in activity.defs if op.kind in ("store", "append")}  # in place

@@ -79,7 +79,13 @@ def adjoint_assign(r, stmt, out):
         if seq.id in act.active:
             cot.materialize(seq.id, out, owned=True)
             bar = _name(cot.name(seq.id))
-            if inplace.plain_index(index, act.scalars) and name not in cot.containers:
+            # a slice of a list is a list, whose += would extend it: add_bars adds element by element
+            maybe_list = isinstance(index, gast.Slice) and (seq.id in act.sequences or seq.id in r.params)
+            if maybe_list and inplace.plain_index(index, act.scalars):
+                part = gast.Subscript(value=bar, slice=trees.clone(index), ctx=gast.Load())
+                store = gast.Subscript(value=trees.clone(bar), slice=trees.clone(index), ctx=gast.Store())
+                out.append(gast.Assign(targets=[store], value=_call("add_bars", part, g), type_comment=None))
+            elif inplace.plain_index(index, act.scalars) and name not in cot.containers:
                 # the buffer was made here (materialize(owned=True)): updating it in place is safe
                 # (not for an element that is itself a list: a list's += would extend it)
                 store = gast.Subscript(value=bar, slice=trees.clone(index), ctx=gast.Store())
