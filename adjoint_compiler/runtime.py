@@ -39,6 +39,18 @@ def unbroadcast(c, like):
     return c
 
 
+def fit_shape(c, like):
+    """``unbroadcast(c, like)``, then ``c`` spread over the axes where it has length 1 and ``like``
+    has not: np.einsum broadcasts an operand's length-1 axis against a longer one with the same
+    index, so that operand's cotangent comes back with length 1 there. (Also its own adjoint, where
+    c may have fewer axes than like: they are aligned from the right first.)"""
+    shape = np.shape(like)
+    if np.ndim(c) < len(shape):
+        c = np.reshape(c, (1,) * (len(shape) - np.ndim(c)) + np.shape(c))
+    c = unbroadcast(c, like)
+    return c if np.shape(c) == shape else np.broadcast_to(c, shape)
+
+
 def unreduce(g, like, axis=None, keepdims=False):
     """Spread the cotangent of a reduction back over the reduced array's shape."""
     shape = getattr(like, "shape", None)
@@ -309,9 +321,89 @@ def checkpoint_reverse(step, step_adjoint, indices, state, bars, snapshots):
     return bars
 
 
+def _einsum_terms(subscripts):
+    """The input terms and the output of einsum ``subscripts``, each '...' written as one '.'."""
+    if not isinstance(subscripts, str):
+        raise NotImplementedError("the (operand, sublist) form of np.einsum is not supported by adjoint_compiler's "
+                                  "adjoint; write the subscripts as a string, e.g. np.einsum('ij,jk->ik', a, b)")
+    spec = subscripts.replace(" ", "").replace("...", ".")
+    inputs, arrow, out = spec.partition("->")
+    if not arrow:  # implicit output: '...' first, then the indices that occur once, in alphabetical order
+        letters = inputs.replace(",", "").replace(".", "")
+        out = ("." if "." in inputs else "") + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return inputs.split(","), out
+
+
+def einsum_plan(subscripts, k, slots, _cache={}):
+    """How the adjoint of ``np.einsum(subscripts, *operands)`` builds the cotangent of operand ``k``.
+
+    The result is linear in each operand, so operand k's cotangent is the einsum of the result's
+    cotangent g with every other operand into operand k's indices. It is built as a chain of
+    two-operand einsums, g with each other operand in turn, every step keeping only the indices
+    still needed; '...', once there, is kept (NumPy's explicit mode cannot sum it away), so the
+    result may have leading axes, which the caller's ``fit_shape`` sums. Returns ``slots - 1``
+    step subscripts, one per other operand's slot ('' for none), then the subscripts of a last
+    step ('' for none), whether that step also takes ``einsum_mask``'s array, and whether
+    operand k exists. The mask is needed where operand k repeats an index (only its diagonal is
+    read, so the cotangent is 0 elsewhere: the repeats get fresh indices and the mask ties them
+    together), has an index or '...' that neither the output nor another operand has (summed
+    over operand k alone: each element gets the same cotangent), or has '...' that the output
+    has not (its broadcast axes may be wider than the others'). Raises NotImplementedError for
+    what the adjoint does not cover: more than ``slots`` operands, the (operand, sublist) form.
+    """
+    key = (subscripts, k, slots) if isinstance(subscripts, str) else None
+    if key not in _cache:
+        terms, out = _einsum_terms(subscripts)  # (raises for the sublist form)
+        if len(terms) > slots:
+            raise NotImplementedError("np.einsum of %d operands, where its adjoint takes at most %d" % (len(terms), slots))
+        steps, last, masked = [""] * (slots - 1), "", False
+        if k < len(terms):
+            target = terms[k]
+            others = [j for j in range(len(terms)) if j != k]
+            available = set(out).union(*(terms[j] for j in others))
+            masked = len(set(target)) < len(target) or not set(target) <= available or (
+                "." in target and "." not in out)
+            current = out
+            for i, j in enumerate(others):
+                needed = set(target).union(*(terms[o] for o in others[i + 1:]))
+                joined = "".join(dict.fromkeys(current + terms[j]))
+                keep = target if i == len(others) - 1 and not masked else "".join(
+                    c for c in joined if c in needed or c == ".")
+                keep = "." + keep if "." in joined and "." not in keep else keep
+                steps[j if j < k else j - 1] = (current + "," + terms[j] + "->" + keep).replace(".", "...")
+                current = keep
+            if masked:
+                fresh = (c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in subscripts)
+                renamed = "".join(c if target.index(c) == i else next(fresh) for i, c in enumerate(target))
+                out_k = "." + renamed if "." in current and "." not in renamed else renamed
+                last = (current + "," + renamed + "->" + out_k).replace(".", "...")
+            elif not others and current != target:  # a transpose
+                last = (current + "->" + target).replace(".", "...")
+        _cache[key] = tuple(steps) + (last, masked, k < len(terms))
+    return _cache[key]
+
+
+def einsum_mask(subscripts, k, shape):
+    """The array that einsum_plan's last step takes: over operand ``k``'s ``shape``, True where
+    the indices it repeats agree (everywhere where it repeats none)."""
+    term = _einsum_terms(subscripts)[0][k]
+    if "." in term:
+        at = term.index(".")
+        term = term[:at] + "." * (len(shape) - len(term) + 1) + term[at + 1:]
+    mask = np.ones(shape, dtype=bool)
+    for axis, c in enumerate(term):
+        first = term.index(c)
+        if c != "." and first != axis:
+            rows = np.arange(shape[first]).reshape([-1 if d == first else 1 for d in range(len(shape))])
+            cols = np.arange(shape[axis]).reshape([-1 if d == axis else 1 for d in range(len(shape))])
+            mask = mask & (rows == cols)
+    return mask
+
+
 HELPERS = ("add_at", "add_bars", "stored", "_positions", "check_overlap", "overlap_copy", "snapshot", "shape_of", "put_back", "once", "list_bar", "zero_slots", "unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
-           "checkpoint_reverse", "_binomial_split", "segments")
-DEPENDS = {"add_at": ("add_bars",), "check_rebind": ("InPlaceUpdateError",), "check_overlap": ("InPlaceUpdateError",), "stored": ("_positions", "unbroadcast"), "list_bar": ("zeros_like", "add_bars"), "checkpoint_reverse": ("_binomial_split",)}  # helpers that emitted code needs alongside another
+           "checkpoint_reverse", "_binomial_split", "segments", "einsum_plan", "einsum_mask", "_einsum_terms", "fit_shape")
+DEPENDS = {"add_at": ("add_bars",), "fit_shape": ("unbroadcast",), "einsum_plan": ("_einsum_terms",), "einsum_mask": ("_einsum_terms",), "check_rebind": ("InPlaceUpdateError",), "check_overlap": ("InPlaceUpdateError",), "stored": ("_positions", "unbroadcast"), "list_bar": ("zeros_like", "add_bars"), "checkpoint_reverse": ("_binomial_split",)}  # helpers that emitted code needs alongside another
+STATIC = ("einsum_plan",)  # pure functions of literals: a rule's call of one on literal arguments is made at compile time
 
 
 def checkpointed(iterable, snapshots=None):

@@ -5,9 +5,16 @@ for the statement ``h = np.tanh(a)``, the expression ``h_bar * (1 - h * h)``:
 parameters are replaced by the statement's operands, locals by fresh
 temporaries, and the module names the rule uses (``np``, ``math``, runtime
 helpers) are recorded so that the emitted module imports them.
+
+A test on a literal operand is decided here, at compile time: with ``x ** 2``,
+``y - (y != 0)`` becomes ``2 - 1`` (which ``optimize`` folds), and
+``a if ord == 'fro' else b`` becomes ``a`` for ``ord='fro'`` (see ``_fold``). A rule can thus cover every value of a
+parameter exactly while the common literal case costs nothing at run time.
 """
 import builtins
 import inspect
+import math
+import operator
 import textwrap
 import types
 
@@ -75,22 +82,137 @@ def _substitute(node, mapping):
     return node
 
 
+def _rewrite_children(node, rewrite, kind=gast.AST):
+    """Replace each child of ``node`` of type ``kind`` by ``rewrite(child)``, in place."""
+    for field, value in gast.iter_fields(node):
+        if isinstance(value, list):
+            value[:] = [rewrite(v) if isinstance(v, kind) else v for v in value]
+        elif isinstance(value, kind):
+            setattr(node, field, rewrite(value))
+
+
 def _strip_unbroadcast(node):
     """``unbroadcast(c, like)`` -> ``c``; used where both sides are known scalars."""
     def strip(n):
         if (isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == "unbroadcast"):
             return strip(n.args[0])
-        for field, value in gast.iter_fields(n):
-            if isinstance(value, list):
-                value[:] = [strip(v) if isinstance(v, gast.AST) else v for v in value]
-            elif isinstance(value, gast.AST):
-                setattr(n, field, strip(value))
+        _rewrite_children(n, strip)
         return n
     return strip(node)
 
 
 class TooManyArguments(Exception):
     """A call passes more arguments than the rule has parameters (``max(a, b, c)`` for a two-argument rule)."""
+
+
+_UNKNOWN = object()
+_COMPARE = {gast.Eq: operator.eq, gast.NotEq: operator.ne, gast.Lt: operator.lt, gast.LtE: operator.le,
+            gast.Gt: operator.gt, gast.GtE: operator.ge, gast.In: lambda a, b: a in b,
+            gast.NotIn: lambda a, b: a not in b}
+_UNARY = {gast.USub: operator.neg, gast.UAdd: operator.pos, gast.Not: operator.not_}
+_CONSTANTS = {"inf": math.inf, "pi": math.pi, "e": math.e}
+
+
+def _value(node):
+    """The value of ``node`` if it is a literal (numbers, strings, None, ``np.inf``, a tuple of
+    literals), else _UNKNOWN."""
+    if isinstance(node, gast.Constant):
+        return node.value
+    if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name) and node.value.id in ("np", "math") \
+            and node.attr in _CONSTANTS:
+        return _CONSTANTS[node.attr]
+    if isinstance(node, gast.UnaryOp) and type(node.op) in _UNARY:
+        v = _value(node.operand)
+        if v is not _UNKNOWN and (isinstance(node.op, gast.Not) or type(v) in (int, float)):
+            return _UNARY[type(node.op)](v)
+    if isinstance(node, gast.Tuple):
+        values = tuple(_value(e) for e in node.elts)
+        if _UNKNOWN not in values:
+            return values
+    return _UNKNOWN
+
+
+def _literal(value):
+    """A node for ``value`` (a result of folding), or None where it has no plain literal form."""
+    if value is None or type(value) in (bool, str):
+        return gast.Constant(value=value, kind=None)
+    if type(value) in (int, float) and math.isfinite(value) and abs(value) < 1e15:
+        if value < 0:
+            return gast.UnaryOp(op=gast.USub(), operand=gast.Constant(value=-value, kind=None))
+        return gast.Constant(value=value, kind=None)
+    if type(value) is tuple:
+        elts = [_literal(v) for v in value]
+        if all(e is not None for e in elts):
+            return gast.Tuple(elts=elts, ctx=gast.Load())
+    return None
+
+
+def _folded(node, value):
+    new = _literal(value)
+    return node if new is None else new
+
+
+def _fold(node):
+    """Decide, bottom-up, what depends on literals only: comparisons and ``not`` (to 1 or 0, so that
+    arithmetic on them is left to ``optimize``, as ``2 - 1``), ``and``/``or``, ``a if test else b``
+    with a literal test, an element of a tuple at a literal index, and calls of the pure helpers
+    in ``runtime.STATIC`` (``einsum_plan``) on literal arguments. Anything else is left for run
+    time, where it evaluates to the same value."""
+    _rewrite_children(node, _fold, gast.expr)
+    if isinstance(node, gast.IfExp):
+        test = _value(node.test)
+        return node if test is _UNKNOWN else (node.body if test else node.orelse)
+    if isinstance(node, gast.BoolOp):
+        # and/or return their first decisive operand: literal operands in front are decided here
+        values = list(node.values)
+        while len(values) > 1:
+            v = _value(values[0])
+            if v is _UNKNOWN:
+                break
+            if bool(v) == isinstance(node.op, gast.Or):
+                return values[0]
+            values.pop(0)
+        if len(values) == 1:
+            return values[0]
+        node.values = values
+        return node
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.Not):
+        operand = _value(node.operand)
+        return node if operand is _UNKNOWN else gast.Constant(value=int(not operand), kind=None)
+    if isinstance(node, gast.Compare):
+        operands = [_value(n) for n in [node.left] + node.comparators]
+        if _UNKNOWN in operands or not all(type(op) in _COMPARE for op in node.ops):
+            return node
+        try:
+            result = all(_COMPARE[type(op)](a, b) for op, a, b in zip(node.ops, operands, operands[1:]))
+        except TypeError:  # 'fro' < 2: left to raise at run time
+            return node
+        return gast.Constant(value=int(result), kind=None)
+    if isinstance(node, gast.Subscript):
+        index = _value(node.slice)
+        if type(index) is int and isinstance(node.value, gast.Tuple) and -len(node.value.elts) <= index < len(node.value.elts):
+            return node.value.elts[index]
+        return node
+    if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id in runtime.STATIC \
+            and not node.keywords:
+        args = [_value(a) for a in node.args]
+        if _UNKNOWN in args:
+            return node
+        try:
+            return _folded(node, getattr(runtime, node.func.id)(*args))
+        except NotImplementedError as e:  # a case the rule does not cover: refused at the call
+            raise Refused(str(e))
+        except Exception:  # e.g. malformed subscripts: NumPy's forward call raises its own error first
+            return node
+    return node
+
+
+class Refused(KeyError):
+    """A call that a rule cannot take. A KeyError, which reverse.py reports as the user's error at
+    the call ("... got an unexpected or missing argument (what)"), with its location."""
+
+    def __str__(self):
+        return "(%s)" % self.args[0]
 
 
 def bind(t, args, kwargs):
@@ -127,12 +249,16 @@ def instantiate(t, g, ans, args, kwargs, namer, scalar=False):
     finish = _strip_unbroadcast if scalar else (lambda e: e)
     stmts = []
     for s in t.body:
-        target = mapping[s.targets[0].id].id
-        stmts.append(gast.Assign(targets=[gast.Name(id=target, ctx=gast.Store(), annotation=None, type_comment=None)],
-                                 value=finish(_substitute(s.value, mapping)), type_comment=None))
+        local = s.targets[0].id
+        value = finish(_fold(_substitute(s.value, mapping)))
+        if _value(value) is not _UNKNOWN:  # decided at compile time: later uses read the literal
+            mapping[local] = value
+            continue
+        stmts.append(gast.Assign(targets=[gast.Name(id=mapping[local].id, ctx=gast.Store(), annotation=None,
+                                                    type_comment=None)], value=value, type_comment=None))
     results = []
     for p, operand in operands:
         r = t.results[t.params.index(p)]
         if not (isinstance(r, gast.Constant) and r.value is None):
-            results.append((operand, finish(_substitute(r, mapping))))
+            results.append((operand, finish(_fold(_substitute(r, mapping)))))
     return stmts, results

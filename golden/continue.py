@@ -39,5 +39,5 @@ def skip_odd_grad(x, n):
     for i, _cond2 in zip(reversed(range(n)), reversed(_tape1)):
         if _cond2:
             # s = s + x ** i
-            x_bar = x_bar + i * x ** (i - 1)
+            x_bar = x_bar + i * x ** (i - (i != 0))
     return s_1, x_bar

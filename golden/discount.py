@@ -24,6 +24,6 @@ def discount_grad(cash, years):
     # return cash * factor
     cash_bar = factor
     # factor = (1.0 + RATE) ** -years
-    _t2_bar = cash * np.log(_t1) * factor
+    _t2_bar = cash * np.log(_t1 + (_t1 == 0) * (factor == 0)) * factor
     years_bar = -_t2_bar
     return _t3, (cash_bar, years_bar)

@@ -65,7 +65,7 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     # adjoint sweep
     check_scalar(_t6)
     # return np.mean((out - Y) ** 2)
-    _t5_bar = unreduce(1.0 / (np.size(_t5) / np.size(_t6)), _t4, None, False)
+    _t5_bar = unreduce(np.size(_t6) / (np.size(_t5) or 1), _t4, None, False)
     _t4_bar = _t5_bar * 2 * _t4
     out_bar = unbroadcast(_t4_bar, out)
     # out = hidden @ W2 + b2

@@ -68,7 +68,7 @@ def softmax_xent_grad(logits, labels):
     # adjoint sweep
     check_scalar(_t7)
     # return -np.mean(np.sum(labels * (z - log_norm), axis=1))
-    _t5_bar = unreduce(-1.0 / (np.size(_t5) / np.size(_t6)), _t5, None, False)
+    _t5_bar = unreduce(-(np.size(_t6) / (np.size(_t5) or 1)), _t5, None, False)
     _t4_bar = unreduce(_t5_bar, _t4, 1, False)
     _t3_bar = unbroadcast(_t4_bar * labels, _t3)
     log_norm_bar = unbroadcast(-_t3_bar, _t2)

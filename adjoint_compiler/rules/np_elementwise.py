@@ -159,11 +159,12 @@ def divide_adjoint(g, ans, x, y):
 
 @adjoint(np.power)
 def power_adjoint(g, ans, x, y):
-    # d(x^y)/dy = ln(x) x^y. Where x == 0 the limit is 0 (for y > 0): log(1) == 0
-    # there avoids 0 * -inf == nan. Negative x gives nan, as np.power does for
-    # non-integer y.
-    return (unbroadcast(g * y * np.power(x, y - 1.0), x),
-            unbroadcast(g * np.log(np.where(x == 0, 1.0, x)) * ans, y))
+    # As operator.pow's rule (operators.py): d/dx = y x^(y - (y != 0)), exactly 0 at y == 0 also
+    # where x == 0, inf where it is infinite (0 < y < 1 at x == 0). d/dy = ln(x) x^y: 0 at
+    # x == 0 for y > 0 (log(1) where x == 0 and ans == 0 avoids 0 * -inf == nan), -inf at
+    # x == 0, y == 0, and nan for negative x, as np.power is not real there for non-integer y.
+    return (unbroadcast(g * y * np.power(x, y - (y != 0)), x),
+            unbroadcast(g * np.log(x + (x == 0) * (ans == 0)) * ans, y))
 
 
 @adjoint(np.arctan2)

@@ -63,6 +63,12 @@ def swapaxes_adjoint(g, ans, a, axis1, axis2):
     return np.swapaxes(g, axis1, axis2), None, None
 
 
+@adjoint(np.moveaxis)
+def moveaxis_adjoint(g, ans, a, source, destination):
+    # the axes moved to destination go back to source
+    return np.moveaxis(g, destination, source), None, None
+
+
 @adjoint(np.flip)
 def flip_adjoint(g, ans, m, axis=None):
     return np.flip(g, axis), None

@@ -103,11 +103,15 @@ def sqrt_adjoint(g, ans, x):
 
 @adjoint(math.pow)
 def pow_adjoint(g, ans, x, y):
-    # d(x^y)/dy = ln(x) x^y. At x == 0 its limit is 0 (for y > 0); for x < 0, x^y
-    # exists only at integral y and has no derivative in y, so it is nan (as with
-    # np.power). The guard keeps math.log from raising in either case.
-    log_x = math.log(x) if x > 0.0 else (0.0 if x == 0.0 else math.nan)
-    return g * y * math.pow(x, y - 1.0), g * log_x * ans
+    # d(x^y)/dx = y x^(y-1), written y x^(y - (y != 0)) so that it is 0 at y == 0 even where
+    # x == 0 (math.pow(0.0, -1.0) would raise). Where it is infinite (0 < y < 1 at x == 0)
+    # math.pow raises ValueError, as on the forward value's own domain errors.
+    # d(x^y)/dy = ln(x) x^y. At x == 0 it is 0 for y > 0 (0^y is 0 for every y nearby) and
+    # -inf at y == 0 (0^y jumps from 1 to 0); for x < 0, x^y exists only at integral y and
+    # has no derivative in y, so it is nan (as with np.power). The guard keeps math.log
+    # from raising in each case.
+    log_x = math.log(x) if x > 0.0 else ((0.0 if y > 0.0 else -math.inf) if x == 0.0 else math.nan)
+    return g * y * math.pow(x, y - (y != 0.0)), g * log_x * ans
 
 
 @adjoint(math.hypot)

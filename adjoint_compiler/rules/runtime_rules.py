@@ -7,13 +7,20 @@ import numpy as np
 
 from adjoint_compiler import runtime
 from adjoint_compiler.rules.registry import adjoint, nondifferentiable
-from adjoint_compiler.runtime import unreduce
+from adjoint_compiler.runtime import fit_shape, unreduce
 
 
 @adjoint(runtime.unbroadcast)
 def unbroadcast_adjoint(g, ans, c, like):
     # unbroadcast sums c down to like's shape; its adjoint spreads g back over c's shape
     return unreduce(g, c, np.arange(np.ndim(c) - np.ndim(like))), None
+
+
+@adjoint(runtime.fit_shape)
+def fit_shape_adjoint(g, ans, c, like):
+    # fit_shape sums c over some axes and spreads it over others; its adjoint does the converse,
+    # which is fit_shape back to c's shape
+    return fit_shape(g, c), None
 
 
 @adjoint(runtime.unreduce)
@@ -36,3 +43,4 @@ nondifferentiable(runtime.stored, runtime.snapshot, runtime.put_back, runtime.on
                   runtime.zero_slots,
                   reason="in-place update bookkeeping")
 nondifferentiable(runtime.shape_of, reason="a shape, for the adjoint of broadcasting")
+nondifferentiable(runtime.einsum_plan, runtime.einsum_mask, reason="subscripts and a 0/1 mask, for the adjoint of np.einsum")

@@ -10,6 +10,7 @@ import pytest
 
 from adjoint_compiler.rules import np_elementwise, registry
 from adjoint_compiler.testing import check_rule
+from tests.rules.test_operators import POW_IDS, POW_POINTS, _same
 from tests.rules.test_rule_bodies import assert_table_is_the_module
 
 SEEDS = (0, 1, 2)
@@ -70,7 +71,7 @@ UNARY = [
     Unary(np.array, uniform(-3, 3)),
     Unary(np.asarray, uniform(-3, 3)),
 ]
-UNARY_SHAPES = [(), (3,), (2, 3)]
+UNARY_SHAPES = [(), (3,), (2, 3), (1,), (0,), (2, 0)]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -105,7 +106,7 @@ BINARY = [
     Binary(np.minimum, uniform(-3, 3), uniform(-3, 3), apart),
 ]
 BINARY_SHAPES = [((), ()), ((3,), (3,)), ((2, 3), (2, 3)), ((3, 1), (4,)), ((4,), (3, 1)),
-                 ((), (2, 3)), ((2, 3), ()), ((2, 1, 3), (4, 1))]
+                 ((), (2, 3)), ((2, 3), ()), ((2, 1, 3), (4, 1)), ((1,), (1, 1)), ((0, 3), (3,)), ((3,), (0, 1))]
 
 
 def _binary_args(row, shapes, rng):
@@ -129,6 +130,42 @@ def test_power_exponent_cotangent_at_zero_base_is_zero():
     gx, gy = np_elementwise.power_adjoint(np.ones(2), np.power(x, y), x, y)
     assert np.array_equal(gx, [0.0, 12.0])
     assert np.array_equal(gy, [0.0, 8.0 * math.log(2.0)])
+
+
+# ---- special points: kinks, ties, a zero base ------------------------------------------------
+# np.power at the points of operator.pow's table (the two rules are one formula), on arrays.
+
+@pytest.mark.parametrize("x, y, dx, dy, smooth", POW_POINTS, ids=POW_IDS)
+def test_power_special_points(x, y, dx, dy, smooth):
+    x, y = np.full(3, x), np.full(3, y)
+    with np.errstate(all="ignore"):  # log(0), log(-2): the values asserted
+        gx, gy = np_elementwise.power_adjoint(np.ones(3), np.power(x, y), x, y)
+        assert _same(gx, np.full(3, dx)) and _same(gy, np.full(3, dy))
+        if smooth:
+            check_rule(np.power, np_elementwise.power_adjoint, [x, y], diff=[0, 1])
+
+
+# abs at 0 takes the subgradient 0 (np.sign(0)), which is also what a central difference gives
+# there (|x| is even); a tie of np.maximum / np.minimum gives the whole cotangent to x (a valid
+# subgradient, the builtin max's choice; a central difference splits it, so it is checked by hand).
+KINKS = [
+    (np.abs, [np.array([0.0, -2.0, 0.0, 3.0])], [np.array([0.0, -1.0, 0.0, 1.0])]),
+    (np.absolute, [np.array([[0.0], [-1.0]])], [np.array([[0.0], [-1.0]])]),
+    (np.maximum, [np.array([1.0, 2.0, 0.0]), np.array([1.0, 1.0, 0.0])], [np.ones(3), np.zeros(3)]),
+    (np.minimum, [np.array([1.0, 2.0, 0.0]), np.array([1.0, 1.0, 0.0])], [np.array([1.0, 0.0, 1.0]), np.array([0.0, 1.0, 0.0])]),
+    (np.maximum, [np.array([2.0, 2.0]), 2.0], [np.ones(2), 0.0]),
+    (np.minimum, [2.0, np.array([2.0, 1.0])], [1.0, np.array([0.0, 1.0])]),
+]
+
+
+@pytest.mark.parametrize("fn, args, expected", KINKS, ids=["%s-%d" % (k[0].__name__, i) for i, k in enumerate(KINKS)])
+def test_kinks_and_ties_get_the_documented_subgradient(fn, args, expected):
+    cots = registry.lookup(fn).rule(np.ones(np.shape(fn(*args))), fn(*args), *args)
+    cots = (cots,) if len(args) == 1 else cots
+    for c, e in zip(cots, expected):
+        assert np.shape(c) == np.shape(e) and np.array_equal(c, e)
+    if fn in (np.abs, np.absolute):
+        check_rule(fn, registry.lookup(fn).rule, args, diff=[0])
 
 
 @pytest.mark.parametrize("fn", [np.maximum, np.minimum], ids=["maximum", "minimum"])

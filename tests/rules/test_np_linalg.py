@@ -5,6 +5,8 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
+import adjoint_compiler as ac
+from adjoint_compiler import pipeline
 from adjoint_compiler.rules import np_linalg, registry
 from adjoint_compiler.testing import check_grads, check_rule
 from tests.rules.test_rule_bodies import assert_inlinable, assert_table_is_the_module
@@ -69,6 +71,32 @@ EINSUM = [("ij,jk->ik", (2, 3), (3, 4)), ("ij,jk->ki", (2, 3), (3, 4)), ("i,i->"
 TABLE += [Row(np.einsum, (s, (normal, sa), (normal, sb)), {}, "einsum-%s-%s-%s" % (s.strip(), sa, sb))
           for s, sa, sb in EINSUM]
 TABLE += [Row(np.einsum, ("ij,jk->ik", (normal, (2, 3)), (normal, (3, 4))), {"optimize": True}, "einsum-optimize")]
+
+# np.einsum over every form of subscripts: one to six operands; no output ('ij,ij->'), implicit
+# output ('ij,jk', 'ba', '...' first), transposes; repeated indices within an operand (traces and
+# diagonals: 'ii->', 'ii->i', 'iij->j', '...ii->...i'); an index or '...' summed over one operand
+# alone; '...' broadcast (also where the output has none) and length-1 axes broadcast against
+# longer ones; a scalar operand (''); capital letters.
+EINSUM_ANY = [
+    ("ij->ji", [(2, 3)]), ("ii->", [(3, 3)]), ("ii->i", [(3, 3)]), ("ij->", [(2, 3)]), ("ij", [(2, 3)]),
+    ("ba", [(2, 3)]), ("iij->j", [(2, 2, 3)]), ("iji->j", [(2, 3, 2)]), ("...ii->...i", [(2, 3, 3)]),
+    ("i...->...", [(2, 3, 4)]), ("...", [(2, 3)]), ("ijk->kji", [(2, 3, 4)]), ("->", [()]), ("iii->i", [(2, 2, 2)]),
+    ("ij,jk", [(2, 3), (3, 4)]), ("i,i", [(3,), (3,)]), ("ij,j", [(2, 3), (3,)]), ("i...j,...j", [(3, 2, 4), (4,)]),
+    ("...ij,...jk", [(2, 3, 4), (4, 2)]), ("...i,...i->...", [(1, 3), (2, 3)]), ("...i,i->i", [(3,), (3,)]),
+    ("ii,i->i", [(3, 3), (3,)]), ("ij,kl->ijkl", [(2, 1), (1, 3)]), ("...i,...ij->j...", [(1, 3), (2, 3, 2)]),
+    (",ij->ij", [(), (2, 3)]), ("ij,->", [(2, 3), ()]), ("ij,jk->ik", [(2, 1), (3, 4)]), ("Ab,bC->CA", [(2, 3), (3, 4)]),
+    ("ij,ji->", [(2, 3), (3, 2)]), ("ij,jj->ij", [(2, 3), (3, 3)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]), ("i,i,i->", [(3,), (3,), (3,)]), ("ij,jk,kl", [(2, 3), (3, 4), (4, 2)]),
+    ("bij,bjk,bkl->bil", [(2, 2, 3), (2, 3, 4), (2, 4, 2)]), ("ii,ij,j->i", [(3, 3), (3, 2), (2,)]),
+    ("...ij,jk,...k->...i", [(2, 3, 4), (4, 2), (2,)]), ("...ij,jk,k->...i", [(2, 3, 4), (4, 2), (2,)]),
+    ("i,j,k->ijk", [(2,), (3,), (4,)]), ("i,j,k->", [(2,), (3,), (4,)]),
+    ("ab,bc,cd,de->ae", [(2, 3), (3, 2), (2, 4), (4, 3)]), ("a,a,a,a,a->a", [(3,)] * 5),
+    ("ab,bc,cd,de,ef,fg->ag", [(2, 3), (3, 2), (2, 3), (3, 2), (2, 3), (3, 2)]), ("aa,b,b,c,c,a->", [(2, 2), (3,), (3,), (2,), (2,), (2,)]),
+]
+TABLE += [Row(np.einsum, (s,) + tuple((normal, shape) for shape in shapes), {}, "einsum-%s-%s" % (s, "-".join(map(str, shapes))))
+          for s, shapes in EINSUM_ANY]
+TABLE += [Row(np.einsum, ("ij,jk,kl->il", (normal, (2, 3)), (normal, (3, 4)), (normal, (4, 2))), {"optimize": opt},
+              "einsum-3-optimize-%s" % opt) for opt in (True, "greedy", "optimal")]
 
 
 def _all_cotangents(fn, g, ans, args, kwargs):
@@ -161,8 +189,8 @@ def test_parameters_follow_numpy_names_and_order(fn):
 
 
 def test_einsum_parameters():
-    # np.einsum(subscripts, *operands, optimize=...): the two operands get names of their own
-    assert registry.lookup(np.einsum).params == ("subscripts", "a", "b", "optimize")
+    # np.einsum(subscripts, *operands, optimize=...): each of up to six operands gets a name of its own
+    assert registry.lookup(np.einsum).params == ("subscripts", "a", "b", "c", "d", "e", "f", "optimize")
 
 
 # ---- the rule bodies must be inlinable ------------------------------------------
@@ -223,10 +251,22 @@ def f_einsum(a, b):
     return np.sum(np.einsum("ij,jk->ik", a, b) ** 2) + np.sum(np.einsum("ij,k->i", a, b[0]))
 
 
+def f_einsum_forms(a, b, c):
+    # traces and diagonals, ellipsis, implicit output, a transpose, three operands, no output
+    return (np.einsum("ii->", a) ** 2 + np.sum(np.einsum("ii->i", a) ** 3) + np.sum(np.einsum("...ij,...jk->...ik", c, a) ** 2)
+            + np.sum(np.sin(np.einsum("ij,jk", b, a))) + np.sum(np.einsum("ij->ji", b) * b.T) + np.einsum("ij,jk,kl->", a, a, a)
+            + np.einsum("ij,ij->", b, b) + np.sum(np.einsum("i...j,...j", c, a[0]) ** 2))
+
+
+def f_einsum_runtime_subscripts(a, b, spec):
+    # subscripts known only at run time: the rule's plans are computed then
+    return np.sum(np.einsum(spec, a, b, a) ** 2)
+
+
 COMPILED = [
     (f_matmul, [(2, 3), (3, 4)]), (f_matvec, [(3, 3), (3,)]), (f_dot_scalar, [(), (2, 3)]),
     (f_outer_inner, [(3,), (2,)]), (f_trace, [(3, 3)]), (f_solve, [(3, 3), (3,)]), (f_inv_det, [(3, 3)]),
-    (f_slogdet, [(3, 3)]), (f_einsum, [(2, 3), (3, 4)]),
+    (f_slogdet, [(3, 3)]), (f_einsum, [(2, 3), (3, 4)]), (f_einsum_forms, [(3, 3), (2, 3), (2, 3, 3)]),
 ]
 
 
@@ -236,3 +276,52 @@ def test_compiled_gradient_matches_finite_differences(f, shapes):
     args = [well_conditioned(rng, s) if len(s) == 2 and s[0] == s[1] else normal(rng, s) for s in shapes]
     wrt = tuple(range(len(args))) if len(args) > 1 else 0
     check_grads(f, args, wrt=wrt)  # the gradient of the compiled code
+
+
+@pytest.mark.parametrize("spec", ["ij,jk,kl->il", "ij,jk,lk", "ii,ij,jk->ik", "ij,jk,lm->", "ij,ji,ii->i"])
+def test_compiled_einsum_with_subscripts_known_at_run_time(spec):
+    rng = np.random.default_rng(0)
+    check_grads(f_einsum_runtime_subscripts, [rng.standard_normal((3, 3)), rng.standard_normal((3, 3)), spec], wrt=(0, 1))
+
+
+def f_einsum_seven(a):
+    return np.einsum("a,a,a,a,a,a,a->", a, a, a, a, a, a, a)
+
+
+def f_einsum_sublist(a):
+    return np.einsum(a, [0, 1], a, [1, 2], [0, 2]).sum()
+
+
+def test_einsum_of_more_operands_than_the_rule_takes_is_a_located_compile_error():
+    with pytest.raises(ac.CompileError, match=r"test_np_linalg\.py:\d+:\d+: .*einsum.*7 operands"):
+        ac.grad(f_einsum_seven)(np.ones(2))
+
+
+def test_einsum_sublist_form_raises_a_clear_error_at_run_time():
+    with pytest.raises(NotImplementedError, match="sublist"):
+        ac.grad(f_einsum_sublist)(np.ones((2, 2)))
+
+
+def test_einsum_with_literal_subscripts_emits_only_the_einsums():
+    # the plans are evaluated at compile time: no einsum_plan call and no conditional is left
+    src = ac.adjoint_source(f_einsum, wrt=(0, 1)).split("def f_einsum_grad")[1]
+    assert "einsum_plan" not in src and " if " not in src
+    assert "np.einsum('ik,jk->ij'" in src
+
+
+# ---- second order: the emitted gradient differentiated again ---------------------------------
+
+def hvp_error(f, x, seed=0):
+    """|H v - (grad f(x + h v) - grad f(x - h v)) / 2h|, H v from the vjp of f's compiled gradient."""
+    v = np.random.default_rng(seed).standard_normal(np.shape(x))
+    _, pullback = ac.vjp(pipeline.compile(f, (0,)).function)(x)
+    grad, h = ac.grad(f), 1e-5
+    return np.max(np.abs(pullback((0.0, v)) - (grad(x + h * v) - grad(x - h * v)) / (2 * h)))
+
+
+def f_einsum_chain(a):
+    return np.einsum("ij,jk,kl->", a, a, a) + np.sum(np.einsum("ii->i", a) ** 3) + np.sum(np.einsum("ij,jk", a, a) ** 2)
+
+
+def test_einsum_gradient_differentiates_again():
+    assert hvp_error(f_einsum_chain, np.random.default_rng(1).standard_normal((3, 3))) < 1e-6

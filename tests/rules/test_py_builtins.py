@@ -77,6 +77,15 @@ def test_abs_at_zero_uses_subgradient_zero():
     assert py_builtins.abs_adjoint(1.0, 0.0, 0.0) == 0.0
 
 
+@pytest.mark.parametrize("x", [0.0, -0.0, np.array([0.0, -1.5, 0.0, 2.0])], ids=["0", "-0", "array"])
+def test_abs_at_zero_both_variants_match_central_differences(x):
+    # |x| is even, so a central difference at 0 is 0: the subgradient both variants return
+    rules = [py_builtins.abs_adjoint] + ([py_builtins.abs_scalar_adjoint] if type(x) is float else [])
+    for rule in rules:
+        assert np.array_equal(rule(1.0, abs(x), x), np.sign(x) * 1.0)
+        check_rule(abs, rule, [x], diff=[0])
+
+
 def test_table_and_module_list_the_same_rules():
     assert_table_is_the_module([row.fn for row in TABLE], py_builtins)
 

@@ -7,6 +7,7 @@ import pytest
 
 from adjoint_compiler.rules import py_math, registry
 from adjoint_compiler.testing import check_rule
+from tests.rules.test_operators import POW_IDS, POW_POINTS, _same
 from tests.rules.test_rule_bodies import assert_table_is_the_module
 
 SEEDS = (0, 1, 2)
@@ -94,6 +95,20 @@ def test_pow_at_zero_base():
     # d(0^y)/dy is 0 for y > 0; math.log(0) would raise.
     assert py_math.pow_adjoint(1.0, 0.0, 0.0, 2.0) == (0.0, 0.0)
     assert py_math.pow_adjoint(1.0, 0.0, 0.0, 3.0) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize("x, y, dx, dy, smooth", POW_POINTS, ids=POW_IDS)
+def test_pow_special_points(x, y, dx, dy, smooth):
+    # the points of operator.pow's table; math.pow raises ValueError where the derivative is infinite
+    if x == 0.0 and 0.0 < y < 1.0:
+        with pytest.raises(ValueError):
+            py_math.pow_adjoint(1.0, math.pow(x, y), x, y)
+        return
+    gx, gy = py_math.pow_adjoint(1.0, math.pow(x, y), x, y)
+    assert type(gx) is float and type(gy) is float
+    assert _same(gx, dx) and _same(gy, dy)
+    if smooth:
+        check_rule(math.pow, py_math.pow_adjoint, [x, y], diff=[0, 1])
 
 
 def test_table_and_module_list_the_same_rules():

@@ -4,13 +4,15 @@ import inspect
 import math
 import textwrap
 
+import gast
 import numpy as np
 import pytest
 
+import adjoint_compiler as ac
 from adjoint_compiler import templates
 from adjoint_compiler.rules import registry
 
-ALLOWED_GLOBALS = {"np", "math", "unbroadcast", "unreduce", "None", "True", "False"}
+ALLOWED_GLOBALS = {"np", "math", "unbroadcast", "unreduce", "fit_shape", "einsum_plan", "einsum_mask", "None", "True", "False"}
 FORBIDDEN = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr,
              ast.Yield, ast.YieldFrom, ast.Await, ast.Starred)
 
@@ -94,3 +96,48 @@ def test_math_rules_use_math_not_numpy():
             names = {n.id for n in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(r.rule))))
                      if isinstance(n, ast.Name)}
             assert "np" not in names, r
+
+
+# ---- tests on literal operands are decided at compile time (templates._fold) --------------
+
+@pytest.mark.parametrize("source, folded", [
+    ("a if 2 == 2 else b", "a"), ("a if ord == 'fro' else b", "a if ord == 'fro' else b"),
+    ("a if 'nuc' == 'fro' else b", "b"), ("y - (2 != 0)", "y - 1"), ("2 - (2 != 0)", "2 - 1"),
+    ("(a, b, c)[1]", "b"), ("(a, b)[2]", "(a, b)[2]"), ("0 or x", "x"), ("1 and x", "x"), ("0 and x", "0"),
+    ("x or 0", "x or 0"), ("not 1 == 1", "0"), ("not x", "not x"), ("-np.inf == -np.inf", "1"), ("np.inf > 2", "1"),
+    ("'fro' < 2", "'fro' < 2"), ("None != None", "0"), ("(a if np.inf == 2 else b) if x else c", "b if x else c"),
+    ("einsum_plan('ij,jk->ik', 0, 2)", "('ik,jk->ij', '', False, True)"),
+    ("einsum_plan(s, 0, 2)", "einsum_plan(s, 0, 2)"),
+])
+def test_fold_decides_what_depends_on_literals_only(source, folded):
+    node = gast.parse(source).body[0].value
+    assert emit_expr(templates._fold(node)) == folded
+
+
+def test_fold_refuses_what_a_static_helper_refuses():
+    node = gast.parse("einsum_plan('i,i,i->', 0, 2)").body[0].value
+    with pytest.raises(KeyError, match="3 operands"):
+        templates._fold(node)
+
+
+def emit_expr(node):
+    return ast.unparse(gast.gast_to_ast(gast.Expression(body=node)).body)
+
+
+def cube(x):
+    return x ** 3
+
+
+def power(x, y):
+    return np.sum(x ** y)
+
+
+def test_literal_exponent_folds_to_the_textbook_formula():
+    # y x^(y - (y != 0)) with y = 3 is 3 x^2: nothing of the zero-exponent guard is left
+    body = ac.adjoint_source(cube).split("def cube_grad")[1]
+    assert "!=" not in body and "x ** 2" in body
+
+
+def test_exponent_known_at_run_time_keeps_the_guard():
+    body = ac.adjoint_source(power, wrt=(0, 1)).split("def power_grad")[1]
+    assert "(y != 0)" in body and "== 0" in body
