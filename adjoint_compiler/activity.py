@@ -19,10 +19,10 @@ import operator
 import gast
 import numpy as np
 
-from adjoint_compiler import rules, runtime, trees
+from adjoint_compiler import naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.rules import np_methods
-from adjoint_compiler.errors import CompileError, UnsupportedError
+from adjoint_compiler.errors import UnsupportedError
 
 BINOPS = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul, gast.Div: operator.truediv,
@@ -72,14 +72,20 @@ def classify(value, source, local):
         return Op("const", node=value)
     if isinstance(value, gast.Name):
         return Op("copy", args=[value], node=value) if value.id in local else Op("const", node=value)
-    if isinstance(value, gast.Attribute) and not _rooted_in(value, local):
+    if isinstance(value, gast.Attribute) and not trees.rooted_in(value, local):
         return Op("const", node=value)
     if isinstance(value, gast.BinOp):
         return Op("call", BINOPS[type(value.op)], [value.left, value.right], node=value)
     if isinstance(value, gast.UnaryOp):
         return Op("call", UNARYOPS[type(value.op)], [value.operand], node=value)
     if isinstance(value, gast.Call):
-        if _rooted_in(value.func, local):
+        if isinstance(value.func, gast.Name) and value.func.id in local:
+            what = ("a call of a function value made at run time (f(...)(x))" if naming.is_temp(value.func.id) else
+                    "a call of the local variable '%s' (a function chosen at run time)" % value.func.id)
+            raise UnsupportedError(what,
+                                   source.location(value) if source is not None else None,
+                                   "call the function by the global name it has")
+        if trees.rooted_in(value.func, local):
             # the receiver is the first operand: x.sum() depends on x, as np.sum(x)
             args = [value.func.value] + value.args
             kwargs = {k.arg: k.value for k in value.keywords}
@@ -112,12 +118,6 @@ def classify(value, source, local):
     if isinstance(value, (gast.Compare, gast.JoinedStr)):
         return Op("nondiff", node=value)
     return Op("other", node=value)
-
-
-def _rooted_in(node, local):
-    while isinstance(node, gast.Attribute):
-        node = node.value
-    return isinstance(node, gast.Name) and node.id in local
 
 
 def differentiable(op):
@@ -193,7 +193,7 @@ def _refuse_mutation_of_varied(fn, source, local, varied):
         if not (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)):
             continue
         call = stmt.value
-        if not (isinstance(call.func, gast.Attribute) and _rooted_in(call.func, local)):
+        if not (isinstance(call.func, gast.Attribute) and trees.rooted_in(call.func, local)):
             continue
         if trees.appended(stmt) is not None:
             continue  # followed like a store (aliasing.py checks the list is not shared)

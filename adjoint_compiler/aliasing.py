@@ -29,29 +29,9 @@ in-place update of a while b (a view or copy of the same array) is still used
 """
 import gast
 
-from adjoint_compiler import naming, trees
+from adjoint_compiler import effects, naming, trees
 from adjoint_compiler.errors import UnsupportedError
 
-# functions and methods whose result may share memory with an argument
-def numpy_view(call):
-    """Whether NumPy call ``call`` (np.<name>(...)) may return a view of an argument."""
-    name = call.func.attr
-    if name == "array":  # np.array(a, copy=False) or copy=None may hand back a itself
-        return any(k.arg == "copy" and not (isinstance(k.value, gast.Constant) and k.value.value is True)
-                   for k in call.keywords)
-    return name in VIEW_FUNCTIONS
-
-
-VIEW_FUNCTIONS = {
-    "asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "ravel", "reshape", "squeeze", "transpose",
-    "broadcast_to", "broadcast_arrays", "expand_dims", "swapaxes", "moveaxis", "rollaxis", "atleast_1d",
-    "atleast_2d", "atleast_3d", "diagonal", "split", "array_split", "hsplit", "vsplit", "dsplit", "real", "imag",
-    "flip", "fliplr", "flipud", "rot90", "view", "T", "mT", "flat", "base", "get", "permute_dims",
-    "matrix_transpose", "unstack", "asarray_chkfinite", "require", "trim_zeros", "lib", "ndarray",
-}
-FRESH_METHODS = {"copy", "astype", "flatten", "sum", "mean", "prod", "var", "std", "dot", "cumsum", "cumprod",
-                  "round", "clip", "tolist", "conj", "argmax", "argmin", "all", "any", "trace", "nonzero", "item",
-                  "max", "min"}
 _GLOBAL = ("global",)
 
 
@@ -123,7 +103,7 @@ class _Points:
         if isinstance(node, gast.Attribute):
             base = self.of(node.value, env) if isinstance(_root(node), gast.Name) and _root(node).id in self.local \
                 else frozenset([_GLOBAL])
-            return self.closure(base) if node.attr in VIEW_FUNCTIONS else frozenset()
+            return self.closure(base) if node.attr in effects.VIEW_FUNCTIONS else frozenset()
         if isinstance(node, gast.Call):
             args = [node.func.value] if isinstance(node.func, gast.Attribute) and \
                 isinstance(_root(node.func), gast.Name) and _root(node.func).id in self.local else []
@@ -132,9 +112,8 @@ class _Points:
             name = node.func.attr if isinstance(node.func, gast.Attribute) else getattr(node.func, "id", None)
             from_numpy = isinstance(node.func, gast.Attribute) and isinstance(node.func.value, gast.Name) and \
                 node.func.value.id in ("np", "numpy", "math")
-            if from_numpy and not numpy_view(node) or args and args[0] is getattr(node.func, "value", None) \
-                    and name in FRESH_METHODS or name in ("float", "int", "len", "range", "abs", "round", "bool",
-                                                            "sum", "isinstance", "str"):
+            if from_numpy and not effects.numpy_view(node) or args and args[0] is getattr(node.func, "value", None) \
+                    and name in effects.FRESH_METHODS or name in effects.FRESH_BUILTINS:
                 self.make(site, env, frozenset())
                 return frozenset([site])
             # anything else (a user function, a view, an unknown method) may return what it was given
@@ -205,7 +184,7 @@ class _Points:
 
 
 def _rebind_check(stmt):
-    """The name in ``check_rebind(x, ...)`` (normalize's run-time guard before ``x = x op y``), else None."""
+    """The name in ``check_rebind(x, ...)`` (anf's run-time guard before ``x = x op y``), else None."""
     if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) and \
             isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == "check_rebind":
         return stmt.value.args[0]
@@ -303,7 +282,7 @@ def run(fn, source):
     def where(node):
         return source.location(node) if source is not None else None
 
-    # x += y on an array: normalize rebinds x = x + y behind a run-time guard wherever x may share its
+    # x += y on an array: anf rebinds x = x + y behind a run-time guard wherever x may share its
     # array; the guard goes where the array is certainly the function's own and nothing else live sees it
     if points.overlapping:
         _guard_overlaps(fn, points.overlapping, source)

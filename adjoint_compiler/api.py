@@ -11,7 +11,7 @@ import weakref
 
 import numpy as np
 
-from adjoint_compiler import load, pipeline, runtime
+from adjoint_compiler import load, pipeline, runtime, source
 from adjoint_compiler.runtime import checkpointed  # noqa: F401  (public: ac.checkpointed)
 from adjoint_compiler.errors import CompileError, InternalError, SourceLocation, UnsupportedError
 
@@ -59,11 +59,11 @@ def _compiled(f, wrt, mode, args):
     key = (wrt, mode, kinds)
     per_fn = _CACHE.get(f)
     c = per_fn.get(key) if per_fn is not None else None
-    if c is None:
+    if c is None or not c.current():
         with pipeline.LOCK:  # compile once, whichever thread asks first
             per_fn = _CACHE.setdefault(f, {})
             c = per_fn.get(key)
-            if c is None:
+            if c is None or not c.current():  # never stale: a global it read may have been rebound since
                 c = per_fn[key] = pipeline.compile(f, wrt, mode, kinds)
     return c
 
@@ -78,13 +78,30 @@ def _bind(f, args, kwargs):
     return tuple(bound.args)
 
 
+_COMPLEX = ("complex numbers are not supported: differentiating a function of a complex argument needs "
+            "a convention (holomorphic or Wirtinger) that adjoint_compiler does not implement yet; "
+            "split the argument into real and imaginary parts")
+
+
+def _refuse_complex(args):
+    """After a TypeError inside the emitted code: say so if complex arguments caused it."""
+    if any(isinstance(a, complex) or np.iscomplexobj(a) for a in args):
+        raise TypeError(_COMPLEX) from None
+
+
 def _to_float(g, arg):
-    return g if type(g) is float else float(g)
+    if type(g) is float:
+        return g
+    if isinstance(g, complex) or np.iscomplexobj(g) or isinstance(arg, complex):
+        raise TypeError(_COMPLEX)
+    return float(g)
 
 
 def _like(g, arg):
     """Give the gradient ``g`` the type and shape of its argument ``arg``."""
     t = type(arg)
+    if t is complex or np.iscomplexobj(arg) or isinstance(g, complex) or np.iscomplexobj(g):
+        raise TypeError(_COMPLEX)
     if t is float or t is int or t is bool:
         return float(g)
     if isinstance(arg, np.ndarray):
@@ -146,11 +163,16 @@ class _Generic:
         self.nargs = f.__code__.co_argcount
         self.finish = _generic_finisher(wrt, single)
         self.function = None
+        self.compiled = None
 
     def get(self):
-        if self.function is None:
-            self.function = _compiled(self.f, self.wrt, "grad", ()).function
-        return self.function
+        """The compiled function; ``self.function`` holds it only when no global it read can go stale."""
+        c = self.compiled
+        if c is None or not c.current():
+            c = self.compiled = _compiled(self.f, self.wrt, "grad", ())
+            if not c.guards:
+                self.function = c.function
+        return c.function
 
 
 def _finisher(convert, wrt, single):
@@ -158,9 +180,9 @@ def _finisher(convert, wrt, single):
     if all(c is _to_float for c in convert):  # the common scalar case, kept to one call
         if len(wrt) == 1:
             if single:
-                return lambda g, args: g if type(g) is float else float(g)
-            return lambda g, args: (g if type(g) is float else float(g),)
-        return lambda gs, args: tuple([g if type(g) is float else float(g) for g in gs])
+                return lambda g, args: g if type(g) is float else _to_float(g, None)
+            return lambda g, args: (g if type(g) is float else _to_float(g, None),)
+        return lambda gs, args: tuple([g if type(g) is float else _to_float(g, None) for g in gs])
     pairs = list(zip(convert, wrt))
     if len(wrt) == 1:
         conv, i = pairs[0]
@@ -191,25 +213,33 @@ class _Dispatcher:
             args = _bind(self.f, args, kwargs)
         key = _signature(args)
         e = self.entries.get(key)
-        if e is None:
+        if e is None or e[2] is not None and not e[2].current():
             compiled = _compiled(self.f, self.wrt, self.mode, args)
             convert = [_converter(args[i]) for i in self.wrt]
-            e = self.entries[key] = (compiled.function, _finisher(convert, self.wrt, self.single))
-        return e, args
+            e = self.entries[key] = (compiled.function, _finisher(convert, self.wrt, self.single),
+                                     compiled if compiled.guards else None)
+        return e[:2], args
 
 
 def _unsupported(e):
     return UnsupportedError(e.construct, SourceLocation(e.filename, e.line, e.col))
 
 
-def _check_function(f):
+def _check_function(f, transform=None):
     if not inspect.isfunction(f):
         raise TypeError("expected a Python function, got %r" % (f,))
+    inner = getattr(f, source.TRANSFORM_MARK, None)
+    if inner is not None:  # until transforms nest, never differentiate the function they were made from
+        code = inner[1].__code__
+        raise UnsupportedError("%s of ac.%s(%s): nested transforms other than grad(grad(f))"
+                               % (transform or "a transform", inner[0], inner[1].__name__),
+                               SourceLocation(code.co_filename, code.co_firstlineno, 1),
+                               "differentiate a function that computes the gradient itself")
 
 
 def value_and_grad(f, wrt=0):
     """``vg(*args) -> (f(*args), gradient)``; the output must be a scalar."""
-    _check_function(f)
+    _check_function(f, "value_and_grad")
     wrt_idx, single = normalize_wrt(f, wrt)
 
     d = _Generic(f, wrt_idx, single)
@@ -223,8 +253,12 @@ def value_and_grad(f, wrt=0):
             value, grads = (d.function or d.get())(*args)
         except runtime.InPlaceUpdateError as e:
             raise _unsupported(e) from None
+        except TypeError:
+            _refuse_complex(args)
+            raise
         return value, finish(grads, args)
 
+    setattr(value_and_grad_f, source.TRANSFORM_MARK, ("value_and_grad", f))
     return value_and_grad_f
 
 
@@ -271,7 +305,7 @@ def grad(f, wrt=0):
     inner = getattr(f, "_adjoint_compiler_grad_of", None)
     if inner is not None:
         return _grad_of_grad(inner, wrt)
-    _check_function(f)
+    _check_function(f, "grad")
     wrt_idx, single = normalize_wrt(f, wrt)
 
     d = _Generic(f, wrt_idx, single)
@@ -285,14 +319,18 @@ def grad(f, wrt=0):
             return finish((d.function or d.get())(*args)[1], args)
         except runtime.InPlaceUpdateError as e:
             raise _unsupported(e) from None
+        except TypeError:
+            _refuse_complex(args)
+            raise
 
     grad_f._adjoint_compiler_grad_of = (f, wrt_idx, single)
+    setattr(grad_f, source.TRANSFORM_MARK, ("grad", f))
     return grad_f
 
 
 def vjp(f, wrt=0):
     """``fv(*args) -> (value, pullback)``, ``pullback(cotangent)`` -> gradient(s) in ``wrt``'s structure."""
-    _check_function(f)
+    _check_function(f, "vjp")
     wrt_idx, single = normalize_wrt(f, wrt)
 
     d = _Dispatcher(f, wrt_idx, "vjp", single)
@@ -304,12 +342,16 @@ def vjp(f, wrt=0):
             value, pullback = function(*args)
         except runtime.InPlaceUpdateError as e:
             raise _unsupported(e) from None
+        except TypeError:
+            _refuse_complex(args)
+            raise
 
         def pullback_f(cotangent):
             return finish(pullback(cotangent), args)
 
         return value, pullback_f
 
+    setattr(vjp_f, source.TRANSFORM_MARK, ("vjp", f))
     return vjp_f
 
 
@@ -341,7 +383,7 @@ def tape_stats(f, wrt=0):
     ``loops``, one entry per loop with its source line, the names pushed per
     iteration, the values stored and their bytes.
     """
-    _check_function(f)
+    _check_function(f, "tape_stats")
     wrt_idx, _ = normalize_wrt(f, wrt)
 
     def stats(*args, **kwargs):
@@ -369,7 +411,7 @@ def adjoint_source(f, wrt=0, mode="grad"):
     compiles one variant per set of arguments that are Python or NumPy scalars (without their
     ``unbroadcast`` calls), so its code for scalar arguments can be shorter than the code shown.
     """
-    _check_function(f)
+    _check_function(f, "adjoint_source")
     wrt_idx, _ = normalize_wrt(f, wrt)
     return pipeline.compile(f, wrt_idx, mode).source
 
@@ -378,7 +420,7 @@ class Differentiable:
     """A function with its derivatives attached: ``f(...)``, ``f.grad(...)``, ``f.vjp(...)``."""
 
     def __init__(self, f, wrt=None):
-        _check_function(f)
+        _check_function(f, "differentiate")
         if wrt is None:
             n = len(_params(f))
             wrt = 0 if n == 1 else tuple(range(n))

@@ -23,28 +23,9 @@ import copy
 
 import gast
 
-from adjoint_compiler import aliasing, naming, trees
+from adjoint_compiler import effects, naming, trees
 
 
-
-
-def _updated(stmt):
-    """Names whose contents ``stmt`` changes in place (a[i] = v, a[i] += v, xs.append(v))."""
-    if trees.element_store(stmt) is not None:
-        return {trees.stored_into(stmt)} - {None}
-    appended = trees.appended(stmt)
-    if appended is not None:
-        return {appended[0].id}
-    value = getattr(stmt, "value", None)
-    if isinstance(stmt, (gast.Assign, gast.Expr)) and isinstance(value, gast.Call) and \
-            isinstance(value.func, gast.Attribute) and isinstance(value.func.value, gast.Name) and \
-            value.func.attr in _CHANGING_METHODS:
-        return {value.func.value.id}  # v = xs.pop()
-    return set()
-
-
-_CHANGING_METHODS = {"pop", "insert", "remove", "clear", "extend", "sort", "reverse", "update", "setdefault",
-                     "popitem", "fill", "resize", "itemset", "put", "append", "partition", "byteswap"}
 
 
 def _invariant_arithmetic(value):
@@ -86,7 +67,7 @@ def _groups(fn):
             continue  # a new value
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
                 isinstance(value.func.value, gast.Name) and value.func.value.id in ("np", "numpy", "math") \
-                and not aliasing.numpy_view(value):
+                and not effects.numpy_view(value):
             continue
         pairs += [(name, s.targets[0].id) for name in trees.loads(value)]
     return trees.groups(pairs)
@@ -97,7 +78,7 @@ class _Sharer:
         self.local = {a.id for a in fn.args.args} | {
             n.id for n in trees.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         self.groups = _groups(fn)
-        self.updated = self.spread(set().union(*[_updated(s) for s in trees.walk(fn) if isinstance(s, gast.stmt)]))
+        self.updated = self.spread(set().union(*[effects.changed_in_place(s) for s in trees.walk(fn) if isinstance(s, gast.stmt)]))
         # names that may hold the None an SSA merge gives a path where the variable is unassigned
         self.maybe_none = self.spread({s.targets[0].id for s in trees.walk(fn) if isinstance(s, gast.Assign)
                                        and isinstance(s.targets[0], gast.Name)
@@ -111,7 +92,7 @@ class _Sharer:
     def hoist(self, loop):
         """Move loop-invariant arithmetic on temporaries out of ``loop``'s body; return it."""
         inside = {n.id for n in trees.walk(loop) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-        inside |= self.spread(set().union(*[_updated(s) for s in trees.walk(loop) if isinstance(s, gast.stmt)]))
+        inside |= self.spread(set().union(*[effects.changed_in_place(s) for s in trees.walk(loop) if isinstance(s, gast.stmt)]))
         inside |= self.maybe_none  # hoisted, a None placeholder would be computed with where the loop would not
         out, keep = [], []
         for stmt in loop.body:
@@ -164,7 +145,7 @@ class _Sharer:
                 self.forget(seen, stmt)
 
     def forget(self, seen, stmt):
-        changed = self.spread(set().union(*[_updated(s) for s in trees.walk(stmt) if isinstance(s, gast.stmt)]))
+        changed = self.spread(set().union(*[effects.changed_in_place(s) for s in trees.walk(stmt) if isinstance(s, gast.stmt)]))
         if changed:
             for key, name in list(seen.items()):
                 if any(("id='%s'" % c) in key for c in changed):

@@ -189,9 +189,7 @@ class _Inliner:
         """``(lambda p, ...: body)(arg, ...)``, the placeholders renamed to parameter names free in ``body``."""
         namer = naming.Namer(trees.all_names(body) - {hole for hole, _, _ in holes})
         renamed = {hole: namer.unique(param) for hole, param, _ in holes}
-        for n in trees.walk(body):
-            if isinstance(n, gast.Name) and n.id in renamed:
-                n.id = renamed[n.id]
+        trees.rename([body], renamed)
         params = [gast.Name(id=renamed[hole], ctx=gast.Param(), annotation=None, type_comment=None)
                   for hole, _, _ in holes]
         args = gast.arguments(args=params, posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,

@@ -62,7 +62,7 @@ class Linker:
         key = (tuple(sorted((p, id(v)) for p, v in (static or {}).items())), varargs)
         per_fn = _CACHE.setdefault(fn, {})
         c = per_fn.get(key)
-        if c is None:
+        if c is None or not c.current():
             n = fn.__code__.co_argcount - len(static or ()) + (varargs or 0)
             c = compile_vjp(fn, tuple(range(n)), static, varargs, self.stack)
             if c.complete:

@@ -19,7 +19,7 @@ import re
 
 import gast
 
-from adjoint_compiler import aliasing, naming, runtime, trees
+from adjoint_compiler import effects, naming, runtime, trees
 
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul, gast.Div: operator.truediv,
          gast.Pow: operator.pow}
@@ -190,16 +190,12 @@ def _sweep_marker(stmt):
     return _is_comment(stmt) and stmt.value.args[0].value in ("forward sweep", "adjoint sweep")
 
 
-def _names_in(node):
-    return {n.id for n in trees.walk(node) if isinstance(n, gast.Name)}
-
-
 def _stored(stmt):
     """Names ``stmt`` binds or changes the contents of (``a[i] = v`` changes a)."""
     out = set()
     for t in getattr(stmt, "targets", []):
         if isinstance(t, gast.Subscript):
-            out |= _names_in(t.value)
+            out |= trees.all_names(t.value)
         out |= {n.id for n in trees.walk(t) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     return out
 
@@ -215,7 +211,7 @@ def _fuse_accumulations(stmts):
 
     def names(stmt):
         if id(stmt) not in known:
-            known[id(stmt)] = _names_in(stmt)
+            known[id(stmt)] = trees.all_names(stmt)
         return known[id(stmt)]
 
     i = 0
@@ -225,14 +221,14 @@ def _fuse_accumulations(stmts):
                 and isinstance(s.value, gast.BinOp) and isinstance(s.value.op, (gast.Add, gast.Sub))
                 and isinstance(s.value.left, gast.Name) and s.value.left.id == s.targets[0].id):
             v = s.targets[0].id
-            if v not in _names_in(s.value.right):
+            if v not in trees.all_names(s.value.right):
                 j = i - 1
                 while j >= 0 and not (isinstance(out[j], gast.Assign) and isinstance(out[j].targets[0], gast.Name)
                                       and out[j].targets[0].id == v):
                     j -= 1
                 if j >= 0:
                     first = out[j]
-                    reads = _names_in(first.value)
+                    reads = trees.all_names(first.value)
                     between = out[j + 1:i]
                     if all(isinstance(b, (gast.Assign, gast.Expr)) and v not in names(b)
                            and not (_stored(b) & reads) for b in between):
@@ -285,18 +281,18 @@ def _fuse_temporaries(stmts, reads, assigns):
                 and not isinstance(s.value, gast.IfExp) and _size(s.value) <= _FUSED_SIZE):
             i += 1
             continue
-        t, needs = s.targets[0].id, _names_in(s.value)
+        t, needs = s.targets[0].id, trees.all_names(s.value)
         j = i + 1
         while j < len(out) and (_is_comment(out[j]) or (
                 isinstance(out[j], gast.Assign) and isinstance(out[j].targets[0], gast.Name)
                 and _pure(out[j].value) and out[j].targets[0].id not in needs
-                and t not in _names_in(out[j].value))):
+                and t not in trees.all_names(out[j].value))):
             j += 1
         use = out[j] if j < len(out) else None
         if isinstance(use, (gast.Assign, gast.Expr, gast.Return)) and \
                 _size(use.value) + _size(s.value) <= 2 * _FUSED_SIZE and not (
                 isinstance(use, gast.Assign) and not isinstance(use.targets[0], gast.Name) and
-                t in _names_in(use.targets[0])) and _substitute(use.value, t, s.value):
+                t in trees.all_names(use.targets[0])) and _substitute(use.value, t, s.value):
             del out[i]
             continue
         i += 1
@@ -312,7 +308,7 @@ def _coalesce_headers(body, reads, assigns):
                 and isinstance(phi.value, gast.Name)):
             continue
         h, v = phi.targets[0].id, phi.value.id
-        if reads.get(v) != 1 or assigns.get(v) != 1 or any(h in _names_in(s) for s in body[p + 1:]):
+        if reads.get(v) != 1 or assigns.get(v) != 1 or any(h in trees.all_names(s) for s in body[p + 1:]):
             continue
         for k in range(p - 1, -1, -1):
             s = body[k]
@@ -320,7 +316,7 @@ def _coalesce_headers(body, reads, assigns):
                 s.targets[0].id = h
                 del body[p]
                 break
-            if h in _names_in(s) or v in _names_in(s) or not isinstance(s, (gast.Assign, gast.Expr)):
+            if h in trees.all_names(s) or v in trees.all_names(s) or not isinstance(s, (gast.Assign, gast.Expr)):
                 break
     return body
 
@@ -360,7 +356,7 @@ def _sink_copies(stmts, reads, assigns):
         last = max([j] + [k for k in range(i + 1, len(out)) if _reads_of(out[k], a)])
         within = sum(_reads_of(out[k], a) for k in range(i + 1, last + 1))
         between = out[j + 1:last + 1]
-        needs = _names_in(update.value) | {b}
+        needs = trees.all_names(update.value) | {b}
         if within != reads.get(a, 0) or not all(
                 isinstance(t, (gast.Assign, gast.AugAssign, gast.Expr)) and not _reads_of(t, b)
                 and not (_stored(t) & needs) for t in between):
@@ -477,22 +473,6 @@ def _drop_dead_stores(stmts, live, local, aliased):
     return out
 
 
-_FRESH_HELPERS = {"stored", "zeros_like", "add_bars", "snapshot"}
-
-
-def _makes_new(value):
-    """Whether ``value`` certainly evaluates to an object that shares no memory with its operands."""
-    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Constant)):
-        return True
-    if isinstance(value, gast.Call):
-        f = value.func
-        if isinstance(f, gast.Name):
-            return f.id in _FRESH_HELPERS
-        return isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and f.value.id in ("np", "math") \
-            and not aliasing.numpy_view(value)
-    return False
-
-
 def _dead_stores(fn):
     params = {a.id for a in fn.args.args}
     local = {n.id for n in trees.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)} - params
@@ -500,7 +480,7 @@ def _dead_stores(fn):
     # array's later stores alive: such arrays are left alone
     aliased = set()
     for s in trees.walk(fn):
-        if isinstance(s, gast.Assign) and not _makes_new(s.value):
+        if isinstance(s, gast.Assign) and not effects.makes_new(s.value):
             aliased |= trees.loads(s.value) | _stored(s)  # both sides of a_2 = a share one array
     for f in [n for n in trees.walk(fn) if isinstance(n, gast.FunctionDef)]:
         f.body = _drop_dead_stores(f.body, set(), local, aliased)[::-1]

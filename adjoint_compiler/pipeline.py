@@ -26,7 +26,7 @@ from adjoint_compiler.errors import CompileError, InternalError
 class Compiled:
     """A compiled gradient: the emitted module's text and the function it defines."""
 
-    def __init__(self, text, function, name, seconds, tapes=(), unit=None, complete=True):
+    def __init__(self, text, function, name, seconds, tapes=(), unit=None, complete=True, guards=()):
         self.source = text
         self.unit = unit  # the module's parts, for callers that include this function
         self.tapes = tapes  # (tape name, loop line, names pushed per iteration)
@@ -34,6 +34,26 @@ class Compiled:
         self.name = name
         self.seconds = seconds
         self.complete = complete  # False: it calls a vjp defined only in its caller's module (recursion)
+        self.guards = guards  # (globals dict or cell, name, value) it was compiled for, callees' included
+
+        self.current = _checker(guards)  # () -> is this still the gradient of the function as it is now?
+
+
+def _checker(guards):
+    """A check that the globals and closure variables a compilation read still hold the values it read;
+    it runs on every gradient call, so the common cases are one comparison."""
+    if not guards:
+        return lambda: True
+    if len(guards) == 1 and type(guards[0][0]) is dict:
+        holder, name, value = guards[0]
+        return lambda: holder.get(name) is value
+
+    def check():
+        for holder, name, value in guards:
+            if (holder.get(name) if type(holder) is dict else source.cell_value(holder)) is not value:
+                return False
+        return True
+    return check
 
 
 class Compilation:
@@ -183,8 +203,11 @@ def _run(c, stop_after):
             raise InternalError("%s: %s" % (type(e).__name__, e)) from e
     complete = c.frame is None or c.frame.complete
     complete = complete and all(callee.complete for callee in c.linker.callees)
+    guards = {(id(h), name): (h, name, v) for h, name, v in c.src.env.guards()}
+    for callee in c.linker.callees:
+        guards.update(((id(h), name), (h, name, v)) for h, name, v in callee.guards)
     return Compiled(c.text, c.function, c.tree.name, time.perf_counter() - start, c.result.tapes, c.unit,
-                    complete)
+                    complete, list(guards.values()))
 
 
 def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None, bindings=None, varargs=None,

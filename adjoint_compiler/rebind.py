@@ -34,7 +34,7 @@ def f(x):
 """
 import gast
 
-from adjoint_compiler import aliasing, trees
+from adjoint_compiler import effects, trees
 
 
 def run(fn, source):
@@ -43,23 +43,10 @@ def run(fn, source):
     return trees.with_body(fn, rebinding.block(trees.clone(fn.body)))
 
 
-def _fresh(value):
-    """Whether ``value`` certainly makes a new object (so the name it is bound to shares nothing)."""
-    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Constant, gast.List, gast.Tuple, gast.Compare,
-                          gast.JoinedStr)):
-        return True
-    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
-            isinstance(value.func.value, gast.Name):
-        if value.func.value.id in ("np", "numpy", "math"):
-            return not aliasing.numpy_view(value)
-        return value.func.attr in aliasing.FRESH_METHODS  # x.copy(), x.astype(float)
-    return False
-
-
 def _non_fresh_stores(stmts):
     names = set()
     for node in (n for s in stmts for n in trees.walk(s)):
-        if isinstance(node, gast.Assign) and not _fresh(node.value):
+        if isinstance(node, gast.Assign) and not effects.fresh(node.value):
             names.update(t.id for t in node.targets if isinstance(t, gast.Name))
         elif isinstance(node, gast.For):
             names.update(n.id for n in gast.walk(node.target) if isinstance(n, gast.Name))
@@ -104,7 +91,7 @@ class _Rebinding:
             if isinstance(t, gast.Subscript):
                 continue  # a[i] = v changes a's contents, not what a is bound to
             names = {n.id for n in gast.walk(t) if isinstance(n, gast.Name)}
-            if _fresh(value) and isinstance(t, gast.Name):
+            if effects.fresh(value) and isinstance(t, gast.Name):
                 self.may_alias -= names
             else:
                 # b = a (or a view of a): both names now share one object

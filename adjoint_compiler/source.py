@@ -16,6 +16,7 @@ import inspect
 import linecache
 import sys
 import textwrap
+import types
 
 import gast
 
@@ -109,16 +110,56 @@ def _module_of(func):
     return _GlobalsView(func.__globals__)
 
 
-def _environment(func):
-    env = dict(vars(builtins))
-    env.update(func.__globals__)
-    if func.__closure__:
-        for name, cell in zip(func.__code__.co_freevars, func.__closure__):
-            try:
-                env[name] = cell.cell_contents
-            except ValueError:  # an empty cell: the name is assigned after the def
-                pass
-    return env
+class Environment(dict):
+    """The names a function can see (builtins, then globals, then closure cells), remembering which
+    ones a compilation looked up: the compiled code is valid while those still mean the same."""
+
+    def __init__(self, func):
+        super().__init__(vars(builtins))
+        self.update(func.__globals__)
+        self.holders = {}  # name -> the globals dict or the cell it was read from
+        for name in func.__globals__:
+            self.holders[name] = func.__globals__
+        if func.__closure__:
+            for name, cell in zip(func.__code__.co_freevars, func.__closure__):
+                try:
+                    self[name] = cell.cell_contents
+                except ValueError:  # an empty cell: the name is assigned after the def
+                    continue
+                self.holders[name] = cell
+        self.looked_up = set()
+
+    def __getitem__(self, name):
+        self.looked_up.add(name)
+        return dict.__getitem__(self, name)
+
+    def get(self, name, default=None):
+        self.looked_up.add(name)
+        return dict.get(self, name, default)
+
+    def guards(self):
+        """``(holder, name, value)`` for every global or closure variable looked up, modules aside
+        (rebinding ``np`` is not something programs do, and each guard costs a lookup per call)."""
+        out = []
+        for name in sorted(self.looked_up):
+            holder = self.holders.get(name)
+            value = dict.get(self, name, _MISSING)
+            if holder is None or value is _MISSING or isinstance(value, types.ModuleType):
+                continue
+            current = holder.get(name, _MISSING) if isinstance(holder, dict) else cell_value(holder)
+            if current is value:  # not a value the compilation put there itself (a bound function)
+                out.append((holder, name, value))
+        return out
+
+
+_MISSING = object()
+
+
+def cell_value(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return _MISSING
 
 
 def _lambda_as_def(func, module, loc):
@@ -138,14 +179,26 @@ def _lambda_as_def(func, module, loc):
     return gast.copy_location(fn, lam)
 
 
+TRANSFORM_MARK = "__adjoint_compiler_transform__"  # (transform, function) on what grad/vjp/... return
+
+
 def read(func):
+    """The parsed source of ``func`` itself: a decorated function's wrapper, not what it wraps."""
     if not inspect.isfunction(func):
         raise CompileError(
             "%r is not a Python function with source; only functions defined with "
             "'def' can be differentiated" % (func,))
+    transform = getattr(func, TRANSFORM_MARK, None)
+    if transform is not None:
+        code = transform[1].__code__
+        raise UnsupportedError("a call of ac.%s(%s) inside a differentiated function (nested transforms)"
+                               % (transform[0], transform[1].__name__),
+                               SourceLocation(code.co_filename, code.co_firstlineno, 1),
+                               "differentiate a function that computes the gradient itself")
     try:
         filename = inspect.getsourcefile(func) or func.__code__.co_filename
-        lines, firstline = inspect.getsourcelines(func)
+        # by its code object: inspect would follow __wrapped__ and read the undecorated function
+        lines, firstline = inspect.getsourcelines(func.__code__)
     except (OSError, TypeError) as e:
         raise CompileError("cannot read the source of %s (%s); define it in a file, "
                            "not interactively" % (func.__qualname__, e))
@@ -166,7 +219,7 @@ def read(func):
     gast.increment_lineno(tree, firstline - 1)
     tree.decorator_list = []
     all_lines = linecache.getlines(filename) or lines
-    return Source(func, tree, filename, all_lines, indent, _environment(func))
+    return Source(func, tree, filename, all_lines, indent, Environment(func))
 
 
 def static_value(node, source):

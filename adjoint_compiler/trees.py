@@ -150,6 +150,65 @@ def comment(text):
     return gast.Expr(value=call)
 
 
+def stores(stmts, into_loops=True):
+    """Names assigned in ``stmts`` (loop targets included); optionally not inside nested loops."""
+    out = set()
+    for stmt in stmts:
+        if isinstance(stmt, gast.Assign):
+            out |= {n.id for n in gast.walk(stmt.targets[0]) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        elif isinstance(stmt, gast.If):
+            out |= stores(stmt.body, into_loops) | stores(stmt.orelse, into_loops)
+        elif isinstance(stmt, (gast.For, gast.While)) and into_loops:
+            if isinstance(stmt, gast.For):
+                out.add(stmt.target.id)
+            out |= stores(stmt.body, into_loops)
+    return out
+
+
+def free_reads(stmts):
+    """Names ``stmts`` read from outside: a for loop's targets are bound by the loop itself."""
+    out = set()
+    for s in stmts:
+        if isinstance(s, gast.For):
+            bound = {n.id for n in gast.walk(s.target) if isinstance(n, gast.Name)}
+            out |= loads(s.iter) | (free_reads(s.body) - bound)
+        elif isinstance(s, gast.If):
+            out |= loads(s.test) | free_reads(s.body) | free_reads(s.orelse)
+        else:
+            out |= loads(s)
+    return out
+
+
+def same(a, b):
+    """Whether two trees (or None) are the same expression."""
+    return a is b or (a is not None and b is not None and gast.dump(a) == gast.dump(b))
+
+
+def rename(nodes, mapping):
+    """Rename, in place, every name in ``nodes`` that ``mapping`` maps."""
+    for node in nodes:
+        for n in gast.walk(node):
+            if isinstance(n, gast.Name) and n.id in mapping:
+                n.id = mapping[n.id]
+
+
+def rooted_in(node, names):
+    """Whether ``node`` is one of ``names`` or an attribute of one (``a.b.c`` is rooted in ``a``)."""
+    while isinstance(node, gast.Attribute):
+        node = node.value
+    return isinstance(node, gast.Name) and node.id in names
+
+
+def index_value(index):
+    """A subscript's index as an expression that can be passed to a function: slices become slice(...)."""
+    if isinstance(index, gast.Slice):
+        parts = [clone(p) if p is not None else const(None) for p in (index.lower, index.upper, index.step)]
+        return call("slice", *parts)
+    if isinstance(index, gast.Tuple):
+        return gast.Tuple(elts=[index_value(e) for e in index.elts], ctx=gast.Load())
+    return clone(index)
+
+
 def is_atom(node, local_names=None):
     """A name, a constant, a negative literal, or a module attribute read like ``np.pi``.
 

@@ -1,0 +1,156 @@
+"""Adjoints of calls ``y = f(a, b)``: an inlined rule, a registered adjoint, or a user function's pullback.
+
+A library function's adjoint rule is inlined with fresh names (its scalar or
+masked variant where it has one and it applies), and each operand's
+contribution accumulates into that operand's adjoint. A user-registered
+adjoint is called, not inlined: ``c = rule(g, y, a, b)``. A user function
+with Python source is compiled to a vjp of its own: ``y, y_pullback =
+f_vjp(a, b)`` replaces the call in the forward sweep, and the adjoint sweep
+calls ``y_pullback(y_bar)``.
+"""
+import inspect
+
+import gast
+
+from adjoint_compiler import naming, rules, runtime, templates, trees
+from adjoint_compiler import source as source_mod
+from adjoint_compiler.errors import CompileError, UnsupportedError
+from adjoint_compiler.reverse import shapes
+
+
+_name, _assign = trees.name, trees.assign
+
+
+def _written(node):
+    """The dotted name a call was written with (``np.linalg.norm``), or None."""
+    parts = []
+    while isinstance(node, gast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, gast.Name):
+        return None
+    return ".".join([node.id] + parts[::-1])
+
+
+def _fn_label(fn):
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+
+
+def adjoint_call(r, stmt, name, op, g, out):
+    """The adjoint of ``name = f(*args)`` given its cotangent ``g``."""
+    act = r.act
+    rule = rules.lookup(op.fn)
+    if rule is None and inspect.isfunction(op.fn) and r.callee is not None:
+        call_user_function(r, stmt, name, op, g, out)
+        return
+    if rule is None:
+        label = _written(getattr(op.node, "func", None)) or _fn_label(op.fn)
+        raise CompileError(
+            "no adjoint for %s and no Python source to differentiate; register one:\n"
+            "    @adjoint_compiler.register_adjoint(%s)\n"
+            "    def %s_adjoint(g, ans, *args):\n"
+            "        return ...  # one cotangent per argument" % (label, label, label.split(".")[-1]),
+            r.location(stmt))
+    if not rule.inline:
+        call_user_rule(r, rule, name, op, g, out)
+        return
+    scalar = name in act.scalars and all(
+        trees.is_number(a) or (isinstance(a, gast.Name) and a.id in act.scalars) for a in op.args)
+    if scalar and rule.scalar_rule:
+        rule = rule.scalar_rule
+    elif rule.masked_rule and name in act.where_fed:
+        rule = rule.masked_rule
+    t = templates.template(rule)
+    try:
+        stmts, results = templates.instantiate(t, g, _name(name), op.args, op.kwargs, r.namer, scalar)
+    except KeyError as e:
+        raise CompileError("%s got an unexpected or missing argument %s" % (_fn_label(op.fn), e),
+                           r.location(stmt))
+    r.needs.update((n, v) for n, v in t.globals.items() if n not in runtime.HELPERS)
+    same = shapes.shape_kept(op, act)
+    results = [(operand, shapes.drop_unbroadcast(c, operand) if operand in same else c) for operand, c in results]
+    for node in stmts + [c for _, c in results]:
+        shapes.from_representatives(node, r.same_shape)
+    out.extend(stmts)
+    merged = {}  # x * x: both contributions go to x in one accumulation
+    for operand, contribution in results:
+        if isinstance(operand, gast.Name) and operand.id in act.active:
+            if operand.id in merged:
+                contribution = gast.BinOp(left=merged[operand.id], op=gast.Add(), right=contribution)
+            merged[operand.id] = contribution
+    for operand, contribution in merged.items():
+        r.cot.accumulate(operand, contribution, out)
+
+
+def _accumulate_parts(r, result, operands, out):
+    """``result`` holds one cotangent per operand (itself, for one operand): each active name gets its own."""
+    for i, operand in enumerate(operands):
+        if isinstance(operand, gast.Name) and operand.id in r.act.active:
+            part = _name(result) if len(operands) == 1 else gast.Subscript(
+                value=_name(result), slice=gast.Constant(value=i, kind=None), ctx=gast.Load())
+            r.cot.accumulate(operand.id, part, out)
+
+
+def call_user_function(r, stmt, name, op, g, out):
+    """A call of a user function: its vjp runs in the forward sweep, its pullback here.
+
+    ``y = h(a, b)`` becomes ``y, y_pullback = h_vjp(a, b)`` in the forward
+    sweep; the adjoint calls ``y_pullback(y_bar)``. Inside a loop the
+    pullback is taped like any other value the adjoint reads.
+    """
+    signature = inspect.signature(op.fn)
+    try:
+        bound = signature.bind(*op.args, **op.kwargs)
+    except TypeError as e:
+        raise CompileError("call of %s: %s" % (_fn_label(op.fn), e), r.location(stmt))
+    # a function passed as an argument is known now: the callee is compiled for it
+    static = {}
+    for param, operand in bound.arguments.items():
+        if isinstance(operand, (gast.Name, gast.Attribute)) and not trees.rooted_in(operand, r.local):
+            value = source_mod.static_value(operand, r.source)
+            if callable(value) and not isinstance(value, type):
+                static[param] = value
+    all_params = list(signature.parameters)
+    count = None
+    star = next((p for p in signature.parameters.values() if p.kind is p.VAR_POSITIONAL), None)
+    if star is not None:  # *args: the callee is compiled for this many values, args_0, args_1, ...
+        if static:
+            raise UnsupportedError("a function passed as an argument to %s, which takes *%s"
+                                   % (_fn_label(op.fn), star.name), r.location(stmt))
+        extra = bound.arguments.pop(star.name, ())
+        count = len(extra)
+        spread = ["%s_%d" % (star.name, i) for i in range(count)]
+        bound.arguments.update(zip(spread, extra))
+        all_params = [p for p in all_params if p != star.name] + spread
+    key = (op.fn, tuple(sorted((p, id(v)) for p, v in static.items())), count)
+    vjp_name = r.callees.get(key)
+    if vjp_name is None:
+        vjp_name = r.callees[key] = r.callee(op.fn, static, count) if star else r.callee(op.fn, static)
+    pullback = r.namer.unique(name + "_pullback")
+    call = gast.Call(func=_name(vjp_name),
+                     args=[trees.clone(a) for p, a in zip(all_params, op.args) if p not in static],
+                     keywords=[gast.keyword(arg=k, value=trees.clone(v)) for k, v in op.kwargs.items()
+                               if k not in static])
+    target = gast.Tuple(elts=[_name(name, True), _name(pullback, True)], ctx=gast.Store())
+    r.forward_of[id(stmt)] = [gast.copy_location(gast.Assign(targets=[target], value=call, type_comment=None),
+                                                 stmt)]
+    params = [p for p in all_params if p not in static]
+    result = r.namer.fresh(naming.TEMP)
+    out.append(_assign(result, gast.Call(func=_name(pullback), args=[trees.clone(g)], keywords=[])))
+    passed = {param: operand for param, operand in bound.arguments.items() if param not in static}
+    _accumulate_parts(r, result, [passed.get(p) for p in params], out)
+
+
+def call_user_rule(r, rule, name, op, g, out):
+    """A registered adjoint is called, not inlined: ``c = rule(g, ans, *args)``."""
+    if op.kwargs:
+        raise UnsupportedError("keyword arguments in a call of %s, which has a registered adjoint"
+                               % _fn_label(op.fn), r.location(op.node))
+    ref = getattr(rule.rule, "__name__", "adjoint")
+    if r.source is None or r.source.env.get(ref) is not rule.rule:  # not the user's own global name
+        ref = r.namer.unique(ref)
+    r.needs[ref] = rule.rule
+    result = r.namer.fresh(naming.TEMP)
+    out.append(_assign(result, gast.Call(func=_name(ref), args=[trees.clone(g), _name(name)] + [
+        trees.clone(a) for a in op.args], keywords=[])))
+    _accumulate_parts(r, result, op.args, out)

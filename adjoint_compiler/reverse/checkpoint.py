@@ -1,0 +1,111 @@
+"""Adjoints of checkpointed loops (``for i in checkpointed(range(n), k)``): recompute instead of tape.
+
+The forward sweep runs the plain loop after saving the state it starts from.
+The adjoint sweep hands the runtime's ``checkpoint_reverse`` two functions
+over a segment of iterations (a sub-range): ``_step<k>`` runs it,
+``_step<k>_adjoint`` reruns it with a local tape and then runs its adjoint,
+built exactly like an ordinary loop's. The scheduler keeps a bounded number of
+segment-start snapshots and reruns segments on a binomial schedule, so the
+loop body must not have side effects a rerun would repeat.
+"""
+import copy
+
+import gast
+
+from adjoint_compiler import naming, rules, trees
+from adjoint_compiler.errors import UnsupportedError
+from adjoint_compiler.reverse import loops
+
+
+_name, _assign, _call = trees.name, trees.assign, trees.call
+
+
+def is_checkpointed(stmt):
+    it = getattr(stmt, "iter", None)
+    return isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id == naming.CHECKPOINT_MARKER
+
+
+def _params(names):
+    return gast.arguments(args=[gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
+                                for n in names], posonlyargs=[], vararg=None, kwonlyargs=[],
+                          kw_defaults=[], kwarg=None, defaults=[])
+
+
+def _tuple_of(names):
+    return gast.Tuple(elts=[_name(n) for n in names], ctx=gast.Load())
+
+
+def adjoint_checkpointed(r, stmt, adjoint_block):
+    """A checkpointed loop: segments of iterations become a step function and its adjoint.
+
+    ``adjoint_block(r, stmts)`` reverses the loop body (for one segment, as an ordinary loop).
+    """
+    body = list(stmt.body)
+    if body and trees.is_exit_check(body[-1]):
+        raise UnsupportedError("break or return inside a checkpointed loop", r.location(stmt))
+    check_no_side_effects(r, body)
+    carried = sorted(r.loop_headers[id(stmt)])
+    k = r.namer.fresh(naming.STEP_FN)[len("_step"):]
+    step_name, adjoint_name = naming.STEP_FN.format(k), naming.STEP_ADJOINT_FN.format(k)
+    state = r.namer.fresh(naming.STATE)
+    span = r.namer.unique("_iterations")
+
+    # one segment is an ordinary loop over a sub-range: reverse it the ordinary way
+    segment = copy.copy(stmt)
+    segment.iter = _name(span)
+    r.loop_headers[id(segment)] = r.loop_headers[id(stmt)]
+    reversed_segment = loops.adjoint_loop(r, segment, adjoint_block)
+    split = next((i for i, s in enumerate(reversed_segment) if isinstance(s, gast.For)), len(reversed_segment))
+    pre, adjoint_stmts = reversed_segment[:split], reversed_segment[split:]
+    stores = trees.stores(body)
+    outside = sorted(n for n in trees.loads(*body) if n in r.act.active and n not in stores)
+    bars = [r.cot.name(n) for n in [h for h in carried if h in r.act.active] + outside]
+
+    plain = copy.copy(stmt)
+    plain.iter = _name(span)
+    plain.body = [trees.clone(s) for s in body]
+    step = gast.FunctionDef(name=step_name, args=_params([span] + carried),
+                            body=[plain, gast.Return(value=_tuple_of(carried))],
+                            decorator_list=[], returns=None, type_comment=None, type_params=[])
+    step_adjoint = gast.FunctionDef(
+        name=adjoint_name, args=_params([span] + carried + bars),
+        body=trees.clone(r.forward_of[id(segment)]) + adjoint_stmts + [gast.Return(value=_tuple_of(bars))],
+        decorator_list=[], returns=None, type_comment=None, type_params=[])
+    marker = stmt.iter
+    call = _call("checkpoint_reverse", _name(step_name), _name(adjoint_name),
+                 _call("segments", trees.clone(marker.args[0])), _name(state), _tuple_of(bars),
+                 trees.clone(marker.args[1]))
+    target = gast.Tuple(elts=[_name(b, True) for b in bars], ctx=gast.Store())
+    loop = copy.copy(stmt)
+    loop.iter = trees.clone(marker.args[0])
+    loop.body = [trees.clone(s) for s in body]
+    r.forward_of[id(stmt)] = [_assign(state, _tuple_of(carried)), loop]
+    for entry in list(r.tapes):
+        if entry[1] == stmt.lineno:
+            r.tapes.remove(entry)  # the segment's tape lives only inside the step adjoint
+    r.tapes.append((state, stmt.lineno, ["checkpointed: %s" % ", ".join(carried)]))
+    if not adjoint_stmts:
+        return pre
+    return pre + [step, step_adjoint, gast.Assign(targets=[target], value=call, type_comment=None)]
+
+
+def check_no_side_effects(r, body):
+    """Refuse what a rerun of the loop body would repeat: in-place updates, calls that may write."""
+    for node in (n for s in body for n in gast.walk(s)):
+        bad = None
+        if trees.element_store(node) is not None:
+            raise UnsupportedError(
+                "in-place update inside a checkpointed loop", r.location(node),
+                "snapshots hold the arrays themselves, not copies; build a new array each step")
+        if isinstance(node, gast.Expr) or isinstance(node, gast.Assign) and not isinstance(
+                node.targets[0], gast.Name):
+            bad = node
+        elif isinstance(node, gast.Assign):
+            op = r.act.op(node, r.source, r.local)
+            if op.kind == "method" or op.kind == "call" and rules.lookup(op.fn) is None \
+                    and not rules.is_nondifferentiable(op.fn):
+                bad = node
+        if bad is not None:
+            raise UnsupportedError(
+                "a call with possible side effects inside a checkpointed loop", r.location(bad),
+                "recomputed iterations would repeat it; move it out of the loop or drop checkpointed()")

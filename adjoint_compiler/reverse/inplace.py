@@ -1,0 +1,138 @@
+"""Adjoints of in-place updates (``a[i] = v``, ``a[i] += v``, ``xs.append(v)``) and their undos.
+
+Going backwards, the adjoint of an in-place update also undoes it, so that
+the adjoint code of earlier statements reads what they read going forward:
+``a[i] = v`` saves the slots it overwrites in the forward sweep and puts them
+back; ``a[i] += v`` subtracts v again; ``xs.append(v)`` pops. Which undos the
+adjoint really needs is known only once the whole adjoint sweep is written:
+``needed_undos`` finds the stores whose undo later adjoint code reads (through
+any name that may share the memory), and the second reversal keeps only those.
+"""
+
+import gast
+
+from adjoint_compiler import naming, trees
+from adjoint_compiler.reverse import shapes
+
+
+_name, _assign, _call = trees.name, trees.assign, trees.call
+
+
+def element_index(index, scalars):
+    """Whether ``index`` names one element (ints and scalar names, no slices)."""
+    if isinstance(index, gast.Tuple):
+        return all(element_index(e, scalars) for e in index.elts)
+    return not isinstance(index, gast.Slice) and plain_index(index, scalars)
+
+
+def plain_index(index, scalars):
+    """Whether ``index`` selects without repeats (ints, slices, None, ...): then ``+=`` on the view is exact."""
+    if isinstance(index, gast.Tuple):
+        return all(plain_index(e, scalars) for e in index.elts)
+    if isinstance(index, gast.Slice):
+        return True
+    if isinstance(index, gast.Constant) or trees.is_number(index):
+        return True
+    return isinstance(index, gast.Name) and index.id in scalars
+
+
+def adjoint_store(r, stmt, out):
+    """``a[i] = v``: v gets the cotangent of a[i], which is zero before the store; ``a[i] += v``:
+    v gets it and a's passes through. Then the store is undone (a[i] = its saved old part, or
+    a[i] -= v), so the adjoint code of earlier statements reads what they read going forward;
+    the undo is left out, and nothing saved, where no earlier adjoint code reads a."""
+    act, cot = r.act, r.cot
+    augmented = isinstance(stmt, gast.AugAssign)
+    target = trees.element_store(stmt)
+    name, index, value = target.value.id, target.slice, stmt.value
+    if name in act.active and cot.bars.get(name) is not None:
+        if not augmented:
+            cot.materialize(name, out, owned=True)
+        bar = cot.bars[name]
+        later = None
+        if isinstance(value, gast.Name) and value.id in act.active:
+            if element_index(index, act.scalars) and value.id in act.scalars:
+                part = gast.Subscript(value=trees.clone(bar), slice=trees.clone(index), ctx=gast.Load())
+            else:
+                part = _call("stored", trees.clone(bar), trees.index_value(index), _name(value.id))
+            if isinstance(getattr(stmt, "op", None), gast.Sub):
+                part = gast.UnaryOp(op=gast.USub(), operand=part)
+            if value.id == name:  # a[:] = a: its cotangent is a's own, zeroed next; take it first
+                later = r.namer.fresh(naming.TEMP)
+                out.append(_assign(later, part))
+            else:
+                cot.accumulate(value.id, part, out)
+        if not augmented and name in act.sequences and isinstance(index, gast.Slice):
+            out.append(gast.Expr(value=_call("zero_slots", trees.clone(bar), trees.index_value(index))))
+        elif not augmented:  # what a[i] held before is overwritten: it reaches nothing
+            zero = gast.Subscript(value=trees.clone(bar), slice=trees.clone(index), ctx=gast.Store())
+            out.append(gast.Assign(targets=[zero], value=gast.Constant(value=0.0, kind=None), type_comment=None))
+        if later is not None:
+            cot.accumulate(name, _name(later), out)
+    if r.keep_undo is not None and id(stmt) not in r.keep_undo:
+        return
+    # a[i] += v where v may share a's memory (a[1:3] += a[0:2]): v changed with the store, so
+    # subtracting it would not give a[i] back; save and restore as for a[i] = v
+    shares = isinstance(value, gast.Name) and value.id in r.shared.get(name, {name})
+    if augmented and not shares:
+        undo = gast.AugAssign(target=trees.clone(target), op=gast.Add() if isinstance(stmt.op, gast.Sub)
+                              else gast.Sub(), value=trees.clone(value))
+    else:
+        saved = r.namer.unique(naming.SAVED.format(name))
+        part = gast.Subscript(value=_name(name), slice=trees.clone(index), ctx=gast.Load())
+        if name not in act.sequences:  # an array's slice is a view: copy it
+            part = gast.Call(func=gast.Attribute(value=part, attr="copy", ctx=gast.Load()), args=[], keywords=[])
+        r.forward_of[id(stmt)] = [gast.copy_location(_assign(saved, part), stmt), stmt]
+        undo = gast.Assign(targets=[trees.clone(target)], value=_name(saved), type_comment=None)
+    r.undos[id(undo)] = stmt
+    out.append(undo)
+
+
+def adjoint_append(r, stmt, out):
+    """``xs.append(v)``: v gets the last entry of xs's cotangent, which is dropped (popped), so the
+    cotangent keeps the length xs had at each point; the undo is ``xs.pop()``, saving nothing."""
+    xs, value = trees.appended(stmt)
+    name = xs.id
+    if name in r.act.active:
+        r.cot.materialize(name, out, owned=True)
+        last = gast.Call(func=gast.Attribute(value=trees.clone(r.cot.bars[name]), attr="pop", ctx=gast.Load()),
+                         args=[], keywords=[])
+        if isinstance(value, gast.Name) and value.id in r.act.active:
+            r.cot.accumulate(value.id, last, out)
+        else:
+            out.append(gast.Expr(value=last))
+    if r.keep_undo is not None and id(stmt) not in r.keep_undo:
+        return
+    undo = gast.Expr(value=gast.Call(func=gast.Attribute(value=_name(name), attr="pop", ctx=gast.Load()),
+                                     args=[], keywords=[]))
+    r.undos[id(undo)] = stmt
+    out.append(undo)
+
+
+def mutated_name(stmt):
+    """The list or array an in-place statement or its undo changes: ``a`` in ``a[i] = v``, ``a.pop()``."""
+    if isinstance(stmt, gast.Expr):
+        return stmt.value.func.value.id
+    return trees.stored_into(stmt)
+
+
+def needed_undos(r, stmts, after, out):
+    """Ids of the stores whose undo some later adjoint code depends on (it reads the same memory)."""
+    for s in reversed(stmts):
+        if id(s) in r.undos:
+            name = r.renamed.get(mutated_name(s), mutated_name(s))  # an array reloaded from a tape inside a pullback
+            if r.shared.get(name, {name}) & after:
+                out.add(id(r.undos[id(s)]))
+            continue
+        if isinstance(s, (gast.For, gast.While)):
+            # a loop's body runs again for earlier iterations: everything it reads counts
+            inner = after | {r.renamed.get(n, n) for n in shapes.content_reads(s, r.undos)}
+            needed_undos(r, s.body, inner, out)
+            after = inner
+        elif isinstance(s, gast.If):
+            needed_undos(r, s.body, after, out)
+            needed_undos(r, s.orelse, after, out)
+            after = after | {r.renamed.get(n, n) for n in shapes.content_reads(s, r.undos)}
+        else:
+            after = after | {r.renamed.get(n, n) for n in shapes.content_reads(s, r.undos)}
+    return out

@@ -1,0 +1,160 @@
+"""Adjoints of ``for`` and ``while`` loops: a loop over the iterations in reverse, fed from a tape.
+
+The forward loop pushes, once per iteration, what its adjoint reads and the
+loop overwrites (``_tape.append((a, b))``), nothing else; the adjoint loop
+pops it back in reverse (``for a, b in reversed(_tape)``). A ``range`` loop
+replays its index from ``reversed(range(...))`` instead of taping it, and a
+loop with nothing to tape counts its trips (``_n``). One-operation scalar
+temporaries of taped values are recomputed in the adjoint rather than taped.
+The adjoints of the loop-carried variables are the adjoint loop's own carried
+variables.
+"""
+import copy
+
+import gast
+
+from adjoint_compiler import naming, trees
+from adjoint_compiler.errors import InternalError
+from adjoint_compiler.reverse import shapes
+from adjoint_compiler.reverse.state import forward
+
+
+_name, _assign, _call = trees.name, trees.assign, trees.call
+
+
+def _assigns(stmt, names):
+    return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id in names
+
+
+def _is_range(node):
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id == "range"
+
+
+def adjoint_loop(r, stmt, adjoint_block):
+    """A loop reverses to a loop over its iterations in reverse order, reloading what it taped.
+
+    ``adjoint_block(r, stmts)`` reverses the body. Returns the adjoint statements; the forward
+    sweep's loop, with its pushes, goes to ``r.forward_of``.
+    """
+    act, cot = r.act, r.cot
+    is_for = isinstance(stmt, gast.For)
+    body = list(stmt.body)
+    exit_check = body[-1] if body and trees.is_exit_check(body[-1]) else None
+    carried = sorted(r.loop_headers[id(stmt)])
+    stores = trees.stores(body)
+    outside = sorted(n for n in trees.loads(*body + ([stmt.test] if not is_for else []))
+                     if n in act.active and n not in stores)
+    subscripted = {op.args[0].id for n, op in act.defs if op.kind == "subscript"} | r.stored
+    pre = []
+    for n in [h for h in carried if h in act.active] + outside:
+        cot.materialize(n, pre, owned=n in subscripted and n in act.active)
+    entry_state = dict(cot.bars)
+
+    adjoint_body = adjoint_block(r, body)
+    for h in carried:
+        if h in act.active:
+            cot.materialize(h, adjoint_body)
+    for n, atom in entry_state.items():
+        if n not in cot.bars or not trees.same(cot.bars[n], atom):
+            if n in stores:
+                continue
+            raise InternalError("reverse: adjoint of %s changed variable inside a loop" % n)
+
+    # what the adjoint reads that the loop overwrites: push it every iteration
+    forward_body = forward(r, body[:-1] if exit_check else body)
+    level_stores = trees.stores(forward_body, into_loops=False) | ({stmt.target.id} if is_for else set())
+    reads = trees.free_reads(adjoint_body)
+    taped = sorted(reads & level_stores)
+    range_loop = is_for and exit_check is None and _is_range(stmt.iter)
+    if range_loop and stmt.target.id in taped:
+        taped.remove(stmt.target.id)  # reversed(range(...)) gives it back
+    index = {stmt.target.id} if is_for else set()
+    recomputed = recomputable(r, forward_body, taped, stores | (index if not range_loop else set()))
+    if recomputed:  # cheap scalar arithmetic on what is taped anyway: redo it rather than tape it
+        taped = [t for t in taped if t not in {s.targets[0].id for s in recomputed}]
+        adjoint_body = trees.clone(recomputed) + adjoint_body
+        reads = trees.free_reads(adjoint_body)  # a range loop's index may be read now
+    definite = trees.definite(forward_body) | set(carried) | ({stmt.target.id} if is_for else set())
+    phis = 0
+    while phis < len(forward_body) and _assigns(forward_body[len(forward_body) - 1 - phis], carried):
+        phis += 1
+    split = len(forward_body) - phis
+    record = []
+    forward_pre = []
+    if taped:
+        tape = r.namer.fresh(naming.TAPE)
+        r.tapes.append((tape, stmt.lineno, taped))
+        forward_pre.append(_assign(tape, gast.List(elts=[], ctx=gast.Load())))
+        for n in taped:
+            if n not in definite:  # assigned on some paths only: give the push a value to record
+                forward_pre.append(_assign(n, gast.Constant(value=None, kind=None)))
+        # a fresh array read only for its shape (to sum a broadcast) is taped as its shape alone
+        contents = set().union(*[shapes.content_reads(s, ()) for s in adjoint_body])
+        pushed = [_call("shape_of", _name(t)) if t not in contents and t not in act.scalars and (
+            t in act.ops and act.ops[t].kind == "call") else _name(t) for t in taped]
+        saved = pushed[0] if len(taped) == 1 else gast.Tuple(elts=pushed, ctx=gast.Load())
+        record.append(gast.Expr(value=gast.Call(
+            func=gast.Attribute(value=_name(tape), attr="append", ctx=gast.Load()), args=[saved], keywords=[])))
+        target = _name(taped[0]) if len(taped) == 1 else gast.Tuple(elts=[_name(t) for t in taped],
+                                                                    ctx=gast.Load())
+        for n in gast.walk(target):
+            if isinstance(n, gast.Name):
+                n.ctx = gast.Store()
+        iterate = _call("reversed", _name(tape))
+        r.restored |= set(taped)
+        if range_loop and stmt.target.id in reads:
+            target = gast.Tuple(elts=[_name(stmt.target.id, True), target], ctx=gast.Store())
+            iterate = _call("zip", _call("reversed", trees.clone(stmt.iter)), iterate)
+    elif range_loop:
+        used = stmt.target.id in reads
+        target = _name(stmt.target.id if used else "_", True)
+        iterate = _call("reversed", trees.clone(stmt.iter)) if used else trees.clone(stmt.iter)
+    else:
+        count = r.namer.fresh(naming.TRIPS)
+        forward_pre.append(_assign(count, gast.Constant(value=0, kind=None)))
+        record.append(_assign(count, gast.BinOp(left=_name(count), op=gast.Add(),
+                                                right=gast.Constant(value=1, kind=None))))
+        target = _name("_", True)
+        iterate = _call("range", _name(count))
+    if taped and not set(taped) & trees.stores(forward_body[:split]):
+        split = 0  # everything taped is known when the iteration starts: push it first, so that
+        # optimize can let the new value overwrite the header directly (acc_1 = acc_1 * x + c)
+    new_body = forward_body[:split] + record + forward_body[split:]
+    if exit_check is not None:
+        new_body.append(trees.clone(exit_check))
+    loop = copy.copy(stmt)
+    loop.body = new_body
+    r.forward_of[id(stmt)] = forward_pre + [loop]
+    if r.mode == "vjp" and taped:
+        # inside a pullback, reloading into the forward names would make them local to it
+        mapping = {t: r.namer.unique(t + "_k") for t in taped}
+        r.renamed.update((k, t) for t, k in mapping.items())
+        trees.rename([target] + adjoint_body, mapping)
+    if not adjoint_body:
+        return pre
+    reverse_loop = gast.For(target=target, iter=iterate, body=adjoint_body, orelse=[], type_comment=None)
+    return pre + [gast.copy_location(reverse_loop, stmt)]
+
+
+def recomputable(r, forward_body, taped, stores):
+    """Top-level ``_t = a * b`` (scalar arithmetic, one operation) in a loop body whose operands are
+    taped, recomputed or defined outside the loop: the adjoint recomputes it instead of reloading it."""
+    out, done = [], set()
+    available = set(taped)
+    for s in forward_body:
+        if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)):
+            continue
+        name = s.targets[0].id
+        value = s.value
+        if name not in taped or not name.startswith("_t") or name not in r.act.scalars:
+            continue
+        if not (isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Sub, gast.Mult))
+                or isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub)):
+            continue
+        operands = [value.left, value.right] if isinstance(value, gast.BinOp) else [value.operand]
+        if all(trees.is_number(o) or isinstance(o, gast.Name) and (
+                o.id in done or o.id in available and o.id != name or o.id not in stores) for o in operands):
+            out.append(s)
+            done.add(name)
+    # an operand that was itself taped only for this one now need not be: keep it taped (simple and safe)
+    return out

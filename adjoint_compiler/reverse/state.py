@@ -1,0 +1,67 @@
+"""What one reversal of one SSA function knows, and what its modules collect for the forward sweep.
+
+The reversal is a plain record passed to the functions of the other modules
+(``r`` in each): the inputs (the function, its activity table, the loop
+headers, which names may share memory), the namer and the cotangents, and the
+outputs the adjoint code leaves for the forward sweep and for the caller:
+``forward_of`` (what replaces a statement in the forward sweep: a loop with
+its tape pushes, a call of a user function's vjp, a store that saves what it
+overwrites), the tapes, the undo statements and the modules inlined rules need.
+"""
+import copy
+
+import gast
+
+from adjoint_compiler import effects, naming, ssa, trees
+from adjoint_compiler.reverse import shapes
+from adjoint_compiler.reverse.cotangents import Cotangents
+
+
+class Reversal:
+    """The shared state of one reversal of ``fn``."""
+
+    def __init__(self, fn, source, activity, wrt, mode, callee=None, keep_undo=None):
+        self.fn = fn
+        self.source = source
+        self.act = activity
+        self.wrt = wrt
+        self.mode = mode
+        self.callee = callee  # compiles a called user function; returns the name of its vjp
+        self.keep_undo = keep_undo  # ids of the stores whose undo the adjoint needs (None: all of them)
+        self.local = trees.local_names(fn)
+        self.loop_headers = ssa.loop_headers(fn)
+        headers = set().union(*self.loop_headers.values()) if self.loop_headers else set()
+        self.stored = {op.args[0].id for _, op in activity.defs if op.kind in ("store", "append")}  # in place
+        self.shared = effects.may_share(activity)  # name -> the names that may share its memory
+        self.same_shape = shapes.same_shapes(fn, activity)  # name -> a top-level name of the same shape
+        self.namer = naming.Namer(trees.all_names(fn) | (set(source.env) if source is not None else set()))
+        self.cot = Cotangents(self.namer, activity, headers, self.stored)
+        # collected for the forward sweep and the caller
+        self.callees = {}  # (function, static arguments, *args count) -> the name of its vjp
+        self.needs = {}  # name -> module required by inlined rules (np, math)
+        self.forward_of = {}  # id(statement) -> the forward statements replacing it (tape pushes, counters)
+        self.restored = set()  # names an adjoint loop reloads from a tape
+        self.tapes = []  # (tape name, loop line, names pushed per iteration) for tape statistics
+        self.undos = {}  # id(undo statement) -> the store it undoes, for in-place updates a[i] = v
+        self.renamed = {}  # reloaded name inside a pullback -> the forward name it stands for
+
+    def location(self, stmt):
+        return self.source.location(stmt) if self.source is not None else None
+
+
+def forward(r, stmts):
+    """The forward sweep of ``stmts``: the SSA code with each loop's tape pushes and counters."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, (gast.For, gast.While)) and id(stmt) in r.forward_of:
+            out.extend(r.forward_of[id(stmt)])
+        elif isinstance(stmt, gast.If):
+            new = copy.copy(stmt)
+            new.body = forward(r, stmt.body)
+            new.orelse = forward(r, stmt.orelse)
+            out.append(new)
+        elif id(stmt) in r.forward_of:
+            out.extend(trees.clone(r.forward_of[id(stmt)]))
+        else:
+            out.append(trees.clone(stmt))
+    return out

@@ -1,0 +1,136 @@
+"""The adjoint sweep of a block: each statement's adjoint, last statement first.
+
+``adjoint_block`` dispatches on the statement: an assignment ``y = op(...)``
+(copies, displays, subscripts, list concatenation here; calls in
+``calls``), an in-place update (``inplace``), an ``if`` (reversed to an ``if``
+on the same recorded test, with the adjoints both arms change merged into
+the same variables after it), a loop (``loops``, ``checkpoint``). Each block of
+adjoint code from an assignment is preceded by a comment quoting its source line.
+"""
+import operator
+
+import gast
+
+from adjoint_compiler import trees
+from adjoint_compiler.errors import InternalError, UnsupportedError
+from adjoint_compiler.reverse import calls, checkpoint, inplace, loops
+
+
+_name, _call = trees.name, trees.call
+
+
+def adjoint_block(r, stmts):
+    """Adjoint of a list of statements, in reverse, with a comment per source line."""
+    out = []
+    last_line = None
+    for stmt in reversed(stmts):
+        part = []
+        if trees.element_store(stmt) is not None:
+            inplace.adjoint_store(r, stmt, part)
+        elif isinstance(stmt, gast.Assign) and not isinstance(stmt.targets[0], gast.Name):
+            pass  # a write through to the user's module: a side effect of the forward sweep
+        elif isinstance(stmt, gast.Assign):
+            adjoint_assign(r, stmt, part)
+        elif isinstance(stmt, gast.If):
+            part = adjoint_if(r, stmt)
+        elif isinstance(stmt, (gast.For, gast.While)) and checkpoint.is_checkpointed(stmt):
+            part = checkpoint.adjoint_checkpointed(r, stmt, adjoint_block)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            part = loops.adjoint_loop(r, stmt, adjoint_block)
+        elif trees.appended(stmt) is not None and trees.appended(stmt)[0].id in r.local:
+            inplace.adjoint_append(r, stmt, part)
+        elif isinstance(stmt, (gast.Expr, gast.Assert, gast.Break, gast.Pass)):
+            pass  # side effects and checks run once, in the forward sweep
+        else:
+            raise InternalError("reverse: unexpected statement %s" % type(stmt).__name__)
+        if part:
+            line = getattr(stmt, "lineno", None)
+            if isinstance(stmt, (gast.Assign, gast.AugAssign)) and line != last_line and r.source is not None \
+                    and line:
+                out.append(trees.comment(r.source.line_text(line)))
+                last_line = line
+            elif not isinstance(stmt, (gast.Assign, gast.AugAssign)):
+                last_line = None
+            out.extend(part)
+    return out
+
+
+def adjoint_assign(r, stmt, out):
+    """The adjoint of ``name = <operation>``: the cotangent of name flows to the operands."""
+    act, cot = r.act, r.cot
+    name = stmt.targets[0].id
+    g = cot.bars.pop(name, None)  # the definition kills the adjoint: earlier code sees a fresh one
+    cot.owned.discard(name)
+    if g is None or name not in act.active:
+        return
+    op = act.op(stmt, r.source, r.local)
+    if op.kind in ("call", "method") and not any(n in act.active for n in op.operand_names()):
+        return  # e.g. a = np.zeros(n) that later stores make active: nothing flows into its arguments
+    if op.kind == "copy":
+        cot.accumulate(op.args[0].id, g, out)
+    elif op.kind == "tuple":  # a tuple, list or dict display: element i gets g[i] (g[key] for a dict)
+        for i, elt in enumerate(op.args):
+            if isinstance(elt, gast.Name) and elt.id in act.active:
+                key = trees.clone(op.kwargs[i]) if op.kwargs else gast.Constant(value=i, kind=None)
+                part = gast.Subscript(value=trees.clone(g), slice=key, ctx=gast.Load())
+                cot.accumulate(elt.id, part, out)
+    elif op.kind == "subscript":
+        seq, index = op.args
+        if seq.id in act.active:
+            cot.materialize(seq.id, out, owned=True)
+            bar = _name(cot.name(seq.id))
+            if inplace.plain_index(index, act.scalars) and name not in cot.containers:
+                # the buffer was made here (materialize(owned=True)): updating it in place is safe
+                # (not for an element that is itself a list: a list's += would extend it)
+                store = gast.Subscript(value=bar, slice=trees.clone(index), ctx=gast.Store())
+                out.append(gast.AugAssign(target=store, op=gast.Add(), value=g))
+            else:  # an index array may repeat positions: each repeat adds its own contribution
+                out.append(gast.Expr(value=_call("add_at", bar, trees.index_value(index), trees.clone(g))))
+    elif op.kind == "call" and op.fn is operator.add and name in act.sequences:
+        # xs + ys on lists or tuples: the cotangent splits where the first one ends
+        xs, ys = op.args
+        cut = _call("len", trees.clone(xs))
+        for operand, part in ((xs, gast.Slice(lower=None, upper=cut, step=None)),
+                              (ys, gast.Slice(lower=trees.clone(cut), upper=None, step=None))):
+            if isinstance(operand, gast.Name) and operand.id in act.active:
+                cot.accumulate(operand.id, gast.Subscript(value=trees.clone(g), slice=part, ctx=gast.Load()), out)
+    elif op.kind == "call" and op.fn is operator.mul and any(
+            isinstance(a, gast.Name) and a.id in act.sequences for a in op.args):
+        raise UnsupportedError("repeating a list or tuple (xs * n)", r.location(stmt),
+                               "build it with a loop or np.tile")
+    elif op.kind == "call":
+        calls.adjoint_call(r, stmt, name, op, g, out)
+    elif op.kind in ("const", "nondiff", "index"):
+        pass  # e.g. the None a merge gets on a path where the variable is unassigned
+    elif op.kind == "method":
+        raise UnsupportedError("method call .%s()" % op.fn.attr, r.location(stmt))
+    else:
+        raise UnsupportedError(type(op.node).__name__ + " expression", r.location(stmt))
+
+
+def adjoint_if(r, stmt):
+    """``if c: A else: B`` reverses to ``if c: A' else: B'`` with the adjoints merged after it."""
+    cot = r.cot
+    before = cot.state()
+    then_adj = adjoint_block(r, stmt.body)
+    then_state = cot.state()
+    cot.restore(before)
+    else_adj = adjoint_block(r, stmt.orelse)
+    else_state = cot.state()
+    if not then_adj and not else_adj and then_state[0] == else_state[0]:
+        return []
+    defined = trees.stores(stmt.body) | trees.stores(stmt.orelse)
+    differ = sorted(n for n in set(then_state[0]) | set(else_state[0])
+                    if n not in defined and not trees.same(then_state[0].get(n), else_state[0].get(n)))
+    # make both arms leave each differing adjoint in the same variable
+    merged_owned = then_state[1] & else_state[1]
+    for arm, state in ((then_adj, then_state), (else_adj, else_state)):
+        cot.restore(state)
+        for n in differ:
+            cot.materialize(n, arm)
+        merged_owned &= cot.owned | (set(cot.bars) - set(differ))
+    cot.bars = {n: a for n, a in then_state[0].items() if n not in differ}
+    cot.bars.update((n, _name(cot.name(n))) for n in differ)
+    cot.owned = merged_owned
+    return [gast.copy_location(gast.If(test=trees.clone(stmt.test), body=then_adj or [gast.Pass()],
+                                       orelse=else_adj), stmt)]
