@@ -12,6 +12,7 @@ no-op and is left out).
 >>> sorted(run(ssa.run(normalize.run(fn, None), None), None, ["x"]).active)
 ['x', 'z']
 """
+import ast
 import inspect
 import math
 import operator
@@ -19,10 +20,10 @@ import operator
 import gast
 import numpy as np
 
-from adjoint_compiler import naming, rules, runtime, trees
+from adjoint_compiler import effects, naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.rules import np_methods
-from adjoint_compiler.errors import UnsupportedError
+from adjoint_compiler.errors import CompileError, UnsupportedError
 
 BINOPS = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul, gast.Div: operator.truediv,
@@ -227,6 +228,106 @@ def _refuse_differentiated_globals_seen_by_callees(stmts, source, local, varied,
                 _refuse_differentiated_globals_seen_by_callees(getattr(stmt, field), source, local, varied, written)
 
 
+def _refuse_effects_through_calls(stmts, source, local, varied, memo):
+    """Calls whose effects would carry a derivative the adjoint cannot follow: a user function writing
+    state (globals, closure variables, containers reached through them) that the differentiated code
+    reads, or changing an argument in place; and, for a call whose result is unused, any function
+    without a rule (its only effect on the result is through what it changes)."""
+    for stmt in stmts:
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list):
+                _refuse_effects_through_calls(getattr(stmt, field), source, local, varied, memo)
+        call = getattr(stmt, "value", None)
+        if not isinstance(stmt, (gast.Assign, gast.Expr)) or not isinstance(call, gast.Call):
+            continue
+        if trees.appended(stmt) is not None:
+            continue  # xs.append(v) on a local: followed like a store
+        op = classify(call, source, local)
+        if op.kind != "call":
+            continue
+        args = list(op.args) + list(op.kwargs.values())
+        differentiated = [a.id for a in args if isinstance(a, gast.Name) and a.id in varied]
+        differentiated.sort(key=naming.is_temp)  # name a user's variable where one is passed
+        if not differentiated:
+            continue  # what it changes does not depend on the inputs being differentiated
+        where = source.location(stmt) if source is not None else None
+        name = getattr(op.fn, "__name__", "this function")
+        if inspect.isfunction(op.fn) and rules.lookup(op.fn) is None and source is not None:
+            callee = effects.summary(op.fn, memo)
+            top = effects.summary(source.func, memo) if inspect.isfunction(source.func) else callee
+            names = list(op.fn.__code__.co_varnames[:op.fn.__code__.co_argcount])
+            passed = dict(zip(names, op.args))
+            passed.update(op.kwargs)
+            carried = {p for p, a in passed.items() if isinstance(a, gast.Name) and a.id in varied}
+            shared = sorted(key for key, (_, depends) in callee.writes.items()
+                            if depends & carried and key in top.reads | callee.reads)
+            if shared:
+                key = shared[0]
+                raise UnsupportedError(
+                    "a call of %s() with a differentiated argument%s, which writes %s (at %s) that the "
+                    "differentiated code reads" % (name, _named(differentiated[0]),
+                                                   ("the nonlocal %s" if key[0] != id(op.fn.__globals__) else
+                                                    "the global %s") % key[1], callee.writes[key][0]), where,
+                    "derivatives through state changed by a called function are not supported yet; "
+                    "return the new value and assign it in the caller")
+            changes = dict(callee.mutated)
+            if isinstance(stmt, gast.Expr):
+                changes.update(callee.rebound)  # called for its effect: p op= v can only be in place
+            for param, place in sorted(changes.items()):
+                arg = passed.get(param)
+                if isinstance(arg, gast.Name) and arg.id in local:
+                    raise UnsupportedError(
+                        "a call of %s() that changes its argument %s in place (at %s)" % (name, arg.id, place),
+                        where, "return the new value from %s and assign it in the caller" % name)
+        elif isinstance(stmt, gast.Expr) and rules.lookup(op.fn) is None and \
+                not rules.is_nondifferentiable(op.fn) and op.fn not in effects.OUTPUT_FUNCTIONS \
+                and not inspect.isfunction(op.fn):
+            raise UnsupportedError(
+                "a call of %s() with a differentiated argument%s whose result is unused: what it changes "
+                "is not differentiated" % (name, _named(differentiated[0])), where,
+                "compute the value without changing an array in place (e.g. np.bincount or a loop)")
+
+
+def _named(name):
+    return "" if naming.is_temp(name) else " (%s)" % name
+
+
+def _refuse_values_without_derivatives(fn, defs, source, varied, useful):
+    """A differentiated value reaching a result through a place derivatives do not flow (an attribute of an
+    object, the index of a subscript, indexing an object such as np.r_): refused, never a constant."""
+    statement = {id(getattr(st, "value", None)): st for st in gast.walk(fn) if isinstance(st, gast.stmt)}
+    statement.update((id(st), st) for st in gast.walk(fn) if isinstance(st, gast.stmt))
+    for name, op in defs:
+        # a subscript's or a store's index is an integer (Python and NumPy raise otherwise) or a dict key:
+        # its derivative is zero, so only other operations can lose one
+        if name not in useful or op.kind in ("const", "nondiff", "index", "subscript", "store") or op.node is None:
+            continue
+        value = op.node
+        if op.kind == "other" and isinstance(value, gast.Subscript) and source is not None:
+            try:
+                base = source_mod.static_value(value.value, source)
+            except CompileError:
+                base = None
+            if isinstance(base, (list, tuple, dict, np.ndarray)):
+                continue  # an element of a constant container, chosen by an index
+        reads = {n.id for n in gast.walk(value) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        lost = sorted((reads & varied) - set(op.operand_names()))
+        if lost:
+            where = statement.get(id(op.node), op.node)
+            raise UnsupportedError("%s with a differentiated value (%s) where it has no derivative"
+                                   % (_quote(value), lost[0]),
+                                   source.location(where) if source is not None else None,
+                                   "derivatives flow through arithmetic, calls with rules, and indexing of "
+                                   "arrays, lists and dicts by constant indices")
+
+
+def _quote(node):
+    try:
+        return "'%s'" % ast.unparse(gast.gast_to_ast(node)).strip()
+    except Exception:  # noqa: BLE001  (a message must never fail)
+        return "this expression"
+
+
 def refuse_differentiated_writes(fn, source, act):
     """A called function that writes a differentiated value to a global or nonlocal: code that reads
     it later (the caller, or the next call) would read it as a constant and drop its derivative."""
@@ -284,8 +385,10 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
 
     _fixed_point(spread_varied)
     _refuse_mutation_of_varied(fn, source, local, varied)
+    _refuse_effects_through_calls(fn.body, source, local, varied, {})
     _refuse_differentiated_globals_seen_by_callees(fn.body, source, local, varied, set())
     _fixed_point(spread_useful)
+    _refuse_values_without_derivatives(fn, defs, source, varied, useful)
     scalars = _infer_scalars(defs, set(scalar_params) | set(scalar_outputs))
     act = Activity(ops, defs, varied, useful, scalars, outputs)
     act.sequences = _infer_sequences(defs)

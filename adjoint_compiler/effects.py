@@ -17,9 +17,11 @@ of anything unknown may return (a view of) what it was given.
 ['xs']
 """
 import inspect
+import types
 
 import gast
 
+from adjoint_compiler import source as source_mod
 from adjoint_compiler import trees
 
 # NumPy functions and array methods/attributes whose result may share memory with an argument
@@ -39,6 +41,8 @@ FRESH_BUILTINS = ("float", "int", "len", "range", "abs", "round", "bool", "sum",
 # methods that change their receiver
 CHANGING_METHODS = {"pop", "insert", "remove", "clear", "extend", "sort", "reverse", "update", "setdefault",
                     "popitem", "fill", "resize", "itemset", "put", "append", "partition", "byteswap"}
+# functions called for their output only: they change no value a computation reads
+OUTPUT_FUNCTIONS = {print}
 # runtime helpers (in emitted code) that return a new array
 FRESH_HELPERS = {"stored", "zeros_like", "add_bars", "snapshot"}
 
@@ -109,3 +113,186 @@ def may_share(activity):
             or getattr(op.fn, "__name__", None) == "array" and "copy" in op.kwargs)
         pairs += [(other, name) for other in (op.operand_names() if not fresh_op else ())] + [(name, name)]
     return trees.groups(pairs)
+
+
+class Summary:
+    """What calling a user function can do to state, transitively through the functions it calls.
+
+    ``reads`` and ``writes`` hold state keys: ``(id(globals dict), name)`` for a module global,
+    ``(id(cell), name)`` for a closure variable. ``writes`` maps each to the place of one write and the
+    parameters the written value may depend on (a counter ``n += 1`` depends on none).
+    ``mutated`` maps a parameter to the place where the function changes its contents (an element
+    or attribute store, a changing method, or passing it to a function that does); ``rebound`` those
+    changed only by ``p op= v``, in place for arrays and a rebinding for numbers.
+    """
+
+    def __init__(self):
+        self.reads = set()
+        self.writes = {}
+        self.mutated = {}
+        self.rebound = {}
+
+
+def summary(func, memo=None):
+    """The effect ``Summary`` of user function ``func``. ``memo`` (function -> Summary) is shared by the
+    questions of one compilation; a recursive call sees what is known so far of the function it reenters."""
+    memo = {} if memo is None else memo
+    if func in memo:
+        return memo[func]
+    s = memo[func] = Summary()
+    try:
+        src = source_mod.read(func)
+    except Exception:  # noqa: BLE001  (no source: nothing is known of its effects, and it is not compiled)
+        return s
+    _summarise(src, s, memo)
+    return s
+
+
+def _state_key(func, name, declared_global):
+    """The key of the global or closure variable ``name`` seen from ``func``, or None for a local or builtin."""
+    code = func.__code__
+    if name in code.co_freevars and not declared_global:
+        cell = func.__closure__[code.co_freevars.index(name)]
+        return (id(cell), name)
+    if name in func.__globals__:
+        return (id(func.__globals__), name)
+    return None
+
+
+def _root_name(node):
+    while isinstance(node, (gast.Attribute, gast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, gast.Name) else None
+
+
+def _summarise(src, s, memo):
+    func, tree = src.func, src.tree
+    params = [a.id for a in tree.args.args] + ([tree.args.vararg.id] if tree.args.vararg else [])
+    declared = {n for node in gast.walk(tree) if isinstance(node, (gast.Global, gast.Nonlocal)) for n in node.names}
+    global_decl = {n for node in gast.walk(tree) if isinstance(node, gast.Global) for n in node.names}
+    assigned = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    local = (assigned | set(params)) - declared
+
+    def where(node):
+        return str(src.location(node))
+
+    def state(name):
+        return None if name is None or name in local else _state_key(func, name, name in global_decl)
+
+    deps = _dependences(tree, params)
+
+    def value_deps(node):
+        return set().union(*[deps.get(n.id, ()) for n in gast.walk(node) if isinstance(n, gast.Name)]) \
+            if node is not None else set()
+
+    def write(key, node, depends):
+        place, before = s.writes.get(key, (where(node), set()))
+        s.writes[key] = (place, before | depends)
+
+    def changed(root, node, depends):
+        """The object named ``root`` has its contents changed at ``node``, by values depending on ``depends``."""
+        if root in params and root in local:
+            s.mutated.setdefault(root, where(node))
+        else:
+            key = state(root)
+            if key is not None:
+                write(key, node, depends)
+
+    for stmt in gast.walk(tree):
+        if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
+            depends = value_deps(stmt.value)
+            for target in targets:
+                for n in gast.walk(target):
+                    if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and state(n.id) is not None:
+                        write(state(n.id), n, depends)
+                if isinstance(target, (gast.Subscript, gast.Attribute)):
+                    changed(_root_name(target), target, depends)
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Name):
+            key = state(node.id)
+            if key is not None and not isinstance(node.ctx, gast.Store):
+                s.reads.add(key)
+        elif isinstance(node, (gast.Subscript, gast.Attribute)) and isinstance(node.ctx, gast.Del):
+            changed(_root_name(node), node, set())
+        elif isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name) and node.target.id in params:
+            s.rebound.setdefault(node.target.id, where(node))
+        elif isinstance(node, gast.Call):
+            _summarise_call(node, src, s, memo, local, params, state, changed, value_deps)
+
+
+def _summarise_call(call, src, s, memo, local, params, state, changed, value_deps):
+    f = call.func
+    if isinstance(f, gast.Attribute):
+        root = _root_name(f)
+        arguments = set().union(*[value_deps(a) for a in call.args + [k.value for k in call.keywords]])
+        if f.attr in CHANGING_METHODS and root is not None:
+            changed(root, call, arguments)  # xs.append(v), LOG.append(v), d.update(...)
+        elif root is not None and (root in params and root in local or state(root) is not None):
+            try:  # a method of an object we do not know: it may change the object
+                owner = source_mod.static_value(f.value, src) if root not in local else None
+            except Exception:  # noqa: BLE001
+                owner = None
+            if not (owner is not None and _is_module(owner)) and f.attr not in FRESH_METHODS \
+                    and f.attr not in _PURE_METHODS:
+                changed(root, call, arguments)
+    if isinstance(f, gast.Name) and f.id in local:
+        return
+    try:
+        callee = source_mod.static_value(f, src)
+    except Exception:  # noqa: BLE001
+        return
+    if not inspect.isfunction(callee) or getattr(callee, "__module__", "").startswith("adjoint_compiler"):
+        return
+    inner = summary(callee, memo)
+    s.reads |= inner.reads
+    names = list(callee.__code__.co_varnames[:callee.__code__.co_argcount])
+    passed = dict(zip(names, call.args))
+    passed.update((k.arg, k.value) for k in call.keywords if k.arg)
+    for key, (place, depends) in inner.writes.items():
+        # the callee's dependence on its parameters is ours on what we pass for them
+        mine = set().union(*[value_deps(passed.get(p)) for p in depends])
+        before = s.writes.get(key, (place, set()))
+        s.writes[key] = (before[0], before[1] | mine)
+    arguments = set().union(*[value_deps(a) for a in passed.values()])
+    for param in inner.mutated:
+        root = _root_name(passed[param]) if param in passed else None
+        if root is not None:
+            changed(root, call, arguments)
+
+
+def _dependences(tree, params):
+    """For each name of the function, the parameters its value may depend on (flow-insensitive: every
+    assignment to a name counts; loops and branches need no special care)."""
+    deps = {p: {p} for p in params}
+    assignments = []
+    for node in gast.walk(tree):
+        if isinstance(node, (gast.Assign, gast.AugAssign, gast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, gast.Assign) else [node.target]
+            extra = [node.target] if isinstance(node, gast.AugAssign) else []
+            assignments.append((targets, [node.value] + extra))
+        elif isinstance(node, gast.For):
+            assignments.append(([node.target], [node.iter]))
+        elif isinstance(node, gast.NamedExpr):
+            assignments.append(([node.target], [node.value]))
+    changed = True
+    while changed:
+        changed = False
+        for targets, values in assignments:
+            depends = set().union(*[deps.get(n.id, ()) for v in values for n in gast.walk(v)
+                                    if isinstance(n, gast.Name)])
+            for t in targets:
+                for n in gast.walk(t):
+                    if isinstance(n, gast.Name) and not depends <= deps.get(n.id, set()):
+                        deps[n.id] = deps.get(n.id, set()) | depends
+                        changed = True
+    return deps
+
+
+def _is_module(value):
+    return isinstance(value, types.ModuleType)
+
+
+# array methods that change nothing
+_PURE_METHODS = {"reshape", "transpose", "ravel", "squeeze", "swapaxes", "get", "keys", "values", "items", "index",
+                 "count", "startswith", "endswith", "format", "join", "split", "strip", "upper", "lower", "replace"}

@@ -63,7 +63,7 @@ def test_nonlocal_written_and_read_back_in_one_call():
 
 def test_differentiated_value_written_by_a_called_function_is_refused_not_dropped():
     # the second call reads the first call's total as a constant: refuse rather than drop its derivative
-    with pytest.raises(ac.UnsupportedError, match="nonlocal total inside a called function"):
+    with pytest.raises(ac.UnsupportedError, match="nonlocal total"):
         ac.grad(state.uses_accumulator)(2.0)
-    with pytest.raises(ac.UnsupportedError, match="global scratch_total inside a called function"):
+    with pytest.raises(ac.UnsupportedError, match="global scratch_total"):
         ac.grad(state.twice_adds_to_global)(2.0)
