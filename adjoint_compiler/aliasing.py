@@ -184,7 +184,7 @@ class _Points:
 
 
 def _rebind_check(stmt):
-    """The name in ``check_rebind(x, ...)`` (normalize's run-time guard before ``x = x op y``), else None."""
+    """The name in ``check_rebind(x, ...)`` (anf's run-time guard before ``x = x op y``), else None."""
     if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) and \
             isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == "check_rebind":
         return stmt.value.args[0]
@@ -282,7 +282,7 @@ def run(fn, source):
     def where(node):
         return source.location(node) if source is not None else None
 
-    # x += y on an array: normalize rebinds x = x + y behind a run-time guard wherever x may share its
+    # x += y on an array: anf rebinds x = x + y behind a run-time guard wherever x may share its
     # array; the guard goes where the array is certainly the function's own and nothing else live sees it
     if points.overlapping:
         _guard_overlaps(fn, points.overlapping, source)

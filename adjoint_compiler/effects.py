@@ -1,7 +1,7 @@
 """Memory effects: the one place that says which expressions make fresh objects, which may return a
 view of an operand, and which statements change an object in place.
 
-Every pass asks these questions here (normalize for ``x op= y``, aliasing for its points-to sets, cse
+Every pass asks these questions here (rebind for ``x op= y``, aliasing for its points-to sets, cse
 and optimize before sharing or dropping a value, reverse for in-place undo), so a NumPy function or
 method is described once. The answers are conservative: "fresh" means certainly a new object; a call
 of anything unknown may return (a view of) what it was given.

@@ -8,8 +8,8 @@ a compilation lives in its ``Compilation`` object, so compiling is
 re-entrant, a failed compile leaves nothing behind, and the user's function
 is untouched.
 
->>> [name for name, _ in STAGES][:4]
-['source', 'specialise', 'fence', 'normalize']
+>>> [name for name, _ in STAGES][:7]
+['source', 'specialise', 'fence', 'jumps', 'rebind', 'inline', 'anf']
 """
 import builtins
 import os
@@ -17,7 +17,8 @@ import time
 
 import gast
 
-from adjoint_compiler import activity, aliasing, cse, emit, fence, link, load, normalize, optimize, reverse, runtime
+from adjoint_compiler import activity, aliasing, anf, cse, emit, fence, inline, jumps, link, load, optimize, rebind
+from adjoint_compiler import reverse, runtime
 from adjoint_compiler import naming, source, specialise, ssa, trees
 from adjoint_compiler.errors import CompileError, InternalError
 
@@ -169,7 +170,10 @@ STAGES = [
     ("source", _source),
     ("specialise", _specialise),
     ("fence", _fence),
-    ("normalize", _tree_pass(normalize, "src")),
+    ("jumps", _tree_pass(jumps, "src")),
+    ("rebind", _tree_pass(rebind, "src")),
+    ("inline", _tree_pass(inline, "src")),
+    ("anf", _tree_pass(anf, "src")),
     ("aliasing", _tree_pass(aliasing, "src")),
     ("ssa", _tree_pass(ssa, "src")),
     ("cse", _tree_pass(cse)),

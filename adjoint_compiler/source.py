@@ -240,3 +240,18 @@ def static_value(node, source):
         except AttributeError:
             raise CompileError("%r has no attribute '%s'" % (base, node.attr), source.location(node))
     raise CompileError("cannot resolve %s at compile time" % type(node).__name__, source.location(node))
+
+
+def global_value(node, source, local_names, default=None):
+    """The value of ``node`` if it is a global name or a module attribute chain (``np.linalg.norm``)
+    that resolves at compile time; ``default`` if it is rooted at one of ``local_names``, is some
+    other expression, or does not resolve."""
+    root = node
+    while isinstance(root, gast.Attribute):
+        root = root.value
+    if not isinstance(root, gast.Name) or root.id in local_names:
+        return default
+    try:
+        return static_value(node, source)
+    except Exception:
+        return default

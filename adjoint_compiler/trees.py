@@ -207,3 +207,50 @@ def index_value(index):
     if isinstance(index, gast.Tuple):
         return gast.Tuple(elts=[index_value(e) for e in index.elts], ctx=gast.Load())
     return clone(index)
+
+
+def is_atom(node, local_names=None):
+    """A name, a constant, a negative literal, or a module attribute read like ``np.pi``.
+
+    An attribute of a local (``x.T``) is an operation, not an atom; without
+    ``local_names`` no attribute is an atom.
+    """
+    if isinstance(node, (gast.Name, gast.Constant)):
+        return True
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) and isinstance(node.operand, gast.Constant):
+        return True
+    if isinstance(node, gast.Attribute):
+        root = node
+        while isinstance(root, gast.Attribute):
+            root = root.value
+        return isinstance(root, gast.Name) and local_names is not None and root.id not in local_names
+    return False
+
+
+def negate(expr):
+    """``not expr``."""
+    return gast.UnaryOp(op=gast.Not(), operand=expr)
+
+
+def substitute(tree, mapping):
+    """Replace, in place, each name under ``tree`` that ``mapping`` maps by a copy of its value.
+
+    Only names held in a field of another node are replaced: a ``tree`` that is
+    itself a mapped name stays as it is. The walk goes on into the copies it
+    puts in, so a mapped name inside a value (``np`` in ``np.pi``) is replaced too.
+    """
+    for node in walk(tree):
+        for field, value in gast.iter_fields(node):
+            if isinstance(value, gast.Name) and value.id in mapping:
+                setattr(node, field, clone(mapping[value.id]))
+            elif isinstance(value, list):
+                value[:] = [clone(mapping[v.id]) if isinstance(v, gast.Name) and v.id in mapping else v
+                            for v in value]
+    return tree
+
+
+def with_body(fn, body):
+    """A new FunctionDef with ``fn``'s name, a copy of its signature, and ``body``; ``fn`` is not modified."""
+    new = gast.FunctionDef(name=fn.name, args=clone(fn.args), body=body, decorator_list=clone(fn.decorator_list),
+                           returns=clone(fn.returns), type_comment=None, type_params=clone(getattr(fn, "type_params", [])))
+    return gast.copy_location(new, fn)
