@@ -303,28 +303,6 @@ def _fuse_temporaries(stmts, reads, assigns):
     return out
 
 
-def _coalesce_headers(body, reads, assigns):
-    """``v = e; ...; h = v`` at the end of a loop body -> ``h = e; ...`` when nothing in between reads
-    ``h`` and ``v`` is read nowhere else (SSA's loop-header copies, removed)."""
-    for p in range(len(body) - 1, -1, -1):
-        phi = body[p]
-        if not (isinstance(phi, gast.Assign) and isinstance(phi.targets[0], gast.Name)
-                and isinstance(phi.value, gast.Name)):
-            continue
-        h, v = phi.targets[0].id, phi.value.id
-        if reads.get(v) != 1 or assigns.get(v) != 1 or any(h in _names_in(s) for s in body[p + 1:]):
-            continue
-        for k in range(p - 1, -1, -1):
-            s = body[k]
-            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and s.targets[0].id == v:
-                s.targets[0].id = h
-                del body[p]
-                break
-            if h in _names_in(s) or v in _names_in(s) or not isinstance(s, (gast.Assign, gast.Expr)):
-                break
-    return body
-
-
 def _reads_of(node, name):
     return sum(1 for n in trees.walk(node) if isinstance(n, gast.Name) and n.id == name
                and isinstance(n.ctx, gast.Load))
@@ -388,7 +366,7 @@ def _clean_block(stmts, reads, mutated, assigns):
         if isinstance(stmt, (gast.If, gast.For, gast.While, gast.FunctionDef)):
             stmt.body = _clean_block(stmt.body, reads, mutated, assigns)
             if isinstance(stmt, (gast.For, gast.While)):
-                stmt.body = _sink_copies(_coalesce_headers(stmt.body, reads, assigns), reads, assigns)
+                stmt.body = _sink_copies(stmt.body, reads, assigns)
             if not isinstance(stmt, gast.FunctionDef):
                 stmt.orelse = _clean_block(stmt.orelse, reads, mutated, assigns)
         if isinstance(stmt, gast.If) and _is_pass(stmt.body) and _is_pass(stmt.orelse) and _pure(stmt.test):
@@ -410,10 +388,31 @@ def _clean_block(stmts, reads, mutated, assigns):
         elif isinstance(stmt, gast.Return) and stmt.value is not None:
             stmt.value = simplify(stmt.value)
         out.append(stmt)
-    # a quoted source line whose adjoint code folded away
-    return [s for i, s in enumerate(out)
+    return _without_empty_comments(out)
+
+
+def _without_empty_comments(stmts):
+    """Drop each quoted source line whose adjoint code folded away."""
+    return [s for i, s in enumerate(stmts)
             if not (_is_comment(s) and not _sweep_marker(s)
-                    and (i + 1 == len(out) or _is_comment(out[i + 1]) or isinstance(out[i + 1], gast.Return)))]
+                    and (i + 1 == len(stmts) or _is_comment(stmts[i + 1]) or isinstance(stmts[i + 1], gast.Return)))]
+
+
+def _without_self_copies(stmts):
+    """Drop the ``x = x`` that coalescing leaves, and the else arms and comments left with nothing."""
+    out = []
+    for s in stmts:
+        if isinstance(s, (gast.If, gast.For, gast.While, gast.FunctionDef)):
+            s.body = _without_self_copies(s.body) or [gast.Pass()]
+            if not isinstance(s, gast.FunctionDef):
+                s.orelse = _without_self_copies(s.orelse)
+            if isinstance(s, gast.If) and _is_pass(s.body) and not s.orelse and _pure(s.test):
+                continue
+        elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Name) \
+                and s.targets[0].id == s.value.id:
+            continue
+        out.append(s)
+    return _without_empty_comments(out)
 
 
 def _propagate_copies(fn, keep, counts, assignments):
@@ -506,28 +505,276 @@ def _dead_stores(fn):
         f.body = _drop_dead_stores(f.body, set(), local, aliased)[::-1]
 
 
-def run(fn, keep=frozenset()):
-    """Optimize a copy of ``fn``; names in ``keep`` are never propagated away."""
-    fn = trees.clone(fn)
+def _mutated(fn):
+    """Names whose array is updated in place, directly or through a copy (a = y * 1.0; a_1 = a; a_1[0] = s)."""
     mutated = {trees.stored_into(s) for s in trees.walk(fn)} - {None}
     changed = bool(mutated)
-    while changed:  # a = y * 1.0; a_1 = a; a_1[0] = s: a is updated in place too (through a_1)
+    while changed:
         changed = False
         for s in trees.walk(fn):
             if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and \
                     isinstance(s.value, gast.Name) and s.targets[0].id in mutated and s.value.id not in mutated:
                 mutated.add(s.value.id)
                 changed = True
+    return mutated
+
+
+def _clean(fn, keep):
+    """Fold, propagate and drop, in place, to a fixed point."""
+    mutated = _mutated(fn)
     size = None
     while True:
         reads, assigns, new_size, assignments = _scan(fn)
         # every rewrite removes nodes or substitutes names, so a round that changes
         # neither the node count nor the substitutions has reached the fixed point
         if new_size == size:
-            return fn
+            return
         size = new_size
         if _propagate_copies(fn, keep, assigns, assignments):
             reads = _scan(fn)[0]
         fn.body = _clean_block(fn.body, reads, mutated, assigns)
         if mutated:
             _dead_stores(fn)
+
+
+def run(fn, keep=frozenset()):
+    """Optimize a copy of ``fn``; names in ``keep`` are never propagated away."""
+    fn = trees.clone(fn)
+    _clean(fn, keep)
+    if coalesce(fn):  # last: the rewrites above rely on names assigned once
+        fn.body = _without_self_copies(fn.body)
+    return fn
+
+# --- coalescing: leaving SSA ---------------------------------------------------------------------------------
+
+_VERSIONED = re.compile(r"(.*?)(?:_(\d+))?((?:_bar)*)$")
+_NESTED = (gast.FunctionDef, gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
+_MODELLED = (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Expr, gast.Return, gast.Raise, gast.Assert, gast.Pass,
+             gast.Break, gast.Continue, gast.If, gast.For, gast.While, gast.FunctionDef, gast.Global,
+             gast.Nonlocal, gast.Delete)
+
+
+def _family(name):
+    """``(base, suffix, version)``: ``y_2_bar`` -> ``("y", "_bar", 2)``; only names of one family coalesce."""
+    base, version, suffix = _VERSIONED.match(name).groups()
+    return base, suffix, int(version or 0)
+
+
+def _params(fn):
+    return {n.id for n in gast.walk(fn.args) if isinstance(n, gast.Name)} if isinstance(fn.args, gast.arguments) \
+        else set()
+
+
+def _own_nodes(scope):
+    """The nodes of ``scope``'s own body: nested functions, lambdas and comprehensions are listed, not entered."""
+    if isinstance(scope, gast.FunctionDef):
+        stack = list(scope.body)
+    else:
+        stack = [v for f, v in gast.iter_fields(scope) if f != "args"]
+        stack = [n for v in stack for n in (v if isinstance(v, list) else [v]) if isinstance(n, gast.AST)]
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, _NESTED):
+            stack.extend(child for child in gast.iter_child_nodes(node))
+
+
+def _free(scope):
+    """Names ``scope`` (or a scope inside it) reads from the scopes around it."""
+    own = list(_own_nodes(scope))
+    bound = _params(scope) | {n.id for n in own if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load)} \
+        | {n.name for n in own if isinstance(n, gast.FunctionDef)}
+    declared = {name for n in own if isinstance(n, (gast.Global, gast.Nonlocal)) for name in n.names}
+    reads = {n.id for n in own if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    reads = reads.union(*(_free(n) for n in own if isinstance(n, _NESTED)))
+    return (reads - bound) | declared
+
+
+class _Interference:
+    """Backward liveness over a structured body (if, for, while; break, continue, return), recording which
+    of the ``tracked`` names interfere: one is assigned where the other is live. A copy ``a = b`` does not
+    make ``a`` and ``b`` interfere (they hold one value; Chaitin's rule). A loop's header is live around the
+    back edge: what the body reads before assigning it is live at the end of the body."""
+
+    def __init__(self, tracked):
+        self.tracked = tracked
+        self.edges = {n: set() for n in tracked}
+        self.facts = {}  # id(statement or expression) -> (names assigned, names read), tracked ones only
+
+    def _facts(self, node):
+        found = self.facts.get(id(node))
+        if found is None:
+            defs, uses = set(), set()
+            for n in trees.walk(node):
+                if type(n) is gast.Name and n.id in self.tracked:
+                    (uses if type(n.ctx) is gast.Load else defs).add(n.id)
+            if isinstance(node, gast.AugAssign):
+                uses |= defs
+            found = self.facts[id(node)] = (defs, uses)
+        return found
+
+    def interfere(self, defs, live, copied=None):
+        for d in defs:
+            others = (live | defs) - {d, copied}
+            self.edges[d] |= others
+            for n in others:
+                self.edges[n].add(d)
+
+    def block(self, stmts, live, loop=None):
+        """Names live before ``stmts`` given those live after; ``loop`` is (live at its exit, at its head)."""
+        for s in reversed(stmts):
+            kind = type(s)
+            if kind is gast.If:
+                live = self.block(s.body, live, loop) | self.block(s.orelse, live, loop) | self._facts(s.test)[1]
+            elif kind is gast.For:
+                defs, uses = self._facts(s.target)
+                after = self.block(s.orelse, live, loop) | uses
+                head = after
+                while True:
+                    body = self.block(s.body, head, (live, head))
+                    self.interfere(defs, body)  # the target is assigned before each iteration
+                    new = after | (body - defs)
+                    if new == head:
+                        break
+                    head = new
+                live = head | self._facts(s.iter)[1]
+            elif kind is gast.While:
+                head = self.block(s.orelse, live, loop) | self._facts(s.test)[1]
+                while True:
+                    new = head | self.block(s.body, head, (live, head))
+                    if new == head:
+                        break
+                    head = new
+                live = head
+            elif kind is gast.Break:
+                live = set(loop[0])
+            elif kind is gast.Continue:
+                live = set(loop[1])
+            elif kind is gast.FunctionDef:  # what it reads from here is pinned, never tracked
+                live = live - {s.name}
+            else:
+                defs, uses = self._facts(s)
+                if kind in (gast.Return, gast.Raise):
+                    live = set(uses)
+                else:
+                    copied = s.value.id if kind is gast.Assign and type(s.value) is gast.Name else None
+                    self.interfere(defs, live, copied)
+                    live = (live - defs) | uses
+        return live
+
+
+def _copies(stmts, depth, out):
+    """``(loop depth, statement)`` for every ``a = b`` between names, in program order."""
+    for s in stmts:
+        if isinstance(s, gast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], gast.Name) \
+                and isinstance(s.value, gast.Name):
+            out.append((depth, s))
+        elif isinstance(s, (gast.If, gast.For, gast.While)):
+            inner = depth + (not isinstance(s, gast.If))
+            _copies(s.body, inner, out)
+            _copies(s.orelse, depth, out)
+    return out
+
+
+_DERIVED = ("_bar", "_value", "_final", "_old", "_k")  # names reverse builds from another name
+
+
+def _rank(name):
+    """The order in which a class of coalesced names picks its name: the user's before temporaries, then
+    the lowest version (``y`` before ``y_1``; ``_t3`` before ``_t12``)."""
+    base, _, version = _family(name)
+    temp = _TEMP.match(base)
+    return bool(temp), version, int(base[2:]) if temp else 0, name
+
+
+def _coalesce_scope(fn, taken):
+    """Coalesce the copy-related names of one function (not of the functions nested in it); True if any."""
+    own = list(_own_nodes(fn))
+    if any(isinstance(n, gast.stmt) and not isinstance(n, _MODELLED) or isinstance(n, gast.NamedExpr)
+           for n in own):
+        return False
+    params = _params(fn)
+    pinned = set().union(*(_free(n) for n in own if isinstance(n, _NESTED)))
+    pinned |= {name for n in own if isinstance(n, (gast.Global, gast.Nonlocal)) for name in n.names}
+    local = (params | {n.id for n in own if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load)}) - pinned
+    copies = [(depth, s.targets[0].id, s.value.id) for depth, s in _copies(fn.body, 0, [])]
+    copies = [(depth, a, b) for depth, a, b in copies
+              if a != b and a in local and b in local and _family(a)[1] == _family(b)[1]]
+    if not copies:
+        return False
+    tracked = {n for _, a, b in copies for n in (a, b)}
+    graph = _Interference(tracked)
+    graph.interfere(params & tracked, graph.block(fn.body, set()))  # parameters are assigned on entry
+    edges = graph.edges
+    parent = {n: n for n in tracked}
+    members = {n: {n} for n in tracked}
+    # the user's variable a class stands for (temporaries stand for none): one per class
+    user = {n: set() if _TEMP.match(_family(n)[0]) else {_family(n)[0]} for n in tracked}
+
+    def find(n):
+        while parent[n] != n:
+            n = parent[n]
+        return n
+
+    # the copies inside the deepest loops run most often: coalesce those first
+    for _, a, b in sorted(copies, key=lambda c: -c[0]):
+        ra, rb = find(a), find(b)
+        if ra == rb or members[ra] & edges[rb] or len(user[ra] | user[rb]) > 1 \
+                or members[ra] & params and members[rb] & params:
+            continue
+        parent[rb] = ra
+        members[ra] |= members.pop(rb)
+        edges[ra] |= edges[rb]
+        user[ra] |= user[rb]
+    rename = {}
+    for group in members.values():
+        if len(group) < 2:
+            continue
+        if group & params:
+            keep = next(iter(group & params))  # the signature stays
+        else:
+            keep = min(group, key=_rank)
+            base, suffix, version = _family(keep)
+            if version and base + suffix not in taken:  # y_1_bar, y_2_bar and no y_bar: y_bar
+                keep = base + suffix
+                taken.add(keep)
+        rename.update((n, keep) for n in group if n != keep)
+    # names built from a renamed one follow it where free (y_1_value -> y_value, step_2_bar -> step_bar)
+    for name in sorted(local - params - set(rename)):
+        for tail in _DERIVED:
+            if name.endswith(tail) and rename.get(name[:-len(tail)], "") + tail not in taken | {tail}:
+                rename[name] = rename[name[:-len(tail)]] + tail
+                taken.add(rename[name])
+                break
+    for n in own:
+        if isinstance(n, gast.Name) and n.id in rename:
+            n.id = rename[n.id]
+    return True
+
+
+def coalesce(fn):
+    """Give copy-related names whose live ranges do not overlap one name, so the copies between them become
+    ``x = x`` (which cleaning drops): the flags, merges and loop headers of SSA, and the chains of
+    cotangent copies at the end of an adjoint loop. Names of one variable only (``y``, ``y_1``, ``y_2``;
+    ``y_bar``, ``y_1_bar``; temporaries join any), renamed to the lowest version, or the parameter among
+    them. Modifies ``fn``.
+
+    >>> from adjoint_compiler import emit
+    >>> fn = gast.parse("def f(x, n):\\n    y = x\\n    y_1 = y\\n    for i in range(n):\\n"
+    ...                 "        y_2 = y_1 * x\\n        y_1 = y_2\\n    return y_1").body[0]
+    >>> coalesce(fn)
+    True
+    >>> print(emit.to_source(fn).strip())
+    def f(x, n):
+        y = x
+        y = y
+        for i in range(n):
+            y = y * x
+            y = y
+        return y
+    """
+    taken = trees.all_names(fn) | {n.name for n in trees.walk(fn) if isinstance(n, gast.FunctionDef)}
+    changed = False
+    for scope in [n for n in trees.walk(fn) if isinstance(n, gast.FunctionDef)]:
+        changed |= _coalesce_scope(scope, taken)
+    return changed

@@ -6,28 +6,20 @@ def first_big_grad(x, n):
     # forward sweep
     y = x
     _break1 = False
-    _break1_1 = _break1
-    y_1 = y
     _n1 = 0
     for i in range(n):
-        y_2 = y_1 * 1.5
-        _cond1 = y_2 > 10.0
+        y = y * 1.5
+        _cond1 = y > 10.0
         if _cond1:
-            _break1_2 = True
-            _break1_3 = _break1_2
-        else:
-            _break1_3 = _break1_1
+            _break1 = True
         _n1 = _n1 + 1
-        _break1_1 = _break1_3
-        y_1 = y_2
-        if _break1_3:
+        if _break1:
             break
     # adjoint sweep
-    check_scalar(y_1)
-    y_1_bar = 1.0
+    check_scalar(y)
+    y_bar = 1.0
     for _ in range(_n1):
         # y = y * 1.5
-        y_1_bar = y_1_bar * 1.5
-    y_bar = y_1_bar
+        y_bar = y_bar * 1.5
     x_bar = y_bar
-    return y_1, x_bar
+    return y, x_bar

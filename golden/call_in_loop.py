@@ -6,29 +6,26 @@ def multi_step_grad(x):
     # forward sweep
     p = x
     v = 0.0
-    p_1 = p
-    v_1 = v
     _tape1 = []
     for i in range(10):
-        _t1, _t1_pullback = step_state_vjp(p_1, v_1, 0.1)
-        p_1 = _t1[0]
-        v_1 = _t1[1]
+        _t1, _t1_pullback = step_state_vjp(p, v, 0.1)
+        p = _t1[0]
+        v = _t1[1]
         _tape1.append((shape_of(_t1), _t1_pullback))
     # adjoint sweep
-    check_scalar(p_1)
-    p_1_bar = 1.0
-    v_1_bar = zeros_like(v_1)
+    check_scalar(p)
+    p_bar = 1.0
+    v_bar = zeros_like(v)
     for _t1, _t1_pullback in reversed(_tape1):
         # p, v = step_state(p, v, 0.1)
         _t1_bar = zeros_like(_t1)
-        _t1_bar[1] += v_1_bar
-        _t1_bar[0] += p_1_bar
+        _t1_bar[1] += v_bar
+        _t1_bar[0] += p_bar
         _t2 = _t1_pullback(_t1_bar)
-        p_1_bar = _t2[0]
-        v_1_bar = _t2[1]
-    p_bar = p_1_bar
+        p_bar = _t2[0]
+        v_bar = _t2[1]
     x_bar = p_bar
-    return p_1, x_bar
+    return p, x_bar
 
 
 def step_state_vjp(p, v, h):

@@ -6,22 +6,20 @@ from adjoint_compiler.runtime import check_scalar, checkpoint_reverse, segments
 def long_loop_grad(x, n):
     # forward sweep
     y = x
-    y_1 = y
-    _state1 = y_1,
+    _state1 = y,
     for i in range(n):
-        _t1 = y_1 * x
-        _t2 = math.sin(y_1)
+        _t1 = y * x
+        _t2 = math.sin(y)
         _t3 = _t2 * 0.01
         y_2 = _t1 + _t3
         _t4 = abs(y_2)
         _t5 = _t4 * 0.001
         _t6 = 1.0 + _t5
-        y_3 = y_2 / _t6
-        y_1 = y_3
-    y_1_value = y_1
+        y = y_2 / _t6
+    y_value = y
     # adjoint sweep
-    check_scalar(y_1)
-    y_1_bar = 1.0
+    check_scalar(y)
+    y_bar = 1.0
     x_bar = 0.0
 
     def _step1(_iterations, y_1):
@@ -33,8 +31,7 @@ def long_loop_grad(x, n):
             _t4 = abs(y_2)
             _t5 = _t4 * 0.001
             _t6 = 1.0 + _t5
-            y_3 = y_2 / _t6
-            y_1 = y_3
+            y_1 = y_2 / _t6
         return y_1,
 
     def _step1_adjoint(_iterations, y_1, y_1_bar, x_bar):
@@ -60,8 +57,7 @@ def long_loop_grad(x, n):
             y_1_bar = _t2_bar * math.cos(y_1) + y_2_bar * x
             x_bar = x_bar + y_2_bar * y_1
         return y_1_bar, x_bar
-    y_1_bar, x_bar = checkpoint_reverse(_step1, _step1_adjoint, segments(range(n)), _state1, (y_1_bar, x_bar), None)
-    y_bar = y_1_bar
+    y_bar, x_bar = checkpoint_reverse(_step1, _step1_adjoint, segments(range(n)), _state1, (y_bar, x_bar), None)
     # y = x
     x_bar = x_bar + y_bar
-    return y_1_value, x_bar
+    return y_value, x_bar

@@ -6,29 +6,21 @@ from adjoint_compiler.runtime import check_scalar
 def skip_odd_grad(x, n):
     # forward sweep
     s = 0.0
-    s_1 = s
     _tape1 = []
     for i in range(n):
         _continue1 = False
         _cond1 = i % 2 == 1
         if _cond1:
-            _continue1_1 = True
-            _continue1_2 = _continue1_1
-        else:
-            _continue1_2 = _continue1
-        _cond2 = not _continue1_2
+            _continue1 = True
+        _cond2 = not _continue1
         if _cond2:
-            s_2 = s_1 + x ** i
-            s_3 = s_2
-        else:
-            s_3 = s_1
+            s = s + x ** i
         _tape1.append(_cond2)
-        s_1 = s_3
     # adjoint sweep
-    check_scalar(s_1)
+    check_scalar(s)
     x_bar = 0.0
     for i, _cond2 in zip(reversed(range(n)), reversed(_tape1)):
         if _cond2:
             # s = s + x ** i
             x_bar = x_bar + i * x ** (i - 1)
-    return s_1, x_bar
+    return s, x_bar

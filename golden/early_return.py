@@ -9,71 +9,47 @@ def early_return_grad(x):
     _value1 = None
     _cond1 = x < 0
     if _cond1:
-        _value1_1 = -(x * 2.0)
-        _value1_7 = _value1_1
+        _value1 = -(x * 2.0)
     else:
         y = math.exp(x)
         _break1 = False
-        _break1_1 = _break1
-        _return1_1 = _return1
-        _value1_2 = _value1
         y_1 = y
         _tape1 = []
         for i in range(5):
-            y_2 = y_1 * 0.5
-            _cond2 = y_2 < 0.1
+            y_1 = y_1 * 0.5
+            _cond2 = y_1 < 0.1
             if _cond2:
-                _value1_3 = y_2 * x
-                _return1_2 = True
-                _break1_2 = True
-                _break1_3 = _break1_2
-                _return1_3 = _return1_2
-                _value1_4 = _value1_3
-            else:
-                _break1_3 = _break1_1
-                _return1_3 = _return1_1
-                _value1_4 = _value1_2
-            _tape1.append((_cond2, y_2))
-            _break1_1 = _break1_3
-            _return1_1 = _return1_3
-            _value1_2 = _value1_4
-            y_1 = y_2
-            if _break1_3:
+                _value1 = y_1 * x
+                _return1 = True
+                _break1 = True
+            _tape1.append((_cond2, y_1))
+            if _break1:
                 break
-        _cond3 = not _return1_1
+        _cond3 = not _return1
         if _cond3:
-            _value1_5 = y_1 + x
-            _value1_6 = _value1_5
-        else:
-            _value1_6 = _value1_2
-        _value1_7 = _value1_6
+            _value1 = y_1 + x
     # adjoint sweep
-    check_scalar(_value1_7)
+    check_scalar(_value1)
     if _cond1:
         # return -x * 2.0
         x_bar = -2.0
     else:
         if _cond3:
-            _value1_2_bar = 0.0
+            _value1_bar = 0.0
             x_bar = 1.0
-            y_1_bar = 1.0
+            y_bar = 1.0
         else:
-            _value1_2_bar = 1.0
+            _value1_bar = 1.0
             x_bar = 0.0
-            y_1_bar = 0.0
-        for _cond2, y_2 in reversed(_tape1):
-            y_2_bar = y_1_bar
-            _value1_4_bar = _value1_2_bar
+            y_bar = 0.0
+        for _cond2, y_1 in reversed(_tape1):
             if _cond2:
                 # return y * x
-                y_2_bar = y_2_bar + _value1_4_bar * x
-                x_bar = x_bar + _value1_4_bar * y_2
-                _value1_2_bar = 0.0
-            else:
-                _value1_2_bar = _value1_4_bar
+                y_bar = y_bar + _value1_bar * x
+                x_bar = x_bar + _value1_bar * y_1
+                _value1_bar = 0.0
             # y = y * 0.5
-            y_1_bar = y_2_bar * 0.5
-        y_bar = y_1_bar
+            y_bar = y_bar * 0.5
         # y = math.exp(x)
         x_bar = x_bar + y_bar * y
-    return _value1_7, x_bar
+    return _value1, x_bar

@@ -6,20 +6,18 @@ def enumerate_zip_grad(xs, ws):
     # forward sweep
     s = 0.0
     _t1 = len(xs)
-    s_1 = s
     for i in range(_t1):
         x_1 = xs[i]
-        s_1 = s_1 + i * x_1
+        s = s + i * x_1
     _t6 = min(len(xs), len(ws))
-    s_3 = s_1
     _tape1 = []
     for _t3 in range(_t6):
         x_3 = xs[_t3]
         w = ws[_t3]
-        s_3 = s_3 + x_3 * w
+        s = s + x_3 * w
         _tape1.append((w, x_3))
     # adjoint sweep
-    check_scalar(s_3)
+    check_scalar(s)
     ws_bar = zeros_like(ws)
     xs_bar = zeros_like(xs)
     for _t3, (w, x_3) in zip(reversed(range(_t6)), reversed(_tape1)):
@@ -34,4 +32,4 @@ def enumerate_zip_grad(xs, ws):
         x_1_bar = i
         # for i, x in enumerate(xs):
         xs_bar[i] += x_1_bar
-    return s_3, (xs_bar, ws_bar)
+    return s, (xs_bar, ws_bar)

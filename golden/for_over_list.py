@@ -6,22 +6,21 @@ def over_list_grad(x, coeffs):
     # forward sweep
     total = 0.0
     _t2 = len(coeffs)
-    total_1 = total
     _tape1 = []
     for _t1 in range(_t2):
-        _tape1.append(total_1)
+        _tape1.append(total)
         c = coeffs[_t1]
-        total_1 = total_1 * x + c
-    total_1_value = total_1
+        total = total * x + c
+    total_value = total
     # adjoint sweep
-    check_scalar(total_1)
-    total_1_bar = 1.0
+    check_scalar(total)
+    total_bar = 1.0
     coeffs_bar = zeros_like(coeffs)
     x_bar = 0.0
-    for _t1, total_1 in zip(reversed(range(_t2)), reversed(_tape1)):
+    for _t1, total in zip(reversed(range(_t2)), reversed(_tape1)):
         # total = total * x + c
-        x_bar = x_bar + total_1_bar * total_1
+        x_bar = x_bar + total_bar * total
         # for c in coeffs:
-        coeffs_bar[_t1] += total_1_bar
-        total_1_bar = total_1_bar * x
-    return total_1_value, (x_bar, coeffs_bar)
+        coeffs_bar[_t1] += total_bar
+        total_bar = total_bar * x
+    return total_value, (x_bar, coeffs_bar)

@@ -6,21 +6,19 @@ from adjoint_compiler.runtime import check_scalar
 def power_loop_grad(x, n):
     # forward sweep
     y = x
-    y_1 = y
     _tape1 = []
     for i in range(n):
-        _tape1.append(y_1)
-        y_1 = y_1 * x + math.sin(y_1)
-    y_1_value = y_1
+        _tape1.append(y)
+        y = y * x + math.sin(y)
+    y_value = y
     # adjoint sweep
-    check_scalar(y_1)
-    y_1_bar = 1.0
+    check_scalar(y)
+    y_bar = 1.0
     x_bar = 0.0
-    for y_1 in reversed(_tape1):
+    for y in reversed(_tape1):
         # y = y * x + math.sin(y)
-        x_bar = x_bar + y_1_bar * y_1
-        y_1_bar = y_1_bar * math.cos(y_1) + y_1_bar * x
-    y_bar = y_1_bar
+        x_bar = x_bar + y_bar * y
+        y_bar = y_bar * math.cos(y) + y_bar * x
     # y = x
     x_bar = x_bar + y_bar
-    return y_1_value, x_bar
+    return y_value, x_bar

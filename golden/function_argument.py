@@ -17,13 +17,12 @@ def passes_function_grad(x):
 def euler_decay_vjp(y0, h, steps):
     # forward sweep
     y = y0
-    y_1 = y
     _tape1 = []
     for i in range(steps):
-        _t3 = -(0.5 * y_1) + math.sin(y_1)
-        y_2 = y_1 + h * _t3
-        _tape1.append((_t3, y_1))
-        y_1 = y_2
+        _t3 = -(0.5 * y) + math.sin(y)
+        y_2 = y + h * _t3
+        _tape1.append((_t3, y))
+        y = y_2
 
     def euler_decay_pullback(y_1_bar):
         # adjoint sweep
@@ -33,8 +32,7 @@ def euler_decay_vjp(y0, h, steps):
             h_bar = h_bar + y_1_bar * _t3_k
             _t3_bar = y_1_bar * h
             y_1_bar = y_1_bar + _t3_bar * math.cos(y_1_k) + _t3_bar * -0.5
-        y_bar = y_1_bar
-        y0_bar = y_bar
+        y0_bar = y_1_bar
         steps_bar = zeros_like(steps)
         return y0_bar, h_bar, steps_bar
-    return y_1, euler_decay_pullback
+    return y, euler_decay_pullback

@@ -8,21 +8,17 @@ def branch_grad(x, y):
     _cond1 = x > y
     if _cond1:
         z = x * y
-        z_4 = z
     else:
         _cond2 = x > 0
         if _cond2:
-            z_1 = math.sin(x)
-            z_3 = z_1
+            z = math.sin(x)
         else:
-            z_2 = y * y
-            z_3 = z_2
-        z_4 = z_3
-    _t1 = z_4 * x
+            z = y * y
+    _t1 = z * x
     # adjoint sweep
     check_scalar(_t1)
     # return z * x
-    x_bar = z_4
+    x_bar = z
     if _cond1:
         # z = x * y
         x_bar = x_bar + x * y

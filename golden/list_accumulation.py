@@ -5,22 +5,21 @@ from adjoint_compiler.runtime import check_scalar, unbroadcast, unreduce, zeros_
 def list_in_loop_grad(x, n):
     # forward sweep
     xs = []
-    xs_1 = xs
     _tape1 = []
     for i in range(n):
-        _tape1.append(xs_1)
-        xs_1 = xs_1 + [x * i]
-    _t3 = sum(xs_1)
-    _t5 = _t3 + len(xs_1)
+        _tape1.append(xs)
+        xs = xs + [x * i]
+    _t3 = sum(xs)
+    _t5 = _t3 + len(xs)
     # adjoint sweep
     check_scalar(_t5)
     # return sum(xs) + len(xs)
-    xs_1_bar = unreduce(1.0, xs_1, 0)
+    xs_bar = unreduce(1.0, xs, 0)
     x_bar = zeros_like(x)
-    for i, xs_1 in zip(reversed(range(n)), reversed(_tape1)):
+    for i, xs in zip(reversed(range(n)), reversed(_tape1)):
         # xs = xs + [x * i]
-        _t2_bar = xs_1_bar[len(xs_1):]
-        xs_1_bar = xs_1_bar[:len(xs_1)]
+        _t2_bar = xs_bar[len(xs):]
+        xs_bar = xs_bar[:len(xs)]
         _t1_bar = _t2_bar[0]
         x_bar = x_bar + unbroadcast(_t1_bar * i, x)
     return _t5, x_bar

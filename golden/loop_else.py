@@ -6,49 +6,32 @@ def loop_else_grad(x, n):
     # forward sweep
     y = x
     _break1 = False
-    _break1_1 = _break1
-    y_1 = y
     _tape1 = []
     for i in range(n):
-        _cond1 = y_1 > 50.0
+        _cond1 = y > 50.0
         if _cond1:
-            _break1_2 = True
-            _break1_3 = _break1_2
-        else:
-            _break1_3 = _break1_1
-        _cond2 = not _break1_3
+            _break1 = True
+        _cond2 = not _break1
         if _cond2:
-            y_2 = y_1 * 2.0
-            y_3 = y_2
-        else:
-            y_3 = y_1
+            y = y * 2.0
         _tape1.append(_cond2)
-        _break1_1 = _break1_3
-        y_1 = y_3
-        if _break1_3:
+        if _break1:
             break
-    _cond3 = not _break1_1
+    _cond3 = not _break1
     if _cond3:
-        y_4 = y_1 + 100.0 * x
-        y_5 = y_4
-    else:
-        y_5 = y_1
+        y = y + 100.0 * x
     # adjoint sweep
-    check_scalar(y_5)
+    check_scalar(y)
     if _cond3:
         # y = y + 100.0 * x
         x_bar = 100.0
     else:
         x_bar = 0.0
-    y_1_bar = 1.0
+    y_bar = 1.0
     for _cond2 in reversed(_tape1):
-        y_3_bar = y_1_bar
         if _cond2:
             # y = y * 2.0
-            y_1_bar = y_3_bar * 2.0
-        else:
-            y_1_bar = y_3_bar
-    y_bar = y_1_bar
+            y_bar = y_bar * 2.0
     # y = x
     x_bar = x_bar + y_bar
-    return y_5, x_bar
+    return y, x_bar

@@ -6,10 +6,9 @@ from adjoint_compiler.runtime import check_scalar
 def nested_grad(x, n, m):
     # forward sweep
     s = 0.0
-    s_1 = s
     _tape2 = []
     for i in range(n):
-        s_2 = s_1
+        s_2 = s
         _tape1 = []
         _t1 = None
         for j in range(m):
@@ -17,31 +16,25 @@ def nested_grad(x, n, m):
             if _cond1:
                 _t1 = math.cos(s_2)
                 s_3 = s_2 + x * _t1
-                s_5 = s_3
             else:
-                s_4 = s_2 - 0.5 * x
-                s_5 = s_4
+                s_3 = s_2 - 0.5 * x
             _tape1.append((_cond1, _t1, s_2))
-            s_2 = s_5
+            s_2 = s_3
         _tape2.append(_tape1)
-        s_1 = s_2
+        s = s_2
     # adjoint sweep
-    check_scalar(s_1)
-    s_1_bar = 1.0
+    check_scalar(s)
+    s_bar = 1.0
     x_bar = 0.0
     for _tape1 in reversed(_tape2):
-        s_2_bar = s_1_bar
         for _cond1, _t1, s_2 in reversed(_tape1):
-            s_5_bar = s_2_bar
             if _cond1:
                 # s = s + x * math.cos(s)
-                x_bar = x_bar + s_5_bar * _t1
-                _t1_bar = s_5_bar * x
-                s_2_bar = s_5_bar - _t1_bar * math.sin(s_2)
+                x_bar = x_bar + s_bar * _t1
+                _t1_bar = s_bar * x
+                s_bar = s_bar - _t1_bar * math.sin(s_2)
             else:
                 # s = s - 0.5 * x
-                _t3_bar = -s_5_bar
+                _t3_bar = -s_bar
                 x_bar = x_bar + _t3_bar * 0.5
-                s_2_bar = s_5_bar
-        s_1_bar = s_2_bar
-    return s_1, x_bar
+    return s, x_bar

@@ -6,33 +6,29 @@ def power_grad(x, n):
     # forward sweep
     _cond1 = n == 0
     if _cond1:
-        _value1_1 = 1.0
-        _value1_3 = _value1_1
+        _value1 = 1.0
     else:
         _t2, _t2_pullback = power_vjp(x, n - 1)
-        _value1_2 = x * _t2
-        _value1_3 = _value1_2
+        _value1 = x * _t2
     # adjoint sweep
-    check_scalar(_value1_3)
+    check_scalar(_value1)
     if _cond1:
         x_bar = 0.0
     else:
         # return x * power(x, n - 1)
         _t3 = _t2_pullback(x)
         x_bar = _t2 + _t3[0]
-    return _value1_3, x_bar
+    return _value1, x_bar
 
 
 def power_vjp(x, n):
     # forward sweep
     _cond1 = n == 0
     if _cond1:
-        _value1_1 = 1.0
-        _value1_3 = _value1_1
+        _value1 = 1.0
     else:
         _t2, _t2_pullback = power_vjp(x, n - 1)
-        _value1_2 = x * _t2
-        _value1_3 = _value1_2
+        _value1 = x * _t2
 
     def power_pullback(_value1_3_bar):
         # adjoint sweep
@@ -44,7 +40,6 @@ def power_vjp(x, n):
             _t2_bar = unbroadcast(_value1_3_bar * x, _t2)
             _t3 = _t2_pullback(_t2_bar)
             x_bar = unbroadcast(_value1_3_bar * _t2, x) + _t3[0]
-            _t1_bar = _t3[1]
-            n_bar = _t1_bar
+            n_bar = _t3[1]
         return x_bar, n_bar
-    return _value1_3, power_pullback
+    return _value1, power_pullback

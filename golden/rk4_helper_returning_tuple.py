@@ -7,54 +7,45 @@ def rk4_grad(k, c):
     p = 1.0
     v = 0.0
     h = 0.05
-    p_1 = p
-    v_1 = v
     _t1 = -k
     _t5 = 0.5 * h
     _t33 = h / 6.0
     _tape1 = []
     for step in range(100):
-        _t4 = _t1 * p_1 - c * v_1
-        k1v = _t4
-        _t7 = p_1 + _t5 * v_1
-        _t10 = v_1 + _t5 * k1v
-        _t14 = _t1 * _t7 - c * _t10
-        k2p = _t10
-        k2v = _t14
-        _t17 = p_1 + _t5 * k2p
-        _t20 = v_1 + _t5 * k2v
-        _t24 = _t1 * _t17 - c * _t20
-        k3p = _t20
-        k3v = _t24
-        _t26 = p_1 + h * k3p
-        _t28 = v_1 + h * k3v
-        _t32 = _t1 * _t26 - c * _t28
-        k4p = _t28
-        k4v = _t32
-        _t37 = v_1 + 2.0 * k2p + 2.0 * k3p
-        p_2 = p_1 + _t33 * (_t37 + k4p)
+        k1v = _t1 * p - c * v
+        _t7 = p + _t5 * v
+        k2p = v + _t5 * k1v
+        k2v = _t1 * _t7 - c * k2p
+        _t17 = p + _t5 * k2p
+        k3p = v + _t5 * k2v
+        k3v = _t1 * _t17 - c * k3p
+        _t26 = p + h * k3p
+        k4p = v + h * k3v
+        k4v = _t1 * _t26 - c * k4p
+        _t37 = v + 2.0 * k2p + 2.0 * k3p
+        p_2 = p + _t33 * (_t37 + k4p)
         _t44 = k1v + 2.0 * k2v + 2.0 * k3v
-        v_2 = v_1 + _t33 * (_t44 + k4v)
-        _tape1.append((_t10, _t17, _t20, _t26, _t28, _t7, p_1, v_1))
-        p_1 = p_2
-        v_1 = v_2
-    p_1_value = p_1
+        v_2 = v + _t33 * (_t44 + k4v)
+        _tape1.append((k2p, _t17, k3p, _t26, k4p, _t7, p, v))
+        p = p_2
+        v = v_2
+    p_value = p
     # adjoint sweep
-    check_scalar(p_1)
-    p_1_bar = 1.0
-    v_1_bar = 0.0
+    check_scalar(p)
+    p_bar = 1.0
+    v_bar = 0.0
     _t1_bar = 0.0
     c_bar = 0.0
-    for _t10, _t17, _t20, _t26, _t28, _t7, p_1, v_1 in reversed(_tape1):
+    for k2p, _t17, k3p, _t26, k4p, _t7, p, v in reversed(_tape1):
         # v = v + h / 6.0 * (k1v + 2.0 * k2v + 2.0 * k3v + k4v)
-        _t45_bar = v_1_bar * _t33
+        _t45_bar = v_bar * _t33
         # p = p + h / 6.0 * (k1p + 2.0 * k2p + 2.0 * k3p + k4p)
-        _t38_bar = p_1_bar * _t33
+        _t38_bar = p_bar * _t33
         # k4p, k4v = rhs(p + h * k3p, v + h * k3v, k, c)
         _t31_bar = -_t45_bar
-        _t28_bar = _t38_bar + _t31_bar * c
+        k4p_bar = _t38_bar + _t31_bar * c
         _t26_bar = _t45_bar * _t1
-        k3v_bar = _t45_bar * 2.0 + _t28_bar * h
+        k3v_bar = _t45_bar * 2.0 + k4p_bar * h
         k3p_bar = _t38_bar * 2.0 + _t26_bar * h
         # k3p, k3v = rhs(p + 0.5 * h * k2p, v + 0.5 * h * k2v, k, c)
         _t23_bar = -k3v_bar
@@ -70,10 +61,10 @@ def rk4_grad(k, c):
         k1p_bar = _t38_bar + _t7_bar * _t5
         # k1p, k1v = rhs(p, v, k, c)
         _t3_bar = -k1v_bar
-        c_bar = c_bar + _t31_bar * _t28 + _t23_bar * _t20 + _t13_bar * _t10 + _t3_bar * v_1
-        v_1_bar = v_1_bar + _t28_bar + _t20_bar + _t10_bar + k1p_bar + _t3_bar * c
-        _t1_bar = _t1_bar + _t45_bar * _t26 + k3v_bar * _t17 + k2v_bar * _t7 + k1v_bar * p_1
-        p_1_bar = p_1_bar + _t26_bar + _t17_bar + _t7_bar + k1v_bar * _t1
+        c_bar = c_bar + _t31_bar * k4p + _t23_bar * k3p + _t13_bar * k2p + _t3_bar * v
+        v_bar = v_bar + k4p_bar + _t20_bar + _t10_bar + k1p_bar + _t3_bar * c
+        _t1_bar = _t1_bar + _t45_bar * _t26 + k3v_bar * _t17 + k2v_bar * _t7 + k1v_bar * p
+        p_bar = p_bar + _t26_bar + _t17_bar + _t7_bar + k1v_bar * _t1
     # k1p, k1v = rhs(p, v, k, c)
     k_bar = -_t1_bar
-    return p_1_value, (k_bar, c_bar)
+    return p_value, (k_bar, c_bar)

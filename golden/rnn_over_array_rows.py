@@ -7,34 +7,33 @@ def rnn_loss_grad(Wx, Wh, xs, h0):
     # forward sweep
     h = h0
     _t2 = len(xs)
-    h_1 = h
     _tape1 = []
     for _t1 in range(_t2):
         x = xs[_t1]
         _t3 = x @ Wx
-        _t4 = h_1 @ Wh
+        _t4 = h @ Wh
         h_2 = np.tanh(_t3 + _t4)
-        _tape1.append((shape_of(_t3), shape_of(_t4), h_1, h_2, x))
-        h_1 = h_2
-    _t6 = h_1 * h_1
+        _tape1.append((shape_of(_t3), shape_of(_t4), h, h_2, x))
+        h = h_2
+    _t6 = h * h
     _t7 = np.sum(_t6)
     # adjoint sweep
     check_scalar(_t7)
     # return np.sum(h * h)
     _t6_bar = unreduce(1.0, _t6, None, False)
-    h_1_bar = 2 * unbroadcast(_t6_bar * h_1, h_1)
+    h_bar = 2 * unbroadcast(_t6_bar * h, h)
     Wh_bar = zeros_like(Wh)
     Wx_bar = zeros_like(Wx)
-    for _t3, _t4, h_1, h_2, x in reversed(_tape1):
+    for _t3, _t4, h, h_2, x in reversed(_tape1):
         # h = np.tanh(x @ Wx + h @ Wh)
-        _t5_bar = h_1_bar * (1.0 - h_2 * h_2)
+        _t5_bar = h_bar * (1.0 - h_2 * h_2)
         _t3_bar = unbroadcast(_t5_bar, _t3)
         _t4_bar = unbroadcast(_t5_bar, _t4)
-        _t8 = np.expand_dims(h_1, 0) if np.ndim(h_1) == 1 else np.asarray(h_1)
+        _t8 = np.expand_dims(h, 0) if np.ndim(h) == 1 else np.asarray(h)
         _t9 = np.expand_dims(Wh, -1) if np.ndim(Wh) == 1 else np.asarray(Wh)
         _t10 = np.expand_dims(_t4_bar, -1) if np.ndim(Wh) == 1 else _t4_bar
-        _t11 = np.expand_dims(_t10, -2) if np.ndim(h_1) == 1 else _t10
-        h_1_bar = np.reshape(unbroadcast(np.matmul(_t11, np.swapaxes(_t9, -1, -2)), _t8), np.shape(h_1))
+        _t11 = np.expand_dims(_t10, -2) if np.ndim(h) == 1 else _t10
+        h_bar = np.reshape(unbroadcast(np.matmul(_t11, np.swapaxes(_t9, -1, -2)), _t8), np.shape(h))
         Wh_bar = Wh_bar + np.reshape(unbroadcast(np.matmul(np.swapaxes(_t8, -1, -2), _t11), _t9), np.shape(Wh))
         _t12 = np.expand_dims(x, 0) if np.ndim(x) == 1 else np.asarray(x)
         _t13 = np.expand_dims(Wx, -1) if np.ndim(Wx) == 1 else np.asarray(Wx)

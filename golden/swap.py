@@ -4,10 +4,8 @@ from adjoint_compiler.runtime import check_scalar
 
 def swap_grad(a, b):
     # forward sweep
-    _t1 = b
-    _t2 = a * b
-    a_1 = _t1
-    b_1 = _t2
+    b_1 = a * b
+    a_1 = b
     _t4 = a_1 - 2.0 * b_1
     # adjoint sweep
     check_scalar(_t4)

@@ -7,17 +7,14 @@ def ternary_grad(x):
     _cond1 = x > 0
     if _cond1:
         _t1 = x * x
-        _t1_2 = _t1
     else:
-        _t1_1 = -x
-        _t1_2 = _t1_1
-    _t2 = _t1_2
+        _t1 = -x
     # adjoint sweep
-    check_scalar(_t2)
+    check_scalar(_t1)
     if _cond1:
         # return x * x if x > 0 else -x
         x_bar = 2 * x
     else:
         # return x * x if x > 0 else -x
         x_bar = -1.0
-    return _t2, x_bar
+    return _t1, x_bar

@@ -6,31 +6,27 @@ def newton_sqrt_grad(a):
     # forward sweep
     x = a
     step = 1.0
-    step_1 = step
-    x_1 = x
     _tape1 = []
-    while abs(step_1) > 1e-12:
-        _t3 = 2.0 * x_1
-        step_2 = (x_1 * x_1 - a) / _t3
-        x_2 = x_1 - step_2
-        _tape1.append((step_2, x_1))
-        step_1 = step_2
-        x_1 = x_2
-    x_1_value = x_1
+    while abs(step) > 1e-12:
+        _t3 = 2.0 * x
+        step = (x * x - a) / _t3
+        x_2 = x - step
+        _tape1.append((step, x))
+        x = x_2
+    x_value = x
     # adjoint sweep
-    check_scalar(x_1)
-    x_1_bar = 1.0
+    check_scalar(x)
+    x_bar = 1.0
     a_bar = 0.0
-    for step_2, x_1 in reversed(_tape1):
-        _t3 = 2.0 * x_1
+    for step, x in reversed(_tape1):
+        _t3 = 2.0 * x
         # x = x - step
-        step_2_bar = -x_1_bar
+        step_bar = -x_bar
         # step = (x * x - a) / (2.0 * x)
-        _t2_bar = step_2_bar / _t3
-        _t3_bar = -(step_2_bar * step_2) / _t3
+        _t2_bar = step_bar / _t3
+        _t3_bar = -(step_bar * step) / _t3
         a_bar = a_bar - _t2_bar
-        x_1_bar = x_1_bar + _t3_bar * 2.0 + 2 * (_t2_bar * x_1)
-    x_bar = x_1_bar
+        x_bar = x_bar + _t3_bar * 2.0 + 2 * (_t2_bar * x)
     # x = a
     a_bar = a_bar + x_bar
-    return x_1_value, a_bar
+    return x_value, a_bar
