@@ -1,7 +1,7 @@
 """Turn gast trees into Python source text with astor; deterministic.
 
 Comments cannot live in an AST, so passes mark them with a statement
-``__comment__('text')``; emission turns each into ``# text`` on its own line.
+``__comment__('text', ...)``; emission turns each argument into ``# text`` on its own line.
 
 >>> import gast
 >>> fn = gast.parse("def f(x):\\n    __comment__('forward sweep')\\n    return x").body[0]
@@ -26,8 +26,8 @@ _COMMENT = re.compile(r"^(\s*)%s\((.*)\)$" % naming.COMMENT_FN, re.M)
 
 
 def _replace_comment(match):
-    text = ast.literal_eval(match.group(2))
-    return "%s# %s" % (match.group(1), text)
+    lines = ast.literal_eval(match.group(2) + ",")  # one comment line per argument
+    return "\n".join("%s# %s" % (match.group(1), line) for line in lines)
 
 
 def to_source(node):

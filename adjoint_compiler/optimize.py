@@ -204,7 +204,58 @@ def _stored(stmt):
     return out
 
 
-def _fuse_accumulations(stmts):
+_BLOCKS = (gast.If, gast.For, gast.While, gast.FunctionDef)
+
+
+class _Quotes:
+    """Which quoted source lines (the ``# line`` comments of the adjoint sweep) each statement's code
+    comes from. A statement fused with one from another line, or moved under another comment, takes its
+    lines along; at the end each comment names every line whose code is under it."""
+
+    def __init__(self, fn):
+        self.texts = []  # the quoted lines, in the order of their comments
+        self.comments = {}  # id(comment) -> (comment, its position in texts)
+        self.lines = {}  # id(statement) -> (statement, positions of the lines its code comes from)
+        self._collect(fn.body)
+
+    def _collect(self, stmts):
+        current = None
+        for s in stmts:
+            if _is_comment(s):
+                current = None if _sweep_marker(s) else len(self.texts)
+                if current is not None:
+                    self.comments[id(s)] = (s, current)
+                    self.texts.append(s.value.args[0].value)
+            elif isinstance(s, _BLOCKS):
+                current = None  # reverse quotes lines over simple statements only
+                self._collect(s.body)
+                self._collect(getattr(s, "orelse", []))
+            elif current is not None:
+                self.lines[id(s)] = (s, {current})
+
+    def fuse(self, into, part):
+        """``into`` now also computes what ``part`` did."""
+        if id(part) in self.lines:
+            self.lines.setdefault(id(into), (into, set()))[1].update(self.lines[id(part)][1])
+
+    def requote(self, stmts):
+        """Rewrite each comment in ``stmts`` (and the blocks inside) to name the lines of what is under it."""
+        comment, under = None, set()
+        for s in stmts + [None]:
+            if s is None or _is_comment(s) or isinstance(s, _BLOCKS):
+                if len(under) > 1:
+                    quoted = dict.fromkeys(self.texts[k] for k in sorted(under))
+                    comment.value.args = [gast.Constant(value=line, kind=None) for line in quoted]
+                entry = self.comments.get(id(s))
+                comment, under = (entry[0], {entry[1]}) if entry else (None, set())
+            elif comment is not None and id(s) in self.lines:
+                under |= self.lines[id(s)][1]
+            if isinstance(s, _BLOCKS):
+                self.requote(s.body)
+                self.requote(getattr(s, "orelse", []))
+
+
+def _fuse_accumulations(stmts, quotes):
     """``v = A; ...; v = v + e`` -> ``...; v = A + e`` when nothing between touches v or what A reads.
 
     Adjoint sweeps accumulate a variable over several statements; one expression
@@ -237,6 +288,7 @@ def _fuse_accumulations(stmts):
                     if all(isinstance(b, (gast.Assign, gast.Expr)) and v not in names(b)
                            and not (_stored(b) & reads) for b in between):
                         s.value.left = first.value
+                        quotes.fuse(s, first)
                         known.pop(id(s), None)
                         del out[j]
                         i -= 1
@@ -268,7 +320,7 @@ def _substitute(node, name, value):
     return False
 
 
-def _fuse_temporaries(stmts, reads, assigns):
+def _fuse_temporaries(stmts, reads, assigns, quotes):
     """``_t3 = a * x; b = _t3 + c`` -> ``b = a * x + c`` when the temporary is read nowhere else.
 
     A-normal form names every intermediate; those the adjoint never reads go
@@ -297,6 +349,7 @@ def _fuse_temporaries(stmts, reads, assigns):
                 _size(use.value) + _size(s.value) <= 2 * _FUSED_SIZE and not (
                 isinstance(use, gast.Assign) and not isinstance(use.targets[0], gast.Name) and
                 t in _names_in(use.targets[0])) and _substitute(use.value, t, s.value):
+            quotes.fuse(use, s)
             del out[i]
             continue
         i += 1
@@ -359,16 +412,16 @@ def _is_pass(stmts):
     return all(isinstance(s, gast.Pass) for s in stmts)
 
 
-def _clean_block(stmts, reads, mutated, assigns):
-    stmts = _fuse_temporaries(_fuse_accumulations(stmts), reads, assigns)
+def _clean_block(stmts, reads, mutated, assigns, quotes):
+    stmts = _fuse_temporaries(_fuse_accumulations(stmts, quotes), reads, assigns, quotes)
     out = []
     for stmt in stmts:
-        if isinstance(stmt, (gast.If, gast.For, gast.While, gast.FunctionDef)):
-            stmt.body = _clean_block(stmt.body, reads, mutated, assigns)
+        if isinstance(stmt, _BLOCKS):
+            stmt.body = _clean_block(stmt.body, reads, mutated, assigns, quotes)
             if isinstance(stmt, (gast.For, gast.While)):
                 stmt.body = _sink_copies(stmt.body, reads, assigns)
             if not isinstance(stmt, gast.FunctionDef):
-                stmt.orelse = _clean_block(stmt.orelse, reads, mutated, assigns)
+                stmt.orelse = _clean_block(stmt.orelse, reads, mutated, assigns, quotes)
         if isinstance(stmt, gast.If) and _is_pass(stmt.body) and _is_pass(stmt.orelse) and _pure(stmt.test):
             continue  # both arms folded away
         if isinstance(stmt, gast.For) and _is_pass(stmt.body) and _pure(stmt.iter) and _is_range_call(stmt.iter) \
@@ -402,7 +455,7 @@ def _without_self_copies(stmts):
     """Drop the ``x = x`` that coalescing leaves, and the else arms and comments left with nothing."""
     out = []
     for s in stmts:
-        if isinstance(s, (gast.If, gast.For, gast.While, gast.FunctionDef)):
+        if isinstance(s, _BLOCKS):
             s.body = _without_self_copies(s.body) or [gast.Pass()]
             if not isinstance(s, gast.FunctionDef):
                 s.orelse = _without_self_copies(s.orelse)
@@ -519,7 +572,7 @@ def _mutated(fn):
     return mutated
 
 
-def _clean(fn, keep):
+def _clean(fn, keep, quotes):
     """Fold, propagate and drop, in place, to a fixed point."""
     mutated = _mutated(fn)
     size = None
@@ -532,7 +585,7 @@ def _clean(fn, keep):
         size = new_size
         if _propagate_copies(fn, keep, assigns, assignments):
             reads = _scan(fn)[0]
-        fn.body = _clean_block(fn.body, reads, mutated, assigns)
+        fn.body = _clean_block(fn.body, reads, mutated, assigns, quotes)
         if mutated:
             _dead_stores(fn)
 
@@ -540,9 +593,11 @@ def _clean(fn, keep):
 def run(fn, keep=frozenset()):
     """Optimize a copy of ``fn``; names in ``keep`` are never propagated away."""
     fn = trees.clone(fn)
-    _clean(fn, keep)
+    quotes = _Quotes(fn)
+    _clean(fn, keep, quotes)
     if coalesce(fn):  # last: the rewrites above rely on names assigned once
         fn.body = _without_self_copies(fn.body)
+    quotes.requote(fn.body)
     return fn
 
 # --- coalescing: leaving SSA ---------------------------------------------------------------------------------
@@ -760,18 +815,19 @@ def coalesce(fn):
     them. Modifies ``fn``.
 
     >>> from adjoint_compiler import emit
-    >>> fn = gast.parse("def f(x, n):\\n    y = x\\n    y_1 = y\\n    for i in range(n):\\n"
-    ...                 "        y_2 = y_1 * x\\n        y_1 = y_2\\n    return y_1").body[0]
+    >>> fn = gast.parse("def f(x):\\n    if x > 0:\\n        z = x\\n        z_2 = z\\n"
+    ...                 "    else:\\n        z_1 = -x\\n        z_2 = z_1\\n    return z_2").body[0]
     >>> coalesce(fn)
     True
     >>> print(emit.to_source(fn).strip())
-    def f(x, n):
-        y = x
-        y = y
-        for i in range(n):
-            y = y * x
-            y = y
-        return y
+    def f(x):
+        if x > 0:
+            z = x
+            z = z
+        else:
+            z = -x
+            z = z
+        return z
     """
     taken = trees.all_names(fn) | {n.name for n in trees.walk(fn) if isinstance(n, gast.FunctionDef)}
     changed = False

@@ -10,6 +10,7 @@ def chain_grad(x, y):
     _t5 = a * b
     # adjoint sweep
     check_scalar(_t5)
+    # return a * b
     # b = scaled(a, k=0.5)
     _t4_bar = a * 0.5
     a_bar = b + _t4_bar * math.cos(a)

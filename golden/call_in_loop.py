@@ -44,6 +44,7 @@ def step_state_vjp(p, v, h):
         a_bar = unbroadcast(_t5_bar * h, a)
         _t3_bar = unbroadcast(_t4_bar, _t3)
         h_bar = unbroadcast(_t5_bar * a, h) + unbroadcast(_t3_bar * v, h)
+        # return p + h * v, v + h * a
         # a = -p - 0.1 * v
         _t1_bar = unbroadcast(a_bar, p)
         _t2_bar = unbroadcast(-a_bar, v)

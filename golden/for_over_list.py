@@ -20,6 +20,7 @@ def over_list_grad(x, coeffs):
     for _t1, total in zip(reversed(range(_t2)), reversed(_tape1)):
         # total = total * x + c
         x_bar = x_bar + total_bar * total
+        # total = total * x + c
         # for c in coeffs:
         coeffs_bar[_t1] += total_bar
         total_bar = total_bar * x

@@ -16,6 +16,7 @@ def hyperbolic_grad(x, y):
     _t4_bar = 1.0 / (1.0 + _t4)
     r_bar = _t1 * (1.0 - _t2 * _t2)
     _t7 = x * x + y * y
+    # return math.atan2(y, x) * math.tanh(r) + math.log1p(x * x)
     # r = math.hypot(x, y)
     x_bar = 2 * (_t4_bar * x) - _t2 * y / _t7 + r_bar * x / r
     y_bar = _t2 * x / _t7 + r_bar * y / r

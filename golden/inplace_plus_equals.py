@@ -29,6 +29,7 @@ def accumulate_in_place_grad(x, v):
     a_bar[2:] += _t2_bar
     # a[0] -= v * v
     _t1_bar = -stored(a_bar, 0, _t1)
+    # a[0] -= v * v
     # a[1] += v
     v_bar = v_bar + 2 * unbroadcast(_t1_bar * v, v) + stored(a_bar, 1, v)
     # a = x * 2.0

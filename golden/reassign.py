@@ -12,6 +12,7 @@ def reassign_grad(x, y):
     check_scalar(z_2)
     # z = z + math.sin(z)
     z_bar = x + x * math.cos(z)
+    # z *= x
     # z = x * y
     x_bar = z_1 + z_bar * y
     y_bar = z_bar * x

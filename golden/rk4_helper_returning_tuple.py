@@ -41,12 +41,16 @@ def rk4_grad(k, c):
         _t45_bar = v_bar * _t33
         # p = p + h / 6.0 * (k1p + 2.0 * k2p + 2.0 * k3p + k4p)
         _t38_bar = p_bar * _t33
+        # v = v + h / 6.0 * (k1v + 2.0 * k2v + 2.0 * k3v + k4v)
+        # p = p + h / 6.0 * (k1p + 2.0 * k2p + 2.0 * k3p + k4p)
         # k4p, k4v = rhs(p + h * k3p, v + h * k3v, k, c)
         _t31_bar = -_t45_bar
         k4p_bar = _t38_bar + _t31_bar * c
         _t26_bar = _t45_bar * _t1
         k3v_bar = _t45_bar * 2.0 + k4p_bar * h
         k3p_bar = _t38_bar * 2.0 + _t26_bar * h
+        # v = v + h / 6.0 * (k1v + 2.0 * k2v + 2.0 * k3v + k4v)
+        # p = p + h / 6.0 * (k1p + 2.0 * k2p + 2.0 * k3p + k4p)
         # k3p, k3v = rhs(p + 0.5 * h * k2p, v + 0.5 * h * k2v, k, c)
         _t23_bar = -k3v_bar
         _t20_bar = k3p_bar + _t23_bar * c
@@ -59,6 +63,9 @@ def rk4_grad(k, c):
         _t7_bar = k2v_bar * _t1
         k1v_bar = _t45_bar + _t10_bar * _t5
         k1p_bar = _t38_bar + _t7_bar * _t5
+        # k4p, k4v = rhs(p + h * k3p, v + h * k3v, k, c)
+        # k3p, k3v = rhs(p + 0.5 * h * k2p, v + 0.5 * h * k2v, k, c)
+        # k2p, k2v = rhs(p + 0.5 * h * k1p, v + 0.5 * h * k1v, k, c)
         # k1p, k1v = rhs(p, v, k, c)
         _t3_bar = -k1v_bar
         c_bar = c_bar + _t31_bar * k4p + _t23_bar * k3p + _t13_bar * k2p + _t3_bar * v

@@ -14,10 +14,12 @@ def f_grad(x, y):
     _t1 = v4 + v5
     # adjoint sweep
     check_scalar(_t1)
+    # v5 = v3 ** 2
     # v4 = math.exp(v3)
     v3_bar = 2.0 * v3 + v4
     # v2 = x * y
     y_bar = v3_bar * x
+    # v2 = x * y
     # v1 = math.cos(x)
     x_bar = v3_bar * y - v3_bar * math.sin(x)
     return _t1, (x_bar, y_bar)
