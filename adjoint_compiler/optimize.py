@@ -1,9 +1,11 @@
-"""Clean the reversed function: fold constants and identities, drop dead statements.
+"""Clean the reversed function: fold constants and identities, drop dead statements, leave SSA.
 
 Output invariant: no ``e * 1.0``, ``1.0 * e``, ``e + 0``, ``e ** 1``, no
 arithmetic between two literals, no assignment whose value is pure and whose
-name is never read, and no comment left with nothing under it. Applied to a
-fixed point; the function is copied, not modified.
+name is never read, and no comment left with nothing under it; each comment
+names every source line whose code is under it. Applied to a fixed point;
+then copies between names of one variable whose live ranges do not overlap
+are coalesced away (``coalesce``). The function is copied, not modified.
 
 >>> import gast
 >>> from adjoint_compiler import emit
@@ -615,23 +617,33 @@ def _family(name):
     return base, suffix, int(version or 0)
 
 
-def _params(fn):
-    return {n.id for n in gast.walk(fn.args) if isinstance(n, gast.Name)} if isinstance(fn.args, gast.arguments) \
-        else set()
+def _params(scope):
+    args = getattr(scope, "args", None)  # (a comprehension has none)
+    return {n.id for n in gast.walk(args) if isinstance(n, gast.Name)} if isinstance(args, gast.arguments) else set()
 
 
-def _own_nodes(scope):
-    """The nodes of ``scope``'s own body: nested functions, lambdas and comprehensions are listed, not entered."""
-    if isinstance(scope, gast.FunctionDef):
+def _own_nodes(scope, stack=None):
+    """The nodes of ``scope``'s own body (or of ``stack``, nodes in it): nested functions, lambdas and
+    comprehensions are listed, not entered."""
+    AST = gast.AST
+    if stack is not None:
+        stack = list(stack)
+    elif isinstance(scope, gast.FunctionDef):
         stack = list(scope.body)
     else:
         stack = [v for f, v in gast.iter_fields(scope) if f != "args"]
-        stack = [n for v in stack for n in (v if isinstance(v, list) else [v]) if isinstance(n, gast.AST)]
+        stack = [n for v in stack for n in (v if isinstance(v, list) else [v]) if isinstance(n, AST)]
     while stack:
         node = stack.pop()
         yield node
-        if not isinstance(node, _NESTED):
-            stack.extend(child for child in gast.iter_child_nodes(node))
+        if isinstance(node, _NESTED):
+            continue
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend(v for v in value if isinstance(v, AST))
+            elif isinstance(value, AST):
+                stack.append(value)
 
 
 def _free(scope):
@@ -642,7 +654,10 @@ def _free(scope):
     declared = {name for n in own if isinstance(n, (gast.Global, gast.Nonlocal)) for name in n.names}
     reads = {n.id for n in own if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
     reads = reads.union(*(_free(n) for n in own if isinstance(n, _NESTED)))
-    return (reads - bound) | declared
+    # defaults and decorators are evaluated where the function is defined: pinned there too
+    args = getattr(scope, "args", None)
+    outside = getattr(scope, "decorator_list", []) + (args.defaults + args.kw_defaults if args else [])
+    return (reads - bound) | declared | trees.loads(*[d for d in outside if d is not None])
 
 
 class _Interference:
@@ -660,7 +675,7 @@ class _Interference:
         found = self.facts.get(id(node))
         if found is None:
             defs, uses = set(), set()
-            for n in trees.walk(node):
+            for n in _own_nodes(node, [node]):  # (what a lambda or comprehension reads is pinned)
                 if type(n) is gast.Name and n.id in self.tracked:
                     (uses if type(n.ctx) is gast.Load else defs).add(n.id)
             if isinstance(node, gast.AugAssign):
@@ -744,6 +759,10 @@ def _rank(name):
 
 def _coalesce_scope(fn, taken):
     """Coalesce the copy-related names of one function (not of the functions nested in it); True if any."""
+    copies = [(depth, s.targets[0].id, s.value.id) for depth, s in _copies(fn.body, 0, [])]
+    copies = [(depth, a, b) for depth, a, b in copies if a != b and _family(a)[1] == _family(b)[1]]
+    if not copies:
+        return False
     own = list(_own_nodes(fn))
     if any(isinstance(n, gast.stmt) and not isinstance(n, _MODELLED) or isinstance(n, gast.NamedExpr)
            for n in own):
@@ -751,10 +770,8 @@ def _coalesce_scope(fn, taken):
     params = _params(fn)
     pinned = set().union(*(_free(n) for n in own if isinstance(n, _NESTED)))
     pinned |= {name for n in own if isinstance(n, (gast.Global, gast.Nonlocal)) for name in n.names}
-    local = (params | {n.id for n in own if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load)}) - pinned
-    copies = [(depth, s.targets[0].id, s.value.id) for depth, s in _copies(fn.body, 0, [])]
-    copies = [(depth, a, b) for depth, a, b in copies
-              if a != b and a in local and b in local and _family(a)[1] == _family(b)[1]]
+    local = (params | {n.id for n in own if type(n) is gast.Name and type(n.ctx) is not gast.Load}) - pinned
+    copies = [(depth, a, b) for depth, a, b in copies if a in local and b in local]
     if not copies:
         return False
     tracked = {n for _, a, b in copies for n in (a, b)}
@@ -795,10 +812,11 @@ def _coalesce_scope(fn, taken):
                 taken.add(keep)
         rename.update((n, keep) for n in group if n != keep)
     # names built from a renamed one follow it where free (y_1_value -> y_value, step_2_bar -> step_bar)
-    for name in sorted(local - params - set(rename)):
+    for name in sorted(local - params - set(rename) - set(rename.values())):
         for tail in _DERIVED:
-            if name.endswith(tail) and rename.get(name[:-len(tail)], "") + tail not in taken | {tail}:
-                rename[name] = rename[name[:-len(tail)]] + tail
+            primal = name[:-len(tail)]
+            if name.endswith(tail) and primal in rename and rename[primal] + tail not in taken:
+                rename[name] = rename[primal] + tail
                 taken.add(rename[name])
                 break
     for n in own:
@@ -829,8 +847,14 @@ def coalesce(fn):
             z = z
         return z
     """
-    taken = trees.all_names(fn) | {n.name for n in trees.walk(fn) if isinstance(n, gast.FunctionDef)}
+    taken, scopes = set(), []  # every name the module could confuse with a new one; the functions
+    for n in trees.walk(fn):
+        if type(n) is gast.Name:
+            taken.add(n.id)
+        elif type(n) is gast.FunctionDef:
+            taken.add(n.name)
+            scopes.append(n)
     changed = False
-    for scope in [n for n in trees.walk(fn) if isinstance(n, gast.FunctionDef)]:
+    for scope in scopes:
         changed |= _coalesce_scope(scope, taken)
     return changed

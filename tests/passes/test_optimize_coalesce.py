@@ -208,6 +208,27 @@ CASES = [
                 return z_1_bar * y
             return y_1, g(3.0)
         """, [(1.0,)]),
+    ("a default of a nested function is read where it is defined", """
+        def f(x):
+            y_1 = x * 2.0
+            y_2 = y_1
+
+            def g(a=y_1):
+                return a
+            return y_2, g()
+        """, None, [(1.0,)]),
+    ("a comprehension's own variable is not the function's", """
+        def f(xs, n):
+            i_1 = n
+            i_2 = i_1
+            ys = [abs(i_1) for i_1 in xs]
+            return i_2, ys
+        """, """
+        def f(xs, n):
+            i = n
+            ys = [abs(i_1) for i_1 in xs]
+            return i, ys
+        """, [([1.0, 2.0], 3)]),
     ("the lowest free spelling: s_bar is taken, so the class keeps s_1_bar", """
         def f(x, n):
             s_1_bar = 1.0
