@@ -622,33 +622,23 @@ def _params(scope):
     return {n.id for n in gast.walk(args) if isinstance(n, gast.Name)} if isinstance(args, gast.arguments) else set()
 
 
-def _own_nodes(scope, stack=None):
-    """The nodes of ``scope``'s own body (or of ``stack``, nodes in it): nested functions, lambdas and
+def _own_nodes(scope, roots=None):
+    """The nodes of ``scope``'s own body (or under ``roots``, nodes in it): nested functions, lambdas and
     comprehensions are listed, not entered."""
-    AST = gast.AST
-    if stack is not None:
-        stack = list(stack)
-    elif isinstance(scope, gast.FunctionDef):
-        stack = list(scope.body)
-    else:
-        stack = [v for f, v in gast.iter_fields(scope) if f != "args"]
-        stack = [n for v in stack for n in (v if isinstance(v, list) else [v]) if isinstance(n, AST)]
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, _NESTED):
-            continue
-        for field in node._fields:
-            value = getattr(node, field, None)
-            if type(value) is list:
-                stack.extend(v for v in value if isinstance(v, AST))
-            elif isinstance(value, AST):
-                stack.append(value)
+    if roots is None:
+        roots = scope.body if isinstance(scope, gast.FunctionDef) else \
+            [v for f, v in gast.iter_fields(scope) if f != "args" and v is not None]
+    nodes = [n for root in roots for item in (root if isinstance(root, list) else [root]) for n in trees.walk(item)]
+    nested = [n for n in nodes if isinstance(n, _NESTED)]
+    if not nested:
+        return nodes
+    inside = {id(m) for n in nested for m in trees.walk(n) if m is not n}
+    return [n for n in nodes if id(n) not in inside]
 
 
 def _free(scope):
     """Names ``scope`` (or a scope inside it) reads from the scopes around it."""
-    own = list(_own_nodes(scope))
+    own = _own_nodes(scope)
     bound = _params(scope) | {n.id for n in own if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load)} \
         | {n.name for n in own if isinstance(n, gast.FunctionDef)}
     declared = {name for n in own if isinstance(n, (gast.Global, gast.Nonlocal)) for name in n.names}
@@ -675,7 +665,7 @@ class _Interference:
         found = self.facts.get(id(node))
         if found is None:
             defs, uses = set(), set()
-            for n in _own_nodes(node, [node]):  # (what a lambda or comprehension reads is pinned)
+            for n in _own_nodes(None, [node]):  # (what a lambda or comprehension reads is pinned)
                 if type(n) is gast.Name and n.id in self.tracked:
                     (uses if type(n.ctx) is gast.Load else defs).add(n.id)
             if isinstance(node, gast.AugAssign):
@@ -763,7 +753,7 @@ def _coalesce_scope(fn, taken):
     copies = [(depth, a, b) for depth, a, b in copies if a != b and _family(a)[1] == _family(b)[1]]
     if not copies:
         return False
-    own = list(_own_nodes(fn))
+    own = _own_nodes(fn)
     if any(isinstance(n, gast.stmt) and not isinstance(n, _MODELLED) or isinstance(n, gast.NamedExpr)
            for n in own):
         return False
