@@ -1,7 +1,7 @@
 """Turn gast trees into Python source text with astor; deterministic.
 
 Comments cannot live in an AST, so passes mark them with a statement
-``__comment__('text')``; emission turns each into ``# text`` on its own line.
+``__comment__('text', ...)``; emission turns each argument into ``# text`` on its own line.
 
 >>> import gast
 >>> fn = gast.parse("def f(x):\\n    __comment__('forward sweep')\\n    return x").body[0]
@@ -26,8 +26,8 @@ _COMMENT = re.compile(r"^(\s*)%s\((.*)\)$" % naming.COMMENT_FN, re.M)
 
 
 def _replace_comment(match):
-    text = ast.literal_eval(match.group(2))
-    return "%s# %s" % (match.group(1), text)
+    lines = ast.literal_eval(match.group(2) + ",")  # one comment line per argument
+    return "\n".join("%s# %s" % (match.group(1), line) for line in lines)
 
 
 def to_source(node):
@@ -66,10 +66,11 @@ def _import_line(name, value, home=None):
 class Unit:
     """The parts of an emitted module, so that the modules of called functions merge into one."""
 
-    def __init__(self, imports, constants, helpers, definitions, provided):
+    def __init__(self, header, imports, constants, helpers, definitions, provided):
+        self.header = header  # the module docstring (the first unit's, when units merge)
         self.imports = imports  # import lines
         self.constants = constants  # NAME = value lines, and comments for values given at run time
-        self.helpers = helpers  # runtime helper names
+        self.helpers = helpers  # names of the runtime helpers the definitions call
         self.definitions = definitions  # function definitions, as source
         self.provided = provided  # name -> value the text cannot spell; given when it is executed
 
@@ -85,11 +86,11 @@ class Unit:
         provided = {}
         for u in units:
             provided.update(u.provided)
-        return Unit(union("imports"), union("constants"), set().union(*(u.helpers for u in units)),
+        return Unit(self.header, union("imports"), union("constants"), set().union(*(u.helpers for u in units)),
                     union("definitions"), provided)
 
 
-def unit(fn, globals_used, helpers, home=None):
+def unit(fn, globals_used, helpers, home=None, header=""):
     """The imports, constants, helpers and definition that the emitted function ``fn`` needs."""
     provided = {}
     imports, constants = [], []
@@ -103,21 +104,34 @@ def unit(fn, globals_used, helpers, home=None):
             imports.append(line)
         else:
             constants.append(line)
-    if helpers and "import numpy as np" not in imports:
-        imports.append("import numpy as np")
-    if any("math." in inspect.getsource(getattr(runtime, h)) for h in helpers) and "import math" not in imports:
-        imports.append("import math")
-    return Unit(imports, constants, set(helpers), [to_source(fn).rstrip()], provided)
+    return Unit(header, imports, constants, set(helpers), [to_source(fn).rstrip()], provided)
 
 
-def render(header, u):
-    """The complete module: a docstring, imports, constants, runtime helpers, then the definitions."""
-    lines = ['"""%s"""' % header.replace('"""', "'''")]
-    lines += sorted(u.imports)
+def with_dependencies(helpers):
+    """``helpers`` and the helpers they call: what a standalone module defines."""
+    return set(helpers).union(*(runtime.DEPENDS.get(h, ()) for h in helpers))
+
+
+def render(u, standalone=False):
+    """The complete module: a docstring, imports, constants, then the definitions.
+
+    The runtime helpers are imported from ``adjoint_compiler.runtime``; with
+    ``standalone`` their source is copied in instead (classes first), so that
+    the module runs with NumPy alone (``export``).
+    """
+    helpers = sorted(with_dependencies(u.helpers) if standalone else u.helpers,
+                     key=lambda h: (not isinstance(getattr(runtime, h), type), h))
+    imports = set(u.imports)
+    sources = [inspect.getsource(getattr(runtime, h)).rstrip() for h in helpers] if standalone else []
+    if sources:  # what the helpers' own code reads
+        imports.add("import numpy as np")
+        if any("math." in text for text in sources):
+            imports.add("import math")
+    lines = ['"""%s"""' % u.header.replace('"""', "'''")] + sorted(imports)
+    if helpers and not standalone:
+        lines.append("from adjoint_compiler.runtime import %s" % ", ".join(sorted(helpers)))
     if u.constants:
         lines += [""] + u.constants
-    for helper in sorted(u.helpers, key=lambda h: (not isinstance(getattr(runtime, h), type), h)):
-        lines += ["", "", inspect.getsource(getattr(runtime, helper)).rstrip()]
-    for definition in u.definitions:
-        lines += ["", "", definition]
+    for text in sources + u.definitions:
+        lines += ["", "", text]
     return "\n".join(lines + [""])

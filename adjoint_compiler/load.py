@@ -2,11 +2,11 @@
 
 The source is registered in ``linecache`` under a stable pseudo file name, so
 ``inspect.getsource`` on the generated function and tracebacks through it show
-the generated code.
+the generated code. The module imports its runtime helpers from
+``adjoint_compiler.runtime``, so they are that module's own objects and the API
+recognises the exceptions they raise.
 """
 import linecache
-
-from adjoint_compiler import runtime
 
 _counter = [0]
 FILE_PREFIX = "<adjoint_compiler:"  # the pseudo file name of every emitted module
@@ -20,9 +20,4 @@ def run(text, name, provided):
     namespace = {"__name__": "adjoint_compiler.generated", "__file__": filename}
     namespace.update(provided)
     exec(compile(text, filename, "exec"), namespace)
-    # in process, the helpers are the runtime module's own objects, so that the API
-    # recognises the exceptions they raise; the text stays a standalone module
-    for helper in runtime.HELPERS:
-        if helper in namespace:
-            namespace[helper] = getattr(runtime, helper)
     return namespace[name]

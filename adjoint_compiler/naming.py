@@ -41,6 +41,19 @@ def is_temp(name):
     return _TEMP_NAME.match(name) is not None
 
 
+_VERSIONED = re.compile(r"(.*?)(?:_(\d+))?((?:_bar)*)$")
+
+
+def family(name):
+    """``(base, suffix, version)`` of a name made from VERSION and BAR.
+
+    >>> family("y_2_bar"), family("x"), family("_t3_1")
+    (('y', '_bar', 2), ('x', '', 0), ('_t3', '', 1))
+    """
+    base, version, suffix = _VERSIONED.match(name).groups()
+    return base, suffix, int(version or 0)
+
+
 def bar(name):
     return BAR.format(name)
 

@@ -1,9 +1,11 @@
-"""Clean the reversed function: fold constants and identities, drop dead statements.
+"""Clean the reversed function: fold constants and identities, drop dead statements, leave SSA.
 
 Output invariant: no ``e * 1.0``, ``1.0 * e``, ``e + 0``, ``e ** 1``, no
 arithmetic between two literals, no assignment whose value is pure and whose
-name is never read, and no comment left with nothing under it. Applied to a
-fixed point; the function is copied, not modified.
+name is never read, and no comment left with nothing under it; each comment
+names every source line whose code is under it. Applied to a fixed point;
+then copies between names of one variable whose live ranges do not overlap
+are coalesced away (``coalesce``). The function is copied, not modified.
 
 >>> import gast
 >>> from adjoint_compiler import emit
@@ -15,7 +17,6 @@ def f(x):
 """
 import math
 import operator
-import re
 
 import gast
 
@@ -200,7 +201,58 @@ def _stored(stmt):
     return out
 
 
-def _fuse_accumulations(stmts):
+_BLOCKS = (gast.If, gast.For, gast.While, gast.FunctionDef)
+
+
+class _Quotes:
+    """Which quoted source lines (the ``# line`` comments of the adjoint sweep) each statement's code
+    comes from. A statement fused with one from another line, or moved under another comment, takes its
+    lines along; at the end each comment names every line whose code is under it."""
+
+    def __init__(self, fn):
+        self.texts = []  # the quoted lines, in the order of their comments
+        self.comments = {}  # id(comment) -> (comment, its position in texts)
+        self.lines = {}  # id(statement) -> (statement, positions of the lines its code comes from)
+        self._collect(fn.body)
+
+    def _collect(self, stmts):
+        current = None
+        for s in stmts:
+            if _is_comment(s):
+                current = None if _sweep_marker(s) else len(self.texts)
+                if current is not None:
+                    self.comments[id(s)] = (s, current)
+                    self.texts.append(s.value.args[0].value)
+            elif isinstance(s, _BLOCKS):
+                current = None  # reverse quotes lines over simple statements only
+                self._collect(s.body)
+                self._collect(getattr(s, "orelse", []))
+            elif current is not None:
+                self.lines[id(s)] = (s, {current})
+
+    def fuse(self, into, part):
+        """``into`` now also computes what ``part`` did."""
+        if id(part) in self.lines:
+            self.lines.setdefault(id(into), (into, set()))[1].update(self.lines[id(part)][1])
+
+    def requote(self, stmts):
+        """Rewrite each comment in ``stmts`` (and the blocks inside) to name the lines of what is under it."""
+        comment, under = None, set()
+        for s in stmts + [None]:
+            if s is None or _is_comment(s) or isinstance(s, _BLOCKS):
+                if len(under) > 1:
+                    quoted = dict.fromkeys(self.texts[k] for k in sorted(under))
+                    comment.value.args = [gast.Constant(value=line, kind=None) for line in quoted]
+                entry = self.comments.get(id(s))
+                comment, under = (entry[0], {entry[1]}) if entry else (None, set())
+            elif comment is not None and id(s) in self.lines:
+                under |= self.lines[id(s)][1]
+            if isinstance(s, _BLOCKS):
+                self.requote(s.body)
+                self.requote(getattr(s, "orelse", []))
+
+
+def _fuse_accumulations(stmts, quotes):
     """``v = A; ...; v = v + e`` -> ``...; v = A + e`` when nothing between touches v or what A reads.
 
     Adjoint sweeps accumulate a variable over several statements; one expression
@@ -233,6 +285,7 @@ def _fuse_accumulations(stmts):
                     if all(isinstance(b, (gast.Assign, gast.Expr)) and v not in names(b)
                            and not (_stored(b) & reads) for b in between):
                         s.value.left = first.value
+                        quotes.fuse(s, first)
                         known.pop(id(s), None)
                         del out[j]
                         i -= 1
@@ -241,7 +294,6 @@ def _fuse_accumulations(stmts):
     return out
 
 
-_TEMP = re.compile(r"_t\d+$")
 _FUSED_SIZE = 12  # nodes: beyond this a fused expression reads worse than its named parts
 
 
@@ -264,7 +316,7 @@ def _substitute(node, name, value):
     return False
 
 
-def _fuse_temporaries(stmts, reads, assigns):
+def _fuse_temporaries(stmts, reads, assigns, quotes):
     """``_t3 = a * x; b = _t3 + c`` -> ``b = a * x + c`` when the temporary is read nowhere else.
 
     A-normal form names every intermediate; those the adjoint never reads go
@@ -276,7 +328,7 @@ def _fuse_temporaries(stmts, reads, assigns):
     i = 0
     while i < len(out):
         s = out[i]
-        if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and _TEMP.match(s.targets[0].id)
+        if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and naming.is_temp(s.targets[0].id)
                 and reads.get(s.targets[0].id) == 1 and assigns.get(s.targets[0].id) == 1 and _pure(s.value)
                 and not isinstance(s.value, gast.IfExp) and _size(s.value) <= _FUSED_SIZE):
             i += 1
@@ -293,32 +345,11 @@ def _fuse_temporaries(stmts, reads, assigns):
                 _size(use.value) + _size(s.value) <= 2 * _FUSED_SIZE and not (
                 isinstance(use, gast.Assign) and not isinstance(use.targets[0], gast.Name) and
                 t in trees.all_names(use.targets[0])) and _substitute(use.value, t, s.value):
+            quotes.fuse(use, s)
             del out[i]
             continue
         i += 1
     return out
-
-
-def _coalesce_headers(body, reads, assigns):
-    """``v = e; ...; h = v`` at the end of a loop body -> ``h = e; ...`` when nothing in between reads
-    ``h`` and ``v`` is read nowhere else (SSA's loop-header copies, removed)."""
-    for p in range(len(body) - 1, -1, -1):
-        phi = body[p]
-        if not (isinstance(phi, gast.Assign) and isinstance(phi.targets[0], gast.Name)
-                and isinstance(phi.value, gast.Name)):
-            continue
-        h, v = phi.targets[0].id, phi.value.id
-        if reads.get(v) != 1 or assigns.get(v) != 1 or any(h in trees.all_names(s) for s in body[p + 1:]):
-            continue
-        for k in range(p - 1, -1, -1):
-            s = body[k]
-            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and s.targets[0].id == v:
-                s.targets[0].id = h
-                del body[p]
-                break
-            if h in trees.all_names(s) or v in trees.all_names(s) or not isinstance(s, (gast.Assign, gast.Expr)):
-                break
-    return body
 
 
 def _reads_of(node, name):
@@ -377,16 +408,16 @@ def _is_pass(stmts):
     return all(isinstance(s, gast.Pass) for s in stmts)
 
 
-def _clean_block(stmts, reads, mutated, assigns):
-    stmts = _fuse_temporaries(_fuse_accumulations(stmts), reads, assigns)
+def _clean_block(stmts, reads, mutated, assigns, quotes):
+    stmts = _fuse_temporaries(_fuse_accumulations(stmts, quotes), reads, assigns, quotes)
     out = []
     for stmt in stmts:
-        if isinstance(stmt, (gast.If, gast.For, gast.While, gast.FunctionDef)):
-            stmt.body = _clean_block(stmt.body, reads, mutated, assigns)
+        if isinstance(stmt, _BLOCKS):
+            stmt.body = _clean_block(stmt.body, reads, mutated, assigns, quotes)
             if isinstance(stmt, (gast.For, gast.While)):
-                stmt.body = _sink_copies(_coalesce_headers(stmt.body, reads, assigns), reads, assigns)
+                stmt.body = _sink_copies(stmt.body, reads, assigns)
             if not isinstance(stmt, gast.FunctionDef):
-                stmt.orelse = _clean_block(stmt.orelse, reads, mutated, assigns)
+                stmt.orelse = _clean_block(stmt.orelse, reads, mutated, assigns, quotes)
         if isinstance(stmt, gast.If) and _is_pass(stmt.body) and _is_pass(stmt.orelse) and _pure(stmt.test):
             continue  # both arms folded away
         if isinstance(stmt, gast.For) and _is_pass(stmt.body) and _pure(stmt.iter) and _is_range_call(stmt.iter) \
@@ -406,10 +437,31 @@ def _clean_block(stmts, reads, mutated, assigns):
         elif isinstance(stmt, gast.Return) and stmt.value is not None:
             stmt.value = simplify(stmt.value)
         out.append(stmt)
-    # a quoted source line whose adjoint code folded away
-    return [s for i, s in enumerate(out)
+    return _without_empty_comments(out)
+
+
+def _without_empty_comments(stmts):
+    """Drop each quoted source line whose adjoint code folded away."""
+    return [s for i, s in enumerate(stmts)
             if not (_is_comment(s) and not _sweep_marker(s)
-                    and (i + 1 == len(out) or _is_comment(out[i + 1]) or isinstance(out[i + 1], gast.Return)))]
+                    and (i + 1 == len(stmts) or _is_comment(stmts[i + 1]) or isinstance(stmts[i + 1], gast.Return)))]
+
+
+def _without_self_copies(stmts):
+    """Drop the ``x = x`` that coalescing leaves, and the else arms and comments left with nothing."""
+    out = []
+    for s in stmts:
+        if isinstance(s, _BLOCKS):
+            s.body = _without_self_copies(s.body) or [gast.Pass()]
+            if not isinstance(s, gast.FunctionDef):
+                s.orelse = _without_self_copies(s.orelse)
+            if isinstance(s, gast.If) and _is_pass(s.body) and not s.orelse and _pure(s.test):
+                continue
+        elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Name) \
+                and s.targets[0].id == s.value.id:
+            continue
+        out.append(s)
+    return _without_empty_comments(out)
 
 
 def _propagate_copies(fn, keep, counts, assignments):
@@ -486,28 +538,289 @@ def _dead_stores(fn):
         f.body = _drop_dead_stores(f.body, set(), local, aliased)[::-1]
 
 
-def run(fn, keep=frozenset()):
-    """Optimize a copy of ``fn``; names in ``keep`` are never propagated away."""
-    fn = trees.clone(fn)
+def _mutated(fn):
+    """Names whose array is updated in place, directly or through a copy (a = y * 1.0; a_1 = a; a_1[0] = s)."""
     mutated = {trees.stored_into(s) for s in trees.walk(fn)} - {None}
     changed = bool(mutated)
-    while changed:  # a = y * 1.0; a_1 = a; a_1[0] = s: a is updated in place too (through a_1)
+    while changed:
         changed = False
         for s in trees.walk(fn):
             if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and \
                     isinstance(s.value, gast.Name) and s.targets[0].id in mutated and s.value.id not in mutated:
                 mutated.add(s.value.id)
                 changed = True
+    return mutated
+
+
+def _clean(fn, keep, quotes):
+    """Fold, propagate and drop, in place, to a fixed point."""
+    mutated = _mutated(fn)
     size = None
     while True:
         reads, assigns, new_size, assignments = _scan(fn)
         # every rewrite removes nodes or substitutes names, so a round that changes
         # neither the node count nor the substitutions has reached the fixed point
         if new_size == size:
-            return fn
+            return
         size = new_size
         if _propagate_copies(fn, keep, assigns, assignments):
             reads = _scan(fn)[0]
-        fn.body = _clean_block(fn.body, reads, mutated, assigns)
+        fn.body = _clean_block(fn.body, reads, mutated, assigns, quotes)
         if mutated:
             _dead_stores(fn)
+
+
+def run(fn, keep=frozenset()):
+    """Optimize a copy of ``fn``; names in ``keep`` are never propagated away."""
+    fn = trees.clone(fn)
+    quotes = _Quotes(fn)
+    _clean(fn, keep, quotes)
+    if coalesce(fn):  # last: the rewrites above rely on names assigned once
+        fn.body = _without_self_copies(fn.body)
+    quotes.requote(fn.body)
+    return fn
+
+# --- coalescing: leaving SSA ---------------------------------------------------------------------------------
+
+_NESTED = (gast.FunctionDef, gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
+_MODELLED = (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Expr, gast.Return, gast.Raise, gast.Assert, gast.Pass,
+             gast.Break, gast.Continue, gast.If, gast.For, gast.While, gast.FunctionDef, gast.Global,
+             gast.Nonlocal, gast.Delete)
+
+
+def _family(name):
+    """``(base, suffix, version)``: ``y_2_bar`` -> ``("y", "_bar", 2)``; only names of one family coalesce."""
+    return naming.family(name)
+
+
+def _params(scope):
+    args = getattr(scope, "args", None)  # (a comprehension has none)
+    return {n.id for n in gast.walk(args) if isinstance(n, gast.Name)} if isinstance(args, gast.arguments) else set()
+
+
+def _own_nodes(scope, roots=None):
+    """The nodes of ``scope``'s own body (or under ``roots``, nodes in it): nested functions, lambdas and
+    comprehensions are listed, not entered."""
+    if roots is None:
+        roots = scope.body if isinstance(scope, gast.FunctionDef) else \
+            [v for f, v in gast.iter_fields(scope) if f != "args" and v is not None]
+    nodes = [n for root in roots for item in (root if isinstance(root, list) else [root]) for n in trees.walk(item)]
+    nested = [n for n in nodes if isinstance(n, _NESTED)]
+    if not nested:
+        return nodes
+    inside = {id(m) for n in nested for m in trees.walk(n) if m is not n}
+    return [n for n in nodes if id(n) not in inside]
+
+
+def _free(scope):
+    """Names ``scope`` (or a scope inside it) reads from the scopes around it."""
+    own = _own_nodes(scope)
+    bound = _params(scope) | {n.id for n in own if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load)} \
+        | {n.name for n in own if isinstance(n, gast.FunctionDef)}
+    declared = {name for n in own if isinstance(n, (gast.Global, gast.Nonlocal)) for name in n.names}
+    reads = {n.id for n in own if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    reads = reads.union(*(_free(n) for n in own if isinstance(n, _NESTED)))
+    # defaults and decorators are evaluated where the function is defined: pinned there too
+    args = getattr(scope, "args", None)
+    outside = getattr(scope, "decorator_list", []) + (args.defaults + args.kw_defaults if args else [])
+    return (reads - bound) | declared | trees.loads(*[d for d in outside if d is not None])
+
+
+class _Interference:
+    """Backward liveness over a structured body (if, for, while; break, continue, return), recording which
+    of the ``tracked`` names interfere: one is assigned where the other is live. A copy ``a = b`` does not
+    make ``a`` and ``b`` interfere (they hold one value; Chaitin's rule). A loop's header is live around the
+    back edge: what the body reads before assigning it is live at the end of the body."""
+
+    def __init__(self, tracked):
+        self.tracked = tracked
+        self.edges = {n: set() for n in tracked}
+        self.facts = {}  # id(statement or expression) -> (names assigned, names read), tracked ones only
+
+    def _facts(self, node):
+        found = self.facts.get(id(node))
+        if found is None:
+            defs, uses = set(), set()
+            for n in _own_nodes(None, [node]):  # (what a lambda or comprehension reads is pinned)
+                if type(n) is gast.Name and n.id in self.tracked:
+                    (uses if type(n.ctx) is gast.Load else defs).add(n.id)
+            if isinstance(node, gast.AugAssign):
+                uses |= defs
+            found = self.facts[id(node)] = (defs, uses)
+        return found
+
+    def interfere(self, defs, live, copied=None):
+        for d in defs:
+            others = (live | defs) - {d, copied}
+            self.edges[d] |= others
+            for n in others:
+                self.edges[n].add(d)
+
+    def block(self, stmts, live, loop=None):
+        """Names live before ``stmts`` given those live after; ``loop`` is (live at its exit, at its head)."""
+        for s in reversed(stmts):
+            kind = type(s)
+            if kind is gast.If:
+                live = self.block(s.body, live, loop) | self.block(s.orelse, live, loop) | self._facts(s.test)[1]
+            elif kind is gast.For:
+                defs, uses = self._facts(s.target)
+                after = self.block(s.orelse, live, loop) | uses
+                head = after
+                while True:
+                    body = self.block(s.body, head, (live, head))
+                    self.interfere(defs, body)  # the target is assigned before each iteration
+                    new = after | (body - defs)
+                    if new == head:
+                        break
+                    head = new
+                live = head | self._facts(s.iter)[1]
+            elif kind is gast.While:
+                head = self.block(s.orelse, live, loop) | self._facts(s.test)[1]
+                while True:
+                    new = head | self.block(s.body, head, (live, head))
+                    if new == head:
+                        break
+                    head = new
+                live = head
+            elif kind is gast.Break:
+                live = set(loop[0])
+            elif kind is gast.Continue:
+                live = set(loop[1])
+            elif kind is gast.FunctionDef:  # what it reads from here is pinned, never tracked
+                live = live - {s.name}
+            else:
+                defs, uses = self._facts(s)
+                if kind in (gast.Return, gast.Raise):
+                    live = set(uses)
+                else:
+                    copied = s.value.id if kind is gast.Assign and type(s.value) is gast.Name else None
+                    self.interfere(defs, live, copied)
+                    live = (live - defs) | uses
+        return live
+
+
+def _copies(stmts, depth, out):
+    """``(loop depth, statement)`` for every ``a = b`` between names, in program order."""
+    for s in stmts:
+        if isinstance(s, gast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], gast.Name) \
+                and isinstance(s.value, gast.Name):
+            out.append((depth, s))
+        elif isinstance(s, (gast.If, gast.For, gast.While)):
+            inner = depth + (not isinstance(s, gast.If))
+            _copies(s.body, inner, out)
+            _copies(s.orelse, depth, out)
+    return out
+
+
+_DERIVED = ("_bar", "_value", "_final", "_old", "_k")  # names reverse builds from another name
+
+
+def _rank(name):
+    """The order in which a class of coalesced names picks its name: the user's before temporaries, then
+    the lowest version (``y`` before ``y_1``; ``_t3`` before ``_t12``)."""
+    base, _, version = _family(name)
+    temp = naming.is_temp(base)
+    return bool(temp), version, int(base[2:]) if temp else 0, name
+
+
+def _coalesce_scope(fn, taken):
+    """Coalesce the copy-related names of one function (not of the functions nested in it); True if any."""
+    copies = [(depth, s.targets[0].id, s.value.id) for depth, s in _copies(fn.body, 0, [])]
+    copies = [(depth, a, b) for depth, a, b in copies if a != b and _family(a)[1] == _family(b)[1]]
+    if not copies:
+        return False
+    own = _own_nodes(fn)
+    if any(isinstance(n, gast.stmt) and not isinstance(n, _MODELLED) or isinstance(n, gast.NamedExpr)
+           for n in own):
+        return False
+    params = _params(fn)
+    pinned = set().union(*(_free(n) for n in own if isinstance(n, _NESTED)))
+    pinned |= {name for n in own if isinstance(n, (gast.Global, gast.Nonlocal)) for name in n.names}
+    local = (params | {n.id for n in own if type(n) is gast.Name and type(n.ctx) is not gast.Load}) - pinned
+    copies = [(depth, a, b) for depth, a, b in copies if a in local and b in local]
+    if not copies:
+        return False
+    tracked = {n for _, a, b in copies for n in (a, b)}
+    graph = _Interference(tracked)
+    graph.interfere(params & tracked, graph.block(fn.body, set()))  # parameters are assigned on entry
+    edges = graph.edges
+    parent = {n: n for n in tracked}
+    members = {n: {n} for n in tracked}
+    # the user's variable a class stands for (temporaries stand for none): one per class
+    user = {n: set() if naming.is_temp(_family(n)[0]) else {_family(n)[0]} for n in tracked}
+
+    def find(n):
+        while parent[n] != n:
+            n = parent[n]
+        return n
+
+    # the copies inside the deepest loops run most often: coalesce those first
+    for _, a, b in sorted(copies, key=lambda c: -c[0]):
+        ra, rb = find(a), find(b)
+        if ra == rb or members[ra] & edges[rb] or len(user[ra] | user[rb]) > 1 \
+                or members[ra] & params and members[rb] & params:
+            continue
+        parent[rb] = ra
+        members[ra] |= members.pop(rb)
+        edges[ra] |= edges[rb]
+        user[ra] |= user[rb]
+    rename = {}
+    for group in members.values():
+        if len(group) < 2:
+            continue
+        if group & params:
+            keep = next(iter(group & params))  # the signature stays
+        else:
+            keep = min(group, key=_rank)
+            base, suffix, version = _family(keep)
+            if version and base + suffix not in taken:  # y_1_bar, y_2_bar and no y_bar: y_bar
+                keep = base + suffix
+                taken.add(keep)
+        rename.update((n, keep) for n in group if n != keep)
+    # names built from a renamed one follow it where free (y_1_value -> y_value, step_2_bar -> step_bar)
+    for name in sorted(local - params - set(rename) - set(rename.values())):
+        for tail in _DERIVED:
+            primal = name[:-len(tail)]
+            if name.endswith(tail) and primal in rename and rename[primal] + tail not in taken:
+                rename[name] = rename[primal] + tail
+                taken.add(rename[name])
+                break
+    for n in own:
+        if isinstance(n, gast.Name) and n.id in rename:
+            n.id = rename[n.id]
+    return True
+
+
+def coalesce(fn):
+    """Give copy-related names whose live ranges do not overlap one name, so the copies between them become
+    ``x = x`` (which cleaning drops): the flags, merges and loop headers of SSA, and the chains of
+    cotangent copies at the end of an adjoint loop. Names of one variable only (``y``, ``y_1``, ``y_2``;
+    ``y_bar``, ``y_1_bar``; temporaries join any), renamed to the lowest version, or the parameter among
+    them. Modifies ``fn``.
+
+    >>> from adjoint_compiler import emit
+    >>> fn = gast.parse("def f(x):\\n    if x > 0:\\n        z = x\\n        z_2 = z\\n"
+    ...                 "    else:\\n        z_1 = -x\\n        z_2 = z_1\\n    return z_2").body[0]
+    >>> coalesce(fn)
+    True
+    >>> print(emit.to_source(fn).strip())
+    def f(x):
+        if x > 0:
+            z = x
+            z = z
+        else:
+            z = -x
+            z = z
+        return z
+    """
+    taken, scopes = set(), []  # every name the module could confuse with a new one; the functions
+    for n in trees.walk(fn):
+        if type(n) is gast.Name:
+            taken.add(n.id)
+        elif type(n) is gast.FunctionDef:
+            taken.add(n.name)
+            scopes.append(n)
+    changed = False
+    for scope in scopes:
+        changed |= _coalesce_scope(scope, taken)
+    return changed

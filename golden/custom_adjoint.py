@@ -2,57 +2,7 @@
 from custom import fast_logistic_adjoint
 from custom import fast_logistic_c
 import numpy as np
-
-
-def check_scalar(value):
-    """Raise TypeError unless ``value`` is a scalar: only scalar outputs have a gradient."""
-    if type(value) is float or value is not None and np.ndim(value) == 0 and not isinstance(value, (tuple, list, dict, str)):
-        return
-    raise TypeError(
-        "grad needs a function with a scalar output, but this one returned %s; "
-        "use adjoint_compiler.vjp for array or tuple outputs"
-        % ("an array of shape %s" % (np.shape(value),) if isinstance(value, np.ndarray) else type(value).__name__))
-
-
-def unbroadcast(c, like):
-    """Sum the contribution ``c`` down to the shape of ``like``.
-
-    NumPy broadcasting copies an operand along new leading axes and along
-    axes of length 1; the adjoint of a copy is a sum over those axes.
-    """
-    if type(c) is float:  # a Python float contribution means like is a scalar too: nothing to sum
-        return c
-    shape = getattr(like, "shape", None)
-    if shape is None:
-        shape = np.shape(like)
-    if getattr(c, "shape", None) == shape or np.shape(c) == shape:  # the common case, kept cheap
-        return c
-    if isinstance(like, (list, tuple)):
-        raise TypeError("a list or tuple met an arithmetic operator whose adjoint assumes numbers or arrays "
-                        "(concatenation or repetition, xs * n, of lists the compiler could not see were lists); "
-                        "convert with np.asarray, or build the list with a display [..]")
-    c = np.asarray(c)
-    extra = c.ndim - len(shape)
-    if extra > 0:
-        c = c.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and c.shape[i] != 1)
-    if axes:
-        c = c.sum(axis=axes, keepdims=True)
-    if extra < 0:  # c was a scalar spread over like's shape
-        c = np.broadcast_to(c, shape)
-    return c
-
-
-def unreduce(g, like, axis=None, keepdims=False):
-    """Spread the cotangent of a reduction back over the reduced array's shape."""
-    shape = getattr(like, "shape", None)
-    if shape is None:
-        shape = np.shape(like)
-    if axis is not None and not keepdims:
-        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
-        axes = tuple(a % len(shape) for a in axes)
-        g = np.expand_dims(g, axes)
-    return np.broadcast_to(g, shape)
+from adjoint_compiler.runtime import check_scalar, unbroadcast, unreduce
 
 
 def model_grad(w, x):

@@ -5,11 +5,10 @@ import math
 def power_loop_vjp(x, n):
     # forward sweep
     y = x
-    y_1 = y
     _tape1 = []
     for i in range(n):
-        _tape1.append(y_1)
-        y_1 = y_1 * x + math.sin(y_1)
+        _tape1.append(y)
+        y = y * x + math.sin(y)
 
     def power_loop_pullback(y_1_bar):
         # adjoint sweep
@@ -18,8 +17,7 @@ def power_loop_vjp(x, n):
             # y = y * x + math.sin(y)
             x_bar = x_bar + y_1_bar * y_1_k
             y_1_bar = y_1_bar * math.cos(y_1_k) + y_1_bar * x
-        y_bar = y_1_bar
         # y = x
-        x_bar = x_bar + y_bar
+        x_bar = x_bar + y_1_bar
         return x_bar
-    return y_1, power_loop_pullback
+    return y, power_loop_pullback

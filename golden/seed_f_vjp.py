@@ -14,10 +14,12 @@ def f_vjp(x, y):
 
     def f_pullback(_t1_bar):
         # adjoint sweep
+        # v5 = v3 ** 2
         # v4 = math.exp(v3)
         v3_bar = _t1_bar * 2 * v3 + _t1_bar * v4
         # v2 = x * y
         y_bar = v3_bar * x
+        # v2 = x * y
         # v1 = math.cos(x)
         x_bar = v3_bar * y - v3_bar * math.sin(x)
         return x_bar, y_bar
