@@ -83,6 +83,15 @@ _COMPLEX = ("complex numbers are not supported: differentiating a function of a 
             "split the argument into real and imaginary parts")
 
 
+def _reraise(e, args):
+    """An error from inside the emitted code, as the user's error: a run-time in-place refusal becomes the
+    UnsupportedError it is, a TypeError caused by complex arguments says so; anything else is re-raised."""
+    if isinstance(e, runtime.InPlaceUpdateError):
+        raise _unsupported(e) from None
+    _refuse_complex(args)
+    raise e
+
+
 def _refuse_complex(args):
     """After a TypeError inside the emitted code: say so if complex arguments caused it."""
     if any(isinstance(a, complex) or np.iscomplexobj(a) for a in args):
@@ -251,11 +260,8 @@ def value_and_grad(f, wrt=0):
             args = _bind(f, args, kwargs)
         try:
             value, grads = (d.function or d.get())(*args)
-        except runtime.InPlaceUpdateError as e:
-            raise _unsupported(e) from None
-        except TypeError:
-            _refuse_complex(args)
-            raise
+        except (runtime.InPlaceUpdateError, TypeError) as e:
+            _reraise(e, args)
         return value, finish(grads, args)
 
     setattr(value_and_grad_f, source.TRANSFORM_MARK, ("value_and_grad", f))
@@ -317,11 +323,8 @@ def grad(f, wrt=0):
             args = _bind(f, args, kwargs)
         try:
             return finish((d.function or d.get())(*args)[1], args)
-        except runtime.InPlaceUpdateError as e:
-            raise _unsupported(e) from None
-        except TypeError:
-            _refuse_complex(args)
-            raise
+        except (runtime.InPlaceUpdateError, TypeError) as e:
+            _reraise(e, args)
 
     grad_f._adjoint_compiler_grad_of = (f, wrt_idx, single)
     setattr(grad_f, source.TRANSFORM_MARK, ("grad", f))
@@ -340,11 +343,8 @@ def vjp(f, wrt=0):
         (function, finish), args = d.entry(args, kwargs)
         try:
             value, pullback = function(*args)
-        except runtime.InPlaceUpdateError as e:
-            raise _unsupported(e) from None
-        except TypeError:
-            _refuse_complex(args)
-            raise
+        except (runtime.InPlaceUpdateError, TypeError) as e:
+            _reraise(e, args)
 
         def pullback_f(cotangent):
             return finish(pullback(cotangent), args)
