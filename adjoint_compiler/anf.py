@@ -305,6 +305,11 @@ class _Anf:
         if isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id not in self.locals:
             fn = self.source.env.get(it.func.id) if self.source else {"range": range, "enumerate": enumerate,
                                                                           "zip": zip}.get(it.func.id)
+        if fn is reversed and len(it.args) == 1 and not it.keywords and snapshots is None:
+            # reversed(seq) walks seq[::-1] (a range stays a range): the loop below handles that form
+            it = gast.Subscript(value=it.args[0], slice=gast.Slice(lower=None, upper=None, step=trees.const(-1)),
+                                ctx=gast.Load())
+            fn = None
         if fn is range and not it.keywords and isinstance(stmt.target, gast.Name):
             call = gast.Call(func=it.func, args=[self.atom(a) for a in it.args], keywords=[])
             if snapshots is not None:

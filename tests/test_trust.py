@@ -358,3 +358,26 @@ def test_a_rule_called_with_more_arguments_than_it_takes_is_refused_with_a_locat
     with pytest.raises(ac.UnsupportedError, match=r"max\(\) with 3 arguments") as info:
         ac.grad(max_of_three)(1.0, 3.0, 2.0)
     assert "test_trust.py:" in str(info.value)
+
+
+def horner_reversed(x, n):
+    s = 0.0
+    for t in reversed(range(n)):
+        s = s * x + t
+    return s
+
+
+def sum_reversed_list(xs):
+    s = 0.0
+    k = 1.0
+    for v in reversed(xs):
+        s = s + k * v
+        k = k + 1.0
+    return s
+
+
+def test_loops_over_reversed():
+    # s = sum_t t x^t for t < n: d/dx = sum_t t^2 x^(t-1)
+    x, n = 0.7, 5
+    assert ac.grad(horner_reversed)(x, n) == pytest.approx(sum(t * t * x ** (t - 1) for t in range(1, n)))
+    assert ac.grad(sum_reversed_list)([1.0, 2.0, 3.0]) == [3.0, 2.0, 1.0]
