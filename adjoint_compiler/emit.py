@@ -1,4 +1,4 @@
-"""Turn gast trees into Python source text with astor; deterministic.
+"""Turn gast trees into Python source text with the standard library's ``ast.unparse``; deterministic.
 
 Comments cannot live in an AST, so passes mark them with a statement
 ``__comment__('text', ...)``; emission turns each argument into ``# text`` on its own line.
@@ -17,7 +17,6 @@ import re
 import sys
 import types
 
-import astor
 import gast
 
 from adjoint_compiler import naming, runtime
@@ -34,8 +33,8 @@ def to_source(node):
     if isinstance(node, gast.AST):
         node = gast.gast_to_ast(node)
     ast.fix_missing_locations(node)
-    # no line wrapping: it would split the comment markers, and long lines read better whole
-    text = astor.to_source(node, indent_with=" " * 4, pretty_source="".join)
+    text = ast.unparse(node) + "\n"  # the standard library's printer: it follows the language's grammar
+
     return _COMMENT.sub(_replace_comment, text)
 
 

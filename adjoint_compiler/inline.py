@@ -27,7 +27,7 @@ f-strings, and the ``checkpointed(...)`` around a loop's range.
 >>> fn = run(src.tree, src)
 >>> print(emit.to_source(fn).strip())
 def f(x, y):
-    return (lambda : 2.0 * x * x + 1)() + (lambda v: 2.0 * v * v + 1)(x * y)
+    return (lambda: 2.0 * x * x + 1)() + (lambda v: 2.0 * v * v + 1)(x * y)
 >>> print(emit.to_source(anf.run(fn, src)).strip())
 def f(x, y):
     _t1 = 2.0 * x

@@ -13,7 +13,7 @@ that many parameters packed into ``args`` at entry.
 >>> varargs(src, 2)
 >>> print(emit.to_source(src.tree).strip())
 def f_2(a, rest_0, rest_1):
-    rest = rest_0, rest_1
+    rest = (rest_0, rest_1)
     return a * rest[0]
 """
 import gast

@@ -22,4 +22,4 @@ def first_big_grad(x, n):
         # y = y * 1.5
         y_bar = y_bar * 1.5
     x_bar = y_bar
-    return y, x_bar
+    return (y, x_bar)

@@ -17,4 +17,4 @@ def broadcast_scale_grad(a, s):
     _t1_bar = _t2_bar * (1.0 - _t2 * _t2)
     a_bar = unbroadcast(_t3_bar, a) + unbroadcast(_t1_bar * s, a)
     s_bar = unbroadcast(_t1_bar * a, s)
-    return _t4, (a_bar, s_bar)
+    return (_t4, (a_bar, s_bar))

@@ -18,4 +18,4 @@ def chain_grad(x, y):
     _t2_bar = a_bar * 2.0
     y_bar = _t2_bar * math.cos(y)
     x_bar = 2 * (a_bar * x)
-    return _t5, (x_bar, y_bar)
+    return (_t5, (x_bar, y_bar))

@@ -25,7 +25,7 @@ def multi_step_grad(x):
         p_bar = _t2[0]
         v_bar = _t2[1]
     x_bar = p_bar
-    return p, x_bar
+    return (p, x_bar)
 
 
 def step_state_vjp(p, v, h):
@@ -33,7 +33,7 @@ def step_state_vjp(p, v, h):
     a = -p - 0.1 * v
     _t3 = h * v
     _t5 = h * a
-    _t7 = p + _t3, v + _t5
+    _t7 = (p + _t3, v + _t5)
 
     def step_state_pullback(_t7_bar):
         # adjoint sweep
@@ -50,5 +50,5 @@ def step_state_vjp(p, v, h):
         _t2_bar = unbroadcast(-a_bar, v)
         v_bar = unbroadcast(_t6_bar, v) + unbroadcast(_t3_bar * h, v) + _t2_bar * 0.1
         p_bar = unbroadcast(_t4_bar, p) - _t1_bar
-        return p_bar, v_bar, h_bar
-    return _t7, step_state_pullback
+        return (p_bar, v_bar, h_bar)
+    return (_t7, step_state_pullback)

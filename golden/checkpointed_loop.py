@@ -6,7 +6,7 @@ from adjoint_compiler.runtime import check_scalar, checkpoint_reverse, segments
 def long_loop_grad(x, n):
     # forward sweep
     y = x
-    _state1 = y,
+    _state1 = (y,)
     for i in range(n):
         _t1 = y * x
         _t2 = math.sin(y)
@@ -32,7 +32,7 @@ def long_loop_grad(x, n):
             _t5 = _t4 * 0.001
             _t6 = 1.0 + _t5
             y_1 = y_2 / _t6
-        return y_1,
+        return (y_1,)
 
     def _step1_adjoint(_iterations, y_1, y_1_bar, x_bar):
         _tape1 = []
@@ -56,8 +56,8 @@ def long_loop_grad(x, n):
             _t2_bar = y_2_bar * 0.01
             y_1_bar = _t2_bar * math.cos(y_1) + y_2_bar * x
             x_bar = x_bar + y_2_bar * y_1
-        return y_1_bar, x_bar
+        return (y_1_bar, x_bar)
     y_bar, x_bar = checkpoint_reverse(_step1, _step1_adjoint, segments(range(n)), _state1, (y_bar, x_bar), None)
     # y = x
     x_bar = x_bar + y_bar
-    return y_value, x_bar
+    return (y_value, x_bar)

@@ -14,7 +14,7 @@ def uses_closure_grad(x):
     # return scale3(x) * x
     _t3 = _t1_pullback(x)
     x_bar = _t1 + _t3
-    return _t2, x_bar
+    return (_t2, x_bar)
 
 
 def scale_vjp(t):
@@ -28,4 +28,4 @@ def scale_vjp(t):
         _t1_bar = unbroadcast(_t2_bar * k, _t1)
         t_bar = _t1_bar * math.cos(t)
         return t_bar
-    return _t2, scale_pullback
+    return (_t2, scale_pullback)

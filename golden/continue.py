@@ -23,4 +23,4 @@ def skip_odd_grad(x, n):
         if _cond2:
             # s = s + x ** i
             x_bar = x_bar + i * x ** (i - (i != 0))
-    return s, x_bar
+    return (s, x_bar)

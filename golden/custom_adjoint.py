@@ -16,4 +16,4 @@ def model_grad(w, x):
     _t2_bar = unreduce(1.0, _t2, None, False)
     _t5 = fast_logistic_adjoint(_t2_bar, _t2, _t1)
     w_bar = unbroadcast(_t5 * x, w)
-    return _t4, w_bar
+    return (_t4, w_bar)

@@ -30,4 +30,4 @@ def with_dict_grad(params, x):
     _t1_bar = unbroadcast(_t2_bar * x, _t1)
     x_bar = x_bar + unbroadcast(_t2_bar * _t1, x)
     params_bar['a'] += _t1_bar
-    return _t9, (params_bar, x_bar)
+    return (_t9, (params_bar, x_bar))

@@ -8,7 +8,7 @@ RATE = 0.05
 def discount_grad(cash, years):
     # forward sweep
     _t1 = 1.0 + RATE
-    factor = _t1 ** -years
+    factor = _t1 ** (-years)
     _t3 = cash * factor
     # adjoint sweep
     check_scalar(_t3)
@@ -17,4 +17,4 @@ def discount_grad(cash, years):
     # factor = (1.0 + RATE) ** -years
     _t2_bar = cash * np.log(_t1 + (_t1 == 0) * (factor == 0)) * factor
     years_bar = -_t2_bar
-    return _t3, (cash_bar, years_bar)
+    return (_t3, (cash_bar, years_bar))

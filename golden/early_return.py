@@ -52,4 +52,4 @@ def early_return_grad(x):
             y_bar = y_bar * 0.5
         # y = math.exp(x)
         x_bar = x_bar + y_bar * y
-    return _value1, x_bar
+    return (_value1, x_bar)

@@ -32,4 +32,4 @@ def enumerate_zip_grad(xs, ws):
         x_1_bar = i
         # for i, x in enumerate(xs):
         xs_bar[i] += x_1_bar
-    return s, (xs_bar, ws_bar)
+    return (s, (xs_bar, ws_bar))

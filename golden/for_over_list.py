@@ -24,4 +24,4 @@ def over_list_grad(x, coeffs):
         # for c in coeffs:
         coeffs_bar[_t1] += total_bar
         total_bar = total_bar * x
-    return total_value, (x_bar, coeffs_bar)
+    return (total_value, (x_bar, coeffs_bar))

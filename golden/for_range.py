@@ -21,4 +21,4 @@ def power_loop_grad(x, n):
         y_bar = y_bar * math.cos(y) + y_bar * x
     # y = x
     x_bar = x_bar + y_bar
-    return y_value, x_bar
+    return (y_value, x_bar)

@@ -20,4 +20,4 @@ def power_loop_vjp(x, n):
         # y = x
         x_bar = x_bar + y_1_bar
         return x_bar
-    return y, power_loop_pullback
+    return (y, power_loop_pullback)

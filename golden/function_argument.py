@@ -11,7 +11,7 @@ def passes_function_grad(x):
     # return euler(decay, x, 0.1, 20)
     _t2 = _t1_pullback(1.0)
     x_bar = _t2[0]
-    return _t1, x_bar
+    return (_t1, x_bar)
 
 
 def euler_decay_vjp(y0, h, steps):
@@ -34,5 +34,5 @@ def euler_decay_vjp(y0, h, steps):
             y_1_bar = y_1_bar + _t3_bar * math.cos(y_1_k) + _t3_bar * -0.5
         y0_bar = y_1_bar
         steps_bar = zeros_like(steps)
-        return y0_bar, h_bar, steps_bar
-    return y, euler_decay_pullback
+        return (y0_bar, h_bar, steps_bar)
+    return (y, euler_decay_pullback)

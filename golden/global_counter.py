@@ -14,7 +14,7 @@ def F_grad(x):
     _t4 = _t2_pullback(1.0)
     _t5 = _t1_pullback(1.0)
     x_bar = _t4 + _t5
-    return _t3, x_bar
+    return (_t3, x_bar)
 
 
 def f_vjp(x):
@@ -29,4 +29,4 @@ def f_vjp(x):
         # return x * c
         x_bar = unbroadcast(_t1_bar * c_1, x)
         return x_bar
-    return _t1, f_pullback
+    return (_t1, f_pullback)

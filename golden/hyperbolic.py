@@ -20,4 +20,4 @@ def hyperbolic_grad(x, y):
     # r = math.hypot(x, y)
     x_bar = 2 * (_t4_bar * x) - _t2 * y / _t7 + r_bar * x / r
     y_bar = _t2 * x / _t7 + r_bar * y / r
-    return _t6, (x_bar, y_bar)
+    return (_t6, (x_bar, y_bar))

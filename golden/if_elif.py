@@ -30,4 +30,4 @@ def branch_grad(x, y):
     else:
         # z = y * y
         y_bar = 2 * (x * y)
-    return _t1, (x_bar, y_bar)
+    return (_t1, (x_bar, y_bar))

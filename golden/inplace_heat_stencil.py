@@ -43,4 +43,4 @@ def heat_grad(u0, kappa, steps=100):
         u_bar[2:] += _t2_bar
         u_bar[1:-1] += _t1_bar
     u0_bar = u_bar
-    return _t11, (u0_bar, kappa_bar)
+    return (_t11, (u0_bar, kappa_bar))

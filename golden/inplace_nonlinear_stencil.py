@@ -42,4 +42,4 @@ def nonlinear_stencil_grad(u0, r):
         u_bar[2:] += _t2_bar
         u_bar[1:-1] += _t1_bar
     u0_bar = u_bar
-    return _t9, (u0_bar, r_bar)
+    return (_t9, (u0_bar, r_bar))

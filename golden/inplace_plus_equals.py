@@ -34,4 +34,4 @@ def accumulate_in_place_grad(x, v):
     v_bar = v_bar + 2 * unbroadcast(_t1_bar * v, v) + stored(a_bar, 1, v)
     # a = x * 2.0
     x_bar = a_bar * 2.0
-    return _t5, (x_bar, v_bar)
+    return (_t5, (x_bar, v_bar))

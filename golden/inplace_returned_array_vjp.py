@@ -43,4 +43,4 @@ def returns_updated_vjp(x):
         x_bar[0] += _t1_bar
         put_back(a, a_final)
         return x_bar
-    return a_value, returns_updated_pullback
+    return (a_value, returns_updated_pullback)

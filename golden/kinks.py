@@ -16,4 +16,4 @@ def kinks_grad(x, y):
     _t4_bar = 0.0 if 1.0 < _t4 else -1.0
     y_bar = _t4_bar * x + (1.0 if y > x else 0.0)
     x_bar = _t4_bar * y + (0.0 if y > x else 1.0) + (1.0 if x > 0 else -1.0 if x < 0 else 0.0)
-    return _t6, (x_bar, y_bar)
+    return (_t6, (x_bar, y_bar))

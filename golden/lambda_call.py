@@ -11,4 +11,4 @@ def uses_lambda_grad(x):
     # return cube(x) + square(x)
     _t1_bar = 1.0 + x
     x_bar = _t1 + 2 * (_t1_bar * x)
-    return _t4, x_bar
+    return (_t4, x_bar)

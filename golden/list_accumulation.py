@@ -22,4 +22,4 @@ def list_in_loop_grad(x, n):
         xs_bar = xs_bar[:len(xs)]
         _t1_bar = _t2_bar[0]
         x_bar = x_bar + unbroadcast(_t1_bar * i, x)
-    return _t5, x_bar
+    return (_t5, x_bar)

@@ -33,4 +33,4 @@ def appends_and_reads_grad(x, n):
         xs_bar[-1] += _t1_bar
     # xs = [x]
     x_bar = x_bar + xs_bar[0]
-    return _t8, x_bar
+    return (_t8, x_bar)

@@ -18,4 +18,4 @@ def logistic_grad(w, b, x):
     # z = w * x + b
     w_bar = z_bar * x
     b_bar = z_bar
-    return _t5, (w_bar, b_bar)
+    return (_t5, (w_bar, b_bar))

@@ -34,4 +34,4 @@ def loop_else_grad(x, n):
             y_bar = y_bar * 2.0
     # y = x
     x_bar = x_bar + y_bar
-    return y, x_bar
+    return (y, x_bar)

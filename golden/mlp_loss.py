@@ -36,4 +36,4 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     _t13 = np.expand_dims(_t1_bar, -1) if np.ndim(W1) == 1 else _t1_bar
     _t14 = np.expand_dims(_t13, -2) if np.ndim(X) == 1 else _t13
     W1_bar = np.reshape(unbroadcast(np.matmul(np.swapaxes(_t11, -1, -2), _t14), _t12), np.shape(W1))
-    return _t6, (W1_bar, b1_bar, W2_bar, b2_bar)
+    return (_t6, (W1_bar, b1_bar, W2_bar, b2_bar))

@@ -37,4 +37,4 @@ def nested_grad(x, n, m):
                 # s = s - 0.5 * x
                 _t3_bar = -s_bar
                 x_bar = x_bar + _t3_bar * 0.5
-    return s, x_bar
+    return (s, x_bar)

@@ -12,4 +12,4 @@ def nondiff_parts_grad(x):
     # return frac * frac + x // 1.0
     frac_bar = 2 * frac
     x_bar = frac_bar
-    return _t3, x_bar
+    return (_t3, x_bar)

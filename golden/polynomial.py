@@ -11,4 +11,4 @@ def polynomial_grad(x):
     check_scalar(_t7)
     # return 3.0 * x ** 3 - 2.0 * x ** 2 + x - 7.0
     x_bar = 1.0 - 4.0 * x + 9.0 * x ** 2
-    return _t7, x_bar
+    return (_t7, x_bar)

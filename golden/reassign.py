@@ -16,4 +16,4 @@ def reassign_grad(x, y):
     # z = x * y
     x_bar = z_1 + z_bar * y
     y_bar = z_bar * x
-    return z_2, (x_bar, y_bar)
+    return (z_2, (x_bar, y_bar))

@@ -18,7 +18,7 @@ def power_grad(x, n):
         # return x * power(x, n - 1)
         _t3 = _t2_pullback(x)
         x_bar = _t2 + _t3[0]
-    return _value1, x_bar
+    return (_value1, x_bar)
 
 
 def power_vjp(x, n):
@@ -41,5 +41,5 @@ def power_vjp(x, n):
             _t3 = _t2_pullback(_t2_bar)
             x_bar = unbroadcast(_value1_3_bar * _t2, x) + _t3[0]
             n_bar = _t3[1]
-        return x_bar, n_bar
-    return _value1, power_pullback
+        return (x_bar, n_bar)
+    return (_value1, power_pullback)

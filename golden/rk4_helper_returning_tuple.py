@@ -74,4 +74,4 @@ def rk4_grad(k, c):
         p_bar = p_bar + _t26_bar + _t17_bar + _t7_bar + k1v_bar * _t1
     # k1p, k1v = rhs(p, v, k, c)
     k_bar = -_t1_bar
-    return p_value, (k_bar, c_bar)
+    return (p_value, (k_bar, c_bar))

@@ -40,4 +40,4 @@ def rnn_loss_grad(Wx, Wh, xs, h0):
         _t14 = np.expand_dims(_t3_bar, -1) if np.ndim(Wx) == 1 else _t3_bar
         _t15 = np.expand_dims(_t14, -2) if np.ndim(x) == 1 else _t14
         Wx_bar = Wx_bar + np.reshape(unbroadcast(np.matmul(np.swapaxes(_t12, -1, -2), _t15), _t13), np.shape(Wx))
-    return _t7, (Wx_bar, Wh_bar)
+    return (_t7, (Wx_bar, Wh_bar))

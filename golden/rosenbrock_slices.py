@@ -26,4 +26,4 @@ def rosenbrock_grad(x):
     x_bar = zeros_like(x)
     x_bar[:-1] = add_bars(x_bar[:-1], _t2_bar)
     x_bar[1:] = add_bars(x_bar[1:], _t1_bar)
-    return _t11, x_bar
+    return (_t11, x_bar)

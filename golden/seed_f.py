@@ -22,4 +22,4 @@ def f_grad(x, y):
     # v2 = x * y
     # v1 = math.cos(x)
     x_bar = v3_bar * y - v3_bar * math.sin(x)
-    return _t1, (x_bar, y_bar)
+    return (_t1, (x_bar, y_bar))

@@ -22,5 +22,5 @@ def f_vjp(x, y):
         # v2 = x * y
         # v1 = math.cos(x)
         x_bar = v3_bar * y - v3_bar * math.sin(x)
-        return x_bar, y_bar
-    return _t1, f_pullback
+        return (x_bar, y_bar)
+    return (_t1, f_pullback)

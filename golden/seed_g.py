@@ -15,4 +15,4 @@ def g_grad(x):
     # return math.sin(x ** 2) * math.exp(x)
     _t1_bar = _t3 * math.cos(_t1)
     x_bar = _t2 * _t3 + _t1_bar * 2 * x
-    return _t4, x_bar
+    return (_t4, x_bar)

@@ -34,4 +34,4 @@ def softmax_xent_grad(logits, labels):
     _t9 = logits == unreduce(shift, logits, 1, True)
     _t8 = np.sum(_t9, axis=1, keepdims=True)
     logits_bar = unbroadcast(z_bar, logits) + unreduce(shift_bar, logits, 1, True) * _t9 / _t8
-    return _t7, logits_bar
+    return (_t7, logits_bar)

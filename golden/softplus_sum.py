@@ -13,4 +13,4 @@ def softplus_sum_grad(x):
     _t2_bar = unreduce(1.0, x, None, False)
     _t1_bar = _t2_bar / (1.0 + _t1)
     x_bar = _t1_bar * _t1
-    return _t3, x_bar
+    return (_t3, x_bar)

@@ -12,4 +12,4 @@ def swap_grad(a, b):
     # a, b = b, a * b
     a_bar = -(2.0 * b)
     b_bar = -(2.0 * a) + 1.0
-    return _t4, (a_bar, b_bar)
+    return (_t4, (a_bar, b_bar))

@@ -17,4 +17,4 @@ def ternary_grad(x):
     else:
         # return x * x if x > 0 else -x
         x_bar = -1.0
-    return _t1, x_bar
+    return (_t1, x_bar)

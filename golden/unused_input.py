@@ -10,4 +10,4 @@ def unused_input_grad(x, y):
     # return x * 2.0
     x_bar = 2.0
     y_bar = zeros_like(y)
-    return _t1, (x_bar, y_bar)
+    return (_t1, (x_bar, y_bar))

@@ -29,4 +29,4 @@ def newton_sqrt_grad(a):
         x_bar = x_bar + _t3_bar * 2.0 + 2 * (_t2_bar * x)
     # x = a
     a_bar = a_bar + x_bar
-    return x_value, a_bar
+    return (x_value, a_bar)

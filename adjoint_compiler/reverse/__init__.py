@@ -22,7 +22,7 @@ def f_grad(x):
     # adjoint sweep
     check_scalar(y)
     x_bar = 1.0 * x + 1.0 * x
-    return y, x_bar
+    return (y, x_bar)
 
 The modules, one concern each: ``state`` (what one reversal shares),
 ``cotangents`` (adjoint variables and accumulation), ``statements`` (the

@@ -79,7 +79,7 @@ def _inlined(f):
 CASES = [
     (f_atoms, """
 def f_atoms(x, y):
-    return (lambda : 2.0 * x * x + 1)() + (lambda : 3.0 * y * y + 1)()
+    return (lambda: 2.0 * x * x + 1)() + (lambda: 3.0 * y * y + 1)()
 """),
     (f_arguments, """
 def f_arguments(x, y):
@@ -87,7 +87,7 @@ def f_arguments(x, y):
 """),
     (f_nested, """
 def f_nested(x, y):
-    return (lambda x: (lambda : x * x)())(x * y) + (lambda : (lambda : x * x)())()
+    return (lambda x: (lambda: x * x)())(x * y) + (lambda: (lambda: x * x)())()
 """),
     (f_capture, """
 def f_capture(x, y):
@@ -100,7 +100,7 @@ def f_tuple(x):
 """),
     # only uses_math is inlined: two statements, a C function, if and while tests and asserts stay
     (f_not_inlined, emit.to_source(source.read(f_not_inlined).tree).replace(
-        "uses_math(x)", "(lambda : math.sin(x) * x)()")),
+        "uses_math(x)", "(lambda: math.sin(x) * x)()")),
 ]
 
 

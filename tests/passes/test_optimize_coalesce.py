@@ -85,7 +85,7 @@ CASES = [
                 _tape1.append(y_1)
                 y_2 = y_1 * x
                 y_1 = y_2
-            return y_1, _tape1
+            return (y_1, _tape1)
         """, """
         def f(x, n):
             y = x
@@ -93,7 +93,7 @@ CASES = [
             for i in range(n):
                 _tape1.append(y)
                 y = y * x
-            return y, _tape1
+            return (y, _tape1)
         """, [(0.5, 4)]),
     ("a tape read after the update: both values live, no coalescing", """
         def f(x, n):
@@ -103,7 +103,7 @@ CASES = [
                 y_2 = y_1 * x
                 _tape1.append((y_1, y_2))
                 y_1 = y_2
-            return y_1, _tape1
+            return (y_1, _tape1)
         """, None, [(0.5, 4)]),
     ("a break leaves with the header's value: the new one interferes", """
         def f(x, n):
@@ -134,7 +134,7 @@ CASES = [
                 h_2 = h_1 + 1.0
                 w = w + h_1
                 h_1 = h_2
-            return h_1, w, h
+            return (h_1, w, h)
         """, None, [(1.0, 3)]),
     ("cotangents: the copies at the start and end of an adjoint loop", """
         def f(x, n):
@@ -198,7 +198,7 @@ CASES = [
             def g(z_1_bar):
                 z_bar = z_1_bar
                 return z_bar * y
-            return y_1, g(3.0)
+            return (y_1, g(3.0))
         """, """
         def f(x):
             y = x * 2.0
@@ -206,7 +206,7 @@ CASES = [
 
             def g(z_1_bar):
                 return z_1_bar * y
-            return y_1, g(3.0)
+            return (y_1, g(3.0))
         """, [(1.0,)]),
     ("a default of a nested function is read where it is defined", """
         def f(x):
@@ -215,19 +215,19 @@ CASES = [
 
             def g(a=y_1):
                 return a
-            return y_2, g()
+            return (y_2, g())
         """, None, [(1.0,)]),
     ("a comprehension's own variable is not the function's", """
         def f(xs, n):
             i_1 = n
             i_2 = i_1
             ys = [abs(i_1) for i_1 in xs]
-            return i_2, ys
+            return (i_2, ys)
         """, """
         def f(xs, n):
             i = n
             ys = [abs(i_1) for i_1 in xs]
-            return i, ys
+            return (i, ys)
         """, [([1.0, 2.0], 3)]),
     ("the lowest free spelling: s_bar is taken, so the class keeps s_1_bar", """
         def f(x, n):
@@ -235,13 +235,13 @@ CASES = [
             for i in range(n):
                 s_2_bar = s_1_bar * x
                 s_1_bar = s_2_bar
-            return s_1_bar, s_bar
+            return (s_1_bar, s_bar)
         """, """
         def f(x, n):
             s_1_bar = 1.0
             for i in range(n):
                 s_1_bar = s_1_bar * x
-            return s_1_bar, s_bar
+            return (s_1_bar, s_bar)
         """, []),
 ]
 

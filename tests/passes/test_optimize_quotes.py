@@ -60,7 +60,7 @@ def test_unfused_statements_keep_one_line():
             c_bar = x
             __comment__('y = x * x')
             x_bar = 2 * x
-            return x_bar, c_bar
+            return (x_bar, c_bar)
         """
     assert optimized(src) == textwrap.dedent(src).strip().replace("__comment__('", "# ").replace("')", "")
 
