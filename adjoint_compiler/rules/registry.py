@@ -22,10 +22,11 @@ registers a rule for each of ``fns``; the keywords are facts the analyses ask of
   is a scalar (``np.sum(x)``). Ask ``shape_class(fn)``.
 - ``masked``: also make the variant used for values feeding a branch of ``np.where``, the rule's
   single result guarded as ``np.where(g == 0.0, 0.0, <result>)`` so that the untaken branch's
-  zero cotangent stays zero where the derivative is nan or inf (``masked_adjoint`` adds a
-  hand-written variant where the guard is not that mechanical).
+  zero cotangent stays zero where the derivative is nan or inf. (Every masked variant so far is
+  that guard; one that is not would be set as ``lookup(fn).masked_rule`` by hand, with the reason.)
 - ``inline``: ``False`` registers a rule that emitted code calls rather than inlines (it may
-  contain loops and branches), as for user rules (``register_adjoint``).
+  contain loops and branches), as for user rules (``register_adjoint``; see
+  ``reverse/calls.call_user_rule``, which passes no keyword arguments). No built-in rule uses it yet.
 """
 import ast
 import inspect
@@ -106,18 +107,6 @@ def scalar_adjoint(*fns):
     def register(rule):
         for fn in fns:
             _RULES[_key(fn)].scalar_rule = Rule(fn, rule, inline=True)
-        return rule
-
-    return register
-
-
-def masked_adjoint(*fns):
-    """Decorator adding, to the rule of each of ``fns``, a hand-written variant used for values feeding
-    np.where (``adjoint(..., masked=True)`` generates the usual one)."""
-
-    def register(rule):
-        for fn in fns:
-            _RULES[_key(fn)].masked_rule = Rule(fn, rule, inline=True)
         return rule
 
     return register
