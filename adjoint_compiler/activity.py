@@ -22,7 +22,7 @@ import numpy as np
 
 from adjoint_compiler import effects, naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
-from adjoint_compiler.rules import np_methods
+from adjoint_compiler.rules import registry
 from adjoint_compiler.errors import CompileError, UnsupportedError
 
 BINOPS = {
@@ -92,7 +92,7 @@ def classify(value, source, local):
             kwargs = {k.arg: k.value for k in value.keywords}
             if value.func.attr == "get" and len(value.args) == 1 and not value.keywords:
                 return Op("subscript", args=[value.func.value, value.args[0]], node=value)  # d.get(k), as d[k]
-            fn = np_methods.METHODS.get(value.func.attr) if isinstance(value.func.value, gast.Name) else None
+            fn = registry.method_function(value.func.attr) if isinstance(value.func.value, gast.Name) else None
             if fn is None:
                 return Op("method", value.func, args, kwargs, node=value)
             if value.func.attr == "reshape":
@@ -112,9 +112,9 @@ def classify(value, source, local):
     if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and value.value.id in local:
         return Op("subscript", args=[value.value, value.slice], node=value)
     if isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name) and value.value.id in local:
-        fn = np_methods.ATTRIBUTES.get(value.attr)
+        fn = registry.attribute_function(value.attr)
         if fn is None:
-            return Op("nondiff" if value.attr in np_methods.NONDIFF_ATTRIBUTES else "other", node=value)
+            return Op("nondiff" if registry.is_nondifferentiable_attribute(value.attr) else "other", node=value)
         return Op("call", fn, [value.value], node=value)
     if isinstance(value, (gast.Compare, gast.JoinedStr)):
         return Op("nondiff", node=value)
@@ -493,7 +493,7 @@ def _scalar_result(op, scalars):
         or trees.is_number(a)
         for a in op.args) and not op.kwargs
     fn = op.fn
-    if fn in (np.sum, np.mean, np.prod, np.max, np.min) and len(op.args) == 1 and not op.kwargs:
+    if registry.shape_class(fn) == "reduce" and len(op.args) == 1 and not op.kwargs:
         return True
     if getattr(fn, "__module__", None) == "math":
         return True  # math functions always return Python numbers

@@ -103,7 +103,7 @@ class _Points:
         if isinstance(node, gast.Attribute):
             base = self.of(node.value, env) if isinstance(_root(node), gast.Name) and _root(node).id in self.local \
                 else frozenset([_GLOBAL])
-            return self.closure(base) if node.attr in effects.VIEW_FUNCTIONS else frozenset()
+            return self.closure(base) if effects.is_view_name(node.attr) else frozenset()
         if isinstance(node, gast.Call):
             args = [node.func.value] if isinstance(node.func, gast.Attribute) and \
                 isinstance(_root(node.func), gast.Name) and _root(node.func).id in self.local else []

@@ -23,15 +23,8 @@ import gast
 
 from adjoint_compiler import source as source_mod
 from adjoint_compiler import trees
+from adjoint_compiler.rules import registry
 
-# NumPy functions and array methods/attributes whose result may share memory with an argument
-VIEW_FUNCTIONS = {
-    "asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "ravel", "reshape", "squeeze", "transpose",
-    "broadcast_to", "broadcast_arrays", "expand_dims", "swapaxes", "moveaxis", "rollaxis", "atleast_1d",
-    "atleast_2d", "atleast_3d", "diagonal", "split", "array_split", "hsplit", "vsplit", "dsplit", "real", "imag",
-    "flip", "fliplr", "flipud", "rot90", "view", "T", "mT", "flat", "base", "get", "permute_dims",
-    "matrix_transpose", "unstack", "asarray_chkfinite", "require", "trim_zeros", "lib", "ndarray",
-}
 # methods whose result is a new object (of the receiver's contents)
 FRESH_METHODS = {"copy", "astype", "flatten", "sum", "mean", "prod", "var", "std", "dot", "cumsum", "cumprod",
                  "round", "clip", "tolist", "conj", "argmax", "argmin", "all", "any", "trace", "nonzero", "item",
@@ -55,7 +48,13 @@ def numpy_view(call):
     if name == "array":  # np.array(a, copy=False) or copy=None may hand back a itself
         return any(k.arg == "copy" and not (isinstance(k.value, gast.Constant) and k.value.value is True)
                    for k in call.keywords)
-    return name in VIEW_FUNCTIONS
+    return is_view_name(name)
+
+
+def is_view_name(name):
+    """Whether ``np.<name>(...)``, ``x.<name>`` or ``x.<name>(...)`` may return a view of an operand: the facts
+    are stated on the rules' registrations (``view=True``) and ``views(...)`` declarations in ``rules/``."""
+    return registry.is_view_name(name)
 
 
 def numpy_call(call):
@@ -109,7 +108,7 @@ def may_share(activity):
     pairs = []
     for name, op in activity.defs:
         fresh_op = op.kind in ("const", "nondiff", "index", "store") or op.kind == "call" and not (
-            inspect.isfunction(op.fn) or getattr(op.fn, "__name__", None) in VIEW_FUNCTIONS
+            inspect.isfunction(op.fn) or is_view_name(getattr(op.fn, "__name__", None))
             or getattr(op.fn, "__name__", None) == "array" and "copy" in op.kwargs)
         pairs += [(other, name) for other in (op.operand_names() if not fresh_op else ())] + [(name, name)]
     return trees.groups(pairs)

@@ -8,7 +8,7 @@ import operator
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import nondifferentiable
+from adjoint_compiler.rules.registry import nondifferentiable, nondifferentiable_attributes
 
 nondifferentiable(int, round, reason="rounds to an integer, so it is piecewise constant")
 nondifferentiable(bool, isinstance, reason="returns a truth value")
@@ -29,3 +29,6 @@ nondifferentiable(np.arange, reason="builds a constant range")
 nondifferentiable(operator.lt, operator.le, operator.eq, operator.ne, operator.ge, operator.gt,
                   reason="comparisons return truth values")
 nondifferentiable(operator.not_, reason="returns a truth value")
+
+# ndarray attributes that carry no derivative (x.T is differentiated as np.transpose: np_shape.py)
+nondifferentiable_attributes("shape", "size", "ndim", "dtype", "itemsize", "nbytes")

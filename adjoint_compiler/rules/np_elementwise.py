@@ -4,10 +4,23 @@ A unary ufunc's result has its argument's shape, so its cotangent needs no
 reshaping. Binary ufuncs broadcast, so each contribution goes back through
 ``unbroadcast`` exactly as in ``operators.py``. ``np.sign`` is declared
 non-differentiable in ``nondiff.py``.
+
+A rule whose body calls no library function is also the rule of the ``math``
+function of the same name (listed in its ``@adjoint``; see ``py_math.py``).
+``masked=True`` makes the variant used for values feeding a branch of
+``np.where`` (``np.where(c, a, np.log(b))`` evaluates ``log(b)`` also where
+``b`` is invalid, and that branch's zero cotangent must stay zero: ``0 / 0``
+would be nan); the compiler uses it only there, so other code does not pay for
+the mask. Every variant is the plain body with its result guarded as
+``np.where(g == 0.0, 0.0, ...)``, so none is written by hand. A ``math``
+function sharing such a body gets no masked variant (as before), hence the
+separate ``@adjoint`` lines.
 """
+import math
+
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint, masked_adjoint
+from adjoint_compiler.rules.registry import adjoint, views
 from adjoint_compiler.runtime import unbroadcast
 
 
@@ -23,23 +36,23 @@ def cos_adjoint(g, ans, x):
     return -g * np.sin(x)
 
 
-@adjoint(np.tan)
+@adjoint(np.tan, math.tan)
 def tan_adjoint(g, ans, x):
     # d tan x = sec^2 x = 1 + tan^2 x
     return g * (1.0 + ans * ans)
 
 
-@adjoint(np.arcsin)
+@adjoint(np.arcsin, masked=True)
 def arcsin_adjoint(g, ans, x):
     return g / np.sqrt(1.0 - x * x)
 
 
-@adjoint(np.arccos)
+@adjoint(np.arccos, masked=True)
 def arccos_adjoint(g, ans, x):
     return -g / np.sqrt(1.0 - x * x)
 
 
-@adjoint(np.arctan)
+@adjoint(np.arctan, math.atan)
 def arctan_adjoint(g, ans, x):
     return g / (1.0 + x * x)
 
@@ -54,17 +67,17 @@ def cosh_adjoint(g, ans, x):
     return g * np.sinh(x)
 
 
-@adjoint(np.tanh)
+@adjoint(np.tanh, math.tanh)
 def tanh_adjoint(g, ans, x):
     return g * (1.0 - ans * ans)
 
 
-@adjoint(np.exp)
+@adjoint(np.exp, math.exp)
 def exp_adjoint(g, ans, x):
     return g * ans
 
 
-@adjoint(np.expm1)
+@adjoint(np.expm1, math.expm1)
 def expm1_adjoint(g, ans, x):
     # d(e^x - 1) = e^x = ans + 1
     return g * (ans + 1.0)
@@ -76,32 +89,34 @@ def exp2_adjoint(g, ans, x):
     return g * ans * np.log(2.0)
 
 
-@adjoint(np.log)
+@adjoint(np.log, masked=True)
 def log_adjoint(g, ans, x):
     return g / x
 
 
-@adjoint(np.log1p)
+@adjoint(np.log1p, masked=True)
+@adjoint(math.log1p)
 def log1p_adjoint(g, ans, x):
     return g / (1.0 + x)
 
 
-@adjoint(np.log2)
+@adjoint(np.log2, masked=True)
 def log2_adjoint(g, ans, x):
     return g / (x * np.log(2.0))
 
 
-@adjoint(np.log10)
+@adjoint(np.log10, masked=True)
 def log10_adjoint(g, ans, x):
     return g / (x * np.log(10.0))
 
 
-@adjoint(np.sqrt)
+@adjoint(np.sqrt, masked=True)
+@adjoint(math.sqrt)
 def sqrt_adjoint(g, ans, x):
     return g / (2.0 * ans)
 
 
-@adjoint(np.cbrt)
+@adjoint(np.cbrt, masked=True)
 def cbrt_adjoint(g, ans, x):
     # d x^(1/3) = 1 / (3 x^(2/3)) = 1 / (3 ans^2); infinite at 0.
     return g / (3.0 * ans * ans)
@@ -203,7 +218,7 @@ def where_adjoint(g, ans, condition, x, y):
     return None, unbroadcast(np.where(condition, g, 0.0), x), unbroadcast(np.where(condition, 0.0, g), y)
 
 
-@adjoint(np.clip)
+@adjoint(np.clip, method="clip")
 def clip_adjoint(g, ans, a, a_min, a_max):
     # a gets the cotangent where it was not clipped (a_min <= a <= a_max, ties
     # included), i.e. where ans == a; otherwise the bound that ans equals gets it
@@ -219,52 +234,10 @@ def clip_adjoint(g, ans, a, a_min, a_max):
             unbroadcast(np.where(to_max, g, 0.0), a_max))
 
 
-@adjoint(np.copy, np.array, np.asarray)
+@adjoint(np.copy, np.array, np.asarray, method="copy")
 def copy_adjoint(g, ans, a):
     # a copy (or an array made from a list of values) passes the cotangent through unchanged
     return g
 
 
-# Variants for values that feed a branch of np.where: np.where(c, a, np.log(b)) evaluates log(b)
-# also where b is invalid, and that branch's zero cotangent must stay zero (0 / 0 would be nan).
-# The compiler uses them only there, so other code does not pay for the mask.
-
-
-@masked_adjoint(np.arcsin)
-def arcsin_masked_adjoint(g, ans, x):
-    return np.where(g == 0.0, 0.0, g / np.sqrt(1.0 - x * x))
-
-
-@masked_adjoint(np.arccos)
-def arccos_masked_adjoint(g, ans, x):
-    return np.where(g == 0.0, 0.0, -g / np.sqrt(1.0 - x * x))
-
-
-@masked_adjoint(np.log)
-def log_masked_adjoint(g, ans, x):
-    return np.where(g == 0.0, 0.0, g / x)
-
-
-@masked_adjoint(np.log1p)
-def log1p_masked_adjoint(g, ans, x):
-    return np.where(g == 0.0, 0.0, g / (1.0 + x))
-
-
-@masked_adjoint(np.log2)
-def log2_masked_adjoint(g, ans, x):
-    return np.where(g == 0.0, 0.0, g / (x * np.log(2.0)))
-
-
-@masked_adjoint(np.log10)
-def log10_masked_adjoint(g, ans, x):
-    return np.where(g == 0.0, 0.0, g / (x * np.log(10.0)))
-
-
-@masked_adjoint(np.sqrt)
-def sqrt_masked_adjoint(g, ans, x):
-    return np.where(g == 0.0, 0.0, g / (2.0 * ans))
-
-
-@masked_adjoint(np.cbrt)
-def cbrt_masked_adjoint(g, ans, x):
-    return np.where(g == 0.0, 0.0, g / (3.0 * ans * ans))
+views(np.asarray)  # np.asarray of an array is the array itself (np.copy and np.array copy)

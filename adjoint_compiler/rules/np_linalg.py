@@ -36,7 +36,7 @@ def matmul_adjoint(g, ans, x1, x2):
             np.reshape(unbroadcast(np.matmul(np.swapaxes(a, -1, -2), g_mat), b), np.shape(x2)))
 
 
-@adjoint(np.dot)
+@adjoint(np.dot, method="dot")
 def dot_adjoint(g, ans, a, b):
     # np.dot multiplies when an operand is a scalar, and otherwise contracts a's
     # last axis with b's second-to-last (its only axis when b is 1-d):
@@ -77,7 +77,7 @@ def inner_adjoint(g, ans, a, b):
             np.tensordot(g, a, axes=(np.arange(na), np.arange(na))))
 
 
-@adjoint(np.trace)
+@adjoint(np.trace, method="trace")
 def trace_adjoint(g, ans, a, offset=0, axis1=0, axis2=1):
     # The trace sums a[..., i, i + offset] over the (axis1, axis2) plane, so each
     # such element gets g and every other one 0: g times the (offset) identity

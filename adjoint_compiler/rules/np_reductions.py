@@ -17,19 +17,19 @@ from adjoint_compiler.rules.registry import adjoint
 from adjoint_compiler.runtime import unreduce
 
 
-@adjoint(np.sum)
+@adjoint(np.sum, method="sum", shape="reduce")
 def sum_adjoint(g, ans, x, axis=None, keepdims=False):
     return unreduce(g, x, axis, keepdims), None, None
 
 
-@adjoint(np.mean)
+@adjoint(np.mean, method="mean", shape="reduce")
 def mean_adjoint(g, ans, x, axis=None, keepdims=False):
     # Each output averages np.size(x) / np.size(ans) inputs. Where x is empty so is its
     # cotangent: `or 1` only keeps a division by 0 from raising there.
     return unreduce(g * (np.size(ans) / (np.size(x) or 1)), x, axis, keepdims), None, None
 
 
-@adjoint(np.prod)
+@adjoint(np.prod, method="prod", shape="reduce")
 def prod_adjoint(g, ans, x, axis=None, keepdims=False):
     # d prod / d x_i is the product of the *other* elements of x_i's slice; never
     # ans / x_i, which is wrong where x has zeros (and under/overflows more easily).
@@ -51,7 +51,9 @@ def prod_adjoint(g, ans, x, axis=None, keepdims=False):
     return unreduce(g, x, axis, keepdims) * others, None, None
 
 
-@adjoint(np.max, np.amax, np.min, np.amin)
+@adjoint(np.max, method="max", shape="reduce")
+@adjoint(np.min, method="min", shape="reduce")
+@adjoint(np.amax, np.amin)
 def extremum_adjoint(g, ans, x, axis=None, keepdims=False):
     # Where several elements attain the extremum, the cotangent is split equally
     # among them: the max is not differentiable at a tie, and this convention
@@ -63,7 +65,7 @@ def extremum_adjoint(g, ans, x, axis=None, keepdims=False):
     return unreduce(g, x, axis, keepdims) * hit / count, None, None
 
 
-@adjoint(np.var)
+@adjoint(np.var, method="var")
 def var_adjoint(g, ans, x, axis=None, ddof=0, keepdims=False):
     # var = sum((x - mean)^2) / (n - ddof); the mean's own derivative term vanishes because the
     # centred values sum to zero. NumPy divides by max(n - ddof, 0): where that is 0 the variance
@@ -75,7 +77,7 @@ def var_adjoint(g, ans, x, axis=None, ddof=0, keepdims=False):
     return unreduce(g * (2.0 / dof), x, axis, keepdims) * centered, None, None, None
 
 
-@adjoint(np.std)
+@adjoint(np.std, method="std")
 def std_adjoint(g, ans, x, axis=None, ddof=0, keepdims=False):
     # std = sqrt(var): d std = d var / (2 std) = (x - mean) / ((n - ddof) std), with n and dof as
     # in var_adjoint. Where a slice's elements are all equal, std is |x - mean| / sqrt(n - ddof),

@@ -17,13 +17,13 @@ same-shaped arrays into one block), and ``.tolist()`` gives the list back.
 """
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint
+from adjoint_compiler.rules.registry import adjoint, views
 from adjoint_compiler.runtime import unbroadcast
 
 
 # ---- reshaping: the same elements in the same order ----------------------------------
 
-@adjoint(np.reshape)
+@adjoint(np.reshape, method="reshape", view=True)
 def reshape_adjoint(g, ans, a, shape=None, order="C"):
     # reshape and its inverse read and write in the same index order. `shape` is
     # never read (np.shape(a) is), hence its default: the method form
@@ -31,25 +31,25 @@ def reshape_adjoint(g, ans, a, shape=None, order="C"):
     return np.reshape(g, np.shape(a), order=order), None, None
 
 
-@adjoint(np.ravel)
+@adjoint(np.ravel, method=("ravel", "flatten"), view=True)
 def ravel_adjoint(g, ans, a, order="C"):
     # order 'K' (memory order) is not supported: np.reshape refuses it.
     return np.reshape(g, np.shape(a), order=order), None
 
 
-@adjoint(np.expand_dims)
+@adjoint(np.expand_dims, view=True)
 def expand_dims_adjoint(g, ans, a, axis):
     return np.reshape(g, np.shape(a)), None
 
 
-@adjoint(np.squeeze)
+@adjoint(np.squeeze, method="squeeze", view=True)
 def squeeze_adjoint(g, ans, a, axis=None):
     return np.reshape(g, np.shape(a)), None
 
 
 # ---- permuting axes or elements ----------------------------------------------------
 
-@adjoint(np.transpose)
+@adjoint(np.transpose, method="transpose", attribute="T", view=True)
 def transpose_adjoint(g, ans, a, axes=None):
     # ans axis i is a's axis axes[i], so a's axis j is ans axis argsort(axes)[j]
     # (axes normalized first: (-1, 0, 1) means (2, 0, 1)). With axes=None the
@@ -58,18 +58,18 @@ def transpose_adjoint(g, ans, a, axes=None):
     return np.transpose(g, np.argsort(np.mod(axes, np.ndim(a))) if np.ndim(axes) else None), None
 
 
-@adjoint(np.swapaxes)
+@adjoint(np.swapaxes, method="swapaxes", view=True)
 def swapaxes_adjoint(g, ans, a, axis1, axis2):
     return np.swapaxes(g, axis1, axis2), None, None
 
 
-@adjoint(np.moveaxis)
+@adjoint(np.moveaxis, view=True)
 def moveaxis_adjoint(g, ans, a, source, destination):
     # the axes moved to destination go back to source
     return np.moveaxis(g, destination, source), None, None
 
 
-@adjoint(np.flip)
+@adjoint(np.flip, view=True)
 def flip_adjoint(g, ans, m, axis=None):
     return np.flip(g, axis), None
 
@@ -129,7 +129,7 @@ def vstack_adjoint(g, ans, tup):
 
 # ---- copying: sum the cotangent over the copies -------------------------------------
 
-@adjoint(np.broadcast_to)
+@adjoint(np.broadcast_to, view=True)
 def broadcast_to_adjoint(g, ans, array, shape):
     return unbroadcast(g, array), None
 
@@ -175,3 +175,15 @@ def diag_adjoint(g, ans, v, k=0):
     nearest = np.minimum(np.min(np.indices(np.shape(v)), axis=0), np.size(g))
     return (np.diag(g, k) if np.ndim(v) == 1
             else np.eye(np.shape(v)[0], np.shape(v)[-1], k) * np.take(np.append(g, 0.0), nearest)), None
+
+
+# ---- views with no rule here -------------------------------------------------------
+# Functions, attributes and methods whose result may share memory with an argument (effects.py and
+# aliasing.py ask registry.is_view / is_view_name). A name stands for an attribute or method
+# (x.T, x.view()), a spelling whose function has another __name__ (np.permute_dims is np.transpose),
+# or a container's element (d.get(k)).
+views(np.asanyarray, np.ascontiguousarray, np.asfortranarray, np.asarray_chkfinite, np.require,
+      np.broadcast_arrays, np.rollaxis, np.atleast_1d, np.atleast_2d, np.atleast_3d, np.diagonal,
+      np.split, np.array_split, np.hsplit, np.vsplit, np.dsplit, np.real, np.imag, np.fliplr, np.flipud,
+      np.rot90, np.matrix_transpose, np.unstack, np.trim_zeros, np.ndarray)
+views("permute_dims", "T", "mT", "flat", "base", "view", "lib", "get")

@@ -2,6 +2,10 @@
 
 Bodies use ``math`` (not NumPy) so the emitted scalar code stays on the fast
 path; they reuse ``ans`` wherever the derivative is a function of the result.
+A function whose derivative calls no library function at all (tan, atan, tanh,
+exp, expm1, log1p, sqrt) shares its body with the NumPy ufunc: that rule is
+written once, in ``np_elementwise.py``, with the ``math`` function added to its
+``@adjoint`` (the ufunc's is the general case; on floats it is the same code).
 """
 import math
 
@@ -18,11 +22,6 @@ def cos_adjoint(g, ans, x):
     return -g * math.sin(x)
 
 
-@adjoint(math.tan)
-def tan_adjoint(g, ans, x):
-    # d tan x = sec^2 x = 1 + tan^2 x
-    return g * (1.0 + ans * ans)
-
 
 @adjoint(math.asin)
 def asin_adjoint(g, ans, x):
@@ -33,10 +32,6 @@ def asin_adjoint(g, ans, x):
 def acos_adjoint(g, ans, x):
     return -g / math.sqrt(1.0 - x * x)
 
-
-@adjoint(math.atan)
-def atan_adjoint(g, ans, x):
-    return g / (1.0 + x * x)
 
 
 @adjoint(math.atan2)
@@ -56,20 +51,7 @@ def cosh_adjoint(g, ans, x):
     return g * math.sinh(x)
 
 
-@adjoint(math.tanh)
-def tanh_adjoint(g, ans, x):
-    return g * (1.0 - ans * ans)
 
-
-@adjoint(math.exp)
-def exp_adjoint(g, ans, x):
-    return g * ans
-
-
-@adjoint(math.expm1)
-def expm1_adjoint(g, ans, x):
-    # d(e^x - 1) = e^x = ans + 1
-    return g * (ans + 1.0)
 
 
 @adjoint(math.log)
@@ -81,10 +63,6 @@ def log_adjoint(g, ans, x, base=math.e):
     return g / (x * lb), -g * ans / (base * lb)
 
 
-@adjoint(math.log1p)
-def log1p_adjoint(g, ans, x):
-    return g / (1.0 + x)
-
 
 @adjoint(math.log2)
 def log2_adjoint(g, ans, x):
@@ -95,10 +73,6 @@ def log2_adjoint(g, ans, x):
 def log10_adjoint(g, ans, x):
     return g / (x * math.log(10.0))
 
-
-@adjoint(math.sqrt)
-def sqrt_adjoint(g, ans, x):
-    return g / (2.0 * ans)
 
 
 @adjoint(math.pow)

@@ -1,11 +1,38 @@
-"""One registry for every adjoint: built-in rules (inlined) and user rules (called).
+"""One registry for every adjoint: built-in rules (inlined) and user rules (called), and the facts
+about each function, stated once, on its registration.
 
 A rule is a plain Python function ``rule(g, ans, *params)`` that returns the
 cotangent of each parameter, given the cotangent ``g`` of the result ``ans``:
 a single value for one parameter, a tuple for several, ``None`` for a
 parameter that gets no gradient. Tests call the same function directly.
+
+``@adjoint(*fns, method=None, attribute=None, view=False, shape=None, masked=False, inline=True)``
+registers a rule for each of ``fns``; the keywords are facts the analyses ask of the registry:
+
+- ``method``: the ndarray method name (or a tuple of names) differentiated as the first of ``fns``
+  (``x.sum(axis=0)`` as ``np.sum(x, axis=0)``); ask ``method_function(name)``.
+- ``attribute``: the same for an ndarray attribute (``x.T`` as ``np.transpose(x)``); ask
+  ``attribute_function(name)``. ``nondifferentiable_attributes`` (``nondiff.py``) declares the
+  attributes that carry no derivative (``x.shape``); ask ``is_nondifferentiable_attribute(name)``.
+- ``view``: the result may share memory with an argument; ask ``is_view(fn)``, or ``is_view_name(name)``
+  for a call known only by its spelling ``np.<name>(...)``. ``views(...)`` declares the same of a
+  function with no rule (``np.asarray`` of an array is the array itself) or of an attribute or
+  method name (``x.T``, ``x.view()``).
+- ``shape``: a shape class; ``"reduce"`` means that with one argument and no keywords the result
+  is a scalar (``np.sum(x)``). Ask ``shape_class(fn)``.
+- ``masked``: also make the variant used for values feeding a branch of ``np.where``, the rule's
+  single result guarded as ``np.where(g == 0.0, 0.0, <result>)`` so that the untaken branch's
+  zero cotangent stays zero where the derivative is nan or inf. (Every masked variant so far is
+  that guard; one that is not would be set as ``lookup(fn).masked_rule`` by hand, with the reason.)
+- ``inline``: ``False`` registers a rule that emitted code calls rather than inlines (it may
+  contain loops and branches), as for user rules (``register_adjoint``; see
+  ``reverse/calls.call_user_rule``, which passes no keyword arguments). No built-in rule uses it yet.
 """
+import ast
 import inspect
+import itertools
+import linecache
+import textwrap
 
 
 class Rule:
@@ -30,6 +57,12 @@ class Rule:
 
 _RULES = {}
 _NONDIFF = {}
+_NONDIFF_ATTRIBUTES = set()
+_METHODS = {}     # ndarray method name -> the function it is differentiated as
+_ATTRIBUTES = {}  # ndarray attribute name -> the function it is differentiated as
+_VIEWS = {}       # function (or attribute/method name) -> True: its result may share memory with an argument
+_VIEW_NAMES = set()  # the names of _VIEWS: for a call known only by its spelling
+_SHAPES = {}      # function -> shape class
 
 
 def _key(fn):
@@ -37,12 +70,28 @@ def _key(fn):
     return fn
 
 
-def adjoint(*fns):
-    """Decorator registering a built-in rule (inlined into emitted code) for each of ``fns``."""
+def _names(spelling):
+    return (spelling,) if isinstance(spelling, str) else tuple(spelling or ())
+
+
+def adjoint(*fns, method=None, attribute=None, view=False, shape=None, masked=False, inline=True):
+    """Decorator registering a built-in rule for each of ``fns``, with the facts given as keywords
+    (see the module docstring)."""
 
     def register(rule):
+        masked_rule = _guarded(rule) if masked else None
         for fn in fns:
-            _RULES[_key(fn)] = Rule(fn, rule, inline=True)
+            entry = _RULES[_key(fn)] = Rule(fn, rule, inline=inline)
+            if masked_rule is not None:
+                entry.masked_rule = Rule(fn, masked_rule, inline=True)
+            if view:
+                views(fn)
+            if shape is not None:
+                _SHAPES[_key(fn)] = shape
+        for name in _names(method):
+            _METHODS[name] = fns[0]
+        for name in _names(attribute):
+            _ATTRIBUTES[name] = fns[0]
         return rule
 
     return register
@@ -63,15 +112,30 @@ def scalar_adjoint(*fns):
     return register
 
 
-def masked_adjoint(*fns):
-    """Decorator adding, to the rule of each of ``fns``, a variant used for values feeding np.where."""
+_GENERATED = itertools.count()
 
-    def register(rule):
-        for fn in fns:
-            _RULES[_key(fn)].masked_rule = Rule(fn, rule, inline=True)
-        return rule
 
-    return register
+def _guarded(rule):
+    """``rule`` with its single result ``r`` returned as ``np.where(g == 0.0, 0.0, r)``: a real function
+    with readable source (registered with linecache), so that tests call it and templates parse it."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(rule)))
+    fn = tree.body[0]
+    fn.decorator_list = []
+    fn.name = rule.__name__.replace("_adjoint", "_masked_adjoint")
+    g = fn.args.args[0].arg
+    ret = fn.body[-1]
+    ret.value = ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr="where", ctx=ast.Load()),
+                         args=[ast.Compare(left=ast.Name(id=g, ctx=ast.Load()), ops=[ast.Eq()],
+                                           comparators=[ast.Constant(value=0.0)]),
+                               ast.Constant(value=0.0), ret.value], keywords=[])
+    text = ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+    filename = "<masked %s %d>" % (fn.name, next(_GENERATED))
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    namespace = {}
+    exec(compile(text, filename, "exec"), rule.__globals__, namespace)  # noqa: S102 (our own rule's source)
+    made = namespace[fn.name]
+    made.__module__ = rule.__module__
+    return made
 
 
 def register_adjoint(fn, rule=None):
@@ -92,6 +156,19 @@ def nondifferentiable(*fns, reason="not differentiable"):
         _NONDIFF[_key(fn)] = reason
 
 
+def nondifferentiable_attributes(*names):
+    """Declare ndarray attributes that carry no derivative (``x.shape``)."""
+    _NONDIFF_ATTRIBUTES.update(names)
+
+
+def views(*fns):
+    """Declare that each of ``fns`` (a function with no rule, or an attribute or method name) may return
+    a view of an argument."""
+    for fn in fns:
+        _VIEWS[_key(fn)] = True
+        _VIEW_NAMES.add(fn if isinstance(fn, str) else fn.__name__)
+
+
 def lookup(fn):
     try:
         return _RULES.get(_key(fn))
@@ -106,5 +183,59 @@ def is_nondifferentiable(fn):
         return False
 
 
+def is_nondifferentiable_attribute(name):
+    return name in _NONDIFF_ATTRIBUTES
+
+
+def method_function(name):
+    """The function the ndarray method ``name`` is differentiated as, or None."""
+    return _METHODS.get(name)
+
+
+def attribute_function(name):
+    """The function the ndarray attribute ``name`` is differentiated as, or None."""
+    return _ATTRIBUTES.get(name)
+
+
+def is_view(fn):
+    try:
+        return _VIEWS.get(_key(fn), False)
+    except TypeError:
+        return False
+
+
+def view_names():
+    """The names (``__name__`` of a function, or an attribute or method name) declared as views."""
+    return frozenset(_VIEW_NAMES)
+
+
+def is_view_name(name):
+    """Whether ``np.<name>(...)``, ``x.<name>`` or ``x.<name>(...)`` may return a view of an operand."""
+    return name in _VIEW_NAMES
+
+
+def shape_class(fn):
+    try:
+        return _SHAPES.get(_key(fn))
+    except TypeError:
+        return None
+
+
 def all_rules():
     return dict(_RULES)
+
+
+def declared_methods():
+    return dict(_METHODS)
+
+
+def declared_attributes():
+    return dict(_ATTRIBUTES)
+
+
+def declared_views():
+    return dict(_VIEWS)
+
+
+def nondifferentiable_functions():
+    return dict(_NONDIFF)

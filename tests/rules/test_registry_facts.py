@@ -1,0 +1,121 @@
+"""Walks the registry: the facts stated on rule registrations hold of the functions they describe."""
+import math
+
+import numpy as np
+import pytest
+
+from adjoint_compiler.rules import registry
+
+
+def test_every_method_and_attribute_resolves_to_a_registered_rule():
+    facts = list(registry.declared_methods().items()) + list(registry.declared_attributes().items())
+    assert facts
+    for name, fn in facts:
+        rule = registry.lookup(fn)
+        assert rule is not None and rule.inline, (name, fn)
+        assert hasattr(np.ndarray, name), name  # x.<name> exists
+
+
+def test_nondifferentiable_attributes_are_ndarray_attributes():
+    for name in ("shape", "size", "ndim", "dtype", "itemsize", "nbytes"):
+        assert registry.is_nondifferentiable_attribute(name) and hasattr(np.ndarray, name)
+    assert not registry.is_nondifferentiable_attribute("T")
+
+
+def test_reductions_give_scalars_without_an_axis():
+    x = np.arange(1.0, 7.0).reshape(2, 3)
+    reducers = [fn for fn in registry.all_rules() if registry.shape_class(fn) == "reduce"]
+    assert {f.__name__ for f in reducers} == {"sum", "mean", "prod", "max", "min"}
+    for fn in reducers:
+        assert np.ndim(fn(x)) == 0, fn
+
+
+A = np.arange(24.0).reshape(2, 3, 4)
+C = A + 1j
+# how to call each function declared a view, on a small array; its result must share A's memory
+VIEW_CALLS = {
+    np.reshape: lambda: np.reshape(A, (6, 4)), np.ravel: lambda: np.ravel(A),
+    np.expand_dims: lambda: np.expand_dims(A, 0), np.squeeze: lambda: np.squeeze(A[:1]),
+    np.transpose: lambda: np.transpose(A), np.swapaxes: lambda: np.swapaxes(A, 0, 2),
+    np.moveaxis: lambda: np.moveaxis(A, 0, -1), np.flip: lambda: np.flip(A),
+    np.broadcast_to: lambda: np.broadcast_to(A, (2, 2, 3, 4)), np.asarray: lambda: np.asarray(A),
+    np.asanyarray: lambda: np.asanyarray(A), np.ascontiguousarray: lambda: np.ascontiguousarray(A),
+    np.asfortranarray: lambda: np.asfortranarray(A[0, 0]), np.asarray_chkfinite: lambda: np.asarray_chkfinite(A),
+    np.require: lambda: np.require(A), np.broadcast_arrays: lambda: np.broadcast_arrays(A, 1.0)[0],
+    np.rollaxis: lambda: np.rollaxis(A, 2), np.atleast_1d: lambda: np.atleast_1d(A),
+    np.atleast_2d: lambda: np.atleast_2d(A), np.atleast_3d: lambda: np.atleast_3d(A),
+    np.diagonal: lambda: np.diagonal(A), np.split: lambda: np.split(A, 2)[0],
+    np.array_split: lambda: np.array_split(A, 2)[0], np.hsplit: lambda: np.hsplit(A, 3)[0],
+    np.vsplit: lambda: np.vsplit(A, 2)[0], np.dsplit: lambda: np.dsplit(A, 2)[0],
+    np.real: lambda: np.real(A), np.imag: lambda: np.imag(C),  # of a real array, a new array of zeros
+    np.fliplr: lambda: np.fliplr(A), np.flipud: lambda: np.flipud(A), np.rot90: lambda: np.rot90(A),
+    np.trim_zeros: lambda: np.trim_zeros(A[0, 0]),
+    np.ndarray: lambda: np.ndarray((24,), buffer=A),
+}
+if hasattr(np, "matrix_transpose"):  # NumPy >= 2
+    VIEW_CALLS.update({np.matrix_transpose: lambda: np.matrix_transpose(A), np.unstack: lambda: np.unstack(A)[0]})
+# declared by name: attributes and methods of an ndarray, or spellings with no function of that __name__
+MAY_VIEW = {
+    "T": lambda: A.T, "mT": lambda: A.mT if hasattr(A, "mT") else A, "flat": None,  # an iterator over A
+    "base": lambda: A[1:].base, "view": lambda: A.view(),
+    "permute_dims": lambda: getattr(np, "permute_dims", np.transpose)(A),
+    "lib": None,  # np.lib.stride_tricks.as_strided(...)
+    "get": None,  # d.get(k): an element of a container, the element itself
+}
+
+
+def test_every_view_declaration_is_a_view():
+    for fn in registry.declared_views():
+        if isinstance(fn, str):
+            assert fn in MAY_VIEW, fn
+            call = MAY_VIEW[fn]
+        else:
+            assert fn in VIEW_CALLS, fn
+            call = VIEW_CALLS[fn]
+        if call is not None:
+            assert np.shares_memory(call(), A) or np.shares_memory(call(), C), fn
+
+
+def test_view_names_are_the_declared_functions_names():
+    names = registry.view_names()
+    assert {"reshape", "transpose", "asarray", "T"} <= names
+    assert all(registry.is_view_name(n) for n in names)
+    assert not registry.is_view_name("copy") and not registry.is_view(np.copy) and registry.is_view(np.reshape)
+
+
+_RNG = np.random.default_rng(0)
+
+
+def _points(fn):
+    """Three random points where ``fn`` takes floats, or None for functions of shapes, types or truth values."""
+    unary = [np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.sign, math.floor, math.ceil, math.trunc,
+             int, round]
+    if fn in unary:
+        return [(x,) for x in _RNG.uniform(-5.0, 5.0, 3)]
+    if fn in (np.argmax, np.argmin, np.argsort):
+        return [(_RNG.uniform(-5.0, 5.0, 4),) for _ in range(3)]
+    return None
+
+
+def test_nondifferentiable_functions_have_zero_derivative_almost_everywhere():
+    checked = 0
+    for fn, reason in registry.nondifferentiable_functions().items():
+        assert reason, fn
+        points = _points(fn)
+        if points is None:
+            continue
+        for (x,) in points:
+            h = 1e-6
+            derivative = (np.asarray(fn(x + h), float) - np.asarray(fn(x - h), float)) / (2 * h)
+            assert np.all(derivative == 0.0), (fn, x)
+        checked += 1
+    assert checked >= 10
+
+
+@pytest.mark.parametrize("fn", [r.fn for r in registry.all_rules().values() if r.masked_rule is not None],
+                         ids=lambda fn: fn.__name__)
+def test_masked_variants_guard_the_plain_body(fn):
+    rule = registry.lookup(fn)
+    x = np.array([0.25, 0.5])
+    g = np.array([1.0, 0.0])
+    np.testing.assert_array_equal(rule.masked_rule.rule(g, fn(x), x), np.where(g == 0.0, 0.0, rule.rule(g, fn(x), x)))
