@@ -92,6 +92,11 @@ def _reraise(e, args):
     raise e
 
 
+def _complex_array(a):
+    """A complex NumPy array or scalar (cheap: lists are not converted to arrays to find out)."""
+    return isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "c"
+
+
 def _refuse_complex(args):
     """After a TypeError inside the emitted code: say so if complex arguments caused it."""
     if any(isinstance(a, complex) or np.iscomplexobj(a) for a in args):
@@ -101,7 +106,7 @@ def _refuse_complex(args):
 def _to_float(g, arg):
     if type(g) is float:
         return g
-    if isinstance(g, complex) or np.iscomplexobj(g) or isinstance(arg, complex):
+    if isinstance(g, complex) or _complex_array(g) or isinstance(arg, complex):
         raise TypeError(_COMPLEX)
     return float(g)
 
@@ -109,7 +114,7 @@ def _to_float(g, arg):
 def _like(g, arg):
     """Give the gradient ``g`` the type and shape of its argument ``arg``."""
     t = type(arg)
-    if t is complex or np.iscomplexobj(arg) or isinstance(g, complex) or np.iscomplexobj(g):
+    if t is complex or type(g) is complex or _complex_array(arg) or _complex_array(g):
         raise TypeError(_COMPLEX)
     if t is float or t is int or t is bool:
         return float(g)
