@@ -141,7 +141,9 @@ def _emit(c):
     used = _globals_read(fn, src.env, src, set(result.needs) | c.linker.names())
     read = _names_read(fn)
     for name, value in result.needs.items():
-        if name in src.env and src.env[name] is not value and name in read:
+        if name not in read:
+            continue  # a module an inlined rule refers to where the code it emitted does not
+        if name in src.env and src.env[name] is not value:
             raise CompileError("the global name '%s' is bound to %r, but the emitted code needs it for %r; "
                                "rename that global" % (name, src.env[name], value), src.location(src.tree))
         used[name] = value
