@@ -449,3 +449,43 @@ def f(x, s):
     except ac.CompileError:
         return
     assert gs == 0.0
+
+
+ROW_BUG = ("a number stored into a row of a 2-d array (m[i] = t, m[i] += t) gets the row's cotangent unsummed "
+           "where the compiler knows t is a number: grad is wrong, vjp raises TypeError "
+           "(gen_inplace.SCALAR_INTO_ROW)")
+
+
+@pytest.mark.xfail(strict=False, reason=ROW_BUG)
+@pytest.mark.parametrize("op", ["=", "+="])
+def test_known_number_stored_into_a_row(op):
+    # found by the containers generator (m[-2] = np.tanh(xs[1])); t = np.sum(x) is known to be a number.
+    # With op "=": sum(m * m) = 4 + 3 t^2, d/dx = 6 t; grad gives 0 (t_bar is a view of m_bar[1], then zeroed).
+    # With "+=": 3 + 3 (1 + t)^2, d/dx = 6 (1 + t); grad gives 2 (1 + t).
+    f = _load("""\
+def f(x):
+    m = np.ones((2, 3))
+    t = np.sum(x)
+    m[1] %s t
+    return np.sum(m * m)
+""" % op)
+    x = np.array([0.2, -0.4, 0.3])
+    t = np.sum(x)
+    np.testing.assert_allclose(ac.grad(f)(x), np.full(3, 6 * t if op == "=" else 6 * (1 + t)), rtol=1e-12)
+
+
+@pytest.mark.xfail(strict=False, reason=ROW_BUG)
+def test_known_vjp_of_a_number_stored_into_a_row():
+    # found by the containers generator (m[-3] = s, then vjp of the version returning m); the pullback
+    # raises TypeError: only 0-dimensional arrays can be converted to Python scalars
+    f = _load("""\
+def f(x, s):
+    m = np.zeros((2, 3))
+    m[0] = s
+    return m * x
+""")
+    value, pullback = ac.vjp(f, wrt=(0, 1))(_X3.copy(), 0.7)
+    np.testing.assert_array_equal(value, f(_X3.copy(), 0.7))
+    gx, gs = pullback(np.ones((2, 3)))
+    np.testing.assert_allclose(gx, [0.7, 0.7, 0.7])
+    assert gs == pytest.approx(np.sum(_X3))
