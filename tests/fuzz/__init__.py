@@ -1,0 +1,1 @@
+"""One fuzzing harness: random programs checked against central differences (see README.md)."""

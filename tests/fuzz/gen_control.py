@@ -1,0 +1,319 @@
+"""Random programs with control flow over floats (and an int parameter ``n``).
+
+Functions of 1-2 float parameters (and sometimes an int parameter ``n``) whose
+bodies are random nests (depth <= 3) of
+
+* ``if``/``elif``/``else`` and conditional expressions ``a if c else b``;
+* ``for`` over ``range(...)`` with constant or int-variable bounds (the int
+  parameter, an enclosing loop's index, a ``while`` loop's counter), any
+  start/stop/step, and over tuples of float expressions, ``enumerate`` (of a
+  list display) and ``zip`` (of a tuple and a list display);
+* ``while`` loops with data-dependent but terminating conditions: a counter
+  guard ``k < L and <random condition>``, or a positive quantity that shrinks
+  geometrically ``while w > 0.5: w = w * (0.6 + 0.1 * cos(...))``;
+* ``break``/``continue`` guarded by conditions, early ``return`` (guarded or
+  as the last statement of a branch), ``pass``, ``else`` clauses of loops
+  (whose ``break``/``continue`` belong to the enclosing loop);
+
+over scalar arithmetic (``+ - *``, division only by denominators >= 0.5) and
+``math.sin/cos/tanh/atan``, ``math.exp(math.tanh(.))``. Variables are
+reassigned inside loops (loop-carried) and read after them, defined in one
+branch only when defined before it (or when every other branch leaves by
+``return``/``break``/``continue``), first bound inside a loop that surely runs
+(constant ``range``, tuple) and read after it together with the loop's
+targets; parameters are reassigned too, and an int may become a float.
+"""
+import itertools
+
+from tests.fuzz import oracle
+from tests.fuzz.gen_scalar import point_value
+from tests.fuzz.model import Case, Function, Program, bin_, call, const, raw, var
+
+NAME = "control"
+SPEC = oracle.Spec(single_wrt=False, scalar_vjp=True)
+
+FUNCS = ("sin", "cos", "tanh", "atan", "exp_tanh")
+DENOMS = ("sin", "cos", "sq")
+CONSTS = (0.5, 1.5, 2.0, -0.3, 0.7, 3.0, 1.0)
+MAX_DEPTH = 3
+MIN_STATEMENTS, MAX_STATEMENTS = 6, 28  # a budget of statements, drawn per program
+
+
+def _fn(name, a):
+    if name == "exp_tanh":
+        return call("math.exp", call("math.tanh", a))
+    return call("math." + name, a)
+
+
+def _denominator(kind, b):
+    """At least 0.5 whatever ``b`` is."""
+    if kind == "sin":
+        return bin_("+", const(1.5), call("math.sin", b))
+    if kind == "cos":
+        return bin_("+", const(2.0), call("math.cos", b))
+    return bin_("+", const(1.0), bin_("*", b, b))
+
+
+class Ctx:
+    """What a statement may read and write at its position."""
+
+    def __init__(self, floats, ints, protected, loop, depth, fresh, budget):
+        self.floats = floats          # readable float variables (definitely bound here)
+        self.ints = ints              # readable int variables
+        self.protected = protected    # floats that must not be assigned (loop targets, while guards)
+        self.loop = loop              # inside a loop body (break/continue allowed)?
+        self.depth = depth            # nesting depth of compound statements
+        self.fresh = fresh            # shared name counter
+        self.budget = budget          # shared [statements left]: big programs compile slowly
+
+    def child(self, loop=None, floats=None, ints=None, protected=None, deeper=True):
+        return Ctx(list(self.floats if floats is None else floats), list(self.ints if ints is None else ints),
+                   set(self.protected if protected is None else protected),
+                   self.loop if loop is None else loop, self.depth + (1 if deeper else 0), self.fresh, self.budget)
+
+    def name(self, prefix):
+        return "%s%d" % (prefix, next(self.fresh))
+
+    def assignable(self):
+        return [v for v in self.floats if v not in self.protected]
+
+
+def gen_expr(c, ctx, depth):
+    leaves = [var(v) for v in ctx.floats] * 6 + [const(k) for k in CONSTS[:3]]
+    leaves += [var(v) for v in ctx.ints]
+    if depth == 0 or c.integer(0, 3) == 0:
+        if c.integer(0, 6) == 0:
+            return const(c.choice(CONSTS))
+        return c.choice(leaves)
+    kind = c.choice(("bin", "bin", "bin", "neg", "div", "fn", "fn", "ifexp"))
+
+    def sub():
+        return gen_expr(c, ctx, depth - 1)
+
+    if kind == "bin":
+        return bin_(c.choice("+-*"), sub(), sub())
+    if kind == "neg":
+        return ("neg", sub())
+    if kind == "div":
+        den = c.choice(DENOMS)
+        a = sub()
+        return bin_("/", a, _denominator(den, sub()))
+    if kind == "fn":
+        return _fn(c.choice(FUNCS), sub())
+    a = sub()
+    cond = gen_cond(c, ctx, 0)
+    return ("ifexp", a, cond, sub())
+
+
+def gen_cond(c, ctx, depth=1):
+    kinds = ["cmp", "cmp", "cmp", "abslt"]
+    if ctx.ints:
+        kinds += ["int", "int"]
+    if depth > 0:
+        kinds += ["and", "or", "not"]
+    kind = c.choice(kinds)
+    if kind == "cmp":
+        a = gen_expr(c, ctx, 1)
+        b = const(c.choice(CONSTS)) if c.chance(0.5) else gen_expr(c, ctx, 1)
+        return ("cmp", a, c.choice(("<", ">", "<=", ">=")), b)
+    if kind == "abslt":
+        return ("cmp", call("abs", gen_expr(c, ctx, 1)), "<", const(c.choice((0.5, 1.0, 2.0))))
+    if kind == "int":
+        v = c.choice(ctx.ints)
+        form = c.choice(("%s %% 2 == 0", "%s > 1", "%s == 0", "%s < 2", "%s %% 3 != 1"))
+        return raw(form % v)
+    if kind == "not":
+        return ("not", gen_cond(c, ctx, depth - 1))
+    return (kind, gen_cond(c, ctx, depth - 1), gen_cond(c, ctx, depth - 1))
+
+
+CONST_RANGES = ("range(3)", "range(2)", "range(1, 4)", "range(4, 0, -2)", "range(0, 5, 2)", "range(-1, 2)")
+
+
+def gen_range(c, ctx):
+    forms = list(CONST_RANGES)
+    if ctx.ints:
+        v = c.choice(ctx.ints)
+        forms += [f % {"v": v} for f in ("range(%(v)s)", "range(1, %(v)s, 2)", "range(%(v)s, 0, -1)",
+                                         "range(2, %(v)s + 2)", "range(%(v)s - 1, -1, -2)",
+                                         "range(%(v)s %% 3 + 1)", "range(%(v)s, 3)")]
+        forms += forms[-7:]  # prefer the runtime bounds
+    return c.choice(forms)
+
+
+def gen_block(c, ctx, lo, hi, exit_last=False):
+    """(statements, floats bound after the block, whether control falls off its end)."""
+    stmts = []
+    for _ in range(c.integer(lo, hi)):
+        if ctx.budget[0] <= 0:
+            break
+        ctx.budget[0] -= 1
+        s, falls = gen_stmt(c, ctx)
+        stmts.append(s)
+        if not falls:
+            return stmts, ctx.floats, False
+    if exit_last:
+        choices = ["none"] * 5 + ["return"] + (["break", "continue"] if ctx.loop else [])
+        choice = c.choice(choices)
+        if choice == "return":
+            stmts.append(("return", gen_expr(c, ctx, 2)))
+            return stmts, ctx.floats, False
+        if choice in ("break", "continue"):
+            stmts.append((choice,))
+            return stmts, ctx.floats, False
+    return stmts, ctx.floats, True
+
+
+def gen_lead(c, inner):
+    """Sometimes a fresh float bound by the first statement of a body that surely runs (read after the loop)."""
+    if not c.chance(0.5):
+        return []
+    e = gen_expr(c, inner, 1)
+    v = inner.name("v")
+    inner.floats.append(v)
+    return [("assign", v, e)]
+
+
+def gen_loop_body(c, ctx, inner, lead=()):
+    body, _, _ = gen_block(c, inner, 1, 3, exit_last=True)
+    body = list(lead) + body
+    orelse = None
+    if c.integer(0, 4) == 0:
+        # the else clause runs in the enclosing context: its break/continue are the outer loop's
+        orelse, _, _ = gen_block(c, ctx.child(), 1, 2, exit_last=True)
+    return body, orelse
+
+
+def gen_stmt(c, ctx):
+    """(statement, whether control can fall through it); binds new floats into ctx."""
+    kinds = ["fresh"] * 3 + ["pass"]
+    if ctx.assignable():
+        kinds += ["reassign"] * 4 + ["aug"] * 2
+    if ctx.depth < MAX_DEPTH:
+        kinds += ["if"] * 3 + ["for"] * 3 + ["forseq"] * 2 + ["whilek", "whilew"]
+    if ctx.loop:
+        kinds += ["jump"] * 2
+    kinds += ["ret"]
+    kind = c.choice(kinds)
+    if kind == "pass":
+        return ("pass",), True
+    if kind == "fresh":
+        e = gen_expr(c, ctx, c.integer(0, 2))
+        v = ctx.name("v")
+        ctx.floats.append(v)
+        return ("assign", v, e), True
+    if kind == "reassign":
+        v = c.choice(ctx.assignable())
+        return ("assign", v, gen_expr(c, ctx, c.integer(1, 2))), True
+    if kind == "aug":
+        v = c.choice(ctx.assignable())
+        op = c.choice(("+=", "-=", "*="))
+        return ("aug", v, op, gen_expr(c, ctx, 1)), True
+    if kind == "jump":
+        guard = gen_cond(c, ctx)
+        return ("if", [(guard, [(c.choice(("break", "continue")),)])], None), True
+    if kind == "ret":
+        guard = gen_cond(c, ctx)
+        return ("if", [(guard, [("return", gen_expr(c, ctx, 2))])], None), True
+    if kind == "if":
+        arms = []
+        outs = []
+        for _ in range(c.integer(1, 3)):
+            cond = gen_cond(c, ctx)
+            body, bound, falls = gen_block(c, ctx.child(), 1, 3, exit_last=True)
+            arms.append((cond, body))
+            if falls:
+                outs.append(bound)
+        orelse = None
+        if c.chance(0.5):
+            orelse, bound, falls = gen_block(c, ctx.child(), 1, 3, exit_last=True)
+            if falls:
+                outs.append(bound)
+        else:
+            outs.append(ctx.floats)
+        if outs:
+            # bound after the if: in every arm that falls through, in the order first bound
+            common = [v for v in outs[0] if all(v in o for o in outs[1:])]
+            ctx.floats[:] = common
+        return ("if", arms, orelse), bool(outs)
+    if kind == "for":
+        i = ctx.name("i")
+        it = gen_range(c, ctx)
+        inner = ctx.child(loop=True, ints=ctx.ints + [i])
+        nonempty = it in CONST_RANGES
+        lead = gen_lead(c, inner) if nonempty else []
+        body, orelse = gen_loop_body(c, ctx, inner, lead)
+        if nonempty:
+            # a loop that surely runs leaves its index and its first assignment bound
+            ctx.ints.append(i)
+            ctx.floats.extend(s[1] for s in lead)
+        return ("for", i, raw(it), body, orelse), True
+    if kind == "forseq":
+        elems = [gen_expr(c, ctx, 1) for _ in range(c.integer(1, 3))]
+        form = c.choice(("seq", "seq", "enum", "zip"))
+        t = ctx.name("t")
+        if form == "seq":
+            target, it, ints, floats = t, ("tuple",) + tuple(elems), ctx.ints, ctx.floats + [t]
+        elif form == "enum":
+            j = ctx.name("j")
+            it = call("enumerate", ("list",) + tuple(elems))
+            target, ints, floats = "%s, %s" % (j, t), ctx.ints + [j], ctx.floats + [t]
+        else:
+            u = ctx.name("u")
+            others = [gen_expr(c, ctx, 1) for _ in elems]
+            it = call("zip", ("tuple",) + tuple(elems), ("list",) + tuple(others))
+            target, ints, floats = "%s, %s" % (t, u), ctx.ints, ctx.floats + [t, u]
+        # the loop target is readable in the body only, and never assigned there
+        inner = ctx.child(loop=True, floats=floats, ints=ints,
+                          protected=ctx.protected | (set(floats) - set(ctx.floats)))
+        lead = gen_lead(c, inner)
+        body, orelse = gen_loop_body(c, ctx, inner, lead)
+        # the sequence is never empty: the targets and the first assignment stay bound after the loop
+        ctx.ints.extend(v for v in ints if v not in ctx.ints)
+        ctx.floats.extend([v for v in floats if v not in ctx.floats] + [s[1] for s in lead])
+        return ("for", target, it, body, orelse), True
+    if kind == "whilek":
+        k = ctx.name("k")
+        limit = c.integer(1, 4)
+        cond = gen_cond(c, ctx)
+        inner = ctx.child(loop=True, ints=ctx.ints + [k])
+        body, orelse = gen_loop_body(c, ctx, inner)
+        ctx.ints.append(k)  # the counter is bound after the loop (a data-dependent int)
+        return ("whilek", k, limit, cond, body, orelse), True
+    if kind == "whilew":
+        w = ctx.name("w")
+        init = gen_expr(c, ctx, 1)
+        farg = gen_expr(c, ctx, 1)
+        inner = ctx.child(loop=True, floats=ctx.floats + [w], protected=ctx.protected | {w})
+        body, orelse = gen_loop_body(c, ctx, inner)
+        ctx.floats.append(w)
+        return ("whilew", w, init, farg, body, orelse), True
+    raise AssertionError(kind)
+
+
+def gen_program(c):
+    nfloat = c.integer(1, 2)
+    params = ["x", "y"][:nfloat]
+    with_n = c.chance(0.5)
+    if with_n:
+        params.insert(c.integer(0, nfloat), "n")
+    floats = [i for i, p in enumerate(params) if p != "n"]
+    ctx = Ctx([p for p in params if p != "n"], ["n"] if with_n else [], set(), False, 0, itertools.count(),
+              [c.integer(MIN_STATEMENTS, MAX_STATEMENTS)])
+    body, _, falls = gen_block(c, ctx, 2, 6)
+    ret = None
+    if falls:
+        ret = gen_expr(c, ctx, c.integer(0, 2))
+        for v in [c.choice(ctx.floats) for _ in range(c.integer(0, 3))]:
+            ret = bin_("+", ret, var(v))
+    return Program(Function("f", params, body, ret), wrt=floats)
+
+
+def generate(c):
+    program = gen_program(c)
+    args = tuple(c.integer(0, 4) if p == "n" else point_value(c) for p in program.params)
+    return Case(program, args)
+
+
+def finish(program):
+    return program
