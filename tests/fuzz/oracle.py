@@ -376,7 +376,7 @@ def _differences(probe, args, i, directions, spec, base, name="f", cotangent=Non
     """[(direction, central difference)] along argument ``i``; rejects unusable points."""
     out = []
     for d in directions:
-        for t in (spec.wide, -spec.wide):
+        for t in (spec.wide, -spec.wide) if base[1] else ():  # (no decisions: nothing to switch)
             r = probe.run(_shifted(args, i, d, t), name)
             if r is None or r[1] != base[1]:
                 _reject("a decision changes within +-wide")
