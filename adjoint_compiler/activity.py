@@ -240,7 +240,7 @@ def _refuse_effects_through_calls(stmts, source, local, varied, memo):
         call = getattr(stmt, "value", None)
         if not isinstance(stmt, (gast.Assign, gast.Expr)) or not isinstance(call, gast.Call):
             continue
-        if trees.appended(stmt) is not None:
+        if trees.appended(stmt) is not None and trees.appended(stmt)[0].id in local:
             continue  # xs.append(v) on a local: followed like a store
         op = classify(call, source, local)
         if op.kind != "call":
@@ -286,6 +286,19 @@ def _refuse_effects_through_calls(stmts, source, local, varied, memo):
                 "a call of %s() with a differentiated argument%s whose result is unused: what it changes "
                 "is not differentiated" % (name, _named(differentiated[0])), where,
                 "compute the value without changing an array in place (e.g. np.bincount or a loop)")
+
+
+def _refuse_stale_reads(source, memo):
+    """A global or closure variable that one function of the call graph rebinds while another reads it
+    without a declaration: the reader's compiled code holds the value it had when compiled."""
+    if source is None or not inspect.isfunction(source.func):
+        return
+    top = effects.summary(source.func, memo)
+    for key in sorted(set(top.rebinds) & set(top.frozen), key=lambda k: k[1] or ""):
+        raise UnsupportedError(
+            "'%s' is read (at %s) while a function this one calls rebinds it (at %s)"
+            % (key[1], top.frozen[key], top.rebinds[key]), source.location(source.tree),
+            "declare it (global %s) where it is read, so each read sees its current value" % key[1])
 
 
 def _named(name):
@@ -385,7 +398,9 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
 
     _fixed_point(spread_varied)
     _refuse_mutation_of_varied(fn, source, local, varied)
-    _refuse_effects_through_calls(fn.body, source, local, varied, {})
+    memo = {}
+    _refuse_stale_reads(source, memo)
+    _refuse_effects_through_calls(fn.body, source, local, varied, memo)
     _refuse_differentiated_globals_seen_by_callees(fn.body, source, local, varied, set())
     _fixed_point(spread_useful)
     _refuse_values_without_derivatives(fn, defs, source, varied, useful)

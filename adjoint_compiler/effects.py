@@ -127,7 +127,9 @@ class Summary:
 
     def __init__(self):
         self.reads = set()
+        self.frozen = {}  # state read without a global/nonlocal declaration: its value is fixed when compiled
         self.writes = {}
+        self.rebinds = {}  # state rebound (G = ..., a global or nonlocal declared): key -> place
         self.mutated = {}
         self.rebound = {}
 
@@ -205,6 +207,7 @@ def _summarise(src, s, memo):
                 for n in gast.walk(target):
                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and state(n.id) is not None:
                         write(state(n.id), n, depends)
+                        s.rebinds.setdefault(state(n.id), where(n))
                 if isinstance(target, (gast.Subscript, gast.Attribute)):
                     changed(_root_name(target), target, depends)
     for node in gast.walk(tree):
@@ -212,6 +215,8 @@ def _summarise(src, s, memo):
             key = state(node.id)
             if key is not None and not isinstance(node.ctx, gast.Store):
                 s.reads.add(key)
+                if node.id not in declared:
+                    s.frozen.setdefault(key, where(node))
         elif isinstance(node, (gast.Subscript, gast.Attribute)) and isinstance(node.ctx, gast.Del):
             changed(_root_name(node), node, set())
         elif isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name) and node.target.id in params:
@@ -245,6 +250,10 @@ def _summarise_call(call, src, s, memo, local, params, state, changed, value_dep
         return
     inner = summary(callee, memo)
     s.reads |= inner.reads
+    for key, place in inner.frozen.items():
+        s.frozen.setdefault(key, place)
+    for key, place in inner.rebinds.items():
+        s.rebinds.setdefault(key, place)
     names = list(callee.__code__.co_varnames[:callee.__code__.co_argcount])
     passed = dict(zip(names, call.args))
     passed.update((k.arg, k.value) for k in call.keywords if k.arg)

@@ -381,3 +381,23 @@ def test_loops_over_reversed():
     x, n = 0.7, 5
     assert ac.grad(horner_reversed)(x, n) == pytest.approx(sum(t * t * x ** (t - 1) for t in range(1, n)))
     assert ac.grad(sum_reversed_list)([1.0, 2.0, 3.0]) == [3.0, 2.0, 1.0]
+
+
+COUNTER = 0
+
+
+def _bump(a):
+    global COUNTER
+    COUNTER += 1
+    return a
+
+
+def reads_a_counter_a_helper_rebinds(x, y):
+    v = _bump(x)
+    return v + y * COUNTER  # COUNTER is read without a declaration: its compiled value would be stale
+
+
+def test_a_global_rebound_by_a_callee_and_read_undeclared_is_refused():
+    with pytest.raises(ac.UnsupportedError, match="'COUNTER' is read") as info:
+        ac.value_and_grad(reads_a_counter_a_helper_rebinds, wrt=(0, 1))(0.3, 2.0)
+    assert "test_trust.py:" in str(info.value)

@@ -158,8 +158,6 @@ def test_a_rebind_guard_stays_where_the_array_may_be_the_callers():
     assert show(aliasing.run(parse(src), None)) == text(src)
 
 
-@pytest.mark.xfail(strict=False, reason="aliasing.run inserts overlap guards and drops rebind guards in the "
-                                        "tree it was given: it mutates its input (DESIGN: passes never do)")
 @pytest.mark.parametrize("src", [OVERLAP.format(read=":-1", store="1:"), """
         def f(x, y):
             t = x * 1.0

@@ -83,7 +83,7 @@ def test_accumulations_fuse_and_copies_propagate_outside_keep():
             # forward sweep
             a = x * y
             # adjoint sweep
-            return a, y, x
+            return (a, y, x)
     """)
 
 
