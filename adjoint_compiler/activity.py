@@ -12,6 +12,7 @@ no-op and is left out).
 >>> sorted(run(ssa.run(normalize.run(fn, None), None), None, ["x"]).active)
 ['x', 'z']
 """
+
 import ast
 import inspect
 import math
@@ -26,19 +27,51 @@ from adjoint_compiler.rules import registry
 from adjoint_compiler.errors import CompileError, UnsupportedError
 
 BINOPS = {
-    gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul, gast.Div: operator.truediv,
-    gast.Pow: operator.pow, gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod,
-    gast.MatMult: np.matmul, gast.BitAnd: operator.and_, gast.BitOr: operator.or_,
-    gast.BitXor: operator.xor, gast.LShift: operator.lshift, gast.RShift: operator.rshift,
+    gast.Add: operator.add,
+    gast.Sub: operator.sub,
+    gast.Mult: operator.mul,
+    gast.Div: operator.truediv,
+    gast.Pow: operator.pow,
+    gast.FloorDiv: operator.floordiv,
+    gast.Mod: operator.mod,
+    gast.MatMult: np.matmul,
+    gast.BitAnd: operator.and_,
+    gast.BitOr: operator.or_,
+    gast.BitXor: operator.xor,
+    gast.LShift: operator.lshift,
+    gast.RShift: operator.rshift,
 }
 UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos, gast.Not: operator.not_, gast.Invert: operator.invert}
 
 # Functions whose result is a scalar whenever every argument is one.
-_ELEMENTWISE_OPERATORS = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
-                          operator.mod, operator.neg, operator.pos}
+_ELEMENTWISE_OPERATORS = {
+    operator.add,
+    operator.sub,
+    operator.mul,
+    operator.truediv,
+    operator.pow,
+    operator.mod,
+    operator.neg,
+    operator.pos,
+}
 ELEMENTWISE = _ELEMENTWISE_OPERATORS
-_SCALAR_BUILTINS = {abs, min, max, float, int, round, operator.add, operator.sub, operator.mul,
-                    operator.truediv, operator.pow, operator.mod, operator.floordiv, operator.neg, operator.pos}
+_SCALAR_BUILTINS = {
+    abs,
+    min,
+    max,
+    float,
+    int,
+    round,
+    operator.add,
+    operator.sub,
+    operator.mul,
+    operator.truediv,
+    operator.pow,
+    operator.mod,
+    operator.floordiv,
+    operator.neg,
+    operator.pos,
+}
 
 
 class Op:
@@ -81,11 +114,16 @@ def classify(value, source, local):
         return Op("call", UNARYOPS[type(value.op)], [value.operand], node=value)
     if isinstance(value, gast.Call):
         if isinstance(value.func, gast.Name) and value.func.id in local:
-            what = ("a call of a function value made at run time (f(...)(x))" if naming.is_temp(value.func.id) else
-                    "a call of the local variable '%s' (a function chosen at run time)" % value.func.id)
-            raise UnsupportedError(what,
-                                   source.location(value) if source is not None else None,
-                                   "call the function by the global name it has")
+            what = (
+                "a call of a function value made at run time (f(...)(x))"
+                if naming.is_temp(value.func.id)
+                else "a call of the local variable '%s' (a function chosen at run time)" % value.func.id
+            )
+            raise UnsupportedError(
+                what,
+                source.location(value) if source is not None else None,
+                "call the function by the global name it has",
+            )
         if trees.rooted_in(value.func, local):
             # the receiver is the first operand: x.sum() depends on x, as np.sum(x)
             args = [value.func.value] + value.args
@@ -100,8 +138,11 @@ def classify(value, source, local):
             elif value.func.attr == "transpose" and len(args) > 2:
                 args = [args[0], gast.Tuple(elts=args[1:], ctx=gast.Load())]  # x.transpose(1, 0)
             return Op("call", fn, args, kwargs, node=value)
-        if isinstance(value.func, gast.Name) and value.func.id in runtime.HELPERS and (
-                source is None or value.func.id not in source.env):
+        if (
+            isinstance(value.func, gast.Name)
+            and value.func.id in runtime.HELPERS
+            and (source is None or value.func.id not in source.env)
+        ):
             return Op("nondiff", node=value)  # bookkeeping the compiler itself inserted (overlap_copy)
         fn = source_mod.static_value(value.func, source)
         return Op("call", fn, value.args, {k.arg: k.value for k in value.keywords}, node=value)
@@ -152,8 +193,13 @@ class Activity:
 
     def __str__(self):
         """The tables as text (``adjoint-compiler show --stage activity``)."""
-        rows = [("active", self.active), ("varied", self.varied), ("useful", self.useful),
-                ("scalars", self.scalars), ("outputs", self.outputs)]
+        rows = [
+            ("active", self.active),
+            ("varied", self.varied),
+            ("useful", self.useful),
+            ("scalars", self.scalars),
+            ("outputs", self.outputs),
+        ]
         return "\n".join("%-8s %s" % (label + ":", ", ".join(sorted(names)) or "-") for label, names in rows)
 
     def op(self, stmt, source, local):
@@ -201,10 +247,11 @@ def _refuse_mutation_of_varied(fn, source, local, varied):
         operands = [call.func.value] + list(call.args) + [k.value for k in call.keywords]
         if any(isinstance(a, gast.Name) and a.id in varied for a in operands):
             receiver = call.func.value.id if isinstance(call.func.value, gast.Name) else "..."
-            raise UnsupportedError("in-place method call %s.%s(...) on values being differentiated"
-                                   % (receiver, call.func.attr),
-                                   source.location(stmt) if source is not None else None,
-                                   "build a new value instead (e.g. xs = xs + [v])")
+            raise UnsupportedError(
+                "in-place method call %s.%s(...) on values being differentiated" % (receiver, call.func.attr),
+                source.location(stmt) if source is not None else None,
+                "build a new value instead (e.g. xs = xs + [v])",
+            )
 
 
 def _refuse_differentiated_globals_seen_by_callees(stmts, source, local, varied, written):
@@ -222,7 +269,8 @@ def _refuse_differentiated_globals_seen_by_callees(stmts, source, local, varied,
                     "calling %s after writing a differentiated value to the global %s"
                     % (getattr(op.fn, "__name__", "a function"), ", ".join(sorted(written))),
                     source.location(stmt) if source is not None else None,
-                    "pass the value as an argument instead")
+                    "pass the value as an argument instead",
+                )
         for field in ("body", "orelse"):
             if isinstance(getattr(stmt, field, None), list):
                 _refuse_differentiated_globals_seen_by_callees(getattr(stmt, field), source, local, varied, written)
@@ -255,21 +303,30 @@ def _refuse_effects_through_calls(stmts, source, local, varied, memo):
         if inspect.isfunction(op.fn) and rules.lookup(op.fn) is None and source is not None:
             callee = effects.summary(op.fn, memo)
             top = effects.summary(source.func, memo) if inspect.isfunction(source.func) else callee
-            names = list(op.fn.__code__.co_varnames[:op.fn.__code__.co_argcount])
+            names = list(op.fn.__code__.co_varnames[: op.fn.__code__.co_argcount])
             passed = dict(zip(names, op.args))
             passed.update(op.kwargs)
             carried = {p for p, a in passed.items() if isinstance(a, gast.Name) and a.id in varied}
-            shared = sorted(key for key, (_, depends) in callee.writes.items()
-                            if depends & carried and key in top.reads | callee.reads)
+            shared = sorted(
+                key
+                for key, (_, depends) in callee.writes.items()
+                if depends & carried and key in top.reads | callee.reads
+            )
             if shared:
                 key = shared[0]
                 raise UnsupportedError(
                     "a call of %s() with a differentiated argument%s, which writes %s (at %s) that the "
-                    "differentiated code reads" % (name, _named(differentiated[0]),
-                                                   ("the nonlocal %s" if key[0] != id(op.fn.__globals__) else
-                                                    "the global %s") % key[1], callee.writes[key][0]), where,
+                    "differentiated code reads"
+                    % (
+                        name,
+                        _named(differentiated[0]),
+                        ("the nonlocal %s" if key[0] != id(op.fn.__globals__) else "the global %s") % key[1],
+                        callee.writes[key][0],
+                    ),
+                    where,
                     "derivatives through state changed by a called function are not supported yet; "
-                    "return the new value and assign it in the caller")
+                    "return the new value and assign it in the caller",
+                )
             changes = dict(callee.mutated)
             if isinstance(stmt, gast.Expr):
                 changes.update(callee.rebound)  # called for its effect: p op= v can only be in place
@@ -278,14 +335,22 @@ def _refuse_effects_through_calls(stmts, source, local, varied, memo):
                 if isinstance(arg, gast.Name) and arg.id in local:
                     raise UnsupportedError(
                         "a call of %s() that changes its argument %s in place (at %s)" % (name, arg.id, place),
-                        where, "return the new value from %s and assign it in the caller" % name)
-        elif isinstance(stmt, gast.Expr) and rules.lookup(op.fn) is None and \
-                not rules.is_nondifferentiable(op.fn) and op.fn not in effects.OUTPUT_FUNCTIONS \
-                and not inspect.isfunction(op.fn):
+                        where,
+                        "return the new value from %s and assign it in the caller" % name,
+                    )
+        elif (
+            isinstance(stmt, gast.Expr)
+            and rules.lookup(op.fn) is None
+            and not rules.is_nondifferentiable(op.fn)
+            and op.fn not in effects.OUTPUT_FUNCTIONS
+            and not inspect.isfunction(op.fn)
+        ):
             raise UnsupportedError(
                 "a call of %s() with a differentiated argument%s whose result is unused: what it changes "
-                "is not differentiated" % (name, _named(differentiated[0])), where,
-                "compute the value without changing an array in place (e.g. np.bincount or a loop)")
+                "is not differentiated" % (name, _named(differentiated[0])),
+                where,
+                "compute the value without changing an array in place (e.g. np.bincount or a loop)",
+            )
 
 
 def _refuse_stale_reads(source, memo):
@@ -297,8 +362,10 @@ def _refuse_stale_reads(source, memo):
     for key in sorted(set(top.rebinds) & set(top.frozen), key=lambda k: k[1] or ""):
         raise UnsupportedError(
             "'%s' is read (at %s) while a function this one calls rebinds it (at %s)"
-            % (key[1], top.frozen[key], top.rebinds[key]), source.location(source.tree),
-            "declare it (global %s) where it is read, so each read sees its current value" % key[1])
+            % (key[1], top.frozen[key], top.rebinds[key]),
+            source.location(source.tree),
+            "declare it (global %s) where it is read, so each read sees its current value" % key[1],
+        )
 
 
 def _named(name):
@@ -327,11 +394,12 @@ def _refuse_values_without_derivatives(fn, defs, source, varied, useful):
         lost = sorted((reads & varied) - set(op.operand_names()))
         if lost:
             where = statement.get(id(op.node), op.node)
-            raise UnsupportedError("%s with a differentiated value (%s) where it has no derivative"
-                                   % (_quote(value), lost[0]),
-                                   source.location(where) if source is not None else None,
-                                   "derivatives flow through arithmetic, calls with rules, and indexing of "
-                                   "arrays, lists and dicts by constant indices")
+            raise UnsupportedError(
+                "%s with a differentiated value (%s) where it has no derivative" % (_quote(value), lost[0]),
+                source.location(where) if source is not None else None,
+                "derivatives flow through arithmetic, calls with rules, and indexing of "
+                "arrays, lists and dicts by constant indices",
+            )
 
 
 def _quote(node):
@@ -345,14 +413,21 @@ def refuse_differentiated_writes(fn, source, act):
     """A called function that writes a differentiated value to a global or nonlocal: code that reads
     it later (the caller, or the next call) would read it as a constant and drop its derivative."""
     for stmt in gast.walk(fn):
-        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Attribute) and \
-                isinstance(stmt.value, gast.Name) and stmt.value.id in act.varied:
+        if (
+            isinstance(stmt, gast.Assign)
+            and isinstance(stmt.targets[0], gast.Attribute)
+            and isinstance(stmt.value, gast.Name)
+            and stmt.value.id in act.varied
+        ):
             raise UnsupportedError(
                 "writing a differentiated value to the %s %s inside a called function"
-                % ("nonlocal" if source is not None and stmt.targets[0].value.id == source.closure_alias
-                   else "global", stmt.targets[0].attr),
+                % (
+                    "nonlocal" if source is not None and stmt.targets[0].value.id == source.closure_alias else "global",
+                    stmt.targets[0].attr,
+                ),
                 source.location(stmt) if source is not None else None,
-                "later reads would see it as a constant; return the value instead")
+                "later reads would see it as a constant; return the value instead",
+            )
 
 
 def _fixed_point(step):
@@ -425,8 +500,11 @@ def _infer_where_fed(defs):
     while changed:
         changed = False
         for name, op in reversed(defs):
-            if name in fed and op.kind in ("call", "copy") and (
-                    op.kind == "copy" or isinstance(op.fn, np.ufunc) or op.fn in _ELEMENTWISE_OPERATORS):
+            if (
+                name in fed
+                and op.kind in ("call", "copy")
+                and (op.kind == "copy" or isinstance(op.fn, np.ufunc) or op.fn in _ELEMENTWISE_OPERATORS)
+            ):
                 new = set(op.operand_names()) - fed
                 if new:
                     fed |= new
@@ -443,9 +521,16 @@ def _infer_sequences(defs):
         for name, op in defs:
             if name in seqs:
                 continue
-            if op.kind in ("tuple", "append") or op.kind == "copy" and op.args[0].id in seqs or (
-                    op.kind == "call" and op.fn is operator.add
-                    and any(isinstance(a, gast.Name) and a.id in seqs for a in op.args)):
+            if (
+                op.kind in ("tuple", "append")
+                or op.kind == "copy"
+                and op.args[0].id in seqs
+                or (
+                    op.kind == "call"
+                    and op.fn is operator.add
+                    and any(isinstance(a, gast.Name) and a.id in seqs for a in op.args)
+                )
+            ):
                 seqs.add(name)
                 changed = True
     return seqs
@@ -503,10 +588,9 @@ def _scalar_result(op, scalars):
         return op.args[0].id in scalars
     if op.kind != "call":
         return False
-    atoms_scalar = all(
-        (isinstance(a, gast.Name) and a.id in scalars)
-        or trees.is_number(a)
-        for a in op.args) and not op.kwargs
+    atoms_scalar = (
+        all((isinstance(a, gast.Name) and a.id in scalars) or trees.is_number(a) for a in op.args) and not op.kwargs
+    )
     fn = op.fn
     if registry.shape_class(fn) == "reduce" and len(op.args) == 1 and not op.kwargs:
         return True
@@ -515,4 +599,3 @@ def _scalar_result(op, scalars):
     if isinstance(fn, np.ufunc) or fn in _SCALAR_BUILTINS:
         return atoms_scalar
     return False
-

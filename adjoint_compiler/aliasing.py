@@ -1,4 +1,5 @@
-"""Check that every in-place update (``a[i] = v``, ``a[i] += v``, ``xs.append(v)``) writes into memory no other live name sees.
+"""Check that every in-place update (``a[i] = v``, ``a[i] += v``, ``xs.append(v)``) writes into memory
+no other live name sees.
 
 Output invariant: the tree is returned as it came, except that run-time guards are
 added where the analysis cannot decide at compile time (``check_overlap`` before a
@@ -27,6 +28,7 @@ object made on this one.
 ...     print(e.construct)
 in-place update of a while b (a view or copy of the same array) is still used
 """
+
 import gast
 
 from adjoint_compiler import effects, naming, trees
@@ -63,8 +65,12 @@ class _Points:
             if node.id in self.local:
                 return env.get(node.id, frozenset())
             return frozenset([_GLOBAL])
-        if isinstance(node, gast.Attribute) and not isinstance(_root(node), gast.Name) or \
-                isinstance(node, gast.Attribute) and _root(node).id not in self.local:
+        if (
+            isinstance(node, gast.Attribute)
+            and not isinstance(_root(node), gast.Name)
+            or isinstance(node, gast.Attribute)
+            and _root(node).id not in self.local
+        ):
             return frozenset([_GLOBAL])
         return frozenset()
 
@@ -81,10 +87,17 @@ class _Points:
     def value(self, node, env, site):
         """Tokens of the object ``node`` evaluates to; ``site`` names a fresh object made here."""
         operands = frozenset()
-        for sub in ([node.left, node.right] if isinstance(node, gast.BinOp) else
-                    [node.operand] if isinstance(node, gast.UnaryOp) else
-                    list(node.elts) if isinstance(node, (gast.Tuple, gast.List)) else
-                    list(node.values) if isinstance(node, gast.Dict) else []):
+        for sub in (
+            [node.left, node.right]
+            if isinstance(node, gast.BinOp)
+            else [node.operand]
+            if isinstance(node, gast.UnaryOp)
+            else list(node.elts)
+            if isinstance(node, (gast.Tuple, gast.List))
+            else list(node.values)
+            if isinstance(node, gast.Dict)
+            else []
+        ):
             operands |= self.of(sub, env)
         if isinstance(node, (gast.Constant, gast.Compare, gast.JoinedStr)):
             return frozenset()
@@ -101,19 +114,36 @@ class _Points:
             base = self.of(node.value, env)
             return self.closure(base)  # a view of the array, or an element of a container
         if isinstance(node, gast.Attribute):
-            base = self.of(node.value, env) if isinstance(_root(node), gast.Name) and _root(node).id in self.local \
+            base = (
+                self.of(node.value, env)
+                if isinstance(_root(node), gast.Name) and _root(node).id in self.local
                 else frozenset([_GLOBAL])
+            )
             return self.closure(base) if effects.is_view_name(node.attr) else frozenset()
         if isinstance(node, gast.Call):
-            args = [node.func.value] if isinstance(node.func, gast.Attribute) and \
-                isinstance(_root(node.func), gast.Name) and _root(node.func).id in self.local else []
+            args = (
+                [node.func.value]
+                if isinstance(node.func, gast.Attribute)
+                and isinstance(_root(node.func), gast.Name)
+                and _root(node.func).id in self.local
+                else []
+            )
             args += list(node.args) + [k.value for k in node.keywords]
             reach = self.closure(frozenset().union(*[self.of(a, env) for a in args]))
             name = node.func.attr if isinstance(node.func, gast.Attribute) else getattr(node.func, "id", None)
-            from_numpy = isinstance(node.func, gast.Attribute) and isinstance(node.func.value, gast.Name) and \
-                node.func.value.id in ("np", "numpy", "math")
-            if from_numpy and not effects.numpy_view(node) or args and args[0] is getattr(node.func, "value", None) \
-                    and name in effects.FRESH_METHODS or name in effects.FRESH_BUILTINS:
+            from_numpy = (
+                isinstance(node.func, gast.Attribute)
+                and isinstance(node.func.value, gast.Name)
+                and node.func.value.id in ("np", "numpy", "math")
+            )
+            if (
+                from_numpy
+                and not effects.numpy_view(node)
+                or args
+                and args[0] is getattr(node.func, "value", None)
+                and name in effects.FRESH_METHODS
+                or name in effects.FRESH_BUILTINS
+            ):
                 self.make(site, env, frozenset())
                 return frozenset([site])
             # anything else (a user function, a view, an unknown method) may return what it was given
@@ -156,8 +186,11 @@ class _Points:
             for t in written:
                 self.inner[t] = self.inner.get(t, frozenset()) | stored
             self.stores[id(s)] = (s, written, dict(env))
-            if isinstance(s, gast.Assign) and stored & written and not (
-                    isinstance(s.value, gast.Name) and s.value.id == target.value.id):
+            if (
+                isinstance(s, gast.Assign)
+                and stored & written
+                and not (isinstance(s.value, gast.Name) and s.value.id == target.value.id)
+            ):
                 self.overlapping.add(id(s))  # the value may be a view into the array it is stored into
         elif trees.appended(s) is not None and trees.appended(s)[0].id in self.local:
             xs, v = trees.appended(s)
@@ -185,8 +218,12 @@ class _Points:
 
 def _rebind_check(stmt):
     """The name in ``check_rebind(x, ...)`` (anf's run-time guard before ``x = x op y``), else None."""
-    if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) and \
-            isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == "check_rebind":
+    if (
+        isinstance(stmt, gast.Expr)
+        and isinstance(stmt.value, gast.Call)
+        and isinstance(stmt.value.func, gast.Name)
+        and stmt.value.func.id == "check_rebind"
+    ):
         return stmt.value.args[0]
     return None
 
@@ -198,13 +235,19 @@ def _live_after(stmts, live_out, records, exit_live=None):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], (gast.Name, gast.Tuple)):
             live -= {n.id for n in gast.walk(s.targets[0]) if isinstance(n, gast.Name)}
             live |= trees.loads(s.value)
-        elif isinstance(s, (gast.Assign, gast.AugAssign)) or trees.appended(s) is not None \
-                or _rebind_check(s) is not None:
+        elif (
+            isinstance(s, (gast.Assign, gast.AugAssign))
+            or trees.appended(s) is not None
+            or _rebind_check(s) is not None
+        ):
             records[id(s)] = set(live)
             live |= trees.loads(s)
         elif isinstance(s, gast.If):
-            live = trees.loads(s.test) | _live_after(s.body, live, records, exit_live) | \
-                _live_after(s.orelse, live, records, exit_live)
+            live = (
+                trees.loads(s.test)
+                | _live_after(s.body, live, records, exit_live)
+                | _live_after(s.orelse, live, records, exit_live)
+            )
         elif isinstance(s, (gast.For, gast.While)):
             head = set(live) | (trees.loads(s.test) if isinstance(s, gast.While) else set())
             while True:
@@ -238,19 +281,37 @@ def _guard_overlaps(fn, ids, source):
             for s in block:
                 if id(s) in ids:
                     loc = source.location(s) if source is not None else None
-                    where = [trees.const(loc.filename), trees.const(loc.line), trees.const(loc.col)] if loc else \
-                        [trees.const("<unknown>"), trees.const(0), trees.const(0)]
+                    where = (
+                        [trees.const(loc.filename), trees.const(loc.line), trees.const(loc.col)]
+                        if loc
+                        else [trees.const("<unknown>"), trees.const(0), trees.const(0)]
+                    )
                     construct = "%s[...] = ..." % s.targets[0].value.id
+
                     def slots():
-                        return gast.Subscript(value=trees.name(s.targets[0].value.id),
-                                              slice=trees.clone(s.targets[0].slice), ctx=gast.Load())
+                        return gast.Subscript(
+                            value=trees.name(s.targets[0].value.id),
+                            slice=trees.clone(s.targets[0].slice),
+                            ctx=gast.Load(),
+                        )
 
                     kept = namer.fresh("_overlap{}")
-                    out.append(gast.copy_location(trees.assign(kept, trees.call(
-                        "overlap_copy", slots(), trees.clone(s.value))), s))
+                    out.append(
+                        gast.copy_location(
+                            trees.assign(kept, trees.call("overlap_copy", slots(), trees.clone(s.value))), s
+                        )
+                    )
                     out.append(s)
-                    out.append(gast.copy_location(gast.Expr(value=trees.call(
-                        "check_overlap", slots(), trees.name(kept), trees.const(construct), *where)), s))
+                    out.append(
+                        gast.copy_location(
+                            gast.Expr(
+                                value=trees.call(
+                                    "check_overlap", slots(), trees.name(kept), trees.const(construct), *where
+                                )
+                            ),
+                            s,
+                        )
+                    )
                     continue
                 out.append(s)
             block[:] = out
@@ -268,8 +329,14 @@ def run(fn, source):
     """``fn`` with its guards settled (a new tree when any changed) if every store is an update of an
     unshared local; raise UnsupportedError otherwise."""
     local = trees.local_names(fn)
-    stores = [s for s in trees.walk(fn) if trees.element_store(s) is not None or trees.appended(s) is not None
-              and trees.appended(s)[0].id in local or _rebind_check(s) is not None]
+    stores = [
+        s
+        for s in trees.walk(fn)
+        if trees.element_store(s) is not None
+        or trees.appended(s) is not None
+        and trees.appended(s)[0].id in local
+        or _rebind_check(s) is not None
+    ]
     if not stores:
         return fn
     fn = trees.clone(fn)  # guards are added and dropped below: never edit the input tree
@@ -289,9 +356,14 @@ def run(fn, source):
     safe = set()
     for s, tokens, state in points.checks.values():
         name = _rebind_check(s).id
-        if tokens and all(t[0] == "site" for t in tokens) and not any(
+        if (
+            tokens
+            and all(t[0] == "site" for t in tokens)
+            and not any(
                 other != name and other in state and points.closure(state[other]) & tokens
-                for other in live.get(id(s), ())):
+                for other in live.get(id(s), ())
+            )
+        ):
             safe.add(id(s))
     if safe:
         _drop_statements(fn, safe)
@@ -300,17 +372,24 @@ def run(fn, source):
         target = trees.appended(s)[0] if isinstance(s, gast.Expr) else trees.element_store(s).value
         name = target.id if isinstance(target, gast.Name) else "..."
         if not isinstance(target, gast.Name) or name not in local or _GLOBAL in written:
-            raise UnsupportedError("in-place update of %s, which may be a global or belong to the caller" % name,
-                                   where(s), "copy it into a local first (a = %s.copy())" % name)
+            raise UnsupportedError(
+                "in-place update of %s, which may be a global or belong to the caller" % name,
+                where(s),
+                "copy it into a local first (a = %s.copy())" % name,
+            )
         for token in written:
             if token[0] == "param":
                 raise UnsupportedError(
-                    "in-place update of %s, which may be the caller's argument %s" % (name, token[1]), where(s),
+                    "in-place update of %s, which may be the caller's argument %s" % (name, token[1]),
+                    where(s),
                     "copy it first (%s = %s.copy()); the gradient never changes its arguments' contents"
-                    % (name, token[1]))
+                    % (name, token[1]),
+                )
         for other in sorted(live.get(id(s), ())):
             if other != name and other in state and points.closure(state[other]) & written:
                 raise UnsupportedError(
                     "in-place update of %s while %s (a view or copy of the same array) is still used" % (name, other),
-                    where(s), "take a copy where %s is made (%s = ....copy())" % (other, other))
+                    where(s),
+                    "take a copy where %s is made (%s = ....copy())" % (other, other),
+                )
     return fn

@@ -60,14 +60,23 @@ def f(x, coeffs):
         total = _t3 + c
     return total
 """
+
 import gast
 
 from adjoint_compiler import naming, runtime, trees, write_through
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import UnsupportedError
 
-_OPERATOR_TEXT = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
-                  gast.FloorDiv: "//", gast.Mod: "%", gast.MatMult: "@"}
+_OPERATOR_TEXT = {
+    gast.Add: "+",
+    gast.Sub: "-",
+    gast.Mult: "*",
+    gast.Div: "/",
+    gast.Pow: "**",
+    gast.FloorDiv: "//",
+    gast.Mod: "%",
+    gast.MatMult: "@",
+}
 
 
 def run(fn, source):
@@ -79,8 +88,15 @@ def run(fn, source):
     if not n.out or not isinstance(n.out[-1], gast.Return):
         n.origin = fn.body[-1] if fn.body else fn
         n.emit(gast.Return(value=trees.const(None)))
-    new = gast.FunctionDef(name=fn.name, args=trees.clone(fn.args), body=n.out, decorator_list=[],
-                           returns=None, type_comment=None, type_params=[])
+    new = gast.FunctionDef(
+        name=fn.name,
+        args=trees.clone(fn.args),
+        body=n.out,
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+        type_params=[],
+    )
     return gast.copy_location(new, fn)
 
 
@@ -154,8 +170,9 @@ class _Anf:
                 raise UnsupportedError("dict display with keys that are not constants", self.location(node))
             return gast.Dict(keys=[trees.clone(k) for k in node.keys], values=[self.atom(v) for v in node.values])
         if isinstance(node, gast.Compare):
-            return gast.Compare(left=self.atom(node.left), ops=node.ops,
-                                comparators=[self.atom(c) for c in node.comparators])
+            return gast.Compare(
+                left=self.atom(node.left), ops=node.ops, comparators=[self.atom(c) for c in node.comparators]
+            )
         if isinstance(node, gast.Attribute):
             return gast.Attribute(value=self.atom(node.value), attr=node.attr, ctx=gast.Load())
         if isinstance(node, gast.Subscript):
@@ -164,8 +181,12 @@ class _Anf:
             # a if c else b: only the taken side is evaluated, as in Python
             t = self.temp()
             cond = self.record(node.test)
-            self.out.append(gast.copy_location(gast.If(test=cond, body=self.nested_expr(node.body, t),
-                                                       orelse=self.nested_expr(node.orelse, t)), self.origin))
+            self.out.append(
+                gast.copy_location(
+                    gast.If(test=cond, body=self.nested_expr(node.body, t), orelse=self.nested_expr(node.orelse, t)),
+                    self.origin,
+                )
+            )
             return trees.name(t)
         if isinstance(node, gast.BoolOp):
             # a and b / a or b: short-circuit into an if, keeping which operand is the value
@@ -192,8 +213,11 @@ class _Anf:
     def index(self, node):
         """An index with atoms for parts: ``i``, ``1:n:2``, ``:, 0``, ``..., None``."""
         if isinstance(node, gast.Slice):
-            return gast.Slice(lower=node.lower and self.atom(node.lower), upper=node.upper and self.atom(node.upper),
-                              step=node.step and self.atom(node.step))
+            return gast.Slice(
+                lower=node.lower and self.atom(node.lower),
+                upper=node.upper and self.atom(node.upper),
+                step=node.step and self.atom(node.step),
+            )
         if isinstance(node, gast.Tuple):
             return gast.Tuple(elts=[self.index(e) for e in node.elts], ctx=gast.Load())
         return self.atom(node)
@@ -218,8 +242,9 @@ class _Anf:
         index = self.index(target.slice)
         place = gast.Subscript(value=trees.name(target.value.id), slice=index, ctx=gast.Store())
         if op is not None and not isinstance(op, (gast.Add, gast.Sub)):
-            current = self.atom(gast.Subscript(value=trees.name(target.value.id), slice=trees.clone(index),
-                                               ctx=gast.Load()))
+            current = self.atom(
+                gast.Subscript(value=trees.name(target.value.id), slice=trees.clone(index), ctx=gast.Load())
+            )
             value = gast.BinOp(left=current, op=op, right=value)
             op = None
         if op is None:
@@ -271,11 +296,20 @@ class _Anf:
         guard refusing a shared list or array, then ``x = x op y``."""
         construct = "%s %s= ..." % (stmt.target.id, _OPERATOR_TEXT.get(type(stmt.op), "?"))
         loc = self.location(stmt)
-        where = [trees.const(loc.filename), trees.const(loc.line), trees.const(loc.col)] if loc else \
-            [trees.const("<unknown>"), trees.const(0), trees.const(0)]
-        self.emit(gast.Expr(value=gast.Call(func=trees.name("check_rebind"),
-                                            args=[trees.name(stmt.target.id), trees.const(construct)] + where,
-                                            keywords=[])))
+        where = (
+            [trees.const(loc.filename), trees.const(loc.line), trees.const(loc.col)]
+            if loc
+            else [trees.const("<unknown>"), trees.const(0), trees.const(0)]
+        )
+        self.emit(
+            gast.Expr(
+                value=gast.Call(
+                    func=trees.name("check_rebind"),
+                    args=[trees.name(stmt.target.id), trees.const(construct)] + where,
+                    keywords=[],
+                )
+            )
+        )
         self.assign(stmt.target, gast.BinOp(left=trees.name(stmt.target.id), op=stmt.op, right=stmt.value))
 
     # -- loops ----------------------------------------------------------------------
@@ -303,12 +337,16 @@ class _Anf:
             it = it.args[0]
         fn = None
         if isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id not in self.locals:
-            fn = self.source.env.get(it.func.id) if self.source else {"range": range, "enumerate": enumerate,
-                                                                          "zip": zip}.get(it.func.id)
+            fn = (
+                self.source.env.get(it.func.id)
+                if self.source
+                else {"range": range, "enumerate": enumerate, "zip": zip}.get(it.func.id)
+            )
         if fn is reversed and len(it.args) == 1 and not it.keywords and snapshots is None:
             # reversed(seq) walks seq[::-1] (a range stays a range): the loop below handles that form
-            it = gast.Subscript(value=it.args[0], slice=gast.Slice(lower=None, upper=None, step=trees.const(-1)),
-                                ctx=gast.Load())
+            it = gast.Subscript(
+                value=it.args[0], slice=gast.Slice(lower=None, upper=None, step=trees.const(-1)), ctx=gast.Load()
+            )
             fn = None
         if fn is range and not it.keywords and isinstance(stmt.target, gast.Name):
             call = gast.Call(func=it.func, args=[self.atom(a) for a in it.args], keywords=[])
@@ -316,12 +354,14 @@ class _Anf:
                 # kept as a marker around the range; reverse turns the loop into checkpointed steps
                 call = gast.Call(func=trees.name(naming.CHECKPOINT_MARKER), args=[call, snapshots], keywords=[])
             body = self.nested(stmt.body)
-            self.out.append(gast.copy_location(gast.For(target=trees.clone(stmt.target), iter=call, body=body,
-                                                        orelse=[], type_comment=None), stmt))
+            self.out.append(
+                gast.copy_location(
+                    gast.For(target=trees.clone(stmt.target), iter=call, body=body, orelse=[], type_comment=None), stmt
+                )
+            )
             return
         if snapshots is not None:
-            raise UnsupportedError("checkpointed() around something other than range(...)",
-                                   self.location(stmt.iter))
+            raise UnsupportedError("checkpointed() around something other than range(...)", self.location(stmt.iter))
         # any other iterable is walked by index, so that the adjoint can address each element
         if fn is enumerate and len(it.args) == 1 and not it.keywords:
             if not (isinstance(stmt.target, gast.Tuple) and len(stmt.target.elts) == 2):
@@ -348,8 +388,18 @@ class _Anf:
         for s in stmt.body:
             self.statement(s)
         body, self.out = self.out, saved
-        self.out.append(gast.copy_location(gast.For(target=trees.name(index_name.id, True), iter=trees.call("range", n),
-                                                    body=body, orelse=[], type_comment=None), stmt))
+        self.out.append(
+            gast.copy_location(
+                gast.For(
+                    target=trees.name(index_name.id, True),
+                    iter=trees.call("range", n),
+                    body=body,
+                    orelse=[],
+                    type_comment=None,
+                ),
+                stmt,
+            )
+        )
 
     # -- statements -------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ scalars): calling a gradient again does not re-parse. Scalar arguments get
 code without broadcasting bookkeeping, which is what makes scalar gradients
 cheap.
 """
+
 import functools
 import inspect
 import weakref
@@ -34,13 +35,16 @@ def normalize_wrt(f, wrt):
     for w in items:
         if isinstance(w, str):
             if w not in params:
-                raise TypeError("wrt=%r is not a parameter of %s (parameters: %s)"
-                                % (w, getattr(f, "__qualname__", f), ", ".join(params)))
+                raise TypeError(
+                    "wrt=%r is not a parameter of %s (parameters: %s)"
+                    % (w, getattr(f, "__qualname__", f), ", ".join(params))
+                )
             out.append(params.index(w))
         elif isinstance(w, int) and not isinstance(w, bool):
             if not -len(params) <= w < len(params):
-                raise TypeError("wrt=%d is out of range: %s has %d parameters"
-                                % (w, getattr(f, "__qualname__", f), len(params)))
+                raise TypeError(
+                    "wrt=%d is out of range: %s has %d parameters" % (w, getattr(f, "__qualname__", f), len(params))
+                )
             out.append(w % len(params))
         else:
             raise TypeError("wrt must be an int, a parameter name, or a tuple of them, not %r" % (w,))
@@ -78,9 +82,11 @@ def _bind(f, args, kwargs):
     return tuple(bound.args)
 
 
-_COMPLEX = ("complex numbers are not supported: differentiating a function of a complex argument needs "
-            "a convention (holomorphic or Wirtinger) that adjoint_compiler does not implement yet; "
-            "split the argument into real and imaginary parts")
+_COMPLEX = (
+    "complex numbers are not supported: differentiating a function of a complex argument needs "
+    "a convention (holomorphic or Wirtinger) that adjoint_compiler does not implement yet; "
+    "split the argument into real and imaginary parts"
+)
 
 
 def _reraise(e, args):
@@ -158,8 +164,9 @@ def _generic_finisher(wrt, single):
     if len(wrt) == 2:
         return lambda gs, args: gs if type(gs[0]) is float and type(gs[1]) is float else slow(gs, args)
     if len(wrt) == 3:
-        return lambda gs, args: (gs if type(gs[0]) is float and type(gs[1]) is float and type(gs[2]) is float
-                                 else slow(gs, args))
+        return lambda gs, args: (
+            gs if type(gs[0]) is float and type(gs[1]) is float and type(gs[2]) is float else slow(gs, args)
+        )
     return lambda gs, args: gs if all(type(g) is float for g in gs) else slow(gs, args)
 
 
@@ -230,8 +237,11 @@ class _Dispatcher:
         if e is None or e[2] is not None and not e[2].current():
             compiled = _compiled(self.f, self.wrt, self.mode, args)
             convert = [_converter(args[i]) for i in self.wrt]
-            e = self.entries[key] = (compiled.function, _finisher(convert, self.wrt, self.single),
-                                     compiled if compiled.guards else None)
+            e = self.entries[key] = (
+                compiled.function,
+                _finisher(convert, self.wrt, self.single),
+                compiled if compiled.guards else None,
+            )
         return e[:2], args
 
 
@@ -245,10 +255,12 @@ def _check_function(f, transform=None):
     inner = getattr(f, source.TRANSFORM_MARK, None)
     if inner is not None:  # until transforms nest, never differentiate the function they were made from
         code = inner[1].__code__
-        raise UnsupportedError("%s of ac.%s(%s): nested transforms other than grad(grad(f))"
-                               % (transform or "a transform", inner[0], inner[1].__name__),
-                               SourceLocation(code.co_filename, code.co_firstlineno, 1),
-                               "differentiate a function that computes the gradient itself")
+        raise UnsupportedError(
+            "%s of ac.%s(%s): nested transforms other than grad(grad(f))"
+            % (transform or "a transform", inner[0], inner[1].__name__),
+            SourceLocation(code.co_filename, code.co_firstlineno, 1),
+            "differentiate a function that computes the gradient itself",
+        )
 
 
 def value_and_grad(f, wrt=0):
@@ -296,12 +308,17 @@ def _grad_of_grad(inner, wrt):
         except CompileError as e:
             if e.location is not None and e.location.filename.startswith(load.FILE_PREFIX):
                 # refused inside the emitted gradient itself: it updates its adjoint buffers in place
-                raise UnsupportedError("grad(grad(f)) of a function whose gradient updates arrays in place "
-                                       "(indexing, loops or in-place updates)", where) from None
+                raise UnsupportedError(
+                    "grad(grad(f)) of a function whose gradient updates arrays in place "
+                    "(indexing, loops or in-place updates)",
+                    where,
+                ) from None
             raise
         if np.ndim(inner_grad) != 0:
-            raise TypeError("grad(grad(f)) needs a scalar gradient, but grad(f) is an array of shape %s here; "
-                            "use vjp of the gradient (a Hessian-vector product) instead" % (np.shape(inner_grad),))
+            raise TypeError(
+                "grad(grad(f)) needs a scalar gradient, but grad(f) is an array of shape %s here; "
+                "use vjp of the gradient (a Hessian-vector product) instead" % (np.shape(inner_grad),)
+            )
         return pullback((0.0, 1.0))
 
     grad_grad_f.__name__ = "grad_grad_" + f.__name__
@@ -403,8 +420,7 @@ def tape_stats(f, wrt=0):
             stored, size = _tape_size(cell.cell_contents) if cell is not None else (None, None)
             loops.append({"tape": tape, "line": line, "names": list(names), "values": stored, "bytes": size})
         top = [entry["values"] for entry in loops if entry["values"] is not None]
-        return {"total": sum(top), "bytes": sum(e["bytes"] for e in loops if e["bytes"] is not None),
-                "loops": loops}
+        return {"total": sum(top), "bytes": sum(e["bytes"] for e in loops if e["bytes"] is not None), "loops": loops}
 
     return stats
 

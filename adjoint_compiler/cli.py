@@ -1,4 +1,5 @@
 """Command line: ``adjoint-compiler show FILE.py:FUNC`` and ``adjoint-compiler check FILE.py:FUNC --at x=1.5``."""
+
 import argparse
 import ast
 import importlib.util
@@ -44,15 +45,18 @@ def load_function(spec):
 
 def _wrt(func, text):
     if not text:
-        params = list(func.__code__.co_varnames[:func.__code__.co_argcount])
+        params = list(func.__code__.co_varnames[: func.__code__.co_argcount])
         return tuple(params) if len(params) > 1 else params[0]
     names = tuple(w.strip() for w in text.split(",") if w.strip())
-    return tuple(int(w) if w.isdigit() else w for w in names) if len(names) > 1 else (
-        int(names[0]) if names[0].isdigit() else names[0])
+    return (
+        tuple(int(w) if w.isdigit() else w for w in names)
+        if len(names) > 1
+        else (int(names[0]) if names[0].isdigit() else names[0])
+    )
 
 
 def _parse_at(func, text):
-    params = list(func.__code__.co_varnames[:func.__code__.co_argcount])
+    params = list(func.__code__.co_varnames[: func.__code__.co_argcount])
     values = {}
     for item in text.split(","):
         if not item.strip():
@@ -98,7 +102,7 @@ def _fmt(values):
 def check(args):
     func = load_function(args.target)
     point = _parse_at(func, args.at)
-    params = list(func.__code__.co_varnames[:func.__code__.co_argcount])
+    params = list(func.__code__.co_varnames[: func.__code__.co_argcount])
     wrt = _wrt(func, args.wrt) if args.wrt else tuple(p for p, v in zip(params, point) if isinstance(v, float))
     wrt_idx, _ = api.normalize_wrt(func, wrt if isinstance(wrt, tuple) else (wrt,))
     grads = api.grad(func, wrt_idx)(*point)
@@ -121,14 +125,19 @@ def check(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="adjoint-compiler",
-                                     description="Source-to-source reverse-mode automatic differentiation.")
+    parser = argparse.ArgumentParser(
+        prog="adjoint-compiler", description="Source-to-source reverse-mode automatic differentiation."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p_show = sub.add_parser("show", help="print the emitted adjoint code (or the SSA form)")
     p_show.add_argument("target", metavar="FILE.py:FUNC")
     p_show.add_argument("--wrt", default=None, help="parameters, e.g. x,y (default: all)")
-    p_show.add_argument("--stage", choices=pipeline.STAGE_NAMES + ["adjoint"], default="adjoint",
-                        help="stop after this stage and print what it made (default: the emitted module)")
+    p_show.add_argument(
+        "--stage",
+        choices=pipeline.STAGE_NAMES + ["adjoint"],
+        default="adjoint",
+        help="stop after this stage and print what it made (default: the emitted module)",
+    )
     p_check = sub.add_parser("check", help="compare the AD gradient with central differences")
     p_check.add_argument("target", metavar="FILE.py:FUNC")
     p_check.add_argument("--at", required=True, help="the point, e.g. x=1.5,y=-2.0")

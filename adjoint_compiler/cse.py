@@ -7,7 +7,8 @@ those names' contents in between: a repeated temporary is dropped and its
 reads read the first one (``xs[i] * xs[i]`` then has the adjoint of a square,
 and the value is taped once); a repeated user variable becomes a copy.
 Loop-invariant arithmetic on temporaries (``-k``, ``0.5 * h`` in a loop body)
-moves before the loop, so that it is computed, and taped, once. Names whose contents are updated in place are never shared this way.
+moves before the loop, so that it is computed, and taped, once. Names whose contents are updated in place
+are never shared this way.
 
 >>> import gast
 >>> from adjoint_compiler import emit, normalize, ssa
@@ -19,13 +20,12 @@ def f(xs, i):
     _t5 = _t3 + _t1
     return _t5
 """
+
 import copy
 
 import gast
 
 from adjoint_compiler import effects, naming, trees
-
-
 
 
 def _invariant_arithmetic(value):
@@ -50,8 +50,12 @@ def _pure(value, local):
     if isinstance(value, (gast.Subscript, gast.Attribute)):
         root = value.value
         return isinstance(root, gast.Name) and root.id in local
-    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
-            isinstance(value.func.value, gast.Name) and value.func.value.id in ("np", "numpy", "math"):
+    if (
+        isinstance(value, gast.Call)
+        and isinstance(value.func, gast.Attribute)
+        and isinstance(value.func.value, gast.Name)
+        and value.func.value.id in ("np", "numpy", "math")
+    ):
         return True  # np.random is an attribute of an attribute: not matched here
     return False
 
@@ -65,9 +69,13 @@ def _groups(fn):
         value = s.value
         if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Constant)):
             continue  # a new value
-        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
-                isinstance(value.func.value, gast.Name) and value.func.value.id in ("np", "numpy", "math") \
-                and not effects.numpy_view(value):
+        if (
+            isinstance(value, gast.Call)
+            and isinstance(value.func, gast.Attribute)
+            and isinstance(value.func.value, gast.Name)
+            and value.func.value.id in ("np", "numpy", "math")
+            and not effects.numpy_view(value)
+        ):
             continue
         pairs += [(name, s.targets[0].id) for name in trees.loads(value)]
     return trees.groups(pairs)
@@ -76,13 +84,23 @@ def _groups(fn):
 class _Sharer:
     def __init__(self, fn):
         self.local = {a.id for a in fn.args.args} | {
-            n.id for n in trees.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+            n.id for n in trees.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+        }
         self.groups = _groups(fn)
-        self.updated = self.spread(set().union(*[effects.changed_in_place(s) for s in trees.walk(fn) if isinstance(s, gast.stmt)]))
+        self.updated = self.spread(
+            set().union(*[effects.changed_in_place(s) for s in trees.walk(fn) if isinstance(s, gast.stmt)])
+        )
         # names that may hold the None an SSA merge gives a path where the variable is unassigned
-        self.maybe_none = self.spread({s.targets[0].id for s in trees.walk(fn) if isinstance(s, gast.Assign)
-                                       and isinstance(s.targets[0], gast.Name)
-                                       and isinstance(s.value, gast.Constant) and s.value.value is None})
+        self.maybe_none = self.spread(
+            {
+                s.targets[0].id
+                for s in trees.walk(fn)
+                if isinstance(s, gast.Assign)
+                and isinstance(s.targets[0], gast.Name)
+                and isinstance(s.value, gast.Constant)
+                and s.value.value is None
+            }
+        )
         self.renamed = {}
 
     def spread(self, names):
@@ -92,13 +110,20 @@ class _Sharer:
     def hoist(self, loop):
         """Move loop-invariant arithmetic on temporaries out of ``loop``'s body; return it."""
         inside = {n.id for n in trees.walk(loop) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-        inside |= self.spread(set().union(*[effects.changed_in_place(s) for s in trees.walk(loop) if isinstance(s, gast.stmt)]))
+        inside |= self.spread(
+            set().union(*[effects.changed_in_place(s) for s in trees.walk(loop) if isinstance(s, gast.stmt)])
+        )
         inside |= self.maybe_none  # hoisted, a None placeholder would be computed with where the loop would not
         out, keep = [], []
         for stmt in loop.body:
-            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
-                    naming.is_temp(stmt.targets[0].id) and _invariant_arithmetic(stmt.value) and \
-                    not (trees.loads(stmt.value) & inside) and stmt.targets[0].id not in self.updated:
+            if (
+                isinstance(stmt, gast.Assign)
+                and isinstance(stmt.targets[0], gast.Name)
+                and naming.is_temp(stmt.targets[0].id)
+                and _invariant_arithmetic(stmt.value)
+                and not (trees.loads(stmt.value) & inside)
+                and stmt.targets[0].id not in self.updated
+            ):
                 # (a temporary updated through a view, (x + 1.0)[0:2][0] = v, must be new each trip)
                 out.append(stmt)
                 inside.discard(stmt.targets[0].id)  # now defined before the loop
@@ -122,8 +147,9 @@ class _Sharer:
                 name = stmt.targets[0].id
                 # a new array (np.zeros(3), x * y) updated later, through any name, is never shared;
                 # a view (u[1:-1]) shows the same memory whichever name holds it
-                if _pure(stmt.value, self.local) and (name not in self.updated or isinstance(
-                        stmt.value, (gast.Subscript, gast.Attribute))):
+                if _pure(stmt.value, self.local) and (
+                    name not in self.updated or isinstance(stmt.value, (gast.Subscript, gast.Attribute))
+                ):
                     key = gast.dump(stmt.value)
                     if key in seen:
                         stmt.value = trees.name(seen[key])
@@ -145,7 +171,9 @@ class _Sharer:
                 self.forget(seen, stmt)
 
     def forget(self, seen, stmt):
-        changed = self.spread(set().union(*[effects.changed_in_place(s) for s in trees.walk(stmt) if isinstance(s, gast.stmt)]))
+        changed = self.spread(
+            set().union(*[effects.changed_in_place(s) for s in trees.walk(stmt) if isinstance(s, gast.stmt)])
+        )
         if changed:
             for key, name in list(seen.items()):
                 if any(("id='%s'" % c) in key for c in changed):
@@ -171,5 +199,12 @@ def _drop(fn, renamed):
         for field in ("body", "orelse"):
             block = getattr(node, field, None)
             if isinstance(block, list):
-                block[:] = [s for s in block if not (isinstance(s, gast.Assign) and isinstance(
-                    s.targets[0], gast.Name) and s.targets[0].id in renamed)]
+                block[:] = [
+                    s
+                    for s in block
+                    if not (
+                        isinstance(s, gast.Assign)
+                        and isinstance(s.targets[0], gast.Name)
+                        and s.targets[0].id in renamed
+                    )
+                ]

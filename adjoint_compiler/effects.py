@@ -16,6 +16,7 @@ of anything unknown may return (a view of) what it was given.
 >>> sorted(changed_in_place(gast.parse("v = xs.pop()").body[0]))
 ['xs']
 """
+
 import inspect
 import types
 
@@ -26,14 +27,54 @@ from adjoint_compiler import trees
 from adjoint_compiler.rules import registry
 
 # methods whose result is a new object (of the receiver's contents)
-FRESH_METHODS = {"copy", "astype", "flatten", "sum", "mean", "prod", "var", "std", "dot", "cumsum", "cumprod",
-                 "round", "clip", "tolist", "conj", "argmax", "argmin", "all", "any", "trace", "nonzero", "item",
-                 "max", "min"}
+FRESH_METHODS = {
+    "copy",
+    "astype",
+    "flatten",
+    "sum",
+    "mean",
+    "prod",
+    "var",
+    "std",
+    "dot",
+    "cumsum",
+    "cumprod",
+    "round",
+    "clip",
+    "tolist",
+    "conj",
+    "argmax",
+    "argmin",
+    "all",
+    "any",
+    "trace",
+    "nonzero",
+    "item",
+    "max",
+    "min",
+}
 # builtins whose result shares nothing with their arguments
 FRESH_BUILTINS = ("float", "int", "len", "range", "abs", "round", "bool", "sum", "isinstance", "str")
 # methods that change their receiver
-CHANGING_METHODS = {"pop", "insert", "remove", "clear", "extend", "sort", "reverse", "update", "setdefault",
-                    "popitem", "fill", "resize", "itemset", "put", "append", "partition", "byteswap"}
+CHANGING_METHODS = {
+    "pop",
+    "insert",
+    "remove",
+    "clear",
+    "extend",
+    "sort",
+    "reverse",
+    "update",
+    "setdefault",
+    "popitem",
+    "fill",
+    "resize",
+    "itemset",
+    "put",
+    "append",
+    "partition",
+    "byteswap",
+}
 # functions called for their output only: they change no value a computation reads
 OUTPUT_FUNCTIONS = {print}
 # runtime helpers (in emitted code) that return a new array
@@ -46,8 +87,10 @@ def numpy_view(call):
     """Whether NumPy call ``call`` (np.<name>(...)) may return a view of an argument."""
     name = call.func.attr
     if name == "array":  # np.array(a, copy=False) or copy=None may hand back a itself
-        return any(k.arg == "copy" and not (isinstance(k.value, gast.Constant) and k.value.value is True)
-                   for k in call.keywords)
+        return any(
+            k.arg == "copy" and not (isinstance(k.value, gast.Constant) and k.value.value is True)
+            for k in call.keywords
+        )
     return is_view_name(name)
 
 
@@ -59,17 +102,24 @@ def is_view_name(name):
 
 def numpy_call(call):
     """Whether ``call`` is spelled ``np.<name>(...)`` / ``math.<name>(...)``."""
-    return isinstance(call.func, gast.Attribute) and isinstance(call.func.value, gast.Name) and \
-        call.func.value.id in _NUMPY_NAMES
+    return (
+        isinstance(call.func, gast.Attribute)
+        and isinstance(call.func.value, gast.Name)
+        and call.func.value.id in _NUMPY_NAMES
+    )
 
 
 def fresh(value):
     """Whether ``value`` (user code) certainly makes a new object, so the name bound to it shares nothing."""
-    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Constant, gast.List, gast.Tuple, gast.Compare,
-                          gast.JoinedStr)):
+    if isinstance(
+        value, (gast.BinOp, gast.UnaryOp, gast.Constant, gast.List, gast.Tuple, gast.Compare, gast.JoinedStr)
+    ):
         return True
-    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
-            isinstance(value.func.value, gast.Name):
+    if (
+        isinstance(value, gast.Call)
+        and isinstance(value.func, gast.Attribute)
+        and isinstance(value.func.value, gast.Name)
+    ):
         if value.func.value.id in _NUMPY_NAMES:
             return not numpy_view(value)
         return value.func.attr in FRESH_METHODS  # x.copy(), x.astype(float)
@@ -96,9 +146,13 @@ def changed_in_place(stmt):
     if appended is not None:
         return {appended[0].id}
     value = getattr(stmt, "value", None)
-    if isinstance(stmt, (gast.Assign, gast.Expr)) and isinstance(value, gast.Call) and \
-            isinstance(value.func, gast.Attribute) and isinstance(value.func.value, gast.Name) and \
-            value.func.attr in CHANGING_METHODS:
+    if (
+        isinstance(stmt, (gast.Assign, gast.Expr))
+        and isinstance(value, gast.Call)
+        and isinstance(value.func, gast.Attribute)
+        and isinstance(value.func.value, gast.Name)
+        and value.func.attr in CHANGING_METHODS
+    ):
         return {value.func.value.id}
     return set()
 
@@ -107,9 +161,16 @@ def may_share(activity):
     """Groups of SSA names that may share memory (views, copies, elements, containers)."""
     pairs = []
     for name, op in activity.defs:
-        fresh_op = op.kind in ("const", "nondiff", "index", "store") or op.kind == "call" and not (
-            inspect.isfunction(op.fn) or is_view_name(getattr(op.fn, "__name__", None))
-            or getattr(op.fn, "__name__", None) == "array" and "copy" in op.kwargs)
+        fresh_op = (
+            op.kind in ("const", "nondiff", "index", "store")
+            or op.kind == "call"
+            and not (
+                inspect.isfunction(op.fn)
+                or is_view_name(getattr(op.fn, "__name__", None))
+                or getattr(op.fn, "__name__", None) == "array"
+                and "copy" in op.kwargs
+            )
+        )
         pairs += [(other, name) for other in (op.operand_names() if not fresh_op else ())] + [(name, name)]
     return trees.groups(pairs)
 
@@ -183,8 +244,11 @@ def _summarise(src, s, memo):
     deps = _dependences(tree, params)
 
     def value_deps(node):
-        return set().union(*[deps.get(n.id, ()) for n in gast.walk(node) if isinstance(n, gast.Name)]) \
-            if node is not None else set()
+        return (
+            set().union(*[deps.get(n.id, ()) for n in gast.walk(node) if isinstance(n, gast.Name)])
+            if node is not None
+            else set()
+        )
 
     def write(key, node, depends):
         place, before = s.writes.get(key, (where(node), set()))
@@ -237,8 +301,11 @@ def _summarise_call(call, src, s, memo, local, params, state, changed, value_dep
                 owner = source_mod.static_value(f.value, src) if root not in local else None
             except Exception:  # noqa: BLE001
                 owner = None
-            if not (owner is not None and _is_module(owner)) and f.attr not in FRESH_METHODS \
-                    and f.attr not in _PURE_METHODS:
+            if (
+                not (owner is not None and _is_module(owner))
+                and f.attr not in FRESH_METHODS
+                and f.attr not in _PURE_METHODS
+            ):
                 changed(root, call, arguments)
     if isinstance(f, gast.Name) and f.id in local:
         return
@@ -254,7 +321,7 @@ def _summarise_call(call, src, s, memo, local, params, state, changed, value_dep
         s.frozen.setdefault(key, place)
     for key, place in inner.rebinds.items():
         s.rebinds.setdefault(key, place)
-    names = list(callee.__code__.co_varnames[:callee.__code__.co_argcount])
+    names = list(callee.__code__.co_varnames[: callee.__code__.co_argcount])
     passed = dict(zip(names, call.args))
     passed.update((k.arg, k.value) for k in call.keywords if k.arg)
     for key, (place, depends) in inner.writes.items():
@@ -287,8 +354,9 @@ def _dependences(tree, params):
     while changed:
         changed = False
         for targets, values in assignments:
-            depends = set().union(*[deps.get(n.id, ()) for v in values for n in gast.walk(v)
-                                    if isinstance(n, gast.Name)])
+            depends = set().union(
+                *[deps.get(n.id, ()) for v in values for n in gast.walk(v) if isinstance(n, gast.Name)]
+            )
             for t in targets:
                 for n in gast.walk(t):
                     if isinstance(n, gast.Name) and not depends <= deps.get(n.id, set()):
@@ -302,5 +370,25 @@ def _is_module(value):
 
 
 # array methods that change nothing
-_PURE_METHODS = {"reshape", "transpose", "ravel", "squeeze", "swapaxes", "get", "keys", "values", "items", "index",
-                 "count", "startswith", "endswith", "format", "join", "split", "strip", "upper", "lower", "replace"}
+_PURE_METHODS = {
+    "reshape",
+    "transpose",
+    "ravel",
+    "squeeze",
+    "swapaxes",
+    "get",
+    "keys",
+    "values",
+    "items",
+    "index",
+    "count",
+    "startswith",
+    "endswith",
+    "format",
+    "join",
+    "split",
+    "strip",
+    "upper",
+    "lower",
+    "replace",
+}

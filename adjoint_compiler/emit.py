@@ -10,6 +10,7 @@ def f(x):
     # forward sweep
     return x
 """
+
 import ast
 import importlib
 import inspect
@@ -54,7 +55,9 @@ def _import_line(name, value, home=None):
     if mod and qual and "." not in qual and "<" not in qual:
         try:
             if getattr(importlib.import_module(mod), qual) is value:
-                return "from %s import %s" % (mod, qual) if qual == name else "from %s import %s as %s" % (mod, qual, name)
+                return (
+                    "from %s import %s" % (mod, qual) if qual == name else "from %s import %s as %s" % (mod, qual, name)
+                )
         except Exception:  # a module that cannot be imported here: fall through
             pass
     if home and home != "__main__" and getattr(sys.modules.get(home), name, None) is value:
@@ -85,8 +88,14 @@ class Unit:
         provided = {}
         for u in units:
             provided.update(u.provided)
-        return Unit(self.header, union("imports"), union("constants"), set().union(*(u.helpers for u in units)),
-                    union("definitions"), provided)
+        return Unit(
+            self.header,
+            union("imports"),
+            union("constants"),
+            set().union(*(u.helpers for u in units)),
+            union("definitions"),
+            provided,
+        )
 
 
 def unit(fn, globals_used, helpers, home=None, header=""):
@@ -118,8 +127,10 @@ def render(u, standalone=False):
     ``standalone`` their source is copied in instead (classes first), so that
     the module runs with NumPy alone (``export``).
     """
-    helpers = sorted(with_dependencies(u.helpers) if standalone else u.helpers,
-                     key=lambda h: (not isinstance(getattr(runtime, h), type), h))
+    helpers = sorted(
+        with_dependencies(u.helpers) if standalone else u.helpers,
+        key=lambda h: (not isinstance(getattr(runtime, h), type), h),
+    )
     imports = set(u.imports)
     sources = [inspect.getsource(getattr(runtime, h)).rstrip() for h in helpers] if standalone else []
     if sources:  # what the helpers' own code reads

@@ -53,6 +53,5 @@ class InternalError(Exception):
 
     def __init__(self, message):
         super().__init__(
-            "internal compiler error: %s (please report this with the function "
-            "you were differentiating)" % message
+            "internal compiler error: %s (please report this with the function you were differentiating)" % message
         )

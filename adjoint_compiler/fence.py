@@ -13,6 +13,7 @@ that would crash on it.
 ...     print(type(e).__name__, e.construct)
 UnsupportedError yield (generators)
 """
+
 import builtins
 
 import gast
@@ -51,16 +52,69 @@ NAMES = {
 }
 
 SUPPORTED = {
-    gast.Module, gast.FunctionDef, gast.arguments, gast.Name, gast.Constant, gast.Attribute,
-    gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return, gast.Expr, gast.Pass, gast.Assert,
-    gast.BinOp, gast.UnaryOp, gast.Call, gast.keyword, gast.Tuple, gast.Compare,
-    gast.JoinedStr, gast.FormattedValue, gast.Subscript, gast.BoolOp, gast.IfExp, gast.List, gast.Slice, gast.Dict,
-    gast.If, gast.For, gast.While, gast.Break, gast.Continue, gast.And, gast.Or,
+    gast.Module,
+    gast.FunctionDef,
+    gast.arguments,
+    gast.Name,
+    gast.Constant,
+    gast.Attribute,
+    gast.Assign,
+    gast.AugAssign,
+    gast.AnnAssign,
+    gast.Return,
+    gast.Expr,
+    gast.Pass,
+    gast.Assert,
+    gast.BinOp,
+    gast.UnaryOp,
+    gast.Call,
+    gast.keyword,
+    gast.Tuple,
+    gast.Compare,
+    gast.JoinedStr,
+    gast.FormattedValue,
+    gast.Subscript,
+    gast.BoolOp,
+    gast.IfExp,
+    gast.List,
+    gast.Slice,
+    gast.Dict,
+    gast.If,
+    gast.For,
+    gast.While,
+    gast.Break,
+    gast.Continue,
+    gast.And,
+    gast.Or,
     # contexts and operator tokens
-    gast.Load, gast.Store, gast.Del, gast.Param, gast.Global, gast.Nonlocal,
-    gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.FloorDiv, gast.Mod,
-    gast.USub, gast.UAdd, gast.Not, gast.Invert,
-    gast.MatMult, gast.Eq, gast.NotEq, gast.Lt, gast.LtE, gast.Gt, gast.GtE, gast.Is, gast.IsNot, gast.In, gast.NotIn,
+    gast.Load,
+    gast.Store,
+    gast.Del,
+    gast.Param,
+    gast.Global,
+    gast.Nonlocal,
+    gast.Add,
+    gast.Sub,
+    gast.Mult,
+    gast.Div,
+    gast.Pow,
+    gast.FloorDiv,
+    gast.Mod,
+    gast.USub,
+    gast.UAdd,
+    gast.Not,
+    gast.Invert,
+    gast.MatMult,
+    gast.Eq,
+    gast.NotEq,
+    gast.Lt,
+    gast.LtE,
+    gast.Gt,
+    gast.GtE,
+    gast.Is,
+    gast.IsNot,
+    gast.In,
+    gast.NotIn,
 }
 
 
@@ -97,8 +151,12 @@ def _writer(call, source):
     root = func
     while isinstance(root, gast.Attribute):
         root = root.value
-    if isinstance(func, gast.Attribute) and isinstance(root, gast.Name) and source is not None \
-            and root.id in source.local_names:
+    if (
+        isinstance(func, gast.Attribute)
+        and isinstance(root, gast.Name)
+        and source is not None
+        and root.id in source.local_names
+    ):
         return func.attr if func.attr in _WRITER_METHODS else None
     if source is None or not isinstance(func, (gast.Name, gast.Attribute)):
         name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", None)
@@ -132,25 +190,41 @@ def _check_node(node, source, root):
             if isinstance(target, gast.Subscript) and kind is not gast.AnnAssign and len(targets) == 1:
                 # a[i] = v and a[i] += v: in-place updates of a local (aliasing.py checks which)
                 if not isinstance(target.value, gast.Name):
-                    _reject(target, source, "assignment to an element of an element (a[i][j] = v)",
-                            "index once, a[i, j] = v, on an array")
+                    _reject(
+                        target,
+                        source,
+                        "assignment to an element of an element (a[i][j] = v)",
+                        "index once, a[i, j] = v, on an array",
+                    )
                 continue
             elts = target.elts if isinstance(target, gast.Tuple) else [target]
             for elt in elts:
                 if not isinstance(elt, gast.Name):
-                    what = ("assignment to an attribute" if isinstance(elt, gast.Attribute) else
-                            "assignment to an element or slice inside a tuple target" if isinstance(
-                                elt, gast.Subscript) else None)
+                    what = (
+                        "assignment to an attribute"
+                        if isinstance(elt, gast.Attribute)
+                        else "assignment to an element or slice inside a tuple target"
+                        if isinstance(elt, gast.Subscript)
+                        else None
+                    )
                     _reject(elt, source, what)
     if kind is gast.Call:
         name = _writer(node, source)
         if name is not None or any(k.arg == "out" for k in node.keywords):
-            _reject(node, source, "%s, which writes into an array in place" % (
-                "out=" if name is None else name + "(...)"), "write it as an assignment (a[...] = ...)")
+            _reject(
+                node,
+                source,
+                "%s, which writes into an array in place" % ("out=" if name is None else name + "(...)"),
+                "write it as an assignment (a[...] = ...)",
+            )
     if kind is gast.Compare and len(node.ops) > 1:
         _reject(node, source, "chained comparison")
-    if kind is gast.Call and isinstance(node.func, gast.Name) and source is not None and \
-            source.env.get(node.func.id) in (builtins.exec, builtins.eval):
+    if (
+        kind is gast.Call
+        and isinstance(node.func, gast.Name)
+        and source is not None
+        and source.env.get(node.func.id) in (builtins.exec, builtins.eval)
+    ):
         _reject(node, source, "%s() of code the compiler cannot see" % node.func.id)
 
 

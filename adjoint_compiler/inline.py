@@ -40,6 +40,7 @@ def f(x, y):
     _t8 = _t3 + _t7
     return _t8
 """
+
 import inspect
 import weakref
 
@@ -70,8 +71,13 @@ def _expression(fn):
         except Exception:
             return None
         body = [s for s in src.tree.body if not (isinstance(s, gast.Expr) and isinstance(s.value, gast.Constant))]
-        if len(body) == 1 and isinstance(body[0], gast.Return) and body[0].value is not None \
-                and not src.tree.args.kwonlyargs and src.tree.args.vararg is None:
+        if (
+            len(body) == 1
+            and isinstance(body[0], gast.Return)
+            and body[0].value is not None
+            and not src.tree.args.kwonlyargs
+            and src.tree.args.vararg is None
+        ):
             _CACHE[fn] = (src, body[0].value)
     return _CACHE[fn]
 
@@ -102,8 +108,11 @@ class _Inliner:
                 self.block(stmt.orelse)
 
     def loop_iter(self, it):
-        if isinstance(it, gast.Call) and it.args and source_mod.global_value(
-                it.func, self.source, self.locals) is runtime.checkpointed:
+        if (
+            isinstance(it, gast.Call)
+            and it.args
+            and source_mod.global_value(it.func, self.source, self.locals) is runtime.checkpointed
+        ):
             # the marker stays for anf: only its arguments are evaluated
             it.args = [self.expr(a, 0) for a in it.args]
             for k in it.keywords:
@@ -133,8 +142,11 @@ class _Inliner:
         func = call.func
         if depth > _MAX_DEPTH or not isinstance(func, (gast.Name, gast.Attribute)):
             return None
-        if isinstance(func, gast.Attribute) and not trees.is_atom(func, self.locals) and \
-                not trees.is_atom(func.value, self.locals):
+        if (
+            isinstance(func, gast.Attribute)
+            and not trees.is_atom(func, self.locals)
+            and not trees.is_atom(func.value, self.locals)
+        ):
             return None  # x.y.method(): anf evaluates x.y into a temporary, which does not resolve
         try:
             fn = source_mod.static_value(func, self.source)
@@ -148,8 +160,19 @@ class _Inliner:
         src, expr = entry
         params = [a.id for a in src.tree.args.args]
         for n in gast.walk(expr):
-            if isinstance(n, (gast.Lambda, gast.ListComp, gast.GeneratorExp, gast.DictComp, gast.SetComp,
-                              gast.NamedExpr, gast.Yield, gast.Await)):
+            if isinstance(
+                n,
+                (
+                    gast.Lambda,
+                    gast.ListComp,
+                    gast.GeneratorExp,
+                    gast.DictComp,
+                    gast.SetComp,
+                    gast.NamedExpr,
+                    gast.Yield,
+                    gast.Await,
+                ),
+            ):
                 return None
             if isinstance(n, gast.Name) and n.id not in params:
                 if n.id in self.locals or src.env.get(n.id, _MISSING) is not self.source.env.get(n.id, _MISSING):
@@ -160,7 +183,7 @@ class _Inliner:
         except TypeError:
             return None
         mapping = dict(bound.arguments)
-        defaults = dict(zip(params[len(params) - len(src.tree.args.defaults):], src.tree.args.defaults))
+        defaults = dict(zip(params[len(params) - len(src.tree.args.defaults) :], src.tree.args.defaults))
         for p in params:
             if p not in mapping:
                 if not isinstance(defaults.get(p), gast.Constant):
@@ -190,10 +213,11 @@ class _Inliner:
         namer = naming.Namer(trees.all_names(body) - {hole for hole, _, _ in holes})
         renamed = {hole: namer.unique(param) for hole, param, _ in holes}
         trees.rename([body], renamed)
-        params = [gast.Name(id=renamed[hole], ctx=gast.Param(), annotation=None, type_comment=None)
-                  for hole, _, _ in holes]
-        args = gast.arguments(args=params, posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
-                              defaults=[])
+        params = [
+            gast.Name(id=renamed[hole], ctx=gast.Param(), annotation=None, type_comment=None) for hole, _, _ in holes
+        ]
+        args = gast.arguments(
+            args=params, posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]
+        )
         lam = gast.copy_location(gast.Lambda(args=args, body=body), call)
         return gast.copy_location(gast.Call(func=lam, args=[v for _, _, v in holes], keywords=[]), call)
-

@@ -42,6 +42,7 @@ def f(x):
         y = -x
     return _value1
 """
+
 import copy
 
 import gast
@@ -130,21 +131,27 @@ class _Jumps:
                 # if c: ...; return v   +   rest   ->   if c: ...; value = v   else: rest
                 body, _ = self.block(stmt.body[:-1], loop)
                 body.append(self.set_value(stmt.body[-1]))
-                orelse, flags = self.block(stmt.orelse + stmts[i + 1:], loop, top=True)
+                orelse, flags = self.block(stmt.orelse + stmts[i + 1 :], loop, top=True)
                 out.append(_if(stmt.test, body, orelse, stmt))
                 return out, flags
             lowered, flags = self.statement(stmt, loop)
             out.extend(lowered)
             if flags:
-                rest, rest_flags = self.block(stmts[i + 1:], loop, top)
+                rest, rest_flags = self.block(stmts[i + 1 :], loop, top)
                 if rest:
                     out.append(_if(trees.negate(_any(flags)), rest, [], stmts[i + 1]))
                 return out, flags | rest_flags
         return out, set()
 
     def returns_then_continues(self, stmt, loop):
-        return (self.ret is not None and loop is None and isinstance(stmt, gast.If) and stmt.body
-                and isinstance(stmt.body[-1], gast.Return) and not _contains(stmt.body[:-1], gast.Return))
+        return (
+            self.ret is not None
+            and loop is None
+            and isinstance(stmt, gast.If)
+            and stmt.body
+            and isinstance(stmt.body[-1], gast.Return)
+            and not _contains(stmt.body[:-1], gast.Return)
+        )
 
     def set_value(self, ret):
         return _assign(self.value, ret.value if ret.value is not None else trees.const(None), ret)
@@ -172,8 +179,10 @@ class _Jumps:
     def loop(self, stmt, outer):
         has_break = _jumps_in(stmt.body, gast.Break) or (self.ret is not None and _contains(stmt.body, gast.Return))
         has_continue = _jumps_in(stmt.body, gast.Continue)
-        inner = _Loop(self.namer.fresh(naming.BREAK_FLAG) if has_break else None,
-                      self.namer.fresh(naming.CONTINUE_FLAG) if has_continue else None)
+        inner = _Loop(
+            self.namer.fresh(naming.BREAK_FLAG) if has_break else None,
+            self.namer.fresh(naming.CONTINUE_FLAG) if has_continue else None,
+        )
         body, flags = self.block(stmt.body, inner)
         pre = []
         if inner.cont:

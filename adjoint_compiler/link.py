@@ -16,6 +16,7 @@ caller, so it is not reused elsewhere.
 >>> linker.callees
 []
 """
+
 import threading
 import weakref
 
@@ -55,7 +56,7 @@ class Linker:
         if not static and varargs is None:
             for depth, frame in enumerate(self.stack):
                 if frame.function is fn:  # recursion: call the vjp being compiled by its name
-                    for inner in self.stack[depth + 1:]:
+                    for inner in self.stack[depth + 1 :]:
                         inner.complete = False
                     self.recursive.add(frame.name)
                     return frame.name
@@ -68,8 +69,9 @@ class Linker:
             if c.complete:
                 per_fn[key] = c
         if any(other.name == c.name and other is not c for other in self.callees):
-            raise CompileError("two called functions are both named %s; rename one" % fn.__name__,
-                               src.location(src.tree))
+            raise CompileError(
+                "two called functions are both named %s; rename one" % fn.__name__, src.location(src.tree)
+            )
         self.callees.append(c)
         return c.name
 
@@ -82,8 +84,9 @@ class Linker:
         for c in self.callees:
             for name, value in c.unit.provided.items():
                 if own.provided.get(name, value) is not value:
-                    raise CompileError("two functions read different globals named '%s'; rename one" % name,
-                                       src.location(src.tree))
+                    raise CompileError(
+                        "two functions read different globals named '%s'; rename one" % name, src.location(src.tree)
+                    )
         return own.merge(c.unit for c in self.callees)
 
 

@@ -6,6 +6,7 @@ the generated code. The module imports its runtime helpers from
 ``adjoint_compiler.runtime``, so they are that module's own objects and the API
 recognises the exceptions they raise.
 """
+
 import linecache
 
 _counter = [0]

@@ -3,6 +3,7 @@
 Names are counter-based so that emitted source is identical from run to run
 (golden files depend on it).
 """
+
 import keyword
 import re
 

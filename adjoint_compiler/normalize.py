@@ -13,6 +13,7 @@ def f(x, y):
     _t3 = z * z
     return _t3
 """
+
 from adjoint_compiler import anf, inline, jumps, rebind
 
 PASSES = (jumps, rebind, inline, anf)

@@ -15,6 +15,7 @@ def f(x):
     c = x
     return c
 """
+
 import math
 import operator
 
@@ -22,8 +23,13 @@ import gast
 
 from adjoint_compiler import effects, naming, runtime, trees
 
-_FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul, gast.Div: operator.truediv,
-         gast.Pow: operator.pow}
+_FOLD = {
+    gast.Add: operator.add,
+    gast.Sub: operator.sub,
+    gast.Mult: operator.mul,
+    gast.Div: operator.truediv,
+    gast.Pow: operator.pow,
+}
 _PURE_MODULES = {"np", "math"}
 
 
@@ -63,8 +69,12 @@ def _negated(node):
 
 def _math_constant(node):
     """The value of ``math.pi``/``math.e``/``math.tau``, or of a literal; else None."""
-    if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name) and node.value.id == "math" \
-            and node.attr in ("pi", "e", "tau"):
+    if (
+        isinstance(node, gast.Attribute)
+        and isinstance(node.value, gast.Name)
+        and node.value.id == "math"
+        and node.attr in ("pi", "e", "tau")
+    ):
         return getattr(math, node.attr)
     return _neg_value(node)
 
@@ -72,8 +82,13 @@ def _math_constant(node):
 def _fold_math_call(node):
     """``math.sqrt(math.pi)`` and the like: computed once, here, rather than on every call."""
     f = node.func
-    if not (isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and f.value.id == "math"
-            and f.attr in ("sqrt", "log", "exp", "log2", "log10", "sin", "cos") and not node.keywords):
+    if not (
+        isinstance(f, gast.Attribute)
+        and isinstance(f.value, gast.Name)
+        and f.value.id == "math"
+        and f.attr in ("sqrt", "log", "exp", "log2", "log10", "sin", "cos")
+        and not node.keywords
+    ):
         return node
     values = [_math_constant(a) for a in node.args]
     if not values or any(v is None for v in values):
@@ -156,11 +171,16 @@ def _pure(node):
             root = f
             while isinstance(root, gast.Attribute):
                 root = root.value
-            if isinstance(f, gast.Name) and (f.id in runtime.HELPERS and f.id != "check_scalar"
-                                             or f.id in ("range", "reversed", "len", "zip")):
+            if isinstance(f, gast.Name) and (
+                f.id in runtime.HELPERS and f.id != "check_scalar" or f.id in ("range", "reversed", "len", "zip")
+            ):
                 continue
-            if isinstance(f, gast.Attribute) and isinstance(root, gast.Name) and root.id in _PURE_MODULES \
-                    and not (isinstance(f.value, gast.Attribute) and f.value.attr == "random"):
+            if (
+                isinstance(f, gast.Attribute)
+                and isinstance(root, gast.Name)
+                and root.id in _PURE_MODULES
+                and not (isinstance(f.value, gast.Attribute) and f.value.attr == "random")
+            ):
                 continue  # (np.random.* draws change the generator's state: never dropped)
             return False
     return True
@@ -183,8 +203,12 @@ def _scan(fn):
 
 
 def _is_comment(stmt):
-    return (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)
-            and isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == naming.COMMENT_FN)
+    return (
+        isinstance(stmt, gast.Expr)
+        and isinstance(stmt.value, gast.Call)
+        and isinstance(stmt.value.func, gast.Name)
+        and stmt.value.func.id == naming.COMMENT_FN
+    )
 
 
 def _sweep_marker(stmt):
@@ -269,21 +293,31 @@ def _fuse_accumulations(stmts, quotes):
     i = 0
     while i < len(out):
         s = out[i]
-        if (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-                and isinstance(s.value, gast.BinOp) and isinstance(s.value.op, (gast.Add, gast.Sub))
-                and isinstance(s.value.left, gast.Name) and s.value.left.id == s.targets[0].id):
+        if (
+            isinstance(s, gast.Assign)
+            and isinstance(s.targets[0], gast.Name)
+            and isinstance(s.value, gast.BinOp)
+            and isinstance(s.value.op, (gast.Add, gast.Sub))
+            and isinstance(s.value.left, gast.Name)
+            and s.value.left.id == s.targets[0].id
+        ):
             v = s.targets[0].id
             if v not in trees.all_names(s.value.right):
                 j = i - 1
-                while j >= 0 and not (isinstance(out[j], gast.Assign) and isinstance(out[j].targets[0], gast.Name)
-                                      and out[j].targets[0].id == v):
+                while j >= 0 and not (
+                    isinstance(out[j], gast.Assign)
+                    and isinstance(out[j].targets[0], gast.Name)
+                    and out[j].targets[0].id == v
+                ):
                     j -= 1
                 if j >= 0:
                     first = out[j]
                     reads = trees.all_names(first.value)
-                    between = out[j + 1:i]
-                    if all(isinstance(b, (gast.Assign, gast.Expr)) and v not in names(b)
-                           and not (_stored(b) & reads) for b in between):
+                    between = out[j + 1 : i]
+                    if all(
+                        isinstance(b, (gast.Assign, gast.Expr)) and v not in names(b) and not (_stored(b) & reads)
+                        for b in between
+                    ):
                         s.value.left = first.value
                         quotes.fuse(s, first)
                         known.pop(id(s), None)
@@ -328,23 +362,42 @@ def _fuse_temporaries(stmts, reads, assigns, quotes):
     i = 0
     while i < len(out):
         s = out[i]
-        if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and naming.is_temp(s.targets[0].id)
-                and reads.get(s.targets[0].id) == 1 and assigns.get(s.targets[0].id) == 1 and _pure(s.value)
-                and not isinstance(s.value, gast.IfExp) and _size(s.value) <= _FUSED_SIZE):
+        if not (
+            isinstance(s, gast.Assign)
+            and isinstance(s.targets[0], gast.Name)
+            and naming.is_temp(s.targets[0].id)
+            and reads.get(s.targets[0].id) == 1
+            and assigns.get(s.targets[0].id) == 1
+            and _pure(s.value)
+            and not isinstance(s.value, gast.IfExp)
+            and _size(s.value) <= _FUSED_SIZE
+        ):
             i += 1
             continue
         t, needs = s.targets[0].id, trees.all_names(s.value)
         j = i + 1
-        while j < len(out) and (_is_comment(out[j]) or (
-                isinstance(out[j], gast.Assign) and isinstance(out[j].targets[0], gast.Name)
-                and _pure(out[j].value) and out[j].targets[0].id not in needs
-                and t not in trees.all_names(out[j].value))):
+        while j < len(out) and (
+            _is_comment(out[j])
+            or (
+                isinstance(out[j], gast.Assign)
+                and isinstance(out[j].targets[0], gast.Name)
+                and _pure(out[j].value)
+                and out[j].targets[0].id not in needs
+                and t not in trees.all_names(out[j].value)
+            )
+        ):
             j += 1
         use = out[j] if j < len(out) else None
-        if isinstance(use, (gast.Assign, gast.Expr, gast.Return)) and \
-                _size(use.value) + _size(s.value) <= 2 * _FUSED_SIZE and not (
-                isinstance(use, gast.Assign) and not isinstance(use.targets[0], gast.Name) and
-                t in trees.all_names(use.targets[0])) and _substitute(use.value, t, s.value):
+        if (
+            isinstance(use, (gast.Assign, gast.Expr, gast.Return))
+            and _size(use.value) + _size(s.value) <= 2 * _FUSED_SIZE
+            and not (
+                isinstance(use, gast.Assign)
+                and not isinstance(use.targets[0], gast.Name)
+                and t in trees.all_names(use.targets[0])
+            )
+            and _substitute(use.value, t, s.value)
+        ):
             quotes.fuse(use, s)
             del out[i]
             continue
@@ -353,8 +406,9 @@ def _fuse_temporaries(stmts, reads, assigns, quotes):
 
 
 def _reads_of(node, name):
-    return sum(1 for n in trees.walk(node) if isinstance(n, gast.Name) and n.id == name
-               and isinstance(n.ctx, gast.Load))
+    return sum(
+        1 for n in trees.walk(node) if isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Load)
+    )
 
 
 def _sink_copies(stmts, reads, assigns):
@@ -368,35 +422,45 @@ def _sink_copies(stmts, reads, assigns):
     i = 0
     while i < len(out):
         s = out[i]
-        if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Name)
-                and assigns.get(s.targets[0].id) == 1):
+        if not (
+            isinstance(s, gast.Assign)
+            and isinstance(s.targets[0], gast.Name)
+            and isinstance(s.value, gast.Name)
+            and assigns.get(s.targets[0].id) == 1
+        ):
             i += 1
             continue
         a, b = s.targets[0].id, s.value.id
 
         def writes(stmt):  # anywhere inside it: an if that reassigns b is a write of b too
-            return {n.id for n in trees.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)} \
-                | _stored(stmt)
+            return {
+                n.id for n in trees.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+            } | _stored(stmt)
 
         j = next((k for k in range(i + 1, len(out)) if {a, b} & writes(out[k])), None)
-        if j is None or not (isinstance(out[j], gast.Assign) and isinstance(out[j].targets[0], gast.Name)
-                             and out[j].targets[0].id == b and _pure(out[j].value)):
+        if j is None or not (
+            isinstance(out[j], gast.Assign)
+            and isinstance(out[j].targets[0], gast.Name)
+            and out[j].targets[0].id == b
+            and _pure(out[j].value)
+        ):
             i += 1
             continue
         update = out[j]
         last = max([j] + [k for k in range(i + 1, len(out)) if _reads_of(out[k], a)])
         within = sum(_reads_of(out[k], a) for k in range(i + 1, last + 1))
-        between = out[j + 1:last + 1]
+        between = out[j + 1 : last + 1]
         needs = trees.all_names(update.value) | {b}
         if within != reads.get(a, 0) or not all(
-                isinstance(t, (gast.Assign, gast.AugAssign, gast.Expr)) and not _reads_of(t, b)
-                and not (_stored(t) & needs) for t in between):
+            isinstance(t, (gast.Assign, gast.AugAssign, gast.Expr)) and not _reads_of(t, b) and not (_stored(t) & needs)
+            for t in between
+        ):
             i += 1
             continue
         if last > j:  # after deleting it, the update goes right after the last read of a
             del out[j]
             out.insert(last, update)
-        for t in out[i + 1:last + 1]:
+        for t in out[i + 1 : last + 1]:
             for n in trees.walk(t):
                 if isinstance(n, gast.Name) and n.id == a and isinstance(n.ctx, gast.Load):
                     n.id = b
@@ -420,8 +484,13 @@ def _clean_block(stmts, reads, mutated, assigns, quotes):
                 stmt.orelse = _clean_block(stmt.orelse, reads, mutated, assigns, quotes)
         if isinstance(stmt, gast.If) and _is_pass(stmt.body) and _is_pass(stmt.orelse) and _pure(stmt.test):
             continue  # both arms folded away
-        if isinstance(stmt, gast.For) and _is_pass(stmt.body) and _pure(stmt.iter) and _is_range_call(stmt.iter) \
-                and not any(reads.get(n.id) for n in gast.walk(stmt.target) if isinstance(n, gast.Name)):
+        if (
+            isinstance(stmt, gast.For)
+            and _is_pass(stmt.body)
+            and _pure(stmt.iter)
+            and _is_range_call(stmt.iter)
+            and not any(reads.get(n.id) for n in gast.walk(stmt.target) if isinstance(n, gast.Name))
+        ):
             continue  # a loop over a range that does nothing (and whose index nobody reads)
         if isinstance(stmt, (gast.If, gast.For, gast.While)) and not stmt.body:
             stmt.body = [gast.Pass()]
@@ -442,9 +511,15 @@ def _clean_block(stmts, reads, mutated, assigns, quotes):
 
 def _without_empty_comments(stmts):
     """Drop each quoted source line whose adjoint code folded away."""
-    return [s for i, s in enumerate(stmts)
-            if not (_is_comment(s) and not _sweep_marker(s)
-                    and (i + 1 == len(stmts) or _is_comment(stmts[i + 1]) or isinstance(stmts[i + 1], gast.Return)))]
+    return [
+        s
+        for i, s in enumerate(stmts)
+        if not (
+            _is_comment(s)
+            and not _sweep_marker(s)
+            and (i + 1 == len(stmts) or _is_comment(stmts[i + 1]) or isinstance(stmts[i + 1], gast.Return))
+        )
+    ]
 
 
 def _without_self_copies(stmts):
@@ -457,8 +532,12 @@ def _without_self_copies(stmts):
                 s.orelse = _without_self_copies(s.orelse)
             if isinstance(s, gast.If) and _is_pass(s.body) and not s.orelse and _pure(s.test):
                 continue
-        elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Name) \
-                and s.targets[0].id == s.value.id:
+        elif (
+            isinstance(s, gast.Assign)
+            and isinstance(s.targets[0], gast.Name)
+            and isinstance(s.value, gast.Name)
+            and s.targets[0].id == s.value.id
+        ):
             continue
         out.append(s)
     return _without_empty_comments(out)
@@ -545,8 +624,13 @@ def _mutated(fn):
     while changed:
         changed = False
         for s in trees.walk(fn):
-            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and \
-                    isinstance(s.value, gast.Name) and s.targets[0].id in mutated and s.value.id not in mutated:
+            if (
+                isinstance(s, gast.Assign)
+                and isinstance(s.targets[0], gast.Name)
+                and isinstance(s.value, gast.Name)
+                and s.targets[0].id in mutated
+                and s.value.id not in mutated
+            ):
                 mutated.add(s.value.id)
                 changed = True
     return mutated
@@ -580,12 +664,29 @@ def run(fn, keep=frozenset()):
     quotes.requote(fn.body)
     return fn
 
+
 # --- coalescing: leaving SSA ---------------------------------------------------------------------------------
 
 _NESTED = (gast.FunctionDef, gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
-_MODELLED = (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Expr, gast.Return, gast.Raise, gast.Assert, gast.Pass,
-             gast.Break, gast.Continue, gast.If, gast.For, gast.While, gast.FunctionDef, gast.Global,
-             gast.Nonlocal, gast.Delete)
+_MODELLED = (
+    gast.Assign,
+    gast.AugAssign,
+    gast.AnnAssign,
+    gast.Expr,
+    gast.Return,
+    gast.Raise,
+    gast.Assert,
+    gast.Pass,
+    gast.Break,
+    gast.Continue,
+    gast.If,
+    gast.For,
+    gast.While,
+    gast.FunctionDef,
+    gast.Global,
+    gast.Nonlocal,
+    gast.Delete,
+)
 
 
 def _family(name):
@@ -602,8 +703,11 @@ def _own_nodes(scope, roots=None):
     """The nodes of ``scope``'s own body (or under ``roots``, nodes in it): nested functions, lambdas and
     comprehensions are listed, not entered."""
     if roots is None:
-        roots = scope.body if isinstance(scope, gast.FunctionDef) else \
-            [v for f, v in gast.iter_fields(scope) if f != "args" and v is not None]
+        roots = (
+            scope.body
+            if isinstance(scope, gast.FunctionDef)
+            else [v for f, v in gast.iter_fields(scope) if f != "args" and v is not None]
+        )
     nodes = [n for root in roots for item in (root if isinstance(root, list) else [root]) for n in trees.walk(item)]
     nested = [n for n in nodes if isinstance(n, _NESTED)]
     if not nested:
@@ -615,8 +719,11 @@ def _own_nodes(scope, roots=None):
 def _free(scope):
     """Names ``scope`` (or a scope inside it) reads from the scopes around it."""
     own = _own_nodes(scope)
-    bound = _params(scope) | {n.id for n in own if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load)} \
+    bound = (
+        _params(scope)
+        | {n.id for n in own if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load)}
         | {n.name for n in own if isinstance(n, gast.FunctionDef)}
+    )
     declared = {name for n in own if isinstance(n, (gast.Global, gast.Nonlocal)) for name in n.names}
     reads = {n.id for n in own if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
     reads = reads.union(*(_free(n) for n in own if isinstance(n, _NESTED)))
@@ -702,8 +809,12 @@ class _Interference:
 def _copies(stmts, depth, out):
     """``(loop depth, statement)`` for every ``a = b`` between names, in program order."""
     for s in stmts:
-        if isinstance(s, gast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], gast.Name) \
-                and isinstance(s.value, gast.Name):
+        if (
+            isinstance(s, gast.Assign)
+            and len(s.targets) == 1
+            and isinstance(s.targets[0], gast.Name)
+            and isinstance(s.value, gast.Name)
+        ):
             out.append((depth, s))
         elif isinstance(s, (gast.If, gast.For, gast.While)):
             inner = depth + (not isinstance(s, gast.If))
@@ -730,8 +841,7 @@ def _coalesce_scope(fn, taken):
     if not copies:
         return False
     own = _own_nodes(fn)
-    if any(isinstance(n, gast.stmt) and not isinstance(n, _MODELLED) or isinstance(n, gast.NamedExpr)
-           for n in own):
+    if any(isinstance(n, gast.stmt) and not isinstance(n, _MODELLED) or isinstance(n, gast.NamedExpr) for n in own):
         return False
     params = _params(fn)
     pinned = set().union(*(_free(n) for n in own if isinstance(n, _NESTED)))
@@ -757,8 +867,13 @@ def _coalesce_scope(fn, taken):
     # the copies inside the deepest loops run most often: coalesce those first
     for _, a, b in sorted(copies, key=lambda c: -c[0]):
         ra, rb = find(a), find(b)
-        if ra == rb or members[ra] & edges[rb] or len(user[ra] | user[rb]) > 1 \
-                or members[ra] & params and members[rb] & params:
+        if (
+            ra == rb
+            or members[ra] & edges[rb]
+            or len(user[ra] | user[rb]) > 1
+            or members[ra] & params
+            and members[rb] & params
+        ):
             continue
         parent[rb] = ra
         members[ra] |= members.pop(rb)
@@ -780,7 +895,7 @@ def _coalesce_scope(fn, taken):
     # names built from a renamed one follow it where free (y_1_value -> y_value, step_2_bar -> step_bar)
     for name in sorted(local - params - set(rename) - set(rename.values())):
         for tail in _DERIVED:
-            primal = name[:-len(tail)]
+            primal = name[: -len(tail)]
             if name.endswith(tail) and primal in rename and rename[primal] + tail not in taken:
                 rename[name] = rename[primal] + tail
                 taken.add(rename[name])

@@ -32,6 +32,7 @@ def f(x):
     x += z
     return x
 """
+
 import gast
 
 from adjoint_compiler import effects, trees
@@ -71,8 +72,11 @@ class _Rebinding:
             stmt.body = self.block(stmt.body)
             if isinstance(stmt, gast.If):
                 stmt.orelse = self.block(stmt.orelse)
-        elif isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name) and \
-                stmt.target.id not in self.may_alias:
+        elif (
+            isinstance(stmt, gast.AugAssign)
+            and isinstance(stmt.target, gast.Name)
+            and stmt.target.id not in self.may_alias
+        ):
             value = gast.BinOp(left=trees.name(stmt.target.id), op=stmt.op, right=stmt.value)
             return gast.copy_location(gast.Assign(targets=[stmt.target], value=value, type_comment=None), stmt)
         elif isinstance(stmt, (gast.Assign, gast.AnnAssign)) and stmt.value is not None:

@@ -5,6 +5,7 @@ and these few functions (the emitted module carries the source of the ones it us
 Each helper has an adjoint rule in ``rules/runtime_rules.py`` so that emitted
 code stays differentiable.
 """
+
 import math
 
 import numpy as np
@@ -24,9 +25,11 @@ def unbroadcast(c, like):
     if getattr(c, "shape", None) == shape or np.shape(c) == shape:  # the common case, kept cheap
         return c
     if isinstance(like, (list, tuple)):
-        raise TypeError("a list or tuple met an arithmetic operator whose adjoint assumes numbers or arrays "
-                        "(concatenation or repetition, xs * n, of lists the compiler could not see were lists); "
-                        "convert with np.asarray, or build the list with a display [..]")
+        raise TypeError(
+            "a list or tuple met an arithmetic operator whose adjoint assumes numbers or arrays "
+            "(concatenation or repetition, xs * n, of lists the compiler could not see were lists); "
+            "convert with np.asarray, or build the list with a display [..]"
+        )
     c = np.asarray(c)
     extra = c.ndim - len(shape)
     if extra > 0:
@@ -88,6 +91,13 @@ def add_at(bar, index, g):
     np.add.at(bar, index, g)
 
 
+def stored_number(g, index):
+    """The cotangent of a number stored at ``g[index]``: one element's, or the sum over the row or block the
+    number filled (``m[1] = t`` on a matrix spreads t over the row). A copy: the adjoint zeroes ``g[index]`` next."""
+    part = g[index]
+    return part.sum() if getattr(part, "ndim", 0) else part
+
+
 def stored(g, index, value):
     """The cotangent of ``value`` in ``a[index] = value`` (or ``+=``), from the cotangent ``g`` of ``a`` after it.
 
@@ -97,8 +107,10 @@ def stored(g, index, value):
     """
     part = np.array(g[index])
     if isinstance(g, list) and isinstance(index, slice) and len(part) != len(value):
-        raise TypeError("a slice store that changes a list's length (xs[i:j] = ys with len(ys) != j - i) "
-                        "is not supported by adjoint_compiler")
+        raise TypeError(
+            "a slice store that changes a list's length (xs[i:j] = ys with len(ys) != j - i) "
+            "is not supported by adjoint_compiler"
+        )
     positions = _positions(g, index)
     if positions is not None and len(np.unique(positions)) < len(positions):
         _, last = np.unique(positions[::-1], return_index=True)
@@ -125,7 +137,7 @@ def _positions(g, index):
     arrays = np.broadcast_arrays(*arrays)
     if arrays[0].ndim != 1 or len(parts) > g.ndim:
         return None
-    return np.ravel_multi_index(tuple(arrays), g.shape[:len(parts)], mode="wrap")
+    return np.ravel_multi_index(tuple(arrays), g.shape[: len(parts)], mode="wrap")
 
 
 def snapshot(x):
@@ -166,8 +178,10 @@ def put_back(x, contents):
 def once(calls):
     """Refuse a second call of a pullback that cannot run twice (see the message)."""
     if calls:
-        raise RuntimeError("this pullback undoes in-place updates of arrays made inside a loop and can run "
-                           "only once; call vjp again for another cotangent")
+        raise RuntimeError(
+            "this pullback undoes in-place updates of arrays made inside a loop and can run "
+            "only once; call vjp again for another cotangent"
+        )
     calls.append(True)
 
 
@@ -210,12 +224,18 @@ class shape_of:
 
 def check_scalar(value):
     """Raise TypeError unless ``value`` is a scalar: only scalar outputs have a gradient."""
-    if type(value) is float or value is not None and np.ndim(value) == 0 and not isinstance(value, (tuple, list, dict, str)):
+    if (
+        type(value) is float
+        or value is not None
+        and np.ndim(value) == 0
+        and not isinstance(value, (tuple, list, dict, str))
+    ):
         return
     raise TypeError(
         "grad needs a function with a scalar output, but this one returned %s; "
         "use adjoint_compiler.vjp for array or tuple outputs"
-        % ("an array of shape %s" % (np.shape(value),) if isinstance(value, np.ndarray) else type(value).__name__))
+        % ("an array of shape %s" % (np.shape(value),) if isinstance(value, np.ndarray) else type(value).__name__)
+    )
 
 
 class InPlaceUpdateError(TypeError):
@@ -233,15 +253,24 @@ def check_rebind(value, construct, filename, line, col):
     compiled code computes a new value instead, so it must not run on one.
     """
     if isinstance(value, (np.ndarray, list)):
-        raise InPlaceUpdateError("%s is an in-place update of a %s that another name or the caller may share, "
-                                 "which is not supported by adjoint_compiler; write it as x = x ... y"
-                                 % (construct, type(value).__name__), filename, line, col)
+        raise InPlaceUpdateError(
+            "%s is an in-place update of a %s that another name or the caller may share, "
+            "which is not supported by adjoint_compiler; write it as x = x ... y" % (construct, type(value).__name__),
+            filename,
+            line,
+            col,
+        )
 
 
 def overlap_copy(target, value):
     """A copy of ``value`` if it is a view overlapping the slots ``a[i] = value`` writes, else None."""
-    if isinstance(value, np.ndarray) and isinstance(target, np.ndarray) and value.base is not None \
-            and value.strides != target.strides and np.may_share_memory(target, value):
+    if (
+        isinstance(value, np.ndarray)
+        and isinstance(target, np.ndarray)
+        and value.base is not None
+        and value.strides != target.strides
+        and np.may_share_memory(target, value)
+    ):
         return value.copy()
     return None
 
@@ -251,9 +280,14 @@ def check_overlap(stored, expected, construct, filename, line, col):
     in an order set by the strides, and ``a[0::2] = a[:3]`` reads values it has already overwritten,
     which no adjoint can follow. Refuse it when that happened (the slots differ from v's old values)."""
     if expected is not None and not np.array_equal(stored, np.broadcast_to(expected, np.shape(stored))):
-        raise InPlaceUpdateError("%s stores a view of the same array into it and NumPy overwrote part of it "
-                                 "while copying, which is not supported by adjoint_compiler; store a copy of "
-                                 "the value instead (append .copy())" % construct, filename, line, col)
+        raise InPlaceUpdateError(
+            "%s stores a view of the same array into it and NumPy overwrote part of it "
+            "while copying, which is not supported by adjoint_compiler; store a copy of "
+            "the value instead (append .copy())" % construct,
+            filename,
+            line,
+            col,
+        )
 
 
 def _binomial_split(m, s):
@@ -284,7 +318,7 @@ class segments:
         return -(-len(self.iterations) // self.size)
 
     def __getitem__(self, k):
-        return self.iterations[k * self.size:(k + 1) * self.size]
+        return self.iterations[k * self.size : (k + 1) * self.size]
 
 
 def checkpoint_reverse(step, step_adjoint, indices, state, bars, snapshots):
@@ -324,8 +358,10 @@ def checkpoint_reverse(step, step_adjoint, indices, state, bars, snapshots):
 def _einsum_terms(subscripts):
     """The input terms and the output of einsum ``subscripts``, each '...' written as one '.'."""
     if not isinstance(subscripts, str):
-        raise NotImplementedError("the (operand, sublist) form of np.einsum is not supported by adjoint_compiler's "
-                                  "adjoint; write the subscripts as a string, e.g. np.einsum('ij,jk->ik', a, b)")
+        raise NotImplementedError(
+            "the (operand, sublist) form of np.einsum is not supported by adjoint_compiler's "
+            "adjoint; write the subscripts as a string, e.g. np.einsum('ij,jk->ik', a, b)"
+        )
     spec = subscripts.replace(" ", "").replace("...", ".")
     inputs, arrow, out = spec.partition("->")
     if not arrow:  # implicit output: '...' first, then the indices that occur once, in alphabetical order
@@ -355,20 +391,26 @@ def einsum_plan(subscripts, k, slots, _cache={}):
     if key not in _cache:
         terms, out = _einsum_terms(subscripts)  # (raises for the sublist form)
         if len(terms) > slots:
-            raise NotImplementedError("np.einsum of %d operands, where its adjoint takes at most %d" % (len(terms), slots))
+            raise NotImplementedError(
+                "np.einsum of %d operands, where its adjoint takes at most %d" % (len(terms), slots)
+            )
         steps, last, masked = [""] * (slots - 1), "", False
         if k < len(terms):
             target = terms[k]
             others = [j for j in range(len(terms)) if j != k]
             available = set(out).union(*(terms[j] for j in others))
-            masked = len(set(target)) < len(target) or not set(target) <= available or (
-                "." in target and "." not in out)
+            masked = (
+                len(set(target)) < len(target) or not set(target) <= available or ("." in target and "." not in out)
+            )
             current = out
             for i, j in enumerate(others):
-                needed = set(target).union(*(terms[o] for o in others[i + 1:]))
+                needed = set(target).union(*(terms[o] for o in others[i + 1 :]))
                 joined = "".join(dict.fromkeys(current + terms[j]))
-                keep = target if i == len(others) - 1 and not masked else "".join(
-                    c for c in joined if c in needed or c == ".")
+                keep = (
+                    target
+                    if i == len(others) - 1 and not masked
+                    else "".join(c for c in joined if c in needed or c == ".")
+                )
                 keep = "." + keep if "." in joined and "." not in keep else keep
                 steps[j if j < k else j - 1] = (current + "," + terms[j] + "->" + keep).replace(".", "...")
                 current = keep
@@ -389,7 +431,7 @@ def einsum_mask(subscripts, k, shape):
     term = _einsum_terms(subscripts)[0][k]
     if "." in term:
         at = term.index(".")
-        term = term[:at] + "." * (len(shape) - len(term) + 1) + term[at + 1:]
+        term = term[:at] + "." * (len(shape) - len(term) + 1) + term[at + 1 :]
     mask = np.ones(shape, dtype=bool)
     for axis, c in enumerate(term):
         first = term.index(c)
@@ -400,10 +442,48 @@ def einsum_mask(subscripts, k, shape):
     return mask
 
 
-HELPERS = ("add_at", "add_bars", "stored", "_positions", "check_overlap", "overlap_copy", "snapshot", "shape_of", "put_back", "once", "list_bar", "zero_slots", "unbroadcast", "unreduce", "zeros_like", "check_scalar", "check_rebind", "InPlaceUpdateError",
-           "checkpoint_reverse", "_binomial_split", "segments", "einsum_plan", "einsum_mask", "_einsum_terms", "fit_shape")
-DEPENDS = {"add_at": ("add_bars",), "fit_shape": ("unbroadcast",), "einsum_plan": ("_einsum_terms",), "einsum_mask": ("_einsum_terms",), "check_rebind": ("InPlaceUpdateError",), "check_overlap": ("InPlaceUpdateError",), "stored": ("_positions", "unbroadcast"), "list_bar": ("zeros_like", "add_bars"), "checkpoint_reverse": ("_binomial_split",)}  # helpers that emitted code needs alongside another
-STATIC = ("einsum_plan",)  # pure functions of literals: a rule's call of one on literal arguments is made at compile time
+HELPERS = (
+    "add_at",
+    "stored_number",
+    "add_bars",
+    "stored",
+    "_positions",
+    "check_overlap",
+    "overlap_copy",
+    "snapshot",
+    "shape_of",
+    "put_back",
+    "once",
+    "list_bar",
+    "zero_slots",
+    "unbroadcast",
+    "unreduce",
+    "zeros_like",
+    "check_scalar",
+    "check_rebind",
+    "InPlaceUpdateError",
+    "checkpoint_reverse",
+    "_binomial_split",
+    "segments",
+    "einsum_plan",
+    "einsum_mask",
+    "_einsum_terms",
+    "fit_shape",
+)
+DEPENDS = {
+    "add_at": ("add_bars",),
+    "fit_shape": ("unbroadcast",),
+    "einsum_plan": ("_einsum_terms",),
+    "einsum_mask": ("_einsum_terms",),
+    "check_rebind": ("InPlaceUpdateError",),
+    "check_overlap": ("InPlaceUpdateError",),
+    "stored": ("_positions", "unbroadcast"),
+    "list_bar": ("zeros_like", "add_bars"),
+    "checkpoint_reverse": ("_binomial_split",),
+}  # helpers that emitted code needs alongside another
+STATIC = (
+    "einsum_plan",
+)  # pure functions of literals: a rule's call of one on literal arguments is made at compile time
 
 
 def checkpointed(iterable, snapshots=None):

@@ -11,6 +11,7 @@ closure values, builtins) needed to resolve the names it reads.
 >>> src.tree.name, src.tree.body[0].lineno - f.__code__.co_firstlineno
 ('f', 1)
 """
+
 import builtins
 import inspect
 import linecache
@@ -47,8 +48,11 @@ class Source:
             for name in sorted(declared):
                 if name not in func.__globals__:
                     node = next(n for n in gast.walk(tree) if isinstance(n, gast.Global) and name in n.names)
-                    raise UnsupportedError("global declaration of '%s', which the module does not define" % name,
-                                           self.location(node), "assign it at module level first")
+                    raise UnsupportedError(
+                        "global declaration of '%s', which the module does not define" % name,
+                        self.location(node),
+                        "assign it at module level first",
+                    )
 
     def location(self, node):
         line = getattr(node, "lineno", None) or self.tree.lineno
@@ -166,17 +170,28 @@ def cell_value(cell):
 def _lambda_as_def(func, module, loc):
     """``square = lambda t: t * t`` as ``def square(t): return t * t`` (one lambda on its line)."""
     lambdas = [n for n in gast.walk(module) if isinstance(n, gast.Lambda)]
-    params = list(func.__code__.co_varnames[:func.__code__.co_argcount])
+    params = list(func.__code__.co_varnames[: func.__code__.co_argcount])
     lambdas = [n for n in lambdas if [a.id for a in n.args.args] == params]
     if func.__name__ != "<lambda>" or len(lambdas) != 1:
-        raise UnsupportedError("a lambda that shares its line with another lambda" if lambdas else
-                               "this kind of function definition", loc, "define it with 'def'")
+        raise UnsupportedError(
+            "a lambda that shares its line with another lambda" if lambdas else "this kind of function definition",
+            loc,
+            "define it with 'def'",
+        )
     lam = lambdas[0]
-    names = [t.id for stmt in module.body if isinstance(stmt, gast.Assign)
-             for t in stmt.targets if isinstance(t, gast.Name)]
+    names = [
+        t.id for stmt in module.body if isinstance(stmt, gast.Assign) for t in stmt.targets if isinstance(t, gast.Name)
+    ]
     ret = gast.copy_location(gast.Return(value=lam.body), lam.body)
-    fn = gast.FunctionDef(name=names[0] if len(names) == 1 else "lambda_", args=lam.args, body=[ret],
-                          decorator_list=[], returns=None, type_comment=None, type_params=[])
+    fn = gast.FunctionDef(
+        name=names[0] if len(names) == 1 else "lambda_",
+        args=lam.args,
+        body=[ret],
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+        type_params=[],
+    )
     return gast.copy_location(fn, lam)
 
 
@@ -187,31 +202,36 @@ def read(func):
     """The parsed source of ``func`` itself: a decorated function's wrapper, not what it wraps."""
     if not inspect.isfunction(func):
         raise CompileError(
-            "%r is not a Python function with source; only functions defined with "
-            "'def' can be differentiated" % (func,))
+            "%r is not a Python function with source; only functions defined with 'def' can be differentiated" % (func,)
+        )
     transform = getattr(func, TRANSFORM_MARK, None)
     if transform is not None:
         code = transform[1].__code__
-        raise UnsupportedError("a call of ac.%s(%s) inside a differentiated function (nested transforms)"
-                               % (transform[0], transform[1].__name__),
-                               SourceLocation(code.co_filename, code.co_firstlineno, 1),
-                               "differentiate a function that computes the gradient itself")
+        raise UnsupportedError(
+            "a call of ac.%s(%s) inside a differentiated function (nested transforms)"
+            % (transform[0], transform[1].__name__),
+            SourceLocation(code.co_filename, code.co_firstlineno, 1),
+            "differentiate a function that computes the gradient itself",
+        )
     try:
         filename = inspect.getsourcefile(func) or func.__code__.co_filename
         # by its code object: inspect would follow __wrapped__ and read the undecorated function
         lines, firstline = inspect.getsourcelines(func.__code__)
     except (OSError, TypeError) as e:
-        raise CompileError("cannot read the source of %s (%s); define it in a file, "
-                           "not interactively" % (func.__qualname__, e))
+        raise CompileError(
+            "cannot read the source of %s (%s); define it in a file, not interactively" % (func.__qualname__, e)
+        )
     text = "".join(lines)
     dedented = textwrap.dedent(text)
-    first = next((l for l in lines if l.strip()), "")
+    first = next((line for line in lines if line.strip()), "")
     indent = len(first) - len(first.lstrip())
     try:
         module = gast.parse(dedented)
     except SyntaxError as e:
-        raise CompileError("cannot parse the source of %s: %s" % (func.__qualname__, e.msg),
-                           SourceLocation(filename, firstline + (e.lineno or 1) - 1, (e.offset or 0) + indent))
+        raise CompileError(
+            "cannot parse the source of %s: %s" % (func.__qualname__, e.msg),
+            SourceLocation(filename, firstline + (e.lineno or 1) - 1, (e.offset or 0) + indent),
+        )
     tree = module.body[0] if module.body else None
     if isinstance(tree, gast.AsyncFunctionDef):
         raise UnsupportedError("async def", SourceLocation(filename, firstline, indent + 1))

@@ -16,6 +16,7 @@ def f_2(a, rest_0, rest_1):
     rest = (rest_0, rest_1)
     return a * rest[0]
 """
+
 import gast
 
 from adjoint_compiler import trees
@@ -27,11 +28,15 @@ def varargs(src, count):
     tree = src.tree
     star = tree.args.vararg
     names = ["%s_%d" % (star.id, i) for i in range(count)]
-    tree.args.args = tree.args.args + [gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
-                                       for n in names]
+    tree.args.args = tree.args.args + [
+        gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None) for n in names
+    ]
     tree.args.vararg = None
-    pack = gast.Assign(targets=[trees.name(star.id, store=True)],
-                       value=gast.Tuple(elts=[trees.name(n) for n in names], ctx=gast.Load()), type_comment=None)
+    pack = gast.Assign(
+        targets=[trees.name(star.id, store=True)],
+        value=gast.Tuple(elts=[trees.name(n) for n in names], ctx=gast.Load()),
+        type_comment=None,
+    )
     tree.body = [gast.copy_location(pack, tree)] + tree.body
     tree.name = "%s_%d" % (tree.name, count)
 
@@ -41,7 +46,7 @@ def bind_functions(src, bindings):
     tree = src.tree
     args = tree.args
     names = [a.id for a in args.args]
-    defaults = dict(zip(names[len(names) - len(args.defaults):], args.defaults))
+    defaults = dict(zip(names[len(names) - len(args.defaults) :], args.defaults))
     renamed = {}
     for param, value in bindings.items():
         label = getattr(value, "__name__", param)

@@ -27,6 +27,7 @@ def f(x, n):
         y_1 = y_2
     return y_1
 """
+
 import copy
 
 import gast
@@ -76,8 +77,6 @@ def _exposed(stmts, defined):
     return exposed
 
 
-
-
 class _Renamer:
     def __init__(self, fn):
         self.fn = fn
@@ -105,8 +104,9 @@ class _Renamer:
             if isinstance(stmt, gast.Assign) and not isinstance(stmt.targets[0], gast.Name):
                 # a write to the user's module (a global), or an element store a[i] = v: a[i] = v
                 # changes a's contents, not its binding, so it makes no new version of a
-                new = gast.Assign(targets=[self.load(stmt.targets[0], env)], value=self.load(stmt.value, env),
-                                  type_comment=None)
+                new = gast.Assign(
+                    targets=[self.load(stmt.targets[0], env)], value=self.load(stmt.value, env), type_comment=None
+                )
                 out.append(gast.copy_location(new, stmt))
             elif isinstance(stmt, gast.AugAssign):
                 out.append(gast.copy_location(self.load(stmt, env), stmt))
@@ -190,8 +190,11 @@ class _Renamer:
     def reads_outside(self, loop):
         # the original tree is not SSA yet, so a read anywhere else may see the loop's value
         inside = {id(n) for n in gast.walk(loop)}
-        return {n.id for n in gast.walk(self.fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
-                and id(n) not in inside}
+        return {
+            n.id
+            for n in gast.walk(self.fn)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and id(n) not in inside
+        }
 
 
 def run(fn, source):
@@ -212,8 +215,13 @@ def loop_headers(fn):
     for loop in gast.walk(fn):
         if isinstance(loop, (gast.For, gast.While)):
             inside = {id(n) for n in gast.walk(loop)}
-            outer = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
-                     and id(n) not in inside}
-            top = {s.targets[0].id for s in loop.body if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
+            outer = {
+                n.id
+                for n in gast.walk(fn)
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and id(n) not in inside
+            }
+            top = {
+                s.targets[0].id for s in loop.body if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+            }
             headers[id(loop)] = top & outer
     return headers

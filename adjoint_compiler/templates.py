@@ -11,6 +11,7 @@ A test on a literal operand is decided here, at compile time: with ``x ** 2``,
 ``a if ord == 'fro' else b`` becomes ``a`` for ``ord='fro'`` (see ``_fold``). A rule can thus cover every value of a
 parameter exactly while the common literal case costs nothing at run time.
 """
+
 import builtins
 import inspect
 import math
@@ -38,14 +39,16 @@ class Template:
         self.g, self.ans = params[0], params[1]
         self.params = params[2:]
         defaults = fn.args.defaults
-        self.defaults = dict(zip(self.params[len(self.params) - len(defaults):], defaults))
+        self.defaults = dict(zip(self.params[len(self.params) - len(defaults) :], defaults))
         *self.body, ret = fn.body
         if not isinstance(ret, gast.Return) or not all(isinstance(s, gast.Assign) for s in self.body):
             raise InternalError("rule %s is not a straight-line body ending in return" % rule.rule.__name__)
         self.results = ret.value.elts if isinstance(ret.value, gast.Tuple) and len(self.params) > 1 else [ret.value]
         if len(self.results) != len(self.params):
-            raise InternalError("rule %s returns %d cotangents for %d parameters"
-                                % (rule.rule.__name__, len(self.results), len(self.params)))
+            raise InternalError(
+                "rule %s returns %d cotangents for %d parameters"
+                % (rule.rule.__name__, len(self.results), len(self.params))
+            )
         self.locals = {s.targets[0].id for s in self.body}
         self.globals = {}  # name in the rule -> module or runtime helper it refers to
         known = set(params) | self.locals
@@ -55,8 +58,10 @@ class Template:
                     continue  # len, range, ...: every module has them
                 value = rule.rule.__globals__.get(node.id)
                 if not (isinstance(value, types.ModuleType) or getattr(runtime, node.id, None) is value):
-                    raise InternalError("rule %s uses '%s', which is neither a module nor a runtime helper"
-                                        % (rule.rule.__name__, node.id))
+                    raise InternalError(
+                        "rule %s uses '%s', which is neither a module nor a runtime helper"
+                        % (rule.rule.__name__, node.id)
+                    )
                 self.globals[node.id] = value
 
 
@@ -93,11 +98,13 @@ def _rewrite_children(node, rewrite, kind=gast.AST):
 
 def _strip_unbroadcast(node):
     """``unbroadcast(c, like)`` -> ``c``; used where both sides are known scalars."""
+
     def strip(n):
-        if (isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == "unbroadcast"):
+        if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == "unbroadcast":
             return strip(n.args[0])
         _rewrite_children(n, strip)
         return n
+
     return strip(node)
 
 
@@ -106,9 +113,16 @@ class TooManyArguments(Exception):
 
 
 _UNKNOWN = object()
-_COMPARE = {gast.Eq: operator.eq, gast.NotEq: operator.ne, gast.Lt: operator.lt, gast.LtE: operator.le,
-            gast.Gt: operator.gt, gast.GtE: operator.ge, gast.In: lambda a, b: a in b,
-            gast.NotIn: lambda a, b: a not in b}
+_COMPARE = {
+    gast.Eq: operator.eq,
+    gast.NotEq: operator.ne,
+    gast.Lt: operator.lt,
+    gast.LtE: operator.le,
+    gast.Gt: operator.gt,
+    gast.GtE: operator.ge,
+    gast.In: lambda a, b: a in b,
+    gast.NotIn: lambda a, b: a not in b,
+}
 _UNARY = {gast.USub: operator.neg, gast.UAdd: operator.pos, gast.Not: operator.not_}
 _CONSTANTS = {"inf": math.inf, "pi": math.pi, "e": math.e}
 
@@ -118,8 +132,12 @@ def _value(node):
     literals), else _UNKNOWN."""
     if isinstance(node, gast.Constant):
         return node.value
-    if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name) and node.value.id in ("np", "math") \
-            and node.attr in _CONSTANTS:
+    if (
+        isinstance(node, gast.Attribute)
+        and isinstance(node.value, gast.Name)
+        and node.value.id in ("np", "math")
+        and node.attr in _CONSTANTS
+    ):
         return _CONSTANTS[node.attr]
     if isinstance(node, gast.UnaryOp) and type(node.op) in _UNARY:
         v = _value(node.operand)
@@ -190,11 +208,19 @@ def _fold(node):
         return gast.Constant(value=int(result), kind=None)
     if isinstance(node, gast.Subscript):
         index = _value(node.slice)
-        if type(index) is int and isinstance(node.value, gast.Tuple) and -len(node.value.elts) <= index < len(node.value.elts):
+        if (
+            type(index) is int
+            and isinstance(node.value, gast.Tuple)
+            and -len(node.value.elts) <= index < len(node.value.elts)
+        ):
             return node.value.elts[index]
         return node
-    if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id in runtime.STATIC \
-            and not node.keywords:
+    if (
+        isinstance(node, gast.Call)
+        and isinstance(node.func, gast.Name)
+        and node.func.id in runtime.STATIC
+        and not node.keywords
+    ):
         args = [_value(a) for a in node.args]
         if _UNKNOWN in args:
             return node
@@ -254,8 +280,13 @@ def instantiate(t, g, ans, args, kwargs, namer, scalar=False):
         if _value(value) is not _UNKNOWN:  # decided at compile time: later uses read the literal
             mapping[local] = value
             continue
-        stmts.append(gast.Assign(targets=[gast.Name(id=mapping[local].id, ctx=gast.Store(), annotation=None,
-                                                    type_comment=None)], value=value, type_comment=None))
+        stmts.append(
+            gast.Assign(
+                targets=[gast.Name(id=mapping[local].id, ctx=gast.Store(), annotation=None, type_comment=None)],
+                value=value,
+                type_comment=None,
+            )
+        )
     results = []
     for p, operand in operands:
         r = t.results[t.params.index(p)]

@@ -5,6 +5,7 @@ compare <gradient, d> with (f(x + eps d) - f(x - eps d)) / (2 eps) for random
 directions d, which tests every component of an array gradient at the cost of
 two function evaluations per direction.
 """
+
 import inspect
 
 import numpy as np
@@ -42,6 +43,7 @@ def _as_float_args(args, wrt):
 
 def directional_difference(f, args, index, d, eps=DEFAULT_EPS, cotangent=None):
     """Central difference of f (or of <cotangent, f>) along d in argument ``index``."""
+
     def value(t):
         shifted = list(args)
         shifted[index] = _shift(args[index], d, t)
@@ -113,14 +115,19 @@ def check_rule(fn, rule, args, diff=None, eps=DEFAULT_EPS, rtol=1e-5, seed=0):
     cots = rule(g, ans, *args)
     if len(inspect.signature(rule).parameters) == 3:  # (g, ans, x): a lone cotangent
         cots = (cots,)
-    cots = tuple(cots)[:len(args)]  # parameters left at their defaults get no check
+    cots = tuple(cots)[: len(args)]  # parameters left at their defaults get no check
     if diff is None:
-        diff = [i for i, a in enumerate(args) if isinstance(a, float) or (isinstance(a, np.ndarray) and a.dtype.kind == "f")]
+        diff = [
+            i for i, a in enumerate(args) if isinstance(a, float) or (isinstance(a, np.ndarray) and a.dtype.kind == "f")
+        ]
     worst = 0.0
     for i in diff:
         assert cots[i] is not None, "rule returned no cotangent for argument %d" % i
         assert np.shape(cots[i]) == np.shape(args[i]), "cotangent %d has shape %s, argument %s" % (
-            i, np.shape(cots[i]), np.shape(args[i]))
+            i,
+            np.shape(cots[i]),
+            np.shape(args[i]),
+        )
         for _ in range(3 if _is_array(args[i]) else 1):
             d = _direction(args[i], rng)
             fd = directional_difference(fn, list(args), i, d, eps, cotangent=g)

@@ -1,4 +1,5 @@
 """Small gast helpers shared by the passes: node builders, a fast copy, name sets."""
+
 import gast
 
 from adjoint_compiler import naming
@@ -58,7 +59,9 @@ def is_exit_check(stmt):
 
 def loads(*nodes):
     """Names read anywhere in ``nodes``."""
-    return {n.id for node in nodes for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    return {
+        n.id for node in nodes for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+    }
 
 
 def walk(root):
@@ -116,8 +119,13 @@ def appended(stmt):
     """``(xs, v)`` for a statement ``xs.append(v)`` on a name, else None."""
     if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
         call = stmt.value
-        if isinstance(call.func, gast.Attribute) and call.func.attr == "append" and \
-                isinstance(call.func.value, gast.Name) and len(call.args) == 1 and not call.keywords:
+        if (
+            isinstance(call.func, gast.Attribute)
+            and call.func.attr == "append"
+            and isinstance(call.func.value, gast.Name)
+            and len(call.args) == 1
+            and not call.keywords
+        ):
             return call.func.value, call.args[0]
     return None
 
@@ -145,8 +153,11 @@ def is_number(node):
 
 def comment(text):
     """A marker statement that becomes ``# text`` in emitted source."""
-    call = gast.Call(func=gast.Name(id=naming.COMMENT_FN, ctx=gast.Load(), annotation=None, type_comment=None),
-                     args=[gast.Constant(value=text, kind=None)], keywords=[])
+    call = gast.Call(
+        func=gast.Name(id=naming.COMMENT_FN, ctx=gast.Load(), annotation=None, type_comment=None),
+        args=[gast.Constant(value=text, kind=None)],
+        keywords=[],
+    )
     return gast.Expr(value=call)
 
 
@@ -155,7 +166,9 @@ def stores(stmts, into_loops=True):
     out = set()
     for stmt in stmts:
         if isinstance(stmt, gast.Assign):
-            out |= {n.id for n in gast.walk(stmt.targets[0]) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+            out |= {
+                n.id for n in gast.walk(stmt.targets[0]) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+            }
         elif isinstance(stmt, gast.If):
             out |= stores(stmt.body, into_loops) | stores(stmt.orelse, into_loops)
         elif isinstance(stmt, (gast.For, gast.While)) and into_loops:
@@ -244,13 +257,19 @@ def substitute(tree, mapping):
             if isinstance(value, gast.Name) and value.id in mapping:
                 setattr(node, field, clone(mapping[value.id]))
             elif isinstance(value, list):
-                value[:] = [clone(mapping[v.id]) if isinstance(v, gast.Name) and v.id in mapping else v
-                            for v in value]
+                value[:] = [clone(mapping[v.id]) if isinstance(v, gast.Name) and v.id in mapping else v for v in value]
     return tree
 
 
 def with_body(fn, body):
     """A new FunctionDef with ``fn``'s name, a copy of its signature, and ``body``; ``fn`` is not modified."""
-    new = gast.FunctionDef(name=fn.name, args=clone(fn.args), body=body, decorator_list=clone(fn.decorator_list),
-                           returns=clone(fn.returns), type_comment=None, type_params=clone(getattr(fn, "type_params", [])))
+    new = gast.FunctionDef(
+        name=fn.name,
+        args=clone(fn.args),
+        body=body,
+        decorator_list=clone(fn.decorator_list),
+        returns=clone(fn.returns),
+        type_comment=None,
+        type_params=clone(getattr(fn, "type_params", [])),
+    )
     return gast.copy_location(new, fn)

@@ -23,6 +23,7 @@ def f(x):
     _t1 = x * c
     return _t1
 """
+
 import inspect
 
 import gast
@@ -39,19 +40,31 @@ class Holders:
     def __init__(self, fn, source, local_names):
         self.source = source
         self.locals = local_names
-        self.holder = {name: (source.module_alias if source is not None else "_module")
-                       for n in trees.walk(fn) if isinstance(n, gast.Global) for name in n.names}
-        self.holder.update((name, source.closure_alias if source is not None else "_closure")
-                           for n in trees.walk(fn) if isinstance(n, gast.Nonlocal) for name in n.names)
+        self.holder = {
+            name: (source.module_alias if source is not None else "_module")
+            for n in trees.walk(fn)
+            if isinstance(n, gast.Global)
+            for name in n.names
+        }
+        self.holder.update(
+            (name, source.closure_alias if source is not None else "_closure")
+            for n in trees.walk(fn)
+            if isinstance(n, gast.Nonlocal)
+            for name in n.names
+        )
 
     def __bool__(self):
         return bool(self.holder)
 
     def reads(self, origin):
         """``name = <holder>.name`` for every declared name: at entry, and after calls that may change them."""
-        return [gast.copy_location(trees.assign(name, gast.Attribute(value=trees.name(self.holder[name]), attr=name,
-                                                                     ctx=gast.Load())), origin)
-                for name in sorted(self.holder)]
+        return [
+            gast.copy_location(
+                trees.assign(name, gast.Attribute(value=trees.name(self.holder[name]), attr=name, ctx=gast.Load())),
+                origin,
+            )
+            for name in sorted(self.holder)
+        ]
 
     def write(self, name, origin):
         """``<holder>.name = name`` after an assignment to ``name``, if it is declared global or nonlocal."""

@@ -6,6 +6,7 @@ solves 0.5 y = sin(y) (y* ~ 1.895) and is attracting, |0.5 + cos(y*)| ~ 0.18 < 1
 so after a few dozen iterations y (and dy/dx) sit at their fixed points and
 n = 10^4 or 10^5 iterations give finite values and gradients.
 """
+
 import math
 
 import adjoint_compiler as ac

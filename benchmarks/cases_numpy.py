@@ -1,4 +1,5 @@
 """NumPy benchmark cases (issue targets: MLP, logistic regression, RNN, vectorised Rosenbrock)."""
+
 import os
 import sys
 
@@ -11,12 +12,26 @@ from models import logreg_loss, mlp_loss, rnn_loss  # noqa: E402,F401
 from inplace import heat  # noqa: E402,F401
 
 _rng = np.random.default_rng(0)
-MLP_ARGS = (_rng.standard_normal((256, 256)) * 0.05, np.zeros(256), _rng.standard_normal((256, 1)) * 0.05,
-            np.zeros(1), _rng.standard_normal((64, 256)), _rng.standard_normal((64, 1)))
-LOGREG_ARGS = (_rng.standard_normal(100) * 0.1, 0.0, _rng.standard_normal((10_000, 100)),
-               (_rng.random(10_000) > 0.5).astype(float))
-RNN_ARGS = (_rng.standard_normal((64, 64)) * 0.1, _rng.standard_normal((64, 64)) * 0.1,
-            _rng.standard_normal((100, 16, 64)), np.zeros((16, 64)))
+MLP_ARGS = (
+    _rng.standard_normal((256, 256)) * 0.05,
+    np.zeros(256),
+    _rng.standard_normal((256, 1)) * 0.05,
+    np.zeros(1),
+    _rng.standard_normal((64, 256)),
+    _rng.standard_normal((64, 1)),
+)
+LOGREG_ARGS = (
+    _rng.standard_normal(100) * 0.1,
+    0.0,
+    _rng.standard_normal((10_000, 100)),
+    (_rng.random(10_000) > 0.5).astype(float),
+)
+RNN_ARGS = (
+    _rng.standard_normal((64, 64)) * 0.1,
+    _rng.standard_normal((64, 64)) * 0.1,
+    _rng.standard_normal((100, 16, 64)),
+    np.zeros((16, 64)),
+)
 ROSEN_ARGS = (_rng.random(1_000_000) * 0.5,)
 HEAT_N, HEAT_STEPS = 10_000, 100
 HEAT_ARGS = (np.sin(np.linspace(0.0, np.pi, HEAT_N)), 0.2, HEAT_STEPS)

@@ -5,6 +5,7 @@ regenerate with ``python benchmarks/gen_straight.py --write``). The rest is
 written by hand. Functions only: arguments, wrt and targets live in the
 registry in run.py.
 """
+
 import math
 
 # Not used here: the emitted adjoint of abs() calls np.sign, and the compiler
@@ -93,4 +94,6 @@ def chain50(x, y, z):
     v49 = math.sqrt(1.0 + v48 * v48) * math.sin(v29)
     v50 = v46 * math.tanh(v49)
     return v50
+
+
 # END GENERATED chain50

@@ -20,6 +20,7 @@ of the work is dead. Divisions are by ``1 + b*b`` or ``2 + cos(b)``; logs
 and square roots take ``1 + a*a``; exp takes a bounded argument: every
 statement is defined everywhere and no value can overflow.
 """
+
 import argparse
 import math
 import os

@@ -9,12 +9,18 @@
 
 See benchmarks/README.md for how to read the table and how to add a case.
 """
+
 import os
 
 # Pin BLAS/OpenMP thread pools before NumPy is imported (by anything), so
 # array cases measure one core and results are comparable between machines.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-             "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
+for _var in (
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
@@ -55,6 +61,7 @@ except ImportError:  # optional peer
 
 try:
     import jax
+
     jax.config.update("jax_enable_x64", True)  # compare float64 with float64
     import jax.numpy as jnp
     import jax.scipy.special as jsp
@@ -84,95 +91,248 @@ import cases_loops  # noqa: E402
 # The registry: one Case per row of the table.
 # --------------------------------------------------------------------------
 
+
 @dataclass
 class Case:
     name: str
-    fn: Callable            # defined in a module file (the compiler reads its source)
+    fn: Callable  # defined in a module file (the compiler reads its source)
     args: tuple
-    wrt: Any                # int, name, or tuple: passed as-is to ac.grad / autograd / jax
-    size: str               # free text for the table: statements, inputs, n, shapes
-    kind: str = "scalar"    # family, for grouping targets: "scalar", "loop", "numpy", ...
+    wrt: Any  # int, name, or tuple: passed as-is to ac.grad / autograd / jax
+    size: str  # free text for the table: statements, inputs, n, shapes
+    kind: str = "scalar"  # family, for grouping targets: "scalar", "loop", "numpy", ...
     # Informational targets, printed next to the measurement, never asserted:
-    target_ratio: Optional[float] = None       # ours/orig at most this
+    target_ratio: Optional[float] = None  # ours/orig at most this
     target_compile_ms: Optional[float] = None  # first call (compile) at most this
     # Peer versions. By default the function is rebuilt with its globals swapped
     # (math -> autograd.numpy shim, np -> autograd.numpy); give an explicit one
     # when that is not enough (e.g. the case writes globals or uses math.log(x, b)).
     autograd_fn: Optional[Callable] = None
     jax_fn: Optional[Callable] = None
-    rtol: float = 1e-9      # max rel. diff to the reference above which the row is flagged
+    rtol: float = 1e-9  # max rel. diff to the reference above which the row is flagged
     notes: str = ""
     # Costly cases can opt out of parts of the run:
-    peers: bool = True         # run autograd / JAX (False: not timed; reference = baseline or fd)
-    jit: bool = True           # also jax.jit (False when jit cannot trace the case or would unroll it)
+    peers: bool = True  # run autograd / JAX (False: not timed; reference = baseline or fd)
+    jit: bool = True  # also jax.jit (False when jit cannot trace the case or would unroll it)
     time_compile: bool = True  # the compile column (False when one run of the gradient dominates it)
-    emitted: bool = True       # the emitted/orig column (False when the wrapper's share is negligible)
+    emitted: bool = True  # the emitted/orig column (False when the wrapper's share is negligible)
     # Loops: tapes and peak memory (the "Loops" table), and comparison with a baseline case
-    memory: bool = False                       # count tape values (ac.tape_stats), tracemalloc peak
-    target_tape: Optional[int] = None          # tape values at most this
-    target_tape_bytes: Optional[int] = None    # tape memory (arrays owning data, 8 per number) at most this
-    reference: Optional[Callable] = None       # a hand-written gradient (flat), when there are no peers
-    baseline: Optional[str] = None             # name of the case this one is compared with
+    memory: bool = False  # count tape values (ac.tape_stats), tracemalloc peak
+    target_tape: Optional[int] = None  # tape values at most this
+    target_tape_bytes: Optional[int] = None  # tape memory (arrays owning data, 8 per number) at most this
+    reference: Optional[Callable] = None  # a hand-written gradient (flat), when there are no peers
+    baseline: Optional[str] = None  # name of the case this one is compared with
     target_baseline_ratio: Optional[float] = None  # ours / baseline's ours at most this
-    target_peak_fraction: Optional[float] = None   # peak / baseline's peak at most this
+    target_peak_fraction: Optional[float] = None  # peak / baseline's peak at most this
 
 
-STRAIGHT_RATIO = 3.0   # straight-line scalar: gradient <= 3x the original
-COMPILE_20_MS = 20.0   # compile of a 20-line function <= 20 ms
-LOOP_RATIO = 3.0       # scalar loops: gradient <= 3x the original
-CHECKPOINT_RATIO = 4.0     # checkpointed loop: gradient <= 4x the plain loop's gradient
-CHECKPOINT_PEAK = 0.01     # ... with a peak memory <= 1% of the plain loop's
+STRAIGHT_RATIO = 3.0  # straight-line scalar: gradient <= 3x the original
+COMPILE_20_MS = 20.0  # compile of a 20-line function <= 20 ms
+LOOP_RATIO = 3.0  # scalar loops: gradient <= 3x the original
+CHECKPOINT_RATIO = 4.0  # checkpointed loop: gradient <= 4x the plain loop's gradient
+CHECKPOINT_PEAK = 0.01  # ... with a peak memory <= 1% of the plain loop's
 
 CASES = [
-    Case("seed_f", seed.f, (1.5, -2.0), (0, 1), "5 stmts, 2 in",
-         target_ratio=STRAIGHT_RATIO),
-    Case("seed_g", seed.g, (0.8,), 0, "1 stmt, 1 in",
-         target_ratio=STRAIGHT_RATIO),
-    Case("chain50", cases_straight.chain50, (0.7, -1.3, 2.1), (0, 1, 2), "50 stmts, 3 in",
-         target_ratio=STRAIGHT_RATIO),
-    Case("black_scholes", cases_straight.black_scholes, (100.0, 95.0, 0.03, 0.25, 0.75), (0, 1, 2, 3, 4),
-         "20 lines, 5 in", target_ratio=STRAIGHT_RATIO, target_compile_ms=COMPILE_20_MS),
-    Case("recurrence", cases_loops.recurrence, (0.5, 10_000), 0, "n=10^4", kind="loop",
-         target_ratio=LOOP_RATIO, jit=False, memory=True, target_tape=10_000 + 16),
-    Case("newton", cases_loops.newton_cubic, (2.0, 5.0), (0, 1), "while, 7 iters", kind="loop",
-         target_ratio=LOOP_RATIO, jit=False, memory=True),
+    Case("seed_f", seed.f, (1.5, -2.0), (0, 1), "5 stmts, 2 in", target_ratio=STRAIGHT_RATIO),
+    Case("seed_g", seed.g, (0.8,), 0, "1 stmt, 1 in", target_ratio=STRAIGHT_RATIO),
+    Case("chain50", cases_straight.chain50, (0.7, -1.3, 2.1), (0, 1, 2), "50 stmts, 3 in", target_ratio=STRAIGHT_RATIO),
+    Case(
+        "black_scholes",
+        cases_straight.black_scholes,
+        (100.0, 95.0, 0.03, 0.25, 0.75),
+        (0, 1, 2, 3, 4),
+        "20 lines, 5 in",
+        target_ratio=STRAIGHT_RATIO,
+        target_compile_ms=COMPILE_20_MS,
+    ),
+    Case(
+        "recurrence",
+        cases_loops.recurrence,
+        (0.5, 10_000),
+        0,
+        "n=10^4",
+        kind="loop",
+        target_ratio=LOOP_RATIO,
+        jit=False,
+        memory=True,
+        target_tape=10_000 + 16,
+    ),
+    Case(
+        "newton",
+        cases_loops.newton_cubic,
+        (2.0, 5.0),
+        (0, 1),
+        "while, 7 iters",
+        kind="loop",
+        target_ratio=LOOP_RATIO,
+        jit=False,
+        memory=True,
+    ),
     # Checkpointing at n = 10^5: the plain loop is the baseline of the two checkpointed
     # versions. autograd takes 10-30 s per gradient here, so the peers are off: the plain
     # row is checked with central differences, the checkpointed ones against the plain one.
-    Case("recurrence_1e5", cases_loops.recurrence, (0.5, 100_000), 0, "n=10^5", kind="checkpoint",
-         target_ratio=LOOP_RATIO, peers=False, time_compile=False, emitted=False, memory=True,
-         target_tape=100_000 + 16),
-    Case("ckpt_1e5", cases_loops.recurrence_checkpointed, (0.5, 100_000), 0, "n=10^5, snapshots=sqrt(n)",
-         kind="checkpoint", peers=False, time_compile=False, emitted=False, memory=True, baseline="recurrence_1e5",
-         target_baseline_ratio=CHECKPOINT_RATIO, target_peak_fraction=CHECKPOINT_PEAK),
-    Case("ckpt100_1e5", cases_loops.recurrence_checkpointed_100, (0.5, 100_000), 0, "n=10^5, snapshots=100",
-         kind="checkpoint", peers=False, time_compile=False, emitted=False, memory=True, baseline="recurrence_1e5",
-         target_baseline_ratio=CHECKPOINT_RATIO, target_peak_fraction=CHECKPOINT_PEAK),
-    Case("rk4", cases_calls.rk4, (2.0, 0.3), (0, 1), "100 steps, helper returns a tuple",
-         kind="calls", target_ratio=3.0, rtol=1e-8),
-    Case("rosen_list_100", cases_calls.rosenbrock_list, (cases_calls.LIST_100,), 0, "list of 100 floats",
-         kind="calls", target_ratio=3.0, rtol=1e-8, peers=False),
-    Case("rosen_list_1000", cases_calls.rosenbrock_list, (cases_calls.LIST_1000,), 0, "list of 1000 floats",
-         kind="calls", target_ratio=3.0, rtol=1e-8, peers=False),
-    Case("horner_100", cases_calls.horner, (cases_calls.LIST_100, 0.7), (0, 1), "100 coefficients",
-         kind="calls", target_ratio=3.0, rtol=1e-8, peers=False),
-    Case("mlp", cases_numpy.mlp_loss, cases_numpy.MLP_ARGS, (0, 1, 2, 3), "tanh, batch 64, width 256",
-         kind="numpy", target_ratio=2.7, time_compile=False, rtol=1e-8),
-    Case("logreg", cases_numpy.logreg_loss, cases_numpy.LOGREG_ARGS, (0, 1), "10^4 x 100, log-sum-exp",
-         kind="numpy", target_ratio=2.7, time_compile=False, rtol=1e-8),
-    Case("rnn", cases_numpy.rnn_loss, cases_numpy.RNN_ARGS, (0, 1), "tanh, 100 steps, hidden 64, batch 16",
-         kind="numpy", target_ratio=3.0, time_compile=False, rtol=1e-8),
-    Case("rosenbrock", cases_numpy.rosenbrock, cases_numpy.ROSEN_ARGS, 0, "slices, n=10^6",
-         kind="numpy", target_ratio=3.0, time_compile=False, rtol=1e-8),
+    Case(
+        "recurrence_1e5",
+        cases_loops.recurrence,
+        (0.5, 100_000),
+        0,
+        "n=10^5",
+        kind="checkpoint",
+        target_ratio=LOOP_RATIO,
+        peers=False,
+        time_compile=False,
+        emitted=False,
+        memory=True,
+        target_tape=100_000 + 16,
+    ),
+    Case(
+        "ckpt_1e5",
+        cases_loops.recurrence_checkpointed,
+        (0.5, 100_000),
+        0,
+        "n=10^5, snapshots=sqrt(n)",
+        kind="checkpoint",
+        peers=False,
+        time_compile=False,
+        emitted=False,
+        memory=True,
+        baseline="recurrence_1e5",
+        target_baseline_ratio=CHECKPOINT_RATIO,
+        target_peak_fraction=CHECKPOINT_PEAK,
+    ),
+    Case(
+        "ckpt100_1e5",
+        cases_loops.recurrence_checkpointed_100,
+        (0.5, 100_000),
+        0,
+        "n=10^5, snapshots=100",
+        kind="checkpoint",
+        peers=False,
+        time_compile=False,
+        emitted=False,
+        memory=True,
+        baseline="recurrence_1e5",
+        target_baseline_ratio=CHECKPOINT_RATIO,
+        target_peak_fraction=CHECKPOINT_PEAK,
+    ),
+    Case(
+        "rk4",
+        cases_calls.rk4,
+        (2.0, 0.3),
+        (0, 1),
+        "100 steps, helper returns a tuple",
+        kind="calls",
+        target_ratio=3.0,
+        rtol=1e-8,
+    ),
+    Case(
+        "rosen_list_100",
+        cases_calls.rosenbrock_list,
+        (cases_calls.LIST_100,),
+        0,
+        "list of 100 floats",
+        kind="calls",
+        target_ratio=3.0,
+        rtol=1e-8,
+        peers=False,
+    ),
+    Case(
+        "rosen_list_1000",
+        cases_calls.rosenbrock_list,
+        (cases_calls.LIST_1000,),
+        0,
+        "list of 1000 floats",
+        kind="calls",
+        target_ratio=3.0,
+        rtol=1e-8,
+        peers=False,
+    ),
+    Case(
+        "horner_100",
+        cases_calls.horner,
+        (cases_calls.LIST_100, 0.7),
+        (0, 1),
+        "100 coefficients",
+        kind="calls",
+        target_ratio=3.0,
+        rtol=1e-8,
+        peers=False,
+    ),
+    Case(
+        "mlp",
+        cases_numpy.mlp_loss,
+        cases_numpy.MLP_ARGS,
+        (0, 1, 2, 3),
+        "tanh, batch 64, width 256",
+        kind="numpy",
+        target_ratio=2.7,
+        time_compile=False,
+        rtol=1e-8,
+    ),
+    Case(
+        "logreg",
+        cases_numpy.logreg_loss,
+        cases_numpy.LOGREG_ARGS,
+        (0, 1),
+        "10^4 x 100, log-sum-exp",
+        kind="numpy",
+        target_ratio=2.7,
+        time_compile=False,
+        rtol=1e-8,
+    ),
+    Case(
+        "rnn",
+        cases_numpy.rnn_loss,
+        cases_numpy.RNN_ARGS,
+        (0, 1),
+        "tanh, 100 steps, hidden 64, batch 16",
+        kind="numpy",
+        target_ratio=3.0,
+        time_compile=False,
+        rtol=1e-8,
+    ),
+    Case(
+        "rosenbrock",
+        cases_numpy.rosenbrock,
+        cases_numpy.ROSEN_ARGS,
+        0,
+        "slices, n=10^6",
+        kind="numpy",
+        target_ratio=3.0,
+        time_compile=False,
+        rtol=1e-8,
+    ),
     # u[1:-1] = ... in place; autograd and JAX refuse item assignment, so there are no peers
-    Case("heat", cases_numpy.heat, cases_numpy.HEAT_ARGS, 0, "in place, 100 steps on 10^4 points, d/du0",
-         kind="numpy", target_ratio=4.0, time_compile=False, rtol=1e-8, peers=False, memory=True,
-         target_tape_bytes=cases_numpy.HEAT_STEPS * (cases_numpy.HEAT_N - 2) * 8,
-         reference=lambda *a: cases_numpy.heat_by_hand(*a)[:-1]),
+    Case(
+        "heat",
+        cases_numpy.heat,
+        cases_numpy.HEAT_ARGS,
+        0,
+        "in place, 100 steps on 10^4 points, d/du0",
+        kind="numpy",
+        target_ratio=4.0,
+        time_compile=False,
+        rtol=1e-8,
+        peers=False,
+        memory=True,
+        target_tape_bytes=cases_numpy.HEAT_STEPS * (cases_numpy.HEAT_N - 2) * 8,
+        reference=lambda *a: cases_numpy.heat_by_hand(*a)[:-1],
+    ),
     # with kappa too, each step's stencil (one interior slice) is taped: 8 MB of fresh memory
-    Case("heat_kappa", cases_numpy.heat, cases_numpy.HEAT_ARGS, (0, 1), "the same, d/du0 and d/dkappa",
-         kind="numpy", target_ratio=4.0, time_compile=False, rtol=1e-8, peers=False, memory=True,
-         target_tape_bytes=cases_numpy.HEAT_STEPS * (cases_numpy.HEAT_N - 2) * 8, reference=cases_numpy.heat_by_hand),
+    Case(
+        "heat_kappa",
+        cases_numpy.heat,
+        cases_numpy.HEAT_ARGS,
+        (0, 1),
+        "the same, d/du0 and d/dkappa",
+        kind="numpy",
+        target_ratio=4.0,
+        time_compile=False,
+        rtol=1e-8,
+        peers=False,
+        memory=True,
+        target_tape_bytes=cases_numpy.HEAT_STEPS * (cases_numpy.HEAT_N - 2) * 8,
+        reference=cases_numpy.heat_by_hand,
+    ),
 ]
 
 
@@ -180,11 +340,18 @@ CASES = [
 # Peer versions of a case: same bytecode, globals swapped to the peer's NumPy.
 # --------------------------------------------------------------------------
 
-_MATH_RENAMES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "atan2": "arctan2",
-                 "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh",
-                 "pow": "power", "fabs": "abs"}
-_MATH_FUNCS = ("sin cos tan sinh cosh tanh exp expm1 log log1p log2 log10 sqrt hypot "
-               "floor ceil trunc copysign").split()
+_MATH_RENAMES = {
+    "asin": "arcsin",
+    "acos": "arccos",
+    "atan": "arctan",
+    "atan2": "arctan2",
+    "asinh": "arcsinh",
+    "acosh": "arccosh",
+    "atanh": "arctanh",
+    "pow": "power",
+    "fabs": "abs",
+}
+_MATH_FUNCS = ("sin cos tan sinh cosh tanh exp expm1 log log1p log2 log10 sqrt hypot floor ceil trunc copysign").split()
 
 
 def math_shim(np_like, special):
@@ -215,8 +382,12 @@ def translate(fn, np_like, special):
             new[name] = np_like
         elif getattr(value, "__module__", None) == "math" and hasattr(shim, getattr(value, "__name__", "")):
             new[name] = getattr(shim, value.__name__)  # from math import sin
-        elif isinstance(value, (np.ufunc, types.FunctionType)) and hasattr(np, getattr(value, "__name__", "")) \
-                and getattr(np, value.__name__) is value and hasattr(np_like, value.__name__):
+        elif (
+            isinstance(value, (np.ufunc, types.FunctionType))
+            and hasattr(np, getattr(value, "__name__", ""))
+            and getattr(np, value.__name__) is value
+            and hasattr(np_like, value.__name__)
+        ):
             new[name] = getattr(np_like, value.__name__)  # from numpy import sin
     for name, value in old.items():
         if isinstance(value, types.FunctionType) and value.__globals__ is old:
@@ -240,6 +411,7 @@ def fresh_copy(fn):
 # --------------------------------------------------------------------------
 # Timing: timeit-style, adaptive loop count, interleaved samples, median.
 # --------------------------------------------------------------------------
+
 
 def _loop_ns(fn, args, n):
     it = itertools.repeat(None, n)
@@ -280,8 +452,10 @@ def measure(callables, args, target_s, samples, known_ns=None):
     finally:
         if gc_was_enabled:
             gc.enable()
-    return {k: {"ns": statistics.median(v), "min_ns": min(v), "max_ns": max(v), "loops": loops[k],
-                "samples": len(v)} for k, v in per_call.items()}
+    return {
+        k: {"ns": statistics.median(v), "min_ns": min(v), "max_ns": max(v), "loops": loops[k], "samples": len(v)}
+        for k, v in per_call.items()
+    }
 
 
 def measure_compile(case, repeats):
@@ -301,6 +475,7 @@ def measure_compile(case, repeats):
 # Correctness: our gradient against autograd (or central differences).
 # --------------------------------------------------------------------------
 
+
 def _flat(grads, wrt):
     parts = grads if isinstance(wrt, (tuple, list)) else (grads,)
     return np.concatenate([np.ravel(np.asarray(p, dtype=float)) for p in parts])
@@ -315,7 +490,7 @@ def max_rel_diff(ours, ref):
 
 
 def _param_index(fn, w):
-    return fn.__code__.co_varnames[:fn.__code__.co_argcount].index(w) if isinstance(w, str) else w
+    return fn.__code__.co_varnames[: fn.__code__.co_argcount].index(w) if isinstance(w, str) else w
 
 
 def finite_difference(case, max_components=2000):
@@ -350,6 +525,7 @@ def finite_difference(case, max_components=2000):
 # --------------------------------------------------------------------------
 # Running a case.
 # --------------------------------------------------------------------------
+
 
 def _wrt_indices(case):
     wrt = case.wrt if isinstance(case.wrt, (tuple, list)) else (case.wrt,)
@@ -391,11 +567,19 @@ def run_case(case, target_s, samples, compile_repeats, done=None):
     """Measure one case. ``done`` maps the names of cases already run to their results
     (for a case with a ``baseline``)."""
     done = done or {}
-    res = {"name": case.name, "size": case.size, "kind": case.kind, "errors": {},
-           "target_ratio": case.target_ratio, "target_compile_ms": case.target_compile_ms,
-           "target_tape": case.target_tape, "target_tape_bytes": case.target_tape_bytes, "baseline": case.baseline,
-           "target_baseline_ratio": case.target_baseline_ratio,
-           "target_peak_fraction": case.target_peak_fraction}
+    res = {
+        "name": case.name,
+        "size": case.size,
+        "kind": case.kind,
+        "errors": {},
+        "target_ratio": case.target_ratio,
+        "target_compile_ms": case.target_compile_ms,
+        "target_tape": case.target_tape,
+        "target_tape_bytes": case.target_tape_bytes,
+        "baseline": case.baseline,
+        "target_baseline_ratio": case.target_baseline_ratio,
+        "target_peak_fraction": case.target_peak_fraction,
+    }
     callables = {"orig": case.fn}
     known_ns = {}  # one compile-free call's time, to skip calibrating very slow callables
 
@@ -463,13 +647,16 @@ def run_case(case, target_s, samples, compile_repeats, done=None):
     if ours_grad is not None and ref is not None:
         ours_flat = res["_grad"]
         if ref_kind == "fd":
-            ours_flat = ours_flat[:ref.size] if ours_flat.size == ref.size else ours_flat
+            ours_flat = ours_flat[: ref.size] if ours_flat.size == ref.size else ours_flat
         if ref_kind == "fd":  # differences carry ~1e-10 absolute noise: judge against the gradient's scale
             diff = float(np.max(np.abs(ours_flat - ref))) / max(1.0, float(np.max(np.abs(ref)))) if ref.size else 0.0
         else:
             diff = max_rel_diff(ours_flat, ref)
-        res["check"] = {"reference": ref_kind, "max_rel_diff": diff,
-                        "ok": diff <= (case.rtol if ref_kind != "fd" else 1e-5)}
+        res["check"] = {
+            "reference": ref_kind,
+            "max_rel_diff": diff,
+            "ok": diff <= (case.rtol if ref_kind != "fd" else 1e-5),
+        }
 
     # the baseline's gradient (same arguments) is timed again here, interleaved with ours,
     # so that ours/baseline is not skewed by the machine's drift between the two rows
@@ -503,8 +690,19 @@ def run_case(case, target_s, samples, compile_repeats, done=None):
 # Report.
 # --------------------------------------------------------------------------
 
-COLUMNS = ("case", "size", "original (µs)", "ours (µs)", "ours/orig", "emitted/orig",
-           "autograd/orig", "jax/orig", "jax-jit/orig", "compile (ms)", "max rel diff")
+COLUMNS = (
+    "case",
+    "size",
+    "original (µs)",
+    "ours (µs)",
+    "ours/orig",
+    "emitted/orig",
+    "autograd/orig",
+    "jax/orig",
+    "jax-jit/orig",
+    "compile (ms)",
+    "max rel diff",
+)
 
 
 def _fmt(x, spec):
@@ -517,28 +715,51 @@ def row(res):
     check = res.get("check")
     diff = "-"
     if check:
-        diff = "%.1e%s%s" % (check["max_rel_diff"], "" if check["reference"] == "autograd" else
-                             " (%s)" % check["reference"], "" if check["ok"] else " WRONG")
+        diff = "%.1e%s%s" % (
+            check["max_rel_diff"],
+            "" if check["reference"] == "autograd" else " (%s)" % check["reference"],
+            "" if check["ok"] else " WRONG",
+        )
     ours = _fmt(us("ours"), ".3g") if "ours" in t else ("ERROR" if "ours" in res["errors"] else "-")
     comp = res.get("compile", {}).get("ms")
-    return (res["name"], res["size"], _fmt(us("orig"), ".3g"), ours,
-            _fmt(r.get("ours"), ".2f"), _fmt(r.get("emitted"), ".2f"),
-            _fmt(r.get("autograd"), ".1f"), _fmt(r.get("jax"), ".0f"), _fmt(r.get("jax_jit"), ".1f"),
-            _fmt(comp, ".1f"), diff)
+    return (
+        res["name"],
+        res["size"],
+        _fmt(us("orig"), ".3g"),
+        ours,
+        _fmt(r.get("ours"), ".2f"),
+        _fmt(r.get("emitted"), ".2f"),
+        _fmt(r.get("autograd"), ".1f"),
+        _fmt(r.get("jax"), ".0f"),
+        _fmt(r.get("jax_jit"), ".1f"),
+        _fmt(comp, ".1f"),
+        diff,
+    )
 
 
 def table(rows, columns=COLUMNS, left=(0, 1)):
     """Columns in ``left`` (indices) are left-aligned, the others right-aligned."""
     widths = [max(len(str(x)) for x in col) for col in zip(columns, *rows)]
-    line = lambda cells: " | ".join(str(c).ljust(w) if i in left else str(c).rjust(w)  # noqa: E731
-                                    for i, (c, w) in enumerate(zip(cells, widths)))
+    line = lambda cells: " | ".join(
+        str(c).ljust(w) if i in left else str(c).rjust(w)  # noqa: E731
+        for i, (c, w) in enumerate(zip(cells, widths))
+    )
     out = [line(columns), "-+-".join("-" * w for w in widths)]
     out += [line(r) for r in rows]
     return "\n".join(out)
 
 
-LOOP_COLUMNS = ("case", "size", "tapes: line [names pushed per iteration]", "tape values", "peak (KiB)",
-                "peak B/value", "baseline", "ours/baseline", "peak/baseline")
+LOOP_COLUMNS = (
+    "case",
+    "size",
+    "tapes: line [names pushed per iteration]",
+    "tape values",
+    "peak (KiB)",
+    "peak B/value",
+    "baseline",
+    "ours/baseline",
+    "peak/baseline",
+)
 LOOP_LEFT = (0, 1, 2, 6)
 
 
@@ -548,12 +769,18 @@ def loop_row(res):
     loops = "; ".join("%s [%s]" % (e["line"], ", ".join(e["names"])) for e in mem.get("tape_loops", [])) or "-"
     peak = mem.get("peak_bytes")
     checkpointed = any(n.startswith("checkpointed") for e in mem.get("tape_loops", []) for n in e["names"])
-    per_value = peak / mem["tape_values"] if peak is not None and mem.get("tape_values") and not checkpointed \
-        else None
-    return (res["name"], res["size"], loops, _fmt(mem.get("tape_values"), "d"),
-            _fmt(None if peak is None else peak / 1024, ".1f"), _fmt(per_value, ".1f"),
-            res.get("baseline") or "-", _fmt(vs.get("ours"), ".2f"),
-            "-" if vs.get("peak") is None else "%.2f%%" % (100 * vs["peak"]))
+    per_value = peak / mem["tape_values"] if peak is not None and mem.get("tape_values") and not checkpointed else None
+    return (
+        res["name"],
+        res["size"],
+        loops,
+        _fmt(mem.get("tape_values"), "d"),
+        _fmt(None if peak is None else peak / 1024, ".1f"),
+        _fmt(per_value, ".1f"),
+        res.get("baseline") or "-",
+        _fmt(vs.get("ours"), ".2f"),
+        "-" if vs.get("peak") is None else "%.2f%%" % (100 * vs["peak"]),
+    )
 
 
 def targets_report(results):
@@ -561,35 +788,75 @@ def targets_report(results):
     for res in results:
         ratio = res.get("ratios", {}).get("ours")
         if res["target_ratio"] is not None and ratio is not None:
-            lines.append(("  %-16s %-9s %8s  target <= %-7s %s")
-                         % (res["name"], "gradient", "%.2fx" % ratio, "%gx" % res["target_ratio"],
-                            "ok" if ratio <= res["target_ratio"] else "ABOVE TARGET"))
+            lines.append(
+                ("  %-16s %-9s %8s  target <= %-7s %s")
+                % (
+                    res["name"],
+                    "gradient",
+                    "%.2fx" % ratio,
+                    "%gx" % res["target_ratio"],
+                    "ok" if ratio <= res["target_ratio"] else "ABOVE TARGET",
+                )
+            )
         comp = res.get("compile", {}).get("ms")
         if res["target_compile_ms"] is not None and comp is not None:
-            lines.append(("  %-16s %-9s %8s  target <= %-7s %s")
-                         % (res["name"], "compile", "%.1f ms" % comp, "%g ms" % res["target_compile_ms"],
-                            "ok" if comp <= res["target_compile_ms"] else "ABOVE TARGET"))
+            lines.append(
+                ("  %-16s %-9s %8s  target <= %-7s %s")
+                % (
+                    res["name"],
+                    "compile",
+                    "%.1f ms" % comp,
+                    "%g ms" % res["target_compile_ms"],
+                    "ok" if comp <= res["target_compile_ms"] else "ABOVE TARGET",
+                )
+            )
         tape = res.get("memory", {}).get("tape_values")
         if res["target_tape"] is not None and tape is not None:
-            lines.append(("  %-16s %-9s %8s  target <= %-7s %s")
-                         % (res["name"], "tape", tape, res["target_tape"],
-                            "ok" if tape <= res["target_tape"] else "ABOVE TARGET"))
+            lines.append(
+                ("  %-16s %-9s %8s  target <= %-7s %s")
+                % (
+                    res["name"],
+                    "tape",
+                    tape,
+                    res["target_tape"],
+                    "ok" if tape <= res["target_tape"] else "ABOVE TARGET",
+                )
+            )
         size = res.get("memory", {}).get("tape_bytes")
         if res.get("target_tape_bytes") is not None and size is not None:
-            lines.append(("  %-16s %-9s %8s  target <= %-7s %s")
-                         % (res["name"], "tape B", size, res["target_tape_bytes"],
-                            "ok" if size <= res["target_tape_bytes"] else "ABOVE TARGET"))
+            lines.append(
+                ("  %-16s %-9s %8s  target <= %-7s %s")
+                % (
+                    res["name"],
+                    "tape B",
+                    size,
+                    res["target_tape_bytes"],
+                    "ok" if size <= res["target_tape_bytes"] else "ABOVE TARGET",
+                )
+            )
         vs = res.get("vs_baseline", {})
         if res["target_baseline_ratio"] is not None and vs.get("ours") is not None:
-            lines.append(("  %-16s %-9s %8s  target <= %-7s %s")
-                         % (res["name"], "vs base", "%.2fx" % vs["ours"],
-                            "%gx" % res["target_baseline_ratio"],
-                            "ok" if vs["ours"] <= res["target_baseline_ratio"] else "ABOVE TARGET"))
+            lines.append(
+                ("  %-16s %-9s %8s  target <= %-7s %s")
+                % (
+                    res["name"],
+                    "vs base",
+                    "%.2fx" % vs["ours"],
+                    "%gx" % res["target_baseline_ratio"],
+                    "ok" if vs["ours"] <= res["target_baseline_ratio"] else "ABOVE TARGET",
+                )
+            )
         if res["target_peak_fraction"] is not None and vs.get("peak") is not None:
-            lines.append(("  %-16s %-9s %8s  target <= %-7s %s")
-                         % (res["name"], "peak", "%.2f%%" % (100 * vs["peak"]),
-                            "%g%%" % (100 * res["target_peak_fraction"]),
-                            "ok" if vs["peak"] <= res["target_peak_fraction"] else "ABOVE TARGET"))
+            lines.append(
+                ("  %-16s %-9s %8s  target <= %-7s %s")
+                % (
+                    res["name"],
+                    "peak",
+                    "%.2f%%" % (100 * vs["peak"]),
+                    "%g%%" % (100 * res["target_peak_fraction"]),
+                    "ok" if vs["peak"] <= res["target_peak_fraction"] else "ABOVE TARGET",
+                )
+            )
     return lines
 
 
@@ -599,10 +866,15 @@ def _version(mod):
 
 def _git_commit():
     try:
-        out = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, timeout=5)
-        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "adjoint_compiler"],
-                               capture_output=True, text=True, timeout=5).stdout.strip()
+        out = subprocess.run(
+            ["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5
+        )
+        dirty = subprocess.run(
+            ["git", "-C", ROOT, "status", "--porcelain", "--", "adjoint_compiler"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
         return out.stdout.strip() + ("+dirty" if dirty else "") if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -640,21 +912,37 @@ def main(argv=None):
     meta = {
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "commit": _git_commit(),
-        "python": platform.python_version(), "implementation": platform.python_implementation(),
-        "machine": platform.machine(), "platform": platform.platform(), "processor": platform.processor(),
-        "numpy": np.__version__, "autograd": _version(autograd) or (
-            None if autograd is None else _pkg_version("autograd")),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "machine": platform.machine(),
+        "platform": platform.platform(),
+        "processor": platform.processor(),
+        "numpy": np.__version__,
+        "autograd": _version(autograd) or (None if autograd is None else _pkg_version("autograd")),
         "jax": _version(jax),
         "threads": {v: os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")},
-        "quick": args.quick, "sample_time_s": target_s, "samples": samples, "compile_repeats": compile_repeats,
+        "quick": args.quick,
+        "sample_time_s": target_s,
+        "samples": samples,
+        "compile_repeats": compile_repeats,
     }
     meta["call_overhead_ns"] = call_overhead_ns(target_s, samples)
 
-    print("adjoint_compiler benchmarks  (%s; commit %s; Python %s, NumPy %s, autograd %s, jax %s)"
-          % ("quick" if args.quick else "full", meta["commit"], meta["python"], meta["numpy"],
-             meta["autograd"] or "not installed", meta["jax"] or "not installed"))
-    print("median of %d samples x ~%g s each; BLAS threads pinned to 1; loop+call overhead %.0f ns per call"
-          % (samples, target_s, meta["call_overhead_ns"]))
+    print(
+        "adjoint_compiler benchmarks  (%s; commit %s; Python %s, NumPy %s, autograd %s, jax %s)"
+        % (
+            "quick" if args.quick else "full",
+            meta["commit"],
+            meta["python"],
+            meta["numpy"],
+            meta["autograd"] or "not installed",
+            meta["jax"] or "not installed",
+        )
+    )
+    print(
+        "median of %d samples x ~%g s each; BLAS threads pinned to 1; loop+call overhead %.0f ns per call"
+        % (samples, target_s, meta["call_overhead_ns"])
+    )
     print()
 
     results = []
@@ -672,10 +960,13 @@ def main(argv=None):
 
     print(table([row(r) for r in results]))
     print()
-    print("ours = ac.grad(f, wrt)(*args) after a warm-up call; emitted = the generated function alone "
-          "(no API wrapper);")
-    print("compile = first call of ac.grad on a fresh function object; max rel diff = ours vs autograd "
-          "(fd: central differences;")
+    print(
+        "ours = ac.grad(f, wrt)(*args) after a warm-up call; emitted = the generated function alone (no API wrapper);"
+    )
+    print(
+        "compile = first call of ac.grad on a fresh function object; max rel diff = ours vs autograd "
+        "(fd: central differences;"
+    )
     print("baseline: our gradient of the case's baseline, e.g. the plain loop for a checkpointed one;")
     print("by hand: a gradient written out by hand in benchmarks/, for cases the peers cannot run).")
     print()
@@ -684,10 +975,14 @@ def main(argv=None):
         print("Loops: tapes and memory of one gradient call")
         print(table([loop_row(r) for r in loop_results], LOOP_COLUMNS, LOOP_LEFT))
         print()
-        print("tape values = ac.tape_stats total (a checkpointed loop counts only the state its forward sweep "
-              "saves; its snapshots")
-        print("live during the adjoint sweep); peak = tracemalloc peak during one ac.grad call; "
-              "ours/baseline, peak/baseline:")
+        print(
+            "tape values = ac.tape_stats total (a checkpointed loop counts only the state its forward sweep "
+            "saves; its snapshots"
+        )
+        print(
+            "live during the adjoint sweep); peak = tracemalloc peak during one ac.grad call; "
+            "ours/baseline, peak/baseline:"
+        )
         print("gradient time and peak against the baseline case's (the plain loop).")
         print()
     print("Targets (informational, not asserted):")
@@ -702,8 +997,10 @@ def main(argv=None):
         for name, what, err in problems:
             print("  %s [%s]: %s" % (name, what, err))
         for name in wrong:
-            print("  %s: our gradient differs from the reference (max rel diff %.1e)"
-                  % (name, next(r for r in results if r["name"] == name)["check"]["max_rel_diff"]))
+            print(
+                "  %s: our gradient differs from the reference (max rel diff %.1e)"
+                % (name, next(r for r in results if r["name"] == name)["check"]["max_rel_diff"])
+            )
 
     if args.json:
         with open(args.json, "w") as fh:
@@ -716,6 +1013,7 @@ def main(argv=None):
 def _pkg_version(name):
     try:
         from importlib.metadata import version
+
         return version(name)
     except Exception:
         return None

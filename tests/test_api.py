@@ -1,4 +1,5 @@
 """The public API contract of SPEC.md, checked against hand-derived derivatives."""
+
 import math
 import os
 import subprocess
@@ -197,11 +198,17 @@ def test_adjoint_source_is_a_standalone_module(tmp_path):
     assert "import adjoint_compiler" not in text and "from adjoint_compiler" not in text
     path = tmp_path / "seed_adjoint.py"
     path.write_text(text)
-    script = ("import seed_adjoint; v, (gx, gy) = seed_adjoint.f_grad(1.5, -2.0); print(repr(gx), repr(gy))")
+    script = "import seed_adjoint; v, (gx, gy) = seed_adjoint.f_grad(1.5, -2.0); print(repr(gx), repr(gy))"
     env = dict(os.environ, PYTHONPATH=str(tmp_path))
     # -S -I: no site-packages path tricks; numpy must still import, the compiler must not be needed
-    out = subprocess.run([sys.executable, "-c", "import sys; sys.modules['adjoint_compiler'] = None\n" + script],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.modules['adjoint_compiler'] = None\n" + script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert [float(v) for v in out] == pytest.approx(seed_grad(1.5, -2.0), rel=1e-12)
 
 

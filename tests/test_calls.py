@@ -1,4 +1,5 @@
 """Calls of user functions: compiled in turn (their vjp in the forward sweep, their pullback in the adjoint)."""
+
 import math
 
 import numpy as np
@@ -30,7 +31,7 @@ def test_recursion_against_hand_derivative():
     # Horner: p(x) = sum c_i x^i; dp/dc_i = x^i, dp/dx = sum i c_i x^(i-1)
     c, x = [1.0, 2.0, 3.0, -1.0], 0.5
     gc, gx = ac.grad(calls.horner, (0, 1))(c, x, 0)
-    assert gc == pytest.approx([x ** i for i in range(4)])
+    assert gc == pytest.approx([x**i for i in range(4)])
     assert gx == pytest.approx(sum(i * c[i] * x ** (i - 1) for i in range(1, 4)))
 
 
@@ -86,7 +87,7 @@ def test_list_built_with_append_and_summed():
 def test_append_of_values_that_read_the_list():
     check_grads(calls.appends_and_reads, (0.7, 4), wrt=0, rtol=1e-7)
     x = 0.7  # n = 1: xs = [x, sin(x) x]; f = sin(x) x + sin(x) x^2
-    expected = math.cos(x) * x + math.sin(x) + math.cos(x) * x ** 2 + 2 * x * math.sin(x)
+    expected = math.cos(x) * x + math.sin(x) + math.cos(x) * x**2 + 2 * x * math.sin(x)
     assert ac.grad(calls.appends_and_reads)(x, 1) == pytest.approx(expected, rel=1e-12)
 
 

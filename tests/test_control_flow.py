@@ -1,4 +1,5 @@
 """Control flow: each construct and nestings of them, against central differences and hand derivatives."""
+
 import math
 
 import numpy as np
@@ -22,21 +23,33 @@ def check(f, args, wrt, rtol=1e-6):
 
 CASES = [
     # (function, args, wrt) at points away from branch switches; several points take different branches
-    (control.branch, (1.5, 0.5), (0, 1)), (control.branch, (0.3, 0.5), (0, 1)), (control.branch, (-0.3, 0.5), (0, 1)),
-    (control.ternary, (0.7,), 0), (control.ternary, (-0.7,), 0),
-    (control.power_loop, (0.3, 5), 0), (control.power_loop, (0.3, 0), 0),
-    (control.over_list, (0.7, [1.0, 2.0, -3.0]), (0, 1)), (control.over_list, (0.7, (1.0, 2.0)), 0),
+    (control.branch, (1.5, 0.5), (0, 1)),
+    (control.branch, (0.3, 0.5), (0, 1)),
+    (control.branch, (-0.3, 0.5), (0, 1)),
+    (control.ternary, (0.7,), 0),
+    (control.ternary, (-0.7,), 0),
+    (control.power_loop, (0.3, 5), 0),
+    (control.power_loop, (0.3, 0), 0),
+    (control.over_list, (0.7, [1.0, 2.0, -3.0]), (0, 1)),
+    (control.over_list, (0.7, (1.0, 2.0)), 0),
     (control.over_list, (0.7, np.array([1.0, 2.0, -3.0])), (0, 1)),
     (control.enumerate_zip, ([1.0, 2.0], [3.0, 4.0]), (0, 1)),
-    (control.newton_sqrt, (2.0,), 0), (control.newton_sqrt, (9.0,), 0),
-    (control.first_big, (1.1, 20), 0), (control.first_big, (1.1, 3), 0),
+    (control.newton_sqrt, (2.0,), 0),
+    (control.newton_sqrt, (9.0,), 0),
+    (control.first_big, (1.1, 20), 0),
+    (control.first_big, (1.1, 3), 0),
     (control.skip_odd, (0.9, 7), 0),
-    (control.early_return, (-1.0,), 0), (control.early_return, (0.5,), 0), (control.early_return, (2.8,), 0),
+    (control.early_return, (-1.0,), 0),
+    (control.early_return, (0.5,), 0),
+    (control.early_return, (2.8,), 0),
     (control.nested, (0.4, 3, 4), 0),
-    (control.loop_else, (1.3, 3), 0), (control.loop_else, (1.3, 10), 0),
+    (control.loop_else, (1.3, 3), 0),
+    (control.loop_else, (1.3, 10), 0),
     (control.rows, (np.arange(6.0).reshape(3, 2) / 5, np.array([0.3, -0.2])), (0, 1)),
     (control.countdown, (0.4, 6), 0),
-    (control.stepped, (0.5, 1, 9, 3), 0), (control.stepped, (0.5, 9, 1, -2), 0), (control.stepped, (0.5, 3, 3, 1), 0),
+    (control.stepped, (0.5, 1, 9, 3), 0),
+    (control.stepped, (0.5, 9, 1, -2), 0),
+    (control.stepped, (0.5, 3, 3, 1), 0),
 ]
 
 
@@ -48,7 +61,8 @@ def test_gradient_matches_central_differences(f, args, wrt):
 def test_hand_derived_loop_gradients():
     # y = x**(n+1) for a loop multiplying by x n times: dy/dx = (n+1) x**n
     assert ac.grad(control.stepped)(0.5, 0, 3, 1) == pytest.approx(
-        (0.5 + 1) * (0.5 + 2) + 0.5 * (0.5 + 2) + 0.5 * (0.5 + 1))
+        (0.5 + 1) * (0.5 + 2) + 0.5 * (0.5 + 2) + 0.5 * (0.5 + 1)
+    )
     # Newton converges to sqrt(a): d sqrt(a)/da = 1 / (2 sqrt(a))
     assert ac.grad(control.newton_sqrt)(9.0) == pytest.approx(1 / 6.0, rel=1e-9)
     # loop else runs only when the loop did not break
@@ -100,7 +114,7 @@ def logged(x, n):
 
 def test_side_effects_happen_once_per_gradient_call(capsys):
     del LOG[:]
-    assert ac.grad(logged)(1.1, 3) == pytest.approx(4 * 1.1 ** 3)
+    assert ac.grad(logged)(1.1, 3) == pytest.approx(4 * 1.1**3)
     assert LOG == [0, 1, 2]
     assert capsys.readouterr().out.count("step") == 3
     ac.value_and_grad(logged)(1.1, 3)
@@ -150,7 +164,9 @@ def ssa_stage_runs(f, args):
     return namespace[f.__name__](*args)
 
 
-@pytest.mark.parametrize("f,args,wrt", CASES[:20], ids=["ssa-%s-%d" % (c[0].__name__, i) for i, c in enumerate(CASES[:20])])
+@pytest.mark.parametrize(
+    "f,args,wrt", CASES[:20], ids=["ssa-%s-%d" % (c[0].__name__, i) for i, c in enumerate(CASES[:20])]
+)
 def test_ssa_stage_computes_the_same_value(f, args, wrt):
     assert ssa_stage_runs(f, args) == pytest.approx(f(*args))
 
@@ -194,7 +210,7 @@ def test_checkpointed_loop_keeps_few_states():
 
     n, s = 10000, 20
     bars = runtime.checkpoint_reverse(counting_step, step_adjoint, range(n), (1.0,), (1.0,), s)
-    assert bars[0] == pytest.approx(1.0001 ** n)
+    assert bars[0] == pytest.approx(1.0001**n)
     # binomial schedule: each step is recomputed a small number of times (C(20+t, 20) >= 10^4 for t = 4)
     assert len(live) <= 4 * n
 

@@ -1,4 +1,5 @@
 """User-registered adjoints: same (g, ans, *args) convention, called from emitted code."""
+
 import math
 
 import numpy as np
@@ -8,12 +9,12 @@ import adjoint_compiler as ac
 from adjoint_compiler import testing
 import custom
 
-_opaque_cube = np.vectorize(lambda v: v ** 3, otypes=[float])
+_opaque_cube = np.vectorize(lambda v: v**3, otypes=[float])
 
 
 @ac.register_adjoint(_opaque_cube)
 def _opaque_cube_adjoint(g, ans, v):
-    return g * 3.0 * v ** 2
+    return g * 3.0 * v**2
 
 
 def uses_cube(x, y):
@@ -39,8 +40,8 @@ def test_registered_adjoint_matches_finite_differences():
     testing.check_grads(custom.model, (w, x), wrt=0)
     x, y = np.array([0.3, -0.7]), np.array([2.0, 1.5])
     g = ac.grad(uses_cube, (0, 1))(x, y)
-    np.testing.assert_allclose(g[0], 3 * x ** 2 * y)
-    np.testing.assert_allclose(g[1], x ** 3)
+    np.testing.assert_allclose(g[0], 3 * x**2 * y)
+    np.testing.assert_allclose(g[1], x**3)
 
 
 def test_two_argument_registered_adjoint():

@@ -1,4 +1,5 @@
 """Every unsupported construct raises UnsupportedError at the user's file:line:col; no internal tracebacks."""
+
 import inspect
 import math
 import os
@@ -49,6 +50,7 @@ def star_args(*xs):  # <- xs
 def nested_def(x):
     def inner(y):  # <- def inner
         return y
+
     return inner(x)
 
 
@@ -121,11 +123,19 @@ def uses_eval(x):
 
 CASES = [
     (uses_eval, "eval() of code the compiler cannot see"),
-    (gen, "yield"), (comprehension, "list comprehension"), (generator_expression, "generator expression"),
-    (try_block, "try statement"), (with_block, "with statement"), (walrus, "assignment expression"),
-    (star_args, "*xs parameter"), (nested_def, "nested function definition"), (lambda_inside, "lambda"),
-(raise_stmt, "raise statement"), (chained, "chained comparison"),
-    (attribute_store, "assignment to an attribute"), (delete, "del statement"),
+    (gen, "yield"),
+    (comprehension, "list comprehension"),
+    (generator_expression, "generator expression"),
+    (try_block, "try statement"),
+    (with_block, "with statement"),
+    (walrus, "assignment expression"),
+    (star_args, "*xs parameter"),
+    (nested_def, "nested function definition"),
+    (lambda_inside, "lambda"),
+    (raise_stmt, "raise statement"),
+    (chained, "chained comparison"),
+    (attribute_store, "assignment to an attribute"),
+    (delete, "del statement"),
     (store_into_argument, "in-place update of x, which may be the caller's argument x"),
     (store_while_view_is_used, "in-place update of a while b (a view or copy of the same array) is still used"),
     (store_into_element_of_element, "assignment to an element of an element"),
@@ -218,8 +228,7 @@ def test_failed_compile_leaves_the_function_usable():
 def test_cli_reports_one_line_without_traceback(tmp_path):
     src = tmp_path / "bad.py"
     src.write_text("def f(x):\n    return sum([x for _ in range(2)])\n")
-    r = subprocess.run([sys.executable, "-m", "adjoint_compiler", "show", "%s:f" % src],
-                       capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "adjoint_compiler", "show", "%s:f" % src], capture_output=True, text=True)
     assert r.returncode != 0
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1, r.stderr

@@ -4,6 +4,7 @@ Regenerate after a deliberate change to emitted code, then review the diff:
 
     python tests/test_golden.py --update
 """
+
 import importlib
 import os
 import pickle
@@ -74,17 +75,38 @@ CASES = [
 
 
 SAMPLE_ARGS = {
-    "for_range": [0.3, 4], "for_over_list": [0.7, [1.0, 2.0]], "enumerate_zip": [[1.0, 2.0], [0.5, 0.25]],
-    "while": [2.0], "break": [1.1, 20], "continue": [0.9, 5], "nested_loops_with_if": [0.4, 3, 4],
-    "loop_else": [1.3, 3], "checkpointed_loop": [0.9, 30],
+    "for_range": [0.3, 4],
+    "for_over_list": [0.7, [1.0, 2.0]],
+    "enumerate_zip": [[1.0, 2.0], [0.5, 0.25]],
+    "while": [2.0],
+    "break": [1.1, 20],
+    "continue": [0.9, 5],
+    "nested_loops_with_if": [0.4, 3, 4],
+    "loop_else": [1.3, 3],
+    "checkpointed_loop": [0.9, 30],
     "custom_adjoint": [np.array([0.5, -1.0]), np.array([1.0, 2.0])],
-    "recursion": [1.3, 4], "list_accumulation": [0.5, 4], "list_append_in_loop": [0.7, 4], "dict_constant_keys": [{"a": 2.0, "b": 0.5}, 0.3], "rk4_helper_returning_tuple": [2.0, 0.3],
-    "mlp_loss": [np.full((2, 3), 0.1), np.zeros(3), np.full((3, 1), 0.2), np.zeros(1), np.ones((4, 2)), np.ones((4, 1))],
+    "recursion": [1.3, 4],
+    "list_accumulation": [0.5, 4],
+    "list_append_in_loop": [0.7, 4],
+    "dict_constant_keys": [{"a": 2.0, "b": 0.5}, 0.3],
+    "rk4_helper_returning_tuple": [2.0, 0.3],
+    "mlp_loss": [
+        np.full((2, 3), 0.1),
+        np.zeros(3),
+        np.full((3, 1), 0.2),
+        np.zeros(1),
+        np.ones((4, 2)),
+        np.ones((4, 1)),
+    ],
     "softmax_cross_entropy": [np.array([[0.1, 0.5], [0.3, -0.2]]), np.eye(2)],
     "rnn_over_array_rows": [np.full((2, 3), 0.1), np.full((3, 3), 0.2), np.ones((4, 1, 2)), np.zeros((1, 3))],
-    "inplace_heat_stencil": [np.linspace(0.0, 1.0, 6), 0.2, 5], "inplace_nonlinear_stencil": [np.linspace(0.0, 1.0, 6), 0.3],
-    "inplace_plus_equals": [np.linspace(0.1, 1.0, 5), 0.4], "inplace_returned_array_vjp": [np.array([0.3, 0.2, 0.1])],
-    "rosenbrock_slices": [np.array([0.5, -1.0, 0.3])], "softplus_sum": [0.3], "broadcast_scale": [0.3, 0.5],
+    "inplace_heat_stencil": [np.linspace(0.0, 1.0, 6), 0.2, 5],
+    "inplace_nonlinear_stencil": [np.linspace(0.0, 1.0, 6), 0.3],
+    "inplace_plus_equals": [np.linspace(0.1, 1.0, 5), 0.4],
+    "inplace_returned_array_vjp": [np.array([0.3, 0.2, 0.1])],
+    "rosenbrock_slices": [np.array([0.5, -1.0, 0.3])],
+    "softplus_sum": [0.3],
+    "broadcast_scale": [0.3, 0.5],
 }
 
 
@@ -103,7 +125,8 @@ def test_emitted_source_matches_golden(stem, module, function, wrt, mode):
         expected = f.read()
     assert emitted(module, function, wrt, mode) == expected, (
         "emitted code for %s changed; if deliberate run `python tests/test_golden.py --update` "
-        "and review the diff" % stem)
+        "and review the diff" % stem
+    )
 
 
 def test_golden_files_run_and_agree_with_the_compiler(tmp_path):
@@ -128,8 +151,16 @@ def test_golden_files_run_and_agree_with_the_compiler(tmp_path):
 
 
 # helpers with dependencies (stored -> _positions; checkpoint_reverse -> _binomial_split), classes, callees
-STANDALONE = ["seed_f", "broadcast_scale", "early_return", "inplace_heat_stencil", "checkpointed_loop",
-              "call_in_loop", "list_append_in_loop", "recursion"]
+STANDALONE = [
+    "seed_f",
+    "broadcast_scale",
+    "early_return",
+    "inplace_heat_stencil",
+    "checkpointed_loop",
+    "call_in_loop",
+    "list_append_in_loop",
+    "recursion",
+]
 
 _RUN_STANDALONE = """
 import pickle, sys
@@ -172,13 +203,21 @@ def test_standalone_rendering_runs_with_numpy_alone(tmp_path):
     assert len(cases) == len(STANDALONE)
     (tmp_path / "cases.pkl").write_bytes(pickle.dumps(cases))
     script = _RUN_STANDALONE.format(site=str(site), here=str(tmp_path))
-    subprocess.run([sys.executable, "-I", "-S", "-c", script], cwd=tmp_path, env={"OPENBLAS_NUM_THREADS": "1"},
-                   capture_output=True, text=True, check=True)
+    subprocess.run(
+        [sys.executable, "-I", "-S", "-c", script],
+        cwd=tmp_path,
+        env={"OPENBLAS_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     results = pickle.loads((tmp_path / "results.pkl").read_bytes())
     for stem, _, _ in cases:
         (value, grads), (expected_value, expected) = results[stem], live[stem]
         assert value == pytest.approx(expected_value, rel=1e-12)
-        for g, e in zip(np.atleast_1d(np.asarray(grads, dtype=object)), np.atleast_1d(np.asarray(expected, dtype=object))):
+        for g, e in zip(
+            np.atleast_1d(np.asarray(grads, dtype=object)), np.atleast_1d(np.asarray(expected, dtype=object))
+        ):
             np.testing.assert_allclose(np.asarray(g, dtype=float), np.asarray(e, dtype=float), rtol=1e-12)
 
 

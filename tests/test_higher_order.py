@@ -1,4 +1,5 @@
 """Second order: the generated gradient is plain Python that the compiler can differentiate again."""
+
 import math
 
 import numpy as np
@@ -39,13 +40,14 @@ def test_hessian_vector_product_by_vjp_of_the_emitted_gradient():
     row = pullback((0.0, (1.0, 0.0)))  # d(df/dx)/d(x, y)
     gx = lambda x, y: ac.grad(seed.f, 0)(x, y)  # noqa: E731
     h = 1e-6
-    assert row == pytest.approx(((gx(1.5 + h, -2.0) - gx(1.5 - h, -2.0)) / (2 * h),
-                                 (gx(1.5, -2.0 + h) - gx(1.5, -2.0 - h)) / (2 * h)), rel=1e-6)
+    assert row == pytest.approx(
+        ((gx(1.5 + h, -2.0) - gx(1.5 - h, -2.0)) / (2 * h), (gx(1.5, -2.0 + h) - gx(1.5, -2.0 - h)) / (2 * h)), rel=1e-6
+    )
 
 
 def test_grad_of_an_array_gradient_is_a_type_error_not_a_silent_sum():
     def cubes(x):
-        return np.sum(x ** 3)
+        return np.sum(x**3)
 
     with pytest.raises(TypeError, match="vjp"):
         ac.grad(ac.grad(cubes))(np.array([1.0, 2.0]))

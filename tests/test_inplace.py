@@ -1,4 +1,5 @@
 """In-place updates a[i] = v, a[i] += v, a *= s: exact adjoints, minimal saving, arguments left alone."""
+
 import numpy as np
 import pytest
 
@@ -37,14 +38,14 @@ def test_gradient_matches_central_differences_and_arguments_are_untouched(f, arg
 def test_element_stores_by_hand():
     x = 0.7
     # sum(a * a) with a = [x, x^2, 0, sin x]
-    expected = 2 * x + 4 * x ** 3 + 2 * np.sin(x) * np.cos(x)
+    expected = 2 * x + 4 * x**3 + 2 * np.sin(x) * np.cos(x)
     assert ac.grad(inplace.fill_elements)(x) == pytest.approx(expected, rel=1e-12)
 
 
 def test_overwritten_value_read_before_the_store_by_hand():
     x = np.arange(5.0)
     # sum(x^2) + sum(a^3) where a = x with a[1:3] = 5: the overwritten slots get only 2x
-    expected = 2 * x + np.where((np.arange(5) >= 1) & (np.arange(5) < 3), 0.0, 3 * x ** 2)
+    expected = 2 * x + np.where((np.arange(5) >= 1) & (np.arange(5) < 3), 0.0, 3 * x**2)
     assert np.allclose(ac.grad(inplace.overwrite_after_use)(x), expected)
 
 
@@ -73,7 +74,7 @@ def test_vjp_of_an_updated_array_returns_its_final_contents():
     g = pullback(np.ones(3))
     assert np.array_equal(value, expected)  # the pullback's undo did not reach the returned array
     x0 = x[0]
-    assert g == pytest.approx([1 + 2 * x0 + 4 * x0 ** 3, 0.0, 0.0])
+    assert g == pytest.approx([1 + 2 * x0 + 4 * x0**3, 0.0, 0.0])
 
 
 def test_plus_equals_saves_nothing_and_unread_overwrites_are_not_saved():

@@ -3,6 +3,7 @@ without a cycle), and never from inside a function, where an import hides a cycl
 
 errors/naming < trees < source/runtime < rules/templates < passes < pipeline/link < api < testing/cli
 """
+
 import ast
 import pathlib
 
@@ -50,7 +51,7 @@ def _imports(path, module):
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package[:len(package) - node.level + 1] if node.level > 1 else package
+                base = package[: len(package) - node.level + 1] if node.level > 1 else package
                 prefix = ".".join(["adjoint_compiler"] + base[: len(base)])
                 mod = prefix + ("." + node.module if node.module else "")
             else:
@@ -58,7 +59,7 @@ def _imports(path, module):
             names = [mod + "." + a.name for a in node.names] if mod == "adjoint_compiler" else [mod]
         for name in names:
             if name == "adjoint_compiler" or name.startswith("adjoint_compiler."):
-                target = name[len("adjoint_compiler."):] or "__init__"
+                target = name[len("adjoint_compiler.") :] or "__init__"
                 out.append((target, node.lineno, id(node) in top_level))
     return out
 
@@ -79,8 +80,12 @@ def _resolve(target, graph):
 
 
 def test_no_function_level_imports():
-    bad = ["%s:%d imports %s inside a function" % (path.name, line, target)
-           for module, (path, imports) in _graph().items() for target, line, top in imports if not top]
+    bad = [
+        "%s:%d imports %s inside a function" % (path.name, line, target)
+        for module, (path, imports) in _graph().items()
+        for target, line, top in imports
+        if not top
+    ]
     assert not bad, "\n".join(bad)
 
 
@@ -89,8 +94,10 @@ def test_no_upward_imports():
     for module, (path, imports) in _graph().items():
         for target, line, _ in imports:
             if _layer(_resolve(target, _graph())) > _layer(module):
-                bad.append("%s:%d: %s (layer %d) imports %s (layer %d)"
-                           % (path.name, line, module, _layer(module), target, _layer(target)))
+                bad.append(
+                    "%s:%d: %s (layer %d) imports %s (layer %d)"
+                    % (path.name, line, module, _layer(module), target, _layer(target))
+                )
     assert not bad, "\n".join(bad)
 
 
@@ -107,7 +114,7 @@ def test_no_import_cycles():
         state[m] = 1
         for t in sorted(edges.get(m, ())):
             if state.get(t) == 1:
-                cycle.append(" -> ".join(stack[stack.index(t):] + [t]))
+                cycle.append(" -> ".join(stack[stack.index(t) :] + [t]))
             elif t not in state:
                 visit(t, stack + [t])
         state[m] = 2

@@ -1,4 +1,5 @@
 """NumPy models against central differences, and against autograd when it is installed."""
+
 import warnings
 
 import numpy as np
@@ -10,13 +11,21 @@ import arrays
 import models
 
 rng = np.random.default_rng(0)
-W1, b1, W2, b2 = rng.standard_normal((4, 5)) * 0.5, rng.standard_normal(5) * 0.1, \
-    rng.standard_normal((5, 2)) * 0.5, rng.standard_normal(2) * 0.1
+W1, b1, W2, b2 = (
+    rng.standard_normal((4, 5)) * 0.5,
+    rng.standard_normal(5) * 0.1,
+    rng.standard_normal((5, 2)) * 0.5,
+    rng.standard_normal(2) * 0.1,
+)
 X, Y = rng.standard_normal((6, 4)), rng.standard_normal((6, 2))
 LOGITS, LABELS = rng.standard_normal((5, 3)), np.eye(3)[[0, 2, 1, 1, 0]]
 W, B, XL, YL = rng.standard_normal(4), 0.3, rng.standard_normal((8, 4)), (rng.random(8) > 0.5).astype(float)
-WX, WH, XS, H0 = rng.standard_normal((3, 4)) * 0.5, rng.standard_normal((4, 4)) * 0.5, \
-    rng.standard_normal((5, 2, 3)), rng.standard_normal((2, 4))
+WX, WH, XS, H0 = (
+    rng.standard_normal((3, 4)) * 0.5,
+    rng.standard_normal((4, 4)) * 0.5,
+    rng.standard_normal((5, 2, 3)),
+    rng.standard_normal((2, 4)),
+)
 V = np.array([0.5, -1.2, 0.3, 2.0])
 
 CASES = [

@@ -1,4 +1,5 @@
 """Global state: writes happen once, each read sees the value it had in the forward run."""
+
 import pytest
 
 import adjoint_compiler as ac
@@ -21,8 +22,8 @@ def test_global_counter_seed_example():
 
 def test_module_constant_is_read_as_a_constant():
     g = ac.grad(state.compound, (0, 1))(100.0, 3.0)
-    assert g[0] == pytest.approx(1.05 ** 3)
-    assert g[1] == pytest.approx(100.0 * 1.05 ** 3 * __import__("math").log(1.05))
+    assert g[0] == pytest.approx(1.05**3)
+    assert g[1] == pytest.approx(100.0 * 1.05**3 * __import__("math").log(1.05))
 
 
 def undeclared(x):

@@ -1,4 +1,5 @@
 """Compiling is thread-safe: many threads differentiating functions that share callees."""
+
 import math
 import threading
 

@@ -1,5 +1,6 @@
 """Never a silent wrong gradient: each case here was silently wrong before; it is now exact or refused
 with the user's file:line. References are hand-derived derivatives or central differences."""
+
 import functools
 import math
 
@@ -87,14 +88,17 @@ def helper_normalises_in_place(x):
     return np.sum(u * x)
 
 
-@pytest.mark.parametrize("f, what", [
-    (accumulates_through_helper, "global TOTAL"),
-    (set_then_read, "global K"),
-    (sums_a_global_log, "global LOG"),
-    (helper_stores_into_dict, "changes its argument d"),
-    (helper_appends, "changes its argument xs"),
-    (helper_normalises_in_place, "changes its argument u"),
-])
+@pytest.mark.parametrize(
+    "f, what",
+    [
+        (accumulates_through_helper, "global TOTAL"),
+        (set_then_read, "global K"),
+        (sums_a_global_log, "global LOG"),
+        (helper_stores_into_dict, "changes its argument d"),
+        (helper_appends, "changes its argument xs"),
+        (helper_normalises_in_place, "changes its argument u"),
+    ],
+)
 def test_state_changed_by_a_called_function_is_refused_with_its_location(f, what):
     global TOTAL, K
     TOTAL, K = 0.0, 1.0
@@ -145,14 +149,18 @@ def adds_at(a):
     return np.sum(v * v)
 
 
-@pytest.mark.parametrize("f, arg, what", [
-    (value_stored_on_an_object, 1.0, "b.v"),
-    (concatenates_with_r_, np.array([1.0, 2.0]), "np.r_"),
-    (adds_at, 1.0, "at()"),
-])
+@pytest.mark.parametrize(
+    "f, arg, what",
+    [
+        (value_stored_on_an_object, 1.0, "b.v"),
+        (concatenates_with_r_, np.array([1.0, 2.0]), "np.r_"),
+        (adds_at, 1.0, "at()"),
+    ],
+)
 def test_values_reaching_something_without_a_derivative_are_refused(f, arg, what):
-    with pytest.raises(ac.UnsupportedError, match=what.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")) \
-            as info:
+    with pytest.raises(
+        ac.UnsupportedError, match=what.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")
+    ) as info:
         ac.grad(f)(arg)
     assert "test_trust.py:" in str(info.value)
 
@@ -225,12 +233,13 @@ def scale10(fn):
     @functools.wraps(fn)
     def wrapper(x):
         return 10.0 * fn(x)
+
     return wrapper
 
 
 @scale10
 def decorated_cube(x):
-    return x ** 3
+    return x**3
 
 
 def test_a_decorated_function_is_differentiated_with_its_decorator():
@@ -241,12 +250,13 @@ def _star(fn):
     @functools.wraps(fn)
     def wrapper(*args):
         return 10.0 * fn(*args)
+
     return wrapper
 
 
 @_star
 def star_decorated(x):
-    return x ** 3
+    return x**3
 
 
 def test_a_decorator_the_compiler_cannot_read_is_refused_not_skipped():
@@ -272,7 +282,7 @@ def test_complex_arguments_are_refused_with_a_type_error(f, arg):
 
 
 def cube(x):
-    return x ** 3
+    return x**3
 
 
 GRAD_CUBE = ac.grad(cube)

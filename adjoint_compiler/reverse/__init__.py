@@ -32,6 +32,7 @@ adjoints, user functions), ``loops`` (tapes and reversed loops),
 undos), ``shapes`` (shape-only reads, dropped unbroadcasts), ``assemble``
 (the function around both sweeps).
 """
+
 from adjoint_compiler.reverse.assemble import Result, run
 
 __all__ = ["Result", "run"]

@@ -9,6 +9,7 @@ A function with in-place updates is reversed twice: the first reversal
 undoes every store, to find the undos later adjoint code depends on; the
 second keeps only those.
 """
+
 import gast
 
 from adjoint_compiler import naming, trees
@@ -64,8 +65,11 @@ def _assemble(r):
         out_name = output.id if isinstance(output, gast.Name) else "output"
         seed = _name(r.cot.name(out_name))
         fn_name = naming.VJP_FN.format(fn.name)
-    scalar_ok = mode != "grad" or activity.ops.get(getattr(output, "id", None)) is None or \
-        activity.ops[output.id].kind != "tuple"  # check_scalar rejects a tuple before any adjoint runs
+    scalar_ok = (
+        mode != "grad"
+        or activity.ops.get(getattr(output, "id", None)) is None
+        or activity.ops[output.id].kind != "tuple"
+    )  # check_scalar rejects a tuple before any adjoint runs
     if isinstance(output, gast.Name) and output.id in activity.active and scalar_ok:
         r.cot.bars[output.id] = seed
     adjoint.extend(adjoint_block(r, forward_stmts))
@@ -88,8 +92,15 @@ def _assemble(r):
         body.append(gast.Return(value=gast.Tuple(elts=[trees.clone(output), grads], ctx=gast.Load())))
     else:
         body += _pullback(r, seed, adjoint, grads, undone, output)
-    new = gast.FunctionDef(name=fn_name, args=trees.clone(fn.args), body=body, decorator_list=[],
-                           returns=None, type_comment=None, type_params=[])
+    new = gast.FunctionDef(
+        name=fn_name,
+        args=trees.clone(fn.args),
+        body=body,
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+        type_params=[],
+    )
     return Result(gast.copy_location(new, fn), r.needs, {r.cot.name(p) for p in r.wrt}, r.tapes, adjoint)
 
 
@@ -98,12 +109,20 @@ def _pullback(r, seed, adjoint, grads, undone, output):
     fn = r.fn
     body = []
     pullback_name = r.namer.unique(naming.PULLBACK_FN.format(fn.name))
-    pb_args = gast.arguments(args=[_name(seed.id, False)], posonlyargs=[], vararg=None, kwonlyargs=[],
-                             kw_defaults=[], kwarg=None, defaults=[])
+    pb_args = gast.arguments(
+        args=[_name(seed.id, False)],
+        posonlyargs=[],
+        vararg=None,
+        kwonlyargs=[],
+        kw_defaults=[],
+        kwarg=None,
+        defaults=[],
+    )
     pb_args.args[0].ctx = gast.Param()
     # the adjoint sweep undid in-place updates: put the final contents back for the next call
-    in_loops = {n for loop in trees.walk(fn) if isinstance(loop, (gast.For, gast.While))
-                for n in trees.stores(loop.body)}
+    in_loops = {
+        n for loop in trees.walk(fn) if isinstance(loop, (gast.For, gast.While)) for n in trees.stores(loop.body)
+    }
     # arrays bound only on some paths (inside an if) cannot be snapshot unconditionally either
     in_loops |= undone - trees.definite(fn.body) - {a.id for a in fn.args.args}
     start, end = [], []
@@ -115,10 +134,15 @@ def _pullback(r, seed, adjoint, grads, undone, output):
         calls = r.namer.unique("_pullback_calls")
         body.append(_assign(calls, gast.List(elts=[], ctx=gast.Load())))
         start.append(gast.Expr(value=_call("once", _name(calls))))
-    pullback = gast.FunctionDef(name=pullback_name, args=pb_args,
-                                body=start + [trees.comment("adjoint sweep")] + adjoint + end + [
-                                    gast.Return(value=grads)],
-                                decorator_list=[], returns=None, type_comment=None, type_params=[])
+    pullback = gast.FunctionDef(
+        name=pullback_name,
+        args=pb_args,
+        body=start + [trees.comment("adjoint sweep")] + adjoint + end + [gast.Return(value=grads)],
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+        type_params=[],
+    )
     body.append(pullback)
     body.append(gast.Return(value=gast.Tuple(elts=[trees.clone(output), _name(pullback_name)], ctx=gast.Load())))
     return body

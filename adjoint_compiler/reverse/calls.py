@@ -8,6 +8,7 @@ with Python source is compiled to a vjp of its own: ``y, y_pullback =
 f_vjp(a, b)`` replaces the call in the forward sweep, and the adjoint sweep
 calls ``y_pullback(y_bar)``.
 """
+
 import inspect
 
 import gast
@@ -50,12 +51,14 @@ def adjoint_call(r, stmt, name, op, g, out):
             "    @adjoint_compiler.register_adjoint(%s)\n"
             "    def %s_adjoint(g, ans, *args):\n"
             "        return ...  # one cotangent per argument" % (label, label, label.split(".")[-1]),
-            r.location(stmt))
+            r.location(stmt),
+        )
     if not rule.inline:
         call_user_rule(r, rule, name, op, g, out)
         return
     scalar = name in act.scalars and all(
-        trees.is_number(a) or (isinstance(a, gast.Name) and a.id in act.scalars) for a in op.args)
+        trees.is_number(a) or (isinstance(a, gast.Name) and a.id in act.scalars) for a in op.args
+    )
     if scalar and rule.scalar_rule:
         rule = rule.scalar_rule
     elif rule.masked_rule and name in act.where_fed:
@@ -64,11 +67,13 @@ def adjoint_call(r, stmt, name, op, g, out):
     try:
         stmts, results = templates.instantiate(t, g, _name(name), op.args, op.kwargs, r.namer, scalar)
     except KeyError as e:
-        raise CompileError("%s got an unexpected or missing argument %s" % (_fn_label(op.fn), e),
-                           r.location(stmt))
+        raise CompileError("%s got an unexpected or missing argument %s" % (_fn_label(op.fn), e), r.location(stmt))
     except templates.TooManyArguments as e:
-        raise UnsupportedError("%s() with %d arguments (its rule takes %d)" % (_fn_label(op.fn), e.args[0], e.args[1]),
-                               r.location(stmt), "nest the calls where that means the same, e.g. max(max(a, b), c)")
+        raise UnsupportedError(
+            "%s() with %d arguments (its rule takes %d)" % (_fn_label(op.fn), e.args[0], e.args[1]),
+            r.location(stmt),
+            "nest the calls where that means the same, e.g. max(max(a, b), c)",
+        )
     r.needs.update((n, v) for n, v in t.globals.items() if n not in runtime.HELPERS)
     same = shapes.shape_kept(op, act)
     results = [(operand, shapes.drop_unbroadcast(c, operand) if operand in same else c) for operand, c in results]
@@ -89,8 +94,11 @@ def _accumulate_parts(r, result, operands, out):
     """``result`` holds one cotangent per operand (itself, for one operand): each active name gets its own."""
     for i, operand in enumerate(operands):
         if isinstance(operand, gast.Name) and operand.id in r.act.active:
-            part = _name(result) if len(operands) == 1 else gast.Subscript(
-                value=_name(result), slice=gast.Constant(value=i, kind=None), ctx=gast.Load())
+            part = (
+                _name(result)
+                if len(operands) == 1
+                else gast.Subscript(value=_name(result), slice=gast.Constant(value=i, kind=None), ctx=gast.Load())
+            )
             r.cot.accumulate(operand.id, part, out)
 
 
@@ -118,8 +126,10 @@ def call_user_function(r, stmt, name, op, g, out):
     star = next((p for p in signature.parameters.values() if p.kind is p.VAR_POSITIONAL), None)
     if star is not None:  # *args: the callee is compiled for this many values, args_0, args_1, ...
         if static:
-            raise UnsupportedError("a function passed as an argument to %s, which takes *%s"
-                                   % (_fn_label(op.fn), star.name), r.location(stmt))
+            raise UnsupportedError(
+                "a function passed as an argument to %s, which takes *%s" % (_fn_label(op.fn), star.name),
+                r.location(stmt),
+            )
         extra = bound.arguments.pop(star.name, ())
         count = len(extra)
         spread = ["%s_%d" % (star.name, i) for i in range(count)]
@@ -130,13 +140,13 @@ def call_user_function(r, stmt, name, op, g, out):
     if vjp_name is None:
         vjp_name = r.callees[key] = r.callee(op.fn, static, count) if star else r.callee(op.fn, static)
     pullback = r.namer.unique(name + "_pullback")
-    call = gast.Call(func=_name(vjp_name),
-                     args=[trees.clone(a) for p, a in zip(all_params, op.args) if p not in static],
-                     keywords=[gast.keyword(arg=k, value=trees.clone(v)) for k, v in op.kwargs.items()
-                               if k not in static])
+    call = gast.Call(
+        func=_name(vjp_name),
+        args=[trees.clone(a) for p, a in zip(all_params, op.args) if p not in static],
+        keywords=[gast.keyword(arg=k, value=trees.clone(v)) for k, v in op.kwargs.items() if k not in static],
+    )
     target = gast.Tuple(elts=[_name(name, True), _name(pullback, True)], ctx=gast.Store())
-    r.forward_of[id(stmt)] = [gast.copy_location(gast.Assign(targets=[target], value=call, type_comment=None),
-                                                 stmt)]
+    r.forward_of[id(stmt)] = [gast.copy_location(gast.Assign(targets=[target], value=call, type_comment=None), stmt)]
     params = [p for p in all_params if p not in static]
     result = r.namer.fresh(naming.TEMP)
     out.append(_assign(result, gast.Call(func=_name(pullback), args=[trees.clone(g)], keywords=[])))
@@ -147,13 +157,20 @@ def call_user_function(r, stmt, name, op, g, out):
 def call_user_rule(r, rule, name, op, g, out):
     """A registered adjoint is called, not inlined: ``c = rule(g, ans, *args)``."""
     if op.kwargs:
-        raise UnsupportedError("keyword arguments in a call of %s, which has a registered adjoint"
-                               % _fn_label(op.fn), r.location(op.node))
+        raise UnsupportedError(
+            "keyword arguments in a call of %s, which has a registered adjoint" % _fn_label(op.fn), r.location(op.node)
+        )
     ref = getattr(rule.rule, "__name__", "adjoint")
     if r.source is None or r.source.env.get(ref) is not rule.rule:  # not the user's own global name
         ref = r.namer.unique(ref)
     r.needs[ref] = rule.rule
     result = r.namer.fresh(naming.TEMP)
-    out.append(_assign(result, gast.Call(func=_name(ref), args=[trees.clone(g), _name(name)] + [
-        trees.clone(a) for a in op.args], keywords=[])))
+    out.append(
+        _assign(
+            result,
+            gast.Call(
+                func=_name(ref), args=[trees.clone(g), _name(name)] + [trees.clone(a) for a in op.args], keywords=[]
+            ),
+        )
+    )
     _accumulate_parts(r, result, op.args, out)

@@ -8,6 +8,7 @@ built exactly like an ordinary loop's. The scheduler keeps a bounded number of
 segment-start snapshots and reruns segments on a binomial schedule, so the
 loop body must not have side effects a rerun would repeat.
 """
+
 import copy
 
 import gast
@@ -26,9 +27,15 @@ def is_checkpointed(stmt):
 
 
 def _params(names):
-    return gast.arguments(args=[gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
-                                for n in names], posonlyargs=[], vararg=None, kwonlyargs=[],
-                          kw_defaults=[], kwarg=None, defaults=[])
+    return gast.arguments(
+        args=[gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None) for n in names],
+        posonlyargs=[],
+        vararg=None,
+        kwonlyargs=[],
+        kw_defaults=[],
+        kwarg=None,
+        defaults=[],
+    )
 
 
 def _tuple_of(names):
@@ -45,7 +52,7 @@ def adjoint_checkpointed(r, stmt, adjoint_block):
         raise UnsupportedError("break or return inside a checkpointed loop", r.location(stmt))
     check_no_side_effects(r, body)
     carried = sorted(r.loop_headers[id(stmt)])
-    k = r.namer.fresh(naming.STEP_FN)[len("_step"):]
+    k = r.namer.fresh(naming.STEP_FN)[len("_step") :]
     step_name, adjoint_name = naming.STEP_FN.format(k), naming.STEP_ADJOINT_FN.format(k)
     state = r.namer.fresh(naming.STATE)
     span = r.namer.unique("_iterations")
@@ -64,17 +71,34 @@ def adjoint_checkpointed(r, stmt, adjoint_block):
     plain = copy.copy(stmt)
     plain.iter = _name(span)
     plain.body = [trees.clone(s) for s in body]
-    step = gast.FunctionDef(name=step_name, args=_params([span] + carried),
-                            body=[plain, gast.Return(value=_tuple_of(carried))],
-                            decorator_list=[], returns=None, type_comment=None, type_params=[])
+    step = gast.FunctionDef(
+        name=step_name,
+        args=_params([span] + carried),
+        body=[plain, gast.Return(value=_tuple_of(carried))],
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+        type_params=[],
+    )
     step_adjoint = gast.FunctionDef(
-        name=adjoint_name, args=_params([span] + carried + bars),
+        name=adjoint_name,
+        args=_params([span] + carried + bars),
         body=trees.clone(r.forward_of[id(segment)]) + adjoint_stmts + [gast.Return(value=_tuple_of(bars))],
-        decorator_list=[], returns=None, type_comment=None, type_params=[])
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+        type_params=[],
+    )
     marker = stmt.iter
-    call = _call("checkpoint_reverse", _name(step_name), _name(adjoint_name),
-                 _call("segments", trees.clone(marker.args[0])), _name(state), _tuple_of(bars),
-                 trees.clone(marker.args[1]))
+    call = _call(
+        "checkpoint_reverse",
+        _name(step_name),
+        _name(adjoint_name),
+        _call("segments", trees.clone(marker.args[0])),
+        _name(state),
+        _tuple_of(bars),
+        trees.clone(marker.args[1]),
+    )
     target = gast.Tuple(elts=[_name(b, True) for b in bars], ctx=gast.Store())
     loop = copy.copy(stmt)
     loop.iter = trees.clone(marker.args[0])
@@ -95,17 +119,24 @@ def check_no_side_effects(r, body):
         bad = None
         if trees.element_store(node) is not None:
             raise UnsupportedError(
-                "in-place update inside a checkpointed loop", r.location(node),
-                "snapshots hold the arrays themselves, not copies; build a new array each step")
-        if isinstance(node, gast.Expr) or isinstance(node, gast.Assign) and not isinstance(
-                node.targets[0], gast.Name):
+                "in-place update inside a checkpointed loop",
+                r.location(node),
+                "snapshots hold the arrays themselves, not copies; build a new array each step",
+            )
+        if isinstance(node, gast.Expr) or isinstance(node, gast.Assign) and not isinstance(node.targets[0], gast.Name):
             bad = node
         elif isinstance(node, gast.Assign):
             op = r.act.op(node, r.source, r.local)
-            if op.kind == "method" or op.kind == "call" and rules.lookup(op.fn) is None \
-                    and not rules.is_nondifferentiable(op.fn):
+            if (
+                op.kind == "method"
+                or op.kind == "call"
+                and rules.lookup(op.fn) is None
+                and not rules.is_nondifferentiable(op.fn)
+            ):
                 bad = node
         if bad is not None:
             raise UnsupportedError(
-                "a call with possible side effects inside a checkpointed loop", r.location(bad),
-                "recomputed iterations would repeat it; move it out of the loop or drop checkpointed()")
+                "a call with possible side effects inside a checkpointed loop",
+                r.location(bad),
+                "recomputed iterations would repeat it; move it out of the loop or drop checkpointed()",
+            )

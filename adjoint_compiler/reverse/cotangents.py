@@ -7,6 +7,7 @@ for lists and dicts, where + would concatenate). Never ``+=``: that could
 write through an alias into a user's array. ``owned`` tracks the adjoints
 held in an array this code created, which element updates may write into.
 """
+
 import gast
 
 from adjoint_compiler import naming, trees
@@ -63,8 +64,11 @@ class Cotangents:
         target = self.name(name)
         out.append(_assign(target, value))
         self.bars[name] = _name(target)
-        if isinstance(value, (gast.BinOp, gast.UnaryOp)) or isinstance(value, gast.Call) and \
-                getattr(value.func, "id", None) == "add_bars":
+        if (
+            isinstance(value, (gast.BinOp, gast.UnaryOp))
+            or isinstance(value, gast.Call)
+            and getattr(value.func, "id", None) == "add_bars"
+        ):
             self.owned.add(name)  # arithmetic makes a new array: element updates may write into it
 
     def header_bars(self):
@@ -75,8 +79,14 @@ class Cotangents:
         target = self.name(name)
         current = self.bars.get(name)
         if name in self.appended and (current is None or owned and name not in self.owned):
-            out.append(_assign(target, _call("list_bar", _name(name)) if current is None else
-                               _call("list_bar", _name(name), trees.clone(current))))
+            out.append(
+                _assign(
+                    target,
+                    _call("list_bar", _name(name))
+                    if current is None
+                    else _call("list_bar", _name(name), trees.clone(current)),
+                )
+            )
             self.owned.add(name)
         elif current is None:
             out.append(_assign(target, self.zero(name)))

@@ -52,7 +52,8 @@ def adjoint_store(r, stmt, out):
         later = None
         if isinstance(value, gast.Name) and value.id in act.active:
             if element_index(index, act.scalars) and value.id in act.scalars:
-                part = gast.Subscript(value=trees.clone(bar), slice=trees.clone(index), ctx=gast.Load())
+                # a number at an integer index: one element, or a whole row of a matrix (m[1] = t)
+                part = _call("stored_number", trees.clone(bar), trees.clone(index))
             else:
                 part = _call("stored", trees.clone(bar), trees.index_value(index), _name(value.id))
             if isinstance(getattr(stmt, "op", None), gast.Sub):
@@ -75,8 +76,11 @@ def adjoint_store(r, stmt, out):
     # subtracting it would not give a[i] back; save and restore as for a[i] = v
     shares = isinstance(value, gast.Name) and value.id in r.shared.get(name, {name})
     if augmented and not shares:
-        undo = gast.AugAssign(target=trees.clone(target), op=gast.Add() if isinstance(stmt.op, gast.Sub)
-                              else gast.Sub(), value=trees.clone(value))
+        undo = gast.AugAssign(
+            target=trees.clone(target),
+            op=gast.Add() if isinstance(stmt.op, gast.Sub) else gast.Sub(),
+            value=trees.clone(value),
+        )
     else:
         saved = r.namer.unique(naming.SAVED.format(name))
         part = gast.Subscript(value=_name(name), slice=trees.clone(index), ctx=gast.Load())
@@ -95,16 +99,18 @@ def adjoint_append(r, stmt, out):
     name = xs.id
     if name in r.act.active:
         r.cot.materialize(name, out, owned=True)
-        last = gast.Call(func=gast.Attribute(value=trees.clone(r.cot.bars[name]), attr="pop", ctx=gast.Load()),
-                         args=[], keywords=[])
+        last = gast.Call(
+            func=gast.Attribute(value=trees.clone(r.cot.bars[name]), attr="pop", ctx=gast.Load()), args=[], keywords=[]
+        )
         if isinstance(value, gast.Name) and value.id in r.act.active:
             r.cot.accumulate(value.id, last, out)
         else:
             out.append(gast.Expr(value=last))
     if r.keep_undo is not None and id(stmt) not in r.keep_undo:
         return
-    undo = gast.Expr(value=gast.Call(func=gast.Attribute(value=_name(name), attr="pop", ctx=gast.Load()),
-                                     args=[], keywords=[]))
+    undo = gast.Expr(
+        value=gast.Call(func=gast.Attribute(value=_name(name), attr="pop", ctx=gast.Load()), args=[], keywords=[])
+    )
     r.undos[id(undo)] = stmt
     out.append(undo)
 

@@ -9,6 +9,7 @@ temporaries of taped values are recomputed in the adjoint rather than taped.
 The adjoints of the loop-carried variables are the adjoint loop's own carried
 variables.
 """
+
 import copy
 
 import gast
@@ -42,8 +43,9 @@ def adjoint_loop(r, stmt, adjoint_block):
     exit_check = body[-1] if body and trees.is_exit_check(body[-1]) else None
     carried = sorted(r.loop_headers[id(stmt)])
     stores = trees.stores(body)
-    outside = sorted(n for n in trees.loads(*body + ([stmt.test] if not is_for else []))
-                     if n in act.active and n not in stores)
+    outside = sorted(
+        n for n in trees.loads(*body + ([stmt.test] if not is_for else [])) if n in act.active and n not in stores
+    )
     subscripted = {op.args[0].id for n, op in act.defs if op.kind == "subscript"} | r.stored
     pre = []
     for n in [h for h in carried if h in act.active] + outside:
@@ -90,13 +92,21 @@ def adjoint_loop(r, stmt, adjoint_block):
                 forward_pre.append(_assign(n, gast.Constant(value=None, kind=None)))
         # a fresh array read only for its shape (to sum a broadcast) is taped as its shape alone
         contents = set().union(*[shapes.content_reads(s, ()) for s in adjoint_body])
-        pushed = [_call("shape_of", _name(t)) if t not in contents and t not in act.scalars and (
-            t in act.ops and act.ops[t].kind == "call") else _name(t) for t in taped]
+        pushed = [
+            _call("shape_of", _name(t))
+            if t not in contents and t not in act.scalars and (t in act.ops and act.ops[t].kind == "call")
+            else _name(t)
+            for t in taped
+        ]
         saved = pushed[0] if len(taped) == 1 else gast.Tuple(elts=pushed, ctx=gast.Load())
-        record.append(gast.Expr(value=gast.Call(
-            func=gast.Attribute(value=_name(tape), attr="append", ctx=gast.Load()), args=[saved], keywords=[])))
-        target = _name(taped[0]) if len(taped) == 1 else gast.Tuple(elts=[_name(t) for t in taped],
-                                                                    ctx=gast.Load())
+        record.append(
+            gast.Expr(
+                value=gast.Call(
+                    func=gast.Attribute(value=_name(tape), attr="append", ctx=gast.Load()), args=[saved], keywords=[]
+                )
+            )
+        )
+        target = _name(taped[0]) if len(taped) == 1 else gast.Tuple(elts=[_name(t) for t in taped], ctx=gast.Load())
         for n in gast.walk(target):
             if isinstance(n, gast.Name):
                 n.ctx = gast.Store()
@@ -112,8 +122,9 @@ def adjoint_loop(r, stmt, adjoint_block):
     else:
         count = r.namer.fresh(naming.TRIPS)
         forward_pre.append(_assign(count, gast.Constant(value=0, kind=None)))
-        record.append(_assign(count, gast.BinOp(left=_name(count), op=gast.Add(),
-                                                right=gast.Constant(value=1, kind=None))))
+        record.append(
+            _assign(count, gast.BinOp(left=_name(count), op=gast.Add(), right=gast.Constant(value=1, kind=None)))
+        )
         target = _name("_", True)
         iterate = _call("range", _name(count))
     if taped and not set(taped) & trees.stores(forward_body[:split]):
@@ -148,12 +159,20 @@ def recomputable(r, forward_body, taped, stores):
         value = s.value
         if name not in taped or not name.startswith("_t") or name not in r.act.scalars:
             continue
-        if not (isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Sub, gast.Mult))
-                or isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub)):
+        if not (
+            isinstance(value, gast.BinOp)
+            and isinstance(value.op, (gast.Add, gast.Sub, gast.Mult))
+            or isinstance(value, gast.UnaryOp)
+            and isinstance(value.op, gast.USub)
+        ):
             continue
         operands = [value.left, value.right] if isinstance(value, gast.BinOp) else [value.operand]
-        if all(trees.is_number(o) or isinstance(o, gast.Name) and (
-                o.id in done or o.id in available and o.id != name or o.id not in stores) for o in operands):
+        if all(
+            trees.is_number(o)
+            or isinstance(o, gast.Name)
+            and (o.id in done or o.id in available and o.id != name or o.id not in stores)
+            for o in operands
+        ):
             out.append(s)
             done.add(name)
     # an operand that was itself taped only for this one now need not be: keep it taped (simple and safe)

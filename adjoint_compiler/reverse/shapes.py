@@ -8,6 +8,7 @@ temporaries in between need not stay alive. ``content_reads`` says which names
 a piece of adjoint code reads for their contents, not just their shape: only
 those need a tape entry of their own, or an undone in-place update.
 """
+
 import operator
 
 import gast
@@ -27,9 +28,13 @@ def shape_kept(op, act):
     numbers = [trees.is_number(a) or isinstance(a, gast.Name) and a.id in act.scalars for a in op.args]
     if op.fn is operator.mul and not all(_float_literal(a) for a, n in zip(op.args, numbers) if n):
         return []  # xs * 2 repeats a list: only a float literal (x * 2.0) is certainly arithmetic
-    return [a for a, number in zip(op.args, numbers)
-            if isinstance(a, gast.Name) and a.id not in act.sequences
-            and all(o for o, b in zip(numbers, op.args) if b is not a)]
+    return [
+        a
+        for a, number in zip(op.args, numbers)
+        if isinstance(a, gast.Name)
+        and a.id not in act.sequences
+        and all(o for o, b in zip(numbers, op.args) if b is not a)
+    ]
 
 
 def _float_literal(node):
@@ -40,8 +45,13 @@ def _float_literal(node):
 
 def drop_unbroadcast(node, operand):
     """``unbroadcast(c, operand)`` -> ``c``: nothing was broadcast."""
-    if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id == "unbroadcast" and \
-            isinstance(node.args[1], gast.Name) and node.args[1].id == operand.id:
+    if (
+        isinstance(node, gast.Call)
+        and isinstance(node.func, gast.Name)
+        and node.func.id == "unbroadcast"
+        and isinstance(node.args[1], gast.Name)
+        and node.args[1].id == operand.id
+    ):
         return node.args[0]
     return node
 
@@ -49,8 +59,9 @@ def drop_unbroadcast(node, operand):
 def same_shapes(fn, act):
     """For names assigned once at the top level of ``fn``, the earliest top-level name (or parameter)
     certainly of the same shape: ``_t3 = _t2 ** 2`` and ``_t6 = 100.0 * _t5`` keep their operand's."""
-    top = [a.id for a in fn.args.args] + [s.targets[0].id for s in fn.body if isinstance(s, gast.Assign)
-                                          and isinstance(s.targets[0], gast.Name)]
+    top = [a.id for a in fn.args.args] + [
+        s.targets[0].id for s in fn.body if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+    ]
     defined = {}
     for name, _ in act.defs:
         defined[name] = defined.get(name, 0) + 1

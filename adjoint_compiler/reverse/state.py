@@ -8,6 +8,7 @@ outputs the adjoint code leaves for the forward sweep and for the caller:
 its tape pushes, a call of a user function's vjp, a store that saves what it
 overwrites), the tapes, the undo statements and the modules inlined rules need.
 """
+
 import copy
 
 import gast

@@ -7,6 +7,7 @@ on the same recorded test, with the adjoints both arms change merged into
 the same variables after it), a loop (``loops``, ``checkpoint``). Each block of
 adjoint code from an assignment is preceded by a comment quoting its source line.
 """
+
 import operator
 
 import gast
@@ -45,8 +46,7 @@ def adjoint_block(r, stmts):
             raise InternalError("reverse: unexpected statement %s" % type(stmt).__name__)
         if part:
             line = getattr(stmt, "lineno", None)
-            if isinstance(stmt, (gast.Assign, gast.AugAssign)) and line != last_line and r.source is not None \
-                    and line:
+            if isinstance(stmt, (gast.Assign, gast.AugAssign)) and line != last_line and r.source is not None and line:
                 out.append(trees.comment(r.source.line_text(line)))
                 last_line = line
             elif not isinstance(stmt, (gast.Assign, gast.AugAssign)):
@@ -96,14 +96,20 @@ def adjoint_assign(r, stmt, out):
         # xs + ys on lists or tuples: the cotangent splits where the first one ends
         xs, ys = op.args
         cut = _call("len", trees.clone(xs))
-        for operand, part in ((xs, gast.Slice(lower=None, upper=cut, step=None)),
-                              (ys, gast.Slice(lower=trees.clone(cut), upper=None, step=None))):
+        for operand, part in (
+            (xs, gast.Slice(lower=None, upper=cut, step=None)),
+            (ys, gast.Slice(lower=trees.clone(cut), upper=None, step=None)),
+        ):
             if isinstance(operand, gast.Name) and operand.id in act.active:
                 cot.accumulate(operand.id, gast.Subscript(value=trees.clone(g), slice=part, ctx=gast.Load()), out)
-    elif op.kind == "call" and op.fn is operator.mul and any(
-            isinstance(a, gast.Name) and a.id in act.sequences for a in op.args):
-        raise UnsupportedError("repeating a list or tuple (xs * n)", r.location(stmt),
-                               "build it with a loop or np.tile")
+    elif (
+        op.kind == "call"
+        and op.fn is operator.mul
+        and any(isinstance(a, gast.Name) and a.id in act.sequences for a in op.args)
+    ):
+        raise UnsupportedError(
+            "repeating a list or tuple (xs * n)", r.location(stmt), "build it with a loop or np.tile"
+        )
     elif op.kind == "call":
         calls.adjoint_call(r, stmt, name, op, g, out)
     elif op.kind in ("const", "nondiff", "index"):
@@ -126,8 +132,11 @@ def adjoint_if(r, stmt):
     if not then_adj and not else_adj and then_state[0] == else_state[0]:
         return []
     defined = trees.stores(stmt.body) | trees.stores(stmt.orelse)
-    differ = sorted(n for n in set(then_state[0]) | set(else_state[0])
-                    if n not in defined and not trees.same(then_state[0].get(n), else_state[0].get(n)))
+    differ = sorted(
+        n
+        for n in set(then_state[0]) | set(else_state[0])
+        if n not in defined and not trees.same(then_state[0].get(n), else_state[0].get(n))
+    )
     # make both arms leave each differing adjoint in the same variable
     merged_owned = then_state[1] & else_state[1]
     for arm, state in ((then_adj, then_state), (else_adj, else_state)):
@@ -138,5 +147,6 @@ def adjoint_if(r, stmt):
     cot.bars = {n: a for n, a in then_state[0].items() if n not in differ}
     cot.bars.update((n, _name(cot.name(n))) for n in differ)
     cot.owned = merged_owned
-    return [gast.copy_location(gast.If(test=trees.clone(stmt.test), body=then_adj or [gast.Pass()],
-                                       orelse=else_adj), stmt)]
+    return [
+        gast.copy_location(gast.If(test=trees.clone(stmt.test), body=then_adj or [gast.Pass()], orelse=else_adj), stmt)
+    ]

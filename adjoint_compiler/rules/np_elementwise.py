@@ -16,6 +16,7 @@ the mask. Every variant is the plain body with its result guarded as
 function sharing such a body gets no masked variant (as before), hence the
 separate ``@adjoint`` lines.
 """
+
 import math
 
 import numpy as np
@@ -25,6 +26,7 @@ from adjoint_compiler.runtime import unbroadcast
 
 
 # ---- unary -----------------------------------------------------------------
+
 
 @adjoint(np.sin)
 def sin_adjoint(g, ans, x):
@@ -151,6 +153,7 @@ def positive_adjoint(g, ans, x):
 
 # ---- binary (broadcasting) ---------------------------------------------------
 
+
 @adjoint(np.add)
 def add_adjoint(g, ans, x, y):
     return unbroadcast(g, x), unbroadcast(g, y)
@@ -178,8 +181,10 @@ def power_adjoint(g, ans, x, y):
     # where x == 0, inf where it is infinite (0 < y < 1 at x == 0). d/dy = ln(x) x^y: 0 at
     # x == 0 for y > 0 (log(1) where x == 0 and ans == 0 avoids 0 * -inf == nan), -inf at
     # x == 0, y == 0, and nan for negative x, as np.power is not real there for non-integer y.
-    return (unbroadcast(g * y * np.power(x, y - (y != 0)), x),
-            unbroadcast(g * np.log(x + (x == 0) * (ans == 0)) * ans, y))
+    return (
+        unbroadcast(g * y * np.power(x, y - (y != 0)), x),
+        unbroadcast(g * np.log(x + (x == 0) * (ans == 0)) * ans, y),
+    )
 
 
 @adjoint(np.arctan2)
@@ -212,6 +217,7 @@ def minimum_adjoint(g, ans, x, y):
 
 # ---- selection -----------------------------------------------------------------
 
+
 @adjoint(np.where)
 def where_adjoint(g, ans, condition, x, y):
     # Three-argument form only: the cotangent flows to the side that was taken.
@@ -229,9 +235,11 @@ def clip_adjoint(g, ans, a, a_min, a_max):
     clipped = ans != a
     to_min = clipped & (ans == a_min)
     to_max = clipped & (ans != a_min) & (ans == a_max)
-    return (unbroadcast(np.where(clipped, 0.0, g), a),
-            unbroadcast(np.where(to_min, g, 0.0), a_min),
-            unbroadcast(np.where(to_max, g, 0.0), a_max))
+    return (
+        unbroadcast(np.where(clipped, 0.0, g), a),
+        unbroadcast(np.where(to_min, g, 0.0), a_min),
+        unbroadcast(np.where(to_max, g, 0.0), a_max),
+    )
 
 
 @adjoint(np.copy, np.array, np.asarray, method="copy")

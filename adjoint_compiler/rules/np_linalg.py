@@ -13,6 +13,7 @@ case split is a conditional expression, never an ``if``; and they use no
 builtins (``len``, ``range``, ``set``...), which the template machinery would
 take for module globals: ``np.ndim``/``np.arange`` serve instead.
 """
+
 import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint
@@ -32,8 +33,10 @@ def matmul_adjoint(g, ans, x1, x2):
     b = np.expand_dims(x2, -1) if np.ndim(x2) == 1 else np.asarray(x2)
     g_col = np.expand_dims(g, -1) if np.ndim(x2) == 1 else g
     g_mat = np.expand_dims(g_col, -2) if np.ndim(x1) == 1 else g_col
-    return (np.reshape(unbroadcast(np.matmul(g_mat, np.swapaxes(b, -1, -2)), a), np.shape(x1)),
-            np.reshape(unbroadcast(np.matmul(np.swapaxes(a, -1, -2), g_mat), b), np.shape(x2)))
+    return (
+        np.reshape(unbroadcast(np.matmul(g_mat, np.swapaxes(b, -1, -2)), a), np.shape(x1)),
+        np.reshape(unbroadcast(np.matmul(np.swapaxes(a, -1, -2), g_mat), b), np.shape(x2)),
+    )
 
 
 @adjoint(np.dot, method="dot")
@@ -60,8 +63,7 @@ def dot_adjoint(g, ans, a, b):
 @adjoint(np.outer)
 def outer_adjoint(g, ans, a, b):
     # np.outer flattens both operands: ans[i, j] = a.flat[i] * b.flat[j].
-    return (np.reshape(np.dot(g, np.ravel(b)), np.shape(a)),
-            np.reshape(np.dot(np.ravel(a), g), np.shape(b)))
+    return (np.reshape(np.dot(g, np.ravel(b)), np.shape(a)), np.reshape(np.dot(np.ravel(a), g), np.shape(b)))
 
 
 @adjoint(np.inner)
@@ -73,8 +75,10 @@ def inner_adjoint(g, ans, a, b):
     k = np.minimum(np.minimum(np.ndim(a), np.ndim(b)), 1)
     na = np.ndim(a) - k
     nb = np.ndim(b) - k
-    return (np.tensordot(g, b, axes=(np.arange(na, na + nb), np.arange(nb))),
-            np.tensordot(g, a, axes=(np.arange(na), np.arange(na))))
+    return (
+        np.tensordot(g, b, axes=(np.arange(na, na + nb), np.arange(nb))),
+        np.tensordot(g, a, axes=(np.arange(na), np.arange(na))),
+    )
 
 
 @adjoint(np.trace, method="trace")
@@ -99,8 +103,7 @@ def solve_adjoint(g, ans, a, b):
     x_col = np.expand_dims(ans, -1) if vec else ans
     g_col = np.expand_dims(g, -1) if vec else g
     gb = np.linalg.solve(np.swapaxes(a, -1, -2), g_col)
-    return (unbroadcast(-np.matmul(gb, np.swapaxes(x_col, -1, -2)), a),
-            np.reshape(unbroadcast(gb, b_col), np.shape(b)))
+    return (unbroadcast(-np.matmul(gb, np.swapaxes(x_col, -1, -2)), a), np.reshape(unbroadcast(gb, b_col), np.shape(b)))
 
 
 @adjoint(np.linalg.inv)
@@ -179,16 +182,76 @@ def einsum_adjoint(g, ans, subscripts, a, b=None, c=None, d=None, e=None, f=None
     f3 = np.einsum(pf[2], f2, c, optimize=optimize) if pf[2] else f2
     f4 = np.einsum(pf[3], f3, d, optimize=optimize) if pf[3] else f3
     f5 = np.einsum(pf[4], f4, e, optimize=optimize) if pf[4] else f4
-    a6 = fit_shape(np.einsum(pa[5], a5, einsum_mask(subscripts, 0, np.shape(a)), optimize=optimize) if pa[6]
-                   else np.einsum(pa[5], a5, optimize=optimize) if pa[5] else a5, a) if pa[7] else None
-    b6 = fit_shape(np.einsum(pb[5], b5, einsum_mask(subscripts, 1, np.shape(b)), optimize=optimize) if pb[6]
-                   else np.einsum(pb[5], b5, optimize=optimize) if pb[5] else b5, b) if pb[7] else None
-    c6 = fit_shape(np.einsum(pc[5], c5, einsum_mask(subscripts, 2, np.shape(c)), optimize=optimize) if pc[6]
-                   else np.einsum(pc[5], c5, optimize=optimize) if pc[5] else c5, c) if pc[7] else None
-    d6 = fit_shape(np.einsum(pd[5], d5, einsum_mask(subscripts, 3, np.shape(d)), optimize=optimize) if pd[6]
-                   else np.einsum(pd[5], d5, optimize=optimize) if pd[5] else d5, d) if pd[7] else None
-    e6 = fit_shape(np.einsum(pe[5], e5, einsum_mask(subscripts, 4, np.shape(e)), optimize=optimize) if pe[6]
-                   else np.einsum(pe[5], e5, optimize=optimize) if pe[5] else e5, e) if pe[7] else None
-    f6 = fit_shape(np.einsum(pf[5], f5, einsum_mask(subscripts, 5, np.shape(f)), optimize=optimize) if pf[6]
-                   else np.einsum(pf[5], f5, optimize=optimize) if pf[5] else f5, f) if pf[7] else None
+    a6 = (
+        fit_shape(
+            np.einsum(pa[5], a5, einsum_mask(subscripts, 0, np.shape(a)), optimize=optimize)
+            if pa[6]
+            else np.einsum(pa[5], a5, optimize=optimize)
+            if pa[5]
+            else a5,
+            a,
+        )
+        if pa[7]
+        else None
+    )
+    b6 = (
+        fit_shape(
+            np.einsum(pb[5], b5, einsum_mask(subscripts, 1, np.shape(b)), optimize=optimize)
+            if pb[6]
+            else np.einsum(pb[5], b5, optimize=optimize)
+            if pb[5]
+            else b5,
+            b,
+        )
+        if pb[7]
+        else None
+    )
+    c6 = (
+        fit_shape(
+            np.einsum(pc[5], c5, einsum_mask(subscripts, 2, np.shape(c)), optimize=optimize)
+            if pc[6]
+            else np.einsum(pc[5], c5, optimize=optimize)
+            if pc[5]
+            else c5,
+            c,
+        )
+        if pc[7]
+        else None
+    )
+    d6 = (
+        fit_shape(
+            np.einsum(pd[5], d5, einsum_mask(subscripts, 3, np.shape(d)), optimize=optimize)
+            if pd[6]
+            else np.einsum(pd[5], d5, optimize=optimize)
+            if pd[5]
+            else d5,
+            d,
+        )
+        if pd[7]
+        else None
+    )
+    e6 = (
+        fit_shape(
+            np.einsum(pe[5], e5, einsum_mask(subscripts, 4, np.shape(e)), optimize=optimize)
+            if pe[6]
+            else np.einsum(pe[5], e5, optimize=optimize)
+            if pe[5]
+            else e5,
+            e,
+        )
+        if pe[7]
+        else None
+    )
+    f6 = (
+        fit_shape(
+            np.einsum(pf[5], f5, einsum_mask(subscripts, 5, np.shape(f)), optimize=optimize)
+            if pf[6]
+            else np.einsum(pf[5], f5, optimize=optimize)
+            if pf[5]
+            else f5,
+            f,
+        )
+        if pf[7]
+        else None
+    )
     return None, a6, b6, c6, d6, e6, f6, None

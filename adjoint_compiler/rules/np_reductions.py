@@ -11,6 +11,7 @@ a maximum), the rule returns one documented subgradient, never nan: 0 at a
 norm's or std's zero (the smallest subgradient, as ``abs`` takes at 0) and an
 equal split between tied elements. An empty x has an empty cotangent.
 """
+
 import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint
@@ -108,30 +109,50 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     #   matrix 1 / -1 (inf / -inf): sign(x) in the column (row) of largest / smallest absolute sum.
     # With a literal ord the compiler keeps only that case's lines.
     a = np.asarray(x)
-    matrix = ord == 'nuc' or ord == 'fro' or np.size(axis) == 2 or (ord != None and axis == None and a.ndim == 2)
-    by_svd = (ord == 2 or ord == -2 or ord == 'nuc') and matrix
+    matrix = ord == "nuc" or ord == "fro" or np.size(axis) == 2 or (ord != None and axis == None and a.ndim == 2)
+    by_svd = (ord == 2 or ord == -2 or ord == "nuc") and matrix
     by_sums = (ord == 1 or ord == -1 or ord == np.inf or ord == -np.inf) and matrix
     by_max = (ord == np.inf or ord == -np.inf) and not matrix
-    euclid = ord == None or ord == 'fro' or (ord == 2 and not matrix)
+    euclid = ord == None or ord == "fro" or (ord == 2 and not matrix)
     # a matrix norm's two axes, moved last: m is a stack of matrices
     rc = np.ravel(np.arange(a.ndim)[(axis,)])
     m = np.moveaxis(a, rc, (-2, -1)) if matrix else a
     usv = np.linalg.svd(m, full_matrices=False) if by_svd else None
     top_sv = (np.max(usv[1], -1, keepdims=True) if ord == 2 else np.min(usv[1], -1, keepdims=True)) if by_svd else None
     tied_sv = usv[1] == top_sv if by_svd else None
-    weight = ((usv[1] > 0) if ord == 'nuc' else tied_sv / np.sum(tied_sv, -1, keepdims=True) * (top_sv > 0)) if by_svd else None
+    weight = (
+        ((usv[1] > 0) if ord == "nuc" else tied_sv / np.sum(tied_sv, -1, keepdims=True) * (top_sv > 0))
+        if by_svd
+        else None
+    )
     # ord 1 / -1 sum down the columns (axis -2) and pick a column; inf / -inf sum along the rows
     summed = -2 if ord == 1 or ord == -1 else -1
     sums = np.sum(np.abs(m), axis=summed, keepdims=True) if by_sums else None
-    top_sum = (np.max(sums, -3 - summed, keepdims=True) if ord > 0 else np.min(sums, -3 - summed, keepdims=True)) if by_sums else None
+    top_sum = (
+        (np.max(sums, -3 - summed, keepdims=True) if ord > 0 else np.min(sums, -3 - summed, keepdims=True))
+        if by_sums
+        else None
+    )
     tied_sum = sums == top_sum if by_sums else None
     norm = unreduce(ans, a, axis, keepdims)
     tied = np.abs(a) == norm if by_max else None
     ratio = np.abs(a) / (norm + (norm == 0)) if not (euclid or by_svd or by_sums or by_max or ord == 0) else None
-    slope = (np.moveaxis(np.matmul(usv[0] * np.expand_dims(weight, -2), usv[2]), (-2, -1), rc) if by_svd
-             else np.moveaxis(np.sign(m) * tied_sum / np.sum(tied_sum, -3 - summed, keepdims=True), (-2, -1), rc) if by_sums
-             else np.sign(a) * tied / np.sum(tied, axis=axis, keepdims=True) if ord == np.inf or ord == -np.inf
-             else np.zeros(np.shape(a)) if ord == 0
-             else np.sign(a) * (ratio + (ratio == 0)) ** (ord - 1) * (norm != 0) if not euclid else None)
-    return (unreduce(g / (ans + (ans == 0)), x, axis, keepdims) * a if euclid
-            else unreduce(g, x, axis, keepdims) * slope), None, None, None
+    slope = (
+        np.moveaxis(np.matmul(usv[0] * np.expand_dims(weight, -2), usv[2]), (-2, -1), rc)
+        if by_svd
+        else np.moveaxis(np.sign(m) * tied_sum / np.sum(tied_sum, -3 - summed, keepdims=True), (-2, -1), rc)
+        if by_sums
+        else np.sign(a) * tied / np.sum(tied, axis=axis, keepdims=True)
+        if ord == np.inf or ord == -np.inf
+        else np.zeros(np.shape(a))
+        if ord == 0
+        else np.sign(a) * (ratio + (ratio == 0)) ** (ord - 1) * (norm != 0)
+        if not euclid
+        else None
+    )
+    return (
+        (unreduce(g / (ans + (ans == 0)), x, axis, keepdims) * a if euclid else unreduce(g, x, axis, keepdims) * slope),
+        None,
+        None,
+        None,
+    )

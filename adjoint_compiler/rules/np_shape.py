@@ -15,6 +15,7 @@ NumPy's own map: ``np.frompyfunc(f, nin, 1)(...)`` applies ``f`` elementwise
 over object arrays (made with ``np.fromiter(xs, "O")``, which never merges
 same-shaped arrays into one block), and ``.tolist()`` gives the list back.
 """
+
 import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, views
@@ -22,6 +23,7 @@ from adjoint_compiler.runtime import unbroadcast
 
 
 # ---- reshaping: the same elements in the same order ----------------------------------
+
 
 @adjoint(np.reshape, method="reshape", view=True)
 def reshape_adjoint(g, ans, a, shape=None, order="C"):
@@ -48,6 +50,7 @@ def squeeze_adjoint(g, ans, a, axis=None):
 
 
 # ---- permuting axes or elements ----------------------------------------------------
+
 
 @adjoint(np.transpose, method="transpose", attribute="T", view=True)
 def transpose_adjoint(g, ans, a, axes=None):
@@ -81,6 +84,7 @@ def roll_adjoint(g, ans, a, shift, axis=None):
 
 
 # ---- joining: each input owns a block of the result ---------------------------------
+
 
 @adjoint(np.concatenate)
 def concatenate_adjoint(g, ans, arrays, axis=0):
@@ -129,6 +133,7 @@ def vstack_adjoint(g, ans, tup):
 
 # ---- copying: sum the cotangent over the copies -------------------------------------
 
+
 @adjoint(np.broadcast_to, view=True)
 def broadcast_to_adjoint(g, ans, array, shape):
     return unbroadcast(g, array), None
@@ -163,6 +168,7 @@ def repeat_adjoint(g, ans, a, repeats, axis=None):
 
 # ---- diagonals ---------------------------------------------------------------------
 
+
 @adjoint(np.diag)
 def diag_adjoint(g, ans, v, k=0):
     # A 1-d v becomes the k-th diagonal of a square matrix, so its cotangent is
@@ -173,8 +179,11 @@ def diag_adjoint(g, ans, v, k=0):
     # one 0 and the index clipped to it so that the off-diagonal entries (masked
     # anyway) index within range even for an empty diagonal.
     nearest = np.minimum(np.min(np.indices(np.shape(v)), axis=0), np.size(g))
-    return (np.diag(g, k) if np.ndim(v) == 1
-            else np.eye(np.shape(v)[0], np.shape(v)[-1], k) * np.take(np.append(g, 0.0), nearest)), None
+    return (
+        np.diag(g, k)
+        if np.ndim(v) == 1
+        else np.eye(np.shape(v)[0], np.shape(v)[-1], k) * np.take(np.append(g, 0.0), nearest)
+    ), None
 
 
 # ---- views with no rule here -------------------------------------------------------
@@ -182,8 +191,31 @@ def diag_adjoint(g, ans, v, k=0):
 # aliasing.py ask registry.is_view / is_view_name). A name stands for an attribute or method
 # (x.T, x.view()), a spelling whose function has another __name__ (np.permute_dims is np.transpose),
 # or a container's element (d.get(k)).
-views(np.asanyarray, np.ascontiguousarray, np.asfortranarray, np.asarray_chkfinite, np.require,
-      np.broadcast_arrays, np.rollaxis, np.atleast_1d, np.atleast_2d, np.atleast_3d, np.diagonal,
-      np.split, np.array_split, np.hsplit, np.vsplit, np.dsplit, np.real, np.imag, np.fliplr, np.flipud,
-      np.rot90, np.matrix_transpose, np.unstack, np.trim_zeros, np.ndarray)
+views(
+    np.asanyarray,
+    np.ascontiguousarray,
+    np.asfortranarray,
+    np.asarray_chkfinite,
+    np.require,
+    np.broadcast_arrays,
+    np.rollaxis,
+    np.atleast_1d,
+    np.atleast_2d,
+    np.atleast_3d,
+    np.diagonal,
+    np.split,
+    np.array_split,
+    np.hsplit,
+    np.vsplit,
+    np.dsplit,
+    np.real,
+    np.imag,
+    np.fliplr,
+    np.flipud,
+    np.rot90,
+    np.matrix_transpose,
+    np.unstack,
+    np.trim_zeros,
+    np.ndarray,
+)
 views("permute_dims", "T", "mT", "flat", "base", "view", "lib", "get")

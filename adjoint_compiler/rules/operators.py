@@ -3,6 +3,7 @@
 Binary operators broadcast, so each contribution goes back through
 ``unbroadcast``; the compiler drops that call where both sides are known scalars.
 """
+
 import operator
 
 import numpy as np
@@ -43,8 +44,7 @@ def pow_adjoint(g, ans, x, y):
     # log(0) * 0 == nan (ans rather than y > 0, so that y need not be kept for the adjoint).
     # At x == 0, y == 0 (0^y jumps from 1 to 0) it is -inf; for x < 0 nan, as x^y is not
     # real for the y nearby.
-    return (unbroadcast(g * y * x ** (y - (y != 0)), x),
-            unbroadcast(g * np.log(x + (x == 0) * (ans == 0)) * ans, y))
+    return (unbroadcast(g * y * x ** (y - (y != 0)), x), unbroadcast(g * np.log(x + (x == 0) * (ans == 0)) * ans, y))
 
 
 @adjoint(operator.mod)

@@ -1,4 +1,5 @@
 """Adjoints of the differentiable builtins: ``abs``, two-argument ``min``/``max``, ``float``."""
+
 import numpy as np
 
 from adjoint_compiler.runtime import unreduce

@@ -7,6 +7,7 @@ exp, expm1, log1p, sqrt) shares its body with the NumPy ufunc: that rule is
 written once, in ``np_elementwise.py``, with the ``math`` function added to its
 ``@adjoint`` (the ufunc's is the general case; on floats it is the same code).
 """
+
 import math
 
 from adjoint_compiler.rules.registry import adjoint
@@ -22,7 +23,6 @@ def cos_adjoint(g, ans, x):
     return -g * math.sin(x)
 
 
-
 @adjoint(math.asin)
 def asin_adjoint(g, ans, x):
     return g / math.sqrt(1.0 - x * x)
@@ -31,7 +31,6 @@ def asin_adjoint(g, ans, x):
 @adjoint(math.acos)
 def acos_adjoint(g, ans, x):
     return -g / math.sqrt(1.0 - x * x)
-
 
 
 @adjoint(math.atan2)
@@ -51,9 +50,6 @@ def cosh_adjoint(g, ans, x):
     return g * math.sinh(x)
 
 
-
-
-
 @adjoint(math.log)
 def log_adjoint(g, ans, x, base=math.e):
     # log(x, base) = ln x / ln base, so d/dx = 1 / (x ln base) and
@@ -61,7 +57,6 @@ def log_adjoint(g, ans, x, base=math.e):
     # The one-argument form binds base = e, where math.log(math.e) == 1.0 exactly.
     lb = math.log(base)
     return g / (x * lb), -g * ans / (base * lb)
-
 
 
 @adjoint(math.log2)
@@ -72,7 +67,6 @@ def log2_adjoint(g, ans, x):
 @adjoint(math.log10)
 def log10_adjoint(g, ans, x):
     return g / (x * math.log(10.0))
-
 
 
 @adjoint(math.pow)

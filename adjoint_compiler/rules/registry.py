@@ -28,6 +28,7 @@ registers a rule for each of ``fns``; the keywords are facts the analyses ask of
   contain loops and branches), as for user rules (``register_adjoint``; see
   ``reverse/calls.call_user_rule``, which passes no keyword arguments). No built-in rule uses it yet.
 """
+
 import ast
 import inspect
 import itertools
@@ -58,11 +59,11 @@ class Rule:
 _RULES = {}
 _NONDIFF = {}
 _NONDIFF_ATTRIBUTES = set()
-_METHODS = {}     # ndarray method name -> the function it is differentiated as
+_METHODS = {}  # ndarray method name -> the function it is differentiated as
 _ATTRIBUTES = {}  # ndarray attribute name -> the function it is differentiated as
-_VIEWS = {}       # function (or attribute/method name) -> True: its result may share memory with an argument
+_VIEWS = {}  # function (or attribute/method name) -> True: its result may share memory with an argument
 _VIEW_NAMES = set()  # the names of _VIEWS: for a call known only by its spelling
-_SHAPES = {}      # function -> shape class
+_SHAPES = {}  # function -> shape class
 
 
 def _key(fn):
@@ -124,10 +125,15 @@ def _guarded(rule):
     fn.name = rule.__name__.replace("_adjoint", "_masked_adjoint")
     g = fn.args.args[0].arg
     ret = fn.body[-1]
-    ret.value = ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr="where", ctx=ast.Load()),
-                         args=[ast.Compare(left=ast.Name(id=g, ctx=ast.Load()), ops=[ast.Eq()],
-                                           comparators=[ast.Constant(value=0.0)]),
-                               ast.Constant(value=0.0), ret.value], keywords=[])
+    ret.value = ast.Call(
+        func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr="where", ctx=ast.Load()),
+        args=[
+            ast.Compare(left=ast.Name(id=g, ctx=ast.Load()), ops=[ast.Eq()], comparators=[ast.Constant(value=0.0)]),
+            ast.Constant(value=0.0),
+            ret.value,
+        ],
+        keywords=[],
+    )
     text = ast.unparse(ast.fix_missing_locations(tree)) + "\n"
     filename = "<masked %s %d>" % (fn.name, next(_GENERATED))
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)

@@ -3,6 +3,7 @@
 ``unbroadcast``, ``unreduce`` and ``add_bars`` are linear in their first
 argument(s); their adjoints are the matching broadcast or reduction.
 """
+
 import numpy as np
 
 from adjoint_compiler import runtime
@@ -34,13 +35,28 @@ def add_bars_adjoint(g, ans, a, b):
     return g, g
 
 
-nondifferentiable(runtime.zeros_like, runtime.check_scalar, runtime.check_rebind, runtime.check_overlap, runtime.overlap_copy,
-                  runtime.segments,
-                  reason="runtime bookkeeping")
+nondifferentiable(
+    runtime.zeros_like,
+    runtime.check_scalar,
+    runtime.check_rebind,
+    runtime.check_overlap,
+    runtime.overlap_copy,
+    runtime.segments,
+    reason="runtime bookkeeping",
+)
 # they appear only next to in-place updates of adjoint buffers, which the compiler refuses in emitted code
 # (grad of grad through a[i] = v), so no derivative is ever dropped through them
-nondifferentiable(runtime.stored, runtime.snapshot, runtime.put_back, runtime.once, runtime.list_bar,
-                  runtime.zero_slots,
-                  reason="in-place update bookkeeping")
+nondifferentiable(
+    runtime.stored,
+    runtime.stored_number,
+    runtime.snapshot,
+    runtime.put_back,
+    runtime.once,
+    runtime.list_bar,
+    runtime.zero_slots,
+    reason="in-place update bookkeeping",
+)
 nondifferentiable(runtime.shape_of, reason="a shape, for the adjoint of broadcasting")
-nondifferentiable(runtime.einsum_plan, runtime.einsum_mask, reason="subscripts and a 0/1 mask, for the adjoint of np.einsum")
+nondifferentiable(
+    runtime.einsum_plan, runtime.einsum_mask, reason="subscripts and a 0/1 mask, for the adjoint of np.einsum"
+)

@@ -6,6 +6,7 @@
 
 See tests/fuzz/README.md.
 """
+
 import argparse
 import multiprocessing
 import os
@@ -19,8 +20,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from tests.fuzz import gen_control, gen_inplace, gen_numpy, gen_scalar, gen_state, minimize, oracle  # noqa: E402
 from tests.fuzz.model import RandomChooser  # noqa: E402
 
-GENERATORS = {g.NAME: g for g in (gen_scalar, gen_numpy, gen_control, gen_inplace, gen_inplace.Containers,
-                                   gen_state)}
+GENERATORS = {g.NAME: g for g in (gen_scalar, gen_numpy, gen_control, gen_inplace, gen_inplace.Containers, gen_state)}
 
 COLUMNS = ("programs", "passed", "rejected", "refused", "wrong", "internal", "crash", "timeout")
 
@@ -64,8 +64,15 @@ def report_failure(generator, seed, budget, seconds):
     print("%s seed %d: %s" % (generator, seed, outcome.report()))
     if outcome.failed and budget:
         t0 = time.monotonic()
-        small, small_outcome = minimize.minimize(case.program, case.args, gen.SPEC, outcome.signature,
-                                                 getattr(gen, "finish", None), budget=budget, seconds=seconds)
+        small, small_outcome = minimize.minimize(
+            case.program,
+            case.args,
+            gen.SPEC,
+            outcome.signature,
+            getattr(gen, "finish", None),
+            budget=budget,
+            seconds=seconds,
+        )
         print("-" * 78)
         print("MINIMIZED (%.0f s; same point, same kind of failure):" % (time.monotonic() - t0))
         print(small_outcome.report())
@@ -74,19 +81,28 @@ def report_failure(generator, seed, budget, seconds):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m tests.fuzz", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--examples", type=int, default=1000, help="programs per generator (default 1000)")
     p.add_argument("--generator", default="all", help="all, or a comma-separated list of: " + ", ".join(GENERATORS))
     p.add_argument("--seed", type=int, default=None, help="first seed (default: random, printed)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--timeout", type=int, default=120, help="seconds per program, 0 for none (default 120)")
-    p.add_argument("--minimize", type=int, default=200, metavar="BUDGET",
-                   help="oracle runs to minimize the first failure of each kind; 0 to skip (default 200)")
+    p.add_argument(
+        "--minimize",
+        type=int,
+        default=200,
+        metavar="BUDGET",
+        help="oracle runs to minimize the first failure of each kind; 0 to skip (default 200)",
+    )
     p.add_argument("--minimize-seconds", type=float, default=300.0, help="time limit per minimization")
     p.add_argument("--replay", type=int, default=None, metavar="SEED", help="check one seed and report it in full")
-    p.add_argument("--known-bugs", action="store_true",
-                   help="let the generators draw the ingredients of known bugs (see their switches)")
+    p.add_argument(
+        "--known-bugs",
+        action="store_true",
+        help="let the generators draw the ingredients of known bugs (see their switches)",
+    )
     args = p.parse_args(argv)
     if args.known_bugs:
         for gen in GENERATORS.values():
@@ -103,7 +119,7 @@ def main(argv=None):
             failed |= report_failure(name, args.replay, args.minimize, args.minimize_seconds).failed
         return 1 if failed else 0
 
-    first = random.randrange(2 ** 32) if args.seed is None else args.seed
+    first = random.randrange(2**32) if args.seed is None else args.seed
     print("seeds %d..%d, generators %s, %d job(s)" % (first, first + args.examples - 1, ", ".join(names), args.jobs))
     counts = {n: dict.fromkeys(COLUMNS, 0) for n in names}
     reasons = {}

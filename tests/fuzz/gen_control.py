@@ -23,6 +23,7 @@ branch only when defined before it (or when every other branch leaves by
 (constant ``range``, tuple) and read after it together with the loop's
 targets; parameters are reassigned too, and an int may become a float.
 """
+
 import itertools
 
 from tests.fuzz import oracle
@@ -58,18 +59,24 @@ class Ctx:
     """What a statement may read and write at its position."""
 
     def __init__(self, floats, ints, protected, loop, depth, fresh, budget):
-        self.floats = floats          # readable float variables (definitely bound here)
-        self.ints = ints              # readable int variables
-        self.protected = protected    # floats that must not be assigned (loop targets, while guards)
-        self.loop = loop              # inside a loop body (break/continue allowed)?
-        self.depth = depth            # nesting depth of compound statements
-        self.fresh = fresh            # shared name counter
-        self.budget = budget          # shared [statements left]: big programs compile slowly
+        self.floats = floats  # readable float variables (definitely bound here)
+        self.ints = ints  # readable int variables
+        self.protected = protected  # floats that must not be assigned (loop targets, while guards)
+        self.loop = loop  # inside a loop body (break/continue allowed)?
+        self.depth = depth  # nesting depth of compound statements
+        self.fresh = fresh  # shared name counter
+        self.budget = budget  # shared [statements left]: big programs compile slowly
 
     def child(self, loop=None, floats=None, ints=None, protected=None, deeper=True):
-        return Ctx(list(self.floats if floats is None else floats), list(self.ints if ints is None else ints),
-                   set(self.protected if protected is None else protected),
-                   self.loop if loop is None else loop, self.depth + (1 if deeper else 0), self.fresh, self.budget)
+        return Ctx(
+            list(self.floats if floats is None else floats),
+            list(self.ints if ints is None else ints),
+            set(self.protected if protected is None else protected),
+            self.loop if loop is None else loop,
+            self.depth + (1 if deeper else 0),
+            self.fresh,
+            self.budget,
+        )
 
     def name(self, prefix):
         return "%s%d" % (prefix, next(self.fresh))
@@ -134,9 +141,18 @@ def gen_range(c, ctx):
     forms = list(CONST_RANGES)
     if ctx.ints:
         v = c.choice(ctx.ints)
-        forms += [f % {"v": v} for f in ("range(%(v)s)", "range(1, %(v)s, 2)", "range(%(v)s, 0, -1)",
-                                         "range(2, %(v)s + 2)", "range(%(v)s - 1, -1, -2)",
-                                         "range(%(v)s %% 3 + 1)", "range(%(v)s, 3)")]
+        forms += [
+            f % {"v": v}
+            for f in (
+                "range(%(v)s)",
+                "range(1, %(v)s, 2)",
+                "range(%(v)s, 0, -1)",
+                "range(2, %(v)s + 2)",
+                "range(%(v)s - 1, -1, -2)",
+                "range(%(v)s %% 3 + 1)",
+                "range(%(v)s, 3)",
+            )
+        ]
         forms += forms[-7:]  # prefer the runtime bounds
     return c.choice(forms)
 
@@ -264,8 +280,9 @@ def gen_stmt(c, ctx):
             it = call("zip", ("tuple",) + tuple(elems), ("list",) + tuple(others))
             target, ints, floats = "%s, %s" % (t, u), ctx.ints, ctx.floats + [t, u]
         # the loop target is readable in the body only, and never assigned there
-        inner = ctx.child(loop=True, floats=floats, ints=ints,
-                          protected=ctx.protected | (set(floats) - set(ctx.floats)))
+        inner = ctx.child(
+            loop=True, floats=floats, ints=ints, protected=ctx.protected | (set(floats) - set(ctx.floats))
+        )
         lead = gen_lead(c, inner)
         body, orelse = gen_loop_body(c, ctx, inner, lead)
         # the sequence is never empty: the targets and the first assignment stay bound after the loop
@@ -298,8 +315,15 @@ def gen_program(c):
     if with_n:
         params.insert(c.integer(0, nfloat), "n")
     floats = [i for i, p in enumerate(params) if p != "n"]
-    ctx = Ctx([p for p in params if p != "n"], ["n"] if with_n else [], set(), False, 0, itertools.count(),
-              [c.integer(MIN_STATEMENTS, MAX_STATEMENTS)])
+    ctx = Ctx(
+        [p for p in params if p != "n"],
+        ["n"] if with_n else [],
+        set(),
+        False,
+        0,
+        itertools.count(),
+        [c.integer(MIN_STATEMENTS, MAX_STATEMENTS)],
+    )
     body, _, falls = gen_block(c, ctx, 2, 6)
     ret = None
     if falls:

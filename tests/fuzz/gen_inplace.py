@@ -43,19 +43,24 @@ refused by the aliasing check (it counts the result of ``a * 2.0`` as holding
 ``a``): another local array read into a stored value goes through
 ``np.sin``/``np.tanh``.
 """
+
 import numpy as np
 
 from tests.fuzz import oracle
 from tests.fuzz.model import Case, Function, Program, raw
 
 NAME = "inplace"
-SPEC = oracle.Spec(single_wrt=False, scalar_vjp=False, allowed_refusals=(
-    # documented: a store of an overlapping view NumPy copies element by element (a[::2] = a[0:3])
-    "stores a view of the same array into it",
-))
+SPEC = oracle.Spec(
+    single_wrt=False,
+    scalar_vjp=False,
+    allowed_refusals=(
+        # documented: a store of an overlapping view NumPy copies element by element (a[::2] = a[0:3])
+        "stores a view of the same array into it",
+    ),
+)
 
-N = 6          # length of the vectors
-ROWS = 3       # rows of the matrices (3 x N)
+N = 6  # length of the vectors
+ROWS = 3  # rows of the matrices (3 x N)
 
 # Known bugs (tests/regressions/test_fuzz_inplace.py). While a switch is off, the generator keeps away
 # from the ingredient; ``python -m tests.fuzz --known-bugs`` turns them all on.
@@ -89,8 +94,17 @@ def _slices(n):
 SLICES = _slices(N)
 CONSTS = (0.5, 1.5, -0.3, 2.0, 0.25)
 # a loop variable stays in 0..3, so that i + 2 and i + 3 (as a slice end) are in bounds
-LOOP_RANGES = ("range(1)", "range(2)", "range(3)", "range(4)", "range(1, 3)", "range(1, 4)", "range(3, 0, -1)",
-               "range(3, -1, -1)", "range(0, 4, 2)")
+LOOP_RANGES = (
+    "range(1)",
+    "range(2)",
+    "range(3)",
+    "range(4)",
+    "range(1, 3)",
+    "range(1, 4)",
+    "range(3, 0, -1)",
+    "range(3, -1, -1)",
+    "range(0, 4, 2)",
+)
 THRESHOLDS = (-0.5, -0.1, 0.0, 0.3, 0.8)
 
 
@@ -100,10 +114,10 @@ class Gen:
     def __init__(self, c, containers=False):
         self.c = c
         self.containers = containers  # always a matrix, often a list and a dict, their stores weighted up
-        self.vectors = []     # local 1-d arrays of length N
-        self.matrix = False   # a local ROWS x N array ``m``
-        self.listy = False    # a list ``xs`` of 3 floats
-        self.dicty = False    # a dict ``d`` with keys "p", "q"
+        self.vectors = []  # local 1-d arrays of length N
+        self.matrix = False  # a local ROWS x N array ``m``
+        self.listy = False  # a list ``xs`` of 3 floats
+        self.dicty = False  # a dict ``d`` with keys "p", "q"
 
     # -- small helpers ------------------------------------------------------
 
@@ -251,8 +265,9 @@ class Gen:
         c = self.choice(THRESHOLDS)
         if owner == "m":
             return self.choice(("m > %r" % c, "m < %r" % c))
-        return self.choice(("%s > %r" % (owner, c), "%s < %r" % (owner, c), "x > %r" % c, "y < %r" % c,
-                            "np.sin(%s) > %r" % (owner, c)))
+        return self.choice(
+            ("%s > %r" % (owner, c), "%s < %r" % (owner, c), "x > %r" % c, "y < %r" % c, "np.sin(%s) > %r" % (owner, c))
+        )
 
     def positions(self):
         """An index array text: 2-4 positions, often with a repeated one (the last write wins)."""
@@ -266,8 +281,20 @@ class Gen:
     # -- statements ----------------------------------------------------------
 
     def statement(self, loop, depth):
-        kinds = ["elem", "elem", "elem_aug", "slice", "slice_aug", "mask", "mask_aug", "idx", "idx_aug",
-                 "whole_aug", "read", "read"]
+        kinds = [
+            "elem",
+            "elem",
+            "elem_aug",
+            "slice",
+            "slice_aug",
+            "mask",
+            "mask_aug",
+            "idx",
+            "idx_aug",
+            "whole_aug",
+            "read",
+            "read",
+        ]
         if depth < 2:
             kinds += ["for", "if", "stencil"] + (["while"] if loop is None else [])
         if self.matrix:
@@ -302,8 +329,13 @@ class Gen:
             else:
                 src = self.choice(("x", "y", v))
                 read = "%s[%s]" % (src, mk)
-                rhs = self.choice(("%s * %s" % (read, self.scalar(v, loop, 1)), "np.sin(%s)" % read,
-                                   "np.tanh(%s + %s)" % (read, "y[%s]" % mk)))
+                rhs = self.choice(
+                    (
+                        "%s * %s" % (read, self.scalar(v, loop, 1)),
+                        "np.sin(%s)" % read,
+                        "np.tanh(%s + %s)" % (read, "y[%s]" % mk),
+                    )
+                )
             return ("line", "%s[%s] %s %s" % (v, mk, op, rhs))
         if kind in ("idx", "idx_aug"):
             k, idx = self.positions()
@@ -348,11 +380,17 @@ class Gen:
             return ("whilek", k, self.c.integer(1, 3), raw(self.condition(None)), body, None)
         if kind == "stencil":
             c = self.choice(("0.2", "0.1 * s", "0.3 * np.tanh(s)", "0.25"))
-            upd = self.choice(("{v}[2:] - {v}[:-2]", "{v}[2:] - 2.0 * {v}[1:-1] + {v}[:-2]",
-                               "np.sin({v}[2:] * {v}[:-2])")).format(v=v)
+            upd = self.choice(
+                ("{v}[2:] - {v}[:-2]", "{v}[2:] - 2.0 * {v}[1:-1] + {v}[:-2]", "np.sin({v}[2:] * {v}[:-2])")
+            ).format(v=v)
             var = "_" if loop is None else "j"
-            return ("for", var, raw("range(%d)" % self.c.integer(1, 3)),
-                    [("line", "{v}[1:-1] = {v}[1:-1] + {c} * ({u})".format(v=v, c=c, u=upd))], None)
+            return (
+                "for",
+                var,
+                raw("range(%d)" % self.c.integer(1, 3)),
+                [("line", "{v}[1:-1] = {v}[1:-1] + {c} * ({u})".format(v=v, c=c, u=upd))],
+                None,
+            )
         if kind == "m_elem":
             op = self.choice(("=", "=", "+=", "-=", "*="))
             rhs = self.factor("m", loop) if op == "*=" else self.scalar("m", loop, 2)
@@ -369,14 +407,21 @@ class Gen:
             what = self.choice(("col", "block", "mask"))
             if what == "col":
                 sl = self.choice(SLICES[ROWS])
-                rhs = self.choice(("%s[%s] * %s" % (self.choice("xy"), sl, self.scalar("m", loop, 1)),
-                                   "np.tanh(%s)" % self.read_slice("m", ":, " + self.index(loop)),
-                                   self.scalar("m", loop, 1)))
+                rhs = self.choice(
+                    (
+                        "%s[%s] * %s" % (self.choice("xy"), sl, self.scalar("m", loop, 1)),
+                        "np.tanh(%s)" % self.read_slice("m", ":, " + self.index(loop)),
+                        self.scalar("m", loop, 1),
+                    )
+                )
                 return ("line", "m[:, %s] %s %s" % (self.index(loop), self.choice(("=", "+=")), rhs))
             if what == "block":
                 length = self.c.integer(1, N)
-                return ("line", "m[%s, %s] = %s" % (self.row(loop), self.choice(SLICES[length]),
-                                                    self.slice_value(length, "m", loop, 1)))
+                return (
+                    "line",
+                    "m[%s, %s] = %s"
+                    % (self.row(loop), self.choice(SLICES[length]), self.slice_value(length, "m", loop, 1)),
+                )
             mk = self.mask("m")
             return ("line", "m[%s] %s %s" % (mk, self.choice(("=", "+=")), self.scalar("m", loop, 1)))
         if kind == "container":
@@ -411,8 +456,15 @@ class Gen:
             setup.append(("line", "b = %s" % self.choice(makers)))
         self.matrix = self.containers or self.chance(0.4)
         if self.matrix:
-            maker = self.choice(("np.zeros((%d, %d))" % (ROWS, N), "W.copy()", "W * 0.5",
-                                 "np.outer(np.sin(x[:%d]), y)" % ROWS, "np.ones((%d, %d)) * s" % (ROWS, N)))
+            maker = self.choice(
+                (
+                    "np.zeros((%d, %d))" % (ROWS, N),
+                    "W.copy()",
+                    "W * 0.5",
+                    "np.outer(np.sin(x[:%d]), y)" % ROWS,
+                    "np.ones((%d, %d)) * s" % (ROWS, N),
+                )
+            )
             if "W" in maker:
                 params.append("W")
             setup.append(("line", "m = %s" % maker))
@@ -445,8 +497,13 @@ class Gen:
 def point(c, params):
     def vec(shape, lo, hi):
         return np.round(np.array([c.uniform(lo, hi) for _ in range(int(np.prod(shape)))]).reshape(shape), 6)
-    args = {"x": vec((N,), -1.5, 1.5), "y": vec((N,), -1.5, 1.5), "s": round(c.uniform(-1.2, 1.2), 6),
-            "W": vec((ROWS, N), -1.0, 1.0)}
+
+    args = {
+        "x": vec((N,), -1.5, 1.5),
+        "y": vec((N,), -1.5, 1.5),
+        "s": round(c.uniform(-1.2, 1.2), 6),
+        "W": vec((ROWS, N), -1.0, 1.0),
+    }
     return tuple(args[p] for p in params)
 
 

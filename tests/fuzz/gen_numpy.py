@@ -11,6 +11,7 @@ a parameter. Such augmented assignments are written ``t = t op e`` here
 (``test_numpy.py::test_augmented_assignment_through_an_alias``) and the
 in-place generator.
 """
+
 import itertools
 
 import numpy as np
@@ -59,8 +60,7 @@ def finish(program):
     hazards = _aliased_augments(main.params, main.body)
     if not hazards:
         return program
-    body = [("assign", s[1], bin_(s[2][:-1], var(s[1]), s[3])) if i in hazards else s
-            for i, s in enumerate(main.body)]
+    body = [("assign", s[1], bin_(s[2][:-1], var(s[1]), s[3])) if i in hazards else s for i, s in enumerate(main.body)]
     return program.replace(main=main.replace(body=body))
 
 

@@ -13,6 +13,7 @@ are live. Variables are chosen three times as often as constants.
 
 ``gen_numpy`` renders the same programs over NumPy arrays.
 """
+
 from tests.fuzz import oracle
 from tests.fuzz.model import Case, Function, Program, bin_, call, const, var
 
@@ -24,14 +25,28 @@ CONSTS = (0.5, 1.0, 2.0, 3, -1.5, 0.25, 2)
 FUNCS = ("sin", "cos", "tanh", "atan", "exp_tanh", "sqrt1p", "log1p2", "abs")
 
 MATH_LIB = {
-    "sin": "math.sin", "cos": "math.cos", "tanh": "math.tanh", "atan": "math.atan",
-    "exp": "math.exp", "sqrt": "math.sqrt", "log": "math.log", "abs": "abs",
-    "min": "min", "max": "max",
+    "sin": "math.sin",
+    "cos": "math.cos",
+    "tanh": "math.tanh",
+    "atan": "math.atan",
+    "exp": "math.exp",
+    "sqrt": "math.sqrt",
+    "log": "math.log",
+    "abs": "abs",
+    "min": "min",
+    "max": "max",
 }
 NP_LIB = {
-    "sin": "np.sin", "cos": "np.cos", "tanh": "np.tanh", "atan": "np.arctan",
-    "exp": "np.exp", "sqrt": "np.sqrt", "log": "np.log", "abs": "np.abs",
-    "min": "np.minimum", "max": "np.maximum",
+    "sin": "np.sin",
+    "cos": "np.cos",
+    "tanh": "np.tanh",
+    "atan": "np.arctan",
+    "exp": "np.exp",
+    "sqrt": "np.sqrt",
+    "log": "np.log",
+    "abs": "np.abs",
+    "min": "np.minimum",
+    "max": "np.maximum",
 }
 
 # Node kinds with weights (a leaf is listed once per weight unit).
@@ -88,7 +103,7 @@ def gen_expr(c, names, depth, lib):
 
 def gen_body(c, lib):
     """(parameters, statements, return expression) of a straight-line program."""
-    params = list(PARAM_NAMES[:c.integer(2, 3)])
+    params = list(PARAM_NAMES[: c.integer(2, 3)])
     names = list(params)
     stmts = []
     for _ in range(c.integer(1, 12)):

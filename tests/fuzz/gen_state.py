@@ -34,19 +34,31 @@ rebound and read by one function only (or only read), only constants and
 globals are appended to ``LOG``, and ``f``'s return calls a helper only when
 ``f`` declares no ``global``.
 """
+
 from tests.fuzz import oracle
 from tests.fuzz.gen_scalar import point_value
 from tests.fuzz.model import Case, Function, Program, bin_, call, const, raw, var
 
 NAME = "state"
-SPEC = oracle.Spec(single_wrt=False, scalar_vjp=True, allowed_refusals=(
-    "inside a called function",                       # a helper writes a differentiated value to a global
-    "after writing a differentiated value to the global",  # f writes one, then calls user code
-    "which may be a global or belong to the caller",  # an element store into a global container
-))
+SPEC = oracle.Spec(
+    single_wrt=False,
+    scalar_vjp=True,
+    allowed_refusals=(
+        "inside a called function",  # a helper writes a differentiated value to a global
+        "after writing a differentiated value to the global",  # f writes one, then calls user code
+        "which may be a global or belong to the caller",  # an element store into a global container
+    ),
+)
 
-GLOBALS = [("G", "1.5"), ("H", "0.5"), ("K", "0"), ("W", "np.array([0.3, -0.2, 0.5])"),
-           ("CFG", '{"scale": 0.5, "shift": 0.1}'), ("T", "(0.25, 2.0)"), ("LOG", "[0.5]")]
+GLOBALS = [
+    ("G", "1.5"),
+    ("H", "0.5"),
+    ("K", "0"),
+    ("W", "np.array([0.3, -0.2, 0.5])"),
+    ("CFG", '{"scale": 0.5, "shift": 0.1}'),
+    ("T", "(0.25, 2.0)"),
+    ("LOG", "[0.5]"),
+]
 CHANGING = ("G", "H", "K")  # the globals functions rebind
 CONSTS = (0.5, 1.5, 2.0, -0.3, 0.25)
 UNSUPPORTED = 0.03  # chance of each documented-unsupported ingredient
@@ -124,13 +136,19 @@ def appended(c, names, scope):
 
 
 def gen_helper(c, k, earlier, scope):
-    params = ["a", "b"][:c.integer(1, 2)]
+    params = ["a", "b"][: c.integer(1, 2)]
     names = list(params)
     body, written = [], set()
     for _ in range(c.integer(0, 2)):
         kind = c.choice(("count", "count", "set", "append", "append", "local", "local", "call", "unsupported"))
-        if kind == "call" and not earlier or kind == "count" and "K" not in scope.writable or \
-                kind == "set" and not scope.writable & {"G", "H"}:
+        if (
+            kind == "call"
+            and not earlier
+            or kind == "count"
+            and "K" not in scope.writable
+            or kind == "set"
+            and not scope.writable & {"G", "H"}
+        ):
             kind = "local"
         if kind == "unsupported" and not c.chance(UNSUPPORTED * 5):
             kind = "local"
@@ -183,8 +201,13 @@ def gen_main(c, helpers, scope):
         kind = c.choice(kinds)
         if kind in ("call", "local", "readback"):
             v = "v%d" % len(names)
-            value = helper_call() if kind == "call" else gen_expr(c, names, 2, scope) if kind == "local" else \
-                bin_("*", ("index", var("LOG"), "-1"), var(c.choice(names)))
+            value = (
+                helper_call()
+                if kind == "call"
+                else gen_expr(c, names, 2, scope)
+                if kind == "local"
+                else bin_("*", ("index", var("LOG"), "-1"), var(c.choice(names)))
+            )
             names.append(v)
             return [("assign", v, value)]
         if kind == "set":
@@ -198,8 +221,11 @@ def gen_main(c, helpers, scope):
             inner = [("assign", acc, bin_("+", bin_("*", var(acc), const(0.5)), helper_call()))]
             return [("for", "i", raw("range(%d)" % c.integer(1, 3)), inner, None)]
         if kind == "if":
-            cond = raw("K > %d" % c.integer(0, 2)) if "K" in scope.readable and c.chance(0.5) else \
-                ("cmp", var(c.choice(names)), ">", const(c.choice((0.0, 0.5))))
+            cond = (
+                raw("K > %d" % c.integer(0, 2))
+                if "K" in scope.readable and c.chance(0.5)
+                else ("cmp", var(c.choice(names)), ">", const(c.choice((0.0, 0.5))))
+            )
             bound = len(names)
             branch = statement(depth + 1) + statement(depth + 1)
             del names[bound:]  # bound only if the branch ran

@@ -17,6 +17,7 @@ oracle, so it never counts as the same failure. (Hypothesis' own shrinking
 would recompile every candidate it tries, for minutes, and knows nothing of
 this structure; it stays off unless AC_FUZZ_SHRINK=1.)
 """
+
 import time
 
 from tests.fuzz import oracle
@@ -32,7 +33,7 @@ def smaller_exprs(e):
     for k, item in enumerate(e):
         if k and is_expr(item):
             for smaller in smaller_exprs(item):
-                yield e[:k] + (smaller,) + e[k + 1:]
+                yield e[:k] + (smaller,) + e[k + 1 :]
 
 
 def _smaller_statements(s):
@@ -41,33 +42,33 @@ def _smaller_statements(s):
         arms, orelse = s[1], s[2]
         if len(arms) > 1:
             for k in range(len(arms)):
-                yield ("if", arms[:k] + arms[k + 1:], orelse)
+                yield ("if", arms[:k] + arms[k + 1 :], orelse)
         if orelse is not None:
             yield ("if", arms, None)
         for k, (cond, body) in enumerate(arms):
             for smaller in smaller_exprs(cond):
-                yield ("if", arms[:k] + [(smaller, body)] + arms[k + 1:], orelse)
+                yield ("if", arms[:k] + [(smaller, body)] + arms[k + 1 :], orelse)
         return
     for k, item in enumerate(s):
         if k and is_expr(item):
             for smaller in smaller_exprs(item):
-                yield s[:k] + (smaller,) + s[k + 1:]
+                yield s[:k] + (smaller,) + s[k + 1 :]
 
 
 def smaller_blocks(stmts, expressions=True):
     """Blocks made from ``stmts`` by one reduction (statement-level ones first)."""
     for i in range(len(stmts)):
-        yield stmts[:i] + stmts[i + 1:]
+        yield stmts[:i] + stmts[i + 1 :]
     for i, s in enumerate(stmts):
         for inner in blocks_of(s):
-            yield stmts[:i] + inner + stmts[i + 1:]
+            yield stmts[:i] + inner + stmts[i + 1 :]
         if s[0] == "assign" and "," in s[1] and "[" not in s[1] and s[2][0] == "tuple" and len(s[2]) == 3:
             for target, value in zip(s[1].split(","), s[2][1:]):
-                yield stmts[:i] + [("assign", target.strip(), value)] + stmts[i + 1:]
+                yield stmts[:i] + [("assign", target.strip(), value)] + stmts[i + 1 :]
         inners = blocks_of(s)
         for k, inner in enumerate(inners):
             for smaller in smaller_blocks(inner, expressions=False):
-                yield stmts[:i] + [with_blocks(s, inners[:k] + [smaller] + inners[k + 1:])] + stmts[i + 1:]
+                yield stmts[:i] + [with_blocks(s, inners[:k] + [smaller] + inners[k + 1 :])] + stmts[i + 1 :]
     if expressions:
         yield from _expression_reductions(stmts)
 
@@ -75,11 +76,11 @@ def smaller_blocks(stmts, expressions=True):
 def _expression_reductions(stmts):
     for i, s in enumerate(stmts):
         for smaller in _smaller_statements(s):
-            yield stmts[:i] + [smaller] + stmts[i + 1:]
+            yield stmts[:i] + [smaller] + stmts[i + 1 :]
         inners = blocks_of(s)
         for k, inner in enumerate(inners):
             for smaller in _expression_reductions(inner):
-                yield stmts[:i] + [with_blocks(s, inners[:k] + [smaller] + inners[k + 1:])] + stmts[i + 1:]
+                yield stmts[:i] + [with_blocks(s, inners[:k] + [smaller] + inners[k + 1 :])] + stmts[i + 1 :]
 
 
 def candidates(program):
@@ -94,9 +95,9 @@ def candidates(program):
         return program.replace(helpers=helpers)
 
     for k in range(len(program.helpers)):
-        yield program.replace(helpers=program.helpers[:k] + program.helpers[k + 1:])
+        yield program.replace(helpers=program.helpers[:k] + program.helpers[k + 1 :])
     for k in range(len(program.globals_)):
-        yield program.replace(globals_=program.globals_[:k] + program.globals_[k + 1:])
+        yield program.replace(globals_=program.globals_[:k] + program.globals_[k + 1 :])
     for key, fn in functions:
         for body in smaller_blocks(fn.body, expressions=False):
             yield with_function(key, fn.replace(body=body))

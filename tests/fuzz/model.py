@@ -51,6 +51,7 @@ of every rendering that has globals, puts the globals back to their initial
 values; the oracle calls it before every run of ``f``, so that runs that change
 module state can be compared with each other (containers are restored in place).
 """
+
 import ast
 
 
@@ -86,6 +87,7 @@ def raw(text):
 # ---------------------------------------------------------------------------
 # Expressions
 # ---------------------------------------------------------------------------
+
 
 def expr(e):
     """The source text of expression ``e``."""
@@ -125,6 +127,7 @@ def expr(e):
 # ---------------------------------------------------------------------------
 # Statements
 # ---------------------------------------------------------------------------
+
 
 def block(stmts, depth, out):
     """Append the lines of ``stmts`` at indentation ``depth`` to ``out``."""
@@ -207,6 +210,7 @@ def with_blocks(s, new):
 # Functions and programs
 # ---------------------------------------------------------------------------
 
+
 class Function:
     """``def name(params): [global ...]; body; return ret``."""
 
@@ -214,7 +218,7 @@ class Function:
         self.name = name
         self.params = list(params)
         self.body = body
-        self.ret = ret                  # the final return expression (None: the body returns)
+        self.ret = ret  # the final return expression (None: the body returns)
         self.globals_ = tuple(globals_)  # module globals the function assigns
 
     def replace(self, **changes):
@@ -262,7 +266,7 @@ class Program:
         self.globals_ = list(globals_)  # [(name, initial value as source text)]
         self.wrt = tuple(range(len(main.params))) if wrt is None else tuple(wrt)
         self.alt_ret = alt_ret
-        self.origin = origin            # (generator name, seed), for the report
+        self.origin = origin  # (generator name, seed), for the report
 
     @property
     def params(self):
@@ -333,11 +337,13 @@ class SourceProgram:
 # Choices: every generator draws through a chooser.
 # ---------------------------------------------------------------------------
 
+
 class RandomChooser:
     """Choices from a seeded ``random.Random``: uniform, so every ingredient is exercised evenly."""
 
     def __init__(self, seed):
         import random
+
         self.seed = seed
         self.rng = random.Random(seed)
 

@@ -52,6 +52,7 @@ Properties (each a ``wrong`` outcome with its own label when it fails):
 7. (programs with module globals) every gradient call leaves the globals as
    one call of ``f`` leaves them, and a pullback changes none.
 """
+
 import ast
 import copy
 import importlib.util
@@ -76,9 +77,22 @@ INVALID = "f itself raises"  # the ``what`` of a rejection because the program d
 class Spec:
     """Tolerances and the optional properties of one generator."""
 
-    def __init__(self, rtol=1e-5, margin=1e-3, wide=1e-4, big=1e6, steps=(1e-5, 2e-6), fd_agree=1e-6,
-                 directions=3, value_rtol=0.0, same_rtol=0.0, single_wrt=False, scalar_vjp=True,
-                 allow_refusal=False, allowed_refusals=()):
+    def __init__(
+        self,
+        rtol=1e-5,
+        margin=1e-3,
+        wide=1e-4,
+        big=1e6,
+        steps=(1e-5, 2e-6),
+        fd_agree=1e-6,
+        directions=3,
+        value_rtol=0.0,
+        same_rtol=0.0,
+        single_wrt=False,
+        scalar_vjp=True,
+        allow_refusal=False,
+        allowed_refusals=(),
+    ):
         self.rtol = rtol
         self.margin = margin
         self.wide = wide
@@ -101,7 +115,7 @@ class Outcome:
     def __init__(self, kind, what="", message="", notes=(), refusal_allowed=False):
         self.kind = kind
         self.refusal_allowed = refusal_allowed
-        self.what = what          # which property or which call (short, stable: the minimizer matches it)
+        self.what = what  # which property or which call (short, stable: the minimizer matches it)
         self.message = message
         self.notes = list(notes)  # source, point, gradients, ...: the failure report
 
@@ -166,6 +180,7 @@ def load_function(source, name="f"):
 # Values: copies, equality, inner products.
 # ---------------------------------------------------------------------------
 
+
 def copies(args):
     """Fresh copies of mutable arguments: the function under test may not change what we compare against."""
     return tuple(copy.deepcopy(a) if isinstance(a, (np.ndarray, list, dict)) else a for a in args)
@@ -220,16 +235,33 @@ def _cotangent(value, rng):
 
 
 def _snapshot(f):
-    return (f.__code__, f.__defaults__, f.__kwdefaults__, dict(f.__dict__), f.__name__, f.__qualname__,
-            f.__globals__.get("math"), f.__globals__.get("np"))
+    return (
+        f.__code__,
+        f.__defaults__,
+        f.__kwdefaults__,
+        dict(f.__dict__),
+        f.__name__,
+        f.__qualname__,
+        f.__globals__.get("math"),
+        f.__globals__.get("np"),
+    )
 
 
 # ---------------------------------------------------------------------------
 # The instrumented copy: decisions, distances to switching, magnitudes.
 # ---------------------------------------------------------------------------
 
-_KINKS = {"abs": "abs", "min": "min", "max": "max", "np.abs": "abs", "np.minimum": "min", "np.maximum": "max",
-          "np.absolute": "abs", "np.fabs": "abs", "math.fabs": "abs"}
+_KINKS = {
+    "abs": "abs",
+    "min": "min",
+    "max": "max",
+    "np.abs": "abs",
+    "np.minimum": "min",
+    "np.maximum": "max",
+    "np.absolute": "abs",
+    "np.fabs": "abs",
+    "math.fabs": "abs",
+}
 _ORDER = {ast.Lt: "<", ast.Gt: ">", ast.LtE: "<=", ast.GtE: ">="}
 
 
@@ -287,7 +319,7 @@ class _Instrument(ast.NodeTransformer):
             out.append(s)
             targets = s.targets if isinstance(s, ast.Assign) else [s.target] if isinstance(s, ast.AugAssign) else []
             for t in targets:
-                for n in ([t] if isinstance(t, ast.Name) else t.elts if isinstance(t, ast.Tuple) else []):
+                for n in [t] if isinstance(t, ast.Name) else t.elts if isinstance(t, ast.Tuple) else []:
                     if isinstance(n, ast.Name):
                         out.append(ast.Expr(_call("_val", ast.Name(id=n.id, ctx=ast.Load()))))
         return out
@@ -303,8 +335,13 @@ class Probe:
     def __init__(self, source):
         self.trace, self.closest, self.big = [], math.inf, 0.0
         tree = ast.fix_missing_locations(_Instrument().visit(ast.parse(source)))
-        self.ns = {"__name__": "ac_fuzz_probe", "_rec": self._rec, "_cmp": self._cmp, "_kink": self._kink,
-                   "_val": self._val}
+        self.ns = {
+            "__name__": "ac_fuzz_probe",
+            "_rec": self._rec,
+            "_cmp": self._cmp,
+            "_kink": self._kink,
+            "_val": self._val,
+        }
         try:
             exec(compile(tree, "<instrumented>", "exec"), self.ns)
         except Exception as e:  # noqa: BLE001
@@ -353,6 +390,7 @@ class Probe:
 # Central differences.
 # ---------------------------------------------------------------------------
 
+
 def _directions(arg, spec, rng):
     if not isinstance(arg, np.ndarray):
         return [1.0]
@@ -398,6 +436,7 @@ def _differences(probe, args, i, directions, spec, base, name="f", cotangent=Non
 # ---------------------------------------------------------------------------
 # The check.
 # ---------------------------------------------------------------------------
+
 
 def _attempt(what, thunk):
     """Run compiler or compiled code; classify what it raises."""
@@ -505,8 +544,11 @@ def _check(program, args, spec, say):
         a = args[i]
         if isinstance(a, np.ndarray):
             if not (isinstance(g, np.ndarray) and g.shape == a.shape):
-                _wrong("gradient structure", "gradient of %s is %s of shape %s, the argument has shape %s"
-                       % (params[i], type(g).__name__, np.shape(g), a.shape))
+                _wrong(
+                    "gradient structure",
+                    "gradient of %s is %s of shape %s, the argument has shape %s"
+                    % (params[i], type(g).__name__, np.shape(g), a.shape),
+                )
         elif type(g) is not float:
             _wrong("gradient structure", "gradient of the float %s is a %s" % (params[i], type(g).__name__))
     say("central differences: %r" % ({params[i]: [fd for _, fd in fds[i]] for i in wrt},))
@@ -515,8 +557,11 @@ def _check(program, args, spec, say):
             ad = inner(g, d)
             err = relative_error(ad, fd)
             if err > spec.rtol:
-                _wrong("gradient", "d f / d %s: AD %r vs central differences %r along %r (relative error %.3g)"
-                       % (params[i], ad, fd, d, err))
+                _wrong(
+                    "gradient",
+                    "d f / d %s: AD %r vs central differences %r along %r (relative error %.3g)"
+                    % (params[i], ad, fd, d, err),
+                )
     again = call("grad (second call)", lambda: ac.grad(f, wrt=wrt)(*given()))
     if not equal(again, grads):
         _wrong("second call", "a second call of the gradient gives %r, the first %r" % (again, grads))
@@ -568,8 +613,10 @@ def _check(program, args, spec, say):
         say("pullback of %r: %r" % (ct, cots))
         same_args("the pullback (array output)")
         if not equal(out, want):
-            _wrong("vjp value after pullback",
-                   "vjp's value changed by calling the pullback: %r, the function returns %r" % (out, want))
+            _wrong(
+                "vjp value after pullback",
+                "vjp's value changed by calling the pullback: %r, the function returns %r" % (out, want),
+            )
         if not (isinstance(cots, tuple) and len(cots) == len(wrt)):
             _wrong("pullback structure", "the pullback returned %r" % (cots,))
         alt_probe = Probe(alt)
@@ -579,8 +626,10 @@ def _check(program, args, spec, say):
             for d, fd in _differences(alt_probe, args, i, one, spec, alt_base, cotangent=ct):
                 got = inner(cots[k], d)
                 if relative_error(got, fd) > spec.rtol:
-                    _wrong("pullback", "pullback for %s: <cotangent, d> %r vs central differences %r"
-                           % (params[i], got, fd))
+                    _wrong(
+                        "pullback",
+                        "pullback for %s: <cotangent, d> %r vs central differences %r" % (params[i], got, fd),
+                    )
 
     # 6. f and its arguments are unchanged
     if _snapshot(f) != before_f:

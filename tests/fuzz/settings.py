@@ -18,6 +18,7 @@ hypothesis' shrinking is on: slower, but the draws shrink.
 For runs of many thousands of programs, ``python -m tests.fuzz`` (see
 README.md) skips hypothesis altogether.
 """
+
 import os
 
 from hypothesis import HealthCheck, Phase, assume, note, settings
@@ -29,9 +30,17 @@ from tests.fuzz.model import RandomChooser
 SHRINK = bool(os.environ.get("AC_FUZZ_SHRINK"))
 _EXAMPLES = [int(os.environ.get("AC_FUZZ_EXAMPLES", "0") or 0)]
 
-_COMMON = dict(deadline=None, database=None, print_blob=False,
-               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                      HealthCheck.data_too_large, HealthCheck.large_base_example])
+_COMMON = dict(
+    deadline=None,
+    database=None,
+    print_blob=False,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
+)
 _PHASES = tuple(Phase) if SHRINK else (Phase.explicit, Phase.reuse, Phase.generate, Phase.target)
 settings.register_profile("ac-ci", derandomize=True, phases=_PHASES, **_COMMON)
 settings.register_profile("ac-offline", derandomize=False, phases=_PHASES, **_COMMON)
@@ -82,7 +91,7 @@ def cases(draw, generator):
     if SHRINK:
         chooser = HypothesisChooser(draw)
     else:
-        word = st.integers(0, 2 ** 32 - 1)
+        word = st.integers(0, 2**32 - 1)
         parts = draw(st.tuples(word, word, word))
         chooser = RandomChooser((parts[0] << 64) | (parts[1] << 32) | parts[2])
     case = generator.generate(chooser)
@@ -102,8 +111,9 @@ def check_case(case, generator, spec=None):
         assume(False)
     if not outcome.failed:
         return outcome
-    small, small_outcome = minimize.minimize(case.program, case.args, spec, outcome.signature,
-                                             finish=getattr(generator, "finish", None))
+    small, small_outcome = minimize.minimize(
+        case.program, case.args, spec, outcome.signature, finish=getattr(generator, "finish", None)
+    )
     note("MINIMIZED failing program (same point, same kind of failure):\n" + small_outcome.report())
     if case.program.origin and case.program.origin[1] is not None:
         note("reproduce: python -m tests.fuzz --generator %s --replay %d" % case.program.origin)

@@ -1,4 +1,5 @@
 """Programs with control flow (gen_control) against central differences."""
+
 import ast
 
 from hypothesis import given
@@ -51,9 +52,25 @@ def _features(source):
     return found
 
 
-FEATURES = {"elif", "if-else", "conditional expression", "and/or", "loop else", "nested loop", "while",
-            "range with runtime bounds", "range with step", "range", "enumerate", "zip", "for over tuple",
-            "break", "continue", "return in loop", "augmented assignment"}
+FEATURES = {
+    "elif",
+    "if-else",
+    "conditional expression",
+    "and/or",
+    "loop else",
+    "nested loop",
+    "while",
+    "range with runtime bounds",
+    "range with step",
+    "range",
+    "enumerate",
+    "zip",
+    "for over tuple",
+    "break",
+    "continue",
+    "return in loop",
+    "augmented assignment",
+}
 
 
 def test_generator_covers_the_constructs():

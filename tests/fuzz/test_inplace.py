@@ -1,4 +1,5 @@
 """NumPy programs with in-place updates (gen_inplace) against central differences."""
+
 from hypothesis import given
 
 from tests.fuzz import gen_inplace

@@ -1,4 +1,5 @@
 """Straight-line NumPy programs (gen_numpy), and augmented assignment through an alias."""
+
 import numpy as np
 from hypothesis import given, note
 from hypothesis import strategies as st
@@ -18,7 +19,7 @@ def test_random_numpy_programs_match_finite_differences(case):
 # does the caller's array). The compiler must either follow NumPy's semantics (value
 # and gradient of what ``f`` really computes) or refuse the program with a documented
 # CompileError; a silently different value or gradient is a bug.
-ALIAS_SOURCE = '''\
+ALIAS_SOURCE = """\
 import numpy as np
 
 
@@ -26,7 +27,7 @@ def f(x, y):
     t = x
     t {op} y
     return np.sum(x * y)
-'''
+"""
 
 ALIAS_SPEC = oracle.Spec(allow_refusal=True, scalar_vjp=False)
 small_ints = st.lists(st.integers(-3, 3), min_size=3, max_size=3).map(lambda v: np.array(v, dtype=float))

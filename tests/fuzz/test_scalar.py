@@ -1,4 +1,5 @@
 """Straight-line float programs (gen_scalar) and the seed functions, against independent derivatives."""
+
 import math
 
 import pytest
@@ -11,7 +12,7 @@ from tests.fuzz.oracle import load_module
 from tests.fuzz.settings import cases, check_case, fuzz_settings
 
 # The seed functions (``f`` and ``g`` of examples/seed.py), against hand-derived gradients.
-SEED_SOURCE = '''\
+SEED_SOURCE = """\
 import math
 
 
@@ -26,7 +27,7 @@ def f(x, y):
 
 def g(x):
     return math.sin(x ** 2) * math.exp(x)
-'''
+"""
 
 _SEED = []
 

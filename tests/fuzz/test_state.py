@@ -1,4 +1,5 @@
 """Programs whose helpers read and write module globals and containers (gen_state)."""
+
 from hypothesis import given
 
 from tests.fuzz import gen_state

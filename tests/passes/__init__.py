@@ -5,6 +5,7 @@ Helpers: ``parse`` a function's source into the gast tree a pass takes, ``show``
 ``np`` and the runtime helpers emitted code calls), ``load`` a function from a real file (the compiler
 reads source with ``inspect``), and ``stage`` to get a pipeline stage of such a function.
 """
+
 import math
 import textwrap
 

@@ -1,4 +1,5 @@
 """Shared by the pass tests: run a pass over a source text, print it, and run what it printed."""
+
 import textwrap
 
 import gast

@@ -4,6 +4,7 @@
 Hand-written SSA inputs without calls run with ``source=None``; functions that call math/NumPy go
 through the pipeline (``stop_after="activity"``), and then only user-named variables are asserted.
 """
+
 import copy
 
 import gast
@@ -15,14 +16,18 @@ from tests.passes import load, parse, stage
 
 
 def test_varied_and_useful():
-    act = activity.run(parse("""
+    act = activity.run(
+        parse("""
         def f(x, y):
             n = 3
             z = x * n
             w = y + 1
             v = x * 2.0
             return z
-    """), None, ["x"])
+    """),
+        None,
+        ["x"],
+    )
     assert act.active == {"x", "z"}
     assert "v" in act.varied and "v" not in act.useful  # depends on x, never reaches the output
     assert "n" in act.useful and "n" not in act.varied  # reaches the output, a constant
@@ -31,19 +36,24 @@ def test_varied_and_useful():
 
 
 def test_comparisons_and_floor_division_carry_no_derivative():
-    act = activity.run(parse("""
+    act = activity.run(
+        parse("""
         def f(x, y):
             c = x > y
             z = x * y
             d = z // 1.0
             return d
-    """), None, ["x", "y"])
+    """),
+        None,
+        ["x", "y"],
+    )
     assert "c" not in act.varied and "d" not in act.varied
     assert act.active == set()
 
 
 def test_loops_reach_a_fixed_point():
-    act = activity.run(parse("""
+    act = activity.run(
+        parse("""
         def f(x, n):
             s = 0.0
             s_1 = s
@@ -51,20 +61,27 @@ def test_loops_reach_a_fixed_point():
                 s_2 = s_1 * x
                 s_1 = s_2
             return s_1
-    """), None, ["x"])
+    """),
+        None,
+        ["x"],
+    )
     assert act.active == {"x", "s_1", "s_2"}
     assert "s" in act.useful and "s" not in act.varied  # the initial 0.0
     assert "i" not in act.varied
 
 
 def test_an_element_store_of_a_varied_value_makes_the_array_varied():
-    act = activity.run(parse("""
+    act = activity.run(
+        parse("""
         def f(x, y):
             a = y * 2.0
             a[0] = x
             t = a + 1.0
             return t
-    """), None, ["x"])
+    """),
+        None,
+        ["x"],
+    )
     assert {"a", "t", "x"} <= act.active
     assert "y" not in act.varied
 

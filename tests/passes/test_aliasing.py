@@ -3,6 +3,7 @@
 Inputs are normalized code as the pass takes it (one operation per assignment; hand-written, so
 independent of the normalize pass).
 """
+
 import copy
 
 import gast
@@ -47,40 +48,55 @@ ACCEPTED = {
 }
 
 REFUSED = {
-    "store_into_an_argument": ("""
+    "store_into_an_argument": (
+        """
         def f(x):
             x[0] = 2.0
             return x
-    """, "in-place update of x, which may be the caller's argument x"),
-    "store_into_a_global": ("""
+    """,
+        "in-place update of x, which may be the caller's argument x",
+    ),
+    "store_into_a_global": (
+        """
         def f(x):
             a = G
             a[0] = x
             return a
-    """, "in-place update of a, which may be a global or belong to the caller"),
-    "a_view_still_used": ("""
+    """,
+        "in-place update of a, which may be a global or belong to the caller",
+    ),
+    "a_view_still_used": (
+        """
         def f(x):
             a = x * 1.0
             b = a[1:]
             a[0] = 2.0
             _t1 = b.sum()
             return _t1
-    """, "in-place update of a while b (a view or copy of the same array) is still used"),
-    "append_to_a_list_another_name_holds": ("""
+    """,
+        "in-place update of a while b (a view or copy of the same array) is still used",
+    ),
+    "append_to_a_list_another_name_holds": (
+        """
         def f(x):
             xs = [x]
             ys = xs
             xs.append(x)
             return ys
-    """, "in-place update of xs while ys"),
-    "a_view_kept_from_an_earlier_trip": ("""
+    """,
+        "in-place update of xs while ys",
+    ),
+    "a_view_kept_from_an_earlier_trip": (
+        """
         def f(x, n):
             a = x * 1.0
             b = a[0:1]
             for i in range(n):
                 a[0] = b[0] * 2.0
             return a
-    """, "in-place update of a while b"),
+    """,
+        "in-place update of a while b",
+    ),
 }
 
 OVERLAP = """
@@ -132,13 +148,16 @@ def test_the_guard_lets_numpy_copies_through_and_stops_overwritten_ones():
 
 
 def test_a_rebind_guard_is_dropped_where_the_array_is_certainly_the_functions_own():
-    out = aliasing.run(parse("""
+    out = aliasing.run(
+        parse("""
         def f(x, y):
             t = x * 1.0
             check_rebind(t, 't += y', 'f.py', 3, 5)
             t = t + y
             return t
-    """), None)
+    """),
+        None,
+    )
     assert show(out) == text("""
         def f(x, y):
             t = x * 1.0
@@ -158,13 +177,20 @@ def test_a_rebind_guard_stays_where_the_array_may_be_the_callers():
     assert show(aliasing.run(parse(src), None)) == text(src)
 
 
-@pytest.mark.parametrize("src", [OVERLAP.format(read=":-1", store="1:"), """
+@pytest.mark.parametrize(
+    "src",
+    [
+        OVERLAP.format(read=":-1", store="1:"),
+        """
         def f(x, y):
             t = x * 1.0
             check_rebind(t, 't += y', 'f.py', 3, 5)
             t = t + y
             return t
-    """], ids=["overlap_guard", "rebind_guard"])
+    """,
+    ],
+    ids=["overlap_guard", "rebind_guard"],
+)
 def test_the_input_is_not_modified_when_guards_change(src):
     tree = parse(src)
     before = gast.dump(copy.deepcopy(tree))

@@ -1,4 +1,5 @@
 """anf: every operation on atoms, its result in a name; loops over sequences walk an index."""
+
 import gast
 import pytest
 
@@ -6,12 +7,15 @@ from adjoint_compiler import anf, emit, runtime
 from tests.passes.lowering_cases import define, lowered, same_values
 
 CASES = [
-    ("temporaries", """
+    (
+        "temporaries",
+        """
 def f(x, y):
     \"\"\"A docstring goes.\"\"\"
     z = (x * y + 2) / (x - y)
     return -z * z
-""", """
+""",
+        """
 def f(x, y):
     _t1 = x * y
     _t2 = _t1 + 2
@@ -20,14 +24,19 @@ def f(x, y):
     _t4 = -z
     _t5 = _t4 * z
     return _t5
-""", [(3, 1), (-2.5, 4)]),
-    ("unpacking and several targets", """
+""",
+        [(3, 1), (-2.5, 4)],
+    ),
+    (
+        "unpacking and several targets",
+        """
 def f(x, y):
     a, b = y, x
     c, d = divmod(x, 3)
     e = g = a * b
     return a - b + c * d + e + g
-""", """
+""",
+        """
 def f(x, y):
     a = y
     b = x
@@ -43,12 +52,17 @@ def f(x, y):
     _t6 = _t5 + e
     _t7 = _t6 + g
     return _t7
-""", [(7, 2), (-4, 9)]),
-    ("swap", """
+""",
+        [(7, 2), (-4, 9)],
+    ),
+    (
+        "swap",
+        """
 def f(x, y):
     x, y = y, x
     return x - y
-""", """
+""",
+        """
 def f(x, y):
     _t1 = y
     _t2 = x
@@ -56,8 +70,12 @@ def f(x, y):
     y = _t2
     _t3 = x - y
     return _t3
-""", [(7, 2)]),
-    ("elif and a conditional expression", """
+""",
+        [(7, 2)],
+    ),
+    (
+        "elif and a conditional expression",
+        """
 def f(x, y):
     if x > y:
         z = x
@@ -66,7 +84,8 @@ def f(x, y):
     else:
         z = y
     return z
-""", """
+""",
+        """
 def f(x, y):
     _cond1 = x > y
     if _cond1:
@@ -83,8 +102,12 @@ def f(x, y):
         else:
             z = y
     return z
-""", [(3, 1), (-3, 2), (-3, 0), (1, 3)]),
-    ("loops over a sequence, enumerate and zip", """
+""",
+        [(3, 1), (-3, 2), (-3, 0), (1, 3)],
+    ),
+    (
+        "loops over a sequence, enumerate and zip",
+        """
 def f(xs, ys):
     total = 0
     for x in xs:
@@ -96,7 +119,8 @@ def f(xs, ys):
     while total > 100:
         total = total // 2
     return total
-""", """
+""",
+        """
 def f(xs, ys):
     total = 0
     _t2 = len(xs)
@@ -119,8 +143,12 @@ def f(xs, ys):
     while total > 100:
         total = total // 2
     return total
-""", [([1, 2, 3], [4, 5]), ([30, 40, 50, 60], [1, 1, 1, 1]), ([], [1])]),
-    ("element stores and augmented assignment", """
+""",
+        [([1, 2, 3], [4, 5]), ([30, 40, 50, 60], [1, 1, 1, 1]), ([], [1])],
+    ),
+    (
+        "element stores and augmented assignment",
+        """
 def f(x):
     a = [x, x + 1, 0]
     a[2] = x * x
@@ -128,7 +156,8 @@ def f(x):
     a[1] *= 2
     x += 1
     return a[0] + a[1] * a[2] + x
-""", """
+""",
+        """
 def f(x):
     _t1 = x + 1
     a = [x, _t1, 0]
@@ -148,7 +177,9 @@ def f(x):
     _t10 = _t6 + _t9
     _t11 = _t10 + x
     return _t11
-""", [(2,), (-1.5,)]),
+""",
+        [(2,), (-1.5,)],
+    ),
 ]
 
 
@@ -164,10 +195,15 @@ def test_same_values(name, before, after, inputs):
 
 def test_and_or_keep_the_deciding_operand():
     # the arms that keep the value are empty: SSA gives them their merge assignments
-    assert lowered(anf.run, """
+    assert (
+        lowered(
+            anf.run,
+            """
 def f(x, y):
     return x and y or 3
-""") == """
+""",
+        )
+        == """
 def f(x, y):
     _t2 = x
     _cond1 = not _t2
@@ -182,13 +218,19 @@ def f(x, y):
     _t3 = _t1
     return _t3
 """.strip()
+    )
 
 
 def test_applied_lambda_evaluates_each_argument_once_in_order():
-    assert lowered(anf.run, """
+    assert (
+        lowered(
+            anf.run,
+            """
 def f(x, y):
     return (lambda a, b: b * b - a)(x * 2, y + 1) + 1
-""") == """
+""",
+        )
+        == """
 def f(x, y):
     _t1 = x * 2
     _t2 = y + 1
@@ -197,24 +239,33 @@ def f(x, y):
     _t5 = _t4 + 1
     return _t5
 """.strip()
+    )
 
 
 def test_augmented_assignment_on_a_shared_list_is_refused_at_run_time():
-    g = define(lowered(anf.run, """
+    g = define(
+        lowered(
+            anf.run,
+            """
 def f(xs):
     xs += [1]
     return xs
-"""))
+""",
+        )
+    )
     with pytest.raises(runtime.InPlaceUpdateError):
         g([0])
 
 
 def test_globals_are_read_at_entry_and_written_through():
     fn = gast.parse("def f(x):\n    global c\n    c = c * x\n    return c").body[0]
-    assert emit.to_source(anf.run(fn, None)).strip() == """
+    assert (
+        emit.to_source(anf.run(fn, None)).strip()
+        == """
 def f(x):
     c = _module.c
     c = c * x
     _module.c = c
     return c
 """.strip()
+    )

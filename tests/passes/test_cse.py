@@ -2,6 +2,7 @@
 
 Inputs are SSA code as ssa.run emits it (hand-written, so independent of the earlier passes).
 """
+
 import copy
 
 import gast
@@ -56,12 +57,16 @@ def test_repeated_temporaries_are_dropped_and_their_reads_read_the_first():
 
 
 def test_a_repeated_user_variable_becomes_a_copy():
-    out = show(cse.run(parse("""
+    out = show(
+        cse.run(
+            parse("""
         def f(x):
             a = math.sin(x)
             b = math.sin(x)
             return a * b
-    """)))
+    """)
+        )
+    )
     assert out == text("""
         def f(x):
             a = math.sin(x)
@@ -147,11 +152,14 @@ def test_the_input_is_not_modified():
         assert gast.dump(tree) == before
 
 
-@pytest.mark.parametrize("src,points", [
-    (REPEATED_TEMPORARIES, [([0.5, -1.5, 2.0], 1), ([3.0, 4.0], -1)]),
-    (LOOP_INVARIANT, [(0.5, 0.25, 0), (0.5, 0.25, 4), (-1.0, 2.0, 3)]),
-    (BRANCH_SEES_EARLIER, [(0.5,), (-0.5,)]),
-])
+@pytest.mark.parametrize(
+    "src,points",
+    [
+        (REPEATED_TEMPORARIES, [([0.5, -1.5, 2.0], 1), ([3.0, 4.0], -1)]),
+        (LOOP_INVARIANT, [(0.5, 0.25, 0), (0.5, 0.25, 4), (-1.0, 2.0, 3)]),
+        (BRANCH_SEES_EARLIER, [(0.5,), (-0.5,)]),
+    ],
+)
 def test_the_output_runs_like_the_input(src, points):
     original, shared = define(parse(src)), define(cse.run(parse(src)))
     for args in points:

@@ -1,4 +1,5 @@
 """emit: trees to source text (comment markers as comments), and whole modules that run on their own."""
+
 import ast
 import math
 
@@ -40,19 +41,40 @@ def test_the_text_parses_back_to_the_same_tree():
                 a = a if i % 2 else b[i:i + 2, ::-1]
             return {'a': a, 'b': [b, not a]}, a @ b
     """)
-    assert ast.dump(ast.parse(emit.to_source(tree))) == ast.dump(ast.Module(body=[gast.gast_to_ast(tree)],
-                                                                            type_ignores=[]))
+    assert ast.dump(ast.parse(emit.to_source(tree))) == ast.dump(
+        ast.Module(body=[gast.gast_to_ast(tree)], type_ignores=[])
+    )
 
 
 def test_unit_imports_modules_and_functions_writes_constants_and_provides_the_rest():
     scale = lambda v: v * 2  # noqa: E731 - no importable home
-    used = {"math": math, "np": np, "K": 3, "RATE": 0.05, "NAME": "s", "FLAG": True, "NONE": None,
-            "sqrt": math.sqrt, "floor": np.floor, "scale": scale}
+    used = {
+        "math": math,
+        "np": np,
+        "K": 3,
+        "RATE": 0.05,
+        "NAME": "s",
+        "FLAG": True,
+        "NONE": None,
+        "sqrt": math.sqrt,
+        "floor": np.floor,
+        "scale": scale,
+    }
     u = emit.unit(parse(WITH_COMMENTS), used, set(), None)
-    assert sorted(u.imports) == ["from math import sqrt", "from numpy import floor", "import math",
-                                 "import numpy as np"]
-    assert u.constants == ["FLAG = True", "K = 3", "NAME = 's'", "NONE = None", "RATE = 0.05",
-                           "# scale: taken from the caller's module at compile time"]
+    assert sorted(u.imports) == [
+        "from math import sqrt",
+        "from numpy import floor",
+        "import math",
+        "import numpy as np",
+    ]
+    assert u.constants == [
+        "FLAG = True",
+        "K = 3",
+        "NAME = 's'",
+        "NONE = None",
+        "RATE = 0.05",
+        "# scale: taken from the caller's module at compile time",
+    ]
     assert u.provided == {"scale": scale}
 
 
@@ -66,7 +88,7 @@ def test_render_writes_docstring_imports_constants_helpers_then_definitions():
     u = emit.unit(parse(WITH_COMMENTS), {"np": np, "K": 3}, {"check_scalar"}, None, 'Gradient of f """quoted"""')
     module = emit.render(u)
     lines = module.splitlines()
-    assert lines[0] == '"""Gradient of f \'\'\'quoted\'\'\'"""'
+    assert lines[0] == "\"\"\"Gradient of f '''quoted'''\"\"\""
     assert lines[1:5] == ["import numpy as np", "from adjoint_compiler.runtime import check_scalar", "", "K = 3"]
     assert module.endswith("        a = a - 1.0\n    return a\n")
     ns = {}

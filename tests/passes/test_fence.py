@@ -1,5 +1,6 @@
 """fence.run: the tree itself when every construct is supported; UnsupportedError naming the construct
 and the user's file:line:col otherwise."""
+
 import os
 
 import gast
@@ -38,28 +39,34 @@ def test_a_supported_function_is_returned_itself_unchanged():
     assert gast.dump(tree) == before
 
 
-@pytest.mark.parametrize("body,construct", [
-    ("    yield x", "yield (generators)"),
-    ("    return [v for v in x]", "list comprehension"),
-    ("    return sum(v for v in x)", "generator expression"),
-    ("    g = lambda v: v\n    return g(x)", "lambda"),
-    ("    try:\n        return x\n    except ValueError:\n        return 0.0", "try statement"),
-    ("    with open(x) as fh:\n        return fh", "with statement"),
-    ("    def g(v):\n        return v\n    return g(x)", "nested function definition"),
-    ("    import math\n    return x", "import inside a differentiated function"),
-    ("    del x\n    return 0.0", "del statement"),
-    ("    return 0.0 < x < 1.0", "chained comparison"),
-    ("    return {x}", "set display"),
-])
+@pytest.mark.parametrize(
+    "body,construct",
+    [
+        ("    yield x", "yield (generators)"),
+        ("    return [v for v in x]", "list comprehension"),
+        ("    return sum(v for v in x)", "generator expression"),
+        ("    g = lambda v: v\n    return g(x)", "lambda"),
+        ("    try:\n        return x\n    except ValueError:\n        return 0.0", "try statement"),
+        ("    with open(x) as fh:\n        return fh", "with statement"),
+        ("    def g(v):\n        return v\n    return g(x)", "nested function definition"),
+        ("    import math\n    return x", "import inside a differentiated function"),
+        ("    del x\n    return 0.0", "del statement"),
+        ("    return 0.0 < x < 1.0", "chained comparison"),
+        ("    return {x}", "set display"),
+    ],
+)
 def test_each_unsupported_construct_is_named(body, construct):
     assert _reject("def f(x):\n" + body).construct == construct
 
 
-@pytest.mark.parametrize("header,construct", [
-    ("def f(x, *rest):", "*rest parameter"),
-    ("def f(x, **opts):", "**opts parameter"),
-    ("def f(x, *, scale):", "keyword-only parameter"),
-])
+@pytest.mark.parametrize(
+    "header,construct",
+    [
+        ("def f(x, *rest):", "*rest parameter"),
+        ("def f(x, **opts):", "**opts parameter"),
+        ("def f(x, *, scale):", "keyword-only parameter"),
+    ],
+)
 def test_unsupported_parameters(header, construct):
     assert _reject(header + "\n    return x").construct == construct
 
@@ -67,7 +74,8 @@ def test_unsupported_parameters(header, construct):
 def test_stores_the_later_passes_cannot_follow_are_refused():
     assert _reject("def f(x):\n    x.attr = 1.0\n    return x").construct == "assignment to an attribute"
     assert _reject("def f(m, v):\n    m[0][1] = v\n    return m").construct.startswith(
-        "assignment to an element of an element")
+        "assignment to an element of an element"
+    )
     assert "writes into an array in place" in _reject("def f(a, v):\n    np.copyto(a, v)\n    return a").construct
     assert "out=" in _reject("def f(a, b):\n    np.add(a, b, out=a)\n    return a").construct
 
@@ -93,6 +101,9 @@ def test_the_error_carries_the_users_file_line_and_column():
     with pytest.raises(UnsupportedError) as info:
         fence.run(src.tree, src)
     loc = info.value.location
-    assert (os.path.basename(loc.filename), loc.line, loc.col) == (os.path.basename(f.__code__.co_filename),
-                                                                   f.__code__.co_firstlineno + 2, 12)
+    assert (os.path.basename(loc.filename), loc.line, loc.col) == (
+        os.path.basename(f.__code__.co_filename),
+        f.__code__.co_firstlineno + 2,
+        12,
+    )
     assert str(info.value).startswith("%s:%d:12: error: list comprehension" % (loc.filename, loc.line))

@@ -1,4 +1,5 @@
 """inline: calls of one-expression functions become applied lambdas; the code computes the same."""
+
 import math
 
 import gast
@@ -77,30 +78,47 @@ def _inlined(f):
 
 
 CASES = [
-    (f_atoms, """
+    (
+        f_atoms,
+        """
 def f_atoms(x, y):
     return (lambda: 2.0 * x * x + 1)() + (lambda: 3.0 * y * y + 1)()
-"""),
-    (f_arguments, """
+""",
+    ),
+    (
+        f_arguments,
+        """
 def f_arguments(x, y):
     return (lambda v, w: w * v * v + 1)(x * y, y - 1) + (lambda v: x * v * v + 1)(y + 2)
-"""),
-    (f_nested, """
+""",
+    ),
+    (
+        f_nested,
+        """
 def f_nested(x, y):
     return (lambda x: (lambda: x * x)())(x * y) + (lambda: (lambda: x * x)())()
-"""),
-    (f_capture, """
+""",
+    ),
+    (
+        f_capture,
+        """
 def f_capture(x, y):
     return (lambda x_1: x * x_1)(y * 2.0)
-"""),
-    (f_tuple, """
+""",
+    ),
+    (
+        f_tuple,
+        """
 def f_tuple(x):
     p, v = (lambda v: (v, -K * x))(x * 2.0)
     return p * v
-"""),
+""",
+    ),
     # only uses_math is inlined: two statements, a C function, if and while tests and asserts stay
-    (f_not_inlined, emit.to_source(source.read(f_not_inlined).tree).replace(
-        "uses_math(x)", "(lambda: math.sin(x) * x)()")),
+    (
+        f_not_inlined,
+        emit.to_source(source.read(f_not_inlined).tree).replace("uses_math(x)", "(lambda: math.sin(x) * x)()"),
+    ),
 ]
 
 
@@ -118,7 +136,9 @@ def test_same_values(f, after):
 def test_anf_substitutes_the_lambdas_away():
     src = source.read(f_tuple)
     text = emit.to_source(anf.run(inline.run(src.tree, src), src)).strip()
-    assert text == """
+    assert (
+        text
+        == """
 def f_tuple(x):
     _t1 = x * 2.0
     _t2 = -K
@@ -128,6 +148,7 @@ def f_tuple(x):
     _t4 = p * v
     return _t4
 """.strip()
+    )
 
 
 def test_input_unchanged_and_without_source_nothing_is_inlined():

@@ -1,11 +1,14 @@
 """jumps: break, continue and early return become flags and guards; the lowered code computes the same."""
+
 import pytest
 
 from adjoint_compiler import jumps
 from tests.passes.lowering_cases import lowered, same_values
 
 CASES = [
-    ("break", """
+    (
+        "break",
+        """
 def f(x):
     for i in range(5):
         x = x + i
@@ -13,7 +16,8 @@ def f(x):
             break
         x = x * 3
     return x
-""", """
+""",
+        """
 def f(x):
     _break1 = False
     for i in range(5):
@@ -25,8 +29,11 @@ def f(x):
         if _break1:
             break
     return x
-"""),
-    ("continue", """
+""",
+    ),
+    (
+        "continue",
+        """
 def f(x):
     s = 0
     for i in range(6):
@@ -34,7 +41,8 @@ def f(x):
             continue
         s = s + x * i
     return s
-""", """
+""",
+        """
 def f(x):
     s = 0
     for i in range(6):
@@ -44,15 +52,19 @@ def f(x):
         if not _continue1:
             s = s + x * i
     return s
-"""),
-    ("early return in a loop", """
+""",
+    ),
+    (
+        "early return in a loop",
+        """
 def f(x):
     for i in range(10):
         x = x + i
         if x > 20:
             return x * 2
     return -x
-""", """
+""",
+        """
 def f(x):
     _return1 = False
     _value1 = None
@@ -69,14 +81,18 @@ def f(x):
         _value1 = -x
         _return1 = True
     return _value1
-"""),
-    ("early return at the top", """
+""",
+    ),
+    (
+        "early return at the top",
+        """
 def f(x):
     if x > 0:
         return x
     y = -x
     return y * 2
-""", """
+""",
+        """
 def f(x):
     _return1 = False
     _value1 = None
@@ -87,8 +103,11 @@ def f(x):
         _value1 = y * 2
         _return1 = True
     return _value1
-"""),
-    ("loop else", """
+""",
+    ),
+    (
+        "loop else",
+        """
 def f(x):
     while x < 100:
         x = x * 3
@@ -97,7 +116,8 @@ def f(x):
     else:
         x = x + 1
     return x
-""", """
+""",
+        """
 def f(x):
     _break1 = False
     while x < 100:
@@ -109,8 +129,11 @@ def f(x):
     if not _break1:
         x = x + 1
     return x
-"""),
-    ("return from an inner loop", """
+""",
+    ),
+    (
+        "return from an inner loop",
+        """
 def f(x):
     for i in range(3):
         for j in range(3):
@@ -120,7 +143,8 @@ def f(x):
                 return x
             x = x + i * j
     return x
-""", """
+""",
+        """
 def f(x):
     _return1 = False
     _value1 = None
@@ -147,15 +171,20 @@ def f(x):
         _value1 = x
         _return1 = True
     return _value1
-"""),
-    ("no return", """
+""",
+    ),
+    (
+        "no return",
+        """
 def f(x):
     y = x * 2
-""", """
+""",
+        """
 def f(x):
     y = x * 2
     return None
-"""),
+""",
+    ),
 ]
 
 
@@ -170,10 +199,13 @@ def test_same_values(name, before, after):
 
 
 def test_flags_avoid_names_in_use():
-    text = lowered(jumps.run, """
+    text = lowered(
+        jumps.run,
+        """
 def f(_break1):
     for i in range(3):
         break
     return _break1
-""")
+""",
+    )
     assert "_break2 = False" in text and "_break1 = False" not in text

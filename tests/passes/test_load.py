@@ -1,4 +1,5 @@
 """load.run: execute emitted source, return the function it defines, keep its source inspectable."""
+
 import inspect
 import linecache
 import math
@@ -31,10 +32,11 @@ def test_provided_values_are_the_names_the_text_cannot_spell():
 
 def test_the_source_is_inspectable_and_tracebacks_show_it():
     g = load.run(MODULE, "f_grad", {"SCALE": 3.0})
-    assert inspect.getsource(g) == MODULE[MODULE.index("def f_grad"):]
+    assert inspect.getsource(g) == MODULE[MODULE.index("def f_grad") :]
     filename = g.__code__.co_filename
-    assert filename.startswith("<adjoint_compiler:f_grad:") and linecache.getline(filename, 6).strip() == \
-        "a = SCALE * x"
+    assert (
+        filename.startswith("<adjoint_compiler:f_grad:") and linecache.getline(filename, 6).strip() == "a = SCALE * x"
+    )
     bad = load.run(MODULE, "f_grad", {"SCALE": None})
     with pytest.raises(TypeError) as info:
         bad(2.0)

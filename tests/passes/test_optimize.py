@@ -1,5 +1,6 @@
 """optimize.run: constants and identities folded, dead pure statements dropped, copies propagated
 (except names in ``keep``), temporaries fused; the output computes what the input computes."""
+
 import copy
 import math
 
@@ -64,17 +65,25 @@ def test_x_plus_x_double_negation_and_division_by_one():
 
 
 def test_constant_math_calls_fold_and_random_draws_stay():
-    out = show(optimize.run(parse("""
+    out = show(
+        optimize.run(
+            parse("""
         def f(x):
             u = np.random.normal()
             v = math.sqrt(math.pi)
             return x * v
-    """), keep={"x"}))
-    assert out == text("""
+    """),
+            keep={"x"},
+        )
+    )
+    assert out == text(
+        """
         def f(x):
             u = np.random.normal()
             return x * %r
-    """ % math.sqrt(math.pi))
+    """
+        % math.sqrt(math.pi)
+    )
 
 
 def test_accumulations_fuse_and_copies_propagate_outside_keep():
@@ -88,13 +97,18 @@ def test_accumulations_fuse_and_copies_propagate_outside_keep():
 
 
 def test_names_in_keep_are_not_propagated_away():
-    out = show(optimize.run(parse("""
+    out = show(
+        optimize.run(
+            parse("""
         def f(x):
             a = x
             b = a
             c = b * 2.0
             return c
-    """), keep={"x", "a", "b", "c"}))
+    """),
+            keep={"x", "a", "b", "c"},
+        )
+    )
     assert out == text("""
         def f(x):
             a = x
@@ -113,14 +127,19 @@ def test_temporaries_read_once_fuse_into_their_use():
 
 
 def test_loops_that_do_nothing_are_removed():
-    out = show(optimize.run(parse("""
+    out = show(
+        optimize.run(
+            parse("""
         def f(x, n):
             for i in range(n):
                 pass
             for i in range(n):
                 t = x * 2.0
             return x
-    """), keep={"x"}))
+    """),
+            keep={"x"},
+        )
+    )
     assert out == text("""
         def f(x, n):
             return x
@@ -142,7 +161,9 @@ def test_a_copy_made_by_arithmetic_stays_when_the_array_is_stored_into():
 
 
 def test_a_quoted_source_line_whose_code_folded_away_goes_too():
-    out = show(optimize.run(parse("""
+    out = show(
+        optimize.run(
+            parse("""
         def f(x):
             __comment__('adjoint sweep')
             __comment__('v = 2.0 * x')
@@ -150,7 +171,10 @@ def test_a_quoted_source_line_whose_code_folded_away_goes_too():
             __comment__('w = x')
             x_bar = 1.0
             return x_bar
-    """), keep={"x"}))
+    """),
+            keep={"x"},
+        )
+    )
     assert out == text("""
         def f(x):
             # adjoint sweep
@@ -166,12 +190,15 @@ def test_the_input_is_not_modified():
         assert gast.dump(tree) == before
 
 
-@pytest.mark.parametrize("src,points", [
-    (IDENTITIES, [(0.5,), (-3.0,)]),
-    (ADDITIONS, [(0.5,), (-3.0,)]),
-    (ACCUMULATIONS, [(0.5, 2.0), (-1.5, 0.25)]),
-    (TEMPORARIES, [(0.5,), (-3.0,)]),
-])
+@pytest.mark.parametrize(
+    "src,points",
+    [
+        (IDENTITIES, [(0.5,), (-3.0,)]),
+        (ADDITIONS, [(0.5,), (-3.0,)]),
+        (ACCUMULATIONS, [(0.5, 2.0), (-1.5, 0.25)]),
+        (TEMPORARIES, [(0.5,), (-3.0,)]),
+    ],
+)
 def test_the_output_computes_what_the_input_computes(src, points):
     before, after = define(parse(src)), define(optimize.run(parse(src), keep={"x"}))
     for args in points:

@@ -1,5 +1,6 @@
 """The ``# <source line>`` comments of the adjoint sweep after optimize fuses statements: a comment names
 every source line whose code is under it (optimize._Quotes)."""
+
 import textwrap
 
 import gast
@@ -14,7 +15,8 @@ def optimized(src):
 
 
 def test_fused_accumulation_quotes_both_lines():
-    assert optimized("""
+    assert (
+        optimized("""
         def f(x, c):
             __comment__('adjoint sweep')
             __comment__('z = x * c')
@@ -22,7 +24,8 @@ def test_fused_accumulation_quotes_both_lines():
             __comment__('y = x * x')
             x_bar = x_bar + 2 * x
             return x_bar
-        """) == textwrap.dedent("""
+        """)
+        == textwrap.dedent("""
         def f(x, c):
             # adjoint sweep
             # z = x * c
@@ -30,11 +33,13 @@ def test_fused_accumulation_quotes_both_lines():
             x_bar = c + 2 * x
             return x_bar
         """).strip()
+    )
 
 
 def test_fused_temporary_takes_its_line_along():
     # the first comment is left with nothing under it and goes; the second names both lines
-    assert optimized("""
+    assert (
+        optimized("""
         def f(x, y_bar):
             __comment__('adjoint sweep')
             __comment__('a = x * 2.0')
@@ -42,7 +47,8 @@ def test_fused_temporary_takes_its_line_along():
             __comment__('b = a + 1.0')
             x_bar = _t1 + x
             return x_bar
-        """) == textwrap.dedent("""
+        """)
+        == textwrap.dedent("""
         def f(x, y_bar):
             # adjoint sweep
             # a = x * 2.0
@@ -50,6 +56,7 @@ def test_fused_temporary_takes_its_line_along():
             x_bar = y_bar * 2.0 + x
             return x_bar
         """).strip()
+    )
 
 
 def test_unfused_statements_keep_one_line():

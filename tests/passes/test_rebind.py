@@ -1,4 +1,5 @@
 """rebind: x op= y becomes x = x op y only where x certainly shares nothing."""
+
 from adjoint_compiler import rebind
 from tests.passes.lowering_cases import lowered, same_values
 
@@ -23,7 +24,9 @@ def f(x, n):
 
 
 def test_a_branch_that_may_share_makes_the_name_shared():
-    after = lowered(rebind.run, """
+    after = lowered(
+        rebind.run,
+        """
 def f(x, c):
     y = x + 0
     if c:
@@ -32,5 +35,6 @@ def f(x, c):
     v = x.copy()
     v += 1
     return y + v
-""")
+""",
+    )
     assert "    y += 1" in after and "    v = v + 1" in after

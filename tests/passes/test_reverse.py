@@ -1,5 +1,6 @@
 """The reverse pass, before optimize: the shape of the forward and adjoint sweeps it emits, and the
 emitted function run against hand-derived derivatives or central differences."""
+
 import math
 
 import numpy as np
@@ -162,7 +163,7 @@ def test_store_not_read_again_saves_nothing():
     text, grad = reverse_stage(overwrite_unread)
     assert "_old" not in text and "copy()" not in text
     # a = [3 x^2, x^2, 0]: sum of squares 10 x^4, derivative 40 x^3
-    assert grad(0.6)[1] == pytest.approx(40 * 0.6 ** 3)
+    assert grad(0.6)[1] == pytest.approx(40 * 0.6**3)
 
 
 def appends(x, n):

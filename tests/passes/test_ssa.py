@@ -3,6 +3,7 @@
 Inputs are written in the normalized form ssa.run takes (one operation per assignment, conditions
 as plain names or comparisons), so these tests do not depend on the normalize pass.
 """
+
 import copy
 
 import gast
@@ -113,12 +114,17 @@ def test_a_loop_target_read_after_the_loop_keeps_its_value_when_the_loop_does_no
 
 
 def test_versions_skip_names_the_user_already_uses():
-    out = show(ssa.run(parse("""
+    out = show(
+        ssa.run(
+            parse("""
         def f(x, x_1):
             x = x * 2.0
             x = x + x_1
             return x
-    """), None))
+    """),
+            None,
+        )
+    )
     assert out == text("""
         def f(x, x_1):
             x_2 = x * 2.0
@@ -151,13 +157,16 @@ def test_the_input_is_not_modified():
         assert gast.dump(tree) == before
 
 
-@pytest.mark.parametrize("src,points", [
-    (STRAIGHT, [(0.5, 2.0), (-1.5, 3.0)]),
-    (BRANCH, [(0.5,), (-0.5,)]),
-    (ONE_ARM, [(0.5,), (-0.5,)]),
-    (FOR, [(0.5, 0), (0.5, 3)]),
-    (WHILE, [(0.5,), (2.0,)]),
-])
+@pytest.mark.parametrize(
+    "src,points",
+    [
+        (STRAIGHT, [(0.5, 2.0), (-1.5, 3.0)]),
+        (BRANCH, [(0.5,), (-0.5,)]),
+        (ONE_ARM, [(0.5,), (-0.5,)]),
+        (FOR, [(0.5, 0), (0.5, 3)]),
+        (WHILE, [(0.5,), (2.0,)]),
+    ],
+)
 def test_the_output_runs_like_the_input(src, points):
     original, renamed = define(parse(src)), define(ssa.run(parse(src), None))
     for args in points:

@@ -5,6 +5,7 @@ The FIXED programs are checked by the fuzzer's own oracle (tests/fuzz/oracle.py)
 points, which must be usable (away from branch switches), with every property the generator's
 programs are checked for.
 """
+
 import numpy as np
 import pytest
 
@@ -30,8 +31,12 @@ def index_after_the_loop(x, n):
     return x * i
 
 
-CASES = [(bound_on_one_path, (0.7, 0), 0), (bound_on_one_path, (0.7, 3), 0),
-         (index_after_the_loop, (0.7, 0), 0), (index_after_the_loop, (0.7, 3), 0)]
+CASES = [
+    (bound_on_one_path, (0.7, 0), 0),
+    (bound_on_one_path, (0.7, 3), 0),
+    (index_after_the_loop, (0.7, 0), 0),
+    (index_after_the_loop, (0.7, 3), 0),
+]
 
 
 @pytest.mark.parametrize("f,args,wrt", CASES, ids=["%s%s" % (c[0].__name__, c[1][1:]) for c in CASES])
@@ -43,7 +48,8 @@ def test_fuzz_regression(f, args, wrt):
 
 
 FIXED = {
-    "triangular_loops": ('''\
+    "triangular_loops": (
+        """\
 import math
 
 
@@ -56,8 +62,11 @@ def f(x, n):
             else:
                 s = s * math.tanh(x) - 0.5
     return s
-''', [(0.3, 4), (-1.1, 3), (1.7, 0)]),
-    "defined_in_branch_other_returns": ('''\
+""",
+        [(0.3, 4), (-1.1, 3), (1.7, 0)],
+    ),
+    "defined_in_branch_other_returns": (
+        """\
 import math
 
 
@@ -71,8 +80,11 @@ def f(x, y):
     for i in range(3):
         z = z * 0.5 + math.atan(x)
     return z * y
-''', [(0.9, 1.2), (0.1, 0.4), (-0.3, -0.7)]),
-    "for_else_breaks_outer": ('''\
+""",
+        [(0.9, 1.2), (0.1, 0.4), (-0.3, -0.7)],
+    ),
+    "for_else_breaks_outer": (
+        """\
 import math
 
 
@@ -89,8 +101,11 @@ def f(x, y):
             continue
         s = s * y
     return s + y
-''', [(0.2, 0.3), (1.9, 0.4), (-0.5, 1.7), (0.8, -1.2)]),
-    "while_counter_nested_in_if_with_return": ('''\
+""",
+        [(0.2, 0.3), (1.9, 0.4), (-0.5, 1.7), (0.8, -1.2)],
+    ),
+    "while_counter_nested_in_if_with_return": (
+        """\
 import math
 
 
@@ -109,8 +124,11 @@ def f(x, y, n):
         for i in range(n, 0, -1):
             v = v / (1.5 + math.sin(v * i))
     return v * y
-''', [(0.3, 0.2, 2), (-0.9, 0.3, 1), (0.5, -0.4, 3), (1.1, 0.7, 0), (-1.9, -0.2, 4)]),
-    "geometric_while_with_continue": ('''\
+""",
+        [(0.3, 0.2, 2), (-0.9, 0.3, 1), (0.5, -0.4, 3), (1.1, 0.7, 0), (-1.9, -0.2, 4)],
+    ),
+    "geometric_while_with_continue": (
+        """\
 import math
 
 
@@ -123,8 +141,11 @@ def f(x, y):
             continue
         acc = acc + w * x
     return acc * w
-''', [(0.4, 1.1), (-1.3, 0.6), (1.8, -1.5)]),
-    "ternaries_and_early_return_in_loop": ('''\
+""",
+        [(0.4, 1.1), (-1.3, 0.6), (1.8, -1.5)],
+    ),
+    "ternaries_and_early_return_in_loop": (
+        """\
 import math
 
 
@@ -136,8 +157,11 @@ def f(x, y, n):
             return a - y
     b = math.exp(math.tanh(a)) if n > 2 else a * a
     return b + (a if b > 1.0 else -a)
-''', [(0.3, 0.2, 5), (-0.5, 0.4, 4), (1.2, -0.3, 2), (1.5, 1.9, 6)]),
-    "enumerate_zip_over_active": ('''\
+""",
+        [(0.3, 0.2, 5), (-0.5, 0.4, 4), (1.2, -0.3, 2), (1.5, 1.9, 6)],
+    ),
+    "enumerate_zip_over_active": (
+        """\
 import math
 
 
@@ -150,8 +174,11 @@ def f(x, y):
     for t, u in zip((x, y), (y, s)):
         s = s * t + u
     return s
-''', [(0.3, 0.2), (-1.1, 0.9), (1.6, -1.4)]),
-    "param_reassigned_in_loop_and_read_after": ('''\
+""",
+        [(0.3, 0.2), (-1.1, 0.9), (1.6, -1.4)],
+    ),
+    "param_reassigned_in_loop_and_read_after": (
+        """\
 import math
 
 
@@ -164,8 +191,11 @@ def f(x, y, n):
     else:
         y = y + x
     return x * y
-''', [(0.3, 0.2, 3), (1.4, 0.8, 4), (-0.6, -0.1, 0)]),
-    "int_becomes_float_in_loop": ('''\
+""",
+        [(0.3, 0.2, 3), (1.4, 0.8, 4), (-0.6, -0.1, 0)],
+    ),
+    "int_becomes_float_in_loop": (
+        """\
 import math
 
 
@@ -177,24 +207,33 @@ def f(x, n):
     for i in range(k, 4):
         v = v * x + i
     return v
-''', [(0.3, 0), (0.45, 1), (-0.7, 2), (1.9, 0)]),
+""",
+        [(0.3, 0), (0.45, 1), (-0.7, 2), (1.9, 0)],
+    ),
     # A return inside an if nested in another if (no loop around it), where some path falls through.
-    "return_in_nested_if_falls_through": ('''\
+    "return_in_nested_if_falls_through": (
+        """\
 def f(x):
     if x > 0.0:
         if x < 1.0:
             return x * x
     return x
-''', [(0.7,), (1.5,), (-0.4,)]),
-    "return_in_elif_falls_through": ('''\
+""",
+        [(0.7,), (1.5,), (-0.4,)],
+    ),
+    "return_in_elif_falls_through": (
+        """\
 def f(y):
     if y > 3.0:
         pass
     elif y < 1.0:
         return y
     return 1.5
-''', [(0.5,), (2.0,), (4.0,)]),
-    "return_in_elif_variable_from_other_arms": ('''\
+""",
+        [(0.5,), (2.0,), (4.0,)],
+    ),
+    "return_in_elif_variable_from_other_arms": (
+        """\
 def f(y):
     if y > 3.0:
         z = 2.0 * y
@@ -203,17 +242,23 @@ def f(y):
     else:
         z = 3.0 * y
     return z
-''', [(0.5,), (2.0,), (4.0,)]),
+""",
+        [(0.5,), (2.0,), (4.0,)],
+    ),
     # The index of a loop whose body does nothing active, read after the loop.
-    "index_of_inactive_loop_read_after": ('''\
+    "index_of_inactive_loop_read_after": (
+        """\
 def f(x):
     for i in range(3):
         pass
     for j in range(i):
         x = x * 1.5
     return x * i
-''', [(0.5,), (-1.2,)]),
-    "target_of_inactive_loops_read_after": ('''\
+""",
+        [(0.5,), (-1.2,)],
+    ),
+    "target_of_inactive_loops_read_after": (
+        """\
 import math
 
 
@@ -223,9 +268,12 @@ def f(x, y):
     for t in (x, y):
         v = 0.5
     return math.sin(x * i) + t * y
-''', [(0.5, 0.3), (-1.2, 1.1)]),
+""",
+        [(0.5, 0.3), (-1.2, 1.1)],
+    ),
     # Loops and conditional expressions whose adjoint has nothing to do (empty adjoint bodies).
-    "inactive_loop_and_ternary": ('''\
+    "inactive_loop_and_ternary": (
+        """\
 def f(x, y, n):
     for i in range(n):
         pass
@@ -234,7 +282,9 @@ def f(x, y, n):
     z = x if y > 0.5 else y
     x += (x if y > 0.5 else y)
     return y * 2.0
-''', [(0.3, 0.7, 2), (0.3, 0.2, 0)]),
+""",
+        [(0.3, 0.7, 2), (0.3, 0.2, 0)],
+    ),
 }
 
 

@@ -3,6 +3,7 @@
 Also the programs the generator's documentation names as exceptions (copies made by arithmetic may
 be refused), and known bugs as minimal reproducers (xfail, with the bug named in the reason).
 """
+
 import numpy as np
 import pytest
 
@@ -37,7 +38,8 @@ def invariant_but_updated(x):
 
 
 CASES = [
-    (shared_zeros, (0.7,), 0), (shared_product, (np.array([0.7, 0.2]), np.array([1.3, 0.4])), (0, 1)),
+    (shared_zeros, (0.7,), 0),
+    (shared_product, (np.array([0.7, 0.2]), np.array([1.3, 0.4])), (0, 1)),
     (invariant_but_updated, (0.7,), 0),
 ]
 
@@ -114,7 +116,7 @@ def branch_reassigns_the_carried_cotangent(x, y, s):
     b = np.ones(6) * s
     m = np.zeros((3, 6))
     for i in range(4):
-        b[i + 2] = ((np.sin(m[i % 3, i + 1]) * 0.25) * np.tanh(acc))
+        b[i + 2] = (np.sin(m[i % 3, i + 1]) * 0.25) * np.tanh(acc)
         if a[i + 2] > -0.5:
             b *= np.cos((np.sin(m[i % 3, 5 - i]) - b[-1 - i]))
     return acc + np.sum(np.sin(a) * x) + np.sum(np.tanh(b) * y) + 0.1 * np.sum(m * m)
@@ -124,8 +126,11 @@ def test_third_fuzz_round():
     x = np.array([1.0, 2.0, 3.0])
     value, g = ac.value_and_grad(hoisted_then_updated)(x)
     assert value == hoisted_then_updated(x) == 32.0 and np.allclose(g, [32.0, 0.0, 0.0])
-    args = (np.array([0.651163, -1.044264, -0.240259, 1.148788, -0.611337, -0.313279]),
-            np.array([0.290453, 1.070606, -0.365686, -1.100925, -1.046991, -1.091989]), 0.769424)
+    args = (
+        np.array([0.651163, -1.044264, -0.240259, 1.148788, -0.611337, -0.313279]),
+        np.array([0.290453, 1.070606, -0.365686, -1.100925, -1.046991, -1.091989]),
+        0.769424,
+    )
     check_grads(branch_reassigns_the_carried_cotangent, args, wrt=(0, 1, 2), rtol=1e-6)
 
 
@@ -151,6 +156,7 @@ def _same_args(args, before, what):
 # accept them and then get the value or the gradient wrong.
 # ---------------------------------------------------------------------------
 
+
 def _numerical(f, args, wrt):
     return tuple(numerical_grad(lambda *a: f(*_copies(a)), list(args), i) for i in wrt)
 
@@ -163,21 +169,28 @@ _X3 = np.array([0.3, 0.5, 0.7])
 _X4 = np.array([0.3, 0.5, 0.7, -0.4])
 
 REFUSED_OR_CORRECT = {
-    "scalar_product_of_an_element": ("""\
+    "scalar_product_of_an_element": (
+        """\
 def f(x, s):
     a = x.copy()
     t = a[1] * 2.0
     a[1] = s
     return t + np.sum(a * a)
-""", (_X3, 0.5)),
-    "array_product": ("""\
+""",
+        (_X3, 0.5),
+    ),
+    "array_product": (
+        """\
 def f(x, s):
     a = x.copy()
     t = a * 2.0
     a[1] = s
     return np.sum(t * a)
-""", (_X3, 0.5)),
-    "accumulated_elements_in_a_loop": ("""\
+""",
+        (_X3, 0.5),
+    ),
+    "accumulated_elements_in_a_loop": (
+        """\
 def f(x, s):
     a = x.copy()
     acc = 0.0
@@ -185,23 +198,31 @@ def f(x, s):
         acc = acc + a[i] * s
         a[i] = s * acc
     return acc + np.sum(a * a)
-""", (_X3, 0.5)),
-    "copy_by_arithmetic_then_both_stored": ("""\
+""",
+        (_X3, 0.5),
+    ),
+    "copy_by_arithmetic_then_both_stored": (
+        """\
 def f(x, s):
     a = x.copy()
     b = a * 1.0
     b[0] = s
     a[1] = s * s
     return np.sum(a * b)
-""", (_X3, 0.5)),
-    "row_store_then_source_stored": ("""\
+""",
+        (_X3, 0.5),
+    ),
+    "row_store_then_source_stored": (
+        """\
 def f(x, s):
     a = x.copy()
     m = np.zeros((2, 3))
     m[0] = a
     a[1] = s
     return np.sum(m * m) + np.sum(a * a)
-""", (_X3, 0.5)),
+""",
+        (_X3, 0.5),
+    ),
 }
 
 
@@ -227,6 +248,7 @@ def test_copies_made_by_arithmetic_are_refused_or_correct(name):
 # draws their ingredients again). A known bug is xfail(strict=True) and asserts the correct
 # behaviour: a fix makes it XPASS, so the marker must be removed.
 # ---------------------------------------------------------------------------
+
 
 def _load(body):
     return load_function("import numpy as np\n\n\n" + body)
@@ -392,13 +414,16 @@ def f(x, s):
 def test_vjp_list_or_dict_output_is_not_changed_by_the_pullback(ret):
     # The pullback undoes a[0] = s * u; the list or dict returned must keep [0.209, 0.2]
     # (found by this generator: it held the restored [0.1, 0.2]). The generator returns tuples.
-    f = _load("""\
+    f = _load(
+        """\
 def f(x, s):
     a = x.copy()
     u = np.sum(np.sin(a))
     a[0] = s * u
     return %s
-""" % ret)
+"""
+        % ret
+    )
     x = np.array([0.1, 0.2])
     want = f(x.copy(), 0.7)
     value, pullback = ac.vjp(f, wrt=(0, 1))(x, 0.7)
@@ -415,12 +440,15 @@ def test_store_through_a_view_function_is_refused(make):
     # the pullback of 1.0 is ([0.35, 1.245, 1.4], 0.175); expected ([0, 1.49, 1.4], 0.35).
     if not hasattr(np, make.split("(")[0][3:]):
         pytest.skip("NumPy has no %s" % make)
-    f = _load("""\
+    f = _load(
+        """\
 def f(x, W, s):
     a = %s
     a[0] = s * x[1]
     return np.sum(x * a) + np.sum(W * W)
-""" % make)
+"""
+        % make
+    )
     args = (_X3.copy(), np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]), 0.7)
     before = _copies(args)
     try:
@@ -433,8 +461,9 @@ def f(x, W, s):
     assert _close(pullback(1.0), _numerical(f, args, (0, 1, 2)))
 
 
-@pytest.mark.xfail(strict=True, reason="a float stored into an integer array is truncated by NumPy, but "
-                                       "gets a cotangent")
+@pytest.mark.xfail(
+    strict=True, reason="a float stored into an integer array is truncated by NumPy, but gets a cotangent"
+)
 def test_known_float_stored_into_an_integer_array():
     # np.arange(3) is an int array: a[0] = s stores int(s), f is piecewise constant in s, so the
     # gradient is 0 (or the program is refused); grad gives x[0] = 0.3.
@@ -451,30 +480,33 @@ def f(x, s):
     assert gs == 0.0
 
 
-ROW_BUG = ("a number stored into a row of a 2-d array (m[i] = t, m[i] += t) gets the row's cotangent unsummed "
-           "where the compiler knows t is a number: grad is wrong, vjp raises TypeError "
-           "(gen_inplace.SCALAR_INTO_ROW)")
+ROW_BUG = (
+    "a number stored into a row of a 2-d array (m[i] = t, m[i] += t) gets the row's cotangent unsummed "
+    "where the compiler knows t is a number: grad is wrong, vjp raises TypeError "
+    "(gen_inplace.SCALAR_INTO_ROW)"
+)
 
 
-@pytest.mark.xfail(strict=False, reason=ROW_BUG)
 @pytest.mark.parametrize("op", ["=", "+="])
 def test_known_number_stored_into_a_row(op):
     # found by the containers generator (m[-2] = np.tanh(xs[1])); t = np.sum(x) is known to be a number.
     # With op "=": sum(m * m) = 4 + 3 t^2, d/dx = 6 t; grad gives 0 (t_bar is a view of m_bar[1], then zeroed).
     # With "+=": 3 + 3 (1 + t)^2, d/dx = 6 (1 + t); grad gives 2 (1 + t).
-    f = _load("""\
+    f = _load(
+        """\
 def f(x):
     m = np.ones((2, 3))
     t = np.sum(x)
     m[1] %s t
     return np.sum(m * m)
-""" % op)
+"""
+        % op
+    )
     x = np.array([0.2, -0.4, 0.3])
     t = np.sum(x)
     np.testing.assert_allclose(ac.grad(f)(x), np.full(3, 6 * t if op == "=" else 6 * (1 + t)), rtol=1e-12)
 
 
-@pytest.mark.xfail(strict=False, reason=ROW_BUG)
 def test_known_vjp_of_a_number_stored_into_a_row():
     # found by the containers generator (m[-3] = s, then vjp of the version returning m); the pullback
     # raises TypeError: only 0-dimensional arrays can be converted to Python scalars

@@ -1,5 +1,6 @@
 """Straight-line programs the scalar and NumPy fuzzers (tests/fuzz/gen_scalar.py, gen_numpy.py) once
 got wrong: each stays fixed."""
+
 import numpy as np
 import pytest
 

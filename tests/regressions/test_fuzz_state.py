@@ -5,18 +5,21 @@ the module state one call of f leaves) or a hand-derived gradient. Known bugs ar
 xfail(strict=False) with the bug in the reason; the generator keeps away from each one's
 ingredient while its switch in gen_state.py is off.
 """
+
 import pytest
 
 import adjoint_compiler as ac
 from tests.fuzz.oracle import load_module
 
-CROSS_FUNCTION = ("a global rebound by one function and read by another is read as its value when the "
-                  "gradient was compiled: the write is not seen (gen_state.CROSS_FUNCTION_GLOBALS)")
+CROSS_FUNCTION = (
+    "a global rebound by one function and read by another is read as its value when the "
+    "gradient was compiled: the write is not seen (gen_state.CROSS_FUNCTION_GLOBALS)"
+)
 
 
 @pytest.mark.xfail(strict=False, reason=CROSS_FUNCTION)
 def test_callee_reads_a_global_the_caller_rebound():
-    m = load_module('''\
+    m = load_module("""\
 H = 0.5
 
 
@@ -29,7 +32,7 @@ def f(x, y):
     H = 1.1
     v = h1(x)
     return v * y
-''')
+""")
     value, (gx, gy) = ac.value_and_grad(m.f, wrt=(0, 1))(0.3, 2.0)
     m.H = 0.5
     assert value == m.f(0.3, 2.0) == pytest.approx(2.2)  # value_and_grad gives 1.0 (H = 0.5)
@@ -38,7 +41,7 @@ def f(x, y):
 
 @pytest.mark.xfail(strict=False, reason=CROSS_FUNCTION)
 def test_caller_reads_a_counter_the_callee_incremented():
-    m = load_module('''\
+    m = load_module("""\
 K = 0
 
 
@@ -51,7 +54,7 @@ def h1(a):
 def f(x, y):
     v = h1(x)
     return v + y * K
-''')
+""")
     value, (gx, gy) = ac.value_and_grad(m.f, wrt=(0, 1))(0.3, 2.0)
     assert m.K == 1  # as after one call of f
     m.K = 0
@@ -61,7 +64,7 @@ def f(x, y):
 
 @pytest.mark.xfail(strict=False, reason=CROSS_FUNCTION)
 def test_callee_appends_a_global_the_caller_rebound():
-    m = load_module('''\
+    m = load_module("""\
 G = 1.5
 LOG = [0.5]
 
@@ -76,45 +79,51 @@ def f(x, y):
     G = 0.8
     v = h0(x)
     return v * y
-''')
+""")
     ac.grad(m.f, wrt=(0, 1))(0.3, 2.0)
     assert m.LOG == [0.5, 0.8]  # as after one call of f; the gradient appends 1.5
 
 
 def test_differentiated_value_appended_to_a_global_list_is_refused_until_state_is_threaded():
-    m = load_module('''\
+    m = load_module("""\
 LOG = [0.5]
 
 
 def f(x, y):
     LOG.append(x * y)
     return LOG[-1] * y
-''')
+""")
     with pytest.raises(ac.UnsupportedError, match="append"):
         ac.grad(m.f, wrt=(0, 1))(0.3, 2.0)  # was silently (0, 0.6); the answer is (4.0, 1.2)
 
 
-@pytest.mark.xfail(strict=False, reason="a differentiated value appended to a global list and read back has "
-                                        "no derivative (gen_state.DIFFERENTIATED_APPENDS): refused today")
+@pytest.mark.xfail(
+    strict=False,
+    reason="a differentiated value appended to a global list and read back has "
+    "no derivative (gen_state.DIFFERENTIATED_APPENDS): refused today",
+)
 def test_differentiated_value_appended_to_a_global_list():
-    m = load_module('''\
+    m = load_module("""\
 LOG = [0.5]
 
 
 def f(x, y):
     LOG.append(x * y)
     return LOG[-1] * y
-''')
+""")
     gx, gy = ac.grad(m.f, wrt=(0, 1))(0.3, 2.0)
     assert m.LOG == [0.5, 0.6]
     assert (gx, gy) == (pytest.approx(4.0), pytest.approx(1.2))  # f = x y^2; grad gives (0, 0.6)
 
 
-@pytest.mark.xfail(strict=False, reason="InternalError 'reverse: unexpected statement Return': a call of a "
-                                        "user function (not inlined) in the return expression of a function "
-                                        "that declares global (gen_state.RETURN_CALL_WITH_GLOBAL)")
+@pytest.mark.xfail(
+    strict=False,
+    reason="InternalError 'reverse: unexpected statement Return': a call of a "
+    "user function (not inlined) in the return expression of a function "
+    "that declares global (gen_state.RETURN_CALL_WITH_GLOBAL)",
+)
 def test_call_in_the_return_of_a_function_that_declares_global():
-    m = load_module('''\
+    m = load_module("""\
 G = 1.5
 
 
@@ -126,18 +135,18 @@ def h0(a):
 def f(x):
     global G
     return h0(x) + 1.0
-''')
+""")
     assert ac.value_and_grad(m.f)(0.7) == (pytest.approx(1.7), 1.0)
 
 
 def test_global_rebound_between_calls():
-    m = load_module('''\
+    m = load_module("""\
 G = 1.5
 
 
 def f(x):
     return x * G
-''')
+""")
     assert ac.value_and_grad(m.f)(2.0) == (3.0, 1.5)
     m.G = 3.0
     assert ac.value_and_grad(m.f)(2.0) == (m.f(2.0), 3.0)  # gives (3.0, 1.5)

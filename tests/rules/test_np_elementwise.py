@@ -1,4 +1,5 @@
 """Table-driven checks of the NumPy elementwise adjoint rules, on scalars, arrays and broadcasting shapes."""
+
 import ast
 import inspect
 import math
@@ -35,6 +36,7 @@ def apart(x, y):
 
 
 # ---- unary -------------------------------------------------------------------
+
 
 class Unary(NamedTuple):
     fn: object
@@ -85,6 +87,7 @@ def test_unary_rule_matches_finite_differences(row, shape, seed):
 
 # ---- binary (broadcasting) ---------------------------------------------------------
 
+
 class Binary(NamedTuple):
     fn: object
     x: object
@@ -105,8 +108,19 @@ BINARY = [
     Binary(np.maximum, uniform(-3, 3), uniform(-3, 3), apart),
     Binary(np.minimum, uniform(-3, 3), uniform(-3, 3), apart),
 ]
-BINARY_SHAPES = [((), ()), ((3,), (3,)), ((2, 3), (2, 3)), ((3, 1), (4,)), ((4,), (3, 1)),
-                 ((), (2, 3)), ((2, 3), ()), ((2, 1, 3), (4, 1)), ((1,), (1, 1)), ((0, 3), (3,)), ((3,), (0, 1))]
+BINARY_SHAPES = [
+    ((), ()),
+    ((3,), (3,)),
+    ((2, 3), (2, 3)),
+    ((3, 1), (4,)),
+    ((4,), (3, 1)),
+    ((), (2, 3)),
+    ((2, 3), ()),
+    ((2, 1, 3), (4, 1)),
+    ((1,), (1, 1)),
+    ((0, 3), (3,)),
+    ((3,), (0, 1)),
+]
 
 
 def _binary_args(row, shapes, rng):
@@ -135,6 +149,7 @@ def test_power_exponent_cotangent_at_zero_base_is_zero():
 # ---- special points: kinks, ties, a zero base ------------------------------------------------
 # np.power at the points of operator.pow's table (the two rules are one formula), on arrays.
 
+
 @pytest.mark.parametrize("x, y, dx, dy, smooth", POW_POINTS, ids=POW_IDS)
 def test_power_special_points(x, y, dx, dy, smooth):
     x, y = np.full(3, x), np.full(3, y)
@@ -152,7 +167,11 @@ KINKS = [
     (np.abs, [np.array([0.0, -2.0, 0.0, 3.0])], [np.array([0.0, -1.0, 0.0, 1.0])]),
     (np.absolute, [np.array([[0.0], [-1.0]])], [np.array([[0.0], [-1.0]])]),
     (np.maximum, [np.array([1.0, 2.0, 0.0]), np.array([1.0, 1.0, 0.0])], [np.ones(3), np.zeros(3)]),
-    (np.minimum, [np.array([1.0, 2.0, 0.0]), np.array([1.0, 1.0, 0.0])], [np.array([1.0, 0.0, 1.0]), np.array([0.0, 1.0, 0.0])]),
+    (
+        np.minimum,
+        [np.array([1.0, 2.0, 0.0]), np.array([1.0, 1.0, 0.0])],
+        [np.array([1.0, 0.0, 1.0]), np.array([0.0, 1.0, 0.0])],
+    ),
     (np.maximum, [np.array([2.0, 2.0]), 2.0], [np.ones(2), 0.0]),
     (np.minimum, [2.0, np.array([2.0, 1.0])], [1.0, np.array([0.0, 1.0])]),
 ]
@@ -179,15 +198,18 @@ def test_extremum_ties_go_to_the_first_argument(fn):
 
 # ---- selection: where, clip ----------------------------------------------------
 
+
 def _where_args(cond_shape, x_shape, y_shape):
     def make(rng):
         cond = rng.random(cond_shape) < 0.5 if cond_shape != () else bool(rng.random() < 0.5)
         return [cond, uniform(-3, 3)(rng, x_shape), uniform(-3, 3)(rng, y_shape)]
+
     return make
 
 
 def _clip_args(a_shape, lo, hi):
     """lo/hi: a shape for a random bound array, a float for a fixed bound, or None (one-sided)."""
+
     def bound(rng, spec, low, high):
         return spec if spec is None or isinstance(spec, float) else uniform(low, high)(rng, spec)
 
@@ -198,6 +220,7 @@ def _clip_args(a_shape, lo, hi):
             near = [np.any(np.abs(np.subtract(a, b)) < 1e-3) for b in (a_min, a_max) if b is not None]
             if not any(near):
                 return [a, a_min, a_max]
+
     return make
 
 
@@ -262,7 +285,6 @@ def test_table_and_module_list_the_same_rules():
 def test_aliases_share_one_rule():
     assert registry.lookup(np.abs).rule is registry.lookup(np.absolute).rule
     assert registry.lookup(np.divide).rule is registry.lookup(np.true_divide).rule
-
 
 
 def test_sign_is_nondifferentiable_not_a_rule():

@@ -1,4 +1,5 @@
 """Table-driven checks of the product and np.linalg adjoint rules: 1-d, 2-d, scalar and stacked operands."""
+
 import inspect
 from typing import NamedTuple
 
@@ -33,43 +34,100 @@ class Row(NamedTuple):
 
 def _rows(fn, cases, maker=normal, kwargs=None):
     kwargs = kwargs or {}
-    return [Row(fn, tuple((maker, s) for s in shapes), kwargs, "%s-%s" % (fn.__name__, "-".join(map(str, shapes))))
-            for shapes in cases]
+    return [
+        Row(fn, tuple((maker, s) for s in shapes), kwargs, "%s-%s" % (fn.__name__, "-".join(map(str, shapes))))
+        for shapes in cases
+    ]
 
 
-MATMUL = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((5, 2, 3), (3, 4)), ((2, 3), (5, 3, 4)),
-          ((2, 1, 3, 4), (5, 4, 2)), ((4,), (5, 4, 2)), ((5, 2, 4), (4,)), ((1, 2, 3), (4, 3, 2))]
-DOT = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((), (2, 3)), ((2, 3), ()), ((), ()), ((), (3,)),
-       ((2, 3, 4), (4,)), ((2, 3, 4), (5, 4, 2)), ((3,), (5, 3, 2))]
+MATMUL = [
+    ((3,), (3,)),
+    ((2, 3), (3,)),
+    ((3,), (3, 4)),
+    ((2, 3), (3, 4)),
+    ((5, 2, 3), (3, 4)),
+    ((2, 3), (5, 3, 4)),
+    ((2, 1, 3, 4), (5, 4, 2)),
+    ((4,), (5, 4, 2)),
+    ((5, 2, 4), (4,)),
+    ((1, 2, 3), (4, 3, 2)),
+]
+DOT = [
+    ((3,), (3,)),
+    ((2, 3), (3,)),
+    ((3,), (3, 4)),
+    ((2, 3), (3, 4)),
+    ((), (2, 3)),
+    ((2, 3), ()),
+    ((), ()),
+    ((), (3,)),
+    ((2, 3, 4), (4,)),
+    ((2, 3, 4), (5, 4, 2)),
+    ((3,), (5, 3, 2)),
+]
 OUTER = [((3,), (4,)), ((2, 2), (3,)), ((), (3,))]
 INNER = [((3,), (3,)), ((2, 3), (3,)), ((2, 3), (4, 3)), ((), (3,)), ((2, 3), ()), ((2, 2, 3), (4, 3))]
 SQUARE = [((3, 3),), ((1, 1),), ((2, 4, 4),)]
 
-TABLE = (_rows(np.matmul, MATMUL) + _rows(np.dot, DOT) + _rows(np.outer, OUTER) + _rows(np.inner, INNER)
-         + _rows(np.linalg.inv, SQUARE, well_conditioned) + _rows(np.linalg.det, SQUARE, well_conditioned)
-         + _rows(np.linalg.slogdet, SQUARE, well_conditioned))
+TABLE = (
+    _rows(np.matmul, MATMUL)
+    + _rows(np.dot, DOT)
+    + _rows(np.outer, OUTER)
+    + _rows(np.inner, INNER)
+    + _rows(np.linalg.inv, SQUARE, well_conditioned)
+    + _rows(np.linalg.det, SQUARE, well_conditioned)
+    + _rows(np.linalg.slogdet, SQUARE, well_conditioned)
+)
 
 # np.trace: offsets and axis pairs, including a reversed pair on a 3-d array
-TABLE += [Row(np.trace, ((normal, shape),), kwargs, "trace-%s-%s" % (shape, kwargs)) for shape, kwargs in [
-    ((3, 3), {}), ((3, 4), {}), ((4, 3), {"offset": 1}), ((3, 4), {"offset": -1}), ((3, 3), {"offset": 2}),
-    ((2, 3, 4), {"axis1": 1, "axis2": 2}), ((3, 2, 4), {"offset": 1, "axis1": 2, "axis2": 0}),
-    ((3, 4, 2), {"axis1": -2, "axis2": 0})]]
+TABLE += [
+    Row(np.trace, ((normal, shape),), kwargs, "trace-%s-%s" % (shape, kwargs))
+    for shape, kwargs in [
+        ((3, 3), {}),
+        ((3, 4), {}),
+        ((4, 3), {"offset": 1}),
+        ((3, 4), {"offset": -1}),
+        ((3, 3), {"offset": 2}),
+        ((2, 3, 4), {"axis1": 1, "axis2": 2}),
+        ((3, 2, 4), {"offset": 1, "axis1": 2, "axis2": 0}),
+        ((3, 4, 2), {"axis1": -2, "axis2": 0}),
+    ]
+]
 
 # np.linalg.solve: b a vector (also against a stack of A), a matrix, a stack; batch axes broadcast either way
-TABLE += [Row(np.linalg.solve, ((well_conditioned, sa), (normal, sb)), {}, "solve-%s-%s" % (sa, sb)) for sa, sb in [
-    ((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (2, 3, 2)), ((2, 3, 3), (3,)), ((3, 3), (2, 3, 4)),
-    ((2, 1, 3, 3), (4, 3, 1))]]
+TABLE += [
+    Row(np.linalg.solve, ((well_conditioned, sa), (normal, sb)), {}, "solve-%s-%s" % (sa, sb))
+    for sa, sb in [
+        ((3, 3), (3,)),
+        ((3, 3), (3, 2)),
+        ((2, 3, 3), (2, 3, 2)),
+        ((2, 3, 3), (3,)),
+        ((3, 3), (2, 3, 4)),
+        ((2, 1, 3, 3), (4, 3, 1)),
+    ]
+]
 
 # np.einsum with two operands: products, contractions to a scalar, an index summed over one operand
 # only (i in 'ij,k->k'), a free index in one operand only, '...' with broadcast batch axes, spaces
-EINSUM = [("ij,jk->ik", (2, 3), (3, 4)), ("ij,jk->ki", (2, 3), (3, 4)), ("i,i->", (3,), (3,)),
-          ("i,j->ij", (3,), (4,)), ("ij,ij->", (2, 3), (2, 3)), ("ij,j->i", (2, 3), (3,)),
-          ("bij,bjk->bik", (2, 3, 4), (2, 4, 5)), ("ij,k->i", (2, 3), (4,)), ("ij,k->k", (2, 3), (4,)),
-          ("ij,jk->", (2, 3), (3, 4)), ("ijk,kj->ik", (2, 3, 4), (4, 3)),
-          ("...ij,...jk->...ik", (3, 4), (2, 4, 5)), ("...ij,...jk->...ik", (1, 3, 4), (2, 4, 5)),
-          (" ij , jk -> ik ", (2, 3), (3, 4))]
-TABLE += [Row(np.einsum, (s, (normal, sa), (normal, sb)), {}, "einsum-%s-%s-%s" % (s.strip(), sa, sb))
-          for s, sa, sb in EINSUM]
+EINSUM = [
+    ("ij,jk->ik", (2, 3), (3, 4)),
+    ("ij,jk->ki", (2, 3), (3, 4)),
+    ("i,i->", (3,), (3,)),
+    ("i,j->ij", (3,), (4,)),
+    ("ij,ij->", (2, 3), (2, 3)),
+    ("ij,j->i", (2, 3), (3,)),
+    ("bij,bjk->bik", (2, 3, 4), (2, 4, 5)),
+    ("ij,k->i", (2, 3), (4,)),
+    ("ij,k->k", (2, 3), (4,)),
+    ("ij,jk->", (2, 3), (3, 4)),
+    ("ijk,kj->ik", (2, 3, 4), (4, 3)),
+    ("...ij,...jk->...ik", (3, 4), (2, 4, 5)),
+    ("...ij,...jk->...ik", (1, 3, 4), (2, 4, 5)),
+    (" ij , jk -> ik ", (2, 3), (3, 4)),
+]
+TABLE += [
+    Row(np.einsum, (s, (normal, sa), (normal, sb)), {}, "einsum-%s-%s-%s" % (s.strip(), sa, sb)) for s, sa, sb in EINSUM
+]
 TABLE += [Row(np.einsum, ("ij,jk->ik", (normal, (2, 3)), (normal, (3, 4))), {"optimize": True}, "einsum-optimize")]
 
 # np.einsum over every form of subscripts: one to six operands; no output ('ij,ij->'), implicit
@@ -78,25 +136,68 @@ TABLE += [Row(np.einsum, ("ij,jk->ik", (normal, (2, 3)), (normal, (3, 4))), {"op
 # alone; '...' broadcast (also where the output has none) and length-1 axes broadcast against
 # longer ones; a scalar operand (''); capital letters.
 EINSUM_ANY = [
-    ("ij->ji", [(2, 3)]), ("ii->", [(3, 3)]), ("ii->i", [(3, 3)]), ("ij->", [(2, 3)]), ("ij", [(2, 3)]),
-    ("ba", [(2, 3)]), ("iij->j", [(2, 2, 3)]), ("iji->j", [(2, 3, 2)]), ("...ii->...i", [(2, 3, 3)]),
-    ("i...->...", [(2, 3, 4)]), ("...", [(2, 3)]), ("ijk->kji", [(2, 3, 4)]), ("->", [()]), ("iii->i", [(2, 2, 2)]),
-    ("ij,jk", [(2, 3), (3, 4)]), ("i,i", [(3,), (3,)]), ("ij,j", [(2, 3), (3,)]), ("i...j,...j", [(3, 2, 4), (4,)]),
-    ("...ij,...jk", [(2, 3, 4), (4, 2)]), ("...i,...i->...", [(1, 3), (2, 3)]), ("...i,i->i", [(3,), (3,)]),
-    ("ii,i->i", [(3, 3), (3,)]), ("ij,kl->ijkl", [(2, 1), (1, 3)]), ("...i,...ij->j...", [(1, 3), (2, 3, 2)]),
-    (",ij->ij", [(), (2, 3)]), ("ij,->", [(2, 3), ()]), ("ij,jk->ik", [(2, 1), (3, 4)]), ("Ab,bC->CA", [(2, 3), (3, 4)]),
-    ("ij,ji->", [(2, 3), (3, 2)]), ("ij,jj->ij", [(2, 3), (3, 3)]),
-    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]), ("i,i,i->", [(3,), (3,), (3,)]), ("ij,jk,kl", [(2, 3), (3, 4), (4, 2)]),
-    ("bij,bjk,bkl->bil", [(2, 2, 3), (2, 3, 4), (2, 4, 2)]), ("ii,ij,j->i", [(3, 3), (3, 2), (2,)]),
-    ("...ij,jk,...k->...i", [(2, 3, 4), (4, 2), (2,)]), ("...ij,jk,k->...i", [(2, 3, 4), (4, 2), (2,)]),
-    ("i,j,k->ijk", [(2,), (3,), (4,)]), ("i,j,k->", [(2,), (3,), (4,)]),
-    ("ab,bc,cd,de->ae", [(2, 3), (3, 2), (2, 4), (4, 3)]), ("a,a,a,a,a->a", [(3,)] * 5),
-    ("ab,bc,cd,de,ef,fg->ag", [(2, 3), (3, 2), (2, 3), (3, 2), (2, 3), (3, 2)]), ("aa,b,b,c,c,a->", [(2, 2), (3,), (3,), (2,), (2,), (2,)]),
+    ("ij->ji", [(2, 3)]),
+    ("ii->", [(3, 3)]),
+    ("ii->i", [(3, 3)]),
+    ("ij->", [(2, 3)]),
+    ("ij", [(2, 3)]),
+    ("ba", [(2, 3)]),
+    ("iij->j", [(2, 2, 3)]),
+    ("iji->j", [(2, 3, 2)]),
+    ("...ii->...i", [(2, 3, 3)]),
+    ("i...->...", [(2, 3, 4)]),
+    ("...", [(2, 3)]),
+    ("ijk->kji", [(2, 3, 4)]),
+    ("->", [()]),
+    ("iii->i", [(2, 2, 2)]),
+    ("ij,jk", [(2, 3), (3, 4)]),
+    ("i,i", [(3,), (3,)]),
+    ("ij,j", [(2, 3), (3,)]),
+    ("i...j,...j", [(3, 2, 4), (4,)]),
+    ("...ij,...jk", [(2, 3, 4), (4, 2)]),
+    ("...i,...i->...", [(1, 3), (2, 3)]),
+    ("...i,i->i", [(3,), (3,)]),
+    ("ii,i->i", [(3, 3), (3,)]),
+    ("ij,kl->ijkl", [(2, 1), (1, 3)]),
+    ("...i,...ij->j...", [(1, 3), (2, 3, 2)]),
+    (",ij->ij", [(), (2, 3)]),
+    ("ij,->", [(2, 3), ()]),
+    ("ij,jk->ik", [(2, 1), (3, 4)]),
+    ("Ab,bC->CA", [(2, 3), (3, 4)]),
+    ("ij,ji->", [(2, 3), (3, 2)]),
+    ("ij,jj->ij", [(2, 3), (3, 3)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
+    ("i,i,i->", [(3,), (3,), (3,)]),
+    ("ij,jk,kl", [(2, 3), (3, 4), (4, 2)]),
+    ("bij,bjk,bkl->bil", [(2, 2, 3), (2, 3, 4), (2, 4, 2)]),
+    ("ii,ij,j->i", [(3, 3), (3, 2), (2,)]),
+    ("...ij,jk,...k->...i", [(2, 3, 4), (4, 2), (2,)]),
+    ("...ij,jk,k->...i", [(2, 3, 4), (4, 2), (2,)]),
+    ("i,j,k->ijk", [(2,), (3,), (4,)]),
+    ("i,j,k->", [(2,), (3,), (4,)]),
+    ("ab,bc,cd,de->ae", [(2, 3), (3, 2), (2, 4), (4, 3)]),
+    ("a,a,a,a,a->a", [(3,)] * 5),
+    ("ab,bc,cd,de,ef,fg->ag", [(2, 3), (3, 2), (2, 3), (3, 2), (2, 3), (3, 2)]),
+    ("aa,b,b,c,c,a->", [(2, 2), (3,), (3,), (2,), (2,), (2,)]),
 ]
-TABLE += [Row(np.einsum, (s,) + tuple((normal, shape) for shape in shapes), {}, "einsum-%s-%s" % (s, "-".join(map(str, shapes))))
-          for s, shapes in EINSUM_ANY]
-TABLE += [Row(np.einsum, ("ij,jk,kl->il", (normal, (2, 3)), (normal, (3, 4)), (normal, (4, 2))), {"optimize": opt},
-              "einsum-3-optimize-%s" % opt) for opt in (True, "greedy", "optimal")]
+TABLE += [
+    Row(
+        np.einsum,
+        (s,) + tuple((normal, shape) for shape in shapes),
+        {},
+        "einsum-%s-%s" % (s, "-".join(map(str, shapes))),
+    )
+    for s, shapes in EINSUM_ANY
+]
+TABLE += [
+    Row(
+        np.einsum,
+        ("ij,jk,kl->il", (normal, (2, 3)), (normal, (3, 4)), (normal, (4, 2))),
+        {"optimize": opt},
+        "einsum-3-optimize-%s" % opt,
+    )
+    for opt in (True, "greedy", "optimal")
+]
 
 
 def _all_cotangents(fn, g, ans, args, kwargs):
@@ -120,9 +221,11 @@ def _check(row, seed, rtol=1e-5):
         return row.fn(*args, **row.kwargs)
 
     if n == 1:
+
         def rule(g, ans, x):
             return _all_cotangents(row.fn, g, ans, [x], row.kwargs)[0]
     else:
+
         def rule(g, ans, *args, _tuple=True):  # a fourth parameter: check_rule reads a tuple of cotangents
             return _all_cotangents(row.fn, g, ans, args, row.kwargs)[:n]
 
@@ -136,6 +239,7 @@ def test_rule_matches_finite_differences(row, seed):
 
 
 # ---- values by hand ----------------------------------------------------------------
+
 
 def test_matmul_of_matrices_is_the_textbook_formula():
     rng = np.random.default_rng(0)
@@ -195,6 +299,7 @@ def test_einsum_parameters():
 
 # ---- the rule bodies must be inlinable ------------------------------------------
 
+
 def test_rule_bodies_are_inlinable():
     # the shared check (its ALLOWED_GLOBALS also keeps builtins such as len out: templates.py would
     # look them up in the rule's module globals); run here too, as this module's rules are registered
@@ -213,6 +318,7 @@ def test_compiler_accepts_rules():
 
 
 # ---- inlined into compiled gradients ----------------------------------------------
+
 
 def f_matmul(a, b):
     return np.sum(np.sin(np.matmul(a, b)))
@@ -253,9 +359,16 @@ def f_einsum(a, b):
 
 def f_einsum_forms(a, b, c):
     # traces and diagonals, ellipsis, implicit output, a transpose, three operands, no output
-    return (np.einsum("ii->", a) ** 2 + np.sum(np.einsum("ii->i", a) ** 3) + np.sum(np.einsum("...ij,...jk->...ik", c, a) ** 2)
-            + np.sum(np.sin(np.einsum("ij,jk", b, a))) + np.sum(np.einsum("ij->ji", b) * b.T) + np.einsum("ij,jk,kl->", a, a, a)
-            + np.einsum("ij,ij->", b, b) + np.sum(np.einsum("i...j,...j", c, a[0]) ** 2))
+    return (
+        np.einsum("ii->", a) ** 2
+        + np.sum(np.einsum("ii->i", a) ** 3)
+        + np.sum(np.einsum("...ij,...jk->...ik", c, a) ** 2)
+        + np.sum(np.sin(np.einsum("ij,jk", b, a)))
+        + np.sum(np.einsum("ij->ji", b) * b.T)
+        + np.einsum("ij,jk,kl->", a, a, a)
+        + np.einsum("ij,ij->", b, b)
+        + np.sum(np.einsum("i...j,...j", c, a[0]) ** 2)
+    )
 
 
 def f_einsum_runtime_subscripts(a, b, spec):
@@ -264,9 +377,16 @@ def f_einsum_runtime_subscripts(a, b, spec):
 
 
 COMPILED = [
-    (f_matmul, [(2, 3), (3, 4)]), (f_matvec, [(3, 3), (3,)]), (f_dot_scalar, [(), (2, 3)]),
-    (f_outer_inner, [(3,), (2,)]), (f_trace, [(3, 3)]), (f_solve, [(3, 3), (3,)]), (f_inv_det, [(3, 3)]),
-    (f_slogdet, [(3, 3)]), (f_einsum, [(2, 3), (3, 4)]), (f_einsum_forms, [(3, 3), (2, 3), (2, 3, 3)]),
+    (f_matmul, [(2, 3), (3, 4)]),
+    (f_matvec, [(3, 3), (3,)]),
+    (f_dot_scalar, [(), (2, 3)]),
+    (f_outer_inner, [(3,), (2,)]),
+    (f_trace, [(3, 3)]),
+    (f_solve, [(3, 3), (3,)]),
+    (f_inv_det, [(3, 3)]),
+    (f_slogdet, [(3, 3)]),
+    (f_einsum, [(2, 3), (3, 4)]),
+    (f_einsum_forms, [(3, 3), (2, 3), (2, 3, 3)]),
 ]
 
 
@@ -281,7 +401,9 @@ def test_compiled_gradient_matches_finite_differences(f, shapes):
 @pytest.mark.parametrize("spec", ["ij,jk,kl->il", "ij,jk,lk", "ii,ij,jk->ik", "ij,jk,lm->", "ij,ji,ii->i"])
 def test_compiled_einsum_with_subscripts_known_at_run_time(spec):
     rng = np.random.default_rng(0)
-    check_grads(f_einsum_runtime_subscripts, [rng.standard_normal((3, 3)), rng.standard_normal((3, 3)), spec], wrt=(0, 1))
+    check_grads(
+        f_einsum_runtime_subscripts, [rng.standard_normal((3, 3)), rng.standard_normal((3, 3)), spec], wrt=(0, 1)
+    )
 
 
 def f_einsum_seven(a):
@@ -310,6 +432,7 @@ def test_einsum_with_literal_subscripts_emits_only_the_einsums():
 
 
 # ---- second order: the emitted gradient differentiated again ---------------------------------
+
 
 def hvp_error(f, x, seed=0):
     """|H v - (grad f(x + h v) - grad f(x - h v)) / 2h|, H v from the vjp of f's compiled gradient."""

@@ -1,4 +1,5 @@
 """Table-driven checks of the NumPy reduction adjoint rules over every axis/keepdims combination."""
+
 import inspect
 import warnings
 from typing import NamedTuple
@@ -18,12 +19,21 @@ KEEPDIMS = (False, True)
 # (shape, axis): every axis form on a 3-d array (ints, negatives, tuples, mixed signs,
 # all axes, no axes) plus 0-, 1- and 2-d inputs.
 AXES_3D = [None, 0, 1, 2, -1, -3, (0, 1), (0, 2), (1, 2), (-1, 0), (2, 0), (0, 1, 2), (0, -2, 2), ()]
-CASES = ([((), None), ((5,), None), ((5,), 0), ((5,), -1), ((3, 4), None), ((3, 4), 1), ((3, 4), (0, 1))]
-         + [((2, 3, 4), axis) for axis in AXES_3D])
+CASES = [((), None), ((5,), None), ((5,), 0), ((5,), -1), ((3, 4), None), ((3, 4), 1), ((3, 4), (0, 1))] + [
+    ((2, 3, 4), axis) for axis in AXES_3D
+]
 # np.linalg.norm (ord=None) takes an int (vector norms) or a pair of axes (Frobenius norms).
-NORM_CASES = ([((5,), None), ((5,), 0), ((5,), -1), ((3, 4), None), ((3, 4), 0), ((3, 4), 1),
-               ((3, 4), (0, 1)), ((3, 4), (1, 0)), ((3, 4), (-2, -1))]
-              + [((2, 3, 4), axis) for axis in [None, 0, 2, -1, (1, 2), (0, 2), (2, 0), (-1, -3)]])
+NORM_CASES = [
+    ((5,), None),
+    ((5,), 0),
+    ((5,), -1),
+    ((3, 4), None),
+    ((3, 4), 0),
+    ((3, 4), 1),
+    ((3, 4), (0, 1)),
+    ((3, 4), (1, 0)),
+    ((3, 4), (-2, -1)),
+] + [((2, 3, 4), axis) for axis in [None, 0, 2, -1, (1, 2), (0, 2), (2, 0), (-1, -3)]]
 
 
 def uniform(lo, hi):
@@ -110,13 +120,35 @@ def test_norm_matches_finite_differences(shape, axis, keepdims, seed):
 # |x| >= 0.2: away from the kinks of |x|, where central differences straddle two slopes.
 VECTOR_ORDS = [None, 2, 1, 3, 4, 1.5, 0.5, -1, -2, -0.5, np.inf, -np.inf, 0]
 MATRIX_ORDS = [None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf]
-VECTOR_AXES = [((5,), None), ((5,), 0), ((5,), -1), ((5,), (0,)), ((1,), None), ((3, 4), 0), ((3, 4), 1),
-               ((3, 4), -1), ((3, 4), (1,)), ((2, 3, 4), 1), ((2, 3, 4), -3)]
-MATRIX_AXES = [((3, 4), None), ((4, 3), None), ((3, 4), (0, 1)), ((3, 4), (1, 0)), ((4, 3), (-2, -1)),
-               ((1, 1), None), ((3, 1), None), ((2, 3, 4), (1, 2)), ((2, 3, 4), (0, 2)), ((2, 3, 4), (2, 0)),
-               ((2, 3, 4), (-1, -3))]
-NORM_ORD_CASES = ([(o, s, a) for o in VECTOR_ORDS for s, a in VECTOR_AXES]
-                  + [(o, s, a) for o in MATRIX_ORDS for s, a in MATRIX_AXES])
+VECTOR_AXES = [
+    ((5,), None),
+    ((5,), 0),
+    ((5,), -1),
+    ((5,), (0,)),
+    ((1,), None),
+    ((3, 4), 0),
+    ((3, 4), 1),
+    ((3, 4), -1),
+    ((3, 4), (1,)),
+    ((2, 3, 4), 1),
+    ((2, 3, 4), -3),
+]
+MATRIX_AXES = [
+    ((3, 4), None),
+    ((4, 3), None),
+    ((3, 4), (0, 1)),
+    ((3, 4), (1, 0)),
+    ((4, 3), (-2, -1)),
+    ((1, 1), None),
+    ((3, 1), None),
+    ((2, 3, 4), (1, 2)),
+    ((2, 3, 4), (0, 2)),
+    ((2, 3, 4), (2, 0)),
+    ((2, 3, 4), (-1, -3)),
+]
+NORM_ORD_CASES = [(o, s, a) for o in VECTOR_ORDS for s, a in VECTOR_AXES] + [
+    (o, s, a) for o in MATRIX_ORDS for s, a in MATRIX_AXES
+]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -218,8 +250,22 @@ def test_matrix_norm_slope_does_not_depend_on_axis_order(ord):
     assert np.allclose(a, b)
 
 
-@pytest.mark.parametrize("ord, axis", [(3, 1), (None, None), ("fro", None), ("nuc", None), (2, None), (np.inf, None),
-                                      (-np.inf, 1), (1, None), (-2, None), (0.5, 0)], ids=str)
+@pytest.mark.parametrize(
+    "ord, axis",
+    [
+        (3, 1),
+        (None, None),
+        ("fro", None),
+        ("nuc", None),
+        (2, None),
+        (np.inf, None),
+        (-np.inf, 1),
+        (1, None),
+        (-2, None),
+        (0.5, 0),
+    ],
+    ids=str,
+)
 def test_norm_of_float32_has_a_float32_gradient(ord, axis):
     x = np.arange(1.0, 7.0, dtype=np.float32).reshape(2, 3)
     g = ac.grad(norm_runtime_ord)(x, ord, axis)
@@ -246,13 +292,32 @@ def test_mean_divides_by_the_reduced_count():
 # has x's shape (empty for an empty x), the rule warns only where the forward call warned (an
 # empty slice), and where the value is finite it matches central differences.
 
-EDGE_CASES = [((1,), None), ((1,), 0), ((1, 3), 0), ((2, 1), 1), ((1, 1), None), ((2, 1, 3), (1,)), ((), None),
-              ((0,), None), ((0, 3), 0), ((0, 3), 1), ((3, 0), 0), ((3, 0), 1), ((2, 0, 3), (0, 2))]
-EDGE_ROWS = ([(r.fn, r.extra, r.name) for r in TABLE]
-             + [(np.linalg.norm, {"ord": o}, "norm-%s" % o) for o in [None, 1, 3, -1, np.inf, -np.inf, 0]]
-             + [(np.linalg.norm, {"ord": o, "matrix": True}, "norm-%s" % o) for o in ["fro", "nuc", 2, -2, 1, np.inf]])
-EDGE = [(fn, extra, shape, axis, "%s-%s-%s" % (name, shape, axis)) for fn, extra, name in EDGE_ROWS
-        for shape, axis in EDGE_CASES if not extra.get("matrix") or len(shape) >= 2 and (axis is None) == (len(shape) == 2)]
+EDGE_CASES = [
+    ((1,), None),
+    ((1,), 0),
+    ((1, 3), 0),
+    ((2, 1), 1),
+    ((1, 1), None),
+    ((2, 1, 3), (1,)),
+    ((), None),
+    ((0,), None),
+    ((0, 3), 0),
+    ((0, 3), 1),
+    ((3, 0), 0),
+    ((3, 0), 1),
+    ((2, 0, 3), (0, 2)),
+]
+EDGE_ROWS = (
+    [(r.fn, r.extra, r.name) for r in TABLE]
+    + [(np.linalg.norm, {"ord": o}, "norm-%s" % o) for o in [None, 1, 3, -1, np.inf, -np.inf, 0]]
+    + [(np.linalg.norm, {"ord": o, "matrix": True}, "norm-%s" % o) for o in ["fro", "nuc", 2, -2, 1, np.inf]]
+)
+EDGE = [
+    (fn, extra, shape, axis, "%s-%s-%s" % (name, shape, axis))
+    for fn, extra, name in EDGE_ROWS
+    for shape, axis in EDGE_CASES
+    if not extra.get("matrix") or len(shape) >= 2 and (axis is None) == (len(shape) == 2)
+]
 
 
 @pytest.mark.parametrize("keepdims", KEEPDIMS, ids=["drop", "keep"])
@@ -285,12 +350,21 @@ ZERO_CASES = [
     # x, axis, d prod / dx by hand (g = 1): the product of the other elements of each slice
     (np.array([2.0, 0.0, 3.0, 4.0]), None, np.array([0.0, 24.0, 0.0, 0.0])),
     (np.array([0.0, 0.0, 3.0]), None, np.zeros(3)),
-    (np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 5.0], [1.0, 2.0, 3.0]]), 1,
-     np.array([[0.0, 6.0, 0.0], [0.0, 0.0, 0.0], [6.0, 3.0, 2.0]])),
-    (np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 5.0], [1.0, 2.0, 3.0]]), 0,
-     np.array([[0.0, 0.0, 15.0], [2.0, 0.0, 9.0], [0.0, 0.0, 15.0]])),
-    (np.array([[[0.0, 2.0], [3.0, 4.0]], [[5.0, 0.0], [0.0, 1.0]]]), (0, -1),
-     np.array([[[0.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [12.0, 0.0]]])),
+    (
+        np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 5.0], [1.0, 2.0, 3.0]]),
+        1,
+        np.array([[0.0, 6.0, 0.0], [0.0, 0.0, 0.0], [6.0, 3.0, 2.0]]),
+    ),
+    (
+        np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 5.0], [1.0, 2.0, 3.0]]),
+        0,
+        np.array([[0.0, 0.0, 15.0], [2.0, 0.0, 9.0], [0.0, 0.0, 15.0]]),
+    ),
+    (
+        np.array([[[0.0, 2.0], [3.0, 4.0]], [[5.0, 0.0], [0.0, 1.0]]]),
+        (0, -1),
+        np.array([[[0.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [12.0, 0.0]]]),
+    ),
     (np.array(0.0), None, np.array(1.0)),
 ]
 
@@ -321,8 +395,7 @@ def test_prod_with_zeros_matches_finite_differences(axis, keepdims, seed):
 TIE_CASES = [
     (np.max, np.array([1.0, 3.0, 3.0]), None, np.array([0.0, 0.5, 0.5])),
     (np.min, np.array([1.0, 3.0, 1.0, 1.0]), None, np.array([1.0, 0.0, 1.0, 1.0]) / 3),
-    (np.amax, np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]), 1,
-     np.array([[0.0, 1 / 2, 1 / 2], [1 / 3, 1 / 3, 1 / 3]])),
+    (np.amax, np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]), 1, np.array([[0.0, 1 / 2, 1 / 2], [1 / 3, 1 / 3, 1 / 3]])),
     (np.amin, np.array([[1.0, 3.0, 3.0], [1.0, 2.0, 3.0]]), 0, np.array([[0.5, 0.0, 0.5], [0.5, 1.0, 0.5]])),
 ]
 
@@ -356,11 +429,24 @@ def test_parameters_follow_numpy_names_and_order(fn):
 # Through the public API: with a literal ord the compiler keeps one case of the rule, with an ord
 # known only at run time all of them; both must agree with central differences.
 
+
 def norm_literal_ords(v, m):
-    return (np.linalg.norm(v, 3) + np.linalg.norm(v, ord=1) + np.linalg.norm(v, np.inf) + np.linalg.norm(v, -np.inf)
-            + np.linalg.norm(v, 0.5) + np.linalg.norm(m, "fro") + np.linalg.norm(m, "nuc") + np.linalg.norm(m, 2)
-            + np.linalg.norm(m, -2) + np.linalg.norm(m, 1) + np.linalg.norm(m, -1) + np.linalg.norm(m, np.inf)
-            + np.linalg.norm(m, -np.inf) + np.sum(np.linalg.norm(m, 4, axis=1, keepdims=True)))
+    return (
+        np.linalg.norm(v, 3)
+        + np.linalg.norm(v, ord=1)
+        + np.linalg.norm(v, np.inf)
+        + np.linalg.norm(v, -np.inf)
+        + np.linalg.norm(v, 0.5)
+        + np.linalg.norm(m, "fro")
+        + np.linalg.norm(m, "nuc")
+        + np.linalg.norm(m, 2)
+        + np.linalg.norm(m, -2)
+        + np.linalg.norm(m, 1)
+        + np.linalg.norm(m, -1)
+        + np.linalg.norm(m, np.inf)
+        + np.linalg.norm(m, -np.inf)
+        + np.sum(np.linalg.norm(m, 4, axis=1, keepdims=True))
+    )
 
 
 def norm_runtime_ord(m, ord, axis):
@@ -377,8 +463,13 @@ def test_compiled_norms_of_every_ord(seed):
     check_grads(norm_literal_ords, [away(0.2, 3)(rng, (4,)), away(0.2, 3)(rng, (3, 4))], wrt=(0, 1))
 
 
-@pytest.mark.parametrize("ord, axis", [(o, None) for o in MATRIX_ORDS] + [(o, 1) for o in VECTOR_ORDS if o != 0]
-                         + [("nuc", (1, 0)), (np.inf, (0, 1)), (2, (1, 0))], ids=str)
+@pytest.mark.parametrize(
+    "ord, axis",
+    [(o, None) for o in MATRIX_ORDS]
+    + [(o, 1) for o in VECTOR_ORDS if o != 0]
+    + [("nuc", (1, 0)), (np.inf, (0, 1)), (2, (1, 0))],
+    ids=str,
+)
 def test_compiled_norm_with_an_ord_known_at_run_time(ord, axis):
     m = away(0.2, 3)(np.random.default_rng(0), (3, 4))
     check_grads(norm_runtime_ord, [m, ord, axis], wrt=0)
@@ -397,8 +488,14 @@ def test_compiled_norm_at_zero_is_zero_not_nan():
 
 
 def f_second_order(x):
-    return (np.linalg.norm(x, 3) + np.linalg.norm(x) + np.sum(np.linalg.norm(x.reshape(2, 3), np.inf, axis=1))
-            + np.std(x, ddof=1) + np.var(x) + np.mean(x) ** 2)
+    return (
+        np.linalg.norm(x, 3)
+        + np.linalg.norm(x)
+        + np.sum(np.linalg.norm(x.reshape(2, 3), np.inf, axis=1))
+        + np.std(x, ddof=1)
+        + np.var(x)
+        + np.mean(x) ** 2
+    )
 
 
 def test_reduction_gradients_differentiate_again():

@@ -1,4 +1,5 @@
 """Table-driven checks of the shape-manipulation adjoint rules over shapes, axes and sequence inputs."""
+
 import inspect
 from typing import NamedTuple
 
@@ -19,6 +20,7 @@ def normal(rng, shape):
 
 # ---- functions of one array ----------------------------------------------------------
 
+
 class Row(NamedTuple):
     fn: object
     shape: tuple  # of the differentiated array, the first argument
@@ -27,38 +29,135 @@ class Row(NamedTuple):
 
 
 TABLE = (
-    [Row(np.reshape, s, (new,), kw) for s, new, kw in [
-        ((2, 3), (3, 2), {}), ((2, 3), (6,), {}), ((2, 3, 4), (4, -1), {}), ((6,), (2, 1, 3), {}), ((), (1, 1), {}),
-        ((2, 3), (3, 2), {"order": "F"}), ((2, 3, 4), (6, 4), {"order": "F"})]]
+    [
+        Row(np.reshape, s, (new,), kw)
+        for s, new, kw in [
+            ((2, 3), (3, 2), {}),
+            ((2, 3), (6,), {}),
+            ((2, 3, 4), (4, -1), {}),
+            ((6,), (2, 1, 3), {}),
+            ((), (1, 1), {}),
+            ((2, 3), (3, 2), {"order": "F"}),
+            ((2, 3, 4), (6, 4), {"order": "F"}),
+        ]
+    ]
     + [Row(np.ravel, s, (), kw) for s, kw in [((2, 3), {}), ((2, 3, 4), {}), ((5,), {}), ((2, 3), {"order": "F"})]]
-    + [Row(np.expand_dims, s, (axis,), {}) for s, axis in [
-        ((3,), 0), ((3,), 1), ((3,), -1), ((2, 3), 1), ((2, 3), (0, 3)), ((), 0)]]
-    + [Row(np.squeeze, s, (), kw) for s, kw in [
-        ((2, 1, 3), {}), ((1, 3, 1), {"axis": 0}), ((1, 3, 1), {"axis": (0, -1)}), ((1, 1), {}), ((3,), {})]]
-    + [Row(np.transpose, s, (), kw) for s, kw in [
-        ((2, 3), {}), ((2, 3, 4), {}), ((2, 3, 4), {"axes": (2, 0, 1)}), ((2, 3, 4), {"axes": (1, 2, 0)}),
-        ((2, 3, 4), {"axes": (-1, 0, 1)}), ((2, 3, 4), {"axes": [0, 2, 1]}), ((2, 3, 4), {"axes": np.array([1, 0, 2])}),
-        ((5,), {}), ((2, 3, 4, 5), {"axes": (3, 1, 0, 2)})]]
-    + [Row(np.swapaxes, s, axes, {}) for s, axes in [((2, 3), (0, 1)), ((2, 3, 4), (0, 2)), ((2, 3, 4), (-1, 1)),
-                                                      ((2, 3), (1, 1))]]
-    + [Row(np.moveaxis, s, axes, {}) for s, axes in [((2, 3), (0, 1)), ((2, 3, 4), (0, -1)), ((2, 3, 4), ((0, 2), (-1, 0))),
-                                                      ((2, 3, 4), (np.array([1, 0]), (-2, -1))), ((2, 3), (1, 1))]]
-    + [Row(np.flip, s, (), kw) for s, kw in [
-        ((5,), {}), ((2, 3), {}), ((2, 3), {"axis": 0}), ((2, 3, 4), {"axis": -1}), ((2, 3, 4), {"axis": (0, 2)})]]
-    + [Row(np.roll, s, (shift,), kw) for s, shift, kw in [
-        ((5,), 2, {}), ((2, 3), 4, {}), ((2, 3), -1, {"axis": 1}), ((2, 3, 4), 1, {"axis": 0}),
-        ((2, 3, 4), (1, -2), {"axis": (0, 2)}), ((2, 3), 7, {"axis": -1})]]
-    + [Row(np.broadcast_to, s, (new,), {}) for s, new in [
-        ((3,), (2, 3)), ((3, 1), (3, 4)), ((3, 1), (2, 3, 4)), ((1, 1), (2, 3)), ((), (2, 3)), ((2, 3), (2, 3))]]
-    + [Row(np.tile, s, (reps,), {}) for s, reps in [
-        ((3,), 2), ((2, 3), 2), ((2, 3), (2, 1)), ((2, 3), (3, 2, 2)), ((2, 3, 2), (2, 2)), ((), 3), ((), (2, 2)),
-        ((2, 3), (1, 1)), ((2, 3), (0, 2))]]
-    + [Row(np.repeat, s, (repeats,), kw) for s, repeats, kw in [
-        ((3,), 2, {}), ((2, 3), 3, {}), ((2, 3), 2, {"axis": 0}), ((2, 3), 2, {"axis": 1}),
-        ((2, 3, 4), 3, {"axis": -2}), ((), 4, {}), ((2, 3), 1, {"axis": 1})]]
-    + [Row(np.diag, s, (), kw) for s, kw in [
-        ((3,), {}), ((3,), {"k": 1}), ((3,), {"k": -2}), ((3, 3), {}), ((3, 5), {}), ((5, 3), {}), ((3, 5), {"k": 2}),
-        ((3, 5), {"k": -1}), ((5, 3), {"k": -3}), ((5, 3), {"k": 1}), ((3, 5), {"k": 9})]]
+    + [
+        Row(np.expand_dims, s, (axis,), {})
+        for s, axis in [((3,), 0), ((3,), 1), ((3,), -1), ((2, 3), 1), ((2, 3), (0, 3)), ((), 0)]
+    ]
+    + [
+        Row(np.squeeze, s, (), kw)
+        for s, kw in [
+            ((2, 1, 3), {}),
+            ((1, 3, 1), {"axis": 0}),
+            ((1, 3, 1), {"axis": (0, -1)}),
+            ((1, 1), {}),
+            ((3,), {}),
+        ]
+    ]
+    + [
+        Row(np.transpose, s, (), kw)
+        for s, kw in [
+            ((2, 3), {}),
+            ((2, 3, 4), {}),
+            ((2, 3, 4), {"axes": (2, 0, 1)}),
+            ((2, 3, 4), {"axes": (1, 2, 0)}),
+            ((2, 3, 4), {"axes": (-1, 0, 1)}),
+            ((2, 3, 4), {"axes": [0, 2, 1]}),
+            ((2, 3, 4), {"axes": np.array([1, 0, 2])}),
+            ((5,), {}),
+            ((2, 3, 4, 5), {"axes": (3, 1, 0, 2)}),
+        ]
+    ]
+    + [
+        Row(np.swapaxes, s, axes, {})
+        for s, axes in [((2, 3), (0, 1)), ((2, 3, 4), (0, 2)), ((2, 3, 4), (-1, 1)), ((2, 3), (1, 1))]
+    ]
+    + [
+        Row(np.moveaxis, s, axes, {})
+        for s, axes in [
+            ((2, 3), (0, 1)),
+            ((2, 3, 4), (0, -1)),
+            ((2, 3, 4), ((0, 2), (-1, 0))),
+            ((2, 3, 4), (np.array([1, 0]), (-2, -1))),
+            ((2, 3), (1, 1)),
+        ]
+    ]
+    + [
+        Row(np.flip, s, (), kw)
+        for s, kw in [
+            ((5,), {}),
+            ((2, 3), {}),
+            ((2, 3), {"axis": 0}),
+            ((2, 3, 4), {"axis": -1}),
+            ((2, 3, 4), {"axis": (0, 2)}),
+        ]
+    ]
+    + [
+        Row(np.roll, s, (shift,), kw)
+        for s, shift, kw in [
+            ((5,), 2, {}),
+            ((2, 3), 4, {}),
+            ((2, 3), -1, {"axis": 1}),
+            ((2, 3, 4), 1, {"axis": 0}),
+            ((2, 3, 4), (1, -2), {"axis": (0, 2)}),
+            ((2, 3), 7, {"axis": -1}),
+        ]
+    ]
+    + [
+        Row(np.broadcast_to, s, (new,), {})
+        for s, new in [
+            ((3,), (2, 3)),
+            ((3, 1), (3, 4)),
+            ((3, 1), (2, 3, 4)),
+            ((1, 1), (2, 3)),
+            ((), (2, 3)),
+            ((2, 3), (2, 3)),
+        ]
+    ]
+    + [
+        Row(np.tile, s, (reps,), {})
+        for s, reps in [
+            ((3,), 2),
+            ((2, 3), 2),
+            ((2, 3), (2, 1)),
+            ((2, 3), (3, 2, 2)),
+            ((2, 3, 2), (2, 2)),
+            ((), 3),
+            ((), (2, 2)),
+            ((2, 3), (1, 1)),
+            ((2, 3), (0, 2)),
+        ]
+    ]
+    + [
+        Row(np.repeat, s, (repeats,), kw)
+        for s, repeats, kw in [
+            ((3,), 2, {}),
+            ((2, 3), 3, {}),
+            ((2, 3), 2, {"axis": 0}),
+            ((2, 3), 2, {"axis": 1}),
+            ((2, 3, 4), 3, {"axis": -2}),
+            ((), 4, {}),
+            ((2, 3), 1, {"axis": 1}),
+        ]
+    ]
+    + [
+        Row(np.diag, s, (), kw)
+        for s, kw in [
+            ((3,), {}),
+            ((3,), {"k": 1}),
+            ((3,), {"k": -2}),
+            ((3, 3), {}),
+            ((3, 5), {}),
+            ((5, 3), {}),
+            ((3, 5), {"k": 2}),
+            ((3, 5), {"k": -1}),
+            ((5, 3), {"k": -3}),
+            ((5, 3), {"k": 1}),
+            ((3, 5), {"k": 9}),
+        ]
+    ]
 )
 
 
@@ -92,6 +191,7 @@ def test_rule_matches_finite_differences(row, seed):
 
 # ---- functions of a sequence of arrays ---------------------------------------------------
 
+
 class SeqRow(NamedTuple):
     fn: object
     shapes: tuple  # one per array in the sequence
@@ -99,17 +199,38 @@ class SeqRow(NamedTuple):
 
 
 SEQ_TABLE = (
-    [SeqRow(np.concatenate, shapes, kw) for shapes, kw in [
-        (((3,), (4,)), {}), (((2, 3), (4, 3)), {}), (((2, 3), (2, 1), (2, 2)), {"axis": 1}),
-        (((2, 3), (2, 3)), {"axis": -1}), (((2, 3, 4), (2, 1, 4)), {"axis": 1}), (((3,),), {}),
-        (((2, 2), (3,), ()), {"axis": None}), (((2, 3), (2, 3)), {})]]
-    + [SeqRow(np.stack, shapes, kw) for shapes, kw in [
-        (((3,), (3,)), {}), (((2, 3), (2, 3), (2, 3)), {}), (((2, 3), (2, 3)), {"axis": 1}),
-        (((2, 3), (2, 3)), {"axis": -1}), (((), (), ()), {}), (((3,),), {})]]
-    + [SeqRow(np.hstack, shapes, {}) for shapes in [
-        ((3,), (4,)), ((2, 3), (2, 1)), ((), (3,), ()), ((2, 3, 4), (2, 1, 4)), ((3,), (3,))]]
-    + [SeqRow(np.vstack, shapes, {}) for shapes in [
-        ((3,), (3,)), ((2, 3), (3,)), ((2, 3), (1, 3), (4, 3)), ((), ()), ((2, 3, 4), (1, 3, 4))]]
+    [
+        SeqRow(np.concatenate, shapes, kw)
+        for shapes, kw in [
+            (((3,), (4,)), {}),
+            (((2, 3), (4, 3)), {}),
+            (((2, 3), (2, 1), (2, 2)), {"axis": 1}),
+            (((2, 3), (2, 3)), {"axis": -1}),
+            (((2, 3, 4), (2, 1, 4)), {"axis": 1}),
+            (((3,),), {}),
+            (((2, 2), (3,), ()), {"axis": None}),
+            (((2, 3), (2, 3)), {}),
+        ]
+    ]
+    + [
+        SeqRow(np.stack, shapes, kw)
+        for shapes, kw in [
+            (((3,), (3,)), {}),
+            (((2, 3), (2, 3), (2, 3)), {}),
+            (((2, 3), (2, 3)), {"axis": 1}),
+            (((2, 3), (2, 3)), {"axis": -1}),
+            (((), (), ()), {}),
+            (((3,),), {}),
+        ]
+    ]
+    + [
+        SeqRow(np.hstack, shapes, {})
+        for shapes in [((3,), (4,)), ((2, 3), (2, 1)), ((), (3,), ()), ((2, 3, 4), (2, 1, 4)), ((3,), (3,))]
+    ]
+    + [
+        SeqRow(np.vstack, shapes, {})
+        for shapes in [((3,), (3,)), ((2, 3), (3,)), ((2, 3), (1, 3), (4, 3)), ((), ()), ((2, 3, 4), (1, 3, 4))]
+    ]
 )
 
 
@@ -136,9 +257,11 @@ def test_sequence_rule_matches_finite_differences(row, container, seed):
         return row.fn(container(arrays), **row.kwargs)
 
     if n == 1:
+
         def rule(g, ans, x):
             return _seq_cotangents(row.fn, g, ans, container([x]), row.kwargs)[0]
     else:
+
         def rule(g, ans, *arrays, _tuple=True):  # a fourth parameter: check_rule reads a tuple of cotangents
             return tuple(_seq_cotangents(row.fn, g, ans, container(arrays), row.kwargs))
 
@@ -153,6 +276,7 @@ def test_stack_of_an_array_gives_its_slices():
 
 
 # ---- values by hand ----------------------------------------------------------------
+
 
 def test_tile_sums_the_copies():
     a = np.zeros((2, 3))
@@ -191,6 +315,7 @@ def test_parameters_follow_numpy_names_and_order(fn):
 
 
 # ---- the rule bodies must be inlinable ------------------------------------------
+
 
 def test_rule_bodies_are_inlinable():
     # the shared check (its ALLOWED_GLOBALS also keeps builtins such as len out: templates.py would
@@ -258,9 +383,16 @@ def f_list_built_in_a_loop(a, b):
 
 
 COMPILED = [
-    (f_reshape_ravel, [(2, 3)]), (f_transpose, [(2, 3, 4)]), (f_swap_flip_roll, [(2, 3)]), (f_dims, [(2, 3)]),
-    (f_concatenate, [(2, 3), (2, 2)]), (f_stack, [(2, 3), (2, 3)]), (f_hvstack, [(5,), (5,)]),
-    (f_copies, [(1, 3), (2, 1)]), (f_repeat_diag, [(2, 3), (3,)]), (f_list_built_in_a_loop, [(3,), (2,)]),
+    (f_reshape_ravel, [(2, 3)]),
+    (f_transpose, [(2, 3, 4)]),
+    (f_swap_flip_roll, [(2, 3)]),
+    (f_dims, [(2, 3)]),
+    (f_concatenate, [(2, 3), (2, 2)]),
+    (f_stack, [(2, 3), (2, 3)]),
+    (f_hvstack, [(5,), (5,)]),
+    (f_copies, [(1, 3), (2, 1)]),
+    (f_repeat_diag, [(2, 3), (3,)]),
+    (f_list_built_in_a_loop, [(3,), (2,)]),
 ]
 
 

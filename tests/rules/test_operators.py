@@ -1,5 +1,6 @@
 """Table-driven checks of the arithmetic operator adjoint rules, on Python floats, arrays and broadcasting
 shapes, and of ``**`` at its special points (a zero base, a zero exponent) on floats and on arrays."""
+
 import math
 import operator
 import warnings
@@ -21,9 +22,11 @@ def uniform(lo, hi):
 
 def away(lo, hi):
     """|x| in [lo, hi] with a random sign (keeps away from a pole or kink at 0)."""
+
     def sample(rng, shape):
         x = rng.choice((-1.0, 1.0), size=shape) * rng.uniform(lo, hi, size=shape)
         return float(x) if shape == () else x
+
     return sample
 
 
@@ -122,15 +125,17 @@ def test_pow_special_points_on_arrays(x, y, dx, dy, smooth):
 def test_pow_special_points_on_floats(x, y, dx, dy, smooth):
     if x == 0.0 and 0.0 < y < 1.0:
         with pytest.raises(ZeroDivisionError):  # Python's floats raise where NumPy gives inf
-            operators.pow_adjoint(1.0, x ** y, x, y)
+            operators.pow_adjoint(1.0, x**y, x, y)
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        gx, gy = operators.pow_adjoint(1.0, x ** y, x, y)
+        gx, gy = operators.pow_adjoint(1.0, x**y, x, y)
     assert _same(gx, dx) and _same(gy, dy)
 
 
-@pytest.mark.parametrize("x, y, dx, dy, smooth", [p for p in POW_POINTS if p[4]], ids=[i for i, p in zip(POW_IDS, POW_POINTS) if p[4]])
+@pytest.mark.parametrize(
+    "x, y, dx, dy, smooth", [p for p in POW_POINTS if p[4]], ids=[i for i, p in zip(POW_IDS, POW_POINTS) if p[4]]
+)
 def test_pow_special_points_match_central_differences(x, y, dx, dy, smooth):
     check_rule(operator.pow, registry.lookup(operator.pow).rule, [x, y], diff=[0, 1])
 
@@ -139,12 +144,12 @@ def test_pow_special_points_match_central_differences(x, y, dx, dy, smooth):
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # d/dy (-inf at y == 0, then summed) is computed too
 def test_pow_in_x_at_zero_matches_central_differences(y):
     # x ** y for an integral y is a polynomial in x, smooth at 0 (also for x < 0)
-    check_rule(lambda x: x ** y, lambda g, ans, x: operators.pow_adjoint(g, ans, x, y)[0], [0.0], diff=[0])
-    check_rule(lambda x: x ** y, lambda g, ans, x: operators.pow_adjoint(g, ans, x, y)[0], [np.zeros(3)], diff=[0])
+    check_rule(lambda x: x**y, lambda g, ans, x: operators.pow_adjoint(g, ans, x, y)[0], [0.0], diff=[0])
+    check_rule(lambda x: x**y, lambda g, ans, x: operators.pow_adjoint(g, ans, x, y)[0], [np.zeros(3)], diff=[0])
 
 
 def test_pow_of_floats_stays_float():
-    gx, gy = operators.pow_adjoint(1.0, 2.0 ** 3.0, 2.0, 3.0)
+    gx, gy = operators.pow_adjoint(1.0, 2.0**3.0, 2.0, 3.0)
     assert type(gx) is float and gx == 12.0
 
 

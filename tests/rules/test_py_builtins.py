@@ -1,4 +1,5 @@
 """Table-driven checks of the builtin adjoint rules (abs, two-argument min/max, float, sum)."""
+
 import math
 from typing import NamedTuple
 
@@ -59,8 +60,18 @@ def test_rule_matches_finite_differences(row, seed):
     check_rule(row.fn, registry.lookup(row.fn).rule, args, diff=list(range(len(args))), rtol=row.rtol, seed=seed)
 
 
-PAIRS = [(2.0, 2.0), (1.0, 2.0), (2.0, 1.0), (-0.0, 0.0), (0.0, -0.0), (math.nan, 1.0), (1.0, math.nan),
-         (math.inf, math.inf), (2, 2.0), (2.0, 2)]
+PAIRS = [
+    (2.0, 2.0),
+    (1.0, 2.0),
+    (2.0, 1.0),
+    (-0.0, 0.0),
+    (0.0, -0.0),
+    (math.nan, 1.0),
+    (1.0, math.nan),
+    (math.inf, math.inf),
+    (2, 2.0),
+    (2.0, 2),
+]
 
 
 @pytest.mark.parametrize("fn", [max, min], ids=["max", "min"])
@@ -88,4 +99,3 @@ def test_abs_at_zero_both_variants_match_central_differences(x):
 
 def test_table_and_module_list_the_same_rules():
     assert_table_is_the_module([row.fn for row in TABLE], py_builtins)
-

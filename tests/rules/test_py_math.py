@@ -1,4 +1,5 @@
 """Table-driven checks of the ``math`` adjoint rules against central differences."""
+
 import math
 from typing import NamedTuple
 
@@ -113,7 +114,6 @@ def test_pow_special_points(x, y, dx, dy, smooth):
 
 def test_table_and_module_list_the_same_rules():
     assert_table_is_the_module([row.fn for row in TABLE], py_math, shared=SHARED_MATH)
-
 
 
 def test_pow_exponent_cotangent_is_nan_for_negative_base():

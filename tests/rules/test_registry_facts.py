@@ -1,4 +1,5 @@
 """Walks the registry: the facts stated on rule registrations hold of the functions they describe."""
+
 import math
 
 import numpy as np
@@ -34,21 +35,37 @@ A = np.arange(24.0).reshape(2, 3, 4)
 C = A + 1j
 # how to call each function declared a view, on a small array; its result must share A's memory
 VIEW_CALLS = {
-    np.reshape: lambda: np.reshape(A, (6, 4)), np.ravel: lambda: np.ravel(A),
-    np.expand_dims: lambda: np.expand_dims(A, 0), np.squeeze: lambda: np.squeeze(A[:1]),
-    np.transpose: lambda: np.transpose(A), np.swapaxes: lambda: np.swapaxes(A, 0, 2),
-    np.moveaxis: lambda: np.moveaxis(A, 0, -1), np.flip: lambda: np.flip(A),
-    np.broadcast_to: lambda: np.broadcast_to(A, (2, 2, 3, 4)), np.asarray: lambda: np.asarray(A),
-    np.asanyarray: lambda: np.asanyarray(A), np.ascontiguousarray: lambda: np.ascontiguousarray(A),
-    np.asfortranarray: lambda: np.asfortranarray(A[0, 0]), np.asarray_chkfinite: lambda: np.asarray_chkfinite(A),
-    np.require: lambda: np.require(A), np.broadcast_arrays: lambda: np.broadcast_arrays(A, 1.0)[0],
-    np.rollaxis: lambda: np.rollaxis(A, 2), np.atleast_1d: lambda: np.atleast_1d(A),
-    np.atleast_2d: lambda: np.atleast_2d(A), np.atleast_3d: lambda: np.atleast_3d(A),
-    np.diagonal: lambda: np.diagonal(A), np.split: lambda: np.split(A, 2)[0],
-    np.array_split: lambda: np.array_split(A, 2)[0], np.hsplit: lambda: np.hsplit(A, 3)[0],
-    np.vsplit: lambda: np.vsplit(A, 2)[0], np.dsplit: lambda: np.dsplit(A, 2)[0],
-    np.real: lambda: np.real(A), np.imag: lambda: np.imag(C),  # of a real array, a new array of zeros
-    np.fliplr: lambda: np.fliplr(A), np.flipud: lambda: np.flipud(A), np.rot90: lambda: np.rot90(A),
+    np.reshape: lambda: np.reshape(A, (6, 4)),
+    np.ravel: lambda: np.ravel(A),
+    np.expand_dims: lambda: np.expand_dims(A, 0),
+    np.squeeze: lambda: np.squeeze(A[:1]),
+    np.transpose: lambda: np.transpose(A),
+    np.swapaxes: lambda: np.swapaxes(A, 0, 2),
+    np.moveaxis: lambda: np.moveaxis(A, 0, -1),
+    np.flip: lambda: np.flip(A),
+    np.broadcast_to: lambda: np.broadcast_to(A, (2, 2, 3, 4)),
+    np.asarray: lambda: np.asarray(A),
+    np.asanyarray: lambda: np.asanyarray(A),
+    np.ascontiguousarray: lambda: np.ascontiguousarray(A),
+    np.asfortranarray: lambda: np.asfortranarray(A[0, 0]),
+    np.asarray_chkfinite: lambda: np.asarray_chkfinite(A),
+    np.require: lambda: np.require(A),
+    np.broadcast_arrays: lambda: np.broadcast_arrays(A, 1.0)[0],
+    np.rollaxis: lambda: np.rollaxis(A, 2),
+    np.atleast_1d: lambda: np.atleast_1d(A),
+    np.atleast_2d: lambda: np.atleast_2d(A),
+    np.atleast_3d: lambda: np.atleast_3d(A),
+    np.diagonal: lambda: np.diagonal(A),
+    np.split: lambda: np.split(A, 2)[0],
+    np.array_split: lambda: np.array_split(A, 2)[0],
+    np.hsplit: lambda: np.hsplit(A, 3)[0],
+    np.vsplit: lambda: np.vsplit(A, 2)[0],
+    np.dsplit: lambda: np.dsplit(A, 2)[0],
+    np.real: lambda: np.real(A),
+    np.imag: lambda: np.imag(C),  # of a real array, a new array of zeros
+    np.fliplr: lambda: np.fliplr(A),
+    np.flipud: lambda: np.flipud(A),
+    np.rot90: lambda: np.rot90(A),
     np.trim_zeros: lambda: np.trim_zeros(A[0, 0]),
     np.ndarray: lambda: np.ndarray((24,), buffer=A),
 }
@@ -56,8 +73,11 @@ if hasattr(np, "matrix_transpose"):  # NumPy >= 2
     VIEW_CALLS.update({np.matrix_transpose: lambda: np.matrix_transpose(A), np.unstack: lambda: np.unstack(A)[0]})
 # declared by name: attributes and methods of an ndarray, or spellings with no function of that __name__
 MAY_VIEW = {
-    "T": lambda: A.T, "mT": lambda: A.mT if hasattr(A, "mT") else A, "flat": None,  # an iterator over A
-    "base": lambda: A[1:].base, "view": lambda: A.view(),
+    "T": lambda: A.T,
+    "mT": lambda: A.mT if hasattr(A, "mT") else A,
+    "flat": None,  # an iterator over A
+    "base": lambda: A[1:].base,
+    "view": lambda: A.view(),
     "permute_dims": lambda: getattr(np, "permute_dims", np.transpose)(A),
     "lib": None,  # np.lib.stride_tricks.as_strided(...)
     "get": None,  # d.get(k): an element of a container, the element itself
@@ -88,8 +108,20 @@ _RNG = np.random.default_rng(0)
 
 def _points(fn):
     """Three random points where ``fn`` takes floats, or None for functions of shapes, types or truth values."""
-    unary = [np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.sign, math.floor, math.ceil, math.trunc,
-             int, round]
+    unary = [
+        np.floor,
+        np.ceil,
+        np.round,
+        np.around,
+        np.rint,
+        np.trunc,
+        np.sign,
+        math.floor,
+        math.ceil,
+        math.trunc,
+        int,
+        round,
+    ]
     if fn in unary:
         return [(x,) for x in _RNG.uniform(-5.0, 5.0, 3)]
     if fn in (np.argmax, np.argmin, np.argsort):
@@ -112,8 +144,9 @@ def test_nondifferentiable_functions_have_zero_derivative_almost_everywhere():
     assert checked >= 10
 
 
-@pytest.mark.parametrize("fn", [r.fn for r in registry.all_rules().values() if r.masked_rule is not None],
-                         ids=lambda fn: fn.__name__)
+@pytest.mark.parametrize(
+    "fn", [r.fn for r in registry.all_rules().values() if r.masked_rule is not None], ids=lambda fn: fn.__name__
+)
 def test_masked_variants_guard_the_plain_body(fn):
     rule = registry.lookup(fn)
     x = np.array([0.25, 0.5])

@@ -1,4 +1,5 @@
 """One check of every built-in rule body: the compiler can inline it (see templates.py)."""
+
 import ast
 import inspect
 import math
@@ -12,9 +13,30 @@ import adjoint_compiler as ac
 from adjoint_compiler import templates
 from adjoint_compiler.rules import registry
 
-ALLOWED_GLOBALS = {"np", "math", "unbroadcast", "unreduce", "fit_shape", "einsum_plan", "einsum_mask", "None", "True", "False"}
-FORBIDDEN = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr,
-             ast.Yield, ast.YieldFrom, ast.Await, ast.Starred)
+ALLOWED_GLOBALS = {
+    "np",
+    "math",
+    "unbroadcast",
+    "unreduce",
+    "fit_shape",
+    "einsum_plan",
+    "einsum_mask",
+    "None",
+    "True",
+    "False",
+}
+FORBIDDEN = (
+    ast.Lambda,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+    ast.NamedExpr,
+    ast.Yield,
+    ast.YieldFrom,
+    ast.Await,
+    ast.Starred,
+)
 
 
 def assert_inlinable(rule, module):
@@ -51,9 +73,10 @@ def assert_inlinable(rule, module):
     assert module.__dict__.get("math", math) is math and module.__dict__.get("np", np) is np
 
 
-
 _ALL = list(registry.all_rules().values())
 _VARIANTS = [v for r in _ALL for v in (r.scalar_rule, r.masked_rule) if v is not None]
+
+
 def assert_table_is_the_module(table_fns, module, shared=()):
     """A rules module and its test table list the same functions, each with an inlined rule from that module.
 
@@ -78,8 +101,10 @@ SHARED_MATH = [math.tan, math.atan, math.tanh, math.exp, math.expm1, math.log1p,
 SHARED_MATH_IDS = {id(fn) for fn in SHARED_MATH}
 
 
-INLINE = sorted((r for r in {id(r.rule): r for r in _ALL + _VARIANTS if r.inline}.values()),
-                key=lambda r: (r.origin or "", r.rule.__name__))
+INLINE = sorted(
+    (r for r in {id(r.rule): r for r in _ALL + _VARIANTS if r.inline}.values()),
+    key=lambda r: (r.origin or "", r.rule.__name__),
+)
 MASKED = [r for r in _ALL if r.masked_rule is not None]
 
 
@@ -103,22 +128,40 @@ def test_rule_body_is_inlinable_and_accepted_by_the_compiler(rule):
 def test_math_rules_use_math_not_numpy():
     for r in INLINE:
         if r.origin.endswith("py_math"):
-            names = {n.id for n in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(r.rule))))
-                     if isinstance(n, ast.Name)}
+            names = {
+                n.id for n in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(r.rule)))) if isinstance(n, ast.Name)
+            }
             assert "np" not in names, r
 
 
 # ---- tests on literal operands are decided at compile time (templates._fold) --------------
 
-@pytest.mark.parametrize("source, folded", [
-    ("a if 2 == 2 else b", "a"), ("a if ord == 'fro' else b", "a if ord == 'fro' else b"),
-    ("a if 'nuc' == 'fro' else b", "b"), ("y - (2 != 0)", "y - 1"), ("2 - (2 != 0)", "2 - 1"),
-    ("(a, b, c)[1]", "b"), ("(a, b)[2]", "(a, b)[2]"), ("0 or x", "x"), ("1 and x", "x"), ("0 and x", "0"),
-    ("x or 0", "x or 0"), ("not 1 == 1", "0"), ("not x", "not x"), ("-np.inf == -np.inf", "1"), ("np.inf > 2", "1"),
-    ("'fro' < 2", "'fro' < 2"), ("None != None", "0"), ("(a if np.inf == 2 else b) if x else c", "b if x else c"),
-    ("einsum_plan('ij,jk->ik', 0, 2)", "('ik,jk->ij', '', False, True)"),
-    ("einsum_plan(s, 0, 2)", "einsum_plan(s, 0, 2)"),
-])
+
+@pytest.mark.parametrize(
+    "source, folded",
+    [
+        ("a if 2 == 2 else b", "a"),
+        ("a if ord == 'fro' else b", "a if ord == 'fro' else b"),
+        ("a if 'nuc' == 'fro' else b", "b"),
+        ("y - (2 != 0)", "y - 1"),
+        ("2 - (2 != 0)", "2 - 1"),
+        ("(a, b, c)[1]", "b"),
+        ("(a, b)[2]", "(a, b)[2]"),
+        ("0 or x", "x"),
+        ("1 and x", "x"),
+        ("0 and x", "0"),
+        ("x or 0", "x or 0"),
+        ("not 1 == 1", "0"),
+        ("not x", "not x"),
+        ("-np.inf == -np.inf", "1"),
+        ("np.inf > 2", "1"),
+        ("'fro' < 2", "'fro' < 2"),
+        ("None != None", "0"),
+        ("(a if np.inf == 2 else b) if x else c", "b if x else c"),
+        ("einsum_plan('ij,jk->ik', 0, 2)", "('ik,jk->ij', '', False, True)"),
+        ("einsum_plan(s, 0, 2)", "einsum_plan(s, 0, 2)"),
+    ],
+)
 def test_fold_decides_what_depends_on_literals_only(source, folded):
     node = gast.parse(source).body[0].value
     assert emit_expr(templates._fold(node)) == folded
@@ -135,11 +178,11 @@ def emit_expr(node):
 
 
 def cube(x):
-    return x ** 3
+    return x**3
 
 
 def power(x, y):
-    return np.sum(x ** y)
+    return np.sum(x**y)
 
 
 def test_literal_exponent_folds_to_the_textbook_formula():

@@ -1,4 +1,5 @@
 """Every runtime helper emitted code calls has an adjoint rule or is declared non-differentiable."""
+
 import numpy as np
 import pytest
 
@@ -6,8 +7,11 @@ from adjoint_compiler import runtime
 from adjoint_compiler.rules import registry, runtime_rules  # noqa: F401
 from adjoint_compiler.testing import check_rule
 
-FUNCTIONS = [h for h in runtime.HELPERS if callable(getattr(runtime, h)) and not isinstance(getattr(runtime, h), type)
-             and not h.startswith("_")]
+FUNCTIONS = [
+    h
+    for h in runtime.HELPERS
+    if callable(getattr(runtime, h)) and not isinstance(getattr(runtime, h), type) and not h.startswith("_")
+]
 STATEFUL = {"add_at", "checkpoint_reverse"}  # update their argument in place / drive other functions
 
 
@@ -40,8 +44,10 @@ def test_add_bars_rule():
     check_rule(runtime.add_bars, registry.lookup(runtime.add_bars).rule, [a, b])
 
 
-@pytest.mark.parametrize("c_shape,like_shape", [((3, 2), (2,)), ((1, 4), (3, 4)), ((1, 4), (3, 2, 4)), ((4,), (4,)),
-                                                ((5, 1, 3), (2, 1)), ((1, 3), (2, 1, 1))])
+@pytest.mark.parametrize(
+    "c_shape,like_shape",
+    [((3, 2), (2,)), ((1, 4), (3, 4)), ((1, 4), (3, 2, 4)), ((4,), (4,)), ((5, 1, 3), (2, 1)), ((1, 3), (2, 1, 1))],
+)
 def test_fit_shape_rule(c_shape, like_shape):
     # sums where c is wider, spreads where c has length 1 (an einsum operand's broadcast axis)
     rng = np.random.default_rng(0)
@@ -50,28 +56,34 @@ def test_fit_shape_rule(c_shape, like_shape):
     check_rule(runtime.fit_shape, registry.lookup(runtime.fit_shape).rule, [c, like], diff=[0])
 
 
-@pytest.mark.parametrize("subscripts, k, plan", [
-    ("ij,jk->ik", 0, ("ik,jk->ij", "", False, True)),
-    ("ij,jk->ik", 1, ("ik,ij->jk", "", False, True)),
-    ("ij,jk->ik", 2, ("", "", False, False)),  # no third operand
-    ("ij->ji", 0, ("", "ji->ij", False, True)),
-    ("ii->i", 0, ("", "i,ia->ia", True, True)),  # the repeat gets a fresh index, tied to i by the mask
-    ("ij,k->i", 0, ("i,k->i", "i,ij->ij", True, True)),  # j is summed over a alone
-    ("ij,jk", 1, ("ik,ij->jk", "", False, True)),  # implicit output 'ik'
-    ("...ij,jk->...ik", 1, ("...ik,...ij->...jk", "", False, True)),  # '...' kept: fit_shape sums it
-    ("ij,jk,kl->il", 1, ("il,ij->lj", "lj,kl->jk", "", False, True)),
-])
+@pytest.mark.parametrize(
+    "subscripts, k, plan",
+    [
+        ("ij,jk->ik", 0, ("ik,jk->ij", "", False, True)),
+        ("ij,jk->ik", 1, ("ik,ij->jk", "", False, True)),
+        ("ij,jk->ik", 2, ("", "", False, False)),  # no third operand
+        ("ij->ji", 0, ("", "ji->ij", False, True)),
+        ("ii->i", 0, ("", "i,ia->ia", True, True)),  # the repeat gets a fresh index, tied to i by the mask
+        ("ij,k->i", 0, ("i,k->i", "i,ij->ij", True, True)),  # j is summed over a alone
+        ("ij,jk", 1, ("ik,ij->jk", "", False, True)),  # implicit output 'ik'
+        ("...ij,jk->...ik", 1, ("...ik,...ij->...jk", "", False, True)),  # '...' kept: fit_shape sums it
+        ("ij,jk,kl->il", 1, ("il,ij->lj", "lj,kl->jk", "", False, True)),
+    ],
+)
 def test_einsum_plan(subscripts, k, plan):
     slots = len(plan) - 2
     assert runtime.einsum_plan(subscripts, k, slots) == plan
 
 
-@pytest.mark.parametrize("subscripts, k, shape, mask", [
-    ("ii->", 0, (2, 2), np.eye(2, dtype=bool)),
-    ("ij->", 0, (2, 3), np.ones((2, 3), dtype=bool)),
-    ("...ii->...", 0, (4, 2, 2), np.broadcast_to(np.eye(2, dtype=bool), (4, 2, 2))),
-    ("iji->j", 0, (2, 3, 2), np.eye(2, dtype=bool)[:, None, :] & np.ones((1, 3, 1), dtype=bool)),
-])
+@pytest.mark.parametrize(
+    "subscripts, k, shape, mask",
+    [
+        ("ii->", 0, (2, 2), np.eye(2, dtype=bool)),
+        ("ij->", 0, (2, 3), np.ones((2, 3), dtype=bool)),
+        ("...ii->...", 0, (4, 2, 2), np.broadcast_to(np.eye(2, dtype=bool), (4, 2, 2))),
+        ("iji->j", 0, (2, 3, 2), np.eye(2, dtype=bool)[:, None, :] & np.ones((1, 3, 1), dtype=bool)),
+    ],
+)
 def test_einsum_mask_is_the_diagonal_of_repeated_indices(subscripts, k, shape, mask):
     assert np.array_equal(runtime.einsum_mask(subscripts, k, shape), mask)
 
