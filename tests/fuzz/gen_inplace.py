@@ -64,9 +64,9 @@ ROWS = 3  # rows of the matrices (3 x N)
 
 # Known bugs (tests/regressions/test_fuzz_inplace.py). While a switch is off, the generator keeps away
 # from the ingredient; ``python -m tests.fuzz --known-bugs`` turns them all on.
-# A number stored into a row of the matrix (m[i] = t, m[i] += t) gets the row's cotangent unsummed when
-# the compiler knows t is a number: while off, such values are spelled t * np.ones(6).
-SCALAR_INTO_ROW = False
+# A number stored into a row of the matrix (m[i] = t, m[i] += t): fixed (runtime.stored_number sums the
+# row's cotangent), so on; while off, such values are spelled t * np.ones(6).
+SCALAR_INTO_ROW = True
 
 
 def known_bugs(on):
