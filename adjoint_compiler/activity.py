@@ -55,23 +55,7 @@ _ELEMENTWISE_OPERATORS = {
     operator.pos,
 }
 ELEMENTWISE = _ELEMENTWISE_OPERATORS
-_SCALAR_BUILTINS = {
-    abs,
-    min,
-    max,
-    float,
-    int,
-    round,
-    operator.add,
-    operator.sub,
-    operator.mul,
-    operator.truediv,
-    operator.pow,
-    operator.mod,
-    operator.floordiv,
-    operator.neg,
-    operator.pos,
-}
+_SCALAR_BUILTINS = {abs, min, max, float, int, round, operator.floordiv} | _ELEMENTWISE_OPERATORS
 
 
 class Op:

@@ -273,3 +273,16 @@ def with_body(fn, body):
         type_params=clone(getattr(fn, "type_params", [])),
     )
     return gast.copy_location(new, fn)
+
+
+def arguments(names):
+    """The parameter list ``(name, ...)`` of a function the compiler defines."""
+    return gast.arguments(
+        args=[gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None) for n in names],
+        posonlyargs=[],
+        vararg=None,
+        kwonlyargs=[],
+        kw_defaults=[],
+        kwarg=None,
+        defaults=[],
+    )

@@ -109,16 +109,7 @@ def _pullback(r, seed, adjoint, grads, undone, output):
     fn = r.fn
     body = []
     pullback_name = r.namer.unique(naming.PULLBACK_FN.format(fn.name))
-    pb_args = gast.arguments(
-        args=[_name(seed.id, False)],
-        posonlyargs=[],
-        vararg=None,
-        kwonlyargs=[],
-        kw_defaults=[],
-        kwarg=None,
-        defaults=[],
-    )
-    pb_args.args[0].ctx = gast.Param()
+    pb_args = trees.arguments([seed.id])
     # the adjoint sweep undid in-place updates: put the final contents back for the next call
     in_loops = {
         n for loop in trees.walk(fn) if isinstance(loop, (gast.For, gast.While)) for n in trees.stores(loop.body)

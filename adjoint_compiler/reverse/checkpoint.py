@@ -26,18 +26,6 @@ def is_checkpointed(stmt):
     return isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id == naming.CHECKPOINT_MARKER
 
 
-def _params(names):
-    return gast.arguments(
-        args=[gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None) for n in names],
-        posonlyargs=[],
-        vararg=None,
-        kwonlyargs=[],
-        kw_defaults=[],
-        kwarg=None,
-        defaults=[],
-    )
-
-
 def _tuple_of(names):
     return gast.Tuple(elts=[_name(n) for n in names], ctx=gast.Load())
 
@@ -73,7 +61,7 @@ def adjoint_checkpointed(r, stmt, adjoint_block):
     plain.body = [trees.clone(s) for s in body]
     step = gast.FunctionDef(
         name=step_name,
-        args=_params([span] + carried),
+        args=trees.arguments([span] + carried),
         body=[plain, gast.Return(value=_tuple_of(carried))],
         decorator_list=[],
         returns=None,
@@ -82,7 +70,7 @@ def adjoint_checkpointed(r, stmt, adjoint_block):
     )
     step_adjoint = gast.FunctionDef(
         name=adjoint_name,
-        args=_params([span] + carried + bars),
+        args=trees.arguments([span] + carried + bars),
         body=trees.clone(r.forward_of[id(segment)]) + adjoint_stmts + [gast.Return(value=_tuple_of(bars))],
         decorator_list=[],
         returns=None,
