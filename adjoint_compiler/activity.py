@@ -248,7 +248,17 @@ def _refuse_differentiated_globals_seen_by_callees(stmts, source, local, varied,
                 written.add(stmt.targets[0].attr)
         elif isinstance(stmt, gast.Assign) and written and isinstance(stmt.value, gast.Call):
             op = classify(stmt.value, source, local)
-            if op.kind == "call" and inspect.isfunction(op.fn) and rules.lookup(op.fn) is None:
+            if (
+                op.kind == "call"
+                and inspect.isfunction(op.fn)
+                and rules.lookup(op.fn) is None
+                and getattr(op.fn, source_mod.CARRIED, None) is None  # it is given them (carry)
+                and (
+                    source is None
+                    or op.fn.__globals__ is not source.func.__globals__  # not carried: it may read them
+                    or written & {name for _, name in effects.summary(op.fn).reads}
+                )
+            ):
                 raise UnsupportedError(
                     "calling %s after writing a differentiated value to the global %s"
                     % (getattr(op.fn, "__name__", "a function"), ", ".join(sorted(written))),
@@ -343,7 +353,10 @@ def _refuse_stale_reads(source, memo):
     if source is None or not inspect.isfunction(source.func):
         return
     top = effects.summary(source.func, memo)
-    for key in sorted(set(top.rebinds) & set(top.frozen), key=lambda k: k[1] or ""):
+    stale = set(top.rebinds) & set(top.frozen)
+    if top.modules == {id(source.func.__globals__)}:
+        stale = {key for key in stale if key[0] != id(source.func.__globals__)}  # carried through calls
+    for key in sorted(stale, key=lambda k: k[1] or ""):
         raise UnsupportedError(
             "'%s' is read (at %s) while a function this one calls rebinds it (at %s)"
             % (key[1], top.frozen[key], top.rebinds[key]),
@@ -353,7 +366,9 @@ def _refuse_stale_reads(source, memo):
 
 
 def _named(name):
-    return "" if naming.is_temp(name) else " (%s)" % name
+    """`` (x)`` for a user's variable (any SSA version of it), nothing for a temporary."""
+    base = naming.family(name)[0]
+    return "" if naming.is_temp(base) else " (%s)" % base
 
 
 def _refuse_values_without_derivatives(fn, defs, source, varied, useful):

@@ -162,7 +162,7 @@ class _Anf:
             func = node.func if trees.is_atom(node.func, self.locals) else self.callee(node.func)
             args = [self.atom(a) for a in node.args]
             keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value)) for k in node.keywords]
-            return gast.Call(func=func, args=args, keywords=keywords)
+            return self.carried(gast.Call(func=func, args=args, keywords=keywords))
         if isinstance(node, (gast.Tuple, gast.List)):
             return type(node)(elts=[self.atom(e) for e in node.elts], ctx=gast.Load())
         if isinstance(node, gast.Dict):
@@ -227,6 +227,24 @@ class _Anf:
         name = self.namer.fresh(naming.COND)
         self.out.append(_assign(name, trees.clone(test), self.origin))
         return trees.name(name)
+
+    def carried(self, call):
+        """A call in carrying form (see ``carry``) gives its result and the globals it changed: they are
+        assigned here, and written through."""
+        variant = source_mod.global_value(call.func, self.source, self.locals) if self.source is not None else None
+        outs = getattr(variant, source_mod.CARRIED, (None, (), None))[2]
+        if outs is None:
+            return call
+        whole = self.temp()
+        self.out.append(_assign(whole, call, self.origin))
+        for i, name in enumerate(outs, 1):
+            self.out.append(
+                _assign(
+                    name, gast.Subscript(value=trees.name(whole), slice=trees.const(i), ctx=gast.Load()), self.origin
+                )
+            )
+            self.out.extend(self.holders.write(name, self.origin))
+        return gast.Subscript(value=trees.name(whole), slice=trees.const(0), ctx=gast.Load())
 
     def callee(self, func):
         # a method call like x.sum(): the receiver becomes an atom, the method name stays
@@ -407,7 +425,8 @@ class _Anf:
         self.origin = stmt
         before = len(self.out)
         self.statement_(stmt)
-        if self.holders and any(self.holders.calls_user_code(s) for s in self.out[before:]):
+        returns = isinstance(stmt, gast.Return)  # nothing runs after it to read them
+        if self.holders and not returns and any(self.holders.calls_user_code(s) for s in self.out[before:]):
             self.out.extend(self.holders.reads(self.origin))
 
     def statement_(self, stmt):
@@ -432,7 +451,9 @@ class _Anf:
         elif isinstance(stmt, gast.Expr):
             if isinstance(stmt.value, gast.Constant):
                 return  # docstring or a bare constant: no effect
-            self.emit(gast.Expr(value=self.simple(stmt.value)))
+            value = self.simple(stmt.value)
+            if not (isinstance(value, gast.Subscript) and isinstance(stmt.value, gast.Call)):
+                self.emit(gast.Expr(value=value))  # a call in carrying form is assigned already
         elif isinstance(stmt, gast.Pass):
             return
         elif isinstance(stmt, gast.Assert):

@@ -193,6 +193,7 @@ class Summary:
         self.rebinds = {}  # state rebound (G = ..., a global or nonlocal declared): key -> place
         self.mutated = {}
         self.rebound = {}
+        self.modules = set()  # id of the globals of each function of the call graph
 
 
 def summary(func, memo=None):
@@ -201,6 +202,17 @@ def summary(func, memo=None):
     memo = {} if memo is None else memo
     if func in memo:
         return memo[func]
+    carried = getattr(func, source_mod.CARRIED, None)
+    if carried is not None:  # what the function does, less the globals it is given and returns
+        s = memo[func] = Summary()
+        inner = summary(carried[0], memo)
+        passed = {(id(carried[0].__globals__), name) for name in carried[1]}
+        s.reads = inner.reads - passed
+        s.frozen = {k: v for k, v in inner.frozen.items() if k not in passed}
+        s.writes = {k: v for k, v in inner.writes.items() if k not in passed}
+        s.rebinds = {k: v for k, v in inner.rebinds.items() if k not in passed}
+        s.mutated, s.rebound, s.modules = inner.mutated, inner.rebound, inner.modules
+        return s
     s = memo[func] = Summary()
     try:
         src = source_mod.read(func)
@@ -229,6 +241,7 @@ def _root_name(node):
 
 def _summarise(src, s, memo):
     func, tree = src.func, src.tree
+    s.modules.add(id(func.__globals__))
     params = [a.id for a in tree.args.args] + ([tree.args.vararg.id] if tree.args.vararg else [])
     declared = {n for node in gast.walk(tree) if isinstance(node, (gast.Global, gast.Nonlocal)) for n in node.names}
     global_decl = {n for node in gast.walk(tree) if isinstance(node, gast.Global) for n in node.names}
@@ -317,6 +330,7 @@ def _summarise_call(call, src, s, memo, local, params, state, changed, value_dep
         return
     inner = summary(callee, memo)
     s.reads |= inner.reads
+    s.modules |= inner.modules
     for key, place in inner.frozen.items():
         s.frozen.setdefault(key, place)
     for key, place in inner.rebinds.items():

@@ -18,7 +18,21 @@ import time
 
 import gast
 
-from adjoint_compiler import activity, aliasing, anf, cse, emit, fence, inline, jumps, link, load, optimize, rebind
+from adjoint_compiler import (
+    activity,
+    aliasing,
+    anf,
+    carry,
+    cse,
+    emit,
+    fence,
+    inline,
+    jumps,
+    link,
+    load,
+    optimize,
+    rebind,
+)
 from adjoint_compiler import reverse, runtime
 from adjoint_compiler import naming, source, specialise, ssa, trees
 from adjoint_compiler.errors import CompileError, InternalError
@@ -185,6 +199,7 @@ STAGES = [
     ("jumps", _tree_pass(jumps, "src")),
     ("rebind", _tree_pass(rebind, "src")),
     ("inline", _tree_pass(inline, "src")),
+    ("carry", _tree_pass(carry, "src")),
     ("anf", _tree_pass(anf, "src")),
     ("aliasing", _tree_pass(aliasing, "src")),
     ("ssa", _tree_pass(ssa, "src")),

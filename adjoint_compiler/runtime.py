@@ -216,6 +216,14 @@ class shape_of:
 
     __slots__ = ("shape", "dtype")
 
+    def __new__(cls, x):
+        if isinstance(x, (tuple, list)):
+            try:
+                np.shape(x)
+            except ValueError:  # ragged, e.g. a call's result and the array state it carries
+                return [shape_of(v) for v in x]
+        return super().__new__(cls)
+
     def __init__(self, x):
         shape = getattr(x, "shape", None)
         self.shape = np.shape(x) if shape is None else shape

@@ -18,6 +18,7 @@ import linecache
 import sys
 import textwrap
 import types
+import weakref
 
 import gast
 
@@ -53,6 +54,13 @@ class Source:
                         self.location(node),
                         "assign it at module level first",
                     )
+
+    def declare_globals(self, names):
+        """Module globals this function is made to hold (``carry`` passes them through calls)."""
+        if names and self.module_alias is None:
+            taken = set(self.env) | {n.id for n in gast.walk(self.tree) if isinstance(n, gast.Name)}
+            self.module_alias = _unique("_module", taken)
+            self.env[self.module_alias] = _module_of(self.func)
 
     def location(self, node):
         line = getattr(node, "lineno", None) or self.tree.lineno
@@ -204,6 +212,9 @@ def read(func):
         raise CompileError(
             "%r is not a Python function with source; only functions defined with 'def' can be differentiated" % (func,)
         )
+    carried = getattr(func, CARRIED, None)
+    if carried is not None:
+        return _read_carrying(func, *carried)
     transform = getattr(func, TRANSFORM_MARK, None)
     if transform is not None:
         code = transform[1].__code__
@@ -244,6 +255,105 @@ def read(func):
     tree.args.posonlyargs = []
     all_lines = linecache.getlines(filename) or lines
     return Source(func, tree, filename, all_lines, indent, Environment(func))
+
+
+CARRIED = "__adjoint_compiler_carried__"  # (function, ins, outs) on what ``carrying`` returns
+_CARRYING = weakref.WeakKeyDictionary()  # function -> {(ins, outs): its carrying variant}
+
+
+def carrying(func, ins, outs):
+    """``func`` made pure in the module globals ``ins``: they are passed first, and the call returns
+    ``(result, *outs)``, the values ``outs`` have after it. Compiled from ``func``'s own source (see
+    ``read``); called as is, it sets the globals, calls ``func`` and reads them back.
+
+    >>> def bump(v):
+    ...     global K
+    ...     K = K + v
+    ...     return K * 2
+    >>> K = 1.0
+    >>> bump_carrying = carrying(bump, ("K",), ("K",))
+    >>> bump_carrying(10.0, 0.5)
+    (21.0, 10.5)
+    >>> print(read(bump_carrying).tree.args.args[0].id)
+    K
+    """
+    key = (tuple(ins), tuple(outs))
+    per_function = _CARRYING.setdefault(func, {})
+    if key in per_function:
+        return per_function[key]
+    holder, defaults = "_holder_", {}
+    params, passed = list(ins), []
+    for i, p in enumerate(inspect.signature(func).parameters.values()):
+        text = p.name
+        if p.default is not p.empty:
+            defaults["_default%d_" % i] = p.default
+            text += "=_default%d_" % i
+        if p.kind is p.VAR_POSITIONAL:
+            text, arg = "*" + p.name, "*" + p.name
+        elif p.kind is p.VAR_KEYWORD:
+            text, arg = "**" + p.name, "**" + p.name
+        elif p.kind is p.KEYWORD_ONLY:
+            if not any(q.startswith("*") for q in params):
+                params.append("*")
+            arg = "%s=%s" % (p.name, p.name)
+        else:
+            arg = p.name
+        params.append(text)
+        passed.append(arg)
+    sets = "".join("    %s.%s = %s\n" % (holder, g, g) for g in ins)
+    result = "".join(["_result_, "] + ["%s.%s, " % (holder, g) for g in outs])
+    text = "def _make_(_target_, %s%s):\n  def %s(%s):\n%s    _result_ = _target_(%s)\n    return (%s)\n  return %s" % (
+        holder,
+        "".join(", " + d for d in defaults),
+        func.__name__,
+        ", ".join(params),
+        sets,
+        ", ".join(passed),
+        result,
+        func.__name__,
+    )
+    namespace = {}
+    exec(text, namespace)  # noqa: S102  (a wrapper with func's signature: passes count its parameters)
+    inner = namespace["_make_"](func, _module_of(func), *defaults.values())
+    variant = types.FunctionType(inner.__code__, func.__globals__, func.__name__, inner.__defaults__, inner.__closure__)
+    variant.__kwdefaults__ = inner.__kwdefaults__
+    variant.__qualname__ = func.__qualname__
+    variant.__module__ = func.__module__
+    setattr(variant, CARRIED, (func, key[0], key[1]))
+    per_function[key] = variant
+    return variant
+
+
+def _read_carrying(variant, func, ins, outs):
+    """The source of ``func`` with the globals ``ins`` as its first parameters (no longer declared
+    global) and every return giving ``(value, *outs)``."""
+    src = read(func)
+    tree = src.tree
+    tree.args.args = [gast.Name(id=g, ctx=gast.Param(), annotation=None, type_comment=None) for g in ins] + list(
+        tree.args.args
+    )
+
+    def carried(value):
+        return gast.Tuple(
+            elts=[value or gast.Constant(value=None, kind=None)] + [gast.Name(id=g, ctx=gast.Load()) for g in outs],
+            ctx=gast.Load(),
+        )
+
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Return):
+            node.value = gast.copy_location(carried(node.value), node)
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                for stmt in block:
+                    if isinstance(stmt, gast.Global):
+                        stmt.names = [n for n in stmt.names if n not in ins]
+                block[:] = [s for s in block if not (isinstance(s, gast.Global) and not s.names)] or [gast.Pass()]
+    if not tree.body or not isinstance(tree.body[-1], gast.Return):
+        end = tree.body[-1] if tree.body else tree
+        tree.body.append(gast.copy_location(gast.Return(value=carried(None)), end))
+    src.func = variant
+    return src
 
 
 def static_value(node, source):

@@ -28,7 +28,7 @@ import inspect
 
 import gast
 
-from adjoint_compiler import trees
+from adjoint_compiler import effects, rules, trees
 from adjoint_compiler import source as source_mod
 
 _UNKNOWN = object()
@@ -80,4 +80,14 @@ class Holders:
             return False
         # a method call, or a callee that does not resolve: it could reach anything
         callee = source_mod.global_value(value.func, self.source, self.locals, _UNKNOWN)
+        if getattr(callee, source_mod.CARRIED, None) is not None:
+            return False  # what it changes of these names comes back as its results
+        if (
+            inspect.isfunction(callee)
+            and callee.__globals__ is self.source.func.__globals__
+            and rules.lookup(callee) is None
+        ):
+            # ``carry`` passes it every global of this module it rebinds: only closure cells remain
+            module = id(callee.__globals__)
+            return any(h != module and name in self.holder for h, name in effects.summary(callee).rebinds)
         return callee is _UNKNOWN or inspect.isfunction(callee)

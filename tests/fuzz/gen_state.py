@@ -65,30 +65,22 @@ UNSUPPORTED = 0.03  # chance of each documented-unsupported ingredient
 
 # Known bugs (tests/regressions/test_fuzz_state.py). While a switch is off, the generator keeps away from
 # the ingredient; ``python -m tests.fuzz --known-bugs`` turns them all on.
-# A global rebound by one function and read by another is read as its value when the gradient was
-# compiled (neither the caller nor the callee sees the other's write): while off, each of G, H, K is
-# rebound and read by one function only (its owner), or only read.
-CROSS_FUNCTION_GLOBALS = False
 # A differentiated value appended to a global list and read back has no derivative: while off, only
 # constants and globals are appended.
 DIFFERENTIATED_APPENDS = False
-# A call of a (not inlined) user function in the return expression of a function that declares
-# ``global`` raises InternalError: while off, f's return has a helper call only when f declares none.
-RETURN_CALL_WITH_GLOBAL = False
 
 
 def known_bugs(on):
-    global CROSS_FUNCTION_GLOBALS, DIFFERENTIATED_APPENDS, RETURN_CALL_WITH_GLOBAL
-    CROSS_FUNCTION_GLOBALS = DIFFERENTIATED_APPENDS = RETURN_CALL_WITH_GLOBAL = on
+    global DIFFERENTIATED_APPENDS
+    DIFFERENTIATED_APPENDS = on
 
 
 class Scope:
     """The globals one function may read and rebind."""
 
     def __init__(self, name, owner):
-        mine = {g for g in CHANGING if CROSS_FUNCTION_GLOBALS or owner[g] == name}
-        self.writable = mine
-        self.readable = mine | {g for g in CHANGING if owner[g] is None}
+        # globals are carried through calls: any function may rebind and read any
+        self.writable = self.readable = set(CHANGING)
 
 
 def global_read(c, local, scope):
@@ -245,7 +237,7 @@ def gen_main(c, helpers, scope):
         if c.chance(0.7):
             ret = bin_("+", ret, var(n))
     ret = bin_("+", ret, bin_("*", var(c.choice(("x", "y"))), global_read(c, "y", scope)))
-    if c.chance(0.3) and (RETURN_CALL_WITH_GLOBAL or not written):
+    if c.chance(0.3):
         ret = bin_("+", helper_call(), ret)  # a call in the return expression, after the body's writes
     return Function("f", ["x", "y"], body, ret, globals_=sorted(written))
 

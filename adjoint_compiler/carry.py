@@ -1,0 +1,168 @@
+"""Carry module globals through calls: a called function's state becomes its arguments and results.
+
+A user function that rebinds a global (``global TOTAL; TOTAL = TOTAL + v``),
+or reads one that something this function calls rebinds, is called in the
+carrying form ``source.carrying`` makes of it: the globals it reads are passed
+first and the globals it rebinds come back after its result. This function
+then holds those globals itself (as if it declared them ``global``), so
+``anf`` reads them at entry, assigns them from the call's results and writes
+them through to the module; the callee's vjp takes and returns their
+cotangents like any other argument and result, and loops tape them like any
+carried value. The side effects happen once, in the caller's write-through.
+
+Output invariant: every call of a module-level user function of this
+module whose effect summary rebinds a global of the module, or reads one
+this function's call graph rebinds (or was given carried), calls its
+carrying variant with those globals first; each carried global is declared
+``global`` here (or is a parameter, in a carrying variant). Globals of other
+modules, closure variables and containers changed in place are not carried:
+``activity`` refuses what they would get wrong.
+
+>>> from adjoint_compiler import emit, source
+>>> TOTAL = 0.0
+>>> def add(v):
+...     global TOTAL
+...     TOTAL = TOTAL + v
+>>> def f(x):
+...     add(x)
+...     return TOTAL * x
+>>> src = source.read(f)
+>>> print(emit.to_source(run(src.tree, src)).strip())
+def f(x):
+    global TOTAL
+    add_with_state(TOTAL, x)
+    return TOTAL * x
+"""
+
+import inspect
+
+import gast
+
+from adjoint_compiler import effects, rules, runtime, trees
+from adjoint_compiler import source as source_mod
+from adjoint_compiler.errors import UnsupportedError
+
+
+def run(fn, source):
+    """Return ``fn`` with calls of state-changing functions in carrying form (edits the tree in place)."""
+    if source is None or not inspect.isfunction(source.func):
+        return fn
+    carried = getattr(source.func, source_mod.CARRIED, None)
+    own = carried[0] if carried is not None else source.func
+    module = own.__globals__
+    given = set(carried[1]) if carried is not None else set()
+    local = trees.local_names(fn) - given
+    declared = {n for node in trees.walk(fn) if isinstance(node, gast.Global) for n in node.names}
+    memo = {}
+    calls = []
+    statement_of = {id(n): stmt for stmt in trees.walk(fn) if isinstance(stmt, gast.stmt) for n in _own_nodes(stmt)}
+    for node in trees.walk(fn):
+        if not isinstance(node, gast.Call):
+            continue
+        callee = source_mod.global_value(node.func, source, local | given)
+        if (
+            inspect.isfunction(callee)
+            and callee.__globals__ is module
+            and getattr(callee, source_mod.CARRIED, None) is None
+            and callee is not runtime.checkpointed
+            and not callee.__module__.startswith("adjoint_compiler")
+            and rules.lookup(callee) is None
+        ):
+            calls.append((node, callee))
+    if not calls:
+        return fn
+
+    def own_globals(keys):
+        return {name for holder, name in keys if holder == id(module)}
+
+    in_flight = given | declared
+    for _, callee in calls:
+        in_flight |= own_globals(effects.summary(callee, memo).rebinds)
+    new = set()
+    for node, callee in calls:
+        s = effects.summary(callee, memo)
+        outs = sorted(own_globals(s.rebinds))
+        ins = sorted(set(outs) | (own_globals(s.reads) & in_flight))
+        if not ins:
+            continue
+        clash = sorted(set(ins) & (_local_names(callee) | local - declared))
+        if clash:
+            raise UnsupportedError(
+                "a call of %s(), which reaches the global %s: %s also names a local variable or parameter"
+                % (callee.__name__, clash[0], "it" if clash[0] in _local_names(callee) else "this function"),
+                source.location(node),
+                "rename the local variable",
+            )
+        _refuse_reads_before(node, outs, statement_of[id(node)], source, callee)
+        variant = source_mod.carrying(callee, ins, outs)
+        alias = _alias(source, variant, "%s_with_state" % callee.__name__)
+        node.func = gast.copy_location(trees.name(alias), node.func)
+        node.args = [trees.name(g) for g in ins] + node.args
+        new |= set(ins) - given - declared
+    if new:
+        fn.body.insert(0, gast.copy_location(gast.Global(names=sorted(new)), fn))
+        source.declare_globals(new)
+    return fn
+
+
+def _own_nodes(stmt):
+    """The nodes of ``stmt`` outside the statements nested in it, in the order Python evaluates them
+    (an augmented assignment reads its target first; an assignment's value precedes its targets)."""
+    if isinstance(stmt, gast.AugAssign):
+        parts = [stmt.target, stmt.value]
+    elif isinstance(stmt, (gast.Assign, gast.AnnAssign)):
+        parts = [stmt.value] + (stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target])
+    else:
+        parts = [
+            child
+            for field, child in gast.iter_fields(stmt)
+            if field not in ("body", "orelse", "finalbody", "handlers") and isinstance(child, gast.AST)
+        ] + [
+            c
+            for field, child in gast.iter_fields(stmt)
+            if field not in ("body", "orelse", "finalbody", "handlers") and isinstance(child, list)
+            for c in child
+            if isinstance(c, gast.AST)
+        ]
+    out = []
+
+    def visit(node):
+        out.append(node)
+        for child in gast.iter_child_nodes(node):
+            visit(child)
+
+    for part in parts:
+        if part is not None:
+            visit(part)
+    return out
+
+
+def _refuse_reads_before(call, outs, stmt, source, callee):
+    """``TOTAL + add(x)`` reads TOTAL before the call changes it; the lowered code would read the
+    value after the call, so such a statement is refused (the value after the call is read right)."""
+    for node in _own_nodes(stmt):
+        if node is call:
+            return
+        read = not isinstance(getattr(node, "ctx", None), gast.Store) or (
+            isinstance(stmt, gast.AugAssign) and node is stmt.target
+        )
+        if isinstance(node, gast.Name) and node.id in outs and read:
+            raise UnsupportedError(
+                "reading the global %s in the statement that calls %s(), which changes it, before the call"
+                % (node.id, callee.__name__),
+                source.location(node),
+                "read it into a variable in a statement before the call",
+            )
+
+
+def _local_names(func):
+    code = func.__code__
+    return set(code.co_varnames) | set(code.co_cellvars)
+
+
+def _alias(source, value, name):
+    """A name bound to ``value`` in ``source``'s environment."""
+    while name in source.env and dict.get(source.env, name) is not value:
+        name = "_" + name
+    dict.__setitem__(source.env, name, value)
+    return name

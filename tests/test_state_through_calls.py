@@ -1,0 +1,205 @@
+"""Module globals that called functions read and rebind: derivatives flow through them (``carry``).
+
+Each program is checked against central differences of the original function, the module's state
+reset before every evaluation; and against hand-derived values where they are short. Side effects
+happen once per gradient call: the state after it is what one call of the function leaves.
+"""
+
+import numpy as np
+import pytest
+
+import adjoint_compiler as ac
+from adjoint_compiler.testing import numerical_grad
+
+TOTAL = 0.0
+
+
+def _add(v):
+    global TOTAL
+    TOTAL = TOTAL + v
+
+
+def accumulates_through_helper(x):  # TOTAL = 3x: f = 3x^2
+    for i in range(3):
+        _add(x * i)
+    return TOTAL * x
+
+
+K = 1.0
+
+
+def _set_k(v):
+    global K
+    K = v
+
+
+def _read_k(x):
+    return x * K
+
+
+def set_then_read(x):  # K = K0 + x: f = x (K0 + x)
+    _set_k(K + x)
+    return _read_k(x)
+
+
+def _add_twice(v):
+    _add(v)
+    _add(v * v)
+
+
+def through_two_levels(x):  # TOTAL = T0 + 2 (x + x^2)
+    _add_twice(x)
+    _add_twice(x)
+    return TOTAL * TOTAL
+
+
+ACC = 0.0
+
+
+def _horner(n, v):
+    global ACC
+    if n == 0:
+        return ACC
+    ACC = ACC * v + 1.0
+    return _horner(n - 1, v)
+
+
+def recursive_writer(x):  # ACC = 1 + x + x^2 + x^3 (ACC0 = 0)
+    return _horner(4, x) + ACC
+
+
+def _deposit(v):
+    global TOTAL
+    TOTAL = TOTAL + v
+    return v * v
+
+
+def result_and_state(x):
+    return _deposit(x) * TOTAL  # TOTAL read after the call: its new value
+
+
+def writes_then_calls(x):
+    global K
+    K = x * 2.0
+    return _read_k(x)  # reads K = 2x
+
+
+W = np.zeros(3)
+
+
+def _step(v):
+    global W
+    W = W * 0.5 + v
+
+
+def array_state_in_a_loop(x):
+    for _ in range(4):
+        _step(np.sin(x))
+    return np.sum(W * W) + np.sum(W * x)
+
+
+def _counted_scale(x):
+    global N_CALLS
+    N_CALLS += 1
+    return x * 2.0
+
+
+N_CALLS = 0
+
+
+def counter_and_value(x):
+    return _counted_scale(x) * _counted_scale(x) + N_CALLS * x
+
+
+def while_until_budget(x):
+    global TOTAL
+    TOTAL = 0.0
+    while TOTAL < 2.0:
+        _add(x)
+    return TOTAL * x
+
+
+def _reset():
+    global TOTAL, K, ACC, W, N_CALLS
+    TOTAL, K, ACC, W, N_CALLS = 0.5, 1.0, 0.0, np.linspace(0.1, 0.3, 3), 0
+
+
+CASES = [
+    (accumulates_through_helper, 0.7),
+    (set_then_read, 0.7),
+    (through_two_levels, 0.3),
+    (recursive_writer, 0.6),
+    (result_and_state, 0.9),
+    (writes_then_calls, 1.5),
+    (array_state_in_a_loop, np.array([0.2, -0.4, 1.1])),
+    (counter_and_value, 1.3),
+    (while_until_budget, 0.45),
+]
+
+
+def _state():
+    return (TOTAL, K, ACC, tuple(W), N_CALLS)
+
+
+@pytest.mark.parametrize("f, x", CASES, ids=[c[0].__name__ for c in CASES])
+def test_gradient_through_state_changed_by_called_functions(f, x):
+    def fresh(v):
+        _reset()
+        return f(v)
+
+    _reset()
+    expected_value = f(x)
+    after_call = _state()
+    reference = numerical_grad(fresh, [x], 0)
+    _reset()
+    value, g = ac.value_and_grad(f)(x)
+    assert _state() == after_call  # each side effect happened once, as in one call of f
+    assert value == pytest.approx(expected_value)
+    np.testing.assert_allclose(g, reference, rtol=1e-6, atol=1e-8)
+
+
+def test_hand_derived_values():
+    _reset()
+    assert ac.grad(accumulates_through_helper)(0.5) == pytest.approx((0.5 + 0.5 * 3) + 3 * 0.5)  # T0=0.5
+    _reset()
+    assert ac.grad(set_then_read)(0.5) == pytest.approx(1.0 + 2 * 0.5)
+    _reset()
+    # ACC = 1 + x + x^2 + x^3, returned twice
+    assert ac.grad(recursive_writer)(0.5) == pytest.approx(2 * (1 + 2 * 0.5 + 3 * 0.25))
+    _reset()
+    assert ac.grad(writes_then_calls)(1.5) == pytest.approx(4 * 1.5)
+
+
+def test_the_pullback_reruns_nothing():
+    _reset()
+    value, pullback = ac.vjp(accumulates_through_helper)(0.7)
+    after = _state()
+    assert pullback(1.0) == pullback(1.0) == pytest.approx(0.5 + 6 * 0.7)
+    assert _state() == after
+
+
+def reads_before_the_call(x):
+    return TOTAL + _deposit(x)  # Python reads TOTAL before _deposit changes it
+
+
+def test_a_read_before_the_call_that_changes_it_is_refused_with_its_location():
+    _reset()
+    with pytest.raises(ac.UnsupportedError, match="global TOTAL .* before the call") as info:
+        ac.grad(reads_before_the_call)(0.5)
+    assert "test_state_through_calls.py:%d:" % (reads_before_the_call.__code__.co_firstlineno + 1) in str(info.value)
+
+
+def _shadowing(v):
+    TOTAL = v * 2.0  # a local of the same name
+    _add(TOTAL)
+    return TOTAL
+
+
+def local_name_clash(x):
+    return _shadowing(x) * x
+
+
+def test_a_local_that_shares_a_carried_global_name_is_refused():
+    _reset()
+    with pytest.raises(ac.UnsupportedError, match="reaches the global TOTAL"):
+        ac.grad(local_name_clash)(0.5)
