@@ -263,26 +263,32 @@ def _check_function(f, transform=None):
         )
 
 
-def value_and_grad(f, wrt=0):
-    """``vg(*args) -> (f(*args), gradient)``; the output must be a scalar."""
-    _check_function(f, "value_and_grad")
+def _scalar_output(f, wrt, transform, with_value):
+    """grad's and value_and_grad's wrapper (one code path: they differ only in returning the value)."""
+    _check_function(f, transform)
     wrt_idx, single = normalize_wrt(f, wrt)
-
     d = _Generic(f, wrt_idx, single)
     finish, nargs = d.finish, d.nargs
 
     @functools.wraps(f)
-    def value_and_grad_f(*args, **kwargs):
+    def wrapper(*args, **kwargs):
         if kwargs or len(args) != nargs:
             args = _bind(f, args, kwargs)
         try:
             value, grads = (d.function or d.get())(*args)
         except (runtime.InPlaceUpdateError, TypeError) as e:
             _reraise(e, args)
-        return value, finish(grads, args)
+        if with_value:
+            return value, finish(grads, args)
+        return finish(grads, args)
 
-    setattr(value_and_grad_f, source.TRANSFORM_MARK, ("value_and_grad", f))
-    return value_and_grad_f
+    setattr(wrapper, source.TRANSFORM_MARK, (transform, f))
+    return wrapper, wrt_idx, single
+
+
+def value_and_grad(f, wrt=0):
+    """``vg(*args) -> (f(*args), gradient)``; the output must be a scalar."""
+    return _scalar_output(f, wrt, "value_and_grad", True)[0]
 
 
 def _grad_of_grad(inner, wrt):
@@ -333,23 +339,8 @@ def grad(f, wrt=0):
     inner = getattr(f, "_adjoint_compiler_grad_of", None)
     if inner is not None:
         return _grad_of_grad(inner, wrt)
-    _check_function(f, "grad")
-    wrt_idx, single = normalize_wrt(f, wrt)
-
-    d = _Generic(f, wrt_idx, single)
-    finish, nargs = d.finish, d.nargs
-
-    @functools.wraps(f)
-    def grad_f(*args, **kwargs):
-        if kwargs or len(args) != nargs:
-            args = _bind(f, args, kwargs)
-        try:
-            return finish((d.function or d.get())(*args)[1], args)
-        except (runtime.InPlaceUpdateError, TypeError) as e:
-            _reraise(e, args)
-
+    grad_f, wrt_idx, single = _scalar_output(f, wrt, "grad", False)
     grad_f._adjoint_compiler_grad_of = (f, wrt_idx, single)
-    setattr(grad_f, source.TRANSFORM_MARK, ("grad", f))
     return grad_f
 
 
