@@ -98,6 +98,13 @@ def groups(pairs):
     return {n: g for g in out.values() for n in g}
 
 
+def assigned_name(stmt):
+    """The target ``a`` of ``a = value`` (a plain name), else None."""
+    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+        return stmt.targets[0].id
+    return None
+
+
 def element_store(stmt):
     """The ``a[i]`` target of ``a[i] = v`` or ``a[i] += v`` (an in-place update), else None."""
     if isinstance(stmt, gast.AugAssign):
