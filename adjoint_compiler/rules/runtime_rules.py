@@ -35,27 +35,14 @@ def add_bars_adjoint(g, ans, a, b):
     return g, g
 
 
-nondifferentiable(
-    runtime.zeros_like,
-    runtime.check_scalar,
-    runtime.check_rebind,
-    runtime.check_overlap,
-    runtime.overlap_copy,
-    runtime.segments,
-    reason="runtime bookkeeping",
-)
+BOOKKEEPING = "runtime bookkeeping"
+IN_PLACE = "in-place update bookkeeping"
+nondifferentiable(runtime.zeros_like, runtime.check_scalar, runtime.check_rebind, reason=BOOKKEEPING)
+nondifferentiable(runtime.check_overlap, runtime.overlap_copy, runtime.segments, reason=BOOKKEEPING)
 # they appear only next to in-place updates of adjoint buffers, which the compiler refuses in emitted code
 # (grad of grad through a[i] = v), so no derivative is ever dropped through them
-nondifferentiable(
-    runtime.stored,
-    runtime.stored_number,
-    runtime.snapshot,
-    runtime.put_back,
-    runtime.once,
-    runtime.list_bar,
-    runtime.zero_slots,
-    reason="in-place update bookkeeping",
-)
+nondifferentiable(runtime.stored, runtime.stored_number, runtime.snapshot, runtime.put_back, reason=IN_PLACE)
+nondifferentiable(runtime.once, runtime.list_bar, runtime.zero_slots, reason=IN_PLACE)
 nondifferentiable(runtime.shape_of, reason="a shape, for the adjoint of broadcasting")
 nondifferentiable(
     runtime.einsum_plan, runtime.einsum_mask, reason="subscripts and a 0/1 mask, for the adjoint of np.einsum"
