@@ -1,9 +1,28 @@
-"""Public entry points: grad, value_and_grad, vjp, differentiate, adjoint_source.
+"""Public entry points: grad, value_and_grad, vjp, tape_stats, differentiate, adjoint_source.
 
-Compiled code is cached per (function, wrt, mode, which arguments are
-scalars): calling a gradient again does not re-parse. Scalar arguments get
-code without broadcasting bookkeeping, which is what makes scalar gradients
-cheap.
+Compiled code is cached per function and (wrt, mode, which arguments are scalars),
+and reused until a global or closure variable it read has been rebound: calling a
+gradient again does not re-parse. ``grad`` and ``value_and_grad`` compile one
+function for every argument type (from the scalar output the compiler infers which
+values are scalars by itself); ``vjp`` compiles one variant per set of scalar
+arguments, without broadcasting bookkeeping for them, which is what makes scalar
+pullbacks cheap.
+
+Invariant: a gradient has its argument's type and shape: a float for a float or an
+int, an array of the argument's shape and float dtype (float64 for an integer array)
+for an array, a list for a list, a dict for a dict; complex arguments raise TypeError.
+
+>>> import numpy as np
+>>> def f(x, w):
+...     return x * np.sum(w * w)
+>>> gx, gw = grad(f, wrt=(0, 1))(2, np.array([1.0, 3.0]))
+>>> type(gx).__name__, gx, gw.shape, gw.tolist()
+('float', 10.0, (2,), [4.0, 12.0])
+>>> def h(xs):
+...     return xs[0] * xs[1]
+>>> value, pullback = vjp(h)([2.0, 3.0])
+>>> value, pullback(1.0)
+(6.0, [3.0, 2.0])
 """
 
 import functools
