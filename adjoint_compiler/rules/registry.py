@@ -27,6 +27,19 @@ registers a rule for each of ``fns``; the keywords are facts the analyses ask of
 - ``inline``: ``False`` registers a rule that emitted code calls rather than inlines (it may
   contain loops and branches), as for user rules (``register_adjoint``; see
   ``reverse/calls.call_user_rule``, which passes no keyword arguments). No built-in rule uses it yet.
+
+A ``math`` function listed beside a ufunc gets the ufunc body's float form (``on_floats``), so each
+derivative is written once. Invariant: a function has at most one rule; a later registration
+replaces the earlier rule with its variants (a user's ``register_adjoint`` overrides a built-in
+rule), while the facts declared for the function (view, shape, method) stay.
+
+>>> import math
+>>> import numpy as np
+>>> import adjoint_compiler  # registers the built-in rules
+>>> lookup(np.sum).inline, shape_class(np.sum), method_function("sum") is np.sum, is_view(np.reshape)
+(True, 'reduce', True, True)
+>>> lookup(math.cos).rule.__name__, lookup(np.cos).rule.__name__, lookup(np.sqrt).masked_rule.rule.__name__
+('cos_float_adjoint', 'cos_adjoint', 'sqrt_masked_adjoint')
 """
 
 import ast

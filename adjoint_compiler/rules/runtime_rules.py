@@ -1,7 +1,18 @@
 """Adjoints of the runtime helpers that emitted code calls, so that emitted code is differentiable too.
 
-``unbroadcast``, ``unreduce`` and ``add_bars`` are linear in their first
-argument(s); their adjoints are the matching broadcast or reduction.
+``unbroadcast``, ``fit_shape``, ``unreduce`` and ``add_bars`` are linear in their first
+argument(s); their adjoints are the matching broadcast or reduction. The other helpers
+are declared non-differentiable: bookkeeping, shapes, einsum plans. Invariant: every
+helper of ``runtime`` that emitted code calls has a rule or a declaration here, but
+``add_at`` and ``checkpoint_reverse`` (see ``runtime``).
+
+>>> import numpy as np
+>>> from adjoint_compiler import runtime
+>>> from adjoint_compiler.rules import registry
+>>> unbroadcast_adjoint(np.array([1.0, 2.0]), None, np.zeros((3, 2)), np.zeros(2))[0].tolist()
+[[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]]
+>>> registry.is_nondifferentiable(runtime.check_scalar), registry.lookup(runtime.add_at)
+(True, None)
 """
 
 import numpy as np
