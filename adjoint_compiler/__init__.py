@@ -1,4 +1,18 @@
-"""adjoint_compiler: source-to-source reverse-mode automatic differentiation for Python."""
+"""adjoint_compiler: source-to-source reverse-mode automatic differentiation for Python.
+
+The public names are those of ``__all__``: the transforms of ``api`` (``grad``,
+``value_and_grad``, ``vjp``, ``differentiate``, ``adjoint_source``, ``tape_stats``,
+``checkpointed``), ``register_adjoint`` and the error types. Importing the package
+registers every built-in adjoint rule.
+
+>>> import math
+>>> import adjoint_compiler as ac
+>>> def f(x, y):
+...     return math.exp(x * y)
+>>> dx, dy = ac.grad(f, wrt=(0, 1))(0.0, 2.0)
+>>> dx, dy
+(2.0, 0.0)
+"""
 
 from adjoint_compiler.api import adjoint_source, checkpointed, differentiate, grad, tape_stats, value_and_grad, vjp
 from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError

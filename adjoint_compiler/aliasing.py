@@ -295,7 +295,7 @@ def _guard_overlaps(fn, ids, source):
                             ctx=gast.Load(),
                         )
 
-                    kept = namer.fresh("_overlap{}")
+                    kept = namer.fresh(naming.OVERLAP)
                     out.append(
                         gast.copy_location(
                             trees.assign(kept, trees.call("overlap_copy", slots(), trees.clone(s.value))), s

@@ -1,7 +1,14 @@
 """Typed compiler errors, each carrying the user's source location.
 
-Every message a user sees has the form ``file.py:LINE:COL: error: what; what to do``
-so editors and terminals can jump to it.
+Invariant: every compile-time error about the user's code is a ``CompileError`` whose message
+has the form ``file.py:LINE:COL: error: what; what to do`` (``error: what`` when
+no location is known), so editors and terminals can jump to it; a bug in the
+compiler is an ``InternalError``, which is not a ``CompileError``.
+
+>>> str(UnsupportedError("try statement", SourceLocation("model.py", 12, 5), "move it out"))
+'model.py:12:5: error: try statement is not supported by adjoint_compiler; move it out'
+>>> issubclass(InternalError, CompileError)
+False
 """
 
 

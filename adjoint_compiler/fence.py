@@ -23,32 +23,39 @@ from adjoint_compiler import trees
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 from adjoint_compiler.source import static_value
 
-# What each construct is called in messages, and a hint where there is one.
+# What each construct is called in messages (other kinds by their class name), and a hint where there is one.
 NAMES = {
-    gast.Yield: ("yield (generators)", None),
-    gast.YieldFrom: ("yield from (generators)", None),
-    gast.Await: ("await", None),
-    gast.AsyncFunctionDef: ("async def", None),
-    gast.AsyncFor: ("async for", None),
-    gast.AsyncWith: ("async with", None),
-    gast.Lambda: ("lambda", "assign it with 'def' instead"),
-    gast.ListComp: ("list comprehension", "write it as a for loop"),
-    gast.SetComp: ("set comprehension", None),
-    gast.DictComp: ("dict comprehension", None),
-    gast.GeneratorExp: ("generator expression", "write it as a for loop"),
-    gast.NamedExpr: ("assignment expression (:=)", None),
-    gast.Try: ("try statement", None),
-    gast.With: ("with statement", None),
-    gast.Raise: ("raise statement", None),
-    gast.ClassDef: ("class definition inside a differentiated function", None),
-    gast.FunctionDef: ("nested function definition", None),
-    gast.Import: ("import inside a differentiated function", "import at module level"),
-    gast.ImportFrom: ("import inside a differentiated function", "import at module level"),
-    gast.Delete: ("del statement", None),
-    gast.Starred: ("starred expression (*args)", None),
-    gast.Set: ("set display", None),
-    gast.Match: ("match statement", None),
-    gast.AnnAssign: ("annotated assignment without a value", None),
+    gast.Yield: "yield (generators)",
+    gast.YieldFrom: "yield from (generators)",
+    gast.Await: "await",
+    gast.AsyncFunctionDef: "async def",
+    gast.AsyncFor: "async for",
+    gast.AsyncWith: "async with",
+    gast.Lambda: "lambda",
+    gast.ListComp: "list comprehension",
+    gast.SetComp: "set comprehension",
+    gast.DictComp: "dict comprehension",
+    gast.GeneratorExp: "generator expression",
+    gast.NamedExpr: "assignment expression (:=)",
+    gast.Try: "try statement",
+    gast.With: "with statement",
+    gast.Raise: "raise statement",
+    gast.ClassDef: "class definition inside a differentiated function",
+    gast.FunctionDef: "nested function definition",
+    gast.Import: "import inside a differentiated function",
+    gast.ImportFrom: "import inside a differentiated function",
+    gast.Delete: "del statement",
+    gast.Starred: "starred expression (*args)",
+    gast.Set: "set display",
+    gast.Match: "match statement",
+    gast.AnnAssign: "annotated assignment without a value",
+}
+HINTS = {
+    gast.Lambda: "assign it with 'def' instead",
+    gast.ListComp: "write it as a for loop",
+    gast.GeneratorExp: "write it as a for loop",
+    gast.Import: "import at module level",
+    gast.ImportFrom: "import at module level",
 }
 
 SUPPORTED = {
@@ -125,8 +132,10 @@ def _location(node, source):
 
 
 def _reject(node, source, construct=None, hint=None):
-    name, default_hint = NAMES.get(type(node), (type(node).__name__, None))
-    raise UnsupportedError(construct or name, _location(node, source), hint or default_hint)
+    kind = type(node)
+    raise UnsupportedError(
+        construct or NAMES.get(kind, kind.__name__), _location(node, source), hint or HINTS.get(kind)
+    )
 
 
 def _check_arguments(fn, source):

@@ -1,10 +1,19 @@
 """Execute emitted source and make it inspectable.
 
-The source is registered in ``linecache`` under a stable pseudo file name, so
+Invariant: every executed module is registered in ``linecache`` under its own
+pseudo file name (``FILE_PREFIX``, the function's name and a counter), so
 ``inspect.getsource`` on the generated function and tracebacks through it show
-the generated code. The module imports its runtime helpers from
-``adjoint_compiler.runtime``, so they are that module's own objects and the API
-recognises the exceptions they raise.
+the generated code. Names the text cannot spell are given in ``provided``. The
+emitted text imports its runtime helpers from ``adjoint_compiler.runtime``, so
+they are that module's own objects and the API recognises the exceptions they raise.
+
+>>> import inspect
+>>> sq = run("def sq(x):\\n    return SCALE * x * x\\n", "sq", {"SCALE": 2.0})
+>>> sq(3.0), sq.__code__.co_filename.startswith(FILE_PREFIX)
+(18.0, True)
+>>> print(inspect.getsource(sq).strip())
+def sq(x):
+    return SCALE * x * x
 """
 
 import linecache

@@ -1,7 +1,16 @@
-"""Every generated-name format used in emitted code, and a deterministic Namer.
+"""The formats of generated names, and a deterministic Namer.
 
-Names are counter-based so that emitted source is identical from run to run
-(golden files depend on it).
+Invariant: a ``Namer`` never hands out a name already taken (by the user's code
+or an earlier call) nor a Python keyword, and its names come from per-format
+counters, never from randomness or dict order, so emitted source is identical
+from run to run (golden files depend on it). The formats below are those the
+lowering and analysis passes and the reverse sweep's main names use; ``reverse/``
+also spells a few of its own in place (``_value``, ``_final``, ``_k``, ``_pullback``,
+``_iterations``, ``_pullback_calls``).
+
+>>> namer = Namer({"_t1", "x_1"})
+>>> namer.fresh(TEMP), namer.fresh(TEMP), namer.unique("x"), namer.unique("x")
+('_t2', '_t3', 'x', 'x_2')
 """
 
 import keyword
@@ -29,6 +38,9 @@ RETURN_VALUE = "_value{}"  # the value an early return gave
 BREAK_FLAG = "_break{}"
 CONTINUE_FLAG = "_continue{}"
 KEPT_OUTPUT = "{}_value"  # the output, kept before the adjoint sweep rebinds its name
+OVERLAP = "_overlap{}"  # the values of a store whose target may overlap them, copied first
+MODULE_ALIAS = "_module"  # the user's module, for global statements (underscores prepended until free)
+CLOSURE_ALIAS = "_closure"  # the enclosing function's cells, for nonlocal statements (likewise)
 
 _TEMP_NAME = re.compile(r"_t\d+$")
 

@@ -293,22 +293,17 @@ def _fuse_accumulations(stmts, quotes):
     i = 0
     while i < len(out):
         s = out[i]
+        v = trees.assigned_name(s)
         if (
-            isinstance(s, gast.Assign)
-            and isinstance(s.targets[0], gast.Name)
+            v is not None
             and isinstance(s.value, gast.BinOp)
             and isinstance(s.value.op, (gast.Add, gast.Sub))
             and isinstance(s.value.left, gast.Name)
-            and s.value.left.id == s.targets[0].id
+            and s.value.left.id == v
         ):
-            v = s.targets[0].id
             if v not in trees.all_names(s.value.right):
                 j = i - 1
-                while j >= 0 and not (
-                    isinstance(out[j], gast.Assign)
-                    and isinstance(out[j].targets[0], gast.Name)
-                    and out[j].targets[0].id == v
-                ):
+                while j >= 0 and trees.assigned_name(out[j]) != v:
                     j -= 1
                 if j >= 0:
                     first = out[j]
@@ -362,27 +357,26 @@ def _fuse_temporaries(stmts, reads, assigns, quotes):
     i = 0
     while i < len(out):
         s = out[i]
+        t = trees.assigned_name(s)
         if not (
-            isinstance(s, gast.Assign)
-            and isinstance(s.targets[0], gast.Name)
-            and naming.is_temp(s.targets[0].id)
-            and reads.get(s.targets[0].id) == 1
-            and assigns.get(s.targets[0].id) == 1
+            t is not None
+            and naming.is_temp(t)
+            and reads.get(t) == 1
+            and assigns.get(t) == 1
             and _pure(s.value)
             and not isinstance(s.value, gast.IfExp)
             and _size(s.value) <= _FUSED_SIZE
         ):
             i += 1
             continue
-        t, needs = s.targets[0].id, trees.all_names(s.value)
+        needs = trees.all_names(s.value)
         j = i + 1
         while j < len(out) and (
             _is_comment(out[j])
             or (
-                isinstance(out[j], gast.Assign)
-                and isinstance(out[j].targets[0], gast.Name)
-                and _pure(out[j].value)
+                trees.assigned_name(out[j]) is not None
                 and out[j].targets[0].id not in needs
+                and _pure(out[j].value)
                 and t not in trees.all_names(out[j].value)
             )
         ):
@@ -422,15 +416,11 @@ def _sink_copies(stmts, reads, assigns):
     i = 0
     while i < len(out):
         s = out[i]
-        if not (
-            isinstance(s, gast.Assign)
-            and isinstance(s.targets[0], gast.Name)
-            and isinstance(s.value, gast.Name)
-            and assigns.get(s.targets[0].id) == 1
-        ):
+        a = trees.assigned_name(s)
+        if a is None or not isinstance(s.value, gast.Name) or assigns.get(a) != 1:
             i += 1
             continue
-        a, b = s.targets[0].id, s.value.id
+        b = s.value.id
 
         def writes(stmt):  # anywhere inside it: an if that reassigns b is a write of b too
             return {
@@ -438,12 +428,7 @@ def _sink_copies(stmts, reads, assigns):
             } | _stored(stmt)
 
         j = next((k for k in range(i + 1, len(out)) if {a, b} & writes(out[k])), None)
-        if j is None or not (
-            isinstance(out[j], gast.Assign)
-            and isinstance(out[j].targets[0], gast.Name)
-            and out[j].targets[0].id == b
-            and _pure(out[j].value)
-        ):
+        if j is None or not (trees.assigned_name(out[j]) == b and _pure(out[j].value)):
             i += 1
             continue
         update = out[j]
@@ -624,13 +609,7 @@ def _mutated(fn):
     while changed:
         changed = False
         for s in trees.walk(fn):
-            if (
-                isinstance(s, gast.Assign)
-                and isinstance(s.targets[0], gast.Name)
-                and isinstance(s.value, gast.Name)
-                and s.targets[0].id in mutated
-                and s.value.id not in mutated
-            ):
+            if trees.assigned_name(s) in mutated and isinstance(s.value, gast.Name) and s.value.id not in mutated:
                 mutated.add(s.value.id)
                 changed = True
     return mutated

@@ -1,9 +1,22 @@
 """Helpers that emitted code calls.
 
-This module imports no compiler code: a saved adjoint module needs only NumPy
-and these few functions (the emitted module carries the source of the ones it uses).
-Each helper has an adjoint rule in ``rules/runtime_rules.py`` so that emitted
-code stays differentiable.
+This module imports no compiler code: an emitted module imports its helpers from
+here, or, rendered standalone (``emit.render(unit, standalone=True)``), carries the
+source of the ones it uses and needs only NumPy. Each helper emitted code calls has
+an adjoint rule or a non-differentiable declaration in ``rules/runtime_rules.py``,
+so that emitted code stays differentiable, except ``add_at`` and
+``checkpoint_reverse``: they serve indexing and checkpointed loops, whose gradients
+``grad(grad(f))`` refuses.
+
+Invariant of the shape helpers: a cotangent leaves them with the shape of the value
+it belongs to (``unbroadcast`` sums a broadcast contribution back down,
+``unreduce`` spreads a reduction's cotangent back out).
+
+>>> import numpy as np
+>>> unbroadcast(np.ones((2, 3)), np.zeros(3)).tolist()
+[2.0, 2.0, 2.0]
+>>> unreduce(np.array([1.0, 2.0]), np.zeros((2, 3)), axis=1).tolist()
+[[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]
 """
 
 import math

@@ -22,6 +22,7 @@ import weakref
 
 import gast
 
+from adjoint_compiler import naming
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
 
@@ -41,10 +42,10 @@ class Source:
         declared = {name for n in gast.walk(tree) if isinstance(n, gast.Global) for name in n.names}
         taken = set(env) | {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
         if any(isinstance(n, gast.Nonlocal) for n in gast.walk(tree)):
-            self.closure_alias = _unique("_closure", taken)
+            self.closure_alias = _unique(naming.CLOSURE_ALIAS, taken)
             self.env[self.closure_alias] = _CellsView(func)
         if declared:
-            self.module_alias = _unique("_module", taken)
+            self.module_alias = _unique(naming.MODULE_ALIAS, taken)
             self.env[self.module_alias] = _module_of(func)
             for name in sorted(declared):
                 if name not in func.__globals__:

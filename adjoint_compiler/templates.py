@@ -1,15 +1,34 @@
 """Adjoint rules as templates: parse a rule's source once, instantiate it with fresh names.
 
-A rule ``def tanh_adjoint(g, ans, x): return g * (1 - ans * ans)`` becomes,
-for the statement ``h = np.tanh(a)``, the expression ``h_bar * (1 - h * h)``:
+A rule ``def tanh_adjoint(g, ans, x): return g * (1.0 - ans * ans)`` becomes,
+for the statement ``h = np.tanh(a)``, the expression ``h_bar * (1.0 - h * h)``:
 parameters are replaced by the statement's operands, locals by fresh
 temporaries, and the module names the rule uses (``np``, ``math``, runtime
 helpers) are recorded so that the emitted module imports them.
 
 A test on a literal operand is decided here, at compile time: with ``x ** 2``,
 ``y - (y != 0)`` becomes ``2 - 1`` (which ``optimize`` folds), and
-``a if ord == 'fro' else b`` becomes ``a`` for ``ord='fro'`` (see ``_fold``). A rule can thus cover every value of a
-parameter exactly while the common literal case costs nothing at run time.
+``a if ord == 'fro' else b`` becomes ``a`` for ``ord='fro'`` (see ``_fold``). A rule can thus cover every
+value of a parameter exactly while the common literal case costs nothing at run time.
+
+Invariant: an instance is the rule's own body with nothing but names substituted and
+literal tests decided (and, for ``scalar``, ``unbroadcast`` dropped): it computes what
+calling the rule would, and its temporaries collide with no name the ``Namer`` gave out.
+
+>>> import numpy as np
+>>> from adjoint_compiler import emit, naming, trees
+>>> from adjoint_compiler.rules import registry
+>>> def show(stmts, results):
+...     return [emit.to_source(s).strip() for s in stmts], [emit.to_source(c).strip() for _, c in results]
+>>> t = template(registry.lookup(np.tanh))
+>>> show(*instantiate(t, trees.name("h_bar"), trees.name("h"), [trees.name("a")], {}, naming.Namer()))
+([], ['h_bar * (1.0 - h * h)'])
+>>> t = template(registry.lookup(np.arctan2))
+>>> b, a = trees.name("b"), trees.name("a")
+>>> show(*instantiate(t, trees.name("g"), trees.name("r"), [b, a], {}, naming.Namer({"_t1"})))
+(['_t2 = a * a + b * b'], ['unbroadcast(g * a / _t2, b)', 'unbroadcast(-g * b / _t2, a)'])
+>>> sorted(t.globals)
+['unbroadcast']
 """
 
 import builtins

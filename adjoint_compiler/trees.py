@@ -1,4 +1,17 @@
-"""Small gast helpers shared by the passes: node builders, a fast copy, name sets."""
+"""Small gast helpers shared by the passes: node builders, a fast copy, name sets and def-use queries.
+
+Invariant: no helper changes the tree it is given, except ``rename`` and
+``substitute``, which say "in place"; builders return fresh nodes.
+
+>>> import gast
+>>> fn = gast.parse("def f(a):\\n    b = a + 1\\n    a[0] = b\\n    return b").body[0]
+>>> sorted(local_names(fn)), assigned_name(fn.body[0]), stored_into(fn.body[1])
+(['a', 'b'], 'b', 'a')
+>>> copy = clone(fn)
+>>> rename([copy], {"b": "c"})
+>>> assigned_name(copy.body[0]), assigned_name(fn.body[0])  # the copy was renamed, the original was not
+('c', 'b')
+"""
 
 import gast
 
@@ -96,6 +109,13 @@ def groups(pairs):
     for n in parent:
         out.setdefault(find(n), set()).add(n)
     return {n: g for g in out.values() for n in g}
+
+
+def assigned_name(stmt):
+    """The target ``a`` of ``a = value`` (a plain name), else None."""
+    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+        return stmt.targets[0].id
+    return None
 
 
 def element_store(stmt):

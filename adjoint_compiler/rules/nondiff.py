@@ -1,7 +1,16 @@
 """Functions whose result is piecewise constant, integer-valued or not numeric.
 
-The compiler treats their results as constants: no adjoint flows through them.
-Declarations only; ``operator.floordiv`` is declared in ``operators.py``.
+The compiler treats their results as constants: no adjoint flows through them, and
+none is ever given a rule as well (a test checks). Declarations only, one reason per
+kind; ``operator.floordiv`` is declared in ``operators.py``, the runtime's bookkeeping
+helpers in ``runtime_rules.py``.
+
+>>> import numpy as np
+>>> from adjoint_compiler.rules import registry
+>>> registry.is_nondifferentiable(np.floor), registry.lookup(np.floor)
+(True, None)
+>>> registry.is_nondifferentiable_attribute("shape"), registry.is_nondifferentiable_attribute("T")
+(True, False)
 """
 
 import math
@@ -11,39 +20,21 @@ import numpy as np
 
 from adjoint_compiler.rules.registry import nondifferentiable, nondifferentiable_attributes
 
-nondifferentiable(int, round, reason="rounds to an integer, so it is piecewise constant")
-nondifferentiable(bool, isinstance, reason="returns a truth value")
-nondifferentiable(len, range, reason="depends only on sizes, not on values")
+ROUNDS = "rounds to integral values, so it is piecewise constant"
+TRUTH = "returns a truth value"
+SIZES = "depends only on sizes or the shape, not on values"
 
-nondifferentiable(math.floor, math.ceil, math.trunc, reason="rounds to an integer, so it is piecewise constant")
-nondifferentiable(math.isnan, math.isinf, math.isfinite, reason="returns a truth value")
-
-nondifferentiable(
-    np.floor,
-    np.ceil,
-    np.round,
-    np.around,
-    np.rint,
-    np.trunc,
-    reason="rounds to integral values, so it is piecewise constant",
-)
+nondifferentiable(int, round, math.floor, math.ceil, math.trunc, reason=ROUNDS)
+nondifferentiable(np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, reason=ROUNDS)
 nondifferentiable(np.sign, reason="piecewise constant (its derivative is 0 away from 0)")
-nondifferentiable(np.argmax, np.argmin, np.argsort, reason="returns indices")
-nondifferentiable(np.isnan, np.isinf, np.isfinite, reason="returns a truth value")
-nondifferentiable(np.shape, np.ndim, np.size, reason="depends only on the shape, not on values")
-nondifferentiable(np.zeros_like, np.ones_like, reason="depends only on the shape, not on values")
-nondifferentiable(np.arange, reason="builds a constant range")
 
-nondifferentiable(
-    operator.lt,
-    operator.le,
-    operator.eq,
-    operator.ne,
-    operator.ge,
-    operator.gt,
-    reason="comparisons return truth values",
-)
-nondifferentiable(operator.not_, reason="returns a truth value")
+nondifferentiable(bool, isinstance, math.isnan, math.isinf, math.isfinite, reason=TRUTH)
+nondifferentiable(np.isnan, np.isinf, np.isfinite, operator.not_, reason=TRUTH)
+nondifferentiable(operator.lt, operator.le, operator.eq, operator.ne, operator.ge, operator.gt, reason=TRUTH)
+
+nondifferentiable(len, range, np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, reason=SIZES)
+nondifferentiable(np.argmax, np.argmin, np.argsort, reason="returns indices")
+nondifferentiable(np.arange, reason="builds a constant range")
 
 # ndarray attributes that carry no derivative (x.T is differentiated as np.transpose: np_shape.py)
 nondifferentiable_attributes("shape", "size", "ndim", "dtype", "itemsize", "nbytes")

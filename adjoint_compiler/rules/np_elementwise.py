@@ -1,20 +1,33 @@
-"""Adjoints of NumPy's elementwise functions (ufuncs), ``np.where`` and ``np.clip``.
+"""Adjoints of NumPy's elementwise functions (ufuncs), ``np.where`` and ``np.clip``, and of the
+``math`` functions with the same derivatives.
 
 A unary ufunc's result has its argument's shape, so its cotangent needs no
 reshaping. Binary ufuncs broadcast, so each contribution goes back through
-``unbroadcast`` exactly as in ``operators.py``. ``np.sign`` is declared
-non-differentiable in ``nondiff.py``.
+``unbroadcast``. The ufuncs that are an arithmetic operator (``np.add``,
+``np.negative``, ...) share the operator's rule in ``operators.py``;
+``np.sign`` is declared non-differentiable in ``nondiff.py``.
 
-A rule whose body calls no library function is also the rule of the ``math``
-function of the same name (listed in its ``@adjoint``; see ``py_math.py``).
-``masked=True`` makes the variant used for values feeding a branch of
-``np.where`` (``np.where(c, a, np.log(b))`` evaluates ``log(b)`` also where
-``b`` is invalid, and that branch's zero cotangent must stay zero: ``0 / 0``
-would be nan); the compiler uses it only there, so other code does not pay for
-the mask. Every variant is the plain body with its result guarded as
-``np.where(g == 0.0, 0.0, ...)``, so none is written by hand. A ``math``
-function sharing such a body gets no masked variant (as before), hence the
-separate ``@adjoint`` lines.
+Each rule is written once: a ``math`` function listed in a rule's ``@adjoint``
+(``math.sin`` beside ``np.sin``) gets the body's float form, with ``math``
+calls for ``np`` ones and no ``unbroadcast`` (``registry.on_floats``), so
+emitted scalar code stays on Python floats. ``masked=True`` makes the variant
+used for values feeding a branch of ``np.where`` (``np.where(c, a, np.log(b))``
+evaluates ``log(b)`` also where ``b`` is invalid, and that branch's zero
+cotangent must stay zero: ``0 / 0`` would be nan); the compiler uses it only
+there, so other code does not pay for the mask. Every variant is the plain body
+with its result guarded as ``np.where(g == 0.0, 0.0, ...)``, so none is written
+by hand; ``math`` functions get none (their domain errors raise going forward).
+
+>>> import math
+>>> from adjoint_compiler.rules import registry
+>>> registry.lookup(np.sin).rule is sin_adjoint
+True
+>>> registry.lookup(math.sin).rule(1.0, math.sin(0.5), 0.5) == math.cos(0.5)  # the same body, on floats
+True
+>>> masked = registry.lookup(np.log).masked_rule.rule
+>>> with np.errstate(divide="ignore", invalid="ignore"):  # g / x is 0 / 0 at x == 0: nan, unmasked
+...     print(masked(np.zeros(1), np.log(np.zeros(1)), np.zeros(1)))
+[0.]
 """
 
 import math
@@ -28,12 +41,12 @@ from adjoint_compiler.runtime import unbroadcast
 # ---- unary -----------------------------------------------------------------
 
 
-@adjoint(np.sin)
+@adjoint(np.sin, math.sin)
 def sin_adjoint(g, ans, x):
     return g * np.cos(x)
 
 
-@adjoint(np.cos)
+@adjoint(np.cos, math.cos)
 def cos_adjoint(g, ans, x):
     return -g * np.sin(x)
 
@@ -44,12 +57,12 @@ def tan_adjoint(g, ans, x):
     return g * (1.0 + ans * ans)
 
 
-@adjoint(np.arcsin, masked=True)
+@adjoint(np.arcsin, math.asin, masked=True)
 def arcsin_adjoint(g, ans, x):
     return g / np.sqrt(1.0 - x * x)
 
 
-@adjoint(np.arccos, masked=True)
+@adjoint(np.arccos, math.acos, masked=True)
 def arccos_adjoint(g, ans, x):
     return -g / np.sqrt(1.0 - x * x)
 
@@ -59,12 +72,12 @@ def arctan_adjoint(g, ans, x):
     return g / (1.0 + x * x)
 
 
-@adjoint(np.sinh)
+@adjoint(np.sinh, math.sinh)
 def sinh_adjoint(g, ans, x):
     return g * np.cosh(x)
 
 
-@adjoint(np.cosh)
+@adjoint(np.cosh, math.cosh)
 def cosh_adjoint(g, ans, x):
     return g * np.sinh(x)
 
@@ -96,24 +109,22 @@ def log_adjoint(g, ans, x):
     return g / x
 
 
-@adjoint(np.log1p, masked=True)
-@adjoint(math.log1p)
+@adjoint(np.log1p, math.log1p, masked=True)
 def log1p_adjoint(g, ans, x):
     return g / (1.0 + x)
 
 
-@adjoint(np.log2, masked=True)
+@adjoint(np.log2, math.log2, masked=True)
 def log2_adjoint(g, ans, x):
     return g / (x * np.log(2.0))
 
 
-@adjoint(np.log10, masked=True)
+@adjoint(np.log10, math.log10, masked=True)
 def log10_adjoint(g, ans, x):
     return g / (x * np.log(10.0))
 
 
-@adjoint(np.sqrt, masked=True)
-@adjoint(math.sqrt)
+@adjoint(np.sqrt, math.sqrt, masked=True)
 def sqrt_adjoint(g, ans, x):
     return g / (2.0 * ans)
 
@@ -141,38 +152,7 @@ def reciprocal_adjoint(g, ans, x):
     return -g * ans * ans
 
 
-@adjoint(np.negative)
-def negative_adjoint(g, ans, x):
-    return -g
-
-
-@adjoint(np.positive)
-def positive_adjoint(g, ans, x):
-    return g
-
-
 # ---- binary (broadcasting) ---------------------------------------------------
-
-
-@adjoint(np.add)
-def add_adjoint(g, ans, x, y):
-    return unbroadcast(g, x), unbroadcast(g, y)
-
-
-@adjoint(np.subtract)
-def subtract_adjoint(g, ans, x, y):
-    return unbroadcast(g, x), unbroadcast(-g, y)
-
-
-@adjoint(np.multiply)
-def multiply_adjoint(g, ans, x, y):
-    return unbroadcast(g * y, x), unbroadcast(g * x, y)
-
-
-@adjoint(np.divide, np.true_divide)
-def divide_adjoint(g, ans, x, y):
-    # d(x/y)/dy = -x/y^2 = -ans/y
-    return unbroadcast(g / y, x), unbroadcast(-g * ans / y, y)
 
 
 @adjoint(np.power)
@@ -187,16 +167,17 @@ def power_adjoint(g, ans, x, y):
     )
 
 
-@adjoint(np.arctan2)
+@adjoint(np.arctan2, math.atan2)
 def arctan2_adjoint(g, ans, y, x):
     # arctan2(y, x) is the angle of (x, y): d/dy = x / r^2, d/dx = -y / r^2.
     r2 = x * x + y * y
     return unbroadcast(g * x / r2, y), unbroadcast(-g * y / r2, x)
 
 
-@adjoint(np.hypot)
+@adjoint(np.hypot, math.hypot)
 def hypot_adjoint(g, ans, x, y):
-    # d sqrt(x^2 + y^2) = (x, y) / ans; undefined (nan) at the origin.
+    # d sqrt(x^2 + y^2) = (x, y) / ans; undefined at the origin (nan; math.hypot's ZeroDivisionError).
+    # Two values only: math.hypot of three (variadic since Python 3.8) is refused at the call.
     return unbroadcast(g * x / ans, x), unbroadcast(g * y / ans, y)
 
 

@@ -10,6 +10,13 @@ Where a reduction has a kink (a norm or standard deviation at zero, ties of
 a maximum), the rule returns one documented subgradient, never nan: 0 at a
 norm's or std's zero (the smallest subgradient, as ``abs`` takes at 0) and an
 equal split between tied elements. An empty x has an empty cotangent.
+Invariant: ``x``'s cotangent has ``x``'s shape, and at a kink it is the subgradient above, never nan.
+
+>>> x = np.array([[1.0, 3.0], [3.0, 2.0]])
+>>> extremum_adjoint(1.0, np.max(x), x)[0].tolist()  # two tied maxima share the cotangent
+[[0.0, 0.5], [0.5, 0.0]]
+>>> norm_adjoint(1.0, 0.0, np.zeros(2))[0].tolist()  # the kink at 0: subgradient 0, not nan
+[0.0, 0.0]
 """
 
 import numpy as np

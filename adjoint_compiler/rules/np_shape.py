@@ -7,13 +7,23 @@ copied to several places (``broadcast_to``, ``tile``, ``repeat``).
 Rule bodies are straight-line code (they are inlined into emitted code): a case
 split is a conditional expression, and ``x == None`` replaces ``x is None``
 (which would read ``1 is None`` once inlined) where ``x`` is never an array.
-They use no builtins (``len``, ``list``, ``map``...), which the template
-machinery would take for module globals. For the functions taking a sequence
+They call no builtins (``len``, ``list``, ``map``...): the check of every rule
+body (``tests/rules/test_rule_bodies.py``) allows NumPy, ``math`` and the runtime's
+shape helpers only. For the functions taking a sequence
 of arrays (``concatenate``, ``stack``, ``hstack``, ``vstack``) the cotangent of
 that one parameter is a list with one array per input, built without a loop by
 NumPy's own map: ``np.frompyfunc(f, nin, 1)(...)`` applies ``f`` elementwise
 over object arrays (made with ``np.fromiter(xs, "O")``, which never merges
 same-shaped arrays into one block), and ``.tolist()`` gives the list back.
+
+Invariant: the cotangent of the array argument has its shape, and each element of
+it is the sum of the cotangents of the places the element went to.
+
+>>> g = np.arange(6.0).reshape(2, 3)
+>>> tile_adjoint(g, None, np.zeros(3), (2, 1))[0].tolist()  # each element went to two rows
+[3.0, 5.0, 7.0]
+>>> [piece.shape for piece in concatenate_adjoint(g, None, [np.zeros((2, 1)), np.zeros((2, 2))], 1)[0]]
+[(2, 1), (2, 2)]
 """
 
 import numpy as np

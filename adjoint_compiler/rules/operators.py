@@ -1,7 +1,19 @@
-"""Adjoints of Python's arithmetic operators (keyed by the ``operator`` functions).
+"""Adjoints of Python's arithmetic operators (keyed by the ``operator`` functions), and of the
+NumPy ufuncs that are the same operation (``np.add`` is ``+``): one rule for both.
 
 Binary operators broadcast, so each contribution goes back through
 ``unbroadcast``; the compiler drops that call where both sides are known scalars.
+``operator.pow`` keeps its own rule (``np.power``'s, in ``np_elementwise.py``, is the
+same formula spelled with ``np.power`` rather than ``**``, which the compiler folds
+for a literal exponent).
+
+>>> import numpy as np
+>>> from adjoint_compiler.rules import registry
+>>> registry.lookup(np.multiply).rule is mul_adjoint
+True
+>>> gx, gy = mul_adjoint(np.ones((2, 3)), None, np.ones((2, 3)), 2.0)
+>>> gx.shape, float(gy)  # y was broadcast over six elements: its cotangent is summed back
+((2, 3), 6.0)
 """
 
 import operator
@@ -12,23 +24,24 @@ from adjoint_compiler.rules.registry import adjoint, nondifferentiable
 from adjoint_compiler.runtime import unbroadcast
 
 
-@adjoint(operator.add)
+@adjoint(operator.add, np.add)
 def add_adjoint(g, ans, x, y):
     return unbroadcast(g, x), unbroadcast(g, y)
 
 
-@adjoint(operator.sub)
+@adjoint(operator.sub, np.subtract)
 def sub_adjoint(g, ans, x, y):
     return unbroadcast(g, x), unbroadcast(-g, y)
 
 
-@adjoint(operator.mul)
+@adjoint(operator.mul, np.multiply)
 def mul_adjoint(g, ans, x, y):
     return unbroadcast(g * y, x), unbroadcast(g * x, y)
 
 
-@adjoint(operator.truediv)
+@adjoint(operator.truediv, np.divide, np.true_divide)
 def truediv_adjoint(g, ans, x, y):
+    # d(x/y)/dy = -x/y^2 = -ans/y
     return unbroadcast(g / y, x), unbroadcast(-g * ans / y, y)
 
 
@@ -53,12 +66,12 @@ def mod_adjoint(g, ans, x, y):
     return unbroadcast(g, x), unbroadcast(-g * (x // y), y)
 
 
-@adjoint(operator.neg)
+@adjoint(operator.neg, np.negative)
 def neg_adjoint(g, ans, x):
     return -g
 
 
-@adjoint(operator.pos)
+@adjoint(operator.pos, np.positive)
 def pos_adjoint(g, ans, x):
     return g
 

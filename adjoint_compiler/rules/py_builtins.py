@@ -1,4 +1,15 @@
-"""Adjoints of the differentiable builtins: ``abs``, two-argument ``min``/``max``, ``float``."""
+"""Adjoints of the differentiable builtins: ``abs``, two-argument ``min``/``max``, ``sum``, ``float``.
+
+Invariant: where the builtin returns one of its arguments (``max``, ``min``; ``abs``
+up to sign) the whole cotangent goes to that argument, on ties to the one Python
+returns (the first), and ``abs`` on a Python float keeps the cotangent a float
+(its scalar variant, without ``np.sign``).
+
+>>> max_adjoint(1.0, 2.0, 2.0, 2.0), min_adjoint(1.0, 1.0, 1.0, 3.0)
+((1.0, 0.0), (1.0, 0.0))
+>>> abs_scalar_adjoint(1.0, 2.0, -2.0)
+-1.0
+"""
 
 import numpy as np
 

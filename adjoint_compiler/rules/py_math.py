@@ -1,53 +1,25 @@
-"""Adjoints of the scalar functions of the ``math`` module.
+"""Adjoints of the ``math`` functions whose rule is not a NumPy ufunc's: ``log`` (with its
+``base``), ``pow`` and ``erf``.
 
-Bodies use ``math`` (not NumPy) so the emitted scalar code stays on the fast
-path; they reuse ``ans`` wherever the derivative is a function of the result.
-A function whose derivative calls no library function at all (tan, atan, tanh,
-exp, expm1, log1p, sqrt) shares its body with the NumPy ufunc: that rule is
-written once, in ``np_elementwise.py``, with the ``math`` function added to its
-``@adjoint`` (the ufunc's is the general case; on floats it is the same code).
+Every other differentiable ``math`` function shares the rule of the ufunc with the same
+derivative, written once in ``np_elementwise.py`` with the ``math`` function listed in its
+``@adjoint``; the registry gives it that body's float form (``registry.on_floats``: ``math``
+calls, no ``unbroadcast``). Invariant: the rule of every ``math`` function calls ``math``,
+never NumPy, so emitted scalar code stays on Python floats.
+
+>>> import math
+>>> from adjoint_compiler.rules import registry
+>>> import inspect
+>>> print(inspect.getsource(registry.lookup(math.sin).rule).strip())
+def sin_float_adjoint(g, ans, x):
+    return g * math.cos(x)
+>>> log_adjoint(1.0, math.log(8.0, 2.0), 8.0, 2.0) == (1 / (8.0 * math.log(2.0)), -3.0 / (2.0 * math.log(2.0)))
+True
 """
 
 import math
 
 from adjoint_compiler.rules.registry import adjoint
-
-
-@adjoint(math.sin)
-def sin_adjoint(g, ans, x):
-    return g * math.cos(x)
-
-
-@adjoint(math.cos)
-def cos_adjoint(g, ans, x):
-    return -g * math.sin(x)
-
-
-@adjoint(math.asin)
-def asin_adjoint(g, ans, x):
-    return g / math.sqrt(1.0 - x * x)
-
-
-@adjoint(math.acos)
-def acos_adjoint(g, ans, x):
-    return -g / math.sqrt(1.0 - x * x)
-
-
-@adjoint(math.atan2)
-def atan2_adjoint(g, ans, y, x):
-    # atan2(y, x) is the angle of (x, y): d/dy = x / r^2, d/dx = -y / r^2.
-    r2 = x * x + y * y
-    return g * x / r2, -g * y / r2
-
-
-@adjoint(math.sinh)
-def sinh_adjoint(g, ans, x):
-    return g * math.cosh(x)
-
-
-@adjoint(math.cosh)
-def cosh_adjoint(g, ans, x):
-    return g * math.sinh(x)
 
 
 @adjoint(math.log)
@@ -57,16 +29,6 @@ def log_adjoint(g, ans, x, base=math.e):
     # The one-argument form binds base = e, where math.log(math.e) == 1.0 exactly.
     lb = math.log(base)
     return g / (x * lb), -g * ans / (base * lb)
-
-
-@adjoint(math.log2)
-def log2_adjoint(g, ans, x):
-    return g / (x * math.log(2.0))
-
-
-@adjoint(math.log10)
-def log10_adjoint(g, ans, x):
-    return g / (x * math.log(10.0))
 
 
 @adjoint(math.pow)
@@ -80,13 +42,6 @@ def pow_adjoint(g, ans, x, y):
     # from raising in each case.
     log_x = math.log(x) if x > 0.0 else ((0.0 if y > 0.0 else -math.inf) if x == 0.0 else math.nan)
     return g * y * math.pow(x, y - (y != 0.0)), g * log_x * ans
-
-
-@adjoint(math.hypot)
-def hypot_adjoint(g, ans, x, y):
-    # Two-argument form only (math.hypot is variadic since Python 3.8).
-    # d sqrt(x^2 + y^2) = (x, y) / ans; undefined at the origin.
-    return g * x / ans, g * y / ans
 
 
 @adjoint(math.erf)

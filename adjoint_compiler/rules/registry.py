@@ -27,12 +27,26 @@ registers a rule for each of ``fns``; the keywords are facts the analyses ask of
 - ``inline``: ``False`` registers a rule that emitted code calls rather than inlines (it may
   contain loops and branches), as for user rules (``register_adjoint``; see
   ``reverse/calls.call_user_rule``, which passes no keyword arguments). No built-in rule uses it yet.
+
+A ``math`` function listed beside a ufunc gets the ufunc body's float form (``on_floats``), so each
+derivative is written once. Invariant: a function has at most one rule; a later registration
+replaces the earlier rule with its variants (a user's ``register_adjoint`` overrides a built-in
+rule), while the facts declared for the function (view, shape, method) stay.
+
+>>> import math
+>>> import numpy as np
+>>> import adjoint_compiler  # registers the built-in rules
+>>> lookup(np.sum).inline, shape_class(np.sum), method_function("sum") is np.sum, is_view(np.reshape)
+(True, 'reduce', True, True)
+>>> lookup(math.cos).rule.__name__, lookup(np.cos).rule.__name__, lookup(np.sqrt).masked_rule.rule.__name__
+('cos_float_adjoint', 'cos_adjoint', 'sqrt_masked_adjoint')
 """
 
 import ast
 import inspect
 import itertools
 import linecache
+import math
 import textwrap
 
 
@@ -77,13 +91,19 @@ def _names(spelling):
 
 def adjoint(*fns, method=None, attribute=None, view=False, shape=None, masked=False, inline=True):
     """Decorator registering a built-in rule for each of ``fns``, with the facts given as keywords
-    (see the module docstring)."""
+    (see the module docstring). A function of the ``math`` module among ``fns`` gets the rule's
+    float form (``on_floats``) and no masked variant: its domain errors raise in the forward call,
+    so no nan or inf derivative can reach a branch of ``np.where``."""
 
     def register(rule):
         masked_rule = _guarded(rule) if masked else None
+        float_rule = None
         for fn in fns:
-            entry = _RULES[_key(fn)] = Rule(fn, rule, inline=inline)
-            if masked_rule is not None:
+            on_math = getattr(fn, "__module__", None) == "math"
+            if on_math:
+                float_rule = float_rule or on_floats(rule)
+            entry = _RULES[_key(fn)] = Rule(fn, float_rule if on_math else rule, inline=inline)
+            if masked_rule is not None and not on_math:
                 entry.masked_rule = Rule(fn, masked_rule, inline=True)
             if view:
                 views(fn)
@@ -116,32 +136,90 @@ def scalar_adjoint(*fns):
 _GENERATED = itertools.count()
 
 
-def _guarded(rule):
-    """``rule`` with its single result ``r`` returned as ``np.where(g == 0.0, 0.0, r)``: a real function
-    with readable source (registered with linecache), so that tests call it and templates parse it."""
+def _derived(rule, kind, rewrite):
+    """A variant of ``rule`` named ``<name>_<kind>_adjoint``: its source with ``rewrite`` applied to the
+    function's tree, made a real function with readable source (registered with linecache), so that
+    tests call it and templates parse it like a rule written by hand."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(rule)))
     fn = tree.body[0]
     fn.decorator_list = []
-    fn.name = rule.__name__.replace("_adjoint", "_masked_adjoint")
-    g = fn.args.args[0].arg
-    ret = fn.body[-1]
-    ret.value = ast.Call(
-        func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr="where", ctx=ast.Load()),
-        args=[
-            ast.Compare(left=ast.Name(id=g, ctx=ast.Load()), ops=[ast.Eq()], comparators=[ast.Constant(value=0.0)]),
-            ast.Constant(value=0.0),
-            ret.value,
-        ],
-        keywords=[],
-    )
+    fn.name = rule.__name__.replace("_adjoint", "_%s_adjoint" % kind)
+    rewrite(fn)
     text = ast.unparse(ast.fix_missing_locations(tree)) + "\n"
-    filename = "<masked %s %d>" % (fn.name, next(_GENERATED))
+    filename = "<%s %s %d>" % (kind, fn.name, next(_GENERATED))
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace = {}
     exec(compile(text, filename, "exec"), rule.__globals__, namespace)  # noqa: S102 (our own rule's source)
     made = namespace[fn.name]
     made.__module__ = rule.__module__
     return made
+
+
+def _guarded(rule):
+    """``rule`` with its single result ``r`` returned as ``np.where(g == 0.0, 0.0, r)``."""
+
+    def guard(fn):
+        ret = fn.body[-1]
+        ret.value = ast.Call(
+            func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr="where", ctx=ast.Load()),
+            args=[
+                ast.Compare(
+                    left=ast.Name(id=fn.args.args[0].arg, ctx=ast.Load()),
+                    ops=[ast.Eq()],
+                    comparators=[ast.Constant(value=0.0)],
+                ),
+                ast.Constant(value=0.0),
+                ret.value,
+            ],
+            keywords=[],
+        )
+
+    return _derived(rule, "masked", guard)
+
+
+class _OnFloats(ast.NodeTransformer):
+    """``np.f`` -> ``math.f``, ``unbroadcast(c, like)`` -> ``c``."""
+
+    def __init__(self, rule):
+        self.rule = rule
+
+    def visit_Attribute(self, node):
+        if isinstance(node.value, ast.Name) and node.value.id == "np":
+            if not hasattr(math, node.attr):
+                raise TypeError("rule %s calls np.%s, which math lacks" % (self.rule.__name__, node.attr))
+            return ast.Attribute(value=ast.Name(id="math", ctx=ast.Load()), attr=node.attr, ctx=node.ctx)
+        return self.generic_visit(node)
+
+    def visit_Call(self, node):
+        if isinstance(node.func, ast.Name) and node.func.id == "unbroadcast":
+            return self.visit(node.args[0])
+        return self.generic_visit(node)
+
+
+def on_floats(rule):
+    """The form of a NumPy ufunc's ``rule`` for the ``math`` function with the same derivative: NumPy
+    calls become ``math`` calls and ``unbroadcast`` goes (floats do not broadcast), so emitted scalar
+    code stays on Python floats. A body with neither is returned as it is, the same function.
+
+    >>> import numpy as np
+    >>> from adjoint_compiler.runtime import unbroadcast
+    >>> def arctan2_adjoint(g, ans, y, x):
+    ...     r2 = x * x + y * y
+    ...     return unbroadcast(g * x / r2, y), unbroadcast(-g * y / r2, x)
+    >>> import inspect
+    >>> print(inspect.getsource(on_floats(arctan2_adjoint)).strip())
+    def arctan2_float_adjoint(g, ans, y, x):
+        r2 = x * x + y * y
+        return (g * x / r2, -g * y / r2)
+    >>> def tanh_adjoint(g, ans, x):
+    ...     return g * (1.0 - ans * ans)
+    >>> on_floats(tanh_adjoint) is tanh_adjoint
+    True
+    """
+    body = ast.parse(textwrap.dedent(inspect.getsource(rule))).body[0].body
+    if not any(isinstance(n, ast.Name) and n.id in ("np", "unbroadcast") for stmt in body for n in ast.walk(stmt)):
+        return rule
+    return _derived(rule, "float", lambda fn: [_OnFloats(rule).visit(stmt) for stmt in fn.body])
 
 
 def register_adjoint(fn, rule=None):

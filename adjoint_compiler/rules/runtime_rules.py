@@ -1,7 +1,18 @@
 """Adjoints of the runtime helpers that emitted code calls, so that emitted code is differentiable too.
 
-``unbroadcast``, ``unreduce`` and ``add_bars`` are linear in their first
-argument(s); their adjoints are the matching broadcast or reduction.
+``unbroadcast``, ``fit_shape``, ``unreduce`` and ``add_bars`` are linear in their first
+argument(s); their adjoints are the matching broadcast or reduction. The other helpers
+are declared non-differentiable: bookkeeping, shapes, einsum plans. Invariant: every
+helper of ``runtime`` that emitted code calls has a rule or a declaration here, but
+``add_at`` and ``checkpoint_reverse`` (see ``runtime``).
+
+>>> import numpy as np
+>>> from adjoint_compiler import runtime
+>>> from adjoint_compiler.rules import registry
+>>> unbroadcast_adjoint(np.array([1.0, 2.0]), None, np.zeros((3, 2)), np.zeros(2))[0].tolist()
+[[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]]
+>>> registry.is_nondifferentiable(runtime.check_scalar), registry.lookup(runtime.add_at)
+(True, None)
 """
 
 import numpy as np
@@ -35,27 +46,14 @@ def add_bars_adjoint(g, ans, a, b):
     return g, g
 
 
-nondifferentiable(
-    runtime.zeros_like,
-    runtime.check_scalar,
-    runtime.check_rebind,
-    runtime.check_overlap,
-    runtime.overlap_copy,
-    runtime.segments,
-    reason="runtime bookkeeping",
-)
+BOOKKEEPING = "runtime bookkeeping"
+IN_PLACE = "in-place update bookkeeping"
+nondifferentiable(runtime.zeros_like, runtime.check_scalar, runtime.check_rebind, reason=BOOKKEEPING)
+nondifferentiable(runtime.check_overlap, runtime.overlap_copy, runtime.segments, reason=BOOKKEEPING)
 # they appear only next to in-place updates of adjoint buffers, which the compiler refuses in emitted code
 # (grad of grad through a[i] = v), so no derivative is ever dropped through them
-nondifferentiable(
-    runtime.stored,
-    runtime.stored_number,
-    runtime.snapshot,
-    runtime.put_back,
-    runtime.once,
-    runtime.list_bar,
-    runtime.zero_slots,
-    reason="in-place update bookkeeping",
-)
+nondifferentiable(runtime.stored, runtime.stored_number, runtime.snapshot, runtime.put_back, reason=IN_PLACE)
+nondifferentiable(runtime.once, runtime.list_bar, runtime.zero_slots, reason=IN_PLACE)
 nondifferentiable(runtime.shape_of, reason="a shape, for the adjoint of broadcasting")
 nondifferentiable(
     runtime.einsum_plan, runtime.einsum_mask, reason="subscripts and a 0/1 mask, for the adjoint of np.einsum"

@@ -77,28 +77,37 @@ _ALL = list(registry.all_rules().values())
 _VARIANTS = [v for r in _ALL for v in (r.scalar_rule, r.masked_rule) if v is not None]
 
 
-def assert_table_is_the_module(table_fns, module, shared=()):
-    """A rules module and its test table list the same functions, each with an inlined rule from that module.
-
-    ``shared`` lists the functions of the table's area whose rule body is written once in another module
-    (math.tan's is np.tan's, in np_elementwise.py); that module's own check skips them.
-    """
-    shared_ids = {id(fn) for fn in shared}
+def assert_table_is_the_module(table_fns, module):
+    """A rules module and its test table list the same functions, each with an inlined rule written in that
+    module, except the functions of ``WRITTEN_ELSEWHERE``, whose rule is written once in another area's module."""
     for fn in table_fns:
         rule = registry.lookup(fn)
         assert rule is not None, fn
-        assert (rule.origin != module.__name__) == (id(fn) in shared_ids), fn
+        assert rule.origin == WRITTEN_ELSEWHERE.get(fn, module.__name__), fn
         assert rule.inline
     covered = {id(fn) for fn in table_fns}
     mine = [r for r in registry.all_rules().values() if r.origin == module.__name__]
     assert mine
     for r in mine:
-        assert id(r.fn) in covered or id(r.fn) in SHARED_MATH_IDS, r
+        assert id(r.fn) in covered or r.fn in WRITTEN_ELSEWHERE, r
 
 
-# math functions whose rule is the NumPy ufunc's body (np_elementwise.py)
-SHARED_MATH = [math.tan, math.atan, math.tanh, math.exp, math.expm1, math.log1p, math.sqrt]
-SHARED_MATH_IDS = {id(fn) for fn in SHARED_MATH}
+# functions whose rule is written in another area's module: math functions share the NumPy ufunc's body
+# (np_elementwise.py; registry.on_floats), ufuncs that are an operator share the operator's (operators.py)
+_ELEMENTWISE = "adjoint_compiler.rules.np_elementwise"
+_OPERATORS = "adjoint_compiler.rules.operators"
+WRITTEN_ELSEWHERE = {
+    **dict.fromkeys(
+        [math.sin, math.cos, math.tan, math.asin, math.acos, math.atan, math.atan2, math.sinh, math.cosh],
+        _ELEMENTWISE,
+    ),
+    **dict.fromkeys(
+        [math.tanh, math.exp, math.expm1, math.log1p, math.log2, math.log10, math.sqrt, math.hypot], _ELEMENTWISE
+    ),
+    **dict.fromkeys(
+        [np.add, np.subtract, np.multiply, np.divide, np.true_divide, np.negative, np.positive], _OPERATORS
+    ),
+}
 
 
 INLINE = sorted(
@@ -126,12 +135,13 @@ def test_rule_body_is_inlinable_and_accepted_by_the_compiler(rule):
 
 
 def test_math_rules_use_math_not_numpy():
-    for r in INLINE:
-        if r.origin.endswith("py_math"):
-            names = {
-                n.id for n in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(r.rule)))) if isinstance(n, ast.Name)
-            }
-            assert "np" not in names, r
+    math_rules = [r for r in _ALL if getattr(r.fn, "__module__", None) == "math"]
+    assert len(math_rules) == 20
+    for r in math_rules:
+        body = ast.parse(textwrap.dedent(inspect.getsource(r.rule))).body[0].body  # not the decorators
+        names = {n.id for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+        assert not names & {"np", "unbroadcast"}, r
+        assert r.masked_rule is None, r
 
 
 # ---- tests on literal operands are decided at compile time (templates._fold) --------------
