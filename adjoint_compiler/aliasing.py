@@ -281,11 +281,7 @@ def _guard_overlaps(fn, ids, source):
             for s in block:
                 if id(s) in ids:
                     loc = source.location(s) if source is not None else None
-                    where = (
-                        [trees.const(loc.filename), trees.const(loc.line), trees.const(loc.col)]
-                        if loc
-                        else [trees.const("<unknown>"), trees.const(0), trees.const(0)]
-                    )
+                    where = trees.place(loc)
                     construct = "%s[...] = ..." % s.targets[0].value.id
 
                     def slots():

@@ -314,11 +314,7 @@ class _Anf:
         guard refusing a shared list or array, then ``x = x op y``."""
         construct = "%s %s= ..." % (stmt.target.id, _OPERATOR_TEXT.get(type(stmt.op), "?"))
         loc = self.location(stmt)
-        where = (
-            [trees.const(loc.filename), trees.const(loc.line), trees.const(loc.col)]
-            if loc
-            else [trees.const("<unknown>"), trees.const(0), trees.const(0)]
-        )
+        where = trees.place(loc)
         self.emit(
             gast.Expr(
                 value=gast.Call(
@@ -347,6 +343,13 @@ class _Anf:
         if isinstance(target, gast.Tuple) and not all(isinstance(e, gast.Name) for e in target.elts):
             raise UnsupportedError("nested loop target", self.location(target))
         self.assign(target, value)
+
+    def loop_length(self, seq, stmt):
+        """``len(seq)``, or where the user's file is known ``loop_length(seq, <location>)``, which refuses
+        at run time what cannot be walked by index (a dict would give its values)."""
+        if self.source is None:
+            return trees.call("len", trees.clone(seq))
+        return trees.call("loop_length", trees.clone(seq), *trees.place(self.location(stmt.iter)))
 
     def for_loop(self, stmt):
         it = stmt.iter
@@ -397,7 +400,7 @@ class _Anf:
             seqs = [self.atom(it)]
             index_name = trees.name(self.temp(), True)
             targets = [stmt.target]
-        lengths = [self.atom(trees.call("len", trees.clone(s))) for s in seqs]
+        lengths = [self.atom(self.loop_length(s, stmt)) for s in seqs]
         n = lengths[0] if len(lengths) == 1 else self.atom(trees.call("min", *lengths))
         saved, self.out = self.out, []
         for seq, target in zip(seqs, targets):

@@ -35,12 +35,16 @@ def f(x):
 """
 
 import inspect
+import os
 
 import gast
 
 from adjoint_compiler import effects, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import UnsupportedError
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))  # the compiler's own functions are not user code
 
 
 def run(fn, source):
@@ -65,7 +69,7 @@ def run(fn, source):
             and callee.__globals__ is module
             and getattr(callee, source_mod.CARRIED, None) is None
             and callee is not runtime.checkpointed
-            and not callee.__module__.startswith("adjoint_compiler")
+            and not callee.__code__.co_filename.startswith(_PACKAGE)
             and rules.lookup(callee) is None
         ):
             calls.append((node, callee))

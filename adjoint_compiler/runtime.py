@@ -94,6 +94,9 @@ def add_bars(a, b):
 
 def add_at(bar, index, g):
     """``bar[index] += g`` where ``index`` may select a position more than once (np.add.at)."""
+    if isinstance(bar, dict):  # a dict's keys are distinct: d[key] with a key known at run time
+        bar[index] = add_bars(bar[index], g)
+        return
     if isinstance(bar, list):  # the cotangent of a list: a list, one entry per element
         if isinstance(index, slice):
             for k, v in zip(range(*index.indices(len(bar))), g):
@@ -265,6 +268,22 @@ class InPlaceUpdateError(TypeError):
     def __init__(self, construct, filename, line, col):
         self.construct, self.filename, self.line, self.col = construct, filename, line, col
         super().__init__("%s:%d:%d: error: %s" % (filename, line, col, construct))
+
+
+def loop_length(seq, filename, line, col):
+    """``len(seq)`` for a ``for`` loop the compiled code walks by index (``seq[i]``): a dict, set or
+    iterator cannot be walked so (a dict would give its values, or fail), and is refused."""
+    if isinstance(seq, (list, tuple, np.ndarray, range)):
+        return len(seq)
+    if isinstance(seq, (dict, set, frozenset)) or not hasattr(seq, "__getitem__") or not hasattr(seq, "__len__"):
+        raise InPlaceUpdateError(
+            "a for loop over a %s (only lists, tuples, arrays and ranges are walked) is not supported by "
+            "adjoint_compiler; loop over a list of its keys or values, e.g. for k in ['a', 'b']" % type(seq).__name__,
+            filename,
+            line,
+            col,
+        )
+    return len(seq)
 
 
 def check_rebind(value, construct, filename, line, col):
@@ -482,6 +501,7 @@ HELPERS = (
     "zeros_like",
     "check_scalar",
     "check_rebind",
+    "loop_length",
     "InPlaceUpdateError",
     "checkpoint_reverse",
     "_binomial_split",
@@ -497,6 +517,7 @@ DEPENDS = {
     "einsum_plan": ("_einsum_terms",),
     "einsum_mask": ("_einsum_terms",),
     "check_rebind": ("InPlaceUpdateError",),
+    "loop_length": ("InPlaceUpdateError",),
     "check_overlap": ("InPlaceUpdateError",),
     "stored": ("_positions", "unbroadcast"),
     "list_bar": ("zeros_like", "add_bars"),

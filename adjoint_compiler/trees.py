@@ -3,7 +3,6 @@
 Invariant: no helper changes the tree it is given, except ``rename`` and
 ``substitute``, which say "in place"; builders return fresh nodes.
 
->>> import gast
 >>> fn = gast.parse("def f(a):\\n    b = a + 1\\n    a[0] = b\\n    return b").body[0]
 >>> sorted(local_names(fn)), assigned_name(fn.body[0]), stored_into(fn.body[1])
 (['a', 'b'], 'b', 'a')
@@ -12,6 +11,8 @@ Invariant: no helper changes the tree it is given, except ``rename`` and
 >>> assigned_name(copy.body[0]), assigned_name(fn.body[0])  # the copy was renamed, the original was not
 ('c', 'b')
 """
+
+import os
 
 import gast
 
@@ -162,6 +163,14 @@ def local_names(fn):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
             names.add(node.id)
     return names
+
+
+def place(loc):
+    """The user's file name, line and column as constants: where a run-time refusal in emitted code
+    points (the file's base name keeps emitted code the same on every machine)."""
+    if loc is None:
+        return [const("<unknown>"), const(0), const(0)]
+    return [const(os.path.basename(loc.filename)), const(loc.line), const(loc.col)]
 
 
 def is_number(node):

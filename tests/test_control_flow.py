@@ -156,10 +156,11 @@ def test_generated_adjoint_of_a_loop_is_a_loop():
 
 
 def ssa_stage_runs(f, args):
-    from adjoint_compiler import emit, pipeline
+    from adjoint_compiler import emit, pipeline, runtime
 
     text = emit.to_source(pipeline.compile(f, (0,), stop_after="ssa"))
     namespace = dict(f.__globals__)
+    namespace.update((h, getattr(runtime, h)) for h in runtime.HELPERS)  # lowered loops call loop_length
     exec(compile(text, "<ssa>", "exec"), namespace)
     return namespace[f.__name__](*args)
 

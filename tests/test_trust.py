@@ -379,3 +379,42 @@ def test_a_global_rebound_by_a_callee_and_read_undeclared_is_carried():
     value, g = ac.value_and_grad(reads_a_counter_a_helper_rebinds, wrt=(0, 1))(0.3, 2.0)
     assert value == pytest.approx(2.3) and g == (pytest.approx(1.0), pytest.approx(1.0))
     assert COUNTER == 1
+
+
+# --- dicts indexed by a key known at run time, and loops over dicts ------------------------------------
+def dict_by_variable_key(x, key):
+    d = {"a": x, "b": x * x}
+    return d[key] * 2.0
+
+
+def dict_summed_over_listed_keys(x):
+    d = {"a": x, "b": x * x, "c": math.sin(x)}
+    s = 0.0
+    for k in ["a", "c"]:
+        s = s + d[k] * d["b"]
+    return s
+
+
+def dict_walked_directly(x):
+    d = {0: x, 1: x * x}  # Python walks the keys 0, 1: indexing by position would give the values
+    s = 0.0
+    for k in d:
+        s = s + d[k] * k
+    return s
+
+
+@pytest.mark.parametrize(
+    "f, args",
+    [(dict_by_variable_key, (0.7, "a")), (dict_by_variable_key, (0.7, "b")), (dict_summed_over_listed_keys, (0.7,))],
+)
+def test_dict_indexed_by_a_key_known_at_run_time(f, args):
+    from adjoint_compiler.testing import numerical_grad
+
+    assert ac.grad(f)(*args) == pytest.approx(numerical_grad(f, list(args), 0), rel=1e-6)
+
+
+def test_a_loop_over_a_dict_is_refused_at_its_line_not_walked_by_position():
+    with pytest.raises(ac.UnsupportedError, match="for loop over a dict") as info:
+        ac.grad(dict_walked_directly)(0.7)
+    line = dict_walked_directly.__code__.co_firstlineno + 3
+    assert "test_trust.py:%d:14" % line in str(info.value)

@@ -49,6 +49,7 @@ def add_bars_adjoint(g, ans, a, b):
 BOOKKEEPING = "runtime bookkeeping"
 IN_PLACE = "in-place update bookkeeping"
 nondifferentiable(runtime.zeros_like, runtime.check_scalar, runtime.check_rebind, reason=BOOKKEEPING)
+nondifferentiable(runtime.loop_length, reason="a number of loop steps")
 nondifferentiable(runtime.check_overlap, runtime.overlap_copy, runtime.segments, reason=BOOKKEEPING)
 # they appear only next to in-place updates of adjoint buffers, which the compiler refuses in emitted code
 # (grad of grad through a[i] = v), so no derivative is ever dropped through them
