@@ -347,22 +347,36 @@ def _refuse_effects_through_calls(stmts, source, local, varied, memo):
             )
 
 
-def _refuse_stale_reads(source, memo):
-    """A global or closure variable that one function of the call graph rebinds while another reads it
-    without a declaration: the reader's compiled code holds the value it had when compiled."""
+def _refuse_stale_reads(fn, source, local, memo):
+    """A global or closure variable that a function of the call graph rebinds while this function, or a
+    function it calls, reads it without holding it (declared, or given it by ``carry``): the reader's
+    compiled code would hold the value it had when compiled."""
     if source is None or not inspect.isfunction(source.func):
         return
-    top = effects.summary(source.func, memo)
-    stale = set(top.rebinds) & set(top.frozen)
-    if top.modules == {id(source.func.__globals__)}:
-        stale = {key for key in stale if key[0] != id(source.func.__globals__)}  # carried through calls
-    for key in sorted(stale, key=lambda k: k[1] or ""):
-        raise UnsupportedError(
-            "'%s' is read (at %s) while a function this one calls rebinds it (at %s)"
-            % (key[1], top.frozen[key], top.rebinds[key]),
-            source.location(source.tree),
-            "declare it (global %s) where it is read, so each read sees its current value" % key[1],
-        )
+    carried = getattr(source.func, source_mod.CARRIED, None)
+    own = carried[0] if carried is not None else source.func
+    rebound = effects.summary(own, memo).rebinds
+    if not rebound:
+        return
+    reads = []  # (key, where it is read)
+    for node in trees.walk(fn):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id not in local:
+            key = effects.state_key(own, node.id, False)
+            if key is not None and (carried is None or node.id not in carried[1]):
+                reads.append((key, str(source.location(node))))
+        elif isinstance(node, gast.Call):
+            callee = source_mod.global_value(node.func, source, local)
+            if inspect.isfunction(callee) and rules.lookup(callee) is None:
+                reads.extend(effects.summary(callee, memo).frozen.items())
+    for key, place in reads:
+        if key in rebound:
+            raise UnsupportedError(
+                "'%s' is read (at %s) while a function this one calls rebinds it (at %s)"
+                % (key[1], place, rebound[key]),
+                source.location(source.tree),
+                "declare it (%s %s) where it is read, so each read sees its current value"
+                % ("nonlocal" if key[1] in own.__code__.co_freevars else "global", key[1]),
+            )
 
 
 def _named(name):
@@ -473,7 +487,7 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     _fixed_point(spread_varied)
     _refuse_mutation_of_varied(fn, source, local, varied)
     memo = {}
-    _refuse_stale_reads(source, memo)
+    _refuse_stale_reads(fn, source, local, memo)
     _refuse_effects_through_calls(fn.body, source, local, varied, memo)
     _refuse_differentiated_globals_seen_by_callees(fn.body, source, local, varied, set())
     _fixed_point(spread_useful)

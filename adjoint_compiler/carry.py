@@ -1,22 +1,26 @@
-"""Carry module globals through calls: a called function's state becomes its arguments and results.
+"""Carry state through calls: a called function's globals and closure variables become its arguments and results.
 
-A user function that rebinds a global (``global TOTAL; TOTAL = TOTAL + v``),
-or reads one that something this function calls rebinds, is called in the
-carrying form ``source.carrying`` makes of it: the globals it reads are passed
-first and the globals it rebinds come back after its result. This function
-then holds those globals itself (as if it declared them ``global``), so
-``anf`` reads them at entry, assigns them from the call's results and writes
-them through to the module; the callee's vjp takes and returns their
-cotangents like any other argument and result, and loops tape them like any
-carried value. The side effects happen once, in the caller's write-through.
+A user function that rebinds a global (``global TOTAL; TOTAL = TOTAL + v``)
+or a closure variable (``nonlocal total``), or reads one that something this
+function calls rebinds, is called in the carrying form ``source.carrying``
+makes of it: the state it reads is passed first and the state it rebinds
+comes back after its result. This function then holds that state itself (as
+if it declared it ``global`` or ``nonlocal``), so ``anf`` reads it at entry,
+assigns it from the call's results and writes it through to its holder; the
+callee's vjp takes and returns its cotangents like any other argument and
+result, and loops tape it like any carried value. The side effects happen
+once, in the caller's write-through.
 
-Output invariant: every call of a module-level user function of this
-module whose effect summary rebinds a global of the module, or reads one
-this function's call graph rebinds (or was given carried), calls its
-carrying variant with those globals first; each carried global is declared
-``global`` here (or is a parameter, in a carrying variant). Globals of other
-modules, closure variables and containers changed in place are not carried:
-``activity`` refuses what they would get wrong.
+Output invariant: every call of a user function of this module whose effect
+summary rebinds a global of the module or a closure variable in a cell this
+function shares, or reads such state that this function's call graph
+rebinds (or that this function was given), calls its carrying variant with
+that state first; each carried name is declared ``global``/``nonlocal`` here
+(or is a parameter, in a carrying variant). Globals of other modules, cells
+this function does not share and containers changed in place are not
+carried: ``activity`` refuses what they would get wrong, and a read of a
+carried name before the call in the same statement (``TOTAL + add(x)``) is
+refused here.
 
 >>> from adjoint_compiler import emit, source
 >>> TOTAL = 0.0
@@ -56,7 +60,7 @@ def run(fn, source):
     module = own.__globals__
     given = set(carried[1]) if carried is not None else set()
     local = trees.local_names(fn) - given
-    declared = {n for node in trees.walk(fn) if isinstance(node, gast.Global) for n in node.names}
+    declared = {n for node in trees.walk(fn) if isinstance(node, (gast.Global, gast.Nonlocal)) for n in node.names}
     memo = {}
     calls = []
     statement_of = {id(n): stmt for stmt in trees.walk(fn) if isinstance(stmt, gast.stmt) for n in _own_nodes(stmt)}
@@ -76,17 +80,26 @@ def run(fn, source):
     if not calls:
         return fn
 
-    def own_globals(keys):
-        return {name for holder, name in keys if holder == id(module)}
+    cells = _cells(own)
+
+    def shared(keys, callee):
+        """The state of ``keys`` this function can hold and ``callee`` be given: globals of this module,
+        and closure variables in a cell both functions have."""
+        theirs = _cells(callee)
+        return {
+            name
+            for holder, name in keys
+            if holder == id(module) or cells.get(holder) == name and theirs.get(holder) == name
+        }
 
     in_flight = given | declared
     for _, callee in calls:
-        in_flight |= own_globals(effects.summary(callee, memo).rebinds)
+        in_flight |= shared(effects.summary(callee, memo).rebinds, callee)
     new = set()
     for node, callee in calls:
         s = effects.summary(callee, memo)
-        outs = sorted(own_globals(s.rebinds))
-        ins = sorted(set(outs) | (own_globals(s.reads) & in_flight))
+        outs = sorted(shared(s.rebinds, callee))
+        ins = sorted(set(outs) | (shared(s.reads, callee) & in_flight))
         if not ins:
             continue
         clash = sorted(set(ins) & (_local_names(callee) | local - declared))
@@ -103,9 +116,12 @@ def run(fn, source):
         node.func = gast.copy_location(trees.name(alias), node.func)
         node.args = [trees.name(g) for g in ins] + node.args
         new |= set(ins) - given - declared
-    if new:
-        fn.body.insert(0, gast.copy_location(gast.Global(names=sorted(new)), fn))
-        source.declare_globals(new)
+    closure = {n for n in new if n in own.__code__.co_freevars}
+    if new - closure:
+        fn.body.insert(0, gast.copy_location(gast.Global(names=sorted(new - closure)), fn))
+    if closure:
+        fn.body.insert(0, gast.copy_location(gast.Nonlocal(names=sorted(closure)), fn))
+    source.declare(new - closure, closure)
     return fn
 
 
@@ -157,6 +173,11 @@ def _refuse_reads_before(call, outs, stmt, source, callee):
                 source.location(node),
                 "read it into a variable in a statement before the call",
             )
+
+
+def _cells(func):
+    """id(cell) -> name, for the closure variables of ``func``."""
+    return {id(cell): name for name, cell in zip(func.__code__.co_freevars, func.__closure__ or ())}
 
 
 def _local_names(func):

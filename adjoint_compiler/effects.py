@@ -193,7 +193,6 @@ class Summary:
         self.rebinds = {}  # state rebound (G = ..., a global or nonlocal declared): key -> place
         self.mutated = {}
         self.rebound = {}
-        self.modules = set()  # id of the globals of each function of the call graph
 
 
 def summary(func, memo=None):
@@ -206,12 +205,12 @@ def summary(func, memo=None):
     if carried is not None:  # what the function does, less the globals it is given and returns
         s = memo[func] = Summary()
         inner = summary(carried[0], memo)
-        passed = {(id(carried[0].__globals__), name) for name in carried[1]}
+        passed = {state_key(carried[0], name, False) for name in carried[1]}
         s.reads = inner.reads - passed
         s.frozen = {k: v for k, v in inner.frozen.items() if k not in passed}
         s.writes = {k: v for k, v in inner.writes.items() if k not in passed}
         s.rebinds = {k: v for k, v in inner.rebinds.items() if k not in passed}
-        s.mutated, s.rebound, s.modules = inner.mutated, inner.rebound, inner.modules
+        s.mutated, s.rebound = inner.mutated, inner.rebound
         return s
     s = memo[func] = Summary()
     try:
@@ -222,7 +221,7 @@ def summary(func, memo=None):
     return s
 
 
-def _state_key(func, name, declared_global):
+def state_key(func, name, declared_global):
     """The key of the global or closure variable ``name`` seen from ``func``, or None for a local or builtin."""
     code = func.__code__
     if name in code.co_freevars and not declared_global:
@@ -241,7 +240,6 @@ def _root_name(node):
 
 def _summarise(src, s, memo):
     func, tree = src.func, src.tree
-    s.modules.add(id(func.__globals__))
     params = [a.id for a in tree.args.args] + ([tree.args.vararg.id] if tree.args.vararg else [])
     declared = {n for node in gast.walk(tree) if isinstance(node, (gast.Global, gast.Nonlocal)) for n in node.names}
     global_decl = {n for node in gast.walk(tree) if isinstance(node, gast.Global) for n in node.names}
@@ -252,7 +250,7 @@ def _summarise(src, s, memo):
         return str(src.location(node))
 
     def state(name):
-        return None if name is None or name in local else _state_key(func, name, name in global_decl)
+        return None if name is None or name in local else state_key(func, name, name in global_decl)
 
     deps = _dependences(tree, params)
 
@@ -330,7 +328,6 @@ def _summarise_call(call, src, s, memo, local, params, state, changed, value_dep
         return
     inner = summary(callee, memo)
     s.reads |= inner.reads
-    s.modules |= inner.modules
     for key, place in inner.frozen.items():
         s.frozen.setdefault(key, place)
     for key, place in inner.rebinds.items():

@@ -56,12 +56,16 @@ class Source:
                         "assign it at module level first",
                     )
 
-    def declare_globals(self, names):
-        """Module globals this function is made to hold (``carry`` passes them through calls)."""
-        if names and self.module_alias is None:
-            taken = set(self.env) | {n.id for n in gast.walk(self.tree) if isinstance(n, gast.Name)}
+    def declare(self, globals_, nonlocals):
+        """Module globals and closure variables this function is made to hold (``carry`` passes them
+        through calls): names for their holders, as ``global`` and ``nonlocal`` statements get."""
+        taken = set(self.env) | {n.id for n in gast.walk(self.tree) if isinstance(n, gast.Name)}
+        if globals_ and self.module_alias is None:
             self.module_alias = _unique("_module", taken)
             self.env[self.module_alias] = _module_of(self.func)
+        if nonlocals and self.closure_alias is None:
+            self.closure_alias = _unique("_closure", taken)
+            self.env[self.closure_alias] = _CellsView(self.func)
 
     def location(self, node):
         line = getattr(node, "lineno", None) or self.tree.lineno
@@ -263,8 +267,8 @@ _CARRYING = weakref.WeakKeyDictionary()  # function -> {(ins, outs): its carryin
 
 
 def carrying(func, ins, outs):
-    """``func`` made pure in the module globals ``ins``: they are passed first, and the call returns
-    ``(result, *outs)``, the values ``outs`` have after it. Compiled from ``func``'s own source (see
+    """``func`` made pure in the globals and closure variables ``ins``: they are passed first, and the
+    call returns ``(result, *outs)``, the values ``outs`` have after it. Compiled from ``func``'s own source (see
     ``read``); called as is, it sets the globals, calls ``func`` and reads them back.
 
     >>> def bump(v):
@@ -282,7 +286,8 @@ def carrying(func, ins, outs):
     per_function = _CARRYING.setdefault(func, {})
     if key in per_function:
         return per_function[key]
-    holder, defaults = "_holder_", {}
+    closure = set(func.__code__.co_freevars)
+    defaults = {}
     params, passed = list(ins), []
     for i, p in enumerate(inspect.signature(func).parameters.values()):
         text = p.name
@@ -301,21 +306,24 @@ def carrying(func, ins, outs):
             arg = p.name
         params.append(text)
         passed.append(arg)
-    sets = "".join("    %s.%s = %s\n" % (holder, g, g) for g in ins)
-    result = "".join(["_result_, "] + ["%s.%s, " % (holder, g) for g in outs])
-    text = "def _make_(_target_, %s%s):\n  def %s(%s):\n%s    _result_ = _target_(%s)\n    return (%s)\n  return %s" % (
-        holder,
-        "".join(", " + d for d in defaults),
-        func.__name__,
-        ", ".join(params),
-        sets,
-        ", ".join(passed),
-        result,
-        func.__name__,
+    holder = {g: "_cells_" if g in closure else "_module_" for g in ins}
+    sets = "".join("    %s.%s = %s\n" % (holder[g], g, g) for g in ins)
+    result = "".join(["_result_, "] + ["%s.%s, " % (holder[g], g) for g in outs])
+    text = (
+        "def _make_(_target_, _module_, _cells_%s):\n  def %s(%s):\n%s    _result_ = _target_(%s)\n    return (%s)\n  return %s"
+        % (
+            "".join(", " + d for d in defaults),
+            func.__name__,
+            ", ".join(params),
+            sets,
+            ", ".join(passed),
+            result,
+            func.__name__,
+        )
     )
     namespace = {}
     exec(text, namespace)  # noqa: S102  (a wrapper with func's signature: passes count its parameters)
-    inner = namespace["_make_"](func, _module_of(func), *defaults.values())
+    inner = namespace["_make_"](func, _module_of(func), _CellsView(func), *defaults.values())
     variant = types.FunctionType(inner.__code__, func.__globals__, func.__name__, inner.__defaults__, inner.__closure__)
     variant.__kwdefaults__ = inner.__kwdefaults__
     variant.__qualname__ = func.__qualname__
@@ -347,9 +355,11 @@ def _read_carrying(variant, func, ins, outs):
             block = getattr(node, field, None)
             if isinstance(block, list):
                 for stmt in block:
-                    if isinstance(stmt, gast.Global):
+                    if isinstance(stmt, (gast.Global, gast.Nonlocal)):
                         stmt.names = [n for n in stmt.names if n not in ins]
-                block[:] = [s for s in block if not (isinstance(s, gast.Global) and not s.names)] or [gast.Pass()]
+                block[:] = [s for s in block if not (isinstance(s, (gast.Global, gast.Nonlocal)) and not s.names)] or [
+                    gast.Pass()
+                ]
     if not tree.body or not isinstance(tree.body[-1], gast.Return):
         end = tree.body[-1] if tree.body else tree
         tree.body.append(gast.copy_location(gast.Return(value=carried(None)), end))

@@ -203,3 +203,40 @@ def test_a_local_that_shares_a_carried_global_name_is_refused():
     _reset()
     with pytest.raises(ac.UnsupportedError, match="reaches the global TOTAL"):
         ac.grad(local_name_clash)(0.5)
+
+
+# --- closure variables: a sibling function rebinds a variable of the enclosing function ----------------
+def _make_accumulator():
+    total = 0.0
+
+    def add(v):
+        nonlocal total
+        total = total + v
+
+    def scaled_sum(x):  # total = t0 + x + x^2: f = total * x
+        add(x)
+        add(x * x)
+        return total * x
+
+    def reset(value):
+        nonlocal total
+        total = value
+
+    return scaled_sum, reset, lambda: total
+
+
+scaled_sum, _reset_total, _total = _make_accumulator()
+
+
+def test_gradient_through_a_closure_variable_a_sibling_rebinds():
+    def fresh(v):
+        _reset_total(0.25)
+        return scaled_sum(v)
+
+    expected = fresh(0.6)
+    reference = numerical_grad(fresh, [0.6], 0)
+    _reset_total(0.25)
+    value, g = ac.value_and_grad(scaled_sum)(0.6)
+    assert value == pytest.approx(expected) and _total() == pytest.approx(0.25 + 0.6 + 0.36)
+    assert g == pytest.approx(reference, rel=1e-6)
+    assert g == pytest.approx(0.25 + 2 * 0.6 + 3 * 0.36)  # d/dx (t0 + x + x^2) x
