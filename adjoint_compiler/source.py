@@ -310,7 +310,9 @@ def carrying(func, ins, outs):
     sets = "".join("    %s.%s = %s\n" % (holder[g], g, g) for g in ins)
     result = "".join(["_result_, "] + ["%s.%s, " % (holder[g], g) for g in outs])
     text = (
-        "def _make_(_target_, _module_, _cells_%s):\n  def %s(%s):\n%s    _result_ = _target_(%s)\n    return (%s)\n  return %s"
+        "def _make_(_target_, _module_, _cells_%s):\n"
+        "  def %s(%s):\n%s    _result_ = _target_(%s)\n    return (%s)\n"
+        "  return %s"
         % (
             "".join(", " + d for d in defaults),
             func.__name__,
