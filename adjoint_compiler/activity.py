@@ -589,7 +589,9 @@ def _scalar_operands(op, result_scalar):
         return True
     if op.fn in (min, max, float) and len(op.args) > 1 or op.fn is float:
         return True  # min/max of arrays would raise on their truth value
-    return result_scalar and (isinstance(op.fn, np.ufunc) or op.fn in _ELEMENTWISE_OPERATORS or op.fn is abs)
+    # element-wise: a scalar result means scalar operands; not so for a generalized ufunc (v @ w is 0-d)
+    elementwise = isinstance(op.fn, np.ufunc) and op.fn.signature is None
+    return result_scalar and (elementwise or op.fn in _ELEMENTWISE_OPERATORS or op.fn is abs)
 
 
 def _scalar_result(op, scalars):

@@ -100,13 +100,15 @@ def _fold_math_call(node):
     return _const(float(value))
 
 
-def simplify(node):
-    """Fold literal arithmetic and algebraic identities, bottom-up."""
+def simplify(node, cotangent=True):
+    """Fold literal arithmetic and algebraic identities, bottom-up. ``cotangent``: ``node`` is adjoint
+    code, whose values are floats; in the user's code ``n * 1.0`` or ``mask * 1`` changes a type and stays
+    (unless the other operand is known to be a float)."""
     for field, value in gast.iter_fields(node):
         if isinstance(value, list):
-            value[:] = [simplify(v) if isinstance(v, gast.expr) else v for v in value]
+            value[:] = [simplify(v, cotangent) if isinstance(v, gast.expr) else v for v in value]
         elif isinstance(value, gast.expr):
-            setattr(node, field, simplify(value))
+            setattr(node, field, simplify(value, cotangent))
     if isinstance(node, gast.Call):
         return _fold_math_call(node)
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
@@ -118,6 +120,10 @@ def simplify(node):
         return node
     left, right, op = node.left, node.right, type(node.op)
     lv, rv = _neg_value(left), _neg_value(right)
+
+    def keeps_type(node):  # under * 1, + 0, / 1, ** 1
+        return cotangent or _known_float(node)
+
     if lv is not None and rv is not None and op in _FOLD:
         try:
             value = _FOLD[op](lv, rv)
@@ -127,36 +133,53 @@ def simplify(node):
             return _const(value)
         return node
     if op is gast.Mult:
-        if lv == 1:
+        if lv == 1 and keeps_type(right):
             return right
-        if rv == 1:
+        if rv == 1 and keeps_type(left):
             return left
         if lv == -1:
-            return simplify(gast.UnaryOp(op=gast.USub(), operand=right))
+            return simplify(gast.UnaryOp(op=gast.USub(), operand=right), cotangent)
         if rv == -1:
-            return simplify(gast.UnaryOp(op=gast.USub(), operand=left))
-    if op is gast.Div and rv == 1:
+            return simplify(gast.UnaryOp(op=gast.USub(), operand=left), cotangent)
+    if op is gast.Div and rv == 1 and keeps_type(left):
         return left
     if op is gast.Add:
         if isinstance(left, (gast.BinOp, gast.Name, gast.Call)) and _pure(left) and gast.dump(left) == gast.dump(right):
             return gast.BinOp(left=gast.Constant(value=2, kind=None), op=gast.Mult(), right=left)  # x * x
-        if lv == 0:
+        if lv == 0 and keeps_type(right):
             return right
-        if rv == 0:
+        if rv == 0 and keeps_type(left):
             return left
         if _negated(right) is not None:
             return gast.BinOp(left=left, op=gast.Sub(), right=_negated(right))
     if op is gast.Sub:
-        if rv == 0:
+        if rv == 0 and keeps_type(left):
             return left
         if _negated(right) is not None:
             return gast.BinOp(left=left, op=gast.Add(), right=_negated(right))
-    if op is gast.Pow and rv == 1:
+    if op is gast.Pow and rv == 1 and keeps_type(left):
         return left
     if op is gast.Mult and isinstance(left, gast.UnaryOp) and isinstance(left.op, gast.USub):
         # (-a) * b -> -(a * b) reads better and folds with an outer minus
-        return gast.UnaryOp(op=gast.USub(), operand=simplify(gast.BinOp(left=left.operand, op=node.op, right=right)))
+        return gast.UnaryOp(
+            op=gast.USub(), operand=simplify(gast.BinOp(left=left.operand, op=node.op, right=right), cotangent)
+        )
     return node
+
+
+def _known_float(node):
+    """Whether ``node`` is a float or an array of floats, so that ``* 1.0``, ``+ 0`` or ``/ 1`` leave it
+    as it is: a cotangent, or arithmetic with one. The user's values may be ints or bools, which those
+    turn into floats (``n * 1.0``, ``mask * 1``)."""
+    if isinstance(node, gast.Name):
+        return naming.family(node.id)[1] == naming.BAR.format("")
+    if isinstance(node, gast.Constant):
+        return type(node.value) is float
+    if isinstance(node, gast.UnaryOp):
+        return _known_float(node.operand)
+    if isinstance(node, gast.BinOp):
+        return _known_float(node.left) or _known_float(node.right) or isinstance(node.op, gast.Div)
+    return False
 
 
 def _is_range_call(node):
@@ -457,16 +480,20 @@ def _is_pass(stmts):
     return all(isinstance(s, gast.Pass) for s in stmts)
 
 
-def _clean_block(stmts, reads, mutated, assigns, quotes):
+def _clean_block(stmts, reads, mutated, assigns, quotes, adjoint=False):
+    """``adjoint``: the block is adjoint code (after the "adjoint sweep" marker, or in a pullback)."""
     stmts = _fuse_temporaries(_fuse_accumulations(stmts, quotes), reads, assigns, quotes)
     out = []
     for stmt in stmts:
+        if _is_comment(stmt) and stmt.value.args[0].value == "adjoint sweep":
+            adjoint = True
         if isinstance(stmt, _BLOCKS):
-            stmt.body = _clean_block(stmt.body, reads, mutated, assigns, quotes)
+            inner = adjoint or isinstance(stmt, gast.FunctionDef)
+            stmt.body = _clean_block(stmt.body, reads, mutated, assigns, quotes, inner)
             if isinstance(stmt, (gast.For, gast.While)):
                 stmt.body = _sink_copies(stmt.body, reads, assigns)
             if not isinstance(stmt, gast.FunctionDef):
-                stmt.orelse = _clean_block(stmt.orelse, reads, mutated, assigns, quotes)
+                stmt.orelse = _clean_block(stmt.orelse, reads, mutated, assigns, quotes, adjoint)
         if isinstance(stmt, gast.If) and _is_pass(stmt.body) and _is_pass(stmt.orelse) and _pure(stmt.test):
             continue  # both arms folded away
         if (
@@ -481,7 +508,7 @@ def _clean_block(stmts, reads, mutated, assigns, quotes):
             stmt.body = [gast.Pass()]
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
-            value = simplify(stmt.value)
+            value = simplify(stmt.value, adjoint)
             if not (isinstance(value, gast.Name) and isinstance(target, gast.Name) and target.id in mutated):
                 stmt.value = value  # (a = x * 1.0 must stay a new array where a[i] = v follows)
             if isinstance(target, gast.Name) and reads.get(target.id, 0) == 0 and _pure(stmt.value):
@@ -489,7 +516,7 @@ def _clean_block(stmts, reads, mutated, assigns, quotes):
             if isinstance(target, gast.Name) and isinstance(stmt.value, gast.Name) and stmt.value.id == target.id:
                 continue  # x = x
         elif isinstance(stmt, gast.Return) and stmt.value is not None:
-            stmt.value = simplify(stmt.value)
+            stmt.value = simplify(stmt.value, adjoint)
         out.append(stmt)
     return _without_empty_comments(out)
 
