@@ -11,9 +11,7 @@ def F_grad(x):
     # adjoint sweep
     check_scalar(_t3)
     # return f(x) + f(x)
-    _t4 = _t2_pullback(1.0)
-    _t5 = _t1_pullback(1.0)
-    x_bar = _t4 + _t5
+    x_bar = _t2_pullback(1.0) + _t1_pullback(1.0)
     return (_t3, x_bar)
 
 
