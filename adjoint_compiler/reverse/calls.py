@@ -63,6 +63,7 @@ def adjoint_call(r, stmt, name, op, g, out):
         rule = rule.scalar_rule
     elif rule.masked_rule and name in act.where_fed:
         rule = rule.masked_rule
+    rule = shapes.ranked(rule, op, r.ranks)  # operands of known ranks: the textbook formula for them
     t = templates.template(rule)
     try:
         stmts, results = templates.instantiate(t, g, _name(name), op.args, op.kwargs, r.namer, scalar)

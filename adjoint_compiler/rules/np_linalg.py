@@ -16,7 +16,7 @@ take for module globals: ``np.ndim``/``np.arange`` serve instead.
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint
+from adjoint_compiler.rules.registry import adjoint, ranked_adjoint
 from adjoint_compiler.runtime import einsum_mask, einsum_plan, fit_shape, unbroadcast
 
 
@@ -79,6 +79,51 @@ def inner_adjoint(g, ans, a, b):
         np.tensordot(g, b, axes=(np.arange(na, na + nb), np.arange(nb))),
         np.tensordot(g, a, axes=(np.arange(na), np.arange(na))),
     )
+
+
+# Where the compiler knows how many axes the operands of a product have (reverse/shapes.ranks), the
+# textbook formula for that case replaces the general rule's run-time case split (and expand_dims).
+# Operands of known rank 1 or 2 are arrays, never stacks: nothing is broadcast, nothing to sum back.
+
+
+@ranked_adjoint(np.matmul, np.dot, ranks=(2, 2))
+def matrix_matrix_adjoint(g, ans, a, b):
+    # C = A B: A_bar = C_bar B^T, B_bar = A^T C_bar
+    return g @ b.T, a.T @ g
+
+
+@ranked_adjoint(np.matmul, np.dot, ranks=(2, 1))
+def matrix_vector_adjoint(g, ans, a, b):
+    # y = A x: A_bar = y_bar x^T (an outer product), x_bar = A^T y_bar
+    return np.outer(g, b), a.T @ g
+
+
+@ranked_adjoint(np.matmul, np.dot, ranks=(1, 2))
+def vector_matrix_adjoint(g, ans, a, b):
+    # y = x B (that is B^T x): x_bar = B y_bar, B_bar = x y_bar^T
+    return b @ g, np.outer(a, g)
+
+
+@ranked_adjoint(np.matmul, np.dot, np.inner, ranks=(1, 1))
+def vector_vector_adjoint(g, ans, a, b):
+    # s = sum_i a_i b_i, a number
+    return g * b, g * a
+
+
+@ranked_adjoint(np.dot, np.inner, ranks=(0, 0))
+def number_number_adjoint(g, ans, a, b):
+    return g * b, g * a
+
+
+@ranked_adjoint(np.dot, np.inner, ranks=(0, None))
+def number_times_array_adjoint(g, ans, a, b):
+    # np.dot(s, B) = s * B
+    return np.sum(g * b), g * a
+
+
+@ranked_adjoint(np.dot, np.inner, ranks=(None, 0))
+def array_times_number_adjoint(g, ans, a, b):
+    return g * b, np.sum(g * a)
 
 
 @adjoint(np.trace, method="trace")
