@@ -116,6 +116,17 @@ def scalar_adjoint(*fns):
     return register
 
 
+FRAGMENT_MARK = "__adjoint_fragment__"
+
+
+def fragment(fn):
+    """Mark ``fn`` as a piece of rule body: straight-line assignments ending in ``return``, which a
+    rule may call (``c = piece(g, a)``, or as an element of its returned tuple) where one formula
+    serves several operands; templates.py inlines it there with fresh names, tests call it as is."""
+    setattr(fn, FRAGMENT_MARK, True)
+    return fn
+
+
 def ranked_adjoint(*fns, ranks):
     """Decorator adding, to the rule of each of ``fns``, a variant for operands whose numbers of axes
     are known at compile time to be ``ranks`` (one per operand, None for any): the textbook formula
