@@ -80,6 +80,35 @@ def same_shapes(fn, act):
     return rep
 
 
+def loop_shapes(r, forward_body, taped, adjoint_body, stores):
+    """For names a loop would tape only for their shape: a name certainly of the same shape that needs
+    no tape entry of its own. Following element-wise operations that keep an operand's shape (with
+    numbers, ``_t4 = 2.0 * _t1``) back from the taped name, the last name reached is either defined
+    before the loop and not assigned in it (its shape does not change across iterations: nothing to
+    tape), or one the loop tapes anyway (its entry serves both)."""
+    act = r.act
+    contents = set().union(*[content_reads(s, ()) for s in adjoint_body]) if adjoint_body else set()
+    level = {}
+    for s in forward_body:
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            level[s.targets[0].id] = None if s.targets[0].id in level else s  # assigned twice: no fact
+    same = {}
+    for t in taped:
+        if t in contents or t in act.scalars or level.get(t) is None:
+            continue
+        k, seen = t, {t}
+        while level.get(k) is not None:
+            kept = shape_kept(act.op(level[k], r.source, r.local), act)
+            if len(kept) != 1 or kept[0].id in seen or kept[0].id in act.scalars:
+                break
+            k = kept[0].id
+            seen.add(k)
+        if k != t and (k not in stores or k in taped):
+            same[t] = k
+    # a name taped anyway must stay taped: never replace one that another reads through
+    return {t: k for t, k in same.items() if k not in same}
+
+
 def from_representatives(node, same_shape):
     """Where a helper reads only a name's shape, read it from the earliest name of that shape, so
     that the temporaries in between need not stay alive (and fuse back into one expression)."""
