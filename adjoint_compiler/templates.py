@@ -33,6 +33,7 @@ calling the rule would, and its temporaries collide with no name the ``Namer`` g
 
 import builtins
 import inspect
+import itertools
 import math
 import operator
 import textwrap
@@ -54,6 +55,7 @@ class Template:
         except (OSError, TypeError) as e:
             raise InternalError("cannot read the source of rule %s: %s" % (rule.rule.__name__, e))
         fn = gast.parse(text).body[0]
+        fn.body = _expand_fragments(fn.body, rule.rule.__globals__)
         params = [a.id for a in fn.args.args]
         self.g, self.ans = params[0], params[1]
         self.params = params[2:]
@@ -82,6 +84,63 @@ class Template:
                         % (rule.rule.__name__, node.id)
                     )
                 self.globals[node.id] = value
+
+
+FRAGMENT_MARK = "__adjoint_fragment__"  # set by rules.registry.fragment
+_FRAGMENTS = {}
+
+
+def _fragment_tree(fn):
+    tree = _FRAGMENTS.get(fn)
+    if tree is None:
+        tree = _FRAGMENTS[fn] = gast.parse(textwrap.dedent(inspect.getsource(fn))).body[0]
+        if not all(isinstance(s, gast.Assign) for s in tree.body[:-1]) or not isinstance(tree.body[-1], gast.Return):
+            raise InternalError("fragment %s is not a straight-line body ending in return" % fn.__name__)
+    return tree
+
+
+def _expand_fragments(body, env):
+    """Inline the calls of fragments (``registry.fragment``) a rule body makes as a statement's whole
+    value or as an element of its returned tuple: the fragment's statements go before that statement,
+    its locals renamed apart, and its returned expression takes the place of the call."""
+    count = itertools.count(1)
+    out = []
+
+    def expand(node):
+        if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)):
+            return node
+        fn = env.get(node.func.id)
+        if not getattr(fn, FRAGMENT_MARK, False):
+            return node
+        tree = _fragment_tree(fn)
+        params = [a.id for a in tree.args.args]
+        if node.keywords or len(node.args) != len(params):
+            raise InternalError("a call of fragment %s must pass every parameter by position" % fn.__name__)
+        mapping = dict(zip(params, node.args))
+        k = next(count)
+        for stmt in tree.body[:-1]:
+            local = stmt.targets[0].id
+            new = "%s%d_%s" % (fn.__name__, k, local)
+            value = _substitute(stmt.value, mapping)
+            out.append(
+                gast.Assign(
+                    targets=[gast.Name(id=new, ctx=gast.Store(), annotation=None, type_comment=None)],
+                    value=value,
+                    type_comment=None,
+                )
+            )
+            mapping[local] = gast.Name(id=new, ctx=gast.Load(), annotation=None, type_comment=None)
+        return _substitute(tree.body[-1].value, mapping)
+
+    for stmt in body:
+        if isinstance(stmt, gast.Assign):
+            stmt.value = expand(stmt.value)
+        elif isinstance(stmt, gast.Return) and isinstance(stmt.value, gast.Tuple):
+            stmt.value.elts = [expand(e) for e in stmt.value.elts]
+        elif isinstance(stmt, gast.Return):
+            stmt.value = expand(stmt.value)
+        out.append(stmt)
+    return out
 
 
 def template(rule):

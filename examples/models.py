@@ -31,3 +31,11 @@ def rnn_loss(Wx, Wh, xs, h0):
 
 def safe_sqrt_where(x):
     return np.sum(np.where(x > 0, x, np.sqrt(-x)))
+
+
+def rayleigh_quotient(A, x):
+    # x^T A x / x^T x: the scalar result says x is a vector and A a matrix, so the
+    # products' adjoints are the textbook ones (np.outer(x, g), A @ g), no case splits
+    x = np.asarray(x)
+    A = np.asarray(A)
+    return (x @ A @ x) / (x @ x)

@@ -12,8 +12,7 @@ def uses_closure_grad(x):
     # adjoint sweep
     check_scalar(_t2)
     # return scale3(x) * x
-    _t3 = _t1_pullback(x)
-    x_bar = _t1 + _t3
+    x_bar = _t1 + _t1_pullback(x)
     return (_t2, x_bar)
 
 

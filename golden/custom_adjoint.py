@@ -14,6 +14,6 @@ def model_grad(w, x):
     check_scalar(_t4)
     # return float(np.sum(fast_logistic_c(w * x)))
     _t2_bar = unreduce(1.0, _t2, None, False)
-    _t5 = fast_logistic_adjoint(_t2_bar, _t2, _t1)
-    w_bar = unbroadcast(_t5 * x, w)
+    _t1_bar = fast_logistic_adjoint(_t2_bar, _t2, _t1)
+    w_bar = unbroadcast(_t1_bar * x, w)
     return (_t4, w_bar)

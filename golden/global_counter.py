@@ -17,16 +17,9 @@ def F_grad(x):
     # adjoint sweep
     check_scalar(_t5)
     # return f(x) + f(x)
-    _t3_bar = zeros_like(_t3)
-    _t3_bar[0] += 1.0
-    _t6 = _t3_pullback(_t3_bar)
-    c_1_bar = _t6[0]
-    x_bar = _t6[1]
-    _t1_bar = zeros_like(_t1)
-    _t1_bar[0] += 1.0
-    _t1_bar[1] += c_1_bar
-    _t7 = _t1_pullback(_t1_bar)
-    x_bar = x_bar + _t7[1]
+    c_1_bar, x_bar = _t3_pullback((1.0, zeros_like(c_2)))
+    _, _t6 = _t1_pullback((1.0, c_1_bar))
+    x_bar = x_bar + _t6
     return (_t5, x_bar)
 
 
@@ -39,8 +32,8 @@ def f_vjp(c, x):
     def f_pullback(_t2_bar):
         # adjoint sweep
         # return x * c
-        _t1_bar = _t2_bar[0]
+        _t1_bar, c_bar = _t2_bar
         x_bar = unbroadcast(_t1_bar * c_1, x)
-        c_bar = _t2_bar[1] + unbroadcast(_t1_bar * x, c)
+        c_bar = c_bar + unbroadcast(_t1_bar * x, c)
         return (c_bar, x_bar)
     return (_t2, f_pullback)

@@ -10,14 +10,13 @@ def heat_grad(u0, kappa, steps=100):
     for _ in range(steps):
         _t1 = u[1:-1]
         _t2 = u[2:]
-        _t4 = 2.0 * _t1
-        _t5 = _t2 - _t4
+        _t5 = _t2 - 2.0 * _t1
         _t6 = u[:-2]
         _t7 = _t5 + _t6
         _t8 = kappa * _t7
         _t9 = _t1 + _t8
         u[1:-1] = _t9
-        _tape1.append((_t1, _t2, shape_of(_t4), shape_of(_t5), _t6, _t7, shape_of(_t8), shape_of(_t9)))
+        _tape1.append((_t1, _t2, shape_of(_t5), _t6, _t7, shape_of(_t8), shape_of(_t9)))
     _t10 = u ** 2
     _t11 = np.sum(_t10)
     # adjoint sweep
@@ -26,7 +25,7 @@ def heat_grad(u0, kappa, steps=100):
     _t10_bar = unreduce(1.0, _t10, None, False)
     u_bar = _t10_bar * 2 * u
     kappa_bar = zeros_like(kappa)
-    for _t1, _t2, _t4, _t5, _t6, _t7, _t8, _t9 in reversed(_tape1):
+    for _t1, _t2, _t5, _t6, _t7, _t8, _t9 in reversed(_tape1):
         # u[1:-1] = u[1:-1] + kappa * (u[2:] - 2.0 * u[1:-1] + u[:-2])
         _t9_bar = stored(u_bar, slice(1, -1, None), _t9)
         u_bar[1:-1] = 0.0
@@ -38,7 +37,7 @@ def heat_grad(u0, kappa, steps=100):
         _t6_bar = unbroadcast(_t7_bar, _t6)
         u_bar[:-2] += _t6_bar
         _t2_bar = unbroadcast(_t5_bar, _t2)
-        _t4_bar = unbroadcast(-_t5_bar, _t4)
+        _t4_bar = unbroadcast(-_t5_bar, _t1)
         _t1_bar = _t1_bar + _t4_bar * 2.0
         u_bar[2:] += _t2_bar
         u_bar[1:-1] += _t1_bar

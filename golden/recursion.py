@@ -16,8 +16,8 @@ def power_grad(x, n):
         x_bar = 0.0
     else:
         # return x * power(x, n - 1)
-        _t3 = _t2_pullback(x)
-        x_bar = _t2 + _t3[0]
+        _t3, _ = _t2_pullback(x)
+        x_bar = _t2 + _t3
     return (_value1, x_bar)
 
 
@@ -38,8 +38,7 @@ def power_vjp(x, n):
         else:
             # return x * power(x, n - 1)
             _t2_bar = unbroadcast(_value1_3_bar * x, _t2)
-            _t3 = _t2_pullback(_t2_bar)
-            x_bar = unbroadcast(_value1_3_bar * _t2, x) + _t3[0]
-            n_bar = _t3[1]
+            _t3, n_bar = _t2_pullback(_t2_bar)
+            x_bar = unbroadcast(_value1_3_bar * _t2, x) + _t3
         return (x_bar, n_bar)
     return (_value1, power_pullback)

@@ -33,6 +33,7 @@ CASES = [
     (models.softmax_xent, (LOGITS, LABELS), 0),
     (models.logreg_loss, (W, B, XL, YL), (0, 1)),
     (models.rnn_loss, (WX, WH, XS, H0), (0, 1, 3)),
+    (models.rayleigh_quotient, (W1[:, :3] @ W1[:, :3].T + 3.0 * np.eye(W1.shape[0]), W1[:, 0]), (0, 1)),
     (arrays.rosenbrock, (V,), 0),
     (arrays.gather, (V, np.array([0, 2, 2, 3])), 0),
     (arrays.masked, (V,), 0),

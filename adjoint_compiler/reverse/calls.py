@@ -13,13 +13,13 @@ import inspect
 
 import gast
 
-from adjoint_compiler import naming, rules, runtime, templates, trees
+from adjoint_compiler import rules, runtime, templates, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
 from adjoint_compiler.reverse import shapes
 
 
-_name, _assign = trees.name, trees.assign
+_name = trees.name
 
 
 def _written(node):
@@ -63,6 +63,7 @@ def adjoint_call(r, stmt, name, op, g, out):
         rule = rule.scalar_rule
     elif rule.masked_rule and name in act.where_fed:
         rule = rule.masked_rule
+    rule = shapes.ranked(rule, op, r.ranks)  # operands of known ranks: the textbook formula for them
     t = templates.template(rule)
     try:
         stmts, results = templates.instantiate(t, g, _name(name), op.args, op.kwargs, r.namer, scalar)
@@ -91,15 +92,10 @@ def adjoint_call(r, stmt, name, op, g, out):
 
 
 def _accumulate_parts(r, result, operands, out):
-    """``result`` holds one cotangent per operand (itself, for one operand): each active name gets its own."""
-    for i, operand in enumerate(operands):
-        if isinstance(operand, gast.Name) and operand.id in r.act.active:
-            part = (
-                _name(result)
-                if len(operands) == 1
-                else gast.Subscript(value=_name(result), slice=gast.Constant(value=i, kind=None), ctx=gast.Load())
-            )
-            r.cot.accumulate(operand.id, part, out)
+    """``result`` holds one cotangent per operand (itself, for one operand): unpacked as a person would,
+    ``a_bar, _, b_bar = result``, each active name getting its own."""
+    active = [o.id if isinstance(o, gast.Name) and o.id in r.act.active else None for o in operands]
+    r.cot.unpack(result, active, out)
 
 
 def call_user_function(r, stmt, name, op, g, out):
@@ -148,8 +144,7 @@ def call_user_function(r, stmt, name, op, g, out):
     target = gast.Tuple(elts=[_name(name, True), _name(pullback, True)], ctx=gast.Store())
     r.forward_of[id(stmt)] = [gast.copy_location(gast.Assign(targets=[target], value=call, type_comment=None), stmt)]
     params = [p for p in all_params if p not in static]
-    result = r.namer.fresh(naming.TEMP)
-    out.append(_assign(result, gast.Call(func=_name(pullback), args=[trees.clone(g)], keywords=[])))
+    result = gast.Call(func=_name(pullback), args=[trees.clone(g)], keywords=[])
     passed = {param: operand for param, operand in bound.arguments.items() if param not in static}
     _accumulate_parts(r, result, [passed.get(p) for p in params], out)
 
@@ -164,13 +159,7 @@ def call_user_rule(r, rule, name, op, g, out):
     if r.source is None or r.source.env.get(ref) is not rule.rule:  # not the user's own global name
         ref = r.namer.unique(ref)
     r.needs[ref] = rule.rule
-    result = r.namer.fresh(naming.TEMP)
-    out.append(
-        _assign(
-            result,
-            gast.Call(
-                func=_name(ref), args=[trees.clone(g), _name(name)] + [trees.clone(a) for a in op.args], keywords=[]
-            ),
-        )
+    result = gast.Call(
+        func=_name(ref), args=[trees.clone(g), _name(name)] + [trees.clone(a) for a in op.args], keywords=[]
     )
     _accumulate_parts(r, result, op.args, out)

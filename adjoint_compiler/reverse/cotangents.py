@@ -6,11 +6,22 @@ constant is only remembered (an alias: no statement); a second one assigns
 for lists and dicts, where + would concatenate). Never ``+=``: that could
 write through an alias into a user's array. ``owned`` tracks the adjoints
 held in an array this code created, which element updates may write into.
+
+The cotangent of a value known to be a tuple of fixed length (a tuple or list
+display, the result of a user function whose every ``return`` is ``return a, b``)
+is kept as a tuple of its parts while its elements are read by constant
+indices: ``p, v = step(p, v)`` passes ``(p_bar, v_bar)`` to the pullback, not an
+array of zeros updated element by element. A tuple of cotangents is unpacked
+the way a person would: ``a_bar, b_bar = g``.
 """
+
+import inspect
 
 import gast
 
-from adjoint_compiler import naming, trees
+from adjoint_compiler import naming, rules, trees
+from adjoint_compiler import source as source_mod
+from adjoint_compiler.errors import CompileError
 
 
 _name, _assign, _call = trees.name, trees.assign, trees.call
@@ -23,13 +34,18 @@ def _is_atom(e):
 class Cotangents:
     """SSA name -> the atom holding its adjoint so far, and the variable names that hold them."""
 
-    def __init__(self, namer, act, headers, stored):
+    def __init__(self, namer, act, headers, stored, fn=None):
         self.namer = namer
         self.act = act
+        self.fn = fn
+        self._blocks = None  # name -> id of the statement list that assigns it (for names assigned once)
         self.headers = headers  # loop headers: their adjoint variable is reassigned every iteration
         self.bars = {}  # SSA name -> atom holding its adjoint so far (a name, or a constant like the seed 1.0)
         self.owned = set()  # names whose adjoint variable is an array this code created (safe to update in place)
         self.names = {}  # SSA name -> the name of its adjoint variable
+        # SSA name -> (the tuple of parts held as its adjoint, indices still holding a zero placeholder)
+        self.partial = {}
+        self._lengths = {}  # SSA name -> its length if it is certainly a tuple, else None
         # names whose cotangent may be a list or dict (displays, and anything indexed): added with add_bars
         self.appended = {op.args[0].id for _, op in act.defs if op.kind == "append"}  # cotangent: a list
         self.containers = act.sequences | stored | {op.args[0].id for _, op in act.defs if op.kind == "subscript"}
@@ -70,6 +86,110 @@ class Cotangents:
             and getattr(value.func, "id", None) == "add_bars"
         ):
             self.owned.add(name)  # arithmetic makes a new array: element updates may write into it
+
+    def tuple_length(self, name):
+        """``n`` if ``name`` certainly holds a tuple (or list) of ``n`` values that nothing changes, else None."""
+        if name not in self._lengths:
+            self._lengths[name] = None  # a copy of itself (never in SSA) stops here
+            op = self.act.ops.get(name)
+            if op is not None and op.kind == "copy":
+                self._lengths[name] = self.tuple_length(op.args[0].id)
+            else:
+                self._lengths[name] = _tuple_length(op)
+        return self._lengths[name]
+
+    def add_part(self, name, index, g, element, out):
+        """``element = name[i]`` with a constant ``i`` on a known tuple: part ``i`` of name's cotangent
+        gets ``g``. False where the cotangent of ``name`` is not (or no longer) a tuple of parts."""
+        n = self.tuple_length(name)
+        i = _constant_int(index)
+        if n is None or i is None or not -n <= i < n:
+            return False
+        i %= n
+        current = self.bars.get(name)
+        partial = self.partial.get(name)
+        if current is None:
+            elts, missing = [self._part_zero(name, j, n) for j in range(n)], set(range(n))
+        elif partial is not None and partial[0] is current:
+            elts, missing = list(current.elts), partial[1]
+        else:
+            return False
+        if i in missing:
+            elts[i] = trees.clone(g)
+        else:  # a second contribution to the same element
+            total = self.namer.fresh(naming.TEMP)
+            both = (
+                _call("add_bars", trees.clone(elts[i]), trees.clone(g))
+                if element in self.containers
+                else gast.BinOp(left=trees.clone(elts[i]), op=gast.Add(), right=trees.clone(g))
+            )
+            out.append(_assign(total, both))
+            elts[i] = _name(total)
+        self.pass_parts(name, gast.Tuple(elts=elts, ctx=gast.Load()), missing - {i}, force=True)
+        return True
+
+    def pass_parts(self, name, parts, zero, force=False):
+        """Make the tuple ``parts`` (indices ``zero`` only a zero placeholder) the adjoint of ``name``,
+        where nothing reached it yet (``y = t``: t's adjoint is y's tuple of parts). False otherwise."""
+        if not force and (self.bars.get(name) is not None or self.tuple_length(name) != len(parts.elts)):
+            return False
+        self.bars[name] = parts
+        self.partial[name] = (parts, set(zero))
+        self.owned.discard(name)
+        return True
+
+    def zero_parts(self, name):
+        """The indices of ``name``'s tuple of parts that hold only a zero placeholder."""
+        partial = self.partial.get(name)
+        return partial[1] if partial is not None and partial[0] is self.bars.get(name) else set()
+
+    def _part_zero(self, name, j, n):
+        """The zero cotangent of element ``j`` of the tuple ``name``: of the name it was unpacked to, if
+        that is assigned beside the tuple (so it is in scope wherever the tuple's cotangent is)."""
+        if self._blocks is None:
+            self._blocks = _blocks(self.fn.body if self.fn is not None else [], {})
+        for element, op in self.act.ops.items():
+            if (
+                op.kind == "subscript"
+                and getattr(op.args[0], "id", None) == name
+                and self._blocks.get(element, 0) == self._blocks.get(name, 1)
+            ):
+                k = _constant_int(op.args[1])
+                if k is not None and -n <= k < n and k % n == j:
+                    return self.zero(element)
+        op = self.act.ops[name]
+        if op.kind == "tuple":
+            elt = op.args[j]
+            return self.zero(elt.id) if isinstance(elt, gast.Name) else gast.Constant(value=0.0, kind=None)
+        element = gast.Subscript(value=_name(name), slice=gast.Constant(value=j, kind=None), ctx=gast.Load())
+        return _call("zeros_like", element)
+
+    def unpack(self, value, operands, out):
+        """``value`` holds one cotangent per operand (a tuple; the cotangent itself for one operand):
+        ``a_bar, _, b_bar = value``, each active operand's part going to its adjoint (through a
+        temporary where it already has one). ``operands`` are names, or None for the inactive ones."""
+        if not any(operands):
+            return
+        if len(operands) == 1:
+            self.accumulate(operands[0], value, out)
+            return
+        targets, direct, later = [], [], []
+        for operand in operands:
+            if operand is None:
+                targets.append(_name("_", True))
+            elif self.bars.get(operand) is None and operand not in direct:
+                targets.append(_name(self.name(operand), True))
+                direct.append(operand)
+            else:
+                temp = self.namer.fresh(naming.TEMP)
+                targets.append(_name(temp, True))
+                later.append((operand, temp))
+        out.append(gast.Assign(targets=[gast.Tuple(elts=targets, ctx=gast.Store())], value=value, type_comment=None))
+        for operand in direct:
+            self.bars[operand] = _name(self.names[operand])
+            self.owned.discard(operand)
+        for operand, temp in later:
+            self.accumulate(operand, _name(temp), out)
 
     def header_bars(self):
         return {self.names[h] for h in self.headers if h in self.names}
@@ -116,7 +236,49 @@ class Cotangents:
 
     def state(self):
         """A copy of what the adjoints are now, to return to after one arm of an if."""
-        return dict(self.bars), set(self.owned)
+        return dict(self.bars), set(self.owned), dict(self.partial)
 
     def restore(self, state):
-        self.bars, self.owned = dict(state[0]), set(state[1])
+        self.bars, self.owned, self.partial = dict(state[0]), set(state[1]), dict(state[2])
+
+
+def _blocks(stmts, out):
+    """name -> id of the statement list whose assignment binds it, for every block of a function."""
+    for s in stmts:
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            out[s.targets[0].id] = id(stmts)
+        for field in ("body", "orelse"):
+            if isinstance(getattr(s, field, None), list):
+                _blocks(getattr(s, field), out)
+    return out
+
+
+def _constant_int(node):
+    """The value of an integer literal index (``0``, ``-1``), else None."""
+    negative = isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub)
+    if negative:
+        node = node.operand
+    if isinstance(node, gast.Constant) and type(node.value) is int:
+        return -node.value if negative else node.value
+    return None
+
+
+def _tuple_length(op):
+    """The length of the tuple ``op`` certainly makes: a tuple or list display, or a call of a user
+    function (no registered adjoint) whose every ``return`` gives a tuple display of that length."""
+    if op is None:
+        return None
+    if op.kind == "tuple":
+        return None if op.kwargs else len(op.args)  # a dict display has keys
+    if op.kind != "call" or not inspect.isfunction(op.fn) or rules.lookup(op.fn) is not None:
+        return None
+    try:
+        tree = source_mod.read(op.fn).tree
+    except CompileError:
+        return None
+    returns = [n.value for n in gast.walk(tree) if isinstance(n, gast.Return)]
+    lengths = {
+        len(v.elts) if isinstance(v, gast.Tuple) and not any(isinstance(e, gast.Starred) for e in v.elts) else None
+        for v in returns
+    }
+    return lengths.pop() if len(lengths) == 1 else None

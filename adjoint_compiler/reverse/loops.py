@@ -76,6 +76,13 @@ def adjoint_loop(r, stmt, adjoint_block):
         taped = [t for t in taped if t not in {s.targets[0].id for s in recomputed}]
         adjoint_body = trees.clone(recomputed) + adjoint_body
         reads = trees.free_reads(adjoint_body)  # a range loop's index may be read now
+    if taped:  # a shape the loop does not change, or one it tapes anyway, is read from there
+        same = shapes.loop_shapes(r, forward_body, taped, adjoint_body, stores)
+        if same:
+            for s in adjoint_body:
+                shapes.from_representatives(s, same)
+            taped = [t for t in taped if t not in same]
+            reads = trees.free_reads(adjoint_body)
     definite = trees.definite(forward_body) | set(carried) | ({stmt.target.id} if is_for else set())
     phis = 0
     while phis < len(forward_body) and _assigns(forward_body[len(forward_body) - 1 - phis], carried):

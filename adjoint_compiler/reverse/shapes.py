@@ -4,7 +4,9 @@ A contribution ``unbroadcast(c, x)`` is dropped to ``c`` where the
 element-wise operation kept ``x``'s shape (nothing was broadcast). Helpers
 that read a name only for its shape (``zeros_like``, ``unbroadcast``, ...)
 read it from the earliest top-level name of the same shape, so that the
-temporaries in between need not stay alive. ``content_reads`` says which names
+temporaries in between need not stay alive. ``ranks`` says how many axes a
+value has where that is known at compile time, so that a product's adjoint can
+be the textbook formula for those ranks (``g @ b.T``) instead of a case split. ``content_reads`` says which names
 a piece of adjoint code reads for their contents, not just their shape: only
 those need a tape entry of their own, or an undone in-place update.
 """
@@ -15,6 +17,7 @@ import gast
 import numpy as np
 
 from adjoint_compiler import activity, trees
+from adjoint_compiler.rules import registry
 
 
 # helpers that read an argument only for its shape: an undo need not restore its contents for them
@@ -77,6 +80,35 @@ def same_shapes(fn, act):
     return rep
 
 
+def loop_shapes(r, forward_body, taped, adjoint_body, stores):
+    """For names a loop would tape only for their shape: a name certainly of the same shape that needs
+    no tape entry of its own. Following element-wise operations that keep an operand's shape (with
+    numbers, ``_t4 = 2.0 * _t1``) back from the taped name, the last name reached is either defined
+    before the loop and not assigned in it (its shape does not change across iterations: nothing to
+    tape), or one the loop tapes anyway (its entry serves both)."""
+    act = r.act
+    contents = set().union(*[content_reads(s, ()) for s in adjoint_body]) if adjoint_body else set()
+    level = {}
+    for s in forward_body:
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            level[s.targets[0].id] = None if s.targets[0].id in level else s  # assigned twice: no fact
+    same = {}
+    for t in taped:
+        if t in contents or t in act.scalars or level.get(t) is None:
+            continue
+        k, seen = t, {t}
+        while level.get(k) is not None:
+            kept = shape_kept(act.op(level[k], r.source, r.local), act)
+            if len(kept) != 1 or kept[0].id in seen or kept[0].id in act.scalars:
+                break
+            k = kept[0].id
+            seen.add(k)
+        if k != t and (k not in stores or k in taped):
+            same[t] = k
+    # a name taped anyway must stay taped: never replace one that another reads through
+    return {t: k for t, k in same.items() if k not in same}
+
+
 def from_representatives(node, same_shape):
     """Where a helper reads only a name's shape, read it from the earliest name of that shape, so
     that the temporaries in between need not stay alive (and fuse back into one expression)."""
@@ -109,3 +141,121 @@ def content_reads(node, undos):
             elif isinstance(value, gast.AST):
                 stack.append(value)
     return out
+
+
+# functions whose result has a number of axes known from the call alone
+_MATRIX_MAKERS = {np.outer: 2, np.eye: 2, np.identity: 2, np.arange: 1, np.linspace: 1}
+_SHAPE_MAKERS = {np.zeros, np.ones, np.empty, np.full}
+_SAME_RANK = {np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.transpose, np.asarray, np.array, np.copy}
+_PRODUCTS = {np.matmul, np.dot}
+
+
+def _named(a):
+    return isinstance(a, gast.Name)
+
+
+def _in(fn, table):
+    try:
+        return fn in table
+    except TypeError:  # an unhashable callable
+        return False
+
+
+def _is_numpy(fn):
+    return isinstance(fn, np.ufunc) or (getattr(fn, "__module__", None) or "").startswith("numpy")
+
+
+def ranks(act):
+    """name -> number of axes, where known at compile time: 0 for the names ``act`` knows are numbers,
+    and the rank of NumPy arrays that array-making calls, products, element-wise operations, reductions
+    and transposes produce from operands of known rank. A matrix product's 0-d result (a checked scalar
+    output, say) makes both operands vectors, a 1-d one with a vector operand makes the other a matrix.
+    Only names certainly holding NumPy values get a rank above 0 (a parameter may be a list)."""
+    arrays = set()
+    # np.matmul is a (generalized) ufunc, but a 0-d result does not make its operands 0-d (they are
+    # never 0-d: matmul refuses numbers); act.scalars may say they are, so they start unknown here
+    vectors = {a.id for _, op in act.defs if op.kind == "call" and op.fn is np.matmul for a in op.args if _named(a)}
+    rank = {n: 0 for n in act.scalars - vectors}
+    changed = True
+    while changed:
+        changed = False
+        for name, op in act.ops.items():
+            if op.kind == "copy" and op.args[0].id in arrays or op.kind == "call" and _is_numpy(op.fn):
+                new_array = name not in arrays
+                arrays.add(name)
+                changed |= new_array
+            elif op.kind == "call" and any(isinstance(a, gast.Name) and a.id in arrays for a in op.args):
+                if _in(op.fn, activity.ELEMENTWISE) and name not in act.sequences and name not in arrays:
+                    arrays.add(name)
+                    changed = True
+            known = _rank(op, rank, act)
+            if known is not None and name not in rank:
+                rank[name] = known
+                changed = True
+            if op.kind == "call" and op.fn in _PRODUCTS and len(op.args) == 2 and not op.kwargs:
+                for operand, r in _product_operands(op, rank.get(name), rank):
+                    if operand not in rank:
+                        rank[operand] = r
+                        changed = True
+    return {n: r for n, r in rank.items() if r == 0 or n in arrays}
+
+
+def _operand_rank(a, rank):
+    if trees.is_number(a):
+        return 0
+    return rank.get(a.id) if isinstance(a, gast.Name) else None
+
+
+def _rank(op, rank, act):
+    """The number of axes of ``op``'s result, if the operation and its operands' ranks say."""
+    if op.kind == "copy":
+        return rank.get(op.args[0].id)
+    if op.kind != "call" or op.fn is None:
+        return None
+    fn = op.fn
+    args = [_operand_rank(a, rank) for a in op.args]
+    try:
+        if fn in _MATRIX_MAKERS:
+            return _MATRIX_MAKERS[fn]
+        if fn in _SHAPE_MAKERS and op.args:
+            shape = op.args[0]
+            if isinstance(shape, gast.Tuple):
+                return len(shape.elts)
+            return 1 if _operand_rank(shape, rank) == 0 else None
+        if fn in _SAME_RANK and len(op.args) == 1 and not op.kwargs:
+            return args[0]
+    except TypeError:  # an unhashable callable
+        return None
+    if None in args:
+        return None
+    if fn is np.matmul and len(args) == 2 and not op.kwargs and 0 not in args:
+        a, b = args
+        return {(1, 1): 0, (2, 1): 1, (1, 2): 1, (2, 2): 2}.get((a, b))
+    if fn is np.dot and len(args) == 2 and not op.kwargs:
+        a, b = args
+        return a + b if 0 in (a, b) else {(1, 1): 0, (2, 1): 1, (1, 2): 1, (2, 2): 2}.get((a, b))
+    if registry.shape_class(fn) == "reduce" and len(args) == 1 and not op.kwargs:
+        return 0
+    if (isinstance(fn, np.ufunc) or _in(fn, activity.ELEMENTWISE)) and not op.kwargs and op.args:
+        return max(args)
+    return None
+
+
+def _product_operands(op, result, rank):
+    """(operand name, rank) that a matrix product's result rank implies for its operands."""
+    a, b = (_operand_rank(x, rank) for x in op.args)
+    if op.fn is np.matmul and result == 0:
+        implied = (1, 1)
+    elif op.fn is np.matmul and result == 1 and (a, b) != (None, None):
+        implied = (3 - b, b) if a is None else (a, 3 - a)
+    else:
+        return []
+    return [(x.id, r) for x, r in zip(op.args, implied) if isinstance(x, gast.Name) and r in (1, 2)]
+
+
+def ranked(rule, op, ranks_of):
+    """``rule``'s variant for the ranks ``op``'s operands are known to have (``ranks``), or ``rule``."""
+    if not rule.ranked or op.kwargs:
+        return rule
+    variant = registry.ranked_rule(op.fn, [_operand_rank(a, ranks_of) for a in op.args])
+    return variant or rule

@@ -36,8 +36,9 @@ class Reversal:
         self.stored = {op.args[0].id for _, op in activity.defs if op.kind in ("store", "append")}  # in place
         self.shared = effects.may_share(activity)  # name -> the names that may share its memory
         self.same_shape = shapes.same_shapes(fn, activity)  # name -> a top-level name of the same shape
+        self.ranks = shapes.ranks(activity)  # name -> its number of axes, where known at compile time
         self.namer = naming.Namer(trees.all_names(fn) | (set(source.env) if source is not None else set()))
-        self.cot = Cotangents(self.namer, activity, headers, self.stored)
+        self.cot = Cotangents(self.namer, activity, headers, self.stored, fn)
         # collected for the forward sweep and the caller
         self.callees = {}  # (function, static arguments, *args count) -> the name of its vjp
         self.needs = {}  # name -> module required by inlined rules (np, math)

@@ -59,6 +59,7 @@ def adjoint_assign(r, stmt, out):
     """The adjoint of ``name = <operation>``: the cotangent of name flows to the operands."""
     act, cot = r.act, r.cot
     name = stmt.targets[0].id
+    zero_parts = cot.zero_parts(name)  # a tuple of parts: those only a zero placeholder (nothing reached)
     g = cot.bars.pop(name, None)  # the definition kills the adjoint: earlier code sees a fresh one
     cot.owned.discard(name)
     if g is None or name not in act.active:
@@ -66,8 +67,19 @@ def adjoint_assign(r, stmt, out):
     op = act.op(stmt, r.source, r.local)
     if op.kind in ("call", "method") and not any(n in act.active for n in op.operand_names()):
         return  # e.g. a = np.zeros(n) that later stores make active: nothing flows into its arguments
-    if op.kind == "copy":
+    if op.kind == "copy" and isinstance(g, gast.Tuple) and cot.pass_parts(op.args[0].id, g, zero_parts):
+        pass  # u = t: t's cotangent is u's tuple of parts
+    elif op.kind == "copy":
         cot.accumulate(op.args[0].id, g, out)
+    elif op.kind == "tuple" and isinstance(g, gast.Tuple) and len(g.elts) == len(op.args):
+        for i, elt in enumerate(op.args):  # the cotangent is a tuple of parts: element i gets part i
+            if isinstance(elt, gast.Name) and elt.id in act.active and i not in zero_parts:
+                cot.accumulate(elt.id, trees.clone(g.elts[i]), out)
+    elif op.kind == "tuple" and not op.kwargs and isinstance(g, gast.Name) and len(op.args) > 1:
+        # a, b = g: each element's cotangent, unpacked
+        cot.unpack(
+            trees.clone(g), [e.id if isinstance(e, gast.Name) and e.id in act.active else None for e in op.args], out
+        )
     elif op.kind == "tuple":  # a tuple, list or dict display: element i gets g[i] (g[key] for a dict)
         for i, elt in enumerate(op.args):
             if isinstance(elt, gast.Name) and elt.id in act.active:
@@ -76,7 +88,9 @@ def adjoint_assign(r, stmt, out):
                 cot.accumulate(elt.id, part, out)
     elif op.kind == "subscript":
         seq, index = op.args
-        if seq.id in act.active:
+        if seq.id in act.active and cot.add_part(seq.id, index, g, name, out):
+            pass  # element i of a known tuple: part i of its cotangent, a tuple of parts
+        elif seq.id in act.active:
             cot.materialize(seq.id, out, owned=True)
             bar = _name(cot.name(seq.id))
             # a slice of a list is a list, whose += would extend it: add_bars adds element by element

@@ -11,12 +11,14 @@ Oxford report no. 08/01), cited as Giles 2008 with the result's name there.
 Rule bodies are straight-line code (they are inlined into emitted code), so a
 case split is a conditional expression, never an ``if``; and they use no
 builtins (``len``, ``range``, ``set``...), which the template machinery would
-take for module globals: ``np.ndim``/``np.arange`` serve instead.
+take for module globals: ``np.ndim``/``np.arange`` serve instead. One formula serving
+several operands is written once as a ``fragment`` (straight-line too), which the
+compiler inlines at each call in a rule body.
 """
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint
+from adjoint_compiler.rules.registry import adjoint, fragment, ranked_adjoint
 from adjoint_compiler.runtime import einsum_mask, einsum_plan, fit_shape, unbroadcast
 
 
@@ -81,6 +83,51 @@ def inner_adjoint(g, ans, a, b):
     )
 
 
+# Where the compiler knows how many axes the operands of a product have (reverse/shapes.ranks), the
+# textbook formula for that case replaces the general rule's run-time case split (and expand_dims).
+# Operands of known rank 1 or 2 are arrays, never stacks: nothing is broadcast, nothing to sum back.
+
+
+@ranked_adjoint(np.matmul, np.dot, ranks=(2, 2))
+def matrix_matrix_adjoint(g, ans, a, b):
+    # C = A B: A_bar = C_bar B^T, B_bar = A^T C_bar
+    return g @ b.T, a.T @ g
+
+
+@ranked_adjoint(np.matmul, np.dot, ranks=(2, 1))
+def matrix_vector_adjoint(g, ans, a, b):
+    # y = A x: A_bar = y_bar x^T (an outer product), x_bar = A^T y_bar
+    return np.outer(g, b), a.T @ g
+
+
+@ranked_adjoint(np.matmul, np.dot, ranks=(1, 2))
+def vector_matrix_adjoint(g, ans, a, b):
+    # y = x B (that is B^T x): x_bar = B y_bar, B_bar = x y_bar^T
+    return b @ g, np.outer(a, g)
+
+
+@ranked_adjoint(np.matmul, np.dot, np.inner, ranks=(1, 1))
+def vector_vector_adjoint(g, ans, a, b):
+    # s = sum_i a_i b_i, a number
+    return g * b, g * a
+
+
+@ranked_adjoint(np.dot, np.inner, ranks=(0, 0))
+def number_number_adjoint(g, ans, a, b):
+    return g * b, g * a
+
+
+@ranked_adjoint(np.dot, np.inner, ranks=(0, None))
+def number_times_array_adjoint(g, ans, a, b):
+    # np.dot(s, B) = s * B
+    return np.sum(g * b), g * a
+
+
+@ranked_adjoint(np.dot, np.inner, ranks=(None, 0))
+def array_times_number_adjoint(g, ans, a, b):
+    return g * b, np.sum(g * a)
+
+
 @adjoint(np.trace, method="trace")
 def trace_adjoint(g, ans, a, offset=0, axis1=0, axis2=1):
     # The trace sums a[..., i, i + offset] over the (axis1, axis2) plane, so each
@@ -131,6 +178,30 @@ def slogdet_adjoint(g, ans, a):
     return np.expand_dims(g[1], (-2, -1)) * np.swapaxes(np.linalg.inv(a), -1, -2)
 
 
+@fragment
+def einsum_operand(g, subscripts, k, x, o1, o2, o3, o4, o5, optimize):
+    # The cotangent of operand k (x) of np.einsum; o1..o5 are the other operands in order (None
+    # where the call has fewer). See einsum_adjoint.
+    p = einsum_plan(subscripts, k, 6)
+    c1 = np.einsum(p[0], g, o1, optimize=optimize) if p[0] else g
+    c2 = np.einsum(p[1], c1, o2, optimize=optimize) if p[1] else c1
+    c3 = np.einsum(p[2], c2, o3, optimize=optimize) if p[2] else c2
+    c4 = np.einsum(p[3], c3, o4, optimize=optimize) if p[3] else c3
+    c5 = np.einsum(p[4], c4, o5, optimize=optimize) if p[4] else c4
+    return (
+        fit_shape(
+            np.einsum(p[5], c5, einsum_mask(subscripts, k, np.shape(x)), optimize=optimize)
+            if p[6]
+            else np.einsum(p[5], c5, optimize=optimize)
+            if p[5]
+            else c5,
+            x,
+        )
+        if p[7]
+        else None
+    )
+
+
 @adjoint(np.einsum)
 def einsum_adjoint(g, ans, subscripts, a, b=None, c=None, d=None, e=None, f=None, optimize=False):
     # ans is linear in each operand, so an operand's cotangent is the einsum of g with the other
@@ -145,113 +216,15 @@ def einsum_adjoint(g, ans, subscripts, a, b=None, c=None, d=None, e=None, f=None
     # einsum broadcast against a longer one. Ellipsis, implicit output (no '->') and one to six
     # operands are covered. With literal subscripts (the usual case) the compiler evaluates the
     # plans, so the emitted code is the einsums alone (and seven operands are refused there, at
-    # the call). The (operand, sublist) form raises NotImplementedError at run time.
-    pa = einsum_plan(subscripts, 0, 6)
-    a1 = np.einsum(pa[0], g, b, optimize=optimize) if pa[0] else g
-    a2 = np.einsum(pa[1], a1, c, optimize=optimize) if pa[1] else a1
-    a3 = np.einsum(pa[2], a2, d, optimize=optimize) if pa[2] else a2
-    a4 = np.einsum(pa[3], a3, e, optimize=optimize) if pa[3] else a3
-    a5 = np.einsum(pa[4], a4, f, optimize=optimize) if pa[4] else a4
-    pb = einsum_plan(subscripts, 1, 6)
-    b1 = np.einsum(pb[0], g, a, optimize=optimize) if pb[0] else g
-    b2 = np.einsum(pb[1], b1, c, optimize=optimize) if pb[1] else b1
-    b3 = np.einsum(pb[2], b2, d, optimize=optimize) if pb[2] else b2
-    b4 = np.einsum(pb[3], b3, e, optimize=optimize) if pb[3] else b3
-    b5 = np.einsum(pb[4], b4, f, optimize=optimize) if pb[4] else b4
-    pc = einsum_plan(subscripts, 2, 6)
-    c1 = np.einsum(pc[0], g, a, optimize=optimize) if pc[0] else g
-    c2 = np.einsum(pc[1], c1, b, optimize=optimize) if pc[1] else c1
-    c3 = np.einsum(pc[2], c2, d, optimize=optimize) if pc[2] else c2
-    c4 = np.einsum(pc[3], c3, e, optimize=optimize) if pc[3] else c3
-    c5 = np.einsum(pc[4], c4, f, optimize=optimize) if pc[4] else c4
-    pd = einsum_plan(subscripts, 3, 6)
-    d1 = np.einsum(pd[0], g, a, optimize=optimize) if pd[0] else g
-    d2 = np.einsum(pd[1], d1, b, optimize=optimize) if pd[1] else d1
-    d3 = np.einsum(pd[2], d2, c, optimize=optimize) if pd[2] else d2
-    d4 = np.einsum(pd[3], d3, e, optimize=optimize) if pd[3] else d3
-    d5 = np.einsum(pd[4], d4, f, optimize=optimize) if pd[4] else d4
-    pe = einsum_plan(subscripts, 4, 6)
-    e1 = np.einsum(pe[0], g, a, optimize=optimize) if pe[0] else g
-    e2 = np.einsum(pe[1], e1, b, optimize=optimize) if pe[1] else e1
-    e3 = np.einsum(pe[2], e2, c, optimize=optimize) if pe[2] else e2
-    e4 = np.einsum(pe[3], e3, d, optimize=optimize) if pe[3] else e3
-    e5 = np.einsum(pe[4], e4, f, optimize=optimize) if pe[4] else e4
-    pf = einsum_plan(subscripts, 5, 6)
-    f1 = np.einsum(pf[0], g, a, optimize=optimize) if pf[0] else g
-    f2 = np.einsum(pf[1], f1, b, optimize=optimize) if pf[1] else f1
-    f3 = np.einsum(pf[2], f2, c, optimize=optimize) if pf[2] else f2
-    f4 = np.einsum(pf[3], f3, d, optimize=optimize) if pf[3] else f3
-    f5 = np.einsum(pf[4], f4, e, optimize=optimize) if pf[4] else f4
-    a6 = (
-        fit_shape(
-            np.einsum(pa[5], a5, einsum_mask(subscripts, 0, np.shape(a)), optimize=optimize)
-            if pa[6]
-            else np.einsum(pa[5], a5, optimize=optimize)
-            if pa[5]
-            else a5,
-            a,
-        )
-        if pa[7]
-        else None
+    # the call). The (operand, sublist) form raises NotImplementedError at run time. One chain,
+    # einsum_operand, serves every operand (a fragment: inlined once per operand).
+    return (
+        None,
+        einsum_operand(g, subscripts, 0, a, b, c, d, e, f, optimize),
+        einsum_operand(g, subscripts, 1, b, a, c, d, e, f, optimize),
+        einsum_operand(g, subscripts, 2, c, a, b, d, e, f, optimize),
+        einsum_operand(g, subscripts, 3, d, a, b, c, e, f, optimize),
+        einsum_operand(g, subscripts, 4, e, a, b, c, d, f, optimize),
+        einsum_operand(g, subscripts, 5, f, a, b, c, d, e, optimize),
+        None,
     )
-    b6 = (
-        fit_shape(
-            np.einsum(pb[5], b5, einsum_mask(subscripts, 1, np.shape(b)), optimize=optimize)
-            if pb[6]
-            else np.einsum(pb[5], b5, optimize=optimize)
-            if pb[5]
-            else b5,
-            b,
-        )
-        if pb[7]
-        else None
-    )
-    c6 = (
-        fit_shape(
-            np.einsum(pc[5], c5, einsum_mask(subscripts, 2, np.shape(c)), optimize=optimize)
-            if pc[6]
-            else np.einsum(pc[5], c5, optimize=optimize)
-            if pc[5]
-            else c5,
-            c,
-        )
-        if pc[7]
-        else None
-    )
-    d6 = (
-        fit_shape(
-            np.einsum(pd[5], d5, einsum_mask(subscripts, 3, np.shape(d)), optimize=optimize)
-            if pd[6]
-            else np.einsum(pd[5], d5, optimize=optimize)
-            if pd[5]
-            else d5,
-            d,
-        )
-        if pd[7]
-        else None
-    )
-    e6 = (
-        fit_shape(
-            np.einsum(pe[5], e5, einsum_mask(subscripts, 4, np.shape(e)), optimize=optimize)
-            if pe[6]
-            else np.einsum(pe[5], e5, optimize=optimize)
-            if pe[5]
-            else e5,
-            e,
-        )
-        if pe[7]
-        else None
-    )
-    f6 = (
-        fit_shape(
-            np.einsum(pf[5], f5, einsum_mask(subscripts, 5, np.shape(f)), optimize=optimize)
-            if pf[6]
-            else np.einsum(pf[5], f5, optimize=optimize)
-            if pf[5]
-            else f5,
-            f,
-        )
-        if pf[7]
-        else None
-    )
-    return None, a6, b6, c6, d6, e6, f6, None

@@ -24,6 +24,8 @@ registers a rule for each of ``fns``; the keywords are facts the analyses ask of
   single result guarded as ``np.where(g == 0.0, 0.0, <result>)`` so that the untaken branch's
   zero cotangent stays zero where the derivative is nan or inf. (Every masked variant so far is
   that guard; one that is not would be set as ``lookup(fn).masked_rule`` by hand, with the reason.)
+- ``ranked_adjoint(*fns, ranks=...)`` (a separate decorator, like ``scalar_adjoint``) adds a variant
+  for operands whose numbers of axes are known at compile time; ask ``ranked_rule(fn, ranks)``.
 - ``inline``: ``False`` registers a rule that emitted code calls rather than inlines (it may
   contain loops and branches), as for user rules (``register_adjoint``; see
   ``reverse/calls.call_user_rule``, which passes no keyword arguments). No built-in rule uses it yet.
@@ -51,7 +53,7 @@ import textwrap
 
 
 class Rule:
-    __slots__ = ("fn", "rule", "params", "inline", "origin", "scalar_rule", "masked_rule")
+    __slots__ = ("fn", "rule", "params", "inline", "origin", "scalar_rule", "masked_rule", "ranked")
 
     def __init__(self, fn, rule, inline):
         self.fn = fn
@@ -65,6 +67,7 @@ class Rule:
         self.origin = getattr(rule, "__module__", None)
         self.scalar_rule = None  # a cheaper body used where every operand is known to be a scalar
         self.masked_rule = None  # a body that keeps a zero cotangent zero where the derivative is nan/inf
+        self.ranked = {}  # operand ranks (None: any) -> a body for operands of those numbers of axes
 
     def __repr__(self):
         return "Rule(%s -> %s)" % (getattr(self.fn, "__name__", self.fn), self.rule.__name__)
@@ -131,6 +134,45 @@ def scalar_adjoint(*fns):
         return rule
 
     return register
+
+
+FRAGMENT_MARK = "__adjoint_fragment__"
+
+
+def fragment(fn):
+    """Mark ``fn`` as a piece of rule body: straight-line assignments ending in ``return``, which a
+    rule may call (``c = piece(g, a)``, or as an element of its returned tuple) where one formula
+    serves several operands; templates.py inlines it there with fresh names, tests call it as is."""
+    setattr(fn, FRAGMENT_MARK, True)
+    return fn
+
+
+def ranked_adjoint(*fns, ranks):
+    """Decorator adding, to the rule of each of ``fns``, a variant for operands whose numbers of axes
+    are known at compile time to be ``ranks`` (one per operand, None for any): the textbook formula
+    for that case (``g @ b.T``, ``np.outer(g, b)``) in place of the general rule's run-time case split.
+    Ask ``ranked_rule(fn, ranks)``."""
+
+    def register(rule):
+        for fn in fns:
+            _RULES[_key(fn)].ranked[tuple(ranks)] = Rule(fn, rule, inline=True)
+        return rule
+
+    return register
+
+
+def ranked_rule(fn, ranks):
+    """The variant of ``fn``'s rule for operands of ``ranks`` axes (None: unknown), or None. An exact
+    match is preferred to one with a wildcard."""
+    entry = lookup(fn)
+    if entry is None or not entry.ranked:
+        return None
+    matches = [
+        (sum(r is None for r in pattern), variant)
+        for pattern, variant in entry.ranked.items()
+        if len(pattern) == len(ranks) and all(p is None or p == r for p, r in zip(pattern, ranks))
+    ]
+    return min(matches, key=lambda m: m[0])[1] if matches else None
 
 
 _GENERATED = itertools.count()

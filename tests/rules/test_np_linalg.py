@@ -448,3 +448,94 @@ def f_einsum_chain(a):
 
 def test_einsum_gradient_differentiates_again():
     assert hvp_error(f_einsum_chain, np.random.default_rng(1).standard_normal((3, 3))) < 1e-6
+
+
+# ---- variants for operands of ranks known at compile time -------------------------------
+
+RANKED = [
+    (np.matmul, (2, 2), [(2, 3), (3, 4)]),
+    (np.matmul, (2, 1), [(2, 3), (3,)]),
+    (np.matmul, (1, 2), [(3,), (3, 4)]),
+    (np.matmul, (1, 1), [(3,), (3,)]),
+    (np.dot, (2, 2), [(2, 3), (3, 4)]),
+    (np.dot, (2, 1), [(2, 3), (3,)]),
+    (np.dot, (1, 2), [(3,), (3, 4)]),
+    (np.dot, (1, 1), [(3,), (3,)]),
+    (np.dot, (0, 0), [(), ()]),
+    (np.dot, (0, None), [(), (2, 3)]),
+    (np.dot, (None, 0), [(2, 3), ()]),
+    (np.inner, (1, 1), [(3,), (3,)]),
+    (np.inner, (0, None), [(), (2, 3)]),
+    (np.inner, (None, 0), [(2, 3), ()]),
+]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("fn, ranks, shapes", RANKED, ids=["%s-%s" % (f.__name__, r) for f, r, _ in RANKED])
+def test_ranked_variant_matches_finite_differences_and_the_general_rule(fn, ranks, shapes, seed):
+    variant = registry.ranked_rule(fn, [len(s) for s in shapes])
+    assert variant is not None and variant is registry.ranked_rule(fn, ranks)
+    rng = np.random.default_rng(seed)
+    args = [normal(rng, s) for s in shapes]
+    check_rule(fn, lambda g, ans, a, b, _tuple=True: variant.rule(g, ans, a, b), args, seed=seed, rtol=1e-5)
+    g = normal(rng, np.shape(fn(*args)))
+    for mine, general in zip(variant.rule(g, fn(*args), *args), registry.lookup(fn).rule(g, fn(*args), *args)):
+        assert np.allclose(mine, general)
+
+
+def test_ranked_variants_are_inlinable():
+    for fn in (np.matmul, np.dot, np.inner):
+        for variant in registry.lookup(fn).ranked.values():
+            assert_inlinable(variant.rule, np_linalg)
+            pytest.importorskip("adjoint_compiler.templates").template(variant)
+
+
+def test_unknown_ranks_keep_the_general_rule():
+    assert registry.ranked_rule(np.matmul, [None, 2]) is None
+    assert registry.ranked_rule(np.matmul, [3, 2]) is None  # a stack: the general rule
+    assert registry.ranked_rule(np.dot, [0, None]).rule is np_linalg.number_times_array_adjoint
+    assert registry.ranked_rule(np.dot, [0, 0]).rule is np_linalg.number_number_adjoint  # exact before wildcard
+
+
+def rayleigh(A, x):
+    x = np.asarray(x)
+    A = np.asarray(A)
+    return (x @ A @ x) / (x @ x)
+
+
+def rank_one(u, v, c):
+    M = np.outer(u, v)  # a matrix: M @ w is a matrix-vector product, w @ M.T a vector-matrix one
+    w = np.linspace(0.0, 1.0, 4) * c
+    return np.sum(np.sin(M @ w)) + np.sum(w @ M.T)
+
+
+def scaled(s, B):
+    return np.sum(np.dot(s, B) ** 2) + np.sum(B.dot(s))
+
+
+def stacked(a, b):
+    # a 1-d product of a stack: ranks unknown, the general rule
+    return np.sum(np.tanh(np.matmul(a, b)))
+
+
+@pytest.mark.parametrize(
+    "f, shapes, direct, general",
+    [
+        (rayleigh, [(3, 3), (3,)], ["np.outer(x_1, ", "A_1 @ "], ["expand_dims"]),
+        (rank_one, [(3,), (4,), ()], ["np.outer(", ".T @ "], ["expand_dims"]),
+        (scaled, [(), (2, 3)], ["np.sum(", " * s"], ["tensordot"]),
+        (stacked, [(2, 3, 4), (4,)], ["expand_dims"], []),
+    ],
+    ids=lambda v: getattr(v, "__name__", None),
+)
+def test_known_ranks_give_the_direct_form(f, shapes, direct, general):
+    rng = np.random.default_rng(0)
+    args = [well_conditioned(rng, s) if len(s) == 2 and s[0] == s[1] else normal(rng, s) for s in shapes]
+    wrt = tuple(range(len(args)))
+    check_grads(f, args, wrt=wrt)
+    scalars = tuple(i for i, s in enumerate(shapes) if s == ())
+    body = pipeline.compile(f, wrt, "grad", scalars).source.split("# adjoint sweep")[1]
+    for text in direct:
+        assert text in body, body
+    for text in general:
+        assert text not in body, body

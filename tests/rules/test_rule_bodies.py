@@ -39,15 +39,25 @@ FORBIDDEN = (
 )
 
 
-def assert_inlinable(rule, module):
+def assert_inlinable(rule, module, fragment=False):
+    """A rule (or a fragment it calls: registry.fragment) the compiler can inline."""
     fn = ast.parse(textwrap.dedent(inspect.getsource(rule))).body[0]
     args = fn.args
     assert not (args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs), rule
     params = [a.arg for a in args.args]
-    assert params[:2] == ["g", "ans"], rule
+    assert fragment or params[:2] == ["g", "ans"], rule
     known = set(params)
+    fragments = set()
 
-    def check(expr):
+    def check(expr, called_ok=False):
+        if called_ok and isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
+            piece = module.__dict__.get(expr.func.id)
+            if getattr(piece, registry.FRAGMENT_MARK, False):  # inlined there, at a whole value
+                assert not expr.keywords and len(expr.args) == len(inspect.signature(piece).parameters), rule
+                fragments.add(piece)
+                for a in expr.args:
+                    check(a)
+                return
         for node in ast.walk(expr):
             assert not isinstance(node, FORBIDDEN), (rule, ast.dump(node))
             if isinstance(node, ast.Name):
@@ -62,15 +72,23 @@ def assert_inlinable(rule, module):
         assert isinstance(stmt, ast.Assign) and len(stmt.targets) == 1, (rule, ast.dump(stmt))
         target = stmt.targets[0]
         assert isinstance(target, ast.Name) and target.id not in known, (rule, ast.dump(target))
-        check(stmt.value)
+        check(stmt.value, called_ok=not fragment)
         known.add(target.id)
     assert isinstance(last, ast.Return) and last.value is not None, rule
-    check(last.value)
-    if len(params) > 3:
+    if isinstance(last.value, ast.Tuple) and not fragment:
+        for elt in last.value.elts:
+            check(elt, called_ok=True)
+    else:
+        check(last.value, called_ok=not fragment)
+    if fragment:
+        pass
+    elif len(params) > 3:
         assert isinstance(last.value, ast.Tuple) and len(last.value.elts) == len(params) - 2, rule
     else:
         assert not isinstance(last.value, ast.Tuple), rule
     assert module.__dict__.get("math", math) is math and module.__dict__.get("np", np) is np
+    for piece in fragments:
+        assert_inlinable(piece, module, fragment=True)
 
 
 _ALL = list(registry.all_rules().values())
