@@ -233,11 +233,8 @@ class shape_of:
     __slots__ = ("shape", "dtype")
 
     def __new__(cls, x):
-        if isinstance(x, (tuple, list)):
-            try:
-                np.shape(x)
-            except ValueError:  # ragged, e.g. a call's result and the array state it carries
-                return [shape_of(v) for v in x]
+        if isinstance(x, tuple):  # a call's results (and the state it carries): element by element
+            return tuple(shape_of(v) for v in x)
         return super().__new__(cls)
 
     def __init__(self, x):
