@@ -61,6 +61,8 @@ def f(x, coeffs):
     return total
 """
 
+import math
+
 import gast
 
 from adjoint_compiler import naming, runtime, trees, write_through
@@ -158,6 +160,12 @@ class _Anf:
             return gast.UnaryOp(op=node.op, operand=self.atom(node.operand))
         if isinstance(node, gast.Call) and isinstance(node.func, gast.Lambda):
             return self.apply(node)
+        if isinstance(node, gast.Call) and self.nary(node):
+            # max(a, b, c) is max(max(a, b), c): the two-argument rule applies to each
+            nested = node.args[0]
+            for arg in node.args[1:]:
+                nested = gast.Call(func=trees.clone(node.func), args=[nested, arg], keywords=[])
+            return self.simple(nested)
         if isinstance(node, gast.Call):
             func = node.func if trees.is_atom(node.func, self.locals) else self.callee(node.func)
             args = [self.atom(a) for a in node.args]
@@ -227,6 +235,15 @@ class _Anf:
         name = self.namer.fresh(naming.COND)
         self.out.append(_assign(name, trees.clone(test), self.origin))
         return trees.name(name)
+
+    def nary(self, call):
+        """``max``, ``min`` or ``math.hypot`` of more than two values, none of them starred."""
+        if len(call.args) < 3 or call.keywords or any(isinstance(a, gast.Starred) for a in call.args):
+            return False
+        if self.source is None:
+            return False
+        fn = source_mod.global_value(call.func, self.source, self.locals)
+        return fn is max or fn is min or fn is math.hypot
 
     def carried(self, call):
         """A call in carrying form (see ``carry``) gives its result and the globals it changed: they are
