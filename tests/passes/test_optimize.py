@@ -13,6 +13,7 @@ from tests.passes import define, load, parse, show, stage, text
 
 IDENTITIES = """
 def f(x):
+    __comment__('adjoint sweep')
     a = 1.0 * x
     b = x * 2
     c = a ** (2 - 1)
@@ -20,6 +21,7 @@ def f(x):
 """
 ADDITIONS = """
 def f(x):
+    __comment__('adjoint sweep')
     a = x + x
     b = a - 0.0
     c = -(-b)
@@ -50,6 +52,7 @@ def f(x):
 def test_identities_and_literal_arithmetic_fold_and_dead_code_goes():
     assert show(optimize.run(parse(IDENTITIES), keep={"x", "c"})) == text("""
         def f(x):
+            # adjoint sweep
             c = x
             return c
     """)
@@ -58,10 +61,28 @@ def test_identities_and_literal_arithmetic_fold_and_dead_code_goes():
 def test_x_plus_x_double_negation_and_division_by_one():
     assert show(optimize.run(parse(ADDITIONS), keep={"x", "a", "d"})) == text("""
         def f(x):
+            # adjoint sweep
             a = 2 * x
             d = a
             return d
     """)
+
+
+def test_identities_that_change_an_int_stay_in_the_users_code():
+    # n * 1.0 is a float where n is an int, mask * 1 an int array where mask is a bool array
+    src = IDENTITIES.replace("    __comment__('adjoint sweep')\n", "")
+    assert show(optimize.run(parse(src), keep={"x", "c"})) == text("""
+        def f(x):
+            a = 1.0 * x
+            c = a ** 1
+            return c + 0
+    """)
+    assert show(optimize.run(parse("def f(x_bar):\n    a = 1.0 * x_bar\n    return a / 1"), keep={"x_bar"})) == text(
+        """
+        def f(x_bar):
+            return x_bar
+    """
+    )
 
 
 def test_constant_math_calls_fold_and_random_draws_stay():
