@@ -14,7 +14,7 @@ registers every built-in adjoint rule.
 (2.0, 0.0)
 """
 
-from adjoint_compiler.api import adjoint_source, checkpointed, differentiate, grad, tape_stats, value_and_grad, vjp
+from adjoint_compiler.api import adjoint_source, checkpointed, differentiate, grad, jvp, tape_stats, value_and_grad, vjp
 from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
 from adjoint_compiler.rules.registry import register_adjoint
 
@@ -23,6 +23,7 @@ __all__ = [
     "grad",
     "value_and_grad",
     "vjp",
+    "jvp",
     "differentiate",
     "adjoint_source",
     "register_adjoint",

@@ -387,6 +387,44 @@ def vjp(f, wrt=0):
     return vjp_f
 
 
+def jvp(f, wrt=0):
+    """``fj(*args, tangent) -> (value, tangent_out)``: forward mode, one sweep of emitted tangent code.
+
+    ``tangent`` has the structure ``grad(f, wrt)`` returns (one value for one ``wrt``, a tuple for a
+    tuple); ``tangent_out`` has the output's structure."""
+    _check_function(f, "jvp")
+    wrt_idx, single = normalize_wrt(f, wrt)
+
+    @functools.wraps(f)
+    def jvp_f(*args):
+        if not args:
+            raise TypeError("%s: jvp needs the arguments and a tangent" % f.__qualname__)
+        *args, tangent = args
+        args = _bind(f, args, {}) if len(args) != f.__code__.co_argcount else tuple(args)
+        tangents = (tangent,) if single else tuple(tangent)
+        if len(tangents) != len(wrt_idx):
+            raise TypeError("jvp of %s: %d tangents for wrt=%r" % (f.__qualname__, len(tangents), wrt))
+        args = tuple(_as_float(a) if i in wrt_idx else a for i, a in enumerate(args))
+        tangents = tuple(_as_float(t) for t in tangents)
+        c = _compiled(f, wrt_idx, "jvp", args)
+        try:
+            return c.function(*args, *tangents)
+        except (runtime.InPlaceUpdateError, TypeError) as e:
+            _reraise(e, args)
+
+    setattr(jvp_f, source.TRANSFORM_MARK, ("jvp", f))
+    return jvp_f
+
+
+def _as_float(a):
+    """A differentiated argument as floats (an int would make an int tangent, or truncate one)."""
+    if isinstance(a, bool) or not isinstance(a, (int, np.integer, np.ndarray)):
+        return a
+    if isinstance(a, np.ndarray):
+        return a.astype(float) if a.dtype.kind in "biu" else a
+    return float(a)
+
+
 def _tape_size(tape):
     """(values, bytes) a tape holds: entries are a value, a tuple of values, or a nested loop's tape
     (counted as one value plus its contents). Bytes count arrays that own their data (views of live
@@ -438,11 +476,14 @@ def tape_stats(f, wrt=0):
 def adjoint_source(f, wrt=0, mode="grad"):
     """The emitted module (a self-contained Python source string) for the gradient of ``f``.
 
-    ``mode="vjp"`` gives the pullback form instead. ``grad`` runs exactly the code shown; ``vjp``
+    ``mode="vjp"`` gives the pullback form instead, ``mode="jvp"`` the forward-mode tangent code.
+    ``grad`` runs exactly the code shown; ``vjp``
     compiles one variant per set of arguments that are Python or NumPy scalars (without their
     ``unbroadcast`` calls), so its code for scalar arguments can be shorter than the code shown.
     """
     _check_function(f, "adjoint_source")
+    if mode not in ("grad", "vjp", "jvp"):
+        raise ValueError("mode=%r: one of 'grad', 'vjp', 'jvp'" % (mode,))
     wrt_idx, _ = normalize_wrt(f, wrt)
     return pipeline.compile(f, wrt_idx, mode).source
 

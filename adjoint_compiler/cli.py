@@ -108,10 +108,10 @@ def show(args):
     func = load_function(args.target)
     wrt = _wrt(func, args.wrt)
     if args.stage == "adjoint":
-        print(api.adjoint_source(func, wrt).rstrip())
+        print(api.adjoint_source(func, wrt, mode=args.mode).rstrip())
         return 0
     wrt_idx, _ = api.normalize_wrt(func, wrt)
-    product = pipeline.compile(func, wrt_idx, stop_after=args.stage)
+    product = pipeline.compile(func, wrt_idx, args.mode, stop_after=args.stage)
     if isinstance(product, gast.AST):
         product = emit.to_source(product)
     elif callable(product):  # the loaded function: show the module it came from
@@ -162,6 +162,12 @@ def main(argv=None):
         choices=pipeline.STAGE_NAMES + ["adjoint"],
         default="adjoint",
         help="stop after this stage and print what it made (default: the emitted module)",
+    )
+    p_show.add_argument(
+        "--mode",
+        choices=["grad", "vjp", "jvp"],
+        default="grad",
+        help="gradient (default), pullback (vjp) or forward-mode tangent code (jvp)",
     )
     p_check = sub.add_parser("check", help="compare the AD gradient with central differences")
     p_check.add_argument("target", metavar="FILE.py:FUNC")

@@ -33,9 +33,10 @@ _CACHE = weakref.WeakKeyDictionary()  # function -> {(static bindings, varargs):
 class Frame:
     """A function whose vjp is being compiled, on the chain of compilations that led here."""
 
-    def __init__(self, function, name):
+    def __init__(self, function, name, mode="vjp"):
         self.function = function
         self.name = name
+        self.mode = mode
         self.complete = True  # False once something it calls refers back to a frame above it
 
 
@@ -47,7 +48,7 @@ class Linker:
         self.callees = []
         self.recursive = set()  # names of vjps being compiled up the chain, called from here
 
-    def callee(self, fn, src, compile_vjp, static=None, varargs=None):
+    def callee(self, fn, src, compile_vjp, static=None, varargs=None, mode="vjp"):
         """The name of the vjp of the user function ``fn`` called here, compiling it if needed.
 
         ``static`` maps parameters to the functions passed for them at this call (the callee
@@ -55,17 +56,17 @@ class Linker:
         """
         if not static and varargs is None:
             for depth, frame in enumerate(self.stack):
-                if frame.function is fn:  # recursion: call the vjp being compiled by its name
+                if frame.function is fn and frame.mode == mode:  # recursion: call it by its name
                     for inner in self.stack[depth + 1 :]:
                         inner.complete = False
                     self.recursive.add(frame.name)
                     return frame.name
-        key = (tuple(sorted((p, id(v)) for p, v in (static or {}).items())), varargs)
+        key = (tuple(sorted((p, id(v)) for p, v in (static or {}).items())), varargs, mode)
         per_fn = _CACHE.setdefault(fn, {})
         c = per_fn.get(key)
         if c is None or not c.current():
             n = fn.__code__.co_argcount - len(static or ()) + (varargs or 0)
-            c = compile_vjp(fn, tuple(range(n)), static, varargs, self.stack)
+            c = compile_vjp(fn, tuple(range(n)), static, varargs, self.stack, mode)
             if c.complete:
                 per_fn[key] = c
         if any(other.name == c.name and other is not c for other in self.callees):
@@ -90,8 +91,9 @@ class Linker:
         return own.merge(c.unit for c in self.callees)
 
 
-def frame_for(func, mode, bindings, varargs):
-    """The frame a compilation pushes: only plain vjps of a whole function can be called recursively."""
-    if mode == "vjp" and not bindings and varargs is None:
-        return Frame(func, naming.VJP_FN.format(func.__name__))
+def frame_for(func, mode, bindings, varargs, called=True):
+    """The frame a compilation pushes: only plain vjps and jvps of a whole function (every parameter
+    differentiated, as for a callee) can be called recursively."""
+    if (mode == "vjp" or mode == "jvp" and called) and not bindings and varargs is None:
+        return Frame(func, (naming.VJP_FN if mode == "vjp" else naming.JVP_FN).format(func.__name__), mode)
     return None

@@ -17,6 +17,7 @@ import keyword
 import re
 
 BAR = "{}_bar"  # adjoint of a variable: x_bar
+DOT = "{}_dot"  # tangent of a variable (forward mode): x_dot
 VERSION = "{}_{}"  # SSA version: x_1
 TEMP = "_t{}"  # ANF temporary
 COND = "_cond{}"  # recorded branch decision
@@ -25,6 +26,7 @@ TAPE = "_tape{}"  # per-loop tape
 SAVED = "{}_old"  # the part of an array an in-place update overwrites
 GRAD_FN = "{}_grad"
 VJP_FN = "{}_vjp"
+JVP_FN = "{}_jvp"
 PULLBACK_FN = "{}_pullback"
 COMMENT_FN = "__comment__"
 CHECKPOINT_MARKER = "__checkpointed__"  # wraps the range of a checkpointed loop until reverse
@@ -54,7 +56,7 @@ def is_temp(name):
     return _TEMP_NAME.match(name) is not None
 
 
-_VERSIONED = re.compile(r"(.*?)(?:_(\d+))?((?:_bar)*)$")
+_VERSIONED = re.compile(r"(.*?)(?:_(\d+))?((?:_bar|_dot)*)$")
 
 
 def family(name):

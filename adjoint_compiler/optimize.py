@@ -1,19 +1,21 @@
 """Clean the reversed function: fold constants and identities, drop dead statements, leave SSA.
 
-Output invariant: no ``e * 1.0``, ``1.0 * e``, ``e + 0``, ``e ** 1``, no
-arithmetic between two literals, no assignment whose value is pure and whose
-name is never read, and no comment left with nothing under it; each comment
-names every source line whose code is under it. Applied to a fixed point;
-then copies between names of one variable whose live ranges do not overlap
-are coalesced away (``coalesce``). The function is copied, not modified.
+Output invariant: no ``e * 1.0``, ``1.0 * e``, ``e + 0``, ``e ** 1`` in adjoint or tangent code (in
+the user's own code only where ``e`` is known to be a float: ``n * 1.0`` makes an int a float), no
+arithmetic between two literals, no assignment whose value is pure and whose name is never read,
+and no comment left with nothing under it; each comment names every source line whose code is
+under it. Applied to a fixed point; then copies between names of one variable whose live ranges
+do not overlap are coalesced away (``coalesce``). The function is copied, not modified.
 
 >>> import gast
 >>> from adjoint_compiler import emit
->>> fn = gast.parse("def f(x):\\n    a = 1.0 * x\\n    b = x * 2\\n    c = a ** (2 - 1)\\n    return c + 0").body[0]
+>>> fn = gast.parse("def f(x, x_bar):\\n    a = 1.0 * x\\n    b = x * 2\\n    c = a ** (2 - 1)\\n"
+...                 "    d = x_bar * 1.0\\n    return c + d").body[0]
 >>> print(emit.to_source(run(fn, keep={"x", "c"})).strip())
-def f(x):
-    c = x
-    return c
+def f(x, x_bar):
+    a = 1.0 * x
+    c = a ** 1
+    return c + x_bar
 """
 
 import math
@@ -172,7 +174,7 @@ def _known_float(node):
     as it is: a cotangent, or arithmetic with one. The user's values may be ints or bools, which those
     turn into floats (``n * 1.0``, ``mask * 1``)."""
     if isinstance(node, gast.Name):
-        return naming.family(node.id)[1] == naming.BAR.format("")
+        return naming.family(node.id)[1] in (naming.BAR.format(""), naming.DOT.format(""))
     if isinstance(node, gast.Constant):
         return type(node.value) is float
     if isinstance(node, gast.UnaryOp):
@@ -508,7 +510,8 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, adjoint=False):
             stmt.body = [gast.Pass()]
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
-            value = simplify(stmt.value, adjoint)
+            tangent = isinstance(target, gast.Name) and naming.family(target.id)[1].endswith("_dot")
+            value = simplify(stmt.value, adjoint or tangent)  # tangents, like cotangents, are floats
             if not (isinstance(value, gast.Name) and isinstance(target, gast.Name) and target.id in mutated):
                 stmt.value = value  # (a = x * 1.0 must stay a new array where a[i] = v follows)
             if isinstance(target, gast.Name) and reads.get(target.id, 0) == 0 and _pure(stmt.value):

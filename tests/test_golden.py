@@ -72,6 +72,19 @@ CASES = [
     ("inplace_nonlinear_stencil", "inplace", "nonlinear_stencil", ("u0", "r"), "grad"),
     ("inplace_plus_equals", "inplace", "accumulate_in_place", ("x", "v"), "grad"),
     ("inplace_returned_array_vjp", "inplace", "returns_updated", "x", "vjp"),
+    # forward mode: tangent code beside the primal, one sweep
+    ("seed_f_jvp", "seed", "f", ("x", "y"), "jvp"),
+    ("for_range_jvp", "control", "power_loop", "x", "jvp"),
+    ("while_jvp", "control", "newton_sqrt", "a", "jvp"),
+    ("break_jvp", "control", "first_big", "x", "jvp"),
+    ("call_chain_jvp", "calls", "chain", ("x", "y"), "jvp"),
+    ("recursion_jvp", "calls", "power", "x", "jvp"),
+    ("dict_constant_keys_jvp", "calls", "with_dict", ("params", "x"), "jvp"),
+    ("global_counter_jvp", "state", "F", "x", "jvp"),
+    ("mlp_loss_jvp", "models", "mlp_loss", ("W1", "b1", "W2", "b2"), "jvp"),
+    ("softmax_cross_entropy_jvp", "models", "softmax_xent", "logits", "jvp"),
+    ("rnn_over_array_rows_jvp", "models", "rnn_loss", ("Wx", "Wh"), "jvp"),
+    ("inplace_heat_stencil_jvp", "inplace", "heat", ("u0", "kappa"), "jvp"),
 ]
 
 

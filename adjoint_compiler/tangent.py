@@ -1,0 +1,412 @@
+"""Forward mode: ``<f>_jvp``, the SSA function with each active value's tangent computed beside it.
+
+One sweep, no tape: every statement is kept, and after each one that defines
+an active value ``y`` (one that depends on the inputs being differentiated and
+reaches the output) comes ``y_dot``, its directional derivative along the
+input tangents ``x_dot``. Control flow is the function's own: branches and
+loops run once, with their tangent statements inside them. The tangent of
+an element-wise function (a NumPy ufunc, a ``math`` function, an arithmetic
+operator, ``abs``/``min``/``max``) is its adjoint rule applied to the
+operand's tangent without the sums that undo broadcasting (its Jacobian is
+diagonal); a linear function is applied to the tangent (``np.sum(x_dot)``);
+a product rule covers ``@``, ``np.dot`` and kin; a called user function runs
+as its own ``<h>_jvp``. Anything else is refused at its line.
+
+Output invariant: ``<f>_jvp(*params, *wrt_dots)`` returns ``(value, value_dot)``;
+every active name assigned in the body has its tangent assigned right after
+it (a zero of its shape, ``zeros_like``, where none of its operands is active).
+
+>>> import gast
+>>> from adjoint_compiler import activity, emit, normalize, ssa
+>>> fn = ssa.run(normalize.run(gast.parse("def f(x, y):\\n    z = x * y\\n    return z + 1.0").body[0], None), None)
+>>> act = activity.run(fn, None, ["x"])
+>>> print(emit.to_source(run(fn, None, act, ["x"]).function).strip())
+def f_jvp(x, y, x_dot):
+    z = x * y
+    z_dot = x_dot * y
+    _t1 = z + 1.0
+    _t1_dot = z_dot
+    return (_t1, _t1_dot)
+"""
+
+import inspect
+import operator
+
+import gast
+import numpy as np
+
+from adjoint_compiler import activity as activity_mod
+from adjoint_compiler import naming, rules, runtime, templates, trees
+from adjoint_compiler import source as source_mod
+from adjoint_compiler.errors import CompileError, UnsupportedError
+from adjoint_compiler.reverse.assemble import Result
+
+_name = trees.name
+
+# f(x_dot, *rest): linear in the first argument
+_LINEAR = {
+    np.sum, np.mean, np.reshape, np.transpose, np.ravel, np.squeeze, np.expand_dims, np.swapaxes,
+    np.moveaxis, np.cumsum, np.diff, np.trace, np.diag, np.diagonal, np.flip, np.fliplr, np.flipud,
+    np.roll, np.tile, np.repeat, np.broadcast_to, np.real, np.array, np.asarray, np.copy, np.atleast_1d,
+    np.atleast_2d, np.triu, np.tril, np.rot90, sum, float, operator.neg, operator.pos, np.negative,
+}  # fmt: skip
+# f(seq_dot, *rest): linear in a sequence of arrays
+_SEQUENCE_LINEAR = {np.concatenate, np.stack, np.hstack, np.vstack, np.column_stack, np.dstack}
+# f(a, b): linear in each argument
+_BILINEAR = {np.dot, np.matmul, operator.matmul, np.inner, np.outer, np.kron, np.cross, np.tensordot}
+
+
+def _elementwise(fn):
+    if isinstance(fn, np.ufunc):
+        return fn.signature is None
+    return fn in activity_mod.ELEMENTWISE or fn in (abs, min, max, pow) or getattr(fn, "__module__", None) == "math"
+
+
+def run(fn, source, act, wrt, callee=None):
+    """Return a Result holding ``<f>_jvp`` (see the module docstring)."""
+    t = _Tangent(fn, source, act, callee)
+    dots = [t.dot(w) for w in wrt]
+    body = t.block(fn.body)
+    new = gast.FunctionDef(
+        name=naming.JVP_FN.format(fn.name),
+        args=trees.arguments([a.id for a in fn.args.args] + dots),
+        body=body,
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+        type_params=[],
+    )
+    return Result(gast.copy_location(new, fn), t.needs, set(dots), [])
+
+
+class _Tangent:
+    def __init__(self, fn, source, act, callee):
+        self.source = source
+        self.act = act
+        self.callee = callee
+        self.local = trees.local_names(fn)
+        self.namer = naming.Namer(trees.all_names(fn))
+        self.dots = {}
+        self.needs = {}
+        self.callees = {}
+
+    def location(self, node):
+        return self.source.location(node) if self.source is not None else None
+
+    def dot(self, name):
+        if name not in self.dots:
+            self.dots[name] = self.namer.unique(naming.DOT.format(name))
+        return self.dots[name]
+
+    def tangent(self, node):
+        """The tangent of an operand (a Name or constant), or None where it has none."""
+        if isinstance(node, gast.Name) and node.id in self.act.active and node.id in self.local:
+            return _name(self.dot(node.id))
+        return None
+
+    def zero(self, node):
+        scalar = isinstance(node, gast.Name) and node.id in self.act.scalars
+        if isinstance(node, gast.Constant) or node is None or scalar:
+            return gast.Constant(value=0.0, kind=None)
+        return trees.call("zeros_like", trees.clone(node))
+
+    def tangent_or_zero(self, node):
+        return self.tangent(node) or self.zero(node)
+
+    # -- statements ---------------------------------------------------------------
+
+    def block(self, stmts):
+        out = []
+        for stmt in stmts:
+            out.extend(self.statement(stmt))
+        return out
+
+    def statement(self, stmt):
+        if isinstance(stmt, gast.If):
+            return [
+                gast.copy_location(
+                    gast.If(test=stmt.test, body=self.block(stmt.body), orelse=self.block(stmt.orelse)), stmt
+                )
+            ]
+        if isinstance(stmt, gast.For):
+            it = stmt.iter
+            if isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id == naming.CHECKPOINT_MARKER:
+                it = it.args[0]  # nothing is taped in forward mode: checkpointed(range(n)) is range(n)
+            loop = gast.For(target=stmt.target, iter=it, body=self.block(stmt.body), orelse=[], type_comment=None)
+            return [gast.copy_location(loop, stmt)]
+        if isinstance(stmt, gast.While):
+            return [gast.copy_location(gast.While(test=stmt.test, body=self.block(stmt.body), orelse=[]), stmt)]
+        if isinstance(stmt, gast.Return):
+            value = stmt.value
+            ret = gast.Tuple(elts=[value, self.tangent_or_zero(value)], ctx=gast.Load())
+            return [gast.copy_location(gast.Return(value=ret), stmt)]
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            return self.assign(stmt, stmt.targets[0].id)
+        if isinstance(stmt, (gast.Assign, gast.AugAssign)) and isinstance(
+            stmt.targets[0] if isinstance(stmt, gast.Assign) else stmt.target, gast.Subscript
+        ):
+            return [stmt] + self.store(stmt)
+        if isinstance(stmt, gast.Expr) and trees.appended(stmt) is not None:
+            xs, v = trees.appended(stmt)
+            if xs.id in self.act.active:
+                append = gast.Call(
+                    func=gast.Attribute(value=_name(self.dot(xs.id)), attr="append", ctx=gast.Load()),
+                    args=[self.tangent_or_zero(v)],
+                    keywords=[],
+                )
+                return [stmt, gast.copy_location(gast.Expr(value=append), stmt)]
+            return [stmt]
+        if isinstance(stmt, gast.Assign):  # a write-through to a global's holder: the value is a name
+            return [stmt]
+        return [stmt]
+
+    def store(self, stmt):
+        """``a[i] = v`` (or ``a[i] += v``): the same store into ``a_dot``."""
+        target = stmt.targets[0] if isinstance(stmt, gast.Assign) else stmt.target
+        array = target.value
+        if not (isinstance(array, gast.Name) and array.id in self.act.active):
+            return []
+        place = gast.Subscript(value=_name(self.dot(array.id)), slice=trees.clone(target.slice), ctx=gast.Store())
+        value = self.tangent_or_zero(stmt.value)
+        if isinstance(stmt, gast.Assign):
+            new = gast.Assign(targets=[place], value=value, type_comment=None)
+        elif isinstance(stmt.op, (gast.Add, gast.Sub)):
+            new = gast.AugAssign(target=place, op=stmt.op, value=value)
+        else:
+            raise UnsupportedError("forward mode (jvp) of this in-place update", self.location(stmt))
+        return [gast.copy_location(new, stmt)]
+
+    def assign(self, stmt, name):
+        op = self.act.op(stmt, self.source, self.local)
+        if name not in self.act.active:
+            return [stmt]
+        if op.kind == "call" and inspect.isfunction(op.fn) and rules.lookup(op.fn) is None:
+            return self.user_call(stmt, name, op)
+        value = self.rule(stmt, op)
+        prelude = []
+        if isinstance(value, _Prelude):
+            prelude, value = value.stmts, value.value
+        if value is None:
+            value = self.zero(_name(name))
+        new = [stmt] + prelude + [trees.assign(self.dot(name), value)]
+        return [gast.copy_location(s, stmt) for s in new]
+
+    # -- tangents of operations -----------------------------------------------------
+
+    def rule(self, stmt, op):
+        """The tangent expression of ``op``'s value, or None where no operand has one."""
+        if op.kind == "copy":
+            return self.tangent(op.args[0])
+        if op.kind == "tuple":
+            if not any(self.tangent(a) for a in op.args):
+                return None
+            if isinstance(op.node, gast.Dict):
+                return gast.Dict(
+                    keys=[trees.clone(k) for k in op.node.keys], values=[self.tangent_or_zero(v) for v in op.args]
+                )
+            return type(op.node)(elts=[self.tangent_or_zero(a) for a in op.args], ctx=gast.Load())
+        if op.kind == "subscript":
+            base = self.tangent(op.args[0])
+            if base is None:
+                return None
+            return gast.Subscript(value=base, slice=trees.clone(op.args[1]), ctx=gast.Load())
+        if op.kind in ("const", "nondiff", "index"):
+            return None
+        if op.kind != "call":
+            raise UnsupportedError(
+                "forward mode (jvp) of this expression", self.location(stmt), "use ac.grad or ac.vjp"
+            )
+        fn = op.fn
+        if rules.is_nondifferentiable(fn):
+            return None
+        dots = [self.tangent(a) for a in op.args]
+        if not any(dots) and not any(self.tangent(v) for v in op.kwargs.values()):
+            return None
+        if any(self.tangent(v) for v in op.kwargs.values()):
+            raise UnsupportedError(
+                "forward mode (jvp) of %s with a differentiated keyword argument" % _label(fn), self.location(stmt)
+            )
+        if _elementwise(fn) and rules.lookup(fn) is not None:
+            return self.elementwise(stmt, op, dots)
+        if fn in _LINEAR or fn in _SEQUENCE_LINEAR:
+            if any(dots[1:]):
+                raise UnsupportedError(
+                    "forward mode (jvp) of %s in its later arguments" % _label(fn), self.location(stmt)
+                )
+            return self.apply(op, {0: dots[0]})
+        if fn in _BILINEAR:
+            return _sum([self.apply(op, {i: d}) for i, d in enumerate(dots[:2]) if d is not None])
+        if fn is np.einsum:
+            return _sum([self.apply(op, {i: d}) for i, d in enumerate(dots) if i > 0 and d is not None])
+        if len(op.args) >= 1 and dots[0] is not None and not any(dots[1:]) and rules.lookup(fn) is not None:
+            reduced = self.reduction(stmt, op, dots[0])
+            if reduced is not None:
+                return reduced
+        if fn is np.where and len(op.args) == 3 and dots[0] is None:
+            return self.apply(
+                op,
+                {1: dots[1] or gast.Constant(value=0.0, kind=None), 2: dots[2] or gast.Constant(value=0.0, kind=None)},
+            )
+        raise UnsupportedError(
+            "forward mode (jvp) of %s (no tangent rule yet)" % _label(fn), self.location(stmt), "use ac.grad or ac.vjp"
+        )
+
+    def apply(self, op, replaced):
+        """``fn`` called as in ``op`` with the arguments at the positions of ``replaced`` replaced."""
+        args = [replaced.get(i, trees.clone(a)) for i, a in enumerate(op.args)]
+        keywords = [gast.keyword(arg=k, value=trees.clone(v)) for k, v in op.kwargs.items()]
+        node = op.node
+        if isinstance(node, gast.BinOp):
+            return gast.BinOp(left=args[0], op=node.op, right=args[1])
+        if isinstance(node, gast.UnaryOp):
+            return gast.UnaryOp(op=node.op, operand=args[0])
+        if (
+            isinstance(node, gast.Attribute)
+            or isinstance(getattr(node, "func", None), gast.Attribute)
+            and trees.rooted_in(node.func, self.local)
+        ):  # x.T, x.sum(axis=0): spelled as the function the registry says they are
+            func = self.spelled(op.fn)
+        else:
+            func = trees.clone(node.func)
+        return gast.Call(func=func, args=args, keywords=keywords)
+
+    def spelled(self, fn):
+        name = getattr(fn, "__name__", None)
+        if getattr(np, name or "", None) is fn:
+            self.needs["np"] = np
+            return gast.Attribute(value=_name("np"), attr=name, ctx=gast.Load())
+        raise UnsupportedError("forward mode (jvp) of the method %s" % _label(fn))
+
+    def elementwise(self, stmt, op, dots):
+        rule = rules.lookup(op.fn)
+        t = templates.template(rule)
+        terms, prelude = [], []
+        for i, d in enumerate(dots):
+            if d is None:
+                continue
+            stmts, results = templates.instantiate(
+                t, d, _name(stmt.targets[0].id), op.args, op.kwargs, self.namer, True
+            )
+            part = next((c for operand, c in results if operand is op.args[i]), None)
+            if part is None:
+                continue
+            prelude.extend(stmts)
+            terms.append(part)
+        self.needs.update((n, v) for n, v in t.globals.items() if n not in runtime.HELPERS)
+        value = _sum(terms)
+        if prelude:  # the rule's own temporaries go before the tangent's assignment
+            return _Prelude(prelude, value)
+        return value
+
+    def reduction(self, stmt, op, dot):
+        """A reduction whose adjoint is ``unreduce(g, x, axis, keepdims) * W`` (W element-wise, the
+        local derivative: max, min, prod, ...): its tangent is ``np.sum(x_dot * W, axis, keepdims)``.
+        None where the rule does not have that form."""
+        rule = rules.lookup(op.fn)
+        if not rule.inline:
+            return None
+        t = templates.template(rule)
+        marker = self.namer.fresh(naming.TEMP)
+        target = _name(stmt.targets[0].id)
+        stmts, results = templates.instantiate(t, _name(marker), target, op.args, op.kwargs, self.namer)
+        part = next((c for operand, c in results if operand is op.args[0]), None)
+        if part is None or any(isinstance(n, gast.Name) and n.id == marker for s in stmts for n in gast.walk(s)):
+            return None
+        spread = [
+            n
+            for n in gast.walk(part)
+            if isinstance(n, gast.Call)
+            and isinstance(n.func, gast.Name)
+            and n.func.id == "unreduce"
+            and isinstance(n.args[0], gast.Name)
+            and n.args[0].id == marker
+        ]
+        uses = [n for n in gast.walk(part) if isinstance(n, gast.Name) and n.id == marker]
+        if len(spread) != 1 or len(uses) != 1 or not _factor(part, spread[0]):
+            return None
+        call = spread[0]
+        axis = call.args[2] if len(call.args) > 2 else gast.Constant(value=None, kind=None)
+        keepdims = call.args[3] if len(call.args) > 3 else gast.Constant(value=False, kind=None)
+        self.needs["np"] = np
+        self.needs.update((n, v) for n, v in t.globals.items() if n not in runtime.HELPERS)
+        total = gast.Call(
+            func=gast.Attribute(value=_name("np"), attr="sum", ctx=gast.Load()),
+            args=[_replace(part, call, dot)],
+            keywords=[gast.keyword(arg="axis", value=axis), gast.keyword(arg="keepdims", value=keepdims)],
+        )
+        return _Prelude(stmts, total) if stmts else total
+
+    def user_call(self, stmt, name, op):
+        """``y = h(a, b)`` becomes ``y, y_dot = h_jvp(a, b, a_dot, b_dot)``."""
+        if self.callee is None:
+            raise CompileError("a call of %s in forward mode needs the pipeline" % _label(op.fn), self.location(stmt))
+        signature = inspect.signature(op.fn)
+        try:
+            bound = signature.bind(*op.args, **op.kwargs)
+        except TypeError as e:
+            raise CompileError("call of %s: %s" % (_label(op.fn), e), self.location(stmt))
+        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()):
+            raise UnsupportedError(
+                "forward mode (jvp) of a call of %s, which takes *args" % _label(op.fn), self.location(stmt)
+            )
+        bound.apply_defaults()
+        static = {}  # a function passed as an argument: the callee is compiled for it
+        for param, operand in bound.arguments.items():
+            if isinstance(operand, (gast.Name, gast.Attribute)) and not trees.rooted_in(operand, self.local):
+                value = source_mod.static_value(operand, self.source)
+                if callable(value) and not isinstance(value, type):
+                    static[param] = value
+        params = [p for p in signature.parameters if p not in static]
+        key = (op.fn, tuple(sorted((p, id(v)) for p, v in static.items())))
+        jvp_name = self.callees.get(key) or self.callees.setdefault(key, self.callee(op.fn, static or None))
+        args = [_as_node(bound.arguments[p]) for p in params]
+        call = gast.Call(func=_name(jvp_name), args=args + [self.tangent_or_zero(a) for a in args], keywords=[])
+        target = gast.Tuple(elts=[_name(name, True), _name(self.dot(name), True)], ctx=gast.Store())
+        return [gast.copy_location(gast.Assign(targets=[target], value=call, type_comment=None), stmt)]
+
+
+class _Prelude:
+    """A tangent expression with the statements it needs first."""
+
+    def __init__(self, stmts, value):
+        self.stmts, self.value = stmts, value
+
+
+def _factor(expr, node):
+    """Whether ``node`` is a factor of ``expr``: reached from it through products and numerators only."""
+    if expr is node:
+        return True
+    if isinstance(expr, gast.BinOp) and isinstance(expr.op, gast.Mult):
+        return _factor(expr.left, node) or _factor(expr.right, node)
+    if isinstance(expr, gast.BinOp) and isinstance(expr.op, gast.Div):
+        return _factor(expr.left, node)
+    return False
+
+
+def _replace(expr, node, by):
+    """``expr`` with ``node`` (a factor of it) replaced by ``by``."""
+    if expr is node:
+        return by
+    if _factor(expr.left, node):
+        return gast.BinOp(left=_replace(expr.left, node, by), op=expr.op, right=expr.right)
+    return gast.BinOp(left=expr.left, op=expr.op, right=_replace(expr.right, node, by))
+
+
+def _as_node(value):
+    if isinstance(value, gast.AST):
+        return trees.clone(value)
+    return trees.const(value)
+
+
+def _sum(terms):
+    terms = [t for t in terms if t is not None]
+    if not terms:
+        return None
+    total = terms[0]
+    for t in terms[1:]:
+        total = gast.BinOp(left=total, op=gast.Add(), right=t)
+    return total
+
+
+def _label(fn):
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
