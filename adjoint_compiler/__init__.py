@@ -14,7 +14,19 @@ registers every built-in adjoint rule.
 (2.0, 0.0)
 """
 
-from adjoint_compiler.api import adjoint_source, checkpointed, differentiate, grad, jvp, tape_stats, value_and_grad, vjp
+from adjoint_compiler.api import (
+    adjoint_source,
+    checkpointed,
+    differentiate,
+    grad,
+    hessian,
+    hvp,
+    jacobian,
+    jvp,
+    tape_stats,
+    value_and_grad,
+    vjp,
+)
 from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
 from adjoint_compiler.rules.registry import register_adjoint
 
@@ -24,6 +36,9 @@ __all__ = [
     "value_and_grad",
     "vjp",
     "jvp",
+    "hvp",
+    "hessian",
+    "jacobian",
     "differentiate",
     "adjoint_source",
     "register_adjoint",

@@ -31,7 +31,8 @@ in-place update of a while b (a view or copy of the same array) is still used
 
 import gast
 
-from adjoint_compiler import effects, naming, trees
+from adjoint_compiler import effects, naming, runtime, trees
+from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import UnsupportedError
 
 _GLOBAL = ("global",)
@@ -143,12 +144,20 @@ class _Points:
                 and args[0] is getattr(node.func, "value", None)
                 and name in effects.FRESH_METHODS
                 or name in effects.FRESH_BUILTINS
+                or self.runtime_helper(node.func) in effects.FRESH_HELPERS  # emitted code differentiated again
             ):
                 self.make(site, env, frozenset())
                 return frozenset([site])
             # anything else (a user function, a view, an unknown method) may return what it was given
             return reach | frozenset([_GLOBAL]) if not from_numpy else reach
         return frozenset([_GLOBAL])
+
+    def runtime_helper(self, func):
+        """The name of the runtime helper ``func`` is (``zeros_like`` in an emitted gradient), else None."""
+        if not isinstance(func, gast.Name) or func.id in self.local or self.source is None:
+            return None
+        value = source_mod.global_value(func, self.source, self.local)
+        return func.id if value is not None and getattr(runtime, func.id, None) is value else None
 
     def make(self, site, env, contents):
         """A new object at ``site``: what pointed to the newest one there now points to an older one."""

@@ -361,6 +361,19 @@ class _Anf:
             raise UnsupportedError("nested loop target", self.location(target))
         self.assign(target, value)
 
+    def walked(self, seq):
+        """``reversed(xs)`` inside ``zip``, walked by index, is ``xs[::-1]`` (a range stays a range)."""
+        if (
+            isinstance(seq, gast.Call)
+            and len(seq.args) == 1
+            and not seq.keywords
+            and self.source is not None
+            and source_mod.global_value(seq.func, self.source, self.locals) is reversed
+        ):
+            step = gast.Slice(lower=None, upper=None, step=trees.const(-1))
+            return gast.Subscript(value=seq.args[0], slice=step, ctx=gast.Load())
+        return seq
+
     def loop_length(self, seq, stmt):
         """``len(seq)``, or where the user's file is known ``loop_length(seq, <location>)``, which refuses
         at run time what cannot be walked by index (a dict would give its values)."""
@@ -410,7 +423,7 @@ class _Anf:
         elif fn is zip and it.args and not it.keywords:
             if not (isinstance(stmt.target, gast.Tuple) and len(stmt.target.elts) == len(it.args)):
                 raise UnsupportedError("zip without unpacking one name per sequence", self.location(stmt.target))
-            seqs = [self.atom(a) for a in it.args]
+            seqs = [self.atom(self.walked(a)) for a in it.args]
             index_name = trees.name(self.temp(), True)
             targets = stmt.target.elts
         else:

@@ -52,6 +52,10 @@ _LINEAR = {
 }  # fmt: skip
 # f(seq_dot, *rest): linear in a sequence of arrays
 _SEQUENCE_LINEAR = {np.concatenate, np.stack, np.hstack, np.vstack, np.column_stack, np.dstack}
+_LINEAR |= {runtime.unbroadcast, runtime.unreduce, runtime.fit_shape}  # emitted adjoint code is differentiable
+_SHAPE_LATER = {runtime.unbroadcast, runtime.unreduce, runtime.fit_shape}  # later arguments give a shape only
+# f(a_dot, b_dot): a sum of its arguments
+_ADDITIVE = {runtime.add_bars}
 # f(a, b): linear in each argument
 _BILINEAR = {np.dot, np.matmul, operator.matmul, np.inner, np.outer, np.kron, np.cross, np.tensordot}
 
@@ -180,7 +184,12 @@ class _Tangent:
         op = self.act.op(stmt, self.source, self.local)
         if name not in self.act.active:
             return [stmt]
-        if op.kind == "call" and inspect.isfunction(op.fn) and rules.lookup(op.fn) is None:
+        if (
+            op.kind == "call"
+            and inspect.isfunction(op.fn)
+            and rules.lookup(op.fn) is None
+            and not rules.is_nondifferentiable(op.fn)
+        ):
             return self.user_call(stmt, name, op)
         value = self.rule(stmt, op)
         prelude = []
@@ -229,11 +238,15 @@ class _Tangent:
         if _elementwise(fn) and rules.lookup(fn) is not None:
             return self.elementwise(stmt, op, dots)
         if fn in _LINEAR or fn in _SEQUENCE_LINEAR:
-            if any(dots[1:]):
+            if dots[0] is None and fn in _SHAPE_LATER:
+                return None  # unreduce(1.0, like): a constant spread over an active value's shape
+            if any(dots[1:]) and fn not in _SHAPE_LATER:
                 raise UnsupportedError(
                     "forward mode (jvp) of %s in its later arguments" % _label(fn), self.location(stmt)
                 )
             return self.apply(op, {0: dots[0]})
+        if fn in _ADDITIVE:
+            return self.apply(op, {i: self.tangent_or_zero(a) for i, a in enumerate(op.args)})
         if fn in _BILINEAR:
             return _sum([self.apply(op, {i: d}) for i, d in enumerate(dots[:2]) if d is not None])
         if fn is np.einsum:

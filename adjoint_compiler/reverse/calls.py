@@ -41,6 +41,8 @@ def adjoint_call(r, stmt, name, op, g, out):
     """The adjoint of ``name = f(*args)`` given its cotangent ``g``."""
     act = r.act
     rule = rules.lookup(op.fn)
+    if rule is None and rules.is_nondifferentiable(op.fn):
+        return  # zeros_like(x) in an emitted gradient differentiated again: no derivative flows through it
     if rule is None and inspect.isfunction(op.fn) and r.callee is not None:
         call_user_function(r, stmt, name, op, g, out)
         return
