@@ -3,10 +3,9 @@
 Invariant: a ``Namer`` never hands out a name already taken (by the user's code
 or an earlier call) nor a Python keyword, and its names come from per-format
 counters, never from randomness or dict order, so emitted source is identical
-from run to run (golden files depend on it). The formats below are those the
-lowering and analysis passes and the reverse sweep's main names use; ``reverse/``
-also spells a few of its own in place (``_value``, ``_final``, ``_k``, ``_pullback``,
-``_iterations``, ``_pullback_calls``).
+from run to run (golden files depend on it). Every format of a generated name is
+defined here, once, and the passes and ``reverse/`` use it from here (a name built
+from another name goes through ``Namer.unique``, so a clash gets ``_2``, ``_3``, ...).
 
 >>> namer = Namer({"_t1", "x_1"})
 >>> namer.fresh(TEMP), namer.fresh(TEMP), namer.unique("x"), namer.unique("x")
@@ -25,11 +24,12 @@ TAPE = "_tape{}"  # per-loop tape
 SAVED = "{}_old"  # the part of an array an in-place update overwrites
 GRAD_FN = "{}_grad"
 VJP_FN = "{}_vjp"
-PULLBACK_FN = "{}_pullback"
+PULLBACK_FN = "{}_pullback"  # <f>_pullback, which <f>_vjp returns; y_pullback, which a call y = h(a) got from h_vjp
 COMMENT_FN = "__comment__"
 CHECKPOINT_MARKER = "__checkpointed__"  # wraps the range of a checkpointed loop until reverse
-STEP_FN = "_step{}"  # one iteration of a checkpointed loop
-STEP_ADJOINT_FN = "_step{}_adjoint"
+STEP_FN = "_step{}"  # runs a segment of iterations of a checkpointed loop
+STEP_ADJOINT_FN = "{}_adjoint"  # its adjoint, named after it: _step1_adjoint
+ITERATIONS = "_iterations"  # the segment of iterations (a sub-range) a step function runs
 STATE = "_state{}"  # marker call replaced by a '#' comment at emit time
 
 
@@ -38,6 +38,10 @@ RETURN_VALUE = "_value{}"  # the value an early return gave
 BREAK_FLAG = "_break{}"
 CONTINUE_FLAG = "_continue{}"
 KEPT_OUTPUT = "{}_value"  # the output, kept before the adjoint sweep rebinds its name
+FINAL = "{}_final"  # an array's final contents, which a pullback puts back after undoing its in-place updates
+PULLBACK_CALLS = "_pullback_calls"  # the calls a pullback made, where it may run only once
+RELOADED = "{}_k"  # a taped value reloaded inside a pullback (under its own name, local to the pullback)
+SPREAD = "{}_{}"  # one value of *args, for a function compiled for a count of them: args_0; the function: f_3
 OVERLAP = "_overlap{}"  # the values of a store whose target may overlap them, copied first
 MODULE_ALIAS = "_module"  # the user's module, for global statements (underscores prepended until free)
 CLOSURE_ALIAS = "_closure"  # the enclosing function's cells, for nonlocal statements (likewise)

@@ -79,12 +79,12 @@ def _assemble(r):
     undone = {inplace.mutated_name(s) for s in r.undos.values()}
     if isinstance(output, gast.Name) and any(output.id in r.shared.get(n, {n}) for n in undone):
         # the adjoint sweep puts this array's earlier contents back: return a copy of the final ones
-        kept = r.namer.unique(output.id + "_value")
+        kept = r.namer.unique(naming.KEPT_OUTPUT.format(output.id))
         body.append(_assign(kept, _call("snapshot", trees.clone(output))))
         output = _name(kept)
     elif mode == "grad" and isinstance(output, gast.Name) and output.id in r.restored:
         # the adjoint loops reload this name from the tape; keep the value to return
-        kept = r.namer.unique(output.id + "_value")
+        kept = r.namer.unique(naming.KEPT_OUTPUT.format(output.id))
         body.append(_assign(kept, trees.clone(output)))
         output = _name(kept)
     if mode == "grad":
@@ -118,11 +118,11 @@ def _pullback(r, seed, adjoint, grads, undone, output):
     in_loops |= undone - trees.definite(fn.body) - {a.id for a in fn.args.args}
     start, end = [], []
     for n in sorted(undone - in_loops):
-        final = r.namer.unique(n + "_final")
+        final = r.namer.unique(naming.FINAL.format(n))
         body.append(_assign(final, _call("snapshot", _name(n))))
         end.append(gast.Expr(value=_call("put_back", _name(n), _name(final))))
     if undone & in_loops:  # arrays made anew in each iteration: their final contents are not kept
-        calls = r.namer.unique("_pullback_calls")
+        calls = r.namer.unique(naming.PULLBACK_CALLS)
         body.append(_assign(calls, gast.List(elts=[], ctx=gast.Load())))
         start.append(gast.Expr(value=_call("once", _name(calls))))
     pullback = gast.FunctionDef(

@@ -13,7 +13,7 @@ import inspect
 
 import gast
 
-from adjoint_compiler import rules, runtime, templates, trees
+from adjoint_compiler import naming, rules, runtime, templates, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
 from adjoint_compiler.reverse import shapes
@@ -128,14 +128,14 @@ def call_user_function(r, stmt, name, op, g, out):
             )
         extra = bound.arguments.pop(star.name, ())
         count = len(extra)
-        spread = ["%s_%d" % (star.name, i) for i in range(count)]
+        spread = [naming.SPREAD.format(star.name, i) for i in range(count)]
         bound.arguments.update(zip(spread, extra))
         all_params = [p for p in all_params if p != star.name] + spread
     key = (op.fn, tuple(sorted((p, id(v)) for p, v in static.items())), count)
     vjp_name = r.callees.get(key)
     if vjp_name is None:
         vjp_name = r.callees[key] = r.callee(op.fn, static, count) if star else r.callee(op.fn, static)
-    pullback = r.namer.unique(name + "_pullback")
+    pullback = r.namer.unique(naming.PULLBACK_FN.format(name))
     call = gast.Call(
         func=_name(vjp_name),
         args=[trees.clone(a) for p, a in zip(all_params, op.args) if p not in static],

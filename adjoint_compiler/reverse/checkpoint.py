@@ -40,10 +40,10 @@ def adjoint_checkpointed(r, stmt, adjoint_block):
         raise UnsupportedError("break or return inside a checkpointed loop", r.location(stmt))
     check_no_side_effects(r, body)
     carried = sorted(r.loop_headers[id(stmt)])
-    k = r.namer.fresh(naming.STEP_FN)[len("_step") :]
-    step_name, adjoint_name = naming.STEP_FN.format(k), naming.STEP_ADJOINT_FN.format(k)
+    step_name = r.namer.fresh(naming.STEP_FN)
+    adjoint_name = naming.STEP_ADJOINT_FN.format(step_name)
     state = r.namer.fresh(naming.STATE)
-    span = r.namer.unique("_iterations")
+    span = r.namer.unique(naming.ITERATIONS)
 
     # one segment is an ordinary loop over a sub-range: reverse it the ordinary way
     segment = copy.copy(stmt)

@@ -145,7 +145,7 @@ def adjoint_loop(r, stmt, adjoint_block):
     r.forward_of[id(stmt)] = forward_pre + [loop]
     if r.mode == "vjp" and taped:
         # inside a pullback, reloading into the forward names would make them local to it
-        mapping = {t: r.namer.unique(t + "_k") for t in taped}
+        mapping = {t: r.namer.unique(naming.RELOADED.format(t)) for t in taped}
         r.renamed.update((k, t) for t, k in mapping.items())
         trees.rename([target] + adjoint_body, mapping)
     if not adjoint_body:
