@@ -2,11 +2,45 @@
 
 The reversal is a plain record passed to the functions of the other modules
 (``r`` in each): the inputs (the function, its activity table, the loop
-headers, which names may share memory), the namer and the cotangents, and the
-outputs the adjoint code leaves for the forward sweep and for the caller:
-``forward_of`` (what replaces a statement in the forward sweep: a loop with
-its tape pushes, a call of a user function's vjp, a store that saves what it
-overwrites), the tapes, the undo statements and the modules inlined rules need.
+headers, which names may share memory, shape facts), the namer and the
+cotangents, and the outputs the adjoint code leaves for the forward sweep and
+for the caller: ``forward_of`` (what replaces a statement in the forward sweep:
+a loop with its tape pushes or trip counter, a call of a user function's vjp, a
+store that first saves what it overwrites), the tapes, the undo statements, the
+callees' vjps and what the emitted module must import (the modules inlined
+rules use, the registered adjoints it calls).
+
+Invariant: ``r.namer`` starts with every name of the function and of its
+environment taken, so no generated name shadows one; ``forward(r, stmts)`` is
+``stmts`` with each statement ``r.forward_of`` has a replacement for replaced
+(inside ifs too) and nothing else changed: the forward sweep keeps the SSA
+names, so every value the adjoint sweep reads is in scope under its own name.
+It builds new lists and leaves the SSA function as it was.
+
+>>> import gast
+>>> from adjoint_compiler import activity, emit, normalize, ssa, trees
+>>> from adjoint_compiler.reverse.statements import adjoint_block
+>>> src = "def f(x, n):\\n    y = x\\n    for i in range(n):\\n        y = y * x\\n    return y"
+>>> fn = ssa.run(normalize.run(gast.parse(src).body[0], None), None)
+>>> r = Reversal(fn, None, activity.run(fn, None, ["x"], ["x"]), ["x"], "grad")
+>>> r.cot.accumulate("y_1", trees.name("g"), [])  # the output's cotangent
+>>> adjoint = adjoint_block(r, fn.body[:-1])  # fills r.forward_of with the loop that tapes y_1
+>>> print("\\n".join(emit.to_source(s).strip() for s in forward(r, fn.body[:-1])))
+y = x
+y_1 = y
+_tape1 = []
+for i in range(n):
+    _tape1.append(y_1)
+    y_2 = y_1 * x
+    y_1 = y_2
+>>> print(emit.to_source(fn).strip())
+def f(x, n):
+    y = x
+    y_1 = y
+    for i in range(n):
+        y_2 = y_1 * x
+        y_1 = y_2
+    return y_1
 """
 
 import copy
