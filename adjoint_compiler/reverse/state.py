@@ -75,8 +75,8 @@ class Reversal:
         self.cot = Cotangents(self.namer, activity, headers, self.stored, fn)
         # collected for the forward sweep and the caller
         self.callees = {}  # (function, static arguments, *args count) -> the name of its vjp
-        self.needs = {}  # name -> module required by inlined rules (np, math)
-        self.forward_of = {}  # id(statement) -> the forward statements replacing it (tape pushes, counters)
+        self.needs = {}  # name -> what emitted code imports: modules of inlined rules (np), registered adjoints
+        self.forward_of = {}  # id(statement) -> the forward statements replacing it (see the module docstring)
         self.restored = set()  # names an adjoint loop reloads from a tape
         self.tapes = []  # (tape name, loop line, names pushed per iteration) for tape statistics
         self.undos = {}  # id(undo statement) -> the store it undoes, for in-place updates a[i] = v
@@ -87,7 +87,8 @@ class Reversal:
 
 
 def forward(r, stmts):
-    """The forward sweep of ``stmts``: the SSA code with each loop's tape pushes and counters."""
+    """The forward sweep of ``stmts``: the SSA code with each statement ``r.forward_of`` replaces replaced
+    (a loop by the loop with its tape pushes, a call by its vjp's, a store by its save and itself)."""
     out = []
     for stmt in stmts:
         if isinstance(stmt, (gast.For, gast.While)) and id(stmt) in r.forward_of:
