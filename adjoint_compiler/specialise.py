@@ -38,7 +38,7 @@ def varargs(src, count):
         type_comment=None,
     )
     tree.body = [gast.copy_location(pack, tree)] + tree.body
-    tree.name = naming.SPREAD.format(tree.name, count)
+    tree.name = naming.SPECIALISED.format(tree.name, count)
 
 
 def bind_functions(src, bindings):
@@ -50,7 +50,8 @@ def bind_functions(src, bindings):
     renamed = {}
     for param, value in bindings.items():
         label = getattr(value, "__name__", param)
-        alias = label if src.env.get(label, value) is value and label not in names else "%s_%s" % (param, label)
+        free = src.env.get(label, value) is value and label not in names
+        alias = label if free else naming.BOUND.format(param, label)
         src.env[alias] = value
         renamed[param] = alias
     for node in gast.walk(tree):
@@ -59,4 +60,5 @@ def bind_functions(src, bindings):
     keep = [a for a in args.args if a.id not in bindings]
     args.args = keep
     args.defaults = [defaults[a.id] for a in keep if a.id in defaults]
-    tree.name = "_".join([tree.name] + [renamed[p] for p in sorted(renamed)])
+    if renamed:
+        tree.name = naming.SPECIALISED.format(tree.name, "_".join(renamed[p] for p in sorted(renamed)))

@@ -19,7 +19,7 @@ order, and only those of active operands are accumulated.
 
 >>> import numpy as np
 >>> import adjoint_compiler as ac
->>> from adjoint_compiler import activity, emit, normalize, reverse, source, ssa
+>>> from adjoint_compiler import activity, emit, naming, normalize, reverse, source, ssa
 >>> def soft(v):
 ...     return v / (1.0 + abs(v))
 >>> @ac.register_adjoint(soft)
@@ -35,7 +35,7 @@ order, and only those of active operands are accumulated.
 >>> fn = ssa.run(normalize.run(src.tree, src), src)
 >>> act = activity.run(fn, src, ["x", "y"], ["x", "y"], True)
 >>> def callee(function, static):  # the pipeline compiles h here; its vjp is called h_vjp
-...     return function.__name__ + "_vjp"
+...     return naming.VJP_FN.format(function.__name__)
 >>> print(emit.to_source(reverse.run(fn, src, act, ["x", "y"], "grad", callee).function).strip())
 def f_grad(x, y):
     # forward sweep
