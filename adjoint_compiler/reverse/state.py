@@ -20,27 +20,22 @@ It builds new lists and leaves the SSA function as it was.
 >>> import gast
 >>> from adjoint_compiler import activity, emit, normalize, ssa, trees
 >>> from adjoint_compiler.reverse.statements import adjoint_block
->>> src = "def f(x, n):\\n    y = x\\n    for i in range(n):\\n        y = y * x\\n    return y"
+>>> src = "def f(x):\\n    a = x * 2.0\\n    b = a * a\\n    a[0] = b[1]\\n    return a[0] * b[0]"
 >>> fn = ssa.run(normalize.run(gast.parse(src).body[0], None), None)
->>> r = Reversal(fn, None, activity.run(fn, None, ["x"], ["x"]), ["x"], "grad")
->>> r.cot.accumulate("y_1", trees.name("g"), [])  # the output's cotangent
->>> adjoint = adjoint_block(r, fn.body[:-1])  # fills r.forward_of with the loop that tapes y_1
+>>> r = Reversal(fn, None, activity.run(fn, None, ["x"], [], True), ["x"], "grad")
+>>> r.cot.accumulate("_t4", trees.name("g"), [])  # the output's cotangent
+>>> adjoint = adjoint_block(r, fn.body[:-1])  # undoes a[0] = b[1] (b = a * a reads a): save a[0] first
 >>> print("\\n".join(emit.to_source(s).strip() for s in forward(r, fn.body[:-1])))
-y = x
-y_1 = y
-_tape1 = []
-for i in range(n):
-    _tape1.append(y_1)
-    y_2 = y_1 * x
-    y_1 = y_2
->>> print(emit.to_source(fn).strip())
-def f(x, n):
-    y = x
-    y_1 = y
-    for i in range(n):
-        y_2 = y_1 * x
-        y_1 = y_2
-    return y_1
+a = x * 2.0
+b = a * a
+_t1 = b[1]
+a_old = a[0].copy()
+a[0] = _t1
+_t2 = a[0]
+_t3 = b[0]
+_t4 = _t2 * _t3
+>>> "a_old" in emit.to_source(fn)  # the SSA function is as it was
+False
 """
 
 import copy
