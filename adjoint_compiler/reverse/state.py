@@ -11,11 +11,12 @@ callees' vjps and what the emitted module must import (the modules inlined
 rules use, the registered adjoints it calls).
 
 Invariant: ``r.namer`` starts with every name of the function and of its
-environment taken, so no generated name shadows one; ``forward(r, stmts)`` is
+environment taken, so no name it gives out shadows one; ``forward(r, stmts)`` is
 ``stmts`` with each statement ``r.forward_of`` has a replacement for replaced
 (inside ifs too) and nothing else changed: the forward sweep keeps the SSA
 names, so every value the adjoint sweep reads is in scope under its own name.
-It builds new lists and leaves the SSA function as it was.
+It builds new statement lists and never edits the SSA function (a loop's
+replacement does share its target and iterable expressions with it).
 
 >>> import gast
 >>> from adjoint_compiler import activity, emit, normalize, ssa, trees
