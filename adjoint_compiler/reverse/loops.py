@@ -6,8 +6,9 @@ reloads it in reverse (``for a, b in reversed(_tape1)``). A ``range`` loop
 replays its index from ``reversed(range(...))`` instead of taping it, and any
 other loop with nothing to tape counts its trips (``_n1``). One-operation
 scalar temporaries of taped values are recomputed in the adjoint rather than
-taped; a value the adjoint reads only for its shape is taped as its shape
-(``shape_of``), or not at all where a name of the same shape is at hand. The
+taped; an array a call made that the adjoint reads only for its shape is
+taped as its shape (``shape_of``), and a value read only for its shape is not
+taped at all where a name certainly of the same shape is at hand. The
 adjoints of the loop-carried variables are the adjoint loop's own carried
 variables. Inside a pullback (mode "vjp") the reloaded values get names of
 their own (``y_1_k``), so that the forward names stay those of the enclosing
