@@ -3,10 +3,11 @@
 Invariant: a ``Namer`` never hands out a name already taken (by the user's code
 or an earlier call) nor a Python keyword, and its names come from per-format
 counters, never from randomness or dict order, so emitted source is identical
-from run to run (golden files depend on it). The formats below are those the
-lowering and analysis passes and the reverse sweep's main names use; ``reverse/``
-also spells a few of its own in place (``_value``, ``_final``, ``_k``, ``_pullback``,
-``_iterations``, ``_pullback_calls``).
+from run to run (golden files depend on it). The formats of generated names are
+defined below, once, and used from here: the lowering passes, ``specialise`` and
+``reverse/`` spell none of their own. (Still spelled in place: ``_module`` and
+``_closure`` in ``source`` and ``write_through``, ``_with_state`` in ``carry``, and
+the suffixes of names ``reverse`` derives from another name in ``optimize._DERIVED``.)
 
 >>> namer = Namer({"_t1", "x_1"})
 >>> namer.fresh(TEMP), namer.fresh(TEMP), namer.unique("x"), namer.unique("x")
@@ -26,13 +27,14 @@ TAPE = "_tape{}"  # per-loop tape
 SAVED = "{}_old"  # the part of an array an in-place update overwrites
 GRAD_FN = "{}_grad"
 VJP_FN = "{}_vjp"
-JVP_FN = "{}_jvp"
-PULLBACK_FN = "{}_pullback"
-COMMENT_FN = "__comment__"
+JVP_FN = "{}_jvp"  # forward mode: <f>_jvp(*params, *wrt_dots) -> (value, value_dot)
+PULLBACK_FN = "{}_pullback"  # <f>_pullback, which <f>_vjp returns; y_pullback, which a call y = h(a) got from h_vjp
+COMMENT_FN = "__comment__"  # marker call replaced by a '#' comment at emit time
 CHECKPOINT_MARKER = "__checkpointed__"  # wraps the range of a checkpointed loop until reverse
-STEP_FN = "_step{}"  # one iteration of a checkpointed loop
-STEP_ADJOINT_FN = "_step{}_adjoint"
-STATE = "_state{}"  # marker call replaced by a '#' comment at emit time
+STEP_FN = "_step{}"  # runs a segment of iterations of a checkpointed loop
+STEP_ADJOINT_FN = "{}_adjoint"  # its adjoint, named after it: _step1_adjoint
+ITERATIONS = "_iterations"  # the segment of iterations (a sub-range) a step function runs
+STATE = "_state{}"  # the loop-carried values a checkpointed loop starts from
 
 
 RETURN_FLAG = "_return{}"  # set once an early return ran
@@ -40,6 +42,12 @@ RETURN_VALUE = "_value{}"  # the value an early return gave
 BREAK_FLAG = "_break{}"
 CONTINUE_FLAG = "_continue{}"
 KEPT_OUTPUT = "{}_value"  # the output, kept before the adjoint sweep rebinds its name
+FINAL = "{}_final"  # an array's final contents, which a pullback puts back after undoing its in-place updates
+PULLBACK_CALLS = "_pullback_calls"  # the calls a pullback made, where it may run only once
+RELOADED = "{}_k"  # a taped value reloaded inside a pullback (under its own name, local to the pullback)
+SPREAD = "{}_{}"  # one value of *args, in a function compiled for a count of them: args_0
+SPECIALISED = "{}_{}"  # a function compiled for a count of *args (f_3), or for the functions passed (euler_decay)
+BOUND = "{}_{}"  # a function passed as parameter p, a global of the callee where its own name is taken: p_decay
 OVERLAP = "_overlap{}"  # the values of a store whose target may overlap them, copied first
 MODULE_ALIAS = "_module"  # the user's module, for global statements (underscores prepended until free)
 CLOSURE_ALIAS = "_closure"  # the enclosing function's cells, for nonlocal statements (likewise)

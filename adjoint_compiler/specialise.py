@@ -19,7 +19,7 @@ def f_2(a, rest_0, rest_1):
 
 import gast
 
-from adjoint_compiler import trees
+from adjoint_compiler import naming, trees
 
 
 def varargs(src, count):
@@ -27,7 +27,7 @@ def varargs(src, count):
     ``args_0, ...`` and the body starts with ``args = (args_0, ...)``. Edits ``src.tree`` (a fresh parse)."""
     tree = src.tree
     star = tree.args.vararg
-    names = ["%s_%d" % (star.id, i) for i in range(count)]
+    names = [naming.SPREAD.format(star.id, i) for i in range(count)]
     tree.args.args = tree.args.args + [
         gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None) for n in names
     ]
@@ -38,7 +38,7 @@ def varargs(src, count):
         type_comment=None,
     )
     tree.body = [gast.copy_location(pack, tree)] + tree.body
-    tree.name = "%s_%d" % (tree.name, count)
+    tree.name = naming.SPECIALISED.format(tree.name, count)
 
 
 def bind_functions(src, bindings):
@@ -50,7 +50,8 @@ def bind_functions(src, bindings):
     renamed = {}
     for param, value in bindings.items():
         label = getattr(value, "__name__", param)
-        alias = label if src.env.get(label, value) is value and label not in names else "%s_%s" % (param, label)
+        free = src.env.get(label, value) is value and label not in names
+        alias = label if free else naming.BOUND.format(param, label)
         src.env[alias] = value
         renamed[param] = alias
     for node in gast.walk(tree):
@@ -59,4 +60,5 @@ def bind_functions(src, bindings):
     keep = [a for a in args.args if a.id not in bindings]
     args.args = keep
     args.defaults = [defaults[a.id] for a in keep if a.id in defaults]
-    tree.name = "_".join([tree.name] + [renamed[p] for p in sorted(renamed)])
+    if renamed:
+        tree.name = naming.SPECIALISED.format(tree.name, "_".join(renamed[p] for p in sorted(renamed)))

@@ -3,13 +3,17 @@
 Output invariant: a new FunctionDef ``<f>_grad(params)`` returning
 ``(value, gradients)`` (mode "grad", the cotangent seed is 1.0), or
 ``<f>_vjp(params)`` returning ``(value, <f>_pullback)`` (mode "vjp"). The
-forward sweep is the SSA body itself, so every value the adjoint reads is
-still in scope under its SSA name: nothing is taped in straight-line code.
-The adjoint sweep visits active statements in reverse, inlines the adjoint
-rule of each, and accumulates contributions: the first one assigns
-``x_bar = c``, later ones ``x_bar = x_bar + c`` (never ``+=``, which could
-write through an alias into a user's array). Each block of adjoint code is
-preceded by a comment quoting the source line it comes from.
+forward sweep is the SSA body itself (with tape pushes in loops, calls of
+callees' vjps, saves before in-place updates), so every value the adjoint
+reads is still in scope under its SSA name: nothing is taped in straight-line
+code. The adjoint sweep visits active statements in reverse, inlines the
+adjoint rule of each library function they call (and calls a registered
+adjoint, or the pullback a user function's vjp returned: ``calls``), and
+accumulates contributions: the first one is held as it is (a name or constant)
+or assigned, ``x_bar = c``; later ones assign ``x_bar = x_bar + c`` (never
+``+=``, which could write through an alias into a user's array). Where the
+source is known, the adjoint code of each line is preceded by a comment
+quoting it (the example below has no source, so no comment).
 
 >>> import gast
 >>> from adjoint_compiler import activity, emit, normalize, ssa

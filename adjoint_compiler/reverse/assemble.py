@@ -1,13 +1,50 @@
 """Assemble the forward sweep and the adjoint sweep into ``<f>_grad`` or ``<f>_vjp``.
 
-Mode "grad": ``check_scalar(y)`` then the adjoint sweep seeded with 1.0, and
-``return y, gradients``. Mode "vjp": the adjoint sweep becomes the nested
-``<f>_pullback(y_bar)``, returned with the value; where the adjoint sweep
-undoes in-place updates, the pullback puts the final contents back when it
-is done (or may run only once, for arrays made anew in each loop iteration).
-A function with in-place updates is reversed twice: the first reversal
-undoes every store, to find the undos later adjoint code depends on; the
-second keeps only those.
+Mode "grad": the forward sweep, ``check_scalar(y)``, the adjoint sweep seeded
+with 1.0, and ``return y, gradients``. Mode "vjp": the forward sweep, then the
+adjoint sweep as the nested ``<f>_pullback(y_bar)``, returned with the value. A
+parameter no contribution reached gets ``zeros_like`` of itself. A function
+whose adjoint sweep undoes in-place updates is reversed twice: the first
+reversal undoes every update, to find the undos later adjoint code depends on;
+the second keeps only those (``inplace.needed_undos``).
+
+Invariant: the value returned is the output's forward value, and a pullback
+can run again. Where the adjoint sweep reloads the output's name from a tape
+(mode "grad") or undoes in-place updates of its array, the value is kept first
+(``y_value``, a copy or a ``snapshot``). A pullback that undid in-place updates
+puts the arrays' final contents back at its end (``a_final``), or, for arrays
+made anew in each loop iteration or bound on some paths only, whose final
+contents are not kept, refuses a second call (``once``).
+
+>>> import gast
+>>> from adjoint_compiler import activity, emit, normalize, ssa
+>>> def reversal(src, mode, scalars=("x",)):
+...     fn = ssa.run(normalize.run(gast.parse(src).body[0], None), None)
+...     return run(fn, None, activity.run(fn, None, ["x"], list(scalars), mode == "grad"), ["x"], mode)
+>>> print(emit.to_source(reversal("def f(x):\\n    y = x * x\\n    return y", "vjp").function).strip())
+def f_vjp(x):
+    # forward sweep
+    y = x * x
+<BLANKLINE>
+    def f_pullback(y_bar):
+        # adjoint sweep
+        x_bar = y_bar * x + y_bar * x
+        return x_bar
+    return (y, f_pullback)
+
+The adjoint loop reloads ``y_1`` from its tape, so the value returned is kept before it:
+
+>>> src = "def f(x, n):\\n    y = x\\n    for i in range(n):\\n        y = y * x\\n    return y"
+>>> text = emit.to_source(reversal(src, "grad", ["x", "n"]).function)
+>>> [line.strip() for line in text.splitlines() if "y_1_value" in line]
+['y_1_value = y_1', 'return (y_1_value, x_bar)']
+
+The pullback undoes ``a[0] = b[1]`` (``b = a * a`` reads ``a``), then puts the final ``a`` back:
+
+>>> src = "def f(x):\\n    a = x * 2.0\\n    b = a * a\\n    a[0] = b[1]\\n    return a[0] * b[0]"
+>>> text = emit.to_source(reversal(src, "vjp", []).function)
+>>> [line.strip() for line in text.splitlines() if "a_old" in line or "a_final" in line]
+['a_old = a[0].copy()', 'a_final = snapshot(a)', 'a[0] = a_old', 'put_back(a, a_final)']
 """
 
 import gast
@@ -23,12 +60,12 @@ _name, _assign, _call = trees.name, trees.assign, trees.call
 
 
 class Result:
-    """What reverse produces: the function and the modules its inlined rules need."""
+    """What reverse produces: the function and what it needs imported."""
 
     def __init__(self, function, needs, gradient_names, tapes, adjoint=()):
         self.function = function
         self.tapes = tapes  # (tape name, loop line, names pushed per iteration)
-        self.needs = needs  # name -> module required by inlined rules (np, math)
+        self.needs = needs  # name -> what emitted code imports: modules of inlined rules (np), registered adjoints
         self.gradient_names = gradient_names  # the x_bar names returned, kept by optimize
         self.adjoint = adjoint  # the adjoint sweep's statements, for the search for needed undos
 
@@ -79,12 +116,12 @@ def _assemble(r):
     undone = {inplace.mutated_name(s) for s in r.undos.values()}
     if isinstance(output, gast.Name) and any(output.id in r.shared.get(n, {n}) for n in undone):
         # the adjoint sweep puts this array's earlier contents back: return a copy of the final ones
-        kept = r.namer.unique(output.id + "_value")
+        kept = r.namer.unique(naming.KEPT_OUTPUT.format(output.id))
         body.append(_assign(kept, _call("snapshot", trees.clone(output))))
         output = _name(kept)
     elif mode == "grad" and isinstance(output, gast.Name) and output.id in r.restored:
         # the adjoint loops reload this name from the tape; keep the value to return
-        kept = r.namer.unique(output.id + "_value")
+        kept = r.namer.unique(naming.KEPT_OUTPUT.format(output.id))
         body.append(_assign(kept, trees.clone(output)))
         output = _name(kept)
     if mode == "grad":
@@ -118,11 +155,11 @@ def _pullback(r, seed, adjoint, grads, undone, output):
     in_loops |= undone - trees.definite(fn.body) - {a.id for a in fn.args.args}
     start, end = [], []
     for n in sorted(undone - in_loops):
-        final = r.namer.unique(n + "_final")
+        final = r.namer.unique(naming.FINAL.format(n))
         body.append(_assign(final, _call("snapshot", _name(n))))
         end.append(gast.Expr(value=_call("put_back", _name(n), _name(final))))
     if undone & in_loops:  # arrays made anew in each iteration: their final contents are not kept
-        calls = r.namer.unique("_pullback_calls")
+        calls = r.namer.unique(naming.PULLBACK_CALLS)
         body.append(_assign(calls, gast.List(elts=[], ctx=gast.Load())))
         start.append(gast.Expr(value=_call("once", _name(calls))))
     pullback = gast.FunctionDef(

@@ -1,19 +1,66 @@
 """Adjoints of calls ``y = f(a, b)``: an inlined rule, a registered adjoint, or a user function's pullback.
 
-A library function's adjoint rule is inlined with fresh names (its scalar or
-masked variant where it has one and it applies), and each operand's
-contribution accumulates into that operand's adjoint. A user-registered
-adjoint is called, not inlined: ``c = rule(g, y, a, b)``. A user function
-with Python source is compiled to a vjp of its own: ``y, y_pullback =
-f_vjp(a, b)`` replaces the call in the forward sweep, and the adjoint sweep
-calls ``y_pullback(y_bar)``.
+A library function's adjoint rule is inlined with fresh names (its scalar,
+masked or ranked variant where it has one and it applies), and each active
+operand's contribution accumulates into that operand's adjoint (``x * x``: both
+of x's in one). A user-registered adjoint is called, not inlined, and its
+result unpacked: ``a_bar, b_bar = rule(y_bar, y, a, b)`` (for one argument
+``a_bar = rule(y_bar, y, a)``). Any other Python function is compiled to a vjp
+of its own (by ``callee``: once per function, per function passed to it as an
+argument and per count of ``*args`` values): ``y, y_pullback = f_vjp(a, b)``
+replaces the call in the forward sweep, and the adjoint sweep unpacks
+``y_pullback(y_bar)`` the same way. A function with neither a rule nor Python
+source is refused with a ``register_adjoint`` stub to fill in.
+
+Invariant: only the library's rules are inlined. Adjoint code the user wrote
+(a registered adjoint) or that was compiled from the user's function (its
+pullback) is called; either gives one cotangent per argument it was passed, in
+order, and only those of active operands are accumulated.
+
+>>> import numpy as np
+>>> import adjoint_compiler as ac
+>>> from adjoint_compiler import activity, emit, naming, normalize, reverse, source, ssa
+>>> def soft(v):
+...     return v / (1.0 + abs(v))
+>>> @ac.register_adjoint(soft)
+... def soft_adjoint(g, ans, v):
+...     return g * (1.0 - abs(ans)) ** 2
+>>> def h(a, b):
+...     c = a * b
+...     return c + b
+>>> def f(x, y):
+...     z = h(x, y)
+...     return np.sin(z) * soft(y)
+>>> src = source.read(f)
+>>> fn = ssa.run(normalize.run(src.tree, src), src)
+>>> act = activity.run(fn, src, ["x", "y"], ["x", "y"], True)
+>>> def callee(function, static):  # the pipeline compiles h here; its vjp is called h_vjp
+...     return naming.VJP_FN.format(function.__name__)
+>>> print(emit.to_source(reverse.run(fn, src, act, ["x", "y"], "grad", callee).function).strip())
+def f_grad(x, y):
+    # forward sweep
+    z, z_pullback = h_vjp(x, y)
+    _t1 = np.sin(z)
+    _t2 = soft(y)
+    _t3 = _t1 * _t2
+    # adjoint sweep
+    check_scalar(_t3)
+    # return np.sin(z) * soft(y)
+    _t1_bar = 1.0 * _t2
+    _t2_bar = 1.0 * _t1
+    y_bar = soft_adjoint(_t2_bar, _t2, y)
+    z_bar = _t1_bar * np.cos(z)
+    # z = h(x, y)
+    x_bar, _t4 = z_pullback(z_bar)
+    y_bar = y_bar + _t4
+    return (_t3, (x_bar, y_bar))
 """
 
 import inspect
 
 import gast
 
-from adjoint_compiler import rules, runtime, templates, trees
+from adjoint_compiler import naming, rules, runtime, templates, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
 from adjoint_compiler.reverse import shapes
@@ -130,14 +177,14 @@ def call_user_function(r, stmt, name, op, g, out):
             )
         extra = bound.arguments.pop(star.name, ())
         count = len(extra)
-        spread = ["%s_%d" % (star.name, i) for i in range(count)]
+        spread = [naming.SPREAD.format(star.name, i) for i in range(count)]
         bound.arguments.update(zip(spread, extra))
         all_params = [p for p in all_params if p != star.name] + spread
     key = (op.fn, tuple(sorted((p, id(v)) for p, v in static.items())), count)
     vjp_name = r.callees.get(key)
     if vjp_name is None:
         vjp_name = r.callees[key] = r.callee(op.fn, static, count) if star else r.callee(op.fn, static)
-    pullback = r.namer.unique(name + "_pullback")
+    pullback = r.namer.unique(naming.PULLBACK_FN.format(name))
     call = gast.Call(
         func=_name(vjp_name),
         args=[trees.clone(a) for p, a in zip(all_params, op.args) if p not in static],

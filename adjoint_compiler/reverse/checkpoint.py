@@ -1,12 +1,53 @@
 """Adjoints of checkpointed loops (``for i in checkpointed(range(n), k)``): recompute instead of tape.
 
-The forward sweep runs the plain loop after saving the state it starts from.
-The adjoint sweep hands the runtime's ``checkpoint_reverse`` two functions
-over a segment of iterations (a sub-range): ``_step<k>`` runs it,
-``_step<k>_adjoint`` reruns it with a local tape and then runs its adjoint,
-built exactly like an ordinary loop's. The scheduler keeps a bounded number of
-segment-start snapshots and reruns segments on a binomial schedule, so the
-loop body must not have side effects a rerun would repeat.
+The forward sweep runs the plain loop after saving the state it starts from
+(``_state1``, the loop-carried values). The adjoint sweep hands the runtime's
+``checkpoint_reverse`` two functions over a segment of iterations (a
+sub-range, ``_iterations``): ``_step1`` runs it, ``_step1_adjoint`` reruns it
+with a local tape and then runs its adjoint, built exactly like an ordinary
+loop's (``loops``). The scheduler keeps a bounded number of segment-start
+snapshots and reruns segments on a binomial schedule, so the loop body must not
+have side effects a rerun would repeat: in-place updates, expression statements,
+writes to the user's module, method calls and calls of functions with neither a
+rule nor a non-differentiable declaration are refused, as are ``break`` and
+``return`` in the loop.
+
+Invariant: the forward sweep keeps nothing per iteration: the one value taped
+for the loop is its starting state, and every iteration's values are
+recomputed, a segment at a time, inside ``_step1_adjoint``.
+
+>>> import adjoint_compiler as ac
+>>> from adjoint_compiler import activity, emit, normalize, reverse, source, ssa
+>>> def reversal(f):
+...     src = source.read(f)
+...     fn = ssa.run(normalize.run(src.tree, src), src)
+...     return reverse.run(fn, src, activity.run(fn, src, ["x"], ["x", "n"], True), ["x"], "grad")
+>>> def f(x, n):
+...     y = x
+...     for i in ac.checkpointed(range(n)):
+...         y = y * x
+...     return y
+>>> result = reversal(f)
+>>> for line in emit.to_source(result.function).splitlines():
+...     if "_state1" in line or "def _step" in line:
+...         print(line.strip())
+_state1 = (y_1,)
+def _step1(_iterations, y_1):
+def _step1_adjoint(_iterations, y_1, y_1_bar, x_bar):
+y_1_bar, x_bar = checkpoint_reverse(_step1, _step1_adjoint, segments(range(n)), _state1, (y_1_bar, x_bar), None)
+>>> result.tapes
+[('_state1', 3, ['checkpointed: y_1'])]
+>>> def g(x, n):
+...     y = x
+...     for i in ac.checkpointed(range(n)):
+...         print(i)
+...         y = y * x
+...     return y
+>>> try:
+...     reversal(g)
+... except ac.UnsupportedError as e:
+...     print(e.construct)
+a call with possible side effects inside a checkpointed loop
 """
 
 import copy
@@ -40,10 +81,10 @@ def adjoint_checkpointed(r, stmt, adjoint_block):
         raise UnsupportedError("break or return inside a checkpointed loop", r.location(stmt))
     check_no_side_effects(r, body)
     carried = sorted(r.loop_headers[id(stmt)])
-    k = r.namer.fresh(naming.STEP_FN)[len("_step") :]
-    step_name, adjoint_name = naming.STEP_FN.format(k), naming.STEP_ADJOINT_FN.format(k)
+    step_name = r.namer.fresh(naming.STEP_FN)
+    adjoint_name = naming.STEP_ADJOINT_FN.format(step_name)
     state = r.namer.fresh(naming.STATE)
-    span = r.namer.unique("_iterations")
+    span = r.namer.unique(naming.ITERATIONS)
 
     # one segment is an ordinary loop over a sub-range: reverse it the ordinary way
     segment = copy.copy(stmt)

@@ -1,9 +1,11 @@
 """The adjoint of each SSA name as the adjoint sweep goes: its variable, its value so far, accumulation.
 
 ``x_bar`` is created lazily. The first contribution that is a name or a
-constant is only remembered (an alias: no statement); a second one assigns
-``x_bar = a + b``, later ones ``x_bar = x_bar + c`` (``add_bars(x_bar, c)``
-for lists and dicts, where + would concatenate). Never ``+=``: that could
+constant is only remembered (an alias: no statement; but a loop header's
+adjoint variable, which each iteration reassigns, is copied), any other first
+one is assigned (``x_bar = c``); a second one assigns ``x_bar = a + b``,
+later ones ``x_bar = x_bar + c`` (``add_bars(x_bar, c)`` for lists and dicts,
+where + would concatenate). Never ``+=``: that could
 write through an alias into a user's array. ``owned`` tracks the adjoints
 held in an array this code created, which element updates may write into.
 
@@ -13,6 +15,31 @@ is kept as a tuple of its parts while its elements are read by constant
 indices: ``p, v = step(p, v)`` passes ``(p_bar, v_bar)`` to the pullback, not an
 array of zeros updated element by element. A tuple of cotangents is unpacked
 the way a person would: ``a_bar, b_bar = g``.
+
+Invariant: every statement this module emits assigns whole variables (``x_bar = ...``,
+``_t2, y_bar = g``, never ``+=``), so no adjoint is ever updated in place
+here; ``statements`` and ``inplace`` update an element of one only after
+``materialize(name, out, owned=True)`` has made it an array of this code's own.
+After ``accumulate``, ``bars[name]`` holds the sum of every contribution so far
+(an element-wise sum for lists and dicts).
+
+>>> import gast
+>>> from adjoint_compiler import activity, emit, naming, normalize, ssa, trees
+>>> fn = ssa.run(normalize.run(gast.parse("def f(x, y):\\n    return x * y").body[0], None), None)
+>>> act = activity.run(fn, None, ["x", "y"], ["x", "y"])
+>>> cot = Cotangents(naming.Namer(trees.all_names(fn) | {"a", "b", "c", "g"}), act, set(), set(), fn)
+>>> out = []
+>>> cot.accumulate("x", trees.name("a"), out)  # the first contribution: an alias, no statement
+>>> out, cot.bars["x"].id
+([], 'a')
+>>> cot.accumulate("x", trees.name("b"), out)
+>>> cot.accumulate("x", trees.name("c"), out)
+>>> cot.unpack(trees.name("g"), ["x", "y"], out)  # g holds one cotangent per operand
+>>> print("\\n".join(emit.to_source(s).strip() for s in out))
+x_bar = a + b
+x_bar = x_bar + c
+_t2, y_bar = g
+x_bar = x_bar + _t2
 """
 
 import inspect

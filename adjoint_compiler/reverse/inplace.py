@@ -1,12 +1,81 @@
 """Adjoints of in-place updates (``a[i] = v``, ``a[i] += v``, ``xs.append(v)``) and their undos.
 
-Going backwards, the adjoint of an in-place update also undoes it, so that
-the adjoint code of earlier statements reads what they read going forward:
-``a[i] = v`` saves the slots it overwrites in the forward sweep and puts them
-back; ``a[i] += v`` subtracts v again; ``xs.append(v)`` pops. Which undos the
-adjoint really needs is known only once the whole adjoint sweep is written:
-``needed_undos`` finds the stores whose undo later adjoint code reads (through
-any name that may share the memory), and the second reversal keeps only those.
+The adjoint of ``a[i] = v`` gives ``v`` the cotangent of the slots ``a[i]`` and
+zeroes it there (what they held before reaches nothing); that of ``a[i] += v``
+(``-=`` alike; the lowering turns other operators into ``a[i] = a[i] * v``)
+gives ``v`` the same and leaves ``a``'s cotangent as it is; that of
+``xs.append(v)`` gives ``v`` the last entry of ``xs``'s cotangent and pops it.
+Going backwards, it then undoes the update, so that the adjoint code of earlier
+statements reads what they read going forward: ``a[i] = v`` saves the slots it
+overwrites in the forward sweep (``a_old = a[i].copy()``) and puts them back;
+``a[i] += v`` subtracts v again (or is saved and put back like ``a[i] = v``
+where v may share a's memory); ``xs.append(v)`` pops. Which undos the adjoint
+really needs is known only once the whole adjoint sweep is written:
+``needed_undos`` finds the stores whose undo later adjoint code reads the
+contents of (through any name that may share the memory; a read of a shape
+alone does not count), and the second reversal keeps only those.
+
+Invariant: when the adjoint code of a statement before an in-place update runs,
+every array or list it reads holds what it held when that statement ran
+forward; an update whose array no such code reads is not undone and saves
+nothing.
+
+>>> import numpy as np
+>>> from adjoint_compiler import activity, emit, normalize, reverse, source, ssa
+>>> def reversal(f):
+...     src = source.read(f)
+...     fn = ssa.run(normalize.run(src.tree, src), src)
+...     return emit.to_source(reverse.run(fn, src, activity.run(fn, src, ["x"], [], True), ["x"], "grad").function)
+>>> def f(x):
+...     a = x * 2.0
+...     b = np.sin(a)
+...     a[0] = b[1]
+...     a[1] += b[0]
+...     return np.sum(a)
+>>> print(reversal(f).strip())
+def f_grad(x):
+    # forward sweep
+    a = x * 2.0
+    b = np.sin(a)
+    _t1 = b[1]
+    a_old = a[0].copy()
+    a[0] = _t1
+    _t2 = b[0]
+    a[1] += _t2
+    _t3 = np.sum(a)
+    # adjoint sweep
+    check_scalar(_t3)
+    # return np.sum(a)
+    a_bar = unreduce(1.0, a, None, False)
+    # a[1] += b[0]
+    _t2_bar = stored(a_bar, 1, _t2)
+    a[1] -= _t2
+    b_bar = zeros_like(b)
+    b_bar[0] += _t2_bar
+    # a[0] = b[1]
+    a_bar = add_bars(zeros_like(a), a_bar)
+    _t1_bar = stored(a_bar, 0, _t1)
+    a_bar[0] = 0.0
+    a[0] = a_old
+    b_bar[1] += _t1_bar
+    # b = np.sin(a)
+    a_bar = add_bars(a_bar, b_bar * np.cos(a))
+    # a = x * 2.0
+    x_bar = a_bar * 2.0
+    return (_t3, x_bar)
+
+With ``b = a * 3.0`` instead, no adjoint code reads the contents of ``a``
+(``unreduce`` reads only its shape): neither update is undone, nothing is saved.
+
+>>> def g(x):
+...     a = x * 2.0
+...     b = a * 3.0
+...     a[0] = b[1]
+...     a[1] += b[0]
+...     return np.sum(a)
+>>> text = reversal(g)
+>>> "a_old" in text, "a[0] = a_old" in text, "a[1] -= _t2" in text
+(False, False, False)
 """
 
 import gast

@@ -1,13 +1,64 @@
 """Adjoints of ``for`` and ``while`` loops: a loop over the iterations in reverse, fed from a tape.
 
 The forward loop pushes, once per iteration, what its adjoint reads and the
-loop overwrites (``_tape.append((a, b))``), nothing else; the adjoint loop
-pops it back in reverse (``for a, b in reversed(_tape)``). A ``range`` loop
-replays its index from ``reversed(range(...))`` instead of taping it, and a
-loop with nothing to tape counts its trips (``_n``). One-operation scalar
-temporaries of taped values are recomputed in the adjoint rather than taped.
-The adjoints of the loop-carried variables are the adjoint loop's own carried
-variables.
+loop overwrites (``_tape1.append((a, b))``), nothing else; the adjoint loop
+reloads it in reverse (``for a, b in reversed(_tape1)``). A ``range`` loop
+replays its index from ``reversed(range(...))`` instead of taping it, and any
+other loop with nothing to tape counts its trips (``_n1``). One-operation
+scalar temporaries of taped values are recomputed in the adjoint rather than
+taped; an array a call made that the adjoint reads only for its shape is
+taped as its shape (``shape_of``), and a value read only for its shape is not
+taped at all where a name certainly of the same shape is at hand. The
+adjoints of the loop-carried variables are the adjoint loop's own carried
+variables. Inside a pullback (mode "vjp") the reloaded values get names of
+their own (``y_1_k``), so that the forward names stay those of the enclosing
+function.
+
+Invariant: the adjoint loop runs once per forward iteration, last first, and
+each forward value an adjoint iteration reads is the one its forward iteration
+read: defined before the loop and not assigned in it, reloaded from the tape,
+recomputed from those, or the replayed range index.
+
+>>> import gast
+>>> from adjoint_compiler import activity, emit, normalize, reverse, ssa
+>>> def reversal(src, mode):
+...     fn = ssa.run(normalize.run(gast.parse(src).body[0], None), None)
+...     act = activity.run(fn, None, ["x"], ["x", "n"], mode == "grad")
+...     return reverse.run(fn, None, act, ["x"], mode)
+>>> result = reversal("def f(x, n):\\n    y = x\\n    for i in range(n):\\n        y = y * x + i\\n    return y", "vjp")
+>>> print(emit.to_source(result.function).strip())
+def f_vjp(x, n):
+    # forward sweep
+    y = x
+    y_1 = y
+    _tape1 = []
+    for i in range(n):
+        _tape1.append(y_1)
+        _t1 = y_1 * x
+        y_2 = _t1 + i
+        y_1 = y_2
+<BLANKLINE>
+    def f_pullback(y_1_bar):
+        # adjoint sweep
+        x_bar = 0.0
+        for y_1_k in reversed(_tape1):
+            y_2_bar = y_1_bar
+            y_1_bar = y_2_bar * x
+            x_bar = x_bar + y_2_bar * y_1_k
+        y_bar = y_1_bar
+        x_bar = x_bar + y_bar
+        return x_bar
+    return (y_1, f_pullback)
+>>> result.tapes  # (tape, line of the loop, names pushed per iteration)
+[('_tape1', 3, ['y_1'])]
+
+A ``while`` loop whose adjoint reads nothing it overwrites tapes nothing and counts its trips:
+
+>>> src = "def f(x, n):\\n    y = x\\n    while n > 0:\\n        y = y + x\\n        n = n - 1\\n    return y"
+>>> result = reversal(src, "grad")
+>>> text = emit.to_source(result.function)
+>>> result.tapes, "_n1 = _n1 + 1" in text, "for _ in range(_n1):" in text
+([], True, True)
 """
 
 import copy
@@ -145,7 +196,7 @@ def adjoint_loop(r, stmt, adjoint_block):
     r.forward_of[id(stmt)] = forward_pre + [loop]
     if r.mode == "vjp" and taped:
         # inside a pullback, reloading into the forward names would make them local to it
-        mapping = {t: r.namer.unique(t + "_k") for t in taped}
+        mapping = {t: r.namer.unique(naming.RELOADED.format(t)) for t in taped}
         r.renamed.update((k, t) for t, k in mapping.items())
         trees.rename([target] + adjoint_body, mapping)
     if not adjoint_body:

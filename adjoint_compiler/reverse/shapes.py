@@ -1,14 +1,40 @@
 """Shape facts the adjoint sweep uses to read less and sum less.
 
 A contribution ``unbroadcast(c, x)`` is dropped to ``c`` where the
-element-wise operation kept ``x``'s shape (nothing was broadcast). Helpers
-that read a name only for its shape (``zeros_like``, ``unbroadcast``, ...)
-read it from the earliest top-level name of the same shape, so that the
-temporaries in between need not stay alive. ``ranks`` says how many axes a
-value has where that is known at compile time, so that a product's adjoint can
-be the textbook formula for those ranks (``g @ b.T``) instead of a case split. ``content_reads`` says which names
+element-wise operation kept ``x``'s shape (its other operands are numbers:
+nothing was broadcast). Helpers that read a name only for its shape
+(``SHAPE_ONLY``: ``zeros_like``, ``unbroadcast``, ...) read it from the earliest
+top-level name of the same shape, so that the temporaries in between need not
+stay alive. ``ranks`` says how many axes a value has where that is known at
+compile time, so that a product's adjoint can be the textbook formula for those
+ranks (``g @ b.T``) instead of a case split. ``content_reads`` says which names
 a piece of adjoint code reads for their contents, not just their shape: only
 those need a tape entry of their own, or an undone in-place update.
+
+Invariant: every fact is certain, never a guess. Two names share a shape only
+through element-wise operations with numbers; a rank is given only to a name
+certainly holding a NumPy value or a number (a parameter may be a list: ``x``
+and ``w`` below get none, though the 0-d product makes them vectors); and
+``content_reads`` leaves out only the shape-only arguments of ``SHAPE_ONLY``
+helpers, so a name whose contents the code reads is never missing.
+
+>>> import gast
+>>> import numpy as np
+>>> from adjoint_compiler import activity, normalize, source, ssa
+>>> def f(x, w):
+...     y = np.tanh(x)
+...     z = 2.0 * y
+...     m = np.outer(z, w)
+...     return (m @ w) @ x
+>>> src = source.read(f)
+>>> fn = ssa.run(normalize.run(src.tree, src), src)
+>>> act = activity.run(fn, src, ["x", "w"], [], True)
+>>> same_shapes(fn, act)
+{'y': 'x', 'z': 'x'}
+>>> sorted(ranks(act).items())
+[('_t1', 1), ('_t2', 0), ('m', 2), ('y', 1), ('z', 1)]
+>>> sorted(content_reads(gast.parse("x_bar = unbroadcast(g * y, x) + zeros_like(z)").body[0], ()))
+['g', 'y']
 """
 
 import operator

@@ -2,11 +2,41 @@
 
 The reversal is a plain record passed to the functions of the other modules
 (``r`` in each): the inputs (the function, its activity table, the loop
-headers, which names may share memory), the namer and the cotangents, and the
-outputs the adjoint code leaves for the forward sweep and for the caller:
-``forward_of`` (what replaces a statement in the forward sweep: a loop with
-its tape pushes, a call of a user function's vjp, a store that saves what it
-overwrites), the tapes, the undo statements and the modules inlined rules need.
+headers, which names may share memory, shape facts), the namer and the
+cotangents, and the outputs the adjoint code leaves for the forward sweep and
+for the caller: ``forward_of`` (what replaces a statement in the forward sweep:
+a loop with its tape pushes or trip counter, a call of a user function's vjp, a
+store that first saves what it overwrites), the tapes, the undo statements, the
+callees' vjps and what the emitted module must import (the modules inlined
+rules use, the registered adjoints it calls).
+
+Invariant: ``r.namer`` starts with every name of the function and of its
+environment taken, so no name it gives out shadows one; ``forward(r, stmts)`` is
+``stmts`` with each statement ``r.forward_of`` has a replacement for replaced
+(inside ifs too) and nothing else changed: the forward sweep keeps the SSA
+names, so every value the adjoint sweep reads is in scope under its own name.
+It builds new statement lists and never edits the SSA function (a loop's
+replacement does share its target and iterable expressions with it).
+
+>>> import gast
+>>> from adjoint_compiler import activity, emit, normalize, ssa, trees
+>>> from adjoint_compiler.reverse.statements import adjoint_block
+>>> src = "def f(x):\\n    a = x * 2.0\\n    b = a * a\\n    a[0] = b[1]\\n    return a[0] * b[0]"
+>>> fn = ssa.run(normalize.run(gast.parse(src).body[0], None), None)
+>>> r = Reversal(fn, None, activity.run(fn, None, ["x"], [], True), ["x"], "grad")
+>>> r.cot.accumulate("_t4", trees.name("g"), [])  # the output's cotangent
+>>> adjoint = adjoint_block(r, fn.body[:-1])  # undoes a[0] = b[1] (b = a * a reads a): save a[0] first
+>>> print("\\n".join(emit.to_source(s).strip() for s in forward(r, fn.body[:-1])))
+a = x * 2.0
+b = a * a
+_t1 = b[1]
+a_old = a[0].copy()
+a[0] = _t1
+_t2 = a[0]
+_t3 = b[0]
+_t4 = _t2 * _t3
+>>> "a_old" in emit.to_source(fn)  # the SSA function is as it was
+False
 """
 
 import copy
@@ -41,8 +71,8 @@ class Reversal:
         self.cot = Cotangents(self.namer, activity, headers, self.stored, fn)
         # collected for the forward sweep and the caller
         self.callees = {}  # (function, static arguments, *args count) -> the name of its vjp
-        self.needs = {}  # name -> module required by inlined rules (np, math)
-        self.forward_of = {}  # id(statement) -> the forward statements replacing it (tape pushes, counters)
+        self.needs = {}  # name -> what emitted code imports: modules of inlined rules (np), registered adjoints
+        self.forward_of = {}  # id(statement) -> the forward statements replacing it (see the module docstring)
         self.restored = set()  # names an adjoint loop reloads from a tape
         self.tapes = []  # (tape name, loop line, names pushed per iteration) for tape statistics
         self.undos = {}  # id(undo statement) -> the store it undoes, for in-place updates a[i] = v
@@ -53,7 +83,8 @@ class Reversal:
 
 
 def forward(r, stmts):
-    """The forward sweep of ``stmts``: the SSA code with each loop's tape pushes and counters."""
+    """The forward sweep of ``stmts``: the SSA code with each statement ``r.forward_of`` replaces replaced
+    (a loop by the loop with its tape pushes, a call by its vjp's, a store by its save and itself)."""
     out = []
     for stmt in stmts:
         if isinstance(stmt, (gast.For, gast.While)) and id(stmt) in r.forward_of:

@@ -1,11 +1,50 @@
 """The adjoint sweep of a block: each statement's adjoint, last statement first.
 
 ``adjoint_block`` dispatches on the statement: an assignment ``y = op(...)``
-(copies, displays, subscripts, list concatenation here; calls in
-``calls``), an in-place update (``inplace``), an ``if`` (reversed to an ``if``
-on the same recorded test, with the adjoints both arms change merged into
-the same variables after it), a loop (``loops``, ``checkpoint``). Each block of
-adjoint code from an assignment is preceded by a comment quoting its source line.
+(copies, displays, subscripts, list concatenation here; calls in ``calls``),
+an in-place update or an append (``inplace``), an ``if`` (reversed to an ``if``
+on the same recorded test, ``_cond1``, with the adjoints the two arms change
+differently merged into the same variables after it), a loop (``loops``,
+``checkpoint``). Expression statements, asserts and writes through to the
+user's module have no adjoint: they ran once, in the forward sweep. Where the
+source is known, the adjoint code of an assignment or an in-place update is
+preceded by a comment quoting its source line (once for consecutive
+statements from the same line).
+
+Invariant: the adjoint of ``y = op(...)`` takes the cotangent ``y`` has
+gathered from the code after it and hands it to the active operands; ``y``'s
+cotangent is then dropped (the definition kills it), so adjoint code of
+statements before it sees a fresh one. After a reversed ``if``, each adjoint
+either arm changed is in the same variable on both paths.
+
+>>> from adjoint_compiler import activity, emit, normalize, reverse, source, ssa
+>>> def f(x, c):
+...     if c > 0:
+...         y = x * x
+...     else:
+...         y = x
+...     return y
+>>> src = source.read(f)
+>>> fn = ssa.run(normalize.run(src.tree, src), src)
+>>> act = activity.run(fn, src, ["x"], ["x", "c"], True)
+>>> print(emit.to_source(reverse.run(fn, src, act, ["x"], "grad").function).strip())
+def f_grad(x, c):
+    # forward sweep
+    _cond1 = c > 0
+    if _cond1:
+        y = x * x
+        y_2 = y
+    else:
+        y_1 = x
+        y_2 = y_1
+    # adjoint sweep
+    check_scalar(y_2)
+    if _cond1:
+        # y = x * x
+        x_bar = 1.0 * x + 1.0 * x
+    else:
+        x_bar = 1.0
+    return (y_2, x_bar)
 """
 
 import operator

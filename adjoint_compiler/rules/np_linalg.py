@@ -9,11 +9,25 @@ Oxford report no. 08/01), cited as Giles 2008 with the result's name there.
 ``np.linalg.norm`` is in ``np_reductions.py``.
 
 Rule bodies are straight-line code (they are inlined into emitted code), so a
-case split is a conditional expression, never an ``if``; and they use no
-builtins (``len``, ``range``, ``set``...), which the template machinery would
-take for module globals: ``np.ndim``/``np.arange`` serve instead. One formula serving
+case split is a conditional expression, never an ``if``; and they read no
+global but ``np``, ``math`` and the runtime helpers, builtins (``len``,
+``range``...) included, which the shared check of every rule body
+(tests/rules/test_rule_bodies.py) enforces: ``np.ndim``/``np.arange`` serve
+instead. One formula serving
 several operands is written once as a ``fragment`` (straight-line too), which the
 compiler inlines at each call in a rule body.
+
+Invariant: each operand's cotangent has that operand's shape (summed back over
+the batch axes it was broadcast along), and a rule for operands of known ranks
+(``ranked_adjoint``) gives what the general rule gives for such operands.
+
+>>> a, b = np.ones((4, 2, 3)), np.arange(3.0)  # a stack of four 2x3 matrices times one vector
+>>> [c.shape for c in matmul_adjoint(np.ones((4, 2)), a @ b, a, b)]
+[(4, 2, 3), (3,)]
+>>> m, g = np.arange(6.0).reshape(2, 3), np.array([1.0, -2.0])
+>>> general, ranked = matmul_adjoint(g, m @ b, m, b), matrix_vector_adjoint(g, m @ b, m, b)
+>>> [np.allclose(c, d) for c, d in zip(general, ranked)]
+[True, True]
 """
 
 import numpy as np
