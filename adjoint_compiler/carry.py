@@ -43,7 +43,7 @@ import os
 
 import gast
 
-from adjoint_compiler import effects, rules, runtime, trees
+from adjoint_compiler import effects, naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import UnsupportedError
 
@@ -112,7 +112,7 @@ def run(fn, source):
             )
         _refuse_reads_before(node, outs, statement_of[id(node)], source, callee)
         variant = source_mod.carrying(callee, ins, outs)
-        alias = _alias(source, variant, "%s_with_state" % callee.__name__)
+        alias = _alias(source, variant, naming.CARRYING.format(callee.__name__))
         node.func = gast.copy_location(trees.name(alias), node.func)
         node.args = [trees.name(g) for g in ins] + node.args
         new |= set(ins) - given - declared

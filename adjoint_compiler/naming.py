@@ -51,6 +51,7 @@ BOUND = "{}_{}"  # a function passed as parameter p, a global of the callee wher
 OVERLAP = "_overlap{}"  # the values of a store whose target may overlap them, copied first
 MODULE_ALIAS = "_module"  # the user's module, for global statements (underscores prepended until free)
 CLOSURE_ALIAS = "_closure"  # the enclosing function's cells, for nonlocal statements (likewise)
+CARRYING = "{}_with_state"  # a called function in carrying form (carry.py): state passed in and returned
 
 _TEMP_NAME = re.compile(r"_t\d+$")
 

@@ -61,10 +61,10 @@ class Source:
         through calls): names for their holders, as ``global`` and ``nonlocal`` statements get."""
         taken = set(self.env) | {n.id for n in gast.walk(self.tree) if isinstance(n, gast.Name)}
         if globals_ and self.module_alias is None:
-            self.module_alias = _unique("_module", taken)
+            self.module_alias = _unique(naming.MODULE_ALIAS, taken)
             self.env[self.module_alias] = _module_of(self.func)
         if nonlocals and self.closure_alias is None:
-            self.closure_alias = _unique("_closure", taken)
+            self.closure_alias = _unique(naming.CLOSURE_ALIAS, taken)
             self.env[self.closure_alias] = _CellsView(self.func)
 
     def location(self, node):

@@ -28,7 +28,7 @@ import inspect
 
 import gast
 
-from adjoint_compiler import effects, rules, trees
+from adjoint_compiler import effects, naming, rules, trees
 from adjoint_compiler import source as source_mod
 
 _UNKNOWN = object()
@@ -41,13 +41,13 @@ class Holders:
         self.source = source
         self.locals = local_names
         self.holder = {
-            name: (source.module_alias if source is not None else "_module")
+            name: (source.module_alias if source is not None else naming.MODULE_ALIAS)
             for n in trees.walk(fn)
             if isinstance(n, gast.Global)
             for name in n.names
         }
         self.holder.update(
-            (name, source.closure_alias if source is not None else "_closure")
+            (name, source.closure_alias if source is not None else naming.CLOSURE_ALIAS)
             for n in trees.walk(fn)
             if isinstance(n, gast.Nonlocal)
             for name in n.names
