@@ -305,9 +305,30 @@ def _scalar_output(f, wrt, transform, with_value):
     return wrapper, wrt_idx, single
 
 
-def value_and_grad(f, wrt=0):
-    """``vg(*args) -> (f(*args), gradient)``; the output must be a scalar."""
+def value_and_grad(f, wrt=0, has_aux=False):
+    """``vg(*args) -> (f(*args), gradient)``; the output must be a scalar. ``has_aux``: ``f`` returns
+    ``(scalar, aux)``, and ``vg`` returns ``((scalar, aux), gradient)``; aux is not differentiated."""
+    if has_aux:
+        return _with_aux(f, wrt, True)
     return _scalar_output(f, wrt, "value_and_grad", True)[0]
+
+
+def _with_aux(f, wrt, with_value):
+    """grad/value_and_grad of ``f`` returning ``(scalar, aux)``: the pullback of the pair, seeded (1, 0)."""
+    pair = vjp(f, wrt)
+
+    @functools.wraps(f)
+    def aux_f(*args, **kwargs):
+        value, pullback = pair(*args, **kwargs)
+        if not (isinstance(value, tuple) and len(value) == 2):
+            raise TypeError("has_aux=True needs %s to return a pair (scalar, aux)" % f.__qualname__)
+        out, aux = value
+        runtime.check_scalar(out)
+        grads = pullback((1.0, runtime.zeros_like(aux)))
+        return ((out, aux), grads) if with_value else (grads, aux)
+
+    setattr(aux_f, source.TRANSFORM_MARK, ("value_and_grad" if with_value else "grad", f))
+    return aux_f
 
 
 def _grad_of_grad(inner, wrt):
@@ -350,11 +371,14 @@ def _grad_of_grad(inner, wrt):
     return grad_grad_f
 
 
-def grad(f, wrt=0):
+def grad(f, wrt=0, has_aux=False):
     """``g(*args) -> df/d(args[wrt])`` (a tuple for a tuple ``wrt``); the output must be a scalar.
 
-    ``grad(grad(f))`` differentiates the generated gradient code again.
+    ``grad(grad(f))`` differentiates the generated gradient code again. ``has_aux``: ``f`` returns
+    ``(scalar, aux)`` and ``g`` returns ``(gradient, aux)``; aux is not differentiated.
     """
+    if has_aux:
+        return _with_aux(f, wrt, False)
     inner = getattr(f, "_adjoint_compiler_grad_of", None)
     if inner is not None:
         return _grad_of_grad(inner, wrt)

@@ -127,3 +127,22 @@ def test_second_derivatives_through_in_place_gradient_code_are_refused_at_the_us
     with pytest.raises(ac.UnsupportedError, match="second derivatives") as info:
         ac.hessian(updates_in_place)(1.3)
     assert "test_higher_order.py:%d:" % updates_in_place.__code__.co_firstlineno in str(info.value)
+
+
+def loss_with_metrics(w, x):
+    pred = np.tanh(x @ w)
+    return np.sum(pred**2), {"pred": pred, "n": len(x), "label": "train"}
+
+
+def test_has_aux_returns_the_aux_undifferentiated_beside_the_gradient():
+    w, x = np.array([0.1, -0.2]), np.array([[1.0, 2.0], [0.5, -1.0], [3.0, 0.0]])
+    g, aux = ac.grad(loss_with_metrics, has_aux=True)(w, x)
+    reference = _fd_jacobian(lambda v: loss_with_metrics(v, x)[0], w)
+    np.testing.assert_allclose(g, reference, rtol=1e-6, atol=1e-9)
+    assert aux["n"] == 3 and aux["label"] == "train"
+    np.testing.assert_allclose(aux["pred"], np.tanh(x @ w))
+    (value, aux2), g2 = ac.value_and_grad(loss_with_metrics, has_aux=True)(w, x)
+    assert value == pytest.approx(np.sum(np.tanh(x @ w) ** 2)) and aux2["label"] == "train"
+    np.testing.assert_allclose(g2, g)
+    with pytest.raises(TypeError, match="pair"):
+        ac.grad(chain_energy, has_aux=True)(w)
