@@ -442,6 +442,11 @@ def einsum_mask(subscripts, k, shape):
     return mask
 
 
+def one_count(repeats):
+    """Whether ``repeats`` of ``np.repeat`` is one count for every element (a number), not one count per element."""
+    return np.ndim(repeats) == 0
+
+
 HELPERS = (
     "add_at",
     "stored_number",
@@ -469,6 +474,7 @@ HELPERS = (
     "einsum_mask",
     "_einsum_terms",
     "fit_shape",
+    "one_count",
 )
 DEPENDS = {
     "add_at": ("add_bars",),
@@ -483,6 +489,7 @@ DEPENDS = {
 }  # helpers that emitted code needs alongside another
 STATIC = (
     "einsum_plan",
+    "one_count",
 )  # pure functions of literals: a rule's call of one on literal arguments is made at compile time
 
 

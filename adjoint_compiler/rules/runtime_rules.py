@@ -60,3 +60,4 @@ nondifferentiable(runtime.shape_of, reason="a shape, for the adjoint of broadcas
 nondifferentiable(
     runtime.einsum_plan, runtime.einsum_mask, reason="subscripts and a 0/1 mask, for the adjoint of np.einsum"
 )
+nondifferentiable(runtime.one_count, reason="a truth value: whether np.repeat's counts are one number")

@@ -192,6 +192,7 @@ def _where_args(cond_shape, x_shape, y_shape):
         cond = rng.random(cond_shape) < 0.5 if cond_shape != () else bool(rng.random() < 0.5)
         return [cond, uniform(-3, 3)(rng, x_shape), uniform(-3, 3)(rng, y_shape)]
 
+    make.shapes = (cond_shape, x_shape, y_shape)  # read by the fuzzer (tests/fuzz/gen_rules.py)
     return make
 
 
@@ -209,6 +210,7 @@ def _clip_args(a_shape, lo, hi):
             if not any(near):
                 return [a, a_min, a_max]
 
+    make.shapes = (a_shape, lo, hi)  # read by the fuzzer (tests/fuzz/gen_rules.py)
     return make
 
 
