@@ -290,6 +290,24 @@ def check_overlap(stored, expected, construct, filename, line, col):
         )
 
 
+def check_store(target, value, construct, filename, line, col):
+    """Before ``a[i] = v`` (or ``a[i] += v``) with a differentiated ``v``: refuse an integer or boolean ``a``.
+
+    NumPy converts v to a's dtype (``int(v)``, ``bool(v)``), so what is stored is piecewise constant in v,
+    while the adjoint of a store hands v the cotangent of the slots: that would be a wrong gradient."""
+    kind = getattr(getattr(target, "dtype", None), "kind", None)
+    if kind in ("i", "u", "b") and getattr(np.asarray(value).dtype, "kind", "f") not in ("i", "u", "b"):
+        raise InPlaceUpdateError(
+            "%s stores a differentiated value into an array of dtype %s, which NumPy truncates to %s, "
+            "so it has no derivative; this is not supported by adjoint_compiler: make the array a float "
+            "array (e.g. np.arange(3.0), dtype=float), or store a non-differentiated value"
+            % (construct, target.dtype, "a truth value" if kind == "b" else "an integer"),
+            filename,
+            line,
+            col,
+        )
+
+
 def _binomial_split(m, s):
     """Where to place the next snapshot when reversing ``m`` steps with ``s`` snapshot slots.
 
@@ -454,6 +472,7 @@ HELPERS = (
     "stored",
     "_positions",
     "check_overlap",
+    "check_store",
     "overlap_copy",
     "snapshot",
     "shape_of",
@@ -483,6 +502,7 @@ DEPENDS = {
     "einsum_mask": ("_einsum_terms",),
     "check_rebind": ("InPlaceUpdateError",),
     "check_overlap": ("InPlaceUpdateError",),
+    "check_store": ("InPlaceUpdateError",),
     "stored": ("_positions", "unbroadcast"),
     "list_bar": ("zeros_like", "add_bars"),
     "checkpoint_reverse": ("_binomial_split",),

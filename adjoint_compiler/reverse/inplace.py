@@ -9,6 +9,8 @@ adjoint really needs is known only once the whole adjoint sweep is written:
 any name that may share the memory), and the second reversal keeps only those.
 """
 
+import os
+
 import gast
 
 from adjoint_compiler import naming, trees
@@ -16,6 +18,7 @@ from adjoint_compiler.reverse import shapes
 
 
 _name, _assign, _call = trees.name, trees.assign, trees.call
+_AUG = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**"}
 
 
 def element_index(index, scalars):
@@ -45,12 +48,14 @@ def adjoint_store(r, stmt, out):
     augmented = isinstance(stmt, gast.AugAssign)
     target = trees.element_store(stmt)
     name, index, value = target.value.id, target.slice, stmt.value
+    guard = []  # forward-sweep statements before the store
     if name in act.active and cot.bars.get(name) is not None:
         if not augmented:
             cot.materialize(name, out, owned=True)
         bar = cot.bars[name]
         later = None
         if isinstance(value, gast.Name) and value.id in act.active:
+            guard = [gast.copy_location(_store_check(r, stmt, name, value.id), stmt)]
             if element_index(index, act.scalars) and value.id in act.scalars:
                 # a number at an integer index: one element, or a whole row of a matrix (m[1] = t)
                 part = _call("stored_number", trees.clone(bar), trees.clone(index))
@@ -70,6 +75,8 @@ def adjoint_store(r, stmt, out):
             out.append(gast.Assign(targets=[zero], value=gast.Constant(value=0.0, kind=None), type_comment=None))
         if later is not None:
             cot.accumulate(name, _name(later), out)
+    if guard:
+        r.forward_of[id(stmt)] = guard + [stmt]
     if r.keep_undo is not None and id(stmt) not in r.keep_undo:
         return
     # a[i] += v where v may share a's memory (a[1:3] += a[0:2]): v changed with the store, so
@@ -86,10 +93,23 @@ def adjoint_store(r, stmt, out):
         part = gast.Subscript(value=_name(name), slice=trees.clone(index), ctx=gast.Load())
         if name not in act.sequences:  # an array's slice is a view: copy it
             part = gast.Call(func=gast.Attribute(value=part, attr="copy", ctx=gast.Load()), args=[], keywords=[])
-        r.forward_of[id(stmt)] = [gast.copy_location(_assign(saved, part), stmt), stmt]
+        r.forward_of[id(stmt)] = guard + [gast.copy_location(_assign(saved, part), stmt), stmt]
         undo = gast.Assign(targets=[trees.clone(target)], value=_name(saved), type_comment=None)
     r.undos[id(undo)] = stmt
     out.append(undo)
+
+
+def _store_check(r, stmt, name, value):
+    """``check_store(a, v, construct, file, line, col)``: before ``a[i] = v`` (or ``op=``) with a differentiated
+    ``v``, refuse an integer or boolean ``a`` at run time (NumPy truncates v into it: no derivative flows)."""
+    loc = r.location(stmt)
+    # the file's base name: emitted code (and the golden files) must not depend on where the checkout is
+    where = [os.path.basename(loc.filename), loc.line, loc.col] if loc is not None else ["<unknown>", 0, 0]
+    op = "=" if isinstance(stmt, gast.Assign) else _AUG.get(type(stmt.op), "") + "="
+    construct = "%s[...] %s ..." % (name, op)
+    return gast.Expr(
+        value=_call("check_store", _name(name), _name(value), *[trees.const(w) for w in [construct] + where])
+    )
 
 
 def adjoint_append(r, stmt, out):

@@ -40,6 +40,7 @@ nondifferentiable(
     runtime.check_scalar,
     runtime.check_rebind,
     runtime.check_overlap,
+    runtime.check_store,
     runtime.overlap_copy,
     runtime.segments,
     reason="runtime bookkeeping",
