@@ -573,6 +573,7 @@ def _nondiff(c, names):
 
 def gen_statement(c, names):
     """(expression, shape) of one statement's value."""
+    names = [(n, s) for n, s in names if _size(s)]  # an empty array makes no operand
     roll = c.integer(0, 9)
     if roll == 0:
         return _combine(c, names)
