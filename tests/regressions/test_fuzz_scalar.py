@@ -53,3 +53,41 @@ def test_augmented_assignment_of_an_unshared_array_after_a_swap():
 def test_augmented_assignment_of_an_array_another_name_holds_is_refused():
     with pytest.raises(ac.UnsupportedError, match="a -= "):
         ac.grad(update_of_a_shared_array)(np.array([0.3, 0.5]))
+
+
+# ---------------------------------------------------------------------------
+# Known bug (xfail(strict=True): a fix makes it XPASS, then the marker goes).
+# ---------------------------------------------------------------------------
+
+ONE_TIMES = (
+    "optimize.simplify drops e * 1.0 (also 1.0 * e, e + 0.0, e / 1) in the forward sweep, where e may be an "
+    "int or an int array: the value changes type (y = 3; y * 1.0 gives 3, not 3.0), and np.arange(3) * 1.0 "
+    "stays an int array, so a later k[1] = 0.5 stores 0: a silently wrong value and gradient. Found by the "
+    "scalar and numpy fuzzers (seed 1496). The fix belongs in optimize.py (a core pass): keep the "
+    "type-changing identities in the user's forward code"
+)
+
+
+def int_times_one(x):
+    n = 3
+    return x * 0.0 + n * 1.0
+
+
+def int_array_times_one(x):
+    k = np.arange(3) * 1.0
+    k[1] = 0.5
+    return np.sum(k * x)
+
+
+@pytest.mark.xfail(strict=True, reason=ONE_TIMES)
+def test_known_int_times_one_keeps_the_float_type():
+    value, _ = ac.value_and_grad(int_times_one)(0.7)
+    assert type(value) is float and value == 3.0
+
+
+@pytest.mark.xfail(strict=True, reason=ONE_TIMES)
+def test_known_int_array_times_one_stays_a_float_array():
+    x = np.array([0.3, -1.2, 2.0])
+    value, g = ac.value_and_grad(int_array_times_one)(x)
+    assert value == int_array_times_one(x)  # 2.5 + ..., the compiled code gives 2.0 * ...
+    np.testing.assert_allclose(g, [0.0, 0.5, 2.0])
