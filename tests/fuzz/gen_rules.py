@@ -158,6 +158,8 @@ VOCABULARY = {}  # fn -> [Entry]
 
 
 def _add(entry):
+    if entry.inputs and entry.inputs[0][0] == ():
+        entry.method = None  # a float parameter has no methods
     VOCABULARY.setdefault(entry.fn, []).append(entry)
 
 
