@@ -44,3 +44,35 @@ def test_repeat_with_a_literal_count_still_differentiates_twice():
     f = _load("def f(x):\n    return np.sum(np.repeat(x, 2) ** 3)\n")
     assert hvp_error(f, np.array([0.3, 0.5, -0.2])) < 1e-6
     assert "reduceat" not in ac.adjoint_source(f)
+
+
+# ---------------------------------------------------------------------------
+# Known bugs (xfail(strict=True): a fix makes them XPASS, then the marker goes). The rules fuzzer
+# keeps away from each one's ingredient while its switch in gen_rules.py is off.
+# ---------------------------------------------------------------------------
+
+MATMUL_SCALAR = (
+    "activity._scalar_operands takes every np.ufunc for element-wise, but np.matmul (the @ operator) is a "
+    "generalized ufunc (signature (n?,k),(k,m?)->(n?,m?)): its 0-d result (vector @ vector) marks both "
+    "operands as scalars, so the unbroadcast of t = s * w is left out and s gets w's cotangent unsummed: "
+    "silently wrong, or a TypeError/ValueError in the gradient (found by the rules fuzzer, seed 1030). "
+    "Fix in activity.py (not edited here): `isinstance(op.fn, np.ufunc) and op.fn.signature is None` "
+    "(gen_rules.MATMUL_OF_VECTORS)"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=MATMUL_SCALAR)
+def test_known_vector_matmul_does_not_make_its_operands_scalars():
+    f = _load("def f(x, w):\n    s = np.sum(x)\n    t = s * w\n    return t @ w\n")
+    w = np.array([0.5, -1.0, 2.0])
+    # d/dx_i of sum(x) (w @ w): w @ w for every i; grad gives w * w = [0.25, 1, 4]
+    np.testing.assert_allclose(ac.grad(f, wrt=0)(np.array([0.1, 0.2, 0.3]), w), np.full(3, w @ w))
+
+
+@pytest.mark.xfail(strict=True, reason=MATMUL_SCALAR)
+def test_known_vector_matmul_of_a_scaled_vector():
+    # the fuzzer's program, minimized: was ValueError "setting an array element with a sequence"
+    f = _load(
+        "def f(x):\n    v0 = np.sin(x[0])\n    return (v0 * np.linspace(0.6, 1.4, 3)) @ np.broadcast_to(v0, (3,))\n"
+    )
+    check_grads(f, [np.array([0.3, 0.5])])
