@@ -327,6 +327,24 @@ def check_overlap(stored, expected, construct, filename, line, col):
         )
 
 
+def check_store(target, value, construct, filename, line, col):
+    """Before ``a[i] = v`` (or ``a[i] += v``) with a differentiated ``v``: refuse an integer or boolean ``a``.
+
+    NumPy converts v to a's dtype (``int(v)``, ``bool(v)``), so what is stored is piecewise constant in v,
+    while the adjoint of a store hands v the cotangent of the slots: that would be a wrong gradient."""
+    kind = getattr(getattr(target, "dtype", None), "kind", None)
+    if kind in ("i", "u", "b") and getattr(np.asarray(value).dtype, "kind", "f") not in ("i", "u", "b"):
+        raise InPlaceUpdateError(
+            "%s stores a differentiated value into an array of dtype %s, which NumPy truncates to %s, "
+            "so it has no derivative; this is not supported by adjoint_compiler: make the array a float "
+            "array (e.g. np.arange(3.0), dtype=float), or store a non-differentiated value"
+            % (construct, target.dtype, "a truth value" if kind == "b" else "an integer"),
+            filename,
+            line,
+            col,
+        )
+
+
 def _binomial_split(m, s):
     """Where to place the next snapshot when reversing ``m`` steps with ``s`` snapshot slots.
 
@@ -479,6 +497,11 @@ def einsum_mask(subscripts, k, shape):
     return mask
 
 
+def one_count(repeats):
+    """Whether ``repeats`` of ``np.repeat`` is one count for every element (a number), not one count per element."""
+    return np.ndim(repeats) == 0
+
+
 HELPERS = (
     "add_at",
     "stored_number",
@@ -486,6 +509,7 @@ HELPERS = (
     "stored",
     "_positions",
     "check_overlap",
+    "check_store",
     "overlap_copy",
     "snapshot",
     "shape_of",
@@ -507,6 +531,7 @@ HELPERS = (
     "einsum_mask",
     "_einsum_terms",
     "fit_shape",
+    "one_count",
 )
 DEPENDS = {
     "add_at": ("add_bars",),
@@ -516,12 +541,14 @@ DEPENDS = {
     "check_rebind": ("InPlaceUpdateError",),
     "loop_length": ("InPlaceUpdateError",),
     "check_overlap": ("InPlaceUpdateError",),
+    "check_store": ("InPlaceUpdateError",),
     "stored": ("_positions", "unbroadcast"),
     "list_bar": ("zeros_like", "add_bars"),
     "checkpoint_reverse": ("_binomial_split",),
 }  # helpers that emitted code needs alongside another
 STATIC = (
     "einsum_plan",
+    "one_count",
 )  # pure functions of literals: a rule's call of one on literal arguments is made at compile time
 
 

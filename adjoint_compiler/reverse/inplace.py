@@ -78,13 +78,17 @@ With ``b = a * 3.0`` instead, no adjoint code reads the contents of ``a``
 (False, False, False)
 """
 
+import os
+
 import gast
+import numpy as np
 
 from adjoint_compiler import naming, trees
 from adjoint_compiler.reverse import shapes
 
 
 _name, _assign, _call = trees.name, trees.assign, trees.call
+_AUG = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**"}
 
 
 def element_index(index, scalars):
@@ -114,12 +118,15 @@ def adjoint_store(r, stmt, out):
     augmented = isinstance(stmt, gast.AugAssign)
     target = trees.element_store(stmt)
     name, index, value = target.value.id, target.slice, stmt.value
+    guard = []  # forward-sweep statements before the store
     if name in act.active and cot.bars.get(name) is not None:
         if not augmented:
             cot.materialize(name, out, owned=True)
         bar = cot.bars[name]
         later = None
         if isinstance(value, gast.Name) and value.id in act.active:
+            if not _float_array(act, name):
+                guard = [gast.copy_location(_store_check(r, stmt, name, value.id), stmt)]
             if element_index(index, act.scalars) and value.id in act.scalars:
                 # a number at an integer index: one element, or a whole row of a matrix (m[1] = t)
                 part = _call("stored_number", trees.clone(bar), trees.clone(index))
@@ -139,6 +146,8 @@ def adjoint_store(r, stmt, out):
             out.append(gast.Assign(targets=[zero], value=gast.Constant(value=0.0, kind=None), type_comment=None))
         if later is not None:
             cot.accumulate(name, _name(later), out)
+    if guard:
+        r.forward_of[id(stmt)] = guard + [stmt]
     if r.keep_undo is not None and id(stmt) not in r.keep_undo:
         return
     # a[i] += v where v may share a's memory (a[1:3] += a[0:2]): v changed with the store, so
@@ -155,10 +164,61 @@ def adjoint_store(r, stmt, out):
         part = gast.Subscript(value=_name(name), slice=trees.clone(index), ctx=gast.Load())
         if name not in act.sequences:  # an array's slice is a view: copy it
             part = gast.Call(func=gast.Attribute(value=part, attr="copy", ctx=gast.Load()), args=[], keywords=[])
-        r.forward_of[id(stmt)] = [gast.copy_location(_assign(saved, part), stmt), stmt]
+        r.forward_of[id(stmt)] = guard + [gast.copy_location(_assign(saved, part), stmt), stmt]
         undo = gast.Assign(targets=[trees.clone(target)], value=_name(saved), type_comment=None)
     r.undos[id(undo)] = stmt
     out.append(undo)
+
+
+_FLOAT_MAKERS = {np.zeros, np.ones, np.empty, np.linspace, np.eye, np.identity}  # float64 unless dtype= says
+
+
+def _float_array(act, name, depth=4):
+    """Whether ``name`` certainly holds floats (so a store into it needs no run-time dtype check): made
+    by arithmetic with a float literal, a division, a unary ufunc that gives floats for ints
+    (``np.sin``), ``np.zeros`` and kin without ``dtype=``, or a copy of such a value."""
+    made = [op for n, op in act.defs if n == name and op.kind not in ("store", "append")]
+    if len(made) != 1 or depth == 0:  # stores change the contents, never the dtype
+        return False
+    op = made[0]
+    if op.kind == "copy":
+        return _float_array(act, op.args[0].id, depth - 1)
+    if op.kind != "call":
+        return False
+    node, fn = op.node, op.fn
+    if isinstance(node, gast.BinOp):
+        if isinstance(node.op, gast.Div):
+            return True
+        return any(
+            isinstance(a, gast.Constant)
+            and type(a.value) is float
+            or isinstance(a, gast.Name)
+            and _float_array(act, a.id, depth - 1)
+            for a in op.args
+        )
+    if fn in _FLOAT_MAKERS:
+        return "dtype" not in op.kwargs
+    if fn in (np.copy, np.array, np.asarray) and op.args and isinstance(op.args[0], gast.Name):
+        return "dtype" not in op.kwargs and _float_array(act, op.args[0].id, depth - 1)
+    if isinstance(fn, np.ufunc) and fn.nin == 1 and fn.nout == 1 and fn.signature is None:
+        try:
+            return np.asarray(fn(np.array([1, 2]))).dtype.kind == "f"
+        except TypeError:
+            return False
+    return False
+
+
+def _store_check(r, stmt, name, value):
+    """``check_store(a, v, construct, file, line, col)``: before ``a[i] = v`` (or ``op=``) with a differentiated
+    ``v``, refuse an integer or boolean ``a`` at run time (NumPy truncates v into it: no derivative flows)."""
+    loc = r.location(stmt)
+    # the file's base name: emitted code (and the golden files) must not depend on where the checkout is
+    where = [os.path.basename(loc.filename), loc.line, loc.col] if loc is not None else ["<unknown>", 0, 0]
+    op = "=" if isinstance(stmt, gast.Assign) else _AUG.get(type(stmt.op), "") + "="
+    construct = "%s[...] %s ..." % (name, op)
+    return gast.Expr(
+        value=_call("check_store", _name(name), _name(value), *[trees.const(w) for w in [construct] + where])
+    )
 
 
 def adjoint_append(r, stmt, out):

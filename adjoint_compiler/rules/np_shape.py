@@ -29,7 +29,7 @@ it is the sum of the cotangents of the places the element went to.
 import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, views
-from adjoint_compiler.runtime import unbroadcast
+from adjoint_compiler.runtime import one_count, unbroadcast
 
 
 # ---- reshaping: the same elements in the same order ----------------------------------
@@ -167,13 +167,41 @@ def tile_adjoint(g, ans, A, reps):
 
 @adjoint(np.repeat)
 def repeat_adjoint(g, ans, a, repeats, axis=None):
-    # An int `repeats` only (not one count per element). Each element's copies
-    # are adjacent along `axis` (along the flattened a for axis=None), so g
-    # reshaped with that axis split into (n, repeats) is summed over the copies.
+    # Each element's copies are adjacent along `axis` (along the flattened a for
+    # axis=None). One count for every element: g reshaped with that axis split
+    # into (n, repeats) is summed over the copies. One count per element (a list
+    # or array, zeros allowed): the copies of element k are g's positions
+    # starts[k] .. starts[k] + counts[k] along the axis (moved last), summed by
+    # np.add.reduceat over g padded with one zero, so that a start at the end is
+    # in range; an element with no copies gets reduceat's single element
+    # g[start], masked to 0.
     ax = 0 if axis == None else np.mod(axis, np.ndim(a))
     shape = (np.size(a),) if axis == None else np.shape(a)
-    grouped = np.reshape(g, np.insert(np.asarray(shape, np.intp), ax + 1, repeats))
-    return np.reshape(np.sum(grouped, axis=ax + 1), np.shape(a)), None, None
+    counts = np.broadcast_to(np.asarray(repeats, np.intp), (np.asarray(shape, np.intp)[ax],))
+    moved = np.moveaxis(g, ax, -1)
+    return (
+        (
+            np.reshape(
+                np.sum(np.reshape(g, np.insert(np.asarray(shape, np.intp), ax + 1, repeats)), axis=ax + 1), np.shape(a)
+            )
+            if one_count(repeats)
+            else np.reshape(
+                np.moveaxis(
+                    np.add.reduceat(
+                        np.concatenate([moved, np.zeros_like(np.sum(moved, -1, keepdims=True))], -1),
+                        np.cumsum(counts) - counts,
+                        -1,
+                    )
+                    * (counts > 0),
+                    -1,
+                    ax,
+                ),
+                np.shape(a),
+            )
+        ),
+        None,
+        None,
+    )
 
 
 # ---- diagonals ---------------------------------------------------------------------

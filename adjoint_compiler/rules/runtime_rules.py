@@ -48,9 +48,17 @@ def add_bars_adjoint(g, ans, a, b):
 
 BOOKKEEPING = "runtime bookkeeping"
 IN_PLACE = "in-place update bookkeeping"
-nondifferentiable(runtime.zeros_like, runtime.check_scalar, runtime.check_rebind, reason=BOOKKEEPING)
+nondifferentiable(
+    runtime.zeros_like,
+    runtime.check_scalar,
+    runtime.check_rebind,
+    runtime.check_overlap,
+    runtime.check_store,
+    runtime.overlap_copy,
+    runtime.segments,
+    reason=BOOKKEEPING,
+)
 nondifferentiable(runtime.loop_length, reason="a number of loop steps")
-nondifferentiable(runtime.check_overlap, runtime.overlap_copy, runtime.segments, reason=BOOKKEEPING)
 # they appear only next to in-place updates of adjoint buffers, which the compiler refuses in emitted code
 # (grad of grad through a[i] = v), so no derivative is ever dropped through them
 nondifferentiable(runtime.stored, runtime.stored_number, runtime.snapshot, runtime.put_back, reason=IN_PLACE)
@@ -59,3 +67,4 @@ nondifferentiable(runtime.shape_of, reason="a shape, for the adjoint of broadcas
 nondifferentiable(
     runtime.einsum_plan, runtime.einsum_mask, reason="subscripts and a 0/1 mask, for the adjoint of np.einsum"
 )
+nondifferentiable(runtime.one_count, reason="a truth value: whether np.repeat's counts are one number")

@@ -13,7 +13,8 @@ subexpression: the minimizer relies on that and on nothing else.
 ("var", name)                           ``x``
 ("const", value)                        ``2.0``, ``(-1.5)``
 ("bin", op, a, b)                       ``(a op b)``, op one of + - * / ** % // @
-("neg", a)                              ``(-a)``
+("neg", a) ("pos", a)                   ``(-a)``, ``(+a)``
+("attr", a, name)                       ``a.name`` (``v.T``)
 ("call", fname, a, ...)                 ``fname(a, ...)``: ``math.sin``, ``np.sum``, ``abs``, a helper
 ("method", a, name, b, ...)             ``a.name(b, ...)``
 ("ifexp", a, cond, b)                   ``(a if cond else b)``
@@ -101,6 +102,10 @@ def expr(e):
         return "(%s %s %s)" % (expr(e[2]), e[1], expr(e[3]))
     if kind == "neg":
         return "(-%s)" % expr(e[1])
+    if kind == "pos":
+        return "(+%s)" % expr(e[1])
+    if kind == "attr":
+        return "%s.%s" % (expr(e[1]), e[2])
     if kind == "call":
         return "%s(%s)" % (e[1], ", ".join(expr(a) for a in e[2:]))
     if kind == "method":

@@ -41,6 +41,9 @@ Properties (each a ``wrong`` outcome with its own label when it fails):
    ``spec.value_rtol``) and the same gradient;
 3. (``spec.single_wrt``) a single ``wrt`` gives a bare gradient equal to
    the tuple's entry (to ``spec.same_rtol``);
+   (``spec.autograd``) and it matches autograd's gradient to ``spec.autograd_rtol``
+   where autograd is installed and runs the program (on ``autograd.numpy``), unless central
+   differences are closer to AD than to autograd (then autograd is the one that is off);
 4. (``spec.scalar_vjp``) ``vjp``'s value is ``f``'s and its pullback of 1.0
    is the gradient (to ``spec.same_rtol``);
 5. (``program.alt_ret`` set) ``vjp`` of the version returning arrays or
@@ -61,6 +64,7 @@ import math
 import os
 import sys
 import tempfile
+import warnings
 
 import numpy as np
 
@@ -92,6 +96,8 @@ class Spec:
         scalar_vjp=True,
         allow_refusal=False,
         allowed_refusals=(),
+        autograd=False,
+        autograd_rtol=1e-7,
     ):
         self.rtol = rtol
         self.margin = margin
@@ -106,6 +112,8 @@ class Spec:
         self.scalar_vjp = scalar_vjp
         self.allow_refusal = allow_refusal
         self.allowed_refusals = allowed_refusals  # documented refusals: a message containing one is allowed
+        self.autograd = autograd  # also compare with autograd, where it is installed and runs the program
+        self.autograd_rtol = autograd_rtol  # both are exact up to rounding: much tighter than central differences
 
     def allows(self, message):
         return self.allow_refusal or any(text in message for text in self.allowed_refusals)
@@ -450,6 +458,25 @@ def _attempt(what, thunk):
         raise _Stop("crash", what, "%s raised %s: %s" % (what, type(e).__name__, e)) from None
 
 
+def _autograd_gradients(source, args, wrt):
+    """autograd's gradient with respect to each of ``wrt`` (the module run on ``autograd.numpy``), or None
+    where autograd is not installed or cannot run the program (a function it has no derivative for)."""
+    try:
+        import autograd
+    except ImportError:
+        return None
+    if "import numpy as np" not in source:
+        return None
+    try:
+        fa = load_module(source.replace("import numpy as np", "import autograd.numpy as np", 1)).f
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Output seems independent of input"
+            out = [autograd.grad(fa, i)(*copies(args)) for i in wrt]
+    except Exception:  # noqa: BLE001 - autograd lacks the function, or math.* got one of its boxes
+        return None
+    return [np.asarray(g, dtype=float) if isinstance(g, np.ndarray) else float(g) for g in out]
+
+
 def _globals_of(module, names):
     return {n: copy.deepcopy(module.__dict__.get(n)) for n in names}
 
@@ -562,6 +589,27 @@ def _check(program, args, spec, say):
                     "d f / d %s: AD %r vs central differences %r along %r (relative error %.3g)"
                     % (params[i], ad, fd, d, err),
                 )
+    if spec.autograd:
+        reference = _autograd_gradients(source, args, wrt)
+        if reference is None:
+            say("autograd: not installed, or it cannot run this program")
+        else:
+            say("autograd gradient: %r" % (reference,))
+            for i, g, r in zip(wrt, grads, reference):
+                if np.shape(g) != np.shape(r):
+                    _wrong("autograd", "d f / d %s: AD %r vs autograd %r (shapes differ)" % (params[i], g, r))
+                if relative_error(g, r) <= spec.autograd_rtol:
+                    continue
+                # a disagreement counts where central differences side with autograd (autograd has bugs too)
+                ad_off = max(relative_error(inner(g, d), fd) for d, fd in fds[i])
+                ag_off = max(relative_error(inner(r, d), fd) for d, fd in fds[i])
+                if ag_off < ad_off:
+                    _wrong(
+                        "autograd",
+                        "d f / d %s: AD %r vs autograd %r (relative error %.3g; central differences %.3g from AD, "
+                        "%.3g from autograd)" % (params[i], g, r, relative_error(g, r), ad_off, ag_off),
+                    )
+                say("autograd disagrees on d f / d %s, central differences side with AD" % params[i])
     again = call("grad (second call)", lambda: ac.grad(f, wrt=wrt)(*given()))
     if not equal(again, grads):
         _wrong("second call", "a second call of the gradient gives %r, the first %r" % (again, grads))

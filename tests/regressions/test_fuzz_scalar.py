@@ -53,3 +53,30 @@ def test_augmented_assignment_of_an_unshared_array_after_a_swap():
 def test_augmented_assignment_of_an_array_another_name_holds_is_refused():
     with pytest.raises(ac.UnsupportedError, match="a -= "):
         ac.grad(update_of_a_shared_array)(np.array([0.3, 0.5]))
+
+
+# optimize.simplify dropped n * 1.0 (+ 0.0, / 1) in the user's code, where n may be an int (array):
+# the value changed type and a later k[1] = 0.5 stored 0. Found by the scalar and numpy fuzzers, seed 1496.
+
+
+def int_times_one(x, y):
+    y = 3  # (minimized from scalar seed 1496)
+    return y * 1.0
+
+
+def int_array_times_one(x):
+    k = np.arange(3) * 1.0
+    k[1] = 0.5
+    return np.sum(k * x)
+
+
+def test_int_times_one_keeps_the_float_type():
+    value, _ = ac.value_and_grad(int_times_one, wrt=(0, 1))(0.7, 1.2)
+    assert type(value) is float and value == 3.0
+
+
+def test_int_array_times_one_stays_a_float_array():
+    x = np.array([0.3, -1.2, 2.0])
+    value, g = ac.value_and_grad(int_array_times_one)(x)
+    assert value == int_array_times_one(x)  # was 2.0 * ... (0.5 stored as 0)
+    np.testing.assert_allclose(g, [0.0, 0.5, 2.0])

@@ -11,23 +11,11 @@ import pytest
 
 from adjoint_compiler.rules import np_elementwise, registry
 from adjoint_compiler.testing import check_rule
+from tests.rules.domains import away, uniform
 from tests.rules.test_operators import POW_IDS, POW_POINTS, _same
 from tests.rules.test_rule_bodies import assert_table_is_the_module
 
 SEEDS = (0, 1, 2)
-
-
-def _shaped(values, shape):
-    return float(values) if shape == () else values
-
-
-def uniform(lo, hi):
-    return lambda rng, shape: _shaped(rng.uniform(lo, hi, size=shape), shape)
-
-
-def away(lo, hi):
-    """|x| in [lo, hi] with a random sign (keeps away from a kink or pole at 0)."""
-    return lambda rng, shape: _shaped(rng.choice((-1.0, 1.0), size=shape) * rng.uniform(lo, hi, size=shape), shape)
 
 
 def apart(x, y):
@@ -204,6 +192,7 @@ def _where_args(cond_shape, x_shape, y_shape):
         cond = rng.random(cond_shape) < 0.5 if cond_shape != () else bool(rng.random() < 0.5)
         return [cond, uniform(-3, 3)(rng, x_shape), uniform(-3, 3)(rng, y_shape)]
 
+    make.shapes = (cond_shape, x_shape, y_shape)  # read by the fuzzer (tests/fuzz/gen_rules.py)
     return make
 
 
@@ -221,6 +210,7 @@ def _clip_args(a_shape, lo, hi):
             if not any(near):
                 return [a, a_min, a_max]
 
+    make.shapes = (a_shape, lo, hi)  # read by the fuzzer (tests/fuzz/gen_rules.py)
     return make
 
 

@@ -10,6 +10,7 @@ import pytest
 import adjoint_compiler as ac
 from adjoint_compiler.rules import np_reductions, registry
 from adjoint_compiler.testing import check_grads, check_rule
+from tests.rules.domains import away, uniform
 from tests.rules.test_np_linalg import hvp_error
 from tests.rules.test_rule_bodies import assert_table_is_the_module
 
@@ -34,15 +35,6 @@ NORM_CASES = [
     ((3, 4), (1, 0)),
     ((3, 4), (-2, -1)),
 ] + [((2, 3, 4), axis) for axis in [None, 0, 2, -1, (1, 2), (0, 2), (2, 0), (-1, -3)]]
-
-
-def uniform(lo, hi):
-    return lambda rng, shape: rng.uniform(lo, hi, size=shape)
-
-
-def away(lo, hi):
-    """|x| in [lo, hi] with a random sign: a product of such values stays well scaled."""
-    return lambda rng, shape: rng.choice((-1.0, 1.0), size=shape) * rng.uniform(lo, hi, size=shape)
 
 
 def _count(shape, axis):

@@ -11,23 +11,10 @@ import pytest
 
 from adjoint_compiler.rules import operators, registry
 from adjoint_compiler.testing import check_rule
+from tests.rules.domains import away, uniform
 from tests.rules.test_rule_bodies import assert_table_is_the_module
 
 SEEDS = (0, 1, 2)
-
-
-def uniform(lo, hi):
-    return lambda rng, shape: float(rng.uniform(lo, hi)) if shape == () else rng.uniform(lo, hi, size=shape)
-
-
-def away(lo, hi):
-    """|x| in [lo, hi] with a random sign (keeps away from a pole or kink at 0)."""
-
-    def sample(rng, shape):
-        x = rng.choice((-1.0, 1.0), size=shape) * rng.uniform(lo, hi, size=shape)
-        return float(x) if shape == () else x
-
-    return sample
 
 
 def integral(lo, hi):

@@ -8,18 +8,10 @@ import pytest
 
 from adjoint_compiler.rules import py_builtins, registry
 from adjoint_compiler.testing import check_rule
+from tests.rules.domains import away, uniform
 from tests.rules.test_rule_bodies import assert_table_is_the_module
 
 SEEDS = (0, 1, 2)
-
-
-def uniform(lo, hi):
-    return lambda rng: float(rng.uniform(lo, hi))
-
-
-def away(lo, hi):
-    """|x| in [lo, hi] with a random sign (keeps away from the kink of abs at 0)."""
-    return lambda rng: float(rng.choice((-1.0, 1.0)) * rng.uniform(lo, hi))
 
 
 def array_away(shape, lo, hi):

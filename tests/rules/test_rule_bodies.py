@@ -21,6 +21,7 @@ ALLOWED_GLOBALS = {
     "fit_shape",
     "einsum_plan",
     "einsum_mask",
+    "one_count",
     "None",
     "True",
     "False",

@@ -1,0 +1,669 @@
+"""Random programs over every registered adjoint rule, with the parameters of the rule tables.
+
+Every function with a built-in rule (``adjoint_compiler/rules``) is in ``VOCABULARY``, with the
+calls the table-driven tests of ``tests/rules/`` check one at a time: the same shapes, axes,
+``keepdims``, ``ddof``, ``ord``, ``order``, einsum subscripts, reps, shifts ... (read from those
+tables, not copied), and the same domains (``tests/rules/domains.py``). A program chains 2-6 such
+calls, each of a function drawn uniformly from the vocabulary (so that ``np.exp2`` comes up as
+often as ``np.einsum``) and then one of its table cases:
+
+* the operands are earlier values (parameters of shapes (), (3,), (4,), (2, 3), (3, 4), (2, 3, 4),
+  or results of earlier calls) brought to the case's shape by ``np.ravel``, slicing, ``np.tile``,
+  ``np.reshape`` and ``np.broadcast_to`` (rules too), then into the case's domain: ``mid + half *
+  np.sin(e)`` for ``uniform(lo, hi)``, the same times alternating signs for ``away(lo, hi)``,
+  ``3 I + 0.3 sin(e)`` for the well-conditioned matrices of solve/inv/det/slogdet;
+* ndarray methods and attributes stand for their function half of the time (``v.sum(axis=1)``,
+  ``v.T``, ``a.dot(b)``), operators for ``operator.*`` (``a ** b``, ``a % b``, ``-a``, ``+a``),
+  list and tuple displays for the sequences of ``np.concatenate``/``np.stack``/``hstack``/``vstack``;
+* between calls, element-wise arithmetic with broadcasting (``v3 = v1 * v2[..., 1:]``-like
+  combinations of values of broadcastable shapes) and a few non-differentiable functions
+  (``np.floor``, ``np.sign``, ``np.argmax`` as an index, ...), which must give no derivative.
+
+``f`` returns ``sum(np.sum(v * W))`` over the last values, ``W`` fixed weights that tell the
+positions apart (a plain sum would not see a permutation go wrong); ``alt_ret`` (checked with
+``vjp`` and a random cotangent) returns the last array. The oracle compares with central
+differences and, where autograd is installed and can run the program, with autograd.
+
+``EXCLUDED`` lists the registered functions the vocabulary leaves out, with the reason;
+``tests/rules/test_vocabulary.py`` fails when a registered function is in neither.
+"""
+
+import math
+import operator
+
+import numpy as np
+
+from adjoint_compiler import runtime
+from adjoint_compiler.rules import registry
+from tests.fuzz import oracle
+from tests.fuzz.model import Case, Function, Program, bin_, call, const, expr, raw, var
+from tests.rules import test_np_elementwise as T_ELEM
+from tests.rules import test_np_linalg as T_LINALG
+from tests.rules import test_np_reductions as T_RED
+from tests.rules import test_np_shape as T_SHAPE
+from tests.rules import test_operators as T_OPS
+from tests.rules import test_py_builtins as T_BUILTINS
+from tests.rules import test_py_math as T_MATH
+from tests.rules.domains import Domain
+
+NAME = "rules"
+SPEC = oracle.Spec(single_wrt=True, scalar_vjp=True, same_rtol=1e-12, autograd=True)
+
+PARAM_NAMES = ("x", "y", "z")
+PARAM_SHAPES = [(), (3,), (4,), (2, 3), (3, 4), (2, 3, 4)]
+
+# Registered functions the vocabulary leaves out, and why.
+EXCLUDED = {
+    runtime.unbroadcast: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
+    runtime.fit_shape: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
+    runtime.unreduce: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
+    runtime.add_bars: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
+}
+
+# Known bugs (tests/regressions/test_fuzz_rules.py). While a switch is off the generator keeps away from
+# the ingredient; ``python -m tests.fuzz --known-bugs`` turns them on.
+# np.matmul / @ of two vectors (a 0-d result) made the compiler take both operands for scalars: fixed,
+# so vector products are drawn; the switch stays for replaying that bug's seeds on older versions.
+MATMUL_OF_VECTORS = True
+
+
+def known_bugs(on):
+    global MATMUL_OF_VECTORS
+    MATMUL_OF_VECTORS = on
+
+
+WELL = "well-conditioned"  # 3 I + 0.3 sin(e) on the last two axes
+NORMAL = "normal"  # any real values (squashed half of the time)
+COND = "condition"  # a boolean array: e > 0.2
+
+
+# ---------------------------------------------------------------------------
+# Source text of parameters
+# ---------------------------------------------------------------------------
+
+
+def literal(v):
+    """Source text of a table's parameter value."""
+    if isinstance(v, np.ndarray):
+        return "np.array(%s)" % literal(v.tolist())
+    if isinstance(v, (np.integer, np.floating)):
+        return literal(v.item())
+    if isinstance(v, float) and math.isinf(v):
+        return "np.inf" if v > 0 else "(-np.inf)"
+    if isinstance(v, tuple):
+        return "(%s,)" % literal(v[0]) if len(v) == 1 else "(%s)" % ", ".join(map(literal, v))
+    if isinstance(v, list):
+        return "[%s]" % ", ".join(map(literal, v))
+    return repr(v)
+
+
+def kw(name, value):
+    return raw("%s=%s" % (name, literal(value)))
+
+
+def spelling(fn):
+    """``np.sin``, ``np.linalg.norm``, ``math.log``, ``abs``."""
+    name = fn.__name__
+    for prefix, module in (("np.", np), ("np.linalg.", np.linalg), ("math.", math)):
+        if getattr(module, name, None) is fn:
+            return prefix + name
+    return name
+
+
+def _size(shape):
+    return int(np.prod(shape, dtype=int))
+
+
+# ---------------------------------------------------------------------------
+# Entries: one table case of one function
+# ---------------------------------------------------------------------------
+
+
+class Entry:
+    """One call: the function, its operands (shape, domain) and how to write it given the operands."""
+
+    def __init__(self, fn, inputs, render, label, method=None):
+        self.fn = fn
+        self.inputs = tuple(inputs)  # ((shape, domain), ...)
+        self.render = render  # (chooser, operand expressions) -> expression
+        self.label = label
+        self.method = method  # (chooser, operand expressions) -> method-call expression, or None
+
+    def __repr__(self):
+        return "Entry(%s)" % self.label
+
+
+def _call_render(fn, args_after=(), kwargs=None, before=()):
+    """``fn(*before, operands..., *args_after, **kwargs)`` with the table's parameters as literals."""
+    name = spelling(fn)
+    kwargs = dict(kwargs or {})
+
+    def render(c, ops):
+        return call(
+            name,
+            *[raw(literal(b)) for b in before],
+            *ops,
+            *[raw(literal(a)) for a in args_after],
+            *[kw(k, v) for k, v in kwargs.items()],
+        )
+
+    return render
+
+
+def _method_render(name, args_after=(), kwargs=None):
+    kwargs = dict(kwargs or {})
+
+    def render(c, ops):
+        return (
+            "method",
+            ops[0],
+            name,
+            *ops[1:],
+            *[raw(literal(a)) for a in args_after],
+            *[kw(k, v) for k, v in kwargs.items()],
+        )
+
+    return render
+
+
+VOCABULARY = {}  # fn -> [Entry]
+
+
+def _add(entry):
+    if entry.inputs and entry.inputs[0][0] == ():
+        entry.method = None  # a float parameter has no methods
+    VOCABULARY.setdefault(entry.fn, []).append(entry)
+
+
+def _nonempty(*shapes):
+    return all(0 not in s for s in shapes)
+
+
+# ---- operators (tests/rules/test_operators.py) ----------------------------------------
+
+_OPS = {
+    operator.add: "+",
+    operator.sub: "-",
+    operator.mul: "*",
+    operator.truediv: "/",
+    operator.pow: "**",
+    operator.mod: "%",
+}
+
+
+def _build_operators():
+    for row in T_OPS.BINARY:
+        for sx, sy in T_OPS.SHAPES:
+            if row.name == "pow-negative-base":  # an integral exponent: a constant
+                _add(
+                    Entry(
+                        row.fn,
+                        [(sx, row.x)],
+                        lambda c, ops: bin_("**", ops[0], const(c.choice((2, 3, -1, -2)))),
+                        "pow-integral-%s" % (sx,),
+                    )
+                )
+                continue
+            op = _OPS[row.fn]
+            _add(
+                Entry(
+                    row.fn,
+                    [(sx, row.x), (sy, row.y)],
+                    lambda c, ops, op=op: bin_(op, ops[0], ops[1]),
+                    "%s-%s-%s" % (row.name, sx, sy),
+                )
+            )
+    for shape in ((), (2, 3)):
+        _add(Entry(operator.neg, [(shape, NORMAL)], lambda c, ops: ("neg", ops[0]), "neg"))
+        _add(Entry(operator.pos, [(shape, NORMAL)], lambda c, ops: ("pos", ops[0]), "pos"))
+
+
+# ---- NumPy element-wise (tests/rules/test_np_elementwise.py) ----------------------------
+
+
+def _build_elementwise():
+    shapes = [s for s in T_ELEM.UNARY_SHAPES if _nonempty(s)]
+    for row in T_ELEM.UNARY:
+        for s in shapes:
+            method = _method_render("copy") if row.fn is np.copy else None
+            _add(Entry(row.fn, [(s, row.domain)], _call_render(row.fn), "%s-%s" % (row.fn.__name__, s), method))
+    for row in T_ELEM.BINARY:
+        for sx, sy in T_ELEM.BINARY_SHAPES:
+            if _nonempty(sx, sy):
+                _add(
+                    Entry(
+                        row.fn, [(sx, row.x), (sy, row.y)], _call_render(row.fn), "%s-%s-%s" % (row.fn.__name__, sx, sy)
+                    )
+                )
+    for row in T_ELEM.SELECT:
+        shapes = row.make_args.shapes
+        if row.fn is np.where:
+            cond, sx, sy = shapes
+            _add(
+                Entry(
+                    np.where,
+                    [(cond, COND), (sx, Domain("uniform", -3, 3)), (sy, Domain("uniform", -3, 3))],
+                    _call_render(np.where),
+                    row.name,
+                )
+            )
+        else:
+            a, lo, hi = shapes
+            inputs = [(a, Domain("uniform", -2, 2))]
+            for bound, low, high in ((lo, -1.0, -0.2), (hi, 0.2, 1.0)):
+                if isinstance(bound, tuple):
+                    inputs.append((bound, Domain("uniform", low, high)))
+            _add(Entry(np.clip, inputs, _clip_render(lo, hi), row.name, _clip_render(lo, hi, method=True)))
+
+
+def _clip_render(lo, hi, method=False):
+    def render(c, ops):
+        ops = list(ops)
+        a = ops.pop(0)
+        bounds = [raw(literal(b)) if b is None or isinstance(b, float) else ops.pop(0) for b in (lo, hi)]
+        return ("method", a, "clip", *bounds) if method else call("np.clip", a, *bounds)
+
+    return render
+
+
+# ---- reductions (tests/rules/test_np_reductions.py) ------------------------------------
+
+
+def _reduction_render(fn, axis, keepdims, extra):
+    kwargs = dict(extra)
+    method = fn.__name__ if registry.method_function(fn.__name__) is fn else None
+
+    def render(c, ops):
+        args = dict(kwargs, axis=axis, keepdims=keepdims)
+        if axis is None and c.chance(0.5):
+            del args["axis"]
+        if not keepdims and c.chance(0.5):
+            del args["keepdims"]
+        return call(spelling(fn), ops[0], *[kw(k, v) for k, v in args.items()])
+
+    def render_method(c, ops):
+        args = dict(kwargs, axis=axis, keepdims=keepdims)
+        if axis is None and c.chance(0.5):
+            del args["axis"]
+        return ("method", ops[0], method, *[kw(k, v) for k, v in args.items()])
+
+    return render, render_method if method else None
+
+
+def _build_reductions():
+    for row, shape, axis in T_RED.ROW_CASES:
+        for keepdims in T_RED.KEEPDIMS:
+            render, method = _reduction_render(row.fn, axis, keepdims, row.extra)
+            _add(
+                Entry(row.fn, [(shape, row.domain)], render, "%s-%s-%s-%s" % (row.name, shape, axis, keepdims), method)
+            )
+    norm = np.linalg.norm
+    cases = [(None, s, a, Domain("uniform", -3, 3)) for s, a in T_RED.NORM_CASES]
+    cases += [(o, s, a, Domain("away", 0.2, 3)) for o, s, a in T_RED.NORM_ORD_CASES]
+    for ord_, shape, axis, domain in cases:
+        for keepdims in T_RED.KEEPDIMS:
+
+            def render(c, ops, ord_=ord_, axis=axis, keepdims=keepdims):
+                args = [ops[0]]
+                if ord_ is not None or c.chance(0.3):
+                    args.append(raw(literal(ord_)) if c.chance(0.5) else kw("ord", ord_))
+                if axis is not None or c.chance(0.3):
+                    args.append(kw("axis", axis))
+                if keepdims or c.chance(0.3):
+                    args.append(kw("keepdims", keepdims))
+                return call("np.linalg.norm", *args)
+
+            _add(Entry(norm, [(shape, domain)], render, "norm-%s-%s-%s-%s" % (ord_, shape, axis, keepdims)))
+
+
+# ---- products and np.linalg (tests/rules/test_np_linalg.py) ------------------------------
+
+
+def _linalg_domain(maker):
+    return WELL if maker is T_LINALG.well_conditioned else NORMAL
+
+
+def _build_linalg():
+    for row in T_LINALG.TABLE:
+        inputs = [(a[1], _linalg_domain(a[0])) for a in row.args if isinstance(a, tuple)]
+        before = [a for a in row.args if not isinstance(a, tuple)]  # einsum's subscripts
+        plain = _call_render(row.fn, kwargs=row.kwargs, before=before)
+        render, method = plain, None
+        if row.fn is np.linalg.slogdet:
+
+            def render(c, ops):
+                return ("index", call("np.linalg.slogdet", ops[0]), "1")
+        elif row.fn is np.dot and len(inputs[0][0]) >= 1:
+            method = _method_render("dot")
+        elif row.fn is np.trace:
+            method = _method_render("trace", kwargs=row.kwargs)
+        elif row.fn is np.matmul and c_matmul_ok(inputs):
+
+            def method(c, ops):
+                return bin_("@", ops[0], ops[1])
+
+        _add(Entry(row.fn, inputs, render, row.name, method))
+
+
+def c_matmul_ok(inputs):
+    return all(len(s) >= 1 for s, _ in inputs)
+
+
+# ---- shapes (tests/rules/test_np_shape.py) --------------------------------------------
+
+
+def _build_shape():
+    for row in T_SHAPE.TABLE:
+        fn = row.fn
+        render = _call_render(fn, args_after=row.rest, kwargs=row.kwargs)
+        method = None
+        name = fn.__name__
+        if registry.method_function(name) is fn and row.shape != ():
+            if fn is np.reshape:
+                method = _method_render("reshape", args_after=row.rest, kwargs=row.kwargs)
+            elif fn is np.transpose and not row.kwargs and len(row.shape) >= 2:
+                method = _transpose_attribute
+            elif fn is np.transpose:  # ndarray.transpose takes the axes as arguments, not as a keyword
+                method = _method_render("transpose", args_after=tuple(row.kwargs.values()))
+            else:
+                method = _method_render(name, args_after=row.rest, kwargs=row.kwargs)
+        if fn is np.ravel:
+            _add(
+                Entry(
+                    fn,
+                    [(row.shape, NORMAL)],
+                    render,
+                    "ravel-%s-%s" % (row.shape, row.kwargs),
+                    _method_render("flatten", kwargs=row.kwargs),
+                )
+            )
+        _add(Entry(fn, [(row.shape, NORMAL)], render, "%s-%s-%s-%s" % (name, row.shape, row.rest, row.kwargs), method))
+    for row in T_SHAPE.SEQ_TABLE:
+        if not _nonempty(*row.shapes):
+            continue
+
+        def render(c, ops, row=row):
+            seq = ("tuple" if c.chance(0.5) else "list",) + tuple(ops)
+            return call(spelling(row.fn), seq, *[kw(k, v) for k, v in row.kwargs.items()])
+
+        _add(
+            Entry(
+                row.fn,
+                [(s, NORMAL) for s in row.shapes],
+                render,
+                "%s-%s-%s" % (row.fn.__name__, row.shapes, row.kwargs),
+            )
+        )
+
+
+def _transpose_attribute(c, ops):
+    return ("attr", ops[0], "T") if c.chance(0.5) else ("method", ops[0], "transpose")
+
+
+# ---- Python builtins and math (tests/rules/test_py_builtins.py, test_py_math.py) -------
+
+
+def _build_builtins():
+    scalar = Domain("uniform", -3, 3)
+    for row in T_BUILTINS.TABLE:
+        fn, n = row.fn, row.name
+        if n == "abs-scalar":
+            _add(Entry(abs, [((), Domain("away", 0.1, 3))], lambda c, ops: call("abs", ops[0]), n))
+        elif n == "abs-array":
+            _add(Entry(abs, [((2, 3), Domain("away", 0.1, 3))], lambda c, ops: call("abs", ops[0]), n))
+        elif n in ("max", "min"):
+            _add(Entry(fn, [((), scalar), ((), scalar)], lambda c, ops, n=n: call(n, ops[0], ops[1]), n))
+        elif n.startswith("float"):
+            _add(Entry(float, [((), scalar)], lambda c, ops: call("float", ops[0]), n))
+        elif n == "sum-list":
+            _add(Entry(sum, [((), scalar)] * 4, lambda c, ops: call("sum", ("list",) + tuple(ops)), n))
+        elif n == "sum-array-first-axis":
+            _add(Entry(sum, [((3, 2), scalar)], lambda c, ops: call("sum", ops[0]), n))
+        elif n == "sum-with-start":
+            _add(Entry(sum, [((), scalar)] * 4, lambda c, ops: call("sum", ("list",) + tuple(ops[:3]), ops[3]), n))
+        else:
+            raise AssertionError("a new row of tests/rules/test_py_builtins.py: %s (teach gen_rules)" % n)
+
+
+def _build_math():
+    for row in T_MATH.TABLE:
+        domains = list(row.domains)
+        name = spelling(row.fn)
+        if row.diff is not None and len(row.diff) < len(domains):  # an integral exponent: a constant
+            _add(
+                Entry(
+                    row.fn,
+                    [((), domains[0])],
+                    lambda c, ops, name=name: call(name, ops[0], const(float(c.choice((1, 2, 3))))),
+                    "%s-integral" % name,
+                )
+            )
+            continue
+        _add(
+            Entry(
+                row.fn,
+                [((), d) for d in domains],
+                lambda c, ops, name=name: call(name, *ops),
+                "%s/%d" % (name, len(domains)),
+            )
+        )
+
+
+_build_operators()
+_build_elementwise()
+_build_reductions()
+_build_linalg()
+_build_shape()
+_build_builtins()
+_build_math()
+FUNCTIONS = list(VOCABULARY)
+
+# Non-differentiable functions chained in between (their results are constants to the compiler).
+NONDIFF = ("np.floor", "np.round", "np.sign", "np.trunc", "np.rint")
+
+
+# ---------------------------------------------------------------------------
+# Programs
+# ---------------------------------------------------------------------------
+
+
+def _weights(shape):
+    """Fixed weights of ``shape`` that tell the positions apart."""
+    return raw("np.linspace(-1.0, 2.0, %d).reshape(%s)" % (_size(shape), literal(tuple(shape))))
+
+
+def adapt(c, name, have, want):
+    """An expression of shape ``want`` made from variable ``name`` of shape ``have``."""
+    e = var(name)
+    if tuple(have) == tuple(want):
+        return e
+    n, m = _size(want), _size(have)
+    if have == ():
+        if want == ():
+            return e
+        if c.chance(0.3):
+            return call("np.broadcast_to", e, raw(literal(tuple(want))))
+        return bin_("*", e, _spread(want))
+    flat = e if len(have) == 1 else (call("np.ravel", e) if c.chance(0.7) else ("method", e, "ravel"))
+    tiled = m < n
+    if tiled:
+        flat = call("np.tile", flat, raw(str(-(-n // m))))
+        m = m * -(-n // m)
+    if want == ():
+        return ("index", flat, str(c.integer(0, m - 1)))
+    start = c.integer(0, m - n)
+    piece = ("index", flat, "%d:%d" % (start, start + n)) if (start, n) != (0, m) else flat
+    shaped = call("np.reshape", piece, raw(literal(tuple(want))))
+    # copies of one value are ties (of max, of singular values ...): scaled apart, mostly
+    return bin_("*", shaped, _spread(want)) if tiled and c.chance(0.8) else shaped
+
+
+def _spread(shape):
+    """Fixed factors in [0.6, 1.4] of ``shape``, all different."""
+    return raw("np.linspace(0.6, 1.4, %d).reshape(%s)" % (_size(shape), literal(tuple(shape))))
+
+
+def into_domain(c, e, shape, domain):
+    """``e`` (of ``shape``) mapped into ``domain``."""
+    if domain == COND:
+        return ("cmp", e, ">", const(c.choice((0.2, -0.3, 0.5))))
+    if domain == WELL:
+        return bin_("+", raw("3.0 * np.eye(%d)" % shape[-1]), bin_("*", const(0.3), call("np.sin", e)))
+    if domain == NORMAL:
+        return bin_("*", const(2.0), call("np.sin", e)) if c.chance(0.5) else e
+    lo, hi = domain.lo, domain.hi
+    if domain.kind == "uniform" and lo <= -3 and hi >= 3 and c.chance(0.5):
+        return e
+    mid, half = (lo + hi) / 2, (hi - lo) / 2 * 0.98
+    inside = bin_("+", const(round(mid, 6)), bin_("*", const(round(half, 6)), call("np.sin", e)))
+    if domain.kind == "uniform":
+        return inside
+    if shape == ():
+        return inside if c.chance(0.5) else ("neg", inside)
+    return bin_("*", inside, raw("(-1.0) ** np.arange(%d).reshape(%s)" % (_size(shape), literal(tuple(shape)))))
+
+
+def _shape_of(entry, c):
+    """The result's shape, from NumPy itself on points of the operands' domains (None: the case does not run)."""
+    rng = np.random.default_rng(0)
+    env = {"np": np, "math": math}
+    ops = []
+    for k, (shape, domain) in enumerate(entry.inputs):
+        if domain == COND:
+            env["_o%d" % k] = rng.random(shape) < 0.5 if shape else True
+        elif domain == WELL:
+            env["_o%d" % k] = 3.0 * np.eye(shape[-1]) + 0.3 * rng.standard_normal(shape)
+        elif isinstance(domain, Domain):
+            env["_o%d" % k] = domain(rng, shape)
+        else:
+            env["_o%d" % k] = float(rng.standard_normal()) if shape == () else rng.standard_normal(shape)
+        ops.append(var("_o%d" % k))
+    try:
+        value = eval(expr(entry.render(c, ops)), env)  # noqa: S307 (our own generated text)
+    except Exception:  # noqa: BLE001 - a case NumPy refuses: tests/rules/test_vocabulary.py finds it
+        return None
+    return np.shape(value)
+
+
+def _operand(c, names, shape):
+    """A variable to make an operand of ``shape`` from: one of the last two (half of the time), one of
+    that shape, or any."""
+    if c.chance(0.5):
+        return c.choice(names[-2:])
+    same = [n for n, s in names if s == shape]
+    if same and c.chance(0.6):
+        return c.choice(same), shape
+    return c.choice(names)
+
+
+def _combine(c, names):
+    """``a op b`` with b brought to a shape that broadcasts against a's."""
+    a, sa = c.choice(names)
+    options = (
+        [sa, ()]
+        + [sa[k:] for k in range(1, len(sa))]
+        + [tuple(1 if i == k else d for i, d in enumerate(sa)) for k in range(len(sa))]
+    )
+    want = c.choice(options)
+    b, sb = c.choice(names)
+    other = adapt(c, b, sb, want)
+    op = c.choice(("+", "-", "*", "*"))
+    if c.chance(0.5):
+        return bin_(op, var(a), other), sa
+    return bin_(op, other, var(a)), sa
+
+
+def _nondiff(c, names):
+    a, sa = c.choice(names)
+    b, sb = c.choice(names)
+    kind = c.integer(0, 2)
+    if kind == 0:  # v * np.floor(w): a constant factor
+        return bin_("*", var(a), call(c.choice(NONDIFF), adapt(c, b, sb, sa))), sa
+    if kind == 1 and sb != ():  # v[np.argmax(w)]-like: an index computed from data
+        flat = call("np.ravel", var(b))
+        return bin_("*", var(a), ("index", flat, call(c.choice(("np.argmax", "np.argmin")), flat))), sa
+    return bin_("+", var(a), bin_("*", call("np.zeros_like", var(a)), var(a))), sa
+
+
+def gen_statement(c, names):
+    """(expression, shape) of one statement's value."""
+    names = [(n, s) for n, s in names if _size(s)]  # an empty array makes no operand
+    roll = c.integer(0, 9)
+    if roll == 0:
+        return _combine(c, names)
+    if roll == 1 and c.chance(0.5):
+        return _nondiff(c, names)
+    for _ in range(20):
+        fn = c.choice(FUNCTIONS)
+        entry = c.choice(VOCABULARY[fn])
+        if fn is np.matmul and not MATMUL_OF_VECTORS and all(len(s) == 1 for s, _ in entry.inputs):
+            continue
+        ops = []
+        for shape, domain in entry.inputs:
+            name, have = _operand(c, names, shape)
+            ops.append(into_domain(c, adapt(c, name, have, shape), shape, domain))
+        render = entry.method if entry.method is not None and c.chance(0.5) else entry.render
+        e = render(c, ops)
+        shape = _shape_of(Entry(entry.fn, entry.inputs, render, entry.label), _Replay())
+        if shape is not None:
+            return e, shape
+    raise AssertionError("no usable entry")
+
+
+class _Replay:
+    """A chooser that repeats no choice: the shape of a rendering does not depend on its optional spellings
+    (``keepdims=False`` or not), so any fixed answers do."""
+
+    def choice(self, seq):
+        return list(seq)[0]
+
+    def chance(self, p):
+        return False
+
+    def integer(self, lo, hi):
+        return lo
+
+
+def point_value(c, shape):
+    if shape == ():
+        return round(c.uniform(-1.5, 1.5), 6)
+    return np.array([round(c.uniform(-1.5, 1.5), 6) for _ in range(_size(shape))]).reshape(shape)
+
+
+def generate(c):
+    n_params = c.integer(1, 3)
+    shapes = [c.choice(PARAM_SHAPES) for _ in range(n_params)]
+    if all(s == () for s in shapes):
+        shapes[0] = c.choice(PARAM_SHAPES[1:])
+    params = list(PARAM_NAMES[:n_params])
+    names = list(zip(params, shapes))
+    stmts = []
+    for k in range(c.integer(2, 6)):
+        e, shape = gen_statement(c, names)
+        target = "v%d" % k
+        stmts.append(("assign", target, e))
+        names.append((target, shape))
+    # the return: weighted sums of the values no later statement reads (so every statement is live),
+    # and sometimes of a parameter
+    read = {n for _, _, e in stmts for n in _reads(e)}
+    picks = [(n, sh) for n, sh in names[n_params:] if n not in read]
+    if c.chance(0.3):
+        picks.append(c.choice(names[:n_params]))
+    ret = None
+    for n, s in picks:
+        term = bin_("*", var(n), const(1.3)) if s == () else call("np.sum", bin_("*", var(n), _weights(s)))
+        ret = term if ret is None else bin_("+", ret, term)
+    last, last_shape = names[-1]
+    alt = var(last) if last_shape != () and c.chance(0.3) else None
+    program = Program(Function("f", params, stmts, ret), alt_ret=alt)
+    return Case(program, tuple(point_value(c, s) for s in shapes))
+
+
+def _reads(e):
+    if e[0] == "var":
+        return {e[1]}
+    return set().union(*[_reads(a) for a in e[1:] if isinstance(a, tuple) and a and isinstance(a[0], str)])
+
+
+def finish(program):
+    return program

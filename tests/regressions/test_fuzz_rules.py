@@ -1,0 +1,63 @@
+"""Bugs in adjoint rules found by the rules fuzzer (tests/fuzz/gen_rules.py) or reported against it:
+each a minimal program compared with central differences (or its refusal asserted)."""
+
+import numpy as np
+import pytest
+
+import adjoint_compiler as ac
+from adjoint_compiler.testing import check_grads
+from tests.fuzz.oracle import load_function
+from tests.rules.test_np_linalg import hvp_error
+
+
+def _load(body):
+    return load_function("import numpy as np\n\n\n" + body)
+
+
+@pytest.mark.parametrize(
+    "call, shape",
+    [
+        ("np.repeat(x, [1, 2, 3])", (3,)),
+        ("np.repeat(x, [2, 0, 1], axis=1)", (2, 3)),
+        ("np.repeat(x, np.array([1, 0, 2, 3, 0, 1]))", (2, 3)),
+        ("np.repeat(x, [3], axis=0)", (2, 3)),
+    ],
+)
+def test_repeat_with_one_count_per_element(call, shape):
+    # was ValueError inside the gradient: the rule reshaped g as if repeats were one number
+    f = _load(
+        "def f(x):\n    return np.sum(np.sin(%s) * np.arange(1.0, 1.0 + np.size(%s)).reshape(np.shape(%s)))\n"
+        % (call, call, call)
+    )
+    check_grads(f, [np.random.default_rng(0).standard_normal(shape)])
+
+
+def test_repeat_with_counts_known_at_run_time():
+    f = _load("def f(x, r):\n    return np.sum(np.repeat(x, r, axis=1) ** 3)\n")
+    x = np.random.default_rng(1).standard_normal((2, 3))
+    for r in ([2, 0, 1], np.array([1, 1, 3]), 2, [2]):
+        check_grads(f, [x, r], wrt=0)
+
+
+def test_repeat_with_a_literal_count_still_differentiates_twice():
+    # the per-element case (np.add.reduceat, which has no rule) is left out at compile time
+    f = _load("def f(x):\n    return np.sum(np.repeat(x, 2) ** 3)\n")
+    assert hvp_error(f, np.array([0.3, 0.5, -0.2])) < 1e-6
+    assert "reduceat" not in ac.adjoint_source(f)
+
+
+# np.matmul (a generalized ufunc) was taken for element-wise: a 0-d v @ w marked both operands scalars
+# and dropped an unbroadcast (grad of sum(x) * w @ w gave w * w). Found by the rules fuzzer, seed 1030.
+def test_vector_matmul_does_not_make_its_operands_scalars():
+    f = _load("def f(x, w):\n    s = np.sum(x)\n    t = s * w\n    return t @ w\n")
+    w = np.array([0.5, -1.0, 2.0])
+    # d/dx_i of sum(x) (w @ w): w @ w for every i; grad gives w * w = [0.25, 1, 4]
+    np.testing.assert_allclose(ac.grad(f, wrt=0)(np.array([0.1, 0.2, 0.3]), w), np.full(3, w @ w))
+
+
+def test_vector_matmul_of_a_scaled_vector():
+    # the fuzzer's program, minimized: was ValueError "setting an array element with a sequence"
+    f = _load(
+        "def f(x):\n    v0 = np.sin(x[0])\n    return (v0 * np.linspace(0.6, 1.4, 3)) @ np.broadcast_to(v0, (3,))\n"
+    )
+    check_grads(f, [np.array([0.3, 0.5])])
