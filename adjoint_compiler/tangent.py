@@ -273,22 +273,18 @@ class _Tangent:
             return gast.BinOp(left=args[0], op=node.op, right=args[1])
         if isinstance(node, gast.UnaryOp):
             return gast.UnaryOp(op=node.op, operand=args[0])
-        if (
-            isinstance(node, gast.Attribute)
-            or isinstance(getattr(node, "func", None), gast.Attribute)
-            and trees.rooted_in(node.func, self.local)
-        ):  # x.T, x.sum(axis=0): spelled as the function the registry says they are
-            func = self.spelled(op.fn)
-        else:
-            func = trees.clone(node.func)
-        return gast.Call(func=func, args=args, keywords=keywords)
-
-    def spelled(self, fn):
-        name = getattr(fn, "__name__", None)
-        if getattr(np, name or "", None) is fn:
-            self.needs["np"] = np
-            return gast.Attribute(value=_name("np"), attr=name, ctx=gast.Load())
-        raise UnsupportedError("forward mode (jvp) of the method %s" % _label(fn))
+        if isinstance(node, gast.Attribute):  # x.T: the same attribute of the tangent
+            return gast.Attribute(value=args[0], attr=node.attr, ctx=gast.Load())
+        if isinstance(node.func, gast.Attribute) and trees.rooted_in(node.func, self.local):
+            # x.reshape(3, 2), a.dot(b): the same method, called on the tangent (or given it)
+            receiver = replaced.get(0, trees.clone(node.func.value))
+            rest = [replaced.get(i + 1, trees.clone(a)) for i, a in enumerate(node.args)]
+            if len(rest) != len(op.args) - 1 and any(i > 0 for i in replaced):
+                raise UnsupportedError("forward mode (jvp) of this method call", self.location(node))
+            method = gast.Attribute(value=receiver, attr=node.func.attr, ctx=gast.Load())
+            keywords = [gast.keyword(arg=k.arg, value=trees.clone(k.value)) for k in node.keywords]
+            return gast.Call(func=method, args=rest, keywords=keywords)
+        return gast.Call(func=trees.clone(node.func), args=args, keywords=keywords)
 
     def elementwise(self, stmt, op, dots):
         rule = rules.lookup(op.fn)

@@ -4,7 +4,7 @@ import numpy as np
 
 def heat_jvp(u0, kappa, steps, u0_dot, kappa_dot):
     u = u0.copy()
-    u_dot = np.copy(u0_dot)
+    u_dot = u0_dot.copy()
     for _ in range(steps):
         _t1 = u[1:-1]
         _t1_dot = u_dot[1:-1]

@@ -53,7 +53,10 @@ Properties (each a ``wrong`` outcome with its own label when it fails):
 6. no call changes the arguments; ``f`` itself (code, defaults, globals it
    reads) is unchanged and still computes the same value;
 7. (programs with module globals) every gradient call leaves the globals as
-   one call of ``f`` leaves them, and a pullback changes none.
+   one call of ``f`` leaves them, and a pullback changes none;
+8. ``jvp`` along a random tangent gives ``f``'s value and ``<gradient, tangent>``
+   (to ``spec.same_rtol``), changing neither the arguments nor more state than ``f``;
+   a located refusal of a construct forward mode has no tangent for yet is allowed.
 """
 
 import ast
@@ -678,6 +681,26 @@ def _check(program, args, spec, say):
                         "pullback",
                         "pullback for %s: <cotangent, d> %r vs central differences %r" % (params[i], got, fd),
                     )
+
+    # 8. forward mode: jvp along a random tangent is <gradient, tangent>, with f's value and effects
+    tangents = tuple(rng.standard_normal(args[i].shape) if isinstance(args[i], np.ndarray) else 1.0 for i in wrt)
+    reset()
+    try:
+        forward = ac.jvp(f, wrt=wrt)(*given(), tangents)
+    except ac.UnsupportedError as e:
+        if "forward mode (jvp)" not in str(e):  # a construct forward mode has no tangent for yet is allowed
+            _wrong("jvp refused", "jvp raised %s while grad differentiates the program" % e)
+        say("jvp: %s" % e)
+    except Exception as e:  # noqa: BLE001 - anything else is a forward-mode bug
+        _wrong("jvp crash", "jvp raised %s: %s" % (type(e).__name__, e))
+    else:
+        same_args("jvp")
+        same_effects("jvp")
+        if not close(forward[0], value, spec.value_rtol or 1e-12):
+            _wrong("jvp value", "jvp's value %r != f's value %r" % (forward[0], value))
+        expected = sum(inner(g, t) for g, t in zip(grads, tangents))
+        if relative_error(forward[1], expected) > max(spec.same_rtol, 1e-8):
+            _wrong("jvp", "jvp along %r gives %r, <gradient, tangent> is %r" % (tangents, forward[1], expected))
 
     # 6. f and its arguments are unchanged
     if _snapshot(f) != before_f:
