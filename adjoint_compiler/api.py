@@ -302,6 +302,7 @@ def _scalar_output(f, wrt, transform, with_value):
         return finish(grads, args)
 
     setattr(wrapper, source.TRANSFORM_MARK, (transform, f))
+    setattr(wrapper, source.GRADIENT_OF, (f, wrt_idx, with_value))  # called in a differentiated function
     return wrapper, wrt_idx, single
 
 
@@ -331,6 +332,9 @@ def _with_aux(f, wrt, with_value):
     return aux_f
 
 
+setattr(value_and_grad, source.MAKES_GRADIENT, True)
+
+
 def _grad_of_grad(inner, wrt):
     """grad(grad(f)): differentiate the emitted gradient function itself (it is plain Python)."""
     f, inner_wrt, inner_single = inner
@@ -345,8 +349,6 @@ def _grad_of_grad(inner, wrt):
         where = SourceLocation(f.__code__.co_filename, f.__code__.co_firstlineno, 1)
         if "pullback" not in cache:
             inner = _compiled(f, inner_wrt, "grad", ())
-            if inner.tapes:
-                raise UnsupportedError("grad(grad(f)) of a function with loops (its gradient keeps a tape)", where)
             # the cotangent (0, 1) selects the gradient, not the value, of f_grad's (value, gradient) result
             cache["pullback"] = vjp(inner.function, wrt_idx[0] if single else wrt_idx)
         try:
@@ -385,6 +387,9 @@ def grad(f, wrt=0, has_aux=False):
     grad_f, wrt_idx, single = _scalar_output(f, wrt, "grad", False)
     grad_f._adjoint_compiler_grad_of = (f, wrt_idx, single)
     return grad_f
+
+
+setattr(grad, source.MAKES_GRADIENT, False)
 
 
 def vjp(f, wrt=0):

@@ -209,6 +209,8 @@ def _lambda_as_def(func, module, loc):
 
 
 TRANSFORM_MARK = "__adjoint_compiler_transform__"  # (transform, function) on what grad/vjp/... return
+GRADIENT_OF = "__adjoint_compiler_gradient_of__"  # (function, wrt indices, with value) on grad/value_and_grad's
+MAKES_GRADIENT = "__adjoint_compiler_makes_gradient__"  # on ac.grad (False) and ac.value_and_grad (True)
 
 
 def read(func):

@@ -1,9 +1,12 @@
 """Specialise a function's tree for one call site, before any other pass.
 
-Two specialisations: functions passed as arguments become globals of the
+Three specialisations: functions passed as arguments become globals of the
 callee (``euler(decay, x)`` compiles ``euler_decay``, whose body calls
-``decay`` directly), and ``*args`` receiving a known number of values becomes
-that many parameters packed into ``args`` at entry.
+``decay`` directly); ``*args`` receiving a known number of values becomes
+that many parameters packed into ``args`` at entry; and a gradient called in
+the body (``ac.grad(h)(x)``, or ``dh(x)`` for ``dh = ac.grad(h)``) becomes a
+call of h's emitted gradient function (``h_grad(x)[1]``), plain Python that
+the compiler differentiates again.
 
 >>> import gast
 >>> from adjoint_compiler import emit, source
@@ -17,9 +20,13 @@ def f_2(a, rest_0, rest_1):
     return a * rest[0]
 """
 
+import inspect
+
 import gast
 
 from adjoint_compiler import naming, trees
+from adjoint_compiler import source as source_mod
+from adjoint_compiler.errors import UnsupportedError
 
 
 def varargs(src, count):
@@ -62,3 +69,74 @@ def bind_functions(src, bindings):
     args.defaults = [defaults[a.id] for a in keep if a.id in defaults]
     if renamed:
         tree.name = naming.SPECIALISED.format(tree.name, "_".join(renamed[p] for p in sorted(renamed)))
+
+
+def nested_gradients(src, compile_gradient):
+    """Calls of gradients inside the function: ``ac.grad(h, wrt)(a)`` or ``dh(a)`` where ``dh = ac.grad(h)``
+    (and value_and_grad alike) become calls of h's emitted gradient function, which is Python source
+    the compiler differentiates again: ``h_grad(a)[1]`` (``h_grad(a)`` for value_and_grad).
+    ``compile_gradient(h, wrt)`` gives that function. Edits ``src.tree`` (a fresh parse)."""
+    local = trees.local_names(src.tree)
+    compiled = {}  # one gradient function per (h, wrt): grad(h) and value_and_grad(h) share it
+    for node in list(trees.walk(src.tree)):
+        if not isinstance(node, gast.Call):
+            continue
+        made = _gradient_call(node.func, src, local)
+        if made is None:
+            continue
+        h, wrt, with_value = made
+        if (h, wrt) not in compiled:
+            compiled[h, wrt] = compile_gradient(h, wrt)
+        gradient = compiled[h, wrt]
+        alias = naming.GRAD_FN.format(h.__name__)
+        while alias in src.env and dict.get(src.env, alias) is not gradient:
+            alias = "_" + alias
+        dict.__setitem__(src.env, alias, gradient)
+        call = gast.Call(func=trees.name(alias), args=node.args, keywords=node.keywords)
+        new = call if with_value else gast.Subscript(value=call, slice=trees.const(1), ctx=gast.Load())
+        _become(node, gast.copy_location(new, node))
+
+
+def _become(node, new):
+    """Turn ``node`` into ``new`` in place (its parent keeps pointing at it)."""
+    node.__class__ = new.__class__
+    node.__dict__.clear()
+    node.__dict__.update(new.__dict__)
+
+
+def _gradient_call(func, src, local):
+    """(h, wrt indices, with value) if ``func`` is ``ac.grad(h, wrt)`` or a gradient made so, else None."""
+    if isinstance(func, gast.Call):
+        maker = source_mod.global_value(func.func, src, local)
+        with_value = getattr(maker, source_mod.MAKES_GRADIENT, None)
+        if with_value is None:
+            return None
+        where = src.location(func)
+        if not func.args or func.keywords and any(k.arg not in ("wrt",) for k in func.keywords):
+            raise UnsupportedError("this call of a gradient inside a differentiated function", where)
+        h = source_mod.global_value(func.args[0], src, local)
+        if not inspect.isfunction(h):
+            raise UnsupportedError("a gradient of something other than a module-level function", where)
+        wrt_node = func.args[1] if len(func.args) > 1 else next((k.value for k in func.keywords), None)
+        try:
+            wrt = 0 if wrt_node is None else _literal(wrt_node)
+        except ValueError:
+            raise UnsupportedError("a gradient whose wrt is not a literal", where) from None
+        params = list(h.__code__.co_varnames[: h.__code__.co_argcount])
+        items = wrt if isinstance(wrt, tuple) else (wrt,)
+        try:
+            indices = tuple(params.index(w) if isinstance(w, str) else int(w) for w in items)
+        except ValueError:
+            raise UnsupportedError("a gradient with respect to a name that is not a parameter", where) from None
+        return h, indices, with_value
+    made = source_mod.global_value(func, src, local)
+    gradient_of = getattr(made, source_mod.GRADIENT_OF, None)
+    return gradient_of
+
+
+def _literal(node):
+    if isinstance(node, gast.Constant):
+        return node.value
+    if isinstance(node, gast.Tuple):
+        return tuple(_literal(e) for e in node.elts)
+    raise ValueError(node)

@@ -7,6 +7,7 @@ import pytest
 
 import adjoint_compiler as ac
 from adjoint_compiler import pipeline
+from adjoint_compiler.testing import numerical_grad
 import control
 import seed
 
@@ -29,9 +30,12 @@ def test_grad_of_grad_through_branches():
         assert ac.grad(ac.grad(control.branch, 0), 0)(x, y) == pytest.approx(expected, rel=1e-6, abs=1e-8)
 
 
-def test_grad_of_grad_through_a_loop_is_refused_clearly():
-    with pytest.raises(ac.UnsupportedError, match="loops"):
-        ac.grad(ac.grad(control.power_loop))(0.3, 4)
+def test_grad_of_grad_through_a_loop():
+    h = 1e-6
+    d = ac.grad(control.power_loop)
+    assert ac.grad(ac.grad(control.power_loop))(0.3, 4) == pytest.approx(
+        (d(0.3 + h, 4) - d(0.3 - h, 4)) / (2 * h), rel=1e-6
+    )
 
 
 def test_hessian_vector_product_by_vjp_of_the_emitted_gradient():
@@ -146,3 +150,69 @@ def test_has_aux_returns_the_aux_undifferentiated_beside_the_gradient():
     np.testing.assert_allclose(g2, g)
     with pytest.raises(TypeError, match="pair"):
         ac.grad(chain_energy, has_aux=True)(w)
+
+
+# --- gradients called inside differentiated functions; grad(grad(f)) through loops ---------------------
+def settle(x):
+    s = x
+    k = 0
+    while s < 5.0 and k < 10:
+        s = s * 1.3 + np.sin(s)
+        k += 1
+    return s * x
+
+
+def recurrent(w):
+    hidden = 0.1
+    for t in range(4):
+        hidden = np.tanh(w * hidden + 0.5 * t)
+    return hidden**2
+
+
+def calls_grad_inline(x):
+    return ac.grad(settle)(x) * x + x**2
+
+
+def calls_grad_and_value(w, v):
+    g = ac.grad(recurrent, wrt=0)(w)
+    return g * v + ac.value_and_grad(recurrent)(w)[0]
+
+
+d_settle = ac.grad(settle)
+
+
+def calls_a_gradient_made_at_module_level(x):
+    return d_settle(x) ** 2
+
+
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (calls_grad_inline, (0.4,)),
+        (calls_grad_and_value, (0.8, 1.5)),
+        (calls_a_gradient_made_at_module_level, (0.4,)),
+    ],
+)
+def test_a_gradient_called_inside_a_differentiated_function(f, args):
+    n = len(args)
+    g = ac.grad(f, wrt=tuple(range(n)))(*args)
+    reference = tuple(numerical_grad(f, list(args), i) for i in range(n))
+    assert g == pytest.approx(reference, rel=1e-6)
+    value, tangent = ac.jvp(f, wrt=0)(*args, 1.0)
+    assert value == pytest.approx(f(*args)) and tangent == pytest.approx(reference[0], rel=1e-6)
+
+
+@pytest.mark.parametrize("f, x", [(settle, 0.4), (recurrent, 0.8)])
+def test_grad_of_grad_through_loops_and_while(f, x):
+    assert ac.grad(ac.grad(f))(x) == pytest.approx(numerical_grad(ac.grad(f), [x], 0), rel=1e-6)
+    assert ac.hessian(f)(x) == pytest.approx(ac.grad(ac.grad(f))(x), rel=1e-10)
+
+
+def gradient_wrt_a_variable(x, k):
+    return ac.grad(settle, wrt=k)(x)
+
+
+def test_a_gradient_with_a_computed_wrt_is_refused_at_its_line():
+    with pytest.raises(ac.UnsupportedError, match="wrt is not a literal") as info:
+        ac.grad(gradient_wrt_a_variable)(0.4, 0)
+    assert "test_higher_order.py:%d:" % (gradient_wrt_a_variable.__code__.co_firstlineno + 1) in str(info.value)
