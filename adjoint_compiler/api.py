@@ -275,7 +275,8 @@ def _check_function(f, transform=None):
     if inner is not None:  # until transforms nest, never differentiate the function they were made from
         code = inner[1].__code__
         raise UnsupportedError(
-            "%s of ac.%s(%s): nested transforms other than grad(grad(f))"
+            "%s of ac.%s(%s): this nesting of transforms (nested: grad(grad(f)), jvp(grad(f)), hvp, hessian, "
+            "and grad or value_and_grad called inside the function)"
             % (transform or "a transform", inner[0], inner[1].__name__),
             SourceLocation(code.co_filename, code.co_firstlineno, 1),
             "differentiate a function that computes the gradient itself",
@@ -370,6 +371,7 @@ def _grad_of_grad(inner, wrt):
         return pullback((0.0, 1.0))
 
     grad_grad_f.__name__ = "grad_grad_" + f.__name__
+    setattr(grad_grad_f, source.TRANSFORM_MARK, ("grad(grad)", f))  # a transform of it is refused at f
     return grad_grad_f
 
 
@@ -476,6 +478,7 @@ def _jvp_of_grad(inner, wrt):
         return finish(grads, args), finish(grads_dot, args)
 
     jvp_grad_f.__name__ = "jvp_grad_" + f.__name__
+    setattr(jvp_grad_f, source.TRANSFORM_MARK, ("jvp(grad)", f))  # a transform of it is refused at f
     return jvp_grad_f
 
 
@@ -489,6 +492,7 @@ def hvp(f, wrt=0):
         return product(*args)[1]
 
     hvp_f.__name__ = "hvp_" + f.__name__
+    setattr(hvp_f, source.TRANSFORM_MARK, ("hvp", f))  # a transform of it is refused at f
     return hvp_f
 
 
@@ -535,6 +539,7 @@ def hessian(f, wrt=0):
         return blocks[0][0] if single else tuple(tuple(row) for row in blocks)
 
     hessian_f.__name__ = "hessian_" + f.__name__
+    setattr(hessian_f, source.TRANSFORM_MARK, ("hessian", f))  # a transform of it is refused at f
     return hessian_f
 
 
@@ -583,6 +588,7 @@ def jacobian(f, wrt=0, mode="auto"):
         return blocks[0] if single else tuple(blocks)
 
     jacobian_f.__name__ = "jacobian_" + f.__name__
+    setattr(jacobian_f, source.TRANSFORM_MARK, ("jacobian", f))  # a transform of it is refused at f
     return jacobian_f
 
 

@@ -271,6 +271,11 @@ def test_transforms_of_transforms_are_refused_not_applied_to_the_wrong_function(
     assert ac.grad(makes_a_gradient)(2.0) == pytest.approx(36.0)
     assert ac.grad(ac.grad(cube))(2.0) == pytest.approx(12.0)
     assert ac.jvp(ac.grad(cube))(2.0, 1.0) == (pytest.approx(12.0), pytest.approx(12.0))
+    # third order is not built: refused at the user's function, never a number for another function
+    for third in (lambda: ac.grad(ac.grad(ac.grad(cube)))(2.0), lambda: ac.grad(ac.hvp(cube))(2.0, 1.0)):
+        with pytest.raises(ac.UnsupportedError, match="nesting of transforms") as info:
+            third()
+        assert "test_trust.py:%d:" % cube.__code__.co_firstlineno in str(info.value)
 
 
 def local_function_value(x):
