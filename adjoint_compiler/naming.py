@@ -56,6 +56,15 @@ CARRYING = "{}_with_state"  # a called function in carrying form (carry.py): sta
 _TEMP_NAME = re.compile(r"_t\d+$")
 
 
+def is_temp_value(name):
+    """An ANF temporary or its tangent (``_t3``, ``_t3_dot``): a value no user variable holds.
+
+    >>> is_temp_value("_t3_dot"), is_temp_value("y_dot"), is_temp_value("_t3_bar")
+    (True, False, False)
+    """
+    return is_temp(name) or name.endswith(DOT.format("")) and is_temp(name[: -len(DOT.format(""))])
+
+
 def is_temp(name):
     """Is ``name`` an ANF temporary ``_t<k>`` (not one of its SSA versions)?
 

@@ -385,7 +385,7 @@ def _fuse_temporaries(stmts, reads, assigns, quotes):
         t = trees.assigned_name(s)
         if not (
             t is not None
-            and naming.is_temp(t)
+            and naming.is_temp_value(t)
             and reads.get(t) == 1
             and assigns.get(t) == 1
             and _pure(s.value)

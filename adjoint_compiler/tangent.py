@@ -197,7 +197,11 @@ class _Tangent:
             prelude, value = value.stmts, value.value
         if value is None:
             value = self.zero(_name(name))
-        new = [stmt] + prelude + [trees.assign(self.dot(name), value)]
+        tangent = prelude + [trees.assign(self.dot(name), value)]
+        reads = {n.id for t in tangent for n in gast.walk(t) if isinstance(n, gast.Name)}
+        # before the statement where it does not read the new value: the optimizer can then fuse the
+        # tangent's parts into one expression (y_dot = y_dot * x + x_dot * y, then y = y * x)
+        new = [stmt] + tangent if name in reads or isinstance(op.node, gast.Constant) else tangent + [stmt]
         return [gast.copy_location(s, stmt) for s in new]
 
     # -- tangents of operations -----------------------------------------------------

@@ -885,6 +885,82 @@ def call_overhead_ns(target_s, samples):
     return measure({"noop": lambda *a: None}, (1.0, 2.0), target_s, samples)["noop"]["ns"]
 
 
+# Forward mode and second order (issue targets: jvp <= 2x f on the scalar loop and RK4; hvp <= 3x the
+# gradient on the MLP and the scalar loop). Tangents are random, fixed by the seed.
+FORWARD_CASES = ("seed_f", "black_scholes", "recurrence", "rk4", "mlp", "rnn", "heat")
+HVP_CASES = ("seed_f", "recurrence", "rk4", "mlp")
+JVP_TARGET, HVP_TARGET = 2.0, 3.0
+
+
+def _tangent(args, wrt_idx, rng):
+    t = tuple(rng.standard_normal(np.shape(args[i])) if np.ndim(args[i]) else 1.0 for i in wrt_idx)
+    return t[0] if len(t) == 1 else t
+
+
+def forward_rows(cases, target_s, samples):
+    """jvp / f and hvp / grad for the cases that have them, with autograd's where it runs them."""
+    rows = []
+    rng = np.random.default_rng(0)
+    for case in cases:
+        if case.name not in FORWARD_CASES:
+            continue
+        wrt_idx, single = ac.api.normalize_wrt(case.fn, case.wrt)
+        args = tuple(case.args)
+        t = _tangent(args, wrt_idx, rng)
+        calls = {"f": case.fn, "jvp": lambda *a, _j=ac.jvp(case.fn, case.wrt), _t=t: _j(*a, _t)}
+        row = {"name": case.name, "size": case.size, "errors": {}}
+        if case.name in HVP_CASES:
+            calls["grad"] = ac.grad(case.fn, case.wrt)
+            calls["hvp"] = lambda *a, _h=ac.hvp(case.fn, case.wrt), _t=t: _h(*a, _t)
+        if autograd is not None and case.peers:
+            try:
+                ag_fn = case.autograd_fn or translate(case.fn, anp, asp)
+                ag_jvp = autograd.make_jvp(ag_fn, wrt_idx[0]) if single else None
+                if ag_jvp is not None:
+                    calls["ag_jvp"] = lambda *a, _j=ag_jvp, _t=t: _j(*a)(_t)
+                if single and case.name in HVP_CASES:
+                    ag_hvp = autograd.hessian_vector_product(ag_fn, wrt_idx[0])
+                    calls["ag_hvp"] = lambda *a, _h=ag_hvp, _t=t: _h(*a, _t)
+            except Exception as e:  # noqa: BLE001 - a peer that cannot run the case is reported, not fatal
+                row["errors"]["autograd"] = _short_error(e)
+        for name, fn in list(calls.items()):
+            try:
+                fn(*args)  # warm-up (compiles)
+            except Exception as e:  # noqa: BLE001
+                row["errors"][name] = _short_error(e)
+                del calls[name]
+        times = measure(calls, args, target_s, samples)
+        row.update({k: v["ns"] for k, v in times.items()})
+        rows.append(row)
+    return rows
+
+
+def forward_table(rows):
+    lines = [
+        "%-14s %-34s %9s %9s %9s %9s %10s %10s"
+        % ("case", "size", "jvp/f", "ag jvp/f", "hvp/grad", "ag hvp/g", "f", "grad")
+    ]
+
+    def ratio(r, a, b):
+        return "%9.2f" % (r[a] / r[b]) if a in r and b in r else "%9s" % "-"
+
+    for r in rows:
+        lines.append(
+            "%-14s %-34s %s %s %s %s %10s %10s"
+            % (
+                r["name"],
+                r["size"][:34],
+                ratio(r, "jvp", "f"),
+                ratio(r, "ag_jvp", "f"),
+                ratio(r, "hvp", "grad"),
+                ratio(r, "ag_hvp", "grad"),
+                "%.1f us" % (r["f"] / 1e3),
+                "%.1f us" % (r["grad"] / 1e3) if "grad" in r else "-",
+            )
+        )
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="adjoint_compiler benchmarks")
     parser.add_argument("--quick", action="store_true", help="short samples, for a smoke test")
@@ -985,6 +1061,23 @@ def main(argv=None):
         )
         print("gradient time and peak against the baseline case's (the plain loop).")
         print()
+    forward = forward_rows(cases, target_s, samples)
+    if forward:
+        print("Forward mode and second order (ratios; ag = autograd's make_jvp / hessian_vector_product)")
+        print(forward_table(forward))
+        print()
+        print(
+            "jvp = ac.jvp(f, wrt)(*args, t), one forward sweep of tangent code; hvp = ac.hvp(f, wrt)(*args, v), "
+            "the tangent pass over"
+        )
+        print(
+            "the emitted gradient; targets: jvp/f <= %g on recurrence and rk4, hvp/grad <= %g on mlp and recurrence."
+            % (JVP_TARGET, HVP_TARGET)
+        )
+        for r in forward:
+            for what, err in r["errors"].items():
+                print("  %s [%s]: %s" % (r["name"], what, err))
+        print()
     print("Targets (informational, not asserted):")
     for line in targets_report(results) or ["  (none for these cases)"]:
         print(line)
@@ -1004,7 +1097,7 @@ def main(argv=None):
 
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"meta": meta, "results": results}, fh, indent=2, default=float)
+            json.dump({"meta": meta, "results": results, "forward": forward}, fh, indent=2, default=float)
         print()
         print("wrote %s" % args.json)
     return 1 if wrong else 0

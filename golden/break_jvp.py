@@ -6,8 +6,8 @@ def first_big_jvp(x, n, x_dot):
     _break1 = False
     y_dot = x_dot
     for i in range(n):
-        y = y * 1.5
         y_dot = y_dot * 1.5
+        y = y * 1.5
         _cond1 = y > 10.0
         if _cond1:
             _break1 = True

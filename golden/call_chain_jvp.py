@@ -3,13 +3,10 @@ import math
 
 
 def chain_jvp(x, y, x_dot, y_dot):
-    _t1_dot = 2 * (x_dot * x)
-    _t2_dot = y_dot * math.cos(y)
-    _t3_dot = _t2_dot * 2.0
+    _t3_dot = y_dot * math.cos(y) * 2.0
+    a_dot = 2 * (x_dot * x) + _t3_dot
     a = x * x + 2.0 * math.sin(y)
-    a_dot = _t1_dot + _t3_dot
-    _t4_dot = a_dot * math.cos(a)
+    b_dot = a_dot * math.cos(a) * 0.5
     b = 0.5 * math.sin(a)
-    b_dot = _t4_dot * 0.5
     _t5_dot = a_dot * b + b_dot * a
     return (a * b, _t5_dot)

@@ -4,21 +4,16 @@ import math
 
 def with_dict_jvp(params, x, params_dot, x_dot):
     _t1 = params['a']
-    _t1_dot = params_dot['a']
+    _t2_dot = params_dot['a'] * x + x_dot * _t1
     _t2 = _t1 * x
-    _t2_dot = _t1_dot * x + x_dot * _t1
-    _t3 = params.get('b')
     _t3_dot = params_dot['b']
-    state = {'scale': _t2, 'shift': _t3}
+    _t3 = params.get('b')
     state_dot = {'scale': _t2_dot, 'shift': _t3_dot}
+    state = {'scale': _t2, 'shift': _t3}
     _t4 = state['scale']
-    _t4_dot = state_dot['scale']
-    _t5 = math.sin(x)
     _t5_dot = x_dot * math.cos(x)
-    _t6_dot = _t4_dot * _t5 + _t5_dot * _t4
+    _t5 = math.sin(x)
+    _t6_dot = state_dot['scale'] * _t5 + _t5_dot * _t4
     _t7 = state['shift']
-    _t7_dot = state_dot['shift']
-    _t8_dot = _t7_dot * 2 * _t7
     _t9 = _t4 * _t5 + _t7 ** 2
-    _t9_dot = _t6_dot + _t8_dot
-    return (_t9, _t9_dot)
+    return (_t9, _t6_dot + state_dot['shift'] * 2 * _t7)

@@ -7,7 +7,6 @@ def power_loop_jvp(x, n, x_dot):
     y_dot = x_dot
     for i in range(n):
         _t1_dot = y_dot * x + x_dot * y
-        _t2_dot = y_dot * math.cos(y)
+        y_dot = _t1_dot + y_dot * math.cos(y)
         y = y * x + math.sin(y)
-        y_dot = _t1_dot + _t2_dot
     return (y, y_dot)

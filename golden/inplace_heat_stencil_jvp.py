@@ -3,23 +3,19 @@ import numpy as np
 
 
 def heat_jvp(u0, kappa, steps, u0_dot, kappa_dot):
-    u = u0.copy()
     u_dot = u0_dot.copy()
+    u = u0.copy()
     for _ in range(steps):
-        _t1 = u[1:-1]
         _t1_dot = u_dot[1:-1]
-        _t2_dot = u_dot[2:]
-        _t4_dot = _t1_dot * 2.0
+        _t1 = u[1:-1]
+        _t5_dot = u_dot[2:] - _t1_dot * 2.0
         _t5 = u[2:] - 2.0 * _t1
-        _t5_dot = _t2_dot - _t4_dot
-        _t6_dot = u_dot[:-2]
+        _t7_dot = _t5_dot + u_dot[:-2]
         _t7 = _t5 + u[:-2]
-        _t7_dot = _t5_dot + _t6_dot
         _t8_dot = kappa_dot * _t7 + _t7_dot * kappa
-        _t9 = _t1 + kappa * _t7
         _t9_dot = _t1_dot + _t8_dot
+        _t9 = _t1 + kappa * _t7
         u[1:-1] = _t9
         u_dot[1:-1] = _t9_dot
     _t10_dot = u_dot * 2 * u
-    _t11_dot = np.sum(_t10_dot)
-    return (np.sum(u ** 2), _t11_dot)
+    return (np.sum(u ** 2), np.sum(_t10_dot))

@@ -3,14 +3,11 @@ import numpy as np
 
 
 def mlp_loss_jvp(W1, b1, W2, b2, X, Y, W1_dot, b1_dot, W2_dot, b2_dot):
-    _t1_dot = X @ W1_dot
-    _t2_dot = _t1_dot + b1_dot
     hidden = np.tanh(X @ W1 + b1)
-    hidden_dot = _t2_dot * (1.0 - hidden * hidden)
+    hidden_dot = (X @ W1_dot + b1_dot) * (1.0 - hidden * hidden)
     _t3_dot = hidden_dot @ W2 + hidden @ W2_dot
-    out = hidden @ W2 + b2
     out_dot = _t3_dot + b2_dot
+    out = hidden @ W2 + b2
     _t4 = out - Y
     _t5_dot = out_dot * 2 * _t4
-    _t6_dot = np.mean(_t5_dot)
-    return (np.mean(_t4 ** 2), _t6_dot)
+    return (np.mean(_t4 ** 2), np.mean(_t5_dot))

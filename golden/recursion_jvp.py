@@ -10,8 +10,8 @@ def power_jvp_x(x, n, x_dot):
     else:
         _t1 = n - 1
         _t2, _t2_dot = power_jvp(x, _t1, x_dot, zeros_like(_t1))
-        _value1 = x * _t2
         _value1_dot = x_dot * _t2 + _t2_dot * x
+        _value1 = x * _t2
     return (_value1, _value1_dot)
 
 
@@ -22,6 +22,6 @@ def power_jvp(x, n, x_dot, n_dot):
         _value1_dot = zeros_like(_value1)
     else:
         _t2, _t2_dot = power_jvp(x, n - 1, x_dot, n_dot)
-        _value1 = x * _t2
         _value1_dot = x_dot * _t2 + _t2_dot * x
+        _value1 = x * _t2
     return (_value1, _value1_dot)

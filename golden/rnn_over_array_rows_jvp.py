@@ -9,12 +9,9 @@ def rnn_loss_jvp(Wx, Wh, xs, h0, Wx_dot, Wh_dot):
     h_dot = zeros_like(h)
     for _t1 in range(_t2):
         x = xs[_t1]
-        _t3_dot = x @ Wx_dot
         _t4_dot = h_dot @ Wh + h @ Wh_dot
         _t5 = x @ Wx + h @ Wh
-        _t5_dot = _t3_dot + _t4_dot
         h = np.tanh(_t5)
-        h_dot = _t5_dot * (1.0 - h * h)
+        h_dot = (x @ Wx_dot + _t4_dot) * (1.0 - h * h)
     _t6_dot = 2 * (h_dot * h)
-    _t7_dot = np.sum(_t6_dot)
-    return (np.sum(h * h), _t7_dot)
+    return (np.sum(h * h), np.sum(_t6_dot))

@@ -3,15 +3,14 @@ import math
 
 
 def f_jvp(x, y, x_dot, y_dot):
-    v1 = math.cos(x)
     v1_dot = -(x_dot * math.sin(x))
-    v2 = x * y
+    v1 = math.cos(x)
     v2_dot = x_dot * y + y_dot * x
-    v3 = v1 + v2
+    v2 = x * y
     v3_dot = v1_dot + v2_dot
+    v3 = v1 + v2
     v4 = math.exp(v3)
     v4_dot = v3_dot * v4
-    v5 = v3 ** 2
     v5_dot = v3_dot * 2 * v3
-    _t1_dot = v4_dot + v5_dot
-    return (v4 + v5, _t1_dot)
+    v5 = v3 ** 2
+    return (v4 + v5, v4_dot + v5_dot)

@@ -8,18 +8,13 @@ def softmax_xent_jvp(logits, labels, logits_dot):
     _t10 = logits == unreduce(shift, logits, 1, True)
     _t9 = np.sum(_t10, axis=1, keepdims=True)
     shift_dot = np.sum(logits_dot * _t10 / _t9, axis=1, keepdims=True)
-    z = logits - shift
     z_dot = logits_dot - shift_dot
+    z = logits - shift
     _t1 = np.exp(z)
-    _t1_dot = z_dot * _t1
+    _t2_dot = np.sum(z_dot * _t1, axis=1, keepdims=True)
     _t2 = np.sum(_t1, axis=1, keepdims=True)
-    _t2_dot = np.sum(_t1_dot, axis=1, keepdims=True)
-    log_norm = np.log(_t2)
     log_norm_dot = _t2_dot / _t2
-    _t3_dot = z_dot - log_norm_dot
-    _t4_dot = _t3_dot * labels
+    log_norm = np.log(_t2)
+    _t5_dot = np.sum((z_dot - log_norm_dot) * labels, axis=1)
     _t5 = np.sum(labels * (z - log_norm), axis=1)
-    _t5_dot = np.sum(_t4_dot, axis=1)
-    _t6_dot = np.mean(_t5_dot)
-    _t7_dot = -_t6_dot
-    return (-np.mean(_t5), _t7_dot)
+    return (-np.mean(_t5), -np.mean(_t5_dot))

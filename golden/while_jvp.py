@@ -6,12 +6,10 @@ def newton_sqrt_jvp(a, a_dot):
     step = 1.0
     x_dot = a_dot
     while abs(step) > 1e-12:
-        _t1_dot = 2 * (x_dot * x)
-        _t2_dot = _t1_dot - a_dot
+        _t2_dot = 2 * (x_dot * x) - a_dot
         _t3 = 2.0 * x
-        _t3_dot = x_dot * 2.0
         step = (x * x - a) / _t3
-        step_2_dot = _t2_dot / _t3 - _t3_dot * step / _t3
-        x = x - step
+        step_2_dot = _t2_dot / _t3 - x_dot * 2.0 * step / _t3
         x_dot = x_dot - step_2_dot
+        x = x - step
     return (x, x_dot)
