@@ -256,7 +256,7 @@ def _refuse_differentiated_globals_seen_by_callees(stmts, source, local, varied,
                 and (
                     source is None
                     or op.fn.__globals__ is not source.func.__globals__  # not carried: it may read them
-                    or written & {name for _, name in effects.summary(op.fn).reads}
+                    or written & {name for _, name in effects.summary(op.fn, source.summaries).reads}
                 )
             ):
                 raise UnsupportedError(
@@ -486,7 +486,7 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
 
     _fixed_point(spread_varied)
     _refuse_mutation_of_varied(fn, source, local, varied)
-    memo = {}
+    memo = source.summaries if source is not None else {}
     _refuse_stale_reads(fn, source, local, memo)
     _refuse_effects_through_calls(fn.body, source, local, varied, memo)
     _refuse_differentiated_globals_seen_by_callees(fn.body, source, local, varied, set())

@@ -61,9 +61,8 @@ def run(fn, source):
     given = set(carried[1]) if carried is not None else set()
     local = trees.local_names(fn) - given
     declared = {n for node in trees.walk(fn) if isinstance(node, (gast.Global, gast.Nonlocal)) for n in node.names}
-    memo = {}
+    memo = source.summaries
     calls = []
-    statement_of = {id(n): stmt for stmt in trees.walk(fn) if isinstance(stmt, gast.stmt) for n in _own_nodes(stmt)}
     for node in trees.walk(fn):
         if not isinstance(node, gast.Call):
             continue
@@ -96,6 +95,7 @@ def run(fn, source):
     for _, callee in calls:
         in_flight |= shared(effects.summary(callee, memo).rebinds, callee)
     new = set()
+    statement_of = {}
     for node, callee in calls:
         s = effects.summary(callee, memo)
         outs = sorted(shared(s.rebinds, callee))
@@ -109,6 +109,10 @@ def run(fn, source):
                 % (callee.__name__, clash[0], "it" if clash[0] in _local_names(callee) else "this function"),
                 source.location(node),
                 "rename the local variable",
+            )
+        if not statement_of:  # (only where a call is carried: most functions have none)
+            statement_of.update(
+                (id(n), stmt) for stmt in trees.walk(fn) if isinstance(stmt, gast.stmt) for n in _own_nodes(stmt)
             )
         _refuse_reads_before(node, outs, statement_of[id(node)], source, callee)
         variant = source_mod.carrying(callee, ins, outs)

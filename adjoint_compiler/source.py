@@ -37,6 +37,7 @@ class Source:
         self.indent = indent
         self.env = env
         self.local_names = set()  # the names the function binds (set by fence, for resolving calls)
+        self.summaries = {}  # effects.summary's memo, shared by the passes of one compilation
         self.module_alias = None  # the name emitted code uses for the user's module (global statements)
         self.closure_alias = None  # ... and for the enclosing function's variables (nonlocal statements)
         declared = {name for n in gast.walk(tree) if isinstance(n, gast.Global) for name in n.names}

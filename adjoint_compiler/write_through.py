@@ -89,5 +89,8 @@ class Holders:
         ):
             # ``carry`` passes it every global of this module it rebinds: only closure cells remain
             module = id(callee.__globals__)
-            return any(h != module and name in self.holder for h, name in effects.summary(callee).rebinds)
+            return any(
+                h != module and name in self.holder
+                for h, name in effects.summary(callee, self.source.summaries).rebinds
+            )
         return callee is _UNKNOWN or inspect.isfunction(callee)
