@@ -303,7 +303,7 @@ def _scalar_output(f, wrt, transform, with_value):
         return finish(grads, args)
 
     setattr(wrapper, source.TRANSFORM_MARK, (transform, f))
-    setattr(wrapper, source.GRADIENT_OF, (f, wrt_idx, with_value))  # called in a differentiated function
+    setattr(wrapper, source.GRADIENT_OF, (f, wrt_idx, transform))  # called in a differentiated function
     return wrapper, wrt_idx, single
 
 
@@ -333,7 +333,7 @@ def _with_aux(f, wrt, with_value):
     return aux_f
 
 
-setattr(value_and_grad, source.MAKES_GRADIENT, True)
+setattr(value_and_grad, source.MAKES_GRADIENT, "value_and_grad")
 
 
 def _grad_of_grad(inner, wrt):
@@ -391,7 +391,7 @@ def grad(f, wrt=0, has_aux=False):
     return grad_f
 
 
-setattr(grad, source.MAKES_GRADIENT, False)
+setattr(grad, source.MAKES_GRADIENT, "grad")
 
 
 def vjp(f, wrt=0):
@@ -448,7 +448,11 @@ def jvp(f, wrt=0):
             _reraise(e, args)
 
     setattr(jvp_f, source.TRANSFORM_MARK, ("jvp", f))
+    setattr(jvp_f, source.GRADIENT_OF, (f, wrt_idx, "jvp"))  # called in a differentiated function
     return jvp_f
+
+
+setattr(jvp, source.MAKES_GRADIENT, "jvp")
 
 
 def _jvp_of_grad(inner, wrt):

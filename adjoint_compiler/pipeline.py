@@ -116,7 +116,7 @@ def _specialise(c):
         specialise.bind_functions(c.src, c.bindings)
     if c.varargs is not None and c.src.tree.args.vararg is not None:
         specialise.varargs(c.src, c.varargs)
-    specialise.nested_gradients(c.src, lambda h, wrt: compile(h, wrt, "grad").function)
+    specialise.nested_gradients(c.src, lambda h, wrt, mode: compile(h, wrt, mode).function)
     c.tree = c.src.tree
     return c.tree
 

@@ -210,8 +210,8 @@ def _lambda_as_def(func, module, loc):
 
 
 TRANSFORM_MARK = "__adjoint_compiler_transform__"  # (transform, function) on what grad/vjp/... return
-GRADIENT_OF = "__adjoint_compiler_gradient_of__"  # (function, wrt indices, with value) on grad/value_and_grad's
-MAKES_GRADIENT = "__adjoint_compiler_makes_gradient__"  # on ac.grad (False) and ac.value_and_grad (True)
+GRADIENT_OF = "__adjoint_compiler_gradient_of__"  # (function, wrt indices, kind) on what grad/value_and_grad/jvp make
+MAKES_GRADIENT = "__adjoint_compiler_makes_gradient__"  # its kind, on ac.grad, ac.value_and_grad and ac.jvp
 
 
 def read(func):

@@ -72,28 +72,39 @@ def bind_functions(src, bindings):
 
 
 def nested_gradients(src, compile_gradient):
-    """Calls of gradients inside the function: ``ac.grad(h, wrt)(a)`` or ``dh(a)`` where ``dh = ac.grad(h)``
-    (and value_and_grad alike) become calls of h's emitted gradient function, which is Python source
-    the compiler differentiates again: ``h_grad(a)[1]`` (``h_grad(a)`` for value_and_grad).
-    ``compile_gradient(h, wrt)`` gives that function. Edits ``src.tree`` (a fresh parse)."""
+    """Calls of derivatives inside the function: ``ac.grad(h, wrt)(a)`` or ``dh(a)`` where
+    ``dh = ac.grad(h)`` (value_and_grad and jvp alike) become calls of h's emitted gradient or jvp
+    function, which is Python source the compiler differentiates again: ``h_grad(a)[1]``
+    (``h_grad(a)`` for value_and_grad, ``h_jvp(a, t)`` for ``ac.jvp(h)(a, t)``).
+    ``compile_gradient(h, wrt, mode)`` gives that function. Edits ``src.tree`` (a fresh parse)."""
     local = trees.local_names(src.tree)
-    compiled = {}  # one gradient function per (h, wrt): grad(h) and value_and_grad(h) share it
+    compiled = {}  # one function per (h, wrt, mode): grad(h) and value_and_grad(h) share it
     for node in list(trees.walk(src.tree)):
         if not isinstance(node, gast.Call):
             continue
         made = _gradient_call(node.func, src, local)
         if made is None:
             continue
-        h, wrt, with_value = made
-        if (h, wrt) not in compiled:
-            compiled[h, wrt] = compile_gradient(h, wrt)
-        gradient = compiled[h, wrt]
-        alias = naming.GRAD_FN.format(h.__name__)
-        while alias in src.env and dict.get(src.env, alias) is not gradient:
+        h, wrt, kind = made
+        mode = "jvp" if kind == "jvp" else "grad"
+        if (h, wrt, mode) not in compiled:
+            compiled[h, wrt, mode] = compile_gradient(h, wrt, mode)
+        function = compiled[h, wrt, mode]
+        alias = (naming.JVP_FN if mode == "jvp" else naming.GRAD_FN).format(h.__name__)
+        while alias in src.env and dict.get(src.env, alias) is not function:
             alias = "_" + alias
-        dict.__setitem__(src.env, alias, gradient)
-        call = gast.Call(func=trees.name(alias), args=node.args, keywords=node.keywords)
-        new = call if with_value else gast.Subscript(value=call, slice=trees.const(1), ctx=gast.Load())
+        dict.__setitem__(src.env, alias, function)
+        args = list(node.args)
+        if kind == "jvp" and len(wrt) > 1:  # the tangents, one per wrt: spelled as a tuple display
+            if not (args and isinstance(args[-1], gast.Tuple) and len(args[-1].elts) == len(wrt)):
+                raise UnsupportedError(
+                    "a jvp inside a differentiated function whose tangent is not a tuple display "
+                    "(write ac.jvp(h, wrt)(x, y, (tx, ty)))",
+                    src.location(node),
+                )
+            args = args[:-1] + list(args[-1].elts)
+        call = gast.Call(func=trees.name(alias), args=args, keywords=node.keywords)
+        new = gast.Subscript(value=call, slice=trees.const(1), ctx=gast.Load()) if kind == "grad" else call
         _become(node, gast.copy_location(new, node))
 
 
@@ -105,11 +116,12 @@ def _become(node, new):
 
 
 def _gradient_call(func, src, local):
-    """(h, wrt indices, with value) if ``func`` is ``ac.grad(h, wrt)`` or a gradient made so, else None."""
+    """(h, wrt indices, kind) if ``func`` is ``ac.grad(h, wrt)`` (or value_and_grad, jvp) or a function
+    made so, else None; kind is "grad", "value_and_grad" or "jvp"."""
     if isinstance(func, gast.Call):
         maker = source_mod.global_value(func.func, src, local)
-        with_value = getattr(maker, source_mod.MAKES_GRADIENT, None)
-        if with_value is None:
+        kind = getattr(maker, source_mod.MAKES_GRADIENT, None)
+        if kind is None:
             return None
         where = src.location(func)
         if not func.args or func.keywords and any(k.arg not in ("wrt",) for k in func.keywords):
@@ -128,7 +140,7 @@ def _gradient_call(func, src, local):
             indices = tuple(params.index(w) if isinstance(w, str) else int(w) for w in items)
         except ValueError:
             raise UnsupportedError("a gradient with respect to a name that is not a parameter", where) from None
-        return h, indices, with_value
+        return h, indices, kind
     made = source_mod.global_value(func, src, local)
     gradient_of = getattr(made, source_mod.GRADIENT_OF, None)
     return gradient_of

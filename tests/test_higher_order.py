@@ -185,12 +185,26 @@ def calls_a_gradient_made_at_module_level(x):
     return d_settle(x) ** 2
 
 
+def calls_jvp_inline(x, y):
+    value, tangent = ac.jvp(settle)(x * y, 1.0)
+    return tangent * y + value
+
+
+recurrent_jvp = ac.jvp(recurrent)
+
+
+def calls_a_jvp_made_at_module_level(w):
+    return recurrent_jvp(w, 2.0)[1] ** 2
+
+
 @pytest.mark.parametrize(
     "f, args",
     [
         (calls_grad_inline, (0.4,)),
         (calls_grad_and_value, (0.8, 1.5)),
         (calls_a_gradient_made_at_module_level, (0.4,)),
+        (calls_jvp_inline, (0.4, 0.9)),  # reverse over forward
+        (calls_a_jvp_made_at_module_level, (0.8,)),
     ],
 )
 def test_a_gradient_called_inside_a_differentiated_function(f, args):
