@@ -46,6 +46,7 @@ from adjoint_compiler.rules import registry
 
 _name = trees.name
 
+
 def _elementwise(fn):
     if isinstance(fn, np.ufunc):
         return fn.signature is None
