@@ -1,5 +1,6 @@
 """Adjoints of NumPy's elementwise functions (ufuncs), ``np.where`` and ``np.clip``, and of the
-``math`` functions with the same derivatives.
+``math`` functions with the same derivatives. Forward mode derives an element-wise function's tangent
+from its adjoint rule; ``np.where`` and ``np.clip`` have tangent rules.
 
 A unary ufunc's result has its argument's shape, so its cotangent needs no
 reshaping. Binary ufuncs broadcast, so each contribution goes back through

@@ -1,4 +1,5 @@
-"""Adjoints of NumPy's products and of ``np.linalg``'s matrix functions.
+"""Adjoints of NumPy's products and of ``np.linalg``'s matrix functions, with the matrix functions'
+tangent rules (forward mode applies the products, each ``linear`` in each operand, to tangents).
 
 Real operands only (no complex conjugation). Stacked ("batched") operands
 follow NumPy's broadcasting of the leading axes, and each cotangent goes back

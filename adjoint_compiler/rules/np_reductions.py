@@ -1,4 +1,5 @@
-"""Adjoints of NumPy's reductions.
+"""Adjoints of NumPy's reductions, and the tangent rules of those whose tangent forward mode cannot
+derive (``var``, ``std``, ``norm``: ``np.sum(x_dot * slope)`` with the adjoint's slope).
 
 Every rule takes the reduction's ``axis`` (None, an int, a tuple; negative
 axes allowed) and ``keepdims``, and spreads ``g`` back over ``x`` with
