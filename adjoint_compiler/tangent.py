@@ -8,8 +8,11 @@ loops run once, with their tangent statements inside them. The tangent of
 an element-wise function (a NumPy ufunc, a ``math`` function, an arithmetic
 operator, ``abs``/``min``/``max``) is its adjoint rule applied to the
 operand's tangent without the sums that undo broadcasting (its Jacobian is
-diagonal); a linear function is applied to the tangent (``np.sum(x_dot)``);
-a product rule covers ``@``, ``np.dot`` and kin; a called user function runs
+diagonal). The registry says the rest (rules/registry.py): a function's tangent
+rule, written beside its adjoint rule, is inlined first; else a function stated
+``linear`` is applied to the tangent (``np.sum(x_dot)``; a product rule for
+``@``, ``np.dot``, ``np.einsum`` and kin); else a reduction whose adjoint is
+``unreduce(g) * W`` gets ``np.sum(x_dot * W)``. A called user function runs
 as its own ``<h>_jvp``. Anything else is refused at its line.
 
 Output invariant: ``<f>_jvp(*params, *wrt_dots)`` returns ``(value, value_dot)``;
@@ -30,7 +33,6 @@ def f_jvp(x, y, x_dot):
 """
 
 import inspect
-import operator
 
 import gast
 import numpy as np
@@ -40,24 +42,9 @@ from adjoint_compiler import naming, rules, runtime, templates, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
 from adjoint_compiler.reverse.assemble import Result
+from adjoint_compiler.rules import registry
 
 _name = trees.name
-
-# f(x_dot, *rest): linear in the first argument
-_LINEAR = {
-    np.sum, np.mean, np.reshape, np.transpose, np.ravel, np.squeeze, np.expand_dims, np.swapaxes,
-    np.moveaxis, np.cumsum, np.diff, np.trace, np.diag, np.diagonal, np.flip, np.fliplr, np.flipud,
-    np.roll, np.tile, np.repeat, np.broadcast_to, np.real, np.array, np.asarray, np.copy, np.atleast_1d,
-    np.atleast_2d, np.triu, np.tril, np.rot90, sum, float, operator.neg, operator.pos, np.negative,
-}  # fmt: skip
-# f(seq_dot, *rest): linear in a sequence of arrays
-_SEQUENCE_LINEAR = {np.concatenate, np.stack, np.hstack, np.vstack, np.column_stack, np.dstack}
-_LINEAR |= {runtime.unbroadcast, runtime.unreduce, runtime.fit_shape}  # emitted adjoint code is differentiable
-_SHAPE_LATER = {runtime.unbroadcast, runtime.unreduce, runtime.fit_shape}  # later arguments give a shape only
-# f(a_dot, b_dot): a sum of its arguments
-_ADDITIVE = {runtime.add_bars}
-# f(a, b): linear in each argument
-_BILINEAR = {np.dot, np.matmul, operator.matmul, np.inner, np.outer, np.kron, np.cross, np.tensordot}
 
 
 def _elementwise(fn):
@@ -188,6 +175,8 @@ class _Tangent:
             op.kind == "call"
             and inspect.isfunction(op.fn)
             and rules.lookup(op.fn) is None
+            and registry.tangent_rule(op.fn) is None
+            and registry.linearity(op.fn) is None
             and not rules.is_nondifferentiable(op.fn)
         ):
             return self.user_call(stmt, name, op)
@@ -233,39 +222,49 @@ class _Tangent:
         if rules.is_nondifferentiable(fn):
             return None
         dots = [self.tangent(a) for a in op.args]
-        if not any(dots) and not any(self.tangent(v) for v in op.kwargs.values()):
+        kwarg_dots = {k: self.tangent(v) for k, v in op.kwargs.items() if self.tangent(v) is not None}
+        if not any(dots) and not kwarg_dots:
             return None
-        if any(self.tangent(v) for v in op.kwargs.values()):
-            raise UnsupportedError(
-                "forward mode (jvp) of %s with a differentiated keyword argument" % _label(fn), self.location(stmt)
-            )
-        if _elementwise(fn) and rules.lookup(fn) is not None:
-            return self.elementwise(stmt, op, dots)
-        if fn in _LINEAR or fn in _SEQUENCE_LINEAR:
-            if dots[0] is None and fn in _SHAPE_LATER:
-                return None  # unreduce(1.0, like): a constant spread over an active value's shape
-            if any(dots[1:]) and fn not in _SHAPE_LATER:
+        if registry.tangent_rule(fn) is not None:
+            return self.inlined(stmt, op, registry.tangent_rule(fn), dots, kwarg_dots, False)
+        kind = registry.linearity(fn)
+        if kind is not None or not (_elementwise(fn) and rules.lookup(fn) is not None):
+            if kwarg_dots:
+                raise UnsupportedError(
+                    "forward mode (jvp) of %s with a differentiated keyword argument" % _label(fn),
+                    self.location(stmt),
+                )
+        if kind == "first":
+            later = [i for i, d in enumerate(dots) if i > 0 and d is not None]
+            if later and not self.shape_only(op, later):
                 raise UnsupportedError(
                     "forward mode (jvp) of %s in its later arguments" % _label(fn), self.location(stmt)
                 )
-            return self.apply(op, {0: dots[0]})
-        if fn in _ADDITIVE:
+            return self.apply(op, {0: dots[0]}) if dots[0] is not None else None
+        if kind == "each":  # multilinear: the product rule
+            return _sum([self.apply(op, {i: d}) for i, d in enumerate(dots) if d is not None])
+        if kind == "all":
             return self.apply(op, {i: self.tangent_or_zero(a) for i, a in enumerate(op.args)})
-        if fn in _BILINEAR:
-            return _sum([self.apply(op, {i: d}) for i, d in enumerate(dots[:2]) if d is not None])
-        if fn is np.einsum:
-            return _sum([self.apply(op, {i: d}) for i, d in enumerate(dots) if i > 0 and d is not None])
+        if _elementwise(fn) and rules.lookup(fn) is not None:
+            return self.inlined(stmt, op, rules.lookup(fn), dots, kwarg_dots, True)
         if len(op.args) >= 1 and dots[0] is not None and not any(dots[1:]) and rules.lookup(fn) is not None:
             reduced = self.reduction(stmt, op, dots[0])
             if reduced is not None:
                 return reduced
-        if fn is np.where and len(op.args) == 3 and dots[0] is None:
-            return self.apply(
-                op,
-                {1: dots[1] or gast.Constant(value=0.0, kind=None), 2: dots[2] or gast.Constant(value=0.0, kind=None)},
-            )
         raise UnsupportedError(
             "forward mode (jvp) of %s (no tangent rule yet)" % _label(fn), self.location(stmt), "use ac.grad or ac.vjp"
+        )
+
+    def shape_only(self, op, positions):
+        """Whether the arguments at ``positions`` carry no derivative: their adjoint is None (they give a
+        shape or an axis, as ``like`` in ``unbroadcast(c, like)``)."""
+        rule = rules.lookup(op.fn)
+        if rule is None or not rule.inline:
+            return False
+        t = templates.template(rule)
+        return all(
+            i < len(t.params) and isinstance(t.results[i], gast.Constant) and t.results[i].value is None
+            for i in positions
         )
 
     def apply(self, op, replaced):
@@ -290,26 +289,47 @@ class _Tangent:
             return gast.Call(func=method, args=rest, keywords=keywords)
         return gast.Call(func=trees.clone(node.func), args=args, keywords=keywords)
 
-    def elementwise(self, stmt, op, dots):
-        rule = rules.lookup(op.fn)
+    def inlined(self, stmt, op, rule, dots, kwarg_dots, elementwise):
+        """A tangent rule (or, ``elementwise``, the adjoint rule of an element-wise function) inlined for
+        the differentiated operands (templates.instantiate_tangent)."""
         t = templates.template(rule)
-        terms, prelude = [], []
-        for i, d in enumerate(dots):
-            if d is None:
-                continue
-            stmts, results = templates.instantiate(
-                t, d, _name(stmt.targets[0].id), op.args, op.kwargs, self.namer, True
+        target = _name(stmt.targets[0].id)
+        keyed = dict(enumerate(dots), **kwarg_dots)
+        try:
+            prelude, value = templates.instantiate_tangent(
+                t, target, op.args, op.kwargs, keyed, self.namer, elementwise
             )
-            part = next((c for operand, c in results if operand is op.args[i]), None)
-            if part is None:
-                continue
-            prelude.extend(stmts)
-            terms.append(part)
+        except (KeyError, templates.TooManyArguments) as e:
+            raise UnsupportedError(
+                "forward mode (jvp) of this call of %s (%s)" % (_label(op.fn), e), self.location(stmt)
+            )
         self.needs.update((n, v) for n, v in t.globals.items() if n not in runtime.HELPERS)
-        value = _sum(terms)
+        if value is not None and not self.covers(op, t, prelude, value, target.id):
+            # an operand without a tangent may be broadcast: the tangent takes the value's shape
+            value = gast.BinOp(left=value, op=gast.Add(), right=trees.call("zeros_like", _name(target.id)))
         if prelude:  # the rule's own temporaries go before the tangent's assignment
             return _Prelude(prelude, value)
         return value
+
+    def covers(self, op, t, prelude, value, target):
+        """Whether the tangent ``value`` certainly has the shape of the value ``target``: it reads ``target``,
+        or every differentiable operand it does not read is a tangent's, a constant or a known scalar."""
+        read = {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}
+        for s in reversed(prelude):
+            if s.targets[0].id in read:
+                read |= {n.id for n in gast.walk(s.value) if isinstance(n, gast.Name)}
+        if target in read:
+            return True
+        mapping = templates.bind(t, op.args, op.kwargs)
+        for i, p in enumerate(t.params):
+            r, operand = t.results[i], mapping[p]
+            if isinstance(r, gast.Constant) and r.value is None:
+                continue
+            if not isinstance(operand, gast.Name) or operand.id in self.act.scalars or self.tangent(operand):
+                continue
+            if operand.id not in read:
+                return False
+        return True
 
     def reduction(self, stmt, op, dot):
         """A reduction whose adjoint is ``unreduce(g, x, axis, keepdims) * W`` (W element-wise, the

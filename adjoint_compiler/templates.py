@@ -371,3 +371,102 @@ def instantiate(t, g, ans, args, kwargs, namer, scalar=False):
         if not (isinstance(r, gast.Constant) and r.value is None):
             results.append((operand, finish(_fold(_substitute(r, mapping)))))
     return stmts, results
+
+
+def _dependent(t):
+    """The rule's locals that depend on its first parameter (``g``, or a tangent rule's ``dot``)."""
+    if not hasattr(t, "dependent"):
+        dependent = {t.g}
+        for s in t.body:
+            if any(isinstance(n, gast.Name) and n.id in dependent for n in gast.walk(s.value)):
+                dependent.add(s.targets[0].id)
+        t.dependent = dependent - {t.g}
+    return t.dependent
+
+
+def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=False):
+    """Return (statements, tangent expression or None) for one use of a rule whose result for each
+    parameter is the value's tangent due to that parameter, its first parameter standing for that
+    parameter's tangent: a tangent rule (``rule(dot, ans, *params)``, rules.registry), or the adjoint
+    rule of an element-wise function with ``strip_unbroadcast`` (a diagonal Jacobian is its own
+    transpose, less the sums that undo broadcasting).
+
+    ``dots`` maps the position in ``args`` (or the keyword in ``kwargs``) of each differentiated operand
+    to its tangent. The rule is instantiated once per differentiated operand whose result is not
+    ``None``, with ``dot`` its tangent; the statements that do not depend on ``dot`` are computed once,
+    those that no result needs not at all, and the results are summed in the order of the operands.
+
+    >>> import numpy as np
+    >>> from adjoint_compiler import emit, naming, trees
+    >>> from adjoint_compiler.rules import registry
+    >>> t = template(registry.lookup(np.arctan2))
+    >>> y, x = trees.name("y"), trees.name("x")
+    >>> dots = {0: trees.name("y_dot"), 1: trees.name("x_dot")}
+    >>> stmts, value = instantiate_tangent(t, trees.name("r"), [y, x], {}, dots, naming.Namer(), True)
+    >>> [emit.to_source(s).strip() for s in stmts], emit.to_source(value).strip()
+    (['_t1 = x * x + y * y'], 'y_dot * x / _t1 + -x_dot * y / _t1')
+    """
+    mapping = bind(t, args, kwargs)
+    mapping[t.ans] = ans
+    finish = _strip_unbroadcast if strip_unbroadcast else (lambda e: e)
+    active = []
+    for i, p in enumerate(t.params):
+        key = i if i < len(args) else p
+        r = t.results[i]
+        if key in dots and dots[key] is not None and not (isinstance(r, gast.Constant) and r.value is None):
+            active.append((p, dots[key]))
+    if not active:
+        return [], None
+    dependent = _dependent(t)
+    placeholders = itertools.count()
+
+    def placeholder():
+        return gast.Name(id="\0%d" % next(placeholders), ctx=gast.Load(), annotation=None, type_comment=None)
+
+    shared = dict(mapping)
+    for local in t.locals - dependent:
+        shared[local] = placeholder()
+    per = []
+    for _, d in active:
+        own = dict(shared)
+        own[t.g] = d
+        for local in dependent:
+            own[local] = placeholder()
+        per.append(own)
+    candidates = []  # (placeholder id, value), in the body's order
+    for s in t.body:
+        local = s.targets[0].id
+        for own in [shared] if local not in dependent else per:
+            value = finish(_fold(_substitute(s.value, own)))
+            if _value(value) is not _UNKNOWN:  # decided at compile time: later uses read the literal
+                for m in [shared] + per if own is shared else [own]:
+                    m[local] = value
+                continue
+            candidates.append((own[local].id, value))
+    results = []
+    for (p, _), own in zip(active, per):
+        results.append(finish(_fold(_substitute(t.results[t.params.index(p)], own))))
+    needed = {n.id for r in results for n in gast.walk(r) if isinstance(n, gast.Name)}
+    kept = []
+    for target, value in reversed(candidates):
+        if target in needed:
+            kept.append((target, value))
+            needed |= {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}
+    kept.reverse()
+    fresh = {
+        target: gast.Name(id=namer.fresh(naming.TEMP), ctx=gast.Load(), annotation=None, type_comment=None)
+        for target, _ in kept
+    }
+    stmts = [
+        gast.Assign(
+            targets=[gast.Name(id=fresh[target].id, ctx=gast.Store(), annotation=None, type_comment=None)],
+            value=_substitute(value, fresh),
+            type_comment=None,
+        )
+        for target, value in kept
+    ]
+    total = None
+    for r in results:
+        r = _substitute(r, fresh)
+        total = r if total is None else gast.BinOp(left=total, op=gast.Add(), right=r)
+    return stmts, total

@@ -1,5 +1,6 @@
 """Adjoints of NumPy's elementwise functions (ufuncs), ``np.where`` and ``np.clip``, and of the
-``math`` functions with the same derivatives.
+``math`` functions with the same derivatives. Forward mode derives an element-wise function's tangent
+from its adjoint rule; ``np.where`` and ``np.clip`` have tangent rules.
 
 A unary ufunc's result has its argument's shape, so its cotangent needs no
 reshaping. Binary ufuncs broadcast, so each contribution goes back through
@@ -34,7 +35,7 @@ import math
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint, views
+from adjoint_compiler.rules.registry import adjoint, linear, tangent, views
 from adjoint_compiler.runtime import unbroadcast
 
 
@@ -205,6 +206,12 @@ def where_adjoint(g, ans, condition, x, y):
     return None, unbroadcast(np.where(condition, g, 0.0), x), unbroadcast(np.where(condition, 0.0, g), y)
 
 
+@tangent(np.where)
+def where_tangent(dot, ans, condition, x, y):
+    # the tangent of the side taken (0, never 0 * inf, from the other)
+    return None, np.where(condition, dot, 0.0), np.where(condition, 0.0, dot)
+
+
 @adjoint(np.clip, method="clip")
 def clip_adjoint(g, ans, a, a_min, a_max):
     # a gets the cotangent where it was not clipped (a_min <= a <= a_max, ties
@@ -223,10 +230,21 @@ def clip_adjoint(g, ans, a, a_min, a_max):
     )
 
 
-@adjoint(np.copy, np.array, np.asarray, method="copy")
+@tangent(np.clip)
+def clip_tangent(dot, ans, a, a_min, a_max):
+    # as clip_adjoint: a's tangent where it was not clipped (ties included), else the tangent of the
+    # bound that ans equals (a_min first)
+    clipped = ans != a
+    to_min = clipped & (ans == a_min)
+    to_max = clipped & (ans != a_min) & (ans == a_max)
+    return np.where(clipped, 0.0, dot), np.where(to_min, dot, 0.0), np.where(to_max, dot, 0.0)
+
+
+@adjoint(np.copy, np.array, np.asarray, method="copy", linear="first")
 def copy_adjoint(g, ans, a):
     # a copy (or an array made from a list of values) passes the cotangent through unchanged
     return g
 
 
 views(np.asarray)  # np.asarray of an array is the array itself (np.copy and np.array copy)
+linear(np.real, kind="first")  # no adjoint rule: forward mode only

@@ -1,4 +1,5 @@
-"""Adjoints of NumPy's products and of ``np.linalg``'s matrix functions.
+"""Adjoints of NumPy's products and of ``np.linalg``'s matrix functions, with the matrix functions'
+tangent rules (forward mode applies the products, each ``linear`` in each operand, to tangents).
 
 Real operands only (no complex conjugation). Stacked ("batched") operands
 follow NumPy's broadcasting of the leading axes, and each cotangent goes back
@@ -32,11 +33,11 @@ the batch axes it was broadcast along), and a rule for operands of known ranks
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint, fragment, ranked_adjoint
+from adjoint_compiler.rules.registry import adjoint, fragment, linear, ranked_adjoint, tangent
 from adjoint_compiler.runtime import einsum_mask, einsum_plan, fit_shape, unbroadcast
 
 
-@adjoint(np.matmul)
+@adjoint(np.matmul, linear="each")
 def matmul_adjoint(g, ans, x1, x2):
     # C = A @ B gives A_bar = C_bar @ B^T, B_bar = A^T @ C_bar on every matrix of
     # the stack. A 1-d x1 is promoted to a row (1, n) and a 1-d x2 to a column
@@ -55,7 +56,7 @@ def matmul_adjoint(g, ans, x1, x2):
     )
 
 
-@adjoint(np.dot, method="dot")
+@adjoint(np.dot, method="dot", linear="each")
 def dot_adjoint(g, ans, a, b):
     # np.dot multiplies when an operand is a scalar, and otherwise contracts a's
     # last axis with b's second-to-last (its only axis when b is 1-d):
@@ -76,13 +77,13 @@ def dot_adjoint(g, ans, a, b):
     return da, db
 
 
-@adjoint(np.outer)
+@adjoint(np.outer, linear="each")
 def outer_adjoint(g, ans, a, b):
     # np.outer flattens both operands: ans[i, j] = a.flat[i] * b.flat[j].
     return (np.reshape(np.dot(g, np.ravel(b)), np.shape(a)), np.reshape(np.dot(np.ravel(a), g), np.shape(b)))
 
 
-@adjoint(np.inner)
+@adjoint(np.inner, linear="each")
 def inner_adjoint(g, ans, a, b):
     # np.inner contracts the last axes of both (ans axes: a's free ones, then
     # b's), or multiplies when an operand is a scalar (k = 0, as in dot_adjoint).
@@ -142,7 +143,7 @@ def array_times_number_adjoint(g, ans, a, b):
     return g * b, np.sum(g * a)
 
 
-@adjoint(np.trace, method="trace")
+@adjoint(np.trace, method="trace", linear="first")
 def trace_adjoint(g, ans, a, offset=0, axis1=0, axis2=1):
     # The trace sums a[..., i, i + offset] over the (axis1, axis2) plane, so each
     # such element gets g and every other one 0: g times the (offset) identity
@@ -167,11 +168,26 @@ def solve_adjoint(g, ans, a, b):
     return (unbroadcast(-np.matmul(gb, np.swapaxes(x_col, -1, -2)), a), np.reshape(unbroadcast(gb, b_col), np.shape(b)))
 
 
+@tangent(np.linalg.solve)
+def solve_tangent(dot, ans, a, b):
+    # X = A^{-1} B: dX = A^{-1} (dB - dA X) (Giles 2008, "matrix inverse product"). A 1-d b (and so
+    # ans) is promoted to a column for dA X, as in solve_adjoint.
+    vec = np.ndim(b) == 1
+    x_col = np.expand_dims(ans, -1) if vec else ans
+    return -np.reshape(np.linalg.solve(a, np.matmul(dot, x_col)), np.shape(ans)), np.linalg.solve(a, dot)
+
+
 @adjoint(np.linalg.inv)
 def inv_adjoint(g, ans, a):
     # C = A^{-1}: dC = -C dA C, so A_bar = -C^T C_bar C^T (Giles 2008, "inverse").
     inv_t = np.swapaxes(ans, -1, -2)
     return -np.matmul(np.matmul(inv_t, g), inv_t)
+
+
+@tangent(np.linalg.inv)
+def inv_tangent(dot, ans, a):
+    # dC = -C dA C (Giles 2008, "inverse")
+    return -np.matmul(np.matmul(ans, dot), ans)
 
 
 @adjoint(np.linalg.det)
@@ -182,6 +198,12 @@ def det_adjoint(g, ans, a):
     return np.expand_dims(g * ans, (-2, -1)) * np.swapaxes(np.linalg.inv(a), -1, -2)
 
 
+@tangent(np.linalg.det)
+def det_tangent(dot, ans, a):
+    # d det A = det A * tr(A^{-1} dA) (Jacobi's formula), with det_adjoint's A^{-1}: A nonsingular
+    return ans * np.sum(np.swapaxes(np.linalg.inv(a), -1, -2) * dot, axis=(-2, -1))
+
+
 @adjoint(np.linalg.slogdet)
 def slogdet_adjoint(g, ans, a):
     # ans is the pair (sign, logabsdet) and g the pair of their cotangents
@@ -190,6 +212,12 @@ def slogdet_adjoint(g, ans, a):
     # d log|det A| = tr(A^{-1} dA), so A_bar = g[1] * A^{-T} (Giles 2008, "determinant").
     # Needs A nonsingular (logabsdet is -inf at a singular A).
     return np.expand_dims(g[1], (-2, -1)) * np.swapaxes(np.linalg.inv(a), -1, -2)
+
+
+@tangent(np.linalg.slogdet)
+def slogdet_tangent(dot, ans, a):
+    # the pair (sign, logabsdet): the sign is piecewise constant (tangent 0), d log|det A| = tr(A^{-1} dA)
+    return (np.zeros_like(ans[0]), np.sum(np.swapaxes(np.linalg.inv(a), -1, -2) * dot, axis=(-2, -1)))
 
 
 @fragment
@@ -216,7 +244,7 @@ def einsum_operand(g, subscripts, k, x, o1, o2, o3, o4, o5, optimize):
     )
 
 
-@adjoint(np.einsum)
+@adjoint(np.einsum, linear="each")
 def einsum_adjoint(g, ans, subscripts, a, b=None, c=None, d=None, e=None, f=None, optimize=False):
     # ans is linear in each operand, so an operand's cotangent is the einsum of g with the other
     # operands into that operand's indices: for 'ij,jk->ik', einsum('ik,jk->ij', g, b) and
@@ -242,3 +270,7 @@ def einsum_adjoint(g, ans, subscripts, a, b=None, c=None, d=None, e=None, f=None
         einsum_operand(g, subscripts, 5, f, a, b, c, d, e, optimize),
         None,
     )
+
+
+# products with no adjoint rule: forward mode only (each is linear in each of its operands)
+linear(np.kron, np.cross, np.tensordot, kind="each")

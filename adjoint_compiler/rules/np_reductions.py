@@ -1,4 +1,5 @@
-"""Adjoints of NumPy's reductions.
+"""Adjoints of NumPy's reductions, and the tangent rules of those whose tangent forward mode cannot
+derive (``var``, ``std``, ``norm``: ``np.sum(x_dot * slope)`` with the adjoint's slope).
 
 Every rule takes the reduction's ``axis`` (None, an int, a tuple; negative
 axes allowed) and ``keepdims``, and spreads ``g`` back over ``x`` with
@@ -21,16 +22,16 @@ Invariant: ``x``'s cotangent has ``x``'s shape, and at a kink it is the subgradi
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint
+from adjoint_compiler.rules.registry import adjoint, fragment, linear, tangent
 from adjoint_compiler.runtime import unreduce
 
 
-@adjoint(np.sum, method="sum", shape="reduce")
+@adjoint(np.sum, method="sum", shape="reduce", linear="first")
 def sum_adjoint(g, ans, x, axis=None, keepdims=False):
     return unreduce(g, x, axis, keepdims), None, None
 
 
-@adjoint(np.mean, method="mean", shape="reduce")
+@adjoint(np.mean, method="mean", shape="reduce", linear="first")
 def mean_adjoint(g, ans, x, axis=None, keepdims=False):
     # Each output averages np.size(x) / np.size(ans) inputs. Where x is empty so is its
     # cotangent: `or 1` only keeps a division by 0 from raising there.
@@ -85,6 +86,15 @@ def var_adjoint(g, ans, x, axis=None, ddof=0, keepdims=False):
     return unreduce(g * (2.0 / dof), x, axis, keepdims) * centered, None, None, None
 
 
+@tangent(np.var)
+def var_tangent(dot, ans, x, axis=None, ddof=0, keepdims=False):
+    # 2 <x - mean, dot> / (n - ddof) over each slice, n and dof as in var_adjoint
+    n = np.size(x) / (np.size(ans) or 1)
+    dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
+    centered = x - np.mean(x, axis=axis, keepdims=True)
+    return np.sum(centered * dot, axis=axis, keepdims=keepdims) * (2.0 / dof), None, None, None
+
+
 @adjoint(np.std, method="std")
 def std_adjoint(g, ans, x, axis=None, ddof=0, keepdims=False):
     # std = sqrt(var): d std = d var / (2 std) = (x - mean) / ((n - ddof) std), with n and dof as
@@ -101,21 +111,25 @@ def std_adjoint(g, ans, x, axis=None, ddof=0, keepdims=False):
     return unreduce(g / ((ans + (ans == 0)) * dof), x, axis, keepdims) * centered, None, None, None
 
 
-@adjoint(np.linalg.norm)
-def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
-    # Every ord NumPy accepts (others raise in the forward call), over the axes NumPy picks: a
-    # matrix norm for a pair of axes (or a 2-d x with an ord and no axis), else a vector norm.
-    # Each norm's slope is exact where the norm is differentiable; at a kink it is one
-    # subgradient, always the same: 0 where the norm is 0, 0 for an element that is 0 (as abs
-    # at 0), an equal split between tied maxima (as np.max), and, for singular values, the mean
-    # of u_i v_i^T over the tied extreme ones (which does not depend on the SVD's choice of
-    # basis) and 0 for a zero one.
-    #   None, 'fro', vector 2: x / norm.     vector p: sign(x) (|x| / norm)^(p - 1) (0 if the norm is 0)
-    #   vector 1: sign(x).                   vector inf / -inf: sign(x) at the elements of largest / smallest |x|
-    #   vector 0 (a count): 0.               matrix 'nuc': U V^T; 2 / -2: u v^T of the largest / smallest
-    #   matrix 1 / -1 (inf / -inf): sign(x) in the column (row) of largest / smallest absolute sum.
-    # With a literal ord the compiler keeps only that case's lines.
-    a = np.asarray(x)
+@tangent(np.std)
+def std_tangent(dot, ans, x, axis=None, ddof=0, keepdims=False):
+    # <x - mean, dot> / ((n - ddof) std) over each slice, with std_adjoint's n, dof, second centring
+    # and its subgradient 0 where a slice's elements are all equal
+    n = np.size(x) / (np.size(ans) or 1)
+    dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
+    once = x - np.mean(x, axis=axis, keepdims=True)
+    centered = once - np.mean(once, axis=axis, keepdims=True)
+    return np.sum(centered * dot, axis=axis, keepdims=keepdims) / ((ans + (ans == 0)) * dof), None, None, None
+
+
+# no adjoint rule: forward mode only (the tangent of a running sum is the running sum of tangents)
+linear(np.cumsum, np.diff, kind="first")
+
+
+@fragment
+def norm_slope(ans, a, ord, axis, keepdims):
+    # d norm / d x for every ord NumPy accepts but the Euclidean ones (None, 'fro', vector 2), where it
+    # is None: those are x / norm, written by norm_adjoint and norm_tangent themselves. See norm_adjoint.
     matrix = ord == "nuc" or ord == "fro" or np.size(axis) == 2 or (ord != None and axis == None and a.ndim == 2)
     by_svd = (ord == 2 or ord == -2 or ord == "nuc") and matrix
     by_sums = (ord == 1 or ord == -1 or ord == np.inf or ord == -np.inf) and matrix
@@ -144,7 +158,7 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     norm = unreduce(ans, a, axis, keepdims)
     tied = np.abs(a) == norm if by_max else None
     ratio = np.abs(a) / (norm + (norm == 0)) if not (euclid or by_svd or by_sums or by_max or ord == 0) else None
-    slope = (
+    return (
         np.moveaxis(np.matmul(usv[0] * np.expand_dims(weight, -2), usv[2]), (-2, -1), rc)
         if by_svd
         else np.moveaxis(np.sign(m) * tied_sum / np.sum(tied_sum, -3 - summed, keepdims=True), (-2, -1), rc)
@@ -157,8 +171,48 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
         if not euclid
         else None
     )
+
+
+@adjoint(np.linalg.norm)
+def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
+    # Every ord NumPy accepts (others raise in the forward call), over the axes NumPy picks: a
+    # matrix norm for a pair of axes (or a 2-d x with an ord and no axis), else a vector norm.
+    # Each norm's slope is exact where the norm is differentiable; at a kink it is one
+    # subgradient, always the same: 0 where the norm is 0, 0 for an element that is 0 (as abs
+    # at 0), an equal split between tied maxima (as np.max), and, for singular values, the mean
+    # of u_i v_i^T over the tied extreme ones (which does not depend on the SVD's choice of
+    # basis) and 0 for a zero one.
+    #   None, 'fro', vector 2: x / norm.     vector p: sign(x) (|x| / norm)^(p - 1) (0 if the norm is 0)
+    #   vector 1: sign(x).                   vector inf / -inf: sign(x) at the elements of largest / smallest |x|
+    #   vector 0 (a count): 0.               matrix 'nuc': U V^T; 2 / -2: u v^T of the largest / smallest
+    #   matrix 1 / -1 (inf / -inf): sign(x) in the column (row) of largest / smallest absolute sum.
+    # The slopes but the Euclidean ones are norm_slope's, shared with norm_tangent. With a literal
+    # ord the compiler keeps only that case's lines.
+    a = np.asarray(x)
+    matrix = ord == "nuc" or ord == "fro" or np.size(axis) == 2 or (ord != None and axis == None and a.ndim == 2)
+    euclid = ord == None or ord == "fro" or (ord == 2 and not matrix)
+    slope = norm_slope(ans, a, ord, axis, keepdims)
     return (
         (unreduce(g / (ans + (ans == 0)), x, axis, keepdims) * a if euclid else unreduce(g, x, axis, keepdims) * slope),
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(np.linalg.norm)
+def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
+    # <slope, dot> over the reduced axes, with norm_adjoint's slope (and its subgradients at the kinks)
+    a = np.asarray(x)
+    matrix = ord == "nuc" or ord == "fro" or np.size(axis) == 2 or (ord != None and axis == None and a.ndim == 2)
+    euclid = ord == None or ord == "fro" or (ord == 2 and not matrix)
+    slope = norm_slope(ans, a, ord, axis, keepdims)
+    return (
+        (
+            np.sum(dot * a, axis=axis, keepdims=keepdims) / (ans + (ans == 0))
+            if euclid
+            else np.sum(dot * slope, axis=axis, keepdims=keepdims)
+        ),
         None,
         None,
         None,

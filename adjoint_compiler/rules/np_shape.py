@@ -28,14 +28,14 @@ it is the sum of the cotangents of the places the element went to.
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint, views
+from adjoint_compiler.rules.registry import adjoint, linear, views
 from adjoint_compiler.runtime import one_count, unbroadcast
 
 
 # ---- reshaping: the same elements in the same order ----------------------------------
 
 
-@adjoint(np.reshape, method="reshape", view=True)
+@adjoint(np.reshape, method="reshape", view=True, linear="first")
 def reshape_adjoint(g, ans, a, shape=None, order="C"):
     # reshape and its inverse read and write in the same index order. `shape` is
     # never read (np.shape(a) is), hence its default: the method form
@@ -43,18 +43,18 @@ def reshape_adjoint(g, ans, a, shape=None, order="C"):
     return np.reshape(g, np.shape(a), order=order), None, None
 
 
-@adjoint(np.ravel, method=("ravel", "flatten"), view=True)
+@adjoint(np.ravel, method=("ravel", "flatten"), view=True, linear="first")
 def ravel_adjoint(g, ans, a, order="C"):
     # order 'K' (memory order) is not supported: np.reshape refuses it.
     return np.reshape(g, np.shape(a), order=order), None
 
 
-@adjoint(np.expand_dims, view=True)
+@adjoint(np.expand_dims, view=True, linear="first")
 def expand_dims_adjoint(g, ans, a, axis):
     return np.reshape(g, np.shape(a)), None
 
 
-@adjoint(np.squeeze, method="squeeze", view=True)
+@adjoint(np.squeeze, method="squeeze", view=True, linear="first")
 def squeeze_adjoint(g, ans, a, axis=None):
     return np.reshape(g, np.shape(a)), None
 
@@ -62,7 +62,7 @@ def squeeze_adjoint(g, ans, a, axis=None):
 # ---- permuting axes or elements ----------------------------------------------------
 
 
-@adjoint(np.transpose, method="transpose", attribute="T", view=True)
+@adjoint(np.transpose, method="transpose", attribute="T", view=True, linear="first")
 def transpose_adjoint(g, ans, a, axes=None):
     # ans axis i is a's axis axes[i], so a's axis j is ans axis argsort(axes)[j]
     # (axes normalized first: (-1, 0, 1) means (2, 0, 1)). With axes=None the
@@ -71,23 +71,23 @@ def transpose_adjoint(g, ans, a, axes=None):
     return np.transpose(g, np.argsort(np.mod(axes, np.ndim(a))) if np.ndim(axes) else None), None
 
 
-@adjoint(np.swapaxes, method="swapaxes", view=True)
+@adjoint(np.swapaxes, method="swapaxes", view=True, linear="first")
 def swapaxes_adjoint(g, ans, a, axis1, axis2):
     return np.swapaxes(g, axis1, axis2), None, None
 
 
-@adjoint(np.moveaxis, view=True)
+@adjoint(np.moveaxis, view=True, linear="first")
 def moveaxis_adjoint(g, ans, a, source, destination):
     # the axes moved to destination go back to source
     return np.moveaxis(g, destination, source), None, None
 
 
-@adjoint(np.flip, view=True)
+@adjoint(np.flip, view=True, linear="first")
 def flip_adjoint(g, ans, m, axis=None):
     return np.flip(g, axis), None
 
 
-@adjoint(np.roll)
+@adjoint(np.roll, linear="first")
 def roll_adjoint(g, ans, a, shift, axis=None):
     # np.negative also negates a tuple of shifts (one per axis in a tuple axis).
     return np.roll(g, np.negative(shift), axis), None, None
@@ -96,7 +96,7 @@ def roll_adjoint(g, ans, a, shift, axis=None):
 # ---- joining: each input owns a block of the result ---------------------------------
 
 
-@adjoint(np.concatenate)
+@adjoint(np.concatenate, linear="first")
 def concatenate_adjoint(g, ans, arrays, axis=0):
     # Input k owns the slice of g along `axis` that starts where inputs 0..k-1
     # end, so g is split at the cumulative sizes (np.size(x, axis) per input,
@@ -110,14 +110,14 @@ def concatenate_adjoint(g, ans, arrays, axis=0):
     return np.frompyfunc(np.reshape, 2, 1)(np.fromiter(pieces, "O"), shapes).tolist(), None
 
 
-@adjoint(np.stack)
+@adjoint(np.stack, linear="first")
 def stack_adjoint(g, ans, arrays, axis=0):
     # Input k is g's slice k along the new axis; moving that axis first makes
     # the slices g's first-axis elements.
     return np.fromiter(np.moveaxis(g, axis, 0), "O").tolist(), None
 
 
-@adjoint(np.hstack)
+@adjoint(np.hstack, linear="first")
 def hstack_adjoint(g, ans, tup):
     # hstack concatenates np.atleast_1d of each input along axis 1, or along
     # axis 0 when they are 1-d (decided, as NumPy does, by the first one); the
@@ -130,7 +130,7 @@ def hstack_adjoint(g, ans, tup):
     return np.frompyfunc(np.reshape, 2, 1)(np.fromiter(pieces, "O"), shapes).tolist()
 
 
-@adjoint(np.vstack)
+@adjoint(np.vstack, linear="first")
 def vstack_adjoint(g, ans, tup):
     # vstack concatenates np.atleast_2d of each input along axis 0: a 1-d input
     # (n,) owns one (1, n) row block, reshaped back to (n,).
@@ -144,12 +144,12 @@ def vstack_adjoint(g, ans, tup):
 # ---- copying: sum the cotangent over the copies -------------------------------------
 
 
-@adjoint(np.broadcast_to, view=True)
+@adjoint(np.broadcast_to, view=True, linear="first")
 def broadcast_to_adjoint(g, ans, array, shape):
     return unbroadcast(g, array), None
 
 
-@adjoint(np.tile)
+@adjoint(np.tile, linear="first")
 def tile_adjoint(g, ans, A, reps):
     # With A's shape s and reps r both padded with leading 1s to d = max(ndim A,
     # len reps) entries, ans has shape r * s and ans[..., q_i * s_i + p_i, ...] =
@@ -165,7 +165,7 @@ def tile_adjoint(g, ans, A, reps):
     return np.reshape(np.sum(np.reshape(copies_first, np.concatenate([[-1], s])), axis=0), np.shape(A)), None
 
 
-@adjoint(np.repeat)
+@adjoint(np.repeat, linear="first")
 def repeat_adjoint(g, ans, a, repeats, axis=None):
     # Each element's copies are adjacent along `axis` (along the flattened a for
     # axis=None). One count for every element: g reshaped with that axis split
@@ -207,7 +207,7 @@ def repeat_adjoint(g, ans, a, repeats, axis=None):
 # ---- diagonals ---------------------------------------------------------------------
 
 
-@adjoint(np.diag)
+@adjoint(np.diag, linear="first")
 def diag_adjoint(g, ans, v, k=0):
     # A 1-d v becomes the k-th diagonal of a square matrix, so its cotangent is
     # that diagonal of g: np.diag(g, k) again. A 2-d v (n, m) gives its k-th
@@ -257,3 +257,7 @@ views(
     np.ndarray,
 )
 views("permute_dims", "T", "mT", "flat", "base", "view", "lib", "get")
+
+# linear functions with no adjoint rule: forward mode only (each moves, copies or drops elements)
+linear(np.diagonal, np.fliplr, np.flipud, np.rot90, np.atleast_1d, np.atleast_2d, np.triu, np.tril, kind="first")
+linear(np.column_stack, np.dstack, kind="first")  # of a sequence of arrays

@@ -20,7 +20,7 @@ import operator
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint, nondifferentiable
+from adjoint_compiler.rules.registry import adjoint, linear, nondifferentiable
 from adjoint_compiler.runtime import unbroadcast
 
 
@@ -66,14 +66,17 @@ def mod_adjoint(g, ans, x, y):
     return unbroadcast(g, x), unbroadcast(-g * (x // y), y)
 
 
-@adjoint(operator.neg, np.negative)
+@adjoint(operator.neg, np.negative, linear="first")
 def neg_adjoint(g, ans, x):
     return -g
 
 
-@adjoint(operator.pos, np.positive)
+@adjoint(operator.pos, np.positive, linear="first")
 def pos_adjoint(g, ans, x):
     return g
 
+
+# operator.matmul called by name (x @ y is np.matmul: activity.BINOPS) has no adjoint; forward mode applies it
+linear(operator.matmul, kind="each")
 
 nondifferentiable(operator.floordiv, reason="floor division is piecewise constant")

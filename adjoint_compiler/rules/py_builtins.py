@@ -47,12 +47,12 @@ def min_adjoint(g, ans, x, y):
     return (0.0 if y < x else g), (g if y < x else 0.0)
 
 
-@adjoint(sum)
+@adjoint(sum, linear="all")  # sum(xs, start): linear in both at once
 def sum_adjoint(g, ans, xs, start=0):
     # every element (first-axis slice) of xs receives the whole cotangent
     return unreduce(g, xs, 0), g
 
 
-@adjoint(float)
+@adjoint(float, linear="first")
 def float_adjoint(g, ans, x):
     return g

@@ -6,7 +6,7 @@ cotangent of each parameter, given the cotangent ``g`` of the result ``ans``:
 a single value for one parameter, a tuple for several, ``None`` for a
 parameter that gets no gradient. Tests call the same function directly.
 
-``@adjoint(*fns, method=None, attribute=None, view=False, shape=None, masked=False, inline=True)``
+``@adjoint(*fns, method=None, attribute=None, view=False, shape=None, masked=False, inline=True, linear=None)``
 registers a rule for each of ``fns``; the keywords are facts the analyses ask of the registry:
 
 - ``method``: the ndarray method name (or a tuple of names) differentiated as the first of ``fns``
@@ -30,6 +30,24 @@ registers a rule for each of ``fns``; the keywords are facts the analyses ask of
   contain loops and branches), as for user rules (``register_adjoint``; see
   ``reverse/calls.call_user_rule``, which passes no keyword arguments). No built-in rule uses it yet.
 
+- ``linear``: the function is linear, so forward mode applies it to tangents (tangent.py): ``"first"``
+  in its first argument (a sequence of arrays counts as one: ``np.sum(x_dot, axis=0)``), the others
+  constants, though one whose adjoint is ``None`` may be active, as it gives only a shape (``like`` in
+  ``unbroadcast(c, like)``); ``"each"`` in each array argument apart, a product (``np.dot(a_dot, b) +
+  np.dot(a, b_dot)``); ``"all"`` in all its arguments at once (``add_bars(a_dot, b_dot)``, ``sum(xs_dot,
+  start_dot)``). Ask ``linearity(fn)``. ``linear(*fns, kind=...)`` states the same of a function with no
+  adjoint rule (``np.cumsum``: forward mode only).
+
+Tangent rules, for forward mode: ``@tangent(*fns)`` registers ``rule(dot, ans, *params)``, shaped like an
+adjoint rule and beside it in the same file. It returns one result per parameter: the tangent of
+``ans`` due to that parameter alone, whose tangent is ``dot`` (``J_i dot``; ``None`` for a parameter that
+carries no derivative); the compiler instantiates it once per differentiated operand, computing what
+does not depend on ``dot`` once, and sums (``templates.instantiate_tangent``). The body is straight-line, as
+an adjoint rule's. Ask ``tangent_rule(fn)``. A function with no tangent rule and no ``linear`` fact gets
+a tangent derived from its adjoint rule (element-wise functions: the same body without the sums that
+undo broadcasting; reductions whose adjoint is ``unreduce(g) * W``), or is refused in forward mode. A
+tangent rule states the derivative itself, so a user's ``register_adjoint`` does not replace it.
+
 A ``math`` function listed beside a ufunc gets the ufunc body's float form (``on_floats``), so each
 derivative is written once. Invariant: a function has at most one rule; a later registration
 replaces the earlier rule with its variants (a user's ``register_adjoint`` overrides a built-in
@@ -42,6 +60,11 @@ rule), while the facts declared for the function (view, shape, method) stay.
 (True, 'reduce', True, True)
 >>> lookup(math.cos).rule.__name__, lookup(np.cos).rule.__name__, lookup(np.sqrt).masked_rule.rule.__name__
 ('cos_float_adjoint', 'cos_adjoint', 'sqrt_masked_adjoint')
+>>> linearity(np.sum), linearity(np.matmul), linearity(np.cumsum), linearity(np.sin)
+('first', 'each', 'first', None)
+>>> inv = np.array([[2.0, 0.0], [0.0, 4.0]])  # np.linalg.inv of diag(0.5, 0.25)
+>>> tangent_rule(np.linalg.inv).rule(np.eye(2), inv, np.diag([0.5, 0.25])).tolist()  # -C dA C
+[[-4.0, -0.0], [-0.0, -16.0]]
 """
 
 import ast
@@ -81,6 +104,9 @@ _ATTRIBUTES = {}  # ndarray attribute name -> the function it is differentiated 
 _VIEWS = {}  # function (or attribute/method name) -> True: its result may share memory with an argument
 _VIEW_NAMES = set()  # the names of _VIEWS: for a call known only by its spelling
 _SHAPES = {}  # function -> shape class
+_LINEAR = {}  # function -> "first", "each" or "all": how it is linear (forward mode applies it to tangents)
+_LINEAR_KINDS = ("first", "each", "all")
+_TANGENTS = {}  # function -> Rule holding its tangent rule (dot, ans, *params)
 
 
 def _key(fn):
@@ -92,7 +118,7 @@ def _names(spelling):
     return (spelling,) if isinstance(spelling, str) else tuple(spelling or ())
 
 
-def adjoint(*fns, method=None, attribute=None, view=False, shape=None, masked=False, inline=True):
+def adjoint(*fns, method=None, attribute=None, view=False, shape=None, masked=False, inline=True, linear=None):
     """Decorator registering a built-in rule for each of ``fns``, with the facts given as keywords
     (see the module docstring). A function of the ``math`` module among ``fns`` gets the rule's
     float form (``on_floats``) and no masked variant: its domain errors raise in the forward call,
@@ -112,6 +138,8 @@ def adjoint(*fns, method=None, attribute=None, view=False, shape=None, masked=Fa
                 views(fn)
             if shape is not None:
                 _SHAPES[_key(fn)] = shape
+        if linear is not None:
+            _declare_linear(fns, linear)
         for name in _names(method):
             _METHODS[name] = fns[0]
         for name in _names(attribute):
@@ -159,6 +187,33 @@ def ranked_adjoint(*fns, ranks):
         return rule
 
     return register
+
+
+def tangent(*fns):
+    """Decorator registering a tangent rule ``rule(dot, ans, *params)`` for each of ``fns`` (see the module
+    docstring): one result per parameter, the tangent of ``ans`` due to that parameter, whose tangent is
+    ``dot``. A later registration replaces an earlier one."""
+
+    def register(rule):
+        for fn in fns:
+            _TANGENTS[_key(fn)] = Rule(fn, rule, inline=True)
+        return rule
+
+    return register
+
+
+def linear(*fns, kind="first"):
+    """Declare that each of ``fns`` is linear, in the sense ``kind`` (``"first"``, ``"each"``, ``"all"``; see
+    the module docstring), so that forward mode applies it to tangents. ``@adjoint(..., linear=kind)`` says
+    the same of functions with a rule."""
+    _declare_linear(fns, kind)
+
+
+def _declare_linear(fns, kind):
+    if kind not in _LINEAR_KINDS:
+        raise ValueError("linear=%r: one of %s" % (kind, ", ".join(_LINEAR_KINDS)))
+    for fn in fns:
+        _LINEAR[_key(fn)] = kind
 
 
 def ranked_rule(fn, ranks):
@@ -302,6 +357,22 @@ def lookup(fn):
         return None
 
 
+def tangent_rule(fn):
+    """The Rule holding ``fn``'s tangent rule, or None."""
+    try:
+        return _TANGENTS.get(_key(fn))
+    except TypeError:
+        return None
+
+
+def linearity(fn):
+    """How ``fn`` is linear (``"first"``, ``"each"``, ``"all"``), or None."""
+    try:
+        return _LINEAR.get(_key(fn))
+    except TypeError:
+        return None
+
+
 def is_nondifferentiable(fn):
     try:
         return _key(fn) in _NONDIFF
@@ -361,6 +432,14 @@ def declared_attributes():
 
 def declared_views():
     return dict(_VIEWS)
+
+
+def all_tangent_rules():
+    return dict(_TANGENTS)
+
+
+def declared_linear():
+    return dict(_LINEAR)
 
 
 def nondifferentiable_functions():

@@ -1,7 +1,8 @@
 """Adjoints of the runtime helpers that emitted code calls, so that emitted code is differentiable too.
 
 ``unbroadcast``, ``fit_shape``, ``unreduce`` and ``add_bars`` are linear in their first
-argument(s); their adjoints are the matching broadcast or reduction. The other helpers
+argument(s); their adjoints are the matching broadcast or reduction, and forward mode applies
+them to tangents (``linear``: the later arguments give a shape only, their adjoint is ``None``). The other helpers
 are declared non-differentiable: bookkeeping, shapes, einsum plans. Invariant: every
 helper of ``runtime`` that emitted code calls has a rule or a declaration here, but
 ``add_at`` and ``checkpoint_reverse`` (see ``runtime``).
@@ -22,26 +23,26 @@ from adjoint_compiler.rules.registry import adjoint, nondifferentiable
 from adjoint_compiler.runtime import fit_shape, unreduce
 
 
-@adjoint(runtime.unbroadcast)
+@adjoint(runtime.unbroadcast, linear="first")
 def unbroadcast_adjoint(g, ans, c, like):
     # unbroadcast sums c down to like's shape; its adjoint spreads g back over c's shape
     return unreduce(g, c, np.arange(np.ndim(c) - np.ndim(like))), None
 
 
-@adjoint(runtime.fit_shape)
+@adjoint(runtime.fit_shape, linear="first")
 def fit_shape_adjoint(g, ans, c, like):
     # fit_shape sums c over some axes and spreads it over others; its adjoint does the converse,
     # which is fit_shape back to c's shape
     return fit_shape(g, c), None
 
 
-@adjoint(runtime.unreduce)
+@adjoint(runtime.unreduce, linear="first")
 def unreduce_adjoint(g, ans, g_in, like, axis=None, keepdims=False):
     # unreduce broadcasts a reduction's cotangent back; its adjoint is that reduction again
     return np.reshape(np.sum(g, axis=axis, keepdims=keepdims), np.shape(g_in)), None, None, None
 
 
-@adjoint(runtime.add_bars)
+@adjoint(runtime.add_bars, linear="all")
 def add_bars_adjoint(g, ans, a, b):
     return g, g
 

@@ -1,4 +1,4 @@
-"""One check of every built-in rule body: the compiler can inline it (see templates.py)."""
+"""One check of every built-in rule body, adjoint or tangent: the compiler can inline it (see templates.py)."""
 
 import ast
 import inspect
@@ -46,7 +46,7 @@ def assert_inlinable(rule, module, fragment=False):
     args = fn.args
     assert not (args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs), rule
     params = [a.arg for a in args.args]
-    assert fragment or params[:2] == ["g", "ans"], rule
+    assert fragment or params[:2] in (["g", "ans"], ["dot", "ans"]), rule  # an adjoint or a tangent rule
     known = set(params)
     fragments = set()
 
@@ -85,7 +85,7 @@ def assert_inlinable(rule, module, fragment=False):
         pass
     elif len(params) > 3:
         assert isinstance(last.value, ast.Tuple) and len(last.value.elts) == len(params) - 2, rule
-    else:
+    elif params[0] != "dot":  # the tangent of a function of one parameter may be a tuple's (slogdet's pair)
         assert not isinstance(last.value, ast.Tuple), rule
     assert module.__dict__.get("math", math) is math and module.__dict__.get("np", np) is np
     for piece in fragments:
@@ -93,6 +93,7 @@ def assert_inlinable(rule, module, fragment=False):
 
 
 _ALL = list(registry.all_rules().values())
+_TANGENTS = list(registry.all_tangent_rules().values())
 _VARIANTS = [v for r in _ALL for v in (r.scalar_rule, r.masked_rule) if v is not None]
 
 
@@ -130,7 +131,7 @@ WRITTEN_ELSEWHERE = {
 
 
 INLINE = sorted(
-    (r for r in {id(r.rule): r for r in _ALL + _VARIANTS if r.inline}.values()),
+    (r for r in {id(r.rule): r for r in _ALL + _VARIANTS + _TANGENTS if r.inline}.values()),
     key=lambda r: (r.origin or "", r.rule.__name__),
 )
 MASKED = [r for r in _ALL if r.masked_rule is not None]

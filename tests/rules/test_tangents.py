@@ -1,0 +1,536 @@
+"""Forward mode over every case of the rule tables (tests/rules/test_*.py, their data reused as is): ``ac.jvp``
+of a small function calling the rule, along a random tangent, against central differences, and against
+reverse mode, ``<jvp(x, t), c> == <t, vjp(x)(c)>`` for a random cotangent ``c``. At the special points the
+tables list (ties, kinks, zeros) the two modes must agree too, so the tangent takes the adjoint's subgradient;
+central differences are checked there only where the tables say they apply.
+
+Every registered function has a tangent: its tangent rule, a ``linear`` fact, or one derived from its adjoint
+rule (element-wise functions, reductions of the form ``unreduce(g) * W``), but those of ``EXCLUDED``."""
+
+import builtins
+import inspect
+import itertools
+import linecache
+import math
+import operator
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+
+import adjoint_compiler as ac
+from adjoint_compiler import runtime, tangent, templates
+from adjoint_compiler.rules import registry
+from adjoint_compiler.testing import relative_error
+from tests.rules import test_np_elementwise as elementwise_t
+from tests.rules import test_np_linalg as linalg_t
+from tests.rules import test_np_reductions as reductions_t
+from tests.rules import test_np_shape as shape_t
+from tests.rules import test_operators as operators_t
+from tests.rules import test_py_builtins as builtins_t
+from tests.rules import test_py_math as math_t
+from tests.rules import test_runtime_rules as runtime_t
+from tests.rules.test_rule_bodies import assert_inlinable
+
+EPS = 1e-6
+# registered functions forward mode refuses, with the reason (none so far)
+EXCLUDED = {}
+# reductions whose tangent tangent.py derives from the adjoint rule (unreduce(g, x, axis, keepdims) * W)
+DERIVED_REDUCTIONS = {np.prod, np.max, np.min, np.amax, np.amin}
+
+
+class Case(NamedTuple):
+    name: str
+    fn: object
+    args: list  # values; a list or tuple of floats or arrays is a sequence, each element an operand
+    kwargs: dict
+    diff: tuple  # positions in args differentiated (every element of a sequence there)
+    fd: bool = True  # central differences apply (not a kink where the rule takes one side's slope)
+    rtol: float = 1e-5
+
+
+# ---- spelling a case as a function --------------------------------------------------------------
+
+_OPERATORS = {
+    operator.add: "{} + {}",
+    operator.sub: "{} - {}",
+    operator.mul: "{} * {}",
+    operator.truediv: "{} / {}",
+    operator.pow: "{} ** {}",
+    operator.mod: "{} % {}",
+    operator.neg: "-{}",
+    operator.pos: "+{}",
+}
+
+
+def _spelling(fn):
+    name = getattr(fn, "__name__", None)
+    for prefix, module in (("np", np), ("np.linalg", np.linalg), ("math", math), ("runtime", runtime)):
+        if getattr(module, name, None) is fn:
+            return "%s.%s" % (prefix, name)
+    if getattr(builtins, name, None) is fn:
+        return name
+    raise AssertionError("no spelling for %r" % fn)
+
+
+def _literal(v):
+    """Source for a constant argument, or None where it is passed as a parameter."""
+    if v is None or type(v) in (bool, int, str):
+        return repr(v)
+    if type(v) is float:
+        text = ("-np.inf" if v < 0 else "np.inf") if math.isinf(v) else repr(v)
+        return "(%s)" % text if text.startswith("-") else text  # -2.0 ** y is -(2.0 ** y)
+    if type(v) in (tuple, list):
+        items = [_literal(x) for x in v]
+        if None in items:
+            return None
+        return ("(%s,)" if type(v) is tuple and len(v) == 1 else "(%s)" if type(v) is tuple else "[%s]") % ", ".join(
+            items
+        )
+    return None
+
+
+def _is_sequence(v):
+    return type(v) in (list, tuple) and len(v) > 0 and all(isinstance(x, (float, np.ndarray)) for x in v)
+
+
+_FUNCTIONS = {}
+_COUNT = itertools.count()
+
+
+def _function(source):
+    """A function with readable source (registered with linecache, as the compiler reads it), one per text."""
+    if source not in _FUNCTIONS:
+        filename = "<tangent case %d>" % next(_COUNT)
+        text = "import numpy as np\nimport math\nfrom adjoint_compiler import runtime\n\n\n" + source
+        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+        namespace = {}
+        exec(compile(text, filename, "exec"), namespace)  # noqa: S102 (source made here)
+        _FUNCTIONS[source] = namespace["case"]
+    return _FUNCTIONS[source]
+
+
+def build(case):
+    """(function, its arguments, positions of the differentiated ones): the rule's call in a function."""
+    params, values, wrt, operands = [], [], [], []
+    for i, a in enumerate(case.args):
+        if i in case.diff and _is_sequence(a):
+            names = []
+            for x in a:
+                names.append("x%d" % len(params))
+                wrt.append(len(params))
+                params.append(names[-1])
+                values.append(x)
+            operands.append(("[%s]" if type(a) is list else "(%s,)") % ", ".join(names))
+        elif i in case.diff:
+            wrt.append(len(params))
+            params.append("x%d" % len(params))
+            values.append(a)
+            operands.append(params[-1])
+        elif _literal(a) is not None:
+            operands.append(_literal(a))
+        else:
+            params.append("c%d" % len(params))
+            values.append(a)
+            operands.append(params[-1])
+    keywords = []
+    for k, v in case.kwargs.items():
+        if _literal(v) is not None:
+            keywords.append("%s=%s" % (k, _literal(v)))
+        else:
+            params.append("c%d" % len(params))
+            values.append(v)
+            keywords.append("%s=%s" % (k, params[-1]))
+    if case.fn in _OPERATORS and not keywords:
+        call = _OPERATORS[case.fn].format(*operands)
+    else:
+        call = "%s(%s)" % (_spelling(case.fn), ", ".join(operands + keywords))
+    source = "def case(%s):\n    return %s\n" % (", ".join(params), call)
+    return _function(source), values, tuple(wrt)
+
+
+# ---- the checks --------------------------------------------------------------------------------------
+
+
+def _random_like(v, rng):
+    return rng.standard_normal(np.shape(v)) if isinstance(v, np.ndarray) else float(rng.standard_normal())
+
+
+def _parts(out):
+    return list(out) if isinstance(out, tuple) else [out]
+
+
+def _inner(a, b):
+    return sum(float(np.sum(np.asarray(x, float) * np.asarray(y, float))) for x, y in zip(_parts(a), _parts(b)))
+
+
+def _jvp(f, wrt, values, tangents):
+    return ac.jvp(f, wrt)(*values, tangents)
+
+
+def check(case, seed=0):
+    f, values, wrt = build(case)
+    rng = np.random.default_rng(seed)
+    tangents = tuple(_random_like(values[i], rng) for i in wrt)
+    value, out = _jvp(f, wrt, values, tangents)
+    expected = f(*values)
+    for v, e in zip(_parts(value), _parts(expected)):
+        assert np.array_equal(v, e, equal_nan=True)
+    for t, v in zip(_parts(out), _parts(expected)):
+        assert np.shape(t) == np.shape(v), (np.shape(t), np.shape(v))
+    if case.fd:
+
+        def at(h):
+            shifted = list(values)
+            for i, t in zip(wrt, tangents):
+                shifted[i] = values[i] + h * t
+            return _parts(f(*shifted))
+
+        fd = [(np.asarray(p, float) - np.asarray(m, float)) / (2 * EPS) for p, m in zip(at(EPS), at(-EPS))]
+        for t, d in zip(_parts(out), fd):
+            assert relative_error(t, d) <= case.rtol, (relative_error(t, d), t, d)
+    # the two modes agree: <J t, c> == <t, J^T c>
+    c = tuple(_random_like(np.asarray(e, float), rng) for e in _parts(expected))
+    c = c if isinstance(expected, tuple) else c[0]
+    _, pullback = ac.vjp(f, wrt)(*values)
+    grads = pullback(c)
+    lhs, rhs = _inner(out, c), sum(_inner(t, g) for t, g in zip(tangents, grads))
+    if math.isfinite(lhs) or math.isfinite(rhs):
+        assert abs(lhs - rhs) <= 1e-8 * max(1.0, abs(lhs), abs(rhs)), (lhs, rhs)
+    return out
+
+
+def _marked(test, name):
+    """The values a test's ``pytest.mark.parametrize`` gives ``name`` (its table, reused)."""
+    for mark in getattr(test, "pytestmark", []):
+        if mark.name == "parametrize" and mark.args[0].replace(" ", "").split(",")[0] == name:
+            return list(mark.args[1])
+    raise AssertionError("%s has no parametrize of %s" % (test.__name__, name))
+
+
+# ---- the cases, from each table ---------------------------------------------------------------------
+
+
+def _operator_cases():
+    rng = np.random.default_rng(0)
+    out = []
+    for row in operators_t.BINARY:
+        for shapes in operators_t.SHAPES:
+            while True:
+                x, y = row.x(rng, shapes[0]), row.y(rng, shapes[1])
+                if row.valid is None or row.valid(x, y):
+                    break
+            diff = (0,) if row.name == "pow-negative-base" else (0, 1)
+            out.append(Case("op-%s-%s-%s" % (row.name, *shapes), row.fn, [x, y], {}, diff))
+    for fn in _marked(operators_t.test_unary_rule_matches_finite_differences, "fn"):
+        for shape in _marked(operators_t.test_unary_rule_matches_finite_differences, "shape"):
+            out.append(Case("op-%s-%s" % (fn.__name__, shape), fn, [operators_t.uniform(-3, 3)(rng, shape)], {}, (0,)))
+    return out
+
+
+def _elementwise_cases():
+    rng = np.random.default_rng(1)
+    out = []
+    for row in elementwise_t.UNARY:
+        for shape in elementwise_t.UNARY_SHAPES:
+            out.append(
+                Case("%s-%s" % (row.fn.__name__, shape), row.fn, [row.domain(rng, shape)], {}, (0,), True, row.rtol)
+            )
+    for row in elementwise_t.BINARY:
+        for shapes in elementwise_t.BINARY_SHAPES:
+            args = elementwise_t._binary_args(row, shapes, rng)
+            out.append(Case("%s-%s-%s" % (row.fn.__name__, *shapes), row.fn, args, {}, (0, 1), True, row.rtol))
+    for row in elementwise_t.SELECT:
+        out.append(Case(row.name, row.fn, row.make_args(rng), {}, tuple(row.diff)))
+        out.append(Case(row.name + "-first-only", row.fn, row.make_args(rng), {}, tuple(row.diff)[:1]))
+    for i, (fn, args, _) in enumerate(elementwise_t.KINKS):  # ties of maximum/minimum: one side's slope
+        out.append(
+            Case("kink-%s-%d" % (fn.__name__, i), fn, args, {}, tuple(range(len(args))), fn in (np.abs, np.absolute))
+        )
+    return out
+
+
+def _math_cases():
+    rng = np.random.default_rng(2)
+    out = []
+    for row in math_t.TABLE:
+        args = [sample(rng) for sample in row.domains]
+        diff = tuple(row.diff if row.diff is not None else range(len(args)))
+        out.append(Case("math-%s" % math_t._row_id(row), row.fn, args, {}, diff, True, row.rtol))
+    return out
+
+
+def _builtin_cases():
+    rng = np.random.default_rng(3)
+    return [
+        Case("builtin-" + row.name, row.fn, args, {}, tuple(range(len(args))), True, row.rtol)
+        for row in builtins_t.TABLE
+        for args in [row.make_args(rng)]
+    ]
+
+
+def _reduction_cases():
+    out = []
+    k = itertools.count()
+    # every case of the tables; keepdims alternates between consecutive cases (both are covered, not both of each)
+    for row, shape, axis in reductions_t.ROW_CASES:
+        x = row.domain(np.random.default_rng(next(k)), shape)
+        x = float(x) if shape == () else x
+        out.append((row.fn, x, dict(row.extra, axis=axis), "%s-%s-%s" % (row.name, shape, axis)))
+    for shape, axis in reductions_t.NORM_CASES:
+        x = reductions_t.uniform(-3, 3)(np.random.default_rng(next(k)), shape)
+        out.append((np.linalg.norm, x, {"axis": axis}, "norm-%s-%s" % (shape, axis)))
+    for ord, shape, axis in reductions_t.NORM_ORD_CASES:
+        x = reductions_t.away(0.2, 3)(np.random.default_rng(next(k)), shape)
+        out.append((np.linalg.norm, x, {"ord": ord, "axis": axis}, "norm-%s-%s-%s" % (ord, shape, axis)))
+    cases = [
+        Case(name + ("-keep" if i % 2 else ""), fn, [x], dict(kw, keepdims=bool(i % 2)), (0,))
+        for i, (fn, x, kw, name) in enumerate(out)
+    ]
+    for i, (ord, x, axis, _) in enumerate(reductions_t.KINKS):
+        rtol = 1e-3 if isinstance(ord, float) and 0 < ord < 1 and np.any(x == 0) and np.any(x) else 1e-5
+        cases.append(
+            Case("norm-kink-%s-%d" % (ord, i), np.linalg.norm, [x], {"ord": ord, "axis": axis}, (0,), True, rtol)
+        )
+    for fn, extra, shape, axis, name in reductions_t.EDGE:
+        extra = {kk: v for kk, v in extra.items() if kk != "matrix"}
+        axis = (0, 2) if fn is np.linalg.norm and len(shape) == 3 else axis
+        x = np.arange(1.0, np.prod(shape) + 1).reshape(shape)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                finite = bool(np.all(np.isfinite(fn(x, axis=axis, **extra))))
+            except ValueError:  # e.g. the max of an empty slice: nothing to differentiate
+                continue
+        if finite:
+            keep = bool(next(k) % 2)
+            cases.append(
+                Case("edge-" + name + ("-keep" if keep else ""), fn, [x], dict(extra, axis=axis, keepdims=keep), (0,))
+            )
+    for i, (x, axis, _) in enumerate(reductions_t.ZERO_CASES):  # a product is smooth at its zeros
+        cases.append(Case("prod-zeros-%d" % i, np.prod, [x if x.ndim else float(x)], {"axis": axis}, (0,)))
+    for i, (fn, x, axis, _) in enumerate(reductions_t.TIE_CASES):  # ties: the equal split, as the adjoint
+        cases.append(Case("tie-%s-%d" % (fn.__name__, i), fn, [x], {"axis": axis}, (0,), False))
+    return cases
+
+
+def _shape_cases():
+    rng = np.random.default_rng(4)
+    out = [
+        Case(shape_t._name(row), row.fn, [shape_t.normal(rng, row.shape), *row.rest], row.kwargs, (0,))
+        for row in shape_t.TABLE
+    ]
+    for row in shape_t.SEQ_TABLE:
+        for container in (list, tuple):
+            arrays = container(shape_t.normal(rng, s) for s in row.shapes)
+            name = "%s-%s-%s-%s" % (row.fn.__name__, row.shapes, row.kwargs, container.__name__)
+            out.append(Case(name, row.fn, [arrays], row.kwargs, (0,)))
+    return out
+
+
+def _linalg_cases():
+    out = []
+    for i, row in enumerate(linalg_t.TABLE):
+        rng = np.random.default_rng(i)
+        args = [a[0](rng, a[1]) if isinstance(a, tuple) else a for a in row.args]
+        diff = tuple(j for j, a in enumerate(row.args) if isinstance(a, tuple))
+        out.append(Case(row.name, row.fn, args, row.kwargs, diff))
+        if len(diff) > 1:  # one operand differentiated, the others constants
+            out.append(Case(row.name + "-last-only", row.fn, args, row.kwargs, diff[-1:]))
+    for fn, ranks, shapes in linalg_t.RANKED:
+        rng = np.random.default_rng(len(out))
+        out.append(
+            Case("ranked-%s-%s" % (fn.__name__, ranks), fn, [linalg_t.normal(rng, s) for s in shapes], {}, (0, 1))
+        )
+    return out
+
+
+def _runtime_cases():
+    rng = np.random.default_rng(5)
+    out = []
+    for c_shape, like_shape in _marked(runtime_t.test_unbroadcast_rule, "c_shape"):
+        args = [rng.standard_normal(c_shape), rng.standard_normal(like_shape)]
+        out.append(Case("unbroadcast-%s-%s" % (c_shape, like_shape), runtime.unbroadcast, args, {}, (0,)))
+        out.append(Case("unbroadcast-both-%s-%s" % (c_shape, like_shape), runtime.unbroadcast, args, {}, (0, 1)))
+    for g_shape, like_shape, axis in _marked(runtime_t.test_unreduce_rule, "g_shape"):
+        args = [rng.standard_normal(g_shape), rng.standard_normal(like_shape), axis]
+        args[0] = float(args[0]) if g_shape == () else args[0]
+        out.append(Case("unreduce-%s-%s-%s" % (g_shape, like_shape, axis), runtime.unreduce, args, {}, (0,)))
+    for c_shape, like_shape in _marked(runtime_t.test_fit_shape_rule, "c_shape"):
+        args = [rng.standard_normal(c_shape), rng.standard_normal(like_shape)]
+        out.append(Case("fit_shape-%s-%s" % (c_shape, like_shape), runtime.fit_shape, args, {}, (0, 1)))
+    out.append(Case("add_bars", runtime.add_bars, [rng.standard_normal(2), rng.standard_normal(2)], {}, (0, 1)))
+    out.append(
+        Case("add_bars-first-only", runtime.add_bars, [rng.standard_normal(2), rng.standard_normal(2)], {}, (0,))
+    )
+    return out
+
+
+CASES = (
+    _operator_cases()
+    + _elementwise_cases()
+    + _math_cases()
+    + _builtin_cases()
+    + _reduction_cases()
+    + _shape_cases()
+    + _linalg_cases()
+    + _runtime_cases()
+)
+_duplicates = [n for n, c in itertools.groupby(sorted(c.name for c in CASES)) if len(list(c)) > 1]
+CASES = [c._replace(name="%s#%d" % (c.name, i)) if c.name in _duplicates else c for i, c in enumerate(CASES)]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's own at the kinks (|0| ** p for p < 0)
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_tangent_matches_central_differences_and_reverse_mode(case):
+    check(case)
+
+
+# ---- special points: the tangent is the documented derivative ---------------------------------------
+
+
+def _pow_point_cases():
+    out = []
+    for (x, y, dx, dy, smooth), name in zip(operators_t.POW_POINTS, operators_t.POW_IDS):
+        for fn, wrap in ((operator.pow, lambda v: np.full(3, v)), (np.power, lambda v: np.full(3, v))):
+            out.append((fn, wrap(x), wrap(y), dx, dy, smooth, "%s-array-%s" % (fn.__name__, name)))
+        if not (x == 0.0 and 0.0 < y < 1.0):  # floats raise there (ZeroDivisionError, ValueError), as going forward
+            for fn in (operator.pow, math.pow):
+                if fn is math.pow and x < 0 and y != int(y):
+                    continue
+                out.append((fn, x, y, dx, dy, smooth, "%s-float-%s" % (fn.__name__, name)))
+    return out
+
+
+POW_CASES = _pow_point_cases()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("fn, x, y, dx, dy, smooth, name", POW_CASES, ids=[c[-1] for c in POW_CASES])
+def test_pow_special_points_give_the_adjoints_derivatives(fn, x, y, dx, dy, smooth, name):
+    # each operand alone, with tangent 1: the derivative in that operand, as the adjoint rule's table says
+    for diff, expected in (((0,), dx), ((1,), dy)):
+        f, values, wrt = build(Case(name, fn, [x, y], {}, diff))
+        _, out = _jvp(f, wrt, values, (np.ones_like(values[wrt[0]]) if isinstance(x, np.ndarray) else 1.0,))
+        assert operators_t._same(out, np.full(np.shape(out), expected)), (diff, out, expected)
+    if smooth:  # one operand at a time (x - h t leaves the domain of a non-integral exponent)
+        check(Case(name, fn, [x, y], {}, (0,)))
+        check(Case(name, fn, [x, y], {}, (1,)))
+
+
+FLOAT_PAIRS = [(x, y) for x, y in builtins_t.PAIRS if type(x) is float and type(y) is float]
+
+
+@pytest.mark.parametrize("fn", [max, min], ids=["max", "min"])
+@pytest.mark.parametrize("x, y", FLOAT_PAIRS)
+def test_max_min_tangent_is_the_returned_arguments(fn, x, y):
+    # ties and NaNs included: the tangent of the argument Python returns, as the adjoint gives it g
+    f, values, wrt = build(Case("pair", fn, [x, y], {}, (0, 1)))
+    _, out = _jvp(f, wrt, values, (2.0, 3.0))
+    assert out == (2.0 if fn(x, y) is x else 3.0)
+
+
+@pytest.mark.parametrize("ord, x, axis, expected", reductions_t.KINKS, ids=reductions_t.KINK_IDS)
+@pytest.mark.filterwarnings("ignore:divide by zero")
+def test_norm_kinks_give_the_documented_subgradient(ord, x, axis, expected):
+    t = np.random.default_rng(0).standard_normal(x.shape)
+    f, values, wrt = build(Case("kink", np.linalg.norm, [x], {"ord": ord, "axis": axis}, (0,)))
+    _, out = _jvp(f, wrt, values, (t,))
+    assert np.allclose(out, np.sum(expected * t, axis=axis), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "x, axis, expected", reductions_t.ZERO_CASES, ids=[str(i) for i in range(len(reductions_t.ZERO_CASES))]
+)
+def test_prod_with_zeros_is_exact(x, axis, expected):
+    t = np.random.default_rng(0).standard_normal(x.shape)
+    f, values, wrt = build(Case("zeros", np.prod, [x], {"axis": axis}, (0,)))
+    _, out = _jvp(f, wrt, values, (t if x.ndim else float(t),))
+    assert np.allclose(out, np.sum(expected * t, axis=axis), rtol=1e-12, atol=1e-12)
+
+
+def test_std_of_equal_values_has_tangent_zero():
+    # the kink of std at a constant slice: the subgradient 0, as std_adjoint (never nan)
+    x = np.array([[2.0, 2.0, 2.0], [0.1, 0.1, 0.1], [1.0, -1.0, 3.0]])
+    f, values, wrt = build(Case("std", np.std, [x], {"axis": 1, "ddof": 1}, (0,)))
+    _, out = _jvp(f, wrt, values, (np.ones_like(x),))
+    assert np.array_equal(out[:2], [0.0, 0.0]) and np.all(np.isfinite(out))
+
+
+# ---- linear functions with no adjoint rule: forward mode only -----------------------------------------
+
+R = np.random.default_rng(6)
+FORWARD_ONLY = [
+    Case("cumsum", np.cumsum, [R.standard_normal((2, 3))], {"axis": 1}, (0,)),
+    Case("diff", np.diff, [R.standard_normal(5)], {}, (0,)),
+    Case("diagonal", np.diagonal, [R.standard_normal((3, 4))], {"offset": 1}, (0,)),
+    Case("fliplr", np.fliplr, [R.standard_normal((2, 3))], {}, (0,)),
+    Case("flipud", np.flipud, [R.standard_normal((2, 3))], {}, (0,)),
+    Case("rot90", np.rot90, [R.standard_normal((2, 3))], {}, (0,)),
+    Case("atleast_1d", np.atleast_1d, [1.5], {}, (0,)),
+    Case("atleast_2d", np.atleast_2d, [R.standard_normal(3)], {}, (0,)),
+    Case("triu", np.triu, [R.standard_normal((3, 3))], {"k": 1}, (0,)),
+    Case("tril", np.tril, [R.standard_normal((3, 3))], {}, (0,)),
+    Case("real", np.real, [R.standard_normal(3)], {}, (0,)),
+    Case("column_stack", np.column_stack, [[R.standard_normal(3), R.standard_normal(3)]], {}, (0,)),
+    Case("dstack", np.dstack, [[R.standard_normal((2, 3)), R.standard_normal((2, 3))]], {}, (0,)),
+    Case("kron", np.kron, [R.standard_normal((2, 2)), R.standard_normal((2, 3))], {}, (0, 1)),
+    Case("cross", np.cross, [R.standard_normal(3), R.standard_normal(3)], {}, (0, 1)),
+    Case("tensordot", np.tensordot, [R.standard_normal((2, 3)), R.standard_normal((3, 4))], {"axes": 1}, (0, 1)),
+]
+
+
+@pytest.mark.parametrize("case", FORWARD_ONLY, ids=[c.name for c in FORWARD_ONLY])
+def test_forward_only_linear_functions_match_central_differences(case):
+    assert registry.lookup(case.fn) is None and registry.linearity(case.fn) is not None
+    f, values, wrt = build(case)
+    rng = np.random.default_rng(0)
+    tangents = tuple(_random_like(values[i], rng) for i in wrt)
+    _, out = _jvp(f, wrt, values, tangents)
+
+    def at(h):
+        return f(*[v + h * tangents[wrt.index(i)] if i in wrt else v for i, v in enumerate(values)])
+
+    assert relative_error(out, (at(EPS) - at(-EPS)) / (2 * EPS)) < 1e-6
+
+
+# ---- every registered function has a tangent --------------------------------------------------------
+
+
+def _has_tangent(fn):
+    return (
+        registry.tangent_rule(fn) is not None
+        or registry.linearity(fn) is not None
+        or (tangent._elementwise(fn) and registry.lookup(fn) is not None)
+        or fn in DERIVED_REDUCTIONS
+    )
+
+
+def _built_in():
+    # not the users' rules (register_adjoint) that other tests register as they run
+    return [fn for fn, r in registry.all_rules().items() if r.origin.startswith("adjoint_compiler.rules.")]
+
+
+@pytest.mark.parametrize("fn", _built_in(), ids=lambda f: "%s.%s" % (getattr(f, "__module__", ""), f.__name__))
+def test_every_registered_function_has_a_tangent_or_a_stated_exclusion(fn):
+    assert _has_tangent(fn) != (fn in EXCLUDED), fn
+
+
+def test_every_registered_function_has_a_case():
+    covered = {id(c.fn) for c in CASES}
+    missing = [fn for fn in _built_in() if id(fn) not in covered and fn not in EXCLUDED]
+    assert not missing, missing
+
+
+TANGENT_RULES = list(registry.all_tangent_rules().values())
+
+
+@pytest.mark.parametrize("rule", TANGENT_RULES, ids=[r.rule.__name__ for r in TANGENT_RULES])
+def test_tangent_rule_is_beside_its_adjoint_rule_and_inlinable(rule):
+    # in the same library-area file, with the same parameters, a body the compiler can inline
+    adjoint = registry.lookup(rule.fn)
+    assert adjoint is not None and adjoint.origin == rule.origin and rule.params == adjoint.params
+    assert rule.rule.__name__ == adjoint.rule.__name__.replace("_adjoint", "_tangent")
+    assert_inlinable(rule.rule, inspect.getmodule(rule.rule))
+    templates.template(rule)
