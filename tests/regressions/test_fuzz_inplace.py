@@ -532,3 +532,25 @@ def f(x, s):
     gx, gs = pullback(np.ones((2, 3)))
     np.testing.assert_allclose(gx, [0.7, 0.7, 0.7])
     assert gs == pytest.approx(np.sum(_X3))
+
+
+def jvp_of_a_broadcast_update(x, y, s):
+    # (minimized from inplace seed 77034, found by the oracle's jvp property) a = zeros(6); a -= <number>:
+    # the tangent of a must be an array of a's shape, not the number's tangent, before a_dot[idx] is read
+    a = np.zeros(6)
+    b = np.zeros(6)
+    a -= np.tanh(np.tanh(np.sin(b[-1]))) * (y[-4] * np.sin(b[-3]))
+    a[np.array([-4, -2])] *= np.cos(0.5 * a[3])
+    return np.sum(np.sin(a) * x) + np.sum(np.tanh(b) * y)
+
+
+def test_jvp_keeps_the_shape_of_an_array_updated_by_a_number():
+    x = np.array([1.258493, 0.557369, -0.170504, -1.330257, 0.66525, -0.572455])
+    y = np.array([0.939848, 0.34406, 0.302591, 0.313187, -0.272571, -1.071611])
+    t = (np.linspace(-1.0, 1.0, 6), np.linspace(0.5, -0.5, 6))
+    value, tangent = ac.jvp(jvp_of_a_broadcast_update, (0, 1))(x, y, -0.213065, t)
+    eps = 1e-6
+    up = jvp_of_a_broadcast_update(x + eps * t[0], y + eps * t[1], -0.213065)
+    down = jvp_of_a_broadcast_update(x - eps * t[0], y - eps * t[1], -0.213065)
+    assert value == pytest.approx(jvp_of_a_broadcast_update(x, y, -0.213065))
+    assert tangent == pytest.approx((up - down) / (2 * eps), rel=1e-6, abs=1e-9)
