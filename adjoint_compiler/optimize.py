@@ -148,9 +148,10 @@ def simplify(node, cotangent=True):
     if op is gast.Add:
         if isinstance(left, (gast.BinOp, gast.Name, gast.Call)) and _pure(left) and gast.dump(left) == gast.dump(right):
             return gast.BinOp(left=gast.Constant(value=2, kind=None), op=gast.Mult(), right=left)  # x * x
-        if lv == 0 and keeps_type(right):
+        # 0.0 + e is +0.0 where e is -0.0 (arctan2 tells them apart): dropped in adjoint code only
+        if lv == 0 and cotangent:
             return right
-        if rv == 0 and keeps_type(left):
+        if rv == 0 and cotangent:
             return left
         if _negated(right) is not None:
             return gast.BinOp(left=left, op=gast.Sub(), right=_negated(right))

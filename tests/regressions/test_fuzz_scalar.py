@@ -80,3 +80,17 @@ def test_int_array_times_one_stays_a_float_array():
     value, g = ac.value_and_grad(int_array_times_one)(x)
     assert value == int_array_times_one(x)  # was 2.0 * ... (0.5 stored as 0)
     np.testing.assert_allclose(g, [0.0, 0.5, 2.0])
+
+
+def signed_zero_into_arctan2(x):
+    # (minimized from rules seed 77029) 0.0 + e is +0.0 where e is -0.0: dropping the 0.0 flipped
+    # arctan2(e, -1) from pi to -pi, a wrong value (and value_and_grad disagreed with f)
+    return np.arctan2(0.0 + 1.96 * np.sin(-x), -1.0) + x  # 1.96 * sin(-x) is -0.0 at x = 0
+
+
+def test_adding_zero_in_the_users_code_keeps_the_sign_of_zero():
+    x = 0.0
+    assert signed_zero_into_arctan2(x) == pytest.approx(np.pi)
+    value, g = ac.value_and_grad(signed_zero_into_arctan2)(x)
+    assert value == signed_zero_into_arctan2(x)
+    assert ac.jvp(signed_zero_into_arctan2)(x, 1.0)[0] == signed_zero_into_arctan2(x)
