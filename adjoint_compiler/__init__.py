@@ -2,7 +2,8 @@
 
 The public names are those of ``__all__``: the transforms of ``api`` (``grad``,
 ``value_and_grad``, ``vjp``, ``differentiate``, ``adjoint_source``, ``tape_stats``,
-``checkpointed``), ``register_adjoint`` and the error types. Importing the package
+``checkpointed``) and of ``derived`` (``jvp``, ``hvp``, ``hessian``, ``jacobian``),
+``register_adjoint`` and the error types. Importing the package
 registers every built-in adjoint rule.
 
 >>> import math
@@ -19,14 +20,11 @@ from adjoint_compiler.api import (
     checkpointed,
     differentiate,
     grad,
-    hessian,
-    hvp,
-    jacobian,
-    jvp,
     tape_stats,
     value_and_grad,
     vjp,
 )
+from adjoint_compiler.derived import hessian, hvp, jacobian, jvp
 from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
 from adjoint_compiler.rules.registry import register_adjoint
 

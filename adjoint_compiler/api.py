@@ -1,4 +1,5 @@
-"""Public entry points: grad, value_and_grad, vjp, tape_stats, differentiate, adjoint_source.
+"""Public reverse-mode entry points: grad, value_and_grad, vjp, tape_stats, differentiate, adjoint_source.
+Forward mode and the transforms derived from these (jvp, hvp, hessian, jacobian) are in ``derived``.
 
 Compiled code is cached per function and (wrt, mode, which arguments are scalars),
 and reused until a global or closure variable it read has been rebound: calling a
@@ -276,7 +277,7 @@ def _check_function(f, transform=None):
         code = inner[1].__code__
         raise UnsupportedError(
             "%s of ac.%s(%s): this nesting of transforms (nested: grad(grad(f)), jvp(grad(f)), hvp, hessian, "
-            "and grad or value_and_grad called inside the function)"
+            "and grad, value_and_grad or jvp called inside the function)"
             % (transform or "a transform", inner[0], inner[1].__name__),
             SourceLocation(code.co_filename, code.co_firstlineno, 1),
             "differentiate a function that computes the gradient itself",
@@ -416,193 +417,6 @@ def vjp(f, wrt=0):
 
     setattr(vjp_f, source.TRANSFORM_MARK, ("vjp", f))
     return vjp_f
-
-
-def jvp(f, wrt=0):
-    """``fj(*args, tangent) -> (value, tangent_out)``: forward mode, one sweep of emitted tangent code.
-
-    ``tangent`` has the structure ``grad(f, wrt)`` returns (one value for one ``wrt``, a tuple for a
-    tuple); ``tangent_out`` has the output's structure. ``jvp(grad(f))`` differentiates the emitted
-    gradient code in forward mode (a Hessian-vector product, as ``hvp``)."""
-    inner = getattr(f, "_adjoint_compiler_grad_of", None)
-    if inner is not None:
-        return _jvp_of_grad(inner, wrt)
-    _check_function(f, "jvp")
-    wrt_idx, single = normalize_wrt(f, wrt)
-
-    @functools.wraps(f)
-    def jvp_f(*args):
-        if not args:
-            raise TypeError("%s: jvp needs the arguments and a tangent" % f.__qualname__)
-        *args, tangent = args
-        args = _bind(f, args, {}) if len(args) != f.__code__.co_argcount else tuple(args)
-        tangents = (tangent,) if single else tuple(tangent)
-        if len(tangents) != len(wrt_idx):
-            raise TypeError("jvp of %s: %d tangents for wrt=%r" % (f.__qualname__, len(tangents), wrt))
-        args = tuple(_as_float(a) if i in wrt_idx else a for i, a in enumerate(args))
-        tangents = tuple(_as_float(t) for t in tangents)
-        c = _compiled(f, wrt_idx, "jvp", args)
-        try:
-            return c.function(*args, *tangents)
-        except (runtime.InPlaceUpdateError, TypeError) as e:
-            _reraise(e, args)
-
-    setattr(jvp_f, source.TRANSFORM_MARK, ("jvp", f))
-    setattr(jvp_f, source.GRADIENT_OF, (f, wrt_idx, "jvp"))  # called in a differentiated function
-    return jvp_f
-
-
-setattr(jvp, source.MAKES_GRADIENT, "jvp")
-
-
-def _jvp_of_grad(inner, wrt):
-    """jvp(grad(f)): forward mode over the emitted gradient function (plain Python, loops and all)."""
-    f, inner_wrt, inner_single = inner
-    wrt_idx, single = normalize_wrt(f, wrt)
-    finish = _Generic(f, inner_wrt, inner_single).finish
-    cache = {}
-
-    def jvp_grad_f(*args):
-        *args, tangent = args
-        args = _bind(f, args, {}) if len(args) != f.__code__.co_argcount else tuple(args)
-        if "jvp" not in cache:
-            gradient = _compiled(f, inner_wrt, "grad", ())
-            cache["jvp"] = jvp(gradient.function, wrt_idx[0] if single else wrt_idx)
-        try:
-            (_, grads), (_, grads_dot) = cache["jvp"](*args, tangent)
-        except CompileError as e:
-            if e.location is None or not e.location.filename.startswith(load.FILE_PREFIX):
-                raise
-            # refused inside the emitted gradient: say so at the user's function
-            raise UnsupportedError(
-                "second derivatives (hvp, hessian, jvp of grad) of %s: its gradient code has %s"
-                % (f.__name__, e.construct if hasattr(e, "construct") else str(e).split(": error: ")[-1]),
-                SourceLocation(f.__code__.co_filename, f.__code__.co_firstlineno, 1),
-            ) from None
-        return finish(grads, args), finish(grads_dot, args)
-
-    jvp_grad_f.__name__ = "jvp_grad_" + f.__name__
-    setattr(jvp_grad_f, source.TRANSFORM_MARK, ("jvp(grad)", f))  # a transform of it is refused at f
-    return jvp_grad_f
-
-
-def hvp(f, wrt=0):
-    """``h(*args, v)`` -> the Hessian of ``f`` (in ``wrt``) times ``v``, in the structure of ``grad``:
-    forward mode over the emitted gradient code, one sweep each way."""
-    _check_function(f, "hvp")
-    product = _jvp_of_grad((f, *normalize_wrt(f, wrt)), wrt)
-
-    def hvp_f(*args):
-        return product(*args)[1]
-
-    hvp_f.__name__ = "hvp_" + f.__name__
-    setattr(hvp_f, source.TRANSFORM_MARK, ("hvp", f))  # a transform of it is refused at f
-    return hvp_f
-
-
-def _basis(x):
-    """Unit tangents for ``x`` (a float or an array), one per element, in C order."""
-    if np.ndim(x) == 0:
-        yield 1.0
-        return
-    x = np.asarray(x, dtype=float)
-    for i in range(x.size):
-        e = np.zeros(x.size)
-        e[i] = 1.0
-        yield e.reshape(x.shape)
-
-
-def _stacked(columns, out_shape, in_shape):
-    """Columns J e_j (each of ``out_shape``) as the array of shape out_shape + in_shape."""
-    if not in_shape and not out_shape:
-        return float(columns[0])
-    table = np.stack([np.asarray(c, dtype=float).reshape(out_shape) for c in columns], axis=-1)
-    return table.reshape(tuple(out_shape) + tuple(in_shape))
-
-
-def hessian(f, wrt=0):
-    """``H(*args)``: second derivatives of scalar ``f``; ``x.shape + x.shape`` for one ``wrt`` (a float
-    for a float), a tuple of tuples of blocks for a tuple ``wrt``. One Hessian-vector product per
-    element of the inputs."""
-    _check_function(f, "hessian")
-    wrt_idx, single = normalize_wrt(f, wrt)
-    product = _jvp_of_grad((f, wrt_idx, single), wrt)
-
-    def hessian_f(*args):
-        args = _bind(f, args, {}) if len(args) != f.__code__.co_argcount else tuple(args)
-        shapes = [np.shape(args[i]) for i in wrt_idx]
-        blocks = [[None] * len(wrt_idx) for _ in wrt_idx]
-        for j, i in enumerate(wrt_idx):
-            columns = []
-            for e in _basis(args[i]):
-                tangent = e if single else tuple(e if k == j else _zero_like(args[m]) for k, m in enumerate(wrt_idx))
-                hv = product(*args, tangent)[1]
-                columns.append((hv,) if single else hv)
-            for k in range(len(wrt_idx)):
-                blocks[k][j] = _stacked([c[k] for c in columns], shapes[k], shapes[j])
-        return blocks[0][0] if single else tuple(tuple(row) for row in blocks)
-
-    hessian_f.__name__ = "hessian_" + f.__name__
-    setattr(hessian_f, source.TRANSFORM_MARK, ("hessian", f))  # a transform of it is refused at f
-    return hessian_f
-
-
-def _zero_like(a):
-    return 0.0 if np.ndim(a) == 0 else np.zeros(np.shape(a))
-
-
-def jacobian(f, wrt=0, mode="auto"):
-    """``J(*args)``: the Jacobian of ``f``, ``out.shape + x.shape`` (a tuple over a tuple ``wrt``).
-    ``mode``: "fwd" (one jvp per input element), "rev" (one vjp per output element) or "auto"
-    (whichever needs fewer sweeps)."""
-    if mode not in ("auto", "fwd", "rev"):
-        raise ValueError("mode=%r: one of 'auto', 'fwd', 'rev'" % (mode,))
-    _check_function(f, "jacobian")
-    wrt_idx, single = normalize_wrt(f, wrt)
-    forward, backward = jvp(f, wrt), vjp(f, wrt)
-
-    def jacobian_f(*args):
-        args = _bind(f, args, {}) if len(args) != f.__code__.co_argcount else tuple(args)
-        value, pullback = backward(*args)
-        out_shape = np.shape(value)
-        in_shapes = [np.shape(args[i]) for i in wrt_idx]
-        inputs = sum(int(np.prod(s)) for s in in_shapes)
-        use = mode if mode != "auto" else ("fwd" if inputs <= int(np.prod(out_shape)) else "rev")
-        blocks = []
-        for j, i in enumerate(wrt_idx):
-            if use == "fwd":
-                columns = []
-                for e in _basis(args[i]):
-                    tangent = (
-                        e if single else tuple(e if k == j else _zero_like(args[m]) for k, m in enumerate(wrt_idx))
-                    )
-                    columns.append(forward(*args, tangent)[1])
-                blocks.append(_stacked(columns, out_shape, in_shapes[j]))
-            else:
-                rows = []
-                for e in _basis(value):
-                    g = pullback(e)
-                    rows.append(np.asarray(g if single else g[j], dtype=float).reshape(-1))
-                table = np.stack(rows) if rows else np.zeros((0, int(np.prod(in_shapes[j]))))
-                blocks.append(
-                    float(table[0, 0])
-                    if not out_shape and not in_shapes[j]
-                    else table.reshape(out_shape + in_shapes[j])
-                )
-        return blocks[0] if single else tuple(blocks)
-
-    jacobian_f.__name__ = "jacobian_" + f.__name__
-    setattr(jacobian_f, source.TRANSFORM_MARK, ("jacobian", f))  # a transform of it is refused at f
-    return jacobian_f
-
-
-def _as_float(a):
-    """A differentiated argument as floats (an int would make an int tangent, or truncate one)."""
-    if isinstance(a, bool) or not isinstance(a, (int, np.integer, np.ndarray)):
-        return a
-    if isinstance(a, np.ndarray):
-        return a.astype(float) if a.dtype.kind in "biu" else a
-    return float(a)
 
 
 def _tape_size(tape):

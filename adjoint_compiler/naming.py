@@ -7,7 +7,7 @@ from run to run (golden files depend on it). The formats of generated names are
 defined below, once, and used from here: the lowering passes, ``specialise`` and
 ``reverse/`` spell none of their own. (Still spelled in place: ``_module`` and
 ``_closure`` in ``source`` and ``write_through``, ``_with_state`` in ``carry``, and
-the suffixes of names ``reverse`` derives from another name in ``optimize._DERIVED``.)
+the suffixes of names ``reverse`` derives from another name in ``optimize.coalescing._DERIVED``.)
 
 >>> namer = Namer({"_t1", "x_1"})
 >>> namer.fresh(TEMP), namer.fresh(TEMP), namer.unique("x"), namer.unique("x")

@@ -1,5 +1,5 @@
 """The ``# <source line>`` comments of the adjoint sweep after optimize fuses statements: a comment names
-every source line whose code is under it (optimize._Quotes)."""
+every source line whose code is under it (optimize.quotes.Quotes)."""
 
 import textwrap
 

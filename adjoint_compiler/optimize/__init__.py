@@ -1,0 +1,43 @@
+"""Clean the reversed function: fold constants and identities, drop dead statements, leave SSA.
+
+Output invariant: no ``e * 1.0``, ``1.0 * e``, ``e + 0``, ``e ** 1`` in adjoint or tangent code (in
+the user's own code only where ``e`` is known to be a float: ``n * 1.0`` makes an int a float), no
+arithmetic between two literals, no assignment whose value is pure and whose name is never read,
+and no comment left with nothing under it; each comment names every source line whose code is
+under it. Applied to a fixed point; then copies between names of one variable whose live ranges
+do not overlap are coalesced away (``coalesce``). The function is copied, not modified.
+
+>>> import gast
+>>> from adjoint_compiler import emit
+>>> fn = gast.parse("def f(x, x_bar):\\n    a = 1.0 * x\\n    b = x * 2\\n    c = a ** (2 - 1)\\n"
+...                 "    d = x_bar * 1.0\\n    return c + d").body[0]
+>>> print(emit.to_source(run(fn, keep={"x", "c"})).strip())
+def f(x, x_bar):
+    a = 1.0 * x
+    c = a ** 1
+    return c + x_bar
+
+The modules, one concern each: ``facts`` (which expressions are pure, which names a statement stores
+into), ``quotes`` (the quoted source-line comments through the rewrites), ``fold`` (constants and
+identities in one expression), ``fuse`` (temporaries, accumulations and copies fused within a block),
+``clean`` (the fixed point: folding, copy propagation, fusion, dead code and dead stores), ``coalescing``
+(leaving SSA).
+"""
+
+from adjoint_compiler import trees
+from adjoint_compiler.optimize.clean import clean, without_self_copies
+from adjoint_compiler.optimize.coalescing import coalesce
+from adjoint_compiler.optimize.quotes import Quotes
+
+__all__ = ["run", "coalesce"]
+
+
+def run(fn, keep=frozenset()):
+    """Optimize a copy of ``fn``; names in ``keep`` are never propagated away."""
+    fn = trees.clone(fn)
+    quotes = Quotes(fn)
+    clean(fn, keep, quotes)
+    if coalesce(fn):  # last: the rewrites above rely on names assigned once
+        fn.body = without_self_copies(fn.body)
+    quotes.requote(fn.body)
+    return fn

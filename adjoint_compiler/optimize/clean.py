@@ -1,0 +1,221 @@
+"""Clean a function to a fixed point: fold, propagate copies, fuse, drop what is dead (``clean``); after
+coalescing, drop the self-copies it leaves (``without_self_copies``).
+
+Invariant: no assignment whose value is pure (``facts.pure``) and whose name is never read; no ``x = x``; no
+read of ``a`` after ``a = b`` (or ``a = <literal>``) where ``a`` is assigned once, ``b`` at most once, and
+``a`` is not one of the user's names in ``keep``: it reads ``b``; no store ``a[i] = v`` into a local array
+nothing else shares that is never read afterwards; no ``if`` with nothing in either arm, nor a loop over a
+range that does nothing; each expression folded (``fold.simplify``) and each block fused (``fuse``). Modifies
+``fn``.
+
+>>> import gast
+>>> from adjoint_compiler import emit
+>>> from adjoint_compiler.optimize.quotes import Quotes
+>>> fn = gast.parse("def f(x):\\n    a = x\\n    b = a * (3 - 1)\\n    c = np.sin(x)\\n    d = np.zeros(3)\\n"
+...                 "    d[0] = b * 3.0\\n    return b").body[0]
+>>> clean(fn, {"x"}, Quotes(fn))
+>>> print(emit.to_source(fn).strip())
+def f(x):
+    b = x * 2
+    return b
+"""
+
+import gast
+
+from adjoint_compiler import effects, naming, trees
+from adjoint_compiler.optimize.facts import BLOCKS, pure, stored
+from adjoint_compiler.optimize.fold import neg_value, simplify
+from adjoint_compiler.optimize.fuse import fuse_accumulations, fuse_temporaries, sink_copies
+from adjoint_compiler.optimize.quotes import is_comment, without_empty_comments
+
+
+def _is_pass(stmts):
+    return all(isinstance(s, gast.Pass) for s in stmts)
+
+
+def _is_range_call(node):
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id in ("range", "reversed")
+
+
+def _scan(fn):
+    """One pass over ``fn``: (reads per name, assignments per name, node count, assignment nodes)."""
+    reads, assigns, copies = {}, {}, []
+    size = 0
+    Name, Load, Assign = gast.Name, gast.Load, gast.Assign
+    for n in trees.walk(fn):
+        size += 1
+        kind = type(n)
+        if kind is Name:
+            table = reads if type(n.ctx) is Load else assigns
+            table[n.id] = table.get(n.id, 0) + 1
+        elif kind is Assign:
+            copies.append(n)
+    return reads, assigns, size, copies
+
+
+def _clean_block(stmts, reads, mutated, assigns, quotes, adjoint=False):
+    """``adjoint``: the block is adjoint code (after the "adjoint sweep" marker, or in a pullback)."""
+    stmts = fuse_temporaries(fuse_accumulations(stmts, quotes), reads, assigns, quotes)
+    out = []
+    for stmt in stmts:
+        if is_comment(stmt) and stmt.value.args[0].value == "adjoint sweep":
+            adjoint = True
+        if isinstance(stmt, BLOCKS):
+            inner = adjoint or isinstance(stmt, gast.FunctionDef)
+            stmt.body = _clean_block(stmt.body, reads, mutated, assigns, quotes, inner)
+            if isinstance(stmt, (gast.For, gast.While)):
+                stmt.body = sink_copies(stmt.body, reads, assigns)
+            if not isinstance(stmt, gast.FunctionDef):
+                stmt.orelse = _clean_block(stmt.orelse, reads, mutated, assigns, quotes, adjoint)
+        if isinstance(stmt, gast.If) and _is_pass(stmt.body) and _is_pass(stmt.orelse) and pure(stmt.test):
+            continue  # both arms folded away
+        if (
+            isinstance(stmt, gast.For)
+            and _is_pass(stmt.body)
+            and pure(stmt.iter)
+            and _is_range_call(stmt.iter)
+            and not any(reads.get(n.id) for n in gast.walk(stmt.target) if isinstance(n, gast.Name))
+        ):
+            continue  # a loop over a range that does nothing (and whose index nobody reads)
+        if isinstance(stmt, (gast.If, gast.For, gast.While)) and not stmt.body:
+            stmt.body = [gast.Pass()]
+        if isinstance(stmt, gast.Assign):
+            target = stmt.targets[0]
+            tangent = isinstance(target, gast.Name) and naming.family(target.id)[1].endswith("_dot")
+            value = simplify(stmt.value, adjoint or tangent)  # tangents, like cotangents, are floats
+            if not (isinstance(value, gast.Name) and isinstance(target, gast.Name) and target.id in mutated):
+                stmt.value = value  # (a = x * 1.0 must stay a new array where a[i] = v follows)
+            if isinstance(target, gast.Name) and reads.get(target.id, 0) == 0 and pure(stmt.value):
+                continue
+            if isinstance(target, gast.Name) and isinstance(stmt.value, gast.Name) and stmt.value.id == target.id:
+                continue  # x = x
+        elif isinstance(stmt, gast.Return) and stmt.value is not None:
+            stmt.value = simplify(stmt.value, adjoint)
+        out.append(stmt)
+    return without_empty_comments(out)
+
+
+def without_self_copies(stmts):
+    """Drop the ``x = x`` that coalescing leaves, and the else arms and comments left with nothing."""
+    out = []
+    for s in stmts:
+        if isinstance(s, BLOCKS):
+            s.body = without_self_copies(s.body) or [gast.Pass()]
+            if not isinstance(s, gast.FunctionDef):
+                s.orelse = without_self_copies(s.orelse)
+            if isinstance(s, gast.If) and _is_pass(s.body) and not s.orelse and pure(s.test):
+                continue
+        elif (
+            isinstance(s, gast.Assign)
+            and isinstance(s.targets[0], gast.Name)
+            and isinstance(s.value, gast.Name)
+            and s.targets[0].id == s.value.id
+        ):
+            continue
+        out.append(s)
+    return without_empty_comments(out)
+
+
+def _propagate_copies(fn, keep, counts, assignments):
+    """Replace reads of ``a`` by ``b`` after ``a = b``, when both are assigned once.
+
+    Names in ``keep`` (the user's own variables) are left alone so that the
+    forward sweep reads like the user's code.
+    """
+    subst = {}
+    for n in assignments:
+        if isinstance(n.targets[0], gast.Name):
+            a, b = n.targets[0].id, n.value
+            if a in keep or counts.get(a) != 1:
+                continue
+            if isinstance(b, gast.Name) and counts.get(b.id, 0) <= 1 or neg_value(b) is not None:
+                subst[a] = b
+    if not subst:
+        return False
+
+    def resolve(node):
+        seen = set()
+        while isinstance(node, gast.Name) and node.id in subst and node.id not in seen:
+            seen.add(node.id)
+            node = subst[node.id]
+        return node
+
+    for parent in trees.walk(fn):
+        for field, value in gast.iter_fields(parent):
+            if isinstance(value, gast.Name) and isinstance(value.ctx, gast.Load) and value.id in subst:
+                setattr(parent, field, trees.clone(resolve(value)))
+            elif isinstance(value, list):
+                for i, item in enumerate(value):
+                    if isinstance(item, gast.Name) and isinstance(item.ctx, gast.Load) and item.id in subst:
+                        value[i] = trees.clone(resolve(item))
+    return True
+
+
+def _drop_dead_stores(stmts, live, local, aliased):
+    """Remove ``a[i] = v`` where ``a`` (a local array nothing else shares) is never read afterwards;
+    return the names live before ``stmts``. Adjoint buffers end with such stores (zeroing a slot no
+    one reads again)."""
+    out = []
+    for stmt in reversed(stmts):
+        root = trees.stored_into(stmt)
+        if root is not None and root in local and root not in aliased and root not in live:
+            continue
+        if isinstance(stmt, (gast.For, gast.While)):
+            inner = live | trees.loads(stmt)  # later iterations read what the body reads
+            stmt.body = _drop_dead_stores(stmt.body, inner, local, aliased)[::-1] or [gast.Pass()]
+            live = inner
+        elif isinstance(stmt, gast.If):
+            body = _drop_dead_stores(stmt.body, set(live), local, aliased)
+            orelse = _drop_dead_stores(stmt.orelse, set(live), local, aliased)
+            stmt.body, stmt.orelse = body[::-1] or [gast.Pass()], orelse[::-1]
+            live = live | trees.loads(stmt)
+        elif root is not None and isinstance(stmt, gast.Assign):
+            live = live | trees.loads(stmt.value) | trees.loads(stmt.targets[0].slice)  # writes a, reads no a
+        else:
+            live = live | trees.loads(stmt)
+        out.append(stmt)
+    return out
+
+
+def _dead_stores(fn):
+    params = {a.id for a in fn.args.args}
+    local = {n.id for n in trees.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)} - params
+    # a name bound to a view or alias of an array (t = a[1:], t = a, t = unbroadcast(a, ...)) keeps the
+    # array's later stores alive: such arrays are left alone
+    aliased = set()
+    for s in trees.walk(fn):
+        if isinstance(s, gast.Assign) and not effects.makes_new(s.value):
+            aliased |= trees.loads(s.value) | stored(s)  # both sides of a_2 = a share one array
+    for f in [n for n in trees.walk(fn) if isinstance(n, gast.FunctionDef)]:
+        f.body = _drop_dead_stores(f.body, set(), local, aliased)[::-1]
+
+
+def _mutated(fn):
+    """Names whose array is updated in place, directly or through a copy (a = y * 1.0; a_1 = a; a_1[0] = s)."""
+    mutated = {trees.stored_into(s) for s in trees.walk(fn)} - {None}
+    changed = bool(mutated)
+    while changed:
+        changed = False
+        for s in trees.walk(fn):
+            if trees.assigned_name(s) in mutated and isinstance(s.value, gast.Name) and s.value.id not in mutated:
+                mutated.add(s.value.id)
+                changed = True
+    return mutated
+
+
+def clean(fn, keep, quotes):
+    """Fold, propagate and drop, in place, to a fixed point."""
+    mutated = _mutated(fn)
+    size = None
+    while True:
+        reads, assigns, new_size, assignments = _scan(fn)
+        # every rewrite removes nodes or substitutes names, so a round that changes
+        # neither the node count nor the substitutions has reached the fixed point
+        if new_size == size:
+            return
+        size = new_size
+        if _propagate_copies(fn, keep, assigns, assignments):
+            reads = _scan(fn)[0]
+        fn.body = _clean_block(fn.body, reads, mutated, assigns, quotes)
+        if mutated:
+            _dead_stores(fn)

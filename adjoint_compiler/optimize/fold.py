@@ -1,0 +1,180 @@
+"""Fold constants and algebraic identities in one expression (``simplify``), bottom-up.
+
+Invariant: no arithmetic between two literals (``2 - 1`` is ``1``; ``math.sqrt(math.pi)`` is computed
+here), no ``--e``, no ``e * 1``, ``1 * e``, ``e + 0``, ``e - 0``, ``e / 1``, ``e ** 1`` where ``e`` is
+adjoint or tangent code, whose values are floats; in the user's own code only where ``e`` is known to be a
+float (``_known_float``), since ``n * 1.0`` makes an int a float and ``mask * 1`` a bool array an int one.
+``e * -1`` is ``-e``, ``a + -b`` is ``a - b``, ``(-a) * b`` is ``-(a * b)``, ``e + e`` is ``2 * e``.
+
+>>> import gast
+>>> from adjoint_compiler import emit
+>>> def show(src, cotangent=True):
+...     return emit.to_source(simplify(gast.parse(src, mode="eval").body, cotangent)).strip()
+>>> show("a ** (2 - 1) + x_bar * 1.0"), show("n * 1.0", cotangent=False), show("n_bar * 1.0", cotangent=False)
+('a + x_bar', 'n * 1.0', 'n_bar')
+>>> show("a * -1 + -(-b) * c"), show("math.sqrt(math.pi)")
+('-a + b * c', '1.7724538509055159')
+"""
+
+import math
+import operator
+
+import gast
+
+from adjoint_compiler import naming
+from adjoint_compiler.optimize.facts import pure
+
+
+_FOLD = {
+    gast.Add: operator.add,
+    gast.Sub: operator.sub,
+    gast.Mult: operator.mul,
+    gast.Div: operator.truediv,
+    gast.Pow: operator.pow,
+}
+
+
+def _num(node):
+    return isinstance(node, gast.Constant) and type(node.value) in (int, float)
+
+
+def _const(value):
+    if isinstance(value, float) and value < 0:
+        return gast.UnaryOp(op=gast.USub(), operand=gast.Constant(value=-value, kind=None))
+    return gast.Constant(value=value, kind=None)
+
+
+def neg_value(node):
+    """The literal value of ``node`` if it is a number or a negated number."""
+    if _num(node):
+        return node.value
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) and _num(node.operand):
+        return -node.operand.value
+    return None
+
+
+def _negated(node):
+    """``e`` when ``node`` is ``-e`` or ``(-a) * b`` / ``(-a) / b`` (as ``a * b``, ``a / b``), else None."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        return node.operand
+    if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Mult, gast.Div)):
+        inner = _negated(node.left)
+        if inner is not None:
+            return gast.BinOp(left=inner, op=node.op, right=node.right)
+    return None
+
+
+def _math_constant(node):
+    """The value of ``math.pi``/``math.e``/``math.tau``, or of a literal; else None."""
+    if (
+        isinstance(node, gast.Attribute)
+        and isinstance(node.value, gast.Name)
+        and node.value.id == "math"
+        and node.attr in ("pi", "e", "tau")
+    ):
+        return getattr(math, node.attr)
+    return neg_value(node)
+
+
+def _fold_math_call(node):
+    """``math.sqrt(math.pi)`` and the like: computed once, here, rather than on every call."""
+    f = node.func
+    if not (
+        isinstance(f, gast.Attribute)
+        and isinstance(f.value, gast.Name)
+        and f.value.id == "math"
+        and f.attr in ("sqrt", "log", "exp", "log2", "log10", "sin", "cos")
+        and not node.keywords
+    ):
+        return node
+    values = [_math_constant(a) for a in node.args]
+    if not values or any(v is None for v in values):
+        return node
+    try:
+        value = getattr(math, f.attr)(*values)
+    except (ValueError, OverflowError):
+        return node
+    return _const(float(value))
+
+
+def simplify(node, cotangent=True):
+    """Fold literal arithmetic and algebraic identities, bottom-up. ``cotangent``: ``node`` is adjoint
+    code, whose values are floats; in the user's code ``n * 1.0`` or ``mask * 1`` changes a type and stays
+    (unless the other operand is known to be a float)."""
+    for field, value in gast.iter_fields(node):
+        if isinstance(value, list):
+            value[:] = [simplify(v, cotangent) if isinstance(v, gast.expr) else v for v in value]
+        elif isinstance(value, gast.expr):
+            setattr(node, field, simplify(value, cotangent))
+    if isinstance(node, gast.Call):
+        return _fold_math_call(node)
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        inner = node.operand
+        if isinstance(inner, gast.UnaryOp) and isinstance(inner.op, gast.USub):
+            return inner.operand
+        return node
+    if not isinstance(node, gast.BinOp):
+        return node
+    left, right, op = node.left, node.right, type(node.op)
+    lv, rv = neg_value(left), neg_value(right)
+
+    def keeps_type(node):  # under * 1, + 0, / 1, ** 1
+        return cotangent or _known_float(node)
+
+    if lv is not None and rv is not None and op in _FOLD:
+        try:
+            value = _FOLD[op](lv, rv)
+        except (ArithmeticError, ValueError):
+            return node
+        if isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < 1e15:
+            return _const(value)
+        return node
+    if op is gast.Mult:
+        if lv == 1 and keeps_type(right):
+            return right
+        if rv == 1 and keeps_type(left):
+            return left
+        if lv == -1:
+            return simplify(gast.UnaryOp(op=gast.USub(), operand=right), cotangent)
+        if rv == -1:
+            return simplify(gast.UnaryOp(op=gast.USub(), operand=left), cotangent)
+    if op is gast.Div and rv == 1 and keeps_type(left):
+        return left
+    if op is gast.Add:
+        if isinstance(left, (gast.BinOp, gast.Name, gast.Call)) and pure(left) and gast.dump(left) == gast.dump(right):
+            return gast.BinOp(left=gast.Constant(value=2, kind=None), op=gast.Mult(), right=left)  # x * x
+        # 0.0 + e is +0.0 where e is -0.0 (arctan2 tells them apart): dropped in adjoint code only
+        if lv == 0 and cotangent:
+            return right
+        if rv == 0 and cotangent:
+            return left
+        if _negated(right) is not None:
+            return gast.BinOp(left=left, op=gast.Sub(), right=_negated(right))
+    if op is gast.Sub:
+        if rv == 0 and keeps_type(left):
+            return left
+        if _negated(right) is not None:
+            return gast.BinOp(left=left, op=gast.Add(), right=_negated(right))
+    if op is gast.Pow and rv == 1 and keeps_type(left):
+        return left
+    if op is gast.Mult and isinstance(left, gast.UnaryOp) and isinstance(left.op, gast.USub):
+        # (-a) * b -> -(a * b) reads better and folds with an outer minus
+        return gast.UnaryOp(
+            op=gast.USub(), operand=simplify(gast.BinOp(left=left.operand, op=node.op, right=right), cotangent)
+        )
+    return node
+
+
+def _known_float(node):
+    """Whether ``node`` is a float or an array of floats, so that ``* 1.0``, ``+ 0`` or ``/ 1`` leave it
+    as it is: a cotangent, or arithmetic with one. The user's values may be ints or bools, which those
+    turn into floats (``n * 1.0``, ``mask * 1``)."""
+    if isinstance(node, gast.Name):
+        return naming.family(node.id)[1] in (naming.BAR.format(""), naming.DOT.format(""))
+    if isinstance(node, gast.Constant):
+        return type(node.value) is float
+    if isinstance(node, gast.UnaryOp):
+        return _known_float(node.operand)
+    if isinstance(node, gast.BinOp):
+        return _known_float(node.left) or _known_float(node.right) or isinstance(node.op, gast.Div)
+    return False

@@ -1,0 +1,206 @@
+"""Fuse statements of one block: temporaries into their one use, accumulations into one expression, and a
+loop's copy of a carried cotangent into its update.
+
+Invariant: no single-use pure ANF temporary (``_t<k>``) of at most a few nodes is left named where it can go
+back into the one statement that reads it (``fuse_temporaries``); no ``v = A; ...; v = v + e`` where nothing
+between touches ``v`` or what ``A`` reads (``fuse_accumulations``: ``v = A + e``); in a loop body, no copy
+``a = b`` (``a`` assigned once) whose reads can all read ``b`` if ``b``'s next update moves after the last of
+them (``sink_copies``: ``a = b; b = e(a); ...a...`` becomes ``...b...; b = e(b)``). Each fused statement takes
+its quoted source lines along (``quotes.Quotes.fuse``). The lists are new; the statements are modified in place.
+
+>>> import gast
+>>> from adjoint_compiler import emit
+>>> from adjoint_compiler.optimize.quotes import Quotes
+>>> fn = gast.parse("def f(a, x, c):\\n    _t1 = a * x\\n    b = _t1 + c\\n    y_bar = b\\n    y_bar = y_bar + x\\n"
+...                 "    return y_bar").body[0]
+>>> fn.body = fuse_accumulations(fn.body, Quotes(fn))
+>>> fn.body = fuse_temporaries(fn.body, {"_t1": 1}, {"_t1": 1}, Quotes(fn))
+>>> print(emit.to_source(fn).strip())
+def f(a, x, c):
+    b = a * x + c
+    y_bar = b + x
+    return y_bar
+"""
+
+import gast
+
+from adjoint_compiler import naming, trees
+from adjoint_compiler.optimize.facts import pure, stored
+from adjoint_compiler.optimize.quotes import is_comment
+
+
+def fuse_accumulations(stmts, quotes):
+    """``v = A; ...; v = v + e`` -> ``...; v = A + e`` when nothing between touches v or what A reads.
+
+    Adjoint sweeps accumulate a variable over several statements; one expression
+    is shorter to read and cheaper to run (fewer stores and loads).
+    """
+    out = list(stmts)
+    known = {}  # id(statement) -> names in it (statements between are scanned many times)
+
+    def names(stmt):
+        if id(stmt) not in known:
+            known[id(stmt)] = trees.all_names(stmt)
+        return known[id(stmt)]
+
+    i = 0
+    while i < len(out):
+        s = out[i]
+        v = trees.assigned_name(s)
+        if (
+            v is not None
+            and isinstance(s.value, gast.BinOp)
+            and isinstance(s.value.op, (gast.Add, gast.Sub))
+            and isinstance(s.value.left, gast.Name)
+            and s.value.left.id == v
+        ):
+            if v not in trees.all_names(s.value.right):
+                j = i - 1
+                while j >= 0 and trees.assigned_name(out[j]) != v:
+                    j -= 1
+                if j >= 0:
+                    first = out[j]
+                    reads = trees.all_names(first.value)
+                    between = out[j + 1 : i]
+                    if all(
+                        isinstance(b, (gast.Assign, gast.Expr)) and v not in names(b) and not (stored(b) & reads)
+                        for b in between
+                    ):
+                        s.value.left = first.value
+                        quotes.fuse(s, first)
+                        known.pop(id(s), None)
+                        del out[j]
+                        i -= 1
+                        continue
+        i += 1
+    return out
+
+
+_FUSED_SIZE = 12  # nodes: beyond this a fused expression reads worse than its named parts
+
+
+def _size(node):
+    return sum(1 for _ in trees.walk(node))
+
+
+def _substitute(node, name, value):
+    """Replace the one read of ``name`` in ``node`` by ``value``; True if found."""
+    for parent in trees.walk(node):
+        for field, child in gast.iter_fields(parent):
+            if isinstance(child, gast.Name) and child.id == name and isinstance(child.ctx, gast.Load):
+                setattr(parent, field, value)
+                return True
+            if isinstance(child, list):
+                for k, item in enumerate(child):
+                    if isinstance(item, gast.Name) and item.id == name and isinstance(item.ctx, gast.Load):
+                        child[k] = value
+                        return True
+    return False
+
+
+def fuse_temporaries(stmts, reads, assigns, quotes):
+    """``_t3 = a * x; b = _t3 + c`` -> ``b = a * x + c`` when the temporary is read nowhere else.
+
+    A-normal form names every intermediate; those the adjoint never reads go
+    back into the expression that uses them, so the forward sweep reads like
+    the user's code and runs fewer statements. Only over pure assignments to
+    other names (no stores, calls with effects or loops in between).
+    """
+    out = list(stmts)
+    i = 0
+    while i < len(out):
+        s = out[i]
+        t = trees.assigned_name(s)
+        if not (
+            t is not None
+            and naming.is_temp_value(t)
+            and reads.get(t) == 1
+            and assigns.get(t) == 1
+            and pure(s.value)
+            and not isinstance(s.value, gast.IfExp)
+            and _size(s.value) <= _FUSED_SIZE
+        ):
+            i += 1
+            continue
+        needs = trees.all_names(s.value)
+        j = i + 1
+        while j < len(out) and (
+            is_comment(out[j])
+            or (
+                trees.assigned_name(out[j]) is not None
+                and out[j].targets[0].id not in needs
+                and pure(out[j].value)
+                and t not in trees.all_names(out[j].value)
+            )
+        ):
+            j += 1
+        use = out[j] if j < len(out) else None
+        if (
+            isinstance(use, (gast.Assign, gast.Expr, gast.Return))
+            and _size(use.value) + _size(s.value) <= 2 * _FUSED_SIZE
+            and not (
+                isinstance(use, gast.Assign)
+                and not isinstance(use.targets[0], gast.Name)
+                and t in trees.all_names(use.targets[0])
+            )
+            and _substitute(use.value, t, s.value)
+        ):
+            quotes.fuse(use, s)
+            del out[i]
+            continue
+        i += 1
+    return out
+
+
+def _reads_of(node, name):
+    return sum(
+        1 for n in trees.walk(node) if isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Load)
+    )
+
+
+def sink_copies(stmts, reads, assigns):
+    """``a = b; b = e(a); ...reads of a...`` -> ``...reads of b...; b = e(b)``.
+
+    A loop's adjoint starts by copying the carried cotangent (``acc_2_bar =
+    acc_1_bar``) before updating it; updating it after its last use instead
+    needs no copy.
+    """
+    out = list(stmts)
+    i = 0
+    while i < len(out):
+        s = out[i]
+        a = trees.assigned_name(s)
+        if a is None or not isinstance(s.value, gast.Name) or assigns.get(a) != 1:
+            i += 1
+            continue
+        b = s.value.id
+
+        def writes(stmt):  # anywhere inside it: an if that reassigns b is a write of b too
+            return {
+                n.id for n in trees.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+            } | stored(stmt)
+
+        j = next((k for k in range(i + 1, len(out)) if {a, b} & writes(out[k])), None)
+        if j is None or not (trees.assigned_name(out[j]) == b and pure(out[j].value)):
+            i += 1
+            continue
+        update = out[j]
+        last = max([j] + [k for k in range(i + 1, len(out)) if _reads_of(out[k], a)])
+        within = sum(_reads_of(out[k], a) for k in range(i + 1, last + 1))
+        between = out[j + 1 : last + 1]
+        needs = trees.all_names(update.value) | {b}
+        if within != reads.get(a, 0) or not all(
+            isinstance(t, (gast.Assign, gast.AugAssign, gast.Expr)) and not _reads_of(t, b) and not (stored(t) & needs)
+            for t in between
+        ):
+            i += 1
+            continue
+        if last > j:  # after deleting it, the update goes right after the last read of a
+            del out[j]
+            out.insert(last, update)
+        for t in out[i + 1 : last + 1]:
+            for n in trees.walk(t):
+                if isinstance(n, gast.Name) and n.id == a and isinstance(n.ctx, gast.Load):
+                    n.id = b
+        del out[i]
+    return out
