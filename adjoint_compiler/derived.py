@@ -44,20 +44,32 @@ def jvp(f, wrt=0):
     _check_function(f, "jvp")
     wrt_idx, single = normalize_wrt(f, wrt)
 
+    nargs = f.__code__.co_argcount
+    cache = {}  # compiled per scalar-or-not signature; a cached function is kept only without guards
+
     @functools.wraps(f)
     def jvp_f(*args):
         if not args:
             raise TypeError("%s: jvp needs the arguments and a tangent" % f.__qualname__)
-        *args, tangent = args
-        args = _bind(f, args, {}) if len(args) != f.__code__.co_argcount else tuple(args)
+        tangent, args = args[-1], args[:-1]
+        if len(args) != nargs:
+            args = _bind(f, args, {})
         tangents = (tangent,) if single else tuple(tangent)
         if len(tangents) != len(wrt_idx):
             raise TypeError("jvp of %s: %d tangents for wrt=%r" % (f.__qualname__, len(tangents), wrt))
-        args = tuple(_as_float(a) if i in wrt_idx else a for i, a in enumerate(args))
-        tangents = tuple(_as_float(t) for t in tangents)
-        c = _compiled(f, wrt_idx, "jvp", args)
+        if any(type(args[i]) is not float for i in wrt_idx):  # ints would make int tangents
+            args = tuple(_as_float(a) if i in wrt_idx else a for i, a in enumerate(args))
+        if any(type(t) is not float for t in tangents):
+            tangents = tuple(_as_float(t) for t in tangents)
+        key = tuple(map(type, args))
+        function = cache.get(key)
+        if function is None:
+            c = _compiled(f, wrt_idx, "jvp", args)
+            function = c.function
+            if not c.guards:  # nothing it read can go stale
+                cache[key] = function
         try:
-            return c.function(*args, *tangents)
+            return function(*args, *tangents)
         except (runtime.InPlaceUpdateError, TypeError) as e:
             _reraise(e, args)
 
