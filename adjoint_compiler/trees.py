@@ -400,7 +400,7 @@ def _fill_list(items, holes, spliced):
     for item in items:
         cls = item.__class__
         hole = item if cls is gast.Name else item.value if cls is gast.Expr else None
-        value = holes.get(hole.id, item) if hole.__class__ is gast.Name else item
+        value = holes.get(hole.id) if hole.__class__ is gast.Name else None
         if value.__class__ is list:
             if id(value) in spliced and not all(v.__class__ is str for v in value):
                 raise InternalError("quote: the nodes for '%s' can fill only one place" % hole.id)
