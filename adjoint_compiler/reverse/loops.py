@@ -71,7 +71,7 @@ from adjoint_compiler.reverse import shapes
 from adjoint_compiler.reverse.state import forward
 
 
-_name, _assign, _call = trees.name, trees.assign, trees.call
+_name, _call = trees.name, trees.call
 
 
 def _assigns(stmt, names):
