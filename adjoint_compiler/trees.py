@@ -328,19 +328,19 @@ def quote(text, **holes):
     """The statements of the snippet ``text`` (Python source, dedented) with its holes filled: the
     shape of emitted code written as the code it is, as Tangent's templates do.
 
-    A hole is a name in ``text`` that is a key of ``holes``; each use of it is replaced by
-    ``holes[key]``: a string becomes a name (in the hole's context: read, assigned or a parameter),
-    a node a copy of it (a tuple or list in an assigned place is made assigned too, as the parser
-    would), and a list is spliced into the list that holds the hole: statements into a body where
-    the hole stands alone as a statement, names or expressions into a tuple, a call's arguments or a
-    parameter list. A list's nodes are put in as they are, not copied (it is typically a body built
-    for this place, which tables keyed by statement identity refer to), so one list of nodes fills
-    one place; its strings become names. A ``def`` whose name is a key is renamed to the string.
+    A hole is a name in ``text`` that is a key of ``holes``. Each use of it is replaced by
+    ``holes[key]``: a string by a name, a node by a copy of it, either in the hole's context
+    (read, assigned or a parameter; an assigned tuple's elements too, as the parser does); a list
+    is spliced into the list that holds the hole: statements into a body where the hole stands
+    alone as a statement, names or expressions into a tuple, a call's arguments or a parameter
+    list. A list's nodes go in as they are, not copied (it is typically a body built for this
+    place, which tables keyed by statement identity refer to), so a list of nodes fills one
+    place; its strings become names. A ``def`` whose name is a key takes the string as its name.
     The values are not searched for holes, and nothing given is changed.
 
     Invariant: the result is what parsing ``text`` with each hole written out would give (less
     source locations; the copies keep theirs), in nodes of its own apart from the lists' nodes;
-    the snippet is parsed once per text.
+    each text is parsed once.
 
     >>> from adjoint_compiler import emit
     >>> body = [assign("y_bar", const(0.0))]
@@ -354,6 +354,8 @@ def quote(text, **holes):
     >>> print(emit.to_source(step).strip())
     def _step1(a, b):
         return (a, b)
+    >>> print(emit.to_source(quote("tape.append((t, i))", tape="_tape1", t=name("y_1"), i="i")[0]).strip())
+    _tape1.append((y_1, i))
     >>> x = name("x")
     >>> y = quote_expr("check(x, -x)", x=x)
     >>> gast.dump(y) == gast.dump(gast.parse("check(x, -x)", mode="eval").body), y.args[0] is x
@@ -424,17 +426,16 @@ def _put(value, ctx):
     if not isinstance(value, gast.AST):
         raise InternalError("quote: a hole is filled with a string, a node or a list, not %r" % (value,))
     new = clone(value)
-    if isinstance(ctx, gast.Store):
-        _assigned(new)
+    _in_context(new, ctx)
     return new
 
 
-def _assigned(node):
-    """Mark ``node`` as assigned to, as the parser does for a target: into tuples, lists and starred."""
-    if hasattr(node, "ctx"):
-        node.ctx = gast.Store()
+def _in_context(node, ctx):
+    """Give ``node`` the hole's context, as the parser does for a target: into tuples, lists and starred."""
+    if getattr(node, "ctx", ctx).__class__ is not ctx.__class__:
+        node.ctx = ctx.__class__()
     if isinstance(node, (gast.Tuple, gast.List)):
         for e in node.elts:
-            _assigned(e)
+            _in_context(e, ctx)
     elif isinstance(node, gast.Starred):
-        _assigned(node.value)
+        _in_context(node.value, ctx)
