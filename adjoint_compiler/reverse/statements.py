@@ -56,7 +56,7 @@ from adjoint_compiler.errors import InternalError, UnsupportedError
 from adjoint_compiler.reverse import calls, checkpoint, inplace, loops
 
 
-_name, _call = trees.name, trees.call
+_name = trees.name
 
 
 def adjoint_block(r, stmts):
