@@ -1,7 +1,9 @@
-"""Small gast helpers shared by the passes: node builders, a fast copy, name sets and def-use queries.
+"""Small gast helpers shared by the passes: node builders, code quoted with holes (``quote``), a fast
+copy, name sets and def-use queries.
 
 Invariant: no helper changes the tree it is given, except ``rename`` and
-``substitute``, which say "in place"; builders return fresh nodes.
+``substitute``, which say "in place"; builders return fresh nodes (``quote``
+puts the lists of nodes it is given in as they are).
 
 >>> fn = gast.parse("def f(a):\\n    b = a + 1\\n    a[0] = b\\n    return b").body[0]
 >>> sorted(local_names(fn)), assigned_name(fn.body[0]), stored_into(fn.body[1])
@@ -13,10 +15,12 @@ Invariant: no helper changes the tree it is given, except ``rename`` and
 """
 
 import os
+import textwrap
 
 import gast
 
 from adjoint_compiler import naming
+from adjoint_compiler.errors import InternalError
 
 
 def name(id_, store=False):
@@ -315,3 +319,123 @@ def arguments(names):
         kwarg=None,
         defaults=[],
     )
+
+
+_SNIPPETS = {}  # (text, mode) -> the parsed snippet, shared by every quote of that text; never handed out
+
+
+def quote(text, **holes):
+    """The statements of the snippet ``text`` (Python source, dedented) with its holes filled: the
+    shape of emitted code written as the code it is, as Tangent's templates do.
+
+    A hole is a name in ``text`` that is a key of ``holes``. Each use of it is replaced by
+    ``holes[key]``: a string by a name, a node by a copy of it, either in the hole's context
+    (read, assigned or a parameter; an assigned tuple's elements too, as the parser does); a list
+    is spliced into the list that holds the hole: statements into a body where the hole stands
+    alone as a statement, names or expressions into a tuple, a call's arguments or a parameter
+    list. A list's nodes go in as they are, not copied (it is typically a body built for this
+    place, which tables keyed by statement identity refer to), so a list of nodes fills one
+    place; its strings become names. A ``def`` whose name is a key takes the string as its name.
+    The values are not searched for holes, and nothing given is changed.
+
+    Invariant: the result is what parsing ``text`` with each hole written out would give (less
+    source locations; the copies keep theirs), in nodes of its own apart from the lists' nodes;
+    each text is parsed once.
+
+    >>> from adjoint_compiler import emit
+    >>> body = [assign("y_bar", const(0.0))]
+    >>> loop = quote("for t in reversed(tape):\\n    body", t=name("y_1"), tape="_tape1", body=body)[0]
+    >>> print(emit.to_source(loop).strip())
+    for y_1 in reversed(_tape1):
+        y_bar = 0.0
+    >>> type(loop.target.ctx).__name__, loop.body[0] is body[0]  # an assigned place, the body as given
+    ('Store', True)
+    >>> step = quote("def step(params):\\n    return (params,)", step="_step1", params=["a", "b"])[0]
+    >>> print(emit.to_source(step).strip())
+    def _step1(a, b):
+        return (a, b)
+    >>> print(emit.to_source(quote("tape.append((t, i))", tape="_tape1", t=name("y_1"), i="i")[0]).strip())
+    _tape1.append((y_1, i))
+    >>> x = name("x")
+    >>> y = quote_expr("check(x, -x)", x=x)
+    >>> gast.dump(y) == gast.dump(gast.parse("check(x, -x)", mode="eval").body), y.args[0] is x
+    (True, False)
+    """
+    return _fill(_snippet(text, "exec"), holes, set())
+
+
+def quote_expr(text, **holes):
+    """The expression ``text`` with its holes filled, as ``quote`` fills a statement list."""
+    return _fill(_snippet(text, "eval"), holes, set())
+
+
+def _snippet(text, mode):
+    tree = _SNIPPETS.get((text, mode))
+    if tree is None:
+        parsed = gast.parse(textwrap.dedent(text).strip(), mode=mode)
+        tree = _SNIPPETS[text, mode] = parsed.body
+    return tree
+
+
+def _fill(node, holes, spliced):
+    """A copy of the snippet ``node`` (no source locations) with its holes filled."""
+    cls = node.__class__
+    if cls is list:
+        return _fill_list(node, holes, spliced)
+    if not isinstance(node, gast.AST):
+        return node
+    if cls is gast.Name and node.id in holes:
+        value = holes[node.id]
+        if isinstance(value, list):
+            raise InternalError("quote: the list for '%s' can only fill a place in a list" % node.id)
+        return _put(value, node.ctx)
+    new = cls.__new__(cls)
+    for field in node._fields:
+        setattr(new, field, _fill(getattr(node, field, None), holes, spliced))
+    if cls is gast.FunctionDef and node.name in holes:
+        new.name = holes[node.name]
+    return new
+
+
+def _fill_list(items, holes, spliced):
+    out = []
+    for item in items:
+        cls = item.__class__
+        hole = item if cls is gast.Name else item.value if cls is gast.Expr else None
+        value = holes.get(hole.id) if hole.__class__ is gast.Name else None
+        if value.__class__ is list:
+            if id(value) in spliced and not all(v.__class__ is str for v in value):
+                raise InternalError("quote: the nodes for '%s' can fill only one place" % hole.id)
+            spliced.add(id(value))
+            out.extend(_name_in(v, hole.ctx) if v.__class__ is str else v for v in value)
+        elif cls is gast.Expr and isinstance(value, gast.stmt):  # a statement in place of a statement
+            out.append(clone(value))
+        else:
+            out.append(_fill(item, holes, spliced))
+    return out
+
+
+def _name_in(id_, ctx):
+    return gast.Name(id=id_, ctx=ctx.__class__(), annotation=None, type_comment=None)
+
+
+def _put(value, ctx):
+    """The hole's value at a place of context ``ctx``: a name for a string, else a copy of the node."""
+    if value.__class__ is str:
+        return _name_in(value, ctx)
+    if not isinstance(value, gast.AST):
+        raise InternalError("quote: a hole is filled with a string, a node or a list, not %r" % (value,))
+    new = clone(value)
+    _in_context(new, ctx)
+    return new
+
+
+def _in_context(node, ctx):
+    """Give ``node`` the hole's context, as the parser does for a target: into tuples, lists and starred."""
+    if getattr(node, "ctx", ctx).__class__ is not ctx.__class__:
+        node.ctx = ctx.__class__()
+    if isinstance(node, (gast.Tuple, gast.List)):
+        for e in node.elts:
+            _in_context(e, ctx)
+    elif isinstance(node, gast.Starred):
+        _in_context(node.value, ctx)

@@ -95,8 +95,8 @@ def _assemble(r):
     output = ret.value
     adjoint = []
     if mode == "grad":
-        adjoint.append(gast.Expr(value=_call("check_scalar", trees.clone(output))))
-        seed = gast.Constant(value=1.0, kind=None)
+        adjoint += trees.quote("check_scalar(output)", output=output)
+        seed = trees.const(1.0)
         fn_name = naming.GRAD_FN.format(fn.name)
     else:
         out_name = output.id if isinstance(output, gast.Name) else "output"
@@ -126,18 +126,11 @@ def _assemble(r):
         output = _name(kept)
     if mode == "grad":
         body += [trees.comment("adjoint sweep")] + adjoint
-        body.append(gast.Return(value=gast.Tuple(elts=[trees.clone(output), grads], ctx=gast.Load())))
+        body += trees.quote("return (output, grads)", output=output, grads=grads)
     else:
         body += _pullback(r, seed, adjoint, grads, undone, output)
-    new = gast.FunctionDef(
-        name=fn_name,
-        args=trees.clone(fn.args),
-        body=body,
-        decorator_list=[],
-        returns=None,
-        type_comment=None,
-        type_params=[],
-    )
+    new = trees.quote("def f():\n    body", f=fn_name, body=body)[0]
+    new.args = trees.clone(fn.args)  # the user's signature, defaults and all
     return Result(gast.copy_location(new, fn), r.needs, {r.cot.name(p) for p in r.wrt}, r.tapes, adjoint)
 
 
@@ -146,7 +139,6 @@ def _pullback(r, seed, adjoint, grads, undone, output):
     fn = r.fn
     body = []
     pullback_name = r.namer.unique(naming.PULLBACK_FN.format(fn.name))
-    pb_args = trees.arguments([seed.id])
     # the adjoint sweep undid in-place updates: put the final contents back for the next call
     in_loops = {
         n for loop in trees.walk(fn) if isinstance(loop, (gast.For, gast.While)) for n in trees.stores(loop.body)
@@ -157,20 +149,27 @@ def _pullback(r, seed, adjoint, grads, undone, output):
     for n in sorted(undone - in_loops):
         final = r.namer.unique(naming.FINAL.format(n))
         body.append(_assign(final, _call("snapshot", _name(n))))
-        end.append(gast.Expr(value=_call("put_back", _name(n), _name(final))))
+        end += trees.quote("put_back(n, final)", n=n, final=final)
     if undone & in_loops:  # arrays made anew in each iteration: their final contents are not kept
         calls = r.namer.unique(naming.PULLBACK_CALLS)
-        body.append(_assign(calls, gast.List(elts=[], ctx=gast.Load())))
-        start.append(gast.Expr(value=_call("once", _name(calls))))
-    pullback = gast.FunctionDef(
-        name=pullback_name,
-        args=pb_args,
-        body=start + [trees.comment("adjoint sweep")] + adjoint + end + [gast.Return(value=grads)],
-        decorator_list=[],
-        returns=None,
-        type_comment=None,
-        type_params=[],
+        body += trees.quote("calls = []", calls=calls)
+        start += trees.quote("once(calls)", calls=calls)
+    return body + trees.quote(
+        """
+        def pullback(seed):
+            start
+            sweep
+            adjoint
+            end
+            return grads
+        return (output, pullback)
+        """,
+        pullback=pullback_name,
+        seed=seed,
+        start=start,
+        sweep=trees.comment("adjoint sweep"),
+        adjoint=adjoint,
+        end=end,
+        grads=grads,
+        output=output,
     )
-    body.append(pullback)
-    body.append(gast.Return(value=gast.Tuple(elts=[trees.clone(output), _name(pullback_name)], ctx=gast.Load())))
-    return body

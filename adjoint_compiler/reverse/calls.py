@@ -190,10 +190,10 @@ def call_user_function(r, stmt, name, op, g, out):
         args=[trees.clone(a) for p, a in zip(all_params, op.args) if p not in static],
         keywords=[gast.keyword(arg=k, value=trees.clone(v)) for k, v in op.kwargs.items() if k not in static],
     )
-    target = gast.Tuple(elts=[_name(name, True), _name(pullback, True)], ctx=gast.Store())
-    r.forward_of[id(stmt)] = [gast.copy_location(gast.Assign(targets=[target], value=call, type_comment=None), stmt)]
+    (forward,) = trees.quote("result, pullback = call", result=name, pullback=pullback, call=call)
+    r.forward_of[id(stmt)] = [gast.copy_location(forward, stmt)]
     params = [p for p in all_params if p not in static]
-    result = gast.Call(func=_name(pullback), args=[trees.clone(g)], keywords=[])
+    result = trees.call(pullback, trees.clone(g))
     passed = {param: operand for param, operand in bound.arguments.items() if param not in static}
     _accumulate_parts(r, result, [passed.get(p) for p in params], out)
 
@@ -208,7 +208,5 @@ def call_user_rule(r, rule, name, op, g, out):
     if r.source is None or r.source.env.get(ref) is not rule.rule:  # not the user's own global name
         ref = r.namer.unique(ref)
     r.needs[ref] = rule.rule
-    result = gast.Call(
-        func=_name(ref), args=[trees.clone(g), _name(name)] + [trees.clone(a) for a in op.args], keywords=[]
-    )
+    result = trees.call(ref, trees.clone(g), _name(name), *trees.clone(op.args))
     _accumulate_parts(r, result, op.args, out)

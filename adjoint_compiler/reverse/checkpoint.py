@@ -59,16 +59,12 @@ from adjoint_compiler.errors import UnsupportedError
 from adjoint_compiler.reverse import loops
 
 
-_name, _assign, _call = trees.name, trees.assign, trees.call
+_name = trees.name
 
 
 def is_checkpointed(stmt):
     it = getattr(stmt, "iter", None)
     return isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id == naming.CHECKPOINT_MARKER
-
-
-def _tuple_of(names):
-    return gast.Tuple(elts=[_name(n) for n in names], ctx=gast.Load())
 
 
 def adjoint_checkpointed(r, stmt, adjoint_block):
@@ -97,49 +93,44 @@ def adjoint_checkpointed(r, stmt, adjoint_block):
     outside = sorted(n for n in trees.loads(*body) if n in r.act.active and n not in stores)
     bars = [r.cot.name(n) for n in [h for h in carried if h in r.act.active] + outside]
 
-    plain = copy.copy(stmt)
-    plain.iter = _name(span)
-    plain.body = [trees.clone(s) for s in body]
-    step = gast.FunctionDef(
-        name=step_name,
-        args=trees.arguments([span] + carried),
-        body=[plain, gast.Return(value=_tuple_of(carried))],
-        decorator_list=[],
-        returns=None,
-        type_comment=None,
-        type_params=[],
-    )
-    step_adjoint = gast.FunctionDef(
-        name=adjoint_name,
-        args=trees.arguments([span] + carried + bars),
-        body=trees.clone(r.forward_of[id(segment)]) + adjoint_stmts + [gast.Return(value=_tuple_of(bars))],
-        decorator_list=[],
-        returns=None,
-        type_comment=None,
-        type_params=[],
-    )
     marker = stmt.iter
-    call = _call(
-        "checkpoint_reverse",
-        _name(step_name),
-        _name(adjoint_name),
-        _call("segments", trees.clone(marker.args[0])),
-        _name(state),
-        _tuple_of(bars),
-        trees.clone(marker.args[1]),
-    )
-    target = gast.Tuple(elts=[_name(b, True) for b in bars], ctx=gast.Store())
     loop = copy.copy(stmt)
     loop.iter = trees.clone(marker.args[0])
     loop.body = [trees.clone(s) for s in body]
-    r.forward_of[id(stmt)] = [_assign(state, _tuple_of(carried)), loop]
+    r.forward_of[id(stmt)] = trees.quote("state = (carried,)", state=state, carried=carried) + [loop]
     for entry in list(r.tapes):
         if entry[1] == stmt.lineno:
             r.tapes.remove(entry)  # the segment's tape lives only inside the step adjoint
     r.tapes.append((state, stmt.lineno, ["checkpointed: %s" % ", ".join(carried)]))
     if not adjoint_stmts:
         return pre
-    return pre + [step, step_adjoint, gast.Assign(targets=[target], value=call, type_comment=None)]
+    plain = copy.copy(stmt)  # the loop over one segment (quote copies it, body and all)
+    plain.iter = _name(span)
+    return pre + trees.quote(
+        """
+        def step(span, carried):
+            plain
+            return (carried,)
+
+        def step_adjoint(span, carried, bars):
+            forward
+            adjoint
+            return (bars,)
+
+        (bars,) = checkpoint_reverse(step, step_adjoint, segments(indices), state, (bars,), snapshots)
+        """,
+        step=step_name,
+        step_adjoint=adjoint_name,
+        span=span,
+        carried=carried,
+        bars=bars,
+        plain=plain,
+        forward=trees.clone(r.forward_of[id(segment)]),
+        adjoint=adjoint_stmts,
+        indices=marker.args[0],
+        state=state,
+        snapshots=marker.args[1],
+    )
 
 
 def check_no_side_effects(r, body):

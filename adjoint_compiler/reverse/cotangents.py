@@ -85,7 +85,7 @@ class Cotangents:
 
     def zero(self, name):
         if name in self.act.scalars:
-            return gast.Constant(value=0.0, kind=None)
+            return trees.const(0.0)
         return _call("zeros_like", _name(name))
 
     def accumulate(self, name, expr, out):
@@ -187,9 +187,8 @@ class Cotangents:
         op = self.act.ops[name]
         if op.kind == "tuple":
             elt = op.args[j]
-            return self.zero(elt.id) if isinstance(elt, gast.Name) else gast.Constant(value=0.0, kind=None)
-        element = gast.Subscript(value=_name(name), slice=gast.Constant(value=j, kind=None), ctx=gast.Load())
-        return _call("zeros_like", element)
+            return self.zero(elt.id) if isinstance(elt, gast.Name) else trees.const(0.0)
+        return trees.quote_expr("zeros_like(t[j])", t=name, j=trees.const(j))
 
     def unpack(self, value, operands, out):
         """``value`` holds one cotangent per operand (a tuple; the cotangent itself for one operand):
@@ -203,15 +202,15 @@ class Cotangents:
         targets, direct, later = [], [], []
         for operand in operands:
             if operand is None:
-                targets.append(_name("_", True))
+                targets.append("_")
             elif self.bars.get(operand) is None and operand not in direct:
-                targets.append(_name(self.name(operand), True))
+                targets.append(self.name(operand))
                 direct.append(operand)
             else:
                 temp = self.namer.fresh(naming.TEMP)
-                targets.append(_name(temp, True))
+                targets.append(temp)
                 later.append((operand, temp))
-        out.append(gast.Assign(targets=[gast.Tuple(elts=targets, ctx=gast.Store())], value=value, type_comment=None))
+        out += trees.quote("(targets,) = value", targets=targets, value=value)
         for operand in direct:
             self.bars[operand] = _name(self.names[operand])
             self.owned.discard(operand)
@@ -259,7 +258,7 @@ class Cotangents:
             elif not (isinstance(current, gast.Name) and current.id == target):
                 out.append(_assign(target, trees.clone(current)))
             names.append(_name(target))
-        return names[0] if len(names) == 1 else gast.Tuple(elts=names, ctx=gast.Load())
+        return names[0] if len(names) == 1 else trees.quote_expr("(names,)", names=names)
 
     def state(self):
         """A copy of what the adjoints are now, to return to after one arm of an if."""

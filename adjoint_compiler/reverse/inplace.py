@@ -78,8 +78,6 @@ With ``b = a * 3.0`` instead, no adjoint code reads the contents of ``a``
 (False, False, False)
 """
 
-import os
-
 import gast
 import numpy as np
 
@@ -133,17 +131,16 @@ def adjoint_store(r, stmt, out):
             else:
                 part = _call("stored", trees.clone(bar), trees.index_value(index), _name(value.id))
             if isinstance(getattr(stmt, "op", None), gast.Sub):
-                part = gast.UnaryOp(op=gast.USub(), operand=part)
+                part = trees.quote_expr("-part", part=part)
             if value.id == name:  # a[:] = a: its cotangent is a's own, zeroed next; take it first
                 later = r.namer.fresh(naming.TEMP)
                 out.append(_assign(later, part))
             else:
                 cot.accumulate(value.id, part, out)
         if not augmented and name in act.sequences and isinstance(index, gast.Slice):
-            out.append(gast.Expr(value=_call("zero_slots", trees.clone(bar), trees.index_value(index))))
+            out += trees.quote("zero_slots(bar, index)", bar=bar, index=trees.index_value(index))
         elif not augmented:  # what a[i] held before is overwritten: it reaches nothing
-            zero = gast.Subscript(value=trees.clone(bar), slice=trees.clone(index), ctx=gast.Store())
-            out.append(gast.Assign(targets=[zero], value=gast.Constant(value=0.0, kind=None), type_comment=None))
+            out += trees.quote("bar[index] = 0.0", bar=bar, index=index)
         if later is not None:
             cot.accumulate(name, _name(later), out)
     if guard:
@@ -154,18 +151,15 @@ def adjoint_store(r, stmt, out):
     # subtracting it would not give a[i] back; save and restore as for a[i] = v
     shares = isinstance(value, gast.Name) and value.id in r.shared.get(name, {name})
     if augmented and not shares:
-        undo = gast.AugAssign(
-            target=trees.clone(target),
-            op=gast.Add() if isinstance(stmt.op, gast.Sub) else gast.Sub(),
-            value=trees.clone(value),
-        )
+        text = "target += value" if isinstance(stmt.op, gast.Sub) else "target -= value"
+        (undo,) = trees.quote(text, target=target, value=value)
     else:
         saved = r.namer.unique(naming.SAVED.format(name))
-        part = gast.Subscript(value=_name(name), slice=trees.clone(index), ctx=gast.Load())
-        if name not in act.sequences:  # an array's slice is a view: copy it
-            part = gast.Call(func=gast.Attribute(value=part, attr="copy", ctx=gast.Load()), args=[], keywords=[])
-        r.forward_of[id(stmt)] = guard + [gast.copy_location(_assign(saved, part), stmt), stmt]
-        undo = gast.Assign(targets=[trees.clone(target)], value=_name(saved), type_comment=None)
+        # an array's slice is a view: copy it
+        text = "saved = a[index]" if name in act.sequences else "saved = a[index].copy()"
+        (save,) = trees.quote(text, saved=saved, a=name, index=index)
+        r.forward_of[id(stmt)] = guard + [gast.copy_location(save, stmt), stmt]
+        (undo,) = trees.quote("target = saved", target=target, saved=saved)
     r.undos[id(undo)] = stmt
     out.append(undo)
 
@@ -211,14 +205,10 @@ def _float_array(act, name, depth=4):
 def _store_check(r, stmt, name, value):
     """``check_store(a, v, construct, file, line, col)``: before ``a[i] = v`` (or ``op=``) with a differentiated
     ``v``, refuse an integer or boolean ``a`` at run time (NumPy truncates v into it: no derivative flows)."""
-    loc = r.location(stmt)
-    # the file's base name: emitted code (and the golden files) must not depend on where the checkout is
-    where = [os.path.basename(loc.filename), loc.line, loc.col] if loc is not None else ["<unknown>", 0, 0]
     op = "=" if isinstance(stmt, gast.Assign) else _AUG.get(type(stmt.op), "") + "="
-    construct = "%s[...] %s ..." % (name, op)
-    return gast.Expr(
-        value=_call("check_store", _name(name), _name(value), *[trees.const(w) for w in [construct] + where])
-    )
+    construct = trees.const("%s[...] %s ..." % (name, op))
+    where = [construct] + trees.place(r.location(stmt))  # the file's base name: the same on every machine
+    return trees.quote("check_store(a, v, where)", a=name, v=value, where=where)[0]
 
 
 def adjoint_append(r, stmt, out):
@@ -228,18 +218,14 @@ def adjoint_append(r, stmt, out):
     name = xs.id
     if name in r.act.active:
         r.cot.materialize(name, out, owned=True)
-        last = gast.Call(
-            func=gast.Attribute(value=trees.clone(r.cot.bars[name]), attr="pop", ctx=gast.Load()), args=[], keywords=[]
-        )
+        bar = r.cot.bars[name]
         if isinstance(value, gast.Name) and value.id in r.act.active:
-            r.cot.accumulate(value.id, last, out)
+            r.cot.accumulate(value.id, trees.quote_expr("bar.pop()", bar=bar), out)
         else:
-            out.append(gast.Expr(value=last))
+            out += trees.quote("bar.pop()", bar=bar)
     if r.keep_undo is not None and id(stmt) not in r.keep_undo:
         return
-    undo = gast.Expr(
-        value=gast.Call(func=gast.Attribute(value=_name(name), attr="pop", ctx=gast.Load()), args=[], keywords=[])
-    )
+    (undo,) = trees.quote("xs.pop()", xs=name)
     r.undos[id(undo)] = stmt
     out.append(undo)
 

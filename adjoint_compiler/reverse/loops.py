@@ -71,7 +71,7 @@ from adjoint_compiler.reverse import shapes
 from adjoint_compiler.reverse.state import forward
 
 
-_name, _assign, _call = trees.name, trees.assign, trees.call
+_name, _call = trees.name, trees.call
 
 
 def _assigns(stmt, names):
@@ -144,10 +144,10 @@ def adjoint_loop(r, stmt, adjoint_block):
     if taped:
         tape = r.namer.fresh(naming.TAPE)
         r.tapes.append((tape, stmt.lineno, taped))
-        forward_pre.append(_assign(tape, gast.List(elts=[], ctx=gast.Load())))
+        forward_pre += trees.quote("tape = []", tape=tape)
         for n in taped:
             if n not in definite:  # assigned on some paths only: give the push a value to record
-                forward_pre.append(_assign(n, gast.Constant(value=None, kind=None)))
+                forward_pre += trees.quote("n = None", n=n)
         # a fresh array read only for its shape (to sum a broadcast) is taped as its shape alone
         contents = set().union(*[shapes.content_reads(s, ()) for s in adjoint_body])
         pushed = [
@@ -156,34 +156,23 @@ def adjoint_loop(r, stmt, adjoint_block):
             else _name(t)
             for t in taped
         ]
-        saved = pushed[0] if len(taped) == 1 else gast.Tuple(elts=pushed, ctx=gast.Load())
-        record.append(
-            gast.Expr(
-                value=gast.Call(
-                    func=gast.Attribute(value=_name(tape), attr="append", ctx=gast.Load()), args=[saved], keywords=[]
-                )
-            )
-        )
-        target = _name(taped[0]) if len(taped) == 1 else gast.Tuple(elts=[_name(t) for t in taped], ctx=gast.Load())
-        for n in gast.walk(target):
-            if isinstance(n, gast.Name):
-                n.ctx = gast.Store()
+        saved = pushed[0] if len(taped) == 1 else trees.quote_expr("(pushed,)", pushed=pushed)
+        record += trees.quote("tape.append(saved)", tape=tape, saved=saved)
+        target = _name(taped[0]) if len(taped) == 1 else trees.quote_expr("(taped,)", taped=taped)
         iterate = _call("reversed", _name(tape))
         r.restored |= set(taped)
         if range_loop and stmt.target.id in reads:
-            target = gast.Tuple(elts=[_name(stmt.target.id, True), target], ctx=gast.Store())
-            iterate = _call("zip", _call("reversed", trees.clone(stmt.iter)), iterate)
+            target = trees.quote_expr("(index, target)", index=stmt.target.id, target=target)
+            iterate = trees.quote_expr("zip(reversed(indices), reversed(tape))", indices=stmt.iter, tape=tape)
     elif range_loop:
         used = stmt.target.id in reads
-        target = _name(stmt.target.id if used else "_", True)
+        target = _name(stmt.target.id if used else "_")
         iterate = _call("reversed", trees.clone(stmt.iter)) if used else trees.clone(stmt.iter)
     else:
         count = r.namer.fresh(naming.TRIPS)
-        forward_pre.append(_assign(count, gast.Constant(value=0, kind=None)))
-        record.append(
-            _assign(count, gast.BinOp(left=_name(count), op=gast.Add(), right=gast.Constant(value=1, kind=None)))
-        )
-        target = _name("_", True)
+        forward_pre += trees.quote("count = 0", count=count)
+        record += trees.quote("count = count + 1", count=count)
+        target = _name("_")
         iterate = _call("range", _name(count))
     if taped and not set(taped) & trees.stores(forward_body[:split]):
         split = 0  # everything taped is known when the iteration starts: push it first, so that
@@ -201,7 +190,15 @@ def adjoint_loop(r, stmt, adjoint_block):
         trees.rename([target] + adjoint_body, mapping)
     if not adjoint_body:
         return pre
-    reverse_loop = gast.For(target=target, iter=iterate, body=adjoint_body, orelse=[], type_comment=None)
+    reverse_loop = trees.quote(
+        """
+        for target in iterate:
+            body
+        """,
+        target=target,
+        iterate=iterate,
+        body=adjoint_body,
+    )[0]
     return pre + [gast.copy_location(reverse_loop, stmt)]
 
 

@@ -56,7 +56,7 @@ from adjoint_compiler.errors import InternalError, UnsupportedError
 from adjoint_compiler.reverse import calls, checkpoint, inplace, loops
 
 
-_name, _call = trees.name, trees.call
+_name = trees.name
 
 
 def adjoint_block(r, stmts):
@@ -122,39 +122,31 @@ def adjoint_assign(r, stmt, out):
     elif op.kind == "tuple":  # a tuple, list or dict display: element i gets g[i] (g[key] for a dict)
         for i, elt in enumerate(op.args):
             if isinstance(elt, gast.Name) and elt.id in act.active:
-                key = trees.clone(op.kwargs[i]) if op.kwargs else gast.Constant(value=i, kind=None)
-                part = gast.Subscript(value=trees.clone(g), slice=key, ctx=gast.Load())
-                cot.accumulate(elt.id, part, out)
+                key = op.kwargs[i] if op.kwargs else trees.const(i)
+                cot.accumulate(elt.id, trees.quote_expr("g[key]", g=g, key=key), out)
     elif op.kind == "subscript":
         seq, index = op.args
         if seq.id in act.active and cot.add_part(seq.id, index, g, name, out):
             pass  # element i of a known tuple: part i of its cotangent, a tuple of parts
         elif seq.id in act.active:
             cot.materialize(seq.id, out, owned=True)
-            bar = _name(cot.name(seq.id))
+            bar = cot.name(seq.id)
             # a slice of a list is a list, whose += would extend it: add_bars adds element by element
             maybe_list = isinstance(index, gast.Slice) and (seq.id in act.sequences or seq.id in r.params)
             if maybe_list and inplace.plain_index(index, act.scalars):
-                part = gast.Subscript(value=bar, slice=trees.clone(index), ctx=gast.Load())
-                store = gast.Subscript(value=trees.clone(bar), slice=trees.clone(index), ctx=gast.Store())
-                out.append(gast.Assign(targets=[store], value=_call("add_bars", part, g), type_comment=None))
+                out += trees.quote("bar[index] = add_bars(bar[index], g)", bar=bar, index=index, g=g)
             elif inplace.plain_index(index, act.scalars) and name not in cot.containers:
                 # the buffer was made here (materialize(owned=True)): updating it in place is safe
                 # (not for an element that is itself a list: a list's += would extend it)
-                store = gast.Subscript(value=bar, slice=trees.clone(index), ctx=gast.Store())
-                out.append(gast.AugAssign(target=store, op=gast.Add(), value=g))
+                out += trees.quote("bar[index] += g", bar=bar, index=index, g=g)
             else:  # an index array may repeat positions: each repeat adds its own contribution
-                out.append(gast.Expr(value=_call("add_at", bar, trees.index_value(index), trees.clone(g))))
+                out += trees.quote("add_at(bar, index, g)", bar=bar, index=trees.index_value(index), g=g)
     elif op.kind == "call" and op.fn is operator.add and name in act.sequences:
         # xs + ys on lists or tuples: the cotangent splits where the first one ends
         xs, ys = op.args
-        cut = _call("len", trees.clone(xs))
-        for operand, part in (
-            (xs, gast.Slice(lower=None, upper=cut, step=None)),
-            (ys, gast.Slice(lower=trees.clone(cut), upper=None, step=None)),
-        ):
+        for operand, part in ((xs, "g[:len(xs)]"), (ys, "g[len(xs):]")):
             if isinstance(operand, gast.Name) and operand.id in act.active:
-                cot.accumulate(operand.id, gast.Subscript(value=trees.clone(g), slice=part, ctx=gast.Load()), out)
+                cot.accumulate(operand.id, trees.quote_expr(part, g=g, xs=xs), out)
     elif (
         op.kind == "call"
         and op.fn is operator.mul

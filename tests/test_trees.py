@@ -1,0 +1,59 @@
+"""trees.quote: snippets with holes give what parsing the written-out code gives, in fresh nodes."""
+
+import gast
+import pytest
+
+from adjoint_compiler import emit, trees
+from adjoint_compiler.errors import InternalError
+
+
+def _same_as_parsed(nodes, text):
+    parsed = gast.parse(text).body
+    return [gast.dump(n) for n in nodes] == [gast.dump(n) for n in parsed]
+
+
+def test_holes_are_filled_as_the_parser_would_write_them():
+    out = trees.quote(
+        "(bars,) = checkpoint_reverse(step, (bars,), k)\nfor t in it:\n    body",
+        bars=["a_bar", "b_bar"],
+        step="_step1",
+        k=trees.const(None),
+        t=trees.quote_expr("(i, (y, z))", i="i", y="y", z="z"),  # made assigned, elements included
+        it=trees.call("reversed", trees.name("_tape1")),
+        body=trees.quote("y_bar = y_bar * z"),
+    )
+    written = "(a_bar, b_bar) = checkpoint_reverse(_step1, (a_bar, b_bar), None)\n"
+    written += "for (i, (y, z)) in reversed(_tape1):\n    y_bar = y_bar * z"
+    assert _same_as_parsed(out, written)
+
+
+def test_a_def_takes_its_name_and_parameters_from_holes():
+    (fn,) = trees.quote("def f(params):\n    pass", f="g", params=["a", "b"])
+    assert _same_as_parsed([fn], "def g(a, b):\n    pass")
+    assert all(isinstance(a.ctx, gast.Param) for a in fn.args.args)
+
+
+def test_nodes_are_copied_lists_spliced_and_the_snippet_cache_is_not_shared():
+    x = trees.name("x")
+    body = [trees.assign("y", trees.name("x"))]
+    first = trees.quote("if c:\n    body\nz = x", c=x, body=body, x=x)
+    assert first[0].test is not x and first[1].value is not x and first[0].body[0] is body[0]
+    first[1].targets[0].id = "changed"
+    again = trees.quote("if c:\n    body\nz = x", c="c", body=[], x="x")
+    assert emit.to_source(again[1]).strip() == "z = x"
+
+
+def test_a_statement_hole_takes_one_statement():
+    stmt = trees.assign("a", trees.const(1))
+    out = trees.quote("s\nreturn a", s=stmt)
+    assert _same_as_parsed(out, "a = 1\nreturn a") and out[0] is not stmt
+
+
+def test_misuse_is_an_internal_error():
+    with pytest.raises(InternalError):
+        trees.quote("y = x", x=[trees.name("a")])  # a list needs a place in a list
+    body = [trees.assign("y", trees.const(0))]
+    with pytest.raises(InternalError):
+        trees.quote("if c:\n    body\nelse:\n    body", c="c", body=body)  # the same nodes in two places
+    with pytest.raises(InternalError):
+        trees.quote("y = x", x=3)
