@@ -16,8 +16,10 @@ rule, written beside its adjoint rule, is inlined first; else a function stated
 as its own ``<h>_jvp``. Anything else is refused at its line.
 
 Output invariant: ``<f>_jvp(*params, *wrt_dots)`` returns ``(value, value_dot)``;
-every active name assigned in the body has its tangent assigned right after
-it (a zero of its shape, ``zeros_like``, where none of its operands is active).
+every active name assigned in the body has its tangent assigned beside it: just
+before it where the tangent does not read the new value (so a loop carries both
+without copies), else right after (a zero of its shape, ``zeros_like``, where none
+of its operands is active).
 
 >>> import gast
 >>> from adjoint_compiler import activity, emit, normalize, ssa
@@ -25,10 +27,10 @@ it (a zero of its shape, ``zeros_like``, where none of its operands is active).
 >>> act = activity.run(fn, None, ["x"])
 >>> print(emit.to_source(run(fn, None, act, ["x"]).function).strip())
 def f_jvp(x, y, x_dot):
-    z = x * y
     z_dot = x_dot * y
-    _t1 = z + 1.0
+    z = x * y
     _t1_dot = z_dot
+    _t1 = z + 1.0
     return (_t1, _t1_dot)
 """
 
