@@ -35,7 +35,7 @@ from adjoint_compiler import (
     rebind,
 )
 from adjoint_compiler import reverse, runtime, tangent
-from adjoint_compiler import naming, source, specialise, ssa, trees
+from adjoint_compiler import naming, refusals, source, specialise, ssa, trees
 from adjoint_compiler.errors import CompileError, InternalError
 
 
@@ -141,7 +141,7 @@ def _activity(c):
     c.ssa_tree = c.tree  # its names are the ones optimize must keep
     c.activity = activity.run(c.tree, c.src, c.wrt_names, [params[i] for i in c.scalar_params], c.mode == "grad")
     if c.called:
-        activity.refuse_differentiated_writes(c.tree, c.src, c.activity)
+        refusals.refuse_differentiated_writes(c.tree, c.src, c.activity)
     return c.activity
 
 

@@ -1,0 +1,158 @@
+"""The operation each assignment of A-normal form performs: its kind, the function, the operands.
+
+Output invariant: ``classify(value, source, local)`` names every expression ``anf`` produces as an
+``Op`` (call, method, copy, tuple, subscript, const, nondiff, index, store, append or other); the
+function of a ``call`` is the object it is (``np.sin``, ``operator.mul`` for ``*``, a user function),
+resolved at compile time, never by its spelling. ``differentiable(op)`` says whether derivatives
+may flow through it: unknown operations count as differentiable, so that an active one reaches the
+reverse pass and is reported there instead of silently getting a zero.
+
+>>> import gast, operator
+>>> op = classify(gast.parse("x * y", mode="eval").body, None, {"x", "y"})
+>>> op.kind, op.fn is operator.mul, op.operand_names(), differentiable(op)
+('call', True, ['x', 'y'], True)
+"""
+
+import operator
+
+import gast
+import numpy as np
+
+from adjoint_compiler import naming, rules, runtime, trees
+from adjoint_compiler import source as source_mod
+from adjoint_compiler.rules import registry
+from adjoint_compiler.errors import UnsupportedError
+
+
+BINOPS = {
+    gast.Add: operator.add,
+    gast.Sub: operator.sub,
+    gast.Mult: operator.mul,
+    gast.Div: operator.truediv,
+    gast.Pow: operator.pow,
+    gast.FloorDiv: operator.floordiv,
+    gast.Mod: operator.mod,
+    gast.MatMult: np.matmul,
+    gast.BitAnd: operator.and_,
+    gast.BitOr: operator.or_,
+    gast.BitXor: operator.xor,
+    gast.LShift: operator.lshift,
+    gast.RShift: operator.rshift,
+}
+UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos, gast.Not: operator.not_, gast.Invert: operator.invert}
+
+# Functions whose result is a scalar whenever every argument is one.
+ELEMENTWISE = {
+    operator.add,
+    operator.sub,
+    operator.mul,
+    operator.truediv,
+    operator.pow,
+    operator.mod,
+    operator.neg,
+    operator.pos,
+}
+
+
+class Op:
+    """One operation ``name = fn(*args, **kwargs)``.
+
+    ``kind`` is one of: call (a function or operator with a rule), method (a call of an attribute of
+    a local), copy (``y = x``), tuple (a tuple, list or dict display), subscript (``a[i]``, ``d.get(k)``),
+    const (a constant or global read), nondiff (comparisons, formatting, compiler bookkeeping),
+    index (a loop index), store (``a[i] = v``, an update of ``a``), append (``xs.append(v)``), or
+    other (anything else: an attribute of a local that is not a known array attribute).
+    """
+
+    __slots__ = ("kind", "fn", "args", "kwargs", "node")
+
+    def __init__(self, kind, fn=None, args=(), kwargs=None, node=None):
+        self.kind = kind
+        self.fn = fn
+        self.args = list(args)
+        self.kwargs = dict(kwargs or {})
+        self.node = node
+
+    def operand_names(self):
+        """The names derivatives can flow to (a subscript's or a store's index is not one)."""
+        args = self.args[:1] if self.kind == "subscript" else self.args
+        kwargs = [] if self.kind == "store" else list(self.kwargs.values())
+        return [a.id for a in list(args) + kwargs if isinstance(a, gast.Name)]
+
+
+def classify(value, source, local):
+    """The Op computing expression ``value`` (in A-normal form)."""
+    if isinstance(value, gast.Constant):
+        return Op("const", node=value)
+    if isinstance(value, gast.Name):
+        return Op("copy", args=[value], node=value) if value.id in local else Op("const", node=value)
+    if isinstance(value, gast.Attribute) and not trees.rooted_in(value, local):
+        return Op("const", node=value)
+    if isinstance(value, gast.BinOp):
+        return Op("call", BINOPS[type(value.op)], [value.left, value.right], node=value)
+    if isinstance(value, gast.UnaryOp):
+        return Op("call", UNARYOPS[type(value.op)], [value.operand], node=value)
+    if isinstance(value, gast.Call):
+        if isinstance(value.func, gast.Name) and value.func.id in local:
+            what = (
+                "a call of a function value made at run time (f(...)(x))"
+                if naming.is_temp(value.func.id)
+                else "a call of the local variable '%s' (a function chosen at run time)" % value.func.id
+            )
+            raise UnsupportedError(
+                what,
+                source.location(value) if source is not None else None,
+                "call the function by the global name it has",
+            )
+        if trees.rooted_in(value.func, local):
+            # the receiver is the first operand: x.sum() depends on x, as np.sum(x)
+            args = [value.func.value] + value.args
+            kwargs = {k.arg: k.value for k in value.keywords}
+            if value.func.attr == "get" and len(value.args) == 1 and not value.keywords:
+                return Op("subscript", args=[value.func.value, value.args[0]], node=value)  # d.get(k), as d[k]
+            fn = registry.method_function(value.func.attr) if isinstance(value.func.value, gast.Name) else None
+            if fn is None:
+                return Op("method", value.func, args, kwargs, node=value)
+            if value.func.attr == "reshape":
+                args = args[:1]  # the new shape, however spelled, is not differentiated
+            elif value.func.attr == "transpose" and len(args) > 2:
+                args = [args[0], gast.Tuple(elts=args[1:], ctx=gast.Load())]  # x.transpose(1, 0)
+            return Op("call", fn, args, kwargs, node=value)
+        if (
+            isinstance(value.func, gast.Name)
+            and value.func.id in runtime.HELPERS
+            and (source is None or value.func.id not in source.env)
+        ):
+            return Op("nondiff", node=value)  # bookkeeping the compiler itself inserted (overlap_copy)
+        fn = source_mod.static_value(value.func, source)
+        return Op("call", fn, value.args, {k.arg: k.value for k in value.keywords}, node=value)
+    if isinstance(value, (gast.Tuple, gast.List)):
+        return Op("tuple", args=value.elts, node=value)
+    if isinstance(value, gast.Dict):
+        return Op("tuple", args=value.values, kwargs=dict(zip(range(len(value.keys)), value.keys)), node=value)
+    if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and value.value.id in local:
+        return Op("subscript", args=[value.value, value.slice], node=value)
+    if isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name) and value.value.id in local:
+        fn = registry.attribute_function(value.attr)
+        if fn is None:
+            return Op("nondiff" if registry.is_nondifferentiable_attribute(value.attr) else "other", node=value)
+        return Op("call", fn, [value.value], node=value)
+    if isinstance(value, (gast.Compare, gast.JoinedStr)):
+        return Op("nondiff", node=value)
+    return Op("other", node=value)
+
+
+def differentiable(op):
+    """Whether derivatives may flow through ``op``.
+
+    Unknown operations (method calls, functions without a rule) count as
+    differentiable, so that an active one reaches reverse and is reported
+    there, never silently given a zero gradient.
+    """
+    if op.kind in ("const", "nondiff", "index"):
+        return False
+    if op.kind == "subscript":  # the element depends on the sequence, not on the index
+        return True
+    if op.kind == "call":
+        return not rules.is_nondifferentiable(op.fn)
+    return True

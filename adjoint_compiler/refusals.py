@@ -1,0 +1,256 @@
+"""Refusals: where a differentiated value would reach something whose derivative the compiler cannot
+follow, compilation stops with the user's ``file:line:col`` instead of returning a wrong gradient.
+
+Output invariant: each check either returns (nothing to refuse) or raises ``UnsupportedError`` at the
+statement concerned: a differentiated value changed in place where it may be shared, written to a
+global a non-carried callee reads, passed to a callee that changes state or its arguments in a way
+the adjoint cannot follow, read stale (a global rebound by a callee and read without being held),
+or reaching an attribute, method or function with no derivative. ``activity.run`` calls them.
+
+>>> import gast
+>>> from adjoint_compiler import normalize, ssa
+>>> fn = ssa.run(normalize.run(gast.parse("def f(x):\\n    return x.imag").body[0], None), None)
+>>> from adjoint_compiler import activity
+>>> try:
+...     activity.run(fn, None, ["x"])
+... except Exception as e:
+...     print(type(e).__name__)
+UnsupportedError
+"""
+
+import ast
+import inspect
+
+import gast
+import numpy as np
+
+from adjoint_compiler import effects, naming, rules, trees
+from adjoint_compiler import source as source_mod
+from adjoint_compiler.errors import CompileError, UnsupportedError
+from adjoint_compiler.ops import classify
+
+
+def refuse_mutation_of_varied(fn, source, local, varied):
+    """``xs.append(v)`` with a differentiable ``v`` (or on a differentiable ``xs``) changes a value
+    the analysis cannot follow; refuse it rather than drop its derivative."""
+    for stmt in gast.walk(fn):
+        if not (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)):
+            continue
+        call = stmt.value
+        if not (isinstance(call.func, gast.Attribute) and trees.rooted_in(call.func, local)):
+            continue
+        if trees.appended(stmt) is not None:
+            continue  # followed like a store (aliasing.py checks the list is not shared)
+        operands = [call.func.value] + list(call.args) + [k.value for k in call.keywords]
+        if any(isinstance(a, gast.Name) and a.id in varied for a in operands):
+            receiver = call.func.value.id if isinstance(call.func.value, gast.Name) else "..."
+            raise UnsupportedError(
+                "in-place method call %s.%s(...) on values being differentiated" % (receiver, call.func.attr),
+                source.location(stmt) if source is not None else None,
+                "build a new value instead (e.g. xs = xs + [v])",
+            )
+
+
+def refuse_differentiated_globals_seen_by_callees(stmts, source, local, varied, written):
+    """A differentiated value written to a global and then a call of user code: the callee would
+    read that global as a constant and drop its derivative, so refuse it (in program order)."""
+
+    for stmt in stmts:
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Attribute):
+            if isinstance(stmt.value, gast.Name) and stmt.value.id in varied:
+                written.add(stmt.targets[0].attr)
+        elif isinstance(stmt, gast.Assign) and written and isinstance(stmt.value, gast.Call):
+            op = classify(stmt.value, source, local)
+            if (
+                op.kind == "call"
+                and inspect.isfunction(op.fn)
+                and rules.lookup(op.fn) is None
+                and getattr(op.fn, source_mod.CARRIED, None) is None  # it is given them (carry)
+                and (
+                    source is None
+                    or op.fn.__globals__ is not source.func.__globals__  # not carried: it may read them
+                    or written & {name for _, name in effects.summary(op.fn, source.summaries).reads}
+                )
+            ):
+                raise UnsupportedError(
+                    "calling %s after writing a differentiated value to the global %s"
+                    % (getattr(op.fn, "__name__", "a function"), ", ".join(sorted(written))),
+                    source.location(stmt) if source is not None else None,
+                    "pass the value as an argument instead",
+                )
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list):
+                refuse_differentiated_globals_seen_by_callees(getattr(stmt, field), source, local, varied, written)
+
+
+def refuse_effects_through_calls(stmts, source, local, varied, memo):
+    """Calls whose effects would carry a derivative the adjoint cannot follow: a user function writing
+    state (globals, closure variables, containers reached through them) that the differentiated code
+    reads, or changing an argument in place; and, for a call whose result is unused, any function
+    without a rule (its only effect on the result is through what it changes)."""
+    for stmt in stmts:
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list):
+                refuse_effects_through_calls(getattr(stmt, field), source, local, varied, memo)
+        call = getattr(stmt, "value", None)
+        if not isinstance(stmt, (gast.Assign, gast.Expr)) or not isinstance(call, gast.Call):
+            continue
+        if trees.appended(stmt) is not None and trees.appended(stmt)[0].id in local:
+            continue  # xs.append(v) on a local: followed like a store
+        op = classify(call, source, local)
+        if op.kind != "call":
+            continue
+        args = list(op.args) + list(op.kwargs.values())
+        differentiated = [a.id for a in args if isinstance(a, gast.Name) and a.id in varied]
+        differentiated.sort(key=naming.is_temp)  # name a user's variable where one is passed
+        if not differentiated:
+            continue  # what it changes does not depend on the inputs being differentiated
+        where = source.location(stmt) if source is not None else None
+        name = getattr(op.fn, "__name__", "this function")
+        if inspect.isfunction(op.fn) and rules.lookup(op.fn) is None and source is not None:
+            callee = effects.summary(op.fn, memo)
+            top = effects.summary(source.func, memo) if inspect.isfunction(source.func) else callee
+            names = list(op.fn.__code__.co_varnames[: op.fn.__code__.co_argcount])
+            passed = dict(zip(names, op.args))
+            passed.update(op.kwargs)
+            carried = {p for p, a in passed.items() if isinstance(a, gast.Name) and a.id in varied}
+            shared = sorted(
+                key
+                for key, (_, depends) in callee.writes.items()
+                if depends & carried and key in top.reads | callee.reads
+            )
+            if shared:
+                key = shared[0]
+                raise UnsupportedError(
+                    "a call of %s() with a differentiated argument%s, which writes %s (at %s) that the "
+                    "differentiated code reads"
+                    % (
+                        name,
+                        _named(differentiated[0]),
+                        ("the nonlocal %s" if key[0] != id(op.fn.__globals__) else "the global %s") % key[1],
+                        callee.writes[key][0],
+                    ),
+                    where,
+                    "derivatives through state changed by a called function are not supported yet; "
+                    "return the new value and assign it in the caller",
+                )
+            changes = dict(callee.mutated)
+            if isinstance(stmt, gast.Expr):
+                changes.update(callee.rebound)  # called for its effect: p op= v can only be in place
+            for param, place in sorted(changes.items()):
+                arg = passed.get(param)
+                if isinstance(arg, gast.Name) and arg.id in local:
+                    raise UnsupportedError(
+                        "a call of %s() that changes its argument %s in place (at %s)" % (name, arg.id, place),
+                        where,
+                        "return the new value from %s and assign it in the caller" % name,
+                    )
+        elif (
+            isinstance(stmt, gast.Expr)
+            and rules.lookup(op.fn) is None
+            and not rules.is_nondifferentiable(op.fn)
+            and op.fn not in effects.OUTPUT_FUNCTIONS
+            and not inspect.isfunction(op.fn)
+        ):
+            raise UnsupportedError(
+                "a call of %s() with a differentiated argument%s whose result is unused: what it changes "
+                "is not differentiated" % (name, _named(differentiated[0])),
+                where,
+                "compute the value without changing an array in place (e.g. np.bincount or a loop)",
+            )
+
+
+def refuse_stale_reads(fn, source, local, memo):
+    """A global or closure variable that a function of the call graph rebinds while this function, or a
+    function it calls, reads it without holding it (declared, or given it by ``carry``): the reader's
+    compiled code would hold the value it had when compiled."""
+    if source is None or not inspect.isfunction(source.func):
+        return
+    carried = getattr(source.func, source_mod.CARRIED, None)
+    own = carried[0] if carried is not None else source.func
+    rebound = effects.summary(own, memo).rebinds
+    if not rebound:
+        return
+    reads = []  # (key, where it is read)
+    for node in trees.walk(fn):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id not in local:
+            key = effects.state_key(own, node.id, False)
+            if key is not None and (carried is None or node.id not in carried[1]):
+                reads.append((key, str(source.location(node))))
+        elif isinstance(node, gast.Call):
+            callee = source_mod.global_value(node.func, source, local)
+            if inspect.isfunction(callee) and rules.lookup(callee) is None:
+                reads.extend(effects.summary(callee, memo).frozen.items())
+    for key, place in reads:
+        if key in rebound:
+            raise UnsupportedError(
+                "'%s' is read (at %s) while a function this one calls rebinds it (at %s)"
+                % (key[1], place, rebound[key]),
+                source.location(source.tree),
+                "declare it (%s %s) where it is read, so each read sees its current value"
+                % ("nonlocal" if key[1] in own.__code__.co_freevars else "global", key[1]),
+            )
+
+
+def _named(name):
+    """`` (x)`` for a user's variable (any SSA version of it), nothing for a temporary."""
+    base = naming.family(name)[0]
+    return "" if naming.is_temp(base) else " (%s)" % base
+
+
+def refuse_values_without_derivatives(fn, defs, source, varied, useful):
+    """A differentiated value reaching a result through a place derivatives do not flow (an attribute of an
+    object, the index of a subscript, indexing an object such as np.r_): refused, never a constant."""
+    statement = {id(getattr(st, "value", None)): st for st in gast.walk(fn) if isinstance(st, gast.stmt)}
+    statement.update((id(st), st) for st in gast.walk(fn) if isinstance(st, gast.stmt))
+    for name, op in defs:
+        # a subscript's or a store's index is an integer (Python and NumPy raise otherwise) or a dict key:
+        # its derivative is zero, so only other operations can lose one
+        if name not in useful or op.kind in ("const", "nondiff", "index", "subscript", "store") or op.node is None:
+            continue
+        value = op.node
+        if op.kind == "other" and isinstance(value, gast.Subscript) and source is not None:
+            try:
+                base = source_mod.static_value(value.value, source)
+            except CompileError:
+                base = None
+            if isinstance(base, (list, tuple, dict, np.ndarray)):
+                continue  # an element of a constant container, chosen by an index
+        reads = {n.id for n in gast.walk(value) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        lost = sorted((reads & varied) - set(op.operand_names()))
+        if lost:
+            where = statement.get(id(op.node), op.node)
+            raise UnsupportedError(
+                "%s with a differentiated value (%s) where it has no derivative" % (_quote(value), lost[0]),
+                source.location(where) if source is not None else None,
+                "derivatives flow through arithmetic, calls with rules, and indexing of "
+                "arrays, lists and dicts by constant indices",
+            )
+
+
+def _quote(node):
+    try:
+        return "'%s'" % ast.unparse(gast.gast_to_ast(node)).strip()
+    except Exception:  # noqa: BLE001  (a message must never fail)
+        return "this expression"
+
+
+def refuse_differentiated_writes(fn, source, act):
+    """A called function that writes a differentiated value to a global or nonlocal: code that reads
+    it later (the caller, or the next call) would read it as a constant and drop its derivative."""
+    for stmt in gast.walk(fn):
+        if (
+            isinstance(stmt, gast.Assign)
+            and isinstance(stmt.targets[0], gast.Attribute)
+            and isinstance(stmt.value, gast.Name)
+            and stmt.value.id in act.varied
+        ):
+            raise UnsupportedError(
+                "writing a differentiated value to the %s %s inside a called function"
+                % (
+                    "nonlocal" if source is not None and stmt.targets[0].value.id == source.closure_alias else "global",
+                    stmt.targets[0].attr,
+                ),
+                source.location(stmt) if source is not None else None,
+                "later reads would see it as a constant; return the value instead",
+            )
