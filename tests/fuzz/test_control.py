@@ -83,7 +83,7 @@ def test_generator_covers_the_constructs():
     assert not FEATURES - seen, FEATURES - seen
 
 
-@fuzz_settings(100)
+@fuzz_settings(50)  # ~0.8 s a program with both modes checked: the offline runs take the volume
 @given(case=cases(gen_control))
 def test_random_control_flow_programs(case):
     check_case(case, gen_control)
