@@ -116,7 +116,7 @@ def run(fn, source):
             )
         _refuse_reads_before(node, outs, statement_of[id(node)], source, callee)
         variant = source_mod.carrying(callee, ins, outs)
-        alias = _alias(source, variant, naming.CARRYING.format(callee.__name__))
+        alias = source.bind(naming.CARRYING.format(callee.__name__), variant)
         node.func = gast.copy_location(trees.name(alias), node.func)
         node.args = [trees.name(g) for g in ins] + node.args
         new |= set(ins) - given - declared
@@ -187,11 +187,3 @@ def _cells(func):
 def _local_names(func):
     code = func.__code__
     return set(code.co_varnames) | set(code.co_cellvars)
-
-
-def _alias(source, value, name):
-    """A name bound to ``value`` in ``source``'s environment."""
-    while name in source.env and dict.get(source.env, name) is not value:
-        name = "_" + name
-    dict.__setitem__(source.env, name, value)
-    return name

@@ -131,11 +131,14 @@ def _basis(x):
     if np.ndim(x) == 0:
         yield 1.0
         return
-    x = np.asarray(x, dtype=float)
-    for i in range(x.size):
-        e = np.zeros(x.size)
-        e[i] = 1.0
-        yield e.reshape(x.shape)
+    for e in np.eye(np.size(x)):
+        yield e.reshape(np.shape(x))
+
+
+def _unit_tangents(args, wrt_idx, j, single):
+    """``_basis`` of ``args[wrt_idx[j]]`` as tangents of grad's structure: zeros for the other ``wrt``."""
+    for e in _basis(args[wrt_idx[j]]):
+        yield e if single else tuple(e if k == j else _zero_like(args[m]) for k, m in enumerate(wrt_idx))
 
 
 def _stacked(columns, out_shape, in_shape):
@@ -160,8 +163,7 @@ def hessian(f, wrt=0):
         blocks = [[None] * len(wrt_idx) for _ in wrt_idx]
         for j, i in enumerate(wrt_idx):
             columns = []
-            for e in _basis(args[i]):
-                tangent = e if single else tuple(e if k == j else _zero_like(args[m]) for k, m in enumerate(wrt_idx))
+            for tangent in _unit_tangents(args, wrt_idx, j, single):
                 hv = product(*args, tangent)[1]
                 columns.append((hv,) if single else hv)
             for k in range(len(wrt_idx)):
@@ -198,10 +200,7 @@ def jacobian(f, wrt=0, mode="auto"):
         for j, i in enumerate(wrt_idx):
             if use == "fwd":
                 columns = []
-                for e in _basis(args[i]):
-                    tangent = (
-                        e if single else tuple(e if k == j else _zero_like(args[m]) for k, m in enumerate(wrt_idx))
-                    )
+                for tangent in _unit_tangents(args, wrt_idx, j, single):
                     columns.append(forward(*args, tangent)[1])
                 blocks.append(_stacked(columns, out_shape, in_shapes[j]))
             else:

@@ -68,6 +68,14 @@ class Source:
             self.closure_alias = _unique(naming.CLOSURE_ALIAS, taken)
             self.env[self.closure_alias] = _CellsView(self.func)
 
+    def bind(self, name, value):
+        """A name for ``value`` in this function's environment: ``name``, or with underscores prepended
+        until it is free (a specialisation's own global: a carrying variant, a nested gradient)."""
+        while name in self.env and dict.get(self.env, name) is not value:
+            name = "_" + name
+        dict.__setitem__(self.env, name, value)  # not a lookup: no guard on it
+        return name
+
     def location(self, node):
         line = getattr(node, "lineno", None) or self.tree.lineno
         col = getattr(node, "col_offset", 0) or 0

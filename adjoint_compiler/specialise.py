@@ -90,10 +90,7 @@ def nested_gradients(src, compile_gradient):
         if (h, wrt, mode) not in compiled:
             compiled[h, wrt, mode] = compile_gradient(h, wrt, mode)
         function = compiled[h, wrt, mode]
-        alias = (naming.JVP_FN if mode == "jvp" else naming.GRAD_FN).format(h.__name__)
-        while alias in src.env and dict.get(src.env, alias) is not function:
-            alias = "_" + alias
-        dict.__setitem__(src.env, alias, function)
+        alias = src.bind((naming.JVP_FN if mode == "jvp" else naming.GRAD_FN).format(h.__name__), function)
         args = list(node.args)
         if kind == "jvp" and len(wrt) > 1:  # the tangents, one per wrt: spelled as a tuple display
             if not (args and isinstance(args[-1], gast.Tuple) and len(args[-1].elts) == len(wrt)):
