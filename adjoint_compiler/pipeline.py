@@ -4,13 +4,13 @@
 ``STAGES``; ``stop_after`` names one of them and returns what it produced
 (a gast tree for the tree stages, the activity tables for "activity",
 source text for "emit"). The passes work on a fresh parse of the user's
-source (``specialise``, ``fence`` and ``carry`` edit it in place, the others
+source (``desugar``, ``specialise``, ``fence`` and ``carry`` edit it in place, the others
 return new trees) and all the state of a compilation lives in its
 ``Compilation`` object, so compiling is re-entrant, a failed compile leaves
 nothing behind, and the user's function is untouched.
 
 >>> [name for name, _ in STAGES][:8]
-['source', 'specialise', 'fence', 'jumps', 'rebind', 'inline', 'carry', 'anf']
+['source', 'desugar', 'specialise', 'fence', 'jumps', 'rebind', 'inline', 'carry']
 """
 
 import builtins
@@ -25,6 +25,7 @@ from adjoint_compiler import (
     anf,
     carry,
     cse,
+    desugar,
     emit,
     fence,
     inline,
@@ -111,6 +112,11 @@ def _source(c):
     return c.tree
 
 
+def _desugar(c):
+    c.tree = desugar.run(c.src.tree, c.src)
+    return c.tree
+
+
 def _specialise(c):
     if c.bindings:
         specialise.bind_functions(c.src, c.bindings)
@@ -163,6 +169,7 @@ def _optimize(c):
 
 def _emit(c):
     fn, src, result = c.tree, c.src, c.result
+    emit.restore_raises(fn, src.env)
     used = _globals_read(fn, src.env, src, set(result.needs) | c.linker.names())
     read = _names_read(fn)
     for name, value in result.needs.items():
@@ -202,6 +209,7 @@ def _load(c):
 # (name, stage): each stage reads and extends the compilation context; ``stop_after`` may name any
 STAGES = [
     ("source", _source),
+    ("desugar", _desugar),
     ("specialise", _specialise),
     ("fence", _fence),
     ("jumps", _tree_pass(jumps, "src")),
