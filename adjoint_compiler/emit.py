@@ -44,7 +44,7 @@ def restore_raises(tree, env):
                     isinstance(stmt, gast.Expr)
                     and isinstance(call, gast.Call)
                     and isinstance(call.func, gast.Name)
-                    and env.get(call.func.id) is runtime.raise_
+                    and dict.get(env, call.func.id) is runtime.raise_
                 ):
                     cause = call.args[1] if len(call.args) > 1 else None
                     block[i] = gast.copy_location(gast.Raise(exc=call.args[0], cause=cause), stmt)

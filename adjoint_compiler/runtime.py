@@ -579,10 +579,12 @@ def raise_(exc, cause=None):
 
 
 def enter_context(manager):
-    """The start of a ``with`` block, in the forward sweep: what ``as`` binds."""
-    return manager.__enter__()
+    """The start of a ``with`` block, in the forward sweep: what ``as`` binds (a value without derivative:
+    the compiler refuses one that depends on differentiated values)."""
+    entered = manager.__enter__()  # two statements: kept a call (inline.py inlines one-expression functions)
+    return entered
 
 
 def exit_context(manager):
     """The end of a ``with`` block that was left normally."""
-    return manager.__exit__(None, None, None)
+    manager.__exit__(None, None, None)

@@ -367,7 +367,16 @@ def import_relative(x):
     return x * conftest
 
 
+def with_active_manager(x):
+    import contextlib
+
+    with contextlib.nullcontext(x) as y:  # <- with
+        z = y * x
+    return z
+
+
 REFUSALS = [
+    (with_active_manager, "a with statement whose context manager holds differentiated values"),
     (set_comprehension, "set comprehension"),
     (generator_as_value, "a generator expression used as a value"),
     (generator_to_unknown, "a generator expression passed to np.sum"),
@@ -441,4 +450,4 @@ def test_match_on_class_pattern_is_refused(match_module):
     with pytest.raises(UnsupportedError) as info:
         ac.grad(match_module.match_class_pattern)(1.0)
     assert "a MatchClass in a match statement" in str(info.value)
-    assert "matching.py:17:14" in str(info.value)
+    assert "matching.py:16:14" in str(info.value)
