@@ -165,7 +165,7 @@ def refuse_effects_through_calls(stmts, source, local, varied, memo):
             isinstance(stmt, gast.Expr)
             and rules.lookup(op.fn) is None
             and not rules.is_nondifferentiable(op.fn)
-            and op.fn not in effects.OUTPUT_FUNCTIONS
+            and not effects.is_output(op.fn)
             and not inspect.isfunction(op.fn)
         ):
             raise UnsupportedError(

@@ -6,6 +6,7 @@ refusal for its name and the user's file:line:col."""
 import functools
 import importlib.util
 import inspect
+import logging
 import math
 import os
 import sys
@@ -451,3 +452,36 @@ def test_match_on_class_pattern_is_refused(match_module):
         ac.grad(match_module.match_class_pattern)(1.0)
     assert "a MatchClass in a match statement" in str(info.value)
     assert "matching.py:16:14" in str(info.value)
+
+
+def string_methods(x, mode="fast"):
+    name = "abc".upper()
+    parts = "a,b,c".split(",")
+    label = "{}-{}".format(name, len(parts))
+    if mode.startswith("f") and label.endswith("3"):
+        return x * len(name) * len(parts)
+    return x
+
+
+LOG = logging.getLogger("adjoint_compiler.tests")
+
+
+def prints_and_logs(x):
+    print("x is", x)
+    LOG.debug("x=%s", x)
+    logging.info("x=%s", x)
+    text = f"{x:.3f}"
+    return x * x * len(text)
+
+
+@pytest.mark.parametrize("f", [string_methods, prints_and_logs])
+def test_strings_and_output_do_not_stop_compilation(f, capsys):
+    testing.check_grads(f, (0.7,), 0, rtol=1e-6)
+    _, out_dot = ac.jvp(f)(0.7, 1.0)
+    assert testing.relative_error(out_dot, testing.directional_difference(f, [0.7], 0, 1.0)) < 1e-6
+
+
+def test_print_runs_once_per_gradient_call(capsys):
+    capsys.readouterr()
+    ac.grad(prints_and_logs)(0.5)
+    assert capsys.readouterr().out.count("x is 0.5") == 1
