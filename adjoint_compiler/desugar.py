@@ -48,7 +48,9 @@ _SHORT_CIRCUIT = {any: True, all: False}  # the element value that decides the a
 
 def run(fn, source):
     """Return ``fn`` with its body lowered (in place: ``fn`` is a fresh parse)."""
-    _Desugar(fn, source).function()
+    lowering = _Desugar(fn, source)
+    lowering.function()
+    lowering.own_changed_arguments()
     return fn
 
 
@@ -105,6 +107,57 @@ class _Desugar:
             if any(isinstance(n, _COMPREHENSIONS + (gast.NamedExpr,)) for n in gast.walk(default)):
                 self.refuse(default, "a comprehension or := in a parameter default", "compute it in the body")
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
+
+    def own_changed_arguments(self):
+        """A parameter the function stores into (``x[0] = v``, ``x[1:] += d``) and never rebinds
+        becomes a copy the function owns (``x = own(x)``), its final contents given to the caller's
+        object at every return (``put_back(x_given, x)``), as the function would have left it: the
+        later passes then see an update of a local. (Methods that change a list's length, ``xs.append``,
+        stay refused on parameters: the gradient has the structure of the argument as it was passed.)"""
+        params = [a.id for a in self.fn.args.args]
+        rebound = {n.id for n in trees.walk(self.fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        changed = []
+        for node in trees.walk(self.fn):
+            target = None
+            if isinstance(node, (gast.Assign, gast.AugAssign)):
+                targets = node.targets if isinstance(node, gast.Assign) else [node.target]
+                target = next((t for t in targets if isinstance(t, gast.Subscript)), None)
+            if target is not None and isinstance(target.value, gast.Name):
+                name = target.value.id
+                if name in params and name not in rebound and name not in changed:
+                    changed.append(name)
+        if not changed or self.source is None:
+            return
+        own = self.bind("own", runtime.own)
+        put_back = self.bind("put_back", runtime.put_back)
+        given = {p: self.namer.unique(p + "_given") for p in changed}
+        entry = []
+        for p in changed:
+            entry.append(_at(trees.assign(given[p], trees.name(p)), self.fn))
+            entry.append(_at(trees.assign(p, trees.call(own, trees.name(p))), self.fn))
+
+        def back():
+            return [
+                _at(gast.Expr(value=trees.call(put_back, trees.name(given[p]), trees.name(p))), self.fn)
+                for p in changed
+            ]
+
+        def at_returns(stmts):
+            out = []
+            for stmt in stmts:
+                if isinstance(stmt, gast.Return):
+                    out.extend(back())
+                for field in ("body", "orelse"):
+                    block = getattr(stmt, field, None)
+                    if isinstance(block, list) and not isinstance(stmt, (gast.FunctionDef, gast.ClassDef)):
+                        setattr(stmt, field, at_returns(block))
+                out.append(stmt)
+            return out
+
+        body = at_returns(self.fn.body)
+        if not (body and isinstance(body[-1], gast.Return)):
+            body.extend(back())
+        self.fn.body = entry + body
 
     def block(self, stmts):
         out = []

@@ -165,6 +165,17 @@ def snapshot(x):
     return x
 
 
+def own(x):
+    """A copy of an argument that the function changes in place: the compiled code changes the copy and
+    gives the caller's object its final contents at return (``put_back``), as the function would."""
+    if isinstance(x, (np.ndarray, list, dict)):
+        return x.copy()
+    raise TypeError(
+        "adjoint_compiler: the function changes its argument in place, which is supported for arrays, lists "
+        "and dicts, not %s" % type(x).__name__
+    )
+
+
 def list_bar(xs, bar=None):
     """A new list holding the cotangent of list ``xs`` (``bar``: a list, an array over its first axis, or
     None for zeros), one entry per element, so that undoing ``xs.append(v)`` can pop v's entry."""
@@ -514,6 +525,7 @@ HELPERS = (
     "snapshot",
     "shape_of",
     "put_back",
+    "own",
     "once",
     "list_bar",
     "zero_slots",

@@ -52,9 +52,9 @@ def attribute_store(x):
     return x
 
 
-def store_into_argument(x):
-    x[0] = 1.0  # <- x[0]
-    return x
+def append_to_argument(x):
+    x.append(1.0)  # <- x.append
+    return x[0]
 
 
 def store_while_view_is_used(x):
@@ -97,7 +97,7 @@ CASES = [
     (nested_def, "nested function definition"),
     (lambda_inside, "lambda"),
     (attribute_store, "assignment to an attribute"),
-    (store_into_argument, "in-place update of x, which may be the caller's argument x"),
+    (append_to_argument, "in-place update of x, which may be the caller's argument x"),
     (store_while_view_is_used, "in-place update of a while b (a view or copy of the same array) is still used"),
     (store_into_element_of_element, "assignment to an element of an element"),
     (store_into_global, "in-place update of BUFFER, which may be a global"),
