@@ -545,6 +545,7 @@ HELPERS = (
     "fit_shape",
     "one_count",
     "raise_",
+    "try_",
     "enter_context",
     "exit_context",
 )
@@ -565,6 +566,7 @@ STATIC = (
     "einsum_plan",
     "one_count",
     "raise_",
+    "try_",
     "enter_context",
     "exit_context",
 )  # pure functions of literals: a rule's call of one on literal arguments is made at compile time
@@ -588,6 +590,13 @@ def raise_(exc, cause=None):
     if cause is not None:
         raise exc from cause
     raise exc
+
+
+def try_(key, *exceptions):
+    """Marks a try statement (desugar.py): the branch of its body, taken unless the body raises one of
+    ``exceptions``; the emitted code runs that branch inside a try statement (emit.restore_tries)."""
+    taken = True  # two statements: kept a call (inline.py inlines one-expression functions)
+    return taken
 
 
 def enter_context(manager):

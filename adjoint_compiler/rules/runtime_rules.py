@@ -76,5 +76,5 @@ nondifferentiable(
 )
 nondifferentiable(runtime.one_count, reason="a truth value: whether np.repeat's counts are one number")
 nondifferentiable(
-    runtime.raise_, runtime.enter_context, runtime.exit_context, reason="control, not values (desugar.py)"
+    runtime.raise_, runtime.try_, runtime.enter_context, runtime.exit_context, reason="control, not values (desugar.py)"
 )
