@@ -155,11 +155,15 @@ def adjoint_store(r, stmt, out):
         (undo,) = trees.quote(text, target=target, value=value)
     else:
         saved = r.namer.unique(naming.SAVED.format(name))
-        # an array's slice is a view: copy it
+        # an array's slice is a view: copy it; a dict's key may be new (the undo then removes it)
+        key = name in act.sequences and not isinstance(index, gast.Slice) and not trees.is_number(index)
         text = "saved = a[index]" if name in act.sequences else "saved = a[index].copy()"
+        if key:
+            text = "saved = old_slot(a, index)"
         (save,) = trees.quote(text, saved=saved, a=name, index=index)
         r.forward_of[id(stmt)] = guard + [gast.copy_location(save, stmt), stmt]
-        (undo,) = trees.quote("target = saved", target=target, saved=saved)
+        text = "put_slot(a, index, saved)" if key else "target = saved"
+        (undo,) = trees.quote(text, target=target, saved=saved, a=name, index=index)
     r.undos[id(undo)] = stmt
     out.append(undo)
 
@@ -231,7 +235,10 @@ def adjoint_append(r, stmt, out):
 
 
 def mutated_name(stmt):
-    """The list or array an in-place statement or its undo changes: ``a`` in ``a[i] = v``, ``a.pop()``."""
+    """The list or array an in-place statement or its undo changes: ``a`` in ``a[i] = v``, ``a.pop()``,
+    ``put_slot(a, i, a_old)``."""
+    if isinstance(stmt, gast.Expr) and isinstance(stmt.value.func, gast.Name):
+        return stmt.value.args[0].id
     if isinstance(stmt, gast.Expr):
         return stmt.value.func.value.id
     return trees.stored_into(stmt)
