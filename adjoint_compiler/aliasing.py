@@ -108,7 +108,8 @@ class _Points:
             return frozenset([site])
         if isinstance(node, (gast.BinOp, gast.UnaryOp)):
             # a new object: a * 2.0 shares nothing with a; xs + ys holds what the two lists hold
-            joined = isinstance(node, gast.BinOp) and bool(operands & self.containers)
+            # xs + ys, xs * 2 of lists is a list; [1.0] + a of an array is an array
+            joined = isinstance(node, gast.BinOp) and bool(operands) and operands <= self.containers
             self.make(site, env, self.closure(operands) - operands, container=joined)
             return frozenset([site])
         if isinstance(node, gast.Name):

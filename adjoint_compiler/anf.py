@@ -66,7 +66,7 @@ import math
 
 import gast
 
-from adjoint_compiler import naming, runtime, trees, write_through
+from adjoint_compiler import effects, naming, runtime, trees, write_through
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import UnsupportedError
 
@@ -148,8 +148,9 @@ def _slice(value, lower=None, upper=None, step=None):
 
 
 def _container_kinds(fn, source, local):
-    """``{name: "list" | "dict"}`` for each local every assignment of which makes a list (a display or
-    ``list(...)``) or every one a dict: where ``xs.pop(k)`` would otherwise not say which it is."""
+    """``{name: "list" | "dict" | "set"}`` for each local every assignment of which makes a list (a display
+    or ``list(...)``), or every one a dict, or a set: where ``xs.pop(k)`` would otherwise not say which it
+    is (a set's methods are left as they are)."""
     kinds = {}
     for node in trees.walk(fn):
         targets = node.targets if isinstance(node, gast.Assign) else [getattr(node, "target", None)]
@@ -162,9 +163,11 @@ def _container_kinds(fn, source, local):
                 kind = "list"
             elif isinstance(value, (gast.Dict, gast.DictComp)):
                 kind = "dict"
+            elif isinstance(value, (gast.Set, gast.SetComp)):
+                kind = "set"
             elif isinstance(value, gast.Call) and isinstance(value.func, gast.Name):
-                fn_value = _builtin(value.func, source, local)
-                kind = "list" if fn_value is list else "dict" if fn_value is dict else None
+                made = _builtin(value.func, source, local)
+                kind = next((k for t, k in ((list, "list"), (dict, "dict"), (set, "set")) if made is t), None)
             kinds.setdefault(target.id, set()).add(kind)
     for param in fn.args.args:
         kinds.setdefault(param.id, set()).add(None)
@@ -187,6 +190,7 @@ class _Anf:
         self.out = []
         self.origin = fn
         self.kinds = _container_kinds(fn, source, self.locals)
+        self.changed = set().union(*[effects.changed_in_place(s) for s in trees.walk(fn) if isinstance(s, gast.stmt)])
 
     def location(self, node):
         return self.source.location(node) if self.source else None
@@ -375,8 +379,13 @@ class _Anf:
             # a position or a number of occurrences: an integer, never differentiated
             helper = "index_of" if method == "index" else "count_of"
             return trees.call(helper, receiver, *[self.atom(a) for a in args])
-        if receiver.id not in self.locals or call.keywords and method != "update":
-            return None  # a global's method is called as it is (refusals decide on a differentiated one)
+        if (
+            receiver.id not in self.locals
+            or call.keywords
+            and method != "update"
+            or self.kinds.get(receiver.id) == "set"
+        ):
+            return None  # a global's or a set's method is called as it is (refusals decide on a differentiated one)
         name = receiver.id
         construct = "%s.%s(...)" % (name, method)
         if method == "extend" and len(args) == 1:
@@ -581,9 +590,12 @@ class _Anf:
             body.insert(0, gast.Assign(targets=[target], value=value, type_comment=None))
         for sub in trees.walk(body[0]):
             gast.copy_location(sub, stmt)
+        keys = self.keys_of(mapping, construct, stmt.iter)
+        for sub in trees.walk(keys):
+            gast.copy_location(sub, stmt.iter)
         loop = gast.For(
             target=key,
-            iter=self.keys_of(mapping, construct, stmt.iter),
+            iter=keys,
             body=body,
             orelse=stmt.orelse,
             type_comment=None,
@@ -609,6 +621,14 @@ class _Anf:
             self.emit(gast.AugAssign(target=place, op=op, value=self.atom(value)))
 
     def assign(self, target, value):
+        view = _dict_view(value)
+        if view is not None and view[0].id in self.changed and isinstance(target, gast.Name):
+            # compiled code reads a dict view once, as a list: a later change of the dict would not show
+            raise UnsupportedError(
+                "keeping %s.%s() in %s while %s is changed in place" % (view[0].id, view[1], target.id, view[0].id),
+                self.location(value),
+                "take a list of it (%s = list(%s.%s()))" % (target.id, view[0].id, view[1]),
+            )
         if isinstance(target, gast.Subscript):
             self.store(target, value)
             return

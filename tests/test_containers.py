@@ -387,3 +387,32 @@ def test_dict_views_of_other_objects_are_refused():
             return [("a", 1.0)]
 
     _refused(f, NotADict(), 0.5, match="xs.items\\(\\) of a NotADict")
+
+
+def test_a_dict_view_kept_while_the_dict_changes_is_refused():
+    # Python's d.values() is live; compiled code reads it once
+    def f(x):
+        d = {"a": x}
+        vs = d.values()
+        d["b"] = 2.0 * x
+        return sum(vs)
+
+    _refused(f, 0.5, match="keeping d.values\\(\\) in vs while d is changed in place.*list\\(d.values\\(\\)\\)")
+
+
+def test_a_set_is_left_to_python():
+    def f(x):
+        seen = set([1, 2])
+        seen.update([3])
+        seen.pop()
+        return x * len(seen)
+
+    check(f, 0.7)
+
+
+@pytest.mark.parametrize("f", [copies, new_keys_in_loop, pop_at, constructors, enumerate_start])
+def test_second_derivatives_through_list_and_dict_stores(f):
+    # forward mode over the gradient follows a list's cotangent through stores (stored(...) is linear in it)
+    h = 1e-4
+    second = (f(0.7 + h) - 2 * f(0.7) + f(0.7 - h)) / h**2
+    assert ac.hessian(f)(0.7) == pytest.approx(second, rel=1e-5)

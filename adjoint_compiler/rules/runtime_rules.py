@@ -19,7 +19,7 @@ helper of ``runtime`` that emitted code calls has a rule or a declaration here, 
 import numpy as np
 
 from adjoint_compiler import runtime
-from adjoint_compiler.rules.registry import adjoint, nondifferentiable
+from adjoint_compiler.rules.registry import adjoint, linear, nondifferentiable
 from adjoint_compiler.runtime import elements_bar, fit_shape, unreduce
 
 
@@ -71,6 +71,9 @@ nondifferentiable(runtime.index_of, runtime.count_of, reason="a position or a co
 # they appear only next to in-place updates of adjoint buffers, which the compiler refuses in emitted code
 # (grad of grad through a[i] = v), so no derivative is ever dropped through them
 nondifferentiable(runtime.stored, runtime.stored_number, runtime.snapshot, runtime.put_back, reason=IN_PLACE)
+# but forward mode over a gradient (hvp, jvp of grad) runs them on a list's cotangent, which it follows
+# through stores: there the cotangent a stored value takes is linear in the buffer's
+linear(runtime.stored, runtime.stored_number, kind="first")
 nondifferentiable(runtime.once, runtime.list_bar, runtime.zero_slots, reason=IN_PLACE)
 nondifferentiable(runtime.old_slot, runtime.put_slot, reason=IN_PLACE)
 nondifferentiable(runtime.shape_of, reason="a shape, for the adjoint of broadcasting")
