@@ -510,9 +510,16 @@ class _Anf:
         if isinstance(mapping, gast.Dict) and all(isinstance(k, gast.Constant) for k in mapping.keys):
             stores += [(trees.clone(k), self.atom(v)) for k, v in zip(mapping.keys, mapping.values)]
             mapping = None
-        elif mapping is not None:
+        elif mapping is not None and not self.pairs(mapping):
             mapping = self.atom(mapping)
         stores += [(trees.const(k.arg), self.atom(k.value)) for k in keywords]
+        if mapping is not None and self.pairs(mapping):
+            # key-value pairs (zip(keys, values), a list of tuples): stored in their order, the last one wins
+            k, v = self.temp(), self.temp()
+            store = gast.Assign(targets=[_store_target(target, trees.name(k))], value=trees.name(v), type_comment=None)
+            pair = gast.Tuple(elts=[trees.name(k, True), trees.name(v, True)], ctx=gast.Store())
+            self.lowered([gast.For(target=pair, iter=mapping, body=[store], orelse=[], type_comment=None)], node)
+            mapping = None
         if mapping is not None:
             k = trees.name(self.temp(), True)
             copy = gast.Assign(
@@ -527,6 +534,15 @@ class _Anf:
             self.lowered([loop], node)
         for key, value in stores:
             self.store(_store_target(target, key), value)
+
+    def pairs(self, node):
+        """Whether ``node`` (given to ``dict`` or ``update``) is certainly key-value pairs, not a dict:
+        ``zip(...)``, ``enumerate(...)``, a list or tuple display, a name only ever bound to a list."""
+        if isinstance(node, (gast.List, gast.Tuple)):
+            return True
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id not in self.locals:
+            return _builtin(node.func, self.source, self.locals) in (zip, enumerate)
+        return isinstance(node, gast.Name) and self.kinds.get(node.id) == "list"
 
     def dict_constructor(self, call):
         """``dict(k=v)``, ``dict([(k, v), ...])`` with constant keys: a display; ``dict(m, k=v)``: a new dict
@@ -757,7 +773,7 @@ class _Anf:
         # any other iterable is walked by index, so that the adjoint can address each element
         start = None  # enumerate's start: the index the user sees is the loop's plus it
         strict = None  # zip's strict: the lengths must agree
-        if fn is enumerate and _known_keywords(it, ("start",)) and 1 <= len(it.args) + len(it.keywords) <= 2:
+        if fn is enumerate and it.args and _known_keywords(it, ("start",)) and len(it.args) + len(it.keywords) <= 2:
             if not (isinstance(stmt.target, gast.Tuple) and len(stmt.target.elts) == 2):
                 raise UnsupportedError("enumerate without unpacking (i, x)", self.location(stmt.target))
             seqs = [self.atom(it.args[0])]

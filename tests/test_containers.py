@@ -92,7 +92,11 @@ def dict_constructors(x):
     b = dict([("u", x * x), ("v", 3.0)])
     c = dict(a, r=x)
     c["p"] = c["p"] * 5.0
-    return a["p"] * a["q"] + b["u"] * b["v"] + c["p"] * c["r"] + a["p"]
+    z = dict(zip(NAMES, [x, 2.0, x * x]))
+    pairs = [("a", 3.0 * x), ("a", x)]  # the last pair for a key wins
+    w = dict(pairs)
+    w.update(zip(["b"], [x * x]))
+    return a["p"] * a["q"] + b["u"] * b["v"] + c["p"] * c["r"] + a["p"] + z["c"] * z["a"] + w["a"] * w["b"]
 
 
 @pytest.mark.parametrize(
