@@ -238,6 +238,55 @@ def test_list_of_rows_of_a_matrix():
     check(f, np.array([[1.0, 2.0], [3.0, 4.0]]))
 
 
+def pops_in_loops(x):
+    ys = [x, 2 * x, x * x]
+    s = 0.0
+    for i in range(2):
+        s = s * x + ys.pop()
+    while len(ys) > 0:
+        s = s * x + ys.pop(0)
+    return s
+
+
+def methods_in_loops_and_branches(x):
+    ys = []
+    d = {}
+    for i in range(3):
+        ys.insert(0, x * i)
+        ys.extend([x])
+        d.setdefault("a", x)
+        d.update(b=d["a"] * x + i)
+        d["a"] = d.pop("b") * 0.5
+    if x > 0:
+        ys.reverse()
+        d.update({"a": 2 * d["a"]})
+    else:
+        d.pop("a")
+        d["a"] = 3.0
+    return ys[0] * ys[1] + ys[-1] * ys[2] + d["a"]
+
+
+@pytest.mark.parametrize("f", [pops_in_loops, methods_in_loops_and_branches])
+def test_methods_in_loops_and_branches_match_central_differences(f):
+    check(f, 0.7)
+    check(f, -0.4)
+
+
+def test_dict_argument_views_and_extend_give_dict_and_list_gradients():
+    def f(p, xs, x):
+        s = 0.0
+        for k, v in p.items():
+            s = s + v * x
+        ys = []
+        ys.extend(p.values())
+        ys.extend(xs)
+        return s * ys[0] + ys[2] * ys[3]
+
+    gp, gxs, gx = ac.grad(f, (0, 1, 2))({"a": 1.0, "b": 2.0}, [3.0, 4.0], 0.5)
+    assert gp == pytest.approx({"a": 0.5 * 1.0 + 0.5 * 3.0, "b": 0.5}) and gx == pytest.approx(3.0)
+    assert gxs == pytest.approx([4.0, 3.0])
+
+
 # ---- arrays: copies the function owns -----------------------------------------------------------------
 
 
