@@ -363,6 +363,15 @@ class _Anf:
             if _builtin(func, self.source, self.locals) is dict:
                 return self.dict_constructor(call)
             return None
+        if (
+            isinstance(func, gast.Attribute)
+            and func.attr in ("index", "count")
+            and not call.keywords
+            and not any(isinstance(a, gast.Starred) for a in call.args)
+        ):
+            # a position or a number of occurrences (in a list, tuple or string): an integer, never differentiated
+            helper = "index_of" if func.attr == "index" else "count_of"
+            return trees.call(helper, self.atom(func.value), *[self.atom(a) for a in call.args])
         if not (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name)):
             return None
         receiver, method, args = func.value, func.attr, call.args
@@ -375,10 +384,6 @@ class _Anf:
             return self.simple(gast.IfExp(test=test, body=_subscript(receiver, key), orelse=default))
         if method in _DICT_VIEWS and not args and not call.keywords:
             return self.dict_view_value(receiver, method, call)
-        if method in ("index", "count") and not call.keywords:
-            # a position or a number of occurrences: an integer, never differentiated
-            helper = "index_of" if method == "index" else "count_of"
-            return trees.call(helper, receiver, *[self.atom(a) for a in args])
         if (
             receiver.id not in self.locals
             or call.keywords
