@@ -17,7 +17,11 @@ each name points to a set of tokens, one per place an object is made, a
 parameter or the module's globals. A place inside a loop makes a new object on
 every trip, so its token is split into the newest object and the older ones
 (a recency abstraction): a name bound on an earlier trip does not alias the
-object made on this one.
+object made on this one. Copies are new objects the function owns: ``list(xs)``,
+``tuple(xs)``, ``dict(d)``, ``x.copy()`` (of a global's array too), ``np.array(x)``,
+``x.astype(t)`` and a slice of a list, tuple or dict display (the points-to sets
+know which objects are containers: an element of one is one of its contents, not a
+view of it).
 
 >>> import gast
 >>> from adjoint_compiler import normalize

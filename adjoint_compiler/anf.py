@@ -17,7 +17,10 @@ assignments to names, multiple targets, tuple unpacking, ``elif``,
 conditional expressions, ``and``/``or`` values and the lambdas ``inline``
 applies are gone; so are ``for`` loops over anything but ``range``:
 sequences, ``enumerate`` and ``zip`` are walked by index, so that the adjoint
-can address each element. An augmented assignment to a name that ``rebind``
+can address each element. Container methods and ``dict(...)`` are gone too (see "container methods"
+below): ``d.get(k, default)`` becomes an ``in`` test, ``d.items()`` a walk over ``keys_of(d)``,
+``xs.extend(ys)`` appends, ``d.update(m)`` stores, ``xs.pop()`` / ``xs.insert(i, v)`` slices behind a
+``check_rebind`` guard. An augmented assignment to a name that ``rebind``
 left (the name may share its object) runs behind a ``check_rebind`` guard.
 Global and nonlocal names are read and written through as ``write_through``
 describes. Each new statement keeps the line of the statement it came from.
@@ -59,6 +62,31 @@ def f(x, coeffs):
         _t3 = total * x
         total = _t3 + c
     return total
+>>> fn = gast.parse('''
+... def f(x, d):
+...     ys = [x]
+...     ys.extend([2.0, x])
+...     return ys.pop() * d.get("k", 1.0)''').body[0]
+>>> print(emit.to_source(run(fn, None)).strip())
+def f(x, d):
+    ys = [x]
+    _t2 = [2.0, x]
+    _t4 = len(_t2)
+    for _t3 in range(_t4):
+        _t1 = _t2[_t3]
+        ys.append(_t1)
+    _t5 = ys[-1]
+    check_rebind(ys, 'ys.pop(...)', '<unknown>', 0, 0)
+    ys = ys[:-1]
+    _t6 = _t5
+    _cond1 = 'k' in d
+    if _cond1:
+        _t7 = d['k']
+    else:
+        _t7 = 1.0
+    _t8 = _t7
+    _t9 = _t6 * _t8
+    return _t9
 """
 
 import builtins
