@@ -193,6 +193,7 @@ def _infer_sequences(defs):
                 or op.kind == "call"
                 and first is not None
                 and first.id in seqs
+                and isinstance(op.node, gast.Call)
                 and isinstance(op.node.func, gast.Attribute)
                 and op.node.func.attr == "copy"
             ):
