@@ -181,8 +181,8 @@ def list_bar(xs, bar=None):
 
 
 def zero_slots(bar, index):
-    """``bar[index] = 0`` for the cotangent of a list, where a slice takes a list of zeros."""
-    if isinstance(index, slice):
+    """``bar[index] = 0`` for the cotangent of a list, where a slice takes a list of zeros (or of an array)."""
+    if isinstance(index, slice) and not isinstance(bar, np.ndarray):
         bar[index] = [0.0] * len(range(*index.indices(len(bar))))
     else:
         bar[index] = 0.0
@@ -194,9 +194,12 @@ class _Missing:
 
 
 def old_slot(x, key):
-    """``x[key]`` before a store ``x[key] = v`` into a list or dict, or ``_Missing`` for a dict's new key."""
+    """``x[key]`` before a store ``x[key] = v`` into a list, dict or array (a copy: an array's part is a
+    view), or ``_Missing`` for a dict's new key."""
     if isinstance(x, dict):
         return x.get(key, _Missing)
+    if isinstance(x, np.ndarray):
+        return x[key].copy()
     return x[key]
 
 

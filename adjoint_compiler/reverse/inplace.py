@@ -81,7 +81,7 @@ With ``b = a * 3.0`` instead, no adjoint code reads the contents of ``a``
 import gast
 import numpy as np
 
-from adjoint_compiler import naming, trees
+from adjoint_compiler import naming, runtime, trees
 from adjoint_compiler.reverse import shapes
 
 
@@ -137,7 +137,7 @@ def adjoint_store(r, stmt, out):
                 out.append(_assign(later, part))
             else:
                 cot.accumulate(value.id, part, out)
-        if not augmented and name in act.sequences and isinstance(index, gast.Slice):
+        if not augmented and (name in act.sequences or _maybe_list_buffer(act, name)) and isinstance(index, gast.Slice):
             out += trees.quote("zero_slots(bar, index)", bar=bar, index=trees.index_value(index))
         elif not augmented:  # what a[i] held before is overwritten: it reaches nothing
             out += trees.quote("bar[index] = 0.0", bar=bar, index=index)
@@ -156,7 +156,14 @@ def adjoint_store(r, stmt, out):
     else:
         saved = r.namer.unique(naming.SAVED.format(name))
         # an array's slice is a view: copy it; a dict's key may be new (the undo then removes it)
-        key = name in act.sequences and not isinstance(index, gast.Slice) and not trees.is_number(index)
+        key = (
+            name in act.sequences
+            and not isinstance(index, gast.Slice)
+            and not trees.is_number(index)
+            or name not in act.sequences
+            and _maybe_list_buffer(act, name)
+            and not any(isinstance(n, gast.Slice) for n in gast.walk(index))  # a slice has .copy() either way
+        )
         text = "saved = a[index]" if name in act.sequences else "saved = a[index].copy()"
         if key:
             text = "saved = old_slot(a, index)"
@@ -204,6 +211,16 @@ def _float_array(act, name, depth=4):
         except TypeError:
             return False
     return False
+
+
+def _maybe_list_buffer(act, name):
+    """Whether ``name`` is a cotangent buffer of emitted code differentiated again (``zeros_like(xs)``,
+    ``add_bars(...)``, ``list_bar(...)``): a list for a list, an array otherwise; ``old_slot`` saves either."""
+    return any(
+        op.kind == "call" and op.fn in (runtime.zeros_like, runtime.add_bars, runtime.list_bar)
+        for n, op in act.defs
+        if n == name
+    )
 
 
 def _store_check(r, stmt, name, value):
