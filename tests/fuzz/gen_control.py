@@ -16,7 +16,9 @@ bodies are random nests (depth <= 3) of
   (whose ``break``/``continue`` belong to the enclosing loop);
 
 over scalar arithmetic (``+ - *``, division only by denominators >= 0.5) and
-``math.sin/cos/tanh/atan``, ``math.exp(math.tanh(.))``. Variables are
+``math.sin/cos/tanh/atan``, ``math.exp(math.tanh(.))``, generator expressions and list comprehensions
+(``sum(e for t in (a, b) if c)``, ``sum([e for t in range(..)])``, ``[e for t in ...][k]``, whose variable
+may shadow a variable of the function), and chained comparisons ``a < b <= c``. Variables are
 reassigned inside loops (loop-carried) and read after them, defined in one
 branch only when defined before it (or when every other branch leaves by
 ``return``/``break``/``continue``), first bound inside a loop that surely runs
@@ -92,10 +94,16 @@ def gen_expr(c, ctx, depth):
         if c.integer(0, 6) == 0:
             return const(c.choice(CONSTS))
         return c.choice(leaves)
-    kind = c.choice(("bin", "bin", "bin", "neg", "div", "fn", "fn", "ifexp"))
+    kinds = ("bin", "bin", "bin", "neg", "div", "fn", "fn", "ifexp")
+    if depth >= 2 and not getattr(ctx, "in_comprehension", False) and c.integer(0, 3) == 0:
+        kinds += ("gen",)  # not nested, and rarely: each one is a loop in the gradient
+    kind = c.choice(kinds)
 
     def sub():
         return gen_expr(c, ctx, depth - 1)
+
+    if kind == "gen":
+        return gen_comprehension(c, ctx, depth)
 
     if kind == "bin":
         return bin_(c.choice("+-*"), sub(), sub())
@@ -112,8 +120,33 @@ def gen_expr(c, ctx, depth):
     return ("ifexp", a, cond, sub())
 
 
+def gen_comprehension(c, ctx, depth):
+    """A generator or list comprehension over a tuple of expressions or a range, read as a float."""
+    over_range = c.chance(0.3)
+    if over_range:
+        # its variable is an int: a new name, or one shadowing an int of the function
+        t = c.choice(ctx.ints) if ctx.ints and c.chance(0.3) else ctx.name("i")
+        iterable = raw(c.choice(("range(3)", "range(1, 4)", "range(2)")))
+        inner = ctx.child(ints=ctx.ints + [t], deeper=False)
+        count = None
+    else:
+        # its variable is a float: a new name, or one shadowing a float of the function
+        t = c.choice(ctx.floats) if c.chance(0.3) else ctx.name("t")
+        count = c.integer(1, 3)
+        iterable = ("tuple",) + tuple(gen_expr(c, ctx, 1) for _ in range(count))
+        inner = ctx.child(floats=ctx.floats + [t], deeper=False)
+    inner.in_comprehension = True
+    element = gen_expr(c, inner, max(depth - 1, 1))
+    consumer = c.choice(("sum", "sum", "sumlist", "index"))
+    if consumer == "index":
+        n = 2 if over_range else count
+        return ("gen", str(c.integer(-n, n - 1)), element, t, iterable, None)
+    cond = gen_cond(c, inner, 0) if c.chance(0.5) else None
+    return ("gen", consumer, element, t, iterable, cond)
+
+
 def gen_cond(c, ctx, depth=1):
-    kinds = ["cmp", "cmp", "cmp", "abslt"]
+    kinds = ["cmp", "cmp", "cmp", "abslt", "chain"]
     if ctx.ints:
         kinds += ["int", "int"]
     if depth > 0:
@@ -125,6 +158,9 @@ def gen_cond(c, ctx, depth=1):
         return ("cmp", a, c.choice(("<", ">", "<=", ">=")), b)
     if kind == "abslt":
         return ("cmp", call("abs", gen_expr(c, ctx, 1)), "<", const(c.choice((0.5, 1.0, 2.0))))
+    if kind == "chain":
+        ops = ("<", "<=", ">", ">=")
+        return ("chain", gen_expr(c, ctx, 1), c.choice(ops), gen_expr(c, ctx, 1), c.choice(ops), gen_expr(c, ctx, 1))
     if kind == "int":
         v = c.choice(ctx.ints)
         form = c.choice(("%s %% 2 == 0", "%s > 1", "%s == 0", "%s < 2", "%s %% 3 != 1"))

@@ -124,6 +124,16 @@ def expr(e):
         return "[%s]" % ", ".join(expr(a) for a in e[1:])
     if kind == "index":
         return "%s[%s]" % (expr(e[1]), expr(e[2]) if is_expr(e[2]) else e[2])
+    if kind == "chain":  # a op b op c
+        return "(%s %s %s %s %s)" % (expr(e[1]), e[2], expr(e[3]), e[4], expr(e[5]))
+    if kind == "gen":  # ("gen", consumer, element, target name, iterable, condition or None)
+        _, consumer, element, target, iterable, cond = e
+        body = "%s for %s in %s%s" % (expr(element), target, expr(iterable), " if %s" % expr(cond) if cond else "")
+        if consumer == "sum":
+            return "sum(%s)" % body
+        if consumer == "sumlist":
+            return "sum([%s])" % body
+        return "[%s][%s]" % (body, consumer)  # an element of the list it builds
     if kind == "raw":
         return e[1]
     raise AssertionError("unknown expression %r" % (e,))
