@@ -39,6 +39,13 @@ from adjoint_compiler.errors import CompileError, InternalError, SourceLocation,
 _CACHE = weakref.WeakKeyDictionary()
 
 
+def _arity(f):
+    """How many arguments the emitted code takes when a call passes them all positionally; -1 where
+    a call must always be bound by name (keyword-only parameters come after the positional ones)."""
+    code = f.__code__
+    return -1 if code.co_kwonlyargcount else code.co_argcount
+
+
 def _params(f):
     try:
         return list(inspect.signature(f).parameters)
@@ -99,7 +106,7 @@ def _bind(f, args, kwargs):
     except TypeError as e:
         raise TypeError("%s(): %s" % (f.__qualname__, e)) from None
     bound.apply_defaults()
-    return tuple(bound.args)
+    return tuple(bound.args) + tuple(bound.kwargs.values())  # keyword-only ones last, as the emitted code has them
 
 
 _COMPLEX = (
@@ -201,7 +208,7 @@ class _Generic:
     def __init__(self, f, wrt, single):
         self.f = f
         self.wrt = wrt
-        self.nargs = f.__code__.co_argcount
+        self.nargs = _arity(f)
         self.finish = _generic_finisher(wrt, single)
         self.function = None
         self.compiled = None
@@ -246,7 +253,7 @@ class _Dispatcher:
         self.wrt = wrt
         self.mode = mode
         self.single = single
-        self.nargs = f.__code__.co_argcount
+        self.nargs = _arity(f)
         self.entries = {}
 
     def entry(self, args, kwargs):
@@ -269,6 +276,27 @@ def _unsupported(e):
     return UnsupportedError(e.construct, SourceLocation(e.filename, e.line, e.col))
 
 
+def _flexible(function):
+    """Whether ``function`` takes *args or **kwargs: compiled for each call's count and keys of them."""
+    return bool(function.__code__.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS))
+
+
+def _function(f, transform=None):
+    """The plain function to compile for the callable ``f`` (itself, for a function); raises TypeError
+    for what is not a Python callable, UnsupportedError for a nesting of transforms."""
+    made = source.target(f)
+    if made is None:
+        raise TypeError(
+            "expected a Python function, a bound method, a functools.partial or an object with a __call__ "
+            "method written in Python, got %r" % (f,)
+        )
+    function, bindings, defaults = made
+    if function is not f:
+        f = source.variant(f, function, bindings, defaults)
+    _check_function(f, transform)
+    return f
+
+
 def _check_function(f, transform=None):
     if not inspect.isfunction(f):
         raise TypeError("expected a Python function, got %r" % (f,))
@@ -284,9 +312,121 @@ def _check_function(f, transform=None):
         )
 
 
+class _Layouts:
+    """A callable taking *args or **kwargs: each call's count of *args values and keyword names
+    compile a variant that takes every argument positionally (``source.variant``), and ``wrt`` picks
+    from those: an int counts the positional arguments as passed (``args`` values included), a name
+    is a parameter (for ``*args`` the tuple of its values, for ``**kwargs`` the dict) or a key
+    passed to ``**kwargs``. ``make(variant, wrt)`` gives the transform of a variant."""
+
+    def __init__(self, obj, wrt, transform, make):
+        self.obj = obj
+        self.function, self.bindings, self.defaults = source.target(obj)
+        self.signature = inspect.signature(obj)
+        self.single = not isinstance(wrt, (tuple, list))
+        self.items = (wrt,) if self.single else tuple(wrt)
+        self.transform = transform
+        self.make = make
+        self.layouts = {}
+        names = set(self.signature.parameters)
+        kinds = {p.kind for p in self.signature.parameters.values()}
+        for w in self.items:
+            if isinstance(w, str):
+                if w not in names and inspect.Parameter.VAR_KEYWORD not in kinds:
+                    raise TypeError(
+                        "wrt=%r is not a parameter of %s (parameters: %s)" % (w, _label(obj), ", ".join(names))
+                    )
+            elif not isinstance(w, int) or isinstance(w, bool):
+                raise TypeError("wrt must be an int, a parameter name, or a tuple of them, not %r" % (w,))
+        if not self.items:
+            raise TypeError("wrt is empty")
+
+    def prepare(self, args, kwargs):
+        """(the transform of this call's variant, its arguments, the plan that packs its gradients)."""
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError("%s(): %s" % (_label(self.obj), e)) from None
+        bound.apply_defaults()
+        flat, spans, spread, keys, positional = [], {}, 0, (), 0
+        for p in self.signature.parameters.values():
+            value = bound.arguments[p.name]
+            if p.kind is p.VAR_POSITIONAL:
+                spread = len(value)
+                spans[p.name] = ("tuple", list(range(len(flat), len(flat) + spread)))
+                flat += value
+                positional = len(flat)
+            elif p.kind is p.VAR_KEYWORD:
+                keys = tuple(value)
+                spans[p.name] = ("dict", [(k, len(flat) + i) for i, k in enumerate(keys)])
+                spans.update((k, ("one", len(flat) + i)) for i, k in enumerate(keys) if k not in spans)
+                flat += value.values()
+            else:
+                spans[p.name] = ("one", len(flat))
+                flat.append(value)
+                positional = len(flat) if p.kind is not p.KEYWORD_ONLY else positional
+        layout = self.layouts.get((spread, keys))
+        if layout is None:
+            plan = [self._span(w, spans, positional) for w in self.items]
+            wrt = tuple(i for kind, where in plan for i in _indices(kind, where))
+            if not wrt:
+                raise TypeError("wrt=%r selects no argument in this call of %s" % (self.items, _label(self.obj)))
+            made = source.variant(self.obj, self.function, self.bindings, self.defaults, spread, keys)
+            layout = self.layouts[spread, keys] = (self.make(made, wrt), plan)
+        return layout[0], tuple(flat), layout[1]
+
+    def _span(self, w, spans, positional):
+        if isinstance(w, str):
+            if w not in spans:
+                raise TypeError("wrt=%r: %s was called without a keyword argument %s" % (w, _label(self.obj), w))
+            return spans[w]
+        if not -positional <= w < positional:
+            raise TypeError("wrt=%d is out of range: %s got %d positional arguments" % (w, _label(self.obj), positional))
+        return ("one", w % positional)
+
+    def pack(self, grads, plan):
+        """The gradients of the variant's arguments (a tuple, in wrt order) in the structure ``wrt`` asks for."""
+        grads = iter(grads)
+        out = []
+        for kind, where in plan:
+            if kind == "one":
+                out.append(next(grads))
+            elif kind == "tuple":
+                out.append(tuple(next(grads) for _ in where))
+            else:
+                out.append({k: next(grads) for k, _ in where})
+        return out[0] if self.single else tuple(out)
+
+    def unpack(self, tangent, plan):
+        """A tangent in ``wrt``'s structure as the variant's tangents (a tuple)."""
+        parts = (tangent,) if self.single else tuple(tangent)
+        flat = []
+        for (kind, where), t in zip(plan, parts):
+            flat += [t] if kind == "one" else list(t) if kind == "tuple" else [t[k] for k, _ in where]
+        return tuple(flat)
+
+
+def _indices(kind, where):
+    return [where] if kind == "one" else [i for i in where] if kind == "tuple" else [i for _, i in where]
+
+
+def _label(obj):
+    return getattr(obj, "__qualname__", None) or repr(obj)
+
+
+def _layouts(f, wrt, transform, make):
+    """A ``_Layouts`` when the callable ``f`` takes *args or **kwargs, else None."""
+    made = source.target(f)
+    if made is None or not _flexible(made[0]):
+        return None
+    if made[0] is f:
+        _check_function(f, transform)
+    return _Layouts(f, wrt, transform, make)
+
+
 def _scalar_output(f, wrt, transform, with_value):
     """grad's and value_and_grad's wrapper (one code path: they differ only in returning the value)."""
-    _check_function(f, transform)
+    f = _function(f, transform)
     wrt_idx, single = normalize_wrt(f, wrt)
     d = _Generic(f, wrt_idx, single)
     finish, nargs = d.finish, d.nargs
@@ -311,9 +451,25 @@ def _scalar_output(f, wrt, transform, with_value):
 def value_and_grad(f, wrt=0, has_aux=False):
     """``vg(*args) -> (f(*args), gradient)``; the output must be a scalar. ``has_aux``: ``f`` returns
     ``(scalar, aux)``, and ``vg`` returns ``((scalar, aux), gradient)``; aux is not differentiated."""
+    layouts = _layouts(f, wrt, "value_and_grad", lambda made, w: value_and_grad(made, w, has_aux))
+    if layouts is not None:
+        return _per_layout(layouts, lambda pack, out: (out[0], pack(out[1])))
     if has_aux:
         return _with_aux(f, wrt, True)
     return _scalar_output(f, wrt, "value_and_grad", True)[0]
+
+
+def _per_layout(layouts, finish):
+    """The wrapper of a transform of a function with *args or **kwargs: ``finish(pack, result)`` gives
+    the variant's result (``pack``: its gradients in ``wrt``'s structure) as the API's."""
+
+    @functools.wraps(layouts.obj)
+    def wrapper(*args, **kwargs):
+        transformed, flat, plan = layouts.prepare(args, kwargs)
+        return finish(lambda grads: layouts.pack(grads, plan), transformed(*flat))
+
+    setattr(wrapper, source.TRANSFORM_MARK, (layouts.transform, layouts.function))
+    return wrapper
 
 
 def _with_aux(f, wrt, with_value):
@@ -346,7 +502,7 @@ def _grad_of_grad(inner, wrt):
     cache = {}
 
     def grad_grad_f(*args, **kwargs):
-        if kwargs or len(args) != f.__code__.co_argcount:
+        if kwargs or len(args) != _arity(f):
             args = _bind(f, args, kwargs)
         where = SourceLocation(f.__code__.co_filename, f.__code__.co_firstlineno, 1)
         if "pullback" not in cache:
@@ -382,6 +538,9 @@ def grad(f, wrt=0, has_aux=False):
     ``grad(grad(f))`` differentiates the generated gradient code again. ``has_aux``: ``f`` returns
     ``(scalar, aux)`` and ``g`` returns ``(gradient, aux)``; aux is not differentiated.
     """
+    layouts = _layouts(f, wrt, "grad", lambda made, w: grad(made, w, has_aux))
+    if layouts is not None:
+        return _per_layout(layouts, lambda pack, out: (pack(out[0]), out[1]) if has_aux else pack(out))
     if has_aux:
         return _with_aux(f, wrt, False)
     inner = getattr(f, "_adjoint_compiler_grad_of", None)
@@ -397,7 +556,10 @@ setattr(grad, source.MAKES_GRADIENT, "grad")
 
 def vjp(f, wrt=0):
     """``fv(*args) -> (value, pullback)``, ``pullback(cotangent)`` -> gradient(s) in ``wrt``'s structure."""
-    _check_function(f, "vjp")
+    layouts = _layouts(f, wrt, "vjp", vjp)
+    if layouts is not None:
+        return _per_layout(layouts, lambda pack, out: (out[0], lambda cotangent: pack(out[1](cotangent))))
+    f = _function(f, "vjp")
     wrt_idx, single = normalize_wrt(f, wrt)
 
     d = _Dispatcher(f, wrt_idx, "vjp", single)
@@ -447,11 +609,11 @@ def tape_stats(f, wrt=0):
     ``loops``, one entry per loop with its source line, the names pushed per
     iteration, the values stored and their bytes.
     """
-    _check_function(f, "tape_stats")
+    f = _function(f, "tape_stats")
     wrt_idx, _ = normalize_wrt(f, wrt)
 
     def stats(*args, **kwargs):
-        if kwargs or len(args) != f.__code__.co_argcount:
+        if kwargs or len(args) != _arity(f):
             args = _bind(f, args, kwargs)
         c = _compiled(f, wrt_idx, "vjp", args)
         _, pullback = c.function(*args)
@@ -475,7 +637,7 @@ def adjoint_source(f, wrt=0, mode="grad"):
     compiles one variant per set of arguments that are Python or NumPy scalars (without their
     ``unbroadcast`` calls), so its code for scalar arguments can be shorter than the code shown.
     """
-    _check_function(f, "adjoint_source")
+    f = _function(f, "adjoint_source")
     if mode not in ("grad", "vjp", "jvp"):
         raise ValueError("mode=%r: one of 'grad', 'vjp', 'jvp'" % (mode,))
     wrt_idx, _ = normalize_wrt(f, wrt)
@@ -486,10 +648,11 @@ class Differentiable:
     """A function with its derivatives attached: ``f(...)``, ``f.grad(...)``, ``f.vjp(...)``."""
 
     def __init__(self, f, wrt=None):
-        _check_function(f, "differentiate")
-        if wrt is None:
-            n = len(_params(f))
-            wrt = 0 if n == 1 else tuple(range(n))
+        if wrt is None:  # every parameter, by name (*args and **kwargs as a whole)
+            names = _params(f)
+            if not names:
+                _function(f, "differentiate")
+            wrt = names[0] if len(names) == 1 else tuple(names)
         self.__wrapped__ = f
         self.wrt = wrt
         functools.update_wrapper(self, f)

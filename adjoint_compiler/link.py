@@ -65,7 +65,7 @@ class Linker:
         per_fn = _CACHE.setdefault(fn, {})
         c = per_fn.get(key)
         if c is None or not c.current():
-            n = fn.__code__.co_argcount - len(static or ()) + (varargs or 0)
+            n = fn.__code__.co_argcount + fn.__code__.co_kwonlyargcount - len(static or ()) + (varargs or 0)
             c = compile_vjp(fn, tuple(range(n)), static, varargs, self.stack, mode)
             if c.complete:
                 per_fn[key] = c

@@ -117,6 +117,8 @@ def _specialise(c):
     if c.varargs is not None and c.src.tree.args.vararg is not None:
         specialise.varargs(c.src, c.varargs)
     specialise.nested_gradients(c.src, lambda h, wrt, mode: compile(h, wrt, mode).function)
+    specialise.callables(c.src)
+    specialise.spread_calls(c.src)
     c.tree = c.src.tree
     return c.tree
 

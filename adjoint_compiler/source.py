@@ -13,6 +13,7 @@ closure values, builtins) needed to resolve the names it reads.
 """
 
 import builtins
+import functools
 import inspect
 import linecache
 import sys
@@ -22,7 +23,7 @@ import weakref
 
 import gast
 
-from adjoint_compiler import naming
+from adjoint_compiler import naming, trees
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
 
@@ -231,6 +232,9 @@ def read(func):
     carried = getattr(func, CARRIED, None)
     if carried is not None:
         return _read_carrying(func, *carried)
+    variant = func if hasattr(func, VARIANT) else None
+    if variant is not None:  # the source is its target's, specialised (see ``variant``)
+        func = getattr(variant, VARIANT)[0]
     transform = getattr(func, TRANSFORM_MARK, None)
     if transform is not None:
         code = transform[1].__code__
@@ -266,11 +270,215 @@ def read(func):
         tree = _lambda_as_def(func, module, SourceLocation(filename, firstline, indent + 1))
     gast.increment_lineno(tree, firstline - 1)
     tree.decorator_list = []
-    # emitted code takes every argument positionally, so positional-only ones are ordinary parameters there
-    tree.args.args = list(getattr(tree.args, "posonlyargs", None) or []) + tree.args.args
-    tree.args.posonlyargs = []
+    # emitted code takes every argument positionally, so positional-only and keyword-only ones are
+    # ordinary parameters there (keyword-only ones last: a call passes them by name)
+    args = tree.args
+    args.args = list(getattr(args, "posonlyargs", None) or []) + args.args
+    args.posonlyargs = []
     all_lines = linecache.getlines(filename) or lines
-    return Source(func, tree, filename, all_lines, indent, Environment(func))
+    src = Source(func, tree, filename, all_lines, indent, Environment(func))
+    src.keyword_only = [a.id for a in args.kwonlyargs]
+    if args.kwonlyargs:
+        defaults = [None] * (len(args.args) - len(args.defaults)) + list(args.defaults) + list(args.kw_defaults)
+        first = next((i for i, d in enumerate(defaults) if d is not None), len(defaults))
+        if any(d is None for d in defaults[first:]):
+            raise UnsupportedError(
+                "a keyword-only parameter without a default after parameters with defaults",
+                src.location(args.kwonlyargs[0]),
+                "give it a default, or make it positional",
+            )
+        args.args = args.args + args.kwonlyargs
+        args.defaults = defaults[first:]
+        args.kwonlyargs, args.kw_defaults = [], []
+    if variant is not None:
+        return _read_variant(src, variant)
+    return src
+
+
+def target(obj):
+    """(function, bindings, defaults): the Python function a callable runs, the parameters it fixes
+    (a bound method's ``self``, a partial's positional values) and the defaults it sets (a partial's
+    keywords); None for anything else."""
+    if inspect.isfunction(obj):
+        return obj, {}, {}
+    if inspect.ismethod(obj):
+        made = target(obj.__func__)
+        return made and _fix(made, (obj.__self__,), {})
+    if isinstance(obj, functools.partial):
+        made = target(obj.func)
+        return made and _fix(made, obj.args, obj.keywords)
+    call = getattr(type(obj), "__call__", None)
+    if not isinstance(obj, type) and inspect.isfunction(call):  # an instance of a class with a Python __call__
+        return _fix(target(call), (obj,), {})
+    return None
+
+
+def _fix(made, values, keywords):
+    function, bindings, defaults = made
+    free = [
+        p
+        for p in inspect.signature(function).parameters.values()
+        if p.name not in bindings and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if len(values) > len(free) or any(k not in inspect.signature(function).parameters for k in keywords):
+        code = function.__code__
+        raise UnsupportedError(
+            "a functools.partial that passes values to *args or **kwargs of %s" % function.__name__,
+            SourceLocation(code.co_filename, code.co_firstlineno, 1),
+            "pass them when calling instead",
+        )
+    bindings = dict(bindings, **{p.name: v for p, v in zip(free, values)})
+    return function, bindings, dict(defaults, **keywords)
+
+
+VARIANT = "__adjoint_compiler_variant__"  # (target, bindings, defaults, spread, keys) on what ``variant`` returns
+_VARIANTS = weakref.WeakKeyDictionary()  # target -> {key: (values it binds, variant)}, the newest last
+_KEEP = 32  # variants kept per target: each pins the objects it binds
+
+
+class _Ref:
+    """A default value in a generated signature, written as the name that holds it."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return self.name
+
+
+def variant(obj, target, bindings=None, defaults=None, spread=None, keys=None, name=None):
+    """A plain function standing for the callable ``obj``, compiled from ``target``'s source.
+
+    ``obj`` is ``target`` with the parameters in ``bindings`` fixed (a bound method's ``self``,
+    a ``functools.partial``'s positional values) and the ones in ``defaults`` given new defaults
+    (a partial's keywords). Without ``spread`` the variant takes ``obj``'s own signature; with it,
+    every parameter positionally: ``target``'s remaining ones, ``spread`` values of ``*args``
+    (``args_0, ...``), the keyword-only ones, and one per key of ``keys`` for ``**kw``
+    (``kw_key``). Called directly it calls ``obj``; ``read`` gives ``target``'s tree specialised so.
+    The same request gives the same variant (recursion and the compile caches rely on it).
+
+    >>> class Scaled:
+    ...     def __init__(self, w):
+    ...         self.w = w
+    ...     def loss(self, x, *rest):
+    ...         return self.w * x * rest[0]
+    >>> m = Scaled(3.0)
+    >>> loss = variant(m.loss, Scaled.loss, {"self": m}, spread=1, keys=())
+    >>> loss(2.0, 5.0), list(inspect.signature(loss).parameters)
+    (30.0, ['x', 'rest_0'])
+    >>> print(read(loss).tree.body[0].value.elts[0].id, read(loss).tree.args.args[0].id)
+    rest_0 x
+    """
+    bindings, defaults = bindings or {}, defaults or {}
+    values = tuple(bindings.values()) + tuple(defaults.values())
+    key = (tuple(bindings), tuple((p, id(v)) for p, v in defaults.items()), spread, keys, name)
+    key += tuple(map(id, values))
+    per_target = _VARIANTS.setdefault(target, {})
+    hit = per_target.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], values)):
+        return hit[1]
+    if spread is None:
+        signature = inspect.signature(obj)
+    else:
+        kinds = inspect.Parameter
+        params = []
+        for p in inspect.signature(target).parameters.values():
+            if p.name in bindings:
+                continue
+            if p.kind is kinds.VAR_POSITIONAL:
+                params += [naming.SPREAD.format(p.name, i) for i in range(spread)]
+            elif p.kind is kinds.VAR_KEYWORD:
+                params += [naming.SPREAD.format(p.name, k) for k in keys]
+            else:
+                params.append(p.name)
+        signature = inspect.Signature([inspect.Parameter(n, kinds.POSITIONAL_OR_KEYWORD) for n in params])
+    refs, params = {}, []
+    for i, p in enumerate(signature.parameters.values()):
+        if p.default is not p.empty:
+            refs["_default%d_" % i] = p.default
+            p = p.replace(default=_Ref("_default%d_" % i))
+        params.append(p.replace(annotation=p.empty))
+    passed = _passing(target, signature, bindings, spread, keys)
+    text = "def _make_(_obj_%s):\n  def %s%s:\n    return _obj_(%s)\n  return %s" % (
+        "".join(", " + r for r in refs),
+        target.__name__,
+        inspect.Signature(params),
+        passed,
+        target.__name__,
+    )
+    namespace = {}
+    exec(text, namespace)  # noqa: S102  (a wrapper with obj's signature: the API binds calls by it)
+    made = namespace["_make_"](obj, *refs.values())
+    made.__name__ = name or target.__name__
+    made.__qualname__ = getattr(obj, "__qualname__", None) or target.__qualname__
+    made.__module__ = target.__module__
+    setattr(made, VARIANT, (target, bindings, defaults, spread, keys))
+    per_target[key] = (values, made)
+    while len(per_target) > _KEEP:
+        del per_target[next(iter(per_target))]
+    return made
+
+
+def _passing(target, signature, bindings, spread, keys):
+    """The arguments a variant with ``signature`` passes on to the callable it stands for."""
+    if spread is None:
+        kinds = inspect.Parameter
+        return ", ".join(
+            "*" + p.name
+            if p.kind is kinds.VAR_POSITIONAL
+            else "**" + p.name
+            if p.kind is kinds.VAR_KEYWORD
+            else "%s=%s" % (p.name, p.name)
+            if p.kind is kinds.KEYWORD_ONLY
+            else p.name
+            for p in signature.parameters.values()
+        )
+    out = []
+    for p in inspect.signature(target).parameters.values():
+        if p.name in bindings:
+            continue
+        if p.kind is p.VAR_POSITIONAL:
+            out += [naming.SPREAD.format(p.name, i) for i in range(spread)]
+        elif p.kind is p.VAR_KEYWORD:
+            out += ["%s=%s" % (k, naming.SPREAD.format(p.name, k)) for k in keys]
+        elif p.kind is p.KEYWORD_ONLY:
+            out.append("%s=%s" % (p.name, p.name))
+        else:
+            out.append(p.name)
+    return ", ".join(out)
+
+
+def _read_variant(src, made):
+    """``src`` (the target's source) specialised as ``variant`` describes."""
+    from adjoint_compiler import specialise  # (it reads sources itself)
+
+    target, bindings, defaults, spread, keys = getattr(made, VARIANT)
+    tree = src.tree
+    if bindings:
+        specialise.bind_functions(src, bindings)
+    if defaults:
+        names = [a.id for a in tree.args.args]
+        nodes = dict(zip(names[len(names) - len(tree.args.defaults) :], tree.args.defaults))
+        for param, value in defaults.items():
+            nodes[param] = trees.name(src.bind("%s_default" % param, value))
+        given = [p in nodes for p in names]
+        if spread is None and given != sorted(given):
+            param = next(p for p, g in zip(names, given) if g)
+            raise UnsupportedError(
+                "a functools.partial that fixes '%s' by keyword before parameters without defaults" % param,
+                src.location(tree),
+                "fix them all by keyword, or fix it positionally",
+            )
+        tree.args.defaults = [nodes[p] for p in names if p in nodes]
+    if spread is not None:
+        if tree.args.vararg is not None:
+            specialise.varargs(src, spread)
+        if tree.args.kwarg is not None:
+            specialise.keywords(src, keys)
+        tree.args.defaults = []  # every argument is passed
+    tree.name = made.__name__
+    src.func = made
+    return src
 
 
 CARRIED = "__adjoint_compiler_carried__"  # (function, ins, outs) on what ``carrying`` returns

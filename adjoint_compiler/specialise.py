@@ -24,7 +24,7 @@ import inspect
 
 import gast
 
-from adjoint_compiler import naming, trees
+from adjoint_compiler import naming, rules, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import UnsupportedError
 
@@ -35,9 +35,10 @@ def varargs(src, count):
     tree = src.tree
     star = tree.args.vararg
     names = [naming.SPREAD.format(star.id, i) for i in range(count)]
-    tree.args.args = tree.args.args + [
-        gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None) for n in names
-    ]
+    params = [a.id for a in tree.args.args]
+    at = next((params.index(k) for k in getattr(src, "keyword_only", ()) if k in params), len(params))
+    spread = [gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None) for n in names]
+    tree.args.args = tree.args.args[:at] + spread + tree.args.args[at:]  # before the keyword-only ones
     tree.args.vararg = None
     pack = gast.Assign(
         targets=[trees.name(star.id, store=True)],
@@ -46,6 +47,23 @@ def varargs(src, count):
     )
     tree.body = [gast.copy_location(pack, tree)] + tree.body
     tree.name = naming.SPECIALISED.format(tree.name, count)
+
+
+def keywords(src, keys):
+    """``def f(x, **kw)`` called with the keyword arguments ``keys``: they become parameters
+    ``kw_key, ...`` after the others and the body starts with ``kw = {"key": kw_key, ...}``."""
+    tree = src.tree
+    star = tree.args.kwarg
+    for key in keys:
+        if not key.isidentifier():
+            raise UnsupportedError("a keyword argument %r for **%s" % (key, star.id), src.location(tree))
+    names = [naming.SPREAD.format(star.id, k) for k in keys]
+    tree.args.args = tree.args.args + [
+        gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None) for n in names
+    ]
+    tree.args.kwarg = None
+    pack = gast.Dict(keys=[trees.const(k) for k in keys], values=[trees.name(n) for n in names])
+    tree.body = [gast.copy_location(trees.assign(star.id, pack), tree)] + tree.body
 
 
 def bind_functions(src, bindings):
@@ -103,6 +121,114 @@ def nested_gradients(src, compile_gradient):
         call = gast.Call(func=trees.name(alias), args=args, keywords=node.keywords)
         new = gast.Subscript(value=call, slice=trees.const(1), ctx=gast.Load()) if kind == "grad" else call
         _become(node, gast.copy_location(new, node))
+
+
+def callables(src):
+    """Calls of a bound method, a ``functools.partial`` or an object with a Python ``__call__`` that
+    resolve at compile time (``m.loss(x)``, ``m(x)`` for a global ``m``) become calls of a plain
+    function standing for them (``source.variant``: their function with ``self`` or the partial's
+    values bound), which the compiler differentiates like any other: ``m_loss(x)``."""
+    local = trees.local_names(src.tree)
+    for node in gast.walk(src.tree):
+        if not isinstance(node, gast.Call):
+            continue
+        value = source_mod.global_value(node.func, src, local)
+        if value is None or inspect.isfunction(value) or rules.lookup(value) is not None:
+            continue
+        made = source_mod.target(value)
+        if made is None:
+            continue
+        label = "_".join(_written(node.func)) or made[0].__name__
+        function = source_mod.variant(value, *made, name=label)
+        node.func = gast.copy_location(trees.name(src.bind(label, function)), node.func)
+
+
+def _written(node):
+    """The names of a dotted expression ``m.layer.loss`` (empty for any other)."""
+    parts = []
+    while isinstance(node, gast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return [node.id] + parts[::-1] if isinstance(node, gast.Name) else []
+
+
+def spread_calls(src):
+    """Starred arguments of known structure become plain ones: ``h(*xs)`` where ``xs`` is a tuple
+    or list display, a name assigned one once (and otherwise only indexed) or a global tuple, gives
+    ``h(xs[0], xs[1])``; ``h(**kw)`` where ``kw`` is a dict display with string keys (or a name so
+    assigned) gives ``h(a=kw['a'], ...)``. Others stay, for fence to refuse."""
+    tree = src.tree
+    local = trees.local_names(tree)
+    displays = _displays(tree)
+    for node in gast.walk(tree):
+        if not isinstance(node, gast.Call):
+            continue
+        args = []
+        for arg in node.args:
+            parts = _parts(arg.value, displays, src, local, (gast.Tuple, gast.List)) if isinstance(arg, gast.Starred) else None
+            args += [arg] if parts is None else [gast.copy_location(p, arg) for _, p in parts]
+        keywords = []
+        for k in node.keywords:
+            parts = _parts(k.value, displays, src, local, (gast.Dict,)) if k.arg is None else None
+            if parts is not None and not all(isinstance(key, str) for key, _ in parts):
+                parts = None
+            keywords += [k] if parts is None else [gast.keyword(arg=key, value=p) for key, p in parts]
+        node.args, node.keywords = args, keywords
+
+
+def _parts(value, displays, src, local, kinds):
+    """[(key or index, expression)] of a starred argument's value, None where its structure is unknown."""
+    if isinstance(value, kinds):
+        if isinstance(value, gast.Dict):
+            if not all(isinstance(k, gast.Constant) for k in value.keys):
+                return None
+            return [(k.value, v) for k, v in zip(value.keys, value.values)]
+        if any(isinstance(e, gast.Starred) for e in value.elts):
+            return None
+        return list(enumerate(value.elts))
+    if not isinstance(value, gast.Name):
+        return None
+    display = displays.get(value.id)
+    if display is not None and isinstance(display, kinds):
+        known = _parts(display, displays, src, local, kinds)
+        keys = [k for k, _ in known] if known is not None else None
+    elif value.id not in local and gast.Tuple in kinds:
+        constant = source_mod.global_value(value, src, local)
+        keys = list(range(len(constant))) if isinstance(constant, tuple) else None
+    else:
+        keys = None
+    if keys is None:
+        return None
+    return [(k, gast.Subscript(value=trees.name(value.id), slice=trees.const(k), ctx=gast.Load())) for k in keys]
+
+
+def _displays(tree):
+    """Local names assigned a tuple, list or dict display exactly once and otherwise only read
+    (spread, indexed or passed on unchanged would do, but a call could change a list's length: only
+    indexing and spreading are allowed), so that the display's structure is theirs throughout."""
+    stores, uses, displays = {}, {}, {}
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Name):
+            if isinstance(node.ctx, (gast.Store, gast.Del, gast.Param)):
+                stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
+            if isinstance(node.value, (gast.Tuple, gast.List, gast.Dict)):
+                displays[node.targets[0].id] = node.value
+    for name in tree.args.args:
+        stores[name.id] = stores.get(name.id, 0) + 1
+    for node in gast.walk(tree):  # uses of a mutable display other than reading it
+        for child in gast.iter_child_nodes(node):
+            if isinstance(child, gast.Name) and isinstance(child.ctx, gast.Load):
+                plain = isinstance(node, (gast.Starred, gast.keyword)) or isinstance(node, gast.Subscript) and (
+                    isinstance(node.ctx, gast.Load) and child is node.value
+                )
+                if not plain:
+                    uses[child.id] = True
+    return {
+        n: d
+        for n, d in displays.items()
+        if stores.get(n) == 1 and (isinstance(d, gast.Tuple) or not uses.get(n))
+    }
 
 
 def _become(node, new):
