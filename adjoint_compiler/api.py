@@ -322,7 +322,7 @@ class _Layouts:
     def __init__(self, obj, wrt, transform, make):
         self.obj = obj
         self.function, self.bindings, self.defaults = source.target(obj)
-        self.signature = inspect.signature(obj)
+        self.signature = inspect.signature(obj, follow_wrapped=False)
         self.single = not isinstance(wrt, (tuple, list))
         self.items = (wrt,) if self.single else tuple(wrt)
         self.transform = transform
@@ -381,7 +381,9 @@ class _Layouts:
                 raise TypeError("wrt=%r: %s was called without a keyword argument %s" % (w, _label(self.obj), w))
             return spans[w]
         if not -positional <= w < positional:
-            raise TypeError("wrt=%d is out of range: %s got %d positional arguments" % (w, _label(self.obj), positional))
+            raise TypeError(
+                "wrt=%d is out of range: %s got %d positional arguments" % (w, _label(self.obj), positional)
+            )
         return ("one", w % positional)
 
     def pack(self, grads, plan):
@@ -417,8 +419,8 @@ def _label(obj):
 def _layouts(f, wrt, transform, make):
     """A ``_Layouts`` when the callable ``f`` takes *args or **kwargs, else None."""
     made = source.target(f)
-    if made is None or not _flexible(made[0]):
-        return None
+    if made is None or not _flexible(made[0]) or hasattr(made[0], source.TRANSFORM_MARK):
+        return None  # (a transform's own wrapper takes *args: it is refused, or nested, as it is)
     if made[0] is f:
         _check_function(f, transform)
     return _Layouts(f, wrt, transform, make)

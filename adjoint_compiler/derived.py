@@ -62,12 +62,12 @@ def jvp(f, wrt=0):
     cache = {}  # compiled per scalar-or-not signature; a cached function is kept only without guards
 
     @functools.wraps(f)
-    def jvp_f(*args):
+    def jvp_f(*args, **kwargs):
         if not args:
             raise TypeError("%s: jvp needs the arguments and a tangent" % f.__qualname__)
         tangent, args = args[-1], args[:-1]
-        if len(args) != nargs:
-            args = _bind(f, args, {})
+        if kwargs or len(args) != nargs:
+            args = _bind(f, args, kwargs)
         tangents = (tangent,) if single else tuple(tangent)
         if len(tangents) != len(wrt_idx):
             raise TypeError("jvp of %s: %d tangents for wrt=%r" % (f.__qualname__, len(tangents), wrt))

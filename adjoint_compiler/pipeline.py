@@ -112,6 +112,8 @@ def _source(c):
 
 
 def _specialise(c):
+    if c.src.variant is not None:
+        specialise.variant(c.src)
     if c.bindings:
         specialise.bind_functions(c.src, c.bindings)
     if c.varargs is not None and c.src.tree.args.vararg is not None:

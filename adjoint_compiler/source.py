@@ -23,7 +23,7 @@ import weakref
 
 import gast
 
-from adjoint_compiler import naming, trees
+from adjoint_compiler import naming
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
 
@@ -37,6 +37,8 @@ class Source:
         self.lines = lines  # the user's file, for quoting source lines in comments
         self.indent = indent
         self.env = env
+        self.variant = None  # (target, bindings, defaults, spread, keys) for a variant (see ``variant``)
+        self.keyword_only = []  # the keyword-only parameters, now last among the positional ones
         self.local_names = set()  # the names the function binds (set by fence, for resolving calls)
         self.summaries = {}  # effects.summary's memo, shared by the passes of one compilation
         self.module_alias = None  # the name emitted code uses for the user's module (global statements)
@@ -280,13 +282,9 @@ def read(func):
     src.keyword_only = [a.id for a in args.kwonlyargs]
     if args.kwonlyargs:
         defaults = [None] * (len(args.args) - len(args.defaults)) + list(args.defaults) + list(args.kw_defaults)
-        first = next((i for i, d in enumerate(defaults) if d is not None), len(defaults))
-        if any(d is None for d in defaults[first:]):
-            raise UnsupportedError(
-                "a keyword-only parameter without a default after parameters with defaults",
-                src.location(args.kwonlyargs[0]),
-                "give it a default, or make it positional",
-            )
+        # as positional parameters, only those after the last one without a default can keep theirs
+        # (the API passes every argument; a call inside must then pass the others too)
+        first = max((i + 1 for i, d in enumerate(defaults) if d is None), default=0)
         args.args = args.args + args.kwonlyargs
         args.defaults = defaults[first:]
         args.kwonlyargs, args.kw_defaults = [], []
@@ -315,12 +313,11 @@ def target(obj):
 
 def _fix(made, values, keywords):
     function, bindings, defaults = made
+    params = inspect.signature(function, follow_wrapped=False).parameters
     free = [
-        p
-        for p in inspect.signature(function).parameters.values()
-        if p.name not in bindings and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        p for p in params.values() if p.name not in bindings and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     ]
-    if len(values) > len(free) or any(k not in inspect.signature(function).parameters for k in keywords):
+    if len(values) > len(free) or any(k not in params for k in keywords):
         code = function.__code__
         raise UnsupportedError(
             "a functools.partial that passes values to *args or **kwargs of %s" % function.__name__,
@@ -366,8 +363,8 @@ def variant(obj, target, bindings=None, defaults=None, spread=None, keys=None, n
     >>> loss = variant(m.loss, Scaled.loss, {"self": m}, spread=1, keys=())
     >>> loss(2.0, 5.0), list(inspect.signature(loss).parameters)
     (30.0, ['x', 'rest_0'])
-    >>> print(read(loss).tree.body[0].value.elts[0].id, read(loss).tree.args.args[0].id)
-    rest_0 x
+    >>> read(loss).tree.name, read(loss).variant[3:]
+    ('loss', (1, ()))
     """
     bindings, defaults = bindings or {}, defaults or {}
     values = tuple(bindings.values()) + tuple(defaults.values())
@@ -378,11 +375,11 @@ def variant(obj, target, bindings=None, defaults=None, spread=None, keys=None, n
     if hit is not None and all(a is b for a, b in zip(hit[0], values)):
         return hit[1]
     if spread is None:
-        signature = inspect.signature(obj)
+        signature = inspect.signature(obj, follow_wrapped=False)
     else:
         kinds = inspect.Parameter
         params = []
-        for p in inspect.signature(target).parameters.values():
+        for p in inspect.signature(target, follow_wrapped=False).parameters.values():
             if p.name in bindings:
                 continue
             if p.kind is kinds.VAR_POSITIONAL:
@@ -434,7 +431,7 @@ def _passing(target, signature, bindings, spread, keys):
             for p in signature.parameters.values()
         )
     out = []
-    for p in inspect.signature(target).parameters.values():
+    for p in inspect.signature(target, follow_wrapped=False).parameters.values():
         if p.name in bindings:
             continue
         if p.kind is p.VAR_POSITIONAL:
@@ -449,34 +446,9 @@ def _passing(target, signature, bindings, spread, keys):
 
 
 def _read_variant(src, made):
-    """``src`` (the target's source) specialised as ``variant`` describes."""
-    from adjoint_compiler import specialise  # (it reads sources itself)
-
-    target, bindings, defaults, spread, keys = getattr(made, VARIANT)
-    tree = src.tree
-    if bindings:
-        specialise.bind_functions(src, bindings)
-    if defaults:
-        names = [a.id for a in tree.args.args]
-        nodes = dict(zip(names[len(names) - len(tree.args.defaults) :], tree.args.defaults))
-        for param, value in defaults.items():
-            nodes[param] = trees.name(src.bind("%s_default" % param, value))
-        given = [p in nodes for p in names]
-        if spread is None and given != sorted(given):
-            param = next(p for p, g in zip(names, given) if g)
-            raise UnsupportedError(
-                "a functools.partial that fixes '%s' by keyword before parameters without defaults" % param,
-                src.location(tree),
-                "fix them all by keyword, or fix it positionally",
-            )
-        tree.args.defaults = [nodes[p] for p in names if p in nodes]
-    if spread is not None:
-        if tree.args.vararg is not None:
-            specialise.varargs(src, spread)
-        if tree.args.kwarg is not None:
-            specialise.keywords(src, keys)
-        tree.args.defaults = []  # every argument is passed
-    tree.name = made.__name__
+    """``src`` (the target's source) as ``made``'s: ``specialise.variant`` applies the rest."""
+    src.variant = getattr(made, VARIANT)
+    src.tree.name = made.__name__
     src.func = made
     return src
 

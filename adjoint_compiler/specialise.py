@@ -49,6 +49,38 @@ def varargs(src, count):
     tree.name = naming.SPECIALISED.format(tree.name, count)
 
 
+def variant(src):
+    """The source of a ``source.variant`` (its target's) specialised as it describes: the fixed
+    parameters bound (as ``bind_functions`` binds functions), a partial's keywords as defaults, and
+    for one taking every argument positionally its *args and **kwargs spread (``varargs``, ``keywords``)."""
+    target, bindings, defaults, spread, keys = src.variant
+    tree = src.tree
+    name = tree.name
+    if bindings:
+        bind_functions(src, bindings)
+    if defaults:
+        names = [a.id for a in tree.args.args]
+        nodes = dict(zip(names[len(names) - len(tree.args.defaults) :], tree.args.defaults))
+        for param, value in defaults.items():
+            nodes[param] = trees.name(src.bind("%s_default" % param, value))
+        given = [p in nodes for p in names]
+        if spread is None and given != sorted(given):
+            raise UnsupportedError(
+                "a functools.partial that fixes '%s' by keyword before parameters without defaults"
+                % next(p for p, g in zip(names, given) if g),
+                src.location(tree),
+                "fix them all by keyword, or fix it positionally",
+            )
+        tree.args.defaults = [nodes[p] for p in names if p in nodes]
+    if spread is not None:
+        if tree.args.vararg is not None:
+            varargs(src, spread)
+        if tree.args.kwarg is not None:
+            keywords(src, keys)
+        tree.args.defaults = []  # every argument is passed
+    tree.name = name
+
+
 def keywords(src, keys):
     """``def f(x, **kw)`` called with the keyword arguments ``keys``: they become parameters
     ``kw_key, ...`` after the others and the body starts with ``kw = {"key": kw_key, ...}``."""
@@ -165,7 +197,8 @@ def spread_calls(src):
             continue
         args = []
         for arg in node.args:
-            parts = _parts(arg.value, displays, src, local, (gast.Tuple, gast.List)) if isinstance(arg, gast.Starred) else None
+            starred = isinstance(arg, gast.Starred)
+            parts = _parts(arg.value, displays, src, local, (gast.Tuple, gast.List)) if starred else None
             args += [arg] if parts is None else [gast.copy_location(p, arg) for _, p in parts]
         keywords = []
         for k in node.keywords:
@@ -219,16 +252,14 @@ def _displays(tree):
     for node in gast.walk(tree):  # uses of a mutable display other than reading it
         for child in gast.iter_child_nodes(node):
             if isinstance(child, gast.Name) and isinstance(child.ctx, gast.Load):
-                plain = isinstance(node, (gast.Starred, gast.keyword)) or isinstance(node, gast.Subscript) and (
-                    isinstance(node.ctx, gast.Load) and child is node.value
+                plain = (
+                    isinstance(node, (gast.Starred, gast.keyword))
+                    or isinstance(node, gast.Subscript)
+                    and (isinstance(node.ctx, gast.Load) and child is node.value)
                 )
                 if not plain:
                     uses[child.id] = True
-    return {
-        n: d
-        for n, d in displays.items()
-        if stores.get(n) == 1 and (isinstance(d, gast.Tuple) or not uses.get(n))
-    }
+    return {n: d for n, d in displays.items() if stores.get(n) == 1 and (isinstance(d, gast.Tuple) or not uses.get(n))}
 
 
 def _become(node, new):

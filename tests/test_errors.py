@@ -43,8 +43,8 @@ def walrus(x):
     return (y := x * 2) + y  # <- y :=
 
 
-def star_args(*xs):  # <- xs
-    return xs[0]
+def star_args(xs):
+    return max(*xs)  # <- *xs
 
 
 def nested_def(x):
@@ -129,7 +129,7 @@ CASES = [
     (try_block, "try statement"),
     (with_block, "with statement"),
     (walrus, "assignment expression"),
-    (star_args, "*xs parameter"),
+    (star_args, "*xs in a call"),
     (nested_def, "nested function definition"),
     (lambda_inside, "lambda"),
     (raise_stmt, "raise statement"),
