@@ -26,6 +26,8 @@ for an array, a list for a list, a dict for a dict; complex arguments raise Type
 (6.0, [3.0, 2.0])
 """
 
+import copy
+import dataclasses
 import functools
 import inspect
 import weakref
@@ -426,17 +428,132 @@ def _layouts(f, wrt, transform, make):
     return _Layouts(f, wrt, transform, make)
 
 
+_LEAVES = frozenset((float, int, bool, np.ndarray, np.float64, np.float32, str, type(None)))
+
+
+def _any_structure(args):
+    """Whether an argument is or holds a NamedTuple or a dataclass instance (cheap for numbers and arrays)."""
+    for a in args:
+        if type(a) not in _LEAVES and _holds_structure(a):
+            return True
+    return False
+
+
+def _holds_structure(a):
+    if _is_structure(a):
+        return True
+    if isinstance(a, (list, tuple)):
+        return any(type(v) not in _LEAVES and _holds_structure(v) for v in a)
+    if isinstance(a, dict):
+        return any(type(v) not in _LEAVES and _holds_structure(v) for v in a.values())
+    return False
+
+
+def _is_structure(a):
+    if isinstance(a, tuple):
+        return hasattr(type(a), "_fields")
+    return dataclasses.is_dataclass(a) and not isinstance(a, type)
+
+
+def _field_names(a):
+    return type(a)._fields if isinstance(a, tuple) else tuple(f.name for f in dataclasses.fields(a))
+
+
+def _as_tuples(a, fields, owners):
+    """``a`` with every NamedTuple and dataclass instance in it replaced by the tuple of its fields;
+    ``fields`` collects each field name's index (one per name: ``owners`` names the type that set it)."""
+    if _is_structure(a):
+        names = _field_names(a)
+        for i, name in enumerate(names):
+            if fields.setdefault(name, i) != i:
+                raise TypeError(
+                    "field '%s' is field %d of %s but field %d of %s: structures passed to one "
+                    "differentiated call must agree on the position of each field name they share"
+                    % (name, i, type(a).__qualname__, fields[name], owners[name])
+                )
+            owners.setdefault(name, type(a).__qualname__)
+        return tuple(_as_tuples(getattr(a, n), fields, owners) for n in names)
+    if isinstance(a, (list, tuple)):
+        return type(a)(_as_tuples(v, fields, owners) for v in a)
+    if isinstance(a, dict):
+        return {k: _as_tuples(v, fields, owners) for k, v in a.items()}
+    return a
+
+
+def _rebuild(g, arg):
+    """The gradient ``g`` (of ``arg`` passed as tuples) in ``arg``'s structure and types: a NamedTuple of
+    gradients for a NamedTuple, a copy of a dataclass with gradients in its fields; a field that is no
+    number or array (a string, None) keeps its value."""
+    if _is_structure(arg):
+        names = _field_names(arg)
+        parts = {n: _rebuild(v, getattr(arg, n)) for n, v in zip(names, g)}
+        if isinstance(arg, tuple):
+            return type(arg)(**parts)
+        out = copy.copy(arg)
+        for n, v in parts.items():
+            object.__setattr__(out, n, v)  # (frozen ones too, and without running __post_init__)
+        return out
+    if isinstance(arg, dict):
+        return {k: _rebuild(g[k], v) for k, v in arg.items()}
+    if isinstance(arg, (list, tuple)):
+        return type(arg)(_rebuild(v, a) for v, a in zip(g, arg))
+    if isinstance(arg, (float, int, np.ndarray, np.generic)):
+        return _like(g, arg)
+    return arg
+
+
+class _Structures:
+    """Calls with NamedTuple or dataclass arguments: they are passed as tuples of their fields to a
+    variant of the function whose reads of those fields index the tuples (``source.variant``), one per
+    set of field names, and gradients are rebuilt into the arguments' own types."""
+
+    def __init__(self, obj, wrt, make):
+        self.obj = obj
+        self.made = source.target(obj)
+        self.wrt, self.single = normalize_wrt(_function(obj), wrt)  # (a method's or partial's own parameters)
+        self.make = make
+        self.variants = {}
+
+    def prepare(self, args):
+        """(the transform of the variant for these arguments, the arguments as tuples)."""
+        fields, owners = {}, {}
+        flat = tuple(_as_tuples(a, fields, owners) for a in args)
+        key = tuple(sorted(fields.items()))
+        transform = self.variants.get(key)
+        if transform is None:
+            function, bindings, defaults = self.made
+            made = source.variant(self.obj, function, bindings, defaults, fields=key)
+            transform = self.variants[key] = self.make(made, self.wrt if not self.single else self.wrt[0])
+        return transform, flat
+
+    def finish(self, grads, args):
+        if self.single:
+            return _rebuild(grads, args[self.wrt[0]])
+        return tuple(_rebuild(g, args[i]) for g, i in zip(grads, self.wrt))
+
+
 def _scalar_output(f, wrt, transform, with_value):
     """grad's and value_and_grad's wrapper (one code path: they differ only in returning the value)."""
-    f = _function(f, transform)
+    obj, f = f, _function(f, transform)
     wrt_idx, single = normalize_wrt(f, wrt)
     d = _Generic(f, wrt_idx, single)
     finish, nargs = d.finish, d.nargs
+    structures = []  # made at the first call with NamedTuple or dataclass arguments
+
+    def structured(args):
+        if not structures:
+            structures.append(_Structures(obj, wrt, value_and_grad if with_value else grad))
+        s = structures[0]
+        transformed, flat = s.prepare(args)
+        out = transformed(*flat)
+        return (out[0], s.finish(out[1], args)) if with_value else s.finish(out, args)
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         if kwargs or len(args) != nargs:
             args = _bind(f, args, kwargs)
+        if _any_structure(args):
+            return structured(args)
         try:
             value, grads = (d.function or d.get())(*args)
         except (runtime.InPlaceUpdateError, TypeError) as e:
@@ -561,13 +678,24 @@ def vjp(f, wrt=0):
     layouts = _layouts(f, wrt, "vjp", vjp)
     if layouts is not None:
         return _per_layout(layouts, lambda pack, out: (out[0], lambda cotangent: pack(out[1](cotangent))))
-    f = _function(f, "vjp")
+    obj, f = f, _function(f, "vjp")
     wrt_idx, single = normalize_wrt(f, wrt)
 
     d = _Dispatcher(f, wrt_idx, "vjp", single)
+    structures = []  # made at the first call with NamedTuple or dataclass arguments
+
+    def structured(args):
+        if not structures:
+            structures.append(_Structures(obj, wrt, vjp))
+        s = structures[0]
+        transformed, flat = s.prepare(args)
+        value, pullback = transformed(*flat)
+        return value, lambda cotangent: s.finish(pullback(cotangent), args)
 
     @functools.wraps(f)
     def vjp_f(*args, **kwargs):
+        if _any_structure(args) or _any_structure(kwargs.values()):
+            return structured(_bind(f, args, kwargs))
         (function, finish), args = d.entry(args, kwargs)
         try:
             value, pullback = function(*args)

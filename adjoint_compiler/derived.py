@@ -28,7 +28,8 @@ import functools
 import numpy as np
 
 from adjoint_compiler import load, runtime, source
-from adjoint_compiler.api import _arity, _bind, _compiled, _function, _Generic, _label, _layouts, _reraise
+from adjoint_compiler.api import _arity, _any_structure, _as_tuples, _bind, _compiled, _function, _Generic, _label
+from adjoint_compiler.api import _layouts, _reraise, _Structures
 from adjoint_compiler.api import normalize_wrt, vjp
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
@@ -55,8 +56,16 @@ def jvp(f, wrt=0):
 
         setattr(jvp_layouts, source.TRANSFORM_MARK, ("jvp", layouts.function))
         return jvp_layouts
-    f = _function(f, "jvp")
+    obj, f = f, _function(f, "jvp")
     wrt_idx, single = normalize_wrt(f, wrt)
+    structures = []  # made at the first call with NamedTuple or dataclass arguments
+
+    def structured(args, tangent):
+        if not structures:
+            structures.append(_Structures(obj, wrt, jvp))
+        s = structures[0]
+        transformed, flat = s.prepare(args)
+        return transformed(*flat, _as_tuples(tangent, {}, {}))
 
     nargs = _arity(f)
     cache = {}  # compiled per scalar-or-not signature; a cached function is kept only without guards
@@ -68,6 +77,8 @@ def jvp(f, wrt=0):
         tangent, args = args[-1], args[:-1]
         if kwargs or len(args) != nargs:
             args = _bind(f, args, kwargs)
+        if _any_structure(args):
+            return structured(args, tangent)
         tangents = (tangent,) if single else tuple(tangent)
         if len(tangents) != len(wrt_idx):
             raise TypeError("jvp of %s: %d tangents for wrt=%r" % (f.__qualname__, len(tangents), wrt))

@@ -37,7 +37,7 @@ class Source:
         self.lines = lines  # the user's file, for quoting source lines in comments
         self.indent = indent
         self.env = env
-        self.variant = None  # (target, bindings, defaults, spread, keys) for a variant (see ``variant``)
+        self.variant = None  # (target, bindings, defaults, spread, keys, fields) for a variant (see ``variant``)
         self.keyword_only = []  # the keyword-only parameters, now last among the positional ones
         self.local_names = set()  # the names the function binds (set by fence, for resolving calls)
         self.summaries = {}  # effects.summary's memo, shared by the passes of one compilation
@@ -328,7 +328,7 @@ def _fix(made, values, keywords):
     return function, bindings, dict(defaults, **keywords)
 
 
-VARIANT = "__adjoint_compiler_variant__"  # (target, bindings, defaults, spread, keys) on what ``variant`` returns
+VARIANT = "__adjoint_compiler_variant__"  # (target, bindings, defaults, spread, keys, fields) on a variant
 _VARIANTS = weakref.WeakKeyDictionary()  # target -> {key: (values it binds, variant)}, the newest last
 _KEEP = 32  # variants kept per target: each pins the objects it binds
 
@@ -343,7 +343,7 @@ class _Ref:
         return self.name
 
 
-def variant(obj, target, bindings=None, defaults=None, spread=None, keys=None, name=None):
+def variant(obj, target, bindings=None, defaults=None, spread=None, keys=None, name=None, fields=None):
     """A plain function standing for the callable ``obj``, compiled from ``target``'s source.
 
     ``obj`` is ``target`` with the parameters in ``bindings`` fixed (a bound method's ``self``,
@@ -351,7 +351,9 @@ def variant(obj, target, bindings=None, defaults=None, spread=None, keys=None, n
     (a partial's keywords). Without ``spread`` the variant takes ``obj``'s own signature; with it,
     every parameter positionally: ``target``'s remaining ones, ``spread`` values of ``*args``
     (``args_0, ...``), the keyword-only ones, and one per key of ``keys`` for ``**kw``
-    (``kw_key``). Called directly it calls ``obj``; ``read`` gives ``target``'s tree specialised so.
+    (``kw_key``). ``fields`` (pairs of a field name and its index) is for arguments whose NamedTuples
+    and dataclasses the API passes as tuples: reading such a field becomes indexing. Called directly
+    it calls ``obj``; ``read`` gives ``target``'s source, which ``specialise.variant`` specialises so.
     The same request gives the same variant (recursion and the compile caches rely on it).
 
     >>> class Scaled:
@@ -368,7 +370,7 @@ def variant(obj, target, bindings=None, defaults=None, spread=None, keys=None, n
     """
     bindings, defaults = bindings or {}, defaults or {}
     values = tuple(bindings.values()) + tuple(defaults.values())
-    key = (tuple(bindings), tuple((p, id(v)) for p, v in defaults.items()), spread, keys, name)
+    key = (tuple(bindings), tuple((p, id(v)) for p, v in defaults.items()), spread, keys, name, fields)
     key += tuple(map(id, values))
     per_target = _VARIANTS.setdefault(target, {})
     hit = per_target.get(key)
@@ -409,7 +411,7 @@ def variant(obj, target, bindings=None, defaults=None, spread=None, keys=None, n
     made.__name__ = name or target.__name__
     made.__qualname__ = getattr(obj, "__qualname__", None) or target.__qualname__
     made.__module__ = target.__module__
-    setattr(made, VARIANT, (target, bindings, defaults, spread, keys))
+    setattr(made, VARIANT, (target, bindings, defaults, spread, keys, fields))
     per_target[key] = (values, made)
     while len(per_target) > _KEEP:
         del per_target[next(iter(per_target))]

@@ -21,8 +21,10 @@ def f_2(a, rest_0, rest_1):
 """
 
 import inspect
+import sysconfig
 
 import gast
+import numpy as np
 
 from adjoint_compiler import naming, rules, trees
 from adjoint_compiler import source as source_mod
@@ -53,7 +55,7 @@ def variant(src):
     """The source of a ``source.variant`` (its target's) specialised as it describes: the fixed
     parameters bound (as ``bind_functions`` binds functions), a partial's keywords as defaults, and
     for one taking every argument positionally its *args and **kwargs spread (``varargs``, ``keywords``)."""
-    target, bindings, defaults, spread, keys = src.variant
+    target, bindings, defaults, spread, keys, fields = src.variant
     tree = src.tree
     name = tree.name
     if bindings:
@@ -78,7 +80,39 @@ def variant(src):
         if tree.args.kwarg is not None:
             keywords(src, keys)
         tree.args.defaults = []  # every argument is passed
+    if fields:
+        _fields_as_indices(src, dict(fields))
     tree.name = name
+
+
+# attributes every array has: a read of one of them is never a structure's field
+_ARRAY_ATTRIBUTES = frozenset(a for a in dir(np.ndarray) if not a.startswith("_"))
+
+
+def _local_root(node, local):
+    """Whether ``node`` reads from a local value (``p``, ``p["w"].b``, ``layers[i]``)."""
+    while isinstance(node, (gast.Attribute, gast.Subscript)):
+        node = node.value
+    return isinstance(node, gast.Name) and node.id in local
+
+
+def _fields_as_indices(src, fields):
+    """``p.a`` -> ``p[0]`` for every read of a field name of ``fields`` (name -> index) from a local
+    value, other than a method call: the API passes NamedTuples and dataclasses as tuples of their
+    fields, which the compiler differentiates as it does any tuple."""
+    local = trees.local_names(src.tree)
+    calls = {id(n.func) for n in gast.walk(src.tree) if isinstance(n, gast.Call)}
+    for node in gast.walk(src.tree):
+        if (
+            isinstance(node, gast.Attribute)
+            and isinstance(node.ctx, gast.Load)
+            and node.attr in fields
+            and node.attr not in _ARRAY_ATTRIBUTES
+            and id(node) not in calls
+            and _local_root(node.value, local)
+        ):
+            index = gast.Subscript(value=node.value, slice=trees.const(fields[node.attr]), ctx=gast.Load())
+            _become(node, gast.copy_location(index, node))
 
 
 def keywords(src, keys):
@@ -168,11 +202,19 @@ def callables(src):
         if value is None or inspect.isfunction(value) or rules.lookup(value) is not None:
             continue
         made = source_mod.target(value)
-        if made is None:
-            continue
+        if made is None or _library(made[0]):
+            continue  # (a library's callable object, np.vectorize say, needs an adjoint registered)
         label = "_".join(_written(node.func)) or made[0].__name__
         function = source_mod.variant(value, *made, name=label)
         node.func = gast.copy_location(trees.name(src.bind(label, function)), node.func)
+
+
+_LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})
+
+
+def _library(function):
+    """Whether ``function`` is defined in the standard library or an installed package."""
+    return function.__code__.co_filename.startswith(_LIBRARIES)
 
 
 def _written(node):
