@@ -30,6 +30,7 @@ import copy
 import dataclasses
 import functools
 import inspect
+import numbers
 import weakref
 
 import numpy as np
@@ -440,7 +441,7 @@ def _any_structure(args):
 
 
 def _holds_structure(a):
-    if _is_structure(a):
+    if _is_structure(a) or _is_object(a):
         return True
     if isinstance(a, (list, tuple)):
         return any(type(v) not in _LEAVES and _holds_structure(v) for v in a)
@@ -453,6 +454,12 @@ def _is_structure(a):
     if isinstance(a, tuple):
         return hasattr(type(a), "_fields")
     return dataclasses.is_dataclass(a) and not isinstance(a, type)
+
+
+def _is_object(a):
+    """An argument that is no number, array, string or container: an object of a user class, a function."""
+    plain = (numbers.Number, np.ndarray, np.generic, str, bytes, list, tuple, dict, range, slice, type(None))
+    return not isinstance(a, plain) and not _is_structure(a)
 
 
 def _field_names(a):
@@ -503,28 +510,45 @@ def _rebuild(g, arg):
 
 
 class _Structures:
-    """Calls with NamedTuple or dataclass arguments: they are passed as tuples of their fields to a
-    variant of the function whose reads of those fields index the tuples (``source.variant``), one per
-    set of field names, and gradients are rebuilt into the arguments' own types."""
+    """Calls with NamedTuple or dataclass arguments, or objects: the structures are passed as tuples
+    of their fields to a variant of the function whose reads of those fields index the tuples
+    (``source.variant``), one per set of field names, and gradients are rebuilt into the arguments'
+    own types; an object (of a user class, a function) that is not differentiated is fixed in the
+    variant, as a bound method's ``self`` is (so ``m.loss(x)`` on it is a call the compiler follows)."""
 
     def __init__(self, obj, wrt, make):
         self.obj = obj
         self.made = source.target(obj)
-        self.wrt, self.single = normalize_wrt(_function(obj), wrt)  # (a method's or partial's own parameters)
+        function = _function(obj)  # (a method's or partial's own parameters)
+        self.wrt, self.single = normalize_wrt(function, wrt)
+        self.params = inspect.signature(function, follow_wrapped=False).parameters
         self.make = make
         self.variants = {}
 
     def prepare(self, args):
-        """(the transform of the variant for these arguments, the arguments as tuples)."""
+        """(the transform of the variant for these arguments, its positional and keyword arguments)."""
         fields, owners = {}, {}
-        flat = tuple(_as_tuples(a, fields, owners) for a in args)
-        key = tuple(sorted(fields.items()))
-        transform = self.variants.get(key)
+        objects = {i for i, a in enumerate(args) if _is_object(a)}
+        for i in objects & set(self.wrt):
+            code = self.made[0].__code__
+            raise UnsupportedError(
+                "a differentiated argument of type %s (only numbers, arrays, and lists, tuples, dicts, "
+                "NamedTuples and dataclasses of them have gradients)" % type(args[i]).__qualname__,
+                SourceLocation(code.co_filename, code.co_firstlineno, 1),
+                "make it a dataclass or a NamedTuple, or do not differentiate with respect to it",
+            )
+        params = list(self.params.values())
+        fixed = {params[i].name: args[i] for i in sorted(objects)}
+        flat = [(params[i], _as_tuples(a, fields, owners)) for i, a in enumerate(args) if i not in objects]
+        key = (tuple(sorted(fields.items())), tuple((p, id(v)) for p, v in fixed.items()))
+        transform = self.variants.get(key)  # (it holds the objects: their ids are not reused meanwhile)
         if transform is None:
             function, bindings, defaults = self.made
-            made = source.variant(self.obj, function, bindings, defaults, fields=key)
-            transform = self.variants[key] = self.make(made, self.wrt if not self.single else self.wrt[0])
-        return transform, flat
+            made = source.variant(self.obj, function, dict(bindings, **fixed), defaults, fields=key[0] or None)
+            names = tuple(params[i].name for i in self.wrt)
+            transform = self.variants[key] = self.make(made, names[0] if self.single else names)
+        positional = [v for p, v in flat if p.kind is not p.KEYWORD_ONLY]
+        return transform, positional, {p.name: v for p, v in flat if p.kind is p.KEYWORD_ONLY}
 
     def finish(self, grads, args):
         if self.single:
@@ -544,8 +568,8 @@ def _scalar_output(f, wrt, transform, with_value):
         if not structures:
             structures.append(_Structures(obj, wrt, value_and_grad if with_value else grad))
         s = structures[0]
-        transformed, flat = s.prepare(args)
-        out = transformed(*flat)
+        transformed, flat, keywords = s.prepare(args)
+        out = transformed(*flat, **keywords)
         return (out[0], s.finish(out[1], args)) if with_value else s.finish(out, args)
 
     @functools.wraps(f)
@@ -688,8 +712,8 @@ def vjp(f, wrt=0):
         if not structures:
             structures.append(_Structures(obj, wrt, vjp))
         s = structures[0]
-        transformed, flat = s.prepare(args)
-        value, pullback = transformed(*flat)
+        transformed, flat, keywords = s.prepare(args)
+        value, pullback = transformed(*flat, **keywords)
         return value, lambda cotangent: s.finish(pullback(cotangent), args)
 
     @functools.wraps(f)

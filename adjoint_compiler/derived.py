@@ -64,8 +64,8 @@ def jvp(f, wrt=0):
         if not structures:
             structures.append(_Structures(obj, wrt, jvp))
         s = structures[0]
-        transformed, flat = s.prepare(args)
-        return transformed(*flat, _as_tuples(tangent, {}, {}))
+        transformed, flat, keywords = s.prepare(args)
+        return transformed(*flat, _as_tuples(tangent, {}, {}), **keywords)
 
     nargs = _arity(f)
     cache = {}  # compiled per scalar-or-not signature; a cached function is kept only without guards

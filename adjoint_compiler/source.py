@@ -376,8 +376,9 @@ def variant(obj, target, bindings=None, defaults=None, spread=None, keys=None, n
     hit = per_target.get(key)
     if hit is not None and all(a is b for a, b in zip(hit[0], values)):
         return hit[1]
+    own = inspect.signature(obj, follow_wrapped=False)  # a parameter of obj's own in bindings: fixed too
     if spread is None:
-        signature = inspect.signature(obj, follow_wrapped=False)
+        signature = own.replace(parameters=[p for p in own.parameters.values() if p.name not in bindings])
     else:
         kinds = inspect.Parameter
         params = []
@@ -397,7 +398,9 @@ def variant(obj, target, bindings=None, defaults=None, spread=None, keys=None, n
             refs["_default%d_" % i] = p.default
             p = p.replace(default=_Ref("_default%d_" % i))
         params.append(p.replace(annotation=p.empty))
-    passed = _passing(target, signature, bindings, spread, keys)
+    fixed = {p: "_fixed_%s_" % p for p in own.parameters if p in bindings}
+    refs.update((fixed[p], bindings[p]) for p in fixed)
+    passed = _passing(target, own, bindings, spread, keys, fixed)
     text = "def _make_(_obj_%s):\n  def %s%s:\n    return _obj_(%s)\n  return %s" % (
         "".join(", " + r for r in refs),
         target.__name__,
@@ -418,8 +421,9 @@ def variant(obj, target, bindings=None, defaults=None, spread=None, keys=None, n
     return made
 
 
-def _passing(target, signature, bindings, spread, keys):
-    """The arguments a variant with ``signature`` passes on to the callable it stands for."""
+def _passing(target, own, bindings, spread, keys, fixed):
+    """The arguments a variant passes on to the callable it stands for, whose signature is ``own``
+    (the names in ``fixed`` hold the values of its parameters that the variant fixes)."""
     if spread is None:
         kinds = inspect.Parameter
         return ", ".join(
@@ -427,10 +431,10 @@ def _passing(target, signature, bindings, spread, keys):
             if p.kind is kinds.VAR_POSITIONAL
             else "**" + p.name
             if p.kind is kinds.VAR_KEYWORD
-            else "%s=%s" % (p.name, p.name)
+            else "%s=%s" % (p.name, fixed.get(p.name, p.name))
             if p.kind is kinds.KEYWORD_ONLY
-            else p.name
-            for p in signature.parameters.values()
+            else fixed.get(p.name, p.name)
+            for p in own.parameters.values()
         )
     out = []
     for p in inspect.signature(target, follow_wrapped=False).parameters.values():
