@@ -473,10 +473,9 @@ def _as_tuples(a, fields, owners):
         names = _field_names(a)
         for i, name in enumerate(names):
             if fields.setdefault(name, i) != i:
-                raise TypeError(
-                    "field '%s' is field %d of %s but field %d of %s: structures passed to one "
-                    "differentiated call must agree on the position of each field name they share"
-                    % (name, i, type(a).__qualname__, fields[name], owners[name])
+                raise _FieldClash(
+                    "field '%s' at position %d of %s and %d of %s: structures passed to one call that share "
+                    "a field name at different positions" % (name, i, type(a).__qualname__, fields[name], owners[name])
                 )
             owners.setdefault(name, type(a).__qualname__)
         return tuple(_as_tuples(getattr(a, n), fields, owners) for n in names)
@@ -485,6 +484,10 @@ def _as_tuples(a, fields, owners):
     if isinstance(a, dict):
         return {k: _as_tuples(v, fields, owners) for k, v in a.items()}
     return a
+
+
+class _FieldClash(Exception):
+    pass
 
 
 def _rebuild(g, arg):
@@ -529,8 +532,8 @@ class _Structures:
         """(the transform of the variant for these arguments, its positional and keyword arguments)."""
         fields, owners = {}, {}
         objects = {i for i, a in enumerate(args) if _is_object(a)}
+        code = self.made[0].__code__
         for i in objects & set(self.wrt):
-            code = self.made[0].__code__
             raise UnsupportedError(
                 "a differentiated argument of type %s (only numbers, arrays, and lists, tuples, dicts, "
                 "NamedTuples and dataclasses of them have gradients)" % type(args[i]).__qualname__,
@@ -539,7 +542,14 @@ class _Structures:
             )
         params = list(self.params.values())
         fixed = {params[i].name: args[i] for i in sorted(objects)}
-        flat = [(params[i], _as_tuples(a, fields, owners)) for i, a in enumerate(args) if i not in objects]
+        try:
+            flat = [(params[i], _as_tuples(a, fields, owners)) for i, a in enumerate(args) if i not in objects]
+        except _FieldClash as e:
+            raise UnsupportedError(
+                str(e),
+                SourceLocation(code.co_filename, code.co_firstlineno, 1),
+                "give the field the same position in each, or another name",
+            ) from None
         key = (tuple(sorted(fields.items())), tuple((p, id(v)) for p, v in fixed.items()))
         transform = self.variants.get(key)  # (it holds the objects: their ids are not reused meanwhile)
         if transform is None:
