@@ -162,6 +162,8 @@ def _like(g, arg):
         return out
     if isinstance(arg, dict) and isinstance(g, dict):
         return {k: _like(g[k], v) for k, v in arg.items()}
+    if _is_structure(arg):  # a NamedTuple the code took as a tuple
+        return _rebuild(g, arg)
     if isinstance(arg, (list, tuple)):  # a list's gradient is a list (of its elements' gradients)
         if len(g) != len(arg):
             raise InternalError("gradient of length %d for a sequence of length %d" % (len(g), len(arg)))
@@ -572,7 +574,10 @@ def _scalar_output(f, wrt, transform, with_value):
     wrt_idx, single = normalize_wrt(f, wrt)
     d = _Generic(f, wrt_idx, single)
     finish, nargs = d.finish, d.nargs
-    structures = []  # made at the first call with NamedTuple or dataclass arguments
+    # made when compiling for every argument type fails on a call with NamedTuple, dataclass or
+    # object arguments (a field read, a method call); such calls then take this path first. Deciding
+    # so keeps the check off the common calls' path
+    structures = []
 
     def structured(args):
         if not structures:
@@ -586,12 +591,16 @@ def _scalar_output(f, wrt, transform, with_value):
     def wrapper(*args, **kwargs):
         if kwargs or len(args) != nargs:
             args = _bind(f, args, kwargs)
-        if _any_structure(args):
+        if structures and _any_structure(args):
             return structured(args)
         try:
             value, grads = (d.function or d.get())(*args)
         except (runtime.InPlaceUpdateError, TypeError) as e:
             _reraise(e, args)
+        except CompileError:  # the code for any argument cannot take these: the structured path can
+            if not _any_structure(args):
+                raise
+            return structured(args)
         if with_value:
             return value, finish(grads, args)
         return finish(grads, args)
@@ -716,7 +725,7 @@ def vjp(f, wrt=0):
     wrt_idx, single = normalize_wrt(f, wrt)
 
     d = _Dispatcher(f, wrt_idx, "vjp", single)
-    structures = []  # made at the first call with NamedTuple or dataclass arguments
+    structures = []  # as in _scalar_output
 
     def structured(args):
         if not structures:
@@ -728,9 +737,16 @@ def vjp(f, wrt=0):
 
     @functools.wraps(f)
     def vjp_f(*args, **kwargs):
-        if _any_structure(args) or _any_structure(kwargs.values()):
+        if structures and (_any_structure(args) or _any_structure(kwargs.values())):
             return structured(_bind(f, args, kwargs))
-        (function, finish), args = d.entry(args, kwargs)
+        try:
+            (function, finish), bound = d.entry(args, kwargs)
+        except CompileError:
+            bound = _bind(f, args, kwargs)
+            if not _any_structure(bound):
+                raise
+            return structured(bound)
+        args = bound
         try:
             value, pullback = function(*args)
         except (runtime.InPlaceUpdateError, TypeError) as e:

@@ -58,7 +58,7 @@ def jvp(f, wrt=0):
         return jvp_layouts
     obj, f = f, _function(f, "jvp")
     wrt_idx, single = normalize_wrt(f, wrt)
-    structures = []  # made at the first call with NamedTuple or dataclass arguments
+    structures = []  # as in api._scalar_output
 
     def structured(args, tangent):
         if not structures:
@@ -77,7 +77,7 @@ def jvp(f, wrt=0):
         tangent, args = args[-1], args[:-1]
         if kwargs or len(args) != nargs:
             args = _bind(f, args, kwargs)
-        if _any_structure(args):
+        if structures and _any_structure(args):
             return structured(args, tangent)
         tangents = (tangent,) if single else tuple(tangent)
         if len(tangents) != len(wrt_idx):
@@ -89,7 +89,12 @@ def jvp(f, wrt=0):
         key = tuple(map(type, args))
         function = cache.get(key)
         if function is None:
-            c = _compiled(f, wrt_idx, "jvp", args)
+            try:
+                c = _compiled(f, wrt_idx, "jvp", args)
+            except CompileError:
+                if not _any_structure(args):
+                    raise
+                return structured(args, tangent)
             function = c.function
             if not c.guards:  # nothing it read can go stale
                 cache[key] = function
