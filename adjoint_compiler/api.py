@@ -9,9 +9,18 @@ values are scalars by itself); ``vjp`` compiles one variant per set of scalar
 arguments, without broadcasting bookkeeping for them, which is what makes scalar
 pullbacks cheap.
 
+Any Python callable with source can be differentiated: a function of any signature, a bound
+method (``self`` fixed), an object with a Python ``__call__``, a ``functools.partial``. With
+``*args`` or ``**kwargs`` it is compiled per count of ``*args`` values and set of keywords
+(``_Layouts``): an int ``wrt`` counts the positional arguments as passed, a name is a parameter
+(``*args``: a tuple of gradients, ``**kw``: a dict) or a key passed to ``**kw``. Calls whose
+arguments are or hold NamedTuples, dataclasses or objects take ``_Structures``' path.
+
 Invariant: a gradient has its argument's type and shape: a float for a float or an
 int, an array of the argument's shape and float dtype (float64 for an integer array)
-for an array, a list for a list, a dict for a dict; complex arguments raise TypeError.
+for an array, a list for a list, a dict for a dict, a NamedTuple or dataclass of the
+argument's type (a field that is no number or array keeps its value); complex arguments
+raise TypeError.
 
 >>> import numpy as np
 >>> def f(x, w):
@@ -24,6 +33,14 @@ for an array, a list for a list, a dict for a dict; complex arguments raise Type
 >>> value, pullback = vjp(h)([2.0, 3.0])
 >>> value, pullback(1.0)
 (6.0, [3.0, 2.0])
+>>> from typing import NamedTuple
+>>> class Pair(NamedTuple):
+...     a: float
+...     b: float
+>>> def k(p, *rest, scale=1.0):
+...     return p.a * p.b * rest[0] * scale
+>>> grad(k, wrt=(0, 1, "scale"))(Pair(2.0, 3.0), 4.0, scale=0.5)
+(Pair(a=6.0, b=4.0), 3.0, 24.0)
 """
 
 import copy

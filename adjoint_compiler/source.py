@@ -369,15 +369,21 @@ def variant(obj, target, bindings=None, defaults=None, spread=None, keys=None, n
     ('loss', (1, ()))
     """
     bindings, defaults = bindings or {}, defaults or {}
+    base = getattr(target, VARIANT, None)
+    if base is not None:  # a variant of a variant: one specialisation of the first one's target
+        bindings, defaults = dict(base[1], **bindings), dict(base[2], **defaults)
+        spread, keys = (base[3], base[4]) if spread is None else (spread, keys)
+        target, fields = base[0], fields or base[5]
+    own_style = spread is None or base is not None  # obj's own signature less what is fixed
     values = tuple(bindings.values()) + tuple(defaults.values())
-    key = (tuple(bindings), tuple((p, id(v)) for p, v in defaults.items()), spread, keys, name, fields)
+    key = (tuple(bindings), tuple((p, id(v)) for p, v in defaults.items()), spread, keys, name, fields, own_style)
     key += tuple(map(id, values))
     per_target = _VARIANTS.setdefault(target, {})
     hit = per_target.get(key)
     if hit is not None and all(a is b for a, b in zip(hit[0], values)):
         return hit[1]
     own = inspect.signature(obj, follow_wrapped=False)  # a parameter of obj's own in bindings: fixed too
-    if spread is None:
+    if own_style:
         signature = own.replace(parameters=[p for p in own.parameters.values() if p.name not in bindings])
     else:
         kinds = inspect.Parameter
@@ -400,7 +406,7 @@ def variant(obj, target, bindings=None, defaults=None, spread=None, keys=None, n
         params.append(p.replace(annotation=p.empty))
     fixed = {p: "_fixed_%s_" % p for p in own.parameters if p in bindings}
     refs.update((fixed[p], bindings[p]) for p in fixed)
-    passed = _passing(target, own, bindings, spread, keys, fixed)
+    passed = _passing(target, own, bindings, None if own_style else spread, keys, fixed)
     text = "def _make_(_obj_%s):\n  def %s%s:\n    return _obj_(%s)\n  return %s" % (
         "".join(", " + r for r in refs),
         target.__name__,

@@ -58,6 +58,11 @@ def variant(src):
     target, bindings, defaults, spread, keys, fields = src.variant
     tree = src.tree
     name = tree.name
+    if spread is not None:  # first: what is fixed may be one of the values spread
+        if tree.args.vararg is not None:
+            varargs(src, spread)
+        if tree.args.kwarg is not None:
+            keywords(src, keys)
     if bindings:
         bind_functions(src, bindings)
     if defaults:
@@ -75,10 +80,6 @@ def variant(src):
             )
         tree.args.defaults = [nodes[p] for p in names if p in nodes]
     if spread is not None:
-        if tree.args.vararg is not None:
-            varargs(src, spread)
-        if tree.args.kwarg is not None:
-            keywords(src, keys)
         tree.args.defaults = []  # every argument is passed
     if fields:
         _fields_as_indices(src, dict(fields))

@@ -185,3 +185,15 @@ def both(a, b):
 def test_structures_disagreeing_on_a_field_position_are_refused():
     with pytest.raises(ac.UnsupportedError, match="structures.py:[0-9]+:1: error: field '[xy]' at position [01] of B"):
         ac.grad(both)(A(1.0, 2.0), B(3.0, 4.0))
+
+
+def mixed(model, layer, *rest, scale=1.0):
+    return model.loss(layer.w) * layer.b * rest[0] * scale
+
+
+def test_structures_objects_and_star_args_together():
+    model, layer = Model(2.0), Layer(np.array([1.0, -1.0]), 0.5)
+    gl, grest, gscale = ac.grad(mixed, wrt=(1, "rest", "scale"))(model, layer, 3.0, scale=2.0)
+    assert type(gl) is Layer and np.allclose(gl.w, 2 * 2.0 * layer.w * 0.5 * 3.0 * 2.0)
+    assert gl.b == pytest.approx(4.0 * 3.0 * 2.0)
+    assert grest == pytest.approx((4.0 * 0.5 * 2.0,)) and gscale == pytest.approx(4.0 * 0.5 * 3.0)
