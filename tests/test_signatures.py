@@ -216,3 +216,32 @@ def test_called_function_with_kwargs_is_refused():
 def test_not_a_python_callable():
     with pytest.raises(TypeError, match="expected a Python function"):
         ac.grad(np.sin)
+
+
+class Counter:
+    def __init__(self, w):
+        self.w = w
+
+    def loss(self, x):
+        return self.w * x * x
+
+
+def test_compiled_once_per_object_and_partial(monkeypatch):
+    from adjoint_compiler import pipeline
+
+    calls = []
+    real = pipeline.compile
+    monkeypatch.setattr(pipeline, "compile", lambda *a, **k: calls.append(a) or real(*a, **k))
+    a, b = Counter(2.0), Counter(5.0)
+    for _ in range(3):  # a new bound method object each time: the same compiled code
+        assert ac.grad(a.loss)(3.0) == pytest.approx(12.0)
+    assert len(calls) == 1
+    assert ac.grad(b.loss)(3.0) == pytest.approx(30.0)  # another object: compiled for it
+    assert len(calls) == 2
+    p2, p7 = functools.partial(h, 2.0), functools.partial(h, 7.0)
+    assert ac.grad(p2)(3.0) == pytest.approx(4.0) and ac.grad(p7)(3.0) == pytest.approx(49.0)
+    for _ in range(2):
+        assert ac.grad(varargs, wrt="args")(2.0, 3.0, 5.0) == pytest.approx((10.0, 6.0))
+    before = len(calls)
+    assert ac.grad(varargs, wrt="args")(2.0, 3.0, 5.0) == pytest.approx((10.0, 6.0))
+    assert len(calls) == before
