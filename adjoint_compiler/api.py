@@ -726,7 +726,8 @@ def grad(f, wrt=0, has_aux=False):
     if inner is not None:
         return _grad_of_grad(inner, wrt)
     grad_f, wrt_idx, single = _scalar_output(f, wrt, "grad", False)
-    grad_f._adjoint_compiler_grad_of = (f, wrt_idx, single)
+    function = getattr(grad_f, source.GRADIENT_OF)[0]  # (a method's or partial's plain function)
+    grad_f._adjoint_compiler_grad_of = (function, wrt_idx, single)
     return grad_f
 
 

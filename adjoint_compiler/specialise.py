@@ -142,7 +142,7 @@ def bind_functions(src, bindings):
     renamed = {}
     for param, value in bindings.items():
         label = getattr(value, "__name__", param)
-        free = src.env.get(label, value) is value and label not in names
+        free = src.env.get(label, value) is value and (label not in names or label == param)
         alias = label if free else naming.BOUND.format(param, label)
         src.env[alias] = value
         renamed[param] = alias

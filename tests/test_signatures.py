@@ -245,3 +245,16 @@ def test_compiled_once_per_object_and_partial(monkeypatch):
     before = len(calls)
     assert ac.grad(varargs, wrt="args")(2.0, 3.0, 5.0) == pytest.approx((10.0, 6.0))
     assert len(calls) == before
+
+
+def cubed(a, b=3.0):
+    return a * a * a * b
+
+
+def test_higher_order_of_methods_and_partials():
+    m = Model(2.0)
+    x = np.array([1.0, 2.0])
+    assert np.allclose(ac.hessian(m.loss)(x), np.diag([4.0, 4.0]))
+    assert np.allclose(ac.hvp(m.loss)(x, np.ones(2)), [4.0, 4.0])
+    assert ac.grad(ac.grad(functools.partial(cubed, b=2.0)))(2.0) == pytest.approx(24.0)
+    assert "self.w" in ac.adjoint_source(m.loss)  # the object is named as the method names it
