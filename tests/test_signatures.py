@@ -258,3 +258,14 @@ def test_higher_order_of_methods_and_partials():
     assert np.allclose(ac.hvp(m.loss)(x, np.ones(2)), [4.0, 4.0])
     assert ac.grad(ac.grad(functools.partial(cubed, b=2.0)))(2.0) == pytest.approx(24.0)
     assert "self.w" in ac.adjoint_source(m.loss)  # the object is named as the method names it
+
+
+def test_source_of_a_star_args_function_needs_a_call():
+    with pytest.raises(ac.UnsupportedError, match=r"test_signatures.py:[0-9]+:[0-9]+: error: \*args parameter"):
+        ac.adjoint_source(only_varargs)
+
+
+def test_partial_giving_values_to_star_args_is_refused():
+    where = "test_signatures.py:[0-9]+:1: error: a functools.partial that passes"
+    with pytest.raises(ac.UnsupportedError, match=where):
+        ac.grad(functools.partial(only_varargs, 1.0, 2.0))
