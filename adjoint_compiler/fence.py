@@ -156,8 +156,8 @@ def _check_arguments(fn, source):
         _reject(
             args.kwarg,
             source,
-            "**%s parameter of a called function" % args.kwarg.id,
-            "make the keywords it takes parameters, or pass a dict",
+            "**%s parameter" % args.kwarg.id,
+            "a called function's keywords must be parameters (the differentiated function itself may take **kwargs)",
         )
     if args.kwonlyargs:
         _reject(args.kwonlyargs[0], source, "keyword-only parameter")
