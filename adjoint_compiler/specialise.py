@@ -141,7 +141,7 @@ def bind_functions(src, bindings):
     defaults = dict(zip(names[len(names) - len(args.defaults) :], args.defaults))
     renamed = {}
     for param, value in bindings.items():
-        label = getattr(value, "__name__", param)
+        label = getattr(value, "__name__", None) or _global_name(src, value) or param
         free = src.env.get(label, value) is value and (label not in names or label == param)
         alias = label if free else naming.BOUND.format(param, label)
         src.env[alias] = value
@@ -154,6 +154,11 @@ def bind_functions(src, bindings):
     args.defaults = [defaults[a.id] for a in keep if a.id in defaults]
     if renamed:
         tree.name = naming.SPECIALISED.format(tree.name, "_".join(renamed[p] for p in sorted(renamed)))
+
+
+def _global_name(src, value):
+    """A name the user's module gives ``value`` (a bound object, under the name the caller knows it by), or None."""
+    return next((n for n, v in dict.items(src.env) if v is value and not n.startswith("_")), None)
 
 
 def nested_gradients(src, compile_gradient):

@@ -269,3 +269,26 @@ def test_partial_giving_values_to_star_args_is_refused():
     where = "test_signatures.py:[0-9]+:1: error: a functools.partial that passes"
     with pytest.raises(ac.UnsupportedError, match=where):
         ac.grad(functools.partial(only_varargs, 1.0, 2.0))
+
+
+class Quadratic:
+    def __init__(self, w):
+        self.w = w
+
+    def loss(self, x):
+        y = self.w * x  # two statements: called, not inlined
+        return y * x
+
+
+QA, QB = Quadratic(2.0), Quadratic(3.0)
+
+
+def two_objects(x):
+    return QA.loss(x) + QB.loss(x)
+
+
+def test_two_objects_of_one_class_called_inside():
+    # each object's method is its own function in the emitted module, reading its own object
+    assert ac.grad(two_objects)(1.5) == pytest.approx(2 * 2.0 * 1.5 + 2 * 3.0 * 1.5)
+    source = ac.adjoint_source(two_objects)
+    assert "QA.w * x" in source and "QB.w * x" in source
