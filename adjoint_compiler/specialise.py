@@ -20,6 +20,7 @@ def f_2(a, rest_0, rest_1):
     return a * rest[0]
 """
 
+import dataclasses
 import inspect
 import sysconfig
 
@@ -103,6 +104,20 @@ def _fields_as_indices(src, fields):
     fields, which the compiler differentiates as it does any tuple."""
     local = trees.local_names(src.tree)
     calls = {id(n.func) for n in gast.walk(src.tree) if isinstance(n, gast.Call)}
+    for node in gast.walk(src.tree):  # a structure built here is a real one: its fields must agree
+        made = source_mod.global_value(node.func, src, local) if isinstance(node, gast.Call) else None
+        if isinstance(made, type) and (hasattr(made, "_fields") or dataclasses.is_dataclass(made)):
+            names = made._fields if hasattr(made, "_fields") else [f.name for f in dataclasses.fields(made)]
+            # (a dataclass built here is no tuple: reads of its fields, made indexing, would fail)
+            tuple_like = hasattr(made, "_fields")
+            clash = [n for i, n in enumerate(names) if fields.get(n, i) != i or not tuple_like and n in fields]
+            if clash:
+                raise UnsupportedError(
+                    "building %s, whose field '%s' is read as the structures passed in are (by position)"
+                    % (made.__qualname__, clash[0]),
+                    src.location(node),
+                    "give the field the same position in each, or another name",
+                )
     for node in gast.walk(src.tree):
         if (
             isinstance(node, gast.Attribute)

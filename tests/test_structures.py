@@ -197,3 +197,18 @@ def test_structures_objects_and_star_args_together():
     assert type(gl) is Layer and np.allclose(gl.w, 2 * 2.0 * layer.w * 0.5 * 3.0 * 2.0)
     assert gl.b == pytest.approx(4.0 * 3.0 * 2.0)
     assert grest == pytest.approx((4.0 * 0.5 * 2.0,)) and gscale == pytest.approx(4.0 * 0.5 * 3.0)
+
+
+class Swapped(NamedTuple):
+    b: float
+    w: np.ndarray
+
+
+def builds_another(layer, x):
+    other = Swapped(1.0, np.ones(2))  # its w is field 1, the argument's field 0
+    return np.sum(layer.w * x) + np.sum(other.w)
+
+
+def test_building_a_structure_whose_fields_clash_is_refused():
+    with pytest.raises(ac.UnsupportedError, match="test_structures.py:[0-9]+:[0-9]+: error: building Swapped"):
+        ac.grad(builds_another)(Layer(np.ones(2), 0.0), np.ones(2))
