@@ -9,9 +9,18 @@ values are scalars by itself); ``vjp`` compiles one variant per set of scalar
 arguments, without broadcasting bookkeeping for them, which is what makes scalar
 pullbacks cheap.
 
+Any Python callable with source can be differentiated: a function of any signature, a bound
+method (``self`` fixed), an object with a Python ``__call__``, a ``functools.partial``. With
+``*args`` or ``**kwargs`` it is compiled per count of ``*args`` values and set of keywords
+(``_Layouts``): an int ``wrt`` counts the positional arguments as passed, a name is a parameter
+(``*args``: a tuple of gradients, ``**kw``: a dict) or a key passed to ``**kw``. Calls whose
+arguments are or hold NamedTuples, dataclasses or objects take ``_Structures``' path.
+
 Invariant: a gradient has its argument's type and shape: a float for a float or an
 int, an array of the argument's shape and float dtype (float64 for an integer array)
-for an array, a list for a list, a dict for a dict; complex arguments raise TypeError.
+for an array, a list for a list, a dict for a dict, a NamedTuple or dataclass of the
+argument's type (a field that is no number or array keeps its value); complex arguments
+raise TypeError.
 
 >>> import numpy as np
 >>> def f(x, w):
@@ -24,10 +33,21 @@ for an array, a list for a list, a dict for a dict; complex arguments raise Type
 >>> value, pullback = vjp(h)([2.0, 3.0])
 >>> value, pullback(1.0)
 (6.0, [3.0, 2.0])
+>>> from typing import NamedTuple
+>>> class Pair(NamedTuple):
+...     a: float
+...     b: float
+>>> def k(p, *rest, scale=1.0):
+...     return p.a * p.b * rest[0] * scale
+>>> grad(k, wrt=(0, 1, "scale"))(Pair(2.0, 3.0), 4.0, scale=0.5)
+(Pair(a=6.0, b=4.0), 3.0, 24.0)
 """
 
+import copy
+import dataclasses
 import functools
 import inspect
+import numbers
 import weakref
 
 import numpy as np
@@ -37,6 +57,13 @@ from adjoint_compiler.runtime import checkpointed  # noqa: F401  (public: ac.che
 from adjoint_compiler.errors import CompileError, InternalError, SourceLocation, UnsupportedError
 
 _CACHE = weakref.WeakKeyDictionary()
+
+
+def _arity(f):
+    """How many arguments the emitted code takes when a call passes them all positionally; -1 where
+    a call must always be bound by name (keyword-only parameters come after the positional ones)."""
+    code = f.__code__
+    return -1 if code.co_kwonlyargcount else code.co_argcount
 
 
 def _params(f):
@@ -99,7 +126,7 @@ def _bind(f, args, kwargs):
     except TypeError as e:
         raise TypeError("%s(): %s" % (f.__qualname__, e)) from None
     bound.apply_defaults()
-    return tuple(bound.args)
+    return tuple(bound.args) + tuple(bound.kwargs.values())  # keyword-only ones last, as the emitted code has them
 
 
 _COMPLEX = (
@@ -152,6 +179,8 @@ def _like(g, arg):
         return out
     if isinstance(arg, dict) and isinstance(g, dict):
         return {k: _like(g[k], v) for k, v in arg.items()}
+    if _is_structure(arg):  # a NamedTuple the code took as a tuple
+        return _rebuild(g, arg)
     if isinstance(arg, (list, tuple)):  # a list's gradient is a list (of its elements' gradients)
         if len(g) != len(arg):
             raise InternalError("gradient of length %d for a sequence of length %d" % (len(g), len(arg)))
@@ -201,7 +230,7 @@ class _Generic:
     def __init__(self, f, wrt, single):
         self.f = f
         self.wrt = wrt
-        self.nargs = f.__code__.co_argcount
+        self.nargs = _arity(f)
         self.finish = _generic_finisher(wrt, single)
         self.function = None
         self.compiled = None
@@ -246,7 +275,7 @@ class _Dispatcher:
         self.wrt = wrt
         self.mode = mode
         self.single = single
-        self.nargs = f.__code__.co_argcount
+        self.nargs = _arity(f)
         self.entries = {}
 
     def entry(self, args, kwargs):
@@ -269,6 +298,27 @@ def _unsupported(e):
     return UnsupportedError(e.construct, SourceLocation(e.filename, e.line, e.col))
 
 
+def _flexible(function):
+    """Whether ``function`` takes *args or **kwargs: compiled for each call's count and keys of them."""
+    return bool(function.__code__.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS))
+
+
+def _function(f, transform=None):
+    """The plain function to compile for the callable ``f`` (itself, for a function); raises TypeError
+    for what is not a Python callable, UnsupportedError for a nesting of transforms."""
+    made = source.target(f)
+    if made is None:
+        raise TypeError(
+            "expected a Python function, a bound method, a functools.partial or an object with a __call__ "
+            "method written in Python, got %r" % (f,)
+        )
+    function, bindings, defaults = made
+    if function is not f:
+        f = source.variant(f, function, bindings, defaults)
+    _check_function(f, transform)
+    return f
+
+
 def _check_function(f, transform=None):
     if not inspect.isfunction(f):
         raise TypeError("expected a Python function, got %r" % (f,))
@@ -284,21 +334,290 @@ def _check_function(f, transform=None):
         )
 
 
+class _Layouts:
+    """A callable taking *args or **kwargs: each call's count of *args values and keyword names
+    compile a variant that takes every argument positionally (``source.variant``), and ``wrt`` picks
+    from those: an int counts the positional arguments as passed (``args`` values included), a name
+    is a parameter (for ``*args`` the tuple of its values, for ``**kwargs`` the dict) or a key
+    passed to ``**kwargs``. ``make(variant, wrt)`` gives the transform of a variant."""
+
+    def __init__(self, obj, wrt, transform, make):
+        self.obj = obj
+        self.function, self.bindings, self.defaults = source.target(obj)
+        self.signature = inspect.signature(obj, follow_wrapped=False)
+        self.single = not isinstance(wrt, (tuple, list))
+        self.items = (wrt,) if self.single else tuple(wrt)
+        self.transform = transform
+        self.make = make
+        self.layouts = {}
+        names = set(self.signature.parameters)
+        kinds = {p.kind for p in self.signature.parameters.values()}
+        for w in self.items:
+            if isinstance(w, str):
+                if w not in names and inspect.Parameter.VAR_KEYWORD not in kinds:
+                    raise TypeError(
+                        "wrt=%r is not a parameter of %s (parameters: %s)" % (w, _label(obj), ", ".join(names))
+                    )
+            elif not isinstance(w, int) or isinstance(w, bool):
+                raise TypeError("wrt must be an int, a parameter name, or a tuple of them, not %r" % (w,))
+        if not self.items:
+            raise TypeError("wrt is empty")
+
+    def prepare(self, args, kwargs):
+        """(the transform of this call's variant, its arguments, the plan that packs its gradients)."""
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError("%s(): %s" % (_label(self.obj), e)) from None
+        bound.apply_defaults()
+        flat, spans, spread, keys, positional = [], {}, 0, (), 0
+        for p in self.signature.parameters.values():
+            value = bound.arguments[p.name]
+            if p.kind is p.VAR_POSITIONAL:
+                spread = len(value)
+                spans[p.name] = ("tuple", list(range(len(flat), len(flat) + spread)))
+                flat += value
+                positional = len(flat)
+            elif p.kind is p.VAR_KEYWORD:
+                keys = tuple(value)
+                spans[p.name] = ("dict", [(k, len(flat) + i) for i, k in enumerate(keys)])
+                spans.update((k, ("one", len(flat) + i)) for i, k in enumerate(keys) if k not in spans)
+                flat += value.values()
+            else:
+                spans[p.name] = ("one", len(flat))
+                flat.append(value)
+                positional = len(flat) if p.kind is not p.KEYWORD_ONLY else positional
+        layout = self.layouts.get((spread, keys))
+        if layout is None:
+            plan = [self._span(w, spans, positional) for w in self.items]
+            wrt = tuple(i for kind, where in plan for i in _indices(kind, where))
+            if not wrt:
+                raise TypeError("wrt=%r selects no argument in this call of %s" % (self.items, _label(self.obj)))
+            made = source.variant(self.obj, self.function, self.bindings, self.defaults, spread, keys)
+            layout = self.layouts[spread, keys] = (self.make(made, wrt), plan)
+        return layout[0], tuple(flat), layout[1]
+
+    def _span(self, w, spans, positional):
+        if isinstance(w, str):
+            if w not in spans:
+                raise TypeError("wrt=%r: %s was called without a keyword argument %s" % (w, _label(self.obj), w))
+            return spans[w]
+        if not -positional <= w < positional:
+            raise TypeError(
+                "wrt=%d is out of range: %s got %d positional arguments" % (w, _label(self.obj), positional)
+            )
+        return ("one", w % positional)
+
+    def pack(self, grads, plan):
+        """The gradients of the variant's arguments (a tuple, in wrt order) in the structure ``wrt`` asks for."""
+        grads = iter(grads)
+        out = []
+        for kind, where in plan:
+            if kind == "one":
+                out.append(next(grads))
+            elif kind == "tuple":
+                out.append(tuple(next(grads) for _ in where))
+            else:
+                out.append({k: next(grads) for k, _ in where})
+        return out[0] if self.single else tuple(out)
+
+    def unpack(self, tangent, plan):
+        """A tangent in ``wrt``'s structure as the variant's tangents (a tuple)."""
+        parts = (tangent,) if self.single else tuple(tangent)
+        flat = []
+        for (kind, where), t in zip(plan, parts):
+            flat += [t] if kind == "one" else list(t) if kind == "tuple" else [t[k] for k, _ in where]
+        return tuple(flat)
+
+
+def _indices(kind, where):
+    return [where] if kind == "one" else [i for i in where] if kind == "tuple" else [i for _, i in where]
+
+
+def _label(obj):
+    return getattr(obj, "__qualname__", None) or repr(obj)
+
+
+def _layouts(f, wrt, transform, make):
+    """A ``_Layouts`` when the callable ``f`` takes *args or **kwargs, else None."""
+    made = source.target(f)
+    if made is None or not _flexible(made[0]) or hasattr(made[0], source.TRANSFORM_MARK):
+        return None  # (a transform's own wrapper takes *args: it is refused, or nested, as it is)
+    if made[0] is f:
+        _check_function(f, transform)
+    return _Layouts(f, wrt, transform, make)
+
+
+_LEAVES = frozenset((float, int, bool, np.ndarray, np.float64, np.float32, str, type(None)))
+
+
+def _any_structure(args):
+    """Whether an argument is or holds a NamedTuple or a dataclass instance (cheap for numbers and arrays)."""
+    for a in args:
+        if type(a) not in _LEAVES and _holds_structure(a):
+            return True
+    return False
+
+
+def _holds_structure(a):
+    if _is_structure(a) or _is_object(a):
+        return True
+    if isinstance(a, (list, tuple)):
+        return any(type(v) not in _LEAVES and _holds_structure(v) for v in a)
+    if isinstance(a, dict):
+        return any(type(v) not in _LEAVES and _holds_structure(v) for v in a.values())
+    return False
+
+
+def _is_structure(a):
+    if isinstance(a, tuple):
+        return hasattr(type(a), "_fields")
+    return dataclasses.is_dataclass(a) and not isinstance(a, type)
+
+
+def _is_object(a):
+    """An argument that is no number, array, string or container: an object of a user class, a function."""
+    plain = (numbers.Number, np.ndarray, np.generic, str, bytes, list, tuple, dict, range, slice, type(None))
+    return not isinstance(a, plain) and not _is_structure(a)
+
+
+def _field_names(a):
+    return type(a)._fields if isinstance(a, tuple) else tuple(f.name for f in dataclasses.fields(a))
+
+
+def _as_tuples(a, fields, owners):
+    """``a`` with every NamedTuple and dataclass instance in it replaced by the tuple of its fields;
+    ``fields`` collects each field name's index (one per name: ``owners`` names the type that set it)."""
+    if _is_structure(a):
+        names = _field_names(a)
+        for i, name in enumerate(names):
+            if fields.setdefault(name, i) != i:
+                raise _FieldClash(
+                    "field '%s' at position %d of %s and %d of %s: structures passed to one call that share "
+                    "a field name at different positions" % (name, i, type(a).__qualname__, fields[name], owners[name])
+                )
+            owners.setdefault(name, type(a).__qualname__)
+        return tuple(_as_tuples(getattr(a, n), fields, owners) for n in names)
+    if isinstance(a, (list, tuple)):
+        return type(a)(_as_tuples(v, fields, owners) for v in a)
+    if isinstance(a, dict):
+        return {k: _as_tuples(v, fields, owners) for k, v in a.items()}
+    return a
+
+
+class _FieldClash(Exception):
+    pass
+
+
+def _rebuild(g, arg):
+    """The gradient ``g`` (of ``arg`` passed as tuples) in ``arg``'s structure and types: a NamedTuple of
+    gradients for a NamedTuple, a copy of a dataclass with gradients in its fields; a field that is no
+    number or array (a string, None) keeps its value."""
+    if _is_structure(arg):
+        names = _field_names(arg)
+        parts = {n: _rebuild(v, getattr(arg, n)) for n, v in zip(names, g)}
+        if isinstance(arg, tuple):
+            return type(arg)(**parts)
+        out = copy.copy(arg)
+        for n, v in parts.items():
+            object.__setattr__(out, n, v)  # (frozen ones too, and without running __post_init__)
+        return out
+    if isinstance(arg, dict):
+        return {k: _rebuild(g[k], v) for k, v in arg.items()}
+    if isinstance(arg, (list, tuple)):
+        return type(arg)(_rebuild(v, a) for v, a in zip(g, arg))
+    if isinstance(arg, (float, int, np.ndarray, np.generic)):
+        return _like(g, arg)
+    return arg
+
+
+class _Structures:
+    """Calls with NamedTuple or dataclass arguments, or objects: the structures are passed as tuples
+    of their fields to a variant of the function whose reads of those fields index the tuples
+    (``source.variant``), one per set of field names, and gradients are rebuilt into the arguments'
+    own types; an object (of a user class, a function) that is not differentiated is fixed in the
+    variant, as a bound method's ``self`` is (so ``m.loss(x)`` on it is a call the compiler follows)."""
+
+    def __init__(self, obj, wrt, make):
+        self.obj = obj
+        self.made = source.target(obj)
+        function = _function(obj)  # (a method's or partial's own parameters)
+        self.wrt, self.single = normalize_wrt(function, wrt)
+        self.params = inspect.signature(function, follow_wrapped=False).parameters
+        self.make = make
+        self.variants = {}
+
+    def prepare(self, args):
+        """(the transform of the variant for these arguments, its positional and keyword arguments)."""
+        fields, owners = {}, {}
+        objects = {i for i, a in enumerate(args) if _is_object(a)}
+        code = self.made[0].__code__
+        for i in objects & set(self.wrt):
+            raise UnsupportedError(
+                "a differentiated argument of type %s (only numbers, arrays, and lists, tuples, dicts, "
+                "NamedTuples and dataclasses of them have gradients)" % type(args[i]).__qualname__,
+                SourceLocation(code.co_filename, code.co_firstlineno, 1),
+                "make it a dataclass or a NamedTuple, or do not differentiate with respect to it",
+            )
+        params = list(self.params.values())
+        fixed = {params[i].name: args[i] for i in sorted(objects)}
+        try:
+            flat = [(params[i], _as_tuples(a, fields, owners)) for i, a in enumerate(args) if i not in objects]
+        except _FieldClash as e:
+            raise UnsupportedError(
+                str(e),
+                SourceLocation(code.co_filename, code.co_firstlineno, 1),
+                "give the field the same position in each, or another name",
+            ) from None
+        key = (tuple(sorted(fields.items())), tuple((p, id(v)) for p, v in fixed.items()))
+        transform = self.variants.get(key)  # (it holds the objects: their ids are not reused meanwhile)
+        if transform is None:
+            function, bindings, defaults = self.made
+            made = source.variant(self.obj, function, dict(bindings, **fixed), defaults, fields=key[0] or None)
+            names = tuple(params[i].name for i in self.wrt)
+            transform = self.variants[key] = self.make(made, names[0] if self.single else names)
+        positional = [v for p, v in flat if p.kind is not p.KEYWORD_ONLY]
+        return transform, positional, {p.name: v for p, v in flat if p.kind is p.KEYWORD_ONLY}
+
+    def finish(self, grads, args):
+        if self.single:
+            return _rebuild(grads, args[self.wrt[0]])
+        return tuple(_rebuild(g, args[i]) for g, i in zip(grads, self.wrt))
+
+
 def _scalar_output(f, wrt, transform, with_value):
     """grad's and value_and_grad's wrapper (one code path: they differ only in returning the value)."""
-    _check_function(f, transform)
+    obj, f = f, _function(f, transform)
     wrt_idx, single = normalize_wrt(f, wrt)
     d = _Generic(f, wrt_idx, single)
     finish, nargs = d.finish, d.nargs
+    # made when compiling for every argument type fails on a call with NamedTuple, dataclass or
+    # object arguments (a field read, a method call); such calls then take this path first. Deciding
+    # so keeps the check off the common calls' path
+    structures = []
+
+    def structured(args):
+        if not structures:
+            structures.append(_Structures(obj, wrt, value_and_grad if with_value else grad))
+        s = structures[0]
+        transformed, flat, keywords = s.prepare(args)
+        out = transformed(*flat, **keywords)
+        return (out[0], s.finish(out[1], args)) if with_value else s.finish(out, args)
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         if kwargs or len(args) != nargs:
             args = _bind(f, args, kwargs)
+        if structures and _any_structure(args):
+            return structured(args)
         try:
             value, grads = (d.function or d.get())(*args)
         except (runtime.InPlaceUpdateError, TypeError) as e:
             _reraise(e, args)
+        except CompileError:  # the code for any argument cannot take these: the structured path can
+            if not _any_structure(args):
+                raise
+            return structured(args)
         if with_value:
             return value, finish(grads, args)
         return finish(grads, args)
@@ -311,9 +630,25 @@ def _scalar_output(f, wrt, transform, with_value):
 def value_and_grad(f, wrt=0, has_aux=False):
     """``vg(*args) -> (f(*args), gradient)``; the output must be a scalar. ``has_aux``: ``f`` returns
     ``(scalar, aux)``, and ``vg`` returns ``((scalar, aux), gradient)``; aux is not differentiated."""
+    layouts = _layouts(f, wrt, "value_and_grad", lambda made, w: value_and_grad(made, w, has_aux))
+    if layouts is not None:
+        return _per_layout(layouts, lambda pack, out: (out[0], pack(out[1])))
     if has_aux:
         return _with_aux(f, wrt, True)
     return _scalar_output(f, wrt, "value_and_grad", True)[0]
+
+
+def _per_layout(layouts, finish):
+    """The wrapper of a transform of a function with *args or **kwargs: ``finish(pack, result)`` gives
+    the variant's result (``pack``: its gradients in ``wrt``'s structure) as the API's."""
+
+    @functools.wraps(layouts.obj)
+    def wrapper(*args, **kwargs):
+        transformed, flat, plan = layouts.prepare(args, kwargs)
+        return finish(lambda grads: layouts.pack(grads, plan), transformed(*flat))
+
+    setattr(wrapper, source.TRANSFORM_MARK, (layouts.transform, layouts.function))
+    return wrapper
 
 
 def _with_aux(f, wrt, with_value):
@@ -346,7 +681,7 @@ def _grad_of_grad(inner, wrt):
     cache = {}
 
     def grad_grad_f(*args, **kwargs):
-        if kwargs or len(args) != f.__code__.co_argcount:
+        if kwargs or len(args) != _arity(f):
             args = _bind(f, args, kwargs)
         where = SourceLocation(f.__code__.co_filename, f.__code__.co_firstlineno, 1)
         if "pullback" not in cache:
@@ -382,13 +717,17 @@ def grad(f, wrt=0, has_aux=False):
     ``grad(grad(f))`` differentiates the generated gradient code again. ``has_aux``: ``f`` returns
     ``(scalar, aux)`` and ``g`` returns ``(gradient, aux)``; aux is not differentiated.
     """
+    layouts = _layouts(f, wrt, "grad", lambda made, w: grad(made, w, has_aux))
+    if layouts is not None:
+        return _per_layout(layouts, lambda pack, out: (pack(out[0]), out[1]) if has_aux else pack(out))
     if has_aux:
         return _with_aux(f, wrt, False)
     inner = getattr(f, "_adjoint_compiler_grad_of", None)
     if inner is not None:
         return _grad_of_grad(inner, wrt)
     grad_f, wrt_idx, single = _scalar_output(f, wrt, "grad", False)
-    grad_f._adjoint_compiler_grad_of = (f, wrt_idx, single)
+    function = getattr(grad_f, source.GRADIENT_OF)[0]  # (a method's or partial's plain function)
+    grad_f._adjoint_compiler_grad_of = (function, wrt_idx, single)
     return grad_f
 
 
@@ -397,14 +736,35 @@ setattr(grad, source.MAKES_GRADIENT, "grad")
 
 def vjp(f, wrt=0):
     """``fv(*args) -> (value, pullback)``, ``pullback(cotangent)`` -> gradient(s) in ``wrt``'s structure."""
-    _check_function(f, "vjp")
+    layouts = _layouts(f, wrt, "vjp", vjp)
+    if layouts is not None:
+        return _per_layout(layouts, lambda pack, out: (out[0], lambda cotangent: pack(out[1](cotangent))))
+    obj, f = f, _function(f, "vjp")
     wrt_idx, single = normalize_wrt(f, wrt)
 
     d = _Dispatcher(f, wrt_idx, "vjp", single)
+    structures = []  # as in _scalar_output
+
+    def structured(args):
+        if not structures:
+            structures.append(_Structures(obj, wrt, vjp))
+        s = structures[0]
+        transformed, flat, keywords = s.prepare(args)
+        value, pullback = transformed(*flat, **keywords)
+        return value, lambda cotangent: s.finish(pullback(cotangent), args)
 
     @functools.wraps(f)
     def vjp_f(*args, **kwargs):
-        (function, finish), args = d.entry(args, kwargs)
+        if structures and (_any_structure(args) or _any_structure(kwargs.values())):
+            return structured(_bind(f, args, kwargs))
+        try:
+            (function, finish), bound = d.entry(args, kwargs)
+        except CompileError:
+            bound = _bind(f, args, kwargs)
+            if not _any_structure(bound):
+                raise
+            return structured(bound)
+        args = bound
         try:
             value, pullback = function(*args)
         except (runtime.InPlaceUpdateError, TypeError) as e:
@@ -447,11 +807,11 @@ def tape_stats(f, wrt=0):
     ``loops``, one entry per loop with its source line, the names pushed per
     iteration, the values stored and their bytes.
     """
-    _check_function(f, "tape_stats")
+    f = _function(f, "tape_stats")
     wrt_idx, _ = normalize_wrt(f, wrt)
 
     def stats(*args, **kwargs):
-        if kwargs or len(args) != f.__code__.co_argcount:
+        if kwargs or len(args) != _arity(f):
             args = _bind(f, args, kwargs)
         c = _compiled(f, wrt_idx, "vjp", args)
         _, pullback = c.function(*args)
@@ -475,7 +835,7 @@ def adjoint_source(f, wrt=0, mode="grad"):
     compiles one variant per set of arguments that are Python or NumPy scalars (without their
     ``unbroadcast`` calls), so its code for scalar arguments can be shorter than the code shown.
     """
-    _check_function(f, "adjoint_source")
+    f = _function(f, "adjoint_source")
     if mode not in ("grad", "vjp", "jvp"):
         raise ValueError("mode=%r: one of 'grad', 'vjp', 'jvp'" % (mode,))
     wrt_idx, _ = normalize_wrt(f, wrt)
@@ -486,10 +846,11 @@ class Differentiable:
     """A function with its derivatives attached: ``f(...)``, ``f.grad(...)``, ``f.vjp(...)``."""
 
     def __init__(self, f, wrt=None):
-        _check_function(f, "differentiate")
-        if wrt is None:
-            n = len(_params(f))
-            wrt = 0 if n == 1 else tuple(range(n))
+        if wrt is None:  # every parameter, by name (*args and **kwargs as a whole)
+            names = _params(f)
+            if not names:
+                _function(f, "differentiate")
+            wrt = names[0] if len(names) == 1 else tuple(names)
         self.__wrapped__ = f
         self.wrt = wrt
         functools.update_wrapper(self, f)

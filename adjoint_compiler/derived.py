@@ -28,7 +28,9 @@ import functools
 import numpy as np
 
 from adjoint_compiler import load, runtime, source
-from adjoint_compiler.api import _bind, _check_function, _compiled, _Generic, _reraise, normalize_wrt, vjp
+from adjoint_compiler.api import _arity, _any_structure, _as_tuples, _bind, _compiled, _function, _Generic, _label
+from adjoint_compiler.api import _layouts, _reraise, _Structures
+from adjoint_compiler.api import normalize_wrt, vjp
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
 
@@ -41,19 +43,42 @@ def jvp(f, wrt=0):
     inner = getattr(f, "_adjoint_compiler_grad_of", None)
     if inner is not None:
         return _jvp_of_grad(inner, wrt)
-    _check_function(f, "jvp")
-    wrt_idx, single = normalize_wrt(f, wrt)
+    layouts = _layouts(f, wrt, "jvp", jvp)
+    if layouts is not None:
 
-    nargs = f.__code__.co_argcount
+        @functools.wraps(f)
+        def jvp_layouts(*args, **kwargs):
+            if not args:
+                raise TypeError("%s: jvp needs the arguments and a tangent" % _label(f))
+            transformed, flat, plan = layouts.prepare(args[:-1], kwargs)
+            tangents = layouts.unpack(args[-1], plan)
+            return transformed(*flat, tangents)
+
+        setattr(jvp_layouts, source.TRANSFORM_MARK, ("jvp", layouts.function))
+        return jvp_layouts
+    obj, f = f, _function(f, "jvp")
+    wrt_idx, single = normalize_wrt(f, wrt)
+    structures = []  # as in api._scalar_output
+
+    def structured(args, tangent):
+        if not structures:
+            structures.append(_Structures(obj, wrt, jvp))
+        s = structures[0]
+        transformed, flat, keywords = s.prepare(args)
+        return transformed(*flat, _as_tuples(tangent, {}, {}), **keywords)
+
+    nargs = _arity(f)
     cache = {}  # compiled per scalar-or-not signature; a cached function is kept only without guards
 
     @functools.wraps(f)
-    def jvp_f(*args):
+    def jvp_f(*args, **kwargs):
         if not args:
             raise TypeError("%s: jvp needs the arguments and a tangent" % f.__qualname__)
         tangent, args = args[-1], args[:-1]
-        if len(args) != nargs:
-            args = _bind(f, args, {})
+        if kwargs or len(args) != nargs:
+            args = _bind(f, args, kwargs)
+        if structures and _any_structure(args):
+            return structured(args, tangent)
         tangents = (tangent,) if single else tuple(tangent)
         if len(tangents) != len(wrt_idx):
             raise TypeError("jvp of %s: %d tangents for wrt=%r" % (f.__qualname__, len(tangents), wrt))
@@ -64,7 +89,12 @@ def jvp(f, wrt=0):
         key = tuple(map(type, args))
         function = cache.get(key)
         if function is None:
-            c = _compiled(f, wrt_idx, "jvp", args)
+            try:
+                c = _compiled(f, wrt_idx, "jvp", args)
+            except CompileError:
+                if not _any_structure(args):
+                    raise
+                return structured(args, tangent)
             function = c.function
             if not c.guards:  # nothing it read can go stale
                 cache[key] = function
@@ -90,7 +120,7 @@ def _jvp_of_grad(inner, wrt):
 
     def jvp_grad_f(*args):
         *args, tangent = args
-        args = _bind(f, args, {}) if len(args) != f.__code__.co_argcount else tuple(args)
+        args = _bind(f, args, {}) if len(args) != _arity(f) else tuple(args)
         if "jvp" not in cache:
             gradient = _compiled(f, inner_wrt, "grad", ())
             cache["jvp"] = jvp(gradient.function, wrt_idx[0] if single else wrt_idx)
@@ -115,7 +145,7 @@ def _jvp_of_grad(inner, wrt):
 def hvp(f, wrt=0):
     """``h(*args, v)`` -> the Hessian of ``f`` (in ``wrt``) times ``v``, in the structure of ``grad``:
     forward mode over the emitted gradient code, one sweep each way."""
-    _check_function(f, "hvp")
+    f = _function(f, "hvp")
     product = _jvp_of_grad((f, *normalize_wrt(f, wrt)), wrt)
 
     def hvp_f(*args):
@@ -153,12 +183,12 @@ def hessian(f, wrt=0):
     """``H(*args)``: second derivatives of scalar ``f``; ``x.shape + x.shape`` for one ``wrt`` (a float
     for a float), a tuple of tuples of blocks for a tuple ``wrt``. One Hessian-vector product per
     element of the inputs."""
-    _check_function(f, "hessian")
+    f = _function(f, "hessian")
     wrt_idx, single = normalize_wrt(f, wrt)
     product = _jvp_of_grad((f, wrt_idx, single), wrt)
 
     def hessian_f(*args):
-        args = _bind(f, args, {}) if len(args) != f.__code__.co_argcount else tuple(args)
+        args = _bind(f, args, {}) if len(args) != _arity(f) else tuple(args)
         shapes = [np.shape(args[i]) for i in wrt_idx]
         blocks = [[None] * len(wrt_idx) for _ in wrt_idx]
         for j, i in enumerate(wrt_idx):
@@ -185,12 +215,12 @@ def jacobian(f, wrt=0, mode="auto"):
     (whichever needs fewer sweeps)."""
     if mode not in ("auto", "fwd", "rev"):
         raise ValueError("mode=%r: one of 'auto', 'fwd', 'rev'" % (mode,))
-    _check_function(f, "jacobian")
+    f = _function(f, "jacobian")
     wrt_idx, single = normalize_wrt(f, wrt)
     forward, backward = jvp(f, wrt), vjp(f, wrt)
 
     def jacobian_f(*args):
-        args = _bind(f, args, {}) if len(args) != f.__code__.co_argcount else tuple(args)
+        args = _bind(f, args, {}) if len(args) != _arity(f) else tuple(args)
         value, pullback = backward(*args)
         out_shape = np.shape(value)
         in_shapes = [np.shape(args[i]) for i in wrt_idx]

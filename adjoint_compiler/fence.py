@@ -138,12 +138,27 @@ def _reject(node, source, construct=None, hint=None):
     )
 
 
+_SPREAD_HINT = (
+    "spread a display, h(*(a, b)) or h(**{'a': a}), or a name assigned one once and otherwise only "
+    "indexed; or pass the values one by one"
+)
+
+
+def _text(node):
+    return getattr(node, "id", None) or "(...)"
+
+
 def _check_arguments(fn, source):
-    args = fn.args
+    args = fn.args  # (the API compiles *args and **kwargs for each call's count and keys: these are callees')
     if args.vararg is not None:
-        _reject(args.vararg, source, "*%s parameter" % args.vararg.id)
+        _reject(args.vararg, source, "*%s parameter" % args.vararg.id, "call it from the API, or pass a tuple")
     if args.kwarg is not None:
-        _reject(args.kwarg, source, "**%s parameter" % args.kwarg.id)
+        _reject(
+            args.kwarg,
+            source,
+            "**%s parameter" % args.kwarg.id,
+            "a called function's keywords must be parameters (the differentiated function itself may take **kwargs)",
+        )
     if args.kwonlyargs:
         _reject(args.kwonlyargs[0], source, "keyword-only parameter")
 
@@ -226,6 +241,13 @@ def _check_node(node, source, root):
                 "%s, which writes into an array in place" % ("out=" if name is None else name + "(...)"),
                 "write it as an assignment (a[...] = ...)",
             )
+    if kind is gast.Call:
+        for arg in node.args:
+            if isinstance(arg, gast.Starred):
+                _reject(arg, source, "*%s in a call, whose length is not known" % _text(arg.value), _SPREAD_HINT)
+        for k in node.keywords:
+            if k.arg is None:
+                _reject(k.value, source, "**%s in a call, whose keys are not known" % _text(k.value), _SPREAD_HINT)
     if kind is gast.Compare and len(node.ops) > 1:
         _reject(node, source, "chained comparison")
     if (

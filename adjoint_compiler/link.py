@@ -65,7 +65,7 @@ class Linker:
         per_fn = _CACHE.setdefault(fn, {})
         c = per_fn.get(key)
         if c is None or not c.current():
-            n = fn.__code__.co_argcount - len(static or ()) + (varargs or 0)
+            n = fn.__code__.co_argcount + fn.__code__.co_kwonlyargcount - len(static or ()) + (varargs or 0)
             c = compile_vjp(fn, tuple(range(n)), static, varargs, self.stack, mode)
             if c.complete:
                 per_fn[key] = c
@@ -82,9 +82,10 @@ class Linker:
 
     def link(self, own, src):
         """The caller's module parts merged with every callee's."""
-        for c in self.callees:
+        seen = dict(own.provided)
+        for c in self.callees:  # one module: each name one value, the caller's and the callees' alike
             for name, value in c.unit.provided.items():
-                if own.provided.get(name, value) is not value:
+                if seen.setdefault(name, value) is not value:
                     raise CompileError(
                         "two functions read different globals named '%s'; rename one" % name, src.location(src.tree)
                     )

@@ -156,11 +156,15 @@ def _marks_try(node, src):
 
 
 def _specialise(c):
+    if c.src.variant is not None:
+        specialise.variant(c.src)
     if c.bindings:
         specialise.bind_functions(c.src, c.bindings)
     if c.varargs is not None and c.src.tree.args.vararg is not None:
         specialise.varargs(c.src, c.varargs)
     specialise.nested_gradients(c.src, lambda h, wrt, mode: compile(h, wrt, mode).function)
+    specialise.callables(c.src)
+    specialise.spread_calls(c.src)
     c.tree = c.src.tree
     return c.tree
 

@@ -13,6 +13,7 @@ closure values, builtins) needed to resolve the names it reads.
 """
 
 import builtins
+import functools
 import inspect
 import linecache
 import sys
@@ -36,6 +37,8 @@ class Source:
         self.lines = lines  # the user's file, for quoting source lines in comments
         self.indent = indent
         self.env = env
+        self.variant = None  # (target, bindings, defaults, spread, keys, fields) for a variant (see ``variant``)
+        self.keyword_only = []  # the keyword-only parameters, now last among the positional ones
         self.local_names = set()  # the names the function binds (set by fence, for resolving calls)
         self.summaries = {}  # effects.summary's memo, shared by the passes of one compilation
         self.module_alias = None  # the name emitted code uses for the user's module (global statements)
@@ -231,6 +234,9 @@ def read(func):
     carried = getattr(func, CARRIED, None)
     if carried is not None:
         return _read_carrying(func, *carried)
+    variant = func if hasattr(func, VARIANT) else None
+    if variant is not None:  # the source is its target's, specialised (see ``variant``)
+        func = getattr(variant, VARIANT)[0]
     transform = getattr(func, TRANSFORM_MARK, None)
     if transform is not None:
         code = transform[1].__code__
@@ -266,11 +272,197 @@ def read(func):
         tree = _lambda_as_def(func, module, SourceLocation(filename, firstline, indent + 1))
     gast.increment_lineno(tree, firstline - 1)
     tree.decorator_list = []
-    # emitted code takes every argument positionally, so positional-only ones are ordinary parameters there
-    tree.args.args = list(getattr(tree.args, "posonlyargs", None) or []) + tree.args.args
-    tree.args.posonlyargs = []
+    # emitted code takes every argument positionally, so positional-only and keyword-only ones are
+    # ordinary parameters there (keyword-only ones last: a call passes them by name)
+    args = tree.args
+    args.args = list(getattr(args, "posonlyargs", None) or []) + args.args
+    args.posonlyargs = []
     all_lines = linecache.getlines(filename) or lines
-    return Source(func, tree, filename, all_lines, indent, Environment(func))
+    src = Source(func, tree, filename, all_lines, indent, Environment(func))
+    src.keyword_only = [a.id for a in args.kwonlyargs]
+    if args.kwonlyargs:
+        defaults = [None] * (len(args.args) - len(args.defaults)) + list(args.defaults) + list(args.kw_defaults)
+        # as positional parameters, only those after the last one without a default can keep theirs
+        # (the API passes every argument; a call inside must then pass the others too)
+        first = max((i + 1 for i, d in enumerate(defaults) if d is None), default=0)
+        args.args = args.args + args.kwonlyargs
+        args.defaults = defaults[first:]
+        args.kwonlyargs, args.kw_defaults = [], []
+    if variant is not None:
+        return _read_variant(src, variant)
+    return src
+
+
+def target(obj):
+    """(function, bindings, defaults): the Python function a callable runs, the parameters it fixes
+    (a bound method's ``self``, a partial's positional values) and the defaults it sets (a partial's
+    keywords); None for anything else."""
+    if inspect.isfunction(obj):
+        return obj, {}, {}
+    if inspect.ismethod(obj):
+        made = target(obj.__func__)
+        return made and _fix(made, (obj.__self__,), {})
+    if isinstance(obj, functools.partial):
+        made = target(obj.func)
+        return made and _fix(made, obj.args, obj.keywords)
+    call = getattr(type(obj), "__call__", None)
+    if not isinstance(obj, type) and inspect.isfunction(call):  # an instance of a class with a Python __call__
+        return _fix(target(call), (obj,), {})
+    return None
+
+
+def _fix(made, values, keywords):
+    function, bindings, defaults = made
+    params = inspect.signature(function, follow_wrapped=False).parameters
+    free = [
+        p for p in params.values() if p.name not in bindings and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if len(values) > len(free) or any(k not in params for k in keywords):
+        code = function.__code__
+        raise UnsupportedError(
+            "a functools.partial that passes values to *args or **kwargs of %s" % function.__name__,
+            SourceLocation(code.co_filename, code.co_firstlineno, 1),
+            "pass them when calling instead",
+        )
+    bindings = dict(bindings, **{p.name: v for p, v in zip(free, values)})
+    return function, bindings, dict(defaults, **keywords)
+
+
+VARIANT = "__adjoint_compiler_variant__"  # (target, bindings, defaults, spread, keys, fields) on a variant
+_VARIANTS = weakref.WeakKeyDictionary()  # target -> {key: (values it binds, variant)}, the newest last
+_KEEP = 32  # variants kept per target: each pins the objects it binds
+
+
+class _Ref:
+    """A default value in a generated signature, written as the name that holds it."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return self.name
+
+
+def variant(obj, target, bindings=None, defaults=None, spread=None, keys=None, name=None, fields=None):
+    """A plain function standing for the callable ``obj``, compiled from ``target``'s source.
+
+    ``obj`` is ``target`` with the parameters in ``bindings`` fixed (a bound method's ``self``,
+    a ``functools.partial``'s positional values) and the ones in ``defaults`` given new defaults
+    (a partial's keywords). Without ``spread`` the variant takes ``obj``'s own signature; with it,
+    every parameter positionally: ``target``'s remaining ones, ``spread`` values of ``*args``
+    (``args_0, ...``), the keyword-only ones, and one per key of ``keys`` for ``**kw``
+    (``kw_key``). ``fields`` (pairs of a field name and its index) is for arguments whose NamedTuples
+    and dataclasses the API passes as tuples: reading such a field becomes indexing. Called directly
+    it calls ``obj``; ``read`` gives ``target``'s source, which ``specialise.variant`` specialises so.
+    The same request gives the same variant (recursion and the compile caches rely on it).
+
+    >>> class Scaled:
+    ...     def __init__(self, w):
+    ...         self.w = w
+    ...     def loss(self, x, *rest):
+    ...         return self.w * x * rest[0]
+    >>> m = Scaled(3.0)
+    >>> loss = variant(m.loss, Scaled.loss, {"self": m}, spread=1, keys=())
+    >>> loss(2.0, 5.0), list(inspect.signature(loss).parameters)
+    (30.0, ['x', 'rest_0'])
+    >>> read(loss).tree.name, read(loss).variant[3:]
+    ('loss', (1, ()))
+    """
+    bindings, defaults = bindings or {}, defaults or {}
+    base = getattr(target, VARIANT, None)
+    if base is not None:  # a variant of a variant: one specialisation of the first one's target
+        bindings, defaults = dict(base[1], **bindings), dict(base[2], **defaults)
+        spread, keys = (base[3], base[4]) if spread is None else (spread, keys)
+        target, fields = base[0], fields or base[5]
+    own_style = spread is None or base is not None  # obj's own signature less what is fixed
+    values = tuple(bindings.values()) + tuple(defaults.values())
+    key = (tuple(bindings), tuple((p, id(v)) for p, v in defaults.items()), spread, keys, name, fields, own_style)
+    key += tuple(map(id, values))
+    per_target = _VARIANTS.setdefault(target, {})
+    hit = per_target.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], values)):
+        return hit[1]
+    own = inspect.signature(obj, follow_wrapped=False)  # a parameter of obj's own in bindings: fixed too
+    if own_style:
+        signature = own.replace(parameters=[p for p in own.parameters.values() if p.name not in bindings])
+    else:
+        kinds = inspect.Parameter
+        params = []
+        for p in inspect.signature(target, follow_wrapped=False).parameters.values():
+            if p.name in bindings:
+                continue
+            if p.kind is kinds.VAR_POSITIONAL:
+                params += [naming.SPREAD.format(p.name, i) for i in range(spread)]
+            elif p.kind is kinds.VAR_KEYWORD:
+                params += [naming.SPREAD.format(p.name, k) for k in keys]
+            else:
+                params.append(p.name)
+        signature = inspect.Signature([inspect.Parameter(n, kinds.POSITIONAL_OR_KEYWORD) for n in params])
+    refs, params = {}, []
+    for i, p in enumerate(signature.parameters.values()):
+        if p.default is not p.empty:
+            refs["_default%d_" % i] = p.default
+            p = p.replace(default=_Ref("_default%d_" % i))
+        params.append(p.replace(annotation=p.empty))
+    fixed = {p: "_fixed_%s_" % p for p in own.parameters if p in bindings}
+    refs.update((fixed[p], bindings[p]) for p in fixed)
+    passed = _passing(target, own, bindings, None if own_style else spread, keys, fixed)
+    text = "def _make_(_obj_%s):\n  def %s%s:\n    return _obj_(%s)\n  return %s" % (
+        "".join(", " + r for r in refs),
+        target.__name__,
+        inspect.Signature(params),
+        passed,
+        target.__name__,
+    )
+    namespace = {}
+    exec(text, namespace)  # noqa: S102  (a wrapper with obj's signature: the API binds calls by it)
+    made = namespace["_make_"](obj, *refs.values())
+    made.__name__ = name or target.__name__
+    made.__qualname__ = getattr(obj, "__qualname__", None) or target.__qualname__
+    made.__module__ = target.__module__
+    setattr(made, VARIANT, (target, bindings, defaults, spread, keys, fields))
+    per_target[key] = (values, made)
+    while len(per_target) > _KEEP:
+        del per_target[next(iter(per_target))]
+    return made
+
+
+def _passing(target, own, bindings, spread, keys, fixed):
+    """The arguments a variant passes on to the callable it stands for, whose signature is ``own``
+    (the names in ``fixed`` hold the values of its parameters that the variant fixes)."""
+    if spread is None:
+        kinds = inspect.Parameter
+        return ", ".join(
+            "*" + p.name
+            if p.kind is kinds.VAR_POSITIONAL
+            else "**" + p.name
+            if p.kind is kinds.VAR_KEYWORD
+            else "%s=%s" % (p.name, fixed.get(p.name, p.name))
+            if p.kind is kinds.KEYWORD_ONLY
+            else fixed.get(p.name, p.name)
+            for p in own.parameters.values()
+        )
+    out = []
+    for p in inspect.signature(target, follow_wrapped=False).parameters.values():
+        if p.name in bindings:
+            continue
+        if p.kind is p.VAR_POSITIONAL:
+            out += [naming.SPREAD.format(p.name, i) for i in range(spread)]
+        elif p.kind is p.VAR_KEYWORD:
+            out += ["%s=%s" % (k, naming.SPREAD.format(p.name, k)) for k in keys]
+        elif p.kind is p.KEYWORD_ONLY:
+            out.append("%s=%s" % (p.name, p.name))
+        else:
+            out.append(p.name)
+    return ", ".join(out)
+
+
+def _read_variant(src, made):
+    """``src`` (the target's source) as ``made``'s: ``specialise.variant`` applies the rest."""
+    src.variant = getattr(made, VARIANT)
+    src.tree.name = made.__name__
+    src.func = made
+    return src
 
 
 CARRIED = "__adjoint_compiler_carried__"  # (function, ins, outs) on what ``carrying`` returns

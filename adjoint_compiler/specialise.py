@@ -20,11 +20,14 @@ def f_2(a, rest_0, rest_1):
     return a * rest[0]
 """
 
+import dataclasses
 import inspect
+import sysconfig
 
 import gast
+import numpy as np
 
-from adjoint_compiler import naming, trees
+from adjoint_compiler import naming, rules, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import UnsupportedError
 
@@ -35,9 +38,10 @@ def varargs(src, count):
     tree = src.tree
     star = tree.args.vararg
     names = [naming.SPREAD.format(star.id, i) for i in range(count)]
-    tree.args.args = tree.args.args + [
-        gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None) for n in names
-    ]
+    params = [a.id for a in tree.args.args]
+    at = next((params.index(k) for k in getattr(src, "keyword_only", ()) if k in params), len(params))
+    spread = [gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None) for n in names]
+    tree.args.args = tree.args.args[:at] + spread + tree.args.args[at:]  # before the keyword-only ones
     tree.args.vararg = None
     pack = gast.Assign(
         targets=[trees.name(star.id, store=True)],
@@ -48,6 +52,102 @@ def varargs(src, count):
     tree.name = naming.SPECIALISED.format(tree.name, count)
 
 
+def variant(src):
+    """The source of a ``source.variant`` (its target's) specialised as it describes: the fixed
+    parameters bound (as ``bind_functions`` binds functions), a partial's keywords as defaults, and
+    for one taking every argument positionally its *args and **kwargs spread (``varargs``, ``keywords``)."""
+    target, bindings, defaults, spread, keys, fields = src.variant
+    tree = src.tree
+    name = tree.name
+    if spread is not None:  # first: what is fixed may be one of the values spread
+        if tree.args.vararg is not None:
+            varargs(src, spread)
+        if tree.args.kwarg is not None:
+            keywords(src, keys)
+    if bindings:
+        bind_functions(src, bindings)
+    if defaults:
+        names = [a.id for a in tree.args.args]
+        nodes = dict(zip(names[len(names) - len(tree.args.defaults) :], tree.args.defaults))
+        for param, value in defaults.items():
+            nodes[param] = trees.name(src.bind("%s_default" % param, value))
+        given = [p in nodes for p in names]
+        if spread is None and given != sorted(given):
+            raise UnsupportedError(
+                "a functools.partial that fixes '%s' by keyword before parameters without defaults"
+                % next(p for p, g in zip(names, given) if g),
+                src.location(tree),
+                "fix them all by keyword, or fix it positionally",
+            )
+        tree.args.defaults = [nodes[p] for p in names if p in nodes]
+    if spread is not None:
+        tree.args.defaults = []  # every argument is passed
+    if fields:
+        _fields_as_indices(src, dict(fields))
+    tree.name = name
+
+
+# attributes every array has: a read of one of them is never a structure's field
+_ARRAY_ATTRIBUTES = frozenset(a for a in dir(np.ndarray) if not a.startswith("_"))
+
+
+def _local_root(node, local):
+    """Whether ``node`` reads from a local value (``p``, ``p["w"].b``, ``layers[i]``)."""
+    while isinstance(node, (gast.Attribute, gast.Subscript)):
+        node = node.value
+    return isinstance(node, gast.Name) and node.id in local
+
+
+def _fields_as_indices(src, fields):
+    """``p.a`` -> ``p[0]`` for every read of a field name of ``fields`` (name -> index) from a local
+    value, other than a method call: the API passes NamedTuples and dataclasses as tuples of their
+    fields, which the compiler differentiates as it does any tuple."""
+    local = trees.local_names(src.tree)
+    calls = {id(n.func) for n in gast.walk(src.tree) if isinstance(n, gast.Call)}
+    for node in gast.walk(src.tree):  # a structure built here is a real one: its fields must agree
+        made = source_mod.global_value(node.func, src, local) if isinstance(node, gast.Call) else None
+        if isinstance(made, type) and (hasattr(made, "_fields") or dataclasses.is_dataclass(made)):
+            names = made._fields if hasattr(made, "_fields") else [f.name for f in dataclasses.fields(made)]
+            # (a dataclass built here is no tuple: reads of its fields, made indexing, would fail)
+            tuple_like = hasattr(made, "_fields")
+            clash = [n for i, n in enumerate(names) if fields.get(n, i) != i or not tuple_like and n in fields]
+            if clash:
+                raise UnsupportedError(
+                    "building %s, whose field '%s' is read as the structures passed in are (by position)"
+                    % (made.__qualname__, clash[0]),
+                    src.location(node),
+                    "give the field the same position in each, or another name",
+                )
+    for node in gast.walk(src.tree):
+        if (
+            isinstance(node, gast.Attribute)
+            and isinstance(node.ctx, gast.Load)
+            and node.attr in fields
+            and node.attr not in _ARRAY_ATTRIBUTES
+            and id(node) not in calls
+            and _local_root(node.value, local)
+        ):
+            index = gast.Subscript(value=node.value, slice=trees.const(fields[node.attr]), ctx=gast.Load())
+            _become(node, gast.copy_location(index, node))
+
+
+def keywords(src, keys):
+    """``def f(x, **kw)`` called with the keyword arguments ``keys``: they become parameters
+    ``kw_key, ...`` after the others and the body starts with ``kw = {"key": kw_key, ...}``."""
+    tree = src.tree
+    star = tree.args.kwarg
+    for key in keys:
+        if not key.isidentifier():
+            raise UnsupportedError("a keyword argument %r for **%s" % (key, star.id), src.location(tree))
+    names = [naming.SPREAD.format(star.id, k) for k in keys]
+    tree.args.args = tree.args.args + [
+        gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None) for n in names
+    ]
+    tree.args.kwarg = None
+    pack = gast.Dict(keys=[trees.const(k) for k in keys], values=[trees.name(n) for n in names])
+    tree.body = [gast.copy_location(trees.assign(star.id, pack), tree)] + tree.body
+
+
 def bind_functions(src, bindings):
     """Functions passed as arguments (``bindings``: parameter -> function) become globals of the tree."""
     tree = src.tree
@@ -56,8 +156,8 @@ def bind_functions(src, bindings):
     defaults = dict(zip(names[len(names) - len(args.defaults) :], args.defaults))
     renamed = {}
     for param, value in bindings.items():
-        label = getattr(value, "__name__", param)
-        free = src.env.get(label, value) is value and label not in names
+        label = getattr(value, "__name__", None) or _global_name(src, value) or param
+        free = src.env.get(label, value) is value and (label not in names or label == param)
         alias = label if free else naming.BOUND.format(param, label)
         src.env[alias] = value
         renamed[param] = alias
@@ -69,6 +169,11 @@ def bind_functions(src, bindings):
     args.defaults = [defaults[a.id] for a in keep if a.id in defaults]
     if renamed:
         tree.name = naming.SPECIALISED.format(tree.name, "_".join(renamed[p] for p in sorted(renamed)))
+
+
+def _global_name(src, value):
+    """A name the user's module gives ``value`` (a bound object, under the name the caller knows it by), or None."""
+    return next((n for n, v in dict.items(src.env) if v is value and not n.startswith("_")), None)
 
 
 def nested_gradients(src, compile_gradient):
@@ -103,6 +208,121 @@ def nested_gradients(src, compile_gradient):
         call = gast.Call(func=trees.name(alias), args=args, keywords=node.keywords)
         new = gast.Subscript(value=call, slice=trees.const(1), ctx=gast.Load()) if kind == "grad" else call
         _become(node, gast.copy_location(new, node))
+
+
+def callables(src):
+    """Calls of a bound method, a ``functools.partial`` or an object with a Python ``__call__`` that
+    resolve at compile time (``m.loss(x)``, ``m(x)`` for a global ``m``) become calls of a plain
+    function standing for them (``source.variant``: their function with ``self`` or the partial's
+    values bound), which the compiler differentiates like any other: ``m_loss(x)``."""
+    local = trees.local_names(src.tree)
+    for node in gast.walk(src.tree):
+        if not isinstance(node, gast.Call):
+            continue
+        value = source_mod.global_value(node.func, src, local)
+        if value is None or inspect.isfunction(value) or rules.lookup(value) is not None:
+            continue
+        made = source_mod.target(value)
+        if made is None or _library(made[0]):
+            continue  # (a library's callable object, np.vectorize say, needs an adjoint registered)
+        label = "_".join(_written(node.func)) or made[0].__name__
+        function = source_mod.variant(value, *made, name=label)
+        node.func = gast.copy_location(trees.name(src.bind(label, function)), node.func)
+
+
+_LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})
+
+
+def _library(function):
+    """Whether ``function`` is defined in the standard library or an installed package."""
+    return function.__code__.co_filename.startswith(_LIBRARIES)
+
+
+def _written(node):
+    """The names of a dotted expression ``m.layer.loss`` (empty for any other)."""
+    parts = []
+    while isinstance(node, gast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return [node.id] + parts[::-1] if isinstance(node, gast.Name) else []
+
+
+def spread_calls(src):
+    """Starred arguments of known structure become plain ones: ``h(*xs)`` where ``xs`` is a tuple
+    or list display, a name assigned one once (and otherwise only indexed) or a global tuple, gives
+    ``h(xs[0], xs[1])``; ``h(**kw)`` where ``kw`` is a dict display with string keys (or a name so
+    assigned) gives ``h(a=kw['a'], ...)``. Others stay, for fence to refuse."""
+    tree = src.tree
+    local = trees.local_names(tree)
+    displays = _displays(tree)
+    for node in gast.walk(tree):
+        if not isinstance(node, gast.Call):
+            continue
+        args = []
+        for arg in node.args:
+            starred = isinstance(arg, gast.Starred)
+            parts = _parts(arg.value, displays, src, local, (gast.Tuple, gast.List)) if starred else None
+            args += [arg] if parts is None else [gast.copy_location(p, arg) for _, p in parts]
+        keywords = []
+        for k in node.keywords:
+            parts = _parts(k.value, displays, src, local, (gast.Dict,)) if k.arg is None else None
+            if parts is not None and not all(isinstance(key, str) for key, _ in parts):
+                parts = None
+            keywords += [k] if parts is None else [gast.keyword(arg=key, value=p) for key, p in parts]
+        node.args, node.keywords = args, keywords
+
+
+def _parts(value, displays, src, local, kinds):
+    """[(key or index, expression)] of a starred argument's value, None where its structure is unknown."""
+    if isinstance(value, kinds):
+        if isinstance(value, gast.Dict):
+            if not all(isinstance(k, gast.Constant) for k in value.keys):
+                return None
+            return [(k.value, v) for k, v in zip(value.keys, value.values)]
+        if any(isinstance(e, gast.Starred) for e in value.elts):
+            return None
+        return list(enumerate(value.elts))
+    if not isinstance(value, gast.Name):
+        return None
+    display = displays.get(value.id)
+    if display is not None and isinstance(display, kinds):
+        known = _parts(display, displays, src, local, kinds)
+        keys = [k for k, _ in known] if known is not None else None
+    elif value.id not in local and gast.Tuple in kinds:
+        constant = source_mod.global_value(value, src, local)
+        keys = list(range(len(constant))) if isinstance(constant, tuple) else None
+    else:
+        keys = None
+    if keys is None:
+        return None
+    return [(k, gast.Subscript(value=trees.name(value.id), slice=trees.const(k), ctx=gast.Load())) for k in keys]
+
+
+def _displays(tree):
+    """Local names assigned a tuple, list or dict display exactly once and otherwise only read
+    (spread, indexed or passed on unchanged would do, but a call could change a list's length: only
+    indexing and spreading are allowed), so that the display's structure is theirs throughout."""
+    stores, uses, displays = {}, {}, {}
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Name):
+            if isinstance(node.ctx, (gast.Store, gast.Del, gast.Param)):
+                stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
+            if isinstance(node.value, (gast.Tuple, gast.List, gast.Dict)):
+                displays[node.targets[0].id] = node.value
+    for name in tree.args.args:
+        stores[name.id] = stores.get(name.id, 0) + 1
+    for node in gast.walk(tree):  # uses of a mutable display other than reading it
+        for child in gast.iter_child_nodes(node):
+            if isinstance(child, gast.Name) and isinstance(child.ctx, gast.Load):
+                plain = (
+                    isinstance(node, (gast.Starred, gast.keyword))
+                    or isinstance(node, gast.Subscript)
+                    and (isinstance(node.ctx, gast.Load) and child is node.value)
+                )
+                if not plain:
+                    uses[child.id] = True
+    return {n: d for n, d in displays.items() if stores.get(n) == 1 and (isinstance(d, gast.Tuple) or not uses.get(n))}
 
 
 def _become(node, new):

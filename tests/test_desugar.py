@@ -263,7 +263,7 @@ def try_in_loop(x):
     for k in range(4):
         try:
             t = math.sqrt(x - k) * x
-        except (ValueError, OverflowError):
+        except (ValueError, KeyError):
             t = x * k
         s = s + t
     return s

@@ -24,8 +24,8 @@ def set_comprehension(x):
     return x * len(s)
 
 
-def star_args(*xs):  # <- xs
-    return xs[0]
+def star_args(xs):
+    return max(*xs)  # <- *xs
 
 
 def nested_def(x):
@@ -90,7 +90,7 @@ def uses_eval(x):
 CASES = [
     (uses_eval, "eval() of code the compiler cannot see"),
     (gen, "yield"),
-    (star_args, "*xs parameter"),
+    (star_args, "*xs in a call"),
     (nested_def, "nested function definition"),
     (lambda_inside, "lambda"),
     (attribute_store, "assignment to an attribute"),
