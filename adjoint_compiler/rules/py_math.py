@@ -30,7 +30,7 @@ from adjoint_compiler.rules.registry import adjoint, form, tangent
 from adjoint_compiler.runtime import polygamma, unreduce
 
 # the math functions of sequences (an iterable of numbers), whose rules give a sequence's cotangent
-SEQUENCES = (math.prod, math.fsum, math.dist)
+SEQUENCES = (math.prod, math.fsum, math.dist) + ((math.sumprod,) if hasattr(math, "sumprod") else ())  # 3.12+
 # the math functions that return a pair
 PAIRS = (math.modf, math.frexp)
 
@@ -158,6 +158,13 @@ def frexp_tangent(dot, ans, x):
     return math.ldexp(dot, -ans[1]), 0
 
 
+@adjoint(math.nextafter)
+def nextafter_adjoint(g, ans, x, y):
+    # the float next to x towards y: x moved by less than a rounding error, slope 1 in x and 0 in y
+    # (ans is y itself where x == y)
+    return (g if x != y else 0.0), (0.0 if x != y else g)
+
+
 # ---- sequences ----------------------------------------------------------------------------
 
 
@@ -194,3 +201,24 @@ def dist_adjoint(g, ans, p, q):
 def dist_tangent(dot, ans, p, q):
     u = (np.asarray(p) - np.asarray(q)) / ans
     return np.sum(np.asarray(dot) * u), -np.sum(np.asarray(dot) * u)
+
+
+def sumprod_adjoint(g, ans, p, q):
+    # sum(p_i q_i), math.sumprod of Python 3.12
+    return g * (np.asarray(q) * 1.0), g * (np.asarray(p) * 1.0)
+
+
+def sumprod_tangent(dot, ans, p, q):
+    return np.sum(np.asarray(dot) * np.asarray(q)), np.sum(np.asarray(dot) * np.asarray(p))
+
+
+def fma_adjoint(g, ans, x, y, z):
+    # x * y + z rounded once, math.fma of Python 3.13
+    return g * y, g * x, g
+
+
+if hasattr(math, "sumprod"):
+    adjoint(math.sumprod, floats=False)(sumprod_adjoint)
+    tangent(math.sumprod)(sumprod_tangent)
+if hasattr(math, "fma"):
+    adjoint(math.fma)(fma_adjoint)

@@ -1,5 +1,6 @@
 """Table-driven checks of the builtin adjoint rules (abs, two-argument min/max, float, sum)."""
 
+import inspect
 import math
 from typing import NamedTuple
 
@@ -24,11 +25,28 @@ def apart(rng):
     return [x, x + float(rng.choice((-1.0, 1.0)) * rng.uniform(0.1, 2))]
 
 
+def spread(n, lo=-3.0, hi=3.0):
+    """n values at least 0.1 apart (and apart in |v|), in a random order: no tie within the finite-difference step."""
+
+    def make(rng):
+        while True:
+            xs = [float(v) for v in rng.uniform(lo, hi, n)]
+            gaps = [abs(a - b) for a in xs for b in xs if a is not b] + [
+                abs(abs(a) - abs(b)) for a in xs for b in xs if a is not b
+            ]
+            if min(gaps) > 0.1:
+                return xs
+
+    return make
+
+
 class Row(NamedTuple):
     fn: object
     make_args: object  # rng -> list of arguments
     name: str
     rtol: float = 1e-5
+    static: dict = {}  # keyword arguments that get no derivative (key=, reverse=)
+    keywords: dict = {}  # keyword -> sampler: differentiated keyword arguments (default=)
 
 
 TABLE = [
@@ -41,6 +59,17 @@ TABLE = [
     Row(sum, lambda rng: [[uniform(-3, 3)(rng) for _ in range(4)]], "sum-list"),
     Row(sum, lambda rng: [rng.uniform(-3, 3, size=(3, 2))], "sum-array-first-axis"),
     Row(sum, lambda rng: [[uniform(-3, 3)(rng) for _ in range(3)], uniform(-3, 3)(rng)], "sum-with-start"),
+    Row(pow, lambda rng: [uniform(0.3, 3)(rng), uniform(-2, 2)(rng)], "pow"),
+    Row(py_builtins.max_of, lambda rng: [spread(4)(rng)], "max-of-list"),
+    Row(py_builtins.min_of, lambda rng: [spread(4)(rng)], "min-of-list"),
+    Row(py_builtins.max_of, lambda rng: [tuple(spread(3)(rng))], "max-of-tuple"),
+    Row(py_builtins.max_of, lambda rng: [spread(4)(rng)], "max-of-key", static={"key": abs}),
+    Row(py_builtins.min_of, lambda rng: [spread(4)(rng)], "min-of-key", static={"key": abs}),
+    Row(py_builtins.max_of, lambda rng: [spread(3)(rng)], "max-of-default", keywords={"default": uniform(-3, 3)}),
+    Row(py_builtins.min_of, lambda rng: [[]], "min-of-empty-default", keywords={"default": uniform(-3, 3)}),
+    Row(sorted, lambda rng: [spread(5)(rng)], "sorted"),
+    Row(sorted, lambda rng: [tuple(spread(4)(rng))], "sorted-tuple-reverse", static={"reverse": True}),
+    Row(sorted, lambda rng: [spread(4)(rng)], "sorted-key", static={"key": abs}),
 ]
 
 
@@ -49,7 +78,22 @@ TABLE = [
 def test_rule_matches_finite_differences(row, seed):
     rng = np.random.default_rng(seed)
     args = row.make_args(rng)
-    check_rule(row.fn, registry.lookup(row.fn).rule, args, diff=list(range(len(args))), rtol=row.rtol, seed=seed)
+    names = list(row.keywords)
+    values = args + [row.keywords[k](rng) for k in names]
+    n, rule = len(args), registry.lookup(row.fn).rule
+    if not names and not row.static:
+        check_rule(row.fn, rule, args, diff=list(range(n)), rtol=row.rtol, seed=seed)
+        return
+
+    def fn(*vs):
+        return row.fn(*vs[:n], **dict(zip(names, vs[n:])), **row.static)
+
+    def rule_of_all(g, ans, first, *rest):  # the cotangents of the positional, then the differentiated keywords
+        cots = rule(g, ans, first, *rest[: n - 1], **dict(zip(names, rest[n - 1 :])), **row.static)
+        params = list(inspect.signature(rule).parameters)[2:]
+        return tuple(cots[params.index(p)] for p in params[:n] + names)
+
+    check_rule(fn, rule_of_all, values, diff=list(range(len(values))), rtol=row.rtol, seed=seed)
 
 
 PAIRS = [
