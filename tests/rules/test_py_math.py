@@ -66,7 +66,7 @@ TABLE = [
     Row(math.lgamma, (uniform(0.2, 8),)),
     Row(math.lgamma, (uniform(-1.8, -1.2),)),
     *[Row(getattr(math, name), (uniform(-3, 3),)) for name in ("cbrt", "exp2") if hasattr(math, name)],  # 3.11+
-    *[Row(math.fma, (uniform(-3, 3),) * 3)] * hasattr(math, "fma"),  # 3.13+
+    *([Row(math.fma, (uniform(-3, 3),) * 3)] if hasattr(math, "fma") else []),  # 3.13+
 ]
 
 
@@ -92,7 +92,7 @@ SEQUENCE_TABLE = [
     SeqRow(math.prod, (with_zero,), {}, "prod-with-a-zero"),  # the product of the others, never ans / 0
     SeqRow(math.fsum, (floats(5),), {}, "fsum"),
     SeqRow(math.dist, (floats(3), floats(3)), {}, "dist"),
-    *[SeqRow(math.sumprod, (floats(3), floats(3)), {}, "sumprod")] * hasattr(math, "sumprod"),  # 3.12+
+    *([SeqRow(math.sumprod, (floats(3), floats(3)), {}, "sumprod")] if hasattr(math, "sumprod") else []),  # 3.12+
 ]
 # Functions that return a pair (the cotangent is a pair too)
 PAIR_TABLE = [
