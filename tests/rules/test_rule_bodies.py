@@ -163,7 +163,7 @@ def test_rule_body_is_inlinable_and_accepted_by_the_compiler(rule):
 
 def test_math_rules_use_math_not_numpy():
     math_rules = [r for r in _ALL if getattr(r.fn, "__module__", None) == "math" and r.fn not in py_math.SEQUENCES]
-    assert len(math_rules) == 35 + hasattr(math, "cbrt") + hasattr(math, "exp2")
+    assert len(math_rules) == 36 + hasattr(math, "cbrt") + hasattr(math, "exp2") + hasattr(math, "fma")
     for r in math_rules:
         body = ast.parse(textwrap.dedent(inspect.getsource(r.rule))).body[0].body  # not the decorators
         names = {n.id for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
