@@ -88,9 +88,10 @@ form(min, min_of, positional=1)
 @adjoint(max_of)
 def max_of_adjoint(g, ans, iterable, key=None, default=None):
     # the whole cotangent to the element max returned (the first of equal ones), or to default where the
-    # iterable is empty; the key only chooses, so it gets none
+    # iterable is empty; the key only chooses, so it gets none. (hit_at first: chosen refuses a dict or a
+    # set, whose elements unreduce cannot address)
     i = chosen(iterable, key, True)
-    return unreduce(g, iterable, 0) * hit_at(iterable, i), None, (0.0 if i >= 0 else g)
+    return hit_at(iterable, i) * unreduce(g, iterable, 0), None, (0.0 if i >= 0 else g)
 
 
 @tangent(max_of)
@@ -102,7 +103,7 @@ def max_of_tangent(dot, ans, iterable, key=None, default=None):
 @adjoint(min_of)
 def min_of_adjoint(g, ans, iterable, key=None, default=None):
     i = chosen(iterable, key, False)
-    return unreduce(g, iterable, 0) * hit_at(iterable, i), None, (0.0 if i >= 0 else g)
+    return hit_at(iterable, i) * unreduce(g, iterable, 0), None, (0.0 if i >= 0 else g)
 
 
 @tangent(min_of)
