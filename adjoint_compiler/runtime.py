@@ -502,20 +502,22 @@ def one_count(repeats):
     return np.ndim(repeats) == 0
 
 
-def chosen(xs, key=None, largest=True):
-    """The position of the element ``max(xs, key=key)`` returns (``min``: ``largest`` false): the first of
-    equal ones, by the comparisons Python's own makes (so NaNs too); -1 for an empty ``xs``."""
+def chosen(xs, key, ans):
+    """The position of the element ``ans`` that ``max(xs, key=key)`` or ``min`` returned: the first whose
+    key equals ans's (NaN equal to NaN), -1 for an empty ``xs`` (ans was the default). That is the one
+    Python returned, ties and NaNs included: its running best changes only to a strictly greater
+    (smaller) key, and never from NaN, so no element before it can have the final key."""
     if not isinstance(xs, (list, tuple, np.ndarray)):
         raise TypeError(
             "the gradient of max/min of a %s: adjoint_compiler differentiates max/min of a list, tuple or "
             "array only; convert with list(...)" % type(xs).__name__
         )
-    best, best_key = -1, None
+    target = ans if key is None else key(ans)
     for i, x in enumerate(xs):
         k = x if key is None else key(x)
-        if best < 0 or (k > best_key if largest else k < best_key):
-            best, best_key = i, k
-    return best
+        if k == target or (k != k and target != target):
+            return i
+    return -1
 
 
 def hit_at(xs, i):

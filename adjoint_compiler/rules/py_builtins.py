@@ -19,7 +19,7 @@ returns (the first), and ``abs`` on a Python float keeps the cotangent a float
 ((1.0, 0.0), (1.0, 0.0))
 >>> abs_scalar_adjoint(1.0, 2.0, -2.0)
 -1.0
->>> max_of_adjoint(1.0, 3.0, [3.0, 1.0, 3.0])[0].tolist()  # the first of the equal largest
+>>> extremum_of_adjoint(1.0, 3.0, [3.0, 1.0, 3.0])[0].tolist()  # the first of the equal largest
 [1.0, 0.0, 0.0]
 """
 
@@ -85,30 +85,18 @@ form(max, max_of, positional=1)
 form(min, min_of, positional=1)
 
 
-@adjoint(max_of)
-def max_of_adjoint(g, ans, iterable, key=None, default=None):
-    # the whole cotangent to the element max returned (the first of equal ones), or to default where the
-    # iterable is empty; the key only chooses, so it gets none. (hit_at first: chosen refuses a dict or a
-    # set, whose elements unreduce cannot address)
-    i = chosen(iterable, key, True)
+@adjoint(max_of, min_of)
+def extremum_of_adjoint(g, ans, iterable, key=None, default=None):
+    # the whole cotangent to the element max (min) returned, the first of equal ones, or to default where
+    # the iterable is empty; the key only chooses, so it gets none. (hit_at first: chosen refuses a dict
+    # or a set, whose elements unreduce cannot address)
+    i = chosen(iterable, key, ans)
     return hit_at(iterable, i) * unreduce(g, iterable, 0), None, (0.0 if i >= 0 else g)
 
 
-@tangent(max_of)
-def max_of_tangent(dot, ans, iterable, key=None, default=None):
-    i = chosen(iterable, key, True)
-    return (dot[i] if i >= 0 else 0.0), None, (0.0 if i >= 0 else dot)
-
-
-@adjoint(min_of)
-def min_of_adjoint(g, ans, iterable, key=None, default=None):
-    i = chosen(iterable, key, False)
-    return hit_at(iterable, i) * unreduce(g, iterable, 0), None, (0.0 if i >= 0 else g)
-
-
-@tangent(min_of)
-def min_of_tangent(dot, ans, iterable, key=None, default=None):
-    i = chosen(iterable, key, False)
+@tangent(max_of, min_of)
+def extremum_of_tangent(dot, ans, iterable, key=None, default=None):
+    i = chosen(iterable, key, ans)
     return (dot[i] if i >= 0 else 0.0), None, (0.0 if i >= 0 else dot)
 
 

@@ -7,6 +7,7 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
+from adjoint_compiler import runtime
 from adjoint_compiler.rules import py_builtins, registry
 from adjoint_compiler.testing import check_rule
 from tests.rules.domains import away, uniform
@@ -135,3 +136,37 @@ def test_abs_at_zero_both_variants_match_central_differences(x):
 
 def test_table_and_module_list_the_same_rules():
     assert_table_is_the_module([row.fn for row in TABLE], py_builtins)
+
+
+def _lists_with_ties_and_nans():
+    rng = np.random.default_rng(0)
+    out = []
+    for _ in range(300):
+        pool = [float(v) for v in rng.choice([-2.0, -1.0, -0.0, 0.0, 1.0, 2.0, math.nan], 3)] + [math.nan]
+        out.append([pool[k] * 1.0 for k in rng.integers(0, 4, rng.integers(1, 7))])  # distinct objects
+    return out
+
+
+@pytest.mark.parametrize("key", [None, abs, math.floor], ids=["plain", "abs", "floor"])
+def test_chosen_and_sort_order_find_the_elements_python_returns(key):
+    # ties (-0.0 == 0.0, equal keys) and NaNs included: the very objects max, min and sorted return
+    for xs in _lists_with_ties_and_nans():
+        for fn in (max, min):
+            if key is math.floor and any(math.isnan(x) for x in xs):
+                continue  # floor(nan) raises
+            ans = fn(xs, key=key)
+            assert xs[runtime.chosen(xs, key, ans)] is ans, (fn, xs)
+        for reverse in (False, True):
+            if key is math.floor and any(math.isnan(x) for x in xs):
+                continue
+            ys = sorted(xs, key=key, reverse=reverse)
+            order = runtime.sort_order(xs, key, reverse)
+            assert all(xs[k] is y for k, y in zip(order, ys)), (xs, reverse)
+    assert runtime.chosen([], None, 1.5) == -1
+
+
+def test_chosen_refuses_what_it_cannot_address():
+    with pytest.raises(TypeError, match="max/min of a dict"):
+        runtime.chosen({1.0: 2.0}, None, 1.0)
+    with pytest.raises(TypeError, match="sorted of a set"):
+        runtime.sort_order({1.0, 2.0})
