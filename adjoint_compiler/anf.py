@@ -278,7 +278,7 @@ class _Anf:
                     self.location(key),
                     "pass a function by its global name (def score(v): ... ; key=score)",
                 )
-            if fn is not sorted and len(call.args) >= 2:
+            if fn is not sorted and len(call.args) >= 2 and not any(k.arg == "default" for k in call.keywords):
                 args = gast.Tuple(elts=call.args, ctx=gast.Load())
                 return gast.Call(func=call.func, args=[args], keywords=call.keywords)
         return None
