@@ -66,6 +66,8 @@ rule), while the facts declared for the function (view, shape, method) stay.
 (True, 'reduce', True, True)
 >>> lookup(math.cos).rule.__name__, lookup(np.cos).rule.__name__, lookup(np.sqrt).masked_rule.rule.__name__
 ('cos_float_adjoint', 'cos_adjoint', 'sqrt_masked_adjoint')
+>>> call_form(max, 1).__name__, call_form(max, 2) is max  # max(xs) of one iterable, max(a, b)
+('max_of', True)
 >>> linearity(np.sum), linearity(np.matmul), linearity(np.cumsum), linearity(np.sin)
 ('first', 'each', 'first', None)
 >>> inv = np.array([[2.0, 0.0], [0.0, 4.0]])  # np.linalg.inv of diag(0.5, 0.25)
@@ -227,8 +229,8 @@ def _declare_linear(fns, kind):
 
 
 def form(fn, variant, positional=None, keywords=()):
-    """Declare that a call of ``fn`` with ``positional`` positional arguments (None: any number), or passing
-    any of ``keywords``, is differentiated as ``variant`` (see the module docstring)."""
+    """Declare that a call of ``fn`` with ``positional`` positional arguments (None: whatever their number),
+    or passing any of ``keywords``, is differentiated as ``variant`` (see the module docstring)."""
     _FORMS.setdefault(_key(fn), []).append((positional, frozenset(keywords), variant))
 
 
@@ -465,6 +467,11 @@ def declared_views():
 
 def all_tangent_rules():
     return dict(_TANGENTS)
+
+
+def declared_forms():
+    """function -> [(positional count, keyword names, variant)]."""
+    return {fn: list(forms) for fn, forms in _FORMS.items()}
 
 
 def declared_linear():

@@ -178,3 +178,14 @@ def test_masked_variants_guard_the_plain_body(fn):
     x = np.array([0.25, 0.5])
     g = np.array([1.0, 0.0])
     np.testing.assert_array_equal(rule.masked_rule.rule(g, fn(x), x), np.where(g == 0.0, 0.0, rule.rule(g, fn(x), x)))
+
+
+def test_every_form_is_differentiated_as_a_function_with_a_rule_or_a_declaration():
+    forms = registry.declared_forms()
+    assert {max, min, pow, math.hypot} <= set(forms)
+    for fn, variants in forms.items():
+        for count, keywords, variant in variants:
+            assert count is not None or keywords, fn
+            assert registry.lookup(variant) is not None or registry.is_nondifferentiable(variant), (fn, variant)
+            assert registry.call_form(fn, count, keywords) is variant
+    assert registry.call_form(pow, 2) is pow and registry.call_form(pow, 2, ["mod"]) is py_builtins.pow_mod
