@@ -1,8 +1,9 @@
 """Adjoints of the ``math`` functions whose rule is not a NumPy ufunc's: ``log`` (with its
 ``base``), ``pow``, ``erf``, ``erfc``, ``fabs``, the inverse hyperbolic functions, ``degrees`` and
-``radians``, ``copysign``, ``fmod``, ``remainder``, ``ldexp``, ``gamma`` and ``lgamma`` (through
-``runtime.polygamma``, as ``math`` has no digamma), ``modf`` and ``frexp`` (pairs: the cotangent is
-indexable, as ``np.linalg.slogdet``'s), and those of sequences, ``prod``, ``fsum`` and ``dist``.
+``radians``, ``copysign``, ``fmod``, ``remainder``, ``ldexp``, ``nextafter``, ``gamma`` and ``lgamma``
+(through ``runtime.polygamma``, as ``math`` has no digamma), ``modf`` and ``frexp`` (pairs: the
+cotangent is indexable, as ``np.linalg.slogdet``'s), those of sequences, ``prod``, ``fsum`` and
+``dist``, and, where Python has them, ``sumprod`` (3.12) and ``fma`` (3.13).
 
 Every other differentiable ``math`` function shares the rule of the ufunc with the same
 derivative, written once in ``np_elementwise.py`` with the ``math`` function listed in its
