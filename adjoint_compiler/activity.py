@@ -20,7 +20,7 @@ import gast
 import numpy as np
 
 from adjoint_compiler import runtime, trees
-from adjoint_compiler.rules import registry
+from adjoint_compiler.rules import py_math, registry
 from adjoint_compiler import refusals
 from adjoint_compiler.ops import BINOPS, ELEMENTWISE, UNARYOPS, Op, classify, differentiable  # noqa: F401  (re-exported)
 
@@ -251,7 +251,7 @@ def _scalar_operands(op, result_scalar):
         return result_scalar
     if op.kind != "call" or op.kwargs:
         return False
-    if getattr(op.fn, "__module__", None) == "math" and op.fn not in (math.prod, math.fsum):
+    if getattr(op.fn, "__module__", None) == "math" and op.fn not in py_math.SEQUENCES:
         return True
     if op.fn in (min, max, float) and len(op.args) > 1 or op.fn is float:
         return True  # min/max of arrays would raise on their truth value
@@ -276,7 +276,7 @@ def _scalar_result(op, scalars):
     if registry.shape_class(fn) == "reduce" and len(op.args) == 1 and not op.kwargs:
         return True
     if getattr(fn, "__module__", None) == "math":
-        return True  # math functions always return Python numbers
+        return fn not in py_math.PAIRS and fn is not math.prod  # the others return Python numbers (prod: arrays too)
     if isinstance(fn, np.ufunc) or fn in _SCALAR_BUILTINS:
         return atoms_scalar
     return False

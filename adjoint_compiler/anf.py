@@ -265,6 +265,8 @@ class _Anf:
             return gast.UnaryOp(op=node.op, operand=self.atom(node.operand))
         if isinstance(node, gast.Call) and isinstance(node.func, gast.Lambda):
             return self.apply(node)
+        if isinstance(node, gast.Call) and self.builtin_rewritten(node) is not None:
+            return self.simple(self.builtin_rewritten(node))
         if isinstance(node, gast.Call) and self.nary(node):
             # max(a, b, c) is max(max(a, b), c): the two-argument rule applies to each
             nested = node.args[0]
@@ -352,6 +354,42 @@ class _Anf:
             return False
         fn = source_mod.global_value(call.func, self.source, self.locals)
         return fn is max or fn is min or fn is math.hypot
+
+    def builtin_rewritten(self, call):
+        """The builtin calls written in terms of others the compiler differentiates: ``reversed(xs)`` as
+        ``xs[::-1]`` (a list, tuple, array or range reversed; walked by index like any sequence),
+        ``divmod(a, b)`` as ``(a // b, a % b)`` (what it computes, for numbers and arrays), ``max(a, b,
+        key=k)`` as ``max((a, b), key=k)`` (one iterable: the rule that applies the key); else None."""
+        if self.source is None or any(isinstance(a, gast.Starred) for a in call.args):
+            return None
+        fn = source_mod.global_value(call.func, self.source, self.locals)
+        if fn is reversed and len(call.args) == 1 and not call.keywords:
+            step = gast.UnaryOp(op=gast.USub(), operand=trees.const(1))
+            return gast.Subscript(
+                value=call.args[0], slice=gast.Slice(lower=None, upper=None, step=step), ctx=gast.Load()
+            )
+        if fn is divmod and len(call.args) == 2 and not call.keywords:
+            a, b = call.args
+            return gast.Tuple(
+                elts=[
+                    gast.BinOp(left=a, op=gast.FloorDiv(), right=b),
+                    gast.BinOp(left=trees.clone(a), op=gast.Mod(), right=trees.clone(b)),
+                ],
+                ctx=gast.Load(),
+            )
+        if fn in (max, min, sorted) and any(k.arg == "key" for k in call.keywords):
+            key = next(k.value for k in call.keywords if k.arg == "key")
+            value = source_mod.global_value(key, self.source, self.locals)
+            if not callable(value) and not (isinstance(key, gast.Constant) and key.value is None):
+                raise UnsupportedError(
+                    "%s(..., key=...) with a key that is not a function known at compile time" % fn.__name__,
+                    self.location(key),
+                    "pass a function by its global name (def score(v): ... ; key=score)",
+                )
+            if fn is not sorted and len(call.args) >= 2 and not any(k.arg == "default" for k in call.keywords):
+                args = gast.Tuple(elts=call.args, ctx=gast.Load())
+                return gast.Call(func=call.func, args=[args], keywords=call.keywords)
+        return None
 
     def carried(self, call):
         """A call in carrying form (see ``carry``) gives its result and the globals it changed: they are

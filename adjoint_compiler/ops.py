@@ -131,6 +131,7 @@ def classify(value, source, local):
         ):
             return Op("nondiff", node=value)  # bookkeeping the compiler itself inserted (overlap_copy)
         fn = source_mod.static_value(value.func, source)
+        fn = registry.call_form(fn, len(value.args), [k.arg for k in value.keywords])  # max(xs): max_of
         return Op("call", fn, value.args, {k.arg: k.value for k in value.keywords}, node=value)
     if isinstance(value, (gast.Tuple, gast.List)):
         return Op("tuple", args=value.elts, node=value)

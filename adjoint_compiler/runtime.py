@@ -582,6 +582,78 @@ def one_count(repeats):
     return np.ndim(repeats) == 0
 
 
+def chosen(xs, key, ans):
+    """The position of the element ``ans`` that ``max(xs, key=key)`` or ``min`` returned: the first whose
+    key equals ans's (NaN equal to NaN), -1 for an empty ``xs`` (ans was the default). That is the one
+    Python returned, ties and NaNs included: its running best changes only to a strictly greater
+    (smaller) key, and never from NaN, so no element before it can have the final key."""
+    if not isinstance(xs, (list, tuple, np.ndarray)):
+        raise TypeError(
+            "the gradient of max/min of a %s: adjoint_compiler differentiates max/min of a list, tuple or "
+            "array only; convert with list(...)" % type(xs).__name__
+        )
+    target = ans if key is None else key(ans)
+    for i, x in enumerate(xs):
+        k = x if key is None else key(x)
+        if k == target or (k != k and target != target):
+            return i
+    return -1
+
+
+def hit_at(xs, i):
+    """A 0/1 mask over the first axis of ``xs`` (shaped to broadcast against it), 1 at position ``i`` only
+    (none for i == -1)."""
+    mask = np.zeros(np.shape(xs)[:1] + (1,) * (np.ndim(xs) - 1))
+    if i >= 0:
+        mask[i] = 1.0
+    return mask
+
+
+def sort_order(xs, key=None, reverse=False):
+    """The positions of ``xs`` in the order ``sorted(xs, key=key, reverse=reverse)`` lists its elements: the
+    same stable sort on the same comparisons, so ties (and NaNs) come out as Python's own."""
+    if not isinstance(xs, (list, tuple, np.ndarray)):
+        raise TypeError(
+            "the gradient of sorted of a %s: adjoint_compiler differentiates sorted of a list, tuple or array "
+            "only; convert with list(...)" % type(xs).__name__
+        )
+    if key is None:
+        return sorted(range(len(xs)), key=xs.__getitem__, reverse=reverse)
+    return sorted(range(len(xs)), key=lambda i: key(xs[i]), reverse=reverse)
+
+
+def gather(xs, order):
+    """The list ``[xs[k] for k in order]`` (``order`` a permutation of xs's positions)."""
+    return [xs[k] for k in order]
+
+
+_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)  # B_2, B_4, ...
+
+
+def polygamma(n, x):
+    """psi^(n)(x), the n-th derivative of the digamma function psi = d ln Gamma(x) / dx: math has
+    no digamma. The recurrence psi^(n)(x) = psi^(n)(x + 1) - (-1)^n n! / x^(n+1) moves x up to at least
+    20, where the asymptotic series (Abramowitz and Stegun 6.4.11) is accurate to double precision."""
+    x = float(x)
+    if x <= 0.0 and x == math.floor(x):
+        return math.nan  # a pole of Gamma
+    sign = -1.0 if n % 2 else 1.0  # (-1)^n
+    shift = 0.0
+    while x < 20.0:
+        shift -= sign * math.factorial(n) / x ** (n + 1)
+        x += 1.0
+    if n == 0:
+        series = math.log(x) - 0.5 / x
+        for k, b in enumerate(_BERNOULLI, 1):
+            series -= b / (2 * k * x ** (2 * k))
+    else:
+        series = math.factorial(n - 1) / x**n + math.factorial(n) / (2 * x ** (n + 1))
+        for k, b in enumerate(_BERNOULLI, 1):
+            series += b * math.factorial(2 * k + n - 1) / (math.factorial(2 * k) * x ** (2 * k + n))
+        series *= -sign  # (-1)^(n+1)
+    return series + shift
+
+
 HELPERS = (
     "add_at",
     "stored_number",
@@ -625,6 +697,12 @@ HELPERS = (
     "try_",
     "enter_context",
     "exit_context",
+    "chosen",
+    "hit_at",
+    "sort_order",
+    "gather",
+    "polygamma",
+    "_BERNOULLI",
 )
 DEPENDS = {
     "add_at": ("add_bars",),
@@ -642,6 +720,7 @@ DEPENDS = {
     "old_slot": ("_Missing",),
     "put_slot": ("_Missing",),
     "checkpoint_reverse": ("_binomial_split",),
+    "polygamma": ("_BERNOULLI",),
 }  # helpers that emitted code needs alongside another
 STATIC = (
     "einsum_plan",

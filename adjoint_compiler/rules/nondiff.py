@@ -23,12 +23,16 @@ from adjoint_compiler.rules.registry import nondifferentiable, nondifferentiable
 ROUNDS = "rounds to integral values, so it is piecewise constant"
 TRUTH = "returns a truth value"
 SIZES = "depends only on sizes or the shape, not on values"
+INTEGERS = "takes and returns integers only"
 
 nondifferentiable(int, round, math.floor, math.ceil, math.trunc, reason=ROUNDS)
 nondifferentiable(np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, reason=ROUNDS)
 nondifferentiable(np.sign, reason="piecewise constant (its derivative is 0 away from 0)")
 
-nondifferentiable(bool, isinstance, math.isnan, math.isinf, math.isfinite, reason=TRUTH)
+nondifferentiable(math.ulp, reason="a power of two, so it is piecewise constant")
+nondifferentiable(math.factorial, math.comb, math.perm, math.gcd, math.lcm, math.isqrt, reason=INTEGERS)
+
+nondifferentiable(bool, isinstance, math.isnan, math.isinf, math.isfinite, math.isclose, reason=TRUTH)
 nondifferentiable(np.isnan, np.isinf, np.isfinite, operator.not_, reason=TRUTH)
 nondifferentiable(operator.lt, operator.le, operator.eq, operator.ne, operator.ge, operator.gt, reason=TRUTH)
 

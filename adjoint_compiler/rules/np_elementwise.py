@@ -39,6 +39,11 @@ from adjoint_compiler.rules.registry import adjoint, linear, tangent, views
 from adjoint_compiler.runtime import unbroadcast
 
 
+def newer_math(name):
+    """``(math.<name>,)`` where this Python has it (math.cbrt and math.exp2 are new in 3.11), else ``()``."""
+    return (getattr(math, name),) if hasattr(math, name) else ()
+
+
 # ---- unary -----------------------------------------------------------------
 
 
@@ -99,7 +104,7 @@ def expm1_adjoint(g, ans, x):
     return g * (ans + 1.0)
 
 
-@adjoint(np.exp2)
+@adjoint(np.exp2, *newer_math("exp2"))
 def exp2_adjoint(g, ans, x):
     # d 2^x = ln 2 * 2^x
     return g * ans * np.log(2.0)
@@ -130,7 +135,7 @@ def sqrt_adjoint(g, ans, x):
     return g / (2.0 * ans)
 
 
-@adjoint(np.cbrt, masked=True)
+@adjoint(np.cbrt, *newer_math("cbrt"), masked=True)
 def cbrt_adjoint(g, ans, x):
     # d x^(1/3) = 1 / (3 x^(2/3)) = 1 / (3 ans^2); infinite at 0.
     return g / (3.0 * ans * ans)

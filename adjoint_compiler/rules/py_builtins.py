@@ -1,7 +1,17 @@
-"""Adjoints of the differentiable builtins: ``abs``, two-argument ``min``/``max``, ``sum``, ``float``.
+"""Adjoints of the differentiable builtins: ``abs``, ``min``/``max`` of two values and of an iterable,
+``sum``, ``float``, ``pow`` and ``sorted``.
 
-Invariant: where the builtin returns one of its arguments (``max``, ``min``; ``abs``
-up to sign) the whole cotangent goes to that argument, on ties to the one Python
+``max(a, b, c)`` is nested into two-value calls by ``anf``, ``max(a, b, key=k)`` becomes
+``max((a, b), key=k)`` there; a call with one positional argument (an iterable, with ``key=`` and
+``default=``) is differentiated as ``max_of``/``min_of`` (``registry.form``), whose rules find the
+element Python returned with ``runtime.chosen``. ``pow(a, b)`` is ``a ** b`` (operators.py's rule);
+three-argument ``pow`` is modular integer arithmetic, ``pow_mod``, non-differentiable. ``sorted`` finds
+the permutation again with ``runtime.sort_order`` and sends each cotangent back through it
+(``runtime.gather``); ``reversed(xs)`` and ``divmod(a, b)`` are rewritten by ``anf`` as ``xs[::-1]`` and
+``(a // b, a % b)``. ``round`` and ``int`` are declared non-differentiable (nondiff.py).
+
+Invariant: where the builtin returns one of its arguments or elements (``max``, ``min``; ``abs``
+up to sign) the whole cotangent goes to that one, on ties to the one Python
 returns (the first), and ``abs`` on a Python float keeps the cotangent a float
 (its scalar variant, without ``np.sign``).
 
@@ -9,13 +19,16 @@ returns (the first), and ``abs`` on a Python float keeps the cotangent a float
 ((1.0, 0.0), (1.0, 0.0))
 >>> abs_scalar_adjoint(1.0, 2.0, -2.0)
 -1.0
+>>> extremum_of_adjoint(1.0, 3.0, [3.0, 1.0, 3.0])[0].tolist()  # the first of the equal largest
+[1.0, 0.0, 0.0]
 """
 
 import numpy as np
 
-from adjoint_compiler.runtime import elements_bar, unreduce
+from adjoint_compiler.runtime import chosen, elements_bar, gather, hit_at, sort_order, unreduce
 
-from adjoint_compiler.rules.registry import adjoint, scalar_adjoint
+from adjoint_compiler.rules import operators
+from adjoint_compiler.rules.registry import adjoint, form, nondifferentiable, scalar_adjoint, tangent
 
 
 @adjoint(abs)
@@ -67,3 +80,56 @@ def float_adjoint(g, ans, x):
 @adjoint(list, tuple, linear="first")
 def sequence_adjoint(g, ans, xs):
     return elements_bar(g, xs)
+
+
+def max_of(iterable, key=None, default=None):
+    """``max`` of one iterable (``registry.form``): what its rule is registered for."""
+    return max(iterable, key=key) if default is None else max(iterable, key=key, default=default)
+
+
+def min_of(iterable, key=None, default=None):
+    """``min`` of one iterable (``registry.form``): what its rule is registered for."""
+    return min(iterable, key=key) if default is None else min(iterable, key=key, default=default)
+
+
+form(max, max_of, positional=1)
+form(min, min_of, positional=1)
+
+
+@adjoint(max_of, min_of)
+def extremum_of_adjoint(g, ans, iterable, key=None, default=None):
+    # the whole cotangent to the element max (min) returned, the first of equal ones, or to default where
+    # the iterable is empty; the key only chooses, so it gets none. (hit_at first: chosen refuses a dict
+    # or a set, whose elements unreduce cannot address)
+    i = chosen(iterable, key, ans)
+    return hit_at(iterable, i) * unreduce(g, iterable, 0), None, (0.0 if i >= 0 else g)
+
+
+@tangent(max_of, min_of)
+def extremum_of_tangent(dot, ans, iterable, key=None, default=None):
+    i = chosen(iterable, key, ans)
+    return (dot[i] if i >= 0 else 0.0), None, (0.0 if i >= 0 else dot)
+
+
+@adjoint(sorted)
+def sorted_adjoint(g, ans, iterable, key=None, reverse=False):
+    # ans[j] is iterable[order[j]]: each cotangent goes back to the position its element came from
+    order = sort_order(iterable, key, reverse)
+    return gather(g, np.argsort(order)), None, None
+
+
+@tangent(sorted)
+def sorted_tangent(dot, ans, iterable, key=None, reverse=False):
+    return gather(dot, sort_order(iterable, key, reverse)), None, None
+
+
+adjoint(pow)(operators.pow_adjoint)  # pow(a, b) is a ** b
+
+
+def pow_mod(base, exp, mod):
+    """``pow`` with a modulus (``registry.form``): integers only."""
+    return pow(base, exp, mod)
+
+
+form(pow, pow_mod, positional=3, keywords=("mod",))
+nondifferentiable(pow_mod, reason="modular arithmetic on integers")

@@ -48,6 +48,12 @@ a tangent derived from its adjoint rule (element-wise functions: the same body w
 undo broadcasting; reductions whose adjoint is ``unreduce(g) * W``), or is refused in forward mode. A
 tangent rule states the derivative itself, so a user's ``register_adjoint`` does not replace it.
 
+``form(fn, variant, positional=..., keywords=...)`` states that a call of ``fn`` with that many positional
+arguments, or passing one of those keywords, is differentiated as ``variant``, a function of its own with
+its own rule or declaration (``max(xs)``, of one iterable, as ``py_builtins.max_of``; ``pow(a, b, m)`` as
+the non-differentiable ``pow_mod``); the call itself is emitted as written. Ask ``call_form(fn, positional,
+keywords)``.
+
 A ``math`` function listed beside a ufunc gets the ufunc body's float form (``on_floats``), so each
 derivative is written once. Invariant: a function has at most one rule; a later registration
 replaces the earlier rule with its variants (a user's ``register_adjoint`` overrides a built-in
@@ -60,6 +66,8 @@ rule), while the facts declared for the function (view, shape, method) stay.
 (True, 'reduce', True, True)
 >>> lookup(math.cos).rule.__name__, lookup(np.cos).rule.__name__, lookup(np.sqrt).masked_rule.rule.__name__
 ('cos_float_adjoint', 'cos_adjoint', 'sqrt_masked_adjoint')
+>>> call_form(max, 1).__name__, call_form(max, 2) is max  # max(xs) of one iterable, max(a, b)
+('max_of', True)
 >>> linearity(np.sum), linearity(np.matmul), linearity(np.cumsum), linearity(np.sin)
 ('first', 'each', 'first', None)
 >>> inv = np.array([[2.0, 0.0], [0.0, 4.0]])  # np.linalg.inv of diag(0.5, 0.25)
@@ -107,6 +115,7 @@ _SHAPES = {}  # function -> shape class
 _LINEAR = {}  # function -> "first", "each" or "all": how it is linear (forward mode applies it to tangents)
 _LINEAR_KINDS = ("first", "each", "all")
 _TANGENTS = {}  # function -> Rule holding its tangent rule (dot, ans, *params)
+_FORMS = {}  # function -> [(positional count, keyword names, variant)]: calls differentiated as another function
 
 
 def _key(fn):
@@ -118,17 +127,20 @@ def _names(spelling):
     return (spelling,) if isinstance(spelling, str) else tuple(spelling or ())
 
 
-def adjoint(*fns, method=None, attribute=None, view=False, shape=None, masked=False, inline=True, linear=None):
+def adjoint(
+    *fns, method=None, attribute=None, view=False, shape=None, masked=False, inline=True, linear=None, floats=True
+):
     """Decorator registering a built-in rule for each of ``fns``, with the facts given as keywords
     (see the module docstring). A function of the ``math`` module among ``fns`` gets the rule's
-    float form (``on_floats``) and no masked variant: its domain errors raise in the forward call,
-    so no nan or inf derivative can reach a branch of ``np.where``."""
+    float form (``on_floats``; not with ``floats=False``: ``math.prod`` of a sequence, whose cotangent
+    is one) and no masked variant: its domain errors raise in the forward call, so no nan or inf
+    derivative can reach a branch of ``np.where``."""
 
     def register(rule):
         masked_rule = _guarded(rule) if masked else None
         float_rule = None
         for fn in fns:
-            on_math = getattr(fn, "__module__", None) == "math"
+            on_math = getattr(fn, "__module__", None) == "math" and floats
             if on_math:
                 float_rule = float_rule or on_floats(rule)
             entry = _RULES[_key(fn)] = Rule(fn, float_rule if on_math else rule, inline=inline)
@@ -214,6 +226,25 @@ def _declare_linear(fns, kind):
         raise ValueError("linear=%r: one of %s" % (kind, ", ".join(_LINEAR_KINDS)))
     for fn in fns:
         _LINEAR[_key(fn)] = kind
+
+
+def form(fn, variant, positional=None, keywords=()):
+    """Declare that a call of ``fn`` with ``positional`` positional arguments (None: whatever their number),
+    or passing any of ``keywords``, is differentiated as ``variant`` (see the module docstring)."""
+    _FORMS.setdefault(_key(fn), []).append((positional, frozenset(keywords), variant))
+
+
+def call_form(fn, positional, keywords=()):
+    """The function a call of ``fn`` with ``positional`` positional arguments and ``keywords`` is
+    differentiated as: a declared ``form``'s variant, or ``fn`` itself."""
+    try:
+        forms = _FORMS.get(_key(fn), ())
+    except TypeError:  # unhashable callable
+        return fn
+    for count, names, variant in forms:
+        if count == positional or names & set(keywords):
+            return variant
+    return fn
 
 
 def ranked_rule(fn, ranks):
@@ -436,6 +467,11 @@ def declared_views():
 
 def all_tangent_rules():
     return dict(_TANGENTS)
+
+
+def declared_forms():
+    """function -> [(positional count, keyword names, variant)]."""
+    return {fn: list(forms) for fn, forms in _FORMS.items()}
 
 
 def declared_linear():

@@ -19,8 +19,8 @@ helper of ``runtime`` that emitted code calls has a rule or a declaration here, 
 import numpy as np
 
 from adjoint_compiler import runtime
-from adjoint_compiler.rules.registry import adjoint, linear, nondifferentiable
-from adjoint_compiler.runtime import elements_bar, fit_shape, unreduce
+from adjoint_compiler.rules.registry import adjoint, linear, nondifferentiable, tangent
+from adjoint_compiler.runtime import elements_bar, fit_shape, gather, polygamma, unreduce
 
 
 @adjoint(runtime.unbroadcast, linear="first")
@@ -59,6 +59,23 @@ def elements_bar_adjoint(g, ans, g_in, like):
     return elements_bar(g, g_in), None
 
 
+@adjoint(runtime.gather, linear="first")
+def gather_adjoint(g, ans, xs, order):
+    # gather picks xs's elements in the order of a permutation; its adjoint puts each back where it came from
+    return gather(g, np.argsort(order)), None
+
+
+@adjoint(runtime.polygamma)
+def polygamma_adjoint(g, ans, n, x):
+    # d psi^(n)(x) / dx = psi^(n+1)(x): the derivatives of math.gamma and math.lgamma to any order
+    return None, g * polygamma(n + 1, x)
+
+
+@tangent(runtime.polygamma)
+def polygamma_tangent(dot, ans, n, x):
+    return None, dot * polygamma(n + 1, x)
+
+
 BOOKKEEPING = "runtime bookkeeping"
 IN_PLACE = "in-place update bookkeeping"
 nondifferentiable(
@@ -86,6 +103,8 @@ nondifferentiable(runtime.shape_of, reason="a shape, for the adjoint of broadcas
 nondifferentiable(
     runtime.einsum_plan, runtime.einsum_mask, reason="subscripts and a 0/1 mask, for the adjoint of np.einsum"
 )
+nondifferentiable(runtime.chosen, runtime.sort_order, reason="positions: which element max/min/sorted picks")
+nondifferentiable(runtime.hit_at, reason="a 0/1 mask of the element max/min picks")
 nondifferentiable(runtime.one_count, reason="a truth value: whether np.repeat's counts are one number")
 nondifferentiable(
     runtime.raise_, runtime.try_, runtime.enter_context, runtime.exit_context, reason="control, not values (desugar.py)"

@@ -34,7 +34,7 @@ import operator
 import numpy as np
 
 from adjoint_compiler import runtime
-from adjoint_compiler.rules import registry
+from adjoint_compiler.rules import py_builtins, registry
 from tests.fuzz import oracle
 from tests.fuzz.model import Case, Function, Program, bin_, call, const, expr, raw, var
 from tests.rules import test_np_elementwise as T_ELEM
@@ -59,6 +59,9 @@ EXCLUDED = {
     runtime.unreduce: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
     runtime.add_bars: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
     runtime.elements_bar: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
+    runtime.gather: "a runtime helper of sorted's rule (its rule serves second-order gradients), not user API",
+    runtime.polygamma: "a runtime helper of math.gamma's and lgamma's rules (for second order), not user API",
+    runtime.own: "the copy desugar makes of an argument the function stores into (test_inplace.py), not user API",
 }
 
 # Known bugs (tests/regressions/test_fuzz_rules.py). While a switch is off the generator keeps away from
@@ -428,6 +431,35 @@ def _build_builtins():
             _add(Entry(sum, [((), scalar)] * 4, lambda c, ops: call("sum", ("list",) + tuple(ops[:3]), ops[3]), n))
         elif n in ("list-array", "tuple-list"):  # a list or tuple of an array's elements, made an array again
             _add(Entry(fn, [((3,), scalar)], lambda c, ops, f=fn.__name__: call("np.array", call(f, ops[0])), n))
+        elif n == "pow":
+            _add(Entry(pow, [((), Domain("uniform", 0.3, 3)), ((), Domain("uniform", -2, 2))], _call_render(pow), n))
+        elif fn in (py_builtins.max_of, py_builtins.min_of, sorted):
+            spelled = {py_builtins.max_of: "max", py_builtins.min_of: "min"}.get(fn, "sorted")
+            size = len(row.make_args(np.random.default_rng(0))[0])
+            if size == 0:  # min([], default=d): its table and tests/rules/test_tangents.py check it
+                continue
+            display = "tuple" if "tuple" in n else "list"
+            extra = [kw(k, v) if not callable(v) else raw("%s=%s" % (k, v.__name__)) for k, v in row.static.items()]
+            if sorted is fn:  # a list: the sum of its elements, weighted by position, is the value
+                _add(
+                    Entry(
+                        fn,
+                        [((), scalar)] * size,
+                        lambda c, ops, d=display, e=extra: call(
+                            "np.dot", call("sorted", (d,) + tuple(ops), *e), raw("np.arange(1.0, %d)" % (len(ops) + 1))
+                        ),
+                        n,
+                    )
+                )
+            else:
+                _add(
+                    Entry(
+                        fn,
+                        [((), scalar)] * size,
+                        lambda c, ops, s=spelled, d=display, e=extra: call(s, (d,) + tuple(ops), *e),
+                        n,
+                    )
+                )
         else:
             raise AssertionError("a new row of tests/rules/test_py_builtins.py: %s (teach gen_rules)" % n)
 
@@ -441,7 +473,10 @@ def _build_math():
                 Entry(
                     row.fn,
                     [((), domains[0])],
-                    lambda c, ops, name=name: call(name, ops[0], const(float(c.choice((1, 2, 3))))),
+                    # ldexp's exponent is an int, pow's a float
+                    lambda c, ops, name=name, t=int if row.fn is math.ldexp else float: call(
+                        name, ops[0], const(t(c.choice((1, 2, 3))))
+                    ),
                     "%s-integral" % name,
                 )
             )
@@ -456,6 +491,33 @@ def _build_math():
         )
 
 
+def _build_math_sequences():
+    for row in T_MATH.SEQUENCE_TABLE:
+        sizes = [len(sample(np.random.default_rng(0))) for sample in row.args]
+        extra = [kw(k, 1.5) for k in row.kwargs]  # a constant start=: its derivative is the table's to check
+
+        def render(c, ops, name=spelling(row.fn), sizes=sizes, extra=extra):
+            parts, k = [], 0
+            for size in sizes:
+                parts.append(("list",) + tuple(ops[k : k + size]))
+                k += size
+            return call(name, *parts, *extra)
+
+        _add(
+            Entry(row.fn, [((), Domain("uniform", -2, 2))] * sum(sizes), render, "%s-%s" % (spelling(row.fn), row.name))
+        )
+    for row in T_MATH.PAIR_TABLE:
+        for part in ("0", "1"):  # one element of the pair (the second is piecewise constant)
+            _add(
+                Entry(
+                    row.fn,
+                    [((), row.domains[0])],
+                    lambda c, ops, name=spelling(row.fn), part=part: ("index", call(name, ops[0]), part),
+                    "%s[%s]" % (spelling(row.fn), part),
+                )
+            )
+
+
 _build_operators()
 _build_elementwise()
 _build_reductions()
@@ -463,6 +525,7 @@ _build_linalg()
 _build_shape()
 _build_builtins()
 _build_math()
+_build_math_sequences()
 FUNCTIONS = list(VOCABULARY)
 
 # Non-differentiable functions chained in between (their results are constants to the compiler).

@@ -19,7 +19,8 @@
 
 Usable point: ``f`` runs without a numeric error (NumPy's errstate raises);
 every value an assignment binds, and the result, is finite and below
-``spec.big``; every ``<``/``>``/``<=``/``>=`` and every kink of
+``spec.big``; every ``<``/``>``/``<=``/``>=``, every tie of ``max``/``min``/``sorted`` of a list, every jump
+of ``math.fmod``/``remainder``/``modf``/``frexp`` and every kink of
 ``abs``/``min``/``max`` (and their NumPy forms) is at least ``spec.margin``
 away from switching; and the branch decisions (tests of ``if``, ``while`` and
 ``a if c else b``) stay the same when a differentiated argument moves by
@@ -273,6 +274,14 @@ _KINKS = {
     "np.fabs": "abs",
     "math.fabs": "abs",
 }
+# functions that jump: (kind, number of arguments)
+_JUMPS = {
+    "math.fmod": ("integer", 2),  # where x / y crosses an integer
+    "math.remainder": ("half", 2),  # where x / y crosses a half-integer
+    "math.modf": ("integer", 1),
+    "math.frexp": ("power", 1),  # where |x| crosses a power of two
+    "math.copysign": ("abs", 2),  # the kink of |x|
+}
 _ORDER = {ast.Lt: "<", ast.Gt: ">", ast.LtE: "<=", ast.GtE: ">="}
 
 
@@ -307,6 +316,12 @@ class _Instrument(ast.NodeTransformer):
         name = _dotted(node.func)
         if name in _KINKS and not node.keywords and len(node.args) == (1 if _KINKS[name] == "abs" else 2):
             return _call("_kink", node.func, ast.Constant(_KINKS[name]), *node.args)
+        if name in _JUMPS and not node.keywords and len(node.args) == _JUMPS[name][1]:
+            return _call("_jump", node.func, ast.Constant(_JUMPS[name][0]), *node.args)
+        if name in ("max", "min", "sorted") and len(node.args) == 1:  # ties of the elements (their keys)
+            new = _call("_ties", node.func, *node.args)
+            new.keywords = node.keywords
+            return new
         return node
 
     def visit_Return(self, node):
@@ -351,6 +366,8 @@ class Probe:
             "_rec": self._rec,
             "_cmp": self._cmp,
             "_kink": self._kink,
+            "_jump": self._jump,
+            "_ties": self._ties,
             "_val": self._val,
         }
         try:
@@ -377,6 +394,28 @@ class Probe:
     def _kink(self, fn, kind, *args):
         self._near(args[0] if kind == "abs" else np.asarray(args[0], dtype=float) - np.asarray(args[1], dtype=float))
         return fn(*args)
+
+    def _jump(self, fn, kind, *args):
+        x = float(args[0])
+        if kind == "abs":
+            self._near(x)
+        elif kind == "power":
+            self._near(abs(x) - 2.0 ** round(math.log2(abs(x))) if x else 0.0)
+        else:
+            q = x / float(args[1]) if len(args) > 1 else x
+            q = q + 0.5 if kind == "half" else q
+            self._near((q - round(q)) * (float(args[1]) if len(args) > 1 else 1.0))
+        return fn(*args)
+
+    def _ties(self, fn, xs, **kwargs):
+        key = kwargs.get("key") or (lambda v: v)
+        try:
+            keys = np.asarray([key(v) for v in xs], dtype=float)
+        except (TypeError, ValueError):
+            return fn(xs, **kwargs)
+        if keys.ndim == 1 and keys.size > 1:
+            self._near((keys[:, None] - keys[None, :])[~np.eye(keys.size, dtype=bool)])
+        return fn(xs, **kwargs)
 
     def _val(self, v):
         self.big = max(self.big, largest(v))

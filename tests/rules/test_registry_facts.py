@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from adjoint_compiler import runtime
-from adjoint_compiler.rules import registry
+from adjoint_compiler.rules import py_builtins, registry
 
 
 def test_every_method_and_attribute_resolves_to_a_registered_rule():
@@ -112,10 +112,19 @@ def _floats(n=None):
 # How to call each declared function at a random point: (arguments from an rng; the first is moved).
 # Every declaration must have an entry here, or be in NO_POINTS with its reason.
 _ARRAY = _floats(4)
-_UNARY_FLOAT = [int, round, bool, math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite]
+_UNARY_FLOAT = [int, round, bool, math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite, math.ulp]
 _UNARY_ARRAY = [np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.sign, np.isnan, np.isinf, np.isfinite]
 _UNARY_ARRAY += [np.argmax, np.argmin, np.argsort, np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, len]
-_BINARY = [operator.lt, operator.le, operator.eq, operator.ne, operator.ge, operator.gt, operator.floordiv]
+_BINARY = [
+    operator.lt,
+    operator.le,
+    operator.eq,
+    operator.ne,
+    operator.ge,
+    operator.gt,
+    operator.floordiv,
+    math.isclose,
+]
 CALLS = {fn: (lambda rng: (_floats()(rng),)) for fn in _UNARY_FLOAT + [operator.not_]}
 CALLS.update({fn: (lambda rng: (_ARRAY(rng),)) for fn in _UNARY_ARRAY})
 CALLS.update({fn: (lambda rng: (_floats()(rng), _floats()(rng))) for fn in _BINARY})
@@ -125,6 +134,10 @@ CALLS[runtime.zeros_like] = lambda rng: (_ARRAY(rng),)
 CALLS[runtime.one_count] = lambda rng: (_ARRAY(rng),)
 NO_POINTS = {
     range: "takes integers only: there is no float point to move",
+    **{
+        fn: "takes integers only: there is no float point to move"
+        for fn in (math.factorial, math.comb, math.perm, math.gcd, math.lcm, math.isqrt, py_builtins.pow_mod)
+    },
     # runtime helpers of emitted code (runtime_rules.py): bookkeeping of checks, shapes and subscripts, or
     # of the adjoint buffers of in-place updates, which appear only where grad of grad is refused
     **{
@@ -165,3 +178,14 @@ def test_masked_variants_guard_the_plain_body(fn):
     x = np.array([0.25, 0.5])
     g = np.array([1.0, 0.0])
     np.testing.assert_array_equal(rule.masked_rule.rule(g, fn(x), x), np.where(g == 0.0, 0.0, rule.rule(g, fn(x), x)))
+
+
+def test_every_form_is_differentiated_as_a_function_with_a_rule_or_a_declaration():
+    forms = registry.declared_forms()
+    assert {max, min, pow, math.hypot} <= set(forms)
+    for fn, variants in forms.items():
+        for count, keywords, variant in variants:
+            assert count is not None or keywords, fn
+            assert registry.lookup(variant) is not None or registry.is_nondifferentiable(variant), (fn, variant)
+            assert registry.call_form(fn, count, keywords) is variant
+    assert registry.call_form(pow, 2) is pow and registry.call_form(pow, 2, ["mod"]) is py_builtins.pow_mod

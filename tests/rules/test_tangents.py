@@ -29,6 +29,7 @@ from tests.rules import test_np_reductions as reductions_t
 from tests.rules import test_np_shape as shape_t
 from tests.rules import test_operators as operators_t
 from tests.rules import test_py_builtins as builtins_t
+from adjoint_compiler.rules import py_builtins
 from tests.rules import test_py_math as math_t
 from tests.rules import test_runtime_rules as runtime_t
 from tests.rules.test_rule_bodies import assert_inlinable
@@ -45,7 +46,7 @@ class Case(NamedTuple):
     fn: object
     args: list  # values; a list or tuple of floats or arrays is a sequence, each element an operand
     kwargs: dict
-    diff: tuple  # positions in args differentiated (every element of a sequence there)
+    diff: tuple  # positions in args differentiated (every element of a sequence there), and keywords
     fd: bool = True  # central differences apply (not a kink where the rule takes one side's slope)
     rtol: float = 1e-5
 
@@ -64,7 +65,13 @@ _OPERATORS = {
 }
 
 
+# functions a call is differentiated as (registry.form), spelled as the call is written
+_FORMS = {py_builtins.max_of: "max", py_builtins.min_of: "min"}
+
+
 def _spelling(fn):
+    if fn in _FORMS:
+        return _FORMS[fn]
     name = getattr(fn, "__name__", None)
     for prefix, module in (("np", np), ("np.linalg", np.linalg), ("math", math), ("runtime", runtime)):
         if getattr(module, name, None) is fn:
@@ -76,6 +83,8 @@ def _spelling(fn):
 
 def _literal(v):
     """Source for a constant argument, or None where it is passed as a parameter."""
+    if callable(v) and getattr(builtins, getattr(v, "__name__", ""), None) is v:  # key=abs
+        return v.__name__
     if v is None or type(v) in (bool, int, str):
         return repr(v)
     if type(v) is float:
@@ -136,7 +145,12 @@ def build(case):
             operands.append(params[-1])
     keywords = []
     for k, v in case.kwargs.items():
-        if _literal(v) is not None:
+        if k in case.diff:  # a differentiated keyword argument (max(xs, default=d))
+            wrt.append(len(params))
+            params.append("x%d" % len(params))
+            values.append(v)
+            keywords.append("%s=%s" % (k, params[-1]))
+        elif _literal(v) is not None:
             keywords.append("%s=%s" % (k, _literal(v)))
         else:
             params.append("c%d" % len(params))
@@ -266,13 +280,27 @@ def _math_cases():
     return out
 
 
+def _math_sequence_cases():
+    rng = np.random.default_rng(7)
+    out = []
+    for row in math_t.SEQUENCE_TABLE:
+        args, kwargs = math_t.sample_sequence_row(row, rng)
+        out.append(Case("math-" + row.name, row.fn, args, kwargs, tuple(range(len(args)))))
+    for row in math_t.PAIR_TABLE:
+        out.append(Case("math-" + math_t._row_id(row), row.fn, [row.domains[0](rng)], {}, (0,)))
+    return out
+
+
 def _builtin_cases():
     rng = np.random.default_rng(3)
-    return [
-        Case("builtin-" + row.name, row.fn, args, {}, tuple(range(len(args))), True, row.rtol)
-        for row in builtins_t.TABLE
-        for args in [row.make_args(rng)]
-    ]
+    out = []
+    for row in builtins_t.TABLE:
+        args = row.make_args(rng)
+        kwargs = dict(row.static, **{k: sample(rng) for k, sample in row.keywords.items()})
+        diff = tuple(i for i, a in enumerate(args) if not (type(a) in (list, tuple) and not a))  # not max([])
+        diff += tuple(row.keywords)
+        out.append(Case("builtin-" + row.name, row.fn, args, kwargs, diff, True, row.rtol))
+    return out
 
 
 def _reduction_cases():
@@ -366,6 +394,11 @@ def _runtime_cases():
         args = [rng.standard_normal(c_shape), rng.standard_normal(like_shape)]
         out.append(Case("fit_shape-%s-%s" % (c_shape, like_shape), runtime.fit_shape, args, {}, (0, 1)))
     out.append(Case("elements_bar", runtime.elements_bar, [rng.standard_normal(3), rng.standard_normal(3)], {}, (0,)))
+    out.append(Case("own", runtime.own, [rng.standard_normal(3)], {}, (0,)))
+    perm = [2, 0, 3, 1]
+    out.append(Case("gather", runtime.gather, [[float(v) for v in rng.standard_normal(4)], perm], {}, (0,)))
+    out.append(Case("polygamma-0", runtime.polygamma, [0, float(rng.uniform(0.5, 3))], {}, (1,)))
+    out.append(Case("polygamma-2", runtime.polygamma, [2, float(rng.uniform(0.5, 3))], {}, (1,)))
     out.append(Case("add_bars", runtime.add_bars, [rng.standard_normal(2), rng.standard_normal(2)], {}, (0, 1)))
     out.append(
         Case("add_bars-first-only", runtime.add_bars, [rng.standard_normal(2), rng.standard_normal(2)], {}, (0,))
@@ -377,6 +410,7 @@ CASES = (
     _operator_cases()
     + _elementwise_cases()
     + _math_cases()
+    + _math_sequence_cases()
     + _builtin_cases()
     + _reduction_cases()
     + _shape_cases()
