@@ -10,7 +10,7 @@ return new trees) and all the state of a compilation lives in its
 nothing behind, and the user's function is untouched.
 
 >>> [name for name, _ in STAGES][:8]
-['source', 'specialise', 'fence', 'jumps', 'rebind', 'inline', 'carry', 'anf']
+['source', 'lift', 'specialise', 'fence', 'jumps', 'rebind', 'inline', 'carry']
 """
 
 import builtins
@@ -29,6 +29,7 @@ from adjoint_compiler import (
     fence,
     inline,
     jumps,
+    lift,
     link,
     load,
     optimize,
@@ -202,6 +203,7 @@ def _load(c):
 # (name, stage): each stage reads and extends the compilation context; ``stop_after`` may name any
 STAGES = [
     ("source", _source),
+    ("lift", _tree_pass(lift, "src")),
     ("specialise", _specialise),
     ("fence", _fence),
     ("jumps", _tree_pass(jumps, "src")),

@@ -12,6 +12,7 @@ closure values, builtins) needed to resolve the names it reads.
 ('f', 1)
 """
 
+import ast
 import builtins
 import inspect
 import linecache
@@ -22,7 +23,7 @@ import weakref
 
 import gast
 
-from adjoint_compiler import naming
+from adjoint_compiler import naming, trees
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
 
@@ -231,6 +232,10 @@ def read(func):
     carried = getattr(func, CARRIED, None)
     if carried is not None:
         return _read_carrying(func, *carried)
+    made = getattr(func, DERIVED, None)
+    if made is not None:
+        tree, filename, lines, indent = made
+        return Source(func, trees.clone(tree), filename, lines, indent, Environment(func))
     transform = getattr(func, TRANSFORM_MARK, None)
     if transform is not None:
         code = transform[1].__code__
@@ -344,6 +349,48 @@ def carrying(func, ins, outs):
     setattr(variant, CARRIED, (func, key[0], key[1]))
     per_function[key] = variant
     return variant
+
+
+DERIVED = "__adjoint_compiler_derived__"  # (tree, filename, lines, indent) on what ``derived`` makes
+
+
+def derived(origin, tree, cells):
+    """A real function made from ``tree``, a FunctionDef written in the file of ``origin`` (a Source):
+    called, it runs as ``tree`` says, reading the globals and closure variables of ``origin.func``
+    and the names ``cells`` holds (name -> a cell: functions made together can name each other);
+    ``read`` of it gives a copy of ``tree`` at the user's lines and columns, whose environment holds
+    those names too. ``lift`` makes nested functions and the helpers they are passed to so.
+
+    >>> def f(x):
+    ...     return x
+    >>> tree = read(f).tree
+    >>> tree.name = "twice"
+    >>> tree.body[0].value = gast.BinOp(left=tree.body[0].value, op=gast.Mult(), right=trees.name("k"))
+    >>> k = types.CellType(2.0)
+    >>> twice = derived(read(f), tree, {"k": k})
+    >>> twice(3.0), read(twice).tree.body[0].lineno == f.__code__.co_firstlineno + 1
+    (6.0, True)
+    """
+    base = origin.func
+    base = getattr(base, CARRIED, (base,))[0]  # a carrying variant reads its function's cells
+    held = dict(zip(base.__code__.co_freevars, base.__closure__ or ()))
+    held.update(cells)
+    outer = sorted(held)
+    text = "def _make_(%s):\n%s    return %s\n" % (
+        ", ".join(outer),
+        textwrap.indent(ast.unparse(gast.gast_to_ast(trees.clone(tree))) + "\n", "    "),
+        tree.name,
+    )
+    namespace = {}
+    exec(text, namespace)  # noqa: S102  (the code the tree says, closing over the cells named)
+    inner = namespace["_make_"](*[None] * len(outer))
+    closure = tuple(held[name] for name in inner.__code__.co_freevars)
+    func = types.FunctionType(inner.__code__, base.__globals__, tree.name, inner.__defaults__, closure)
+    func.__kwdefaults__ = inner.__kwdefaults__
+    func.__qualname__ = "%s.<locals>.%s" % (base.__qualname__, tree.name)
+    func.__module__ = base.__module__
+    setattr(func, DERIVED, (trees.clone(tree), origin.filename, origin.lines, origin.indent))
+    return func
 
 
 def _read_carrying(variant, func, ins, outs):

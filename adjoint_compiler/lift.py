@@ -1,0 +1,422 @@
+"""Lift the functions defined inside the function (``def``, ``lambda``) to functions of their own.
+
+A nested function becomes a function of its own (``source.derived``: at the
+user's lines, and a real callable), bound in the environment under its name
+(underscores prepended where that name is taken). Its first parameters are the
+variables of the enclosing function it reads, and those of the nested
+functions it calls; every call passes their current values, which is Python's
+late binding: ``def g(t): return t * x`` ... ``g(2.0)`` becomes ``g(x, 2.0)``.
+A nested function that reads such variables and is passed to a user function
+(``integrate(lambda t: t * x, 0.0, 1.0)``) makes a variant of that function
+which takes the variables in its place (``integrate_lambda_7(x, 0.0, 1.0)``,
+its calls of the parameter passing them on); one that reads none is passed as
+the global it now is, as any function is.
+
+Output invariant: the tree defines no function and holds no lambda; each name
+a nested function had is called or passed to a call where it is read, and is
+not bound any more. Refused, at the user's line: a nested function used as a
+value in any other way (returned, stored, rebound), read before its ``def``
+or outside the block that defines it, writing the enclosing function's
+variables (``nonlocal``), decorated, with defaults other than constants or with
+``*args``, ``**kwargs`` or keyword-only parameters, or passed, reading
+variables, to something other than a user function.
+
+>>> from adjoint_compiler import emit, source
+>>> def f(x, y):
+...     def g(t):
+...         return t * x
+...     return g(y) + g(2.0)
+>>> src = source.read(f)
+>>> print(emit.to_source(run(src.tree, src)).strip())
+def f(x, y):
+    return g(x, y) + g(x, 2.0)
+>>> print(emit.to_source(source.read(src.env["g"]).tree).strip())
+def g(x, t):
+    return t * x
+"""
+
+import inspect
+import types
+
+import gast
+
+from adjoint_compiler import naming, rules, trees
+from adjoint_compiler import source as source_mod
+from adjoint_compiler.errors import UnsupportedError
+
+_REWRITE_HINT = "define it at module level and pass what it reads as arguments"
+
+
+class _Closure:
+    """A nested function as its callers see it: the name it is bound to, the variables passed first."""
+
+    def __init__(self, alias, frees, cell):
+        self.alias = alias
+        self.frees = frees  # names, in the code that calls it
+        self.cell = cell  # holds the lifted function once it is made
+
+
+class _Names:
+    """The names of one function's environment that lifting binds: into the source's own once the
+    functions exist (the function being compiled), or into the cells of a function being made."""
+
+    def __init__(self, src, tree, cells=None, making=None):
+        self.src = src
+        self.local = trees.local_names(tree)
+        self.taken = set(src.env) | trees.all_names(tree)
+        self.cells = cells
+        self.pending = []  # (name, cell), bound into src.env at the end where ``cells`` is None
+        self.making = {} if making is None else making  # the variants being made (recursion reaches them)
+
+    def bind(self, name, cell):
+        while name in self.taken:
+            name = "_" + name
+        self.taken.add(name)
+        if self.cells is not None:
+            self.cells[name] = cell
+        else:
+            self.pending.append((name, cell))
+        return name
+
+
+def run(fn, src):
+    """Return ``fn`` with its nested functions lifted (``fn`` is a fresh parse: edited in place)."""
+    if src is None or not any(isinstance(n, (gast.FunctionDef, gast.Lambda)) for n in _scope(fn.body)):
+        return fn
+    found = _nested(fn, src)
+    names = _Names(src, fn)
+    names.taken -= set(found) - set(src.env)  # its reads are the nested functions', renamed
+    parent_vars = _bound(fn) - set(found)
+    closures = {}
+    for name in found:
+        closures[name] = _Closure(None, None, types.CellType())
+    frees = _free_variables(found, parent_vars)
+    for name, closure in closures.items():
+        closure.alias = names.bind(name, closure.cell)
+        closure.frees = frees[name]
+    made = {}
+    for name, (node, params, body) in found.items():
+        made[name] = _lift(node, name, params, body, closures, src, names.making)
+    for name, closure in closures.items():
+        closure.cell.cell_contents = made[name]
+    _rewrite(fn.body, src, closures, names)
+    for alias, cell in names.pending:
+        dict.__setitem__(src.env, alias, cell.cell_contents)  # not a lookup: no guard on it
+    return fn
+
+
+def _scope(stmts):
+    """The nodes of ``stmts`` in this function's own scope, nested functions themselves included
+    (their bodies and defaults not)."""
+    stack = list(stmts)
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            continue
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend(v for v in value if isinstance(v, gast.AST))
+            elif isinstance(value, gast.AST):
+                stack.append(value)
+
+
+def _bound(fn):
+    """The names ``fn`` (a FunctionDef or Lambda) binds in its own scope."""
+    args = fn.args
+    names = {a.id for a in args.args + args.kwonlyargs + getattr(args, "posonlyargs", [])}
+    names |= {a.id for a in (args.vararg, args.kwarg) if a is not None}
+    body = fn.body if isinstance(fn.body, list) else [fn.body]
+    for node in _scope(body):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            names.add(node.id)
+        elif isinstance(node, gast.FunctionDef):
+            names.add(node.name)
+    return names
+
+
+def _reads(fn):
+    """Names read anywhere in ``fn``'s body, nested functions included, that ``fn`` does not bind."""
+    body = fn.body if isinstance(fn.body, list) else [fn.body]
+    inner = {n.id for b in body for n in trees.walk(b) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Param)}
+    inner |= {n.name for b in body for n in trees.walk(b) if isinstance(n, gast.FunctionDef)}
+    return trees.loads(*body) - _bound(fn) - inner
+
+
+def _nested(fn, src):
+    """name -> (node, parameters, body statements) for each function defined in ``fn``'s scope, the
+    definitions taken out of the tree (a lambda written in place gets a name and leaves it behind)."""
+    found = {}
+    stores = {}
+    for node in _scope(fn.body):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            stores.setdefault(node.id, []).append(node)
+    params = {a.id for a in fn.args.args} | {a.id for a in (fn.args.vararg, fn.args.kwarg) if a is not None}
+    declared = {n for s in _scope(fn.body) if isinstance(s, (gast.Global, gast.Nonlocal)) for n in s.names}
+
+    def take(block):
+        kept = []
+        for i, stmt in enumerate(block):
+            if isinstance(stmt, gast.FunctionDef):
+                name, node, body = stmt.name, stmt, stmt.body
+            elif (
+                isinstance(stmt, gast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], gast.Name)
+                and isinstance(stmt.value, gast.Lambda)
+            ):
+                name, node = stmt.targets[0].id, stmt.value
+                body = [gast.copy_location(gast.Return(value=node.body), node.body)]
+            else:
+                for field in ("body", "orelse"):
+                    inner = getattr(stmt, field, None)
+                    if isinstance(inner, list) and inner:
+                        inner[:] = take(inner) or [gast.copy_location(gast.Pass(), inner[0])]
+                kept.append(stmt)
+                continue
+            _check_definition(node, name, src)
+            again = [s for s in stores.get(name, []) if not (isinstance(stmt, gast.Assign) and s is stmt.targets[0])]
+            if name in found or again or name in params or name in declared:
+                where = again[0] if again else stmt
+                raise UnsupportedError(
+                    "a nested function '%s' whose name is also bound otherwise in the function" % name,
+                    src.location(where),
+                    "give the function a name of its own",
+                )
+            later = {id(n) for s in block[i + 1 :] for n in trees.walk(s)}
+            found[name] = (node, node.args, body, later)
+        return kept
+
+    fn.body[:] = take(fn.body) or [gast.copy_location(gast.Pass(), fn)]
+    # a read must come after the definition, in its block (Python's rule, where it is simple to check)
+    for name, (node, _, body, later) in found.items():
+        own = {id(n) for b in body for n in trees.walk(b)}  # recursion
+        where = list(fn.body) + [found[o][0] for o in found if o != name]
+        for n in (n for w in where for n in trees.walk(w)):
+            if isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Load):
+                if id(n) not in later and id(n) not in own:
+                    raise UnsupportedError(
+                        "a read of the nested function '%s' before its definition or outside the block "
+                        "that defines it" % name,
+                        src.location(n),
+                        "define it at the start of the function",
+                    )
+    out = {name: (node, args, body) for name, (node, args, body, _) in found.items()}
+    for node in list(_scope(fn.body)):
+        if isinstance(node, gast.Lambda):  # written in place: named after its line, read where it was
+            _check_definition(node, "lambda", src)
+            name = "lambda_%d" % node.lineno
+            while name in out:
+                name = "_" + name
+            lam = trees.clone(node)
+            out[name] = (lam, lam.args, [gast.copy_location(gast.Return(value=lam.body), lam.body)])
+            read = gast.copy_location(trees.name(name), node)
+            node.__class__ = gast.Name
+            node.__dict__.clear()
+            node.__dict__.update(read.__dict__)
+    return out
+
+
+def _check_definition(node, name, src):
+    args = node.args
+    if getattr(node, "decorator_list", None):
+        raise UnsupportedError(
+            "a decorator on the nested function '%s'" % name,
+            src.location(node.decorator_list[0]),
+            "apply the decorator to a module-level function",
+        )
+    for star, what in ((args.vararg, "*%s"), (args.kwarg, "**%s")):
+        if star is not None:
+            raise UnsupportedError(
+                ("%s parameter of the nested function '%s'" % (what, name)) % star.id,
+                src.location(star),
+                _REWRITE_HINT,
+            )
+    if args.kwonlyargs:
+        raise UnsupportedError(
+            "a keyword-only parameter of the nested function '%s'" % name, src.location(args.kwonlyargs[0])
+        )
+    for default in args.defaults:
+        if not isinstance(default, gast.Constant):
+            raise UnsupportedError(
+                "a default value of the nested function '%s' that is not a constant (Python evaluates it "
+                "when the function is defined)" % name,
+                src.location(default),
+                "pass the value at each call",
+            )
+    body = node.body if isinstance(node.body, list) else [node.body]
+    for n in (n for b in body for n in trees.walk(b)):
+        if isinstance(n, gast.Nonlocal):
+            raise UnsupportedError(
+                "nonlocal %s in the nested function '%s' (it writes a variable of the enclosing function)"
+                % (", ".join(n.names), name),
+                src.location(n),
+                "return the new value from the nested function and assign it in the enclosing function",
+            )
+
+
+def _free_variables(found, parent_vars):
+    """name -> the enclosing function's variables the nested function reads, itself or through the
+    nested functions it calls (sorted: the order they are passed in)."""
+    reads = {name: _reads(_as_function(node, body)) for name, (node, _, body) in found.items()}
+    frees = {name: reads[name] & parent_vars for name in found}
+    changed = True
+    while changed:
+        changed = False
+        for name in found:
+            for other in reads[name] & set(found):
+                if not frees[other] <= frees[name]:
+                    frees[name] |= frees[other]
+                    changed = True
+    return {name: sorted(v) for name, v in frees.items()}
+
+
+def _as_function(node, body):
+    """A FunctionDef with ``node``'s parameters and ``body`` (a lambda's is its return)."""
+    return gast.FunctionDef(
+        name=getattr(node, "name", "lambda"),
+        args=node.args,
+        body=body,
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+        type_params=[],
+    )
+
+
+def _lift(node, name, args, body, closures, src, making):
+    """The function of its own that the nested ``node`` becomes."""
+    closure = closures[name]
+    args = trees.clone(args)
+    args.args = [
+        gast.Name(id=v, ctx=gast.Param(), annotation=None, type_comment=None) for v in closure.frees
+    ] + args.args
+    tree = gast.copy_location(_as_function(node, trees.clone(body)), node)
+    tree.name = closure.alias
+    tree.args = args
+    own = _bound(tree)
+    visible = {n: c for n, c in closures.items() if n not in own}
+    cells = {}
+    names = _Names(src, tree, cells, making)
+    for c in visible.values():
+        names.taken.discard(c.alias)
+        names.bind(c.alias, c.cell)
+    _rewrite(tree.body, src, visible, names)
+    return source_mod.derived(src, tree, cells)
+
+
+def _rewrite(stmts, src, closures, names):
+    """Each read of a nested function in ``stmts`` (a call of it, or an argument of a call) spelled with
+    its lifted name and the variables it reads; other reads are refused."""
+    parents = {}
+    for stmt in stmts:
+        for node in trees.walk(stmt):
+            for child in gast.iter_child_nodes(node):
+                parents[id(child)] = node
+    shadowed = set()  # reads of a name a function inside binds for itself
+    for stmt in stmts:
+        for inner in trees.walk(stmt):
+            if isinstance(inner, (gast.FunctionDef, gast.Lambda)):
+                own = _bound(inner) & set(closures)
+                shadowed |= {id(n) for n in trees.walk(inner) if isinstance(n, gast.Name) and n.id in own}
+    reads = [
+        n
+        for stmt in stmts
+        for n in trees.walk(stmt)
+        if isinstance(n, gast.Name) and n.id in closures and isinstance(n.ctx, gast.Load) and id(n) not in shadowed
+    ]
+    for node in sorted(reads, key=lambda n: (n.lineno, n.col_offset)):
+        closure = closures[node.id]
+        parent = parents.get(id(node))
+        if isinstance(parent, gast.Call) and parent.func is node:
+            node.id = closure.alias
+            parent.args[:0] = [gast.copy_location(trees.name(v), node) for v in closure.frees]
+        elif isinstance(parent, gast.Call) and (node in parent.args or node in [k.value for k in parent.keywords]):
+            _pass(node, parent, closure, src, names)
+        elif isinstance(parent, gast.keyword) and isinstance(parents.get(id(parent)), gast.Call):
+            _pass(node, parents[id(parent)], closure, src, names)
+        else:
+            raise UnsupportedError(
+                "a nested function '%s' used as a value (returned, stored or assigned), not called" % node.id,
+                src.location(node),
+                "call it where it is defined, or " + _REWRITE_HINT,
+            )
+
+
+def _pass(node, call, closure, src, names):
+    """``call`` passes the nested function ``node``: where it reads variables, the callee's variant
+    that takes them instead is called."""
+    label = node.id
+    node.id = closure.alias
+    if not closure.frees:
+        return  # a function of its own like any other: specialise binds it where the callee is compiled
+    callee = source_mod.global_value(call.func, src, names.local)
+    if not (
+        inspect.isfunction(callee)
+        and rules.lookup(callee) is None
+        and getattr(callee, source_mod.TRANSFORM_MARK, None) is None
+    ):
+        raise UnsupportedError(
+            "the nested function '%s', which reads %s of the enclosing function, passed to something "
+            "that is not a user function" % (label, ", ".join(closure.frees)),
+            src.location(node),
+            "pass a module-level function, and what it reads as arguments",
+        )
+    marker = object()
+    args = [marker if a is node else a for a in call.args]
+    kwargs = {k.arg: (marker if k.value is node else k.value) for k in call.keywords}
+    try:
+        bound = inspect.signature(callee).bind(*args, **kwargs)
+    except TypeError as e:
+        raise UnsupportedError("this call of %s (%s)" % (callee.__name__, e), src.location(call))
+    param = next((p for p, v in bound.arguments.items() if v is marker), None)
+    kind = inspect.signature(callee).parameters[param].kind if param is not None else None
+    if kind not in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.POSITIONAL_ONLY):
+        raise UnsupportedError(
+            "the nested function '%s' passed to %s in *args or **kwargs" % (label, callee.__name__),
+            src.location(node),
+            _REWRITE_HINT,
+        )
+    variant, name = _variant(callee, param, closure, names.making)
+    alias = names.bind(name, variant)
+    call.func = gast.copy_location(trees.name(alias), call.func)
+    call.args = [a for a in call.args if a is not node]
+    call.keywords = [k for k in call.keywords if k.value is not node]
+    call.args[:0] = [gast.copy_location(trees.name(v), node) for v in closure.frees]
+
+
+def _variant(callee, param, closure, making):
+    """``(cell, name)``: a cell holding ``callee`` made to take ``closure``'s variables first in place of
+    ``param``, calling the nested function with them (where it recurses, the variant it calls is itself)."""
+    name = naming.SPECIALISED.format(callee.__name__, closure.alias)
+    key = (callee, param, id(closure.cell))
+    if key in making:
+        return making[key], name
+    cell = making[key] = types.CellType()
+    try:
+        csrc = source_mod.read(callee)
+        tree = csrc.tree
+        taken = trees.all_names(tree)
+        frees = []
+        for v in closure.frees:
+            name = naming.BOUND.format(param, v)
+            while name in taken:
+                name = "_" + name
+            taken.add(name)
+            frees.append(name)
+        args = tree.args
+        names_ = [a.id for a in args.args]
+        defaults = dict(zip(names_[len(names_) - len(args.defaults) :], args.defaults))
+        keep = [a for a in args.args if a.id != param]
+        args.defaults = [defaults[a.id] for a in keep if a.id in defaults]
+        args.args = [gast.Name(id=v, ctx=gast.Param(), annotation=None, type_comment=None) for v in frees] + keep
+        tree.name = name
+        cells = {}
+        names = _Names(csrc, tree, cells, making)
+        inner = _Closure(names.bind(closure.alias, closure.cell), frees, closure.cell)
+        _rewrite(tree.body, csrc, {param: inner}, names)
+        cell.cell_contents = source_mod.derived(csrc, tree, cells)
+    finally:
+        del making[key]
+    return cell, name
