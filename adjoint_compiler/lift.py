@@ -36,6 +36,7 @@ def g(x, t):
 """
 
 import inspect
+import os
 import types
 
 import gast
@@ -44,13 +45,15 @@ from adjoint_compiler import naming, rules, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import UnsupportedError
 
+_PACKAGE = os.path.dirname(os.path.abspath(source_mod.__file__))
 _REWRITE_HINT = "define it at module level and pass what it reads as arguments"
 
 
 class _Closure:
     """A nested function as its callers see it: the name it is bound to, the variables passed first."""
 
-    def __init__(self, alias, frees, cell):
+    def __init__(self, alias, frees, cell, label):
+        self.label = label  # what messages call it
         self.alias = alias
         self.frees = frees  # names, in the code that calls it
         self.cell = cell  # holds the lifted function once it is made
@@ -81,21 +84,28 @@ class _Names:
 
 def run(fn, src):
     """Return ``fn`` with its nested functions lifted (``fn`` is a fresh parse: edited in place)."""
-    if src is None or not any(isinstance(n, (gast.FunctionDef, gast.Lambda)) for n in _scope(fn.body)):
+    if src is None:
+        return fn
+    nested = False
+    for node in _scope(fn.body):
+        nested = nested or isinstance(node, (gast.FunctionDef, gast.Lambda))
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Call):
+            _refuse_returned_function(node.func, src, fn)
+    if not nested:
         return fn
     found = _nested(fn, src)
     names = _Names(src, fn)
     names.taken -= set(found) - set(src.env)  # its reads are the nested functions', renamed
     parent_vars = _bound(fn) - set(found)
     closures = {}
-    for name in found:
-        closures[name] = _Closure(None, None, types.CellType())
+    for name, (_, _, _, label) in found.items():
+        closures[name] = _Closure(None, None, types.CellType(), label)
     frees = _free_variables(found, parent_vars)
     for name, closure in closures.items():
         closure.alias = names.bind(name, closure.cell)
         closure.frees = frees[name]
     made = {}
-    for name, (node, params, body) in found.items():
+    for name, (node, params, body, _) in found.items():
         made[name] = _lift(node, name, params, body, closures, src, names.making)
     for name, closure in closures.items():
         closure.cell.cell_contents = made[name]
@@ -103,6 +113,21 @@ def run(fn, src):
     for alias, cell in names.pending:
         dict.__setitem__(src.env, alias, cell.cell_contents)  # not a lookup: no guard on it
     return fn
+
+
+def _refuse_returned_function(call, src, fn):
+    """``make(x)(3.0)``: a function that a user function made and returned (a nested one) is called."""
+    maker = source_mod.global_value(call.func, src, trees.local_names(fn))
+    if (
+        inspect.isfunction(maker)
+        and any(isinstance(c, types.CodeType) for c in maker.__code__.co_consts)  # it defines functions
+        and not maker.__code__.co_filename.startswith(_PACKAGE)  # ac.grad(h)(x): specialise's
+    ):
+        raise UnsupportedError(
+            "a call of the function that %s(...) returns" % maker.__name__,
+            src.location(call),
+            "define the function it returns at module level, taking what it reads as parameters",
+        )
 
 
 def _scope(stmts):
@@ -175,7 +200,7 @@ def _nested(fn, src):
                         inner[:] = take(inner) or [gast.copy_location(gast.Pass(), inner[0])]
                 kept.append(stmt)
                 continue
-            _check_definition(node, name, src)
+            _check_definition(node, "the nested function '%s'" % name, src)
             again = [s for s in stores.get(name, []) if not (isinstance(stmt, gast.Assign) and s is stmt.targets[0])]
             if name in found or again or name in params or name in declared:
                 where = again[0] if again else stmt
@@ -202,15 +227,15 @@ def _nested(fn, src):
                         src.location(n),
                         "define it at the start of the function",
                     )
-    out = {name: (node, args, body) for name, (node, args, body, _) in found.items()}
+    out = {name: (node, args, body, "nested function '%s'" % name) for name, (node, args, body, _) in found.items()}
     for node in list(_scope(fn.body)):
         if isinstance(node, gast.Lambda):  # written in place: named after its line, read where it was
-            _check_definition(node, "lambda", src)
+            _check_definition(node, "a lambda", src)
             name = "lambda_%d" % node.lineno
             while name in out:
                 name = "_" + name
             lam = trees.clone(node)
-            out[name] = (lam, lam.args, [gast.copy_location(gast.Return(value=lam.body), lam.body)])
+            out[name] = (lam, lam.args, [gast.copy_location(gast.Return(value=lam.body), lam.body)], "lambda")
             read = gast.copy_location(trees.name(name), node)
             node.__class__ = gast.Name
             node.__dict__.clear()
@@ -218,30 +243,25 @@ def _nested(fn, src):
     return out
 
 
-def _check_definition(node, name, src):
+def _check_definition(node, label, src):
     args = node.args
     if getattr(node, "decorator_list", None):
         raise UnsupportedError(
-            "a decorator on the nested function '%s'" % name,
+            "a decorator on %s" % label,
             src.location(node.decorator_list[0]),
             "apply the decorator to a module-level function",
         )
-    for star, what in ((args.vararg, "*%s"), (args.kwarg, "**%s")):
-        if star is not None:
-            raise UnsupportedError(
-                ("%s parameter of the nested function '%s'" % (what, name)) % star.id,
-                src.location(star),
-                _REWRITE_HINT,
-            )
+    if args.kwarg is not None:
+        raise UnsupportedError("**%s parameter of %s" % (args.kwarg.id, label), src.location(args.kwarg), _REWRITE_HINT)
     if args.kwonlyargs:
         raise UnsupportedError(
-            "a keyword-only parameter of the nested function '%s'" % name, src.location(args.kwonlyargs[0])
+            "a keyword-only parameter of %s" % label, src.location(args.kwonlyargs[0]), _REWRITE_HINT
         )
     for default in args.defaults:
         if not isinstance(default, gast.Constant):
             raise UnsupportedError(
-                "a default value of the nested function '%s' that is not a constant (Python evaluates it "
-                "when the function is defined)" % name,
+                "a default value of %s that is not a constant (Python evaluates it when the function is "
+                "defined)" % label,
                 src.location(default),
                 "pass the value at each call",
             )
@@ -249,8 +269,7 @@ def _check_definition(node, name, src):
     for n in (n for b in body for n in trees.walk(b)):
         if isinstance(n, gast.Nonlocal):
             raise UnsupportedError(
-                "nonlocal %s in the nested function '%s' (it writes a variable of the enclosing function)"
-                % (", ".join(n.names), name),
+                "nonlocal %s in %s (it writes a variable of the enclosing function)" % (", ".join(n.names), label),
                 src.location(n),
                 "return the new value from the nested function and assign it in the enclosing function",
             )
@@ -259,7 +278,7 @@ def _check_definition(node, name, src):
 def _free_variables(found, parent_vars):
     """name -> the enclosing function's variables the nested function reads, itself or through the
     nested functions it calls (sorted: the order they are passed in)."""
-    reads = {name: _reads(_as_function(node, body)) for name, (node, _, body) in found.items()}
+    reads = {name: _reads(_as_function(node, body)) for name, (node, _, body, _) in found.items()}
     frees = {name: reads[name] & parent_vars for name in found}
     changed = True
     while changed:
@@ -338,7 +357,7 @@ def _rewrite(stmts, src, closures, names):
             _pass(node, parents[id(parent)], closure, src, names)
         else:
             raise UnsupportedError(
-                "a nested function '%s' used as a value (returned, stored or assigned), not called" % node.id,
+                "a %s used as a value (returned, stored or assigned), not called" % closure.label,
                 src.location(node),
                 "call it where it is defined, or " + _REWRITE_HINT,
             )
@@ -347,7 +366,6 @@ def _rewrite(stmts, src, closures, names):
 def _pass(node, call, closure, src, names):
     """``call`` passes the nested function ``node``: where it reads variables, the callee's variant
     that takes them instead is called."""
-    label = node.id
     node.id = closure.alias
     if not closure.frees:
         return  # a function of its own like any other: specialise binds it where the callee is compiled
@@ -358,8 +376,8 @@ def _pass(node, call, closure, src, names):
         and getattr(callee, source_mod.TRANSFORM_MARK, None) is None
     ):
         raise UnsupportedError(
-            "the nested function '%s', which reads %s of the enclosing function, passed to something "
-            "that is not a user function" % (label, ", ".join(closure.frees)),
+            "a %s that reads %s of the enclosing function, passed to something that is not a user function"
+            % (closure.label, ", ".join(closure.frees)),
             src.location(node),
             "pass a module-level function, and what it reads as arguments",
         )
@@ -374,7 +392,7 @@ def _pass(node, call, closure, src, names):
     kind = inspect.signature(callee).parameters[param].kind if param is not None else None
     if kind not in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.POSITIONAL_ONLY):
         raise UnsupportedError(
-            "the nested function '%s' passed to %s in *args or **kwargs" % (label, callee.__name__),
+            "a %s passed to %s in *args or **kwargs" % (closure.label, callee.__name__),
             src.location(node),
             _REWRITE_HINT,
         )
@@ -400,11 +418,11 @@ def _variant(callee, param, closure, making):
         taken = trees.all_names(tree)
         frees = []
         for v in closure.frees:
-            name = naming.BOUND.format(param, v)
-            while name in taken:
-                name = "_" + name
-            taken.add(name)
-            frees.append(name)
+            passed = naming.BOUND.format(param, v)
+            while passed in taken:
+                passed = "_" + passed
+            taken.add(passed)
+            frees.append(passed)
         args = tree.args
         names_ = [a.id for a in args.args]
         defaults = dict(zip(names_[len(names_) - len(args.defaults) :], args.defaults))
@@ -414,7 +432,7 @@ def _variant(callee, param, closure, making):
         tree.name = name
         cells = {}
         names = _Names(csrc, tree, cells, making)
-        inner = _Closure(names.bind(closure.alias, closure.cell), frees, closure.cell)
+        inner = _Closure(names.bind(closure.alias, closure.cell), frees, closure.cell, "function '%s'" % param)
         _rewrite(tree.body, csrc, {param: inner}, names)
         cell.cell_contents = source_mod.derived(csrc, tree, cells)
     finally:

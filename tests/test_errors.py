@@ -47,16 +47,15 @@ def star_args(*xs):  # <- xs
     return xs[0]
 
 
-def nested_def(x):
-    def inner(y):  # <- def inner
-        return y
+def nested_def_returned(x):
+    def inner(y):
+        return y * x
 
-    return inner(x)
+    return inner  # <- inner
 
 
-def lambda_inside(x):
-    h = lambda t: t * 2  # <- lambda
-    return h(x)
+def lambda_passed_to_builtin(x):
+    return sum(map(lambda t: t * x, [1.0, 2.0]))  # <- lambda
 
 
 def global_decl(x):
@@ -130,8 +129,8 @@ CASES = [
     (with_block, "with statement"),
     (walrus, "assignment expression"),
     (star_args, "*xs parameter"),
-    (nested_def, "nested function definition"),
-    (lambda_inside, "lambda"),
+    (nested_def_returned, "a nested function 'inner' used as a value"),
+    (lambda_passed_to_builtin, "a lambda that reads x of the enclosing function, passed to something"),
     (raise_stmt, "raise statement"),
     (chained, "chained comparison"),
     (attribute_store, "assignment to an attribute"),

@@ -1,0 +1,425 @@
+"""Functions defined inside the differentiated function (``def``, ``lambda``): lifted (lift.py), gradients and
+tangents checked against central differences of the original function."""
+
+import inspect
+import math
+import os
+
+import gast
+import numpy as np
+import pytest
+
+import adjoint_compiler as ac
+from adjoint_compiler import emit, lift, pipeline, source, testing
+from adjoint_compiler.errors import UnsupportedError
+
+HERE = os.path.basename(__file__)
+
+
+# helpers at module level that the nested functions are passed to
+
+
+def integrate(f, a, b, n=8):
+    h = (b - a) / n
+    total = 0.5 * (f(a) + f(b))
+    for i in range(1, n):
+        total = total + f(a + i * h)
+    return total * h
+
+
+def apply_twice(f, v):
+    return f(f(v))
+
+
+def bisect_sum(f, a, b, depth):
+    # recursive, passing its function argument on to itself
+    if depth == 0:
+        return f(0.5 * (a + b)) * (b - a)
+    m = 0.5 * (a + b)
+    return bisect_sum(f, a, m, depth - 1) + bisect_sum(f, m, b, depth - 1)
+
+
+def through(f, v):
+    # passes its function argument on to another helper
+    s = integrate(f, 0.0, v)
+    return s * v
+
+
+def with_inner(x, y):
+    # a called helper with a nested function of its own
+    def w(t):
+        return t * y
+
+    s = w(x)
+    return s + w(s)
+
+
+# functions with nested functions
+
+
+def closes_over(x, y):
+    def g(t):
+        return t * x + math.sin(t)
+
+    return g(y) + g(2.0) * x
+
+
+def named_lambda(x, y):
+    sq = lambda v: v * v * x  # noqa: E731
+    return sq(y) + sq(x)
+
+
+def lambda_to_helper(x, y):
+    return integrate(lambda t: t * x * math.cos(t * y), 0.0, 1.0)
+
+
+def lambda_applied_twice(x):
+    return apply_twice(lambda t: t * x, 3.0)
+
+
+def def_to_helper(x, y):
+    def g(t):
+        return math.exp(-t * x) * y
+
+    return integrate(g, 0.0, 2.0)
+
+
+def reads_nothing(x):
+    def g(t):
+        return t * t
+
+    return integrate(g, 0.0, x)
+
+
+def recursion(x, n):
+    def p(k):
+        if k == 0:
+            return 1.0
+        return x * p(k - 1)
+
+    return p(n)
+
+
+def calls_sibling(x, y):
+    def a(t):
+        return t * y
+
+    def b(t):
+        return a(t) * x + a(x)
+
+    return b(1.5)
+
+
+def late_binding(x):
+    def g(t):
+        return t * x
+
+    first = g(1.0)
+    x = x * x  # g reads the new x from here on, as Python's closures do
+    return first + g(1.0)
+
+
+def defined_in_loop(x, n):
+    total = 0.0
+    for i in range(n):
+
+        def term(t):
+            return t * i * x
+
+        total = total + term(x)
+    return total
+
+
+def on_arrays(w, X):
+    def predict(row):
+        return np.tanh(row @ w)
+
+    total = 0.0
+    for row in X:
+        total = total + predict(row) ** 2
+    return total
+
+
+def constant_default(x):
+    def g(t, s=2.0):
+        return t * s * x
+
+    return g(x) + g(x, 3.0)
+
+
+def star_args(x):
+    def g(*ts):
+        return ts[0] * x + ts[-1]
+
+    return g(2.0) + g(x, 1.0, x)
+
+
+def recursive_helper(x):
+    return bisect_sum(lambda t: math.sin(t * x), 0.0, 1.0, 2)
+
+
+def helper_passes_it_on(x, y):
+    return through(lambda t: t * t * x, y)
+
+
+def nested_in_nested(x, y):
+    def outer(t):
+        def inner(s):
+            return s * x
+
+        return inner(t) * y
+
+    return outer(x + y)
+
+
+def lambda_in_a_lambda(x):
+    return apply_twice(lambda t: apply_twice(lambda s: s * x, t), 1.5)
+
+
+def inactive_call(x, n):
+    def scale(k):
+        return k * n + 1.0
+
+    return x * scale(3.0)
+
+
+def calls_helper_with_inner(x, y):
+    return with_inner(x * x, y)
+
+
+CASES = [
+    (closes_over, (0.7, 1.3), (0, 1)),
+    (named_lambda, (0.7, 1.3), (0, 1)),
+    (lambda_to_helper, (0.7, 1.3), (0, 1)),
+    (lambda_applied_twice, (0.7,), 0),
+    (def_to_helper, (0.7, 1.3), (0, 1)),
+    (reads_nothing, (0.7,), 0),
+    (recursion, (1.3, 4), 0),
+    (calls_sibling, (0.7, 1.3), (0, 1)),
+    (late_binding, (0.7,), 0),
+    (defined_in_loop, (0.7, 4), 0),
+    (on_arrays, (np.array([0.3, -0.2]), np.array([[1.0, 2.0], [0.5, -1.0]])), 0),
+    (constant_default, (0.7,), 0),
+    (star_args, (0.7,), 0),
+    (recursive_helper, (0.7,), 0),
+    (helper_passes_it_on, (0.7, 1.3), (0, 1)),
+    (nested_in_nested, (0.7, 1.3), (0, 1)),
+    (lambda_in_a_lambda, (0.7,), 0),
+    (inactive_call, (0.7, 3), 0),
+    (calls_helper_with_inner, (0.7, 1.3), (0, 1)),
+]
+NO_JVP = {star_args}  # forward mode refuses calls of functions with *args (test below)
+
+
+@pytest.mark.parametrize("f,args,wrt", CASES, ids=[c[0].__name__ for c in CASES])
+def test_gradient_matches_central_differences(f, args, wrt):
+    testing.check_grads(f, args, wrt)
+    value, _ = ac.value_and_grad(f, wrt)(*args)
+    assert value == pytest.approx(f(*args), rel=1e-12)
+
+
+JVP_CASES = [c for c in CASES if c[0] not in NO_JVP]
+
+
+@pytest.mark.parametrize("f,args,wrt", JVP_CASES, ids=[c[0].__name__ for c in JVP_CASES])
+def test_jvp_matches_central_differences(f, args, wrt):
+    indices = wrt if isinstance(wrt, tuple) else (wrt,)
+    rng = np.random.default_rng(0)
+    directions = [rng.standard_normal(np.shape(args[i])) if np.ndim(args[i]) else 0.5 + i for i in indices]
+    tangent = tuple(directions) if isinstance(wrt, tuple) else directions[0]
+    value, dot = ac.jvp(f, wrt)(*args, tangent)
+
+    def along(e):
+        shifted = list(args)
+        for i, d in zip(indices, directions):
+            shifted[i] = args[i] + e * d
+        return f(*shifted)
+
+    eps = 1e-6
+    assert value == pytest.approx(f(*args), rel=1e-12)
+    assert testing.relative_error(dot, (along(eps) - along(-eps)) / (2 * eps)) < 1e-6
+
+
+def test_hand_derived_gradients():
+    x, y = 0.7, 1.3
+    # closes_over = y x + sin y + (2 x + sin 2) x
+    gx, gy = ac.grad(closes_over, (0, 1))(x, y)
+    assert gx == pytest.approx(y + 4 * x + math.sin(2.0))
+    assert gy == pytest.approx(x + math.cos(y))
+    for n in range(5):  # x ** n
+        assert ac.grad(recursion)(1.3, n) == pytest.approx(n * 1.3 ** (n - 1) if n else 0.0)
+    # late binding: x + x^2
+    assert ac.grad(late_binding)(x) == pytest.approx(1.0 + 2 * x)
+    # apply_twice(t -> t x, 3) = 3 x^2
+    assert ac.grad(lambda_applied_twice)(x) == pytest.approx(6 * x)
+
+
+def test_emitted_code_passes_the_variables_read():
+    text = ac.adjoint_source(lambda_to_helper, (0, 1))
+    line = inspect.getsourcelines(lambda_to_helper)[1] + 1
+    # the helper's variant takes the lambda's variables first, under the parameter's name
+    assert "integrate_lambda_%d_vjp(x, y, 0.0, 1.0)" % line in text
+    assert "def integrate_lambda_%d_vjp(f_x, f_y, a, b, n=8):" % line in text
+    text = ac.adjoint_source(recursion, 0)
+    assert "def p_vjp(x, k):" in text and "p_vjp(x, k - 1)" in text
+    assert "g(x, 1.0)" in emit.to_source(pipeline.compile(late_binding, stop_after="lift"))
+
+
+def test_lifted_function_is_a_function_of_its_own():
+    src = source.read(closes_over)
+    tree = lift.run(src.tree, src)
+    assert not any(isinstance(n, (gast.FunctionDef, gast.Lambda)) for s in tree.body for n in gast.walk(s))
+    g = src.env["g"]
+    assert g(0.7, 1.3) == 1.3 * 0.7 + math.sin(1.3)  # a real callable: the variables read come first
+    lifted = source.read(g)
+    assert [a.id for a in lifted.tree.args.args] == ["x", "t"]
+    assert lifted.tree.lineno == inspect.getsourcelines(closes_over)[1] + 1  # errors point into this file
+    assert lifted.filename == src.filename
+
+
+def test_the_user_function_is_untouched():
+    code = closes_over.__code__
+    before = closes_over(0.7, 1.3)
+    ac.grad(closes_over, (0, 1))(0.7, 1.3)
+    ac.jvp(lambda_to_helper, 0)(0.7, 1.3, 1.0)
+    assert closes_over.__code__ is code and closes_over(0.7, 1.3) == before
+
+
+# refused, each at the marked place
+
+
+def returns_nested(x):
+    def g(t):
+        return t * x
+
+    return g  # <- g
+
+
+def stores_nested(x):
+    def g(t):
+        return t * x
+
+    fs = [g]  # <- g]
+    return fs[0](1.0)
+
+
+def writes_enclosing(x):
+    total = 0.0
+
+    def add(v):
+        nonlocal total  # <- nonlocal
+        total = total + v
+
+    add(x)
+    return total
+
+
+def decorated(x):
+    @staticmethod  # <- staticmethod
+    def g(t):
+        return t
+
+    return g(x)
+
+
+def default_reads_variable(x):
+    def g(t, s=x):  # <- x)
+        return t * s
+
+    return g(2.0)
+
+
+def lambda_to_builtin(x):
+    return sum(map(lambda v: v * x, [1.0, 2.0]))  # <- lambda
+
+
+def read_before_def(x):
+    y = g(x)  # noqa: F821  # <- g(x)
+
+    def g(t):
+        return t
+
+    return y
+
+
+def rebound_name(x):
+    def g(t):
+        return t
+
+    g = abs  # noqa: F811  # <- g =
+    return g(x)
+
+
+def keyword_only(x):
+    def g(t, *, s):  # <- s)
+        return t * s
+
+    return g(x, s=2.0)
+
+
+def keyword_star(x):
+    def g(t, **opts):  # <- opts
+        return t
+
+    return g(x)
+
+
+REFUSALS = [
+    (returns_nested, "nested function 'g' used as a value"),
+    (stores_nested, "nested function 'g' used as a value"),
+    (writes_enclosing, "nonlocal total in the nested function 'add'"),
+    (decorated, "a decorator on the nested function 'g'"),
+    (default_reads_variable, "a default value of the nested function 'g' that is not a constant"),
+    (lambda_to_builtin, "a lambda that reads x of the enclosing function, passed to something that is not a user"),
+    (read_before_def, "a read of the nested function 'g' before its definition"),
+    (rebound_name, "nested function 'g' whose name is also bound otherwise"),
+    (keyword_only, "keyword-only parameter of the nested function 'g'"),
+    (keyword_star, "**opts parameter of the nested function 'g'"),
+]
+
+
+def _marked_location(fn):
+    lines, first = inspect.getsourcelines(fn)
+    for i, line in enumerate(lines):
+        if "# <- " in line:
+            marker = line.split("# <- ")[1].strip()
+            return first + i, line.index(marker) + 1
+    raise AssertionError("no marker in %s" % fn.__name__)
+
+
+@pytest.mark.parametrize("fn,construct", REFUSALS, ids=[c[0].__name__ for c in REFUSALS])
+def test_refusals_are_named_and_located(fn, construct):
+    for transform in (ac.grad(fn), lambda *a: ac.jvp(fn)(*a, 1.0)):
+        with pytest.raises(UnsupportedError) as info:
+            transform(1.0)
+        line, col = _marked_location(fn)
+        assert construct in str(info.value)
+        assert "%s:%d:%d: error:" % (HERE, line, col) in str(info.value), str(info.value)
+        assert "; " in str(info.value)  # with a hint how to rewrite it
+
+
+def make_scaler(a):
+    def g(y):
+        return a * y
+
+    return g
+
+
+def calls_made_function(x):
+    return make_scaler(x)(3.0)  # <- make_scaler
+
+
+def test_a_returned_nested_function_is_refused_at_the_call():
+    with pytest.raises(UnsupportedError) as info:
+        ac.grad(calls_made_function)(0.7)
+    line, col = _marked_location(calls_made_function)
+    assert (info.value.location.line, info.value.location.col) == (line, col)
+    assert "a call of the function that make_scaler(...) returns" in str(info.value)
+    with pytest.raises(UnsupportedError, match="used as a value"):
+        ac.grad(make_scaler)(0.7)
+
+
+def test_forward_mode_of_star_args_is_refused_at_the_call():
+    with pytest.raises(UnsupportedError, match=r"\*args") as info:
+        ac.jvp(star_args)(0.7, 1.0)
+    assert info.value.location.line == inspect.getsourcelines(star_args)[1] + 4
