@@ -423,3 +423,12 @@ def test_forward_mode_of_star_args_is_refused_at_the_call():
     with pytest.raises(UnsupportedError, match=r"\*args") as info:
         ac.jvp(star_args)(0.7, 1.0)
     assert info.value.location.line == inspect.getsourcelines(star_args)[1] + 4
+
+
+def test_the_golden_examples_match_central_differences():
+    import nested  # examples/nested.py (golden/nested_def*.py, golden/lambda_to_helper.py)
+
+    for f in (nested.damped, nested.area):
+        testing.check_grads(f, (0.7, 1.3), (0, 1))
+        _, dot = ac.jvp(f, (0, 1))(0.7, 1.3, (1.0, 0.0))
+        assert dot == pytest.approx(testing.numerical_grad(f, [0.7, 1.3], 0), rel=1e-6)
