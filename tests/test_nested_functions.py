@@ -187,6 +187,51 @@ def calls_helper_with_inner(x, y):
     return with_inner(x * x, y)
 
 
+def lambda_in_loop(x, y):
+    total = 0.0
+    for i in range(3):  # the lambda reads i as it is at the call
+        total = total + apply_twice(lambda t: t * i * x + 1.0, y)
+    return total
+
+
+def passed_and_called(x, y):
+    def g(t):
+        return t * x * y
+
+    return integrate(g, 0.0, 1.0) + apply_twice(g, 2.0) + g(y)
+
+
+def applied_in_place(x):
+    return (lambda t: t * x)(2.0)
+
+
+outer_lambda = lambda x: apply_twice(lambda t: t * x, 2.0)  # noqa: E731
+
+
+def parameter_shadows(x, y):
+    def g(x):  # its own x, not the enclosing one
+        return x * y
+
+    return g(2.0) + g(x)
+
+
+def local_shadows(x):
+    def g(t):
+        x = t * 2.0  # a local of g
+        return x
+
+    return g(3.0) * x
+
+
+def called_in_a_test(x):
+    def g(t):
+        return t * x
+
+    if g(1.0) > 0.5:
+        return g(x)
+    return x
+
+
 CASES = [
     (closes_over, (0.7, 1.3), (0, 1)),
     (named_lambda, (0.7, 1.3), (0, 1)),
@@ -207,11 +252,19 @@ CASES = [
     (lambda_in_a_lambda, (0.7,), 0),
     (inactive_call, (0.7, 3), 0),
     (calls_helper_with_inner, (0.7, 1.3), (0, 1)),
+    (lambda_in_loop, (0.7, 1.3), (0, 1)),
+    (passed_and_called, (0.7, 1.3), (0, 1)),
+    (applied_in_place, (0.7,), 0),
+    (outer_lambda, (0.7,), 0),
+    (parameter_shadows, (0.7, 1.3), (0, 1)),
+    (local_shadows, (0.7,), 0),
+    (called_in_a_test, (0.7,), 0),
+    (called_in_a_test, (0.3,), 0),
 ]
 NO_JVP = {star_args}  # forward mode refuses calls of functions with *args (test below)
 
 
-@pytest.mark.parametrize("f,args,wrt", CASES, ids=[c[0].__name__ for c in CASES])
+@pytest.mark.parametrize("f,args,wrt", CASES, ids=[c[0].__name__ + str(c[1][0]) for c in CASES])
 def test_gradient_matches_central_differences(f, args, wrt):
     testing.check_grads(f, args, wrt)
     value, _ = ac.value_and_grad(f, wrt)(*args)
@@ -221,7 +274,7 @@ def test_gradient_matches_central_differences(f, args, wrt):
 JVP_CASES = [c for c in CASES if c[0] not in NO_JVP]
 
 
-@pytest.mark.parametrize("f,args,wrt", JVP_CASES, ids=[c[0].__name__ for c in JVP_CASES])
+@pytest.mark.parametrize("f,args,wrt", JVP_CASES, ids=[c[0].__name__ + str(c[1][0]) for c in JVP_CASES])
 def test_jvp_matches_central_differences(f, args, wrt):
     indices = wrt if isinstance(wrt, tuple) else (wrt,)
     rng = np.random.default_rng(0)
@@ -252,6 +305,31 @@ def test_hand_derived_gradients():
     assert ac.grad(late_binding)(x) == pytest.approx(1.0 + 2 * x)
     # apply_twice(t -> t x, 3) = 3 x^2
     assert ac.grad(lambda_applied_twice)(x) == pytest.approx(6 * x)
+
+
+COUNT = 1.0
+
+
+def writes_a_global(x):
+    def bump(v):
+        global COUNT
+        COUNT = COUNT + v
+
+    bump(x)
+    return COUNT * x
+
+
+def test_a_nested_function_writing_a_global_is_carried():
+    global COUNT
+    for transform in (ac.grad(writes_a_global), lambda x: ac.jvp(writes_a_global)(x, 1.0)[1]):
+        COUNT = 1.0
+        assert transform(0.7) == pytest.approx(1.0 + 2 * 0.7)  # (1 + x) x
+        assert COUNT == pytest.approx(1.7)  # once, as in one call of the function
+
+
+def test_second_derivatives():
+    assert ac.hvp(called_in_a_test)(0.7, 1.0) == pytest.approx(2.0)  # x^2
+    assert ac.hvp(parameter_shadows)(0.7, 1.3, 1.0) == pytest.approx(0.0)
 
 
 def test_emitted_code_passes_the_variables_read():
@@ -364,7 +442,26 @@ def keyword_star(x):
     return g(x)
 
 
+def comprehension_inside(x):
+    def g(t):
+        return sum([t for _ in range(2)])  # <- [t
+
+    return g(x)
+
+
+def appends_to_enclosing(x):
+    acc = []
+
+    def push(v):
+        acc.append(v * x)
+
+    push(1.0)  # <- push(1.0)
+    return acc[0]
+
+
 REFUSALS = [
+    (comprehension_inside, "list comprehension"),
+    (appends_to_enclosing, "a call of push() that changes its argument acc in place"),
     (returns_nested, "nested function 'g' used as a value"),
     (stores_nested, "nested function 'g' used as a value"),
     (writes_enclosing, "nonlocal total in the nested function 'add'"),
