@@ -231,7 +231,7 @@ def _nested(fn, src):
     for node in list(_scope(fn.body)):
         if isinstance(node, gast.Lambda):  # written in place: named after its line, read where it was
             _check_definition(node, "a lambda", src)
-            name = "lambda_%d" % node.lineno
+            name = naming.LAMBDA.format(node.lineno)
             while name in out:
                 name = "_" + name
             lam = trees.clone(node)
@@ -379,7 +379,7 @@ def _pass(node, call, closure, src, names):
             "a %s that reads %s of the enclosing function, passed to something that is not a user function"
             % (closure.label, ", ".join(closure.frees)),
             src.location(node),
-            "pass a module-level function, and what it reads as arguments",
+            "write the loop that calls it, or pass it to a function of your own",
         )
     marker = object()
     args = [marker if a is node else a for a in call.args]
@@ -418,7 +418,7 @@ def _variant(callee, param, closure, making):
         taken = trees.all_names(tree)
         frees = []
         for v in closure.frees:
-            passed = naming.BOUND.format(param, v)
+            passed = naming.PASSED_VARIABLE.format(param, v)
             while passed in taken:
                 passed = "_" + passed
             taken.add(passed)

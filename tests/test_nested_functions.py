@@ -12,19 +12,13 @@ import pytest
 import adjoint_compiler as ac
 from adjoint_compiler import emit, lift, pipeline, source, testing
 from adjoint_compiler.errors import UnsupportedError
+from nested import trapezoid as integrate  # examples/nested.py
+from tests.test_errors import _marked_location
 
 HERE = os.path.basename(__file__)
 
 
 # helpers at module level that the nested functions are passed to
-
-
-def integrate(f, a, b, n=8):
-    h = (b - a) / n
-    total = 0.5 * (f(a) + f(b))
-    for i in range(1, n):
-        total = total + f(a + i * h)
-    return total * h
 
 
 def apply_twice(f, v):
@@ -336,8 +330,8 @@ def test_emitted_code_passes_the_variables_read():
     text = ac.adjoint_source(lambda_to_helper, (0, 1))
     line = inspect.getsourcelines(lambda_to_helper)[1] + 1
     # the helper's variant takes the lambda's variables first, under the parameter's name
-    assert "integrate_lambda_%d_vjp(x, y, 0.0, 1.0)" % line in text
-    assert "def integrate_lambda_%d_vjp(f_x, f_y, a, b, n=8):" % line in text
+    assert "trapezoid_lambda_%d_vjp(x, y, 0.0, 1.0)" % line in text
+    assert "def trapezoid_lambda_%d_vjp(f_x, f_y, a, b, n=4):" % line in text
     text = ac.adjoint_source(recursion, 0)
     assert "def p_vjp(x, k):" in text and "p_vjp(x, k - 1)" in text
     assert "g(x, 1.0)" in emit.to_source(pipeline.compile(late_binding, stop_after="lift"))
@@ -475,15 +469,6 @@ REFUSALS = [
 ]
 
 
-def _marked_location(fn):
-    lines, first = inspect.getsourcelines(fn)
-    for i, line in enumerate(lines):
-        if "# <- " in line:
-            marker = line.split("# <- ")[1].strip()
-            return first + i, line.index(marker) + 1
-    raise AssertionError("no marker in %s" % fn.__name__)
-
-
 @pytest.mark.parametrize("fn,construct", REFUSALS, ids=[c[0].__name__ for c in REFUSALS])
 def test_refusals_are_named_and_located(fn, construct):
     for transform in (ac.grad(fn), lambda *a: ac.jvp(fn)(*a, 1.0)):
@@ -523,7 +508,7 @@ def test_forward_mode_of_star_args_is_refused_at_the_call():
 
 
 def test_the_golden_examples_match_central_differences():
-    import nested  # examples/nested.py (golden/nested_def*.py, golden/lambda_to_helper.py)
+    import nested  # golden/nested_def*.py, golden/lambda_to_helper.py
 
     for f in (nested.damped, nested.area):
         testing.check_grads(f, (0.7, 1.3), (0, 1))
