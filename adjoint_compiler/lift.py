@@ -65,6 +65,7 @@ class _Names:
 
     def __init__(self, src, tree, cells=None, making=None):
         self.src = src
+        self.bound = {}  # name -> cell, of the names bound here
         self.local = trees.local_names(tree)
         self.taken = set(src.env) | trees.all_names(tree)
         self.cells = cells
@@ -75,11 +76,18 @@ class _Names:
         while name in self.taken:
             name = "_" + name
         self.taken.add(name)
+        self.bound[name] = cell
         if self.cells is not None:
             self.cells[name] = cell
         else:
             self.pending.append((name, cell))
         return name
+
+    def resolve(self, node):
+        """The value of the global or module attribute ``node``, names bound here included."""
+        if isinstance(node, gast.Name) and node.id in self.bound:
+            return source_mod.cell_value(self.bound[node.id])
+        return source_mod.global_value(node, self.src, self.local)
 
 
 def run(fn, src):
@@ -111,7 +119,7 @@ def run(fn, src):
         closure.cell.cell_contents = made[name]
     _rewrite(fn.body, src, closures, names)
     for alias, cell in names.pending:
-        dict.__setitem__(src.env, alias, cell.cell_contents)  # not a lookup: no guard on it
+        src.bind(alias, cell.cell_contents)
     return fn
 
 
@@ -345,13 +353,13 @@ def _rewrite(stmts, src, closures, names):
         for n in trees.walk(stmt)
         if isinstance(n, gast.Name) and n.id in closures and isinstance(n.ctx, gast.Load) and id(n) not in shadowed
     ]
-    for node in sorted(reads, key=lambda n: (n.lineno, n.col_offset)):
+    for node in reads:
         closure = closures[node.id]
         parent = parents.get(id(node))
         if isinstance(parent, gast.Call) and parent.func is node:
             node.id = closure.alias
             parent.args[:0] = [gast.copy_location(trees.name(v), node) for v in closure.frees]
-        elif isinstance(parent, gast.Call) and (node in parent.args or node in [k.value for k in parent.keywords]):
+        elif isinstance(parent, gast.Call) and node in parent.args:
             _pass(node, parent, closure, src, names)
         elif isinstance(parent, gast.keyword) and isinstance(parents.get(id(parent)), gast.Call):
             _pass(node, parents[id(parent)], closure, src, names)
@@ -369,7 +377,7 @@ def _pass(node, call, closure, src, names):
     node.id = closure.alias
     if not closure.frees:
         return  # a function of its own like any other: specialise binds it where the callee is compiled
-    callee = source_mod.global_value(call.func, src, names.local)
+    callee = names.resolve(call.func)
     if not (
         inspect.isfunction(callee)
         and rules.lookup(callee) is None
@@ -392,7 +400,7 @@ def _pass(node, call, closure, src, names):
     kind = inspect.signature(callee).parameters[param].kind if param is not None else None
     if kind not in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.POSITIONAL_ONLY):
         raise UnsupportedError(
-            "a %s passed to %s in *args or **kwargs" % (closure.label, callee.__name__),
+            "a %s passed to %s as *args, **kwargs or a keyword-only argument" % (closure.label, callee.__name__),
             src.location(node),
             _REWRITE_HINT,
         )

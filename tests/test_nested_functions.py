@@ -33,6 +33,10 @@ def bisect_sum(f, a, b, depth):
     return bisect_sum(f, a, m, depth - 1) + bisect_sum(f, m, b, depth - 1)
 
 
+def product_of(f, g, v):
+    return f(v) * g(v)
+
+
 def through(f, v):
     # passes its function argument on to another helper
     s = integrate(f, 0.0, v)
@@ -181,6 +185,13 @@ def calls_helper_with_inner(x, y):
     return with_inner(x * x, y)
 
 
+def passes_two(x, y):
+    def a(t):
+        return t * x
+
+    return product_of(a, lambda t: t * y, 2.0) + product_of(g=a, f=a, v=y)
+
+
 def lambda_in_loop(x, y):
     total = 0.0
     for i in range(3):  # the lambda reads i as it is at the call
@@ -246,6 +257,7 @@ CASES = [
     (lambda_in_a_lambda, (0.7,), 0),
     (inactive_call, (0.7, 3), 0),
     (calls_helper_with_inner, (0.7, 1.3), (0, 1)),
+    (passes_two, (0.7, 1.3), (0, 1)),
     (lambda_in_loop, (0.7, 1.3), (0, 1)),
     (passed_and_called, (0.7, 1.3), (0, 1)),
     (applied_in_place, (0.7,), 0),
