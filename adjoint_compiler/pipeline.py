@@ -4,7 +4,7 @@
 ``STAGES``; ``stop_after`` names one of them and returns what it produced
 (a gast tree for the tree stages, the activity tables for "activity",
 source text for "emit"). The passes work on a fresh parse of the user's
-source (``specialise``, ``fence`` and ``carry`` edit it in place, the others
+source (``lift``, ``specialise``, ``fence`` and ``carry`` edit it in place, the others
 return new trees) and all the state of a compilation lives in its
 ``Compilation`` object, so compiling is re-entrant, a failed compile leaves
 nothing behind, and the user's function is untouched.
