@@ -95,7 +95,7 @@ def run(fn, src):
     if src is None:
         return fn
     nested = False
-    for node in _scope(fn.body):
+    for node in trees.scope(fn.body):
         nested = nested or isinstance(node, (gast.FunctionDef, gast.Lambda))
         if isinstance(node, gast.Call) and isinstance(node.func, gast.Call):
             _refuse_returned_function(node.func, src, fn)
@@ -138,30 +138,13 @@ def _refuse_returned_function(call, src, fn):
         )
 
 
-def _scope(stmts):
-    """The nodes of ``stmts`` in this function's own scope, nested functions themselves included
-    (their bodies and defaults not)."""
-    stack = list(stmts)
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, (gast.FunctionDef, gast.Lambda)):
-            continue
-        for field in node._fields:
-            value = getattr(node, field, None)
-            if type(value) is list:
-                stack.extend(v for v in value if isinstance(v, gast.AST))
-            elif isinstance(value, gast.AST):
-                stack.append(value)
-
-
 def _bound(fn):
     """The names ``fn`` (a FunctionDef or Lambda) binds in its own scope."""
     args = fn.args
     names = {a.id for a in args.args + args.kwonlyargs + getattr(args, "posonlyargs", [])}
     names |= {a.id for a in (args.vararg, args.kwarg) if a is not None}
     body = fn.body if isinstance(fn.body, list) else [fn.body]
-    for node in _scope(body):
+    for node in trees.scope(body):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
             names.add(node.id)
         elif isinstance(node, gast.FunctionDef):
@@ -182,11 +165,11 @@ def _nested(fn, src):
     definitions taken out of the tree (a lambda written in place gets a name and leaves it behind)."""
     found = {}
     stores = {}
-    for node in _scope(fn.body):
+    for node in trees.scope(fn.body):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
             stores.setdefault(node.id, []).append(node)
     params = {a.id for a in fn.args.args} | {a.id for a in (fn.args.vararg, fn.args.kwarg) if a is not None}
-    declared = {n for s in _scope(fn.body) if isinstance(s, (gast.Global, gast.Nonlocal)) for n in s.names}
+    declared = {n for s in trees.scope(fn.body) if isinstance(s, (gast.Global, gast.Nonlocal)) for n in s.names}
 
     def take(block):
         kept = []
@@ -236,7 +219,7 @@ def _nested(fn, src):
                         "define it at the start of the function",
                     )
     out = {name: (node, args, body, "nested function '%s'" % name) for name, (node, args, body, _) in found.items()}
-    for node in list(_scope(fn.body)):
+    for node in list(trees.scope(fn.body)):
         if isinstance(node, gast.Lambda):  # written in place: named after its line, read where it was
             _check_definition(node, "a lambda", src)
             name = naming.LAMBDA.format(node.lineno)

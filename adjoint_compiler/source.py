@@ -408,9 +408,11 @@ def _read_carrying(variant, func, ins, outs):
             ctx=gast.Load(),
         )
 
-    for node in gast.walk(tree):
+    for node in [tree] + list(trees.scope(tree.body)):  # not inside the functions it defines
         if isinstance(node, gast.Return):
             node.value = gast.copy_location(carried(node.value), node)
+        if isinstance(node, (gast.FunctionDef, gast.Lambda)) and node is not tree:
+            continue
         for field in ("body", "orelse", "finalbody"):
             block = getattr(node, field, None)
             if isinstance(block, list):

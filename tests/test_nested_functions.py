@@ -333,6 +333,29 @@ def test_a_nested_function_writing_a_global_is_carried():
         assert COUNT == pytest.approx(1.7)  # once, as in one call of the function
 
 
+def add_doubled(v):
+    global COUNT
+
+    def twice(t):
+        return 2.0 * t  # its return is not the carrying variant's: (value, COUNT) is add_doubled's
+
+    COUNT = COUNT + twice(v)
+
+
+def calls_a_carried_helper_with_a_nested_function(x):
+    add_doubled(x * x)
+    return COUNT * x
+
+
+def test_a_carried_helper_with_a_nested_function():
+    global COUNT
+    f = calls_a_carried_helper_with_a_nested_function
+    for transform in (ac.grad(f), lambda x: ac.jvp(f)(x, 1.0)[1]):
+        COUNT = 1.0
+        assert transform(0.7) == pytest.approx(1.0 + 6 * 0.7**2)  # (1 + 2 x^2) x
+        assert COUNT == pytest.approx(1.0 + 2 * 0.7**2)
+
+
 def test_second_derivatives():
     assert ac.hvp(called_in_a_test)(0.7, 1.0) == pytest.approx(2.0)  # x^2
     assert ac.hvp(parameter_shadows)(0.7, 1.3, 1.0) == pytest.approx(0.0)
