@@ -10,16 +10,20 @@ A nested function that reads such variables and is passed to a user function
 (``integrate(lambda t: t * x, 0.0, 1.0)``) makes a variant of that function
 which takes the variables in its place (``integrate_lambda_7(x, 0.0, 1.0)``,
 its calls of the parameter passing them on); one that reads none is passed as
-the global it now is, as any function is.
+the global it now is, as any function is. A nested function that assigns
+variables of the enclosing function (``nonlocal total``), itself or through
+the nested functions it calls, returns their new values after its own, as a
+carrying variant does (``source.with_state``), and each call assigns them:
+``add(v)`` becomes ``_, total = add(total, v)``.
 
 Output invariant: the tree defines no function and holds no lambda; each name
 a nested function had is called or passed to a call where it is read, and is
 not bound any more. Refused, at the user's line: a nested function used as a
 value in any other way (returned, stored, rebound), read before its ``def``
-or outside the block that defines it, writing the enclosing function's
-variables (``nonlocal``), decorated, with defaults other than constants or with
-``*args``, ``**kwargs`` or keyword-only parameters, or passed, reading
-variables, to something other than a user function.
+or outside the block that defines it, decorated, with defaults other than
+constants or with ``**kwargs`` or keyword-only parameters, passed, reading
+variables, to something other than a user function, or writing variables of
+the enclosing function and called inside an expression or passed to a function.
 
 >>> from adjoint_compiler import emit, source
 >>> def f(x, y):
@@ -56,6 +60,7 @@ class _Closure:
         self.label = label  # what messages call it
         self.alias = alias
         self.frees = frees  # names, in the code that calls it
+        self.writes = []  # those of them it assigns (nonlocal), which it returns after its value
         self.cell = cell  # holds the lifted function once it is made
 
 
@@ -108,10 +113,10 @@ def run(fn, src):
     closures = {}
     for name, (_, _, _, label) in found.items():
         closures[name] = _Closure(None, None, types.CellType(), label)
-    frees = _free_variables(found, parent_vars)
+    frees = _free_variables(found, parent_vars, src)
     for name, closure in closures.items():
         closure.alias = names.bind(name, closure.cell)
-        closure.frees = frees[name]
+        closure.frees, closure.writes = frees[name]
     made = {}
     for name, (node, params, body, _) in found.items():
         made[name] = _lift(node, name, params, body, closures, src, names.making)
@@ -149,7 +154,12 @@ def _bound(fn):
             names.add(node.id)
         elif isinstance(node, gast.FunctionDef):
             names.add(node.name)
-    return names
+    return names - _nonlocals(body)
+
+
+def _nonlocals(body):
+    """The names declared ``nonlocal`` in the scope of ``body``."""
+    return {n for s in trees.scope(body) if isinstance(s, gast.Nonlocal) for n in s.names}
 
 
 def _reads(fn):
@@ -257,29 +267,41 @@ def _check_definition(node, label, src):
                 "pass the value at each call",
             )
     body = node.body if isinstance(node.body, list) else [node.body]
+    own = {id(n) for n in trees.scope(body)}
     for n in (n for b in body for n in trees.walk(b)):
-        if isinstance(n, gast.Nonlocal):
+        if isinstance(n, gast.Nonlocal) and id(n) not in own:
             raise UnsupportedError(
-                "nonlocal %s in %s (it writes a variable of the enclosing function)" % (", ".join(n.names), label),
+                "nonlocal %s in a function defined inside %s" % (", ".join(n.names), label),
                 src.location(n),
-                "return the new value from the nested function and assign it in the enclosing function",
+                "return the new value from the inner function and assign it where it is called",
             )
 
 
-def _free_variables(found, parent_vars):
-    """name -> the enclosing function's variables the nested function reads, itself or through the
-    nested functions it calls (sorted: the order they are passed in)."""
+def _free_variables(found, parent_vars, src):
+    """name -> (the enclosing function's variables the nested function reads, those it writes), itself
+    or through the nested functions it calls (each sorted: the order they are passed and returned in)."""
     reads = {name: _reads(_as_function(node, body)) for name, (node, _, body, _) in found.items()}
-    frees = {name: reads[name] & parent_vars for name in found}
+    writes = {name: _nonlocals(body) for name, (_, _, body, _) in found.items()}
+    for name, (node, _, body, _) in found.items():
+        unknown = sorted(writes[name] - parent_vars)
+        if unknown:
+            where = next(s for s in trees.scope(body) if isinstance(s, gast.Nonlocal) and unknown[0] in s.names)
+            raise UnsupportedError(
+                "nonlocal %s, which the enclosing function does not assign" % unknown[0],
+                src.location(where),
+                "assign it in the enclosing function first",
+            )
+    frees = {name: (reads[name] & parent_vars) | writes[name] for name in found}
     changed = True
     while changed:
         changed = False
         for name in found:
             for other in reads[name] & set(found):
-                if not frees[other] <= frees[name]:
-                    frees[name] |= frees[other]
-                    changed = True
-    return {name: sorted(v) for name, v in frees.items()}
+                for table in (frees, writes):
+                    if not table[other] <= table[name]:
+                        table[name] |= table[other]
+                        changed = True
+    return {name: (sorted(frees[name]), sorted(writes[name])) for name in found}
 
 
 def _as_function(node, body):
@@ -298,13 +320,15 @@ def _as_function(node, body):
 def _lift(node, name, args, body, closures, src, making):
     """The function of its own that the nested ``node`` becomes."""
     closure = closures[name]
-    args = trees.clone(args)
-    args.args = [
-        gast.Name(id=v, ctx=gast.Param(), annotation=None, type_comment=None) for v in closure.frees
-    ] + args.args
     tree = gast.copy_location(_as_function(node, trees.clone(body)), node)
     tree.name = closure.alias
-    tree.args = args
+    tree.args = trees.clone(args)
+    if closure.writes:  # as a carrying variant is: it returns (value, *writes)
+        source_mod.with_state(tree, closure.frees, closure.writes)
+    else:
+        tree.args.args[:0] = [
+            gast.Name(id=v, ctx=gast.Param(), annotation=None, type_comment=None) for v in closure.frees
+        ]
     own = _bound(tree)
     visible = {n: c for n, c in closures.items() if n not in own}
     cells = {}
@@ -340,6 +364,8 @@ def _rewrite(stmts, src, closures, names):
         closure = closures[node.id]
         parent = parents.get(id(node))
         if isinstance(parent, gast.Call) and parent.func is node:
+            if closure.writes:
+                _assign_writes(parent, closure, parents, stmts, src, names)
             node.id = closure.alias
             parent.args[:0] = [gast.copy_location(trees.name(v), node) for v in closure.frees]
         elif isinstance(parent, gast.Call) and node in parent.args:
@@ -354,9 +380,51 @@ def _rewrite(stmts, src, closures, names):
             )
 
 
+def _assign_writes(call, closure, parents, stmts, src, names):
+    """``add(v)`` or ``y = step(v)``, where the nested function writes ``total``: the statement assigns
+    what it returns, ``_, total = add(total, v)`` (the call is completed by the caller)."""
+    stmt = parents.get(id(call))
+    single = isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)
+    if single and stmt.targets[0].id in closure.writes:
+        raise UnsupportedError(
+            "assigning to %s what the %s returns, which writes %s itself (nonlocal)"
+            % (stmt.targets[0].id, closure.label, stmt.targets[0].id),
+            src.location(stmt.targets[0]),
+            "assign the result to another variable",
+        )
+    if not (isinstance(stmt, gast.Expr) or single):
+        raise UnsupportedError(
+            "a call of the %s, which writes %s of the enclosing function (nonlocal), inside an expression"
+            % (closure.label, ", ".join(closure.writes)),
+            src.location(call),
+            "call it as a statement of its own (y = %s(...))" % call.func.id,
+        )
+    written = [trees.name(v, store=True) for v in closure.writes]
+    if single:
+        stmt.targets[0] = gast.Tuple(elts=[stmt.targets[0]] + written, ctx=gast.Store())
+        return
+    unused = "_"
+    while unused in names.taken:
+        unused = "_" + unused
+    new = trees.assign(unused, call)
+    new.targets[0] = gast.Tuple(elts=[trees.name(unused, store=True)] + written, ctx=gast.Store())
+    gast.copy_location(new, stmt)
+    holder = parents.get(id(stmt))
+    for block in [stmts] + [getattr(holder, f, None) for f in ("body", "orelse")]:
+        if isinstance(block, list) and any(s is stmt for s in block):
+            block[[id(s) for s in block].index(id(stmt))] = new
+
+
 def _pass(node, call, closure, src, names):
     """``call`` passes the nested function ``node``: where it reads variables, the callee's variant
     that takes them instead is called."""
+    if closure.writes:
+        raise UnsupportedError(
+            "a %s that writes %s of the enclosing function (nonlocal), passed to a function"
+            % (closure.label, ", ".join(closure.writes)),
+            src.location(node),
+            "call it in the enclosing function, or return the new value from it",
+        )
     node.id = closure.alias
     if not closure.frees:
         return  # a function of its own like any other: specialise binds it where the callee is compiled

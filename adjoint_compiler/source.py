@@ -397,7 +397,15 @@ def _read_carrying(variant, func, ins, outs):
     """The source of ``func`` with the globals ``ins`` as its first parameters (no longer declared
     global) and every return giving ``(value, *outs)``."""
     src = read(func)
-    tree = src.tree
+    with_state(src.tree, ins, outs)
+    src.func = variant
+    return src
+
+
+def with_state(tree, ins, outs):
+    """Make ``tree`` (a FunctionDef) take the variables ``ins`` first, no longer declared ``global`` or
+    ``nonlocal``, and give ``(value, *outs)`` at every return, a final one included; the functions it
+    defines are left as they are. Edits ``tree``."""
     tree.args.args = [gast.Name(id=g, ctx=gast.Param(), annotation=None, type_comment=None) for g in ins] + list(
         tree.args.args
     )
@@ -425,8 +433,6 @@ def _read_carrying(variant, func, ins, outs):
     if not tree.body or not isinstance(tree.body[-1], gast.Return):
         end = tree.body[-1] if tree.body else tree
         tree.body.append(gast.copy_location(gast.Return(value=carried(None)), end))
-    src.func = variant
-    return src
 
 
 def static_value(node, source):

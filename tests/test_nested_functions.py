@@ -192,6 +192,62 @@ def passes_two(x, y):
     return product_of(a, lambda t: t * y, 2.0) + product_of(g=a, f=a, v=y)
 
 
+def accumulates(x, n):
+    total = 0.0
+
+    def add(v):
+        nonlocal total
+        total = total + v * x
+
+    for i in range(n):
+        add(i * x)
+    return total
+
+
+def steps_state(x):
+    state = x
+
+    def step(h):
+        nonlocal state
+        old = state
+        state = state + h * math.sin(state)
+        return old * h
+
+    a = step(0.1)
+    b = step(0.2)
+    return a + b + state
+
+
+def writes_through_a_sibling(x):
+    total = 1.0
+
+    def add(v):
+        nonlocal total
+        total = total * v
+
+    def twice(v):
+        add(v)
+        add(v + x)
+
+    twice(x)
+    return total
+
+
+def writes_before_an_early_return(x):
+    count = 0.0
+
+    def f(v):
+        nonlocal count
+        count = count + v
+        if v > 1.0:
+            return v
+        count = count * x
+        return -v
+
+    y = f(x)
+    return y + count
+
+
 def lambda_in_loop(x, y):
     total = 0.0
     for i in range(3):  # the lambda reads i as it is at the call
@@ -258,6 +314,11 @@ CASES = [
     (inactive_call, (0.7, 3), 0),
     (calls_helper_with_inner, (0.7, 1.3), (0, 1)),
     (passes_two, (0.7, 1.3), (0, 1)),
+    (accumulates, (0.7, 4), 0),
+    (steps_state, (0.7,), 0),
+    (writes_through_a_sibling, (0.7,), 0),
+    (writes_before_an_early_return, (0.7,), 0),
+    (writes_before_an_early_return, (1.3,), 0),
     (lambda_in_loop, (0.7, 1.3), (0, 1)),
     (passed_and_called, (0.7, 1.3), (0, 1)),
     (applied_in_place, (0.7,), 0),
@@ -311,6 +372,8 @@ def test_hand_derived_gradients():
     assert ac.grad(late_binding)(x) == pytest.approx(1.0 + 2 * x)
     # apply_twice(t -> t x, 3) = 3 x^2
     assert ac.grad(lambda_applied_twice)(x) == pytest.approx(6 * x)
+    # accumulates: total = sum_i (i x) x = x^2 n (n - 1) / 2, through nonlocal writes
+    assert ac.grad(accumulates)(x, 4) == pytest.approx(x * 4 * 3)
 
 
 COUNT = 1.0
@@ -410,14 +473,51 @@ def stores_nested(x):
     return fs[0](1.0)
 
 
-def writes_enclosing(x):
+def writes_in_an_expression(x):
     total = 0.0
 
     def add(v):
-        nonlocal total  # <- nonlocal
+        nonlocal total
         total = total + v
+        return v
 
-    add(x)
+    return add(x) * 2.0  # <- add(x)
+
+
+def assigns_what_it_writes(x):
+    total = 0.0
+
+    def add(v):
+        nonlocal total
+        total = total + v
+        return v
+
+    total = add(x)  # <- total =
+    return total
+
+
+def passes_a_writer(x):
+    total = 0.0
+
+    def add(v):
+        nonlocal total
+        total = total + v
+        return v
+
+    return apply_twice(add, x)  # <- add, x)
+
+
+def nonlocal_deeper(x):
+    total = 0.0
+
+    def outer(v):
+        def inner(t):
+            nonlocal total  # <- nonlocal
+            total = total + t
+
+        inner(v)
+
+    outer(x)
     return total
 
 
@@ -493,7 +593,10 @@ REFUSALS = [
     (appends_to_enclosing, "a call of push() that changes its argument acc in place"),
     (returns_nested, "nested function 'g' used as a value"),
     (stores_nested, "nested function 'g' used as a value"),
-    (writes_enclosing, "nonlocal total in the nested function 'add'"),
+    (writes_in_an_expression, "a call of the nested function 'add', which writes total of the enclosing function"),
+    (assigns_what_it_writes, "assigning to total what the nested function 'add' returns, which writes total"),
+    (passes_a_writer, "a nested function 'add' that writes total of the enclosing function (nonlocal), passed"),
+    (nonlocal_deeper, "nonlocal total in a function defined inside the nested function 'outer'"),
     (decorated, "a decorator on the nested function 'g'"),
     (default_reads_variable, "a default value of the nested function 'g' that is not a constant"),
     (lambda_to_builtin, "a lambda that reads x of the enclosing function, passed to something that is not a user"),
