@@ -20,8 +20,10 @@ Output invariant: the tree defines no function and holds no lambda; each name
 a nested function had is called or passed to a call where it is read, and is
 not bound any more. Refused, at the user's line: a nested function used as a
 value in any other way (returned, stored, rebound), read before its ``def``
-or outside the block that defines it, decorated, with defaults other than
-constants or with ``**kwargs`` or keyword-only parameters, passed, reading
+or outside the block that defines it, decorated, with ``**kwargs`` or
+keyword-only parameters (a lambda written in place: with defaults other than
+constants; a ``def``'s are evaluated where it stands, into variables passed
+where a call leaves them out), passed, reading
 variables, to something other than a user function, or writing variables of
 the enclosing function and called inside an expression or passed to a function.
 
@@ -61,6 +63,8 @@ class _Closure:
         self.alias = alias
         self.frees = frees  # names, in the code that calls it
         self.writes = []  # those of them it assigns (nonlocal), which it returns after its value
+        self.params = []  # its own parameters
+        self.defaults = {}  # parameter -> the variable (among ``frees``) holding its default, from the def
         self.cell = cell  # holds the lifted function once it is made
 
 
@@ -111,14 +115,16 @@ def run(fn, src):
     names.taken -= set(found) - set(src.env)  # its reads are the nested functions', renamed
     parent_vars = _bound(fn) - set(found)
     closures = {}
-    for name, (_, _, _, label) in found.items():
+    for name, (node, _, _, label, evaluated) in found.items():
         closures[name] = _Closure(None, None, types.CellType(), label)
+        closures[name].params = [a.id for a in node.args.args]
+        closures[name].defaults = evaluated
     frees = _free_variables(found, parent_vars, src)
     for name, closure in closures.items():
         closure.alias = names.bind(name, closure.cell)
         closure.frees, closure.writes = frees[name]
     made = {}
-    for name, (node, params, body, _) in found.items():
+    for name, (node, params, body, _, _) in found.items():
         made[name] = _lift(node, name, params, body, closures, src, names.making)
     for name, closure in closures.items():
         closure.cell.cell_contents = made[name]
@@ -180,6 +186,8 @@ def _nested(fn, src):
             stores.setdefault(node.id, []).append(node)
     params = {a.id for a in fn.args.args} | {a.id for a in (fn.args.vararg, fn.args.kwarg) if a is not None}
     declared = {n for s in trees.scope(fn.body) if isinstance(s, (gast.Global, gast.Nonlocal)) for n in s.names}
+    taken = trees.all_names(fn) | set(src.env)
+    evaluated = {}  # name -> {parameter: the variable holding the default Python evaluated at the def}
 
     def take(block):
         kept = []
@@ -201,7 +209,7 @@ def _nested(fn, src):
                         inner[:] = take(inner) or [gast.copy_location(gast.Pass(), inner[0])]
                 kept.append(stmt)
                 continue
-            _check_definition(node, "the nested function '%s'" % name, src)
+            _check_definition(node, "the nested function '%s'" % name, src, defaults=True)
             again = [s for s in stores.get(name, []) if not (isinstance(stmt, gast.Assign) and s is stmt.targets[0])]
             if name in found or again or name in params or name in declared:
                 where = again[0] if again else stmt
@@ -212,6 +220,17 @@ def _nested(fn, src):
                 )
             later = {id(n) for s in block[i + 1 :] for n in trees.walk(s)}
             found[name] = (node, node.args, body, later)
+            if not all(isinstance(d, gast.Constant) for d in node.args.defaults):
+                evaluated[name] = {}
+                names = [a.id for a in node.args.args][len(node.args.args) - len(node.args.defaults) :]
+                for param, default in zip(names, node.args.defaults):
+                    var = naming.DEFAULT_VALUE.format(name, param)
+                    while var in taken:
+                        var = "_" + var
+                    taken.add(var)
+                    evaluated[name][param] = var
+                    kept.append(gast.copy_location(trees.assign(var, default), default))
+                node.args.defaults = []
         return kept
 
     fn.body[:] = take(fn.body) or [gast.copy_location(gast.Pass(), fn)]
@@ -229,6 +248,7 @@ def _nested(fn, src):
                         "define it at the start of the function",
                     )
     out = {name: (node, args, body, "nested function '%s'" % name) for name, (node, args, body, _) in found.items()}
+    out = {name: entry + (evaluated.get(name, {}),) for name, entry in out.items()}
     for node in list(trees.scope(fn.body)):
         if isinstance(node, gast.Lambda):  # written in place: named after its line, read where it was
             _check_definition(node, "a lambda", src)
@@ -236,7 +256,7 @@ def _nested(fn, src):
             while name in out:
                 name = "_" + name
             lam = trees.clone(node)
-            out[name] = (lam, lam.args, [gast.copy_location(gast.Return(value=lam.body), lam.body)], "lambda")
+            out[name] = (lam, lam.args, [gast.copy_location(gast.Return(value=lam.body), lam.body)], "lambda", {})
             read = gast.copy_location(trees.name(name), node)
             node.__class__ = gast.Name
             node.__dict__.clear()
@@ -244,7 +264,7 @@ def _nested(fn, src):
     return out
 
 
-def _check_definition(node, label, src):
+def _check_definition(node, label, src, defaults=False):
     args = node.args
     if getattr(node, "decorator_list", None):
         raise UnsupportedError(
@@ -258,7 +278,7 @@ def _check_definition(node, label, src):
         raise UnsupportedError(
             "a keyword-only parameter of %s" % label, src.location(args.kwonlyargs[0]), _REWRITE_HINT
         )
-    for default in args.defaults:
+    for default in [] if defaults else args.defaults:  # (a def's are evaluated where it stands)
         if not isinstance(default, gast.Constant):
             raise UnsupportedError(
                 "a default value of %s that is not a constant (Python evaluates it when the function is "
@@ -280,9 +300,9 @@ def _check_definition(node, label, src):
 def _free_variables(found, parent_vars, src):
     """name -> (the enclosing function's variables the nested function reads, those it writes), itself
     or through the nested functions it calls (each sorted: the order they are passed and returned in)."""
-    reads = {name: _reads(_as_function(node, body)) for name, (node, _, body, _) in found.items()}
-    writes = {name: _nonlocals(body) for name, (_, _, body, _) in found.items()}
-    for name, (node, _, body, _) in found.items():
+    reads = {name: _reads(_as_function(node, body)) for name, (node, _, body, _, _) in found.items()}
+    writes = {name: _nonlocals(body) for name, (_, _, body, _, _) in found.items()}
+    for name, (node, _, body, _, _) in found.items():
         unknown = sorted(writes[name] - parent_vars)
         if unknown:
             where = next(s for s in trees.scope(body) if isinstance(s, gast.Nonlocal) and unknown[0] in s.names)
@@ -291,7 +311,7 @@ def _free_variables(found, parent_vars, src):
                 src.location(where),
                 "assign it in the enclosing function first",
             )
-    frees = {name: (reads[name] & parent_vars) | writes[name] for name in found}
+    frees = {name: (reads[name] & parent_vars) | writes[name] | set(found[name][4].values()) for name in found}
     changed = True
     while changed:
         changed = False
@@ -367,6 +387,12 @@ def _rewrite(stmts, src, closures, names):
             if closure.writes:
                 _assign_writes(parent, closure, parents, stmts, src, names)
             node.id = closure.alias
+            given = set(closure.params[: len(parent.args)]) | {k.arg for k in parent.keywords}
+            parent.keywords += [
+                gast.keyword(arg=p, value=gast.copy_location(trees.name(v), node))
+                for p, v in closure.defaults.items()
+                if p not in given
+            ]
             parent.args[:0] = [gast.copy_location(trees.name(v), node) for v in closure.frees]
         elif isinstance(parent, gast.Call) and node in parent.args:
             _pass(node, parent, closure, src, names)
@@ -492,6 +518,9 @@ def _variant(callee, param, closure, making):
         cells = {}
         names = _Names(csrc, tree, cells, making)
         inner = _Closure(names.bind(closure.alias, closure.cell), frees, closure.cell, "function '%s'" % param)
+        renamed = dict(zip(closure.frees, frees))
+        inner.params = closure.params
+        inner.defaults = {p: renamed[v] for p, v in closure.defaults.items()}
         _rewrite(tree.body, csrc, {param: inner}, names)
         cell.cell_contents = source_mod.derived(csrc, tree, cells)
     finally:

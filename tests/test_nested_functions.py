@@ -248,6 +248,31 @@ def writes_before_an_early_return(x):
     return y + count
 
 
+def default_at_definition(x):
+    def g(t, s=x, r=1.0):  # Python evaluates s = x here, once
+        return t * s * r
+
+    x = x * 3.0
+    return g(2.0) + g(1.0, x) + g(1.0, r=x)
+
+
+def default_in_recursion(x, n):
+    def p(k, s=x * x):
+        if k == 0:
+            return s
+        return s * p(k - 1)
+
+    return p(n)
+
+
+def default_to_helper(x, y):
+    def g(t, s=x * y):
+        return t * s
+
+    x = 2.0 * x
+    return apply_twice(g, x)
+
+
 def lambda_in_loop(x, y):
     total = 0.0
     for i in range(3):  # the lambda reads i as it is at the call
@@ -314,6 +339,9 @@ CASES = [
     (inactive_call, (0.7, 3), 0),
     (calls_helper_with_inner, (0.7, 1.3), (0, 1)),
     (passes_two, (0.7, 1.3), (0, 1)),
+    (default_at_definition, (0.7,), 0),
+    (default_in_recursion, (0.7, 2), 0),
+    (default_to_helper, (0.7, 1.3), (0, 1)),
     (accumulates, (0.7, 4), 0),
     (steps_state, (0.7,), 0),
     (writes_through_a_sibling, (0.7,), 0),
@@ -372,6 +400,9 @@ def test_hand_derived_gradients():
     assert ac.grad(late_binding)(x) == pytest.approx(1.0 + 2 * x)
     # apply_twice(t -> t x, 3) = 3 x^2
     assert ac.grad(lambda_applied_twice)(x) == pytest.approx(6 * x)
+    # default_at_definition = 2 x + 3 x + 3 x^2 (s is the x of the def, r = 3 x in the last call)
+    assert ac.grad(default_at_definition)(x) == pytest.approx(5.0 + 6 * x)
+    assert ac.grad(default_in_recursion)(x, 2) == pytest.approx(6 * x**5)  # (x^2)^3
     # accumulates: total = sum_i (i x) x = x^2 n (n - 1) / 2, through nonlocal writes
     assert ac.grad(accumulates)(x, 4) == pytest.approx(x * 4 * 3)
 
@@ -529,11 +560,8 @@ def decorated(x):
     return g(x)
 
 
-def default_reads_variable(x):
-    def g(t, s=x):  # <- x)
-        return t * s
-
-    return g(2.0)
+def lambda_default_reads_variable(x):
+    return apply_twice(lambda t, s=x: t * s, 2.0)  # <- x:
 
 
 def lambda_to_builtin(x):
@@ -598,7 +626,7 @@ REFUSALS = [
     (passes_a_writer, "a nested function 'add' that writes total of the enclosing function (nonlocal), passed"),
     (nonlocal_deeper, "nonlocal total in a function defined inside the nested function 'outer'"),
     (decorated, "a decorator on the nested function 'g'"),
-    (default_reads_variable, "a default value of the nested function 'g' that is not a constant"),
+    (lambda_default_reads_variable, "a default value of a lambda that is not a constant"),
     (lambda_to_builtin, "a lambda that reads x of the enclosing function, passed to something that is not a user"),
     (read_before_def, "a read of the nested function 'g' before its definition"),
     (rebound_name, "nested function 'g' whose name is also bound otherwise"),
