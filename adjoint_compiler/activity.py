@@ -124,6 +124,7 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
         return len(useful) != before
 
     _fixed_point(spread_varied)
+    refusals.refuse_differentiated_context_managers(fn, source, varied)
     refusals.refuse_mutation_of_varied(fn, source, local, varied)
     memo = source.summaries if source is not None else {}
     refusals.refuse_stale_reads(fn, source, local, memo)

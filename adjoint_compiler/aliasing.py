@@ -75,11 +75,13 @@ class _Points:
             return frozenset([_GLOBAL])
         return frozenset()
 
-    def closure(self, tokens):
-        """``tokens`` and every object reachable from them through containers."""
+    def closure(self, tokens, inner=None):
+        """``tokens`` and every object reachable from them through containers (as ``inner`` holds them:
+        by default, as they are now)."""
+        inner = self.inner if inner is None else inner
         out, todo = set(tokens), list(tokens)
         while todo:
-            for t in self.inner.get(todo.pop(), ()):
+            for t in inner.get(todo.pop(), ()):
                 if t not in out:
                     out.add(t)
                     todo.append(t)
@@ -194,7 +196,7 @@ class _Points:
             stored = self.closure(self.of(s.value, env))
             for t in written:
                 self.inner[t] = self.inner.get(t, frozenset()) | stored
-            self.stores[id(s)] = (s, written, dict(env))
+            self.stores[id(s)] = (s, written, dict(env), dict(self.inner))
             if (
                 isinstance(s, gast.Assign)
                 and stored & written
@@ -206,7 +208,7 @@ class _Points:
             written = self.of(xs, env)
             for t in written:
                 self.inner[t] = self.inner.get(t, frozenset()) | self.closure(self.of(v, env))
-            self.stores[id(s)] = (s, written, dict(env))
+            self.stores[id(s)] = (s, written, dict(env), dict(self.inner))
         elif isinstance(s, gast.If):
             a = self.block(s.body, env)
             b = self.block(s.orelse, env)
@@ -373,7 +375,7 @@ def run(fn, source):
     if safe:
         _drop_statements(fn, safe)
 
-    for s, written, state in points.stores.values():
+    for s, written, state, inner in points.stores.values():
         target = trees.appended(s)[0] if isinstance(s, gast.Expr) else trees.element_store(s).value
         name = target.id if isinstance(target, gast.Name) else "..."
         if not isinstance(target, gast.Name) or name not in local or _GLOBAL in written:
@@ -391,7 +393,7 @@ def run(fn, source):
                     % (name, token[1]),
                 )
         for other in sorted(live.get(id(s), ())):
-            if other != name and other in state and points.closure(state[other]) & written:
+            if other != name and other in state and points.closure(state[other], inner) & written:
                 raise UnsupportedError(
                     "in-place update of %s while %s (a view or copy of the same array) is still used" % (name, other),
                     where(s),

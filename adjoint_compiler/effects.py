@@ -18,6 +18,8 @@ of anything unknown may return (a view of) what it was given.
 """
 
 import inspect
+import logging
+import warnings
 import types
 
 import gast
@@ -76,7 +78,22 @@ CHANGING_METHODS = {
     "byteswap",
 }
 # functions called for their output only: they change no value a computation reads
-OUTPUT_FUNCTIONS = {print}
+OUTPUT_FUNCTIONS = {print, warnings.warn} | {
+    getattr(logging, level) for level in ("debug", "info", "warning", "error", "critical", "exception", "log")
+}
+_LOGGER_METHODS = {
+    getattr(logging.Logger, level) for level in ("debug", "info", "warning", "error", "critical", "exception", "log")
+}
+
+
+def is_output(fn):
+    """Whether ``fn`` (a function, or a bound method such as ``log.info``) only writes output."""
+    try:
+        return fn in OUTPUT_FUNCTIONS or getattr(fn, "__func__", None) in _LOGGER_METHODS
+    except TypeError:
+        return False
+
+
 # runtime helpers (in emitted code) that return a new array
 FRESH_HELPERS = {"stored", "zeros_like", "add_bars", "snapshot"}
 

@@ -30,6 +30,28 @@ def _replace_comment(match):
     return "\n".join("%s# %s" % (match.group(1), line) for line in lines)
 
 
+def restore_raises(tree, env):
+    """Calls of ``runtime.raise_`` (``desugar`` lowers raise statements to them) as raise statements again,
+    in place."""
+    for node in gast.walk(tree):
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if not isinstance(block, list):
+                continue
+            for i, stmt in enumerate(block):
+                call = getattr(stmt, "value", None)
+                if (
+                    isinstance(stmt, gast.Expr)
+                    and isinstance(call, gast.Call)
+                    and isinstance(call.func, gast.Name)
+                    and dict.get(env, call.func.id) is runtime.raise_
+                ):
+                    cause = call.args[1] if len(call.args) > 1 else None
+                    block[i] = gast.copy_location(gast.Raise(exc=call.args[0], cause=cause), stmt)
+                    del block[i + 1 :]  # unreachable
+                    break
+
+
 def to_source(node):
     if isinstance(node, gast.AST):
         node = gast.gast_to_ast(node)

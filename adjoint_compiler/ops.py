@@ -104,6 +104,12 @@ def classify(value, source, local):
                 source.location(value) if source is not None else None,
                 "call the function by the global name it has",
             )
+        if (
+            isinstance(value.func, gast.Attribute)
+            and isinstance(value.func.value, gast.Constant)
+            and isinstance(value.func.value.value, (str, bytes))
+        ):
+            return Op("nondiff", node=value)  # "a,b".split(","), "{}".format(x): text, no derivative
         if trees.rooted_in(value.func, local):
             # the receiver is the first operand: x.sum() depends on x, as np.sum(x)
             args = [value.func.value] + value.args

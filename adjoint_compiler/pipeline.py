@@ -4,13 +4,13 @@
 ``STAGES``; ``stop_after`` names one of them and returns what it produced
 (a gast tree for the tree stages, the activity tables for "activity",
 source text for "emit"). The passes work on a fresh parse of the user's
-source (``lift``, ``specialise``, ``fence`` and ``carry`` edit it in place, the others
+source (``desugar``, ``lift``, ``specialise``, ``fence`` and ``carry`` edit it in place, the others
 return new trees) and all the state of a compilation lives in its
 ``Compilation`` object, so compiling is re-entrant, a failed compile leaves
 nothing behind, and the user's function is untouched.
 
 >>> [name for name, _ in STAGES][:8]
-['source', 'lift', 'specialise', 'fence', 'jumps', 'rebind', 'inline', 'carry']
+['source', 'desugar', 'lift', 'specialise', 'fence', 'jumps', 'rebind', 'inline']
 """
 
 import builtins
@@ -25,6 +25,7 @@ from adjoint_compiler import (
     anf,
     carry,
     cse,
+    desugar,
     emit,
     fence,
     inline,
@@ -112,6 +113,11 @@ def _source(c):
     return c.tree
 
 
+def _desugar(c):
+    c.tree = desugar.run(c.src.tree, c.src)
+    return c.tree
+
+
 def _specialise(c):
     if c.bindings:
         specialise.bind_functions(c.src, c.bindings)
@@ -164,6 +170,7 @@ def _optimize(c):
 
 def _emit(c):
     fn, src, result = c.tree, c.src, c.result
+    emit.restore_raises(fn, src.env)
     used = _globals_read(fn, src.env, src, set(result.needs) | c.linker.names())
     read = _names_read(fn)
     for name, value in result.needs.items():
@@ -203,6 +210,7 @@ def _load(c):
 # (name, stage): each stage reads and extends the compilation context; ``stop_after`` may name any
 STAGES = [
     ("source", _source),
+    ("desugar", _desugar),
     ("lift", _tree_pass(lift, "src")),
     ("specialise", _specialise),
     ("fence", _fence),

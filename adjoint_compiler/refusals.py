@@ -24,10 +24,26 @@ import inspect
 import gast
 import numpy as np
 
-from adjoint_compiler import effects, naming, rules, trees
+from adjoint_compiler import effects, naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
 from adjoint_compiler.ops import classify
+
+
+def refuse_differentiated_context_managers(fn, source, varied):
+    """``with cm(x) as y`` where x is differentiated: what ``__enter__`` gives has no derivative, and the
+    manager may keep x and change it."""
+    for node in trees.walk(fn):
+        if not (isinstance(node, gast.Assign) or isinstance(node, gast.Expr)) or not _enters_context(
+            node.value, source
+        ):
+            continue
+        if {n.id for n in gast.walk(node.value) if isinstance(n, gast.Name)} & varied:
+            raise UnsupportedError(
+                "a with statement whose context manager holds differentiated values",
+                source.location(node),
+                "enter it with values that are not differentiated, and use the values themselves inside the block",
+            )
 
 
 def refuse_mutation_of_varied(fn, source, local, varied):
@@ -149,7 +165,7 @@ def refuse_effects_through_calls(stmts, source, local, varied, memo):
             isinstance(stmt, gast.Expr)
             and rules.lookup(op.fn) is None
             and not rules.is_nondifferentiable(op.fn)
-            and op.fn not in effects.OUTPUT_FUNCTIONS
+            and not effects.is_output(op.fn)
             and not inspect.isfunction(op.fn)
         ):
             raise UnsupportedError(
@@ -226,6 +242,15 @@ def refuse_values_without_derivatives(fn, defs, source, varied, useful):
                 "derivatives flow through arithmetic, calls with rules, and indexing of "
                 "arrays, lists and dicts by constant indices",
             )
+
+
+def _enters_context(node, source):
+    return (
+        source is not None
+        and isinstance(node, gast.Call)
+        and isinstance(node.func, gast.Name)
+        and dict.get(source.env, node.func.id) is runtime.enter_context
+    )
 
 
 def _quote(node):

@@ -532,6 +532,9 @@ HELPERS = (
     "_einsum_terms",
     "fit_shape",
     "one_count",
+    "raise_",
+    "enter_context",
+    "exit_context",
 )
 DEPENDS = {
     "add_at": ("add_bars",),
@@ -549,6 +552,9 @@ DEPENDS = {
 STATIC = (
     "einsum_plan",
     "one_count",
+    "raise_",
+    "enter_context",
+    "exit_context",
 )  # pure functions of literals: a rule's call of one on literal arguments is made at compile time
 
 
@@ -562,3 +568,23 @@ def checkpointed(iterable, snapshots=None):
     be over ``range(...)``, without break, and its body free of side effects.
     """
     return iterable
+
+
+def raise_(exc, cause=None):
+    """``raise exc from cause`` as a call: the compiler lowers raise statements to it (desugar.py) and
+    emits them back as raise statements."""
+    if cause is not None:
+        raise exc from cause
+    raise exc
+
+
+def enter_context(manager):
+    """The start of a ``with`` block, in the forward sweep: what ``as`` binds (a value without derivative:
+    the compiler refuses one that depends on differentiated values)."""
+    entered = manager.__enter__()  # two statements: kept a call (inline.py inlines one-expression functions)
+    return entered
+
+
+def exit_context(manager):
+    """The end of a ``with`` block that was left normally."""
+    manager.__exit__(None, None, None)

@@ -19,28 +19,11 @@ def gen(x):
     yield x  # <- yield
 
 
-def comprehension(x):
-    return sum([x * i for i in range(3)])  # <- [x
-
-
-def generator_expression(x):
-    return sum(x * i for i in range(3))  # <- (x * i for
-
-
 def try_block(x):
     try:  # <- try
         return x
     except ValueError:
         return 0.0
-
-
-def with_block(x):
-    with open(__file__):  # <- with
-        return x
-
-
-def walrus(x):
-    return (y := x * 2) + y  # <- y :=
 
 
 def star_args(*xs):  # <- xs
@@ -55,7 +38,7 @@ def nested_def_returned(x):
 
 
 def lambda_passed_to_builtin(x):
-    return sum(map(lambda t: t * x, [1.0, 2.0]))  # <- lambda
+    return sorted([1.0, 2.0], key=lambda t: t * x)[0]  # <- lambda
 
 
 def global_decl(x):
@@ -63,23 +46,8 @@ def global_decl(x):
     return x
 
 
-def raise_stmt(x):
-    raise ValueError(x)  # <- raise
-
-
-def chained(x):
-    b = 0 < x < 1  # <- 0 < x
-    return x
-
-
 def attribute_store(x):
     x.y = 1.0  # <- x.y
-    return x
-
-
-def delete(x):
-    y = x
-    del y  # <- del
     return x
 
 
@@ -123,18 +91,11 @@ def uses_eval(x):
 CASES = [
     (uses_eval, "eval() of code the compiler cannot see"),
     (gen, "yield"),
-    (comprehension, "list comprehension"),
-    (generator_expression, "generator expression"),
     (try_block, "try statement"),
-    (with_block, "with statement"),
-    (walrus, "assignment expression"),
     (star_args, "*xs parameter"),
     (nested_def_returned, "a nested function 'inner' used as a value"),
     (lambda_passed_to_builtin, "a lambda that reads x of the enclosing function, passed to something"),
-    (raise_stmt, "raise statement"),
-    (chained, "chained comparison"),
     (attribute_store, "assignment to an attribute"),
-    (delete, "del statement"),
     (store_into_argument, "in-place update of x, which may be the caller's argument x"),
     (store_while_view_is_used, "in-place update of a while b (a view or copy of the same array) is still used"),
     (store_into_element_of_element, "assignment to an element of an element"),
@@ -220,18 +181,18 @@ def test_internal_error_is_not_a_compile_error():
 
 def test_failed_compile_leaves_the_function_usable():
     with pytest.raises(UnsupportedError):
-        ac.grad(comprehension)(1.0)
-    assert comprehension(2.0) == 6.0
+        ac.grad(try_block)(1.0)
+    assert try_block(2.0) == 2.0
 
 
 def test_cli_reports_one_line_without_traceback(tmp_path):
     src = tmp_path / "bad.py"
-    src.write_text("def f(x):\n    return sum([x for _ in range(2)])\n")
+    src.write_text("def f(x):\n    return sum({x for _ in range(2)})\n")
     r = subprocess.run([sys.executable, "-m", "adjoint_compiler", "show", "%s:f" % src], capture_output=True, text=True)
     assert r.returncode != 0
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1, r.stderr
-    assert lines[0].startswith("%s:2:16: error: list comprehension" % src), lines[0]
+    assert lines[0].startswith("%s:2:16: error: set comprehension" % src), lines[0]
     assert "Traceback" not in r.stderr
 
 

@@ -74,6 +74,13 @@ CASES = [
     ("inplace_nonlinear_stencil", "inplace", "nonlinear_stencil", ("u0", "r"), "grad"),
     ("inplace_plus_equals", "inplace", "accumulate_in_place", ("x", "v"), "grad"),
     ("inplace_returned_array_vjp", "inplace", "returns_updated", "x", "vjp"),
+    ("generator_sum", "python", "weighted_sum", "xs", "grad"),
+    ("list_comprehension", "python", "positive_squares", ("xs", "scale"), "grad"),
+    ("dict_comprehension", "python", "table", "x", "grad"),
+    ("guard_chained_walrus", "python", "clipped_energy", "x", "grad"),
+    ("starred_unpacking", "python", "split_sum", "xs", "grad"),
+    ("with_errstate", "python", "safe_log_sum", "x", "grad"),
+    ("generator_sum_jvp", "python", "weighted_sum", "xs", "jvp"),
     # forward mode: tangent code beside the primal, one sweep
     ("seed_f_jvp", "seed", "f", ("x", "y"), "jvp"),
     ("for_range_jvp", "control", "power_loop", "x", "jvp"),
@@ -124,6 +131,11 @@ SAMPLE_ARGS = {
     "inplace_returned_array_vjp": [np.array([0.3, 0.2, 0.1])],
     "rosenbrock_slices": [np.array([0.5, -1.0, 0.3])],
     "softplus_sum": [0.3],
+    "generator_sum": [[0.5, 2.0, -1.0], [1.0, 0.3, 0.7]],
+    "list_comprehension": [[1.0, -0.5, 2.0], 0.7],
+    "guard_chained_walrus": [1.5, 0.0, 2.0],
+    "starred_unpacking": [[1.0, 0.5, 2.0]],
+    "with_errstate": [np.array([0.5, 2.0])],
     "broadcast_scale": [0.3, 0.5],
 }
 

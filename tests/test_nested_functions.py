@@ -273,6 +273,13 @@ def default_to_helper(x, y):
     return apply_twice(g, x)
 
 
+def mapped(x, xs):
+    def scaled(v):
+        return v * x
+
+    return sum(map(lambda v: v * v * x, xs)) + sum(map(scaled, xs))  # desugar: loops calling them
+
+
 def lambda_in_loop(x, y):
     total = 0.0
     for i in range(3):  # the lambda reads i as it is at the call
@@ -341,6 +348,7 @@ CASES = [
     (passes_two, (0.7, 1.3), (0, 1)),
     (default_at_definition, (0.7,), 0),
     (default_in_recursion, (0.7, 2), 0),
+    (mapped, (0.7, [1.0, 2.0, -0.5]), 0),
     (default_to_helper, (0.7, 1.3), (0, 1)),
     (accumulates, (0.7, 4), 0),
     (steps_state, (0.7,), 0),
@@ -565,7 +573,7 @@ def lambda_default_reads_variable(x):
 
 
 def lambda_to_builtin(x):
-    return sum(map(lambda v: v * x, [1.0, 2.0]))  # <- lambda
+    return sorted([1.0, 2.0], key=lambda v: v * x)[0]  # <- lambda
 
 
 def read_before_def(x):
@@ -599,9 +607,12 @@ def keyword_star(x):
     return g(x)
 
 
-def comprehension_inside(x):
+def try_inside(x):
     def g(t):
-        return sum([t for _ in range(2)])  # <- [t
+        try:  # <- try
+            return t * x
+        except ValueError:
+            return 0.0
 
     return g(x)
 
@@ -617,7 +628,6 @@ def appends_to_enclosing(x):
 
 
 REFUSALS = [
-    (comprehension_inside, "list comprehension"),
     (appends_to_enclosing, "a call of push() that changes its argument acc in place"),
     (returns_nested, "nested function 'g' used as a value"),
     (stores_nested, "nested function 'g' used as a value"),
@@ -644,6 +654,13 @@ def test_refusals_are_named_and_located(fn, construct):
         assert construct in str(info.value)
         assert "%s:%d:%d: error:" % (HERE, line, col) in str(info.value), str(info.value)
         assert "; " in str(info.value)  # with a hint how to rewrite it
+
+
+def test_a_refusal_inside_a_nested_function_points_into_it():
+    with pytest.raises(UnsupportedError, match="try statement") as info:
+        ac.grad(try_inside)(0.7)
+    assert (info.value.location.line, info.value.location.col) == _marked_location(try_inside)
+    assert info.value.location.filename.endswith(HERE)
 
 
 def make_scaler(a):

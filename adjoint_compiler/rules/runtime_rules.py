@@ -69,3 +69,6 @@ nondifferentiable(
     runtime.einsum_plan, runtime.einsum_mask, reason="subscripts and a 0/1 mask, for the adjoint of np.einsum"
 )
 nondifferentiable(runtime.one_count, reason="a truth value: whether np.repeat's counts are one number")
+nondifferentiable(
+    runtime.raise_, runtime.enter_context, runtime.exit_context, reason="control, not values (desugar.py)"
+)

@@ -1,0 +1,926 @@
+"""Lower Python's syntactic sugar into the statements the later passes handle, before any of them.
+
+Comprehensions and generator expressions become loops that build a list (a dict) with ``append``
+(stores); a generator consumed by ``any``/``all`` becomes a loop that stops at the first decisive
+element, as Python's does. ``map``/``filter`` of a lambda or a function become comprehensions first,
+``functools.reduce`` a loop. Chained comparisons become ``and`` of single ones (each middle operand
+evaluated once), nested and starred targets (``a, (b, c) = v``, ``first, *rest = xs``) become flat
+ones, ``:=`` an assignment before the statement, ``match`` on literal patterns an ``if`` chain,
+``with`` a call entering the context manager and one leaving it, ``raise`` a call of
+``runtime.raise_`` (emitted back as ``raise``), ``del name`` nothing, and ``import`` inside the body a
+name bound in the function's environment.
+
+Output invariant: none of those constructs is left; every expression is evaluated in Python's order,
+exactly once, and under the same conditions as in the user's code (what a statement evaluates before
+a construct that had to move in front of it moves too, into a temporary); a comprehension's variables
+do not leak into names the function uses elsewhere. The location of each new node is the one of the
+construct it comes from, so later refusals still point into the user's file.
+
+>>> import gast
+>>> from adjoint_compiler import emit
+>>> fn = gast.parse('''
+... def f(ws, x):
+...     return sum(w * x for w in ws if 0 < w < 2)
+... ''').body[0]
+>>> print(emit.to_source(run(fn, None)).strip())
+def f(ws, x):
+    _sum1 = []
+    for w in ws:
+        if 0 < w and w < 2:
+            _sum1.append(w * x)
+    return sum(_sum1)
+"""
+
+import builtins
+import functools
+import importlib
+
+import gast
+
+from adjoint_compiler import naming, runtime, trees
+from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
+
+_COMPREHENSIONS = (gast.ListComp, gast.DictComp, gast.SetComp, gast.GeneratorExp)
+# builtins a generator expression may be passed to: each consumes it at once, as it would a list
+_CONSUMERS = {sum, min, max, tuple, list, sorted, dict, set, frozenset, enumerate, zip}
+_SHORT_CIRCUIT = {any: True, all: False}  # the element value that decides the answer
+
+
+def run(fn, source):
+    """Return ``fn`` with its body lowered (in place: ``fn`` is a fresh parse)."""
+    _Desugar(fn, source).function()
+    return fn
+
+
+class _Desugar:
+    def __init__(self, fn, source):
+        self.fn = fn
+        self.source = source
+        self.namer = naming.Namer(trees.all_names(fn) | set(source.env if source is not None else ()))
+        self.outside = _names_outside_comprehensions(fn)
+        self.comp_vars = []  # names bound by the comprehensions being lowered (innermost last)
+
+    # -- errors and names -------------------------------------------------------------------------
+
+    def location(self, node):
+        if self.source is None:
+            return SourceLocation(
+                "<unknown>", getattr(node, "lineno", 0) or 0, (getattr(node, "col_offset", 0) or 0) + 1
+            )
+        return self.source.location(node)
+
+    def refuse(self, node, construct, hint=None):
+        raise UnsupportedError(construct, self.location(node), hint)
+
+    def resolve(self, node):
+        """The value a name or attribute chain refers to (None for local names and unknowns)."""
+        if self.source is None:
+            if isinstance(node, gast.Name) and node.id not in self.outside:
+                return getattr(builtins, node.id, None)
+            return None
+        local = trees.local_names(self.fn)
+        root = node
+        while isinstance(root, gast.Attribute):
+            root = root.value
+        if not isinstance(root, gast.Name) or root.id in local:
+            return None
+        try:
+            value = self.source.resolve(root.id)
+            for attr in _attributes(node):
+                value = getattr(value, attr)
+        except (KeyError, AttributeError):
+            return None
+        return value
+
+    def temp(self, kind, near, value):
+        """``_<kind>k = value`` located at ``near``, and a load of that name."""
+        name = self.namer.fresh("_" + kind + "{}")
+        return _at(trees.assign(name, value), near), _at(trees.name(name), near)
+
+    # -- statements -------------------------------------------------------------------------------
+
+    def function(self):
+        args = self.fn.args
+        for default in list(args.defaults) + [d for d in args.kw_defaults if d is not None]:
+            if any(isinstance(n, _COMPREHENSIONS + (gast.NamedExpr,)) for n in gast.walk(default)):
+                self.refuse(default, "a comprehension or := in a parameter default", "compute it in the body")
+        self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
+
+    def block(self, stmts):
+        out = []
+        for stmt in stmts:
+            self.statement(stmt, out)
+            if out and _raises(out[-1]):
+                break  # what follows a raise in its block never runs
+        return out
+
+    def statement(self, stmt, out):
+        kind = type(stmt)
+        if kind in (gast.FunctionDef, gast.ClassDef, gast.AsyncFunctionDef):
+            out.append(stmt)  # a later pass lifts or refuses it; its body is its own
+            return
+        if kind is gast.Delete:
+            for target in stmt.targets:
+                if not isinstance(target, gast.Name):
+                    self.refuse(target, "del of an element or attribute", "build a new value without it")
+            return  # the name is not read again unless assigned again first (Python would raise)
+        if kind in (gast.Import, gast.ImportFrom):
+            self.imports(stmt)
+            return
+        if kind is gast.Raise:
+            self.raise_(stmt, out)
+            return
+        if kind is gast.With:
+            self.with_(stmt, out)
+            return
+        if kind is gast.Match:
+            self.match(stmt, out)
+            return
+        if kind is gast.While:
+            self.while_(stmt, out)
+            return
+        if kind is gast.For:
+            self.for_(stmt, out)
+            return
+        if kind is gast.If:
+            stmt.test = self.expr(stmt.test, out)
+            stmt.body = self.block(stmt.body) or [_at(gast.Pass(), stmt)]
+            stmt.orelse = self.block(stmt.orelse)
+            out.append(stmt)
+            return
+        if kind is gast.Assign:
+            self.assign(stmt, out)
+            return
+        if kind in (gast.AugAssign, gast.AnnAssign):
+            if stmt.value is not None:
+                stmt.value = self.expr(stmt.value, out)
+            if isinstance(stmt.target, gast.Subscript):
+                stmt.target = self.target_parts(stmt.target, out)
+            out.append(stmt)
+            return
+        if kind in (gast.Return, gast.Expr):
+            if stmt.value is not None:
+                stmt.value = self.expr(stmt.value, out)
+            out.append(stmt)
+            return
+        if kind is gast.Assert:
+            # the message is evaluated only when the test fails
+            stmt.test = self.expr(stmt.test, out)
+            if stmt.msg is not None and _needs_statements(stmt.msg):
+                self.refuse(stmt.msg, "a comprehension or := in an assert message", "build the message first")
+            out.append(stmt)
+            return
+        out.append(stmt)  # pass, break, continue, global, nonlocal, try (refused by fence) ...
+
+    def assign(self, stmt, out):
+        value = stmt.value
+        if (
+            len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name)
+            and isinstance(value, (gast.ListComp, gast.DictComp))
+            and stmt.targets[0].id not in {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}
+            and not self.declared(stmt.targets[0].id)
+        ):
+            # ys = [f(x) for x in xs] builds ys itself
+            self.comprehension(value, out, stmt.targets[0].id)
+            return
+        stmt.value = self.expr(value, out)
+        flat = all(_flat(t) for t in stmt.targets)
+        if flat:
+            stmt.targets = [self.target_parts(t, out) if isinstance(t, gast.Subscript) else t for t in stmt.targets]
+            out.append(stmt)
+            return
+        if len(stmt.targets) > 1 or not isinstance(stmt.value, gast.Name):
+            head, stmt.value = self.temp("tuple", stmt, stmt.value)
+            out.append(head)
+        source = stmt.value
+        for target in stmt.targets:
+            self.unpack(target, source, stmt, out)
+
+    def declared(self, name):
+        return any(isinstance(n, (gast.Global, gast.Nonlocal)) and name in n.names for n in trees.walk(self.fn))
+
+    def target_parts(self, target, out):
+        """``a[i] = v``: the index may hold sugar too (evaluated after the value, as Python does)."""
+        target.slice = self.expr(target.slice, out)
+        return target
+
+    def unpack(self, target, value, near, out):
+        """Assign ``value`` (a name) to a nested or starred ``target``, one level at a time."""
+        if isinstance(target, (gast.Name, gast.Subscript, gast.Attribute)) or _flat(target):
+            out.append(_at(gast.Assign(targets=[target], value=value, type_comment=None), near))
+            return
+        elts = target.elts
+        starred = [i for i, e in enumerate(elts) if isinstance(e, gast.Starred)]
+        if starred:
+            i = starred[0]
+            after = len(elts) - i - 1
+            for k, elt in enumerate(elts):
+                if k < i:
+                    part = gast.Subscript(value=trees.clone(value), slice=trees.const(k), ctx=gast.Load())
+                elif k == i:
+                    upper = trees.const(-after) if after else None
+                    piece = gast.Subscript(
+                        value=trees.clone(value),
+                        slice=gast.Slice(lower=trees.const(i) if i else None, upper=upper, step=None),
+                        ctx=gast.Load(),
+                    )
+                    part = gast.Call(func=trees.name("list"), args=[piece], keywords=[])
+                    elt = elt.value
+                else:
+                    part = gast.Subscript(value=trees.clone(value), slice=trees.const(k - len(elts)), ctx=gast.Load())
+                self.unpack_one(elt, _at(part, near), near, out)
+            return
+        names = []
+        inner = []
+        for elt in elts:
+            if isinstance(elt, (gast.Tuple, gast.List)):
+                head, load = self.temp("tuple", near, None)
+                names.append(trees.name(head.targets[0].id, store=True))
+                inner.append((elt, load))
+            else:
+                names.append(elt)
+        out.append(
+            _at(gast.Assign(targets=[gast.Tuple(elts=names, ctx=gast.Store())], value=value, type_comment=None), near)
+        )
+        for elt, load in inner:
+            self.unpack(elt, load, near, out)
+
+    def unpack_one(self, target, value, near, out):
+        if isinstance(target, (gast.Tuple, gast.List)) and not _flat(target):
+            head, load = self.temp("tuple", near, value)
+            out.append(head)
+            self.unpack(target, load, near, out)
+        else:
+            out.append(_at(gast.Assign(targets=[target], value=value, type_comment=None), near))
+
+    def for_(self, stmt, out):
+        stmt.iter = self.expr(stmt.iter, out)
+        self.enumerate_zip(stmt, out)
+        body = []
+        if isinstance(stmt.target, (gast.Tuple, gast.List)) and not _flat(stmt.target):
+            if any(isinstance(e, gast.Starred) for e in stmt.target.elts):
+                target = stmt.target
+                head, load = self.temp("item", stmt, None)
+                stmt.target = trees.name(head.targets[0].id, store=True)
+                self.unpack(target, load, stmt, body)
+            else:  # for k, (a, b) in ...: for k, _item1 in ...: a, b = _item1
+                for k, elt in enumerate(stmt.target.elts):
+                    if not _flat(elt):
+                        head, load = self.temp("item", stmt, None)
+                        stmt.target.elts[k] = trees.name(head.targets[0].id, store=True)
+                        self.unpack(elt, load, stmt, body)
+        stmt.body = self.block(body + stmt.body) or [_at(gast.Pass(), stmt)]
+        stmt.orelse = self.block(stmt.orelse)
+        out.append(stmt)
+
+    def enumerate_zip(self, stmt, out):
+        """``for k, (a, b) in enumerate(zip(xs, ys))`` walks ``zip(range(len(xs)), xs, ys)`` with the target
+        ``k, a, b``: the form the loop lowering walks by index."""
+        it, target = stmt.iter, stmt.target
+        if not (isinstance(it, gast.Call) and self.resolve(it.func) is enumerate and len(it.args) == 1):
+            return
+        inner = it.args[0]
+        if not (isinstance(inner, gast.Call) and self.resolve(inner.func) is zip and not inner.keywords):
+            return
+        if not (isinstance(target, gast.Tuple) and len(target.elts) == 2 and isinstance(target.elts[1], gast.Tuple)):
+            return
+        if len(target.elts[1].elts) != len(inner.args) or any(isinstance(a, gast.Starred) for a in inner.args):
+            return
+        start = it.args[1] if len(it.args) > 1 else None
+        for keyword in it.keywords:
+            if keyword.arg != "start":
+                return
+            start = keyword.value
+        first = inner.args[0]
+        if not isinstance(first, (gast.Name, gast.Constant)):
+            head, first = self.temp("items", first, first)
+            out.append(head)
+            inner.args[0] = first
+        if start is not None and not isinstance(start, (gast.Name, gast.Constant)):
+            head, start = self.temp("start", start, start)
+            out.append(head)
+        length = gast.Call(func=trees.name(self.bind("len", len)), args=[trees.clone(first)], keywords=[])
+        bounds = (
+            [length] if start is None else [start, gast.BinOp(left=trees.clone(start), op=gast.Add(), right=length)]
+        )
+        counter = gast.Call(func=trees.name(self.bind("range", range)), args=bounds, keywords=[])
+        inner.args = [_at(counter, it)] + inner.args
+        stmt.iter = inner
+        stmt.target = gast.Tuple(elts=[target.elts[0]] + target.elts[1].elts, ctx=gast.Store())
+
+    def while_(self, stmt, out):
+        before = []
+        test = self.expr(stmt.test, before)
+        stmt.body = self.block(stmt.body) or [_at(gast.Pass(), stmt)]
+        stmt.orelse = self.block(stmt.orelse)
+        if not before:
+            stmt.test = test
+            out.append(stmt)
+            return
+        if stmt.orelse:
+            self.refuse(stmt.test, "a comprehension or := in the test of a while loop with an else clause")
+        # the test's statements run before every test: while True, test first, break when it fails
+        stop = _at(gast.If(test=trees.negate(test), body=[_at(gast.Break(), stmt)], orelse=[]), stmt.test)
+        stmt.test = _at(trees.const(True), stmt.test)
+        stmt.body = before + [stop] + stmt.body
+        out.append(stmt)
+
+    def imports(self, stmt):
+        if self.source is None:
+            self.refuse(stmt, "import inside a differentiated function")
+        for alias in stmt.names:
+            if alias.name == "*":
+                self.refuse(stmt, "from ... import *", "import the names you use")
+            try:
+                if isinstance(stmt, gast.Import):
+                    value = importlib.import_module(alias.name)
+                    if alias.asname is None:  # import a.b binds a
+                        bound, value = alias.name.partition(".")[0], importlib.import_module(alias.name.split(".")[0])
+                    else:
+                        bound = alias.asname
+                else:
+                    if stmt.level:
+                        self.refuse(
+                            stmt, "a relative import inside a differentiated function", "import at module level"
+                        )
+                    module = importlib.import_module(stmt.module)
+                    try:
+                        value = getattr(module, alias.name)
+                    except AttributeError:
+                        value = importlib.import_module("%s.%s" % (stmt.module, alias.name))
+                    bound = alias.asname or alias.name
+            except ImportError as e:
+                raise CompileError("import failed: %s" % e, self.location(stmt))
+            if any(
+                isinstance(n, gast.Name) and n.id == bound and not isinstance(n.ctx, gast.Load)
+                for n in trees.walk(self.fn)
+            ):
+                self.refuse(stmt, "an import of '%s', a name the function also assigns" % bound)
+            alias_name = self.source.bind(bound, value)
+            if alias_name != bound:
+                trees.rename([self.fn], {bound: alias_name})
+
+    def raise_(self, stmt, out):
+        if stmt.exc is None:
+            self.refuse(stmt, "a bare raise (re-raise)")
+        args = [self.expr(stmt.exc, out)]
+        if stmt.cause is not None:
+            args.append(self.expr(stmt.cause, out))
+        call = gast.Call(func=trees.name(self.bind("raise_", runtime.raise_)), args=args, keywords=[])
+        out.append(_at(gast.Expr(value=_at(call, stmt)), stmt))
+
+    def bind(self, name, value):
+        """The name ``value`` has in the function's environment (a runtime helper made visible)."""
+        return name if self.source is None else self.source.bind(name, value)
+
+    def with_(self, stmt, out):
+        managers = []
+        for item in stmt.items:
+            manager = self.expr(item.context_expr, out)
+            head, load = self.temp("context", item.context_expr, manager)
+            out.append(head)
+            enter = self.bind("enter_context", runtime.enter_context)
+            entered = _at(gast.Call(func=trees.name(enter), args=[load], keywords=[]), item.context_expr)
+            if item.optional_vars is None:
+                out.append(_at(gast.Expr(value=entered), stmt))
+            else:
+                self.unpack_one(item.optional_vars, entered, stmt, out)
+            managers.append(load)
+        leave = self.bind("exit_context", runtime.exit_context)
+
+        def exits():
+            return [
+                _at(gast.Expr(value=gast.Call(func=trees.name(leave), args=[trees.clone(m)], keywords=[])), stmt)
+                for m in reversed(managers)
+            ]
+
+        # every way out of the block leaves the context first: its end, a return, a raise, and a break or
+        # continue of a loop around it
+        body = self.block(stmt.body)
+        out.extend(self.leaving(body, exits, True))
+        if not (body and isinstance(body[-1], (gast.Return, gast.Break, gast.Continue)) or _raises(body[-1])):
+            out.extend(exits())
+
+    def leaving(self, stmts, exits, loop_jumps):
+        """``stmts`` with ``exits()`` before each statement that leaves the with block."""
+        new = []
+        for stmt in stmts:
+            if (
+                isinstance(stmt, gast.Return)
+                and stmt.value is not None
+                and not isinstance(stmt.value, (gast.Name, gast.Constant))
+            ):
+                head, load = self.temp("result", stmt, stmt.value)
+                new.append(head)
+                stmt.value = load
+            if (
+                isinstance(stmt, gast.Return)
+                or _raises(stmt)
+                or (loop_jumps and isinstance(stmt, (gast.Break, gast.Continue)))
+            ):
+                new.extend(exits())
+            elif isinstance(stmt, (gast.If, gast.For, gast.While)):
+                inner_jumps = loop_jumps and isinstance(stmt, gast.If)
+                stmt.body = self.leaving(stmt.body, exits, inner_jumps)
+                stmt.orelse = self.leaving(stmt.orelse, exits, loop_jumps)
+            new.append(stmt)
+        return new
+
+    def match(self, stmt, out):
+        subject = self.expr(stmt.subject, out)
+        if not isinstance(subject, gast.Name):
+            head, subject = self.temp("subject", stmt.subject, subject)
+            out.append(head)
+        orelse = []
+        for case in reversed(stmt.cases):
+            test, binds = self.pattern(case.pattern, subject)
+            body = list(case.body)
+            if case.guard is not None:  # a capture binds before its guard runs, and stays bound
+                test = (
+                    case.guard
+                    if test is None
+                    else _at(gast.BoolOp(op=gast.And(), values=[test, case.guard]), case.guard)
+                )
+            if test is None:
+                orelse = binds + body
+            else:
+                orelse = binds + [_at(gast.If(test=test, body=body, orelse=orelse), case.pattern)]
+        out.extend(self.block(orelse))
+
+    def pattern(self, pattern, subject):
+        """(test or None for always, statements binding names) for a literal pattern."""
+        load = trees.clone(subject)
+        if isinstance(pattern, gast.MatchValue):
+            return _at(gast.Compare(left=load, ops=[gast.Eq()], comparators=[pattern.value]), pattern), []
+        if isinstance(pattern, gast.MatchSingleton):
+            return _at(gast.Compare(left=load, ops=[gast.Is()], comparators=[trees.const(pattern.value)]), pattern), []
+        if isinstance(pattern, gast.MatchAs) and pattern.pattern is None:
+            binds = [] if pattern.name is None else [_at(trees.assign(pattern.name, load), pattern)]
+            return None, binds
+        if isinstance(pattern, gast.MatchOr):
+            tests = []
+            for alt in pattern.patterns:
+                test, binds = self.pattern(alt, subject)
+                if test is None or binds:
+                    self.refuse(alt, "a capture pattern inside an or-pattern")
+                tests.append(test)
+            return _at(gast.BoolOp(op=gast.Or(), values=tests), pattern), []
+        self.refuse(
+            pattern, "a %s in a match statement" % type(pattern).__name__, "match on literal values, or use if/elif"
+        )
+
+    # -- expressions ------------------------------------------------------------------------------
+
+    def expr(self, node, out):
+        """``node`` with its sugar lowered; the statements it needs first are appended to ``out``."""
+        if not _needs_statements(node):
+            return self.chained(node)
+        kind = type(node)
+        if kind is gast.NamedExpr:
+            value = self.expr(node.value, out)
+            out.append(_at(gast.Assign(targets=[_store(node.target)], value=value, type_comment=None), node))
+            return _at(trees.name(node.target.id), node)
+        if kind in (gast.ListComp, gast.DictComp):
+            return self.comprehension(node, out)
+        if kind in (gast.SetComp, gast.GeneratorExp):
+            self.refuse(
+                node,
+                "set comprehension" if kind is gast.SetComp else "a generator expression used as a value",
+                "use a list comprehension"
+                if kind is gast.SetComp
+                else "pass it straight to sum, min, max, any, all, tuple, list or sorted, or use a list comprehension",
+            )
+        if kind is gast.Lambda:
+            return node  # its body is lowered when it becomes a function of its own
+        if kind is gast.IfExp:
+            return self.if_exp(node, out)
+        if kind is gast.BoolOp:
+            return self.bool_op(node, out)
+        if kind is gast.Call:
+            lowered = self.call(node, out)
+            if lowered is not None:
+                return lowered
+        if kind is gast.Compare and len(node.ops) > 1:
+            return self.chain_with_statements(node, out)
+        # an ordinary node: lower its children in evaluation order; a child whose sugar needs statements
+        # moves the children evaluated before it into temporaries first
+        children = list(_children(node))
+        done = []
+        for owner, field, index, child in children:
+            if _needs_statements(child):
+                for prior in done:
+                    self.freeze(prior, out)
+                new = self.expr(child, out)
+            else:
+                new = self.chained(child)
+            _set(owner, field, index, new)
+            done.append((owner, field, index))
+        return node
+
+    def freeze(self, slot, out):
+        owner, field, index = slot
+        child = _get(owner, field, index)
+        if isinstance(child, gast.Constant) or child is None or isinstance(child, gast.expr_context):
+            return
+        if _is_chain(child) and not _assigned_by_sugar_after(owner):
+            return  # a name, or a function or method looked up by name (grid.append): reading it has no effect
+        head, load = self.temp("t", child, child)
+        out.append(head)
+        _set(owner, field, index, load)
+
+    def chained(self, node):
+        """Chained comparisons inside an expression that needs no statements: a < b < c where b is a name
+        or a constant is a < b and b < c."""
+        for sub in list(trees.walk(node)):
+            if isinstance(sub, gast.Compare) and len(sub.ops) > 1:
+                middles = sub.comparators[:-1]
+                if not all(isinstance(m, (gast.Name, gast.Constant)) for m in middles):
+                    continue  # left to chain_with_statements via _needs_statements
+                _become(sub, _split_chain(sub))
+        return node
+
+    def chain_with_statements(self, node, out):
+        operands = [node.left] + list(node.comparators)
+        held = []
+        for i, operand in enumerate(operands):
+            operand = self.expr(operand, out) if _needs_statements(operand) else self.chained(operand)
+            if 0 < i < len(operands) - 1 and not isinstance(operand, (gast.Name, gast.Constant)):
+                if i == 1 and not isinstance(held[0], (gast.Name, gast.Constant)):
+                    head, held[0] = self.temp("t", held[0], held[0])
+                    out.append(head)
+                head, operand = self.temp("t", operand, operand)
+                out.append(head)
+            held.append(operand)
+        if any(not isinstance(o, (gast.Name, gast.Constant)) for o in held[1:-1]):
+            # a middle operand after the first comparison runs only if that one holds: keep Python's order
+            self.refuse(node, "a chained comparison whose later operands are calls", "compare step by step with 'and'")
+        chain = gast.Compare(left=held[0], ops=node.ops, comparators=held[1:])
+        return _split_chain(_at(chain, node))
+
+    def if_exp(self, node, out):
+        test = self.expr(node.test, out)
+        head, load = self.temp("t", node, None)
+        name = head.targets[0].id
+        branches = []
+        for branch in (node.body, node.orelse):
+            stmts = []
+            stmts.append(_at(trees.assign(name, self.expr(branch, stmts)), branch))
+            branches.append(stmts)
+        out.append(_at(gast.If(test=test, body=branches[0], orelse=branches[1]), node))
+        return load
+
+    def bool_op(self, node, out):
+        first = self.expr(node.values[0], out)
+        head, load = self.temp("t", node, first)
+        name = head.targets[0].id
+        out.append(head)
+        rest = node.values[1:]
+        if not rest:
+            return load
+        inner = _at(gast.BoolOp(op=node.op, values=rest), node) if len(rest) > 1 else rest[0]
+        stmts = []
+        stmts.append(_at(trees.assign(name, self.expr(inner, stmts)), node))
+        test = trees.clone(load) if isinstance(node.op, gast.And) else _at(trees.negate(trees.clone(load)), node)
+        out.append(_at(gast.If(test=test, body=stmts, orelse=[]), node))
+        return trees.clone(load)
+
+    def call(self, node, out):
+        """Calls that take a generator or a function: None if the call is an ordinary one."""
+        fn = self.resolve(node.func)
+        if fn in (map, filter) and len(node.args) >= 2 and not node.keywords:
+            return self.expr(self.map_filter(node, fn), out)
+        if fn is functools.reduce and 2 <= len(node.args) <= 3 and not node.keywords:
+            return self.reduce(node, out)
+        gens = [a for a in node.args if isinstance(a, gast.GeneratorExp)]
+        if not gens:
+            return None
+        if len(node.args) > 1 and fn not in (sum, enumerate, zip):
+            self.refuse(gens[0], "a generator expression as one of several arguments", "use a list comprehension")
+        if fn in _SHORT_CIRCUIT and not node.keywords:
+            return self.short_circuit(gens[0], _SHORT_CIRCUIT[fn], fn.__name__, out)
+        if fn not in _CONSUMERS and not (isinstance(node.func, gast.Attribute) and node.func.attr == "join"):
+            self.refuse(
+                gens[0],
+                "a generator expression passed to %s" % _spelling(node.func),
+                "pass a list comprehension",
+            )
+        # consumed at once: the same values, as a list built first
+        for i, arg in enumerate(node.args):
+            if isinstance(arg, gast.GeneratorExp):
+                hint = fn.__name__ if isinstance(fn, type(sum)) or isinstance(fn, type) else "items"
+                node.args[i] = self.comprehension(arg, out, None, hint)
+        return self.expr(node, out) if _needs_statements(node) else self.chained(node)
+
+    def map_filter(self, node, fn):
+        func, iterables = node.args[0], node.args[1:]
+        if fn is filter and len(iterables) != 1:
+            self.refuse(node, "filter with more than one iterable")
+        if isinstance(func, gast.Lambda) and not (func.args.defaults or func.args.vararg or func.args.kwonlyargs):
+            params = [a.id for a in func.args.args]
+            if len(params) != len(iterables):
+                self.refuse(func, "a lambda taking %d values mapped over %d iterables" % (len(params), len(iterables)))
+            fresh = {p: self.namer.fresh(p + "{}") if p in self.outside else p for p in params}
+            body = trees.clone(func.body)
+            trees.rename([body], {p: f for p, f in fresh.items() if p != f})
+            element = [trees.name(fresh[p]) for p in params]
+            call_value = body
+        else:
+            element = [trees.name(self.namer.fresh("_item{}")) for _ in iterables]
+            call_value = _at(gast.Call(func=func, args=[trees.clone(e) for e in element], keywords=[]), node)
+        if len(element) == 1:
+            target = _store(element[0])
+            source = iterables[0]
+        else:
+            target = gast.Tuple(elts=[_store(e) for e in element], ctx=gast.Store())
+            source = _at(gast.Call(func=trees.name("zip"), args=iterables, keywords=[]), node)
+            self.bind("zip", builtins.zip)
+        gen = gast.comprehension(target=target, iter=source, ifs=[], is_async=0)
+        if fn is filter:
+            if isinstance(func, gast.Constant) and func.value is None:
+                call_value = trees.clone(element[0])
+            gen.ifs = [call_value]
+            elt = trees.clone(element[0])
+        else:
+            elt = call_value
+        return _at(gast.ListComp(elt=_at(elt, node), generators=[gen]), node)
+
+    def reduce(self, node, out):
+        func, items = node.args[0], self.expr(node.args[1], out)
+        if not isinstance(items, gast.Name):
+            head, items = self.temp("items", node.args[1], items)
+            out.append(head)
+        head, acc = self.temp("reduced", node, None)
+        name = head.targets[0].id
+        item = self.namer.fresh("_item{}")
+        if len(node.args) == 3:
+            out.append(_at(trees.assign(name, self.expr(node.args[2], out)), node))
+            loop_over = trees.clone(items)
+        else:
+            out.append(
+                _at(
+                    trees.assign(name, gast.Subscript(value=trees.clone(items), slice=trees.const(0), ctx=gast.Load())),
+                    node,
+                )
+            )
+            loop_over = gast.Subscript(
+                value=trees.clone(items), slice=gast.Slice(lower=trees.const(1), upper=None, step=None), ctx=gast.Load()
+            )
+        if isinstance(func, gast.Lambda):
+            params = [a.id for a in func.args.args]
+            if len(params) != 2 or func.args.defaults or func.args.vararg:
+                self.refuse(func, "a reduce function that does not take exactly two values")
+            body = trees.clone(func.body)
+            fresh = {params[0]: name, params[1]: item}
+            trees.rename([body], fresh)
+            step = body
+        else:
+            step = gast.Call(func=func, args=[trees.name(name), trees.name(item)], keywords=[])
+        loop = gast.For(
+            target=trees.name(item, store=True),
+            iter=loop_over,
+            body=[_at(trees.assign(name, _at(step, node)), node)],
+            orelse=[],
+            type_comment=None,
+        )
+        out.extend(self.block([_at(loop, node)]))
+        return acc
+
+    def short_circuit(self, gen, decisive, kind, out):
+        """any(...) / all(...) of a generator: a loop that stops at the first element deciding it."""
+        head, load = self.temp(kind, gen, trees.const(not decisive))
+        name = head.targets[0].id
+        out.append(head)
+        value = gen.elt
+        test = value if decisive else trees.negate(value)
+        found = [_at(trees.assign(name, trees.const(decisive)), gen), _at(gast.Break(), gen)]
+        inner = [_at(gast.If(test=test, body=found, orelse=[]), gen)]
+        out.extend(self.loops(gen, inner))
+        return load
+
+    def comprehension(self, node, out, result=None, hint=None):
+        """A list or dict comprehension (or a generator consumed at once) as a loop building ``result``."""
+        if result is None:
+            kind = {gast.ListComp: "list", gast.DictComp: "dict"}.get(type(node), hint or "items")
+            result = self.namer.fresh("_" + kind + "{}")
+        is_dict = isinstance(node, gast.DictComp)
+        out.append(
+            _at(
+                trees.assign(result, gast.Dict(keys=[], values=[]) if is_dict else gast.List(elts=[], ctx=gast.Load())),
+                node,
+            )
+        )
+        if is_dict:
+            store = gast.Subscript(value=trees.name(result), slice=node.key, ctx=gast.Store())
+            inner = [_at(gast.Assign(targets=[store], value=node.value, type_comment=None), node)]
+        else:
+            append = gast.Attribute(value=trees.name(result), attr="append", ctx=gast.Load())
+            inner = [_at(gast.Expr(value=_at(gast.Call(func=append, args=[node.elt], keywords=[]), node)), node)]
+        out.extend(self.loops(node, inner))
+        return _at(trees.name(result), node)
+
+    def loops(self, node, inner):
+        """The for loops and ifs of a comprehension's generators around ``inner``, lowered."""
+        renames = {}
+        for gen in node.generators:
+            if gen.is_async:
+                self.refuse(node, "async comprehension")
+            for target in (n for n in gast.walk(gen.target) if isinstance(n, gast.Name)):
+                if target.id in self.outside or target.id in self.comp_vars or target.id in renames:
+                    renames[target.id] = self.namer.fresh(target.id + "_{}")
+        body = inner
+        for gen in reversed(node.generators):
+            for test in reversed(gen.ifs):
+                body = [_at(gast.If(test=test, body=body, orelse=[]), test)]
+            body = [_at(gast.For(target=gen.target, iter=gen.iter, body=body, orelse=[], type_comment=None), node)]
+        # the first iterable is evaluated outside the comprehension's scope: not renamed
+        first_iter = node.generators[0].iter
+        if renames:
+            _rename_except(body, renames, first_iter)
+        bound = [n.id for g in node.generators for n in gast.walk(g.target) if isinstance(n, gast.Name)]
+        self.comp_vars.extend(bound)
+        try:
+            return self.block(body)
+        finally:
+            del self.comp_vars[len(self.comp_vars) - len(bound) :]
+
+
+def _attributes(node):
+    attrs = []
+    while isinstance(node, gast.Attribute):
+        attrs.append(node.attr)
+        node = node.value
+    return reversed(attrs)
+
+
+def _spelling(func):
+    if isinstance(func, gast.Name):
+        return func.id
+    if isinstance(func, gast.Attribute):
+        return _spelling(func.value) + "." + func.attr
+    return "a function"
+
+
+def _needs_statements(node):
+    """Whether lowering ``node`` puts statements before it (not inside a lambda, whose body is its own)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, _COMPREHENSIONS + (gast.NamedExpr,)):
+            return True
+        if isinstance(n, gast.Compare) and len(n.ops) > 1:
+            if not all(isinstance(m, (gast.Name, gast.Constant)) for m in n.comparators[:-1]):
+                return True
+        if isinstance(n, gast.Call) and _is_map_like(n):
+            return True
+        if isinstance(n, gast.Lambda):
+            continue
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if isinstance(value, list):
+                stack.extend(v for v in value if isinstance(v, gast.AST))
+            elif isinstance(value, gast.AST):
+                stack.append(value)
+    return False
+
+
+def _is_map_like(call):
+    func = call.func
+    return (isinstance(func, gast.Name) and func.id in ("map", "filter")) or (
+        isinstance(func, (gast.Name, gast.Attribute)) and _spelling(func).endswith("reduce")
+    )
+
+
+def _children(node):
+    """(owner, field, index, child) for each expression child of ``node``, in evaluation order."""
+    fields = node._fields
+    if isinstance(node, gast.Dict):
+        for i, (k, v) in enumerate(zip(node.keys, node.values)):
+            if k is not None:
+                yield node, "keys", i, k
+            yield node, "values", i, v
+        return
+    if isinstance(node, gast.Call):
+        fields = ("func", "args", "keywords")
+    for field in fields:
+        value = getattr(node, field, None)
+        if isinstance(value, list):
+            for i, v in enumerate(value):
+                if isinstance(v, gast.keyword):
+                    yield v, "value", None, v.value
+                elif isinstance(v, gast.expr):
+                    yield node, field, i, v
+        elif isinstance(value, gast.expr):
+            yield node, field, None, value
+
+
+def _get(owner, field, index):
+    value = getattr(owner, field)
+    return value if index is None else value[index]
+
+
+def _set(owner, field, index, new):
+    if index is None:
+        setattr(owner, field, new)
+    else:
+        getattr(owner, field)[index] = new
+
+
+def _assigned_by_sugar_after(owner):
+    # a name read before a := that may rebind it must be read first: always freeze names next to a :=
+    return any(isinstance(n, gast.NamedExpr) for n in gast.walk(owner))
+
+
+def _is_chain(node):
+    while isinstance(node, gast.Attribute):
+        node = node.value
+    return isinstance(node, gast.Name)
+
+
+def _split_chain(node):
+    """a < b < c (b a name or constant) as a < b and b < c."""
+    operands = [node.left] + list(node.comparators)
+    parts = [
+        _at(
+            gast.Compare(left=trees.clone(operands[i]) if i else operands[i], ops=[op], comparators=[operands[i + 1]]),
+            node,
+        )
+        for i, op in enumerate(node.ops)
+    ]
+    return _at(gast.BoolOp(op=gast.And(), values=parts), node)
+
+
+def _flat(target):
+    """A target the later passes take as is: a name, a subscript, or a tuple of names."""
+    if isinstance(target, (gast.Name, gast.Subscript, gast.Attribute)):
+        return True
+    if isinstance(target, (gast.Tuple, gast.List)):
+        return all(isinstance(e, (gast.Name, gast.Subscript, gast.Attribute)) for e in target.elts)
+    return False
+
+
+def _raises(stmt):
+    return (
+        isinstance(stmt, gast.Expr)
+        and isinstance(stmt.value, gast.Call)
+        and isinstance(stmt.value.func, gast.Name)
+        and stmt.value.func.id.lstrip("_") == "raise_"
+    )
+
+
+def _store(node):
+    return gast.Name(id=node.id, ctx=gast.Store(), annotation=None, type_comment=None)
+
+
+def _names_outside_comprehensions(fn):
+    """Names used anywhere except as a comprehension's own variables: a comprehension variable of the
+    same name is renamed when its loop is lowered, so that the loop does not overwrite them."""
+    names = {a.id for a in fn.args.args} | {a.id for a in fn.args.kwonlyargs}
+    for extra in (fn.args.vararg, fn.args.kwarg):
+        if extra is not None:
+            names.add(extra.id)
+
+    def visit(node, bound):
+        if isinstance(node, _COMPREHENSIONS):
+            inner = set(bound)
+            for i, gen in enumerate(node.generators):
+                visit(gen.iter, bound if i == 0 else inner)
+                inner |= {n.id for n in gast.walk(gen.target) if isinstance(n, gast.Name)}
+                for test in gen.ifs:
+                    visit(test, inner)
+            for part in (getattr(node, "elt", None), getattr(node, "key", None), getattr(node, "value", None)):
+                if part is not None:
+                    visit(part, inner)
+            return
+        if isinstance(node, gast.Name) and node.id not in bound:
+            names.add(node.id)
+        for child in gast.iter_child_nodes(node):
+            visit(child, bound)
+
+    for stmt in fn.body:
+        visit(stmt, frozenset())
+    return names
+
+
+def _rename_except(stmts, mapping, keep):
+    """Rename names in ``stmts`` (in place), except inside the node ``keep``."""
+    skip = {id(n) for n in gast.walk(keep)}
+    for stmt in stmts:
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Name) and id(node) not in skip and node.id in mapping:
+                node.id = mapping[node.id]
+
+
+def _become(node, new):
+    node.__class__ = new.__class__
+    node.__dict__.clear()
+    node.__dict__.update(new.__dict__)
+
+
+def _at(node, near):
+    """``node`` with ``near``'s location where it has none (its new children too)."""
+    for n in gast.walk(node):
+        for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+            if getattr(n, attr, None) is None and getattr(near, attr, None) is not None:
+                setattr(n, attr, getattr(near, attr))
+    return node

@@ -1,0 +1,487 @@
+"""Syntactic sugar lowered by desugar.py: comprehensions, generators, chained comparisons, nested and
+starred targets, :=, match, with, raise, del, imports in the body, map/filter/reduce. Each gradient is
+checked against central differences of the original function (and the jvp against the same), each
+refusal for its name and the user's file:line:col."""
+
+import functools
+import importlib.util
+import inspect
+import logging
+import math
+import os
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import adjoint_compiler as ac
+from adjoint_compiler import testing
+from adjoint_compiler.errors import UnsupportedError
+
+HERE = os.path.basename(__file__)
+
+WS = [0.5, 1.5, -2.0, 3.0]
+i = 100.0  # a global a comprehension variable of the same name must not overwrite
+
+
+def list_comp(x):
+    ys = [x * w for w in WS if w > 0]
+    return ys[0] + ys[1] * ys[2]
+
+
+def list_comp_nested(x):
+    grid = [[x * a + b for b in range(3)] for a in range(2)]
+    return grid[1][2] * grid[0][1]
+
+
+def list_comp_two_loops(x, v):
+    return sum([x * a * v[b] for a in range(3) if a != 1 for b in range(2) if a + b > 0])
+
+
+def dict_comp(x):
+    d = {k: x**k for k in range(1, 4)}
+    return d[1] * d[3] - d[2]
+
+
+def gen_sum(x, v):
+    return sum(w * x * t for w, t in zip(WS, v))
+
+
+def gen_sum_start(x):
+    return sum((x * k for k in range(3)), x * x)
+
+
+def gen_array_sum(a):
+    return np.sum(sum(a[k] * a for k in range(3)))
+
+
+def gen_any_all(x):
+    big = any(w * x > 1 for w in WS)
+    pos = all(w > 0 for w in WS)
+    return x * x if big and not pos else x
+
+
+def comp_reads_global_of_same_name(x):
+    ys = [x * i for i in range(3)]
+    return ys[2] + i * x  # this i is the global
+
+
+def comp_variable_shadows_local(x):
+    k = 2.0
+    zs = [x * k for k in range(4)]
+    return zs[3] * k  # k is still 2.0
+
+
+def comp_of_comp_result(x):
+    ys = [x * w for w in WS]
+    ys = [y * y for y in ys]
+    return sum(ys)
+
+
+def chained(x):
+    total = 0.0
+    for w in WS:
+        if -1.0 < w * x <= 2.0:
+            total = total + w * x * x
+    return total
+
+
+def chained_call_middle(x):
+    if 0.0 < math.sin(x) < 1.0:
+        return x * math.sin(x)
+    return x
+
+
+def nested_unpack(x):
+    a, (b, c) = x, (2 * x, x * x)
+    return a * b + c
+
+
+def starred_unpack(x, v):
+    first, *rest = [x, v[0], v[1] * x]
+    head, *mid, last = (x, x * x, v[0], 3.0)
+    return first * sum(rest) + head * last + mid[0] * mid[1]
+
+
+def for_nested_target(x, v):
+    s = 0.0
+    for k, (a, b) in enumerate(zip(v, WS)):
+        s = s + a * b * x**k
+    return s
+
+
+def walrus_if(x):
+    if (y := x * x) > 0.1:
+        return y * x
+    return y
+
+
+def walrus_while(x):
+    s = x
+    n = 0
+    while (t := s * 1.5) < 10.0:
+        s = t + x
+        n += 1
+    return s * n
+
+
+def walrus_in_comprehension(x):
+    ys = [z for w in WS if (z := w * x) > 0]
+    return sum(ys) + z  # z leaks to the function, as in Python
+
+
+def conditional_comprehension(x, flag):
+    return sum([x * w for w in WS]) if flag else x
+
+
+def guard_clause(x):
+    if x < 0:
+        raise ValueError("x must be positive, got %s" % x)
+    return x * math.sqrt(x)
+
+
+def raise_in_loop(x):
+    s = 0.0
+    for k in range(5):
+        s = s + x * k
+        if s > 1e6:
+            raise OverflowError("diverged")
+    return s
+
+
+def raise_in_else(x):
+    if x > 0:
+        y = x * x
+    else:
+        raise ValueError
+    return y * x
+
+
+def assert_positive(x):
+    assert x > 0, "positive"
+    return x**3
+
+
+def delete_name(x):
+    y = x * 2
+    z = y * x
+    del y
+    return z
+
+
+def with_errstate(x):
+    with np.errstate(divide="ignore"):
+        y = np.log(x) * x
+    return y
+
+
+def with_warnings(x):
+    s = 0.0
+    for k in range(4):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if k == 2:
+                continue
+            s = s + x**k
+    return s
+
+
+class Counting:
+    entered = 0
+    exited = 0
+
+    def __enter__(self):
+        Counting.entered += 1
+        return 3.0
+
+    def __exit__(self, *exc):
+        Counting.exited += 1
+        return False
+
+
+def with_user_manager(x):
+    with Counting() as c:
+        if x > 5:
+            return x * c
+        y = x * x * c
+    return y
+
+
+def import_inside(x):
+    import math as m
+    from numpy import tanh
+
+    return m.sin(x) * tanh(x)
+
+
+def map_lambda(x):
+    return sum(map(lambda w: w * x * x, WS))
+
+
+def map_named(x, v):
+    return sum(list(map(math.sin, v))) * x + sum(map(lambda a, b: a * b * x, v, WS))
+
+
+def filter_lambda(x):
+    return sum(filter(lambda w: w * x > 0, [w * x for w in WS]))
+
+
+def reduce_product(x):
+    return functools.reduce(lambda a, b: a * b, [x, 2.0, x + 1.0])
+
+
+def reduce_with_start(x, v):
+    return functools.reduce(lambda acc, t: acc + t * x, v, x)
+
+
+V = [0.3, -1.2, 0.8]
+
+CASES = [
+    (list_comp, (0.7,), 0),
+    (list_comp_nested, (0.7,), 0),
+    (list_comp_two_loops, (0.7, [1.0, -2.0]), (0, 1)),
+    (dict_comp, (0.7,), 0),
+    (gen_sum, (0.7, V + [2.0]), (0, 1)),
+    (gen_sum_start, (0.7,), 0),
+    (gen_array_sum, (np.array([0.3, -1.2, 0.8]),), 0),
+    (gen_any_all, (0.7,), 0),
+    (gen_any_all, (0.1,), 0),
+    (comp_reads_global_of_same_name, (0.7,), 0),
+    (comp_variable_shadows_local, (0.7,), 0),
+    (comp_of_comp_result, (0.7,), 0),
+    (chained, (0.7,), 0),
+    (chained, (1.3,), 0),
+    (chained_call_middle, (0.7,), 0),
+    (chained_call_middle, (-0.7,), 0),
+    (nested_unpack, (0.7,), 0),
+    (starred_unpack, (0.7, V), (0, 1)),
+    (for_nested_target, (0.7, V), (0, 1)),
+    (walrus_if, (0.7,), 0),
+    (walrus_if, (0.2,), 0),
+    (walrus_while, (0.7,), 0),
+    (walrus_in_comprehension, (0.7,), 0),
+    (conditional_comprehension, (0.7, True), 0),
+    (conditional_comprehension, (0.7, False), 0),
+    (guard_clause, (0.7,), 0),
+    (raise_in_loop, (0.7,), 0),
+    (raise_in_else, (0.7,), 0),
+    (assert_positive, (0.7,), 0),
+    (delete_name, (0.7,), 0),
+    (with_errstate, (0.7,), 0),
+    (with_warnings, (0.7,), 0),
+    (with_user_manager, (0.7,), 0),
+    (with_user_manager, (6.0,), 0),
+    (import_inside, (0.7,), 0),
+    (map_lambda, (0.7,), 0),
+    (map_named, (0.7, V), (0, 1)),
+    (filter_lambda, (0.7,), 0),
+    (reduce_product, (0.7,), 0),
+    (reduce_with_start, (0.7, V), (0, 1)),
+]
+
+
+@pytest.mark.parametrize("f,args,wrt", CASES, ids=["%s-%d" % (c[0].__name__, k) for k, c in enumerate(CASES)])
+def test_gradient_matches_central_differences(f, args, wrt):
+    testing.check_grads(f, args, wrt, rtol=1e-6)
+
+
+@pytest.mark.parametrize("f,args,wrt", CASES[::3], ids=["%s-%d" % (c[0].__name__, k) for k, c in enumerate(CASES[::3])])
+def test_jvp_matches_central_differences(f, args, wrt):
+    index = wrt if isinstance(wrt, int) else wrt[0]
+    tangent = 1.0 if not isinstance(args[index], (list, np.ndarray)) else None
+    if tangent is None:
+        pytest.skip("scalar-parameter jvp only")
+    _, out_dot = ac.jvp(f, wrt=index)(*args, tangent)
+    expected = testing.directional_difference(f, list(args), index, 1.0)
+    assert testing.relative_error(out_dot, expected) < 1e-6
+
+
+def test_value_is_the_functions_own():
+    # a sum of a generator is the built-in sum of the same values (not a loop adding them: Python 3.12
+    # sums floats with compensation), so value_and_grad gives f's value to the last bit
+    v = [0.1] * 10 + [1e16, -1e16]
+    value, _ = ac.value_and_grad(gen_sum)(0.7, v[:4])
+    assert value == gen_sum(0.7, v[:4])
+
+
+def test_raise_raises_the_users_exception():
+    with pytest.raises(ValueError, match="x must be positive, got -1.0"):
+        ac.grad(guard_clause)(-1.0)
+    with pytest.raises(ValueError, match="x must be positive"):
+        ac.jvp(guard_clause)(-1.0, 1.0)
+    source = ac.adjoint_source(guard_clause)
+    assert "raise " in source and "ValueError(" in source
+
+
+def test_context_manager_entered_and_left_once_per_gradient_call():
+    Counting.entered = Counting.exited = 0
+    ac.grad(with_user_manager)(0.7)
+    ac.grad(with_user_manager)(6.0)  # left through the return inside the block
+    assert (Counting.entered, Counting.exited) == (2, 2)
+
+
+def test_comprehension_leaves_its_variable_out_of_the_function():
+    # the global i is read after a comprehension binding i: the gradient d/dx (3x + 100x) = 103
+    assert ac.grad(comp_reads_global_of_same_name)(0.7) == pytest.approx(2.0 + 100.0)
+
+
+def test_emitted_comprehension_is_a_loop_named_after_the_target():
+    source = ac.adjoint_source(list_comp)
+    assert "ys = []" in source and "ys.append(" in source
+    assert "for w in WS" in source
+
+
+def test_does_not_mutate_arguments():
+    v = list(V)
+    ac.grad(starred_unpack, wrt=(0, 1))(0.7, v)
+    assert v == V
+
+
+def set_comprehension(x):
+    s = {x * k for k in range(3)}  # <- {x * k
+    return x
+
+
+def generator_as_value(x):
+    g = (x * k for k in range(3))  # <- (x * k
+    return sum(g)
+
+
+def generator_to_unknown(x):
+    return np.sum(x * k for k in range(3))  # <- (x * k
+
+
+def del_element(x):
+    d = {"a": x}
+    del d["a"]  # <- d["a"]
+    return x
+
+
+def bare_raise(x):
+    raise  # <- raise
+
+
+def import_relative(x):
+    from . import conftest  # <- from .
+
+    return x * conftest
+
+
+def with_active_manager(x):
+    import contextlib
+
+    with contextlib.nullcontext(x) as y:  # <- with
+        z = y * x
+    return z
+
+
+REFUSALS = [
+    (with_active_manager, "a with statement whose context manager holds differentiated values"),
+    (set_comprehension, "set comprehension"),
+    (generator_as_value, "a generator expression used as a value"),
+    (generator_to_unknown, "a generator expression passed to np.sum"),
+    (del_element, "del of an element or attribute"),
+    (bare_raise, "a bare raise"),
+    (import_relative, "a relative import"),
+]
+
+
+def _marked_location(fn):
+    lines, first = inspect.getsourcelines(fn)
+    for k, line in enumerate(lines):
+        if "# <- " in line:
+            marker = line.split("# <- ")[1].strip()
+            return first + k, line.index(marker) + 1
+    raise AssertionError("no marker in %s" % fn.__name__)
+
+
+@pytest.mark.parametrize("fn,construct", REFUSALS, ids=[r[0].__name__ for r in REFUSALS])
+def test_refusal_is_named_and_located(fn, construct):
+    with pytest.raises(UnsupportedError) as info:
+        ac.grad(fn)(1.0)
+    line, col = _marked_location(fn)
+    assert construct in str(info.value)
+    assert "%s:%d:%d" % (HERE, line, col) in str(info.value)
+
+
+# match needs Python 3.10; the package supports 3.9, so these functions live in a file written at test time
+MATCH_SOURCE = """
+def match_literals(x, mode):
+    match mode:
+        case "square":
+            return x * x
+        case "cube" | "third":
+            return x**3
+        case k if k == "scaled":
+            return 2.0 * x
+        case other:
+            return x + len(other)
+
+
+def match_class_pattern(x):
+    match x:
+        case float(v):
+            return v
+    return x
+"""
+
+
+@pytest.fixture(scope="module")
+def match_module(tmp_path_factory):
+    if sys.version_info < (3, 10):
+        pytest.skip("match statements need Python 3.10")
+    path = tmp_path_factory.mktemp("match") / "matching.py"
+    path.write_text(MATCH_SOURCE)
+    spec = importlib.util.spec_from_file_location("matching", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("mode", ["square", "third", "scaled", "other"])
+def test_match_on_literal_patterns(match_module, mode):
+    testing.check_grads(match_module.match_literals, (0.7, mode), 0, rtol=1e-6)
+    _, out_dot = ac.jvp(match_module.match_literals)(0.7, mode, 1.0)
+    expected = testing.directional_difference(match_module.match_literals, [0.7, mode], 0, 1.0)
+    assert testing.relative_error(out_dot, expected) < 1e-6
+
+
+def test_match_on_class_pattern_is_refused(match_module):
+    with pytest.raises(UnsupportedError) as info:
+        ac.grad(match_module.match_class_pattern)(1.0)
+    assert "a MatchClass in a match statement" in str(info.value)
+    assert "matching.py:16:14" in str(info.value)
+
+
+def string_methods(x, mode="fast"):
+    name = "abc".upper()
+    parts = "a,b,c".split(",")
+    label = "{}-{}".format(name, len(parts))
+    if mode.startswith("f") and label.endswith("3"):
+        return x * len(name) * len(parts)
+    return x
+
+
+LOG = logging.getLogger("adjoint_compiler.tests")
+
+
+def prints_and_logs(x):
+    print("x is", x)
+    LOG.debug("x=%s", x)
+    logging.info("x=%s", x)
+    text = f"{x:.3f}"
+    return x * x * len(text)
+
+
+@pytest.mark.parametrize("f", [string_methods, prints_and_logs])
+def test_strings_and_output_do_not_stop_compilation(f, capsys):
+    testing.check_grads(f, (0.7,), 0, rtol=1e-6)
+    _, out_dot = ac.jvp(f)(0.7, 1.0)
+    assert testing.relative_error(out_dot, testing.directional_difference(f, [0.7], 0, 1.0)) < 1e-6
+
+
+def test_print_runs_once_per_gradient_call(capsys):
+    capsys.readouterr()
+    ac.grad(prints_and_logs)(0.5)
+    assert capsys.readouterr().out.count("x is 0.5") == 1
