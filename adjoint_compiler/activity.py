@@ -19,7 +19,7 @@ import operator
 import gast
 import numpy as np
 
-from adjoint_compiler import trees
+from adjoint_compiler import runtime, trees
 from adjoint_compiler.rules import registry
 from adjoint_compiler import refusals
 from adjoint_compiler.ops import BINOPS, ELEMENTWISE, UNARYOPS, Op, classify, differentiable  # noqa: F401  (re-exported)
@@ -37,6 +37,7 @@ class Activity:
         self.scalars = scalars
         self.outputs = outputs
         self.sequences = set()
+        self.owned = set()  # copies of arguments the function stores into (desugar.py): array, list or dict
         self.where_fed = set()
         self._by_stmt = {}
 
@@ -135,6 +136,7 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     scalars = _infer_scalars(defs, set(scalar_params) | set(scalar_outputs))
     act = Activity(ops, defs, varied, useful, scalars, outputs)
     act.sequences = _infer_sequences(defs)
+    act.owned = _infer_owned(defs)
     act.where_fed = _infer_where_fed(defs)
     return act
 
@@ -187,6 +189,16 @@ def _infer_sequences(defs):
                 seqs.add(name)
                 changed = True
     return seqs
+
+
+def _infer_owned(defs):
+    """Names holding a copy of an argument the function stores into (``runtime.own``): an array, a list
+    or a dict, which one known only at run time."""
+    owned = set()
+    for name, op in defs:
+        if op.kind == "call" and op.fn is runtime.own or op.kind == "copy" and op.args[0].id in owned:
+            owned.add(name)
+    return owned
 
 
 def _infer_scalars(defs, scalars):

@@ -34,10 +34,11 @@ def f(ws, x):
 import builtins
 import functools
 import importlib
+import inspect
 
 import gast
 
-from adjoint_compiler import naming, runtime, trees
+from adjoint_compiler import effects, naming, runtime, trees
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
 _COMPREHENSIONS = (gast.ListComp, gast.DictComp, gast.SetComp, gast.GeneratorExp)
@@ -48,7 +49,9 @@ _SHORT_CIRCUIT = {any: True, all: False}  # the element value that decides the a
 
 def run(fn, source):
     """Return ``fn`` with its body lowered (in place: ``fn`` is a fresh parse)."""
-    _Desugar(fn, source).function()
+    lowering = _Desugar(fn, source)
+    lowering.function()
+    lowering.own_changed_arguments()
     return fn
 
 
@@ -106,6 +109,57 @@ class _Desugar:
                 self.refuse(default, "a comprehension or := in a parameter default", "compute it in the body")
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
 
+    def own_changed_arguments(self):
+        """A parameter the function stores into (``x[0] = v``, ``x[1:] += d``) and never rebinds
+        becomes a copy the function owns (``x = own(x)``), its final contents given to the caller's
+        object at every return (``put_back(x_given, x)``), as the function would have left it: the
+        later passes then see an update of a local. (Methods that change a list's length, ``xs.append``,
+        stay refused on parameters: the gradient has the structure of the argument as it was passed.)"""
+        params = [a.id for a in self.fn.args.args]
+        rebound = {n.id for n in trees.walk(self.fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        changed = []
+        for node in trees.walk(self.fn):
+            target = None
+            if isinstance(node, (gast.Assign, gast.AugAssign)):
+                targets = node.targets if isinstance(node, gast.Assign) else [node.target]
+                target = next((t for t in targets if isinstance(t, gast.Subscript)), None)
+            if target is not None and isinstance(target.value, gast.Name):
+                name = target.value.id
+                if name in params and name not in rebound and name not in changed:
+                    changed.append(name)
+        if not changed or self.source is None:
+            return
+        own = self.bind("own", runtime.own)
+        put_back = self.bind("put_back", runtime.put_back)
+        given = {p: self.namer.unique(p + "_given") for p in changed}
+        entry = []
+        for p in changed:
+            entry.append(_at(trees.assign(given[p], trees.name(p)), self.fn))
+            entry.append(_at(trees.assign(p, trees.call(own, trees.name(p))), self.fn))
+
+        def back():
+            return [
+                _at(gast.Expr(value=trees.call(put_back, trees.name(given[p]), trees.name(p))), self.fn)
+                for p in changed
+            ]
+
+        def at_returns(stmts):
+            out = []
+            for stmt in stmts:
+                if isinstance(stmt, gast.Return):
+                    out.extend(back())
+                for field in ("body", "orelse"):
+                    block = getattr(stmt, field, None)
+                    if isinstance(block, list) and not isinstance(stmt, (gast.FunctionDef, gast.ClassDef)):
+                        setattr(stmt, field, at_returns(block))
+                out.append(stmt)
+            return out
+
+        body = at_returns(self.fn.body)
+        if not (body and isinstance(body[-1], gast.Return)):
+            body.extend(back())
+        self.fn.body = entry + body
+
     def block(self, stmts):
         out = []
         for stmt in stmts:
@@ -135,6 +189,9 @@ class _Desugar:
             return
         if kind is gast.Match:
             self.match(stmt, out)
+            return
+        if kind is gast.Try:
+            self.try_(stmt, out)
             return
         if kind is gast.While:
             self.while_(stmt, out)
@@ -426,6 +483,105 @@ class _Desugar:
                 stmt.orelse = self.leaving(stmt.orelse, exits, loop_jumps)
             new.append(stmt)
         return new
+
+    def try_(self, stmt, out):
+        """``try: B except E: H else: L finally: F`` as ``_try1 = try_(E, 1); if _try1: B else: H;
+        if _try1: L; F``, where the emitted forward code runs ``B`` inside a try statement again (the
+        handler's branch taken when E is raised: emit.restore_tries). Exact when what ``B`` did before
+        raising is not seen: the names it assigns are assigned again by the handler before any read,
+        and it changes no array, list, dict or state."""
+        if len(stmt.handlers) != 1:
+            self.refuse(stmt, "a try statement with %d except clauses" % len(stmt.handlers), "use one except clause")
+        handler = stmt.handlers[0]
+        if handler.type is None:
+            self.refuse(handler, "a bare except clause", "name the exception: except ValueError:")
+        if handler.name is not None and any(
+            isinstance(n, gast.Name) and n.id == handler.name.id for s_ in handler.body for n in gast.walk(s_)
+        ):
+            self.refuse(handler, "an except clause reading the exception it binds (as %s)" % handler.name.id)
+        for node in (n for s_ in stmt.body + stmt.finalbody for n in gast.walk(s_)):
+            if isinstance(node, (gast.Return, gast.Break, gast.Continue)) and any(
+                node is m for f in stmt.finalbody for m in gast.walk(f)
+            ):
+                self.refuse(node, "return, break or continue in a finally clause")
+        self.refuse_partial_effects(stmt)
+        self.tries = getattr(self, "tries", 0) + 1
+        marker = self.bind("try_", runtime.try_)
+        types = handler.type.elts if isinstance(handler.type, gast.Tuple) else [handler.type]
+        for t in types:
+            if not _is_chain(t):
+                self.refuse(t, "an except clause whose exception is computed", "name the exception class")
+        test = gast.Call(func=trees.name(marker), args=[trees.const(self.tries)] + list(types), keywords=[])
+        head, flag = self.temp("try", stmt, _at(test, handler))
+        out.append(head)
+        body = self.block(stmt.body) or [_at(gast.Pass(), stmt)]
+        caught = self.block(handler.body) or [_at(gast.Pass(), handler)]
+        out.append(_at(gast.If(test=flag, body=body, orelse=caught), stmt))
+        if stmt.orelse:
+            out.append(_at(gast.If(test=trees.clone(flag), body=self.block(stmt.orelse), orelse=[]), stmt.orelse[0]))
+        out.extend(self.block(stmt.finalbody))
+
+    def refuse_partial_effects(self, stmt):
+        """What the try body did before an exception must not be seen by the handler or after it."""
+        assigned = {}
+        for node in (n for s_ in stmt.body for n in gast.walk(s_)):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                assigned.setdefault(node.id, node)
+            stores = isinstance(node, (gast.Assign, gast.AugAssign)) and any(
+                not isinstance(t, (gast.Name, gast.Tuple, gast.List))
+                for t in (node.targets if isinstance(node, gast.Assign) else [node.target])
+            )
+            changes = (
+                isinstance(node, gast.Call)
+                and isinstance(node.func, gast.Attribute)
+                and node.func.attr in ("append", "extend", "insert", "pop", "update", "remove", "clear", "setdefault")
+            )
+            if stores or changes or isinstance(node, (gast.Global, gast.Nonlocal)):
+                self.refuse(
+                    node,
+                    "a try body that changes an array, list, dict or global (the handler would see it half done)",
+                    "compute new values in the try body and store them after it",
+                )
+            if isinstance(node, gast.Call) and self.source is not None:
+                callee = self.resolve(node.func)
+                if inspect.isfunction(callee) and not callee.__module__.startswith("adjoint_compiler"):
+                    summary = effects.summary(callee, self.source.summaries)
+                    if summary.writes or summary.rebinds or summary.mutated:
+                        self.refuse(node, "a call in a try body of %s, which changes state" % callee.__name__)
+        # names the body assigns: the handler assigns each before reading it, and nothing reads the ones
+        # it does not assign after the try statement
+        handler = stmt.handlers[0]
+        redefined = set()
+        for inner in handler.body:
+            reads = {n.id for n in gast.walk(inner) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+            early = sorted((reads & set(assigned)) - redefined)
+            if early:
+                self.refuse(
+                    inner, "an except clause reading %s, which the try body may have assigned before raising" % early[0]
+                )
+            if isinstance(inner, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
+                redefined |= {
+                    n.id for n in gast.walk(inner) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+                }
+        after = self.reads_after(stmt)
+        for name in sorted(set(assigned) - redefined):
+            if name in after:
+                self.refuse(
+                    assigned[name],
+                    "%s assigned in a try body whose except clause does not assign it, read after the try statement"
+                    % name,
+                    "assign %s in the except clause too" % name,
+                )
+
+    def reads_after(self, stmt):
+        """Names read anywhere in the function outside ``stmt``'s try body and handler (a superset of what
+        may be read after it)."""
+        inside = {id(n) for part in (stmt.body, stmt.handlers) for s_ in part for n in gast.walk(s_)}
+        return {
+            n.id
+            for n in gast.walk(self.fn)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and id(n) not in inside
+        }
 
     def match(self, stmt, out):
         subject = self.expr(stmt.subject, out)

@@ -52,6 +52,42 @@ def restore_raises(tree, env):
                     break
 
 
+def restore_tries(tree, env):
+    """The branch a ``runtime.try_`` marker chooses (``_try1 = try_(E, k)``, then ``if _try1: body else:
+    handler``) as a try statement again, in place: ``_try1 = True``, then ``try: body`` and ``except E:
+    _try1 = False; handler``. Returns the markers left where no such branch follows (none, normally)."""
+    left = []
+    for node in list(gast.walk(tree)):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if not isinstance(block, list):
+                continue
+            for i, stmt in enumerate(block):
+                call = getattr(stmt, "value", None)
+                if not (
+                    isinstance(stmt, gast.Assign)
+                    and isinstance(call, gast.Call)
+                    and isinstance(call.func, gast.Name)
+                    and dict.get(env, call.func.id) is runtime.try_
+                ):
+                    continue
+                flag = stmt.targets[0].id
+                stmt.value = gast.Constant(value=True, kind=None)
+                after = block[i + 1] if i + 1 < len(block) else None
+                if not (isinstance(after, gast.If) and isinstance(after.test, gast.Name) and after.test.id == flag):
+                    left.append(stmt)
+                    continue
+                unset = gast.Name(id=flag, ctx=gast.Store(), annotation=None, type_comment=None)
+                caught = [gast.Assign(targets=[unset], value=gast.Constant(value=False, kind=None), type_comment=None)]
+                types = call.args[1:]
+                caught_types = types[0] if len(types) == 1 else gast.Tuple(elts=types, ctx=gast.Load())
+                handler = gast.ExceptHandler(type=caught_types, name=None, body=caught + (after.orelse or []))
+                block[i + 1] = gast.copy_location(
+                    gast.Try(body=after.body, handlers=[handler], orelse=[], finalbody=[]), after
+                )
+    return left
+
+
 def to_source(node):
     if isinstance(node, gast.AST):
         node = gast.gast_to_ast(node)

@@ -38,7 +38,7 @@ from adjoint_compiler import (
 )
 from adjoint_compiler import reverse, runtime, tangent
 from adjoint_compiler import naming, refusals, source, specialise, ssa, trees
-from adjoint_compiler.errors import CompileError, InternalError
+from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
 
 
 class Compiled:
@@ -118,6 +118,44 @@ def _desugar(c):
     return c.tree
 
 
+# exceptions the compiler's own code in a try body may raise: catching them could take the handler where
+# the function took the body (run-time checks raise TypeError subclasses; tangents divide by zero and overflow)
+_OWN_EXCEPTIONS = {"grad": (runtime.InPlaceUpdateError,), "vjp": (runtime.InPlaceUpdateError,)}
+_OWN_EXCEPTIONS["jvp"] = _OWN_EXCEPTIONS["grad"] + (ZeroDivisionError, FloatingPointError, OverflowError)
+
+
+def _refuse_broad_tries(fn, src, mode):
+    # the marker as desugar made it, in the user's lowered tree, holds the except clause's location
+    markers = {
+        n.args[0].value: n
+        for n in trees.walk(src.tree)
+        if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and dict.get(src.env, n.func.id) is runtime.try_
+    }
+    for node in trees.walk(fn):
+        if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)):
+            continue
+        if dict.get(src.env, node.func.id) is not runtime.try_:
+            continue
+        node = markers.get(getattr(node.args[0], "value", None), node)
+        for t in node.args[1:]:
+            caught = source.global_value(t, src, set())
+            if not (isinstance(caught, type) and issubclass(caught, BaseException)):
+                raise UnsupportedError("an except clause whose class is not known when compiling", src.location(node))
+            for own in _OWN_EXCEPTIONS[mode]:
+                if issubclass(own, caught):
+                    raise UnsupportedError(
+                        "an except clause catching %s, which the compiled code may raise itself%s"
+                        % (caught.__name__, " in forward mode" if mode == "jvp" and caught is not TypeError else ""),
+                        src.location(node),
+                        "catch the specific exception the function raises",
+                    )
+
+
+def _marks_try(node, src):
+    test = node.test
+    return isinstance(test, gast.Name) and test.id.lstrip("_").startswith("try")
+
+
 def _specialise(c):
     if c.bindings:
         specialise.bind_functions(c.src, c.bindings)
@@ -171,6 +209,14 @@ def _optimize(c):
 def _emit(c):
     fn, src, result = c.tree, c.src, c.result
     emit.restore_raises(fn, src.env)
+    _refuse_broad_tries(fn, src, c.mode)
+    if emit.restore_tries(fn, src.env):
+        # the branch of a try statement was split from its marker (a checkpointed loop's step function)
+        tries = [n for n in gast.walk(src.tree) if isinstance(n, gast.If) and _marks_try(n, src)]
+        raise UnsupportedError(
+            "a try statement where the compiler rearranges the code around it (a checkpointed loop)",
+            src.location(tries[0] if tries else src.tree),
+        )
     used = _globals_read(fn, src.env, src, set(result.needs) | c.linker.names())
     read = _names_read(fn)
     for name, value in result.needs.items():

@@ -119,8 +119,8 @@ def refuse_effects_through_calls(stmts, source, local, varied, memo):
         args = list(op.args) + list(op.kwargs.values())
         differentiated = [a.id for a in args if isinstance(a, gast.Name) and a.id in varied]
         differentiated.sort(key=naming.is_temp)  # name a user's variable where one is passed
-        if not differentiated:
-            continue  # what it changes does not depend on the inputs being differentiated
+        if not differentiated or getattr(op.fn, "__module__", None) == runtime.__name__:
+            continue  # what it changes does not depend on the inputs being differentiated, or is bookkeeping
         where = source.location(stmt) if source is not None else None
         name = getattr(op.fn, "__name__", "this function")
         if inspect.isfunction(op.fn) and rules.lookup(op.fn) is None and source is not None:

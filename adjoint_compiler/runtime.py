@@ -165,6 +165,17 @@ def snapshot(x):
     return x
 
 
+def own(x):
+    """A copy of an argument that the function changes in place: the compiled code changes the copy and
+    gives the caller's object its final contents at return (``put_back``), as the function would."""
+    if isinstance(x, (np.ndarray, list, dict)):
+        return x.copy()
+    raise TypeError(
+        "adjoint_compiler: the function changes its argument in place, which is supported for arrays, lists "
+        "and dicts, not %s" % type(x).__name__
+    )
+
+
 def list_bar(xs, bar=None):
     """A new list holding the cotangent of list ``xs`` (``bar``: a list, an array over its first axis, or
     None for zeros), one entry per element, so that undoing ``xs.append(v)`` can pop v's entry."""
@@ -514,6 +525,7 @@ HELPERS = (
     "snapshot",
     "shape_of",
     "put_back",
+    "own",
     "once",
     "list_bar",
     "zero_slots",
@@ -533,6 +545,7 @@ HELPERS = (
     "fit_shape",
     "one_count",
     "raise_",
+    "try_",
     "enter_context",
     "exit_context",
 )
@@ -553,6 +566,7 @@ STATIC = (
     "einsum_plan",
     "one_count",
     "raise_",
+    "try_",
     "enter_context",
     "exit_context",
 )  # pure functions of literals: a rule's call of one on literal arguments is made at compile time
@@ -576,6 +590,13 @@ def raise_(exc, cause=None):
     if cause is not None:
         raise exc from cause
     raise exc
+
+
+def try_(key, *exceptions):
+    """Marks a try statement (desugar.py): the branch of its body, taken unless the body raises one of
+    ``exceptions``; the emitted code runs that branch inside a try statement (emit.restore_tries)."""
+    taken = True  # two statements: kept a call (inline.py inlines one-expression functions)
+    return taken
 
 
 def enter_context(manager):

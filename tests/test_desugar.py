@@ -235,6 +235,46 @@ def reduce_with_start(x, v):
     return functools.reduce(lambda acc, t: acc + t * x, v, x)
 
 
+def try_else_finally(x):
+    try:
+        y = math.log(x) * x
+    except ValueError:
+        y = 0.5 * x
+    else:
+        y = y + x
+    finally:
+        z = 2.0
+    return y * z
+
+
+def try_in_loop(x):
+    s = 0.0
+    for k in range(4):
+        try:
+            t = math.sqrt(x - k) * x
+        except (ValueError, OverflowError):
+            t = x * k
+        s = s + t
+    return s
+
+
+def try_numpy_fallback(a, b):
+    try:
+        y = np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        y = np.dot(np.transpose(a), b)
+    return np.sum(y * y)
+
+
+def try_return_inside(x):
+    try:
+        return math.log(x) * x
+    except ValueError:
+        return -x
+
+
+A_REGULAR = np.array([[1.0, 2.0], [0.0, 4.0]])
+A_SINGULAR = np.array([[1.0, 2.0], [2.0, 4.0]])
 V = [0.3, -1.2, 0.8]
 
 CASES = [
@@ -273,6 +313,13 @@ CASES = [
     (with_user_manager, (0.7,), 0),
     (with_user_manager, (6.0,), 0),
     (import_inside, (0.7,), 0),
+    (try_else_finally, (0.7,), 0),
+    (try_else_finally, (-0.7,), 0),
+    (try_in_loop, (0.7,), 0),
+    (try_in_loop, (2.5,), 0),
+    (try_numpy_fallback, (A_REGULAR, np.array([1.0, 0.5])), (0, 1)),
+    (try_return_inside, (0.7,), 0),
+    (try_return_inside, (-0.7,), 0),
     (map_lambda, (0.7,), 0),
     (map_named, (0.7, V), (0, 1)),
     (filter_lambda, (0.7,), 0),
@@ -305,6 +352,16 @@ def test_value_is_the_functions_own():
     assert value == gen_sum(0.7, v[:4])
 
 
+def test_try_takes_the_handler_where_the_function_does():
+    # singular: solve raises, the handler's branch is differentiated (by hand: y = A^T b, f = |y|^2)
+    b = np.array([1.0, 0.5])
+    g_a, g_b = ac.grad(try_numpy_fallback, wrt=(0, 1))(A_SINGULAR, b)
+    y = A_SINGULAR.T @ b
+    np.testing.assert_allclose(g_a, 2 * np.outer(b, y), rtol=1e-12)
+    np.testing.assert_allclose(g_b, 2 * A_SINGULAR @ y, rtol=1e-12)
+    assert "except np.linalg.LinAlgError:" in ac.adjoint_source(try_numpy_fallback)
+
+
 def test_raise_raises_the_users_exception():
     with pytest.raises(ValueError, match="x must be positive, got -1.0"):
         ac.grad(guard_clause)(-1.0)
@@ -330,6 +387,22 @@ def test_emitted_comprehension_is_a_loop_named_after_the_target():
     source = ac.adjoint_source(list_comp)
     assert "ys = []" in source and "ys.append(" in source
     assert "for w in WS" in source
+
+
+def try_catches_zero_division(x):
+    try:
+        y = 1.0 / x
+    except ZeroDivisionError:
+        y = x
+    return y
+
+
+def test_forward_mode_refuses_catching_what_tangent_code_raises():
+    # the tangent of 1/x divides by x too: a handler for ZeroDivisionError could catch the tangent's
+    testing.check_grads(try_catches_zero_division, (0.7,), 0, rtol=1e-6)
+    assert ac.grad(try_catches_zero_division)(0.0) == 1.0
+    with pytest.raises(UnsupportedError, match="catching ZeroDivisionError, which the compiled code may raise"):
+        ac.jvp(try_catches_zero_division)(0.7, 1.0)
 
 
 def test_does_not_mutate_arguments():
@@ -376,7 +449,67 @@ def with_active_manager(x):
     return z
 
 
+def try_two_handlers(x):
+    try:  # <- try
+        y = math.log(x)
+    except ValueError:
+        y = x
+    except TypeError:
+        y = 0.0
+    return y
+
+
+def try_bare_except(x):
+    try:
+        y = math.log(x)
+    except:  # noqa: E722  # <- except
+        y = x
+    return y
+
+
+def try_catches_exception(x):
+    try:
+        y = math.log(x)
+    except Exception:  # <- except
+        y = x
+    return y
+
+
+def try_handler_reads_partial(x):
+    try:
+        y = x * 2.0
+        z = math.log(y)
+    except ValueError:
+        z = y * x  # <- z = y
+    return z
+
+
+def try_partial_read_after(x):
+    try:
+        y = x * 2.0  # <- y = x
+        z = math.log(y)
+    except ValueError:
+        z = x
+    return z + y
+
+
+def try_body_stores(x):
+    a = np.zeros(2)
+    try:
+        a[0] = x  # <- a[0]
+        z = math.log(x)
+    except ValueError:
+        z = x
+    return z + a[0]
+
+
 REFUSALS = [
+    (try_two_handlers, "a try statement with 2 except clauses"),
+    (try_bare_except, "a bare except clause"),
+    (try_catches_exception, "an except clause catching Exception, which the compiled code may raise itself"),
+    (try_handler_reads_partial, "an except clause reading y, which the try body may have assigned before raising"),
+    (try_partial_read_after, "y assigned in a try body whose except clause does not assign it"),
+    (try_body_stores, "a try body that changes an array, list, dict or global"),
     (with_active_manager, "a with statement whose context manager holds differentiated values"),
     (set_comprehension, "set comprehension"),
     (generator_as_value, "a generator expression used as a value"),

@@ -40,7 +40,7 @@ SNIPPETS = {
     "AsyncWith": (REFUSED, "async def g():\n    async with y:\n        pass\nreturn x"),
     "Match": (OK, "match 1:\n    case 1:\n        return x * x\n    case _:\n        return x"),
     "Raise": (OK, "if x < -10:\n    raise ValueError('small')\nreturn x * x"),
-    "Try": (REFUSED, "try:\n    y = x * x\nexcept ZeroDivisionError:\n    y = x\nreturn y"),
+    "Try": (OK, "try:\n    y = x * x\nexcept ZeroDivisionError:\n    y = x\nreturn y"),
     "TryStar": (REFUSED, "try:\n    y = x * x\nexcept* ZeroDivisionError:\n    y = x\nreturn y"),
     "Assert": (OK, "assert x > 0, 'positive'\nreturn x * x"),
     "Import": (OK, "import math\nreturn math.sin(x)"),

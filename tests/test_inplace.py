@@ -5,6 +5,7 @@ import pytest
 
 import adjoint_compiler as ac
 import inplace
+from adjoint_compiler import testing
 from adjoint_compiler.testing import check_grads
 
 RNG = np.random.default_rng(7)
@@ -182,3 +183,60 @@ def test_arithmetic_on_an_array_shares_nothing_with_it():
 
     for f in (scaled_element, running, two_arrays):
         check_grads(f, (X, 0.4), wrt=(0, 1), rtol=1e-6)
+
+
+# ---- arguments the function stores into: it changes its own copy, the caller's object gets the final contents
+
+
+def store_into_argument(x):
+    a = x[0]
+    b = x[1]
+    x[0] = a * b
+    return np.sum(x)
+
+
+def update_argument_then_branch(x, k):
+    x[1:] += x[:-1] * 2.0
+    if k > 0:
+        return np.sum(x**2)
+    x[0] = 5.0
+    return np.sum(x * x[1])
+
+
+def store_into_list_argument(xs, s):
+    xs[0] = xs[0] * s
+    return xs[0] + xs[1] * s
+
+
+def _original(f):
+    """f on a copy of its first argument: what central differences evaluate."""
+    return lambda x, *rest: f(x.copy() if isinstance(x, (np.ndarray, list)) else x, *rest)
+
+
+@pytest.mark.parametrize(
+    "f,args",
+    [
+        (store_into_argument, (np.array([0.5, -0.3, 0.8]),)),
+        (update_argument_then_branch, (np.array([0.5, -0.3, 0.8]), 1)),
+        (update_argument_then_branch, (np.array([0.5, -0.3, 0.8]), 0)),
+    ],
+)
+def test_argument_stored_into_is_differentiated_from_its_contents_on_entry(f, args):
+    x0 = args[0].copy()
+    expected_after = x0.copy()
+    f(expected_after, *args[1:])
+    g = ac.grad(f)(*args)
+    np.testing.assert_array_equal(args[0], expected_after)  # the caller's array ends as f leaves it, once
+    check_grads(_original(f), (x0,) + args[1:], wrt=0, grads=(g,), rtol=1e-7)
+    direction = np.array([1.0, -2.0, 0.5])
+    _, out_dot = ac.jvp(f)(x0.copy(), *args[1:], direction)
+    fd = testing.directional_difference(_original(f), [x0] + list(args[1:]), 0, direction)
+    assert testing.relative_error(out_dot, fd) < 1e-7
+
+
+def test_list_argument_stored_into():
+    xs = [0.5, 2.0]
+    g = ac.grad(store_into_list_argument, wrt=(0, 1))(xs, 3.0)
+    assert xs == [1.5, 2.0]  # as the function leaves it
+    # d/dxs0 (xs0 s) = s, d/dxs1 = s; d/ds = xs0 + xs1
+    assert g[0] == [3.0, 3.0] and g[1] == pytest.approx(2.5)

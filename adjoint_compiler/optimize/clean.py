@@ -38,7 +38,8 @@ def _is_range_call(node):
 
 
 def _scan(fn):
-    """One pass over ``fn``: (reads per name, assignments per name, node count, assignment nodes)."""
+    """One pass over ``fn``: (reads per name, assignments per name, node count, assignment nodes). A read
+    of a name only by its own update (``n = n + 1``, a counter nothing else reads) is not counted."""
     reads, assigns, copies = {}, {}, []
     size = 0
     Name, Load, Assign = gast.Name, gast.Load, gast.Assign
@@ -50,6 +51,12 @@ def _scan(fn):
             table[n.id] = table.get(n.id, 0) + 1
         elif kind is Assign:
             copies.append(n)
+    for n in copies:
+        target = n.targets[0]
+        if type(target) is Name and pure(n.value):
+            own = sum(1 for m in trees.walk(n.value) if type(m) is Name and m.id == target.id)
+            if own:
+                reads[target.id] -= own
     return reads, assigns, size, copies
 
 

@@ -156,7 +156,13 @@ def adjoint_store(r, stmt, out):
     else:
         saved = r.namer.unique(naming.SAVED.format(name))
         # an array's slice is a view: copy it
-        text = "saved = a[index]" if name in act.sequences else "saved = a[index].copy()"
+        text = (
+            "saved = a[index]"
+            if name in act.sequences
+            else "saved = snapshot(a[index])"  # an array's slice, or a list's element
+            if name in act.owned
+            else "saved = a[index].copy()"
+        )
         (save,) = trees.quote(text, saved=saved, a=name, index=index)
         r.forward_of[id(stmt)] = guard + [gast.copy_location(save, stmt), stmt]
         (undo,) = trees.quote("target = saved", target=target, saved=saved)

@@ -54,6 +54,13 @@ def expand_dims_adjoint(g, ans, a, axis):
     return np.reshape(g, np.shape(a)), None
 
 
+@adjoint(np.atleast_1d, np.atleast_2d, np.atleast_3d, view=True, linear="first")
+def atleast_adjoint(g, ans, arys):
+    # one array (NumPy's *arys; a second array is refused as an unexpected argument): the same values
+    # with leading (and for 3d, trailing) axes of length one
+    return np.reshape(g, np.shape(arys))
+
+
 @adjoint(np.squeeze, method="squeeze", view=True, linear="first")
 def squeeze_adjoint(g, ans, a, axis=None):
     return np.reshape(g, np.shape(a)), None
@@ -237,9 +244,6 @@ views(
     np.require,
     np.broadcast_arrays,
     np.rollaxis,
-    np.atleast_1d,
-    np.atleast_2d,
-    np.atleast_3d,
     np.diagonal,
     np.split,
     np.array_split,
@@ -259,5 +263,5 @@ views(
 views("permute_dims", "T", "mT", "flat", "base", "view", "lib", "get")
 
 # linear functions with no adjoint rule: forward mode only (each moves, copies or drops elements)
-linear(np.diagonal, np.fliplr, np.flipud, np.rot90, np.atleast_1d, np.atleast_2d, np.triu, np.tril, kind="first")
+linear(np.diagonal, np.fliplr, np.flipud, np.rot90, np.triu, np.tril, kind="first")
 linear(np.column_stack, np.dstack, kind="first")  # of a sequence of arrays

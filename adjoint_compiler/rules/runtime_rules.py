@@ -47,6 +47,12 @@ def add_bars_adjoint(g, ans, a, b):
     return g, g
 
 
+@adjoint(runtime.own, linear="first")
+def own_adjoint(g, ans, x):
+    # a copy: the cotangent of the copy is the argument's
+    return g
+
+
 BOOKKEEPING = "runtime bookkeeping"
 IN_PLACE = "in-place update bookkeeping"
 nondifferentiable(
@@ -70,5 +76,5 @@ nondifferentiable(
 )
 nondifferentiable(runtime.one_count, reason="a truth value: whether np.repeat's counts are one number")
 nondifferentiable(
-    runtime.raise_, runtime.enter_context, runtime.exit_context, reason="control, not values (desugar.py)"
+    runtime.raise_, runtime.try_, runtime.enter_context, runtime.exit_context, reason="control, not values (desugar.py)"
 )

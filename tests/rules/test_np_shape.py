@@ -47,6 +47,11 @@ TABLE = (
         for s, axis in [((3,), 0), ((3,), 1), ((3,), -1), ((2, 3), 1), ((2, 3), (0, 3)), ((), 0)]
     ]
     + [
+        Row(fn, s, (), {})
+        for fn in (np.atleast_1d, np.atleast_2d, np.atleast_3d)
+        for s in [(), (3,), (2, 3), (2, 1, 3)]
+    ]
+    + [
         Row(np.squeeze, s, (), kw)
         for s, kw in [
             ((2, 1, 3), {}),

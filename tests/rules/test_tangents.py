@@ -468,8 +468,6 @@ FORWARD_ONLY = [
     Case("fliplr", np.fliplr, [R.standard_normal((2, 3))], {}, (0,)),
     Case("flipud", np.flipud, [R.standard_normal((2, 3))], {}, (0,)),
     Case("rot90", np.rot90, [R.standard_normal((2, 3))], {}, (0,)),
-    Case("atleast_1d", np.atleast_1d, [1.5], {}, (0,)),
-    Case("atleast_2d", np.atleast_2d, [R.standard_normal(3)], {}, (0,)),
     Case("triu", np.triu, [R.standard_normal((3, 3))], {"k": 1}, (0,)),
     Case("tril", np.tril, [R.standard_normal((3, 3))], {}, (0,)),
     Case("real", np.real, [R.standard_normal(3)], {}, (0,)),
