@@ -168,7 +168,7 @@ def _infer_where_fed(defs):
 
 
 def _infer_sequences(defs):
-    """Names known to hold a list or tuple: there ``+`` concatenates rather than adds."""
+    """Names known to hold a list or tuple (or a dict): there ``+`` concatenates rather than adds."""
     seqs = set()
     changed = True
     while changed:
@@ -176,6 +176,7 @@ def _infer_sequences(defs):
         for name, op in defs:
             if name in seqs:
                 continue
+            first = op.args[0] if op.args and isinstance(op.args[0], gast.Name) else None
             if (
                 op.kind in ("tuple", "append")
                 or op.kind == "copy"
@@ -185,6 +186,19 @@ def _infer_sequences(defs):
                     and op.fn is operator.add
                     and any(isinstance(a, gast.Name) and a.id in seqs for a in op.args)
                 )
+                or op.kind == "call"
+                and op.fn in (list, tuple)
+                # xs[i:j] and xs.copy() of a list are lists
+                or op.kind == "subscript"
+                and first is not None
+                and first.id in seqs
+                and isinstance(op.args[1], gast.Slice)
+                or op.kind == "call"
+                and first is not None
+                and first.id in seqs
+                and isinstance(op.node, gast.Call)
+                and isinstance(op.node.func, gast.Attribute)
+                and op.node.func.attr == "copy"
             ):
                 seqs.add(name)
                 changed = True

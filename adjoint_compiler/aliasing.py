@@ -17,7 +17,11 @@ each name points to a set of tokens, one per place an object is made, a
 parameter or the module's globals. A place inside a loop makes a new object on
 every trip, so its token is split into the newest object and the older ones
 (a recency abstraction): a name bound on an earlier trip does not alias the
-object made on this one.
+object made on this one. Copies are new objects the function owns: ``list(xs)``,
+``tuple(xs)``, ``dict(d)``, ``x.copy()`` (of a global's array too), ``np.array(x)``,
+``x.astype(t)`` and a slice of a list, tuple or dict display (the points-to sets
+know which objects are containers: an element of one is one of its contents, not a
+view of it).
 
 >>> import gast
 >>> from adjoint_compiler import normalize
@@ -55,6 +59,7 @@ class _Points:
         self.stores = {}  # id(store statement) -> (statement, tokens written, points-to state after it)
         self.checks = {}  # id(check_rebind statement) -> (statement, tokens of its name, points-to state)
         self.overlapping = set()  # ids of stores a[i] = v where v may be a view into a
+        self.containers = set()  # tokens of certain lists, tuples and dicts: their slices are copies
 
     # -- tokens of expressions ------------------------------------------------
 
@@ -105,16 +110,25 @@ class _Points:
         if isinstance(node, (gast.Constant, gast.Compare, gast.JoinedStr)):
             return frozenset()
         if isinstance(node, (gast.Tuple, gast.List, gast.Dict)):
-            self.make(site, env, self.closure(operands))  # a display holds references to its elements
+            self.make(site, env, self.closure(operands), container=True)  # a display holds references to its elements
             return frozenset([site])
         if isinstance(node, (gast.BinOp, gast.UnaryOp)):
             # a new object: a * 2.0 shares nothing with a; xs + ys holds what the two lists hold
-            self.make(site, env, self.closure(operands) - operands)
+            # xs + ys, xs * 2 of lists is a list; [1.0] + a of an array is an array
+            joined = isinstance(node, gast.BinOp) and bool(operands) and operands <= self.containers
+            self.make(site, env, self.closure(operands) - operands, container=joined)
             return frozenset([site])
         if isinstance(node, gast.Name):
             return self.of(node, env)
         if isinstance(node, gast.Subscript):
             base = self.of(node.value, env)
+            if base and base <= self.containers:
+                # of a list, tuple or dict: an element is one of its contents, a slice a new list of them
+                contents = self.closure(base) - base
+                if not _sliced(node.slice):
+                    return contents
+                self.make(site, env, contents, container=True)
+                return frozenset([site])
             return self.closure(base)  # a view of the array, or an element of a container
         if isinstance(node, gast.Attribute):
             base = (
@@ -139,6 +153,11 @@ class _Points:
                 and isinstance(node.func.value, gast.Name)
                 and node.func.value.id in ("np", "numpy", "math")
             )
+            copied = self.copied(node, env)
+            if copied is not None:
+                # list(xs), tuple(xs), dict(d), xs.copy() (of a global's array too): a new object
+                self.make(site, env, *copied)
+                return frozenset([site])
             if (
                 from_numpy
                 and not effects.numpy_view(node)
@@ -154,6 +173,21 @@ class _Points:
             return reach | frozenset([_GLOBAL]) if not from_numpy else reach
         return frozenset([_GLOBAL])
 
+    def copied(self, call, env):
+        """``(contents, container)`` of the new object a copying call makes, or None if ``call`` is not
+        one: ``list(xs)``, ``tuple(xs)``, ``dict(d)`` (a container of xs's elements) and ``.copy()`` of
+        anything (of a container: its elements; of a global, which may be a list: what the global holds)."""
+        func = call.func
+        if isinstance(func, gast.Attribute) and func.attr == "copy" and not call.args and not call.keywords:
+            tokens = self.of(func.value, env) if isinstance(func.value, gast.Name) else frozenset([_GLOBAL])
+            container = bool(tokens) and tokens <= self.containers
+            return (self.closure(tokens) - tokens if container else tokens & {_GLOBAL}), container
+        if isinstance(func, gast.Name) and func.id not in self.local and self.source is not None:
+            if source_mod.global_value(func, self.source, self.local) in (list, tuple, dict):
+                tokens = frozenset().union(*[self.of(a, env) for a in call.args])
+                return self.closure(tokens) - tokens | tokens & {_GLOBAL}, True
+        return None
+
     def runtime_helper(self, func):
         """The name of the runtime helper ``func`` is (``zeros_like`` in an emitted gradient), else None."""
         if not isinstance(func, gast.Name) or func.id in self.local or self.source is None:
@@ -161,9 +195,12 @@ class _Points:
         value = source_mod.global_value(func, self.source, self.local)
         return func.id if value is not None and getattr(runtime, func.id, None) is value else None
 
-    def make(self, site, env, contents):
-        """A new object at ``site``: what pointed to the newest one there now points to an older one."""
+    def make(self, site, env, contents, container=False):
+        """A new object at ``site``: what pointed to the newest one there now points to an older one.
+        ``container``: it is a list, tuple or dict (not an array)."""
         newest, older = site, site + ("older",)
+        if container:
+            self.containers |= {newest, older}
         for name, tokens in list(env.items()):
             if newest in tokens:
                 env[name] = (tokens - {newest}) | {older}
@@ -225,6 +262,11 @@ class _Points:
                 head = new
             env = head
         return env
+
+
+def _sliced(index):
+    """Whether subscript ``index`` has a slice in it (of a list: a new list)."""
+    return any(isinstance(n, gast.Slice) for n in gast.walk(index))
 
 
 def _rebind_check(stmt):

@@ -17,7 +17,10 @@ assignments to names, multiple targets, tuple unpacking, ``elif``,
 conditional expressions, ``and``/``or`` values and the lambdas ``inline``
 applies are gone; so are ``for`` loops over anything but ``range``:
 sequences, ``enumerate`` and ``zip`` are walked by index, so that the adjoint
-can address each element. An augmented assignment to a name that ``rebind``
+can address each element. Container methods and ``dict(...)`` are gone too (see "container methods"
+below): ``d.get(k, default)`` becomes an ``in`` test, ``d.items()`` a walk over ``keys_of(d)``,
+``xs.extend(ys)`` appends, ``d.update(m)`` stores, ``xs.pop()`` / ``xs.insert(i, v)`` slices behind a
+``check_rebind`` guard. An augmented assignment to a name that ``rebind``
 left (the name may share its object) runs behind a ``check_rebind`` guard.
 Global and nonlocal names are read and written through as ``write_through``
 describes. Each new statement keeps the line of the statement it came from.
@@ -59,13 +62,39 @@ def f(x, coeffs):
         _t3 = total * x
         total = _t3 + c
     return total
+>>> fn = gast.parse('''
+... def f(x, d):
+...     ys = [x]
+...     ys.extend([2.0, x])
+...     return ys.pop() * d.get("k", 1.0)''').body[0]
+>>> print(emit.to_source(run(fn, None)).strip())
+def f(x, d):
+    ys = [x]
+    _t2 = [2.0, x]
+    _t4 = len(_t2)
+    for _t3 in range(_t4):
+        _t1 = _t2[_t3]
+        ys.append(_t1)
+    _t5 = ys[-1]
+    check_rebind(ys, 'ys.pop(...)', '<unknown>', 0, 0)
+    ys = ys[:-1]
+    _t6 = _t5
+    _cond1 = 'k' in d
+    if _cond1:
+        _t7 = d['k']
+    else:
+        _t7 = 1.0
+    _t8 = _t7
+    _t9 = _t6 * _t8
+    return _t9
 """
 
+import builtins
 import math
 
 import gast
 
-from adjoint_compiler import naming, runtime, trees, write_through
+from adjoint_compiler import effects, naming, runtime, trees, write_through
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import UnsupportedError
 
@@ -106,6 +135,80 @@ def _assign(target, value, origin):
     return gast.copy_location(trees.assign(target, value), origin)
 
 
+def _known_keywords(call, names):
+    """Whether every keyword of ``call`` is one of ``names`` (none of them ``**kw``)."""
+    return all(k.arg in names for k in call.keywords)
+
+
+_DICT_VIEWS = ("items", "keys", "values")
+
+
+def _dict_view(node):
+    """``(d, "items")`` for ``d.items()`` (or keys, values) of a name, else None."""
+    if (
+        isinstance(node, gast.Call)
+        and isinstance(node.func, gast.Attribute)
+        and node.func.attr in _DICT_VIEWS
+        and isinstance(node.func.value, gast.Name)
+        and not node.args
+        and not node.keywords
+    ):
+        return node.func.value, node.func.attr
+    return None
+
+
+def _attribute(value, attr):
+    return gast.Attribute(value=trees.clone(value), attr=attr, ctx=gast.Load())
+
+
+def _store_target(value, index):
+    return gast.Subscript(value=trees.clone(value), slice=trees.clone(index), ctx=gast.Store())
+
+
+def _subscript(value, index):
+    return gast.Subscript(value=trees.clone(value), slice=trees.clone(index), ctx=gast.Load())
+
+
+def _slice(value, lower=None, upper=None, step=None):
+    return gast.Subscript(
+        value=trees.clone(value), slice=gast.Slice(lower=lower, upper=upper, step=step), ctx=gast.Load()
+    )
+
+
+def _container_kinds(fn, source, local):
+    """``{name: "list" | "dict" | "set"}`` for each local every assignment of which makes a list (a display
+    or ``list(...)``), or every one a dict, or a set: where ``xs.pop(k)`` would otherwise not say which it
+    is (a set's methods are left as they are)."""
+    kinds = {}
+    for node in trees.walk(fn):
+        targets = node.targets if isinstance(node, gast.Assign) else [getattr(node, "target", None)]
+        for target in targets:
+            if not isinstance(target, gast.Name):
+                continue
+            value = getattr(node, "value", None) if isinstance(node, (gast.Assign, gast.AnnAssign)) else None
+            kind = None
+            if isinstance(value, (gast.List, gast.ListComp)):
+                kind = "list"
+            elif isinstance(value, (gast.Dict, gast.DictComp)):
+                kind = "dict"
+            elif isinstance(value, (gast.Set, gast.SetComp)):
+                kind = "set"
+            elif isinstance(value, gast.Call) and isinstance(value.func, gast.Name):
+                made = _builtin(value.func, source, local)
+                kind = next((k for t, k in ((list, "list"), (dict, "dict"), (set, "set")) if made is t), None)
+            kinds.setdefault(target.id, set()).add(kind)
+    for param in fn.args.args:
+        kinds.setdefault(param.id, set()).add(None)
+    return {name: next(iter(k)) for name, k in kinds.items() if len(k) == 1 and None not in k}
+
+
+def _builtin(func, source, local):
+    """The object the name ``func`` is (a builtin by its spelling where the user's file is unknown)."""
+    if source is not None:
+        return source_mod.global_value(func, source, local)
+    return None if func.id in local else getattr(builtins, func.id, None)
+
+
 class _Anf:
     def __init__(self, fn, source):
         self.source = source
@@ -114,6 +217,8 @@ class _Anf:
         self.namer = naming.Namer(trees.all_names(fn))
         self.out = []
         self.origin = fn
+        self.kinds = _container_kinds(fn, source, self.locals)
+        self.changed = set().union(*[effects.changed_in_place(s) for s in trees.walk(fn) if isinstance(s, gast.stmt)])
 
     def location(self, node):
         return self.source.location(node) if self.source else None
@@ -167,6 +272,9 @@ class _Anf:
                 nested = gast.Call(func=trees.clone(node.func), args=[nested, arg], keywords=[])
             return self.simple(nested)
         if isinstance(node, gast.Call):
+            lowered = self.container_call(node)
+            if lowered is not None:
+                return lowered
             func = node.func if trees.is_atom(node.func, self.locals) else self.callee(node.func)
             args = [self.atom(a) for a in node.args]
             keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value)) for k in node.keywords]
@@ -269,6 +377,280 @@ class _Anf:
             return gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())
         return self.atom(func)
 
+    # -- container methods and constructors -------------------------------------------
+    #
+    # Each is lowered to what the later passes already follow: reads and ``in`` tests, element stores
+    # and appends (checked by ``aliasing`` to write only into the function's own containers), slices
+    # and concatenation behind a ``check_rebind`` guard where Python changes a list in place.
+
+    def container_call(self, call):
+        """The simple expression a container method or constructor call is lowered to (after emitting
+        the statements it needs), or None for any other call."""
+        func = call.func
+        if isinstance(func, gast.Name) and func.id not in self.locals:
+            if _builtin(func, self.source, self.locals) is dict:
+                return self.dict_constructor(call)
+            return None
+        if (
+            isinstance(func, gast.Attribute)
+            and func.attr in ("index", "count")
+            and not call.keywords
+            and not any(isinstance(a, gast.Starred) for a in call.args)
+        ):
+            # a position or a number of occurrences (in a list, tuple or string): an integer, never differentiated
+            helper = "index_of" if func.attr == "index" else "count_of"
+            return trees.call(helper, self.atom(func.value), *[self.atom(a) for a in call.args])
+        if not (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name)):
+            return None
+        receiver, method, args = func.value, func.attr, call.args
+        if any(isinstance(a, gast.Starred) for a in args) or any(k.arg is None for k in call.keywords):
+            return None
+        if method == "get" and len(args) == 2 and not call.keywords:
+            # d.get(k, default): d[k] if k in d else default, evaluated as Python does (default first)
+            key, default = self.atom(args[0]), self.atom(args[1])
+            test = gast.Compare(left=key, ops=[gast.In()], comparators=[trees.clone(receiver)])
+            return self.simple(gast.IfExp(test=test, body=_subscript(receiver, key), orelse=default))
+        if method in _DICT_VIEWS and not args and not call.keywords:
+            return self.dict_view_value(receiver, method, call)
+        if (
+            receiver.id not in self.locals
+            or call.keywords
+            and method != "update"
+            or self.kinds.get(receiver.id) == "set"
+        ):
+            return None  # a global's or a set's method is called as it is (refusals decide on a differentiated one)
+        name = receiver.id
+        construct = "%s.%s(...)" % (name, method)
+        if method == "extend" and len(args) == 1:
+            item = trees.name(self.temp(), True)
+            loop = gast.For(
+                target=item,
+                iter=args[0],
+                body=[
+                    gast.Expr(
+                        value=gast.Call(func=_attribute(receiver, "append"), args=[trees.name(item.id)], keywords=[])
+                    )
+                ],
+                orelse=[],
+                type_comment=None,
+            )
+            self.lowered([loop], call)
+            return trees.const(None)
+        if method == "insert" and len(args) == 2:
+            # ys[:i] + [v] + ys[i:] is ys.insert(i, v) for every i, negative or past the end too
+            index, value = self.atom(args[0]), self.atom(args[1])
+            head = gast.BinOp(
+                left=_slice(receiver, upper=index), op=gast.Add(), right=gast.List(elts=[value], ctx=gast.Load())
+            )
+            self.guard(name, construct, call)
+            self.assign(
+                trees.name(name, True),
+                gast.BinOp(left=head, op=gast.Add(), right=_slice(receiver, lower=trees.clone(index))),
+            )
+            return trees.const(None)
+        if method == "reverse" and not args:
+            self.guard(name, construct, call)
+            self.assign(trees.name(name, True), _slice(receiver, step=trees.const(-1)))
+            return trees.const(None)
+        if method == "pop" and len(args) <= 2:
+            return self.pop(call, receiver, args, construct)
+        if method == "update" and len(args) <= 1:
+            self.update(receiver, args[0] if args else None, call.keywords, call)
+            return trees.const(None)
+        if method == "setdefault" and 1 <= len(args) <= 2:
+            key = self.atom(args[0])
+            default = self.atom(args[1]) if len(args) == 2 else trees.const(None)
+            missing = gast.Compare(left=key, ops=[gast.NotIn()], comparators=[trees.clone(receiver)])
+            store = gast.Assign(targets=[_store_target(receiver, key)], value=default, type_comment=None)
+            self.lowered([gast.If(test=missing, body=[store], orelse=[])], call)
+            return _subscript(receiver, key)
+        return None
+
+    def lowered(self, stmts, node):
+        """Normalize statements written for ``node`` (they take its place in the user's source)."""
+        origin = self.origin
+        for stmt in stmts:
+            for sub in trees.walk(stmt):
+                gast.copy_location(sub, node)
+            self.statement(stmt)
+        self.origin = origin
+
+    def pop(self, call, receiver, args, construct):
+        """``xs.pop()``, ``xs.pop(i)`` of a list, ``d.pop(k[, default])`` of a dict: the value, read
+        first, then the container without it."""
+        name = receiver.id
+        kind = "list" if not args else "dict" if len(args) == 2 else self.kinds.get(name)
+        if kind is None:
+            raise UnsupportedError(
+                "%s.pop(k) where %s is not known to be a list or a dict" % (name, name),
+                self.location(call),
+                "make %s in this function with [...] / list(...) or {...} / dict(...)" % name,
+            )
+        if kind == "list":
+            index = self.atom(args[0]) if args else trees.const(-1)
+            value = self.atom(_subscript(receiver, index))
+            rest = (
+                _slice(receiver, upper=trees.const(-1))
+                if not args
+                else gast.BinOp(
+                    left=_slice(receiver, upper=index),
+                    op=gast.Add(),
+                    right=_slice(_slice(receiver, lower=trees.clone(index)), lower=trees.const(1)),
+                )
+            )
+            self.guard(name, construct, call)
+            self.assign(trees.name(name, True), rest)
+            return value
+        key = self.atom(args[0])
+        if len(args) == 2:
+            default = self.atom(args[1])
+            test = gast.Compare(left=key, ops=[gast.In()], comparators=[trees.clone(receiver)])
+            value = self.atom(gast.IfExp(test=test, body=_subscript(receiver, key), orelse=default))
+        else:
+            value = self.atom(_subscript(receiver, key))
+        rest, k = self.temp(), self.temp()
+        self.out.append(_assign(rest, gast.Dict(keys=[], values=[]), self.origin))
+        kept = gast.If(
+            test=gast.Compare(left=trees.name(k), ops=[gast.NotEq()], comparators=[trees.clone(key)]),
+            body=[
+                gast.Assign(
+                    targets=[_store_target(trees.name(rest), trees.name(k))],
+                    value=_subscript(receiver, trees.name(k)),
+                    type_comment=None,
+                )
+            ],
+            orelse=[],
+        )
+        loop = gast.For(
+            target=trees.name(k, True),
+            iter=self.keys_of(receiver, construct, call),
+            body=[kept],
+            orelse=[],
+            type_comment=None,
+        )
+        self.lowered([loop], call)
+        self.guard(name, construct, call)
+        self.assign(trees.name(name, True), trees.name(rest))
+        return value
+
+    def keys_of(self, mapping, construct, node):
+        """``keys_of(d, ...)``: the list of a dict's keys, refusing anything else at run time at ``node``."""
+        return trees.call("keys_of", trees.clone(mapping), trees.const(construct), *trees.place(self.location(node)))
+
+    def update(self, target, mapping, keywords, node):
+        """``d.update(m, k=v)`` as stores ``d[key] = value``, every value evaluated before the first store."""
+        stores = []
+        if isinstance(mapping, gast.Dict) and all(isinstance(k, gast.Constant) for k in mapping.keys):
+            stores += [(trees.clone(k), self.atom(v)) for k, v in zip(mapping.keys, mapping.values)]
+            mapping = None
+        elif mapping is not None and not self.pairs(mapping):
+            mapping = self.atom(mapping)
+        stores += [(trees.const(k.arg), self.atom(k.value)) for k in keywords]
+        if mapping is not None and self.pairs(mapping):
+            # key-value pairs (zip(keys, values), a list of tuples): stored in their order, the last one wins
+            k, v = self.temp(), self.temp()
+            store = gast.Assign(targets=[_store_target(target, trees.name(k))], value=trees.name(v), type_comment=None)
+            pair = gast.Tuple(elts=[trees.name(k, True), trees.name(v, True)], ctx=gast.Store())
+            self.lowered([gast.For(target=pair, iter=mapping, body=[store], orelse=[], type_comment=None)], node)
+            mapping = None
+        if mapping is not None:
+            k = trees.name(self.temp(), True)
+            copy = gast.Assign(
+                targets=[_store_target(target, trees.name(k.id))],
+                value=_subscript(mapping, trees.name(k.id)),
+                type_comment=None,
+            )
+            construct = "%s.update(...)" % target.id if isinstance(node.func, gast.Attribute) else "dict(...)"
+            loop = gast.For(
+                target=k, iter=self.keys_of(mapping, construct, node), body=[copy], orelse=[], type_comment=None
+            )
+            self.lowered([loop], node)
+        for key, value in stores:
+            self.store(_store_target(target, key), value)
+
+    def pairs(self, node):
+        """Whether ``node`` (given to ``dict`` or ``update``) is certainly key-value pairs, not a dict:
+        ``zip(...)``, ``enumerate(...)``, a list or tuple display, a name only ever bound to a list."""
+        if isinstance(node, (gast.List, gast.Tuple)):
+            return True
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id not in self.locals:
+            return _builtin(node.func, self.source, self.locals) in (zip, enumerate)
+        return isinstance(node, gast.Name) and self.kinds.get(node.id) == "list"
+
+    def dict_constructor(self, call):
+        """``dict(k=v)``, ``dict([(k, v), ...])`` with constant keys: a display; ``dict(m, k=v)``: a new dict
+        updated from ``m`` (a dict: its contents are read, not shared) and the keywords."""
+        if any(k.arg is None for k in call.keywords) or len(call.args) > 1:
+            return None
+        keys = [trees.const(k.arg) for k in call.keywords]
+        values = [k.value for k in call.keywords]
+        if not call.args:
+            return self.simple(gast.Dict(keys=keys, values=values))
+        pairs = call.args[0]
+        if isinstance(pairs, (gast.List, gast.Tuple)) and all(
+            isinstance(p, gast.Tuple) and len(p.elts) == 2 and isinstance(p.elts[0], gast.Constant) for p in pairs.elts
+        ):
+            return self.simple(
+                gast.Dict(keys=[p.elts[0] for p in pairs.elts] + keys, values=[p.elts[1] for p in pairs.elts] + values)
+            )
+        made = trees.name(self.temp(), True)
+        self.out.append(_assign(made.id, gast.Dict(keys=[], values=[]), self.origin))
+        self.update(trees.name(made.id), pairs, call.keywords, call)
+        return trees.name(made.id)
+
+    def dict_view_value(self, mapping, method, node):
+        """``d.keys()``, ``d.values()``, ``d.items()`` as a value: a new list of the keys, the values or
+        the (key, value) pairs, in the dict's order."""
+        construct = "%s.%s()" % (mapping.id, method)
+        keys = self.keys_of(mapping, construct, node)
+        if method == "keys":
+            return keys
+        made, k = self.temp(), self.temp()
+        self.out.append(_assign(made, gast.List(elts=[], ctx=gast.Load()), self.origin))
+        item = _subscript(mapping, trees.name(k))
+        if method == "items":
+            item = gast.Tuple(elts=[trees.name(k), item], ctx=gast.Load())
+        append = gast.Expr(value=gast.Call(func=_attribute(trees.name(made), "append"), args=[item], keywords=[]))
+        self.lowered(
+            [gast.For(target=trees.name(k, True), iter=keys, body=[append], orelse=[], type_comment=None)], node
+        )
+        return trees.name(made)
+
+    def for_dict_view(self, stmt, mapping, method):
+        """``for k, v in d.items()`` (keys, values): a loop over the list of keys, reading ``d[k]``."""
+        construct = "%s.%s()" % (mapping.id, method)
+        target = stmt.target
+        body = list(stmt.body)
+        if method == "keys":
+            key = target
+        elif method == "items" and isinstance(target, gast.Tuple) and len(target.elts) == 2:
+            key = target.elts[0]
+            if not isinstance(key, gast.Name):
+                raise UnsupportedError("nested loop target", self.location(key))
+            body.insert(
+                0,
+                gast.Assign(targets=[target.elts[1]], value=_subscript(mapping, trees.name(key.id)), type_comment=None),
+            )
+        else:
+            key = trees.name(self.temp(), True)
+            value = _subscript(mapping, trees.name(key.id))
+            if method == "items":
+                value = gast.Tuple(elts=[trees.name(key.id), value], ctx=gast.Load())
+            body.insert(0, gast.Assign(targets=[target], value=value, type_comment=None))
+        for sub in trees.walk(body[0]):
+            gast.copy_location(sub, stmt)
+        keys = self.keys_of(mapping, construct, stmt.iter)
+        for sub in trees.walk(keys):
+            gast.copy_location(sub, stmt.iter)
+        loop = gast.For(
+            target=key,
+            iter=keys,
+            body=body,
+            orelse=stmt.orelse,
+            type_comment=None,
+        )
+        self.for_loop(gast.copy_location(loop, stmt))
+
     # -- assignments ----------------------------------------------------------------
 
     def store(self, target, value, op=None):
@@ -288,6 +670,14 @@ class _Anf:
             self.emit(gast.AugAssign(target=place, op=op, value=self.atom(value)))
 
     def assign(self, target, value):
+        view = _dict_view(value)
+        if view is not None and view[0].id in self.changed and isinstance(target, gast.Name):
+            # compiled code reads a dict view once, as a list: a later change of the dict would not show
+            raise UnsupportedError(
+                "keeping %s.%s() in %s while %s is changed in place" % (view[0].id, view[1], target.id, view[0].id),
+                self.location(value),
+                "take a list of it (%s = list(%s.%s()))" % (target.id, view[0].id, view[1]),
+            )
         if isinstance(target, gast.Subscript):
             self.store(target, value)
             return
@@ -329,19 +719,15 @@ class _Anf:
     def rebind(self, stmt):
         """``x op= y`` where ``x`` may share its object (``rebind`` lowered the others): a run-time
         guard refusing a shared list or array, then ``x = x op y``."""
-        construct = "%s %s= ..." % (stmt.target.id, _OPERATOR_TEXT.get(type(stmt.op), "?"))
-        loc = self.location(stmt)
-        where = trees.place(loc)
-        self.emit(
-            gast.Expr(
-                value=gast.Call(
-                    func=trees.name("check_rebind"),
-                    args=[trees.name(stmt.target.id), trees.const(construct)] + where,
-                    keywords=[],
-                )
-            )
-        )
+        self.guard(stmt.target.id, "%s %s= ..." % (stmt.target.id, _OPERATOR_TEXT.get(type(stmt.op), "?")), stmt)
         self.assign(stmt.target, gast.BinOp(left=trees.name(stmt.target.id), op=stmt.op, right=stmt.value))
+
+    def guard(self, name, construct, node):
+        """``check_rebind(name, ...)``: the run-time refusal of a shared list, array or dict before code that
+        gives ``name`` a new object where Python changes the old one (``aliasing`` drops it where the object
+        is certainly unshared)."""
+        where = trees.place(self.location(node))
+        self.emit(gast.Expr(value=trees.call("check_rebind", trees.name(name), trees.const(construct), *where)))
 
     # -- loops ----------------------------------------------------------------------
 
@@ -382,6 +768,10 @@ class _Anf:
         return trees.call("loop_length", trees.clone(seq), *trees.place(self.location(stmt.iter)))
 
     def for_loop(self, stmt):
+        view = _dict_view(stmt.iter)
+        if view is not None:
+            self.for_dict_view(stmt, *view)
+            return
         it = stmt.iter
         snapshots = self.checkpoint_marker(it)
         if snapshots is not None:
@@ -414,15 +804,22 @@ class _Anf:
         if snapshots is not None:
             raise UnsupportedError("checkpointed() around something other than range(...)", self.location(stmt.iter))
         # any other iterable is walked by index, so that the adjoint can address each element
-        if fn is enumerate and len(it.args) == 1 and not it.keywords:
+        start = None  # enumerate's start: the index the user sees is the loop's plus it
+        strict = None  # zip's strict: the lengths must agree
+        if fn is enumerate and it.args and _known_keywords(it, ("start",)) and len(it.args) + len(it.keywords) <= 2:
             if not (isinstance(stmt.target, gast.Tuple) and len(stmt.target.elts) == 2):
                 raise UnsupportedError("enumerate without unpacking (i, x)", self.location(stmt.target))
             seqs = [self.atom(it.args[0])]
+            given = it.args[1:] + [k.value for k in it.keywords]
             index_name = stmt.target.elts[0]
+            if given:
+                start = self.atom(given[0])
+                index_name = trees.name(self.temp(), True)
             targets = [stmt.target.elts[1]]
-        elif fn is zip and it.args and not it.keywords:
+        elif fn is zip and it.args and _known_keywords(it, ("strict",)):
             if not (isinstance(stmt.target, gast.Tuple) and len(stmt.target.elts) == len(it.args)):
                 raise UnsupportedError("zip without unpacking one name per sequence", self.location(stmt.target))
+            strict = self.atom(it.keywords[0].value) if it.keywords else None
             seqs = [self.atom(self.walked(a)) for a in it.args]
             index_name = trees.name(self.temp(), True)
             targets = stmt.target.elts
@@ -431,8 +828,14 @@ class _Anf:
             index_name = trees.name(self.temp(), True)
             targets = [stmt.target]
         lengths = [self.atom(self.loop_length(s, stmt)) for s in seqs]
-        n = lengths[0] if len(lengths) == 1 else self.atom(trees.call("min", *lengths))
+        if strict is not None:
+            n = self.atom(trees.call("zip_length", strict, *lengths))
+        else:
+            n = lengths[0] if len(lengths) == 1 else self.atom(trees.call("min", *lengths))
         saved, self.out = self.out, []
+        if start is not None:
+            user_index = stmt.target.elts[0]
+            self.assign(user_index, gast.BinOp(left=trees.name(index_name.id), op=gast.Add(), right=start))
         for seq, target in zip(seqs, targets):
             element = gast.Subscript(value=trees.clone(seq), slice=trees.name(index_name.id), ctx=gast.Load())
             self.loop_target(target, element)
@@ -485,6 +888,8 @@ class _Anf:
             if isinstance(stmt.value, gast.Constant):
                 return  # docstring or a bare constant: no effect
             value = self.simple(stmt.value)
+            if isinstance(value, gast.Constant):
+                return  # a container method lowered to stores (ys.extend(zs)): its None is not needed
             if not (isinstance(value, gast.Subscript) and isinstance(stmt.value, gast.Call)):
                 self.emit(gast.Expr(value=value))  # a call in carrying form is assigned already
         elif isinstance(stmt, gast.Pass):

@@ -375,12 +375,14 @@ class _Desugar:
             stmt.test = test
             out.append(stmt)
             return
-        if stmt.orelse:
-            self.refuse(stmt.test, "a comprehension or := in the test of a while loop with an else clause")
-        # the test's statements run before every test: while True, test first, break when it fails
-        stop = _at(gast.If(test=trees.negate(test), body=[_at(gast.Break(), stmt)], orelse=[]), stmt.test)
+        # the test's statements run before every test: while True, test first, break when it fails (after
+        # the else clause, which runs when the test fails and not after a break)
+        if any(isinstance(n, (gast.Break, gast.Continue)) for n in _outside_loops(stmt.orelse)):
+            self.refuse(stmt.test, "a comprehension or := in the test of a while loop whose else clause jumps")
+        stop = _at(gast.If(test=trees.negate(test), body=stmt.orelse + [_at(gast.Break(), stmt)], orelse=[]), stmt.test)
         stmt.test = _at(trees.const(True), stmt.test)
         stmt.body = before + [stop] + stmt.body
+        stmt.orelse = []
         out.append(stmt)
 
     def imports(self, stmt):
@@ -899,6 +901,20 @@ class _Desugar:
             return self.block(body)
         finally:
             del self.comp_vars[len(self.comp_vars) - len(bound) :]
+
+
+def _outside_loops(stmts):
+    """The nodes of ``stmts``, not looking into loops or functions inside them."""
+    stack = list(stmts)
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (gast.For, gast.While)):
+            stack.extend(node.orelse)
+            continue
+        if isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            continue
+        stack.extend(gast.iter_child_nodes(node))
 
 
 def _attributes(node):

@@ -159,6 +159,6 @@ def differentiable(op):
         return False
     if op.kind == "subscript":  # the element depends on the sequence, not on the index
         return True
-    if op.kind == "call":
-        return not rules.is_nondifferentiable(op.fn)
+    if op.kind == "call":  # (a linear bookkeeping helper carries a tangent: runtime_rules.py)
+        return not rules.is_nondifferentiable(op.fn) or registry.linearity(op.fn) is not None
     return True

@@ -92,6 +92,14 @@ def add_bars(a, b):
     return a + b
 
 
+def elements_bar(g, like):
+    """The cotangent of ``like`` from ``g``, that of ``list(like)`` or ``tuple(like)``: element by element
+    (a list for a list or tuple, an array for an array); zero for a dict, whose keys list(d) gives."""
+    if isinstance(like, dict):
+        return zeros_like(like)
+    return add_bars(zeros_like(like), g)
+
+
 def add_at(bar, index, g):
     """``bar[index] += g`` where ``index`` may select a position more than once (np.add.at)."""
     if isinstance(bar, dict):  # a dict's keys are distinct: d[key] with a key known at run time
@@ -184,11 +192,34 @@ def list_bar(xs, bar=None):
 
 
 def zero_slots(bar, index):
-    """``bar[index] = 0`` for the cotangent of a list, where a slice takes a list of zeros."""
-    if isinstance(index, slice):
+    """``bar[index] = 0`` for the cotangent of a list, where a slice takes a list of zeros (or of an array)."""
+    if isinstance(index, slice) and not isinstance(bar, np.ndarray):
         bar[index] = [0.0] * len(range(*index.indices(len(bar))))
     else:
         bar[index] = 0.0
+
+
+class _Missing:
+    """What ``old_slot`` gives for a key a dict did not have (the class itself): ``put_slot`` then removes
+    the key."""
+
+
+def old_slot(x, key):
+    """``x[key]`` before a store ``x[key] = v`` into a list, dict or array (a copy: an array's part is a
+    view), or ``_Missing`` for a dict's new key."""
+    if isinstance(x, dict):
+        return x.get(key, _Missing)
+    if isinstance(x, np.ndarray):
+        return x[key].copy()
+    return x[key]
+
+
+def put_slot(x, key, old):
+    """Undo ``x[key] = v``: give the slot its ``old_slot`` value again (a new key of a dict goes)."""
+    if old is _Missing:
+        del x[key]
+    else:
+        x[key] = old
 
 
 def put_back(x, contents):
@@ -300,14 +331,52 @@ def check_rebind(value, construct, filename, line, col):
     Python updates such an object in place, visibly through every alias; the
     compiled code computes a new value instead, so it must not run on one.
     """
-    if isinstance(value, (np.ndarray, list)):
+    if isinstance(value, (np.ndarray, list, dict)):
+        hint = "write it as x = x ... y" if "=" in construct else "make a copy first (xs = list(xs), d = dict(d))"
         raise InPlaceUpdateError(
             "%s is an in-place update of a %s that another name or the caller may share, "
-            "which is not supported by adjoint_compiler; write it as x = x ... y" % (construct, type(value).__name__),
+            "which is not supported by adjoint_compiler; %s" % (construct, type(value).__name__, hint),
             filename,
             line,
             col,
         )
+
+
+def keys_of(mapping, construct, filename, line, col):
+    """The list of a dict's keys, for compiled code that walks ``d.items()`` (``d.update(m)``, ...) by key;
+    anything but a dict is refused at the user's line (a mapping of another kind may order keys otherwise)."""
+    if isinstance(mapping, dict):
+        return list(mapping)
+    raise InPlaceUpdateError(
+        "%s of a %s (only dicts are followed) is not supported by adjoint_compiler; "
+        "make it a dict, or pass pairs as a display [(k, v), ...]" % (construct, type(mapping).__name__),
+        filename,
+        line,
+        col,
+    )
+
+
+def zip_length(strict, *lengths):
+    """The number of steps of ``zip(*seqs, strict=strict)``: the shortest length, or with ``strict`` the
+    ValueError Python's zip raises when the lengths differ."""
+    if strict:
+        for k, n in enumerate(lengths[1:], 2):
+            if n != lengths[0]:
+                raise ValueError(
+                    "zip() argument %d is %s than argument%s"
+                    % (k, "shorter" if n < lengths[0] else "longer", " 1" if k == 2 else "s 1-%d" % (k - 1))
+                )
+    return min(lengths)
+
+
+def index_of(xs, *args):
+    """``xs.index(*args)``: a position, which compiled code never differentiates."""
+    return xs.index(*args)
+
+
+def count_of(xs, value):
+    """``xs.count(value)``: a number of occurrences, which compiled code never differentiates."""
+    return xs.count(value)
 
 
 def overlap_copy(target, value):
@@ -517,6 +586,7 @@ HELPERS = (
     "add_at",
     "stored_number",
     "add_bars",
+    "elements_bar",
     "stored",
     "_positions",
     "check_overlap",
@@ -526,6 +596,9 @@ HELPERS = (
     "shape_of",
     "put_back",
     "own",
+    "old_slot",
+    "put_slot",
+    "_Missing",
     "once",
     "list_bar",
     "zero_slots",
@@ -535,6 +608,10 @@ HELPERS = (
     "check_scalar",
     "check_rebind",
     "loop_length",
+    "keys_of",
+    "zip_length",
+    "index_of",
+    "count_of",
     "InPlaceUpdateError",
     "checkpoint_reverse",
     "_binomial_split",
@@ -551,15 +628,19 @@ HELPERS = (
 )
 DEPENDS = {
     "add_at": ("add_bars",),
+    "elements_bar": ("zeros_like", "add_bars"),
     "fit_shape": ("unbroadcast",),
     "einsum_plan": ("_einsum_terms",),
     "einsum_mask": ("_einsum_terms",),
     "check_rebind": ("InPlaceUpdateError",),
     "loop_length": ("InPlaceUpdateError",),
+    "keys_of": ("InPlaceUpdateError",),
     "check_overlap": ("InPlaceUpdateError",),
     "check_store": ("InPlaceUpdateError",),
     "stored": ("_positions", "unbroadcast"),
     "list_bar": ("zeros_like", "add_bars"),
+    "old_slot": ("_Missing",),
+    "put_slot": ("_Missing",),
     "checkpoint_reverse": ("_binomial_split",),
 }  # helpers that emitted code needs alongside another
 STATIC = (

@@ -222,6 +222,9 @@ class _Tangent:
             )
         fn = op.fn
         if rules.is_nondifferentiable(fn):
+            if registry.linearity(fn) == "first" and op.args and self.tangent(op.args[0]) is not None:
+                # a bookkeeping helper linear in a cotangent (stored(g, i, v)): the rest are indices and shapes
+                return self.apply(op, {0: self.tangent(op.args[0])})
             return None
         dots = [self.tangent(a) for a in op.args]
         kwarg_dots = {k: self.tangent(v) for k, v in op.kwargs.items() if self.tangent(v) is not None}

@@ -126,6 +126,17 @@ def walrus_while(x):
     return s * n
 
 
+def walrus_while_else(x):
+    s = x
+    while (t := s * 1.5) < 10.0:
+        s = t + x
+        if s > 7.0:
+            break
+    else:
+        s = s * x
+    return s
+
+
 def walrus_in_comprehension(x):
     ys = [z for w in WS if (z := w * x) > 0]
     return sum(ys) + z  # z leaks to the function, as in Python
@@ -300,6 +311,8 @@ CASES = [
     (walrus_if, (0.7,), 0),
     (walrus_if, (0.2,), 0),
     (walrus_while, (0.7,), 0),
+    (walrus_while_else, (0.7,), 0),
+    (walrus_while_else, (1.9,), 0),
     (walrus_in_comprehension, (0.7,), 0),
     (conditional_comprehension, (0.7, True), 0),
     (conditional_comprehension, (0.7, False), 0),

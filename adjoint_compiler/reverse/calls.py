@@ -61,6 +61,7 @@ import inspect
 import gast
 
 from adjoint_compiler import naming, rules, runtime, templates, trees
+from adjoint_compiler.rules import registry
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
 from adjoint_compiler.reverse import shapes
@@ -88,6 +89,10 @@ def adjoint_call(r, stmt, name, op, g, out):
     """The adjoint of ``name = f(*args)`` given its cotangent ``g``."""
     act = r.act
     rule = rules.lookup(op.fn)
+    if rule is None and rules.is_nondifferentiable(op.fn) and registry.linearity(op.fn) is not None:
+        # stored(g, i, v) in an emitted gradient differentiated again: linear in a cotangent buffer that the
+        # gradient updates in place, which reverse mode does not follow (forward mode does)
+        raise UnsupportedError("reverse mode through %s()" % _fn_label(op.fn), r.location(stmt))
     if rule is None and rules.is_nondifferentiable(op.fn):
         return  # zeros_like(x) in an emitted gradient differentiated again: no derivative flows through it
     if rule is None and inspect.isfunction(op.fn) and r.callee is not None:

@@ -76,6 +76,21 @@ class Cotangents:
         # names whose cotangent may be a list or dict (displays, and anything indexed): added with add_bars
         self.appended = {op.args[0].id for _, op in act.defs if op.kind == "append"}  # cotangent: a list
         self.containers = act.sequences | stored | {op.args[0].id for _, op in act.defs if op.kind == "subscript"}
+        # what list(xs), tuple(xs) or a list's xs.copy() copies: its cotangent is a list too
+        self.containers |= {
+            op.args[0].id
+            for name, op in act.defs
+            if op.kind == "call"
+            and op.args
+            and isinstance(op.args[0], gast.Name)
+            and (
+                op.fn in (list, tuple)
+                or isinstance(op.node, gast.Call)
+                and isinstance(op.node.func, gast.Attribute)
+                and op.node.func.attr == "copy"
+                and name in self.containers | self.appended
+            )
+        }
 
     def name(self, name):
         """The adjoint variable of ``name`` (``x_bar``), made unique on first use."""

@@ -81,7 +81,7 @@ With ``b = a * 3.0`` instead, no adjoint code reads the contents of ``a``
 import gast
 import numpy as np
 
-from adjoint_compiler import naming, trees
+from adjoint_compiler import naming, runtime, trees
 from adjoint_compiler.reverse import shapes
 
 
@@ -137,7 +137,7 @@ def adjoint_store(r, stmt, out):
                 out.append(_assign(later, part))
             else:
                 cot.accumulate(value.id, part, out)
-        if not augmented and name in act.sequences and isinstance(index, gast.Slice):
+        if not augmented and (name in act.sequences or _maybe_list_buffer(act, name)) and isinstance(index, gast.Slice):
             out += trees.quote("zero_slots(bar, index)", bar=bar, index=trees.index_value(index))
         elif not augmented:  # what a[i] held before is overwritten: it reaches nothing
             out += trees.quote("bar[index] = 0.0", bar=bar, index=index)
@@ -155,17 +155,24 @@ def adjoint_store(r, stmt, out):
         (undo,) = trees.quote(text, target=target, value=value)
     else:
         saved = r.namer.unique(naming.SAVED.format(name))
-        # an array's slice is a view: copy it
-        text = (
-            "saved = a[index]"
-            if name in act.sequences
-            else "saved = snapshot(a[index])"  # an array's slice, or a list's element
-            if name in act.owned
-            else "saved = a[index].copy()"
+        # an array's slice is a view: copy it; a dict's key may be new (the undo then removes it); a copy of
+        # an argument (own) is an array, a list or a dict, known only at run time: old_slot saves any of them
+        key = (
+            name in act.sequences
+            and not isinstance(index, gast.Slice)
+            and not trees.is_number(index)
+            or name not in act.sequences
+            and _maybe_list_buffer(act, name)
+            and not any(isinstance(n, gast.Slice) for n in gast.walk(index))  # a slice has .copy() either way
+            or name in act.owned
         )
+        text = "saved = a[index]" if name in act.sequences else "saved = a[index].copy()"
+        if key:
+            text = "saved = old_slot(a, index)"
         (save,) = trees.quote(text, saved=saved, a=name, index=index)
         r.forward_of[id(stmt)] = guard + [gast.copy_location(save, stmt), stmt]
-        (undo,) = trees.quote("target = saved", target=target, saved=saved)
+        text = "put_slot(a, index, saved)" if key else "target = saved"
+        (undo,) = trees.quote(text, target=target, saved=saved, a=name, index=index)
     r.undos[id(undo)] = stmt
     out.append(undo)
 
@@ -208,6 +215,16 @@ def _float_array(act, name, depth=4):
     return False
 
 
+def _maybe_list_buffer(act, name):
+    """Whether ``name`` is a cotangent buffer of emitted code differentiated again (``zeros_like(xs)``,
+    ``add_bars(...)``, ``list_bar(...)``): a list for a list, an array otherwise; ``old_slot`` saves either."""
+    return any(
+        op.kind == "call" and op.fn in (runtime.zeros_like, runtime.add_bars, runtime.list_bar)
+        for n, op in act.defs
+        if n == name
+    )
+
+
 def _store_check(r, stmt, name, value):
     """``check_store(a, v, construct, file, line, col)``: before ``a[i] = v`` (or ``op=``) with a differentiated
     ``v``, refuse an integer or boolean ``a`` at run time (NumPy truncates v into it: no derivative flows)."""
@@ -237,7 +254,10 @@ def adjoint_append(r, stmt, out):
 
 
 def mutated_name(stmt):
-    """The list or array an in-place statement or its undo changes: ``a`` in ``a[i] = v``, ``a.pop()``."""
+    """The list or array an in-place statement or its undo changes: ``a`` in ``a[i] = v``, ``a.pop()``,
+    ``put_slot(a, i, a_old)``."""
+    if isinstance(stmt, gast.Expr) and isinstance(stmt.value.func, gast.Name):
+        return stmt.value.args[0].id
     if isinstance(stmt, gast.Expr):
         return stmt.value.func.value.id
     return trees.stored_into(stmt)

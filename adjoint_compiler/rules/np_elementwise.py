@@ -246,5 +246,17 @@ def copy_adjoint(g, ans, a):
     return g
 
 
+@adjoint(np.ndarray.astype, method="astype")
+def astype_adjoint(g, ans, x, dtype):
+    # a cast to another float type passes the cotangent through in x's precision; a cast to integers
+    # or booleans has no derivative (it is piecewise constant)
+    return (np.asarray(g).astype(x.dtype) if ans.dtype.kind in "fc" else np.zeros(np.shape(x), x.dtype)), None
+
+
+@tangent(np.ndarray.astype)
+def astype_tangent(dot, ans, x, dtype):
+    return (np.asarray(dot).astype(ans.dtype) if ans.dtype.kind in "fc" else np.zeros(np.shape(ans))), None
+
+
 views(np.asarray)  # np.asarray of an array is the array itself (np.copy and np.array copy)
 linear(np.real, kind="first")  # no adjoint rule: forward mode only

@@ -13,7 +13,7 @@ returns (the first), and ``abs`` on a Python float keeps the cotangent a float
 
 import numpy as np
 
-from adjoint_compiler.runtime import unreduce
+from adjoint_compiler.runtime import elements_bar, unreduce
 
 from adjoint_compiler.rules.registry import adjoint, scalar_adjoint
 
@@ -56,3 +56,14 @@ def sum_adjoint(g, ans, xs, start=0):
 @adjoint(float, linear="first")
 def float_adjoint(g, ans, x):
     return g
+
+
+# ---- container constructors (list(xs), tuple(xs)) ----------------------------------------------------
+# A new list or tuple of xs's elements (of an array: its rows): element k's cotangent is xs's element
+# k's. Of a dict (its keys, never differentiated) the cotangent is zero; dict(...) itself is lowered by
+# anf to a display or to stores.
+
+
+@adjoint(list, tuple, linear="first")
+def sequence_adjoint(g, ans, xs):
+    return elements_bar(g, xs)

@@ -1,6 +1,6 @@
 """Adjoints of the runtime helpers that emitted code calls, so that emitted code is differentiable too.
 
-``unbroadcast``, ``fit_shape``, ``unreduce`` and ``add_bars`` are linear in their first
+``unbroadcast``, ``fit_shape``, ``unreduce``, ``add_bars`` and ``elements_bar`` are linear in their first
 argument(s); their adjoints are the matching broadcast or reduction, and forward mode applies
 them to tangents (``linear``: the later arguments give a shape only, their adjoint is ``None``). The other helpers
 are declared non-differentiable: bookkeeping, shapes, einsum plans. Invariant: every
@@ -19,8 +19,8 @@ helper of ``runtime`` that emitted code calls has a rule or a declaration here, 
 import numpy as np
 
 from adjoint_compiler import runtime
-from adjoint_compiler.rules.registry import adjoint, nondifferentiable
-from adjoint_compiler.runtime import fit_shape, unreduce
+from adjoint_compiler.rules.registry import adjoint, linear, nondifferentiable
+from adjoint_compiler.runtime import elements_bar, fit_shape, unreduce
 
 
 @adjoint(runtime.unbroadcast, linear="first")
@@ -53,6 +53,12 @@ def own_adjoint(g, ans, x):
     return g
 
 
+@adjoint(runtime.elements_bar, linear="first")
+def elements_bar_adjoint(g, ans, g_in, like):
+    # elements_bar gives g_in's elements like's structure; its adjoint gives g's elements g_in's back
+    return elements_bar(g, g_in), None
+
+
 BOOKKEEPING = "runtime bookkeeping"
 IN_PLACE = "in-place update bookkeeping"
 nondifferentiable(
@@ -65,11 +71,17 @@ nondifferentiable(
     runtime.segments,
     reason=BOOKKEEPING,
 )
-nondifferentiable(runtime.loop_length, reason="a number of loop steps")
+nondifferentiable(runtime.loop_length, runtime.zip_length, reason="a number of loop steps")
+nondifferentiable(runtime.keys_of, reason="a dict's keys")
+nondifferentiable(runtime.index_of, runtime.count_of, reason="a position or a count in a list")
 # they appear only next to in-place updates of adjoint buffers, which the compiler refuses in emitted code
 # (grad of grad through a[i] = v), so no derivative is ever dropped through them
 nondifferentiable(runtime.stored, runtime.stored_number, runtime.snapshot, runtime.put_back, reason=IN_PLACE)
+# but forward mode over a gradient (hvp, jvp of grad) runs them on a list's cotangent, which it follows
+# through stores: there the cotangent a stored value takes is linear in the buffer's
+linear(runtime.stored, runtime.stored_number, kind="first")
 nondifferentiable(runtime.once, runtime.list_bar, runtime.zero_slots, reason=IN_PLACE)
+nondifferentiable(runtime.old_slot, runtime.put_slot, reason=IN_PLACE)
 nondifferentiable(runtime.shape_of, reason="a shape, for the adjoint of broadcasting")
 nondifferentiable(
     runtime.einsum_plan, runtime.einsum_mask, reason="subscripts and a 0/1 mask, for the adjoint of np.einsum"

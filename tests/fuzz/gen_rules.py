@@ -58,6 +58,7 @@ EXCLUDED = {
     runtime.fit_shape: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
     runtime.unreduce: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
     runtime.add_bars: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
+    runtime.elements_bar: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
 }
 
 # Known bugs (tests/regressions/test_fuzz_rules.py). While a switch is off the generator keeps away from
@@ -235,6 +236,10 @@ def _build_elementwise():
                         row.fn, [(sx, row.x), (sy, row.y)], _call_render(row.fn), "%s-%s-%s" % (row.fn.__name__, sx, sy)
                     )
                 )
+    for row in T_ELEM.CASTS:
+        if row.dtype is np.float64 and row.x_dtype is np.float64:  # the fuzzer's values are float64
+            render = lambda c, ops: ("method", ops[0], "astype", raw("np.float64"))  # noqa: E731
+            _add(Entry(np.ndarray.astype, [(row.shape, Domain("uniform", -3, 3))], render, row.name, render))
     for row in T_ELEM.SELECT:
         shapes = row.make_args.shapes
         if row.fn is np.where:
@@ -421,6 +426,8 @@ def _build_builtins():
             _add(Entry(sum, [((3, 2), scalar)], lambda c, ops: call("sum", ops[0]), n))
         elif n == "sum-with-start":
             _add(Entry(sum, [((), scalar)] * 4, lambda c, ops: call("sum", ("list",) + tuple(ops[:3]), ops[3]), n))
+        elif n in ("list-array", "tuple-list"):  # a list or tuple of an array's elements, made an array again
+            _add(Entry(fn, [((3,), scalar)], lambda c, ops, f=fn.__name__: call("np.array", call(f, ops[0])), n))
         else:
             raise AssertionError("a new row of tests/rules/test_py_builtins.py: %s (teach gen_rules)" % n)
 

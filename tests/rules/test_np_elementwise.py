@@ -263,9 +263,35 @@ def test_clip_ties_and_partition():
     assert np.array_equal(ga, np.zeros(5)) and glo == 15.0 and ghi == 0.0
 
 
+# ---- casts: x.astype(dtype) ------------------------------------------------------
+
+
+class Cast(NamedTuple):
+    dtype: object  # the cast's
+    x_dtype: object  # the argument's
+    shape: tuple
+    name: str
+
+
+CASTS = [
+    Cast(np.float64, np.float64, (2, 3), "astype-float64"),
+    Cast(np.float64, np.float32, (3,), "astype-float32-to-float64"),
+    Cast(int, np.float64, (3,), "astype-int"),  # piecewise constant: no derivative
+]
+
+
+@pytest.mark.parametrize("row", CASTS, ids=[r.name for r in CASTS])
+def test_cast_rule_matches_finite_differences_in_the_arguments_precision(row):
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-3, 3, size=row.shape).astype(row.x_dtype)
+    rule = registry.lookup(np.ndarray.astype).rule
+    check_rule(np.ndarray.astype, rule, [x, row.dtype], diff=[0])
+    assert rule(np.ones(row.shape), x.astype(row.dtype), x, row.dtype)[0].dtype == row.x_dtype
+
+
 # ---- registration and form ------------------------------------------------------
 
-TABLE_FNS = [r.fn for r in UNARY] + [r.fn for r in BINARY] + [r.fn for r in SELECT]
+TABLE_FNS = [r.fn for r in UNARY] + [r.fn for r in BINARY] + [r.fn for r in SELECT] + [np.ndarray.astype]
 
 
 def test_table_and_module_list_the_same_rules():

@@ -41,6 +41,8 @@ TABLE = [
     Row(sum, lambda rng: [[uniform(-3, 3)(rng) for _ in range(4)]], "sum-list"),
     Row(sum, lambda rng: [rng.uniform(-3, 3, size=(3, 2))], "sum-array-first-axis"),
     Row(sum, lambda rng: [[uniform(-3, 3)(rng) for _ in range(3)], uniform(-3, 3)(rng)], "sum-with-start"),
+    Row(list, lambda rng: [rng.uniform(-3, 3, size=3)], "list-array"),
+    Row(tuple, lambda rng: [[uniform(-3, 3)(rng) for _ in range(3)]], "tuple-list"),
 ]
 
 

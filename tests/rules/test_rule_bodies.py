@@ -22,6 +22,7 @@ ALLOWED_GLOBALS = {
     "einsum_plan",
     "einsum_mask",
     "one_count",
+    "elements_bar",
     "None",
     "True",
     "False",

@@ -39,6 +39,13 @@ def test_unreduce_rule(g_shape, like_shape, axis):
     check_rule(f, lambda gg, ans, g_in, like_: rule(gg, ans, g_in, like_, axis)[:2], [g, like], diff=[0])
 
 
+def test_elements_bar_rule():
+    g, like = np.array([1.0, 2.0, -0.5]), np.array([3.0, -1.0, 2.0])
+    check_rule(runtime.elements_bar, registry.lookup(runtime.elements_bar).rule, [g, like], diff=[0])
+    assert runtime.elements_bar([1.0, 2.0], (3.0, 4.0)) == [1.0, 2.0]  # a tuple's cotangent is a list
+    assert runtime.elements_bar([1.0], {"a": 2.0}) == {"a": 0.0}  # list(d) holds d's keys
+
+
 def test_add_bars_rule():
     a, b = np.array([1.0, 2.0]), np.array([3.0, -1.0])
     check_rule(runtime.add_bars, registry.lookup(runtime.add_bars).rule, [a, b])

@@ -144,6 +144,8 @@ def build(case):
             keywords.append("%s=%s" % (k, params[-1]))
     if case.fn in _OPERATORS and not keywords:
         call = _OPERATORS[case.fn].format(*operands)
+    elif case.fn is np.ndarray.astype:  # a method only
+        call = "%s.astype(%s)" % (operands[0], ", ".join(operands[1:] + keywords))
     else:
         call = "%s(%s)" % (_spelling(case.fn), ", ".join(operands + keywords))
     source = "def case(%s):\n    return %s\n" % (", ".join(params), call)
@@ -244,6 +246,9 @@ def _elementwise_cases():
     for row in elementwise_t.SELECT:
         out.append(Case(row.name, row.fn, row.make_args(rng), {}, tuple(row.diff)))
         out.append(Case(row.name + "-first-only", row.fn, row.make_args(rng), {}, tuple(row.diff)[:1]))
+    for row in elementwise_t.CASTS:
+        x = rng.uniform(-3, 3, size=row.shape).astype(row.x_dtype)
+        out.append(Case(row.name, np.ndarray.astype, [x, row.dtype], {}, (0,)))
     for i, (fn, args, _) in enumerate(elementwise_t.KINKS):  # ties of maximum/minimum: one side's slope
         out.append(
             Case("kink-%s-%d" % (fn.__name__, i), fn, args, {}, tuple(range(len(args))), fn in (np.abs, np.absolute))
@@ -360,6 +365,7 @@ def _runtime_cases():
     for c_shape, like_shape in _marked(runtime_t.test_fit_shape_rule, "c_shape"):
         args = [rng.standard_normal(c_shape), rng.standard_normal(like_shape)]
         out.append(Case("fit_shape-%s-%s" % (c_shape, like_shape), runtime.fit_shape, args, {}, (0, 1)))
+    out.append(Case("elements_bar", runtime.elements_bar, [rng.standard_normal(3), rng.standard_normal(3)], {}, (0,)))
     out.append(Case("add_bars", runtime.add_bars, [rng.standard_normal(2), rng.standard_normal(2)], {}, (0, 1)))
     out.append(
         Case("add_bars-first-only", runtime.add_bars, [rng.standard_normal(2), rng.standard_normal(2)], {}, (0,))
