@@ -31,7 +31,6 @@ NAMES = {
     gast.AsyncFunctionDef: "async def",
     gast.AsyncFor: "async for",
     gast.AsyncWith: "async with",
-    gast.Lambda: "lambda",
     gast.ListComp: "list comprehension",
     gast.SetComp: "set comprehension",
     gast.DictComp: "dict comprehension",
@@ -41,7 +40,6 @@ NAMES = {
     gast.With: "with statement",
     gast.Raise: "raise statement",
     gast.ClassDef: "class definition inside a differentiated function",
-    gast.FunctionDef: "nested function definition",
     gast.Import: "import inside a differentiated function",
     gast.ImportFrom: "import inside a differentiated function",
     gast.Delete: "del statement",
@@ -51,7 +49,6 @@ NAMES = {
     gast.AnnAssign: "annotated assignment without a value",
 }
 HINTS = {
-    gast.Lambda: "assign it with 'def' instead",
     gast.ListComp: "write it as a for loop",
     gast.GeneratorExp: "write it as a for loop",
     gast.Import: "import at module level",
@@ -200,10 +197,8 @@ def _hashable(value):
     return True
 
 
-def _check_node(node, source, root):
+def _check_node(node, source):
     kind = type(node)
-    if kind is gast.FunctionDef and node is not root:
-        _reject(node, source)
     if kind not in SUPPORTED:
         _reject(node, source)
     if kind is gast.AnnAssign and node.value is None:
@@ -265,5 +260,5 @@ def run(tree, source):
         source.local_names = trees.local_names(tree)
     _check_arguments(tree, source)
     for node in gast.walk(tree):
-        _check_node(node, source, tree)
+        _check_node(node, source)
     return tree

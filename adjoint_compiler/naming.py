@@ -52,6 +52,9 @@ OVERLAP = "_overlap{}"  # the values of a store whose target may overlap them, c
 MODULE_ALIAS = "_module"  # the user's module, for global statements (underscores prepended until free)
 CLOSURE_ALIAS = "_closure"  # the enclosing function's cells, for nonlocal statements (likewise)
 CARRYING = "{}_with_state"  # a called function in carrying form (carry.py): state passed in and returned
+LAMBDA = "lambda_{}"  # a lambda written in place, lifted to a function of its own (lift.py): named after its line
+DEFAULT_VALUE = "{}_{}"  # the default of parameter p of a nested function g, evaluated at its def (lift.py): g_p
+PASSED_VARIABLE = "{}_{}"  # a variable the function passed as parameter p reads, in the callee's variant: f_x
 
 _TEMP_NAME = re.compile(r"_t\d+$")
 

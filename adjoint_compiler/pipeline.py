@@ -4,13 +4,13 @@
 ``STAGES``; ``stop_after`` names one of them and returns what it produced
 (a gast tree for the tree stages, the activity tables for "activity",
 source text for "emit"). The passes work on a fresh parse of the user's
-source (``desugar``, ``specialise``, ``fence`` and ``carry`` edit it in place, the others
+source (``desugar``, ``lift``, ``specialise``, ``fence`` and ``carry`` edit it in place, the others
 return new trees) and all the state of a compilation lives in its
 ``Compilation`` object, so compiling is re-entrant, a failed compile leaves
 nothing behind, and the user's function is untouched.
 
 >>> [name for name, _ in STAGES][:8]
-['source', 'desugar', 'specialise', 'fence', 'jumps', 'rebind', 'inline', 'carry']
+['source', 'desugar', 'lift', 'specialise', 'fence', 'jumps', 'rebind', 'inline']
 """
 
 import builtins
@@ -30,6 +30,7 @@ from adjoint_compiler import (
     fence,
     inline,
     jumps,
+    lift,
     link,
     load,
     optimize,
@@ -260,6 +261,7 @@ def _load(c):
 STAGES = [
     ("source", _source),
     ("desugar", _desugar),
+    ("lift", _tree_pass(lift, "src")),
     ("specialise", _specialise),
     ("fence", _fence),
     ("jumps", _tree_pass(jumps, "src")),

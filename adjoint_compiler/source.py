@@ -12,6 +12,7 @@ closure values, builtins) needed to resolve the names it reads.
 ('f', 1)
 """
 
+import ast
 import builtins
 import functools
 import inspect
@@ -23,7 +24,7 @@ import weakref
 
 import gast
 
-from adjoint_compiler import naming
+from adjoint_compiler import naming, trees
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
 
@@ -237,6 +238,11 @@ def read(func):
     variant = func if hasattr(func, VARIANT) else None
     if variant is not None:  # the source is its target's, specialised (see ``variant``)
         func = getattr(variant, VARIANT)[0]
+    made = getattr(func, DERIVED, None)
+    if made is not None:  # a nested function lifted to one of its own (lift.py)
+        tree, filename, lines, indent = made
+        src = Source(func, trees.clone(tree), filename, lines, indent, Environment(func))
+        return _read_variant(src, variant) if variant is not None else src
     transform = getattr(func, TRANSFORM_MARK, None)
     if transform is not None:
         code = transform[1].__code__
@@ -538,11 +544,61 @@ def carrying(func, ins, outs):
     return variant
 
 
+DERIVED = "__adjoint_compiler_derived__"  # (tree, filename, lines, indent) on what ``derived`` makes
+
+
+def derived(origin, tree, cells):
+    """A real function made from ``tree``, a FunctionDef written in the file of ``origin`` (a Source):
+    called, it runs as ``tree`` says, reading the globals and closure variables of ``origin.func``
+    and the names ``cells`` holds (name -> a cell: functions made together can name each other);
+    ``read`` of it gives a copy of ``tree`` at the user's lines and columns, whose environment holds
+    those names too. ``lift`` makes nested functions and the helpers they are passed to so.
+
+    >>> def f(x):
+    ...     return x
+    >>> tree = read(f).tree
+    >>> tree.name = "twice"
+    >>> tree.body[0].value = gast.BinOp(left=tree.body[0].value, op=gast.Mult(), right=trees.name("k"))
+    >>> k = types.CellType(2.0)
+    >>> twice = derived(read(f), tree, {"k": k})
+    >>> twice(3.0), read(twice).tree.body[0].lineno == f.__code__.co_firstlineno + 1
+    (6.0, True)
+    """
+    base = origin.func
+    base = getattr(base, CARRIED, (base,))[0]  # a carrying variant reads its function's cells
+    held = dict(zip(base.__code__.co_freevars, base.__closure__ or ()))
+    held.update(cells)
+    outer = sorted(held)
+    text = "def _make_(%s):\n%s    return %s\n" % (
+        ", ".join(outer),
+        textwrap.indent(ast.unparse(gast.gast_to_ast(trees.clone(tree))) + "\n", "    "),
+        tree.name,
+    )
+    namespace = {}
+    exec(text, namespace)  # noqa: S102  (the code the tree says, closing over the cells named)
+    inner = namespace["_make_"](*[None] * len(outer))
+    closure = tuple(held[name] for name in inner.__code__.co_freevars)
+    func = types.FunctionType(inner.__code__, base.__globals__, tree.name, inner.__defaults__, closure)
+    func.__kwdefaults__ = inner.__kwdefaults__
+    func.__qualname__ = "%s.<locals>.%s" % (base.__qualname__, tree.name)
+    func.__module__ = base.__module__
+    setattr(func, DERIVED, (trees.clone(tree), origin.filename, origin.lines, origin.indent))
+    return func
+
+
 def _read_carrying(variant, func, ins, outs):
     """The source of ``func`` with the globals ``ins`` as its first parameters (no longer declared
     global) and every return giving ``(value, *outs)``."""
     src = read(func)
-    tree = src.tree
+    with_state(src.tree, ins, outs)
+    src.func = variant
+    return src
+
+
+def with_state(tree, ins, outs):
+    """Make ``tree`` (a FunctionDef) take the variables ``ins`` first, no longer declared ``global`` or
+    ``nonlocal``, and give ``(value, *outs)`` at every return, a final one included; the functions it
+    defines are left as they are. Edits ``tree``."""
     tree.args.args = [gast.Name(id=g, ctx=gast.Param(), annotation=None, type_comment=None) for g in ins] + list(
         tree.args.args
     )
@@ -553,9 +609,11 @@ def _read_carrying(variant, func, ins, outs):
             ctx=gast.Load(),
         )
 
-    for node in gast.walk(tree):
+    for node in [tree] + list(trees.scope(tree.body)):  # not inside the functions it defines
         if isinstance(node, gast.Return):
             node.value = gast.copy_location(carried(node.value), node)
+        if isinstance(node, (gast.FunctionDef, gast.Lambda)) and node is not tree:
+            continue
         for field in ("body", "orelse", "finalbody"):
             block = getattr(node, field, None)
             if isinstance(block, list):
@@ -568,8 +626,6 @@ def _read_carrying(variant, func, ins, outs):
     if not tree.body or not isinstance(tree.body[-1], gast.Return):
         end = tree.body[-1] if tree.body else tree
         tree.body.append(gast.copy_location(gast.Return(value=carried(None)), end))
-    src.func = variant
-    return src
 
 
 def static_value(node, source):

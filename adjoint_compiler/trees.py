@@ -97,6 +97,23 @@ def walk(root):
                 stack.append(value)
 
 
+def scope(stmts):
+    """The nodes of ``stmts`` in their function's own scope: the functions defined there (``def``,
+    ``lambda``) included, their bodies not."""
+    stack = list(stmts)
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            continue
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend(v for v in value if isinstance(v, gast.AST))
+            elif isinstance(value, gast.AST):
+                stack.append(value)
+
+
 def groups(pairs):
     """name -> every name linked to it through ``pairs`` (transitively): union-find over name pairs."""
     parent = {}

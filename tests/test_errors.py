@@ -28,16 +28,15 @@ def star_args(xs):
     return max(*xs)  # <- *xs
 
 
-def nested_def(x):
-    def inner(y):  # <- def inner
-        return y
+def nested_def_returned(x):
+    def inner(y):
+        return y * x
 
-    return inner(x)
+    return inner  # <- inner
 
 
-def lambda_inside(x):
-    h = lambda t: t * 2  # <- lambda
-    return h(x)
+def lambda_passed_to_builtin(x):
+    return sorted([1.0, 2.0], key=lambda t: t * x)[0]  # <- lambda
 
 
 def global_decl(x):
@@ -91,8 +90,8 @@ CASES = [
     (uses_eval, "eval() of code the compiler cannot see"),
     (gen, "yield"),
     (star_args, "*xs in a call"),
-    (nested_def, "nested function definition"),
-    (lambda_inside, "lambda"),
+    (nested_def_returned, "a nested function 'inner' used as a value"),
+    (lambda_passed_to_builtin, "a lambda that reads x of the enclosing function, passed to something"),
     (attribute_store, "assignment to an attribute"),
     (append_to_argument, "in-place update of x, which may be the caller's argument x"),
     (store_while_view_is_used, "in-place update of a while b (a view or copy of the same array) is still used"),

@@ -1,0 +1,528 @@
+"""Lift the functions defined inside the function (``def``, ``lambda``) to functions of their own.
+
+A nested function becomes a function of its own (``source.derived``: at the
+user's lines, and a real callable), bound in the environment under its name
+(underscores prepended where that name is taken). Its first parameters are the
+variables of the enclosing function it reads, and those of the nested
+functions it calls; every call passes their current values, which is Python's
+late binding: ``def g(t): return t * x`` ... ``g(2.0)`` becomes ``g(x, 2.0)``.
+A nested function that reads such variables and is passed to a user function
+(``integrate(lambda t: t * x, 0.0, 1.0)``) makes a variant of that function
+which takes the variables in its place (``integrate_lambda_7(x, 0.0, 1.0)``,
+its calls of the parameter passing them on); one that reads none is passed as
+the global it now is, as any function is. A nested function that assigns
+variables of the enclosing function (``nonlocal total``), itself or through
+the nested functions it calls, returns their new values after its own, as a
+carrying variant does (``source.with_state``), and each call assigns them:
+``add(v)`` becomes ``_, total = add(total, v)``.
+
+Output invariant: the tree defines no function and holds no lambda; each name
+a nested function had is called or passed to a call where it is read, and is
+not bound any more. Refused, at the user's line: a nested function used as a
+value in any other way (returned, stored, rebound), read before its ``def``
+or outside the block that defines it, decorated, with ``**kwargs`` or
+keyword-only parameters (a lambda written in place: with defaults other than
+constants; a ``def``'s are evaluated where it stands, into variables passed
+where a call leaves them out), passed, reading
+variables, to something other than a user function, or writing variables of
+the enclosing function and called inside an expression or passed to a function.
+
+>>> from adjoint_compiler import emit, source
+>>> def f(x, y):
+...     def g(t):
+...         return t * x
+...     return g(y) + g(2.0)
+>>> src = source.read(f)
+>>> print(emit.to_source(run(src.tree, src)).strip())
+def f(x, y):
+    return g(x, y) + g(x, 2.0)
+>>> print(emit.to_source(source.read(src.env["g"]).tree).strip())
+def g(x, t):
+    return t * x
+"""
+
+import inspect
+import os
+import types
+
+import gast
+
+from adjoint_compiler import naming, rules, trees
+from adjoint_compiler import source as source_mod
+from adjoint_compiler.errors import UnsupportedError
+
+_PACKAGE = os.path.dirname(os.path.abspath(source_mod.__file__))
+_REWRITE_HINT = "define it at module level and pass what it reads as arguments"
+
+
+class _Closure:
+    """A nested function as its callers see it: the name it is bound to, the variables passed first."""
+
+    def __init__(self, alias, frees, cell, label):
+        self.label = label  # what messages call it
+        self.alias = alias
+        self.frees = frees  # names, in the code that calls it
+        self.writes = []  # those of them it assigns (nonlocal), which it returns after its value
+        self.params = []  # its own parameters
+        self.defaults = {}  # parameter -> the variable (among ``frees``) holding its default, from the def
+        self.cell = cell  # holds the lifted function once it is made
+
+
+class _Names:
+    """The names of one function's environment that lifting binds: into the source's own once the
+    functions exist (the function being compiled), or into the cells of a function being made."""
+
+    def __init__(self, src, tree, cells=None, making=None):
+        self.src = src
+        self.bound = {}  # name -> cell, of the names bound here
+        self.local = trees.local_names(tree)
+        self.taken = set(src.env) | trees.all_names(tree)
+        self.cells = cells
+        self.pending = []  # (name, cell), bound into src.env at the end where ``cells`` is None
+        self.making = {} if making is None else making  # the variants being made (recursion reaches them)
+
+    def bind(self, name, cell):
+        while name in self.taken:
+            name = "_" + name
+        self.taken.add(name)
+        self.bound[name] = cell
+        if self.cells is not None:
+            self.cells[name] = cell
+        else:
+            self.pending.append((name, cell))
+        return name
+
+    def resolve(self, node):
+        """The value of the global or module attribute ``node``, names bound here included."""
+        if isinstance(node, gast.Name) and node.id in self.bound:
+            return source_mod.cell_value(self.bound[node.id])
+        return source_mod.global_value(node, self.src, self.local)
+
+
+def run(fn, src):
+    """Return ``fn`` with its nested functions lifted (``fn`` is a fresh parse: edited in place)."""
+    if src is None:
+        return fn
+    nested = False
+    for node in trees.scope(fn.body):
+        nested = nested or isinstance(node, (gast.FunctionDef, gast.Lambda))
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Call):
+            _refuse_returned_function(node.func, src, fn)
+    if not nested:
+        return fn
+    found = _nested(fn, src)
+    names = _Names(src, fn)
+    names.taken -= set(found) - set(src.env)  # its reads are the nested functions', renamed
+    parent_vars = _bound(fn) - set(found)
+    closures = {}
+    for name, (node, _, _, label, evaluated) in found.items():
+        closures[name] = _Closure(None, None, types.CellType(), label)
+        closures[name].params = [a.id for a in node.args.args]
+        closures[name].defaults = evaluated
+    frees = _free_variables(found, parent_vars, src)
+    for name, closure in closures.items():
+        closure.alias = names.bind(name, closure.cell)
+        closure.frees, closure.writes = frees[name]
+    made = {}
+    for name, (node, params, body, _, _) in found.items():
+        made[name] = _lift(node, name, params, body, closures, src, names.making)
+    for name, closure in closures.items():
+        closure.cell.cell_contents = made[name]
+    _rewrite(fn.body, src, closures, names)
+    for alias, cell in names.pending:
+        src.bind(alias, cell.cell_contents)
+    return fn
+
+
+def _refuse_returned_function(call, src, fn):
+    """``make(x)(3.0)``: a function that a user function made and returned (a nested one) is called."""
+    maker = source_mod.global_value(call.func, src, trees.local_names(fn))
+    if (
+        inspect.isfunction(maker)
+        and any(isinstance(c, types.CodeType) for c in maker.__code__.co_consts)  # it defines functions
+        and not maker.__code__.co_filename.startswith(_PACKAGE)  # ac.grad(h)(x): specialise's
+    ):
+        raise UnsupportedError(
+            "a call of the function that %s(...) returns" % maker.__name__,
+            src.location(call),
+            "define the function it returns at module level, taking what it reads as parameters",
+        )
+
+
+def _bound(fn):
+    """The names ``fn`` (a FunctionDef or Lambda) binds in its own scope."""
+    args = fn.args
+    names = {a.id for a in args.args + args.kwonlyargs + getattr(args, "posonlyargs", [])}
+    names |= {a.id for a in (args.vararg, args.kwarg) if a is not None}
+    body = fn.body if isinstance(fn.body, list) else [fn.body]
+    for node in trees.scope(body):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            names.add(node.id)
+        elif isinstance(node, gast.FunctionDef):
+            names.add(node.name)
+    return names - _nonlocals(body)
+
+
+def _nonlocals(body):
+    """The names declared ``nonlocal`` in the scope of ``body``."""
+    return {n for s in trees.scope(body) if isinstance(s, gast.Nonlocal) for n in s.names}
+
+
+def _reads(fn):
+    """Names read anywhere in ``fn``'s body, nested functions included, that ``fn`` does not bind."""
+    body = fn.body if isinstance(fn.body, list) else [fn.body]
+    inner = {n.id for b in body for n in trees.walk(b) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Param)}
+    inner |= {n.name for b in body for n in trees.walk(b) if isinstance(n, gast.FunctionDef)}
+    return trees.loads(*body) - _bound(fn) - inner
+
+
+def _nested(fn, src):
+    """name -> (node, parameters, body statements) for each function defined in ``fn``'s scope, the
+    definitions taken out of the tree (a lambda written in place gets a name and leaves it behind)."""
+    found = {}
+    stores = {}
+    for node in trees.scope(fn.body):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            stores.setdefault(node.id, []).append(node)
+    params = {a.id for a in fn.args.args} | {a.id for a in (fn.args.vararg, fn.args.kwarg) if a is not None}
+    declared = {n for s in trees.scope(fn.body) if isinstance(s, (gast.Global, gast.Nonlocal)) for n in s.names}
+    taken = trees.all_names(fn) | set(src.env)
+    evaluated = {}  # name -> {parameter: the variable holding the default Python evaluated at the def}
+
+    def take(block):
+        kept = []
+        for i, stmt in enumerate(block):
+            if isinstance(stmt, gast.FunctionDef):
+                name, node, body = stmt.name, stmt, stmt.body
+            elif (
+                isinstance(stmt, gast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], gast.Name)
+                and isinstance(stmt.value, gast.Lambda)
+            ):
+                name, node = stmt.targets[0].id, stmt.value
+                body = [gast.copy_location(gast.Return(value=node.body), node.body)]
+            else:
+                for field in ("body", "orelse"):
+                    inner = getattr(stmt, field, None)
+                    if isinstance(inner, list) and inner:
+                        inner[:] = take(inner) or [gast.copy_location(gast.Pass(), inner[0])]
+                kept.append(stmt)
+                continue
+            _check_definition(node, "the nested function '%s'" % name, src, defaults=True)
+            again = [s for s in stores.get(name, []) if not (isinstance(stmt, gast.Assign) and s is stmt.targets[0])]
+            if name in found or again or name in params or name in declared:
+                where = again[0] if again else stmt
+                raise UnsupportedError(
+                    "a nested function '%s' whose name is also bound otherwise in the function" % name,
+                    src.location(where),
+                    "give the function a name of its own",
+                )
+            later = {id(n) for s in block[i + 1 :] for n in trees.walk(s)}
+            found[name] = (node, node.args, body, later)
+            if not all(isinstance(d, gast.Constant) for d in node.args.defaults):
+                evaluated[name] = {}
+                names = [a.id for a in node.args.args][len(node.args.args) - len(node.args.defaults) :]
+                for param, default in zip(names, node.args.defaults):
+                    var = naming.DEFAULT_VALUE.format(name, param)
+                    while var in taken:
+                        var = "_" + var
+                    taken.add(var)
+                    evaluated[name][param] = var
+                    kept.append(gast.copy_location(trees.assign(var, default), default))
+                node.args.defaults = []
+        return kept
+
+    fn.body[:] = take(fn.body) or [gast.copy_location(gast.Pass(), fn)]
+    # a read must come after the definition, in its block (Python's rule, where it is simple to check)
+    for name, (node, _, body, later) in found.items():
+        own = {id(n) for b in body for n in trees.walk(b)}  # recursion
+        where = list(fn.body) + [found[o][0] for o in found if o != name]
+        for n in (n for w in where for n in trees.walk(w)):
+            if isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Load):
+                if id(n) not in later and id(n) not in own:
+                    raise UnsupportedError(
+                        "a read of the nested function '%s' before its definition or outside the block "
+                        "that defines it" % name,
+                        src.location(n),
+                        "define it at the start of the function",
+                    )
+    out = {name: (node, args, body, "nested function '%s'" % name) for name, (node, args, body, _) in found.items()}
+    out = {name: entry + (evaluated.get(name, {}),) for name, entry in out.items()}
+    for node in list(trees.scope(fn.body)):
+        if isinstance(node, gast.Lambda):  # written in place: named after its line, read where it was
+            _check_definition(node, "a lambda", src)
+            name = naming.LAMBDA.format(node.lineno)
+            while name in out:
+                name = "_" + name
+            lam = trees.clone(node)
+            out[name] = (lam, lam.args, [gast.copy_location(gast.Return(value=lam.body), lam.body)], "lambda", {})
+            read = gast.copy_location(trees.name(name), node)
+            node.__class__ = gast.Name
+            node.__dict__.clear()
+            node.__dict__.update(read.__dict__)
+    return out
+
+
+def _check_definition(node, label, src, defaults=False):
+    args = node.args
+    if getattr(node, "decorator_list", None):
+        raise UnsupportedError(
+            "a decorator on %s" % label,
+            src.location(node.decorator_list[0]),
+            "apply the decorator to a module-level function",
+        )
+    if args.kwarg is not None:
+        raise UnsupportedError("**%s parameter of %s" % (args.kwarg.id, label), src.location(args.kwarg), _REWRITE_HINT)
+    if args.kwonlyargs:
+        raise UnsupportedError(
+            "a keyword-only parameter of %s" % label, src.location(args.kwonlyargs[0]), _REWRITE_HINT
+        )
+    for default in [] if defaults else args.defaults:  # (a def's are evaluated where it stands)
+        if not isinstance(default, gast.Constant):
+            raise UnsupportedError(
+                "a default value of %s that is not a constant (Python evaluates it when the function is "
+                "defined)" % label,
+                src.location(default),
+                "pass the value at each call",
+            )
+    body = node.body if isinstance(node.body, list) else [node.body]
+    own = {id(n) for n in trees.scope(body)}
+    for n in (n for b in body for n in trees.walk(b)):
+        if isinstance(n, gast.Nonlocal) and id(n) not in own:
+            raise UnsupportedError(
+                "nonlocal %s in a function defined inside %s" % (", ".join(n.names), label),
+                src.location(n),
+                "return the new value from the inner function and assign it where it is called",
+            )
+
+
+def _free_variables(found, parent_vars, src):
+    """name -> (the enclosing function's variables the nested function reads, those it writes), itself
+    or through the nested functions it calls (each sorted: the order they are passed and returned in)."""
+    reads = {name: _reads(_as_function(node, body)) for name, (node, _, body, _, _) in found.items()}
+    writes = {name: _nonlocals(body) for name, (_, _, body, _, _) in found.items()}
+    for name, (node, _, body, _, _) in found.items():
+        unknown = sorted(writes[name] - parent_vars)
+        if unknown:
+            where = next(s for s in trees.scope(body) if isinstance(s, gast.Nonlocal) and unknown[0] in s.names)
+            raise UnsupportedError(
+                "nonlocal %s, which the enclosing function does not assign" % unknown[0],
+                src.location(where),
+                "assign it in the enclosing function first",
+            )
+    frees = {name: (reads[name] & parent_vars) | writes[name] | set(found[name][4].values()) for name in found}
+    changed = True
+    while changed:
+        changed = False
+        for name in found:
+            for other in reads[name] & set(found):
+                for table in (frees, writes):
+                    if not table[other] <= table[name]:
+                        table[name] |= table[other]
+                        changed = True
+    return {name: (sorted(frees[name]), sorted(writes[name])) for name in found}
+
+
+def _as_function(node, body):
+    """A FunctionDef with ``node``'s parameters and ``body`` (a lambda's is its return)."""
+    return gast.FunctionDef(
+        name=getattr(node, "name", "lambda"),
+        args=node.args,
+        body=body,
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+        type_params=[],
+    )
+
+
+def _lift(node, name, args, body, closures, src, making):
+    """The function of its own that the nested ``node`` becomes."""
+    closure = closures[name]
+    tree = gast.copy_location(_as_function(node, trees.clone(body)), node)
+    tree.name = closure.alias
+    tree.args = trees.clone(args)
+    if closure.writes:  # as a carrying variant is: it returns (value, *writes)
+        source_mod.with_state(tree, closure.frees, closure.writes)
+    else:
+        tree.args.args[:0] = [
+            gast.Name(id=v, ctx=gast.Param(), annotation=None, type_comment=None) for v in closure.frees
+        ]
+    own = _bound(tree)
+    visible = {n: c for n, c in closures.items() if n not in own}
+    cells = {}
+    names = _Names(src, tree, cells, making)
+    for c in visible.values():
+        names.taken.discard(c.alias)
+        names.bind(c.alias, c.cell)
+    _rewrite(tree.body, src, visible, names)
+    return source_mod.derived(src, tree, cells)
+
+
+def _rewrite(stmts, src, closures, names):
+    """Each read of a nested function in ``stmts`` (a call of it, or an argument of a call) spelled with
+    its lifted name and the variables it reads; other reads are refused."""
+    parents = {}
+    for stmt in stmts:
+        for node in trees.walk(stmt):
+            for child in gast.iter_child_nodes(node):
+                parents[id(child)] = node
+    shadowed = set()  # reads of a name a function inside binds for itself
+    for stmt in stmts:
+        for inner in trees.walk(stmt):
+            if isinstance(inner, (gast.FunctionDef, gast.Lambda)):
+                own = _bound(inner) & set(closures)
+                shadowed |= {id(n) for n in trees.walk(inner) if isinstance(n, gast.Name) and n.id in own}
+    reads = [
+        n
+        for stmt in stmts
+        for n in trees.walk(stmt)
+        if isinstance(n, gast.Name) and n.id in closures and isinstance(n.ctx, gast.Load) and id(n) not in shadowed
+    ]
+    for node in reads:
+        closure = closures[node.id]
+        parent = parents.get(id(node))
+        if isinstance(parent, gast.Call) and parent.func is node:
+            if closure.writes:
+                _assign_writes(parent, closure, parents, stmts, src, names)
+            node.id = closure.alias
+            given = set(closure.params[: len(parent.args)]) | {k.arg for k in parent.keywords}
+            parent.keywords += [
+                gast.keyword(arg=p, value=gast.copy_location(trees.name(v), node))
+                for p, v in closure.defaults.items()
+                if p not in given
+            ]
+            parent.args[:0] = [gast.copy_location(trees.name(v), node) for v in closure.frees]
+        elif isinstance(parent, gast.Call) and node in parent.args:
+            _pass(node, parent, closure, src, names)
+        elif isinstance(parent, gast.keyword) and isinstance(parents.get(id(parent)), gast.Call):
+            _pass(node, parents[id(parent)], closure, src, names)
+        else:
+            raise UnsupportedError(
+                "a %s used as a value (returned, stored or assigned), not called" % closure.label,
+                src.location(node),
+                "call it where it is defined, or " + _REWRITE_HINT,
+            )
+
+
+def _assign_writes(call, closure, parents, stmts, src, names):
+    """``add(v)`` or ``y = step(v)``, where the nested function writes ``total``: the statement assigns
+    what it returns, ``_, total = add(total, v)`` (the call is completed by the caller)."""
+    stmt = parents.get(id(call))
+    single = isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)
+    if single and stmt.targets[0].id in closure.writes:
+        raise UnsupportedError(
+            "assigning to %s what the %s returns, which writes %s itself (nonlocal)"
+            % (stmt.targets[0].id, closure.label, stmt.targets[0].id),
+            src.location(stmt.targets[0]),
+            "assign the result to another variable",
+        )
+    if not (isinstance(stmt, gast.Expr) or single):
+        raise UnsupportedError(
+            "a call of the %s, which writes %s of the enclosing function (nonlocal), inside an expression"
+            % (closure.label, ", ".join(closure.writes)),
+            src.location(call),
+            "call it as a statement of its own (y = %s(...))" % call.func.id,
+        )
+    written = [trees.name(v, store=True) for v in closure.writes]
+    if single:
+        stmt.targets[0] = gast.Tuple(elts=[stmt.targets[0]] + written, ctx=gast.Store())
+        return
+    unused = "_"
+    while unused in names.taken:
+        unused = "_" + unused
+    new = trees.assign(unused, call)
+    new.targets[0] = gast.Tuple(elts=[trees.name(unused, store=True)] + written, ctx=gast.Store())
+    gast.copy_location(new, stmt)
+    holder = parents.get(id(stmt))
+    for block in [stmts] + [getattr(holder, f, None) for f in ("body", "orelse")]:
+        if isinstance(block, list) and any(s is stmt for s in block):
+            block[[id(s) for s in block].index(id(stmt))] = new
+
+
+def _pass(node, call, closure, src, names):
+    """``call`` passes the nested function ``node``: where it reads variables, the callee's variant
+    that takes them instead is called."""
+    if closure.writes:
+        raise UnsupportedError(
+            "a %s that writes %s of the enclosing function (nonlocal), passed to a function"
+            % (closure.label, ", ".join(closure.writes)),
+            src.location(node),
+            "call it in the enclosing function, or return the new value from it",
+        )
+    node.id = closure.alias
+    if not closure.frees:
+        return  # a function of its own like any other: specialise binds it where the callee is compiled
+    callee = names.resolve(call.func)
+    if not (
+        inspect.isfunction(callee)
+        and rules.lookup(callee) is None
+        and getattr(callee, source_mod.TRANSFORM_MARK, None) is None
+    ):
+        raise UnsupportedError(
+            "a %s that reads %s of the enclosing function, passed to something that is not a user function"
+            % (closure.label, ", ".join(closure.frees)),
+            src.location(node),
+            "write the loop that calls it, or pass it to a function of your own",
+        )
+    marker = object()
+    args = [marker if a is node else a for a in call.args]
+    kwargs = {k.arg: (marker if k.value is node else k.value) for k in call.keywords}
+    try:
+        bound = inspect.signature(callee).bind(*args, **kwargs)
+    except TypeError as e:
+        raise UnsupportedError("this call of %s (%s)" % (callee.__name__, e), src.location(call))
+    param = next((p for p, v in bound.arguments.items() if v is marker), None)
+    kind = inspect.signature(callee).parameters[param].kind if param is not None else None
+    if kind not in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.POSITIONAL_ONLY):
+        raise UnsupportedError(
+            "a %s passed to %s as *args, **kwargs or a keyword-only argument" % (closure.label, callee.__name__),
+            src.location(node),
+            _REWRITE_HINT,
+        )
+    variant, name = _variant(callee, param, closure, names.making)
+    alias = names.bind(name, variant)
+    call.func = gast.copy_location(trees.name(alias), call.func)
+    call.args = [a for a in call.args if a is not node]
+    call.keywords = [k for k in call.keywords if k.value is not node]
+    call.args[:0] = [gast.copy_location(trees.name(v), node) for v in closure.frees]
+
+
+def _variant(callee, param, closure, making):
+    """``(cell, name)``: a cell holding ``callee`` made to take ``closure``'s variables first in place of
+    ``param``, calling the nested function with them (where it recurses, the variant it calls is itself)."""
+    name = naming.SPECIALISED.format(callee.__name__, closure.alias)
+    key = (callee, param, id(closure.cell))
+    if key in making:
+        return making[key], name
+    cell = making[key] = types.CellType()
+    try:
+        csrc = source_mod.read(callee)
+        tree = csrc.tree
+        taken = trees.all_names(tree)
+        frees = []
+        for v in closure.frees:
+            passed = naming.PASSED_VARIABLE.format(param, v)
+            while passed in taken:
+                passed = "_" + passed
+            taken.add(passed)
+            frees.append(passed)
+        args = tree.args
+        names_ = [a.id for a in args.args]
+        defaults = dict(zip(names_[len(names_) - len(args.defaults) :], args.defaults))
+        keep = [a for a in args.args if a.id != param]
+        args.defaults = [defaults[a.id] for a in keep if a.id in defaults]
+        args.args = [gast.Name(id=v, ctx=gast.Param(), annotation=None, type_comment=None) for v in frees] + keep
+        tree.name = name
+        cells = {}
+        names = _Names(csrc, tree, cells, making)
+        inner = _Closure(names.bind(closure.alias, closure.cell), frees, closure.cell, "function '%s'" % param)
+        renamed = dict(zip(closure.frees, frees))
+        inner.params = closure.params
+        inner.defaults = {p: renamed[v] for p, v in closure.defaults.items()}
+        _rewrite(tree.body, csrc, {param: inner}, names)
+        cell.cell_contents = source_mod.derived(csrc, tree, cells)
+    finally:
+        del making[key]
+    return cell, name
