@@ -1,6 +1,8 @@
 """The Python people write: comprehensions, generators, chained comparisons, :=, unpacking, guard
 clauses and context managers (lowered by desugar.py before the other passes)."""
 
+import math
+
 import numpy as np
 
 
@@ -35,3 +37,12 @@ def safe_log_sum(x):
     with np.errstate(divide="ignore"):
         y = np.log(x)
     return np.sum(y * x)
+
+
+def scaled_residual(x, target, *, scale=2.0, power=2):
+    return scale * abs(x - target) ** power
+
+
+def top_two_gap(xs):
+    ordered = sorted(xs, reverse=True)
+    return max(xs) - ordered[1] + math.fsum(xs) / len(xs)

@@ -81,6 +81,8 @@ CASES = [
     ("starred_unpacking", "python", "split_sum", "xs", "grad"),
     ("with_errstate", "python", "safe_log_sum", "x", "grad"),
     ("generator_sum_jvp", "python", "weighted_sum", "xs", "jvp"),
+    ("keyword_only", "python", "scaled_residual", ("x", "scale"), "grad"),
+    ("sorted_max_fsum", "python", "top_two_gap", "xs", "grad"),
     # forward mode: tangent code beside the primal, one sweep
     ("seed_f_jvp", "seed", "f", ("x", "y"), "jvp"),
     ("for_range_jvp", "control", "power_loop", "x", "jvp"),
@@ -136,6 +138,8 @@ SAMPLE_ARGS = {
     "guard_chained_walrus": [1.5, 0.0, 2.0],
     "starred_unpacking": [[1.0, 0.5, 2.0]],
     "with_errstate": [np.array([0.5, 2.0])],
+    "keyword_only": [1.5, 0.25],
+    "sorted_max_fsum": [[0.5, 2.0, -1.0, 1.25]],
     "broadcast_scale": [0.3, 0.5],
 }
 
