@@ -371,7 +371,7 @@ def variant(obj, target, bindings=None, defaults=None, spread=None, keys=None, n
     >>> loss = variant(m.loss, Scaled.loss, {"self": m}, spread=1, keys=())
     >>> loss(2.0, 5.0), list(inspect.signature(loss).parameters)
     (30.0, ['x', 'rest_0'])
-    >>> read(loss).tree.name, read(loss).variant[3:]
+    >>> read(loss).tree.name, read(loss).variant[3:5]
     ('loss', (1, ()))
     """
     bindings, defaults = bindings or {}, defaults or {}

@@ -273,6 +273,7 @@ _KINKS = {
     "np.absolute": "abs",
     "np.fabs": "abs",
     "math.fabs": "abs",
+    "math.dist": "dist",  # |p - q|: a kink where the points meet
 }
 # functions that jump: (kind, number of arguments)
 _JUMPS = {
@@ -392,7 +393,12 @@ class Probe:
         return a < b if op == "<" else a > b if op == ">" else a <= b if op == "<=" else a >= b
 
     def _kink(self, fn, kind, *args):
-        self._near(args[0] if kind == "abs" else np.asarray(args[0], dtype=float) - np.asarray(args[1], dtype=float))
+        if kind == "dist":
+            self._near(float(np.linalg.norm(np.asarray(args[0], dtype=float) - np.asarray(args[1], dtype=float))))
+        else:
+            self._near(
+                args[0] if kind == "abs" else np.asarray(args[0], dtype=float) - np.asarray(args[1], dtype=float)
+            )
         return fn(*args)
 
     def _jump(self, fn, kind, *args):
