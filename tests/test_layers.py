@@ -91,9 +91,10 @@ def test_no_function_level_imports():
 
 def test_no_upward_imports():
     bad = []
-    for module, (path, imports) in _graph().items():
+    graph = _graph()
+    for module, (path, imports) in graph.items():
         for target, line, _ in imports:
-            if _layer(_resolve(target, _graph())) > _layer(module):
+            if _layer(_resolve(target, graph)) > _layer(module):
                 bad.append(
                     "%s:%d: %s (layer %d) imports %s (layer %d)"
                     % (path.name, line, module, _layer(module), target, _layer(target))

@@ -44,6 +44,10 @@ def _features(source):
             found.add("return in loop")
         if isinstance(node, ast.AugAssign):
             found.add("augmented assignment")
+        if isinstance(node, (ast.GeneratorExp, ast.ListComp)):
+            found.add("comprehension")
+        if isinstance(node, ast.Compare) and len(node.ops) > 1:
+            found.add("chained comparison")
         inner = loops + isinstance(node, (ast.For, ast.While))
         for child in ast.iter_child_nodes(node):
             walk(child, inner)
@@ -70,6 +74,8 @@ FEATURES = {
     "continue",
     "return in loop",
     "augmented assignment",
+    "comprehension",
+    "chained comparison",
 }
 
 
@@ -83,7 +89,7 @@ def test_generator_covers_the_constructs():
     assert not FEATURES - seen, FEATURES - seen
 
 
-@fuzz_settings(50)  # ~0.8 s a program with both modes checked: the offline runs take the volume
+@fuzz_settings(35)  # ~1.3 s a program with both modes checked: the offline runs take the volume
 @given(case=cases(gen_control))
 def test_random_control_flow_programs(case):
     check_case(case, gen_control)
