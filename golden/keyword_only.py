@@ -6,12 +6,11 @@ def scaled_residual_grad(x, target, scale=2.0, power=2):
     # forward sweep
     _t1 = x - target
     _t2 = abs(_t1)
-    _t3 = _t2 ** power
-    _t4 = scale * _t3
+    _t4 = scale * _t2 ** power
     # adjoint sweep
     check_scalar(_t4)
     # return scale * abs(x - target) ** power
-    scale_bar = _t3
     _t2_bar = scale * power * _t2 ** (power - (power != 0))
     x_bar = _t2_bar if _t1 > 0 else -_t2_bar if _t1 < 0 else 0.0
-    return (_t4, (x_bar, scale_bar))
+    target_bar = -x_bar
+    return (_t4, (x_bar, target_bar))

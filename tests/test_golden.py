@@ -81,7 +81,7 @@ CASES = [
     ("starred_unpacking", "python", "split_sum", "xs", "grad"),
     ("with_errstate", "python", "safe_log_sum", "x", "grad"),
     ("generator_sum_jvp", "python", "weighted_sum", "xs", "jvp"),
-    ("keyword_only", "python", "scaled_residual", ("x", "scale"), "grad"),
+    ("keyword_only", "python", "scaled_residual", ("x", "target"), "grad"),
     ("sorted_max_fsum", "python", "top_two_gap", "xs", "grad"),
     # forward mode: tangent code beside the primal, one sweep
     ("seed_f_jvp", "seed", "f", ("x", "y"), "jvp"),
