@@ -375,15 +375,20 @@ class _Desugar:
             stmt.test = test
             out.append(stmt)
             return
-        # the test's statements run before every test: while True, test first, break when it fails (after
-        # the else clause, which runs when the test fails and not after a break)
-        if any(isinstance(n, (gast.Break, gast.Continue)) for n in _outside_loops(stmt.orelse)):
-            self.refuse(stmt.test, "a comprehension or := in the test of a while loop whose else clause jumps")
-        stop = _at(gast.If(test=trees.negate(test), body=stmt.orelse + [_at(gast.Break(), stmt)], orelse=[]), stmt.test)
+        # the test's statements run before every test: while True, test first, break when it fails; the else
+        # clause runs after the loop where the test failed (not after a break), its jumps the enclosing loop's
+        orelse, stmt.orelse = stmt.orelse, []
+        stop_body = [_at(gast.Break(), stmt)]
+        if orelse:
+            head, exhausted = self.temp("exhausted", stmt, trees.const(False))
+            out.append(head)
+            stop_body.insert(0, _at(trees.assign(exhausted.id, trees.const(True)), stmt))
+        stop = _at(gast.If(test=trees.negate(test), body=stop_body, orelse=[]), stmt.test)
         stmt.test = _at(trees.const(True), stmt.test)
         stmt.body = before + [stop] + stmt.body
-        stmt.orelse = []
         out.append(stmt)
+        if orelse:
+            out.append(_at(gast.If(test=trees.clone(exhausted), body=orelse, orelse=[]), orelse[0]))
 
     def imports(self, stmt):
         if self.source is None:
@@ -901,20 +906,6 @@ class _Desugar:
             return self.block(body)
         finally:
             del self.comp_vars[len(self.comp_vars) - len(bound) :]
-
-
-def _outside_loops(stmts):
-    """The nodes of ``stmts``, not looking into loops or functions inside them."""
-    stack = list(stmts)
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, (gast.For, gast.While)):
-            stack.extend(node.orelse)
-            continue
-        if isinstance(node, (gast.FunctionDef, gast.Lambda)):
-            continue
-        stack.extend(gast.iter_child_nodes(node))
 
 
 def _attributes(node):

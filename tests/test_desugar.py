@@ -137,6 +137,20 @@ def walrus_while_else(x):
     return s
 
 
+def walrus_while_else_jumps(x):
+    total = 0.0
+    for k in range(3):
+        s = x
+        while (t := s * 1.5) < 4.0 + k:
+            s = t + x
+        else:
+            if s > 4.0:
+                continue  # the for loop's
+            total = total + s
+        total = total + s * x
+    return total
+
+
 def walrus_in_comprehension(x):
     ys = [z for w in WS if (z := w * x) > 0]
     return sum(ys) + z  # z leaks to the function, as in Python
@@ -313,6 +327,8 @@ CASES = [
     (walrus_while, (0.7,), 0),
     (walrus_while_else, (0.7,), 0),
     (walrus_while_else, (1.9,), 0),
+    (walrus_while_else_jumps, (0.7,), 0),
+    (walrus_while_else_jumps, (1.3,), 0),
     (walrus_in_comprehension, (0.7,), 0),
     (conditional_comprehension, (0.7, True), 0),
     (conditional_comprehension, (0.7, False), 0),
