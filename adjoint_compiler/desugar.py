@@ -39,6 +39,7 @@ import inspect
 import gast
 
 from adjoint_compiler import effects, naming, runtime, trees
+from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
 _COMPREHENSIONS = (gast.ListComp, gast.DictComp, gast.SetComp, gast.GeneratorExp)
@@ -81,19 +82,7 @@ class _Desugar:
             if isinstance(node, gast.Name) and node.id not in trees.local_names(self.fn):
                 return getattr(builtins, node.id, None)
             return None
-        local = trees.local_names(self.fn)
-        root = node
-        while isinstance(root, gast.Attribute):
-            root = root.value
-        if not isinstance(root, gast.Name) or root.id in local:
-            return None
-        try:
-            value = self.source.resolve(root.id)
-            for attr in _attributes(node):
-                value = getattr(value, attr)
-        except (KeyError, AttributeError):
-            return None
-        return value
+        return source_mod.global_value(node, self.source, trees.local_names(self.fn))
 
     def temp(self, kind, near, value):
         """``_<kind>k = value`` located at ``near``, and a load of that name."""
@@ -906,14 +895,6 @@ class _Desugar:
             return self.block(body)
         finally:
             del self.comp_vars[len(self.comp_vars) - len(bound) :]
-
-
-def _attributes(node):
-    attrs = []
-    while isinstance(node, gast.Attribute):
-        attrs.append(node.attr)
-        node = node.value
-    return reversed(attrs)
 
 
 def _spelling(func):
