@@ -63,6 +63,8 @@ class _Desugar:
         self.namer = naming.Namer(trees.all_names(fn) | set(source.env if source is not None else ()))
         self.outside = _names_outside_comprehensions(fn)
         self.comp_vars = []  # names bound by the comprehensions being lowered (innermost last)
+        self.tries = 0  # try statements lowered: each marker gets its own key (cse must not merge two)
+        self.raise_name = None  # the name runtime.raise_ is bound under, once a raise is lowered
 
     # -- errors and names -------------------------------------------------------------------------
 
@@ -153,7 +155,7 @@ class _Desugar:
         out = []
         for stmt in stmts:
             self.statement(stmt, out)
-            if out and _raises(out[-1]):
+            if out and self.raises(out[-1]):
                 break  # what follows a raise in its block never runs
         return out
 
@@ -170,32 +172,23 @@ class _Desugar:
         if kind in (gast.Import, gast.ImportFrom):
             self.imports(stmt)
             return
-        if kind is gast.Raise:
-            self.raise_(stmt, out)
-            return
-        if kind is gast.With:
-            self.with_(stmt, out)
-            return
-        if kind is gast.Match:
-            self.match(stmt, out)
-            return
-        if kind is gast.Try:
-            self.try_(stmt, out)
-            return
-        if kind is gast.While:
-            self.while_(stmt, out)
-            return
-        if kind is gast.For:
-            self.for_(stmt, out)
+        lower = {
+            gast.Raise: self.raise_,
+            gast.With: self.with_,
+            gast.Match: self.match,
+            gast.Try: self.try_,
+            gast.While: self.while_,
+            gast.For: self.for_,
+            gast.Assign: self.assign,
+        }.get(kind)
+        if lower is not None:
+            lower(stmt, out)
             return
         if kind is gast.If:
             stmt.test = self.expr(stmt.test, out)
             stmt.body = self.block(stmt.body) or [_at(gast.Pass(), stmt)]
             stmt.orelse = self.block(stmt.orelse)
             out.append(stmt)
-            return
-        if kind is gast.Assign:
-            self.assign(stmt, out)
             return
         if kind in (gast.AugAssign, gast.AnnAssign):
             if stmt.value is not None:
@@ -420,8 +413,19 @@ class _Desugar:
         args = [self.expr(stmt.exc, out)]
         if stmt.cause is not None:
             args.append(self.expr(stmt.cause, out))
-        call = gast.Call(func=trees.name(self.bind("raise_", runtime.raise_)), args=args, keywords=[])
+        self.raise_name = self.bind("raise_", runtime.raise_)
+        call = gast.Call(func=trees.name(self.raise_name), args=args, keywords=[])
         out.append(_at(gast.Expr(value=_at(call, stmt)), stmt))
+
+    def raises(self, stmt):
+        """Whether ``stmt`` is a lowered raise statement."""
+        call = getattr(stmt, "value", None)
+        return (
+            isinstance(stmt, gast.Expr)
+            and isinstance(call, gast.Call)
+            and isinstance(call.func, gast.Name)
+            and call.func.id == self.raise_name
+        )
 
     def bind(self, name, value):
         """The name ``value`` has in the function's environment (a runtime helper made visible)."""
@@ -452,7 +456,7 @@ class _Desugar:
         # continue of a loop around it
         body = self.block(stmt.body)
         out.extend(self.leaving(body, exits, True))
-        if not (body and isinstance(body[-1], (gast.Return, gast.Break, gast.Continue)) or _raises(body[-1])):
+        if not (body and isinstance(body[-1], (gast.Return, gast.Break, gast.Continue)) or self.raises(body[-1])):
             out.extend(exits())
 
     def leaving(self, stmts, exits, loop_jumps):
@@ -469,7 +473,7 @@ class _Desugar:
                 stmt.value = load
             if (
                 isinstance(stmt, gast.Return)
-                or _raises(stmt)
+                or self.raises(stmt)
                 or (loop_jumps and isinstance(stmt, (gast.Break, gast.Continue)))
             ):
                 new.extend(exits())
@@ -501,7 +505,7 @@ class _Desugar:
             ):
                 self.refuse(node, "return, break or continue in a finally clause")
         self.refuse_partial_effects(stmt)
-        self.tries = getattr(self, "tries", 0) + 1
+        self.tries += 1
         marker = self.bind("try_", runtime.try_)
         types = handler.type.elts if isinstance(handler.type, gast.Tuple) else [handler.type]
         for t in types:
@@ -530,7 +534,7 @@ class _Desugar:
             changes = (
                 isinstance(node, gast.Call)
                 and isinstance(node.func, gast.Attribute)
-                and node.func.attr in ("append", "extend", "insert", "pop", "update", "remove", "clear", "setdefault")
+                and node.func.attr in effects.CHANGING_METHODS
             )
             if stores or changes or isinstance(node, (gast.Global, gast.Nonlocal)):
                 self.refuse(
@@ -689,7 +693,7 @@ class _Desugar:
                 middles = sub.comparators[:-1]
                 if not all(isinstance(m, (gast.Name, gast.Constant)) for m in middles):
                     continue  # left to chain_with_statements via _needs_statements
-                _become(sub, _split_chain(sub))
+                trees.become(sub, _split_chain(sub))
         return node
 
     def chain_with_statements(self, node, out):
@@ -1003,15 +1007,6 @@ def _flat(target):
     return False
 
 
-def _raises(stmt):
-    return (
-        isinstance(stmt, gast.Expr)
-        and isinstance(stmt.value, gast.Call)
-        and isinstance(stmt.value.func, gast.Name)
-        and stmt.value.func.id.lstrip("_") == "raise_"
-    )
-
-
 def _store(node):
     return gast.Name(id=node.id, ctx=gast.Store(), annotation=None, type_comment=None)
 
@@ -1053,12 +1048,6 @@ def _rename_except(stmts, mapping, keep):
         for node in gast.walk(stmt):
             if isinstance(node, gast.Name) and id(node) not in skip and node.id in mapping:
                 node.id = mapping[node.id]
-
-
-def _become(node, new):
-    node.__class__ = new.__class__
-    node.__dict__.clear()
-    node.__dict__.update(new.__dict__)
 
 
 def _at(node, near):

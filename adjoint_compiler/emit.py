@@ -75,7 +75,7 @@ def restore_tries(tree, env):
                 stmt.value = gast.Constant(value=True, kind=None)
                 after = block[i + 1] if i + 1 < len(block) else None
                 if not (isinstance(after, gast.If) and isinstance(after.test, gast.Name) and after.test.id == flag):
-                    left.append(stmt)
+                    left.append(call)
                     continue
                 unset = gast.Name(id=flag, ctx=gast.Store(), annotation=None, type_comment=None)
                 caught = [gast.Assign(targets=[unset], value=gast.Constant(value=False, kind=None), type_comment=None)]

@@ -124,19 +124,20 @@ _OWN_EXCEPTIONS = {"grad": (runtime.InPlaceUpdateError,), "vjp": (runtime.InPlac
 _OWN_EXCEPTIONS["jvp"] = _OWN_EXCEPTIONS["grad"] + (ZeroDivisionError, FloatingPointError, OverflowError)
 
 
-def _refuse_broad_tries(fn, src, mode):
-    # the marker as desugar made it, in the user's lowered tree, holds the except clause's location
-    markers = {
+def _try_markers(tree, src):
+    """The ``runtime.try_`` markers (desugar.py) in ``tree``, by key."""
+    return {
         n.args[0].value: n
-        for n in trees.walk(src.tree)
+        for n in trees.walk(tree)
         if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and dict.get(src.env, n.func.id) is runtime.try_
     }
-    for node in trees.walk(fn):
-        if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)):
-            continue
-        if dict.get(src.env, node.func.id) is not runtime.try_:
-            continue
-        node = markers.get(getattr(node.args[0], "value", None), node)
+
+
+def _refuse_broad_tries(fn, src, mode):
+    # the marker as desugar made it, in the user's lowered tree, holds the except clause's location
+    located = _try_markers(src.tree, src)
+    for key in _try_markers(fn, src):
+        node = located[key]
         for t in node.args[1:]:
             caught = source.global_value(t, src, set())
             if not (isinstance(caught, type) and issubclass(caught, BaseException)):
@@ -149,11 +150,6 @@ def _refuse_broad_tries(fn, src, mode):
                         src.location(node),
                         "catch the specific exception the function raises",
                     )
-
-
-def _marks_try(node, src):
-    test = node.test
-    return isinstance(test, gast.Name) and test.id.lstrip("_").startswith("try")
 
 
 def _specialise(c):
@@ -214,12 +210,11 @@ def _emit(c):
     fn, src, result = c.tree, c.src, c.result
     emit.restore_raises(fn, src.env)
     _refuse_broad_tries(fn, src, c.mode)
-    if emit.restore_tries(fn, src.env):
-        # the branch of a try statement was split from its marker (a checkpointed loop's step function)
-        tries = [n for n in gast.walk(src.tree) if isinstance(n, gast.If) and _marks_try(n, src)]
+    left = emit.restore_tries(fn, src.env)
+    if left:  # the branch of a try statement was split from its marker (a checkpointed loop's step function)
         raise UnsupportedError(
             "a try statement where the compiler rearranges the code around it (a checkpointed loop)",
-            src.location(tries[0] if tries else src.tree),
+            src.location(_try_markers(src.tree, src).get(left[0].args[0].value, src.tree)),
         )
     used = _globals_read(fn, src.env, src, set(result.needs) | c.linker.names())
     read = _names_read(fn)

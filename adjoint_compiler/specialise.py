@@ -128,7 +128,7 @@ def _fields_as_indices(src, fields):
             and _local_root(node.value, local)
         ):
             index = gast.Subscript(value=node.value, slice=trees.const(fields[node.attr]), ctx=gast.Load())
-            _become(node, gast.copy_location(index, node))
+            trees.become(node, gast.copy_location(index, node))
 
 
 def keywords(src, keys):
@@ -207,7 +207,7 @@ def nested_gradients(src, compile_gradient):
             args = args[:-1] + list(args[-1].elts)
         call = gast.Call(func=trees.name(alias), args=args, keywords=node.keywords)
         new = gast.Subscript(value=call, slice=trees.const(1), ctx=gast.Load()) if kind == "grad" else call
-        _become(node, gast.copy_location(new, node))
+        trees.become(node, gast.copy_location(new, node))
 
 
 def callables(src):
@@ -323,13 +323,6 @@ def _displays(tree):
                 if not plain:
                     uses[child.id] = True
     return {n: d for n, d in displays.items() if stores.get(n) == 1 and (isinstance(d, gast.Tuple) or not uses.get(n))}
-
-
-def _become(node, new):
-    """Turn ``node`` into ``new`` in place (its parent keeps pointing at it)."""
-    node.__class__ = new.__class__
-    node.__dict__.clear()
-    node.__dict__.update(new.__dict__)
 
 
 def _gradient_call(func, src, local):

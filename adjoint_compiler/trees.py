@@ -1,7 +1,7 @@
 """Small gast helpers shared by the passes: node builders, code quoted with holes (``quote``), a fast
 copy, name sets and def-use queries.
 
-Invariant: no helper changes the tree it is given, except ``rename`` and
+Invariant: no helper changes the tree it is given, except ``rename``, ``become`` and
 ``substitute``, which say "in place"; builders return fresh nodes (``quote``
 puts the lists of nodes it is given in as they are).
 
@@ -40,6 +40,13 @@ def call(fn_name, *args):
 
 
 _LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+
+
+def become(node, new):
+    """Turn ``node`` into ``new`` in place (its parent keeps pointing at it)."""
+    node.__class__ = new.__class__
+    node.__dict__.clear()
+    node.__dict__.update(new.__dict__)
 
 
 def clone(node):
