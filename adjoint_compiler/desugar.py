@@ -172,6 +172,12 @@ class _Desugar:
         if kind in (gast.Import, gast.ImportFrom):
             self.imports(stmt)
             return
+        if kind is gast.Expr and self.accumulation(stmt.value):
+            # emitted code's add_at(bar, index, g), differentiated again: bar = added_at(bar, index, g)
+            call = stmt.value
+            call.func = _at(trees.name(self.bind("added_at", runtime.added_at)), call)
+            stmt = _at(trees.assign(call.args[0].id, call), stmt)
+            kind = gast.Assign
         lower = {
             gast.Raise: self.raise_,
             gast.With: self.with_,
@@ -235,6 +241,15 @@ class _Desugar:
         source = stmt.value
         for target in stmt.targets:
             self.unpack(target, source, stmt, out)
+
+    def accumulation(self, call):
+        return (
+            isinstance(call, gast.Call)
+            and len(call.args) == 3
+            and not call.keywords
+            and isinstance(call.args[0], gast.Name)
+            and self.resolve(call.func) is runtime.add_at
+        )
 
     def declared(self, name):
         return any(isinstance(n, (gast.Global, gast.Nonlocal)) and name in n.names for n in trees.walk(self.fn))

@@ -115,6 +115,22 @@ def add_at(bar, index, g):
     np.add.at(bar, index, g)
 
 
+def added_at(bar, index, g):
+    """``add_at`` on a copy of ``bar``, returned: what emitted code's ``add_at(bar, index, g)`` becomes when
+    that code is differentiated itself (desugar.py), so that the accumulation is a value with an adjoint."""
+    out = dict(bar) if isinstance(bar, dict) else list(bar) if isinstance(bar, list) else np.array(bar, copy=True)
+    add_at(out, index, g)
+    return out
+
+
+def at_bar(g, index, like):
+    """The cotangent of ``like``, added at ``g[index]`` by ``added_at``: the part of ``g`` it reached (summed
+    where np.add.at broadcast it)."""
+    if isinstance(g, (dict, list)):
+        return g[index]
+    return unbroadcast(np.asarray(g)[index], like)
+
+
 def stored_number(g, index):
     """The cotangent of a number stored at ``g[index]``: one element's, or the sum over the row or block the
     number filled (``m[1] = t`` on a matrix spreads t over the row). A copy: the adjoint zeroes ``g[index]`` next."""
@@ -622,6 +638,21 @@ def sort_order(xs, key=None, reverse=False):
     return sorted(range(len(xs)), key=lambda i: key(xs[i]), reverse=reverse)
 
 
+def sorted_bar(g, xs, key=None, reverse=False):
+    """The cotangent of ``xs`` from ``g``, that of ``sorted(xs, key=key, reverse=reverse)``: each element's
+    goes back to the position it came from. ``sorted`` of a dict lists its keys: no derivative."""
+    if isinstance(xs, dict):
+        return zeros_like(xs)
+    return gather(g, np.argsort(sort_order(xs, key, reverse)))
+
+
+def sorted_dot(dot, xs, key=None, reverse=False):
+    """The tangent of ``sorted(xs, key=key, reverse=reverse)`` from ``dot``, that of ``xs`` (0 for a dict's keys)."""
+    if isinstance(xs, dict):
+        return [0.0] * len(xs)
+    return gather(dot, sort_order(xs, key, reverse))
+
+
 def gather(xs, order):
     """The list ``[xs[k] for k in order]`` (``order`` a permutation of xs's positions)."""
     return [xs[k] for k in order]
@@ -656,6 +687,8 @@ def polygamma(n, x):
 
 HELPERS = (
     "add_at",
+    "added_at",
+    "at_bar",
     "stored_number",
     "add_bars",
     "elements_bar",
@@ -700,12 +733,16 @@ HELPERS = (
     "chosen",
     "hit_at",
     "sort_order",
+    "sorted_bar",
+    "sorted_dot",
     "gather",
     "polygamma",
     "_BERNOULLI",
 )
 DEPENDS = {
     "add_at": ("add_bars",),
+    "added_at": ("add_at",),
+    "at_bar": ("unbroadcast",),
     "elements_bar": ("zeros_like", "add_bars"),
     "fit_shape": ("unbroadcast",),
     "einsum_plan": ("_einsum_terms",),
@@ -721,6 +758,8 @@ DEPENDS = {
     "put_slot": ("_Missing",),
     "checkpoint_reverse": ("_binomial_split",),
     "polygamma": ("_BERNOULLI",),
+    "sorted_bar": ("sort_order", "gather", "zeros_like"),
+    "sorted_dot": ("sort_order", "gather"),
 }  # helpers that emitted code needs alongside another
 STATIC = (
     "einsum_plan",

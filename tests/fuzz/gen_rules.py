@@ -61,6 +61,10 @@ EXCLUDED = {
     runtime.elements_bar: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
     runtime.gather: "a runtime helper of sorted's rule (its rule serves second-order gradients), not user API",
     runtime.polygamma: "a runtime helper of math.gamma's and lgamma's rules (for second order), not user API",
+    runtime.added_at: "what emitted code's add_at becomes when that code is differentiated again, not user API",
+    runtime.at_bar: "a runtime helper of added_at's rule (its rule serves third-order gradients), not user API",
+    runtime.sorted_bar: "a runtime helper of sorted's rule (its rule serves second-order gradients), not user API",
+    runtime.sorted_dot: "a runtime helper of sorted's tangent rule (for second order), not user API",
     runtime.own: "the copy desugar makes of an argument the function stores into (test_inplace.py), not user API",
 }
 

@@ -397,6 +397,13 @@ def _runtime_cases():
     out.append(Case("own", runtime.own, [rng.standard_normal(3)], {}, (0,)))
     perm = [2, 0, 3, 1]
     out.append(Case("gather", runtime.gather, [[float(v) for v in rng.standard_normal(4)], perm], {}, (0,)))
+    xs = [float(v) for v in rng.standard_normal(4)]
+    out.append(Case("sorted_bar", runtime.sorted_bar, [[float(v) for v in rng.standard_normal(4)], xs], {}, (0,)))
+    out.append(Case("sorted_dot", runtime.sorted_dot, [[float(v) for v in rng.standard_normal(4)], xs], {}, (0,)))
+    rows = np.array([0, 2, 0])
+    args = [rng.standard_normal((3, 2)), rows, rng.standard_normal((3, 2))]
+    out.append(Case("added_at", runtime.added_at, args, {}, (0, 2)))
+    out.append(Case("at_bar", runtime.at_bar, [rng.standard_normal((3, 2)), rows, rng.standard_normal(2)], {}, (0,)))
     out.append(Case("polygamma-0", runtime.polygamma, [0, float(rng.uniform(0.5, 3))], {}, (1,)))
     out.append(Case("polygamma-2", runtime.polygamma, [2, float(rng.uniform(0.5, 3))], {}, (1,)))
     out.append(Case("add_bars", runtime.add_bars, [rng.standard_normal(2), rng.standard_normal(2)], {}, (0, 1)))
