@@ -101,11 +101,11 @@ class _Desugar:
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
 
     def own_changed_arguments(self):
-        """A parameter the function stores into (``x[0] = v``, ``x[1:] += d``) and never rebinds
-        becomes a copy the function owns (``x = own(x)``), its final contents given to the caller's
-        object at every return (``put_back(x_given, x)``), as the function would have left it: the
-        later passes then see an update of a local. (Methods that change a list's length, ``xs.append``,
-        stay refused on parameters: the gradient has the structure of the argument as it was passed.)"""
+        """A parameter the function stores into (``x[0] = v``, ``x[1:] += d``) or changes with a list or
+        dict method that anf lowers (``xs.append(v)``, ``d.update(e)``), and never rebinds, becomes a copy
+        the function owns (``x = own(x)``), its final contents given to the caller's object at every
+        return (``put_back(x_given, x)``), as the function would have left it: the later passes then see
+        an update of a local. The gradient has the structure the argument was passed with."""
         params = [a.id for a in self.fn.args.args]
         rebound = {n.id for n in trees.walk(self.fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         changed = []
@@ -114,8 +114,11 @@ class _Desugar:
             if isinstance(node, (gast.Assign, gast.AugAssign)):
                 targets = node.targets if isinstance(node, gast.Assign) else [node.target]
                 target = next((t for t in targets if isinstance(t, gast.Subscript)), None)
-            if target is not None and isinstance(target.value, gast.Name):
-                name = target.value.id
+            names = [target.value.id] if target is not None and isinstance(target.value, gast.Name) else []
+            method = _method_called(node)
+            if method in _LOWERED_METHODS:  # anf lowers them on a local: xs.append(v), d.update(e)
+                names += sorted(effects.changed_in_place(node))
+            for name in names:
                 if name in params and name not in rebound and name not in changed:
                     changed.append(name)
         if not changed or self.source is None:
@@ -914,6 +917,18 @@ class _Desugar:
             return self.block(body)
         finally:
             del self.comp_vars[len(self.comp_vars) - len(bound) :]
+
+
+# list and dict methods that change their receiver and that anf lowers to updates of a local
+_LOWERED_METHODS = {"append", "extend", "insert", "reverse", "update", "setdefault"}
+
+
+def _method_called(stmt):
+    """``m`` where ``stmt`` is ``x.m(...)`` or ``v = x.m(...)`` (else None)."""
+    call = getattr(stmt, "value", None) if isinstance(stmt, (gast.Expr, gast.Assign)) else None
+    if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute):
+        return call.func.attr
+    return None
 
 
 def _spelling(func):
