@@ -505,18 +505,18 @@ class _Desugar:
     def try_(self, stmt, out):
         """``try: B except E: H else: L finally: F`` as ``_try1 = try_(E, 1); if _try1: B else: H;
         if _try1: L; F``, where the emitted forward code runs ``B`` inside a try statement again (the
-        handler's branch taken when E is raised: emit.restore_tries). Exact when what ``B`` did before
-        raising is not seen: the names it assigns are assigned again by the handler before any read,
-        and it changes no array, list, dict or state."""
-        if len(stmt.handlers) != 1:
-            self.refuse(stmt, "a try statement with %d except clauses" % len(stmt.handlers), "use one except clause")
-        handler = stmt.handlers[0]
-        if handler.type is None:
-            self.refuse(handler, "a bare except clause", "name the exception: except ValueError:")
-        if handler.name is not None and any(
-            isinstance(n, gast.Name) and n.id == handler.name.id for s_ in handler.body for n in gast.walk(s_)
-        ):
-            self.refuse(handler, "an except clause reading the exception it binds (as %s)" % handler.name.id)
+        handler's branch taken when E is raised: emit.restore_tries). Several except clauses catch the
+        union of their classes, and the handler's branch picks the clause Python would (``_caught1 =
+        caught_((E1,), (E2,)); if _caught1 == 0: H1 else: H2``, chosen inside the restored except clause).
+        Exact when what ``B`` did before raising is not seen: the names it assigns are assigned again by
+        each handler before any read, and it changes no array, list, dict or state."""
+        for handler in stmt.handlers:
+            if handler.type is None:
+                self.refuse(handler, "a bare except clause", "name the exception: except ValueError:")
+            if handler.name is not None and any(
+                isinstance(n, gast.Name) and n.id == handler.name.id for s_ in handler.body for n in gast.walk(s_)
+            ):
+                self.refuse(handler, "an except clause reading the exception it binds (as %s)" % handler.name.id)
         for node in (n for s_ in stmt.body + stmt.finalbody for n in gast.walk(s_)):
             if isinstance(node, (gast.Return, gast.Break, gast.Continue)) and any(
                 node is m for f in stmt.finalbody for m in gast.walk(f)
@@ -525,15 +525,28 @@ class _Desugar:
         self.refuse_partial_effects(stmt)
         self.tries += 1
         marker = self.bind("try_", runtime.try_)
-        types = handler.type.elts if isinstance(handler.type, gast.Tuple) else [handler.type]
-        for t in types:
+        clauses = [h.type.elts if isinstance(h.type, gast.Tuple) else [h.type] for h in stmt.handlers]
+        for t in (t for types in clauses for t in types):
             if not _is_chain(t):
                 self.refuse(t, "an except clause whose exception is computed", "name the exception class")
-        test = gast.Call(func=trees.name(marker), args=[trees.const(self.tries)] + list(types), keywords=[])
-        head, flag = self.temp("try", stmt, _at(test, handler))
+        types = [t for types in clauses for t in types]
+        test = gast.Call(func=trees.name(marker), args=[trees.const(self.tries)] + types, keywords=[])
+        head, flag = self.temp("try", stmt, _at(test, stmt.handlers[0]))
         out.append(head)
         body = self.block(stmt.body) or [_at(gast.Pass(), stmt)]
-        caught = self.block(handler.body) or [_at(gast.Pass(), handler)]
+        handlers = [self.block(h.body) or [_at(gast.Pass(), h)] for h in stmt.handlers]
+        caught = handlers[-1]
+        if len(handlers) > 1:
+            which = gast.Call(
+                func=trees.name(self.bind("caught_", runtime.caught_)),
+                args=[gast.Tuple(elts=[trees.clone(t) for t in types], ctx=gast.Load()) for types in clauses],
+                keywords=[],
+            )
+            pick, index = self.temp("caught", stmt, _at(which, stmt.handlers[0]))
+            for k in range(len(handlers) - 2, -1, -1):
+                test = gast.Compare(left=trees.clone(index), ops=[gast.Eq()], comparators=[trees.const(k)])
+                caught = [_at(gast.If(test=test, body=handlers[k], orelse=caught), stmt.handlers[k])]
+            caught = [pick] + caught
         out.append(_at(gast.If(test=flag, body=body, orelse=caught), stmt))
         if stmt.orelse:
             out.append(_at(gast.If(test=trees.clone(flag), body=self.block(stmt.orelse), orelse=[]), stmt.orelse[0]))
@@ -568,28 +581,29 @@ class _Desugar:
                         self.refuse(node, "a call in a try body of %s, which changes state" % callee.__name__)
         # names the body assigns: the handler assigns each before reading it, and nothing reads the ones
         # it does not assign after the try statement
-        handler = stmt.handlers[0]
-        redefined = set()
-        for inner in handler.body:
-            reads = {n.id for n in gast.walk(inner) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-            early = sorted((reads & set(assigned)) - redefined)
-            if early:
-                self.refuse(
-                    inner, "an except clause reading %s, which the try body may have assigned before raising" % early[0]
-                )
-            if isinstance(inner, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
-                redefined |= {
-                    n.id for n in gast.walk(inner) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
-                }
         after = self.reads_after(stmt)
-        for name in sorted(set(assigned) - redefined):
-            if name in after:
-                self.refuse(
-                    assigned[name],
-                    "%s assigned in a try body whose except clause does not assign it, read after the try statement"
-                    % name,
-                    "assign %s in the except clause too" % name,
-                )
+        for handler in stmt.handlers:
+            redefined = set()
+            for inner in handler.body:
+                reads = {n.id for n in gast.walk(inner) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+                early = sorted((reads & set(assigned)) - redefined)
+                if early:
+                    self.refuse(
+                        inner,
+                        "an except clause reading %s, which the try body may have assigned before raising" % early[0],
+                    )
+                if isinstance(inner, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
+                    redefined |= {
+                        n.id for n in gast.walk(inner) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+                    }
+            for name in sorted(set(assigned) - redefined):
+                if name in after:
+                    self.refuse(
+                        assigned[name],
+                        "%s assigned in a try body whose except clause does not assign it, read after the try "
+                        "statement" % name,
+                        "assign %s in the except clause too" % name,
+                    )
 
     def reads_after(self, stmt):
         """Names read anywhere in the function outside ``stmt``'s try body and handler (a superset of what

@@ -20,6 +20,7 @@ it belongs to (``unbroadcast`` sums a broadcast contribution back down,
 """
 
 import math
+import sys
 
 import numpy as np
 
@@ -728,6 +729,7 @@ HELPERS = (
     "one_count",
     "raise_",
     "try_",
+    "caught_",
     "enter_context",
     "exit_context",
     "chosen",
@@ -789,6 +791,16 @@ def raise_(exc, cause=None):
     if cause is not None:
         raise exc from cause
     raise exc
+
+
+def caught_(*clauses):
+    """Which of a try statement's except clauses (each a tuple of classes) handles the exception being
+    handled: the first that matches it, as Python picks (desugar.py; called inside the except clause)."""
+    exc = sys.exc_info()[1]
+    for k, classes in enumerate(clauses):
+        if isinstance(exc, classes):
+            return k
+    raise RuntimeError("adjoint_compiler: no except clause matches %r" % (exc,))
 
 
 def try_(key, *exceptions):

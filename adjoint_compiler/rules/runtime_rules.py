@@ -147,5 +147,10 @@ nondifferentiable(runtime.chosen, runtime.sort_order, reason="positions: which e
 nondifferentiable(runtime.hit_at, reason="a 0/1 mask of the element max/min picks")
 nondifferentiable(runtime.one_count, reason="a truth value: whether np.repeat's counts are one number")
 nondifferentiable(
-    runtime.raise_, runtime.try_, runtime.enter_context, runtime.exit_context, reason="control, not values (desugar.py)"
+    runtime.raise_,
+    runtime.try_,
+    runtime.caught_,
+    runtime.enter_context,
+    runtime.exit_context,
+    reason="control, not values (desugar.py)",
 )
