@@ -639,6 +639,11 @@ def sort_order(xs, key=None, reverse=False):
     return sorted(range(len(xs)), key=lambda i: key(xs[i]), reverse=reverse)
 
 
+def ordering_key(fn, *frees):
+    """``fn`` (a lifted key function, lift.py) with the enclosing function's values it reads given first."""
+    return lambda v: fn(*frees, v)
+
+
 def sorted_bar(g, xs, key=None, reverse=False):
     """The cotangent of ``xs`` from ``g``, that of ``sorted(xs, key=key, reverse=reverse)``: each element's
     goes back to the position it came from. ``sorted`` of a dict lists its keys: no derivative."""
@@ -735,6 +740,7 @@ HELPERS = (
     "chosen",
     "hit_at",
     "sort_order",
+    "ordering_key",
     "sorted_bar",
     "sorted_dot",
     "gather",
