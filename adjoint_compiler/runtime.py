@@ -639,6 +639,11 @@ def sort_order(xs, key=None, reverse=False):
     return sorted(range(len(xs)), key=lambda i: key(xs[i]), reverse=reverse)
 
 
+def structure(cls, fields):
+    """``cls(*fields)``: a NamedTuple the function builds (specialise.structures)."""
+    return cls(*fields)
+
+
 def ordering_key(fn, *frees):
     """``fn`` (a lifted key function, lift.py) with the enclosing function's values it reads given first."""
     return lambda v: fn(*frees, v)
@@ -741,6 +746,7 @@ HELPERS = (
     "hit_at",
     "sort_order",
     "ordering_key",
+    "structure",
     "sorted_bar",
     "sorted_dot",
     "gather",

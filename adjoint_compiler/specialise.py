@@ -27,7 +27,7 @@ import sysconfig
 import gast
 import numpy as np
 
-from adjoint_compiler import naming, rules, trees
+from adjoint_compiler import naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import UnsupportedError
 
@@ -129,6 +129,68 @@ def _fields_as_indices(src, fields):
         ):
             index = gast.Subscript(value=node.value, slice=trees.const(fields[node.attr]), ctx=gast.Load())
             trees.become(node, gast.copy_location(index, node))
+
+
+def structures(src):
+    """``P(a, b=v)`` of a NamedTuple class P as ``structure(P, (a, v))``, a real P made by a function with
+    rules, and ``s.b`` as ``s[1]`` where ``s`` is a local name every assignment of which builds a P (or
+    the call itself): the compiler differentiates a NamedTuple as the tuple it is. Fields left out take
+    P's defaults (constants only)."""
+    local = trees.local_names(src.tree)
+    built = {}  # id of the call -> its class
+    for node in gast.walk(src.tree):
+        made = source_mod.global_value(node.func, src, local) if isinstance(node, gast.Call) else None
+        if not (isinstance(made, type) and issubclass(made, tuple) and hasattr(made, "_fields")):
+            continue
+        if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            raise UnsupportedError("building %s from *args or **kwargs" % made.__qualname__, src.location(node))
+        given = dict(zip(made._fields, node.args))
+        for k in node.keywords:
+            if k.arg not in made._fields or k.arg in given:
+                raise UnsupportedError("this call of %s (field '%s')" % (made.__qualname__, k.arg), src.location(k))
+            given[k.arg] = k.value
+        parts = []
+        for name in made._fields:
+            default = made._field_defaults.get(name, _NO_DEFAULT)
+            if name in given:
+                parts.append(given[name])
+            elif isinstance(default, (int, float, bool, str, type(None))):
+                parts.append(trees.const(default))
+            else:
+                raise UnsupportedError(
+                    "building %s without field '%s', whose default is no number or string" % (made.__qualname__, name),
+                    src.location(node),
+                    "pass the field",
+                )
+        node.func = gast.copy_location(trees.name(src.bind("structure", runtime.structure)), node.func)
+        node.args = [trees.name(src.bind(made.__name__, made)), gast.Tuple(elts=parts, ctx=gast.Load())]
+        node.keywords = []
+        built[id(node)] = made
+    if not built:
+        return
+    holds = {}  # local name -> the class every assignment of it builds (None: something else)
+    for node in gast.walk(src.tree):
+        if isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
+            name, made = node.targets[0].id, built.get(id(node.value))
+            holds[name] = made if holds.get(name, made) is made else None
+    for node in gast.walk(src.tree):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) and node.id in holds:
+            if not any(isinstance(a, gast.Assign) and a.targets[0] is node for a in gast.walk(src.tree)):
+                holds[node.id] = None  # also bound by a loop, an unpacking, a with ...
+    params = {a.id for a in src.tree.args.args}
+    for node in gast.walk(src.tree):
+        if not (isinstance(node, gast.Attribute) and isinstance(node.ctx, gast.Load)):
+            continue
+        value = node.value
+        made = built.get(id(value)) or (
+            holds.get(value.id) if isinstance(value, gast.Name) and value.id not in params else None
+        )
+        if made is not None and node.attr in made._fields:
+            index = gast.Subscript(value=value, slice=trees.const(made._fields.index(node.attr)), ctx=gast.Load())
+            trees.become(node, gast.copy_location(index, node))
+
+
+_NO_DEFAULT = object()
 
 
 def keywords(src, keys):

@@ -30,6 +30,7 @@ from adjoint_compiler.runtime import (
     polygamma,
     sorted_bar,
     sorted_dot,
+    structure,
     unreduce,
     zeros_like,
 )
@@ -80,6 +81,17 @@ def own_adjoint(g, ans, x):
 def elements_bar_adjoint(g, ans, g_in, like):
     # elements_bar gives g_in's elements like's structure; its adjoint gives g's elements g_in's back
     return elements_bar(g, g_in), None
+
+
+@adjoint(runtime.structure)
+def structure_adjoint(g, ans, cls, fields):
+    # a NamedTuple's cotangent has one part per field, as a tuple's (a NamedTuple, a tuple or a list)
+    return None, elements_bar(g, fields)
+
+
+@tangent(runtime.structure)
+def structure_tangent(dot, ans, cls, fields):
+    return None, structure(cls, dot)
 
 
 @adjoint(runtime.at_bar, linear="first")

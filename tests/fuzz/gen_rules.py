@@ -65,6 +65,7 @@ EXCLUDED = {
     runtime.at_bar: "a runtime helper of added_at's rule (its rule serves third-order gradients), not user API",
     runtime.sorted_bar: "a runtime helper of sorted's rule (its rule serves second-order gradients), not user API",
     runtime.sorted_dot: "a runtime helper of sorted's tangent rule (for second order), not user API",
+    runtime.structure: "what a NamedTuple built in the function becomes (specialise.structures), not user API",
     runtime.own: "the copy desugar makes of an argument the function stores into (test_inplace.py), not user API",
 }
 

@@ -28,6 +28,7 @@ ALLOWED_GLOBALS = {
     "sort_order",
     "sorted_bar",
     "sorted_dot",
+    "structure",
     "added_at",
     "at_bar",
     "zeros_like",

@@ -9,6 +9,7 @@ rule (element-wise functions, reductions of the form ``unreduce(g) * W``), but t
 
 import builtins
 import inspect
+import collections
 import itertools
 import linecache
 import math
@@ -400,6 +401,9 @@ def _runtime_cases():
     xs = [float(v) for v in rng.standard_normal(4)]
     out.append(Case("sorted_bar", runtime.sorted_bar, [[float(v) for v in rng.standard_normal(4)], xs], {}, (0,)))
     out.append(Case("sorted_dot", runtime.sorted_dot, [[float(v) for v in rng.standard_normal(4)], xs], {}, (0,)))
+    pair = collections.namedtuple("pair", "a b")
+    fields = (float(rng.standard_normal()), rng.standard_normal(2))
+    out.append(Case("structure", runtime.structure, [pair, fields], {}, (1,)))
     rows = np.array([0, 2, 0])
     args = [rng.standard_normal((3, 2)), rows, rng.standard_normal((3, 2))]
     out.append(Case("added_at", runtime.added_at, args, {}, (0, 2)))
