@@ -127,6 +127,15 @@ class _Desugar:
         put_back = self.bind("put_back", runtime.put_back)
         given = {p: self.namer.unique(p + "_given") for p in changed}
         entry = []
+        where = self.location(self.fn)
+        for p in changed:  # its copy must not hide the change from another parameter (f(a, a))
+            others = [a for a in params if a != p]
+            if others:
+                unshared = self.bind("check_unshared", runtime.check_unshared)
+                rest = gast.Tuple(elts=[trees.name(a) for a in others], ctx=gast.Load())
+                at = [trees.const(where.filename.rsplit("/", 1)[-1]), trees.const(where.line), trees.const(where.col)]
+                check = trees.call(unshared, trees.name(p), rest, *at)
+                entry.append(_at(gast.Expr(value=check), self.fn))
         for p in changed:
             entry.append(_at(trees.assign(given[p], trees.name(p)), self.fn))
             entry.append(_at(trees.assign(p, trees.call(own, trees.name(p))), self.fn))

@@ -201,6 +201,23 @@ def own(x):
     )
 
 
+def check_unshared(x, others, filename, line, col):
+    """Refuse an argument ``x`` that the function changes in place and that shares memory with one of the
+    ``others``: the function works on a copy of x (``own``), where the original would show the change
+    through the other (``f(a, a)``)."""
+    for other in others:
+        same = other is x or (
+            isinstance(x, np.ndarray) and isinstance(other, np.ndarray) and np.may_share_memory(x, other)
+        )
+        if same and isinstance(x, (np.ndarray, list, dict)):
+            raise InPlaceUpdateError(
+                "an argument changed in place that shares memory with another argument (pass a copy: f(a, a.copy()))",
+                filename,
+                line,
+                col,
+            )
+
+
 def list_bar(xs, bar=None):
     """A new list holding the cotangent of list ``xs`` (``bar``: a list, an array over its first axis, or
     None for zeros), one entry per element, so that undoing ``xs.append(v)`` can pop v's entry."""
@@ -712,6 +729,7 @@ HELPERS = (
     "shape_of",
     "put_back",
     "own",
+    "check_unshared",
     "old_slot",
     "put_slot",
     "_Missing",
@@ -762,6 +780,7 @@ DEPENDS = {
     "einsum_plan": ("_einsum_terms",),
     "einsum_mask": ("_einsum_terms",),
     "check_rebind": ("InPlaceUpdateError",),
+    "check_unshared": ("InPlaceUpdateError",),
     "loop_length": ("InPlaceUpdateError",),
     "keys_of": ("InPlaceUpdateError",),
     "check_overlap": ("InPlaceUpdateError",),

@@ -156,6 +156,7 @@ nondifferentiable(
     runtime.einsum_plan, runtime.einsum_mask, reason="subscripts and a 0/1 mask, for the adjoint of np.einsum"
 )
 nondifferentiable(runtime.chosen, runtime.sort_order, reason="positions: which element max/min/sorted picks")
+nondifferentiable(runtime.check_unshared, reason="a check of the arguments' identities")
 nondifferentiable(runtime.ordering_key, reason="an ordering key: sorted, min and max only compare what it gives")
 nondifferentiable(runtime.hit_at, reason="a 0/1 mask of the element max/min picks")
 nondifferentiable(runtime.one_count, reason="a truth value: whether np.repeat's counts are one number")
