@@ -788,6 +788,9 @@ def vjp(f, wrt=0):
     return vjp_f
 
 
+setattr(vjp, source.MAKES_GRADIENT, "vjp")
+
+
 def _tape_size(tape):
     """(values, bytes) a tape holds: entries are a value, a tuple of values, or a nested loop's tape
     (counted as one value plus its contents). Bytes count arrays that own their data (views of live
