@@ -769,3 +769,34 @@ def enter_context(manager):
 def exit_context(manager):
     """The end of a ``with`` block that was left normally."""
     manager.__exit__(None, None, None)
+
+
+# ---- np.linalg (task linalg13): the checks of the matrix functions' rules --------------------------------
+
+
+def linalg_check(ok, what):
+    """True, or NotImplementedError naming ``what``: a case a matrix function's rule does not cover (a
+    keyword value it refuses, an input where the function has no derivative or a complex result). A pure
+    function of literals (in ``STATIC``): with a literal ``ok`` the compiler decides it at the call, and
+    refuses a literal case there, with its location; otherwise emitted code raises when it gets there.
+
+    >>> linalg_check(True, "np.linalg.qr(..., mode='r')")
+    True
+    """
+    if not ok:
+        raise NotImplementedError("%s is not supported by adjoint_compiler's derivative" % what)
+    return True
+
+
+class TangentParts(tuple):
+    """The tangent of a function's tuple result (lstsq's (x, residuals, rank, s)): forward mode sums the
+    tangents due to each differentiated operand with ``+``, which adds these element by element."""
+
+    def __add__(self, other):
+        return TangentParts(a + b for a, b in zip(self, other))
+
+    __radd__ = __add__
+
+
+HELPERS += ("linalg_check", "TangentParts")
+STATIC += ("linalg_check",)

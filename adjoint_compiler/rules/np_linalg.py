@@ -34,7 +34,8 @@ the batch axes it was broadcast along), and a rule for operands of known ranks
 import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, fragment, linear, ranked_adjoint, tangent
-from adjoint_compiler.runtime import einsum_mask, einsum_plan, fit_shape, unbroadcast
+from adjoint_compiler.rules.np_reductions import norm_slope
+from adjoint_compiler.runtime import TangentParts, einsum_mask, einsum_plan, fit_shape, linalg_check, unbroadcast
 
 
 @adjoint(np.matmul, linear="each")
@@ -270,6 +271,563 @@ def einsum_adjoint(g, ans, subscripts, a, b=None, c=None, d=None, e=None, f=None
         einsum_operand(g, subscripts, 5, f, a, b, c, d, e, optimize),
         None,
     )
+
+
+# ---- matrix decompositions and functions of np.linalg (issue #13) --------------------------------------
+# Their results are tuples (NumPy 2's SVDResult, EighResult, QRResult...: namedtuples), whose cotangent g
+# arrives as a tuple, a zero of an element's shape where that element reaches nothing. A keyword value a
+# rule does not cover is refused by linalg_check (runtime.py): at the call, located, where it is a literal.
+# Where a function reads one triangle of its operand only (cholesky, eigh, eigvalsh), the cotangent is
+# the derivative of that function as NumPy computes it: on that triangle, 0 on the other (see
+# fold_triangle); its directional derivative along a symmetric perturbation is the textbook
+# symmetric gradient's (Murray 2016, Seeger et al. 2017).
+
+
+@fragment
+def fold_triangle(m, lower):
+    # f reads only the triangle of A (lower or upper) and sees S = tril(A) + tril(A, -1)^T. Given M with
+    # df = <M, dS> for symmetric dS, A_bar = d f / d A: M_ij + M_ji on the triangle's off-diagonal
+    # elements (each of them is two elements of S), M_ii on the diagonal, 0 on the other triangle.
+    both = (m + np.swapaxes(m, -1, -2)) * (1.0 - 0.5 * np.eye(np.shape(m)[-1]))
+    return np.tril(both) if lower else np.triu(both)
+
+
+@fragment
+def symmetric_from_triangle(dot, lower):
+    # S = tril(A) + tril(A, -1)^T (triu for the upper triangle): the symmetric matrix the function sees
+    t = np.tril(dot) if lower else np.triu(dot)
+    return t + np.swapaxes(t, -1, -2) - t * np.eye(np.shape(t)[-1])
+
+
+@fragment
+def spectral_divide(x, gap):
+    # F o x with F_ij = 1 / gap_ij off the diagonal and 0 on it: eigen- and singular-vector derivatives
+    # (Giles 2008 "eigenvalues and eigenvectors", Townsend 2016). Where x_ij is 0 the product is 0, also
+    # at a tied pair (gap 0): eigenvalues alone stay differentiable at ties. A tie with x_ij != 0 is a
+    # point where the vectors have no derivative, and gives inf or nan there rather than a number.
+    off = x * (1.0 - np.eye(np.shape(x)[-1]))
+    return np.where(off == 0, 0.0, off / np.where(off == 0, 1.0, gap))
+
+
+@adjoint(np.linalg.svd)
+def svd_adjoint(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
+    # A = U S V^T (real, distinct nonzero singular values; Townsend 2016, "Differentiating the singular
+    # value decomposition"), with F_ij = 1 / (s_j^2 - s_i^2):
+    #   A_bar = U [(F o (U^T U_bar - U_bar^T U)) S + diag(S_bar) + S (F o (V^T V_bar - V_bar^T V))] V^T
+    #           + (I - U U^T) U_bar S^-1 V^T + U S^-1 V_bar^T (I - V V^T)
+    # The last two terms are there only for a non-square A (U or V not square: for a square A they are
+    # 0, and computing them would divide by a zero singular value). compute_uv=False: ans is S, and only
+    # diag(S_bar) contributes (U and V recomputed). full_matrices=True is the reduced form for a square
+    # A; for another, the extra columns of U or V are not unique, so it is refused.
+    checked = linalg_check(not hermitian, "np.linalg.svd(..., hermitian=True)") and linalg_check(
+        not (compute_uv and full_matrices) or np.shape(a)[-1] == np.shape(a)[-2],
+        "np.linalg.svd(..., full_matrices=True) of a non-square matrix (pass full_matrices=False)",
+    )
+    usv = (ans if compute_uv else np.linalg.svd(a, full_matrices=False)) if checked else None
+    u = usv[0]
+    s = usv[1]
+    vh = usv[2]
+    gs = g[1] if compute_uv else g
+    gu = g[0] if compute_uv else None
+    gvh = g[2] if compute_uv else None
+    s2 = s * s
+    gap = np.expand_dims(s2, -2) - np.expand_dims(s2, -1)
+    # (k x k zeros where compute_uv=False: j and k are then not used)
+    utgu = np.matmul(np.swapaxes(u, -1, -2), gu) if compute_uv else gap * 0.0
+    gvhvt = np.matmul(gvh, np.swapaxes(vh, -1, -2)) if compute_uv else gap * 0.0
+    j = spectral_divide(utgu - np.swapaxes(utgu, -1, -2), gap)
+    k = spectral_divide(np.swapaxes(gvhvt, -1, -2) - gvhvt, gap)
+    inner = (
+        j * np.expand_dims(s, -2) + np.expand_dims(gs, -1) * np.eye(np.shape(s)[-1]) + np.expand_dims(s, -1) * k
+        if compute_uv
+        else np.expand_dims(gs, -2)
+    )
+    core = np.matmul(np.matmul(u, inner), vh) if compute_uv else np.matmul(u * inner, vh)
+    tall = compute_uv and np.shape(u)[-2] > np.shape(u)[-1]
+    wide = compute_uv and np.shape(vh)[-1] > np.shape(vh)[-2]
+    u_rest = np.matmul((gu - np.matmul(u, utgu)) / np.expand_dims(s, -2), vh) if tall else 0.0
+    v_rest = np.matmul(u, (gvh - np.matmul(gvhvt, vh)) / np.expand_dims(s, -1)) if wide else 0.0
+    return core + u_rest + v_rest, None, None, None
+
+
+@tangent(np.linalg.svd)
+def svd_tangent(dot, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
+    # With dP = U^T dA V (Townsend 2016): dS = diag(dP),
+    #   dU = U (F o (dP S + S dP^T)) + (I - U U^T) dA V S^-1,  dV = V (F o (S dP + dP^T S)) + (I - V V^T) dA^T U S^-1
+    # the second terms for a non-square A only, as in svd_adjoint (whose checks apply).
+    checked = linalg_check(not hermitian, "np.linalg.svd(..., hermitian=True)") and linalg_check(
+        not (compute_uv and full_matrices) or np.shape(a)[-1] == np.shape(a)[-2],
+        "np.linalg.svd(..., full_matrices=True) of a non-square matrix (pass full_matrices=False)",
+    )
+    usv = (ans if compute_uv else np.linalg.svd(a, full_matrices=False)) if checked else None
+    u = usv[0]
+    s = usv[1]
+    v = np.swapaxes(usv[2], -1, -2)
+    dp = np.matmul(np.matmul(np.swapaxes(u, -1, -2), dot), v)
+    ds = np.diagonal(dp, 0, -2, -1)
+    s2 = s * s
+    gap = np.expand_dims(s2, -2) - np.expand_dims(s2, -1)
+    dps = dp * np.expand_dims(s, -2)
+    sdp = np.expand_dims(s, -1) * dp
+    fu = spectral_divide(dps + np.swapaxes(dps, -1, -2), gap)
+    fv = spectral_divide(sdp + np.swapaxes(sdp, -1, -2), gap)
+    tall = compute_uv and np.shape(u)[-2] > np.shape(u)[-1]
+    wide = compute_uv and np.shape(v)[-2] > np.shape(v)[-1]
+    du = np.matmul(u, fu) + ((np.matmul(dot, v) - np.matmul(u, dp)) / np.expand_dims(s, -2) if tall else 0.0)
+    dv = np.matmul(v, fv) + (
+        (np.matmul(np.swapaxes(dot, -1, -2), u) - np.matmul(v, np.swapaxes(dp, -1, -2))) / np.expand_dims(s, -2)
+        if wide
+        else 0.0
+    )
+    return ((du, ds, np.swapaxes(dv, -1, -2)) if compute_uv else ds), None, None, None
+
+
+def _svdvals():
+    return [np.linalg.svdvals] if hasattr(np.linalg, "svdvals") else []  # NumPy 2 only
+
+
+@adjoint(*_svdvals())
+def svdvals_adjoint(g, ans, x):
+    # the singular values of svd(x, compute_uv=False): A_bar = U diag(S_bar) V^T (Townsend 2016)
+    usv = np.linalg.svd(x, full_matrices=False)
+    return np.matmul(usv[0] * np.expand_dims(g, -2), usv[2])
+
+
+@tangent(*_svdvals())
+def svdvals_tangent(dot, ans, x):
+    # dS = diag(U^T dA V) (Townsend 2016)
+    usv = np.linalg.svd(x, full_matrices=False)
+    return np.sum(usv[0] * np.matmul(dot, np.swapaxes(usv[2], -1, -2)), axis=-2)
+
+
+@adjoint(np.linalg.eigh)
+def eigh_adjoint(g, ans, a, UPLO="L"):
+    # A = V diag(w) V^T, symmetric (Giles 2008, "eigenvalues and eigenvectors", with V^-1 = V^T):
+    # for a symmetric dS, df = <M, dS> with M = V (diag(w_bar) + F o (V^T V_bar)) V^T, F_ij = 1 / (w_j - w_i).
+    # eigh reads only the UPLO triangle of A: fold_triangle. Distinct eigenvalues where V_bar is used.
+    w = ans[0]
+    v = ans[1]
+    vt = np.swapaxes(v, -1, -2)
+    gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    f = spectral_divide(np.matmul(vt, g[1]), gap)
+    m = np.matmul(np.matmul(v, np.expand_dims(g[0], -1) * np.eye(np.shape(w)[-1]) + f), vt)
+    return fold_triangle(m, UPLO == "L" or UPLO == "l"), None
+
+
+@tangent(np.linalg.eigh)
+def eigh_tangent(dot, ans, a, UPLO="L"):
+    # X = V^T dS V: dw = diag(X), dV = V (F o X) (Giles 2008), dS the symmetric matrix of the UPLO triangle
+    w = ans[0]
+    v = ans[1]
+    ds = symmetric_from_triangle(dot, UPLO == "L" or UPLO == "l")
+    x = np.matmul(np.matmul(np.swapaxes(v, -1, -2), ds), v)
+    gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    f = spectral_divide(x, gap)
+    return (np.diagonal(x, 0, -2, -1), np.matmul(v, f)), None
+
+
+@adjoint(np.linalg.eigvalsh)
+def eigvalsh_adjoint(g, ans, a, UPLO="L"):
+    # eigh's eigenvalues alone: M = V diag(w_bar) V^T (Giles 2008), on the UPLO triangle; V recomputed
+    v = np.linalg.eigh(a, UPLO)[1]
+    m = np.matmul(v * np.expand_dims(g, -2), np.swapaxes(v, -1, -2))
+    return fold_triangle(m, UPLO == "L" or UPLO == "l"), None
+
+
+@tangent(np.linalg.eigvalsh)
+def eigvalsh_tangent(dot, ans, a, UPLO="L"):
+    # dw = diag(V^T dS V) (Giles 2008)
+    v = np.linalg.eigh(a, UPLO)[1]
+    ds = symmetric_from_triangle(dot, UPLO == "L" or UPLO == "l")
+    return np.sum(v * np.matmul(ds, v), axis=-2), None
+
+
+@adjoint(np.linalg.eig)
+def eig_adjoint(g, ans, a):
+    # A = V diag(w) V^-1, real with real distinct eigenvalues (Giles 2008, "eigenvalues and eigenvectors":
+    # A_bar = V^-T (diag(w_bar) + F o (V^T V_bar)) V^T, F_ij = 1 / (w_j - w_i)), for eigenvectors that
+    # keep unit length, as LAPACK returns them: V_bar is first projected orthogonally to each column
+    # (dv_i loses its component along v_i). A complex result (complex eigenvalues) is refused.
+    real = linalg_check(
+        not np.iscomplexobj(ans[0]), "np.linalg.eig of a matrix with complex eigenvalues (a complex result)"
+    )
+    w = ans[0] if real else None
+    v = ans[1]
+    gv = g[1] - v * np.sum(v * g[1], axis=-2, keepdims=True)
+    gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    f = spectral_divide(np.matmul(np.swapaxes(v, -1, -2), gv), gap)
+    inner = np.expand_dims(g[0], -1) * np.eye(np.shape(w)[-1]) + f
+    return np.linalg.solve(np.swapaxes(v, -1, -2), np.matmul(inner, np.swapaxes(v, -1, -2)))
+
+
+@tangent(np.linalg.eig)
+def eig_tangent(dot, ans, a):
+    # X = V^-1 dA V: dw = diag(X), dV = V (F o X) less each column's component along itself (Giles 2008)
+    real = linalg_check(
+        not np.iscomplexobj(ans[0]), "np.linalg.eig of a matrix with complex eigenvalues (a complex result)"
+    )
+    w = ans[0] if real else None
+    v = ans[1]
+    x = np.linalg.solve(v, np.matmul(dot, v))
+    gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    f = spectral_divide(x, gap)
+    dv = np.matmul(v, f)
+    return (np.diagonal(x, 0, -2, -1), dv - v * np.sum(v * dv, axis=-2, keepdims=True))
+
+
+@adjoint(np.linalg.eigvals)
+def eigvals_adjoint(g, ans, a):
+    # eig's eigenvalues alone: A_bar = V^-T diag(w_bar) V^T (Giles 2008); V recomputed; real only
+    real = linalg_check(
+        not np.iscomplexobj(ans), "np.linalg.eigvals of a matrix with complex eigenvalues (a complex result)"
+    )
+    v = np.linalg.eig(a)[1] if real else None
+    return np.linalg.solve(np.swapaxes(v, -1, -2), np.expand_dims(g, -1) * np.swapaxes(v, -1, -2))
+
+
+@tangent(np.linalg.eigvals)
+def eigvals_tangent(dot, ans, a):
+    # dw = diag(V^-1 dA V) (Giles 2008)
+    real = linalg_check(
+        not np.iscomplexobj(ans), "np.linalg.eigvals of a matrix with complex eigenvalues (a complex result)"
+    )
+    v = np.linalg.eig(a)[1] if real else None
+    return np.diagonal(np.linalg.solve(v, np.matmul(dot, v)), 0, -2, -1)
+
+
+@adjoint(np.linalg.cholesky)
+def cholesky_adjoint(g, ans, a, upper=False):
+    # A = L L^T (Murray 2016, "Differentiation of the Cholesky decomposition"; Seeger et al. 2017):
+    # for a symmetric dS, df = <M, dS> with M = L^-T Phi(L^T L_bar) L^-1, Phi taking the lower triangle
+    # with its diagonal halved. cholesky reads only the lower triangle of A (upper=True: the upper one,
+    # and returns L^T): fold_triangle gives the derivative there. The two triangular solves are
+    # products with L^-1, computed once.
+    l = np.swapaxes(ans, -1, -2) if upper else ans
+    gl = np.swapaxes(g, -1, -2) if upper else g
+    p = np.tril(np.matmul(np.swapaxes(l, -1, -2), gl))
+    phi = p - 0.5 * p * np.eye(np.shape(p)[-1])
+    linv = np.linalg.inv(l)
+    m = np.matmul(np.matmul(np.swapaxes(linv, -1, -2), phi), linv)
+    return fold_triangle(m, not upper), None
+
+
+@tangent(np.linalg.cholesky)
+def cholesky_tangent(dot, ans, a, upper=False):
+    # dL = L Phi(L^-1 dS L^-T) (Murray 2016), dS the symmetric matrix of the triangle cholesky reads
+    l = np.swapaxes(ans, -1, -2) if upper else ans
+    ds = symmetric_from_triangle(dot, not upper)
+    linv = np.linalg.inv(l)
+    p = np.tril(np.matmul(np.matmul(linv, ds), np.swapaxes(linv, -1, -2)))
+    dl = np.matmul(l, p - 0.5 * p * np.eye(np.shape(p)[-1]))
+    return (np.swapaxes(dl, -1, -2) if upper else dl), None
+
+
+@adjoint(np.linalg.qr)
+def qr_adjoint(g, ans, a, mode="reduced"):
+    # A = Q R, mode 'reduced' of an M x N A with M >= N and R invertible (Walter and Lehmann 2018,
+    # "Algorithmic differentiation of linear algebra functions with application in optimum
+    # experimental design"; Liao et al. 2019): M = R R_bar^T - Q_bar^T Q, and
+    #   A_bar = (Q_bar + Q copyltu(M)) R^-T,  copyltu(M) the symmetric matrix of M's lower triangle.
+    # Other modes ('complete', 'r', 'raw') and wide matrices (M < N, R not square) are refused.
+    checked = linalg_check(
+        mode == "reduced", "np.linalg.qr(..., mode=...) other than 'reduced' ('complete', 'r', 'raw')"
+    ) and linalg_check(np.shape(a)[-2] >= np.shape(a)[-1], "np.linalg.qr of a wide matrix (fewer rows than columns)")
+    q = ans[0] if checked else None
+    r = ans[1]
+    m = np.matmul(r, np.swapaxes(g[1], -1, -2)) - np.matmul(np.swapaxes(g[0], -1, -2), q)
+    b = g[0] + np.matmul(q, np.tril(m) + np.swapaxes(np.tril(m, -1), -1, -2))
+    return np.swapaxes(np.linalg.solve(r, np.swapaxes(b, -1, -2)), -1, -2), None
+
+
+@tangent(np.linalg.qr)
+def qr_tangent(dot, ans, a, mode="reduced"):
+    # C = Q^T dA R^-1, Omega = tril(C, -1) - tril(C, -1)^T (antisymmetric: Q^T dQ): dR = (C - Omega) R,
+    # dQ = dA R^-1 - Q (C - Omega) (Walter and Lehmann 2018). As qr_adjoint: mode 'reduced', M >= N.
+    checked = linalg_check(
+        mode == "reduced", "np.linalg.qr(..., mode=...) other than 'reduced' ('complete', 'r', 'raw')"
+    ) and linalg_check(np.shape(a)[-2] >= np.shape(a)[-1], "np.linalg.qr of a wide matrix (fewer rows than columns)")
+    q = ans[0] if checked else None
+    r = ans[1]
+    dar = np.swapaxes(np.linalg.solve(np.swapaxes(r, -1, -2), np.swapaxes(dot, -1, -2)), -1, -2)
+    c = np.matmul(np.swapaxes(q, -1, -2), dar)
+    upper = c - np.tril(c, -1) + np.swapaxes(np.tril(c, -1), -1, -2)
+    return (dar - np.matmul(q, upper), np.matmul(upper, r)), None
+
+
+@adjoint(np.linalg.pinv)
+def pinv_adjoint(g, ans, a, rcond=None, hermitian=False, rtol=None):
+    # X = A^+ of a full-rank A (Golub and Pereyra 1973, "The differentiation of pseudo-inverses"):
+    #   dX = -X dA X + X X^T dA^T (I - A X) + (I - X A) dA^T X^T X, so
+    #   A_bar = -X^T X_bar X^T + (I - A X) X_bar^T X X^T + X^T X X_bar^T (I - X A).
+    # Where the rank is not full (or rcond/rtol cut singular values off) A^+ is not continuous: trace(A X)
+    # is the rank A^+ kept, and anything but min(M, N) is refused at run time. hermitian=True is refused.
+    checked = linalg_check(not hermitian, "np.linalg.pinv(..., hermitian=True)") and linalg_check(
+        np.all(np.abs(np.sum(a * np.swapaxes(ans, -1, -2), axis=(-2, -1)) - np.min(np.shape(a)[-2:])) < 0.5),
+        "np.linalg.pinv of a rank-deficient matrix (or with singular values cut off by rcond/rtol)",
+    )
+    x = ans if checked else None
+    xt = np.swapaxes(x, -1, -2)
+    gt = np.swapaxes(g, -1, -2)
+    y = np.matmul(np.matmul(gt, x), xt)
+    z = np.matmul(np.matmul(xt, x), gt)
+    return (
+        -np.matmul(np.matmul(xt, g), xt) + y - np.matmul(a, np.matmul(x, y)) + z - np.matmul(np.matmul(z, x), a),
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(np.linalg.pinv)
+def pinv_tangent(dot, ans, a, rcond=None, hermitian=False, rtol=None):
+    # dX = -X dA X + X X^T dA^T (I - A X) + (I - X A) dA^T X^T X (Golub and Pereyra 1973); full rank,
+    # as pinv_adjoint
+    checked = linalg_check(not hermitian, "np.linalg.pinv(..., hermitian=True)") and linalg_check(
+        np.all(np.abs(np.sum(a * np.swapaxes(ans, -1, -2), axis=(-2, -1)) - np.min(np.shape(a)[-2:])) < 0.5),
+        "np.linalg.pinv of a rank-deficient matrix (or with singular values cut off by rcond/rtol)",
+    )
+    x = ans if checked else None
+    xt = np.swapaxes(x, -1, -2)
+    dt = np.swapaxes(dot, -1, -2)
+    p = np.matmul(np.matmul(x, xt), dt)
+    q = np.matmul(np.matmul(dt, xt), x)
+    return (
+        -np.matmul(np.matmul(x, dot), x) + p - np.matmul(np.matmul(p, a), x) + q - np.matmul(x, np.matmul(a, q)),
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(np.linalg.lstsq)
+def lstsq_adjoint(g, ans, a, b, rcond=None):
+    # ans = (x, residuals, rank, s), of a full-rank A (M x N; rank-deficient is refused: x jumps there).
+    # x = P b with P = A^+, so (pinv_adjoint, Golub and Pereyra 1973, per column of b):
+    #   b_bar = P^T x_bar,  A_bar = -P^T x_bar x^T + r (P P^T x_bar)^T + P^T x (x_bar - P A x_bar)^T,
+    # r = b - A x. residuals = |r|^2 per column (only for M > N; empty otherwise), at the minimum over x,
+    # so d residuals = 2 r^T (db - dA x): b_bar += 2 r res_bar, A_bar -= 2 r res_bar x^T. The rank is an
+    # integer (no derivative); s, A's singular values, add U diag(s_bar) V^T (Townsend 2016) where
+    # s_bar is not 0. A 1-d b is a column here.
+    full = linalg_check(
+        ans[2] == np.min(np.shape(a)), "np.linalg.lstsq of a rank-deficient matrix (its solution jumps there)"
+    )
+    vec = np.ndim(b) == 1
+    xc = (np.expand_dims(ans[0], -1) if vec else ans[0]) if full else None
+    gx = np.expand_dims(g[0], -1) if vec else g[0]
+    p = np.linalg.pinv(a)
+    pt = np.transpose(p)
+    r = (np.expand_dims(b, -1) if vec else b) - np.matmul(a, xc)
+    gr = 2.0 * r * g[1] if np.size(ans[1]) else 0.0 * r
+    usv = np.linalg.svd(a, full_matrices=False) if np.any(g[3]) else None
+    ga = (
+        -np.matmul(np.matmul(pt, gx), np.transpose(xc))
+        + np.matmul(r, np.transpose(np.matmul(p, np.matmul(pt, gx))))
+        + np.matmul(np.matmul(pt, xc), np.transpose(gx - np.matmul(p, np.matmul(a, gx))))
+        - np.matmul(gr, np.transpose(xc))
+    )
+    return (
+        ga + (np.matmul(usv[0] * g[3], usv[2]) if np.any(g[3]) else 0.0),
+        np.reshape(np.matmul(pt, gx) + gr, np.shape(b)),
+        None,
+    )
+
+
+@tangent(np.linalg.lstsq)
+def lstsq_tangent(dot, ans, a, b, rcond=None):
+    # The tangents of (x, residuals, rank, s) due to a (dot = dA) or to b (dot = db), as in lstsq_adjoint:
+    # dx = dP b + P db, d residuals = 2 sum(r (db - dA x)), rank none, ds = diag(U^T dA V) (dA only).
+    # Summed over a and b element by element (runtime.TangentParts).
+    full = linalg_check(
+        ans[2] == np.min(np.shape(a)), "np.linalg.lstsq of a rank-deficient matrix (its solution jumps there)"
+    )
+    vec = np.ndim(b) == 1
+    xc = (np.expand_dims(ans[0], -1) if vec else ans[0]) if full else None
+    bc = np.expand_dims(b, -1) if vec else b
+    p = np.linalg.pinv(a)
+    pt = np.transpose(p)
+    r = bc - np.matmul(a, xc)
+    da = np.transpose(dot)
+    dbc = np.expand_dims(dot, -1) if np.ndim(dot) == 1 else dot
+    dp = (
+        -np.matmul(np.matmul(p, dot), p)
+        + np.matmul(np.matmul(p, pt), np.matmul(da, np.eye(np.shape(a)[0]) - np.matmul(a, p)))
+        + np.matmul(np.eye(np.shape(a)[1]) - np.matmul(p, a), np.matmul(da, np.matmul(pt, p)))
+    )
+    usv = np.linalg.svd(a, full_matrices=False)
+    dres = 2.0 * np.sum(r * (0.0 - np.matmul(dot, xc)), axis=0) if np.size(ans[1]) else 0.0 * ans[1]
+    dres_b = 2.0 * np.sum(r * dbc, axis=0) if np.size(ans[1]) else 0.0 * ans[1]
+    return (
+        TangentParts(
+            (
+                np.reshape(np.matmul(dp, bc), np.shape(ans[0])),
+                dres,
+                0 * ans[2],
+                np.sum(usv[0] * np.matmul(dot, np.transpose(usv[2])), axis=0),
+            )
+        ),
+        TangentParts((np.matmul(p, dot), dres_b, 0 * ans[2], 0.0 * ans[3])),
+        None,
+    )
+
+
+@adjoint(np.linalg.matrix_power)
+def matrix_power_adjoint(g, ans, a, n):
+    # d(B^m) = sum_k B^k dB B^(m-1-k), so B_bar = sum_k (B^T)^k G (B^T)^(m-1-k): the same sum at B^T in
+    # the direction G, which is the upper right block of [[B^T, G], [0, B^T]]^m (Higham 2008, "Functions
+    # of Matrices", theorem 3.6: f of a block triangular matrix holds f's Frechet derivative). m = |n|;
+    # for n < 0, B = A^-1 and A_bar = -B^T B_bar B^T (Giles 2008, "inverse"); n = 0: I, cotangent 0.
+    m = np.abs(n)
+    b = np.linalg.inv(a) if n < 0 else np.asarray(a)
+    bt = np.swapaxes(b, -1, -2)
+    top = np.concatenate([bt, g], -1)
+    bottom = np.concatenate([np.zeros_like(bt), bt], -1)
+    k = np.shape(b)[-1]
+    gb = np.linalg.matrix_power(np.concatenate([top, bottom], -2), m)[..., :k, k:]
+    return (-np.matmul(np.matmul(bt, gb), bt) if n < 0 else gb), None
+
+
+@tangent(np.linalg.matrix_power)
+def matrix_power_tangent(dot, ans, a, n):
+    # the upper right block of [[B, dB], [0, B]]^m (as matrix_power_adjoint), with dB = -B dA B for n < 0
+    m = np.abs(n)
+    b = np.linalg.inv(a) if n < 0 else np.asarray(a)
+    db = -np.matmul(np.matmul(b, dot), b) if n < 0 else dot
+    top = np.concatenate([b, db], -1)
+    bottom = np.concatenate([np.zeros_like(b), b], -1)
+    k = np.shape(b)[-1]
+    return np.linalg.matrix_power(np.concatenate([top, bottom], -2), m)[..., :k, k:], None
+
+
+@adjoint(np.linalg.multi_dot)
+def multi_dot_adjoint(g, ans, arrays):
+    # A_0 A_1 ... A_k, a 1-d first operand a row and a 1-d last one a column: operand i gets
+    # (A_0 ... A_(i-1))^T G (A_(i+1) ... A_k)^T (Giles 2008, "matrix product"). The prefix products are
+    # an accumulate of matmul over the operands (an object array), the suffix ones the same over the
+    # reversed transposes; each cotangent is reshaped back to its operand's shape. (out= is not modelled:
+    # the compiler refuses it at the call.)
+    items = np.fromiter(arrays, "O")
+    first = np.atleast_2d(items[0])
+    last = np.reshape(items[-1], (np.shape(items[-1])[0], -1))
+    mats = np.concatenate([np.fromiter([first], "O"), items[1:-1], np.fromiter([last], "O")])
+    mul = np.frompyfunc(np.matmul, 2, 1)
+    tr = np.frompyfunc(np.transpose, 1, 1)
+    left = mul.accumulate(np.concatenate([np.fromiter([np.eye(np.shape(first)[0])], "O"), mats[:-1]]))
+    right_t = mul.accumulate(np.concatenate([np.fromiter([np.eye(np.shape(last)[1])], "O"), tr(mats[:0:-1])]))
+    g2 = np.fromiter([np.reshape(g, (np.shape(first)[0], np.shape(last)[1]))], "O")
+    cots = mul(mul(tr(left), g2), right_t[::-1])
+    return np.frompyfunc(np.reshape, 2, 1)(cots, np.frompyfunc(np.shape, 1, 1)(items)).tolist()
+
+
+@tangent(np.linalg.multi_dot)
+def multi_dot_tangent(dot, ans, arrays):
+    # sum_i A_0 ... A_(i-1) dA_i A_(i+1) ... A_k (dot: the operands' tangents, zeros for constant ones),
+    # with multi_dot_adjoint's prefix and suffix products
+    items = np.fromiter(arrays, "O")
+    first = np.atleast_2d(items[0])
+    last = np.reshape(items[-1], (np.shape(items[-1])[0], -1))
+    mats = np.concatenate([np.fromiter([first], "O"), items[1:-1], np.fromiter([last], "O")])
+    dots = np.fromiter(dot, "O")
+    dmats = np.concatenate(
+        [
+            np.fromiter([np.atleast_2d(dots[0])], "O"),
+            dots[1:-1],
+            np.fromiter([np.reshape(dots[-1], np.shape(last))], "O"),
+        ]
+    )
+    mul = np.frompyfunc(np.matmul, 2, 1)
+    rmul = np.frompyfunc(np.matmul, 2, 1)
+    left = mul.accumulate(np.concatenate([np.fromiter([np.eye(np.shape(first)[0])], "O"), mats[:-1]]))
+    tr = np.frompyfunc(np.transpose, 1, 1)
+    right = tr(mul.accumulate(np.concatenate([np.fromiter([np.eye(np.shape(last)[1])], "O"), tr(mats[:0:-1])])))
+    return np.reshape(np.sum(rmul(mul(left, dmats), right[::-1])), np.shape(ans))
+
+
+@adjoint(np.linalg.tensorsolve)
+def tensorsolve_adjoint(g, ans, a, b, axes=None):
+    # tensordot(a, x, x.ndim) = b: with a's `axes` moved last (as NumPy does) and a reshaped to the
+    # square matrix A2 (b.size x x.size), x = A2^-1 b flattened: solve_adjoint's formula (Giles 2008,
+    # "matrix inverse product"), b_bar = A2^-T x_bar and A2_bar = -b_bar x^T, reshaped and moved back.
+    moved = () if axes == None else axes
+    ends = np.arange(np.ndim(a) - np.size(moved), np.ndim(a))
+    at = np.moveaxis(a, moved, ends)
+    a2 = np.reshape(at, (np.size(b), np.size(ans)))
+    gb = np.linalg.solve(np.transpose(a2), np.ravel(g))
+    return (
+        np.moveaxis(np.reshape(-np.outer(gb, np.ravel(ans)), np.shape(at)), ends, moved),
+        np.reshape(gb, np.shape(b)),
+        None,
+    )
+
+
+@tangent(np.linalg.tensorsolve)
+def tensorsolve_tangent(dot, ans, a, b, axes=None):
+    # dx = A2^-1 (db - dA2 x) (Giles 2008, "matrix inverse product"), A2 as in tensorsolve_adjoint
+    moved = () if axes == None else axes
+    ends = np.arange(np.ndim(a) - np.size(moved), np.ndim(a))
+    a2 = np.reshape(np.moveaxis(a, moved, ends), (np.size(b), np.size(ans)))
+    da2 = np.reshape(np.moveaxis(dot, moved, ends), (np.size(b), np.size(ans)))
+    return (
+        -np.reshape(np.linalg.solve(a2, np.matmul(da2, np.ravel(ans))), np.shape(ans)),
+        np.reshape(np.linalg.solve(a2, np.ravel(dot)), np.shape(ans)),
+        None,
+    )
+
+
+@adjoint(np.linalg.tensorinv)
+def tensorinv_adjoint(g, ans, a, ind=2):
+    # a reshaped to the square matrix A2 (the product of its first `ind` axes by the rest), whose
+    # inverse C2 is ans reshaped: A2_bar = -C2^T G2 C2^T (Giles 2008, "inverse")
+    c2 = np.reshape(ans, (np.size(ans) // np.prod(np.shape(a)[:ind], dtype=int), -1))
+    g2 = np.reshape(g, np.shape(c2))
+    return np.reshape(-np.matmul(np.matmul(np.transpose(c2), g2), np.transpose(c2)), np.shape(a)), None
+
+
+@tangent(np.linalg.tensorinv)
+def tensorinv_tangent(dot, ans, a, ind=2):
+    # dC2 = -C2 dA2 C2 (Giles 2008, "inverse")
+    c2 = np.reshape(ans, (np.size(ans) // np.prod(np.shape(a)[:ind], dtype=int), -1))
+    da2 = np.reshape(dot, (np.shape(c2)[1], np.shape(c2)[0]))
+    return np.reshape(-np.matmul(np.matmul(c2, da2), c2), np.shape(ans)), None
+
+
+@adjoint(np.linalg.cond)
+def cond_adjoint(g, ans, x, p=None):
+    # cond(A, p) = |A|_p |B|_p with B = A^-1 (p None: the 2-norm, s_max / s_min; -2: s_min / s_max),
+    # so A_bar = g (|B| slope_A - |A| B^T slope_B B^T) with each norm's slope as np.linalg.norm's rule
+    # takes it (norm_slope, np_reductions.py; A / |A| for 'fro'), over the last two axes (stacks).
+    # Needs A invertible (cond is inf at a singular A).
+    ord = 2 if p == None else p
+    inv = np.linalg.inv(x)
+    na = np.linalg.norm(x, ord, (-2, -1))
+    nb = np.linalg.norm(inv, ord, (-2, -1))
+    slope_a = norm_slope(na, np.asarray(x), ord, (-2, -1), False)
+    slope_b = norm_slope(nb, inv, ord, (-2, -1), False)
+    sa = x / np.expand_dims(na, (-2, -1)) if ord == "fro" else slope_a
+    sb = inv / np.expand_dims(nb, (-2, -1)) if ord == "fro" else slope_b
+    inv_t = np.swapaxes(inv, -1, -2)
+    return (
+        np.expand_dims(g, (-2, -1))
+        * (
+            np.expand_dims(nb, (-2, -1)) * sa
+            - np.expand_dims(na, (-2, -1)) * np.matmul(np.matmul(inv_t, sb), inv_t)
+        ),
+        None,
+    )
+
+
+@tangent(np.linalg.cond)
+def cond_tangent(dot, ans, x, p=None):
+    # |B| <slope_A, dA> + |A| <slope_B, -B dA B>, as cond_adjoint
+    ord = 2 if p == None else p
+    inv = np.linalg.inv(x)
+    na = np.linalg.norm(x, ord, (-2, -1))
+    nb = np.linalg.norm(inv, ord, (-2, -1))
+    slope_a = norm_slope(na, np.asarray(x), ord, (-2, -1), False)
+    slope_b = norm_slope(nb, inv, ord, (-2, -1), False)
+    sa = x / np.expand_dims(na, (-2, -1)) if ord == "fro" else slope_a
+    sb = inv / np.expand_dims(nb, (-2, -1)) if ord == "fro" else slope_b
+    db = -np.matmul(np.matmul(inv, dot), inv)
+    return nb * np.sum(sa * dot, axis=(-2, -1)) + na * np.sum(sb * db, axis=(-2, -1)), None
 
 
 # products with no adjoint rule: forward mode only (each is linear in each of its operands)
