@@ -36,6 +36,7 @@ import numpy as np
 from adjoint_compiler.rules.registry import adjoint, fragment, linear, ranked_adjoint, tangent
 from adjoint_compiler.rules.np_reductions import norm_slope
 from adjoint_compiler.runtime import TangentParts, einsum_mask, einsum_plan, fit_shape, linalg_check, unbroadcast
+from adjoint_compiler.runtime import unreduce  # noqa: F401 (read by norm_slope, inlined into cond's rules here)
 
 
 @adjoint(np.matmul, linear="each")
@@ -502,11 +503,11 @@ def cholesky_adjoint(g, ans, a, upper=False):
     # with its diagonal halved. cholesky reads only the lower triangle of A (upper=True: the upper one,
     # and returns L^T): fold_triangle gives the derivative there. The two triangular solves are
     # products with L^-1, computed once.
-    l = np.swapaxes(ans, -1, -2) if upper else ans
+    low = np.swapaxes(ans, -1, -2) if upper else ans
     gl = np.swapaxes(g, -1, -2) if upper else g
-    p = np.tril(np.matmul(np.swapaxes(l, -1, -2), gl))
+    p = np.tril(np.matmul(np.swapaxes(low, -1, -2), gl))
     phi = p - 0.5 * p * np.eye(np.shape(p)[-1])
-    linv = np.linalg.inv(l)
+    linv = np.linalg.inv(low)
     m = np.matmul(np.matmul(np.swapaxes(linv, -1, -2), phi), linv)
     return fold_triangle(m, not upper), None
 
@@ -514,11 +515,11 @@ def cholesky_adjoint(g, ans, a, upper=False):
 @tangent(np.linalg.cholesky)
 def cholesky_tangent(dot, ans, a, upper=False):
     # dL = L Phi(L^-1 dS L^-T) (Murray 2016), dS the symmetric matrix of the triangle cholesky reads
-    l = np.swapaxes(ans, -1, -2) if upper else ans
+    low = np.swapaxes(ans, -1, -2) if upper else ans
     ds = symmetric_from_triangle(dot, not upper)
-    linv = np.linalg.inv(l)
+    linv = np.linalg.inv(low)
     p = np.tril(np.matmul(np.matmul(linv, ds), np.swapaxes(linv, -1, -2)))
-    dl = np.matmul(l, p - 0.5 * p * np.eye(np.shape(p)[-1]))
+    dl = np.matmul(low, p - 0.5 * p * np.eye(np.shape(p)[-1]))
     return (np.swapaxes(dl, -1, -2) if upper else dl), None
 
 
@@ -777,7 +778,7 @@ def tensorsolve_tangent(dot, ans, a, b, axes=None):
 def tensorinv_adjoint(g, ans, a, ind=2):
     # a reshaped to the square matrix A2 (the product of its first `ind` axes by the rest), whose
     # inverse C2 is ans reshaped: A2_bar = -C2^T G2 C2^T (Giles 2008, "inverse")
-    c2 = np.reshape(ans, (np.size(ans) // np.prod(np.shape(a)[:ind], dtype=int), -1))
+    c2 = np.reshape(ans, (np.size(ans) // np.prod(np.shape(a)[:ind], dtype=np.intp), -1))
     g2 = np.reshape(g, np.shape(c2))
     return np.reshape(-np.matmul(np.matmul(np.transpose(c2), g2), np.transpose(c2)), np.shape(a)), None
 
@@ -785,7 +786,7 @@ def tensorinv_adjoint(g, ans, a, ind=2):
 @tangent(np.linalg.tensorinv)
 def tensorinv_tangent(dot, ans, a, ind=2):
     # dC2 = -C2 dA2 C2 (Giles 2008, "inverse")
-    c2 = np.reshape(ans, (np.size(ans) // np.prod(np.shape(a)[:ind], dtype=int), -1))
+    c2 = np.reshape(ans, (np.size(ans) // np.prod(np.shape(a)[:ind], dtype=np.intp), -1))
     da2 = np.reshape(dot, (np.shape(c2)[1], np.shape(c2)[0]))
     return np.reshape(-np.matmul(np.matmul(c2, da2), c2), np.shape(ans)), None
 
@@ -807,10 +808,7 @@ def cond_adjoint(g, ans, x, p=None):
     inv_t = np.swapaxes(inv, -1, -2)
     return (
         np.expand_dims(g, (-2, -1))
-        * (
-            np.expand_dims(nb, (-2, -1)) * sa
-            - np.expand_dims(na, (-2, -1)) * np.matmul(np.matmul(inv_t, sb), inv_t)
-        ),
+        * (np.expand_dims(nb, (-2, -1)) * sa - np.expand_dims(na, (-2, -1)) * np.matmul(np.matmul(inv_t, sb), inv_t)),
         None,
     )
 

@@ -200,6 +200,88 @@ TABLE += [
 ]
 
 
+# ---- np.linalg's decompositions and matrix functions (issue #13) ----------------------------------
+# Inputs where each function is differentiable: distinct singular values and eigenvalues (random
+# matrices), positive definite matrices for cholesky, real eigenvalues for eig, full rank for
+# pinv/lstsq, invertible matrices for the inverses. Stacked (..., M, N) forms wherever NumPy takes them.
+
+
+def symmetric_positive(rng, shape):
+    """X^T X + n I, with noise on the triangle cholesky does not read (its cotangent there is 0)."""
+    x = rng.standard_normal(shape)
+    spd = np.matmul(np.swapaxes(x, -1, -2), x) + shape[-1] * np.eye(shape[-1])
+    return spd + np.triu(rng.standard_normal(shape), 1)
+
+
+def real_eigenvalues(rng, shape):
+    """V diag(1, 2, ..., n) V^-1 with V near I: real, well separated eigenvalues."""
+    v = np.eye(shape[-1]) + 0.3 * rng.standard_normal(shape)
+    return np.matmul(v * np.arange(1.0, shape[-1] + 1), np.linalg.inv(v))
+
+
+def matrices(rng, shapes):
+    """A list of arrays (np.linalg.multi_dot's operand)."""
+    return [rng.standard_normal(s) for s in shapes]
+
+
+def _linalg_rows(fn, cases, maker=normal):
+    return [Row(fn, ((maker, shape),), kwargs, "%s-%s-%s" % (fn.__name__, shape, kwargs)) for shape, kwargs in cases]
+
+
+RECTANGULAR = [(3, 3), (4, 3), (3, 4), (1, 1), (2, 4, 3), (2, 3, 4)]
+SVD = (
+    [(s, {"full_matrices": False}) for s in RECTANGULAR]
+    + [(s, {"compute_uv": False}) for s in [(3, 3), (4, 3), (3, 4), (2, 3, 4)]]
+    + [((3, 3), {}), ((2, 3, 3), {"full_matrices": True}), ((4, 2), {"full_matrices": False, "compute_uv": True})]
+)
+EIGH = [(s, {"UPLO": u}) for s in [(3, 3), (1, 1), (2, 4, 4)] for u in ("L", "U")] + [((3, 3), {})]
+CHOLESKY = [(s, kw) for s in [(3, 3), (1, 1), (2, 4, 4)] for kw in ({}, {"upper": True})]
+QR = [((3, 3), {}), ((4, 3), {}), ((5, 2), {"mode": "reduced"}), ((1, 1), {}), ((2, 5, 3), {})]
+PINV = [((3, 3), {}), ((4, 3), {}), ((3, 4), {}), ((2, 4, 3), {}), ((3, 4), {"rcond": 1e-10})]
+MATRIX_POWER = [((3, 3), {"n": n}) for n in (0, 1, 2, 3, 5, -1, -3)] + [((2, 3, 3), {"n": 2}), ((2, 3, 3), {"n": -2})]
+COND = [((3, 3), {"p": p}) for p in (None, 2, -2, "fro", "nuc", 1, -1, np.inf, -np.inf)] + [((2, 3, 3), {})]
+
+LINALG = (
+    _linalg_rows(np.linalg.svd, SVD)
+    + _linalg_rows(np.linalg.eigh, EIGH)
+    + _linalg_rows(np.linalg.eigvalsh, EIGH)
+    + _linalg_rows(np.linalg.eig, [((3, 3), {}), ((1, 1), {}), ((2, 4, 4), {})], real_eigenvalues)
+    + _linalg_rows(np.linalg.eigvals, [((3, 3), {}), ((2, 4, 4), {})], real_eigenvalues)
+    + _linalg_rows(np.linalg.cholesky, CHOLESKY, symmetric_positive)
+    + _linalg_rows(np.linalg.qr, QR)
+    + _linalg_rows(np.linalg.pinv, PINV)
+    + _linalg_rows(np.linalg.matrix_power, MATRIX_POWER, well_conditioned)
+    + _linalg_rows(np.linalg.cond, COND, well_conditioned)
+    + [Row(np.linalg.tensorinv, ((normal, (4, 6, 8, 3)),), {"ind": 2}, "tensorinv-ind2")]
+    + [Row(np.linalg.tensorinv, ((normal, (6, 2, 3)),), {"ind": 1}, "tensorinv-ind1")]
+)
+if hasattr(np.linalg, "svdvals"):  # NumPy 2
+    LINALG += _linalg_rows(np.linalg.svdvals, [((3, 4), {}), ((4, 3), {}), ((2, 3, 3), {})])
+# lstsq: tall (residuals), square (no residuals), wide (the minimum-norm solution); b a vector or columns
+LINALG += [
+    Row(np.linalg.lstsq, ((normal, sa), (normal, sb)), {"rcond": None}, "lstsq-%s-%s" % (sa, sb))
+    for sa, sb in [((5, 3), (5,)), ((5, 3), (5, 2)), ((3, 3), (3,)), ((3, 5), (3,)), ((3, 5), (3, 2))]
+]
+LINALG += [
+    Row(np.linalg.tensorsolve, ((normal, sa), (normal, sb)), kwargs, "tensorsolve-%s-%s-%s" % (sa, sb, kwargs))
+    for sa, sb, kwargs in [((2, 3, 6), (2, 3), {}), ((6, 2, 3), (2, 3), {"axes": (0,)}), ((4, 4), (4,), {})]
+]
+# multi_dot: a 1-d first or last operand (a row, a column), 2 to 5 operands
+LINALG += [
+    Row(np.linalg.multi_dot, ((matrices, shapes),), {}, "multi_dot-%s" % "-".join(map(str, shapes)))
+    for shapes in [
+        [(2, 3), (3, 4)],
+        [(3,), (3, 4), (4,)],
+        [(3,), (3, 4), (4, 2)],
+        [(2, 3), (3, 4), (4,)],
+        [(2, 3), (3, 4), (4, 5), (5, 2)],
+        [(3,), (3,)],
+        [(2, 3), (3, 1), (1, 4), (4, 2), (2, 2)],
+    ]
+]
+TABLE += LINALG
+
+
 def _all_cotangents(fn, g, ans, args, kwargs):
     """Every cotangent the rule returns, one per rule parameter; those that get none are checked to be None."""
     rule = registry.lookup(fn)
@@ -207,15 +289,54 @@ def _all_cotangents(fn, g, ans, args, kwargs):
     cots = (cots,) if len(rule.params) == 1 else tuple(cots)
     assert len(cots) == len(rule.params)
     for i, c in enumerate(cots):
-        if i >= len(args) or not isinstance(args[i], (float, np.ndarray)):
+        if i >= len(args) or not isinstance(args[i], (float, np.ndarray, list)):
             assert c is None, (rule, i)
     return cots
+
+
+def _flat(value):
+    """A tuple result (svd's (U, S, Vh)) as one vector, so that check_rule draws one cotangent for it."""
+    return np.concatenate([np.ravel(np.asarray(v, float)) for v in value]) if isinstance(value, tuple) else value
+
+
+def _check_parts(row, seed, args, rtol):
+    """check_rule of a function returning a tuple, or taking a list of arrays (multi_dot): the elements
+    of the list are arguments of their own, the results one vector, whose cotangent is split back into
+    the tuple of its parts for the rule (a zero for an integer part, lstsq's rank)."""
+    sizes = [len(a) if isinstance(a, list) else None for a in args]
+    flat_args = [x for a in args for x in (a if isinstance(a, list) else [a])]
+
+    def regroup(flat):
+        out, i = [], 0
+        for n in sizes:
+            out.append(list(flat[i : i + n]) if n is not None else flat[i])
+            i += 1 if n is None else n
+        return out
+
+    def call(*flat):
+        return _flat(row.fn(*regroup(flat), **row.kwargs))
+
+    def rule(g, ans, *flat, _tuple=True):
+        value = row.fn(*regroup(flat), **row.kwargs)
+        if isinstance(value, tuple):
+            ends = np.cumsum([np.size(v) for v in value])[:-1]
+            g = tuple(
+                np.reshape(part, np.shape(v)) * (np.asarray(v).dtype.kind == "f")
+                for part, v in zip(np.split(g, ends), value)
+            )
+        cots = _all_cotangents(row.fn, g, value, regroup(flat), row.kwargs)
+        return [c for a, c in zip(args, cots) for c in (c if isinstance(a, list) else [c])]
+
+    check_rule(call, rule, flat_args, seed=seed, rtol=rtol)
 
 
 def _check(row, seed, rtol=1e-5):
     rng = np.random.default_rng(seed)
     args = [a[0](rng, a[1]) if isinstance(a, tuple) else a for a in row.args]
     n = len(args)
+    if isinstance(row.fn(*args, **row.kwargs), tuple) and row.fn is not np.linalg.slogdet or list in map(type, args):
+        _check_parts(row, seed, args, rtol)
+        return
 
     def call(*args):
         return row.fn(*args, **row.kwargs)

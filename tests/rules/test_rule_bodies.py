@@ -28,6 +28,8 @@ ALLOWED_GLOBALS = {
     "sort_order",
     "gather",
     "polygamma",
+    "linalg_check",
+    "TangentParts",
     "None",
     "True",
     "False",
