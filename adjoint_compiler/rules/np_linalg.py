@@ -318,19 +318,23 @@ def svd_adjoint(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False)
     #           + (I - U U^T) U_bar S^-1 V^T + U S^-1 V_bar^T (I - V V^T)
     # The last two terms are there only for a non-square A (U or V not square: for a square A they are
     # 0, and computing them would divide by a zero singular value). compute_uv=False: ans is S, and only
-    # diag(S_bar) contributes (U and V recomputed). full_matrices=True is the reduced form for a square
-    # A; for another, the extra columns of U or V are not unique, so it is refused.
-    checked = linalg_check(not hermitian, "np.linalg.svd(..., hermitian=True)") and linalg_check(
-        not (compute_uv and full_matrices) or np.shape(a)[-1] == np.shape(a)[-2],
-        "np.linalg.svd(..., full_matrices=True) of a non-square matrix (pass full_matrices=False)",
-    )
+    # diag(S_bar) contributes (U and V recomputed). full_matrices=True of a non-square A adds columns to
+    # U (rows to Vh) that are not unique, so they have no derivative: refused where their cotangent is
+    # not 0, and otherwise the first min(M, N) are the reduced form's (s alone, as in u, s, vh = svd(a)).
+    checked = linalg_check(not hermitian, "np.linalg.svd(..., hermitian=True)")
     usv = (ans if compute_uv else np.linalg.svd(a, full_matrices=False)) if checked else None
-    u = usv[0]
+    n = np.shape(usv[1])[-1]
+    u = usv[0][..., :n]
     s = usv[1]
-    vh = usv[2]
+    vh = usv[2][..., :n, :]
     gs = g[1] if compute_uv else g
-    gu = g[0] if compute_uv else None
-    gvh = g[2] if compute_uv else None
+    unique = linalg_check(
+        not (compute_uv and full_matrices) or not (np.any(g[0][..., n:]) or np.any(g[2][..., n:, :])),
+        "np.linalg.svd(..., full_matrices=True) of a non-square matrix with its extra singular vectors used"
+        " (they are not unique; pass full_matrices=False)",
+    )
+    gu = (g[0][..., :n] if unique else None) if compute_uv else None
+    gvh = g[2][..., :n, :] if compute_uv else None
     s2 = s * s
     gap = np.expand_dims(s2, -2) - np.expand_dims(s2, -1)
     # (k x k zeros where compute_uv=False: j and k are then not used)
@@ -339,13 +343,13 @@ def svd_adjoint(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False)
     j = spectral_divide(utgu - np.swapaxes(utgu, -1, -2), gap)
     k = spectral_divide(np.swapaxes(gvhvt, -1, -2) - gvhvt, gap)
     inner = (
-        j * np.expand_dims(s, -2) + np.expand_dims(gs, -1) * np.eye(np.shape(s)[-1]) + np.expand_dims(s, -1) * k
+        j * np.expand_dims(s, -2) + np.expand_dims(gs, -1) * np.eye(n) + np.expand_dims(s, -1) * k
         if compute_uv
         else np.expand_dims(gs, -2)
     )
     core = np.matmul(np.matmul(u, inner), vh) if compute_uv else np.matmul(u * inner, vh)
-    tall = compute_uv and np.shape(u)[-2] > np.shape(u)[-1]
-    wide = compute_uv and np.shape(vh)[-1] > np.shape(vh)[-2]
+    tall = compute_uv and np.shape(u)[-2] > n
+    wide = compute_uv and np.shape(vh)[-1] > n
     u_rest = np.matmul((gu - np.matmul(u, utgu)) / np.expand_dims(s, -2), vh) if tall else 0.0
     v_rest = np.matmul(u, (gvh - np.matmul(gvhvt, vh)) / np.expand_dims(s, -1)) if wide else 0.0
     return core + u_rest + v_rest, None, None, None
@@ -355,15 +359,14 @@ def svd_adjoint(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False)
 def svd_tangent(dot, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
     # With dP = U^T dA V (Townsend 2016): dS = diag(dP),
     #   dU = U (F o (dP S + S dP^T)) + (I - U U^T) dA V S^-1,  dV = V (F o (S dP + dP^T S)) + (I - V V^T) dA^T U S^-1
-    # the second terms for a non-square A only, as in svd_adjoint (whose checks apply).
-    checked = linalg_check(not hermitian, "np.linalg.svd(..., hermitian=True)") and linalg_check(
-        not (compute_uv and full_matrices) or np.shape(a)[-1] == np.shape(a)[-2],
-        "np.linalg.svd(..., full_matrices=True) of a non-square matrix (pass full_matrices=False)",
-    )
+    # the second terms for a non-square A only, as in svd_adjoint. The extra columns of U (rows of Vh)
+    # that full_matrices=True adds for a non-square A are not unique: their tangent is nan (no number).
+    checked = linalg_check(not hermitian, "np.linalg.svd(..., hermitian=True)")
     usv = (ans if compute_uv else np.linalg.svd(a, full_matrices=False)) if checked else None
-    u = usv[0]
+    n = np.shape(usv[1])[-1]
+    u = usv[0][..., :n]
     s = usv[1]
-    v = np.swapaxes(usv[2], -1, -2)
+    v = np.swapaxes(usv[2][..., :n, :], -1, -2)
     dp = np.matmul(np.matmul(np.swapaxes(u, -1, -2), dot), v)
     ds = np.diagonal(dp, 0, -2, -1)
     s2 = s * s
@@ -372,15 +375,22 @@ def svd_tangent(dot, ans, a, full_matrices=True, compute_uv=True, hermitian=Fals
     sdp = np.expand_dims(s, -1) * dp
     fu = spectral_divide(dps + np.swapaxes(dps, -1, -2), gap)
     fv = spectral_divide(sdp + np.swapaxes(sdp, -1, -2), gap)
-    tall = compute_uv and np.shape(u)[-2] > np.shape(u)[-1]
-    wide = compute_uv and np.shape(v)[-2] > np.shape(v)[-1]
+    tall = compute_uv and np.shape(u)[-2] > n
+    wide = compute_uv and np.shape(v)[-2] > n
     du = np.matmul(u, fu) + ((np.matmul(dot, v) - np.matmul(u, dp)) / np.expand_dims(s, -2) if tall else 0.0)
     dv = np.matmul(v, fv) + (
         (np.matmul(np.swapaxes(dot, -1, -2), u) - np.matmul(v, np.swapaxes(dp, -1, -2))) / np.expand_dims(s, -2)
         if wide
         else 0.0
     )
-    return ((du, ds, np.swapaxes(dv, -1, -2)) if compute_uv else ds), None, None, None
+    extra = compute_uv and full_matrices
+    du_all = np.concatenate([du, np.full(np.shape(usv[0][..., n:]), np.nan)], -1) if extra else du
+    dvh_all = (
+        np.concatenate([np.swapaxes(dv, -1, -2), np.full(np.shape(usv[2][..., n:, :]), np.nan)], -2)
+        if extra
+        else np.swapaxes(dv, -1, -2)
+    )
+    return ((du_all, ds, dvh_all) if compute_uv else ds), None, None, None
 
 
 def _svdvals():

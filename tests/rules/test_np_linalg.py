@@ -660,3 +660,297 @@ def test_known_ranks_give_the_direct_form(f, shapes, direct, general):
         assert text in body, body
     for text in general:
         assert text not in body, body
+
+
+# ---- np.linalg's decompositions compiled: reverse and forward mode (issue #13) -------------------
+
+
+def f_svd(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.sum(s**2) + np.sum(u[0] * vh[0]) + np.sum(np.sin(u))
+
+
+def f_svd_values(a):
+    return np.sum(np.linalg.svd(a, compute_uv=False)) + np.sum(np.linalg.svd(a)[1] ** 2)
+
+
+def f_svd_square_default(a):
+    u, s, vh = np.linalg.svd(a)  # full_matrices=True: the reduced form of a square matrix
+    return np.sum(np.cos(u @ vh)) + s[0]
+
+
+def f_eigh(a):
+    w, v = np.linalg.eigh(a)
+    return np.sum(w * w) + np.sum(v[:, -1] ** 3) + np.sum(np.linalg.eigvalsh(a, UPLO="U") ** 3)
+
+
+def f_cholesky(a):
+    low = np.linalg.cholesky(a)
+    return np.sum(np.sin(low)) + np.sum(np.linalg.cholesky(a, upper=True) ** 2)
+
+
+def f_qr(a):
+    q, r = np.linalg.qr(a)
+    return np.sum(q**3) + np.sum(r * r)
+
+
+def f_eig(a):
+    w, v = np.linalg.eig(a)
+    return np.sum(w**2) + np.sum(v[:, 0] ** 2 * np.arange(3.0)) + np.sum(np.linalg.eigvals(a) ** 3)
+
+
+def f_pinv(a):
+    return np.sum(np.linalg.pinv(a) ** 2)
+
+
+def f_lstsq(a, b):
+    x, residuals, rank, s = np.linalg.lstsq(a, b)
+    return np.sum(x**2) + np.sum(residuals) + np.sum(s * s) + rank
+
+
+def f_lstsq_columns(a, b):
+    return np.sum(np.linalg.lstsq(a, b, rcond=None)[0] ** 2)
+
+
+def f_matrix_power(a):
+    return np.sum(np.linalg.matrix_power(a, 3)) + np.sum(np.linalg.matrix_power(a, -2) ** 2)
+
+
+def f_multi_dot(a, b, c):
+    return np.sum(np.linalg.multi_dot([a, b, c]) ** 2)
+
+
+def f_cond(a):
+    return np.linalg.cond(a) + np.linalg.cond(a, "fro") + np.linalg.cond(a, 1)
+
+
+def f_tensor(a, b):
+    return np.sum(np.linalg.tensorsolve(a, b) ** 2) + np.sum(np.linalg.tensorinv(a, ind=1) ** 2)
+
+
+def f_stacked(a):
+    # (..., M, N) stacks through each decomposition
+    spd = np.matmul(a, np.swapaxes(a, -1, -2)) + 3.0 * np.eye(3)
+    return (
+        np.sum(np.linalg.svd(a, compute_uv=False))
+        + np.sum(np.linalg.eigh(spd)[0] ** 2)
+        + np.sum(np.linalg.cholesky(spd))
+        + np.sum(np.linalg.qr(np.swapaxes(a, -1, -2))[1] ** 2)
+    )
+
+
+LINALG_COMPILED = [
+    (f_svd, [normal, (4, 3)]),
+    (f_svd_values, [normal, (3, 4)]),
+    (f_svd_square_default, [normal, (3, 3)]),
+    (f_eigh, [normal, (3, 3)]),
+    (f_cholesky, [symmetric_positive, (3, 3)]),
+    (f_qr, [normal, (4, 3)]),
+    (f_eig, [real_eigenvalues, (3, 3)]),
+    (f_pinv, [normal, (4, 3)]),
+    (f_lstsq, [normal, (5, 3), normal, (5,)]),
+    (f_lstsq_columns, [normal, (5, 3), normal, (5, 2)]),
+    (f_matrix_power, [well_conditioned, (3, 3)]),
+    (f_multi_dot, [normal, (3,), normal, (3, 4), normal, (4, 2)]),
+    (f_cond, [well_conditioned, (3, 3)]),
+    (f_tensor, [well_conditioned, (4, 4), normal, (4,)]),
+    (f_stacked, [normal, (2, 3, 4)]),
+]
+
+
+@pytest.mark.parametrize("f, spec", LINALG_COMPILED, ids=[f.__name__ for f, _ in LINALG_COMPILED])
+def test_compiled_decompositions_match_finite_differences_in_both_modes(f, spec):
+    rng = np.random.default_rng(0)
+    args = [maker(rng, shape) for maker, shape in zip(spec[::2], spec[1::2])]
+    wrt = tuple(range(len(args)))
+    check_grads(f, args, wrt=wrt if len(args) > 1 else 0)
+    tangents = tuple(rng.standard_normal(np.shape(a)) for a in args)
+    value, out = ac.jvp(f, wrt)(*args, tangents)
+    h = 1e-6
+    fd = (f(*[a + h * t for a, t in zip(args, tangents)]) - f(*[a - h * t for a, t in zip(args, tangents)])) / (2 * h)
+    assert value == f(*args) and abs(out - fd) <= 1e-5 * max(1.0, abs(fd))
+
+
+# ---- special points: ties, triangles, zeros --------------------------------------------------------
+
+
+def sum_of_singular_values(a):
+    u, s, vh = np.linalg.svd(a)  # U and V unused: their zero cotangent never meets the 1 / 0 of a tie
+    return np.sum(s)
+
+
+def eigenvalues_squared(a):
+    w, v = np.linalg.eigh(a)
+    return np.sum(w * w)
+
+
+def eigenvector(a):
+    w, v = np.linalg.eigh(a)
+    return np.sum(v[:, 0])
+
+
+def test_singular_values_alone_are_differentiable_at_a_tie():
+    # the nuclear norm at I (three equal singular values) is smooth there: its gradient is U V^T = I
+    assert np.allclose(ac.grad(sum_of_singular_values)(np.eye(3)), np.eye(3))
+
+
+def test_eigenvalues_alone_are_differentiable_at_a_tie():
+    # sum(w^2) = |S|_F^2 of S = tril(A) + tril(A, -1)^T: 2 S_ii on the diagonal, 4 S_ij below it, 0 above
+    a = np.diag([1.0, 1.0, 2.0]) + np.triu(np.ones((3, 3)), 1)  # the upper triangle is not read
+    s = np.diag([1.0, 1.0, 2.0])
+    assert np.allclose(ac.grad(eigenvalues_squared)(a), 2.0 * s)
+    check_grads(eigenvalues_squared, [np.diag([1.0, 1.0, 2.0]) + np.tril(np.ones((3, 3)), -1)])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_eigenvectors_at_a_tie_give_no_number():
+    # the eigenvectors of a repeated eigenvalue have no derivative: inf or nan, never a finite wrong value
+    grad = ac.grad(eigenvector)(np.diag([1.0, 1.0, 2.0]))
+    assert not np.all(np.isfinite(grad))
+    _, tangent = ac.jvp(eigenvector)(np.diag([1.0, 1.0, 2.0]), np.ones((3, 3)))
+    assert not np.isfinite(tangent)
+
+
+def test_cholesky_reads_the_lower_triangle_only():
+    rng = np.random.default_rng(3)
+    a = symmetric_positive(rng, (3, 3))
+    grad = ac.grad(lambda_free_cholesky)(a)
+    assert np.all(grad[np.triu_indices(3, 1)] == 0.0) and np.all(grad[np.tril_indices(3)] != 0.0)
+    upper = ac.grad(upper_cholesky)(a.T)
+    assert np.all(upper[np.tril_indices(3, -1)] == 0.0)
+
+
+def lambda_free_cholesky(a):
+    return np.sum(np.linalg.cholesky(a) ** 3)
+
+
+def upper_cholesky(a):
+    return np.sum(np.linalg.cholesky(a, upper=True) ** 3)
+
+
+def power_zero(a):
+    return np.sum(np.linalg.matrix_power(a, 0) * a)
+
+
+def test_matrix_power_zero_is_the_identity():
+    a = np.arange(9.0).reshape(3, 3)
+    assert np.array_equal(ac.grad(power_zero)(a), np.eye(3))
+
+
+# ---- refusals ----------------------------------------------------------------------------------
+
+
+def qr_complete(a):
+    q, r = np.linalg.qr(a, mode="complete")
+    return np.sum(r)
+
+
+def qr_r(a):
+    return np.sum(np.linalg.qr(a, mode="r"))
+
+
+def svd_hermitian(a):
+    return np.sum(np.linalg.svd(a, hermitian=True)[1])
+
+
+def pinv_hermitian(a):
+    return np.sum(np.linalg.pinv(a, hermitian=True))
+
+
+def svd_field(a):
+    return np.sum(np.linalg.svd(a, full_matrices=False).S)
+
+
+def eigh_field(a):
+    result = np.linalg.eigh(a)
+    return np.sum(result.eigenvalues)
+
+
+def multi_dot_out(a, b):
+    out = np.zeros((2, 2))
+    return np.sum(np.linalg.multi_dot([a, b], out=out))
+
+
+@pytest.mark.parametrize(
+    "f, pattern",
+    [
+        (qr_complete, r"test_np_linalg\.py:\d+:\d+: .*np\.linalg\.qr\(\.\.\., mode=\.\.\.\) other than 'reduced'"),
+        (qr_r, r"test_np_linalg\.py:\d+:\d+: .*np\.linalg\.qr\(\.\.\., mode=\.\.\.\) other than 'reduced'"),
+        (svd_hermitian, r"test_np_linalg\.py:\d+:\d+: .*np\.linalg\.svd\(\.\.\., hermitian=True\)"),
+        (pinv_hermitian, r"test_np_linalg\.py:\d+:\d+: .*np\.linalg\.pinv\(\.\.\., hermitian=True\)"),
+        (svd_field, r"test_np_linalg\.py:\d+:\d+: .*\.S' with a differentiated value"),
+        (eigh_field, r"test_np_linalg\.py:\d+:\d+: .*result\.eigenvalues' with a differentiated value"),
+        (multi_dot_out, r"test_np_linalg\.py:\d+:\d+: .*out="),
+    ],
+    ids=lambda v: getattr(v, "__name__", None),
+)
+@pytest.mark.parametrize("mode", ["grad", "jvp"])
+def test_uncovered_keywords_and_fields_are_located_errors(f, pattern, mode):
+    args = [np.eye(2) + 0.1, np.eye(2)][: len(inspect.signature(f).parameters)]
+    with pytest.raises((ac.CompileError, ac.UnsupportedError), match=pattern):
+        if mode == "grad":
+            ac.grad(f, tuple(range(len(args))))(*args)
+        else:
+            ac.jvp(f, tuple(range(len(args))))(*args, tuple(np.ones_like(a) for a in args))
+
+
+def eig_sum(a):
+    w, v = np.linalg.eig(a)
+    return np.sum(w * w)
+
+
+def eigvals_sum(a):
+    return np.sum(np.linalg.eigvals(a) ** 2)
+
+
+def svd_full(a):
+    u, s, vh = np.linalg.svd(a)
+    return np.sum(u) + np.sum(s)
+
+
+def pinv_sum(a):
+    return np.sum(np.linalg.pinv(a))
+
+
+def lstsq_sum(a, b):
+    return np.sum(np.linalg.lstsq(a, b)[0])
+
+
+def qr_sum(a):
+    return np.sum(np.linalg.qr(a)[1])
+
+
+ROTATION = np.array([[0.0, 1.0], [-1.0, 0.0]])  # eigenvalues +-i
+
+
+@pytest.mark.parametrize(
+    "f, args, message",
+    [
+        (eig_sum, [ROTATION], "np.linalg.eig of a matrix with complex eigenvalues"),
+        (eigvals_sum, [ROTATION], "np.linalg.eigvals of a matrix with complex eigenvalues"),
+        (pinv_sum, [np.ones((3, 3))], "np.linalg.pinv of a rank-deficient matrix"),
+        (lstsq_sum, [np.ones((4, 3)), np.ones(4)], "np.linalg.lstsq of a rank-deficient matrix"),
+        (qr_sum, [np.ones((2, 3)) + np.eye(2, 3)], "np.linalg.qr of a wide matrix"),
+    ],
+    ids=lambda v: getattr(v, "__name__", None),
+)
+@pytest.mark.parametrize("mode", ["grad", "jvp"])
+def test_inputs_without_a_derivative_raise_at_run_time(f, args, message, mode):
+    # decided by the values (a complex result, the rank, the shape): a clear error where the derivative runs
+    wrt = tuple(range(len(args)))
+    with pytest.raises(NotImplementedError, match=message):
+        if mode == "grad":
+            ac.grad(f, wrt)(*args)
+        else:
+            ac.jvp(f, wrt)(*args, tuple(np.ones_like(a) for a in args))
+
+
+def test_extra_singular_vectors_have_no_derivative():
+    # full_matrices=True of a 3 x 2 matrix: U's third column is any unit vector orthogonal to the others.
+    # Reverse mode refuses it where it is used; forward mode gives it the tangent nan; s alone is fine.
+    a = np.ones((3, 2)) + np.eye(3, 2)
+    with pytest.raises(NotImplementedError, match=r"full_matrices=True\) of a non-square matrix"):
+        ac.grad(svd_full)(a)
+    assert np.isnan(ac.jvp(svd_full)(a, np.ones((3, 2)))[1])
+    check_grads(sum_of_singular_values, [a])
+    assert np.isfinite(ac.jvp(sum_of_singular_values)(a, np.ones((3, 2)))[1])
