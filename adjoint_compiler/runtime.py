@@ -800,3 +800,77 @@ class TangentParts(tuple):
 
 HELPERS += ("linalg_check", "TangentParts")
 STATIC += ("linalg_check",)
+
+
+# ---- np.einsum's (operand, sublist) form and calls of many operands (task linalg13) ----------------------
+
+_EINSUM_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _einsum_string(args):
+    """(subscripts, operands, their positions in ``args``) of np.einsum's positional arguments in either
+    form: ``'ij,jk->ik', a, b`` or ``a, [0, 1], b, [1, 2], [0, 2]`` (integers name indices, ``...`` an
+    ellipsis; a last odd sublist is the output)."""
+    if isinstance(args[0], str):
+        return args[0], list(args[1:]), list(range(1, len(args)))
+
+    def term(sublist):
+        return "".join("..." if s is Ellipsis else _EINSUM_LETTERS[s] for s in sublist)
+
+    pairs = len(args) // 2
+    spec = ",".join(term(args[2 * i + 1]) for i in range(pairs))
+    spec += "->" + term(args[-1]) if len(args) % 2 else ""
+    return spec, [args[2 * i] for i in range(pairs)], [2 * i for i in range(pairs)]
+
+
+def einsum_sublist(subscripts):
+    """Whether np.einsum was called in the (operand, sublist) form: its first argument is an operand."""
+    return not isinstance(subscripts, str)
+
+
+def einsum_sublist_spec(a, b=None, c=None, d=None, e=None, f=None):
+    """The subscripts string of the (operand, sublist) form whose arguments after the first operand are
+    ``a, b, ...`` (None where the call passed fewer).
+
+    >>> einsum_sublist_spec([0, 1], np.ones((2, 2)), [1, 2], [0, 2])  # np.einsum(a, [0, 1], b, [1, 2], [0, 2])
+    'ab,bc->ac'
+    """
+    rest = [a, b, c, d, e, f]
+    while rest and rest[-1] is None:
+        rest.pop()
+    return _einsum_string([None] + rest)[0]
+
+
+def einsum_cotangents(g, args, optimize=False):
+    """The cotangent of each positional argument of ``np.einsum(*args)`` (None for subscripts and
+    sublists), in either form and for any number of operands: for operand k, ONE einsum of ``g`` with
+    every other operand into operand k's indices, contracted in the order ``np.einsum_path`` finds
+    (``optimize``, or 'optimal' up to eight operands and 'greedy' beyond). As ``einsum_plan``: where
+    operand k repeats an index, has one no other term has, or an ellipsis the output lacks, the
+    einsum also takes ``einsum_mask``'s array; ``fit_shape`` sums what was broadcast."""
+    spec, operands, positions = _einsum_string(list(args))
+    terms, out = _einsum_terms(spec)
+    order = optimize or ("optimal" if len(terms) <= 8 else "greedy")
+    bars = [None] * len(args)
+    for k, x in enumerate(operands):
+        target = terms[k]
+        others = [j for j in range(len(terms)) if j != k]
+        available = set(out).union(*(terms[j] for j in others))
+        masked = len(set(target)) < len(target) or not set(target) <= available or ("." in target and "." not in out)
+        inputs, ops, result = [out] + [terms[j] for j in others], [g] + [operands[j] for j in others], target
+        if masked:
+            fresh = (c for c in _EINSUM_LETTERS if c not in spec)
+            result = "".join(c if target.index(c) == i else next(fresh) for i, c in enumerate(target))
+            inputs.append(result)
+            ops.append(einsum_mask(spec, k, np.shape(x)))
+        if any("." in t for t in inputs) and "." not in result:
+            result = "." + result  # explicit mode keeps '...': fit_shape sums it
+        bars[positions[k]] = fit_shape(
+            np.einsum((",".join(inputs) + "->" + result).replace(".", "..."), *ops, optimize=order), x
+        )
+    return bars
+
+
+HELPERS += ("einsum_sublist", "einsum_sublist_spec", "_einsum_string", "_EINSUM_LETTERS")
+STATIC += ("einsum_sublist",)
+DEPENDS.update(einsum_sublist_spec=("_einsum_string", "_EINSUM_LETTERS"))

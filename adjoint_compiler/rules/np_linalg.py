@@ -33,9 +33,10 @@ the batch axes it was broadcast along), and a rule for operands of known ranks
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint, fragment, linear, ranked_adjoint, tangent
+from adjoint_compiler.rules.registry import adjoint, form, fragment, linear, ranked_adjoint, tangent
 from adjoint_compiler.rules.np_reductions import norm_slope
 from adjoint_compiler.runtime import TangentParts, einsum_mask, einsum_plan, fit_shape, linalg_check, unbroadcast
+from adjoint_compiler.runtime import einsum_cotangents, einsum_sublist, einsum_sublist_spec
 from adjoint_compiler.runtime import unreduce  # noqa: F401 (read by norm_slope, inlined into cond's rules here)
 
 
@@ -259,19 +260,82 @@ def einsum_adjoint(g, ans, subscripts, a, b=None, c=None, d=None, e=None, f=None
     # sums what was broadcast ('...', leading axes) and spreads the cotangent of a length-1 axis
     # einsum broadcast against a longer one. Ellipsis, implicit output (no '->') and one to six
     # operands are covered. With literal subscripts (the usual case) the compiler evaluates the
-    # plans, so the emitted code is the einsums alone (and seven operands are refused there, at
-    # the call). The (operand, sublist) form raises NotImplementedError at run time. One chain,
-    # einsum_operand, serves every operand (a fragment: inlined once per operand).
+    # plans, so the emitted code is the einsums alone. One chain, einsum_operand, serves every
+    # operand (a fragment: inlined once per operand).
+    # The (operand, sublist) form, np.einsum(x, [0, 1], y, [1, 2], [0, 2]), puts operand k at
+    # position 2k (its sublist after it) instead of k + 1: its subscripts are spelled as a string
+    # (einsum_sublist_spec) and its operands taken from their positions (up to three here, with an
+    # output; more go to einsum_of_many, as do more than six operands). With literal subscripts the
+    # test of the form folds away.
+    sublist = einsum_sublist(subscripts)
+    spec = einsum_sublist_spec(a, b, c, d, e, f) if sublist else subscripts
+    bar0 = einsum_operand(
+        g,
+        spec,
+        0,
+        subscripts if sublist else a,
+        b,
+        d if sublist else c,
+        None if sublist else d,
+        None if sublist else e,
+        None if sublist else f,
+        optimize,
+    )
+    bar1 = einsum_operand(
+        g,
+        spec,
+        1,
+        b,
+        subscripts if sublist else a,
+        d if sublist else c,
+        None if sublist else d,
+        None if sublist else e,
+        None if sublist else f,
+        optimize,
+    )
+    bar2 = einsum_operand(
+        g,
+        spec,
+        2,
+        d if sublist else c,
+        subscripts if sublist else a,
+        b,
+        None if sublist else d,
+        None if sublist else e,
+        None if sublist else f,
+        optimize,
+    )
+    bar3 = einsum_operand(g, spec, 3, d, a, b, c, e, f, optimize)  # (None in the sublist form)
+    bar4 = einsum_operand(g, spec, 4, e, a, b, c, d, f, optimize)
+    bar5 = einsum_operand(g, spec, 5, f, a, b, c, d, e, optimize)
     return (
-        None,
-        einsum_operand(g, subscripts, 0, a, b, c, d, e, f, optimize),
-        einsum_operand(g, subscripts, 1, b, a, c, d, e, f, optimize),
-        einsum_operand(g, subscripts, 2, c, a, b, d, e, f, optimize),
-        einsum_operand(g, subscripts, 3, d, a, b, c, e, f, optimize),
-        einsum_operand(g, subscripts, 4, e, a, b, c, d, f, optimize),
-        einsum_operand(g, subscripts, 5, f, a, b, c, d, e, optimize),
+        bar0 if sublist else None,
+        None if sublist else bar0,
+        bar1,
+        None if sublist else bar2,
+        bar2 if sublist else bar3,
+        None if sublist else bar4,
+        None if sublist else bar5,
         None,
     )
+
+
+def einsum_of_many(*args, optimize=False):
+    """np.einsum called with more positional arguments than einsum_adjoint takes (more than six
+    operands, or more than three in the (operand, sublist) form): differentiated as this function
+    (registry.form), whose adjoint is called rather than inlined. The call itself stays np.einsum."""
+    return np.einsum(*args, optimize=optimize)
+
+
+@adjoint(einsum_of_many, inline=False, linear="each")
+def einsum_of_many_adjoint(g, ans, *args):
+    # each operand's cotangent is one einsum of g with all the other operands, contracted in the
+    # order np.einsum_path finds (runtime.einsum_cotangents); any number of operands, either form
+    return tuple(einsum_cotangents(g, args))
+
+
+for _count in range(8, 2 * len("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") + 2):
+    form(np.einsum, einsum_of_many, positional=_count)
 
 
 # ---- matrix decompositions and functions of np.linalg (issue #13) --------------------------------------

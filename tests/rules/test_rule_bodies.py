@@ -30,6 +30,8 @@ ALLOWED_GLOBALS = {
     "polygamma",
     "linalg_check",
     "TangentParts",
+    "einsum_sublist",
+    "einsum_sublist_spec",
     "None",
     "True",
     "False",
