@@ -374,6 +374,14 @@ def spectral_divide(x, gap):
     return np.where(off == 0, 0.0, off / np.where(off == 0, 1.0, gap))
 
 
+@fragment
+def svd_factors(ans, a, compute_uv, hermitian):
+    # (U, S, Vh): ans, or recomputed (reduced) where compute_uv=False returned S alone; hermitian=True
+    # (an eigendecomposition, with other signs) is refused
+    checked = linalg_check(not hermitian, "np.linalg.svd(..., hermitian=True)")
+    return (ans if compute_uv else np.linalg.svd(a, full_matrices=False)) if checked else None
+
+
 @adjoint(np.linalg.svd)
 def svd_adjoint(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
     # A = U S V^T (real, distinct nonzero singular values; Townsend 2016, "Differentiating the singular
@@ -385,8 +393,7 @@ def svd_adjoint(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False)
     # diag(S_bar) contributes (U and V recomputed). full_matrices=True of a non-square A adds columns to
     # U (rows to Vh) that are not unique, so they have no derivative: refused where their cotangent is
     # not 0, and otherwise the first min(M, N) are the reduced form's (s alone, as in u, s, vh = svd(a)).
-    checked = linalg_check(not hermitian, "np.linalg.svd(..., hermitian=True)")
-    usv = (ans if compute_uv else np.linalg.svd(a, full_matrices=False)) if checked else None
+    usv = svd_factors(ans, a, compute_uv, hermitian)
     n = np.shape(usv[1])[-1]
     u = usv[0][..., :n]
     s = usv[1]
@@ -425,8 +432,7 @@ def svd_tangent(dot, ans, a, full_matrices=True, compute_uv=True, hermitian=Fals
     #   dU = U (F o (dP S + S dP^T)) + (I - U U^T) dA V S^-1,  dV = V (F o (S dP + dP^T S)) + (I - V V^T) dA^T U S^-1
     # the second terms for a non-square A only, as in svd_adjoint. The extra columns of U (rows of Vh)
     # that full_matrices=True adds for a non-square A are not unique: their tangent is nan (no number).
-    checked = linalg_check(not hermitian, "np.linalg.svd(..., hermitian=True)")
-    usv = (ans if compute_uv else np.linalg.svd(a, full_matrices=False)) if checked else None
+    usv = svd_factors(ans, a, compute_uv, hermitian)
     n = np.shape(usv[1])[-1]
     u = usv[0][..., :n]
     s = usv[1]
@@ -597,6 +603,15 @@ def cholesky_tangent(dot, ans, a, upper=False):
     return (np.swapaxes(dl, -1, -2) if upper else dl), None
 
 
+@fragment
+def qr_checked(ans, a, mode):
+    # Q, where qr's rules apply: mode 'reduced' of a matrix with at least as many rows as columns
+    checked = linalg_check(
+        mode == "reduced", "np.linalg.qr(..., mode=...) other than 'reduced' ('complete', 'r', 'raw')"
+    ) and linalg_check(np.shape(a)[-2] >= np.shape(a)[-1], "np.linalg.qr of a wide matrix (fewer rows than columns)")
+    return ans[0] if checked else None
+
+
 @adjoint(np.linalg.qr)
 def qr_adjoint(g, ans, a, mode="reduced"):
     # A = Q R, mode 'reduced' of an M x N A with M >= N and R invertible (Walter and Lehmann 2018,
@@ -604,10 +619,7 @@ def qr_adjoint(g, ans, a, mode="reduced"):
     # experimental design"; Liao et al. 2019): M = R R_bar^T - Q_bar^T Q, and
     #   A_bar = (Q_bar + Q copyltu(M)) R^-T,  copyltu(M) the symmetric matrix of M's lower triangle.
     # Other modes ('complete', 'r', 'raw') and wide matrices (M < N, R not square) are refused.
-    checked = linalg_check(
-        mode == "reduced", "np.linalg.qr(..., mode=...) other than 'reduced' ('complete', 'r', 'raw')"
-    ) and linalg_check(np.shape(a)[-2] >= np.shape(a)[-1], "np.linalg.qr of a wide matrix (fewer rows than columns)")
-    q = ans[0] if checked else None
+    q = qr_checked(ans, a, mode)
     r = ans[1]
     m = np.matmul(r, np.swapaxes(g[1], -1, -2)) - np.matmul(np.swapaxes(g[0], -1, -2), q)
     b = g[0] + np.matmul(q, np.tril(m) + np.swapaxes(np.tril(m, -1), -1, -2))
@@ -618,15 +630,22 @@ def qr_adjoint(g, ans, a, mode="reduced"):
 def qr_tangent(dot, ans, a, mode="reduced"):
     # C = Q^T dA R^-1, Omega = tril(C, -1) - tril(C, -1)^T (antisymmetric: Q^T dQ): dR = (C - Omega) R,
     # dQ = dA R^-1 - Q (C - Omega) (Walter and Lehmann 2018). As qr_adjoint: mode 'reduced', M >= N.
-    checked = linalg_check(
-        mode == "reduced", "np.linalg.qr(..., mode=...) other than 'reduced' ('complete', 'r', 'raw')"
-    ) and linalg_check(np.shape(a)[-2] >= np.shape(a)[-1], "np.linalg.qr of a wide matrix (fewer rows than columns)")
-    q = ans[0] if checked else None
+    q = qr_checked(ans, a, mode)
     r = ans[1]
     dar = np.swapaxes(np.linalg.solve(np.swapaxes(r, -1, -2), np.swapaxes(dot, -1, -2)), -1, -2)
     c = np.matmul(np.swapaxes(q, -1, -2), dar)
     upper = c - np.tril(c, -1) + np.swapaxes(np.tril(c, -1), -1, -2)
     return (dar - np.matmul(q, upper), np.matmul(upper, r)), None
+
+
+@fragment
+def pinv_checked(ans, a, hermitian):
+    # ans, where pinv has a derivative: hermitian=False, and full rank (trace(A A^+) is the rank kept)
+    checked = linalg_check(not hermitian, "np.linalg.pinv(..., hermitian=True)") and linalg_check(
+        np.all(np.abs(np.sum(a * np.swapaxes(ans, -1, -2), axis=(-2, -1)) - np.min(np.shape(a)[-2:])) < 0.5),
+        "np.linalg.pinv of a rank-deficient matrix (or with singular values cut off by rcond/rtol)",
+    )
+    return ans if checked else None
 
 
 @adjoint(np.linalg.pinv)
@@ -636,11 +655,7 @@ def pinv_adjoint(g, ans, a, rcond=None, hermitian=False, rtol=None):
     #   A_bar = -X^T X_bar X^T + (I - A X) X_bar^T X X^T + X^T X X_bar^T (I - X A).
     # Where the rank is not full (or rcond/rtol cut singular values off) A^+ is not continuous: trace(A X)
     # is the rank A^+ kept, and anything but min(M, N) is refused at run time. hermitian=True is refused.
-    checked = linalg_check(not hermitian, "np.linalg.pinv(..., hermitian=True)") and linalg_check(
-        np.all(np.abs(np.sum(a * np.swapaxes(ans, -1, -2), axis=(-2, -1)) - np.min(np.shape(a)[-2:])) < 0.5),
-        "np.linalg.pinv of a rank-deficient matrix (or with singular values cut off by rcond/rtol)",
-    )
-    x = ans if checked else None
+    x = pinv_checked(ans, a, hermitian)
     xt = np.swapaxes(x, -1, -2)
     gt = np.swapaxes(g, -1, -2)
     y = np.matmul(np.matmul(gt, x), xt)
@@ -657,11 +672,7 @@ def pinv_adjoint(g, ans, a, rcond=None, hermitian=False, rtol=None):
 def pinv_tangent(dot, ans, a, rcond=None, hermitian=False, rtol=None):
     # dX = -X dA X + X X^T dA^T (I - A X) + (I - X A) dA^T X^T X (Golub and Pereyra 1973); full rank,
     # as pinv_adjoint
-    checked = linalg_check(not hermitian, "np.linalg.pinv(..., hermitian=True)") and linalg_check(
-        np.all(np.abs(np.sum(a * np.swapaxes(ans, -1, -2), axis=(-2, -1)) - np.min(np.shape(a)[-2:])) < 0.5),
-        "np.linalg.pinv of a rank-deficient matrix (or with singular values cut off by rcond/rtol)",
-    )
-    x = ans if checked else None
+    x = pinv_checked(ans, a, hermitian)
     xt = np.swapaxes(x, -1, -2)
     dt = np.swapaxes(dot, -1, -2)
     p = np.matmul(np.matmul(x, xt), dt)
@@ -674,6 +685,19 @@ def pinv_tangent(dot, ans, a, rcond=None, hermitian=False, rtol=None):
     )
 
 
+@fragment
+def lstsq_parts(ans, a, b):
+    # (x and b as columns, P = A^+, r = b - A x) of lstsq's result, a full rank checked: lstsq's adjoint
+    # and tangent rules both start from them
+    full = linalg_check(
+        ans[2] == np.min(np.shape(a)), "np.linalg.lstsq of a rank-deficient matrix (its solution jumps there)"
+    )
+    vec = np.ndim(b) == 1
+    xc = (np.expand_dims(ans[0], -1) if vec else ans[0]) if full else None
+    bc = np.expand_dims(b, -1) if vec else b
+    return (xc, bc, np.linalg.pinv(a), bc - np.matmul(a, xc))
+
+
 @adjoint(np.linalg.lstsq)
 def lstsq_adjoint(g, ans, a, b, rcond=None):
     # ans = (x, residuals, rank, s), of a full-rank A (M x N; rank-deficient is refused: x jumps there).
@@ -683,15 +707,12 @@ def lstsq_adjoint(g, ans, a, b, rcond=None):
     # so d residuals = 2 r^T (db - dA x): b_bar += 2 r res_bar, A_bar -= 2 r res_bar x^T. The rank is an
     # integer (no derivative); s, A's singular values, add U diag(s_bar) V^T (Townsend 2016) where
     # s_bar is not 0. A 1-d b is a column here.
-    full = linalg_check(
-        ans[2] == np.min(np.shape(a)), "np.linalg.lstsq of a rank-deficient matrix (its solution jumps there)"
-    )
-    vec = np.ndim(b) == 1
-    xc = (np.expand_dims(ans[0], -1) if vec else ans[0]) if full else None
-    gx = np.expand_dims(g[0], -1) if vec else g[0]
-    p = np.linalg.pinv(a)
+    parts = lstsq_parts(ans, a, b)
+    xc = parts[0]
+    p = parts[2]
+    r = parts[3]
+    gx = np.expand_dims(g[0], -1) if np.ndim(b) == 1 else g[0]
     pt = np.transpose(p)
-    r = (np.expand_dims(b, -1) if vec else b) - np.matmul(a, xc)
     gr = 2.0 * r * g[1] if np.size(ans[1]) else 0.0 * r
     usv = np.linalg.svd(a, full_matrices=False) if np.any(g[3]) else None
     ga = (
@@ -712,15 +733,12 @@ def lstsq_tangent(dot, ans, a, b, rcond=None):
     # The tangents of (x, residuals, rank, s) due to a (dot = dA) or to b (dot = db), as in lstsq_adjoint:
     # dx = dP b + P db, d residuals = 2 sum(r (db - dA x)), rank none, ds = diag(U^T dA V) (dA only).
     # Summed over a and b element by element (runtime.TangentParts).
-    full = linalg_check(
-        ans[2] == np.min(np.shape(a)), "np.linalg.lstsq of a rank-deficient matrix (its solution jumps there)"
-    )
-    vec = np.ndim(b) == 1
-    xc = (np.expand_dims(ans[0], -1) if vec else ans[0]) if full else None
-    bc = np.expand_dims(b, -1) if vec else b
-    p = np.linalg.pinv(a)
+    parts = lstsq_parts(ans, a, b)
+    xc = parts[0]
+    bc = parts[1]
+    p = parts[2]
+    r = parts[3]
     pt = np.transpose(p)
-    r = bc - np.matmul(a, xc)
     da = np.transpose(dot)
     dbc = np.expand_dims(dot, -1) if np.ndim(dot) == 1 else dot
     dp = (
