@@ -874,3 +874,48 @@ def einsum_cotangents(g, args, optimize=False):
 HELPERS += ("einsum_sublist", "einsum_sublist_spec", "_einsum_string", "_EINSUM_LETTERS")
 STATIC += ("einsum_sublist",)
 DEPENDS.update(einsum_sublist_spec=("_einsum_string", "_EINSUM_LETTERS"))
+
+
+def einsum_order(subscripts, k, slots, _cache={}):
+    """The order in which the adjoint of ``np.einsum(subscripts, ...)`` contracts the other operands into
+    operand ``k``'s cotangent, as ``(subscripts', 0, order)``: ``subscripts`` with operand k first and the
+    others in that order (the same einsum), for ``einsum_plan(subscripts', 0, slots)``, and ``order``, the
+    positions among the other operands (0 for the first after k, ...) of each step's operand, padded to
+    ``slots - 1``. Greedy, as ``np.einsum_path``'s 'greedy' but by the number of indices (sizes are not
+    known when the compiler plans a literal subscripts string): each step takes the operand that leaves
+    the fewest indices to carry, so 'ij,jk,kl->il' gives a's cotangent as ('il,kl->ik', 'ik,jk->ij'),
+    not through the four-index outer product of g and b.
+
+    >>> einsum_order("ij,jk,kl->il", 0, 6)
+    ('ij,kl,jk->il', 0, (1, 0, 2, 3, 4))
+    """
+    key = (subscripts, k, slots) if isinstance(subscripts, str) else None
+    if key not in _cache:
+        terms, out = _einsum_terms(subscripts)  # (raises for the sublist form)
+        if len(terms) > slots:
+            raise NotImplementedError(
+                "np.einsum of %d operands, where its adjoint takes at most %d" % (len(terms), slots)
+            )
+        others = [j for j in range(len(terms)) if j != k]
+        order, current = [], set(out)
+        target = set(terms[k]) if k < len(terms) else set()
+        while len(order) < len(others):
+            left = [j for j in others if j not in order]
+
+            def carried(j):
+                needed = target.union(*(terms[o] for o in left if o != j))
+                return len((current | set(terms[j])) & needed), -len(current & set(terms[j]))
+
+            best = min(left, key=carried)
+            current = (current | set(terms[best])) & target.union(*(terms[o] for o in left if o != best))
+            order.append(best)
+        spec = ",".join([terms[k]] + [terms[j] for j in order]) if k < len(terms) else subscripts
+        spec = (spec + "->" + out).replace(".", "...") if k < len(terms) else spec
+        positions = [others.index(j) for j in order]
+        _cache[key] = (spec, 0 if k < len(terms) else k, tuple(positions + list(range(len(positions), slots - 1))))
+    return _cache[key]
+
+
+HELPERS += ("einsum_order",)
+STATIC += ("einsum_order",)
+DEPENDS.update(einsum_order=("_einsum_terms",))

@@ -50,3 +50,4 @@ from adjoint_compiler import runtime  # noqa: E402
 
 nondifferentiable(runtime.linalg_check, runtime.einsum_sublist, reason=TRUTH)
 nondifferentiable(runtime.einsum_sublist_spec, reason="spells subscripts: a string")
+nondifferentiable(runtime.einsum_order, reason="plans subscripts: strings and positions")

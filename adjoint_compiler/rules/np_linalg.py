@@ -36,7 +36,7 @@ import numpy as np
 from adjoint_compiler.rules.registry import adjoint, form, fragment, linear, ranked_adjoint, tangent
 from adjoint_compiler.rules.np_reductions import norm_slope
 from adjoint_compiler.runtime import TangentParts, einsum_mask, einsum_plan, fit_shape, linalg_check, unbroadcast
-from adjoint_compiler.runtime import einsum_cotangents, einsum_sublist, einsum_sublist_spec
+from adjoint_compiler.runtime import einsum_cotangents, einsum_order, einsum_sublist, einsum_sublist_spec
 from adjoint_compiler.runtime import unreduce  # noqa: F401 (read by norm_slope, inlined into cond's rules here)
 
 
@@ -226,16 +226,18 @@ def slogdet_tangent(dot, ans, a):
 @fragment
 def einsum_operand(g, subscripts, k, x, o1, o2, o3, o4, o5, optimize):
     # The cotangent of operand k (x) of np.einsum; o1..o5 are the other operands in order (None
-    # where the call has fewer). See einsum_adjoint.
-    p = einsum_plan(subscripts, k, 6)
-    c1 = np.einsum(p[0], g, o1, optimize=optimize) if p[0] else g
-    c2 = np.einsum(p[1], c1, o2, optimize=optimize) if p[1] else c1
-    c3 = np.einsum(p[2], c2, o3, optimize=optimize) if p[2] else c2
-    c4 = np.einsum(p[3], c3, o4, optimize=optimize) if p[3] else c3
-    c5 = np.einsum(p[4], c4, o5, optimize=optimize) if p[4] else c4
+    # where the call has fewer). See einsum_adjoint. They are contracted in einsum_order's order
+    # (q[2]: which of o1..o5 each step takes), planned on the subscripts rewritten in that order.
+    q = einsum_order(subscripts, k, 6)
+    p = einsum_plan(q[0], q[1], 6)
+    c1 = np.einsum(p[0], g, (o1, o2, o3, o4, o5)[q[2][0]], optimize=optimize) if p[0] else g
+    c2 = np.einsum(p[1], c1, (o1, o2, o3, o4, o5)[q[2][1]], optimize=optimize) if p[1] else c1
+    c3 = np.einsum(p[2], c2, (o1, o2, o3, o4, o5)[q[2][2]], optimize=optimize) if p[2] else c2
+    c4 = np.einsum(p[3], c3, (o1, o2, o3, o4, o5)[q[2][3]], optimize=optimize) if p[3] else c3
+    c5 = np.einsum(p[4], c4, (o1, o2, o3, o4, o5)[q[2][4]], optimize=optimize) if p[4] else c4
     return (
         fit_shape(
-            np.einsum(p[5], c5, einsum_mask(subscripts, k, np.shape(x)), optimize=optimize)
+            np.einsum(p[5], c5, einsum_mask(q[0], q[1], np.shape(x)), optimize=optimize)
             if p[6]
             else np.einsum(p[5], c5, optimize=optimize)
             if p[5]

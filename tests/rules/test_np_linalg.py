@@ -1014,3 +1014,41 @@ def test_extra_singular_vectors_have_no_derivative():
     assert np.isnan(ac.jvp(svd_full)(a, np.ones((3, 2)))[1])
     check_grads(sum_of_singular_values, [a])
     assert np.isfinite(ac.jvp(sum_of_singular_values)(a, np.ones((3, 2)))[1])
+
+
+def empty_svd(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.sum(s) + np.sum(u) + np.sum(vh)
+
+
+def empty_eigh(a):
+    w, v = np.linalg.eigh(a)
+    return np.sum(w) + np.sum(v)
+
+
+def empty_others(a):
+    return np.sum(np.linalg.cholesky(a)) + np.sum(np.linalg.qr(a)[1]) + np.sum(np.linalg.pinv(a))
+
+
+@pytest.mark.parametrize("f", [empty_svd, empty_eigh, empty_others], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("shape", [(0, 0), (2, 0, 0)])
+def test_empty_matrices_have_empty_cotangents(f, shape):
+    a = np.zeros(shape)
+    assert ac.grad(f)(a).shape == shape
+    assert ac.jvp(f)(a, a)[1] == 0.0
+
+
+def f_einsum_chain3(a, b, c):
+    return np.sum(np.einsum("ij,jk,kl->il", a, b, c) ** 2)
+
+
+def test_einsum_cotangents_contract_in_a_cheap_order():
+    # a's cotangent: g with c first ('il,kl->ik', then 'ik,jk->ij'), never g with b into a four-index array
+    src = ac.adjoint_source(f_einsum_chain3, wrt=(0, 1, 2)).split("# adjoint sweep")[1]
+    assert "'il,kl->ik'" in src and "'ik,jk->ij'" in src and "->ijkl" not in src and "->iljk" not in src
+    rng = np.random.default_rng(0)
+    check_grads(
+        f_einsum_chain3,
+        [rng.standard_normal((2, 3)), rng.standard_normal((3, 4)), rng.standard_normal((4, 2))],
+        wrt=(0, 1, 2),
+    )

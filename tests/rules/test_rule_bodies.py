@@ -32,6 +32,7 @@ ALLOWED_GLOBALS = {
     "TangentParts",
     "einsum_sublist",
     "einsum_sublist_spec",
+    "einsum_order",
     "None",
     "True",
     "False",
