@@ -887,39 +887,57 @@ def tensorinv_tangent(dot, ans, a, ind=2):
 
 @adjoint(np.linalg.cond)
 def cond_adjoint(g, ans, x, p=None):
-    # cond(A, p) = |A|_p |B|_p with B = A^-1 (p None: the 2-norm, s_max / s_min; -2: s_min / s_max),
-    # so A_bar = g (|B| slope_A - |A| B^T slope_B B^T) with each norm's slope as np.linalg.norm's rule
-    # takes it (norm_slope, np_reductions.py; A / |A| for 'fro'), over the last two axes (stacks).
-    # Needs A invertible (cond is inf at a singular A).
-    ord = 2 if p == None else p
-    inv = np.linalg.inv(x)
-    na = np.linalg.norm(x, ord, (-2, -1))
-    nb = np.linalg.norm(inv, ord, (-2, -1))
-    slope_a = norm_slope(na, np.asarray(x), ord, (-2, -1), False)
-    slope_b = norm_slope(nb, inv, ord, (-2, -1), False)
-    sa = x / np.expand_dims(na, (-2, -1)) if ord == "fro" else slope_a
-    sb = inv / np.expand_dims(nb, (-2, -1)) if ord == "fro" else slope_b
-    inv_t = np.swapaxes(inv, -1, -2)
+    # p None/2 (NumPy's svd-based form, any shape): cond = s_max / s_min = |A|_2 / |A|_-2, so
+    # d cond = (d s_max - cond d s_min) / s_min; p = -2: s_min / s_max, the same the other way round.
+    # Other p (a square A): cond = |A|_p |B|_p with B = A^-1 and dB = -B dA B (Giles 2008, "inverse"), so
+    # A_bar = g (|B| slope_A - |A| B^T slope_B B^T). Each norm's slope as np.linalg.norm's rule takes it
+    # (norm_slope, np_reductions.py; A / |A| for 'fro'), over the last two axes (stacks). Needs
+    # s_min > 0 (cond is inf at a singular A). b is A itself for the svd-based forms.
+    spectral = p == None or p == 2 or p == -2
+    ord = 2 if spectral else p
+    a = np.asarray(x)
+    b = a if spectral else np.linalg.inv(a)
+    na = np.linalg.norm(a, ord, (-2, -1))
+    nb = np.linalg.norm(b, -2 if spectral else ord, (-2, -1))
+    slope_a = norm_slope(na, a, ord, (-2, -1), False)
+    slope_b = norm_slope(nb, b, -2 if spectral else ord, (-2, -1), False)
+    sa = a / np.expand_dims(na, (-2, -1)) if ord == "fro" else slope_a
+    sb = b / np.expand_dims(nb, (-2, -1)) if ord == "fro" else slope_b
+    b_t = np.swapaxes(b, -1, -2)
+    na2 = np.expand_dims(na, (-2, -1))
+    nb2 = np.expand_dims(nb, (-2, -1))
+    cond = np.expand_dims(ans, (-2, -1))
     return (
         np.expand_dims(g, (-2, -1))
-        * (np.expand_dims(nb, (-2, -1)) * sa - np.expand_dims(na, (-2, -1)) * np.matmul(np.matmul(inv_t, sb), inv_t)),
+        * (
+            (sa - cond * sb) / nb2
+            if p == None or p == 2
+            else (sb - cond * sa) / na2
+            if p == -2
+            else nb2 * sa - na2 * np.matmul(np.matmul(b_t, sb), b_t)
+        ),
         None,
     )
 
 
 @tangent(np.linalg.cond)
 def cond_tangent(dot, ans, x, p=None):
-    # |B| <slope_A, dA> + |A| <slope_B, -B dA B>, as cond_adjoint
-    ord = 2 if p == None else p
-    inv = np.linalg.inv(x)
-    na = np.linalg.norm(x, ord, (-2, -1))
-    nb = np.linalg.norm(inv, ord, (-2, -1))
-    slope_a = norm_slope(na, np.asarray(x), ord, (-2, -1), False)
-    slope_b = norm_slope(nb, inv, ord, (-2, -1), False)
-    sa = x / np.expand_dims(na, (-2, -1)) if ord == "fro" else slope_a
-    sb = inv / np.expand_dims(nb, (-2, -1)) if ord == "fro" else slope_b
-    db = -np.matmul(np.matmul(inv, dot), inv)
-    return nb * np.sum(sa * dot, axis=(-2, -1)) + na * np.sum(sb * db, axis=(-2, -1)), None
+    # <slope, dA> of each norm, combined as in cond_adjoint (d|B| = <slope_B, -B dA B> for B = A^-1)
+    spectral = p == None or p == 2 or p == -2
+    ord = 2 if spectral else p
+    a = np.asarray(x)
+    b = a if spectral else np.linalg.inv(a)
+    na = np.linalg.norm(a, ord, (-2, -1))
+    nb = np.linalg.norm(b, -2 if spectral else ord, (-2, -1))
+    slope_a = norm_slope(na, a, ord, (-2, -1), False)
+    slope_b = norm_slope(nb, b, -2 if spectral else ord, (-2, -1), False)
+    sa = a / np.expand_dims(na, (-2, -1)) if ord == "fro" else slope_a
+    sb = b / np.expand_dims(nb, (-2, -1)) if ord == "fro" else slope_b
+    da = np.sum(sa * dot, axis=(-2, -1))
+    db = np.sum(sb * (dot if spectral else -np.matmul(np.matmul(b, dot), b)), axis=(-2, -1))
+    return (
+        (da - ans * db) / nb if p == None or p == 2 else (db - ans * da) / na if p == -2 else nb * da + na * db
+    ), None
 
 
 # products with no adjoint rule: forward mode only (each is linear in each of its operands)

@@ -252,6 +252,7 @@ LINALG = (
     + _linalg_rows(np.linalg.pinv, PINV)
     + _linalg_rows(np.linalg.matrix_power, MATRIX_POWER, well_conditioned)
     + _linalg_rows(np.linalg.cond, COND, well_conditioned)
+    + _linalg_rows(np.linalg.cond, [((4, 3), {}), ((3, 5), {"p": 2}), ((2, 3, 4), {"p": -2})])  # svd-based: any shape
     + [Row(np.linalg.tensorinv, ((normal, (4, 6, 8, 3)),), {"ind": 2}, "tensorinv-ind2")]
     + [Row(np.linalg.tensorinv, ((normal, (6, 2, 3)),), {"ind": 1}, "tensorinv-ind1")]
 )
