@@ -845,12 +845,13 @@ def einsum_cotangents(g, args, optimize=False):
     """The cotangent of each positional argument of ``np.einsum(*args)`` (None for subscripts and
     sublists), in either form and for any number of operands: for operand k, ONE einsum of ``g`` with
     every other operand into operand k's indices, contracted in the order ``np.einsum_path`` finds
-    (``optimize``, or 'optimal' up to eight operands and 'greedy' beyond). As ``einsum_plan``: where
+    (``optimize``, or 'optimal' up to four operands and 'greedy' beyond: 'optimal' searches every
+    order, which takes seconds at eight). As ``einsum_plan``: where
     operand k repeats an index, has one no other term has, or an ellipsis the output lacks, the
     einsum also takes ``einsum_mask``'s array; ``fit_shape`` sums what was broadcast."""
     spec, operands, positions = _einsum_string(list(args))
     terms, out = _einsum_terms(spec)
-    order = optimize or ("optimal" if len(terms) <= 8 else "greedy")
+    order = optimize or ("optimal" if len(terms) <= 4 else "greedy")
     bars = [None] * len(args)
     for k, x in enumerate(operands):
         target = terms[k]
