@@ -18,9 +18,16 @@ instead. One formula serving
 several operands is written once as a ``fragment`` (straight-line too), which the
 compiler inlines at each call in a rule body.
 
+The decompositions (svd, eigh, eig, cholesky, qr, lstsq...) take the cotangent of their tuple result
+as a tuple (a zero of an element's shape where that element reaches nothing), and refuse with
+``linalg_check`` what they do not cover: a literal keyword value at the call, located; an input
+where the result has no derivative (a complex eig, a rank-deficient pinv) when the rule runs.
+
 Invariant: each operand's cotangent has that operand's shape (summed back over
 the batch axes it was broadcast along), and a rule for operands of known ranks
-(``ranked_adjoint``) gives what the general rule gives for such operands.
+(``ranked_adjoint``) gives what the general rule gives for such operands. A
+function that reads one triangle of its operand (cholesky, eigh, eigvalsh) gives
+a cotangent that is 0 on the other triangle.
 
 >>> a, b = np.ones((4, 2, 3)), np.arange(3.0)  # a stack of four 2x3 matrices times one vector
 >>> [c.shape for c in matmul_adjoint(np.ones((4, 2)), a @ b, a, b)]
@@ -29,6 +36,9 @@ the batch axes it was broadcast along), and a rule for operands of known ranks
 >>> general, ranked = matmul_adjoint(g, m @ b, m, b), matrix_vector_adjoint(g, m @ b, m, b)
 >>> [np.allclose(c, d) for c, d in zip(general, ranked)]
 [True, True]
+>>> spd = np.array([[4.0, 2.0], [2.0, 3.0]])
+>>> cholesky_adjoint(np.ones((2, 2)), np.linalg.cholesky(spd), spd)[0][0, 1]  # the upper triangle is not read
+np.float64(0.0)
 """
 
 import numpy as np
