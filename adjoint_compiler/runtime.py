@@ -851,3 +851,154 @@ def enter_context(manager):
 def exit_context(manager):
     """The end of a ``with`` block that was left normally."""
     manager.__exit__(None, None, None)
+
+
+# ---- np.linalg (task linalg13): the checks of the matrix functions' rules --------------------------------
+
+
+def linalg_check(ok, what):
+    """True, or NotImplementedError naming ``what``: a case a matrix function's rule does not cover (a
+    keyword value it refuses, an input where the function has no derivative or a complex result). A pure
+    function of literals (in ``STATIC``): with a literal ``ok`` the compiler decides it at the call, and
+    refuses a literal case there, with its location; otherwise emitted code raises when it gets there.
+
+    >>> linalg_check(True, "np.linalg.qr(..., mode='r')")
+    True
+    """
+    if not ok:
+        raise NotImplementedError("%s is not supported by adjoint_compiler's derivative" % what)
+    return True
+
+
+class TangentParts(tuple):
+    """The tangent of a function's tuple result (lstsq's (x, residuals, rank, s)): forward mode sums the
+    tangents due to each differentiated operand with ``+``, which adds these element by element."""
+
+    def __add__(self, other):
+        return TangentParts(a + b for a, b in zip(self, other))
+
+    __radd__ = __add__
+
+
+HELPERS += ("linalg_check", "TangentParts")
+STATIC += ("linalg_check",)
+
+
+# ---- np.einsum's (operand, sublist) form and calls of many operands (task linalg13) ----------------------
+
+_EINSUM_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _einsum_string(args):
+    """(subscripts, operands, their positions in ``args``) of np.einsum's positional arguments in either
+    form: ``'ij,jk->ik', a, b`` or ``a, [0, 1], b, [1, 2], [0, 2]`` (integers name indices, ``...`` an
+    ellipsis; a last odd sublist is the output)."""
+    if isinstance(args[0], str):
+        return args[0], list(args[1:]), list(range(1, len(args)))
+
+    def term(sublist):
+        return "".join("..." if s is Ellipsis else _EINSUM_LETTERS[s] for s in sublist)
+
+    pairs = len(args) // 2
+    spec = ",".join(term(args[2 * i + 1]) for i in range(pairs))
+    spec += "->" + term(args[-1]) if len(args) % 2 else ""
+    return spec, [args[2 * i] for i in range(pairs)], [2 * i for i in range(pairs)]
+
+
+def einsum_sublist(subscripts):
+    """Whether np.einsum was called in the (operand, sublist) form: its first argument is an operand."""
+    return not isinstance(subscripts, str)
+
+
+def einsum_sublist_spec(a, b=None, c=None, d=None, e=None, f=None):
+    """The subscripts string of the (operand, sublist) form whose arguments after the first operand are
+    ``a, b, ...`` (None where the call passed fewer).
+
+    >>> einsum_sublist_spec([0, 1], np.ones((2, 2)), [1, 2], [0, 2])  # np.einsum(a, [0, 1], b, [1, 2], [0, 2])
+    'ab,bc->ac'
+    """
+    rest = [a, b, c, d, e, f]
+    while rest and rest[-1] is None:
+        rest.pop()
+    return _einsum_string([None] + rest)[0]
+
+
+def einsum_cotangents(g, args, optimize=False):
+    """The cotangent of each positional argument of ``np.einsum(*args)`` (None for subscripts and
+    sublists), in either form and for any number of operands: for operand k, ONE einsum of ``g`` with
+    every other operand into operand k's indices, contracted in the order ``np.einsum_path`` finds
+    (``optimize``, or 'optimal' up to four operands and 'greedy' beyond: 'optimal' searches every
+    order, which takes seconds at eight). As ``einsum_plan``: where
+    operand k repeats an index, has one no other term has, or an ellipsis the output lacks, the
+    einsum also takes ``einsum_mask``'s array; ``fit_shape`` sums what was broadcast."""
+    spec, operands, positions = _einsum_string(list(args))
+    terms, out = _einsum_terms(spec)
+    order = optimize or ("optimal" if len(terms) <= 4 else "greedy")
+    bars = [None] * len(args)
+    for k, x in enumerate(operands):
+        target = terms[k]
+        others = [j for j in range(len(terms)) if j != k]
+        available = set(out).union(*(terms[j] for j in others))
+        masked = len(set(target)) < len(target) or not set(target) <= available or ("." in target and "." not in out)
+        inputs, ops, result = [out] + [terms[j] for j in others], [g] + [operands[j] for j in others], target
+        if masked:
+            fresh = (c for c in _EINSUM_LETTERS if c not in spec)
+            result = "".join(c if target.index(c) == i else next(fresh) for i, c in enumerate(target))
+            inputs.append(result)
+            ops.append(einsum_mask(spec, k, np.shape(x)))
+        if any("." in t for t in inputs) and "." not in result:
+            result = "." + result  # explicit mode keeps '...': fit_shape sums it
+        bars[positions[k]] = fit_shape(
+            np.einsum((",".join(inputs) + "->" + result).replace(".", "..."), *ops, optimize=order), x
+        )
+    return bars
+
+
+HELPERS += ("einsum_sublist", "einsum_sublist_spec", "_einsum_string", "_EINSUM_LETTERS")
+STATIC += ("einsum_sublist",)
+DEPENDS.update(einsum_sublist_spec=("_einsum_string", "_EINSUM_LETTERS"))
+
+
+def einsum_order(subscripts, k, slots, _cache={}):
+    """The order in which the adjoint of ``np.einsum(subscripts, ...)`` contracts the other operands into
+    operand ``k``'s cotangent, as ``(subscripts', 0, order)``: ``subscripts`` with operand k first and the
+    others in that order (the same einsum), for ``einsum_plan(subscripts', 0, slots)``, and ``order``, the
+    positions among the other operands (0 for the first after k, ...) of each step's operand, padded to
+    ``slots - 1``. Greedy, as ``np.einsum_path``'s 'greedy' but by the number of indices (sizes are not
+    known when the compiler plans a literal subscripts string): each step takes the operand that leaves
+    the fewest indices to carry, so 'ij,jk,kl->il' gives a's cotangent as ('il,kl->ik', 'ik,jk->ij'),
+    not through the four-index outer product of g and b.
+
+    >>> einsum_order("ij,jk,kl->il", 0, 6)
+    ('ij,kl,jk->il', 0, (1, 0, 2, 3, 4))
+    """
+    key = (subscripts, k, slots) if isinstance(subscripts, str) else None
+    if key not in _cache:
+        terms, out = _einsum_terms(subscripts)  # (raises for the sublist form)
+        if len(terms) > slots:
+            raise NotImplementedError(
+                "np.einsum of %d operands, where its adjoint takes at most %d" % (len(terms), slots)
+            )
+        others = [j for j in range(len(terms)) if j != k]
+        order, current = [], set(out)
+        target = set(terms[k]) if k < len(terms) else set()
+        while len(order) < len(others):
+            left = [j for j in others if j not in order]
+
+            def carried(j):
+                needed = target.union(*(terms[o] for o in left if o != j))
+                return len((current | set(terms[j])) & needed), -len(current & set(terms[j]))
+
+            best = min(left, key=carried)
+            current = (current | set(terms[best])) & target.union(*(terms[o] for o in left if o != best))
+            order.append(best)
+        spec = ",".join([terms[k]] + [terms[j] for j in order]) if k < len(terms) else subscripts
+        spec = (spec + "->" + out).replace(".", "...") if k < len(terms) else spec
+        positions = [others.index(j) for j in order]
+        _cache[key] = (spec, 0 if k < len(terms) else k, tuple(positions + list(range(len(positions), slots - 1))))
+    return _cache[key]
+
+
+HELPERS += ("einsum_order",)
+STATIC += ("einsum_order",)
+DEPENDS.update(einsum_order=("_einsum_terms",))

@@ -583,3 +583,10 @@ def test_tangent_rule_is_beside_its_adjoint_rule_and_inlinable(rule):
     assert rule.rule.__name__ == adjoint.rule.__name__.replace("_adjoint", "_tangent")
     assert_inlinable(rule.rule, inspect.getmodule(rule.rule))
     templates.template(rule)
+
+
+# ---- np.linalg (task linalg13) -------------------------------------------------------------------------
+# np.einsum of more than six operands is differentiated as np_linalg.einsum_of_many (registry.form)
+from adjoint_compiler.rules import np_linalg  # noqa: E402
+
+_FORMS[np_linalg.einsum_of_many] = "np.einsum"
