@@ -539,6 +539,31 @@ def _einsum_terms(subscripts):
     return inputs.split(","), out
 
 
+def einsum_fit(c, x, subscripts, k):
+    """``fit_shape(c, x)`` for the cotangent ``c`` of einsum operand ``k`` (``x``), laid out as its term:
+    where the term's '...' follows other indices and stands for fewer axes than the broadcast '...' of
+    all operands, x's are the last of them (NumPy aligns them from the right), so the others are
+    summed where they stand, not at the front."""
+    term = _einsum_terms(subscripts)[0][k]
+    extra = np.ndim(c) - np.ndim(x)
+    at = term.find(".")
+    if extra > 0 and at > 0:
+        c = np.sum(c, axis=tuple(range(at, at + extra)))
+    return fit_shape(c, x)
+
+
+def einsum_unfit(g, c, subscripts, k):
+    """The adjoint of ``einsum_fit`` in its first argument: ``g`` spread back over ``c``'s shape."""
+    term = _einsum_terms(subscripts)[0][k]
+    extra = np.ndim(c) - np.ndim(g)
+    at = term.find(".")
+    if extra > 0 and at > 0:
+        shape = np.shape(c)
+        summed = shape[:at] + shape[at + extra :]
+        return np.broadcast_to(np.expand_dims(fit_shape(g, np.empty(summed)), tuple(range(at, at + extra))), shape)
+    return fit_shape(g, c)
+
+
 def einsum_plan(subscripts, k, slots, _cache={}):
     """How the adjoint of ``np.einsum(subscripts, *operands)`` builds the cotangent of operand ``k``.
 
@@ -754,6 +779,8 @@ HELPERS = (
     "einsum_mask",
     "_einsum_terms",
     "fit_shape",
+    "einsum_fit",
+    "einsum_unfit",
     "one_count",
     "raise_",
     "try_",
@@ -777,6 +804,8 @@ DEPENDS = {
     "at_bar": ("unbroadcast",),
     "elements_bar": ("zeros_like", "add_bars"),
     "fit_shape": ("unbroadcast",),
+    "einsum_fit": ("_einsum_terms", "fit_shape"),
+    "einsum_unfit": ("_einsum_terms", "fit_shape"),
     "einsum_plan": ("_einsum_terms",),
     "einsum_mask": ("_einsum_terms",),
     "check_rebind": ("InPlaceUpdateError",),
@@ -948,8 +977,8 @@ def einsum_cotangents(g, args, optimize=False):
             ops.append(einsum_mask(spec, k, np.shape(x)))
         if any("." in t for t in inputs) and "." not in result:
             result = "." + result  # explicit mode keeps '...': fit_shape sums it
-        bars[positions[k]] = fit_shape(
-            np.einsum((",".join(inputs) + "->" + result).replace(".", "..."), *ops, optimize=order), x
+        bars[positions[k]] = einsum_fit(
+            np.einsum((",".join(inputs) + "->" + result).replace(".", "..."), *ops, optimize=order), x, spec, k
         )
     return bars
 

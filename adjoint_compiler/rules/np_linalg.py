@@ -45,7 +45,7 @@ import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, form, fragment, linear, ranked_adjoint, tangent
 from adjoint_compiler.rules.np_reductions import norm_slope
-from adjoint_compiler.runtime import TangentParts, einsum_mask, einsum_plan, fit_shape, linalg_check, unbroadcast
+from adjoint_compiler.runtime import TangentParts, einsum_fit, einsum_mask, einsum_plan, linalg_check, unbroadcast
 from adjoint_compiler.runtime import einsum_cotangents, einsum_order, einsum_sublist, einsum_sublist_spec
 from adjoint_compiler.runtime import unreduce  # noqa: F401 (read by norm_slope, inlined into cond's rules here)
 
@@ -246,13 +246,15 @@ def einsum_operand(g, subscripts, k, x, o1, o2, o3, o4, o5, optimize):
     c4 = np.einsum(p[3], c3, (o1, o2, o3, o4, o5)[q[2][3]], optimize=optimize) if p[3] else c3
     c5 = np.einsum(p[4], c4, (o1, o2, o3, o4, o5)[q[2][4]], optimize=optimize) if p[4] else c4
     return (
-        fit_shape(
+        einsum_fit(
             np.einsum(p[5], c5, einsum_mask(q[0], q[1], np.shape(x)), optimize=optimize)
             if p[6]
             else np.einsum(p[5], c5, optimize=optimize)
             if p[5]
             else c5,
             x,
+            q[0],
+            q[1],
         )
         if p[7]
         else None

@@ -24,6 +24,8 @@ from adjoint_compiler.rules.registry import adjoint, linear, nondifferentiable, 
 from adjoint_compiler.runtime import (
     added_at,
     at_bar,
+    einsum_fit,
+    einsum_unfit,
     elements_bar,
     fit_shape,
     gather,
@@ -51,6 +53,16 @@ def added_at_tangent(dot, ans, bar, index, v):
 def unbroadcast_adjoint(g, ans, c, like):
     # unbroadcast sums c down to like's shape; its adjoint spreads g back over c's shape
     return unreduce(g, c, np.arange(np.ndim(c) - np.ndim(like))), None
+
+
+@adjoint(runtime.einsum_fit, linear="first")
+def einsum_fit_adjoint(g, ans, c, like, subscripts, k):
+    return einsum_unfit(g, c, subscripts, k), None, None, None
+
+
+@adjoint(runtime.einsum_unfit, linear="first")
+def einsum_unfit_adjoint(g, ans, g_in, c, subscripts, k):
+    return einsum_fit(g, g_in, subscripts, k), None, None, None
 
 
 @adjoint(runtime.fit_shape, linear="first")

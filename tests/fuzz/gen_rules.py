@@ -66,6 +66,8 @@ EXCLUDED = {
     runtime.sorted_bar: "a runtime helper of sorted's rule (its rule serves second-order gradients), not user API",
     runtime.sorted_dot: "a runtime helper of sorted's tangent rule (for second order), not user API",
     runtime.structure: "what a NamedTuple built in the function becomes (specialise.structures), not user API",
+    runtime.einsum_fit: "a runtime helper of np.einsum's rule (its rule serves second-order gradients), not user API",
+    runtime.einsum_unfit: "a runtime helper of einsum_fit's rule (for third order), not user API",
     runtime.own: "the copy desugar makes of an argument the function stores into (test_inplace.py), not user API",
     np_linalg.einsum_of_many: "np.einsum of more than six operands (a registry.form): its table rows, not drawn",
 }

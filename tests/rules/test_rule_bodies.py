@@ -19,6 +19,8 @@ ALLOWED_GLOBALS = {
     "unbroadcast",
     "unreduce",
     "fit_shape",
+    "einsum_fit",
+    "einsum_unfit",
     "einsum_plan",
     "einsum_mask",
     "one_count",

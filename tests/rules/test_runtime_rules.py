@@ -142,3 +142,15 @@ def test_at_bar_rule(index, like):
     f = lambda g_in: runtime.at_bar(g_in, index, like)  # noqa: E731
     rule = registry.lookup(runtime.at_bar).rule
     check_rule(f, lambda c, ans, g_in: rule(c, ans, g_in, index, like)[0], [g])
+
+
+@pytest.mark.parametrize("c_shape, x_shape", [((2, 3, 2), (2, 2)), ((2, 4, 3, 2), (2, 3, 2)), ((2, 2), (2, 2))])
+def test_einsum_fit_and_unfit_rules(c_shape, x_shape):
+    rng = np.random.default_rng(4)
+    c, x = rng.standard_normal(c_shape), rng.standard_normal(x_shape)
+    f = lambda c_: runtime.einsum_fit(c_, x, "j...k->jk", 0)  # noqa: E731
+    rule = registry.lookup(runtime.einsum_fit).rule
+    check_rule(f, lambda g, ans, c_: rule(g, ans, c_, x, "j...k->jk", 0)[0], [c])
+    h = lambda g_: runtime.einsum_unfit(g_, c, "j...k->jk", 0)  # noqa: E731
+    rule = registry.lookup(runtime.einsum_unfit).rule
+    check_rule(h, lambda g, ans, g_: rule(g, ans, g_, c, "j...k->jk", 0)[0], [runtime.einsum_fit(c, x, "j...k->jk", 0)])

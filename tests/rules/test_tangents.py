@@ -401,6 +401,9 @@ def _runtime_cases():
     xs = [float(v) for v in rng.standard_normal(4)]
     out.append(Case("sorted_bar", runtime.sorted_bar, [[float(v) for v in rng.standard_normal(4)], xs], {}, (0,)))
     out.append(Case("sorted_dot", runtime.sorted_dot, [[float(v) for v in rng.standard_normal(4)], xs], {}, (0,)))
+    c, x = rng.standard_normal((2, 3, 2)), rng.standard_normal((2, 2))
+    out.append(Case("einsum_fit", runtime.einsum_fit, [c, x, "j...k->jk", 0], {}, (0,)))
+    out.append(Case("einsum_unfit", runtime.einsum_unfit, [x, c, "j...k->jk", 0], {}, (0,)))
     pair = collections.namedtuple("pair", "a b")
     fields = (float(rng.standard_normal()), rng.standard_normal(2))
     out.append(Case("structure", runtime.structure, [pair, fields], {}, (1,)))
