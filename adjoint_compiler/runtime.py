@@ -769,3 +769,19 @@ def enter_context(manager):
 def exit_context(manager):
     """The end of a ``with`` block that was left normally."""
     manager.__exit__(None, None, None)
+
+
+# ---- shape13: NumPy shape, indexing and ordering functions (rules/np_shape.py) ----
+
+
+def supported(value, ok, what):
+    """``value``, where ``ok``; otherwise the rule cannot take the call: ``NotImplementedError(what)``. Called
+    by rule bodies on a parameter they model for some values only (``np.pad``'s mode); on literal
+    arguments it runs at compile time (``STATIC``), so the refusal is the user's error at the call."""
+    if not ok:
+        raise NotImplementedError(what)
+    return value
+
+
+HELPERS = HELPERS + ("supported",)
+STATIC = STATIC + ("supported",)

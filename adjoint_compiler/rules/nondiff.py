@@ -18,6 +18,8 @@ import operator
 
 import numpy as np
 
+from adjoint_compiler import runtime
+
 from adjoint_compiler.rules.registry import nondifferentiable, nondifferentiable_attributes
 
 ROUNDS = "rounds to integral values, so it is piecewise constant"
@@ -42,3 +44,8 @@ nondifferentiable(np.arange, reason="builds a constant range")
 
 # ndarray attributes that carry no derivative (x.T is differentiated as np.transpose: np_shape.py)
 nondifferentiable_attributes("shape", "size", "ndim", "dtype", "itemsize", "nbytes")
+
+# ---- shape13: NumPy shape, indexing and ordering functions ----
+nondifferentiable(np.argpartition, reason="returns indices")
+# a rule's check of a parameter it models for some values only (np.pad's mode): returns that parameter
+nondifferentiable(runtime.supported, reason="a parameter's value, checked")
