@@ -777,8 +777,9 @@ def exit_context(manager):
 def supported(value, ok, what):
     """``value``, where ``ok``; otherwise the rule cannot take the call: ``NotImplementedError(what)``. Called
     by rule bodies on a parameter they model for some values only (``np.pad``'s mode); on literal
-    arguments it runs at compile time (``STATIC``), so the refusal is the user's error at the call."""
-    if not ok:
+    arguments it runs at compile time (``STATIC``), so the refusal is the user's error at the call. An
+    array ``ok`` (``out == None`` of an array) is not ok."""
+    if np.ndim(ok) != 0 or not ok:
         raise NotImplementedError(what)
     return value
 

@@ -327,12 +327,12 @@ def tensordot_adjoint(g, ans, a, b, axes=2):
     # contracted ones in a's order (b's ib[argsort(ia)]) then b's free axes. Each is transposed back
     # to its operand's order.
     ia = np.mod(
-        np.arange(np.ndim(a) - axes, np.ndim(a)) if np.ndim(axes) == 0 else np.atleast_1d(axes[0]),
+        np.arange(np.ndim(a) - axes, np.ndim(a)) if np.ndim(axes) == 0 else np.atleast_1d(np.take(axes, 0, 0)),
         np.maximum(np.ndim(a), 1),
     ).astype(np.intp)
-    ib = np.mod(np.arange(axes) if np.ndim(axes) == 0 else np.atleast_1d(axes[1]), np.maximum(np.ndim(b), 1)).astype(
-        np.intp
-    )
+    ib = np.mod(
+        np.arange(axes) if np.ndim(axes) == 0 else np.atleast_1d(np.take(axes, 1, 0)), np.maximum(np.ndim(b), 1)
+    ).astype(np.intp)
     a_free = np.delete(np.arange(np.ndim(a)), ia)
     b_free = np.delete(np.arange(np.ndim(b)), ib)
     na = np.size(a_free)

@@ -256,19 +256,12 @@ def rollaxis_adjoint(g, ans, a, axis, start=0):
 
 
 @adjoint(np.take, method="take", linear="first")
-def take_adjoint(g, ans, a, indices, axis=None, out=None, mode="raise"):
+def take_adjoint(g, ans, a, indices, axis=None, mode="raise"):
     # ids picked the same way; an element taken twice gets both cotangents (bincount sums them).
-    # `out` (writing into an array the caller holds) is refused.
+    # No `out` (writing into an array the caller holds): a call passing it is refused at the call.
     ids = np.reshape(np.arange(1, np.size(a) + 1), np.shape(a))
-    into = supported(out, out == None, "np.take(..., out=...): use the returned array")
-    taken = np.take(ids, indices, axis, into, mode)
-    return (
-        np.reshape(np.bincount(np.ravel(taken), np.ravel(g), np.size(a) + 1)[1:], np.shape(a)),
-        None,
-        None,
-        None,
-        None,
-    )
+    taken = np.take(ids, indices, axis, mode=mode)
+    return np.reshape(np.bincount(np.ravel(taken), np.ravel(g), np.size(a) + 1)[1:], np.shape(a)), None, None, None
 
 
 @adjoint(np.take_along_axis, linear="first")
@@ -505,24 +498,22 @@ def _choice_cotangents(g, picked, items, sizes, offset):
 
 
 @adjoint(np.choose)
-def choose_adjoint(g, ans, a, choices, out=None, mode="raise"):
-    # each choice's element numbers (numbered on from the previous choices'), chosen the same way;
-    # `out` is refused as for np.take
+def choose_adjoint(g, ans, a, choices, mode="raise"):
+    # each choice's element numbers (numbered on from the previous choices'), chosen the same way; no
+    # `out`, as np.take
     items = np.fromiter(choices, "O")
     sizes = np.frompyfunc(np.size, 1, 1)(items)
     ids = np.frompyfunc(np.add, 2, 1)(
         np.cumsum(sizes) - sizes + 1,
         np.frompyfunc(np.reshape, 2, 1)(np.frompyfunc(np.arange, 1, 1)(sizes), np.frompyfunc(np.shape, 1, 1)(items)),
     )
-    into = supported(out, out == None, "np.choose(..., out=...): use the returned array")
-    picked = np.choose(a, ids.tolist(), into, mode)
-    return None, _choice_cotangents(g, picked, items, sizes, np.sum(sizes) + 1), None, None
+    picked = np.choose(a, ids.tolist(), mode=mode)
+    return None, _choice_cotangents(g, picked, items, sizes, np.sum(sizes) + 1), None
 
 
 @tangent(np.choose)
-def choose_tangent(dot, ans, a, choices, out=None, mode="raise"):
-    into = supported(out, out == None, "np.choose(..., out=...): use the returned array")
-    return None, np.choose(a, dot, into, mode), None, None
+def choose_tangent(dot, ans, a, choices, mode="raise"):
+    return None, np.choose(a, dot, mode=mode), None
 
 
 @adjoint(np.select)
@@ -556,10 +547,17 @@ def select_tangent(dot, ans, condlist, choicelist, default=0):
 
 
 @fragment
-def _grid_operand(gk, ansk, axis, x):
-    # the grid's k-th array is x's elements spread along `axis`: the sum of g over the other axes
-    spread = np.moveaxis(np.broadcast_to(gk, np.shape(ansk)), axis, 0)
-    return np.reshape(np.sum(np.reshape(spread, (np.size(x), -1)), 1), np.shape(x))
+def _grid_operand(g, ans, k, axis, x):
+    # the grid's k-th array is x's elements spread along `axis`: its g summed over the other axes (None
+    # where the call has fewer arrays: a rule called directly computes every slot)
+    return (
+        np.reshape(
+            np.sum(np.reshape(np.moveaxis(np.broadcast_to(g[k], np.shape(ans[k])), axis, 0), (np.size(x), -1)), 1),
+            np.shape(x),
+        )
+        if k < np.size(np.fromiter(ans, "O"))
+        else None
+    )
 
 
 @adjoint(np.meshgrid, linear="all")
@@ -571,10 +569,10 @@ def meshgrid_adjoint(g, ans, x1, x2=None, x3=None, x4=None, copy=True, sparse=Fa
     order = supported(indexing, np.asarray(copy).dtype == np.bool_, "np.meshgrid of more than four arrays")
     xy = order == "xy" and np.size(np.fromiter(ans, "O")) > 1
     return (
-        _grid_operand(g[0], ans[0], 1 if xy else 0, x1),
-        _grid_operand(g[1], ans[1], 0 if xy else 1, x2),
-        _grid_operand(g[2], ans[2], 2, x3),
-        _grid_operand(g[3], ans[3], 3, x4),
+        _grid_operand(g, ans, 0, 1 if xy else 0, x1),
+        _grid_operand(g, ans, 1, 0 if xy else 1, x2),
+        _grid_operand(g, ans, 2, 2, x3),
+        _grid_operand(g, ans, 3, 3, x4),
         None,
         None,
         None,

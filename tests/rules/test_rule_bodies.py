@@ -28,6 +28,7 @@ ALLOWED_GLOBALS = {
     "sort_order",
     "gather",
     "polygamma",
+    "supported",  # shape13: a parameter's value a rule models for some values only (runtime.supported)
     "None",
     "True",
     "False",
