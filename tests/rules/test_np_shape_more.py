@@ -140,10 +140,12 @@ TABLE = (
             (np.split, (2, 4), 2, {"axis": 1}),
             (np.split, (4, 3), [1, 1, 5], {}),  # an empty piece, and one past the end
             (np.array_split, (7,), 3, {}),
+            (np.array_split, (2, 6), 3, {"axis": 1}),
             (np.array_split, (2, 5), 2, {"axis": -1}),
             (np.hsplit, (2, 4), 2, {}),
             (np.hsplit, (6,), [2], {}),  # a 1-d array is split along axis 0
             (np.vsplit, (4, 2), [1, 3], {}),
+            (np.vsplit, (4, 2, 2), 2, {}),
             (np.dsplit, (2, 1, 4), 2, {}),
         ]
     ]
