@@ -392,28 +392,38 @@ def pad_tangent(dot, ans, array, pad_width, mode="constant", constant_values=0, 
     )
 
 
+@fragment
+def _ordered_from(a, ans, axis, order):
+    # The positions along the axis (of the flattened arrays for axis=None) of the elements of a that
+    # np.sort or np.partition placed in ans, read off the values: the element of rank r in ans (a stable
+    # argsort of ans) is the element of rank r in a, so ans = a taken at argsort(a)[rank(ans)], exactly;
+    # equal values are taken in a's order (a stable sort), whatever the kind of sort or selection did.
+    # order= (fields of a structured array) is refused.
+    flat = np.ravel(a) if axis == None else a
+    placed = np.ravel(ans) if axis == None else ans
+    ax = -1 if axis == None else axis
+    where = supported(order, order == None, "order=...: fields of a structured array")
+    return np.take_along_axis(
+        np.argsort(flat, ax, kind="stable", order=where),
+        np.argsort(np.argsort(placed, ax, kind="stable"), ax, kind="stable"),
+        ax,
+    )
+
+
 @adjoint(np.sort)
 def sort_adjoint(g, ans, a, axis=-1, kind=None, order=None, stable=None):
-    # ans = a permuted along the axis by the stable argsort p (equal values in a's order, as the value
-    # np.sort returns whatever its kind): a_bar = g put back through p, that is g taken at argsort(p).
-    # Ties: each equal element gets the cotangent of one place (a subgradient). order= (fields of a
-    # structured array) is refused.
-    flat = np.ravel(a) if axis == None else a
+    # ans = a permuted along the axis: a_bar is g put back, g taken at the inverse permutation. Ties: each
+    # equal element gets the cotangent of one place (a subgradient), the same in both modes.
+    source = _ordered_from(a, ans, axis, order)
     ax = -1 if axis == None else axis
-    where = supported(order, order == None, "np.sort(order=...): fields of a structured array")
-    back = np.argsort(np.argsort(flat, ax, kind="stable", order=where), ax, kind="stable")
-    return np.reshape(np.take_along_axis(g, back, ax), np.shape(a)), None, None, None, None
+    return np.reshape(np.take_along_axis(g, np.argsort(source, ax), ax), np.shape(a)), None, None, None, None
 
 
 @tangent(np.sort)
 def sort_tangent(dot, ans, a, axis=-1, kind=None, order=None, stable=None):
-    ax = -1 if axis == None else axis
-    where = supported(order, order == None, "np.sort(order=...): fields of a structured array")
-    flat = np.ravel(a) if axis == None else a
+    source = _ordered_from(a, ans, axis, order)
     return (
-        np.take_along_axis(
-            np.ravel(dot) if axis == None else dot, np.argsort(flat, ax, kind="stable", order=where), ax
-        ),
+        np.take_along_axis(np.ravel(dot) if axis == None else dot, source, -1 if axis == None else axis),
         None,
         None,
         None,
@@ -423,40 +433,22 @@ def sort_tangent(dot, ans, a, axis=-1, kind=None, order=None, stable=None):
 
 @adjoint(np.partition)
 def partition_adjoint(g, ans, a, kth, axis=-1, kind="introselect", order=None):
-    # ans holds a's elements in another order along the axis; which element went where is read off the
-    # values: the element of rank r in ans (a stable argsort of ans) is the element of rank r in a, so
-    # ans = a taken at argsort(a)[rank(ans)], exactly (equal values, taken in a's order, are
-    # interchangeable). a_bar is g put back through that permutation.
-    flat = np.ravel(a) if axis == None else a
-    placed = np.ravel(ans) if axis == None else ans
+    # as np.sort: only which element went where differs (read off the values in the same way)
+    source = _ordered_from(a, ans, axis, order)
     ax = -1 if axis == None else axis
-    where = supported(order, order == None, "np.partition(order=...): fields of a structured array")
-    source = np.take_along_axis(
-        np.argsort(flat, ax, kind="stable", order=where),
-        np.argsort(np.argsort(placed, ax, kind="stable"), ax, kind="stable"),
-        ax,
-    )
-    return (
-        np.reshape(np.take_along_axis(g, np.argsort(source, ax, kind="stable"), ax), np.shape(a)),
-        None,
-        None,
-        None,
-        None,
-    )
+    return np.reshape(np.take_along_axis(g, np.argsort(source, ax), ax), np.shape(a)), None, None, None, None
 
 
 @tangent(np.partition)
 def partition_tangent(dot, ans, a, kth, axis=-1, kind="introselect", order=None):
-    flat = np.ravel(a) if axis == None else a
-    placed = np.ravel(ans) if axis == None else ans
-    ax = -1 if axis == None else axis
-    where = supported(order, order == None, "np.partition(order=...): fields of a structured array")
-    source = np.take_along_axis(
-        np.argsort(flat, ax, kind="stable", order=where),
-        np.argsort(np.argsort(placed, ax, kind="stable"), ax, kind="stable"),
-        ax,
+    source = _ordered_from(a, ans, axis, order)
+    return (
+        np.take_along_axis(np.ravel(dot) if axis == None else dot, source, -1 if axis == None else axis),
+        None,
+        None,
+        None,
+        None,
     )
-    return np.take_along_axis(np.ravel(dot) if axis == None else dot, source, ax), None, None, None, None
 
 
 @adjoint(np.split, np.array_split, linear="first")

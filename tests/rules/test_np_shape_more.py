@@ -567,8 +567,8 @@ REFUSED = [
     (put_along_axis, "put_along_axis", ac.UnsupportedError),
     (piecewise_lambdas, "lambda", ac.UnsupportedError),
     (piecewise_functions, "piecewise", ac.CompileError),
-    (r_of_arrays, "np.r_", ac.UnsupportedError),
-    (c_of_arrays, "np.c_", ac.UnsupportedError),
+    (r_of_arrays, "np.concatenate", ac.UnsupportedError),
+    (c_of_arrays, "np.column_stack", ac.UnsupportedError),
 ]
 
 
