@@ -16,7 +16,15 @@ NumPy's own map: ``np.frompyfunc(f, nin, 1)(...)`` applies ``f`` elementwise
 over object arrays (made with ``np.fromiter(xs, "O")``, which never merges
 same-shaped arrays into one block), and ``.tolist()`` gives the list back.
 
-Invariant: the cotangent of the array argument has its shape, and each element of
+Functions with parameters that say in many ways where elements go (``take``'s mode, ``insert``'s obj,
+``pad``'s modes, ``choose``, ``select``) apply themselves to the element numbers of each operand and sum g
+per number with ``np.bincount`` (see the section "shape13"), so that every parameter means in the adjoint
+what it meant in the call. Functions with several results (``split``, ``meshgrid``, ``linspace`` with
+``retstep``) get their cotangent ``g`` as a list or tuple with one cotangent per result (or the array
+stacking them), a zero for a result that reached nothing. A parameter value a rule does not model (pad's
+``mode='mean'``) is refused with ``runtime.supported``: at the call, where it is a literal.
+
+Invariant: the cotangent of each differentiated operand has its shape, and each element of
 it is the sum of the cotangents of the places the element went to.
 
 >>> g = np.arange(6.0).reshape(2, 3)
@@ -24,6 +32,8 @@ it is the sum of the cotangents of the places the element went to.
 [3.0, 5.0, 7.0]
 >>> [piece.shape for piece in concatenate_adjoint(g, None, [np.zeros((2, 1)), np.zeros((2, 2))], 1)[0]]
 [(2, 1), (2, 2)]
+>>> pad_adjoint(np.arange(7.0), None, np.zeros(3), 2, "edge")[0].tolist()  # the edges were copied twice more
+[3.0, 3.0, 15.0]
 """
 
 import numpy as np
