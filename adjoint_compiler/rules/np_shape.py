@@ -549,32 +549,33 @@ def select_tangent(dot, ans, condlist, choicelist, default=0):
 
 
 @fragment
-def _grid_operand(g, ans, k, axis, x):
+def _grid_operand(g, ans, k, n, axis, x):
     # the grid's k-th array is x's elements spread along `axis`: its g summed over the other axes (None
-    # where the call has fewer arrays: a rule called directly computes every slot)
+    # for a slot past the call's n arrays: a rule called directly computes every slot)
     return (
         np.reshape(
             np.sum(np.reshape(np.moveaxis(np.broadcast_to(g[k], np.shape(ans[k])), axis, 0), (np.size(x), -1)), 1),
             np.shape(x),
         )
-        if k < np.size(np.fromiter(ans, "O"))
+        if k < n
         else None
     )
 
 
-@adjoint(np.meshgrid, linear="all")
+@adjoint(np.meshgrid, view=True, linear="all")  # copy=False: views of the arrays
 def meshgrid_adjoint(g, ans, x1, x2=None, x3=None, x4=None, copy=True, sparse=False, indexing="xy"):
     # NumPy's *xi, up to four arrays: copy, sparse and indexing are keyword-only there, so a fifth
     # array would reach copy, which is refused where it is not a bool. Array k varies along axis k of
     # the grid, but with indexing='xy' and two or more arrays the first two axes are swapped. Each
     # array's cotangent is its grid array's g summed over the other axes (dense or sparse alike).
     order = supported(indexing, np.asarray(copy).dtype == np.bool_, "np.meshgrid of more than four arrays")
-    xy = order == "xy" and np.size(np.fromiter(ans, "O")) > 1
+    n = np.size(np.fromiter(ans, "O"))
+    xy = order == "xy" and n > 1
     return (
-        _grid_operand(g, ans, 0, 1 if xy else 0, x1),
-        _grid_operand(g, ans, 1, 0 if xy else 1, x2),
-        _grid_operand(g, ans, 2, 2, x3),
-        _grid_operand(g, ans, 3, 3, x4),
+        _grid_operand(g, ans, 0, n, 1 if xy else 0, x1),
+        _grid_operand(g, ans, 1, n, 0 if xy else 1, x2),
+        _grid_operand(g, ans, 2, n, 2, x3),
+        _grid_operand(g, ans, 3, n, 3, x4),
         None,
         None,
         None,
