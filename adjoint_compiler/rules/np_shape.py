@@ -134,28 +134,32 @@ def stack_adjoint(g, ans, arrays, axis=0):
     return np.fromiter(np.moveaxis(g, axis, 0), "O").tolist(), None
 
 
+@fragment
+def _blocks(g, tup, promoted, axis):
+    # g split into one block per input of tup, each input promoted as the joining function did
+    # (np.atleast_2d ...) owning its promoted size along `axis`; each block back in its input's shape
+    items = np.fromiter(tup, "O")
+    sizes = np.frompyfunc(np.size, 2, 1)(promoted, axis)
+    pieces = np.split(g, np.cumsum(sizes)[:-1].astype(np.intp), axis)
+    return np.frompyfunc(np.reshape, 2, 1)(np.fromiter(pieces, "O"), np.frompyfunc(np.shape, 1, 1)(items)).tolist()
+
+
 @adjoint(np.hstack, linear="first")
 def hstack_adjoint(g, ans, tup):
     # hstack concatenates np.atleast_1d of each input along axis 1, or along
     # axis 0 when they are 1-d (decided, as NumPy does, by the first one); the
     # elementwise reshape turns the (1,) block of a scalar input back into ().
     items = np.fromiter(tup, "O")
-    axis = 0 if np.ndim(items[0]) <= 1 else 1
-    sizes = np.frompyfunc(np.size, 2, 1)(np.frompyfunc(np.atleast_1d, 1, 1)(items), axis)
-    pieces = np.split(g, np.cumsum(sizes)[:-1].astype(np.intp), axis)
-    shapes = np.frompyfunc(np.shape, 1, 1)(items)
-    return np.frompyfunc(np.reshape, 2, 1)(np.fromiter(pieces, "O"), shapes).tolist()
+    promoted = np.frompyfunc(np.atleast_1d, 1, 1)(items)
+    return _blocks(g, tup, promoted, 0 if np.ndim(items[0]) <= 1 else 1)
 
 
 @adjoint(np.vstack, linear="first")
 def vstack_adjoint(g, ans, tup):
     # vstack concatenates np.atleast_2d of each input along axis 0: a 1-d input
     # (n,) owns one (1, n) row block, reshaped back to (n,).
-    items = np.fromiter(tup, "O")
-    sizes = np.frompyfunc(np.size, 2, 1)(np.frompyfunc(np.atleast_2d, 1, 1)(items), 0)
-    pieces = np.split(g, np.cumsum(sizes)[:-1].astype(np.intp), 0)
-    shapes = np.frompyfunc(np.shape, 1, 1)(items)
-    return np.frompyfunc(np.reshape, 2, 1)(np.fromiter(pieces, "O"), shapes).tolist()
+    promoted = np.frompyfunc(np.atleast_2d, 1, 1)(np.fromiter(tup, "O"))
+    return _blocks(g, tup, promoted, 0)
 
 
 # ---- copying: sum the cotangent over the copies -------------------------------------
@@ -250,6 +254,37 @@ def diag_adjoint(g, ans, v, k=0):
 # parameter NumPy accepts means the same in the adjoint as in the call.
 
 
+@fragment
+def _numbers(x):
+    # x's element numbers 1..n, in x's shape (0 is left for "no element of x")
+    return np.reshape(np.arange(1, np.size(x) + 1), np.shape(x))
+
+
+@fragment
+def _summed_back(numbers, g, x):
+    # g summed over the places holding each element number of x, in x's shape
+    return np.reshape(np.bincount(np.ravel(numbers), np.ravel(g), np.size(x) + 1)[1:], np.shape(x))
+
+
+@fragment
+def _padded(x, pad_width, mode, reflect_type):
+    # np.pad in the modes that copy elements: constant, edge, reflect, symmetric, wrap (reflect_type
+    # 'even'); the modes computing new values (mean, linear_ramp, maximum...; 'odd') are refused
+    kind = supported(
+        mode,
+        mode == "constant" or mode == "edge" or mode == "reflect" or mode == "symmetric" or mode == "wrap",
+        "np.pad(mode=...) other than 'constant', 'edge', 'reflect', 'symmetric', 'wrap'",
+    )
+    even = supported(reflect_type, reflect_type == "even", "np.pad(reflect_type='odd')")
+    return (
+        np.pad(x, pad_width, mode="constant")
+        if kind == "constant"
+        else np.pad(x, pad_width, mode=kind)
+        if kind == "edge" or kind == "wrap"
+        else np.pad(x, pad_width, mode=kind, reflect_type=even)
+    )
+
+
 @adjoint(np.diagflat, linear="first")
 def diagflat_adjoint(g, ans, v, k=0):
     # the flattened v is the k-th diagonal of ans
@@ -269,40 +304,34 @@ def rollaxis_adjoint(g, ans, a, axis, start=0):
 def take_adjoint(g, ans, a, indices, axis=None, mode="raise"):
     # ids picked the same way; an element taken twice gets both cotangents (bincount sums them).
     # No `out` (writing into an array the caller holds): a call passing it is refused at the call.
-    ids = np.reshape(np.arange(1, np.size(a) + 1), np.shape(a))
-    taken = np.take(ids, indices, axis, mode=mode)
-    return np.reshape(np.bincount(np.ravel(taken), np.ravel(g), np.size(a) + 1)[1:], np.shape(a)), None, None, None
+    numbers = _numbers(a)
+    taken = np.take(numbers, indices, axis, mode=mode)
+    return _summed_back(taken, g, a), None, None, None
 
 
 @adjoint(np.take_along_axis, linear="first")
 def take_along_axis_adjoint(g, ans, arr, indices, axis=-1):
-    ids = np.reshape(np.arange(1, np.size(arr) + 1), np.shape(arr))
-    taken = np.take_along_axis(ids, indices, axis)
-    return np.reshape(np.bincount(np.ravel(taken), np.ravel(g), np.size(arr) + 1)[1:], np.shape(arr)), None, None
+    numbers = _numbers(arr)
+    taken = np.take_along_axis(numbers, indices, axis)
+    return _summed_back(taken, g, arr), None, None
 
 
 @adjoint(np.delete, linear="first")
 def delete_adjoint(g, ans, arr, obj, axis=None):
-    kept = np.delete(np.reshape(np.arange(1, np.size(arr) + 1), np.shape(arr)), obj, axis)
-    return np.reshape(np.bincount(np.ravel(kept), np.ravel(g), np.size(arr) + 1)[1:], np.shape(arr)), None, None
+    numbers = _numbers(arr)
+    kept = np.delete(numbers, obj, axis)
+    return _summed_back(kept, g, arr), None, None
 
 
 @adjoint(np.insert)
 def insert_adjoint(g, ans, arr, obj, values, axis=None):
     # arr's element numbers with zeros inserted, and zeros with values' element numbers inserted: values
     # broadcast by np.insert repeat their numbers, so each value gets the sum over its copies
-    arr_ids = np.insert(
-        np.reshape(np.arange(1, np.size(arr) + 1), np.shape(arr)), obj, np.zeros(np.shape(values), np.intp), axis
-    )
-    value_ids = np.insert(
-        np.zeros(np.shape(arr), np.intp), obj, np.reshape(np.arange(1, np.size(values) + 1), np.shape(values)), axis
-    )
-    return (
-        np.reshape(np.bincount(np.ravel(arr_ids), np.ravel(g), np.size(arr) + 1)[1:], np.shape(arr)),
-        None,
-        np.reshape(np.bincount(np.ravel(value_ids), np.ravel(g), np.size(values) + 1)[1:], np.shape(values)),
-        None,
-    )
+    numbers = _numbers(arr)
+    arr_numbers = np.insert(numbers, obj, np.zeros(np.shape(values), np.intp), axis)
+    inserted = _numbers(values)
+    value_numbers = np.insert(np.zeros(np.shape(arr), np.intp), obj, inserted, axis)
+    return _summed_back(arr_numbers, g, arr), None, _summed_back(value_numbers, g, values), None
 
 
 @tangent(np.insert)
@@ -332,72 +361,24 @@ def append_tangent(dot, ans, arr, values, axis=None):
 
 @adjoint(np.pad)
 def pad_adjoint(g, ans, array, pad_width, mode="constant", constant_values=0, reflect_type="even"):
-    # Modes constant, edge, reflect, symmetric and wrap copy elements (or the constant): element numbers
-    # padded the same way tell where each came from; the constant's places hold numbers of
-    # constant_values instead (one or a (before, after) pair per axis, as np.pad reads it). The modes
-    # computing new values (mean, linear_ramp, maximum...; reflect_type='odd') are refused.
-    kind = supported(
-        mode,
-        mode == "constant" or mode == "edge" or mode == "reflect" or mode == "symmetric" or mode == "wrap",
-        "np.pad(mode=...) other than 'constant', 'edge', 'reflect', 'symmetric', 'wrap'",
-    )
-    even = supported(reflect_type, reflect_type == "even", "np.pad(reflect_type='odd')")
-    ids = np.reshape(np.arange(1, np.size(array) + 1), np.shape(array))
-    padded = (
-        np.pad(ids, pad_width, mode="constant")
-        if kind == "constant"
-        else np.pad(ids, pad_width, mode=kind)
-        if kind == "edge" or kind == "wrap"
-        else np.pad(ids, pad_width, mode=kind, reflect_type=even)
-    )
-    flat = np.ravel(g)
-    return (
-        np.reshape(np.bincount(np.ravel(padded), flat, np.size(array) + 1)[1:], np.shape(array)),
-        None,
-        None,
-        np.reshape(
-            np.bincount(
-                np.ravel(
-                    np.pad(
-                        np.zeros(np.shape(array), np.intp),
-                        pad_width,
-                        mode="constant",
-                        constant_values=np.reshape(
-                            np.arange(1, np.size(constant_values) + 1), np.shape(constant_values)
-                        ),
-                    )
-                ),
-                flat,
-                np.size(constant_values) + 1,
-            )[1:],
-            np.shape(constant_values),
-        )
-        if kind == "constant"
-        else None,
-        None,
-    )
+    # element numbers padded the same way tell where each element was copied; the constant's places
+    # hold the numbers of constant_values instead (one, or a (before, after) pair per axis, as np.pad
+    # reads it; NumPy takes constant_values in mode 'constant' only)
+    numbers = _numbers(array)
+    padded = _padded(numbers, pad_width, mode, reflect_type)
+    constant_numbers = _numbers(constant_values)
+    at_constant = np.pad(np.zeros(np.shape(array), np.intp), pad_width, constant_values=constant_numbers)
+    return _summed_back(padded, g, array), None, None, _summed_back(at_constant, g, constant_values), None
 
 
 @tangent(np.pad)
 def pad_tangent(dot, ans, array, pad_width, mode="constant", constant_values=0, reflect_type="even"):
-    # linear in the array and the constant together; pad_adjoint refuses the other modes
-    kind = supported(
-        mode,
-        mode == "constant" or mode == "edge" or mode == "reflect" or mode == "symmetric" or mode == "wrap",
-        "np.pad(mode=...) other than 'constant', 'edge', 'reflect', 'symmetric', 'wrap'",
-    )
-    even = supported(reflect_type, reflect_type == "even", "np.pad(reflect_type='odd')")
+    # linear in the array and the constant together
     return (
-        np.pad(dot, pad_width, mode="constant")
-        if kind == "constant"
-        else np.pad(dot, pad_width, mode=kind)
-        if kind == "edge" or kind == "wrap"
-        else np.pad(dot, pad_width, mode=kind, reflect_type=even),
+        _padded(dot, pad_width, mode, reflect_type),
         None,
         None,
-        np.pad(np.zeros(np.shape(array)), pad_width, mode="constant", constant_values=dot)
-        if kind == "constant"
-        else None,
+        np.pad(np.zeros(np.shape(array)), pad_width, constant_values=dot),
         None,
     )
 
@@ -629,8 +610,9 @@ def linspace_tangent(dot, ans, start, stop, num=50, endpoint=True, retstep=False
 
 @adjoint(np.diagonal, method="diagonal", view=True, linear="first")
 def diagonal_adjoint(g, ans, a, offset=0, axis1=0, axis2=1):
-    taken = np.diagonal(np.reshape(np.arange(1, np.size(a) + 1), np.shape(a)), offset, axis1, axis2)
-    return np.reshape(np.bincount(np.ravel(taken), np.ravel(g), np.size(a) + 1)[1:], np.shape(a)), None, None, None
+    numbers = _numbers(a)
+    taken = np.diagonal(numbers, offset, axis1, axis2)
+    return _summed_back(taken, g, a), None, None, None
 
 
 @adjoint(np.fliplr, view=True, linear="first")
@@ -662,23 +644,22 @@ def tril_adjoint(g, ans, m, k=0):
 
 @adjoint(np.column_stack, linear="first")
 def column_stack_adjoint(g, ans, tup):
-    # inputs of fewer than two axes are one column each, the others their shape[1] columns
+    # inputs of fewer than two axes are one column each (shape (n, 1)), the others their shape[1]
+    # columns: np.atleast_2d(x).T of the former has the columns' size along axis 1 too
     items = np.fromiter(tup, "O")
-    two_d = np.frompyfunc(np.ndim, 1, 1)(items) >= 2
-    widths = np.where(two_d, np.frompyfunc(np.size, 2, 1)(np.frompyfunc(np.atleast_2d, 1, 1)(items), 1), 1)
-    pieces = np.split(g, np.cumsum(widths)[:-1].astype(np.intp), 1)
-    shapes = np.frompyfunc(np.shape, 1, 1)(items)
-    return np.frompyfunc(np.reshape, 2, 1)(np.fromiter(pieces, "O"), shapes).tolist()
+    promoted = np.where(
+        np.frompyfunc(np.ndim, 1, 1)(items) >= 2,
+        items,
+        np.frompyfunc(np.transpose, 1, 1)(np.frompyfunc(np.atleast_2d, 1, 1)(items)),
+    )
+    return _blocks(g, tup, promoted, 1)
 
 
 @adjoint(np.dstack, linear="first")
 def dstack_adjoint(g, ans, tup):
     # as vstack_adjoint, along the third axis of np.atleast_3d of each input
-    items = np.fromiter(tup, "O")
-    sizes = np.frompyfunc(np.size, 2, 1)(np.frompyfunc(np.atleast_3d, 1, 1)(items), 2)
-    pieces = np.split(g, np.cumsum(sizes)[:-1].astype(np.intp), 2)
-    shapes = np.frompyfunc(np.shape, 1, 1)(items)
-    return np.frompyfunc(np.reshape, 2, 1)(np.fromiter(pieces, "O"), shapes).tolist()
+    promoted = np.frompyfunc(np.atleast_3d, 1, 1)(np.fromiter(tup, "O"))
+    return _blocks(g, tup, promoted, 2)
 
 
 # ---- views with no rule here -------------------------------------------------------
