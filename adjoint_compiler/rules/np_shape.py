@@ -384,62 +384,45 @@ def pad_tangent(dot, ans, array, pad_width, mode="constant", constant_values=0, 
 
 
 @fragment
-def _ordered_from(a, ans, axis, order):
-    # The positions along the axis (of the flattened arrays for axis=None) of the elements of a that
-    # np.sort or np.partition placed in ans, read off the values: the element of rank r in ans (a stable
-    # argsort of ans) is the element of rank r in a, so ans = a taken at argsort(a)[rank(ans)], exactly;
-    # equal values are taken in a's order (a stable sort), whatever the kind of sort or selection did.
-    # order= (fields of a structured array) is refused.
-    flat = np.ravel(a) if axis == None else a
-    placed = np.ravel(ans) if axis == None else ans
+def _reordered(x, a, ans, axis, order, back):
+    # np.sort and np.partition move a's elements along the axis (of the flattened arrays for axis=None).
+    # Which went where is read off the values: the element of rank r in ans (a stable argsort of ans) is
+    # the element of rank r in a, so ans = a taken at source = argsort(a)[rank(ans)], exactly; equal
+    # values are taken in a's order (a stable sort), whatever the kind of sort or selection did. x (a
+    # tangent of a) is taken at source, or with back (a cotangent of ans) put back: taken at the inverse
+    # permutation. order= (fields of a structured array) is refused.
     ax = -1 if axis == None else axis
     where = supported(order, order == None, "order=...: fields of a structured array")
-    return np.take_along_axis(
-        np.argsort(flat, ax, kind="stable", order=where),
-        np.argsort(np.argsort(placed, ax, kind="stable"), ax, kind="stable"),
+    source = np.take_along_axis(
+        np.argsort(np.ravel(a) if axis == None else a, ax, kind="stable", order=where),
+        np.argsort(np.argsort(np.ravel(ans) if axis == None else ans, ax, kind="stable"), ax, kind="stable"),
         ax,
     )
+    moved = np.take_along_axis(np.ravel(x) if axis == None else x, np.argsort(source, ax) if back else source, ax)
+    return np.reshape(moved, np.shape(a)) if back else moved
 
 
 @adjoint(np.sort)
 def sort_adjoint(g, ans, a, axis=-1, kind=None, order=None, stable=None):
-    # ans = a permuted along the axis: a_bar is g put back, g taken at the inverse permutation. Ties: each
-    # equal element gets the cotangent of one place (a subgradient), the same in both modes.
-    source = _ordered_from(a, ans, axis, order)
-    ax = -1 if axis == None else axis
-    return np.reshape(np.take_along_axis(g, np.argsort(source, ax), ax), np.shape(a)), None, None, None, None
+    # a_bar is g put back where each element came from. Ties: each equal element gets the cotangent of
+    # one place (a subgradient), the same in both modes.
+    return _reordered(g, a, ans, axis, order, True), None, None, None, None
 
 
 @tangent(np.sort)
 def sort_tangent(dot, ans, a, axis=-1, kind=None, order=None, stable=None):
-    source = _ordered_from(a, ans, axis, order)
-    return (
-        np.take_along_axis(np.ravel(dot) if axis == None else dot, source, -1 if axis == None else axis),
-        None,
-        None,
-        None,
-        None,
-    )
+    return _reordered(dot, a, ans, axis, order, False), None, None, None, None
 
 
 @adjoint(np.partition)
 def partition_adjoint(g, ans, a, kth, axis=-1, kind="introselect", order=None):
     # as np.sort: only which element went where differs (read off the values in the same way)
-    source = _ordered_from(a, ans, axis, order)
-    ax = -1 if axis == None else axis
-    return np.reshape(np.take_along_axis(g, np.argsort(source, ax), ax), np.shape(a)), None, None, None, None
+    return _reordered(g, a, ans, axis, order, True), None, None, None, None
 
 
 @tangent(np.partition)
 def partition_tangent(dot, ans, a, kth, axis=-1, kind="introselect", order=None):
-    source = _ordered_from(a, ans, axis, order)
-    return (
-        np.take_along_axis(np.ravel(dot) if axis == None else dot, source, -1 if axis == None else axis),
-        None,
-        None,
-        None,
-        None,
-    )
+    return _reordered(dot, a, ans, axis, order, False), None, None, None, None
 
 
 @adjoint(np.split, np.array_split, linear="first")
