@@ -225,6 +225,7 @@ def refuse_values_without_derivatives(fn, defs, source, varied, useful):
         if name not in useful or op.kind in ("const", "nondiff", "index", "subscript", "store") or op.node is None:
             continue
         value = op.node
+        base = None
         if op.kind == "other" and isinstance(value, gast.Subscript) and source is not None:
             try:
                 base = source_mod.static_value(value.value, source)
@@ -236,11 +237,16 @@ def refuse_values_without_derivatives(fn, defs, source, varied, useful):
         lost = sorted((reads & varied) - set(op.operand_names()))
         if lost:
             where = statement.get(id(op.node), op.node)
+            hint = (
+                "derivatives flow through arithmetic, calls with rules, and indexing of "
+                "arrays, lists and dicts by constant indices"
+            )
+            if base is np.r_ or base is np.c_:  # np.r_[a, b], np.c_[a, b]
+                hint = "join the arrays with np.concatenate (for np.r_) or np.column_stack (for np.c_)"
             raise UnsupportedError(
                 "%s with a differentiated value (%s) where it has no derivative" % (_quote(value), lost[0]),
                 source.location(where) if source is not None else None,
-                "derivatives flow through arithmetic, calls with rules, and indexing of "
-                "arrays, lists and dicts by constant indices",
+                hint,
             )
 
 

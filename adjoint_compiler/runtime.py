@@ -1031,3 +1031,18 @@ def einsum_order(subscripts, k, slots, _cache={}):
 HELPERS += ("einsum_order",)
 STATIC += ("einsum_order",)
 DEPENDS.update(einsum_order=("_einsum_terms",))
+# ---- shape13: NumPy shape, indexing and ordering functions (rules/np_shape.py) ----
+
+
+def supported(value, ok, what):
+    """``value``, where ``ok``; otherwise the rule cannot take the call: ``NotImplementedError(what)``. Called
+    by rule bodies on a parameter they model for some values only (``np.pad``'s mode); on literal
+    arguments it runs at compile time (``STATIC``), so the refusal is the user's error at the call. An
+    array ``ok`` (``out == None`` of an array) is not ok."""
+    if np.ndim(ok) != 0 or not ok:
+        raise NotImplementedError(what)
+    return value
+
+
+HELPERS = HELPERS + ("supported",)
+STATIC = STATIC + ("supported",)

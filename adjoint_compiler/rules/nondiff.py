@@ -18,6 +18,8 @@ import operator
 
 import numpy as np
 
+from adjoint_compiler import runtime
+
 from adjoint_compiler.rules.registry import nondifferentiable, nondifferentiable_attributes
 
 ROUNDS = "rounds to integral values, so it is piecewise constant"
@@ -46,8 +48,11 @@ nondifferentiable_attributes("shape", "size", "ndim", "dtype", "itemsize", "nbyt
 # ---- np.linalg (task linalg13) ----------------------------------------------------------------------
 nondifferentiable(np.linalg.matrix_rank, reason="returns an integer, so it is piecewise constant")
 # helpers of the np.linalg and np.einsum rules: a truth value, or a subscripts string
-from adjoint_compiler import runtime  # noqa: E402
 
 nondifferentiable(runtime.linalg_check, runtime.einsum_sublist, reason=TRUTH)
 nondifferentiable(runtime.einsum_sublist_spec, reason="spells subscripts: a string")
 nondifferentiable(runtime.einsum_order, reason="plans subscripts: strings and positions")
+# ---- shape13: NumPy shape, indexing and ordering functions ----
+nondifferentiable(np.argpartition, reason="returns indices")
+# a rule's check of a parameter it models for some values only (np.pad's mode): returns that parameter
+nondifferentiable(runtime.supported, reason="a parameter's value, checked")

@@ -43,9 +43,10 @@ np.float64(0.0)
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint, form, fragment, linear, ranked_adjoint, tangent
+from adjoint_compiler.rules.registry import adjoint, form, fragment, ranked_adjoint, tangent
 from adjoint_compiler.rules.np_reductions import norm_slope
-from adjoint_compiler.runtime import TangentParts, einsum_fit, einsum_mask, einsum_plan, linalg_check, unbroadcast
+from adjoint_compiler.runtime import TangentParts, einsum_fit, einsum_mask, einsum_plan, linalg_check
+from adjoint_compiler.runtime import unbroadcast
 from adjoint_compiler.runtime import einsum_cotangents, einsum_order, einsum_sublist, einsum_sublist_spec
 from adjoint_compiler.runtime import unreduce  # noqa: F401 (read by norm_slope, inlined into cond's rules here)
 
@@ -952,5 +953,78 @@ def cond_tangent(dot, ans, x, p=None):
     ), None
 
 
-# products with no adjoint rule: forward mode only (each is linear in each of its operands)
-linear(np.kron, np.cross, np.tensordot, kind="each")
+# ---- shape13: adjoints of np.kron, np.cross and np.tensordot (forward mode: each is linear in each operand) ----
+
+
+@adjoint(np.kron, linear="each")
+def kron_adjoint(g, ans, a, b):
+    # With both shapes padded with leading 1s to d axes (as np.kron does), ans[i * sb + j] = a[i] * b[j]
+    # on each axis, so g reshaped to (sa0, sb0, sa1, sb1, ...) and transposed to (sa..., sb...) is the
+    # matrix G[i, j] with ans = vec(a) vec(b)^T laid out that way: a_bar = G vec(b), b_bar = G^T vec(a)
+    # (the outer product's adjoint, as outer_adjoint).
+    d = np.maximum(np.ndim(a), np.ndim(b))
+    sa = np.concatenate([np.ones(d - np.ndim(a), np.intp), np.shape(a)]).astype(np.intp)
+    sb = np.concatenate([np.ones(d - np.ndim(b), np.intp), np.shape(b)]).astype(np.intp)
+    split = np.reshape(g, np.ravel(np.stack([sa, sb], axis=1)))
+    pairs = np.reshape(
+        np.transpose(split, np.concatenate([np.arange(0, 2 * d, 2), np.arange(1, 2 * d, 2)])), (np.size(a), np.size(b))
+    )
+    return np.reshape(np.dot(pairs, np.ravel(b)), np.shape(a)), np.reshape(np.dot(np.ravel(a), pairs), np.shape(b))
+
+
+@adjoint(np.cross, linear="each")
+def cross_adjoint(g, ans, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    # c = a x b is bilinear with <g, a x b> = <a, b x g> = <b, g x a> (the scalar triple product), so
+    # a_bar = b x g and b_bar = g x a, on 3-vectors. Each operand's vector axis is moved last
+    # (axis, when given, overrides the three as in NumPy); unbroadcast then sums over the axes the
+    # operand was broadcast along, and the vector axis goes back. 2-vectors (deprecated by NumPy 2) are
+    # taken as 3-vectors with z = 0: c is then the z component alone when both are, and the
+    # cotangent keeps the operand's first two components.
+    ia = axisa if axis == None else axis
+    ib = axisb if axis == None else axis
+    ic = axisc if axis == None else axis
+    a3 = np.moveaxis(a, ia, -1)
+    b3 = np.moveaxis(b, ib, -1)
+    pa = np.concatenate([a3, np.zeros_like(a3[..., :1])], -1) if np.shape(a3)[-1] == 2 else a3
+    pb = np.concatenate([b3, np.zeros_like(b3[..., :1])], -1) if np.shape(b3)[-1] == 2 else b3
+    scalar_c = np.shape(a3)[-1] == 2 and np.shape(b3)[-1] == 2
+    g3 = np.stack([np.zeros_like(g), np.zeros_like(g), g], -1) if scalar_c else np.moveaxis(g, ic, -1)
+    return (
+        np.moveaxis(unbroadcast(np.cross(pb, g3)[..., : np.shape(a3)[-1]], a3), -1, ia),
+        np.moveaxis(unbroadcast(np.cross(g3, pa)[..., : np.shape(b3)[-1]], b3), -1, ib),
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(np.tensordot, linear="each")
+def tensordot_adjoint(g, ans, a, b, axes=2):
+    # axes: N (a's last N axes with b's first N), a pair of ints, or a pair of sequences, normalized to
+    # the contracted axes ia of a and ib of b (ia[k] with ib[k]). ans's axes are a's free ones then b's.
+    # Contracting g with b over b's free axes leaves a's free axes then b's contracted ones in b's
+    # order (which are a's ia[argsort(ib)]); contracting a with g over a's free axes leaves a's
+    # contracted ones in a's order (b's ib[argsort(ia)]) then b's free axes. Each is transposed back
+    # to its operand's order.
+    ia = np.mod(
+        np.arange(np.ndim(a) - axes, np.ndim(a)) if np.ndim(axes) == 0 else np.atleast_1d(np.take(axes, 0, 0)),
+        np.maximum(np.ndim(a), 1),
+    ).astype(np.intp)
+    ib = np.mod(
+        np.arange(axes) if np.ndim(axes) == 0 else np.atleast_1d(np.take(axes, 1, 0)), np.maximum(np.ndim(b), 1)
+    ).astype(np.intp)
+    a_free = np.delete(np.arange(np.ndim(a)), ia)
+    b_free = np.delete(np.arange(np.ndim(b)), ib)
+    na = np.size(a_free)
+    return (
+        np.transpose(
+            np.tensordot(g, b, axes=(np.arange(na, np.ndim(g)), b_free)),
+            np.argsort(np.concatenate([a_free, ia[np.argsort(ib, kind="stable")]])),
+        ),
+        np.transpose(
+            np.tensordot(a, g, axes=(a_free, np.arange(na))),
+            np.argsort(np.concatenate([ib[np.argsort(ia, kind="stable")], b_free])),
+        ),
+        None,
+    )

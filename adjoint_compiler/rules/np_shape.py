@@ -16,7 +16,15 @@ NumPy's own map: ``np.frompyfunc(f, nin, 1)(...)`` applies ``f`` elementwise
 over object arrays (made with ``np.fromiter(xs, "O")``, which never merges
 same-shaped arrays into one block), and ``.tolist()`` gives the list back.
 
-Invariant: the cotangent of the array argument has its shape, and each element of
+Functions with parameters that say in many ways where elements go (``take``'s mode, ``insert``'s obj,
+``pad``'s modes, ``choose``, ``select``) apply themselves to the element numbers of each operand and sum g
+per number with ``np.bincount`` (see the section "shape13"), so that every parameter means in the adjoint
+what it meant in the call. Functions with several results (``split``, ``meshgrid``, ``linspace`` with
+``retstep``) get their cotangent ``g`` as a list or tuple with one cotangent per result (or the array
+stacking them), a zero for a result that reached nothing. A parameter value a rule does not model (pad's
+``mode='mean'``) is refused with ``runtime.supported``: at the call, where it is a literal.
+
+Invariant: the cotangent of each differentiated operand has its shape, and each element of
 it is the sum of the cotangents of the places the element went to.
 
 >>> g = np.arange(6.0).reshape(2, 3)
@@ -24,12 +32,14 @@ it is the sum of the cotangents of the places the element went to.
 [3.0, 5.0, 7.0]
 >>> [piece.shape for piece in concatenate_adjoint(g, None, [np.zeros((2, 1)), np.zeros((2, 2))], 1)[0]]
 [(2, 1), (2, 2)]
+>>> pad_adjoint(np.arange(7.0), None, np.zeros(3), 2, "edge")[0].tolist()  # the edges were copied twice more
+[3.0, 3.0, 15.0]
 """
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint, linear, views
-from adjoint_compiler.runtime import one_count, unbroadcast
+from adjoint_compiler.rules.registry import adjoint, fragment, tangent, views
+from adjoint_compiler.runtime import one_count, supported, unbroadcast
 
 
 # ---- reshaping: the same elements in the same order ----------------------------------
@@ -124,28 +134,32 @@ def stack_adjoint(g, ans, arrays, axis=0):
     return np.fromiter(np.moveaxis(g, axis, 0), "O").tolist(), None
 
 
+@fragment
+def _blocks(g, tup, promoted, axis):
+    # g split into one block per input of tup, each input promoted as the joining function did
+    # (np.atleast_2d ...) owning its promoted size along `axis`; each block back in its input's shape
+    items = np.fromiter(tup, "O")
+    sizes = np.frompyfunc(np.size, 2, 1)(promoted, axis)
+    pieces = np.split(g, np.cumsum(sizes)[:-1].astype(np.intp), axis)
+    return np.frompyfunc(np.reshape, 2, 1)(np.fromiter(pieces, "O"), np.frompyfunc(np.shape, 1, 1)(items)).tolist()
+
+
 @adjoint(np.hstack, linear="first")
 def hstack_adjoint(g, ans, tup):
     # hstack concatenates np.atleast_1d of each input along axis 1, or along
     # axis 0 when they are 1-d (decided, as NumPy does, by the first one); the
     # elementwise reshape turns the (1,) block of a scalar input back into ().
     items = np.fromiter(tup, "O")
-    axis = 0 if np.ndim(items[0]) <= 1 else 1
-    sizes = np.frompyfunc(np.size, 2, 1)(np.frompyfunc(np.atleast_1d, 1, 1)(items), axis)
-    pieces = np.split(g, np.cumsum(sizes)[:-1].astype(np.intp), axis)
-    shapes = np.frompyfunc(np.shape, 1, 1)(items)
-    return np.frompyfunc(np.reshape, 2, 1)(np.fromiter(pieces, "O"), shapes).tolist()
+    promoted = np.frompyfunc(np.atleast_1d, 1, 1)(items)
+    return _blocks(g, tup, promoted, 0 if np.ndim(items[0]) <= 1 else 1)
 
 
 @adjoint(np.vstack, linear="first")
 def vstack_adjoint(g, ans, tup):
     # vstack concatenates np.atleast_2d of each input along axis 0: a 1-d input
     # (n,) owns one (1, n) row block, reshaped back to (n,).
-    items = np.fromiter(tup, "O")
-    sizes = np.frompyfunc(np.size, 2, 1)(np.frompyfunc(np.atleast_2d, 1, 1)(items), 0)
-    pieces = np.split(g, np.cumsum(sizes)[:-1].astype(np.intp), 0)
-    shapes = np.frompyfunc(np.shape, 1, 1)(items)
-    return np.frompyfunc(np.reshape, 2, 1)(np.fromiter(pieces, "O"), shapes).tolist()
+    promoted = np.frompyfunc(np.atleast_2d, 1, 1)(np.fromiter(tup, "O"))
+    return _blocks(g, tup, promoted, 0)
 
 
 # ---- copying: sum the cotangent over the copies -------------------------------------
@@ -172,7 +186,7 @@ def tile_adjoint(g, ans, A, reps):
     return np.reshape(np.sum(np.reshape(copies_first, np.concatenate([[-1], s])), axis=0), np.shape(A)), None
 
 
-@adjoint(np.repeat, linear="first")
+@adjoint(np.repeat, method="repeat", linear="first")
 def repeat_adjoint(g, ans, a, repeats, axis=None):
     # Each element's copies are adjacent along `axis` (along the flattened a for
     # axis=None). One count for every element: g reshaped with that axis split
@@ -231,6 +245,406 @@ def diag_adjoint(g, ans, v, k=0):
     ), None
 
 
+# ---- shape13: more shapes, indexing and ordering ----------------------------------------
+# Most of these move or copy elements in ways NumPy spells with many parameters (insert's obj, pad's
+# modes, take's mode). Rather than re-derive where each element went, their rules apply the function
+# itself to the element numbers 1..n of the operand (``ids``): each place of the result then holds the
+# number of the element it came from (0 where it came from no element of that operand), and
+# ``np.bincount`` of those numbers, weighted by g, sums g over the places each element went to. So every
+# parameter NumPy accepts means the same in the adjoint as in the call.
+
+
+@fragment
+def _numbers(x):
+    # x's element numbers 1..n, in x's shape (0 is left for "no element of x")
+    return np.reshape(np.arange(1, np.size(x) + 1), np.shape(x))
+
+
+@fragment
+def _summed_back(numbers, g, x):
+    # g summed over the places holding each element number of x, in x's shape
+    return np.reshape(np.bincount(np.ravel(numbers), np.ravel(g), np.size(x) + 1)[1:], np.shape(x))
+
+
+@fragment
+def _padded(x, pad_width, mode, reflect_type):
+    # np.pad in the modes that copy elements: constant, edge, reflect, symmetric, wrap (reflect_type
+    # 'even'); the modes computing new values (mean, linear_ramp, maximum...; 'odd') are refused
+    kind = supported(
+        mode,
+        mode == "constant" or mode == "edge" or mode == "reflect" or mode == "symmetric" or mode == "wrap",
+        "np.pad(mode=...) other than 'constant', 'edge', 'reflect', 'symmetric', 'wrap'",
+    )
+    even = supported(reflect_type, reflect_type == "even", "np.pad(reflect_type='odd')")
+    return (
+        np.pad(x, pad_width, mode="constant")
+        if kind == "constant"
+        else np.pad(x, pad_width, mode=kind)
+        if kind == "edge" or kind == "wrap"
+        else np.pad(x, pad_width, mode=kind, reflect_type=even)
+    )
+
+
+@adjoint(np.diagflat, linear="first")
+def diagflat_adjoint(g, ans, v, k=0):
+    # the flattened v is the k-th diagonal of ans
+    return np.reshape(np.diag(g, k), np.shape(v)), None
+
+
+@adjoint(np.rollaxis, view=True, linear="first")
+def rollaxis_adjoint(g, ans, a, axis, start=0):
+    # rollaxis moves `axis` to just before `start` (both normalized): np.moveaxis(a, axis, dest) with
+    # dest = start - 1 where axis < start; the cotangent moves it back.
+    ax = np.mod(axis, np.ndim(a))
+    st = start + np.ndim(a) if start < 0 else start
+    return np.moveaxis(g, st - 1 if ax < st else st, ax), None, None
+
+
+@adjoint(np.take, method="take", linear="first")
+def take_adjoint(g, ans, a, indices, axis=None, mode="raise"):
+    # ids picked the same way; an element taken twice gets both cotangents (bincount sums them).
+    # No `out` (writing into an array the caller holds): a call passing it is refused at the call.
+    numbers = _numbers(a)
+    taken = np.take(numbers, indices, axis, mode=mode)
+    return _summed_back(taken, g, a), None, None, None
+
+
+@adjoint(np.take_along_axis, linear="first")
+def take_along_axis_adjoint(g, ans, arr, indices, axis=-1):
+    numbers = _numbers(arr)
+    taken = np.take_along_axis(numbers, indices, axis)
+    return _summed_back(taken, g, arr), None, None
+
+
+@adjoint(np.delete, linear="first")
+def delete_adjoint(g, ans, arr, obj, axis=None):
+    numbers = _numbers(arr)
+    kept = np.delete(numbers, obj, axis)
+    return _summed_back(kept, g, arr), None, None
+
+
+@adjoint(np.insert)
+def insert_adjoint(g, ans, arr, obj, values, axis=None):
+    # arr's element numbers with zeros inserted, and zeros with values' element numbers inserted: values
+    # broadcast by np.insert repeat their numbers, so each value gets the sum over its copies
+    numbers = _numbers(arr)
+    arr_numbers = np.insert(numbers, obj, np.zeros(np.shape(values), np.intp), axis)
+    inserted = _numbers(values)
+    value_numbers = np.insert(np.zeros(np.shape(arr), np.intp), obj, inserted, axis)
+    return _summed_back(arr_numbers, g, arr), None, _summed_back(value_numbers, g, values), None
+
+
+@tangent(np.insert)
+def insert_tangent(dot, ans, arr, obj, values, axis=None):
+    # linear in arr and values together: each one's tangent inserted with zeros for the other
+    return (
+        np.insert(dot, obj, np.zeros(np.shape(values)), axis),
+        None,
+        np.insert(np.zeros(np.shape(arr)), obj, dot, axis),
+        None,
+    )
+
+
+@adjoint(np.append)
+def append_adjoint(g, ans, arr, values, axis=None):
+    # np.append is np.concatenate((arr, values), axis), of the flattened operands for axis=None: arr owns
+    # the first np.shape(arr)[axis] places along the axis (its size for axis=None), values the rest
+    flat = np.ravel(g) if axis == None else g
+    pieces = np.split(flat, [np.size(arr) if axis == None else np.shape(arr)[axis]], 0 if axis == None else axis)
+    return np.reshape(pieces[0], np.shape(arr)), np.reshape(pieces[1], np.shape(values)), None
+
+
+@tangent(np.append)
+def append_tangent(dot, ans, arr, values, axis=None):
+    return np.append(dot, np.zeros(np.shape(values)), axis), np.append(np.zeros(np.shape(arr)), dot, axis), None
+
+
+@adjoint(np.pad)
+def pad_adjoint(g, ans, array, pad_width, mode="constant", constant_values=0, reflect_type="even"):
+    # element numbers padded the same way tell where each element was copied; the constant's places
+    # hold the numbers of constant_values instead (one, or a (before, after) pair per axis, as np.pad
+    # reads it; NumPy takes constant_values in mode 'constant' only)
+    numbers = _numbers(array)
+    padded = _padded(numbers, pad_width, mode, reflect_type)
+    constant_numbers = _numbers(constant_values)
+    at_constant = np.pad(np.zeros(np.shape(array), np.intp), pad_width, constant_values=constant_numbers)
+    return _summed_back(padded, g, array), None, None, _summed_back(at_constant, g, constant_values), None
+
+
+@tangent(np.pad)
+def pad_tangent(dot, ans, array, pad_width, mode="constant", constant_values=0, reflect_type="even"):
+    # linear in the array and the constant together
+    return (
+        _padded(dot, pad_width, mode, reflect_type),
+        None,
+        None,
+        np.pad(np.zeros(np.shape(array)), pad_width, constant_values=dot),
+        None,
+    )
+
+
+@fragment
+def _reordered(x, a, ans, axis, order, back):
+    # np.sort and np.partition move a's elements along the axis (of the flattened arrays for axis=None).
+    # Which went where is read off the values: the element of rank r in ans (a stable argsort of ans) is
+    # the element of rank r in a, so ans = a taken at source = argsort(a)[rank(ans)], exactly; equal
+    # values are taken in a's order (a stable sort), whatever the kind of sort or selection did. x (a
+    # tangent of a) is taken at source, or with back (a cotangent of ans) put back: taken at the inverse
+    # permutation. order= (fields of a structured array) is refused.
+    ax = -1 if axis == None else axis
+    where = supported(order, order == None, "order=...: fields of a structured array")
+    source = np.take_along_axis(
+        np.argsort(np.ravel(a) if axis == None else a, ax, kind="stable", order=where),
+        np.argsort(np.argsort(np.ravel(ans) if axis == None else ans, ax, kind="stable"), ax, kind="stable"),
+        ax,
+    )
+    moved = np.take_along_axis(np.ravel(x) if axis == None else x, np.argsort(source, ax) if back else source, ax)
+    return np.reshape(moved, np.shape(a)) if back else moved
+
+
+@adjoint(np.sort)
+def sort_adjoint(g, ans, a, axis=-1, kind=None, order=None, stable=None):
+    # a_bar is g put back where each element came from. Ties: each equal element gets the cotangent of
+    # one place (a subgradient), the same in both modes.
+    return _reordered(g, a, ans, axis, order, True), None, None, None, None
+
+
+@tangent(np.sort)
+def sort_tangent(dot, ans, a, axis=-1, kind=None, order=None, stable=None):
+    return _reordered(dot, a, ans, axis, order, False), None, None, None, None
+
+
+@adjoint(np.partition)
+def partition_adjoint(g, ans, a, kth, axis=-1, kind="introselect", order=None):
+    # as np.sort: only which element went where differs (read off the values in the same way)
+    return _reordered(g, a, ans, axis, order, True), None, None, None, None
+
+
+@tangent(np.partition)
+def partition_tangent(dot, ans, a, kth, axis=-1, kind="introselect", order=None):
+    return _reordered(dot, a, ans, axis, order, False), None, None, None, None
+
+
+@adjoint(np.split, np.array_split, linear="first")
+def split_adjoint(g, ans, ary, indices_or_sections, axis=0):
+    # the pieces, back to back along the axis, are ary; a piece whose cotangent is a zero (it reached
+    # nothing) is broadcast to its shape first
+    return _joined_pieces(g, ans, axis), None, None
+
+
+@fragment
+def _joined_pieces(g, ans, axis):
+    # g has one cotangent per piece of ans (a list, tuple, or the array stacking them)
+    zeros = np.frompyfunc(np.zeros_like, 1, 1)(np.fromiter(ans, "O"))
+    return np.concatenate(np.frompyfunc(np.add, 2, 1)(np.fromiter(g, "O"), zeros).tolist(), axis)
+
+
+@adjoint(np.hsplit, linear="first")
+def hsplit_adjoint(g, ans, ary, indices_or_sections):
+    # along axis 1, or 0 for a 1-d ary (as np.hsplit)
+    return _joined_pieces(g, ans, 1 if np.ndim(ary) > 1 else 0), None
+
+
+@adjoint(np.vsplit, linear="first")
+def vsplit_adjoint(g, ans, ary, indices_or_sections):
+    return _joined_pieces(g, ans, 0), None
+
+
+@adjoint(np.dsplit, linear="first")
+def dsplit_adjoint(g, ans, ary, indices_or_sections):
+    return _joined_pieces(g, ans, 2), None
+
+
+@fragment
+def _choice_cotangents(g, picked, items, sizes, offset):
+    # sum g over the places holding each element number, then one block per choice, in its shape
+    total = np.bincount(np.ravel(picked), np.ravel(g), offset)
+    blocks = np.split(total[1:offset], np.cumsum(sizes)[:-1].astype(np.intp))
+    return np.frompyfunc(np.reshape, 2, 1)(np.fromiter(blocks, "O"), np.frompyfunc(np.shape, 1, 1)(items)).tolist()
+
+
+@adjoint(np.choose)
+def choose_adjoint(g, ans, a, choices, mode="raise"):
+    # each choice's element numbers (numbered on from the previous choices'), chosen the same way; no
+    # `out`, as np.take
+    items = np.fromiter(choices, "O")
+    sizes = np.frompyfunc(np.size, 1, 1)(items)
+    ids = np.frompyfunc(np.add, 2, 1)(
+        np.cumsum(sizes) - sizes + 1,
+        np.frompyfunc(np.reshape, 2, 1)(np.frompyfunc(np.arange, 1, 1)(sizes), np.frompyfunc(np.shape, 1, 1)(items)),
+    )
+    picked = np.choose(a, ids.tolist(), mode=mode)
+    return None, _choice_cotangents(g, picked, items, sizes, np.sum(sizes) + 1), None
+
+
+@tangent(np.choose)
+def choose_tangent(dot, ans, a, choices, mode="raise"):
+    return None, np.choose(a, dot, mode=mode), None
+
+
+@adjoint(np.select)
+def select_adjoint(g, ans, condlist, choicelist, default=0):
+    # as choose_adjoint, with default numbered after the choices
+    items = np.fromiter(choicelist, "O")
+    sizes = np.frompyfunc(np.size, 1, 1)(items)
+    count = np.sum(sizes)
+    ids = np.frompyfunc(np.add, 2, 1)(
+        np.cumsum(sizes) - sizes + 1,
+        np.frompyfunc(np.reshape, 2, 1)(np.frompyfunc(np.arange, 1, 1)(sizes), np.frompyfunc(np.shape, 1, 1)(items)),
+    )
+    default_ids = np.reshape(np.arange(count + 1, count + 1 + np.size(default)), np.shape(default))
+    picked = np.broadcast_to(np.select(condlist, ids.tolist(), default_ids), np.shape(g))
+    total = np.bincount(np.ravel(picked), np.ravel(g), count + np.size(default) + 1)
+    return (
+        None,
+        _choice_cotangents(g, picked, items, sizes, count + 1),
+        np.reshape(total[count + 1 :], np.shape(default)),
+    )
+
+
+@tangent(np.select)
+def select_tangent(dot, ans, condlist, choicelist, default=0):
+    # linear in the choices and the default together, each taken where the conditions pick it
+    return (
+        None,
+        np.broadcast_to(np.select(condlist, dot, 0.0), np.shape(ans)),
+        np.broadcast_to(np.select(condlist, np.zeros(np.shape(np.fromiter(choicelist, "O"))), dot), np.shape(ans)),
+    )
+
+
+@fragment
+def _grid_operand(g, ans, k, n, axis, x):
+    # the grid's k-th array is x's elements spread along `axis`: its g summed over the other axes (None
+    # for a slot past the call's n arrays: a rule called directly computes every slot)
+    return (
+        np.reshape(
+            np.sum(np.reshape(np.moveaxis(np.broadcast_to(g[k], np.shape(ans[k])), axis, 0), (np.size(x), -1)), 1),
+            np.shape(x),
+        )
+        if k < n
+        else None
+    )
+
+
+@adjoint(np.meshgrid, view=True, linear="all")  # copy=False: views of the arrays
+def meshgrid_adjoint(g, ans, x1, x2=None, x3=None, x4=None, copy=True, sparse=False, indexing="xy"):
+    # NumPy's *xi, up to four arrays: copy, sparse and indexing are keyword-only there, so a fifth
+    # array would reach copy, which is refused where it is not a bool. Array k varies along axis k of
+    # the grid, but with indexing='xy' and two or more arrays the first two axes are swapped. Each
+    # array's cotangent is its grid array's g summed over the other axes (dense or sparse alike).
+    order = supported(indexing, np.asarray(copy).dtype == np.bool_, "np.meshgrid of more than four arrays")
+    n = np.size(np.fromiter(ans, "O"))
+    xy = order == "xy" and n > 1
+    return (
+        _grid_operand(g, ans, 0, n, 1 if xy else 0, x1),
+        _grid_operand(g, ans, 1, n, 0 if xy else 1, x2),
+        _grid_operand(g, ans, 2, n, 2, x3),
+        _grid_operand(g, ans, 3, n, 3, x4),
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(np.linspace)
+def linspace_adjoint(g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, device=None):
+    # sample i is start + (stop - start) * i / div, div = num - 1 (num with endpoint=False; the weight
+    # i / div is 0 for a single sample), along `axis` of the broadcast shape of start and stop; with
+    # retstep the pair (samples, step), step = (stop - start) / div. An integer dtype floors the
+    # samples: piecewise constant, cotangent 0.
+    div = num - 1 if endpoint else num
+    w = np.arange(num) / np.maximum(div, 1)
+    samples = np.moveaxis(g[0] if retstep else g, axis, 0)
+    step = g[1] / div if retstep else 0.0
+    keep = 1.0 if dtype == None else 1.0 * np.issubdtype(dtype, np.inexact)
+    return (
+        unbroadcast(keep * np.tensordot(1.0 - w, samples, 1) - step, start),
+        unbroadcast(keep * np.tensordot(w, samples, 1) + step, stop),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(np.linspace)
+def linspace_tangent(dot, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, device=None):
+    # a pair's tangent would be added to the other operand's as a tuple (templates.instantiate_tangent)
+    count = supported(num, not retstep, "forward mode (jvp) of np.linspace(..., retstep=True)")
+    div = count - 1 if endpoint else count
+    w = np.reshape(
+        np.arange(count) / np.maximum(div, 1),
+        np.concatenate([[count], np.ones(np.ndim(ans) - 1, np.intp)]).astype(np.intp),
+    )
+    keep = 1.0 if dtype == None else 1.0 * np.issubdtype(dtype, np.inexact)
+    return (
+        np.moveaxis(keep * (1.0 - w) * dot, 0, axis),
+        np.moveaxis(keep * w * dot, 0, axis),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(np.diagonal, method="diagonal", view=True, linear="first")
+def diagonal_adjoint(g, ans, a, offset=0, axis1=0, axis2=1):
+    numbers = _numbers(a)
+    taken = np.diagonal(numbers, offset, axis1, axis2)
+    return _summed_back(taken, g, a), None, None, None
+
+
+@adjoint(np.fliplr, view=True, linear="first")
+def fliplr_adjoint(g, ans, m):
+    return np.fliplr(g)
+
+
+@adjoint(np.flipud, view=True, linear="first")
+def flipud_adjoint(g, ans, m):
+    return np.flipud(g)
+
+
+@adjoint(np.rot90, view=True, linear="first")
+def rot90_adjoint(g, ans, m, k=1, axes=(0, 1)):
+    # k quarter turns undone by -k in the same plane
+    return np.rot90(g, -k, axes), None, None
+
+
+@adjoint(np.triu, linear="first")
+def triu_adjoint(g, ans, m, k=0):
+    # the kept triangle; a 1-d m was repeated as each row first, whose copies are summed back
+    return unbroadcast(np.triu(g, k), m), None
+
+
+@adjoint(np.tril, linear="first")
+def tril_adjoint(g, ans, m, k=0):
+    return unbroadcast(np.tril(g, k), m), None
+
+
+@adjoint(np.column_stack, linear="first")
+def column_stack_adjoint(g, ans, tup):
+    # inputs of fewer than two axes are one column each (shape (n, 1)), the others their shape[1]
+    # columns: np.atleast_2d(x).T of the former has the columns' size along axis 1 too
+    items = np.fromiter(tup, "O")
+    promoted = np.where(
+        np.frompyfunc(np.ndim, 1, 1)(items) >= 2,
+        items,
+        np.frompyfunc(np.transpose, 1, 1)(np.frompyfunc(np.atleast_2d, 1, 1)(items)),
+    )
+    return _blocks(g, tup, promoted, 1)
+
+
+@adjoint(np.dstack, linear="first")
+def dstack_adjoint(g, ans, tup):
+    # as vstack_adjoint, along the third axis of np.atleast_3d of each input
+    promoted = np.frompyfunc(np.atleast_3d, 1, 1)(np.fromiter(tup, "O"))
+    return _blocks(g, tup, promoted, 2)
+
+
 # ---- views with no rule here -------------------------------------------------------
 # Functions, attributes and methods whose result may share memory with an argument (effects.py and
 # aliasing.py ask registry.is_view / is_view_name). A name stands for an attribute or method
@@ -261,7 +675,3 @@ views(
     np.ndarray,
 )
 views("permute_dims", "T", "mT", "flat", "base", "view", "lib", "get")
-
-# linear functions with no adjoint rule: forward mode only (each moves, copies or drops elements)
-linear(np.diagonal, np.fliplr, np.flipud, np.rot90, np.triu, np.tril, kind="first")
-linear(np.column_stack, np.dstack, kind="first")  # of a sequence of arrays

@@ -607,6 +607,48 @@ _build_shape()
 _build_builtins()
 _build_math()
 _build_math_sequences()
+
+
+# ---- shape13: several operands or results (tests/rules/test_np_shape_more.py) --------------------------------
+
+
+def _build_shape_more():
+    from tests.rules import test_np_shape_more as T_MORE
+
+    def text(v):
+        if isinstance(v, type):  # a dtype: np.float64, int
+            return ("np." if v.__module__ == "numpy" else "") + v.__name__
+        return literal(v)
+
+    for row in T_MORE.TABLE:
+        inputs = []
+        for a in list(row.args) + list(row.kwargs.values()):
+            if isinstance(a, T_MORE.A):
+                inputs.append((a.shape, NORMAL))
+            elif isinstance(a, T_MORE.S):
+                inputs.extend((s, NORMAL) for s in a.shapes)
+
+        def render(c, ops, row=row):
+            ops = list(ops)
+            parts = []
+            for a in row.args:
+                if isinstance(a, T_MORE.A):
+                    parts.append(ops.pop(0))
+                elif isinstance(a, T_MORE.S):
+                    parts.append(("list",) + tuple(ops.pop(0) for _ in a.shapes))
+                else:
+                    parts.append(raw(text(a)))
+            for k, v in row.kwargs.items():
+                parts.append(
+                    raw("%s=%s" % (k, expr(ops.pop(0)))) if isinstance(v, T_MORE.A) else raw("%s=%s" % (k, text(v)))
+                )
+            e = call(spelling(row.fn), *parts)
+            return e if row.pick is None else ("index", e, str(row.pick))  # one of several results
+
+        _add(Entry(row.fn, inputs, render, "more-" + row.name))
+
+
+_build_shape_more()
 FUNCTIONS = list(VOCABULARY)
 
 # Non-differentiable functions chained in between (their results are constants to the compiler).

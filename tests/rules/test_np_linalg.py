@@ -344,6 +344,35 @@ CORE = {
 TABLE += [row for row in LINALG if row.name in CORE]
 
 
+# ---- shape13: np.kron, np.cross, np.tensordot -----------------------------------------------------
+# kron of equal and unequal ranks (the smaller padded with leading axes) and a scalar
+TABLE += _rows(np.kron, [((2, 2), (2, 3)), ((2,), (2, 1, 3)), ((), (3,))])
+# cross of 3-vectors, a stack broadcast against one vector, 2-vectors (z = 0), and moved vector axes
+TABLE += _rows(np.cross, [((3,), (3,)), ((2, 1, 3), (4, 3)), ((2,), (2,)), ((2, 2), (3,))])
+TABLE += [
+    Row(np.cross, ((normal, sa), (normal, sb)), kw, "cross-%s-%s-%s" % (sa, sb, kw))
+    for sa, sb, kw in [
+        ((3, 4), (4, 3), {"axisa": 0}),
+        ((2, 3), (3, 2), {"axisb": 0, "axisc": 0}),
+        ((3, 4), (3, 4), {"axis": 0}),
+    ]
+]
+# tensordot with every form of axes: an int (0: the outer product), a pair of ints, a pair of sequences
+# (in any order, negative), a pair of arrays
+TABLE += [
+    Row(np.tensordot, ((normal, sa), (normal, sb)), {"axes": axes}, "tensordot-%s-%s-%s" % (sa, sb, axes))
+    for sa, sb, axes in [
+        ((2, 3, 4), (3, 4, 5), 2),
+        ((2, 3), (4,), 0),
+        ((2, 3), (4, 3), (1, 1)),
+        ((2, 3, 4), (4, 2, 5), ([0, 2], [1, 0])),
+        ((2, 3, 4), (3, 4, 2), ((-1, 1), (1, 0))),
+        ((2, 3), (3, 2), (np.array([0, 1]), np.array([1, 0]))),
+        ((), (2, 3), 0),
+    ]
+]
+
+
 def _all_cotangents(fn, g, ans, args, kwargs):
     """Every cotangent the rule returns, one per rule parameter; those that get none are checked to be None."""
     rule = registry.lookup(fn)

@@ -8,6 +8,7 @@ import pytest
 
 from adjoint_compiler.rules import np_shape, registry
 from adjoint_compiler.testing import check_grads, check_rule
+from tests.rules import test_np_shape_more
 from tests.rules.test_rule_bodies import assert_inlinable, assert_table_is_the_module
 
 SEEDS = (0, 1, 2)
@@ -175,16 +176,106 @@ TABLE = (
 )
 
 
+# ---- shape13: diagonals, turns, triangles, indexing, deleting, padding, ordering ------------------
+# (the functions with several differentiated operands or list outputs: tests/rules/test_np_shape_more.py)
+TABLE += (
+    [Row(np.diagflat, s, (), kw) for s, kw in [((3,), {}), ((2, 2), {"k": -2}), ((), {})]]
+    + [Row(np.rollaxis, s, rest, {}) for s, rest in [((2, 3, 4), (2,)), ((2, 3, 4), (-1, 1)), ((2, 3, 4), (1, -1))]]
+    + [
+        Row(np.take, s, (idx,), kw)
+        for s, idx, kw in [
+            ((5,), [0, 2, 2, 4], {}),  # an element taken twice gets both cotangents
+            ((2, 3), [[0, 5], [1, 1]], {}),  # axis=None: of the flattened array
+            ((2, 3, 4), np.array([1, -1, 1]), {"axis": -2}),
+            ((2, 3), 1, {"axis": 0}),  # a scalar index drops the axis
+            ((4,), [5, -6, 1], {"mode": "wrap"}),
+            ((4,), [9, -1, 2], {"mode": "clip"}),
+            ((2, 3), [], {"axis": 1}),  # nothing taken: a zero cotangent
+            ((), 0, {}),
+        ]
+    ]
+    + [
+        Row(np.take_along_axis, s, (idx,), kw)
+        for s, idx, kw in [
+            ((2, 3), np.array([[0, 0], [2, 1]]), {"axis": 1}),
+            ((2, 3), np.array([[1, 0, 1]]), {"axis": 0}),  # broadcast along the other axis
+            ((2, 3), np.array([5, 0, 5]), {"axis": None}),
+        ]
+    ]
+    + [
+        Row(np.delete, s, (obj,), kw)
+        for s, obj, kw in [
+            ((5,), [0, -1], {}),
+            ((2, 3), slice(None, None, 2), {}),
+            ((2, 3), 1, {"axis": 1}),
+            ((2, 3, 2), np.array([True, False, True]), {"axis": 1}),
+        ]
+    ]
+    + [
+        Row(np.pad, s, (width,), kw)
+        for s, width, kw in [
+            ((2, 3), ((1, 0), (2, 1)), {}),
+            ((3,), (2, 3), {"mode": "edge"}),
+            ((4,), 6, {"mode": "reflect"}),  # wider than the array: reflected again
+            ((2, 3), ((1, 2), (2, 1)), {"mode": "symmetric"}),
+            ((3,), (4, 5), {"mode": "wrap"}),
+            ((4,), 2, {"mode": "reflect", "reflect_type": "even"}),
+            ((2, 2), 0, {}),
+        ]
+    ]
+    + [
+        Row(np.sort, s, (), kw)
+        for s, kw in [
+            ((5,), {}),
+            ((3, 4), {"axis": 0}),
+            ((2, 3), {"axis": None}),
+            ((2, 3, 2), {"axis": 1, "kind": "mergesort"}),
+            ((4,), {"stable": True}),
+            ((0,), {}),
+        ]
+    ]
+    + [
+        Row(np.partition, s, (kth,), kw)
+        for s, kth, kw in [((6,), (1, 4), {}), ((3, 4), 1, {"axis": 0}), ((2, 3), 3, {"axis": None})]
+    ]
+    + [
+        Row(np.diagonal, s, (), kw)
+        for s, kw in [
+            ((3, 4), {"offset": 1}),
+            ((4, 3), {"offset": -2}),
+            ((3, 2, 3), {"offset": 1, "axis1": 2, "axis2": 0}),
+        ]
+    ]
+    + [Row(np.fliplr, (2, 3, 2), (), {}), Row(np.flipud, (4,), (), {})]
+    + [
+        Row(np.rot90, s, rest, kw)
+        for s, rest, kw in [((2, 3), (), {}), ((2, 3), (-1,), {}), ((2, 3, 4), (3,), {"axes": (2, 0)})]
+    ]
+    + [
+        Row(fn, s, (), kw)
+        for fn, s, kw in [
+            (np.triu, (3, 4), {"k": 1}),
+            (np.triu, (3,), {}),  # a 1-d m is each row first: the rows' cotangents are summed
+            (np.triu, (2, 3, 3), {"k": -1}),
+            (np.tril, (4, 3), {"k": -1}),
+            (np.tril, (3,), {"k": 1}),
+        ]
+    ]
+)
+
+
 def _name(row):
     return "%s-%s-%s-%s" % (row.fn.__name__, row.shape, row.rest, row.kwargs)
 
 
 def _cotangents(fn, g, ans, args, kwargs):
-    """Every cotangent the rule returns; all but the array's must be None."""
+    """Every cotangent the rule returns; all but the array's must be None (of the parameters the call passes:
+    one left at its default is no operand, as np.pad's constant_values)."""
     rule = registry.lookup(fn)
     cots = rule.rule(g, ans, *args, **kwargs)
     cots = (cots,) if len(rule.params) == 1 else tuple(cots)
-    assert len(cots) == len(rule.params) and all(c is None for c in cots[1:]), rule
+    passed = [i for i, p in enumerate(rule.params) if i < len(args) or p in kwargs]
+    assert len(cots) == len(rule.params) and all(cots[i] is None for i in passed[1:]), rule
     return cots[0]
 
 
@@ -246,6 +337,11 @@ SEQ_TABLE = (
         for shapes in [((3,), (3,)), ((2, 3), (3,)), ((2, 3), (1, 3), (4, 3)), ((), ()), ((2, 3, 4), (1, 3, 4))]
     ]
 )
+
+# shape13
+SEQ_TABLE += [SeqRow(np.column_stack, shapes, {}) for shapes in [((3,), (3, 2)), ((2, 3), (2, 1), (2,))]] + [
+    SeqRow(np.dstack, shapes, {}) for shapes in [((2, 3), (2, 3, 2)), ((), (1, 1))]
+]
 
 
 def _seq_cotangents(fn, g, ans, arrays, kwargs):
@@ -317,10 +413,12 @@ TABLE_FNS = list({id(r.fn): r.fn for r in TABLE + SEQ_TABLE}.values())
 
 
 def test_table_and_module_list_the_same_rules():
-    assert_table_is_the_module(TABLE_FNS, np_shape)
+    # with the table of the functions of several operands or results (test_np_shape_more.py)
+    assert_table_is_the_module(TABLE_FNS + test_np_shape_more.FNS, np_shape)
 
 
-@pytest.mark.parametrize("fn", TABLE_FNS, ids=lambda f: f.__name__)
+# np.pad's constant_values and reflect_type are NumPy's **kwargs: test_np_shape_more.py checks its parameters
+@pytest.mark.parametrize("fn", [f for f in TABLE_FNS if f is not np.pad], ids=lambda f: f.__name__)
 def test_parameters_follow_numpy_names_and_order(fn):
     # The compiler binds call-site keywords by name and positions by order.
     params = registry.lookup(fn).params

@@ -193,3 +193,6 @@ def test_every_form_is_differentiated_as_a_function_with_a_rule_or_a_declaration
 
 # ---- np.linalg (task linalg13) -------------------------------------------------------------------------
 CALLS[np.linalg.matrix_rank] = lambda rng: (rng.standard_normal((3, 4)),)  # an integer: constant almost everywhere
+# ---- shape13 ----
+CALLS[np.argpartition] = lambda rng: (_ARRAY(rng), 1)
+VIEW_CALLS[np.meshgrid] = lambda: np.meshgrid(A[0, 0], A[0, :, 0], copy=False)[0]

@@ -41,6 +41,7 @@ ALLOWED_GLOBALS = {
     "einsum_sublist",
     "einsum_sublist_spec",
     "einsum_order",
+    "supported",  # shape13: a parameter's value a rule models for some values only (runtime.supported)
     "None",
     "True",
     "False",
