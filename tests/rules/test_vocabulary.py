@@ -76,5 +76,7 @@ def test_every_case_runs_in_numpy(entry):
 
 def test_every_function_has_cases():
     assert all(gen_rules.VOCABULARY.values())
-    assert len(ENTRIES) > 10 * len(gen_rules.VOCABULARY)
+    # about ten spellings and shapes per function on average (the shape and linear-algebra functions of
+    # issue #13 come with fewer: one signature each, their parameters drawn by their own tables)
+    assert len(ENTRIES) > 8 * len(gen_rules.VOCABULARY)
     assert np.linalg.norm in gen_rules.VOCABULARY and np.einsum in gen_rules.VOCABULARY
