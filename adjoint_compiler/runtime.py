@@ -769,3 +769,26 @@ def enter_context(manager):
 def exit_context(manager):
     """The end of a ``with`` block that was left normally."""
     manager.__exit__(None, None, None)
+
+
+# ---- issue #13, SciPy rules (rules/scipy_*.py) ----------------------------------------------------------
+
+
+def no_derivative(function, parameter, reason):
+    """Stands for the derivative of ``function`` in ``parameter`` where it is not available: emitted code
+    reaches it only where that argument is differentiated, and raises rather than give a wrong gradient."""
+    try:
+        from adjoint_compiler.errors import UnsupportedError as refused
+    except ImportError:  # a standalone module (export): adjoint_compiler is not installed
+        refused = NotImplementedError
+    raise refused("the derivative of %s with respect to %s (%s)" % (function, parameter, reason))
+
+
+def is_none(value):
+    """``value is None``, as a call: a rule body's test of an optional argument (``b=None``), decided at
+    compile time where the argument is a literal (``STATIC``)."""
+    return value is None
+
+
+HELPERS = HELPERS + ("no_derivative", "is_none")
+STATIC = STATIC + ("is_none",)

@@ -42,3 +42,9 @@ nondifferentiable(np.arange, reason="builds a constant range")
 
 # ndarray attributes that carry no derivative (x.T is differentiated as np.transpose: np_shape.py)
 nondifferentiable_attributes("shape", "size", "ndim", "dtype", "itemsize", "nbytes")
+
+# ---- issue #13, SciPy rules: the runtime helpers their bodies call ----------------------------------------
+from adjoint_compiler import runtime as _runtime  # noqa: E402
+
+nondifferentiable(_runtime.is_none, reason=TRUTH)
+nondifferentiable(_runtime.no_derivative, reason="raises: it stands for a derivative that is not available")
