@@ -78,7 +78,13 @@ def build(row):
             operands.append(params[-1])
         else:
             operands.append(repr(a))
-    operands += ["%s=%r" % kv for kv in row.kwargs.items()]
+    for k, v in row.kwargs.items():
+        if v is None or type(v) in (int, float, str, bool, tuple):
+            operands.append("%s=%r" % (k, v))
+        else:  # an array: a constant parameter
+            params.append("c_" + k)
+            values.append(v)
+            operands.append("%s=c_%s" % (k, k))
     source = "def case(%s):\n    return %s(%s)\n" % (", ".join(params), row.spelling, ", ".join(operands))
     if source not in _FUNCTIONS:
         filename = "<scipy case %d>" % next(_COUNT)
