@@ -790,5 +790,19 @@ def is_none(value):
     return value is None
 
 
-HELPERS = HELPERS + ("no_derivative", "is_none")
+def centered(x, shape):
+    """The middle part of ``x`` of ``shape`` (``(len - n) // 2`` cut in front on each axis): where
+    scipy.signal's modes ``'same'`` and ``'valid'`` cut a full convolution."""
+    starts = [(n - m) // 2 for n, m in zip(np.shape(x), shape)]
+    return np.asarray(x)[tuple(slice(s, s + m) for s, m in zip(starts, shape))]
+
+
+def centered_pad(c, shape):
+    """``c`` in the middle of zeros of ``shape``: the adjoint of ``centered``."""
+    c = np.asarray(c)
+    pads = [((n - m) // 2, n - m - (n - m) // 2) for n, m in zip(shape, np.shape(c))]
+    return np.pad(c, pads)
+
+
+HELPERS = HELPERS + ("no_derivative", "is_none", "centered", "centered_pad")
 STATIC = STATIC + ("is_none",)
