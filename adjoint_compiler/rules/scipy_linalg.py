@@ -56,7 +56,10 @@ def solve_triangular_adjoint(g, ans, a, b, trans=0, lower=False, unit_diagonal=F
     m = -np.reshape(gb, (np.shape(a)[0], -1)) @ np.reshape(ans, (np.shape(a)[0], -1)).T
     full = m.T if tr else m
     return (
-        np.reshape(np.tril(full, -1 if unit_diagonal else 0) if lower else np.triu(full, 1 if unit_diagonal else 0), np.shape(a)),
+        np.reshape(
+            np.tril(full, -1 if unit_diagonal else 0) if lower else np.triu(full, 1 if unit_diagonal else 0),
+            np.shape(a),
+        ),
         gb,
         None,
         None,
@@ -71,7 +74,9 @@ def solve_triangular_tangent(dot, ans, a, b, trans=0, lower=False, unit_diagonal
     dt = np.tril(dot, -1 if unit_diagonal else 0) if lower else np.triu(dot, 1 if unit_diagonal else 0)
     r = (dt.T if tr else dt) @ np.reshape(ans, (np.shape(a)[0], -1))
     return (
-        -np.reshape(scipy_linalg.solve_triangular(a, r, trans=trans, lower=lower, unit_diagonal=unit_diagonal), np.shape(ans)),
+        -np.reshape(
+            scipy_linalg.solve_triangular(a, r, trans=trans, lower=lower, unit_diagonal=unit_diagonal), np.shape(ans)
+        ),
         scipy_linalg.solve_triangular(a, dot, trans=trans, lower=lower, unit_diagonal=unit_diagonal),
         None,
         None,
@@ -99,7 +104,11 @@ def cholesky_bar(l_bar, l, lower):
 def cholesky_dot(dot, l, lower):
     # dL = L Phi(L^-1 dA L^-T), dA the symmetric matrix of the triangle read (Murray 2016)
     n = np.shape(l)[-1]
-    da = np.tril(dot) + np.swapaxes(np.tril(dot, -1), -1, -2) if lower else np.triu(dot) + np.swapaxes(np.triu(dot, 1), -1, -2)
+    da = (
+        np.tril(dot) + np.swapaxes(np.tril(dot, -1), -1, -2)
+        if lower
+        else np.triu(dot) + np.swapaxes(np.triu(dot, 1), -1, -2)
+    )
     x1 = scipy_linalg.solve_triangular(l, da, lower=True)
     x = np.swapaxes(scipy_linalg.solve_triangular(l, np.swapaxes(x1, -1, -2), lower=True), -1, -2)
     return l @ (np.tril(x) - 0.5 * np.eye(n) * x)

@@ -43,7 +43,11 @@ from adjoint_compiler.runtime import is_none, no_derivative, unbroadcast
 def norm_logpdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
     # -z^2 / 2 - log(scale) - log(2 pi) / 2 with z = (x - loc) / scale
     z = (x - loc) / scale
-    return unbroadcast(-g * z / scale, x), unbroadcast(g * z / scale, loc), unbroadcast(g * (z * z - 1.0) / scale, scale)
+    return (
+        unbroadcast(-g * z / scale, x),
+        unbroadcast(g * z / scale, loc),
+        unbroadcast(g * (z * z - 1.0) / scale, scale),
+    )
 
 
 @tangent(scipy_stats.norm.logpdf)
@@ -290,7 +294,11 @@ def laplace_logpdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
 def expon_logpdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
     # -z - ln(scale) on z >= 0 (-inf below: its derivative there is 0 * the same formula's, never used)
     z = (x - loc) / scale
-    return unbroadcast(-g / scale + 0.0 * z, x), unbroadcast(g / scale + 0.0 * z, loc), unbroadcast(g * (z - 1.0) / scale, scale)
+    return (
+        unbroadcast(-g / scale + 0.0 * z, x),
+        unbroadcast(g / scale + 0.0 * z, loc),
+        unbroadcast(g * (z - 1.0) / scale, scale),
+    )
 
 
 @tangent(scipy_stats.expon.logpdf)
@@ -351,7 +359,11 @@ def poisson_pmf_tangent(dot, ans, k, mu, loc=0):
 @adjoint(scipy_stats.multivariate_normal.logpdf)
 def multivariate_normal_logpdf_adjoint(g, ans, x, mean=None, cov=1.0):
     dim = np.size(mean) if not is_none(mean) else (np.shape(cov)[0] if np.ndim(cov) == 2 else 1)
-    sigma = np.tril(cov) + np.tril(cov, -1).T if np.ndim(cov) == 2 else (np.diag(cov) if np.ndim(cov) == 1 else cov * np.eye(dim))
+    sigma = (
+        np.tril(cov) + np.tril(cov, -1).T
+        if np.ndim(cov) == 2
+        else (np.diag(cov) if np.ndim(cov) == 1 else cov * np.eye(dim))
+    )
     precision = np.linalg.inv(sigma)
     r = np.reshape(x, (-1, dim)) - (0.0 if is_none(mean) else np.ravel(mean))
     u = r @ precision
@@ -360,18 +372,28 @@ def multivariate_normal_logpdf_adjoint(g, ans, x, mean=None, cov=1.0):
     return (
         np.reshape(-gu, np.shape(x)),
         None if is_none(mean) else np.reshape(np.sum(gu, axis=0), np.shape(mean)),
-        2.0 * np.tril(s) - np.diag(np.diag(s)) if np.ndim(cov) == 2 else (np.diag(s) if np.ndim(cov) == 1 else np.trace(s)),
+        2.0 * np.tril(s) - np.diag(np.diag(s))
+        if np.ndim(cov) == 2
+        else (np.diag(s) if np.ndim(cov) == 1 else np.trace(s)),
     )
 
 
 @tangent(scipy_stats.multivariate_normal.logpdf)
 def multivariate_normal_logpdf_tangent(dot, ans, x, mean=None, cov=1.0):
     dim = np.size(mean) if not is_none(mean) else (np.shape(cov)[0] if np.ndim(cov) == 2 else 1)
-    sigma = np.tril(cov) + np.tril(cov, -1).T if np.ndim(cov) == 2 else (np.diag(cov) if np.ndim(cov) == 1 else cov * np.eye(dim))
+    sigma = (
+        np.tril(cov) + np.tril(cov, -1).T
+        if np.ndim(cov) == 2
+        else (np.diag(cov) if np.ndim(cov) == 1 else cov * np.eye(dim))
+    )
     precision = np.linalg.inv(sigma)
     r = np.reshape(x, (-1, dim)) - (0.0 if is_none(mean) else np.ravel(mean))
     u = r @ precision
-    d_sigma = np.tril(dot) + np.tril(dot, -1).T if np.ndim(cov) == 2 else (np.diag(dot) if np.ndim(cov) == 1 else dot * np.eye(dim))
+    d_sigma = (
+        np.tril(dot) + np.tril(dot, -1).T
+        if np.ndim(cov) == 2
+        else (np.diag(dot) if np.ndim(cov) == 1 else dot * np.eye(dim))
+    )
     return (
         np.reshape(-np.sum(u * np.reshape(dot, (-1, dim)), axis=1), np.shape(ans)),
         None if is_none(mean) else np.reshape(u @ np.ravel(dot), np.shape(ans)),

@@ -11,7 +11,7 @@ scipy_linalg = pytest.importorskip("scipy.linalg")
 import adjoint_compiler as ac  # noqa: E402
 from adjoint_compiler.rules import np_linalg, registry  # noqa: E402
 from adjoint_compiler.testing import check_grads  # noqa: E402
-from tests.rules.test_scipy_special import Row, check_row  # noqa: E402
+from tests.rules.test_scipy_special import Row, check_row, compiled_rows  # noqa: E402
 
 R = np.random.default_rng(5)
 L = "scipy.linalg."
@@ -28,7 +28,14 @@ def spd(n, rng=R):
 
 def _tri(kwargs, b_shape):
     name = "solve_triangular-%s-%s" % ("-".join("%s=%s" % kv for kv in kwargs.items()) or "default", b_shape)
-    return Row(name, scipy_linalg.solve_triangular, L + "solve_triangular", [well(3), R.standard_normal(b_shape)], kwargs, (0, 1))
+    return Row(
+        name,
+        scipy_linalg.solve_triangular,
+        L + "solve_triangular",
+        [well(3), R.standard_normal(b_shape)],
+        kwargs,
+        (0, 1),
+    )
 
 
 TABLE = [
@@ -45,7 +52,14 @@ TABLE = [
     Row("cholesky-1x1", scipy_linalg.cholesky, L + "cholesky", [spd(1)], {"lower": True}, (0,)),
     Row("cholesky-stack", scipy_linalg.cholesky, L + "cholesky", [np.stack([spd(2), spd(2)])], {"lower": True}, (0,)),
     Row("cholesky-stack-upper", scipy_linalg.cholesky, L + "cholesky", [np.stack([spd(3), spd(3)])], {}, (0,)),
-    Row("cho_solve-vector", scipy_linalg.cho_solve, L + "cho_solve", [scipy_linalg.cho_factor(spd(3)), R.standard_normal(3)], {}, (1,)),
+    Row(
+        "cho_solve-vector",
+        scipy_linalg.cho_solve,
+        L + "cho_solve",
+        [scipy_linalg.cho_factor(spd(3)), R.standard_normal(3)],
+        {},
+        (1,),
+    ),
     Row(
         "cho_solve-lower-matrix",
         scipy_linalg.cho_solve,
@@ -77,6 +91,17 @@ def _pair_rows():
 
 
 PAIRS = _pair_rows()
+
+
+COMPILED = compiled_rows(
+    TABLE + PAIRS,
+    also=(
+        "solve_triangular-lower=True-unit_diagonal=True-trans=1-(3, 2)",
+        "cholesky-lower",
+        "cho_factor-lower",
+        "expm-stack",
+    ),
+)
 
 
 @pytest.mark.parametrize("row", TABLE, ids=[r.name for r in TABLE])
@@ -116,7 +141,11 @@ def test_every_rule_of_the_module_has_rows():
 
     mine = {r.fn for r in registry.all_rules().values() if r.origin == rules_module.__name__}
     assert mine == {r.fn for r in TABLE + PAIRS} - {scipy_linalg.solve, scipy_linalg.inv, scipy_linalg.det}
-    for fn, np_fn in ((scipy_linalg.solve, np.linalg.solve), (scipy_linalg.inv, np.linalg.inv), (scipy_linalg.det, np.linalg.det)):
+    for fn, np_fn in (
+        (scipy_linalg.solve, np.linalg.solve),
+        (scipy_linalg.inv, np.linalg.inv),
+        (scipy_linalg.det, np.linalg.det),
+    ):
         assert registry.lookup(fn).rule is registry.lookup(np_fn).rule
         assert registry.lookup(fn).origin == np_linalg.__name__
 

@@ -10,7 +10,7 @@ scipy_signal = pytest.importorskip("scipy.signal")
 import adjoint_compiler as ac  # noqa: E402
 from adjoint_compiler import runtime  # noqa: E402
 from adjoint_compiler.rules import registry  # noqa: E402
-from tests.rules.test_scipy_special import Row, check_row  # noqa: E402
+from tests.rules.test_scipy_special import Row, check_row, compiled_rows  # noqa: E402
 
 R = np.random.default_rng(3)
 SHAPES = [((5,), (3,)), ((3,), (5,)), ((4,), (4,)), ((4, 5), (2, 3)), ((2, 3), (4, 5)), ((1,), (1,))]
@@ -23,7 +23,16 @@ def _rows(fn, methods, shapes=SHAPES):
             for method in methods:
                 kwargs = {"mode": mode} if method is None else {"mode": mode, "method": method}
                 name = "%s-%s-%s-%s-%s" % (fn.__name__, sa, sb, mode, method)
-                out.append(Row(name, fn, "scipy.signal." + fn.__name__, [R.standard_normal(sa), R.standard_normal(sb)], kwargs, (0, 1)))
+                out.append(
+                    Row(
+                        name,
+                        fn,
+                        "scipy.signal." + fn.__name__,
+                        [R.standard_normal(sa), R.standard_normal(sb)],
+                        kwargs,
+                        (0, 1),
+                    )
+                )
     return out
 
 
@@ -33,10 +42,40 @@ TABLE = [
     *_rows(scipy_signal.correlate, ["auto", "direct", "fft"], SHAPES[:4]),
     *_rows(scipy_signal.correlate, [None], SHAPES[4:]),
     *_rows(scipy_signal.fftconvolve, [None]),
-    Row("convolve-positional-mode", scipy_signal.convolve, "scipy.signal.convolve", [R.standard_normal(6), R.standard_normal(2), "same"], {}, (0, 1)),
-    Row("convolve-default", scipy_signal.convolve, "scipy.signal.convolve", [R.standard_normal(6), R.standard_normal(2)], {}, (0, 1)),
-    Row("convolve-first-only", scipy_signal.convolve, "scipy.signal.convolve", [R.standard_normal(6), R.standard_normal(2)], {}, (0,)),
+    Row(
+        "convolve-positional-mode",
+        scipy_signal.convolve,
+        "scipy.signal.convolve",
+        [R.standard_normal(6), R.standard_normal(2), "same"],
+        {},
+        (0, 1),
+    ),
+    Row(
+        "convolve-default",
+        scipy_signal.convolve,
+        "scipy.signal.convolve",
+        [R.standard_normal(6), R.standard_normal(2)],
+        {},
+        (0, 1),
+    ),
+    Row(
+        "convolve-first-only",
+        scipy_signal.convolve,
+        "scipy.signal.convolve",
+        [R.standard_normal(6), R.standard_normal(2)],
+        {},
+        (0,),
+    ),
 ]
+
+
+COMPILED = compiled_rows(
+    TABLE,
+    also=(
+        "convolve-(4, 5)-(2, 3)-same-auto",
+        "correlate-(3,)-(5,)-valid-auto",
+    ),
+)
 
 
 @pytest.mark.parametrize("row", TABLE, ids=[r.name for r in TABLE])

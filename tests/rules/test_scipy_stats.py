@@ -10,7 +10,7 @@ scipy_stats = pytest.importorskip("scipy.stats")
 import adjoint_compiler as ac  # noqa: E402
 from adjoint_compiler.rules import registry  # noqa: E402
 from adjoint_compiler.testing import check_grads  # noqa: E402
-from tests.rules.test_scipy_special import Row, check_row  # noqa: E402
+from tests.rules.test_scipy_special import Row, check_row, compiled_rows  # noqa: E402
 
 R = np.random.default_rng(11)
 N = "scipy.stats.norm."
@@ -66,8 +66,17 @@ TABLE = [
     Row("t.logpdf-df-static", scipy_stats.t.logpdf, "scipy.stats.t.logpdf", [X3, 4], {}, (0,)),
     Row("t.pdf", scipy_stats.t.pdf, "scipy.stats.t.pdf", [X3, 2.5, -0.3, 0.9], {}, (0, 1, 2, 3)),
     Row("t.cdf", scipy_stats.t.cdf, "scipy.stats.t.cdf", [X3, 2.5, -0.3, 0.9], {}, (0, 2, 3)),
-    Row("gamma.logpdf", scipy_stats.gamma.logpdf, "scipy.stats.gamma.logpdf", [R.uniform(1, 3, 3), 2.5, 0.2, 1.5], {}, (0, 1, 2, 3)),
-    Row("gamma.logpdf-a", scipy_stats.gamma.logpdf, "scipy.stats.gamma.logpdf", [1.7, R.uniform(0.5, 3, 3)], {}, (0, 1)),
+    Row(
+        "gamma.logpdf",
+        scipy_stats.gamma.logpdf,
+        "scipy.stats.gamma.logpdf",
+        [R.uniform(1, 3, 3), 2.5, 0.2, 1.5],
+        {},
+        (0, 1, 2, 3),
+    ),
+    Row(
+        "gamma.logpdf-a", scipy_stats.gamma.logpdf, "scipy.stats.gamma.logpdf", [1.7, R.uniform(0.5, 3, 3)], {}, (0, 1)
+    ),
     Row(
         "beta.logpdf",
         scipy_stats.beta.logpdf,
@@ -76,13 +85,34 @@ TABLE = [
         {},
         (0, 1, 2, 3, 4),
     ),
-    Row("beta.logpdf-shapes", scipy_stats.beta.logpdf, "scipy.stats.beta.logpdf", [0.3, R.uniform(0.5, 3, 3), 2.0], {}, (0, 1, 2)),
-    Row("laplace.logpdf", scipy_stats.laplace.logpdf, "scipy.stats.laplace.logpdf", [X3, 0.1, 1.5], {}, (0, 1, 2)),
-    Row("expon.logpdf", scipy_stats.expon.logpdf, "scipy.stats.expon.logpdf", [R.uniform(0.5, 3, 3), 0.2, 1.5], {}, (0, 1, 2)),
     Row(
-        "uniform.logpdf", scipy_stats.uniform.logpdf, "scipy.stats.uniform.logpdf", [R.uniform(0.5, 1, 3), 0.2, 1.5], {}, (0, 1, 2)
+        "beta.logpdf-shapes",
+        scipy_stats.beta.logpdf,
+        "scipy.stats.beta.logpdf",
+        [0.3, R.uniform(0.5, 3, 3), 2.0],
+        {},
+        (0, 1, 2),
     ),
-    Row("poisson.logpmf", scipy_stats.poisson.logpmf, "scipy.stats.poisson.logpmf", [np.array([0, 2, 5]), 2.5], {}, (1,)),
+    Row("laplace.logpdf", scipy_stats.laplace.logpdf, "scipy.stats.laplace.logpdf", [X3, 0.1, 1.5], {}, (0, 1, 2)),
+    Row(
+        "expon.logpdf",
+        scipy_stats.expon.logpdf,
+        "scipy.stats.expon.logpdf",
+        [R.uniform(0.5, 3, 3), 0.2, 1.5],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "uniform.logpdf",
+        scipy_stats.uniform.logpdf,
+        "scipy.stats.uniform.logpdf",
+        [R.uniform(0.5, 1, 3), 0.2, 1.5],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "poisson.logpmf", scipy_stats.poisson.logpmf, "scipy.stats.poisson.logpmf", [np.array([0, 2, 5]), 2.5], {}, (1,)
+    ),
     Row(
         "poisson.logpmf-mu-array",
         scipy_stats.poisson.logpmf,
@@ -162,6 +192,16 @@ TABLE = [
         direction=_k_minus_1,
     ),
 ]
+
+
+COMPILED = compiled_rows(
+    TABLE,
+    also=(
+        "multivariate_normal.logpdf-rows",
+        "multivariate_normal.logpdf-nonsymmetric-cov",
+        "dirichlet.logpdf-points",
+    ),
+)
 
 
 @pytest.mark.parametrize("row", TABLE, ids=[r.name for r in TABLE])

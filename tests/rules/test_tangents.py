@@ -574,7 +574,7 @@ def test_tangent_rule_is_beside_its_adjoint_rule_and_inlinable(rule):
     templates.template(rule)
 
 
-# ---- issue #13, SciPy rules (tests/rules/test_scipy_*.py): forward mode over every row of their tables -----------
+# ---- issue #13, SciPy rules (tests/rules/test_scipy_*.py): forward mode over rows of their tables (their COMPILED) ----
 # The cases are spelled as the rows spell their calls (scipy.special.expit, scipy.stats.norm.logpdf ...), in functions
 # whose module imports scipy's areas. CASES is extended at the end, so that test_every_registered_function_has_a_case
 # (which reads it when it runs) covers them; they run in a test of their own.
@@ -588,8 +588,8 @@ def _scipy_cases():
         return []
     from tests.rules import test_scipy_linalg, test_scipy_signal, test_scipy_special, test_scipy_stats
 
-    rows = test_scipy_special.TABLE + test_scipy_stats.TABLE + test_scipy_linalg.TABLE + test_scipy_linalg.PAIRS
-    rows += test_scipy_signal.TABLE + test_scipy_signal.HELPER_ROWS
+    rows = test_scipy_special.COMPILED + test_scipy_stats.COMPILED + test_scipy_linalg.COMPILED
+    rows += test_scipy_signal.COMPILED + test_scipy_signal.HELPER_ROWS
     out = []
     for row in rows:
         # a distribution's method is a new bound method at each access: the case holds the one registered
