@@ -1,5 +1,6 @@
 """Adjoints of ``scipy.linalg``: ``solve_triangular``, ``cholesky``, ``cho_factor``/``cho_solve``, ``expm``, ``sqrtm``,
-``logm``, and ``solve``, ``inv``, ``det`` (NumPy's rules, np_linalg.py, registered for them as well), with tangent rules.
+``logm``, and ``solve``, ``inv``, ``det`` (NumPy's rules, np_linalg.py, registered for them as well), with tangent
+rules.
 
 Registered only where SciPy is installed and the user imports ``scipy.linalg`` (rules/__init__.py). Real matrices.
 A keyword a rule does not model (``assume_a=``, ``transposed=`` and ``lower=`` of ``solve``, ``disp=`` of
@@ -24,8 +25,9 @@ Invariant: each cotangent has its operand's shape and is zero where the function
 >>> import numpy as np, scipy.linalg
 >>> from adjoint_compiler.rules import registry
 >>> a = np.array([[2.0, 5.0], [1.0, 3.0]])  # the 5 is never read: the factor is lower triangular
->>> bar = registry.lookup(scipy.linalg.solve_triangular).rule(np.ones(2), np.array([0.5, 1 / 6]), a, np.ones(2), lower=True)[0]
->>> float(bar[0, 1])
+>>> x = scipy.linalg.solve_triangular(a, np.ones(2), lower=True)
+>>> a_bar, b_bar = registry.lookup(scipy.linalg.solve_triangular).rule(np.ones(2), x, a, np.ones(2), lower=True)[:2]
+>>> float(a_bar[0, 1])
 0.0
 """
 
@@ -44,7 +46,7 @@ adjoint(scipy_linalg.det)(np_linalg.det_adjoint)
 tangent(scipy_linalg.det)(np_linalg.det_tangent)
 
 
-# ---- triangular solves ------------------------------------------------------------------------------------------------
+# ---- triangular solves
 
 
 @adjoint(scipy_linalg.solve_triangular)
@@ -84,34 +86,34 @@ def solve_triangular_tangent(dot, ans, a, b, trans=0, lower=False, unit_diagonal
     )
 
 
-# ---- Cholesky ---------------------------------------------------------------------------------------------------------
+# ---- Cholesky
 
 
 @fragment
-def cholesky_bar(l_bar, l, lower):
+def cholesky_bar(l_bar, factor, lower):
     # A_bar = L^-T Phi(L^T L_bar) L^-1 (Murray 2016, Seeger et al. 2017), made symmetric (S), then put on the
     # triangle the factorization reads: 2 tril(S) - diag(S) (triu for the upper one)
-    n = np.shape(l)[-1]
-    p = np.swapaxes(l, -1, -2) @ l_bar
+    n = np.shape(factor)[-1]
+    p = np.swapaxes(factor, -1, -2) @ l_bar
     phi = np.tril(p) - 0.5 * np.eye(n) * p
-    y = scipy_linalg.solve_triangular(l, phi, lower=True, trans=1)
-    w = np.swapaxes(scipy_linalg.solve_triangular(l, np.swapaxes(y, -1, -2), lower=True, trans=1), -1, -2)
+    y = scipy_linalg.solve_triangular(factor, phi, lower=True, trans=1)
+    w = np.swapaxes(scipy_linalg.solve_triangular(factor, np.swapaxes(y, -1, -2), lower=True, trans=1), -1, -2)
     s = 0.5 * (w + np.swapaxes(w, -1, -2))
     return (2.0 * np.tril(s) if lower else 2.0 * np.triu(s)) - np.eye(n) * s
 
 
 @fragment
-def cholesky_dot(dot, l, lower):
+def cholesky_dot(dot, factor, lower):
     # dL = L Phi(L^-1 dA L^-T), dA the symmetric matrix of the triangle read (Murray 2016)
-    n = np.shape(l)[-1]
+    n = np.shape(factor)[-1]
     da = (
         np.tril(dot) + np.swapaxes(np.tril(dot, -1), -1, -2)
         if lower
         else np.triu(dot) + np.swapaxes(np.triu(dot, 1), -1, -2)
     )
-    x1 = scipy_linalg.solve_triangular(l, da, lower=True)
-    x = np.swapaxes(scipy_linalg.solve_triangular(l, np.swapaxes(x1, -1, -2), lower=True), -1, -2)
-    return l @ (np.tril(x) - 0.5 * np.eye(n) * x)
+    x1 = scipy_linalg.solve_triangular(factor, da, lower=True)
+    x = np.swapaxes(scipy_linalg.solve_triangular(factor, np.swapaxes(x1, -1, -2), lower=True), -1, -2)
+    return factor @ (np.tril(x) - 0.5 * np.eye(n) * x)
 
 
 @adjoint(scipy_linalg.cholesky)
@@ -180,7 +182,7 @@ def cho_solve_tangent(dot, ans, c_and_lower, b):
     )
 
 
-# ---- matrix functions -------------------------------------------------------------------------------------------------
+# ---- matrix functions
 
 
 @fragment

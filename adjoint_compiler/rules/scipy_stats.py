@@ -349,7 +349,7 @@ def poisson_pmf_tangent(dot, ans, k, mu, loc=0):
     return None, dot * ans * (n / np.where(n == 0, 1.0, mu) - 1.0), None
 
 
-# ---- multivariate normal ----------------------------------------------------------------------------------------------
+# ---- multivariate normal
 # -1/2 (d ln 2 pi + ln det Sigma + r^T Sigma^-1 r), r = x - mean, per row of x: dx = -u, dmean = u (u = Sigma^-1 r),
 # dSigma = S = 1/2 (u u^T - Sigma^-1) (Giles 2008, "inverse" and "determinant"). As SciPy: the dimension is mean's size
 # (else cov's, else 1), x is read as rows of that many values, and cov is a number (times I), a diagonal or a matrix,
@@ -401,9 +401,9 @@ def multivariate_normal_logpdf_tangent(dot, ans, x, mean=None, cov=1.0):
     )
 
 
-# ---- Dirichlet ----------------------------------------------------------------------------------------------------------
-# sum_i (alpha_i - 1) ln x_i + ln Gamma(sum alpha) - sum ln Gamma(alpha_i). x has the K parts along its first axis (further
-# axes: more points), or K - 1 of them, the last being 1 - their sum.
+# ---- Dirichlet
+# sum_i (alpha_i - 1) ln x_i + ln Gamma(sum alpha) - sum ln Gamma(alpha_i). x has the K parts along its first axis
+# (further axes: more points), or K - 1 of them, the last being 1 - their sum.
 
 
 @adjoint(scipy_stats.dirichlet.logpdf)

@@ -784,21 +784,27 @@ def _build_scipy():
         inputs = [(np.shape(row.args[i]), _scipy_domain(row, i)) for i in diff]
         # element-wise (a ufunc, a univariate density) with no array constant: every parameter shape, operands alike
         elementwise = isinstance(fn, np.ufunc) or (
-            row.spelling.startswith("scipy.stats.") and "multivariate" not in row.spelling and "dirichlet" not in row.spelling
+            row.spelling.startswith("scipy.stats.")
+            and "multivariate" not in row.spelling
+            and "dirichlet" not in row.spelling
         )
         constant_arrays = any(isinstance(a, (np.ndarray, tuple)) for i, a in enumerate(row.args) if i not in diff)
         shapes = [[s for s, _ in inputs]]
         if elementwise and not constant_arrays:
             shapes = [[s] * len(diff) for s in PARAM_SHAPES]
             if len(diff) > 1:  # broadcasting: one operand a number
-                shapes += [[() if k == j else s for k in range(len(diff))] for s in PARAM_SHAPES[1:] for j in range(len(diff))]
+                shapes += [
+                    [() if k == j else s for k in range(len(diff))] for s in PARAM_SHAPES[1:] for j in range(len(diff))
+                ]
         for same in shapes:  # in the row's domains
             if (fn, tuple(map(tuple, same)), diff) not in drawn:
                 drawn.add((fn, tuple(map(tuple, same)), diff))
                 entry_inputs = [(tuple(sh), d) for sh, (_, d) in zip(same, inputs)]
                 _add(Entry(fn, entry_inputs, _scipy_render(row, diff), "scipy-%s-%s" % (row.name, same)))
     EXCLUDED[runtime.centered] = "a runtime helper of scipy.signal's rules (its rule serves second order), not user API"
-    EXCLUDED[runtime.centered_pad] = "a runtime helper of scipy.signal's rules (its rule serves second order), not user API"
+    EXCLUDED[runtime.centered_pad] = (
+        "a runtime helper of scipy.signal's rules (its rule serves second order), not user API"
+    )
 
 
 def _with_scipy_imports(program):

@@ -238,7 +238,16 @@ def test_exponent_known_at_run_time_keeps_the_guard():
 # Their bodies call SciPy through the module bound as scipy_<area>, and the runtime helpers added for them.
 # scipy.linalg's solve, inv and det share NumPy's rules (written in np_linalg.py).
 ALLOWED_GLOBALS.update(
-    {"scipy_special", "scipy_stats", "scipy_linalg", "scipy_signal", "is_none", "no_derivative", "centered", "centered_pad"}
+    {
+        "scipy_special",
+        "scipy_stats",
+        "scipy_linalg",
+        "scipy_signal",
+        "is_none",
+        "no_derivative",
+        "centered",
+        "centered_pad",
+    }
 )
 try:
     import scipy.linalg as _scipy_linalg

@@ -98,7 +98,8 @@ def build(row):
     source = "def case(%s):\n    return %s(%s)\n" % (", ".join(params), row.spelling, ", ".join(operands))
     if source not in _FUNCTIONS:
         filename = "<scipy case %d>" % next(_COUNT)
-        text = "import numpy as np\nfrom adjoint_compiler import runtime\nimport scipy.linalg\nimport scipy.signal\nimport scipy.special\nimport scipy.stats\n\n\n"
+        text = "import numpy as np\nfrom adjoint_compiler import runtime\n"
+        text += "import scipy.linalg\nimport scipy.signal\nimport scipy.special\nimport scipy.stats\n\n\n"
         text += source
         linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
         namespace = {}

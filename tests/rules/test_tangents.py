@@ -574,7 +574,7 @@ def test_tangent_rule_is_beside_its_adjoint_rule_and_inlinable(rule):
     templates.template(rule)
 
 
-# ---- issue #13, SciPy rules (tests/rules/test_scipy_*.py): forward mode over rows of their tables (their COMPILED) ----
+# ---- issue #13, SciPy rules (tests/rules/test_scipy_*.py): forward mode over rows of their tables (their COMPILED)
 # The cases are spelled as the rows spell their calls (scipy.special.expit, scipy.stats.norm.logpdf ...), in functions
 # whose module imports scipy's areas. CASES is extended at the end, so that test_every_registered_function_has_a_case
 # (which reads it when it runs) covers them; they run in a test of their own.
