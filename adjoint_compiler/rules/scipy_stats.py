@@ -33,7 +33,7 @@ import numpy as np
 from scipy import special as scipy_special
 from scipy import stats as scipy_stats
 
-from adjoint_compiler.rules.registry import adjoint, tangent
+from adjoint_compiler.rules.registry import adjoint, fragment, tangent
 from adjoint_compiler.runtime import is_none, no_derivative, unbroadcast
 
 # ---- the normal distribution ----------------------------------------------------------------------------
@@ -120,17 +120,23 @@ def norm_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
 # logpdf = ln Gamma((df + 1) / 2) - ln Gamma(df / 2) - ln(df pi) / 2 - ln(scale) - (df + 1) / 2 ln(1 + z^2 / df)
 
 
-@adjoint(scipy_stats.t.logpdf)
-def t_logpdf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
-    z = (x - loc) / scale
-    dz = -(df + 1.0) * z / (df + z * z)  # d logpdf / dz
-    ddf = 0.5 * (
+@fragment
+def t_logpdf_in_df(z, df):
+    # d logpdf / d df at the standardized z
+    return 0.5 * (
         scipy_special.digamma(0.5 * (df + 1.0))
         - scipy_special.digamma(0.5 * df)
         - 1.0 / df
         - np.log1p(z * z / df)
         + (df + 1.0) * z * z / (df * (df + z * z))
     )
+
+
+@adjoint(scipy_stats.t.logpdf)
+def t_logpdf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    dz = -(df + 1.0) * z / (df + z * z)  # d logpdf / dz
+    ddf = t_logpdf_in_df(z, df)
     return (
         unbroadcast(g * dz / scale, x),
         unbroadcast(g * ddf, df),
@@ -143,13 +149,7 @@ def t_logpdf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
 def t_logpdf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
     z = (x - loc) / scale
     dz = -(df + 1.0) * z / (df + z * z)
-    ddf = 0.5 * (
-        scipy_special.digamma(0.5 * (df + 1.0))
-        - scipy_special.digamma(0.5 * df)
-        - 1.0 / df
-        - np.log1p(z * z / df)
-        + (df + 1.0) * z * z / (df * (df + z * z))
-    )
+    ddf = t_logpdf_in_df(z, df)
     return dot * dz / scale, dot * ddf, -dot * dz / scale, -dot * (dz * z + 1.0) / scale
 
 
@@ -158,13 +158,7 @@ def t_pdf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
     # the density times the logpdf's partials
     z = (x - loc) / scale
     dz = -(df + 1.0) * z / (df + z * z)
-    ddf = 0.5 * (
-        scipy_special.digamma(0.5 * (df + 1.0))
-        - scipy_special.digamma(0.5 * df)
-        - 1.0 / df
-        - np.log1p(z * z / df)
-        + (df + 1.0) * z * z / (df * (df + z * z))
-    )
+    ddf = t_logpdf_in_df(z, df)
     gp = g * ans
     return (
         unbroadcast(gp * dz / scale, x),
@@ -178,13 +172,7 @@ def t_pdf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
 def t_pdf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
     z = (x - loc) / scale
     dz = -(df + 1.0) * z / (df + z * z)
-    ddf = 0.5 * (
-        scipy_special.digamma(0.5 * (df + 1.0))
-        - scipy_special.digamma(0.5 * df)
-        - 1.0 / df
-        - np.log1p(z * z / df)
-        + (df + 1.0) * z * z / (df * (df + z * z))
-    )
+    ddf = t_logpdf_in_df(z, df)
     return dot * ans * dz / scale, dot * ans * ddf, -dot * ans * dz / scale, -dot * ans * (dz * z + 1.0) / scale
 
 
