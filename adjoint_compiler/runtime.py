@@ -776,12 +776,12 @@ def exit_context(manager):
 
 def no_derivative(function, parameter, reason):
     """Stands for the derivative of ``function`` in ``parameter`` where it is not available: emitted code
-    reaches it only where that argument is differentiated, and raises rather than give a wrong gradient."""
-    try:
-        from adjoint_compiler.errors import UnsupportedError as refused
-    except ImportError:  # a standalone module (export): adjoint_compiler is not installed
-        refused = NotImplementedError
-    raise refused("the derivative of %s with respect to %s (%s)" % (function, parameter, reason))
+    reaches it only where that argument is differentiated, and raises rather than give a wrong gradient (a
+    NotImplementedError: this module imports no compiler code, so not the compiler's UnsupportedError)."""
+    raise NotImplementedError(
+        "the derivative of %s with respect to %s is not supported by adjoint_compiler (%s)"
+        % (function, parameter, reason)
+    )
 
 
 def is_none(value):

@@ -13,7 +13,8 @@ Conventions at special points, those of SciPy's values and of JAX's derivatives:
 for every y, so its derivative in y is 0 there and in x it is ``log(y)`` (JAX's); ``i0e``/``i1e``
 take the subgradient of ``|x|`` with ``np.sign(0) == 0``. ``gammainc``/``gammaincc`` are
 differentiated in ``x`` only: their derivative in the shape ``a`` has no closed form, and an active
-``a`` raises ``UnsupportedError`` when the gradient runs (``runtime.no_derivative``).
+``a`` raises ``NotImplementedError`` naming it when the gradient runs (``runtime.no_derivative``; not at compile
+time: a rule cannot tell an active argument from a constant).
 
 Invariant: each rule gives each operand's cotangent in that operand's shape (``unbroadcast`` for the
 binary ufuncs), and every formula is the derivative of SciPy's function on its real domain.

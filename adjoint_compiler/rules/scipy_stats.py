@@ -11,7 +11,7 @@ family, the shapes first): a keyword it does not model (``allow_singular=``) is 
 
 Every parameter is differentiated where the density is differentiable in it, with two exceptions: the
 ``t`` distribution's cdf in ``df`` (an incomplete beta function of df: no closed form) raises
-``UnsupportedError`` when the gradient runs (``runtime.no_derivative``); the count ``k`` and the integer
+``NotImplementedError`` naming it when the gradient runs (``runtime.no_derivative``); the count ``k`` and the integer
 ``loc`` of ``poisson`` get no derivative (the pmf is piecewise constant in them).
 
 ``multivariate_normal`` reads only the lower triangle of a full ``cov`` (SciPy factors it with

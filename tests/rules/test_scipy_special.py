@@ -388,8 +388,8 @@ def test_ufunc_keyword_is_refused_by_name():
 
 def test_gammainc_in_its_shape_is_refused_and_in_x_is_fine():
     x = np.array([0.5, 2.0])
-    with pytest.raises(ac.UnsupportedError, match="gammainc with respect to a"):
+    with pytest.raises(NotImplementedError, match="gammainc with respect to a"):
         ac.grad(shape_of_gammainc, wrt=(0, 1))(1.5, x)
-    with pytest.raises(ac.UnsupportedError, match="gammainc with respect to a"):
+    with pytest.raises(NotImplementedError, match="gammainc with respect to a"):
         ac.jvp(shape_of_gammainc, wrt=0)(1.5, x, 1.0)
     check_grads(shape_of_gammainc, [1.5, x], wrt=1)
