@@ -6,6 +6,9 @@ refusals. Forward mode: tests/rules/test_tangents.py builds a function of every 
 test_scipy_signal.py)."""
 
 import inspect
+import os
+import subprocess
+import sys
 import itertools
 import linecache
 from typing import NamedTuple
@@ -393,3 +396,22 @@ def test_gammainc_in_its_shape_is_refused_and_in_x_is_fine():
     with pytest.raises(NotImplementedError, match="gammainc with respect to a"):
         ac.jvp(shape_of_gammainc, wrt=0)(1.5, x, 1.0)
     check_grads(shape_of_gammainc, [1.5, x], wrt=1)
+
+
+# ---- registration ----------------------------------------------------------------------------------------------
+
+
+def test_rules_register_when_the_user_imports_scipy_not_before():
+    # importing adjoint_compiler never imports SciPy (scipy.stats and scipy.signal take seconds); the rules of an
+    # area register when the user imports it, before or after adjoint_compiler
+    code = (
+        "import sys, adjoint_compiler\n"
+        "from adjoint_compiler.rules import registry\n"
+        "assert not any(m == 'scipy' or m.startswith('scipy.') for m in sys.modules)\n"
+        "import scipy.special\n"
+        "assert registry.lookup(scipy.special.expit) is not None\n"
+        "assert 'adjoint_compiler.rules.scipy_stats' not in sys.modules\n"
+        "import scipy.stats\n"
+        "assert registry.lookup(scipy.stats.norm.logpdf) is not None\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
