@@ -609,9 +609,10 @@ _plain_function = _function
 
 def _function(source):  # noqa: F811 (the same, in a module that has imported scipy's areas)
     f = _plain_function(source)
-    import scipy  # only reached from a SciPy case
+    if "scipy." in source:
+        import scipy
 
-    f.__globals__.setdefault("scipy", scipy)
+        f.__globals__.setdefault("scipy", scipy)
     return f
 
 
