@@ -53,9 +53,11 @@ tangent(scipy_linalg.det)(np_linalg.det_tangent)
 def solve_triangular_adjoint(g, ans, a, b, trans=0, lower=False, unit_diagonal=False):
     # X = op(T)^-1 B, T the triangle of a read, op the transpose for trans 1/'T' (2/'C' on reals): B_bar =
     # op(T)^-T X_bar, op(T)_bar = -B_bar X^T (Giles 2008, "matrix inverse product"), kept on the triangle read
+    # one matrix a (a stack raises in the reshape: SciPy lays a batch of b out differently)
+    n = np.shape(np.reshape(a, np.shape(a)[-2:]))[0]
     tr = trans == 1 or trans == 2 or trans == "T" or trans == "C"
     gb = scipy_linalg.solve_triangular(a, g, trans=0 if tr else 1, lower=lower, unit_diagonal=unit_diagonal)
-    m = -np.reshape(gb, (np.shape(a)[0], -1)) @ np.reshape(ans, (np.shape(a)[0], -1)).T
+    m = -np.reshape(gb, (n, -1)) @ np.reshape(ans, (n, -1)).T
     full = m.T if tr else m
     return (
         np.reshape(
@@ -72,9 +74,10 @@ def solve_triangular_adjoint(g, ans, a, b, trans=0, lower=False, unit_diagonal=F
 @tangent(scipy_linalg.solve_triangular)
 def solve_triangular_tangent(dot, ans, a, b, trans=0, lower=False, unit_diagonal=False):
     # dX = op(T)^-1 (dB - op(dT) X)
+    n = np.shape(np.reshape(a, np.shape(a)[-2:]))[0]
     tr = trans == 1 or trans == 2 or trans == "T" or trans == "C"
     dt = np.tril(dot, -1 if unit_diagonal else 0) if lower else np.triu(dot, 1 if unit_diagonal else 0)
-    r = (dt.T if tr else dt) @ np.reshape(ans, (np.shape(a)[0], -1))
+    r = (dt.T if tr else dt) @ np.reshape(ans, (n, -1))
     return (
         -np.reshape(
             scipy_linalg.solve_triangular(a, r, trans=trans, lower=lower, unit_diagonal=unit_diagonal), np.shape(ans)
@@ -161,8 +164,9 @@ def cho_solve_adjoint(g, ans, c_and_lower, b):
     # X = A^-1 B with A = L L^T (or U^T U) from c's triangle: B_bar = A^-1 X_bar (A symmetric), A_bar = -B_bar X^T
     # (Giles 2008), and through A = L L^T: L_bar = tril((A_bar + A_bar^T) L) (U_bar = triu(U (A_bar + A_bar^T)))
     c = c_and_lower[0]
+    n = np.shape(np.reshape(c, np.shape(c)[-2:]))[0]  # one matrix (a stack raises here)
     gb = scipy_linalg.cho_solve(c_and_lower, g)
-    m = -np.reshape(gb, (np.shape(c)[0], -1)) @ np.reshape(ans, (np.shape(c)[0], -1)).T
+    m = -np.reshape(gb, (n, -1)) @ np.reshape(ans, (n, -1)).T
     w = m + m.T
     return (np.tril(w @ np.tril(c)) if c_and_lower[1] else np.triu(np.triu(c) @ w), 0.0), gb
 
@@ -175,7 +179,7 @@ def cho_solve_tangent(dot, ans, c_and_lower, b):
     f = np.tril(c) if low else np.triu(c)
     df = np.tril(dot[0]) if low else np.triu(dot[0])
     da = df @ f.T + f @ df.T if low else df.T @ f + f.T @ df
-    r = da @ np.reshape(ans, (np.shape(c)[0], -1))
+    r = da @ np.reshape(ans, (np.shape(np.reshape(c, np.shape(c)[-2:]))[0], -1))
     return (
         -np.reshape(scipy_linalg.cho_solve(c_and_lower, r), np.shape(ans)),
         scipy_linalg.cho_solve(c_and_lower, dot),
@@ -227,7 +231,7 @@ def logm_tangent(dot, ans, A):
 @adjoint(scipy_linalg.sqrtm)
 def sqrtm_adjoint(g, ans, A):
     # S dS + dS S = dA, so A_bar solves S^T A_bar + A_bar S^T = S_bar (the adjoint of the Sylvester operator)
-    return scipy_linalg.solve_sylvester(ans.T, ans.T, g)
+    return scipy_linalg.solve_sylvester(np.swapaxes(ans, -1, -2), np.swapaxes(ans, -1, -2), g)
 
 
 @tangent(scipy_linalg.sqrtm)

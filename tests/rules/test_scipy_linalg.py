@@ -73,6 +73,7 @@ TABLE = [
     Row("expm-stack", scipy_linalg.expm, L + "expm", [0.5 * R.standard_normal((2, 3, 3))], {}, (0,)),
     Row("sqrtm", scipy_linalg.sqrtm, L + "sqrtm", [spd(3)], {}, (0,)),
     Row("sqrtm-nonsymmetric", scipy_linalg.sqrtm, L + "sqrtm", [well(3)], {}, (0,)),
+    Row("sqrtm-stack", scipy_linalg.sqrtm, L + "sqrtm", [np.stack([spd(2), well(2)])], {}, (0,)),
     Row("logm", scipy_linalg.logm, L + "logm", [spd(3)], {}, (0,)),
     Row("logm-nonsymmetric", scipy_linalg.logm, L + "logm", [well(3)], {}, (0,)),
     Row("solve", scipy_linalg.solve, L + "solve", [well(3), R.standard_normal(3)], {}, (0, 1)),
@@ -177,3 +178,14 @@ def test_unmodelled_keywords_are_refused_by_name(f, keyword):
         ac.grad(f)(*args)
     with pytest.raises(ac.CompileError, match=keyword):
         ac.jvp(f)(*args, np.ones_like(args[0]))
+
+
+def stacked_triangular_solve(a, b):
+    return np.sum(scipy_linalg.solve_triangular(a, b, lower=True))
+
+
+def test_a_stack_of_triangular_matrices_raises_rather_than_a_wrong_gradient():
+    # the rules of solve_triangular and cho_solve take one matrix (SciPy lays a batch of b out its own way)
+    a = np.stack([well(2) for _ in range(4)])
+    with pytest.raises(ValueError, match="reshape"):
+        ac.grad(stacked_triangular_solve)(a, np.ones((4, 2, 1)))
