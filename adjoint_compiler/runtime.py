@@ -1046,3 +1046,38 @@ def supported(value, ok, what):
 
 HELPERS = HELPERS + ("supported",)
 STATIC = STATIC + ("supported",)
+# ---- issue #13, SciPy rules (rules/scipy_*.py) ----------------------------------------------------------
+
+
+def no_derivative(function, parameter, reason):
+    """Stands for the derivative of ``function`` in ``parameter`` where it is not available: emitted code
+    reaches it only where that argument is differentiated, and raises rather than give a wrong gradient (a
+    NotImplementedError: this module imports no compiler code, so not the compiler's UnsupportedError)."""
+    raise NotImplementedError(
+        "the derivative of %s with respect to %s is not supported by adjoint_compiler (%s)"
+        % (function, parameter, reason)
+    )
+
+
+def is_none(value):
+    """``value is None``, as a call: a rule body's test of an optional argument (``b=None``), decided at
+    compile time where the argument is a literal (``STATIC``)."""
+    return value is None
+
+
+def centered(x, shape):
+    """The middle part of ``x`` of ``shape`` (``(len - n) // 2`` cut in front on each axis): where
+    scipy.signal's modes ``'same'`` and ``'valid'`` cut a full convolution."""
+    starts = [(n - m) // 2 for n, m in zip(np.shape(x), shape)]
+    return np.asarray(x)[tuple(slice(s, s + m) for s, m in zip(starts, shape))]
+
+
+def centered_pad(c, shape):
+    """``c`` in the middle of zeros of ``shape``: the adjoint of ``centered``."""
+    c = np.asarray(c)
+    pads = [((n - m) // 2, n - m - (n - m) // 2) for n, m in zip(shape, np.shape(c))]
+    return np.pad(c, pads)
+
+
+HELPERS = HELPERS + ("no_derivative", "is_none", "centered", "centered_pad")
+STATIC = STATIC + ("is_none",)

@@ -48,7 +48,6 @@ nondifferentiable_attributes("shape", "size", "ndim", "dtype", "itemsize", "nbyt
 # ---- np.linalg (task linalg13) ----------------------------------------------------------------------
 nondifferentiable(np.linalg.matrix_rank, reason="returns an integer, so it is piecewise constant")
 # helpers of the np.linalg and np.einsum rules: a truth value, or a subscripts string
-
 nondifferentiable(runtime.linalg_check, runtime.einsum_sublist, reason=TRUTH)
 nondifferentiable(runtime.einsum_sublist_spec, reason="spells subscripts: a string")
 nondifferentiable(runtime.einsum_order, reason="plans subscripts: strings and positions")
@@ -56,3 +55,6 @@ nondifferentiable(runtime.einsum_order, reason="plans subscripts: strings and po
 nondifferentiable(np.argpartition, reason="returns indices")
 # a rule's check of a parameter it models for some values only (np.pad's mode): returns that parameter
 nondifferentiable(runtime.supported, reason="a parameter's value, checked")
+# ---- issue #13, SciPy rules: the runtime helpers their bodies call ----------------------------------------
+nondifferentiable(runtime.is_none, reason=TRUTH)
+nondifferentiable(runtime.no_derivative, reason="raises: it stands for a derivative that is not available")

@@ -719,7 +719,7 @@ def into_domain(c, e, shape, domain):
 def _shape_of(entry, c):
     """The result's shape, from NumPy itself on points of the operands' domains (None: the case does not run)."""
     rng = np.random.default_rng(0)
-    env = {"np": np, "math": math}
+    env = {"np": np, "math": math, "scipy": _scipy}  # _scipy: None where SciPy is not installed
     ops = []
     for k, (shape, domain) in enumerate(entry.inputs):
         if domain == COND:
@@ -860,3 +860,91 @@ def _reads(e):
 
 def finish(program):
     return program
+
+
+# ---- issue #13, SciPy (tests/rules/test_scipy_*.py), where it is installed ------------------------------------------
+# The rows those tables compile (their COMPILED), each differentiated argument an operand: in a box around the row's
+# values, or 3 I + 0.3 sin(e) for a matrix of scipy.linalg or a covariance (whose triangle read is then positive
+# definite); the other arguments literals. A program that draws one imports scipy's areas.
+try:
+    import scipy as _scipy
+    import scipy.linalg  # noqa: F401
+    import scipy.signal  # noqa: F401
+    import scipy.special  # noqa: F401
+    import scipy.stats  # noqa: F401
+except ImportError:
+    _scipy = None
+SCIPY_IMPORTS = ("import scipy.linalg", "import scipy.signal", "import scipy.special", "import scipy.stats")
+
+
+def _scipy_domain(row, i):
+    v = np.asarray(row.args[i], dtype=float)
+    square = v.ndim >= 2 and v.shape[-1] == v.shape[-2]
+    if square and (row.spelling.startswith("scipy.linalg.") or row.spelling.endswith("multivariate_normal.logpdf")):
+        return WELL
+    lo, hi = float(np.min(v)), float(np.max(v))
+    return Domain("uniform", lo, hi) if lo < hi else Domain("uniform", lo - 0.05 * abs(lo) - 0.01, hi)
+
+
+def _scipy_render(row, diff):
+    def render(c, ops):
+        ops = list(ops)
+        args = [ops.pop(0) if i in diff else raw(literal(a)) for i, a in enumerate(row.args)]
+        e = call(row.spelling, *args, *[kw(k, v) for k, v in row.kwargs.items()])
+        return ("index", e, "0") if row.fn is _scipy.linalg.cho_factor else e  # the pair (c, lower): its factor
+
+    return render
+
+
+def _build_scipy():
+    from tests.rules import test_scipy_linalg, test_scipy_signal, test_scipy_special, test_scipy_stats
+
+    rows = test_scipy_special.TABLE + test_scipy_stats.TABLE + test_scipy_linalg.TABLE + test_scipy_linalg.PAIRS
+    drawn = set()
+    for row in rows + test_scipy_signal.TABLE:
+        fn = registry.lookup(row.fn).fn  # a distribution's method: the bound method registered
+        diff = tuple(i for i in row.diff if row.direction is None or i != 0)  # dirichlet's x stays on its simplex
+        inputs = [(np.shape(row.args[i]), _scipy_domain(row, i)) for i in diff]
+        # element-wise (a ufunc, a univariate density) with no array constant: every parameter shape, operands alike
+        elementwise = isinstance(fn, np.ufunc) or (
+            row.spelling.startswith("scipy.stats.")
+            and "multivariate" not in row.spelling
+            and "dirichlet" not in row.spelling
+        )
+        constant_arrays = any(isinstance(a, (np.ndarray, tuple)) for i, a in enumerate(row.args) if i not in diff)
+        shapes = [[s for s, _ in inputs]]
+        if elementwise and not constant_arrays:
+            shapes = [[s] * len(diff) for s in PARAM_SHAPES]
+            if len(diff) > 1:  # broadcasting: one operand a number
+                shapes += [
+                    [() if k == j else s for k in range(len(diff))] for s in PARAM_SHAPES[1:] for j in range(len(diff))
+                ]
+        for same in shapes:  # in the row's domains
+            if (fn, tuple(map(tuple, same)), diff) not in drawn:
+                drawn.add((fn, tuple(map(tuple, same)), diff))
+                entry_inputs = [(tuple(sh), d) for sh, (_, d) in zip(same, inputs)]
+                _add(Entry(fn, entry_inputs, _scipy_render(row, diff), "scipy-%s-%s" % (row.name, same)))
+    EXCLUDED[runtime.centered] = "a runtime helper of scipy.signal's rules (its rule serves second order), not user API"
+    EXCLUDED[runtime.centered_pad] = (
+        "a runtime helper of scipy.signal's rules (its rule serves second order), not user API"
+    )
+
+
+def _with_scipy_imports(program):
+    if "scipy." in program.source() and "import scipy" not in program.source():
+        program.IMPORTS = type(program).IMPORTS + SCIPY_IMPORTS
+    return program
+
+
+if _scipy is not None:
+    _build_scipy()
+    FUNCTIONS = list(VOCABULARY)
+    _generate_without_scipy_imports = generate
+
+    def generate(c):  # noqa: F811 (the same, with scipy's imports where the program calls it)
+        case = _generate_without_scipy_imports(c)
+        _with_scipy_imports(case.program)
+        return case
+
+    def finish(program):  # noqa: F811 (a shrunk program keeps the imports)
+        return _with_scipy_imports(program)

@@ -246,3 +246,50 @@ def test_literal_exponent_folds_to_the_textbook_formula():
 def test_exponent_known_at_run_time_keeps_the_guard():
     body = ac.adjoint_source(power, wrt=(0, 1)).split("def power_grad")[1]
     assert "(y != 0)" in body and "== 0" in body
+
+
+# ---- issue #13, SciPy rules (adjoint_compiler/rules/scipy_*.py; registered where scipy is installed) -------------
+# Their bodies call SciPy through the module bound as scipy_<area>, and the runtime helpers added for them.
+# scipy.linalg's solve, inv and det share NumPy's rules (written in np_linalg.py).
+ALLOWED_GLOBALS.update(
+    {
+        "scipy_special",
+        "scipy_stats",
+        "scipy_linalg",
+        "scipy_signal",
+        "is_none",
+        "no_derivative",
+        "centered",
+        "centered_pad",
+    }
+)
+try:
+    import scipy.linalg as _scipy_linalg
+    import scipy.signal  # noqa: F401 (registers the rules of each area: rules/__init__.py)
+    import scipy.special  # noqa: F401
+    import scipy.stats  # noqa: F401
+except ImportError:
+    _SCIPY = []
+else:
+    WRITTEN_ELSEWHERE.update(
+        dict.fromkeys([_scipy_linalg.solve, _scipy_linalg.inv, _scipy_linalg.det], "adjoint_compiler.rules.np_linalg")
+    )
+    _SCIPY = sorted(
+        (
+            r
+            for r in {
+                id(r.rule): r
+                for r in list(registry.all_rules().values())
+                + [v for r in registry.all_rules().values() for v in (r.masked_rule,) if v is not None]
+                + list(registry.all_tangent_rules().values())
+                if (r.origin or "").startswith("adjoint_compiler.rules.scipy_")
+            }.values()
+        ),
+        key=lambda r: (r.origin, r.rule.__name__),
+    )
+
+
+@pytest.mark.parametrize("rule", _SCIPY, ids=[r.rule.__name__ for r in _SCIPY])
+def test_scipy_rule_body_is_inlinable_and_accepted_by_the_compiler(rule):
+    assert_inlinable(rule.rule, inspect.getmodule(rule.rule))
+    templates.template(rule)

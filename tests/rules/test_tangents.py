@@ -595,3 +595,55 @@ CASES = CASES + SHAPE13_CASES  # a new list (parametrize holds the old): the cov
 @pytest.mark.parametrize("case", SHAPE13_CASES, ids=[c.name for c in SHAPE13_CASES])
 def test_shape13_tangent_matches_central_differences_and_reverse_mode(case):
     check(case)
+
+
+# ---- issue #13, SciPy rules (tests/rules/test_scipy_*.py): forward mode over rows of their tables (their COMPILED)
+# The cases are spelled as the rows spell their calls (scipy.special.expit, scipy.stats.norm.logpdf ...), in functions
+# whose module imports scipy's areas. CASES is extended at the end, so that test_every_registered_function_has_a_case
+# (which reads it when it runs) covers them; they run in a test of their own.
+def _scipy_cases():
+    try:
+        import scipy.linalg  # noqa: F401
+        import scipy.signal  # noqa: F401
+        import scipy.special  # noqa: F401
+        import scipy.stats  # noqa: F401
+    except ImportError:
+        return []
+    from tests.rules import test_scipy_linalg, test_scipy_signal, test_scipy_special, test_scipy_stats
+
+    rows = test_scipy_special.COMPILED + test_scipy_stats.COMPILED + test_scipy_linalg.COMPILED
+    rows += test_scipy_signal.COMPILED + test_scipy_signal.HELPER_ROWS
+    out = []
+    for row in rows:
+        # a distribution's method is a new bound method at each access: the case holds the one registered
+        row = row._replace(fn=registry.lookup(row.fn).fn)
+        _FORMS.setdefault(row.fn, row.spelling)
+        if row.direction is not None:  # x on a simplex (dirichlet): central differences only along the others
+            others = tuple(i for i in row.diff if i != 0)
+            out.append(Case("scipy-" + row.name, row.fn, row.args, row.kwargs, others, True, row.rtol))
+            out.append(Case("scipy-" + row.name + "-dual", row.fn, row.args, row.kwargs, row.diff, False, row.rtol))
+        else:
+            out.append(Case("scipy-" + row.name, row.fn, row.args, row.kwargs, row.diff, True, row.rtol))
+    return out
+
+
+_plain_function = _function
+
+
+def _function(source):  # noqa: F811 (the same, in a module that has imported scipy's areas)
+    f = _plain_function(source)
+    if "scipy." in source:
+        import scipy
+
+        f.__globals__.setdefault("scipy", scipy)
+    return f
+
+
+SCIPY_CASES = _scipy_cases()
+CASES = CASES + SCIPY_CASES
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("case", SCIPY_CASES, ids=[c.name for c in SCIPY_CASES])
+def test_scipy_tangent_matches_central_differences_and_reverse_mode(case):
+    check(case)

@@ -1,0 +1,239 @@
+"""Adjoints of ``scipy.linalg``: ``solve_triangular``, ``cholesky``, ``cho_factor``/``cho_solve``, ``expm``, ``sqrtm``,
+``logm``, and ``solve``, ``inv``, ``det`` (NumPy's rules, np_linalg.py, registered for them as well), with tangent
+rules.
+
+Registered only where SciPy is installed and the user imports ``scipy.linalg`` (rules/__init__.py). Real matrices.
+A keyword a rule does not model (``assume_a=``, ``transposed=`` and ``lower=`` of ``solve``, ``disp=`` of
+``sqrtm``...) is refused at the call by name; ``overwrite_*`` and ``check_finite`` too, as they are no
+parameters of the rules (an overwritten argument would break the adjoint's reads of it).
+
+A factorization reads one triangle of its argument (``cholesky(a)`` the upper one, as LAPACK's potrf with
+``uplo='U'``; ``lower=True`` the lower one), and ``solve_triangular`` one triangle of ``a`` (not its
+diagonal with ``unit_diagonal``), so each gradient is the derivative of what is read: zero on the other
+triangle, and for the symmetric gradient ``S`` of a factorization ``2 tril(S) - diag(S)`` (or ``triu``), equal
+to ``S`` along any symmetric direction. The formulas: Giles 2008 ("matrix inverse product"); Murray 2016,
+"Differentiation of the Cholesky decomposition", and Seeger et al. 2017, for ``dL = L Phi(L^-1 dA L^-T)`` and
+its adjoint ``A_bar = L^-T Phi(L^T L_bar) L^-1`` (``Phi``: the lower triangle, diagonal halved); for ``expm`` and
+``logm`` the block-triangular identity ``f([[A, E], [0, A]]) = [[f(A), L_f(A, E)], [0, f(A)]]`` (Higham 2008,
+"Functions of Matrices", thm 3.6) and the adjoint ``L_f(A)^*(G) = L_f(A^T, G)`` of a real power series f
+(Al-Mohy and Higham 2009); for ``sqrtm`` the Sylvester equation ``S dS + dS S = dA``. ``expm`` and ``logm`` take
+stacks of matrices; ``sqrtm`` (scipy's Sylvester solver), ``solve_triangular``, ``cho_factor`` and ``cho_solve``
+single matrices.
+
+Invariant: each cotangent has its operand's shape and is zero where the function does not read the operand.
+
+>>> import numpy as np, scipy.linalg
+>>> from adjoint_compiler.rules import registry
+>>> a = np.array([[2.0, 5.0], [1.0, 3.0]])  # the 5 is never read: the factor is lower triangular
+>>> x = scipy.linalg.solve_triangular(a, np.ones(2), lower=True)
+>>> a_bar, b_bar = registry.lookup(scipy.linalg.solve_triangular).rule(np.ones(2), x, a, np.ones(2), lower=True)[:2]
+>>> float(a_bar[0, 1])
+0.0
+"""
+
+import numpy as np
+from scipy import linalg as scipy_linalg
+
+from adjoint_compiler.rules import np_linalg
+from adjoint_compiler.rules.registry import adjoint, fragment, tangent
+
+# NumPy's rules, where the functions are the same (a keyword of scipy's beyond NumPy's is refused at the call)
+adjoint(scipy_linalg.solve)(np_linalg.solve_adjoint)
+tangent(scipy_linalg.solve)(np_linalg.solve_tangent)
+adjoint(scipy_linalg.inv)(np_linalg.inv_adjoint)
+tangent(scipy_linalg.inv)(np_linalg.inv_tangent)
+adjoint(scipy_linalg.det)(np_linalg.det_adjoint)
+tangent(scipy_linalg.det)(np_linalg.det_tangent)
+
+
+# ---- triangular solves
+
+
+@adjoint(scipy_linalg.solve_triangular)
+def solve_triangular_adjoint(g, ans, a, b, trans=0, lower=False, unit_diagonal=False):
+    # X = op(T)^-1 B, T the triangle of a read, op the transpose for trans 1/'T' (2/'C' on reals): B_bar =
+    # op(T)^-T X_bar, op(T)_bar = -B_bar X^T (Giles 2008, "matrix inverse product"), kept on the triangle read
+    # one matrix a (a stack raises in the reshape: SciPy lays a batch of b out differently)
+    n = np.shape(np.reshape(a, np.shape(a)[-2:]))[0]
+    tr = trans == 1 or trans == 2 or trans == "T" or trans == "C"
+    gb = scipy_linalg.solve_triangular(a, g, trans=0 if tr else 1, lower=lower, unit_diagonal=unit_diagonal)
+    m = -np.reshape(gb, (n, -1)) @ np.reshape(ans, (n, -1)).T
+    full = m.T if tr else m
+    return (
+        np.reshape(
+            np.tril(full, -1 if unit_diagonal else 0) if lower else np.triu(full, 1 if unit_diagonal else 0),
+            np.shape(a),
+        ),
+        gb,
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(scipy_linalg.solve_triangular)
+def solve_triangular_tangent(dot, ans, a, b, trans=0, lower=False, unit_diagonal=False):
+    # dX = op(T)^-1 (dB - op(dT) X)
+    n = np.shape(np.reshape(a, np.shape(a)[-2:]))[0]
+    tr = trans == 1 or trans == 2 or trans == "T" or trans == "C"
+    dt = np.tril(dot, -1 if unit_diagonal else 0) if lower else np.triu(dot, 1 if unit_diagonal else 0)
+    r = (dt.T if tr else dt) @ np.reshape(ans, (n, -1))
+    return (
+        -np.reshape(
+            scipy_linalg.solve_triangular(a, r, trans=trans, lower=lower, unit_diagonal=unit_diagonal), np.shape(ans)
+        ),
+        scipy_linalg.solve_triangular(a, dot, trans=trans, lower=lower, unit_diagonal=unit_diagonal),
+        None,
+        None,
+        None,
+    )
+
+
+# ---- Cholesky
+
+
+@fragment
+def cholesky_bar(l_bar, factor, lower):
+    # A_bar = L^-T Phi(L^T L_bar) L^-1 (Murray 2016, Seeger et al. 2017), made symmetric (S), then put on the
+    # triangle the factorization reads: 2 tril(S) - diag(S) (triu for the upper one)
+    n = np.shape(factor)[-1]
+    p = np.swapaxes(factor, -1, -2) @ l_bar
+    phi = np.tril(p) - 0.5 * np.eye(n) * p
+    y = scipy_linalg.solve_triangular(factor, phi, lower=True, trans=1)
+    w = np.swapaxes(scipy_linalg.solve_triangular(factor, np.swapaxes(y, -1, -2), lower=True, trans=1), -1, -2)
+    s = 0.5 * (w + np.swapaxes(w, -1, -2))
+    return (2.0 * np.tril(s) if lower else 2.0 * np.triu(s)) - np.eye(n) * s
+
+
+@fragment
+def cholesky_dot(dot, factor, lower):
+    # dL = L Phi(L^-1 dA L^-T), dA the symmetric matrix of the triangle read (Murray 2016)
+    n = np.shape(factor)[-1]
+    da = (
+        np.tril(dot) + np.swapaxes(np.tril(dot, -1), -1, -2)
+        if lower
+        else np.triu(dot) + np.swapaxes(np.triu(dot, 1), -1, -2)
+    )
+    x1 = scipy_linalg.solve_triangular(factor, da, lower=True)
+    x = np.swapaxes(scipy_linalg.solve_triangular(factor, np.swapaxes(x1, -1, -2), lower=True), -1, -2)
+    return factor @ (np.tril(x) - 0.5 * np.eye(n) * x)
+
+
+@adjoint(scipy_linalg.cholesky)
+def cholesky_adjoint(g, ans, a, lower=False):
+    # ans is L (lower=True, A = L L^T) or U = L^T (A = U^T U)
+    return (
+        cholesky_bar(
+            g if lower else np.swapaxes(g, -1, -2),
+            ans if lower else np.swapaxes(ans, -1, -2),
+            lower,
+        ),
+        None,
+    )
+
+
+@tangent(scipy_linalg.cholesky)
+def cholesky_tangent(dot, ans, a, lower=False):
+    dl = cholesky_dot(dot, ans if lower else np.swapaxes(ans, -1, -2), lower)
+    return (dl if lower else np.swapaxes(dl, -1, -2)), None
+
+
+@adjoint(scipy_linalg.cho_factor)
+def cho_factor_adjoint(g, ans, a, lower=False):
+    # ans is the pair (c, lower): c holds the factor in one triangle and a copy of a's entries in the other
+    # (LAPACK writes only the factor's triangle of a copy of a), so those pass their cotangent straight to a
+    c = ans[0]
+    c_bar = g[0]
+    factor_bar = cholesky_bar(
+        np.tril(c_bar) if lower else np.swapaxes(np.triu(c_bar), -1, -2),
+        np.tril(c) if lower else np.swapaxes(np.triu(c), -1, -2),
+        lower,
+    )
+    return factor_bar + (np.triu(c_bar, 1) if lower else np.tril(c_bar, -1)), None
+
+
+@tangent(scipy_linalg.cho_factor)
+def cho_factor_tangent(dot, ans, a, lower=False):
+    c = ans[0]
+    dl = cholesky_dot(dot, np.tril(c) if lower else np.swapaxes(np.triu(c), -1, -2), lower)
+    return (dl + np.triu(dot, 1) if lower else np.swapaxes(dl, -1, -2) + np.tril(dot, -1), 0.0), None
+
+
+@adjoint(scipy_linalg.cho_solve)
+def cho_solve_adjoint(g, ans, c_and_lower, b):
+    # X = A^-1 B with A = L L^T (or U^T U) from c's triangle: B_bar = A^-1 X_bar (A symmetric), A_bar = -B_bar X^T
+    # (Giles 2008), and through A = L L^T: L_bar = tril((A_bar + A_bar^T) L) (U_bar = triu(U (A_bar + A_bar^T)))
+    c = c_and_lower[0]
+    n = np.shape(np.reshape(c, np.shape(c)[-2:]))[0]  # one matrix (a stack raises here)
+    gb = scipy_linalg.cho_solve(c_and_lower, g)
+    m = -np.reshape(gb, (n, -1)) @ np.reshape(ans, (n, -1)).T
+    w = m + m.T
+    return (np.tril(w @ np.tril(c)) if c_and_lower[1] else np.triu(np.triu(c) @ w), 0.0), gb
+
+
+@tangent(scipy_linalg.cho_solve)
+def cho_solve_tangent(dot, ans, c_and_lower, b):
+    # dX = A^-1 (dB - dA X), dA = dL L^T + L dL^T (or dU^T U + U^T dU)
+    c = c_and_lower[0]
+    low = c_and_lower[1]
+    f = np.tril(c) if low else np.triu(c)
+    df = np.tril(dot[0]) if low else np.triu(dot[0])
+    da = df @ f.T + f @ df.T if low else df.T @ f + f.T @ df
+    r = da @ np.reshape(ans, (np.shape(np.reshape(c, np.shape(c)[-2:]))[0], -1))
+    return (
+        -np.reshape(scipy_linalg.cho_solve(c_and_lower, r), np.shape(ans)),
+        scipy_linalg.cho_solve(c_and_lower, dot),
+    )
+
+
+# ---- matrix functions
+
+
+@fragment
+def upper_block(a, e):
+    # [[a, e], [0, a]] on the last two axes: f of it holds the Frechet derivative L_f(a, e) in its upper right block
+    return np.concatenate(
+        [np.concatenate([a, e], axis=-1), np.concatenate([np.zeros_like(e), a], axis=-1)],
+        axis=-2,
+    )
+
+
+@adjoint(scipy_linalg.expm)
+def expm_adjoint(g, ans, A):
+    # A_bar = L_exp(A^T, G): the upper right block of expm([[A^T, G], [0, A^T]])
+    n = np.shape(A)[-1]
+    block = upper_block(np.swapaxes(A, -1, -2), g)
+    return scipy_linalg.expm(block)[..., :n, n:]
+
+
+@tangent(scipy_linalg.expm)
+def expm_tangent(dot, ans, A):
+    n = np.shape(A)[-1]
+    block = upper_block(A, dot)
+    return scipy_linalg.expm(block)[..., :n, n:]
+
+
+@adjoint(scipy_linalg.logm)
+def logm_adjoint(g, ans, A):
+    # as expm's; where the principal logarithm is defined (no eigenvalue on the closed negative real axis)
+    n = np.shape(A)[-1]
+    block = upper_block(np.swapaxes(A, -1, -2), g)
+    return np.real(scipy_linalg.logm(block)[..., :n, n:])
+
+
+@tangent(scipy_linalg.logm)
+def logm_tangent(dot, ans, A):
+    n = np.shape(A)[-1]
+    block = upper_block(A, dot)
+    return np.real(scipy_linalg.logm(block)[..., :n, n:])
+
+
+@adjoint(scipy_linalg.sqrtm)
+def sqrtm_adjoint(g, ans, A):
+    # S dS + dS S = dA, so A_bar solves S^T A_bar + A_bar S^T = S_bar (the adjoint of the Sylvester operator)
+    return scipy_linalg.solve_sylvester(np.swapaxes(ans, -1, -2), np.swapaxes(ans, -1, -2), g)
+
+
+@tangent(scipy_linalg.sqrtm)
+def sqrtm_tangent(dot, ans, A):
+    return scipy_linalg.solve_sylvester(ans, ans, dot)

@@ -1,0 +1,75 @@
+"""Adjoints of ``scipy.signal.convolve``, ``correlate`` and ``fftconvolve`` (real N-d arrays, modes ``'full'``,
+``'same'``, ``'valid'``), and of the runtime helpers their rules call.
+
+Registered only where SciPy is installed and the user imports ``scipy.signal`` (rules/__init__.py). Each is
+linear in each operand, so forward mode applies the call itself to the tangents (``linear="each"``). The full
+convolution ``y = a * b`` has the adjoints ``a_bar = correlate(y_bar, b, 'valid')`` and ``b_bar =
+correlate(y_bar, a, 'valid')``; modes ``'same'`` and ``'valid'`` keep the middle of the full result
+(``runtime.centered``), so their cotangent is first put back in the middle of zeros (``runtime.centered_pad``,
+its adjoint). ``correlate(a, b)`` is ``convolve(a, flip(b))``. ``method=`` (``'auto'``, ``'direct'``, ``'fft'``; SciPy
+raises for any other) is passed on to the adjoint's own correlations; ``fftconvolve``'s ``axes=`` is not a
+parameter of its rule, so a call passing it is refused by name.
+
+Invariant: each cotangent has its operand's shape, for every mode and either operand the larger.
+
+>>> import numpy as np, scipy.signal
+>>> from adjoint_compiler.rules import registry
+>>> a, b = np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0])
+>>> scipy.signal.convolve(a, b, "valid").tolist()  # (a[0], a[1]): a shift
+[1.0, 2.0]
+>>> registry.lookup(scipy.signal.convolve).rule(np.ones(2), None, a, b, "valid")[0].tolist()
+[1.0, 1.0, 0.0]
+"""
+
+import numpy as np
+from scipy import signal as scipy_signal
+
+from adjoint_compiler import runtime
+from adjoint_compiler.rules.registry import adjoint
+from adjoint_compiler.runtime import centered, centered_pad
+
+
+@adjoint(scipy_signal.convolve, linear="each")
+def convolve_adjoint(g, ans, in1, in2, mode="full", method="auto"):
+    full = g if mode == "full" else centered_pad(g, np.add(np.shape(in1), np.shape(in2)) - 1)
+    return (
+        scipy_signal.correlate(full, in2, mode="valid", method=method),
+        scipy_signal.correlate(full, in1, mode="valid", method=method),
+        None,
+        None,
+    )
+
+
+@adjoint(scipy_signal.correlate, linear="each")
+def correlate_adjoint(g, ans, in1, in2, mode="full", method="auto"):
+    # convolve(in1, flip(in2)): in2's cotangent is the flipped cotangent of flip(in2)
+    full = g if mode == "full" else centered_pad(g, np.add(np.shape(in1), np.shape(in2)) - 1)
+    return (
+        scipy_signal.convolve(full, in2, mode="valid", method=method),
+        np.flip(scipy_signal.correlate(full, in1, mode="valid", method=method)),
+        None,
+        None,
+    )
+
+
+@adjoint(scipy_signal.fftconvolve, linear="each")
+def fftconvolve_adjoint(g, ans, in1, in2, mode="full"):
+    full = g if mode == "full" else centered_pad(g, np.add(np.shape(in1), np.shape(in2)) - 1)
+    return (
+        scipy_signal.fftconvolve(full, np.flip(in2), mode="valid"),
+        scipy_signal.fftconvolve(full, np.flip(in1), mode="valid"),
+        None,
+    )
+
+
+# the helpers of the rules above, each the other's adjoint (both linear in their first argument)
+
+
+@adjoint(runtime.centered, linear="first")
+def centered_adjoint(g, ans, x, shape):
+    return centered_pad(g, np.shape(x)), None
+
+
+@adjoint(runtime.centered_pad, linear="first")
+def centered_pad_adjoint(g, ans, c, shape):
+    return centered(g, np.shape(c)), None

@@ -1,0 +1,304 @@
+"""Adjoints of ``scipy.special``: the logistic and softmax family, the error, gamma and beta functions,
+Bessel functions of order 0 and 1, entropies and the normal distribution's ``ndtr`` family.
+
+Registered only where SciPy is installed and the user imports ``scipy.special`` (rules/__init__.py);
+rule bodies call SciPy through the module bound here as ``scipy_special``, so emitted code reads
+``import scipy.special as scipy_special``. Every function but ``logsumexp``, ``softmax``,
+``log_softmax`` and ``polygamma`` is a ufunc: forward mode derives its tangent from the adjoint rule
+(the same body less ``unbroadcast``); those four have tangent rules. A ufunc's keywords (``out=``,
+``where=``, ``dtype=``) and ``logsumexp``'s ``return_sign=`` are not parameters of the rules, so a call
+passing one is refused at its place (``got an unexpected ... argument``).
+
+Conventions at special points, those of SciPy's values and of JAX's derivatives: ``xlogy(0, y)`` is 0
+for every y, so its derivative in y is 0 there and in x it is ``log(y)`` (JAX's); ``i0e``/``i1e``
+take the subgradient of ``|x|`` with ``np.sign(0) == 0``. ``gammainc``/``gammaincc`` are
+differentiated in ``x`` only: their derivative in the shape ``a`` has no closed form, and an active
+``a`` raises ``NotImplementedError`` naming it when the gradient runs (``runtime.no_derivative``; not at compile
+time: a rule cannot tell an active argument from a constant).
+
+Invariant: each rule gives each operand's cotangent in that operand's shape (``unbroadcast`` for the
+binary ufuncs), and every formula is the derivative of SciPy's function on its real domain.
+
+>>> import scipy.special
+>>> from adjoint_compiler.rules import registry
+>>> registry.lookup(scipy.special.expit).rule(1.0, 0.5, 0.0)  # sigma' = sigma (1 - sigma)
+0.25
+>>> registry.lookup(scipy.special.psi) is registry.lookup(scipy.special.digamma)  # one ufunc, two names
+True
+"""
+
+import numpy as np
+from scipy import special as scipy_special
+
+from adjoint_compiler.rules.registry import adjoint, tangent
+from adjoint_compiler.runtime import is_none, no_derivative, unbroadcast, unreduce
+
+# ---- logistic and softmax --------------------------------------------------------------------------
+
+
+@adjoint(scipy_special.expit)
+def expit_adjoint(g, ans, x):
+    # sigma' = sigma (1 - sigma)
+    return g * ans * (1.0 - ans)
+
+
+@adjoint(scipy_special.logit, masked=True)
+def logit_adjoint(g, ans, x):
+    # log(x / (1 - x))' = 1 / (x (1 - x)); infinite at 0 and 1
+    return g / (x * (1.0 - x))
+
+
+@adjoint(scipy_special.logsumexp)
+def logsumexp_adjoint(g, ans, a, axis=None, b=None, keepdims=False):
+    # d log sum_i b_i e^(a_i) = (b_i e^(a_i) da_i + e^(a_i) db_i) / sum_j b_j e^(a_j): the weights
+    # e^(a_i - ans), ans spread back over the reduced axes. a and b broadcast against each other, so
+    # both cotangents go back through unbroadcast.
+    spread = a if is_none(b) else np.broadcast_arrays(a, b)[0]
+    e = np.exp(a - unreduce(ans, spread, axis, keepdims))
+    gs = unreduce(g, spread, axis, keepdims)
+    return (
+        unbroadcast(gs * e if is_none(b) else gs * e * b, a),
+        None,
+        None if is_none(b) else unbroadcast(gs * e, b),
+        None,
+    )
+
+
+@tangent(scipy_special.logsumexp)
+def logsumexp_tangent(dot, ans, a, axis=None, b=None, keepdims=False):
+    spread = a if is_none(b) else np.broadcast_arrays(a, b)[0]
+    e = np.exp(a - unreduce(ans, spread, axis, keepdims))
+    return (
+        np.sum(dot * e if is_none(b) else dot * e * b, axis=axis, keepdims=keepdims),
+        None,
+        None if is_none(b) else np.sum(dot * e, axis=axis, keepdims=keepdims),
+        None,
+    )
+
+
+@adjoint(scipy_special.softmax)
+def softmax_adjoint(g, ans, x, axis=None):
+    # s = softmax(x): ds = s (dx - <s, dx>) over the axis, so x_bar = s (g - <g, s>) (axis=None: all of x)
+    return ans * (g - np.sum(g * ans, axis=axis, keepdims=True)), None
+
+
+@tangent(scipy_special.softmax)
+def softmax_tangent(dot, ans, x, axis=None):
+    return ans * (dot - np.sum(dot * ans, axis=axis, keepdims=True)), None
+
+
+@adjoint(scipy_special.log_softmax)
+def log_softmax_adjoint(g, ans, x, axis=None):
+    # x - logsumexp(x): x_bar = g - softmax(x) sum(g), softmax(x) = exp(ans)
+    return g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True), None
+
+
+@tangent(scipy_special.log_softmax)
+def log_softmax_tangent(dot, ans, x, axis=None):
+    return dot - np.sum(np.exp(ans) * dot, axis=axis, keepdims=True), None
+
+
+# ---- error function and the normal distribution ------------------------------------------------------
+
+
+@adjoint(scipy_special.erf)
+def erf_adjoint(g, ans, x):
+    # erf' = 2 / sqrt(pi) e^(-x^2)
+    return g * (2.0 / np.sqrt(np.pi)) * np.exp(-x * x)
+
+
+@adjoint(scipy_special.erfc)
+def erfc_adjoint(g, ans, x):
+    return -g * (2.0 / np.sqrt(np.pi)) * np.exp(-x * x)
+
+
+@adjoint(scipy_special.erfinv, masked=True)
+def erfinv_adjoint(g, ans, x):
+    # the inverse's derivative 1 / erf'(ans) = sqrt(pi) / 2 e^(ans^2); infinite at -1 and 1
+    return g * (np.sqrt(np.pi) / 2.0) * np.exp(ans * ans)
+
+
+@adjoint(scipy_special.erfcinv, masked=True)
+def erfcinv_adjoint(g, ans, x):
+    # erfcinv(x) = erfinv(1 - x)
+    return -g * (np.sqrt(np.pi) / 2.0) * np.exp(ans * ans)
+
+
+@adjoint(scipy_special.ndtr)
+def ndtr_adjoint(g, ans, x):
+    # the standard normal CDF: its derivative is the density
+    return g * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
+
+
+@adjoint(scipy_special.ndtri, masked=True)
+def ndtri_adjoint(g, ans, x):
+    # the inverse CDF: 1 / density(ans); infinite at 0 and 1
+    return g * np.sqrt(2.0 * np.pi) * np.exp(0.5 * ans * ans)
+
+
+@adjoint(scipy_special.log_ndtr)
+def log_ndtr_adjoint(g, ans, x):
+    # density(x) / ndtr(x) = exp(-x^2 / 2 - ans) / sqrt(2 pi): no underflow of ndtr(x) far in the left tail
+    return g * np.exp(-0.5 * x * x - ans) / np.sqrt(2.0 * np.pi)
+
+
+# ---- gamma and beta -----------------------------------------------------------------------------------
+
+
+@adjoint(scipy_special.gamma)
+def gamma_adjoint(g, ans, x):
+    # Gamma' = Gamma psi
+    return g * ans * scipy_special.digamma(x)
+
+
+@adjoint(scipy_special.gammaln)
+def gammaln_adjoint(g, ans, x):
+    # d ln|Gamma(x)| = psi(x), also where Gamma(x) < 0
+    return g * scipy_special.digamma(x)
+
+
+@adjoint(scipy_special.digamma)  # scipy.special.psi is the same ufunc
+def digamma_adjoint(g, ans, x):
+    return g * scipy_special.polygamma(1, x)
+
+
+@adjoint(scipy_special.polygamma)
+def polygamma_adjoint(g, ans, n, x):
+    # the order n is an integer: no derivative
+    return None, g * scipy_special.polygamma(n + 1, x)
+
+
+@tangent(scipy_special.polygamma)
+def polygamma_tangent(dot, ans, n, x):
+    return None, dot * scipy_special.polygamma(n + 1, x)
+
+
+@adjoint(scipy_special.beta)
+def beta_adjoint(g, ans, a, b):
+    # B(a, b) = Gamma(a) Gamma(b) / Gamma(a + b): dB/da = B (psi(a) - psi(a + b)), and the same in b
+    psi_ab = scipy_special.digamma(a + b)
+    return (
+        unbroadcast(g * ans * (scipy_special.digamma(a) - psi_ab), a),
+        unbroadcast(g * ans * (scipy_special.digamma(b) - psi_ab), b),
+    )
+
+
+@adjoint(scipy_special.betaln)
+def betaln_adjoint(g, ans, a, b):
+    psi_ab = scipy_special.digamma(a + b)
+    return (
+        unbroadcast(g * (scipy_special.digamma(a) - psi_ab), a),
+        unbroadcast(g * (scipy_special.digamma(b) - psi_ab), b),
+    )
+
+
+@adjoint(scipy_special.gammainc)
+def gammainc_adjoint(g, ans, a, x):
+    # P(a, x) = int_0^x t^(a-1) e^(-t) dt / Gamma(a): dP/dx = x^(a-1) e^(-x) / Gamma(a) (xlogy: 1 at
+    # x == 0 for a == 1). No closed form in a: refused there (runtime.no_derivative).
+    return (
+        no_derivative("scipy.special.gammainc", "a", "its derivative in the shape a has no closed form"),
+        unbroadcast(g * np.exp(scipy_special.xlogy(a - 1.0, x) - x - scipy_special.gammaln(a)), x),
+    )
+
+
+@adjoint(scipy_special.gammaincc)
+def gammaincc_adjoint(g, ans, a, x):
+    # Q = 1 - P
+    return (
+        no_derivative("scipy.special.gammaincc", "a", "its derivative in the shape a has no closed form"),
+        unbroadcast(-g * np.exp(scipy_special.xlogy(a - 1.0, x) - x - scipy_special.gammaln(a)), x),
+    )
+
+
+# ---- x log y and entropies ----------------------------------------------------------------------------
+
+
+@adjoint(scipy_special.xlogy)
+def xlogy_adjoint(g, ans, x, y):
+    # x log y, 0 where x == 0 (for every y): d/dx = log y (also at x == 0, as JAX), d/dy = x / y, exactly 0
+    # where x == 0 (the value is constant in y there; never 0 / 0)
+    return (
+        unbroadcast(g * np.log(y), x),
+        unbroadcast(g * x / np.where(x == 0.0, 1.0, y), y),
+    )
+
+
+@adjoint(scipy_special.xlog1py)
+def xlog1py_adjoint(g, ans, x, y):
+    # x log(1 + y), 0 where x == 0: as xlogy
+    return (
+        unbroadcast(g * np.log1p(y), x),
+        unbroadcast(g * x / np.where(x == 0.0, 1.0, 1.0 + y), y),
+    )
+
+
+@adjoint(scipy_special.entr, masked=True)
+def entr_adjoint(g, ans, x):
+    # -x log x: -(log x + 1); +inf at 0
+    return -g * (np.log(x) + 1.0)
+
+
+@adjoint(scipy_special.rel_entr)
+def rel_entr_adjoint(g, ans, x, y):
+    # x log(x / y): d/dx = log(x / y) + 1, d/dy = -x / y (0 where x == 0, where the value is 0 for every y > 0)
+    return (
+        unbroadcast(g * (np.log(x / y) + 1.0), x),
+        unbroadcast(-g * x / np.where(x == 0.0, 1.0, y), y),
+    )
+
+
+@adjoint(scipy_special.kl_div)
+def kl_div_adjoint(g, ans, x, y):
+    # x log(x / y) - x + y: d/dx = log(x / y), d/dy = 1 - x / y
+    return (
+        unbroadcast(g * np.log(x / y), x),
+        unbroadcast(g * (1.0 - x / np.where(x == 0.0, 1.0, y)), y),
+    )
+
+
+# ---- Bessel functions of order 0 and 1 ----------------------------------------------------------------
+# (DLMF 10.6.2 and 10.29.2: C_1' = (C_0 - C_2) / 2 for J and Y, I_1' = (I_0 + I_2) / 2; C_0' = -C_1, I_0' = I_1)
+
+
+@adjoint(scipy_special.j0)
+def j0_adjoint(g, ans, x):
+    return -g * scipy_special.j1(x)
+
+
+@adjoint(scipy_special.j1)
+def j1_adjoint(g, ans, x):
+    return g * 0.5 * (scipy_special.j0(x) - scipy_special.jv(2, x))
+
+
+@adjoint(scipy_special.y0, masked=True)
+def y0_adjoint(g, ans, x):
+    return -g * scipy_special.y1(x)
+
+
+@adjoint(scipy_special.y1, masked=True)
+def y1_adjoint(g, ans, x):
+    return g * 0.5 * (scipy_special.y0(x) - scipy_special.yv(2, x))
+
+
+@adjoint(scipy_special.i0)
+def i0_adjoint(g, ans, x):
+    return g * scipy_special.i1(x)
+
+
+@adjoint(scipy_special.i1)
+def i1_adjoint(g, ans, x):
+    # (I_0 + I_2) / 2 rather than I_0 - I_1 / x: exact at x == 0 (1/2)
+    return g * 0.5 * (scipy_special.i0(x) + scipy_special.iv(2, x))
+
+
+@adjoint(scipy_special.i0e)
+def i0e_adjoint(g, ans, x):
+    # e^(-|x|) I_0(x): e^(-|x|) I_1(x) - sign(x) e^(-|x|) I_0(x); the subgradient 0 at the kink x == 0
+    return g * (scipy_special.i1e(x) - np.sign(x) * ans)
+
+
+@adjoint(scipy_special.i1e)
+def i1e_adjoint(g, ans, x):
+    # e^(-|x|) I_1(x): smooth at 0 (I_1(0) == 0), slope 1/2 there
+    return g * (0.5 * (scipy_special.i0e(x) + scipy_special.ive(2, x)) - np.sign(x) * ans)

@@ -1,0 +1,420 @@
+"""Adjoints of ``scipy.stats`` densities: ``norm`` (logpdf, pdf, cdf, logcdf, sf), ``t`` (logpdf, pdf, cdf),
+``gamma``, ``beta``, ``laplace``, ``expon`` and ``uniform`` logpdf, ``poisson`` (logpmf, pmf),
+``multivariate_normal.logpdf`` and ``dirichlet.logpdf``, with their tangent rules.
+
+They are methods of distribution objects: ``scipy.stats.norm.logpdf`` is a new bound method at each
+access, but bound methods of one object compare (and hash) equal, so the registry keys the rule on one
+of them and finds it for every other; the compiler resolves ``scipy.stats.norm.logpdf(...)`` to such
+an object. Registered only where SciPy is installed and the user imports ``scipy.stats``
+(rules/__init__.py). A rule's parameters are the method's (``x, loc, scale`` for a location-scale
+family, the shapes first): a keyword it does not model (``allow_singular=``) is refused at the call.
+
+Every parameter is differentiated where the density is differentiable in it, with two exceptions: the
+``t`` distribution's cdf in ``df`` (an incomplete beta function of df: no closed form) raises
+``NotImplementedError`` naming it when the gradient runs (``runtime.no_derivative``); the count ``k`` and the integer
+``loc`` of ``poisson`` get no derivative (the pmf is piecewise constant in them).
+
+``multivariate_normal`` reads only the lower triangle of a full ``cov`` (SciPy factors it with
+``eigh(lower=True)``), so its gradient is the derivative of that: ``2 tril(S) - diag(S)`` for the
+symmetric ``S = 1/2 (u u^T - Sigma^-1)``; the same as the symmetric gradient along any symmetric
+direction. ``dirichlet`` is differentiated in x off the simplex constraint (the plain partials; a
+direction along the simplex sums to zero), with x of K or K - 1 parts, as SciPy takes it.
+
+Invariant: each cotangent has its operand's shape (summed back over broadcasting), and each formula is
+the derivative of the SciPy function as evaluated.
+
+>>> import numpy as np, scipy.stats
+>>> from adjoint_compiler.rules import registry
+>>> registry.lookup(scipy.stats.norm.logpdf).rule(1.0, None, 1.0, 0.0, 1.0)  # d/dx, d/dloc, d/dscale at z == 1
+(-1.0, 1.0, 0.0)
+"""
+
+import numpy as np
+from scipy import special as scipy_special
+from scipy import stats as scipy_stats
+
+from adjoint_compiler.rules.registry import adjoint, fragment, tangent
+from adjoint_compiler.runtime import is_none, no_derivative, unbroadcast
+
+# ---- the normal distribution ----------------------------------------------------------------------------
+
+
+@adjoint(scipy_stats.norm.logpdf)
+def norm_logpdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # -z^2 / 2 - log(scale) - log(2 pi) / 2 with z = (x - loc) / scale
+    z = (x - loc) / scale
+    return (
+        unbroadcast(-g * z / scale, x),
+        unbroadcast(g * z / scale, loc),
+        unbroadcast(g * (z * z - 1.0) / scale, scale),
+    )
+
+
+@tangent(scipy_stats.norm.logpdf)
+def norm_logpdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return -dot * z / scale, dot * z / scale, dot * (z * z - 1.0) / scale
+
+
+@adjoint(scipy_stats.norm.pdf)
+def norm_pdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # the density times the logpdf's partials
+    z = (x - loc) / scale
+    gp = g * ans / scale
+    return unbroadcast(-gp * z, x), unbroadcast(gp * z, loc), unbroadcast(gp * (z * z - 1.0), scale)
+
+
+@tangent(scipy_stats.norm.pdf)
+def norm_pdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    p = ans / scale
+    return -dot * p * z, dot * p * z, dot * p * (z * z - 1.0)
+
+
+@adjoint(scipy_stats.norm.cdf)
+def norm_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # Phi(z): dz = (dx - dloc - z dscale) / scale, times the density phi(z)
+    z = (x - loc) / scale
+    gp = g * np.exp(-0.5 * z * z) / (np.sqrt(2.0 * np.pi) * scale)
+    return unbroadcast(gp, x), unbroadcast(-gp, loc), unbroadcast(-gp * z, scale)
+
+
+@tangent(scipy_stats.norm.cdf)
+def norm_cdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    p = np.exp(-0.5 * z * z) / (np.sqrt(2.0 * np.pi) * scale)
+    return dot * p, -dot * p, -dot * p * z
+
+
+@adjoint(scipy_stats.norm.sf)
+def norm_sf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # 1 - Phi(z)
+    z = (x - loc) / scale
+    gp = g * np.exp(-0.5 * z * z) / (np.sqrt(2.0 * np.pi) * scale)
+    return unbroadcast(-gp, x), unbroadcast(gp, loc), unbroadcast(gp * z, scale)
+
+
+@tangent(scipy_stats.norm.sf)
+def norm_sf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    p = np.exp(-0.5 * z * z) / (np.sqrt(2.0 * np.pi) * scale)
+    return -dot * p, dot * p, dot * p * z
+
+
+@adjoint(scipy_stats.norm.logcdf)
+def norm_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # log Phi(z): phi(z) / Phi(z) = exp(-z^2 / 2 - ans) / sqrt(2 pi), without underflow in the left tail
+    z = (x - loc) / scale
+    gp = g * np.exp(-0.5 * z * z - ans) / (np.sqrt(2.0 * np.pi) * scale)
+    return unbroadcast(gp, x), unbroadcast(-gp, loc), unbroadcast(-gp * z, scale)
+
+
+@tangent(scipy_stats.norm.logcdf)
+def norm_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    p = np.exp(-0.5 * z * z - ans) / (np.sqrt(2.0 * np.pi) * scale)
+    return dot * p, -dot * p, -dot * p * z
+
+
+# ---- Student's t -------------------------------------------------------------------------------------------
+# logpdf = ln Gamma((df + 1) / 2) - ln Gamma(df / 2) - ln(df pi) / 2 - ln(scale) - (df + 1) / 2 ln(1 + z^2 / df)
+
+
+@fragment
+def t_logpdf_in_df(z, df):
+    # d logpdf / d df at the standardized z
+    return 0.5 * (
+        scipy_special.digamma(0.5 * (df + 1.0))
+        - scipy_special.digamma(0.5 * df)
+        - 1.0 / df
+        - np.log1p(z * z / df)
+        + (df + 1.0) * z * z / (df * (df + z * z))
+    )
+
+
+@adjoint(scipy_stats.t.logpdf)
+def t_logpdf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    dz = -(df + 1.0) * z / (df + z * z)  # d logpdf / dz
+    ddf = t_logpdf_in_df(z, df)
+    return (
+        unbroadcast(g * dz / scale, x),
+        unbroadcast(g * ddf, df),
+        unbroadcast(-g * dz / scale, loc),
+        unbroadcast(-g * (dz * z + 1.0) / scale, scale),
+    )
+
+
+@tangent(scipy_stats.t.logpdf)
+def t_logpdf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    dz = -(df + 1.0) * z / (df + z * z)
+    ddf = t_logpdf_in_df(z, df)
+    return dot * dz / scale, dot * ddf, -dot * dz / scale, -dot * (dz * z + 1.0) / scale
+
+
+@adjoint(scipy_stats.t.pdf)
+def t_pdf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
+    # the density times the logpdf's partials
+    z = (x - loc) / scale
+    dz = -(df + 1.0) * z / (df + z * z)
+    ddf = t_logpdf_in_df(z, df)
+    gp = g * ans
+    return (
+        unbroadcast(gp * dz / scale, x),
+        unbroadcast(gp * ddf, df),
+        unbroadcast(-gp * dz / scale, loc),
+        unbroadcast(-gp * (dz * z + 1.0) / scale, scale),
+    )
+
+
+@tangent(scipy_stats.t.pdf)
+def t_pdf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    dz = -(df + 1.0) * z / (df + z * z)
+    ddf = t_logpdf_in_df(z, df)
+    return dot * ans * dz / scale, dot * ans * ddf, -dot * ans * dz / scale, -dot * ans * (dz * z + 1.0) / scale
+
+
+@adjoint(scipy_stats.t.cdf)
+def t_cdf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
+    # the standard density at z, over scale, as for the normal cdf; no closed form in df (refused there)
+    z = (x - loc) / scale
+    gp = g * scipy_stats.t.pdf(z, df) / scale
+    return (
+        unbroadcast(gp, x),
+        no_derivative("scipy.stats.t.cdf", "df", "an incomplete beta function of df: no closed form"),
+        unbroadcast(-gp, loc),
+        unbroadcast(-gp * z, scale),
+    )
+
+
+@tangent(scipy_stats.t.cdf)
+def t_cdf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    p = scipy_stats.t.pdf(z, df) / scale
+    return (
+        dot * p,
+        no_derivative("scipy.stats.t.cdf", "df", "an incomplete beta function of df: no closed form"),
+        -dot * p,
+        -dot * p * z,
+    )
+
+
+# ---- gamma and beta ------------------------------------------------------------------------------------------
+
+
+@adjoint(scipy_stats.gamma.logpdf)
+def gamma_logpdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    # (a - 1) ln y - y - ln Gamma(a) - ln(scale), y = (x - loc) / scale
+    y = (x - loc) / scale
+    dy = (a - 1.0) / y - 1.0
+    return (
+        unbroadcast(g * dy / scale, x),
+        unbroadcast(g * (np.log(y) - scipy_special.digamma(a)), a),
+        unbroadcast(-g * dy / scale, loc),
+        unbroadcast(-g * (dy * y + 1.0) / scale, scale),
+    )
+
+
+@tangent(scipy_stats.gamma.logpdf)
+def gamma_logpdf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    dy = (a - 1.0) / y - 1.0
+    return (
+        dot * dy / scale,
+        dot * (np.log(y) - scipy_special.digamma(a)),
+        -dot * dy / scale,
+        -dot * (dy * y + 1.0) / scale,
+    )
+
+
+@adjoint(scipy_stats.beta.logpdf)
+def beta_logpdf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
+    # (a - 1) ln y + (b - 1) ln(1 - y) - ln B(a, b) - ln(scale), y = (x - loc) / scale
+    y = (x - loc) / scale
+    dy = (a - 1.0) / y - (b - 1.0) / (1.0 - y)
+    psi_ab = scipy_special.digamma(a + b)
+    return (
+        unbroadcast(g * dy / scale, x),
+        unbroadcast(g * (np.log(y) - scipy_special.digamma(a) + psi_ab), a),
+        unbroadcast(g * (np.log1p(-y) - scipy_special.digamma(b) + psi_ab), b),
+        unbroadcast(-g * dy / scale, loc),
+        unbroadcast(-g * (dy * y + 1.0) / scale, scale),
+    )
+
+
+@tangent(scipy_stats.beta.logpdf)
+def beta_logpdf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    dy = (a - 1.0) / y - (b - 1.0) / (1.0 - y)
+    psi_ab = scipy_special.digamma(a + b)
+    return (
+        dot * dy / scale,
+        dot * (np.log(y) - scipy_special.digamma(a) + psi_ab),
+        dot * (np.log1p(-y) - scipy_special.digamma(b) + psi_ab),
+        -dot * dy / scale,
+        -dot * (dy * y + 1.0) / scale,
+    )
+
+
+# ---- Laplace, exponential, uniform (on their supports) -----------------------------------------------------------
+
+
+@adjoint(scipy_stats.laplace.logpdf)
+def laplace_logpdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # -ln(2 scale) - |z|: the subgradient 0 of |z| at x == loc (np.sign(0) == 0)
+    z = (x - loc) / scale
+    return (
+        unbroadcast(-g * np.sign(z) / scale, x),
+        unbroadcast(g * np.sign(z) / scale, loc),
+        unbroadcast(g * (np.abs(z) - 1.0) / scale, scale),
+    )
+
+
+@tangent(scipy_stats.laplace.logpdf)
+def laplace_logpdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return -dot * np.sign(z) / scale, dot * np.sign(z) / scale, dot * (np.abs(z) - 1.0) / scale
+
+
+@adjoint(scipy_stats.expon.logpdf)
+def expon_logpdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # -z - ln(scale) on z >= 0 (-inf below: its derivative there is 0 * the same formula's, never used)
+    z = (x - loc) / scale
+    return (
+        unbroadcast(-g / scale + 0.0 * z, x),
+        unbroadcast(g / scale + 0.0 * z, loc),
+        unbroadcast(g * (z - 1.0) / scale, scale),
+    )
+
+
+@tangent(scipy_stats.expon.logpdf)
+def expon_logpdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return -dot / scale + 0.0 * z, dot / scale + 0.0 * z, dot * (z - 1.0) / scale
+
+
+@adjoint(scipy_stats.uniform.logpdf)
+def uniform_logpdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # -ln(scale) inside [loc, loc + scale]: constant in x and loc there
+    z = (x - loc) / scale
+    return unbroadcast(0.0 * g * z, x), unbroadcast(0.0 * g * z, loc), unbroadcast(-g / scale + 0.0 * z, scale)
+
+
+@tangent(scipy_stats.uniform.logpdf)
+def uniform_logpdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return 0.0 * dot * z, 0.0 * dot * z, -dot / scale + 0.0 * z
+
+
+# ---- Poisson -------------------------------------------------------------------------------------------------------
+
+
+@adjoint(scipy_stats.poisson.logpmf)
+def poisson_logpmf_adjoint(g, ans, k, mu, loc=0):
+    # (k - loc) ln mu - mu - ln (k - loc)!: d/dmu = (k - loc) / mu - 1 (exactly -1 where k == loc, also at mu == 0);
+    # piecewise constant in the integers k and loc
+    n = k - loc
+    return None, unbroadcast(g * (n / np.where(n == 0, 1.0, mu) - 1.0), mu), None
+
+
+@tangent(scipy_stats.poisson.logpmf)
+def poisson_logpmf_tangent(dot, ans, k, mu, loc=0):
+    n = k - loc
+    return None, dot * (n / np.where(n == 0, 1.0, mu) - 1.0), None
+
+
+@adjoint(scipy_stats.poisson.pmf)
+def poisson_pmf_adjoint(g, ans, k, mu, loc=0):
+    n = k - loc
+    return None, unbroadcast(g * ans * (n / np.where(n == 0, 1.0, mu) - 1.0), mu), None
+
+
+@tangent(scipy_stats.poisson.pmf)
+def poisson_pmf_tangent(dot, ans, k, mu, loc=0):
+    n = k - loc
+    return None, dot * ans * (n / np.where(n == 0, 1.0, mu) - 1.0), None
+
+
+# ---- multivariate normal
+# -1/2 (d ln 2 pi + ln det Sigma + r^T Sigma^-1 r), r = x - mean, per row of x: dx = -u, dmean = u (u = Sigma^-1 r),
+# dSigma = S = 1/2 (u u^T - Sigma^-1) (Giles 2008, "inverse" and "determinant"). As SciPy: the dimension is mean's size
+# (else cov's, else 1), x is read as rows of that many values, and cov is a number (times I), a diagonal or a matrix,
+# of which the lower triangle is read.
+
+
+@adjoint(scipy_stats.multivariate_normal.logpdf)
+def multivariate_normal_logpdf_adjoint(g, ans, x, mean=None, cov=1.0):
+    dim = np.size(mean) if not is_none(mean) else (np.shape(cov)[0] if np.ndim(cov) == 2 else 1)
+    sigma = (
+        np.tril(cov) + np.tril(cov, -1).T
+        if np.ndim(cov) == 2
+        else (np.diag(cov) if np.ndim(cov) == 1 else cov * np.eye(dim))
+    )
+    precision = np.linalg.inv(sigma)
+    r = np.reshape(x, (-1, dim)) - (0.0 if is_none(mean) else np.ravel(mean))
+    u = r @ precision
+    gu = np.reshape(g, (-1, 1)) * u
+    s = 0.5 * (gu.T @ u - np.sum(g) * precision)
+    return (
+        np.reshape(-gu, np.shape(x)),
+        None if is_none(mean) else np.reshape(np.sum(gu, axis=0), np.shape(mean)),
+        2.0 * np.tril(s) - np.diag(np.diag(s))
+        if np.ndim(cov) == 2
+        else (np.diag(s) if np.ndim(cov) == 1 else np.trace(s)),
+    )
+
+
+@tangent(scipy_stats.multivariate_normal.logpdf)
+def multivariate_normal_logpdf_tangent(dot, ans, x, mean=None, cov=1.0):
+    dim = np.size(mean) if not is_none(mean) else (np.shape(cov)[0] if np.ndim(cov) == 2 else 1)
+    sigma = (
+        np.tril(cov) + np.tril(cov, -1).T
+        if np.ndim(cov) == 2
+        else (np.diag(cov) if np.ndim(cov) == 1 else cov * np.eye(dim))
+    )
+    precision = np.linalg.inv(sigma)
+    r = np.reshape(x, (-1, dim)) - (0.0 if is_none(mean) else np.ravel(mean))
+    u = r @ precision
+    d_sigma = (
+        np.tril(dot) + np.tril(dot, -1).T
+        if np.ndim(cov) == 2
+        else (np.diag(dot) if np.ndim(cov) == 1 else dot * np.eye(dim))
+    )
+    return (
+        np.reshape(-np.sum(u * np.reshape(dot, (-1, dim)), axis=1), np.shape(ans)),
+        None if is_none(mean) else np.reshape(u @ np.ravel(dot), np.shape(ans)),
+        np.reshape(0.5 * (np.sum((u @ d_sigma) * u, axis=1) - np.sum(precision * d_sigma)), np.shape(ans)),
+    )
+
+
+# ---- Dirichlet
+# sum_i (alpha_i - 1) ln x_i + ln Gamma(sum alpha) - sum ln Gamma(alpha_i). x has the K parts along its first axis
+# (further axes: more points), or K - 1 of them, the last being 1 - their sum.
+
+
+@adjoint(scipy_stats.dirichlet.logpdf)
+def dirichlet_logpdf_adjoint(g, ans, x, alpha):
+    full = np.shape(x)[0] == np.size(alpha)
+    parts = x if full else np.concatenate([x, 1.0 - np.sum(x, axis=0, keepdims=True)], axis=0)
+    a = np.reshape(alpha, (-1,) + (1,) * (np.ndim(x) - 1))
+    gx = g * (a - 1.0) / parts
+    w = np.log(parts) - (scipy_special.digamma(a) - scipy_special.digamma(np.sum(alpha)))
+    return (
+        gx if full else gx[:-1] - gx[-1:],
+        np.reshape(np.sum(np.reshape(g * w, (np.size(alpha), -1)), axis=1), np.shape(alpha)),
+    )
+
+
+@tangent(scipy_stats.dirichlet.logpdf)
+def dirichlet_logpdf_tangent(dot, ans, x, alpha):
+    full = np.shape(x)[0] == np.size(alpha)
+    parts = x if full else np.concatenate([x, 1.0 - np.sum(x, axis=0, keepdims=True)], axis=0)
+    a = np.reshape(alpha, (-1,) + (1,) * (np.ndim(x) - 1))
+    dparts = dot if full else np.concatenate([dot, -np.sum(dot, axis=0, keepdims=True)], axis=0)
+    w = np.log(parts) - (scipy_special.digamma(a) - scipy_special.digamma(np.sum(alpha)))
+    return (
+        np.sum((a - 1.0) / parts * dparts, axis=0),
+        np.sum(np.reshape(dot, np.shape(a)) * w, axis=0),
+    )

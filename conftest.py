@@ -1,0 +1,7 @@
+"""pytest's configuration for the whole checkout: SciPy is an optional dependency (the extra ``scipy``), so the
+doctests of the SciPy rule modules (``--doctest-modules``) are collected only where it is installed."""
+
+try:
+    import scipy  # noqa: F401
+except ImportError:
+    collect_ignore_glob = ["adjoint_compiler/rules/scipy_*.py"]

@@ -1,0 +1,191 @@
+"""Table-driven checks of the ``scipy.linalg`` adjoint rules against central differences of SciPy's own functions,
+directly and through compiled functions (test_scipy_special.check_row), with general (not symmetric, not
+triangular) directions: a gradient must be zero where a function does not read its argument. Refusals;
+forward mode in tests/rules/test_tangents.py."""
+
+import numpy as np
+import pytest
+
+scipy_linalg = pytest.importorskip("scipy.linalg")
+
+import adjoint_compiler as ac  # noqa: E402
+from adjoint_compiler.rules import np_linalg, registry  # noqa: E402
+from adjoint_compiler.testing import check_grads  # noqa: E402
+from tests.rules.test_scipy_special import Row, check_row, compiled_rows  # noqa: E402
+
+R = np.random.default_rng(5)
+L = "scipy.linalg."
+
+
+def well(n, rng=R):
+    return 3.0 * np.eye(n) + 0.3 * rng.standard_normal((n, n))
+
+
+def spd(n, rng=R):
+    a = rng.standard_normal((n, n))
+    return a @ a.T + n * np.eye(n)
+
+
+def _tri(kwargs, b_shape):
+    name = "solve_triangular-%s-%s" % ("-".join("%s=%s" % kv for kv in kwargs.items()) or "default", b_shape)
+    return Row(
+        name,
+        scipy_linalg.solve_triangular,
+        L + "solve_triangular",
+        [well(3), R.standard_normal(b_shape)],
+        kwargs,
+        (0, 1),
+    )
+
+
+TABLE = [
+    _tri({}, (3,)),
+    _tri({"lower": True}, (3,)),
+    _tri({"lower": True}, (3, 2)),
+    _tri({"trans": 1}, (3, 2)),
+    _tri({"trans": "T", "lower": True}, (3,)),
+    _tri({"trans": 2, "lower": True}, (3, 2)),
+    _tri({"trans": "N", "unit_diagonal": True}, (3,)),
+    _tri({"lower": True, "unit_diagonal": True, "trans": 1}, (3, 2)),
+    Row("cholesky", scipy_linalg.cholesky, L + "cholesky", [spd(3)], {}, (0,)),
+    Row("cholesky-lower", scipy_linalg.cholesky, L + "cholesky", [spd(3)], {"lower": True}, (0,)),
+    Row("cholesky-1x1", scipy_linalg.cholesky, L + "cholesky", [spd(1)], {"lower": True}, (0,)),
+    Row("cholesky-stack", scipy_linalg.cholesky, L + "cholesky", [np.stack([spd(2), spd(2)])], {"lower": True}, (0,)),
+    Row("cholesky-stack-upper", scipy_linalg.cholesky, L + "cholesky", [np.stack([spd(3), spd(3)])], {}, (0,)),
+    Row(
+        "cho_solve-vector",
+        scipy_linalg.cho_solve,
+        L + "cho_solve",
+        [scipy_linalg.cho_factor(spd(3)), R.standard_normal(3)],
+        {},
+        (1,),
+    ),
+    Row(
+        "cho_solve-lower-matrix",
+        scipy_linalg.cho_solve,
+        L + "cho_solve",
+        [scipy_linalg.cho_factor(spd(3), lower=True), R.standard_normal((3, 2))],
+        {},
+        (1,),
+    ),
+    Row("expm", scipy_linalg.expm, L + "expm", [0.5 * R.standard_normal((3, 3))], {}, (0,)),
+    Row("expm-1x1", scipy_linalg.expm, L + "expm", [np.array([[0.3]])], {}, (0,)),
+    Row("expm-stack", scipy_linalg.expm, L + "expm", [0.5 * R.standard_normal((2, 3, 3))], {}, (0,)),
+    Row("sqrtm", scipy_linalg.sqrtm, L + "sqrtm", [spd(3)], {}, (0,)),
+    Row("sqrtm-nonsymmetric", scipy_linalg.sqrtm, L + "sqrtm", [well(3)], {}, (0,)),
+    Row("sqrtm-stack", scipy_linalg.sqrtm, L + "sqrtm", [np.stack([spd(2), well(2)])], {}, (0,)),
+    Row("logm", scipy_linalg.logm, L + "logm", [spd(3)], {}, (0,)),
+    Row("logm-nonsymmetric", scipy_linalg.logm, L + "logm", [well(3)], {}, (0,)),
+    Row("solve", scipy_linalg.solve, L + "solve", [well(3), R.standard_normal(3)], {}, (0, 1)),
+    Row("solve-matrix", scipy_linalg.solve, L + "solve", [well(3), R.standard_normal((3, 2))], {}, (0, 1)),
+    Row("inv", scipy_linalg.inv, L + "inv", [well(3)], {}, (0,)),
+    Row("det", scipy_linalg.det, L + "det", [well(3)], {}, (0,)),
+]
+
+
+def _pair_rows():
+    # cho_factor gives the pair (c, lower): the first element differentiated (through a compiled function)
+    return [
+        Row("cho_factor", scipy_linalg.cho_factor, L + "cho_factor", [spd(3)], {}, (0,)),
+        Row("cho_factor-lower", scipy_linalg.cho_factor, L + "cho_factor", [spd(3)], {"lower": True}, (0,)),
+    ]
+
+
+PAIRS = _pair_rows()
+
+
+COMPILED = compiled_rows(
+    TABLE + PAIRS,
+    also=(
+        "solve_triangular-lower=True-unit_diagonal=True-trans=1-(3, 2)",
+        "cholesky-lower",
+        "cho_factor-lower",
+        "expm-stack",
+    ),
+)
+
+
+@pytest.mark.parametrize("row", TABLE, ids=[r.name for r in TABLE])
+def test_rule_matches_central_differences(row):
+    check_row(row)
+
+
+def factor_then_solve(a, b):
+    c = scipy_linalg.cho_factor(a)
+    return np.sum(scipy_linalg.cho_solve(c, b) * np.arange(1.0, 4.0))
+
+
+def factor_then_solve_lower(a, b):
+    c, low = scipy_linalg.cho_factor(a, lower=True)
+    return np.sum(scipy_linalg.cho_solve((c, low), b) * np.arange(1.0, 4.0))
+
+
+def cho_factor_values(a):
+    c, low = scipy_linalg.cho_factor(a)
+    return np.sum(c * np.arange(1.0, 10.0).reshape(3, 3))
+
+
+@pytest.mark.parametrize("f", [factor_then_solve, factor_then_solve_lower, cho_factor_values])
+def test_cho_factor_and_cho_solve_through_compiled_functions(f):
+    # general directions of a: the functions read one triangle of it (cho_factor's other triangle is a copy of a's)
+    a, b = spd(3), R.standard_normal(3)
+    args = [a, b][: f.__code__.co_argcount]
+    wrt = tuple(range(len(args)))
+    check_grads(f, args, wrt=wrt)
+    _, t = ac.jvp(f, wrt=wrt)(*args, tuple(np.ones_like(x) for x in args))
+    fd = (f(*[x + 1e-6 for x in args]) - f(*[x - 1e-6 for x in args])) / 2e-6
+    assert abs(t - fd) < 1e-5 * max(1.0, abs(fd))
+
+
+def test_every_rule_of_the_module_has_rows():
+    from adjoint_compiler.rules import scipy_linalg as rules_module
+
+    mine = {r.fn for r in registry.all_rules().values() if r.origin == rules_module.__name__}
+    assert mine == {r.fn for r in TABLE + PAIRS} - {scipy_linalg.solve, scipy_linalg.inv, scipy_linalg.det}
+    for fn, np_fn in (
+        (scipy_linalg.solve, np.linalg.solve),
+        (scipy_linalg.inv, np.linalg.inv),
+        (scipy_linalg.det, np.linalg.det),
+    ):
+        assert registry.lookup(fn).rule is registry.lookup(np_fn).rule
+        assert registry.lookup(fn).origin == np_linalg.__name__
+
+
+def test_cholesky_gradient_is_zero_on_the_triangle_not_read():
+    a = spd(3)
+    g = np.ones((3, 3))
+    rule = registry.lookup(scipy_linalg.cholesky).rule
+    upper = rule(np.triu(g), scipy_linalg.cholesky(a), a)[0]
+    lower = rule(np.tril(g), scipy_linalg.cholesky(a, lower=True), a, True)[0]
+    assert np.all(np.tril(upper, -1) == 0.0) and np.all(np.triu(lower, 1) == 0.0)
+
+
+# ---- refusals ------------------------------------------------------------------------------------------------------
+
+
+def solve_assuming(a, b):
+    return np.sum(scipy_linalg.solve(a, b, assume_a="pos"))
+
+
+def cholesky_overwriting(a):
+    return np.sum(scipy_linalg.cholesky(a, overwrite_a=True))
+
+
+@pytest.mark.parametrize("f, keyword", [(solve_assuming, "assume_a"), (cholesky_overwriting, "overwrite_a")])
+def test_unmodelled_keywords_are_refused_by_name(f, keyword):
+    args = [spd(3), np.ones(3)][: f.__code__.co_argcount]
+    with pytest.raises(ac.CompileError, match=r"test_scipy_linalg.py:\d+:\d+: .*%s" % keyword):
+        ac.grad(f)(*args)
+    with pytest.raises(ac.CompileError, match=keyword):
+        ac.jvp(f)(*args, np.ones_like(args[0]))
+
+
+def stacked_triangular_solve(a, b):
+    return np.sum(scipy_linalg.solve_triangular(a, b, lower=True))
+
+
+def test_a_stack_of_triangular_matrices_raises_rather_than_a_wrong_gradient():
+    # the rules of solve_triangular and cho_solve take one matrix (SciPy lays a batch of b out its own way)
+    a = np.stack([well(2) for _ in range(4)])
+    with pytest.raises(ValueError, match="reshape"):
+        ac.grad(stacked_triangular_solve)(a, np.ones((4, 2, 1)))

@@ -1,0 +1,121 @@
+"""Table-driven checks of the ``scipy.signal`` convolution rules against central differences of SciPy's own
+functions, directly and through compiled functions (test_scipy_special.check_row): every mode, method, 1-d and
+2-d operands, either operand the larger. Refusals; forward mode in tests/rules/test_tangents.py."""
+
+import numpy as np
+import pytest
+
+scipy_signal = pytest.importorskip("scipy.signal")
+
+import adjoint_compiler as ac  # noqa: E402
+from adjoint_compiler import runtime  # noqa: E402
+from adjoint_compiler.rules import registry  # noqa: E402
+from tests.rules.test_scipy_special import Row, check_row, compiled_rows  # noqa: E402
+
+R = np.random.default_rng(3)
+SHAPES = [((5,), (3,)), ((3,), (5,)), ((4,), (4,)), ((4, 5), (2, 3)), ((2, 3), (4, 5)), ((1,), (1,))]
+
+
+def _rows(fn, methods, shapes=SHAPES):
+    out = []
+    for sa, sb in shapes:
+        for mode in ("full", "same", "valid"):
+            for method in methods:
+                kwargs = {"mode": mode} if method is None else {"mode": mode, "method": method}
+                name = "%s-%s-%s-%s-%s" % (fn.__name__, sa, sb, mode, method)
+                out.append(
+                    Row(
+                        name,
+                        fn,
+                        "scipy.signal." + fn.__name__,
+                        [R.standard_normal(sa), R.standard_normal(sb)],
+                        kwargs,
+                        (0, 1),
+                    )
+                )
+    return out
+
+
+TABLE = [
+    *_rows(scipy_signal.convolve, ["auto", "direct", "fft"], SHAPES[:4]),
+    *_rows(scipy_signal.convolve, [None], SHAPES[4:]),
+    *_rows(scipy_signal.correlate, ["auto", "direct", "fft"], SHAPES[:4]),
+    *_rows(scipy_signal.correlate, [None], SHAPES[4:]),
+    *_rows(scipy_signal.fftconvolve, [None]),
+    Row(
+        "convolve-positional-mode",
+        scipy_signal.convolve,
+        "scipy.signal.convolve",
+        [R.standard_normal(6), R.standard_normal(2), "same"],
+        {},
+        (0, 1),
+    ),
+    Row(
+        "convolve-default",
+        scipy_signal.convolve,
+        "scipy.signal.convolve",
+        [R.standard_normal(6), R.standard_normal(2)],
+        {},
+        (0, 1),
+    ),
+    Row(
+        "convolve-first-only",
+        scipy_signal.convolve,
+        "scipy.signal.convolve",
+        [R.standard_normal(6), R.standard_normal(2)],
+        {},
+        (0,),
+    ),
+]
+
+
+COMPILED = compiled_rows(
+    TABLE,
+    also=(
+        "convolve-(4, 5)-(2, 3)-same-auto",
+        "correlate-(3,)-(5,)-valid-auto",
+    ),
+)
+
+
+@pytest.mark.parametrize("row", TABLE, ids=[r.name for r in TABLE])
+def test_rule_matches_central_differences(row):
+    check_row(row)
+
+
+HELPER_ROWS = [
+    Row("centered", runtime.centered, "runtime.centered", [R.standard_normal((5, 6)), (3, 2)], {}, (0,)),
+    Row("centered_pad", runtime.centered_pad, "runtime.centered_pad", [R.standard_normal((3, 2)), (5, 6)], {}, (0,)),
+]
+
+
+@pytest.mark.parametrize("row", HELPER_ROWS, ids=[r.name for r in HELPER_ROWS])
+def test_helper_rules_match_central_differences(row):
+    check_row(row)
+
+
+def test_every_rule_of_the_module_has_rows():
+    from adjoint_compiler.rules import scipy_signal as rules_module
+
+    mine = {r.fn for r in registry.all_rules().values() if r.origin == rules_module.__name__}
+    assert mine == {r.fn for r in TABLE + HELPER_ROWS}
+
+
+def test_centered_is_where_scipy_cuts():
+    a, b = R.standard_normal((5, 4)), R.standard_normal((2, 3))
+    full = scipy_signal.convolve(a, b)
+    for mode in ("same", "valid"):
+        cut = scipy_signal.convolve(a, b, mode=mode)
+        assert np.array_equal(runtime.centered(full, cut.shape), cut)
+
+
+# ---- refusals -------------------------------------------------------------------------------------------------------
+
+
+def along_axes(a, b):
+    return np.sum(scipy_signal.fftconvolve(a, b, axes=1))
+
+
+def test_fftconvolve_axes_is_refused_by_name():
+    with pytest.raises(ac.CompileError, match=r"test_scipy_signal.py:\d+:\d+: .*axes"):
+        ac.grad(along_axes)(np.ones((2, 3)), np.ones((1, 2)))

@@ -1,0 +1,417 @@
+"""Table-driven checks of the ``scipy.special`` adjoint rules against central differences of SciPy's own
+functions, end-to-end gradients through compiled functions, the conventions at special points, and the
+refusals. Forward mode: tests/rules/test_tangents.py builds a function of every row (its SciPy block).
+
+``Row`` and ``check_row`` serve the other SciPy tables too (test_scipy_stats.py, test_scipy_linalg.py,
+test_scipy_signal.py)."""
+
+import inspect
+import os
+import subprocess
+import sys
+import itertools
+import linecache
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+
+scipy_special = pytest.importorskip("scipy.special")
+
+import adjoint_compiler as ac  # noqa: E402
+from adjoint_compiler.rules import registry  # noqa: E402
+from adjoint_compiler.testing import check_grads, directional_difference, relative_error  # noqa: E402
+
+EPS = 1e-6
+
+
+class Row(NamedTuple):
+    name: str
+    fn: object
+    spelling: str  # how a user's call writes fn (test_tangents.py builds the call from it)
+    args: list  # values (positional)
+    kwargs: dict
+    diff: tuple  # positions differentiated
+    rtol: float = 1e-5
+    direction: object = None  # (position, rng) -> a direction for that argument (default: normal)
+
+
+def check_row(row, seed=0):
+    """The rule's cotangents against central differences of the function itself, each differentiated
+    argument along random directions, with a random cotangent of the result. A rule with a refused parameter
+    (``runtime.no_derivative``, which raises when called) is checked through a compiled function calling it
+    (``ac.vjp``) instead. (Compiled functions of the other rows: ``compiled_rows``, in test_tangents.py.)"""
+    rng = np.random.default_rng(seed)
+    rule = registry.lookup(row.fn)
+    assert rule is not None and rule.inline, row.fn
+    ans = row.fn(*row.args, **row.kwargs)
+    g = rng.standard_normal(np.shape(ans)) if np.ndim(ans) else 1.0 + rng.random()
+    if "no_derivative" in inspect.getsource(rule.rule):
+        f, values, wrt = build(row)
+        cots = dict(zip(row.diff, ac.vjp(f, wrt=wrt)(*values)[1](g)))
+    else:
+        cots = rule.rule(g, ans, *row.args, **row.kwargs)
+        cots = cots if len(rule.params) > 1 else (cots,)
+    for i in row.diff:
+        assert cots[i] is not None, (row.name, i)
+        assert np.shape(cots[i]) == np.shape(row.args[i]), (row.name, i, np.shape(cots[i]), np.shape(row.args[i]))
+        for _ in range(3 if np.ndim(row.args[i]) else 1):
+            d = row.direction(i, rng) if row.direction else rng.standard_normal(np.shape(row.args[i]))
+            d = d if np.ndim(row.args[i]) else float(d)
+            fd = directional_difference(lambda *a: row.fn(*a, **row.kwargs), list(row.args), i, d, EPS, g)
+            got = float(np.sum(np.asarray(cots[i]) * d))
+            assert relative_error(got, fd) <= row.rtol, (row.name, i, got, fd)
+
+
+def compiled_rows(table, also=()):
+    """The rows whose call test_tangents.py compiles (jvp against central differences, and vjp against jvp):
+    the first of each function and those named in ``also`` (a compilation takes a while)."""
+    seen = set()
+    out = []
+    for row in table:
+        if row.fn not in seen or row.name in also:
+            out.append(row)
+        seen.add(row.fn)
+    return out
+
+
+_FUNCTIONS = {}
+_COUNT = itertools.count()
+
+
+def build(row):
+    """(function, its arguments, positions of the differentiated ones): the row's call, spelled as a user
+    writes it, in a function whose parameters are the differentiated arguments (and any array constant)."""
+    params, values, operands, wrt = [], [], [], []
+    for i, a in enumerate(row.args):
+        if i in row.diff or not (a is None or type(a) in (int, str, bool)):
+            wrt += [len(params)] if i in row.diff else []
+            params.append("x%d" % i if i in row.diff else "c%d" % i)
+            values.append(a)
+            operands.append(params[-1])
+        else:
+            operands.append(repr(a))
+    for k, v in row.kwargs.items():
+        if v is None or type(v) in (int, float, str, bool, tuple):
+            operands.append("%s=%r" % (k, v))
+        else:  # an array: a constant parameter
+            params.append("c_" + k)
+            values.append(v)
+            operands.append("%s=c_%s" % (k, k))
+    source = "def case(%s):\n    return %s(%s)\n" % (", ".join(params), row.spelling, ", ".join(operands))
+    if source not in _FUNCTIONS:
+        filename = "<scipy case %d>" % next(_COUNT)
+        text = "import numpy as np\nfrom adjoint_compiler import runtime\n"
+        text += "import scipy.linalg\nimport scipy.signal\nimport scipy.special\nimport scipy.stats\n\n\n"
+        text += source
+        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+        namespace = {}
+        exec(compile(text, filename, "exec"), namespace)  # noqa: S102 (source made here)
+        _FUNCTIONS[source] = namespace["case"]
+    return _FUNCTIONS[source], values, tuple(wrt)
+
+
+def _u(lo, hi, shape=(), seed=0):
+    x = np.random.default_rng(seed).uniform(lo, hi, shape)
+    return float(x) if shape == () else x
+
+
+def _unary(fn, lo, hi, rtol=1e-5):
+    name = fn.__name__ if fn is not scipy_special.digamma else "digamma"
+    return [
+        Row("%s-%s" % (name, shape), fn, "scipy.special." + name, [_u(lo, hi, shape, k)], {}, (0,), rtol)
+        for k, shape in enumerate([(), (3,), (2, 3)])
+    ]
+
+
+def _binary(fn, x, y, shapes=(((), ()), ((3,), (3,)), ((2, 3), (3,)), ((), (2, 3)))):
+    return [
+        Row(
+            "%s-%s-%s" % (fn.__name__, sx, sy),
+            fn,
+            "scipy.special." + fn.__name__,
+            [_u(*x, sx, k), _u(*y, sy, k + 10)],
+            {},
+            (0, 1),
+        )
+        for k, (sx, sy) in enumerate(shapes)
+    ]
+
+
+R = np.random.default_rng(7)
+S = "scipy.special."
+TABLE = [
+    *_unary(scipy_special.expit, -4, 4),
+    *_unary(scipy_special.logit, 0.05, 0.95),
+    *_unary(scipy_special.erf, -2.5, 2.5),
+    *_unary(scipy_special.erfc, -2.5, 2.5),
+    *_unary(scipy_special.erfinv, -0.9, 0.9),
+    *_unary(scipy_special.erfcinv, 0.1, 1.9),
+    *_unary(scipy_special.ndtr, -3, 3),
+    *_unary(scipy_special.ndtri, 0.05, 0.95),
+    *_unary(scipy_special.log_ndtr, -6, 3),
+    *_unary(scipy_special.gamma, 0.3, 4),
+    Row("gamma-negative", scipy_special.gamma, S + "gamma", [-2.5], {}, (0,)),
+    *_unary(scipy_special.gammaln, 0.3, 6),
+    Row("gammaln-negative", scipy_special.gammaln, S + "gammaln", [-1.5], {}, (0,)),
+    *_unary(scipy_special.digamma, 0.3, 6),
+    Row("psi", scipy_special.psi, S + "psi", [_u(0.5, 3, (3,))], {}, (0,)),
+    *_unary(scipy_special.i0, -3, 3),
+    *_unary(scipy_special.i1, -3, 3),
+    *_unary(scipy_special.i0e, -3, 3),
+    *_unary(scipy_special.i1e, -3, 3),
+    *_unary(scipy_special.j0, -6, 6),
+    *_unary(scipy_special.j1, -6, 6),
+    *_unary(scipy_special.y0, 0.3, 6),
+    *_unary(scipy_special.y1, 0.3, 6),
+    *_unary(scipy_special.entr, 0.1, 3),
+    Row("polygamma-0", scipy_special.polygamma, S + "polygamma", [0, _u(0.5, 4, (3,))], {}, (1,)),
+    Row("polygamma-1-float", scipy_special.polygamma, S + "polygamma", [1, 1.7], {}, (1,)),
+    Row("polygamma-3", scipy_special.polygamma, S + "polygamma", [3, _u(0.5, 4, (2, 3))], {}, (1,)),
+    *_binary(scipy_special.beta, (0.5, 3), (0.5, 3)),
+    *_binary(scipy_special.betaln, (0.5, 3), (0.5, 3)),
+    *_binary(scipy_special.xlogy, (-2, 2), (0.2, 3)),
+    *_binary(scipy_special.xlog1py, (-2, 2), (-0.8, 3)),
+    *_binary(scipy_special.rel_entr, (0.1, 3), (0.1, 3)),
+    *_binary(scipy_special.kl_div, (0.1, 3), (0.1, 3)),
+    Row("gammainc-x", scipy_special.gammainc, S + "gammainc", [2.5, _u(0.2, 5, (3,))], {}, (1,)),
+    Row("gammainc-a-below-1", scipy_special.gammainc, S + "gammainc", [_u(0.3, 0.9, (3,)), 1.5], {}, (1,)),
+    Row("gammaincc-x", scipy_special.gammaincc, S + "gammaincc", [1.7, _u(0.2, 5, (2, 3))], {}, (1,)),
+    # logsumexp: axis, keepdims, b (weights, broadcast), 0-d, empty
+    Row("logsumexp", scipy_special.logsumexp, S + "logsumexp", [R.standard_normal(4)], {}, (0,)),
+    Row("logsumexp-0d", scipy_special.logsumexp, S + "logsumexp", [0.7], {}, (0,)),
+    Row("logsumexp-all-2d", scipy_special.logsumexp, S + "logsumexp", [R.standard_normal((2, 3))], {}, (0,)),
+    Row("logsumexp-axis0", scipy_special.logsumexp, S + "logsumexp", [R.standard_normal((2, 3))], {"axis": 0}, (0,)),
+    Row(
+        "logsumexp-axis-1-keep",
+        scipy_special.logsumexp,
+        S + "logsumexp",
+        [R.standard_normal((2, 3))],
+        {"axis": -1, "keepdims": True},
+        (0,),
+    ),
+    Row(
+        "logsumexp-axes",
+        scipy_special.logsumexp,
+        S + "logsumexp",
+        [R.standard_normal((2, 3, 2))],
+        {"axis": (0, 2)},
+        (0,),
+    ),
+    Row(
+        "logsumexp-b",
+        scipy_special.logsumexp,
+        S + "logsumexp",
+        [R.standard_normal((2, 3)), 1, R.uniform(0.5, 2, (2, 3))],
+        {},
+        (0, 2),
+    ),
+    Row(
+        "logsumexp-b-broadcast",
+        scipy_special.logsumexp,
+        S + "logsumexp",
+        [R.standard_normal((2, 3)), None, R.uniform(0.5, 2, 3)],
+        {"keepdims": True},
+        (0, 2),
+    ),
+    Row(
+        "logsumexp-a-broadcast",
+        scipy_special.logsumexp,
+        S + "logsumexp",
+        [R.standard_normal(3), 0, R.uniform(0.5, 2, (2, 3))],
+        {},
+        (0, 2),
+    ),
+    Row("softmax", scipy_special.softmax, S + "softmax", [R.standard_normal(4)], {}, (0,)),
+    Row("softmax-all-2d", scipy_special.softmax, S + "softmax", [R.standard_normal((2, 3))], {}, (0,)),
+    Row("softmax-axis1", scipy_special.softmax, S + "softmax", [R.standard_normal((2, 3))], {"axis": 1}, (0,)),
+    Row("softmax-axis0", scipy_special.softmax, S + "softmax", [R.standard_normal((2, 3))], {"axis": 0}, (0,)),
+    Row("softmax-0d", scipy_special.softmax, S + "softmax", [0.4], {}, (0,)),
+    Row("log_softmax", scipy_special.log_softmax, S + "log_softmax", [R.standard_normal(4)], {}, (0,)),
+    Row(
+        "log_softmax-axis0",
+        scipy_special.log_softmax,
+        S + "log_softmax",
+        [R.standard_normal((2, 3))],
+        {"axis": 0},
+        (0,),
+    ),
+    Row(
+        "log_softmax-axis-1",
+        scipy_special.log_softmax,
+        S + "log_softmax",
+        [R.standard_normal((2, 3))],
+        {"axis": -1},
+        (0,),
+    ),
+]
+
+
+COMPILED = compiled_rows(
+    TABLE,
+    also=(
+        "logsumexp-b-broadcast",
+        "softmax-axis0",
+    ),
+)
+
+
+@pytest.mark.parametrize("row", TABLE, ids=[r.name for r in TABLE])
+def test_rule_matches_central_differences(row):
+    check_row(row)
+
+
+def test_every_rule_of_the_module_has_rows():
+    from adjoint_compiler.rules import scipy_special as rules_module
+
+    mine = [r.fn for r in registry.all_rules().values() if r.origin == rules_module.__name__]
+    assert len(mine) >= 33
+    assert {id(fn) for fn in mine} == {id(r.fn) for r in TABLE}
+
+
+# ---- special points ---------------------------------------------------------------------------------------------
+
+
+def _grads(fn, *args):
+    rule = registry.lookup(fn)
+    out = rule.rule(1.0, fn(*args), *args)
+    return out if isinstance(out, tuple) else (out,)
+
+
+def test_xlogy_at_x_zero_follows_jax():
+    # xlogy(0, y) == 0 for every y: d/dy is 0 (also at y == 0), d/dx is log(y) (JAX's convention)
+    assert _grads(scipy_special.xlogy, 0.0, 2.0) == (np.log(2.0), 0.0)
+    with np.errstate(divide="ignore"):
+        dx, dy = _grads(scipy_special.xlogy, 0.0, 0.0)
+    assert dx == -np.inf and dy == 0.0
+    dx, dy = _grads(scipy_special.xlog1py, 0.0, -0.5)
+    assert dx == np.log1p(-0.5) and dy == 0.0
+
+
+def test_bessel_and_exponentially_scaled_at_zero():
+    assert _grads(scipy_special.i1, 0.0) == (0.5,)  # (I0 + I2) / 2, where I0 - I1 / x would be 0 / 0
+    assert _grads(scipy_special.i1e, 0.0) == (0.5,)
+    assert _grads(scipy_special.i0e, 0.0) == (0.0,)  # the kink of e^-|x|: the subgradient 0, as |x|'s
+    assert _grads(scipy_special.j1, 0.0) == (0.5,)
+
+
+def test_gammainc_at_x_zero():
+    # x^(a-1) e^-x / Gamma(a): 1 for a == 1, 0 for a > 1, inf for a < 1
+    grad = ac.grad(shape_of_gammainc, wrt=1)
+    assert grad(1.0, np.zeros(1)).tolist() == [1.0]
+    assert grad(2.0, np.zeros(1)).tolist() == [0.0]
+    with np.errstate(divide="ignore"):
+        assert grad(0.5, np.zeros(1)).tolist() == [np.inf]
+
+
+def test_softmax_gradient_of_a_constant_shift_is_zero():
+    x = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
+    g = registry.lookup(scipy_special.log_softmax).rule(np.ones((2, 3)), scipy_special.log_softmax(x, axis=1), x, 1)[0]
+    assert np.allclose(g, 1.0 - 3.0 * scipy_special.softmax(x, axis=1))
+
+
+def test_empty_logsumexp_and_softmax():
+    x = np.zeros((0, 3))
+    assert registry.lookup(scipy_special.logsumexp).rule(np.zeros(3), scipy_special.logsumexp(x, axis=0), x, 0)[
+        0
+    ].shape == (0, 3)
+    assert registry.lookup(scipy_special.softmax).rule(np.zeros((0, 3)), scipy_special.softmax(x, axis=1), x, 1)[
+        0
+    ].shape == (0, 3)
+
+
+# ---- end-to-end through compiled functions ----------------------------------------------------------------------
+
+
+def model(x, w, b):
+    z = scipy_special.expit(x * w) + scipy_special.logsumexp(x, b=b)
+    return np.sum(scipy_special.log_softmax(z) * b) + np.sum(scipy_special.xlogy(b, z) + scipy_special.gammaln(z + 1.0))
+
+
+def special_mix(x, y):
+    return np.sum(
+        scipy_special.erf(x) * scipy_special.i1e(y)
+        + scipy_special.polygamma(1, y)
+        + scipy_special.betaln(x * x + 1.0, y)
+    )
+
+
+def test_model_gradients_match_central_differences():
+    x = np.array([0.3, -1.2, 0.8])
+    w = np.array([1.5, 0.2, -0.7])
+    b = np.array([0.5, 2.0, 1.0])
+    check_grads(model, [x, w, b], wrt=(0, 1, 2))
+    _, t = ac.jvp(model, wrt=(0, 1, 2))(x, w, b, (np.ones(3), np.zeros(3), np.zeros(3)))
+    assert relative_error(t, directional_difference(model, [x, w, b], 0, np.ones(3))) < 1e-6
+
+
+def test_mixed_special_functions():
+    x = np.array([0.3, -1.2, 0.8])
+    y = np.array([0.7, 1.5, 2.5])
+    check_grads(special_mix, [x, y], wrt=(0, 1))
+    assert ac.grad(ac.grad(lambda_free_square))(0.7) == pytest.approx(
+        (lambda_free_square_grad(0.7 + 1e-5) - lambda_free_square_grad(0.7 - 1e-5)) / 2e-5, rel=1e-6
+    )
+
+
+def lambda_free_square(x):
+    return scipy_special.expit(x) * scipy_special.erf(x)
+
+
+def lambda_free_square_grad(x):
+    return ac.grad(lambda_free_square)(x)
+
+
+# ---- refusals ---------------------------------------------------------------------------------------------------
+
+
+def lse_sign(x):
+    return scipy_special.logsumexp(x, return_sign=True)[0]
+
+
+def expit_out(x):
+    return np.sum(scipy_special.expit(x, dtype=np.float64))
+
+
+def shape_of_gammainc(a, x):
+    return np.sum(scipy_special.gammainc(a, x))
+
+
+def test_return_sign_is_refused_by_name_at_the_call():
+    with pytest.raises(ac.CompileError, match=r"test_scipy_special.py:\d+:\d+: .*return_sign"):
+        ac.grad(lse_sign)(np.ones(3))
+    with pytest.raises(ac.CompileError, match="return_sign"):
+        ac.jvp(lse_sign)(np.ones(3), np.ones(3))
+
+
+def test_ufunc_keyword_is_refused_by_name():
+    with pytest.raises(ac.CompileError, match=r"test_scipy_special.py:\d+:\d+: .*dtype"):
+        ac.grad(expit_out)(np.ones(3))
+
+
+def test_gammainc_in_its_shape_is_refused_and_in_x_is_fine():
+    x = np.array([0.5, 2.0])
+    with pytest.raises(NotImplementedError, match="gammainc with respect to a"):
+        ac.grad(shape_of_gammainc, wrt=(0, 1))(1.5, x)
+    with pytest.raises(NotImplementedError, match="gammainc with respect to a"):
+        ac.jvp(shape_of_gammainc, wrt=0)(1.5, x, 1.0)
+    check_grads(shape_of_gammainc, [1.5, x], wrt=1)
+
+
+# ---- registration ----------------------------------------------------------------------------------------------
+
+
+def test_rules_register_when_the_user_imports_scipy_not_before():
+    # importing adjoint_compiler never imports SciPy (scipy.stats and scipy.signal take seconds); the rules of an
+    # area register when the user imports it, before or after adjoint_compiler
+    code = (
+        "import sys, adjoint_compiler\n"
+        "from adjoint_compiler.rules import registry\n"
+        "assert not any(m == 'scipy' or m.startswith('scipy.') for m in sys.modules)\n"
+        "import scipy.special\n"
+        "assert registry.lookup(scipy.special.expit) is not None\n"
+        "assert 'adjoint_compiler.rules.scipy_stats' not in sys.modules\n"
+        "import scipy.stats\n"
+        "assert registry.lookup(scipy.stats.norm.logpdf) is not None\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))

@@ -1,0 +1,264 @@
+"""Table-driven checks of the ``scipy.stats`` adjoint rules (methods of distribution objects) against central
+differences of SciPy's own densities, directly and through compiled functions (test_scipy_special.check_row),
+with every parameter differentiated; refusals; forward mode in tests/rules/test_tangents.py."""
+
+import numpy as np
+import pytest
+
+scipy_stats = pytest.importorskip("scipy.stats")
+
+import adjoint_compiler as ac  # noqa: E402
+from adjoint_compiler.rules import registry  # noqa: E402
+from adjoint_compiler.testing import check_grads  # noqa: E402
+from tests.rules.test_scipy_special import Row, check_row, compiled_rows  # noqa: E402
+
+R = np.random.default_rng(11)
+N = "scipy.stats.norm."
+
+
+def _spd(rng, d):
+    a = rng.standard_normal((d, d))
+    return a @ a.T + d * np.eye(d)
+
+
+def _sum_zero(i, rng, shape_of):
+    """A direction along the simplex (its parts sum to zero over the first axis) for dirichlet's x."""
+    d = rng.standard_normal(shape_of[i]) if i in shape_of else None
+    return d - np.mean(d, axis=0) if i == 0 else rng.standard_normal(shape_of[i])
+
+
+def _dirichlet_row(name, x, alpha):
+    shapes = {0: np.shape(x), 1: np.shape(alpha)}
+    return Row(
+        name,
+        scipy_stats.dirichlet.logpdf,
+        "scipy.stats.dirichlet.logpdf",
+        [x, alpha],
+        {},
+        (0, 1),
+        direction=lambda i, rng: _sum_zero(i, rng, shapes),
+    )
+
+
+def _k_minus_1(i, rng):
+    return rng.standard_normal(2) * 0.1 if i == 0 else rng.standard_normal(3)
+
+
+X3 = R.standard_normal(3)
+TABLE = [
+    Row("norm.logpdf", scipy_stats.norm.logpdf, N + "logpdf", [X3, 0.3, 1.7], {}, (0, 1, 2)),
+    Row("norm.logpdf-x-only", scipy_stats.norm.logpdf, N + "logpdf", [X3], {}, (0,)),
+    Row("norm.logpdf-keywords", scipy_stats.norm.logpdf, N + "logpdf", [0.4], {"loc": 1.0, "scale": 2.0}, (0,)),
+    Row(
+        "norm.logpdf-broadcast",
+        scipy_stats.norm.logpdf,
+        N + "logpdf",
+        [R.standard_normal((2, 3)), R.standard_normal(3), R.uniform(0.5, 2, (2, 1))],
+        {},
+        (0, 1, 2),
+    ),
+    Row("norm.pdf", scipy_stats.norm.pdf, N + "pdf", [X3, -0.2, 0.8], {}, (0, 1, 2)),
+    Row("norm.cdf", scipy_stats.norm.cdf, N + "cdf", [X3, 0.1, 1.3], {}, (0, 1, 2)),
+    Row("norm.cdf-scalar", scipy_stats.norm.cdf, N + "cdf", [0.3, 0.1, 1.3], {}, (0, 1, 2)),
+    Row("norm.logcdf", scipy_stats.norm.logcdf, N + "logcdf", [np.array([-8.0, -1.0, 2.0]), 0.2, 1.1], {}, (0, 1, 2)),
+    Row("norm.sf", scipy_stats.norm.sf, N + "sf", [X3, 0.5, 0.7], {}, (0, 1, 2)),
+    Row("t.logpdf", scipy_stats.t.logpdf, "scipy.stats.t.logpdf", [X3, 3.5, 0.2, 1.4], {}, (0, 1, 2, 3)),
+    Row("t.logpdf-df-static", scipy_stats.t.logpdf, "scipy.stats.t.logpdf", [X3, 4], {}, (0,)),
+    Row("t.pdf", scipy_stats.t.pdf, "scipy.stats.t.pdf", [X3, 2.5, -0.3, 0.9], {}, (0, 1, 2, 3)),
+    Row("t.cdf", scipy_stats.t.cdf, "scipy.stats.t.cdf", [X3, 2.5, -0.3, 0.9], {}, (0, 2, 3)),
+    Row(
+        "gamma.logpdf",
+        scipy_stats.gamma.logpdf,
+        "scipy.stats.gamma.logpdf",
+        [R.uniform(1, 3, 3), 2.5, 0.2, 1.5],
+        {},
+        (0, 1, 2, 3),
+    ),
+    Row(
+        "gamma.logpdf-a", scipy_stats.gamma.logpdf, "scipy.stats.gamma.logpdf", [1.7, R.uniform(0.5, 3, 3)], {}, (0, 1)
+    ),
+    Row(
+        "beta.logpdf",
+        scipy_stats.beta.logpdf,
+        "scipy.stats.beta.logpdf",
+        [R.uniform(0.2, 0.8, 3), 2.5, 1.5, -0.1, 1.2],
+        {},
+        (0, 1, 2, 3, 4),
+    ),
+    Row(
+        "beta.logpdf-shapes",
+        scipy_stats.beta.logpdf,
+        "scipy.stats.beta.logpdf",
+        [0.3, R.uniform(0.5, 3, 3), 2.0],
+        {},
+        (0, 1, 2),
+    ),
+    Row("laplace.logpdf", scipy_stats.laplace.logpdf, "scipy.stats.laplace.logpdf", [X3, 0.1, 1.5], {}, (0, 1, 2)),
+    Row(
+        "expon.logpdf",
+        scipy_stats.expon.logpdf,
+        "scipy.stats.expon.logpdf",
+        [R.uniform(0.5, 3, 3), 0.2, 1.5],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "uniform.logpdf",
+        scipy_stats.uniform.logpdf,
+        "scipy.stats.uniform.logpdf",
+        [R.uniform(0.5, 1, 3), 0.2, 1.5],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "poisson.logpmf", scipy_stats.poisson.logpmf, "scipy.stats.poisson.logpmf", [np.array([0, 2, 5]), 2.5], {}, (1,)
+    ),
+    Row(
+        "poisson.logpmf-mu-array",
+        scipy_stats.poisson.logpmf,
+        "scipy.stats.poisson.logpmf",
+        [3, R.uniform(0.5, 4, (2, 3))],
+        {},
+        (1,),
+    ),
+    Row("poisson.pmf", scipy_stats.poisson.pmf, "scipy.stats.poisson.pmf", [np.array([0, 2, 5]), 2.5, 1], {}, (1,)),
+    Row(
+        "multivariate_normal.logpdf",
+        scipy_stats.multivariate_normal.logpdf,
+        "scipy.stats.multivariate_normal.logpdf",
+        [R.standard_normal(3), R.standard_normal(3), _spd(R, 3)],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "multivariate_normal.logpdf-rows",
+        scipy_stats.multivariate_normal.logpdf,
+        "scipy.stats.multivariate_normal.logpdf",
+        [R.standard_normal((4, 2)), R.standard_normal(2), _spd(R, 2)],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "multivariate_normal.logpdf-nonsymmetric-cov",  # SciPy reads the lower triangle: so does the gradient
+        scipy_stats.multivariate_normal.logpdf,
+        "scipy.stats.multivariate_normal.logpdf",
+        [R.standard_normal(3), R.standard_normal(3), _spd(R, 3) + np.triu(np.ones((3, 3)), 1)],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "multivariate_normal.logpdf-diagonal-cov",
+        scipy_stats.multivariate_normal.logpdf,
+        "scipy.stats.multivariate_normal.logpdf",
+        [R.standard_normal((2, 3)), R.standard_normal(3), R.uniform(0.5, 2, 3)],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "multivariate_normal.logpdf-scalar-cov",
+        scipy_stats.multivariate_normal.logpdf,
+        "scipy.stats.multivariate_normal.logpdf",
+        [R.standard_normal(3), R.standard_normal(3), 1.7],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "multivariate_normal.logpdf-no-mean",
+        scipy_stats.multivariate_normal.logpdf,
+        "scipy.stats.multivariate_normal.logpdf",
+        [R.standard_normal((3, 2))],
+        {"cov": np.array([[2.0, 0.3], [0.3, 1.0]])},
+        (0,),
+    ),
+    Row(
+        "multivariate_normal.logpdf-1d",  # mean and cov numbers: a sample of numbers
+        scipy_stats.multivariate_normal.logpdf,
+        "scipy.stats.multivariate_normal.logpdf",
+        [R.standard_normal(4), 0.3, 2.0],
+        {},
+        (0, 1, 2),
+    ),
+    _dirichlet_row("dirichlet.logpdf", np.array([0.2, 0.3, 0.5]), np.array([1.5, 2.0, 3.0])),
+    _dirichlet_row(
+        "dirichlet.logpdf-points", np.array([[0.2, 0.5], [0.3, 0.1], [0.5, 0.4]]), np.array([0.7, 2.0, 3.0])
+    ),
+    Row(
+        "dirichlet.logpdf-k-minus-1",
+        scipy_stats.dirichlet.logpdf,
+        "scipy.stats.dirichlet.logpdf",
+        [np.array([0.2, 0.3]), np.array([1.5, 2.0, 3.0])],
+        {},
+        (0, 1),
+        direction=_k_minus_1,
+    ),
+]
+
+
+COMPILED = compiled_rows(
+    TABLE,
+    also=(
+        "multivariate_normal.logpdf-rows",
+        "multivariate_normal.logpdf-nonsymmetric-cov",
+        "dirichlet.logpdf-points",
+    ),
+)
+
+
+@pytest.mark.parametrize("row", TABLE, ids=[r.name for r in TABLE])
+def test_rule_matches_central_differences(row):
+    check_row(row)
+
+
+def test_every_rule_of_the_module_has_rows():
+    from adjoint_compiler.rules import scipy_stats as rules_module
+
+    mine = [r.fn for r in registry.all_rules().values() if r.origin == rules_module.__name__]
+    assert len(mine) >= 17
+    assert set(mine) == {r.fn for r in TABLE}
+
+
+def test_a_fresh_bound_method_finds_the_rule():
+    assert scipy_stats.norm.logpdf is not scipy_stats.norm.logpdf
+    assert registry.lookup(scipy_stats.norm.logpdf) is registry.lookup(scipy_stats.norm.logpdf) is not None
+    assert registry.lookup(scipy_stats.norm.logpdf) is not registry.lookup(scipy_stats.norm.pdf)
+
+
+# ---- end-to-end ------------------------------------------------------------------------------------------------------
+
+
+def negative_log_likelihood(mu, log_sigma, data):
+    sigma = np.exp(log_sigma)
+    return -np.sum(scipy_stats.norm.logpdf(data, mu, sigma)) - scipy_stats.t.logpdf(mu, 3.0, scale=2.0)
+
+
+def gaussian_fit(x, mean, cov):
+    return np.sum(scipy_stats.multivariate_normal.logpdf(x, mean, cov)) + scipy_stats.gamma.logpdf(cov[0, 0], 2.0)
+
+
+def test_likelihoods_through_compiled_functions():
+    data = R.standard_normal(5)
+    check_grads(negative_log_likelihood, [0.3, -0.2, data], wrt=(0, 1))
+    x, mean, cov = R.standard_normal((4, 2)), R.standard_normal(2), _spd(R, 2)
+    check_grads(gaussian_fit, [x, mean, cov], wrt=(0, 1, 2))
+
+
+# ---- refusals --------------------------------------------------------------------------------------------------------
+
+
+def singular_allowed(x, cov):
+    return scipy_stats.multivariate_normal.logpdf(x, np.zeros(2), cov, allow_singular=True)
+
+
+def t_cdf_in_df(x, df):
+    return scipy_stats.t.cdf(x, df)
+
+
+def test_unmodelled_keyword_is_refused_by_name():
+    with pytest.raises(ac.CompileError, match=r"test_scipy_stats.py:\d+:\d+: .*allow_singular"):
+        ac.grad(singular_allowed)(np.ones(2), np.eye(2))
+
+
+def test_t_cdf_in_df_is_refused():
+    with pytest.raises(NotImplementedError, match="t.cdf with respect to df"):
+        ac.grad(t_cdf_in_df, wrt=(0, 1))(0.3, 2.5)
+    check_grads(t_cdf_in_df, [0.3, 2.5], wrt=0)
