@@ -769,3 +769,21 @@ def enter_context(manager):
 def exit_context(manager):
     """The end of a ``with`` block that was left normally."""
     manager.__exit__(None, None, None)
+
+
+# ---- reduce13 (issue #13): NumPy reductions and element-wise functions ----------------------------
+
+
+def quantile_method(method):
+    """1.0 for np.quantile's and np.percentile's method 'linear', the one their adjoint rules model;
+    raises NotImplementedError (a refusal at the call, where ``method`` is a literal) for the others."""
+    if method != "linear":
+        raise NotImplementedError(
+            "the gradient of a quantile with method=%r: only method='linear' (the default) is differentiated; "
+            "the other methods pick or weight order statistics differently" % (method,)
+        )
+    return 1.0
+
+
+HELPERS = HELPERS + ("quantile_method",)
+STATIC = STATIC + ("quantile_method",)

@@ -18,7 +18,8 @@ import operator
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import nondifferentiable, nondifferentiable_attributes
+from adjoint_compiler import runtime
+from adjoint_compiler.rules.registry import form, nondifferentiable, nondifferentiable_attributes
 
 ROUNDS = "rounds to integral values, so it is piecewise constant"
 TRUTH = "returns a truth value"
@@ -42,3 +43,21 @@ nondifferentiable(np.arange, reason="builds a constant range")
 
 # ndarray attributes that carry no derivative (x.T is differentiated as np.transpose: np_shape.py)
 nondifferentiable_attributes("shape", "size", "ndim", "dtype", "itemsize", "nbytes")
+
+
+# ---- reduce13 (issue #13) --------------------------------------------------------------------------------
+
+
+def where_indices(condition):
+    """``np.where(condition)`` of one argument: the indices where it holds (``registry.form``)."""
+    return np.where(condition)
+
+
+nondifferentiable(np.searchsorted, np.argpartition, np.nonzero, np.digitize, np.argwhere, reason="returns indices")
+nondifferentiable(where_indices, reason="returns indices")
+form(np.where, where_indices, positional=1)
+nondifferentiable(np.allclose, np.array_equal, np.array_equiv, np.isclose, np.isposinf, np.isneginf, reason=TRUTH)
+nondifferentiable(np.count_nonzero, reason="counts elements, an integer")
+nondifferentiable(np.empty_like, reason=SIZES)
+nondifferentiable(np.fix, reason=ROUNDS)
+nondifferentiable(runtime.quantile_method, reason="checks a quantile's method, a string")

@@ -22,8 +22,8 @@ Invariant: ``x``'s cotangent has ``x``'s shape, and at a kink it is the subgradi
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint, fragment, linear, tangent
-from adjoint_compiler.runtime import unreduce
+from adjoint_compiler.rules.registry import adjoint, fragment, tangent
+from adjoint_compiler.runtime import quantile_method, unbroadcast, unreduce
 
 
 @adjoint(np.sum, method="sum", shape="reduce", linear="first")
@@ -122,10 +122,6 @@ def std_tangent(dot, ans, x, axis=None, ddof=0, keepdims=False):
     return np.sum(centered * dot, axis=axis, keepdims=keepdims) / ((ans + (ans == 0)) * dof), None, None, None
 
 
-# no adjoint rule: forward mode only (the tangent of a running sum is the running sum of tangents)
-linear(np.cumsum, np.diff, kind="first")
-
-
 @fragment
 def norm_slope(ans, a, ord, axis, keepdims):
     # d norm / d x for every ord NumPy accepts but the Euclidean ones (None, 'fro', vector 2), where it
@@ -217,3 +213,455 @@ def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
         None,
         None,
     )
+
+
+# ---- running sums and products, differences (issue #13) --------------------------------------------
+
+
+@adjoint(np.cumsum, method="cumsum", linear="first")
+def cumsum_adjoint(g, ans, a, axis=None):
+    # The transpose of a running sum is the running sum from the other end. With no axis NumPy runs
+    # over the flattened array, and the cotangent goes back to a's shape. (dtype=, out= are refused.)
+    ax = 0 if axis == None else axis
+    back = np.flip(np.cumsum(np.flip(g, ax), ax), ax)
+    return np.reshape(back, np.shape(a)), None
+
+
+@fragment
+def cumprod_others(a, axis):
+    # others[..., i, k] = prod_{j <= k, j != i} a_j for k >= i, else 0: d cumprod_k / d a_i. A running
+    # product along the (last) axis of a with a_i replaced by 1, so exact where a has zeros (no
+    # division by a_i, which autograd's ans / a does); O(n^2) per slice.
+    moved = np.moveaxis(np.ravel(a) if axis == None else np.asarray(a), -1 if axis == None else axis, -1)
+    n = moved.shape[-1]
+    spread = np.where(np.eye(n, dtype=bool), np.ones_like(moved)[..., None, :], moved[..., None, :])
+    return np.cumprod(spread, axis=-1) * np.triu(np.ones((n, n), dtype=moved.dtype))
+
+
+@adjoint(np.cumprod, method="cumprod")
+def cumprod_adjoint(g, ans, a, axis=None):
+    # a_i's cotangent: sum over k >= i of g_k d cumprod_k / d a_i (cumprod_others)
+    ax = -1 if axis == None else axis
+    others = cumprod_others(a, axis)
+    back = np.sum(others * np.moveaxis(np.asarray(g), ax, -1)[..., None, :], axis=-1)
+    return np.reshape(np.moveaxis(back, -1, ax), np.shape(a)), None
+
+
+@tangent(np.cumprod)
+def cumprod_tangent(dot, ans, a, axis=None):
+    # sum over i <= k of dot_i d cumprod_k / d a_i, with cumprod_adjoint's matrix
+    ax = -1 if axis == None else axis
+    others = cumprod_others(a, axis)
+    moved = np.moveaxis(np.ravel(dot) if axis == None else np.asarray(dot), ax, -1)
+    return np.moveaxis(np.sum(others * moved[..., :, None], axis=-2), -1, ax), None
+
+
+@fragment
+def diff_ends(a, axis, prepend, append):
+    # How many elements np.diff puts before and after a along axis: 0 where prepend (append) is not
+    # passed (None in the rule), 1 for a number (NumPy broadcasts it over one slice), else its length.
+    before = 0 if np.asarray(prepend).dtype.kind == "O" else (1 if np.ndim(prepend) == 0 else np.shape(prepend)[axis])
+    after = 0 if np.asarray(append).dtype.kind == "O" else (1 if np.ndim(append) == 0 else np.shape(append)[axis])
+    return before, after
+
+
+@adjoint(np.diff)
+def diff_adjoint(g, ans, a, n=1, axis=-1, prepend=None, append=None):
+    # np.diff differences c = [prepend, a, append] (joined along axis) n times. The transpose of one
+    # difference c[1:] - c[:-1] is -diff of g padded with one 0 at each end, so that of n is (-1)^n
+    # diff^n of g padded with n zeros at each end; that is split into prepend's, a's and append's
+    # parts (a number prepended was broadcast over a slice: unbroadcast sums it back).
+    ends = diff_ends(a, axis, prepend, append)
+    along = np.arange(np.ndim(g)) == axis % np.ndim(g)
+    full = (-1.0) ** n * np.diff(np.pad(g, np.stack([n * along, n * along], -1)), n, axis)
+    parts = np.split(full, [ends[0], np.shape(full)[axis] - ends[1]], axis)
+    return parts[1], None, None, unbroadcast(parts[0], prepend), unbroadcast(parts[2], append)
+
+
+@tangent(np.diff)
+def diff_tangent(dot, ans, a, n=1, axis=-1, prepend=None, append=None):
+    # np.diff is linear in [prepend, a, append]: the differences of each part's tangent, zeros around it
+    ends = diff_ends(a, axis, prepend, append)
+    along = np.arange(np.ndim(a)) == axis % np.ndim(a)
+    size = np.shape(a)[axis]
+    return (
+        np.diff(np.pad(dot, np.stack([ends[0] * along, ends[1] * along], -1)), n, axis),
+        None,
+        None,
+        np.diff(
+            np.pad(
+                np.broadcast_to(dot, np.where(along, ends[0], np.shape(a))),
+                np.stack([0 * along, (size + ends[1]) * along], -1),
+            ),
+            n,
+            axis,
+        ),
+        np.diff(
+            np.pad(
+                np.broadcast_to(dot, np.where(along, ends[1], np.shape(a))),
+                np.stack([(ends[0] + size) * along, 0 * along], -1),
+            ),
+            n,
+            axis,
+        ),
+    )
+
+
+# ---- reductions that skip NaNs, the range ---------------------------------------------------------
+
+
+@adjoint(np.nansum, shape="reduce")
+def nansum_adjoint(g, ans, a, axis=None, keepdims=False):
+    # a NaN counts as 0: it gets no cotangent
+    return np.where(np.isnan(a), 0.0, unreduce(g, a, axis, keepdims)), None, None
+
+
+@tangent(np.nansum)
+def nansum_tangent(dot, ans, a, axis=None, keepdims=False):
+    return np.sum(np.where(np.isnan(a), 0.0, dot), axis=axis, keepdims=keepdims), None, None
+
+
+@adjoint(np.nanmean, shape="reduce")
+def nanmean_adjoint(g, ans, a, axis=None, keepdims=False):
+    # the mean of the non-NaN elements: each gets g / their count, a NaN 0 (an all-NaN slice, whose
+    # mean is NaN, gets 0 everywhere: the count's maximum with 1 keeps 0 / 0 away)
+    kept = ~np.isnan(a)
+    count = np.maximum(np.sum(kept, axis=axis, keepdims=True), 1)
+    return unreduce(g, a, axis, keepdims) * kept / count, None, None
+
+
+@tangent(np.nanmean)
+def nanmean_tangent(dot, ans, a, axis=None, keepdims=False):
+    kept = ~np.isnan(a)
+    count = np.maximum(np.sum(kept, axis=axis, keepdims=keepdims), 1)
+    return np.sum(np.where(kept, dot, 0.0), axis=axis, keepdims=keepdims) / count, None, None
+
+
+@adjoint(np.nanmax, np.nanmin, shape="reduce")
+def nanextremum_adjoint(g, ans, a, axis=None, keepdims=False):
+    # as np.max's rule (ties split equally), NaNs ignored: a NaN never equals ans, so it gets 0, and
+    # an all-NaN slice (ans NaN) gets 0 everywhere
+    hit = a == unreduce(ans, a, axis, keepdims)
+    count = np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
+    return unreduce(g, a, axis, keepdims) * hit / count, None, None
+
+
+@tangent(np.nanmax, np.nanmin)
+def nanextremum_tangent(dot, ans, a, axis=None, keepdims=False):
+    hit = a == unreduce(ans, a, axis, keepdims)
+    count = np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
+    return np.sum(np.where(hit, dot, 0.0) / count, axis=axis, keepdims=keepdims), None, None
+
+
+@adjoint(np.ptp, shape="reduce")
+def ptp_adjoint(g, ans, a, axis=None, keepdims=False):
+    # max - min, each with np.max's equal split between ties; a constant slice gets 0 (1/n - 1/n)
+    top = a == np.max(a, axis=axis, keepdims=True)
+    bottom = a == np.min(a, axis=axis, keepdims=True)
+    slope = top / np.sum(top, axis=axis, keepdims=True) - bottom / np.sum(bottom, axis=axis, keepdims=True)
+    return unreduce(g, a, axis, keepdims) * slope, None, None
+
+
+@tangent(np.ptp)
+def ptp_tangent(dot, ans, a, axis=None, keepdims=False):
+    top = a == np.max(a, axis=axis, keepdims=True)
+    bottom = a == np.min(a, axis=axis, keepdims=True)
+    slope = top / np.sum(top, axis=axis, keepdims=True) - bottom / np.sum(bottom, axis=axis, keepdims=True)
+    return np.sum(slope * dot, axis=axis, keepdims=keepdims), None, None
+
+
+# ---- order statistics: quantile, percentile, median ------------------------------------------------
+
+
+@fragment
+def quantile_slope(a, q, axis, method):
+    # NumPy's default ('linear', Hyndman and Fan 1996 definition 7) quantile is lo + frac (hi - lo), lo
+    # and hi the order statistics at floor and ceil of q (n - 1) (NumPy's methods 'lower' and
+    # 'higher'), frac its fractional part. So d/da is 1 - frac at lo and frac at hi, elements tied
+    # with an order statistic sharing its weight equally (as np.max's ties; a central difference
+    # agrees), and d/dq is (n - 1) (hi - lo). q's axes, which NumPy puts first, are moved last so that
+    # axis keeps its meaning. Returns (slope over a's shape + q's, d/dq over the kept shape + q's,
+    # the kept shape with q's axes first). Other methods are refused at the call (quantile_method).
+    nq = np.ndim(q)
+    qa = np.arange(nq)
+    lo0 = np.quantile(a, q, axis=axis, keepdims=True, method="lower")
+    lo = np.moveaxis(lo0, qa, qa - nq)
+    hi = np.moveaxis(np.quantile(a, q, axis=axis, keepdims=True, method="higher"), qa, qa - nq)
+    n = np.size(a) * np.size(q) / (np.size(lo) or 1)
+    position = np.asarray(q) * (n - 1)
+    frac = (position - np.floor(position)) * quantile_method(method)
+    x = np.reshape(a, np.shape(a) + (1,) * nq)
+    at_lo = x == lo
+    at_hi = x == hi
+    slope = (1.0 - frac) * at_lo / np.maximum(np.sum(at_lo, axis=axis, keepdims=True), 1) + frac * at_hi / np.maximum(
+        np.sum(at_hi, axis=axis, keepdims=True), 1
+    )
+    return slope, (n - 1) * (hi - lo), np.shape(lo0)
+
+
+@adjoint(np.quantile)
+def quantile_adjoint(g, ans, a, q, axis=None, method="linear", keepdims=False):
+    # see quantile_slope; q must lie in [0, 1] (NumPy refuses others going forward)
+    parts = quantile_slope(a, q, axis, method)
+    nq = np.ndim(q)
+    kept = np.moveaxis(np.reshape(g, parts[2]), np.arange(nq), np.arange(nq) - nq)
+    return (
+        np.sum(np.reshape(kept * parts[0], np.shape(a) + (-1,)), axis=-1),
+        np.reshape(np.sum(np.reshape(kept * parts[1], (-1,) + np.shape(q)), axis=0), np.shape(q)),
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(np.quantile)
+def quantile_tangent(dot, ans, a, q, axis=None, method="linear", keepdims=False):
+    parts = quantile_slope(a, q, axis, method)
+    nq = np.ndim(q)
+    first = np.arange(nq) - nq
+    spread = np.sum(parts[0] * np.reshape(dot, np.shape(dot) + (1,) * nq), axis=axis, keepdims=True)
+    return (
+        np.reshape(np.moveaxis(spread, first, np.arange(nq)), np.shape(ans)),
+        np.reshape(np.moveaxis(parts[1] * dot, first, np.arange(nq)), np.shape(ans)),
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(np.percentile)
+def percentile_adjoint(g, ans, a, q, axis=None, method="linear", keepdims=False):
+    # np.quantile at q / 100 (NumPy's own definition)
+    parts = quantile_slope(a, np.true_divide(q, 100), axis, method)
+    nq = np.ndim(q)
+    kept = np.moveaxis(np.reshape(g, parts[2]), np.arange(nq), np.arange(nq) - nq)
+    return (
+        np.sum(np.reshape(kept * parts[0], np.shape(a) + (-1,)), axis=-1),
+        np.reshape(np.sum(np.reshape(kept * parts[1], (-1,) + np.shape(q)), axis=0), np.shape(q)) / 100,
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(np.percentile)
+def percentile_tangent(dot, ans, a, q, axis=None, method="linear", keepdims=False):
+    parts = quantile_slope(a, np.true_divide(q, 100), axis, method)
+    nq = np.ndim(q)
+    first = np.arange(nq) - nq
+    spread = np.sum(parts[0] * np.reshape(dot, np.shape(dot) + (1,) * nq), axis=axis, keepdims=True)
+    return (
+        np.reshape(np.moveaxis(spread, first, np.arange(nq)), np.shape(ans)),
+        np.reshape(np.moveaxis(parts[1] * dot / 100, first, np.arange(nq)), np.shape(ans)),
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(np.median, shape="reduce")
+def median_adjoint(g, ans, a, axis=None, keepdims=False):
+    # np.quantile at 0.5: the middle element, or half to each of the two middle ones
+    parts = quantile_slope(a, 0.5, axis, "linear")
+    return unreduce(g, a, axis, keepdims) * parts[0], None, None
+
+
+@tangent(np.median)
+def median_tangent(dot, ans, a, axis=None, keepdims=False):
+    parts = quantile_slope(a, 0.5, axis, "linear")
+    return np.sum(parts[0] * dot, axis=axis, keepdims=keepdims), None, None
+
+
+# ---- weighted averages, covariances -----------------------------------------------------------------
+
+
+@fragment
+def average_weights(a, axis, weights):
+    # np.average's weights laid over a: 1 where none are passed, a 1-d array for one axis along it
+    none = np.asarray(weights).dtype.kind == "O"
+    same = np.shape(weights) == np.shape(a)
+    laid = np.swapaxes(np.reshape(weights, (1,) * (np.ndim(a) - 1) + np.shape(weights)), -1, axis)
+    return np.ones_like(a) * (1.0 if none else (weights if same else laid))
+
+
+@adjoint(np.average)
+def average_adjoint(g, ans, a, axis=None, weights=None, returned=False, keepdims=False):
+    # avg = sum(w a) / sum(w) over the axes: d/da = w / sum(w), d/dw = (a - avg) / sum(w); with
+    # returned=True ans is the pair (avg, sum(w)) and g the pair of cotangents, d sum(w) / dw = 1.
+    # A 1-d weights for one axis gets the sum of its slices' cotangents.
+    w = average_weights(a, axis, weights)
+    total = np.sum(w, axis=axis, keepdims=True)
+    mean = np.sum(w * a, axis=axis, keepdims=True) / total
+    spread = unreduce(g[0] if returned else g, a, axis, keepdims)
+    by_w = spread * (a - mean) / total + (unreduce(g[1], a, axis, keepdims) if returned else 0.0)
+    return (
+        spread * w / total,
+        None,
+        by_w if np.shape(weights) == np.shape(a) else unbroadcast(np.swapaxes(by_w, -1, axis), weights),
+        None,
+        None,
+    )
+
+
+@tangent(np.average)
+def average_tangent(dot, ans, a, axis=None, weights=None, returned=False, keepdims=False):
+    w = average_weights(a, axis, weights)
+    total = np.sum(w, axis=axis, keepdims=True)
+    mean = np.sum(w * a, axis=axis, keepdims=True) / total
+    shape = np.shape(ans[0] if returned else ans)
+    by_a = np.reshape(np.sum(w * dot, axis=axis, keepdims=True) / total, shape)
+    dw = average_weights(a, axis, dot)
+    by_w = np.reshape(np.sum(dw * (a - mean), axis=axis, keepdims=True) / total, shape)
+    dtotal = np.broadcast_to(np.reshape(np.sum(dw, axis=axis, keepdims=True), np.shape(by_w)), shape)
+    return (
+        (by_a, np.zeros(shape)) if returned else by_a,
+        None,
+        (by_w, dtotal) if returned else by_w,
+        None,
+        None,
+    )
+
+
+@fragment
+def cov_rows(m, y, rowvar):
+    # np.cov's variables as rows of a 2-d array: m's (transposed if not rowvar), then y's
+    rows = np.atleast_2d(m) if rowvar else np.atleast_2d(m).T
+    extra = np.atleast_2d(y) if rowvar else np.atleast_2d(y).T
+    return rows if np.asarray(y).dtype.kind == "O" else np.concatenate([rows, extra], axis=0)
+
+
+@fragment
+def cov_split(bar, m, y, rowvar):
+    # the cotangent of cov_rows' array, back to m's and y's shapes
+    count = np.shape(np.atleast_2d(m))[0] if rowvar else np.shape(np.atleast_2d(m).T)[0]
+    mine = bar[:count] if rowvar else bar[:count].T
+    theirs = bar[count:] if rowvar else bar[count:].T
+    return np.reshape(mine, np.shape(m)), np.reshape(theirs, np.shape(y))
+
+
+@adjoint(np.cov)
+def cov_adjoint(g, ans, m, y=None, rowvar=True, bias=False, ddof=None):
+    # C = Xc Xc^T / (N - ddof), Xc the rows X centred: dC = (dXc Xc^T + Xc dXc^T) / (N - ddof), so
+    # X's cotangent is (G + G^T) Xc / (N - ddof) (its rows sum to 0, so centring it changes nothing).
+    # ddof None is 1, or 0 with bias. fweights and aweights are refused at the call.
+    x = cov_rows(m, y, rowvar)
+    xc = x - np.mean(x, axis=1, keepdims=True)
+    dof = np.shape(x)[1] - ((0 if bias else 1) if ddof == None else ddof)
+    sym = np.reshape(g, (np.shape(x)[0], np.shape(x)[0]))
+    bars = cov_split(np.matmul(sym + sym.T, xc) / dof, m, y, rowvar)
+    return bars[0], bars[1], None, None, None
+
+
+@tangent(np.cov)
+def cov_tangent(dot, ans, m, y=None, rowvar=True, bias=False, ddof=None):
+    x = cov_rows(m, y, rowvar)
+    xc = x - np.mean(x, axis=1, keepdims=True)
+    dof = np.shape(x)[1] - ((0 if bias else 1) if ddof == None else ddof)
+    dm = cov_rows(dot, np.zeros_like(y) if np.asarray(y).dtype.kind != "O" else y, rowvar)
+    dy = cov_rows(np.zeros_like(m), dot, rowvar)
+    part_m = np.matmul(dm - np.mean(dm, axis=1, keepdims=True), xc.T)
+    part_y = np.matmul(dy - np.mean(dy, axis=1, keepdims=True), xc.T)
+    return (
+        np.reshape((part_m + part_m.T) / dof, np.shape(ans)),
+        np.reshape((part_y + part_y.T) / dof, np.shape(ans)),
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(np.corrcoef)
+def corrcoef_adjoint(g, ans, x, y=None, rowvar=True):
+    # R = C / (s s^T), s = sqrt(diag C), C the covariance (any ddof: it cancels). C's cotangent is
+    # G / (s s^T) less, on the diagonal, sum_j (G R)_kj + (G R)_jk over 2 C_kk; then cov's rule.
+    rows = cov_rows(x, y, rowvar)
+    xc = rows - np.mean(rows, axis=1, keepdims=True)
+    c = np.matmul(xc, xc.T)
+    s = np.sqrt(np.diag(c))
+    r = c / np.outer(s, s)
+    gr = np.reshape(g, np.shape(r))
+    gc = gr / np.outer(s, s) - np.diag((np.sum(gr * r, axis=0) + np.sum(gr * r, axis=1)) / (2.0 * np.diag(c)))
+    bars = cov_split(np.matmul(gc + gc.T, xc), x, y, rowvar)
+    return bars[0], bars[1], None
+
+
+@tangent(np.corrcoef)
+def corrcoef_tangent(dot, ans, x, y=None, rowvar=True):
+    # dR = dC / (s s^T) - R (dC_ii / C_ii + dC_jj / C_jj) / 2, dC from the rows' tangent
+    rows = cov_rows(x, y, rowvar)
+    xc = rows - np.mean(rows, axis=1, keepdims=True)
+    c = np.matmul(xc, xc.T)
+    s = np.sqrt(np.diag(c))
+    r = c / np.outer(s, s)
+    dx = cov_rows(dot, np.zeros_like(y) if np.asarray(y).dtype.kind != "O" else y, rowvar)
+    dy = cov_rows(np.zeros_like(x), dot, rowvar)
+    px = np.matmul(dx - np.mean(dx, axis=1, keepdims=True), xc.T)
+    py = np.matmul(dy - np.mean(dy, axis=1, keepdims=True), xc.T)
+    cx = px + px.T
+    cy = py + py.T
+    ux = np.diag(cx) / np.diag(c)
+    uy = np.diag(cy) / np.diag(c)
+    return (
+        np.reshape(cx / np.outer(s, s) - r * (ux[:, None] + ux[None, :]) / 2.0, np.shape(ans)),
+        np.reshape(cy / np.outer(s, s) - r * (uy[:, None] + uy[None, :]) / 2.0, np.shape(ans)),
+        None,
+    )
+
+
+# ---- finite differences -----------------------------------------------------------------------------
+
+
+@adjoint(np.gradient, linear="first")
+def gradient_adjoint(g, ans, f, spacing=1.0, axis=None, edge_order=1):
+    # np.gradient along one axis is linear in f: D f, D the n x n matrix of central differences inside
+    # and one-sided ones (edge_order 1 or 2) at the ends, NumPy's own np.gradient of the identity (so
+    # a scalar spacing or an array of coordinates is honoured exactly). f's cotangent is D^T g. One
+    # spacing only (several are refused at the call: the rule takes one); f of more than one axis needs
+    # an int axis (with none NumPy returns a list of arrays, which reshaping g to f's shape refuses).
+    ax = 0 if axis == None else axis
+    n = np.shape(f)[ax]
+    d = np.gradient(np.eye(n), spacing, axis=0, edge_order=edge_order)
+    moved = np.moveaxis(np.reshape(g, np.shape(f)), ax, 0)
+    return np.moveaxis(np.tensordot(d.T, moved, 1), 0, ax), None, None, None
+
+
+# ---- counting and gathering ---------------------------------------------------------------------------
+
+
+@adjoint(np.bincount)
+def bincount_adjoint(g, ans, x, weights=None, minlength=0):
+    # bin k sums the weights of the elements equal to k: each weight gets its bin's cotangent (the
+    # counts of x itself are integers: no derivative)
+    return None, np.take(g, x), None
+
+
+@tangent(np.bincount)
+def bincount_tangent(dot, ans, x, weights=None, minlength=0):
+    return None, np.bincount(x, dot, minlength), None
+
+
+@adjoint(np.unique)
+def unique_adjoint(g, ans, ar):
+    # the sorted distinct values (the plain call: return_index=, axis=, ... are refused at the call).
+    # A value several elements share takes them as ties, as np.max: its cotangent is split equally.
+    inverse = np.ravel(np.unique(ar, return_inverse=True)[1])
+    share = np.take(g, inverse) / np.take(np.bincount(inverse), inverse)
+    return np.reshape(share, np.shape(ar))
+
+
+@tangent(np.unique)
+def unique_tangent(dot, ans, ar):
+    inverse = np.ravel(np.unique(ar, return_inverse=True)[1])
+    return np.bincount(inverse, np.ravel(dot)) / np.bincount(inverse)
+
+
+@adjoint(np.full_like)
+def full_like_adjoint(g, ans, a, fill_value):
+    # the value filled in everywhere (broadcast over a's shape) gets the sum of the cotangents; a gives
+    # only the shape. dtype=, shape=, ... are refused at the call.
+    return None, unbroadcast(g, fill_value)
+
+
+@tangent(np.full_like)
+def full_like_tangent(dot, ans, a, fill_value):
+    return None, np.zeros(np.shape(ans)) + dot
