@@ -785,5 +785,16 @@ def quantile_method(method):
     return 1.0
 
 
-HELPERS = HELPERS + ("quantile_method",)
-STATIC = STATIC + ("quantile_method",)
+def copied(copy):
+    """1.0 for np.nan_to_num's copy=True; raises NotImplementedError (a refusal at the call, where ``copy``
+    is a literal) for copy=False, which would overwrite the caller's array."""
+    if not copy:
+        raise NotImplementedError(
+            "np.nan_to_num(copy=False), which overwrites its argument in place; drop copy=False "
+            "(the compiler never changes the caller's arrays)"
+        )
+    return 1.0
+
+
+HELPERS = HELPERS + ("quantile_method", "copied")
+STATIC = STATIC + ("quantile_method", "copied")

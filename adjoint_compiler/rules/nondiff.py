@@ -60,4 +60,4 @@ nondifferentiable(np.allclose, np.array_equal, np.array_equiv, np.isclose, np.is
 nondifferentiable(np.count_nonzero, reason="counts elements, an integer")
 nondifferentiable(np.empty_like, reason=SIZES)
 nondifferentiable(np.fix, reason=ROUNDS)
-nondifferentiable(runtime.quantile_method, reason="checks a quantile's method, a string")
+nondifferentiable(runtime.quantile_method, runtime.copied, reason="checks a literal flag or method name")

@@ -36,7 +36,7 @@ import math
 import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent, views
-from adjoint_compiler.runtime import unbroadcast
+from adjoint_compiler.runtime import copied, unbroadcast
 
 
 def newer_math(name):
@@ -346,11 +346,12 @@ def fmin_adjoint(g, ans, x1, x2):
 
 
 @adjoint(np.nan_to_num)
-def nan_to_num_adjoint(g, ans, x, nan=0.0, posinf=None, neginf=None):
+def nan_to_num_adjoint(g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None):
     # the cotangent passes where x is finite; a replaced element's goes to its replacement (nan, posinf,
-    # neginf, when passed). copy=False (which overwrites x) is refused at the call.
+    # neginf, when passed). copy=False (which overwrites x) is refused at the call (copied).
     return (
-        np.where(np.isfinite(x), g, 0.0),
+        np.where(np.isfinite(x), g, 0.0) * copied(copy),
+        None,
         unbroadcast(np.where(np.isnan(x), g, 0.0), nan),
         unbroadcast(np.where(np.isposinf(x), g, 0.0), posinf),
         unbroadcast(np.where(np.isneginf(x), g, 0.0), neginf),
@@ -358,9 +359,10 @@ def nan_to_num_adjoint(g, ans, x, nan=0.0, posinf=None, neginf=None):
 
 
 @tangent(np.nan_to_num)
-def nan_to_num_tangent(dot, ans, x, nan=0.0, posinf=None, neginf=None):
+def nan_to_num_tangent(dot, ans, x, copy=True, nan=0.0, posinf=None, neginf=None):
     return (
-        np.where(np.isfinite(x), dot, 0.0),
+        np.where(np.isfinite(x), dot, 0.0) * copied(copy),
+        None,
         np.where(np.isnan(x), dot, 0.0),
         np.where(np.isposinf(x), dot, 0.0),
         np.where(np.isneginf(x), dot, 0.0),

@@ -379,97 +379,96 @@ def quantile_slope(a, q, axis, method):
     # and hi the order statistics at floor and ceil of q (n - 1) (NumPy's methods 'lower' and
     # 'higher'), frac its fractional part. So d/da is 1 - frac at lo and frac at hi, elements tied
     # with an order statistic sharing its weight equally (as np.max's ties; a central difference
-    # agrees), and d/dq is (n - 1) (hi - lo). q's axes, which NumPy puts first, are moved last so that
-    # axis keeps its meaning. Returns (slope over a's shape + q's, d/dq over the kept shape + q's,
-    # the kept shape with q's axes first). Other methods are refused at the call (quantile_method).
+    # agrees), and d/dq is (n - 1) (hi - lo). With no axis, a is flattened first; q's axes, which
+    # NumPy puts first, are moved last so that axis keeps its meaning. Returns, in that frame, the
+    # slope (a's shape + q's), d/dq (the kept shape + q's), and the shape of the kept result with q's
+    # axes first. Other methods are refused at the call (quantile_method).
+    flat = np.ravel(a) if axis == None else np.asarray(a)
+    ax = 0 if axis == None else axis
     nq = np.ndim(q)
-    qa = np.arange(nq)
-    lo0 = np.quantile(a, q, axis=axis, keepdims=True, method="lower")
-    lo = np.moveaxis(lo0, qa, qa - nq)
-    hi = np.moveaxis(np.quantile(a, q, axis=axis, keepdims=True, method="higher"), qa, qa - nq)
-    n = np.size(a) * np.size(q) / (np.size(lo) or 1)
+    last = np.arange(nq) - nq
+    lo0 = np.quantile(flat, q, axis=ax, keepdims=True, method="lower")
+    lo = np.moveaxis(lo0, np.arange(nq), last)
+    hi = np.moveaxis(np.quantile(flat, q, axis=ax, keepdims=True, method="higher"), np.arange(nq), last)
+    n = np.size(flat) * np.size(q) / (np.size(lo) or 1)
     position = np.asarray(q) * (n - 1)
     frac = (position - np.floor(position)) * quantile_method(method)
-    x = np.reshape(a, np.shape(a) + (1,) * nq)
+    x = np.reshape(flat, np.shape(flat) + (1,) * nq)
     at_lo = x == lo
     at_hi = x == hi
-    slope = (1.0 - frac) * at_lo / np.maximum(np.sum(at_lo, axis=axis, keepdims=True), 1) + frac * at_hi / np.maximum(
-        np.sum(at_hi, axis=axis, keepdims=True), 1
+    slope = (1.0 - frac) * at_lo / np.maximum(np.sum(at_lo, axis=ax, keepdims=True), 1) + frac * at_hi / np.maximum(
+        np.sum(at_hi, axis=ax, keepdims=True), 1
     )
     return slope, (n - 1) * (hi - lo), np.shape(lo0)
+
+
+@fragment
+def quantile_bars(g, parts, a, q):
+    # the cotangents of a and q from g, which has q's axes first (parts: quantile_slope's)
+    nq = np.ndim(q)
+    kept = np.moveaxis(np.reshape(g, parts[2]), np.arange(nq), np.arange(nq) - nq)
+    by_a = np.sum(np.reshape(kept * parts[0], np.shape(parts[0])[: np.ndim(parts[0]) - nq] + (-1,)), axis=-1)
+    by_q = np.sum(np.reshape(kept * parts[1], (-1,) + np.shape(q)), axis=0)
+    return np.reshape(by_a, np.shape(a)), np.reshape(by_q, np.shape(q))
+
+
+@fragment
+def quantile_dots(dot_a, dot_q, parts, ans, q, axis):
+    # the tangents of the quantile due to a's (dot_a) and q's (dot_q) (parts: quantile_slope's)
+    nq = np.ndim(q)
+    ax = 0 if axis == None else axis
+    flat = np.ravel(dot_a) if axis == None else np.asarray(dot_a)
+    spread = np.sum(parts[0] * np.reshape(flat, np.shape(flat) + (1,) * nq), axis=ax, keepdims=True)
+    first = np.arange(nq) - nq
+    return (
+        np.reshape(np.moveaxis(spread, first, np.arange(nq)), np.shape(ans)),
+        np.reshape(np.moveaxis(parts[1] * dot_q, first, np.arange(nq)), np.shape(ans)),
+    )
 
 
 @adjoint(np.quantile)
 def quantile_adjoint(g, ans, a, q, axis=None, method="linear", keepdims=False):
     # see quantile_slope; q must lie in [0, 1] (NumPy refuses others going forward)
     parts = quantile_slope(a, q, axis, method)
-    nq = np.ndim(q)
-    kept = np.moveaxis(np.reshape(g, parts[2]), np.arange(nq), np.arange(nq) - nq)
-    return (
-        np.sum(np.reshape(kept * parts[0], np.shape(a) + (-1,)), axis=-1),
-        np.reshape(np.sum(np.reshape(kept * parts[1], (-1,) + np.shape(q)), axis=0), np.shape(q)),
-        None,
-        None,
-        None,
-    )
+    bars = quantile_bars(g, parts, a, q)
+    return bars[0], bars[1], None, None, None
 
 
 @tangent(np.quantile)
 def quantile_tangent(dot, ans, a, q, axis=None, method="linear", keepdims=False):
     parts = quantile_slope(a, q, axis, method)
-    nq = np.ndim(q)
-    first = np.arange(nq) - nq
-    spread = np.sum(parts[0] * np.reshape(dot, np.shape(dot) + (1,) * nq), axis=axis, keepdims=True)
-    return (
-        np.reshape(np.moveaxis(spread, first, np.arange(nq)), np.shape(ans)),
-        np.reshape(np.moveaxis(parts[1] * dot, first, np.arange(nq)), np.shape(ans)),
-        None,
-        None,
-        None,
-    )
+    dots = quantile_dots(dot, dot, parts, ans, q, axis)
+    return dots[0], dots[1], None, None, None
 
 
 @adjoint(np.percentile)
 def percentile_adjoint(g, ans, a, q, axis=None, method="linear", keepdims=False):
     # np.quantile at q / 100 (NumPy's own definition)
     parts = quantile_slope(a, np.true_divide(q, 100), axis, method)
-    nq = np.ndim(q)
-    kept = np.moveaxis(np.reshape(g, parts[2]), np.arange(nq), np.arange(nq) - nq)
-    return (
-        np.sum(np.reshape(kept * parts[0], np.shape(a) + (-1,)), axis=-1),
-        np.reshape(np.sum(np.reshape(kept * parts[1], (-1,) + np.shape(q)), axis=0), np.shape(q)) / 100,
-        None,
-        None,
-        None,
-    )
+    bars = quantile_bars(g, parts, a, q)
+    return bars[0], bars[1] / 100, None, None, None
 
 
 @tangent(np.percentile)
 def percentile_tangent(dot, ans, a, q, axis=None, method="linear", keepdims=False):
     parts = quantile_slope(a, np.true_divide(q, 100), axis, method)
-    nq = np.ndim(q)
-    first = np.arange(nq) - nq
-    spread = np.sum(parts[0] * np.reshape(dot, np.shape(dot) + (1,) * nq), axis=axis, keepdims=True)
-    return (
-        np.reshape(np.moveaxis(spread, first, np.arange(nq)), np.shape(ans)),
-        np.reshape(np.moveaxis(parts[1] * dot / 100, first, np.arange(nq)), np.shape(ans)),
-        None,
-        None,
-        None,
-    )
+    dots = quantile_dots(dot, dot / 100, parts, ans, q, axis)
+    return dots[0], dots[1], None, None, None
 
 
 @adjoint(np.median, shape="reduce")
 def median_adjoint(g, ans, a, axis=None, keepdims=False):
     # np.quantile at 0.5: the middle element, or half to each of the two middle ones
     parts = quantile_slope(a, 0.5, axis, "linear")
-    return unreduce(g, a, axis, keepdims) * parts[0], None, None
+    bars = quantile_bars(g, parts, a, 0.5)
+    return bars[0], None, None
 
 
 @tangent(np.median)
 def median_tangent(dot, ans, a, axis=None, keepdims=False):
     parts = quantile_slope(a, 0.5, axis, "linear")
-    return np.sum(parts[0] * dot, axis=axis, keepdims=keepdims), None, None
+    dots = quantile_dots(dot, 0.0, parts, ans, 0.5, axis)
+    return dots[0], None, None
 
 
 # ---- weighted averages, covariances -----------------------------------------------------------------
@@ -480,8 +479,13 @@ def average_weights(a, axis, weights):
     # np.average's weights laid over a: 1 where none are passed, a 1-d array for one axis along it
     none = np.asarray(weights).dtype.kind == "O"
     same = np.shape(weights) == np.shape(a)
-    laid = np.swapaxes(np.reshape(weights, (1,) * (np.ndim(a) - 1) + np.shape(weights)), -1, axis)
-    return np.ones_like(a) * (1.0 if none else (weights if same else laid))
+    return np.ones_like(a) * (
+        1.0
+        if none
+        else (
+            weights if same else np.swapaxes(np.reshape(weights, (1,) * (np.ndim(a) - 1) + np.shape(weights)), -1, axis)
+        )
+    )
 
 
 @adjoint(np.average)
@@ -497,7 +501,9 @@ def average_adjoint(g, ans, a, axis=None, weights=None, returned=False, keepdims
     return (
         spread * w / total,
         None,
-        by_w if np.shape(weights) == np.shape(a) else unbroadcast(np.swapaxes(by_w, -1, axis), weights),
+        by_w
+        if np.shape(weights) == np.shape(a) or np.asarray(weights).dtype.kind == "O"
+        else unbroadcast(np.swapaxes(by_w, -1, axis), weights),
         None,
         None,
     )
@@ -536,7 +542,7 @@ def cov_split(bar, m, y, rowvar):
     count = np.shape(np.atleast_2d(m))[0] if rowvar else np.shape(np.atleast_2d(m).T)[0]
     mine = bar[:count] if rowvar else bar[:count].T
     theirs = bar[count:] if rowvar else bar[count:].T
-    return np.reshape(mine, np.shape(m)), np.reshape(theirs, np.shape(y))
+    return np.reshape(mine, np.shape(m)), (None if np.asarray(y).dtype.kind == "O" else np.reshape(theirs, np.shape(y)))
 
 
 @adjoint(np.cov)
