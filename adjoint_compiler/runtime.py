@@ -796,5 +796,13 @@ def copied(copy):
     return 1.0
 
 
-HELPERS = HELPERS + ("quantile_method", "copied")
-STATIC = STATIC + ("quantile_method", "copied")
+def axes_from_end(axis, ndim):
+    """``axis`` (an int or a tuple of ints, of an array of ``ndim`` axes) counted from the end, so that it
+    keeps its meaning where leading axes are added (np.quantile's result has q's axes first)."""
+    if isinstance(axis, tuple):
+        return tuple(a % ndim - ndim for a in axis)
+    return axis % ndim - ndim
+
+
+HELPERS = HELPERS + ("quantile_method", "copied", "axes_from_end")
+STATIC = STATIC + ("quantile_method", "copied", "axes_from_end")

@@ -23,7 +23,7 @@ Invariant: ``x``'s cotangent has ``x``'s shape, and at a kink it is the subgradi
 import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
-from adjoint_compiler.runtime import quantile_method, unbroadcast, unreduce
+from adjoint_compiler.runtime import axes_from_end, quantile_method, unbroadcast, unreduce
 
 
 @adjoint(np.sum, method="sum", shape="reduce", linear="first")
@@ -234,7 +234,7 @@ def cumprod_others(a, axis):
     # division by a_i, which autograd's ans / a does); O(n^2) per slice.
     moved = np.moveaxis(np.ravel(a) if axis == None else np.asarray(a), -1 if axis == None else axis, -1)
     n = moved.shape[-1]
-    spread = np.where(np.eye(n, dtype=bool), np.ones_like(moved)[..., None, :], moved[..., None, :])
+    spread = np.where(np.eye(n) == 1, np.ones_like(moved)[..., None, :], moved[..., None, :])
     return np.cumprod(spread, axis=-1) * np.triu(np.ones((n, n), dtype=moved.dtype))
 
 
@@ -273,7 +273,7 @@ def diff_adjoint(g, ans, a, n=1, axis=-1, prepend=None, append=None):
     # parts (a number prepended was broadcast over a slice: unbroadcast sums it back).
     ends = diff_ends(a, axis, prepend, append)
     along = np.arange(np.ndim(g)) == axis % np.ndim(g)
-    full = (-1.0) ** n * np.diff(np.pad(g, np.stack([n * along, n * along], -1)), n, axis)
+    full = (-1.0) ** n * np.diff(np.pad(g, np.stack([np.where(along, n, 0), np.where(along, n, 0)], -1)), n, axis)
     parts = np.split(full, [ends[0], np.shape(full)[axis] - ends[1]], axis)
     return parts[1], None, None, unbroadcast(parts[0], prepend), unbroadcast(parts[2], append)
 
@@ -285,13 +285,13 @@ def diff_tangent(dot, ans, a, n=1, axis=-1, prepend=None, append=None):
     along = np.arange(np.ndim(a)) == axis % np.ndim(a)
     size = np.shape(a)[axis]
     return (
-        np.diff(np.pad(dot, np.stack([ends[0] * along, ends[1] * along], -1)), n, axis),
+        np.diff(np.pad(dot, np.stack([np.where(along, ends[0], 0), np.where(along, ends[1], 0)], -1)), n, axis),
         None,
         None,
         np.diff(
             np.pad(
                 np.broadcast_to(dot, np.where(along, ends[0], np.shape(a))),
-                np.stack([0 * along, (size + ends[1]) * along], -1),
+                np.stack([np.where(along, 0, 0), np.where(along, size + ends[1], 0)], -1),
             ),
             n,
             axis,
@@ -299,7 +299,7 @@ def diff_tangent(dot, ans, a, n=1, axis=-1, prepend=None, append=None):
         np.diff(
             np.pad(
                 np.broadcast_to(dot, np.where(along, ends[1], np.shape(a))),
-                np.stack([(ends[0] + size) * along, 0 * along], -1),
+                np.stack([np.where(along, ends[0] + size, 0), np.where(along, 0, 0)], -1),
             ),
             n,
             axis,
@@ -379,51 +379,40 @@ def quantile_slope(a, q, axis, method):
     # and hi the order statistics at floor and ceil of q (n - 1) (NumPy's methods 'lower' and
     # 'higher'), frac its fractional part. So d/da is 1 - frac at lo and frac at hi, elements tied
     # with an order statistic sharing its weight equally (as np.max's ties; a central difference
-    # agrees), and d/dq is (n - 1) (hi - lo). With no axis, a is flattened first; q's axes, which
-    # NumPy puts first, are moved last so that axis keeps its meaning. Returns, in that frame, the
-    # slope (a's shape + q's), d/dq (the kept shape + q's), and the shape of the kept result with q's
-    # axes first. Other methods are refused at the call (quantile_method).
+    # agrees), and d/dq is (n - 1) (hi - lo). With no axis, a is flattened first; the axes are
+    # counted from the end, as NumPy puts q's axes first. Returns, over q's axes then (flattened) a's,
+    # the slope, d/dq (kept dims), and the shape of the kept result. Other methods are refused at the
+    # call (quantile_method).
     flat = np.ravel(a) if axis == None else np.asarray(a)
-    ax = 0 if axis == None else axis
-    nq = np.ndim(q)
-    last = np.arange(nq) - nq
-    lo0 = np.quantile(flat, q, axis=ax, keepdims=True, method="lower")
-    lo = np.moveaxis(lo0, np.arange(nq), last)
-    hi = np.moveaxis(np.quantile(flat, q, axis=ax, keepdims=True, method="higher"), np.arange(nq), last)
+    ax = axes_from_end(0 if axis == None else axis, np.ndim(flat))
+    lo = np.quantile(flat, q, axis=ax, keepdims=True, method="lower")
+    hi = np.quantile(flat, q, axis=ax, keepdims=True, method="higher")
     n = np.size(flat) * np.size(q) / (np.size(lo) or 1)
     position = np.asarray(q) * (n - 1)
-    frac = (position - np.floor(position)) * quantile_method(method)
-    x = np.reshape(flat, np.shape(flat) + (1,) * nq)
-    at_lo = x == lo
-    at_hi = x == hi
+    frac = np.reshape(position - np.floor(position), np.shape(q) + (1,) * np.ndim(flat)) * quantile_method(method)
+    at_lo = flat == lo
+    at_hi = flat == hi
     slope = (1.0 - frac) * at_lo / np.maximum(np.sum(at_lo, axis=ax, keepdims=True), 1) + frac * at_hi / np.maximum(
         np.sum(at_hi, axis=ax, keepdims=True), 1
     )
-    return slope, (n - 1) * (hi - lo), np.shape(lo0)
+    return slope, (n - 1) * (hi - lo), ax
 
 
 @fragment
 def quantile_bars(g, parts, a, q):
-    # the cotangents of a and q from g, which has q's axes first (parts: quantile_slope's)
-    nq = np.ndim(q)
-    kept = np.moveaxis(np.reshape(g, parts[2]), np.arange(nq), np.arange(nq) - nq)
-    by_a = np.sum(np.reshape(kept * parts[0], np.shape(parts[0])[: np.ndim(parts[0]) - nq] + (-1,)), axis=-1)
-    by_q = np.sum(np.reshape(kept * parts[1], (-1,) + np.shape(q)), axis=0)
+    # the cotangents of a and q from g (parts: quantile_slope's)
+    kept = np.reshape(g, np.shape(parts[1]))
+    # (sizes, not -1: a may be empty)
+    by_a = np.sum(np.reshape(kept * parts[0], (np.size(q),) + np.shape(parts[0])[np.ndim(q) :]), axis=0)
+    by_q = np.sum(np.reshape(kept * parts[1], np.shape(q) + (np.size(kept) // (np.size(q) or 1),)), axis=-1)
     return np.reshape(by_a, np.shape(a)), np.reshape(by_q, np.shape(q))
 
 
 @fragment
-def quantile_dots(dot_a, dot_q, parts, ans, q, axis):
-    # the tangents of the quantile due to a's (dot_a) and q's (dot_q) (parts: quantile_slope's)
-    nq = np.ndim(q)
-    ax = 0 if axis == None else axis
-    flat = np.ravel(dot_a) if axis == None else np.asarray(dot_a)
-    spread = np.sum(parts[0] * np.reshape(flat, np.shape(flat) + (1,) * nq), axis=ax, keepdims=True)
-    first = np.arange(nq) - nq
-    return (
-        np.reshape(np.moveaxis(spread, first, np.arange(nq)), np.shape(ans)),
-        np.reshape(np.moveaxis(parts[1] * dot_q, first, np.arange(nq)), np.shape(ans)),
-    )
+def quantile_dot(dot, parts, ans, axis):
+    # the tangent of the quantile due to a's, dot (parts: quantile_slope's)
+    flat = np.ravel(dot) if axis == None else np.asarray(dot)
+    return np.reshape(np.sum(parts[0] * flat, axis=parts[2], keepdims=True), np.shape(ans))
 
 
 @adjoint(np.quantile)
@@ -437,8 +426,13 @@ def quantile_adjoint(g, ans, a, q, axis=None, method="linear", keepdims=False):
 @tangent(np.quantile)
 def quantile_tangent(dot, ans, a, q, axis=None, method="linear", keepdims=False):
     parts = quantile_slope(a, q, axis, method)
-    dots = quantile_dots(dot, dot, parts, ans, q, axis)
-    return dots[0], dots[1], None, None, None
+    return (
+        quantile_dot(dot, parts, ans, axis),
+        np.reshape(parts[1] * np.reshape(dot, np.shape(q) + (1,) * (np.ndim(parts[1]) - np.ndim(q))), np.shape(ans)),
+        None,
+        None,
+        None,
+    )
 
 
 @adjoint(np.percentile)
@@ -452,8 +446,15 @@ def percentile_adjoint(g, ans, a, q, axis=None, method="linear", keepdims=False)
 @tangent(np.percentile)
 def percentile_tangent(dot, ans, a, q, axis=None, method="linear", keepdims=False):
     parts = quantile_slope(a, np.true_divide(q, 100), axis, method)
-    dots = quantile_dots(dot, dot / 100, parts, ans, q, axis)
-    return dots[0], dots[1], None, None, None
+    return (
+        quantile_dot(dot, parts, ans, axis),
+        np.reshape(
+            parts[1] * np.reshape(dot / 100, np.shape(q) + (1,) * (np.ndim(parts[1]) - np.ndim(q))), np.shape(ans)
+        ),
+        None,
+        None,
+        None,
+    )
 
 
 @adjoint(np.median, shape="reduce")
@@ -467,8 +468,7 @@ def median_adjoint(g, ans, a, axis=None, keepdims=False):
 @tangent(np.median)
 def median_tangent(dot, ans, a, axis=None, keepdims=False):
     parts = quantile_slope(a, 0.5, axis, "linear")
-    dots = quantile_dots(dot, 0.0, parts, ans, 0.5, axis)
-    return dots[0], None, None
+    return quantile_dot(dot, parts, ans, axis), None, None
 
 
 # ---- weighted averages, covariances -----------------------------------------------------------------

@@ -67,6 +67,13 @@ TABLE = [
     Row(np.std, uniform(-3, 3), {}, "std"),  # one element: std is 0 whatever it is, so its derivative is 0
     Row(np.std, uniform(-3, 3), {"ddof": 1}, "std-ddof1", min_count=2),
     Row(np.std, uniform(-3, 3), {"ddof": 2}, "std-ddof2", min_count=3),
+    # issue #13 (NaN positions, ties and constant slices: tests/rules/test_np_reductions_more.py)
+    Row(np.nansum, uniform(-3, 3), {}, "nansum"),
+    Row(np.nanmean, uniform(-3, 3), {}, "nanmean"),
+    Row(np.nanmax, uniform(-3, 3), {}, "nanmax"),
+    Row(np.nanmin, uniform(-3, 3), {}, "nanmin"),
+    Row(np.ptp, uniform(-3, 3), {}, "ptp", min_count=2),  # one element: ptp is 0 whatever it is
+    Row(np.median, uniform(-3, 3), {}, "median"),
 ]
 
 
@@ -403,10 +410,25 @@ def test_ties_split_the_cotangent_equally(fn, x, axis, expected, keepdims):
 # ---- registration and form ------------------------------------------------------
 
 TABLE_FNS = [r.fn for r in TABLE] + [np.linalg.norm]
+# issue #13: rules whose calls do not fit TABLE's rows (their table: tests/rules/test_np_reductions_more.py)
+MORE_FNS = [
+    np.cumsum,
+    np.cumprod,
+    np.diff,
+    np.quantile,
+    np.percentile,
+    np.average,
+    np.cov,
+    np.corrcoef,
+    np.gradient,
+    np.bincount,
+    np.unique,
+    np.full_like,
+]
 
 
 def test_table_and_module_list_the_same_rules():
-    assert_table_is_the_module(TABLE_FNS, np_reductions)
+    assert_table_is_the_module(TABLE_FNS + MORE_FNS, np_reductions)
 
 
 @pytest.mark.parametrize("fn", TABLE_FNS, ids=lambda f: f.__name__)

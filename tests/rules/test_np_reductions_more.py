@@ -18,7 +18,7 @@ import pytest
 import adjoint_compiler as ac
 from adjoint_compiler.rules import registry
 from adjoint_compiler.testing import check_grads, check_rule
-from tests.rules.domains import away, uniform
+from tests.rules.domains import uniform
 
 SEEDS = (0, 1)
 
