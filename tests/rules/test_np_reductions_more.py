@@ -142,6 +142,7 @@ TABLE = [
     Row(np.interp, [given(np.array([-1.0, 0.5, 3.5])), XP, Op(U, (4,))], {}, "interp-outside"),
     Row(np.interp, [given(np.array([-1.0, 0.5, 3.5])), XP, Op(U, (4,)), Op(U, ()), Op(U, ())], {}, "interp-left-right"),
     Row(np.interp, [given(1.2), XP, Op(U, (4,))], {}, "interp-scalar"),
+    Row(np.interp, [Op(uniform(0.05, 2.95), (5,)), XP, Op(U, (4,))], {}, "interp-drawn"),
     # polyval: in p and x, x an array or a number, a constant polynomial
     Row(np.polyval, [Op(U, (4,)), Op(U, (3,))], {}, "polyval"),
     Row(np.polyval, [Op(U, (3,)), Op(U, ())], {}, "polyval-scalar"),
