@@ -1,6 +1,8 @@
 """Adjoints of NumPy's elementwise functions (ufuncs), ``np.where`` and ``np.clip``, and of the
 ``math`` functions with the same derivatives. Forward mode derives an element-wise function's tangent
-from its adjoint rule; ``np.where`` and ``np.clip`` have tangent rules.
+from its adjoint rule; ``np.where``, ``np.clip`` and the functions that are not ufuncs (``np.sinc``,
+``np.nan_to_num``, ``np.interp``, ``np.polyval``) have tangent rules, and ``np.convolve`` and
+``np.correlate``, linear in each operand, a ``linear`` fact.
 
 A unary ufunc's result has its argument's shape, so its cotangent needs no
 reshaping. Binary ufuncs broadcast, so each contribution goes back through

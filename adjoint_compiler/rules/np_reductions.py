@@ -1,16 +1,20 @@
 """Adjoints of NumPy's reductions, and the tangent rules of those whose tangent forward mode cannot
-derive (``var``, ``std``, ``norm``: ``np.sum(x_dot * slope)`` with the adjoint's slope).
+derive (``var``, ``std``, ``norm``: ``np.sum(x_dot * slope)`` with the adjoint's slope); then the
+functions that run along an axis or summarise an array in other ways (issue #13): running sums and
+products, differences, NaN-skipping reductions, ``ptp``, quantiles and ``median``, ``average``,
+``cov`` and ``corrcoef``, ``np.gradient``, ``bincount``'s weights, ``unique`` and ``full_like``.
 
-Every rule takes the reduction's ``axis`` (None, an int, a tuple; negative
+Every reduction takes the reduction's ``axis`` (None, an int, a tuple; negative
 axes allowed) and ``keepdims``, and spreads ``g`` back over ``x`` with
 ``unreduce``. The parameter order follows NumPy's (``dtype``/``out``, which
-sit in between, are not modelled), and each rule returns ``None`` for the
-non-differentiable parameters after ``x``.
+sit in between, are not modelled: passed by keyword they are refused at the
+call), and each rule returns ``None`` for the non-differentiable parameters.
 
 Where a reduction has a kink (a norm or standard deviation at zero, ties of
-a maximum), the rule returns one documented subgradient, never nan: 0 at a
-norm's or std's zero (the smallest subgradient, as ``abs`` takes at 0) and an
-equal split between tied elements. An empty x has an empty cotangent.
+a maximum, an order statistic or a range), the rule returns one documented
+subgradient, never nan: 0 at a norm's or std's zero (the smallest subgradient,
+as ``abs`` takes at 0) and an equal split between tied elements. An empty x has
+an empty cotangent; a NaN that a ``nan*`` reduction skips gets 0.
 Invariant: ``x``'s cotangent has ``x``'s shape, and at a kink it is the subgradient above, never nan.
 
 >>> x = np.array([[1.0, 3.0], [3.0, 2.0]])
@@ -18,6 +22,8 @@ Invariant: ``x``'s cotangent has ``x``'s shape, and at a kink it is the subgradi
 [[0.0, 0.5], [0.5, 0.0]]
 >>> norm_adjoint(1.0, 0.0, np.zeros(2))[0].tolist()  # the kink at 0: subgradient 0, not nan
 [0.0, 0.0]
+>>> cumprod_adjoint(np.ones(3), None, np.array([2.0, 0.0, 3.0]))[0].tolist()  # exact at a zero: no ans / x
+[1.0, 8.0, 0.0]
 """
 
 import numpy as np
