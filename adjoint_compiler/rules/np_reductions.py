@@ -316,7 +316,7 @@ def diff_tangent(dot, ans, a, n=1, axis=-1, prepend=None, append=None):
 # ---- reductions that skip NaNs, the range ---------------------------------------------------------
 
 
-@adjoint(np.nansum, shape="reduce")
+@adjoint(np.nansum)
 def nansum_adjoint(g, ans, a, axis=None, keepdims=False):
     # a NaN counts as 0: it gets no cotangent
     return np.where(np.isnan(a), 0.0, unreduce(g, a, axis, keepdims)), None, None
@@ -327,7 +327,7 @@ def nansum_tangent(dot, ans, a, axis=None, keepdims=False):
     return np.sum(np.where(np.isnan(a), 0.0, dot), axis=axis, keepdims=keepdims), None, None
 
 
-@adjoint(np.nanmean, shape="reduce")
+@adjoint(np.nanmean)
 def nanmean_adjoint(g, ans, a, axis=None, keepdims=False):
     # the mean of the non-NaN elements: each gets g / their count, a NaN 0 (an all-NaN slice, whose
     # mean is NaN, gets 0 everywhere: the count's maximum with 1 keeps 0 / 0 away)
@@ -343,7 +343,7 @@ def nanmean_tangent(dot, ans, a, axis=None, keepdims=False):
     return np.sum(np.where(kept, dot, 0.0), axis=axis, keepdims=keepdims) / count, None, None
 
 
-@adjoint(np.nanmax, np.nanmin, shape="reduce")
+@adjoint(np.nanmax, np.nanmin)
 def nanextremum_adjoint(g, ans, a, axis=None, keepdims=False):
     # as np.max's rule (ties split equally), NaNs ignored: a NaN never equals ans, so it gets 0, and
     # an all-NaN slice (ans NaN) gets 0 everywhere
@@ -359,7 +359,7 @@ def nanextremum_tangent(dot, ans, a, axis=None, keepdims=False):
     return np.sum(np.where(hit, dot, 0.0) / count, axis=axis, keepdims=keepdims), None, None
 
 
-@adjoint(np.ptp, shape="reduce")
+@adjoint(np.ptp)
 def ptp_adjoint(g, ans, a, axis=None, keepdims=False):
     # max - min, each with np.max's equal split between ties; a constant slice gets 0 (1/n - 1/n)
     top = a == np.max(a, axis=axis, keepdims=True)
@@ -391,8 +391,10 @@ def quantile_slope(a, q, axis, method):
     # call (quantile_method).
     flat = np.ravel(a) if axis == None else np.asarray(a)
     ax = axes_from_end(0 if axis == None else axis, np.ndim(flat))
-    lo = np.quantile(flat, q, axis=ax, keepdims=True, method="lower")
-    hi = np.quantile(flat, q, axis=ax, keepdims=True, method="higher")
+    # (an empty a has an empty cotangent: NumPy's quantile of nothing is nan, its 'lower' one raises)
+    empty = np.zeros(np.shape(q) + np.shape(np.sum(flat, axis=ax, keepdims=True)))
+    lo = np.quantile(flat, q, axis=ax, keepdims=True, method="lower") if np.size(flat) else empty
+    hi = np.quantile(flat, q, axis=ax, keepdims=True, method="higher") if np.size(flat) else empty
     n = np.size(flat) * np.size(q) / (np.size(lo) or 1)
     position = np.asarray(q) * (n - 1)
     frac = np.reshape(position - np.floor(position), np.shape(q) + (1,) * np.ndim(flat)) * quantile_method(method)
@@ -463,7 +465,7 @@ def percentile_tangent(dot, ans, a, q, axis=None, method="linear", keepdims=Fals
     )
 
 
-@adjoint(np.median, shape="reduce")
+@adjoint(np.median)
 def median_adjoint(g, ans, a, axis=None, keepdims=False):
     # np.quantile at 0.5: the middle element, or half to each of the two middle ones
     parts = quantile_slope(a, 0.5, axis, "linear")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from adjoint_compiler import runtime
-from adjoint_compiler.rules import py_builtins, registry
+from adjoint_compiler.rules import nondiff, py_builtins, registry
 
 
 def test_every_method_and_attribute_resolves_to_a_registered_rule():
@@ -189,3 +189,18 @@ def test_every_form_is_differentiated_as_a_function_with_a_rule_or_a_declaration
             assert registry.lookup(variant) is not None or registry.is_nondifferentiable(variant), (fn, variant)
             assert registry.call_form(fn, count, keywords) is variant
     assert registry.call_form(pow, 2) is pow and registry.call_form(pow, 2, ["mod"]) is py_builtins.pow_mod
+
+
+# reduce13 (issue #13): how to call the functions declared in nondiff.py's issue-13 block
+CALLS[np.searchsorted] = lambda rng: (np.sort(_ARRAY(rng)), _ARRAY(rng))
+CALLS[np.digitize] = lambda rng: (_ARRAY(rng), np.array([-1.0, 0.0, 2.0]))
+CALLS[np.argpartition] = lambda rng: (_ARRAY(rng), 1)
+CALLS.update({fn: (lambda rng: (_ARRAY(rng), _ARRAY(rng))) for fn in (np.allclose, np.array_equal, np.array_equiv)})
+CALLS[np.isclose] = lambda rng: (_ARRAY(rng), _ARRAY(rng))
+CALLS.update(
+    {
+        fn: (lambda rng: (_ARRAY(rng),))
+        for fn in (np.nonzero, np.argwhere, nondiff.where_indices, np.isposinf, np.isneginf, np.count_nonzero, np.fix)
+    }
+)
+NO_POINTS[np.empty_like] = "its values are whatever memory held: only its shape is defined"
