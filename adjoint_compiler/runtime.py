@@ -804,5 +804,16 @@ def axes_from_end(axis, ndim):
     return axis % ndim - ndim
 
 
-HELPERS = HELPERS + ("quantile_method", "copied", "axes_from_end")
+def one_gradient(ans):
+    """1 where np.gradient returned one array (f of one axis, or one axis asked for); raises for the list
+    of one array per axis that it returns otherwise, which its adjoint rule does not take."""
+    if isinstance(ans, (list, tuple)):
+        raise NotImplementedError(
+            "the gradient of np.gradient over %d axes at once (a list of arrays); call it once per axis, "
+            "np.gradient(f, axis=k)" % len(ans)
+        )
+    return 1
+
+
+HELPERS = HELPERS + ("quantile_method", "copied", "axes_from_end", "one_gradient")
 STATIC = STATIC + ("quantile_method", "copied", "axes_from_end")

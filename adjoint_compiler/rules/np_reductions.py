@@ -29,7 +29,7 @@ Invariant: ``x``'s cotangent has ``x``'s shape, and at a kink it is the subgradi
 import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
-from adjoint_compiler.runtime import axes_from_end, quantile_method, unbroadcast, unreduce
+from adjoint_compiler.runtime import axes_from_end, one_gradient, quantile_method, unbroadcast, unreduce
 
 
 @adjoint(np.sum, method="sum", shape="reduce", linear="first")
@@ -631,8 +631,8 @@ def gradient_adjoint(g, ans, f, spacing=1.0, axis=None, edge_order=1):
     # and one-sided ones (edge_order 1 or 2) at the ends, NumPy's own np.gradient of the identity (so
     # a scalar spacing or an array of coordinates is honoured exactly). f's cotangent is D^T g. One
     # spacing only (several are refused at the call: the rule takes one); f of more than one axis needs
-    # an int axis (with none NumPy returns a list of arrays, which reshaping g to f's shape refuses).
-    ax = 0 if axis == None else axis
+    # an int axis (with none NumPy returns a list of arrays, refused when the adjoint runs: one_gradient).
+    ax = (0 if axis == None else axis) * one_gradient(ans)
     n = np.shape(f)[ax]
     d = np.gradient(np.eye(n), spacing, axis=0, edge_order=edge_order)
     moved = np.moveaxis(np.reshape(g, np.shape(f)), ax, 0)

@@ -376,6 +376,19 @@ def gradient_two_spacings(x):
     return np.sum(np.gradient(x, 1.0, axis=0, edge_order=2, varargs=2))
 
 
+def gradient_of_every_axis(x):
+    return np.sum(np.gradient(x)[0])
+
+
+def test_gradient_over_several_axes_is_refused_in_reverse_mode_and_runs_forward():
+    x = np.arange(12.0).reshape(3, 4) ** 2
+    with pytest.raises(NotImplementedError, match="axis=k"):
+        ac.grad(gradient_of_every_axis)(x)
+    t = np.random.default_rng(0).standard_normal((3, 4))
+    _, dot = ac.jvp(gradient_of_every_axis, (0,))(x, (t,))
+    assert np.isclose(dot, np.sum(np.gradient(t)[0]))
+
+
 def cumsum_dtype(x):
     return np.sum(np.cumsum(x, dtype=np.float32))
 
