@@ -815,5 +815,17 @@ def one_gradient(ans):
     return 1
 
 
-HELPERS = HELPERS + ("quantile_method", "copied", "axes_from_end", "one_gradient")
+def spacing_bar(g, ans, spacing):
+    """The cotangent of np.gradient's spacing h, a number: the differences are divided by h, so it is
+    -sum(g ans) / h. Raises NotImplementedError for coordinates (an array), whose derivative the rule
+    does not model; only called where the spacing is differentiated."""
+    if np.ndim(spacing) != 0:
+        raise NotImplementedError(
+            "the derivative of np.gradient with respect to its coordinates (an array spacing); "
+            "pass them as a constant, or a number spacing"
+        )
+    return -np.sum(g * ans) / spacing
+
+
+HELPERS = HELPERS + ("quantile_method", "copied", "axes_from_end", "one_gradient", "spacing_bar")
 STATIC = STATIC + ("quantile_method", "copied", "axes_from_end")

@@ -29,7 +29,7 @@ Invariant: ``x``'s cotangent has ``x``'s shape, and at a kink it is the subgradi
 import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
-from adjoint_compiler.runtime import axes_from_end, one_gradient, quantile_method, unbroadcast, unreduce
+from adjoint_compiler.runtime import axes_from_end, one_gradient, quantile_method, spacing_bar, unbroadcast, unreduce
 
 
 @adjoint(np.sum, method="sum", shape="reduce", linear="first")
@@ -625,18 +625,19 @@ def corrcoef_tangent(dot, ans, x, y=None, rowvar=True):
 # ---- finite differences -----------------------------------------------------------------------------
 
 
-@adjoint(np.gradient, linear="first")
+@adjoint(np.gradient)
 def gradient_adjoint(g, ans, f, spacing=1.0, axis=None, edge_order=1):
     # np.gradient along one axis is linear in f: D f, D the n x n matrix of central differences inside
     # and one-sided ones (edge_order 1 or 2) at the ends, NumPy's own np.gradient of the identity (so
     # a scalar spacing or an array of coordinates is honoured exactly). f's cotangent is D^T g. One
     # spacing only (several are refused at the call: the rule takes one); f of more than one axis needs
     # an int axis (with none NumPy returns a list of arrays, refused when the adjoint runs: one_gradient).
+    # A number spacing h is differentiated too (-sum(g ans) / h), coordinates are not (spacing_bar).
     ax = (0 if axis == None else axis) * one_gradient(ans)
     n = np.shape(f)[ax]
     d = np.gradient(np.eye(n), spacing, axis=0, edge_order=edge_order)
     moved = np.moveaxis(np.reshape(g, np.shape(f)), ax, 0)
-    return np.moveaxis(np.tensordot(d.T, moved, 1), 0, ax), None, None, None
+    return np.moveaxis(np.tensordot(d.T, moved, 1), 0, ax), spacing_bar(g, ans, spacing), None, None
 
 
 # ---- counting and gathering ---------------------------------------------------------------------------
@@ -679,3 +680,14 @@ def full_like_adjoint(g, ans, a, fill_value):
 @tangent(np.full_like)
 def full_like_tangent(dot, ans, a, fill_value):
     return None, np.zeros(np.shape(ans)) + dot
+
+
+@tangent(np.gradient)
+def gradient_tangent(dot, ans, f, spacing=1.0, axis=None, edge_order=1):
+    # linear in f (every axis at once too: a list); a number spacing h scales the result by 1 / h
+    return (
+        np.gradient(dot, spacing, axis=axis, edge_order=edge_order),
+        np.multiply(ans, spacing_bar(1.0, 1.0, spacing) * dot),
+        None,
+        None,
+    )
