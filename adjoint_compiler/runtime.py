@@ -827,5 +827,19 @@ def spacing_bar(g, ans, spacing):
     return -np.sum(g * ans) / spacing
 
 
-HELPERS = HELPERS + ("quantile_method", "copied", "axes_from_end", "one_gradient", "spacing_bar")
-STATIC = STATIC + ("quantile_method", "copied", "axes_from_end")
+def only_defaults(*names_and_values):
+    """1 where each of a reduction's parameters that its rule does not model (``"dtype", dtype, "out",
+    out, ...``) was left at its default (None); raises NotImplementedError (a refusal at the call, where
+    they are literals) naming one that was not. The rule takes them only so that positional arguments
+    bind as in NumPy: np.sum(x, 1, np.float64) passes a dtype, not keepdims."""
+    for name, value in zip(names_and_values[::2], names_and_values[1::2]):
+        if value is not None:
+            raise NotImplementedError(
+                "the gradient of a reduction with %s=: not modelled (a dtype may round, out= aliases, initial= and "
+                "where= change which elements count); leave it out, e.g. cast with .astype first" % name
+            )
+    return 1
+
+
+HELPERS = HELPERS + ("quantile_method", "copied", "axes_from_end", "one_gradient", "spacing_bar", "only_defaults")
+STATIC = STATIC + ("quantile_method", "copied", "axes_from_end", "only_defaults")

@@ -60,7 +60,9 @@ nondifferentiable(np.allclose, np.array_equal, np.array_equiv, np.isclose, np.is
 nondifferentiable(np.count_nonzero, reason="counts elements, an integer")
 nondifferentiable(np.empty_like, reason=SIZES)
 nondifferentiable(np.fix, reason=ROUNDS)
-nondifferentiable(runtime.quantile_method, runtime.copied, reason="checks a literal flag or method name")
+nondifferentiable(
+    runtime.quantile_method, runtime.copied, runtime.only_defaults, reason="checks a literal flag or method name"
+)
 nondifferentiable(runtime.axes_from_end, reason="axis numbers")
 nondifferentiable(runtime.one_gradient, reason="checks that np.gradient returned one array")
 nondifferentiable(runtime.spacing_bar, reason="a cotangent (of np.gradient's spacing): second order is refused")

@@ -29,23 +29,41 @@ Invariant: ``x``'s cotangent has ``x``'s shape, and at a kink it is the subgradi
 import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
-from adjoint_compiler.runtime import axes_from_end, one_gradient, quantile_method, spacing_bar, unbroadcast, unreduce
+from adjoint_compiler.runtime import (
+    axes_from_end,
+    one_gradient,
+    only_defaults,
+    quantile_method,
+    spacing_bar,
+    unbroadcast,
+    unreduce,
+)
 
 
 @adjoint(np.sum, method="sum", shape="reduce", linear="first")
-def sum_adjoint(g, ans, x, axis=None, keepdims=False):
-    return unreduce(g, x, axis, keepdims), None, None
+def sum_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    # (dtype=, out=, initial=, where= are refused at the call: only_defaults, here and below)
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
+    return unreduce(g, x, axis, keepdims) * _unmodelled, None, None, None, None, None, None
 
 
 @adjoint(np.mean, method="mean", shape="reduce", linear="first")
-def mean_adjoint(g, ans, x, axis=None, keepdims=False):
+def mean_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None):
     # Each output averages np.size(x) / np.size(ans) inputs. Where x is empty so is its
     # cotangent: `or 1` only keeps a division by 0 from raising there.
-    return unreduce(g * (np.size(ans) / (np.size(x) or 1)), x, axis, keepdims), None, None
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
+    return (
+        unreduce(g * (np.size(ans) / (np.size(x) or 1)), x, axis, keepdims) * _unmodelled,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @adjoint(np.prod, method="prod", shape="reduce")
-def prod_adjoint(g, ans, x, axis=None, keepdims=False):
+def prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     # d prod / d x_i is the product of the *other* elements of x_i's slice; never
     # ans / x_i, which is wrong where x has zeros (and under/overflows more easily).
     # The reduced axes are moved last and flattened into one, and the product of
@@ -53,6 +71,7 @@ def prod_adjoint(g, ans, x, axis=None, keepdims=False):
     # the right); then everything is moved back. Indexing np.arange(ndim) with
     # (axis,) lists the reduced axes, normalized, for axis None (all), an int or a
     # tuple, without an `axis is None` test (which would read `1 is None` once inlined).
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
     a = np.asarray(x)
     axes = np.arange(a.ndim)[(axis,)].ravel()
     kept = a.ndim - np.size(axes)
@@ -63,46 +82,57 @@ def prod_adjoint(g, ans, x, axis=None, keepdims=False):
     left = np.cumprod(np.concatenate([one, flat[..., :-1]], axis=-1), axis=-1)
     right = np.flip(np.cumprod(np.concatenate([one, np.flip(flat[..., 1:], axis=-1)], axis=-1), axis=-1), axis=-1)
     others = np.moveaxis((left * right).reshape(moved.shape), last, axes)
-    return unreduce(g, x, axis, keepdims) * others, None, None
+    return unreduce(g, x, axis, keepdims) * others * _unmodelled, None, None, None, None, None, None
 
 
 @adjoint(np.max, method="max", shape="reduce")
 @adjoint(np.min, method="min", shape="reduce")
 @adjoint(np.amax, np.amin)
-def extremum_adjoint(g, ans, x, axis=None, keepdims=False):
+def extremum_adjoint(g, ans, x, axis=None, out=None, keepdims=False, initial=None, where=None):
     # Where several elements attain the extremum, the cotangent is split equally
     # among them: the max is not differentiable at a tie, and this convention
     # (autograd's and JAX's too) keeps the total equal to g and treats the tied
     # elements symmetrically. The same rule serves min: only which elements
     # equal ans matters.
+    _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
     hit = x == unreduce(ans, x, axis, keepdims)
     count = np.sum(hit, axis=axis, keepdims=True)
-    return unreduce(g, x, axis, keepdims) * hit / count, None, None
+    return unreduce(g, x, axis, keepdims) * hit / count * _unmodelled, None, None, None, None, None
 
 
 @adjoint(np.var, method="var")
-def var_adjoint(g, ans, x, axis=None, ddof=0, keepdims=False):
+def var_adjoint(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # var = sum((x - mean)^2) / (n - ddof); the mean's own derivative term vanishes because the
     # centred values sum to zero. NumPy divides by max(n - ddof, 0): where that is 0 the variance
     # is nan or inf, and so is its cotangent (a NumPy inf, never a ZeroDivisionError). Where x is
     # empty so is its cotangent, and the added 1 only keeps the division quiet.
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
     n = np.size(x) / (np.size(ans) or 1)
     dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
     centered = x - np.mean(x, axis=axis, keepdims=True)
-    return unreduce(g * (2.0 / dof), x, axis, keepdims) * centered, None, None, None
+    return unreduce(g * (2.0 / dof), x, axis, keepdims) * centered * _unmodelled, None, None, None, None, None, None
 
 
 @tangent(np.var)
-def var_tangent(dot, ans, x, axis=None, ddof=0, keepdims=False):
+def var_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # 2 <x - mean, dot> / (n - ddof) over each slice, n and dof as in var_adjoint
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
     n = np.size(x) / (np.size(ans) or 1)
     dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
     centered = x - np.mean(x, axis=axis, keepdims=True)
-    return np.sum(centered * dot, axis=axis, keepdims=keepdims) * (2.0 / dof), None, None, None
+    return (
+        np.sum(centered * dot, axis=axis, keepdims=keepdims) * (2.0 / dof) * _unmodelled,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @adjoint(np.std, method="std")
-def std_adjoint(g, ans, x, axis=None, ddof=0, keepdims=False):
+def std_adjoint(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # std = sqrt(var): d std = d var / (2 std) = (x - mean) / ((n - ddof) std), with n and dof as
     # in var_adjoint. Where a slice's elements are all equal, std is |x - mean| / sqrt(n - ddof),
     # a norm at 0: for one element it is 0 whatever the value, so its derivative is exactly 0;
@@ -110,22 +140,40 @@ def std_adjoint(g, ans, x, axis=None, ddof=0, keepdims=False):
     # 0; autograd gives nan). The centred values of such a slice are exactly 0 after a
     # second centring (after one they can all be the same rounding error, e.g. 0.1 - 0.1000...2),
     # and std == 0 is divided by 1 instead.
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
     n = np.size(x) / (np.size(ans) or 1)
     dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
     once = x - np.mean(x, axis=axis, keepdims=True)
     centered = once - np.mean(once, axis=axis, keepdims=True)
-    return unreduce(g / ((ans + (ans == 0)) * dof), x, axis, keepdims) * centered, None, None, None
+    return (
+        unreduce(g / ((ans + (ans == 0)) * dof), x, axis, keepdims) * centered * _unmodelled,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @tangent(np.std)
-def std_tangent(dot, ans, x, axis=None, ddof=0, keepdims=False):
+def std_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # <x - mean, dot> / ((n - ddof) std) over each slice, with std_adjoint's n, dof, second centring
     # and its subgradient 0 where a slice's elements are all equal
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
     n = np.size(x) / (np.size(ans) or 1)
     dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
     once = x - np.mean(x, axis=axis, keepdims=True)
     centered = once - np.mean(once, axis=axis, keepdims=True)
-    return np.sum(centered * dot, axis=axis, keepdims=keepdims) / ((ans + (ans == 0)) * dof), None, None, None
+    return (
+        np.sum(centered * dot, axis=axis, keepdims=keepdims) / ((ans + (ans == 0)) * dof) * _unmodelled,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @fragment
@@ -225,12 +273,13 @@ def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
 
 
 @adjoint(np.cumsum, method="cumsum", linear="first")
-def cumsum_adjoint(g, ans, a, axis=None):
+def cumsum_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     # The transpose of a running sum is the running sum from the other end. With no axis NumPy runs
     # over the flattened array, and the cotangent goes back to a's shape. (dtype=, out= are refused.)
+    _unmodelled = only_defaults("dtype", dtype, "out", out)
     ax = 0 if axis == None else axis
     back = np.flip(np.cumsum(np.flip(g, ax), ax), ax)
-    return np.reshape(back, np.shape(a)), None
+    return np.reshape(back, np.shape(a)) * _unmodelled, None, None, None
 
 
 @fragment
@@ -245,21 +294,23 @@ def cumprod_others(a, axis):
 
 
 @adjoint(np.cumprod, method="cumprod")
-def cumprod_adjoint(g, ans, a, axis=None):
+def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     # a_i's cotangent: sum over k >= i of g_k d cumprod_k / d a_i (cumprod_others)
+    _unmodelled = only_defaults("dtype", dtype, "out", out)
     ax = -1 if axis == None else axis
     others = cumprod_others(a, axis)
     back = np.sum(others * np.moveaxis(np.asarray(g), ax, -1)[..., None, :], axis=-1)
-    return np.reshape(np.moveaxis(back, -1, ax), np.shape(a)), None
+    return np.reshape(np.moveaxis(back, -1, ax), np.shape(a)) * _unmodelled, None, None, None
 
 
 @tangent(np.cumprod)
-def cumprod_tangent(dot, ans, a, axis=None):
+def cumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
     # sum over i <= k of dot_i d cumprod_k / d a_i, with cumprod_adjoint's matrix
+    _unmodelled = only_defaults("dtype", dtype, "out", out)
     ax = -1 if axis == None else axis
     others = cumprod_others(a, axis)
     moved = np.moveaxis(np.ravel(dot) if axis == None else np.asarray(dot), ax, -1)
-    return np.moveaxis(np.sum(others * moved[..., :, None], axis=-2), -1, ax), None
+    return np.moveaxis(np.sum(others * moved[..., :, None], axis=-2), -1, ax) * _unmodelled, None, None, None
 
 
 @fragment
@@ -317,63 +368,93 @@ def diff_tangent(dot, ans, a, n=1, axis=-1, prepend=None, append=None):
 
 
 @adjoint(np.nansum)
-def nansum_adjoint(g, ans, a, axis=None, keepdims=False):
+def nansum_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     # a NaN counts as 0: it gets no cotangent
-    return np.where(np.isnan(a), 0.0, unreduce(g, a, axis, keepdims)), None, None
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
+    return np.where(np.isnan(a), 0.0, unreduce(g, a, axis, keepdims)) * _unmodelled, None, None, None, None, None, None
 
 
 @tangent(np.nansum)
-def nansum_tangent(dot, ans, a, axis=None, keepdims=False):
-    return np.sum(np.where(np.isnan(a), 0.0, dot), axis=axis, keepdims=keepdims), None, None
+def nansum_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
+    return (
+        np.sum(np.where(np.isnan(a), 0.0, dot), axis=axis, keepdims=keepdims) * _unmodelled,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @adjoint(np.nanmean)
-def nanmean_adjoint(g, ans, a, axis=None, keepdims=False):
+def nanmean_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     # the mean of the non-NaN elements: each gets g / their count, a NaN 0 (an all-NaN slice, whose
     # mean is NaN, gets 0 everywhere: the count's maximum with 1 keeps 0 / 0 away)
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
     kept = ~np.isnan(a)
     count = np.maximum(np.sum(kept, axis=axis, keepdims=True), 1)
-    return unreduce(g, a, axis, keepdims) * kept / count, None, None
+    return unreduce(g, a, axis, keepdims) * kept / count * _unmodelled, None, None, None, None, None
 
 
 @tangent(np.nanmean)
-def nanmean_tangent(dot, ans, a, axis=None, keepdims=False):
+def nanmean_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
     kept = ~np.isnan(a)
     count = np.maximum(np.sum(kept, axis=axis, keepdims=keepdims), 1)
-    return np.sum(np.where(kept, dot, 0.0), axis=axis, keepdims=keepdims) / count, None, None
+    return (
+        np.sum(np.where(kept, dot, 0.0), axis=axis, keepdims=keepdims) / count * _unmodelled,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @adjoint(np.nanmax, np.nanmin)
-def nanextremum_adjoint(g, ans, a, axis=None, keepdims=False):
+def nanextremum_adjoint(g, ans, a, axis=None, out=None, keepdims=False, initial=None, where=None):
     # as np.max's rule (ties split equally), NaNs ignored: a NaN never equals ans, so it gets 0, and
     # an all-NaN slice (ans NaN) gets 0 everywhere
+    _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
     hit = a == unreduce(ans, a, axis, keepdims)
     count = np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
-    return unreduce(g, a, axis, keepdims) * hit / count, None, None
+    return unreduce(g, a, axis, keepdims) * hit / count * _unmodelled, None, None, None, None, None
 
 
 @tangent(np.nanmax, np.nanmin)
-def nanextremum_tangent(dot, ans, a, axis=None, keepdims=False):
+def nanextremum_tangent(dot, ans, a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
     hit = a == unreduce(ans, a, axis, keepdims)
     count = np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
-    return np.sum(np.where(hit, dot, 0.0) / count, axis=axis, keepdims=keepdims), None, None
+    return (
+        np.sum(np.where(hit, dot, 0.0) / count, axis=axis, keepdims=keepdims) * _unmodelled,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @adjoint(np.ptp)
-def ptp_adjoint(g, ans, a, axis=None, keepdims=False):
+def ptp_adjoint(g, ans, a, axis=None, out=None, keepdims=False):
     # max - min, each with np.max's equal split between ties; a constant slice gets 0 (1/n - 1/n)
+    _unmodelled = only_defaults("out", out)
     top = a == np.max(a, axis=axis, keepdims=True)
     bottom = a == np.min(a, axis=axis, keepdims=True)
     slope = top / np.sum(top, axis=axis, keepdims=True) - bottom / np.sum(bottom, axis=axis, keepdims=True)
-    return unreduce(g, a, axis, keepdims) * slope, None, None
+    return unreduce(g, a, axis, keepdims) * slope * _unmodelled, None, None, None
 
 
 @tangent(np.ptp)
-def ptp_tangent(dot, ans, a, axis=None, keepdims=False):
+def ptp_tangent(dot, ans, a, axis=None, out=None, keepdims=False):
+    _unmodelled = only_defaults("out", out)
     top = a == np.max(a, axis=axis, keepdims=True)
     bottom = a == np.min(a, axis=axis, keepdims=True)
     slope = top / np.sum(top, axis=axis, keepdims=True) - bottom / np.sum(bottom, axis=axis, keepdims=True)
-    return np.sum(slope * dot, axis=axis, keepdims=keepdims), None, None
+    return np.sum(slope * dot, axis=axis, keepdims=keepdims) * _unmodelled, None, None, None
 
 
 # ---- order statistics: quantile, percentile, median ------------------------------------------------
@@ -424,19 +505,23 @@ def quantile_dot(dot, parts, ans, axis):
 
 
 @adjoint(np.quantile)
-def quantile_adjoint(g, ans, a, q, axis=None, method="linear", keepdims=False):
+def quantile_adjoint(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
     # see quantile_slope; q must lie in [0, 1] (NumPy refuses others going forward)
+    _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
     parts = quantile_slope(a, q, axis, method)
     bars = quantile_bars(g, parts, a, q)
-    return bars[0], bars[1], None, None, None
+    return bars[0] * _unmodelled, bars[1], None, None, None, None, None
 
 
 @tangent(np.quantile)
-def quantile_tangent(dot, ans, a, q, axis=None, method="linear", keepdims=False):
+def quantile_tangent(dot, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
     parts = quantile_slope(a, q, axis, method)
     return (
-        quantile_dot(dot, parts, ans, axis),
+        quantile_dot(dot, parts, ans, axis) * _unmodelled,
         np.reshape(parts[1] * np.reshape(dot, np.shape(q) + (1,) * (np.ndim(parts[1]) - np.ndim(q))), np.shape(ans)),
+        None,
+        None,
         None,
         None,
         None,
@@ -444,21 +529,25 @@ def quantile_tangent(dot, ans, a, q, axis=None, method="linear", keepdims=False)
 
 
 @adjoint(np.percentile)
-def percentile_adjoint(g, ans, a, q, axis=None, method="linear", keepdims=False):
+def percentile_adjoint(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
     # np.quantile at q / 100 (NumPy's own definition)
+    _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
     parts = quantile_slope(a, np.true_divide(q, 100), axis, method)
     bars = quantile_bars(g, parts, a, q)
-    return bars[0], bars[1] / 100, None, None, None
+    return bars[0] * _unmodelled, bars[1] / 100, None, None, None, None, None
 
 
 @tangent(np.percentile)
-def percentile_tangent(dot, ans, a, q, axis=None, method="linear", keepdims=False):
+def percentile_tangent(dot, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
     parts = quantile_slope(a, np.true_divide(q, 100), axis, method)
     return (
-        quantile_dot(dot, parts, ans, axis),
+        quantile_dot(dot, parts, ans, axis) * _unmodelled,
         np.reshape(
             parts[1] * np.reshape(dot / 100, np.shape(q) + (1,) * (np.ndim(parts[1]) - np.ndim(q))), np.shape(ans)
         ),
+        None,
+        None,
         None,
         None,
         None,
@@ -466,17 +555,19 @@ def percentile_tangent(dot, ans, a, q, axis=None, method="linear", keepdims=Fals
 
 
 @adjoint(np.median)
-def median_adjoint(g, ans, a, axis=None, keepdims=False):
+def median_adjoint(g, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
     # np.quantile at 0.5: the middle element, or half to each of the two middle ones
+    _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
     parts = quantile_slope(a, 0.5, axis, "linear")
     bars = quantile_bars(g, parts, a, 0.5)
-    return bars[0], None, None
+    return bars[0] * _unmodelled, None, None, None, None
 
 
 @tangent(np.median)
-def median_tangent(dot, ans, a, axis=None, keepdims=False):
+def median_tangent(dot, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
     parts = quantile_slope(a, 0.5, axis, "linear")
-    return quantile_dot(dot, parts, ans, axis), None, None
+    return quantile_dot(dot, parts, ans, axis) * _unmodelled, None, None, None, None
 
 
 # ---- weighted averages, covariances -----------------------------------------------------------------

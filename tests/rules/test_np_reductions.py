@@ -372,7 +372,7 @@ ZERO_CASES = [
 @pytest.mark.parametrize("x, axis, expected", ZERO_CASES, ids=[str(i) for i in range(len(ZERO_CASES))])
 def test_prod_with_zeros_matches_hand_derived_value(x, axis, expected, keepdims):
     ans = np.prod(x, axis=axis, keepdims=keepdims)
-    gx = np_reductions.prod_adjoint(np.ones(np.shape(ans)), ans, x, axis, keepdims)[0]
+    gx = np_reductions.prod_adjoint(np.ones(np.shape(ans)), ans, x, axis, keepdims=keepdims)[0]
     assert np.array_equal(gx, expected)
 
 
@@ -403,7 +403,7 @@ TIE_CASES = [
 @pytest.mark.parametrize("fn, x, axis, expected", TIE_CASES, ids=[c[0].__name__ for c in TIE_CASES])
 def test_ties_split_the_cotangent_equally(fn, x, axis, expected, keepdims):
     ans = fn(x, axis=axis, keepdims=keepdims)
-    gx = registry.lookup(fn).rule(np.ones(np.shape(ans)), ans, x, axis, keepdims)[0]
+    gx = registry.lookup(fn).rule(np.ones(np.shape(ans)), ans, x, axis, keepdims=keepdims)[0]
     assert np.allclose(gx, expected)
 
 

@@ -407,6 +407,30 @@ def test_gradient_over_several_axes_is_refused_in_reverse_mode_and_runs_forward(
     assert np.isclose(dot, np.sum(np.gradient(t)[0]))
 
 
+def sum_positional_dtype(x):
+    return np.sum(np.sum(x.reshape(3, 1) * x, 1, np.float64) * np.arange(3.0))
+
+
+def sum_literal_dtype(x):
+    return np.sum(x, dtype="int64") * np.sum(x)
+
+
+def median_overwriting(x):
+    return np.median(x, overwrite_input=True)
+
+
+def test_positional_arguments_bind_as_in_numpy():
+    # np.sum(x, 1, np.float64) passes a dtype, never keepdims (it once gave a silently wrong gradient);
+    # a dtype is refused, when the gradient runs where it is not a literal (np.float64 is not)
+    with pytest.raises(NotImplementedError, match="dtype"):
+        ac.grad(sum_positional_dtype)(np.arange(1.0, 4.0))
+    with pytest.raises(ac.CompileError, match="dtype"):  # a literal: refused at compile time
+        ac.grad(sum_literal_dtype)(np.arange(1.0, 4.0))
+    check_grads(lambda x: np.sum(np.nansum(x, 1, None, None, True) * x), [np.arange(6.0).reshape(2, 3) / 7])
+    check_grads(lambda x: np.sum(np.var(x, 0, None, None, 1, True) * x), [np.arange(6.0).reshape(3, 2) ** 2 / 7])
+    check_grads(lambda x: np.sum(np.max(x, 1, None, True) * x), [np.arange(6.0).reshape(2, 3) ** 2 / 7])
+
+
 def cumsum_dtype(x):
     return np.sum(np.cumsum(x, dtype=np.float32))
 
@@ -414,13 +438,13 @@ def cumsum_dtype(x):
 @pytest.mark.parametrize(
     "fn, name",
     [
-        (var_where, "where"),
         (quantile_nearest, "nearest"),
         (cov_fweights, "fweights"),
         (nan_to_num_in_place, "copy"),
         (interp_periodic, "period"),
         (gradient_two_spacings, "gradient"),
         (cumsum_dtype, "dtype"),
+        (median_overwriting, "overwrite_input"),
     ],
     ids=lambda v: getattr(v, "__name__", v),
 )
@@ -428,3 +452,9 @@ def test_unmodelled_parameters_are_refused_with_a_location(fn, name):
     with pytest.raises(ac.CompileError, match=name) as e:
         ac.grad(fn)(np.arange(1.0, 4.0))
     assert "test_np_reductions_more.py:%d" % (inspect.getsourcelines(fn)[1] + 1) in str(e.value)
+
+
+def test_a_where_mask_known_only_at_run_time_is_refused_when_the_gradient_runs():
+    # where= of a reduction is taken (so that positions bind as in NumPy) and refused unless left out
+    with pytest.raises(NotImplementedError, match="where="):
+        ac.grad(var_where)(np.arange(1.0, 4.0))

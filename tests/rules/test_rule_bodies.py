@@ -235,4 +235,4 @@ def test_exponent_known_at_run_time_keeps_the_guard():
 
 
 # reduce13 (issue #13): runtime helpers that refuse, at the call, what a rule does not model
-ALLOWED_GLOBALS |= {"quantile_method", "copied", "axes_from_end", "one_gradient", "spacing_bar"}
+ALLOWED_GLOBALS |= {"quantile_method", "copied", "axes_from_end", "one_gradient", "spacing_bar", "only_defaults"}
