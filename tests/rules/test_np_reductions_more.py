@@ -20,7 +20,7 @@ from adjoint_compiler.rules import registry
 from adjoint_compiler.testing import check_grads, check_rule
 from tests.rules.domains import uniform
 
-SEEDS = (0, 1)
+SEEDS = (0,)
 
 
 class Op(NamedTuple):
@@ -333,7 +333,7 @@ def signals(a, v, fp):
 def test_compiled_programs(seed):
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1, 1, (3, 4))
-    check_grads(methods, [x])
+    check_grads(methods, [x])  # (one seed: each compiled program costs ~0.5 s)
     check_grads(stats, [x, rng.uniform(0.5, 2, 4)], wrt=(0, 1))
     check_grads(signals, [rng.uniform(-2, 2, 6), rng.uniform(-1, 1, 3), rng.uniform(-1, 1, 4)], wrt=(0, 1, 2))
 
