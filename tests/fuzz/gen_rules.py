@@ -839,6 +839,15 @@ def _build_more():
         if registry.method_function(name) is row.fn and len(row.args) == 1:
             method = _method_render(name, kwargs=row.kwargs)
         _add(Entry(row.fn, inputs, render, "more-" + row.name, method))
+    # the reduction rows that tests/rules/test_np_reductions.py runs on a sample of its cases: the others here
+    for row in T_RED.TABLE:
+        for shape, axis in T_RED.CASES if row.cases is not None else ():
+            if (shape, axis) in row.cases or T_RED._count(shape, axis) < row.min_count:
+                continue
+            for keepdims in T_RED.KEEPDIMS:
+                render, method = _reduction_render(row.fn, axis, keepdims, row.extra)
+                label = "%s-%s-%s-%s" % (row.name, shape, axis, keepdims)
+                _add(Entry(row.fn, [(shape, row.domain)], render, label, method))
     # the ndarray spellings of the element-wise rows: x.real, x.imag, x.conj(), x.conjugate()
     for fn, spelled in ((np.real, "real"), (np.imag, "imag")):
         render = _call_render(fn)
