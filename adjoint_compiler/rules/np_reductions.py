@@ -116,13 +116,13 @@ def var_adjoint(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=Fal
 @tangent(np.var)
 def var_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # 2 <x - mean, dot> / (n - ddof) over each slice, n and dof as in var_adjoint
-    # (a literal non-default is refused at the call; forward mode does not check others)
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
     n = np.size(x) / (np.size(ans) or 1)
     dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
     centered = x - np.mean(x, axis=axis, keepdims=True)
     return (
-        np.sum(centered * dot, axis=axis, keepdims=keepdims) * (2.0 / dof),
+        np.sum(centered * (dot if _unmodelled else dot), axis=axis, keepdims=keepdims) * (2.0 / dof),
         None,
         None,
         None,
@@ -161,14 +161,14 @@ def std_adjoint(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=Fal
 def std_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # <x - mean, dot> / ((n - ddof) std) over each slice, with std_adjoint's n, dof, second centring
     # and its subgradient 0 where a slice's elements are all equal
-    # (a literal non-default is refused at the call; forward mode does not check others)
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
     n = np.size(x) / (np.size(ans) or 1)
     dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
     once = x - np.mean(x, axis=axis, keepdims=True)
     centered = once - np.mean(once, axis=axis, keepdims=True)
     return (
-        np.sum(centered * dot, axis=axis, keepdims=keepdims) / ((ans + (ans == 0)) * dof),
+        np.sum(centered * (dot if _unmodelled else dot), axis=axis, keepdims=keepdims) / ((ans + (ans == 0)) * dof),
         None,
         None,
         None,
@@ -308,11 +308,12 @@ def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
 @tangent(np.cumprod)
 def cumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
     # sum over i <= k of dot_i d cumprod_k / d a_i, with cumprod_adjoint's matrix
-    # (a literal non-default is refused at the call; forward mode does not check others)
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("dtype", dtype, "out", out)
     ax = -1 if axis == None else axis
     others = cumprod_others(a, axis)
-    moved = np.moveaxis(np.ravel(dot) if axis == None else np.asarray(dot), ax, -1)
+    checked = dot if _unmodelled else dot
+    moved = np.moveaxis(np.ravel(checked) if axis == None else np.asarray(checked), ax, -1)
     return np.moveaxis(np.sum(others * moved[..., :, None], axis=-2), -1, ax), None, None, None
 
 
@@ -379,10 +380,10 @@ def nansum_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, i
 
 @tangent(np.nansum)
 def nansum_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    # (a literal non-default is refused at the call; forward mode does not check others)
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
     return (
-        np.sum(np.where(np.isnan(a), 0.0, dot), axis=axis, keepdims=keepdims),
+        np.sum(np.where(np.isnan(a), 0.0, (dot if _unmodelled else dot)), axis=axis, keepdims=keepdims),
         None,
         None,
         None,
@@ -404,12 +405,12 @@ def nanmean_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, 
 
 @tangent(np.nanmean)
 def nanmean_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False, where=None):
-    # (a literal non-default is refused at the call; forward mode does not check others)
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
     kept = ~np.isnan(a)
     count = np.maximum(np.sum(kept, axis=axis, keepdims=keepdims), 1)
     return (
-        np.sum(np.where(kept, dot, 0.0), axis=axis, keepdims=keepdims) / count,
+        np.sum(np.where(kept, (dot if _unmodelled else dot), 0.0), axis=axis, keepdims=keepdims) / count,
         None,
         None,
         None,
@@ -430,12 +431,12 @@ def nanextremum_adjoint(g, ans, a, axis=None, out=None, keepdims=False, initial=
 
 @tangent(np.nanmax, np.nanmin)
 def nanextremum_tangent(dot, ans, a, axis=None, out=None, keepdims=False, initial=None, where=None):
-    # (a literal non-default is refused at the call; forward mode does not check others)
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
     hit = a == unreduce(ans, a, axis, keepdims)
     count = np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
     return (
-        np.sum(np.where(hit, dot, 0.0) / count, axis=axis, keepdims=keepdims),
+        np.sum(np.where(hit, (dot if _unmodelled else dot), 0.0) / count, axis=axis, keepdims=keepdims),
         None,
         None,
         None,
@@ -456,12 +457,12 @@ def ptp_adjoint(g, ans, a, axis=None, out=None, keepdims=False):
 
 @tangent(np.ptp)
 def ptp_tangent(dot, ans, a, axis=None, out=None, keepdims=False):
-    # (a literal non-default is refused at the call; forward mode does not check others)
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("out", out)
     top = a == np.max(a, axis=axis, keepdims=True)
     bottom = a == np.min(a, axis=axis, keepdims=True)
     slope = top / np.sum(top, axis=axis, keepdims=True) - bottom / np.sum(bottom, axis=axis, keepdims=True)
-    return np.sum(slope * dot, axis=axis, keepdims=keepdims), None, None, None
+    return np.sum(slope * (dot if _unmodelled else dot), axis=axis, keepdims=keepdims), None, None, None
 
 
 # ---- order statistics: quantile, percentile, median ------------------------------------------------
@@ -522,11 +523,11 @@ def quantile_adjoint(g, ans, a, q, axis=None, out=None, overwrite_input=False, m
 
 @tangent(np.quantile)
 def quantile_tangent(dot, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
-    # (a literal non-default is refused at the call; forward mode does not check others)
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
     parts = quantile_slope(a, q, axis, method)
     return (
-        quantile_dot(dot, parts, ans, axis),
+        quantile_dot((dot if _unmodelled else dot), parts, ans, axis),
         np.reshape(parts[1] * np.reshape(dot, np.shape(q) + (1,) * (np.ndim(parts[1]) - np.ndim(q))), np.shape(ans)),
         None,
         None,
@@ -547,11 +548,11 @@ def percentile_adjoint(g, ans, a, q, axis=None, out=None, overwrite_input=False,
 
 @tangent(np.percentile)
 def percentile_tangent(dot, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
-    # (a literal non-default is refused at the call; forward mode does not check others)
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
     parts = quantile_slope(a, np.true_divide(q, 100), axis, method)
     return (
-        quantile_dot(dot, parts, ans, axis),
+        quantile_dot((dot if _unmodelled else dot), parts, ans, axis),
         np.reshape(
             parts[1] * np.reshape(dot / 100, np.shape(q) + (1,) * (np.ndim(parts[1]) - np.ndim(q))), np.shape(ans)
         ),
@@ -574,10 +575,10 @@ def median_adjoint(g, ans, a, axis=None, out=None, overwrite_input=False, keepdi
 
 @tangent(np.median)
 def median_tangent(dot, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
-    # (a literal non-default is refused at the call; forward mode does not check others)
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
     parts = quantile_slope(a, 0.5, axis, "linear")
-    return quantile_dot(dot, parts, ans, axis), None, None, None, None
+    return quantile_dot((dot if _unmodelled else dot), parts, ans, axis), None, None, None, None
 
 
 # ---- weighted averages, covariances -----------------------------------------------------------------

@@ -459,3 +459,12 @@ def test_a_parameter_known_only_at_run_time_is_refused_when_the_gradient_runs(fn
     # out: at compile time where they are literals, else when the gradient runs (np.float32 is no literal)
     with pytest.raises(NotImplementedError, match=name):
         ac.grad(fn)(np.arange(1.0, 4.0))
+
+
+def var_where_mask(x, m):
+    return np.var(x, where=m)
+
+
+def test_forward_mode_refuses_a_where_mask_too():
+    with pytest.raises(NotImplementedError, match="where="):
+        ac.jvp(var_where_mask, (0,))(np.arange(3.0), np.array([True, False, True]), (np.ones(3),))
