@@ -1081,3 +1081,76 @@ def centered_pad(c, shape):
 
 HELPERS = HELPERS + ("no_derivative", "is_none", "centered", "centered_pad")
 STATIC = STATIC + ("is_none",)
+
+# ---- reduce13 (issue #13): NumPy reductions and element-wise functions ----------------------------
+
+
+def quantile_method(method):
+    """1.0 for np.quantile's and np.percentile's method 'linear', the one their adjoint rules model;
+    raises NotImplementedError (a refusal at the call, where ``method`` is a literal) for the others."""
+    if method != "linear":
+        raise NotImplementedError(
+            "the gradient of a quantile with method=%r: only method='linear' (the default) is differentiated; "
+            "the other methods pick or weight order statistics differently" % (method,)
+        )
+    return 1.0
+
+
+def copied(copy):
+    """1.0 for np.nan_to_num's copy=True; raises NotImplementedError (a refusal at the call, where ``copy``
+    is a literal) for copy=False, which would overwrite the caller's array."""
+    if not copy:
+        raise NotImplementedError(
+            "np.nan_to_num(copy=False), which overwrites its argument in place; drop copy=False "
+            "(the compiler never changes the caller's arrays)"
+        )
+    return 1.0
+
+
+def axes_from_end(axis, ndim):
+    """``axis`` (an int or a tuple of ints, of an array of ``ndim`` axes) counted from the end, so that it
+    keeps its meaning where leading axes are added (np.quantile's result has q's axes first)."""
+    if isinstance(axis, tuple):
+        return tuple(a % ndim - ndim for a in axis)
+    return axis % ndim - ndim
+
+
+def one_gradient(ans):
+    """1 where np.gradient returned one array (f of one axis, or one axis asked for); raises for the list
+    of one array per axis that it returns otherwise, which its adjoint rule does not take."""
+    if isinstance(ans, (list, tuple)):
+        raise NotImplementedError(
+            "the gradient of np.gradient over %d axes at once (a list of arrays); call it once per axis, "
+            "np.gradient(f, axis=k)" % len(ans)
+        )
+    return 1
+
+
+def spacing_bar(g, ans, spacing):
+    """The cotangent of np.gradient's spacing h, a number: the differences are divided by h, so it is
+    -sum(g ans) / h. Raises NotImplementedError for coordinates (an array), whose derivative the rule
+    does not model; only called where the spacing is differentiated."""
+    if np.ndim(spacing) != 0:
+        raise NotImplementedError(
+            "the derivative of np.gradient with respect to its coordinates (an array spacing); "
+            "pass them as a constant, or a number spacing"
+        )
+    return -np.sum(g * ans) / spacing
+
+
+def only_defaults(*names_and_values):
+    """1 where each of a reduction's parameters that its rule does not model (``"dtype", dtype, "out",
+    out, ...``) was left at its default (None); raises NotImplementedError (a refusal at the call, where
+    they are literals) naming one that was not. The rule takes them only so that positional arguments
+    bind as in NumPy: np.sum(x, 1, np.float64) passes a dtype, not keepdims."""
+    for name, value in zip(names_and_values[::2], names_and_values[1::2]):
+        if value is not None:
+            raise NotImplementedError(
+                "the gradient of a reduction with %s=: not modelled (a dtype may round, out= aliases, initial= and "
+                "where= change which elements count); leave it out, e.g. cast with .astype first" % name
+            )
+    return 1
+
+
+HELPERS = HELPERS + ("quantile_method", "copied", "axes_from_end", "one_gradient", "spacing_bar", "only_defaults")
+STATIC = STATIC + ("quantile_method", "copied", "axes_from_end", "only_defaults")

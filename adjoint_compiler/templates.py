@@ -468,5 +468,13 @@ def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=Fal
     total = None
     for r in results:
         r = _substitute(r, fresh)
-        total = r if total is None else gast.BinOp(left=total, op=gast.Add(), right=r)
+        total = r if total is None else _plus(total, r)
     return stmts, total
+
+
+def _plus(a, b):
+    """``a + b`` of two operands' tangents; element by element where both are tuples (the tangent of a
+    pair, ``np.average(..., returned=True)``), which ``+`` would concatenate."""
+    if isinstance(a, gast.Tuple) and isinstance(b, gast.Tuple) and len(a.elts) == len(b.elts):
+        return gast.Tuple(elts=[_plus(x, y) for x, y in zip(a.elts, b.elts)], ctx=gast.Load())
+    return gast.BinOp(left=a, op=gast.Add(), right=b)

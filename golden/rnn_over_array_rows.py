@@ -29,15 +29,15 @@ def rnn_loss_grad(Wx, Wh, xs, h0):
         _t5_bar = h_bar * (1.0 - h_2 * h_2)
         _t3_bar = unbroadcast(_t5_bar, _t3)
         _t4_bar = unbroadcast(_t5_bar, _t4)
-        _t8 = np.expand_dims(h, 0) if np.ndim(h) == 1 else np.asarray(h)
-        _t9 = np.expand_dims(Wh, -1) if np.ndim(Wh) == 1 else np.asarray(Wh)
-        _t10 = np.expand_dims(_t4_bar, -1) if np.ndim(Wh) == 1 else _t4_bar
-        _t11 = np.expand_dims(_t10, -2) if np.ndim(h) == 1 else _t10
-        h_bar = np.reshape(unbroadcast(np.matmul(_t11, np.swapaxes(_t9, -1, -2)), _t8), np.shape(h))
-        Wh_bar = Wh_bar + np.reshape(unbroadcast(np.matmul(np.swapaxes(_t8, -1, -2), _t11), _t9), np.shape(Wh))
-        _t12 = np.expand_dims(x, 0) if np.ndim(x) == 1 else np.asarray(x)
-        _t13 = np.expand_dims(Wx, -1) if np.ndim(Wx) == 1 else np.asarray(Wx)
-        _t14 = np.expand_dims(_t3_bar, -1) if np.ndim(Wx) == 1 else _t3_bar
-        _t15 = np.expand_dims(_t14, -2) if np.ndim(x) == 1 else _t14
-        Wx_bar = Wx_bar + np.reshape(unbroadcast(np.matmul(np.swapaxes(_t12, -1, -2), _t15), _t13), np.shape(Wx))
+        _t9 = np.expand_dims(h, 0) if np.ndim(h) == 1 else np.asarray(h)
+        _t10 = np.expand_dims(Wh, -1) if np.ndim(Wh) == 1 else np.asarray(Wh)
+        _t11 = np.expand_dims(_t4_bar, -1) if np.ndim(Wh) == 1 else _t4_bar
+        _t12 = np.expand_dims(_t11, -2) if np.ndim(h) == 1 else _t11
+        h_bar = np.reshape(unbroadcast(np.matmul(_t12, np.swapaxes(_t10, -1, -2)), _t9), np.shape(h))
+        Wh_bar = Wh_bar + np.reshape(unbroadcast(np.matmul(np.swapaxes(_t9, -1, -2), _t12), _t10), np.shape(Wh))
+        _t13 = np.expand_dims(x, 0) if np.ndim(x) == 1 else np.asarray(x)
+        _t14 = np.expand_dims(Wx, -1) if np.ndim(Wx) == 1 else np.asarray(Wx)
+        _t15 = np.expand_dims(_t3_bar, -1) if np.ndim(Wx) == 1 else _t3_bar
+        _t16 = np.expand_dims(_t15, -2) if np.ndim(x) == 1 else _t15
+        Wx_bar = Wx_bar + np.reshape(unbroadcast(np.matmul(np.swapaxes(_t13, -1, -2), _t16), _t14), np.shape(Wx))
     return (_t7, (Wx_bar, Wh_bar))

@@ -31,7 +31,7 @@ def softmax_xent_grad(logits, labels):
     shift_bar = unbroadcast(-z_bar, shift)
     # z = logits - shift
     # shift = logits.max(axis=1, keepdims=True)
-    _t9 = logits == unreduce(shift, logits, 1, True)
-    _t8 = np.sum(_t9, axis=1, keepdims=True)
-    logits_bar = unbroadcast(z_bar, logits) + unreduce(shift_bar, logits, 1, True) * _t9 / _t8
+    _t13 = logits == unreduce(shift, logits, 1, True)
+    _t12 = np.sum(_t13, axis=1, keepdims=True)
+    logits_bar = unbroadcast(z_bar, logits) + unreduce(shift_bar, logits, 1, True) * _t13 / _t12
     return (_t7, logits_bar)

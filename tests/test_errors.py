@@ -139,7 +139,7 @@ opaque_builtin = np.frompyfunc(lambda v: v, 1, 1)
 
 
 def calls_function_without_rule(x):
-    return np.logaddexp(x, 1.0) * 2.0  # <- np.logaddexp (no rule: math.gamma has one now)
+    return np.i0(x) * 2.0  # <- np.i0 (no rule: math.gamma and np.logaddexp have one now)
 
 
 def test_function_without_rule_names_it_and_shows_registration():
@@ -148,7 +148,7 @@ def test_function_without_rule_names_it_and_shows_registration():
     message = str(info.value)
     line, col = _marked_location(calls_function_without_rule)
     assert "%s:%d:" % (HERE, line) in message
-    assert "logaddexp" in message and "register_adjoint" in message
+    assert "i0" in message and "register_adjoint" in message
     assert not isinstance(info.value, UnsupportedError)
 
 
@@ -194,13 +194,13 @@ def test_cli_reports_one_line_without_traceback(tmp_path):
 
 
 def method_on_active(x):
-    return np.std(x, axis=0).cumprod()[-1] + np.sum(x)  # <- np.std(x, axis=0).cumprod()
+    return np.std(x, axis=0).compress([True, False])[-1] + np.sum(x)  # <- np.std(x, axis=0).compress(...)
 
 
 def test_unknown_operation_on_an_active_value_is_reported_not_zeroed():
     with pytest.raises(CompileError) as info:
         ac.grad(method_on_active)(np.arange(6.0).reshape(3, 2))
-    assert ".cumprod()" in str(info.value)
+    assert ".compress()" in str(info.value)
 
 
 def known_method_on_active(x):

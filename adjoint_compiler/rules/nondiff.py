@@ -19,8 +19,7 @@ import operator
 import numpy as np
 
 from adjoint_compiler import runtime
-
-from adjoint_compiler.rules.registry import nondifferentiable, nondifferentiable_attributes
+from adjoint_compiler.rules.registry import form, nondifferentiable, nondifferentiable_attributes
 
 ROUNDS = "rounds to integral values, so it is piecewise constant"
 TRUTH = "returns a truth value"
@@ -52,9 +51,31 @@ nondifferentiable(runtime.linalg_check, runtime.einsum_sublist, reason=TRUTH)
 nondifferentiable(runtime.einsum_sublist_spec, reason="spells subscripts: a string")
 nondifferentiable(runtime.einsum_order, reason="plans subscripts: strings and positions")
 # ---- shape13: NumPy shape, indexing and ordering functions ----
-nondifferentiable(np.argpartition, reason="returns indices")
 # a rule's check of a parameter it models for some values only (np.pad's mode): returns that parameter
 nondifferentiable(runtime.supported, reason="a parameter's value, checked")
 # ---- issue #13, SciPy rules: the runtime helpers their bodies call ----------------------------------------
 nondifferentiable(runtime.is_none, reason=TRUTH)
 nondifferentiable(runtime.no_derivative, reason="raises: it stands for a derivative that is not available")
+
+
+# ---- reduce13 (issue #13) --------------------------------------------------------------------------------
+
+
+def where_indices(condition):
+    """``np.where(condition)`` of one argument: the indices where it holds (``registry.form``)."""
+    return np.where(condition)
+
+
+nondifferentiable(np.searchsorted, np.argpartition, np.nonzero, np.digitize, np.argwhere, reason="returns indices")
+nondifferentiable(where_indices, reason="returns indices")
+form(np.where, where_indices, positional=1)
+nondifferentiable(np.allclose, np.array_equal, np.array_equiv, np.isclose, np.isposinf, np.isneginf, reason=TRUTH)
+nondifferentiable(np.count_nonzero, reason="counts elements, an integer")
+nondifferentiable(np.empty_like, reason=SIZES)
+nondifferentiable(np.fix, reason=ROUNDS)
+nondifferentiable(
+    runtime.quantile_method, runtime.copied, runtime.only_defaults, reason="checks a literal flag or method name"
+)
+nondifferentiable(runtime.axes_from_end, reason="axis numbers")
+nondifferentiable(runtime.one_gradient, reason="checks that np.gradient returned one array")
+nondifferentiable(runtime.spacing_bar, reason="a cotangent (of np.gradient's spacing): second order is refused")

@@ -1,6 +1,8 @@
 """Adjoints of NumPy's elementwise functions (ufuncs), ``np.where`` and ``np.clip``, and of the
 ``math`` functions with the same derivatives. Forward mode derives an element-wise function's tangent
-from its adjoint rule; ``np.where`` and ``np.clip`` have tangent rules.
+from its adjoint rule; ``np.where``, ``np.clip`` and the functions that are not ufuncs (``np.sinc``,
+``np.nan_to_num``, ``np.interp``, ``np.polyval``) have tangent rules, and ``np.convolve`` and
+``np.correlate``, linear in each operand, a ``linear`` fact.
 
 A unary ufunc's result has its argument's shape, so its cotangent needs no
 reshaping. Binary ufuncs broadcast, so each contribution goes back through
@@ -35,8 +37,8 @@ import math
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint, linear, tangent, views
-from adjoint_compiler.runtime import unbroadcast
+from adjoint_compiler.rules.registry import adjoint, fragment, tangent, views
+from adjoint_compiler.runtime import copied, unbroadcast
 
 
 def newer_math(name):
@@ -264,4 +266,233 @@ def astype_tangent(dot, ans, x, dtype):
 
 
 views(np.asarray)  # np.asarray of an array is the array itself (np.copy and np.array copy)
-linear(np.real, kind="first")  # no adjoint rule: forward mode only
+
+
+# ---- issue #13: more ufuncs and element-wise functions ------------------------------------------------
+
+
+@adjoint(np.arcsinh)
+def arcsinh_adjoint(g, ans, x):
+    return g / np.sqrt(x * x + 1.0)
+
+
+@adjoint(np.arccosh, masked=True)
+def arccosh_adjoint(g, ans, x):
+    # infinite at x == 1, the end of the domain
+    return g / np.sqrt(x * x - 1.0)
+
+
+@adjoint(np.arctanh, masked=True)
+def arctanh_adjoint(g, ans, x):
+    return g / (1.0 - x * x)
+
+
+@adjoint(np.deg2rad, np.radians, linear="first")
+def deg2rad_adjoint(g, ans, x):
+    return g * (np.pi / 180.0)
+
+
+@adjoint(np.rad2deg, np.degrees, linear="first")
+def rad2deg_adjoint(g, ans, x):
+    return g * (180.0 / np.pi)
+
+
+@adjoint(np.sinc)
+def sinc_adjoint(g, ans, x):
+    # sinc x = sin(pi x) / (pi x): d/dx = (cos(pi x) - sinc x) / x, and 0 at x == 0 (sinc is even there)
+    return g * np.where(x == 0, 0.0, (np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x))
+
+
+@tangent(np.sinc)
+def sinc_tangent(dot, ans, x):
+    return dot * np.where(x == 0, 0.0, (np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x))
+
+
+@adjoint(np.logaddexp)
+def logaddexp_adjoint(g, ans, x1, x2):
+    # ans = log(e^x1 + e^x2): d/dx1 = e^x1 / e^ans = e^(x1 - ans), which never overflows
+    return unbroadcast(g * np.exp(x1 - ans), x1), unbroadcast(g * np.exp(x2 - ans), x2)
+
+
+@adjoint(np.logaddexp2)
+def logaddexp2_adjoint(g, ans, x1, x2):
+    # ans = log2(2^x1 + 2^x2): d/dx1 = 2^(x1 - ans)
+    return unbroadcast(g * np.exp2(x1 - ans), x1), unbroadcast(g * np.exp2(x2 - ans), x2)
+
+
+@adjoint(np.remainder, np.mod)
+def remainder_adjoint(g, ans, x1, x2):
+    # x1 - floor(x1 / x2) x2, floor piecewise constant: d/dx1 = 1, d/dx2 = -floor(x1 / x2) (jumps where
+    # x1 / x2 is an integer: there the one-sided slope of the piece NumPy's floor picks)
+    return unbroadcast(g, x1), unbroadcast(-g * np.floor_divide(x1, x2), x2)
+
+
+@adjoint(np.fmod)
+def fmod_adjoint(g, ans, x1, x2):
+    # C's fmod: x1 - trunc(x1 / x2) x2, so d/dx2 = -trunc(x1 / x2); computed as (x1 - ans) / x2, exact
+    # up to rounding (an integer), and rounded to it
+    return unbroadcast(g, x1), unbroadcast(-g * np.round((x1 - ans) / x2), x2)
+
+
+@adjoint(np.fmax)
+def fmax_adjoint(g, ans, x1, x2):
+    # as np.maximum (ties to x1), but a NaN loses: the other operand gets the cotangent (x1 where both are)
+    take_x1 = (x1 >= x2) | np.isnan(x2)
+    return unbroadcast(np.where(take_x1, g, 0.0), x1), unbroadcast(np.where(take_x1, 0.0, g), x2)
+
+
+@adjoint(np.fmin)
+def fmin_adjoint(g, ans, x1, x2):
+    take_x1 = (x1 <= x2) | np.isnan(x2)
+    return unbroadcast(np.where(take_x1, g, 0.0), x1), unbroadcast(np.where(take_x1, 0.0, g), x2)
+
+
+@adjoint(np.nan_to_num)
+def nan_to_num_adjoint(g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    # the cotangent passes where x is finite; a replaced element's goes to its replacement (nan, posinf,
+    # neginf, when passed). copy=False (which overwrites x) is refused at the call (copied).
+    return (
+        np.where(np.isfinite(x), g, 0.0) * copied(copy),
+        None,
+        unbroadcast(np.where(np.isnan(x), g, 0.0), nan),
+        unbroadcast(np.where(np.isposinf(x), g, 0.0), posinf),
+        unbroadcast(np.where(np.isneginf(x), g, 0.0), neginf),
+    )
+
+
+@tangent(np.nan_to_num)
+def nan_to_num_tangent(dot, ans, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    return (
+        np.where(np.isfinite(x), dot, 0.0) * copied(copy),
+        None,
+        np.where(np.isnan(x), dot, 0.0),
+        np.where(np.isposinf(x), dot, 0.0),
+        np.where(np.isneginf(x), dot, 0.0),
+    )
+
+
+@adjoint(np.real, attribute="real", view=True, linear="first")
+def real_adjoint(g, ans, val):
+    # of real input: the identity (x.real of a real array is the array itself)
+    return np.real(g)
+
+
+@adjoint(np.imag, attribute="imag", linear="first")
+def imag_adjoint(g, ans, val):
+    # of real input: a constant 0, so a zero cotangent
+    return np.zeros(np.shape(val))
+
+
+@adjoint(np.conjugate, np.conj, method=("conjugate", "conj"), linear="first")
+def conjugate_adjoint(g, ans, x):
+    # of real input: the identity
+    return np.conjugate(g)
+
+
+# ---- convolution, interpolation, polynomials -----------------------------------------------------------
+
+
+@fragment
+def full_cotangent(g, a, v):
+    # g of a 'same' or 'valid' convolution (correlation) placed in the 'full' one's positions, zeros
+    # around: NumPy takes the middle len(g) of the full result, (L - len(g)) // 2 from its start
+    size = np.size(a) + np.size(v) - 1
+    start = (size - np.size(g)) // 2
+    return np.concatenate([np.zeros(start), g, np.zeros(size - start - np.size(g))])
+
+
+@adjoint(np.convolve, linear="each")
+def convolve_adjoint(g, ans, a, v, mode="full"):
+    # c = a * v (full): c_n = sum_m a_m v_(n-m), so a's cotangent is the correlation of g with v, 'valid'
+    # (len(a) values), and v's that of g with a; other modes are the middle of the full result
+    full = full_cotangent(g, a, v)
+    return np.correlate(full, v, "valid"), np.correlate(full, a, "valid"), None
+
+
+@adjoint(np.correlate, linear="each")
+def correlate_adjoint(g, ans, a, v, mode="valid"):
+    # correlate(a, v) = convolve(a, v[::-1]) (real values): convolve's rule with v reversed
+    full = full_cotangent(g, a, v)
+    return np.correlate(full, np.flip(v), "valid"), np.flip(np.correlate(full, a, "valid")), None
+
+
+@fragment
+def interp_segments(x, xp, fp):
+    # the segment [xp_j, xp_(j+1)] of each x (np.interp's, the last one for x == xp[-1]), the fraction t
+    # of the way along it, its slope, and which x lie in [xp[0], xp[-1]], below, above
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, np.size(xp) - 2)
+    step = np.take(xp, j + 1) - np.take(xp, j)
+    t = (x - np.take(xp, j)) / step
+    slope = (np.take(fp, j + 1) - np.take(fp, j)) / step
+    below = x < np.take(xp, 0)
+    above = x > np.take(xp, -1)
+    return j, t, slope, below, above, ~(below | above)
+
+
+@adjoint(np.interp)
+def interp_adjoint(g, ans, x, xp, fp, left=None, right=None):
+    # Inside [xp[0], xp[-1]]: ans = fp_j + slope (x - xp_j), slope = (fp_(j+1) - fp_j) / (xp_(j+1) - xp_j):
+    # d/dx = slope, d/dfp_j = 1 - t, d/dfp_(j+1) = t, d/dxp_j = -slope (1 - t), d/dxp_(j+1) = -slope t.
+    # Outside: left (right), fp[0] (fp[-1]) where not passed; nothing depends on x or xp there. At a
+    # knot the slope of the segment np.interp's search picks (the one on the right, the last at the
+    # end). period= is refused at the call; xp must be increasing (as NumPy requires).
+    seg = interp_segments(x, xp, fp)
+    gin = np.ravel(np.where(seg[5], g, 0.0))
+    lo = np.ravel(seg[0])
+    tt = np.ravel(seg[1])
+    no_left = np.asarray(left).dtype.kind == "O"
+    no_right = np.asarray(right).dtype.kind == "O"
+    ends = np.zeros(np.size(fp))
+    ends_fp = ends + (np.arange(np.size(fp)) == 0) * np.sum(np.where(seg[3], g, 0.0)) * no_left
+    ends_fp2 = ends_fp + (np.arange(np.size(fp)) == np.size(fp) - 1) * np.sum(np.where(seg[4], g, 0.0)) * no_right
+    sl = np.ravel(seg[2])
+    return (
+        np.where(seg[5], g * seg[2], 0.0),
+        np.bincount(lo, -gin * sl * (1.0 - tt), np.size(xp)) + np.bincount(lo + 1, -gin * sl * tt, np.size(xp)),
+        np.bincount(lo, gin * (1.0 - tt), np.size(fp)) + np.bincount(lo + 1, gin * tt, np.size(fp)) + ends_fp2,
+        unbroadcast(np.where(seg[3], g, 0.0), left),
+        unbroadcast(np.where(seg[4], g, 0.0), right),
+    )
+
+
+@tangent(np.interp)
+def interp_tangent(dot, ans, x, xp, fp, left=None, right=None):
+    seg = interp_segments(x, xp, fp)
+    no_left = np.asarray(left).dtype.kind == "O"
+    no_right = np.asarray(right).dtype.kind == "O"
+    inside = seg[5]
+    by_fp = (1.0 - seg[1]) * np.take(dot, seg[0]) + seg[1] * np.take(dot, seg[0] + 1)
+    ends_fp = np.where(seg[3], np.take(dot, 0) * no_left, 0.0) + np.where(seg[4], np.take(dot, -1) * no_right, 0.0)
+    by_xp = -seg[2] * ((1.0 - seg[1]) * np.take(dot, seg[0]) + seg[1] * np.take(dot, seg[0] + 1))
+    return (
+        np.where(inside, seg[2] * dot, 0.0),
+        np.where(inside, by_xp, 0.0),
+        np.where(inside, by_fp, 0.0) + ends_fp,
+        np.where(seg[3], dot, 0.0) + 0.0 * x,
+        np.where(seg[4], dot, 0.0) + 0.0 * x,
+    )
+
+
+@fragment
+def polyval_slope(p, x):
+    # the powers x^(N-1-i) of each coefficient p_i (p's first axis moved last, so it broadcasts), and
+    # p' = the coefficients of the derivative (np.polyder's, along p's first axis for any p)
+    n = np.shape(p)[0]
+    powers = np.power(np.asarray(x)[..., None], np.arange(n - 1, -1, -1))
+    dp = p[:-1] * np.reshape(np.arange(n - 1, 0, -1), (-1,) + (1,) * (np.ndim(p) - 1))
+    return powers, dp
+
+
+@adjoint(np.polyval)
+def polyval_adjoint(g, ans, p, x):
+    # ans = sum_i p_i x^(N-1-i) (Horner's scheme, NumPy's): d/dp_i = x^(N-1-i), d/dx = polyval(p', x)
+    parts = polyval_slope(p, x)
+    by_p = unbroadcast(np.asarray(g)[..., None] * parts[0], np.moveaxis(np.asarray(p), 0, -1))
+    return np.moveaxis(by_p, -1, 0), unbroadcast(g * np.polyval(parts[1], x), x)
+
+
+@tangent(np.polyval)
+def polyval_tangent(dot, ans, p, x):
+    # linear in p (the polynomial of p's tangent), and p'(x) times x's
+    parts = polyval_slope(p, x)
+    return np.polyval(dot, x), np.polyval(parts[1], x) * dot

@@ -1,16 +1,20 @@
 """Adjoints of NumPy's reductions, and the tangent rules of those whose tangent forward mode cannot
-derive (``var``, ``std``, ``norm``: ``np.sum(x_dot * slope)`` with the adjoint's slope).
+derive (``var``, ``std``, ``norm``: ``np.sum(x_dot * slope)`` with the adjoint's slope); then the
+functions that run along an axis or summarise an array in other ways (issue #13): running sums and
+products, differences, NaN-skipping reductions, ``ptp``, quantiles and ``median``, ``average``,
+``cov`` and ``corrcoef``, ``np.gradient``, ``bincount``'s weights, ``unique`` and ``full_like``.
 
-Every rule takes the reduction's ``axis`` (None, an int, a tuple; negative
+Every reduction takes the reduction's ``axis`` (None, an int, a tuple; negative
 axes allowed) and ``keepdims``, and spreads ``g`` back over ``x`` with
 ``unreduce``. The parameter order follows NumPy's (``dtype``/``out``, which
-sit in between, are not modelled), and each rule returns ``None`` for the
-non-differentiable parameters after ``x``.
+sit in between, are not modelled: passed by keyword they are refused at the
+call), and each rule returns ``None`` for the non-differentiable parameters.
 
 Where a reduction has a kink (a norm or standard deviation at zero, ties of
-a maximum), the rule returns one documented subgradient, never nan: 0 at a
-norm's or std's zero (the smallest subgradient, as ``abs`` takes at 0) and an
-equal split between tied elements. An empty x has an empty cotangent.
+a maximum, an order statistic or a range), the rule returns one documented
+subgradient, never nan: 0 at a norm's or std's zero (the smallest subgradient,
+as ``abs`` takes at 0) and an equal split between tied elements. An empty x has
+an empty cotangent; a NaN that a ``nan*`` reduction skips gets 0.
 Invariant: ``x``'s cotangent has ``x``'s shape, and at a kink it is the subgradient above, never nan.
 
 >>> x = np.array([[1.0, 3.0], [3.0, 2.0]])
@@ -18,28 +22,48 @@ Invariant: ``x``'s cotangent has ``x``'s shape, and at a kink it is the subgradi
 [[0.0, 0.5], [0.5, 0.0]]
 >>> norm_adjoint(1.0, 0.0, np.zeros(2))[0].tolist()  # the kink at 0: subgradient 0, not nan
 [0.0, 0.0]
+>>> cumprod_adjoint(np.ones(3), None, np.array([2.0, 0.0, 3.0]))[0].tolist()  # exact at a zero: no ans / x
+[1.0, 8.0, 0.0]
 """
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint, fragment, linear, tangent
-from adjoint_compiler.runtime import unreduce
+from adjoint_compiler.rules.registry import adjoint, fragment, tangent
+from adjoint_compiler.runtime import (
+    axes_from_end,
+    one_gradient,
+    only_defaults,
+    quantile_method,
+    spacing_bar,
+    unbroadcast,
+    unreduce,
+)
 
 
 @adjoint(np.sum, method="sum", shape="reduce", linear="first")
-def sum_adjoint(g, ans, x, axis=None, keepdims=False):
-    return unreduce(g, x, axis, keepdims), None, None
+def sum_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    # (dtype=, out=, initial=, where= are refused at the call: only_defaults, here and below)
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
+    return unreduce(g, x, axis, keepdims) * _unmodelled, None, None, None, None, None, None
 
 
 @adjoint(np.mean, method="mean", shape="reduce", linear="first")
-def mean_adjoint(g, ans, x, axis=None, keepdims=False):
+def mean_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None):
     # Each output averages np.size(x) / np.size(ans) inputs. Where x is empty so is its
     # cotangent: `or 1` only keeps a division by 0 from raising there.
-    return unreduce(g * (np.size(ans) / (np.size(x) or 1)), x, axis, keepdims), None, None
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
+    return (
+        unreduce(g * (np.size(ans) / (np.size(x) or 1)), x, axis, keepdims) * _unmodelled,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @adjoint(np.prod, method="prod", shape="reduce")
-def prod_adjoint(g, ans, x, axis=None, keepdims=False):
+def prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     # d prod / d x_i is the product of the *other* elements of x_i's slice; never
     # ans / x_i, which is wrong where x has zeros (and under/overflows more easily).
     # The reduced axes are moved last and flattened into one, and the product of
@@ -47,6 +71,7 @@ def prod_adjoint(g, ans, x, axis=None, keepdims=False):
     # the right); then everything is moved back. Indexing np.arange(ndim) with
     # (axis,) lists the reduced axes, normalized, for axis None (all), an int or a
     # tuple, without an `axis is None` test (which would read `1 is None` once inlined).
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
     a = np.asarray(x)
     axes = np.arange(a.ndim)[(axis,)].ravel()
     kept = a.ndim - np.size(axes)
@@ -57,46 +82,58 @@ def prod_adjoint(g, ans, x, axis=None, keepdims=False):
     left = np.cumprod(np.concatenate([one, flat[..., :-1]], axis=-1), axis=-1)
     right = np.flip(np.cumprod(np.concatenate([one, np.flip(flat[..., 1:], axis=-1)], axis=-1), axis=-1), axis=-1)
     others = np.moveaxis((left * right).reshape(moved.shape), last, axes)
-    return unreduce(g, x, axis, keepdims) * others, None, None
+    return unreduce(g, x, axis, keepdims) * others * _unmodelled, None, None, None, None, None, None
 
 
 @adjoint(np.max, method="max", shape="reduce")
 @adjoint(np.min, method="min", shape="reduce")
 @adjoint(np.amax, np.amin)
-def extremum_adjoint(g, ans, x, axis=None, keepdims=False):
+def extremum_adjoint(g, ans, x, axis=None, out=None, keepdims=False, initial=None, where=None):
     # Where several elements attain the extremum, the cotangent is split equally
     # among them: the max is not differentiable at a tie, and this convention
     # (autograd's and JAX's too) keeps the total equal to g and treats the tied
     # elements symmetrically. The same rule serves min: only which elements
     # equal ans matters.
+    _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
     hit = x == unreduce(ans, x, axis, keepdims)
     count = np.sum(hit, axis=axis, keepdims=True)
-    return unreduce(g, x, axis, keepdims) * hit / count, None, None
+    return unreduce(g, x, axis, keepdims) * hit / count * _unmodelled, None, None, None, None, None
 
 
 @adjoint(np.var, method="var")
-def var_adjoint(g, ans, x, axis=None, ddof=0, keepdims=False):
+def var_adjoint(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # var = sum((x - mean)^2) / (n - ddof); the mean's own derivative term vanishes because the
     # centred values sum to zero. NumPy divides by max(n - ddof, 0): where that is 0 the variance
     # is nan or inf, and so is its cotangent (a NumPy inf, never a ZeroDivisionError). Where x is
     # empty so is its cotangent, and the added 1 only keeps the division quiet.
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
     n = np.size(x) / (np.size(ans) or 1)
     dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
     centered = x - np.mean(x, axis=axis, keepdims=True)
-    return unreduce(g * (2.0 / dof), x, axis, keepdims) * centered, None, None, None
+    return unreduce(g * (2.0 / dof), x, axis, keepdims) * centered * _unmodelled, None, None, None, None, None, None
 
 
 @tangent(np.var)
-def var_tangent(dot, ans, x, axis=None, ddof=0, keepdims=False):
+def var_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # 2 <x - mean, dot> / (n - ddof) over each slice, n and dof as in var_adjoint
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
     n = np.size(x) / (np.size(ans) or 1)
     dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
     centered = x - np.mean(x, axis=axis, keepdims=True)
-    return np.sum(centered * dot, axis=axis, keepdims=keepdims) * (2.0 / dof), None, None, None
+    return (
+        np.sum(centered * (dot if _unmodelled else dot), axis=axis, keepdims=keepdims) * (2.0 / dof),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @adjoint(np.std, method="std")
-def std_adjoint(g, ans, x, axis=None, ddof=0, keepdims=False):
+def std_adjoint(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # std = sqrt(var): d std = d var / (2 std) = (x - mean) / ((n - ddof) std), with n and dof as
     # in var_adjoint. Where a slice's elements are all equal, std is |x - mean| / sqrt(n - ddof),
     # a norm at 0: for one element it is 0 whatever the value, so its derivative is exactly 0;
@@ -104,26 +141,41 @@ def std_adjoint(g, ans, x, axis=None, ddof=0, keepdims=False):
     # 0; autograd gives nan). The centred values of such a slice are exactly 0 after a
     # second centring (after one they can all be the same rounding error, e.g. 0.1 - 0.1000...2),
     # and std == 0 is divided by 1 instead.
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
     n = np.size(x) / (np.size(ans) or 1)
     dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
     once = x - np.mean(x, axis=axis, keepdims=True)
     centered = once - np.mean(once, axis=axis, keepdims=True)
-    return unreduce(g / ((ans + (ans == 0)) * dof), x, axis, keepdims) * centered, None, None, None
+    return (
+        unreduce(g / ((ans + (ans == 0)) * dof), x, axis, keepdims) * centered * _unmodelled,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @tangent(np.std)
-def std_tangent(dot, ans, x, axis=None, ddof=0, keepdims=False):
+def std_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # <x - mean, dot> / ((n - ddof) std) over each slice, with std_adjoint's n, dof, second centring
     # and its subgradient 0 where a slice's elements are all equal
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
     n = np.size(x) / (np.size(ans) or 1)
     dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
     once = x - np.mean(x, axis=axis, keepdims=True)
     centered = once - np.mean(once, axis=axis, keepdims=True)
-    return np.sum(centered * dot, axis=axis, keepdims=keepdims) / ((ans + (ans == 0)) * dof), None, None, None
-
-
-# no adjoint rule: forward mode only (the tangent of a running sum is the running sum of tangents)
-linear(np.cumsum, np.diff, kind="first")
+    return (
+        np.sum(centered * (dot if _unmodelled else dot), axis=axis, keepdims=keepdims) / ((ans + (ans == 0)) * dof),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @fragment
@@ -214,6 +266,530 @@ def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
             else np.sum(dot * slope, axis=axis, keepdims=keepdims)
         ),
         None,
+        None,
+        None,
+    )
+
+
+# ---- running sums and products, differences (issue #13) --------------------------------------------
+
+
+@adjoint(np.cumsum, method="cumsum", linear="first")
+def cumsum_adjoint(g, ans, a, axis=None, dtype=None, out=None):
+    # The transpose of a running sum is the running sum from the other end. With no axis NumPy runs
+    # over the flattened array, and the cotangent goes back to a's shape. (dtype=, out= are refused.)
+    _unmodelled = only_defaults("dtype", dtype, "out", out)
+    ax = 0 if axis == None else axis
+    back = np.flip(np.cumsum(np.flip(g, ax), ax), ax)
+    return np.reshape(back, np.shape(a)) * _unmodelled, None, None, None
+
+
+@fragment
+def cumprod_others(a, axis):
+    # others[..., i, k] = prod_{j <= k, j != i} a_j for k >= i, else 0: d cumprod_k / d a_i. A running
+    # product along the (last) axis of a with a_i replaced by 1, so exact where a has zeros (no
+    # division by a_i, which autograd's ans / a does); O(n^2) per slice.
+    moved = np.moveaxis(np.ravel(a) if axis == None else np.asarray(a), -1 if axis == None else axis, -1)
+    n = moved.shape[-1]
+    spread = np.where(np.eye(n) == 1, np.ones_like(moved)[..., None, :], moved[..., None, :])
+    return np.cumprod(spread, axis=-1) * np.triu(np.ones((n, n), dtype=moved.dtype))
+
+
+@adjoint(np.cumprod, method="cumprod")
+def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
+    # a_i's cotangent: sum over k >= i of g_k d cumprod_k / d a_i (cumprod_others)
+    _unmodelled = only_defaults("dtype", dtype, "out", out)
+    ax = -1 if axis == None else axis
+    others = cumprod_others(a, axis)
+    back = np.sum(others * np.moveaxis(np.asarray(g), ax, -1)[..., None, :], axis=-1)
+    return np.reshape(np.moveaxis(back, -1, ax), np.shape(a)) * _unmodelled, None, None, None
+
+
+@tangent(np.cumprod)
+def cumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
+    # sum over i <= k of dot_i d cumprod_k / d a_i, with cumprod_adjoint's matrix
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    _unmodelled = only_defaults("dtype", dtype, "out", out)
+    ax = -1 if axis == None else axis
+    others = cumprod_others(a, axis)
+    checked = dot if _unmodelled else dot
+    moved = np.moveaxis(np.ravel(checked) if axis == None else np.asarray(checked), ax, -1)
+    return np.moveaxis(np.sum(others * moved[..., :, None], axis=-2), -1, ax), None, None, None
+
+
+@fragment
+def diff_ends(a, axis, prepend, append):
+    # How many elements np.diff puts before and after a along axis: 0 where prepend (append) is not
+    # passed (None in the rule), 1 for a number (NumPy broadcasts it over one slice), else its length.
+    before = 0 if np.asarray(prepend).dtype.kind == "O" else (1 if np.ndim(prepend) == 0 else np.shape(prepend)[axis])
+    after = 0 if np.asarray(append).dtype.kind == "O" else (1 if np.ndim(append) == 0 else np.shape(append)[axis])
+    return before, after
+
+
+@adjoint(np.diff)
+def diff_adjoint(g, ans, a, n=1, axis=-1, prepend=None, append=None):
+    # np.diff differences c = [prepend, a, append] (joined along axis) n times. The transpose of one
+    # difference c[1:] - c[:-1] is -diff of g padded with one 0 at each end, so that of n is (-1)^n
+    # diff^n of g padded with n zeros at each end; that is split into prepend's, a's and append's
+    # parts (a number prepended was broadcast over a slice: unbroadcast sums it back).
+    ends = diff_ends(a, axis, prepend, append)
+    along = np.arange(np.ndim(g)) == axis % np.ndim(g)
+    full = (-1.0) ** n * np.diff(np.pad(g, np.stack([np.where(along, n, 0), np.where(along, n, 0)], -1)), n, axis)
+    parts = np.split(full, [ends[0], np.shape(full)[axis] - ends[1]], axis)
+    return parts[1], None, None, unbroadcast(parts[0], prepend), unbroadcast(parts[2], append)
+
+
+@tangent(np.diff)
+def diff_tangent(dot, ans, a, n=1, axis=-1, prepend=None, append=None):
+    # np.diff is linear in [prepend, a, append]: the differences of each part's tangent, zeros around it
+    ends = diff_ends(a, axis, prepend, append)
+    along = np.arange(np.ndim(a)) == axis % np.ndim(a)
+    size = np.shape(a)[axis]
+    return (
+        np.diff(np.pad(dot, np.stack([np.where(along, ends[0], 0), np.where(along, ends[1], 0)], -1)), n, axis),
+        None,
+        None,
+        np.diff(
+            np.pad(
+                np.broadcast_to(dot, np.where(along, ends[0], np.shape(a))),
+                np.stack([np.where(along, 0, 0), np.where(along, size + ends[1], 0)], -1),
+            ),
+            n,
+            axis,
+        ),
+        np.diff(
+            np.pad(
+                np.broadcast_to(dot, np.where(along, ends[1], np.shape(a))),
+                np.stack([np.where(along, ends[0] + size, 0), np.where(along, 0, 0)], -1),
+            ),
+            n,
+            axis,
+        ),
+    )
+
+
+# ---- reductions that skip NaNs, the range ---------------------------------------------------------
+
+
+@adjoint(np.nansum)
+def nansum_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    # a NaN counts as 0: it gets no cotangent
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
+    return np.where(np.isnan(a), 0.0, unreduce(g, a, axis, keepdims)) * _unmodelled, None, None, None, None, None, None
+
+
+@tangent(np.nansum)
+def nansum_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
+    return (
+        np.sum(np.where(np.isnan(a), 0.0, (dot if _unmodelled else dot)), axis=axis, keepdims=keepdims),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(np.nanmean)
+def nanmean_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    # the mean of the non-NaN elements: each gets g / their count, a NaN 0 (an all-NaN slice, whose
+    # mean is NaN, gets 0 everywhere: the count's maximum with 1 keeps 0 / 0 away)
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
+    kept = ~np.isnan(a)
+    count = np.maximum(np.sum(kept, axis=axis, keepdims=True), 1)
+    return unreduce(g, a, axis, keepdims) * kept / count * _unmodelled, None, None, None, None, None
+
+
+@tangent(np.nanmean)
+def nanmean_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
+    kept = ~np.isnan(a)
+    count = np.maximum(np.sum(kept, axis=axis, keepdims=keepdims), 1)
+    return (
+        np.sum(np.where(kept, (dot if _unmodelled else dot), 0.0), axis=axis, keepdims=keepdims) / count,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(np.nanmax, np.nanmin)
+def nanextremum_adjoint(g, ans, a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    # as np.max's rule (ties split equally), NaNs ignored: a NaN never equals ans, so it gets 0, and
+    # an all-NaN slice (ans NaN) gets 0 everywhere
+    _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
+    hit = a == unreduce(ans, a, axis, keepdims)
+    count = np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
+    return unreduce(g, a, axis, keepdims) * hit / count * _unmodelled, None, None, None, None, None
+
+
+@tangent(np.nanmax, np.nanmin)
+def nanextremum_tangent(dot, ans, a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
+    hit = a == unreduce(ans, a, axis, keepdims)
+    count = np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
+    return (
+        np.sum(np.where(hit, (dot if _unmodelled else dot), 0.0) / count, axis=axis, keepdims=keepdims),
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(np.ptp)
+def ptp_adjoint(g, ans, a, axis=None, out=None, keepdims=False):
+    # max - min, each with np.max's equal split between ties; a constant slice gets 0 (1/n - 1/n)
+    _unmodelled = only_defaults("out", out)
+    top = a == np.max(a, axis=axis, keepdims=True)
+    bottom = a == np.min(a, axis=axis, keepdims=True)
+    slope = top / np.sum(top, axis=axis, keepdims=True) - bottom / np.sum(bottom, axis=axis, keepdims=True)
+    return unreduce(g, a, axis, keepdims) * slope * _unmodelled, None, None, None
+
+
+@tangent(np.ptp)
+def ptp_tangent(dot, ans, a, axis=None, out=None, keepdims=False):
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    _unmodelled = only_defaults("out", out)
+    top = a == np.max(a, axis=axis, keepdims=True)
+    bottom = a == np.min(a, axis=axis, keepdims=True)
+    slope = top / np.sum(top, axis=axis, keepdims=True) - bottom / np.sum(bottom, axis=axis, keepdims=True)
+    return np.sum(slope * (dot if _unmodelled else dot), axis=axis, keepdims=keepdims), None, None, None
+
+
+# ---- order statistics: quantile, percentile, median ------------------------------------------------
+
+
+@fragment
+def quantile_slope(a, q, axis, method):
+    # NumPy's default ('linear', Hyndman and Fan 1996 definition 7) quantile is lo + frac (hi - lo), lo
+    # and hi the order statistics at floor and ceil of q (n - 1) (NumPy's methods 'lower' and
+    # 'higher'), frac its fractional part. So d/da is 1 - frac at lo and frac at hi, elements tied
+    # with an order statistic sharing its weight equally (as np.max's ties; a central difference
+    # agrees), and d/dq is (n - 1) (hi - lo). With no axis, a is flattened first; the axes are
+    # counted from the end, as NumPy puts q's axes first. Returns, over q's axes then (flattened) a's,
+    # the slope, d/dq (kept dims), and the shape of the kept result. Other methods are refused at the
+    # call (quantile_method).
+    flat = np.ravel(a) if axis == None else np.asarray(a)
+    ax = axes_from_end(0 if axis == None else axis, np.ndim(flat))
+    # (an empty a has an empty cotangent: NumPy's quantile of nothing is nan, its 'lower' one raises)
+    empty = np.zeros(np.shape(q) + np.shape(np.sum(flat, axis=ax, keepdims=True)))
+    lo = np.quantile(flat, q, axis=ax, keepdims=True, method="lower") if np.size(flat) else empty
+    hi = np.quantile(flat, q, axis=ax, keepdims=True, method="higher") if np.size(flat) else empty
+    n = np.size(flat) * np.size(q) / (np.size(lo) or 1)
+    position = np.asarray(q) * (n - 1)
+    frac = np.reshape(position - np.floor(position), np.shape(q) + (1,) * np.ndim(flat)) * quantile_method(method)
+    at_lo = flat == lo
+    at_hi = flat == hi
+    slope = (1.0 - frac) * at_lo / np.maximum(np.sum(at_lo, axis=ax, keepdims=True), 1) + frac * at_hi / np.maximum(
+        np.sum(at_hi, axis=ax, keepdims=True), 1
+    )
+    return slope, (n - 1) * (hi - lo), ax
+
+
+@fragment
+def quantile_bars(g, parts, a, q):
+    # the cotangents of a and q from g (parts: quantile_slope's)
+    kept = np.reshape(g, np.shape(parts[1]))
+    # (sizes, not -1: a may be empty)
+    by_a = np.sum(np.reshape(kept * parts[0], (np.size(q),) + np.shape(parts[0])[np.ndim(q) :]), axis=0)
+    by_q = np.sum(np.reshape(kept * parts[1], np.shape(q) + (np.size(kept) // (np.size(q) or 1),)), axis=-1)
+    return np.reshape(by_a, np.shape(a)), np.reshape(by_q, np.shape(q))
+
+
+@fragment
+def quantile_dot(dot, parts, ans, axis):
+    # the tangent of the quantile due to a's, dot (parts: quantile_slope's)
+    flat = np.ravel(dot) if axis == None else np.asarray(dot)
+    return np.reshape(np.sum(parts[0] * flat, axis=parts[2], keepdims=True), np.shape(ans))
+
+
+@adjoint(np.quantile)
+def quantile_adjoint(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    # see quantile_slope; q must lie in [0, 1] (NumPy refuses others going forward)
+    _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
+    parts = quantile_slope(a, q, axis, method)
+    bars = quantile_bars(g, parts, a, q)
+    return bars[0] * _unmodelled, bars[1], None, None, None, None, None
+
+
+@tangent(np.quantile)
+def quantile_tangent(dot, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
+    parts = quantile_slope(a, q, axis, method)
+    return (
+        quantile_dot((dot if _unmodelled else dot), parts, ans, axis),
+        np.reshape(parts[1] * np.reshape(dot, np.shape(q) + (1,) * (np.ndim(parts[1]) - np.ndim(q))), np.shape(ans)),
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(np.percentile)
+def percentile_adjoint(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    # np.quantile at q / 100 (NumPy's own definition)
+    _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
+    parts = quantile_slope(a, np.true_divide(q, 100), axis, method)
+    bars = quantile_bars(g, parts, a, q)
+    return bars[0] * _unmodelled, bars[1] / 100, None, None, None, None, None
+
+
+@tangent(np.percentile)
+def percentile_tangent(dot, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
+    parts = quantile_slope(a, np.true_divide(q, 100), axis, method)
+    return (
+        quantile_dot((dot if _unmodelled else dot), parts, ans, axis),
+        np.reshape(
+            parts[1] * np.reshape(dot / 100, np.shape(q) + (1,) * (np.ndim(parts[1]) - np.ndim(q))), np.shape(ans)
+        ),
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(np.median)
+def median_adjoint(g, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    # np.quantile at 0.5: the middle element, or half to each of the two middle ones
+    _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
+    parts = quantile_slope(a, 0.5, axis, "linear")
+    bars = quantile_bars(g, parts, a, 0.5)
+    return bars[0] * _unmodelled, None, None, None, None
+
+
+@tangent(np.median)
+def median_tangent(dot, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
+    parts = quantile_slope(a, 0.5, axis, "linear")
+    return quantile_dot((dot if _unmodelled else dot), parts, ans, axis), None, None, None, None
+
+
+# ---- weighted averages, covariances -----------------------------------------------------------------
+
+
+@fragment
+def average_weights(a, axis, weights):
+    # np.average's weights laid over a: 1 where none are passed, a 1-d array for one axis along it
+    none = np.asarray(weights).dtype.kind == "O"
+    same = np.shape(weights) == np.shape(a)
+    return np.ones_like(a) * (
+        1.0
+        if none
+        else (
+            weights if same else np.swapaxes(np.reshape(weights, (1,) * (np.ndim(a) - 1) + np.shape(weights)), -1, axis)
+        )
+    )
+
+
+@adjoint(np.average)
+def average_adjoint(g, ans, a, axis=None, weights=None, returned=False, keepdims=False):
+    # avg = sum(w a) / sum(w) over the axes: d/da = w / sum(w), d/dw = (a - avg) / sum(w); with
+    # returned=True ans is the pair (avg, sum(w)) and g the pair of cotangents, d sum(w) / dw = 1.
+    # A 1-d weights for one axis gets the sum of its slices' cotangents.
+    w = average_weights(a, axis, weights)
+    total = np.sum(w, axis=axis, keepdims=True)
+    mean = np.sum(w * a, axis=axis, keepdims=True) / total
+    spread = unreduce(g[0] if returned else g, a, axis, keepdims)
+    by_w = spread * (a - mean) / total + (unreduce(g[1], a, axis, keepdims) if returned else 0.0)
+    return (
+        spread * w / total,
+        None,
+        by_w
+        if np.shape(weights) == np.shape(a) or np.asarray(weights).dtype.kind == "O"
+        else unbroadcast(np.swapaxes(by_w, -1, axis), weights),
+        None,
+        None,
+    )
+
+
+@tangent(np.average)
+def average_tangent(dot, ans, a, axis=None, weights=None, returned=False, keepdims=False):
+    w = average_weights(a, axis, weights)
+    total = np.sum(w, axis=axis, keepdims=True)
+    mean = np.sum(w * a, axis=axis, keepdims=True) / total
+    shape = np.shape(ans[0] if returned else ans)
+    by_a = np.reshape(np.sum(w * dot, axis=axis, keepdims=True) / total, shape)
+    dw = average_weights(a, axis, dot)
+    by_w = np.reshape(np.sum(dw * (a - mean), axis=axis, keepdims=True) / total, shape)
+    dtotal = np.broadcast_to(np.reshape(np.sum(dw, axis=axis, keepdims=True), np.shape(by_w)), shape)
+    return (
+        (by_a, np.zeros(shape)) if returned else by_a,
+        None,
+        (by_w, dtotal) if returned else by_w,
+        None,
+        None,
+    )
+
+
+@fragment
+def cov_rows(m, y, rowvar):
+    # np.cov's variables as rows of a 2-d array: m's (transposed if not rowvar), then y's
+    rows = np.atleast_2d(m) if rowvar else np.atleast_2d(m).T
+    extra = np.atleast_2d(y) if rowvar else np.atleast_2d(y).T
+    return rows if np.asarray(y).dtype.kind == "O" else np.concatenate([rows, extra], axis=0)
+
+
+@fragment
+def cov_split(bar, m, y, rowvar):
+    # the cotangent of cov_rows' array, back to m's and y's shapes
+    count = np.shape(np.atleast_2d(m))[0] if rowvar else np.shape(np.atleast_2d(m).T)[0]
+    mine = bar[:count] if rowvar else bar[:count].T
+    theirs = bar[count:] if rowvar else bar[count:].T
+    return np.reshape(mine, np.shape(m)), (None if np.asarray(y).dtype.kind == "O" else np.reshape(theirs, np.shape(y)))
+
+
+@adjoint(np.cov)
+def cov_adjoint(g, ans, m, y=None, rowvar=True, bias=False, ddof=None):
+    # C = Xc Xc^T / (N - ddof), Xc the rows X centred: dC = (dXc Xc^T + Xc dXc^T) / (N - ddof), so
+    # X's cotangent is (G + G^T) Xc / (N - ddof) (its rows sum to 0, so centring it changes nothing).
+    # ddof None is 1, or 0 with bias. fweights and aweights are refused at the call.
+    x = cov_rows(m, y, rowvar)
+    xc = x - np.mean(x, axis=1, keepdims=True)
+    dof = np.shape(x)[1] - ((0 if bias else 1) if ddof == None else ddof)
+    sym = np.reshape(g, (np.shape(x)[0], np.shape(x)[0]))
+    bars = cov_split(np.matmul(sym + sym.T, xc) / dof, m, y, rowvar)
+    return bars[0], bars[1], None, None, None
+
+
+@tangent(np.cov)
+def cov_tangent(dot, ans, m, y=None, rowvar=True, bias=False, ddof=None):
+    x = cov_rows(m, y, rowvar)
+    xc = x - np.mean(x, axis=1, keepdims=True)
+    dof = np.shape(x)[1] - ((0 if bias else 1) if ddof == None else ddof)
+    dm = cov_rows(dot, np.zeros_like(y) if np.asarray(y).dtype.kind != "O" else y, rowvar)
+    dy = cov_rows(np.zeros_like(m), dot, rowvar)
+    part_m = np.matmul(dm - np.mean(dm, axis=1, keepdims=True), xc.T)
+    part_y = np.matmul(dy - np.mean(dy, axis=1, keepdims=True), xc.T)
+    return (
+        np.reshape((part_m + part_m.T) / dof, np.shape(ans)),
+        np.reshape((part_y + part_y.T) / dof, np.shape(ans)),
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(np.corrcoef)
+def corrcoef_adjoint(g, ans, x, y=None, rowvar=True):
+    # R = C / (s s^T), s = sqrt(diag C), C the covariance (any ddof: it cancels). C's cotangent is
+    # G / (s s^T) less, on the diagonal, sum_j (G R)_kj + (G R)_jk over 2 C_kk; then cov's rule.
+    rows = cov_rows(x, y, rowvar)
+    xc = rows - np.mean(rows, axis=1, keepdims=True)
+    c = np.matmul(xc, xc.T)
+    s = np.sqrt(np.diag(c))
+    r = c / np.outer(s, s)
+    gr = np.reshape(g, np.shape(r))
+    gc = gr / np.outer(s, s) - np.diag((np.sum(gr * r, axis=0) + np.sum(gr * r, axis=1)) / (2.0 * np.diag(c)))
+    bars = cov_split(np.matmul(gc + gc.T, xc), x, y, rowvar)
+    return bars[0], bars[1], None
+
+
+@tangent(np.corrcoef)
+def corrcoef_tangent(dot, ans, x, y=None, rowvar=True):
+    # dR = dC / (s s^T) - R (dC_ii / C_ii + dC_jj / C_jj) / 2, dC from the rows' tangent
+    rows = cov_rows(x, y, rowvar)
+    xc = rows - np.mean(rows, axis=1, keepdims=True)
+    c = np.matmul(xc, xc.T)
+    s = np.sqrt(np.diag(c))
+    r = c / np.outer(s, s)
+    dx = cov_rows(dot, np.zeros_like(y) if np.asarray(y).dtype.kind != "O" else y, rowvar)
+    dy = cov_rows(np.zeros_like(x), dot, rowvar)
+    px = np.matmul(dx - np.mean(dx, axis=1, keepdims=True), xc.T)
+    py = np.matmul(dy - np.mean(dy, axis=1, keepdims=True), xc.T)
+    cx = px + px.T
+    cy = py + py.T
+    ux = np.diag(cx) / np.diag(c)
+    uy = np.diag(cy) / np.diag(c)
+    return (
+        np.reshape(cx / np.outer(s, s) - r * (ux[:, None] + ux[None, :]) / 2.0, np.shape(ans)),
+        np.reshape(cy / np.outer(s, s) - r * (uy[:, None] + uy[None, :]) / 2.0, np.shape(ans)),
+        None,
+    )
+
+
+# ---- finite differences -----------------------------------------------------------------------------
+
+
+@adjoint(np.gradient)
+def gradient_adjoint(g, ans, f, spacing=1.0, axis=None, edge_order=1):
+    # np.gradient along one axis is linear in f: D f, D the n x n matrix of central differences inside
+    # and one-sided ones (edge_order 1 or 2) at the ends, NumPy's own np.gradient of the identity (so
+    # a scalar spacing or an array of coordinates is honoured exactly). f's cotangent is D^T g. One
+    # spacing only (several are refused at the call: the rule takes one); f of more than one axis needs
+    # an int axis (with none NumPy returns a list of arrays, refused when the adjoint runs: one_gradient).
+    # A number spacing h is differentiated too (-sum(g ans) / h), coordinates are not (spacing_bar).
+    ax = (0 if axis == None else axis) * one_gradient(ans)
+    n = np.shape(f)[ax]
+    d = np.gradient(np.eye(n), spacing, axis=0, edge_order=edge_order)
+    moved = np.moveaxis(np.reshape(g, np.shape(f)), ax, 0)
+    return np.moveaxis(np.tensordot(d.T, moved, 1), 0, ax), spacing_bar(g, ans, spacing), None, None
+
+
+# ---- counting and gathering ---------------------------------------------------------------------------
+
+
+@adjoint(np.bincount)
+def bincount_adjoint(g, ans, x, weights=None, minlength=0):
+    # bin k sums the weights of the elements equal to k: each weight gets its bin's cotangent (the
+    # counts of x itself are integers: no derivative)
+    return None, np.take(g, x), None
+
+
+@tangent(np.bincount)
+def bincount_tangent(dot, ans, x, weights=None, minlength=0):
+    return None, np.bincount(x, dot, minlength), None
+
+
+@adjoint(np.unique)
+def unique_adjoint(g, ans, ar):
+    # the sorted distinct values (the plain call: return_index=, axis=, ... are refused at the call).
+    # A value several elements share takes them as ties, as np.max: its cotangent is split equally.
+    inverse = np.ravel(np.unique(ar, return_inverse=True)[1])
+    share = np.take(g, inverse) / np.take(np.bincount(inverse), inverse)
+    return np.reshape(share, np.shape(ar))
+
+
+@tangent(np.unique)
+def unique_tangent(dot, ans, ar):
+    inverse = np.ravel(np.unique(ar, return_inverse=True)[1])
+    return np.bincount(inverse, np.ravel(dot)) / np.bincount(inverse)
+
+
+@adjoint(np.full_like)
+def full_like_adjoint(g, ans, a, fill_value):
+    # the value filled in everywhere (broadcast over a's shape) gets the sum of the cotangents; a gives
+    # only the shape. dtype=, shape=, ... are refused at the call.
+    return None, unbroadcast(g, fill_value)
+
+
+@tangent(np.full_like)
+def full_like_tangent(dot, ans, a, fill_value):
+    return None, np.zeros(np.shape(ans)) + dot
+
+
+@tangent(np.gradient)
+def gradient_tangent(dot, ans, f, spacing=1.0, axis=None, edge_order=1):
+    # linear in f (every axis at once too: a list); a number spacing h scales the result by 1 / h
+    return (
+        np.gradient(dot, spacing, axis=axis, edge_order=edge_order),
+        np.multiply(ans, spacing_bar(1.0, 1.0, spacing) * dot),
         None,
         None,
     )

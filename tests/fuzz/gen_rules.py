@@ -948,3 +948,45 @@ if _scipy is not None:
 
     def finish(program):  # noqa: F811 (a shrunk program keeps the imports)
         return _with_scipy_imports(program)
+# ---- reduce13 (issue #13): the rows of tests/rules/test_np_reductions_more.py ----------------------------
+
+from tests.rules import test_np_reductions_more as T_MORE  # noqa: E402
+
+
+def _build_more():
+    for row in T_MORE.TABLE:
+        if any(isinstance(a, T_MORE.Op) and a.domain is None for a in row.args):
+            continue  # a given point (zeros, NaNs, knots): the table checks it, random operands cannot hit it
+        inputs = [(a.shape, a.domain) for a in row.args if isinstance(a, T_MORE.Op)]
+
+        def render(c, ops, row=row):
+            ops = list(ops)
+            args = [ops.pop(0) if isinstance(a, T_MORE.Op) else raw(literal(a)) for a in row.args]
+            return call(spelling(row.fn), *args, *[kw(k, v) for k, v in row.kwargs.items()])
+
+        method = None
+        name = row.fn.__name__
+        if registry.method_function(name) is row.fn and len(row.args) == 1:
+            method = _method_render(name, kwargs=row.kwargs)
+        _add(Entry(row.fn, inputs, render, "more-" + row.name, method))
+    # the reduction rows that tests/rules/test_np_reductions.py runs on a sample of its cases: the others here
+    for row in T_RED.TABLE:
+        for shape, axis in T_RED.CASES if row.cases is not None else ():
+            if (shape, axis) in row.cases or T_RED._count(shape, axis) < row.min_count:
+                continue
+            for keepdims in T_RED.KEEPDIMS:
+                render, method = _reduction_render(row.fn, axis, keepdims, row.extra)
+                label = "%s-%s-%s-%s" % (row.name, shape, axis, keepdims)
+                _add(Entry(row.fn, [(shape, row.domain)], render, label, method))
+    # the ndarray spellings of the element-wise rows: x.real, x.imag, x.conj(), x.conjugate()
+    for fn, spelled in ((np.real, "real"), (np.imag, "imag")):
+        render = _call_render(fn)
+        _add(
+            Entry(fn, [((2, 3), NORMAL)], render, spelled + "-attribute", lambda c, ops, s=spelled: ("attr", ops[0], s))
+        )
+    for fn, spelled in ((np.conjugate, "conjugate"), (np.conj, "conj")):
+        _add(Entry(fn, [((2, 3), NORMAL)], _call_render(fn), spelled + "-method", _method_render(spelled)))
+
+
+_build_more()
+FUNCTIONS = list(VOCABULARY)

@@ -48,6 +48,22 @@ DECLARED = [
     operator.gt,
     operator.not_,
     operator.floordiv,  # declared in operators.py
+    # issue #13
+    np.searchsorted,
+    np.argpartition,
+    np.nonzero,
+    np.digitize,
+    np.argwhere,
+    np.allclose,
+    np.array_equal,
+    np.array_equiv,
+    np.isclose,
+    np.isposinf,
+    np.isneginf,
+    np.count_nonzero,
+    np.empty_like,
+    np.fix,
+    nondiff.where_indices,
 ]
 
 
@@ -66,3 +82,37 @@ def test_differentiable_functions_are_not_declared(fn):
 def test_no_function_is_both_declared_and_given_a_rule():
     both = [r.fn for r in registry.all_rules().values() if registry.is_nondifferentiable(r.fn)]
     assert both == []
+
+
+# ---- issue #13 --------------------------------------------------------------------------------------------
+
+
+def test_where_of_one_argument_is_its_nondifferentiable_form():
+    assert registry.call_form(np.where, 1) is nondiff.where_indices
+    assert registry.call_form(np.where, 3) is np.where and registry.lookup(np.where) is not None
+
+
+def _uses_declared(x):
+    i = np.searchsorted(np.array([0.0, 1.0, 2.0]), x[0])
+    k = np.argpartition(x, 1)[0] + np.count_nonzero(x > 0) + np.digitize(x[1], np.array([0.0, 1.0]))
+    near = np.isclose(x[0], x[1]) or np.allclose(x, x) and np.array_equal(x, x)
+    return np.sum(x * x) * (1.0 + i + k + near) + np.sum(np.empty_like(x) * 0.0) + np.sum(x[np.nonzero(x > 0)])
+
+
+def test_declared_functions_give_no_derivative_in_a_program():
+    import adjoint_compiler as ac
+    from adjoint_compiler.testing import check_grads
+
+    x = np.array([0.3, 1.4, -0.6])
+    check_grads(_uses_declared, [x])
+    assert np.all(np.isfinite(ac.grad(_uses_declared)(x)))
+
+
+@pytest.mark.parametrize("fn", [np.histogram, np.round], ids=lambda f: f.__name__)
+def test_histogram_is_not_declared_its_edges_depend_on_x(fn):
+    # np.histogram's bin edges are linspace(min x, max x): a derivative that a declaration would drop
+    # silently, so it has neither a rule nor a declaration and a call on a differentiated x is refused
+    if fn is np.histogram:
+        assert not registry.is_nondifferentiable(fn) and registry.lookup(fn) is None
+    else:
+        assert registry.is_nondifferentiable(fn)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from adjoint_compiler import runtime
-from adjoint_compiler.rules import py_builtins, registry
+from adjoint_compiler.rules import nondiff, py_builtins, registry
 
 
 def test_every_method_and_attribute_resolves_to_a_registered_rule():
@@ -196,3 +196,17 @@ CALLS[np.linalg.matrix_rank] = lambda rng: (rng.standard_normal((3, 4)),)  # an 
 # ---- shape13 ----
 CALLS[np.argpartition] = lambda rng: (_ARRAY(rng), 1)
 VIEW_CALLS[np.meshgrid] = lambda: np.meshgrid(A[0, 0], A[0, :, 0], copy=False)[0]
+
+# reduce13 (issue #13): how to call the functions declared in nondiff.py's issue-13 block
+CALLS[np.searchsorted] = lambda rng: (np.sort(_ARRAY(rng)), _ARRAY(rng))
+CALLS[np.digitize] = lambda rng: (_ARRAY(rng), np.array([-1.0, 0.0, 2.0]))
+CALLS[np.argpartition] = lambda rng: (_ARRAY(rng), 1)
+CALLS.update({fn: (lambda rng: (_ARRAY(rng), _ARRAY(rng))) for fn in (np.allclose, np.array_equal, np.array_equiv)})
+CALLS[np.isclose] = lambda rng: (_ARRAY(rng), _ARRAY(rng))
+CALLS.update(
+    {
+        fn: (lambda rng: (_ARRAY(rng),))
+        for fn in (np.nonzero, np.argwhere, nondiff.where_indices, np.isposinf, np.isneginf, np.count_nonzero, np.fix)
+    }
+)
+NO_POINTS[np.empty_like] = "its values are whatever memory held: only its shape is defined"

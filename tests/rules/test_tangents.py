@@ -516,11 +516,7 @@ def test_std_of_equal_values_has_tangent_zero():
 
 R = np.random.default_rng(6)
 FORWARD_ONLY = [
-    Case("cumsum", np.cumsum, [R.standard_normal((2, 3))], {"axis": 1}, (0,)),
-    Case("diff", np.diff, [R.standard_normal(5)], {}, (0,)),
-    Case("real", np.real, [R.standard_normal(3)], {}, (0,)),
-    # shape13: diagonal, fliplr, flipud, rot90, triu, tril, column_stack, dstack, kron, cross and tensordot have
-    # adjoint rules now; their table rows (test_np_shape.py, test_np_linalg.py) give their cases above
+    # none left: cumsum, diff, real (reduce13) and diagonal ... tensordot (shape13) have adjoint rules now
 ]
 
 
@@ -647,3 +643,29 @@ CASES = CASES + SCIPY_CASES
 @pytest.mark.parametrize("case", SCIPY_CASES, ids=[c.name for c in SCIPY_CASES])
 def test_scipy_tangent_matches_central_differences_and_reverse_mode(case):
     check(case)
+
+
+# ---- reduce13 (issue #13): the rows of tests/rules/test_np_reductions_more.py ----------------------------
+# (np.cumsum, np.diff and np.real left FORWARD_ONLY above: they have adjoint rules now)
+
+from tests.rules import test_np_reductions_more as more_t  # noqa: E402
+
+
+def _more_cases():
+    out = []
+    for i, row in enumerate(more_t.TABLE):
+        values, diff = more_t.make(row, np.random.default_rng(100 + i))
+        out.append(Case("more-" + row.name, row.fn, values, row.kwargs, diff, row.fd, row.rtol))
+    return out
+
+
+MORE_CASES = _more_cases()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("case", MORE_CASES, ids=[c.name for c in MORE_CASES])
+def test_more_tangents_match_central_differences_and_reverse_mode(case):
+    check(case)
+
+
+CASES = CASES + MORE_CASES  # for test_every_registered_function_has_a_case
