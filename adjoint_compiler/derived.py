@@ -29,7 +29,7 @@ import numpy as np
 
 from adjoint_compiler import load, runtime, source
 from adjoint_compiler.api import _arity, _any_structure, _as_tuples, _bind, _compiled, _function, _Generic, _label
-from adjoint_compiler.api import _layouts, _reraise, _Structures
+from adjoint_compiler.api import _check_differentiated, _layouts, _reraise, _Structures, _truth_value
 from adjoint_compiler.api import normalize_wrt, vjp
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
@@ -83,6 +83,10 @@ def jvp(f, wrt=0):
         if len(tangents) != len(wrt_idx):
             raise TypeError("jvp of %s: %d tangents for wrt=%r" % (f.__qualname__, len(tangents), wrt))
         if any(type(args[i]) is not float for i in wrt_idx):  # ints would make int tangents
+            if _check_differentiated(f, args, wrt_idx):  # a truth value's tangent is zero
+                tangents = tuple(
+                    runtime.zeros_like(args[i]) if _truth_value(args[i]) else t for i, t in zip(wrt_idx, tangents)
+                )
             args = tuple(_as_float(a) if i in wrt_idx else a for i, a in enumerate(args))
         if any(type(t) is not float for t in tangents):
             tangents = tuple(_as_float(t) for t in tangents)

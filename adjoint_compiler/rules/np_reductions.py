@@ -70,7 +70,8 @@ def extremum_adjoint(g, ans, x, axis=None, keepdims=False):
     # elements symmetrically. The same rule serves min: only which elements
     # equal ans matters.
     hit = x == unreduce(ans, x, axis, keepdims)
-    count = np.sum(hit, axis=axis, keepdims=True)
+    # the count in x's float type: an integer count would make a float32 cotangent float64
+    count = np.sum(hit, axis=axis, keepdims=True, dtype=np.result_type(np.asarray(x).dtype, np.float32))
     return unreduce(g, x, axis, keepdims) * hit / count, None, None
 
 

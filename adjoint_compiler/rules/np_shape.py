@@ -255,10 +255,10 @@ views(
     np.fliplr,
     np.flipud,
     np.rot90,
-    np.matrix_transpose,
-    np.unstack,
     np.trim_zeros,
     np.ndarray,
+    # NumPy 2 functions, absent from the older NumPy that pyproject.toml allows
+    *(getattr(np, name) for name in ("matrix_transpose", "unstack") if hasattr(np, name)),
 )
 views("permute_dims", "T", "mT", "flat", "base", "view", "lib", "get")
 

@@ -151,7 +151,9 @@ NO_POINTS = {
 
 
 @pytest.mark.parametrize(
-    "fn", list(registry.nondifferentiable_functions()), ids=lambda f: "%s.%s" % (f.__module__, f.__name__)
+    "fn",
+    list(registry.nondifferentiable_functions()),
+    ids=lambda f: "%s.%s" % (getattr(f, "__module__", None), f.__name__),
 )
 def test_nondifferentiable_function_has_zero_derivative_almost_everywhere(fn):
     # central differences of the result (as floats) along random directions, at random points: exactly 0
