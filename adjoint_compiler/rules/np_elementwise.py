@@ -35,7 +35,7 @@ import math
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint, linear, tangent, views
+from adjoint_compiler.rules.registry import adjoint, tangent, views
 from adjoint_compiler.runtime import unbroadcast
 
 
@@ -253,9 +253,14 @@ def copy_adjoint(g, ans, a):
 
 @adjoint(np.ndarray.astype, method="astype")
 def astype_adjoint(g, ans, x, dtype):
-    # a cast to another float type passes the cotangent through in x's precision; a cast to integers
-    # or booleans has no derivative (it is piecewise constant)
-    return (np.asarray(g).astype(x.dtype) if ans.dtype.kind in "fc" else np.zeros(np.shape(x), x.dtype)), None
+    # a cast to another float type passes the cotangent through in x's precision (float64 for an
+    # integer x, whose cotangent is a float's: x.dtype would truncate it); a cast to integers or
+    # booleans has no derivative (it is piecewise constant)
+    return (
+        np.asarray(g).astype(x.dtype if x.dtype.kind in "fc" else float)
+        if ans.dtype.kind in "fc"
+        else np.zeros(np.shape(x), x.dtype)
+    ), None
 
 
 @tangent(np.ndarray.astype)
@@ -263,5 +268,19 @@ def astype_tangent(dot, ans, x, dtype):
     return (np.asarray(dot).astype(ans.dtype) if ans.dtype.kind in "fc" else np.zeros(np.shape(ans))), None
 
 
+@adjoint(np.real, attribute="real", linear="first")
+def real_adjoint(g, ans, val):
+    # the real part of a real array is the array itself. A complex argument is refused at the call
+    # (api.py); a complex value made inside the function gets a real cotangent here, and the rules
+    # before it make that complex, which the API refuses too: never a silently wrong gradient.
+    return g
+
+
+@adjoint(np.imag, attribute="imag", linear="first")
+def imag_adjoint(g, ans, val):
+    # the imaginary part of a real array is 0 whatever the array. For a complex value made inside
+    # the function, the zeros are complex: the API refuses the complex gradient they lead to.
+    return np.zeros_like(val) * g
+
+
 views(np.asarray)  # np.asarray of an array is the array itself (np.copy and np.array copy)
-linear(np.real, kind="first")  # no adjoint rule: forward mode only
