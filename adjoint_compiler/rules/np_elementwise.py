@@ -257,7 +257,7 @@ def astype_adjoint(g, ans, x, dtype):
     # integer x, whose cotangent is a float's: x.dtype would truncate it); a cast to integers or
     # booleans has no derivative (it is piecewise constant)
     return (
-        np.asarray(g).astype(x.dtype if x.dtype.kind in "fc" else float)
+        np.asarray(g).astype(x.dtype if x.dtype.kind in "fc" else np.float64)
         if ans.dtype.kind in "fc"
         else np.zeros(np.shape(x), x.dtype)
     ), None

@@ -60,6 +60,8 @@ UNARY = [
     Unary(np.copy, uniform(-3, 3)),
     Unary(np.array, uniform(-3, 3)),
     Unary(np.asarray, uniform(-3, 3)),
+    Unary(np.real, uniform(-3, 3)),  # of a real array (complex arguments are refused at the call)
+    Unary(np.imag, uniform(-3, 3)),
 ]
 UNARY_SHAPES = [(), (3,), (2, 3), (1,), (0,), (2, 0)]
 

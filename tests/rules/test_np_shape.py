@@ -314,6 +314,8 @@ def test_diag_of_a_rectangle_puts_g_on_the_diagonal():
 # ---- registration and form ------------------------------------------------------
 
 TABLE_FNS = list({id(r.fn): r.fn for r in TABLE + SEQ_TABLE}.values())
+# (dtypes13) np.reshape(x, newshape=...)'s variant: its cases are in tests/test_methods.py
+TABLE_FNS.append(np_shape.reshape_newshape)
 
 
 def test_table_and_module_list_the_same_rules():
