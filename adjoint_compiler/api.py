@@ -231,7 +231,7 @@ def _like(g, arg):
             raise InternalError("gradient of length %d for a sequence of length %d" % (len(g), len(arg)))
         if type(g) is type(arg) is list and set(map(type, g)) == {float} and bool not in set(map(type, arg)):
             return g  # a new list of Python floats already (the emitted code made it)
-        return type(arg)([v if type(v) is float else _like(v, a) for v, a in zip(g, arg)])
+        return type(arg)([v if type(v) is float and type(a) is not bool else _like(v, a) for v, a in zip(g, arg)])
     if isinstance(arg, np.generic):
         return arg.dtype.type(g) if arg.dtype.kind in "fc" else float(g)
     return g
