@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import adjoint_compiler as ac
-from adjoint_compiler import pipeline, runtime
+from adjoint_compiler import api, runtime
 from adjoint_compiler.testing import check_grads
 
 NUMPY2 = int(np.__version__.split(".")[0]) >= 2  # NEP 50: a Python float no longer promotes float32 scalars
@@ -194,10 +194,15 @@ def test_float32_gradient_is_float32_and_agrees_with_float64(f):
     g = ac.grad(f)(X32.copy())
     assert g.dtype == np.float32 and g.shape == X32.shape
     np.testing.assert_allclose(g, reference, rtol=1e-4, atol=1e-6)
-    value, (g2,) = ac.value_and_grad(f, wrt=(0,))(X32.copy())
-    assert g2.dtype == np.float32
+
+
+@pytest.mark.parametrize("f", [sum_squares, broadcast_rows, element_loop], ids=lambda f: f.__name__)
+def test_float32_through_value_and_grad_and_vjp(f):
+    value, (g,) = ac.value_and_grad(f, wrt=(0,))(X32.copy())
+    assert g.dtype == np.float32
     _, pullback = ac.vjp(f)(X32.copy())
     assert pullback(np.float32(1.0)).dtype == np.float32
+    np.testing.assert_allclose(pullback(np.float32(1.0)), ac.grad(f)(X64), rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.skipif(not NUMPY2, reason="NumPy 1.x promotes float32 scalars with Python floats to float64 itself")
@@ -214,7 +219,7 @@ def test_float32_gradient_is_float32_and_agrees_with_float64(f):
 def test_emitted_gradient_computes_in_float32(f):
     # not only the API's final cast: the emitted code itself (the seed 1.0, unreduce, unbroadcast, the
     # accumulators, the tapes) keeps float32 cotangents
-    _, g = pipeline.compile(f, (0,), "grad").function(X32.copy())
+    _, g = api._compiled(f, (0,), "grad", ()).function(X32.copy())  # (the code ac.grad runs, cached)
     assert g.dtype == np.float32
 
 
