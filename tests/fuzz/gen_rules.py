@@ -283,7 +283,8 @@ def _clip_render(lo, hi, method=False):
 
 def _reduction_render(fn, axis, keepdims, extra):
     kwargs = dict(extra)
-    method = fn.__name__ if registry.method_function(fn.__name__) is fn else None
+    # (the declared name: NumPy 1.x's np.max is np.amax, whose __name__ is no method's)
+    method = next((m for m in registry.declared_methods() if registry.method_function(m) is fn), None)
 
     def render(c, ops):
         args = dict(kwargs, axis=axis, keepdims=keepdims)

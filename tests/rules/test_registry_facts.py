@@ -28,7 +28,8 @@ def test_nondifferentiable_attributes_are_ndarray_attributes():
 def test_reductions_give_scalars_without_an_axis():
     x = np.arange(1.0, 7.0).reshape(2, 3)
     reducers = [fn for fn in registry.all_rules() if registry.shape_class(fn) == "reduce"]
-    assert {f.__name__ for f in reducers} == {"sum", "mean", "prod", "max", "min"}
+    names = {"amax": "max", "amin": "min"}  # NumPy 1.x's np.max is np.amax
+    assert {names.get(f.__name__, f.__name__) for f in reducers} == {"sum", "mean", "prod", "max", "min"}
     for fn in reducers:
         assert np.ndim(fn(x)) == 0, fn
 
