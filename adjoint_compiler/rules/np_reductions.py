@@ -70,8 +70,9 @@ def extremum_adjoint(g, ans, x, axis=None, keepdims=False):
     # elements symmetrically. The same rule serves min: only which elements
     # equal ans matters.
     hit = x == unreduce(ans, x, axis, keepdims)
-    # the count in x's float type: an integer count would make a float32 cotangent float64
-    count = np.sum(hit, axis=axis, keepdims=True, dtype=np.result_type(np.asarray(x).dtype, np.float32))
+    # counted in ans's type: an integer count would make a float32 cotangent float64 (an integer
+    # ans's count stays an integer, and the true division below gives a float anyway)
+    count = np.sum(hit, axis=axis, keepdims=True, dtype=ans.dtype)
     return unreduce(g, x, axis, keepdims) * hit / count, None, None
 
 
