@@ -19,8 +19,9 @@ arguments are or hold NamedTuples, dataclasses or objects take ``_Structures``' 
 Invariant: a gradient has its argument's type and shape: a float for a float or an
 int, an array of the argument's shape and float dtype (float64 for an integer array)
 for an array, a list for a list, a dict for a dict, a NamedTuple or dataclass of the
-argument's type (a field that is no number or array keeps its value); complex arguments
-raise TypeError.
+argument's type (a field that is no number or array keeps its value); a bool's (or a
+bool array's) is zero, as a comparison's; a differentiated argument that is or holds
+complex numbers raises TypeError naming it when the gradient is called.
 
 >>> import numpy as np
 >>> def f(x, w):
