@@ -280,6 +280,7 @@ class _Generic:
         self.finish = _generic_finisher(wrt, single)
         self.function = None
         self.compiled = None
+        self.changes_arguments = False
 
     def get(self):
         """The compiled function; ``self.function`` holds it only when no global it read can go stale."""
@@ -288,6 +289,9 @@ class _Generic:
             c = self.compiled = _compiled(self.f, self.wrt, "grad", ())
             if not c.guards:
                 self.function = c.function
+            # it gives list and dict arguments their new contents (xs.append(v)): their gradients have
+            # the structure they were passed with
+            self.changes_arguments = c.function.__globals__.get("put_back") is runtime.put_back
         return c.function
 
 
@@ -658,7 +662,12 @@ def _scalar_output(f, wrt, transform, with_value):
         if structures and _any_structure(args):
             return structured(args)
         try:
-            value, grads = (d.function or d.get())(*args)
+            fn = d.function or d.get()
+            if d.changes_arguments:
+                given, args = args, tuple(copy.copy(a) if isinstance(a, (list, dict)) else a for a in args)
+                value, grads = fn(*given)
+            else:
+                value, grads = fn(*args)
         except (runtime.InPlaceUpdateError, TypeError) as e:
             _reraise(e, args)
         except CompileError:  # the code for any argument cannot take these: the structured path can
@@ -827,6 +836,9 @@ def vjp(f, wrt=0):
 
     setattr(vjp_f, source.TRANSFORM_MARK, ("vjp", f))
     return vjp_f
+
+
+setattr(vjp, source.MAKES_GRADIENT, "vjp")
 
 
 def _tape_size(tape):

@@ -30,7 +30,7 @@ import numpy as np
 from adjoint_compiler import load, runtime, source
 from adjoint_compiler.api import _arity, _any_structure, _as_tuples, _bind, _compiled, _function, _Generic, _label
 from adjoint_compiler.api import _check_differentiated, _layouts, _reraise, _Structures, _truth_value
-from adjoint_compiler.api import normalize_wrt, vjp
+from adjoint_compiler.api import grad, normalize_wrt, vjp
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
 
@@ -159,6 +159,10 @@ def hvp(f, wrt=0):
     hvp_f.__name__ = "hvp_" + f.__name__
     setattr(hvp_f, source.TRANSFORM_MARK, ("hvp", f))  # a transform of it is refused at f
     return hvp_f
+
+
+setattr(hvp, source.MAKES_GRADIENT, "hvp")
+hvp.gradient_maker = grad  # specialise.nested_gradients: ac.hvp(h)(x, v) inside is jvp of a function calling it
 
 
 def _basis(x):

@@ -101,11 +101,11 @@ class _Desugar:
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
 
     def own_changed_arguments(self):
-        """A parameter the function stores into (``x[0] = v``, ``x[1:] += d``) and never rebinds
-        becomes a copy the function owns (``x = own(x)``), its final contents given to the caller's
-        object at every return (``put_back(x_given, x)``), as the function would have left it: the
-        later passes then see an update of a local. (Methods that change a list's length, ``xs.append``,
-        stay refused on parameters: the gradient has the structure of the argument as it was passed.)"""
+        """A parameter the function stores into (``x[0] = v``, ``x[1:] += d``) or changes with a list or
+        dict method that anf lowers (``xs.append(v)``, ``d.update(e)``), and never rebinds, becomes a copy
+        the function owns (``x = own(x)``), its final contents given to the caller's object at every
+        return (``put_back(x_given, x)``), as the function would have left it: the later passes then see
+        an update of a local. The gradient has the structure the argument was passed with."""
         params = [a.id for a in self.fn.args.args]
         rebound = {n.id for n in trees.walk(self.fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         changed = []
@@ -114,8 +114,11 @@ class _Desugar:
             if isinstance(node, (gast.Assign, gast.AugAssign)):
                 targets = node.targets if isinstance(node, gast.Assign) else [node.target]
                 target = next((t for t in targets if isinstance(t, gast.Subscript)), None)
-            if target is not None and isinstance(target.value, gast.Name):
-                name = target.value.id
+            names = [target.value.id] if target is not None and isinstance(target.value, gast.Name) else []
+            method = _method_called(node)
+            if method in _LOWERED_METHODS:  # anf lowers them on a local: xs.append(v), d.update(e)
+                names += sorted(effects.changed_in_place(node))
+            for name in names:
                 if name in params and name not in rebound and name not in changed:
                     changed.append(name)
         if not changed or self.source is None:
@@ -124,6 +127,15 @@ class _Desugar:
         put_back = self.bind("put_back", runtime.put_back)
         given = {p: self.namer.unique(p + "_given") for p in changed}
         entry = []
+        where = self.location(self.fn)
+        for p in changed:  # its copy must not hide the change from another parameter (f(a, a))
+            others = [a for a in params if a != p]
+            if others:
+                unshared = self.bind("check_unshared", runtime.check_unshared)
+                rest = gast.Tuple(elts=[trees.name(a) for a in others], ctx=gast.Load())
+                at = [trees.const(where.filename.rsplit("/", 1)[-1]), trees.const(where.line), trees.const(where.col)]
+                check = trees.call(unshared, trees.name(p), rest, *at)
+                entry.append(_at(gast.Expr(value=check), self.fn))
         for p in changed:
             entry.append(_at(trees.assign(given[p], trees.name(p)), self.fn))
             entry.append(_at(trees.assign(p, trees.call(own, trees.name(p))), self.fn))
@@ -172,6 +184,12 @@ class _Desugar:
         if kind in (gast.Import, gast.ImportFrom):
             self.imports(stmt)
             return
+        if kind is gast.Expr and self.accumulation(stmt.value):
+            # emitted code's add_at(bar, index, g), differentiated again: bar = added_at(bar, index, g)
+            call = stmt.value
+            call.func = _at(trees.name(self.bind("added_at", runtime.added_at)), call)
+            stmt = _at(trees.assign(call.args[0].id, call), stmt)
+            kind = gast.Assign
         lower = {
             gast.Raise: self.raise_,
             gast.With: self.with_,
@@ -235,6 +253,15 @@ class _Desugar:
         source = stmt.value
         for target in stmt.targets:
             self.unpack(target, source, stmt, out)
+
+    def accumulation(self, call):
+        return (
+            isinstance(call, gast.Call)
+            and len(call.args) == 3
+            and not call.keywords
+            and isinstance(call.args[0], gast.Name)
+            and self.resolve(call.func) is runtime.add_at
+        )
 
     def declared(self, name):
         return any(isinstance(n, (gast.Global, gast.Nonlocal)) and name in n.names for n in trees.walk(self.fn))
@@ -487,18 +514,18 @@ class _Desugar:
     def try_(self, stmt, out):
         """``try: B except E: H else: L finally: F`` as ``_try1 = try_(E, 1); if _try1: B else: H;
         if _try1: L; F``, where the emitted forward code runs ``B`` inside a try statement again (the
-        handler's branch taken when E is raised: emit.restore_tries). Exact when what ``B`` did before
-        raising is not seen: the names it assigns are assigned again by the handler before any read,
-        and it changes no array, list, dict or state."""
-        if len(stmt.handlers) != 1:
-            self.refuse(stmt, "a try statement with %d except clauses" % len(stmt.handlers), "use one except clause")
-        handler = stmt.handlers[0]
-        if handler.type is None:
-            self.refuse(handler, "a bare except clause", "name the exception: except ValueError:")
-        if handler.name is not None and any(
-            isinstance(n, gast.Name) and n.id == handler.name.id for s_ in handler.body for n in gast.walk(s_)
-        ):
-            self.refuse(handler, "an except clause reading the exception it binds (as %s)" % handler.name.id)
+        handler's branch taken when E is raised: emit.restore_tries). Several except clauses catch the
+        union of their classes, and the handler's branch picks the clause Python would (``_caught1 =
+        caught_((E1,), (E2,)); if _caught1 == 0: H1 else: H2``, chosen inside the restored except clause).
+        Exact when what ``B`` did before raising is not seen: the names it assigns are assigned again by
+        each handler before any read, and it changes no array, list, dict or state."""
+        for handler in stmt.handlers:
+            if handler.type is None:
+                self.refuse(handler, "a bare except clause", "name the exception: except ValueError:")
+            if handler.name is not None and any(
+                isinstance(n, gast.Name) and n.id == handler.name.id for s_ in handler.body for n in gast.walk(s_)
+            ):
+                self.refuse(handler, "an except clause reading the exception it binds (as %s)" % handler.name.id)
         for node in (n for s_ in stmt.body + stmt.finalbody for n in gast.walk(s_)):
             if isinstance(node, (gast.Return, gast.Break, gast.Continue)) and any(
                 node is m for f in stmt.finalbody for m in gast.walk(f)
@@ -507,15 +534,28 @@ class _Desugar:
         self.refuse_partial_effects(stmt)
         self.tries += 1
         marker = self.bind("try_", runtime.try_)
-        types = handler.type.elts if isinstance(handler.type, gast.Tuple) else [handler.type]
-        for t in types:
+        clauses = [h.type.elts if isinstance(h.type, gast.Tuple) else [h.type] for h in stmt.handlers]
+        for t in (t for types in clauses for t in types):
             if not _is_chain(t):
                 self.refuse(t, "an except clause whose exception is computed", "name the exception class")
-        test = gast.Call(func=trees.name(marker), args=[trees.const(self.tries)] + list(types), keywords=[])
-        head, flag = self.temp("try", stmt, _at(test, handler))
+        types = [t for types in clauses for t in types]
+        test = gast.Call(func=trees.name(marker), args=[trees.const(self.tries)] + types, keywords=[])
+        head, flag = self.temp("try", stmt, _at(test, stmt.handlers[0]))
         out.append(head)
         body = self.block(stmt.body) or [_at(gast.Pass(), stmt)]
-        caught = self.block(handler.body) or [_at(gast.Pass(), handler)]
+        handlers = [self.block(h.body) or [_at(gast.Pass(), h)] for h in stmt.handlers]
+        caught = handlers[-1]
+        if len(handlers) > 1:
+            which = gast.Call(
+                func=trees.name(self.bind("caught_", runtime.caught_)),
+                args=[gast.Tuple(elts=[trees.clone(t) for t in types], ctx=gast.Load()) for types in clauses],
+                keywords=[],
+            )
+            pick, index = self.temp("caught", stmt, _at(which, stmt.handlers[0]))
+            for k in range(len(handlers) - 2, -1, -1):
+                test = gast.Compare(left=trees.clone(index), ops=[gast.Eq()], comparators=[trees.const(k)])
+                caught = [_at(gast.If(test=test, body=handlers[k], orelse=caught), stmt.handlers[k])]
+            caught = [pick] + caught
         out.append(_at(gast.If(test=flag, body=body, orelse=caught), stmt))
         if stmt.orelse:
             out.append(_at(gast.If(test=trees.clone(flag), body=self.block(stmt.orelse), orelse=[]), stmt.orelse[0]))
@@ -550,28 +590,29 @@ class _Desugar:
                         self.refuse(node, "a call in a try body of %s, which changes state" % callee.__name__)
         # names the body assigns: the handler assigns each before reading it, and nothing reads the ones
         # it does not assign after the try statement
-        handler = stmt.handlers[0]
-        redefined = set()
-        for inner in handler.body:
-            reads = {n.id for n in gast.walk(inner) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-            early = sorted((reads & set(assigned)) - redefined)
-            if early:
-                self.refuse(
-                    inner, "an except clause reading %s, which the try body may have assigned before raising" % early[0]
-                )
-            if isinstance(inner, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
-                redefined |= {
-                    n.id for n in gast.walk(inner) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
-                }
         after = self.reads_after(stmt)
-        for name in sorted(set(assigned) - redefined):
-            if name in after:
-                self.refuse(
-                    assigned[name],
-                    "%s assigned in a try body whose except clause does not assign it, read after the try statement"
-                    % name,
-                    "assign %s in the except clause too" % name,
-                )
+        for handler in stmt.handlers:
+            redefined = set()
+            for inner in handler.body:
+                reads = {n.id for n in gast.walk(inner) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+                early = sorted((reads & set(assigned)) - redefined)
+                if early:
+                    self.refuse(
+                        inner,
+                        "an except clause reading %s, which the try body may have assigned before raising" % early[0],
+                    )
+                if isinstance(inner, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
+                    redefined |= {
+                        n.id for n in gast.walk(inner) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+                    }
+            for name in sorted(set(assigned) - redefined):
+                if name in after:
+                    self.refuse(
+                        assigned[name],
+                        "%s assigned in a try body whose except clause does not assign it, read after the try "
+                        "statement" % name,
+                        "assign %s in the except clause too" % name,
+                    )
 
     def reads_after(self, stmt):
         """Names read anywhere in the function outside ``stmt``'s try body and handler (a superset of what
@@ -899,6 +940,18 @@ class _Desugar:
             return self.block(body)
         finally:
             del self.comp_vars[len(self.comp_vars) - len(bound) :]
+
+
+# list and dict methods that change their receiver and that anf lowers to updates of a local
+_LOWERED_METHODS = {"append", "extend", "insert", "reverse", "update", "setdefault"}
+
+
+def _method_called(stmt):
+    """``m`` where ``stmt`` is ``x.m(...)`` or ``v = x.m(...)`` (else None)."""
+    call = getattr(stmt, "value", None) if isinstance(stmt, (gast.Expr, gast.Assign)) else None
+    if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute):
+        return call.func.attr
+    return None
 
 
 def _spelling(func):

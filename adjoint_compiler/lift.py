@@ -47,7 +47,7 @@ import types
 
 import gast
 
-from adjoint_compiler import naming, rules, trees
+from adjoint_compiler import naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import UnsupportedError
 
@@ -455,6 +455,20 @@ def _pass(node, call, closure, src, names):
     if not closure.frees:
         return  # a function of its own like any other: specialise binds it where the callee is compiled
     callee = names.resolve(call.func)
+    if callee in (sorted, min, max) and any(k.arg == "key" and k.value is node for k in call.keywords):
+        # an ordering key is only compared: the closure over the values it reads is made at run time
+        # (runtime.ordering_key), and the derivative does not go through it
+        cell = types.CellType(runtime.ordering_key)
+        key = next(k for k in call.keywords if k.value is node)
+        key.value = gast.copy_location(
+            gast.Call(
+                func=trees.name(names.bind("ordering_key", cell)),
+                args=[trees.name(closure.alias)] + [trees.name(v) for v in closure.frees],
+                keywords=[],
+            ),
+            node,
+        )
+        return
     if not (
         inspect.isfunction(callee)
         and rules.lookup(callee) is None

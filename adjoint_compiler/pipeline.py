@@ -161,6 +161,7 @@ def _specialise(c):
         specialise.varargs(c.src, c.varargs)
     specialise.nested_gradients(c.src, lambda h, wrt, mode: compile(h, wrt, mode).function)
     specialise.callables(c.src)
+    specialise.structures(c.src)
     specialise.spread_calls(c.src)
     c.tree = c.src.tree
     return c.tree

@@ -20,6 +20,7 @@ it belongs to (``unbroadcast`` sums a broadcast contribution back down,
 """
 
 import math
+import sys
 
 import numpy as np
 
@@ -125,6 +126,22 @@ def add_at(bar, index, g):
     np.add.at(bar, index, g)
 
 
+def added_at(bar, index, g):
+    """``add_at`` on a copy of ``bar``, returned: what emitted code's ``add_at(bar, index, g)`` becomes when
+    that code is differentiated itself (desugar.py), so that the accumulation is a value with an adjoint."""
+    out = dict(bar) if isinstance(bar, dict) else list(bar) if isinstance(bar, list) else np.array(bar, copy=True)
+    add_at(out, index, g)
+    return out
+
+
+def at_bar(g, index, like):
+    """The cotangent of ``like``, added at ``g[index]`` by ``added_at``: the part of ``g`` it reached (summed
+    where np.add.at broadcast it)."""
+    if isinstance(g, (dict, list)):
+        return g[index]
+    return unbroadcast(np.asarray(g)[index], like)
+
+
 def stored_number(g, index):
     """The cotangent of a number stored at ``g[index]``: one element's, or the sum over the row or block the
     number filled (``m[1] = t`` on a matrix spreads t over the row). A copy: the adjoint zeroes ``g[index]`` next."""
@@ -192,6 +209,23 @@ def own(x):
         "adjoint_compiler: the function changes its argument in place, which is supported for arrays, lists "
         "and dicts, not %s" % type(x).__name__
     )
+
+
+def check_unshared(x, others, filename, line, col):
+    """Refuse an argument ``x`` that the function changes in place and that shares memory with one of the
+    ``others``: the function works on a copy of x (``own``), where the original would show the change
+    through the other (``f(a, a)``)."""
+    for other in others:
+        same = other is x or (
+            isinstance(x, np.ndarray) and isinstance(other, np.ndarray) and np.may_share_memory(x, other)
+        )
+        if same and isinstance(x, (np.ndarray, list, dict)):
+            raise InPlaceUpdateError(
+                "an argument changed in place that shares memory with another argument (pass a copy: f(a, a.copy()))",
+                filename,
+                line,
+                col,
+            )
 
 
 def list_bar(xs, bar=None):
@@ -632,6 +666,31 @@ def sort_order(xs, key=None, reverse=False):
     return sorted(range(len(xs)), key=lambda i: key(xs[i]), reverse=reverse)
 
 
+def structure(cls, fields):
+    """``cls(*fields)``: a NamedTuple the function builds (specialise.structures)."""
+    return cls(*fields)
+
+
+def ordering_key(fn, *frees):
+    """``fn`` (a lifted key function, lift.py) with the enclosing function's values it reads given first."""
+    return lambda v: fn(*frees, v)
+
+
+def sorted_bar(g, xs, key=None, reverse=False):
+    """The cotangent of ``xs`` from ``g``, that of ``sorted(xs, key=key, reverse=reverse)``: each element's
+    goes back to the position it came from. ``sorted`` of a dict lists its keys: no derivative."""
+    if isinstance(xs, dict):
+        return zeros_like(xs)
+    return gather(g, np.argsort(sort_order(xs, key, reverse)))
+
+
+def sorted_dot(dot, xs, key=None, reverse=False):
+    """The tangent of ``sorted(xs, key=key, reverse=reverse)`` from ``dot``, that of ``xs`` (0 for a dict's keys)."""
+    if isinstance(xs, dict):
+        return [0.0] * len(xs)
+    return gather(dot, sort_order(xs, key, reverse))
+
+
 def gather(xs, order):
     """The list ``[xs[k] for k in order]`` (``order`` a permutation of xs's positions)."""
     return [xs[k] for k in order]
@@ -666,6 +725,8 @@ def polygamma(n, x):
 
 HELPERS = (
     "add_at",
+    "added_at",
+    "at_bar",
     "stored_number",
     "add_bars",
     "elements_bar",
@@ -678,6 +739,7 @@ HELPERS = (
     "shape_of",
     "put_back",
     "own",
+    "check_unshared",
     "old_slot",
     "put_slot",
     "_Missing",
@@ -706,23 +768,31 @@ HELPERS = (
     "one_count",
     "raise_",
     "try_",
+    "caught_",
     "enter_context",
     "exit_context",
     "chosen",
     "hit_at",
     "sort_order",
+    "ordering_key",
+    "structure",
+    "sorted_bar",
+    "sorted_dot",
     "gather",
     "polygamma",
     "_BERNOULLI",
 )
 DEPENDS = {
     "add_at": ("add_bars",),
+    "added_at": ("add_at",),
+    "at_bar": ("unbroadcast",),
     "elements_bar": ("zeros_like", "add_bars"),
     "fit_shape": ("unbroadcast", "_precision_of"),
     "unreduce": ("_precision_of",),
     "einsum_plan": ("_einsum_terms",),
     "einsum_mask": ("_einsum_terms",),
     "check_rebind": ("InPlaceUpdateError",),
+    "check_unshared": ("InPlaceUpdateError",),
     "loop_length": ("InPlaceUpdateError",),
     "keys_of": ("InPlaceUpdateError",),
     "check_overlap": ("InPlaceUpdateError",),
@@ -733,6 +803,8 @@ DEPENDS = {
     "put_slot": ("_Missing",),
     "checkpoint_reverse": ("_binomial_split",),
     "polygamma": ("_BERNOULLI",),
+    "sorted_bar": ("sort_order", "gather", "zeros_like"),
+    "sorted_dot": ("sort_order", "gather"),
 }  # helpers that emitted code needs alongside another
 STATIC = (
     "einsum_plan",
@@ -764,6 +836,16 @@ def raise_(exc, cause=None):
     raise exc
 
 
+def caught_(*clauses):
+    """Which of a try statement's except clauses (each a tuple of classes) handles the exception being
+    handled: the first that matches it, as Python picks (desugar.py; called inside the except clause)."""
+    exc = sys.exc_info()[1]
+    for k, classes in enumerate(clauses):
+        if isinstance(exc, classes):
+            return k
+    raise RuntimeError("adjoint_compiler: no except clause matches %r" % (exc,))
+
+
 def try_(key, *exceptions):
     """Marks a try statement (desugar.py): the branch of its body, taken unless the body raises one of
     ``exceptions``; the emitted code runs that branch inside a try statement (emit.restore_tries)."""
@@ -781,3 +863,154 @@ def enter_context(manager):
 def exit_context(manager):
     """The end of a ``with`` block that was left normally."""
     manager.__exit__(None, None, None)
+
+
+# ---- np.linalg (task linalg13): the checks of the matrix functions' rules --------------------------------
+
+
+def linalg_check(ok, what):
+    """True, or NotImplementedError naming ``what``: a case a matrix function's rule does not cover (a
+    keyword value it refuses, an input where the function has no derivative or a complex result). A pure
+    function of literals (in ``STATIC``): with a literal ``ok`` the compiler decides it at the call, and
+    refuses a literal case there, with its location; otherwise emitted code raises when it gets there.
+
+    >>> linalg_check(True, "np.linalg.qr(..., mode='r')")
+    True
+    """
+    if not ok:
+        raise NotImplementedError("%s is not supported by adjoint_compiler's derivative" % what)
+    return True
+
+
+class TangentParts(tuple):
+    """The tangent of a function's tuple result (lstsq's (x, residuals, rank, s)): forward mode sums the
+    tangents due to each differentiated operand with ``+``, which adds these element by element."""
+
+    def __add__(self, other):
+        return TangentParts(a + b for a, b in zip(self, other))
+
+    __radd__ = __add__
+
+
+HELPERS += ("linalg_check", "TangentParts")
+STATIC += ("linalg_check",)
+
+
+# ---- np.einsum's (operand, sublist) form and calls of many operands (task linalg13) ----------------------
+
+_EINSUM_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _einsum_string(args):
+    """(subscripts, operands, their positions in ``args``) of np.einsum's positional arguments in either
+    form: ``'ij,jk->ik', a, b`` or ``a, [0, 1], b, [1, 2], [0, 2]`` (integers name indices, ``...`` an
+    ellipsis; a last odd sublist is the output)."""
+    if isinstance(args[0], str):
+        return args[0], list(args[1:]), list(range(1, len(args)))
+
+    def term(sublist):
+        return "".join("..." if s is Ellipsis else _EINSUM_LETTERS[s] for s in sublist)
+
+    pairs = len(args) // 2
+    spec = ",".join(term(args[2 * i + 1]) for i in range(pairs))
+    spec += "->" + term(args[-1]) if len(args) % 2 else ""
+    return spec, [args[2 * i] for i in range(pairs)], [2 * i for i in range(pairs)]
+
+
+def einsum_sublist(subscripts):
+    """Whether np.einsum was called in the (operand, sublist) form: its first argument is an operand."""
+    return not isinstance(subscripts, str)
+
+
+def einsum_sublist_spec(a, b=None, c=None, d=None, e=None, f=None):
+    """The subscripts string of the (operand, sublist) form whose arguments after the first operand are
+    ``a, b, ...`` (None where the call passed fewer).
+
+    >>> einsum_sublist_spec([0, 1], np.ones((2, 2)), [1, 2], [0, 2])  # np.einsum(a, [0, 1], b, [1, 2], [0, 2])
+    'ab,bc->ac'
+    """
+    rest = [a, b, c, d, e, f]
+    while rest and rest[-1] is None:
+        rest.pop()
+    return _einsum_string([None] + rest)[0]
+
+
+def einsum_cotangents(g, args, optimize=False):
+    """The cotangent of each positional argument of ``np.einsum(*args)`` (None for subscripts and
+    sublists), in either form and for any number of operands: for operand k, ONE einsum of ``g`` with
+    every other operand into operand k's indices, contracted in the order ``np.einsum_path`` finds
+    (``optimize``, or 'optimal' up to four operands and 'greedy' beyond: 'optimal' searches every
+    order, which takes seconds at eight). As ``einsum_plan``: where
+    operand k repeats an index, has one no other term has, or an ellipsis the output lacks, the
+    einsum also takes ``einsum_mask``'s array; ``fit_shape`` sums what was broadcast."""
+    spec, operands, positions = _einsum_string(list(args))
+    terms, out = _einsum_terms(spec)
+    order = optimize or ("optimal" if len(terms) <= 4 else "greedy")
+    bars = [None] * len(args)
+    for k, x in enumerate(operands):
+        target = terms[k]
+        others = [j for j in range(len(terms)) if j != k]
+        available = set(out).union(*(terms[j] for j in others))
+        masked = len(set(target)) < len(target) or not set(target) <= available or ("." in target and "." not in out)
+        inputs, ops, result = [out] + [terms[j] for j in others], [g] + [operands[j] for j in others], target
+        if masked:
+            fresh = (c for c in _EINSUM_LETTERS if c not in spec)
+            result = "".join(c if target.index(c) == i else next(fresh) for i, c in enumerate(target))
+            inputs.append(result)
+            ops.append(einsum_mask(spec, k, np.shape(x)))
+        if any("." in t for t in inputs) and "." not in result:
+            result = "." + result  # explicit mode keeps '...': fit_shape sums it
+        bars[positions[k]] = fit_shape(
+            np.einsum((",".join(inputs) + "->" + result).replace(".", "..."), *ops, optimize=order), x
+        )
+    return bars
+
+
+HELPERS += ("einsum_sublist", "einsum_sublist_spec", "_einsum_string", "_EINSUM_LETTERS")
+STATIC += ("einsum_sublist",)
+DEPENDS.update(einsum_sublist_spec=("_einsum_string", "_EINSUM_LETTERS"))
+
+
+def einsum_order(subscripts, k, slots, _cache={}):
+    """The order in which the adjoint of ``np.einsum(subscripts, ...)`` contracts the other operands into
+    operand ``k``'s cotangent, as ``(subscripts', 0, order)``: ``subscripts`` with operand k first and the
+    others in that order (the same einsum), for ``einsum_plan(subscripts', 0, slots)``, and ``order``, the
+    positions among the other operands (0 for the first after k, ...) of each step's operand, padded to
+    ``slots - 1``. Greedy, as ``np.einsum_path``'s 'greedy' but by the number of indices (sizes are not
+    known when the compiler plans a literal subscripts string): each step takes the operand that leaves
+    the fewest indices to carry, so 'ij,jk,kl->il' gives a's cotangent as ('il,kl->ik', 'ik,jk->ij'),
+    not through the four-index outer product of g and b.
+
+    >>> einsum_order("ij,jk,kl->il", 0, 6)
+    ('ij,kl,jk->il', 0, (1, 0, 2, 3, 4))
+    """
+    key = (subscripts, k, slots) if isinstance(subscripts, str) else None
+    if key not in _cache:
+        terms, out = _einsum_terms(subscripts)  # (raises for the sublist form)
+        if len(terms) > slots:
+            raise NotImplementedError(
+                "np.einsum of %d operands, where its adjoint takes at most %d" % (len(terms), slots)
+            )
+        others = [j for j in range(len(terms)) if j != k]
+        order, current = [], set(out)
+        target = set(terms[k]) if k < len(terms) else set()
+        while len(order) < len(others):
+            left = [j for j in others if j not in order]
+
+            def carried(j):
+                needed = target.union(*(terms[o] for o in left if o != j))
+                return len((current | set(terms[j])) & needed), -len(current & set(terms[j]))
+
+            best = min(left, key=carried)
+            current = (current | set(terms[best])) & target.union(*(terms[o] for o in left if o != best))
+            order.append(best)
+        spec = ",".join([terms[k]] + [terms[j] for j in order]) if k < len(terms) else subscripts
+        spec = (spec + "->" + out).replace(".", "...") if k < len(terms) else spec
+        positions = [others.index(j) for j in order]
+        _cache[key] = (spec, 0 if k < len(terms) else k, tuple(positions + list(range(len(positions), slots - 1))))
+    return _cache[key]
+
+
+HELPERS += ("einsum_order",)
+STATIC += ("einsum_order",)
+DEPENDS.update(einsum_order=("_einsum_terms",))

@@ -413,12 +413,10 @@ def variant(obj, target, bindings=None, defaults=None, spread=None, keys=None, n
     fixed = {p: "_fixed_%s_" % p for p in own.parameters if p in bindings}
     refs.update((fixed[p], bindings[p]) for p in fixed)
     passed = _passing(target, own, bindings, None if own_style else spread, keys, fixed)
-    text = "def _make_(_obj_%s):\n  def %s%s:\n    return _obj_(%s)\n  return %s" % (
+    text = "def _make_(_obj_%s):\n  def _variant_%s:\n    return _obj_(%s)\n  return _variant_" % (
         "".join(", " + r for r in refs),
-        target.__name__,
         inspect.Signature(params),
         passed,
-        target.__name__,
     )
     namespace = {}
     exec(text, namespace)  # noqa: S102  (a wrapper with obj's signature: the API binds calls by it)
@@ -466,7 +464,8 @@ def _passing(target, own, bindings, spread, keys, fixed):
 def _read_variant(src, made):
     """``src`` (the target's source) as ``made``'s: ``specialise.variant`` applies the rest."""
     src.variant = getattr(made, VARIANT)
-    src.tree.name = made.__name__
+    if made.__name__.isidentifier():  # a lambda's '<lambda>' keeps the name _lambda_as_def gave it
+        src.tree.name = made.__name__
     src.func = made
     return src
 

@@ -23,11 +23,12 @@ def f_2(a, rest_0, rest_1):
 import dataclasses
 import inspect
 import sysconfig
+import types
 
 import gast
 import numpy as np
 
-from adjoint_compiler import naming, rules, trees
+from adjoint_compiler import naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import UnsupportedError
 
@@ -131,6 +132,68 @@ def _fields_as_indices(src, fields):
             trees.become(node, gast.copy_location(index, node))
 
 
+def structures(src):
+    """``P(a, b=v)`` of a NamedTuple class P as ``structure(P, (a, v))``, a real P made by a function with
+    rules, and ``s.b`` as ``s[1]`` where ``s`` is a local name every assignment of which builds a P (or
+    the call itself): the compiler differentiates a NamedTuple as the tuple it is. Fields left out take
+    P's defaults (constants only)."""
+    local = trees.local_names(src.tree)
+    built = {}  # id of the call -> its class
+    for node in gast.walk(src.tree):
+        made = source_mod.global_value(node.func, src, local) if isinstance(node, gast.Call) else None
+        if not (isinstance(made, type) and issubclass(made, tuple) and hasattr(made, "_fields")):
+            continue
+        if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            raise UnsupportedError("building %s from *args or **kwargs" % made.__qualname__, src.location(node))
+        given = dict(zip(made._fields, node.args))
+        for k in node.keywords:
+            if k.arg not in made._fields or k.arg in given:
+                raise UnsupportedError("this call of %s (field '%s')" % (made.__qualname__, k.arg), src.location(k))
+            given[k.arg] = k.value
+        parts = []
+        for name in made._fields:
+            default = made._field_defaults.get(name, _NO_DEFAULT)
+            if name in given:
+                parts.append(given[name])
+            elif isinstance(default, (int, float, bool, str, type(None))):
+                parts.append(trees.const(default))
+            else:
+                raise UnsupportedError(
+                    "building %s without field '%s', whose default is no number or string" % (made.__qualname__, name),
+                    src.location(node),
+                    "pass the field",
+                )
+        node.func = gast.copy_location(trees.name(src.bind("structure", runtime.structure)), node.func)
+        node.args = [trees.name(src.bind(made.__name__, made)), gast.Tuple(elts=parts, ctx=gast.Load())]
+        node.keywords = []
+        built[id(node)] = made
+    if not built:
+        return
+    holds = {}  # local name -> the class every assignment of it builds (None: something else)
+    for node in gast.walk(src.tree):
+        if isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
+            name, made = node.targets[0].id, built.get(id(node.value))
+            holds[name] = made if holds.get(name, made) is made else None
+    for node in gast.walk(src.tree):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) and node.id in holds:
+            if not any(isinstance(a, gast.Assign) and a.targets[0] is node for a in gast.walk(src.tree)):
+                holds[node.id] = None  # also bound by a loop, an unpacking, a with ...
+    params = {a.id for a in src.tree.args.args}
+    for node in gast.walk(src.tree):
+        if not (isinstance(node, gast.Attribute) and isinstance(node.ctx, gast.Load)):
+            continue
+        value = node.value
+        made = built.get(id(value)) or (
+            holds.get(value.id) if isinstance(value, gast.Name) and value.id not in params else None
+        )
+        if made is not None and node.attr in made._fields:
+            index = gast.Subscript(value=value, slice=trees.const(made._fields.index(node.attr)), ctx=gast.Load())
+            trees.become(node, gast.copy_location(index, node))
+
+
+_NO_DEFAULT = object()
+
+
 def keywords(src, keys):
     """``def f(x, **kw)`` called with the keyword arguments ``keys``: they become parameters
     ``kw_key, ...`` after the others and the body starts with ``kw = {"key": kw_key, ...}``."""
@@ -184,6 +247,7 @@ def nested_gradients(src, compile_gradient):
     ``compile_gradient(h, wrt, mode)`` gives that function. Edits ``src.tree`` (a fresh parse)."""
     local = trees.local_names(src.tree)
     compiled = {}  # one function per (h, wrt, mode): grad(h) and value_and_grad(h) share it
+    _vjp_pairs(src, compile_gradient, local)
     for node in list(trees.walk(src.tree)):
         if not isinstance(node, gast.Call):
             continue
@@ -191,6 +255,15 @@ def nested_gradients(src, compile_gradient):
         if made is None:
             continue
         h, wrt, kind = made
+        hessian = kind == "hvp"
+        if hessian:  # the jvp of a function made here that calls grad(h): forward over reverse
+            h, kind = _gradient_of(h, wrt, src, node, local), "jvp"
+        if kind == "vjp":
+            raise UnsupportedError(
+                "a vjp inside a differentiated function other than 'value, pullback = ac.vjp(h)(x)' with the "
+                "pullback only called",
+                src.location(node),
+            )
         mode = "jvp" if kind == "jvp" else "grad"
         if (h, wrt, mode) not in compiled:
             compiled[h, wrt, mode] = compile_gradient(h, wrt, mode)
@@ -206,8 +279,112 @@ def nested_gradients(src, compile_gradient):
                 )
             args = args[:-1] + list(args[-1].elts)
         call = gast.Call(func=trees.name(alias), args=args, keywords=node.keywords)
-        new = gast.Subscript(value=call, slice=trees.const(1), ctx=gast.Load()) if kind == "grad" else call
+        picked = kind == "grad" or hessian  # the gradient of (value, gradient); the tangent of (gradient, tangent)
+        new = gast.Subscript(value=call, slice=trees.const(1), ctx=gast.Load()) if picked else call
         trees.become(node, gast.copy_location(new, node))
+
+
+def _dotted(h, near):
+    """``h`` made to take a cotangent ``u`` last and return ``np.sum(<what it returned> * u)``: its body, so
+    that its gradient is one function (a call of h would be a call of h's pullback, in emitted code)."""
+    hsrc = source_mod.read(h)
+    tree = hsrc.tree
+    cotangent = "_cotangent"
+    while cotangent in trees.all_names(tree):
+        cotangent = "_" + cotangent
+    numpy = "np" if dict.get(hsrc.env, "np") is np else "_np_"  # the user's spelling where it is NumPy
+    tree.args.args.append(gast.Name(id=cotangent, ctx=gast.Param(), annotation=None, type_comment=None))
+    for node in trees.scope(tree.body):
+        if isinstance(node, gast.Return) and node.value is not None:
+            product = gast.BinOp(left=node.value, op=gast.Mult(), right=trees.name(cotangent))
+            total = gast.Call(func=trees.quote_expr("np.sum", np=numpy), args=[product], keywords=[])
+            node.value = gast.copy_location(total, node.value)
+    tree.name = "%s_dot" % h.__name__
+    return source_mod.derived(hsrc, tree, {"_np_": types.CellType(np)} if numpy == "_np_" else {})
+
+
+def _gradient_of(h, wrt, src, node, local):
+    """A function made here, ``h_gradient(x) = ac.grad(h, wrt)(x)`` (at ``node``'s place)."""
+    maker = source_mod.global_value(node.func.func, src, local)
+    params = list(h.__code__.co_varnames[: h.__code__.co_argcount])
+    text = "def %s_gradient(%s):\n    return _grad_(_h_, %r)(%s)\n" % (
+        h.__name__,
+        ", ".join(params),
+        wrt if len(wrt) > 1 else wrt[0],
+        ", ".join(params),
+    )
+    tree = gast.parse(text).body[0]
+    for n in gast.walk(tree):
+        if hasattr(n, "lineno"):
+            n.lineno, n.col_offset = node.lineno, node.col_offset
+    cells = {"_grad_": types.CellType(maker.gradient_maker), "_h_": types.CellType(h)}
+    return source_mod.derived(src, tree, cells)
+
+
+def _vjp_pairs(src, compile_gradient, local):
+    """``v, back = ac.vjp(h, wrt)(a)`` with ``back`` only called, ``back(u)``: the arguments are kept
+    (``_vjp1_0 = a``), ``v = h(_vjp1_0)``, and ``back(u)`` is the gradient of ``np.sum(h(x) * u)`` at
+    them, a function made here (``h_dot``) whose emitted gradient is differentiated as any other."""
+    count = 0
+    for holder in list(trees.walk(src.tree)):
+        for field in ("body", "orelse"):
+            block = getattr(holder, field, None)
+            if not isinstance(block, list):
+                continue
+            for stmt in list(block):
+                call = getattr(stmt, "value", None)
+                made = _gradient_call(call.func, src, local) if isinstance(call, gast.Call) else None
+                if made is None or made[2] != "vjp":
+                    continue
+                h, wrt, _ = made
+                target = stmt.targets[0] if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 else None
+                if not (
+                    isinstance(target, gast.Tuple)
+                    and len(target.elts) == 2
+                    and all(isinstance(e, gast.Name) for e in target.elts)
+                    and not call.keywords
+                    and not any(isinstance(a, gast.Starred) for a in call.args)
+                ):
+                    raise UnsupportedError(
+                        "this vjp inside a differentiated function (write 'value, pullback = ac.vjp(h)(x)')",
+                        src.location(stmt),
+                    )
+                value, back = (e.id for e in target.elts)
+                uses = [
+                    n
+                    for n in trees.walk(src.tree)
+                    if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == back
+                ]
+                called = {id(n.func) for n in uses}
+                if any(
+                    isinstance(n, gast.Name) and n.id == back and n is not target.elts[1] and id(n) not in called
+                    for n in trees.walk(src.tree)
+                ) or any(len(n.args) != 1 or n.keywords for n in uses):
+                    raise UnsupportedError(
+                        "a pullback of a vjp inside a differentiated function used other than called on one "
+                        "cotangent (%s)" % back,
+                        src.location(stmt),
+                    )
+                count += 1
+                params = list(h.__code__.co_varnames[: h.__code__.co_argcount])
+                if len(call.args) != len(params):
+                    raise UnsupportedError(
+                        "a vjp inside a differentiated function whose call does not pass each parameter of %s"
+                        % h.__name__,
+                        src.location(stmt),
+                    )
+                dot = _dotted(h, stmt)
+                alias = src.bind(naming.GRAD_FN.format(dot.__name__), compile_gradient(dot, wrt, "grad"))
+                kept = ["_vjp%d_%d" % (count, i) for i in range(len(params))]
+                new = [gast.copy_location(trees.assign(k, a), stmt) for k, a in zip(kept, call.args)]
+                h_name = src.bind(h.__name__, h)
+                new.append(gast.copy_location(trees.assign(value, trees.call(h_name, *map(trees.name, kept))), stmt))
+                at = [i for i, s_ in enumerate(block) if s_ is stmt][0]
+                block[at : at + 1] = new
+                for use in uses:
+                    applied = trees.call(alias, *map(trees.name, kept), use.args[0])
+                    part = gast.Subscript(value=applied, slice=trees.const(1), ctx=gast.Load())
+                    trees.become(use, gast.copy_location(part, use))
 
 
 def callables(src):

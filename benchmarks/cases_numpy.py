@@ -53,3 +53,33 @@ def heat_by_hand(u0, kappa, steps):
         g[1:-1] -= 2.0 * kappa * interior
         g[:-2] += kappa * interior
     return np.concatenate([g, [g_kappa]])
+
+
+# ---- np.linalg decompositions (task linalg13): the adjoints of cholesky and svd on 200 x 200 ----------
+LINALG_N = 200
+_x = _rng.standard_normal((LINALG_N, LINALG_N))
+SPD_ARGS = (_x @ _x.T + LINALG_N * np.eye(LINALG_N),)
+SVD_ARGS = (_rng.standard_normal((LINALG_N, LINALG_N)),)
+
+
+def cholesky_logdet(a):
+    low = np.linalg.cholesky(a)
+    return 2.0 * np.sum(np.log(np.einsum("ii->i", low)))
+
+
+def cholesky_logdet_by_hand(a):
+    """log det A = 2 sum(log diag L) has gradient A^-1 for a symmetric perturbation; cholesky reads the
+    lower triangle only: 2 A^-1 below the diagonal, A^-1 on it, 0 above."""
+    inv = np.linalg.inv(a)
+    return np.ravel(np.tril(2.0 * inv, -1) + np.diag(np.diag(inv)))
+
+
+def nuclear_norm(a):
+    u, s, vh = np.linalg.svd(a)
+    return np.sum(s)
+
+
+def nuclear_norm_by_hand(a):
+    """The sum of the singular values has gradient U V^T (distinct nonzero singular values)."""
+    u, s, vh = np.linalg.svd(a)
+    return np.ravel(u @ vh)

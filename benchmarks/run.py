@@ -333,6 +333,34 @@ CASES = [
         target_tape_bytes=cases_numpy.HEAT_STEPS * (cases_numpy.HEAT_N - 2) * 8,
         reference=cases_numpy.heat_by_hand,
     ),
+    # np.linalg (task linalg13): the adjoints of cholesky (Murray 2016) and svd (Townsend 2016) on 200 x 200.
+    # References by hand (autograd's cholesky gradient is symmetric, ours is on the triangle NumPy reads).
+    Case(
+        "cholesky200",
+        cases_numpy.cholesky_logdet,
+        cases_numpy.SPD_ARGS,
+        0,
+        "log det via cholesky, 200 x 200",
+        kind="numpy",
+        target_ratio=3.0,
+        time_compile=False,
+        rtol=1e-8,
+        peers=False,
+        reference=cases_numpy.cholesky_logdet_by_hand,
+    ),
+    Case(
+        "svd200",
+        cases_numpy.nuclear_norm,
+        cases_numpy.SVD_ARGS,
+        0,
+        "sum of singular values (U, V too), 200 x 200",
+        kind="numpy",
+        target_ratio=3.0,
+        time_compile=False,
+        rtol=1e-8,
+        peers=False,
+        reference=cases_numpy.nuclear_norm_by_hand,
+    ),
 ]
 
 

@@ -98,13 +98,19 @@ def test_append_of_arrays_then_iteration():
     assert np.array_equal(pullback(1.0), pullback(1.0))
 
 
-def test_append_to_an_argument_is_refused():
-    def f(xs, x):
-        xs.append(x)
-        return sum(xs)
+def appends_to_argument(xs, x):
+    xs.append(x * x)
+    return sum(xs) * xs[0]
 
-    with pytest.raises(ac.UnsupportedError, match="caller's argument xs"):
-        ac.grad(f, wrt=1)([1.0], 2.0)
+
+def test_append_to_an_argument_changes_the_callers_list_as_the_function_does():
+    xs = [1.5]
+    g_xs, g_x = ac.grad(appends_to_argument, wrt=(0, 1))(xs, 2.0)
+    assert xs == [1.5, 4.0]
+    # f = (xs0 + x^2) * xs0
+    assert g_xs == pytest.approx([2 * 1.5 + 4.0]) and g_x == pytest.approx(2 * 2.0 * 1.5)
+    value, pullback = ac.vjp(appends_to_argument, wrt=1)([1.5], 2.0)
+    assert value == pytest.approx(8.25) and pullback(1.0) == pytest.approx(6.0)
 
 
 def concat_params(xs, ys):

@@ -382,22 +382,39 @@ def _refused(f, *args, match):
     return e.value
 
 
-def test_changing_a_parameter_list_in_place_is_refused():
+def test_popping_from_a_parameter_list_is_refused():
     def pop_param(xs, x):
         xs.pop()
         return xs[0] * x
 
-    def extend_param(xs, x):
-        xs.extend([x])
-        return xs[-1] * x
-
-    def update_param(d, x):
-        d.update(a=x)
-        return d["a"] * x
-
     _refused(pop_param, [1.0, 2.0], 0.5, match="xs.pop.*in-place update of a list")
-    _refused(extend_param, [1.0], 0.5, match="in-place update of xs, which may be the caller's argument")
-    _refused(update_param, {"a": 1.0}, 0.5, match="in-place update of d, which may be the caller's argument")
+
+
+def extend_param(xs, x):
+    xs.extend([x, x * x])
+    xs.insert(0, xs[1] * x)
+    return sum(xs) * xs[-1]
+
+
+def update_param(d, x):
+    d.update(b=d["a"] * x)
+    d.setdefault("c", x)
+    return d["a"] + d["b"] ** 2 * d["c"]
+
+
+def test_methods_changing_a_parameter_list_or_dict():
+    # the compiled code changes its own copy and gives the caller's list or dict the final contents, as
+    # the function does; the gradient has the structure the argument was passed with
+    xs, d = [1.0, 2.0], {"a": 2.0}
+    g_xs, g_x = ac.grad(extend_param, wrt=(0, 1))(xs, 0.5)
+    assert xs == [1.0, 1.0, 2.0, 0.5, 0.25]  # extended, then xs[1] * x inserted first
+    # f = (x*xs1 + xs0 + xs1 + x + x^2) * x^2
+    assert g_xs == pytest.approx([0.25, (1 + 0.5) * 0.25]) and type(g_xs) is list
+    assert g_x == pytest.approx((2.0 + 1 + 2 * 0.5) * 0.25 + (0.5 * 2.0 + 1.0 + 2.0 + 0.5 + 0.25) * 2 * 0.5)
+    g_d, g_x = ac.grad(update_param, wrt=(0, 1))(d, 3.0)
+    assert d == {"a": 2.0, "b": 6.0, "c": 3.0}
+    # f = a + (a x)^2 x
+    assert g_d == {"a": pytest.approx(1 + 2 * 2.0 * 27.0)} and g_x == pytest.approx(3 * 4.0 * 9.0)
 
 
 def test_a_slice_of_a_parameter_may_be_an_array_view_and_is_refused():

@@ -36,7 +36,7 @@ def nested_def_returned(x):
 
 
 def lambda_passed_to_builtin(x):
-    return sorted([1.0, 2.0], key=lambda t: t * x)[0]  # <- lambda
+    return np.apply_along_axis(lambda t: t * x, 0, np.ones(2))[0]  # <- lambda
 
 
 def global_decl(x):
@@ -49,8 +49,8 @@ def attribute_store(x):
     return x
 
 
-def append_to_argument(x):
-    x.append(1.0)  # <- x.append
+def sort_argument(x):
+    x.sort()  # <- x.sort
     return x[0]
 
 
@@ -93,7 +93,7 @@ CASES = [
     (nested_def_returned, "a nested function 'inner' used as a value"),
     (lambda_passed_to_builtin, "a lambda that reads x of the enclosing function, passed to something"),
     (attribute_store, "assignment to an attribute"),
-    (append_to_argument, "in-place update of x, which may be the caller's argument x"),
+    (sort_argument, "in-place method call x.sort(...) on values being differentiated"),
     (store_while_view_is_used, "in-place update of a while b (a view or copy of the same array) is still used"),
     (store_into_element_of_element, "assignment to an element of an element"),
     (store_into_global, "in-place update of BUFFER, which may be a global"),

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import adjoint_compiler as ac
-from adjoint_compiler import pipeline
+from adjoint_compiler import pipeline, testing
+from adjoint_compiler.runtime import add_at as runtime_add_at
 from adjoint_compiler.testing import numerical_grad
 import control
 import seed
@@ -230,3 +231,101 @@ def test_a_gradient_with_a_computed_wrt_is_refused_at_its_line():
     with pytest.raises(ac.UnsupportedError, match="wrt is not a literal") as info:
         ac.grad(gradient_wrt_a_variable)(0.4, 0)
     assert "test_higher_order.py:%d:" % (gradient_wrt_a_variable.__code__.co_firstlineno + 1) in str(info.value)
+
+
+def weighted_by_key(d):
+    total = 0.0
+    for i, k in enumerate(sorted(d)):  # d[k] at a key known at run time: the adjoint accumulates with add_at
+        total = total + np.sum(np.sin(d[k])) * (i + 1.0)
+    return total
+
+
+def sines_of_gradient(d):
+    g = ac.grad(weighted_by_key)(d)
+    return np.sum(g["a"]) + np.sum(np.sin(g["b"]))
+
+
+def test_grad_of_a_gradient_that_accumulates_at_run_time_keys():
+    # the inner gradient's add_at(d_bar, k, ...) is differentiated (it was run and its derivative dropped:
+    # a silent zero; found by autograd's test_dict through the API)
+    rng = np.random.default_rng(0)
+    d = {"a": rng.standard_normal(3), "b": rng.standard_normal(2)}
+    g = ac.grad(sines_of_gradient)(d)
+    for k in d:
+        for j in range(len(d[k])):
+
+            def along(t, k=k, j=j):
+                e = {kk: v.copy() for kk, v in d.items()}
+                e[k][j] += t
+                return sines_of_gradient(e)
+
+            assert g[k][j] == pytest.approx((along(1e-6) - along(-1e-6)) / 2e-6, rel=1e-6, abs=1e-8)
+    # by hand: d(sum g_a)/d a = -sin(a) (weight 1), d(sum sin g_b)/d b = cos(2 cos b) * 2 * (-sin b)
+    np.testing.assert_allclose(g["a"], -np.sin(d["a"]), rtol=1e-10)
+    np.testing.assert_allclose(g["b"], -2 * np.cos(2 * np.cos(d["b"])) * np.sin(d["b"]), rtol=1e-10)
+
+
+def accumulates_at_rows(x, rows):
+    acc = np.zeros((3, 2))
+    runtime_add_at(acc, rows, x * x)  # rows may repeat: np.add.at
+    return np.sum(acc * acc)
+
+
+def test_add_at_called_directly_is_differentiated():
+    x = np.array([[0.5, -1.0], [2.0, 0.25]])
+    rows = np.array([0, 0])
+    g = ac.grad(accumulates_at_rows)(x, rows)
+    assert g == pytest.approx(numerical_grad(accumulates_at_rows, [x, rows], 0), rel=1e-6)
+    np.testing.assert_allclose(g, 4 * (x * x).sum(axis=0) * x, rtol=1e-12)  # both rows add into row 0
+
+
+def sine_times_square(x, y):
+    return np.sum(np.sin(x) * y**2)
+
+
+def uses_a_vjp(x, y):
+    value, pullback = ac.vjp(sine_times_square, (0, 1))(x * 2.0, y)
+    bx, by = pullback(1.5)
+    return np.sum(bx * by) + value
+
+
+def uses_a_vjp_of_a_scalar(x):
+    value, pullback = ac.vjp(settle)(x)
+    return pullback(2.0) * value
+
+
+def uses_an_hvp(x):
+    return np.sum(ac.hvp(sine_times_square)(x, np.ones(3), x) ** 2)
+
+
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (uses_a_vjp, (np.array([0.3, -0.5, 1.2]), np.array([1.0, 2.0, -0.5]))),
+        (uses_a_vjp_of_a_scalar, (0.4,)),
+        (uses_an_hvp, (np.array([0.3, -0.5, 1.2]),)),
+    ],
+)
+def test_vjp_and_hvp_called_inside_a_differentiated_function(f, args):
+    # the pullback applied to u is the gradient of <h(x), u> (a function made for it); hvp is the jvp of a
+    # function calling grad(h): both are emitted code differentiated again
+    n = len(args)
+    testing.check_grads(f, args, tuple(range(n)), rtol=1e-6)
+    tangent = np.ones_like(args[0]) if isinstance(args[0], np.ndarray) else 1.0
+    value, out_dot = ac.jvp(f, wrt=0)(*args, tangent)
+    assert value == pytest.approx(f(*args), rel=1e-12)
+    assert out_dot == pytest.approx(testing.directional_difference(f, list(args), 0, tangent), rel=1e-6)
+
+
+def apply_twice(fn, v):
+    return fn(fn(v))
+
+
+def passes_the_pullback_on(x):
+    value, pullback = ac.vjp(settle)(x)
+    return apply_twice(pullback, 1.0) * value
+
+
+def test_a_pullback_used_other_than_called_is_refused_at_the_vjp():
+    with pytest.raises(ac.UnsupportedError, match="test_higher_order.py:[0-9]+:[0-9]+: error: a pullback of a vjp"):
+        ac.grad(passes_the_pullback_on)(0.4)

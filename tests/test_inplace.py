@@ -240,3 +240,30 @@ def test_list_argument_stored_into():
     assert xs == [1.5, 2.0]  # as the function leaves it
     # d/dxs0 (xs0 s) = s, d/dxs1 = s; d/ds = xs0 + xs1
     assert g[0] == [3.0, 3.0] and g[1] == pytest.approx(2.5)
+
+
+def scales_first_then_dots(x, y):
+    x[0] = x[0] * 3.0
+    return np.sum(x * y)
+
+
+def appends_then_sums_other(xs, ys):
+    xs.append(5.0)
+    return sum(ys)
+
+
+@pytest.mark.parametrize(
+    "f, make",
+    [
+        (scales_first_then_dots, lambda: (lambda a: (a, a))(np.array([1.0, 2.0]))),
+        (scales_first_then_dots, lambda: (lambda a: (a, a[::-1]))(np.array([1.0, 2.0]))),  # a view of it
+        (appends_then_sums_other, lambda: (lambda a: (a, a))([1.0, 2.0])),
+    ],
+)
+def test_an_argument_stored_into_that_shares_memory_with_another_is_refused(f, make):
+    # the compiled code changes a copy: the other argument would not see the change the original shows it
+    args = make()
+    with pytest.raises(ac.UnsupportedError, match="test_inplace.py:[0-9]+:1: error: an argument changed in place"):
+        ac.grad(f, wrt=1)(*args)
+    a, b = np.array([1.0, 2.0]), np.array([1.0, 2.0])
+    assert ac.grad(scales_first_then_dots, wrt=1)(a, b).tolist() == [3.0, 2.0]  # distinct arrays: as before

@@ -81,6 +81,19 @@ def test_only_varargs():
         ac.grad(only_varargs, wrt=2)(3.0, 4.0)
 
 
+lambda_varargs = lambda *args: np.sum(args[0] ** 2) * args[1]  # noqa: E731  (a lambda is the case)
+lambda_kwargs = lambda x, **kw: x * kw["s"]  # noqa: E731
+
+
+def test_lambdas_with_star_parameters():
+    # the specialised variant of a lambda is named after its assignment ('<lambda>' is no identifier)
+    x = np.array([0.5, -1.0, 2.0])
+    gx, gs = ac.grad(lambda_varargs, wrt=(0, 1))(x, 3.0)
+    np.testing.assert_allclose(gx, fd(lambda v: lambda_varargs(v, 3.0), x), rtol=1e-6)
+    assert gs == pytest.approx(fd(lambda s: lambda_varargs(x, s), 3.0))
+    assert ac.grad(lambda_kwargs)(3.0, s=2.0) == pytest.approx(fd(lambda v: lambda_kwargs(v, s=2.0), 3.0))
+
+
 def kwargs(x, **kw):
     return x * kw["s"] + np.sum(kw["v"] ** 2)
 

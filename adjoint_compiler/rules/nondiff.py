@@ -42,3 +42,12 @@ nondifferentiable(np.arange, reason="builds a constant range")
 
 # ndarray attributes that carry no derivative (x.T is differentiated as np.transpose: np_shape.py)
 nondifferentiable_attributes("shape", "size", "ndim", "dtype", "itemsize", "nbytes")
+
+# ---- np.linalg (task linalg13) ----------------------------------------------------------------------
+nondifferentiable(np.linalg.matrix_rank, reason="returns an integer, so it is piecewise constant")
+# helpers of the np.linalg and np.einsum rules: a truth value, or a subscripts string
+from adjoint_compiler import runtime  # noqa: E402
+
+nondifferentiable(runtime.linalg_check, runtime.einsum_sublist, reason=TRUTH)
+nondifferentiable(runtime.einsum_sublist_spec, reason="spells subscripts: a string")
+nondifferentiable(runtime.einsum_order, reason="plans subscripts: strings and positions")

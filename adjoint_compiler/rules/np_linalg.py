@@ -18,9 +18,16 @@ instead. One formula serving
 several operands is written once as a ``fragment`` (straight-line too), which the
 compiler inlines at each call in a rule body.
 
+The decompositions (svd, eigh, eig, cholesky, qr, lstsq...) take the cotangent of their tuple result
+as a tuple (a zero of an element's shape where that element reaches nothing), and refuse with
+``linalg_check`` what they do not cover: a literal keyword value at the call, located; an input
+where the result has no derivative (a complex eig, a rank-deficient pinv) when the rule runs.
+
 Invariant: each operand's cotangent has that operand's shape (summed back over
 the batch axes it was broadcast along), and a rule for operands of known ranks
-(``ranked_adjoint``) gives what the general rule gives for such operands.
+(``ranked_adjoint``) gives what the general rule gives for such operands. A
+function that reads one triangle of its operand (cholesky, eigh, eigvalsh) gives
+a cotangent that is 0 on the other triangle.
 
 >>> a, b = np.ones((4, 2, 3)), np.arange(3.0)  # a stack of four 2x3 matrices times one vector
 >>> [c.shape for c in matmul_adjoint(np.ones((4, 2)), a @ b, a, b)]
@@ -29,12 +36,18 @@ the batch axes it was broadcast along), and a rule for operands of known ranks
 >>> general, ranked = matmul_adjoint(g, m @ b, m, b), matrix_vector_adjoint(g, m @ b, m, b)
 >>> [np.allclose(c, d) for c, d in zip(general, ranked)]
 [True, True]
+>>> spd = np.array([[4.0, 2.0], [2.0, 3.0]])
+>>> cholesky_adjoint(np.ones((2, 2)), np.linalg.cholesky(spd), spd)[0][0, 1]  # the upper triangle is not read
+np.float64(0.0)
 """
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint, fragment, linear, ranked_adjoint, tangent
-from adjoint_compiler.runtime import einsum_mask, einsum_plan, fit_shape, unbroadcast
+from adjoint_compiler.rules.registry import adjoint, form, fragment, linear, ranked_adjoint, tangent
+from adjoint_compiler.rules.np_reductions import norm_slope
+from adjoint_compiler.runtime import TangentParts, einsum_mask, einsum_plan, fit_shape, linalg_check, unbroadcast
+from adjoint_compiler.runtime import einsum_cotangents, einsum_order, einsum_sublist, einsum_sublist_spec
+from adjoint_compiler.runtime import unreduce  # noqa: F401 (read by norm_slope, inlined into cond's rules here)
 
 
 @adjoint(np.matmul, linear="each")
@@ -225,16 +238,18 @@ def slogdet_tangent(dot, ans, a):
 @fragment
 def einsum_operand(g, subscripts, k, x, o1, o2, o3, o4, o5, optimize):
     # The cotangent of operand k (x) of np.einsum; o1..o5 are the other operands in order (None
-    # where the call has fewer). See einsum_adjoint.
-    p = einsum_plan(subscripts, k, 6)
-    c1 = np.einsum(p[0], g, o1, optimize=optimize) if p[0] else g
-    c2 = np.einsum(p[1], c1, o2, optimize=optimize) if p[1] else c1
-    c3 = np.einsum(p[2], c2, o3, optimize=optimize) if p[2] else c2
-    c4 = np.einsum(p[3], c3, o4, optimize=optimize) if p[3] else c3
-    c5 = np.einsum(p[4], c4, o5, optimize=optimize) if p[4] else c4
+    # where the call has fewer). See einsum_adjoint. They are contracted in einsum_order's order
+    # (q[2]: which of o1..o5 each step takes), planned on the subscripts rewritten in that order.
+    q = einsum_order(subscripts, k, 6)
+    p = einsum_plan(q[0], q[1], 6)
+    c1 = np.einsum(p[0], g, (o1, o2, o3, o4, o5)[q[2][0]], optimize=optimize) if p[0] else g
+    c2 = np.einsum(p[1], c1, (o1, o2, o3, o4, o5)[q[2][1]], optimize=optimize) if p[1] else c1
+    c3 = np.einsum(p[2], c2, (o1, o2, o3, o4, o5)[q[2][2]], optimize=optimize) if p[2] else c2
+    c4 = np.einsum(p[3], c3, (o1, o2, o3, o4, o5)[q[2][3]], optimize=optimize) if p[3] else c3
+    c5 = np.einsum(p[4], c4, (o1, o2, o3, o4, o5)[q[2][4]], optimize=optimize) if p[4] else c4
     return (
         fit_shape(
-            np.einsum(p[5], c5, einsum_mask(subscripts, k, np.shape(x)), optimize=optimize)
+            np.einsum(p[5], c5, einsum_mask(q[0], q[1], np.shape(x)), optimize=optimize)
             if p[6]
             else np.einsum(p[5], c5, optimize=optimize)
             if p[5]
@@ -259,19 +274,682 @@ def einsum_adjoint(g, ans, subscripts, a, b=None, c=None, d=None, e=None, f=None
     # sums what was broadcast ('...', leading axes) and spreads the cotangent of a length-1 axis
     # einsum broadcast against a longer one. Ellipsis, implicit output (no '->') and one to six
     # operands are covered. With literal subscripts (the usual case) the compiler evaluates the
-    # plans, so the emitted code is the einsums alone (and seven operands are refused there, at
-    # the call). The (operand, sublist) form raises NotImplementedError at run time. One chain,
-    # einsum_operand, serves every operand (a fragment: inlined once per operand).
+    # plans, so the emitted code is the einsums alone. One chain, einsum_operand, serves every
+    # operand (a fragment: inlined once per operand).
+    # The (operand, sublist) form, np.einsum(x, [0, 1], y, [1, 2], [0, 2]), puts operand k at
+    # position 2k (its sublist after it) instead of k + 1: its subscripts are spelled as a string
+    # (einsum_sublist_spec) and its operands taken from their positions (up to three here, with an
+    # output; more go to einsum_of_many, as do more than six operands). With literal subscripts the
+    # test of the form folds away.
+    sublist = einsum_sublist(subscripts)
+    spec = einsum_sublist_spec(a, b, c, d, e, f) if sublist else subscripts
+    bar0 = einsum_operand(
+        g,
+        spec,
+        0,
+        subscripts if sublist else a,
+        b,
+        d if sublist else c,
+        None if sublist else d,
+        None if sublist else e,
+        None if sublist else f,
+        optimize,
+    )
+    bar1 = einsum_operand(
+        g,
+        spec,
+        1,
+        b,
+        subscripts if sublist else a,
+        d if sublist else c,
+        None if sublist else d,
+        None if sublist else e,
+        None if sublist else f,
+        optimize,
+    )
+    bar2 = einsum_operand(
+        g,
+        spec,
+        2,
+        d if sublist else c,
+        subscripts if sublist else a,
+        b,
+        None if sublist else d,
+        None if sublist else e,
+        None if sublist else f,
+        optimize,
+    )
+    bar3 = einsum_operand(g, spec, 3, d, a, b, c, e, f, optimize)  # (None in the sublist form)
+    bar4 = einsum_operand(g, spec, 4, e, a, b, c, d, f, optimize)
+    bar5 = einsum_operand(g, spec, 5, f, a, b, c, d, e, optimize)
     return (
-        None,
-        einsum_operand(g, subscripts, 0, a, b, c, d, e, f, optimize),
-        einsum_operand(g, subscripts, 1, b, a, c, d, e, f, optimize),
-        einsum_operand(g, subscripts, 2, c, a, b, d, e, f, optimize),
-        einsum_operand(g, subscripts, 3, d, a, b, c, e, f, optimize),
-        einsum_operand(g, subscripts, 4, e, a, b, c, d, f, optimize),
-        einsum_operand(g, subscripts, 5, f, a, b, c, d, e, optimize),
+        bar0 if sublist else None,
+        None if sublist else bar0,
+        bar1,
+        None if sublist else bar2,
+        bar2 if sublist else bar3,
+        None if sublist else bar4,
+        None if sublist else bar5,
         None,
     )
+
+
+def einsum_of_many(*args, optimize=False):
+    """np.einsum called with more positional arguments than einsum_adjoint takes (more than six
+    operands, or more than three in the (operand, sublist) form): differentiated as this function
+    (registry.form), whose adjoint is called rather than inlined. The call itself stays np.einsum."""
+    return np.einsum(*args, optimize=optimize)
+
+
+@adjoint(einsum_of_many, inline=False, linear="each")
+def einsum_of_many_adjoint(g, ans, *args):
+    # each operand's cotangent is one einsum of g with all the other operands, contracted in the
+    # order np.einsum_path finds (runtime.einsum_cotangents); any number of operands, either form
+    return tuple(einsum_cotangents(g, args))
+
+
+for _count in range(8, 2 * len("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") + 2):
+    form(np.einsum, einsum_of_many, positional=_count)
+
+
+# ---- matrix decompositions and functions of np.linalg (issue #13) --------------------------------------
+# Their results are tuples (NumPy 2's SVDResult, EighResult, QRResult...: namedtuples), whose cotangent g
+# arrives as a tuple, a zero of an element's shape where that element reaches nothing. A keyword value a
+# rule does not cover is refused by linalg_check (runtime.py): at the call, located, where it is a literal.
+# Where a function reads one triangle of its operand only (cholesky, eigh, eigvalsh), the cotangent is
+# the derivative of that function as NumPy computes it: on that triangle, 0 on the other (see
+# fold_triangle); its directional derivative along a symmetric perturbation is the textbook
+# symmetric gradient's (Murray 2016, Seeger et al. 2017).
+
+
+@fragment
+def fold_triangle(m, lower):
+    # f reads only the triangle of A (lower or upper) and sees S = tril(A) + tril(A, -1)^T. Given M with
+    # df = <M, dS> for symmetric dS, A_bar = d f / d A: M_ij + M_ji on the triangle's off-diagonal
+    # elements (each of them is two elements of S), M_ii on the diagonal, 0 on the other triangle.
+    both = (m + np.swapaxes(m, -1, -2)) * (1.0 - 0.5 * np.eye(np.shape(m)[-1]))
+    return np.tril(both) if lower else np.triu(both)
+
+
+@fragment
+def symmetric_from_triangle(dot, lower):
+    # S = tril(A) + tril(A, -1)^T (triu for the upper triangle): the symmetric matrix the function sees
+    t = np.tril(dot) if lower else np.triu(dot)
+    return t + np.swapaxes(t, -1, -2) - t * np.eye(np.shape(t)[-1])
+
+
+@fragment
+def spectral_divide(x, gap):
+    # F o x with F_ij = 1 / gap_ij off the diagonal and 0 on it: eigen- and singular-vector derivatives
+    # (Giles 2008 "eigenvalues and eigenvectors", Townsend 2016). Where x_ij is 0 the product is 0, also
+    # at a tied pair (gap 0): eigenvalues alone stay differentiable at ties. A tie with x_ij != 0 is a
+    # point where the vectors have no derivative, and gives inf or nan there rather than a number.
+    off = x * (1.0 - np.eye(np.shape(x)[-1]))
+    return np.where(off == 0, 0.0, off / np.where(off == 0, 1.0, gap))
+
+
+@fragment
+def svd_factors(ans, a, compute_uv, hermitian):
+    # (U, S, Vh): ans, or recomputed (reduced) where compute_uv=False returned S alone; hermitian=True
+    # (an eigendecomposition, with other signs) is refused
+    checked = linalg_check(not hermitian, "np.linalg.svd(..., hermitian=True)")
+    return (ans if compute_uv else np.linalg.svd(a, full_matrices=False)) if checked else None
+
+
+@adjoint(np.linalg.svd)
+def svd_adjoint(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
+    # A = U S V^T (real, distinct nonzero singular values; Townsend 2016, "Differentiating the singular
+    # value decomposition"), with F_ij = 1 / (s_j^2 - s_i^2):
+    #   A_bar = U [(F o (U^T U_bar - U_bar^T U)) S + diag(S_bar) + S (F o (V^T V_bar - V_bar^T V))] V^T
+    #           + (I - U U^T) U_bar S^-1 V^T + U S^-1 V_bar^T (I - V V^T)
+    # The last two terms are there only for a non-square A (U or V not square: for a square A they are
+    # 0, and computing them would divide by a zero singular value). compute_uv=False: ans is S, and only
+    # diag(S_bar) contributes (U and V recomputed). full_matrices=True of a non-square A adds columns to
+    # U (rows to Vh) that are not unique, so they have no derivative: refused where their cotangent is
+    # not 0, and otherwise the first min(M, N) are the reduced form's (s alone, as in u, s, vh = svd(a)).
+    usv = svd_factors(ans, a, compute_uv, hermitian)
+    n = np.shape(usv[1])[-1]
+    u = usv[0][..., :n]
+    s = usv[1]
+    vh = usv[2][..., :n, :]
+    gs = g[1] if compute_uv else g
+    unique = linalg_check(
+        not (compute_uv and full_matrices) or not (np.any(g[0][..., n:]) or np.any(g[2][..., n:, :])),
+        "np.linalg.svd(..., full_matrices=True) of a non-square matrix with its extra singular vectors used"
+        " (they are not unique; pass full_matrices=False)",
+    )
+    gu = (g[0][..., :n] if unique else None) if compute_uv else None
+    gvh = g[2][..., :n, :] if compute_uv else None
+    s2 = s * s
+    gap = np.expand_dims(s2, -2) - np.expand_dims(s2, -1)
+    # (k x k zeros where compute_uv=False: j and k are then not used)
+    utgu = np.matmul(np.swapaxes(u, -1, -2), gu) if compute_uv else gap * 0.0
+    gvhvt = np.matmul(gvh, np.swapaxes(vh, -1, -2)) if compute_uv else gap * 0.0
+    j = spectral_divide(utgu - np.swapaxes(utgu, -1, -2), gap)
+    k = spectral_divide(np.swapaxes(gvhvt, -1, -2) - gvhvt, gap)
+    inner = (
+        j * np.expand_dims(s, -2) + np.expand_dims(gs, -1) * np.eye(n) + np.expand_dims(s, -1) * k
+        if compute_uv
+        else np.expand_dims(gs, -2)
+    )
+    core = np.matmul(np.matmul(u, inner), vh) if compute_uv else np.matmul(u * inner, vh)
+    tall = compute_uv and np.shape(u)[-2] > n
+    wide = compute_uv and np.shape(vh)[-1] > n
+    u_rest = np.matmul((gu - np.matmul(u, utgu)) / np.expand_dims(s, -2), vh) if tall else 0.0
+    v_rest = np.matmul(u, (gvh - np.matmul(gvhvt, vh)) / np.expand_dims(s, -1)) if wide else 0.0
+    return core + u_rest + v_rest, None, None, None
+
+
+@tangent(np.linalg.svd)
+def svd_tangent(dot, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
+    # With dP = U^T dA V (Townsend 2016): dS = diag(dP),
+    #   dU = U (F o (dP S + S dP^T)) + (I - U U^T) dA V S^-1,  dV = V (F o (S dP + dP^T S)) + (I - V V^T) dA^T U S^-1
+    # the second terms for a non-square A only, as in svd_adjoint. The extra columns of U (rows of Vh)
+    # that full_matrices=True adds for a non-square A are not unique: their tangent is nan (no number).
+    usv = svd_factors(ans, a, compute_uv, hermitian)
+    n = np.shape(usv[1])[-1]
+    u = usv[0][..., :n]
+    s = usv[1]
+    v = np.swapaxes(usv[2][..., :n, :], -1, -2)
+    dp = np.matmul(np.matmul(np.swapaxes(u, -1, -2), dot), v)
+    ds = np.diagonal(dp, 0, -2, -1)
+    s2 = s * s
+    gap = np.expand_dims(s2, -2) - np.expand_dims(s2, -1)
+    dps = dp * np.expand_dims(s, -2)
+    sdp = np.expand_dims(s, -1) * dp
+    fu = spectral_divide(dps + np.swapaxes(dps, -1, -2), gap)
+    fv = spectral_divide(sdp + np.swapaxes(sdp, -1, -2), gap)
+    tall = compute_uv and np.shape(u)[-2] > n
+    wide = compute_uv and np.shape(v)[-2] > n
+    du = np.matmul(u, fu) + ((np.matmul(dot, v) - np.matmul(u, dp)) / np.expand_dims(s, -2) if tall else 0.0)
+    dv = np.matmul(v, fv) + (
+        (np.matmul(np.swapaxes(dot, -1, -2), u) - np.matmul(v, np.swapaxes(dp, -1, -2))) / np.expand_dims(s, -2)
+        if wide
+        else 0.0
+    )
+    extra = compute_uv and full_matrices
+    du_all = np.concatenate([du, np.full(np.shape(usv[0][..., n:]), np.nan)], -1) if extra else du
+    dvh_all = (
+        np.concatenate([np.swapaxes(dv, -1, -2), np.full(np.shape(usv[2][..., n:, :]), np.nan)], -2)
+        if extra
+        else np.swapaxes(dv, -1, -2)
+    )
+    return ((du_all, ds, dvh_all) if compute_uv else ds), None, None, None
+
+
+def _svdvals():
+    return [np.linalg.svdvals] if hasattr(np.linalg, "svdvals") else []  # NumPy 2 only
+
+
+@adjoint(*_svdvals())
+def svdvals_adjoint(g, ans, x):
+    # the singular values of svd(x, compute_uv=False): A_bar = U diag(S_bar) V^T (Townsend 2016)
+    usv = np.linalg.svd(x, full_matrices=False)
+    return np.matmul(usv[0] * np.expand_dims(g, -2), usv[2])
+
+
+@tangent(*_svdvals())
+def svdvals_tangent(dot, ans, x):
+    # dS = diag(U^T dA V) (Townsend 2016)
+    usv = np.linalg.svd(x, full_matrices=False)
+    return np.sum(usv[0] * np.matmul(dot, np.swapaxes(usv[2], -1, -2)), axis=-2)
+
+
+@adjoint(np.linalg.eigh)
+def eigh_adjoint(g, ans, a, UPLO="L"):
+    # A = V diag(w) V^T, symmetric (Giles 2008, "eigenvalues and eigenvectors", with V^-1 = V^T):
+    # for a symmetric dS, df = <M, dS> with M = V (diag(w_bar) + F o (V^T V_bar)) V^T, F_ij = 1 / (w_j - w_i).
+    # eigh reads only the UPLO triangle of A: fold_triangle. Distinct eigenvalues where V_bar is used.
+    w = ans[0]
+    v = ans[1]
+    vt = np.swapaxes(v, -1, -2)
+    gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    f = spectral_divide(np.matmul(vt, g[1]), gap)
+    m = np.matmul(np.matmul(v, np.expand_dims(g[0], -1) * np.eye(np.shape(w)[-1]) + f), vt)
+    return fold_triangle(m, UPLO == "L" or UPLO == "l"), None
+
+
+@tangent(np.linalg.eigh)
+def eigh_tangent(dot, ans, a, UPLO="L"):
+    # X = V^T dS V: dw = diag(X), dV = V (F o X) (Giles 2008), dS the symmetric matrix of the UPLO triangle
+    w = ans[0]
+    v = ans[1]
+    ds = symmetric_from_triangle(dot, UPLO == "L" or UPLO == "l")
+    x = np.matmul(np.matmul(np.swapaxes(v, -1, -2), ds), v)
+    gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    f = spectral_divide(x, gap)
+    return (np.diagonal(x, 0, -2, -1), np.matmul(v, f)), None
+
+
+@adjoint(np.linalg.eigvalsh)
+def eigvalsh_adjoint(g, ans, a, UPLO="L"):
+    # eigh's eigenvalues alone: M = V diag(w_bar) V^T (Giles 2008), on the UPLO triangle; V recomputed
+    v = np.linalg.eigh(a, UPLO)[1]
+    m = np.matmul(v * np.expand_dims(g, -2), np.swapaxes(v, -1, -2))
+    return fold_triangle(m, UPLO == "L" or UPLO == "l"), None
+
+
+@tangent(np.linalg.eigvalsh)
+def eigvalsh_tangent(dot, ans, a, UPLO="L"):
+    # dw = diag(V^T dS V) (Giles 2008)
+    v = np.linalg.eigh(a, UPLO)[1]
+    ds = symmetric_from_triangle(dot, UPLO == "L" or UPLO == "l")
+    return np.sum(v * np.matmul(ds, v), axis=-2), None
+
+
+@adjoint(np.linalg.eig)
+def eig_adjoint(g, ans, a):
+    # A = V diag(w) V^-1, real with real distinct eigenvalues (Giles 2008, "eigenvalues and eigenvectors":
+    # A_bar = V^-T (diag(w_bar) + F o (V^T V_bar)) V^T, F_ij = 1 / (w_j - w_i)), for eigenvectors that
+    # keep unit length, as LAPACK returns them: V_bar is first projected orthogonally to each column
+    # (dv_i loses its component along v_i). A complex result (complex eigenvalues) is refused.
+    real = linalg_check(
+        not np.iscomplexobj(ans[0]), "np.linalg.eig of a matrix with complex eigenvalues (a complex result)"
+    )
+    w = ans[0] if real else None
+    v = ans[1]
+    gv = g[1] - v * np.sum(v * g[1], axis=-2, keepdims=True)
+    gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    f = spectral_divide(np.matmul(np.swapaxes(v, -1, -2), gv), gap)
+    inner = np.expand_dims(g[0], -1) * np.eye(np.shape(w)[-1]) + f
+    return np.linalg.solve(np.swapaxes(v, -1, -2), np.matmul(inner, np.swapaxes(v, -1, -2)))
+
+
+@tangent(np.linalg.eig)
+def eig_tangent(dot, ans, a):
+    # X = V^-1 dA V: dw = diag(X), dV = V (F o X) less each column's component along itself (Giles 2008)
+    real = linalg_check(
+        not np.iscomplexobj(ans[0]), "np.linalg.eig of a matrix with complex eigenvalues (a complex result)"
+    )
+    w = ans[0] if real else None
+    v = ans[1]
+    x = np.linalg.solve(v, np.matmul(dot, v))
+    gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    f = spectral_divide(x, gap)
+    dv = np.matmul(v, f)
+    return (np.diagonal(x, 0, -2, -1), dv - v * np.sum(v * dv, axis=-2, keepdims=True))
+
+
+@adjoint(np.linalg.eigvals)
+def eigvals_adjoint(g, ans, a):
+    # eig's eigenvalues alone: A_bar = V^-T diag(w_bar) V^T (Giles 2008); V recomputed; real only
+    real = linalg_check(
+        not np.iscomplexobj(ans), "np.linalg.eigvals of a matrix with complex eigenvalues (a complex result)"
+    )
+    v = np.linalg.eig(a)[1] if real else None
+    return np.linalg.solve(np.swapaxes(v, -1, -2), np.expand_dims(g, -1) * np.swapaxes(v, -1, -2))
+
+
+@tangent(np.linalg.eigvals)
+def eigvals_tangent(dot, ans, a):
+    # dw = diag(V^-1 dA V) (Giles 2008)
+    real = linalg_check(
+        not np.iscomplexobj(ans), "np.linalg.eigvals of a matrix with complex eigenvalues (a complex result)"
+    )
+    v = np.linalg.eig(a)[1] if real else None
+    return np.diagonal(np.linalg.solve(v, np.matmul(dot, v)), 0, -2, -1)
+
+
+@adjoint(np.linalg.cholesky)
+def cholesky_adjoint(g, ans, a, upper=False):
+    # A = L L^T (Murray 2016, "Differentiation of the Cholesky decomposition"; Seeger et al. 2017):
+    # for a symmetric dS, df = <M, dS> with M = L^-T Phi(L^T L_bar) L^-1, Phi taking the lower triangle
+    # with its diagonal halved. cholesky reads only the lower triangle of A (upper=True: the upper one,
+    # and returns L^T): fold_triangle gives the derivative there. The two triangular solves are
+    # products with L^-1, computed once.
+    low = np.swapaxes(ans, -1, -2) if upper else ans
+    gl = np.swapaxes(g, -1, -2) if upper else g
+    p = np.tril(np.matmul(np.swapaxes(low, -1, -2), gl))
+    phi = p - 0.5 * p * np.eye(np.shape(p)[-1])
+    linv = np.linalg.inv(low)
+    m = np.matmul(np.matmul(np.swapaxes(linv, -1, -2), phi), linv)
+    return fold_triangle(m, not upper), None
+
+
+@tangent(np.linalg.cholesky)
+def cholesky_tangent(dot, ans, a, upper=False):
+    # dL = L Phi(L^-1 dS L^-T) (Murray 2016), dS the symmetric matrix of the triangle cholesky reads
+    low = np.swapaxes(ans, -1, -2) if upper else ans
+    ds = symmetric_from_triangle(dot, not upper)
+    linv = np.linalg.inv(low)
+    p = np.tril(np.matmul(np.matmul(linv, ds), np.swapaxes(linv, -1, -2)))
+    dl = np.matmul(low, p - 0.5 * p * np.eye(np.shape(p)[-1]))
+    return (np.swapaxes(dl, -1, -2) if upper else dl), None
+
+
+@fragment
+def qr_checked(ans, a, mode):
+    # Q, where qr's rules apply: mode 'reduced' of a matrix with at least as many rows as columns
+    checked = linalg_check(
+        mode == "reduced", "np.linalg.qr(..., mode=...) other than 'reduced' ('complete', 'r', 'raw')"
+    ) and linalg_check(np.shape(a)[-2] >= np.shape(a)[-1], "np.linalg.qr of a wide matrix (fewer rows than columns)")
+    return ans[0] if checked else None
+
+
+@adjoint(np.linalg.qr)
+def qr_adjoint(g, ans, a, mode="reduced"):
+    # A = Q R, mode 'reduced' of an M x N A with M >= N and R invertible (Walter and Lehmann 2018,
+    # "Algorithmic differentiation of linear algebra functions with application in optimum
+    # experimental design"; Liao et al. 2019): M = R R_bar^T - Q_bar^T Q, and
+    #   A_bar = (Q_bar + Q copyltu(M)) R^-T,  copyltu(M) the symmetric matrix of M's lower triangle.
+    # Other modes ('complete', 'r', 'raw') and wide matrices (M < N, R not square) are refused.
+    q = qr_checked(ans, a, mode)
+    r = ans[1]
+    m = np.matmul(r, np.swapaxes(g[1], -1, -2)) - np.matmul(np.swapaxes(g[0], -1, -2), q)
+    b = g[0] + np.matmul(q, np.tril(m) + np.swapaxes(np.tril(m, -1), -1, -2))
+    return np.swapaxes(np.linalg.solve(r, np.swapaxes(b, -1, -2)), -1, -2), None
+
+
+@tangent(np.linalg.qr)
+def qr_tangent(dot, ans, a, mode="reduced"):
+    # C = Q^T dA R^-1, Omega = tril(C, -1) - tril(C, -1)^T (antisymmetric: Q^T dQ): dR = (C - Omega) R,
+    # dQ = dA R^-1 - Q (C - Omega) (Walter and Lehmann 2018). As qr_adjoint: mode 'reduced', M >= N.
+    q = qr_checked(ans, a, mode)
+    r = ans[1]
+    dar = np.swapaxes(np.linalg.solve(np.swapaxes(r, -1, -2), np.swapaxes(dot, -1, -2)), -1, -2)
+    c = np.matmul(np.swapaxes(q, -1, -2), dar)
+    upper = c - np.tril(c, -1) + np.swapaxes(np.tril(c, -1), -1, -2)
+    return (dar - np.matmul(q, upper), np.matmul(upper, r)), None
+
+
+@fragment
+def pinv_checked(ans, a, hermitian):
+    # ans, where pinv has a derivative: hermitian=False, and full rank (trace(A A^+) is the rank kept)
+    checked = linalg_check(not hermitian, "np.linalg.pinv(..., hermitian=True)") and linalg_check(
+        np.all(np.abs(np.sum(a * np.swapaxes(ans, -1, -2), axis=(-2, -1)) - np.min(np.shape(a)[-2:])) < 0.5),
+        "np.linalg.pinv of a rank-deficient matrix (or with singular values cut off by rcond/rtol)",
+    )
+    return ans if checked else None
+
+
+@adjoint(np.linalg.pinv)
+def pinv_adjoint(g, ans, a, rcond=None, hermitian=False, rtol=None):
+    # X = A^+ of a full-rank A (Golub and Pereyra 1973, "The differentiation of pseudo-inverses"):
+    #   dX = -X dA X + X X^T dA^T (I - A X) + (I - X A) dA^T X^T X, so
+    #   A_bar = -X^T X_bar X^T + (I - A X) X_bar^T X X^T + X^T X X_bar^T (I - X A).
+    # Where the rank is not full (or rcond/rtol cut singular values off) A^+ is not continuous: trace(A X)
+    # is the rank A^+ kept, and anything but min(M, N) is refused at run time. hermitian=True is refused.
+    x = pinv_checked(ans, a, hermitian)
+    xt = np.swapaxes(x, -1, -2)
+    gt = np.swapaxes(g, -1, -2)
+    y = np.matmul(np.matmul(gt, x), xt)
+    z = np.matmul(np.matmul(xt, x), gt)
+    return (
+        -np.matmul(np.matmul(xt, g), xt) + y - np.matmul(a, np.matmul(x, y)) + z - np.matmul(np.matmul(z, x), a),
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(np.linalg.pinv)
+def pinv_tangent(dot, ans, a, rcond=None, hermitian=False, rtol=None):
+    # dX = -X dA X + X X^T dA^T (I - A X) + (I - X A) dA^T X^T X (Golub and Pereyra 1973); full rank,
+    # as pinv_adjoint
+    x = pinv_checked(ans, a, hermitian)
+    xt = np.swapaxes(x, -1, -2)
+    dt = np.swapaxes(dot, -1, -2)
+    p = np.matmul(np.matmul(x, xt), dt)
+    q = np.matmul(np.matmul(dt, xt), x)
+    return (
+        -np.matmul(np.matmul(x, dot), x) + p - np.matmul(np.matmul(p, a), x) + q - np.matmul(x, np.matmul(a, q)),
+        None,
+        None,
+        None,
+    )
+
+
+@fragment
+def lstsq_parts(ans, a, b):
+    # (x and b as columns, P = A^+, r = b - A x) of lstsq's result, a full rank checked: lstsq's adjoint
+    # and tangent rules both start from them
+    full = linalg_check(
+        ans[2] == np.min(np.shape(a)), "np.linalg.lstsq of a rank-deficient matrix (its solution jumps there)"
+    )
+    vec = np.ndim(b) == 1
+    xc = (np.expand_dims(ans[0], -1) if vec else ans[0]) if full else None
+    bc = np.expand_dims(b, -1) if vec else b
+    return (xc, bc, np.linalg.pinv(a), bc - np.matmul(a, xc))
+
+
+@adjoint(np.linalg.lstsq)
+def lstsq_adjoint(g, ans, a, b, rcond=None):
+    # ans = (x, residuals, rank, s), of a full-rank A (M x N; rank-deficient is refused: x jumps there).
+    # x = P b with P = A^+, so (pinv_adjoint, Golub and Pereyra 1973, per column of b):
+    #   b_bar = P^T x_bar,  A_bar = -P^T x_bar x^T + r (P P^T x_bar)^T + P^T x (x_bar - P A x_bar)^T,
+    # r = b - A x. residuals = |r|^2 per column (only for M > N; empty otherwise), at the minimum over x,
+    # so d residuals = 2 r^T (db - dA x): b_bar += 2 r res_bar, A_bar -= 2 r res_bar x^T. The rank is an
+    # integer (no derivative); s, A's singular values, add U diag(s_bar) V^T (Townsend 2016) where
+    # s_bar is not 0. A 1-d b is a column here.
+    parts = lstsq_parts(ans, a, b)
+    xc = parts[0]
+    p = parts[2]
+    r = parts[3]
+    gx = np.expand_dims(g[0], -1) if np.ndim(b) == 1 else g[0]
+    pt = np.transpose(p)
+    gr = 2.0 * r * g[1] if np.size(ans[1]) else 0.0 * r
+    usv = np.linalg.svd(a, full_matrices=False) if np.any(g[3]) else None
+    ga = (
+        -np.matmul(np.matmul(pt, gx), np.transpose(xc))
+        + np.matmul(r, np.transpose(np.matmul(p, np.matmul(pt, gx))))
+        + np.matmul(np.matmul(pt, xc), np.transpose(gx - np.matmul(p, np.matmul(a, gx))))
+        - np.matmul(gr, np.transpose(xc))
+    )
+    return (
+        ga + (np.matmul(usv[0] * g[3], usv[2]) if np.any(g[3]) else 0.0),
+        np.reshape(np.matmul(pt, gx) + gr, np.shape(b)),
+        None,
+    )
+
+
+@tangent(np.linalg.lstsq)
+def lstsq_tangent(dot, ans, a, b, rcond=None):
+    # The tangents of (x, residuals, rank, s) due to a (dot = dA) or to b (dot = db), as in lstsq_adjoint:
+    # dx = dP b + P db, d residuals = 2 sum(r (db - dA x)), rank none, ds = diag(U^T dA V) (dA only).
+    # Summed over a and b element by element (runtime.TangentParts).
+    parts = lstsq_parts(ans, a, b)
+    xc = parts[0]
+    bc = parts[1]
+    p = parts[2]
+    r = parts[3]
+    pt = np.transpose(p)
+    da = np.transpose(dot)
+    dbc = np.expand_dims(dot, -1) if np.ndim(dot) == 1 else dot
+    dp = (
+        -np.matmul(np.matmul(p, dot), p)
+        + np.matmul(np.matmul(p, pt), np.matmul(da, np.eye(np.shape(a)[0]) - np.matmul(a, p)))
+        + np.matmul(np.eye(np.shape(a)[1]) - np.matmul(p, a), np.matmul(da, np.matmul(pt, p)))
+    )
+    usv = np.linalg.svd(a, full_matrices=False)
+    dres = 2.0 * np.sum(r * (0.0 - np.matmul(dot, xc)), axis=0) if np.size(ans[1]) else 0.0 * ans[1]
+    dres_b = 2.0 * np.sum(r * dbc, axis=0) if np.size(ans[1]) else 0.0 * ans[1]
+    return (
+        TangentParts(
+            (
+                np.reshape(np.matmul(dp, bc), np.shape(ans[0])),
+                dres,
+                0 * ans[2],
+                np.sum(usv[0] * np.matmul(dot, np.transpose(usv[2])), axis=0),
+            )
+        ),
+        TangentParts((np.matmul(p, dot), dres_b, 0 * ans[2], 0.0 * ans[3])),
+        None,
+    )
+
+
+@adjoint(np.linalg.matrix_power)
+def matrix_power_adjoint(g, ans, a, n):
+    # d(B^m) = sum_k B^k dB B^(m-1-k), so B_bar = sum_k (B^T)^k G (B^T)^(m-1-k): the same sum at B^T in
+    # the direction G, which is the upper right block of [[B^T, G], [0, B^T]]^m (Higham 2008, "Functions
+    # of Matrices", theorem 3.6: f of a block triangular matrix holds f's Frechet derivative). m = |n|;
+    # for n < 0, B = A^-1 and A_bar = -B^T B_bar B^T (Giles 2008, "inverse"); n = 0: I, cotangent 0.
+    m = np.abs(n)
+    b = np.linalg.inv(a) if n < 0 else np.asarray(a)
+    bt = np.swapaxes(b, -1, -2)
+    top = np.concatenate([bt, g], -1)
+    bottom = np.concatenate([np.zeros_like(bt), bt], -1)
+    k = np.shape(b)[-1]
+    gb = np.linalg.matrix_power(np.concatenate([top, bottom], -2), m)[..., :k, k:]
+    return (-np.matmul(np.matmul(bt, gb), bt) if n < 0 else gb), None
+
+
+@tangent(np.linalg.matrix_power)
+def matrix_power_tangent(dot, ans, a, n):
+    # the upper right block of [[B, dB], [0, B]]^m (as matrix_power_adjoint), with dB = -B dA B for n < 0
+    m = np.abs(n)
+    b = np.linalg.inv(a) if n < 0 else np.asarray(a)
+    db = -np.matmul(np.matmul(b, dot), b) if n < 0 else dot
+    top = np.concatenate([b, db], -1)
+    bottom = np.concatenate([np.zeros_like(b), b], -1)
+    k = np.shape(b)[-1]
+    return np.linalg.matrix_power(np.concatenate([top, bottom], -2), m)[..., :k, k:], None
+
+
+@adjoint(np.linalg.multi_dot)
+def multi_dot_adjoint(g, ans, arrays):
+    # A_0 A_1 ... A_k, a 1-d first operand a row and a 1-d last one a column: operand i gets
+    # (A_0 ... A_(i-1))^T G (A_(i+1) ... A_k)^T (Giles 2008, "matrix product"). The prefix products are
+    # an accumulate of matmul over the operands (an object array), the suffix ones the same over the
+    # reversed transposes; each cotangent is reshaped back to its operand's shape. (out= is not modelled:
+    # the compiler refuses it at the call.)
+    items = np.fromiter(arrays, "O")
+    first = np.atleast_2d(items[0])
+    last = np.reshape(items[-1], (np.shape(items[-1])[0], -1))
+    mats = np.concatenate([np.fromiter([first], "O"), items[1:-1], np.fromiter([last], "O")])
+    mul = np.frompyfunc(np.matmul, 2, 1)
+    tr = np.frompyfunc(np.transpose, 1, 1)
+    left = mul.accumulate(np.concatenate([np.fromiter([np.eye(np.shape(first)[0])], "O"), mats[:-1]]))
+    right_t = mul.accumulate(np.concatenate([np.fromiter([np.eye(np.shape(last)[1])], "O"), tr(mats[:0:-1])]))
+    g2 = np.fromiter([np.reshape(g, (np.shape(first)[0], np.shape(last)[1]))], "O")
+    cots = mul(mul(tr(left), g2), right_t[::-1])
+    return np.frompyfunc(np.reshape, 2, 1)(cots, np.frompyfunc(np.shape, 1, 1)(items)).tolist()
+
+
+@tangent(np.linalg.multi_dot)
+def multi_dot_tangent(dot, ans, arrays):
+    # sum_i A_0 ... A_(i-1) dA_i A_(i+1) ... A_k (dot: the operands' tangents, zeros for constant ones),
+    # with multi_dot_adjoint's prefix and suffix products
+    items = np.fromiter(arrays, "O")
+    first = np.atleast_2d(items[0])
+    last = np.reshape(items[-1], (np.shape(items[-1])[0], -1))
+    mats = np.concatenate([np.fromiter([first], "O"), items[1:-1], np.fromiter([last], "O")])
+    dots = np.fromiter(dot, "O")
+    dmats = np.concatenate(
+        [
+            np.fromiter([np.atleast_2d(dots[0])], "O"),
+            dots[1:-1],
+            np.fromiter([np.reshape(dots[-1], np.shape(last))], "O"),
+        ]
+    )
+    mul = np.frompyfunc(np.matmul, 2, 1)
+    rmul = np.frompyfunc(np.matmul, 2, 1)
+    left = mul.accumulate(np.concatenate([np.fromiter([np.eye(np.shape(first)[0])], "O"), mats[:-1]]))
+    tr = np.frompyfunc(np.transpose, 1, 1)
+    right = tr(mul.accumulate(np.concatenate([np.fromiter([np.eye(np.shape(last)[1])], "O"), tr(mats[:0:-1])])))
+    return np.reshape(np.sum(rmul(mul(left, dmats), right[::-1])), np.shape(ans))
+
+
+@adjoint(np.linalg.tensorsolve)
+def tensorsolve_adjoint(g, ans, a, b, axes=None):
+    # tensordot(a, x, x.ndim) = b: with a's `axes` moved last (as NumPy does) and a reshaped to the
+    # square matrix A2 (b.size x x.size), x = A2^-1 b flattened: solve_adjoint's formula (Giles 2008,
+    # "matrix inverse product"), b_bar = A2^-T x_bar and A2_bar = -b_bar x^T, reshaped and moved back.
+    moved = () if axes == None else axes
+    ends = np.arange(np.ndim(a) - np.size(moved), np.ndim(a))
+    at = np.moveaxis(a, moved, ends)
+    a2 = np.reshape(at, (np.size(b), np.size(ans)))
+    gb = np.linalg.solve(np.transpose(a2), np.ravel(g))
+    return (
+        np.moveaxis(np.reshape(-np.outer(gb, np.ravel(ans)), np.shape(at)), ends, moved),
+        np.reshape(gb, np.shape(b)),
+        None,
+    )
+
+
+@tangent(np.linalg.tensorsolve)
+def tensorsolve_tangent(dot, ans, a, b, axes=None):
+    # dx = A2^-1 (db - dA2 x) (Giles 2008, "matrix inverse product"), A2 as in tensorsolve_adjoint
+    moved = () if axes == None else axes
+    ends = np.arange(np.ndim(a) - np.size(moved), np.ndim(a))
+    a2 = np.reshape(np.moveaxis(a, moved, ends), (np.size(b), np.size(ans)))
+    da2 = np.reshape(np.moveaxis(dot, moved, ends), (np.size(b), np.size(ans)))
+    return (
+        -np.reshape(np.linalg.solve(a2, np.matmul(da2, np.ravel(ans))), np.shape(ans)),
+        np.reshape(np.linalg.solve(a2, np.ravel(dot)), np.shape(ans)),
+        None,
+    )
+
+
+@adjoint(np.linalg.tensorinv)
+def tensorinv_adjoint(g, ans, a, ind=2):
+    # a reshaped to the square matrix A2 (the product of its first `ind` axes by the rest), whose
+    # inverse C2 is ans reshaped: A2_bar = -C2^T G2 C2^T (Giles 2008, "inverse")
+    c2 = np.reshape(ans, (np.size(ans) // np.prod(np.shape(a)[:ind], dtype=np.intp), -1))
+    g2 = np.reshape(g, np.shape(c2))
+    return np.reshape(-np.matmul(np.matmul(np.transpose(c2), g2), np.transpose(c2)), np.shape(a)), None
+
+
+@tangent(np.linalg.tensorinv)
+def tensorinv_tangent(dot, ans, a, ind=2):
+    # dC2 = -C2 dA2 C2 (Giles 2008, "inverse")
+    c2 = np.reshape(ans, (np.size(ans) // np.prod(np.shape(a)[:ind], dtype=np.intp), -1))
+    da2 = np.reshape(dot, (np.shape(c2)[1], np.shape(c2)[0]))
+    return np.reshape(-np.matmul(np.matmul(c2, da2), c2), np.shape(ans)), None
+
+
+@adjoint(np.linalg.cond)
+def cond_adjoint(g, ans, x, p=None):
+    # p None/2 (NumPy's svd-based form, any shape): cond = s_max / s_min = |A|_2 / |A|_-2, so
+    # d cond = (d s_max - cond d s_min) / s_min; p = -2: s_min / s_max, the same the other way round.
+    # Other p (a square A): cond = |A|_p |B|_p with B = A^-1 and dB = -B dA B (Giles 2008, "inverse"), so
+    # A_bar = g (|B| slope_A - |A| B^T slope_B B^T). Each norm's slope as np.linalg.norm's rule takes it
+    # (norm_slope, np_reductions.py; A / |A| for 'fro'), over the last two axes (stacks). Needs
+    # s_min > 0 (cond is inf at a singular A). b is A itself for the svd-based forms.
+    spectral = p == None or p == 2 or p == -2
+    ord = 2 if spectral else p
+    a = np.asarray(x)
+    b = a if spectral else np.linalg.inv(a)
+    na = np.linalg.norm(a, ord, (-2, -1))
+    nb = np.linalg.norm(b, -2 if spectral else ord, (-2, -1))
+    slope_a = norm_slope(na, a, ord, (-2, -1), False)
+    slope_b = norm_slope(nb, b, -2 if spectral else ord, (-2, -1), False)
+    sa = a / np.expand_dims(na, (-2, -1)) if ord == "fro" else slope_a
+    sb = b / np.expand_dims(nb, (-2, -1)) if ord == "fro" else slope_b
+    b_t = np.swapaxes(b, -1, -2)
+    na2 = np.expand_dims(na, (-2, -1))
+    nb2 = np.expand_dims(nb, (-2, -1))
+    cond = np.expand_dims(ans, (-2, -1))
+    return (
+        np.expand_dims(g, (-2, -1))
+        * (
+            (sa - cond * sb) / nb2
+            if p == None or p == 2
+            else (sb - cond * sa) / na2
+            if p == -2
+            else nb2 * sa - na2 * np.matmul(np.matmul(b_t, sb), b_t)
+        ),
+        None,
+    )
+
+
+@tangent(np.linalg.cond)
+def cond_tangent(dot, ans, x, p=None):
+    # <slope, dA> of each norm, combined as in cond_adjoint (d|B| = <slope_B, -B dA B> for B = A^-1)
+    spectral = p == None or p == 2 or p == -2
+    ord = 2 if spectral else p
+    a = np.asarray(x)
+    b = a if spectral else np.linalg.inv(a)
+    na = np.linalg.norm(a, ord, (-2, -1))
+    nb = np.linalg.norm(b, -2 if spectral else ord, (-2, -1))
+    slope_a = norm_slope(na, a, ord, (-2, -1), False)
+    slope_b = norm_slope(nb, b, -2 if spectral else ord, (-2, -1), False)
+    sa = a / np.expand_dims(na, (-2, -1)) if ord == "fro" else slope_a
+    sb = b / np.expand_dims(nb, (-2, -1)) if ord == "fro" else slope_b
+    da = np.sum(sa * dot, axis=(-2, -1))
+    db = np.sum(sb * (dot if spectral else -np.matmul(np.matmul(b, dot), b)), axis=(-2, -1))
+    return (
+        (da - ans * db) / nb if p == None or p == 2 else (db - ans * da) / na if p == -2 else nb * da + na * db
+    ), None
 
 
 # products with no adjoint rule: forward mode only (each is linear in each of its operands)

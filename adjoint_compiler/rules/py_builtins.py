@@ -6,8 +6,8 @@
 ``default=``) is differentiated as ``max_of``/``min_of`` (``registry.form``), whose rules find the
 element Python returned with ``runtime.chosen``. ``pow(a, b)`` is ``a ** b`` (operators.py's rule);
 three-argument ``pow`` is modular integer arithmetic, ``pow_mod``, non-differentiable. ``sorted`` finds
-the permutation again with ``runtime.sort_order`` and sends each cotangent back through it
-(``runtime.gather``); ``reversed(xs)`` and ``divmod(a, b)`` are rewritten by ``anf`` as ``xs[::-1]`` and
+the permutation again and sends each cotangent back through it (``runtime.sorted_bar``; ``sorted`` of a
+dict lists its keys: zero cotangent); ``reversed(xs)`` and ``divmod(a, b)`` are rewritten by ``anf`` as ``xs[::-1]`` and
 ``(a // b, a % b)``. ``round`` and ``int`` are declared non-differentiable (nondiff.py).
 
 Invariant: where the builtin returns one of its arguments or elements (``max``, ``min``; ``abs``
@@ -25,7 +25,7 @@ returns (the first), and ``abs`` on a Python float keeps the cotangent a float
 
 import numpy as np
 
-from adjoint_compiler.runtime import chosen, elements_bar, gather, hit_at, sort_order, unreduce
+from adjoint_compiler.runtime import chosen, elements_bar, hit_at, sorted_bar, sorted_dot, unreduce
 
 from adjoint_compiler.rules import operators
 from adjoint_compiler.rules.registry import adjoint, form, nondifferentiable, scalar_adjoint, tangent
@@ -114,13 +114,12 @@ def extremum_of_tangent(dot, ans, iterable, key=None, default=None):
 @adjoint(sorted)
 def sorted_adjoint(g, ans, iterable, key=None, reverse=False):
     # ans[j] is iterable[order[j]]: each cotangent goes back to the position its element came from
-    order = sort_order(iterable, key, reverse)
-    return gather(g, np.argsort(order)), None, None
+    return sorted_bar(g, iterable, key, reverse), None, None
 
 
 @tangent(sorted)
 def sorted_tangent(dot, ans, iterable, key=None, reverse=False):
-    return gather(dot, sort_order(iterable, key, reverse)), None, None
+    return sorted_dot(dot, iterable, key, reverse), None, None
 
 
 adjoint(pow)(operators.pow_adjoint)  # pow(a, b) is a ** b

@@ -5,7 +5,8 @@ argument(s); their adjoints are the matching broadcast or reduction, and forward
 them to tangents (``linear``: the later arguments give a shape only, their adjoint is ``None``). The other helpers
 are declared non-differentiable: bookkeeping, shapes, einsum plans. Invariant: every
 helper of ``runtime`` that emitted code calls has a rule or a declaration here, but
-``add_at`` and ``checkpoint_reverse`` (see ``runtime``).
+``add_at`` (rewritten to ``added_at`` where emitted code is differentiated: desugar.py) and
+``checkpoint_reverse`` (see ``runtime``).
 
 >>> import numpy as np
 >>> from adjoint_compiler import runtime
@@ -20,7 +21,30 @@ import numpy as np
 
 from adjoint_compiler import runtime
 from adjoint_compiler.rules.registry import adjoint, linear, nondifferentiable, tangent
-from adjoint_compiler.runtime import elements_bar, fit_shape, gather, polygamma, unreduce
+from adjoint_compiler.runtime import (
+    added_at,
+    at_bar,
+    elements_bar,
+    fit_shape,
+    gather,
+    polygamma,
+    sorted_bar,
+    sorted_dot,
+    structure,
+    unreduce,
+    zeros_like,
+)
+
+
+@adjoint(runtime.added_at)
+def added_at_adjoint(g, ans, bar, index, v):
+    # ans = bar with v added at index: bar's cotangent is g, v's the part of g at index
+    return g, None, at_bar(g, index, v)
+
+
+@tangent(runtime.added_at)
+def added_at_tangent(dot, ans, bar, index, v):
+    return dot, None, added_at(zeros_like(bar), index, dot)
 
 
 @adjoint(runtime.unbroadcast, linear="first")
@@ -57,6 +81,34 @@ def own_adjoint(g, ans, x):
 def elements_bar_adjoint(g, ans, g_in, like):
     # elements_bar gives g_in's elements like's structure; its adjoint gives g's elements g_in's back
     return elements_bar(g, g_in), None
+
+
+@adjoint(runtime.structure)
+def structure_adjoint(g, ans, cls, fields):
+    # a NamedTuple's cotangent has one part per field, as a tuple's (a NamedTuple, a tuple or a list)
+    return None, elements_bar(g, fields)
+
+
+@tangent(runtime.structure)
+def structure_tangent(dot, ans, cls, fields):
+    return None, structure(cls, dot)
+
+
+@adjoint(runtime.at_bar, linear="first")
+def at_bar_adjoint(g, ans, g_in, index, like):
+    # at_bar reads g_in at index (summed to like's shape); its adjoint adds there, spread as np.add.at does
+    return added_at(zeros_like(g_in), index, g), None, None
+
+
+@adjoint(runtime.sorted_bar, linear="first")
+def sorted_bar_adjoint(g, ans, g_in, xs, key=None, reverse=False):
+    # sorted_bar undoes the permutation sorted applied; its adjoint applies it (sorted_dot)
+    return sorted_dot(g, xs, key, reverse), None, None, None
+
+
+@adjoint(runtime.sorted_dot, linear="first")
+def sorted_dot_adjoint(g, ans, dot, xs, key=None, reverse=False):
+    return sorted_bar(g, xs, key, reverse), None, None, None
 
 
 @adjoint(runtime.gather, linear="first")
@@ -104,8 +156,15 @@ nondifferentiable(
     runtime.einsum_plan, runtime.einsum_mask, reason="subscripts and a 0/1 mask, for the adjoint of np.einsum"
 )
 nondifferentiable(runtime.chosen, runtime.sort_order, reason="positions: which element max/min/sorted picks")
+nondifferentiable(runtime.check_unshared, reason="a check of the arguments' identities")
+nondifferentiable(runtime.ordering_key, reason="an ordering key: sorted, min and max only compare what it gives")
 nondifferentiable(runtime.hit_at, reason="a 0/1 mask of the element max/min picks")
 nondifferentiable(runtime.one_count, reason="a truth value: whether np.repeat's counts are one number")
 nondifferentiable(
-    runtime.raise_, runtime.try_, runtime.enter_context, runtime.exit_context, reason="control, not values (desugar.py)"
+    runtime.raise_,
+    runtime.try_,
+    runtime.caught_,
+    runtime.enter_context,
+    runtime.exit_context,
+    reason="control, not values (desugar.py)",
 )

@@ -34,7 +34,7 @@ import operator
 import numpy as np
 
 from adjoint_compiler import runtime
-from adjoint_compiler.rules import np_shape, py_builtins, registry
+from adjoint_compiler.rules import np_linalg, np_shape, py_builtins, registry
 from tests.fuzz import oracle
 from tests.fuzz.model import Case, Function, Program, bin_, call, const, expr, raw, var
 from tests.rules import test_np_elementwise as T_ELEM
@@ -61,7 +61,13 @@ EXCLUDED = {
     runtime.elements_bar: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
     runtime.gather: "a runtime helper of sorted's rule (its rule serves second-order gradients), not user API",
     runtime.polygamma: "a runtime helper of math.gamma's and lgamma's rules (for second order), not user API",
+    runtime.added_at: "what emitted code's add_at becomes when that code is differentiated again, not user API",
+    runtime.at_bar: "a runtime helper of added_at's rule (its rule serves third-order gradients), not user API",
+    runtime.sorted_bar: "a runtime helper of sorted's rule (its rule serves second-order gradients), not user API",
+    runtime.sorted_dot: "a runtime helper of sorted's tangent rule (for second order), not user API",
+    runtime.structure: "what a NamedTuple built in the function becomes (specialise.structures), not user API",
     runtime.own: "the copy desugar makes of an argument the function stores into (test_inplace.py), not user API",
+    np_linalg.einsum_of_many: "np.einsum of more than six operands (a registry.form): its table rows, not drawn",
     # (dtypes13) the variant np.reshape(x, newshape=...) is differentiated as; NumPy 2.4 removed that keyword
     np_shape.reshape_newshape: "np.reshape's newshape= keyword, gone in NumPy 2.4 (tests/test_methods.py)",
 }
@@ -338,6 +344,11 @@ def _linalg_domain(maker):
 
 def _build_linalg():
     for row in T_LINALG.TABLE:
+        if row.fn in LINALG_DECOMPOSITIONS:
+            _add_decomposition(row)
+            continue
+        if row.fn is np_linalg.einsum_of_many or (row.fn is np.einsum and not isinstance(row.args[0], str)):
+            continue  # the sublist form and calls of many operands: rows of their own, not drawn (EXCLUDED)
         inputs = [(a[1], _linalg_domain(a[0])) for a in row.args if isinstance(a, tuple)]
         before = [a for a in row.args if not isinstance(a, tuple)]  # einsum's subscripts
         plain = _call_render(row.fn, kwargs=row.kwargs, before=before)
@@ -356,6 +367,74 @@ def _build_linalg():
                 return bin_("@", ops[0], ops[1])
 
         _add(Entry(row.fn, inputs, render, row.name, method))
+
+
+# np.linalg's decompositions and matrix functions (task linalg13): each call reads one element of a tuple
+# result, one that stays differentiable where copies of fuzzed values tie (singular values and
+# eigenvalues, not the vectors), on an operand built into the function's domain: symmetric for
+# eigh/eigvalsh/cholesky (whose rules give the derivative on the triangle they read: of a symmetric
+# x + x^T every convention agrees), a diagonal of 1..n plus at most 0.05 per element for eig/eigvals
+# (disjoint Gershgorin discs: real distinct eigenvalues), 3 I + 0.3 sin(e) (full rank) for the others.
+_SWAP = (raw("-1"), raw("-2"))
+
+
+def _symmetric(e):
+    return bin_("+", e, call("np.swapaxes", e, *_SWAP))
+
+
+def _well(shape):
+    return lambda e: bin_("+", raw("3.0 * np.eye(%d, %d)" % shape[-2:]), bin_("*", const(0.3), call("np.sin", e)))
+
+
+def _well_square(shape, n):
+    # the (n x n) identity reshaped to the operand's shape: tensorsolve's and tensorinv's matrix
+    eye = "np.reshape(3.0 * np.eye(%d), %s)" % (n, literal(tuple(shape)))
+    return lambda e: bin_("+", raw(eye), bin_("*", const(0.3), call("np.sin", e)))
+
+
+def _separated(shape):
+    diagonal = "np.diag(np.arange(1.0, %d))" % (shape[-1] + 1)
+    return lambda e: bin_("+", raw(diagonal), bin_("*", const(0.05), call("np.sin", e)))
+
+
+LINALG_DECOMPOSITIONS = {
+    np.linalg.svd: (lambda row: 1 if row.kwargs.get("compute_uv", True) else None, lambda s: None),
+    np.linalg.eigh: (lambda row: 0, lambda s: _symmetric),
+    np.linalg.eigvalsh: (lambda row: None, lambda s: _symmetric),
+    np.linalg.eig: (lambda row: 0, _separated),
+    np.linalg.eigvals: (lambda row: None, _separated),
+    np.linalg.cholesky: (lambda row: None, lambda s: lambda e: _symmetric(_well(s)(e))),
+    np.linalg.qr: (lambda row: 1, _well),
+    np.linalg.pinv: (lambda row: None, _well),
+    np.linalg.lstsq: (lambda row: 0, _well),
+    np.linalg.tensorinv: (lambda row: None, lambda s: _well_square(s, int(np.sqrt(np.prod(s))))),
+    np.linalg.tensorsolve: (lambda row: None, lambda s: _well_square(s, int(np.sqrt(np.prod(s))))),
+    np.linalg.multi_dot: (lambda row: None, lambda s: None),
+}
+if hasattr(np.linalg, "svdvals"):
+    LINALG_DECOMPOSITIONS[np.linalg.svdvals] = (lambda row: None, lambda s: None)
+
+
+def _add_decomposition(row):
+    part, domain = LINALG_DECOMPOSITIONS[row.fn]
+    index = part(row)
+    if row.fn is np.linalg.multi_dot:
+        shapes = row.args[0][1]
+        inputs = [(s, NORMAL) for s in shapes]
+    else:
+        inputs = [(a[1], _linalg_domain(a[0])) for a in row.args]
+    if row.fn is np.linalg.tensorsolve and row.kwargs:  # axes=(0,): the identity would have to move too
+        return
+    into = domain(inputs[0][0])
+    keywords = [kw(k, v) for k, v in row.kwargs.items()]
+
+    def render(c, ops):
+        first = into(ops[0]) if into is not None else ops[0]
+        operands = [("list",) + tuple(ops)] if row.fn is np.linalg.multi_dot else [first] + list(ops[1:])
+        result = call(spelling(row.fn), *operands, *keywords)
+        return result if index is None else ("index", result, str(index))
+
+    _add(Entry(row.fn, inputs, render, row.name))
 
 
 def c_matmul_ok(inputs):

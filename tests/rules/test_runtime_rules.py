@@ -100,3 +100,45 @@ def test_einsum_plan_refuses_the_sublist_form_and_too_many_operands():
         runtime.einsum_plan(np.ones(2), 0, 6)
     with pytest.raises(NotImplementedError, match="7 operands"):
         runtime.einsum_plan("a,a,a,a,a,a,a->", 0, 6)
+
+
+@pytest.mark.parametrize(
+    "bar, index, v",
+    [
+        (np.zeros((3, 2)), np.array([0, 2, 0]), np.arange(6.0).reshape(3, 2) - 2.5),  # repeated rows
+        (np.ones(4), 1, 2.5),
+        (np.zeros((2, 3)), (slice(None), 1), np.array([1.0, -2.0])),
+        (np.zeros((3, 2)), np.array([1, 1]), np.array([0.5, -1.5])),  # v broadcast over the picked rows
+    ],
+)
+def test_added_at_rule(bar, index, v):
+    f = lambda b, v_: runtime.added_at(b, index, v_)  # noqa: E731
+    rule = registry.lookup(runtime.added_at).rule
+    check_rule(f, lambda g, ans, b, v_: rule(g, ans, b, index, v_)[::2], [bar, v])
+
+
+def test_added_at_on_dicts_and_lists_leaves_its_argument_alone():
+    d, xs = {"a": 1.0, "b": 2.0}, [1.0, 2.0]
+    assert runtime.added_at(d, "b", 3.0) == {"a": 1.0, "b": 5.0} and d == {"a": 1.0, "b": 2.0}
+    assert runtime.added_at(xs, 0, 3.0) == [4.0, 2.0] and xs == [1.0, 2.0]
+    assert registry.lookup(runtime.added_at).rule({"a": 7.0, "b": 9.0}, None, d, "b", 3.0)[2] == 9.0
+
+
+def test_sorted_bar_and_sorted_dot_rules():
+    xs = [3.0, -1.0, 2.0, 0.5]
+    for reverse in (False, True):
+        g = [1.0, 2.0, 3.0, 4.0]
+        back = runtime.sorted_bar(g, xs, None, reverse)
+        order = sorted(range(4), key=xs.__getitem__, reverse=reverse)
+        assert [back[k] for k in order] == g  # each cotangent went back to its element's position
+        assert runtime.sorted_dot(back, xs, None, reverse) == g  # and forward again
+    zero = runtime.sorted_bar([0.0, 0.0], {"b": np.ones(2), "a": 1.0})  # sorted(d) lists d's keys
+    assert zero["a"] == 0.0 and zero["b"].tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("index, like", [(np.array([0, 2, 0]), np.zeros((3, 2))), (1, np.zeros(2)), (1, 0.0)])
+def test_at_bar_rule(index, like):
+    g = np.random.default_rng(2).standard_normal((3, 2))
+    f = lambda g_in: runtime.at_bar(g_in, index, like)  # noqa: E731
+    rule = registry.lookup(runtime.at_bar).rule
+    check_rule(f, lambda c, ans, g_in: rule(c, ans, g_in, index, like)[0], [g])

@@ -9,6 +9,7 @@ rule (element-wise functions, reductions of the form ``unreduce(g) * W``), but t
 
 import builtins
 import inspect
+import collections
 import itertools
 import linecache
 import math
@@ -397,6 +398,16 @@ def _runtime_cases():
     out.append(Case("own", runtime.own, [rng.standard_normal(3)], {}, (0,)))
     perm = [2, 0, 3, 1]
     out.append(Case("gather", runtime.gather, [[float(v) for v in rng.standard_normal(4)], perm], {}, (0,)))
+    xs = [float(v) for v in rng.standard_normal(4)]
+    out.append(Case("sorted_bar", runtime.sorted_bar, [[float(v) for v in rng.standard_normal(4)], xs], {}, (0,)))
+    out.append(Case("sorted_dot", runtime.sorted_dot, [[float(v) for v in rng.standard_normal(4)], xs], {}, (0,)))
+    pair = collections.namedtuple("pair", "a b")
+    fields = (float(rng.standard_normal()), rng.standard_normal(2))
+    out.append(Case("structure", runtime.structure, [pair, fields], {}, (1,)))
+    rows = np.array([0, 2, 0])
+    args = [rng.standard_normal((3, 2)), rows, rng.standard_normal((3, 2))]
+    out.append(Case("added_at", runtime.added_at, args, {}, (0, 2)))
+    out.append(Case("at_bar", runtime.at_bar, [rng.standard_normal((3, 2)), rows, rng.standard_normal(2)], {}, (0,)))
     out.append(Case("polygamma-0", runtime.polygamma, [0, float(rng.uniform(0.5, 3))], {}, (1,)))
     out.append(Case("polygamma-2", runtime.polygamma, [2, float(rng.uniform(0.5, 3))], {}, (1,)))
     out.append(Case("add_bars", runtime.add_bars, [rng.standard_normal(2), rng.standard_normal(2)], {}, (0, 1)))
@@ -571,6 +582,13 @@ def test_tangent_rule_is_beside_its_adjoint_rule_and_inlinable(rule):
     assert rule.rule.__name__ == adjoint.rule.__name__.replace("_adjoint", "_tangent")
     assert_inlinable(rule.rule, inspect.getmodule(rule.rule))
     templates.template(rule)
+
+
+# ---- np.linalg (task linalg13) -------------------------------------------------------------------------
+# np.einsum of more than six operands is differentiated as np_linalg.einsum_of_many (registry.form)
+from adjoint_compiler.rules import np_linalg  # noqa: E402
+
+_FORMS[np_linalg.einsum_of_many] = "np.einsum"
 
 
 # ---- dtypes13: np.reshape(x, newshape=...), the variant its form differentiates it as ---------------

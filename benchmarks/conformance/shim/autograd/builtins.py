@@ -1,0 +1,1 @@
+from builtins import dict, isinstance, list, tuple, type  # noqa: F401  (autograd.builtins: plain ones here)
