@@ -265,7 +265,8 @@ def _precision_of(t, value):
     element): a float32 output has a float32 tangent, though NumPy 1.x promotes a float32 scalar with a
     Python float to float64 on the way, or a rule computed a factor in float64."""
     if isinstance(value, (tuple, list)) and isinstance(t, (tuple, list)) and len(t) == len(value):
-        return type(t)(_precision_of(a, v) for a, v in zip(t, value))
+        parts = [_precision_of(a, v) for a, v in zip(t, value)]
+        return type(t)(*parts) if hasattr(type(t), "_fields") else type(t)(parts)  # (a NamedTuple's too)
     if isinstance(value, dict) and isinstance(t, dict):
         return {k: _precision_of(a, value[k]) if k in value else a for k, a in t.items()}
     dtype = getattr(value, "dtype", None)

@@ -433,3 +433,18 @@ def test_matmul_with_a_zero_dimension():
     np.testing.assert_array_equal(gb, 2 * b)  # hand-derived
     _, t = ac.jvp(product_sum, wrt=1)(a, b, np.ones((2, 3)))
     assert t == np.sum(2 * b)
+
+
+def two_outputs(x):
+    return np.var(x), (x * 2.0, np.max(x))
+
+
+def test_float32_tangents_of_structured_outputs():
+    value, (t_var, (t_double, t_max)) = ac.jvp(two_outputs)(X32.copy(), np.ones(4, np.float32))
+    assert np.result_type(t_var) == np.result_type(value[0])
+    assert t_double.dtype == np.float32 and np.result_type(t_max) == np.result_type(value[1][1])
+    if NUMPY2:
+        assert np.result_type(t_var) == np.float32
+    np.testing.assert_allclose(t_var, np.sum(2 * (X64 - X64.mean()) / 4), rtol=1e-5, atol=1e-6)  # hand-derived
+    np.testing.assert_allclose(t_double, 2.0)
+    np.testing.assert_allclose(t_max, 1.0)
