@@ -19,8 +19,9 @@ arguments are or hold NamedTuples, dataclasses or objects take ``_Structures``' 
 Invariant: a gradient has its argument's type and shape: a float for a float or an
 int, an array of the argument's shape and float dtype (float64 for an integer array)
 for an array, a list for a list, a dict for a dict, a NamedTuple or dataclass of the
-argument's type (a field that is no number or array keeps its value); complex arguments
-raise TypeError.
+argument's type (a field that is no number or array keeps its value); a bool's (or a
+bool array's) is zero, as a comparison's; a differentiated argument that is or holds
+complex numbers raises TypeError naming it when the gradient is called.
 
 >>> import numpy as np
 >>> def f(x, w):
@@ -136,6 +137,49 @@ _COMPLEX = (
 )
 
 
+def _complex_kind(a):
+    """How ``a`` is complex ("a complex number", "a complex128 array", "a list holding ...") or None: a
+    differentiated argument that is, or holds, complex numbers (cheap for floats and float arrays)."""
+    t = type(a)
+    if t is float or t is int:
+        return None
+    if t is complex:
+        return "a complex number"
+    if isinstance(a, (np.ndarray, np.generic)):
+        return (
+            "a %s %s" % (a.dtype, "array" if isinstance(a, np.ndarray) else "number") if a.dtype.kind == "c" else None
+        )
+    if isinstance(a, (list, tuple, dict)):
+        for v in a.values() if isinstance(a, dict) else a:
+            inner = _complex_kind(v)
+            if inner is not None:
+                return "a %s holding %s" % (type(a).__name__, inner)
+    return None
+
+
+def _truth_value(a):
+    """A bool, NumPy bool or bool array: its gradient is zero (a truth value has no derivative), as
+    that of the comparison that makes one."""
+    return type(a) is bool or isinstance(a, (np.ndarray, np.bool_)) and a.dtype.kind == "b"
+
+
+def _check_differentiated(f, args, wrt):
+    """Refuse, at the call, a differentiated argument that is or holds complex numbers: TypeError naming
+    the argument (complex support is not designed yet). Returns whether any is a truth value."""
+    truth = False
+    for i in wrt:
+        a = args[i]
+        if type(a) is float:
+            continue
+        kind = _complex_kind(a)
+        if kind is not None:
+            params = _params(f)
+            name = params[i] if i < len(params) else "#%d" % i
+            raise TypeError("argument %s of %s is %s; %s" % (name, _label(f), kind, _COMPLEX))
+        truth = truth or _truth_value(a)
+    return truth
+
+
 def _reraise(e, args):
     """An error from inside the emitted code, as the user's error: a run-time in-place refusal becomes the
     UnsupportedError it is, a TypeError caused by complex arguments says so; anything else is re-raised."""
@@ -169,8 +213,10 @@ def _like(g, arg):
     t = type(arg)
     if t is complex or type(g) is complex or _complex_array(arg) or _complex_array(g):
         raise TypeError(_COMPLEX)
-    if t is float or t is int or t is bool:
+    if t is float or t is int:
         return float(g)
+    if _truth_value(arg):
+        return 0.0 if np.ndim(arg) == 0 and not isinstance(arg, np.ndarray) else np.zeros(np.shape(arg))
     if isinstance(arg, np.ndarray):
         dtype = arg.dtype if arg.dtype.kind in "fc" else np.dtype(float)
         out = np.asarray(g, dtype=dtype)
@@ -184,9 +230,9 @@ def _like(g, arg):
     if isinstance(arg, (list, tuple)):  # a list's gradient is a list (of its elements' gradients)
         if len(g) != len(arg):
             raise InternalError("gradient of length %d for a sequence of length %d" % (len(g), len(arg)))
-        if type(g) is type(arg) is list and set(map(type, g)) == {float}:
+        if type(g) is type(arg) is list and set(map(type, g)) == {float} and bool not in set(map(type, arg)):
             return g  # a new list of Python floats already (the emitted code made it)
-        return type(arg)([v if type(v) is float else _like(v, a) for v, a in zip(g, arg)])
+        return type(arg)([v if type(v) is float and type(a) is not bool else _like(v, a) for v, a in zip(g, arg)])
     if isinstance(arg, np.generic):
         return arg.dtype.type(g) if arg.dtype.kind in "fc" else float(g)
     return g
@@ -194,7 +240,7 @@ def _like(g, arg):
 
 def _converter(arg):
     t = type(arg)
-    return _to_float if t is float or t is int or t is bool else _like
+    return _to_float if t is float or t is int else _like
 
 
 def _generic_finisher(wrt, single):
@@ -612,6 +658,7 @@ def _scalar_output(f, wrt, transform, with_value):
     def wrapper(*args, **kwargs):
         if kwargs or len(args) != nargs:
             args = _bind(f, args, kwargs)
+        truth = _check_differentiated(f, args, wrt_idx)
         if structures and _any_structure(args):
             return structured(args)
         try:
@@ -627,6 +674,8 @@ def _scalar_output(f, wrt, transform, with_value):
             if not _any_structure(args):
                 raise
             return structured(args)
+        if truth:  # the fast path passes a float gradient through unconverted: convert each
+            grads = _like(grads, args[wrt_idx[0]]) if single else tuple(map(_like, grads, [args[i] for i in wrt_idx]))
         if with_value:
             return value, finish(grads, args)
         return finish(grads, args)
@@ -764,6 +813,7 @@ def vjp(f, wrt=0):
 
     @functools.wraps(f)
     def vjp_f(*args, **kwargs):
+        _check_differentiated(f, args if not kwargs and len(args) == d.nargs else _bind(f, args, kwargs), wrt_idx)
         if structures and (_any_structure(args) or _any_structure(kwargs.values())):
             return structured(_bind(f, args, kwargs))
         try:

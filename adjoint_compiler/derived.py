@@ -29,7 +29,7 @@ import numpy as np
 
 from adjoint_compiler import load, runtime, source
 from adjoint_compiler.api import _arity, _any_structure, _as_tuples, _bind, _compiled, _function, _Generic, _label
-from adjoint_compiler.api import _layouts, _reraise, _Structures
+from adjoint_compiler.api import _check_differentiated, _layouts, _reraise, _Structures, _truth_value
 from adjoint_compiler.api import grad, normalize_wrt, vjp
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
@@ -83,6 +83,10 @@ def jvp(f, wrt=0):
         if len(tangents) != len(wrt_idx):
             raise TypeError("jvp of %s: %d tangents for wrt=%r" % (f.__qualname__, len(tangents), wrt))
         if any(type(args[i]) is not float for i in wrt_idx):  # ints would make int tangents
+            if _check_differentiated(f, args, wrt_idx):  # a truth value's tangent is zero
+                tangents = tuple(
+                    runtime.zeros_like(args[i]) if _truth_value(args[i]) else t for i, t in zip(wrt_idx, tangents)
+                )
             args = tuple(_as_float(a) if i in wrt_idx else a for i, a in enumerate(args))
         if any(type(t) is not float for t in tangents):
             tangents = tuple(_as_float(t) for t in tangents)
@@ -99,9 +103,10 @@ def jvp(f, wrt=0):
             if not c.guards:  # nothing it read can go stale
                 cache[key] = function
         try:
-            return function(*args, *tangents)
+            value, tangent_out = function(*args, *tangents)
         except (runtime.InPlaceUpdateError, TypeError) as e:
             _reraise(e, args)
+        return value, tangent_out if type(tangent_out) is float else _precision_of(tangent_out, value)
 
     setattr(jvp_f, source.TRANSFORM_MARK, ("jvp", f))
     setattr(jvp_f, source.GRADIENT_OF, (f, wrt_idx, "jvp"))  # called in a differentiated function
@@ -253,6 +258,21 @@ def jacobian(f, wrt=0, mode="auto"):
     jacobian_f.__name__ = "jacobian_" + f.__name__
     setattr(jacobian_f, source.TRANSFORM_MARK, ("jacobian", f))  # a transform of it is refused at f
     return jacobian_f
+
+
+def _precision_of(t, value):
+    """The tangent ``t`` of the output ``value`` in value's float precision (in structure, element by
+    element): a float32 output has a float32 tangent, though NumPy 1.x promotes a float32 scalar with a
+    Python float to float64 on the way, or a rule computed a factor in float64."""
+    if isinstance(value, (tuple, list)) and isinstance(t, (tuple, list)) and len(t) == len(value):
+        parts = [_precision_of(a, v) for a, v in zip(t, value)]
+        return type(t)(*parts) if hasattr(type(t), "_fields") else type(t)(parts)  # (a NamedTuple's too)
+    if isinstance(value, dict) and isinstance(t, dict):
+        return {k: _precision_of(a, value[k]) if k in value else a for k, a in t.items()}
+    dtype = getattr(value, "dtype", None)
+    if dtype is None or dtype.kind != "f" or getattr(t, "dtype", dtype) == dtype:
+        return t
+    return np.asarray(t, dtype) if isinstance(value, np.ndarray) else dtype.type(t)
 
 
 def _as_float(a):

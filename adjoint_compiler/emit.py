@@ -108,7 +108,8 @@ def _import_line(name, value, home=None):
         return "import %s" % mod if mod == name else "import %s as %s" % (mod, name)
     if value is None or type(value) in (bool, int, float, str):
         return "%s = %r" % (name, value)
-    mod = getattr(value, "__module__", None)
+    # NumPy 1.x's ufuncs have no __module__: try numpy (checked below, as every guess)
+    mod = getattr(value, "__module__", None) or ("numpy" if type(value).__name__ == "ufunc" else None)
     qual = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
     if mod and qual and "." not in qual and "<" not in qual:
         try:

@@ -64,7 +64,7 @@ def fit_shape(c, like):
     shape = np.shape(like)
     if np.ndim(c) < len(shape):
         c = np.reshape(c, (1,) * (len(shape) - np.ndim(c)) + np.shape(c))
-    c = unbroadcast(c, like)
+    c = _precision_of(unbroadcast(c, like), like)
     return c if np.shape(c) == shape else np.broadcast_to(c, shape)
 
 
@@ -77,7 +77,17 @@ def unreduce(g, like, axis=None, keepdims=False):
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         axes = tuple(a % len(shape) for a in axes)
         g = np.expand_dims(g, axes)
-    return np.broadcast_to(g, shape)
+    return np.broadcast_to(_precision_of(g, like), shape)
+
+
+def _precision_of(c, like):
+    """``c`` in ``like``'s float dtype (unchanged where ``like`` is no float array or number): a
+    Python float, such as the seed 1.0, becomes a float64 array once a NumPy function takes it, and so
+    would every cotangent computed from it after; a float32 value keeps a float32 cotangent."""
+    dtype = getattr(like, "dtype", None)
+    if dtype is not None and dtype.kind == "f" and getattr(c, "dtype", None) != dtype:
+        return np.asarray(c, dtype)
+    return c
 
 
 def add_bars(a, b):
@@ -763,6 +773,7 @@ HELPERS = (
     "zero_slots",
     "unbroadcast",
     "unreduce",
+    "_precision_of",
     "zeros_like",
     "check_scalar",
     "check_rebind",
@@ -803,7 +814,8 @@ DEPENDS = {
     "added_at": ("add_at",),
     "at_bar": ("unbroadcast",),
     "elements_bar": ("zeros_like", "add_bars"),
-    "fit_shape": ("unbroadcast",),
+    "fit_shape": ("unbroadcast", "_precision_of"),
+    "unreduce": ("_precision_of",),
     "einsum_fit": ("_einsum_terms", "fit_shape"),
     "einsum_unfit": ("_einsum_terms", "fit_shape"),
     "einsum_plan": ("_einsum_terms",),

@@ -6,7 +6,7 @@ from adjoint_compiler.runtime import unreduce
 def softmax_xent_jvp(logits, labels, logits_dot):
     shift = logits.max(axis=1, keepdims=True)
     _t11 = logits == unreduce(shift, logits, 1, True)
-    _t10 = np.sum(_t11, axis=1, keepdims=True)
+    _t10 = np.sum(_t11, axis=1, keepdims=True, dtype=shift.dtype)
     shift_dot = np.sum(logits_dot * _t11 / _t10, axis=1, keepdims=True)
     z_dot = logits_dot - shift_dot
     z = logits - shift

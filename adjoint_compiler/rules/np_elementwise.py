@@ -255,9 +255,14 @@ def copy_adjoint(g, ans, a):
 
 @adjoint(np.ndarray.astype, method="astype")
 def astype_adjoint(g, ans, x, dtype):
-    # a cast to another float type passes the cotangent through in x's precision; a cast to integers
-    # or booleans has no derivative (it is piecewise constant)
-    return (np.asarray(g).astype(x.dtype) if ans.dtype.kind in "fc" else np.zeros(np.shape(x), x.dtype)), None
+    # a cast to another float type passes the cotangent through in x's precision (float64 for an
+    # integer x, whose cotangent is a float's: x.dtype would truncate it); a cast to integers or
+    # booleans has no derivative (it is piecewise constant)
+    return (
+        np.asarray(g).astype(x.dtype if x.dtype.kind in "fc" else np.float64)
+        if ans.dtype.kind in "fc"
+        else np.zeros(np.shape(x), x.dtype)
+    ), None
 
 
 @tangent(np.ndarray.astype)
@@ -373,14 +378,17 @@ def nan_to_num_tangent(dot, ans, x, copy=True, nan=0.0, posinf=None, neginf=None
 
 @adjoint(np.real, attribute="real", view=True, linear="first")
 def real_adjoint(g, ans, val):
-    # of real input: the identity (x.real of a real array is the array itself)
-    return np.real(g)
+    # the real part of a real array is the array itself. A complex argument is refused at the call
+    # (api.py); a complex value made inside the function gets a real cotangent here, and the rules
+    # before it make that complex, which the API refuses too: never a silently wrong gradient.
+    return g
 
 
 @adjoint(np.imag, attribute="imag", linear="first")
 def imag_adjoint(g, ans, val):
-    # of real input: a constant 0, so a zero cotangent
-    return np.zeros(np.shape(val))
+    # the imaginary part of a real array is 0 whatever the array. For a complex value made inside
+    # the function, the zeros are complex: the API refuses the complex gradient they lead to.
+    return np.zeros_like(val) * g
 
 
 @adjoint(np.conjugate, np.conj, method=("conjugate", "conj"), linear="first")

@@ -173,8 +173,10 @@ def solve_adjoint(g, ans, a, b):
     # X = A^{-1} B: B_bar = A^{-T} X_bar and A_bar = -B_bar X^T (Giles 2008,
     # "matrix inverse product"). NumPy treats a 1-d b as one vector (even against a stack of A);
     # it is promoted to a column, with ans and g, so that one matrix formula
-    # serves; unbroadcast then sums over batch axes b (or a) was broadcast along.
-    vec = np.ndim(b) == 1
+    # serves; unbroadcast then sums over batch axes b (or a) was broadcast along. Whether b was
+    # taken as vectors is read off ans, one axis short of a matrix result: NumPy 1.x also takes a
+    # b of a.ndim - 1 axes as a stack of vectors.
+    vec = np.ndim(ans) == np.ndim(a) - 1
     b_col = np.expand_dims(b, -1) if vec else np.asarray(b)
     x_col = np.expand_dims(ans, -1) if vec else ans
     g_col = np.expand_dims(g, -1) if vec else g
@@ -185,8 +187,8 @@ def solve_adjoint(g, ans, a, b):
 @tangent(np.linalg.solve)
 def solve_tangent(dot, ans, a, b):
     # X = A^{-1} B: dX = A^{-1} (dB - dA X) (Giles 2008, "matrix inverse product"). A 1-d b (and so
-    # ans) is promoted to a column for dA X, as in solve_adjoint.
-    vec = np.ndim(b) == 1
+    # ans) is promoted to a column for dA X, as in solve_adjoint (and so is a NumPy 1.x stack of vectors).
+    vec = np.ndim(ans) == np.ndim(a) - 1
     x_col = np.expand_dims(ans, -1) if vec else ans
     return -np.reshape(np.linalg.solve(a, np.matmul(dot, x_col)), np.shape(ans)), np.linalg.solve(a, dot)
 

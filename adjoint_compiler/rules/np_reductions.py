@@ -96,7 +96,9 @@ def extremum_adjoint(g, ans, x, axis=None, out=None, keepdims=False, initial=Non
     # equal ans matters.
     _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
     hit = x == unreduce(ans, x, axis, keepdims)
-    count = np.sum(hit, axis=axis, keepdims=True)
+    # counted in ans's type: an integer count would make a float32 cotangent float64 (an integer
+    # ans's count stays an integer, and the true division below gives a float anyway)
+    count = np.sum(hit, axis=axis, keepdims=True, dtype=ans.dtype)
     return unreduce(g, x, axis, keepdims) * hit / count * _unmodelled, None, None, None, None, None
 
 

@@ -38,7 +38,7 @@ it is the sum of the cotangents of the places the element went to.
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint, fragment, tangent, views
+from adjoint_compiler.rules.registry import adjoint, form, fragment, tangent, views
 from adjoint_compiler.runtime import one_count, supported, unbroadcast
 
 
@@ -50,6 +50,21 @@ def reshape_adjoint(g, ans, a, shape=None, order="C"):
     # reshape and its inverse read and write in the same index order. `shape` is
     # never read (np.shape(a) is), hence its default: the method form
     # x.reshape(3, 2) reaches this rule with x alone (see activity.py).
+    return np.reshape(g, np.shape(a), order=order), None, None
+
+
+def reshape_newshape(a, newshape, order="C"):
+    """``np.reshape`` called with the keyword ``newshape=`` (``registry.form``), the name before NumPy 2.1
+    (which renamed it ``shape=``; 2.4 removed it). The call is emitted as written: it runs where the
+    installed NumPy takes that keyword, and raises NumPy's own TypeError where it does not."""
+    return np.reshape(a, newshape, order=order)
+
+
+form(np.reshape, reshape_newshape, keywords=("newshape",))
+
+
+@adjoint(reshape_newshape, view=True, linear="first")
+def reshape_newshape_adjoint(g, ans, a, newshape=None, order="C"):
     return np.reshape(g, np.shape(a), order=order), None, None
 
 
@@ -669,9 +684,9 @@ views(
     np.fliplr,
     np.flipud,
     np.rot90,
-    np.matrix_transpose,
-    np.unstack,
     np.trim_zeros,
     np.ndarray,
+    # NumPy 2 functions, absent from the older NumPy that pyproject.toml allows
+    *(getattr(np, name) for name in ("matrix_transpose", "unstack") if hasattr(np, name)),
 )
 views("permute_dims", "T", "mT", "flat", "base", "view", "lib", "get")

@@ -94,17 +94,19 @@ TABLE += [
     ]
 ]
 
-# np.linalg.solve: b a vector (also against a stack of A), a matrix, a stack; batch axes broadcast either way
+# np.linalg.solve: b a vector (also against a stack of A), a matrix, a stack; batch axes broadcast either way.
+# NumPy 2 takes only a 1-d b for a vector; NumPy 1.x took a b of a.ndim - 1 axes for a stack of vectors
+# (and so refuses some of NumPy 2's cases)
+NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
 TABLE += [
     Row(np.linalg.solve, ((well_conditioned, sa), (normal, sb)), {}, "solve-%s-%s" % (sa, sb))
     for sa, sb in [
         ((3, 3), (3,)),
         ((3, 3), (3, 2)),
         ((2, 3, 3), (2, 3, 2)),
-        ((2, 3, 3), (3,)),
         ((3, 3), (2, 3, 4)),
-        ((2, 1, 3, 3), (4, 3, 1)),
     ]
+    + ([((2, 3, 3), (3,)), ((2, 1, 3, 3), (4, 3, 1))] if NUMPY2 else [((2, 3, 3), (2, 3)), ((1, 3, 3), (2, 3))])
 ]
 
 # np.einsum with two operands: products, contractions to a scalar, an index summed over one operand
@@ -540,7 +542,11 @@ def test_table_and_module_list_the_same_rules():
 def test_parameters_follow_numpy_names_and_order(fn):
     # The compiler binds call-site keywords by name and positions by order.
     params = registry.lookup(fn).params
-    numpy_params = [p for p in inspect.signature(fn).parameters if p in params]
+    try:
+        signature = inspect.signature(fn)
+    except ValueError:  # NumPy 1.x gives its C functions (np.dot, np.matmul, ...) no signature
+        pytest.skip("this NumPy gives %s no signature" % fn.__name__)
+    numpy_params = [p for p in signature.parameters if p in params]
     assert list(params) == numpy_params
 
 

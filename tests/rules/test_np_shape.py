@@ -410,6 +410,8 @@ def test_diag_of_a_rectangle_puts_g_on_the_diagonal():
 # ---- registration and form ------------------------------------------------------
 
 TABLE_FNS = list({id(r.fn): r.fn for r in TABLE + SEQ_TABLE}.values())
+# (dtypes13) np.reshape(x, newshape=...)'s variant: its cases are in tests/test_methods.py
+TABLE_FNS.append(np_shape.reshape_newshape)
 
 
 def test_table_and_module_list_the_same_rules():
@@ -422,8 +424,13 @@ def test_table_and_module_list_the_same_rules():
 def test_parameters_follow_numpy_names_and_order(fn):
     # The compiler binds call-site keywords by name and positions by order.
     params = registry.lookup(fn).params
-    numpy_params = [p for p in inspect.signature(fn).parameters if p in params]
-    assert list(params) == numpy_params
+    try:
+        signature = inspect.signature(fn)
+    except ValueError:  # NumPy 1.x gives its C functions (np.concatenate, ...) no signature
+        pytest.skip("this NumPy gives %s no signature" % fn.__name__)
+    # before NumPy 2.1 np.reshape's shape was called newshape: that keyword is reshape_newshape's form
+    numpy_params = ["shape" if fn is np.reshape and p == "newshape" else p for p in signature.parameters]
+    assert list(params) == [p for p in numpy_params if p in params]
 
 
 # ---- the rule bodies must be inlinable ------------------------------------------

@@ -669,3 +669,35 @@ def test_more_tangents_match_central_differences_and_reverse_mode(case):
 
 
 CASES = CASES + MORE_CASES  # for test_every_registered_function_has_a_case
+
+
+# ---- dtypes13: np.reshape(x, newshape=...), the variant its form differentiates it as ---------------
+
+from adjoint_compiler.rules import np_shape  # noqa: E402
+
+_FORMS[np_shape.reshape_newshape] = "np.reshape"
+DTYPES13_CASES = [
+    Case("reshape_newshape", np_shape.reshape_newshape, [R.standard_normal((2, 3))], {"newshape": (3, 2)}, (0,)),
+    Case(
+        "reshape_newshape-F",
+        np_shape.reshape_newshape,
+        [R.standard_normal((2, 3))],
+        {"newshape": (6,), "order": "F"},
+        (0,),
+    ),
+]
+CASES = CASES + DTYPES13_CASES  # a new list: test_every_registered_function_has_a_case reads it when it runs
+
+
+def _takes_newshape():
+    try:
+        np.reshape(np.zeros(2), newshape=(2,))
+    except TypeError:  # NumPy 2.4 removed the keyword
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _takes_newshape(), reason="this NumPy has no np.reshape(..., newshape=)")
+@pytest.mark.parametrize("case", DTYPES13_CASES, ids=[c.name for c in DTYPES13_CASES])
+def test_dtypes13_tangent_matches_central_differences_and_reverse_mode(case):
+    check(case)
