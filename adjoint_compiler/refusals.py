@@ -9,7 +9,7 @@ or reaching an attribute, method or function with no derivative. ``activity.run`
 
 >>> import gast
 >>> from adjoint_compiler import normalize, ssa
->>> fn = ssa.run(normalize.run(gast.parse("def f(x):\\n    return x.imag").body[0], None), None)
+>>> fn = ssa.run(normalize.run(gast.parse("def f(x):\\n    return x.base").body[0], None), None)
 >>> from adjoint_compiler import activity
 >>> try:
 ...     activity.run(fn, None, ["x"])

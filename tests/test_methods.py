@@ -294,10 +294,9 @@ def mean_out(x):
     [
         (clip_keywords, "clip got an unexpected or missing argument 'min'"),
         (astype_copy, "astype got an unexpected or missing argument 'copy'"),
-        (sum_dtype, "sum got an unexpected or missing argument 'dtype'"),
         (mean_out, "out="),
     ],
-    ids=["clip-min-max", "astype-copy", "sum-dtype", "mean-out"],
+    ids=["clip-min-max", "astype-copy", "mean-out"],
 )
 def test_unmodelled_keywords_are_refused_at_the_line(f, words):
     with pytest.raises(
@@ -309,3 +308,9 @@ def test_unmodelled_keywords_are_refused_at_the_line(f, words):
         ),
     ):
         ac.grad(f)(X.copy())
+
+
+def test_a_dtype_given_by_a_name_is_refused_when_the_gradient_runs():
+    # (a literal dtype is refused at the line; np.float32 is a name the rule's check sees at run time only)
+    with pytest.raises(NotImplementedError, match="reduction with dtype="):
+        ac.grad(sum_dtype)(X.copy())

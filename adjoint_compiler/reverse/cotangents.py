@@ -49,9 +49,19 @@ import gast
 from adjoint_compiler import naming, rules, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError
+from adjoint_compiler.optimize import fold
 
 
 _name, _assign, _call = trees.name, trees.assign, trees.call
+
+
+def _fresh(value):
+    """Whether ``value`` makes a new array, as it will read once ``optimize`` has simplified it: ``t * 1``
+    becomes ``t`` there, which may be a broadcast view (``unreduce``), not arithmetic."""
+    value = fold.simplify(trees.clone(value))
+    return isinstance(value, (gast.BinOp, gast.UnaryOp)) or (
+        isinstance(value, gast.Call) and getattr(value.func, "id", None) == "add_bars"
+    )
 
 
 def _is_atom(e):
@@ -122,11 +132,7 @@ class Cotangents:
         target = self.name(name)
         out.append(_assign(target, value))
         self.bars[name] = _name(target)
-        if (
-            isinstance(value, (gast.BinOp, gast.UnaryOp))
-            or isinstance(value, gast.Call)
-            and getattr(value.func, "id", None) == "add_bars"
-        ):
+        if _fresh(value):
             self.owned.add(name)  # arithmetic makes a new array: element updates may write into it
 
     def tuple_length(self, name):

@@ -46,7 +46,7 @@ def f_grad(x):
     # adjoint sweep
     check_scalar(_t3)
     # return np.sum(a)
-    a_bar = unreduce(1.0, a, None, False)
+    a_bar = unreduce(1.0, a, None, False) * 1
     # a[1] += b[0]
     _t2_bar = stored(a_bar, 1, _t2)
     a[1] -= _t2
