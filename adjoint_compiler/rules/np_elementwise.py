@@ -148,7 +148,7 @@ def square_adjoint(g, ans, x):
     return g * 2.0 * x
 
 
-@adjoint(np.abs, np.absolute)
+@adjoint(np.abs, np.absolute, np.fabs)
 def abs_adjoint(g, ans, x):
     # Subgradient 0 at x == 0 (np.sign(0) == 0).
     return g * np.sign(x)

@@ -60,6 +60,7 @@ UNARY = [
     Unary(np.square, uniform(-3, 3)),
     Unary(np.abs, away(0.1, 3)),
     Unary(np.absolute, away(0.1, 3)),
+    Unary(np.fabs, away(0.1, 3)),
     Unary(np.reciprocal, away(0.3, 3)),
     Unary(np.negative, uniform(-3, 3)),
     Unary(np.positive, uniform(-3, 3)),
