@@ -329,3 +329,19 @@ def passes_the_pullback_on(x):
 def test_a_pullback_used_other_than_called_is_refused_at_the_vjp():
     with pytest.raises(ac.UnsupportedError, match="test_higher_order.py:[0-9]+:[0-9]+: error: a pullback of a vjp"):
         ac.grad(passes_the_pullback_on)(0.4)
+
+
+def first_of_settle(x):
+    return ac.grad(settle)(x)
+
+
+def second_of_settle(x):
+    return ac.grad(first_of_settle)(x)  # <- third order when differentiated
+
+
+def test_third_order_through_functions_calling_grad_is_refused_at_the_users_call():
+    line = second_of_settle.__code__.co_firstlineno + 1
+    with pytest.raises(ac.UnsupportedError, match="test_higher_order.py:%d:[0-9]+: error: differentiating" % line):
+        ac.grad(second_of_settle)(0.4)
+    # the second derivative itself works
+    assert second_of_settle(0.4) == pytest.approx(numerical_grad(first_of_settle, [0.4], 0), rel=1e-6)

@@ -60,7 +60,7 @@ import inspect
 
 import gast
 
-from adjoint_compiler import naming, rules, runtime, templates, trees
+from adjoint_compiler import load, naming, rules, runtime, templates, trees
 from adjoint_compiler.rules import registry
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
@@ -152,6 +152,23 @@ def _accumulate_parts(r, result, operands, out):
     r.cot.unpack(result, active, out)
 
 
+def _refuse_in_emitted_code(r, stmt, op, e):
+    """A refusal inside gradient code the compiler emitted (``ac.grad(h)`` called in the function, whose
+    code is differentiated again) is reported at the user's call, not at a line of that code."""
+    where = getattr(e, "location", None)
+    here = r.location(stmt)
+    if where is None or here is None or not str(where.filename).startswith(load.FILE_PREFIX):
+        return
+    if str(here.filename).startswith(load.FILE_PREFIX):
+        return  # (the user's function is further out: it reports there)
+    raise UnsupportedError(
+        "differentiating the gradient code of %s again, which calls a pullback (third order, or a gradient "
+        "inside a gradient whose function calls another)" % _fn_label(op.fn),
+        here,
+        "differentiate a function that computes the derivative itself",
+    ) from None
+
+
 def call_user_function(r, stmt, name, op, g, out):
     """A call of a user function: its vjp runs in the forward sweep, its pullback here.
 
@@ -188,7 +205,11 @@ def call_user_function(r, stmt, name, op, g, out):
     key = (op.fn, tuple(sorted((p, id(v)) for p, v in static.items())), count)
     vjp_name = r.callees.get(key)
     if vjp_name is None:
-        vjp_name = r.callees[key] = r.callee(op.fn, static, count) if star else r.callee(op.fn, static)
+        try:
+            vjp_name = r.callees[key] = r.callee(op.fn, static, count) if star else r.callee(op.fn, static)
+        except CompileError as e:
+            _refuse_in_emitted_code(r, stmt, op, e)
+            raise
     pullback = r.namer.unique(naming.PULLBACK_FN.format(name))
     call = gast.Call(
         func=_name(vjp_name),
