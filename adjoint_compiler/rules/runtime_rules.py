@@ -23,6 +23,8 @@ from adjoint_compiler import runtime
 from adjoint_compiler.rules.registry import adjoint, linear, nondifferentiable, tangent
 from adjoint_compiler.runtime import (
     added_at,
+    centered,
+    centered_pad,
     at_bar,
     einsum_fit,
     einsum_unfit,
@@ -63,6 +65,17 @@ def einsum_fit_adjoint(g, ans, c, like, subscripts, k):
 @adjoint(runtime.einsum_unfit, linear="first")
 def einsum_unfit_adjoint(g, ans, g_in, c, subscripts, k):
     return einsum_fit(g, g_in, subscripts, k), None, None, None
+
+
+# scipy.signal's 'same' and 'valid' modes (scipy_signal.py) cut the middle of a full convolution
+@adjoint(runtime.centered, linear="first")
+def centered_adjoint(g, ans, x, shape):
+    return centered_pad(g, np.shape(x)), None
+
+
+@adjoint(runtime.centered_pad, linear="first")
+def centered_pad_adjoint(g, ans, c, shape):
+    return centered(g, np.shape(c)), None
 
 
 @adjoint(runtime.fit_shape, linear="first")

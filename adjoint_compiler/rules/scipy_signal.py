@@ -24,9 +24,8 @@ Invariant: each cotangent has its operand's shape, for every mode and either ope
 import numpy as np
 from scipy import signal as scipy_signal
 
-from adjoint_compiler import runtime
 from adjoint_compiler.rules.registry import adjoint
-from adjoint_compiler.runtime import centered, centered_pad
+from adjoint_compiler.runtime import centered_pad
 
 
 @adjoint(scipy_signal.convolve, linear="each")
@@ -60,16 +59,3 @@ def fftconvolve_adjoint(g, ans, in1, in2, mode="full"):
         scipy_signal.fftconvolve(full, np.flip(in1), mode="valid"),
         None,
     )
-
-
-# the helpers of the rules above, each the other's adjoint (both linear in their first argument)
-
-
-@adjoint(runtime.centered, linear="first")
-def centered_adjoint(g, ans, x, shape):
-    return centered_pad(g, np.shape(x)), None
-
-
-@adjoint(runtime.centered_pad, linear="first")
-def centered_pad_adjoint(g, ans, c, shape):
-    return centered(g, np.shape(c)), None
