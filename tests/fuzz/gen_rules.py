@@ -66,6 +66,8 @@ EXCLUDED = {
     runtime.sorted_bar: "a runtime helper of sorted's rule (its rule serves second-order gradients), not user API",
     runtime.sorted_dot: "a runtime helper of sorted's tangent rule (for second order), not user API",
     runtime.structure: "what a NamedTuple built in the function becomes (specialise.structures), not user API",
+    runtime.centered: "a runtime helper of scipy.signal's rules (its rule serves second order), not user API",
+    runtime.centered_pad: "a runtime helper of scipy.signal's rules (its rule serves second order), not user API",
     runtime.einsum_fit: "a runtime helper of np.einsum's rule (its rule serves second-order gradients), not user API",
     runtime.einsum_unfit: "a runtime helper of einsum_fit's rule (for third order), not user API",
     runtime.own: "the copy desugar makes of an argument the function stores into (test_inplace.py), not user API",
@@ -929,10 +931,6 @@ def _build_scipy():
                 drawn.add((fn, tuple(map(tuple, same)), diff))
                 entry_inputs = [(tuple(sh), d) for sh, (_, d) in zip(same, inputs)]
                 _add(Entry(fn, entry_inputs, _scipy_render(row, diff), "scipy-%s-%s" % (row.name, same)))
-    EXCLUDED[runtime.centered] = "a runtime helper of scipy.signal's rules (its rule serves second order), not user API"
-    EXCLUDED[runtime.centered_pad] = (
-        "a runtime helper of scipy.signal's rules (its rule serves second order), not user API"
-    )
 
 
 def _with_scipy_imports(program):

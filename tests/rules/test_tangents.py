@@ -401,6 +401,8 @@ def _runtime_cases():
     xs = [float(v) for v in rng.standard_normal(4)]
     out.append(Case("sorted_bar", runtime.sorted_bar, [[float(v) for v in rng.standard_normal(4)], xs], {}, (0,)))
     out.append(Case("sorted_dot", runtime.sorted_dot, [[float(v) for v in rng.standard_normal(4)], xs], {}, (0,)))
+    out.append(Case("centered", runtime.centered, [rng.standard_normal((5, 6)), (3, 2)], {}, (0,)))
+    out.append(Case("centered_pad", runtime.centered_pad, [rng.standard_normal((3, 2)), (5, 6)], {}, (0,)))
     c, x = rng.standard_normal((2, 3, 2)), rng.standard_normal((2, 2))
     out.append(Case("einsum_fit", runtime.einsum_fit, [c, x, "j...k->jk", 0], {}, (0,)))
     out.append(Case("einsum_unfit", runtime.einsum_unfit, [x, c, "j...k->jk", 0], {}, (0,)))
