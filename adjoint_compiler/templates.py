@@ -102,11 +102,12 @@ def _fragment_tree(fn):
 def _expand_fragments(body, env):
     """Inline the calls of fragments (``registry.fragment``) a rule body makes as a statement's whole
     value or as an element of its returned tuple: the fragment's statements go before that statement,
-    its locals renamed apart, and its returned expression takes the place of the call."""
+    its locals renamed apart, and its returned expression takes the place of the call. A fragment's own
+    statements may call fragments the same way."""
     count = itertools.count(1)
     out = []
 
-    def expand(node):
+    def expand(node, env=env):
         if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)):
             return node
         fn = env.get(node.func.id)
@@ -121,7 +122,7 @@ def _expand_fragments(body, env):
         for stmt in tree.body[:-1]:
             local = stmt.targets[0].id
             new = "%s%d_%s" % (fn.__name__, k, local)
-            value = _substitute(stmt.value, mapping)
+            value = expand(_substitute(stmt.value, mapping), fn.__globals__)  # a fragment may call fragments
             out.append(
                 gast.Assign(
                     targets=[gast.Name(id=new, ctx=gast.Store(), annotation=None, type_comment=None)],
@@ -130,7 +131,7 @@ def _expand_fragments(body, env):
                 )
             )
             mapping[local] = gast.Name(id=new, ctx=gast.Load(), annotation=None, type_comment=None)
-        return _substitute(tree.body[-1].value, mapping)
+        return expand(_substitute(tree.body[-1].value, mapping), fn.__globals__)
 
     for stmt in body:
         if isinstance(stmt, gast.Assign):

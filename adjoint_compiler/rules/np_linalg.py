@@ -900,14 +900,11 @@ def tensorinv_tangent(dot, ans, a, ind=2):
     return np.reshape(-np.matmul(np.matmul(c2, da2), c2), np.shape(ans)), None
 
 
-@adjoint(np.linalg.cond)
-def cond_adjoint(g, ans, x, p=None):
-    # p None/2 (NumPy's svd-based form, any shape): cond = s_max / s_min = |A|_2 / |A|_-2, so
-    # d cond = (d s_max - cond d s_min) / s_min; p = -2: s_min / s_max, the same the other way round.
-    # Other p (a square A): cond = |A|_p |B|_p with B = A^-1 and dB = -B dA B (Giles 2008, "inverse"), so
-    # A_bar = g (|B| slope_A - |A| B^T slope_B B^T). Each norm's slope as np.linalg.norm's rule takes it
-    # (norm_slope, np_reductions.py; A / |A| for 'fro'), over the last two axes (stacks). Needs
-    # s_min > 0 (cond is inf at a singular A). b is A itself for the svd-based forms.
+@fragment
+def cond_parts(x, p):
+    # (B, |A|, |B|, slope_A, slope_B) of cond = |A| |B|: B is A itself for the svd-based forms (p None, 2,
+    # -2: |A|_2 and |A|_-2), else A^-1. Each norm's slope as np.linalg.norm's rule takes it (norm_slope,
+    # np_reductions.py; A / |A| for 'fro'), over the last two axes (stacks).
     spectral = p == None or p == 2 or p == -2
     ord = 2 if spectral else p
     a = np.asarray(x)
@@ -918,6 +915,22 @@ def cond_adjoint(g, ans, x, p=None):
     slope_b = norm_slope(nb, b, -2 if spectral else ord, (-2, -1), False)
     sa = a / np.expand_dims(na, (-2, -1)) if ord == "fro" else slope_a
     sb = b / np.expand_dims(nb, (-2, -1)) if ord == "fro" else slope_b
+    return b, na, nb, sa, sb
+
+
+@adjoint(np.linalg.cond)
+def cond_adjoint(g, ans, x, p=None):
+    # p None/2 (NumPy's svd-based form, any shape): cond = s_max / s_min = |A|_2 / |A|_-2, so
+    # d cond = (d s_max - cond d s_min) / s_min; p = -2: s_min / s_max, the same the other way round.
+    # Other p (a square A): cond = |A|_p |B|_p with B = A^-1 and dB = -B dA B (Giles 2008, "inverse"), so
+    # A_bar = g (|B| slope_A - |A| B^T slope_B B^T), the norms and slopes from cond_parts. Needs
+    # s_min > 0 (cond is inf at a singular A).
+    parts = cond_parts(x, p)
+    b = parts[0]
+    na = parts[1]
+    nb = parts[2]
+    sa = parts[3]
+    sb = parts[4]
     b_t = np.swapaxes(b, -1, -2)
     na2 = np.expand_dims(na, (-2, -1))
     nb2 = np.expand_dims(nb, (-2, -1))
@@ -938,18 +951,14 @@ def cond_adjoint(g, ans, x, p=None):
 @tangent(np.linalg.cond)
 def cond_tangent(dot, ans, x, p=None):
     # <slope, dA> of each norm, combined as in cond_adjoint (d|B| = <slope_B, -B dA B> for B = A^-1)
-    spectral = p == None or p == 2 or p == -2
-    ord = 2 if spectral else p
-    a = np.asarray(x)
-    b = a if spectral else np.linalg.inv(a)
-    na = np.linalg.norm(a, ord, (-2, -1))
-    nb = np.linalg.norm(b, -2 if spectral else ord, (-2, -1))
-    slope_a = norm_slope(na, a, ord, (-2, -1), False)
-    slope_b = norm_slope(nb, b, -2 if spectral else ord, (-2, -1), False)
-    sa = a / np.expand_dims(na, (-2, -1)) if ord == "fro" else slope_a
-    sb = b / np.expand_dims(nb, (-2, -1)) if ord == "fro" else slope_b
+    parts = cond_parts(x, p)
+    b = parts[0]
+    na = parts[1]
+    nb = parts[2]
+    sa = parts[3]
+    sb = parts[4]
     da = np.sum(sa * dot, axis=(-2, -1))
-    db = np.sum(sb * (dot if spectral else -np.matmul(np.matmul(b, dot), b)), axis=(-2, -1))
+    db = np.sum(sb * (dot if p == None or p == 2 or p == -2 else -np.matmul(np.matmul(b, dot), b)), axis=(-2, -1))
     return (
         (da - ans * db) / nb if p == None or p == 2 else (db - ans * da) / na if p == -2 else nb * da + na * db
     ), None

@@ -688,15 +688,26 @@ def cov_tangent(dot, ans, m, y=None, rowvar=True, bias=False, ddof=None):
     )
 
 
-@adjoint(np.corrcoef)
-def corrcoef_adjoint(g, ans, x, y=None, rowvar=True):
-    # R = C / (s s^T), s = sqrt(diag C), C the covariance (any ddof: it cancels). C's cotangent is
-    # G / (s s^T) less, on the diagonal, sum_j (G R)_kj + (G R)_jk over 2 C_kk; then cov's rule.
+@fragment
+def correlation_parts(x, y, rowvar):
+    # (the centred rows, C = their products, s = sqrt(diag C), R = C / (s s^T)) of np.corrcoef
     rows = cov_rows(x, y, rowvar)
     xc = rows - np.mean(rows, axis=1, keepdims=True)
     c = np.matmul(xc, xc.T)
     s = np.sqrt(np.diag(c))
     r = c / np.outer(s, s)
+    return xc, c, s, r
+
+
+@adjoint(np.corrcoef)
+def corrcoef_adjoint(g, ans, x, y=None, rowvar=True):
+    # R = C / (s s^T), s = sqrt(diag C), C the covariance (any ddof: it cancels). C's cotangent is
+    # G / (s s^T) less, on the diagonal, sum_j (G R)_kj + (G R)_jk over 2 C_kk; then cov's rule.
+    parts = correlation_parts(x, y, rowvar)
+    xc = parts[0]
+    c = parts[1]
+    s = parts[2]
+    r = parts[3]
     gr = np.reshape(g, np.shape(r))
     gc = gr / np.outer(s, s) - np.diag((np.sum(gr * r, axis=0) + np.sum(gr * r, axis=1)) / (2.0 * np.diag(c)))
     bars = cov_split(np.matmul(gc + gc.T, xc), x, y, rowvar)
@@ -706,11 +717,11 @@ def corrcoef_adjoint(g, ans, x, y=None, rowvar=True):
 @tangent(np.corrcoef)
 def corrcoef_tangent(dot, ans, x, y=None, rowvar=True):
     # dR = dC / (s s^T) - R (dC_ii / C_ii + dC_jj / C_jj) / 2, dC from the rows' tangent
-    rows = cov_rows(x, y, rowvar)
-    xc = rows - np.mean(rows, axis=1, keepdims=True)
-    c = np.matmul(xc, xc.T)
-    s = np.sqrt(np.diag(c))
-    r = c / np.outer(s, s)
+    parts = correlation_parts(x, y, rowvar)
+    xc = parts[0]
+    c = parts[1]
+    s = parts[2]
+    r = parts[3]
     dx = cov_rows(dot, np.zeros_like(y) if np.asarray(y).dtype.kind != "O" else y, rowvar)
     dy = cov_rows(np.zeros_like(x), dot, rowvar)
     px = np.matmul(dx - np.mean(dx, axis=1, keepdims=True), xc.T)
