@@ -133,6 +133,7 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     refusals.refuse_differentiated_globals_seen_by_callees(fn.body, source, local, varied, set())
     _fixed_point(spread_useful)
     refusals.refuse_values_without_derivatives(fn, defs, source, varied, useful)
+    refusals.refuse_untracked_operations(fn, defs, source, varied, useful)
     scalars = _infer_scalars(defs, set(scalar_params) | set(scalar_outputs))
     act = Activity(ops, defs, varied, useful, scalars, outputs)
     act.sequences = _infer_sequences(defs)

@@ -6,7 +6,8 @@ element, as Python's does. ``map``/``filter`` of a lambda or a function become c
 ``functools.reduce`` a loop. Chained comparisons become ``and`` of single ones (each middle operand
 evaluated once), nested and starred targets (``a, (b, c) = v``, ``first, *rest = xs``) become flat
 ones, ``:=`` an assignment before the statement, ``match`` on literal patterns an ``if`` chain,
-``with`` a call entering the context manager and one leaving it, ``raise`` a call of
+``with`` a call entering the context manager and one leaving it, a set display or comprehension a
+call of ``set`` (refused later if it holds differentiated values), ``raise`` a call of
 ``runtime.raise_`` (emitted back as ``raise``), ``del name`` nothing, and ``import`` inside the body a
 name bound in the function's environment.
 
@@ -98,7 +99,28 @@ class _Desugar:
         for default in list(args.defaults) + [d for d in args.kw_defaults if d is not None]:
             if any(isinstance(n, _COMPREHENSIONS + (gast.NamedExpr,)) for n in gast.walk(default)):
                 self.refuse(default, "a comprehension or := in a parameter default", "compute it in the body")
+        self.sets()
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
+
+    def sets(self):
+        """``{a, b}`` becomes ``set((a, b))`` and ``{e for ...}`` ``set([e for ...])``: a set of values without
+        derivatives is an ordinary call; one holding differentiated values is refused at the activity
+        analysis (refusals.refuse_differentiated_sets), since a set keeps neither order nor duplicates."""
+        found = [
+            (owner, field, index, child)
+            for owner in trees.walk(self.fn)
+            for owner, field, index, child in _children(owner)
+            if isinstance(child, (gast.Set, gast.SetComp))
+        ]
+        if not found:
+            return
+        make = self.bind("set", builtins.set)
+        for owner, field, index, child in reversed(found):  # inner sets first: their slots stay valid
+            if isinstance(child, gast.Set):
+                items = _at(gast.Tuple(elts=child.elts, ctx=gast.Load()), child)
+            else:
+                items = _at(gast.ListComp(elt=child.elt, generators=child.generators), child)
+            _set(owner, field, index, _at(gast.Call(func=trees.name(make), args=[items], keywords=[]), child))
 
     def own_changed_arguments(self):
         """A parameter the function stores into (``x[0] = v``, ``x[1:] += d``) or changes with a list or
@@ -680,13 +702,11 @@ class _Desugar:
             return _at(trees.name(node.target.id), node)
         if kind in (gast.ListComp, gast.DictComp):
             return self.comprehension(node, out)
-        if kind in (gast.SetComp, gast.GeneratorExp):
+        if kind is gast.GeneratorExp:
             self.refuse(
                 node,
-                "set comprehension" if kind is gast.SetComp else "a generator expression used as a value",
-                "use a list comprehension"
-                if kind is gast.SetComp
-                else "pass it straight to sum, min, max, any, all, tuple, list or sorted, or use a list comprehension",
+                "a generator expression used as a value",
+                "pass it straight to sum, min, max, any, all, tuple, list or sorted, or use a list comprehension",
             )
         if kind is gast.Lambda:
             return node  # its body is lowered when it becomes a function of its own

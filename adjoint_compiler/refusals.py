@@ -5,7 +5,8 @@ Output invariant: each check either returns (nothing to refuse) or raises ``Unsu
 statement concerned: a differentiated value changed in place where it may be shared, written to a
 global a non-carried callee reads, passed to a callee that changes state or its arguments in a way
 the adjoint cannot follow, read stale (a global rebound by a callee and read without being held),
-or reaching an attribute, method or function with no derivative. ``activity.run`` calls them.
+or reaching an attribute, method or function with no derivative (a set, a bitwise operator).
+``activity.run`` calls them.
 
 >>> import gast
 >>> from adjoint_compiler import normalize, ssa
@@ -20,6 +21,7 @@ UnsupportedError
 
 import ast
 import inspect
+import operator
 
 import gast
 import numpy as np
@@ -248,6 +250,38 @@ def refuse_values_without_derivatives(fn, defs, source, varied, useful):
                 source.location(where) if source is not None else None,
                 hint,
             )
+
+
+_SET = (
+    "a set holding differentiated values",
+    "keep differentiated values in a list or tuple; a set of indices or flags is fine",
+)
+_BITS = "bitwise operators take integers and truth values, which carry no derivative"
+# operations with no derivative to follow, refused when a differentiated value reaches the result through
+# them: a set keeps neither the order nor the duplicates of what it was built from (a set of indices is an
+# ordinary value); | & ^ << >> ~ on a differentiated value are a dict or set merge, or an error in Python
+_UNTRACKED = {
+    set: _SET,
+    frozenset: _SET,
+    operator.and_: ("the operator & on a differentiated value", _BITS),
+    operator.or_: ("the operator | on a differentiated value", _BITS + "; merge dicts with {**a, **b}"),
+    operator.xor: ("the operator ^ on a differentiated value", _BITS),
+    operator.lshift: ("the operator << on a differentiated value", _BITS),
+    operator.rshift: ("the operator >> on a differentiated value", _BITS),
+    operator.invert: ("the operator ~ on a differentiated value", _BITS),
+}
+
+
+def refuse_untracked_operations(fn, defs, source, varied, useful):
+    """A differentiated value reaching the result through an operation of ``_UNTRACKED``: refused."""
+    for name, op in defs:
+        if name in useful and op.kind == "call" and _UNTRACKED.get(op.fn) and set(op.operand_names()) & varied:
+            where = next(
+                (st for st in gast.walk(fn) if isinstance(st, gast.stmt) and getattr(st, "value", None) is op.node),
+                op.node,
+            )
+            construct, hint = _UNTRACKED[op.fn]
+            raise UnsupportedError(construct, source.location(where) if source is not None else None, hint)
 
 
 def _enters_context(node, source):

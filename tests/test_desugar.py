@@ -483,8 +483,8 @@ def test_does_not_mutate_arguments():
 
 
 def set_comprehension(x):
-    s = {x * k for k in range(3)}  # <- {x * k
-    return x
+    s = {x * k for k in range(3)}  # <- s = {x * k
+    return sum(s)
 
 
 def generator_as_value(x):
@@ -571,7 +571,7 @@ REFUSALS = [
     (try_partial_read_after, "y assigned in a try body whose except clause does not assign it"),
     (try_body_stores, "a try body that changes an array, list, dict or global"),
     (with_active_manager, "a with statement whose context manager holds differentiated values"),
-    (set_comprehension, "set comprehension"),
+    (set_comprehension, "a set holding differentiated values"),
     (generator_as_value, "a generator expression used as a value"),
     (generator_to_unknown, "a generator expression passed to np.sum"),
     (del_element, "del of an element or attribute"),
@@ -678,3 +678,58 @@ def test_print_runs_once_per_gradient_call(capsys):
     capsys.readouterr()
     ac.grad(prints_and_logs)(0.5)
     assert capsys.readouterr().out.count("x is 0.5") == 1
+
+
+# sets of values without derivatives (indices, flags): ordinary values, checked against differences
+
+
+def even_indices_in_a_set(x, n):
+    chosen = {k for k in range(n) if k % 2 == 0}
+    s = 0.0
+    for k in range(n):
+        if k in chosen:
+            s = s + x**k
+    return s
+
+
+def set_display_and_methods(x):
+    seen = {1, 2}
+    seen.add(3)
+    both = seen | frozenset({2, 5})
+    return x * len(both) + x * x * (5 in both)
+
+
+def set_of_a_list_of_labels(x, labels):
+    kinds = sorted(set(labels))
+    return sum(x * (i + 1) for i, _ in enumerate(kinds))
+
+
+@pytest.mark.parametrize(
+    "fn,args",
+    [(even_indices_in_a_set, (1.3, 6)), (set_display_and_methods, (0.7,)), (set_of_a_list_of_labels, (0.9, [3, 1, 3]))],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_sets_without_derivatives_are_ordinary_values(fn, args):
+    reference = testing.directional_difference(fn, list(args), 0, 1.0)
+    assert testing.relative_error(ac.grad(fn)(*args), reference) < 1e-7
+    assert testing.relative_error(ac.jvp(fn)(*args, 1.0)[1], reference) < 1e-7
+
+
+def set_display_of_differentiated(x):
+    return sum({x, 2.0})  # <- return sum({x, 2.0})
+
+
+def set_passed_on(x, xs):
+    s = frozenset([v * x for v in xs])  # <- s = frozenset(
+    return max(s)
+
+
+@pytest.mark.parametrize("fn", [set_display_of_differentiated, set_passed_on])
+def test_sets_of_differentiated_values_are_refused_in_both_modes(fn):
+    args = (1.5,) if fn is set_display_of_differentiated else (1.5, [1.0, 2.0])
+    line, col = _marked_location(fn)
+    for transform in (ac.grad, lambda f: lambda *a: ac.jvp(f)(*a, 1.0)):
+        with pytest.raises(UnsupportedError) as info:
+            transform(fn)(*args)
+        assert "a set holding differentiated values" in str(info.value)
+        assert "%s:%d:%d" % (HERE, line, col) in str(info.value)
