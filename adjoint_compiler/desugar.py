@@ -105,7 +105,7 @@ class _Desugar:
     def sets(self):
         """``{a, b}`` becomes ``set((a, b))`` and ``{e for ...}`` ``set([e for ...])``: a set of values without
         derivatives is an ordinary call; one holding differentiated values is refused at the activity
-        analysis (refusals.refuse_differentiated_sets), since a set keeps neither order nor duplicates."""
+        analysis (refusals.refuse_untracked_operations), since a set keeps neither order nor duplicates."""
         found = [
             (owner, field, index, child)
             for owner in trees.walk(self.fn)
