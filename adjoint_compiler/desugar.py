@@ -503,9 +503,14 @@ class _Desugar:
 
         # every way out of the block leaves the context first: its end, a return, a raise, and a break or
         # continue of a loop around it
-        body = self.block(stmt.body)
+        self.block_then(stmt.body, exits, out)
+
+    def block_then(self, stmts, exits, out):
+        """``stmts`` lowered, with the statements ``exits()`` makes at their end and before each return,
+        raise, break or continue that leaves them."""
+        body = self.block(stmts)
         out.extend(self.leaving(body, exits, True))
-        if not (body and isinstance(body[-1], (gast.Return, gast.Break, gast.Continue)) or self.raises(body[-1])):
+        if not (body and (isinstance(body[-1], (gast.Return, gast.Break, gast.Continue)) or self.raises(body[-1]))):
             out.extend(exits())
 
     def leaving(self, stmts, exits, loop_jumps):
@@ -553,6 +558,17 @@ class _Desugar:
                 node is m for f in stmt.finalbody for m in gast.walk(f)
             ):
                 self.refuse(node, "return, break or continue in a finally clause")
+        if not stmt.handlers:
+            self.try_finally(stmt, out)
+            return
+        if stmt.finalbody:
+            for node in (n for s_ in stmt.body + stmt.orelse + stmt.handlers for n in gast.walk(s_)):
+                if isinstance(node, (gast.Return, gast.Break, gast.Continue)):
+                    self.refuse(
+                        node,
+                        "return, break or continue inside a try statement with except and finally clauses",
+                        "move the finally clause into a try statement of its own around this one",
+                    )
         self.refuse_partial_effects(stmt)
         self.tries += 1
         marker = self.bind("try_", runtime.try_)
@@ -582,6 +598,15 @@ class _Desugar:
         if stmt.orelse:
             out.append(_at(gast.If(test=trees.clone(flag), body=self.block(stmt.orelse), orelse=[]), stmt.orelse[0]))
         out.extend(self.block(stmt.finalbody))
+
+    def try_finally(self, stmt, out):
+        """``try: B finally: F`` (no except clause) as ``B; F``, with ``F`` also before each return, raise,
+        break or continue that leaves ``B``, where Python runs it (a return's value is computed first)."""
+
+        def exits():
+            return self.block([trees.clone(s_) for s_ in stmt.finalbody])
+
+        self.block_then(stmt.body, exits, out)
 
     def refuse_partial_effects(self, stmt):
         """What the try body did before an exception must not be seen by the handler or after it."""

@@ -298,6 +298,49 @@ def try_return_inside(x):
         return -x
 
 
+FINALLY_RUNS = []
+
+
+def try_finally_only(x):
+    try:
+        y = x * x
+    finally:
+        z = math.exp(-x)
+    return y * z
+
+
+def try_finally_return(x):
+    try:
+        y = math.sin(x)
+        return y * x
+    finally:
+        FINALLY_RUNS.append(1)
+
+
+def try_finally_in_loop(xs):
+    s = 0.0
+    for v in xs:
+        try:
+            if v < 0:
+                continue
+            s = s + v * v
+            if v > 5:
+                break
+        finally:
+            s = s * 1.5
+    return s
+
+
+def try_finally_raises(x):
+    try:
+        if x > 10:
+            raise ValueError("large")
+        y = x**3
+    finally:
+        FINALLY_RUNS.append(2)
+    return y
+
+
 A_REGULAR = np.array([[1.0, 2.0], [0.0, 4.0]])
 A_SINGULAR = np.array([[1.0, 2.0], [2.0, 4.0]])
 V = [0.3, -1.2, 0.8]
@@ -349,6 +392,11 @@ CASES = [
     (try_numpy_fallback, (A_REGULAR, np.array([1.0, 0.5])), (0, 1)),
     (try_return_inside, (0.7,), 0),
     (try_return_inside, (-0.7,), 0),
+    (try_finally_only, (0.7,), 0),
+    (try_finally_return, (0.7,), 0),
+    (try_finally_in_loop, ([0.5, -1.0, 2.0, 6.0, 1.0],), 0),
+    (try_finally_in_loop, ([0.5, 3.0],), 0),
+    (try_finally_raises, (0.7,), 0),
     (map_lambda, (0.7,), 0),
     (map_named, (0.7, V), (0, 1)),
     (filter_lambda, (0.7,), 0),
@@ -405,6 +453,24 @@ def test_context_manager_entered_and_left_once_per_gradient_call():
     ac.grad(with_user_manager)(0.7)
     ac.grad(with_user_manager)(6.0)  # left through the return inside the block
     assert (Counting.entered, Counting.exited) == (2, 2)
+
+
+def test_finally_runs_once_per_gradient_call_also_on_return_and_raise():
+    del FINALLY_RUNS[:]
+    ac.grad(try_finally_return)(0.7)
+    assert FINALLY_RUNS == [1]
+    with pytest.raises(ValueError, match="large"):
+        ac.grad(try_finally_raises)(11.0)
+    assert FINALLY_RUNS == [1, 2]
+
+
+def try_except_finally_return(x):
+    try:
+        return math.log(x)  # <- return math.log(x)
+    except ValueError:
+        return x
+    finally:
+        FINALLY_RUNS.append(3)
 
 
 def test_comprehension_leaves_its_variable_out_of_the_function():
@@ -572,6 +638,7 @@ REFUSALS = [
     (try_body_stores, "a try body that changes an array, list, dict or global"),
     (with_active_manager, "a with statement whose context manager holds differentiated values"),
     (set_comprehension, "a set holding differentiated values"),
+    (try_except_finally_return, "return, break or continue inside a try statement with except and finally clauses"),
     (generator_as_value, "a generator expression used as a value"),
     (generator_to_unknown, "a generator expression passed to np.sum"),
     (del_element, "del of an element or attribute"),
