@@ -36,6 +36,7 @@ import builtins
 import functools
 import importlib
 import inspect
+import math
 
 import gast
 
@@ -45,7 +46,7 @@ from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedErr
 
 _COMPREHENSIONS = (gast.ListComp, gast.DictComp, gast.SetComp, gast.GeneratorExp)
 # builtins a generator expression may be passed to: each consumes it at once, as it would a list
-_CONSUMERS = {sum, min, max, tuple, list, sorted, dict, set, frozenset, enumerate, zip}
+_CONSUMERS = {sum, min, max, tuple, list, sorted, dict, set, frozenset, enumerate, zip, math.fsum, math.prod}
 _SHORT_CIRCUIT = {any: True, all: False}  # the element value that decides the answer
 
 

@@ -341,6 +341,10 @@ def try_finally_raises(x):
     return y
 
 
+def gen_to_fsum_and_prod(x):
+    return math.fsum(v * x for v in (1.0, 2.5)) + math.prod(x + v for v in (0.5, 1.5))
+
+
 A_REGULAR = np.array([[1.0, 2.0], [0.0, 4.0]])
 A_SINGULAR = np.array([[1.0, 2.0], [2.0, 4.0]])
 V = [0.3, -1.2, 0.8]
@@ -393,6 +397,7 @@ CASES = [
     (try_return_inside, (0.7,), 0),
     (try_return_inside, (-0.7,), 0),
     (try_finally_only, (0.7,), 0),
+    (gen_to_fsum_and_prod, (0.7,), 0),
     (try_finally_return, (0.7,), 0),
     (try_finally_in_loop, ([0.5, -1.0, 2.0, 6.0, 1.0],), 0),
     (try_finally_in_loop, ([0.5, 3.0],), 0),

@@ -257,6 +257,15 @@ def _build_elementwise():
         if row.dtype is np.float64 and row.x_dtype is np.float64:  # the fuzzer's values are float64
             render = lambda c, ops: ("method", ops[0], "astype", raw("np.float64"))  # noqa: E731
             _add(Entry(np.ndarray.astype, [(row.shape, Domain("uniform", -3, 3))], render, row.name, render))
+    _add(Entry(np.float64, [((), NORMAL)], _call_render(np.float64), "float64"))
+    item = _method_render("item")
+    _add(Entry(np.ndarray.item, [((1,), NORMAL)], item, "item", item))
+    for s in ((3,), (2, 3)):  # x.tolist() gives lists: drawn as np.array(x.tolist()) to stay an array
+
+        def tolist(c, ops):
+            return call("np.array", ("method", ops[0], "tolist"))
+
+        _add(Entry(np.ndarray.tolist, [(s, NORMAL)], tolist, "tolist-%s" % (s,), tolist))
     for row in T_ELEM.SELECT:
         shapes = row.make_args.shapes
         if row.fn is np.where:
