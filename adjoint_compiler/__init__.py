@@ -15,6 +15,9 @@ registers every built-in adjoint rule.
 (2.0, 0.0)
 """
 
+# the one statement of the version: pyproject.toml reads it (tool.setuptools.dynamic), emitted headers quote it
+__version__ = "0.1.0"
+
 from adjoint_compiler.api import (
     adjoint_source,
     checkpointed,
@@ -45,4 +48,3 @@ __all__ = [
     "UnsupportedError",
     "InternalError",
 ]
-__version__ = "0.1.0"
