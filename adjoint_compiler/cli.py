@@ -1,8 +1,10 @@
-"""Command line: ``adjoint-compiler show FILE.py:FUNC`` and ``adjoint-compiler check FILE.py:FUNC --at x=1.5``.
+"""Command line: ``adjoint-compiler show FILE.py:FUNC``, ``adjoint-compiler check FILE.py:FUNC --at x=1.5``
+and ``adjoint-compiler export FILE.py:FUNC -o OUT.py``.
 
 ``show`` prints the emitted module, or with ``--stage`` what any stage of
 ``pipeline.STAGES`` made; ``check`` compares the gradient with central
-differences and reports what the tapes stored. Invariant: the exit status is 0
+differences and reports what the tapes stored; ``export`` writes the
+standalone module (``export.py``). Invariant: the exit status is 0
 on success, 1 for a compile error, a failed check or an error in the user's own
 code, 2 for a malformed command line; errors go to stderr as one line.
 
@@ -38,7 +40,9 @@ import sys
 import gast
 import numpy as np
 
+import adjoint_compiler
 from adjoint_compiler import api, emit, pipeline, testing
+from adjoint_compiler import export as export_module
 from adjoint_compiler.errors import CompileError
 
 
@@ -152,10 +156,48 @@ def check(args):
     return 0
 
 
+def export(args):
+    """``export FILE.py:FUNC -o OUT.py``: write the standalone module (export.py), which imports the
+    user's module, when it must, by FILE's own name."""
+    if args.mode not in ("grad", "vjp", "jvp"):
+        raise UsageError("--mode %s: one of grad, vjp, jvp" % args.mode)
+    func = load_function(args.target)
+    path = args.target.rpartition(":")[0]
+    if os.path.abspath(args.output) == os.path.abspath(path):
+        raise UsageError("-o %s would overwrite the function's own file" % args.output)
+    try:
+        wrt = _wrt(func, args.wrt)
+        text = export_module.export_source(func, wrt, args.mode, module=os.path.splitext(os.path.basename(path))[0])
+    except (TypeError, ValueError) as e:  # a --wrt that names no parameter
+        raise UsageError(str(e))
+    try:
+        with open(args.output, "w", newline="\n") as file:  # the same bytes on every platform
+            file.write(text)
+    except OSError as e:
+        raise UsageError("cannot write %s: %s" % (args.output, e.strerror or e))
+    print("wrote %s" % args.output)
+    return 0
+
+
+def _export_parser(sub):
+    p_export = sub.add_parser("export", help="write a standalone module (NumPy only) with the derivative")
+    p_export.add_argument("target", metavar="FILE.py:FUNC")
+    p_export.add_argument("--wrt", default=None, help="parameters, e.g. x,y (default: all)")
+    p_export.add_argument("--mode", default="grad", help="grad (default), vjp or jvp")
+    p_export.add_argument("-o", "--output", required=True, metavar="OUT.py")
+
+    def error(message):  # one line, as for every other error of the command
+        print("adjoint-compiler export: error: %s" % message, file=sys.stderr)
+        raise SystemExit(2)
+
+    p_export.error = error
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="adjoint-compiler", description="Source-to-source reverse-mode automatic differentiation."
     )
+    parser.add_argument("--version", action="version", version="adjoint-compiler %s" % adjoint_compiler.__version__)
     sub = parser.add_subparsers(dest="command", required=True)
     p_show = sub.add_parser("show", help="print the emitted adjoint code (or the SSA form)")
     p_show.add_argument("target", metavar="FILE.py:FUNC")
@@ -177,9 +219,10 @@ def main(argv=None):
     p_check.add_argument("--at", required=True, help="the point, e.g. x=1.5,y=-2.0")
     p_check.add_argument("--wrt", default=None)
     p_check.add_argument("--tol", type=float, default=1e-5)
+    _export_parser(sub)
     args = parser.parse_args(argv)
     try:
-        return show(args) if args.command == "show" else check(args)
+        return {"show": show, "check": check, "export": export}[args.command](args)
     except CompileError as e:
         print(e.format().splitlines()[0] if e.location is None else str(e), file=sys.stderr)
         return 1
