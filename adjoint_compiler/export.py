@@ -5,7 +5,8 @@ Invariant: the text depends only on the user's source and the values it reads (n
 path, no hash order) and never imports adjoint_compiler. Each global the emitted code reads is bound
 to a literal (a constant, bound at export time: a comment says so), to an import from its library, to
 a copy of the source of the user's registered adjoint, or, when nothing else can spell it, to an import
-from the user's module, which the header then names with the reason.
+from the user's module, which the header then names with the reason. A value that not even that can
+spell (a closure's, one of ``__main__``) is refused, with the function's location.
 
 >>> import os, tempfile
 >>> folder = tempfile.mkdtemp()
@@ -35,6 +36,18 @@ import numpy as np
 from adjoint_compiler import api, emit, pipeline
 from adjoint_compiler.errors import CompileError, SourceLocation
 from adjoint_compiler.rules import registry
+
+
+# modules every exported module may import: NumPy and the standard library (3.10 lists it; 3.9: the usual)
+_PLAIN = {"numpy"} | set(
+    getattr(sys, "stdlib_module_names", ("math", "cmath", "operator", "functools", "itertools", "builtins"))
+)
+
+
+def _imported(line):
+    """The top-level module an import line imports."""
+    node = ast.parse(line).body[0]
+    return (node.module if isinstance(node, ast.ImportFrom) else node.names[0].name).partition(".")[0]
 
 
 def _location(func):
@@ -147,8 +160,7 @@ def export_source(func, wrt=0, mode="grad", module=None):
         if isinstance(node, ast.Import) and node.names[0].name == home:
             node.names[0].name = module
             needs += _state(node.names[0].asname or home, u.definitions)
-        elif isinstance(node, ast.ImportFrom) and node.module == home:
-            node.module = module
+        elif isinstance(node, ast.ImportFrom):
             name = node.names[0].asname or node.names[0].name
             is_rule = id(values[name]) in rules
             copy = _copy(name, values[name], bound) if is_rule else None
@@ -159,30 +171,36 @@ def export_source(func, wrt=0, mode="grad", module=None):
                     (imports if binding.startswith(("import ", "from ")) else constants).append(binding)
                 bound.update(_globals_of(values[name]))
                 continue
-            needs.append("%s%s: %s" % ("the registered adjoint " if is_rule else "", name, _why(values[name])))
+            if node.module == home:
+                node.module = module
+                needs.append("%s%s: %s" % ("the registered adjoint " if is_rule else "", name, _why(values[name])))
         imports.append(ast.unparse(node))
     for line in u.constants:
         name = next((n for n in u.provided if line == emit.PROVIDED % n), None)
-        if name is None:
-            constants.append(line)
-            continue
-        if home in (None, "__main__") or getattr(sys.modules.get(home), name, None) is not u.provided[name]:
+        if name is not None:  # a value that no import spells (emit tried the user's module): a closure's, __main__'s
+            where = "a global of __main__" if home in (None, "__main__") else "not a global of %s" % module
             raise CompileError(
-                "cannot export %s: it reads %s (%s), which is not a global of an importable module; "
-                "make it a global of the function's module" % (func.__qualname__, name, _type_name(u.provided[name])),
+                "cannot export %s: it reads %s (%s), %s, which the exported module cannot import; "
+                "make it a global of an importable module"
+                % (func.__qualname__, name, _type_name(u.provided[name]), where),
                 _location(func),
             )
-        imports.append("from %s import %s" % (module, name))
-        needs.append("%s: %s" % (name, _why(u.provided[name])))
+        constants.append(line)
     if needs and module in (None, "__main__"):
         raise CompileError(
             "cannot export %s: the exported module would import its module, __main__" % func.__qualname__,
             _location(func),
         )
-    notes = ["Standalone: exported with `adjoint-compiler export`; runs with NumPy alone."]
+    others = sorted({m for m in map(_imported, imports) if m not in _PLAIN and m != module})
     if needs:
-        notes[0] = "Exported with `adjoint-compiler export`; imports the user's module %s at run time for:" % module
+        notes = ["Exported with `adjoint-compiler export`; imports the user's module %s at run time for:" % module]
         notes += ["  " + n for n in dict.fromkeys(needs)]
+        notes += ["It imports %s too." % ", ".join(others)] if others else []
+    elif others:
+        notes = ["Standalone: exported with `adjoint-compiler export`; runs with NumPy, the standard library"]
+        notes[0] += " and %s." % ", ".join(others)
+    else:
+        notes = ["Standalone: exported with `adjoint-compiler export`; runs with NumPy alone."]
     if copied:
         notes.append("Registered adjoints copied in: %s." % ", ".join(copied))
     constants = list(dict.fromkeys(constants))

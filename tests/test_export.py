@@ -182,6 +182,7 @@ def test_exported_modules_run_with_numpy_alone_and_match_central_differences(tmp
     )
     rule = texts["rule"]
     assert "Registered adjoints copied in: logistic_adjoint." in rule
+    assert "runs with NumPy, the standard library and xk_kernels." in rule
     assert "# the adjoint registered as logistic_adjoint, copied from xk_model.py:13" in rule
     assert "    # the rule as its author wrote it, comment included\n" in rule and "@ac.register_adjoint" not in rule
     assert "import xk_model" not in rule and "\nfrom xk_model" not in rule  # (it imports adjoint_compiler)
