@@ -15,6 +15,7 @@ import pytest
 import adjoint_compiler as ac
 from adjoint_compiler import cli, testing
 from adjoint_compiler.errors import CompileError
+from tests.test_golden import run_with_numpy_alone
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(ROOT, "examples")
@@ -59,15 +60,8 @@ def weighted(x):
 """
 
 _RUN = """
-import pickle, sys
-sys.path[:0] = [{site!r}, {here!r}, {examples!r}]
-try:
-    import adjoint_compiler
-except ImportError:
-    pass
-else:
-    sys.exit("adjoint_compiler is importable: the test would prove nothing")
-results = {{}}
+import pickle
+results = {}
 for key, module, function, args, how in pickle.load(open("cases.pkl", "rb")):
     fn = getattr(__import__(module), function)
     if how == "vjp":
@@ -87,28 +81,9 @@ def _export(tmp_path, target, out, *options):
     return (tmp_path / out).read_text()
 
 
-def _numpy_only_site(tmp_path):
-    """A folder holding NumPy alone, for a Python run with -I -S (no site-packages, so no adjoint_compiler)."""
-    site = tmp_path / "site"
-    site.mkdir()
-    numpy_home = os.path.dirname(os.path.dirname(np.__file__))
-    for entry in os.listdir(numpy_home):
-        if entry == "numpy" or entry.startswith(("numpy.", "numpy-")):
-            os.symlink(os.path.join(numpy_home, entry), site / entry)
-    return site
-
-
 def _run_standalone(tmp_path, cases):
     (tmp_path / "cases.pkl").write_bytes(pickle.dumps(cases))
-    script = _RUN.format(site=str(_numpy_only_site(tmp_path)), here=str(tmp_path), examples=EXAMPLES)
-    run = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", script],
-        cwd=tmp_path,
-        env={"OPENBLAS_NUM_THREADS": "1"},
-        capture_output=True,
-        text=True,
-    )
-    assert run.returncode == 0, run.stderr
+    run_with_numpy_alone(tmp_path, _RUN, tmp_path, EXAMPLES)
     return pickle.loads((tmp_path / "results.pkl").read_bytes())
 
 
