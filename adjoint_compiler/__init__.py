@@ -15,9 +15,6 @@ registers every built-in adjoint rule.
 (2.0, 0.0)
 """
 
-# the one statement of the version: pyproject.toml reads it (tool.setuptools.dynamic), emitted headers quote it
-__version__ = "0.1.0"
-
 from adjoint_compiler.api import (
     adjoint_source,
     checkpointed,
@@ -30,6 +27,7 @@ from adjoint_compiler.api import (
 from adjoint_compiler.derived import hessian, hvp, jacobian, jvp
 from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
 from adjoint_compiler.rules.registry import register_adjoint
+from adjoint_compiler.version import __version__  # noqa: F401 (adjoint_compiler.__version__)
 
 __all__ = [
     "checkpointed",

@@ -40,8 +40,7 @@ import sys
 import gast
 import numpy as np
 
-import adjoint_compiler
-from adjoint_compiler import api, emit, pipeline, testing
+from adjoint_compiler import api, emit, pipeline, testing, version
 from adjoint_compiler import export as export_module
 from adjoint_compiler.errors import CompileError
 
@@ -197,7 +196,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="adjoint-compiler", description="Source-to-source reverse-mode automatic differentiation."
     )
-    parser.add_argument("--version", action="version", version="adjoint-compiler %s" % adjoint_compiler.__version__)
+    parser.add_argument("--version", action="version", version="adjoint-compiler %s" % version.__version__)
     sub = parser.add_subparsers(dest="command", required=True)
     p_show = sub.add_parser("show", help="print the emitted adjoint code (or the SSA form)")
     p_show.add_argument("target", metavar="FILE.py:FUNC")
