@@ -83,7 +83,13 @@ def _copy(name, rule, bound):
     except (OSError, TypeError, SyntaxError):
         return None
     fn = tree.body[0] if len(tree.body) == 1 else None
-    if not isinstance(fn, ast.FunctionDef) or fn.name != rule.__name__:
+    if rule.__name__ == "<lambda>":  # registered as register_adjoint(f, lambda g, ans, x: ...): a def of that
+        lambdas = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)]
+        if len(lambdas) != 1:
+            return None
+        fn = ast.parse("def %s():\n    return None" % name).body[0]
+        fn.args, fn.body[0].value = lambdas[0].args, lambdas[0].body
+    if not isinstance(fn, ast.FunctionDef) or fn.name not in (rule.__name__, name):
         return None
     for deco in fn.decorator_list:
         call = deco.func if isinstance(deco, ast.Call) else deco
@@ -100,14 +106,15 @@ def _copy(name, rule, bound):
         if line is None or bound.get(gname, value) is not value:
             return None
         lines.append(line)
-    if name == fn.name:
+    code = rule.__code__  # its first line is the first decorator's: name the def statement's
+    where = "%s:%d" % (os.path.basename(code.co_filename), code.co_firstlineno + fn.lineno - 1)
+    if name == rule.__name__:
         source = "\n".join(text.splitlines()[fn.lineno - 1 :])  # as written, comments kept; no decorator
     else:
         fn.name, fn.decorator_list = name, []
         source = ast.unparse(fn)
-    code = rule.__code__  # its first line is the first decorator's: name the def statement's
-    where = "%s:%d" % (os.path.basename(code.co_filename), code.co_firstlineno + fn.lineno - 1)
-    return "# the adjoint registered as %s, copied from %s\n%s" % (rule.__name__, where, source), lines
+    what = "the lambda registered as an adjoint" if rule.__name__ == "<lambda>" else "the adjoint registered as " + name
+    return "# %s, copied from %s\n%s" % (what, where, source), lines
 
 
 def _why(value):
@@ -152,9 +159,22 @@ def export_source(func, wrt=0, mode="grad", module=None):
     home = getattr(func, "__module__", None)
     module = module or home
     values, rules = u.values, _user_rules()
+    known = {**u.provided, **values}  # every global the definitions read, spelled or not
     # what the module binds besides the globals: the runtime helpers copied in (a copied rule must not clash)
     bound = dict(values, **{h: h for h in emit.with_dependencies(u.helpers)})
     imports, constants, copies, copied, needs = [], [], [], [], []
+
+    def copy_in(name):
+        """Copy the user's adjoint bound to ``name`` into the module, if it can be: True if it was."""
+        copy = _copy(name, known[name], bound) if id(known[name]) in rules else None
+        if copy is not None:
+            copies.append(copy[0])
+            copied.append(name)
+            for binding in copy[1]:
+                (imports if binding.startswith(("import ", "from ")) else constants).append(binding)
+            bound.update(_globals_of(known[name]))
+        return copy is not None
+
     for line in u.imports:
         node = ast.parse(line).body[0]
         if isinstance(node, ast.Import) and node.names[0].name == home:
@@ -162,21 +182,17 @@ def export_source(func, wrt=0, mode="grad", module=None):
             needs += _state(node.names[0].asname or home, u.definitions)
         elif isinstance(node, ast.ImportFrom):
             name = node.names[0].asname or node.names[0].name
-            is_rule = id(values[name]) in rules
-            copy = _copy(name, values[name], bound) if is_rule else None
-            if copy is not None:
-                copies.append(copy[0])
-                copied.append(name)
-                for binding in copy[1]:
-                    (imports if binding.startswith(("import ", "from ")) else constants).append(binding)
-                bound.update(_globals_of(values[name]))
+            if copy_in(name):
                 continue
             if node.module == home:
                 node.module = module
-                needs.append("%s%s: %s" % ("the registered adjoint " if is_rule else "", name, _why(values[name])))
+                rule = "the registered adjoint " if id(values[name]) in rules else ""
+                needs.append("%s%s: %s" % (rule, name, _why(values[name])))
         imports.append(ast.unparse(node))
     for line in u.constants:
         name = next((n for n in u.provided if line == emit.PROVIDED % n), None)
+        if name is not None and copy_in(name):
+            continue
         if name is not None:  # a value that no import spells (emit tried the user's module): a closure's, __main__'s
             where = "a global of __main__" if home in (None, "__main__") else "not a global of %s" % module
             raise CompileError(

@@ -26,6 +26,10 @@ import math
 
 def logistic(v):
     return 1.0 / (1.0 + math.exp(-v))
+
+
+def softsign(v):
+    return v / (1.0 + abs(v))
 """
 
 MODEL = """
@@ -34,9 +38,10 @@ import math
 import numpy as np
 
 import adjoint_compiler as ac
-from xk_kernels import logistic
+from xk_kernels import logistic, softsign
 
 SCALE = 2.0
+ac.register_adjoint(softsign, lambda g, ans, v: g / (1.0 + abs(v)) ** 2)
 
 
 @ac.register_adjoint(logistic)
@@ -47,6 +52,10 @@ def logistic_adjoint(g, ans, v):
 
 def model(w, x):
     return SCALE * logistic(w * x) + math.sin(w)
+
+
+def soft(w):
+    return softsign(3.0 * w) * w
 """
 
 ARRAYS = """
@@ -109,6 +118,7 @@ def test_exported_modules_run_with_numpy_alone_and_match_central_differences(tmp
         "jvp": _export(tmp_path, seed + ":f", "exp_jvp.py", "--mode", "jvp"),
         "rule": _export(tmp_path, str(tmp_path / "xk_model.py") + ":model", "exp_rule.py", "--wrt", "w,x"),
         "array": _export(tmp_path, str(tmp_path / "xk_arrays.py") + ":weighted", "exp_array.py"),
+        "lambda": _export(tmp_path, str(tmp_path / "xk_model.py") + ":soft", "exp_lambda.py"),
     }
     for text in texts.values():
         assert "adjoint_compiler.runtime" not in text and "import adjoint_compiler" not in text
@@ -121,6 +131,7 @@ def test_exported_modules_run_with_numpy_alone_and_match_central_differences(tmp
         ("jvp", "exp_jvp", "f_jvp", [0.4, -0.7, 1.0, 0.5], "jvp"),
         ("rule", "exp_rule", "model_grad", [0.3, 0.7], "grad"),
         ("array", "exp_array", "weighted_grad", [np.array([0.2, 0.4, -0.1])], "grad"),
+        ("lambda", "exp_lambda", "soft_grad", [-0.4], "grad"),
     ]
     results = _run_standalone(tmp_path, cases)
 
@@ -145,6 +156,9 @@ def test_exported_modules_run_with_numpy_alone_and_match_central_differences(tmp
     weighted = _original(tmp_path / "xk_arrays.py", "weighted")
     x = np.array([0.2, 0.4, -0.1])
     np.testing.assert_allclose(results["array"][1], _fd(weighted, [x], (0,))[0], rtol=1e-7)
+    soft = _original(tmp_path / "xk_model.py", "soft")
+    assert results["lambda"][1] == pytest.approx(_fd(soft, [-0.4], (0,))[0], rel=1e-7)
+    assert ac.grad(soft)(-0.4) == pytest.approx(results["lambda"][1], rel=1e-14)  # a lambda's rule, compiled live
 
     # what each header states, and the comment on the constants bound at export time
     assert "Standalone: exported with `adjoint-compiler export`; runs with NumPy alone." in texts["seed"]
@@ -158,10 +172,14 @@ def test_exported_modules_run_with_numpy_alone_and_match_central_differences(tmp
     rule = texts["rule"]
     assert "Registered adjoints copied in: logistic_adjoint." in rule
     assert "runs with NumPy, the standard library and xk_kernels." in rule
-    assert "# the adjoint registered as logistic_adjoint, copied from xk_model.py:13" in rule
+    line = MODEL.splitlines().index("def logistic_adjoint(g, ans, v):") + 1
+    assert "# the adjoint registered as logistic_adjoint, copied from xk_model.py:%d\n" % line in rule
     assert "    # the rule as its author wrote it, comment included\n" in rule and "@ac.register_adjoint" not in rule
     assert "import xk_model" not in rule and "\nfrom xk_model" not in rule  # (it imports adjoint_compiler)
     assert "# bound at export time: the values these globals of xk_model had then\nSCALE = 2.0\n" in rule
+    line = next(i for i, text in enumerate(MODEL.splitlines(), 1) if "lambda" in text)
+    lam = "# the lambda registered as an adjoint, copied from xk_model.py:%d\ndef adjoint(g, ans, v):" % line
+    assert lam in texts["lambda"]
     array = texts["array"]
     assert "from xk_arrays import W" in array
     assert "imports the user's module xk_arrays at run time for:\n  W: a mutable ndarray, read as it is" in array
