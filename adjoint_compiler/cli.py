@@ -35,6 +35,7 @@ import ast
 import importlib.util
 import inspect
 import os
+import re
 import sys
 
 import gast
@@ -56,7 +57,8 @@ def load_function(spec):
         raise UsageError("expected FILE.py:FUNC, got %r" % spec)
     if not os.path.isfile(path):
         raise UsageError("no such file: %s" % path)
-    module_name = "_adjoint_cli_" + os.path.splitext(os.path.basename(path))[0]
+    # a name emitted code can import (global statements): my-model.py is loaded as _adjoint_cli_my_model
+    module_name = "_adjoint_cli_" + re.sub(r"\W", "_", os.path.splitext(os.path.basename(path))[0])
     mod_spec = importlib.util.spec_from_file_location(module_name, os.path.abspath(path))
     module = importlib.util.module_from_spec(mod_spec)
     sys.modules[module_name] = module

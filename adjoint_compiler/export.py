@@ -16,11 +16,11 @@ spell (a closure's, one of ``__main__``) is refused, with the function's locatio
 >>> text = export_source(cli.load_function(os.path.join(folder, "sq.py:sq")), "x", module="sq")
 >>> print(text[text.index("Standalone") : text.index("\\n\\n\\ndef ")])
 Standalone: exported with `adjoint-compiler export`; runs with NumPy alone.
-Bound at export time (the values these globals of sq had then): RATE.
+Bound at export time (the values they had then): RATE.
 \"""
 import numpy as np
 <BLANKLINE>
-# bound at export time: the values these globals of sq had then
+# bound at export time: the values these names had when the module was exported
 RATE = 0.5
 """
 
@@ -202,9 +202,10 @@ def export_source(func, wrt=0, mode="grad", module=None):
                 _location(func),
             )
         constants.append(line)
-    if needs and module in (None, "__main__"):
+    if needs and (module in (None, "__main__") or not all(p.isidentifier() for p in module.split("."))):
         raise CompileError(
-            "cannot export %s: the exported module would import its module, __main__" % func.__qualname__,
+            "cannot export %s: the exported module would import the function's module, and %r is no name to "
+            "import; move the function into a file whose name is a Python identifier" % (func.__qualname__, module),
             _location(func),
         )
     others = sorted({m for m in map(_imported, imports) if m not in _PLAIN and m != module})
@@ -222,10 +223,8 @@ def export_source(func, wrt=0, mode="grad", module=None):
     constants = list(dict.fromkeys(constants))
     literal = [line.partition(" = ")[0] for line in constants if " = " in line and not line.startswith("#")]
     if literal:
-        notes.append(
-            "Bound at export time (the values these globals of %s had then): %s." % (module, ", ".join(literal))
-        )
-        constants.insert(0, "# bound at export time: the values these globals of %s had then" % module)
+        notes.append("Bound at export time (the values they had then): %s." % ", ".join(literal))
+        constants.insert(0, "# bound at export time: the values these names had when the module was exported")
     standalone = emit.Unit(
         u.header + "\n" + "\n".join(notes) + "\n",
         sorted(set(imports)),

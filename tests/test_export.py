@@ -176,7 +176,7 @@ def test_exported_modules_run_with_numpy_alone_and_match_central_differences(tmp
     assert "# the adjoint registered as logistic_adjoint, copied from xk_model.py:%d\n" % line in rule
     assert "    # the rule as its author wrote it, comment included\n" in rule and "@ac.register_adjoint" not in rule
     assert "import xk_model" not in rule and "\nfrom xk_model" not in rule  # (it imports adjoint_compiler)
-    assert "# bound at export time: the values these globals of xk_model had then\nSCALE = 2.0\n" in rule
+    assert "# bound at export time: the values these names had when the module was exported\nSCALE = 2.0\n" in rule
     line = next(i for i, text in enumerate(MODEL.splitlines(), 1) if "lambda" in text)
     lam = "# the lambda registered as an adjoint, copied from xk_model.py:%d\ndef adjoint(g, ans, v):" % line
     assert lam in texts["lambda"]
@@ -212,6 +212,18 @@ def test_registered_adjoint_of_an_object_without_source_imports_the_user_module(
     model = _original(path, "model")
     assert value == pytest.approx(model(w, x))
     np.testing.assert_allclose(w_bar, _fd(model, [w, x], (0,))[0], rtol=1e-7)
+
+
+def test_a_module_that_no_import_can_name_is_refused(tmp_path, capsys):
+    # the function writes a global, so the exported module must import its file: my-state is no module name
+    src = tmp_path / "my-state.py"
+    src.write_text("c = 0\n\n\ndef f(x):\n    global c\n    c += 1\n    return x * c\n")
+    assert cli.main(["export", "%s:f" % src, "-o", str(tmp_path / "out.py")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("my-state.py:4:1: error: cannot export f: the exported module would import")
+    assert "'my-state' is no name to import" in err and not (tmp_path / "out.py").exists()
+    assert cli.main(["show", "%s:f" % src]) == 0  # shown, it imports the module as loaded (once an InternalError)
+    assert "import _adjoint_cli_my_state as _module" in capsys.readouterr().out
 
 
 def test_export_is_byte_for_byte_deterministic(tmp_path):
