@@ -171,6 +171,11 @@ def export(args):
         text = export_module.export_source(func, wrt, args.mode, module=os.path.splitext(os.path.basename(path))[0])
     except (TypeError, ValueError) as e:  # a --wrt that names no parameter
         raise UsageError(str(e))
+    stem = os.path.splitext(os.path.basename(args.output))[0]
+    if re.search(r"^(import|from) %s\b" % re.escape(stem), text, re.M):
+        raise UsageError(
+            "-o %s: the module imports %s, which that name would shadow; choose another" % (args.output, stem)
+        )
     try:
         with open(args.output, "w", newline="\n") as file:  # the same bytes on every platform
             file.write(text)

@@ -45,7 +45,15 @@ def test_export_errors_are_one_line(tmp_path, capsys):
     assert err == "adjoint-compiler: error: wrt='z' is not a parameter of f (parameters: x, y)"
     err = _one_line_error(capsys, ["export", SEED + ":f", "-o", SEED])
     assert err == "adjoint-compiler: error: -o %s would overwrite the function's own file" % SEED
-    assert not os.path.exists(out)
+    state = os.path.join(ROOT, "examples", "state.py")  # its export imports state: state.py would import itself
+    err = _one_line_error(capsys, ["export", state + ":F", "-o", str(tmp_path / "state.py")])
+    assert (
+        err
+        == "adjoint-compiler: error: -o %s: the module imports state, which that name would shadow; "
+        % (tmp_path / "state.py")
+        + "choose another"
+    )
+    assert not os.path.exists(out) and not (tmp_path / "state.py").exists()
 
 
 def test_export_reports_a_compile_error_with_its_location(tmp_path, capsys):
