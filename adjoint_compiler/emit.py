@@ -2,6 +2,8 @@
 
 Comments cannot live in an AST, so passes mark them with a statement
 ``__comment__('text', ...)``; emission turns each argument into ``# text`` on its own line.
+Every module opens with ``header``'s docstring (what was differentiated, by which version, how to
+call the result, what its loops tape), which names no absolute path and no time.
 
 >>> import gast
 >>> fn = gast.parse("def f(x):\\n    __comment__('forward sweep')\\n    return x").body[0]

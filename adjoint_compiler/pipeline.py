@@ -97,7 +97,7 @@ class Compilation:
         self.unit = None  # the emitted module's parts, callees merged in
         self.text = None
         self.function = None
-        self.tapes = []  # (function, tape, loop line, names) of the module's functions, for its header
+        self.tapes = []  # emit.tape_notes of the module's functions (its own and its callees'), for its header
 
     def callee(self, fn, static=None, varargs=None):
         mode = "jvp" if self.mode == "jvp" else "vjp"  # a callee is differentiated the caller's way
@@ -307,7 +307,7 @@ def _run(c, stop_after):
         complete,
         list(guards.values()),
     )
-    compiled.all_tapes = c.tapes  # (function, tape, line, names): its own tapes and its callees', for headers
+    compiled.all_tapes = c.tapes  # its tape notes and its callees': a caller's header lists them too
     return compiled
 
 
