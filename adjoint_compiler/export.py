@@ -103,8 +103,8 @@ def _copy(name, rule, bound):
     lines = []
     for gname, value in _globals_of(rule).items():
         line = emit._import_line(gname, value)
-        if line is None or bound.get(gname, value) is not value:
-            return None
+        if line is None or bound.get(gname, value) is not value or _imported(line) == rule.__module__:
+            return None  # (a function of the rule's own module: the copy would import that module anyway)
         lines.append(line)
     code = rule.__code__  # its first line is the first decorator's: name the def statement's
     where = "%s:%d" % (os.path.basename(code.co_filename), code.co_firstlineno + fn.lineno - 1)
@@ -117,8 +117,10 @@ def _copy(name, rule, bound):
     return "# %s, copied from %s\n%s" % (what, where, source), lines
 
 
-def _why(value):
+def _why(value, rule=False):
     """Why the exported module imports ``value`` from the user's module rather than spell it."""
+    if rule and isinstance(value, types.FunctionType):
+        return "a registered adjoint whose source cannot be copied alone (a closure, decorated, or reading that module)"
     if isinstance(value, types.FunctionType):
         return "a function of that module, called as it is at run time"
     if isinstance(value, (np.ndarray, list, dict, set)):
@@ -186,8 +188,7 @@ def export_source(func, wrt=0, mode="grad", module=None):
                 continue
             if node.module == home:
                 node.module = module
-                rule = "the registered adjoint " if id(values[name]) in rules else ""
-                needs.append("%s%s: %s" % (rule, name, _why(values[name])))
+                needs.append("%s: %s" % (name, _why(values[name], id(values[name]) in rules)))
         imports.append(ast.unparse(node))
     for line in u.constants:
         name = next((n for n in u.provided if line == emit.PROVIDED % n), None)

@@ -185,6 +185,30 @@ def test_exported_modules_run_with_numpy_alone_and_match_central_differences(tmp
     assert "imports the user's module xk_arrays at run time for:\n  W: a mutable ndarray, read as it is" in array
 
 
+def test_a_registered_adjoint_that_calls_its_module_is_imported_from_it(tmp_path, capsys):
+    (tmp_path / "xk_kernels.py").write_text(KERNELS)
+    (tmp_path / "xk_calling_rule.py").write_text(
+        "import adjoint_compiler as ac\n"
+        "from xk_kernels import softsign\n\n\n"
+        "def _slope(v):\n    return 1.0 / (1.0 + abs(v)) ** 2\n\n\n"
+        "@ac.register_adjoint(softsign)\ndef softsign_adjoint(g, ans, v):\n    return g * _slope(v)\n\n\n"
+        "def h(x):\n    return softsign(x) + x\n"
+    )
+    text = _export(tmp_path, str(tmp_path / "xk_calling_rule.py") + ":h", "exp_calling_rule.py")
+    assert "from xk_calling_rule import softsign_adjoint" in text and "_adjoint_cli" not in text
+    assert "  softsign_adjoint: a registered adjoint whose source cannot be copied alone" in text
+    h = _original(tmp_path / "xk_calling_rule.py", "h")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        spec = importlib.util.spec_from_file_location("exp_calling_rule", tmp_path / "exp_calling_rule.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        value, x_bar = module.h_grad(-0.6)
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert value == pytest.approx(h(-0.6)) and x_bar == pytest.approx(_fd(h, [-0.6], (0,))[0], rel=1e-7)
+
+
 def test_export_of_global_state_imports_the_user_module(tmp_path):
     # F calls f twice, and f does `global c; c += 1`: F(x) = x (c + 1) + x (c + 2), its derivative 2c + 3
     text = _export(tmp_path, os.path.join(EXAMPLES, "state.py") + ":F", "exp_state.py")
