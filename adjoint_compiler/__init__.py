@@ -27,6 +27,7 @@ from adjoint_compiler.api import (
 from adjoint_compiler.derived import hessian, hvp, jacobian, jvp
 from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
 from adjoint_compiler.rules.registry import register_adjoint
+from adjoint_compiler.version import __version__  # noqa: F401 (adjoint_compiler.__version__)
 
 __all__ = [
     "checkpointed",
@@ -45,4 +46,3 @@ __all__ = [
     "UnsupportedError",
     "InternalError",
 ]
-__version__ = "0.1.0"
