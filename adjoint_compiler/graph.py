@@ -24,6 +24,7 @@ from compiling it again with a perturbation added to every float value.
 (True, True)
 """
 
+import ast
 import builtins
 import html
 import os
@@ -264,6 +265,7 @@ def _derived(fn, src, tree, extra):
     free = set(src.func.__code__.co_freevars)
     cells = {k: v for k, v in cells.items() if k not in free or k in extra}
     tree.args.defaults = []  # every argument is passed
+    ast.fix_missing_locations(tree)  # merges have no line of their own; the printer wants one
     return source.derived(src, tree, cells)
 
 
@@ -428,7 +430,7 @@ def _render(builder, src, f, values, adjoints, note, args):
         title += "\nat %s" % ", ".join("%s=%s" % (p, _fmt(a)) for p, a in zip(builder.params, args))
         title += "\n" + (note or "blue: value, red: adjoint (d output / d value)")
     lines.append("  graph [rankdir=LR, fontname=Helvetica, labelloc=t, label=%s];" % _q(title))
-    lines.append("  node [shape=box, style=\"rounded,filled\", fillcolor=white, fontname=Helvetica, fontsize=12];")
+    lines.append('  node [shape=box, style="rounded,filled", fillcolor=white, fontname=Helvetica, fontsize=12];')
     lines.append("  edge [arrowsize=0.7];")
     children = {}
     for c in builder.clusters:
@@ -465,3 +467,36 @@ def _render(builder, src, f, values, adjoints, note, args):
 
 def _has_members(c, members, children):
     return bool(members.get(c.id)) or any(_has_members(k, members, children) for k in children.get(c.id, []))
+
+
+class MissingDependency(Exception):
+    """An optional package or program a picture needs is not installed."""
+
+
+FORMATS = ("dot", "svg", "png")
+
+
+def write(dot, path):
+    """Write ``dot`` to ``path``: as text for ``.dot``, drawn by Graphviz for ``.svg`` and ``.png``."""
+    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    if ext not in FORMATS:
+        raise ValueError("the output file must end in .dot, .svg or .png, got %r" % path)
+    if ext == "dot":
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(dot)
+        return
+    need = (
+        "drawing .%s needs the graphviz Python package and the Graphviz 'dot' program: "
+        "pip install 'adjoint-compiler[graph]' and install Graphviz (e.g. apt-get install graphviz), "
+        "or write .dot" % ext
+    )
+    try:
+        import graphviz
+    except ImportError:
+        raise MissingDependency(need) from None
+    try:
+        data = graphviz.Source(dot).pipe(format=ext)
+    except graphviz.ExecutableNotFound:
+        raise MissingDependency(need) from None
+    with open(path, "wb") as file:
+        file.write(data)
