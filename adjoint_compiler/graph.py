@@ -315,17 +315,33 @@ def _is_float(value):
 
 def _adjoints(fn, src, builder, args, values, floats):
     """``(adjoints, note)``: name -> the gradient of the output with respect to a perturbation added to
-    the node's value wherever it is assigned a float (inside a loop: in every iteration, so the sum
-    over iterations), from compiling the SSA form so perturbed; the note says why there are none."""
+    the node's last value (of a parameter: its adjoint, the sum over all its uses), from compiling the
+    SSA form so perturbed; the note says why there are none."""
     tree = trees.clone(fn)
     namer = naming.Namer(trees.all_names(tree) | set(src.env))
-    deltas = {}
-    for site, node in enumerate(_sites(tree)):
+    sites = _sites(tree)
+    deltas, counters = {}, {}
+    for site, node in enumerate(sites):
         name = node.targets[0].id
-        if site in floats and name in builder.nodes and builder.nodes[name].kind != "effect":
-            if name not in deltas:
-                deltas[name] = namer.unique(name + "_delta")
-            node.value = gast.BinOp(left=node.value, op=gast.Add(), right=trees.name(deltas[name]))
+        node_kind = builder.nodes[name].kind if name in builder.nodes else None
+        if node_kind in ("value", "merge", "header") and _is_float(values.get(name, (None,))[0]):
+            deltas.setdefault(name, namer.unique(name + "_delta"))
+            if values[name][1] > 1:  # perturbed at its last assignment only, which a counter finds
+                counters.setdefault(name, namer.unique(name + "_count"))
+    for site, node in enumerate(sites):
+        name = node.targets[0].id
+        if site not in floats or name not in deltas:
+            continue
+        if name in counters:
+            last = trees.const(values[name][1])
+            node.value = trees.quote_expr(
+                "e + d * (k == last)", e=node.value, d=deltas[name], k=counters[name], last=last
+            )
+        else:
+            node.value = trees.quote_expr("e + d", e=node.value, d=deltas[name])
+    counted = {name: trees.quote("k = k + 1", k=counter) for name, counter in counters.items()}
+    _count_assignments(tree.body, counted)
+    tree.body[:0] = [trees.quote("k = 0", k=counter)[0] for counter in counters.values()]
     order = list(deltas)
     tree.args.args = tree.args.args + [
         gast.Name(id=deltas[n], ctx=gast.Param(), annotation=None, type_comment=None) for n in order
@@ -341,6 +357,20 @@ def _adjoints(fn, src, builder, args, values, floats):
         return {}, "no adjoints: %s: %s" % (type(e).__name__, (str(e).splitlines() or [""])[0])
     grads = grads if isinstance(grads, tuple) else (grads,)
     return dict(zip(params + order, grads)), None
+
+
+def _count_assignments(stmts, counted):
+    """Put ``counted[name]`` (a counter's increment) before every assignment to ``name`` in ``stmts``."""
+    i = 0
+    while i < len(stmts):
+        stmt = stmts[i]
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id in counted:
+            stmts[i:i] = trees.clone(counted[stmt.targets[0].id])
+            i += 1
+        for field in ("body", "orelse"):
+            if isinstance(stmt, (gast.If, gast.For, gast.While)):
+                _count_assignments(getattr(stmt, field), counted)
+        i += 1
 
 
 def _fmt(value):
@@ -385,15 +415,11 @@ def _label(node, src, values, adjoints):
             rows.append(_grey("not run"))
         else:
             value, count = values[node.id]
-            many = node.in_loop and count > 1
-            rows.append(_coloured(VALUE_COLOUR, "value %s%s" % (_fmt(value), " (last of %d)" % count if many else "")))
+            if count > 1 and node.kind != "param":
+                rows.append(_grey("the last of %d values" % count))
+            rows.append(_coloured(VALUE_COLOUR, "value %s" % _fmt(value)))
             if node.id in adjoints:
-                rows.append(
-                    _coloured(
-                        ADJOINT_COLOUR,
-                        "adjoint %s%s" % (_fmt(adjoints[node.id]), " (sum over %d)" % count if many else ""),
-                    )
-                )
+                rows.append(_coloured(ADJOINT_COLOUR, "adjoint %s" % _fmt(adjoints[node.id])))
     return "<%s>" % "<BR/>".join(rows)
 
 
