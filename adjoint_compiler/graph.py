@@ -34,7 +34,6 @@ import gast
 import numpy as np
 
 from adjoint_compiler import api, emit, naming, pipeline, source, ssa, trees
-from adjoint_compiler.errors import UnsupportedError
 
 VALUE_COLOUR = "#1f4e9a"
 ADJOINT_COLOUR = "#b03a2e"
@@ -231,26 +230,32 @@ def ssa_form(f, wrt):
     """The SSA FunctionDef of ``f`` (what ``show --stage ssa`` prints) and its ``source.Source``."""
     wrt_idx, _ = api.normalize_wrt(f, wrt if isinstance(wrt, tuple) else (wrt,))
     c = pipeline.Compilation(f, wrt_idx, "grad", (), None, None, False, ())
-    tree = pipeline._run(c, "ssa")
-    if tree.args.vararg is not None or tree.args.kwarg is not None:
-        raise UnsupportedError("a graph of a function with *args or **kwargs", c.src.location(tree))
-    return tree, c.src
+    return pipeline._run(c, "ssa"), c.src
 
 
 def graph_dot(f, wrt=0, at=None):
     """DOT text of the computational graph of ``f`` (see the module docstring); ``at`` maps parameter
     names to values (or lists the arguments) to label every node with its value and adjoint."""
+    g = build(f, wrt, at)
+    return _render(g, g.src, f, g.values, g.adjoints, g.note, g.args)
+
+
+def build(f, wrt=0, at=None):
+    """What ``graph_dot`` draws: ``nodes`` (SSA name -> node: ``kind``, ``cluster``, ``output``),
+    ``edges`` ((from, to, kind): "data", "back" or "control"), ``clusters``, and with ``at``,
+    ``values`` (name -> (last value, times assigned)) and ``adjoints`` (name -> adjoint)."""
     fn, src = ssa_form(f, wrt)
-    builder = _Builder(fn, src)
-    builder.block(fn.body, None, ())
-    builder.prune()
-    values = adjoints = None
-    note = None
+    g = _Builder(fn, src)
+    g.block(fn.body, None, ())
+    g.prune()
+    g.values = g.adjoints = g.note = g.args = None
     if at is not None:
-        args = [at[p] for p in builder.params] if isinstance(at, dict) else list(at)
-        values, floats = _evaluate(fn, src, builder, args)
-        adjoints, note = _adjoints(fn, src, builder, args, values, floats)
-    return _render(builder, src, f, values, adjoints, note, at is not None and args)
+        g.args = [at[p] for p in g.params] if isinstance(at, dict) else list(at)
+        if len(g.args) != len(g.params):
+            raise TypeError("%s takes %d arguments, %d given" % (f.__name__, len(g.params), len(g.args)))
+        g.values, floats = _evaluate(fn, src, g, g.args)
+        g.adjoints, g.note = _adjoints(fn, src, g, g.args, g.values, floats)
+    return g
 
 
 def _derived(fn, src, tree, extra):
@@ -317,6 +322,10 @@ def _adjoints(fn, src, builder, args, values, floats):
     """``(adjoints, note)``: name -> the gradient of the output with respect to a perturbation added to
     the node's last value (of a parameter: its adjoint, the sum over all its uses), from compiling the
     SSA form so perturbed; the note says why there are none."""
+    output = [values.get(n.id, (None,))[0] for n in builder.nodes.values() if n.output]
+    if len(output) != 1 or not _is_float(output[0]) or np.ndim(output[0]) != 0:
+        kind = "an array of shape %s" % (np.shape(output[0]),) if np.ndim(output[0]) else type(output[0]).__name__
+        return {}, "no adjoints: the output is %s, not a float" % kind
     tree = trees.clone(fn)
     namer = naming.Namer(trees.all_names(tree) | set(src.env))
     sites = _sites(tree)
