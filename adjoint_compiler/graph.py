@@ -26,14 +26,17 @@ from compiling it again with a perturbation added to every float value.
 
 import ast
 import builtins
+import copy
 import html
+import inspect
 import os
 import types
 
 import gast
 import numpy as np
 
-from adjoint_compiler import api, emit, naming, pipeline, source, ssa, trees
+from adjoint_compiler import api, effects, emit, naming, pipeline, runtime, source, ssa, trees
+from adjoint_compiler.errors import UnsupportedError
 
 VALUE_COLOUR = "#1f4e9a"
 ADJOINT_COLOUR = "#b03a2e"
@@ -250,11 +253,20 @@ def build(f, wrt=0, at=None):
     g.prune()
     g.values = g.adjoints = g.note = g.args = None
     if at is not None:
-        g.args = [at[p] for p in g.params] if isinstance(at, dict) else list(at)
-        if len(g.args) != len(g.params):
-            raise TypeError("%s takes %d arguments, %d given" % (f.__name__, len(g.params), len(g.args)))
-        g.values, floats = _evaluate(fn, src, g, g.args)
-        g.adjoints, g.note = _adjoints(fn, src, g, g.args, g.values, floats)
+        writes = sorted(place for place, _ in effects.summary(src.func).writes.values())
+        if writes or src.module_alias is not None or src.closure_alias is not None:
+            raise UnsupportedError(
+                "values and adjoints (at=, --at) of a function that writes a global or nonlocal variable%s: "
+                "running it to label the graph would change it" % (" (at %s)" % writes[0] if writes else ""),
+                src.location(fn),
+                "draw it without a point",
+            )
+        bound = inspect.signature(f).bind(**at) if isinstance(at, dict) else inspect.signature(f).bind(*at)
+        bound.apply_defaults()
+        g.args = [bound.arguments[p] for p in g.params]
+        g.values, floats = _evaluate(fn, src, g, copy.deepcopy(g.args))
+        # a fresh copy for the second run: the function may update its arguments in place
+        g.adjoints, g.note = _adjoints(fn, src, g, copy.deepcopy(g.args), g.values, floats)
     return g
 
 
@@ -265,8 +277,17 @@ def _derived(fn, src, tree, extra):
         if name in cells or name in src.func.__globals__:
             continue
         value = dict.get(src.env, name, _MISSING)
+        if value is _MISSING and name in runtime.HELPERS:  # a helper the lowering passes call (loop_length)
+            value = getattr(runtime, name)
         if value is not _MISSING and value is not getattr(builtins, name, _MISSING):
             cells[name] = types.CellType(value)  # a name a compiler stage bound (a specialisation)
+    for loop in trees.walk(tree):
+        iter_ = getattr(loop, "iter", None)
+        if isinstance(loop, gast.For) and isinstance(iter_, gast.Call) and isinstance(iter_.func, gast.Name):
+            if iter_.func.id == naming.CHECKPOINT_MARKER:  # checkpointing changes no value: run the loop plainly
+                loop.iter = iter_.args[0]
+    # its own name: a recursive call must reach the user's function, not this copy
+    tree.name = naming.Namer(trees.all_names(tree) | set(src.env)).unique("%s_graph" % fn.name)
     free = set(src.func.__code__.co_freevars)
     cells = {k: v for k, v in cells.items() if k not in free or k in extra}
     tree.args.defaults = []  # every argument is passed
@@ -290,7 +311,8 @@ def _evaluate(fn, src, builder, args):
     record = naming.Namer(trees.all_names(tree) | set(src.env)).unique("_graph_record")
 
     def recorder(name, site, value):
-        values[name] = (value, values.get(name, (None, 0))[1] + 1)
+        kept = copy.copy(value) if isinstance(value, (np.ndarray, list, dict)) else value  # later updates in place
+        values[name] = (kept, values.get(name, (None, 0))[1] + 1)
         kinds[site] = kinds.get(site, True) and _is_float(value)
         return value
 

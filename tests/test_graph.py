@@ -236,3 +236,46 @@ def test_missing_matplotlib_is_one_line(tmp_path, monkeypatch):
     status, out, err = run(["check", SEED + ":f", "--at", "x=1.5,y=-2.0", "--plot", str(tmp_path / "c.png")])
     assert status == 1 and out == "" and err.count("\n") == 1
     assert "pip install 'adjoint-compiler[plot]'" in err
+
+
+def test_functions_the_lowering_passes_rewrite():
+    import calls
+    import python
+
+    # recursion: the copy that is run calls the user's function, not itself
+    g = graph.build(calls.power, 0, at={"x": 0.7, "n": 3})
+    assert g.adjoints["x"] == pytest.approx(3 * 0.7**2, rel=1e-12)
+    # a checkpointed loop (its marker) and loop_length, a runtime helper the passes call
+    for f, at in ((control.long_loop, {"x": 0.7, "n": 4}), (control.over_list, {"x": 0.7, "coeffs": [1.0, 2.0, 3.0]})):
+        g = graph.build(f, 0, at=at)
+        assert g.note is None and "subgraph cluster_loop1 {" in graph._render(
+            g, g.src, f, g.values, g.adjoints, None, g.args
+        )
+        args = list(at.values())
+        assert g.adjoints["x"] == pytest.approx(testing.numerical_grad(f, args, 0), rel=1e-7)
+    # keyword-only parameters with defaults
+    g = graph.build(python.scaled_residual, 0, at={"x": 0.7, "target": 0.2})
+    assert g.adjoints["x"] == pytest.approx(ac.grad(python.scaled_residual, 0)(0.7, 0.2), rel=1e-12)
+
+
+def test_state_writes_refuse_a_point_but_not_the_drawing():
+    import state
+
+    for f in (state.adds_to_global, state.uses_counter):  # a global statement; a callee's nonlocal
+        assert "digraph" in graph.graph_dot(f, 0)
+        with pytest.raises(UnsupportedError) as e:
+            graph.graph_dot(f, 0, at=[0.5])
+        assert "writes a global or nonlocal variable (at " in str(e.value) and "state.py:" in str(e.value)
+
+
+def updates_its_argument(a):
+    a[0] = a[0] * 3.0
+    return np.sum(a * a)
+
+
+def test_arguments_are_not_changed():
+    a = np.array([0.5, -1.0, 2.0])
+    g = graph.build(updates_its_argument, 0, at=[a])
+    assert (a == [0.5, -1.0, 2.0]).all()
+    assert np.allclose(g.adjoints["a"], [2 * 9 * 0.5, -2.0, 4.0], rtol=1e-12)
+    assert any(node.kind == "effect" for node in g.nodes.values())  # the element store is drawn
