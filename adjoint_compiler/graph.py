@@ -140,8 +140,7 @@ class _Builder:
             inside = loop is not None and loop in loops
             self.edges.extend((r, target, "back" if inside else "data") for r in reads)
             return
-        # a compiler temporary (_t1, _cond1) is shown as its expression alone
-        first = _text(value) if target.startswith("_") else "%s = %s" % (target, _text(value))
+        first = "%s = %s" % (target, _text(value))  # named: later labels read a temporary (_t1) by its name
         node = self.node(target, "value", cluster, getattr(stmt, "lineno", None), first)
         node.in_loop = bool(loops)
         self.edges.extend((r, target, "data") for r in reads)
@@ -239,8 +238,7 @@ def ssa_form(f, wrt):
 def graph_dot(f, wrt=0, at=None):
     """DOT text of the computational graph of ``f`` (see the module docstring); ``at`` maps parameter
     names to values (or lists the arguments) to label every node with its value and adjoint."""
-    g = build(f, wrt, at)
-    return _render(g, g.src, f, g.values, g.adjoints, g.note, g.args)
+    return _render(build(f, wrt, at), f)
 
 
 def build(f, wrt=0, at=None):
@@ -475,7 +473,8 @@ _EDGE = {
 _CLUSTER_FILL = {"loop": "#fff8e1", "if": "#eef4fb"}
 
 
-def _render(builder, src, f, values, adjoints, note, args):
+def _render(builder, f):
+    src, values, adjoints, note, args = builder.src, builder.values, builder.adjoints, builder.note, builder.args
     lines = ["digraph %s {" % _q(f.__name__)]
     title = "%s(%s)  —  %s:%d" % (
         f.__name__,
