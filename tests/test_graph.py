@@ -248,9 +248,7 @@ def test_functions_the_lowering_passes_rewrite():
     # a checkpointed loop (its marker) and loop_length, a runtime helper the passes call
     for f, at in ((control.long_loop, {"x": 0.7, "n": 4}), (control.over_list, {"x": 0.7, "coeffs": [1.0, 2.0, 3.0]})):
         g = graph.build(f, 0, at=at)
-        assert g.note is None and "subgraph cluster_loop1 {" in graph._render(
-            g, g.src, f, g.values, g.adjoints, None, g.args
-        )
+        assert g.note is None and "subgraph cluster_loop1 {" in graph.graph_dot(f, 0, at=at)
         args = list(at.values())
         assert g.adjoints["x"] == pytest.approx(testing.numerical_grad(f, args, 0), rel=1e-7)
     # keyword-only parameters with defaults
