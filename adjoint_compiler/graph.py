@@ -229,10 +229,11 @@ def _text(node):
 
 
 def ssa_form(f, wrt):
-    """The SSA FunctionDef of ``f`` (what ``show --stage ssa`` prints) and its ``source.Source``."""
+    """The SSA FunctionDef of ``f`` (what ``show --stage ssa`` prints), its ``source.Source`` and the
+    names of the parameters ``wrt`` names."""
     wrt_idx, _ = api.normalize_wrt(f, wrt if isinstance(wrt, tuple) else (wrt,))
     c = pipeline.Compilation(f, wrt_idx, "grad", (), None, None, False, ())
-    return pipeline._run(c, "ssa"), c.src
+    return pipeline._run(c, "ssa"), c.src, c.wrt_names
 
 
 def graph_dot(f, wrt=0, at=None):
@@ -245,8 +246,9 @@ def build(f, wrt=0, at=None):
     """What ``graph_dot`` draws: ``nodes`` (SSA name -> node: ``kind``, ``cluster``, ``output``),
     ``edges`` ((from, to, kind): "data", "back" or "control"), ``clusters``, and with ``at``,
     ``values`` (name -> (last value, times assigned)) and ``adjoints`` (name -> adjoint)."""
-    fn, src = ssa_form(f, wrt)
+    fn, src, wrt_names = ssa_form(f, wrt)
     g = _Builder(fn, src)
+    g.wrt = set(wrt_names)
     g.block(fn.body, None, ())
     g.prune()
     g.values = g.adjoints = g.note = g.args = None
@@ -376,8 +378,10 @@ def _adjoints(fn, src, builder, args, values, floats):
         gast.Name(id=deltas[n], ctx=gast.Param(), annotation=None, type_comment=None) for n in order
     ]
     zeros = [np.zeros_like(values[n][0]) if isinstance(values[n][0], np.ndarray) else 0.0 for n in order]
-    params = [p for p, a in zip(builder.params, args) if _is_float(a)]
-    wrt = tuple(i for i, a in enumerate(args) if _is_float(a)) + tuple(range(len(args), len(args) + len(order)))
+    # the parameters wrt does not name are constants, as for ac.grad
+    differentiated = [i for i, (p, a) in enumerate(zip(builder.params, args)) if p in builder.wrt and _is_float(a)]
+    params = [builder.params[i] for i in differentiated]
+    wrt = tuple(differentiated) + tuple(range(len(args), len(args) + len(order)))
     if not wrt:
         return {}, "no float values: no adjoints"
     try:
@@ -422,13 +426,13 @@ def _q(text):
     return '"%s"' % text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def _label(node, src, values, adjoints):
+def _label(node, src, values, adjoints, wrt):
     first = node.first
     if node.kind in ("merge", "header"):
         first = "%s = φ(%s)" % (node.id, ", ".join(s if s is not None else "unset" for s in node.sources))
     rows = ["<B>%s</B>" % html.escape(first)]
     if node.kind == "param":
-        rows = ["<B>%s</B>" % html.escape(node.id), _grey("input")]
+        rows = ["<B>%s</B>" % html.escape(node.id), _grey("input" if node.id in wrt else "input, held constant")]
     elif node.kind == "merge":
         rows.append(_grey("merge after the if at line %d" % node.line if node.line else "merge after an if"))
     elif node.kind == "header":
@@ -501,7 +505,7 @@ def _render(builder, f):
             extra = ", peripheries=2" if node.output else ""
             lines.append(
                 "%s%s [label=%s, fillcolor=%s%s];"
-                % (indent, _q(node.id), _label(node, src, values, adjoints), _q(fill), extra)
+                % (indent, _q(node.id), _label(node, src, values, adjoints, builder.wrt), _q(fill), extra)
             )
         for c in children.get(key, []):
             if not _has_members(c, members, children):

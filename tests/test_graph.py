@@ -277,3 +277,10 @@ def test_arguments_are_not_changed():
     assert (a == [0.5, -1.0, 2.0]).all()
     assert np.allclose(g.adjoints["a"], [2 * 9 * 0.5, -2.0, 4.0], rtol=1e-12)
     assert any(node.kind == "effect" for node in g.nodes.values())  # the element store is drawn
+
+
+def test_parameters_wrt_leaves_out_are_constants():
+    g = graph.build(seed.f, "x", at={"x": 1.5, "y": -2.0})
+    assert "y" not in g.adjoints and g.adjoints["x"] == pytest.approx(17.4007257, rel=1e-8)
+    assert g.adjoints["v3"] == pytest.approx(seed_by_hand(1.5, -2.0)[1]["v3"], rel=1e-12)
+    assert "input, held constant" in graph.graph_dot(seed.f, "x", at={"x": 1.5, "y": -2.0})
