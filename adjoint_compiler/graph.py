@@ -9,10 +9,11 @@ may take (dashed: the value of the previous iteration); the values an ``if``
 or a loop test reads reach the φ nodes they choose between by dotted edges.
 Each loop is a ``subgraph cluster_loop<k>``, each arm of an ``if`` a
 ``subgraph cluster_if<k>``. With ``at`` (the arguments), a node also shows
-its value (blue; inside a loop, the last one) and its adjoint, the derivative
-of the output with respect to the node's value (red; inside a loop, the sum
-over iterations): the values come from running the SSA form, the adjoints
-from compiling it again with a perturbation added to every float value.
+its value (blue) and its adjoint, the derivative of the output with respect
+to that value (red); a value assigned more than once (in a loop) shows its
+last one and that one's adjoint, a parameter its gradient (the sum over all
+its uses). The values come from running the SSA form, the adjoints from
+compiling it again with a perturbation added to every float value.
 
 >>> def f(x, y):
 ...     v = x * y
@@ -51,7 +52,6 @@ class _Node:
         self.first = first  # the label's first line: "v3 = v1 + v2"
         self.sources = []  # a φ node's incoming names (None: unset on that path)
         self.output = False
-        self.in_loop = False
 
 
 class _Cluster:
@@ -80,8 +80,6 @@ class _Builder:
             if isinstance(loop, (gast.For, gast.While)):
                 for name in ssa.loop_headers(fn)[id(loop)]:
                     self.loop_of_header[name] = id(loop)
-        self.loop_clusters = {}  # id(loop) -> its cluster
-        self.sites = {}  # name -> the Assign statements that give it a value
         self.effects = 0
         for name in self.params:
             self.nodes[name] = _Node(name, "param", None, fn.lineno, name)
@@ -120,41 +118,32 @@ class _Builder:
             else:  # an element store, a write to a global, a call for its effect: a node of its own
                 self.effects += 1
                 name = "_effect%d" % self.effects
-                text = _text(stmt)
-                node = self.node(name, "effect", cluster, line, text)
-                node.in_loop = bool(loops)
+                self.node(name, "effect", cluster, line, _text(stmt))
                 self.edges.extend((r, name, "data") for r in self.reads(stmt))
 
     def assign(self, stmt, cluster, loops, merges):
         target = stmt.targets[0].id
-        self.sites.setdefault(target, []).append(stmt)
         value = stmt.value
         reads = self.reads(value)
         loop = self.loop_of_header.get(target)
         if loop is not None or target in (merges or ()):
-            kind = "header" if loop is not None else "merge"
-            node = self.node(target, kind, cluster, None, target)
-            if kind == "merge" and node.line is None:
-                node.line = merges[target]
+            node = self.node(target, "header" if loop is not None else "merge", cluster, None, target)
             node.sources.append(reads[0] if reads else None)
             inside = loop is not None and loop in loops
             self.edges.extend((r, target, "back" if inside else "data") for r in reads)
             return
         first = "%s = %s" % (target, _text(value))  # named: later labels read a temporary (_t1) by its name
-        node = self.node(target, "value", cluster, getattr(stmt, "lineno", None), first)
-        node.in_loop = bool(loops)
+        self.node(target, "value", cluster, getattr(stmt, "lineno", None), first)
         self.edges.extend((r, target, "data") for r in reads)
 
     def if_(self, stmt, cluster, loops):
-        body_names = _top_targets(stmt.body)
-        merged = sorted(body_names & _top_targets(stmt.orelse), key=lambda n: list(body_names).index(n))
+        other = set(_top_targets(stmt.orelse))
+        merges = [name for name in _top_targets(stmt.body) if name in other]
         line = getattr(stmt, "lineno", None)
-        merges = {name: line for name in merged}
-        for name in merged:  # a merge belongs where the if statement is, after its arms
-            node = self.node(name, "merge", cluster, line, name)
-            node.in_loop = bool(loops)
+        for name in merges:  # a merge belongs where the if statement is, after its arms
+            self.node(name, "merge", cluster, line, name)
         tests = self.reads(stmt.test)
-        for name in merged:
+        for name in merges:
             self.edges.extend((t, name, "control") for t in tests)
         if loops and len(stmt.body) == 1 and isinstance(stmt.body[0], gast.Break):
             # an exit check: it decides which iteration's values the loop-carried ones end with
@@ -172,16 +161,14 @@ class _Builder:
         line = getattr(stmt, "lineno", None)
         text = self.src.line_text(line) if line else ("for" if isinstance(stmt, gast.For) else "while")
         loop_cluster = self.cluster("loop", "%s  (line %d)" % (text, line) if line else text, cluster)
-        self.loop_clusters[id(stmt)] = loop_cluster
         headers = sorted(h for h, loop in self.loop_of_header.items() if loop == id(stmt))
         for h in headers:
             node = self.node(h, "header", loop_cluster, line, h)
-            node.cluster, node.line, node.in_loop = loop_cluster, line, True
+            node.cluster, node.line = loop_cluster, line
         inner = loops + (id(stmt),)
         if isinstance(stmt, gast.For):
             target = stmt.target.id
-            node = self.node(target, "value", loop_cluster, line, "%s ← %s" % (target, _text(stmt.iter)))
-            node.in_loop = True
+            self.node(target, "value", loop_cluster, line, "%s ← %s" % (target, _text(stmt.iter)))
             self.edges.extend((r, target, "data") for r in self.reads(stmt.iter))
         else:
             for h in headers:
@@ -221,7 +208,7 @@ class _Builder:
 
 
 def _top_targets(stmts):
-    return {s.targets[0].id for s in stmts if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
+    return [s.targets[0].id for s in stmts if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)]
 
 
 def _text(node):

@@ -284,3 +284,15 @@ def test_parameters_wrt_leaves_out_are_constants():
     assert "y" not in g.adjoints and g.adjoints["x"] == pytest.approx(17.4007257, rel=1e-8)
     assert g.adjoints["v3"] == pytest.approx(seed_by_hand(1.5, -2.0)[1]["v3"], rel=1e-12)
     assert "input, held constant" in graph.graph_dot(seed.f, "x", at={"x": 1.5, "y": -2.0})
+
+
+def test_same_bytes_in_another_process(tmp_path):
+    # string hashing differs between processes: no set order may reach the text
+    import subprocess
+
+    control_py = os.path.join(os.path.dirname(SEED), "control.py")
+    out = tmp_path / "early.dot"
+    env = dict(os.environ, PYTHONHASHSEED="12345")
+    argv = [sys.executable, "-m", "adjoint_compiler", "graph", control_py + ":early_return", "--at", "x=1.5"]
+    subprocess.run(argv + ["-o", str(out)], env=env, check=True, capture_output=True)
+    assert out.read_text() == graph.graph_dot(control.early_return, "x", at={"x": 1.5})
