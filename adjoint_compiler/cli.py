@@ -183,6 +183,17 @@ def _pyplot():
     return matplotlib.pyplot
 
 
+def _step_error(func, point, i, h, g):
+    """|central difference with step h - g| for parameter i; nan where the function is not defined."""
+    up, down = list(point), list(point)
+    up[i], down[i] = point[i] + h, point[i] - h
+    try:
+        with np.errstate(all="ignore"):
+            return abs((func(*up) - func(*down)) / (2 * h) - g)
+    except (ArithmeticError, ValueError):  # a step across the edge of the domain (log of a negative)
+        return np.nan
+
+
 def _plot_check(pyplot, func, point, wrt_idx, grads, path):
     """Log-log plot of |central difference(h) - AD| against h for each differentiated parameter: the
     truncation error (~h^2) on the right, round-off (~eps/h) on the left; beside the AD gradient's
@@ -192,12 +203,7 @@ def _plot_check(pyplot, func, point, wrt_idx, grads, path):
     eps = np.finfo(float).eps
     fig, ax = pyplot.subplots(figsize=(7, 4.8))
     for n, (i, g) in enumerate(zip(wrt_idx, grads)):
-        errors = []
-        for h in steps:
-            up, down = list(point), list(point)
-            up[i], down[i] = point[i] + h, point[i] - h
-            errors.append(abs((func(*up) - func(*down)) / (2 * h) - g))
-        errors = np.array(errors, dtype=float)
+        errors = np.array([_step_error(func, point, i, h, g) for h in steps], dtype=float)
         errors[errors == 0] = np.nan  # log axes cannot show an exact match
         colour = "C%d" % n
         ax.loglog(steps, errors, "o-", ms=3, color=colour, label="|central difference - AD|, d/d%s" % params[i])

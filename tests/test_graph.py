@@ -296,3 +296,16 @@ def test_same_bytes_in_another_process(tmp_path):
     argv = [sys.executable, "-m", "adjoint_compiler", "graph", control_py + ":early_return", "--at", "x=1.5"]
     subprocess.run(argv + ["-o", str(out)], env=env, check=True, capture_output=True)
     assert out.read_text() == graph.graph_dot(control.early_return, "x", at={"x": 1.5})
+
+
+def log_times(x):
+    return math.log(x) * x
+
+
+def test_plotted_step_errors_make_the_v():
+    g = ac.grad(seed.f, 0)(1.5, -2.0)
+    left, bottom, right = (cli._step_error(seed.f, [1.5, -2.0], 0, h, g) for h in (1e-13, 1e-5, 1e-1))
+    assert bottom < 1e-8 and left > 100 * bottom and right > 100 * bottom
+    assert right == pytest.approx(abs(testing.numerical_grad(seed.f, [1.5, -2.0], 0, eps=1e-1) - g), rel=1e-6)
+    # a step across the edge of the domain is left out of the plot, not an error
+    assert np.isnan(cli._step_error(log_times, [0.05], 0, 0.1, 1.0))
