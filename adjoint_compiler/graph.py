@@ -268,11 +268,6 @@ def _derived(fn, src, tree, extra):
             value = getattr(runtime, name)
         if value is not _MISSING and value is not getattr(builtins, name, _MISSING):
             cells[name] = types.CellType(value)  # a name a compiler stage bound (a specialisation)
-    for loop in trees.walk(tree):
-        iter_ = getattr(loop, "iter", None)
-        if isinstance(loop, gast.For) and isinstance(iter_, gast.Call) and isinstance(iter_.func, gast.Name):
-            if iter_.func.id == naming.CHECKPOINT_MARKER:  # checkpointing changes no value: run the loop plainly
-                loop.iter = iter_.args[0]
     # its own name: a recursive call must reach the user's function, not this copy
     tree.name = naming.Namer(trees.all_names(tree) | set(src.env)).unique("%s_graph" % fn.name)
     free = set(src.func.__code__.co_freevars)
@@ -285,6 +280,23 @@ def _derived(fn, src, tree, extra):
 _MISSING = object()
 
 
+def _runnable(fn, src):
+    """A copy of the SSA form ``fn`` that runs as the user's function does: raise and try statements
+    restored from the markers ``desugar`` lowered them to, checkpointed loops as plain loops."""
+    tree = trees.clone(fn)
+    emit.restore_raises(tree, src.env)
+    if emit.restore_tries(tree, src.env):
+        raise UnsupportedError(
+            "values and adjoints (at=, --at) of a try statement the compiler rearranges", src.location(fn)
+        )
+    for loop in trees.walk(tree):
+        iter_ = getattr(loop, "iter", None)
+        if isinstance(loop, gast.For) and isinstance(iter_, gast.Call) and isinstance(iter_.func, gast.Name):
+            if iter_.func.id == naming.CHECKPOINT_MARKER:  # checkpointing changes no value
+                loop.iter = iter_.args[0]
+    return tree
+
+
 def _sites(tree):
     return [n for n in trees.walk(tree) if isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Name)]
 
@@ -294,7 +306,7 @@ def _evaluate(fn, src, builder, args):
     value recorded, and the assignments (by position in ``_sites``) that only ever gave floats."""
     values = {p: (a, 1) for p, a in zip(builder.params, args)}
     kinds = {}  # site -> did every value it gave have a float type?
-    tree = trees.clone(fn)
+    tree = _runnable(fn, src)
     record = naming.Namer(trees.all_names(tree) | set(src.env)).unique("_graph_record")
 
     def recorder(name, site, value):
@@ -333,9 +345,11 @@ def _adjoints(fn, src, builder, args, values, floats):
     SSA form so perturbed; the note says why there are none."""
     output = [values.get(n.id, (None,))[0] for n in builder.nodes.values() if n.output]
     if len(output) != 1 or not _is_float(output[0]) or np.ndim(output[0]) != 0:
-        kind = "an array of shape %s" % (np.shape(output[0]),) if np.ndim(output[0]) else type(output[0]).__name__
+        out = output[0] if output else None
+        kind = "an array of shape %s" % (out.shape,) if isinstance(out, np.ndarray) else "a " + type(out).__name__
+        kind = "None" if out is None else kind
         return {}, "no adjoints: the output is %s, not a float" % kind
-    tree = trees.clone(fn)
+    tree = _runnable(fn, src)
     namer = naming.Namer(trees.all_names(tree) | set(src.env))
     sites = _sites(tree)
     deltas, counters = {}, {}
@@ -399,7 +413,8 @@ def _fmt(value):
     if isinstance(value, (int, np.integer)):
         return "%d" % value
     if isinstance(value, (float, np.floating)):
-        return "%.6g" % value
+        text = "%.6g" % value
+        return text + ".0" if text.lstrip("-").isdigit() else text  # 2.0, not 2: a float, not an int
     if isinstance(value, np.ndarray):
         if value.size <= 4:
             return np.array2string(value, precision=4, separator=", ")

@@ -309,3 +309,40 @@ def test_plotted_step_errors_make_the_v():
     assert right == pytest.approx(abs(testing.numerical_grad(seed.f, [1.5, -2.0], 0, eps=1e-1) - g), rel=1e-6)
     # a step across the edge of the domain is left out of the plot, not an error
     assert np.isnan(cli._step_error(log_times, [0.05], 0, 0.1, 1.0))
+
+
+def with_try(x):
+    try:
+        y = math.log(x)
+    except ValueError:
+        y = 0.25
+    return y * x
+
+
+def raises_when_big(x):
+    if x > 1.0:
+        raise ValueError("too big")
+    return x * 3.0
+
+
+def test_try_and_raise_run_as_written():
+    # the SSA form holds markers for them; the copy that is run restores the statements
+    for x, y in ((0.5, math.log(0.5)), (-0.5, 0.25)):
+        g = graph.build(with_try, 0, at=[x])
+        assert g.values["_t1"][0] == pytest.approx(y * x, rel=1e-14)
+        assert g.adjoints["x"] == pytest.approx(ac.grad(with_try)(x), rel=1e-12)
+    g = graph.build(raises_when_big, 0, at=[0.5])
+    assert g.adjoints["x"] == pytest.approx(3.0)
+    with pytest.raises(ValueError, match="too big"):  # the user's own error, as calling the function gives
+        graph.build(raises_when_big, 0, at=[1.5])
+
+
+def test_tuple_output_has_values_only():
+    g = graph.build(control.branch, (0, 1))  # without a point: no values at all
+    assert g.values is None and g.adjoints is None
+    g = graph.build(lambda_free_pair, 0, at=[0.5])
+    assert g.note == "no adjoints: the output is a tuple, not a float" and g.adjoints == {}
+
+
+def lambda_free_pair(x):
+    return x * 2.0, x + 1.0
