@@ -340,9 +340,9 @@ def test_try_and_raise_run_as_written():
 def test_tuple_output_has_values_only():
     g = graph.build(control.branch, (0, 1))  # without a point: no values at all
     assert g.values is None and g.adjoints is None
-    g = graph.build(lambda_free_pair, 0, at=[0.5])
+    g = graph.build(returns_pair, 0, at=[0.5])
     assert g.note == "no adjoints: the output is a tuple, not a float" and g.adjoints == {}
 
 
-def lambda_free_pair(x):
+def returns_pair(x):
     return x * 2.0, x + 1.0
