@@ -251,9 +251,9 @@ def build(f, wrt=0, at=None):
         bound = inspect.signature(f).bind(**at) if isinstance(at, dict) else inspect.signature(f).bind(*at)
         bound.apply_defaults()
         g.args = [bound.arguments[p] for p in g.params]
-        g.values, floats = _evaluate(fn, src, g, copy.deepcopy(g.args))
+        g.values, g.safe = _evaluate(fn, src, g, copy.deepcopy(g.args))
         # a fresh copy for the second run: the function may update its arguments in place
-        g.adjoints, g.note = _adjoints(fn, src, g, copy.deepcopy(g.args), g.values, floats)
+        g.adjoints, g.note = _adjoints(fn, src, g, copy.deepcopy(g.args), g.values, g.safe)
     return g
 
 
@@ -302,17 +302,22 @@ def _sites(tree):
 
 
 def _evaluate(fn, src, builder, args):
-    """``(values, floats)``: name -> (last value, times assigned) from running the SSA form with every
-    value recorded, and the assignments (by position in ``_sites``) that only ever gave floats."""
+    """``(values, safe)``: name -> (last value, times assigned) from running the SSA form with every
+    value recorded; ``safe`` holds the assignments (by position in ``_sites``) that only ever gave
+    floats of one shape, where a perturbation of that shape changes nothing else, and the names whose
+    last value was given by one of them."""
     values = {p: (a, 1) for p, a in zip(builder.params, args)}
-    kinds = {}  # site -> did every value it gave have a float type?
+    kinds = {}  # site -> the shape of the floats it gave, or None
+    last_site = {}
     tree = _runnable(fn, src)
     record = naming.Namer(trees.all_names(tree) | set(src.env)).unique("_graph_record")
 
     def recorder(name, site, value):
         kept = copy.copy(value) if isinstance(value, (np.ndarray, list, dict)) else value  # later updates in place
         values[name] = (kept, values.get(name, (None, 0))[1] + 1)
-        kinds[site] = kinds.get(site, True) and _is_float(value)
+        shape = np.shape(value) if _is_float(value) else None
+        kinds[site] = shape if kinds.get(site, shape) == shape else None
+        last_site[name] = site
         return value
 
     def wrap(name, site, value):
@@ -328,7 +333,8 @@ def _evaluate(fn, src, builder, args):
             if isinstance(node, gast.Return):
                 node.value = wrap("_output", -1, node.value)
     _derived(fn, src, tree, {record: recorder})(*args)
-    return values, {site for site, ok in kinds.items() if ok and site >= 0}
+    sites = {site for site, shape in kinds.items() if shape is not None and site >= 0}
+    return values, (sites, {name for name, site in last_site.items() if site in sites})
 
 
 def _is_float(value):
@@ -339,7 +345,7 @@ def _is_float(value):
     return isinstance(value, np.ndarray) and value.dtype.kind == "f"
 
 
-def _adjoints(fn, src, builder, args, values, floats):
+def _adjoints(fn, src, builder, args, values, safe):
     """``(adjoints, note)``: name -> the gradient of the output with respect to a perturbation added to
     the node's last value (of a parameter: its adjoint, the sum over all its uses), from compiling the
     SSA form so perturbed; the note says why there are none."""
@@ -349,6 +355,28 @@ def _adjoints(fn, src, builder, args, values, floats):
         kind = "an array of shape %s" % (out.shape,) if isinstance(out, np.ndarray) else "a " + type(out).__name__
         kind = "None" if out is None else kind
         return {}, "no adjoints: the output is %s, not a float" % kind
+    perturbed, order = _perturbed(fn, src, builder, values, safe)
+    zeros = [np.zeros_like(values[n][0]) if isinstance(values[n][0], np.ndarray) else 0.0 for n in order]
+    # the parameters wrt does not name are constants, as for ac.grad
+    differentiated = [i for i, (p, a) in enumerate(zip(builder.params, args)) if p in builder.wrt and _is_float(a)]
+    params = [builder.params[i] for i in differentiated]
+    wrt = tuple(differentiated) + tuple(range(len(args), len(args) + len(order)))
+    if not wrt:
+        return {}, "no float values: no adjoints"
+    try:
+        grads = api.grad(perturbed, wrt=wrt)(*args, *zeros)
+    except Exception as e:  # a vector output, say: the graph keeps its values
+        return {}, "no adjoints: %s: %s" % (type(e).__name__, (str(e).splitlines() or [""])[0])
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    adjoints = dict(zip(params + order, grads))
+    if "_output" in builder.nodes:  # a returned expression, not a name: d output / d output
+        adjoints["_output"] = 1.0
+    return adjoints, None
+
+
+def _perturbed(fn, src, builder, values, safe):
+    """``(function, names)``: the SSA form taking after its parameters one perturbation per name of
+    ``names``, added to the last value assigned to that name."""
     tree = _runnable(fn, src)
     namer = naming.Namer(trees.all_names(tree) | set(src.env))
     sites = _sites(tree)
@@ -356,13 +384,13 @@ def _adjoints(fn, src, builder, args, values, floats):
     for site, node in enumerate(sites):
         name = node.targets[0].id
         node_kind = builder.nodes[name].kind if name in builder.nodes else None
-        if node_kind in ("value", "merge", "header") and _is_float(values.get(name, (None,))[0]):
+        if node_kind in ("value", "merge", "header") and name in safe[1]:
             deltas.setdefault(name, namer.unique(name + "_delta"))
             if values[name][1] > 1:  # perturbed at its last assignment only, which a counter finds
                 counters.setdefault(name, namer.unique(name + "_count"))
     for site, node in enumerate(sites):
         name = node.targets[0].id
-        if site not in floats or name not in deltas:
+        if name not in deltas or site not in safe[0]:
             continue
         if name in counters:
             last = trees.const(values[name][1])
@@ -378,19 +406,7 @@ def _adjoints(fn, src, builder, args, values, floats):
     tree.args.args = tree.args.args + [
         gast.Name(id=deltas[n], ctx=gast.Param(), annotation=None, type_comment=None) for n in order
     ]
-    zeros = [np.zeros_like(values[n][0]) if isinstance(values[n][0], np.ndarray) else 0.0 for n in order]
-    # the parameters wrt does not name are constants, as for ac.grad
-    differentiated = [i for i, (p, a) in enumerate(zip(builder.params, args)) if p in builder.wrt and _is_float(a)]
-    params = [builder.params[i] for i in differentiated]
-    wrt = tuple(differentiated) + tuple(range(len(args), len(args) + len(order)))
-    if not wrt:
-        return {}, "no float values: no adjoints"
-    try:
-        grads = api.grad(_derived(fn, src, tree, {}), wrt=wrt)(*args, *zeros)
-    except Exception as e:  # a vector output, say: the graph keeps its values
-        return {}, "no adjoints: %s: %s" % (type(e).__name__, (str(e).splitlines() or [""])[0])
-    grads = grads if isinstance(grads, tuple) else (grads,)
-    return dict(zip(params + order, grads)), None
+    return _derived(fn, src, tree, {}), order
 
 
 def _count_assignments(stmts, counted):

@@ -346,3 +346,30 @@ def test_tuple_output_has_values_only():
 
 def returns_pair(x):
     return x * 2.0, x + 1.0
+
+
+@pytest.mark.parametrize(
+    "f, at",
+    [
+        (seed.f, {"x": 1.5, "y": -2.0}),
+        (control.nested, {"x": 0.3, "n": 2, "m": 3}),
+        (control.first_big, {"x": 2.0, "n": 5}),
+        (if_in_loop, {"x": 1.5, "n": 3}),
+    ],
+)
+def test_every_adjoint_is_a_central_difference(f, at):
+    # the adjoint of a value is d output / d (its last value): nudge that value by +-h and rerun (at points
+    # where the nudge takes no other branch: in newton_sqrt it would, the last step decides to stop)
+    g = graph.build(f, tuple(at), at=at)
+    perturbed, order = graph._perturbed(g.fn, g.src, g, g.values, g.safe)
+    args = list(at.values())
+    assert order and set(order) <= set(g.adjoints)
+
+    def nudged(k, h):
+        deltas = [h if i == k else 0.0 for i in range(len(order))]
+        return perturbed(*args, *deltas)
+
+    for k, name in enumerate(order):
+        h = 1e-6 * max(1.0, abs(g.values[name][0]))
+        difference = (nudged(k, h) - nudged(k, -h)) / (2 * h)
+        assert g.adjoints[name] == pytest.approx(difference, rel=1e-6, abs=1e-8), name
