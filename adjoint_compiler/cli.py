@@ -4,7 +4,9 @@
 ``pipeline.STAGES`` made; ``check`` compares the gradient with central
 differences and reports what the tapes stored. Invariant: the exit status is 0
 on success, 1 for a compile error, a failed check or an error in the user's own
-code, 2 for a malformed command line; errors go to stderr as one line.
+code (and a missing optional package), 2 for a malformed command line; errors
+go to stderr as one line. ``graph`` draws the computational graph (``graph.py``),
+``check --plot`` the finite-difference error against the step.
 
 >>> import contextlib, io, os, tempfile
 >>> path = os.path.join(tempfile.mkdtemp(), "sq.py")

@@ -11,9 +11,10 @@ Each loop is a ``subgraph cluster_loop<k>``, each arm of an ``if`` a
 ``subgraph cluster_if<k>``. With ``at`` (the arguments), a node also shows
 its value (blue) and its adjoint, the derivative of the output with respect
 to that value (red); a value assigned more than once (in a loop) shows its
-last one and that one's adjoint, a parameter its gradient (the sum over all
-its uses). The values come from running the SSA form, the adjoints from
-compiling it again with a perturbation added to every float value.
+last one and that one's adjoint, a parameter ``wrt`` names its gradient (the
+others are held constant, as for ``ac.grad``). The values come from running
+the SSA form, the adjoints from compiling it again with a perturbation added
+to every float value. Values the output does not depend on are left out.
 
 >>> def f(x, y):
 ...     v = x * y
