@@ -449,7 +449,7 @@ def _label(node, src, values, adjoints, wrt):
     first = node.first
     if node.kind in ("merge", "header"):
         first = "%s = φ(%s)" % (node.id, ", ".join(s if s is not None else "unset" for s in node.sources))
-    rows = ["<B>%s</B>" % html.escape(first)]
+    rows = ["<B>%s</B>" % html.escape(_clip(first, 64))]
     if node.kind == "param":
         rows = ["<B>%s</B>" % html.escape(node.id), _grey("input" if node.id in wrt else "input, held constant")]
     elif node.kind == "merge":
