@@ -6,7 +6,9 @@ and ``adjoint-compiler export FILE.py:FUNC -o OUT.py``.
 differences and reports what the tapes stored; ``export`` writes the
 standalone module (``export.py``). Invariant: the exit status is 0
 on success, 1 for a compile error, a failed check or an error in the user's own
-code, 2 for a malformed command line; errors go to stderr as one line.
+code (and a missing optional package), 2 for a malformed command line; errors
+go to stderr as one line. ``graph`` draws the computational graph (``graph.py``),
+``check --plot`` the finite-difference error against the step.
 
 >>> import contextlib, io, os, tempfile
 >>> path = os.path.join(tempfile.mkdtemp(), "sq.py")
@@ -43,6 +45,7 @@ import numpy as np
 
 from adjoint_compiler import api, emit, pipeline, testing, version
 from adjoint_compiler import export as export_module
+from adjoint_compiler import graph as graphs
 from adjoint_compiler.errors import CompileError
 
 
@@ -133,6 +136,7 @@ def _fmt(values):
 
 
 def check(args):
+    pyplot = _pyplot() if args.plot else None  # before any output: a missing matplotlib is one error line
     func = load_function(args.target)
     point = _parse_at(func, args.at)
     params = list(func.__code__.co_varnames[: func.__code__.co_argcount])
@@ -151,6 +155,8 @@ def check(args):
     for loop in stats["loops"]:
         stored = "inside the enclosing loop's tape" if loop["values"] is None else "%d values" % loop["values"]
         print("  loop at line %d pushes %s per iteration: %s" % (loop["line"], ", ".join(loop["names"]), stored))
+    if args.plot:
+        _plot_check(pyplot, func, point, wrt_idx, grads, args.plot)
     if not np.isfinite(err) or err > args.tol:
         print("check FAILED", file=sys.stderr)
         return 1
@@ -199,6 +205,82 @@ def _export_parser(sub):
     p_export.error = error
 
 
+def graph(args):
+    func = load_function(args.target)
+    if os.path.splitext(args.output)[1].lower().lstrip(".") not in graphs.FORMATS:
+        raise UsageError("-o must name a .dot, .svg or .png file, got %r" % args.output)
+    at = None
+    if args.at is not None:
+        params = list(func.__code__.co_varnames[: func.__code__.co_argcount])
+        at = dict(zip(params, _parse_at(func, args.at)))
+    graphs.write(graphs.graph_dot(func, _wrt(func, args.wrt), at), args.output)
+    return 0
+
+
+def _add_graph_parser(sub):
+    p = sub.add_parser("graph", help="draw the computational graph (DOT, or SVG/PNG with Graphviz)")
+    p.add_argument("target", metavar="FILE.py:FUNC")
+    p.add_argument("--wrt", default=None, help="parameters, e.g. x,y (default: all)")
+    p.add_argument("--at", default=None, help="label the nodes with values and adjoints at this point, e.g. x=1.5")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.svg|.png|.dot")
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise graphs.MissingDependency("--plot needs matplotlib: pip install 'adjoint-compiler[plot]'") from None
+    matplotlib.use("Agg")  # files only: no display needed
+    import matplotlib.pyplot
+
+    return matplotlib.pyplot
+
+
+def _step_error(func, point, i, h, g):
+    """|central difference with step h - g| for parameter i; nan where the function is not defined."""
+    up, down = list(point), list(point)
+    up[i], down[i] = point[i] + h, point[i] - h
+    try:
+        with np.errstate(all="ignore"):
+            return abs((func(*up) - func(*down)) / (2 * h) - g)
+    except (ArithmeticError, ValueError):  # a step across the edge of the domain (log of a negative)
+        return np.nan
+
+
+def _plot_check(pyplot, func, point, wrt_idx, grads, path):
+    """Log-log plot of |central difference(h) - AD| against h for each differentiated parameter: the
+    truncation error (~h^2) on the right, round-off (~eps/h) on the left; beside the AD gradient's
+    own rounding level, eps * |gradient|."""
+    params = list(func.__code__.co_varnames[: func.__code__.co_argcount])
+    steps = np.logspace(-14, -1, 53)
+    eps = np.finfo(float).eps
+    fig, ax = pyplot.subplots(figsize=(7, 4.8))
+    for n, (i, g) in enumerate(zip(wrt_idx, grads)):
+        errors = np.array([_step_error(func, point, i, h, g) for h in steps], dtype=float)
+        errors[errors == 0] = np.nan  # log axes cannot show an exact match
+        colour = "C%d" % n
+        ax.loglog(steps, errors, "o-", ms=3, color=colour, label="|central difference - AD|, d/d%s" % params[i])
+        ax.axhline(
+            eps * max(abs(g), np.finfo(float).tiny),
+            color=colour,
+            ls="--",
+            lw=1,
+            label="AD rounding level eps*|d/d%s|" % params[i],
+        )
+    scale = abs(func(*point)) or 1.0
+    ax.loglog(steps, eps * scale / steps, ":", color="grey", lw=1, label="round-off ~ eps*|f|/h")
+    ax.set_xlabel("step h")
+    ax.set_ylabel("absolute error of the derivative")
+    where = ", ".join("%s=%s" % (p, v) for p, v in zip(params, point))
+    ax.set_title("%s: central differences vs AD at %s" % (func.__name__, where))
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    pyplot.close(fig)
+    print("plot:               %s" % path)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="adjoint-compiler", description="Source-to-source reverse-mode automatic differentiation."
@@ -225,10 +307,17 @@ def main(argv=None):
     p_check.add_argument("--at", required=True, help="the point, e.g. x=1.5,y=-2.0")
     p_check.add_argument("--wrt", default=None)
     p_check.add_argument("--tol", type=float, default=1e-5)
+    p_check.add_argument(
+        "--plot", default=None, metavar="OUT.png", help="also plot the finite-difference error against h"
+    )
     _export_parser(sub)
+    _add_graph_parser(sub)
     args = parser.parse_args(argv)
     try:
-        return {"show": show, "check": check, "export": export}[args.command](args)
+        return {"show": show, "check": check, "export": export, "graph": graph}[args.command](args)
+    except graphs.MissingDependency as e:
+        print("adjoint-compiler: error: %s" % e, file=sys.stderr)
+        return 1
     except CompileError as e:
         print(e.format().splitlines()[0] if e.location is None else str(e), file=sys.stderr)
         return 1
