@@ -1,7 +1,8 @@
 """The package's import layers: a module imports only from layers below it (or, inside one layer,
 without a cycle), and never from inside a function, where an import hides a cycle.
 
-errors/naming < trees < source/runtime < rules/templates < passes < pipeline/link < api/derived/export < testing/cli/graph
+errors/naming < trees < source/runtime < rules/templates < passes < pipeline/link < api/derived/export
+< testing/cli/graph
 """
 
 import ast
