@@ -49,11 +49,12 @@ import dataclasses
 import functools
 import inspect
 import numbers
+import sys
 import weakref
 
 import numpy as np
 
-from adjoint_compiler import load, pipeline, runtime, source
+from adjoint_compiler import load, pipeline, references, runtime, source
 from adjoint_compiler.runtime import checkpointed  # noqa: F401  (public: ac.checkpointed)
 from adjoint_compiler.errors import CompileError, InternalError, SourceLocation, UnsupportedError
 
@@ -688,6 +689,11 @@ def _scalar_output(f, wrt, transform, with_value):
 def value_and_grad(f, wrt=0, has_aux=False):
     """``vg(*args) -> (f(*args), gradient)``; the output must be a scalar. ``has_aux``: ``f`` returns
     ``(scalar, aux)``, and ``vg`` returns ``((scalar, aux), gradient)``; aux is not differentiated."""
+    made = _value_and_grad(f, wrt, has_aux)
+    return references.name(made, "value_and_grad", f, wrt, **({"has_aux": True} if has_aux else {}))
+
+
+def _value_and_grad(f, wrt, has_aux):
     layouts = _layouts(f, wrt, "value_and_grad", lambda made, w: value_and_grad(made, w, has_aux))
     if layouts is not None:
         return _per_layout(layouts, lambda pack, out: (out[0], pack(out[1])))
@@ -775,6 +781,10 @@ def grad(f, wrt=0, has_aux=False):
     ``grad(grad(f))`` differentiates the generated gradient code again. ``has_aux``: ``f`` returns
     ``(scalar, aux)`` and ``g`` returns ``(gradient, aux)``; aux is not differentiated.
     """
+    return references.name(_grad(f, wrt, has_aux), "grad", f, wrt, **({"has_aux": True} if has_aux else {}))
+
+
+def _grad(f, wrt, has_aux):
     layouts = _layouts(f, wrt, "grad", lambda made, w: grad(made, w, has_aux))
     if layouts is not None:
         return _per_layout(layouts, lambda pack, out: (pack(out[0]), out[1]) if has_aux else pack(out))
@@ -793,7 +803,12 @@ setattr(grad, source.MAKES_GRADIENT, "grad")
 
 
 def vjp(f, wrt=0):
-    """``fv(*args) -> (value, pullback)``, ``pullback(cotangent)`` -> gradient(s) in ``wrt``'s structure."""
+    """``fv(*args) -> (value, pullback)``, ``pullback(cotangent)`` -> gradient(s) in ``wrt``'s structure.
+    A pullback holds its call's tape and does not pickle; ``fv`` does (by reference, as ``grad``'s result)."""
+    return references.name(_vjp(f, wrt), "vjp", f, wrt)
+
+
+def _vjp(f, wrt):
     layouts = _layouts(f, wrt, "vjp", vjp)
     if layouts is not None:
         return _per_layout(layouts, lambda pack, out: (out[0], lambda cotangent: pack(out[1](cotangent))))
@@ -832,6 +847,7 @@ def vjp(f, wrt=0):
         def pullback_f(cotangent):
             return finish(pullback(cotangent), args)
 
+        pullback_f.__qualname__ = _PULLBACK  # what pickle's error shows
         return value, pullback_f
 
     setattr(vjp_f, source.TRANSFORM_MARK, ("vjp", f))
@@ -839,6 +855,10 @@ def vjp(f, wrt=0):
 
 
 setattr(vjp, source.MAKES_GRADIENT, "vjp")
+_PULLBACK = (
+    "<pullback (not picklable: it holds the tape of one call of the function; pickle the function vjp returned "
+    "and call it where it is loaded)>"
+)
 
 
 def _tape_size(tape):
@@ -929,6 +949,17 @@ class Differentiable:
 
     def __repr__(self):
         return "<differentiable %s>" % self.__wrapped__.__qualname__
+
+    def __reduce__(self):
+        """By reference: as the module attribute it replaced (``@differentiate``), else as its function and
+        ``wrt`` (the function then pickles by reference itself); compiled again where it is loaded."""
+        module = sys.modules.get(self.__module__)
+        found = module
+        for part in self.__qualname__.split("."):
+            found = getattr(found, part, None)
+        if found is self:
+            return self.__qualname__
+        return Differentiable, (self.__wrapped__, self.wrt)
 
 
 def differentiate(f=None, *, wrt=None):
