@@ -54,7 +54,7 @@ import weakref
 
 import numpy as np
 
-from adjoint_compiler import load, pipeline, references, runtime, source
+from adjoint_compiler import display, load, pipeline, references, runtime, source
 from adjoint_compiler.runtime import checkpointed  # noqa: F401  (public: ac.checkpointed)
 from adjoint_compiler.errors import CompileError, InternalError, SourceLocation, UnsupportedError
 
@@ -921,7 +921,7 @@ def adjoint_source(f, wrt=0, mode="grad"):
     if mode not in ("grad", "vjp", "jvp"):
         raise ValueError("mode=%r: one of 'grad', 'vjp', 'jvp'" % (mode,))
     wrt_idx, _ = normalize_wrt(f, wrt)
-    return pipeline.compile(f, wrt_idx, mode).source
+    return display.Source(pipeline.compile(f, wrt_idx, mode).source)  # a str that notebooks highlight
 
 
 class Differentiable:
