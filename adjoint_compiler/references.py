@@ -54,7 +54,8 @@ def _reason(f):
         return "only functions defined at module level pickle, by reference, not a %s" % type(f).__name__
     qualname = getattr(f, "__qualname__", "")
     if "<" in qualname:
-        return "%s is a lambda or is defined inside a function; define it at module level" % qualname
+        # (not the qualified name: pickle refuses one with <locals> before asking this module)
+        return "%s is a lambda or is defined inside a function; define it at module level" % f.__name__
     return None
 
 
