@@ -31,6 +31,14 @@ def right_tanh_adjoint(g, ans, v):
     return g * (1.0 - ans * ans)
 
 
+lambda_tanh_c = np.vectorize(opaque_tanh, otypes=[float])
+ac.register_adjoint(lambda_tanh_c, lambda g, ans, v: g * (1.0 - ans * ans))  # a lambda: no name to call it by
+
+
+def lambda_model(w, x):
+    return float(np.sum(lambda_tanh_c(w * x)))
+
+
 def wrong_model(w, x):
     return float(np.sum(opaque_tanh_c(w * x)))
 
@@ -63,6 +71,12 @@ def test_passes_on_correct_functions():
     assert ac.check_grads(scalar_mix, (x, 2), wrt="y", modes=("fwd",), order=2) < 1e-6  # an int, taken as float
     assert ac.check_grads(scalar_mix, [x, 0.7]) < 1e-6  # the default: wrt=0, both modes
     assert ac.check_grads(right_model, (W, X), modes=("rev",)) < 1e-6
+
+
+def test_a_lambda_registered_as_adjoint():
+    # the emitted code called it '<lambda>(...)': a SyntaxError inside the compiler (InternalError)
+    assert ac.check_grads(lambda_model, (W, X), modes=("rev",)) < 1e-6
+    assert "adjoint(" in ac.adjoint_source(lambda_model)
 
 
 def test_fails_on_a_wrong_registered_adjoint():

@@ -231,6 +231,8 @@ def call_user_rule(r, rule, name, op, g, out):
             "keyword arguments in a call of %s, which has a registered adjoint" % _fn_label(op.fn), r.location(op.node)
         )
     ref = getattr(rule.rule, "__name__", "adjoint")
+    if not ref.isidentifier():  # a lambda registered as the adjoint: '<lambda>' cannot be spelled in the code
+        ref = "adjoint"
     if r.source is None or r.source.env.get(ref) is not rule.rule:  # not the user's own global name
         ref = r.namer.unique(ref)
     r.needs[ref] = rule.rule
