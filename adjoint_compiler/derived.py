@@ -286,3 +286,6 @@ def _as_float(a):
     if isinstance(a, np.ndarray):
         return a.astype(float) if a.dtype.kind in "biu" else a
     return float(a)
+
+
+references.TRANSFORMS.update(jvp=jvp, hvp=hvp, hessian=hessian, jacobian=jacobian)

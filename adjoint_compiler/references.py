@@ -26,6 +26,7 @@ has a qualified name that says why it cannot be pickled.
 True
 """
 
+import ast
 import importlib
 import inspect
 import itertools
@@ -33,9 +34,10 @@ import pickle
 import sys
 import weakref
 
+TRANSFORMS = {}  # name -> the transform: api and derived add theirs (this module imports neither: they import it)
+STANDINS = []  # classes whose instances stand for their __wrapped__ function in a module (api.Differentiable)
 _LIVE = weakref.WeakValueDictionary()  # name -> the live result it names
 _NUMBERS = itertools.count(1)
-_TRANSFORMS = ("grad", "value_and_grad", "vjp", "jvp", "hvp", "hessian", "jacobian")
 
 
 def _quote(text):
@@ -60,9 +62,7 @@ def _reason(f):
 
 
 def _is_differentiable(obj):
-    from adjoint_compiler.api import Differentiable  # (api imports this module)
-
-    return isinstance(obj, Differentiable)
+    return isinstance(obj, tuple(STANDINS))
 
 
 def name(result, transform, f, wrt, **options):
@@ -87,14 +87,12 @@ def _spell(value):
 
 def _parse(text):
     """(transform, module, qualname, wrt, options) of a name made by ``name``."""
-    import ast
-
     if not (text.startswith("<") and text.endswith(">")):
         raise ValueError(text)
     fields = text[1:-1].split(" ")
     transform, of, where, *rest, number = fields
     module, qualname = where.split(":", 1)
-    if transform not in _TRANSFORMS or of != "of" or not number.startswith("#"):
+    if transform not in TRANSFORMS or of != "of" or not number.startswith("#"):
         raise ValueError(text)
     options = {}
     for field in rest:
@@ -137,9 +135,7 @@ def __getattr__(attribute):
         if _function_of(live._adjoint_compiler_reference) is not f:
             raise AttributeError(attribute)  # the module's name now means another function
         return live
-    import adjoint_compiler
-
-    result = getattr(adjoint_compiler, transform)(f, wrt, **options)
+    result = TRANSFORMS[transform](f, wrt, **options)
     result.__qualname__ = attribute  # pickled again, it keeps its name
     _LIVE[attribute] = result
     result._adjoint_compiler_reference = f
