@@ -9,6 +9,9 @@ values are scalars by itself); ``vjp`` compiles one variant per set of scalar
 arguments, without broadcasting bookkeeping for them, which is what makes scalar
 pullbacks cheap.
 
+What the transforms return pickles by reference to the user's function (``references``); a pullback
+does not pickle (it holds one call's tape).
+
 Any Python callable with source can be differentiated: a function of any signature, a bound
 method (``self`` fixed), an object with a Python ``__call__``, a ``functools.partial``. With
 ``*args`` or ``**kwargs`` it is compiled per count of ``*args`` values and set of keywords
