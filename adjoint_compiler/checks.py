@@ -32,7 +32,7 @@ def check_grads(f, args, wrt=0, modes=MODES, order=1, *, eps=testing.DEFAULT_EPS
       ``dot_rtol`` (default 1e-9 in float64, 1e-3 with a float32 argument: both sides are exact up to
       rounding, so it catches what differences are too coarse to see).
     - ``order=2`` (scalar ``f`` only): also ``ac.hvp`` against the central difference of ``ac.grad``
-      along ``v``.
+      along ``v``, to ``max(rtol, 1e-4)`` (a difference of computed gradients is the coarser one).
 
     ``wrt`` is an index or a parameter name, or a tuple of them; ``f`` may return a scalar, an array or
     a tuple or list of them. Integer arguments in ``wrt`` are taken as floats.
@@ -46,6 +46,12 @@ def check_grads(f, args, wrt=0, modes=MODES, order=1, *, eps=testing.DEFAULT_EPS
     indices, _ = api.normalize_wrt(api._function(f), wrt)
     names = api._params(api._function(f))
     args = testing._as_float_args(list(args), indices)
+    for i in indices:
+        if not _checkable(args[i]):
+            raise TypeError(
+                "check_grads: argument %d (%s) is a %s; it checks numbers, arrays and lists or tuples of numbers"
+                % (i, _name(names, i), type(args[i]).__name__)
+            )
     rng = np.random.default_rng(seed)
     value = f(*args)
     scalar = not isinstance(value, (tuple, list)) and np.ndim(value) == 0
@@ -107,6 +113,12 @@ def check_grads(f, args, wrt=0, modes=MODES, order=1, *, eps=testing.DEFAULT_EPS
                 "second order (ac.hvp): H v =", k, product[k], expected, max(rtol, 1e-4), "differences of ac.grad give"
             )
     return worst
+
+
+def _checkable(a):
+    if isinstance(a, (list, tuple)):
+        return all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in a)
+    return isinstance(a, (int, float, np.number, np.ndarray)) and not isinstance(a, bool)
 
 
 def _difference(f, args, indices, directions, eps, u):

@@ -55,6 +55,10 @@ def array_out(x, y):
     return np.cos(x) * y
 
 
+def of_a_list(xs, s):
+    return xs[0] * xs[1] * s
+
+
 def pair_out(x, y):
     return np.sum(x * x) * y, np.exp(x) * y
 
@@ -71,6 +75,7 @@ def test_passes_on_correct_functions():
     assert ac.check_grads(scalar_mix, (x, 2), wrt="y", modes=("fwd",), order=2) < 1e-6  # an int, taken as float
     assert ac.check_grads(scalar_mix, [x, 0.7]) < 1e-6  # the default: wrt=0, both modes
     assert ac.check_grads(right_model, (W, X), modes=("rev",)) < 1e-6
+    assert ac.check_grads(of_a_list, ([0.3, 0.5], 2.0), wrt=(0, 1), order=2) < 1e-6
 
 
 def test_a_lambda_registered_as_adjoint():
@@ -137,5 +142,7 @@ def test_arguments_are_checked():
         ac.check_grads(scalar_mix, (0.3, 0.7), modes=("reverse",))
     with pytest.raises(ValueError, match="order"):
         ac.check_grads(scalar_mix, (0.3, 0.7), order=3)
+    with pytest.raises(TypeError, match=r"argument 0 \(x\) is a dict"):
+        ac.check_grads(scalar_mix, ({"a": 0.3}, 0.7))
     with pytest.raises(TypeError, match="scalar output"):
         ac.check_grads(array_out, (np.array([0.3]), 0.7), order=2)
