@@ -54,8 +54,9 @@ def _reason(f):
         return None if f.__qualname__ in _LIVE else "the function it differentiates cannot be pickled"
     if not inspect.isfunction(f) and not _is_differentiable(f):
         return "only functions defined at module level pickle, by reference, not a %s" % type(f).__name__
-    qualname = getattr(f, "__qualname__", "")
-    if "<" in qualname:
+    if not isinstance(getattr(f, "__module__", None), str) or not isinstance(getattr(f, "__qualname__", None), str):
+        return "%s has no module to be found in" % getattr(f, "__name__", "it")
+    if "<" in f.__qualname__:
         # (not the qualified name: pickle refuses one with <locals> before asking this module)
         return "%s is a lambda or is defined inside a function; define it at module level" % f.__name__
     return None

@@ -71,6 +71,11 @@ def test_what_cannot_pickle_says_why():
         pickle.dumps(pullback)
     with pytest.raises(pickle.PicklingError, match="lambda or is defined inside a function"):
         pickle.dumps(ac.grad(lambda a: a * a))
+    namespace = {}
+    exec("def square(a):\n    return a * a\n", namespace)  # no __name__ there: no module
+    square = namespace["square"]
+    with pytest.raises(pickle.PicklingError, match="square has no module"):
+        pickle.dumps(ac.grad(square))
 
 
 def test_a_rebound_name_is_not_another_function(monkeypatch):
