@@ -121,7 +121,7 @@ def __getattr__(attribute):
     live = _LIVE.get(attribute)
     try:
         transform, module, qualname, wrt, options = _parse(attribute)
-    except ValueError:
+    except (ValueError, SyntaxError, KeyError):  # not a name made by ``name``
         raise AttributeError("module %r has no attribute %r" % (__name__, attribute)) from None
     try:
         f = _resolve(module, qualname)

@@ -78,6 +78,19 @@ def test_what_cannot_pickle_says_why():
         pickle.dumps(ac.grad(square))
 
 
+def test_other_names_are_not_attributes():
+    from adjoint_compiler import references
+
+    for attribute in [
+        "missing",
+        "<grad of a:b wrt=( #1>",
+        "<grad of a:b #1>",
+        "<grad of ab wrt=0 #1>",
+        "<fold of a:b #1>",
+    ]:
+        assert not hasattr(references, attribute)
+
+
 def test_a_rebound_name_is_not_another_function(monkeypatch):
     made = ac.grad(model.cubic)
     monkeypatch.setattr(model, "cubic", lambda a, b: a)
