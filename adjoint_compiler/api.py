@@ -9,6 +9,9 @@ values are scalars by itself); ``vjp`` compiles one variant per set of scalar
 arguments, without broadcasting bookkeeping for them, which is what makes scalar
 pullbacks cheap.
 
+What the transforms return pickles by reference to the user's function (``references``); a pullback
+does not pickle (it holds one call's tape).
+
 Any Python callable with source can be differentiated: a function of any signature, a bound
 method (``self`` fixed), an object with a Python ``__call__``, a ``functools.partial``. With
 ``*args`` or ``**kwargs`` it is compiled per count of ``*args`` values and set of keywords
@@ -49,11 +52,12 @@ import dataclasses
 import functools
 import inspect
 import numbers
+import sys
 import weakref
 
 import numpy as np
 
-from adjoint_compiler import load, pipeline, runtime, source
+from adjoint_compiler import display, load, pipeline, references, runtime, source
 from adjoint_compiler.runtime import checkpointed  # noqa: F401  (public: ac.checkpointed)
 from adjoint_compiler.errors import CompileError, InternalError, SourceLocation, UnsupportedError
 
@@ -688,6 +692,11 @@ def _scalar_output(f, wrt, transform, with_value):
 def value_and_grad(f, wrt=0, has_aux=False):
     """``vg(*args) -> (f(*args), gradient)``; the output must be a scalar. ``has_aux``: ``f`` returns
     ``(scalar, aux)``, and ``vg`` returns ``((scalar, aux), gradient)``; aux is not differentiated."""
+    made = _value_and_grad(f, wrt, has_aux)
+    return references.name(made, "value_and_grad", f, wrt, **({"has_aux": True} if has_aux else {}))
+
+
+def _value_and_grad(f, wrt, has_aux):
     layouts = _layouts(f, wrt, "value_and_grad", lambda made, w: value_and_grad(made, w, has_aux))
     if layouts is not None:
         return _per_layout(layouts, lambda pack, out: (out[0], pack(out[1])))
@@ -775,6 +784,10 @@ def grad(f, wrt=0, has_aux=False):
     ``grad(grad(f))`` differentiates the generated gradient code again. ``has_aux``: ``f`` returns
     ``(scalar, aux)`` and ``g`` returns ``(gradient, aux)``; aux is not differentiated.
     """
+    return references.name(_grad(f, wrt, has_aux), "grad", f, wrt, **({"has_aux": True} if has_aux else {}))
+
+
+def _grad(f, wrt, has_aux):
     layouts = _layouts(f, wrt, "grad", lambda made, w: grad(made, w, has_aux))
     if layouts is not None:
         return _per_layout(layouts, lambda pack, out: (pack(out[0]), out[1]) if has_aux else pack(out))
@@ -793,7 +806,12 @@ setattr(grad, source.MAKES_GRADIENT, "grad")
 
 
 def vjp(f, wrt=0):
-    """``fv(*args) -> (value, pullback)``, ``pullback(cotangent)`` -> gradient(s) in ``wrt``'s structure."""
+    """``fv(*args) -> (value, pullback)``, ``pullback(cotangent)`` -> gradient(s) in ``wrt``'s structure.
+    A pullback holds its call's tape and does not pickle; ``fv`` does (by reference, as ``grad``'s result)."""
+    return references.name(_vjp(f, wrt), "vjp", f, wrt)
+
+
+def _vjp(f, wrt):
     layouts = _layouts(f, wrt, "vjp", vjp)
     if layouts is not None:
         return _per_layout(layouts, lambda pack, out: (out[0], lambda cotangent: pack(out[1](cotangent))))
@@ -832,6 +850,7 @@ def vjp(f, wrt=0):
         def pullback_f(cotangent):
             return finish(pullback(cotangent), args)
 
+        pullback_f.__qualname__ = _PULLBACK  # what pickle's error shows
         return value, pullback_f
 
     setattr(vjp_f, source.TRANSFORM_MARK, ("vjp", f))
@@ -839,6 +858,10 @@ def vjp(f, wrt=0):
 
 
 setattr(vjp, source.MAKES_GRADIENT, "vjp")
+_PULLBACK = (
+    "<pullback (not picklable: it holds the tape of one call of the function; pickle the function vjp returned "
+    "and call it where it is loaded)>"
+)
 
 
 def _tape_size(tape):
@@ -901,7 +924,7 @@ def adjoint_source(f, wrt=0, mode="grad"):
     if mode not in ("grad", "vjp", "jvp"):
         raise ValueError("mode=%r: one of 'grad', 'vjp', 'jvp'" % (mode,))
     wrt_idx, _ = normalize_wrt(f, wrt)
-    return pipeline.compile(f, wrt_idx, mode).source
+    return display.Source(pipeline.compile(f, wrt_idx, mode).source)  # a str that notebooks highlight
 
 
 class Differentiable:
@@ -930,9 +953,24 @@ class Differentiable:
     def __repr__(self):
         return "<differentiable %s>" % self.__wrapped__.__qualname__
 
+    def __reduce__(self):
+        """By reference: as the module attribute it replaced (``@differentiate``), else as its function and
+        ``wrt`` (the function then pickles by reference itself); compiled again where it is loaded."""
+        module = sys.modules.get(self.__module__)
+        found = module
+        for part in self.__qualname__.split("."):
+            found = getattr(found, part, None)
+        if found is self:
+            return self.__qualname__
+        return Differentiable, (self.__wrapped__, self.wrt)
+
 
 def differentiate(f=None, *, wrt=None):
     """Decorator: ``@differentiate`` or ``@differentiate(wrt="x")``."""
     if f is None:
         return lambda g: Differentiable(g, wrt)
     return Differentiable(f, wrt)
+
+
+references.TRANSFORMS.update(grad=grad, value_and_grad=value_and_grad, vjp=vjp)
+references.STANDINS.append(Differentiable)

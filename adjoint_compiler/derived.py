@@ -27,7 +27,7 @@ import functools
 
 import numpy as np
 
-from adjoint_compiler import load, runtime, source
+from adjoint_compiler import load, references, runtime, source
 from adjoint_compiler.api import _arity, _any_structure, _as_tuples, _bind, _compiled, _function, _Generic, _label
 from adjoint_compiler.api import _check_differentiated, _layouts, _reraise, _Structures, _truth_value
 from adjoint_compiler.api import grad, normalize_wrt, vjp
@@ -40,6 +40,10 @@ def jvp(f, wrt=0):
     ``tangent`` has the structure ``grad(f, wrt)`` returns (one value for one ``wrt``, a tuple for a
     tuple); ``tangent_out`` has the output's structure. ``jvp(grad(f))`` differentiates the emitted
     gradient code in forward mode (a Hessian-vector product, as ``hvp``)."""
+    return references.name(_jvp(f, wrt), "jvp", f, wrt)
+
+
+def _jvp(f, wrt):
     inner = getattr(f, "_adjoint_compiler_grad_of", None)
     if inner is not None:
         return _jvp_of_grad(inner, wrt)
@@ -150,7 +154,7 @@ def _jvp_of_grad(inner, wrt):
 def hvp(f, wrt=0):
     """``h(*args, v)`` -> the Hessian of ``f`` (in ``wrt``) times ``v``, in the structure of ``grad``:
     forward mode over the emitted gradient code, one sweep each way."""
-    f = _function(f, "hvp")
+    given, f = f, _function(f, "hvp")
     product = _jvp_of_grad((f, *normalize_wrt(f, wrt)), wrt)
 
     def hvp_f(*args):
@@ -158,7 +162,7 @@ def hvp(f, wrt=0):
 
     hvp_f.__name__ = "hvp_" + f.__name__
     setattr(hvp_f, source.TRANSFORM_MARK, ("hvp", f))  # a transform of it is refused at f
-    return hvp_f
+    return references.name(hvp_f, "hvp", given, wrt)
 
 
 setattr(hvp, source.MAKES_GRADIENT, "hvp")
@@ -192,7 +196,7 @@ def hessian(f, wrt=0):
     """``H(*args)``: second derivatives of scalar ``f``; ``x.shape + x.shape`` for one ``wrt`` (a float
     for a float), a tuple of tuples of blocks for a tuple ``wrt``. One Hessian-vector product per
     element of the inputs."""
-    f = _function(f, "hessian")
+    given, f = f, _function(f, "hessian")
     wrt_idx, single = normalize_wrt(f, wrt)
     product = _jvp_of_grad((f, wrt_idx, single), wrt)
 
@@ -211,7 +215,7 @@ def hessian(f, wrt=0):
 
     hessian_f.__name__ = "hessian_" + f.__name__
     setattr(hessian_f, source.TRANSFORM_MARK, ("hessian", f))  # a transform of it is refused at f
-    return hessian_f
+    return references.name(hessian_f, "hessian", given, wrt)
 
 
 def _zero_like(a):
@@ -224,7 +228,7 @@ def jacobian(f, wrt=0, mode="auto"):
     (whichever needs fewer sweeps)."""
     if mode not in ("auto", "fwd", "rev"):
         raise ValueError("mode=%r: one of 'auto', 'fwd', 'rev'" % (mode,))
-    f = _function(f, "jacobian")
+    given, f = f, _function(f, "jacobian")
     wrt_idx, single = normalize_wrt(f, wrt)
     forward, backward = jvp(f, wrt), vjp(f, wrt)
 
@@ -257,7 +261,7 @@ def jacobian(f, wrt=0, mode="auto"):
 
     jacobian_f.__name__ = "jacobian_" + f.__name__
     setattr(jacobian_f, source.TRANSFORM_MARK, ("jacobian", f))  # a transform of it is refused at f
-    return jacobian_f
+    return references.name(jacobian_f, "jacobian", given, wrt, **({} if mode == "auto" else {"mode": mode}))
 
 
 def _precision_of(t, value):
@@ -282,3 +286,6 @@ def _as_float(a):
     if isinstance(a, np.ndarray):
         return a.astype(float) if a.dtype.kind in "biu" else a
     return float(a)
+
+
+references.TRANSFORMS.update(jvp=jvp, hvp=hvp, hessian=hessian, jacobian=jacobian)

@@ -5,7 +5,8 @@ compare <gradient, d> with (f(x + eps d) - f(x - eps d)) / (2 eps) for random
 directions d, which tests every component of an array gradient at the cost of
 two function evaluations per direction. ``check_grads`` checks a function's
 gradient (by default the compiler's), ``check_rule`` an adjoint rule
-``rule(g, ans, *args)`` for a random cotangent ``g``.
+``rule(g, ans, *args)`` for a random cotangent ``g``. (Users' ``ac.check_grads``, in ``checks``, builds on
+these helpers and checks forward mode and second order as well; this one checks reverse mode only.)
 
 Invariant: both return the largest relative error found and raise
 AssertionError when it is above ``rtol``; a seed makes the directions repeatable.

@@ -2,7 +2,7 @@
 without a cycle), and never from inside a function, where an import hides a cycle.
 
 errors/naming < trees < source/runtime < rules/templates < passes < pipeline/link < api/derived/export
-< testing/cli/graph
+< testing/cli/graph/checks
 """
 
 import ast
@@ -18,7 +18,7 @@ LAYERS = [
     None,  # every compiler pass: the modules not named in another layer
     {"pipeline", "link"},
     {"api", "derived", "export"},
-    {"testing", "cli", "graph"},
+    {"testing", "cli", "graph", "checks"},
     {"__init__", "__main__"},
 ]
 PASS_LAYER = LAYERS.index(None)
