@@ -1,5 +1,5 @@
 """The documentation stays true: the generated constructs page is the one committed, and the runnable
-code blocks of the tutorial run.
+code blocks of the pages (```python; ```py blocks are shown, not run) run.
 
 The site itself is built separately (``pip install -e '.[docs]' && mkdocs build --strict``); these
 tests need neither MkDocs nor a network.
@@ -9,6 +9,8 @@ import importlib.util
 import re
 import runpy
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -38,10 +40,16 @@ def test_constructs_page_lists_every_entry():
         assert "| %s | %s | %s" % (category, construct.replace("|", "\\|"), status) in page, construct
 
 
-def test_tutorial_code_blocks_run(tmp_path, monkeypatch):
-    blocks = RUNNABLE.findall((DOCS / "tutorial.md").read_text())
-    assert len(blocks) > 10
-    script = tmp_path / "tutorial_blocks.py"  # a file, so the compiler can read the functions' source
+def test_the_tutorial_has_runnable_blocks():
+    assert len(RUNNABLE.findall((DOCS / "tutorial.md").read_text())) > 10
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in DOCS.glob("*.md") if RUNNABLE.search(p.read_text())))
+def test_page_code_blocks_run(page, tmp_path, monkeypatch):
+    """A page's ```python blocks run in order, as one module (a file, so the compiler can read the
+    functions' source), from the repository root."""
+    blocks = RUNNABLE.findall((DOCS / page).read_text())
+    script = tmp_path / (page[: -len(".md")].replace("-", "_") + "_blocks.py")
     script.write_text("\n\n".join(blocks))
     monkeypatch.chdir(ROOT)
-    runpy.run_path(str(script), run_name="tutorial_blocks")
+    runpy.run_path(str(script), run_name=script.stem)
