@@ -51,7 +51,9 @@ def read_table(path=TABLE):
 def render(constructs, no_jvp):
     out = [HEADER]
     supported = sum(1 for e in constructs if e[2] == "supported")
-    out.append("%d constructs: %d supported, %d refused.\n\n" % (len(constructs), supported, len(constructs) - supported))
+    out.append(
+        "%d constructs: %d supported, %d refused.\n\n" % (len(constructs), supported, len(constructs) - supported)
+    )
     categories = []
     for entry in constructs:
         if entry[0] not in categories:
@@ -71,7 +73,7 @@ def render(constructs, no_jvp):
                 out.append(" — checked at `f(%s)`.\n" % detail)
             else:
                 out.append(" — the error message contains `%s`.\n" % detail)
-            out.append("\n```python\n%s\n```\n" % textwrap.dedent(source).strip())
+            out.append("\n```{.py}\n%s\n```\n" % textwrap.dedent(source).strip())
     return "".join(out)
 
 

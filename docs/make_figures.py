@@ -31,7 +31,9 @@ FIGURES = [
 
 def _cli(args):
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-    return subprocess.run([sys.executable, "-m", "adjoint_compiler", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "adjoint_compiler", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
 
 
 def main():

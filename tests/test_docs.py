@@ -1,5 +1,5 @@
 """The documentation stays true: the generated constructs page is the one committed, and the runnable
-code blocks of the pages (```python; ```py blocks are shown, not run) run.
+code blocks of the pages (```python; ```{.py} blocks are shown, not run) run.
 
 The site itself is built separately (``pip install -e '.[docs]' && mkdocs build --strict``); these
 tests need neither MkDocs nor a network.
@@ -15,7 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
-# ```python blocks run; ```py blocks (emitted code, command output) are shown only
+# ```python blocks run; ```{.py} blocks (emitted code, command output) are shown only: highlighted as
+# Python, but neither run nor reformatted by ruff, so they stay as the compiler prints them
 RUNNABLE = re.compile(r"^```python\n(.*?)^```$", re.S | re.M)
 
 
