@@ -44,10 +44,15 @@ def main():
         if needle not in helped.stdout:
             print("%s: kept as it is (this adjoint-compiler has no %r)" % (out.relative_to(ROOT), needle))
             continue
-        done = _cli(args + [str(out)])
-        if done.returncode != 0:
+        # drawn beside the committed figure and moved over it only when complete: a missing image
+        # would fail `mkdocs build --strict` (its link check covers images)
+        fresh = out.with_name("new_" + name)
+        done = _cli(args + [str(fresh)])
+        if done.returncode != 0 or not fresh.exists() or fresh.stat().st_size == 0:
+            fresh.unlink(missing_ok=True)
             print("%s: kept as it is (%s)" % (out.relative_to(ROOT), (done.stderr or done.stdout).strip()[:200]))
             continue
+        fresh.replace(out)
         print("%s: made" % out.relative_to(ROOT))
 
 
