@@ -677,13 +677,27 @@ CONSTRUCTS = [
     ),
     (
         "Containers",
-        "set display or comprehension",
+        "sets of values without derivatives; bitwise operators on masks",
+        "supported",
+        "np.array([0.3, -0.7, 1.5, 0.5])",
+        """
+        import numpy as np
+
+        def f(x):
+            kinds = {k % 3 for k in range(7)}
+            inside = (x > 0.0) & (x < 1.0)
+            return np.sum(np.where(inside, x * x, x)) * len(kinds)
+        """,
+    ),
+    (
+        "Containers",
+        "a set holding differentiated values",
         "refused",
-        "set",
+        "a set holding differentiated values",
         """
         def f(x):
-            s = {x * k for k in range(3)}
-            return x
+            s = {x, 2.0 * x}
+            return sum(s)
         """,
     ),
     # ---------------------------------------------------------------- NumPy
