@@ -690,8 +690,32 @@ def _scalar_output(f, wrt, transform, with_value):
 
 
 def value_and_grad(f, wrt=0, has_aux=False):
-    """``vg(*args) -> (f(*args), gradient)``; the output must be a scalar. ``has_aux``: ``f`` returns
-    ``(scalar, aux)``, and ``vg`` returns ``((scalar, aux), gradient)``; aux is not differentiated."""
+    """The value and the gradient of scalar ``f`` in one call: ``vg(*args) -> (f(*args), gradient)``.
+
+    The same compiled code as ``grad``, which computes the value anyway (the forward sweep is the
+    function itself); the value is returned as ``f`` returns it.
+
+    Args:
+        f: the function to differentiate, as for ``grad``.
+        wrt: an int (position of an argument as passed), a parameter name, or a tuple of them.
+        has_aux: ``f`` returns ``(scalar, aux)``; ``vg`` then returns ``((scalar, aux), gradient)``
+            and ``aux`` is not differentiated.
+
+    Returns:
+        A function with ``f``'s parameters returning ``(value, gradient)``, the gradient in
+        ``wrt``'s structure.
+
+    Raises:
+        TypeError: when called, if the output is not a scalar.
+        CompileError: on the first call, if ``f`` cannot be compiled (``UnsupportedError`` for a
+            construct the compiler refuses, located at ``file:line:col``).
+
+    >>> import math
+    >>> def f(x, y):
+    ...     return x * math.exp(y)
+    >>> value_and_grad(f, wrt=(0, 1))(2.0, 0.0)
+    (2.0, (1.0, 2.0))
+    """
     made = _value_and_grad(f, wrt, has_aux)
     return references.name(made, "value_and_grad", f, wrt, **({"has_aux": True} if has_aux else {}))
 
@@ -779,10 +803,45 @@ def _grad_of_grad(inner, wrt):
 
 
 def grad(f, wrt=0, has_aux=False):
-    """``g(*args) -> df/d(args[wrt])`` (a tuple for a tuple ``wrt``); the output must be a scalar.
+    """The gradient of scalar ``f``: ``g(*args) -> df/d(args[wrt])``, a tuple for a tuple ``wrt``.
 
-    ``grad(grad(f))`` differentiates the generated gradient code again. ``has_aux``: ``f`` returns
-    ``(scalar, aux)`` and ``g`` returns ``(gradient, aux)``; aux is not differentiated.
+    ``f`` is compiled on the first call (once per function, ``wrt`` and kind of arguments; later
+    calls reuse the emitted code) into a forward sweep that runs ``f`` and an adjoint sweep that
+    accumulates the derivative of its output with respect to every value. ``f``'s side effects
+    happen once per call, as in one call of ``f``, and its arguments are never changed unless
+    ``f`` itself changes them.
+
+    Args:
+        f: a function with Python source (defined in a file), a bound method (``self`` fixed), an
+            object with a Python ``__call__``, or a ``functools.partial``.
+        wrt: an int (the position of an argument as passed, ``*args`` values included), a
+            parameter name (or a key passed to ``**kwargs``), or a tuple of them.
+        has_aux: ``f`` returns ``(scalar, aux)``; ``g`` then returns ``(gradient, aux)`` and
+            ``aux`` is not differentiated.
+
+    Returns:
+        A function with ``f``'s parameters. Its result has the structure of ``wrt`` (one gradient,
+        or a tuple in ``wrt``'s order), and each gradient the type and shape of its argument: a
+        float for a float (also for an int), an array of the same shape and float precision for
+        an array, a list, dict, NamedTuple or dataclass of gradients for one of those.
+
+    Raises:
+        TypeError: when called, if the output is not a scalar (use ``vjp``), or if a
+            differentiated argument is or holds complex numbers.
+        CompileError: on the first call, if ``f`` cannot be compiled: ``UnsupportedError`` for a
+            construct the compiler refuses, located at the user's ``file:line:col``; a call of a
+            function with neither source nor a registered adjoint names it.
+
+    ``grad(grad(f))`` differentiates the emitted gradient code again (for a scalar argument; use
+    ``hessian`` or ``hvp`` for arrays).
+
+    >>> import math
+    >>> def f(x, y):
+    ...     return math.sin(x) * y
+    >>> grad(f)(0.0, 3.0)
+    3.0
+    >>> grad(f, wrt="y")(0.0, 3.0)
+    0.0
     """
     return references.name(_grad(f, wrt, has_aux), "grad", f, wrt, **({"has_aux": True} if has_aux else {}))
 
@@ -806,8 +865,28 @@ setattr(grad, source.MAKES_GRADIENT, "grad")
 
 
 def vjp(f, wrt=0):
-    """``fv(*args) -> (value, pullback)``, ``pullback(cotangent)`` -> gradient(s) in ``wrt``'s structure.
-    A pullback holds its call's tape and does not pickle; ``fv`` does (by reference, as ``grad``'s result)."""
+    """Reverse mode for any output: ``fv(*args) -> (value, pullback)``.
+
+    ``pullback(cotangent)`` returns the vector-Jacobian product ``cotangent^T J``: the gradient of
+    ``<cotangent, f(*args)>`` with respect to ``wrt``. The cotangent has the output's structure (a
+    float, an array of its shape, a tuple of them for a tuple output). A pullback may be called
+    several times.
+
+    Args:
+        f: the function to differentiate, as for ``grad``.
+        wrt: an int, a parameter name, or a tuple of them, as for ``grad``.
+
+    Returns:
+        A function with ``f``'s parameters returning ``(value, pullback)``; the pullback returns
+        gradients in ``wrt``'s structure, each of its argument's type and shape.
+
+    >>> import numpy as np
+    >>> def f(x):
+    ...     return x * x
+    >>> value, pullback = vjp(f)(np.array([1.0, 2.0]))
+    >>> pullback(np.array([1.0, 0.0]))
+    array([2., 0.])
+    """
     return references.name(_vjp(f, wrt), "vjp", f, wrt)
 
 
@@ -884,13 +963,31 @@ def _tape_size(tape):
 
 
 def tape_stats(f, wrt=0):
-    """``stats(*args)`` -> how many values one gradient call of ``f`` stores on its tapes.
+    """What one gradient call of ``f`` stores on its tapes: ``stats(*args) -> dict``.
 
-    Returns a dict: ``total`` (values stored, nested tapes counted as one
-    value each plus their contents), ``bytes`` (memory the tapes hold: arrays
-    owning their data, 8 per number; views of live arrays count 0) and
-    ``loops``, one entry per loop with its source line, the names pushed per
-    iteration, the values stored and their bytes.
+    Straight-line code stores nothing (every value keeps its own name); a loop pushes, per
+    iteration, what its adjoint reads and the loop overwrites. ``stats`` runs the forward sweep
+    once with ``args`` and counts.
+
+    Args:
+        f: the function, as for ``grad``.
+        wrt: as for ``grad``.
+
+    Returns:
+        A function of ``f``'s arguments returning a dict: ``total`` (values stored, nested tapes
+        counted as one value each plus their contents), ``bytes`` (memory the tapes hold: arrays
+        owning their data, 8 per number; views of live arrays count 0) and ``loops``, one entry
+        per loop with its ``tape`` name, source ``line``, the SSA ``names`` pushed per iteration,
+        and the ``values`` stored and their ``bytes``. A checkpointed loop counts only the state
+        its forward sweep saves.
+
+    >>> import math
+    >>> def f(x, n):
+    ...     for i in range(n):
+    ...         x = math.sin(x)
+    ...     return x
+    >>> tape_stats(f)(0.5, 10)["total"]
+    10
     """
     f = _function(f, "tape_stats")
     wrt_idx, _ = normalize_wrt(f, wrt)
@@ -913,12 +1010,32 @@ def tape_stats(f, wrt=0):
 
 
 def adjoint_source(f, wrt=0, mode="grad"):
-    """The emitted module (a self-contained Python source string) for the gradient of ``f``.
+    """The emitted module for the derivative of ``f``, as Python source text.
 
-    ``mode="vjp"`` gives the pullback form instead, ``mode="jvp"`` the forward-mode tangent code.
-    ``grad`` runs exactly the code shown; ``vjp``
-    compiles one variant per set of arguments that are Python or NumPy scalars (without their
-    ``unbroadcast`` calls), so its code for scalar arguments can be shorter than the code shown.
+    The module defines ``<f>_grad(params) -> (value, gradients)`` (``mode="grad"``),
+    ``<f>_vjp(params) -> (value, <f>_pullback)`` (``mode="vjp"``) or
+    ``<f>_jvp(params, tangents) -> (value, tangent_out)`` (``mode="jvp"``), with the functions it
+    calls (user callees' vjps or jvps) and the imports it needs (its few helpers come from
+    ``adjoint_compiler.runtime``, a module without compiler code). Adjoint code is marked
+    ``# forward sweep`` / ``# adjoint sweep`` and quotes the source line each block comes from.
+
+    ``grad`` runs exactly the code shown; ``vjp`` compiles one variant per set of arguments that
+    are Python or NumPy scalars (without their ``unbroadcast`` calls), so its code for scalar
+    arguments can be shorter than the code shown. The command line prints the same text:
+    ``adjoint-compiler show FILE.py:FUNC [--wrt x,y] [--mode grad|vjp|jvp]``.
+
+    Args:
+        f: the function, as for ``grad``.
+        wrt: as for ``grad``.
+        mode: ``"grad"`` (default), ``"vjp"`` or ``"jvp"``.
+
+    Returns:
+        The module's source, a ``str``.
+
+    >>> def f(x):
+    ...     return x * x
+    >>> print(adjoint_source(f).split("def ", 1)[1].splitlines()[0])
+    f_grad(x):
     """
     f = _function(f, "adjoint_source")
     if mode not in ("grad", "vjp", "jvp"):
@@ -928,7 +1045,12 @@ def adjoint_source(f, wrt=0, mode="grad"):
 
 
 class Differentiable:
-    """A function with its derivatives attached: ``f(...)``, ``f.grad(...)``, ``f.vjp(...)``."""
+    """A function with its derivatives attached (made by ``differentiate``).
+
+    Calling it runs the original function unchanged. ``.grad``, ``.value_and_grad`` and ``.vjp``
+    are ``grad(f, wrt)``, ``value_and_grad(f, wrt)`` and ``vjp(f, wrt)``; ``.adjoint_source`` is
+    the emitted gradient module; ``.wrt`` the parameters differentiated.
+    """
 
     def __init__(self, f, wrt=None):
         if wrt is None:  # every parameter, by name (*args and **kwargs as a whole)
@@ -966,7 +1088,25 @@ class Differentiable:
 
 
 def differentiate(f=None, *, wrt=None):
-    """Decorator: ``@differentiate`` or ``@differentiate(wrt="x")``."""
+    """Decorator attaching the derivatives to a function: ``@differentiate`` or ``@differentiate(wrt="x")``.
+
+    Without ``wrt`` every parameter is differentiated (``*args`` and ``**kwargs`` each as a
+    whole): ``f.grad`` then returns a tuple, or a single gradient when ``f`` has one parameter.
+
+    Args:
+        f: the function (when used as ``@differentiate`` without arguments).
+        wrt: as for ``grad``; default every parameter.
+
+    Returns:
+        A ``Differentiable``: callable as the original function, with ``.grad``,
+        ``.value_and_grad``, ``.vjp`` and ``.adjoint_source``.
+
+    >>> @differentiate
+    ... def area(w, h):
+    ...     return w * h
+    >>> area(2.0, 3.0), area.grad(2.0, 3.0)
+    (6.0, (3.0, 2.0))
+    """
     if f is None:
         return lambda g: Differentiable(g, wrt)
     return Differentiable(f, wrt)

@@ -35,11 +35,32 @@ from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedErr
 
 
 def jvp(f, wrt=0):
-    """``fj(*args, tangent) -> (value, tangent_out)``: forward mode, one sweep of emitted tangent code.
+    """Forward mode: ``fj(*args, tangent) -> (value, tangent_out)``, the Jacobian-vector product.
 
-    ``tangent`` has the structure ``grad(f, wrt)`` returns (one value for one ``wrt``, a tuple for a
-    tuple); ``tangent_out`` has the output's structure. ``jvp(grad(f))`` differentiates the emitted
-    gradient code in forward mode (a Hessian-vector product, as ``hvp``)."""
+    One sweep of emitted tangent code (``x_dot`` beside ``x``, no tape; ``adjoint_source(f, wrt,
+    mode="jvp")`` shows it) gives ``f``'s value and its directional derivative along ``tangent``.
+    ``jvp(grad(f))`` differentiates the emitted gradient code in forward mode (a Hessian-vector
+    product, as ``hvp``).
+
+    Args:
+        f: the function, as for ``grad``; any output (scalar, array, tuple of them).
+        wrt: an int, a parameter name, or a tuple of them, as for ``grad``.
+
+    Returns:
+        A function taking ``f``'s arguments and then ``tangent``, with the structure ``grad(f,
+        wrt)`` returns (one value for one ``wrt``, a tuple for a tuple), and returning ``(value,
+        tangent_out)``, ``tangent_out`` in the output's structure.
+
+    Raises:
+        UnsupportedError: for a call forward mode cannot follow (a user's ``register_adjoint``
+            rule has no tangent; a called function taking ``*args``), located at the call.
+
+    >>> import math
+    >>> def f(x, y):
+    ...     return x * y + math.sin(x)
+    >>> jvp(f, wrt=(0, 1))(0.0, 2.0, (1.0, 0.0))  # df/dx at (0, 2)
+    (0.0, 3.0)
+    """
     return references.name(_jvp(f, wrt), "jvp", f, wrt)
 
 
@@ -152,8 +173,26 @@ def _jvp_of_grad(inner, wrt):
 
 
 def hvp(f, wrt=0):
-    """``h(*args, v)`` -> the Hessian of ``f`` (in ``wrt``) times ``v``, in the structure of ``grad``:
-    forward mode over the emitted gradient code, one sweep each way."""
+    """The Hessian-vector product of scalar ``f``: ``h(*args, v)`` -> the Hessian (in ``wrt``) times ``v``.
+
+    Forward mode over the emitted gradient code (one tangent sweep over the forward and adjoint
+    sweeps, loops and tapes included), so it costs a small multiple of one gradient and never
+    forms the Hessian.
+
+    Args:
+        f: a function with a scalar output, as for ``grad``.
+        wrt: as for ``grad``.
+
+    Returns:
+        A function taking ``f``'s arguments and then ``v`` (in the structure of ``grad(f, wrt)``),
+        returning the product in the same structure.
+
+    >>> import numpy as np
+    >>> def f(x):
+    ...     return np.sum(x ** 3)
+    >>> hvp(f)(np.array([1.0, 2.0]), np.array([1.0, 1.0]))  # diag(6 x) @ v
+    array([ 6., 12.])
+    """
     given, f = f, _function(f, "hvp")
     product = _jvp_of_grad((f, *normalize_wrt(f, wrt)), wrt)
 
@@ -193,9 +232,24 @@ def _stacked(columns, out_shape, in_shape):
 
 
 def hessian(f, wrt=0):
-    """``H(*args)``: second derivatives of scalar ``f``; ``x.shape + x.shape`` for one ``wrt`` (a float
-    for a float), a tuple of tuples of blocks for a tuple ``wrt``. One Hessian-vector product per
-    element of the inputs."""
+    """The Hessian of scalar ``f``: ``H(*args)``, its second derivatives in ``wrt``.
+
+    One Hessian-vector product (``hvp``) per element of the differentiated inputs.
+
+    Args:
+        f: a function with a scalar output, as for ``grad``.
+        wrt: as for ``grad``.
+
+    Returns:
+        A function of ``f``'s arguments returning an array of shape ``x.shape + x.shape`` for one
+        ``wrt`` (a float for a float ``x``), or a tuple of tuples of blocks (block ``[i][j]`` of
+        shape ``x_i.shape + x_j.shape``) for a tuple ``wrt``.
+
+    >>> def f(x, y):
+    ...     return x * x * y
+    >>> hessian(f, wrt=(0, 1))(1.0, 3.0)
+    ((6.0, 2.0), (2.0, 0.0))
+    """
     given, f = f, _function(f, "hessian")
     wrt_idx, single = normalize_wrt(f, wrt)
     product = _jvp_of_grad((f, wrt_idx, single), wrt)
@@ -223,9 +277,24 @@ def _zero_like(a):
 
 
 def jacobian(f, wrt=0, mode="auto"):
-    """``J(*args)``: the Jacobian of ``f``, ``out.shape + x.shape`` (a tuple over a tuple ``wrt``).
-    ``mode``: "fwd" (one jvp per input element), "rev" (one vjp per output element) or "auto"
-    (whichever needs fewer sweeps)."""
+    """The Jacobian of ``f``: ``J(*args)``, of shape ``out.shape + x.shape``.
+
+    Args:
+        f: the function, as for ``grad``; the output is a scalar or an array.
+        wrt: as for ``grad``; a tuple gives a tuple of Jacobians.
+        mode: ``"fwd"`` (one ``jvp`` per input element), ``"rev"`` (one ``vjp`` per output
+            element) or ``"auto"`` (whichever needs fewer sweeps).
+
+    Returns:
+        A function of ``f``'s arguments returning the Jacobian (a tuple of them for a tuple ``wrt``).
+
+    >>> import numpy as np
+    >>> def f(x):
+    ...     return x * x
+    >>> jacobian(f)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
     if mode not in ("auto", "fwd", "rev"):
         raise ValueError("mode=%r: one of 'auto', 'fwd', 'rev'" % (mode,))
     given, f = f, _function(f, "jacobian")
