@@ -250,8 +250,28 @@ def free_reads(stmts):
 
 
 def same(a, b):
-    """Whether two trees (or None) are the same expression."""
-    return a is b or (a is not None and b is not None and gast.dump(a) == gast.dump(b))
+    """Whether two trees (or None) are the same expression: what ``gast.dump(a) == gast.dump(b)`` says
+    (fields compared, source locations not; leaves by ``repr``, so ``0.0`` and ``-0.0`` differ), without
+    formatting either tree."""
+    if a is b:
+        return True
+    if a is None or b is None:
+        return False
+    cls = a.__class__
+    if cls is not b.__class__:
+        return False
+    if cls is list:
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if not isinstance(a, gast.AST):
+        return repr(a) == repr(b)
+    for field in a._fields:
+        x, y = getattr(a, field, _MISSING), getattr(b, field, _MISSING)
+        if x is not y and not same(x, y):
+            return False
+    return True
+
+
+_MISSING = object()
 
 
 def rename(nodes, mapping):

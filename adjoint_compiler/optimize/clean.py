@@ -53,9 +53,9 @@ def _scan(fn):
             copies.append(n)
     for n in copies:
         target = n.targets[0]
-        if type(target) is Name and pure(n.value):
+        if type(target) is Name:
             own = sum(1 for m in trees.walk(n.value) if type(m) is Name and m.id == target.id)
-            if own:
+            if own and pure(n.value):
                 reads[target.id] -= own
     return reads, assigns, size, copies
 
