@@ -122,7 +122,7 @@ def _expand_fragments(body, env):
         for stmt in tree.body[:-1]:
             local = stmt.targets[0].id
             new = "%s%d_%s" % (fn.__name__, k, local)
-            value = expand(_substitute(stmt.value, mapping), fn.__globals__)  # a fragment may call fragments
+            value = expand(trees.substituted(stmt.value, mapping), fn.__globals__)  # a fragment may call fragments
             out.append(
                 gast.Assign(
                     targets=[gast.Name(id=new, ctx=gast.Store(), annotation=None, type_comment=None)],
@@ -131,7 +131,7 @@ def _expand_fragments(body, env):
                 )
             )
             mapping[local] = gast.Name(id=new, ctx=gast.Load(), annotation=None, type_comment=None)
-        return expand(_substitute(tree.body[-1].value, mapping), fn.__globals__)
+        return expand(trees.substituted(tree.body[-1].value, mapping), fn.__globals__)
 
     for stmt in body:
         if isinstance(stmt, gast.Assign):
@@ -149,21 +149,6 @@ def template(rule):
     if t is None:
         t = _CACHE[rule.rule] = Template(rule)
     return t
-
-
-def _substitute(node, mapping):
-    node = trees.clone(node)
-    if isinstance(node, gast.Name) and node.id in mapping:
-        return trees.clone(mapping[node.id])
-    for parent in gast.walk(node):
-        for field, value in gast.iter_fields(parent):
-            if isinstance(value, list):
-                for i, item in enumerate(value):
-                    if isinstance(item, gast.Name) and item.id in mapping:
-                        value[i] = trees.clone(mapping[item.id])
-            elif isinstance(value, gast.Name) and value.id in mapping:
-                setattr(parent, field, trees.clone(mapping[value.id]))
-    return node
 
 
 def _rewrite_children(node, rewrite, kind=gast.AST):
@@ -355,7 +340,7 @@ def instantiate(t, g, ans, args, kwargs, namer, scalar=False):
     stmts = []
     for s in t.body:
         local = s.targets[0].id
-        value = finish(_fold(_substitute(s.value, mapping)))
+        value = finish(_fold(trees.substituted(s.value, mapping)))
         if _value(value) is not _UNKNOWN:  # decided at compile time: later uses read the literal
             mapping[local] = value
             continue
@@ -370,7 +355,7 @@ def instantiate(t, g, ans, args, kwargs, namer, scalar=False):
     for p, operand in operands:
         r = t.results[t.params.index(p)]
         if not (isinstance(r, gast.Constant) and r.value is None):
-            results.append((operand, finish(_fold(_substitute(r, mapping)))))
+            results.append((operand, finish(_fold(trees.substituted(r, mapping)))))
     return stmts, results
 
 
@@ -438,7 +423,7 @@ def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=Fal
     for s in t.body:
         local = s.targets[0].id
         for own in [shared] if local not in dependent else per:
-            value = finish(_fold(_substitute(s.value, own)))
+            value = finish(_fold(trees.substituted(s.value, own)))
             if _value(value) is not _UNKNOWN:  # decided at compile time: later uses read the literal
                 for m in [shared] + per if own is shared else [own]:
                     m[local] = value
@@ -446,7 +431,7 @@ def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=Fal
             candidates.append((own[local].id, value))
     results = []
     for (p, _), own in zip(active, per):
-        results.append(finish(_fold(_substitute(t.results[t.params.index(p)], own))))
+        results.append(finish(_fold(trees.substituted(t.results[t.params.index(p)], own))))
     needed = {n.id for r in results for n in gast.walk(r) if isinstance(n, gast.Name)}
     kept = []
     for target, value in reversed(candidates):
@@ -461,14 +446,14 @@ def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=Fal
     stmts = [
         gast.Assign(
             targets=[gast.Name(id=fresh[target].id, ctx=gast.Store(), annotation=None, type_comment=None)],
-            value=_substitute(value, fresh),
+            value=trees.substituted(value, fresh),
             type_comment=None,
         )
         for target, value in kept
     ]
     total = None
     for r in results:
-        r = _substitute(r, fresh)
+        r = trees.substituted(r, fresh)
         total = r if total is None else _plus(total, r)
     return stmts, total
 

@@ -66,6 +66,27 @@ def clone(node):
     return new
 
 
+def substituted(node, mapping):
+    """A copy of ``node`` (as ``clone``) with each name that ``mapping`` maps, ``node`` itself included, replaced
+    by a copy of its value; the values put in are not searched. One walk, where substituting into a clone
+    would take two."""
+    cls = node.__class__
+    if cls is list:
+        return [substituted(n, mapping) for n in node]
+    if not isinstance(node, gast.AST):
+        return node
+    if cls is gast.Name and node.id in mapping:
+        return clone(mapping[node.id])
+    new = cls.__new__(cls)
+    for field in node._fields:
+        setattr(new, field, substituted(getattr(node, field, None), mapping))
+    for attr in _LOCATION:
+        value = getattr(node, attr, None)
+        if value is not None:
+            setattr(new, attr, value)
+    return new
+
+
 def definite(stmts):
     """Names certainly assigned after running ``stmts`` (in every arm of an if; loops may not run)."""
     out = set()

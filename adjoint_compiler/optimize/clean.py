@@ -41,24 +41,43 @@ def _scan(fn):
     """One pass over ``fn``: (reads per name, assignments per name, node count, assignment nodes). A read
     of a name only by its own update (``n = n + 1``, a counter nothing else reads) is not counted."""
     reads, assigns, copies = {}, {}, []
+    own = {}  # id(assignment) -> reads of its own target in its value, counted in the same walk
     size = 0
-    Name, Load, Assign = gast.Name, gast.Load, gast.Assign
-    for n in trees.walk(fn):
+    Name, Load, Assign, AST = gast.Name, gast.Load, gast.Assign, gast.AST
+    stack = [(fn, None)]  # (node, the assignment whose value holds it and whose target is a name)
+    pop, push = stack.pop, stack.append
+    while stack:
+        n, owner = pop()
         size += 1
-        kind = type(n)
+        kind = n.__class__
         if kind is Name:
-            table = reads if type(n.ctx) is Load else assigns
+            table = reads if n.ctx.__class__ is Load else assigns
             table[n.id] = table.get(n.id, 0) + 1
-        elif kind is Assign:
+            if owner is not None and n.id == owner.targets[0].id:
+                own[id(owner)] = own.get(id(owner), 0) + 1
+            size += 1  # its ctx (the count is that of trees.walk)
+            if n.annotation is not None:
+                push((n.annotation, owner))
+            continue
+        if kind is Assign:
             copies.append(n)
+            for target in n.targets:
+                push((target, owner))
+            push((n.value, n if n.targets[0].__class__ is Name else owner))
+            continue
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                for v in value:
+                    if isinstance(v, AST):
+                        push((v, owner))
+            elif isinstance(value, AST):
+                push((value, owner))
     for n in copies:
-        target = n.targets[0]
-        if type(target) is Name:
-            own = sum(1 for m in trees.walk(n.value) if type(m) is Name and m.id == target.id)
-            if own and pure(n.value):
-                reads[target.id] -= own
+        count = own.get(id(n))
+        if count and pure(n.value):
+            reads[n.targets[0].id] -= count
     return reads, assigns, size, copies
-
 
 def _clean_block(stmts, reads, mutated, assigns, quotes, adjoint=False):
     """``adjoint``: the block is adjoint code (after the "adjoint sweep" marker, or in a pullback)."""
