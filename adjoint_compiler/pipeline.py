@@ -209,16 +209,21 @@ def _optimize(c):
 
 def _emit(c):
     fn, src, result = c.tree, c.src, c.result
-    emit.restore_raises(fn, src.env)
-    _refuse_broad_tries(fn, src, c.mode)
-    left = emit.restore_tries(fn, src.env)
+    bound = _bound_helpers(src.env)
+    if runtime.raise_ in bound:
+        emit.restore_raises(fn, src.env)
+    left = None
+    if runtime.try_ in bound:
+        _refuse_broad_tries(fn, src, c.mode)
+        left = emit.restore_tries(fn, src.env)
     if left:  # the branch of a try statement was split from its marker (a checkpointed loop's step function)
         raise UnsupportedError(
             "a try statement where the compiler rearranges the code around it (a checkpointed loop)",
             src.location(_try_markers(src.tree, src).get(left[0].args[0].value, src.tree)),
         )
-    used = _globals_read(fn, src.env, src, set(result.needs) | c.linker.names())
-    read = _names_read(fn)
+    nodes = list(trees.walk(fn))
+    used = _globals_read(nodes, src.env, src, set(result.needs) | c.linker.names())
+    read = {n.id for n in nodes if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
     for name, value in result.needs.items():
         if name not in read:
             continue  # a module an inlined rule refers to where the code it emitted does not
@@ -321,9 +326,16 @@ def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None, bind
     return _run(Compilation(func, wrt, mode, scalar_params, bindings, varargs, called, ()), stop_after)
 
 
-def _globals_read(fn, env, src, provided):
+def _bound_helpers(env):
+    """Which of the markers that desugar binds (``runtime.raise_``, ``runtime.try_``) the function's
+    environment holds: without them there are no statements to restore, and no walk to look for them."""
+    markers = (runtime.raise_, runtime.try_)
+    return [v for v in dict.values(env) if any(v is m for m in markers)]
+
+
+def _globals_read(nodes, env, src, provided):
     bound = set()
-    for node in trees.walk(fn):
+    for node in nodes:
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
             bound.add(node.id)
         elif isinstance(node, gast.FunctionDef):
@@ -331,7 +343,7 @@ def _globals_read(fn, env, src, provided):
         elif isinstance(node, gast.arguments):
             bound.update(a.id for a in node.args)
     used = {}
-    for node in trees.walk(fn):
+    for node in nodes:
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id not in bound:
             if node.id in runtime.HELPERS or node.id in provided or node.id == naming.COMMENT_FN:
                 continue  # the emitted module defines these itself
@@ -340,10 +352,6 @@ def _globals_read(fn, env, src, provided):
             if getattr(builtins, node.id, object()) is not env[node.id]:
                 used[node.id] = env[node.id]
     return used
-
-
-def _names_read(fn):
-    return {n.id for n in trees.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
 
 
 def _wrt_names(tree, wrt, src):

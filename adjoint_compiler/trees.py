@@ -125,6 +125,22 @@ def walk(root):
                 stack.append(value)
 
 
+def statements(root):
+    """``root`` and every statement (and except handler) under it, each before those nested in it: the
+    nodes that hold statement lists, without walking the expressions (``walk`` visits every node)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list and value and isinstance(value[0], _BLOCK_ITEMS):
+                stack.extend(v for v in value if isinstance(v, _BLOCK_ITEMS))
+
+
+_BLOCK_ITEMS = (gast.stmt, gast.excepthandler, getattr(gast, "match_case", gast.excepthandler))
+
+
 def scope(stmts):
     """The nodes of ``stmts`` in their function's own scope: the functions defined there (``def``,
     ``lambda``) included, their bodies not."""
