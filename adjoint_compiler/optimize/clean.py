@@ -166,14 +166,28 @@ def _propagate_copies(fn, keep, counts, assignments):
             node = subst[node.id]
         return node
 
-    for parent in trees.walk(fn):
-        for field, value in gast.iter_fields(parent):
-            if isinstance(value, gast.Name) and isinstance(value.ctx, gast.Load) and value.id in subst:
-                setattr(parent, field, trees.clone(resolve(value)))
-            elif isinstance(value, list):
+    Name, Load, AST = gast.Name, gast.Load, gast.AST
+    stack = [fn]
+    while stack:  # trees.walk, replacing names as it finds them in their parents (a name has none to look in)
+        parent = stack.pop()
+        for field in parent._fields:
+            value = getattr(parent, field, None)
+            if value.__class__ is Name:
+                if value.id in subst and value.ctx.__class__ is Load:
+                    setattr(parent, field, trees.clone(resolve(value)))
+                elif value.annotation is not None:
+                    stack.append(value)
+            elif value.__class__ is list:
                 for i, item in enumerate(value):
-                    if isinstance(item, gast.Name) and isinstance(item.ctx, gast.Load) and item.id in subst:
-                        value[i] = trees.clone(resolve(item))
+                    if item.__class__ is Name:
+                        if item.id in subst and item.ctx.__class__ is Load:
+                            value[i] = trees.clone(resolve(item))
+                        elif item.annotation is not None:
+                            stack.append(item)
+                    elif isinstance(item, AST):
+                        stack.append(item)
+            elif isinstance(value, AST):
+                stack.append(value)
     return True
 
 
@@ -209,20 +223,22 @@ def _dead_stores(fn):
     # a name bound to a view or alias of an array (t = a[1:], t = a, t = unbroadcast(a, ...)) keeps the
     # array's later stores alive: such arrays are left alone
     aliased = set()
-    for s in trees.walk(fn):
+    statements = list(trees.statements(fn))
+    for s in statements:
         if isinstance(s, gast.Assign) and not effects.makes_new(s.value):
             aliased |= trees.loads(s.value) | stored(s)  # both sides of a_2 = a share one array
-    for f in [n for n in trees.walk(fn) if isinstance(n, gast.FunctionDef)]:
+    for f in [n for n in statements if isinstance(n, gast.FunctionDef)]:
         f.body = _drop_dead_stores(f.body, set(), local, aliased)[::-1]
 
 
 def _mutated(fn):
     """Names whose array is updated in place, directly or through a copy (a = y * 1.0; a_1 = a; a_1[0] = s)."""
-    mutated = {trees.stored_into(s) for s in trees.walk(fn)} - {None}
+    statements = list(trees.statements(fn))  # (stores and assignments are statements)
+    mutated = {trees.stored_into(s) for s in statements} - {None}
     changed = bool(mutated)
     while changed:
         changed = False
-        for s in trees.walk(fn):
+        for s in statements:
             if trees.assigned_name(s) in mutated and isinstance(s.value, gast.Name) and s.value.id not in mutated:
                 mutated.add(s.value.id)
                 changed = True
