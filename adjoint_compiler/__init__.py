@@ -46,3 +46,8 @@ __all__ = [
     "InternalError",
 ]
 __version__ = "0.1.0"
+
+# compile time (issue #14): the on-disk cache of emitted modules
+from adjoint_compiler.api import cache_dir  # noqa: E402,F401
+
+__all__.append("cache_dir")

@@ -79,6 +79,7 @@ def _scan(fn):
             reads[n.targets[0].id] -= count
     return reads, assigns, size, copies
 
+
 def _clean_block(stmts, reads, mutated, assigns, quotes, adjoint=False):
     """``adjoint``: the block is adjoint code (after the "adjoint sweep" marker, or in a pullback)."""
     stmts = fuse_temporaries(fuse_accumulations(stmts, quotes), reads, assigns, quotes)
