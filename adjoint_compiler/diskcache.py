@@ -3,7 +3,8 @@ compiled before (``ac.cache_dir(path)``, or the environment variable ``ADJOINT_C
 default).
 
 An entry is found by a key made of what can be known before compiling: the function's module, name,
-file, first line and source text, the names of the modules its code refers to, ``wrt``, the mode, which
+file, first line and the file's text (an edit anywhere in the file misses), the globals its code names
+that exist (one that comes to shadow a builtin misses) and the library modules among them, ``wrt``, the mode, which
 parameters are scalars, the compiler's own source (a hash of the package's files), the Python and NumPy
 versions, and the adjoints registered with ``register_adjoint``. What the compilation found out as it
 went (every global and closure variable it read, its callees among them, with the callees' own) is
@@ -16,6 +17,7 @@ emit now, or None. Only what the key and the fingerprints pin down is stored: a 
 a value with no fingerprint (an array, an instance, a function with no source, a closure variable of
 another function) or whose module is given live objects its text cannot spell (``emit.Unit.provided``)
 is not stored, since such objects must come from the live process and their contents may shape the code.
+An entry holds the module's text and its code object (``marshal``: loading skips compiling the text too).
 Entries are written to a temporary file in the same directory and moved into place (``os.replace``), so
 concurrent processes never read half an entry; an entry that cannot be read is ignored and rewritten.
 
@@ -29,10 +31,13 @@ True
 True
 """
 
+import base64
 import hashlib
 import importlib
 import inspect
 import json
+import linecache
+import marshal
 import os
 import sys
 import tempfile
@@ -95,16 +100,30 @@ def _code_names(code):
     return names
 
 
+_DIGESTS = {}  # file name -> (linecache's list of its lines, their hash)
+
+
+def _file_digest(filename):
+    """A hash of the whole file a function is defined in, as ``inspect`` (and so the compiler) reads it: an
+    edit anywhere in the file misses, which costs a compilation; tokenizing out the function's own lines
+    would cost more than most hits save."""
+    linecache.checkcache(filename)
+    lines = linecache.getlines(filename)
+    if not lines:
+        raise _Unknown(filename)  # no source to vouch for
+    known = _DIGESTS.get(filename)
+    if known is None or known[0] is not lines:
+        known = _DIGESTS[filename] = (lines, hashlib.sha256("".join(lines).encode()).hexdigest())
+    return known[1]
+
+
 def _function(fn):
     """What pins down a user function: where it is, its source text, its defaults, and the modules its code
     refers to by a global name (``np`` bound to another module is another function)."""
     if any(hasattr(fn, mark) for mark in _MARKS):
         raise _Unknown(fn)
     code = fn.__code__
-    try:
-        lines, first = inspect.getsourcelines(code)
-    except (OSError, TypeError):
-        raise _Unknown(fn)
+    digest = _file_digest(code.co_filename)
     names = sorted(_code_names(code) & fn.__globals__.keys())  # a global that now shadows a builtin: a miss
     modules = []
     for name in names:
@@ -118,8 +137,8 @@ def _function(fn):
         getattr(fn, "__module__", None),
         fn.__qualname__,
         code.co_filename,
-        first,
-        hashlib.sha256("".join(lines).encode()).hexdigest(),
+        code.co_firstlineno,
+        digest,
         names,
         modules,
         fingerprint(fn.__defaults__),
@@ -253,9 +272,12 @@ def load(func, wrt, mode, scalar_params):
         if module != entry["text"]:
             return None
         tapes = [(t[0], t[1], list(t[2])) for t in entry["tapes"]]
-    except (OSError, ValueError, KeyError, TypeError, IndexError, _Unknown):
+        code = marshal.loads(base64.b64decode(entry["code"]))  # (the Python version is in the key)
+        if not isinstance(code, types.CodeType):
+            return None
+    except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, _Unknown):
         return None  # missing, partial or from another layout: compiled, then rewritten
-    return Found(module, load_mod.run(module, entry["name"], {}), entry["name"], tapes, unit, guards)
+    return Found(module, load_mod.run(module, entry["name"], {}, code), entry["name"], tapes, unit, guards)
 
 
 class Found:
@@ -285,9 +307,10 @@ def store(func, wrt, mode, scalar_params, compiled):
             "unit": [u.header, u.imports, u.constants, sorted(u.helpers), u.definitions],
             "tapes": [[t[0], t[1], list(t[2])] for t in compiled.tapes],
             "guards": guards,
+            "code": base64.b64encode(marshal.dumps(load_mod.compile_text(compiled.source))).decode("ascii"),
         }
         data = json.dumps(entry)
-    except (_Unknown, TypeError, ValueError, IndexError):
+    except (_Unknown, TypeError, ValueError, IndexError, SyntaxError):
         return False
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)

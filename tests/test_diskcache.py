@@ -4,6 +4,7 @@ misses (never a stale gradient); what cannot be vouched for (live objects given 
 a corrupt entry is ignored and rewritten."""
 
 import importlib
+import inspect
 import json
 import math
 import os
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 
 import adjoint_compiler as ac
-from adjoint_compiler import pipeline, testing
+from adjoint_compiler import load, pipeline, testing
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -85,6 +86,9 @@ def test_a_hit_skips_compiling_and_gives_the_same_module(cache):
     again = pipeline.compile(m.f, (0, 1))
     assert compiled == [] and again.source == first.source and again.name == first.name
     assert again.unit.definitions == first.unit.definitions
+    # loaded from its stored code object, which is given the emitted module's own pseudo file name
+    assert again.function.__code__.co_filename.startswith(load.FILE_PREFIX)
+    assert inspect.getsource(again.function).startswith("def %s(" % again.name)
     gx, gy = _check(m.f, (0.4, 1.3), (0, 1))
     assert compiled == []  # the API's first call loaded it too
     t = 0.4 * 0.4 * 1.3
