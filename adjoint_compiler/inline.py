@@ -159,7 +159,7 @@ class _Inliner:
             return None
         src, expr = entry
         params = [a.id for a in src.tree.args.args]
-        for n in gast.walk(expr):
+        for n in trees.breadth_first(expr):
             if isinstance(
                 n,
                 (

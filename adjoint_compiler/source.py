@@ -57,7 +57,7 @@ class Source:
             self.env[self.module_alias] = _module_of(func)
             for name in sorted(declared):
                 if name not in func.__globals__:
-                    node = next(n for n in gast.walk(tree) if isinstance(n, gast.Global) and name in n.names)
+                    node = next(n for n in trees.breadth_first(tree) if isinstance(n, gast.Global) and name in n.names)
                     raise UnsupportedError(
                         "global declaration of '%s', which the module does not define" % name,
                         self.location(node),
@@ -67,7 +67,7 @@ class Source:
     def declare(self, globals_, nonlocals):
         """Module globals and closure variables this function is made to hold (``carry`` passes them
         through calls): names for their holders, as ``global`` and ``nonlocal`` statements get."""
-        taken = set(self.env) | {n.id for n in gast.walk(self.tree) if isinstance(n, gast.Name)}
+        taken = set(self.env) | {n.id for n in trees.breadth_first(self.tree) if isinstance(n, gast.Name)}
         if globals_ and self.module_alias is None:
             self.module_alias = _unique(naming.MODULE_ALIAS, taken)
             self.env[self.module_alias] = _module_of(self.func)
@@ -198,7 +198,7 @@ def cell_value(cell):
 
 def _lambda_as_def(func, module, loc):
     """``square = lambda t: t * t`` as ``def square(t): return t * t`` (one lambda on its line)."""
-    lambdas = [n for n in gast.walk(module) if isinstance(n, gast.Lambda)]
+    lambdas = [n for n in trees.breadth_first(module) if isinstance(n, gast.Lambda)]
     params = list(func.__code__.co_varnames[: func.__code__.co_argcount])
     lambdas = [n for n in lambdas if [a.id for a in n.args.args] == params]
     if func.__name__ != "<lambda>" or len(lambdas) != 1:

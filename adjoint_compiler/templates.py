@@ -73,7 +73,7 @@ class Template:
         self.locals = {s.targets[0].id for s in self.body}
         self.globals = {}  # name in the rule -> module or runtime helper it refers to
         known = set(params) | self.locals
-        for node in (n for stmt in fn.body for n in gast.walk(stmt)):
+        for node in (n for stmt in fn.body for n in trees.breadth_first(stmt)):
             if isinstance(node, gast.Name) and node.id not in known:
                 if node.id not in rule.rule.__globals__ and hasattr(builtins, node.id):
                     continue  # len, range, ...: every module has them
@@ -364,7 +364,7 @@ def _dependent(t):
     if not hasattr(t, "dependent"):
         dependent = {t.g}
         for s in t.body:
-            if any(isinstance(n, gast.Name) and n.id in dependent for n in gast.walk(s.value)):
+            if any(isinstance(n, gast.Name) and n.id in dependent for n in trees.breadth_first(s.value)):
                 dependent.add(s.targets[0].id)
         t.dependent = dependent - {t.g}
     return t.dependent
@@ -432,12 +432,12 @@ def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=Fal
     results = []
     for (p, _), own in zip(active, per):
         results.append(finish(_fold(trees.substituted(t.results[t.params.index(p)], own))))
-    needed = {n.id for r in results for n in gast.walk(r) if isinstance(n, gast.Name)}
+    needed = {n.id for r in results for n in trees.breadth_first(r) if isinstance(n, gast.Name)}
     kept = []
     for target, value in reversed(candidates):
         if target in needed:
             kept.append((target, value))
-            needed |= {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}
+            needed |= {n.id for n in trees.breadth_first(value) if isinstance(n, gast.Name)}
     kept.reverse()
     fresh = {
         target: gast.Name(id=namer.fresh(naming.TEMP), ctx=gast.Load(), annotation=None, type_comment=None)

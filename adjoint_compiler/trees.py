@@ -14,6 +14,8 @@ puts the lists of nodes it is given in as they are).
 ('c', 'b')
 """
 
+import ast
+import collections
 import os
 import textwrap
 
@@ -92,7 +94,9 @@ def definite(stmts):
     out = set()
     for s in stmts:
         if isinstance(s, gast.Assign):
-            out |= {n.id for n in gast.walk(s.targets[0]) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+            out |= {
+                n.id for n in breadth_first(s.targets[0]) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+            }
         elif isinstance(s, gast.If):
             out |= definite(s.body) & definite(s.orelse)
     return out
@@ -106,7 +110,7 @@ def is_exit_check(stmt):
 def loads(*nodes):
     """Names read anywhere in ``nodes``."""
     return {
-        n.id for node in nodes for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+        n.id for node in nodes for n in breadth_first(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
     }
 
 
@@ -123,6 +127,26 @@ def walk(root):
                 stack.extend(v for v in value if isinstance(v, AST))
             elif isinstance(value, AST):
                 stack.append(value)
+
+
+def breadth_first(root):
+    """Every node under ``root`` breadth first: ``gast.walk``'s order (which passes that report the first of
+    several nodes, or number what they find, rely on), at about twice its speed. As there, a node's
+    children are taken before it is yielded."""
+    todo = collections.deque([root])
+    pop, push = todo.popleft, todo.append
+    AST = ast.AST
+    while todo:
+        node = pop()
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for v in value:
+                    if isinstance(v, AST):
+                        push(v)
+            elif isinstance(value, AST):
+                push(value)
+        yield node
 
 
 def statements(root):
@@ -261,7 +285,9 @@ def stores(stmts, into_loops=True):
     for stmt in stmts:
         if isinstance(stmt, gast.Assign):
             out |= {
-                n.id for n in gast.walk(stmt.targets[0]) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+                n.id
+                for n in breadth_first(stmt.targets[0])
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
             }
         elif isinstance(stmt, gast.If):
             out |= stores(stmt.body, into_loops) | stores(stmt.orelse, into_loops)
@@ -277,7 +303,7 @@ def free_reads(stmts):
     out = set()
     for s in stmts:
         if isinstance(s, gast.For):
-            bound = {n.id for n in gast.walk(s.target) if isinstance(n, gast.Name)}
+            bound = {n.id for n in breadth_first(s.target) if isinstance(n, gast.Name)}
             out |= loads(s.iter) | (free_reads(s.body) - bound)
         elif isinstance(s, gast.If):
             out |= loads(s.test) | free_reads(s.body) | free_reads(s.orelse)
@@ -314,7 +340,7 @@ _MISSING = object()
 def rename(nodes, mapping):
     """Rename, in place, every name in ``nodes`` that ``mapping`` maps."""
     for node in nodes:
-        for n in gast.walk(node):
+        for n in breadth_first(node):
             if isinstance(n, gast.Name) and n.id in mapping:
                 n.id = mapping[n.id]
 

@@ -101,7 +101,7 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, adjoint=False):
             and _is_pass(stmt.body)
             and pure(stmt.iter)
             and _is_range_call(stmt.iter)
-            and not any(reads.get(n.id) for n in gast.walk(stmt.target) if isinstance(n, gast.Name))
+            and not any(reads.get(n.id) for n in trees.breadth_first(stmt.target) if isinstance(n, gast.Name))
         ):
             continue  # a loop over a range that does nothing (and whose index nobody reads)
         if isinstance(stmt, (gast.If, gast.For, gast.While)) and not stmt.body:
