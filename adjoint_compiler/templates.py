@@ -153,11 +153,51 @@ def template(rule):
 
 def _rewrite_children(node, rewrite, kind=gast.AST):
     """Replace each child of ``node`` of type ``kind`` by ``rewrite(child)``, in place."""
-    for field, value in gast.iter_fields(node):
-        if isinstance(value, list):
+    for field in node._fields:
+        value = getattr(node, field, None)
+        if type(value) is list:
             value[:] = [rewrite(v) if isinstance(v, kind) else v for v in value]
         elif isinstance(value, kind):
             setattr(node, field, rewrite(value))
+
+
+def _instance(expr, mapping, strip):
+    """``expr`` of a rule with ``mapping``'s names substituted (``trees.substituted``), its literal tests
+    decided (``_fold``) and, with ``strip``, its ``unbroadcast`` calls dropped. Each of those two walks is
+    skipped where neither the rule's expression nor the values put in have a node it would change (most
+    rules: arithmetic on their parameters), which gives the same tree."""
+    value = trees.substituted(expr, mapping)
+    known = _KINDS.get(id(expr))
+    if known is None or known[0] is not expr:
+        known = _KINDS[id(expr)] = (expr, _kinds(expr))
+    folds, broadcasts = known[1]
+    if not (folds and (not strip or broadcasts)):
+        for v in mapping.values():
+            if isinstance(v, gast.AST):
+                more = _kinds(v)
+                folds, broadcasts = folds or more[0], broadcasts or more[1]
+    if folds:
+        value = _fold(value)
+    if strip and broadcasts:
+        value = _strip_unbroadcast(value)
+    return value
+
+
+_KINDS = {}  # id(expression of a rule) -> (the expression, held so that its id stays its own; _kinds of it)
+_FOLDED = (gast.IfExp, gast.BoolOp, gast.Compare, gast.Subscript)
+
+
+def _kinds(node):
+    """(whether ``_fold`` may change ``node``, whether it calls ``unbroadcast``)."""
+    folds = broadcasts = False
+    for n in trees.walk(node):
+        cls = n.__class__
+        if cls is gast.Call and n.func.__class__ is gast.Name:
+            broadcasts = broadcasts or n.func.id == "unbroadcast"
+            folds = folds or n.func.id in runtime.STATIC
+        elif cls in _FOLDED or cls is gast.UnaryOp and n.op.__class__ is gast.Not:
+            folds = True
+    return folds, broadcasts
 
 
 def _strip_unbroadcast(node):
@@ -336,11 +376,10 @@ def instantiate(t, g, ans, args, kwargs, namer, scalar=False):
     mapping[t.ans] = ans
     for local in sorted(t.locals):
         mapping[local] = gast.Name(id=namer.fresh(naming.TEMP), ctx=gast.Load(), annotation=None, type_comment=None)
-    finish = _strip_unbroadcast if scalar else (lambda e: e)
     stmts = []
     for s in t.body:
         local = s.targets[0].id
-        value = finish(_fold(trees.substituted(s.value, mapping)))
+        value = _instance(s.value, mapping, scalar)
         if _value(value) is not _UNKNOWN:  # decided at compile time: later uses read the literal
             mapping[local] = value
             continue
@@ -355,7 +394,7 @@ def instantiate(t, g, ans, args, kwargs, namer, scalar=False):
     for p, operand in operands:
         r = t.results[t.params.index(p)]
         if not (isinstance(r, gast.Constant) and r.value is None):
-            results.append((operand, finish(_fold(trees.substituted(r, mapping)))))
+            results.append((operand, _instance(r, mapping, scalar)))
     return stmts, results
 
 
@@ -394,7 +433,6 @@ def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=Fal
     """
     mapping = bind(t, args, kwargs)
     mapping[t.ans] = ans
-    finish = _strip_unbroadcast if strip_unbroadcast else (lambda e: e)
     active = []
     for i, p in enumerate(t.params):
         key = i if i < len(args) else p
@@ -423,7 +461,7 @@ def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=Fal
     for s in t.body:
         local = s.targets[0].id
         for own in [shared] if local not in dependent else per:
-            value = finish(_fold(trees.substituted(s.value, own)))
+            value = _instance(s.value, own, strip_unbroadcast)
             if _value(value) is not _UNKNOWN:  # decided at compile time: later uses read the literal
                 for m in [shared] + per if own is shared else [own]:
                     m[local] = value
@@ -431,7 +469,7 @@ def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=Fal
             candidates.append((own[local].id, value))
     results = []
     for (p, _), own in zip(active, per):
-        results.append(finish(_fold(trees.substituted(t.results[t.params.index(p)], own))))
+        results.append(_instance(t.results[t.params.index(p)], own, strip_unbroadcast))
     needed = {n.id for r in results for n in trees.breadth_first(r) if isinstance(n, gast.Name)}
     kept = []
     for target, value in reversed(candidates):
