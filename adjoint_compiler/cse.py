@@ -180,10 +180,11 @@ class _Sharer:
                     del seen[key]
 
 
-def run(fn):
-    """Return a copy of SSA function ``fn`` with repeated pure expressions shared."""
+def run(fn, copy_=True):
+    """Return a copy of SSA function ``fn`` with repeated pure expressions shared (with ``copy_=False`` the
+    statements are ``fn``'s own, changed: the pipeline, which does not keep them, saves the copy)."""
     new = copy.copy(fn)
-    new.body = trees.clone(fn.body)
+    new.body = trees.clone(fn.body) if copy_ else list(fn.body)
     sharer = _Sharer(new)
     sharer.block(new.body, {})
     if sharer.renamed:

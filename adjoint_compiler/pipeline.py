@@ -173,9 +173,9 @@ def _fence(c):
     return c.tree
 
 
-def _tree_pass(module, *extra):
+def _tree_pass(module, *extra, **options):
     def stage(c):
-        c.tree = module.run(c.tree, *[getattr(c, name) for name in extra])
+        c.tree = module.run(c.tree, *[getattr(c, name) for name in extra], **options)
         return c.tree
 
     stage.__name__ = "_" + module.__name__.rpartition(".")[2]
@@ -203,7 +203,7 @@ def _reverse(c):
 
 
 def _optimize(c):
-    c.tree = optimize.run(c.tree, keep=trees.local_names(c.ssa_tree) | c.result.gradient_names)
+    c.tree = optimize.run(c.tree, keep=trees.local_names(c.ssa_tree) | c.result.gradient_names, copy=False)
     return c.tree
 
 
@@ -266,13 +266,15 @@ STAGES = [
     ("specialise", _specialise),
     ("fence", _fence),
     ("jumps", _tree_pass(jumps, "src")),
-    ("rebind", _tree_pass(rebind, "src")),
-    ("inline", _tree_pass(inline, "src")),
+    # jumps copies the lowered user tree, which locations and try markers are read from later; the
+    # passes after it need not copy the trees before them, which nothing keeps
+    ("rebind", _tree_pass(rebind, "src", copy=False)),
+    ("inline", _tree_pass(inline, "src", copy=False)),
     ("carry", _tree_pass(carry, "src")),
-    ("anf", _tree_pass(anf, "src")),
+    ("anf", _tree_pass(anf, "src", copy=False)),
     ("aliasing", _tree_pass(aliasing, "src")),
     ("ssa", _tree_pass(ssa, "src")),
-    ("cse", _tree_pass(cse)),
+    ("cse", _tree_pass(cse, copy_=False)),
     ("activity", _activity),
     ("reverse", _reverse),
     ("optimize", _optimize),

@@ -38,10 +38,11 @@ import gast
 from adjoint_compiler import effects, trees
 
 
-def run(fn, source):
-    """Return a new FunctionDef with ``x op= y`` rebinding wherever ``x`` shares nothing; ``fn`` is not modified."""
+def run(fn, source, copy=True):
+    """Return a new FunctionDef with ``x op= y`` rebinding wherever ``x`` shares nothing; ``fn`` is not modified
+    (with ``copy=False`` its statements may be: the pipeline, which does not keep them, saves the copy)."""
     rebinding = _Rebinding({a.id for a in fn.args.args}, trees.local_names(fn))
-    return trees.with_body(fn, rebinding.block(trees.clone(fn.body)))
+    return trees.with_body(fn, rebinding.block(trees.clone(fn.body) if copy else list(fn.body)))
 
 
 def _non_fresh_stores(stmts):

@@ -118,15 +118,18 @@ def walk(root):
     """Every node under ``root`` (any order); a faster gast.walk for whole-function scans."""
     AST = gast.AST
     stack = [root]
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack.pop()
+        node = pop()
         yield node
         for field in node._fields:
             value = getattr(node, field, None)
             if type(value) is list:
-                stack.extend(v for v in value if isinstance(v, AST))
+                for v in value:
+                    if isinstance(v, AST):
+                        push(v)
             elif isinstance(value, AST):
-                stack.append(value)
+                push(value)
 
 
 def breadth_first(root):
@@ -248,9 +251,8 @@ def all_names(tree):
 def local_names(fn):
     """The names a function binds: its parameters and every assignment target."""
     names = {a.id for a in fn.args.args}
-    for node in walk(fn):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-            names.add(node.id)
+    Name, Store = gast.Name, gast.Store
+    names.update(node.id for node in walk(fn) if node.__class__ is Name and node.ctx.__class__ is Store)
     return names
 
 
