@@ -161,11 +161,12 @@ def _rewrite_children(node, rewrite, kind=gast.AST):
             setattr(node, field, rewrite(value))
 
 
-def _instance(expr, mapping, strip):
+def _instance(expr, mapping, strip, seen):
     """``expr`` of a rule with ``mapping``'s names substituted (``trees.substituted``), its literal tests
     decided (``_fold``) and, with ``strip``, its ``unbroadcast`` calls dropped. Each of those two walks is
     skipped where neither the rule's expression nor the values put in have a node it would change (most
-    rules: arithmetic on their parameters), which gives the same tree."""
+    rules: arithmetic on their parameters), which gives the same tree. ``seen``: id(value) -> (value, its kinds),
+    for one instantiation."""
     value = trees.substituted(expr, mapping)
     known = _KINDS.get(id(expr))
     if known is None or known[0] is not expr:
@@ -174,8 +175,10 @@ def _instance(expr, mapping, strip):
     if not (folds and (not strip or broadcasts)):
         for v in mapping.values():
             if isinstance(v, gast.AST):
-                more = _kinds(v)
-                folds, broadcasts = folds or more[0], broadcasts or more[1]
+                known = seen.get(id(v))
+                if known is None or known[0] is not v:
+                    known = seen[id(v)] = (v, _kinds(v))
+                folds, broadcasts = folds or known[1][0], broadcasts or known[1][1]
     if folds:
         value = _fold(value)
     if strip and broadcasts:
@@ -377,9 +380,10 @@ def instantiate(t, g, ans, args, kwargs, namer, scalar=False):
     for local in sorted(t.locals):
         mapping[local] = gast.Name(id=namer.fresh(naming.TEMP), ctx=gast.Load(), annotation=None, type_comment=None)
     stmts = []
+    seen = {}
     for s in t.body:
         local = s.targets[0].id
-        value = _instance(s.value, mapping, scalar)
+        value = _instance(s.value, mapping, scalar, seen)
         if _value(value) is not _UNKNOWN:  # decided at compile time: later uses read the literal
             mapping[local] = value
             continue
@@ -394,7 +398,7 @@ def instantiate(t, g, ans, args, kwargs, namer, scalar=False):
     for p, operand in operands:
         r = t.results[t.params.index(p)]
         if not (isinstance(r, gast.Constant) and r.value is None):
-            results.append((operand, _instance(r, mapping, scalar)))
+            results.append((operand, _instance(r, mapping, scalar, seen)))
     return stmts, results
 
 
@@ -458,10 +462,11 @@ def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=Fal
             own[local] = placeholder()
         per.append(own)
     candidates = []  # (placeholder id, value), in the body's order
+    seen = {}
     for s in t.body:
         local = s.targets[0].id
         for own in [shared] if local not in dependent else per:
-            value = _instance(s.value, own, strip_unbroadcast)
+            value = _instance(s.value, own, strip_unbroadcast, seen)
             if _value(value) is not _UNKNOWN:  # decided at compile time: later uses read the literal
                 for m in [shared] + per if own is shared else [own]:
                     m[local] = value
@@ -469,7 +474,7 @@ def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=Fal
             candidates.append((own[local].id, value))
     results = []
     for (p, _), own in zip(active, per):
-        results.append(_instance(t.results[t.params.index(p)], own, strip_unbroadcast))
+        results.append(_instance(t.results[t.params.index(p)], own, strip_unbroadcast, seen))
     needed = {n.id for r in results for n in trees.breadth_first(r) if isinstance(n, gast.Name)}
     kept = []
     for target, value in reversed(candidates):
