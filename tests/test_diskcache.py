@@ -12,12 +12,13 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 
 import numpy as np
 import pytest
 
 import adjoint_compiler as ac
-from adjoint_compiler import load, pipeline, testing
+from adjoint_compiler import diskcache, load, pipeline, testing
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -215,3 +216,17 @@ def test_the_environment_variable_turns_it_on_in_a_new_process(cache):
     run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == [repr(expected), "0"]  # loaded, not compiled
+
+
+def test_concurrent_writers_leave_one_whole_entry(cache):
+    directory, modules, compiled = cache
+    m = _module(modules, "dc_threads", SOURCE.format(scale=2.0, helper="a * a"))
+    c = pipeline.compile(m.f, (0, 1))
+    threads = [threading.Thread(target=diskcache.store, args=(m.f, (0, 1), "grad", (), c)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(os.listdir(directory)) == 1  # each writer moved its own temporary file into place
+    found = diskcache.load(m.f, (0, 1), "grad", ())
+    assert found is not None and found.text == c.source
