@@ -380,7 +380,7 @@ def run(fn, source):
     local = trees.local_names(fn)
     stores = [
         s
-        for s in trees.walk(fn)
+        for s in trees.statements(fn)  # (stores and appends are statements)
         if trees.element_store(s) is not None
         or trees.appended(s) is not None
         and trees.appended(s)[0].id in local

@@ -219,7 +219,9 @@ class _Anf:
         self.out = []
         self.origin = fn
         self.kinds = _container_kinds(fn, source, self.locals)
-        self.changed = set().union(*[effects.changed_in_place(s) for s in trees.walk(fn) if isinstance(s, gast.stmt)])
+        self.changed = set().union(
+            *[effects.changed_in_place(s) for s in trees.statements(fn) if isinstance(s, gast.stmt)]
+        )
 
     def location(self, node):
         return self.source.location(node) if self.source else None

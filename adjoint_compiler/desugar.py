@@ -264,7 +264,7 @@ class _Desugar:
         )
 
     def declared(self, name):
-        return any(isinstance(n, (gast.Global, gast.Nonlocal)) and name in n.names for n in trees.walk(self.fn))
+        return any(isinstance(n, (gast.Global, gast.Nonlocal)) and name in n.names for n in trees.statements(self.fn))
 
     def target_parts(self, target, out):
         """``a[i] = v``: the index may hold sugar too (evaluated after the value, as Python does)."""
