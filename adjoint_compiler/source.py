@@ -273,7 +273,7 @@ def read(func):
 
 
 _PARSED = {}  # id(code) -> (code, filename, tree, lines, indent): each function's source is read and parsed once
-_PARSED_MAX = 512
+_PARSED_MAX = 128  # (a big function's tree is a few hundred KB)
 
 
 def _parsed(func):
