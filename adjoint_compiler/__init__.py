@@ -17,6 +17,7 @@ registers every built-in adjoint rule.
 
 from adjoint_compiler.api import (
     adjoint_source,
+    cache_dir,
     checkpointed,
     differentiate,
     grad,
@@ -47,4 +48,5 @@ __all__ = [
     "UnsupportedError",
     "InternalError",
     "check_grads",
+    "cache_dir",
 ]

@@ -57,7 +57,7 @@ import weakref
 
 import numpy as np
 
-from adjoint_compiler import display, load, pipeline, references, runtime, source
+from adjoint_compiler import diskcache, display, load, pipeline, references, runtime, source
 from adjoint_compiler.runtime import checkpointed  # noqa: F401  (public: ac.checkpointed)
 from adjoint_compiler.errors import CompileError, InternalError, SourceLocation, UnsupportedError
 
@@ -1110,6 +1110,18 @@ def differentiate(f=None, *, wrt=None):
     if f is None:
         return lambda g: Differentiable(g, wrt)
     return Differentiable(f, wrt)
+
+
+def cache_dir(path):
+    """Keep emitted modules in the directory ``path`` (created if missing), so that a function compiled
+    in an earlier process is loaded rather than compiled again; ``None`` turns the cache off. Off by
+    default; the environment variable ``ADJOINT_COMPILER_CACHE`` sets it at import. An entry is used
+    only while the function's source, its callees' sources, the constants baked into its code, the
+    compiler and the Python and NumPy versions are those it was compiled with (see ``diskcache``).
+
+    >>> cache_dir(None)
+    """
+    diskcache.set_dir(path)
 
 
 references.TRANSFORMS.update(grad=grad, value_and_grad=value_and_grad, vjp=vjp)

@@ -98,7 +98,7 @@ class _Desugar:
     def function(self):
         args = self.fn.args
         for default in list(args.defaults) + [d for d in args.kw_defaults if d is not None]:
-            if any(isinstance(n, _COMPREHENSIONS + (gast.NamedExpr,)) for n in gast.walk(default)):
+            if any(isinstance(n, _COMPREHENSIONS + (gast.NamedExpr,)) for n in trees.breadth_first(default)):
                 self.refuse(default, "a comprehension or := in a parameter default", "compute it in the body")
         self.sets()
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
@@ -258,7 +258,7 @@ class _Desugar:
             len(stmt.targets) == 1
             and isinstance(stmt.targets[0], gast.Name)
             and isinstance(value, (gast.ListComp, gast.DictComp))
-            and stmt.targets[0].id not in {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}
+            and stmt.targets[0].id not in {n.id for n in trees.breadth_first(value) if isinstance(n, gast.Name)}
             and not self.declared(stmt.targets[0].id)
         ):
             # ys = [f(x) for x in xs] builds ys itself
@@ -287,7 +287,7 @@ class _Desugar:
         )
 
     def declared(self, name):
-        return any(isinstance(n, (gast.Global, gast.Nonlocal)) and name in n.names for n in trees.walk(self.fn))
+        return any(isinstance(n, (gast.Global, gast.Nonlocal)) and name in n.names for n in trees.statements(self.fn))
 
     def target_parts(self, target, out):
         """``a[i] = v``: the index may hold sugar too (evaluated after the value, as Python does)."""
@@ -551,12 +551,14 @@ class _Desugar:
             if handler.type is None:
                 self.refuse(handler, "a bare except clause", "name the exception: except ValueError:")
             if handler.name is not None and any(
-                isinstance(n, gast.Name) and n.id == handler.name.id for s_ in handler.body for n in gast.walk(s_)
+                isinstance(n, gast.Name) and n.id == handler.name.id
+                for s_ in handler.body
+                for n in trees.breadth_first(s_)
             ):
                 self.refuse(handler, "an except clause reading the exception it binds (as %s)" % handler.name.id)
-        for node in (n for s_ in stmt.body + stmt.finalbody for n in gast.walk(s_)):
+        for node in (n for s_ in stmt.body + stmt.finalbody for n in trees.breadth_first(s_)):
             if isinstance(node, (gast.Return, gast.Break, gast.Continue)) and any(
-                node is m for f in stmt.finalbody for m in gast.walk(f)
+                node is m for f in stmt.finalbody for m in trees.breadth_first(f)
             ):
                 self.refuse(node, "return, break or continue in a finally clause")
         if not stmt.handlers:
@@ -612,7 +614,7 @@ class _Desugar:
     def refuse_partial_effects(self, stmt):
         """What the try body did before an exception must not be seen by the handler or after it."""
         assigned = {}
-        for node in (n for s_ in stmt.body for n in gast.walk(s_)):
+        for node in (n for s_ in stmt.body for n in trees.breadth_first(s_)):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                 assigned.setdefault(node.id, node)
             stores = isinstance(node, (gast.Assign, gast.AugAssign)) and any(
@@ -642,7 +644,11 @@ class _Desugar:
         for handler in stmt.handlers:
             redefined = set()
             for inner in handler.body:
-                reads = {n.id for n in gast.walk(inner) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+                reads = {
+                    n.id
+                    for n in trees.breadth_first(inner)
+                    if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+                }
                 early = sorted((reads & set(assigned)) - redefined)
                 if early:
                     self.refuse(
@@ -651,7 +657,9 @@ class _Desugar:
                     )
                 if isinstance(inner, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
                     redefined |= {
-                        n.id for n in gast.walk(inner) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+                        n.id
+                        for n in trees.breadth_first(inner)
+                        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
                     }
             for name in sorted(set(assigned) - redefined):
                 if name in after:
@@ -665,10 +673,10 @@ class _Desugar:
     def reads_after(self, stmt):
         """Names read anywhere in the function outside ``stmt``'s try body and handler (a superset of what
         may be read after it)."""
-        inside = {id(n) for part in (stmt.body, stmt.handlers) for s_ in part for n in gast.walk(s_)}
+        inside = {id(n) for part in (stmt.body, stmt.handlers) for s_ in part for n in trees.breadth_first(s_)}
         return {
             n.id
-            for n in gast.walk(self.fn)
+            for n in trees.breadth_first(self.fn)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and id(n) not in inside
         }
 
@@ -968,7 +976,7 @@ class _Desugar:
         for gen in node.generators:
             if gen.is_async:
                 self.refuse(node, "async comprehension")
-            for target in (n for n in gast.walk(gen.target) if isinstance(n, gast.Name)):
+            for target in (n for n in trees.breadth_first(gen.target) if isinstance(n, gast.Name)):
                 if target.id in self.outside or target.id in self.comp_vars or target.id in renames:
                     renames[target.id] = self.namer.fresh(target.id + "_{}")
         body = inner
@@ -980,7 +988,7 @@ class _Desugar:
         first_iter = node.generators[0].iter
         if renames:
             _rename_except(body, renames, first_iter)
-        bound = [n.id for g in node.generators for n in gast.walk(g.target) if isinstance(n, gast.Name)]
+        bound = [n.id for g in node.generators for n in trees.breadth_first(g.target) if isinstance(n, gast.Name)]
         self.comp_vars.extend(bound)
         try:
             return self.block(body)
@@ -1075,7 +1083,7 @@ def _set(owner, field, index, new):
 
 def _assigned_by_sugar_after(owner):
     # a name read before a := that may rebind it must be read first: always freeze names next to a :=
-    return any(isinstance(n, gast.NamedExpr) for n in gast.walk(owner))
+    return any(isinstance(n, gast.NamedExpr) for n in trees.breadth_first(owner))
 
 
 def _is_chain(node):
@@ -1123,7 +1131,7 @@ def _names_outside_comprehensions(fn):
             inner = set(bound)
             for i, gen in enumerate(node.generators):
                 visit(gen.iter, bound if i == 0 else inner)
-                inner |= {n.id for n in gast.walk(gen.target) if isinstance(n, gast.Name)}
+                inner |= {n.id for n in trees.breadth_first(gen.target) if isinstance(n, gast.Name)}
                 for test in gen.ifs:
                     visit(test, inner)
             for part in (getattr(node, "elt", None), getattr(node, "key", None), getattr(node, "value", None)):
@@ -1142,16 +1150,16 @@ def _names_outside_comprehensions(fn):
 
 def _rename_except(stmts, mapping, keep):
     """Rename names in ``stmts`` (in place), except inside the node ``keep``."""
-    skip = {id(n) for n in gast.walk(keep)}
+    skip = {id(n) for n in trees.breadth_first(keep)}
     for stmt in stmts:
-        for node in gast.walk(stmt):
+        for node in trees.breadth_first(stmt):
             if isinstance(node, gast.Name) and id(node) not in skip and node.id in mapping:
                 node.id = mapping[node.id]
 
 
 def _at(node, near):
     """``node`` with ``near``'s location where it has none (its new children too)."""
-    for n in gast.walk(node):
+    for n in trees.breadth_first(node):
         for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
             if getattr(n, attr, None) is None and getattr(near, attr, None) is not None:
                 setattr(n, attr, getattr(near, attr))

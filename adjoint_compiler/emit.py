@@ -36,7 +36,7 @@ def _replace_comment(match):
 def restore_raises(tree, env):
     """Calls of ``runtime.raise_`` (``desugar`` lowers raise statements to them) as raise statements again,
     in place."""
-    for node in gast.walk(tree):
+    for node in trees.statements(tree):
         for field in ("body", "orelse"):
             block = getattr(node, field, None)
             if not isinstance(block, list):
@@ -60,7 +60,7 @@ def restore_tries(tree, env):
     handler``) as a try statement again, in place: ``_try1 = True``, then ``try: body`` and ``except E:
     _try1 = False; handler``. Returns the markers left where no such branch follows (none, normally)."""
     left = []
-    for node in list(gast.walk(tree)):
+    for node in list(trees.statements(tree)):
         for field in ("body", "orelse", "finalbody"):
             block = getattr(node, field, None)
             if not isinstance(block, list):
@@ -94,7 +94,7 @@ def restore_tries(tree, env):
 def to_source(node):
     if isinstance(node, gast.AST):
         node = gast.gast_to_ast(node)
-    ast.fix_missing_locations(node)
+    ast.fix_missing_locations(node)  # (the printer looks up type comments by line)
     text = ast.unparse(node) + "\n"  # the standard library's printer: it follows the language's grammar
 
     return _COMMENT.sub(_replace_comment, text)

@@ -36,7 +36,7 @@ from adjoint_compiler import (
     optimize,
     rebind,
 )
-from adjoint_compiler import reverse, runtime, tangent
+from adjoint_compiler import diskcache, reverse, runtime, tangent
 from adjoint_compiler import naming, refusals, source, specialise, ssa, trees
 from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
 
@@ -174,9 +174,9 @@ def _fence(c):
     return c.tree
 
 
-def _tree_pass(module, *extra):
+def _tree_pass(module, *extra, **options):
     def stage(c):
-        c.tree = module.run(c.tree, *[getattr(c, name) for name in extra])
+        c.tree = module.run(c.tree, *[getattr(c, name) for name in extra], **options)
         return c.tree
 
     stage.__name__ = "_" + module.__name__.rpartition(".")[2]
@@ -204,22 +204,27 @@ def _reverse(c):
 
 
 def _optimize(c):
-    c.tree = optimize.run(c.tree, keep=trees.local_names(c.ssa_tree) | c.result.gradient_names)
+    c.tree = optimize.run(c.tree, keep=trees.local_names(c.ssa_tree) | c.result.gradient_names, copy=False)
     return c.tree
 
 
 def _emit(c):
     fn, src, result = c.tree, c.src, c.result
-    emit.restore_raises(fn, src.env)
-    _refuse_broad_tries(fn, src, c.mode)
-    left = emit.restore_tries(fn, src.env)
+    bound = _bound_helpers(src.env)
+    if runtime.raise_ in bound:
+        emit.restore_raises(fn, src.env)
+    left = None
+    if runtime.try_ in bound:
+        _refuse_broad_tries(fn, src, c.mode)
+        left = emit.restore_tries(fn, src.env)
     if left:  # the branch of a try statement was split from its marker (a checkpointed loop's step function)
         raise UnsupportedError(
             "a try statement where the compiler rearranges the code around it (a checkpointed loop)",
             src.location(_try_markers(src.tree, src).get(left[0].args[0].value, src.tree)),
         )
-    used = _globals_read(fn, src.env, src, set(result.needs) | c.linker.names())
-    read = _names_read(fn)
+    nodes = list(trees.walk(fn))
+    used = _globals_read(nodes, src.env, src, set(result.needs) | c.linker.names())
+    read = {n.id for n in nodes if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
     for name, value in result.needs.items():
         if name not in read:
             continue  # a module an inlined rule refers to where the code it emitted does not
@@ -261,13 +266,15 @@ STAGES = [
     ("specialise", _specialise),
     ("fence", _fence),
     ("jumps", _tree_pass(jumps, "src")),
-    ("rebind", _tree_pass(rebind, "src")),
-    ("inline", _tree_pass(inline, "src")),
+    # jumps copies the lowered user tree, which locations and try markers are read from later; the
+    # passes after it need not copy the trees before them, which nothing keeps
+    ("rebind", _tree_pass(rebind, "src", copy=False)),
+    ("inline", _tree_pass(inline, "src", copy=False)),
     ("carry", _tree_pass(carry, "src")),
-    ("anf", _tree_pass(anf, "src")),
+    ("anf", _tree_pass(anf, "src", copy=False)),
     ("aliasing", _tree_pass(aliasing, "src")),
     ("ssa", _tree_pass(ssa, "src")),
-    ("cse", _tree_pass(cse)),
+    ("cse", _tree_pass(cse, copy_=False)),
     ("activity", _activity),
     ("reverse", _reverse),
     ("optimize", _optimize),
@@ -320,12 +327,29 @@ def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None, bind
     """
     if stop_after is not None and stop_after not in STAGE_NAMES:
         raise ValueError("stop_after=%r is not a stage (stages: %s)" % (stop_after, ", ".join(STAGE_NAMES)))
-    return _run(Compilation(func, wrt, mode, scalar_params, bindings, varargs, called, ()), stop_after)
+    cached = stop_after is None and bindings is None and varargs is None and not called and diskcache.directory()
+    if cached:
+        start = time.perf_counter()
+        found = diskcache.load(func, wrt, mode, scalar_params)
+        if found is not None:
+            f, seconds = found, time.perf_counter() - start
+            return Compiled(f.text, f.function, f.name, seconds, f.tapes, f.unit, True, f.guards)
+    compiled = _run(Compilation(func, wrt, mode, scalar_params, bindings, varargs, called, ()), stop_after)
+    if cached:
+        diskcache.store(func, wrt, mode, scalar_params, compiled)
+    return compiled
 
 
-def _globals_read(fn, env, src, provided):
+def _bound_helpers(env):
+    """Which of the markers that desugar binds (``runtime.raise_``, ``runtime.try_``) the function's
+    environment holds: without them there are no statements to restore, and no walk to look for them."""
+    markers = (runtime.raise_, runtime.try_)
+    return [v for v in dict.values(env) if any(v is m for m in markers)]
+
+
+def _globals_read(nodes, env, src, provided):
     bound = set()
-    for node in trees.walk(fn):
+    for node in nodes:
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
             bound.add(node.id)
         elif isinstance(node, gast.FunctionDef):
@@ -333,7 +357,7 @@ def _globals_read(fn, env, src, provided):
         elif isinstance(node, gast.arguments):
             bound.update(a.id for a in node.args)
     used = {}
-    for node in trees.walk(fn):
+    for node in nodes:
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id not in bound:
             if node.id in runtime.HELPERS or node.id in provided or node.id == naming.COMMENT_FN:
                 continue  # the emitted module defines these itself
@@ -342,10 +366,6 @@ def _globals_read(fn, env, src, provided):
             if getattr(builtins, node.id, object()) is not env[node.id]:
                 used[node.id] = env[node.id]
     return used
-
-
-def _names_read(fn):
-    return {n.id for n in trees.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
 
 
 def _wrt_names(tree, wrt, src):

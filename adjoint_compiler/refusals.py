@@ -40,7 +40,7 @@ def refuse_differentiated_context_managers(fn, source, varied):
             node.value, source
         ):
             continue
-        if {n.id for n in gast.walk(node.value) if isinstance(n, gast.Name)} & varied:
+        if {n.id for n in trees.breadth_first(node.value) if isinstance(n, gast.Name)} & varied:
             raise UnsupportedError(
                 "a with statement whose context manager holds differentiated values",
                 source.location(node),
@@ -51,7 +51,7 @@ def refuse_differentiated_context_managers(fn, source, varied):
 def refuse_mutation_of_varied(fn, source, local, varied):
     """``xs.append(v)`` with a differentiable ``v`` (or on a differentiable ``xs``) changes a value
     the analysis cannot follow; refuse it rather than drop its derivative."""
-    for stmt in gast.walk(fn):
+    for stmt in trees.breadth_first(fn):
         if not (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)):
             continue
         call = stmt.value
@@ -219,8 +219,8 @@ def _named(name):
 def refuse_values_without_derivatives(fn, defs, source, varied, useful):
     """A differentiated value reaching a result through a place derivatives do not flow (an attribute of an
     object, the index of a subscript, indexing an object such as np.r_): refused, never a constant."""
-    statement = {id(getattr(st, "value", None)): st for st in gast.walk(fn) if isinstance(st, gast.stmt)}
-    statement.update((id(st), st) for st in gast.walk(fn) if isinstance(st, gast.stmt))
+    statement = {id(getattr(st, "value", None)): st for st in trees.breadth_first(fn) if isinstance(st, gast.stmt)}
+    statement.update((id(st), st) for st in trees.breadth_first(fn) if isinstance(st, gast.stmt))
     for name, op in defs:
         # a subscript's or a store's index is an integer (Python and NumPy raise otherwise) or a dict key:
         # its derivative is zero, so only other operations can lose one
@@ -235,7 +235,7 @@ def refuse_values_without_derivatives(fn, defs, source, varied, useful):
                 base = None
             if isinstance(base, (list, tuple, dict, np.ndarray)):
                 continue  # an element of a constant container, chosen by an index
-        reads = {n.id for n in gast.walk(value) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        reads = {n.id for n in trees.breadth_first(value) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
         lost = sorted((reads & varied) - set(op.operand_names()))
         if lost:
             where = statement.get(id(op.node), op.node)
@@ -303,7 +303,7 @@ def _quote(node):
 def refuse_differentiated_writes(fn, source, act):
     """A called function that writes a differentiated value to a global or nonlocal: code that reads
     it later (the caller, or the next call) would read it as a constant and drop its derivative."""
-    for stmt in gast.walk(fn):
+    for stmt in trees.breadth_first(fn):
         if (
             isinstance(stmt, gast.Assign)
             and isinstance(stmt.targets[0], gast.Attribute)

@@ -432,8 +432,12 @@ def _rebuild(fn, globals_):
 
 
 def fresh_copy(fn):
-    """A new function object with fn's code and globals: the compile cache misses on it."""
-    return _rebuild(fn, fn.__globals__)
+    """A new function object with a copy of fn's code and its globals: the compile cache misses on it, and so
+    does the compiler's parse of each code object's source (source.py), as for a function compiled the
+    first time."""
+    out = _rebuild(fn, fn.__globals__)
+    out.__code__ = fn.__code__.replace()
+    return out
 
 
 # --------------------------------------------------------------------------

@@ -32,9 +32,11 @@ from adjoint_compiler.optimize.quotes import Quotes
 __all__ = ["run", "coalesce"]
 
 
-def run(fn, keep=frozenset()):
-    """Optimize a copy of ``fn``; names in ``keep`` are never propagated away."""
-    fn = trees.clone(fn)
+def run(fn, keep=frozenset(), copy=True):
+    """Optimize a copy of ``fn``; names in ``keep`` are never propagated away. ``copy=False``: ``fn`` itself
+    (the pipeline does not keep the reversed function, and saves the copy)."""
+    if copy:
+        fn = trees.clone(fn)
     quotes = Quotes(fn)
     clean(fn, keep, quotes)
     if coalesce(fn):  # last: the rewrites above rely on names assigned once

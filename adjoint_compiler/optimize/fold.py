@@ -21,7 +21,7 @@ import operator
 
 import gast
 
-from adjoint_compiler import naming
+from adjoint_compiler import naming, trees
 from adjoint_compiler.optimize.facts import pure
 
 
@@ -141,7 +141,7 @@ def simplify(node, cotangent=True):
     if op is gast.Div and rv == 1 and keeps_type(left):
         return left
     if op is gast.Add:
-        if isinstance(left, (gast.BinOp, gast.Name, gast.Call)) and pure(left) and gast.dump(left) == gast.dump(right):
+        if isinstance(left, (gast.BinOp, gast.Name, gast.Call)) and trees.same(left, right) and pure(left):
             return gast.BinOp(left=gast.Constant(value=2, kind=None), op=gast.Mult(), right=left)  # x * x
         # 0.0 + e is +0.0 where e is -0.0 (arctan2 tells them apart): dropped in adjoint code only
         if lv == 0 and cotangent:
