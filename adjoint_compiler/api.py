@@ -685,9 +685,12 @@ def _scalar_output(f, wrt, transform, with_value):
     return wrapper, wrt_idx, single
 
 
-def value_and_grad(f, wrt=0, has_aux=False):
+def value_and_grad(f, wrt=0, has_aux=False, backend="python"):
     """``vg(*args) -> (f(*args), gradient)``; the output must be a scalar. ``has_aux``: ``f`` returns
-    ``(scalar, aux)``, and ``vg`` returns ``((scalar, aux), gradient)``; aux is not differentiated."""
+    ``(scalar, aux)``, and ``vg`` returns ``((scalar, aux), gradient)``; aux is not differentiated.
+    ``backend="numba"`` runs the emitted code under ``numba.njit`` (``backend_numba``)."""
+    if backend != "python":
+        return _on_backend(backend, f, wrt, "value_and_grad", has_aux)
     layouts = _layouts(f, wrt, "value_and_grad", lambda made, w: value_and_grad(made, w, has_aux))
     if layouts is not None:
         return _per_layout(layouts, lambda pack, out: (out[0], pack(out[1])))
@@ -769,12 +772,15 @@ def _grad_of_grad(inner, wrt):
     return grad_grad_f
 
 
-def grad(f, wrt=0, has_aux=False):
+def grad(f, wrt=0, has_aux=False, backend="python"):
     """``g(*args) -> df/d(args[wrt])`` (a tuple for a tuple ``wrt``); the output must be a scalar.
 
     ``grad(grad(f))`` differentiates the generated gradient code again. ``has_aux``: ``f`` returns
     ``(scalar, aux)`` and ``g`` returns ``(gradient, aux)``; aux is not differentiated.
+    ``backend="numba"`` runs the emitted code under ``numba.njit`` (``backend_numba``).
     """
+    if backend != "python":
+        return _on_backend(backend, f, wrt, "grad", has_aux)
     layouts = _layouts(f, wrt, "grad", lambda made, w: grad(made, w, has_aux))
     if layouts is not None:
         return _per_layout(layouts, lambda pack, out: (pack(out[0]), out[1]) if has_aux else pack(out))
@@ -792,8 +798,10 @@ def grad(f, wrt=0, has_aux=False):
 setattr(grad, source.MAKES_GRADIENT, "grad")
 
 
-def vjp(f, wrt=0):
+def vjp(f, wrt=0, backend="python"):
     """``fv(*args) -> (value, pullback)``, ``pullback(cotangent)`` -> gradient(s) in ``wrt``'s structure."""
+    if backend != "python":
+        return _on_backend(backend, f, wrt, "vjp")
     layouts = _layouts(f, wrt, "vjp", vjp)
     if layouts is not None:
         return _per_layout(layouts, lambda pack, out: (out[0], lambda cotangent: pack(out[1](cotangent))))
@@ -839,6 +847,16 @@ def vjp(f, wrt=0):
 
 
 setattr(vjp, source.MAKES_GRADIENT, "vjp")
+
+
+def _on_backend(backend, f, wrt, kind, has_aux=False):
+    """The transform ``kind`` of ``f`` on a backend other than Python's (only numba's, so far)."""
+    from adjoint_compiler import backend_numba  # (imports numba only when it compiles)
+
+    backend_numba.check_backend(backend)
+    if has_aux:
+        raise ValueError("has_aux=True is not supported with backend=%r; use backend='python'" % (backend,))
+    return backend_numba.transform(f, wrt, kind)
 
 
 def _tape_size(tape):

@@ -29,17 +29,20 @@ import numpy as np
 
 from adjoint_compiler import load, runtime, source
 from adjoint_compiler.api import _arity, _any_structure, _as_tuples, _bind, _compiled, _function, _Generic, _label
-from adjoint_compiler.api import _check_differentiated, _layouts, _reraise, _Structures, _truth_value
+from adjoint_compiler.api import _check_differentiated, _layouts, _on_backend, _reraise, _Structures, _truth_value
 from adjoint_compiler.api import grad, normalize_wrt, vjp
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
 
-def jvp(f, wrt=0):
+def jvp(f, wrt=0, backend="python"):
     """``fj(*args, tangent) -> (value, tangent_out)``: forward mode, one sweep of emitted tangent code.
 
     ``tangent`` has the structure ``grad(f, wrt)`` returns (one value for one ``wrt``, a tuple for a
     tuple); ``tangent_out`` has the output's structure. ``jvp(grad(f))`` differentiates the emitted
-    gradient code in forward mode (a Hessian-vector product, as ``hvp``)."""
+    gradient code in forward mode (a Hessian-vector product, as ``hvp``).
+    ``backend="numba"`` runs the tangent code under ``numba.njit`` (``backend_numba``)."""
+    if backend != "python":
+        return _on_backend(backend, f, wrt, "jvp")
     inner = getattr(f, "_adjoint_compiler_grad_of", None)
     if inner is not None:
         return _jvp_of_grad(inner, wrt)
