@@ -51,12 +51,14 @@ import linecache
 import re
 import symtable
 import warnings
+import weakref
 
 import numpy as np
 
 from adjoint_compiler import api, load, pipeline
 
 BACKENDS = ("python", "numba")
+_PROGRAMS = weakref.WeakKeyDictionary()  # function -> {(wrt, mode, scalar arguments): _Program}
 _RUNTIME = "adjoint_compiler.runtime"
 
 
@@ -396,6 +398,7 @@ class _Program:
         self.f, self.wrt, self.mode, self.kinds = f, wrt, mode, kinds
         self.compiled = pipeline.compile(f, wrt, mode, kinds)
         self.natives = None
+        self.ready = {}  # argument types -> the native code compiled for them
         self.refused = {}  # argument types -> why numba could not compile the code for them
 
     def current(self):
@@ -415,8 +418,9 @@ class _Program:
     def native(self, args):
         """The first native code that compiles for ``args``, or None (after the warning)."""
         key = tuple((type(a), getattr(a, "dtype", None), np.ndim(a)) for a in args)
-        if key in self.refused:
-            return None
+        ready = self.ready.get(key)
+        if ready is not None or key in self.refused:
+            return ready
         error = _numba_error()
         natives = self._natives()
         why = getattr(self, "why", None)
@@ -429,8 +433,7 @@ class _Program:
             except Exception as e:  # numba's own failure to type an argument (an object it has no type for)
                 why = "%s: %s" % (type(e).__name__, str(e).splitlines()[0] if str(e) else "")
                 continue
-            if i:  # the array tapes were refuted: keep the one that works first
-                natives.insert(0, natives.pop(i))
+            self.ready[key] = native
             return native
         self.refused[key] = why
         code = self.f.__code__
@@ -520,7 +523,12 @@ class _Programs:
     def native(self, args, kinds=()):
         program = self.by_kinds.get(kinds)
         if program is None or not program.current():
-            program = self.by_kinds[kinds] = _Program(self.f, self.wrt, self.mode, kinds)
+            shared = _PROGRAMS.setdefault(self.f, {})  # grad and value_and_grad of f share theirs
+            key = (self.wrt, self.mode, kinds)
+            program = shared.get(key)
+            if program is None or not program.current():
+                program = shared[key] = _Program(self.f, self.wrt, self.mode, kinds)
+            self.by_kinds[kinds] = program
         return program.native(args)
 
     def fallback(self):
@@ -545,17 +553,21 @@ def _scalar_output(f, wrt, single, kind, python):
         if api._check_differentiated(f, args, wrt):  # a truth value: the Python backend's conversions
             return programs.fallback()(*given)
         args = _boundary(args)
-        native = fast[0] if fast and programs.by_kinds[()].current() else programs.native(args)
-        if native is None:
-            return programs.fallback()(*given)
-        try:
-            value, grads = native.entry(*args)
-        except _numba_error():  # new argument types that numba cannot compile the code for
+        # numba dispatches on the argument types itself: once one call's compiled, later calls go
+        # straight to it; types it cannot compile raise before the code runs
+        done = False
+        if fast and not fast[1].refused and fast[1].current():
+            try:
+                value, grads = fast[0].entry(*args)
+                done = True
+            except _numba_error():
+                pass
+        if not done:
             native = programs.native(args)
             if native is None:
                 return programs.fallback()(*given)
             value, grads = native.entry(*args)
-        fast[:] = [native]
+            fast[:] = [native, programs.by_kinds[()]]
         grads = finish(grads, given)
         return (value, grads) if with_value else grads
 
