@@ -541,33 +541,45 @@ def _kinds(args):
     return tuple(i for i, a in enumerate(args) if api._is_scalar(a) and type(a) is not np.ndarray)
 
 
+def _plain(args):
+    """Whether every argument is a float, an int or a float array: numba takes them as they are, and
+    none needs the API's checks (complex numbers, truth values)."""
+    for a in args:
+        t = type(a)
+        if t is not float and t is not int and not (t is np.ndarray and a.dtype.kind == "f"):
+            return False
+    return True
+
+
 def _scalar_output(f, wrt, single, kind, python):
     programs = _Programs(f, wrt, "grad", python)
     finish = api._generic_finisher(wrt, single)
     nargs = api._arity(f)
     with_value = kind == "value_and_grad"
-    fast = []  # the native entry once it compiled for one call's types (numba dispatches on types itself)
+    fast = []  # (entry, program) once a call compiled: numba dispatches on the argument types itself
 
     def wrapper(*args, **kwargs):
-        given = args = args if not kwargs and len(args) == nargs else api._bind(f, args, kwargs)
-        if api._check_differentiated(f, args, wrt):  # a truth value: the Python backend's conversions
-            return programs.fallback()(*given)
-        args = _boundary(args)
-        # numba dispatches on the argument types itself: once one call's compiled, later calls go
-        # straight to it; types it cannot compile raise before the code runs
-        done = False
-        if fast and not fast[1].refused and fast[1].current():
+        if kwargs or len(args) != nargs:
+            args = api._bind(f, args, kwargs)
+        if fast and _plain(args) and not fast[1].refused and fast[1].current():
             try:
-                value, grads = fast[0].entry(*args)
-                done = True
-            except _numba_error():
-                pass
-        if not done:
-            native = programs.native(args)
-            if native is None:
-                return programs.fallback()(*given)
-            value, grads = native.entry(*args)
-            fast[:] = [native, programs.by_kinds[()]]
+                value, grads = fast[0](*args)
+            except _numba_error():  # types it has not compiled for, and cannot: the slow path says so
+                fast.clear()
+            else:
+                grads = finish(grads, args)
+                return (value, grads) if with_value else grads
+        return slow(args)
+
+    def slow(given):
+        if api._check_differentiated(f, given, wrt):  # a truth value: the Python backend's conversions
+            return programs.fallback()(*given)
+        args = _boundary(given)
+        native = programs.native(args)
+        if native is None:
+            return programs.fallback()(*given)
+        value, grads = native.entry(*args)
+        fast[:] = [native.entry, programs.by_kinds[()]]
         grads = finish(grads, given)
         return (value, grads) if with_value else grads
 
