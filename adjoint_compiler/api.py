@@ -849,14 +849,17 @@ def vjp(f, wrt=0, backend="python"):
 setattr(vjp, source.MAKES_GRADIENT, "vjp")
 
 
-def _on_backend(backend, f, wrt, kind, has_aux=False):
-    """The transform ``kind`` of ``f`` on a backend other than Python's (only numba's, so far)."""
-    from adjoint_compiler import backend_numba  # (imports numba only when it compiles)
+BACKENDS = {}  # name -> make(f, wrt, kind): the backends besides Python's (backend_numba registers "numba")
 
-    backend_numba.check_backend(backend)
+
+def _on_backend(backend, f, wrt, kind, has_aux=False):
+    """The transform ``kind`` of ``f`` on a backend other than Python's."""
+    make = BACKENDS.get(backend)
+    if make is None:
+        raise ValueError("backend=%r: one of %s" % (backend, ", ".join(map(repr, ["python"] + sorted(BACKENDS)))))
     if has_aux:
         raise ValueError("has_aux=True is not supported with backend=%r; use backend='python'" % (backend,))
-    return backend_numba.transform(f, wrt, kind)
+    return make(f, wrt, kind)
 
 
 def _tape_size(tape):

@@ -50,14 +50,14 @@ import itertools
 import linecache
 import re
 import symtable
+import sys
 import warnings
 import weakref
 
 import numpy as np
 
-from adjoint_compiler import api, load, pipeline
+from adjoint_compiler import api, derived, load, pipeline
 
-BACKENDS = ("python", "numba")
 _PROGRAMS = weakref.WeakKeyDictionary()  # function -> {(wrt, mode, scalar arguments): _Program}
 _RUNTIME = "adjoint_compiler.runtime"
 
@@ -68,12 +68,6 @@ class NumbaFallbackWarning(UserWarning):
 
 class _Refused(Exception):
     """A construct ``lower`` cannot give numba; its message names it."""
-
-
-def check_backend(backend):
-    """Raise ValueError for a backend name that is none of ``BACKENDS``."""
-    if backend not in BACKENDS:
-        raise ValueError("backend=%r: one of %s" % (backend, ", ".join(map(repr, BACKENDS))))
 
 
 # ---- lowering: the emitted text as numba compiles it ----------------------------------------------
@@ -88,12 +82,7 @@ def lower(text, tapes_as_arrays=True):
     body = []
     for stmt in module.body:
         if isinstance(stmt, ast.ImportFrom) and stmt.module == _RUNTIME:
-            from adjoint_compiler import runtime_numba
-
-            for alias in stmt.names:
-                if alias.name not in runtime_numba.HELPERS:
-                    raise _Refused("the runtime helper %s (the numba backend has no version of it)" % alias.name)
-                helpers.add(alias.name)
+            helpers.update(alias.name for alias in stmt.names)  # (one runtime_numba lacks: refused at load)
             continue
         if isinstance(stmt, ast.FunctionDef):
             arrays = _lower_tapes(stmt, fresh) if tapes_as_arrays else {}
@@ -363,7 +352,13 @@ class _Native:
         import numba
 
         self.text = lower(compiled.source, tapes_as_arrays)
-        first = load.run(self.text, compiled.name, compiled.unit.provided)
+        try:
+            first = load.run(self.text, compiled.name, compiled.unit.provided)
+        except ImportError as e:
+            missing = re.search(r"cannot import name '(\w+)'", str(e))
+            raise _Refused(
+                "the runtime helper %s (the numba backend has no version of it)" % (missing and missing.group(1))
+            ) from None
         namespace = first.__globals__
         filename = first.__code__.co_filename
         for key, value in list(namespace.items()):
@@ -449,9 +444,17 @@ class _Program:
                 why,
             ),
             NumbaFallbackWarning,
-            stacklevel=4,
+            stacklevel=_outside(),
         )
         return None
+
+
+def _outside():
+    """The stack level of the first frame outside this module (the user's call), for warnings."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename == __file__:
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _construct(error, native):
@@ -483,15 +486,15 @@ def _boundary(args):
 
 
 def _python_transform(kind, f, wrt):
-    if kind == "jvp":
-        from adjoint_compiler.derived import jvp
-
-        return jvp(f, wrt)
-    return getattr(api, kind)(f, wrt)
+    return derived.jvp(f, wrt) if kind == "jvp" else getattr(api, kind)(f, wrt)
 
 
 def transform(f, wrt, kind):
     """``kind`` (grad, value_and_grad, vjp, jvp) of ``f`` on the numba backend (see the module docstring)."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        raise ImportError("backend='numba' needs numba: pip install 'adjoint-compiler[numba]'") from None
     user = f.py_func if _numba_dispatcher(f) else f
     python = functools.partial(_python_transform, kind, user, wrt)
     why = None
@@ -500,7 +503,7 @@ def transform(f, wrt, kind):
     elif api._flexible(user):
         why = "a function taking *args or **kwargs"
     if why is not None:
-        warnings.warn("numba backend: %s; running the Python backend instead" % why, NumbaFallbackWarning, 2)
+        warnings.warn("numba backend: %s; running the Python backend instead" % why, NumbaFallbackWarning, 4)
         return python()
     user = api._function(user, kind)
     wrt_idx, single = api.normalize_wrt(user, wrt)
@@ -612,8 +615,6 @@ def _vjp(f, wrt, single, kind, python):
 
 
 def _jvp(f, wrt, single, kind, python):
-    from adjoint_compiler.derived import _as_float, _precision_of
-
     programs = _Programs(f, wrt, "jvp", python)
     nargs = api._arity(f)
 
@@ -627,12 +628,15 @@ def _jvp(f, wrt, single, kind, python):
             raise TypeError("jvp of %s: %d tangents for wrt=%r" % (f.__qualname__, len(tangents), wrt))
         if api._check_differentiated(f, args, wrt):
             return programs.fallback()(*given, tangent)
-        args = _boundary(tuple(_as_float(a) if i in wrt else a for i, a in enumerate(args)))
-        tangents = _boundary(tuple(_as_float(t) for t in tangents))
+        args = _boundary(tuple(derived._as_float(a) if i in wrt else a for i, a in enumerate(args)))
+        tangents = _boundary(tuple(derived._as_float(t) for t in tangents))
         native = programs.native(args + tangents, _kinds(args))
         if native is None:
             return programs.fallback()(*given, tangent)
         value, tangent_out = native.entry(*args, *tangents)
-        return value, tangent_out if type(tangent_out) is float else _precision_of(tangent_out, value)
+        return value, tangent_out if type(tangent_out) is float else derived._precision_of(tangent_out, value)
 
     return wrapper
+
+
+api.BACKENDS["numba"] = transform

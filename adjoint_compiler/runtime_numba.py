@@ -1,6 +1,6 @@
 """The runtime helpers of ``runtime`` that the numba backend compiles, as ``numba.extending.overload`` s.
 
-Invariant: each name here is a helper of ``runtime`` that emitted code imports, and under ``numba.njit``
+Invariant: each public name here is a helper of ``runtime`` that emitted code imports, and under ``numba.njit``
 it computes what the helper of that name computes, for the types it accepts; for any other type it
 fails numba's typing (the backend then falls back to the Python backend), and a case it can only tell
 at run time (``unbroadcast`` between arrays of different shapes) raises ``NotImplementedError``
@@ -123,6 +123,3 @@ def tape_grow(tape, used):
         for column in range(tape.shape[1]):
             bigger[row, column] = tape[row, column]
     return bigger
-
-
-HELPERS = ("check_scalar", "zeros_like", "shape_of", "unbroadcast", "unreduce", "loop_length")
