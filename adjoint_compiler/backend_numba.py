@@ -336,9 +336,6 @@ def _split_pullback(fn):
 # ---- loading: the lowered module under numba.njit ----------------------------------------------------
 
 
-_FALLBACK = object()
-
-
 def _numba_error():
     from numba.core.errors import NumbaError
 
@@ -348,7 +345,7 @@ def _numba_error():
 class _Native:
     """The njit-compiled functions of one lowered module: ``entry``, and ``pullback`` for a vjp."""
 
-    def __init__(self, compiled, mode, tapes_as_arrays):
+    def __init__(self, function, compiled, mode, tapes_as_arrays):
         import numba
 
         self.text = lower(compiled.source, tapes_as_arrays)
@@ -365,6 +362,8 @@ class _Native:
             if inspect.isfunction(value) and value.__code__.co_filename == filename:
                 namespace[key] = numba.njit(value)
         self.filename = filename
+        self.source = compiled.source  # the emitted text, comments quoting the user's statements included
+        self.function = function
         self.entry = namespace[compiled.name]
         self.pullback = None
         if mode == "vjp":  # lower puts the pullback right after the function that returns its values
@@ -386,8 +385,8 @@ class _Native:
 
 class _Program:
     """One compilation of ``f`` (wrt, mode, scalar arguments) and the native code tried for it: tapes as
-    float arrays first where any loop has one, as lists if numba's typing refutes that; ``call`` returns
-    ``_FALLBACK`` where neither compiles for the arguments' types (after a warning, once per types)."""
+    float arrays first where any loop has one, as lists if numba's typing refutes that; ``native`` gives
+    None where neither compiles for the arguments' types (after a warning, once per types)."""
 
     def __init__(self, f, wrt, mode, kinds):
         self.f, self.wrt, self.mode, self.kinds = f, wrt, mode, kinds
@@ -404,7 +403,9 @@ class _Program:
             self.natives = []
             try:
                 for arrays in (True, False) if "_tape" in self.compiled.source else (False,):
-                    self.natives.append(_Native(self.compiled, self.mode, arrays))
+                    native = _Native(self.f, self.compiled, self.mode, arrays)
+                    if not any(n.text == native.text for n in self.natives):
+                        self.natives.append(native)
             except _Refused as e:
                 self.natives = []
                 self.why = str(e)
@@ -440,7 +441,7 @@ class _Program:
                 self.f.__qualname__,
                 code.co_filename,
                 code.co_firstlineno,
-                ", ".join(type(a).__name__ for a in args),
+                _types(args),
                 why,
             ),
             NumbaFallbackWarning,
@@ -463,11 +464,36 @@ def _construct(error, native):
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     what = next((ln for ln in lines if not ln.startswith(("Failed in", "No implementation", "During:"))), "")
     what = re.sub(r"\x1b\[[0-9;]*m", "", what)
+    if what.startswith(">>> "):  # numba's "No implementation of function ... found for signature: >>> call"
+        what = "no numba implementation of %s" % what[4:]
     where = re.search(r'File "%s", line (\d+)' % re.escape(native.filename), text)
     if where:
         line = linecache.getline(native.filename, int(where.group(1))).strip()
-        what += " (in the emitted line `%s`)" % line
+        what += " (in the emitted line `%s`%s)" % (line, _user_statement(native, line))
     return what
+
+
+def _user_statement(native, line):
+    """Where the user wrote the statement an emitted line comes from (", from the user's statement at
+    file:line"), when the adjoint sweep quotes it (the comment before the line) and it is found on one
+    line of the function's source; else ""."""
+    emitted = native.source.splitlines()
+    at = next((i for i, text in enumerate(emitted) if text.strip() == line), None)
+    quoted = next((t.strip()[2:] for t in reversed(emitted[:at]) if t.strip().startswith("# ")), None) if at else None
+    if quoted is None or quoted in ("forward sweep", "adjoint sweep"):
+        return ""
+    try:
+        lines, first = inspect.getsourcelines(native.function)
+        wanted = ast.dump(ast.parse(quoted))
+    except (OSError, TypeError, SyntaxError):
+        return ""
+    for i, text in enumerate(lines):
+        try:
+            if ast.dump(ast.parse(text.strip())) == wanted:
+                return ", from the user's statement at %s:%d" % (native.function.__code__.co_filename, first + i)
+        except SyntaxError:
+            continue
+    return ""
 
 
 def _numba_dispatcher(f):
@@ -554,6 +580,28 @@ def _plain(args):
     return True
 
 
+def _python_only(f, args, wrt):
+    """Whether the Python backend takes these arguments: a differentiated truth value (for its gradient
+    conversions), or arguments that are or hold NamedTuples, dataclasses or objects (its structured
+    path; a warning says so). Raises TypeError for complex ones, as the Python backend does."""
+    if api._check_differentiated(f, args, wrt):
+        return True
+    if api._any_structure(args):
+        warnings.warn(
+            "numba backend: %s (%s:%d) got arguments (%s) that are or hold NamedTuples, dataclasses or objects; "
+            "running the Python backend instead"
+            % (f.__qualname__, f.__code__.co_filename, f.__code__.co_firstlineno, _types(args)),
+            NumbaFallbackWarning,
+            stacklevel=_outside(),
+        )
+        return True
+    return False
+
+
+def _types(args):
+    return ", ".join(type(a).__name__ for a in args)
+
+
 def _scalar_output(f, wrt, single, kind, python):
     programs = _Programs(f, wrt, "grad", python)
     finish = api._generic_finisher(wrt, single)
@@ -575,7 +623,7 @@ def _scalar_output(f, wrt, single, kind, python):
         return slow(args)
 
     def slow(given):
-        if api._check_differentiated(f, given, wrt):  # a truth value: the Python backend's conversions
+        if _python_only(f, given, wrt):
             return programs.fallback()(*given)
         args = _boundary(given)
         native = programs.native(args)
@@ -595,7 +643,7 @@ def _vjp(f, wrt, single, kind, python):
 
     def wrapper(*args, **kwargs):
         given = args = args if not kwargs and len(args) == nargs else api._bind(f, args, kwargs)
-        if api._check_differentiated(f, args, wrt):
+        if _python_only(f, args, wrt):
             return programs.fallback()(*given)
         args = _boundary(args)
         native = programs.native(args, _kinds(args))
@@ -626,7 +674,7 @@ def _jvp(f, wrt, single, kind, python):
         tangents = (tangent,) if single else tuple(tangent)
         if len(tangents) != len(wrt):
             raise TypeError("jvp of %s: %d tangents for wrt=%r" % (f.__qualname__, len(tangents), wrt))
-        if api._check_differentiated(f, args, wrt):
+        if _python_only(f, args, wrt):
             return programs.fallback()(*given, tangent)
         args = _boundary(tuple(derived._as_float(a) if i in wrt else a for i, a in enumerate(args)))
         tangents = _boundary(tuple(derived._as_float(t) for t in tangents))

@@ -6,6 +6,13 @@ fails numba's typing (the backend then falls back to the Python backend), and a 
 at run time (``unbroadcast`` between arrays of different shapes) raises ``NotImplementedError``
 rather than return a wrong value. ``tape_grow`` is the backend's own: it grows a tape stored as a
 2-d float array (``backend_numba`` lowers list tapes to those). Importing this module imports numba.
+
+>>> import numba
+>>> @numba.njit
+... def parts(x, v):
+...     return zeros_like(x), unbroadcast(x, v), unreduce(v, x)
+>>> parts(np.array([1.0, 2.0]), 2.0)
+(array([0., 0.]), 3.0, array([2., 2.]))
 """
 
 import numba

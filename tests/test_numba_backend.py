@@ -7,6 +7,7 @@ backend shares compiled code between grad and value_and_grad of one function), o
 import math
 import time
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -195,6 +196,16 @@ def test_fallback_warns_and_gives_the_python_gradient():
 
     with pytest.warns(NumbaFallbackWarning, match="Scale"):
         assert ac.grad(scaled, backend="numba")(1.5, Scale()) == 3.0
+
+    class Pair(NamedTuple):
+        a: float
+        b: float
+
+    def product(p):
+        return p.a * p.b
+
+    with pytest.warns(NumbaFallbackWarning, match="NamedTuples"):
+        assert ac.grad(product, backend="numba")(Pair(2.0, 3.0)) == Pair(3.0, 2.0)
 
 
 def test_backend_names_are_checked():
