@@ -570,16 +570,6 @@ def _kinds(args):
     return tuple(i for i, a in enumerate(args) if api._is_scalar(a) and type(a) is not np.ndarray)
 
 
-def _plain(args):
-    """Whether every argument is a float, an int or a float array: numba takes them as they are, and
-    none needs the API's checks (complex numbers, truth values)."""
-    for a in args:
-        t = type(a)
-        if t is not float and t is not int and not (t is np.ndarray and a.dtype.kind == "f"):
-            return False
-    return True
-
-
 def _python_only(f, args, wrt):
     """Whether the Python backend takes these arguments: a differentiated truth value (for its gradient
     conversions), or arguments that are or hold NamedTuples, dataclasses or objects (its structured
@@ -607,22 +597,32 @@ def _scalar_output(f, wrt, single, kind, python):
     finish = api._generic_finisher(wrt, single)
     nargs = api._arity(f)
     with_value = kind == "value_and_grad"
-    fast = []  # (entry, program) once a call compiled: numba dispatches on the argument types itself
+    # once a call compiled, calls with plain arguments go straight to numba, which dispatches on their
+    # types itself (types it cannot compile for raise before the code runs; the slow path says why);
+    # ``current`` is None when nothing the code read can go stale. A tiny gradient costs about as much
+    # as this wrapper, so its checks are inlined
+    entry = current = None
 
     def wrapper(*args, **kwargs):
-        if kwargs or len(args) != nargs:
-            args = api._bind(f, args, kwargs)
-        if fast and _plain(args) and not fast[1].refused and fast[1].current():
-            try:
-                value, grads = fast[0](*args)
-            except _numba_error():  # types it has not compiled for, and cannot: the slow path says so
-                fast.clear()
+        nonlocal entry
+        if entry is not None and not kwargs and len(args) == nargs and (current is None or current()):
+            for a in args:
+                t = type(a)
+                if t is not float and t is not int and (t is not np.ndarray or a.dtype.kind != "f"):
+                    break
             else:
-                grads = finish(grads, args)
-                return (value, grads) if with_value else grads
-        return slow(args)
+                try:
+                    value, grads = entry(*args)
+                except _numba_error():
+                    entry = None
+                else:
+                    if not single or type(grads) is not float:
+                        grads = finish(grads, args)
+                    return (value, grads) if with_value else grads
+        return slow(args if not kwargs and len(args) == nargs else api._bind(f, args, kwargs))
 
     def slow(given):
+        nonlocal entry, current
         if _python_only(f, given, wrt):
             return programs.fallback()(*given)
         args = _boundary(given)
@@ -630,7 +630,9 @@ def _scalar_output(f, wrt, single, kind, python):
         if native is None:
             return programs.fallback()(*given)
         value, grads = native.entry(*args)
-        fast[:] = [native.entry, programs.by_kinds[()]]
+        program = programs.by_kinds[()]
+        if not program.refused:  # (else every call checks the types it was refused for)
+            entry, current = native.entry, program.current if program.compiled.guards else None
         grads = finish(grads, given)
         return (value, grads) if with_value else grads
 

@@ -97,6 +97,41 @@ def _jax_versions():
     return {"sin_loop": sin_loop_j, "rk4": rk4_j, "horner": horner, "rosenbrock": rosenbrock}
 
 
+def _jax_loops():
+    """The same functions as a JAX user writes them for jit: the loop a lax.fori_loop (not unrolled)."""
+    import jax.numpy as jnp
+    from jax import lax
+
+    def sin_loop_f(x, n):
+        return lax.fori_loop(0, n, lambda i, s: s + jnp.sin(x * i), 0.0)
+
+    def rk4_f(y, k, n):
+        h = 0.01
+
+        def step(i, y):
+            k1 = -k * y + jnp.sin(y)
+            y2 = y + 0.5 * h * k1
+            k2 = -k * y2 + jnp.sin(y2)
+            y3 = y + 0.5 * h * k2
+            k3 = -k * y3 + jnp.sin(y3)
+            y4 = y + h * k3
+            k4 = -k * y4 + jnp.sin(y4)
+            return y + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+
+        return lax.fori_loop(0, n, step, y)
+
+    def horner_f(c, x):
+        return lax.fori_loop(0, c.shape[0], lambda i, acc: acc * x + c[i], 0.0)
+
+    def rosenbrock_f(x):
+        def term(i, s):
+            return s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+
+        return lax.fori_loop(0, x.shape[0] - 1, term, 0.0)
+
+    return {"sin_loop": sin_loop_f, "rk4": rk4_f, "horner": horner_f, "rosenbrock": rosenbrock_f}
+
+
 CASES = [
     # name, function, wrt, arguments, static arguments for jax (trip counts), size
     ("sin_loop", sin_loop, 0, (0.3, 1000), (1,), "n=1000"),
@@ -143,6 +178,7 @@ def main():
     parser.add_argument("--json", help="also write the numbers to this file")
     opts = parser.parse_args()
 
+    import llvmlite
     import numba
 
     import adjoint_compiler as ac
@@ -157,6 +193,7 @@ def main():
         print("jax is not installed: its columns are empty", file=sys.stderr)
     numba.njit(lambda v: v * 2.0)(1.0)  # numba's start-up, likewise
     jaxed = _jax_versions() if jax else {}
+    loops = _jax_loops() if jax else {}
     rows = []
     for name, f, wrt, args, static, size in CASES:
         print("%s ..." % name, file=sys.stderr)
@@ -175,6 +212,8 @@ def main():
             "numba_original_compile_s": original_compile,
             "jax_jit_us": None,
             "jax_compile_s": None,
+            "jax_fori_us": None,
+            "jax_fori_compile_s": None,
         }
         reference = ac.grad(f, wrt)(*args)
         if jax is not None and static is not None:
@@ -187,6 +226,13 @@ def main():
             row["jax_compile_s"], reference = first_call(call, args)
             row["jax_jit_us"] = per_call(call, args, opts.repeat) * 1e6
             reference = reference if isinstance(wrt, tuple) else reference[0]
+            looped = jax.jit(jax.grad(loops[name], argnums=argnums), static_argnums=static)
+
+            def call(*a, jitted=looped):
+                return jax.block_until_ready(jitted(*a))
+
+            row["jax_fori_compile_s"], _ = first_call(call, args)
+            row["jax_fori_us"] = per_call(call, args, opts.repeat) * 1e6
         row["max_rel_diff"] = float(
             np.max(np.abs(_flat(got) - _flat(reference))) / max(1.0, np.max(np.abs(_flat(reference))))
         )
@@ -196,32 +242,42 @@ def main():
         "numba %s, llvmlite %s, numpy %s, jax %s; best of %d batches per timing"
         % (
             numba.__version__,
-            numba.core.config.llvmlite.__version__ if hasattr(numba.core.config, "llvmlite") else "?",
+            llvmlite.__version__,
             np.__version__,
             jax.__version__ if jax else "-",
             opts.repeat,
         )
     )
     header = (
-        "| case | size | ours numba grad (µs) | jax.jit(grad) (µs) | jax/ours | numba original (µs) | ours/original "
-        "| ours compile (s) | jax compile (s) | numba original compile (s) | max rel diff |"
+        "| case | size | ours: numba grad (µs) | jax.jit(grad) (µs) | jax/ours | jax fori_loop (µs) | fori/ours "
+        "| numba original (µs) | ours/original | ours compile (s) | jax compile (s) | jax fori compile (s) "
+        "| numba original compile (s) | max rel diff |"
     )
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
+
+    def us(v):
+        return "%.1f" % v if v else "-"
+
+    def ratio(a, b):
+        return "%.1f" % (a / b) if a else "-"
+
     for r in rows:
-        jax_ratio = "%.1f" % (r["jax_jit_us"] / r["ours_us"]) if r["jax_jit_us"] else "-"
         print(
-            "| %s | %s | %.2f | %s | %s | %.2f | %.1f | %.2f | %s | %.2f | %.1e |"
+            "| %s | %s | %.1f | %s | %s | %s | %s | %.1f | %.1f | %.2f | %s | %s | %.2f | %.1e |"
             % (
                 r["case"],
                 r["size"],
                 r["ours_us"],
-                "%.2f" % r["jax_jit_us"] if r["jax_jit_us"] else "- (cannot trace)",
-                jax_ratio,
+                us(r["jax_jit_us"]) if r["jax_jit_us"] else "- (cannot trace)",
+                ratio(r["jax_jit_us"], r["ours_us"]),
+                us(r["jax_fori_us"]),
+                ratio(r["jax_fori_us"], r["ours_us"]),
                 r["numba_original_us"],
                 r["ours_us"] / r["numba_original_us"],
                 r["ours_compile_s"],
                 "%.2f" % r["jax_compile_s"] if r["jax_compile_s"] else "-",
+                "%.2f" % r["jax_fori_compile_s"] if r["jax_fori_compile_s"] else "-",
                 r["numba_original_compile_s"],
                 r["max_rel_diff"],
             )
