@@ -380,6 +380,9 @@ class _Native:
         if self.pullback is not None:
             returned = self.entry.overloads[signature].signature.return_type
             value, kept = returned.types
+            if any(isinstance(t, numba.types.List) for t in kept.types):
+                # numba cannot type an empty list passed in, and boxes a full one element by element
+                raise _Refused("a tape kept as a list for the pullback (a loop in a loop, or values of mixed types)")
             self.pullback.compile(tuple(kept.types) + (value,))
 
 
@@ -425,6 +428,9 @@ class _Program:
                 native.prepare(args)
             except error as e:
                 why = _construct(e, native)
+                continue
+            except _Refused as e:
+                why = str(e)
                 continue
             except Exception as e:  # numba's own failure to type an argument (an object it has no type for)
                 why = "%s: %s" % (type(e).__name__, str(e).splitlines()[0] if str(e) else "")

@@ -120,6 +120,38 @@ def _loop_length(seq, filename, line, col):
     return None
 
 
+def add_at(bar, index, g):
+    raise NotImplementedError
+
+
+@overload(add_at)
+def _add_at(bar, index, g):
+    if not isinstance(bar, types.Array):
+        return None
+    if isinstance(index, types.Integer):
+
+        def one(bar, index, g):
+            bar[index] += g
+
+        return one
+    if isinstance(index, types.Array) and isinstance(index.dtype, types.Integer) and index.ndim == 1 and bar.ndim == 1:
+        if isinstance(g, types.Number):
+
+            def spread(bar, index, g):
+                for i in index:
+                    bar[i] += g
+
+            return spread
+        if isinstance(g, types.Array) and g.ndim == 1:
+
+            def each(bar, index, g):  # an index repeated adds each time, as np.add.at
+                for k in range(index.shape[0]):
+                    bar[index[k]] += g[k]
+
+            return each
+    return None
+
+
 @numba.njit
 def tape_grow(tape, used):
     """``tape`` with room for one more row: a copy of twice the size once its ``used`` rows fill it."""
