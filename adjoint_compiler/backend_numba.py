@@ -358,6 +358,13 @@ class _Native:
             ) from None
         namespace = first.__globals__
         filename = first.__code__.co_filename
+        for node in ast.walk(ast.parse(self.text)):
+            held = namespace.get(node.id) if isinstance(node, ast.Name) else None
+            if isinstance(held, (np.ndarray, list, dict, set)):
+                # the Python backend reads it at each call; numba would freeze what it held at compile time
+                raise _Refused(
+                    "the global %s %s (numba freezes its contents when it compiles)" % (type(held).__name__, node.id)
+                )
         for key, value in list(namespace.items()):
             if inspect.isfunction(value) and value.__code__.co_filename == filename:
                 namespace[key] = numba.njit(value)

@@ -88,6 +88,13 @@ def squares(x):
     return x * x
 
 
+WEIGHTS = np.array([1.0, 2.0])
+
+
+def weighted(x):
+    return np.sum(WEIGHTS * x * x)
+
+
 COMPILE_SECONDS = {}
 
 
@@ -196,6 +203,15 @@ def test_fallback_warns_and_gives_the_python_gradient():
 
     with pytest.warns(NumbaFallbackWarning, match="Scale"):
         assert ac.grad(scaled, backend="numba")(1.5, Scale()) == 3.0
+
+    g = ac.grad(weighted, backend="numba")  # numba would freeze the global array's contents
+    with pytest.warns(NumbaFallbackWarning, match="global ndarray WEIGHTS"):
+        np.testing.assert_allclose(g(np.array([1.0, 1.0])), [2.0, 4.0])
+    WEIGHTS[0] = 5.0
+    try:
+        np.testing.assert_allclose(g(np.array([1.0, 1.0])), [10.0, 4.0])
+    finally:
+        WEIGHTS[0] = 1.0
 
     class Pair(NamedTuple):
         a: float
