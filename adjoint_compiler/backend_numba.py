@@ -513,14 +513,19 @@ def _numba_dispatcher(f):
     return type(f).__module__.startswith("numba") and hasattr(f, "py_func")
 
 
-def _boundary(args):
+def _boundary(args, wrt):
     """The arguments as numba takes them: a list of numbers as a float array (the gradient is made a list
-    again by the API's finisher, from the list passed)."""
-    if all(type(a) is float or type(a) is np.ndarray for a in args):
+    again by the API's finisher, from the list passed), a differentiated int or int array as floats
+    (numba's 64-bit ints would overflow where Python's do not)."""
+    if all(type(a) is float or type(a) is np.ndarray and a.dtype.kind == "f" for a in args):
         return args
     return tuple(
-        np.array(a, dtype=float) if type(a) is list and a and all(type(v) in (float, int) for v in a) else a
-        for a in args
+        np.array(a, dtype=float)
+        if type(a) is list and a and all(type(v) in (float, int) for v in a)
+        else derived._as_float(a)
+        if i in wrt
+        else a
+        for i, a in enumerate(args)
     )
 
 
@@ -619,11 +624,16 @@ def _scalar_output(f, wrt, single, kind, python):
     def wrapper(*args, **kwargs):
         nonlocal entry
         if entry is not None and not kwargs and len(args) == nargs and (current is None or current()):
+            plain = True
             for a in args:
                 t = type(a)
                 if t is not float and t is not int and (t is not np.ndarray or a.dtype.kind != "f"):
+                    plain = False
                     break
-            else:
+            for i in wrt:  # a differentiated int is passed as a float (_boundary)
+                if type(args[i]) is int:
+                    plain = False
+            if plain:
                 try:
                     value, grads = entry(*args)
                 except _numba_error():
@@ -638,7 +648,7 @@ def _scalar_output(f, wrt, single, kind, python):
         nonlocal entry, current
         if _python_only(f, given, wrt):
             return programs.fallback()(*given)
-        args = _boundary(given)
+        args = _boundary(given, wrt)
         native = programs.native(args)
         if native is None:
             return programs.fallback()(*given)
@@ -660,7 +670,7 @@ def _vjp(f, wrt, single, kind, python):
         given = args = args if not kwargs and len(args) == nargs else api._bind(f, args, kwargs)
         if _python_only(f, args, wrt):
             return programs.fallback()(*given)
-        args = _boundary(args)
+        args = _boundary(args, wrt)
         native = programs.native(args, _kinds(args))
         if native is None:
             return programs.fallback()(*given)
@@ -691,8 +701,8 @@ def _jvp(f, wrt, single, kind, python):
             raise TypeError("jvp of %s: %d tangents for wrt=%r" % (f.__qualname__, len(tangents), wrt))
         if _python_only(f, args, wrt):
             return programs.fallback()(*given, tangent)
-        args = _boundary(tuple(derived._as_float(a) if i in wrt else a for i, a in enumerate(args)))
-        tangents = _boundary(tuple(derived._as_float(t) for t in tangents))
+        args = _boundary(args, wrt)
+        tangents = _boundary(tuple(derived._as_float(t) for t in tangents), range(len(tangents)))
         native = programs.native(args + tangents, _kinds(args))
         if native is None:
             return programs.fallback()(*given, tangent)

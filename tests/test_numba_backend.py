@@ -169,6 +169,16 @@ def test_list_of_floats_gives_a_list_gradient():
     assert got == [2.0, 4.0, 6.0]
 
 
+def power(x, n):
+    return x**n
+
+
+def test_differentiated_ints_are_floats():
+    g = numba_grad(power, 0, 10.0, 30)
+    assert g(10, 30) == pytest.approx(3e30, rel=1e-14)  # in 64-bit ints, 10 ** 29 would overflow
+    assert g(2, 3) == 12.0 and type(g(2, 3)) is float
+
+
 def test_vjp_and_jvp():
     x = np.linspace(-1.2, 1.2, 20)
     value, pullback = ac.vjp(rosenbrock, 0, backend="numba")(x)
