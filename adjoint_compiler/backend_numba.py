@@ -7,9 +7,10 @@ the loop's trip count is known (``for`` over a ``range``) and grown by doubling 
 and a pullback closure becomes a function of its own that takes the values it read (numba cannot
 return a closure). The runtime helpers come from ``runtime_numba``.
 
-Invariant: a function from this module returns what the Python backend's returns, in type and
-shape; for arguments numba cannot compile the code for (a dict, an object, a construct of the emitted
-code numba lacks) it runs the Python backend instead, after a ``NumbaFallbackWarning`` naming the
+Invariant: a function from this module returns the Python backend's gradients, in type and shape
+(a differentiated int is taken as a float); for arguments numba cannot compile the code for (a dict,
+an object, a construct of the emitted code numba lacks, a global array whose contents numba would
+freeze) it runs the Python backend instead, after a ``NumbaFallbackWarning`` naming the
 construct and the user's function (``file:line``). A tape stored as floats is a guess (a value on it
 may be an array or an int used as an index): when numba's typing refutes it, the tapes stay lists.
 numba is imported only when this backend is asked for.
@@ -56,7 +57,7 @@ import weakref
 
 import numpy as np
 
-from adjoint_compiler import api, derived, load, pipeline
+from adjoint_compiler import api, derived, load, pipeline, source
 
 _PROGRAMS = weakref.WeakKeyDictionary()  # function -> {(wrt, mode, scalar arguments): _Program}
 _RUNTIME = "adjoint_compiler.runtime"
@@ -555,6 +556,7 @@ def transform(f, wrt, kind):
     wrapper = make(user, wrt_idx, single, kind, python)
     functools.update_wrapper(wrapper, user)
     wrapper.backend = "numba"
+    setattr(wrapper, source.TRANSFORM_MARK, (kind, user))  # a transform of it is refused, as the Python one's
     return wrapper
 
 
