@@ -1,11 +1,10 @@
 """The runtime helpers of ``runtime`` that the numba backend compiles, as ``numba.extending.overload`` s.
 
-Invariant: each public name here is a helper of ``runtime`` that emitted code imports, and under ``numba.njit``
-it computes what the helper of that name computes, for the types it accepts; for any other type it
-fails numba's typing (the backend then falls back to the Python backend), and a case it can only tell
-at run time (``unbroadcast`` between arrays of different shapes) raises ``NotImplementedError``
-rather than return a wrong value. ``tape_grow`` is the backend's own: it grows a tape stored as a
-2-d float array (``backend_numba`` lowers list tapes to those). Importing this module imports numba.
+Invariant: each public name here is a helper of ``runtime`` that emitted code imports, and under
+``numba.njit`` it computes what the helper of that name computes, for the types it accepts; for any
+other type it fails numba's typing (the backend then falls back to the Python backend), never at run
+time. ``tape_grow`` is the backend's own: it grows a tape stored as a 2-d float array
+(``backend_numba`` lowers list tapes to those). Importing this module imports numba.
 
 >>> import numba
 >>> @numba.njit
@@ -81,17 +80,44 @@ def _unbroadcast(c, like):
         return lambda c, like: c  # a number's contribution: like is a number too
     if isinstance(c, types.Array) and isinstance(like, (types.Number, types.Boolean)):
         return lambda c, like: c.sum()
-    if isinstance(c, types.Array) and isinstance(like, types.Array) and c.ndim == like.ndim:
+    if not (isinstance(c, types.Array) and isinstance(like, types.Array)):
+        return None
+    # the sum over the axes broadcasting copied along: leading axes, and axes of length 1 in like
+    if c.ndim == like.ndim == 1:
 
-        def same_shape(c, like):
-            if c.shape != like.shape:
-                raise NotImplementedError(
-                    "the numba backend does not sum a broadcast over length-1 axes; use backend='python'"
-                )
-            return c
+        def vector(c, like):
+            if c.shape == like.shape:
+                return c
+            out = np.zeros(like.shape, c.dtype)
+            out[0] = c.sum()
+            return out
 
-        return same_shape
-    return None  # arrays of different ranks: numba's typing fails, the Python backend runs
+        return vector
+    if c.ndim == like.ndim == 2:
+
+        def matrix(c, like):
+            if c.shape == like.shape:
+                return c
+            out = np.zeros(like.shape, c.dtype)
+            rows, columns = like.shape[0] == 1, like.shape[1] == 1
+            for i in range(c.shape[0]):
+                for j in range(c.shape[1]):
+                    out[0 if rows else i, 0 if columns else j] += c[i, j]
+            return out
+
+        return matrix
+    if c.ndim == 2 and like.ndim == 1:
+
+        def rows(c, like):
+            out = np.zeros(like.shape, c.dtype)
+            one = like.shape[0] == 1
+            for i in range(c.shape[0]):
+                for j in range(c.shape[1]):
+                    out[0 if one else j] += c[i, j]
+            return out
+
+        return rows
+    return None  # higher ranks: numba's typing fails, the Python backend runs
 
 
 def unreduce(g, like, axis=None, keepdims=False):

@@ -187,6 +187,19 @@ def test_differentiated_ints_are_floats():
     assert g(2, 3) == 12.0 and type(g(2, 3)) is float
 
 
+def broadcast_sum(x, b):
+    return np.sum(np.sin(x * b))
+
+
+def test_broadcasting_sums_the_copies():
+    x, b = np.linspace(0.0, 1.0, 3)[:, None], np.linspace(0.5, 1.0, 4)  # (3, 1) * (4,): (3, 4)
+    g = numba_grad(broadcast_sum, (0, 1), x, b)
+    for got, expected in zip(g(x, b), ac.grad(broadcast_sum, (0, 1))(x, b)):
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, rtol=1e-13)
+    check_grads(broadcast_sum, (x, b), (0, 1), grads=g(x, b))
+
+
 def test_vjp_and_jvp():
     x = np.linspace(-1.2, 1.2, 20)
     value, pullback = ac.vjp(rosenbrock, 0, backend="numba")(x)
