@@ -27,6 +27,7 @@ from adjoint_compiler.api import (
 )
 from adjoint_compiler.derived import hessian, hvp, jacobian, jvp
 from adjoint_compiler.checks import check_grads
+from adjoint_compiler import backend_numba  # noqa: F401  (registers backend="numba"; numba loads when used)
 from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
 from adjoint_compiler.rules.registry import register_adjoint
 from adjoint_compiler.version import __version__  # noqa: F401 (adjoint_compiler.__version__)

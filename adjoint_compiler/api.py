@@ -689,7 +689,7 @@ def _scalar_output(f, wrt, transform, with_value):
     return wrapper, wrt_idx, single
 
 
-def value_and_grad(f, wrt=0, has_aux=False):
+def value_and_grad(f, wrt=0, has_aux=False, backend="python"):
     """The value and the gradient of scalar ``f`` in one call: ``vg(*args) -> (f(*args), gradient)``.
 
     The same compiled code as ``grad``, which computes the value anyway (the forward sweep is the
@@ -700,6 +700,7 @@ def value_and_grad(f, wrt=0, has_aux=False):
         wrt: an int (position of an argument as passed), a parameter name, or a tuple of them.
         has_aux: ``f`` returns ``(scalar, aux)``; ``vg`` then returns ``((scalar, aux), gradient)``
             and ``aux`` is not differentiated.
+        backend: ``"python"`` (default) or ``"numba"``, as for ``grad``.
 
     Returns:
         A function with ``f``'s parameters returning ``(value, gradient)``, the gradient in
@@ -716,6 +717,8 @@ def value_and_grad(f, wrt=0, has_aux=False):
     >>> value_and_grad(f, wrt=(0, 1))(2.0, 0.0)
     (2.0, (1.0, 2.0))
     """
+    if backend != "python":
+        return _on_backend(backend, f, wrt, "value_and_grad", has_aux)
     made = _value_and_grad(f, wrt, has_aux)
     return references.name(made, "value_and_grad", f, wrt, **({"has_aux": True} if has_aux else {}))
 
@@ -802,7 +805,7 @@ def _grad_of_grad(inner, wrt):
     return grad_grad_f
 
 
-def grad(f, wrt=0, has_aux=False):
+def grad(f, wrt=0, has_aux=False, backend="python"):
     """The gradient of scalar ``f``: ``g(*args) -> df/d(args[wrt])``, a tuple for a tuple ``wrt``.
 
     ``f`` is compiled on the first call (once per function, ``wrt`` and kind of arguments; later
@@ -818,6 +821,9 @@ def grad(f, wrt=0, has_aux=False):
             parameter name (or a key passed to ``**kwargs``), or a tuple of them.
         has_aux: ``f`` returns ``(scalar, aux)``; ``g`` then returns ``(gradient, aux)`` and
             ``aux`` is not differentiated.
+        backend: ``"python"`` (default) runs the emitted Python; ``"numba"`` compiles it with
+            ``numba.njit`` (``pip install 'adjoint-compiler[numba]'``), falling back to Python with a
+            ``NumbaFallbackWarning`` naming the construct numba cannot compile.
 
     Returns:
         A function with ``f``'s parameters. Its result has the structure of ``wrt`` (one gradient,
@@ -843,6 +849,8 @@ def grad(f, wrt=0, has_aux=False):
     >>> grad(f, wrt="y")(0.0, 3.0)
     0.0
     """
+    if backend != "python":
+        return _on_backend(backend, f, wrt, "grad", has_aux)
     return references.name(_grad(f, wrt, has_aux), "grad", f, wrt, **({"has_aux": True} if has_aux else {}))
 
 
@@ -864,7 +872,7 @@ def _grad(f, wrt, has_aux):
 setattr(grad, source.MAKES_GRADIENT, "grad")
 
 
-def vjp(f, wrt=0):
+def vjp(f, wrt=0, backend="python"):
     """Reverse mode for any output: ``fv(*args) -> (value, pullback)``.
 
     ``pullback(cotangent)`` returns the vector-Jacobian product ``cotangent^T J``: the gradient of
@@ -875,6 +883,7 @@ def vjp(f, wrt=0):
     Args:
         f: the function to differentiate, as for ``grad``.
         wrt: an int, a parameter name, or a tuple of them, as for ``grad``.
+        backend: ``"python"`` (default) or ``"numba"``, as for ``grad``.
 
     Returns:
         A function with ``f``'s parameters returning ``(value, pullback)``; the pullback returns
@@ -887,6 +896,8 @@ def vjp(f, wrt=0):
     >>> pullback(np.array([1.0, 0.0]))
     array([2., 0.])
     """
+    if backend != "python":
+        return _on_backend(backend, f, wrt, "vjp")
     return references.name(_vjp(f, wrt), "vjp", f, wrt)
 
 
@@ -941,6 +952,19 @@ _PULLBACK = (
     "<pullback (not picklable: it holds the tape of one call of the function; pickle the function vjp returned "
     "and call it where it is loaded)>"
 )
+
+
+BACKENDS = {}  # name -> make(f, wrt, kind): the backends besides Python's (backend_numba registers "numba")
+
+
+def _on_backend(backend, f, wrt, kind, has_aux=False):
+    """The transform ``kind`` of ``f`` on a backend other than Python's."""
+    make = BACKENDS.get(backend)
+    if make is None:
+        raise ValueError("backend=%r: one of %s" % (backend, ", ".join(map(repr, ["python"] + sorted(BACKENDS)))))
+    if has_aux:
+        raise ValueError("has_aux=True is not supported with backend=%r; use backend='python'" % (backend,))
+    return make(f, wrt, kind)
 
 
 def _tape_size(tape):

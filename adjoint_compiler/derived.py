@@ -29,12 +29,12 @@ import numpy as np
 
 from adjoint_compiler import load, references, runtime, source
 from adjoint_compiler.api import _arity, _any_structure, _as_tuples, _bind, _compiled, _function, _Generic, _label
-from adjoint_compiler.api import _check_differentiated, _layouts, _reraise, _Structures, _truth_value
+from adjoint_compiler.api import _check_differentiated, _layouts, _on_backend, _reraise, _Structures, _truth_value
 from adjoint_compiler.api import grad, normalize_wrt, vjp
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
 
-def jvp(f, wrt=0):
+def jvp(f, wrt=0, backend="python"):
     """Forward mode: ``fj(*args, tangent) -> (value, tangent_out)``, the Jacobian-vector product.
 
     One sweep of emitted tangent code (``x_dot`` beside ``x``, no tape; ``adjoint_source(f, wrt,
@@ -45,6 +45,7 @@ def jvp(f, wrt=0):
     Args:
         f: the function, as for ``grad``; any output (scalar, array, tuple of them).
         wrt: an int, a parameter name, or a tuple of them, as for ``grad``.
+        backend: ``"python"`` (default) or ``"numba"``, as for ``grad``.
 
     Returns:
         A function taking ``f``'s arguments and then ``tangent``, with the structure ``grad(f,
@@ -61,6 +62,8 @@ def jvp(f, wrt=0):
     >>> jvp(f, wrt=(0, 1))(0.0, 2.0, (1.0, 0.0))  # df/dx at (0, 2)
     (0.0, 3.0)
     """
+    if backend != "python":
+        return _on_backend(backend, f, wrt, "jvp")
     return references.name(_jvp(f, wrt), "jvp", f, wrt)
 
 
