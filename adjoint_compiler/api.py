@@ -137,6 +137,10 @@ _COMPLEX = (
 )
 
 
+_REAL_NUMBERS = frozenset((float, int))
+_FLOATS = frozenset((float,))
+
+
 def _complex_kind(a):
     """How ``a`` is complex ("a complex number", "a complex128 array", "a list holding ...") or None: a
     differentiated argument that is, or holds, complex numbers (cheap for floats and float arrays)."""
@@ -149,6 +153,8 @@ def _complex_kind(a):
         return (
             "a %s %s" % (a.dtype, "array" if isinstance(a, np.ndarray) else "number") if a.dtype.kind == "c" else None
         )
+    if (t is list or t is tuple) and set(map(type, a)) <= _REAL_NUMBERS:  # a list of floats, checked at C speed
+        return None
     if isinstance(a, (list, tuple, dict)):
         for v in a.values() if isinstance(a, dict) else a:
             inner = _complex_kind(v)
@@ -211,6 +217,9 @@ def _to_float(g, arg):
 def _like(g, arg):
     """Give the gradient ``g`` the type and shape of its argument ``arg``."""
     t = type(arg)
+    if t is list and type(g) is list and len(g) == len(arg) and set(map(type, g)) == _FLOATS:
+        if bool not in set(map(type, arg)):  # a list of floats' gradient, a new list the emitted code made
+            return g
     if t is complex or type(g) is complex or _complex_array(arg) or _complex_array(g):
         raise TypeError(_COMPLEX)
     if t is float or t is int:

@@ -6,10 +6,9 @@ from adjoint_compiler.runtime import check_scalar, loop_length, shape_of, unbroa
 def rnn_loss_grad(Wx, Wh, xs, h0):
     # forward sweep
     h = h0
-    _t2 = loop_length(xs, 'models.py', 27, 14)
+    loop_length(xs, 'models.py', 27, 14)
     _tape1 = []
-    for _t1 in range(_t2):
-        x = xs[_t1]
+    for x in xs:
         _t3 = x @ Wx
         _t4 = h @ Wh
         h_2 = np.tanh(_t3 + _t4)
