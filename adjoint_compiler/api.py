@@ -217,6 +217,9 @@ def _to_float(g, arg):
 def _like(g, arg):
     """Give the gradient ``g`` the type and shape of its argument ``arg``."""
     t = type(arg)
+    if t is np.ndarray and type(g) is np.ndarray and g.dtype == arg.dtype and g.shape == arg.shape:
+        if arg.dtype.kind == "f":  # the common array case: nothing to convert or check
+            return g
     if t is list and type(g) is list and len(g) == len(arg) and set(map(type, g)) == _FLOATS:
         if bool not in set(map(type, arg)):  # a list of floats' gradient, a new list the emitted code made
             return g
