@@ -51,8 +51,8 @@ def test_walked_by_value_keeps_the_length_for_the_adjoint():
     ],
 )
 def test_left_alone(body):
-    src = "def f(xs, y, xs_bar, x):\n    n = loop_length(xs, 'f.py', 2, 13)\n    for i in range(n):\n        %s\n" % body
-    src += "    return y\n"
+    src = "def f(xs, y, xs_bar, x):\n    n = loop_length(xs, 'f.py', 2, 13)\n"
+    src += "    for i in range(n):\n        %s\n    return y\n" % body
     fn = parse(src)
     before = show(fn)
     by_value(fn)
