@@ -128,6 +128,9 @@ def add_at(bar, index, g):
         else:
             bar[index] = add_bars(bar[index], g)
         return
+    if isinstance(index, slice) or type(index) is tuple and all(type(i) is slice or type(i) is int for i in index):
+        bar[index] += g  # basic indexing never selects a position twice: one buffered pass, not np.add.at's
+        return
     np.add.at(bar, index, g)
 
 
