@@ -6,8 +6,8 @@ The front end walks every sequence by index so that the adjoint sweep can addres
 than a subscript per step. ``n`` stays (the adjoint sweep counts with it, and ``loop_length`` refuses at
 run time what cannot be walked by index), so the by-value loop walks the same ``n`` elements, in order.
 
-Invariant: a loop is rewritten only when its body reads ``i`` in that one statement (and ``x`` not before
-it), ``i`` is read nowhere else but in loops of its own, and nothing in the body can change ``xs``:
+Invariant: a loop is rewritten only when its body reads ``i`` in that one statement (and ``x`` is not read
+or bound before it), ``i`` is read nowhere else but in loops of its own, and nothing in the body can change ``xs``:
 ``xs`` is not rebound, no element is stored into anything, and every expression is pure
 (``facts.pure``) but the pushes on tapes. Modifies the function in place.
 
@@ -99,7 +99,7 @@ def _rewrite(fn, loop, lengths, assigned):
     rest = loop.body[:read] + loop.body[read + 1 :] + loop.orelse
     if index in trees.loads(*rest) or seq in trees.loads(*rest) or not all(map(_harmless, rest)):
         return
-    if element in trees.loads(*loop.body[:read]) or _reads_outside(fn, loop, index):
+    if element in set().union(*map(trees.all_names, loop.body[:read])) or _reads_outside(fn, loop, index):
         return
     loop.target = gast.Name(id=element, ctx=gast.Store(), annotation=None, type_comment=None)
     loop.iter = gast.Name(id=seq, ctx=gast.Load(), annotation=None, type_comment=None)

@@ -46,6 +46,7 @@ def test_walked_by_value_keeps_the_length_for_the_adjoint():
         "x = xs[i]\n        xs_bar[i] = y",  # a store (into what may be xs)
         "x = xs[i]\n        y = y * x + xs[0]",  # the sequence is read again
         "y = y * 2.0\n        z = x\n        x = xs[i]",  # the element is read before it is read from xs
+        "x = y\n        y = y * x\n        x = xs[i]",  # ... or bound
         "x = xs[i]\n        y = g(y, x)",  # a call that may change xs
         "x = xs[i + 1]\n        y = y * x",  # not the element at the index
     ],
