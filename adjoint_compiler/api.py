@@ -153,8 +153,12 @@ def _complex_kind(a):
         return (
             "a %s %s" % (a.dtype, "array" if isinstance(a, np.ndarray) else "number") if a.dtype.kind == "c" else None
         )
-    if (t is list or t is tuple) and set(map(type, a)) <= _REAL_NUMBERS:  # a list of floats, checked at C speed
-        return None
+    if (t is list or t is tuple) and (not a or type(a[0]) in _REAL_NUMBERS):
+        try:  # numbers: their sum is a complex number if one is (a list of floats is summed at C speed)
+            if type(sum(a)) in _REAL_NUMBERS:
+                return None
+        except TypeError:
+            pass
     if isinstance(a, (list, tuple, dict)):
         for v in a.values() if isinstance(a, dict) else a:
             inner = _complex_kind(v)
