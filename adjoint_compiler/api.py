@@ -138,7 +138,6 @@ _COMPLEX = (
 
 
 _REAL_NUMBERS = frozenset((float, int))
-_FLOATS = frozenset((float,))
 
 
 def _complex_kind(a):
@@ -157,7 +156,7 @@ def _complex_kind(a):
         try:  # numbers: their sum is a complex number if one is (a list of floats is summed at C speed)
             if type(sum(a)) in _REAL_NUMBERS:
                 return None
-        except TypeError:
+        except TypeError:  # not numbers alone: each is looked at below
             pass
     if isinstance(a, (list, tuple, dict)):
         for v in a.values() if isinstance(a, dict) else a:
@@ -224,8 +223,10 @@ def _like(g, arg):
     if t is np.ndarray and type(g) is np.ndarray and g.dtype == arg.dtype and g.shape == arg.shape:
         if arg.dtype.kind == "f":  # the common array case: nothing to convert or check
             return g
-    if t is list and type(g) is list and len(g) == len(arg) and set(map(type, g)) == _FLOATS:
-        if bool not in set(map(type, arg)):  # a list of floats' gradient, a new list the emitted code made
+    if t is list and type(g) is list and len(g) == len(arg) and g and type(g[0]) is float is type(arg[0]):
+        # Python floats only (an np.float64, array or complex element would make the sum one; the emitted
+        # code starts each element at 0.0, so none is an int): a new list the emitted code made
+        if _float_sum(g) and bool not in set(map(type, arg)):
             return g
     if t is complex or type(g) is complex or _complex_array(arg) or _complex_array(g):
         raise TypeError(_COMPLEX)
@@ -252,6 +253,14 @@ def _like(g, arg):
     if isinstance(arg, np.generic):
         return arg.dtype.type(g) if arg.dtype.kind in "fc" else float(g)
     return g
+
+
+def _float_sum(xs):
+    """Whether the numbers ``xs`` sum to a Python float (False where they cannot be summed)."""
+    try:
+        return type(sum(xs)) is float
+    except TypeError:
+        return False
 
 
 def _converter(arg):
