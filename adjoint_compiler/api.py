@@ -141,6 +141,9 @@ _COMPLEX = (
 )
 
 
+_REAL_NUMBERS = frozenset((float, int))
+
+
 def _complex_kind(a):
     """How ``a`` is complex ("a complex number", "a complex128 array", "a list holding ...") or None: a
     differentiated argument that is, or holds, complex numbers (cheap for floats and float arrays)."""
@@ -153,6 +156,12 @@ def _complex_kind(a):
         return (
             "a %s %s" % (a.dtype, "array" if isinstance(a, np.ndarray) else "number") if a.dtype.kind == "c" else None
         )
+    if (t is list or t is tuple) and (not a or type(a[0]) in _REAL_NUMBERS):
+        try:  # numbers: their sum is a complex number if one is (a list of floats is summed at C speed)
+            if type(sum(a)) in _REAL_NUMBERS:
+                return None
+        except TypeError:  # not numbers alone: each is looked at below
+            pass
     if isinstance(a, (list, tuple, dict)):
         for v in a.values() if isinstance(a, dict) else a:
             inner = _complex_kind(v)
@@ -215,6 +224,14 @@ def _to_float(g, arg):
 def _like(g, arg):
     """Give the gradient ``g`` the type and shape of its argument ``arg``."""
     t = type(arg)
+    if t is np.ndarray and type(g) is np.ndarray and g.dtype == arg.dtype and g.shape == arg.shape:
+        if arg.dtype.kind == "f":  # the common array case: nothing to convert or check
+            return g
+    if t is list and type(g) is list and len(g) == len(arg) and g and type(g[0]) is float is type(arg[0]):
+        # Python floats only (an np.float64, array or complex element would make the sum one; the emitted
+        # code starts each element at 0.0, so none is an int): a new list the emitted code made
+        if _float_sum(g) and bool not in set(map(type, arg)):
+            return g
     if t is complex or type(g) is complex or _complex_array(arg) or _complex_array(g):
         raise TypeError(_COMPLEX)
     if t is float or t is int:
@@ -240,6 +257,14 @@ def _like(g, arg):
     if isinstance(arg, np.generic):
         return arg.dtype.type(g) if arg.dtype.kind in "fc" else float(g)
     return g
+
+
+def _float_sum(xs):
+    """Whether the numbers ``xs`` sum to a Python float (False where they cannot be summed)."""
+    try:
+        return type(sum(xs)) is float
+    except TypeError:
+        return False
 
 
 def _converter(arg):

@@ -13,9 +13,8 @@ def over_list_grad(x, coeffs):
     total = 0.0
     _t2 = loop_length(coeffs, 'control.py', 32, 14)
     _tape1 = []
-    for _t1 in range(_t2):
+    for c in coeffs:
         _tape1.append(total)
-        c = coeffs[_t1]
         total = total * x + c
     total_value = total
     # adjoint sweep

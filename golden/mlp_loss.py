@@ -5,7 +5,7 @@ Call: mlp_loss_grad(W1, b1, W2, b2, X, Y) returns (value, (W1_bar, b1_bar, W2_ba
 Tapes: none (no loop stores values; the adjoint sweep reads the forward sweep's variables).
 """
 import numpy as np
-from adjoint_compiler.runtime import check_scalar, unbroadcast, unreduce
+from adjoint_compiler.runtime import check_scalar, matmul_bar1, matmul_bar2, unbroadcast, unreduce
 
 
 def mlp_loss_grad(W1, b1, W2, b2, X, Y):
@@ -26,19 +26,11 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     # out = hidden @ W2 + b2
     _t3_bar = unbroadcast(out_bar, _t3)
     b2_bar = unbroadcast(out_bar, b2)
-    _t8 = np.expand_dims(hidden, 0) if np.ndim(hidden) == 1 else np.asarray(hidden)
-    _t9 = np.expand_dims(W2, -1) if np.ndim(W2) == 1 else np.asarray(W2)
-    _t10 = np.expand_dims(_t3_bar, -1) if np.ndim(W2) == 1 else _t3_bar
-    _t11 = np.expand_dims(_t10, -2) if np.ndim(hidden) == 1 else _t10
-    hidden_bar = np.reshape(unbroadcast(np.matmul(_t11, np.swapaxes(_t9, -1, -2)), _t8), np.shape(hidden))
-    W2_bar = np.reshape(unbroadcast(np.matmul(np.swapaxes(_t8, -1, -2), _t11), _t9), np.shape(W2))
+    hidden_bar = matmul_bar1(_t3_bar, hidden, W2)
+    W2_bar = matmul_bar2(_t3_bar, hidden, W2)
     # hidden = np.tanh(X @ W1 + b1)
     _t2_bar = hidden_bar * (1.0 - hidden * hidden)
     _t1_bar = unbroadcast(_t2_bar, _t1)
     b1_bar = unbroadcast(_t2_bar, b1)
-    _t12 = np.expand_dims(X, 0) if np.ndim(X) == 1 else np.asarray(X)
-    _t13 = np.expand_dims(W1, -1) if np.ndim(W1) == 1 else np.asarray(W1)
-    _t14 = np.expand_dims(_t1_bar, -1) if np.ndim(W1) == 1 else _t1_bar
-    _t15 = np.expand_dims(_t14, -2) if np.ndim(X) == 1 else _t14
-    W1_bar = np.reshape(unbroadcast(np.matmul(np.swapaxes(_t12, -1, -2), _t15), _t13), np.shape(W1))
+    W1_bar = matmul_bar2(_t1_bar, X, W1)
     return (_t6, (W1_bar, b1_bar, W2_bar, b2_bar))

@@ -6,16 +6,15 @@ Tapes (what the forward sweep stores because the loop overwrites it and its adjo
   _tape1, loop at line 27: the shape of _t3, the shape of _t4, h, h_2, x per iteration
 """
 import numpy as np
-from adjoint_compiler.runtime import check_scalar, loop_length, shape_of, unbroadcast, unreduce, zeros_like
+from adjoint_compiler.runtime import check_scalar, loop_length, matmul_bar1, matmul_bar2, shape_of, unbroadcast, unreduce, zeros_like
 
 
 def rnn_loss_grad(Wx, Wh, xs, h0):
     # forward sweep
     h = h0
-    _t2 = loop_length(xs, 'models.py', 27, 14)
+    loop_length(xs, 'models.py', 27, 14)
     _tape1 = []
-    for _t1 in range(_t2):
-        x = xs[_t1]
+    for x in xs:
         _t3 = x @ Wx
         _t4 = h @ Wh
         h_2 = np.tanh(_t3 + _t4)
@@ -35,15 +34,7 @@ def rnn_loss_grad(Wx, Wh, xs, h0):
         _t5_bar = h_bar * (1.0 - h_2 * h_2)
         _t3_bar = unbroadcast(_t5_bar, _t3)
         _t4_bar = unbroadcast(_t5_bar, _t4)
-        _t9 = np.expand_dims(h, 0) if np.ndim(h) == 1 else np.asarray(h)
-        _t10 = np.expand_dims(Wh, -1) if np.ndim(Wh) == 1 else np.asarray(Wh)
-        _t11 = np.expand_dims(_t4_bar, -1) if np.ndim(Wh) == 1 else _t4_bar
-        _t12 = np.expand_dims(_t11, -2) if np.ndim(h) == 1 else _t11
-        h_bar = np.reshape(unbroadcast(np.matmul(_t12, np.swapaxes(_t10, -1, -2)), _t9), np.shape(h))
-        Wh_bar = Wh_bar + np.reshape(unbroadcast(np.matmul(np.swapaxes(_t9, -1, -2), _t12), _t10), np.shape(Wh))
-        _t13 = np.expand_dims(x, 0) if np.ndim(x) == 1 else np.asarray(x)
-        _t14 = np.expand_dims(Wx, -1) if np.ndim(Wx) == 1 else np.asarray(Wx)
-        _t15 = np.expand_dims(_t3_bar, -1) if np.ndim(Wx) == 1 else _t3_bar
-        _t16 = np.expand_dims(_t15, -2) if np.ndim(x) == 1 else _t15
-        Wx_bar = Wx_bar + np.reshape(unbroadcast(np.matmul(np.swapaxes(_t13, -1, -2), _t16), _t14), np.shape(Wx))
+        h_bar = matmul_bar1(_t4_bar, h, Wh)
+        Wh_bar = Wh_bar + matmul_bar2(_t4_bar, h, Wh)
+        Wx_bar = Wx_bar + matmul_bar2(_t3_bar, x, Wx)
     return (_t7, (Wx_bar, Wh_bar))

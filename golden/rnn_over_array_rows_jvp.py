@@ -10,10 +10,9 @@ from adjoint_compiler.runtime import loop_length, zeros_like
 
 def rnn_loss_jvp(Wx, Wh, xs, h0, Wx_dot, Wh_dot):
     h = h0
-    _t2 = loop_length(xs, 'models.py', 27, 14)
+    loop_length(xs, 'models.py', 27, 14)
     h_dot = zeros_like(h)
-    for _t1 in range(_t2):
-        x = xs[_t1]
+    for x in xs:
         _t4_dot = h_dot @ Wh + h @ Wh_dot
         _t5 = x @ Wx + h @ Wh
         h = np.tanh(_t5)

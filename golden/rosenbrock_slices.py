@@ -26,8 +26,8 @@ def rosenbrock_grad(x):
     _t5_bar = _t6_bar * 100.0
     _t4_bar = _t5_bar * 2 * _t4
     _t1_bar = unbroadcast(_t4_bar, _t1)
-    _t3_bar = unbroadcast(-_t4_bar, _t2)
-    _t2_bar = -_t8_bar + _t3_bar * 2 * _t2
+    _t3_bar = -unbroadcast(_t4_bar, _t2)
+    _t2_bar = _t3_bar * 2 * _t2 - _t8_bar
     x_bar = zeros_like(x)
     x_bar[:-1] = add_bars(x_bar[:-1], _t2_bar)
     x_bar[1:] = add_bars(x_bar[1:], _t1_bar)

@@ -16,5 +16,5 @@ def swap_grad(a, b):
     check_scalar(_t4)
     # a, b = b, a * b
     a_bar = -(2.0 * b)
-    b_bar = -(2.0 * a) + 1.0
+    b_bar = 1.0 - 2.0 * a
     return (_t4, (a_bar, b_bar))
