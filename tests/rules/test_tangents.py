@@ -38,6 +38,8 @@ from tests.rules.test_rule_bodies import assert_inlinable
 EPS = 1e-6
 # registered functions forward mode refuses, with the reason (none so far)
 EXCLUDED = {}
+# rules of methods that have no function spelling
+_METHODS_ONLY = {np.ndarray.astype: "astype", np.ndarray.item: "item", np.ndarray.tolist: "tolist"}
 # reductions whose tangent tangent.py derives from the adjoint rule (unreduce(g, x, axis, keepdims) * W)
 DERIVED_REDUCTIONS = {np.prod, np.max, np.min, np.amax, np.amin}
 
@@ -159,8 +161,8 @@ def build(case):
             keywords.append("%s=%s" % (k, params[-1]))
     if case.fn in _OPERATORS and not keywords:
         call = _OPERATORS[case.fn].format(*operands)
-    elif case.fn is np.ndarray.astype:  # a method only
-        call = "%s.astype(%s)" % (operands[0], ", ".join(operands[1:] + keywords))
+    elif case.fn in _METHODS_ONLY:
+        call = "%s.%s(%s)" % (operands[0], _METHODS_ONLY[case.fn], ", ".join(operands[1:] + keywords))
     else:
         call = "%s(%s)" % (_spelling(case.fn), ", ".join(operands + keywords))
     source = "def case(%s):\n    return %s\n" % (", ".join(params), call)
@@ -725,3 +727,21 @@ CASES = CASES + EMIT14_CASES  # a new list: the coverage test reads this one
 @pytest.mark.parametrize("case", EMIT14_CASES, ids=[c.name for c in EMIT14_CASES])
 def test_matmul_bar_tangent_matches_central_differences_and_reverse_mode(case):
     check(case)
+
+
+# ---- conversions: np.float64(x), x.item() ---------------------------------------------------------------
+
+CONVERSION_CASES = [
+    Case("float64-0d", np.float64, [np.array(0.7)], {}, (0,)),
+    Case("float64-array", np.float64, [np.array([0.3, -1.2])], {}, (0,)),
+    Case("item", np.ndarray.item, [np.array([[1.3]])], {}, (0,)),
+    Case("tolist", np.ndarray.tolist, [np.array([[0.3, -1.2], [0.5, 2.0]])], {}, (0,)),
+]
+
+
+@pytest.mark.parametrize("case", CONVERSION_CASES, ids=[c.name for c in CONVERSION_CASES])
+def test_conversion_tangents_match_central_differences_and_reverse_mode(case):
+    check(case)
+
+
+CASES = CASES + CONVERSION_CASES
