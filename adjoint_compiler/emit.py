@@ -20,7 +20,7 @@ import types
 
 import gast
 
-from adjoint_compiler import naming, runtime
+from adjoint_compiler import naming, runtime, trees
 
 _COMMENT = re.compile(r"^(\s*)%s\((.*)\)$" % naming.COMMENT_FN, re.M)
 
@@ -92,7 +92,7 @@ def to_source(node):
     if isinstance(node, gast.AST):
         node = gast.gast_to_ast(node)
     ast.fix_missing_locations(node)
-    text = ast.unparse(node) + "\n"  # the standard library's printer: it follows the language's grammar
+    text = trees.unparse(node) + "\n"  # the standard library's printer: it follows the language's grammar
 
     return _COMMENT.sub(_replace_comment, text)
 
