@@ -5,3 +5,9 @@ try:
     import scipy  # noqa: F401
 except ImportError:
     collect_ignore_glob = ["adjoint_compiler/rules/scipy_*.py"]
+
+# numba backend (issue #14): runtime_numba imports numba, the optional extra ``numba``
+import importlib.util  # noqa: E402
+
+if importlib.util.find_spec("numba") is None:
+    collect_ignore_glob = globals().get("collect_ignore_glob", []) + ["adjoint_compiler/runtime_numba.py"]

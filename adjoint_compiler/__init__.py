@@ -3,7 +3,7 @@
 The public names are those of ``__all__``: the transforms of ``api`` (``grad``,
 ``value_and_grad``, ``vjp``, ``differentiate``, ``adjoint_source``, ``tape_stats``,
 ``checkpointed``) and of ``derived`` (``jvp``, ``hvp``, ``hessian``, ``jacobian``),
-``register_adjoint`` and the error types. Importing the package
+``register_adjoint``, ``check_grads`` (``checks``) and the error types. Importing the package
 registers every built-in adjoint rule.
 
 >>> import math
@@ -17,6 +17,7 @@ registers every built-in adjoint rule.
 
 from adjoint_compiler.api import (
     adjoint_source,
+    cache_dir,
     checkpointed,
     differentiate,
     grad,
@@ -25,8 +26,11 @@ from adjoint_compiler.api import (
     vjp,
 )
 from adjoint_compiler.derived import hessian, hvp, jacobian, jvp
+from adjoint_compiler.checks import check_grads
+from adjoint_compiler import backend_numba  # noqa: F401  (registers backend="numba"; numba loads when used)
 from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
 from adjoint_compiler.rules.registry import register_adjoint
+from adjoint_compiler.version import __version__  # noqa: F401 (adjoint_compiler.__version__)
 
 __all__ = [
     "checkpointed",
@@ -44,5 +48,6 @@ __all__ = [
     "CompileError",
     "UnsupportedError",
     "InternalError",
+    "check_grads",
+    "cache_dir",
 ]
-__version__ = "0.1.0"

@@ -102,8 +102,8 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     for name, _ in defs:
         count[name] = count.get(name, 0) + 1
     ops = {name: op for name, op in defs if count[name] == 1}
-    returns = [s.value for s in gast.walk(fn) if isinstance(s, gast.Return)]
-    outputs = {n.id for r in returns for n in gast.walk(r) if isinstance(n, gast.Name)}
+    returns = [s.value for s in trees.breadth_first(fn) if isinstance(s, gast.Return)]
+    outputs = {n.id for r in returns for n in trees.breadth_first(r) if isinstance(n, gast.Name)}
     scalar_outputs = [r.id for r in returns if isinstance(r, gast.Name)] if scalar_output else []
 
     varied = set(wrt)
@@ -133,6 +133,7 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     refusals.refuse_differentiated_globals_seen_by_callees(fn.body, source, local, varied, set())
     _fixed_point(spread_useful)
     refusals.refuse_values_without_derivatives(fn, defs, source, varied, useful)
+    refusals.refuse_untracked_operations(fn, defs, source, varied, useful)
     scalars = _infer_scalars(defs, set(scalar_params) | set(scalar_outputs))
     act = Activity(ops, defs, varied, useful, scalars, outputs)
     act.sequences = _infer_sequences(defs)

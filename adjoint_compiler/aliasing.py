@@ -266,7 +266,7 @@ class _Points:
 
 def _sliced(index):
     """Whether subscript ``index`` has a slice in it (of a list: a new list)."""
-    return any(isinstance(n, gast.Slice) for n in gast.walk(index))
+    return any(isinstance(n, gast.Slice) for n in trees.breadth_first(index))
 
 
 def _rebind_check(stmt):
@@ -286,7 +286,7 @@ def _live_after(stmts, live_out, records, exit_live=None):
     live = set(live_out)
     for s in reversed(stmts):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], (gast.Name, gast.Tuple)):
-            live -= {n.id for n in gast.walk(s.targets[0]) if isinstance(n, gast.Name)}
+            live -= {n.id for n in trees.breadth_first(s.targets[0]) if isinstance(n, gast.Name)}
             live |= trees.loads(s.value)
         elif (
             isinstance(s, (gast.Assign, gast.AugAssign))
@@ -380,7 +380,7 @@ def run(fn, source):
     local = trees.local_names(fn)
     stores = [
         s
-        for s in trees.walk(fn)
+        for s in trees.statements(fn)  # (stores and appends are statements)
         if trees.element_store(s) is not None
         or trees.appended(s) is not None
         and trees.appended(s)[0].id in local

@@ -110,11 +110,12 @@ _OPERATOR_TEXT = {
 }
 
 
-def run(fn, source):
-    """Return a new FunctionDef in A-normal form; ``fn`` is not modified."""
+def run(fn, source, copy=True):
+    """Return a new FunctionDef in A-normal form; ``fn`` is not modified (with ``copy=False`` its statements
+    may be: the pipeline, which does not keep them, saves the copy)."""
     n = _Anf(fn, source)
     n.out.extend(n.holders.reads(fn))
-    for stmt in trees.clone(fn.body):  # the output may hold the input's nodes: a copy keeps them apart
+    for stmt in trees.clone(fn.body) if copy else list(fn.body):  # the output may hold the input's nodes
         n.statement(stmt)
     if not n.out or not isinstance(n.out[-1], gast.Return):
         n.origin = fn.body[-1] if fn.body else fn
@@ -218,7 +219,9 @@ class _Anf:
         self.out = []
         self.origin = fn
         self.kinds = _container_kinds(fn, source, self.locals)
-        self.changed = set().union(*[effects.changed_in_place(s) for s in trees.walk(fn) if isinstance(s, gast.stmt)])
+        self.changed = set().union(
+            *[effects.changed_in_place(s) for s in trees.statements(fn) if isinstance(s, gast.stmt)]
+        )
 
     def location(self, node):
         return self.source.location(node) if self.source else None

@@ -9,6 +9,9 @@ values are scalars by itself); ``vjp`` compiles one variant per set of scalar
 arguments, without broadcasting bookkeeping for them, which is what makes scalar
 pullbacks cheap.
 
+What the transforms return pickles by reference to the user's function (``references``); a pullback
+does not pickle (it holds one call's tape).
+
 Any Python callable with source can be differentiated: a function of any signature, a bound
 method (``self`` fixed), an object with a Python ``__call__``, a ``functools.partial``. With
 ``*args`` or ``**kwargs`` it is compiled per count of ``*args`` values and set of keywords
@@ -49,11 +52,12 @@ import dataclasses
 import functools
 import inspect
 import numbers
+import sys
 import weakref
 
 import numpy as np
 
-from adjoint_compiler import load, pipeline, runtime, source
+from adjoint_compiler import diskcache, display, load, pipeline, references, runtime, source
 from adjoint_compiler.runtime import checkpointed  # noqa: F401  (public: ac.checkpointed)
 from adjoint_compiler.errors import CompileError, InternalError, SourceLocation, UnsupportedError
 
@@ -137,6 +141,9 @@ _COMPLEX = (
 )
 
 
+_REAL_NUMBERS = frozenset((float, int))
+
+
 def _complex_kind(a):
     """How ``a`` is complex ("a complex number", "a complex128 array", "a list holding ...") or None: a
     differentiated argument that is, or holds, complex numbers (cheap for floats and float arrays)."""
@@ -149,6 +156,12 @@ def _complex_kind(a):
         return (
             "a %s %s" % (a.dtype, "array" if isinstance(a, np.ndarray) else "number") if a.dtype.kind == "c" else None
         )
+    if (t is list or t is tuple) and (not a or type(a[0]) in _REAL_NUMBERS):
+        try:  # numbers: their sum is a complex number if one is (a list of floats is summed at C speed)
+            if type(sum(a)) in _REAL_NUMBERS:
+                return None
+        except TypeError:  # not numbers alone: each is looked at below
+            pass
     if isinstance(a, (list, tuple, dict)):
         for v in a.values() if isinstance(a, dict) else a:
             inner = _complex_kind(v)
@@ -211,6 +224,14 @@ def _to_float(g, arg):
 def _like(g, arg):
     """Give the gradient ``g`` the type and shape of its argument ``arg``."""
     t = type(arg)
+    if t is np.ndarray and type(g) is np.ndarray and g.dtype == arg.dtype and g.shape == arg.shape:
+        if arg.dtype.kind == "f":  # the common array case: nothing to convert or check
+            return g
+    if t is list and type(g) is list and len(g) == len(arg) and g and type(g[0]) is float is type(arg[0]):
+        # Python floats only (an np.float64, array or complex element would make the sum one; the emitted
+        # code starts each element at 0.0, so none is an int): a new list the emitted code made
+        if _float_sum(g) and bool not in set(map(type, arg)):
+            return g
     if t is complex or type(g) is complex or _complex_array(arg) or _complex_array(g):
         raise TypeError(_COMPLEX)
     if t is float or t is int:
@@ -236,6 +257,14 @@ def _like(g, arg):
     if isinstance(arg, np.generic):
         return arg.dtype.type(g) if arg.dtype.kind in "fc" else float(g)
     return g
+
+
+def _float_sum(xs):
+    """Whether the numbers ``xs`` sum to a Python float (False where they cannot be summed)."""
+    try:
+        return type(sum(xs)) is float
+    except TypeError:
+        return False
 
 
 def _converter(arg):
@@ -685,9 +714,41 @@ def _scalar_output(f, wrt, transform, with_value):
     return wrapper, wrt_idx, single
 
 
-def value_and_grad(f, wrt=0, has_aux=False):
-    """``vg(*args) -> (f(*args), gradient)``; the output must be a scalar. ``has_aux``: ``f`` returns
-    ``(scalar, aux)``, and ``vg`` returns ``((scalar, aux), gradient)``; aux is not differentiated."""
+def value_and_grad(f, wrt=0, has_aux=False, backend="python"):
+    """The value and the gradient of scalar ``f`` in one call: ``vg(*args) -> (f(*args), gradient)``.
+
+    The same compiled code as ``grad``, which computes the value anyway (the forward sweep is the
+    function itself); the value is returned as ``f`` returns it.
+
+    Args:
+        f: the function to differentiate, as for ``grad``.
+        wrt: an int (position of an argument as passed), a parameter name, or a tuple of them.
+        has_aux: ``f`` returns ``(scalar, aux)``; ``vg`` then returns ``((scalar, aux), gradient)``
+            and ``aux`` is not differentiated.
+        backend: ``"python"`` (default) or ``"numba"``, as for ``grad``.
+
+    Returns:
+        A function with ``f``'s parameters returning ``(value, gradient)``, the gradient in
+        ``wrt``'s structure.
+
+    Raises:
+        TypeError: when called, if the output is not a scalar.
+        CompileError: on the first call, if ``f`` cannot be compiled (``UnsupportedError`` for a
+            construct the compiler refuses, located at ``file:line:col``).
+
+    >>> import math
+    >>> def f(x, y):
+    ...     return x * math.exp(y)
+    >>> value_and_grad(f, wrt=(0, 1))(2.0, 0.0)
+    (2.0, (1.0, 2.0))
+    """
+    if backend != "python":
+        return _on_backend(backend, f, wrt, "value_and_grad", has_aux)
+    made = _value_and_grad(f, wrt, has_aux)
+    return references.name(made, "value_and_grad", f, wrt, **({"has_aux": True} if has_aux else {}))
+
+
+def _value_and_grad(f, wrt, has_aux):
     layouts = _layouts(f, wrt, "value_and_grad", lambda made, w: value_and_grad(made, w, has_aux))
     if layouts is not None:
         return _per_layout(layouts, lambda pack, out: (out[0], pack(out[1])))
@@ -769,12 +830,56 @@ def _grad_of_grad(inner, wrt):
     return grad_grad_f
 
 
-def grad(f, wrt=0, has_aux=False):
-    """``g(*args) -> df/d(args[wrt])`` (a tuple for a tuple ``wrt``); the output must be a scalar.
+def grad(f, wrt=0, has_aux=False, backend="python"):
+    """The gradient of scalar ``f``: ``g(*args) -> df/d(args[wrt])``, a tuple for a tuple ``wrt``.
 
-    ``grad(grad(f))`` differentiates the generated gradient code again. ``has_aux``: ``f`` returns
-    ``(scalar, aux)`` and ``g`` returns ``(gradient, aux)``; aux is not differentiated.
+    ``f`` is compiled on the first call (once per function, ``wrt`` and kind of arguments; later
+    calls reuse the emitted code) into a forward sweep that runs ``f`` and an adjoint sweep that
+    accumulates the derivative of its output with respect to every value. ``f``'s side effects
+    happen once per call, as in one call of ``f``, and its arguments are never changed unless
+    ``f`` itself changes them.
+
+    Args:
+        f: a function with Python source (defined in a file), a bound method (``self`` fixed), an
+            object with a Python ``__call__``, or a ``functools.partial``.
+        wrt: an int (the position of an argument as passed, ``*args`` values included), a
+            parameter name (or a key passed to ``**kwargs``), or a tuple of them.
+        has_aux: ``f`` returns ``(scalar, aux)``; ``g`` then returns ``(gradient, aux)`` and
+            ``aux`` is not differentiated.
+        backend: ``"python"`` (default) runs the emitted Python; ``"numba"`` compiles it with
+            ``numba.njit`` (``pip install 'adjoint-compiler[numba]'``), falling back to Python with a
+            ``NumbaFallbackWarning`` naming the construct numba cannot compile.
+
+    Returns:
+        A function with ``f``'s parameters. Its result has the structure of ``wrt`` (one gradient,
+        or a tuple in ``wrt``'s order), and each gradient the type and shape of its argument: a
+        float for a float (also for an int), an array of the same shape and float precision for
+        an array, a list, dict, NamedTuple or dataclass of gradients for one of those.
+
+    Raises:
+        TypeError: when called, if the output is not a scalar (use ``vjp``), or if a
+            differentiated argument is or holds complex numbers.
+        CompileError: on the first call, if ``f`` cannot be compiled: ``UnsupportedError`` for a
+            construct the compiler refuses, located at the user's ``file:line:col``; a call of a
+            function with neither source nor a registered adjoint names it.
+
+    ``grad(grad(f))`` differentiates the emitted gradient code again (for a scalar argument; use
+    ``hessian`` or ``hvp`` for arrays).
+
+    >>> import math
+    >>> def f(x, y):
+    ...     return math.sin(x) * y
+    >>> grad(f)(0.0, 3.0)
+    3.0
+    >>> grad(f, wrt="y")(0.0, 3.0)
+    0.0
     """
+    if backend != "python":
+        return _on_backend(backend, f, wrt, "grad", has_aux)
+    return references.name(_grad(f, wrt, has_aux), "grad", f, wrt, **({"has_aux": True} if has_aux else {}))
+
+
+def _grad(f, wrt, has_aux):
     layouts = _layouts(f, wrt, "grad", lambda made, w: grad(made, w, has_aux))
     if layouts is not None:
         return _per_layout(layouts, lambda pack, out: (pack(out[0]), out[1]) if has_aux else pack(out))
@@ -792,8 +897,36 @@ def grad(f, wrt=0, has_aux=False):
 setattr(grad, source.MAKES_GRADIENT, "grad")
 
 
-def vjp(f, wrt=0):
-    """``fv(*args) -> (value, pullback)``, ``pullback(cotangent)`` -> gradient(s) in ``wrt``'s structure."""
+def vjp(f, wrt=0, backend="python"):
+    """Reverse mode for any output: ``fv(*args) -> (value, pullback)``.
+
+    ``pullback(cotangent)`` returns the vector-Jacobian product ``cotangent^T J``: the gradient of
+    ``<cotangent, f(*args)>`` with respect to ``wrt``. The cotangent has the output's structure (a
+    float, an array of its shape, a tuple of them for a tuple output). A pullback may be called
+    several times.
+
+    Args:
+        f: the function to differentiate, as for ``grad``.
+        wrt: an int, a parameter name, or a tuple of them, as for ``grad``.
+        backend: ``"python"`` (default) or ``"numba"``, as for ``grad``.
+
+    Returns:
+        A function with ``f``'s parameters returning ``(value, pullback)``; the pullback returns
+        gradients in ``wrt``'s structure, each of its argument's type and shape.
+
+    >>> import numpy as np
+    >>> def f(x):
+    ...     return x * x
+    >>> value, pullback = vjp(f)(np.array([1.0, 2.0]))
+    >>> pullback(np.array([1.0, 0.0]))
+    array([2., 0.])
+    """
+    if backend != "python":
+        return _on_backend(backend, f, wrt, "vjp")
+    return references.name(_vjp(f, wrt), "vjp", f, wrt)
+
+
+def _vjp(f, wrt):
     layouts = _layouts(f, wrt, "vjp", vjp)
     if layouts is not None:
         return _per_layout(layouts, lambda pack, out: (out[0], lambda cotangent: pack(out[1](cotangent))))
@@ -832,6 +965,7 @@ def vjp(f, wrt=0):
         def pullback_f(cotangent):
             return finish(pullback(cotangent), args)
 
+        pullback_f.__qualname__ = _PULLBACK  # what pickle's error shows
         return value, pullback_f
 
     setattr(vjp_f, source.TRANSFORM_MARK, ("vjp", f))
@@ -839,6 +973,23 @@ def vjp(f, wrt=0):
 
 
 setattr(vjp, source.MAKES_GRADIENT, "vjp")
+_PULLBACK = (
+    "<pullback (not picklable: it holds the tape of one call of the function; pickle the function vjp returned "
+    "and call it where it is loaded)>"
+)
+
+
+BACKENDS = {}  # name -> make(f, wrt, kind): the backends besides Python's (backend_numba registers "numba")
+
+
+def _on_backend(backend, f, wrt, kind, has_aux=False):
+    """The transform ``kind`` of ``f`` on a backend other than Python's."""
+    make = BACKENDS.get(backend)
+    if make is None:
+        raise ValueError("backend=%r: one of %s" % (backend, ", ".join(map(repr, ["python"] + sorted(BACKENDS)))))
+    if has_aux:
+        raise ValueError("has_aux=True is not supported with backend=%r; use backend='python'" % (backend,))
+    return make(f, wrt, kind)
 
 
 def _tape_size(tape):
@@ -861,13 +1012,31 @@ def _tape_size(tape):
 
 
 def tape_stats(f, wrt=0):
-    """``stats(*args)`` -> how many values one gradient call of ``f`` stores on its tapes.
+    """What one gradient call of ``f`` stores on its tapes: ``stats(*args) -> dict``.
 
-    Returns a dict: ``total`` (values stored, nested tapes counted as one
-    value each plus their contents), ``bytes`` (memory the tapes hold: arrays
-    owning their data, 8 per number; views of live arrays count 0) and
-    ``loops``, one entry per loop with its source line, the names pushed per
-    iteration, the values stored and their bytes.
+    Straight-line code stores nothing (every value keeps its own name); a loop pushes, per
+    iteration, what its adjoint reads and the loop overwrites. ``stats`` runs the forward sweep
+    once with ``args`` and counts.
+
+    Args:
+        f: the function, as for ``grad``.
+        wrt: as for ``grad``.
+
+    Returns:
+        A function of ``f``'s arguments returning a dict: ``total`` (values stored, nested tapes
+        counted as one value each plus their contents), ``bytes`` (memory the tapes hold: arrays
+        owning their data, 8 per number; views of live arrays count 0) and ``loops``, one entry
+        per loop with its ``tape`` name, source ``line``, the SSA ``names`` pushed per iteration,
+        and the ``values`` stored and their ``bytes``. A checkpointed loop counts only the state
+        its forward sweep saves.
+
+    >>> import math
+    >>> def f(x, n):
+    ...     for i in range(n):
+    ...         x = math.sin(x)
+    ...     return x
+    >>> tape_stats(f)(0.5, 10)["total"]
+    10
     """
     f = _function(f, "tape_stats")
     wrt_idx, _ = normalize_wrt(f, wrt)
@@ -890,22 +1059,47 @@ def tape_stats(f, wrt=0):
 
 
 def adjoint_source(f, wrt=0, mode="grad"):
-    """The emitted module (a self-contained Python source string) for the gradient of ``f``.
+    """The emitted module for the derivative of ``f``, as Python source text.
 
-    ``mode="vjp"`` gives the pullback form instead, ``mode="jvp"`` the forward-mode tangent code.
-    ``grad`` runs exactly the code shown; ``vjp``
-    compiles one variant per set of arguments that are Python or NumPy scalars (without their
-    ``unbroadcast`` calls), so its code for scalar arguments can be shorter than the code shown.
+    The module defines ``<f>_grad(params) -> (value, gradients)`` (``mode="grad"``),
+    ``<f>_vjp(params) -> (value, <f>_pullback)`` (``mode="vjp"``) or
+    ``<f>_jvp(params, tangents) -> (value, tangent_out)`` (``mode="jvp"``), with the functions it
+    calls (user callees' vjps or jvps) and the imports it needs (its few helpers come from
+    ``adjoint_compiler.runtime``, a module without compiler code). Adjoint code is marked
+    ``# forward sweep`` / ``# adjoint sweep`` and quotes the source line each block comes from.
+
+    ``grad`` runs exactly the code shown; ``vjp`` compiles one variant per set of arguments that
+    are Python or NumPy scalars (without their ``unbroadcast`` calls), so its code for scalar
+    arguments can be shorter than the code shown. The command line prints the same text:
+    ``adjoint-compiler show FILE.py:FUNC [--wrt x,y] [--mode grad|vjp|jvp]``.
+
+    Args:
+        f: the function, as for ``grad``.
+        wrt: as for ``grad``.
+        mode: ``"grad"`` (default), ``"vjp"`` or ``"jvp"``.
+
+    Returns:
+        The module's source, a ``str``.
+
+    >>> def f(x):
+    ...     return x * x
+    >>> print(adjoint_source(f).split("def ", 1)[1].splitlines()[0])
+    f_grad(x):
     """
     f = _function(f, "adjoint_source")
     if mode not in ("grad", "vjp", "jvp"):
         raise ValueError("mode=%r: one of 'grad', 'vjp', 'jvp'" % (mode,))
     wrt_idx, _ = normalize_wrt(f, wrt)
-    return pipeline.compile(f, wrt_idx, mode).source
+    return display.Source(pipeline.compile(f, wrt_idx, mode).source)  # a str that notebooks highlight
 
 
 class Differentiable:
-    """A function with its derivatives attached: ``f(...)``, ``f.grad(...)``, ``f.vjp(...)``."""
+    """A function with its derivatives attached (made by ``differentiate``).
+
+    Calling it runs the original function unchanged. ``.grad``, ``.value_and_grad`` and ``.vjp``
+    are ``grad(f, wrt)``, ``value_and_grad(f, wrt)`` and ``vjp(f, wrt)``; ``.adjoint_source`` is
+    the emitted gradient module; ``.wrt`` the parameters differentiated.
+    """
 
     def __init__(self, f, wrt=None):
         if wrt is None:  # every parameter, by name (*args and **kwargs as a whole)
@@ -930,9 +1124,54 @@ class Differentiable:
     def __repr__(self):
         return "<differentiable %s>" % self.__wrapped__.__qualname__
 
+    def __reduce__(self):
+        """By reference: as the module attribute it replaced (``@differentiate``), else as its function and
+        ``wrt`` (the function then pickles by reference itself); compiled again where it is loaded."""
+        module = sys.modules.get(self.__module__)
+        found = module
+        for part in self.__qualname__.split("."):
+            found = getattr(found, part, None)
+        if found is self:
+            return self.__qualname__
+        return Differentiable, (self.__wrapped__, self.wrt)
+
 
 def differentiate(f=None, *, wrt=None):
-    """Decorator: ``@differentiate`` or ``@differentiate(wrt="x")``."""
+    """Decorator attaching the derivatives to a function: ``@differentiate`` or ``@differentiate(wrt="x")``.
+
+    Without ``wrt`` every parameter is differentiated (``*args`` and ``**kwargs`` each as a
+    whole): ``f.grad`` then returns a tuple, or a single gradient when ``f`` has one parameter.
+
+    Args:
+        f: the function (when used as ``@differentiate`` without arguments).
+        wrt: as for ``grad``; default every parameter.
+
+    Returns:
+        A ``Differentiable``: callable as the original function, with ``.grad``,
+        ``.value_and_grad``, ``.vjp`` and ``.adjoint_source``.
+
+    >>> @differentiate
+    ... def area(w, h):
+    ...     return w * h
+    >>> area(2.0, 3.0), area.grad(2.0, 3.0)
+    (6.0, (3.0, 2.0))
+    """
     if f is None:
         return lambda g: Differentiable(g, wrt)
     return Differentiable(f, wrt)
+
+
+def cache_dir(path):
+    """Keep emitted modules in the directory ``path`` (created if missing), so that a function compiled
+    in an earlier process is loaded rather than compiled again; ``None`` turns the cache off. Off by
+    default; the environment variable ``ADJOINT_COMPILER_CACHE`` sets it at import. An entry is used
+    only while the function's source, its callees' sources, the constants baked into its code, the
+    compiler and the Python and NumPy versions are those it was compiled with (see ``diskcache``).
+
+    >>> cache_dir(None)
+    """
+    diskcache.set_dir(path)
+
+
+references.TRANSFORMS.update(grad=grad, value_and_grad=value_and_grad, vjp=vjp)
+references.STANDINS.append(Differentiable)

@@ -60,7 +60,9 @@ def run(fn, source):
     module = own.__globals__
     given = set(carried[1]) if carried is not None else set()
     local = trees.local_names(fn) - given
-    declared = {n for node in trees.walk(fn) if isinstance(node, (gast.Global, gast.Nonlocal)) for n in node.names}
+    declared = {
+        n for node in trees.statements(fn) if isinstance(node, (gast.Global, gast.Nonlocal)) for n in node.names
+    }
     memo = source.summaries
     calls = []
     for node in trees.walk(fn):
@@ -112,7 +114,7 @@ def run(fn, source):
             )
         if not statement_of:  # (only where a call is carried: most functions have none)
             statement_of.update(
-                (id(n), stmt) for stmt in trees.walk(fn) if isinstance(stmt, gast.stmt) for n in _own_nodes(stmt)
+                (id(n), stmt) for stmt in trees.statements(fn) if isinstance(stmt, gast.stmt) for n in _own_nodes(stmt)
             )
         _refuse_reads_before(node, outs, statement_of[id(node)], source, callee)
         variant = source_mod.carrying(callee, ins, outs)

@@ -63,7 +63,7 @@ def _pure(value, local):
 def _groups(fn):
     """name -> the names that may hold the same object or a view of it (copies, indexing, views, calls)."""
     pairs = []
-    for s in trees.walk(fn):
+    for s in trees.statements(fn):  # (assignments are statements)
         if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)):
             continue
         value = s.value
@@ -88,13 +88,13 @@ class _Sharer:
         }
         self.groups = _groups(fn)
         self.updated = self.spread(
-            set().union(*[effects.changed_in_place(s) for s in trees.walk(fn) if isinstance(s, gast.stmt)])
+            set().union(*[effects.changed_in_place(s) for s in trees.statements(fn) if isinstance(s, gast.stmt)])
         )
         # names that may hold the None an SSA merge gives a path where the variable is unassigned
         self.maybe_none = self.spread(
             {
                 s.targets[0].id
-                for s in trees.walk(fn)
+                for s in trees.statements(fn)
                 if isinstance(s, gast.Assign)
                 and isinstance(s.targets[0], gast.Name)
                 and isinstance(s.value, gast.Constant)
@@ -172,7 +172,7 @@ class _Sharer:
 
     def forget(self, seen, stmt):
         changed = self.spread(
-            set().union(*[effects.changed_in_place(s) for s in trees.walk(stmt) if isinstance(s, gast.stmt)])
+            set().union(*[effects.changed_in_place(s) for s in trees.statements(stmt) if isinstance(s, gast.stmt)])
         )
         if changed:
             for key, name in list(seen.items()):
@@ -180,10 +180,11 @@ class _Sharer:
                     del seen[key]
 
 
-def run(fn):
-    """Return a copy of SSA function ``fn`` with repeated pure expressions shared."""
+def run(fn, copy_=True):
+    """Return a copy of SSA function ``fn`` with repeated pure expressions shared (with ``copy_=False`` the
+    statements are ``fn``'s own, changed: the pipeline, which does not keep them, saves the copy)."""
     new = copy.copy(fn)
-    new.body = trees.clone(fn.body)
+    new.body = trees.clone(fn.body) if copy_ else list(fn.body)
     sharer = _Sharer(new)
     sharer.block(new.body, {})
     if sharer.renamed:

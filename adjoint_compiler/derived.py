@@ -27,19 +27,47 @@ import functools
 
 import numpy as np
 
-from adjoint_compiler import load, runtime, source
+from adjoint_compiler import load, references, runtime, source
 from adjoint_compiler.api import _arity, _any_structure, _as_tuples, _bind, _compiled, _function, _Generic, _label
-from adjoint_compiler.api import _check_differentiated, _layouts, _reraise, _Structures, _truth_value
+from adjoint_compiler.api import _check_differentiated, _layouts, _on_backend, _reraise, _Structures, _truth_value
 from adjoint_compiler.api import grad, normalize_wrt, vjp
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
 
-def jvp(f, wrt=0):
-    """``fj(*args, tangent) -> (value, tangent_out)``: forward mode, one sweep of emitted tangent code.
+def jvp(f, wrt=0, backend="python"):
+    """Forward mode: ``fj(*args, tangent) -> (value, tangent_out)``, the Jacobian-vector product.
 
-    ``tangent`` has the structure ``grad(f, wrt)`` returns (one value for one ``wrt``, a tuple for a
-    tuple); ``tangent_out`` has the output's structure. ``jvp(grad(f))`` differentiates the emitted
-    gradient code in forward mode (a Hessian-vector product, as ``hvp``)."""
+    One sweep of emitted tangent code (``x_dot`` beside ``x``, no tape; ``adjoint_source(f, wrt,
+    mode="jvp")`` shows it) gives ``f``'s value and its directional derivative along ``tangent``.
+    ``jvp(grad(f))`` differentiates the emitted gradient code in forward mode (a Hessian-vector
+    product, as ``hvp``).
+
+    Args:
+        f: the function, as for ``grad``; any output (scalar, array, tuple of them).
+        wrt: an int, a parameter name, or a tuple of them, as for ``grad``.
+        backend: ``"python"`` (default) or ``"numba"``, as for ``grad``.
+
+    Returns:
+        A function taking ``f``'s arguments and then ``tangent``, with the structure ``grad(f,
+        wrt)`` returns (one value for one ``wrt``, a tuple for a tuple), and returning ``(value,
+        tangent_out)``, ``tangent_out`` in the output's structure.
+
+    Raises:
+        UnsupportedError: for a call forward mode cannot follow (a user's ``register_adjoint``
+            rule has no tangent; a called function taking ``*args``), located at the call.
+
+    >>> import math
+    >>> def f(x, y):
+    ...     return x * y + math.sin(x)
+    >>> jvp(f, wrt=(0, 1))(0.0, 2.0, (1.0, 0.0))  # df/dx at (0, 2)
+    (0.0, 3.0)
+    """
+    if backend != "python":
+        return _on_backend(backend, f, wrt, "jvp")
+    return references.name(_jvp(f, wrt), "jvp", f, wrt)
+
+
+def _jvp(f, wrt):
     inner = getattr(f, "_adjoint_compiler_grad_of", None)
     if inner is not None:
         return _jvp_of_grad(inner, wrt)
@@ -148,9 +176,27 @@ def _jvp_of_grad(inner, wrt):
 
 
 def hvp(f, wrt=0):
-    """``h(*args, v)`` -> the Hessian of ``f`` (in ``wrt``) times ``v``, in the structure of ``grad``:
-    forward mode over the emitted gradient code, one sweep each way."""
-    f = _function(f, "hvp")
+    """The Hessian-vector product of scalar ``f``: ``h(*args, v)`` -> the Hessian (in ``wrt``) times ``v``.
+
+    Forward mode over the emitted gradient code (one tangent sweep over the forward and adjoint
+    sweeps, loops and tapes included), so it costs a small multiple of one gradient and never
+    forms the Hessian.
+
+    Args:
+        f: a function with a scalar output, as for ``grad``.
+        wrt: as for ``grad``.
+
+    Returns:
+        A function taking ``f``'s arguments and then ``v`` (in the structure of ``grad(f, wrt)``),
+        returning the product in the same structure.
+
+    >>> import numpy as np
+    >>> def f(x):
+    ...     return np.sum(x ** 3)
+    >>> hvp(f)(np.array([1.0, 2.0]), np.array([1.0, 1.0]))  # diag(6 x) @ v
+    array([ 6., 12.])
+    """
+    given, f = f, _function(f, "hvp")
     product = _jvp_of_grad((f, *normalize_wrt(f, wrt)), wrt)
 
     def hvp_f(*args):
@@ -158,7 +204,7 @@ def hvp(f, wrt=0):
 
     hvp_f.__name__ = "hvp_" + f.__name__
     setattr(hvp_f, source.TRANSFORM_MARK, ("hvp", f))  # a transform of it is refused at f
-    return hvp_f
+    return references.name(hvp_f, "hvp", given, wrt)
 
 
 setattr(hvp, source.MAKES_GRADIENT, "hvp")
@@ -189,10 +235,25 @@ def _stacked(columns, out_shape, in_shape):
 
 
 def hessian(f, wrt=0):
-    """``H(*args)``: second derivatives of scalar ``f``; ``x.shape + x.shape`` for one ``wrt`` (a float
-    for a float), a tuple of tuples of blocks for a tuple ``wrt``. One Hessian-vector product per
-    element of the inputs."""
-    f = _function(f, "hessian")
+    """The Hessian of scalar ``f``: ``H(*args)``, its second derivatives in ``wrt``.
+
+    One Hessian-vector product (``hvp``) per element of the differentiated inputs.
+
+    Args:
+        f: a function with a scalar output, as for ``grad``.
+        wrt: as for ``grad``.
+
+    Returns:
+        A function of ``f``'s arguments returning an array of shape ``x.shape + x.shape`` for one
+        ``wrt`` (a float for a float ``x``), or a tuple of tuples of blocks (block ``[i][j]`` of
+        shape ``x_i.shape + x_j.shape``) for a tuple ``wrt``.
+
+    >>> def f(x, y):
+    ...     return x * x * y
+    >>> hessian(f, wrt=(0, 1))(1.0, 3.0)
+    ((6.0, 2.0), (2.0, 0.0))
+    """
+    given, f = f, _function(f, "hessian")
     wrt_idx, single = normalize_wrt(f, wrt)
     product = _jvp_of_grad((f, wrt_idx, single), wrt)
 
@@ -211,7 +272,7 @@ def hessian(f, wrt=0):
 
     hessian_f.__name__ = "hessian_" + f.__name__
     setattr(hessian_f, source.TRANSFORM_MARK, ("hessian", f))  # a transform of it is refused at f
-    return hessian_f
+    return references.name(hessian_f, "hessian", given, wrt)
 
 
 def _zero_like(a):
@@ -219,12 +280,27 @@ def _zero_like(a):
 
 
 def jacobian(f, wrt=0, mode="auto"):
-    """``J(*args)``: the Jacobian of ``f``, ``out.shape + x.shape`` (a tuple over a tuple ``wrt``).
-    ``mode``: "fwd" (one jvp per input element), "rev" (one vjp per output element) or "auto"
-    (whichever needs fewer sweeps)."""
+    """The Jacobian of ``f``: ``J(*args)``, of shape ``out.shape + x.shape``.
+
+    Args:
+        f: the function, as for ``grad``; the output is a scalar or an array.
+        wrt: as for ``grad``; a tuple gives a tuple of Jacobians.
+        mode: ``"fwd"`` (one ``jvp`` per input element), ``"rev"`` (one ``vjp`` per output
+            element) or ``"auto"`` (whichever needs fewer sweeps).
+
+    Returns:
+        A function of ``f``'s arguments returning the Jacobian (a tuple of them for a tuple ``wrt``).
+
+    >>> import numpy as np
+    >>> def f(x):
+    ...     return x * x
+    >>> jacobian(f)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
     if mode not in ("auto", "fwd", "rev"):
         raise ValueError("mode=%r: one of 'auto', 'fwd', 'rev'" % (mode,))
-    f = _function(f, "jacobian")
+    given, f = f, _function(f, "jacobian")
     wrt_idx, single = normalize_wrt(f, wrt)
     forward, backward = jvp(f, wrt), vjp(f, wrt)
 
@@ -257,7 +333,7 @@ def jacobian(f, wrt=0, mode="auto"):
 
     jacobian_f.__name__ = "jacobian_" + f.__name__
     setattr(jacobian_f, source.TRANSFORM_MARK, ("jacobian", f))  # a transform of it is refused at f
-    return jacobian_f
+    return references.name(jacobian_f, "jacobian", given, wrt, **({} if mode == "auto" else {"mode": mode}))
 
 
 def _precision_of(t, value):
@@ -282,3 +358,6 @@ def _as_float(a):
     if isinstance(a, np.ndarray):
         return a.astype(float) if a.dtype.kind in "biu" else a
     return float(a)
+
+
+references.TRANSFORMS.update(jvp=jvp, hvp=hvp, hessian=hessian, jacobian=jacobian)

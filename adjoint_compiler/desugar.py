@@ -6,7 +6,8 @@ element, as Python's does. ``map``/``filter`` of a lambda or a function become c
 ``functools.reduce`` a loop. Chained comparisons become ``and`` of single ones (each middle operand
 evaluated once), nested and starred targets (``a, (b, c) = v``, ``first, *rest = xs``) become flat
 ones, ``:=`` an assignment before the statement, ``match`` on literal patterns an ``if`` chain,
-``with`` a call entering the context manager and one leaving it, ``raise`` a call of
+``with`` a call entering the context manager and one leaving it, a set display or comprehension a
+call of ``set`` (refused later if it holds differentiated values), ``raise`` a call of
 ``runtime.raise_`` (emitted back as ``raise``), ``del name`` nothing, ``import`` inside the body a
 name bound in the function's environment, and a type alias statement (``type X = ...``, Python >= 3.12)
 that the function never reads nothing.
@@ -36,6 +37,7 @@ import builtins
 import functools
 import importlib
 import inspect
+import math
 
 import gast
 
@@ -45,7 +47,7 @@ from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedErr
 
 _COMPREHENSIONS = (gast.ListComp, gast.DictComp, gast.SetComp, gast.GeneratorExp)
 # builtins a generator expression may be passed to: each consumes it at once, as it would a list
-_CONSUMERS = {sum, min, max, tuple, list, sorted, dict, set, frozenset, enumerate, zip}
+_CONSUMERS = {sum, min, max, tuple, list, sorted, dict, set, frozenset, enumerate, zip, math.fsum, math.prod}
 _SHORT_CIRCUIT = {any: True, all: False}  # the element value that decides the answer
 
 
@@ -97,9 +99,30 @@ class _Desugar:
     def function(self):
         args = self.fn.args
         for default in list(args.defaults) + [d for d in args.kw_defaults if d is not None]:
-            if any(isinstance(n, _COMPREHENSIONS + (gast.NamedExpr,)) for n in gast.walk(default)):
+            if any(isinstance(n, _COMPREHENSIONS + (gast.NamedExpr,)) for n in trees.breadth_first(default)):
                 self.refuse(default, "a comprehension or := in a parameter default", "compute it in the body")
+        self.sets()
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
+
+    def sets(self):
+        """``{a, b}`` becomes ``set((a, b))`` and ``{e for ...}`` ``set([e for ...])``: a set of values without
+        derivatives is an ordinary call; one holding differentiated values is refused at the activity
+        analysis (refusals.refuse_untracked_operations), since a set keeps neither order nor duplicates."""
+        found = [
+            (owner, field, index, child)
+            for owner in trees.walk(self.fn)
+            for owner, field, index, child in _children(owner)
+            if isinstance(child, (gast.Set, gast.SetComp))
+        ]
+        if not found:
+            return
+        make = self.bind("set", builtins.set)
+        for owner, field, index, child in reversed(found):  # inner sets first: their slots stay valid
+            if isinstance(child, gast.Set):
+                items = _at(gast.Tuple(elts=child.elts, ctx=gast.Load()), child)
+            else:
+                items = _at(gast.ListComp(elt=child.elt, generators=child.generators), child)
+            _set(owner, field, index, _at(gast.Call(func=trees.name(make), args=[items], keywords=[]), child))
 
     def own_changed_arguments(self):
         """A parameter the function stores into (``x[0] = v``, ``x[1:] += d``) or changes with a list or
@@ -239,7 +262,7 @@ class _Desugar:
             len(stmt.targets) == 1
             and isinstance(stmt.targets[0], gast.Name)
             and isinstance(value, (gast.ListComp, gast.DictComp))
-            and stmt.targets[0].id not in {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}
+            and stmt.targets[0].id not in {n.id for n in trees.breadth_first(value) if isinstance(n, gast.Name)}
             and not self.declared(stmt.targets[0].id)
         ):
             # ys = [f(x) for x in xs] builds ys itself
@@ -268,7 +291,7 @@ class _Desugar:
         )
 
     def declared(self, name):
-        return any(isinstance(n, (gast.Global, gast.Nonlocal)) and name in n.names for n in trees.walk(self.fn))
+        return any(isinstance(n, (gast.Global, gast.Nonlocal)) and name in n.names for n in trees.statements(self.fn))
 
     def target_parts(self, target, out):
         """``a[i] = v``: the index may hold sugar too (evaluated after the value, as Python does)."""
@@ -495,9 +518,14 @@ class _Desugar:
 
         # every way out of the block leaves the context first: its end, a return, a raise, and a break or
         # continue of a loop around it
-        body = self.block(stmt.body)
+        self.block_then(stmt.body, exits, out)
+
+    def block_then(self, stmts, exits, out):
+        """``stmts`` lowered, with the statements ``exits()`` makes at their end and before each return,
+        raise, break or continue that leaves them."""
+        body = self.block(stmts)
         out.extend(self.leaving(body, exits, True))
-        if not (body and isinstance(body[-1], (gast.Return, gast.Break, gast.Continue)) or self.raises(body[-1])):
+        if not (body and (isinstance(body[-1], (gast.Return, gast.Break, gast.Continue)) or self.raises(body[-1]))):
             out.extend(exits())
 
     def leaving(self, stmts, exits, loop_jumps):
@@ -537,14 +565,27 @@ class _Desugar:
             if handler.type is None:
                 self.refuse(handler, "a bare except clause", "name the exception: except ValueError:")
             if handler.name is not None and any(
-                isinstance(n, gast.Name) and n.id == handler.name.id for s_ in handler.body for n in gast.walk(s_)
+                isinstance(n, gast.Name) and n.id == handler.name.id
+                for s_ in handler.body
+                for n in trees.breadth_first(s_)
             ):
                 self.refuse(handler, "an except clause reading the exception it binds (as %s)" % handler.name.id)
-        for node in (n for s_ in stmt.body + stmt.finalbody for n in gast.walk(s_)):
+        for node in (n for s_ in stmt.body + stmt.finalbody for n in trees.breadth_first(s_)):
             if isinstance(node, (gast.Return, gast.Break, gast.Continue)) and any(
-                node is m for f in stmt.finalbody for m in gast.walk(f)
+                node is m for f in stmt.finalbody for m in trees.breadth_first(f)
             ):
                 self.refuse(node, "return, break or continue in a finally clause")
+        if not stmt.handlers:
+            self.try_finally(stmt, out)
+            return
+        if stmt.finalbody:
+            for node in (n for s_ in stmt.body + stmt.orelse + stmt.handlers for n in gast.walk(s_)):
+                if isinstance(node, (gast.Return, gast.Break, gast.Continue)):
+                    self.refuse(
+                        node,
+                        "return, break or continue inside a try statement with except and finally clauses",
+                        "move the finally clause into a try statement of its own around this one",
+                    )
         self.refuse_partial_effects(stmt)
         self.tries += 1
         marker = self.bind("try_", runtime.try_)
@@ -575,10 +616,19 @@ class _Desugar:
             out.append(_at(gast.If(test=trees.clone(flag), body=self.block(stmt.orelse), orelse=[]), stmt.orelse[0]))
         out.extend(self.block(stmt.finalbody))
 
+    def try_finally(self, stmt, out):
+        """``try: B finally: F`` (no except clause) as ``B; F``, with ``F`` also before each return, raise,
+        break or continue that leaves ``B``, where Python runs it (a return's value is computed first)."""
+
+        def exits():
+            return self.block([trees.clone(s_) for s_ in stmt.finalbody])
+
+        self.block_then(stmt.body, exits, out)
+
     def refuse_partial_effects(self, stmt):
         """What the try body did before an exception must not be seen by the handler or after it."""
         assigned = {}
-        for node in (n for s_ in stmt.body for n in gast.walk(s_)):
+        for node in (n for s_ in stmt.body for n in trees.breadth_first(s_)):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                 assigned.setdefault(node.id, node)
             stores = isinstance(node, (gast.Assign, gast.AugAssign)) and any(
@@ -608,7 +658,11 @@ class _Desugar:
         for handler in stmt.handlers:
             redefined = set()
             for inner in handler.body:
-                reads = {n.id for n in gast.walk(inner) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+                reads = {
+                    n.id
+                    for n in trees.breadth_first(inner)
+                    if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+                }
                 early = sorted((reads & set(assigned)) - redefined)
                 if early:
                     self.refuse(
@@ -617,7 +671,9 @@ class _Desugar:
                     )
                 if isinstance(inner, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
                     redefined |= {
-                        n.id for n in gast.walk(inner) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+                        n.id
+                        for n in trees.breadth_first(inner)
+                        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
                     }
             for name in sorted(set(assigned) - redefined):
                 if name in after:
@@ -631,10 +687,10 @@ class _Desugar:
     def reads_after(self, stmt):
         """Names read anywhere in the function outside ``stmt``'s try body and handler (a superset of what
         may be read after it)."""
-        inside = {id(n) for part in (stmt.body, stmt.handlers) for s_ in part for n in gast.walk(s_)}
+        inside = {id(n) for part in (stmt.body, stmt.handlers) for s_ in part for n in trees.breadth_first(s_)}
         return {
             n.id
-            for n in gast.walk(self.fn)
+            for n in trees.breadth_first(self.fn)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and id(n) not in inside
         }
 
@@ -694,13 +750,11 @@ class _Desugar:
             return _at(trees.name(node.target.id), node)
         if kind in (gast.ListComp, gast.DictComp):
             return self.comprehension(node, out)
-        if kind in (gast.SetComp, gast.GeneratorExp):
+        if kind is gast.GeneratorExp:
             self.refuse(
                 node,
-                "set comprehension" if kind is gast.SetComp else "a generator expression used as a value",
-                "use a list comprehension"
-                if kind is gast.SetComp
-                else "pass it straight to sum, min, max, any, all, tuple, list or sorted, or use a list comprehension",
+                "a generator expression used as a value",
+                "pass it straight to sum, min, max, any, all, tuple, list or sorted, or use a list comprehension",
             )
         if kind is gast.Lambda:
             return node  # its body is lowered when it becomes a function of its own
@@ -936,7 +990,7 @@ class _Desugar:
         for gen in node.generators:
             if gen.is_async:
                 self.refuse(node, "async comprehension")
-            for target in (n for n in gast.walk(gen.target) if isinstance(n, gast.Name)):
+            for target in (n for n in trees.breadth_first(gen.target) if isinstance(n, gast.Name)):
                 if target.id in self.outside or target.id in self.comp_vars or target.id in renames:
                     renames[target.id] = self.namer.fresh(target.id + "_{}")
         body = inner
@@ -948,7 +1002,7 @@ class _Desugar:
         first_iter = node.generators[0].iter
         if renames:
             _rename_except(body, renames, first_iter)
-        bound = [n.id for g in node.generators for n in gast.walk(g.target) if isinstance(n, gast.Name)]
+        bound = [n.id for g in node.generators for n in trees.breadth_first(g.target) if isinstance(n, gast.Name)]
         self.comp_vars.extend(bound)
         try:
             return self.block(body)
@@ -1043,7 +1097,7 @@ def _set(owner, field, index, new):
 
 def _assigned_by_sugar_after(owner):
     # a name read before a := that may rebind it must be read first: always freeze names next to a :=
-    return any(isinstance(n, gast.NamedExpr) for n in gast.walk(owner))
+    return any(isinstance(n, gast.NamedExpr) for n in trees.breadth_first(owner))
 
 
 def _is_chain(node):
@@ -1091,7 +1145,7 @@ def _names_outside_comprehensions(fn):
             inner = set(bound)
             for i, gen in enumerate(node.generators):
                 visit(gen.iter, bound if i == 0 else inner)
-                inner |= {n.id for n in gast.walk(gen.target) if isinstance(n, gast.Name)}
+                inner |= {n.id for n in trees.breadth_first(gen.target) if isinstance(n, gast.Name)}
                 for test in gen.ifs:
                     visit(test, inner)
             for part in (getattr(node, "elt", None), getattr(node, "key", None), getattr(node, "value", None)):
@@ -1110,16 +1164,16 @@ def _names_outside_comprehensions(fn):
 
 def _rename_except(stmts, mapping, keep):
     """Rename names in ``stmts`` (in place), except inside the node ``keep``."""
-    skip = {id(n) for n in gast.walk(keep)}
+    skip = {id(n) for n in trees.breadth_first(keep)}
     for stmt in stmts:
-        for node in gast.walk(stmt):
+        for node in trees.breadth_first(stmt):
             if isinstance(node, gast.Name) and id(node) not in skip and node.id in mapping:
                 node.id = mapping[node.id]
 
 
 def _at(node, near):
     """``node`` with ``near``'s location where it has none (its new children too)."""
-    for n in gast.walk(node):
+    for n in trees.breadth_first(node):
         for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
             if getattr(n, attr, None) is None and getattr(near, attr, None) is not None:
                 setattr(n, attr, getattr(near, attr))

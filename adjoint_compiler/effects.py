@@ -258,9 +258,11 @@ def _root_name(node):
 def _summarise(src, s, memo):
     func, tree = src.func, src.tree
     params = [a.id for a in tree.args.args] + ([tree.args.vararg.id] if tree.args.vararg else [])
-    declared = {n for node in gast.walk(tree) if isinstance(node, (gast.Global, gast.Nonlocal)) for n in node.names}
-    global_decl = {n for node in gast.walk(tree) if isinstance(node, gast.Global) for n in node.names}
-    assigned = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    declared = {
+        n for node in trees.breadth_first(tree) if isinstance(node, (gast.Global, gast.Nonlocal)) for n in node.names
+    }
+    global_decl = {n for node in trees.breadth_first(tree) if isinstance(node, gast.Global) for n in node.names}
+    assigned = {n.id for n in trees.breadth_first(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     local = (assigned | set(params)) - declared
 
     def where(node):
@@ -273,7 +275,7 @@ def _summarise(src, s, memo):
 
     def value_deps(node):
         return (
-            set().union(*[deps.get(n.id, ()) for n in gast.walk(node) if isinstance(n, gast.Name)])
+            set().union(*[deps.get(n.id, ()) for n in trees.breadth_first(node) if isinstance(n, gast.Name)])
             if node is not None
             else set()
         )
@@ -291,18 +293,18 @@ def _summarise(src, s, memo):
             if key is not None:
                 write(key, node, depends)
 
-    for stmt in gast.walk(tree):
+    for stmt in trees.breadth_first(tree):
         if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
             depends = value_deps(stmt.value)
             for target in targets:
-                for n in gast.walk(target):
+                for n in trees.breadth_first(target):
                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and state(n.id) is not None:
                         write(state(n.id), n, depends)
                         s.rebinds.setdefault(state(n.id), where(n))
                 if isinstance(target, (gast.Subscript, gast.Attribute)):
                     changed(_root_name(target), target, depends)
-    for node in gast.walk(tree):
+    for node in trees.breadth_first(tree):
         if isinstance(node, gast.Name):
             key = state(node.id)
             if key is not None and not isinstance(node.ctx, gast.Store):
@@ -369,7 +371,7 @@ def _dependences(tree, params):
     assignment to a name counts; loops and branches need no special care)."""
     deps = {p: {p} for p in params}
     assignments = []
-    for node in gast.walk(tree):
+    for node in trees.breadth_first(tree):
         if isinstance(node, (gast.Assign, gast.AugAssign, gast.AnnAssign)) and node.value is not None:
             targets = node.targets if isinstance(node, gast.Assign) else [node.target]
             extra = [node.target] if isinstance(node, gast.AugAssign) else []
@@ -383,10 +385,10 @@ def _dependences(tree, params):
         changed = False
         for targets, values in assignments:
             depends = set().union(
-                *[deps.get(n.id, ()) for v in values for n in gast.walk(v) if isinstance(n, gast.Name)]
+                *[deps.get(n.id, ()) for v in values for n in trees.breadth_first(v) if isinstance(n, gast.Name)]
             )
             for t in targets:
-                for n in gast.walk(t):
+                for n in trees.breadth_first(t):
                     if isinstance(n, gast.Name) and not depends <= deps.get(n.id, set()):
                         deps[n.id] = deps.get(n.id, set()) | depends
                         changed = True

@@ -2,6 +2,8 @@
 
 Comments cannot live in an AST, so passes mark them with a statement
 ``__comment__('text', ...)``; emission turns each argument into ``# text`` on its own line.
+Every module opens with ``header``'s docstring (what was differentiated, by which version, how to
+call the result, what its loops tape), which names no absolute path and no time.
 
 >>> import gast
 >>> fn = gast.parse("def f(x):\\n    __comment__('forward sweep')\\n    return x").body[0]
@@ -12,6 +14,7 @@ def f(x):
 """
 
 import ast
+import copy
 import importlib
 import inspect
 import re
@@ -20,7 +23,7 @@ import types
 
 import gast
 
-from adjoint_compiler import naming, runtime, trees
+from adjoint_compiler import naming, runtime, trees, version
 
 _COMMENT = re.compile(r"^(\s*)%s\((.*)\)$" % naming.COMMENT_FN, re.M)
 
@@ -33,7 +36,7 @@ def _replace_comment(match):
 def restore_raises(tree, env):
     """Calls of ``runtime.raise_`` (``desugar`` lowers raise statements to them) as raise statements again,
     in place."""
-    for node in gast.walk(tree):
+    for node in trees.statements(tree):
         for field in ("body", "orelse"):
             block = getattr(node, field, None)
             if not isinstance(block, list):
@@ -57,7 +60,7 @@ def restore_tries(tree, env):
     handler``) as a try statement again, in place: ``_try1 = True``, then ``try: body`` and ``except E:
     _try1 = False; handler``. Returns the markers left where no such branch follows (none, normally)."""
     left = []
-    for node in list(gast.walk(tree)):
+    for node in list(trees.statements(tree)):
         for field in ("body", "orelse", "finalbody"):
             block = getattr(node, field, None)
             if not isinstance(block, list):
@@ -91,7 +94,7 @@ def restore_tries(tree, env):
 def to_source(node):
     if isinstance(node, gast.AST):
         node = gast.gast_to_ast(node)
-    ast.fix_missing_locations(node)
+    ast.fix_missing_locations(node)  # (the printer looks up type comments by line)
     text = trees.unparse(node) + "\n"  # the standard library's printer: it follows the language's grammar
 
     return _COMMENT.sub(_replace_comment, text)
@@ -124,16 +127,20 @@ def _import_line(name, value, home=None):
     return None
 
 
+PROVIDED = "# %s: taken from the caller's module at compile time"  # the constants line of a provided name
+
+
 class Unit:
     """The parts of an emitted module, so that the modules of called functions merge into one."""
 
-    def __init__(self, header, imports, constants, helpers, definitions, provided):
+    def __init__(self, header, imports, constants, helpers, definitions, provided, values=None):
         self.header = header  # the module docstring (the first unit's, when units merge)
         self.imports = imports  # import lines
         self.constants = constants  # NAME = value lines, and comments for values given at run time
         self.helpers = helpers  # names of the runtime helpers the definitions call
         self.definitions = definitions  # function definitions, as source
         self.provided = provided  # name -> value the text cannot spell; given when it is executed
+        self.values = values or {}  # name -> value of every global the imports and constants bind (export)
 
     def merge(self, others):
         units = [self] + list(others)
@@ -144,9 +151,10 @@ class Unit:
                 seen += [x for x in getattr(u, field) if x not in seen]
             return seen
 
-        provided = {}
+        provided, values = {}, {}
         for u in units:
             provided.update(u.provided)
+            values.update(u.values)
         return Unit(
             self.header,
             union("imports"),
@@ -154,6 +162,7 @@ class Unit:
             set().union(*(u.helpers for u in units)),
             union("definitions"),
             provided,
+            values,
         )
 
 
@@ -166,12 +175,105 @@ def unit(fn, globals_used, helpers, home=None, header=""):
         line = _import_line(name, value, home)
         if line is None:
             provided[name] = value
-            constants.append("# %s: taken from the caller's module at compile time" % name)
+            constants.append(PROVIDED % name)
         elif line.startswith(("import ", "from ")):
             imports.append(line)
         else:
             constants.append(line)
-    return Unit(header, imports, constants, set(helpers), [to_source(fn).rstrip()], provided)
+    return Unit(header, imports, constants, set(helpers), [to_source(fn).rstrip()], provided, dict(globals_used))
+
+
+_KIND = {"grad": "Gradient", "vjp": "Vector-Jacobian product", "jvp": "Jacobian-vector product"}
+
+
+def signature(fn):
+    """``name(params)`` of the function definition ``fn``, as it is emitted."""
+    stub = copy.copy(fn)
+    stub.body, stub.decorator_list, stub.returns = [gast.Pass()], [], None
+    return to_source(stub).split("\n", 1)[0][len("def ") : -1]
+
+
+def _pushed(expr):
+    """What one element a loop pushes on its tape is, for the header: why the adjoint sweep needs it."""
+    text = to_source(expr).strip()
+    if isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) and expr.func.id == "shape_of":
+        return "the shape of %s" % to_source(expr.args[0]).strip()
+    if isinstance(expr, gast.Name) and expr.id.startswith("_cond"):
+        return "%s (the branch taken)" % text
+    if isinstance(expr, gast.Name) and expr.id.endswith("_pullback"):
+        return "%s (the called function's pullback)" % text
+    if isinstance(expr, gast.Name) and expr.id.startswith("_tape"):
+        return "%s (the inner loop's tape)" % text
+    return text
+
+
+def tape_notes(fn, tapes):
+    """(function, tape, loop line, what it stores) for each (tape, line, names) of ``fn``, read off the
+    emitted code: its ``tape.append(...)`` calls, or the state tuple a checkpointed loop starts from."""
+    notes = []
+    for tape, line, names in tapes:
+        what = ", ".join(names)
+        for node in trees.walk(fn):
+            if (
+                isinstance(node, gast.Call)
+                and isinstance(node.func, gast.Attribute)
+                and node.func.attr == "append"
+                and isinstance(node.func.value, gast.Name)
+                and node.func.value.id == tape
+            ):
+                items = node.args[0].elts if isinstance(node.args[0], gast.Tuple) else node.args
+                what = ", ".join(_pushed(e) for e in items) + " per iteration"
+                break
+            if (
+                isinstance(node, gast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], gast.Name)
+                and node.targets[0].id == tape
+            ):
+                items = node.value.elts if isinstance(node.value, gast.Tuple) else [node.value]
+                what = "checkpoints: %s at the start of each segment (the adjoint sweep runs each segment again)" % (
+                    ", ".join(_pushed(e) for e in items)
+                )
+                break
+        notes.append((fn.name, tape, line, what))
+    return notes
+
+
+def header(fn, function, origin, mode, wrt, tapes):
+    """The module docstring, as Tapenade heads its output: what was differentiated and by which version,
+    how to call the result, and what the forward sweep stores for the adjoint sweep.
+
+    ``function`` is the user's function's name, ``origin`` its ``file.py:line``, ``wrt`` the names of
+    the active inputs, ``tapes`` the ``tape_notes`` of the emitted function and of the callees' vjps in
+    the module.
+    """
+    single = len(wrt) == 1
+    bars = ", ".join(w + "_bar" for w in wrt)
+    bars = bars if single else "(%s)" % bars
+    call = signature(fn)
+    if mode == "grad":
+        returns = "%s returns (value, %s): the value of %s and its gradient." % (call, bars, function)
+    elif mode == "vjp":
+        returns = "%s returns (value, pullback); pullback(value_bar) returns %s." % (call, bars)
+    else:
+        dots = ", ".join(w + "_dot" for w in wrt)
+        returns = "%s returns (value, value_dot): the derivative along the tangents %s." % (call, dots)
+    lines = [
+        "%s of %s, generated by adjoint_compiler %s from %s." % (_KIND[mode], function, version.__version__, origin),
+        "",
+        "Mode: %s (%s mode), with respect to %s." % (mode, "forward" if mode == "jvp" else "reverse", ", ".join(wrt)),
+        "Call: " + returns,
+    ]
+    if mode == "jvp":
+        lines.append("Tapes: none (forward mode computes each tangent beside its value, in one sweep).")
+    elif not tapes:
+        lines.append("Tapes: none (no loop stores values; the adjoint sweep reads the forward sweep's variables).")
+    else:
+        lines.append("Tapes (what the forward sweep stores because the loop overwrites it and its adjoint reads it):")
+        for owner, tape, line, what in tapes:
+            where = "" if owner == fn.name else "in %s, " % owner
+            lines.append("  %s%s, loop at line %d: %s" % (where, tape, line, what))
+    return "\n".join(lines) + "\n"
 
 
 def with_dependencies(helpers):

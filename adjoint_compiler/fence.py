@@ -108,6 +108,11 @@ SUPPORTED = {
     gast.UAdd,
     gast.Not,
     gast.Invert,
+    gast.BitAnd,
+    gast.BitOr,
+    gast.BitXor,
+    gast.LShift,
+    gast.RShift,
     gast.MatMult,
     gast.Eq,
     gast.NotEq,
@@ -259,6 +264,6 @@ def run(tree, source):
     if source is not None:
         source.local_names = trees.local_names(tree)
     _check_arguments(tree, source)
-    for node in gast.walk(tree):
+    for node in trees.breadth_first(tree):
         _check_node(node, source)
     return tree

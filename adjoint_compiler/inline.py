@@ -54,9 +54,10 @@ _CACHE = weakref.WeakKeyDictionary()  # function -> (its Source, its one express
 _MISSING = object()
 
 
-def run(fn, source):
-    """Return a new FunctionDef with calls of one-expression functions inlined; ``fn`` is not modified."""
-    body = trees.clone(fn.body)
+def run(fn, source, copy=True):
+    """Return a new FunctionDef with calls of one-expression functions inlined; ``fn`` is not modified (with
+    ``copy=False`` its statements may be: the pipeline, which does not keep them, saves the copy)."""
+    body = trees.clone(fn.body) if copy else list(fn.body)
     if source is not None:
         _Inliner(source, trees.local_names(fn)).block(body)
     return trees.with_body(fn, body)
@@ -159,7 +160,7 @@ class _Inliner:
             return None
         src, expr = entry
         params = [a.id for a in src.tree.args.args]
-        for n in gast.walk(expr):
+        for n in trees.breadth_first(expr):
             if isinstance(
                 n,
                 (

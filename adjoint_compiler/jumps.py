@@ -75,7 +75,7 @@ def _any(flags):
 
 def _contains(stmts, kinds):
     for stmt in stmts:
-        for node in gast.walk(stmt):
+        for node in trees.breadth_first(stmt):
             if isinstance(node, kinds):
                 return True
     return False
@@ -98,7 +98,7 @@ def _jumps_in(stmts, kind):
 
 def _has_early_return(body):
     for i, stmt in enumerate(body):
-        for node in gast.walk(stmt):
+        for node in trees.breadth_first(stmt):
             if isinstance(node, gast.Return) and not (node is stmt and i == len(body) - 1):
                 return True
     return False

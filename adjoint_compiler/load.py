@@ -17,17 +17,30 @@ def sq(x):
 """
 
 import linecache
+import types
 
 _counter = [0]
 FILE_PREFIX = "<adjoint_compiler:"  # the pseudo file name of every emitted module
 
 
-def run(text, name, provided):
-    """Execute ``text``; return the function called ``name`` defined by it."""
+def run(text, name, provided, code=None):
+    """Execute ``text``; return the function called ``name`` defined by it. ``code``: ``text`` compiled
+    before (by ``compile_text``, in another process: the disk cache), which spares compiling it again."""
     _counter[0] += 1
     filename = "%s%s:%d>" % (FILE_PREFIX, name, _counter[0])
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace = {"__name__": "adjoint_compiler.generated", "__file__": filename}
     namespace.update(provided)
-    exec(compile(text, filename, "exec"), namespace)
+    exec(compile(text, filename, "exec") if code is None else _renamed(code, filename), namespace)
     return namespace[name]
+
+
+def compile_text(text):
+    """The code object of ``text``, for ``run``'s ``code`` (its file name is given when it is run)."""
+    return compile(text, FILE_PREFIX + ">", "exec")
+
+
+def _renamed(code, filename):
+    """``code`` and the code objects in it with the file name ``filename``, for tracebacks and inspect."""
+    consts = tuple(_renamed(c, filename) if isinstance(c, types.CodeType) else c for c in code.co_consts)
+    return code.replace(co_filename=filename, co_consts=consts)

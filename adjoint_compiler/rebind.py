@@ -38,10 +38,11 @@ import gast
 from adjoint_compiler import effects, trees
 
 
-def run(fn, source):
-    """Return a new FunctionDef with ``x op= y`` rebinding wherever ``x`` shares nothing; ``fn`` is not modified."""
+def run(fn, source, copy=True):
+    """Return a new FunctionDef with ``x op= y`` rebinding wherever ``x`` shares nothing; ``fn`` is not modified
+    (with ``copy=False`` its statements may be: the pipeline, which does not keep them, saves the copy)."""
     rebinding = _Rebinding({a.id for a in fn.args.args}, trees.local_names(fn))
-    return trees.with_body(fn, rebinding.block(trees.clone(fn.body)))
+    return trees.with_body(fn, rebinding.block(trees.clone(fn.body) if copy else list(fn.body)))
 
 
 def _non_fresh_stores(stmts):
@@ -50,7 +51,7 @@ def _non_fresh_stores(stmts):
         if isinstance(node, gast.Assign) and not effects.fresh(node.value):
             names.update(t.id for t in node.targets if isinstance(t, gast.Name))
         elif isinstance(node, gast.For):
-            names.update(n.id for n in gast.walk(node.target) if isinstance(n, gast.Name))
+            names.update(n.id for n in trees.breadth_first(node.target) if isinstance(n, gast.Name))
     return names
 
 
@@ -94,7 +95,7 @@ class _Rebinding:
         for t, value in pairs:
             if isinstance(t, gast.Subscript):
                 continue  # a[i] = v changes a's contents, not what a is bound to
-            names = {n.id for n in gast.walk(t) if isinstance(n, gast.Name)}
+            names = {n.id for n in trees.breadth_first(t) if isinstance(n, gast.Name)}
             if effects.fresh(value) and isinstance(t, gast.Name):
                 self.may_alias -= names
             else:

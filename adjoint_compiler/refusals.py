@@ -5,7 +5,8 @@ Output invariant: each check either returns (nothing to refuse) or raises ``Unsu
 statement concerned: a differentiated value changed in place where it may be shared, written to a
 global a non-carried callee reads, passed to a callee that changes state or its arguments in a way
 the adjoint cannot follow, read stale (a global rebound by a callee and read without being held),
-or reaching an attribute, method or function with no derivative. ``activity.run`` calls them.
+or reaching an attribute, method or function with no derivative (a set, a bitwise operator).
+``activity.run`` calls them.
 
 >>> import gast
 >>> from adjoint_compiler import normalize, ssa
@@ -19,6 +20,7 @@ UnsupportedError
 """
 
 import inspect
+import operator
 
 import gast
 import numpy as np
@@ -37,7 +39,7 @@ def refuse_differentiated_context_managers(fn, source, varied):
             node.value, source
         ):
             continue
-        if {n.id for n in gast.walk(node.value) if isinstance(n, gast.Name)} & varied:
+        if {n.id for n in trees.breadth_first(node.value) if isinstance(n, gast.Name)} & varied:
             raise UnsupportedError(
                 "a with statement whose context manager holds differentiated values",
                 source.location(node),
@@ -48,7 +50,7 @@ def refuse_differentiated_context_managers(fn, source, varied):
 def refuse_mutation_of_varied(fn, source, local, varied):
     """``xs.append(v)`` with a differentiable ``v`` (or on a differentiable ``xs``) changes a value
     the analysis cannot follow; refuse it rather than drop its derivative."""
-    for stmt in gast.walk(fn):
+    for stmt in trees.breadth_first(fn):
         if not (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)):
             continue
         call = stmt.value
@@ -216,8 +218,8 @@ def _named(name):
 def refuse_values_without_derivatives(fn, defs, source, varied, useful):
     """A differentiated value reaching a result through a place derivatives do not flow (an attribute of an
     object, the index of a subscript, indexing an object such as np.r_): refused, never a constant."""
-    statement = {id(getattr(st, "value", None)): st for st in gast.walk(fn) if isinstance(st, gast.stmt)}
-    statement.update((id(st), st) for st in gast.walk(fn) if isinstance(st, gast.stmt))
+    statement = {id(getattr(st, "value", None)): st for st in trees.breadth_first(fn) if isinstance(st, gast.stmt)}
+    statement.update((id(st), st) for st in trees.breadth_first(fn) if isinstance(st, gast.stmt))
     for name, op in defs:
         # a subscript's or a store's index is an integer (Python and NumPy raise otherwise) or a dict key:
         # its derivative is zero, so only other operations can lose one
@@ -232,7 +234,7 @@ def refuse_values_without_derivatives(fn, defs, source, varied, useful):
                 base = None
             if isinstance(base, (list, tuple, dict, np.ndarray)):
                 continue  # an element of a constant container, chosen by an index
-        reads = {n.id for n in gast.walk(value) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        reads = {n.id for n in trees.breadth_first(value) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
         lost = sorted((reads & varied) - set(op.operand_names()))
         if lost:
             where = statement.get(id(op.node), op.node)
@@ -247,6 +249,38 @@ def refuse_values_without_derivatives(fn, defs, source, varied, useful):
                 source.location(where) if source is not None else None,
                 hint,
             )
+
+
+_SET = (
+    "a set holding differentiated values",
+    "keep differentiated values in a list or tuple; a set of indices or flags is fine",
+)
+_BITS = "bitwise operators take integers and truth values, which carry no derivative"
+# operations with no derivative to follow, refused when a differentiated value reaches the result through
+# them: a set keeps neither the order nor the duplicates of what it was built from (a set of indices is an
+# ordinary value); | & ^ << >> ~ on a differentiated value are a dict or set merge, or an error in Python
+_UNTRACKED = {
+    set: _SET,
+    frozenset: _SET,
+    operator.and_: ("the operator & on a differentiated value", _BITS),
+    operator.or_: ("the operator | on a differentiated value", _BITS + "; merge dicts with {**a, **b}"),
+    operator.xor: ("the operator ^ on a differentiated value", _BITS),
+    operator.lshift: ("the operator << on a differentiated value", _BITS),
+    operator.rshift: ("the operator >> on a differentiated value", _BITS),
+    operator.invert: ("the operator ~ on a differentiated value", _BITS),
+}
+
+
+def refuse_untracked_operations(fn, defs, source, varied, useful):
+    """A differentiated value reaching the result through an operation of ``_UNTRACKED``: refused."""
+    for name, op in defs:
+        if name in useful and op.kind == "call" and _UNTRACKED.get(op.fn) and set(op.operand_names()) & varied:
+            where = next(
+                (st for st in gast.walk(fn) if isinstance(st, gast.stmt) and getattr(st, "value", None) is op.node),
+                op.node,
+            )
+            construct, hint = _UNTRACKED[op.fn]
+            raise UnsupportedError(construct, source.location(where) if source is not None else None, hint)
 
 
 def _enters_context(node, source):
@@ -268,7 +302,7 @@ def _quote(node):
 def refuse_differentiated_writes(fn, source, act):
     """A called function that writes a differentiated value to a global or nonlocal: code that reads
     it later (the caller, or the next call) would read it as a constant and drop its derivative."""
-    for stmt in gast.walk(fn):
+    for stmt in trees.breadth_first(fn):
         if (
             isinstance(stmt, gast.Assign)
             and isinstance(stmt.targets[0], gast.Attribute)

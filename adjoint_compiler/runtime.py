@@ -35,9 +35,11 @@ def unbroadcast(c, like):
         return c
     shape = getattr(like, "shape", None)
     if shape is None:
-        shape = np.shape(like)
+        shape = () if type(like) is float else np.shape(like)
     if getattr(c, "shape", None) == shape or np.shape(c) == shape:  # the common case, kept cheap
         return c
+    if not shape and type(c) is np.ndarray:  # a number's contribution: the sum of all (no axis tuple)
+        return np.add.reduce(c, axis=None)
     if isinstance(like, (list, tuple)):
         raise TypeError(
             "a list or tuple met an arithmetic operator whose adjoint assumes numbers or arrays "
@@ -77,6 +79,9 @@ def unreduce(g, like, axis=None, keepdims=False):
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         axes = tuple(a % len(shape) for a in axes)
         g = np.expand_dims(g, axes)
+    elif axis is None and (type(g) is float or getattr(g, "ndim", None) == 0) and math.prod(shape) <= 4096:
+        # a full reduction's cotangent over a small array: a new array is cheaper to make than a view
+        return np.full(shape, _precision_of(g, like))
     return np.broadcast_to(_precision_of(g, like), shape)
 
 
@@ -122,6 +127,9 @@ def add_at(bar, index, g):
                 bar[k] = add_bars(bar[k], v)
         else:
             bar[index] = add_bars(bar[index], g)
+        return
+    if isinstance(index, slice) or type(index) is tuple and all(type(i) is slice or type(i) is int for i in index):
+        bar[index] += g  # basic indexing never selects a position twice: one buffered pass, not np.add.at's
         return
     np.add.at(bar, index, g)
 
@@ -333,6 +341,7 @@ def check_scalar(value):
     """Raise TypeError unless ``value`` is a scalar: only scalar outputs have a gradient."""
     if (
         type(value) is float
+        or type(value) is np.float64  # (np.mean's, np.sum's)
         or value is not None
         and np.ndim(value) == 0
         and not isinstance(value, (tuple, list, dict, str))
@@ -1166,3 +1175,55 @@ def only_defaults(*names_and_values):
 
 HELPERS = HELPERS + ("quantile_method", "copied", "axes_from_end", "one_gradient", "spacing_bar", "only_defaults")
 STATIC = STATIC + ("quantile_method", "copied", "axes_from_end", "only_defaults")
+# ---- emit14 (issue #14): np.matmul's adjoint in one call, with the textbook formula for matrices and vectors ----
+
+
+def matmul_bar1(g, x1, x2):
+    """The cotangent of ``x1`` in ``x1 @ x2`` from the result's ``g``: the adjoint of ``x1 -> x1 @ x2``.
+    Arrays of 1 or 2 axes take ``g @ x2.T`` (or its vector forms) directly; anything else (stacks, lists)
+    the general form, which promotes vectors and sums batch axes back (``_matmul_general``)."""
+    if type(x2) is np.ndarray and type(g) is np.ndarray and type(x1) is np.ndarray:
+        n1, n2 = x1.ndim, x2.ndim
+        if n1 == 2 and n2 == 2:
+            return g @ x2.T
+        if n1 == 2 and n2 == 1:
+            return np.outer(g, x2)
+        if n1 == 1 and n2 == 2:
+            return x2 @ g
+    return _matmul_general(g, x1, x2)[0]
+
+
+def matmul_bar2(g, x1, x2):
+    """The cotangent of ``x2`` in ``x1 @ x2``: the adjoint of ``x2 -> x1 @ x2`` (see ``matmul_bar1``)."""
+    if type(x1) is np.ndarray and type(g) is np.ndarray and type(x2) is np.ndarray:
+        n1, n2 = x1.ndim, x2.ndim
+        if n1 == 2 and n2 == 2:
+            return x1.T @ g
+        if n1 == 2 and n2 == 1:
+            return x1.T @ g
+        if n1 == 1 and n2 == 2:
+            return np.outer(x1, g)
+    return _matmul_general(g, x1, x2)[1]
+
+
+def _matmul_general(g, x1, x2):
+    """Both cotangents of ``x1 @ x2`` for any operands: C = A B gives A_bar = C_bar B^T, B_bar = A^T C_bar
+    on every matrix of the stack. A 1-d x1 is promoted to a row (1, n) and a 1-d x2 to a column (n, 1),
+    and g gets back the axis each promotion removed from the result (last for x2, then second-to-last for
+    x1: a scalar g becomes (1, 1)). unbroadcast sums over the batch axes an operand was broadcast along;
+    the final reshape drops the promoted axis again."""
+    a = np.reshape(x1, (1, -1)) if np.ndim(x1) == 1 else np.asarray(x1)
+    b = np.reshape(x2, (-1, 1)) if np.ndim(x2) == 1 else np.asarray(x2)
+    g = np.asarray(g)
+    if np.ndim(x2) == 1:
+        g = g[..., None]
+    if np.ndim(x1) == 1:
+        g = g[..., None, :]
+    return (
+        np.reshape(unbroadcast(np.matmul(g, np.swapaxes(b, -1, -2)), a), np.shape(x1)),
+        np.reshape(unbroadcast(np.matmul(np.swapaxes(a, -1, -2), g), b), np.shape(x2)),
+    )
+
+
+HELPERS = HELPERS + ("matmul_bar1", "matmul_bar2")
+DEPENDS.update(matmul_bar1=("_matmul_general", "unbroadcast"), matmul_bar2=("_matmul_general", "unbroadcast"))

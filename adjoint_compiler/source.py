@@ -43,9 +43,12 @@ class Source:
         self.summaries = {}  # effects.summary's memo, shared by the passes of one compilation
         self.module_alias = None  # the name emitted code uses for the user's module (global statements)
         self.closure_alias = None  # ... and for the enclosing function's variables (nonlocal statements)
-        declared = {name for n in gast.walk(tree) if isinstance(n, gast.Global) for name in n.names}
-        taken = set(env) | {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
-        if any(isinstance(n, gast.Nonlocal) for n in gast.walk(tree)):
+        nodes = list(trees.walk(tree))
+        declared = {name for n in nodes if isinstance(n, gast.Global) for name in n.names}
+        if not declared and not any(isinstance(n, gast.Nonlocal) for n in nodes):
+            return  # (most functions: no aliases to name)
+        taken = set(env) | {n.id for n in nodes if isinstance(n, gast.Name)}
+        if any(isinstance(n, gast.Nonlocal) for n in nodes):
             self.closure_alias = _unique(naming.CLOSURE_ALIAS, taken)
             self.env[self.closure_alias] = _CellsView(func)
         if declared:
@@ -53,7 +56,7 @@ class Source:
             self.env[self.module_alias] = _module_of(func)
             for name in sorted(declared):
                 if name not in func.__globals__:
-                    node = next(n for n in gast.walk(tree) if isinstance(n, gast.Global) and name in n.names)
+                    node = next(n for n in trees.breadth_first(tree) if isinstance(n, gast.Global) and name in n.names)
                     raise UnsupportedError(
                         "global declaration of '%s', which the module does not define" % name,
                         self.location(node),
@@ -63,7 +66,7 @@ class Source:
     def declare(self, globals_, nonlocals):
         """Module globals and closure variables this function is made to hold (``carry`` passes them
         through calls): names for their holders, as ``global`` and ``nonlocal`` statements get."""
-        taken = set(self.env) | {n.id for n in gast.walk(self.tree) if isinstance(n, gast.Name)}
+        taken = set(self.env) | {n.id for n in trees.breadth_first(self.tree) if isinstance(n, gast.Name)}
         if globals_ and self.module_alias is None:
             self.module_alias = _unique(naming.MODULE_ALIAS, taken)
             self.env[self.module_alias] = _module_of(self.func)
@@ -194,7 +197,7 @@ def cell_value(cell):
 
 def _lambda_as_def(func, module, loc):
     """``square = lambda t: t * t`` as ``def square(t): return t * t`` (one lambda on its line)."""
-    lambdas = [n for n in gast.walk(module) if isinstance(n, gast.Lambda)]
+    lambdas = [n for n in trees.breadth_first(module) if isinstance(n, gast.Lambda)]
     params = list(func.__code__.co_varnames[: func.__code__.co_argcount])
     lambdas = [n for n in lambdas if [a.id for a in n.args.args] == params]
     if func.__name__ != "<lambda>" or len(lambdas) != 1:
@@ -251,6 +254,44 @@ def read(func):
             SourceLocation(code.co_filename, code.co_firstlineno, 1),
             "differentiate a function that computes the gradient itself",
         )
+    filename, tree, lines, indent = _parsed(func)
+    src = Source(func, tree, filename, linecache.getlines(filename) or lines, indent, Environment(func))
+    args = tree.args
+    src.keyword_only = [a.id for a in args.kwonlyargs]
+    if args.kwonlyargs:
+        defaults = [None] * (len(args.args) - len(args.defaults)) + list(args.defaults) + list(args.kw_defaults)
+        # as positional parameters, only those after the last one without a default can keep theirs
+        # (the API passes every argument; a call inside must then pass the others too)
+        first = max((i + 1 for i, d in enumerate(defaults) if d is None), default=0)
+        args.args = args.args + args.kwonlyargs
+        args.defaults = defaults[first:]
+        args.kwonlyargs, args.kw_defaults = [], []
+    if variant is not None:
+        return _read_variant(src, variant)
+    return src
+
+
+_PARSED = {}  # id(code) -> (code, filename, tree, lines, indent): each function's source is read and parsed once
+_PARSED_MAX = 128  # (a big function's tree is a few hundred KB)
+
+
+def _parsed(func):
+    """(file name, a fresh copy of the parsed tree, the function's lines, indent) of ``func``'s own source.
+    Kept per code object, held so that its id is not reused: the compilation of a function, the effect
+    summaries of its callers and callees, and a new function object made from the same code (a closure
+    made again, ``types.FunctionType``) read it once."""
+    code = func.__code__
+    entry = _PARSED.get(id(code))
+    if entry is None or entry[0] is not code:
+        entry = (code,) + _parse(func)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[id(code)] = entry
+    _, filename, tree, lines, indent = entry
+    return filename, trees.clone(tree), lines, indent
+
+
+def _parse(func):
     try:
         filename = inspect.getsourcefile(func) or func.__code__.co_filename
         # by its code object: inspect would follow __wrapped__ and read the undecorated function
@@ -282,20 +323,7 @@ def read(func):
     args = tree.args
     args.args = list(getattr(args, "posonlyargs", None) or []) + args.args
     args.posonlyargs = []
-    all_lines = linecache.getlines(filename) or lines
-    src = Source(func, tree, filename, all_lines, indent, Environment(func))
-    src.keyword_only = [a.id for a in args.kwonlyargs]
-    if args.kwonlyargs:
-        defaults = [None] * (len(args.args) - len(args.defaults)) + list(args.defaults) + list(args.kw_defaults)
-        # as positional parameters, only those after the last one without a default can keep theirs
-        # (the API passes every argument; a call inside must then pass the others too)
-        first = max((i + 1 for i, d in enumerate(defaults) if d is None), default=0)
-        args.args = args.args + args.kwonlyargs
-        args.defaults = defaults[first:]
-        args.kwonlyargs, args.kw_defaults = [], []
-    if variant is not None:
-        return _read_variant(src, variant)
-    return src
+    return filename, tree, lines, indent
 
 
 def target(obj):

@@ -104,8 +104,8 @@ def _fields_as_indices(src, fields):
     value, other than a method call: the API passes NamedTuples and dataclasses as tuples of their
     fields, which the compiler differentiates as it does any tuple."""
     local = trees.local_names(src.tree)
-    calls = {id(n.func) for n in gast.walk(src.tree) if isinstance(n, gast.Call)}
-    for node in gast.walk(src.tree):  # a structure built here is a real one: its fields must agree
+    calls = {id(n.func) for n in trees.breadth_first(src.tree) if isinstance(n, gast.Call)}
+    for node in trees.breadth_first(src.tree):  # a structure built here is a real one: its fields must agree
         made = source_mod.global_value(node.func, src, local) if isinstance(node, gast.Call) else None
         if isinstance(made, type) and (hasattr(made, "_fields") or dataclasses.is_dataclass(made)):
             names = made._fields if hasattr(made, "_fields") else [f.name for f in dataclasses.fields(made)]
@@ -119,7 +119,7 @@ def _fields_as_indices(src, fields):
                     src.location(node),
                     "give the field the same position in each, or another name",
                 )
-    for node in gast.walk(src.tree):
+    for node in trees.breadth_first(src.tree):
         if (
             isinstance(node, gast.Attribute)
             and isinstance(node.ctx, gast.Load)
@@ -139,7 +139,7 @@ def structures(src):
     P's defaults (constants only)."""
     local = trees.local_names(src.tree)
     built = {}  # id of the call -> its class
-    for node in gast.walk(src.tree):
+    for node in trees.breadth_first(src.tree):
         made = source_mod.global_value(node.func, src, local) if isinstance(node, gast.Call) else None
         if not (isinstance(made, type) and issubclass(made, tuple) and hasattr(made, "_fields")):
             continue
@@ -170,16 +170,16 @@ def structures(src):
     if not built:
         return
     holds = {}  # local name -> the class every assignment of it builds (None: something else)
-    for node in gast.walk(src.tree):
+    for node in trees.breadth_first(src.tree):
         if isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
             name, made = node.targets[0].id, built.get(id(node.value))
             holds[name] = made if holds.get(name, made) is made else None
-    for node in gast.walk(src.tree):
+    for node in trees.breadth_first(src.tree):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) and node.id in holds:
-            if not any(isinstance(a, gast.Assign) and a.targets[0] is node for a in gast.walk(src.tree)):
+            if not any(isinstance(a, gast.Assign) and a.targets[0] is node for a in trees.breadth_first(src.tree)):
                 holds[node.id] = None  # also bound by a loop, an unpacking, a with ...
     params = {a.id for a in src.tree.args.args}
-    for node in gast.walk(src.tree):
+    for node in trees.breadth_first(src.tree):
         if not (isinstance(node, gast.Attribute) and isinstance(node.ctx, gast.Load)):
             continue
         value = node.value
@@ -224,7 +224,7 @@ def bind_functions(src, bindings):
         alias = label if free else naming.BOUND.format(param, label)
         src.env[alias] = value
         renamed[param] = alias
-    for node in gast.walk(tree):
+    for node in trees.breadth_first(tree):
         if isinstance(node, gast.Name) and node.id in renamed and isinstance(node.ctx, gast.Load):
             node.id = renamed[node.id]
     keep = [a for a in args.args if a.id not in bindings]
@@ -314,7 +314,7 @@ def _gradient_of(h, wrt, src, node, local):
         ", ".join(params),
     )
     tree = gast.parse(text).body[0]
-    for n in gast.walk(tree):
+    for n in trees.breadth_first(tree):
         if hasattr(n, "lineno"):
             n.lineno, n.col_offset = node.lineno, node.col_offset
     cells = {"_grad_": types.CellType(maker.gradient_maker), "_h_": types.CellType(h)}
@@ -393,7 +393,7 @@ def callables(src):
     function standing for them (``source.variant``: their function with ``self`` or the partial's
     values bound), which the compiler differentiates like any other: ``m_loss(x)``."""
     local = trees.local_names(src.tree)
-    for node in gast.walk(src.tree):
+    for node in trees.breadth_first(src.tree):
         if not isinstance(node, gast.Call):
             continue
         value = source_mod.global_value(node.func, src, local)
@@ -432,7 +432,7 @@ def spread_calls(src):
     tree = src.tree
     local = trees.local_names(tree)
     displays = _displays(tree)
-    for node in gast.walk(tree):
+    for node in trees.breadth_first(tree):
         if not isinstance(node, gast.Call):
             continue
         args = []
@@ -480,7 +480,7 @@ def _displays(tree):
     (spread, indexed or passed on unchanged would do, but a call could change a list's length: only
     indexing and spreading are allowed), so that the display's structure is theirs throughout."""
     stores, uses, displays = {}, {}, {}
-    for node in gast.walk(tree):
+    for node in trees.breadth_first(tree):
         if isinstance(node, gast.Name):
             if isinstance(node.ctx, (gast.Store, gast.Del, gast.Param)):
                 stores[node.id] = stores.get(node.id, 0) + 1
@@ -489,7 +489,7 @@ def _displays(tree):
                 displays[node.targets[0].id] = node.value
     for name in tree.args.args:
         stores[name.id] = stores.get(name.id, 0) + 1
-    for node in gast.walk(tree):  # uses of a mutable display other than reading it
+    for node in trees.breadth_first(tree):  # uses of a mutable display other than reading it
         for child in gast.iter_child_nodes(node):
             if isinstance(child, gast.Name) and isinstance(child.ctx, gast.Load):
                 plain = (

@@ -49,7 +49,12 @@ def _merge(target, source):
 
 
 def _stores(stmts):
-    return {n.id for s in stmts for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    return {
+        n.id
+        for s in stmts
+        for n in trees.breadth_first(s)
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+    }
 
 
 _loads = trees.loads
@@ -93,7 +98,7 @@ class _Renamer:
     def load(self, node, env):
         """A copy of expression ``node`` whose reads refer to their live versions."""
         node = trees.clone(node)
-        for sub in gast.walk(node):
+        for sub in trees.breadth_first(node):
             if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) and sub.id in env:
                 sub.id = env[sub.id]
         return node
@@ -189,10 +194,10 @@ class _Renamer:
 
     def reads_outside(self, loop):
         # the original tree is not SSA yet, so a read anywhere else may see the loop's value
-        inside = {id(n) for n in gast.walk(loop)}
+        inside = {id(n) for n in trees.breadth_first(loop)}
         return {
             n.id
-            for n in gast.walk(self.fn)
+            for n in trees.breadth_first(self.fn)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and id(n) not in inside
         }
 
@@ -212,12 +217,12 @@ def run(fn, source):
 def loop_headers(fn):
     """For each loop (by id), its header names: assigned at the top level of its body and outside it."""
     headers = {}
-    for loop in gast.walk(fn):
+    for loop in trees.breadth_first(fn):
         if isinstance(loop, (gast.For, gast.While)):
-            inside = {id(n) for n in gast.walk(loop)}
+            inside = {id(n) for n in trees.breadth_first(loop)}
             outer = {
                 n.id
-                for n in gast.walk(fn)
+                for n in trees.breadth_first(fn)
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and id(n) not in inside
             }
             top = {

@@ -189,7 +189,7 @@ class _Tangent:
         if value is None:
             value = self.zero(_name(name))
         tangent = prelude + [trees.assign(self.dot(name), value)]
-        reads = {n.id for t in tangent for n in gast.walk(t) if isinstance(n, gast.Name)}
+        reads = {n.id for t in tangent for n in trees.breadth_first(t) if isinstance(n, gast.Name)}
         # before the statement where it does not read the new value: the optimizer can then fuse the
         # tangent's parts into one expression (y_dot = y_dot * x + x_dot * y, then y = y * x)
         new = [stmt] + tangent if name in reads or isinstance(op.node, gast.Constant) else tangent + [stmt]
@@ -319,10 +319,10 @@ class _Tangent:
     def covers(self, op, t, prelude, value, target):
         """Whether the tangent ``value`` certainly has the shape of the value ``target``: it reads ``target``,
         or every differentiable operand it does not read is a tangent's, a constant or a known scalar."""
-        read = {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}
+        read = {n.id for n in trees.breadth_first(value) if isinstance(n, gast.Name)}
         for s in reversed(prelude):
             if s.targets[0].id in read:
-                read |= {n.id for n in gast.walk(s.value) if isinstance(n, gast.Name)}
+                read |= {n.id for n in trees.breadth_first(s.value) if isinstance(n, gast.Name)}
         if target in read:
             return True
         mapping = templates.bind(t, op.args, op.kwargs)
@@ -348,18 +348,20 @@ class _Tangent:
         target = _name(stmt.targets[0].id)
         stmts, results = templates.instantiate(t, _name(marker), target, op.args, op.kwargs, self.namer)
         part = next((c for operand, c in results if operand is op.args[0]), None)
-        if part is None or any(isinstance(n, gast.Name) and n.id == marker for s in stmts for n in gast.walk(s)):
+        if part is None or any(
+            isinstance(n, gast.Name) and n.id == marker for s in stmts for n in trees.breadth_first(s)
+        ):
             return None
         spread = [
             n
-            for n in gast.walk(part)
+            for n in trees.breadth_first(part)
             if isinstance(n, gast.Call)
             and isinstance(n.func, gast.Name)
             and n.func.id == "unreduce"
             and isinstance(n.args[0], gast.Name)
             and n.args[0].id == marker
         ]
-        uses = [n for n in gast.walk(part) if isinstance(n, gast.Name) and n.id == marker]
+        uses = [n for n in trees.breadth_first(part) if isinstance(n, gast.Name) and n.id == marker]
         if len(spread) != 1 or len(uses) != 1 or not _factor(part, spread[0]):
             return None
         call = spread[0]

@@ -73,7 +73,7 @@ class Template:
         self.locals = {s.targets[0].id for s in self.body}
         self.globals = {}  # name in the rule -> module or runtime helper it refers to
         known = set(params) | self.locals
-        for node in (n for stmt in fn.body for n in gast.walk(stmt)):
+        for node in (n for stmt in fn.body for n in trees.breadth_first(stmt)):
             if isinstance(node, gast.Name) and node.id not in known:
                 if node.id not in rule.rule.__globals__ and hasattr(builtins, node.id):
                     continue  # len, range, ...: every module has them
@@ -122,7 +122,7 @@ def _expand_fragments(body, env):
         for stmt in tree.body[:-1]:
             local = stmt.targets[0].id
             new = "%s%d_%s" % (fn.__name__, k, local)
-            value = expand(_substitute(stmt.value, mapping), fn.__globals__)  # a fragment may call fragments
+            value = expand(trees.substituted(stmt.value, mapping), fn.__globals__)  # a fragment may call fragments
             out.append(
                 gast.Assign(
                     targets=[gast.Name(id=new, ctx=gast.Store(), annotation=None, type_comment=None)],
@@ -131,7 +131,7 @@ def _expand_fragments(body, env):
                 )
             )
             mapping[local] = gast.Name(id=new, ctx=gast.Load(), annotation=None, type_comment=None)
-        return expand(_substitute(tree.body[-1].value, mapping), fn.__globals__)
+        return expand(trees.substituted(tree.body[-1].value, mapping), fn.__globals__)
 
     for stmt in body:
         if isinstance(stmt, gast.Assign):
@@ -151,28 +151,56 @@ def template(rule):
     return t
 
 
-def _substitute(node, mapping):
-    node = trees.clone(node)
-    if isinstance(node, gast.Name) and node.id in mapping:
-        return trees.clone(mapping[node.id])
-    for parent in gast.walk(node):
-        for field, value in gast.iter_fields(parent):
-            if isinstance(value, list):
-                for i, item in enumerate(value):
-                    if isinstance(item, gast.Name) and item.id in mapping:
-                        value[i] = trees.clone(mapping[item.id])
-            elif isinstance(value, gast.Name) and value.id in mapping:
-                setattr(parent, field, trees.clone(mapping[value.id]))
-    return node
-
-
 def _rewrite_children(node, rewrite, kind=gast.AST):
     """Replace each child of ``node`` of type ``kind`` by ``rewrite(child)``, in place."""
-    for field, value in gast.iter_fields(node):
-        if isinstance(value, list):
+    for field in node._fields:
+        value = getattr(node, field, None)
+        if type(value) is list:
             value[:] = [rewrite(v) if isinstance(v, kind) else v for v in value]
         elif isinstance(value, kind):
             setattr(node, field, rewrite(value))
+
+
+def _instance(expr, mapping, strip, seen):
+    """``expr`` of a rule with ``mapping``'s names substituted (``trees.substituted``), its literal tests
+    decided (``_fold``) and, with ``strip``, its ``unbroadcast`` calls dropped. Each of those two walks is
+    skipped where neither the rule's expression nor the values put in have a node it would change (most
+    rules: arithmetic on their parameters), which gives the same tree. ``seen``: id(value) -> (value, its kinds),
+    for one instantiation."""
+    value = trees.substituted(expr, mapping)
+    known = _KINDS.get(id(expr))
+    if known is None or known[0] is not expr:
+        known = _KINDS[id(expr)] = (expr, _kinds(expr))
+    folds, broadcasts = known[1]
+    if not (folds and (not strip or broadcasts)):
+        for v in mapping.values():
+            if isinstance(v, gast.AST):
+                known = seen.get(id(v))
+                if known is None or known[0] is not v:
+                    known = seen[id(v)] = (v, _kinds(v))
+                folds, broadcasts = folds or known[1][0], broadcasts or known[1][1]
+    if folds:
+        value = _fold(value)
+    if strip and broadcasts:
+        value = _strip_unbroadcast(value)
+    return value
+
+
+_KINDS = {}  # id(expression of a rule) -> (the expression, held so that its id stays its own; _kinds of it)
+_FOLDED = (gast.IfExp, gast.BoolOp, gast.Compare, gast.Subscript)
+
+
+def _kinds(node):
+    """(whether ``_fold`` may change ``node``, whether it calls ``unbroadcast``)."""
+    folds = broadcasts = False
+    for n in trees.walk(node):
+        cls = n.__class__
+        if cls is gast.Call and n.func.__class__ is gast.Name:
+            broadcasts = broadcasts or n.func.id == "unbroadcast"
+            folds = folds or n.func.id in runtime.STATIC
+        elif cls in _FOLDED or cls is gast.UnaryOp and n.op.__class__ is gast.Not:
+            folds = True
+    return folds, broadcasts
 
 
 def _strip_unbroadcast(node):
@@ -351,11 +379,11 @@ def instantiate(t, g, ans, args, kwargs, namer, scalar=False):
     mapping[t.ans] = ans
     for local in sorted(t.locals):
         mapping[local] = gast.Name(id=namer.fresh(naming.TEMP), ctx=gast.Load(), annotation=None, type_comment=None)
-    finish = _strip_unbroadcast if scalar else (lambda e: e)
     stmts = []
+    seen = {}
     for s in t.body:
         local = s.targets[0].id
-        value = finish(_fold(_substitute(s.value, mapping)))
+        value = _instance(s.value, mapping, scalar, seen)
         if _value(value) is not _UNKNOWN:  # decided at compile time: later uses read the literal
             mapping[local] = value
             continue
@@ -370,7 +398,7 @@ def instantiate(t, g, ans, args, kwargs, namer, scalar=False):
     for p, operand in operands:
         r = t.results[t.params.index(p)]
         if not (isinstance(r, gast.Constant) and r.value is None):
-            results.append((operand, finish(_fold(_substitute(r, mapping)))))
+            results.append((operand, _instance(r, mapping, scalar, seen)))
     return stmts, results
 
 
@@ -379,7 +407,7 @@ def _dependent(t):
     if not hasattr(t, "dependent"):
         dependent = {t.g}
         for s in t.body:
-            if any(isinstance(n, gast.Name) and n.id in dependent for n in gast.walk(s.value)):
+            if any(isinstance(n, gast.Name) and n.id in dependent for n in trees.breadth_first(s.value)):
                 dependent.add(s.targets[0].id)
         t.dependent = dependent - {t.g}
     return t.dependent
@@ -409,7 +437,6 @@ def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=Fal
     """
     mapping = bind(t, args, kwargs)
     mapping[t.ans] = ans
-    finish = _strip_unbroadcast if strip_unbroadcast else (lambda e: e)
     active = []
     for i, p in enumerate(t.params):
         key = i if i < len(args) else p
@@ -435,10 +462,11 @@ def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=Fal
             own[local] = placeholder()
         per.append(own)
     candidates = []  # (placeholder id, value), in the body's order
+    seen = {}
     for s in t.body:
         local = s.targets[0].id
         for own in [shared] if local not in dependent else per:
-            value = finish(_fold(_substitute(s.value, own)))
+            value = _instance(s.value, own, strip_unbroadcast, seen)
             if _value(value) is not _UNKNOWN:  # decided at compile time: later uses read the literal
                 for m in [shared] + per if own is shared else [own]:
                     m[local] = value
@@ -446,13 +474,13 @@ def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=Fal
             candidates.append((own[local].id, value))
     results = []
     for (p, _), own in zip(active, per):
-        results.append(finish(_fold(_substitute(t.results[t.params.index(p)], own))))
-    needed = {n.id for r in results for n in gast.walk(r) if isinstance(n, gast.Name)}
+        results.append(_instance(t.results[t.params.index(p)], own, strip_unbroadcast, seen))
+    needed = {n.id for r in results for n in trees.breadth_first(r) if isinstance(n, gast.Name)}
     kept = []
     for target, value in reversed(candidates):
         if target in needed:
             kept.append((target, value))
-            needed |= {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}
+            needed |= {n.id for n in trees.breadth_first(value) if isinstance(n, gast.Name)}
     kept.reverse()
     fresh = {
         target: gast.Name(id=namer.fresh(naming.TEMP), ctx=gast.Load(), annotation=None, type_comment=None)
@@ -461,14 +489,14 @@ def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=Fal
     stmts = [
         gast.Assign(
             targets=[gast.Name(id=fresh[target].id, ctx=gast.Store(), annotation=None, type_comment=None)],
-            value=_substitute(value, fresh),
+            value=trees.substituted(value, fresh),
             type_comment=None,
         )
         for target, value in kept
     ]
     total = None
     for r in results:
-        r = _substitute(r, fresh)
+        r = trees.substituted(r, fresh)
         total = r if total is None else _plus(total, r)
     return stmts, total
 

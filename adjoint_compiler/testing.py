@@ -5,7 +5,8 @@ compare <gradient, d> with (f(x + eps d) - f(x - eps d)) / (2 eps) for random
 directions d, which tests every component of an array gradient at the cost of
 two function evaluations per direction. ``check_grads`` checks a function's
 gradient (by default the compiler's), ``check_rule`` an adjoint rule
-``rule(g, ans, *args)`` for a random cotangent ``g``.
+``rule(g, ans, *args)`` for a random cotangent ``g``. (Users' ``ac.check_grads``, in ``checks``, builds on
+these helpers and checks forward mode and second order as well; this one checks reverse mode only.)
 
 Invariant: both return the largest relative error found and raise
 AssertionError when it is above ``rtol``; a seed makes the directions repeatable.
@@ -88,11 +89,33 @@ def relative_error(a, b):
 
 
 def check_grads(f, args, wrt=0, grads=None, directions=3, eps=DEFAULT_EPS, rtol=1e-5, seed=0):
-    """Check the gradient of scalar ``f`` at ``args`` in random directions.
+    """Check the gradient of scalar ``f`` at ``args`` against central finite differences.
 
-    ``grads`` is the gradient to check (one per ``wrt`` entry); by default it
-    is computed with ``adjoint_compiler.grad``. Returns the largest relative
-    error and raises AssertionError above ``rtol``.
+    For each differentiated argument and each of ``directions`` random directions ``d`` (one, ``d =
+    1``, for a scalar argument), compares ``<gradient, d>`` with ``(f(x + eps d) - f(x - eps d)) /
+    (2 eps)``: two evaluations of ``f`` per direction check every component of an array gradient.
+    Int arguments in ``wrt`` are checked as floats.
+
+    Args:
+        f: a function with a scalar output.
+        args: the point, a sequence of ``f``'s positional arguments (floats, arrays, lists).
+        wrt: an argument position or a tuple of them (names are not accepted here).
+        grads: the gradient to check, in ``wrt``'s structure; by default ``adjoint_compiler.grad(f,
+            wrt)(*args)``.
+        directions: random directions per array argument.
+        eps: the finite-difference step.
+        rtol: the largest relative error accepted, relative to ``max(1, |gradient|, |difference|)``.
+        seed: seeds the directions, so a check is repeatable.
+
+    Returns:
+        The largest relative error found.
+
+    Raises:
+        AssertionError: when that error is above ``rtol``.
+
+    >>> import math
+    >>> check_grads(lambda x, y: math.sin(x) * y, (0.5, 2.0), wrt=(0, 1)) < 1e-8
+    True
     """
     single = not isinstance(wrt, (tuple, list))
     indices = (wrt,) if single else tuple(wrt)
@@ -118,9 +141,24 @@ def check_grads(f, args, wrt=0, grads=None, directions=3, eps=DEFAULT_EPS, rtol=
 def check_rule(fn, rule, args, diff=None, eps=DEFAULT_EPS, rtol=1e-5, seed=0):
     """Check an adjoint rule ``rule(g, ans, *args)`` of ``fn`` against central differences.
 
-    ``diff`` lists the argument positions to check (default: every float or
-    float-array argument). Returns the largest relative error; raises
-    AssertionError above ``rtol``.
+    Draws a random cotangent ``g`` of ``fn``'s output, calls ``rule(g, fn(*args), *args)``, and for
+    each checked argument compares ``<cotangent, d>`` with the central difference of ``<g, fn>``
+    along random directions ``d``. The cotangent must have its argument's shape.
+
+    Args:
+        fn: the function the rule differentiates.
+        rule: the adjoint rule, returning one cotangent (for a rule of one parameter) or a tuple.
+        args: the point, a list of ``fn``'s arguments.
+        diff: the argument positions to check (default: every float or float-array argument).
+        eps: the finite-difference step.
+        rtol: the largest relative error accepted.
+        seed: seeds the cotangent and the directions.
+
+    Returns:
+        The largest relative error found.
+
+    Raises:
+        AssertionError: above ``rtol``, or when a checked cotangent is ``None`` or misshapen.
     """
     rng = np.random.default_rng(seed)
     ans = fn(*args)

@@ -15,6 +15,7 @@ puts the lists of nodes it is given in as they are).
 """
 
 import ast
+import collections
 import os
 import sys
 import textwrap
@@ -68,12 +69,35 @@ def clone(node):
     return new
 
 
+def substituted(node, mapping):
+    """A copy of ``node`` (as ``clone``) with each name that ``mapping`` maps, ``node`` itself included, replaced
+    by a copy of its value; the values put in are not searched. One walk, where substituting into a clone
+    would take two."""
+    cls = node.__class__
+    if cls is list:
+        return [substituted(n, mapping) for n in node]
+    if not isinstance(node, gast.AST):
+        return node
+    if cls is gast.Name and node.id in mapping:
+        return clone(mapping[node.id])
+    new = cls.__new__(cls)
+    for field in node._fields:
+        setattr(new, field, substituted(getattr(node, field, None), mapping))
+    for attr in _LOCATION:
+        value = getattr(node, attr, None)
+        if value is not None:
+            setattr(new, attr, value)
+    return new
+
+
 def definite(stmts):
     """Names certainly assigned after running ``stmts`` (in every arm of an if; loops may not run)."""
     out = set()
     for s in stmts:
         if isinstance(s, gast.Assign):
-            out |= {n.id for n in gast.walk(s.targets[0]) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+            out |= {
+                n.id for n in breadth_first(s.targets[0]) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+            }
         elif isinstance(s, gast.If):
             out |= definite(s.body) & definite(s.orelse)
     return out
@@ -87,7 +111,7 @@ def is_exit_check(stmt):
 def loads(*nodes):
     """Names read anywhere in ``nodes``."""
     return {
-        n.id for node in nodes for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+        n.id for node in nodes for n in breadth_first(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
     }
 
 
@@ -95,15 +119,54 @@ def walk(root):
     """Every node under ``root`` (any order); a faster gast.walk for whole-function scans."""
     AST = gast.AST
     stack = [root]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        yield node
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for v in value:
+                    if isinstance(v, AST):
+                        push(v)
+            elif isinstance(value, AST):
+                push(value)
+
+
+def breadth_first(root):
+    """Every node under ``root`` breadth first: ``gast.walk``'s order (which passes that report the first of
+    several nodes, or number what they find, rely on), at about twice its speed. As there, a node's
+    children are taken before it is yielded."""
+    todo = collections.deque([root])
+    pop, push = todo.popleft, todo.append
+    AST = ast.AST
+    while todo:
+        node = pop()
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for v in value:
+                    if isinstance(v, AST):
+                        push(v)
+            elif isinstance(value, AST):
+                push(value)
+        yield node
+
+
+def statements(root):
+    """``root`` and every statement (and except handler) under it, each before those nested in it: the
+    nodes that hold statement lists, without walking the expressions (``walk`` visits every node)."""
+    stack = [root]
     while stack:
         node = stack.pop()
         yield node
         for field in node._fields:
             value = getattr(node, field, None)
-            if type(value) is list:
-                stack.extend(v for v in value if isinstance(v, AST))
-            elif isinstance(value, AST):
-                stack.append(value)
+            if type(value) is list and value and isinstance(value[0], _BLOCK_ITEMS):
+                stack.extend(v for v in value if isinstance(v, _BLOCK_ITEMS))
+
+
+_BLOCK_ITEMS = (gast.stmt, gast.excepthandler, getattr(gast, "match_case", gast.excepthandler))
 
 
 def scope(stmts):
@@ -189,9 +252,8 @@ def all_names(tree):
 def local_names(fn):
     """The names a function binds: its parameters and every assignment target."""
     names = {a.id for a in fn.args.args}
-    for node in walk(fn):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-            names.add(node.id)
+    Name, Store = gast.Name, gast.Store
+    names.update(node.id for node in walk(fn) if node.__class__ is Name and node.ctx.__class__ is Store)
     return names
 
 
@@ -226,7 +288,9 @@ def stores(stmts, into_loops=True):
     for stmt in stmts:
         if isinstance(stmt, gast.Assign):
             out |= {
-                n.id for n in gast.walk(stmt.targets[0]) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+                n.id
+                for n in breadth_first(stmt.targets[0])
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
             }
         elif isinstance(stmt, gast.If):
             out |= stores(stmt.body, into_loops) | stores(stmt.orelse, into_loops)
@@ -242,7 +306,7 @@ def free_reads(stmts):
     out = set()
     for s in stmts:
         if isinstance(s, gast.For):
-            bound = {n.id for n in gast.walk(s.target) if isinstance(n, gast.Name)}
+            bound = {n.id for n in breadth_first(s.target) if isinstance(n, gast.Name)}
             out |= loads(s.iter) | (free_reads(s.body) - bound)
         elif isinstance(s, gast.If):
             out |= loads(s.test) | free_reads(s.body) | free_reads(s.orelse)
@@ -252,14 +316,34 @@ def free_reads(stmts):
 
 
 def same(a, b):
-    """Whether two trees (or None) are the same expression."""
-    return a is b or (a is not None and b is not None and gast.dump(a) == gast.dump(b))
+    """Whether two trees (or None) are the same expression: what ``gast.dump(a) == gast.dump(b)`` says
+    (fields compared, source locations not; leaves by ``repr``, so ``0.0`` and ``-0.0`` differ), without
+    formatting either tree."""
+    if a is b:
+        return True
+    if a is None or b is None:
+        return False
+    cls = a.__class__
+    if cls is not b.__class__:
+        return False
+    if cls is list:
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if not isinstance(a, gast.AST):
+        return repr(a) == repr(b)
+    for field in a._fields:
+        x, y = getattr(a, field, _MISSING), getattr(b, field, _MISSING)
+        if x is not y and not same(x, y):
+            return False
+    return True
+
+
+_MISSING = object()
 
 
 def rename(nodes, mapping):
     """Rename, in place, every name in ``nodes`` that ``mapping`` maps."""
     for node in nodes:
-        for n in gast.walk(node):
+        for n in breadth_first(node):
             if isinstance(n, gast.Name) and n.id in mapping:
                 n.id = mapping[n.id]
 

@@ -42,3 +42,27 @@ def newton_cubic(a, b):
         step = (x * x * x + a * x - b) / (3.0 * x * x + a)
         x = x - step
     return x
+
+
+def newton_cubic_by_hand(a, b):
+    """newton_cubic's gradient in (a, b) by hand: the iterates on a list, then each step reversed."""
+    x = b / a
+    step = 1.0
+    xs = []
+    while abs(step) > 1e-13:
+        xs.append(x)
+        step = (x * x * x + a * x - b) / (3.0 * x * x + a)
+        x = x - step
+    x_bar, a_bar, b_bar = 1.0, 0.0, 0.0
+    for x in reversed(xs):
+        num = x * x * x + a * x - b
+        den = 3.0 * x * x + a
+        # x_new = x - num / den
+        q = x_bar / den
+        s = num / den
+        a_bar -= q * (x - s)
+        b_bar += q
+        x_bar -= q * (3.0 * x * x + a - s * 6.0 * x)
+    a_bar -= x_bar * b / (a * a)
+    b_bar += x_bar / a
+    return a_bar, b_bar

@@ -83,3 +83,64 @@ def nuclear_norm_by_hand(a):
     """The sum of the singular values has gradient U V^T (distinct nonzero singular values)."""
     u, s, vh = np.linalg.svd(a)
     return np.ravel(u @ vh)
+
+
+# ---- small sizes and by-hand adjoints (task emit14): the issue's sizes, and the NumPy a careful
+# programmer writes for each gradient (the bar for emitted code: the by-hand/orig column) ----------
+MLP32_ARGS = (
+    _rng.standard_normal((32, 32)) * 0.1,
+    np.zeros(32),
+    _rng.standard_normal((32, 1)) * 0.1,
+    np.zeros(1),
+    _rng.standard_normal((64, 32)),
+    _rng.standard_normal((64, 1)),
+)
+LOGREG_SMALL_ARGS = (
+    _rng.standard_normal(10) * 0.1,
+    0.0,
+    _rng.standard_normal((100, 10)),
+    (_rng.random(100) > 0.5).astype(float),
+)
+
+
+def mlp_loss_by_hand(W1, b1, W2, b2, X, Y):
+    hidden = np.tanh(X @ W1 + b1)
+    out_bar = (2.0 / Y.size) * (hidden @ W2 + b2 - Y)
+    pre_bar = (out_bar @ W2.T) * (1.0 - hidden * hidden)
+    return X.T @ pre_bar, pre_bar.sum(axis=0), hidden.T @ out_bar, out_bar.sum(axis=0)
+
+
+def logreg_loss_by_hand(w, b, X, y):
+    sign = 2.0 * y - 1.0
+    margin = (X @ w + b) * sign
+    # d/dmargin of log(1 + exp(-margin)) = -sigmoid(-margin), written stably
+    e = np.exp(-np.abs(margin))
+    s = np.where(margin >= 0, e / (1.0 + e), 1.0 / (1.0 + e))
+    z_bar = (-s / margin.size) * sign
+    return X.T @ z_bar, float(np.sum(z_bar))
+
+
+def rnn_loss_by_hand(Wx, Wh, xs, h0):
+    hs = [h0]
+    h = h0
+    for x in xs:
+        h = np.tanh(x @ Wx + h @ Wh)
+        hs.append(h)
+    h_bar = 2.0 * h
+    Wx_bar = np.zeros_like(Wx)
+    Wh_bar = np.zeros_like(Wh)
+    for t in range(len(xs) - 1, -1, -1):
+        pre_bar = h_bar * (1.0 - hs[t + 1] * hs[t + 1])
+        Wx_bar += xs[t].T @ pre_bar
+        Wh_bar += hs[t].T @ pre_bar
+        h_bar = pre_bar @ Wh.T
+    return Wx_bar, Wh_bar
+
+
+def rosenbrock_by_hand(x):
+    head = x[:-1]
+    d = 200.0 * (x[1:] - head * head)
+    g = np.zeros_like(x)
+    g[1:] = d
+    g[:-1] -= 2.0 * head * d + 2.0 * (1.0 - head)
+    return g

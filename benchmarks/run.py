@@ -120,6 +120,7 @@ class Case:
     target_tape: Optional[int] = None  # tape values at most this
     target_tape_bytes: Optional[int] = None  # tape memory (arrays owning data, 8 per number) at most this
     reference: Optional[Callable] = None  # a hand-written gradient (flat), when there are no peers
+    by_hand: Optional[Callable] = None  # a hand-written adjoint (same args, gradient as ac.grad returns it): timed
     baseline: Optional[str] = None  # name of the case this one is compared with
     target_baseline_ratio: Optional[float] = None  # ours / baseline's ours at most this
     target_peak_fraction: Optional[float] = None  # peak / baseline's peak at most this
@@ -166,6 +167,7 @@ CASES = [
         target_ratio=LOOP_RATIO,
         jit=False,
         memory=True,
+        by_hand=cases_loops.newton_cubic_by_hand,
     ),
     # Checkpointing at n = 10^5: the plain loop is the baseline of the two checkpointed
     # versions. autograd takes 10-30 s per gradient here, so the peers are off: the plain
@@ -234,6 +236,7 @@ CASES = [
         target_ratio=3.0,
         rtol=1e-8,
         peers=False,
+        by_hand=cases_calls.rosenbrock_list_by_hand,
     ),
     Case(
         "rosen_list_1000",
@@ -245,6 +248,7 @@ CASES = [
         target_ratio=3.0,
         rtol=1e-8,
         peers=False,
+        by_hand=cases_calls.rosenbrock_list_by_hand,
     ),
     Case(
         "horner_100",
@@ -256,6 +260,7 @@ CASES = [
         target_ratio=3.0,
         rtol=1e-8,
         peers=False,
+        by_hand=cases_calls.horner_by_hand,
     ),
     Case(
         "mlp",
@@ -267,6 +272,7 @@ CASES = [
         target_ratio=2.7,
         time_compile=False,
         rtol=1e-8,
+        by_hand=cases_numpy.mlp_loss_by_hand,
     ),
     Case(
         "logreg",
@@ -278,6 +284,32 @@ CASES = [
         target_ratio=2.7,
         time_compile=False,
         rtol=1e-8,
+        by_hand=cases_numpy.logreg_loss_by_hand,
+    ),
+    # the issue's small sizes (task emit14), where per-call overhead of the emitted code shows
+    Case(
+        "mlp32",
+        cases_numpy.mlp_loss,
+        cases_numpy.MLP32_ARGS,
+        (0, 1, 2, 3),
+        "tanh, batch 64, width 32",
+        kind="numpy",
+        target_ratio=2.5,
+        time_compile=False,
+        rtol=1e-8,
+        by_hand=cases_numpy.mlp_loss_by_hand,
+    ),
+    Case(
+        "logreg_small",
+        cases_numpy.logreg_loss,
+        cases_numpy.LOGREG_SMALL_ARGS,
+        (0, 1),
+        "100 x 10, log-sum-exp",
+        kind="numpy",
+        target_ratio=3.0,
+        time_compile=False,
+        rtol=1e-8,
+        by_hand=cases_numpy.logreg_loss_by_hand,
     ),
     Case(
         "rnn",
@@ -289,6 +321,7 @@ CASES = [
         target_ratio=3.0,
         time_compile=False,
         rtol=1e-8,
+        by_hand=cases_numpy.rnn_loss_by_hand,
     ),
     Case(
         "rosenbrock",
@@ -300,6 +333,7 @@ CASES = [
         target_ratio=3.0,
         time_compile=False,
         rtol=1e-8,
+        by_hand=cases_numpy.rosenbrock_by_hand,
     ),
     # u[1:-1] = ... in place; autograd and JAX refuse item assignment, so there are no peers
     Case(
@@ -432,8 +466,12 @@ def _rebuild(fn, globals_):
 
 
 def fresh_copy(fn):
-    """A new function object with fn's code and globals: the compile cache misses on it."""
-    return _rebuild(fn, fn.__globals__)
+    """A new function object with a copy of fn's code and its globals: the compile cache misses on it, and so
+    does the compiler's parse of each code object's source (source.py), as for a function compiled the
+    first time."""
+    out = _rebuild(fn, fn.__globals__)
+    out.__code__ = fn.__code__.replace()
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -633,6 +671,9 @@ def run_case(case, target_s, samples, compile_repeats, done=None):
         except Exception as e:
             res["errors"]["emitted"] = _short_error(e)
 
+    if case.by_hand is not None:
+        callables["hand"] = case.by_hand
+
     ref, ref_kind = None, None
     if autograd is not None and case.peers:
         try:
@@ -664,6 +705,12 @@ def run_case(case, target_s, samples, compile_repeats, done=None):
                 res["errors"]["jax_jit"] = _short_error(e)
     if ref is None and case.reference is not None:
         ref, ref_kind = np.asarray(case.reference(*case.args), dtype=float), "by hand"
+    if case.by_hand is not None and ours_grad is not None:
+        hand = _flat(case.by_hand(*case.args), case.wrt)
+        if ref is None:
+            ref, ref_kind = hand, "by hand"
+        elif hand.shape != res["_grad"].shape or max_rel_diff(res["_grad"], hand) > max(case.rtol, 1e-8):
+            res["errors"]["hand"] = "the by-hand adjoint differs from our gradient"
     if ref is None and case.baseline is not None and "_grad" in done.get(case.baseline, {}):
         ref, ref_kind = done[case.baseline]["_grad"], "baseline"
     if ref is None:
@@ -725,6 +772,7 @@ COLUMNS = (
     "ours (µs)",
     "ours/orig",
     "emitted/orig",
+    "by-hand/orig",
     "autograd/orig",
     "jax/orig",
     "jax-jit/orig",
@@ -757,6 +805,7 @@ def row(res):
         ours,
         _fmt(r.get("ours"), ".2f"),
         _fmt(r.get("emitted"), ".2f"),
+        _fmt(r.get("hand"), ".2f"),
         _fmt(r.get("autograd"), ".1f"),
         _fmt(r.get("jax"), ".0f"),
         _fmt(r.get("jax_jit"), ".1f"),

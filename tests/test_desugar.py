@@ -298,6 +298,53 @@ def try_return_inside(x):
         return -x
 
 
+FINALLY_RUNS = []
+
+
+def try_finally_only(x):
+    try:
+        y = x * x
+    finally:
+        z = math.exp(-x)
+    return y * z
+
+
+def try_finally_return(x):
+    try:
+        y = math.sin(x)
+        return y * x
+    finally:
+        FINALLY_RUNS.append(1)
+
+
+def try_finally_in_loop(xs):
+    s = 0.0
+    for v in xs:
+        try:
+            if v < 0:
+                continue
+            s = s + v * v
+            if v > 5:
+                break
+        finally:
+            s = s * 1.5
+    return s
+
+
+def try_finally_raises(x):
+    try:
+        if x > 10:
+            raise ValueError("large")
+        y = x**3
+    finally:
+        FINALLY_RUNS.append(2)
+    return y
+
+
+def gen_to_fsum_and_prod(x):
+    return math.fsum(v * x for v in (1.0, 2.5)) + math.prod(x + v for v in (0.5, 1.5))
+
+
 A_REGULAR = np.array([[1.0, 2.0], [0.0, 4.0]])
 A_SINGULAR = np.array([[1.0, 2.0], [2.0, 4.0]])
 V = [0.3, -1.2, 0.8]
@@ -349,6 +396,12 @@ CASES = [
     (try_numpy_fallback, (A_REGULAR, np.array([1.0, 0.5])), (0, 1)),
     (try_return_inside, (0.7,), 0),
     (try_return_inside, (-0.7,), 0),
+    (try_finally_only, (0.7,), 0),
+    (gen_to_fsum_and_prod, (0.7,), 0),
+    (try_finally_return, (0.7,), 0),
+    (try_finally_in_loop, ([0.5, -1.0, 2.0, 6.0, 1.0],), 0),
+    (try_finally_in_loop, ([0.5, 3.0],), 0),
+    (try_finally_raises, (0.7,), 0),
     (map_lambda, (0.7,), 0),
     (map_named, (0.7, V), (0, 1)),
     (filter_lambda, (0.7,), 0),
@@ -405,6 +458,24 @@ def test_context_manager_entered_and_left_once_per_gradient_call():
     ac.grad(with_user_manager)(0.7)
     ac.grad(with_user_manager)(6.0)  # left through the return inside the block
     assert (Counting.entered, Counting.exited) == (2, 2)
+
+
+def test_finally_runs_once_per_gradient_call_also_on_return_and_raise():
+    del FINALLY_RUNS[:]
+    ac.grad(try_finally_return)(0.7)
+    assert FINALLY_RUNS == [1]
+    with pytest.raises(ValueError, match="large"):
+        ac.grad(try_finally_raises)(11.0)
+    assert FINALLY_RUNS == [1, 2]
+
+
+def try_except_finally_return(x):
+    try:
+        return math.log(x)  # <- return math.log(x)
+    except ValueError:
+        return x
+    finally:
+        FINALLY_RUNS.append(3)
 
 
 def test_comprehension_leaves_its_variable_out_of_the_function():
@@ -483,8 +554,8 @@ def test_does_not_mutate_arguments():
 
 
 def set_comprehension(x):
-    s = {x * k for k in range(3)}  # <- {x * k
-    return x
+    s = {x * k for k in range(3)}  # <- s = {x * k
+    return sum(s)
 
 
 def generator_as_value(x):
@@ -571,7 +642,8 @@ REFUSALS = [
     (try_partial_read_after, "y assigned in a try body whose except clause does not assign it"),
     (try_body_stores, "a try body that changes an array, list, dict or global"),
     (with_active_manager, "a with statement whose context manager holds differentiated values"),
-    (set_comprehension, "set comprehension"),
+    (set_comprehension, "a set holding differentiated values"),
+    (try_except_finally_return, "return, break or continue inside a try statement with except and finally clauses"),
     (generator_as_value, "a generator expression used as a value"),
     (generator_to_unknown, "a generator expression passed to np.sum"),
     (del_element, "del of an element or attribute"),
@@ -678,6 +750,61 @@ def test_print_runs_once_per_gradient_call(capsys):
     capsys.readouterr()
     ac.grad(prints_and_logs)(0.5)
     assert capsys.readouterr().out.count("x is 0.5") == 1
+
+
+# sets of values without derivatives (indices, flags): ordinary values, checked against differences
+
+
+def even_indices_in_a_set(x, n):
+    chosen = {k for k in range(n) if k % 2 == 0}
+    s = 0.0
+    for k in range(n):
+        if k in chosen:
+            s = s + x**k
+    return s
+
+
+def set_display_and_methods(x):
+    seen = {1, 2}
+    seen.add(3)
+    both = seen | frozenset({2, 5})
+    return x * len(both) + x * x * (5 in both)
+
+
+def set_of_a_list_of_labels(x, labels):
+    kinds = sorted(set(labels))
+    return sum(x * (i + 1) for i, _ in enumerate(kinds))
+
+
+@pytest.mark.parametrize(
+    "fn,args",
+    [(even_indices_in_a_set, (1.3, 6)), (set_display_and_methods, (0.7,)), (set_of_a_list_of_labels, (0.9, [3, 1, 3]))],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_sets_without_derivatives_are_ordinary_values(fn, args):
+    reference = testing.directional_difference(fn, list(args), 0, 1.0)
+    assert testing.relative_error(ac.grad(fn)(*args), reference) < 1e-7
+    assert testing.relative_error(ac.jvp(fn)(*args, 1.0)[1], reference) < 1e-7
+
+
+def set_display_of_differentiated(x):
+    return sum({x, 2.0})  # <- return sum({x, 2.0})
+
+
+def set_passed_on(x, xs):
+    s = frozenset([v * x for v in xs])  # <- s = frozenset(
+    return max(s)
+
+
+@pytest.mark.parametrize("fn", [set_display_of_differentiated, set_passed_on])
+def test_sets_of_differentiated_values_are_refused_in_both_modes(fn):
+    args = (1.5,) if fn is set_display_of_differentiated else (1.5, [1.0, 2.0])
+    line, col = _marked_location(fn)
+    for transform in (ac.grad, lambda f: lambda *a: ac.jvp(f)(*a, 1.0)):
+        with pytest.raises(UnsupportedError) as info:
+            transform(fn)(*args)
+        assert "a set holding differentiated values" in str(info.value)
+        assert "%s:%d:%d" % (HERE, line, col) in str(info.value)
 
 
 # ---- versions15 (issue #15): Python 3.12's type alias statement, in a file written at test time -------------

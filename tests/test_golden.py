@@ -197,31 +197,48 @@ STANDALONE = [
 ]
 
 _RUN_STANDALONE = """
-import pickle, sys
-sys.path[:0] = [{site!r}, {here!r}]
-try:
-    import adjoint_compiler
-except ImportError:
-    pass
-else:
-    sys.exit("adjoint_compiler is importable: the test would prove nothing")
+import pickle
 import numpy as np
-results = {{}}
+results = {}
 for stem, function, args in pickle.load(open("cases.pkl", "rb")):
     results[stem] = getattr(__import__("standalone_" + stem), function + "_grad")(*args)
 pickle.dump(results, open("results.pkl", "wb"))
 """
 
 
-def test_standalone_rendering_runs_with_numpy_alone(tmp_path):
-    # export's modules: the helpers' source copied in, run by a Python that has NumPy and nothing else
-    # (-I -S: no site-packages, so no installed or editable adjoint_compiler; NumPy linked in by itself)
-    site = tmp_path / "site"
+_NUMPY_ALONE = """
+import sys
+sys.path[:0] = {paths!r}
+try:
+    import adjoint_compiler
+except ImportError:
+    pass
+else:
+    sys.exit("adjoint_compiler is importable: the test would prove nothing")
+"""
+
+
+def run_with_numpy_alone(folder, script, *paths):
+    """Run ``script`` in ``folder`` with a Python that has NumPy and nothing else (``paths`` aside): -I -S,
+    so no site-packages and no installed or editable adjoint_compiler; NumPy linked into a folder by itself."""
+    site = folder / "site"
     site.mkdir()
     numpy_home = os.path.dirname(os.path.dirname(np.__file__))
     for entry in os.listdir(numpy_home):
         if entry == "numpy" or entry.startswith(("numpy.", "numpy-")):
             os.symlink(os.path.join(numpy_home, entry), site / entry)
+    run = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", _NUMPY_ALONE.format(paths=[str(site)] + [str(p) for p in paths]) + script],
+        cwd=folder,
+        env={"OPENBLAS_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
+
+
+def test_standalone_rendering_runs_with_numpy_alone(tmp_path):
+    # export's modules: the helpers' source copied in, run by a Python that has NumPy and nothing else
     cases, live = [], {}
     for stem, module, function, wrt, mode in CASES:
         if stem not in STANDALONE:
@@ -236,15 +253,7 @@ def test_standalone_rendering_runs_with_numpy_alone(tmp_path):
         live[stem] = pipeline.compile(fn, wrt, mode).function(*args)
     assert len(cases) == len(STANDALONE)
     (tmp_path / "cases.pkl").write_bytes(pickle.dumps(cases))
-    script = _RUN_STANDALONE.format(site=str(site), here=str(tmp_path))
-    subprocess.run(
-        [sys.executable, "-I", "-S", "-c", script],
-        cwd=tmp_path,
-        env={"OPENBLAS_NUM_THREADS": "1"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    run_with_numpy_alone(tmp_path, _RUN_STANDALONE, tmp_path)
     results = pickle.loads((tmp_path / "results.pkl").read_bytes())
     for stem, _, _ in cases:
         (value, grads), (expected_value, expected) = results[stem], live[stem]

@@ -162,6 +162,15 @@ def chained(x):
     return x.T.reshape(2, 3).sum(axis=0).dot(x[0])
 
 
+def item(x):
+    return x[1, 2:].item() * x.sum().item() + float(np.float64(x[0, 0]) ** 2)
+
+
+def tolist(x):
+    rows = x.tolist()
+    return sum(r[0] * r[2] - r[1] ** 2 for r in rows)
+
+
 METHODS = [
     T,
     T_of_vector,
@@ -199,6 +208,8 @@ METHODS = [
     trace,
     attributes,
     chained,
+    item,
+    tolist,
 ]
 
 

@@ -20,23 +20,27 @@ def f(x, x_bar):
 The modules, one concern each: ``facts`` (which expressions are pure, which names a statement stores
 into), ``quotes`` (the quoted source-line comments through the rewrites), ``fold`` (constants and
 identities in one expression), ``fuse`` (temporaries, accumulations and copies fused within a block),
-``clean`` (the fixed point: folding, copy propagation, fusion, dead code and dead stores), ``coalescing``
-(leaving SSA).
+``clean`` (the fixed point: folding, copy propagation, fusion, dead code and dead stores), ``walks``
+(sequences walked by value where the index only reads them), ``coalescing`` (leaving SSA).
 """
 
 from adjoint_compiler import trees
 from adjoint_compiler.optimize.clean import clean, without_self_copies
 from adjoint_compiler.optimize.coalescing import coalesce
 from adjoint_compiler.optimize.quotes import Quotes
+from adjoint_compiler.optimize.walks import by_value
 
 __all__ = ["run", "coalesce"]
 
 
-def run(fn, keep=frozenset()):
-    """Optimize a copy of ``fn``; names in ``keep`` are never propagated away."""
-    fn = trees.clone(fn)
+def run(fn, keep=frozenset(), copy=True):
+    """Optimize a copy of ``fn``; names in ``keep`` are never propagated away. ``copy=False``: ``fn`` itself
+    (the pipeline does not keep the reversed function, and saves the copy)."""
+    if copy:
+        fn = trees.clone(fn)
     quotes = Quotes(fn)
     clean(fn, keep, quotes)
+    by_value(fn)  # after clean: the loop_length it leaves for the adjoint is also the forward's refusal
     if coalesce(fn):  # last: the rewrites above rely on names assigned once
         fn.body = without_self_copies(fn.body)
     quotes.requote(fn.body)

@@ -41,22 +41,42 @@ def _scan(fn):
     """One pass over ``fn``: (reads per name, assignments per name, node count, assignment nodes). A read
     of a name only by its own update (``n = n + 1``, a counter nothing else reads) is not counted."""
     reads, assigns, copies = {}, {}, []
+    own = {}  # id(assignment) -> reads of its own target in its value, counted in the same walk
     size = 0
-    Name, Load, Assign = gast.Name, gast.Load, gast.Assign
-    for n in trees.walk(fn):
+    Name, Load, Assign, AST = gast.Name, gast.Load, gast.Assign, gast.AST
+    stack = [(fn, None)]  # (node, the assignment whose value holds it and whose target is a name)
+    pop, push = stack.pop, stack.append
+    while stack:
+        n, owner = pop()
         size += 1
-        kind = type(n)
+        kind = n.__class__
         if kind is Name:
-            table = reads if type(n.ctx) is Load else assigns
+            table = reads if n.ctx.__class__ is Load else assigns
             table[n.id] = table.get(n.id, 0) + 1
-        elif kind is Assign:
+            if owner is not None and n.id == owner.targets[0].id:
+                own[id(owner)] = own.get(id(owner), 0) + 1
+            size += 1  # its ctx (the count is that of trees.walk)
+            if n.annotation is not None:
+                push((n.annotation, owner))
+            continue
+        if kind is Assign:
             copies.append(n)
+            for target in n.targets:
+                push((target, owner))
+            push((n.value, n if n.targets[0].__class__ is Name else owner))
+            continue
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                for v in value:
+                    if isinstance(v, AST):
+                        push((v, owner))
+            elif isinstance(value, AST):
+                push((value, owner))
     for n in copies:
-        target = n.targets[0]
-        if type(target) is Name and pure(n.value):
-            own = sum(1 for m in trees.walk(n.value) if type(m) is Name and m.id == target.id)
-            if own:
-                reads[target.id] -= own
+        count = own.get(id(n))
+        if count and pure(n.value):
+            reads[n.targets[0].id] -= count
     return reads, assigns, size, copies
 
 
@@ -81,7 +101,7 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, adjoint=False):
             and _is_pass(stmt.body)
             and pure(stmt.iter)
             and _is_range_call(stmt.iter)
-            and not any(reads.get(n.id) for n in gast.walk(stmt.target) if isinstance(n, gast.Name))
+            and not any(reads.get(n.id) for n in trees.breadth_first(stmt.target) if isinstance(n, gast.Name))
         ):
             continue  # a loop over a range that does nothing (and whose index nobody reads)
         if isinstance(stmt, (gast.If, gast.For, gast.While)) and not stmt.body:
@@ -147,14 +167,28 @@ def _propagate_copies(fn, keep, counts, assignments):
             node = subst[node.id]
         return node
 
-    for parent in trees.walk(fn):
-        for field, value in gast.iter_fields(parent):
-            if isinstance(value, gast.Name) and isinstance(value.ctx, gast.Load) and value.id in subst:
-                setattr(parent, field, trees.clone(resolve(value)))
-            elif isinstance(value, list):
+    Name, Load, AST = gast.Name, gast.Load, gast.AST
+    stack = [fn]
+    while stack:  # trees.walk, replacing names as it finds them in their parents (a name has none to look in)
+        parent = stack.pop()
+        for field in parent._fields:
+            value = getattr(parent, field, None)
+            if value.__class__ is Name:
+                if value.id in subst and value.ctx.__class__ is Load:
+                    setattr(parent, field, trees.clone(resolve(value)))
+                elif value.annotation is not None:
+                    stack.append(value)
+            elif value.__class__ is list:
                 for i, item in enumerate(value):
-                    if isinstance(item, gast.Name) and isinstance(item.ctx, gast.Load) and item.id in subst:
-                        value[i] = trees.clone(resolve(item))
+                    if item.__class__ is Name:
+                        if item.id in subst and item.ctx.__class__ is Load:
+                            value[i] = trees.clone(resolve(item))
+                        elif item.annotation is not None:
+                            stack.append(item)
+                    elif isinstance(item, AST):
+                        stack.append(item)
+            elif isinstance(value, AST):
+                stack.append(value)
     return True
 
 
@@ -190,20 +224,22 @@ def _dead_stores(fn):
     # a name bound to a view or alias of an array (t = a[1:], t = a, t = unbroadcast(a, ...)) keeps the
     # array's later stores alive: such arrays are left alone
     aliased = set()
-    for s in trees.walk(fn):
+    statements = list(trees.statements(fn))
+    for s in statements:
         if isinstance(s, gast.Assign) and not effects.makes_new(s.value):
             aliased |= trees.loads(s.value) | stored(s)  # both sides of a_2 = a share one array
-    for f in [n for n in trees.walk(fn) if isinstance(n, gast.FunctionDef)]:
+    for f in [n for n in statements if isinstance(n, gast.FunctionDef)]:
         f.body = _drop_dead_stores(f.body, set(), local, aliased)[::-1]
 
 
 def _mutated(fn):
     """Names whose array is updated in place, directly or through a copy (a = y * 1.0; a_1 = a; a_1[0] = s)."""
-    mutated = {trees.stored_into(s) for s in trees.walk(fn)} - {None}
+    statements = list(trees.statements(fn))  # (stores and assignments are statements)
+    mutated = {trees.stored_into(s) for s in statements} - {None}
     changed = bool(mutated)
     while changed:
         changed = False
-        for s in trees.walk(fn):
+        for s in statements:
             if trees.assigned_name(s) in mutated and isinstance(s.value, gast.Name) and s.value.id not in mutated:
                 mutated.add(s.value.id)
                 changed = True

@@ -60,7 +60,11 @@ def _family(name):
 
 def _params(scope):
     args = getattr(scope, "args", None)  # (a comprehension has none)
-    return {n.id for n in gast.walk(args) if isinstance(n, gast.Name)} if isinstance(args, gast.arguments) else set()
+    return (
+        {n.id for n in trees.breadth_first(args) if isinstance(n, gast.Name)}
+        if isinstance(args, gast.arguments)
+        else set()
+    )
 
 
 def _own_nodes(scope, roots=None):

@@ -23,8 +23,9 @@ _PURE_MODULES = {"np", "math"}
 
 def pure(node):
     """True when evaluating ``node`` has no side effects we must keep."""
-    for sub in gast.walk(node):
-        if isinstance(sub, gast.Call):
+    Call = gast.Call
+    for sub in trees.walk(node):
+        if sub.__class__ is Call:
             f = sub.func
             root = f
             while isinstance(root, gast.Attribute):

@@ -4,7 +4,9 @@ Invariant: no arithmetic between two literals (``2 - 1`` is ``1``; ``math.sqrt(m
 here), no ``--e``, no ``e * 1``, ``1 * e``, ``e + 0``, ``e - 0``, ``e / 1``, ``e ** 1`` where ``e`` is
 adjoint or tangent code, whose values are floats; in the user's own code only where ``e`` is known to be a
 float (``_known_float``), since ``n * 1.0`` makes an int a float and ``mask * 1`` a bool array an int one.
-``e * -1`` is ``-e``, ``a + -b`` is ``a - b``, ``(-a) * b`` is ``-(a * b)``, ``e + e`` is ``2 * e``.
+``e * -1`` is ``-e``, ``a + -b`` is ``a - b``, ``(-a) * b`` is ``-(a * b)``, ``e + e`` is ``2 * e``; in
+adjoint and tangent code ``-a + b`` is ``b - a`` and ``unbroadcast(-g, x)`` is ``-unbroadcast(g, x)`` (a
+minus is a pass over an array: a sum subtracts instead).
 
 >>> import gast
 >>> from adjoint_compiler import emit
@@ -13,7 +15,9 @@ float (``_known_float``), since ``n * 1.0`` makes an int a float and ``mask * 1`
 >>> show("a ** (2 - 1) + x_bar * 1.0"), show("n * 1.0", cotangent=False), show("n_bar * 1.0", cotangent=False)
 ('a + x_bar', 'n * 1.0', 'n_bar')
 >>> show("a * -1 + -(-b) * c"), show("math.sqrt(math.pi)")
-('-a + b * c', '1.7724538509055159')
+('b * c - a', '1.7724538509055159')
+>>> show("-a + b", cotangent=False), show("g_bar + unbroadcast(-h_bar, x)")
+('-a + b', 'g_bar - unbroadcast(h_bar, x)')
 """
 
 import math
@@ -21,7 +25,7 @@ import operator
 
 import gast
 
-from adjoint_compiler import naming
+from adjoint_compiler import naming, trees
 from adjoint_compiler.optimize.facts import pure
 
 
@@ -107,6 +111,10 @@ def simplify(node, cotangent=True):
         elif isinstance(value, gast.expr):
             setattr(node, field, simplify(value, cotangent))
     if isinstance(node, gast.Call):
+        if cotangent and _linear_helper(node) and isinstance(node.args[0], gast.UnaryOp):
+            if isinstance(node.args[0].op, gast.USub):  # the minus out, where a sum can subtract it
+                node.args[0] = node.args[0].operand
+                return gast.UnaryOp(op=gast.USub(), operand=node)
         return _fold_math_call(node)
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
         inner = node.operand
@@ -141,7 +149,7 @@ def simplify(node, cotangent=True):
     if op is gast.Div and rv == 1 and keeps_type(left):
         return left
     if op is gast.Add:
-        if isinstance(left, (gast.BinOp, gast.Name, gast.Call)) and pure(left) and gast.dump(left) == gast.dump(right):
+        if isinstance(left, (gast.BinOp, gast.Name, gast.Call)) and trees.same(left, right) and pure(left):
             return gast.BinOp(left=gast.Constant(value=2, kind=None), op=gast.Mult(), right=left)  # x * x
         # 0.0 + e is +0.0 where e is -0.0 (arctan2 tells them apart): dropped in adjoint code only
         if lv == 0 and cotangent:
@@ -150,6 +158,9 @@ def simplify(node, cotangent=True):
             return left
         if _negated(right) is not None:
             return gast.BinOp(left=left, op=gast.Sub(), right=_negated(right))
+        if cotangent and _negated(left) is not None and pure(left) and pure(right):
+            # an array's minus is a pass over it: b - a computes -a + b exactly without one
+            return gast.BinOp(left=right, op=gast.Sub(), right=_negated(left))
     if op is gast.Sub:
         if rv == 0 and keeps_type(left):
             return left
@@ -163,6 +174,12 @@ def simplify(node, cotangent=True):
             op=gast.USub(), operand=simplify(gast.BinOp(left=left.operand, op=node.op, right=right), cotangent)
         )
     return node
+
+
+def _linear_helper(node):
+    """A call of ``unbroadcast``, linear in its first argument: ``unbroadcast(-g, x)`` is ``-unbroadcast(g, x)``
+    (not ``unreduce``, whose result is a broadcast view: a minus on it would be a pass over the whole)."""
+    return isinstance(node.func, gast.Name) and node.func.id == "unbroadcast" and node.args
 
 
 def _known_float(node):

@@ -231,6 +231,7 @@ def call_user_rule(r, rule, name, op, g, out):
             "keyword arguments in a call of %s, which has a registered adjoint" % _fn_label(op.fn), r.location(op.node)
         )
     ref = getattr(rule.rule, "__name__", "adjoint")
+    ref = ref if ref.isidentifier() else "adjoint"  # a lambda's name, <lambda>, is no name to emit
     if r.source is None or r.source.env.get(ref) is not rule.rule:  # not the user's own global name
         ref = r.namer.unique(ref)
     r.needs[ref] = rule.rule

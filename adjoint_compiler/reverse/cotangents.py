@@ -50,9 +50,11 @@ from adjoint_compiler import naming, rules, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError
 from adjoint_compiler.optimize import fold
+from adjoint_compiler.rules import registry
 
 
 _name, _assign, _call = trees.name, trees.assign, trees.call
+_MAX_OF, _MIN_OF = registry.call_form(max, 1), registry.call_form(min, 1)  # max(xs), min(xs) of one iterable
 
 
 def _fresh(value):
@@ -86,7 +88,8 @@ class Cotangents:
         # names whose cotangent may be a list or dict (displays, and anything indexed): added with add_bars
         self.appended = {op.args[0].id for _, op in act.defs if op.kind == "append"}  # cotangent: a list
         self.containers = act.sequences | stored | {op.args[0].id for _, op in act.defs if op.kind == "subscript"}
-        # what list(xs), tuple(xs) or a list's xs.copy() copies: its cotangent is a list too
+        # what list(xs), tuple(xs), sorted(xs), max(xs) or a list's xs.copy() reads: its cotangent is a list
+        # for a list (two of them added with + would concatenate)
         self.containers |= {
             op.args[0].id
             for name, op in act.defs
@@ -94,7 +97,7 @@ class Cotangents:
             and op.args
             and isinstance(op.args[0], gast.Name)
             and (
-                op.fn in (list, tuple)
+                op.fn in (list, tuple, sorted, _MAX_OF, _MIN_OF)
                 or isinstance(op.node, gast.Call)
                 and isinstance(op.node.func, gast.Attribute)
                 and op.node.func.attr == "copy"

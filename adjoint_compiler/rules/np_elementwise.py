@@ -38,7 +38,7 @@ import math
 import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent, views
-from adjoint_compiler.runtime import copied, unbroadcast
+from adjoint_compiler.runtime import copied, unbroadcast, unreduce
 
 
 def newer_math(name):
@@ -268,6 +268,24 @@ def astype_adjoint(g, ans, x, dtype):
 @tangent(np.ndarray.astype)
 def astype_tangent(dot, ans, x, dtype):
     return (np.asarray(dot).astype(ans.dtype) if ans.dtype.kind in "fc" else np.zeros(np.shape(ans))), None
+
+
+@adjoint(np.float64, linear="first")
+def float64_adjoint(g, ans, x):
+    # np.float64(x), a cast as float(x) is (of an array: a float64 array)
+    return g
+
+
+@adjoint(np.ndarray.item, method="item", linear="first")
+def item_adjoint(g, ans, x):
+    # x.item() of a one-element array (or NumPy scalar): its one element, as a Python number
+    return unreduce(g, x)
+
+
+@adjoint(np.ndarray.tolist, method="tolist", linear="first")
+def tolist_adjoint(g, ans, x):
+    # x.tolist(): the elements as nested lists, whose cotangent has x's shape again
+    return np.reshape(np.asarray(g, dtype=np.float64), np.shape(x))
 
 
 views(np.asarray)  # np.asarray of an array is the array itself (np.copy and np.array copy)

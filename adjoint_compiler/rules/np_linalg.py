@@ -46,28 +46,16 @@ import numpy as np
 from adjoint_compiler.rules.registry import adjoint, form, fragment, ranked_adjoint, tangent
 from adjoint_compiler.rules.np_reductions import norm_slope
 from adjoint_compiler.runtime import TangentParts, einsum_fit, einsum_mask, einsum_plan, linalg_check
-from adjoint_compiler.runtime import unbroadcast
+from adjoint_compiler.runtime import matmul_bar1, matmul_bar2, unbroadcast
 from adjoint_compiler.runtime import einsum_cotangents, einsum_order, einsum_sublist, einsum_sublist_spec
 from adjoint_compiler.runtime import unreduce  # noqa: F401 (read by norm_slope, inlined into cond's rules here)
 
 
 @adjoint(np.matmul, linear="each")
 def matmul_adjoint(g, ans, x1, x2):
-    # C = A @ B gives A_bar = C_bar @ B^T, B_bar = A^T @ C_bar on every matrix of
-    # the stack. A 1-d x1 is promoted to a row (1, n) and a 1-d x2 to a column
-    # (n, 1), and g gets back the axis each promotion removed from the result
-    # (last for x2, then second-to-last for x1: a scalar g becomes (1, 1)).
-    # unbroadcast sums over the batch axes the operand was broadcast along (and
-    # over every batch axis of the other operand for a promoted vector); the
-    # final reshape drops the promoted axis again.
-    a = np.expand_dims(x1, 0) if np.ndim(x1) == 1 else np.asarray(x1)
-    b = np.expand_dims(x2, -1) if np.ndim(x2) == 1 else np.asarray(x2)
-    g_col = np.expand_dims(g, -1) if np.ndim(x2) == 1 else g
-    g_mat = np.expand_dims(g_col, -2) if np.ndim(x1) == 1 else g_col
-    return (
-        np.reshape(unbroadcast(np.matmul(g_mat, np.swapaxes(b, -1, -2)), a), np.shape(x1)),
-        np.reshape(unbroadcast(np.matmul(np.swapaxes(a, -1, -2), g_mat), b), np.shape(x2)),
-    )
+    # C = A @ B gives A_bar = C_bar @ B^T, B_bar = A^T @ C_bar: each side one call, which takes that
+    # formula for arrays of 1 or 2 axes and promotes vectors and sums batch axes for stacks (runtime)
+    return matmul_bar1(g, x1, x2), matmul_bar2(g, x1, x2)
 
 
 @adjoint(np.dot, method="dot", linear="each")

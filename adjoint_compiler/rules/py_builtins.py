@@ -100,9 +100,10 @@ form(min, min_of, positional=1)
 def extremum_of_adjoint(g, ans, iterable, key=None, default=None):
     # the whole cotangent to the element max (min) returned, the first of equal ones, or to default where
     # the iterable is empty; the key only chooses, so it gets none. (hit_at first: chosen refuses a dict
-    # or a set, whose elements unreduce cannot address)
+    # or a set, whose elements unreduce cannot address). A list's cotangent is a list (elements_bar): a
+    # loop that built the list pops it
     i = chosen(iterable, key, ans)
-    return hit_at(iterable, i) * unreduce(g, iterable, 0), None, (0.0 if i >= 0 else g)
+    return elements_bar(hit_at(iterable, i) * unreduce(g, iterable, 0), iterable), None, (0.0 if i >= 0 else g)
 
 
 @tangent(max_of, min_of)

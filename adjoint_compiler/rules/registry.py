@@ -351,9 +351,23 @@ def on_floats(rule):
 
 
 def register_adjoint(fn, rule=None):
-    """Register a user adjoint for ``fn``; emitted code calls it rather than inlining it.
+    """Register an adjoint rule for ``fn``: ``@register_adjoint(fn)`` or ``register_adjoint(fn, rule)``.
 
-    Usable as ``register_adjoint(fn, rule)`` or as a decorator ``@register_adjoint(fn)``.
+    For a function without Python source (a C extension, an ``np.vectorize``) or to replace the
+    derived adjoint. ``rule(g, ans, *args)`` receives the cotangent ``g`` of ``fn``'s result ``ans``
+    and the call's arguments, and returns one cotangent per argument (a single value for a function
+    of one argument, a tuple otherwise; ``None`` for an argument with no derivative), each of its
+    argument's shape. Emitted code calls the rule (it is not inlined, so its body may contain
+    loops and branches); a later registration replaces an earlier rule, a built-in one included.
+    The rule serves reverse mode (``grad``, ``value_and_grad``, ``vjp``); forward mode of a call of
+    ``fn`` is refused. Test it with ``adjoint_compiler.testing.check_rule``.
+
+    Args:
+        fn: the function, as called in the differentiated code.
+        rule: the adjoint; omitted, ``register_adjoint(fn)`` is a decorator.
+
+    Returns:
+        The rule (so the decorator leaves the name bound to it).
     """
 
     def register(rule):

@@ -193,3 +193,30 @@ nondifferentiable(
     runtime.exit_context,
     reason="control, not values (desugar.py)",
 )
+
+
+# ---- emit14 (issue #14): np.matmul's adjoint, one call per side (np_linalg.matmul_adjoint) ----------------
+# matmul_bar1(g, x1, x2) is the adjoint of the linear map x1 -> x1 @ x2 applied to g, so its own adjoint
+# in g is that map (h @ x2, h shaped like x1), and in x2 it is the x2-side of <h @ x2, g>: matmul_bar2(g, h,
+# x2); x1 gives a shape only. matmul_bar2 likewise, with the roles of x1 and x2 exchanged.
+from adjoint_compiler.runtime import matmul_bar1, matmul_bar2  # noqa: E402 (names the rule bodies call)
+
+
+@adjoint(runtime.matmul_bar1)
+def matmul_bar1_adjoint(g, ans, g_in, x1, x2):
+    return np.matmul(g, x2), None, matmul_bar2(g_in, g, x2)
+
+
+@adjoint(runtime.matmul_bar2)
+def matmul_bar2_adjoint(g, ans, g_in, x1, x2):
+    return np.matmul(x1, g), matmul_bar1(g_in, x1, g), None
+
+
+@tangent(runtime.matmul_bar1)
+def matmul_bar1_tangent(dot, ans, g_in, x1, x2):
+    return matmul_bar1(dot, x1, x2), None, matmul_bar1(g_in, x1, dot)
+
+
+@tangent(runtime.matmul_bar2)
+def matmul_bar2_tangent(dot, ans, g_in, x1, x2):
+    return matmul_bar2(dot, x1, x2), matmul_bar2(g_in, dot, x2), None

@@ -66,6 +66,8 @@ EXCLUDED = {
     runtime.sorted_bar: "a runtime helper of sorted's rule (its rule serves second-order gradients), not user API",
     runtime.sorted_dot: "a runtime helper of sorted's tangent rule (for second order), not user API",
     runtime.structure: "what a NamedTuple built in the function becomes (specialise.structures), not user API",
+    runtime.matmul_bar1: "a runtime helper of np.matmul's rule (its rule serves second-order gradients), not user API",
+    runtime.matmul_bar2: "a runtime helper of np.matmul's rule (its rule serves second-order gradients), not user API",
     runtime.centered: "a runtime helper of scipy.signal's rules (its rule serves second order), not user API",
     runtime.centered_pad: "a runtime helper of scipy.signal's rules (its rule serves second order), not user API",
     runtime.einsum_fit: "a runtime helper of np.einsum's rule (its rule serves second-order gradients), not user API",
@@ -257,6 +259,15 @@ def _build_elementwise():
         if row.dtype is np.float64 and row.x_dtype is np.float64:  # the fuzzer's values are float64
             render = lambda c, ops: ("method", ops[0], "astype", raw("np.float64"))  # noqa: E731
             _add(Entry(np.ndarray.astype, [(row.shape, Domain("uniform", -3, 3))], render, row.name, render))
+    _add(Entry(np.float64, [((), NORMAL)], _call_render(np.float64), "float64"))
+    item = _method_render("item")
+    _add(Entry(np.ndarray.item, [((1,), NORMAL)], item, "item", item))
+    for s in ((3,), (2, 3)):  # x.tolist() gives lists: drawn as np.array(x.tolist()) to stay an array
+
+        def tolist(c, ops):
+            return call("np.array", ("method", ops[0], "tolist"))
+
+        _add(Entry(np.ndarray.tolist, [(s, NORMAL)], tolist, "tolist-%s" % (s,), tolist))
     for row in T_ELEM.SELECT:
         shapes = row.make_args.shapes
         if row.fn is np.where:

@@ -5,6 +5,7 @@ arguments, ``math.hypot`` of one value, the pairs of ``modf``/``frexp``), ties, 
 
 import math
 
+import numpy as np
 import pytest
 
 import adjoint_compiler as ac
@@ -214,3 +215,22 @@ def test_max_of_a_dict_is_refused_at_run_time_not_given_a_wrong_gradient():
 
     with pytest.raises(TypeError, match="max/min of a dict"):
         ac.grad(f)(0.5)
+
+
+def test_cotangents_of_one_list_from_max_min_and_sorted_add_element_by_element():
+    # each of these rules gives a list parameter's cotangent as a list: two of them must add, not concatenate
+    # (before: sorted twice gave a gradient of twice the length; max of a list built in a loop crashed)
+    def two_sorts(xs):
+        return sorted(xs)[0] + 3.0 * sorted(xs, reverse=True)[0]
+
+    def min_and_max(xs):
+        return min(xs) + 3.0 * max(xs)
+
+    def max_of_a_generator(xs):
+        return max(v * v for v in xs) + min([2.0 * v for v in xs])
+
+    xs = [0.5, 2.0, -1.0, 1.5]
+    for f in (two_sorts, min_and_max, max_of_a_generator):
+        g = ac.grad(f)(list(xs))
+        assert isinstance(g, list) and len(g) == len(xs)
+        assert np.allclose(g, testing.numerical_grad(f, [list(xs)], 0), atol=1e-6), f.__name__

@@ -325,9 +325,33 @@ def test_cast_rule_matches_finite_differences_in_the_arguments_precision(row):
     assert rule(np.ones(row.shape), x.astype(row.dtype), x, row.dtype)[0].dtype == row.x_dtype
 
 
+# ---- conversions: np.float64(x), x.item(), x.tolist() -------------------------------------
+
+
+CONVERSIONS = [
+    (np.float64, np.array(0.7)),
+    (np.float64, np.array([0.3, -1.2])),
+    (np.ndarray.item, np.array([0.7])),
+    (np.ndarray.item, np.array([[1.3]])),
+]
+
+
+@pytest.mark.parametrize("fn,x", CONVERSIONS, ids=["%s-%s" % (f.__name__, x.shape) for f, x in CONVERSIONS])
+def test_conversion_rule_matches_finite_differences(fn, x):
+    check_rule(fn, registry.lookup(fn).rule, [x.copy()], diff=[0])
+
+
+def test_tolist_rule_gives_the_cotangent_in_the_arrays_shape():
+    x = np.arange(6.0).reshape(2, 3)
+    g = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]  # <g, x.tolist()> is linear in x: its gradient is g
+    bar = registry.lookup(np.ndarray.tolist).rule(g, x.tolist(), x)
+    assert bar.shape == x.shape and np.array_equal(bar, np.array(g))
+
+
 # ---- registration and form ------------------------------------------------------
 
 TABLE_FNS = [r.fn for r in UNARY] + [r.fn for r in BINARY] + [r.fn for r in SELECT] + [np.ndarray.astype]
+TABLE_FNS += [np.float64, np.ndarray.item, np.ndarray.tolist]
 # issue #13: rules whose calls do not fit these tables (their table: tests/rules/test_np_reductions_more.py)
 MORE_FNS = [np.nan_to_num, np.convolve, np.correlate, np.interp, np.polyval]
 

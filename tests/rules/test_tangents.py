@@ -703,3 +703,25 @@ def _takes_newshape():
 @pytest.mark.parametrize("case", DTYPES13_CASES, ids=[c.name for c in DTYPES13_CASES])
 def test_dtypes13_tangent_matches_central_differences_and_reverse_mode(case):
     check(case)
+
+
+# ---- emit14 (issue #14): np.matmul's adjoint helpers (runtime.matmul_bar1/2), whose tangents serve hvp -----
+def _matmul_bar_cases():
+    rng = np.random.default_rng(14)
+    out = []
+    for s1, s2 in [((3, 4), (4, 2)), ((3, 4), (4,)), ((4,), (4, 2)), ((2, 3, 4), (4,))]:
+        x1, x2 = rng.standard_normal(s1), rng.standard_normal(s2)
+        g = rng.standard_normal(np.shape(x1 @ x2))
+        # x1's cotangent depends on x1's shape only, x2's on x2's: those are not differentiated
+        out.append(Case("matmul_bar1-%s-%s" % (s1, s2), runtime.matmul_bar1, [g, x1, x2], {}, (0, 2)))
+        out.append(Case("matmul_bar2-%s-%s" % (s1, s2), runtime.matmul_bar2, [g, x1, x2], {}, (0, 1)))
+    return out
+
+
+EMIT14_CASES = _matmul_bar_cases()
+CASES = CASES + EMIT14_CASES  # a new list: the coverage test reads this one
+
+
+@pytest.mark.parametrize("case", EMIT14_CASES, ids=[c.name for c in EMIT14_CASES])
+def test_matmul_bar_tangent_matches_central_differences_and_reverse_mode(case):
+    check(case)

@@ -1,0 +1,190 @@
+"""The runtime helpers of ``runtime`` that the numba backend compiles, as ``numba.extending.overload`` s.
+
+Invariant: each public name here is a helper of ``runtime`` that emitted code imports, and under
+``numba.njit`` it computes what the helper of that name computes, for the types it accepts; for any
+other type it fails numba's typing (the backend then falls back to the Python backend), never at run
+time. ``tape_grow`` is the backend's own: it grows a tape stored as a 2-d float array
+(``backend_numba`` lowers list tapes to those). Importing this module imports numba.
+
+>>> import numba
+>>> @numba.njit
+... def parts(x, v):
+...     return zeros_like(x), unbroadcast(x, v), unreduce(v, x)
+>>> parts(np.array([1.0, 2.0]), 2.0)
+(array([0., 0.]), 3.0, array([2., 2.]))
+"""
+
+import numba
+import numpy as np
+from numba.core import types
+from numba.extending import overload
+
+_NOT_SCALAR = (
+    "grad needs a function with a scalar output, but this one returned an array or a tuple; "
+    "use adjoint_compiler.vjp for array or tuple outputs"
+)
+
+
+def _scalar(t):
+    return isinstance(t, (types.Number, types.Boolean)) or isinstance(t, types.Array) and t.ndim == 0
+
+
+def check_scalar(value):
+    raise NotImplementedError  # only called from numba-compiled code
+
+
+@overload(check_scalar)
+def _check_scalar(value):
+    if _scalar(value):
+        return lambda value: None
+
+    def refuse(value):
+        raise TypeError(_NOT_SCALAR)
+
+    return refuse
+
+
+def zeros_like(x):
+    raise NotImplementedError
+
+
+@overload(zeros_like)
+def _zeros_like(x):
+    if isinstance(x, (types.Number, types.Boolean)):
+        return lambda x: 0.0
+    if isinstance(x, types.Array):
+        dtype = x.dtype if isinstance(x.dtype, types.Float) else types.float64
+        return lambda x: np.zeros(x.shape, dtype)
+    return None
+
+
+def shape_of(x):
+    raise NotImplementedError
+
+
+@overload(shape_of)
+def _shape_of(x):
+    # the adjoint reads only a value's shape through this; the value itself serves (a number, an array)
+    if isinstance(x, (types.Number, types.Boolean, types.Array)):
+        return lambda x: x
+    return None
+
+
+def unbroadcast(c, like):
+    raise NotImplementedError
+
+
+@overload(unbroadcast)
+def _unbroadcast(c, like):
+    if isinstance(c, types.Number) and (isinstance(like, (types.Number, types.Boolean, types.Array))):
+        return lambda c, like: c  # a number's contribution: like is a number too
+    if isinstance(c, types.Array) and isinstance(like, (types.Number, types.Boolean)):
+        return lambda c, like: c.sum()
+    if not (isinstance(c, types.Array) and isinstance(like, types.Array)):
+        return None
+    # the sum over the axes broadcasting copied along: leading axes, and axes of length 1 in like
+    if c.ndim == like.ndim == 1:
+
+        def vector(c, like):
+            if c.shape == like.shape:
+                return c
+            out = np.zeros(like.shape, c.dtype)
+            out[0] = c.sum()
+            return out
+
+        return vector
+    if c.ndim == like.ndim == 2:
+
+        def matrix(c, like):
+            if c.shape == like.shape:
+                return c
+            out = np.zeros(like.shape, c.dtype)
+            rows, columns = like.shape[0] == 1, like.shape[1] == 1
+            for i in range(c.shape[0]):
+                for j in range(c.shape[1]):
+                    out[0 if rows else i, 0 if columns else j] += c[i, j]
+            return out
+
+        return matrix
+    if c.ndim == 2 and like.ndim == 1:
+
+        def rows(c, like):
+            out = np.zeros(like.shape, c.dtype)
+            one = like.shape[0] == 1
+            for i in range(c.shape[0]):
+                for j in range(c.shape[1]):
+                    out[0 if one else j] += c[i, j]
+            return out
+
+        return rows
+    return None  # higher ranks: numba's typing fails, the Python backend runs
+
+
+def unreduce(g, like, axis=None, keepdims=False):
+    raise NotImplementedError
+
+
+@overload(unreduce)
+def _unreduce(g, like, axis=None, keepdims=False):
+    if not (axis is None or isinstance(axis, (types.NoneType, types.Omitted))):
+        return None  # a reduction along an axis: the Python backend's
+    if isinstance(g, types.Number) and isinstance(like, types.Array):
+        return lambda g, like, axis=None, keepdims=False: np.full(like.shape, g, like.dtype)
+    if isinstance(g, types.Number):
+        return lambda g, like, axis=None, keepdims=False: g
+    return None
+
+
+def loop_length(seq, filename, line, col):
+    raise NotImplementedError
+
+
+@overload(loop_length)
+def _loop_length(seq, filename, line, col):
+    if isinstance(seq, (types.Array, types.List, types.UniTuple, types.RangeType)):
+        return lambda seq, filename, line, col: len(seq)
+    return None
+
+
+def add_at(bar, index, g):
+    raise NotImplementedError
+
+
+@overload(add_at)
+def _add_at(bar, index, g):
+    if not isinstance(bar, types.Array):
+        return None
+    if isinstance(index, types.Integer):
+
+        def one(bar, index, g):
+            bar[index] += g
+
+        return one
+    if isinstance(index, types.Array) and isinstance(index.dtype, types.Integer) and index.ndim == 1 and bar.ndim == 1:
+        if isinstance(g, types.Number):
+
+            def spread(bar, index, g):
+                for i in index:
+                    bar[i] += g
+
+            return spread
+        if isinstance(g, types.Array) and g.ndim == 1:
+
+            def each(bar, index, g):  # an index repeated adds each time, as np.add.at
+                for k in range(index.shape[0]):
+                    bar[index[k]] += g[k]
+
+            return each
+    return None
+
+
+@numba.njit
+def tape_grow(tape, used):
+    """``tape`` with room for one more row: a copy of twice the size once its ``used`` rows fill it."""
+    if used < tape.shape[0]:
+        return tape
+    bigger = np.empty((2 * tape.shape[0] + 16, tape.shape[1]))
+    for row in range(used):  # (a slice assignment would take numba seconds more to compile)
+        for column in range(tape.shape[1]):
+            bigger[row, column] = tape[row, column]
+    return bigger

@@ -1,0 +1,1221 @@
+"""The supported-constructs table: one entry per construct, each run as a test, and the source of the
+documentation page ``docs/constructs.md`` (``docs/gen_constructs.py`` renders it from ``CONSTRUCTS``).
+
+Each entry is ``(category, construct, status, detail, source)``:
+
+- ``status == "supported"``: ``detail`` is the point to check at, a Python expression (``np`` is NumPy);
+  the gradient with respect to every float or float-array argument is checked against central
+  differences of the ORIGINAL function, and so is ``ac.jvp`` in a random direction unless the
+  construct is listed in ``NO_JVP``;
+- ``status == "refused"``: ``detail`` is text the ``ac.UnsupportedError`` message must contain (the
+  construct's name); the message must also give ``file:line:col`` in the example's file.
+
+``source`` is a small module whose function ``f`` is differentiated. The table is plain literals, so
+the page generator reads it with ``ast.literal_eval`` without importing the test suite.
+"""
+
+import ast
+import importlib.util
+import re
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import adjoint_compiler as ac
+from adjoint_compiler import testing
+
+# (category, construct, status, detail, source)
+CONSTRUCTS = [
+    # ---------------------------------------------------------------- arithmetic
+    (
+        "Arithmetic",
+        "`+ - * / **`, unary `-`",
+        "supported",
+        "0.7, 1.3",
+        """
+        def f(x, y):
+            return -x * y + x / y - y ** 3 + 2.0 ** x
+        """,
+    ),
+    (
+        "Arithmetic",
+        "`//` and `%`",
+        "supported",
+        "2.7, 1.3",
+        """
+        def f(x, y):
+            return (x // y) * x + x % y
+        """,
+    ),
+    (
+        "Arithmetic",
+        "augmented assignment `+= -= *= /=`",
+        "supported",
+        "0.7, 1.3",
+        """
+        def f(x, y):
+            s = x
+            s += y
+            s *= x
+            s /= y
+            s -= x
+            return s
+        """,
+    ),
+    (
+        "Arithmetic",
+        "`abs`, `min`, `max`, `pow`",
+        "supported",
+        "0.7, -1.3",
+        """
+        def f(x, y):
+            return abs(y) * max(x, y) + min(x, 2.0 * y) + pow(x, 3)
+        """,
+    ),
+    (
+        "Arithmetic",
+        "`math` functions",
+        "supported",
+        "0.7",
+        """
+        import math
+
+        def f(x):
+            return math.sin(x) * math.exp(x) + math.log1p(x) + math.atan2(x, 2.0) + math.hypot(x, 1.0)
+        """,
+    ),
+    (
+        "Arithmetic",
+        "`@` (matrix product)",
+        "supported",
+        "np.array([[0.3, -0.7], [1.1, 0.4]]), np.array([0.5, -1.2])",
+        """
+        def f(A, x):
+            return x @ A @ x
+        """,
+    ),
+    (
+        "Arithmetic",
+        "non-differentiable operations (`int`, `round`, `math.floor`, comparisons)",
+        "supported",
+        "2.7",
+        """
+        import math
+
+        def f(x):
+            k = int(x) + round(x) + math.floor(x)
+            return x * k + float(x > 1.0)
+        """,
+    ),
+    # ---------------------------------------------------------------- control flow
+    (
+        "Control flow",
+        "`if` / `elif` / `else`",
+        "supported",
+        "0.7",
+        """
+        def f(x):
+            if x > 1.0:
+                y = x * x
+            elif x > 0.0:
+                y = 3.0 * x
+            else:
+                y = -x
+            return y
+        """,
+    ),
+    (
+        "Control flow",
+        "conditional expression `a if c else b`",
+        "supported",
+        "0.7",
+        """
+        def f(x):
+            return x * x if x > 0 else -x
+        """,
+    ),
+    (
+        "Control flow",
+        "`for` over `range`",
+        "supported",
+        "0.7, 5",
+        """
+        import math
+
+        def f(x, n):
+            y = x
+            for i in range(n):
+                y = y * x + math.sin(y)
+            return y
+        """,
+    ),
+    (
+        "Control flow",
+        "`for` over a list, `enumerate`, `zip`",
+        "supported",
+        "[0.5, -1.2, 2.0], [1.0, 2.0, 3.0]",
+        """
+        def f(xs, ws):
+            s = 0.0
+            for i, (x, w) in enumerate(zip(xs, ws)):
+                s = s + i * w * x * x
+            return s
+        """,
+    ),
+    (
+        "Control flow",
+        "`for` over the rows of an array",
+        "supported",
+        "np.array([[0.3, -0.7], [1.1, 0.4]])",
+        """
+        import numpy as np
+
+        def f(a):
+            s = 0.0
+            for row in a:
+                s = s + np.sum(row * row) * s + np.sum(row)
+            return s
+        """,
+    ),
+    (
+        "Control flow",
+        "`while` with `break`",
+        "supported",
+        "5.0",
+        """
+        def f(a):
+            x = a
+            while True:
+                step = (x * x - a) / (2.0 * x)
+                x = x - step
+                if abs(step) < 1e-12:
+                    break
+            return x
+        """,
+    ),
+    (
+        "Control flow",
+        "`continue`",
+        "supported",
+        "0.7, 6",
+        """
+        def f(x, n):
+            s = 0.0
+            for k in range(n):
+                if k % 2 == 1:
+                    continue
+                s = s + x ** k
+            return s
+        """,
+    ),
+    (
+        "Control flow",
+        "early `return` (inside a loop)",
+        "supported",
+        "0.7",
+        """
+        def f(x):
+            y = x
+            for k in range(10):
+                y = y * 1.5
+                if y > 3.0:
+                    return y * x
+            return y
+        """,
+    ),
+    (
+        "Control flow",
+        "loop `else:`",
+        "supported",
+        "0.7, 3",
+        """
+        def f(x, n):
+            s = x
+            for k in range(n):
+                if s > 100.0:
+                    break
+                s = s * x + 1.0
+            else:
+                s = s * 2.0
+            return s
+        """,
+    ),
+    (
+        "Control flow",
+        "nested loops and branches",
+        "supported",
+        "0.7, 3, 2",
+        """
+        def f(x, n, m):
+            s = 0.0
+            for i in range(n):
+                for j in range(m):
+                    if (i + j) % 2 == 0:
+                        s = s + x * i
+                    else:
+                        s = s * x
+            return s
+        """,
+    ),
+    (
+        "Control flow",
+        "checkpointed loop `ac.checkpointed(range(n))`",
+        "supported",
+        "0.5, 50",
+        """
+        import math
+        import adjoint_compiler as ac
+
+        def f(x, n):
+            y = x
+            for i in ac.checkpointed(range(n)):
+                y = y * x + math.sin(y) * 0.01
+            return y
+        """,
+    ),
+    # ---------------------------------------------------------------- calls
+    (
+        "Calls and functions",
+        "calls of user functions, default and keyword arguments",
+        "supported",
+        "0.7, 1.3",
+        """
+        import math
+
+        def helper(a, b, scale=2.0):
+            c = a * b
+            return math.sin(c) * scale
+
+        def f(x, y):
+            return helper(x, y) + helper(y, x, scale=0.5)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "recursion",
+        "supported",
+        "0.7, 4",
+        """
+        def power(x, n):
+            if n == 0:
+                return 1.0
+            return x * power(x, n - 1)
+
+        def f(x, n):
+            return power(x, n)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "nested `def` (closure over local variables)",
+        "supported",
+        "0.7, 1.3",
+        """
+        def f(x, y):
+            def g(t):
+                return t * x + y
+            return g(2.0) * g(x)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "`lambda`",
+        "supported",
+        "0.7",
+        """
+        def f(x):
+            sq = lambda t: t * t * x
+            return sq(3.0) + sq(x)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "`nonlocal`",
+        "supported",
+        "0.7",
+        """
+        def f(x):
+            total = 0.0
+
+            def add(v):
+                nonlocal total
+                total = total + v
+
+            for k in range(3):
+                add(x * k)
+            return total * x
+        """,
+    ),
+    (
+        "Calls and functions",
+        "a function passed as an argument",
+        "supported",
+        "0.7",
+        """
+        import math
+
+        def integrate(g, a, b, n=4):
+            h = (b - a) / n
+            s = 0.0
+            for i in range(n):
+                s = s + g(a + i * h) * h
+            return s
+
+        def f(x):
+            return integrate(math.sin, 0.0, x)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "a called function taking `*args`",
+        "supported",
+        "0.7, 1.3",
+        """
+        def mean(*values):
+            return sum(values) / len(values)
+
+        def f(x, y):
+            return mean(x, y, x * y)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "`map`, `filter`, `functools.reduce` of lambdas",
+        "supported",
+        "0.7",
+        """
+        import functools
+
+        def f(x):
+            ys = list(map(lambda t: t * x, [1.0, 2.0, 3.0]))
+            zs = list(filter(lambda t: t > 1.0, ys))
+            return functools.reduce(lambda a, b: a * b, zs, 1.0)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "`sorted` and `max` with `key=`",
+        "supported",
+        "0.7",
+        """
+        def f(x):
+            ys = sorted([x, 2.0 * x, -x], key=lambda t: t * t)
+            return ys[0] * max([x, 3.0 * x], key=abs)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "`**kw` on a called function",
+        "refused",
+        "**kw",
+        """
+        def h(a, **kw):
+            return a * kw["s"]
+
+        def f(x):
+            return h(x, s=2.0)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "a decorated nested function",
+        "refused",
+        "decorator",
+        """
+        import functools
+
+        def f(x):
+            @functools.lru_cache
+            def q(t):
+                return t * t
+            return q(x)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "a nested function returned",
+        "refused",
+        "returned",
+        """
+        def f(x):
+            def make(k):
+                def g(t):
+                    return k * t
+                return g
+            return make(x)(3.0)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "a function held in a local variable",
+        "refused",
+        "act",
+        """
+        import math
+
+        def f(x):
+            act = math.tanh
+            return act(x)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "generator function (`yield`)",
+        "refused",
+        "yield",
+        """
+        def f(x):
+            yield x * x
+        """,
+    ),
+    (
+        "Calls and functions",
+        "`async def`",
+        "refused",
+        "async",
+        """
+        def f(x):
+            async def g(t):
+                return t
+            return x * x
+        """,
+    ),
+    # ---------------------------------------------------------------- state
+    (
+        "State",
+        "reading and writing a `global`",
+        "supported",
+        "0.7",
+        """
+        COUNT = 0
+
+        def f(x):
+            global COUNT
+            COUNT += 1
+            return x * COUNT
+        """,
+    ),
+    (
+        "State",
+        "a global rebound by a called function",
+        "supported",
+        "0.5",
+        """
+        TOTAL = 0.0
+
+        def add(v):
+            global TOTAL
+            TOTAL = TOTAL + v
+
+        def f(x):
+            for i in range(3):
+                add(x * i)
+            return TOTAL * x
+        """,
+    ),
+    (
+        "State",
+        "attribute writes",
+        "refused",
+        "attribute",
+        """
+        class Box:
+            pass
+
+        BOX = Box()
+
+        def f(x):
+            BOX.v = x * x
+            return x
+        """,
+    ),
+    # ---------------------------------------------------------------- containers
+    (
+        "Containers",
+        "tuples, tuple unpacking, starred targets",
+        "supported",
+        "0.7, 1.3",
+        """
+        def f(x, y):
+            a, (b, c) = x * y, (x, y)
+            first, *rest = [a, b, c]
+            return first * rest[0] + rest[1]
+        """,
+    ),
+    (
+        "Containers",
+        "lists: `append`, indexing, `len`, `sum`",
+        "supported",
+        "0.7, 4",
+        """
+        def f(x, n):
+            ys = []
+            for k in range(n):
+                ys.append(x ** k)
+            return sum(ys) * ys[-1] / len(ys)
+        """,
+    ),
+    (
+        "Containers",
+        "list methods `extend`, `insert`, `pop`, `reverse`",
+        "supported",
+        "0.7, 1.3",
+        """
+        def f(x, y):
+            xs = [x, y]
+            xs.extend([x * y, 2.0])
+            xs.insert(0, y * y)
+            last = xs.pop()
+            xs.reverse()
+            return xs[0] * last + xs[1] * xs[2]
+        """,
+    ),
+    (
+        "Containers",
+        "dicts: displays, `d[k] = v`, `get`, `items`, `update`",
+        "supported",
+        "0.7, 1.3",
+        """
+        def f(x, y):
+            d = {"a": x, "b": y}
+            d["c"] = x * y
+            d.update(e=y * y)
+            s = d.get("z", 1.0)
+            for k, v in d.items():
+                s = s * v
+            return s
+        """,
+    ),
+    (
+        "Containers",
+        "a dict argument (gradient is a dict)",
+        "supported",
+        "{'w': 0.7, 'b': -0.2}, 1.3",
+        """
+        def f(params, x):
+            return (params["w"] * x + params["b"]) ** 2
+        """,
+    ),
+    (
+        "Containers",
+        "list and dict comprehensions, generator expressions",
+        "supported",
+        "0.7, 1.3",
+        """
+        def f(x, y):
+            squares = [x * k for k in range(4) if k != 2]
+            weights = {k: y ** k for k in range(3)}
+            return sum(squares) + sum(w * x for w in weights.values())
+        """,
+    ),
+    (
+        "Containers",
+        "NamedTuple argument",
+        "supported",
+        "Point(0.7, 1.3)",
+        """
+        from typing import NamedTuple
+
+        class Point(NamedTuple):
+            x: float
+            y: float
+
+        def f(p):
+            return p.x * p.y + p.x ** 2
+        """,
+    ),
+    (
+        "Containers",
+        "dataclass argument",
+        "supported",
+        "Params(0.7, 1.3)",
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class Params:
+            w: float
+            b: float
+
+        def f(p):
+            return (p.w * 2.0 + p.b) ** 2
+        """,
+    ),
+    (
+        "Containers",
+        "dataclass built inside the function from differentiated values",
+        "refused",
+        "dataclass",
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class Pair:
+            a: float
+            b: float
+
+        def f(x):
+            p = Pair(x, x * x)
+            return p.a + p.b
+        """,
+    ),
+    (
+        "Containers",
+        "a `for` loop over a dict",
+        "refused",
+        "for loop over a dict",
+        """
+        def f(x):
+            d = {"a": x, "b": 2.0}
+            s = 0.0
+            for k in d:
+                s = s + d[k]
+            return s
+        """,
+    ),
+    (
+        "Containers",
+        "sets of values without derivatives; bitwise operators on masks",
+        "supported",
+        "np.array([0.3, -0.7, 1.5, 0.5])",
+        """
+        import numpy as np
+
+        def f(x):
+            kinds = {k % 3 for k in range(7)}
+            inside = (x > 0.0) & (x < 1.0)
+            return np.sum(np.where(inside, x * x, x)) * len(kinds)
+        """,
+    ),
+    (
+        "Containers",
+        "a set holding differentiated values",
+        "refused",
+        "a set holding differentiated values",
+        """
+        def f(x):
+            s = {x, 2.0 * x}
+            return sum(s)
+        """,
+    ),
+    # ---------------------------------------------------------------- NumPy
+    (
+        "NumPy",
+        "broadcasting, element-wise functions",
+        "supported",
+        "np.array([[0.3, -0.7], [1.1, 0.4]]), np.array([0.5, -1.2])",
+        """
+        import numpy as np
+
+        def f(a, b):
+            return np.sum(np.tanh(a * b + 1.0) * np.exp(-b))
+        """,
+    ),
+    (
+        "NumPy",
+        "reductions with `axis` / `keepdims`",
+        "supported",
+        "np.array([[0.3, -0.7, 0.2], [1.1, 0.4, -0.5]])",
+        """
+        import numpy as np
+
+        def f(a):
+            m = a.max(axis=1, keepdims=True)
+            return np.sum(np.mean(a - m, axis=0) ** 2) + np.prod(a.std(axis=1))
+        """,
+    ),
+    (
+        "NumPy",
+        "`dot`, `matmul`, `reshape`, `transpose`",
+        "supported",
+        "np.array([[0.3, -0.7, 0.2], [1.1, 0.4, -0.5]])",
+        """
+        import numpy as np
+
+        def f(a):
+            b = np.dot(a, a.T)
+            c = np.matmul(a.reshape(3, 2), b)
+            return np.sum(c.transpose() ** 2)
+        """,
+    ),
+    (
+        "NumPy",
+        "indexing and slicing, boolean masks, integer arrays",
+        "supported",
+        "np.array([0.3, -0.7, 0.2, 1.1, 0.4])",
+        """
+        import numpy as np
+
+        def f(x):
+            return x[0] * x[-1] + np.sum(x[1:4] ** 2) + np.sum(x[x > 0]) + np.sum(x[np.array([0, 0, 2])])
+        """,
+    ),
+    (
+        "NumPy",
+        "in-place updates `a[i] = v`, `a[i] += v`",
+        "supported",
+        "np.array([0.3, -0.7, 0.2, 1.1]), 0.5",
+        """
+        import numpy as np
+
+        def f(u0, k):
+            u = u0.copy()
+            for _ in range(3):
+                u[1:-1] = u[1:-1] + k * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+                u[0] += k * u[1]
+            return np.sum(u ** 2)
+        """,
+    ),
+    (
+        "NumPy",
+        "`np.where`, `np.maximum`, `concatenate`, `stack`",
+        "supported",
+        "np.array([0.3, -0.7, 0.2]), np.array([1.1, 0.4, -0.5])",
+        """
+        import numpy as np
+
+        def f(a, b):
+            c = np.concatenate([np.where(a > 0, a, b * b), np.maximum(a, b)])
+            d = np.stack([a, b])
+            return np.sum(c ** 2) + np.sum(d[0] * d[1])
+        """,
+    ),
+    (
+        "NumPy",
+        "linear algebra (`solve`, `det`, `inv`)",
+        "supported",
+        "np.array([[2.0, 0.3], [0.1, 1.5]]), np.array([0.5, -1.2])",
+        """
+        import numpy as np
+
+        def f(A, b):
+            x = np.linalg.solve(A, b)
+            return np.sum(x ** 2) + np.linalg.det(A) + np.trace(np.linalg.inv(A))
+        """,
+    ),
+    (
+        "NumPy",
+        "a store into a global array",
+        "refused",
+        "global",
+        """
+        import numpy as np
+
+        G = np.zeros(3)
+
+        def f(x):
+            G[0] = x
+            return x * np.sum(G)
+        """,
+    ),
+    (
+        "NumPy",
+        "`out=` arguments",
+        "refused",
+        "out=",
+        """
+        import numpy as np
+
+        def f(x):
+            y = np.zeros(3)
+            np.multiply(x, x, out=y)
+            return np.sum(y)
+        """,
+    ),
+    (
+        "NumPy",
+        "in-place methods (`a.sort()`)",
+        "refused",
+        "in-place method",
+        """
+        import numpy as np
+
+        def f(x):
+            a = np.array([x, 2.0, -x])
+            a.sort()
+            return np.sum(a * a)
+        """,
+    ),
+    (
+        "NumPy",
+        "`np.put`, `np.copyto` (writing into an argument)",
+        "refused",
+        "writes into an array in place",
+        """
+        import numpy as np
+
+        def f(x):
+            a = np.zeros(3)
+            np.put(a, [0], [x])
+            return np.sum(a)
+        """,
+    ),
+    (
+        "NumPy",
+        "`np.r_` / `np.c_` of differentiated arrays",
+        "refused",
+        "np.r_",
+        """
+        import numpy as np
+
+        def f(x):
+            a = np.r_[x, x * 2.0]
+            return np.sum(a)
+        """,
+    ),
+    # ---------------------------------------------------------------- the rest of Python
+    (
+        "Other Python",
+        "`try` / `except` / `finally`",
+        "supported",
+        "-0.7",
+        """
+        import math
+
+        def f(x):
+            try:
+                y = math.log(x)
+            except ValueError:
+                y = x * x
+            finally:
+                z = 1.0
+            return y + z
+        """,
+    ),
+    (
+        "Other Python",
+        "`with`",
+        "supported",
+        "0.7",
+        """
+        import numpy as np
+
+        def f(x):
+            with np.errstate(divide="ignore"):
+                y = x * x
+            return y
+        """,
+    ),
+    (
+        "Other Python",
+        "`raise` (guard clause), `assert`",
+        "supported",
+        "0.7",
+        """
+        def f(x):
+            if x < -10.0:
+                raise ValueError("too small")
+            assert x > 0.0
+            return x * x
+        """,
+    ),
+    (
+        "Other Python",
+        "`match` on literals and captures",
+        "supported",
+        "0.7, 2",
+        """
+        def f(x, mode):
+            match mode:
+                case 1:
+                    return x
+                case 2 | 3:
+                    return x * x
+                case _:
+                    return -x
+        """,
+    ),
+    (
+        "Other Python",
+        "walrus `:=`, chained comparisons",
+        "supported",
+        "0.7",
+        """
+        def f(x):
+            if 0.0 < (y := x * x) < 1.0:
+                return y * x
+            return y
+        """,
+    ),
+    (
+        "Other Python",
+        "strings, f-strings, `print`",
+        "supported",
+        "0.7",
+        """
+        def f(x):
+            label = f"x={x:.2f}"
+            return x * len(label)
+        """,
+    ),
+    (
+        "Other Python",
+        "bare `except:`",
+        "refused",
+        "except",
+        """
+        def f(x):
+            try:
+                y = x * x
+            except:
+                y = x
+            return y
+        """,
+    ),
+    (
+        "Other Python",
+        "class definition inside the function",
+        "refused",
+        "class",
+        """
+        def f(x):
+            class C:
+                pass
+            return x
+        """,
+    ),
+    # ---------------------------------------------------------------- transforms
+    (
+        "Transforms",
+        "`ac.grad` called inside a differentiated function",
+        "supported",
+        "0.7",
+        """
+        import math
+        import adjoint_compiler as ac
+
+        def g(t):
+            return math.sin(t) * t
+
+        def f(x):
+            return ac.grad(g)(x) * x
+        """,
+    ),
+    (
+        "Transforms",
+        "`ac.vjp` called inside a differentiated function (the pullback only called)",
+        "supported",
+        "0.7",
+        """
+        import math
+        import adjoint_compiler as ac
+
+        def g(t):
+            return math.sin(t) * t
+
+        def f(x):
+            value, pullback = ac.vjp(g)(x)
+            return value * pullback(1.0)
+        """,
+    ),
+    (
+        "Transforms",
+        "third order (the gradient of a function calling `ac.grad` of a gradient)",
+        "refused",
+        "third order",
+        """
+        import math
+        import adjoint_compiler as ac
+
+        def g(t):
+            return math.sin(t) * t
+
+        def dg(t):
+            return ac.grad(g)(t)
+
+        def f(x):
+            return ac.grad(dg)(x)
+        """,
+    ),
+    (
+        "Transforms",
+        "a pullback stored or passed on",
+        "refused",
+        "pullback",
+        """
+        import math
+        import adjoint_compiler as ac
+
+        def g(t):
+            return math.sin(t) * t
+
+        def f(x):
+            value, pullback = ac.vjp(g)(x)
+            kept = [pullback]
+            return kept[0](1.0)
+        """,
+    ),
+    (
+        "Transforms",
+        "custom adjoint (`ac.register_adjoint`)",
+        "supported",
+        "0.7",
+        """
+        import numpy as np
+        import adjoint_compiler as ac
+
+        logistic = np.vectorize(lambda v: 1.0 / (1.0 + np.exp(-v)), otypes=[float])
+
+        @ac.register_adjoint(logistic)
+        def logistic_adjoint(g, ans, v):
+            return g * ans * (1.0 - ans)
+
+        def f(x):
+            return float(logistic(x)) * x
+        """,
+    ),
+]
+
+# supported constructs whose forward mode (``ac.jvp``) is refused: use grad/vjp there
+NO_JVP = {
+    "a called function taking `*args`": "a called function taking *args",
+    "custom adjoint (`ac.register_adjoint`)": "a registered adjoint has no tangent rule",
+}
+
+SUPPORTED, REFUSED = "supported", "refused"
+
+
+def _ident(entry):
+    return re.sub(r"\W+", "_", "%s_%s" % (entry[0], entry[1])).strip("_").lower()
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("constructs")
+
+
+def _load(folder, entry):
+    name = "construct_" + _ident(entry)
+    path = Path(folder) / (name + ".py")
+    text = textwrap.dedent(entry[4]).lstrip()
+    try:
+        compile(text, name, "exec")
+    except SyntaxError:  # match needs Python 3.10
+        pytest.skip("%s is not syntax on this Python" % entry[1])
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod, path.name
+
+
+def _differentiable(args):
+    return tuple(
+        i
+        for i, a in enumerate(args)
+        if isinstance(a, float) or isinstance(a, np.ndarray) and a.dtype.kind == "f" or _floats_inside(a)
+    )
+
+
+def _floats_inside(a):
+    if hasattr(a, "__dataclass_fields__"):
+        return any(isinstance(getattr(a, k), float) for k in a.__dataclass_fields__)
+    if isinstance(a, (list, tuple)):
+        return any(isinstance(v, float) for v in a)
+    if isinstance(a, dict):
+        return any(isinstance(v, float) for v in a.values())
+    return False
+
+
+def _flat(v):
+    if isinstance(v, dict):
+        return np.array([float(v[k]) for k in sorted(v)])
+    if hasattr(v, "_fields"):
+        return np.array([float(getattr(v, k)) for k in v._fields])
+    if hasattr(v, "__dataclass_fields__"):
+        return np.array([float(getattr(v, k)) for k in v.__dataclass_fields__])
+    return np.asarray(v, dtype=float).ravel()
+
+
+def _rebuild(template, flat):
+    if isinstance(template, dict):
+        return {k: float(v) for k, v in zip(sorted(template), flat)}
+    if hasattr(template, "_fields") or hasattr(template, "__dataclass_fields__"):
+        return type(template)(*(float(v) for v in flat))
+    if isinstance(template, (list, tuple)):
+        return type(template)(float(v) for v in flat)
+    if isinstance(template, np.ndarray):
+        return flat.reshape(template.shape)
+    return float(flat[0])
+
+
+def _numerical(f, args, i, eps=1e-6):
+    """Central-difference gradient of f in argument i, component by component, as a flat array."""
+    base = _flat(args[i])
+    out = np.zeros(base.size)
+    for k in range(base.size):
+        shifted = []
+        for t in (eps, -eps):
+            moved = base.copy()
+            moved[k] += t
+            call = list(args)
+            call[i] = _rebuild(args[i], moved)
+            shifted.append(float(f(*call)))
+        out[k] = (shifted[0] - shifted[1]) / (2 * eps)
+    return out
+
+
+def _at(mod, detail):
+    args = eval("(%s,)" % detail, {"np": np, **vars(mod)})
+    return list(args)
+
+
+def _fresh(mod, fn):
+    """``fn`` run from the module state of this moment each time: a function that changes globals
+    (a call counter) is compared with differences of the function it was when the gradient ran."""
+    state = dict(vars(mod))
+
+    def run(*args):
+        vars(mod).update(state)
+        try:
+            return fn(*args)
+        finally:
+            vars(mod).update(state)
+
+    return run
+
+
+@pytest.mark.parametrize("entry", [e for e in CONSTRUCTS if e[2] == SUPPORTED], ids=_ident)
+def test_supported_construct_matches_central_differences(folder, entry):
+    mod, _ = _load(folder, entry)
+    args = _at(mod, entry[3])
+    wrt = _differentiable(args)
+    assert wrt, "the entry has nothing to differentiate"
+    original = _fresh(mod, mod.f)
+    grads = _fresh(mod, ac.grad(mod.f, wrt=wrt))(*[_copy(a) for a in args])
+    references = {}
+    for i, g in zip(wrt, grads):
+        assert type(g) is type(args[i]) or isinstance(args[i], float), (type(g), type(args[i]))
+        reference = references[i] = _numerical(original, [_copy(a) for a in args], i)
+        assert testing.relative_error(_flat(g), reference) < 1e-5, (entry[1], i, g, reference)
+    if entry[1] in NO_JVP:
+        return
+    rng = np.random.default_rng(0)
+    tangents = tuple(_rebuild(args[i], rng.standard_normal(_flat(args[i]).size)) for i in wrt)
+    _, tangent_out = _fresh(mod, ac.jvp(mod.f, wrt=wrt))(*[_copy(a) for a in args], tangents)
+    expected = sum(float(references[i] @ _flat(t)) for i, t in zip(wrt, tangents))
+    assert testing.relative_error(tangent_out, expected) < 1e-5, (entry[1], tangent_out, expected)
+
+
+def _copy(a):
+    return a.copy() if isinstance(a, (np.ndarray, list, dict)) else a
+
+
+@pytest.mark.parametrize("entry", [e for e in CONSTRUCTS if e[2] == REFUSED], ids=_ident)
+def test_refused_construct_raises_located_unsupported_error(folder, entry):
+    mod, filename = _load(folder, entry)
+    with pytest.raises(ac.UnsupportedError) as info:
+        ac.grad(mod.f)(0.7)
+    message = str(info.value)
+    assert re.search(re.escape(filename) + r":\d+:\d+: error: ", message), message
+    assert entry[3] in message, message
+
+
+def test_table_is_well_formed():
+    assert len({_ident(e) for e in CONSTRUCTS}) == len(CONSTRUCTS)
+    for entry in CONSTRUCTS:
+        assert len(entry) == 5 and entry[2] in (SUPPORTED, REFUSED), entry
+    assert set(NO_JVP) <= {e[1] for e in CONSTRUCTS if e[2] == SUPPORTED}
+    ast.literal_eval(repr(CONSTRUCTS))  # plain literals: docs/gen_constructs.py reads them without importing

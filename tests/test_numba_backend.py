@@ -1,0 +1,263 @@
+"""backend="numba": gradients equal the Python backend's and central differences of the original
+function; what numba cannot compile runs on the Python backend after a NumbaFallbackWarning.
+
+numba compiles are slow (a second or more each): each function is compiled once per module (the
+backend shares compiled code between grad and value_and_grad of one function), on small sizes."""
+
+import math
+import time
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+
+import adjoint_compiler as ac
+from adjoint_compiler.testing import check_grads
+
+numba = pytest.importorskip("numba")
+from adjoint_compiler import backend_numba  # noqa: E402
+from adjoint_compiler.backend_numba import NumbaFallbackWarning  # noqa: E402
+
+
+def sin_loop(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + math.sin(x * i)
+    return s
+
+
+def rk4(y, k, n):
+    h = 0.01
+    for i in range(n):
+        k1 = -k * y + math.sin(y)
+        y2 = y + 0.5 * h * k1
+        k2 = -k * y2 + math.sin(y2)
+        y3 = y + 0.5 * h * k2
+        k3 = -k * y3 + math.sin(y3)
+        y4 = y + h * k3
+        k4 = -k * y4 + math.sin(y4)
+        y = y + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    return y
+
+
+def horner(c, x):
+    acc = 0.0
+    for i in range(c.shape[0]):
+        acc = acc * x + c[i]
+    return acc
+
+
+def rosenbrock(x):
+    s = 0.0
+    for i in range(x.shape[0] - 1):
+        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+
+
+def newton_sqrt(a):
+    x = a
+    step = 1.0
+    while abs(step) > 1e-12:
+        step = (x * x - a) / (2.0 * x)
+        x = x - step
+    return x
+
+
+@numba.njit  # an input numba compiled: the backend reads its Python source (py_func)
+def branch(x, y):
+    if x > y:
+        z = x * y
+    else:
+        z = math.sin(x)
+    return z * x
+
+
+def square_sum(xs):
+    s = 0.0
+    for v in xs:
+        s = s + v * v
+    return s
+
+
+def with_dict(d):
+    return d["a"] * d["b"]
+
+
+def squares(x):
+    return x * x
+
+
+WEIGHTS = np.array([1.0, 2.0])
+
+
+def weighted(x):
+    return np.sum(WEIGHTS * x * x)
+
+
+COMPILE_SECONDS = {}  # each function's first numba call, compile included (pytest -s prints them)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_compile_seconds():
+    yield
+    print("\nnumba backend, first call (s): %s" % ", ".join("%s %.2f" % kv for kv in sorted(COMPILE_SECONDS.items())))
+
+
+def numba_grad(f, wrt, *args):
+    """grad(f, backend="numba") after its first call (numba compiles then), timed."""
+    g = ac.grad(f, wrt, backend="numba")
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NumbaFallbackWarning)  # these must compile
+        g(*args)
+    COMPILE_SECONDS.setdefault(f.__name__, time.perf_counter() - start)  # (later: compiled already)
+    return g
+
+
+CASES = {
+    "sin_loop": (sin_loop, 0, (0.3, 50)),
+    "rk4": (rk4, (0, 1), (0.5, 0.7, 100)),
+    "horner": (horner, (0, 1), (np.linspace(-1.0, 1.0, 1000), 0.9)),
+    "rosenbrock": (rosenbrock, 0, (np.linspace(-1.2, 1.2, 1000),)),
+    "newton_sqrt": (newton_sqrt, 0, (2.0,)),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(CASES))
+def case(request):
+    f, wrt, args = CASES[request.param]
+    return f, wrt, args, numba_grad(f, wrt, *args)
+
+
+def _parts(g, wrt):
+    return g if isinstance(wrt, tuple) else (g,)
+
+
+def test_gradient_equals_python_backend_and_finite_differences(case):
+    f, wrt, args, g = case
+    got = g(*args)
+    expected = ac.grad(f, wrt)(*args)
+    for a, b in zip(_parts(got, wrt), _parts(expected, wrt)):
+        assert type(a) is type(b)
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    check_grads(f, args, wrt, grads=got, rtol=1e-5)
+
+
+def test_while_loop_runs_its_own_trip_count():
+    g = numba_grad(newton_sqrt, 0, 2.0)
+    for a in (0.5, 2.0, 100.0):  # different iteration counts: the tape grows as far as it needs
+        assert g(a) == pytest.approx(0.5 / math.sqrt(a), rel=1e-10)
+
+
+def test_if_takes_each_branch_of_an_njit_function():
+    g = numba_grad(branch, (0, 1), 1.5, 0.5)
+    assert g(1.5, 0.5) == pytest.approx((2 * 1.5 * 0.5, 1.5 * 1.5), rel=1e-14)  # x > y: z * x = x * x * y
+    assert g(0.5, 1.5) == pytest.approx((math.sin(0.5) + 0.5 * math.cos(0.5), 0.0), rel=1e-14)  # sin(x) * x
+    for args in ((1.5, 0.5), (0.5, 1.5)):
+        check_grads(branch.py_func, args, (0, 1), grads=g(*args))
+
+
+def test_value_and_grad_shares_the_compiled_code():
+    f, wrt, args = CASES["rk4"]
+    numba_grad(f, wrt, *args)
+    vg = ac.value_and_grad(f, wrt, backend="numba")
+    programs = backend_numba._PROGRAMS[f]
+    before = {key: list(p.ready.values()) for key, p in programs.items()}
+    value, grads = vg(*args)
+    assert {key: list(p.ready.values()) for key, p in programs.items()} == before  # no second compile
+    assert value == pytest.approx(rk4(*args), rel=1e-14)
+    assert grads == pytest.approx(ac.grad(f, wrt)(*args), rel=1e-12)
+
+
+def test_list_of_floats_gives_a_list_gradient():
+    g = numba_grad(square_sum, 0, [1.0, 2.0, 3.0])
+    got = g([1.0, 2.0, 3.0])
+    assert type(got) is list and all(type(v) is float for v in got)
+    assert got == [2.0, 4.0, 6.0]
+
+
+def power(x, n):
+    return x**n
+
+
+def test_differentiated_ints_are_floats():
+    g = numba_grad(power, 0, 10.0, 30)
+    assert g(10, 30) == pytest.approx(3e30, rel=1e-14)  # in 64-bit ints, 10 ** 29 would overflow
+    assert g(2, 3) == 12.0 and type(g(2, 3)) is float
+
+
+def broadcast_sum(x, b):
+    return np.sum(np.sin(x * b))
+
+
+def test_broadcasting_sums_the_copies():
+    x, b = np.linspace(0.0, 1.0, 3)[:, None], np.linspace(0.5, 1.0, 4)  # (3, 1) * (4,): (3, 4)
+    g = numba_grad(broadcast_sum, (0, 1), x, b)
+    for got, expected in zip(g(x, b), ac.grad(broadcast_sum, (0, 1))(x, b)):
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, rtol=1e-13)
+    check_grads(broadcast_sum, (x, b), (0, 1), grads=g(x, b))
+
+
+def test_vjp_and_jvp():
+    x = np.linspace(-1.2, 1.2, 20)
+    value, pullback = ac.vjp(rosenbrock, 0, backend="numba")(x)
+    assert value == pytest.approx(rosenbrock(x), rel=1e-14)
+    np.testing.assert_allclose(pullback(1.0), ac.grad(rosenbrock)(x), rtol=1e-12)
+    np.testing.assert_allclose(pullback(2.0), 2.0 * ac.grad(rosenbrock)(x), rtol=1e-12)
+    value, pullback = ac.vjp(squares, 0, backend="numba")(x)  # an array output
+    np.testing.assert_allclose(pullback(np.ones_like(x)), 2.0 * x, rtol=1e-14)
+    c = np.linspace(-1.0, 1.0, 30)
+    tangents = (np.cos(np.arange(30.0)), 0.5)
+    value, tangent = ac.jvp(horner, (0, 1), backend="numba")(c, 0.9, tangents)
+    expected = ac.jvp(horner, (0, 1))(c, 0.9, tangents)
+    assert value == pytest.approx(expected[0], rel=1e-14) and tangent == pytest.approx(expected[1], rel=1e-12)
+    gc, gx = ac.grad(horner, (0, 1))(c, 0.9)
+    assert tangent == pytest.approx(np.dot(gc, tangents[0]) + gx * 0.5, rel=1e-10)
+
+
+def test_fallback_warns_and_gives_the_python_gradient():
+    g = ac.grad(with_dict, backend="numba")
+    with pytest.warns(NumbaFallbackWarning, match=r"with_dict \(.*test_numba_backend.py:\d+\).*\(dict\)"):
+        assert g({"a": 1.5, "b": 2.0}) == {"a": 2.0, "b": 1.5}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per argument types
+        assert g({"a": 2.5, "b": 2.0}) == {"a": 2.0, "b": 2.5}
+
+    class Scale:
+        k = 3.0
+
+    def scaled(x, s):
+        return x * s.k
+
+    with pytest.warns(NumbaFallbackWarning, match="Scale"):
+        assert ac.grad(scaled, backend="numba")(1.5, Scale()) == 3.0
+
+    g = ac.grad(weighted, backend="numba")  # numba would freeze the global array's contents
+    with pytest.warns(NumbaFallbackWarning, match="global ndarray WEIGHTS"):
+        np.testing.assert_allclose(g(np.array([1.0, 1.0])), [2.0, 4.0])
+    WEIGHTS[0] = 5.0
+    try:
+        np.testing.assert_allclose(g(np.array([1.0, 1.0])), [10.0, 4.0])
+    finally:
+        WEIGHTS[0] = 1.0
+
+    class Pair(NamedTuple):
+        a: float
+        b: float
+
+    def product(p):
+        return p.a * p.b
+
+    with pytest.warns(NumbaFallbackWarning, match="NamedTuples"):
+        assert ac.grad(product, backend="numba")(Pair(2.0, 3.0)) == Pair(3.0, 2.0)
+
+
+def test_backend_names_are_checked():
+    with pytest.raises(ValueError, match="backend='jax'"):
+        ac.grad(square_sum, backend="jax")
+    with pytest.raises(ValueError, match="backend='cuda'"):
+        ac.jvp(square_sum, backend="cuda")
+    with pytest.raises(ValueError, match="has_aux"):
+        ac.grad(square_sum, has_aux=True, backend="numba")
