@@ -8,8 +8,9 @@ evaluated once), nested and starred targets (``a, (b, c) = v``, ``first, *rest =
 ones, ``:=`` an assignment before the statement, ``match`` on literal patterns an ``if`` chain,
 ``with`` a call entering the context manager and one leaving it, a set display or comprehension a
 call of ``set`` (refused later if it holds differentiated values), ``raise`` a call of
-``runtime.raise_`` (emitted back as ``raise``), ``del name`` nothing, and ``import`` inside the body a
-name bound in the function's environment.
+``runtime.raise_`` (emitted back as ``raise``), ``del name`` nothing, ``import`` inside the body a
+name bound in the function's environment, and a type alias statement (``type X = ...``, Python >= 3.12)
+that the function never reads nothing.
 
 Output invariant: none of those constructs is left; every expression is evaluated in Python's order,
 exactly once, and under the same conditions as in the user's code (what a statement evaluates before
@@ -206,6 +207,9 @@ class _Desugar:
             return  # the name is not read again unless assigned again first (Python would raise)
         if kind in (gast.Import, gast.ImportFrom):
             self.imports(stmt)
+            return
+        if kind.__name__ == "TypeAlias":  # Python >= 3.12: type X = ...
+            self.type_alias(stmt)
             return
         if kind is gast.Expr and self.accumulation(stmt.value):
             # emitted code's add_at(bar, index, g), differentiated again: bar = added_at(bar, index, g)
@@ -421,6 +425,16 @@ class _Desugar:
         out.append(stmt)
         if orelse:
             out.append(_at(gast.If(test=trees.clone(exhausted), body=orelse, orelse=[]), orelse[0]))
+
+    def type_alias(self, stmt):
+        # The alias's value is evaluated lazily, on first use of X.__value__: a statement whose name the function
+        # never reads has no effect, so it is dropped; one that is read would bind a name no later pass models.
+        name = stmt.name.id
+        for node in trees.walk(self.fn):
+            if isinstance(node, gast.Name) and node.id == name and not isinstance(node.ctx, gast.Store):
+                self.refuse(
+                    node, "type alias %s read inside a differentiated function" % name, "define it at module level"
+                )
 
     def imports(self, stmt):
         if self.source is None:

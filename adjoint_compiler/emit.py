@@ -95,7 +95,7 @@ def to_source(node):
     if isinstance(node, gast.AST):
         node = gast.gast_to_ast(node)
     ast.fix_missing_locations(node)  # (the printer looks up type comments by line)
-    text = ast.unparse(node) + "\n"  # the standard library's printer: it follows the language's grammar
+    text = trees.unparse(node) + "\n"  # the standard library's printer: it follows the language's grammar
 
     return _COMMENT.sub(_replace_comment, text)
 

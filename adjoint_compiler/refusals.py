@@ -19,7 +19,6 @@ or reaching an attribute, method or function with no derivative (a set, a bitwis
 UnsupportedError
 """
 
-import ast
 import inspect
 import operator
 
@@ -295,7 +294,7 @@ def _enters_context(node, source):
 
 def _quote(node):
     try:
-        return "'%s'" % ast.unparse(gast.gast_to_ast(node)).strip()
+        return "'%s'" % trees.unparse(gast.gast_to_ast(node)).strip()
     except Exception:  # noqa: BLE001  (a message must never fail)
         return "this expression"
 

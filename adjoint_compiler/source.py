@@ -12,7 +12,6 @@ closure values, builtins) needed to resolve the names it reads.
 ('f', 1)
 """
 
-import ast
 import builtins
 import functools
 import inspect
@@ -598,7 +597,7 @@ def derived(origin, tree, cells):
     outer = sorted(held)
     text = "def _make_(%s):\n%s    return %s\n" % (
         ", ".join(outer),
-        textwrap.indent(ast.unparse(gast.gast_to_ast(trees.clone(tree))) + "\n", "    "),
+        textwrap.indent(trees.unparse(gast.gast_to_ast(trees.clone(tree))) + "\n", "    "),
         tree.name,
     )
     namespace = {}

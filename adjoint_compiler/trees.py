@@ -17,6 +17,7 @@ puts the lists of nodes it is given in as they are).
 import ast
 import collections
 import os
+import sys
 import textwrap
 
 import gast
@@ -548,3 +549,56 @@ def _in_context(node, ctx):
             _in_context(e, ctx)
     elif isinstance(node, gast.Starred):
         _in_context(node.value, ctx)
+
+
+# ---- versions15 (issue #15): one printed form on every supported Python ------------------------------------
+def unparse(node):
+    """``ast.unparse`` as Python 3.11 prints: 3.9 and 3.10 write ``(a, b) = f()``, ``for (i, x) in ...`` and
+    ``lambda : 1.0``, so the emitted code (and the golden files) would differ between versions.
+
+    >>> import ast
+    >>> print(unparse(ast.parse("a, b = f(lambda: 1.0)\\nfor i, x in g((1, 2)):\\n    pass")))
+    a, b = f(lambda: 1.0)
+    for i, x in g((1, 2)):
+        pass
+    """
+    return _Unparser().visit(node) if _Unparser else ast.unparse(node)
+
+
+def _unparser_of_python_3_11():
+    tuple_ = ast._Precedence.TUPLE
+
+    class Unparser(ast._Unparser):
+        def visit_Assign(self, node):
+            for target in node.targets:
+                self.set_precedence(tuple_, target)
+            super().visit_Assign(node)
+
+        def _for_helper(self, fill, node):
+            self.set_precedence(tuple_, node.target)
+            super()._for_helper(fill, node)
+
+        def visit_Tuple(self, node):
+            if node.elts and self.get_precedence(node) <= tuple_:
+                self.items_view(self.traverse, node.elts)
+            else:
+                super().visit_Tuple(node)
+
+        def visit_arguments(self, node):
+            start = len(self._source)
+            super().visit_arguments(node)
+            if len(self._source) > start and self._source[start - 1] == "lambda":
+                self._source.insert(start, " ")
+
+        def visit_Lambda(self, node):
+            with self.require_parens(ast._Precedence.TEST, node):
+                self.write("lambda")
+                self.traverse(node.args)
+                self.write(": ")
+                self.set_precedence(ast._Precedence.TEST, node.body)
+                self.traverse(node.body)
+
+    return Unparser
+
+
+_Unparser = _unparser_of_python_3_11() if sys.version_info < (3, 11) else None

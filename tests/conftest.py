@@ -22,3 +22,33 @@ def pytest_configure(config):
         from tests.fuzz import settings
 
         settings.configure(examples)
+
+
+# ---- versions15 (issue #15): the subsets .ci/run runs on the other Python versions ------------------------
+# .ci/run runs the whole suite on the main interpreter; on the oldest NumPy `pytest -m "not slow"`, and on every
+# other Python version `pytest -m "not slow and not tables"`.
+# slow: the fuzzers, the fuzzers' fixed regression programs and the forward-mode table (test_tangents: a jvp and a
+#   vjp compiled for each of ~2,000 calls): whole programs checked against central differences in both modes, which
+#   take half the suite's time.
+# tables: the other large per-rule tables, which test NumPy's functions one by one more than the compiler's handling
+#   of Python's syntax (the run on the oldest NumPy keeps them).
+MARKED = {
+    "slow": ("tests/fuzz/", "tests/regressions/test_fuzz_control.py", "tests/rules/test_tangents.py"),
+    "tables": (
+        "tests/rules/test_np_reductions.py",
+        "tests/rules/test_vocabulary.py",
+        "tests/rules/test_np_elementwise.py",
+        "tests/rules/test_np_linalg.py",
+        "tests/rules/test_np_shape.py",
+    ),
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    import pytest
+
+    for item in items:
+        path = os.path.relpath(str(item.fspath), ROOT).replace(os.sep, "/")
+        for name, paths in MARKED.items():
+            if path.startswith(paths):
+                item.add_marker(getattr(pytest.mark, name))

@@ -805,3 +805,36 @@ def test_sets_of_differentiated_values_are_refused_in_both_modes(fn):
             transform(fn)(*args)
         assert "a set holding differentiated values" in str(info.value)
         assert "%s:%d:%d" % (HERE, line, col) in str(info.value)
+
+
+# ---- versions15 (issue #15): Python 3.12's type alias statement, in a file written at test time -------------
+TYPE_ALIAS_SOURCE = """
+def unused_alias(x):
+    type Pair = tuple[float, float]
+    return x * x * 2.0
+
+
+def read_alias(x):
+    type Pair = tuple[float, float]
+    return x * 2.0 if Pair else x
+"""
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="the type statement is new in Python 3.12")
+def test_type_alias_statement_is_dropped_when_unread_and_refused_when_read(tmp_path):
+    path = tmp_path / "aliases.py"
+    path.write_text(TYPE_ALIAS_SOURCE)
+    spec = importlib.util.spec_from_file_location("aliases", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for x in (0.7, -1.3):
+        assert np.isclose(ac.grad(module.unused_alias)(x), 4.0 * x)
+        assert np.isclose(ac.jvp(module.unused_alias)(x, 1.0)[1], 4.0 * x)
+        h = 1e-6
+        fd = (module.unused_alias(x + h) - module.unused_alias(x - h)) / (2 * h)
+        assert np.isclose(ac.grad(module.unused_alias)(x), fd, rtol=1e-6)
+    with pytest.raises(UnsupportedError) as info:
+        ac.grad(module.read_alias)(0.7)
+    assert "type alias Pair read inside a differentiated function" in str(info.value)
+    assert "aliases.py:9:23" in str(info.value)
+    assert "define it at module level" in str(info.value)

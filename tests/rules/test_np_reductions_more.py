@@ -211,7 +211,11 @@ def test_parameters_follow_numpy_names_and_order(fn):
     # the compiler binds call-site keywords by name and positions by order (np.gradient's one spacing
     # stands for NumPy's *varargs)
     params = [p for p in registry.lookup(fn).params if p != "spacing"]
-    numpy_params = [p for p in inspect.signature(fn).parameters if p in params]
+    try:
+        signature = inspect.signature(fn)
+    except ValueError:  # NumPy before 2.1 gives some C functions (np.bincount) no signature
+        pytest.skip("this NumPy gives %s no signature" % fn.__name__)
+    numpy_params = [p for p in signature.parameters if p in params]
     assert params == numpy_params
 
 

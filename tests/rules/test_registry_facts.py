@@ -73,8 +73,10 @@ VIEW_CALLS = {
     np.trim_zeros: lambda: np.trim_zeros(A[0, 0]),
     np.ndarray: lambda: np.ndarray((24,), buffer=A),
 }
-if hasattr(np, "matrix_transpose"):  # NumPy >= 2
-    VIEW_CALLS.update({np.matrix_transpose: lambda: np.matrix_transpose(A), np.unstack: lambda: np.unstack(A)[0]})
+if hasattr(np, "matrix_transpose"):  # NumPy >= 2.0
+    VIEW_CALLS[np.matrix_transpose] = lambda: np.matrix_transpose(A)
+if hasattr(np, "unstack"):  # NumPy >= 2.1
+    VIEW_CALLS[np.unstack] = lambda: np.unstack(A)[0]
 # declared by name: attributes and methods of an ndarray, or spellings with no function of that __name__
 MAY_VIEW = {
     "T": lambda: A.T,
