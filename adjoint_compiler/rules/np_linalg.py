@@ -37,8 +37,8 @@ a cotangent that is 0 on the other triangle.
 >>> [np.allclose(c, d) for c, d in zip(general, ranked)]
 [True, True]
 >>> spd = np.array([[4.0, 2.0], [2.0, 3.0]])
->>> cholesky_adjoint(np.ones((2, 2)), np.linalg.cholesky(spd), spd)[0][0, 1]  # the upper triangle is not read
-np.float64(0.0)
+>>> float(cholesky_adjoint(np.ones((2, 2)), np.linalg.cholesky(spd), spd)[0][0, 1])  # the upper triangle: not read
+0.0
 """
 
 import numpy as np

@@ -19,7 +19,7 @@ returns (the first), and ``abs`` on a Python float keeps the cotangent a float
 ((1.0, 0.0), (1.0, 0.0))
 >>> abs_scalar_adjoint(1.0, 2.0, -2.0)
 -1.0
->>> extremum_of_adjoint(1.0, 3.0, [3.0, 1.0, 3.0])[0]  # the first of the equal largest (a list for a list)
+>>> [float(v) for v in extremum_of_adjoint(1.0, 3.0, [3.0, 1.0, 3.0])[0]]  # a list's: to the first largest
 [1.0, 0.0, 0.0]
 """
 

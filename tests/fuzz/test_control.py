@@ -89,7 +89,7 @@ def test_generator_covers_the_constructs():
     assert not FEATURES - seen, FEATURES - seen
 
 
-@fuzz_settings(14)  # ~1.3 s a program with both modes checked: the offline runs take the volume (CI time: was 35)
+@fuzz_settings(35)  # ~1.3 s a program with both modes checked: the offline runs take the volume
 @given(case=cases(gen_control))
 def test_random_control_flow_programs(case):
     check_case(case, gen_control)

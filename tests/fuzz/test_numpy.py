@@ -9,7 +9,7 @@ from tests.fuzz.model import Case, SourceProgram
 from tests.fuzz.settings import cases, check_case, fuzz_settings
 
 
-@fuzz_settings(16)  # CI time (was 40): the offline runs take the volume
+@fuzz_settings(40)
 @given(case=cases(gen_numpy))
 def test_random_numpy_programs_match_finite_differences(case):
     check_case(case, gen_numpy)

@@ -6,7 +6,7 @@ from tests.fuzz import gen_rules
 from tests.fuzz.settings import cases, check_case, fuzz_settings
 
 
-@fuzz_settings(8)  # ~1 s a program (autograd too): the slowest generator; CI time (was 20), offline takes the volume
+@fuzz_settings(20)  # ~1 s a program (autograd too): the slowest generator
 @given(case=cases(gen_rules))
 def test_random_programs_over_every_rule(case):
     check_case(case, gen_rules)

@@ -67,7 +67,7 @@ def test_seed_g_matches_hand_derived_gradient(x):
     assert got == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 
-@fuzz_settings(16)  # (CI time, was 40: more run offline, python -m tests.fuzz --generator scalar)
+@fuzz_settings(40)  # (CI time: more run offline, python -m tests.fuzz --generator scalar)
 @given(case=cases(gen_scalar))
 def test_random_programs_match_finite_differences(case):
     check_case(case, gen_scalar)

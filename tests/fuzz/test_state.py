@@ -6,7 +6,7 @@ from tests.fuzz import gen_state
 from tests.fuzz.settings import cases, check_case, fuzz_settings
 
 
-@fuzz_settings(6)  # CI time (was 15): the offline runs take the volume
+@fuzz_settings(15)
 @given(case=cases(gen_state))
 def test_random_state_programs(case):
     check_case(case, gen_state)
