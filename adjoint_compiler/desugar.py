@@ -40,6 +40,7 @@ import inspect
 import math
 
 import gast
+import numpy as np
 
 from adjoint_compiler import effects, naming, runtime, trees
 from adjoint_compiler import source as source_mod
@@ -102,6 +103,7 @@ class _Desugar:
             if any(isinstance(n, _COMPREHENSIONS + (gast.NamedExpr,)) for n in trees.breadth_first(default)):
                 self.refuse(default, "a comprehension or := in a parameter default", "compute it in the body")
         self.sets()
+        self.index_tricks()
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
 
     def sets(self):
@@ -123,6 +125,59 @@ class _Desugar:
             else:
                 items = _at(gast.ListComp(elt=child.elt, generators=child.generators), child)
             _set(owner, field, index, _at(gast.Call(func=trees.name(make), args=[items], keywords=[]), child))
+
+    def index_tricks(self):
+        """``np.r_[a, b]`` becomes ``np.concatenate((np.atleast_1d(a), np.atleast_1d(b)))`` (a slice item
+        ``lo:hi:step`` ``np.arange``, ``lo:hi:nj`` ``np.linspace``) and ``np.c_[a, b]`` a concatenation along
+        the last axis of each item made a column (``(n,)`` -> ``(n, 1)``), as NumPy's index tricks build
+        them: calls with rules, where the subscript of an object has none."""
+        found = [
+            (owner, field, index, child, trick)
+            for owner in trees.walk(self.fn)
+            for owner, field, index, child in _children(owner)
+            if isinstance(child, gast.Subscript) and isinstance(child.ctx, gast.Load)
+            for trick in [self.resolve(child.value)]
+            if trick is not None and (trick is np.r_ or trick is np.c_)
+        ]
+        if not found:
+            return
+        numpy = self.bind("np", np)
+
+        def np_call(fn, args, near, keywords=()):
+            func = _at(gast.Attribute(value=trees.name(numpy), attr=fn, ctx=gast.Load()), near)
+            return _at(gast.Call(func=func, args=args, keywords=list(keywords)), near)
+
+        for owner, field, index, child, trick in reversed(found):  # inner ones first: their slots stay valid
+            spelling = "np.r_[...]" if trick is np.r_ else "np.c_[...]"
+            items = child.slice.elts if isinstance(child.slice, gast.Tuple) else [child.slice]
+            parts = []
+            for item in items:
+                if isinstance(item, gast.Constant) and isinstance(item.value, str):
+                    self.refuse(item, "a directive string in %s" % spelling, "join the arrays with np.concatenate")
+                if isinstance(item, gast.Slice):
+                    if trick is np.c_:
+                        self.refuse(item, "a slice in np.c_[...]", "make the range with np.arange, then join")
+                    step = item.step
+                    if isinstance(step, gast.Constant) and isinstance(step.value, complex):
+                        bounds = [item.lower or gast.Constant(value=0, kind=None), item.upper]
+                        count = gast.Constant(value=int(abs(step.value)), kind=None)
+                        parts.append(np_call("linspace", bounds + [count], item))
+                        continue
+                    literal = step is None or _real(step) or isinstance(step, gast.UnaryOp) and _real(step.operand)
+                    if item.upper is None or not literal:  # (a complex step held in a variable is a count)
+                        self.refuse(item, "this slice in np.r_[...]", "make the range with np.arange or np.linspace")
+                    bounds = [item.lower or gast.Constant(value=0, kind=None), item.upper] + ([step] if step else [])
+                    parts.append(np_call("arange", bounds, item))
+                elif trick is np.r_:
+                    parts.append(np_call("atleast_1d", [item], item))
+                else:
+                    # np.c_'s column of one item, (n,) -> (n, 1), () -> (1, 1), 2-d and more as they are, is
+                    # np.column_stack of the item alone (np.column_stack of them all joins on axis 1, not -1)
+                    alone = _at(gast.Tuple(elts=[item], ctx=gast.Load()), item)
+                    parts.append(np_call("column_stack", [alone], item))
+            joined = _at(gast.Tuple(elts=parts, ctx=gast.Load()), child)
+            axis = [gast.keyword(arg="axis", value=gast.Constant(value=-1, kind=None))] if trick is np.c_ else []
+            _set(owner, field, index, np_call("concatenate", [joined], child, axis))
 
     def own_changed_arguments(self):
         """A parameter the function stores into (``x[0] = v``, ``x[1:] += d``) or changes with a list or
@@ -1126,6 +1181,10 @@ def _flat(target):
     if isinstance(target, (gast.Tuple, gast.List)):
         return all(isinstance(e, (gast.Name, gast.Subscript, gast.Attribute)) for e in target.elts)
     return False
+
+
+def _real(node):
+    return isinstance(node, gast.Constant) and isinstance(node.value, (int, float))
 
 
 def _store(node):

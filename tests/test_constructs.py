@@ -855,14 +855,26 @@ CONSTRUCTS = [
     (
         "NumPy",
         "`np.r_` / `np.c_` of differentiated arrays",
-        "refused",
-        "np.r_",
+        "supported",
+        "np.array([0.7, -1.3])",
         """
         import numpy as np
 
         def f(x):
-            a = np.r_[x, x * 2.0]
-            return np.sum(a)
+            a = np.r_[x, 0:2, x[0] * 2.0]
+            return np.sum(np.sin(a)) + np.sum(np.c_[x, x ** 2] ** 3)
+        """,
+    ),
+    (
+        "NumPy",
+        "a directive string in `np.r_`",
+        "refused",
+        "a directive string in np.r_",
+        """
+        import numpy as np
+
+        def f(x):
+            return np.sum(np.r_["0,2", [x], [x]])
         """,
     ),
     # ---------------------------------------------------------------- the rest of Python

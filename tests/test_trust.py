@@ -104,10 +104,6 @@ def value_stored_on_an_object(x):
     return b.v + x
 
 
-def concatenates_with_r_(a):
-    return np.sum(np.r_[a, a] ** 2)
-
-
 def adds_at(a):
     v = np.zeros(3)
     np.add.at(v, [0, 0], a)
@@ -118,7 +114,6 @@ def adds_at(a):
     "f, arg, what",
     [
         (value_stored_on_an_object, 1.0, "b.v"),
-        (concatenates_with_r_, np.array([1.0, 2.0]), "np.r_"),
         (adds_at, 1.0, "at()"),
     ],
 )
