@@ -49,7 +49,12 @@ from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedErr
 _COMPREHENSIONS = (gast.ListComp, gast.DictComp, gast.SetComp, gast.GeneratorExp)
 # builtins a generator expression may be passed to: each consumes it at once, as it would a list
 _CONSUMERS = {sum, min, max, tuple, list, sorted, dict, set, frozenset, enumerate, zip, math.fsum, math.prod}
-_SHORT_CIRCUIT = {any: True, all: False}  # the element value that decides the answer
+_SHORT_CIRCUIT = {any: True, all: False}
+_WRITERS = (
+    np.fill_diagonal,
+    np.put_along_axis,
+    np.copyto,
+)  # NumPy functions that store: become a[...] = v  # the element value that decides the answer
 
 
 def run(fn, source):
@@ -266,6 +271,8 @@ class _Desugar:
         if kind.__name__ == "TypeAlias":  # Python >= 3.12: type X = ...
             self.type_alias(stmt)
             return
+        if kind is gast.Expr and isinstance(stmt.value, gast.Call) and _writer(self.resolve(stmt.value.func)):
+            stmt, kind = self.writer_as_store(stmt), gast.Assign
         if kind is gast.Expr and self.accumulation(stmt.value):
             # emitted code's add_at(bar, index, g), differentiated again: bar = added_at(bar, index, g)
             call = stmt.value
@@ -335,6 +342,53 @@ class _Desugar:
         source = stmt.value
         for target in stmt.targets:
             self.unpack(target, source, stmt, out)
+
+    def writer_as_store(self, stmt):
+        """``np.fill_diagonal(a, v)``, ``np.put_along_axis(a, i, v, axis)`` and ``np.copyto(a, v[, where=w])``
+        as the stores they are: ``a[diagonal_index(np.shape(a))] = v``,
+        ``a[along_axis(i, axis, np.shape(a))] = v`` and ``a[...] = v`` (``np.where(w, v, a)``), which the
+        in-place machinery differentiates."""
+        call = stmt.value
+        fn = self.resolve(call.func)
+        spelling = "np.%s" % fn.__name__
+        if any(isinstance(a, gast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+            self.refuse(call, "%s with *args or **kwargs" % spelling)
+        try:
+            bound = inspect.signature(fn).bind(*call.args, **{k.arg: k.value for k in call.keywords})
+        except (TypeError, ValueError):
+            return stmt  # NumPy raises at run time, as the original does
+        args = bound.arguments
+        target = args.get("a", args.get("arr", args.get("dst")))
+        if not isinstance(target, gast.Name):
+            self.refuse(call, "%s into something other than a local name" % spelling, "name the array first")
+        numpy = self.bind("np", np)
+
+        def np_call(name, *args):
+            func = _at(gast.Attribute(value=trees.name(numpy), attr=name, ctx=gast.Load()), call)
+            return _at(gast.Call(func=func, args=list(args), keywords=[]), call)
+
+        value = args.get("val", args.get("values", args.get("src")))
+        if fn is np.fill_diagonal:
+            wrap = args.get("wrap")
+            if wrap is not None and not (isinstance(wrap, gast.Constant) and wrap.value is False):
+                self.refuse(wrap, "np.fill_diagonal with wrap=True", "store the diagonal with a[i, i] = v")
+            helper = trees.name(self.bind("diagonal_index", runtime.diagonal_index))
+            index = _at(gast.Call(func=helper, args=[np_call("shape", trees.name(target.id))], keywords=[]), call)
+        elif fn is np.put_along_axis:
+            axis = args.get("axis")
+            if axis is None or isinstance(axis, gast.Constant) and axis.value is None:
+                self.refuse(call, "np.put_along_axis with axis=None", "store into a.ravel() copy, then reshape")
+            helper = trees.name(self.bind("along_axis", runtime.along_axis))
+            shape = np_call("shape", trees.name(target.id))
+            index = _at(gast.Call(func=helper, args=[args["indices"], axis, shape], keywords=[]), call)
+        else:  # np.copyto
+            if "casting" in args:
+                self.refuse(args["casting"], "np.copyto with casting=", "store with a[...] = v")
+            index = _at(gast.Constant(value=Ellipsis, kind=None), call)
+            if "where" in args:
+                value = np_call("where", args["where"], value, trees.name(target.id))
+        store = _at(gast.Subscript(value=trees.name(target.id), slice=index, ctx=gast.Store()), call)
+        return _at(gast.Assign(targets=[store], value=value, type_comment=None), stmt)
 
     def accumulation(self, call):
         return (
@@ -1181,6 +1235,10 @@ def _flat(target):
     if isinstance(target, (gast.Tuple, gast.List)):
         return all(isinstance(e, (gast.Name, gast.Subscript, gast.Attribute)) for e in target.elts)
     return False
+
+
+def _writer(fn):
+    return any(fn is w for w in _WRITERS)
 
 
 def _real(node):

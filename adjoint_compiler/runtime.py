@@ -142,6 +142,38 @@ def added_at(bar, index, g):
     return out
 
 
+def diagonal_index(shape):
+    """The index ``np.fill_diagonal(a, v)`` (``wrap=False``) stores at, as ``a[diagonal_index(a.shape)] = v``:
+    ``(i, i, ...)`` for ``i < min(shape)``; NumPy's errors for fewer than 2 axes or unequal ones beyond 2."""
+    if len(shape) < 2:
+        raise ValueError("array must be at least 2-d")
+    if len(shape) > 2 and len(set(shape)) > 1:
+        raise ValueError("All dimensions of input must be of equal length")
+    return np.diag_indices(min(shape), len(shape))
+
+
+def along_axis(indices, axis, shape):
+    """The index ``np.put_along_axis(a, indices, values, axis)`` stores at, as ``a[along_axis(...)] = values``
+    (what ``np.take_along_axis`` reads): ``indices`` on ``axis``, an ``np.arange`` broadcast on every other.
+
+    >>> a = np.zeros((2, 3)); a[along_axis(np.array([[2], [0]]), 1, a.shape)] = 1.0; a.tolist()
+    [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+    """
+    indices = np.asarray(indices)
+    if indices.ndim != len(shape):
+        raise ValueError("indices and the array must have the same number of dimensions")
+    axis = axis + len(shape) if axis < 0 else axis
+    index = []
+    for k, n in enumerate(shape):
+        if k == axis:
+            index.append(indices)
+        else:
+            fancy = [1] * len(shape)
+            fancy[k] = n
+            index.append(np.arange(n).reshape(fancy))
+    return tuple(index)
+
+
 def at_bar(g, index, like):
     """The cotangent of ``like``, added at ``g[index]`` by ``added_at``: the part of ``g`` it reached (summed
     where np.add.at broadcast it)."""
@@ -760,6 +792,8 @@ def polygamma(n, x):
 HELPERS = (
     "add_at",
     "added_at",
+    "along_axis",
+    "diagonal_index",
     "at_bar",
     "stored_number",
     "add_bars",

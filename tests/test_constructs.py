@@ -854,6 +854,23 @@ CONSTRUCTS = [
     ),
     (
         "NumPy",
+        "`np.fill_diagonal`, `np.put_along_axis`, `np.copyto` (statements on a local array)",
+        "supported",
+        "np.array([[0.7, -1.3], [0.2, 1.1]])",
+        """
+        import numpy as np
+
+        def f(a):
+            b = a * 1.0
+            np.fill_diagonal(b, a[0, 1] * 3.0)
+            np.put_along_axis(b, np.array([[1], [0]]), np.sin(a[:, :1]), axis=1)
+            c = np.zeros_like(b)
+            np.copyto(c, b ** 2, where=b > 0)
+            return np.sum(c * b)
+        """,
+    ),
+    (
+        "NumPy",
         "`np.r_` / `np.c_` of differentiated arrays",
         "supported",
         "np.array([0.7, -1.3])",

@@ -168,6 +168,7 @@ nondifferentiable(
 nondifferentiable(runtime.loop_length, runtime.zip_length, reason="a number of loop steps")
 nondifferentiable(runtime.keys_of, reason="a dict's keys")
 nondifferentiable(runtime.index_of, runtime.count_of, reason="a position or a count in a list")
+nondifferentiable(runtime.along_axis, runtime.diagonal_index, reason="the index a NumPy writer stores at")
 # they appear only next to in-place updates of adjoint buffers, which the compiler refuses in emitted code
 # (grad of grad through a[i] = v), so no derivative is ever dropped through them
 nondifferentiable(runtime.stored, runtime.stored_number, runtime.snapshot, runtime.put_back, reason=IN_PLACE)
