@@ -60,6 +60,8 @@ class _Points:
         self.checks = {}  # id(check_rebind statement) -> (statement, tokens of its name, points-to state)
         self.overlapping = set()  # ids of stores a[i] = v where v may be a view into a
         self.containers = set()  # tokens of certain lists, tuples and dicts: their slices are copies
+        self.listed = None  # a name certainly a list for the statements being read (block)
+        self.listed = None  # a name certainly a list for the statement being read (_list_method_guard)
 
     # -- tokens of expressions ------------------------------------------------
 
@@ -122,7 +124,8 @@ class _Points:
             return self.of(node, env)
         if isinstance(node, gast.Subscript):
             base = self.of(node.value, env)
-            if base and base <= self.containers:
+            listed = isinstance(node.value, gast.Name) and node.value.id == self.listed and _sliced(node.slice)
+            if base and (base <= self.containers or listed):
                 # of a list, tuple or dict: an element is one of its contents, a slice a new list of them
                 contents = self.closure(base) - base
                 if not _sliced(node.slice):
@@ -215,6 +218,9 @@ class _Points:
     def block(self, stmts, env):
         for s in stmts:
             env = self.stmt(s, env)
+            # after the guard of xs.pop() / insert / reverse, xs is a list (Python has no such method on an
+            # array): the slices the next statement rebinds it to are new lists, not views
+            self.listed = _list_method_guard(s)
         return env
 
     def stmt(self, s, env):
@@ -267,6 +273,30 @@ class _Points:
 def _sliced(index):
     """Whether subscript ``index`` has a slice in it (of a list: a new list)."""
     return any(isinstance(n, gast.Slice) for n in trees.breadth_first(index))
+
+
+def _list_method_guard(stmt):
+    """The name in anf's ``check_rebind(xs, 'xs.pop(...)')`` before a list method it lowers, else None."""
+    name = _rebind_check(stmt)
+    construct = stmt.value.args[1] if name is not None and len(stmt.value.args) > 1 else None
+    if isinstance(construct, gast.Constant) and str(construct.value).endswith(_LIST_METHODS):
+        return name.id if isinstance(name, gast.Name) else None
+    return None
+
+
+_LIST_METHODS = (".pop(...)", ".insert(...)", ".reverse(...)")
+
+
+def _list_method_guard(stmt):
+    """The name in anf's ``check_rebind(xs, 'xs.pop(...)')`` before a list method it lowers, else None."""
+    name = _rebind_check(stmt)
+    construct = stmt.value.args[1] if name is not None and len(stmt.value.args) > 1 else None
+    if isinstance(construct, gast.Constant) and str(construct.value).endswith(_LIST_METHODS):
+        return name.id if isinstance(name, gast.Name) else None
+    return None
+
+
+_LIST_METHODS = (".pop(...)", ".insert(...)", ".reverse(...)")
 
 
 def _rebind_check(stmt):

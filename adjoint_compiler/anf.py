@@ -75,8 +75,8 @@ def f(x, d):
     for _t3 in range(_t4):
         _t1 = _t2[_t3]
         ys.append(_t1)
-    _t5 = ys[-1]
     check_rebind(ys, 'ys.pop(...)', '<unknown>', 0, 0)
+    _t5 = ys[-1]
     ys = ys[:-1]
     _t6 = _t5
     _cond1 = 'k' in d
@@ -532,6 +532,7 @@ class _Anf:
             )
         if kind == "list":
             index = self.atom(args[0]) if args else trees.const(-1)
+            self.guard(name, construct, call)  # first: aliasing knows the name a list from here to its rebinding
             value = self.atom(_subscript(receiver, index))
             rest = (
                 _slice(receiver, upper=trees.const(-1))
@@ -542,7 +543,6 @@ class _Anf:
                     right=_slice(_slice(receiver, lower=trees.clone(index)), lower=trees.const(1)),
                 )
             )
-            self.guard(name, construct, call)
             self.assign(trees.name(name, True), rest)
             return value
         key = self.atom(args[0])

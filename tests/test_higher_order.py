@@ -134,6 +134,25 @@ def test_second_derivatives_through_in_place_gradient_code_are_refused_at_the_us
     assert "test_higher_order.py:%d:" % updates_in_place.__code__.co_firstlineno in str(info.value)
 
 
+def builds_a_list(x):
+    out = []
+    for i in range(len(x)):
+        if x[i] > 0:
+            out.append(x[i] ** 2)
+        else:
+            out.append(math.exp(x[i]))
+    return sum(out) * max(out)
+
+
+def test_second_derivatives_through_a_list_built_by_appends():
+    # the gradient pops the list's cotangent (one pop per append): forward mode over it follows the pops
+    x = np.array([0.5, -0.3, 1.2])
+    h = ac.hessian(builds_a_list)(x)
+    np.testing.assert_allclose(h, _fd_jacobian(ac.grad(builds_a_list), x), rtol=1e-6, atol=1e-8)
+    v = np.array([1.0, -2.0, 0.5])
+    np.testing.assert_allclose(ac.hvp(builds_a_list)(x, v), h @ v, rtol=1e-10)
+
+
 def loss_with_metrics(w, x):
     pred = np.tanh(x @ w)
     return np.sum(pred**2), {"pred": pred, "n": len(x), "label": "train"}
