@@ -287,18 +287,6 @@ def _list_method_guard(stmt):
 _LIST_METHODS = (".pop(...)", ".insert(...)", ".reverse(...)")
 
 
-def _list_method_guard(stmt):
-    """The name in anf's ``check_rebind(xs, 'xs.pop(...)')`` before a list method it lowers, else None."""
-    name = _rebind_check(stmt)
-    construct = stmt.value.args[1] if name is not None and len(stmt.value.args) > 1 else None
-    if isinstance(construct, gast.Constant) and str(construct.value).endswith(_LIST_METHODS):
-        return name.id if isinstance(name, gast.Name) else None
-    return None
-
-
-_LIST_METHODS = (".pop(...)", ".insert(...)", ".reverse(...)")
-
-
 def _rebind_check(stmt):
     """The name in ``check_rebind(x, ...)`` (anf's run-time guard before ``x = x op y``), else None."""
     if (
