@@ -61,7 +61,6 @@ class _Points:
         self.overlapping = set()  # ids of stores a[i] = v where v may be a view into a
         self.containers = set()  # tokens of certain lists, tuples and dicts: their slices are copies
         self.listed = None  # a name certainly a list for the statements being read (block)
-        self.listed = None  # a name certainly a list for the statement being read (_list_method_guard)
 
     # -- tokens of expressions ------------------------------------------------
 
