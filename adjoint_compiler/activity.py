@@ -111,7 +111,13 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     def spread_varied():
         before = len(varied)
         for name, op in defs:
-            if name not in varied and differentiable(op) and any(a in varied for a in op.operand_names()):
+            if name in varied or not differentiable(op):
+                continue
+            element = _tuple_element(op, ops)
+            if element is not None:  # t[k] of a tuple display: varied as the element is, not as t is
+                if isinstance(element, gast.Name) and element.id in varied:
+                    varied.add(name)
+            elif any(a in varied for a in op.operand_names()):
                 varied.add(name)
         return len(varied) != before
 
@@ -140,6 +146,20 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     act.owned = _infer_owned(defs)
     act.where_fed = _infer_where_fed(defs)
     return act
+
+
+def _tuple_element(op, ops):
+    """The element ``t[k]`` reads when ``t`` is a tuple display assigned once and ``k`` a constant int (a
+    tuple never changes: ``args = (s, a, b); args[0]`` is ``s``, inactive in ``np.einsum(*args)`` when
+    only ``a`` and ``b`` are differentiated), else None."""
+    if op.kind != "subscript" or not isinstance(op.args[0], gast.Name):
+        return None
+    index, made = op.args[1], ops.get(op.args[0].id)
+    if not (isinstance(index, gast.Constant) and type(index.value) is int):
+        return None
+    if made is None or made.kind != "tuple" or not isinstance(made.node, gast.Tuple):
+        return None
+    return made.args[index.value] if -len(made.args) <= index.value < len(made.args) else None
 
 
 def _infer_where_fed(defs):

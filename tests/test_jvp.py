@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import adjoint_compiler as ac
+from adjoint_compiler import check_grads
 from tests import test_golden as golden
 
 GRAD_CASES = [c for c in golden.CASES if c[4] == "grad"]
@@ -175,3 +176,29 @@ def test_cli_shows_the_tangent_code():
         check=True,
     ).stdout
     assert "def f_jvp(x, y, x_dot, y_dot):" in out and "v2_dot = x_dot * y + y_dot * x" in out
+
+
+def einsum_of_a_packed_tuple(subscripts, a, b):
+    args = (subscripts, a, b)
+    return np.einsum(*args)
+
+
+def einsum_of_star_args(*args):
+    return np.einsum(*args)
+
+
+def reads_a_tuple_by_constant_index(x, y):
+    t = (x, 2.0, y * x)
+    return t[0] * t[1] + t[2] ** 2 + t[-1]
+
+
+def test_an_element_of_a_tuple_is_active_as_the_element_is():
+    # np.einsum(*args): args[0] is the subscripts string, not a differentiated value (its tangent would
+    # be passed to einsum as subscripts: a TypeError in forward mode before)
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal((3, 4))
+    check_grads(einsum_of_a_packed_tuple, ("ij,jk->ik", a, b), (1, 2))
+    _, tangent = ac.jvp(einsum_of_star_args, wrt=(1, 2))("ij,jk->ik", a, b, (a, b))
+    np.testing.assert_allclose(tangent, a @ b + a @ b)
+    check_grads(reads_a_tuple_by_constant_index, (0.3, 1.2), (0, 1))
+    check_grads(reads_a_tuple_by_constant_index, (0.3, 1.2), 1)
