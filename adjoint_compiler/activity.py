@@ -22,6 +22,7 @@ import numpy as np
 from adjoint_compiler import runtime, trees
 from adjoint_compiler.rules import py_math, registry
 from adjoint_compiler import refusals
+from adjoint_compiler.errors import UnsupportedError
 from adjoint_compiler.ops import BINOPS, ELEMENTWISE, UNARYOPS, Op, classify, differentiable  # noqa: F401  (re-exported)
 
 _SCALAR_BUILTINS = {abs, min, max, float, int, round, operator.floordiv} | ELEMENTWISE
@@ -138,6 +139,7 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     refusals.refuse_effects_through_calls(fn.body, source, local, varied, memo)
     refusals.refuse_differentiated_globals_seen_by_callees(fn.body, source, local, varied, set())
     _fixed_point(spread_useful)
+    _refuse_bookkeeping_of_varied(fn, defs, source, varied, useful)
     refusals.refuse_values_without_derivatives(fn, defs, source, varied, useful)
     refusals.refuse_untracked_operations(fn, defs, source, varied, useful)
     scalars = _infer_scalars(defs, set(scalar_params) | set(scalar_outputs))
@@ -146,6 +148,24 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     act.owned = _infer_owned(defs)
     act.where_fed = _infer_where_fed(defs)
     return act
+
+
+def _refuse_bookkeeping_of_varied(fn, defs, source, varied, useful):
+    """Emitted code differentiated again (hvp, grad of grad): a runtime helper declared without derivative
+    because it only moves cotangents around in-place updates must not get a differentiated value whose
+    result is used: its derivative would be dropped. Refused (in emitted code: never the user's own)."""
+    for name, op in defs:
+        if (
+            op.kind == "call"
+            and name in useful
+            and registry.nondifferentiable_reason(op.fn) == registry.IN_PLACE
+            and registry.linearity(op.fn) is None  # (stored: forward mode follows it as linear)
+            and any(a in varied for a in op.operand_names())
+        ):
+            raise UnsupportedError(
+                "a derivative through %s (the bookkeeping of an in-place update)" % getattr(op.fn, "__name__", op.fn),
+                source.location(op.node) if source is not None and op.node is not None else None,
+            )
 
 
 def _tuple_element(op, ops):

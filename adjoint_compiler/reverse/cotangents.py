@@ -135,8 +135,10 @@ class Cotangents:
         target = self.name(name)
         out.append(_assign(target, value))
         self.bars[name] = _name(target)
-        if _fresh(value):
-            self.owned.add(name)  # arithmetic makes a new array: element updates may write into it
+        if _fresh(value) and name not in self.appended:
+            # arithmetic makes a new array: element updates may write into it (the cotangent of a list built
+            # by appends must be a list of this code's own, list_bar's, which materialize makes)
+            self.owned.add(name)
 
     def tuple_length(self, name):
         """``n`` if ``name`` certainly holds a tuple (or list) of ``n`` values that nothing changes, else None."""

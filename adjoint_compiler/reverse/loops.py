@@ -100,7 +100,8 @@ def adjoint_loop(r, stmt, adjoint_block):
     subscripted = {op.args[0].id for n, op in act.defs if op.kind == "subscript"} | r.stored
     pre = []
     for n in [h for h in carried if h in act.active] + outside:
-        cot.materialize(n, pre, owned=n in subscripted and n in act.active)
+        # a list the loop pops (it was built by appends) or indexes: a cotangent of this code's own
+        cot.materialize(n, pre, owned=(n in subscripted or n in cot.appended) and n in act.active)
     entry_state = dict(cot.bars)
 
     adjoint_body = adjoint_block(r, body)

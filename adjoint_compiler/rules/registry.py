@@ -106,6 +106,7 @@ class Rule:
 
 _RULES = {}
 _NONDIFF = {}
+IN_PLACE = "in-place update bookkeeping"  # the reason of runtime helpers that only move cotangents around
 _NONDIFF_ATTRIBUTES = set()
 _METHODS = {}  # ndarray method name -> the function it is differentiated as
 _ATTRIBUTES = {}  # ndarray attribute name -> the function it is differentiated as
@@ -423,6 +424,14 @@ def is_nondifferentiable(fn):
         return _key(fn) in _NONDIFF
     except TypeError:
         return False
+
+
+def nondifferentiable_reason(fn):
+    """Why ``fn`` is declared without derivative, or None."""
+    try:
+        return _NONDIFF.get(_key(fn))
+    except TypeError:  # unhashable
+        return None
 
 
 def is_nondifferentiable_attribute(name):

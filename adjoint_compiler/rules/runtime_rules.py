@@ -20,7 +20,7 @@ helper of ``runtime`` that emitted code calls has a rule or a declaration here, 
 import numpy as np
 
 from adjoint_compiler import runtime
-from adjoint_compiler.rules.registry import adjoint, linear, nondifferentiable, tangent
+from adjoint_compiler.rules.registry import IN_PLACE, adjoint, linear, nondifferentiable, tangent
 from adjoint_compiler.runtime import (
     added_at,
     centered,
@@ -108,6 +108,14 @@ def elements_bar_adjoint(g, ans, g_in, like):
     return elements_bar(g, g_in), None
 
 
+@adjoint(runtime.list_bar, linear="all")
+def list_bar_adjoint(g, ans, xs, bar=None):
+    # list_bar adds bar, element by element, to zeros shaped like xs (its values are not read): bar's
+    # cotangent is g in bar's structure. Linear: its tangent is list_bar of the tangents (the gradient of a
+    # list built by appends, differentiated again by hvp)
+    return None, elements_bar(g, bar)
+
+
 @adjoint(runtime.structure)
 def structure_adjoint(g, ans, cls, fields):
     # a NamedTuple's cotangent has one part per field, as a tuple's (a NamedTuple, a tuple or a list)
@@ -154,7 +162,6 @@ def polygamma_tangent(dot, ans, n, x):
 
 
 BOOKKEEPING = "runtime bookkeeping"
-IN_PLACE = "in-place update bookkeeping"
 nondifferentiable(
     runtime.zeros_like,
     runtime.check_scalar,
@@ -175,7 +182,7 @@ nondifferentiable(runtime.stored, runtime.stored_number, runtime.snapshot, runti
 # but forward mode over a gradient (hvp, jvp of grad) runs them on a list's cotangent, which it follows
 # through stores: there the cotangent a stored value takes is linear in the buffer's
 linear(runtime.stored, runtime.stored_number, kind="first")
-nondifferentiable(runtime.once, runtime.list_bar, runtime.zero_slots, reason=IN_PLACE)
+nondifferentiable(runtime.once, runtime.zero_slots, reason=IN_PLACE)
 nondifferentiable(runtime.old_slot, runtime.put_slot, reason=IN_PLACE)
 nondifferentiable(runtime.shape_of, reason="a shape, for the adjoint of broadcasting")
 nondifferentiable(

@@ -418,6 +418,11 @@ def _runtime_cases():
     out.append(Case("polygamma-0", runtime.polygamma, [0, float(rng.uniform(0.5, 3))], {}, (1,)))
     out.append(Case("polygamma-2", runtime.polygamma, [2, float(rng.uniform(0.5, 3))], {}, (1,)))
     out.append(Case("add_bars", runtime.add_bars, [rng.standard_normal(2), rng.standard_normal(2)], {}, (0, 1)))
+    # the cotangent of a list built by appends: a list of its own (hvp differentiates the gradient through it)
+    out.append(Case("list_bar", runtime.list_bar, [[0.5, 1.5, 2.0], rng.standard_normal(3)], {}, (1,)))
+    out.append(
+        Case("list_bar-of-rows", runtime.list_bar, [[[0.5, 1.5], [2.0, 1.0]], rng.standard_normal((2, 2))], {}, (1,))
+    )
     out.append(
         Case("add_bars-first-only", runtime.add_bars, [rng.standard_normal(2), rng.standard_normal(2)], {}, (0,))
     )
