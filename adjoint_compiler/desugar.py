@@ -6,7 +6,8 @@ element, as Python's does. ``map``/``filter`` of a lambda or a function become c
 ``functools.reduce`` a loop. Chained comparisons become ``and`` of single ones (each middle operand
 evaluated once), nested and starred targets (``a, (b, c) = v``, ``first, *rest = xs``) become flat
 ones, ``:=`` an assignment before the statement, ``match`` on literal patterns an ``if`` chain,
-``with`` a call entering the context manager and one leaving it, a set display or comprehension a
+``with`` a call entering the context manager and one leaving it, ``make(x)(y)`` of a function that defines
+functions ``_make1 = make(x)`` before ``_make1(y)`` (for ``resolve`` to inline), a set display or comprehension a
 call of ``set`` (refused later if it holds differentiated values), ``raise`` a call of
 ``runtime.raise_`` (emitted back as ``raise``), ``del name`` nothing, ``import`` inside the body a
 name bound in the function's environment, and a type alias statement (``type X = ...``, Python >= 3.12)
@@ -102,7 +103,31 @@ class _Desugar:
             if any(isinstance(n, _COMPREHENSIONS + (gast.NamedExpr,)) for n in trees.breadth_first(default)):
                 self.refuse(default, "a comprehension or := in a parameter default", "compute it in the body")
         self.sets()
+        self.made_functions()
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
+
+    def made_functions(self):
+        """``make(x)(y)``, where ``make`` is a nested function or a user function that defines functions:
+        ``(_make1 := make(x))(y)``, which is lowered as any ``:=`` is, so that ``resolve`` finds the function
+        made in a variable of its own (``_make1 = make(x)``) and can inline its making."""
+        nested = {n.name for n in trees.scope(self.fn.body) if isinstance(n, gast.FunctionDef)}
+        for node in list(trees.scope(self.fn.body)):
+            inner = node.func if isinstance(node, gast.Call) else None
+            if not isinstance(inner, gast.Call):
+                continue
+            if isinstance(inner.func, gast.Name) and inner.func.id in nested:
+                label = inner.func.id
+            else:
+                maker = self.resolve(inner.func)
+                if not (
+                    inspect.isfunction(maker)
+                    and any(inspect.iscode(c) for c in maker.__code__.co_consts)
+                    and not (maker.__module__ or "").startswith("adjoint_compiler")
+                ):
+                    continue
+                label = maker.__name__
+            target = _at(trees.name(self.namer.fresh("_" + label + "{}"), store=True), inner)
+            node.func = _at(gast.NamedExpr(target=target, value=inner), inner)
 
     def sets(self):
         """``{a, b}`` becomes ``set((a, b))`` and ``{e for ...}`` ``set([e for ...])``: a set of values without

@@ -99,11 +99,7 @@ def classify(value, source, local):
                 if naming.is_temp(value.func.id)
                 else "a call of the local variable '%s' (a function chosen at run time)" % value.func.id
             )
-            raise UnsupportedError(
-                what,
-                source.location(value) if source is not None else None,
-                "call the function by the global name it has",
-            )
+            raise UnsupportedError(what, _call_location(value, source), "call the function by the global name it has")
         if (
             isinstance(value.func, gast.Attribute)
             and isinstance(value.func.value, gast.Constant)
@@ -147,6 +143,24 @@ def classify(value, source, local):
     if isinstance(value, (gast.Compare, gast.JoinedStr)):
         return Op("nondiff", node=value)
     return Op("other", node=value)
+
+
+def _call_location(call, source):
+    """Where the user wrote ``call`` of a local (a copy made by a lowering may have lost its place: then the
+    first call of that variable in the user's lowered tree)."""
+    if source is None:
+        return None
+    if getattr(call, "lineno", None) is None:
+        names = (call.func.id, naming.family(call.func.id)[0])
+        found = [
+            node
+            for node in trees.walk(source.tree)
+            if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id in names
+        ]
+        found = [n for n in found if getattr(n, "lineno", None) is not None]
+        if found:
+            return source.location(min(found, key=lambda n: (n.lineno, n.col_offset)))
+    return source.location(call)
 
 
 def differentiable(op):

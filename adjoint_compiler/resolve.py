@@ -45,7 +45,10 @@ def f(x, y):
     return mul(x, t)
 """
 
+import builtins
 import functools
+import inspect
+import sysconfig
 
 import gast
 
@@ -71,14 +74,21 @@ class _Resolve:
         self.src = src
         self.namer = naming.Namer(trees.all_names(fn) | set(src.env))
 
+    def unique(self, name):
+        """``name`` if free, else ``name2``, ``name3``... (not ``name_2``, which reads as an SSA version)."""
+        k = 1
+        found = name
+        while found in self.namer.taken:
+            k += 1
+            found = "%s%d" % (name, k)
+        return self.namer.reserve(found)
+
     # -- facts about the tree, recomputed after each change ----------------------------------------
 
     def survey(self):
         fn = self.fn
         self.bindings = {}  # name -> how often it is bound anywhere in the tree (nested functions too)
-        for a in _parameters(fn):
-            self.bindings[a] = self.bindings.get(a, 0) + 1
-        for node in trees.walk(fn):
+        for node in trees.walk(fn):  # (parameters are names in a Param context)
             if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param, gast.Del)):
                 self.bindings[node.id] = self.bindings.get(node.id, 0) + 1
             elif isinstance(node, gast.FunctionDef) and node is not fn:
@@ -87,6 +97,17 @@ class _Resolve:
                 for n in node.names:
                     self.bindings[n] = self.bindings.get(n, 0) + _MANY
         self.local = trees.local_names(fn) | {n for n, k in self.bindings.items() if k}
+        self.own = {}  # name -> how often it is bound in the function's own scope
+        for node in trees.scope(fn.body):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
+                self.own[node.id] = self.own.get(node.id, 0) + 1
+            elif isinstance(node, gast.FunctionDef):
+                self.own[node.name] = self.own.get(node.name, 0) + 1
+            elif isinstance(node, (gast.Global, gast.Nonlocal)):
+                for n in node.names:
+                    self.own[n] = self.own.get(n, 0) + _MANY
+        for a in _parameters(fn):
+            self.own[a] = self.own.get(a, 0) + 1
         self.params = set(_parameters(fn))
         # the functions defined in the function's own scope, bound once: name -> FunctionDef
         self.nested = {
@@ -111,9 +132,22 @@ class _Resolve:
                         self.blocks[id(stmt)] = (block, i)
 
     def reads(self, name):
-        return [
-            n for n in trees.walk(self.fn) if isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Load)
-        ]
+        """The reads of the function's variable ``name``, in nested functions too where they do not bind
+        a ``name`` of their own."""
+        out = []
+        stack = list(self.fn.body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, gast.Name) and node.id == name and isinstance(node.ctx, gast.Load):
+                out.append(node)
+            if isinstance(node, gast.FunctionDef) and name in _own_names(node) - _declared(node):
+                stack.extend(node.args.defaults)
+                continue
+            if isinstance(node, gast.Lambda) and name in _parameters(node):
+                stack.extend(node.args.defaults)
+                continue
+            stack.extend(gast.iter_child_nodes(node))
+        return out
 
     def dominated(self, stmt, nodes):
         """Whether every node of ``nodes`` is in a statement after ``stmt`` in ``stmt``'s block (so it runs
@@ -156,7 +190,7 @@ class _Resolve:
 
     def aliases(self):
         """``act = math.tanh`` ... ``act(x)``: each read of ``act`` becomes ``math.tanh``."""
-        for stmt in list(trees.statements(self.fn)):
+        for stmt in list(_in_order(self.fn)):
             name = trees.assigned_name(stmt) if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 else None
             if name is None or self.bindings.get(name) != 1 or name in self.nested or id(stmt) not in self.blocks:
                 continue
@@ -178,7 +212,7 @@ class _Resolve:
             if isinstance(node, gast.Call) and self.is_partial(node.func):
                 node.func, node.args, node.keywords = _applied(node.func, node.args, node.keywords)
                 return True
-        for stmt in list(trees.statements(self.fn)):
+        for stmt in list(_in_order(self.fn)):
             name = trees.assigned_name(stmt) if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 else None
             if name is None or self.bindings.get(name) != 1 or id(stmt) not in self.blocks:
                 continue
@@ -194,14 +228,14 @@ class _Resolve:
             kept = []  # assignments of the values the partial fixed, in Python's order
             func = made.args[0]
             if isinstance(func, gast.Lambda):
-                fixed_name = self.namer.unique(naming.PARTIAL_FUNCTION.format(name))
+                fixed_name = self.unique(naming.PARTIAL_FUNCTION.format(name))
                 kept.append(gast.copy_location(trees.assign(fixed_name, func), stmt))
                 func = gast.copy_location(trees.name(fixed_name), func)
 
             def fixed(value, label):
                 if self.stays(value):
                     return value
-                var = self.namer.unique(naming.PARTIAL_VALUE.format(name, label))
+                var = self.unique(naming.PARTIAL_VALUE.format(name, label))
                 kept.append(gast.copy_location(trees.assign(var, value), value))
                 return gast.copy_location(trees.name(var), value)
 
@@ -237,7 +271,7 @@ class _Resolve:
 
     def loops(self):
         """``for fn in (np.sin, np.cos): body`` -> the body once with ``np.sin`` for ``fn``, once with ``np.cos``."""
-        for loop in list(trees.statements(self.fn)):
+        for loop in list(_in_order(self.fn)):
             if not (
                 isinstance(loop, gast.For)
                 and isinstance(loop.target, gast.Name)
@@ -274,8 +308,105 @@ class _Resolve:
         return False
 
     def returned(self):
-        """``g = make(x)`` (or ``make(x)(y)``) where make returns a function it defines: make's body inlined."""
+        """``g = make(x)`` where make returns a function it defines: make's body inlined, renamed, and ``g``
+        the function it defined (desugar made ``make(x)(y)`` into ``_make1 = make(x)`` and ``_make1(y)``)."""
+        for stmt in list(_in_order(self.fn)):
+            name = trees.assigned_name(stmt) if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 else None
+            if name is None or not isinstance(stmt.value, gast.Call) or id(stmt) not in self.blocks:
+                continue
+            if not any(
+                isinstance(self.parents.get(id(r)), gast.Call) and self.parents[id(r)].func is r
+                for r in self.reads(name)
+            ):
+                continue  # (only a function that is called is made here)
+            made = self.maker(stmt.value.func)
+            if made is None:
+                continue
+            maker, label = made
+            call = stmt.value
+            where = self.src.location(call)
+            why = _not_inlinable(maker, call)
+            if why is None and self.own.get(name) != 1:
+                why = "the variable '%s' it is assigned to is also assigned elsewhere" % name
+            if why is None and not self.dominated(stmt, self.reads(name)):
+                why = "'%s' is read where it may not have been assigned yet" % name
+            if why is not None:
+                raise UnsupportedError(
+                    "a call of the function that %s(...) returns, where %s" % (label, why),
+                    where,
+                    "define the function it returns at module level, taking what it reads as parameters",
+                )
+            self.replace(stmt, self.inlined(maker, call, name, stmt))
+            if self.nested.get(label) is maker:
+                self.survey()
+                if not self.reads(label):  # inlined everywhere: its def goes (its names would shadow g's)
+                    self.remove(maker)
+            return True
         return False
+
+    def maker(self, func):
+        """(FunctionDef, label) of the function ``func`` calls, if it defines functions and its body can be
+        read in this one's place: a nested function, or a function of the same module without a closure."""
+        if isinstance(func, gast.Name) and isinstance(self.nested.get(func.id), gast.FunctionDef):
+            node = self.nested[func.id]
+            if any(isinstance(n, (gast.FunctionDef, gast.Lambda)) for n in trees.scope(node.body)):
+                return node, func.id
+            return None
+        value = source_mod.global_value(func, self.src, self.local)
+        if not (inspect.isfunction(value) and any(inspect.iscode(c) for c in value.__code__.co_consts)):
+            return None
+        if (value.__module__ or "").startswith("adjoint_compiler") or value.__code__.co_filename.startswith(_LIBRARIES):
+            return None
+        label = value.__name__
+        own = getattr(self.src.func, "__globals__", None)
+        if value.__globals__ is not own or value.__closure__:
+            raise UnsupportedError(
+                "a call of the function that %s(...) returns, a function of another module or a closure" % label,
+                self.src.location(func),
+                "define the function it returns at module level, taking what it reads as parameters",
+            )
+        tree = trees.clone(source_mod.read(value).tree)
+        for n in sorted(trees.loads(tree) - _bound_anywhere(tree)):
+            mine = dict.get(self.src.env, n, _UNKNOWN)
+            if n in self.local or mine is not value.__globals__.get(n, getattr(builtins, n, _UNKNOWN)):
+                raise UnsupportedError(
+                    "a call of the function that %s(...) returns, which reads '%s', a name this function "
+                    "binds otherwise" % (label, n),
+                    self.src.location(func),
+                    "rename one of them",
+                )
+        return tree, label
+
+    def inlined(self, maker, call, name, stmt):
+        """The statements of ``name = maker(*args)``: each parameter assigned its argument, the maker's body
+        with its variables renamed, and the function it returns defined as ``name``."""
+        body = maker.body
+        result = body[-1].value
+        mapping = {}
+        for v in sorted(_own_names(maker)):
+            mapping[v] = self.unique(naming.INLINED.format(maker.name, v))
+        if isinstance(result, gast.Name):
+            self.namer.taken.discard(mapping[result.id])
+            mapping[result.id] = name
+        params = [a.id for a in maker.args.args]
+        out = []
+        given = set()
+        for param, arg in zip(params, call.args):
+            out.append(gast.copy_location(trees.assign(mapping[param], arg), arg))
+            given.add(param)
+        for k in call.keywords:
+            out.append(gast.copy_location(trees.assign(mapping[k.arg], k.value), k.value))
+            given.add(k.arg)
+        defaults = dict(zip(params[len(params) - len(maker.args.defaults) :], maker.args.defaults))
+        for param in params:
+            if param not in given:
+                out.append(gast.copy_location(trees.assign(mapping[param], trees.clone(defaults[param])), call))
+        for s in body[:-1]:
+            out.append(_renamed(trees.clone(s), mapping))
+        if isinstance(result, gast.Lambda):
+            lam = _renamed(trees.clone(result), mapping)
+            out.append(gast.copy_location(trees.assign(name, lam), stmt))
+        return out
 
     # -- refusals ----------------------------------------------------------------------------------
 
@@ -302,6 +433,122 @@ class _Resolve:
 
 
 _UNKNOWN = object()
+_LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})
+
+
+def _in_order(fn):
+    """The statements under ``fn``, in the order they are written."""
+    out = []
+
+    def visit(block):
+        for stmt in block:
+            out.append(stmt)
+            for field in _BLOCKS:
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list):
+                    visit(inner)
+            for handler in getattr(stmt, "handlers", None) or []:
+                visit(handler.body)
+
+    visit(fn.body)
+    return out
+
+
+def _not_inlinable(maker, call):
+    """Why the body of ``maker`` (a FunctionDef) cannot stand for ``call`` of it, or None."""
+    args = maker.args
+    if getattr(maker, "decorator_list", None):
+        return "%s is decorated" % maker.name
+    if args.vararg or args.kwarg or args.kwonlyargs or getattr(args, "posonlyargs", None):
+        return "%s takes *args, **kwargs, keyword-only or positional-only parameters" % maker.name
+    if not _plain(call):
+        return "the call spreads *args or **kwargs"
+    params = [a.id for a in args.args]
+    if len(call.args) > len(params) or any(k.arg not in params[len(call.args) :] for k in call.keywords):
+        return "the call does not match the parameters of %s" % maker.name
+    given = set(params[: len(call.args)]) | {k.arg for k in call.keywords}
+    defaults = dict(zip(params[len(params) - len(args.defaults) :], args.defaults))
+    for p in params:
+        if p not in given and not isinstance(defaults.get(p), gast.Constant):
+            return "the parameter '%s' is left to a default that is not a constant" % p
+    body = maker.body
+    last = body[-1] if body else None
+    if not (isinstance(last, gast.Return) and last.value is not None):
+        return "%s does not end by returning the function it defines" % maker.name
+    result = last.value
+    defined = {s.name for s in body[:-1] if isinstance(s, gast.FunctionDef)}
+    if not (isinstance(result, gast.Lambda) or isinstance(result, gast.Name) and result.id in defined):
+        return "%s returns something other than a lambda or a function it defines (by its name)" % maker.name
+    for node in trees.scope(body):
+        if isinstance(node, gast.Return) and node is not last:
+            return "%s returns at more than one place" % maker.name
+        if isinstance(node, (gast.Global, gast.Nonlocal, gast.Yield, gast.YieldFrom)):
+            return "%s has a global, nonlocal or yield statement" % maker.name
+        if isinstance(node, gast.Name) and node.id == maker.name:
+            return "%s calls itself" % maker.name
+    own = _own_names(maker)
+    if isinstance(result, gast.Name) and sum(1 for s in trees.scope(body) if _binds(s, result.id)) != 1:
+        return "%s binds the name '%s' more than once" % (maker.name, result.id)
+    if maker.name in own:
+        return "%s binds its own name" % maker.name
+    return None
+
+
+def _bound_anywhere(tree):
+    """Every name bound somewhere in ``tree``, in any of its scopes."""
+    names = {n.id for n in trees.walk(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))}
+    return names | {n.name for n in trees.walk(tree) if isinstance(n, gast.FunctionDef)}
+
+
+def _declared(fn):
+    """The names ``fn`` declares nonlocal or global: its enclosing scope's, not its own."""
+    return {n for s in trees.scope(fn.body) if isinstance(s, (gast.Nonlocal, gast.Global)) for n in s.names}
+
+
+def _binds(node, name):
+    return (
+        (isinstance(node, gast.Name) and node.id == name and isinstance(node.ctx, gast.Store))
+        or isinstance(node, gast.FunctionDef)
+        and node.name == name
+    )
+
+
+def _own_names(fn):
+    """The names ``fn`` binds in its own scope: parameters, assignment targets, functions it defines."""
+    names = set(_parameters(fn))
+    for node in trees.scope(fn.body):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
+            names.add(node.id)
+        elif isinstance(node, gast.FunctionDef):
+            names.add(node.name)
+    return names
+
+
+def _renamed(node, mapping):
+    """``node`` with the names of ``mapping`` renamed where they mean the enclosing scope's variables (not
+    inside a function that binds that name itself); ``nonlocal`` declarations of them too."""
+    if isinstance(node, (gast.FunctionDef, gast.Lambda)):
+        inner = _own_names(node) if isinstance(node, gast.FunctionDef) else set(_parameters(node))
+        if isinstance(node, gast.FunctionDef):
+            declared = {n for s in trees.scope(node.body) if isinstance(s, gast.Nonlocal) for n in s.names}
+            inner -= declared
+            if node.name in mapping:
+                node.name = mapping[node.name]
+        else:
+            inner |= {n.id for n in trees.walk(node.body) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        visible = {k: v for k, v in mapping.items() if k not in inner}
+        for default in node.args.defaults:
+            _renamed(default, mapping)
+        for child in node.body if isinstance(node.body, list) else [node.body]:
+            _renamed(child, visible)
+        return node
+    if isinstance(node, gast.Name) and node.id in mapping and not isinstance(node.ctx, gast.Param):
+        node.id = mapping[node.id]
+    if isinstance(node, gast.Nonlocal):
+        node.names = [mapping.get(n, n) for n in node.names]
+    for child in gast.iter_child_nodes(node):
+        _renamed(child, mapping)
+    return node
 
 
 def _parameters(fn):
@@ -344,4 +591,3 @@ def _jumps(body):
             continue
         stack.extend(c for c in gast.iter_child_nodes(node))
     return False
-
