@@ -52,11 +52,14 @@ _CONSUMERS = {sum, min, max, tuple, list, sorted, dict, set, frozenset, enumerat
 _SHORT_CIRCUIT = {any: True, all: False}  # the element value that decides the answer
 
 
-def run(fn, source):
-    """Return ``fn`` with its body lowered (in place: ``fn`` is a fresh parse)."""
+def run(fn, source, own_arguments=True):
+    """Return ``fn`` with its body lowered (in place: ``fn`` is a fresh parse). Without ``own_arguments``,
+    parameters the body changes are left as they are (a body inlined elsewhere, whose parameters are
+    variables assigned there)."""
     lowering = _Desugar(fn, source)
     lowering.function()
-    lowering.own_changed_arguments()
+    if own_arguments:
+        lowering.own_changed_arguments()
     return fn
 
 
@@ -110,7 +113,12 @@ class _Desugar:
         """``make(x)(y)``, where ``make`` is a nested function or a user function that defines functions:
         ``(_make1 := make(x))(y)``, which is lowered as any ``:=`` is, so that ``resolve`` finds the function
         made in a variable of its own (``_make1 = make(x)``) and can inline its making."""
-        nested = {n.name for n in trees.scope(self.fn.body) if isinstance(n, gast.FunctionDef)}
+        nested = {
+            n.name
+            for n in trees.scope(self.fn.body)
+            if isinstance(n, gast.FunctionDef)
+            and any(isinstance(m, (gast.FunctionDef, gast.Lambda)) for m in trees.scope(n.body))
+        }
         for node in list(trees.scope(self.fn.body)):
             inner = node.func if isinstance(node, gast.Call) else None
             if not isinstance(inner, gast.Call):

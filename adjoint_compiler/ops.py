@@ -152,10 +152,16 @@ def _call_location(call, source):
         return None
     if getattr(call, "lineno", None) is None:
         names = (call.func.id, naming.family(call.func.id)[0])
+        temp = naming.is_temp(names[1])  # a value made at run time: a call of a call, or of an element
         found = [
             node
             for node in trees.walk(source.tree)
-            if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id in names
+            if isinstance(node, gast.Call)
+            and (
+                not isinstance(node.func, (gast.Name, gast.Attribute))
+                if temp
+                else isinstance(node.func, gast.Name) and node.func.id in names
+            )
         ]
         found = [n for n in found if getattr(n, "lineno", None) is not None]
         if found:

@@ -52,7 +52,7 @@ import sysconfig
 
 import gast
 
-from adjoint_compiler import naming, trees
+from adjoint_compiler import desugar, naming, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import UnsupportedError
 
@@ -258,16 +258,11 @@ class _Resolve:
         return isinstance(node.args[0], gast.Lambda) or self.static_function(node.args[0])
 
     def stays(self, value):
-        """Whether ``value`` means the same wherever it is read later: a constant, a parameter the function
-        never rebinds, or a global (module attribute) chain."""
+        """Whether ``value`` means the same wherever it is read later: a constant, or a parameter the
+        function never rebinds (a global could be rebound by a call in between)."""
         if isinstance(value, gast.Constant):
             return True
-        if isinstance(value, gast.Name) and value.id in self.params:
-            return self.bindings.get(value.id) == 1
-        root = value
-        while isinstance(root, gast.Attribute):
-            root = root.value
-        return isinstance(root, gast.Name) and root.id not in self.local and isinstance(root, gast.Name)
+        return isinstance(value, gast.Name) and value.id in self.params and self.bindings.get(value.id) == 1
 
     def loops(self):
         """``for fn in (np.sin, np.cos): body`` -> the body once with ``np.sin`` for ``fn``, once with ``np.cos``."""
@@ -336,7 +331,11 @@ class _Resolve:
                     where,
                     "define the function it returns at module level, taking what it reads as parameters",
                 )
-            self.replace(stmt, self.inlined(maker, call, name, stmt))
+            lowered = desugar.run(trees.clone(maker), self.src, own_arguments=False)  # as this body was
+            why = _not_inlinable(lowered, call)
+            if why is not None:
+                raise UnsupportedError("a call of the function that %s(...) returns, where %s" % (label, why), where)
+            self.replace(stmt, self.inlined(lowered, call, name, stmt))
             if self.nested.get(label) is maker:
                 self.survey()
                 if not self.reads(label):  # inlined everywhere: its def goes (its names would shadow g's)
@@ -482,8 +481,8 @@ def _not_inlinable(maker, call):
     for node in trees.scope(body):
         if isinstance(node, gast.Return) and node is not last:
             return "%s returns at more than one place" % maker.name
-        if isinstance(node, (gast.Global, gast.Nonlocal, gast.Yield, gast.YieldFrom)):
-            return "%s has a global, nonlocal or yield statement" % maker.name
+        if isinstance(node, (gast.Global, gast.Nonlocal, gast.Yield, gast.YieldFrom, gast.Try)):
+            return "%s has a global, nonlocal, yield or try statement" % maker.name
         if isinstance(node, gast.Name) and node.id == maker.name:
             return "%s calls itself" % maker.name
     own = _own_names(maker)

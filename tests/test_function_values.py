@@ -18,6 +18,7 @@ from tests.test_errors import _marked_location
 
 HERE = os.path.basename(__file__)
 USE_TANH = True
+G = 2.0
 
 
 def helper(t):
@@ -46,6 +47,21 @@ MODEL = Model(1.5)
 def make_scaler(a):
     # a module-level function returning a closure
     return lambda t: a * t * t
+
+
+def make_offset(a):
+    # a module-level maker with a body before its return
+    b = np.sin(a)
+
+    def g(t):
+        return b * t + a
+
+    return g
+
+
+def bump():
+    global G
+    G = G + 1.0
 
 
 def integrate(g, a, b, n=4):
@@ -128,6 +144,14 @@ def loop_nested_in_range(w, x):
     return s
 
 
+def loops_nested_in_functions_loop(x):
+    s = x
+    for k in range(2):
+        for fn in (np.sin, np.exp):
+            s = fn(s) * x
+    return s
+
+
 def loop_variable_read_after(x, y):
     s = 0.0
     for fn in (np.sin, np.cos):
@@ -166,6 +190,20 @@ def partial_value_kept(x, y):
     p = partial(mul, v)
     v = v * y  # p keeps the value it was given
     return p(y) + v
+
+
+def partial_of_a_rebound_global(x):
+    global G
+    G = 2.0
+    p = functools.partial(mul, G)
+    bump()  # G changes; p keeps 2.0
+    return p(x) * G
+
+
+def partial_of_an_alias(x, y):
+    m = mul
+    p = functools.partial(m, x)
+    return p(y)
 
 
 def partial_in_loop(x, y):
@@ -208,6 +246,52 @@ def closure_in_loop(x, y):
     for i in range(3):
         g = make(x * i)
         s = s + g(y) * x
+    return s
+
+
+def closure_with_comprehension(x, y):
+    def make(a):
+        ws = [a * k for k in range(3)]
+        return lambda t: sum(w * t for w in ws)
+
+    g = make(x)
+    return g(y)
+
+
+def closure_of_closure(x):
+    def make(a):
+        def g(t):
+            def h(u):
+                return u * a
+
+            return h(t) * t
+
+        return g
+
+    return make(x)(2.0)
+
+
+def closure_with_state(x):
+    def make(a):
+        total = 0.0
+
+        def add(v):
+            nonlocal total
+            total = total + a * v
+            return total
+
+        return add
+
+    add = make(x)
+    add(1.0)
+    y = add(2.0)
+    return y * x
+
+
+def closure_module_level_in_loop(x, y):
+    s = 0.0
+    for i in range(3):
+        s = s + make_offset(x * i + y)(x)
     return s
 
 
@@ -256,16 +340,23 @@ CASES = [
     (loop_over_functions, (0.7, 1.3), (0, 1)),
     (loop_over_lambdas, (0.7, 1.3), (0, 1)),
     (loop_nested_in_range, (W, 0.7), (0, 1)),
+    (loops_nested_in_functions_loop, (0.7,), 0),
     (loop_variable_read_after, (0.7, 1.3), (0, 1)),
     (partial_global, (0.7, 1.3), (0, 1)),
     (partial_keyword, (0.7, 1.3), (0, 1)),
     (partial_nested, (0.7, 1.3), (0, 1)),
     (partial_applied_at_once, (0.7, 1.3), (0, 1)),
     (partial_value_kept, (0.7, 1.3), (0, 1)),
+    (partial_of_a_rebound_global, (0.7,), 0),
+    (partial_of_an_alias, (0.7, 1.3), (0, 1)),
     (partial_in_loop, (0.7, 1.3), (0, 1)),
     (closure_lambda, (0.7,), 0),
     (closure_def, (0.7, 1.3), (0, 1)),
     (closure_in_loop, (0.7, 1.3), (0, 1)),
+    (closure_with_comprehension, (0.7, 1.3), (0, 1)),
+    (closure_of_closure, (0.7,), 0),
+    (closure_with_state, (0.7,), 0),
+    (closure_module_level_in_loop, (0.7, 1.3), (0, 1)),
     (closure_module_level, (0.7, 1.3), (0, 1)),
     (closure_in_expression, (0.7, 1.3), (0, 1)),
     (passed_to_nested, (0.7,), 0),
@@ -333,15 +424,9 @@ def test_resolved_calls_are_direct_and_readable():
         "    return t"
     )
     assert _stage(partial_value_kept) == (
-        "def partial_value_kept(x, y):\n"
-        "    v = x * 2.0\n"
-        "    p_arg0 = v\n"
-        "    v = v * y\n"
-        "    return mul(p_arg0, y) + v"
+        "def partial_value_kept(x, y):\n    v = x * 2.0\n    p_arg0 = v\n    v = v * y\n    return mul(p_arg0, y) + v"
     )
-    assert _stage(partial_keyword) == (
-        "def partial_keyword(x, y):\n    return scale(y, k=x) + scale(y, k=2.0)"
-    )
+    assert _stage(partial_keyword) == ("def partial_keyword(x, y):\n    return scale(y, k=x) + scale(y, k=2.0)")
 
 
 def test_a_closure_is_the_nested_function_with_its_captured_variables():
@@ -401,6 +486,13 @@ def stored_in_list(x):
     return pair[1] * x
 
 
+def called_result_of_a_call(x):
+    def choose():
+        return np.sin
+
+    return choose()(x)  # <- choose()(x)
+
+
 def _outer():
     k = 2.0
 
@@ -425,6 +517,7 @@ REFUSED = [
     (maker_with_two_returns, "a call of the function that make(...) returns, where make returns at more than one"),
     (stored_in_list, "nested function 'g' used as a value"),
     (maker_with_a_closure, "a function of another module or a closure"),
+    (called_result_of_a_call, "a call of a function value made at run time"),
 ]
 
 
