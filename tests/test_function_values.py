@@ -59,6 +59,10 @@ def make_offset(a):
     return g
 
 
+def compose(f, g):
+    return lambda t: f(g(t))
+
+
 def bump():
     global G
     G = G + 1.0
@@ -295,6 +299,12 @@ def closure_module_level_in_loop(x, y):
     return s
 
 
+def closure_of_functions(x, y):
+    # the functions the maker is given are known too: the lambda calls np.sin and the nested lambda
+    h = compose(np.sin, lambda t: t * y)
+    return h(x) + compose(np.cos, np.tanh)(y)
+
+
 def closure_module_level(x, y):
     g = make_scaler(x)
     return g(y) + make_scaler(y)(x)
@@ -358,6 +368,7 @@ CASES = [
     (closure_with_state, (0.7,), 0),
     (closure_module_level_in_loop, (0.7, 1.3), (0, 1)),
     (closure_module_level, (0.7, 1.3), (0, 1)),
+    (closure_of_functions, (0.7, 1.3), (0, 1)),
     (closure_in_expression, (0.7, 1.3), (0, 1)),
     (passed_to_nested, (0.7,), 0),
     (passed_to_nested_reading, (0.7, 1.3), (0, 1)),
@@ -433,6 +444,11 @@ def test_a_closure_is_the_nested_function_with_its_captured_variables():
     text = _stage(closure_lambda)
     assert "make_a = x" in text and "g = lambda y: make_a * y * y" in text
     assert "_make1 = lambda y: make_a2 * y * y" in text and "_make1(3.0)" in text
+
+
+def test_the_functions_a_maker_is_given_are_called_directly():
+    text = _stage(closure_of_functions)
+    assert "h = lambda t: np.sin(compose_g(t))" in text and "_compose1 = lambda t: np.cos(np.tanh(t))" in text
 
 
 def test_the_loop_variable_keeps_the_last_function():
