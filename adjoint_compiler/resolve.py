@@ -7,7 +7,9 @@ the function itself:
   ``f = model.loss``, a nested ``def``, ``act = np.tanh if FLAG else np.sin`` with ``FLAG`` a
   constant): each read is that name (``act(x)`` -> ``math.tanh(x)``) and the assignment goes;
 - a ``for`` loop over a tuple or list display of such functions (``for fn in (np.sin, np.cos)``),
-  without ``break``, ``continue`` or ``else``: unrolled, one copy of the body per function;
+  without ``break``, ``continue`` or ``else``: unrolled, one copy of the body per function; a local
+  bound once to such a display and only looped over or indexed by constants (``fs[0]``, ``fs[-1]``)
+  is read as the display;
 - ``p = functools.partial(g, a, k=b)`` with ``p`` only called: ``p(y)`` -> ``g(a, y, k=b)``, the
   fixed values kept in variables of their own (``p_arg0 = a``) where they could change before a call;
   ``functools.partial(g, a)(y)`` -> ``g(a, y)``; ``g`` may be a nested function or a lambda;
@@ -19,7 +21,8 @@ the function itself:
 
 ``lift`` then makes functions of the nested ones as it does for any. What stays unknown is left
 for ``ops`` to refuse (a parameter called, a variable bound to several functions), or refused here
-with the construct's name: a call of a function read from a container at run time (``fs[i](x)``).
+with the construct's name: a call of a function read from a container at run time (``fs[i](x)``), a
+loop over functions that could not be unrolled (``break``, ``continue``, ``else``).
 
 Output invariant: no local bound as above is read any more (the loop's variable stays bound after
 the loop where it is read there); every expression is evaluated as often, in the same order and
@@ -183,7 +186,7 @@ class _Resolve:
     def run(self):
         for _ in range(1000):  # each rewrite removes a binding or a loop: this ends
             self.survey()
-            if not (self.returned() or self.aliases() or self.partials() or self.loops()):
+            if not (self.returned() or self.aliases() or self.partials() or self.displays() or self.loops()):
                 break
         self.survey()
         self.refuse()
@@ -248,6 +251,42 @@ class _Resolve:
                 _placed(call.func, call)
             self.replace(stmt, kept)
             return True
+        return False
+
+    def displays(self):
+        """``fs = (np.sin, np.cos)`` read only as ``fs[0]`` (a constant index) or looped over: each ``fs[k]``
+        becomes the function it holds and each loop is over the display written out (which ``loops`` unrolls)."""
+        for stmt in _in_order(self.fn):
+            name = trees.assigned_name(stmt) if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 else None
+            if name is None or self.bindings.get(name) != 1 or id(stmt) not in self.blocks:
+                continue
+            display = stmt.value
+            if not (
+                isinstance(display, (gast.Tuple, gast.List))
+                and display.elts
+                and all(self.static_function(e) and not isinstance(e, gast.Starred) for e in display.elts)
+            ):
+                continue
+            reads = self.reads(name)
+            uses = []
+            for r in reads:
+                parent = self.parents.get(id(r))
+                if isinstance(parent, gast.Subscript) and parent.value is r and isinstance(parent.ctx, gast.Load):
+                    k = _constant_index(parent.slice)
+                    if type(k) is not int or not -len(display.elts) <= k < len(display.elts):
+                        break
+                    uses.append((parent, display.elts[k]))
+                elif isinstance(parent, gast.For) and parent.iter is r:
+                    uses.append((r, display))
+                else:
+                    break
+            else:
+                if not reads or not self.dominated(stmt, reads):
+                    continue
+                for node, value in uses:
+                    trees.become(node, _placed(trees.clone(value), node))
+                self.remove(stmt)
+                return True
         return False
 
     def is_partial(self, node):
@@ -410,6 +449,37 @@ class _Resolve:
     # -- refusals ----------------------------------------------------------------------------------
 
     def refuse(self):
+        for loop in _in_order(self.fn):
+            if not (
+                isinstance(loop, gast.For)
+                and isinstance(loop.target, gast.Name)
+                and isinstance(loop.iter, (gast.Tuple, gast.List))
+                and loop.iter.elts
+                and all(
+                    isinstance(e, gast.Lambda) or self.static_function(e) or self.is_partial(e) for e in loop.iter.elts
+                )
+            ):
+                continue
+            name = loop.target.id
+            called = [
+                n
+                for s in loop.body
+                for n in trees.walk(s)
+                if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == name
+            ]
+            if called:
+                why = (
+                    "with an else clause"
+                    if loop.orelse
+                    else "with break or continue"
+                    if _jumps(loop.body)
+                    else "whose variable is also assigned elsewhere"
+                )
+                raise UnsupportedError(
+                    "a loop over functions %s (only a loop without them is unrolled)" % why,
+                    self.src.location(loop),
+                    "compute a flag in the loop and test it after each call instead",
+                )
         for node in trees.walk(self.fn):
             if isinstance(node, gast.Call) and isinstance(node.func, gast.Subscript):
                 raise UnsupportedError(
@@ -433,6 +503,16 @@ class _Resolve:
 
 _UNKNOWN = object()
 _LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})
+
+
+def _constant_index(node):
+    """The int a subscript's index is written as (``0``, ``-1``), else None."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        k = _constant_index(node.operand)
+        return None if k is None else -k
+    if isinstance(node, gast.Constant) and type(node.value) is int:
+        return node.value
+    return None
 
 
 def _in_order(fn):

@@ -156,6 +156,14 @@ def loops_nested_in_functions_loop(x):
     return s
 
 
+def loop_over_a_local_tuple(x, y):
+    fs = (np.sin, np.cos, helper)
+    s = 0.0
+    for fn in fs:
+        s = s + fn(x) * y
+    return s + fs[0](y) * fs[-1](x)
+
+
 def loop_variable_read_after(x, y):
     s = 0.0
     for fn in (np.sin, np.cos):
@@ -351,6 +359,7 @@ CASES = [
     (loop_over_lambdas, (0.7, 1.3), (0, 1)),
     (loop_nested_in_range, (W, 0.7), (0, 1)),
     (loops_nested_in_functions_loop, (0.7,), 0),
+    (loop_over_a_local_tuple, (0.7, 1.3), (0, 1)),
     (loop_variable_read_after, (0.7, 1.3), (0, 1)),
     (partial_global, (0.7, 1.3), (0, 1)),
     (partial_keyword, (0.7, 1.3), (0, 1)),
@@ -440,6 +449,11 @@ def test_resolved_calls_are_direct_and_readable():
     assert _stage(partial_keyword) == ("def partial_keyword(x, y):\n    return scale(y, k=x) + scale(y, k=2.0)")
 
 
+def test_a_local_tuple_of_functions_is_read_as_the_functions_it_holds():
+    text = _stage(loop_over_a_local_tuple)
+    assert "fs" not in text and text.endswith("return s + np.sin(y) * helper(x)")
+
+
 def test_a_closure_is_the_nested_function_with_its_captured_variables():
     text = _stage(closure_lambda)
     assert "make_a = x" in text and "g = lambda y: make_a * y * y" in text
@@ -470,6 +484,14 @@ def read_by_index(x):
     return fs[i](x)  # <- fs[i](x)
 
 
+def read_by_loop_index(x):
+    fs = [np.sin, np.cos]
+    s = 0.0
+    for i in range(2):
+        s = s + fs[i](x)  # <- fs[i](x)
+    return s
+
+
 def read_from_dict(x):
     d = {"s": np.sin}
     return d["s"](x)  # <- d["s"](x)
@@ -477,8 +499,8 @@ def read_from_dict(x):
 
 def loop_with_break(x):
     s = 0.0
-    for fn in (np.sin, np.cos):
-        s = s + fn(x)  # <- fn(x)
+    for fn in (np.sin, np.cos):  # <- for
+        s = s + fn(x)
         if s > 10.0:
             break
     return s
@@ -528,8 +550,9 @@ def maker_with_a_closure(x):
 REFUSED = [
     (chosen_at_run_time, "a call of the local variable 'act' (a function chosen at run time)"),
     (read_by_index, "a call of the function fs[i], read from a container at run time"),
+    (read_by_loop_index, "a call of the function fs[i], read from a container at run time"),
     (read_from_dict, "read from a container at run time"),
-    (loop_with_break, "a call of the local variable 'fn' (a function chosen at run time)"),
+    (loop_with_break, "a loop over functions with break or continue"),
     (maker_with_two_returns, "a call of the function that make(...) returns, where make returns at more than one"),
     (stored_in_list, "nested function 'g' used as a value"),
     (maker_with_a_closure, "a function of another module or a closure"),
