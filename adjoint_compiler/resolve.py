@@ -303,41 +303,82 @@ class _Resolve:
             return True
         return isinstance(value, gast.Name) and value.id in self.params and self.bindings.get(value.id) == 1
 
+    def function_item(self, node):
+        return isinstance(node, gast.Lambda) or self.static_function(node) or self.is_partial(node)
+
+    def rows(self, loop):
+        """(target names, one list of values per iteration) of a loop over a display, where at least one
+        target takes only functions known when compiling (and the other targets none), else None:
+        ``for fn in (f, g)``, ``for fn, w in ((f, 1.0), (g, x))``, ``for i, fn in enumerate((f, g))``."""
+        target, items = loop.target, loop.iter
+        if isinstance(items, gast.Call) and not items.keywords and len(items.args) == 1:
+            if source_mod.global_value(items.func, self.src, self.local) is not enumerate:
+                return None
+            items = items.args[0]
+            if not isinstance(items, (gast.Tuple, gast.List)):
+                return None
+            items = [
+                gast.copy_location(gast.Tuple(elts=[trees.const(k), e], ctx=gast.Load()), e)
+                for k, e in enumerate(items.elts)
+            ]
+        elif isinstance(items, (gast.Tuple, gast.List)):
+            items = items.elts
+        else:
+            return None
+        if isinstance(target, gast.Name):
+            names, rows = [target.id], [[e] for e in items]
+        elif isinstance(target, gast.Tuple) and all(isinstance(e, gast.Name) for e in target.elts):
+            names = [e.id for e in target.elts]
+            if not all(isinstance(e, gast.Tuple) and len(e.elts) == len(names) for e in items):
+                return None
+            rows = [list(e.elts) for e in items]
+        else:
+            return None
+        if any(isinstance(v, gast.Starred) for row in rows for v in row) or len(set(names)) != len(names):
+            return None
+        kinds = [{self.function_item(row[p]) for row in rows} for p in range(len(names))]
+        if not rows or True not in set().union(*kinds) or any(len(k) > 1 for k in kinds):
+            return None
+        return names, rows
+
     def loops(self):
-        """``for fn in (np.sin, np.cos): body`` -> the body once with ``np.sin`` for ``fn``, once with ``np.cos``."""
+        """``for fn in (np.sin, np.cos): body`` -> the body once with ``np.sin`` for ``fn``, once with ``np.cos``
+        (a target taking other values is assigned its value at the start of each copy)."""
         for loop in list(_in_order(self.fn)):
-            if not (
-                isinstance(loop, gast.For)
-                and isinstance(loop.target, gast.Name)
-                and isinstance(loop.iter, (gast.Tuple, gast.List))
-                and id(loop) in self.blocks
-                and not loop.orelse
-                and self.bindings.get(loop.target.id) == 1
-            ):
+            if not isinstance(loop, gast.For) or id(loop) not in self.blocks or loop.orelse or _jumps(loop.body):
                 continue
-            items = loop.iter.elts
-            if any(isinstance(e, gast.Starred) for e in items):
+            found = self.rows(loop)
+            if found is None:
                 continue
-            if not all(isinstance(e, gast.Lambda) or self.static_function(e) or self.is_partial(e) for e in items):
+            names, rows = found
+            functions = [p for p in range(len(names)) if self.function_item(rows[0][p])]
+            if any(self.bindings.get(names[p]) != 1 for p in functions):
                 continue
-            if _jumps(loop.body):
-                continue
-            name = loop.target.id
-            new = []
+            new = []  # what Python evaluates before the loop, in its order: the display
             values = []
-            for item in items:
-                if isinstance(item, gast.Name) or isinstance(item, gast.Attribute):
-                    values.append(item)
-                else:  # a lambda or partial: made once, before the loop, as Python makes the tuple
-                    var = self.namer.fresh(naming.UNROLLED, name)
-                    new.append(gast.copy_location(trees.assign(var, item), item))
-                    values.append(gast.copy_location(trees.name(var), item))
-            for value in values:
-                new.extend(trees.substituted(loop.body, {name: value}))
+            for row in rows:
+                values.append([])
+                for p, item in enumerate(row):
+                    if (
+                        isinstance(item, gast.Constant)
+                        or p in functions
+                        and isinstance(item, (gast.Name, gast.Attribute))
+                    ):
+                        values[-1].append(item)  # (a constant, or a function named: the same when read later)
+                    else:  # made once, before the loop, as Python makes the display
+                        var = self.namer.fresh(naming.UNROLLED, names[p])
+                        new.append(gast.copy_location(trees.assign(var, item), item))
+                        values[-1].append(gast.copy_location(trees.name(var), item))
+            for row in values:
+                for p, value in enumerate(row):
+                    if p not in functions:
+                        new.append(gast.copy_location(trees.assign(names[p], trees.clone(value)), loop))
+                new.extend(trees.substituted(loop.body, {names[p]: row[p] for p in functions}))
             inside = {id(n) for n in trees.walk(loop)}
-            if values and any(id(r) not in inside for r in self.reads(name)):
-                new.append(gast.copy_location(trees.assign(name, trees.clone(values[-1])), loop))
-            self.replace(loop, new)
+            for p in functions:
+                if any(id(r) not in inside for r in self.reads(names[p])):
+                    new.append(gast.copy_location(trees.assign(names[p], trees.clone(values[-1][p])), loop))
+            self.replace(loop, new or [gast.copy_location(gast.Pass(), loop)])
             return True
         return False
 
@@ -450,22 +491,15 @@ class _Resolve:
 
     def refuse(self):
         for loop in _in_order(self.fn):
-            if not (
-                isinstance(loop, gast.For)
-                and isinstance(loop.target, gast.Name)
-                and isinstance(loop.iter, (gast.Tuple, gast.List))
-                and loop.iter.elts
-                and all(
-                    isinstance(e, gast.Lambda) or self.static_function(e) or self.is_partial(e) for e in loop.iter.elts
-                )
-            ):
+            found = self.rows(loop) if isinstance(loop, gast.For) else None
+            if found is None:
                 continue
-            name = loop.target.id
+            names = {n for p, n in enumerate(found[0]) if self.function_item(found[1][0][p])}
             called = [
                 n
                 for s in loop.body
                 for n in trees.walk(s)
-                if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == name
+                if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id in names
             ]
             if called:
                 why = (

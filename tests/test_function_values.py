@@ -164,6 +164,21 @@ def loop_over_a_local_tuple(x, y):
     return s + fs[0](y) * fs[-1](x)
 
 
+def loop_with_weights(x, y):
+    s = 0.0
+    for fn, w in ((np.sin, 1.0), (np.cos, y), (lambda t: t * y, x)):
+        s = s + w * fn(x)
+        y = y * 2.0  # the display was made before the loop; the lambda reads y when called
+    return s + w
+
+
+def loop_enumerated(x, y):
+    s = 0.0
+    for i, fn in enumerate([np.sin, np.tanh]):
+        s = s + (i + 1) * fn(x * y)
+    return s * i
+
+
 def loop_variable_read_after(x, y):
     s = 0.0
     for fn in (np.sin, np.cos):
@@ -360,6 +375,8 @@ CASES = [
     (loop_nested_in_range, (W, 0.7), (0, 1)),
     (loops_nested_in_functions_loop, (0.7,), 0),
     (loop_over_a_local_tuple, (0.7, 1.3), (0, 1)),
+    (loop_with_weights, (0.7, 1.3), (0, 1)),
+    (loop_enumerated, (0.7, 1.3), (0, 1)),
     (loop_variable_read_after, (0.7, 1.3), (0, 1)),
     (partial_global, (0.7, 1.3), (0, 1)),
     (partial_keyword, (0.7, 1.3), (0, 1)),
@@ -447,6 +464,19 @@ def test_resolved_calls_are_direct_and_readable():
         "def partial_value_kept(x, y):\n    v = x * 2.0\n    p_arg0 = v\n    v = v * y\n    return mul(p_arg0, y) + v"
     )
     assert _stage(partial_keyword) == ("def partial_keyword(x, y):\n    return scale(y, k=x) + scale(y, k=2.0)")
+
+
+def plain_pairs(x):
+    s = 0.0
+    for a, b in ((1.0, 2.0), (3.0, 4.0)):
+        s = s + a * x + b
+    return s
+
+
+def test_only_loops_over_functions_are_unrolled():
+    assert "for a, b in ((1.0, 2.0), (3.0, 4.0)):" in _stage(plain_pairs)
+    text = _stage(loop_with_weights)
+    assert "_w1 = y\n    _fn1 = lambda t: t * y\n    _w2 = x\n    w = 1.0\n" in text
 
 
 def test_a_local_tuple_of_functions_is_read_as_the_functions_it_holds():
