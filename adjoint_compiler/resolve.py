@@ -65,10 +65,44 @@ _MANY = 2  # a binding count that rules a name out
 
 def run(fn, src):
     """Return ``fn`` with its function values resolved (``fn`` is a fresh parse: edited in place)."""
-    if src is None:
+    if src is None or not _candidates(fn):
         return fn
     _Resolve(fn, src).run()
     return fn
+
+
+def _candidates(fn):
+    """Whether ``fn`` may hold a function value to resolve or refuse (one walk: most functions hold none):
+    a call of a local, of an element or of a call's result; a loop over a display or a local; a local
+    bound to a name, attribute or conditional expression and passed to a call."""
+    stored, called, passed, bound, looped, displays = set(), set(), set(), set(), set(), set()
+    for node in trees.walk(fn):
+        kind = type(node)
+        if kind is gast.Name:
+            if type(node.ctx) is not gast.Load:
+                stored.add(node.id)
+        elif kind is gast.Call:
+            func = node.func
+            if type(func) is gast.Name:
+                called.add(func.id)
+            elif type(func) in (gast.Subscript, gast.Call):
+                return True
+            passed.update(a.id for a in node.args if type(a) is gast.Name)
+            passed.update(k.value.id for k in node.keywords if type(k.value) is gast.Name)
+        elif kind is gast.For:
+            items = node.iter
+            if type(items) in (gast.Tuple, gast.List):
+                return True
+            if type(items) is gast.Call and type(items.func) is gast.Name and items.func.id == "enumerate":
+                return True
+            if type(items) is gast.Name:
+                looped.add(items.id)
+        elif kind is gast.Assign:
+            if type(node.value) in (gast.Name, gast.Attribute, gast.IfExp):
+                bound.update(t.id for t in node.targets if type(t) is gast.Name)
+            elif type(node.value) in (gast.Tuple, gast.List):
+                displays.update(t.id for t in node.targets if type(t) is gast.Name)
+    return bool(called & stored or bound & passed or looped & displays)
 
 
 class _Resolve:
@@ -184,11 +218,9 @@ class _Resolve:
     # -- the rewrites ------------------------------------------------------------------------------
 
     def run(self):
-        for _ in range(1000):  # each rewrite removes a binding or a loop: this ends
-            self.survey()
-            if not (self.returned() or self.aliases() or self.partials() or self.displays() or self.loops()):
-                break
         self.survey()
+        while self.returned() or self.aliases() or self.partials() or self.displays() or self.loops():
+            self.survey()  # each rewrite removes a binding, a display or a loop: this ends
         self.refuse()
 
     def aliases(self):
