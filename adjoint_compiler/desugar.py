@@ -50,8 +50,8 @@ from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedErr
 _COMPREHENSIONS = (gast.ListComp, gast.DictComp, gast.SetComp, gast.GeneratorExp)
 # builtins a generator expression may be passed to: each consumes it at once, as it would a list
 _CONSUMERS = {sum, min, max, tuple, list, sorted, dict, set, frozenset, enumerate, zip, math.fsum, math.prod}
-_SHORT_CIRCUIT = {any: True, all: False}
-_LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})  # not user functions  # the element value that decides the answer
+_SHORT_CIRCUIT = {any: True, all: False}  # the element value that decides the answer
+_LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})  # not user functions
 
 
 def run(fn, source, own_arguments=True):
