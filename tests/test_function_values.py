@@ -179,6 +179,16 @@ def loop_enumerated(x, y):
     return s * i
 
 
+def loop_over_nested_functions_passed_on(x, y):
+    def g(t):
+        return t * y
+
+    s = 0.0
+    for fn in (g, np.sin, lambda t: t * t * x):
+        s = s + integrate(fn, 0.0, x) + fn(y)
+    return s
+
+
 def loop_variable_read_after(x, y):
     s = 0.0
     for fn in (np.sin, np.cos):
@@ -328,6 +338,26 @@ def closure_of_functions(x, y):
     return h(x) + compose(np.cos, np.tanh)(y)
 
 
+def closure_reads_late(x, z):
+    def make(a):
+        def g(t):
+            return a * t * z  # a: as make left it; z: when g is called
+
+        a = a * 2.0
+        return g
+
+    g = make(x)
+    z = z * 3.0
+    return g(1.5)
+
+
+def closure_in_a_conditional_expression(x, y):
+    def make(a):
+        return lambda t: a * t
+
+    return make(x)(y) if x > 0 else make(y)(x)
+
+
 def closure_module_level(x, y):
     g = make_scaler(x)
     return g(y) + make_scaler(y)(x)
@@ -377,6 +407,8 @@ CASES = [
     (loop_over_a_local_tuple, (0.7, 1.3), (0, 1)),
     (loop_with_weights, (0.7, 1.3), (0, 1)),
     (loop_enumerated, (0.7, 1.3), (0, 1)),
+    (loop_over_nested_functions_passed_on, (0.7, 1.3), (0, 1)),
+    (loop_over_nested_functions_passed_on, (-0.7, 1.3), (0, 1)),
     (loop_variable_read_after, (0.7, 1.3), (0, 1)),
     (partial_global, (0.7, 1.3), (0, 1)),
     (partial_keyword, (0.7, 1.3), (0, 1)),
@@ -393,13 +425,16 @@ CASES = [
     (closure_of_closure, (0.7,), 0),
     (closure_with_state, (0.7,), 0),
     (closure_module_level_in_loop, (0.7, 1.3), (0, 1)),
+    (closure_reads_late, (0.7, 1.3), (0, 1)),
+    (closure_in_a_conditional_expression, (0.7, 1.3), (0, 1)),
+    (closure_in_a_conditional_expression, (-0.7, 1.3), (0, 1)),
     (closure_module_level, (0.7, 1.3), (0, 1)),
     (closure_of_functions, (0.7, 1.3), (0, 1)),
     (closure_in_expression, (0.7, 1.3), (0, 1)),
     (passed_to_nested, (0.7,), 0),
     (passed_to_nested_reading, (0.7, 1.3), (0, 1)),
 ]
-IDS = [c[0].__name__ for c in CASES]
+IDS = ["%s%s" % (c[0].__name__, "_negative" if c[1][0] < 0 else "") for c in CASES]
 
 
 @pytest.mark.parametrize("f,args,wrt", CASES, ids=IDS)
