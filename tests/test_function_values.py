@@ -434,7 +434,7 @@ CASES = [
     (passed_to_nested, (0.7,), 0),
     (passed_to_nested_reading, (0.7, 1.3), (0, 1)),
 ]
-IDS = ["%s%s" % (c[0].__name__, "_negative" if c[1][0] < 0 else "") for c in CASES]
+IDS = ["%s%s" % (c[0].__name__, "_negative" if np.ndim(c[1][0]) == 0 and c[1][0] < 0 else "") for c in CASES]
 
 
 @pytest.mark.parametrize("f,args,wrt", CASES, ids=IDS)
