@@ -94,12 +94,17 @@ def classify(value, source, local):
         return Op("call", UNARYOPS[type(value.op)], [value.operand], node=value)
     if isinstance(value, gast.Call):
         if isinstance(value.func, gast.Name) and value.func.id in local:
-            what = (
-                "a call of a function value made at run time (f(...)(x))"
-                if naming.is_temp(value.func.id)
-                else "a call of the local variable '%s' (a function chosen at run time)" % value.func.id
-            )
-            raise UnsupportedError(what, _call_location(value, source), "call the function by the global name it has")
+            name = value.func.id
+            params = {a.id for a in source.tree.args.args} if source is not None else set()
+            hint = "call the function by the global name it has"
+            if naming.is_temp(name):
+                what = "a call of a function value made at run time (f(...)(x))"
+            elif name in params and not any(isinstance(n, gast.Name) and n.id == name for n in _stores(source.tree)):
+                what = "a call of the parameter '%s' (a function passed in when the derivative runs)" % name
+                hint += ", or pass the function to ac.grad, ac.vjp or ac.jvp, which compile a variant for it"
+            else:
+                what = "a call of the local variable '%s' (a function chosen at run time)" % name
+            raise UnsupportedError(what, _call_location(value, source), hint)
         if (
             isinstance(value.func, gast.Attribute)
             and isinstance(value.func.value, gast.Constant)
@@ -143,6 +148,10 @@ def classify(value, source, local):
     if isinstance(value, (gast.Compare, gast.JoinedStr)):
         return Op("nondiff", node=value)
     return Op("other", node=value)
+
+
+def _stores(tree):
+    return (n for n in trees.walk(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
 
 
 def _call_location(call, source):

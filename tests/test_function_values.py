@@ -538,6 +538,22 @@ def test_the_loop_variable_keeps_the_last_function():
 # refused: what is not known when compiling
 
 
+def calls_its_parameter(g, x):
+    return g(x) * x  # <- g(x)
+
+
+def test_a_function_parameter_is_bound_where_the_transform_compiles_a_variant_and_refused_elsewhere():
+    # grad, vjp and jvp compile calls_its_parameter for the function passed (specialise.bind_functions)
+    for g, dg in ((np.sin, np.cos), (np.tanh, lambda t: 1 - np.tanh(t) ** 2)):
+        assert ac.grad(calls_its_parameter, wrt=1)(g, 0.7) == pytest.approx(dg(0.7) * 0.7 + g(0.7))
+        assert ac.jvp(calls_its_parameter, wrt=1)(g, 0.7, 1.0)[1] == pytest.approx(dg(0.7) * 0.7 + g(0.7))
+    # hessian does not: the parameter called is refused at its place
+    with pytest.raises(UnsupportedError) as info:
+        ac.hessian(calls_its_parameter, wrt=1)(np.sin, 0.7)
+    line, col = _marked_location(calls_its_parameter)
+    assert "%s:%d:%d: error: a call of the parameter 'g'" % (HERE, line, col) in str(info.value)
+
+
 def chosen_at_run_time(x):
     act = np.sin if x > 0 else np.cos
     return act(x)  # <- act(x)
