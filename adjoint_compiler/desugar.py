@@ -6,7 +6,8 @@ element, as Python's does. ``map``/``filter`` of a lambda or a function become c
 ``functools.reduce`` a loop. Chained comparisons become ``and`` of single ones (each middle operand
 evaluated once), nested and starred targets (``a, (b, c) = v``, ``first, *rest = xs``) become flat
 ones, ``:=`` an assignment before the statement, ``match`` on literal patterns an ``if`` chain,
-``with`` a call entering the context manager and one leaving it, a set display or comprehension a
+``with`` a call entering the context manager and one leaving it, ``make(x)(y)`` of a function that defines
+functions ``_make1 = make(x)`` before ``_make1(y)`` (for ``resolve`` to inline), a set display or comprehension a
 call of ``set`` (refused later if it holds differentiated values), ``raise`` a call of
 ``runtime.raise_`` (emitted back as ``raise``), ``del name`` nothing, ``import`` inside the body a
 name bound in the function's environment, and a type alias statement (``type X = ...``, Python >= 3.12)
@@ -38,6 +39,7 @@ import functools
 import importlib
 import inspect
 import math
+import sysconfig
 
 import gast
 import numpy as np
@@ -49,19 +51,19 @@ from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedErr
 _COMPREHENSIONS = (gast.ListComp, gast.DictComp, gast.SetComp, gast.GeneratorExp)
 # builtins a generator expression may be passed to: each consumes it at once, as it would a list
 _CONSUMERS = {sum, min, max, tuple, list, sorted, dict, set, frozenset, enumerate, zip, math.fsum, math.prod}
-_SHORT_CIRCUIT = {any: True, all: False}
-_WRITERS = (
-    np.fill_diagonal,
-    np.put_along_axis,
-    np.copyto,
-)  # NumPy functions that store: become a[...] = v  # the element value that decides the answer
+_SHORT_CIRCUIT = {any: True, all: False}  # the element value that decides the answer
+_LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})  # not user functions
+_WRITERS = (np.fill_diagonal, np.put_along_axis, np.copyto)  # NumPy functions that store: a[...] = v
 
 
-def run(fn, source):
-    """Return ``fn`` with its body lowered (in place: ``fn`` is a fresh parse)."""
+def run(fn, source, own_arguments=True):
+    """Return ``fn`` with its body lowered (in place: ``fn`` is a fresh parse). Without ``own_arguments``,
+    parameters the body changes are left as they are (a body inlined elsewhere, whose parameters are
+    variables assigned there)."""
     lowering = _Desugar(fn, source)
     lowering.function()
-    lowering.own_changed_arguments()
+    if own_arguments:
+        lowering.own_changed_arguments()
     return fn
 
 
@@ -109,7 +111,37 @@ class _Desugar:
                 self.refuse(default, "a comprehension or := in a parameter default", "compute it in the body")
         self.sets()
         self.index_tricks()
+        self.made_functions()
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
+
+    def made_functions(self):
+        """``make(x)(y)``, where ``make`` is a nested function or a user function that defines functions:
+        ``(_make1 := make(x))(y)``, which is lowered as any ``:=`` is, so that ``resolve`` finds the function
+        made in a variable of its own (``_make1 = make(x)``) and can inline its making."""
+        nested = {
+            n.name
+            for n in trees.scope(self.fn.body)
+            if isinstance(n, gast.FunctionDef)
+            and any(isinstance(m, (gast.FunctionDef, gast.Lambda)) for m in trees.scope(n.body))
+        }
+        for node in list(trees.scope(self.fn.body)):
+            inner = node.func if isinstance(node, gast.Call) else None
+            if not isinstance(inner, gast.Call):
+                continue
+            if isinstance(inner.func, gast.Name) and inner.func.id in nested:
+                label = inner.func.id
+            else:
+                maker = self.resolve(inner.func)
+                if not (
+                    inspect.isfunction(maker)
+                    and any(inspect.iscode(c) for c in maker.__code__.co_consts)
+                    and not (maker.__module__ or "").startswith("adjoint_compiler")
+                    and not maker.__code__.co_filename.startswith(_LIBRARIES)
+                ):
+                    continue
+                label = maker.__name__
+            target = _at(trees.name(self.namer.fresh("_" + label + "{}"), store=True), inner)
+            node.func = _at(gast.NamedExpr(target=target, value=inner), inner)
 
     def sets(self):
         """``{a, b}`` becomes ``set((a, b))`` and ``{e for ...}`` ``set([e for ...])``: a set of values without

@@ -380,6 +380,10 @@ def _rewrite(stmts, src, closures, names):
         for n in trees.walk(stmt)
         if isinstance(n, gast.Name) and n.id in closures and isinstance(n.ctx, gast.Load) and id(n) not in shadowed
     ]
+    # calls first: a nested function passed to another one, ``apply(lambda t: t * x, v)``, is passed to
+    # what the callee has become (its lifted form, taking its own variables first)
+    called = {id(p.func) for p in parents.values() if isinstance(p, gast.Call)}
+    reads.sort(key=lambda n: id(n) not in called)
     for node in reads:
         closure = closures[node.id]
         parent = parents.get(id(node))

@@ -54,6 +54,10 @@ CLOSURE_ALIAS = "_closure"  # the enclosing function's cells, for nonlocal state
 CARRYING = "{}_with_state"  # a called function in carrying form (carry.py): state passed in and returned
 LAMBDA = "lambda_{}"  # a lambda written in place, lifted to a function of its own (lift.py): named after its line
 DEFAULT_VALUE = "{}_{}"  # the default of parameter p of a nested function g, evaluated at its def (lift.py): g_p
+UNROLLED = "_{}{}"  # a function of an unrolled loop's display made before the loop (resolve.py): _fn1
+PARTIAL_FUNCTION = "{}_fn"  # the lambda a local functools.partial p fixes values of (resolve.py): p_fn
+PARTIAL_VALUE = "{}_{}"  # a value partial p fixes, kept where it could change before p is called: p_arg0, p_k
+INLINED = "{}_{}"  # variable v of a function make whose body is inlined where it makes a function (resolve.py): make_v
 PASSED_VARIABLE = "{}_{}"  # a variable the function passed as parameter p reads, in the callee's variant: f_x
 
 _TEMP_NAME = re.compile(r"_t\d+$")

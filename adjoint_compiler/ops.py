@@ -94,16 +94,17 @@ def classify(value, source, local):
         return Op("call", UNARYOPS[type(value.op)], [value.operand], node=value)
     if isinstance(value, gast.Call):
         if isinstance(value.func, gast.Name) and value.func.id in local:
-            what = (
-                "a call of a function value made at run time (f(...)(x))"
-                if naming.is_temp(value.func.id)
-                else "a call of the local variable '%s' (a function chosen at run time)" % value.func.id
-            )
-            raise UnsupportedError(
-                what,
-                source.location(value) if source is not None else None,
-                "call the function by the global name it has",
-            )
+            name = value.func.id
+            params = {a.id for a in source.tree.args.args} if source is not None else set()
+            hint = "call the function by the global name it has"
+            if naming.is_temp(name):
+                what = "a call of a function value made at run time (f(...)(x))"
+            elif name in params and not any(isinstance(n, gast.Name) and n.id == name for n in _stores(source.tree)):
+                what = "a call of the parameter '%s' (a function passed in when the derivative runs)" % name
+                hint += ", or pass the function to ac.grad, ac.vjp or ac.jvp, which compile a variant for it"
+            else:
+                what = "a call of the local variable '%s' (a function chosen at run time)" % name
+            raise UnsupportedError(what, _call_location(value, source), hint)
         if (
             isinstance(value.func, gast.Attribute)
             and isinstance(value.func.value, gast.Constant)
@@ -147,6 +148,34 @@ def classify(value, source, local):
     if isinstance(value, (gast.Compare, gast.JoinedStr)):
         return Op("nondiff", node=value)
     return Op("other", node=value)
+
+
+def _stores(tree):
+    return (n for n in trees.walk(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
+
+
+def _call_location(call, source):
+    """Where the user wrote ``call`` of a local (a copy made by a lowering may have lost its place: then the
+    first call of that variable in the user's lowered tree)."""
+    if source is None:
+        return None
+    if getattr(call, "lineno", None) is None:
+        names = (call.func.id, naming.family(call.func.id)[0])
+        temp = naming.is_temp(names[1])  # a value made at run time: a call of a call, or of an element
+        found = [
+            node
+            for node in trees.walk(source.tree)
+            if isinstance(node, gast.Call)
+            and (
+                not isinstance(node.func, (gast.Name, gast.Attribute))
+                if temp
+                else isinstance(node.func, gast.Name) and node.func.id in names
+            )
+        ]
+        found = [n for n in found if getattr(n, "lineno", None) is not None]
+        if found:
+            return source.location(min(found, key=lambda n: (n.lineno, n.col_offset)))
+    return source.location(call)
 
 
 def differentiable(op):

@@ -10,7 +10,7 @@ return new trees) and all the state of a compilation lives in its
 nothing behind, and the user's function is untouched.
 
 >>> [name for name, _ in STAGES][:8]
-['source', 'desugar', 'lift', 'specialise', 'fence', 'jumps', 'rebind', 'inline']
+['source', 'desugar', 'resolve', 'lift', 'specialise', 'fence', 'jumps', 'rebind']
 """
 
 import builtins
@@ -35,6 +35,7 @@ from adjoint_compiler import (
     load,
     optimize,
     rebind,
+    resolve,
 )
 from adjoint_compiler import diskcache, reverse, runtime, tangent
 from adjoint_compiler import naming, refusals, source, specialise, ssa, trees
@@ -262,6 +263,7 @@ def _load(c):
 STAGES = [
     ("source", _source),
     ("desugar", _desugar),
+    ("resolve", _tree_pass(resolve, "src")),
     ("lift", _tree_pass(lift, "src")),
     ("specialise", _specialise),
     ("fence", _fence),

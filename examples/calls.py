@@ -144,3 +144,13 @@ def weighted_mean(w, *values):
 
 def uses_varargs(x, y):
     return weighted_mean(0.5, x, y, x * y) + weighted_mean(2.0, math.sin(x))
+
+
+def functions_as_values(x, y):
+    # a local bound to a function, a loop over functions, a closure made by a module-level function
+    act = math.tanh
+    s = 0.0
+    for fn in (math.sin, square):
+        s = s + fn(act(x))
+    g = make_scaler(y)
+    return s * g(x)

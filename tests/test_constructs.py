@@ -435,29 +435,116 @@ CONSTRUCTS = [
     ),
     (
         "Calls and functions",
-        "a nested function returned",
-        "refused",
-        "returned",
+        "a nested function returned (a closure), then called",
+        "supported",
+        "0.7",
         """
         def f(x):
             def make(k):
                 def g(t):
-                    return k * t
+                    return k * t * t
                 return g
-            return make(x)(3.0)
+            g = make(x)
+            return g(2.0) + make(x * x)(3.0)
         """,
     ),
     (
         "Calls and functions",
         "a function held in a local variable",
+        "supported",
+        "0.7, 1.3",
+        """
+        import math
+
+        def helper(t):
+            return t * math.sin(t)
+
+        def f(x, y):
+            act = math.tanh
+            h = helper
+            return act(x) * h(y)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "a loop over a tuple of functions",
+        "supported",
+        "0.7, 1.3",
+        """
+        import numpy as np
+
+        def f(x, y):
+            t = 0.0
+            for fn in (np.sin, np.cos, lambda v: v * y):
+                t = t + fn(x) * y
+            return t
+        """,
+    ),
+    (
+        "Calls and functions",
+        "`functools.partial`",
+        "supported",
+        "0.7, 1.3",
+        """
+        import functools
+
+        def scale(a, b, k=1.0):
+            return k * a * b
+
+        def f(x, y):
+            p = functools.partial(scale, x, k=y)
+            return p(y) + functools.partial(lambda a, b: a / b, y)(x)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "a lambda passed to a nested function",
+        "supported",
+        "0.7",
+        """
+        def f(x):
+            def apply(g, v):
+                return g(v) * v
+            return apply(lambda t: t * x, 3.0)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "a function chosen at run time",
         "refused",
-        "act",
+        "a function chosen at run time",
         """
         import math
 
         def f(x):
-            act = math.tanh
+            act = math.tanh if x > 0 else math.sin
             return act(x)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "a function read from a list or dict at run time",
+        "refused",
+        "read from a container at run time",
+        """
+        import math
+
+        def f(x):
+            fs = [math.tanh, math.sin]
+            return fs[int(x > 0)](x)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "a nested function stored or returned",
+        "refused",
+        "used as a value",
+        """
+        def f(x):
+            def g(t):
+                return t * x
+            fs = [g]
+            return x * len(fs)
         """,
     ),
     (

@@ -60,6 +60,8 @@ CASES = [
     ("global_counter", "state", "F", "x", "grad"),
     ("closure", "calls", "uses_closure", "x", "grad"),
     ("function_argument", "calls", "passes_function", "x", "grad"),
+    ("functions_as_values", "calls", "functions_as_values", ("x", "y"), "grad"),
+    ("functions_as_values_jvp", "calls", "functions_as_values", ("x", "y"), "jvp"),
     ("dict_constant_keys", "calls", "with_dict", ("params", "x"), "grad"),
     ("nested_def", "nested", "damped", ("x", "k"), "grad"),
     ("lambda_to_helper", "nested", "area", ("x", "k"), "grad"),

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import adjoint_compiler as ac
+from adjoint_compiler import testing
 
 
 def central(f, x, h=1e-6):
@@ -286,10 +287,19 @@ def loops_over_functions(x):
     return s
 
 
+def function_chosen_at_run_time(x):
+    act = math.tanh if x > 0 else math.sin
+    return act(x)
+
+
 @pytest.mark.parametrize("f", [local_function_value, loops_over_functions])
-def test_a_call_of_a_local_function_value_is_refused_with_a_location(f):
-    with pytest.raises(ac.UnsupportedError, match="test_trust.py"):
-        ac.grad(f)(0.5)
+def test_a_call_of_a_local_function_known_when_compiling_is_exact(f):
+    testing.check_grads(f, (0.5,))
+
+
+def test_a_call_of_a_function_chosen_at_run_time_is_refused_with_a_location():
+    with pytest.raises(ac.UnsupportedError, match=r"test_trust.py:\d+:\d+: error: a call of the local variable 'act'"):
+        ac.grad(function_chosen_at_run_time)(0.5)
 
 
 # --- crashes and internal errors on ordinary code ---------------------------------------------------------

@@ -4,6 +4,7 @@ original function: the arities and spellings the rule tables cannot show (max of
 arguments, ``math.hypot`` of one value, the pairs of ``modf``/``frexp``), ties, and the refusals."""
 
 import math
+import operator
 
 import numpy as np
 import pytest
@@ -181,9 +182,19 @@ def test_a_lambda_key_reading_nothing_is_a_known_function():
     assert ac.grad(lambda_key)([3.0, 2.0]) == [0.0, 1.0]
 
 
-def test_a_key_bound_to_a_local_name_is_refused_at_its_place():
+def chosen_key(xs, c):
+    k = abs if c > 0 else operator.neg
+    return max(xs, key=k)
+
+
+def test_a_key_bound_to_a_local_name_is_the_function_it_names():
+    # resolve.py: the local bound once to a known function is read as that function
+    assert ac.grad(local_key)([1.0, -2.0]) == [0.0, 1.0]
+
+
+def test_a_key_chosen_at_run_time_is_refused_at_its_place():
     with pytest.raises(ac.UnsupportedError, match=r"test_builtin_programs\.py:\d+:\d+: error: max\(\.\.\., key="):
-        ac.grad(local_key)([1.0, 2.0])
+        ac.grad(chosen_key)([1.0, 2.0], 1.0)
 
 
 def nearest_sorted(xs, c):

@@ -1,0 +1,738 @@
+"""Resolve function values at compile time, so that every later pass sees direct calls.
+
+Where a function is held in a local variable but is known when compiling, its calls become calls of
+the function itself:
+
+- a local bound once to a function named statically (``act = math.tanh``, ``f = helper``,
+  ``f = model.loss``, a nested ``def``, ``act = np.tanh if FLAG else np.sin`` with ``FLAG`` a
+  constant): each read is that name (``act(x)`` -> ``math.tanh(x)``) and the assignment goes;
+- a ``for`` loop over a tuple or list display of such functions (``for fn in (np.sin, np.cos)``),
+  without ``break``, ``continue`` or ``else``: unrolled, one copy of the body per function; a local
+  bound once to such a display and only looped over or indexed by constants (``fs[0]``, ``fs[-1]``)
+  is read as the display;
+- ``p = functools.partial(g, a, k=b)`` with ``p`` only called: ``p(y)`` -> ``g(a, y, k=b)``, the
+  fixed values kept in variables of their own (``p_arg0 = a``) where they could change before a call;
+  ``functools.partial(g, a)(y)`` -> ``g(a, y)``; ``g`` may be a nested function or a lambda;
+- ``g = make(x)``, where ``make`` is a nested function (or one of the same module without a closure)
+  whose last statement returns a function it defines (``return lambda y: a * y``, ``return inner``)
+  and that returns nothing else: make's body is inlined, its variables renamed (``make_a = x``),
+  and ``g`` is the nested function it defined, closing over them; ``make(x)(3.0)`` is
+  ``g = make(x)`` on a line of its own first, under a fresh name.
+
+``lift`` then makes functions of the nested ones as it does for any. What stays unknown is left
+for ``ops`` to refuse (a parameter called, a variable bound to several functions), or refused here
+with the construct's name: a call of a function read from a container at run time (``fs[i](x)``), a
+loop over functions that could not be unrolled (``break``, ``continue``, ``else``).
+
+Output invariant: no local bound as above is read any more (the loop's variable stays bound after
+the loop where it is read there); every expression is evaluated as often, in the same order and
+under the same conditions as in the user's code.
+
+>>> from adjoint_compiler import emit, source
+>>> import functools, math
+>>> def mul(a, b):
+...     return a * b
+>>> def f(x, y):
+...     act = math.tanh
+...     p = functools.partial(mul, x)
+...     t = 0.0
+...     for fn in (math.sin, math.cos):
+...         t = t + fn(act(y))
+...     return p(t)
+>>> src = source.read(f)
+>>> print(emit.to_source(run(src.tree, src)).strip())
+def f(x, y):
+    t = 0.0
+    t = t + math.sin(math.tanh(y))
+    t = t + math.cos(math.tanh(y))
+    return mul(x, t)
+"""
+
+import builtins
+import functools
+import inspect
+import sysconfig
+
+import gast
+
+from adjoint_compiler import desugar, naming, trees
+from adjoint_compiler import source as source_mod
+from adjoint_compiler.errors import UnsupportedError
+
+_BLOCKS = ("body", "orelse", "finalbody")
+_MANY = 2  # a binding count that rules a name out
+
+
+def run(fn, src):
+    """Return ``fn`` with its function values resolved (``fn`` is a fresh parse: edited in place)."""
+    if src is None or not _candidates(fn):
+        return fn
+    _Resolve(fn, src).run()
+    return fn
+
+
+def _candidates(fn):
+    """Whether ``fn`` may hold a function value to resolve or refuse (one walk: most functions hold none):
+    a call of a local, of an element or of a call's result; a loop over a display or a local; a local
+    bound to a name, attribute or conditional expression and passed to a call."""
+    stored, called, passed, bound, looped, displays = set(), set(), set(), set(), set(), set()
+    for node in trees.walk(fn):
+        kind = type(node)
+        if kind is gast.Name:
+            if type(node.ctx) is not gast.Load:
+                stored.add(node.id)
+        elif kind is gast.Call:
+            func = node.func
+            if type(func) is gast.Name:
+                called.add(func.id)
+            elif type(func) in (gast.Subscript, gast.Call):
+                return True
+            passed.update(a.id for a in node.args if type(a) is gast.Name)
+            passed.update(k.value.id for k in node.keywords if type(k.value) is gast.Name)
+        elif kind is gast.For:
+            items = node.iter
+            if type(items) in (gast.Tuple, gast.List):
+                return True
+            if type(items) is gast.Call and type(items.func) is gast.Name and items.func.id == "enumerate":
+                return True
+            if type(items) is gast.Name:
+                looped.add(items.id)
+        elif kind is gast.Assign:
+            if type(node.value) in (gast.Name, gast.Attribute, gast.IfExp):
+                bound.update(t.id for t in node.targets if type(t) is gast.Name)
+            elif type(node.value) in (gast.Tuple, gast.List):
+                displays.update(t.id for t in node.targets if type(t) is gast.Name)
+    return bool(called & stored or bound & passed or looped & displays)
+
+
+class _Resolve:
+    def __init__(self, fn, src):
+        self.fn = fn
+        self.src = src
+        self.namer = naming.Namer(trees.all_names(fn) | set(src.env))
+
+    def unique(self, name):
+        """``name`` if free, else ``name2``, ``name3``... (not ``name_2``, which reads as an SSA version)."""
+        k = 1
+        found = name
+        while found in self.namer.taken:
+            k += 1
+            found = "%s%d" % (name, k)
+        return self.namer.reserve(found)
+
+    # -- facts about the tree, recomputed after each change ----------------------------------------
+
+    def survey(self):
+        fn = self.fn
+        self.bindings = {}  # name -> how often it is bound anywhere in the tree (nested functions too)
+        for node in trees.walk(fn):  # (parameters are names in a Param context)
+            if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param, gast.Del)):
+                self.bindings[node.id] = self.bindings.get(node.id, 0) + 1
+            elif isinstance(node, gast.FunctionDef) and node is not fn:
+                self.bindings[node.name] = self.bindings.get(node.name, 0) + 1
+            elif isinstance(node, (gast.Global, gast.Nonlocal)):
+                for n in node.names:
+                    self.bindings[n] = self.bindings.get(n, 0) + _MANY
+        self.local = trees.local_names(fn) | {n for n, k in self.bindings.items() if k}
+        self.own = {}  # name -> how often it is bound in the function's own scope
+        for node in trees.scope(fn.body):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
+                self.own[node.id] = self.own.get(node.id, 0) + 1
+            elif isinstance(node, gast.FunctionDef):
+                self.own[node.name] = self.own.get(node.name, 0) + 1
+            elif isinstance(node, (gast.Global, gast.Nonlocal)):
+                for n in node.names:
+                    self.own[n] = self.own.get(n, 0) + _MANY
+        for a in _parameters(fn):
+            self.own[a] = self.own.get(a, 0) + 1
+        self.params = set(_parameters(fn))
+        # the functions defined in the function's own scope, bound once: name -> FunctionDef
+        self.nested = {
+            node.name: node
+            for node in trees.scope(fn.body)
+            if isinstance(node, gast.FunctionDef) and self.bindings.get(node.name) == 1
+        }
+        for node in trees.scope(fn.body):  # ``g = lambda t: ...``, which lift treats as a def
+            name = trees.assigned_name(node) if isinstance(node, gast.Assign) else None
+            if name is not None and isinstance(node.value, gast.Lambda) and self.bindings.get(name) == 1:
+                self.nested[name] = node.value
+        self.parents = {}
+        for node in trees.walk(fn):
+            for child in gast.iter_child_nodes(node):
+                self.parents[id(child)] = node
+        self.blocks = {}  # id of a statement -> (the list holding it, its index)
+        for node in trees.statements(fn):
+            for field in _BLOCKS + ("handlers",):
+                block = getattr(node, field, None)
+                if isinstance(block, list):
+                    for i, stmt in enumerate(block):
+                        self.blocks[id(stmt)] = (block, i)
+
+    def reads(self, name):
+        """The reads of the function's variable ``name``, in nested functions too where they do not bind
+        a ``name`` of their own."""
+        out = []
+        stack = list(self.fn.body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, gast.Name) and node.id == name and isinstance(node.ctx, gast.Load):
+                out.append(node)
+            if isinstance(node, gast.FunctionDef) and name in _own_names(node) - _declared(node):
+                stack.extend(node.args.defaults)
+                continue
+            if isinstance(node, gast.Lambda) and name in _parameters(node):
+                stack.extend(node.args.defaults)
+                continue
+            stack.extend(gast.iter_child_nodes(node))
+        return out
+
+    def dominated(self, stmt, nodes):
+        """Whether every node of ``nodes`` is in a statement after ``stmt`` in ``stmt``'s block (so it runs
+        after ``stmt`` did, each time)."""
+        block, i = self.blocks[id(stmt)]
+        after = {id(n) for s in block[i + 1 :] for n in trees.walk(s)}
+        return all(id(n) in after for n in nodes)
+
+    def static_function(self, node):
+        """Whether ``node`` names a function known when compiling: a global or module attribute bound to
+        a callable, or a function defined in this one (a name ``self.nested`` holds)."""
+        if isinstance(node, gast.Name) and node.id in self.nested:
+            return True
+        value = source_mod.global_value(node, self.src, self.local)
+        return value is not None and callable(value)
+
+    def chosen(self, node):
+        """``node`` itself, or the arm of a conditional expression whose test is a constant (a literal or
+        a global bound to a number, a bool or None) that Python would evaluate, else None."""
+        while isinstance(node, gast.IfExp):
+            test = node.test
+            if isinstance(test, gast.Constant):
+                value = test.value
+            else:
+                value = source_mod.global_value(test, self.src, self.local, default=_UNKNOWN)
+                if not (value is None or isinstance(value, (bool, int, float))):
+                    return None
+            node = node.body if value else node.orelse
+        return node if self.static_function(node) else None
+
+    # -- the rewrites ------------------------------------------------------------------------------
+
+    def run(self):
+        self.survey()
+        while self.returned() or self.aliases() or self.partials() or self.displays() or self.loops():
+            self.survey()  # each rewrite removes a binding, a display or a loop: this ends
+        self.refuse()
+
+    def aliases(self):
+        """``act = math.tanh`` ... ``act(x)``: each read of ``act`` becomes ``math.tanh``."""
+        for stmt in list(_in_order(self.fn)):
+            name = trees.assigned_name(stmt) if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 else None
+            if name is None or self.bindings.get(name) != 1 or name in self.nested or id(stmt) not in self.blocks:
+                continue
+            value = self.chosen(stmt.value)
+            if value is None:
+                continue
+            reads = self.reads(name)
+            if not self.dominated(stmt, reads):
+                continue
+            for read in reads:
+                trees.become(read, _placed(trees.clone(value), read))
+            self.remove(stmt)
+            return True
+        return False
+
+    def partials(self):
+        """``p = functools.partial(g, a, k=b)`` with ``p`` only called, and ``functools.partial(g, a)(y)``."""
+        for node in list(trees.walk(self.fn)):
+            if isinstance(node, gast.Call) and self.is_partial(node.func):
+                node.func, node.args, node.keywords = _applied(node.func, node.args, node.keywords)
+                return True
+        for stmt in list(_in_order(self.fn)):
+            name = trees.assigned_name(stmt) if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 else None
+            if name is None or self.bindings.get(name) != 1 or id(stmt) not in self.blocks:
+                continue
+            if not self.is_partial(stmt.value):
+                continue
+            reads = self.reads(name)
+            calls = [self.parents.get(id(r)) for r in reads]
+            if not self.dominated(stmt, reads) or not all(
+                isinstance(c, gast.Call) and c.func is r and _plain(c) for c, r in zip(calls, reads)
+            ):
+                continue
+            made = stmt.value
+            kept = []  # assignments of the values the partial fixed, in Python's order
+            func = made.args[0]
+            if isinstance(func, gast.Lambda):
+                fixed_name = self.unique(naming.PARTIAL_FUNCTION.format(name))
+                kept.append(gast.copy_location(trees.assign(fixed_name, func), stmt))
+                func = gast.copy_location(trees.name(fixed_name), func)
+
+            def fixed(value, label):
+                if self.stays(value):
+                    return value
+                var = self.unique(naming.PARTIAL_VALUE.format(name, label))
+                kept.append(gast.copy_location(trees.assign(var, value), value))
+                return gast.copy_location(trees.name(var), value)
+
+            args = [fixed(a, "arg%d" % i) for i, a in enumerate(made.args[1:])]
+            keywords = [gast.keyword(arg=k.arg, value=fixed(k.value, k.arg)) for k in made.keywords]
+            partial = gast.Call(func=made.func, args=[func] + args, keywords=keywords)
+            for call in calls:
+                new = _applied(trees.clone(partial), call.args, call.keywords)
+                call.func, call.args, call.keywords = new[0], new[1], new[2]
+                _placed(call.func, call)
+            self.replace(stmt, kept)
+            return True
+        return False
+
+    def displays(self):
+        """``fs = (np.sin, np.cos)`` read only as ``fs[0]`` (a constant index) or looped over: each ``fs[k]``
+        becomes the function it holds and each loop is over the display written out (which ``loops`` unrolls)."""
+        for stmt in _in_order(self.fn):
+            name = trees.assigned_name(stmt) if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 else None
+            if name is None or self.bindings.get(name) != 1 or id(stmt) not in self.blocks:
+                continue
+            display = stmt.value
+            if not (
+                isinstance(display, (gast.Tuple, gast.List))
+                and display.elts
+                and all(self.static_function(e) and not isinstance(e, gast.Starred) for e in display.elts)
+            ):
+                continue
+            reads = self.reads(name)
+            uses = []
+            for r in reads:
+                parent = self.parents.get(id(r))
+                if isinstance(parent, gast.Subscript) and parent.value is r and isinstance(parent.ctx, gast.Load):
+                    k = _constant_index(parent.slice)
+                    if type(k) is not int or not -len(display.elts) <= k < len(display.elts):
+                        break
+                    uses.append((parent, display.elts[k]))
+                elif isinstance(parent, gast.For) and parent.iter is r:
+                    uses.append((r, display))
+                else:
+                    break
+            else:
+                if not reads or not self.dominated(stmt, reads):
+                    continue
+                for node, value in uses:
+                    trees.become(node, _placed(trees.clone(value), node))
+                self.remove(stmt)
+                return True
+        return False
+
+    def is_partial(self, node):
+        if not (isinstance(node, gast.Call) and node.args and _plain(node)):
+            return False
+        if source_mod.global_value(node.func, self.src, self.local) is not functools.partial:
+            return False
+        return isinstance(node.args[0], gast.Lambda) or self.static_function(node.args[0])
+
+    def stays(self, value):
+        """Whether ``value`` means the same wherever it is read later: a constant, or a parameter the
+        function never rebinds (a global could be rebound by a call in between)."""
+        if isinstance(value, gast.Constant):
+            return True
+        return isinstance(value, gast.Name) and value.id in self.params and self.bindings.get(value.id) == 1
+
+    def function_item(self, node):
+        return isinstance(node, gast.Lambda) or self.static_function(node) or self.is_partial(node)
+
+    def rows(self, loop):
+        """(target names, one list of values per iteration) of a loop over a display, where at least one
+        target takes only functions known when compiling (and the other targets none), else None:
+        ``for fn in (f, g)``, ``for fn, w in ((f, 1.0), (g, x))``, ``for i, fn in enumerate((f, g))``."""
+        target, items = loop.target, loop.iter
+        if isinstance(items, gast.Call) and not items.keywords and len(items.args) == 1:
+            if source_mod.global_value(items.func, self.src, self.local) is not enumerate:
+                return None
+            items = items.args[0]
+            if not isinstance(items, (gast.Tuple, gast.List)):
+                return None
+            items = [
+                gast.copy_location(gast.Tuple(elts=[trees.const(k), e], ctx=gast.Load()), e)
+                for k, e in enumerate(items.elts)
+            ]
+        elif isinstance(items, (gast.Tuple, gast.List)):
+            items = items.elts
+        else:
+            return None
+        if isinstance(target, gast.Name):
+            names, rows = [target.id], [[e] for e in items]
+        elif isinstance(target, gast.Tuple) and all(isinstance(e, gast.Name) for e in target.elts):
+            names = [e.id for e in target.elts]
+            if not all(isinstance(e, gast.Tuple) and len(e.elts) == len(names) for e in items):
+                return None
+            rows = [list(e.elts) for e in items]
+        else:
+            return None
+        if any(isinstance(v, gast.Starred) for row in rows for v in row) or len(set(names)) != len(names):
+            return None
+        kinds = [{self.function_item(row[p]) for row in rows} for p in range(len(names))]
+        if not rows or True not in set().union(*kinds) or any(len(k) > 1 for k in kinds):
+            return None
+        return names, rows
+
+    def loops(self):
+        """``for fn in (np.sin, np.cos): body`` -> the body once with ``np.sin`` for ``fn``, once with ``np.cos``
+        (a target taking other values is assigned its value at the start of each copy)."""
+        for loop in list(_in_order(self.fn)):
+            if not isinstance(loop, gast.For) or id(loop) not in self.blocks or loop.orelse or _jumps(loop.body):
+                continue
+            found = self.rows(loop)
+            if found is None:
+                continue
+            names, rows = found
+            functions = [p for p in range(len(names)) if self.function_item(rows[0][p])]
+            if any(self.bindings.get(names[p]) != 1 for p in functions):
+                continue
+            new = []  # what Python evaluates before the loop, in its order: the display
+            values = []
+            for row in rows:
+                values.append([])
+                for p, item in enumerate(row):
+                    if (
+                        isinstance(item, gast.Constant)
+                        or p in functions
+                        and isinstance(item, (gast.Name, gast.Attribute))
+                    ):
+                        values[-1].append(item)  # (a constant, or a function named: the same when read later)
+                    else:  # made once, before the loop, as Python makes the display
+                        var = self.namer.fresh(naming.UNROLLED, names[p])
+                        new.append(gast.copy_location(trees.assign(var, item), item))
+                        values[-1].append(gast.copy_location(trees.name(var), item))
+            for row in values:
+                for p, value in enumerate(row):
+                    if p not in functions:
+                        new.append(gast.copy_location(trees.assign(names[p], trees.clone(value)), loop))
+                new.extend(trees.substituted(loop.body, {names[p]: row[p] for p in functions}))
+            inside = {id(n) for n in trees.walk(loop)}
+            for p in functions:
+                if any(id(r) not in inside for r in self.reads(names[p])):
+                    new.append(gast.copy_location(trees.assign(names[p], trees.clone(values[-1][p])), loop))
+            self.replace(loop, new or [gast.copy_location(gast.Pass(), loop)])
+            return True
+        return False
+
+    def returned(self):
+        """``g = make(x)`` where make returns a function it defines: make's body inlined, renamed, and ``g``
+        the function it defined (desugar made ``make(x)(y)`` into ``_make1 = make(x)`` and ``_make1(y)``)."""
+        for stmt in list(_in_order(self.fn)):
+            name = trees.assigned_name(stmt) if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 else None
+            if name is None or not isinstance(stmt.value, gast.Call) or id(stmt) not in self.blocks:
+                continue
+            if not any(
+                isinstance(self.parents.get(id(r)), gast.Call) and self.parents[id(r)].func is r
+                for r in self.reads(name)
+            ):
+                continue  # (only a function that is called is made here)
+            made = self.maker(stmt.value.func)
+            if made is None:
+                continue
+            maker, label = made
+            call = stmt.value
+            where = self.src.location(call)
+            why = _not_inlinable(maker, call)
+            if why is None and self.own.get(name) != 1:
+                why = "the variable '%s' it is assigned to is also assigned elsewhere" % name
+            if why is None and not self.dominated(stmt, self.reads(name)):
+                why = "'%s' is read where it may not have been assigned yet" % name
+            if why is not None:
+                raise UnsupportedError(
+                    "a call of the function that %s(...) returns, where %s" % (label, why),
+                    where,
+                    "define the function it returns at module level, taking what it reads as parameters",
+                )
+            lowered = desugar.run(trees.clone(maker), self.src, own_arguments=False)  # as this body was
+            why = _not_inlinable(lowered, call)
+            if why is not None:
+                raise UnsupportedError("a call of the function that %s(...) returns, where %s" % (label, why), where)
+            self.replace(stmt, self.inlined(lowered, call, name, stmt))
+            if self.nested.get(label) is maker:
+                self.survey()
+                if not self.reads(label):  # inlined everywhere: its def goes (its names would shadow g's)
+                    self.remove(maker)
+            return True
+        return False
+
+    def maker(self, func):
+        """(FunctionDef, label) of the function ``func`` calls, if it defines functions and its body can be
+        read in this one's place: a nested function, or a function of the same module without a closure."""
+        if isinstance(func, gast.Name) and isinstance(self.nested.get(func.id), gast.FunctionDef):
+            node = self.nested[func.id]
+            if any(isinstance(n, (gast.FunctionDef, gast.Lambda)) for n in trees.scope(node.body)):
+                return node, func.id
+            return None
+        value = source_mod.global_value(func, self.src, self.local)
+        if not (inspect.isfunction(value) and any(inspect.iscode(c) for c in value.__code__.co_consts)):
+            return None
+        if (value.__module__ or "").startswith("adjoint_compiler") or value.__code__.co_filename.startswith(_LIBRARIES):
+            return None
+        label = value.__name__
+        own = getattr(self.src.func, "__globals__", None)
+        if value.__globals__ is not own or value.__closure__:
+            raise UnsupportedError(
+                "a call of the function that %s(...) returns, a function of another module or a closure" % label,
+                self.src.location(func),
+                "define the function it returns at module level, taking what it reads as parameters",
+            )
+        tree = trees.clone(source_mod.read(value).tree)
+        for n in sorted(trees.loads(tree) - _bound_anywhere(tree)):
+            mine = dict.get(self.src.env, n, _UNKNOWN)
+            if n in self.local or mine is not value.__globals__.get(n, getattr(builtins, n, _UNKNOWN)):
+                raise UnsupportedError(
+                    "a call of the function that %s(...) returns, which reads '%s', a name this function "
+                    "binds otherwise" % (label, n),
+                    self.src.location(func),
+                    "rename one of them",
+                )
+        return tree, label
+
+    def inlined(self, maker, call, name, stmt):
+        """The statements of ``name = maker(*args)``: each parameter assigned its argument, the maker's body
+        with its variables renamed, and the function it returns defined as ``name``."""
+        body = maker.body
+        result = body[-1].value
+        mapping = {}
+        for v in sorted(_own_names(maker)):
+            mapping[v] = self.unique(naming.INLINED.format(maker.name, v))
+        if isinstance(result, gast.Name):
+            self.namer.taken.discard(mapping[result.id])
+            mapping[result.id] = name
+        params = [a.id for a in maker.args.args]
+        out = []
+        given = set()
+        for param, arg in zip(params, call.args):
+            out.append(gast.copy_location(trees.assign(mapping[param], arg), arg))
+            given.add(param)
+        for k in call.keywords:
+            out.append(gast.copy_location(trees.assign(mapping[k.arg], k.value), k.value))
+            given.add(k.arg)
+        defaults = dict(zip(params[len(params) - len(maker.args.defaults) :], maker.args.defaults))
+        for param in params:
+            if param not in given:
+                out.append(gast.copy_location(trees.assign(mapping[param], trees.clone(defaults[param])), call))
+        for s in body[:-1]:
+            out.append(_renamed(trees.clone(s), mapping))
+        if isinstance(result, gast.Lambda):
+            lam = _renamed(trees.clone(result), mapping)
+            out.append(gast.copy_location(trees.assign(name, lam), stmt))
+        return out
+
+    # -- refusals ----------------------------------------------------------------------------------
+
+    def refuse(self):
+        for loop in _in_order(self.fn):
+            found = self.rows(loop) if isinstance(loop, gast.For) else None
+            if found is None:
+                continue
+            names = {n for p, n in enumerate(found[0]) if self.function_item(found[1][0][p])}
+            called = [
+                n
+                for s in loop.body
+                for n in trees.walk(s)
+                if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id in names
+            ]
+            if called:
+                why = (
+                    "with an else clause"
+                    if loop.orelse
+                    else "with break or continue"
+                    if _jumps(loop.body)
+                    else "whose variable is also assigned elsewhere"
+                )
+                raise UnsupportedError(
+                    "a loop over functions %s (only a loop without them is unrolled)" % why,
+                    self.src.location(loop),
+                    "compute a flag in the loop and test it after each call instead",
+                )
+        for node in trees.walk(self.fn):
+            if isinstance(node, gast.Call) and isinstance(node.func, gast.Subscript):
+                raise UnsupportedError(
+                    "a call of the function %s, read from a container at run time" % trees.unparse(node.func).strip(),
+                    self.src.location(node),
+                    "call the function by its name, or loop over a tuple of functions written out "
+                    "(for fn in (f, g): ...)",
+                )
+
+    # -- editing blocks ----------------------------------------------------------------------------
+
+    def replace(self, stmt, new):
+        block, i = self.blocks[id(stmt)]
+        block[i : i + 1] = new
+        if not block:
+            block.append(gast.copy_location(gast.Pass(), stmt))
+
+    def remove(self, stmt):
+        self.replace(stmt, [])
+
+
+_UNKNOWN = object()
+_LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})
+
+
+def _constant_index(node):
+    """The int a subscript's index is written as (``0``, ``-1``), else None."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        k = _constant_index(node.operand)
+        return None if k is None else -k
+    if isinstance(node, gast.Constant) and type(node.value) is int:
+        return node.value
+    return None
+
+
+def _in_order(fn):
+    """The statements under ``fn``, in the order they are written."""
+    out = []
+
+    def visit(block):
+        for stmt in block:
+            out.append(stmt)
+            for field in _BLOCKS:
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list):
+                    visit(inner)
+            for handler in getattr(stmt, "handlers", None) or []:
+                visit(handler.body)
+
+    visit(fn.body)
+    return out
+
+
+def _not_inlinable(maker, call):
+    """Why the body of ``maker`` (a FunctionDef) cannot stand for ``call`` of it, or None."""
+    args = maker.args
+    if getattr(maker, "decorator_list", None):
+        return "%s is decorated" % maker.name
+    if args.vararg or args.kwarg or args.kwonlyargs or getattr(args, "posonlyargs", None):
+        return "%s takes *args, **kwargs, keyword-only or positional-only parameters" % maker.name
+    if not _plain(call):
+        return "the call spreads *args or **kwargs"
+    params = [a.id for a in args.args]
+    if len(call.args) > len(params) or any(k.arg not in params[len(call.args) :] for k in call.keywords):
+        return "the call does not match the parameters of %s" % maker.name
+    given = set(params[: len(call.args)]) | {k.arg for k in call.keywords}
+    defaults = dict(zip(params[len(params) - len(args.defaults) :], args.defaults))
+    for p in params:
+        if p not in given and not isinstance(defaults.get(p), gast.Constant):
+            return "the parameter '%s' is left to a default that is not a constant" % p
+    body = maker.body
+    last = body[-1] if body else None
+    if not (isinstance(last, gast.Return) and last.value is not None):
+        return "%s does not end by returning the function it defines" % maker.name
+    result = last.value
+    defined = {s.name for s in body[:-1] if isinstance(s, gast.FunctionDef)}
+    if not (isinstance(result, gast.Lambda) or isinstance(result, gast.Name) and result.id in defined):
+        return "%s returns something other than a lambda or a function it defines (by its name)" % maker.name
+    for node in trees.scope(body):
+        if isinstance(node, gast.Return) and node is not last:
+            return "%s returns at more than one place" % maker.name
+        if isinstance(node, (gast.Global, gast.Nonlocal, gast.Yield, gast.YieldFrom, gast.Try)):
+            return "%s has a global, nonlocal, yield or try statement" % maker.name
+        if isinstance(node, gast.Name) and node.id == maker.name:
+            return "%s calls itself" % maker.name
+    own = _own_names(maker)
+    if isinstance(result, gast.Name) and sum(1 for s in trees.scope(body) if _binds(s, result.id)) != 1:
+        return "%s binds the name '%s' more than once" % (maker.name, result.id)
+    if maker.name in own:
+        return "%s binds its own name" % maker.name
+    return None
+
+
+def _bound_anywhere(tree):
+    """Every name bound somewhere in ``tree``, in any of its scopes."""
+    names = {n.id for n in trees.walk(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))}
+    return names | {n.name for n in trees.walk(tree) if isinstance(n, gast.FunctionDef)}
+
+
+def _declared(fn):
+    """The names ``fn`` declares nonlocal or global: its enclosing scope's, not its own."""
+    return {n for s in trees.scope(fn.body) if isinstance(s, (gast.Nonlocal, gast.Global)) for n in s.names}
+
+
+def _binds(node, name):
+    return (
+        (isinstance(node, gast.Name) and node.id == name and isinstance(node.ctx, gast.Store))
+        or isinstance(node, gast.FunctionDef)
+        and node.name == name
+    )
+
+
+def _own_names(fn):
+    """The names ``fn`` binds in its own scope: parameters, assignment targets, functions it defines."""
+    names = set(_parameters(fn))
+    for node in trees.scope(fn.body):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
+            names.add(node.id)
+        elif isinstance(node, gast.FunctionDef):
+            names.add(node.name)
+    return names
+
+
+def _renamed(node, mapping):
+    """``node`` with the names of ``mapping`` renamed where they mean the enclosing scope's variables (not
+    inside a function that binds that name itself); ``nonlocal`` declarations of them too."""
+    if isinstance(node, (gast.FunctionDef, gast.Lambda)):
+        inner = _own_names(node) if isinstance(node, gast.FunctionDef) else set(_parameters(node))
+        if isinstance(node, gast.FunctionDef):
+            declared = {n for s in trees.scope(node.body) if isinstance(s, gast.Nonlocal) for n in s.names}
+            inner -= declared
+            if node.name in mapping:
+                node.name = mapping[node.name]
+        else:
+            inner |= {n.id for n in trees.walk(node.body) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        visible = {k: v for k, v in mapping.items() if k not in inner}
+        for default in node.args.defaults:
+            _renamed(default, mapping)
+        for child in node.body if isinstance(node.body, list) else [node.body]:
+            _renamed(child, visible)
+        return node
+    if isinstance(node, gast.Name) and node.id in mapping and not isinstance(node.ctx, gast.Param):
+        node.id = mapping[node.id]
+    if isinstance(node, gast.Nonlocal):
+        node.names = [mapping.get(n, n) for n in node.names]
+    for child in gast.iter_child_nodes(node):
+        _renamed(child, mapping)
+    return node
+
+
+def _parameters(fn):
+    args = fn.args
+    names = [a.id for a in args.args + args.kwonlyargs + list(getattr(args, "posonlyargs", []) or [])]
+    return names + [a.id for a in (args.vararg, args.kwarg) if a is not None]
+
+
+def _plain(call):
+    """A call without ``*args`` or ``**kwargs``."""
+    return not any(isinstance(a, gast.Starred) for a in call.args) and all(k.arg is not None for k in call.keywords)
+
+
+def _applied(partial, args, keywords):
+    """(func, args, keywords) of ``partial(g, *fixed, **kw)(*args, **keywords)``: ``g(*fixed, *args, ...)``,
+    a keyword given at the call taking the place of the one the partial fixed."""
+    given = {k.arg for k in keywords}
+    kept = [k for k in partial.keywords if k.arg not in given]
+    return partial.args[0], list(partial.args[1:]) + list(args), kept + list(keywords)
+
+
+def _placed(tree, at):
+    """``tree`` with every node at ``at``'s location (errors about it point at the user's read)."""
+    for node in trees.walk(tree):
+        if isinstance(node, gast.expr):
+            gast.copy_location(node, at)
+    return tree
+
+
+def _jumps(body):
+    """Whether ``body`` holds a ``break`` or ``continue`` of its own loop (which an unrolled body has none of)."""
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (gast.Break, gast.Continue)):
+            return True
+        if isinstance(node, (gast.FunctionDef, gast.Lambda, gast.For, gast.While)):
+            if isinstance(node, (gast.For, gast.While)):
+                stack.extend(node.orelse)  # a break in a nested loop's else leaves ours
+            continue
+        stack.extend(c for c in gast.iter_child_nodes(node))
+    return False
