@@ -55,6 +55,7 @@ CARRYING = "{}_with_state"  # a called function in carrying form (carry.py): sta
 LAMBDA = "lambda_{}"  # a lambda written in place, lifted to a function of its own (lift.py): named after its line
 DEFAULT_VALUE = "{}_{}"  # the default of parameter p of a nested function g, evaluated at its def (lift.py): g_p
 PASSED_VARIABLE = "{}_{}"  # a variable the function passed as parameter p reads, in the callee's variant: f_x
+FIELD = "{}_{}"  # a field of an object made in the function, a variable of its own (objects.py): b_v
 
 _TEMP_NAME = re.compile(r"_t\d+$")
 

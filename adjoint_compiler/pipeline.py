@@ -33,6 +33,7 @@ from adjoint_compiler import (
     lift,
     link,
     load,
+    objects,
     optimize,
     rebind,
 )
@@ -164,6 +165,7 @@ def _specialise(c):
     specialise.callables(c.src)
     specialise.structures(c.src)
     specialise.spread_calls(c.src)
+    objects.run(c.src)
     c.tree = c.src.tree
     return c.tree
 

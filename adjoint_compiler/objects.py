@@ -1,0 +1,604 @@
+"""Objects made in the function, followed field by field (scalar replacement), before fence.
+
+An object made by ``b = C(...)``, where ``C`` is a plain class of the user's (no base class, no
+metaclass, no ``__setattr__``/``__getattr__``; its ``__init__`` assigns attributes, or is the one
+``@dataclass`` generates), and used only through its attributes (``b.v``, ``b.v = e``,
+``b.v += e``) and its methods (``b.m(...)``), never as a value of its own, cannot be seen by anyone
+else: it is a record of named fields. Each field becomes a local variable (``b_v``), ``__init__``
+and each method a function of its own that takes the fields first (``Box_init``, ``Box_get``); a
+method that changes the object also gives the fields back, before its result
+(``b_v, y = Box_bump(b_v, d)``). SSA then versions the fields like any variable, through branches
+and loops, and the rest of the compiler differentiates them as it does locals; the forward sweep
+computes what the original computes, in the same order.
+
+An object used otherwise (returned, passed to a function, put in a container, aliased, of a class
+with properties, a base class or ``__setattr__``) is left as it is: that works where its values
+are not differentiated (later passes refuse it where they are) and its attributes are not assigned
+(refused here, with the reason).
+
+>>> import gast
+>>> from adjoint_compiler import emit, source
+>>> class Box:
+...     def __init__(self, v):
+...         self.v = v
+...     def get(self):
+...         return self.v * 2.0
+>>> def f(x):
+...     b = Box(x * x)
+...     b.v = b.v + x
+...     return b.get() + b.v
+>>> src = source.read(f)
+>>> run(src)
+>>> print(emit.to_source(src.tree).strip())
+def f(x):
+    b_v = Box_init(x * x)
+    b_v = b_v + x
+    return Box_get(b_v) + b_v
+"""
+
+import dataclasses
+import inspect
+import sys
+import sysconfig
+import types
+import weakref
+
+import gast
+
+from adjoint_compiler import naming, trees
+from adjoint_compiler import source as source_mod
+from adjoint_compiler.errors import CompileError, UnsupportedError
+
+_SPECIAL = ("__setattr__", "__getattr__", "__getattribute__", "__delattr__")
+_LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})
+_CLASSES = weakref.WeakKeyDictionary()  # class -> _Class, remade when its namespace changes
+
+
+class _Refused(Exception):
+    """Why an object cannot be followed field by field: (construct, node or location, hint)."""
+
+
+def run(src):
+    """Replace the objects the function makes and uses only through attributes and methods by their
+    fields (edits ``src.tree``, a fresh parse). An object whose attributes are assigned but that cannot
+    be so followed is refused, with the reason; others are left for the later passes."""
+    tree = src.tree
+
+    def bind(label, value):
+        return src.bind(label, value.cell.cell_contents if isinstance(value, _Method) else value)
+
+    for name, cls in _candidates(tree, src):
+        trial = trees.clone(tree)
+        try:
+            _replace_in(trial, name, _class(cls), bind, src.location, src.env)
+        except _Refused as e:
+            aliases = {name} | {  # c = b: an assignment to c.v is one to b.v
+                s.targets[0].id
+                for s in trees.walk(tree)
+                if isinstance(s, gast.Assign)
+                and isinstance(s.value, gast.Name)
+                and s.value.id == name
+                and isinstance(s.targets[0], gast.Name)
+            }
+            stores = [
+                n
+                for n in trees.walk(tree)
+                if isinstance(n, gast.Attribute)
+                and isinstance(n.ctx, (gast.Store, gast.Del))
+                and isinstance(n.value, gast.Name)
+                and n.value.id in aliases
+            ]
+            construct, where, hint = e.args
+            where = where or src.location(stores[0] if stores else _first_use(tree, name))
+            if stores:  # fence would refuse the assignment: say why it is
+                raise UnsupportedError(construct, where, hint) from None
+            src.object_notes[name] = "%s is a %s made in the function, followed field by field except where %s (%s)" % (
+                name,
+                cls.__qualname__,
+                construct,
+                where,
+            )
+            continue
+        tree.body = trial.body
+
+
+def note(source, name):
+    """Why the object ``name`` (any SSA version of it) made in the function was left as it is, or None."""
+    notes = getattr(source, "object_notes", None)
+    return notes.get(naming.family(name)[0]) if notes else None
+
+
+def _first_use(tree, name):
+    return next(n for n in trees.breadth_first(tree) if isinstance(n, gast.Name) and n.id == name)
+
+
+def _candidates(tree, src):
+    """(name, class) for each local name every binding of which is ``name = C(...)`` of one user class."""
+    params = {a.id for a in tree.args.args}
+    local = trees.local_names(tree)
+    declared = {n for node in trees.walk(tree) if isinstance(node, (gast.Global, gast.Nonlocal)) for n in node.names}
+    made, bound = {}, {}
+    for node in trees.walk(tree):
+        if isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
+            value = node.value
+            cls = source_mod.global_value(value.func, src, local) if isinstance(value, gast.Call) else None
+            name = node.targets[0].id
+            if _user_class(cls) and made.get(name, cls) is cls:
+                made[name] = cls
+                bound[id(node.targets[0])] = name
+            else:
+                made[name] = None
+    for node in trees.walk(tree):  # any other binding (a loop, an unpacking, a with, del ...)
+        if isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load) and id(node) not in bound:
+            made[node.id] = None
+    return sorted((n, c) for n, c in made.items() if c is not None and n not in params and n not in declared)
+
+
+def _user_class(cls):
+    if not isinstance(cls, type) or issubclass(cls, tuple) or cls.__module__ == "builtins":
+        return False
+    module = sys.modules.get(cls.__module__)
+    path = getattr(module, "__file__", None)
+    return path is not None and not path.startswith(_LIBRARIES)
+
+
+class _Method:
+    def __init__(self, name, function):
+        self.name = name
+        self.function = function  # the class's own function
+        self.tree = None  # its parsed source (source.Source), or the reason it has none
+        self.writes = False  # changes the object (itself or through another method)
+        self.cell = types.CellType()  # the function made from it, once made
+        self.label = None
+        self.refused = None  # the _Refused that making it raised
+
+
+class _Class:
+    """What is known of a class whose objects are followed field by field: its fields, whether they
+    may be assigned, and its ``__init__`` and methods as functions taking the fields first."""
+
+    def __init__(self, cls):
+        self.cls = cls
+        self.refused = None  # why its objects cannot be followed (construct, location, hint)
+        self.frozen = False
+        self.fields = []
+        self.dataclass_init = None  # [dataclasses.Field] a generated __init__ takes, in order
+        self.methods = {}
+        self.init = None
+        try:
+            self._inspect()
+        except _Refused as e:
+            self.refused = e
+
+    def _inspect(self):
+        cls = self.cls
+        where = None  # the place the function uses the object (see ``run``)
+        if type(cls) is not type:
+            raise _Refused(
+                "an object of %s, whose metaclass is %s" % (cls.__qualname__, type(cls).__name__), where, None
+            )
+        if cls.__mro__ != (cls, object):
+            raise _Refused(
+                "an object of %s, a class with a base class (%s)" % (cls.__qualname__, cls.__mro__[1].__qualname__),
+                where,
+                "objects made in the function are followed for classes without base classes",
+            )
+        params = getattr(cls, "__dataclass_params__", None)
+        self.frozen = bool(params is not None and params.frozen)
+        for special in _SPECIAL:
+            if getattr(cls, special, None) is not getattr(object, special, None) and not (
+                self.frozen and special in ("__setattr__", "__delattr__")
+            ):
+                raise _Refused("an object of %s, whose class defines %s" % (cls.__qualname__, special), where, None)
+        for name, value in vars(cls).items():
+            if inspect.isfunction(value) and name != "__init__" and not name.startswith("__"):
+                self.methods[name] = _Method(name, value)
+        init = cls.__init__
+        generated = params is not None and params.init and init.__code__.co_filename.startswith("<")
+        if generated:
+            if hasattr(cls, "__post_init__"):
+                raise _Refused("an object of %s, a dataclass with __post_init__" % cls.__qualname__, where, None)
+            fields = dataclasses.fields(cls)
+            for f in fields:
+                if f.default_factory is not dataclasses.MISSING:
+                    raise _Refused(
+                        "an object of %s, whose field '%s' has a default_factory" % (cls.__qualname__, f.name),
+                        where,
+                        None,
+                    )
+            self.dataclass_init = [f for f in fields if f.init]
+            self.fields = [f.name for f in fields]
+        elif init is object.__init__:
+            self.init = None
+        else:
+            self.init = _Method("__init__", init)
+            self.methods["__init__"] = self.init
+        for method in self.methods.values():
+            try:
+                method.tree = source_mod.read(method.function)
+            except CompileError as e:
+                method.refused = _Refused(str(e), None, None)
+        if not generated and self.init is not None:
+            if self.init.refused is not None:
+                raise self.init.refused
+            self.fields = _init_fields(self.init.tree, self.cls)
+        slots = vars(cls).get("__slots__")
+        if slots is not None:
+            slots = [slots] if isinstance(slots, str) else list(slots)
+            for f in self.fields:
+                if f not in slots:
+                    raise _Refused(
+                        "an object of %s, whose __init__ sets '%s', not one of its __slots__" % (cls.__qualname__, f),
+                        where,
+                        None,
+                    )
+        # which methods change the object: those that assign its attributes, and those that call them
+        calls = {}
+        for method in self.methods.values():
+            if method.refused is not None:
+                continue
+            me = _self_name(method)
+            calls[method.name] = set()
+            for node in trees.walk(method.tree.tree):
+                if _on(node, me) and isinstance(node.ctx, (gast.Store, gast.Del)):
+                    method.writes = True
+                if isinstance(node, gast.Call) and _on(node.func, me):
+                    calls[method.name].add(node.func.attr)
+        changed = True
+        while changed:
+            changed = False
+            for name, called in calls.items():
+                method = self.methods[name]
+                if not method.writes and any(c in self.methods and self.methods[c].writes for c in called):
+                    method.writes = changed = True
+
+    def attribute(self, attr, node, located):
+        """How ``obj.attr`` reads: "field", "method" or "class" (an attribute of the class)."""
+        if attr in self.fields:
+            return "field"
+        if isinstance(node.ctx, (gast.Store, gast.Del)):
+            raise _Refused(
+                "assignment to the attribute '%s', which %s's __init__ does not set" % (attr, self.cls.__qualname__),
+                located(node),
+                "set every attribute in __init__",
+            )
+        value = inspect.getattr_static(self.cls, attr, _MISSING)
+        if attr in self.methods and attr != "__init__":
+            return "method"
+        what = self.cls.__qualname__
+        if value is _MISSING:
+            raise _Refused("the attribute '%s', which %s's __init__ does not set" % (attr, what), located(node), None)
+        if hasattr(type(value), "__get__"):
+            raise _Refused(
+                "the %s '%s' of %s" % (type(value).__name__, attr, what),
+                located(node),
+                "objects made in the function are followed through plain attributes and methods",
+            )
+        return "class"
+
+    def made(self, method):
+        """The function standing for ``method`` (made once per class, with the ones it calls)."""
+        if method.refused is not None:
+            raise method.refused
+        if method.label is None:
+            method.label = "%s_%s" % (self.cls.__name__, method.name.strip("_"))
+            try:
+                _make(self, method)
+            except _Refused as e:
+                method.refused = e
+                method.label = None
+                raise
+        return method
+
+
+_MISSING = object()
+
+
+def _class(cls):
+    """The _Class of ``cls``, made anew when what it holds changes (a method replaced)."""
+    key = tuple(vars(cls).items())
+    known = _CLASSES.get(cls)
+    if (
+        known is None
+        or len(known[0]) != len(key)
+        or any(a[0] != b[0] or a[1] is not b[1] for a, b in zip(known[0], key))
+    ):
+        known = (key, _Class(cls))
+        _CLASSES[cls] = known
+    made = known[1]
+    if made.refused is not None:
+        raise made.refused
+    return made
+
+
+def _self_name(method):
+    args = method.tree.tree.args
+    if not args.args:
+        raise _Refused(
+            "the method %s without a self parameter" % method.name, method.tree.location(method.tree.tree), None
+        )
+    return args.args[0].id
+
+
+def _on(node, name):
+    """Whether ``node`` is ``name.attr``."""
+    return isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name) and node.value.id == name
+
+
+def _init_fields(src, cls):
+    """The attributes an ``__init__`` assigns unconditionally, in order (its top-level statements)."""
+    me = src.tree.args.args[0].id if src.tree.args.args else None
+    fields = []
+    for stmt in src.tree.body:
+        targets = stmt.targets if isinstance(stmt, gast.Assign) else [getattr(stmt, "target", None)]
+        if not isinstance(stmt, (gast.Assign, gast.AnnAssign)):
+            continue
+        for t in targets:
+            for e in t.elts if isinstance(t, gast.Tuple) else [t]:
+                if _on(e, me) and e.attr not in fields:
+                    fields.append(e.attr)
+    for node in trees.walk(src.tree):
+        if _on(node, me) and isinstance(node.ctx, gast.Store) and node.attr not in fields:
+            raise _Refused(
+                "an object of %s, whose __init__ sets '%s' only on some paths" % (cls.__qualname__, node.attr),
+                src.location(node),
+                None,
+            )
+    return fields
+
+
+def _field_names(name, fields, taken):
+    out = {}
+    for f in fields:
+        candidate = naming.FIELD.format(name, f)
+        while candidate in taken or naming.family(candidate) != (candidate, "", 0):
+            candidate += "_"
+        taken.add(candidate)
+        out[f] = candidate
+    return out
+
+
+def _make(klass, method):
+    """Make the function standing for ``method``: its fields first, then its own parameters; ``__init__``
+    returns the fields, a method that changes the object the fields and then its result."""
+    msrc = method.tree
+    tree = trees.clone(msrc.tree)
+    me = _self_name(method)
+    taken = trees.all_names(tree) | set(msrc.env)
+    fmap = _field_names(me, klass.fields, taken)
+    init = method.name == "__init__"
+    own = tree.args.args[1:]
+    fields = [gast.Name(id=fmap[f], ctx=gast.Param(), annotation=None, type_comment=None) for f in klass.fields]
+    tree.args.args = own if init else fields + own
+    cells = {}
+
+    def bind(label, value):
+        while label in taken and label not in cells:
+            label = "_" + label
+        if isinstance(value, _Method):
+            cells[label] = value.cell
+        else:
+            cells[label] = types.CellType(value)
+        taken.add(label)
+        return label
+
+    def located(node):
+        return msrc.location(node)
+
+    for node in trees.walk(tree):
+        if node is not tree and isinstance(node, (gast.FunctionDef, gast.Lambda)) and me in trees.all_names(node):
+            raise _Refused(
+                "%s used inside a function defined in %s.%s" % (me, klass.cls.__qualname__, method.name),
+                located(node),
+                None,
+            )
+    _replace_in(tree, me, klass, bind, located, msrc.env, fmap=fmap, taken=taken)
+    if init or method.writes:
+        state = [trees.name(fmap[f]) for f in klass.fields]
+
+        def result(value):
+            if init:
+                parts = state
+            else:
+                parts = state + [value or trees.const(None)]
+            return parts[0] if len(parts) == 1 else gast.Tuple(elts=parts, ctx=gast.Load())
+
+        for node in trees.scope(tree.body):
+            if isinstance(node, gast.Return):
+                node.value = gast.copy_location(result(node.value), node)
+        if not tree.body or not isinstance(tree.body[-1], gast.Return):
+            end = tree.body[-1] if tree.body else tree
+            tree.body.append(gast.copy_location(gast.Return(value=result(None)), end))
+    tree.name = method.label
+    method.cell.cell_contents = source_mod.derived(msrc, tree, cells)
+
+
+def _replace_in(tree, name, klass, bind, located, env, fmap=None, taken=None):
+    """Replace the object ``name`` (of ``klass``) in ``tree`` by its fields (edits ``tree``)."""
+    if taken is None:
+        taken = trees.all_names(tree) | set(env)
+    if fmap is None:
+        fmap = _field_names(name, klass.fields, taken)
+    cls_name = []
+
+    def the_class():
+        if not cls_name:
+            cls_name.append(bind(klass.cls.__name__, klass.cls))
+        return cls_name[0]
+
+    def state(store):
+        return [trees.name(fmap[f], store) for f in klass.fields]
+
+    def call_of(method, node):
+        made = klass.made(method)
+        args = [trees.name(fmap[f]) for f in klass.fields] + list(node.args)
+        return gast.copy_location(
+            gast.Call(func=trees.name(bind(made.label, made)), args=args, keywords=node.keywords), node
+        )
+
+    def fresh(prefix):
+        k = 1
+        while naming.FIELD.format(prefix, k) in taken:
+            k += 1
+        taken.add(naming.FIELD.format(prefix, k))
+        return naming.FIELD.format(prefix, k)
+
+    def refuse(construct, node, hint=None):
+        raise _Refused(construct, located(node), hint)
+
+    def constructed(stmt):
+        """``name = C(args)`` as the assignment of the fields."""
+        call = stmt.value
+        if klass.dataclass_init is not None:
+            if any(isinstance(a, gast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+                refuse("building %s from *args or **kwargs" % klass.cls.__qualname__, call, None)
+            positional = [f for f in klass.dataclass_init if not getattr(f, "kw_only", False)]
+            if len(call.args) > len(positional):
+                refuse("this call of %s (too many arguments)" % klass.cls.__qualname__, call, None)
+            given = [(f.name, a) for f, a in zip(positional, call.args)]
+            for k in call.keywords:
+                if k.arg in dict(given) or k.arg not in [f.name for f in klass.dataclass_init]:
+                    refuse("this call of %s (field '%s')" % (klass.cls.__qualname__, k.arg), k, None)
+                given.append((k.arg, k.value))
+            for f in dataclasses.fields(klass.cls):
+                if f.name in dict(given):
+                    continue
+                if f.default is dataclasses.MISSING:
+                    refuse("this call of %s (no value for '%s')" % (klass.cls.__qualname__, f.name), call, None)
+                if not isinstance(f.default, (int, float, complex, bool, str, bytes, type(None))):
+                    refuse(
+                        "building %s without field '%s', whose default is no number or string"
+                        % (klass.cls.__qualname__, f.name),
+                        call,
+                        "pass the field",
+                    )
+                given.append((f.name, trees.const(f.default)))
+            if not given:
+                return [gast.copy_location(gast.Pass(), stmt)]
+            targets = [trees.name(fmap[f], True) for f, _ in given]
+            values = [v for _, v in given]
+            if len(given) > 1:  # in the order the call evaluates them
+                targets = [gast.Tuple(elts=targets, ctx=gast.Store())]
+                values = [gast.Tuple(elts=values, ctx=gast.Load())]
+            return [gast.copy_location(gast.Assign(targets=targets, value=values[0], type_comment=None), stmt)]
+        if klass.init is None:
+            if call.args or call.keywords:
+                refuse("this call of %s (its __init__ takes no arguments)" % klass.cls.__qualname__, call, None)
+            return [gast.copy_location(gast.Pass(), stmt)]
+        made = klass.made(klass.init)
+        new = gast.Call(func=trees.name(bind(made.label, made)), args=call.args, keywords=call.keywords)
+        new = gast.copy_location(new, call)
+        fields = state(True)
+        if not fields:
+            return [gast.copy_location(gast.Expr(value=new), stmt)]
+        target = fields[0] if len(fields) == 1 else gast.Tuple(elts=fields, ctx=gast.Store())
+        return [gast.copy_location(gast.Assign(targets=[target], value=new, type_comment=None), stmt)]
+
+    def changing(stmt):
+        """A statement whose value is a call of a method that changes the object: the fields and the
+        result assigned together (the fields first: they change before the statement's target is assigned)."""
+        call = stmt.value
+        method = klass.made(klass.methods[call.func.attr])
+        new = call_of(method, call)
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
+            target = gast.Tuple(elts=state(True) + [stmt.targets[0]], ctx=gast.Store())
+            return [gast.copy_location(gast.Assign(targets=[target], value=new, type_comment=None), stmt)]
+        result = fresh("_result")
+        target = gast.Tuple(elts=state(True) + [trees.name(result, True)], ctx=gast.Store())
+        out = [gast.copy_location(gast.Assign(targets=[target], value=new, type_comment=None), stmt)]
+        if not isinstance(stmt, gast.Expr):
+            stmt.value = gast.copy_location(trees.name(result), call)
+            out.append(stmt)
+        return out
+
+    def changes(value):
+        return (
+            isinstance(value, gast.Call)
+            and _on(value.func, name)
+            and value.func.attr in klass.methods
+            and klass.methods[value.func.attr].writes
+        )
+
+    for holder in list(trees.statements(tree)):  # statements first: constructors and changing calls
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(holder, field, None)
+            if not isinstance(block, list):
+                continue
+            out = []
+            for stmt in block:
+                value = getattr(stmt, "value", None)
+                if (
+                    isinstance(stmt, gast.Assign)
+                    and len(stmt.targets) == 1
+                    and isinstance(stmt.targets[0], gast.Name)
+                    and stmt.targets[0].id == name
+                ):
+                    out += constructed(stmt)
+                elif isinstance(
+                    stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Expr, gast.Return)
+                ) and changes(value):
+                    out += changing(stmt)
+                else:
+                    out.append(stmt)
+            block[:] = out
+
+    class Fields(gast.NodeTransformer):
+        def visit_Call(self, node):
+            if not _on(node.func, name):
+                return self.generic_visit(node)
+            kind = klass.attribute(node.func.attr, node.func, located)
+            node.args = [self.visit(a) for a in node.args]
+            node.keywords = [self.visit(k) for k in node.keywords]
+            if kind != "method":
+                refuse("a call of %s.%s, which is not a method" % (name, node.func.attr), node, None)
+            method = klass.methods[node.func.attr]
+            if method.writes:
+                refuse(
+                    "a call of %s.%s(), which changes %s, inside an expression" % (name, method.name, name),
+                    node,
+                    "call it in a statement of its own (y = %s.%s(...))" % (name, method.name),
+                )
+            return call_of(method, node)
+
+        def visit_Attribute(self, node):
+            if not _on(node, name):
+                return self.generic_visit(node)
+            kind = klass.attribute(node.attr, node, located)
+            if isinstance(node.ctx, gast.Del):
+                refuse("deleting the attribute %s.%s" % (name, node.attr), node, None)
+            if isinstance(node.ctx, gast.Store):
+                if klass.frozen:
+                    refuse(
+                        "assignment to a field of %s, a frozen dataclass (the function raises FrozenInstanceError)"
+                        % klass.cls.__qualname__,
+                        node,
+                        None,
+                    )
+                if kind != "field":
+                    refuse(
+                        "assignment to the attribute '%s', which %s's __init__ does not set"
+                        % (node.attr, klass.cls.__qualname__),
+                        node,
+                        None,
+                    )
+                return gast.copy_location(trees.name(fmap[node.attr], True), node)
+            if kind == "field":
+                return gast.copy_location(trees.name(fmap[node.attr]), node)
+            if kind == "class":
+                return gast.copy_location(
+                    gast.Attribute(value=trees.name(the_class()), attr=node.attr, ctx=gast.Load()), node
+                )
+            refuse("the method %s.%s used other than called" % (name, node.attr), node, None)
+
+        def visit_Name(self, node):
+            if node.id == name:
+                refuse(
+                    "the object %s (a %s made in the function) used other than through its attributes and methods"
+                    % (name, klass.cls.__qualname__),
+                    node,
+                    "read its fields where it is passed on, returned or stored",
+                )
+            return node
+
+    visitor = Fields()
+    tree.body = [visitor.visit(stmt) for stmt in tree.body]
