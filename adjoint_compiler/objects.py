@@ -67,6 +67,7 @@ def run(src):
     def bind(label, value):
         return src.bind(label, value.cell.cell_contents if isinstance(value, _Method) else value)
 
+    _temporaries(src, bind)
     for name, cls in _candidates(tree, src):
         trial = trees.clone(tree)
         try:
@@ -137,9 +138,9 @@ def _candidates(tree, src):
 def _user_class(cls):
     if not isinstance(cls, type) or issubclass(cls, tuple) or cls.__module__ == "builtins":
         return False
-    module = sys.modules.get(cls.__module__)
+    module = sys.modules.get(cls.__module__)  # (None for a module loaded from a file by hand)
     path = getattr(module, "__file__", None)
-    return path is not None and not path.startswith(_LIBRARIES)
+    return not (path and path.startswith(_LIBRARIES))
 
 
 class _Method:
@@ -162,7 +163,9 @@ class _Class:
         self.refused = None  # why its objects cannot be followed (construct, location, hint)
         self.frozen = False
         self.fields = []
-        self.dataclass_init = None  # [dataclasses.Field] a generated __init__ takes, in order
+        # an __init__ that only copies its parameters (or constants) into fields, as a dataclass's does:
+        # ([(parameter, default or _MISSING, keyword only)], [(field, parameter name or a constant node)])
+        self.record_init = None
         self.methods = {}
         self.init = None
         try:
@@ -206,7 +209,9 @@ class _Class:
                         where,
                         None,
                     )
-            self.dataclass_init = [f for f in fields if f.init]
+            taken = [(f.name, f.default, getattr(f, "kw_only", False) is True) for f in fields if f.init]
+            kept = [(f.name, f.name if f.init else _constant(f.default, f.name, cls)) for f in fields]
+            self.record_init = ([(n, _MISSING if d is dataclasses.MISSING else d, k) for n, d, k in taken], kept)
             self.fields = [f.name for f in fields]
         elif init is object.__init__:
             self.init = None
@@ -222,6 +227,7 @@ class _Class:
             if self.init.refused is not None:
                 raise self.init.refused
             self.fields = _init_fields(self.init.tree, self.cls)
+            self.record_init = _record_init(self.init)
         slots = vars(cls).get("__slots__")
         if slots is not None:
             slots = [slots] if isinstance(slots, str) else list(slots)
@@ -309,6 +315,47 @@ def _class(cls):
     if made.refused is not None:
         raise made.refused
     return made
+
+
+def _constant(value, field, cls):
+    if value is dataclasses.MISSING or not isinstance(value, (int, float, bool, str, type(None))):
+        raise _Refused(
+            "an object of %s, whose field '%s' is not set by __init__" % (cls.__qualname__, field), None, None
+        )
+    return trees.const(value)
+
+
+def _record_init(method):
+    """``record_init`` (see _Class) for an ``__init__`` whose statements are each ``self.a = p`` for a
+    parameter ``p`` (each used once) or a constant, else None (it is then called as a function)."""
+    signature = inspect.signature(method.function)
+    params = list(signature.parameters.values())[1:]
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY) for p in params):
+        return None
+    me = _self_name(method)
+    names = [p.name for p in params]
+    kept, used = [], []
+    for stmt in method.tree.tree.body:
+        if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
+            continue  # a docstring
+        if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and _on(stmt.targets[0], me)):
+            return None
+        field, value = stmt.targets[0].attr, stmt.value
+        if field in [f for f, _ in kept]:
+            return None
+        if isinstance(value, gast.Name) and value.id in names and value.id not in used:
+            used.append(value.id)
+            kept.append((field, value.id))
+        elif isinstance(value, gast.Constant):
+            kept.append((field, value))
+        else:
+            return None
+    if sorted(used) != sorted(names):
+        return None
+    for p in params:
+        if p.default is not p.empty and not isinstance(p.default, (int, float, bool, str, type(None))):
+            return None
+    return [(p.name, _MISSING if p.default is p.empty else p.default, p.kind is p.KEYWORD_ONLY) for p in params], kept
 
 
 def _self_name(method):
@@ -413,6 +460,81 @@ def _make(klass, method):
     method.cell.cell_contents = source_mod.derived(msrc, tree, cells)
 
 
+def _construction(klass, call, bind, located):
+    """(fields, value) for ``C(args)``: ``value`` evaluates the arguments as the call does and gives the
+    fields in the order of ``fields`` (a tuple, or the one field itself); None where there is nothing to do."""
+
+    def refuse(construct, node, hint=None):
+        raise _Refused(construct, located(node), hint)
+
+    what = klass.cls.__qualname__
+    if klass.record_init is not None:
+        params, kept = klass.record_init
+        if any(isinstance(a, gast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+            refuse("building %s from *args or **kwargs" % what, call)
+        positional = [n for n, _, kw_only in params if not kw_only]
+        if len(call.args) > len(positional):
+            refuse("this call of %s (too many arguments)" % what, call)
+        given = list(zip(positional, call.args))
+        for k in call.keywords:
+            if k.arg in dict(given) or k.arg not in [n for n, _, _ in params]:
+                refuse("this call of %s (argument '%s')" % (what, k.arg), k)
+            given.append((k.arg, k.value))
+        for n, default, _ in params:
+            if n in dict(given):
+                continue
+            if default is _MISSING:
+                refuse("this call of %s (no value for '%s')" % (what, n), call)
+            if not isinstance(default, (int, float, bool, str, type(None))):
+                refuse("building %s without '%s', whose default is no number or string" % (what, n), call)
+            given.append((n, trees.const(default)))
+        field_of = {p: f for f, p in kept if isinstance(p, str)}
+        pairs = [(field_of[n], v) for n, v in given]  # in the order the call evaluates them
+        pairs += [(f, trees.clone(c)) for f, c in kept if not isinstance(c, str)]
+        if not pairs:
+            return [], None
+        values = [v for _, v in pairs]
+        value = values[0] if len(values) == 1 else gast.Tuple(elts=values, ctx=gast.Load())
+        return [f for f, _ in pairs], gast.copy_location(value, call)
+    if klass.init is None:
+        if call.args or call.keywords:
+            refuse("this call of %s (its __init__ takes no arguments)" % what, call)
+        return [], None
+    made = klass.made(klass.init)
+    new = gast.Call(func=trees.name(bind(made.label, made)), args=call.args, keywords=call.keywords)
+    return list(klass.fields), gast.copy_location(new, call)
+
+
+def _temporaries(src, bind):
+    """``C(args).v``, an object read once, where it is made: ``(args...)[k]`` (a dataclass) or
+    ``C_init(args)[k]``."""
+    local = trees.local_names(src.tree)
+    calls = {id(n.func) for n in trees.walk(src.tree) if isinstance(n, gast.Call)}
+    for node in list(trees.breadth_first(src.tree)):
+        if not (
+            isinstance(node, gast.Attribute)
+            and isinstance(node.ctx, gast.Load)
+            and id(node) not in calls
+            and isinstance(node.value, gast.Call)
+        ):
+            continue
+        cls = source_mod.global_value(node.value.func, src, local)
+        if not _user_class(cls):
+            continue
+        try:
+            klass = _class(cls)
+            if node.attr not in klass.fields:
+                continue
+            order, value = _construction(klass, node.value, bind, src.location)
+        except _Refused:
+            continue  # (left for the later passes)
+        if value is None:
+            continue
+        if len(order) > 1:
+            value = gast.Subscript(value=value, slice=trees.const(order.index(node.attr)), ctx=gast.Load())
+        trees.become(node, gast.copy_location(value, node))
+
+
 def _replace_in(tree, name, klass, bind, located, env, fmap=None, taken=None):
     """Replace the object ``name`` (of ``klass``) in ``tree`` by its fields (edits ``tree``)."""
     if taken is None:
@@ -448,51 +570,14 @@ def _replace_in(tree, name, klass, bind, located, env, fmap=None, taken=None):
 
     def constructed(stmt):
         """``name = C(args)`` as the assignment of the fields."""
-        call = stmt.value
-        if klass.dataclass_init is not None:
-            if any(isinstance(a, gast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
-                refuse("building %s from *args or **kwargs" % klass.cls.__qualname__, call, None)
-            positional = [f for f in klass.dataclass_init if not getattr(f, "kw_only", False)]
-            if len(call.args) > len(positional):
-                refuse("this call of %s (too many arguments)" % klass.cls.__qualname__, call, None)
-            given = [(f.name, a) for f, a in zip(positional, call.args)]
-            for k in call.keywords:
-                if k.arg in dict(given) or k.arg not in [f.name for f in klass.dataclass_init]:
-                    refuse("this call of %s (field '%s')" % (klass.cls.__qualname__, k.arg), k, None)
-                given.append((k.arg, k.value))
-            for f in dataclasses.fields(klass.cls):
-                if f.name in dict(given):
-                    continue
-                if f.default is dataclasses.MISSING:
-                    refuse("this call of %s (no value for '%s')" % (klass.cls.__qualname__, f.name), call, None)
-                if not isinstance(f.default, (int, float, complex, bool, str, bytes, type(None))):
-                    refuse(
-                        "building %s without field '%s', whose default is no number or string"
-                        % (klass.cls.__qualname__, f.name),
-                        call,
-                        "pass the field",
-                    )
-                given.append((f.name, trees.const(f.default)))
-            if not given:
-                return [gast.copy_location(gast.Pass(), stmt)]
-            targets = [trees.name(fmap[f], True) for f, _ in given]
-            values = [v for _, v in given]
-            if len(given) > 1:  # in the order the call evaluates them
-                targets = [gast.Tuple(elts=targets, ctx=gast.Store())]
-                values = [gast.Tuple(elts=values, ctx=gast.Load())]
-            return [gast.copy_location(gast.Assign(targets=targets, value=values[0], type_comment=None), stmt)]
-        if klass.init is None:
-            if call.args or call.keywords:
-                refuse("this call of %s (its __init__ takes no arguments)" % klass.cls.__qualname__, call, None)
+        order, value = _construction(klass, stmt.value, bind, located)
+        if value is None:
             return [gast.copy_location(gast.Pass(), stmt)]
-        made = klass.made(klass.init)
-        new = gast.Call(func=trees.name(bind(made.label, made)), args=call.args, keywords=call.keywords)
-        new = gast.copy_location(new, call)
-        fields = state(True)
-        if not fields:
-            return [gast.copy_location(gast.Expr(value=new), stmt)]
-        target = fields[0] if len(fields) == 1 else gast.Tuple(elts=fields, ctx=gast.Store())
-        return [gast.copy_location(gast.Assign(targets=[target], value=new, type_comment=None), stmt)]
+        targets = [trees.name(fmap[f], True) for f in order]
+        if not targets:
+            return [gast.copy_location(gast.Expr(value=value), stmt)]
+        target = targets[0] if len(targets) == 1 else gast.Tuple(elts=targets, ctx=gast.Store())
+        return [gast.copy_location(gast.Assign(targets=[target], value=value, type_comment=None), stmt)]
 
     def changing(stmt):
         """A statement whose value is a call of a method that changes the object: the fields and the
