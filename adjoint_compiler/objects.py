@@ -2,38 +2,41 @@
 
 An object made by ``b = C(...)``, where ``C`` is a plain class of the user's (no base class, no
 metaclass, no ``__setattr__``/``__getattr__``; its ``__init__`` assigns attributes, or is the one
-``@dataclass`` generates), and used only through its attributes (``b.v``, ``b.v = e``,
-``b.v += e``) and its methods (``b.m(...)``), never as a value of its own, cannot be seen by anyone
-else: it is a record of named fields. Each field becomes a local variable (``b_v``), ``__init__``
-and each method a function of its own that takes the fields first (``Box_init``, ``Box_get``); a
-method that changes the object also gives the fields back, before its result
-(``b_v, y = Box_bump(b_v, d)``). SSA then versions the fields like any variable, through branches
-and loops, and the rest of the compiler differentiates them as it does locals; the forward sweep
-computes what the original computes, in the same order.
+``@dataclass`` generates; ``__slots__`` and frozen dataclasses too), and used only through its
+attributes (``b.v``, ``b.v = e``, ``b.v += e``) and its methods (``b.m(...)``), never as a value of
+its own, cannot be seen by anyone else: it is a record of named fields. Each field becomes a local
+variable (``b_v``). An ``__init__`` that only copies its parameters into fields (a dataclass's) becomes
+the assignment of the fields; any other ``__init__`` and each method become functions of their own
+that take the fields first (``Box_init``, ``Box_get``); a method that changes the object also gives the
+fields back, before its result. SSA then versions the fields like any variable, through branches and
+loops, and the rest of the compiler differentiates them as it does locals; the forward sweep computes
+what the original computes, in the same order. ``C(args).v`` reads a field where the object is made.
 
 An object used otherwise (returned, passed to a function, put in a container, aliased, of a class
 with properties, a base class or ``__setattr__``) is left as it is: that works where its values
-are not differentiated (later passes refuse it where they are) and its attributes are not assigned
-(refused here, with the reason).
+are not differentiated (later passes refuse it where they are, and their messages say why the object
+was left) and its attributes are not assigned (refused here, with the reason).
 
->>> import gast
 >>> from adjoint_compiler import emit, source
 >>> class Box:
 ...     def __init__(self, v):
 ...         self.v = v
-...     def get(self):
+...     def bump(self, d):
+...         self.v = self.v + d
 ...         return self.v * 2.0
 >>> def f(x):
 ...     b = Box(x * x)
-...     b.v = b.v + x
-...     return b.get() + b.v
+...     y = b.bump(x)
+...     b.v += y
+...     return b.v
 >>> src = source.read(f)
 >>> run(src)
 >>> print(emit.to_source(src.tree).strip())
 def f(x):
-    b_v = Box_init(x * x)
-    b_v = b_v + x
-    return Box_get(b_v) + b_v
+    b_v = x * x
+    b_v, y = Box_bump(b_v, x)
+    b_v += y
+    return b_v
 """
 
 import dataclasses

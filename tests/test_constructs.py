@@ -665,8 +665,7 @@ CONSTRUCTS = [
     ),
     (
         "Containers",
-        "objects of a class made in the function: attribute stores, methods (that change the object too), "
-        "in loops",
+        "objects of a class made in the function: attribute stores, methods (that change the object too), in loops",
         "supported",
         "0.7",
         """
