@@ -196,6 +196,9 @@ class _Class:
                 self.frozen and special in ("__setattr__", "__delattr__")
             ):
                 raise _Refused("an object of %s, whose class defines %s" % (cls.__qualname__, special), where, None)
+        if cls.__new__ is not object.__new__ or hasattr(cls, "__del__"):  # (no object made: neither would run)
+            special = "__new__" if cls.__new__ is not object.__new__ else "__del__"
+            raise _Refused("an object of %s, whose class defines %s" % (cls.__qualname__, special), where, None)
         for name, value in vars(cls).items():
             if inspect.isfunction(value) and name != "__init__" and not name.startswith("__"):
                 self.methods[name] = _Method(name, value)
@@ -290,7 +293,8 @@ class _Class:
         if method.refused is not None:
             raise method.refused
         if method.label is None:
-            method.label = "%s_%s" % (self.cls.__name__, method.name.strip("_"))
+            own = "init" if method.name == "__init__" and "init" not in self.methods else method.name
+            method.label = "%s_%s" % (self.cls.__name__, own)
             try:
                 _make(self, method)
             except _Refused as e:
@@ -622,8 +626,10 @@ def _replace_in(tree, name, klass, bind, located, env, fmap=None, taken=None):
                     and stmt.targets[0].id == name
                 ):
                     out += constructed(stmt)
-                elif isinstance(
-                    stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Expr, gast.Return)
+                elif (
+                    isinstance(stmt, (gast.Assign, gast.AnnAssign, gast.Expr, gast.Return))
+                    or isinstance(stmt, gast.AugAssign)
+                    and isinstance(stmt.target, gast.Name)  # (b.v += b.bump(x) reads b.v before the call)
                 ) and changes(value):
                     out += changing(stmt)
                 else:

@@ -56,6 +56,9 @@ class Slotted:
     def dot(self, x):
         return np.sum(self.a * x) + self.b
 
+    def poke(self, x):
+        self.a[0] = x  # changes the array in place: refused (a called function changing its argument)
+
 
 class Counter:
     unit = 3.0  # a class attribute, read through the object
@@ -172,6 +175,75 @@ def box_arrays(v):
     return np.sum(b.get() ** 2)
 
 
+@dataclasses.dataclass(slots=True, kw_only=True)
+class Options:
+    a: float
+    b: float = 2.0
+
+
+class Pair:
+    def __init__(self, a, b):
+        self.a = a
+        self.b = b
+        self.n = 0  # (a constant field)
+
+    def power(self, k):
+        if k == 0:
+            return 1.0
+        return self.a * self.power(k - 1)  # recursion through self
+
+    def swap(self):
+        self.a, self.b = self.b, self.a
+        self.n += 1
+
+    def spread(self, x):
+        other = Pair(self.a * x, self.b)  # an object made inside a method
+        other.swap()
+        return other.a + other.b * self.a
+
+
+class Steps:
+    def __init__(self, x, rate):  # (not a plain copy of its parameters: a function of its own)
+        self.x = x
+        self.avg = x * 0.0
+        self.rate = 1.0 - rate
+
+    def step(self, lr):
+        self.avg = self.rate * self.avg + self.x
+        self.x = self.x - lr * self.avg
+        if self.x > 0.0:
+            return self.x
+        return self.avg
+
+
+def keyword_only_slots_dataclass(x):
+    o = Options(a=x)
+    o.b = o.a * o.b
+    return o.a * o.b
+
+
+def recursion_and_tuple_targets(x):
+    p = Pair(x, np.cos(x))
+    y = p.power(3)
+    p.swap()
+    p.swap()
+    p.swap()
+    return y * p.a + p.b * p.n + p.spread(x)
+
+
+def momentum(x):
+    s = Steps(x, rate=0.1)
+    out = 0.0
+    for _ in range(5):
+        r = s.step(0.1)
+        out = out + r * r
+    return out
+
+
+def temporaries(x):
+    return Box(x * x).v * Point(x).b + Pair(x, 2.0 * x).b
+
+
 SCALAR_CASES = [
     dataclass_built,
     dataclass_default_and_keyword,
@@ -185,6 +257,10 @@ SCALAR_CASES = [
     box_in_branch,
     box_while,
     counter,
+    keyword_only_slots_dataclass,
+    recursion_and_tuple_targets,
+    momentum,
+    temporaries,
 ]
 
 
@@ -345,6 +421,43 @@ def method_escapes(x):
     return e.v
 
 
+def changing_call_in_augmented_attribute(x):
+    b = Box(x)
+    b.v += b.bump(x)  # (Python reads b.v before the call changes it)
+    return b.v
+
+
+def changes_an_array_in_place(x):
+    s = Slotted(np.zeros(2), x)
+    s.a = s.a + x
+    s.poke(x)
+    return np.sum(s.a)
+
+
+def captured(x):
+    p = Pair(x, 2.0)
+    p.a = p.a * 3.0
+
+    def inner():
+        return p.a * 2.0
+
+    return inner()
+
+
+class Finalised:
+    def __init__(self, v):
+        self.v = v
+
+    def __del__(self):
+        pass
+
+
+def finalised(x):
+    f = Finalised(x)
+    f.v = f.v * x
+    return f.v
+
+
 def param_write(b, x):
     b.v += x
     return b.v * x
@@ -373,6 +486,10 @@ def returned_unchanged(x):
             "field except where a call of b.bump\\(\\), which changes b, inside an expression",
         ),
         (method_escapes, "the object self \\(a Escapes made in the function\\) used other than"),
+        (changing_call_in_augmented_attribute, "a call of b.bump\\(\\), which changes b, inside an expression"),
+        (changes_an_array_in_place, "a call of Slotted_poke\\(\\) that changes its argument"),
+        (captured, "the object p \\(a Pair made in the function\\) used other than"),
+        (finalised, "an object of Finalised, whose class defines __del__"),
     ],
     ids=lambda v: getattr(v, "__name__", "message"),
 )
