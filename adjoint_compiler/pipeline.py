@@ -155,6 +155,9 @@ def _refuse_broad_tries(fn, src, mode):
 
 
 def _specialise(c):
+    # objects first: a variant reads the fields of structures passed as tuples by index (p.v -> p[0]),
+    # which must not reach an object made here (b.v, b_v once followed)
+    objects.run(c.src)
     if c.src.variant is not None:
         specialise.variant(c.src)
     if c.bindings:
@@ -165,7 +168,6 @@ def _specialise(c):
     specialise.callables(c.src)
     specialise.structures(c.src)
     specialise.spread_calls(c.src)
-    objects.run(c.src)
     c.tree = c.src.tree
     return c.tree
 

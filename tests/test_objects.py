@@ -297,6 +297,25 @@ def test_returned_fields_vjp():
     np.testing.assert_allclose(back((0.0, 1.0)), fd[1], rtol=1e-6)
 
 
+def with_a_structure_argument(p, x):
+    b = Box(x * p.b)  # Box's field v and Point's field w read side by side
+    b.v = b.v + p.w
+    return b.get() * b.v
+
+
+def test_an_object_made_inside_beside_a_dataclass_argument():
+    # (the API passes the dataclass as a tuple and reads its fields by index: not the object's)
+    p, x = Point(0.5, 1.5), 0.7
+    gp, gx = ac.grad(with_a_structure_argument, wrt=(0, 1))(p, x)
+    eps = 1e-6
+    fd = [
+        (with_a_structure_argument(Point(0.5 + eps, 1.5), x) - with_a_structure_argument(Point(0.5 - eps, 1.5), x)),
+        (with_a_structure_argument(Point(0.5, 1.5 + eps), x) - with_a_structure_argument(Point(0.5, 1.5 - eps), x)),
+        (with_a_structure_argument(p, x + eps) - with_a_structure_argument(p, x - eps)),
+    ]
+    np.testing.assert_allclose([gp.w, gp.b, gx], np.array(fd) / (2 * eps), rtol=1e-6)
+
+
 def test_second_order_through_an_object():
     # (a method is a call of a function that returns a tuple, which grad(grad(f)) does not follow yet)
     h = ac.grad(ac.grad(dataclass_field_store))(0.6)
