@@ -48,7 +48,7 @@ import weakref
 
 import gast
 
-from adjoint_compiler import naming, trees
+from adjoint_compiler import naming, rules, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
 
@@ -73,8 +73,13 @@ def run(src):
     _temporaries(src, bind)
     for name, cls in _candidates(tree, src):
         trial = trees.clone(tree)
+        local = trees.local_names(tree)
+
+        def resolve(node):
+            return source_mod.global_value(node, src, local)
+
         try:
-            _replace_in(trial, name, _class(cls), bind, src.location, src.env)
+            _replace_in(trial, name, _class(cls), bind, src.location, src.env, resolve)
         except _Refused as e:
             aliases = {name} | {  # c = b: an assignment to c.v is one to b.v
                 s.targets[0].id
@@ -147,14 +152,24 @@ def _user_class(cls):
 
 
 class _Method:
-    def __init__(self, name, function):
+    """A method of the class, or a function an object is passed to (as its parameter ``index``)."""
+
+    def __init__(self, name, function, index=0):
         self.name = name
-        self.function = function  # the class's own function
+        self.function = function  # the class's own function, or the function passed the object
+        self.index = index  # which parameter is the object: a method's self, or the one it is passed as
         self.tree = None  # its parsed source (source.Source), or the reason it has none
         self.writes = False  # changes the object (itself or through another method)
         self.cell = types.CellType()  # the function made from it, once made
         self.label = None
         self.refused = None  # the _Refused that making it raised
+
+    def cell_empty(self):
+        try:
+            self.cell.cell_contents  # noqa: B018
+        except ValueError:
+            return True
+        return False
 
 
 class _Class:
@@ -170,6 +185,7 @@ class _Class:
         # ([(parameter, default or _MISSING, keyword only)], [(field, parameter name or a constant node)])
         self.record_init = None
         self.methods = {}
+        self.passing = {}  # (function, index) -> _Method: functions an object is passed to
         self.init = None
         try:
             self._inspect()
@@ -256,6 +272,8 @@ class _Class:
                     method.writes = True
                 if isinstance(node, gast.Call) and _on(node.func, me):
                     calls[method.name].add(node.func.attr)
+                if isinstance(node, gast.Call) and any(isinstance(a, gast.Name) and a.id == me for a in node.args):
+                    method.writes = True  # (self passed to a function that may change it: it gives the fields back)
         changed = True
         while changed:
             changed = False
@@ -288,13 +306,44 @@ class _Class:
             )
         return "class"
 
+    def passed(self, function, index, node, located):
+        """The function standing for ``function`` called with an object of the class as its positional
+        argument ``index``: the fields in its place; one that changes the object gives them back first."""
+        key = (function, index)
+        method = self.passing.get(key)
+        if method is None:
+            method = self.passing[key] = _Method(function.__name__, function, index)
+            try:
+                method.tree = source_mod.read(function)
+            except CompileError as e:
+                method.refused = _Refused(str(e), located(node), None)
+            else:
+                args = method.tree.tree.args
+                if index >= len(args.args) or index >= len(args.args) - len(args.defaults):
+                    method.refused = _Refused(
+                        "passing an object of %s to %s as a parameter with a default, *args or **kwargs"
+                        % (self.cls.__qualname__, function.__name__),
+                        located(node),
+                        None,
+                    )
+        elif method.label is not None and method.cell_empty():
+            raise _Refused(
+                "passing an object of %s to %s, which passes it on to itself" % (self.cls.__qualname__, method.name),
+                located(node),
+                None,
+            )
+        return self.made(method)
+
     def made(self, method):
         """The function standing for ``method`` (made once per class, with the ones it calls)."""
         if method.refused is not None:
             raise method.refused
         if method.label is None:
             own = "init" if method.name == "__init__" and "init" not in self.methods else method.name
-            method.label = "%s_%s" % (self.cls.__name__, own)
+            if method.function is not vars(self.cls).get(method.name):  # a function the object is passed to
+                method.label = "%s_%s" % (method.name, self.cls.__name__)
+            else:
+                method.label = "%s_%s" % (self.cls.__name__, own)
             try:
                 _make(self, method)
             except _Refused as e:
@@ -365,6 +414,11 @@ def _record_init(method):
     return [(p.name, _MISSING if p.default is p.empty else p.default, p.kind is p.KEYWORD_ONLY) for p in params], kept
 
 
+def _users(function):
+    """Whether ``function`` is the user's (not the standard library's or an installed package's)."""
+    return not function.__code__.co_filename.startswith(_LIBRARIES)
+
+
 def _self_name(method):
     args = method.tree.tree.args
     if not args.args:
@@ -417,14 +471,20 @@ def _make(klass, method):
     returns the fields, a method that changes the object the fields and then its result."""
     msrc = method.tree
     tree = trees.clone(msrc.tree)
-    me = _self_name(method)
+    me = tree.args.args[method.index].id if method.index else _self_name(method)
     taken = trees.all_names(tree) | set(msrc.env)
     fmap = _field_names(me, klass.fields, taken)
-    init = method.name == "__init__"
-    own = tree.args.args[1:]
+    init = method.name == "__init__" and method.function is vars(klass.cls).get("__init__")
+    passed = method.function is not vars(klass.cls).get(method.name)
+    k = method.index
+    before, after = tree.args.args[:k], tree.args.args[k + 1 :]
     fields = [gast.Name(id=fmap[f], ctx=gast.Param(), annotation=None, type_comment=None) for f in klass.fields]
-    tree.args.args = own if init else fields + own
+    tree.args.args = before + ([] if init else fields) + after
     cells = {}
+    local = trees.local_names(msrc.tree)
+
+    def resolve(node):
+        return source_mod.global_value(node, msrc, local)
 
     def bind(label, value):
         while label in taken and label not in cells:
@@ -446,7 +506,14 @@ def _make(klass, method):
                 located(node),
                 None,
             )
-    _replace_in(tree, me, klass, bind, located, msrc.env, fmap=fmap, taken=taken)
+    _replace_in(tree, me, klass, bind, located, msrc.env, resolve, fmap=fmap, taken=taken)
+    stored = any(
+        isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and n.id in fmap.values() for n in trees.walk(tree)
+    )
+    if passed:
+        method.writes = stored
+    elif stored and not (init or method.writes):  # (the scan of the class's methods must have seen it)
+        raise _Refused("the method %s, which changes the object in a way not followed" % method.name, None, None)
     if init or method.writes:
         state = [trees.name(fmap[f]) for f in klass.fields]
 
@@ -542,8 +609,9 @@ def _temporaries(src, bind):
         trees.become(node, gast.copy_location(value, node))
 
 
-def _replace_in(tree, name, klass, bind, located, env, fmap=None, taken=None):
-    """Replace the object ``name`` (of ``klass``) in ``tree`` by its fields (edits ``tree``)."""
+def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken=None):
+    """Replace the object ``name`` (of ``klass``) in ``tree`` by its fields (edits ``tree``); ``resolve``
+    gives the value of a global name or None."""
     if taken is None:
         taken = trees.all_names(tree) | set(env)
     if fmap is None:
@@ -590,8 +658,10 @@ def _replace_in(tree, name, klass, bind, located, env, fmap=None, taken=None):
         """A statement whose value is a call of a method that changes the object: the fields and the
         result assigned together (the fields first: they change before the statement's target is assigned)."""
         call = stmt.value
-        method = klass.made(klass.methods[call.func.attr])
-        new = call_of(method, call)
+        if _on(call.func, name):
+            new = call_of(klass.made(klass.methods[call.func.attr]), call)
+        else:
+            new = passed_call(passing(call), call)
         if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
             target = gast.Tuple(elts=state(True) + [stmt.targets[0]], ctx=gast.Store())
             return [gast.copy_location(gast.Assign(targets=[target], value=new, type_comment=None), stmt)]
@@ -603,13 +673,32 @@ def _replace_in(tree, name, klass, bind, located, env, fmap=None, taken=None):
             out.append(stmt)
         return out
 
-    def changes(value):
-        return (
-            isinstance(value, gast.Call)
-            and _on(value.func, name)
-            and value.func.attr in klass.methods
-            and klass.methods[value.func.attr].writes
+    def passing(node):
+        """The _Method standing for ``f`` in ``f(..., name, ...)`` (a user function passed the object), or None."""
+        spots = [i for i, a in enumerate(node.args) if isinstance(a, gast.Name) and a.id == name]
+        if not spots or _on(node.func, name):
+            return None
+        function = resolve(node.func)
+        if not (inspect.isfunction(function) and _users(function) and rules.lookup(function) is None):
+            return None  # (the object escapes: refused as a use of it)
+        if len(spots) > 1 or any(isinstance(a, gast.Starred) for a in node.args[: spots[0]]):
+            refuse("passing the object %s to %s more than once, or after *args" % (name, function.__name__), node)
+        return klass.passed(function, spots[0], node, located)
+
+    def passed_call(method, node):
+        k = method.index
+        args = list(node.args[:k]) + [trees.name(fmap[f]) for f in klass.fields] + list(node.args[k + 1 :])
+        return gast.copy_location(
+            gast.Call(func=trees.name(bind(method.label, method)), args=args, keywords=node.keywords), node
         )
+
+    def changes(value):
+        if not isinstance(value, gast.Call):
+            return False
+        if _on(value.func, name):
+            return value.func.attr in klass.methods and klass.methods[value.func.attr].writes
+        method = passing(value)
+        return method is not None and method.writes
 
     for holder in list(trees.statements(tree)):  # statements first: constructors and changing calls
         for field in ("body", "orelse", "finalbody"):
@@ -638,6 +727,18 @@ def _replace_in(tree, name, klass, bind, located, env, fmap=None, taken=None):
 
     class Fields(gast.NodeTransformer):
         def visit_Call(self, node):
+            method = passing(node)
+            if method is not None:
+                node.args = [a if isinstance(a, gast.Name) and a.id == name else self.visit(a) for a in node.args]
+                node.keywords = [self.visit(k) for k in node.keywords]
+                node.func = self.visit(node.func)
+                if method.writes:
+                    refuse(
+                        "a call of %s(), which changes %s, inside an expression" % (method.name, name),
+                        node,
+                        "call it in a statement of its own (y = %s(...))" % method.name,
+                    )
+                return passed_call(method, node)
             if not _on(node.func, name):
                 return self.generic_visit(node)
             kind = klass.attribute(node.func.attr, node.func, located)

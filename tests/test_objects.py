@@ -3,6 +3,7 @@ and classes with ``__slots__``, read, assigned (``b.v = e``, ``b.v += e``) and u
 methods, in loops and branches, each gradient checked against central differences in reverse mode and
 in forward mode; and the uses that stay refused, each at the user's file:line:col."""
 
+import copy
 import dataclasses
 
 import numpy as np
@@ -240,6 +241,36 @@ def momentum(x):
     return out
 
 
+def captured(x):
+    p = Pair(x, 2.0)
+    p.a = p.a * 3.0
+
+    def inner(k):  # (lifted to a function of its own, passed p)
+        return p.a * k + p.b
+
+    return inner(2.0) * inner(x)
+
+
+def scale_pair(p, k):
+    p.a = p.a * k
+    p.b += k
+    return p.a - p.b
+
+
+def read_pair(q, x):
+    return q.a * x + q.b
+
+
+def passed_to_functions(x):
+    p = Pair(x, 1.0)
+    s = 0.0
+    for i in range(3):
+        d = scale_pair(p, x + i)  # a function that changes the object: the fields come back
+        s = s + d * read_pair(p, x)
+    scale_pair(p, 0.5)
+    return s + p.a * p.b
+
+
 def temporaries(x):
     return Box(x * x).v * Point(x).b + Pair(x, 2.0 * x).b
 
@@ -261,6 +292,8 @@ SCALAR_CASES = [
     recursion_and_tuple_targets,
     momentum,
     temporaries,
+    captured,
+    passed_to_functions,
 ]
 
 
@@ -453,16 +486,6 @@ def changes_an_array_in_place(x):
     return np.sum(s.a)
 
 
-def captured(x):
-    p = Pair(x, 2.0)
-    p.a = p.a * 3.0
-
-    def inner():
-        return p.a * 2.0
-
-    return inner()
-
-
 class Finalised:
     def __init__(self, v):
         self.v = v
@@ -475,6 +498,17 @@ def finalised(x):
     f = Finalised(x)
     f.v = f.v * x
     return f.v
+
+
+def passed_to_a_library_function(x):
+    b = Box(x)
+    b.v = b.v * 2.0
+    return copy.copy(b).v
+
+
+def changing_function_in_expression(x):
+    p = Pair(x, 1.0)
+    return scale_pair(p, x) * p.a
 
 
 def param_write(b, x):
@@ -507,8 +541,9 @@ def returned_unchanged(x):
         (method_escapes, "the object self \\(a Escapes made in the function\\) used other than"),
         (changing_call_in_augmented_attribute, "a call of b.bump\\(\\), which changes b, inside an expression"),
         (changes_an_array_in_place, "a call of Slotted_poke\\(\\) that changes its argument"),
-        (captured, "the object p \\(a Pair made in the function\\) used other than"),
         (finalised, "an object of Finalised, whose class defines __del__"),
+        (passed_to_a_library_function, "the object b \\(a Box made in the function\\) used other than"),
+        (changing_function_in_expression, "a call of scale_pair\\(\\) that changes its argument p in place"),
     ],
     ids=lambda v: getattr(v, "__name__", "message"),
 )
