@@ -679,7 +679,9 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
         if not spots or _on(node.func, name):
             return None
         function = resolve(node.func)
-        if not (inspect.isfunction(function) and _users(function) and rules.lookup(function) is None):
+        if not (inspect.isfunction(function) and _users(function) and rules.lookup(function) is None) or any(
+            hasattr(function, mark) for mark in (source_mod.VARIANT, source_mod.CARRIED)
+        ):  # (a partial's or a bound method's variant stands for a call its own source does not say)
             return None  # (the object escapes: refused as a use of it)
         if len(spots) > 1 or any(isinstance(a, gast.Starred) for a in node.args[: spots[0]]):
             refuse("passing the object %s to %s more than once, or after *args" % (name, function.__name__), node)

@@ -5,6 +5,7 @@ in forward mode; and the uses that stay refused, each at the user's file:line:co
 
 import copy
 import dataclasses
+import functools
 
 import numpy as np
 import pytest
@@ -511,6 +512,31 @@ def changing_function_in_expression(x):
     return scale_pair(p, x) * p.a
 
 
+def box_loss(b, x, scale=1.0):
+    return b.v * x * scale
+
+
+SCALED_LOSS = functools.partial(box_loss, scale=2.0)
+
+
+def passed_to_a_partial(x):
+    b = Box(x)
+    b.v = b.v * x
+    return SCALED_LOSS(b, x)
+
+
+def power_of(b, n):
+    if n == 0:
+        return b.v
+    return b.v * power_of(b, n - 1)
+
+
+def passed_to_a_recursive_function(x):
+    b = Box(x)
+    b.v = b.v * 1.0
+    return power_of(b, 3)
+
+
 def param_write(b, x):
     b.v += x
     return b.v * x
@@ -543,6 +569,8 @@ def returned_unchanged(x):
         (changes_an_array_in_place, "a call of Slotted_poke\\(\\) that changes its argument"),
         (finalised, "an object of Finalised, whose class defines __del__"),
         (passed_to_a_library_function, "the object b \\(a Box made in the function\\) used other than"),
+        (passed_to_a_partial, "the object b \\(a Box made in the function\\) used other than"),
+        (passed_to_a_recursive_function, "passing an object of Box to power_of, which passes it on to itself"),
         (changing_function_in_expression, "a call of scale_pair\\(\\) that changes its argument p in place"),
     ],
     ids=lambda v: getattr(v, "__name__", "message"),
