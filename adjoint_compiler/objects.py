@@ -617,6 +617,18 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
     if fmap is None:
         fmap = _field_names(name, klass.fields, taken)
     cls_name = []
+    given = set()  # names ``bind`` gave here
+    outer = bind
+
+    def bind(label, value):  # (a global's name must not be one of the function's own: a field's, say)
+        while True:
+            before = set(taken)
+            made = outer(label, value)
+            if made in given or made not in before or dict.get(env, made, _MISSING) is value:
+                given.add(made)
+                taken.add(made)
+                return made
+            label = "_" + label
 
     def the_class():
         if not cls_name:
