@@ -163,6 +163,7 @@ class _Method:
         self.cell = types.CellType()  # the function made from it, once made
         self.label = None
         self.refused = None  # the _Refused that making it raised
+        self.gives = True  # has a return with a value (else a changing one gives back only the fields)
 
     def cell_empty(self):
         try:
@@ -514,11 +515,12 @@ def _make(klass, method):
         method.writes = stored
     elif stored and not (init or method.writes):  # (the scan of the class's methods must have seen it)
         raise _Refused("the method %s, which changes the object in a way not followed" % method.name, None, None)
+    method.gives = any(isinstance(n, gast.Return) and n.value is not None for n in trees.scope(tree.body))
     if init or method.writes:
         state = [trees.name(fmap[f]) for f in klass.fields]
 
         def result(value):
-            if init:
+            if init or not method.gives:  # (a method that gives nothing back gives only the fields)
                 parts = state
             else:
                 parts = state + [value or trees.const(None)]
@@ -671,9 +673,19 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
         result assigned together (the fields first: they change before the statement's target is assigned)."""
         call = stmt.value
         if _on(call.func, name):
-            new = call_of(klass.made(klass.methods[call.func.attr]), call)
+            method = klass.made(klass.methods[call.func.attr])
+            new = call_of(method, call)
         else:
-            new = passed_call(passing(call), call)
+            method = passing(call)
+            new = passed_call(method, call)
+        if not method.gives:  # the fields, then the statement with None for the call
+            fields = state(True)
+            target = fields[0] if len(fields) == 1 else gast.Tuple(elts=fields, ctx=gast.Store())
+            out = [gast.copy_location(gast.Assign(targets=[target], value=new, type_comment=None), stmt)]
+            if not isinstance(stmt, gast.Expr):
+                stmt.value = gast.copy_location(trees.const(None), call)
+                out.append(stmt)
+            return out
         if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
             target = gast.Tuple(elts=state(True) + [stmt.targets[0]], ctx=gast.Store())
             return [gast.copy_location(gast.Assign(targets=[target], value=new, type_comment=None), stmt)]
