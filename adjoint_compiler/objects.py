@@ -1,7 +1,7 @@
 """Objects made in the function, followed field by field (scalar replacement), before fence.
 
-An object made by ``b = C(...)``, where ``C`` is a plain class of the user's (no base class, no
-metaclass, no ``__setattr__``/``__getattr__``; its ``__init__`` assigns attributes, or is the one
+An object made by ``b = C(...)``, where ``C`` is a plain class of the user's (its bases the user's
+own, no ``super()``, no metaclass, no ``__setattr__``/``__getattr__``; its ``__init__`` assigns attributes, or is the one
 ``@dataclass`` generates; ``__slots__`` and frozen dataclasses too), and used only through its
 attributes (``b.v``, ``b.v = e``, ``b.v += e``) and its methods (``b.m(...)``), never as a value of
 its own, cannot be seen by anyone else: it is a record of named fields. Each field becomes a local
@@ -12,8 +12,10 @@ fields back, before its result. SSA then versions the fields like any variable, 
 loops, and the rest of the compiler differentiates them as it does locals; the forward sweep computes
 what the original computes, in the same order. ``C(args).v`` reads a field where the object is made.
 
-An object used otherwise (returned, passed to a function, put in a container, aliased, of a class
-with properties, a base class or ``__setattr__``) is left as it is: that works where its values
+An object passed (positionally) to a function of the user's is passed as its fields to a function
+made from that one (``loss_Box``), which gives them back if it changes them. An object used otherwise
+(returned, passed to a library function, put in a container, aliased, of a class with properties,
+``super()`` or ``__setattr__``) is left as it is: that works where its values
 are not differentiated (later passes refuse it where they are, and their messages say why the object
 was left) and its attributes are not assigned (refused here, with the reason).
 
@@ -154,8 +156,9 @@ def _user_class(cls):
 class _Method:
     """A method of the class, or a function an object is passed to (as its parameter ``index``)."""
 
-    def __init__(self, name, function, index=0):
+    def __init__(self, name, function, index=0, owner=None):
         self.name = name
+        self.owner = owner  # the class that defines it (None: a function the object is passed to)
         self.function = function  # the class's own function, or the function passed the object
         self.index = index  # which parameter is the object: a method's self, or the one it is passed as
         self.tree = None  # its parsed source (source.Source), or the reason it has none
@@ -200,12 +203,13 @@ class _Class:
             raise _Refused(
                 "an object of %s, whose metaclass is %s" % (cls.__qualname__, type(cls).__name__), where, None
             )
-        if cls.__mro__ != (cls, object):
-            raise _Refused(
-                "an object of %s, a class with a base class (%s)" % (cls.__qualname__, cls.__mro__[1].__qualname__),
-                where,
-                "objects made in the function are followed for classes without base classes",
-            )
+        for base in cls.__mro__[1:-1]:  # base classes of the user's own, without super() (see _make)
+            if type(base) is not type or not _user_class(base) or base.__mro__[-1] is not object:
+                raise _Refused(
+                    "an object of %s, a class with the base class %s" % (cls.__qualname__, base.__qualname__),
+                    where,
+                    "objects made in the function are followed for classes whose bases are the user's own",
+                )
         params = getattr(cls, "__dataclass_params__", None)
         self.frozen = bool(params is not None and params.frozen)
         for special in _SPECIAL:
@@ -216,9 +220,12 @@ class _Class:
         if cls.__new__ is not object.__new__ or hasattr(cls, "__del__"):  # (no object made: neither would run)
             special = "__new__" if cls.__new__ is not object.__new__ else "__del__"
             raise _Refused("an object of %s, whose class defines %s" % (cls.__qualname__, special), where, None)
-        for name, value in vars(cls).items():
-            if inspect.isfunction(value) and name != "__init__" and not name.startswith("__"):
-                self.methods[name] = _Method(name, value)
+        for owner in reversed(cls.__mro__[:-1]):  # a class's own definitions override its bases'
+            for name, value in vars(owner).items():
+                if inspect.isfunction(value) and name != "__init__" and not name.startswith("__"):
+                    self.methods[name] = _Method(name, value, owner=owner)
+                elif name in self.methods:
+                    del self.methods[name]  # (overridden by something not a method: refused where used)
         init = cls.__init__
         generated = params is not None and params.init and init.__code__.co_filename.startswith("<")
         if generated:
@@ -239,7 +246,7 @@ class _Class:
         elif init is object.__init__:
             self.init = None
         else:
-            self.init = _Method("__init__", init)
+            self.init = _Method("__init__", init, owner=next(c for c in cls.__mro__ if "__init__" in vars(c)))
             self.methods["__init__"] = self.init
         for method in self.methods.values():
             try:
@@ -249,11 +256,21 @@ class _Class:
         if not generated and self.init is not None:
             if self.init.refused is not None:
                 raise self.init.refused
+            calls_super = [n for n in trees.walk(self.init.tree.tree) if isinstance(n, gast.Name) and n.id == "super"]
+            if calls_super:
+                raise _Refused(
+                    "an object of %s, whose __init__ calls super()" % cls.__qualname__,
+                    self.init.tree.location(calls_super[0]),
+                    "objects made in the function are followed for classes whose methods do not call super()",
+                )
             self.fields = _init_fields(self.init.tree, self.cls)
             self.record_init = _record_init(self.init)
-        slots = vars(cls).get("__slots__")
-        if slots is not None:
-            slots = [slots] if isinstance(slots, str) else list(slots)
+        owners = cls.__mro__[:-1]
+        if all("__slots__" in vars(c) for c in owners):  # (else its objects have a __dict__)
+            slots = []
+            for c in owners:
+                own = vars(c)["__slots__"]
+                slots += [own] if isinstance(own, str) else list(own)
             for f in self.fields:
                 if f not in slots:
                     raise _Refused(
@@ -341,7 +358,7 @@ class _Class:
             raise method.refused
         if method.label is None:
             own = "init" if method.name == "__init__" and "init" not in self.methods else method.name
-            if method.function is not vars(self.cls).get(method.name):  # a function the object is passed to
+            if method.owner is None:  # a function the object is passed to
                 method.label = "%s_%s" % (method.name, self.cls.__name__)
             else:
                 method.label = "%s_%s" % (self.cls.__name__, own)
@@ -359,7 +376,7 @@ _MISSING = object()
 
 def _class(cls):
     """The _Class of ``cls``, made anew when what it holds changes (a method replaced)."""
-    key = tuple(vars(cls).items())
+    key = tuple(item for c in cls.__mro__[:-1] for item in vars(c).items())
     known = _CLASSES.get(cls)
     if (
         known is None
@@ -475,8 +492,14 @@ def _make(klass, method):
     me = tree.args.args[method.index].id if method.index else _self_name(method)
     taken = trees.all_names(tree) | set(msrc.env)
     fmap = _field_names(me, klass.fields, taken)
-    init = method.name == "__init__" and method.function is vars(klass.cls).get("__init__")
-    passed = method.function is not vars(klass.cls).get(method.name)
+    init = method.owner is not None and method.name == "__init__"
+    passed = method.owner is None
+    if any(isinstance(n, gast.Name) and n.id == "super" for n in trees.walk(tree)):
+        raise _Refused(
+            "super() in %s.%s" % ((method.owner or klass.cls).__qualname__, method.name),
+            msrc.location(next(n for n in trees.walk(tree) if isinstance(n, gast.Name) and n.id == "super")),
+            "objects made in the function are followed for classes whose methods do not call super()",
+        )
     k = method.index
     before, after = tree.args.args[:k], tree.args.args[k + 1 :]
     fields = [gast.Name(id=fmap[f], ctx=gast.Param(), annotation=None, type_comment=None) for f in klass.fields]

@@ -272,6 +272,25 @@ def passed_to_functions(x):
     return s + p.a * p.b
 
 
+class Scaled(Box):  # a base class's __init__ and methods, one overridden, no super()
+    def get(self):
+        return self.v * self.scale * 3.0
+
+    def halve(self):
+        self.scale = self.scale * 0.5
+
+
+class Twice(Scaled):
+    pass
+
+
+def inheritance_without_super(x):
+    s = Twice(x, scale=x)
+    s.halve()
+    s.bump(x)
+    return s.get() + s.total()
+
+
 def temporaries(x):
     return Box(x * x).v * Point(x).b + Pair(x, 2.0 * x).b
 
@@ -295,6 +314,7 @@ SCALAR_CASES = [
     temporaries,
     captured,
     passed_to_functions,
+    inheritance_without_super,
 ]
 
 
@@ -427,6 +447,28 @@ class Derived(Base):
         super().__init__(v)
 
 
+class Shifted(Box):
+    def get(self):
+        return super().get() + 1.0
+
+
+def super_in_a_method(x):
+    s = Shifted(x)
+    s.v = s.v * x
+    return s.get()
+
+
+class Record(dict):
+    def __init__(self, v):
+        self.v = v
+
+
+def library_base(x):
+    r = Record(x)
+    r.v = r.v * x
+    return r.v
+
+
 def inherited(x):
     d = Derived(x)
     d.v = d.v * x
@@ -556,7 +598,9 @@ def returned_unchanged(x):
         (aliased, "the object b \\(a Box made in the function\\) used other than"),
         (frozen_write, "assignment to a field of FrozenPoint, a frozen dataclass"),
         (property_read, "the property 'twice' of WithProperty"),
-        (inherited, "an object of Derived, a class with a base class \\(Base\\)"),
+        (inherited, "an object of Derived, whose __init__ calls super\\(\\)"),
+        (super_in_a_method, "super\\(\\) in Shifted.get"),
+        (library_base, "an object of Record, a class with the base class dict"),
         (setattr_class, "an object of Guarded, whose class defines __setattr__"),
         (new_attribute, "assignment to the attribute 'extra', which Box's __init__ does not set"),
         (
