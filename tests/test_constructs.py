@@ -693,6 +693,31 @@ CONSTRUCTS = [
     ),
     (
         "Containers",
+        "an object made in the function passed to the user's functions that read or change it",
+        "supported",
+        "0.7",
+        """
+        class Particle:
+            def __init__(self, x, v):
+                self.x = x
+                self.v = v
+
+        def push(p, dt):
+            p.v = p.v - dt * p.x
+            p.x = p.x + dt * p.v
+
+        def energy(p):
+            return 0.5 * (p.x * p.x + p.v * p.v)
+
+        def f(x):
+            p = Particle(x, 0.0)
+            for _ in range(3):
+                push(p, 0.1)
+            return energy(p)
+        """,
+    ),
+    (
+        "Containers",
         "an object made in the function and its attributes assigned, then returned, stored or passed on",
         "refused",
         "used other than through its attributes and methods",
@@ -712,7 +737,7 @@ CONSTRUCTS = [
     ),
     (
         "Containers",
-        "an object made in the function of a class with a property, `__setattr__` or a base class, "
+        "an object made in the function of a class with a property, `__setattr__` or `super()`, "
         "its attributes assigned",
         "refused",
         "whose class defines __setattr__",
