@@ -718,7 +718,7 @@ CONSTRUCTS = [
     ),
     (
         "Containers",
-        "an object made in the function and its attributes assigned, then returned, stored or passed on",
+        "an object made in the function and its attributes assigned, then returned, stored or passed to a library",
         "refused",
         "used other than through its attributes and methods",
         """
