@@ -1,21 +1,21 @@
 """Objects made in the function, followed field by field (scalar replacement), before fence.
 
-An object made by ``b = C(...)``, where ``C`` is a plain class of the user's (its bases the user's
-own, no ``super()``, no metaclass, no ``__setattr__``/``__getattr__``; its ``__init__`` assigns attributes, or is the one
-``@dataclass`` generates; ``__slots__`` and frozen dataclasses too), and used only through its
-attributes (``b.v``, ``b.v = e``, ``b.v += e``) and its methods (``b.m(...)``), never as a value of
-its own, cannot be seen by anyone else: it is a record of named fields. Each field becomes a local
-variable (``b_v``). An ``__init__`` that only copies its parameters into fields (a dataclass's) becomes
-the assignment of the fields; any other ``__init__`` and each method become functions of their own
-that take the fields first (``Box_init``, ``Box_get``); a method that changes the object also gives the
-fields back, before its result. SSA then versions the fields like any variable, through branches and
-loops, and the rest of the compiler differentiates them as it does locals; the forward sweep computes
-what the original computes, in the same order. ``C(args).v`` reads a field where the object is made.
+An object made by ``b = C(...)``, where ``C`` is a plain class of the user's (its bases the
+user's own, no ``super()``, no metaclass, no ``__setattr__``/``__getattr__``; its ``__init__``
+assigns attributes, or is the one ``@dataclass`` generates; ``__slots__`` and frozen dataclasses
+too), and used only through its attributes (``b.v``, ``b.v = e``, ``b.v += e``), its methods
+(``b.m(...)``) and the user's functions it is passed to, never as a value of its own, cannot be seen
+by anyone else: it is a record of named fields. Each field becomes a local variable (``b_v``). An
+``__init__`` that only copies its parameters into fields (a dataclass's) becomes the assignment of
+the fields; any other ``__init__``, each method, and each function the object is passed to (as a
+positional argument) become functions of their own that take the fields in its place (``Box_init``,
+``Box_get``, ``loss_Box``); one that changes the object also gives the fields back, before its
+result. SSA then versions the fields like any variable, through branches and loops, and the rest of
+the compiler differentiates them as it does locals; the forward sweep computes what the original
+computes, in the same order. ``C(args).v`` reads a field where the object is made.
 
-An object passed (positionally) to a function of the user's is passed as its fields to a function
-made from that one (``loss_Box``), which gives them back if it changes them. An object used otherwise
-(returned, passed to a library function, put in a container, aliased, of a class with properties,
-``super()`` or ``__setattr__``) is left as it is: that works where its values
+An object used otherwise (returned, passed to a library function, put in a container, aliased, of a
+class with properties, ``super()`` or ``__setattr__``) is left as it is: that works where its values
 are not differentiated (later passes refuse it where they are, and their messages say why the object
 was left) and its attributes are not assigned (refused here, with the reason).
 
