@@ -372,6 +372,8 @@ class _Class:
 
 
 _MISSING = object()
+# expressions that evaluate a part of themselves conditionally, or more than once
+_CONDITIONAL = (gast.BoolOp, gast.IfExp, gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
 
 
 def _class(cls):
@@ -720,6 +722,62 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
             out.append(stmt)
         return out
 
+    local = trees.local_names(tree) | set(fmap.values())
+
+    def hoisted(stmt):
+        """The statement before ``stmt`` that makes the one call in it of a method (or function) that changes
+        the object, where running the call first changes nothing: the object is read nowhere else in the
+        statement, nothing else it evaluates calls anything or reads a global, and the call is evaluated
+        once and unconditionally (not under ``and``/``or``/``if``-``else``, nor in a ``while`` test)."""
+        if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Expr, gast.Return)):
+            root = stmt
+        elif isinstance(stmt, gast.If):
+            root = stmt.test
+        elif isinstance(stmt, gast.For):
+            root = gast.Tuple(elts=[stmt.iter, stmt.target], ctx=gast.Load())
+        else:
+            return []
+        found, spots = [], []  # (node, its ancestors)
+
+        def walk(node, above):
+            spots.append((node, above))
+            if isinstance(node, gast.Call) and changes(node):
+                found.append((node, above))
+            for child in gast.iter_child_nodes(node):
+                walk(child, above + [node])
+
+        walk(root, [])
+        if len(found) != 1:
+            return []  # (none; or several: refused as calls inside an expression)
+        call, above = found[0]
+        if any(isinstance(a, _CONDITIONAL) for a in above):
+            return []
+        inside = {id(n) for n in trees.walk(call)}
+        first = {id(a) for a in above}
+        callee_parts = {id(n) for a in above if isinstance(a, gast.Call) for n in trees.walk(a.func)}
+        for node, _ in spots:
+            if id(node) in inside or id(node) in first or id(node) in callee_parts:
+                continue
+            if isinstance(node, gast.Call) or (
+                isinstance(node, gast.Name) and (node.id == name or node.id not in local)
+            ):
+                return []
+        if _on(call.func, name):
+            method = klass.made(klass.methods[call.func.attr])
+            new = call_of(method, call)
+        else:
+            method = passing(call)
+            new = passed_call(method, call)
+        fields = state(True)
+        if method.gives:
+            result = fresh("_result")
+            fields.append(trees.name(result, True))
+            trees.become(call, gast.copy_location(trees.name(result), call))
+        else:
+            trees.become(call, gast.copy_location(trees.const(None), call))
+        target = fields[0] if len(fields) == 1 else gast.Tuple(elts=fields, ctx=gast.Store())
+        return [gast.copy_location(gast.Assign(targets=[target], value=new, type_comment=None), stmt)]
+
     def passing(node):
         """The _Method standing for ``f`` in ``f(..., name, ...)`` (a user function passed the object), or None."""
         spots = [i for i, a in enumerate(node.args) if isinstance(a, gast.Name) and a.id == name]
@@ -771,6 +829,7 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
                 ) and changes(value):
                     out += changing(stmt)
                 else:
+                    out += hoisted(stmt)
                     out.append(stmt)
             block[:] = out
 

@@ -291,6 +291,19 @@ def inheritance_without_super(x):
     return s.get() + s.total()
 
 
+def changing_calls_moved_before_their_statement(x):
+    b = Box(x, 0.5)
+    s = 0.0
+    for i in range(3):
+        s = s + b.bump(x) * 2.0  # (the call runs first: nothing else in the statement reads b or calls)
+        s += b.bump(0.1)
+    if b.bump(x) > 1.0:
+        s = s * b.v
+    elif b.bump(1.0) > 0.0:
+        s = s - b.v
+    return s + b.total()
+
+
 def temporaries(x):
     return Box(x * x).v * Point(x).b + Pair(x, 2.0 * x).b
 
@@ -315,6 +328,7 @@ SCALAR_CASES = [
     captured,
     passed_to_functions,
     inheritance_without_super,
+    changing_calls_moved_before_their_statement,
 ]
 
 
@@ -522,6 +536,27 @@ def method_escapes(x):
     return e.v
 
 
+def changing_call_beside_a_read(x):
+    b = Box(x)
+    return b.v + b.bump(x)  # (Python reads b.v before the call changes it)
+
+
+TOTAL = 1.0
+
+
+def changing_call_beside_a_global(x):
+    b = Box(x)
+    return TOTAL * b.bump(x)
+
+
+def changing_call_in_a_while_test(x):
+    b = Box(x, 0.5)
+    n = 0
+    while b.bump(x) < 3.0:
+        n += 1
+    return b.v * n
+
+
 def changing_call_in_augmented_attribute(x):
     b = Box(x)
     b.v += b.bump(x)  # (Python reads b.v before the call changes it)
@@ -615,6 +650,9 @@ def returned_unchanged(x):
             "field except where a call of b.bump\\(\\), which changes b, inside an expression",
         ),
         (method_escapes, "the object self \\(a Escapes made in the function\\) used other than"),
+        (changing_call_beside_a_read, ".*b is a Box made in the function.*which changes b, inside an expression"),
+        (changing_call_beside_a_global, ".*b is a Box made in the function.*which changes b, inside an expression"),
+        (changing_call_in_a_while_test, ".*b is a Box made in the function.*which changes b, inside an expression"),
         (changing_call_in_augmented_attribute, "a call of b.bump\\(\\), which changes b, inside an expression"),
         (changes_an_array_in_place, "a call of Slotted_poke\\(\\) that changes its argument"),
         (finalised, "an object of Finalised, whose class defines __del__"),
