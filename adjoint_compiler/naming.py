@@ -59,6 +59,7 @@ PARTIAL_FUNCTION = "{}_fn"  # the lambda a local functools.partial p fixes value
 PARTIAL_VALUE = "{}_{}"  # a value partial p fixes, kept where it could change before p is called: p_arg0, p_k
 INLINED = "{}_{}"  # variable v of a function make whose body is inlined where it makes a function (resolve.py): make_v
 PASSED_VARIABLE = "{}_{}"  # a variable the function passed as parameter p reads, in the callee's variant: f_x
+FIELD = "{}_{}"  # a field of an object made in the function, a variable of its own (objects.py): b_v
 
 _TEMP_NAME = re.compile(r"_t\d+$")
 

@@ -33,6 +33,7 @@ from adjoint_compiler import (
     lift,
     link,
     load,
+    objects,
     optimize,
     rebind,
     resolve,
@@ -155,6 +156,9 @@ def _refuse_broad_tries(fn, src, mode):
 
 
 def _specialise(c):
+    # objects first: a variant reads the fields of structures passed as tuples by index (p.v -> p[0]),
+    # which must not reach an object made here (b.v, b_v once followed)
+    objects.run(c.src)
     if c.src.variant is not None:
         specialise.variant(c.src)
     if c.bindings:

@@ -25,7 +25,7 @@ import operator
 import gast
 import numpy as np
 
-from adjoint_compiler import effects, naming, rules, runtime, trees
+from adjoint_compiler import effects, naming, objects, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
 from adjoint_compiler.ops import classify
@@ -244,6 +244,7 @@ def refuse_values_without_derivatives(fn, defs, source, varied, useful):
             )
             if base is np.r_ or base is np.c_:  # np.r_[a, b], np.c_[a, b]
                 hint = "join the arrays with np.concatenate (for np.r_) or np.column_stack (for np.c_)"
+            hint = objects.note(source, lost[0]) or hint
             raise UnsupportedError(
                 "%s with a differentiated value (%s) where it has no derivative" % (_quote(value), lost[0]),
                 source.location(where) if source is not None else None,

@@ -40,6 +40,7 @@ class Source:
         self.variant = None  # (target, bindings, defaults, spread, keys, fields) for a variant (see ``variant``)
         self.keyword_only = []  # the keyword-only parameters, now last among the positional ones
         self.local_names = set()  # the names the function binds (set by fence, for resolving calls)
+        self.object_notes = {}  # object made in the function -> why objects.py left it as it is (for messages)
         self.summaries = {}  # effects.summary's memo, shared by the passes of one compilation
         self.module_alias = None  # the name emitted code uses for the user's module (global statements)
         self.closure_alias = None  # ... and for the enclosing function's variables (nonlocal statements)

@@ -40,7 +40,7 @@ import gast
 import numpy as np
 
 from adjoint_compiler import activity as activity_mod
-from adjoint_compiler import naming, rules, runtime, templates, trees
+from adjoint_compiler import naming, objects, rules, runtime, templates, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
 from adjoint_compiler.reverse.assemble import Result
@@ -256,6 +256,12 @@ class _Tangent:
             reduced = self.reduction(stmt, op, dots[0])
             if reduced is not None:
                 return reduced
+        made = getattr(stmt, "targets", [None])[0]
+        note = objects.note(self.source, made.id) if isinstance(fn, type) and isinstance(made, gast.Name) else None
+        if note:  # an object made here that objects.py left as it is
+            raise UnsupportedError(
+                "an object of %s made with differentiated values" % fn.__qualname__, self.location(stmt), note
+            )
         raise UnsupportedError(
             "forward mode (jvp) of %s (no tangent rule yet)" % _label(fn), self.location(stmt), "use ac.grad or ac.vjp"
         )

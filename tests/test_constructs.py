@@ -604,7 +604,7 @@ CONSTRUCTS = [
     ),
     (
         "State",
-        "attribute writes",
+        "attribute writes on objects not made in the function (globals, parameters)",
         "refused",
         "attribute",
         """
@@ -732,20 +732,114 @@ CONSTRUCTS = [
     ),
     (
         "Containers",
-        "dataclass built inside the function from differentiated values",
-        "refused",
-        "dataclass",
+        "dataclass built inside the function (frozen too), its fields read and assigned",
+        "supported",
+        "0.7",
         """
         from dataclasses import dataclass
 
         @dataclass
         class Pair:
             a: float
-            b: float
+            b: float = 1.0
 
         def f(x):
             p = Pair(x, x * x)
+            p.b = p.b * p.a
+            p.a += Pair(x).b
             return p.a + p.b
+        """,
+    ),
+    (
+        "Containers",
+        "objects of a class made in the function: attribute stores, methods (that change the object too), in loops",
+        "supported",
+        "0.7",
+        """
+        class Box:
+            def __init__(self, v, scale=2.0):
+                self.v = v
+                self.scale = scale
+
+            def get(self):
+                return self.v * self.scale
+
+            def bump(self, d):
+                self.v = self.v + d
+                return self.v
+
+        def f(x):
+            b = Box(x * x)
+            for i in range(3):
+                b.v = b.v * x
+                y = b.bump(x)
+                if y > 1.0:
+                    b.scale *= 0.5
+            return b.get() + y
+        """,
+    ),
+    (
+        "Containers",
+        "an object made in the function passed to the user's functions that read or change it",
+        "supported",
+        "0.7",
+        """
+        class Particle:
+            def __init__(self, x, v):
+                self.x = x
+                self.v = v
+
+        def push(p, dt):
+            p.v = p.v - dt * p.x
+            p.x = p.x + dt * p.v
+
+        def energy(p):
+            return 0.5 * (p.x * p.x + p.v * p.v)
+
+        def f(x):
+            p = Particle(x, 0.0)
+            for _ in range(3):
+                push(p, 0.1)
+            return energy(p)
+        """,
+    ),
+    (
+        "Containers",
+        "an object made in the function and its attributes assigned, then returned, stored or passed to a library",
+        "refused",
+        "used other than through its attributes and methods",
+        """
+        class Box:
+            def __init__(self, v):
+                self.v = v
+
+        SEEN = []
+
+        def f(x):
+            b = Box(x)
+            b.v = b.v * x
+            SEEN.append(b)
+            return b.v
+        """,
+    ),
+    (
+        "Containers",
+        "an object made in the function of a class with a property, `__setattr__` or `super()`, "
+        "its attributes assigned",
+        "refused",
+        "whose class defines __setattr__",
+        """
+        class Logged:
+            def __init__(self, v):
+                self.v = v
+
+            def __setattr__(self, name, value):
+                object.__setattr__(self, name, value)
+
+        def f(x):
+            b = Logged(x)
+            b.v = b.v * x
+            return b.v
         """,
     ),
     (

@@ -85,6 +85,7 @@ CASES = [
     ("generator_sum_jvp", "python", "weighted_sum", "xs", "jvp"),
     ("keyword_only", "python", "scaled_residual", ("x", "target"), "grad"),
     ("sorted_max_fsum", "python", "top_two_gap", "xs", "grad"),
+    ("object_fields", "objects", "oscillator", ("x0", "k"), "grad"),
     # forward mode: tangent code beside the primal, one sweep
     ("seed_f_jvp", "seed", "f", ("x", "y"), "jvp"),
     ("for_range_jvp", "control", "power_loop", "x", "jvp"),
@@ -99,6 +100,7 @@ CASES = [
     ("softmax_cross_entropy_jvp", "models", "softmax_xent", "logits", "jvp"),
     ("rnn_over_array_rows_jvp", "models", "rnn_loss", ("Wx", "Wh"), "jvp"),
     ("inplace_heat_stencil_jvp", "inplace", "heat", ("u0", "kappa"), "jvp"),
+    ("object_fields_jvp", "objects", "oscillator", ("x0", "k"), "jvp"),
 ]
 
 

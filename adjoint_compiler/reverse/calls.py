@@ -60,7 +60,7 @@ import inspect
 
 import gast
 
-from adjoint_compiler import load, naming, rules, runtime, templates, trees
+from adjoint_compiler import load, naming, objects, rules, runtime, templates, trees
 from adjoint_compiler.rules import registry
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
@@ -98,6 +98,12 @@ def adjoint_call(r, stmt, name, op, g, out):
     if rule is None and inspect.isfunction(op.fn) and r.callee is not None:
         call_user_function(r, stmt, name, op, g, out)
         return
+    if rule is None and isinstance(op.fn, type) and objects.note(r.source, name):
+        raise UnsupportedError(
+            "an object of %s made with differentiated values" % op.fn.__qualname__,
+            r.location(stmt),
+            objects.note(r.source, name),
+        )
     if rule is None:
         label = _written(getattr(op.node, "func", None)) or _fn_label(op.fn)
         raise CompileError(

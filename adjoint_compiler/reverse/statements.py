@@ -51,7 +51,7 @@ import operator
 
 import gast
 
-from adjoint_compiler import trees
+from adjoint_compiler import objects, trees
 from adjoint_compiler.errors import InternalError, UnsupportedError
 from adjoint_compiler.reverse import calls, checkpoint, inplace, loops
 
@@ -160,7 +160,8 @@ def adjoint_assign(r, stmt, out):
     elif op.kind in ("const", "nondiff", "index"):
         pass  # e.g. the None a merge gets on a path where the variable is unassigned
     elif op.kind == "method":
-        raise UnsupportedError("method call .%s()" % op.fn.attr, r.location(stmt))
+        receiver = op.fn.value.id if isinstance(op.fn.value, gast.Name) else ""
+        raise UnsupportedError("method call .%s()" % op.fn.attr, r.location(stmt), objects.note(r.source, receiver))
     else:
         raise UnsupportedError(type(op.node).__name__ + " expression", r.location(stmt))
 
