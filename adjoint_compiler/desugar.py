@@ -382,6 +382,8 @@ class _Desugar:
         in-place machinery differentiates."""
         call = stmt.value
         fn = self.resolve(call.func)
+        if _adds_at(fn):
+            return self.add_at_as_store(stmt)
         spelling = "np.%s" % fn.__name__
         if any(isinstance(a, gast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
             self.refuse(call, "%s with *args or **kwargs" % spelling)
@@ -421,6 +423,21 @@ class _Desugar:
                 value = np_call("where", args["where"], value, trees.name(target.id))
         store = _at(gast.Subscript(value=trees.name(target.id), slice=index, ctx=gast.Store()), call)
         return _at(gast.Assign(targets=[store], value=value, type_comment=None), stmt)
+
+    def add_at_as_store(self, stmt):
+        """``np.add.at(a, indices, b)``: ``a[...] = added_at(a, indices, b)``, the sums (repeated indices
+        add up) stored back into ``a`` itself, so that every name sharing it sees them as with NumPy."""
+        call = stmt.value
+        if call.keywords or len(call.args) != 3 or any(isinstance(a, gast.Starred) for a in call.args):
+            self.refuse(call, "np.add.at without three positional arguments", "write np.add.at(a, indices, b)")
+        target = call.args[0]
+        if not isinstance(target, gast.Name):
+            self.refuse(call, "np.add.at into something other than a local name", "name the array first")
+        helper = trees.name(self.bind("added_at", runtime.added_at))
+        sums = _at(gast.Call(func=helper, args=[trees.name(target.id)] + call.args[1:], keywords=[]), call)
+        every = _at(gast.Constant(value=Ellipsis, kind=None), call)
+        store = _at(gast.Subscript(value=trees.name(target.id), slice=every, ctx=gast.Store()), call)
+        return _at(gast.Assign(targets=[store], value=sums, type_comment=None), stmt)
 
     def accumulation(self, call):
         return (
@@ -1270,7 +1287,12 @@ def _flat(target):
 
 
 def _writer(fn):
-    return any(fn is w for w in _WRITERS)
+    return any(fn is w for w in _WRITERS) or _adds_at(fn)
+
+
+def _adds_at(fn):
+    """``np.add.at`` (each access makes a new bound method: compared by what it is bound to)."""
+    return getattr(fn, "__self__", None) is np.add and getattr(fn, "__name__", None) == "at"
 
 
 def _real(node):

@@ -1035,7 +1035,7 @@ CONSTRUCTS = [
     ),
     (
         "NumPy",
-        "`np.fill_diagonal`, `np.put_along_axis`, `np.copyto` (statements on a local array)",
+        "`np.fill_diagonal`, `np.put_along_axis`, `np.copyto`, `np.add.at` (statements on a local array)",
         "supported",
         "np.array([[0.7, -1.3], [0.2, 1.1]])",
         """
@@ -1047,6 +1047,7 @@ CONSTRUCTS = [
             np.put_along_axis(b, np.array([[1], [0]]), np.sin(a[:, :1]), axis=1)
             c = np.zeros_like(b)
             np.copyto(c, b ** 2, where=b > 0)
+            np.add.at(c, ([0, 0], [1, 1]), a[1, 0] * 2.0)
             return np.sum(c * b)
         """,
     ),

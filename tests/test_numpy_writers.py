@@ -1,4 +1,4 @@
-"""NumPy functions that write into an array (np.fill_diagonal, np.put_along_axis, np.copyto), called as
+"""NumPy functions that write into an array (np.fill_diagonal, np.put_along_axis, np.copyto, np.add.at), called as
 statements: desugar turns each into the store it is (a[index] = v), which the in-place machinery
 differentiates. Checked against central differences in both modes."""
 
@@ -55,8 +55,24 @@ def copyto_where(a, v):
     return np.sum(b**2 * W)
 
 
+def add_at_repeated(a, v):
+    b = a * 1.0
+    np.add.at(b, ([0, 0, 2], [1, 1, 3]), v)  # repeated indices add up
+    return np.sum(b**2 * W)
+
+
+def add_at_broadcast_in_a_loop(a, v):
+    b = np.zeros((3, 4))
+    for k in range(2):
+        np.add.at(b, [k, k, 2], v[k] * a[k])
+        b = b * 0.5 + a
+    return np.sum(np.sin(b) * W)
+
+
 R = np.random.default_rng(2)
 CASES = [
+    add_at_repeated,
+    add_at_broadcast_in_a_loop,
     fill_diagonal_scalar,
     fill_diagonal_vector,
     fill_diagonal_square_in_a_loop,
@@ -129,3 +145,17 @@ def test_numpys_errors_stay_numpys():
         ac.grad(fills_a_vector)(np.ones(3))
     with pytest.raises(ValueError, match="equal length"):
         ac.grad(fill_diagonal_scalar, wrt=(0, 1))(np.ones((2, 2, 3)), 1.0)
+
+
+def adds_at_into_an_argument(a, v):
+    np.add.at(a, [1, 1], v)
+    return np.sum(a**2)
+
+
+def test_add_at_into_an_argument_leaves_it_as_numpy_does():
+    a, v = R.standard_normal(3), 0.5
+    expected = a.copy()
+    value = adds_at_into_an_argument(expected, v)
+    got, (a_bar, v_bar) = ac.value_and_grad(adds_at_into_an_argument, wrt=(0, 1))(a, v)
+    assert got == value and np.array_equal(a, expected)  # the caller's array changed as by the original
+    np.testing.assert_allclose(v_bar, 4.0 * expected[1])  # d/dv of (a1 + 2v)^2
