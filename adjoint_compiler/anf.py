@@ -312,9 +312,14 @@ class _Anf:
         if isinstance(node, gast.BoolOp):
             # a and b / a or b: short-circuit into an if, keeping which operand is the value
             t = self.temp()
-            self.out.append(_assign(t, self.simple(node.values[0]), self.origin))
+            first = self.simple(node.values[0])
+            self.out.append(_assign(t, first, self.origin))
+            holder = first.id if isinstance(first, gast.Name) else None
             for value in node.values[1:]:
-                test = trees.name(t) if isinstance(node.op, gast.Or) else trees.negate(trees.name(t))
+                truth = trees.name(t)
+                if holder in self.changed:
+                    truth = gast.Call(func=trees.name("bool"), args=[truth], keywords=[])
+                test = truth if isinstance(node.op, gast.Or) else trees.negate(truth)
                 cond = self.record(test)
                 rest = self.nested_expr(value, t)
                 self.out.append(gast.copy_location(gast.If(test=cond, body=[], orelse=rest), self.origin))
@@ -344,7 +349,10 @@ class _Anf:
         return self.atom(node)
 
     def record(self, test):
-        """Record a branch decision in a ``_cond`` name; the adjoint replays it."""
+        """Record a branch decision in a ``_cond`` name; the adjoint replays it. The truth of a name the
+        function changes in place is taken now, as ``bool(xs)``: the adjoint would read the changed object."""
+        if isinstance(test, gast.Name) and test.id in self.changed:
+            test = gast.Call(func=trees.name("bool"), args=[test], keywords=[])
         name = self.namer.fresh(naming.COND)
         self.out.append(_assign(name, trees.clone(test), self.origin))
         return trees.name(name)
@@ -941,8 +949,12 @@ class _Anf:
         elif isinstance(stmt, gast.Assert):
             self.emit(trees.clone(stmt))
         elif isinstance(stmt, gast.If):
-            # a name is immutable after SSA, so it can serve as the recorded decision itself
-            cond = trees.clone(stmt.test) if isinstance(stmt.test, gast.Name) else self.record(stmt.test)
+            # a name is immutable after SSA, so it can serve as the recorded decision itself, unless it holds
+            # a list or array the function changes in place (if xs: ... xs.append(v)): its truth is recorded
+            if isinstance(stmt.test, gast.Name) and stmt.test.id not in self.changed:
+                cond = trees.clone(stmt.test)
+            else:
+                cond = self.record(stmt.test)
             body = self.nested(stmt.body)
             orelse = self.nested(stmt.orelse)
             if body or orelse:

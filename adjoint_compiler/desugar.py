@@ -3,7 +3,7 @@
 Comprehensions and generator expressions become loops that build a list (a dict) with ``append``
 (stores); a generator consumed by ``any``/``all`` becomes a loop that stops at the first decisive
 element, as Python's does. ``map``/``filter`` of a lambda or a function become comprehensions first,
-``functools.reduce`` a loop. Chained comparisons become ``and`` of single ones (each middle operand
+``functools.reduce`` and ``itertools.accumulate`` a loop. Chained comparisons become ``and`` of single ones (each middle operand
 evaluated once), nested and starred targets (``a, (b, c) = v``, ``first, *rest = xs``) become flat
 ones, ``:=`` an assignment before the statement, ``match`` on literal patterns an ``if`` chain,
 ``with`` a call entering the context manager and one leaving it, ``make(x)(y)`` of a function that defines
@@ -38,6 +38,7 @@ import builtins
 import functools
 import importlib
 import inspect
+import itertools
 import math
 import sysconfig
 
@@ -1015,6 +1016,13 @@ class _Desugar:
             return self.expr(self.map_filter(node, fn), out)
         if fn is functools.reduce and 2 <= len(node.args) <= 3 and not node.keywords:
             return self.reduce(node, out)
+        if (
+            fn is itertools.accumulate
+            and 1 <= len(node.args) <= 2
+            and all(k.arg in ("func", "initial") for k in node.keywords)
+            and not any(isinstance(a, gast.Starred) for a in node.args)
+        ):
+            return self.accumulate(node, out)
         gens = [a for a in node.args if isinstance(a, gast.GeneratorExp)]
         if not gens:
             return None
@@ -1105,6 +1113,64 @@ class _Desugar:
             body=[_at(trees.assign(name, _at(step, node)), node)],
             orelse=[],
             type_comment=None,
+        )
+        out.extend(self.block([_at(loop, node)]))
+        return acc
+
+    def accumulate(self, node, out):
+        """``itertools.accumulate(items[, func][, initial=v])``: the running results, as a list built by a loop
+        (``_accumulated1.append(_accumulated1[-1] + item)``); a list where Python gives an iterator, which
+        every consumer the compiler follows (sum, list, a for loop, indexing after list(...)) reads alike."""
+        keywords = {k.arg: k.value for k in node.keywords}
+        source = node.args[0]
+        if isinstance(source, gast.GeneratorExp):
+            items = self.comprehension(source, out, None, "items")
+        else:
+            items = self.expr(source, out)
+        func = node.args[1] if len(node.args) == 2 else keywords.get("func")
+        if isinstance(func, gast.Constant) and func.value is None:
+            func = None
+        if func is not None and not isinstance(func, gast.Lambda):
+            func = self.expr(func, out)
+        initial = keywords.get("initial")
+        if isinstance(initial, gast.Constant) and initial.value is None:
+            initial = None
+        if not isinstance(items, gast.Name):
+            head, items = self.temp("items", source, items)
+            out.append(head)
+        head, acc = self.temp("accumulated", node, gast.List(elts=[], ctx=gast.Load()))
+        out.append(head)
+        name = head.targets[0].id
+        item = self.namer.fresh("_item{}")
+
+        def append(value):
+            call = gast.Call(func=_attribute_of(name, "append"), args=[value], keywords=[])
+            return _at(gast.Expr(value=_at(call, node)), node)
+
+        if initial is not None:
+            out.append(append(self.expr(initial, out)))
+        last = gast.Subscript(value=trees.name(name), slice=trees.const(-1), ctx=gast.Load())
+        if func is None:
+            step = gast.BinOp(left=last, op=gast.Add(), right=trees.name(item))
+        elif isinstance(func, gast.Lambda):
+            params = [a.id for a in func.args.args]
+            if len(params) != 2 or func.args.defaults or func.args.vararg:
+                self.refuse(func, "an accumulate function that does not take exactly two values")
+            step = trees.clone(func.body)
+            trees.rename([step], {params[1]: item})
+            for sub in list(trees.walk(step)):
+                for owner, field, index, child in _children(sub):
+                    if isinstance(child, gast.Name) and child.id == params[0]:
+                        _set(owner, field, index, trees.clone(last))
+            if isinstance(step, gast.Name) and step.id == params[0]:
+                step = trees.clone(last)
+        else:
+            step = gast.Call(func=func, args=[last, trees.name(item)], keywords=[])
+        body = [append(_at(step, node))]
+        if initial is None:  # the first item as it is
+            body = [_at(gast.If(test=trees.name(name), body=body, orelse=[append(trees.name(item))]), node)]
+        loop = gast.For(
+            target=trees.name(item, store=True), iter=trees.clone(items), body=body, orelse=[], type_comment=None
         )
         out.extend(self.block([_at(loop, node)]))
         return acc
@@ -1214,7 +1280,7 @@ def _needs_statements(node):
 def _is_map_like(call):
     func = call.func
     return (isinstance(func, gast.Name) and func.id in ("map", "filter")) or (
-        isinstance(func, (gast.Name, gast.Attribute)) and _spelling(func).endswith("reduce")
+        isinstance(func, (gast.Name, gast.Attribute)) and _spelling(func).endswith(("reduce", "accumulate"))
     )
 
 
@@ -1284,6 +1350,10 @@ def _flat(target):
     if isinstance(target, (gast.Tuple, gast.List)):
         return all(isinstance(e, (gast.Name, gast.Subscript, gast.Attribute)) for e in target.elts)
     return False
+
+
+def _attribute_of(name, attr):
+    return gast.Attribute(value=trees.name(name), attr=attr, ctx=gast.Load())
 
 
 def _writer(fn):

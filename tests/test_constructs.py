@@ -382,6 +382,21 @@ CONSTRUCTS = [
     ),
     (
         "Calls and functions",
+        "`itertools.accumulate` (sums, a function, `initial=`)",
+        "supported",
+        "0.7",
+        """
+        import itertools
+        import operator
+
+        def f(x):
+            sums = list(itertools.accumulate([x, x * x, 2.0]))
+            products = itertools.accumulate([x, 3.0], operator.mul, initial=x)
+            return sum(sums) + max(products)
+        """,
+    ),
+    (
+        "Calls and functions",
         "`map`, `filter`, `functools.reduce` of lambdas",
         "supported",
         "0.7",
