@@ -4,8 +4,8 @@ Comprehensions and generator expressions become loops that build a list (a dict)
 (stores); a generator consumed by ``any``/``all`` becomes a loop that stops at the first decisive
 element, as Python's does. ``map``/``filter`` of a lambda or a function become comprehensions first,
 ``functools.reduce`` and ``itertools.accumulate`` a loop. Chained comparisons become ``and`` of single
-ones (each middle operand evaluated once), nested and starred targets (``a, (b, c) = v``, ``first, *rest = xs``) become flat
-ones, ``:=`` an assignment before the statement, ``match`` on literal patterns an ``if`` chain,
+ones (each middle operand evaluated once), nested and starred targets (``a, (b, c) = v``,
+``first, *rest = xs``) become flat ones, ``:=`` an assignment before the statement, ``match`` on literal patterns an ``if`` chain,
 ``with`` a call entering the context manager and one leaving it, ``make(x)(y)`` of a function that defines
 functions ``_make1 = make(x)`` before ``_make1(y)`` (for ``resolve`` to inline), a set display or comprehension a
 call of ``set`` (refused later if it holds differentiated values), ``raise`` a call of
