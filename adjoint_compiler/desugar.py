@@ -5,13 +5,15 @@ Comprehensions and generator expressions become loops that build a list (a dict)
 element, as Python's does. ``map``/``filter`` of a lambda or a function become comprehensions first,
 ``functools.reduce`` and ``itertools.accumulate`` a loop. Chained comparisons become ``and`` of single
 ones (each middle operand evaluated once), nested and starred targets (``a, (b, c) = v``,
-``first, *rest = xs``) become flat ones, ``:=`` an assignment before the statement, ``match`` on literal patterns an ``if`` chain,
-``with`` a call entering the context manager and one leaving it, ``make(x)(y)`` of a function that defines
-functions ``_make1 = make(x)`` before ``_make1(y)`` (for ``resolve`` to inline), a set display or comprehension a
-call of ``set`` (refused later if it holds differentiated values), ``raise`` a call of
-``runtime.raise_`` (emitted back as ``raise``), ``del name`` nothing, ``import`` inside the body a
-name bound in the function's environment, and a type alias statement (``type X = ...``, Python >= 3.12)
-that the function never reads nothing.
+``first, *rest = xs``) become flat ones, ``:=`` an assignment before the statement, ``match`` on literal
+patterns an ``if`` chain, ``with`` a call entering the context manager and one leaving it, ``make(x)(y)``
+of a function that defines functions ``_make1 = make(x)`` before ``_make1(y)`` (for ``resolve`` to
+inline), a set display or comprehension a call of ``set`` (refused later if it holds differentiated
+values), ``np.r_[...]``/``np.c_[...]`` a concatenation, ``np.fill_diagonal``/``np.put_along_axis``/
+``np.copyto``/``np.add.at`` statements the stores they are, ``raise`` a call of ``runtime.raise_``
+(emitted back as ``raise``), ``del name`` nothing, ``import`` inside the body a name bound in the
+function's environment, and a type alias statement (``type X = ...``, Python >= 3.12) that the function
+never reads nothing.
 
 Output invariant: none of those constructs is left; every expression is evaluated in Python's order,
 exactly once, and under the same conditions as in the user's code (what a statement evaluates before
