@@ -350,9 +350,13 @@ class _Anf:
 
     def record(self, test):
         """Record a branch decision in a ``_cond`` name; the adjoint replays it. The truth of a name the
-        function changes in place is taken now, as ``bool(xs)``: the adjoint would read the changed object."""
-        if isinstance(test, gast.Name) and test.id in self.changed:
-            test = gast.Call(func=trees.name("bool"), args=[test], keywords=[])
+        function changes in place (or of what it holds) is taken now, as ``bool(xs)``: the adjoint would read
+        the changed object."""
+        root = test
+        while isinstance(root, (gast.Subscript, gast.Attribute)):
+            root = root.value
+        if isinstance(root, gast.Name) and root.id in self.changed:
+            test = gast.Call(func=trees.name("bool"), args=[test], keywords=[])  # (m[0] may be a list m holds)
         name = self.namer.fresh(naming.COND)
         self.out.append(_assign(name, trees.clone(test), self.origin))
         return trees.name(name)
