@@ -60,6 +60,8 @@ class _Points:
         self.checks = {}  # id(check_rebind statement) -> (statement, tokens of its name, points-to state)
         self.overlapping = set()  # ids of stores a[i] = v where v may be a view into a
         self.containers = set()  # tokens of certain lists, tuples and dicts: their slices are copies
+        self.arguments = {}  # id(store a[i][j] = v) -> the parameters a[i] may be: checked when it runs
+        self.repeated = set()  # tokens of containers that may hold one object at two places ([row] * n)
 
     # -- tokens of expressions ------------------------------------------------
 
@@ -79,6 +81,22 @@ class _Points:
         ):
             return frozenset([_GLOBAL])
         return frozenset()
+
+    def written_at(self, node, env):
+        """Tokens of the object ``node`` (a name or an element of one) is, as ``written`` finds them."""
+        return self.written(node, env)
+
+    def written(self, node, env):
+        """Tokens of the objects a store into ``node[...]`` changes: ``a``'s for ``a[i] = v``; for ``a[i][j] = v``
+        what ``a[i]`` may be (an element of a list or dict, a view of an array)."""
+        if isinstance(node, gast.Name):
+            return self.of(node, env)
+        if not isinstance(node, gast.Subscript):
+            return frozenset([_GLOBAL])
+        base = self.written(node.value, env)
+        if base and base <= self.containers:  # an element of a list or dict: one it holds itself
+            return frozenset().union(*[self.inner.get(t, frozenset()) for t in base])
+        return self.closure(base)
 
     def closure(self, tokens, inner=None):
         """``tokens`` and every object reachable from them through containers (as ``inner`` holds them:
@@ -110,13 +128,19 @@ class _Points:
         if isinstance(node, (gast.Constant, gast.Compare, gast.JoinedStr)):
             return frozenset()
         if isinstance(node, (gast.Tuple, gast.List, gast.Dict)):
-            self.make(site, env, self.closure(operands), container=True)  # a display holds references to its elements
+            self.make(site, env, operands, container=True)  # a display holds references to its elements
+            parts = [self.of(e, env) for e in (node.values if isinstance(node, gast.Dict) else node.elts)]
+            if sum(len(p) for p in parts) > len(frozenset().union(*parts)):
+                self.repeated |= {site, site + ("older",)}  # [r, r]: one object twice
             return frozenset([site])
         if isinstance(node, (gast.BinOp, gast.UnaryOp)):
             # a new object: a * 2.0 shares nothing with a; xs + ys holds what the two lists hold
             # xs + ys, xs * 2 of lists is a list; [1.0] + a of an array is an array
             joined = isinstance(node, gast.BinOp) and bool(operands) and operands <= self.containers
             self.make(site, env, self.closure(operands) - operands, container=joined)
+            if joined and (isinstance(node.op, gast.Mult) or operands & self.repeated):
+                if self.closure(operands) - operands:  # [row] * n: one object n times
+                    self.repeated |= {site, site + ("older",)}
             return frozenset([site])
         if isinstance(node, gast.Name):
             return self.of(node, env)
@@ -229,21 +253,30 @@ class _Points:
                 env[t.id] = whole
         elif trees.element_store(s) is not None:
             target = trees.element_store(s)
-            written = self.of(target.value, env)
+            written = self.written(target.value, env)
+            if not isinstance(target.value, gast.Name) and any(t[0] == "param" for t in written):
+                # a[i][j] = v where a[i] may be an argument (a = [x, y], x a number at run time, usually): a
+                # check refuses one when it runs (check_not_argument), so the store changes none of them
+                self.arguments[id(s)] = sorted({t[1] for t in written if t[0] == "param"})
+                written = frozenset(t for t in written if t[0] != "param")
             stored = self.closure(self.of(s.value, env))
             for t in written:
+                if stored & self.inner.get(t, frozenset()):
+                    self.repeated |= {t}  # xs[k] = xs[0]: xs may now hold one object twice
                 self.inner[t] = self.inner.get(t, frozenset()) | stored
             self.stores[id(s)] = (s, written, dict(env), dict(self.inner))
             if (
                 isinstance(s, gast.Assign)
                 and stored & written
-                and not (isinstance(s.value, gast.Name) and s.value.id == target.value.id)
+                and not _same_name(s.value, target.value)
             ):
                 self.overlapping.add(id(s))  # the value may be a view into the array it is stored into
         elif trees.appended(s) is not None and trees.appended(s)[0].id in self.local:
             xs, v = trees.appended(s)
             written = self.of(xs, env)
             for t in written:
+                if self.of(v, env) & self.inner.get(t, frozenset()):
+                    self.repeated |= {t}  # the same object appended twice
                 self.inner[t] = self.inner.get(t, frozenset()) | self.closure(self.of(v, env))
             self.stores[id(s)] = (s, written, dict(env), dict(self.inner))
         elif isinstance(s, gast.If):
@@ -262,6 +295,10 @@ class _Points:
                 head = new
             env = head
         return env
+
+
+def _same_name(a, b):
+    return isinstance(a, gast.Name) and isinstance(b, gast.Name) and a.id == b.id
 
 
 def _sliced(index):
@@ -366,6 +403,55 @@ def _guard_overlaps(fn, ids, source):
             block[:] = out
 
 
+def _repeated_levels(points):
+    """``{id(store): [k, ...]}`` for each store ``a[i][j] = v`` whose k-th inner object (``a`` for k = 0) is a
+    container that may hold one object twice (``[row] * n``): a store into one would show in the other."""
+    out = {}
+    for s, _, state, _ in points.stores.values():
+        target = trees.element_store(s) if not isinstance(s, gast.Expr) else None
+        if target is None or isinstance(target.value, gast.Name):
+            continue
+        levels = []
+        node = target.value
+        while isinstance(node, gast.Subscript):
+            levels.append(node.value)
+            node = node.value
+        levels.reverse()  # a, a[i], ... : the containers indexed on the way to the stored-into object
+        repeated = [k for k, level in enumerate(levels) if points.written_at(level, state) & points.repeated]
+        if repeated:
+            out[id(s)] = repeated
+    return out
+
+
+def _guard_repeats(fn, levels, source):
+    """Before each store ``a[i][j] = v`` through a container that may hold one object twice:
+    ``check_distinct(a, i, ...)``, which refuses, at run time, an ``a[i]`` that is also another element of ``a``."""
+    for node in trees.walk(fn):
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if not isinstance(block, list) or not any(id(s) in levels for s in block):
+                continue
+            out = []
+            for s in block:
+                if id(s) in levels:
+                    target = trees.element_store(s)
+                    chain = []
+                    part = target.value
+                    while isinstance(part, gast.Subscript):
+                        chain.append(part)
+                        part = part.value
+                    chain.reverse()  # a[i], a[i][j], ...: chain[k] indexes the k-th container
+                    where = trees.place(source.location(s) if source is not None else None)
+                    construct = trees.const("%s[...][...] = ..." % trees.store_root(target).id)
+                    for k in levels[id(s)]:
+                        check = trees.call(
+                            "check_distinct", trees.clone(chain[k].value), trees.clone(chain[k].slice), construct, *where
+                        )
+                        out.append(gast.copy_location(gast.Expr(value=check), s))
+                out.append(s)
+            block[:] = out
+
+
 def _drop_statements(fn, ids):
     for node in trees.walk(fn):
         for field in ("body", "orelse"):
@@ -374,9 +460,10 @@ def _drop_statements(fn, ids):
                 block[:] = [s for s in block if id(s) not in ids]
 
 
-def run(fn, source):
+def run(fn, source, numbers=()):
     """``fn`` with its guards settled (a new tree when any changed) if every store is an update of an
-    unshared local; raise UnsupportedError otherwise."""
+    unshared local; raise UnsupportedError otherwise. ``numbers``: parameters known to hold numbers (the
+    differentiated function's float arguments), which no store can change."""
     local = trees.local_names(fn)
     stores = [
         s
@@ -390,7 +477,7 @@ def run(fn, source):
         return fn
     fn = trees.clone(fn)  # guards are added and dropped below: never edit the input tree
     points = _Points(fn, source, local)
-    env = {p: frozenset([("param", p)]) for p in points.params}
+    env = {p: frozenset() if p in numbers else frozenset([("param", p)]) for p in points.params}
     points.block(fn.body, env)
     live = {}
     _live_after(fn.body, set(), live)
@@ -402,6 +489,9 @@ def run(fn, source):
     # array; the guard goes where the array is certainly the function's own and nothing else live sees it
     if points.overlapping:
         _guard_overlaps(fn, points.overlapping, source)
+    distinct = _repeated_levels(points)
+    if distinct:
+        _guard_repeats(fn, distinct, source)
     safe = set()
     for s, tokens, state in points.checks.values():
         name = _rebind_check(s).id
@@ -418,7 +508,7 @@ def run(fn, source):
         _drop_statements(fn, safe)
 
     for s, written, state, inner in points.stores.values():
-        target = trees.appended(s)[0] if isinstance(s, gast.Expr) else trees.element_store(s).value
+        target = trees.appended(s)[0] if isinstance(s, gast.Expr) else trees.store_root(trees.element_store(s))
         name = target.id if isinstance(target, gast.Name) else "..."
         if not isinstance(target, gast.Name) or name not in local or _GLOBAL in written:
             raise UnsupportedError(
@@ -441,4 +531,28 @@ def run(fn, source):
                     where(s),
                     "take a copy where %s is made (%s = ....copy())" % (other, other),
                 )
+    if points.arguments:
+        _guard_arguments(fn, points.arguments, source)
     return fn
+
+
+def _guard_arguments(fn, stores, source):
+    """Before each store ``a[i][j] = v`` whose ``a[i]`` may be (part of) an argument: ``check_not_argument(a[i],
+    (x, ...), ...)``, which refuses one at run time (the gradient never changes an argument the original
+    function does not change)."""
+    for node in trees.walk(fn):
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if not isinstance(block, list) or not any(id(s) in stores for s in block):
+                continue
+            out = []
+            for s in block:
+                if id(s) in stores:
+                    target = trees.element_store(s)
+                    where = trees.place(source.location(s) if source is not None else None)
+                    construct = trees.const("%s[...][...] = ..." % trees.store_root(target).id)
+                    params = gast.Tuple(elts=[trees.name(p) for p in stores[id(s)]], ctx=gast.Load())
+                    check = trees.call("check_not_argument", trees.clone(target.value), params, construct, *where)
+                    out.append(gast.copy_location(gast.Expr(value=check), s))
+                out.append(s)
+            block[:] = out

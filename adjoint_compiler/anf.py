@@ -700,18 +700,25 @@ class _Anf:
     def store(self, target, value, op=None):
         """``a[i] = v`` with atoms for ``i`` and ``v``; ``a[i] += v`` (and -=) stays an update of its own,
         which the adjoint undoes without saving anything; other operators read, compute, then store."""
+        base = self.store_base(target.value)
         index = self.index(target.slice)
-        place = gast.Subscript(value=trees.name(target.value.id), slice=index, ctx=gast.Store())
+        place = gast.Subscript(value=base, slice=index, ctx=gast.Store())
         if op is not None and not isinstance(op, (gast.Add, gast.Sub)):
-            current = self.atom(
-                gast.Subscript(value=trees.name(target.value.id), slice=trees.clone(index), ctx=gast.Load())
-            )
+            current = self.atom(gast.Subscript(value=trees.clone(base), slice=trees.clone(index), ctx=gast.Load()))
             value = gast.BinOp(left=current, op=op, right=value)
             op = None
         if op is None:
             self.emit(gast.Assign(targets=[place], value=self.atom(value), type_comment=None))
         else:
             self.emit(gast.AugAssign(target=place, op=op, value=self.atom(value)))
+
+    def store_base(self, node):
+        """What a store target indexes, with atoms for its indices: ``a`` of ``a[i] = v``, ``a[_t1]`` of
+        ``a[i + 1][j] = v`` (a store into an element of an element stays one statement, an update of ``a``)."""
+        if isinstance(node, gast.Name):
+            return trees.name(node.id)
+        base = self.store_base(node.value)
+        return gast.Subscript(value=base, slice=self.index(node.slice), ctx=gast.Load())
 
     def assign(self, target, value):
         view = _dict_view(value)

@@ -133,12 +133,16 @@ class _Desugar:
         params = [a.id for a in self.fn.args.args]
         rebound = {n.id for n in trees.walk(self.fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         changed = []
+        deep = {}  # a parameter stored into below its top level (x[i][j] = v): how many levels own copies
         for node in trees.walk(self.fn):
             target = None
             if isinstance(node, (gast.Assign, gast.AugAssign)):
                 targets = node.targets if isinstance(node, gast.Assign) else [node.target]
                 target = next((t for t in targets if isinstance(t, gast.Subscript)), None)
-            names = [target.value.id] if target is not None and isinstance(target.value, gast.Name) else []
+            root = trees.store_root(target) if target is not None else None
+            names = [root.id] if root is not None else []
+            if root is not None and target.value is not root:
+                deep[root.id] = max(deep.get(root.id, 1), len(trees.store_slices(target)))
             method = _method_called(node)
             if method in _LOWERED_METHODS:  # anf lowers them on a local: xs.append(v), d.update(e)
                 names += sorted(effects.changed_in_place(node))
@@ -154,19 +158,22 @@ class _Desugar:
         where = self.location(self.fn)
         for p in changed:  # its copy must not hide the change from another parameter (f(a, a))
             others = [a for a in params if a != p]
-            if others:
+            if others or p in deep:
                 unshared = self.bind("check_unshared", runtime.check_unshared)
                 rest = gast.Tuple(elts=[trees.name(a) for a in others], ctx=gast.Load())
                 at = [trees.const(where.filename.rsplit("/", 1)[-1]), trees.const(where.line), trees.const(where.col)]
-                check = trees.call(unshared, trees.name(p), rest, *at)
+                check = trees.call(unshared, trees.name(p), rest, *at, *self.depth(deep, p))
                 entry.append(_at(gast.Expr(value=check), self.fn))
         for p in changed:
             entry.append(_at(trees.assign(given[p], trees.name(p)), self.fn))
-            entry.append(_at(trees.assign(p, trees.call(own, trees.name(p))), self.fn))
+            entry.append(_at(trees.assign(p, trees.call(own, trees.name(p), *self.depth(deep, p))), self.fn))
 
         def back():
             return [
-                _at(gast.Expr(value=trees.call(put_back, trees.name(given[p]), trees.name(p))), self.fn)
+                _at(
+                    gast.Expr(value=trees.call(put_back, trees.name(given[p]), trees.name(p), *self.depth(deep, p))),
+                    self.fn,
+                )
                 for p in changed
             ]
 
@@ -186,6 +193,12 @@ class _Desugar:
         if not (body and isinstance(body[-1], gast.Return)):
             body.extend(back())
         self.fn.body = entry + body
+
+    @staticmethod
+    def depth(deep, p):
+        """The extra argument of ``own``/``put_back``/``check_unshared`` for a parameter stored into at depth
+        ``deep[p]`` (``x[i][j] = v``: 2): the levels of containers copied and given back in place."""
+        return [trees.const(deep[p])] if p in deep else []
 
     def block(self, stmts):
         out = []
@@ -294,7 +307,10 @@ class _Desugar:
         return any(isinstance(n, (gast.Global, gast.Nonlocal)) and name in n.names for n in trees.statements(self.fn))
 
     def target_parts(self, target, out):
-        """``a[i] = v``: the index may hold sugar too (evaluated after the value, as Python does)."""
+        """``a[i] = v``: the index may hold sugar too (evaluated after the value, as Python does); in
+        ``a[i][j] = v`` the inner index first."""
+        if isinstance(target.value, gast.Subscript):
+            self.target_parts(target.value, out)
         target.slice = self.expr(target.slice, out)
         return target
 

@@ -208,21 +208,68 @@ def snapshot(x):
     return x
 
 
-def own(x):
+_OWNED = {}  # id(a copy own made of more than one level) -> (the copy, [(copied object, the argument's), ...])
+
+
+def own(x, depth=1):
     """A copy of an argument that the function changes in place: the compiled code changes the copy and
-    gives the caller's object its final contents at return (``put_back``), as the function would."""
+    gives the caller's object its final contents at return (``put_back``), as the function would. With
+    ``depth`` > 1 (the function stores into ``x[i][j]``), the lists, dicts and arrays inside ``x`` are
+    copied too, down to that many levels, and ``put_back`` gives the caller's inner objects their contents."""
     if isinstance(x, (np.ndarray, list, dict)):
-        return x.copy()
+        if depth == 1:
+            return x.copy()
+        pairs = []
+        copy = _copy_levels(x, depth, pairs)
+        _OWNED[id(copy)] = (copy, pairs)
+        return copy
     raise TypeError(
         "adjoint_compiler: the function changes its argument in place, which is supported for arrays, lists "
         "and dicts, not %s" % type(x).__name__
     )
 
 
-def check_unshared(x, others, filename, line, col):
+def _copy_levels(x, depth, pairs):
+    if depth == 0 or not isinstance(x, (np.ndarray, list, dict)):
+        return x
+    if isinstance(x, np.ndarray):
+        copy = x.copy()  # every level of an array at once
+    elif isinstance(x, dict):
+        copy = {k: _copy_levels(v, depth - 1, pairs) for k, v in x.items()}
+    else:
+        copy = [_copy_levels(v, depth - 1, pairs) for v in x]
+    pairs.append((copy, x))
+    return copy
+
+
+def _inner_objects(x, depth, out):
+    """The lists, dicts and arrays ``x`` holds down to ``depth`` levels (``x`` included), in order."""
+    if depth == 0 or not isinstance(x, (np.ndarray, list, dict)):
+        return out
+    out.append(x)
+    if not isinstance(x, np.ndarray):
+        for v in x.values() if isinstance(x, dict) else x:
+            _inner_objects(v, depth - 1, out)
+    return out
+
+
+def check_unshared(x, others, filename, line, col, depth=1):
     """Refuse an argument ``x`` that the function changes in place and that shares memory with one of the
     ``others``: the function works on a copy of x (``own``), where the original would show the change
-    through the other (``f(a, a)``)."""
+    through the other (``f(a, a)``). With ``depth`` > 1 (``x[i][j] = v``), also an ``x`` that holds one
+    list or array twice, or one another argument holds (``[row] * 3``): the change would show in both."""
+    if depth > 1:
+        mine = _inner_objects(x, depth, [])
+        theirs = [o for other in others for o in _inner_objects(other, depth, [])]
+        if len({id(o) for o in mine}) < len(mine) or _overlapping(mine, theirs):
+            raise InPlaceUpdateError(
+                "an argument changed in place below its top level (x[i][j] = v) that holds one list or array "
+                "twice, or shares one with another argument (pass distinct rows: [[0.0] * n for _ in range(n)])",
+                filename,
+                line,
+                col,
+            )
+        return
     for other in others:
         same = other is x or (
             isinstance(x, np.ndarray) and isinstance(other, np.ndarray) and np.may_share_memory(x, other)
@@ -234,6 +281,15 @@ def check_unshared(x, others, filename, line, col):
                 line,
                 col,
             )
+
+
+def _overlapping(mine, theirs):
+    """Whether an object of ``mine`` is one of ``theirs`` or two arrays among both may share memory
+    (by their byte ranges: sorted, so that rows of one matrix cost no quadratic check)."""
+    if {id(o) for o in mine} & {id(o) for o in theirs}:
+        return True
+    spans = sorted(np.byte_bounds(a) for a in mine + theirs if isinstance(a, np.ndarray) and a.size)
+    return any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))
 
 
 def list_bar(xs, bar=None):
@@ -274,8 +330,16 @@ def put_slot(x, key, old):
         x[key] = old
 
 
-def put_back(x, contents):
-    """Give array, list or dict ``x`` the ``contents`` (a snapshot of it) again, in place."""
+def put_back(x, contents, depth=1):
+    """Give array, list or dict ``x`` the ``contents`` (a snapshot of it) again, in place. With ``depth`` > 1
+    (``own`` copied inner levels too), each copy in ``contents`` stands for the caller's object it was made
+    from: that object gets the copy's contents, in place, and takes its place, as the function would have
+    left it (a row the function moved, m[0] = m[1], is the caller's row moved)."""
+    if depth > 1:
+        _, pairs = _OWNED.pop(id(contents), (None, ()))
+        originals = {id(c): o for c, o in pairs}
+        if _given_back(contents, originals, {}, depth) is x:
+            return
     if isinstance(x, dict):
         x.clear()
         x.update(contents)
@@ -283,6 +347,34 @@ def put_back(x, contents):
         x[:] = contents
     else:
         x[...] = contents
+
+
+def _given_back(obj, originals, done, depth):
+    """``obj`` with every copy ``own`` made inside it (down to ``depth`` levels) replaced by the original, which
+    gets its contents; a list, dict or array the function made is given as a copy (the adjoint sweep undoes
+    stores into the compiled code's own)."""
+    if depth == 0 or not isinstance(obj, (np.ndarray, list, dict)):
+        return obj
+    if id(obj) in done:
+        return done[id(obj)]
+    target = originals.get(id(obj))
+    if isinstance(obj, np.ndarray):
+        if target is None:
+            target = obj.copy()
+        else:
+            target[...] = obj
+        done[id(obj)] = target
+        return target
+    if target is None:
+        target = type(obj)()
+    done[id(obj)] = target
+    if isinstance(obj, dict):
+        items = {k: _given_back(v, originals, done, depth - 1) for k, v in obj.items()}
+        target.clear()
+        target.update(items)
+    else:
+        target[:] = [_given_back(v, originals, done, depth - 1) for v in obj]
+    return target
 
 
 def once(calls):
@@ -393,6 +485,40 @@ def check_rebind(value, construct, filename, line, col):
             line,
             col,
         )
+
+
+def check_distinct(container, index, construct, filename, line, col):
+    """Before ``a[i][j] = v`` where ``a`` may hold one list twice (``[row] * n``): refuse an ``a[i]`` that is
+    also another element of ``a`` (the store would change both; the derivative would follow one)."""
+    item = container[index]
+    if isinstance(item, (list, dict, np.ndarray)):
+        values = container.values() if isinstance(container, dict) else container
+        if sum(1 for v in values if v is item) > 1:
+            raise InPlaceUpdateError(
+                "%s stores into a list or array that the container holds more than once (as [row] * n makes), "
+                "which is not supported by adjoint_compiler; make each element its own object, "
+                "e.g. [[0.0] * n for _ in range(n)]" % construct,
+                filename,
+                line,
+                col,
+            )
+
+
+def check_not_argument(item, arguments, construct, filename, line, col):
+    """Before ``a[i][j] = v`` where ``a[i]`` may be an argument of the function or part of one (``a = [x, y]``):
+    refuse one that is (the compiled code would change the caller's object where it works on its own)."""
+    if not isinstance(item, (list, dict, np.ndarray)):
+        return
+    for arg in arguments:
+        inner = _inner_objects(arg, 3, [])
+        if any(o is item for o in inner) or isinstance(item, np.ndarray) and _overlapping([item], inner):
+            raise InPlaceUpdateError(
+                "%s stores into a list or array that is an argument of the function or part of one, which is "
+                "not supported by adjoint_compiler; copy it first (e.g. [list(row) for row in rows])" % construct,
+                filename,
+                line,
+                col,
+            )
 
 
 def keys_of(mapping, construct, filename, line, col):
@@ -773,7 +899,12 @@ HELPERS = (
     "shape_of",
     "put_back",
     "own",
+    "_OWNED",
+    "_copy_levels",
+    "_inner_objects",
     "check_unshared",
+    "_overlapping",
+    "_given_back",
     "old_slot",
     "put_slot",
     "_Missing",
@@ -788,6 +919,8 @@ HELPERS = (
     "check_rebind",
     "loop_length",
     "keys_of",
+    "check_distinct",
+    "check_not_argument",
     "zip_length",
     "index_of",
     "count_of",
@@ -830,9 +963,13 @@ DEPENDS = {
     "einsum_plan": ("_einsum_terms",),
     "einsum_mask": ("_einsum_terms",),
     "check_rebind": ("InPlaceUpdateError",),
-    "check_unshared": ("InPlaceUpdateError",),
+    "check_unshared": ("InPlaceUpdateError", "_inner_objects", "_overlapping"),
+    "own": ("_OWNED", "_copy_levels"),
+    "put_back": ("_OWNED", "_given_back"),
     "loop_length": ("InPlaceUpdateError",),
     "keys_of": ("InPlaceUpdateError",),
+    "check_distinct": ("InPlaceUpdateError",),
+    "check_not_argument": ("InPlaceUpdateError", "_inner_objects", "_overlapping"),
     "check_overlap": ("InPlaceUpdateError",),
     "check_store": ("InPlaceUpdateError",),
     "stored": ("_positions", "unbroadcast"),

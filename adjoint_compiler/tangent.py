@@ -156,10 +156,14 @@ class _Tangent:
     def store(self, stmt):
         """``a[i] = v`` (or ``a[i] += v``): the same store into ``a_dot``."""
         target = stmt.targets[0] if isinstance(stmt, gast.Assign) else stmt.target
-        array = target.value
-        if not (isinstance(array, gast.Name) and array.id in self.act.active):
+        array = trees.store_root(target)  # a[i][j] = v: the same store into a_dot[i][j]
+        if not (array is not None and array.id in self.act.active):
             return []
-        place = gast.Subscript(value=_name(self.dot(array.id)), slice=trees.clone(target.slice), ctx=gast.Store())
+        place = trees.clone(target)
+        node = place
+        while isinstance(node.value, gast.Subscript):
+            node = node.value
+        node.value = _name(self.dot(array.id))
         value = self.tangent_or_zero(stmt.value)
         if isinstance(stmt, gast.Assign):
             new = gast.Assign(targets=[place], value=value, type_comment=None)

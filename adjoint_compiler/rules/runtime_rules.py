@@ -97,9 +97,9 @@ def add_bars_adjoint(g, ans, a, b):
 
 
 @adjoint(runtime.own, linear="first")
-def own_adjoint(g, ans, x):
+def own_adjoint(g, ans, x, depth=1):
     # a copy: the cotangent of the copy is the argument's
-    return g
+    return g, None
 
 
 @adjoint(runtime.elements_bar, linear="first")
@@ -160,6 +160,8 @@ nondifferentiable(
     runtime.check_scalar,
     runtime.check_rebind,
     runtime.check_overlap,
+    runtime.check_distinct,
+    runtime.check_not_argument,
     runtime.check_store,
     runtime.overlap_copy,
     runtime.segments,

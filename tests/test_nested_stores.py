@@ -1,0 +1,249 @@
+"""Stores into an element of an element (``m[i][j] = v``, ``m[i][j] += v``, ``t[i][j][k] = v``, ``d["a"][0] = v``,
+``xs[k][i] = v``, ``a[i][j] = v`` on a 2-D array), loops over a dict's keys, ``zip(*m)`` and
+``reversed(list(enumerate(xs)))``.
+
+Each gradient (reverse mode) and tangent (forward mode) is checked against central differences of the
+original function; an argument the function changes is left as the original function leaves it."""
+
+import copy
+import time
+
+import numpy as np
+import pytest
+
+import adjoint_compiler as ac
+
+
+def _same(a, b):
+    """Equal contents, and the same pattern of shared inner objects."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and list(a) == list(b)
+        for k in a:
+            _same(a[k], b[k])
+    elif isinstance(a, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b)
+        for u, v in zip(a, b):
+            _same(u, v)
+    else:
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=0)
+
+
+def _same_structure(g, x):
+    """A gradient has its argument's structure: a dict of the same keys, a list of the same length."""
+    if isinstance(x, dict):
+        assert isinstance(g, dict) and list(g) == list(x)
+        for k in x:
+            _same_structure(g[k], x[k])
+    elif isinstance(x, (list, tuple)):
+        assert len(g) == len(x)
+        for u, v in zip(g, x):
+            _same_structure(u, v)
+    else:
+        assert np.shape(g) == np.shape(x)
+
+
+def _tangent_of(x, seed=1):
+    rng = np.random.default_rng(seed)
+    if isinstance(x, dict):
+        return {k: _tangent_of(v, seed + i) for i, (k, v) in enumerate(x.items())}
+    if isinstance(x, list):
+        return [_tangent_of(v, seed + i) for i, v in enumerate(x)]
+    if isinstance(x, np.ndarray):
+        return rng.standard_normal(x.shape)
+    return float(rng.standard_normal())
+
+
+def _dot(a, b):
+    if isinstance(a, dict):
+        return sum(_dot(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return sum(_dot(u, v) for u, v in zip(a, b))
+    return float(np.sum(np.asarray(a) * np.asarray(b)))
+
+
+def _leaves(x):
+    if isinstance(x, dict):
+        return [v for k in x for v in _leaves(x[k])]
+    if isinstance(x, (list, tuple)):
+        return [v for e in x for v in _leaves(e)]
+    return list(np.ravel(x))
+
+
+def _rebuilt(x, values):
+    """``x``'s structure holding the next of ``values`` at each number (an iterator)."""
+    if isinstance(x, dict):
+        return {k: _rebuilt(v, values) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_rebuilt(v, values) for v in x)
+    if isinstance(x, np.ndarray):
+        return np.array([next(values) for _ in range(x.size)]).reshape(x.shape)
+    return float(next(values))
+
+
+def _numeric(f, args, wrt, eps=1e-6):
+    """Central differences of ``f`` in each number of ``args[wrt]``, in its structure (f may change args)."""
+    flat = np.array(_leaves(args[wrt]), dtype=float)
+    out = np.zeros_like(flat)
+    for k in range(len(flat)):
+        values = []
+        for t in (eps, -eps):
+            shifted = flat.copy()
+            shifted[k] += t
+            moved = copy.deepcopy(list(args))
+            moved[wrt] = _rebuilt(args[wrt], iter(shifted))
+            values.append(f(*moved))
+        out[k] = (values[0] - values[1]) / (2 * eps)
+    return _rebuilt(args[wrt], iter(out))
+
+
+def _close(a, b):
+    np.testing.assert_allclose(_leaves(a), _leaves(b), rtol=1e-6, atol=1e-7)
+
+
+def check(f, *args, wrt=0, jvp=True):
+    """grad and jvp of ``f`` at ``args`` agree with central differences; the arguments end as ``f`` leaves them."""
+    expected = copy.deepcopy(args)
+    value = f(*expected)
+    given = copy.deepcopy(args)
+    grad = ac.grad(f, wrt)(*given)
+    for a, b in zip(given, expected):
+        _same(a, b)  # the gradient changes the arguments as f does
+    numeric = _numeric(f, args, wrt)
+    _close(grad, numeric)
+    _same_structure(grad, args[wrt])
+    if jvp:
+        tangent = _tangent_of(args[wrt])
+        given = copy.deepcopy(args)
+        out, dot = ac.jvp(f, wrt)(*given, tangent)
+        for a, b in zip(given, expected):
+            _same(a, b)
+        assert out == pytest.approx(value)
+        assert dot == pytest.approx(_dot(numeric, tangent), rel=1e-6, abs=1e-9)
+    return grad
+
+
+# ---- stores into an element of an element ----------------------------------------------------------------
+
+
+def list_of_lists(x):
+    n = 3
+    m = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(n):
+            m[i][j] = x * (i + 1) + m[i - 1][j] * x
+    return sum(sum(row) for row in m) + m[2][1] * m[1][2]
+
+
+def test_list_of_lists():
+    check(list_of_lists, 0.7)
+
+
+def add_into_element(x):
+    m = [[1.0, 2.0], [3.0, 4.0]]
+    for i in range(2):
+        for j in range(2):
+            m[i][j] += x * m[j][i]
+            m[j][i] -= 0.5 * x
+            m[i][j] *= x
+    return m[0][0] * m[1][1] - m[0][1] * m[1][0]
+
+
+def test_augmented_stores():
+    check(add_into_element, 1.3)
+
+
+def three_levels(x):
+    t = [[[0.0, 0.0] for _ in range(2)] for _ in range(2)]
+    for i in range(2):
+        for j in range(2):
+            for k in range(2):
+                t[i][j][k] = x ** (i + j + k) + t[i][j - 1][k] * x
+    return t[1][1][1] + t[0][1][0] * t[1][0][1]
+
+
+def test_three_levels():
+    check(three_levels, 1.1)
+
+
+def dict_of_lists(x):
+    d = {"a": [0.0, 0.0], "b": [1.0, x]}
+    d["a"][0] = x * x
+    d["a"][1] = d["b"][1] * 3.0
+    d["b"][0] += d["a"][0]
+    return d["a"][0] * d["b"][0] + d["a"][1]
+
+
+def test_dict_of_lists():
+    check(dict_of_lists, 0.9)
+
+
+def list_of_arrays(x):
+    xs = [np.zeros(3), x * 1.0]
+    for k in range(2):
+        for i in range(3):
+            xs[k][i] = xs[k - 1][i] * 2.0 + x[i]
+    return np.sum(xs[0] * xs[1])
+
+
+def test_list_of_arrays():
+    check(list_of_arrays, np.array([0.5, -1.0, 2.0]))
+
+
+def array_rows(x):
+    a = np.zeros((3, 3))
+    for i in range(3):
+        for j in range(3):
+            a[i][j] = x[i] * x[j] + a[i - 1][j]
+    a[1][2] += x[0]
+    return np.sum(a * a)
+
+
+def test_array_written_row_by_row():
+    check(array_rows, np.array([0.5, -1.0, 2.0]))
+
+
+def rows_of_argument(m, x):
+    for i in range(len(m)):
+        for j in range(len(m[i])):
+            m[i][j] = m[i][j] * x + j
+    return m[0][1] * m[1][0] + x
+
+
+def test_list_of_lists_argument_changed_as_the_original_does():
+    m = [[1.0, 2.0], [3.0, 4.0]]
+    check(rows_of_argument, m, 1.5, wrt=1)
+    check(rows_of_argument, m, 1.5, wrt=0)
+    # the caller's rows are changed in place, as the original changes them
+    row = m[0]
+    ac.grad(rows_of_argument, 1)(m, 1.5)
+    assert m[0] is row and m == [[1.5, 4.0], [4.5, 7.0]]
+
+
+def new_row(m, x):
+    m[1] = [x, 2.0 * x]
+    m[1][0] = m[1][0] * m[0][1]
+    m[0][0] = m[1][1] * x
+    return m[0][0] + m[1][0] * x
+
+
+def test_a_row_replaced_by_the_function_is_its_new_row():
+    m = [[1.0, 2.0], [3.0, 4.0]]
+    first, second = m
+    check(new_row, m, 2.0, wrt=1)
+    check(new_row, m, 2.0, wrt=0)
+    ac.grad(new_row, 1)(m, 2.0)
+    assert m[0] is first and m[1] is not second and second == [3.0, 4.0] and m == [[8.0, 2.0], [4.0, 4.0]]
+
+
+def swap_rows(x):
+    m = [[x, 2.0], [3.0, x * x]]
+    for k in range(3):
+        tmp = m[0]
+        m[0] = m[1]
+        m[1] = tmp
+        m[0][0] = m[0][0] * x + m[1][1]
+    return m[0][0] + m[1][1] * x
+
+
+def test_rows_swapped_through_a_temporary():
+    check(swap_rows, 1.5)
