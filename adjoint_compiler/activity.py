@@ -185,7 +185,7 @@ def _infer_sequences(defs):
                 and op.args[0].id in seqs
                 or (
                     op.kind == "call"
-                    and op.fn is operator.add
+                    and op.fn in (operator.add, operator.mul)  # xs + ys, and [0.0] * n
                     and any(isinstance(a, gast.Name) and a.id in seqs for a in op.args)
                 )
                 or op.kind == "call"

@@ -206,6 +206,11 @@ class _Points:
             tokens = self.of(func.value, env) if isinstance(func.value, gast.Name) else frozenset([_GLOBAL])
             container = bool(tokens) and tokens <= self.containers
             return (self.closure(tokens) - tokens if container else tokens & {_GLOBAL}), container
+        if self.runtime_helper(func) == "added_at" and call.args:
+            # emitted code's add_at(bar, i, g), differentiated again (desugar.py): a copy of bar (of its top
+            # level where bar is a list), holding what bar holds
+            tokens = self.of(call.args[0], env)
+            return self.closure(tokens) - tokens | tokens & {_GLOBAL}, False
         if isinstance(func, gast.Name) and func.id not in self.local and self.source is not None:
             if source_mod.global_value(func, self.source, self.local) in (list, tuple, dict):
                 tokens = frozenset().union(*[self.of(a, env) for a in call.args])
@@ -265,11 +270,7 @@ class _Points:
                     self.repeated |= {t}  # xs[k] = xs[0]: xs may now hold one object twice
                 self.inner[t] = self.inner.get(t, frozenset()) | stored
             self.stores[id(s)] = (s, written, dict(env), dict(self.inner))
-            if (
-                isinstance(s, gast.Assign)
-                and stored & written
-                and not _same_name(s.value, target.value)
-            ):
+            if isinstance(s, gast.Assign) and stored & written and not _same_name(s.value, target.value):
                 self.overlapping.add(id(s))  # the value may be a view into the array it is stored into
         elif trees.appended(s) is not None and trees.appended(s)[0].id in self.local:
             xs, v = trees.appended(s)
@@ -277,7 +278,7 @@ class _Points:
             for t in written:
                 if self.of(v, env) & self.inner.get(t, frozenset()):
                     self.repeated |= {t}  # the same object appended twice
-                self.inner[t] = self.inner.get(t, frozenset()) | self.closure(self.of(v, env))
+                self.inner[t] = self.inner.get(t, frozenset()) | self.of(v, env)  # (what v holds: closure)
             self.stores[id(s)] = (s, written, dict(env), dict(self.inner))
         elif isinstance(s, gast.If):
             a = self.block(s.body, env)
@@ -445,7 +446,11 @@ def _guard_repeats(fn, levels, source):
                     construct = trees.const("%s[...][...] = ..." % trees.store_root(target).id)
                     for k in levels[id(s)]:
                         check = trees.call(
-                            "check_distinct", trees.clone(chain[k].value), trees.clone(chain[k].slice), construct, *where
+                            "check_distinct",
+                            trees.clone(chain[k].value),
+                            trees.clone(chain[k].slice),
+                            construct,
+                            *where,
                         )
                         out.append(gast.copy_location(gast.Expr(value=check), s))
                 out.append(s)

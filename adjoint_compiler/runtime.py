@@ -164,6 +164,10 @@ def stored(g, index, value):
     ``value`` where the store broadcast it. Where an index array names a position
     twice, NumPy keeps the last write, so only that one gets a cotangent.
     """
+    if type(index) is int and type(value) is float:  # one number into one slot (m[i][j] = v): its cotangent
+        part = g[index]
+        if type(part) is float or type(part) is np.float64:
+            return part
     part = np.array(g[index])
     if isinstance(g, list) and isinstance(index, slice) and len(part) != len(value):
         raise TypeError(

@@ -140,8 +140,10 @@ def adjoint_store(r, stmt, out):
                 out.append(_assign(later, part))
             else:
                 cot.accumulate(value.id, part, out)
-        if not augmented and (name in act.sequences or nested or _maybe_list_buffer(act, name)) and isinstance(
-            index, gast.Slice
+        if (
+            not augmented
+            and (name in act.sequences or nested or _maybe_list_buffer(act, name))
+            and isinstance(index, gast.Slice)
         ):
             out += trees.quote("zero_slots(bar, index)", bar=bar, index=trees.index_value(index))
         elif not augmented:  # what a[i] held before is overwritten: it reaches nothing

@@ -51,7 +51,7 @@ import operator
 
 import gast
 
-from adjoint_compiler import trees
+from adjoint_compiler import naming, trees
 from adjoint_compiler.errors import InternalError, UnsupportedError
 from adjoint_compiler.reverse import calls, checkpoint, inplace, loops
 
@@ -63,6 +63,7 @@ def adjoint_block(r, stmts):
     """Adjoint of a list of statements, in reverse, with a comment per source line."""
     out = []
     last_line = None
+    _fuse_element_reads(r, stmts)
     for stmt in reversed(stmts):
         part = []
         if trees.element_store(stmt) is not None:
@@ -92,6 +93,34 @@ def adjoint_block(r, stmts):
                 last_line = None
             out.extend(part)
     return out
+
+
+def _fuse_element_reads(r, stmts):
+    """Record in ``r.fused`` each ``u = _t[j]`` right after ``_t = a[i]`` (what anf makes of ``a[i][j]``, chains
+    ``a[i][j][k]`` too) where the temporary is read nowhere else: u's cotangent is added into ``a_bar[i][j]``
+    itself, not into a row of zeros added into ``a_bar[i]`` (O(1), not O(len(a[i])), per read in a loop).
+    Nothing runs between the two reads, so a_bar[i][j] is the slot u's value came from."""
+    defs = {}
+    for k, stmt in enumerate(stmts):
+        if not (
+            isinstance(stmt, gast.Assign)
+            and isinstance(stmt.targets[0], gast.Name)
+            and isinstance(stmt.value, gast.Subscript)
+            and isinstance(stmt.value.value, gast.Name)
+            and not _sliced(stmt.value.slice)
+        ):
+            continue
+        base = stmt.value.value.id
+        if k and defs.get(k - 1) is not None and defs[k - 1][0] == base and r.reads[base] == 1:
+            root, path = defs[k - 1][1]
+            defs[k] = (stmt.targets[0].id, (root, path + [stmt.value.slice]))
+            r.fused[id(stmt)] = (root, path + [stmt.value.slice])
+        elif naming.is_temp(stmt.targets[0].id):
+            defs[k] = (stmt.targets[0].id, (base, [stmt.value.slice]))
+
+
+def _sliced(index):
+    return any(isinstance(n, gast.Slice) for n in trees.breadth_first(index))
 
 
 def adjoint_assign(r, stmt, out):
@@ -124,6 +153,17 @@ def adjoint_assign(r, stmt, out):
             if isinstance(elt, gast.Name) and elt.id in act.active:
                 key = op.kwargs[i] if op.kwargs else trees.const(i)
                 cot.accumulate(elt.id, trees.quote_expr("g[key]", g=g, key=key), out)
+    elif op.kind == "subscript" and id(stmt) in r.fused and r.fused[id(stmt)][0] in act.active:
+        root, path = r.fused[id(stmt)]  # u = a[i][j], read in two steps: u's cotangent into a_bar[i][j]
+        cot.materialize(root, out, owned=True)
+        bar = _name(cot.name(root))
+        for part in path[:-1]:
+            bar = gast.Subscript(value=bar, slice=trees.clone(part), ctx=gast.Load())
+        index = path[-1]
+        if inplace.plain_index(index, act.scalars) and name not in cot.containers:
+            out += trees.quote("bar[index] += g", bar=bar, index=index, g=g)
+        else:
+            out += trees.quote("add_at(bar, index, g)", bar=bar, index=trees.index_value(index), g=g)
     elif op.kind == "subscript":
         seq, index = op.args
         if seq.id in act.active and cot.add_part(seq.id, index, g, name, out):

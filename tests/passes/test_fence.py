@@ -74,7 +74,9 @@ def test_stores_the_later_passes_cannot_follow_are_refused():
     assert _reject("def f(m, v):\n    m[0:2][1] = v\n    return m").construct.startswith(
         "assignment into a slice of an element"
     )
-    assert _reject("def f(m, v):\n    m.rows[1] = v\n    return m").construct == "assignment to an element of an attribute"
+    assert (
+        _reject("def f(m, v):\n    m.rows[1] = v\n    return m").construct == "assignment to an element of an attribute"
+    )
     assert "writes into an array in place" in _reject("def f(a, v):\n    np.copyto(a, v)\n    return a").construct
     assert "out=" in _reject("def f(a, b):\n    np.add(a, b, out=a)\n    return a").construct
 
