@@ -203,6 +203,22 @@ def _container_kinds(fn, source, local):
     return {name: next(iter(k)) for name, k in kinds.items() if len(k) == 1 and None not in k}
 
 
+def _reads_at(stmts, seq, key):
+    """Whether ``stmts`` read ``seq[key]`` (both names) and never rebind ``seq`` or ``key``: the loop ``for key
+    in seq`` then walks a dict's keys to read its values (over a list, ``xs[x]`` would index by an element)."""
+    nodes = [n for s in stmts for n in trees.walk(s)]
+    if any(isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and n.id in (seq, key) for n in nodes):
+        return False
+    return any(
+        isinstance(n, gast.Subscript)
+        and isinstance(n.value, gast.Name)
+        and n.value.id == seq
+        and isinstance(n.slice, gast.Name)
+        and n.slice.id == key
+        for n in nodes
+    )
+
+
 def _builtin(func, source, local):
     """The object the name ``func`` is (a builtin by its spelling where the user's file is unknown)."""
     if source is not None:
@@ -823,6 +839,19 @@ class _Anf:
         if view is not None:
             self.for_dict_view(stmt, *view)
             return
+        if isinstance(stmt.iter, gast.Name) and isinstance(stmt.target, gast.Name):
+            if self.kinds.get(stmt.iter.id) == "dict":
+                # for k in d: a walk over the list of d's keys (keys_of refuses anything else when it runs)
+                self.for_dict_view(stmt, stmt.iter, "keys")
+                return
+            if self.kinds.get(stmt.iter.id) is None and _reads_at(stmt.body, stmt.iter.id, stmt.target.id):
+                # for k in d: ... d[k] ...: d is a dict (a parameter, usually): its keys, known when it runs
+                keys = trees.call("loop_keys", trees.clone(stmt.iter), *trees.place(self.location(stmt.iter)))
+                for sub in trees.walk(keys):
+                    gast.copy_location(sub, stmt.iter)
+                loop = gast.For(target=stmt.target, iter=keys, body=stmt.body, orelse=stmt.orelse, type_comment=None)
+                self.for_loop(gast.copy_location(loop, stmt))
+                return
         it = stmt.iter
         snapshots = self.checkpoint_marker(it)
         if snapshots is not None:

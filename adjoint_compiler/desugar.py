@@ -102,6 +102,7 @@ class _Desugar:
             if any(isinstance(n, _COMPREHENSIONS + (gast.NamedExpr,)) for n in trees.breadth_first(default)):
                 self.refuse(default, "a comprehension or := in a parameter default", "compute it in the body")
         self.sets()
+        self.pairs()
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
 
     def sets(self):
@@ -123,6 +124,99 @@ class _Desugar:
             else:
                 items = _at(gast.ListComp(elt=child.elt, generators=child.generators), child)
             _set(owner, field, index, _at(gast.Call(func=trees.name(make), args=[items], keywords=[]), child))
+
+    def pairs(self):
+        """``list(enumerate(xs))`` and ``list(zip(a, b))`` (``tuple(...)`` too) become the list comprehensions
+        ``[(i, x) for i, x in enumerate(xs)]``, and ``zip(*m)`` anywhere but a loop's iterable (``for_``) the
+        columns ``[tuple([r[j] for r in rows]) for rows in [tuple(m)] for j in range(...)]``: loops the later
+        passes walk by index, so that each element has its own cotangent."""
+        found = [
+            (owner, field, index, child)
+            for owner in trees.walk(self.fn)
+            for owner, field, index, child in _children(owner)
+            if isinstance(child, gast.Call)
+        ]
+        for owner, field, index, child in reversed(found):  # inner calls first: their slots stay valid
+            if isinstance(owner, gast.For) and field == "iter" and self.zip_star(child) is not None:
+                continue  # for col in zip(*m): one column per step (for_)
+            new = self.pairs_of(child)
+            if new is not None:
+                _set(owner, field, index, new)
+
+    def pairs_of(self, call):
+        """The comprehension ``call`` (a ``list``/``tuple`` of ``enumerate``/``zip``, or ``zip(*m)``) stands for,
+        else None."""
+        fn = self.resolve(call.func) if isinstance(call.func, (gast.Name, gast.Attribute)) else None
+        if fn is zip and self.zip_star(call) is not None:
+            return self.columns(call)
+        if fn not in (list, tuple) or len(call.args) != 1 or call.keywords:
+            return None
+        inner = call.args[0]
+        if not isinstance(inner, gast.Call) or not isinstance(inner.func, (gast.Name, gast.Attribute)):
+            return None
+        kind = self.resolve(inner.func)
+        if kind is enumerate and 1 <= len(inner.args) <= 2 and all(k.arg == "start" for k in inner.keywords):
+            count = 2
+        elif kind is zip and inner.args and all(k.arg == "strict" for k in inner.keywords):
+            if any(isinstance(a, gast.Starred) for a in inner.args):
+                return None
+            count = len(inner.args)
+        else:
+            return None
+        names = [self.namer.fresh("_item{}") for _ in range(count)]
+        target = gast.Tuple(elts=[trees.name(n, True) for n in names], ctx=gast.Store())
+        elt = gast.Tuple(elts=[trees.name(n) for n in names], ctx=gast.Load())
+        comp = gast.ListComp(elt=elt, generators=[gast.comprehension(target=target, iter=inner, ifs=[], is_async=0)])
+        for n in trees.walk(comp):
+            if n is not inner and not any(n is m for m in trees.walk(inner)):
+                _at(n, call)
+        if fn is list:
+            return _at(comp, call)
+        return _at(gast.Call(func=call.func, args=[comp], keywords=[]), call)
+
+    def zip_star(self, call):
+        """``m`` of ``zip(*m)`` (one starred argument, no keywords), else None."""
+        if len(call.args) == 1 and isinstance(call.args[0], gast.Starred) and not call.keywords:
+            return call.args[0].value
+        return None
+
+    def column(self, rows, j, near):
+        """``tuple([r[j] for r in rows])``: one step of ``zip(*rows)``."""
+        r = self.namer.fresh("_row{}")
+        element = gast.Subscript(value=trees.name(r), slice=trees.name(j), ctx=gast.Load())
+        comp = gast.ListComp(
+            elt=element,
+            generators=[gast.comprehension(target=trees.name(r, True), iter=trees.name(rows), ifs=[], is_async=0)],
+        )
+        made = gast.Call(func=trees.name(self.bind("tuple", tuple)), args=[comp], keywords=[])
+        for n in trees.walk(made):
+            _at(n, near)
+        return made
+
+    def steps(self, rows, near):
+        """``range(zip_columns(rows, <place>))``: how many steps ``zip(*rows)`` takes (its rows checked)."""
+        where = trees.place(self.location(near)) if self.source is not None else trees.place(None)
+        count = trees.call(self.bind("zip_columns", runtime.zip_columns), trees.name(rows), *where)
+        made = gast.Call(func=trees.name(self.bind("range", range)), args=[count], keywords=[])
+        for n in trees.walk(made):
+            _at(n, near)
+        return made
+
+    def columns(self, call):
+        """``zip(*m)`` as a value: ``[tuple([r[j] for r in rows]) for rows in [tuple(m)] for j in range(...)]``."""
+        rows, j = self.namer.fresh("_rows{}"), self.namer.fresh("_col{}")
+        snapshot = gast.Call(func=trees.name(self.bind("tuple", tuple)), args=[self.zip_star(call)], keywords=[])
+        once = gast.List(elts=[snapshot], ctx=gast.Load())
+        comp = gast.ListComp(
+            elt=self.column(rows, j, call),
+            generators=[
+                gast.comprehension(target=trees.name(rows, True), iter=once, ifs=[], is_async=0),
+                gast.comprehension(target=trees.name(j, True), iter=self.steps(rows, call), ifs=[], is_async=0),
+            ],
+        )
+        for n in (comp, once, snapshot, snapshot.func, comp.generators[0].target, comp.generators[1].target):
+            _at(n, call)
+        return comp
 
     def own_changed_arguments(self):
         """A parameter the function stores into (``x[0] = v``, ``x[1:] += d``) or changes with a list or
@@ -364,9 +458,22 @@ class _Desugar:
             out.append(_at(gast.Assign(targets=[target], value=value, type_comment=None), near))
 
     def for_(self, stmt, out):
+        it = stmt.iter
+        head = []  # statements the body starts with
+        if isinstance(it, gast.Call) and self.resolve(it.func) is zip and self.zip_star(it) is not None:
+            # for col in zip(*m): for j in range(<columns>): col = tuple([r[j] for r in rows]), rows = tuple(m)
+            rows, j = self.namer.fresh("_rows{}"), self.namer.fresh("_col{}")
+            snapshot = gast.Call(func=trees.name(self.bind("tuple", tuple)), args=[self.zip_star(it)], keywords=[])
+            out.append(
+                _at(gast.Assign(targets=[trees.name(rows, True)], value=_at(snapshot, it), type_comment=None), it)
+            )
+            self.statement(out.pop(), out)
+            head = [_at(gast.Assign(targets=[stmt.target], value=self.column(rows, j, it), type_comment=None), stmt)]
+            stmt.target = _at(trees.name(j, True), stmt)
+            stmt.iter = self.steps(rows, it)
         stmt.iter = self.expr(stmt.iter, out)
         self.enumerate_zip(stmt, out)
-        body = []
+        body = head
         if isinstance(stmt.target, (gast.Tuple, gast.List)) and not _flat(stmt.target):
             if any(isinstance(e, gast.Starred) for e in stmt.target.elts):
                 target = stmt.target

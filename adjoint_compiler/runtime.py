@@ -474,6 +474,27 @@ def loop_length(seq, filename, line, col):
     return len(seq)
 
 
+def zip_columns(rows, filename, line, col):
+    """The number of steps of ``zip(*rows)`` (the shortest row's length), whose columns compiled code reads
+    by index: each row must be a list, a tuple, an array or a range (``loop_length`` refuses the others)."""
+    return min((loop_length(r, filename, line, col) for r in rows), default=0)
+
+
+def loop_keys(seq, filename, line, col):
+    """What ``for k in seq`` walks where its body reads ``seq[k]``: a dict's keys (a new list), or ``seq``
+    itself, walked by index (what ``loop_length`` refuses, refused)."""
+    if isinstance(seq, dict):
+        return list(seq)
+    loop_length(seq, filename, line, col)
+    return seq
+
+
+def loop_keys_dot(dot, seq):
+    """The tangent of ``loop_keys(seq)`` from ``seq``'s tangent ``dot``: none for a dict's keys, ``dot`` for
+    the elements of anything else."""
+    return [0.0] * len(seq) if isinstance(seq, dict) else dot
+
+
 def check_rebind(value, construct, filename, line, col):
     """Refuse ``x += ...`` where ``x`` is a mutable array or list that may alias another name.
 
@@ -922,6 +943,9 @@ HELPERS = (
     "check_scalar",
     "check_rebind",
     "loop_length",
+    "loop_keys",
+    "zip_columns",
+    "loop_keys_dot",
     "keys_of",
     "check_distinct",
     "check_not_argument",
@@ -971,6 +995,8 @@ DEPENDS = {
     "own": ("_OWNED", "_copy_levels"),
     "put_back": ("_OWNED", "_given_back"),
     "loop_length": ("InPlaceUpdateError",),
+    "loop_keys": ("loop_length", "InPlaceUpdateError"),
+    "zip_columns": ("loop_length", "InPlaceUpdateError"),
     "keys_of": ("InPlaceUpdateError",),
     "check_distinct": ("InPlaceUpdateError",),
     "check_not_argument": ("InPlaceUpdateError", "_inner_objects", "_overlapping"),

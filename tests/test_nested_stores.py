@@ -361,3 +361,124 @@ def test_refusals_are_located(jvp):
     message = refused(duplicated_rows_argument, [row, row], 1.5)
     assert "holds one list or array twice" in message
     assert _where(duplicated_rows_argument, "def duplicated_rows_argument").rsplit(":", 1)[0] in message
+
+
+# ---- loops over a dict ------------------------------------------------------------------------------------
+
+
+def keys_of_a_local_dict(x):
+    d = {"a": x, "b": 2.0 * x, "c": x * x}
+    total = 0.0
+    for k in d:
+        total = total + d[k] ** 2 * len(k)
+    return total
+
+
+def items_of_a_local_dict(x):
+    d = {"a": x, "b": 2.0 * x}
+    d["c"] = x * x
+    total = 0.0
+    for k, v in d.items():
+        total = total * x + v
+    return total
+
+
+def sum_of_squares(params):
+    total = 0.0
+    for name in params:
+        total += params[name] ** 2
+    return total
+
+
+def weighted(params, x):
+    total = 0.0
+    for name, value in params.items():
+        total = total + np.sum(value * x) * len(name)
+    for name in params:
+        total = total * 0.5 + np.sum(params[name])
+    return total
+
+
+def test_for_over_a_local_dict():
+    check(keys_of_a_local_dict, 0.7)
+    check(items_of_a_local_dict, 0.7)
+
+
+def test_for_over_a_dict_parameter_gives_a_dict_gradient():
+    params = {"w": 1.5, "b": -0.5, "c": 2.0}
+    g = check(sum_of_squares, params)
+    assert g == {"w": 3.0, "b": -1.0, "c": 4.0}
+    params = {"w": np.array([1.0, 2.0]), "b": np.array([0.5, -1.0])}
+    g = check(weighted, params, np.array([0.3, 0.2]))
+    assert list(g) == ["w", "b"] and all(isinstance(v, np.ndarray) for v in g.values())
+    check(weighted, params, np.array([0.3, 0.2]), wrt=1)
+
+
+def index_by_own_elements(xs, x):
+    total = 0.0
+    for k in xs:
+        total = total + xs[k] * x
+    return total
+
+
+def test_a_list_that_indexes_itself_is_still_walked():
+    assert ac.grad(index_by_own_elements, 1)([1, 0, 2], 1.5) == pytest.approx(3.0)
+    assert ac.jvp(index_by_own_elements, 1)([1, 0, 2], 1.5, 1.0) == (pytest.approx(4.5), pytest.approx(3.0))
+
+
+# ---- zip(*m), enumerate and zip as values ---------------------------------------------------------------------
+
+
+def columns(x):
+    m = [[x, 2.0 * x, 1.0], [x * x, 3.0, x]]
+    total = 0.0
+    for col in zip(*m):
+        total = total * x + col[0] * col[1]
+    return total
+
+
+def columns_unpacked(m):
+    total = 0.0
+    for a, b in zip(*m):
+        total = total + a * b
+    return total
+
+
+def transposed(m):
+    t = list(zip(*m))
+    return sum(t[j][i] * (i + 1) * (j + 2) for j in range(len(t)) for i in range(len(t[j])))
+
+
+def columns_of_an_array(a):
+    total = 0.0
+    for col in zip(*a):
+        total = total + np.prod(np.array(col))
+    return total
+
+
+def backwards(xs):
+    total = 0.0
+    for i, v in reversed(list(enumerate(xs))):
+        total = total * 0.5 + v * (i + 1)
+    return total
+
+
+def pairs_as_values(xs, ys):
+    pairs = list(zip(xs, ys))
+    indexed = list(enumerate(ys, 1))
+    both = tuple(zip(xs, ys, xs))
+    return sum(a * b for a, b in pairs) + indexed[1][0] * indexed[1][1] + both[0][2] * both[1][1]
+
+
+def test_zip_of_a_starred_list():
+    check(columns, 0.8)
+    check(columns_unpacked, [[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
+    check(transposed, [[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
+    check(columns_of_an_array, np.array([[1.0, 2.0], [0.5, -1.0], [3.0, 0.2]]))
+
+
+def test_enumerate_and_zip_as_values():
+    check(backwards, [1.0, -2.0, 0.5])
+    check(backwards, np.array([1.0, -2.0, 0.5]))
+    check(pairs_as_values, [1.0, -2.0, 0.5], [0.3, 0.7, 1.1])
+    check(pairs_as_values, [1.0, -2.0, 0.5], [0.3, 0.7, 1.1], wrt=1)

@@ -30,6 +30,7 @@ from adjoint_compiler.runtime import (
     einsum_unfit,
     elements_bar,
     fit_shape,
+    loop_keys_dot,
     gather,
     polygamma,
     sorted_bar,
@@ -108,6 +109,22 @@ def elements_bar_adjoint(g, ans, g_in, like):
     return elements_bar(g, g_in), None
 
 
+@adjoint(runtime.loop_keys)
+def loop_keys_adjoint(g, ans, seq, filename, line, col):
+    # a dict's keys carry no derivative; the elements of anything else are walked as they are
+    return elements_bar(g, seq), None, None, None
+
+
+@tangent(runtime.loop_keys)
+def loop_keys_tangent(dot, ans, seq, filename, line, col):
+    return loop_keys_dot(dot, seq), None, None, None
+
+
+@adjoint(runtime.loop_keys_dot, linear="first")
+def loop_keys_dot_adjoint(g, ans, dot, seq):
+    return loop_keys_dot(g, seq), None
+
+
 @adjoint(runtime.structure)
 def structure_adjoint(g, ans, cls, fields):
     # a NamedTuple's cotangent has one part per field, as a tuple's (a NamedTuple, a tuple or a list)
@@ -167,7 +184,7 @@ nondifferentiable(
     runtime.segments,
     reason=BOOKKEEPING,
 )
-nondifferentiable(runtime.loop_length, runtime.zip_length, reason="a number of loop steps")
+nondifferentiable(runtime.loop_length, runtime.zip_length, runtime.zip_columns, reason="a number of loop steps")
 nondifferentiable(runtime.keys_of, reason="a dict's keys")
 nondifferentiable(runtime.index_of, runtime.count_of, reason="a position or a count in a list")
 # they appear only next to in-place updates of adjoint buffers, which the compiler refuses in emitted code
