@@ -512,6 +512,20 @@ def check_rebind(value, construct, filename, line, col):
         )
 
 
+def check_element_index(index, construct, filename, line, col):
+    """Before ``a[i][j] = v``: refuse an ``i`` that selects a copy of ``a``'s part (an index array or list, a
+    mask), into which Python would store (changing nothing of ``a``) while the adjoint would read ``a``'s slots."""
+    for part in index if type(index) is tuple else (index,):
+        if isinstance(part, list) or isinstance(part, np.ndarray) and part.ndim > 0:
+            raise InPlaceUpdateError(
+                "%s with an index array or list inside (a[idx][j] = v stores into a copy) is not supported by "
+                "adjoint_compiler; index once, a[idx, j] = v" % construct,
+                filename,
+                line,
+                col,
+            )
+
+
 def check_distinct(container, index, construct, filename, line, col):
     """Before ``a[i][j] = v`` where ``a`` may hold one list twice (``[row] * n``): refuse an ``a[i]`` that is
     also another element of ``a`` (the store would change both; the derivative would follow one)."""
@@ -948,6 +962,7 @@ HELPERS = (
     "loop_keys_dot",
     "keys_of",
     "check_distinct",
+    "check_element_index",
     "check_not_argument",
     "zip_length",
     "index_of",
@@ -999,6 +1014,7 @@ DEPENDS = {
     "zip_columns": ("loop_length", "InPlaceUpdateError"),
     "keys_of": ("InPlaceUpdateError",),
     "check_distinct": ("InPlaceUpdateError",),
+    "check_element_index": ("InPlaceUpdateError",),
     "check_not_argument": ("InPlaceUpdateError", "_inner_objects", "_overlapping"),
     "check_overlap": ("InPlaceUpdateError",),
     "check_store": ("InPlaceUpdateError",),

@@ -35,6 +35,7 @@ def f_jvp(x, y, x_dot):
 """
 
 import inspect
+import operator
 
 import gast
 import numpy as np
@@ -225,6 +226,10 @@ class _Tangent:
                 "forward mode (jvp) of this expression", self.location(stmt), "use ac.grad or ac.vjp"
             )
         fn = op.fn
+        if fn is operator.add and isinstance(stmt, gast.Assign) and stmt.targets[0].id in self.act.sequences:
+            # xs + ys of lists or tuples: the tangents (or zeros) of both, one after the other
+            a, b = op.args
+            return trees.quote_expr("list(a) + list(b)", a=self.tangent_or_zero(a), b=self.tangent_or_zero(b))
         if rules.is_nondifferentiable(fn):
             if registry.linearity(fn) == "first" and op.args and self.tangent(op.args[0]) is not None:
                 # a bookkeeping helper linear in a cotangent (stored(g, i, v)): the rest are indices and shapes

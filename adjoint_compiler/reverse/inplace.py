@@ -125,9 +125,11 @@ def adjoint_store(r, stmt, out):
         # is new all through: add_bars and zeros_like build every level)
         bar = _rerooted(target.value, cot.bars[name]) if nested else cot.bars[name]
         later = None
+        if nested:
+            guard = _index_checks(r, stmt, target)
         if isinstance(value, gast.Name) and value.id in act.active:
             if nested or not _float_array(act, name):
-                guard = [gast.copy_location(_store_check(r, stmt, target.value, value.id), stmt)]
+                guard += [gast.copy_location(_store_check(r, stmt, target.value, value.id), stmt)]
             if element_index(index, act.scalars) and value.id in act.scalars:
                 # a number at an integer index: one element, or a whole row of a matrix (m[1] = t)
                 part = _call("stored_number", trees.clone(bar), trees.clone(index))
@@ -254,6 +256,21 @@ def _store_check(r, stmt, array, value):
     construct = trees.const("%s%s[...] %s ..." % (trees.store_root(trees.element_store(stmt)).id, "[...]" * depth, op))
     where = [construct] + trees.place(r.location(stmt))  # the file's base name: the same on every machine
     return trees.quote("check_store(a, v, where)", a=array, v=value, where=where)[0]
+
+
+def _index_checks(r, stmt, target):
+    """``check_element_index(i, ...)`` before ``a[i][j] = v`` for each inner index not known to be a number:
+    an index array would make ``a[i]`` a copy, which the store would change instead of ``a`` (so Python
+    drops it), while the adjoint would read the slots of ``a``'s cotangent."""
+    out = []
+    construct = "%s%s = ..." % (trees.store_root(target).id, "[...]" * len(trees.store_slices(target)))
+    for index in trees.store_slices(target)[:-1]:
+        if element_index(index, r.act.scalars) or isinstance(index, gast.Constant):
+            continue
+        where = [trees.const(construct)] + trees.place(r.location(stmt))
+        (check,) = trees.quote("check_element_index(i, where)", i=trees.index_value(index), where=where)
+        out.append(gast.copy_location(check, stmt))
+    return out
 
 
 def _rerooted(node, bar):

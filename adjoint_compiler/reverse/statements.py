@@ -111,7 +111,13 @@ def _fuse_element_reads(r, stmts):
         ):
             continue
         base = stmt.value.value.id
-        if k and defs.get(k - 1) is not None and defs[k - 1][0] == base and r.reads[base] == 1:
+        if (
+            k
+            and defs.get(k - 1) is not None
+            and defs[k - 1][0] == base
+            and r.reads[base] == 1
+            and all(inplace.element_index(i, r.act.scalars) for i in defs[k - 1][1][1])  # no index array: a view
+        ):
             root, path = defs[k - 1][1]
             defs[k] = (stmt.targets[0].id, (root, path + [stmt.value.slice]))
             r.fused[id(stmt)] = (root, path + [stmt.value.slice])

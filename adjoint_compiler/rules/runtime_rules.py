@@ -178,6 +178,7 @@ nondifferentiable(
     runtime.check_rebind,
     runtime.check_overlap,
     runtime.check_distinct,
+    runtime.check_element_index,
     runtime.check_not_argument,
     runtime.check_store,
     runtime.overlap_copy,
