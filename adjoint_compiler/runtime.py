@@ -212,7 +212,13 @@ def snapshot(x):
     return x
 
 
-_OWNED = {}  # id(a copy own made of more than one level) -> (the copy, [(copied object, the argument's), ...])
+def _owned_copies():
+    """``{id(a copy own made of more than one level): (the copy, [(copied object, the argument's), ...])}``,
+    which ``put_back`` empties (kept on this function, so that an exported module has it too)."""
+    table = getattr(_owned_copies, "table", None)
+    if table is None:
+        table = _owned_copies.table = {}
+    return table
 
 
 def own(x, depth=1):
@@ -225,7 +231,7 @@ def own(x, depth=1):
             return x.copy()
         pairs = []
         copy = _copy_levels(x, depth, pairs)
-        _OWNED[id(copy)] = (copy, pairs)
+        _owned_copies()[id(copy)] = (copy, pairs)
         return copy
     raise TypeError(
         "adjoint_compiler: the function changes its argument in place, which is supported for arrays, lists "
@@ -340,7 +346,7 @@ def put_back(x, contents, depth=1):
     from: that object gets the copy's contents, in place, and takes its place, as the function would have
     left it (a row the function moved, m[0] = m[1], is the caller's row moved)."""
     if depth > 1:
-        _, pairs = _OWNED.pop(id(contents), (None, ()))
+        _, pairs = _owned_copies().pop(id(contents), (None, ()))
         originals = {id(c): o for c, o in pairs}
         if _given_back(contents, originals, {}, depth) is x:
             return
@@ -938,7 +944,7 @@ HELPERS = (
     "shape_of",
     "put_back",
     "own",
-    "_OWNED",
+    "_owned_copies",
     "_copy_levels",
     "_inner_objects",
     "check_unshared",
@@ -1007,8 +1013,8 @@ DEPENDS = {
     "einsum_mask": ("_einsum_terms",),
     "check_rebind": ("InPlaceUpdateError",),
     "check_unshared": ("InPlaceUpdateError", "_inner_objects", "_overlapping"),
-    "own": ("_OWNED", "_copy_levels"),
-    "put_back": ("_OWNED", "_given_back"),
+    "own": ("_owned_copies", "_copy_levels"),
+    "put_back": ("_owned_copies", "_given_back"),
     "loop_length": ("InPlaceUpdateError",),
     "loop_keys": ("loop_length", "InPlaceUpdateError"),
     "zip_columns": ("loop_length", "InPlaceUpdateError"),

@@ -625,3 +625,27 @@ def test_gradient_of_cubic_loops_of_element_stores_costs_a_constant_multiple():
     assert _ratio(solve_lists, (A, b), (0, 1)) < 150
     rng = np.random.default_rng(3)
     assert _ratio(soft_dtw, (list(rng.standard_normal(30)), list(rng.standard_normal(30)), 0.5), (0, 1)) < 250
+
+
+def test_exported_gradient_runs_with_numpy_alone(tmp_path):
+    from adjoint_compiler import emit, pipeline
+    from tests.test_golden import run_with_numpy_alone
+
+    text = emit.render(pipeline.compile(eliminate_in_place, (0, 1), "grad").unit, standalone=True)
+    assert "import adjoint_compiler" not in text and "from adjoint_compiler" not in text
+    (tmp_path / "exported.py").write_text(text)
+    A, b = _system(3, seed=4)
+    script = (
+        "import pickle\nfrom exported import eliminate_in_place_grad as g\n"
+        "A, b = pickle.load(open('args.pkl', 'rb'))\nrow = A[0]\nout = g(A, b)\n"
+        "pickle.dump((out, A, b, A[0] is row), open('out.pkl', 'wb'))\n"
+    )
+    import pickle
+
+    (tmp_path / "args.pkl").write_bytes(pickle.dumps((A, b)))
+    run_with_numpy_alone(tmp_path, script, tmp_path)
+    out, A_after, b_after, same_row = pickle.loads((tmp_path / "out.pkl").read_bytes())
+    expected = copy.deepcopy((A, b))
+    value = eliminate_in_place(*expected)
+    assert out[0] == pytest.approx(value) and same_row and (A_after, b_after) == expected
+    _close(out[1], ac.grad(eliminate_in_place, (0, 1))(A, b))

@@ -96,33 +96,34 @@ def adjoint_block(r, stmts):
 
 
 def _fuse_element_reads(r, stmts):
-    """Record in ``r.fused`` each ``u = _t[j]`` right after ``_t = a[i]`` (what anf makes of ``a[i][j]``, chains
-    ``a[i][j][k]`` too) where the temporary is read nowhere else: u's cotangent is added into ``a_bar[i][j]``
-    itself, not into a row of zeros added into ``a_bar[i]`` (O(1), not O(len(a[i])), per read in a loop).
-    Nothing runs between the two reads, so a_bar[i][j] is the slot u's value came from."""
-    defs = {}
-    for k, stmt in enumerate(stmts):
-        if not (
-            isinstance(stmt, gast.Assign)
-            and isinstance(stmt.targets[0], gast.Name)
-            and isinstance(stmt.value, gast.Subscript)
-            and isinstance(stmt.value.value, gast.Name)
-            and not _sliced(stmt.value.slice)
+    """Record in ``r.fused`` each ``u = _t[j]`` after ``_t = a[i]`` (what anf makes of ``a[i][j]``, chains
+    ``a[i][j][k]`` too) where the temporary is read nowhere else and only assignments of names without calls
+    (``_t2 = j - 1``) come between: u's cotangent is added into ``a_bar[i][j]`` itself, not into a row of
+    zeros added into ``a_bar[i]`` (O(1), not O(len(a[i])), per read in a loop). Nothing between the two
+    reads changes a slot, so a_bar[i][j] is the slot u's value came from."""
+    defs = {}  # a temporary holding an element -> (its root, the indices from the root)
+    for stmt in stmts:
+        if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)) or isinstance(
+            stmt.value, gast.Call
         ):
+            defs = {}  # a store, a call, a loop ...: what came before may have changed
             continue
-        base = stmt.value.value.id
+        value = stmt.value
+        name = stmt.targets[0].id
+        defs.pop(name, None)
+        if not (isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and not _sliced(value.slice)):
+            continue
+        base = value.value.id
         if (
-            k
-            and defs.get(k - 1) is not None
-            and defs[k - 1][0] == base
+            base in defs
             and r.reads[base] == 1
-            and all(inplace.element_index(i, r.act.scalars) for i in defs[k - 1][1][1])  # no index array: a view
+            and all(inplace.element_index(i, r.act.scalars) for i in defs[base][1])  # no index array: a view
         ):
-            root, path = defs[k - 1][1]
-            defs[k] = (stmt.targets[0].id, (root, path + [stmt.value.slice]))
-            r.fused[id(stmt)] = (root, path + [stmt.value.slice])
-        elif naming.is_temp(stmt.targets[0].id):
-            defs[k] = (stmt.targets[0].id, (base, [stmt.value.slice]))
+            root, path = defs.pop(base)
+            r.fused[id(stmt)] = (root, path + [value.slice])
+            defs[name] = (root, path + [value.slice])
+        elif naming.is_temp(name):
+            defs[name] = (base, [value.slice])
 
 
 def _sliced(index):
