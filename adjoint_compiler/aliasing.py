@@ -4,10 +4,12 @@ no other live name sees.
 Output invariant: the tree is returned as it came, except that run-time guards are
 added where the analysis cannot decide at compile time (``check_overlap`` before a
 store of an overlapping view with other strides) and removed where it proves an
-array unshared (the ``check_rebind`` guard of ``x op= y``). After this pass, an element
-or slice store changes the contents of one object that only the stored-into
-name can reach from then on (a view or copy of it taken earlier is dead), and
-that object was made inside the function, not passed in or read from a global.
+array unshared (the ``check_rebind`` guard of ``x op= y``), and ``check_distinct`` /
+``check_not_argument`` / nothing else before a store ``a[i][j] = v`` through a container that may
+hold one row twice or an argument. After this pass, an element or slice store changes the contents
+of one object that only the stored-into name can reach from then on (for ``a[i][j] = v``, the
+object ``a[i]``, which only ``a`` reaches; a view or copy of it taken earlier is dead), and that
+object was made inside the function, not passed in or read from a global.
 So the later passes may treat the store as an update of that one variable:
 the SSA form and the activity analysis stay exact, and the adjoint sweep can
 undo the store to give earlier code back the contents it saw.

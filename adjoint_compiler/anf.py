@@ -2,7 +2,7 @@
 
 Output invariant: the body is a list of statements, each one of
 ``name = <simple>``, ``a[<atoms>] = <atom>``, ``a[<atoms>] += <atom>`` (and
-``-=``), ``<call>`` as an expression statement, ``assert ...``, ``if <name>:
+``-=``; ``a[<atoms>][<atoms>]...`` too: a store into an element of an element stays one statement), ``<call>`` as an expression statement, ``assert ...``, ``if <name>:
 ... else: ...``, ``for <name> in range(<atoms>): ...``, ``while <test>:
 ...``, ``break`` (as ``jumps`` left it), and one final ``return <atom>``.
 ``<simple>`` is an atom, a unary or binary operation of atoms, a call whose

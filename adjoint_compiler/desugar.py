@@ -3,7 +3,8 @@
 Comprehensions and generator expressions become loops that build a list (a dict) with ``append``
 (stores); a generator consumed by ``any``/``all`` becomes a loop that stops at the first decisive
 element, as Python's does. ``map``/``filter`` of a lambda or a function become comprehensions first,
-``functools.reduce`` a loop. Chained comparisons become ``and`` of single ones (each middle operand
+``functools.reduce`` a loop; ``list(enumerate(xs))`` and ``list(zip(a, b))`` list comprehensions
+of pairs, ``zip(*m)`` the comprehension of its columns (in a ``for`` loop, one column per step). Chained comparisons become ``and`` of single ones (each middle operand
 evaluated once), nested and starred targets (``a, (b, c) = v``, ``first, *rest = xs``) become flat
 ones, ``:=`` an assignment before the statement, ``match`` on literal patterns an ``if`` chain,
 ``with`` a call entering the context manager and one leaving it, a set display or comprehension a

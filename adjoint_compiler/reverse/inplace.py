@@ -1,5 +1,8 @@
 """Adjoints of in-place updates (``a[i] = v``, ``a[i] += v``, ``xs.append(v)``) and their undos.
 
+A store into an element of an element, ``a[i][j] = v``, is an update of ``a`` through ``a[i]``: its
+adjoint reads and zeroes ``a_bar[i][j]``, its undo saves and puts back one slot (``old_slot(a[i], j)``).
+
 The adjoint of ``a[i] = v`` gives ``v`` the cotangent of the slots ``a[i]`` and
 zeroes it there (what they held before reaches nothing); that of ``a[i] += v``
 (``-=`` alike; the lowering turns other operators into ``a[i] = a[i] * v``)
