@@ -1,16 +1,14 @@
 """A-normal form: every operation on atoms, its result in a name.
 
-Output invariant: the body is a list of statements, each one of
-``name = <simple>``, ``a[<atoms>] = <atom>``, ``a[<atoms>] += <atom>`` (and
-``-=``; ``a[<atoms>][<atoms>]...`` too: a store into an element of an element stays one statement), ``<call>`` as an expression statement, ``assert ...``, ``if <name>:
-... else: ...``, ``for <name> in range(<atoms>): ...``, ``while <test>:
-...``, ``break`` (as ``jumps`` left it), and one final ``return <atom>``.
-``<simple>`` is an atom, a unary or binary operation of atoms, a call whose
-arguments are atoms, a tuple, list or dict display of atoms, a subscript
-``a[i]`` of atoms, an attribute of an atom, or a comparison; an atom is a
-name, a constant or a module attribute (``np.pi``). Tests of ``while`` are
-kept whole (they are never differentiated); ``if`` tests are recorded in a
-``_cond`` name so the adjoint can replay the decision.
+Output invariant: the body is a list of statements, each one of ``name = <simple>``, ``a[<atoms>] =
+<atom>``, ``a[<atoms>] += <atom>`` (and ``-=``; ``a[<atoms>][<atoms>]...`` too: a store into an element
+of an element stays one statement), ``<call>`` as an expression statement, ``assert ...``, ``if <name>:
+... else: ...``, ``for <name> in range(<atoms>): ...``, ``while <test>: ...``, ``break`` (as ``jumps``
+left it), and one final ``return <atom>``. ``<simple>`` is an atom, a unary or binary operation of atoms,
+a call whose arguments are atoms, a tuple, list or dict display of atoms, a subscript ``a[i]`` of atoms,
+an attribute of an atom, or a comparison; an atom is a name, a constant or a module attribute
+(``np.pi``). Tests of ``while`` are kept whole (they are never differentiated); ``if`` tests are recorded
+in a ``_cond`` name so the adjoint can replay the decision.
 
 Temporaries are ``_t<k>``, numbered in the order they are made. Augmented
 assignments to names, multiple targets, tuple unpacking, ``elif``,

@@ -3,15 +3,15 @@
 Comprehensions and generator expressions become loops that build a list (a dict) with ``append``
 (stores); a generator consumed by ``any``/``all`` becomes a loop that stops at the first decisive
 element, as Python's does. ``map``/``filter`` of a lambda or a function become comprehensions first,
-``functools.reduce`` a loop; ``list(enumerate(xs))`` and ``list(zip(a, b))`` list comprehensions
-of pairs, ``zip(*m)`` the comprehension of its columns (in a ``for`` loop, one column per step). Chained comparisons become ``and`` of single ones (each middle operand
-evaluated once), nested and starred targets (``a, (b, c) = v``, ``first, *rest = xs``) become flat
-ones, ``:=`` an assignment before the statement, ``match`` on literal patterns an ``if`` chain,
-``with`` a call entering the context manager and one leaving it, a set display or comprehension a
-call of ``set`` (refused later if it holds differentiated values), ``raise`` a call of
-``runtime.raise_`` (emitted back as ``raise``), ``del name`` nothing, ``import`` inside the body a
-name bound in the function's environment, and a type alias statement (``type X = ...``, Python >= 3.12)
-that the function never reads nothing.
+``functools.reduce`` a loop; ``list(enumerate(xs))`` and ``list(zip(a, b))`` list comprehensions of
+pairs, ``zip(*m)`` the comprehension of its columns (in a ``for`` loop, one column per step). Chained
+comparisons become ``and`` of single ones (each middle operand evaluated once), nested and starred
+targets (``a, (b, c) = v``, ``first, *rest = xs``) become flat ones, ``:=`` an assignment before the
+statement, ``match`` on literal patterns an ``if`` chain, ``with`` a call entering the context manager
+and one leaving it, a set display or comprehension a call of ``set`` (refused later if it holds
+differentiated values), ``raise`` a call of ``runtime.raise_`` (emitted back as ``raise``), ``del name``
+nothing, ``import`` inside the body a name bound in the function's environment, and a type alias
+statement (``type X = ...``, Python >= 3.12) that the function never reads nothing.
 
 Output invariant: none of those constructs is left; every expression is evaluated in Python's order,
 exactly once, and under the same conditions as in the user's code (what a statement evaluates before
