@@ -231,7 +231,10 @@ def own(x, depth=1):
             return x.copy()
         pairs = []
         copy = _copy_levels(x, depth, pairs)
-        _owned_copies()[id(copy)] = (copy, pairs)
+        table = _owned_copies()
+        if len(table) > 1000:  # left by calls that raised before their put_back: the oldest goes
+            table.pop(next(iter(table)))
+        table[id(copy)] = (copy, pairs)
         return copy
     raise TypeError(
         "adjoint_compiler: the function changes its argument in place, which is supported for arrays, lists "
@@ -293,13 +296,34 @@ def check_unshared(x, others, filename, line, col, depth=1):
             )
 
 
+def _byte_span(a):
+    """The first byte of array ``a`` and one past its last (np.byte_bounds, which NumPy 2 moved)."""
+    low = high = a.__array_interface__["data"][0]
+    for n, stride in zip(a.shape, a.strides):
+        if stride < 0:
+            low += (n - 1) * stride
+        else:
+            high += (n - 1) * stride
+    return low, high + a.itemsize
+
+
 def _overlapping(mine, theirs):
     """Whether an object of ``mine`` is one of ``theirs`` or two arrays among both may share memory
     (by their byte ranges: sorted, so that rows of one matrix cost no quadratic check)."""
     if {id(o) for o in mine} & {id(o) for o in theirs}:
         return True
-    spans = sorted(np.byte_bounds(a) for a in mine + theirs if isinstance(a, np.ndarray) and a.size)
-    return any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))
+    spans = sorted(
+        _byte_span(a) + (side,)
+        for side, group in ((True, mine), (False, theirs))
+        for a in group
+        if isinstance(a, np.ndarray) and a.size
+    )
+    ends = {True: 0, False: 0}  # the furthest end of the spans so far, of mine and of theirs
+    for start, end, is_mine in spans:  # (two of theirs may overlap: that is no concern here)
+        if start < ends[True] or is_mine and start < ends[False]:
+            return True
+        ends[is_mine] = max(ends[is_mine], end)
+    return False
 
 
 def list_bar(xs, bar=None):
@@ -949,6 +973,7 @@ HELPERS = (
     "_inner_objects",
     "check_unshared",
     "_overlapping",
+    "_byte_span",
     "_given_back",
     "old_slot",
     "put_slot",
@@ -1012,7 +1037,7 @@ DEPENDS = {
     "einsum_plan": ("_einsum_terms",),
     "einsum_mask": ("_einsum_terms",),
     "check_rebind": ("InPlaceUpdateError",),
-    "check_unshared": ("InPlaceUpdateError", "_inner_objects", "_overlapping"),
+    "check_unshared": ("InPlaceUpdateError", "_inner_objects", "_overlapping", "_byte_span"),
     "own": ("_owned_copies", "_copy_levels"),
     "put_back": ("_owned_copies", "_given_back"),
     "loop_length": ("InPlaceUpdateError",),
@@ -1021,7 +1046,7 @@ DEPENDS = {
     "keys_of": ("InPlaceUpdateError",),
     "check_distinct": ("InPlaceUpdateError",),
     "check_element_index": ("InPlaceUpdateError",),
-    "check_not_argument": ("InPlaceUpdateError", "_inner_objects", "_overlapping"),
+    "check_not_argument": ("InPlaceUpdateError", "_inner_objects", "_overlapping", "_byte_span"),
     "check_overlap": ("InPlaceUpdateError",),
     "check_store": ("InPlaceUpdateError",),
     "stored": ("_positions", "unbroadcast"),

@@ -649,3 +649,26 @@ def test_exported_gradient_runs_with_numpy_alone(tmp_path):
     value = eliminate_in_place(*expected)
     assert out[0] == pytest.approx(value) and same_row and (A_after, b_after) == expected
     _close(out[1], ac.grad(eliminate_in_place, (0, 1))(A, b))
+
+
+def scale_rows(xs, x):
+    for k in range(len(xs)):
+        for i in range(len(xs[k])):
+            xs[k][i] = xs[k][i] * x + k
+    return np.sum(xs[0] * xs[-1]) * x
+
+
+def test_arrays_inside_an_argument_changed_as_the_original_does():
+    xs = [np.array([1.0, 2.0]), np.array([0.5, -1.0])]
+    check(scale_rows, xs, 1.5, wrt=0)
+    check(scale_rows, xs, 1.5, wrt=1)
+    first = xs[0]
+    ac.grad(scale_rows, 1)(xs, 1.5)
+    assert xs[0] is first and np.array_equal(xs[0], [1.5, 3.0]) and np.array_equal(xs[1], [1.75, -0.5])
+    a = np.array([[1.0, 2.0], [0.5, -1.0]])
+    check(scale_rows, a, 1.5, wrt=0)
+    check(scale_rows, a, 1.5, wrt=1)
+    rows = list(np.array([[1.0, 2.0], [0.5, -1.0]]))  # views of one array, side by side: no overlap
+    check(scale_rows, rows, 1.5, wrt=0)
+    with pytest.raises(ac.UnsupportedError, match="holds one list or array twice"):
+        ac.grad(scale_rows, 1)([a[0], a[0][1:]], 1.5)  # overlapping views: a change shows in both
