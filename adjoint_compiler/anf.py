@@ -884,6 +884,21 @@ class _Anf:
         # any other iterable is walked by index, so that the adjoint can address each element
         start = None  # enumerate's start: the index the user sees is the loop's plus it
         strict = None  # zip's strict: the lengths must agree
+        whole = None  # for pair in zip(a, b) (enumerate(xs)): pair = (a_k, b_k), from one name per sequence
+        count = len(it.args) if fn is zip else 2 if fn is enumerate else 0
+        if isinstance(it, gast.Call) and count and isinstance(stmt.target, gast.Name):
+            whole = stmt.target
+            parts = [trees.name(self.temp(), True) for _ in range(count)]
+            stmt = gast.copy_location(
+                gast.For(
+                    target=gast.copy_location(gast.Tuple(elts=parts, ctx=gast.Store()), stmt.target),
+                    iter=stmt.iter,
+                    body=stmt.body,
+                    orelse=stmt.orelse,
+                    type_comment=None,
+                ),
+                stmt,
+            )
         if fn is enumerate and it.args and _known_keywords(it, ("start",)) and len(it.args) + len(it.keywords) <= 2:
             if not (isinstance(stmt.target, gast.Tuple) and len(stmt.target.elts) == 2):
                 raise UnsupportedError("enumerate without unpacking (i, x)", self.location(stmt.target))
@@ -917,6 +932,8 @@ class _Anf:
         for seq, target in zip(seqs, targets):
             element = gast.Subscript(value=trees.clone(seq), slice=trees.name(index_name.id), ctx=gast.Load())
             self.loop_target(target, element)
+        if whole is not None:
+            self.assign(whole, gast.Tuple(elts=[trees.name(t.id) for t in stmt.target.elts], ctx=gast.Load()))
         for s in stmt.body:
             self.statement(s)
         body, self.out = self.out, saved

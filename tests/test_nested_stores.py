@@ -486,7 +486,19 @@ def pairs_as_values(xs, ys):
     return sum(a * b for a, b in pairs) + indexed[1][0] * indexed[1][1] + both[0][2] * both[1][1]
 
 
+def pairs_in_one_name(x):
+    m = [[x, 1.0], [2.0, x]]
+    a = [x, x * x]
+    t = 0.0
+    for p in zip(a, *m):
+        t = t + p[0] * p[2]
+    for q in enumerate(a):
+        t = t + q[0] * q[1]
+    return t + sum(c[0] * c[1] for c in zip(*m))
+
+
 def test_zip_of_a_starred_list():
+    check(pairs_in_one_name, 1.5)
     check(columns, 0.8)
     check(columns_unpacked, [[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
     check(transposed, [[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
