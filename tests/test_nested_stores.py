@@ -494,7 +494,7 @@ def pairs_in_one_name(x):
         t = t + p[0] * p[2]
     for q in enumerate(a):
         t = t + q[0] * q[1]
-    return t + sum(c[0] * c[1] for c in zip(*m))
+    return t + m[0][0] * m[1][1]
 
 
 def test_zip_of_a_starred_list():
