@@ -131,9 +131,11 @@ class _Desugar:
         ``[(i, x) for i, x in enumerate(xs)]``, and ``zip(*m)`` anywhere but a loop's iterable (``for_``) the
         columns ``[tuple([r[j] for r in rows]) for rows in [tuple(m)] for j in range(...)]``: loops the later
         passes walk by index, so that each element has its own cotangent."""
+        inside_lambdas = {id(n) for lam in trees.walk(self.fn) if isinstance(lam, gast.Lambda) for n in trees.walk(lam)}
         found = [
             (owner, field, index, child)
             for owner in trees.walk(self.fn)
+            if id(owner) not in inside_lambdas  # (a lambda's body stays an expression)
             for owner, field, index, child in _children(owner)
             if isinstance(child, gast.Call)
         ]
