@@ -84,13 +84,9 @@ class _Points:
             return frozenset([_GLOBAL])
         return frozenset()
 
-    def written_at(self, node, env):
-        """Tokens of the object ``node`` (a name or an element of one) is, as ``written`` finds them."""
-        return self.written(node, env)
-
     def written(self, node, env):
-        """Tokens of the objects a store into ``node[...]`` changes: ``a``'s for ``a[i] = v``; for ``a[i][j] = v``
-        what ``a[i]`` may be (an element of a list or dict, a view of an array)."""
+        """Tokens of the object ``node`` may be, that a store into ``node[...]`` changes: ``a``'s for ``a[i] = v``;
+        for ``a[i][j] = v`` what ``a[i]`` may be (an element of a list or dict, a view of an array)."""
         if isinstance(node, gast.Name):
             return self.of(node, env)
         if not isinstance(node, gast.Subscript):
@@ -420,7 +416,7 @@ def _repeated_levels(points):
             levels.append(node.value)
             node = node.value
         levels.reverse()  # a, a[i], ... : the containers indexed on the way to the stored-into object
-        repeated = [k for k, level in enumerate(levels) if points.written_at(level, state) & points.repeated]
+        repeated = [k for k, level in enumerate(levels) if points.written(level, state) & points.repeated]
         if repeated:
             out[id(s)] = repeated
     return out
