@@ -203,13 +203,32 @@ def _positions(g, index):
     return np.ravel_multi_index(tuple(arrays), g.shape[: len(parts)], mode="wrap")
 
 
-def snapshot(x):
-    """A copy of a returned value whose arrays the adjoint sweep will put back to earlier contents."""
+def snapshot(x, depth=1):
+    """A copy of a returned value whose arrays the adjoint sweep will put back to earlier contents; with
+    ``depth`` > 1 (the function stores into ``x[i][j]``), the lists, dicts and arrays inside it are copied too."""
     if isinstance(x, tuple):
-        return tuple(snapshot(v) for v in x)
+        return tuple(snapshot(v, depth) for v in x)
+    if depth > 1 and isinstance(x, list):
+        return [snapshot(v, depth - 1) for v in x]
+    if depth > 1 and isinstance(x, dict):
+        return {k: snapshot(v, depth - 1) for k, v in x.items()}
     if isinstance(x, (np.ndarray, list, dict)):
         return x.copy()
     return x
+
+
+def contents_of(x, depth):
+    """``[(object, a copy of its contents), ...]`` for ``x`` and the lists, dicts and arrays inside it down to
+    ``depth`` levels: what the end of a pullback gives them back (``put_contents``), so that it can run again
+    after its adjoint sweep undid stores ``x[i][j] = v`` (each object keeps its identity: a row a tape holds
+    is still that row)."""
+    return [(o, o.copy()) for o in _inner_objects(x, depth, [])]
+
+
+def put_contents(saved):
+    """Give each object of ``contents_of`` its saved contents again, in place."""
+    for o, contents in saved:
+        put_back(o, contents)
 
 
 def _owned_copies():
@@ -965,6 +984,8 @@ HELPERS = (
     "check_store",
     "overlap_copy",
     "snapshot",
+    "contents_of",
+    "put_contents",
     "shape_of",
     "put_back",
     "own",
@@ -1045,6 +1066,8 @@ DEPENDS = {
     "zip_columns": ("loop_length", "InPlaceUpdateError"),
     "keys_of": ("InPlaceUpdateError",),
     "check_distinct": ("InPlaceUpdateError",),
+    "contents_of": ("_inner_objects",),
+    "put_contents": ("put_back", "_owned_copies", "_given_back"),
     "check_element_index": ("InPlaceUpdateError",),
     "check_not_argument": ("InPlaceUpdateError", "_inner_objects", "_overlapping", "_byte_span"),
     "check_overlap": ("InPlaceUpdateError",),

@@ -684,3 +684,26 @@ def test_arrays_inside_an_argument_changed_as_the_original_does():
     check(scale_rows, rows, 1.5, wrt=0)
     with pytest.raises(ac.UnsupportedError, match="holds one list or array twice"):
         ac.grad(scale_rows, 1)([a[0], a[0][1:]], 1.5)  # overlapping views: a change shows in both
+
+
+def table_returned(x):
+    m = [[x, 0.0], [1.0, x]]
+    s = np.dot(m[1], m[1])  # its adjoint reads the row: the store below is undone in the pullback
+    for i in range(2):
+        m[i][1 - i] = m[i][i] * s
+    return m
+
+
+def test_a_pullback_runs_twice_and_leaves_the_returned_table_alone():
+    value, pullback = ac.vjp(table_returned)(1.5)
+    expected = table_returned(1.5)
+    cotangent = [[1.0, 2.0], [3.0, 4.0]]
+    first = pullback(cotangent)
+    assert value == expected and pullback(cotangent) == pytest.approx(first) and value == expected
+    eps = 1e-6
+    numeric = sum(
+        c * (a - b)
+        for cr, ar, br in zip(cotangent, table_returned(1.5 + eps), table_returned(1.5 - eps))
+        for c, a, b in zip(cr, ar, br)
+    ) / (2 * eps)
+    assert first == pytest.approx(numeric, rel=1e-6)

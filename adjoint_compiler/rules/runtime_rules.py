@@ -190,7 +190,15 @@ nondifferentiable(runtime.keys_of, reason="a dict's keys")
 nondifferentiable(runtime.index_of, runtime.count_of, reason="a position or a count in a list")
 # they appear only next to in-place updates of adjoint buffers, which the compiler refuses in emitted code
 # (grad of grad through a[i] = v), so no derivative is ever dropped through them
-nondifferentiable(runtime.stored, runtime.stored_number, runtime.snapshot, runtime.put_back, reason=IN_PLACE)
+nondifferentiable(
+    runtime.stored,
+    runtime.stored_number,
+    runtime.snapshot,
+    runtime.put_back,
+    runtime.contents_of,
+    runtime.put_contents,
+    reason=IN_PLACE,
+)
 # but forward mode over a gradient (hvp, jvp of grad) runs them on a list's cotangent, which it follows
 # through stores: there the cotangent a stored value takes is linear in the buffer's
 linear(runtime.stored, runtime.stored_number, kind="first")
