@@ -149,14 +149,18 @@ class _Desugar:
     def pairs_of(self, call):
         """The comprehension ``call`` (a ``list``/``tuple`` of ``enumerate``/``zip``, or ``zip(*m)``) stands for,
         else None."""
-        fn = self.resolve(call.func) if isinstance(call.func, (gast.Name, gast.Attribute)) else None
-        if fn is zip and self.zip_star(call) is not None:
-            return self.columns(call)
-        if fn not in (list, tuple) or len(call.args) != 1 or call.keywords:
+        if not isinstance(call.func, (gast.Name, gast.Attribute)):
+            return None
+        if self.zip_star(call) is not None:
+            return self.columns(call) if self.resolve(call.func) is zip else None
+        if len(call.args) != 1 or call.keywords:
             return None
         inner = call.args[0]
         if not isinstance(inner, gast.Call) or not isinstance(inner.func, (gast.Name, gast.Attribute)):
             return None
+        if self.resolve(call.func) not in (list, tuple):  # (resolved only for a call of a call: it costs a walk)
+            return None
+        fn = self.resolve(call.func)
         kind = self.resolve(inner.func)
         if kind is enumerate and 1 <= len(inner.args) <= 2 and all(k.arg == "start" for k in inner.keywords):
             count = 2
