@@ -136,8 +136,13 @@ class _Points:
             # xs + ys, xs * 2 of lists is a list; [1.0] + a of an array is an array
             joined = isinstance(node, gast.BinOp) and bool(operands) and operands <= self.containers
             self.make(site, env, self.closure(operands) - operands, container=joined)
-            if joined and (isinstance(node.op, gast.Mult) or operands & self.repeated):
-                if self.closure(operands) - operands:  # [row] * n: one object n times
+            if joined and self.closure(operands) - operands:
+                sides = [self.closure(self.of(n, env)) for n in (node.left, node.right)]
+                if (
+                    isinstance(node.op, gast.Mult)  # [row] * n: one object n times
+                    or operands & self.repeated
+                    or sides[0] & sides[1] - operands  # xs + xs
+                ):
                     self.repeated |= {site, site + ("older",)}
             return frozenset([site])
         if isinstance(node, gast.Name):
@@ -286,10 +291,14 @@ class _Points:
             head = dict(env)
             if isinstance(s, gast.For):
                 head[s.target.id] = frozenset()
+            runs = 0
             while True:  # to a fixed point: the sets only grow
+                seen = (dict(self.inner), set(self.repeated))
                 after = self.block(s.body, head)
                 new = {n: head.get(n, frozenset()) | after.get(n, frozenset()) for n in set(head) | set(after)}
-                if new == head:
+                runs += 1
+                # (what containers hold counts too: xs.append(row) on a second trip appends row again)
+                if new == head and (runs > 8 or (self.inner, self.repeated) == seen):
                     break
                 head = new
             env = head

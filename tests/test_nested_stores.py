@@ -324,6 +324,43 @@ def repeated_rows(x):
     return m[1][1]
 
 
+def appended_twice(x):
+    m = []
+    row = [0.0, 0.0]
+    for i in range(2):
+        m.append(row)  # the second trip appends the same row again
+    m[0][1] = x
+    return m[1][1] * x
+
+
+def display_twice(x):
+    row = [0.0, 0.0]
+    m = [row, row]
+    m[0][1] = x
+    return m[1][1] * x
+
+
+def concatenated_twice(x):
+    m = [[0.0, 0.0]]
+    m = m + m
+    m[0][1] = x
+    return m[1][1] * x
+
+
+def stored_twice(x):
+    m = [[0.0, 0.0], [0.0, 0.0]]
+    m[1] = m[0]
+    m[0][1] = x
+    return m[1][1] * x
+
+
+@pytest.mark.parametrize("f", [appended_twice, display_twice, concatenated_twice, stored_twice])
+def test_one_row_held_twice_is_refused_when_it_would_be_written(f):
+    with pytest.raises(ac.UnsupportedError, match="holds more than once") as info:
+        ac.grad(f)(1.5)
+    assert _where(f, "m[0][1] =") in str(info.value)
+
+
 def rows_of_other_argument(rows, x):
     m = [rows, [1.0, 2.0]]
     m[0][1] = x
