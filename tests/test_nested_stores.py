@@ -259,6 +259,20 @@ def row_read_before_store(x):
     return s + np.sum(xs[0] * xs[1])
 
 
+def slices_of_rows(x):
+    m = [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]
+    m[1][0:2] = [x, x * x]
+    y = m[1][0] * m[1][1]
+    m[1][1:] = [y, x]  # its undo puts back a slice: the adjoint above reads m[1][0] and m[1][1]
+    a = np.ones((2, 3))
+    a[0][1:] = m[1][1:]
+    return m[1][0] + m[1][1] * m[1][2] + np.sum(a * a)
+
+
+def test_slices_of_rows():
+    check(slices_of_rows, 1.5)
+
+
 def test_an_earlier_read_of_the_row_sees_the_old_contents_in_the_adjoint():
     check(row_read_before_store, np.array([0.5, -1.0, 2.0]))
 

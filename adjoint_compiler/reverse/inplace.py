@@ -169,9 +169,10 @@ def adjoint_store(r, stmt, out):
             text = "target += value" if isinstance(stmt.op, gast.Sub) else "target -= value"
             (undo,) = trees.quote(text, target=target, value=value)
         else:
-            (save,) = trees.quote("saved = old_slot(a, index)", saved=saved, a=target.value, index=index)
+            key = trees.index_value(index)  # (a slice as slice(i, j, k): an argument)
+            (save,) = trees.quote("saved = old_slot(a, index)", saved=saved, a=target.value, index=key)
             r.forward_of[id(stmt)] = guard + [gast.copy_location(save, stmt), stmt]
-            (undo,) = trees.quote("put_slot(a, index, saved)", saved=saved, a=target.value, index=index)
+            (undo,) = trees.quote("put_slot(a, index, saved)", saved=saved, a=target.value, index=key)
         r.undos[id(undo)] = stmt
         out.append(undo)
         return
