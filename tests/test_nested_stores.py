@@ -264,7 +264,7 @@ def slices_of_rows(x):
     m[1][0:2] = [x, x * x]
     y = m[1][0] * m[1][1]
     m[1][1:] = [y, x]  # its undo puts back a slice: the adjoint above reads m[1][0] and m[1][1]
-    a = np.ones((2, 3))
+    a = np.zeros((2, 3)) + 1.0
     a[0][1:] = m[1][1:]
     return m[1][0] + m[1][1] * m[1][2] + np.sum(a * a)
 
