@@ -73,7 +73,8 @@ def _definitions(stmts, source, local, out):
             # a[i] = v: a new value of a that depends on the old one and on v
             target = trees.element_store(stmt)
             fn = BINOPS[type(stmt.op)] if isinstance(stmt, gast.AugAssign) else None
-            out.append((target.value.id, Op("store", fn, [target.value, stmt.value], {"index": target.slice}, stmt)))
+            root = trees.store_root(target)  # a[i][j] = v changes a too
+            out.append((root.id, Op("store", fn, [root, stmt.value], {"index": target.slice}, stmt)))
         elif isinstance(stmt, gast.If):
             _definitions(stmt.body, source, local, out)
             _definitions(stmt.orelse, source, local, out)
@@ -224,7 +225,7 @@ def _infer_sequences(defs):
                 and op.args[0].id in seqs
                 or (
                     op.kind == "call"
-                    and op.fn is operator.add
+                    and op.fn in (operator.add, operator.mul)  # xs + ys, and [0.0] * n
                     and any(isinstance(a, gast.Name) and a.id in seqs for a in op.args)
                 )
                 or op.kind == "call"

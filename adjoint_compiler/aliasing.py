@@ -4,10 +4,12 @@ no other live name sees.
 Output invariant: the tree is returned as it came, except that run-time guards are
 added where the analysis cannot decide at compile time (``check_overlap`` before a
 store of an overlapping view with other strides) and removed where it proves an
-array unshared (the ``check_rebind`` guard of ``x op= y``). After this pass, an element
-or slice store changes the contents of one object that only the stored-into
-name can reach from then on (a view or copy of it taken earlier is dead), and
-that object was made inside the function, not passed in or read from a global.
+array unshared (the ``check_rebind`` guard of ``x op= y``), and ``check_distinct`` /
+``check_not_argument`` / nothing else before a store ``a[i][j] = v`` through a container that may
+hold one row twice or an argument. After this pass, an element or slice store changes the contents
+of one object that only the stored-into name can reach from then on (for ``a[i][j] = v``, the
+object ``a[i]``, which only ``a`` reaches; a view or copy of it taken earlier is dead), and that
+object was made inside the function, not passed in or read from a global.
 So the later passes may treat the store as an update of that one variable:
 the SSA form and the activity analysis stay exact, and the adjoint sweep can
 undo the store to give earlier code back the contents it saw.
@@ -61,6 +63,8 @@ class _Points:
         self.overlapping = set()  # ids of stores a[i] = v where v may be a view into a
         self.containers = set()  # tokens of certain lists, tuples and dicts: their slices are copies
         self.listed = None  # a name certainly a list for the statements being read (block)
+        self.arguments = {}  # id(store a[i][j] = v) -> the parameters a[i] may be: checked when it runs
+        self.repeated = set()  # tokens of containers that may hold one object at two places ([row] * n)
 
     # -- tokens of expressions ------------------------------------------------
 
@@ -80,6 +84,18 @@ class _Points:
         ):
             return frozenset([_GLOBAL])
         return frozenset()
+
+    def written(self, node, env):
+        """Tokens of the object ``node`` may be, that a store into ``node[...]`` changes: ``a``'s for ``a[i] = v``;
+        for ``a[i][j] = v`` what ``a[i]`` may be (an element of a list or dict, a view of an array)."""
+        if isinstance(node, gast.Name):
+            return self.of(node, env)
+        if not isinstance(node, gast.Subscript):
+            return frozenset([_GLOBAL])
+        base = self.written(node.value, env)
+        if base and base <= self.containers:  # an element of a list or dict: one it holds itself
+            return frozenset().union(*[self.inner.get(t, frozenset()) for t in base])
+        return self.closure(base)
 
     def closure(self, tokens, inner=None):
         """``tokens`` and every object reachable from them through containers (as ``inner`` holds them:
@@ -111,13 +127,24 @@ class _Points:
         if isinstance(node, (gast.Constant, gast.Compare, gast.JoinedStr)):
             return frozenset()
         if isinstance(node, (gast.Tuple, gast.List, gast.Dict)):
-            self.make(site, env, self.closure(operands), container=True)  # a display holds references to its elements
+            self.make(site, env, operands, container=True)  # a display holds references to its elements
+            parts = [self.of(e, env) for e in (node.values if isinstance(node, gast.Dict) else node.elts)]
+            if sum(len(p) for p in parts) > len(frozenset().union(*parts)):
+                self.repeated |= {site, site + ("older",)}  # [r, r]: one object twice
             return frozenset([site])
         if isinstance(node, (gast.BinOp, gast.UnaryOp)):
             # a new object: a * 2.0 shares nothing with a; xs + ys holds what the two lists hold
             # xs + ys, xs * 2 of lists is a list; [1.0] + a of an array is an array
             joined = isinstance(node, gast.BinOp) and bool(operands) and operands <= self.containers
             self.make(site, env, self.closure(operands) - operands, container=joined)
+            if joined and self.closure(operands) - operands:
+                sides = [self.closure(self.of(n, env)) for n in (node.left, node.right)]
+                if (
+                    isinstance(node.op, gast.Mult)  # [row] * n: one object n times
+                    or operands & self.repeated
+                    or sides[0] & sides[1] - operands  # xs + xs
+                ):
+                    self.repeated |= {site, site + ("older",)}
             return frozenset([site])
         if isinstance(node, gast.Name):
             return self.of(node, env)
@@ -184,6 +211,11 @@ class _Points:
             tokens = self.of(func.value, env) if isinstance(func.value, gast.Name) else frozenset([_GLOBAL])
             container = bool(tokens) and tokens <= self.containers
             return (self.closure(tokens) - tokens if container else tokens & {_GLOBAL}), container
+        if self.runtime_helper(func) == "added_at" and call.args:
+            # emitted code's add_at(bar, i, g), differentiated again (desugar.py): a copy of bar (of its top
+            # level where bar is a list), holding what bar holds
+            tokens = self.of(call.args[0], env)
+            return self.closure(tokens) - tokens | tokens & {_GLOBAL}, False
         if isinstance(func, gast.Name) and func.id not in self.local and self.source is not None:
             if source_mod.global_value(func, self.source, self.local) in (list, tuple, dict):
                 tokens = frozenset().union(*[self.of(a, env) for a in call.args])
@@ -234,22 +266,27 @@ class _Points:
                 env[t.id] = whole
         elif trees.element_store(s) is not None:
             target = trees.element_store(s)
-            written = self.of(target.value, env)
+            written = self.written(target.value, env)
+            if not isinstance(target.value, gast.Name) and any(t[0] == "param" for t in written):
+                # a[i][j] = v where a[i] may be an argument (a = [x, y], x a number at run time, usually): a
+                # check refuses one when it runs (check_not_argument), so the store changes none of them
+                self.arguments[id(s)] = sorted({t[1] for t in written if t[0] == "param"})
+                written = frozenset(t for t in written if t[0] != "param")
             stored = self.closure(self.of(s.value, env))
             for t in written:
+                if stored & self.inner.get(t, frozenset()):
+                    self.repeated |= {t}  # xs[k] = xs[0]: xs may now hold one object twice
                 self.inner[t] = self.inner.get(t, frozenset()) | stored
             self.stores[id(s)] = (s, written, dict(env), dict(self.inner))
-            if (
-                isinstance(s, gast.Assign)
-                and stored & written
-                and not (isinstance(s.value, gast.Name) and s.value.id == target.value.id)
-            ):
+            if isinstance(s, gast.Assign) and stored & written and not _same_name(s.value, target.value):
                 self.overlapping.add(id(s))  # the value may be a view into the array it is stored into
         elif trees.appended(s) is not None and trees.appended(s)[0].id in self.local:
             xs, v = trees.appended(s)
             written = self.of(xs, env)
             for t in written:
-                self.inner[t] = self.inner.get(t, frozenset()) | self.closure(self.of(v, env))
+                if self.of(v, env) & self.inner.get(t, frozenset()):
+                    self.repeated |= {t}  # the same object appended twice
+                self.inner[t] = self.inner.get(t, frozenset()) | self.of(v, env)  # (what v holds: closure)
             self.stores[id(s)] = (s, written, dict(env), dict(self.inner))
         elif isinstance(s, gast.If):
             a = self.block(s.body, env)
@@ -259,14 +296,22 @@ class _Points:
             head = dict(env)
             if isinstance(s, gast.For):
                 head[s.target.id] = frozenset()
+            runs = 0
             while True:  # to a fixed point: the sets only grow
+                seen = (dict(self.inner), set(self.repeated))
                 after = self.block(s.body, head)
                 new = {n: head.get(n, frozenset()) | after.get(n, frozenset()) for n in set(head) | set(after)}
-                if new == head:
+                runs += 1
+                # (what containers hold counts too: xs.append(row) on a second trip appends row again)
+                if new == head and (runs > 8 or (self.inner, self.repeated) == seen):
                     break
                 head = new
             env = head
         return env
+
+
+def _same_name(a, b):
+    return isinstance(a, gast.Name) and isinstance(b, gast.Name) and a.id == b.id
 
 
 def _sliced(index):
@@ -383,6 +428,59 @@ def _guard_overlaps(fn, ids, source):
             block[:] = out
 
 
+def _repeated_levels(points):
+    """``{id(store): [k, ...]}`` for each store ``a[i][j] = v`` whose k-th inner object (``a`` for k = 0) is a
+    container that may hold one object twice (``[row] * n``): a store into one would show in the other."""
+    out = {}
+    for s, _, state, _ in points.stores.values():
+        target = trees.element_store(s) if not isinstance(s, gast.Expr) else None
+        if target is None or isinstance(target.value, gast.Name):
+            continue
+        levels = []
+        node = target.value
+        while isinstance(node, gast.Subscript):
+            levels.append(node.value)
+            node = node.value
+        levels.reverse()  # a, a[i], ... : the containers indexed on the way to the stored-into object
+        repeated = [k for k, level in enumerate(levels) if points.written(level, state) & points.repeated]
+        if repeated:
+            out[id(s)] = repeated
+    return out
+
+
+def _guard_repeats(fn, levels, source):
+    """Before each store ``a[i][j] = v`` through a container that may hold one object twice:
+    ``check_distinct(a, i, ...)``, which refuses, at run time, an ``a[i]`` that is also another element of ``a``."""
+    for node in trees.walk(fn):
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if not isinstance(block, list) or not any(id(s) in levels for s in block):
+                continue
+            out = []
+            for s in block:
+                if id(s) in levels:
+                    target = trees.element_store(s)
+                    chain = []
+                    part = target.value
+                    while isinstance(part, gast.Subscript):
+                        chain.append(part)
+                        part = part.value
+                    chain.reverse()  # a[i], a[i][j], ...: chain[k] indexes the k-th container
+                    where = trees.place(source.location(s) if source is not None else None)
+                    construct = trees.const("%s[...][...] = ..." % trees.store_root(target).id)
+                    for k in levels[id(s)]:
+                        check = trees.call(
+                            "check_distinct",
+                            trees.clone(chain[k].value),
+                            trees.clone(chain[k].slice),
+                            construct,
+                            *where,
+                        )
+                        out.append(gast.copy_location(gast.Expr(value=check), s))
+                out.append(s)
+            block[:] = out
+
+
 def _drop_statements(fn, ids):
     for node in trees.walk(fn):
         for field in ("body", "orelse"):
@@ -391,9 +489,10 @@ def _drop_statements(fn, ids):
                 block[:] = [s for s in block if id(s) not in ids]
 
 
-def run(fn, source):
+def run(fn, source, numbers=()):
     """``fn`` with its guards settled (a new tree when any changed) if every store is an update of an
-    unshared local; raise UnsupportedError otherwise."""
+    unshared local; raise UnsupportedError otherwise. ``numbers``: parameters known to hold numbers (the
+    differentiated function's float arguments), which no store can change."""
     local = trees.local_names(fn)
     stores = [
         s
@@ -407,7 +506,7 @@ def run(fn, source):
         return fn
     fn = trees.clone(fn)  # guards are added and dropped below: never edit the input tree
     points = _Points(fn, source, local)
-    env = {p: frozenset([("param", p)]) for p in points.params}
+    env = {p: frozenset() if p in numbers else frozenset([("param", p)]) for p in points.params}
     points.block(fn.body, env)
     live = {}
     _live_after(fn.body, set(), live)
@@ -419,6 +518,9 @@ def run(fn, source):
     # array; the guard goes where the array is certainly the function's own and nothing else live sees it
     if points.overlapping:
         _guard_overlaps(fn, points.overlapping, source)
+    distinct = _repeated_levels(points)
+    if distinct:
+        _guard_repeats(fn, distinct, source)
     safe = set()
     for s, tokens, state in points.checks.values():
         name = _rebind_check(s).id
@@ -435,7 +537,7 @@ def run(fn, source):
         _drop_statements(fn, safe)
 
     for s, written, state, inner in points.stores.values():
-        target = trees.appended(s)[0] if isinstance(s, gast.Expr) else trees.element_store(s).value
+        target = trees.appended(s)[0] if isinstance(s, gast.Expr) else trees.store_root(trees.element_store(s))
         name = target.id if isinstance(target, gast.Name) else "..."
         if not isinstance(target, gast.Name) or name not in local or _GLOBAL in written:
             raise UnsupportedError(
@@ -458,4 +560,28 @@ def run(fn, source):
                     where(s),
                     "take a copy where %s is made (%s = ....copy())" % (other, other),
                 )
+    if points.arguments:
+        _guard_arguments(fn, points.arguments, source)
     return fn
+
+
+def _guard_arguments(fn, stores, source):
+    """Before each store ``a[i][j] = v`` whose ``a[i]`` may be (part of) an argument: ``check_not_argument(a[i],
+    (x, ...), ...)``, which refuses one at run time (the gradient never changes an argument the original
+    function does not change)."""
+    for node in trees.walk(fn):
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if not isinstance(block, list) or not any(id(s) in stores for s in block):
+                continue
+            out = []
+            for s in block:
+                if id(s) in stores:
+                    target = trees.element_store(s)
+                    where = trees.place(source.location(s) if source is not None else None)
+                    construct = trees.const("%s[...][...] = ..." % trees.store_root(target).id)
+                    params = gast.Tuple(elts=[trees.name(p) for p in stores[id(s)]], ctx=gast.Load())
+                    check = trees.call("check_not_argument", trees.clone(target.value), params, construct, *where)
+                    out.append(gast.copy_location(gast.Expr(value=check), s))
+                out.append(s)
+            block[:] = out

@@ -1,16 +1,14 @@
 """A-normal form: every operation on atoms, its result in a name.
 
-Output invariant: the body is a list of statements, each one of
-``name = <simple>``, ``a[<atoms>] = <atom>``, ``a[<atoms>] += <atom>`` (and
-``-=``), ``<call>`` as an expression statement, ``assert ...``, ``if <name>:
-... else: ...``, ``for <name> in range(<atoms>): ...``, ``while <test>:
-...``, ``break`` (as ``jumps`` left it), and one final ``return <atom>``.
-``<simple>`` is an atom, a unary or binary operation of atoms, a call whose
-arguments are atoms, a tuple, list or dict display of atoms, a subscript
-``a[i]`` of atoms, an attribute of an atom, or a comparison; an atom is a
-name, a constant or a module attribute (``np.pi``). Tests of ``while`` are
-kept whole (they are never differentiated); ``if`` tests are recorded in a
-``_cond`` name so the adjoint can replay the decision.
+Output invariant: the body is a list of statements, each one of ``name = <simple>``, ``a[<atoms>] =
+<atom>``, ``a[<atoms>] += <atom>`` (and ``-=``; ``a[<atoms>][<atoms>]...`` too: a store into an element
+of an element stays one statement), ``<call>`` as an expression statement, ``assert ...``, ``if <name>:
+... else: ...``, ``for <name> in range(<atoms>): ...``, ``while <test>: ...``, ``break`` (as ``jumps``
+left it), and one final ``return <atom>``. ``<simple>`` is an atom, a unary or binary operation of atoms,
+a call whose arguments are atoms, a tuple, list or dict display of atoms, a subscript ``a[i]`` of atoms,
+an attribute of an atom, or a comparison; an atom is a name, a constant or a module attribute
+(``np.pi``). Tests of ``while`` are kept whole (they are never differentiated); ``if`` tests are recorded
+in a ``_cond`` name so the adjoint can replay the decision.
 
 Temporaries are ``_t<k>``, numbered in the order they are made. Augmented
 assignments to names, multiple targets, tuple unpacking, ``elif``,
@@ -201,6 +199,22 @@ def _container_kinds(fn, source, local):
     for param in fn.args.args:
         kinds.setdefault(param.id, set()).add(None)
     return {name: next(iter(k)) for name, k in kinds.items() if len(k) == 1 and None not in k}
+
+
+def _reads_at(stmts, seq, key):
+    """Whether ``stmts`` read ``seq[key]`` (both names) and never rebind ``seq`` or ``key``: the loop ``for key
+    in seq`` then walks a dict's keys to read its values (over a list, ``xs[x]`` would index by an element)."""
+    nodes = [n for s in stmts for n in trees.walk(s)]
+    if any(isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and n.id in (seq, key) for n in nodes):
+        return False
+    return any(
+        isinstance(n, gast.Subscript)
+        and isinstance(n.value, gast.Name)
+        and n.value.id == seq
+        and isinstance(n.slice, gast.Name)
+        and n.slice.id == key
+        for n in nodes
+    )
 
 
 def _builtin(func, source, local):
@@ -712,18 +726,25 @@ class _Anf:
     def store(self, target, value, op=None):
         """``a[i] = v`` with atoms for ``i`` and ``v``; ``a[i] += v`` (and -=) stays an update of its own,
         which the adjoint undoes without saving anything; other operators read, compute, then store."""
+        base = self.store_base(target.value)
         index = self.index(target.slice)
-        place = gast.Subscript(value=trees.name(target.value.id), slice=index, ctx=gast.Store())
+        place = gast.Subscript(value=base, slice=index, ctx=gast.Store())
         if op is not None and not isinstance(op, (gast.Add, gast.Sub)):
-            current = self.atom(
-                gast.Subscript(value=trees.name(target.value.id), slice=trees.clone(index), ctx=gast.Load())
-            )
+            current = self.atom(gast.Subscript(value=trees.clone(base), slice=trees.clone(index), ctx=gast.Load()))
             value = gast.BinOp(left=current, op=op, right=value)
             op = None
         if op is None:
             self.emit(gast.Assign(targets=[place], value=self.atom(value), type_comment=None))
         else:
             self.emit(gast.AugAssign(target=place, op=op, value=self.atom(value)))
+
+    def store_base(self, node):
+        """What a store target indexes, with atoms for its indices: ``a`` of ``a[i] = v``, ``a[_t1]`` of
+        ``a[i + 1][j] = v`` (a store into an element of an element stays one statement, an update of ``a``)."""
+        if isinstance(node, gast.Name):
+            return trees.name(node.id)
+        base = self.store_base(node.value)
+        return gast.Subscript(value=base, slice=self.index(node.slice), ctx=gast.Load())
 
     def assign(self, target, value):
         view = _dict_view(value)
@@ -828,6 +849,19 @@ class _Anf:
         if view is not None:
             self.for_dict_view(stmt, *view)
             return
+        if isinstance(stmt.iter, gast.Name) and isinstance(stmt.target, gast.Name):
+            if self.kinds.get(stmt.iter.id) == "dict":
+                # for k in d: a walk over the list of d's keys (keys_of refuses anything else when it runs)
+                self.for_dict_view(stmt, stmt.iter, "keys")
+                return
+            if self.kinds.get(stmt.iter.id) is None and _reads_at(stmt.body, stmt.iter.id, stmt.target.id):
+                # for k in d: ... d[k] ...: d is a dict (a parameter, usually): its keys, known when it runs
+                keys = trees.call("loop_keys", trees.clone(stmt.iter), *trees.place(self.location(stmt.iter)))
+                for sub in trees.walk(keys):
+                    gast.copy_location(sub, stmt.iter)
+                loop = gast.For(target=stmt.target, iter=keys, body=stmt.body, orelse=stmt.orelse, type_comment=None)
+                self.for_loop(gast.copy_location(loop, stmt))
+                return
         it = stmt.iter
         snapshots = self.checkpoint_marker(it)
         if snapshots is not None:
@@ -862,6 +896,21 @@ class _Anf:
         # any other iterable is walked by index, so that the adjoint can address each element
         start = None  # enumerate's start: the index the user sees is the loop's plus it
         strict = None  # zip's strict: the lengths must agree
+        whole = None  # for pair in zip(a, b) (enumerate(xs)): pair = (a_k, b_k), from one name per sequence
+        count = len(it.args) if fn is zip else 2 if fn is enumerate else 0
+        if isinstance(it, gast.Call) and count and isinstance(stmt.target, gast.Name):
+            whole = stmt.target
+            parts = [trees.name(self.temp(), True) for _ in range(count)]
+            stmt = gast.copy_location(
+                gast.For(
+                    target=gast.copy_location(gast.Tuple(elts=parts, ctx=gast.Store()), stmt.target),
+                    iter=stmt.iter,
+                    body=stmt.body,
+                    orelse=stmt.orelse,
+                    type_comment=None,
+                ),
+                stmt,
+            )
         if fn is enumerate and it.args and _known_keywords(it, ("start",)) and len(it.args) + len(it.keywords) <= 2:
             if not (isinstance(stmt.target, gast.Tuple) and len(stmt.target.elts) == 2):
                 raise UnsupportedError("enumerate without unpacking (i, x)", self.location(stmt.target))
@@ -895,6 +944,8 @@ class _Anf:
         for seq, target in zip(seqs, targets):
             element = gast.Subscript(value=trees.clone(seq), slice=trees.name(index_name.id), ctx=gast.Load())
             self.loop_target(target, element)
+        if whole is not None:
+            self.assign(whole, gast.Tuple(elts=[trees.name(t.id) for t in stmt.target.elts], ctx=gast.Load()))
         for s in stmt.body:
             self.statement(s)
         body, self.out = self.out, saved

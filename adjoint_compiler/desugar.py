@@ -3,17 +3,18 @@
 Comprehensions and generator expressions become loops that build a list (a dict) with ``append``
 (stores); a generator consumed by ``any``/``all`` becomes a loop that stops at the first decisive
 element, as Python's does. ``map``/``filter`` of a lambda or a function become comprehensions first,
-``functools.reduce`` and ``itertools.accumulate`` a loop. Chained comparisons become ``and`` of single
-ones (each middle operand evaluated once), nested and starred targets (``a, (b, c) = v``,
-``first, *rest = xs``) become flat ones, ``:=`` an assignment before the statement, ``match`` on literal
-patterns an ``if`` chain, ``with`` a call entering the context manager and one leaving it, ``make(x)(y)``
-of a function that defines functions ``_make1 = make(x)`` before ``_make1(y)`` (for ``resolve`` to
-inline), a set display or comprehension a call of ``set`` (refused later if it holds differentiated
-values), ``np.r_[...]``/``np.c_[...]`` a concatenation, ``np.fill_diagonal``/``np.put_along_axis``/
-``np.copyto``/``np.add.at`` statements the stores they are, ``raise`` a call of ``runtime.raise_``
-(emitted back as ``raise``), ``del name`` nothing, ``import`` inside the body a name bound in the
-function's environment, and a type alias statement (``type X = ...``, Python >= 3.12) that the function
-never reads nothing.
+``functools.reduce`` and ``itertools.accumulate`` a loop; ``list(enumerate(xs))`` and ``list(zip(a, b))``
+list comprehensions of pairs, ``zip(*m)`` the comprehension of its columns (in a ``for`` loop, one column
+per step). Chained comparisons become ``and`` of single ones (each middle operand evaluated once), nested
+and starred targets (``a, (b, c) = v``, ``first, *rest = xs``) become flat ones, ``:=`` an assignment
+before the statement, ``match`` on literal patterns an ``if`` chain, ``with`` a call entering the context
+manager and one leaving it, ``make(x)(y)`` of a function that defines functions ``_make1 = make(x)``
+before ``_make1(y)`` (for ``resolve`` to inline), a set display or comprehension a call of ``set``
+(refused later if it holds differentiated values), ``np.r_[...]``/``np.c_[...]`` a concatenation,
+``np.fill_diagonal``/``np.put_along_axis``/``np.copyto``/``np.add.at`` statements the stores they are,
+``raise`` a call of ``runtime.raise_`` (emitted back as ``raise``), ``del name`` nothing, ``import``
+inside the body a name bound in the function's environment, and a type alias statement (``type X =
+...``, Python >= 3.12) that the function never reads nothing.
 
 Output invariant: none of those constructs is left; every expression is evaluated in Python's order,
 exactly once, and under the same conditions as in the user's code (what a statement evaluates before
@@ -115,6 +116,7 @@ class _Desugar:
         self.sets()
         self.index_tricks()
         self.made_functions()
+        self.pairs()
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
 
     def made_functions(self):
@@ -219,6 +221,105 @@ class _Desugar:
             axis = [gast.keyword(arg="axis", value=gast.Constant(value=-1, kind=None))] if trick is np.c_ else []
             _set(owner, field, index, np_call("concatenate", [joined], child, axis))
 
+    def pairs(self):
+        """``list(enumerate(xs))`` and ``list(zip(a, b))`` (``tuple(...)`` too) become the list comprehensions
+        ``[(i, x) for i, x in enumerate(xs)]``, and ``zip(*m)`` anywhere but a loop's iterable (``for_``) the
+        columns ``[tuple([r[j] for r in rows]) for rows in [tuple(m)] for j in range(...)]``: loops the later
+        passes walk by index, so that each element has its own cotangent."""
+        inside_lambdas = {id(n) for lam in trees.walk(self.fn) if isinstance(lam, gast.Lambda) for n in trees.walk(lam)}
+        found = [
+            (owner, field, index, child)
+            for owner in trees.walk(self.fn)
+            if id(owner) not in inside_lambdas  # (a lambda's body stays an expression)
+            for owner, field, index, child in _children(owner)
+            if isinstance(child, gast.Call)
+        ]
+        for owner, field, index, child in reversed(found):  # inner calls first: their slots stay valid
+            if isinstance(owner, gast.For) and field == "iter" and self.zip_star(child) is not None:
+                continue  # for col in zip(*m): one column per step (for_)
+            new = self.pairs_of(child)
+            if new is not None:
+                _set(owner, field, index, new)
+
+    def pairs_of(self, call):
+        """The comprehension ``call`` (a ``list``/``tuple`` of ``enumerate``/``zip``, or ``zip(*m)``) stands for,
+        else None."""
+        if not isinstance(call.func, (gast.Name, gast.Attribute)):
+            return None
+        if self.zip_star(call) is not None:
+            return self.columns(call) if self.resolve(call.func) is zip else None
+        if len(call.args) != 1 or call.keywords:
+            return None
+        inner = call.args[0]
+        if not isinstance(inner, gast.Call) or not isinstance(inner.func, (gast.Name, gast.Attribute)):
+            return None
+        if self.resolve(call.func) not in (list, tuple):  # (resolved only for a call of a call: it costs a walk)
+            return None
+        fn = self.resolve(call.func)
+        kind = self.resolve(inner.func)
+        if kind is enumerate and 1 <= len(inner.args) <= 2 and all(k.arg == "start" for k in inner.keywords):
+            count = 2
+        elif kind is zip and inner.args and all(k.arg == "strict" for k in inner.keywords):
+            if any(isinstance(a, gast.Starred) for a in inner.args):
+                return None
+            count = len(inner.args)
+        else:
+            return None
+        names = [self.namer.fresh("_item{}") for _ in range(count)]
+        target = gast.Tuple(elts=[trees.name(n, True) for n in names], ctx=gast.Store())
+        elt = gast.Tuple(elts=[trees.name(n) for n in names], ctx=gast.Load())
+        comp = gast.ListComp(elt=elt, generators=[gast.comprehension(target=target, iter=inner, ifs=[], is_async=0)])
+        for n in trees.walk(comp):
+            if n is not inner and not any(n is m for m in trees.walk(inner)):
+                _at(n, call)
+        if fn is list:
+            return _at(comp, call)
+        return _at(gast.Call(func=call.func, args=[comp], keywords=[]), call)
+
+    def zip_star(self, call):
+        """``m`` of ``zip(*m)`` (one starred argument, no keywords), else None."""
+        if len(call.args) == 1 and isinstance(call.args[0], gast.Starred) and not call.keywords:
+            return call.args[0].value
+        return None
+
+    def column(self, rows, j, near):
+        """``tuple([r[j] for r in rows])``: one step of ``zip(*rows)``."""
+        r = self.namer.fresh("_row{}")
+        element = gast.Subscript(value=trees.name(r), slice=trees.name(j), ctx=gast.Load())
+        comp = gast.ListComp(
+            elt=element,
+            generators=[gast.comprehension(target=trees.name(r, True), iter=trees.name(rows), ifs=[], is_async=0)],
+        )
+        made = gast.Call(func=trees.name(self.bind("tuple", tuple)), args=[comp], keywords=[])
+        for n in trees.walk(made):
+            _at(n, near)
+        return made
+
+    def steps(self, rows, near):
+        """``range(zip_columns(rows, <place>))``: how many steps ``zip(*rows)`` takes (its rows checked)."""
+        where = trees.place(self.location(near)) if self.source is not None else trees.place(None)
+        count = trees.call(self.bind("zip_columns", runtime.zip_columns), trees.name(rows), *where)
+        made = gast.Call(func=trees.name(self.bind("range", range)), args=[count], keywords=[])
+        for n in trees.walk(made):
+            _at(n, near)
+        return made
+
+    def columns(self, call):
+        """``zip(*m)`` as a value: ``[tuple([r[j] for r in rows]) for rows in [tuple(m)] for j in range(...)]``."""
+        rows, j = self.namer.fresh("_rows{}"), self.namer.fresh("_col{}")
+        snapshot = gast.Call(func=trees.name(self.bind("tuple", tuple)), args=[self.zip_star(call)], keywords=[])
+        once = gast.List(elts=[snapshot], ctx=gast.Load())
+        comp = gast.ListComp(
+            elt=self.column(rows, j, call),
+            generators=[
+                gast.comprehension(target=trees.name(rows, True), iter=once, ifs=[], is_async=0),
+                gast.comprehension(target=trees.name(j, True), iter=self.steps(rows, call), ifs=[], is_async=0),
+            ],
+        )
+        for n in (comp, once, snapshot, snapshot.func, comp.generators[0].target, comp.generators[1].target):
+            _at(n, call)
+        return comp
+
     def own_changed_arguments(self):
         """A parameter the function stores into (``x[0] = v``, ``x[1:] += d``) or changes with a list or
         dict method that anf lowers (``xs.append(v)``, ``d.update(e)``), and never rebinds, becomes a copy
@@ -228,12 +329,16 @@ class _Desugar:
         params = [a.id for a in self.fn.args.args]
         rebound = {n.id for n in trees.walk(self.fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         changed = []
+        deep = {}  # a parameter stored into below its top level (x[i][j] = v): how many levels own copies
         for node in trees.walk(self.fn):
             target = None
             if isinstance(node, (gast.Assign, gast.AugAssign)):
                 targets = node.targets if isinstance(node, gast.Assign) else [node.target]
                 target = next((t for t in targets if isinstance(t, gast.Subscript)), None)
-            names = [target.value.id] if target is not None and isinstance(target.value, gast.Name) else []
+            root = trees.store_root(target) if target is not None else None
+            names = [root.id] if root is not None else []
+            if root is not None and target.value is not root:
+                deep[root.id] = max(deep.get(root.id, 1), len(trees.store_slices(target)))
             method = _method_called(node)
             if method in _LOWERED_METHODS:  # anf lowers them on a local: xs.append(v), d.update(e)
                 names += sorted(effects.changed_in_place(node))
@@ -249,19 +354,22 @@ class _Desugar:
         where = self.location(self.fn)
         for p in changed:  # its copy must not hide the change from another parameter (f(a, a))
             others = [a for a in params if a != p]
-            if others:
+            if others or p in deep:
                 unshared = self.bind("check_unshared", runtime.check_unshared)
                 rest = gast.Tuple(elts=[trees.name(a) for a in others], ctx=gast.Load())
                 at = [trees.const(where.filename.rsplit("/", 1)[-1]), trees.const(where.line), trees.const(where.col)]
-                check = trees.call(unshared, trees.name(p), rest, *at)
+                check = trees.call(unshared, trees.name(p), rest, *at, *self.depth(deep, p))
                 entry.append(_at(gast.Expr(value=check), self.fn))
         for p in changed:
             entry.append(_at(trees.assign(given[p], trees.name(p)), self.fn))
-            entry.append(_at(trees.assign(p, trees.call(own, trees.name(p))), self.fn))
+            entry.append(_at(trees.assign(p, trees.call(own, trees.name(p), *self.depth(deep, p))), self.fn))
 
         def back():
             return [
-                _at(gast.Expr(value=trees.call(put_back, trees.name(given[p]), trees.name(p))), self.fn)
+                _at(
+                    gast.Expr(value=trees.call(put_back, trees.name(given[p]), trees.name(p), *self.depth(deep, p))),
+                    self.fn,
+                )
                 for p in changed
             ]
 
@@ -281,6 +389,12 @@ class _Desugar:
         if not (body and isinstance(body[-1], gast.Return)):
             body.extend(back())
         self.fn.body = entry + body
+
+    @staticmethod
+    def depth(deep, p):
+        """The extra argument of ``own``/``put_back``/``check_unshared`` for a parameter stored into at depth
+        ``deep[p]`` (``x[i][j] = v``: 2): the levels of containers copied and given back in place."""
+        return [trees.const(deep[p])] if p in deep else []
 
     def block(self, stmts):
         out = []
@@ -455,7 +569,10 @@ class _Desugar:
         return any(isinstance(n, (gast.Global, gast.Nonlocal)) and name in n.names for n in trees.statements(self.fn))
 
     def target_parts(self, target, out):
-        """``a[i] = v``: the index may hold sugar too (evaluated after the value, as Python does)."""
+        """``a[i] = v``: the index may hold sugar too (evaluated after the value, as Python does); in
+        ``a[i][j] = v`` the inner index first."""
+        if isinstance(target.value, gast.Subscript):
+            self.target_parts(target.value, out)
         target.slice = self.expr(target.slice, out)
         return target
 
@@ -509,9 +626,22 @@ class _Desugar:
             out.append(_at(gast.Assign(targets=[target], value=value, type_comment=None), near))
 
     def for_(self, stmt, out):
+        it = stmt.iter
+        head = []  # statements the body starts with
+        if isinstance(it, gast.Call) and self.resolve(it.func) is zip and self.zip_star(it) is not None:
+            # for col in zip(*m): for j in range(<columns>): col = tuple([r[j] for r in rows]), rows = tuple(m)
+            rows, j = self.namer.fresh("_rows{}"), self.namer.fresh("_col{}")
+            snapshot = gast.Call(func=trees.name(self.bind("tuple", tuple)), args=[self.zip_star(it)], keywords=[])
+            out.append(
+                _at(gast.Assign(targets=[trees.name(rows, True)], value=_at(snapshot, it), type_comment=None), it)
+            )
+            self.statement(out.pop(), out)
+            head = [_at(gast.Assign(targets=[stmt.target], value=self.column(rows, j, it), type_comment=None), stmt)]
+            stmt.target = _at(trees.name(j, True), stmt)
+            stmt.iter = self.steps(rows, it)
         stmt.iter = self.expr(stmt.iter, out)
         self.enumerate_zip(stmt, out)
-        body = []
+        body = head
         if isinstance(stmt.target, (gast.Tuple, gast.List)) and not _flat(stmt.target):
             if any(isinstance(e, gast.Starred) for e in stmt.target.elts):
                 target = stmt.target

@@ -202,6 +202,22 @@ def _hashable(value):
     return True
 
 
+def _has_attribute(target):
+    while isinstance(target, gast.Subscript):
+        target = target.value
+    return isinstance(target, gast.Attribute)
+
+
+def _inner_subscripts(target):
+    """The subscripts a store target ``a[i][j]`` reads on its way (``a[i]``), not the stored one."""
+    out = []
+    target = target.value
+    while isinstance(target, gast.Subscript):
+        out.append(target)
+        target = target.value
+    return out
+
+
 def _check_node(node, source):
     kind = type(node)
     if kind not in SUPPORTED:
@@ -212,14 +228,22 @@ def _check_node(node, source):
         targets = node.targets if kind is gast.Assign else [node.target]
         for target in targets:
             if isinstance(target, gast.Subscript) and kind is not gast.AnnAssign and len(targets) == 1:
-                # a[i] = v and a[i] += v: in-place updates of a local (aliasing.py checks which)
-                if not isinstance(target.value, gast.Name):
+                # a[i] = v, a[i] += v and a[i][j] = v: in-place updates of a local (aliasing.py checks which)
+                if trees.store_root(target) is None:
                     _reject(
                         target,
                         source,
-                        "assignment to an element of an element (a[i][j] = v)",
-                        "index once, a[i, j] = v, on an array",
+                        "assignment to an element of %s" % ("an attribute" if _has_attribute(target) else "a value"),
+                        "index a local name (v = obj.items; v[i] = x)",
                     )
+                for inner in _inner_subscripts(target):
+                    if any(isinstance(n, gast.Slice) for n in trees.breadth_first(inner.slice)):
+                        _reject(
+                            inner,
+                            source,
+                            "assignment into a slice of an element (a[i:j][k] = v)",
+                            "index once, a[i:j, k] = v, on an array",
+                        )
                 continue
             elts = target.elts if isinstance(target, gast.Tuple) else [target]
             for elt in elts:

@@ -95,8 +95,12 @@ class _Inliner:
             if isinstance(stmt, (gast.Assign, gast.AnnAssign, gast.AugAssign)):
                 targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
                 for target in targets:
-                    if isinstance(target, gast.Subscript):
-                        target.slice = self.expr(target.slice, 0)
+                    inner = []
+                    while isinstance(target, gast.Subscript):  # a[i][j] = v: every index, the inner first
+                        inner.append(target)
+                        target = target.value
+                    for part in reversed(inner):
+                        part.slice = self.expr(part.slice, 0)
                 if stmt.value is not None:
                     stmt.value = self.expr(stmt.value, 0)
             elif isinstance(stmt, (gast.Return, gast.Expr)) and stmt.value is not None:

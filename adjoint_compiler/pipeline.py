@@ -188,6 +188,12 @@ def _tree_pass(module, *extra, **options):
     return stage
 
 
+def _aliasing(c):
+    params = [a.id for a in c.tree.args.args]
+    c.tree = aliasing.run(c.tree, c.src, [params[i] for i in c.scalar_params if i < len(params)])
+    return c.tree
+
+
 def _activity(c):
     params = [a.id for a in c.tree.args.args]
     c.ssa_tree = c.tree  # its names are the ones optimize must keep
@@ -278,7 +284,7 @@ STAGES = [
     ("inline", _tree_pass(inline, "src", copy=False)),
     ("carry", _tree_pass(carry, "src")),
     ("anf", _tree_pass(anf, "src", copy=False)),
-    ("aliasing", _tree_pass(aliasing, "src")),
+    ("aliasing", _aliasing),
     ("ssa", _tree_pass(ssa, "src")),
     ("cse", _tree_pass(cse, copy_=False)),
     ("activity", _activity),

@@ -196,6 +196,10 @@ def stored(g, index, value):
     ``value`` where the store broadcast it. Where an index array names a position
     twice, NumPy keeps the last write, so only that one gets a cotangent.
     """
+    if type(index) is int and type(value) is float:  # one number into one slot (m[i][j] = v): its cotangent
+        part = g[index]
+        if type(part) is float or type(part) is np.float64:
+            return part
     part = np.array(g[index])
     if isinstance(g, list) and isinstance(index, slice) and len(part) != len(value):
         raise TypeError(
@@ -231,30 +235,105 @@ def _positions(g, index):
     return np.ravel_multi_index(tuple(arrays), g.shape[: len(parts)], mode="wrap")
 
 
-def snapshot(x):
-    """A copy of a returned value whose arrays the adjoint sweep will put back to earlier contents."""
+def snapshot(x, depth=1):
+    """A copy of a returned value whose arrays the adjoint sweep will put back to earlier contents; with
+    ``depth`` > 1 (the function stores into ``x[i][j]``), the lists, dicts and arrays inside it are copied too."""
     if isinstance(x, tuple):
-        return tuple(snapshot(v) for v in x)
+        return tuple(snapshot(v, depth) for v in x)
+    if depth > 1 and isinstance(x, list):
+        return [snapshot(v, depth - 1) for v in x]
+    if depth > 1 and isinstance(x, dict):
+        return {k: snapshot(v, depth - 1) for k, v in x.items()}
     if isinstance(x, (np.ndarray, list, dict)):
         return x.copy()
     return x
 
 
-def own(x):
+def contents_of(x, depth):
+    """``[(object, a copy of its contents), ...]`` for ``x`` and the lists, dicts and arrays inside it down to
+    ``depth`` levels: what the end of a pullback gives them back (``put_contents``), so that it can run again
+    after its adjoint sweep undid stores ``x[i][j] = v`` (each object keeps its identity: a row a tape holds
+    is still that row)."""
+    return [(o, o.copy()) for o in _inner_objects(x, depth, [])]
+
+
+def put_contents(saved):
+    """Give each object of ``contents_of`` its saved contents again, in place."""
+    for o, contents in saved:
+        put_back(o, contents)
+
+
+def _owned_copies():
+    """``{id(a copy own made of more than one level): (the copy, [(copied object, the argument's), ...])}``,
+    which ``put_back`` empties (kept on this function, so that an exported module has it too)."""
+    table = getattr(_owned_copies, "table", None)
+    if table is None:
+        table = _owned_copies.table = {}
+    return table
+
+
+def own(x, depth=1):
     """A copy of an argument that the function changes in place: the compiled code changes the copy and
-    gives the caller's object its final contents at return (``put_back``), as the function would."""
+    gives the caller's object its final contents at return (``put_back``), as the function would. With
+    ``depth`` > 1 (the function stores into ``x[i][j]``), the lists, dicts and arrays inside ``x`` are
+    copied too, down to that many levels, and ``put_back`` gives the caller's inner objects their contents."""
     if isinstance(x, (np.ndarray, list, dict)):
-        return x.copy()
+        if depth == 1:
+            return x.copy()
+        pairs = []
+        copy = _copy_levels(x, depth, pairs)
+        table = _owned_copies()
+        if len(table) > 1000:  # left by calls that raised before their put_back: the oldest goes
+            table.pop(next(iter(table)))
+        table[id(copy)] = (copy, pairs)
+        return copy
     raise TypeError(
         "adjoint_compiler: the function changes its argument in place, which is supported for arrays, lists "
         "and dicts, not %s" % type(x).__name__
     )
 
 
-def check_unshared(x, others, filename, line, col):
+def _copy_levels(x, depth, pairs):
+    if depth == 0 or not isinstance(x, (np.ndarray, list, dict)):
+        return x
+    if isinstance(x, np.ndarray):
+        copy = x.copy()  # every level of an array at once
+    elif isinstance(x, dict):
+        copy = {k: _copy_levels(v, depth - 1, pairs) for k, v in x.items()}
+    else:
+        copy = [_copy_levels(v, depth - 1, pairs) for v in x]
+    pairs.append((copy, x))
+    return copy
+
+
+def _inner_objects(x, depth, out):
+    """The lists, dicts and arrays ``x`` holds down to ``depth`` levels (``x`` included), in order."""
+    if depth == 0 or not isinstance(x, (np.ndarray, list, dict)):
+        return out
+    out.append(x)
+    if not isinstance(x, np.ndarray):
+        for v in x.values() if isinstance(x, dict) else x:
+            _inner_objects(v, depth - 1, out)
+    return out
+
+
+def check_unshared(x, others, filename, line, col, depth=1):
     """Refuse an argument ``x`` that the function changes in place and that shares memory with one of the
     ``others``: the function works on a copy of x (``own``), where the original would show the change
-    through the other (``f(a, a)``)."""
+    through the other (``f(a, a)``). With ``depth`` > 1 (``x[i][j] = v``), also an ``x`` that holds one
+    list or array twice, or one another argument holds (``[row] * 3``): the change would show in both."""
+    if depth > 1:
+        mine = _inner_objects(x, depth, [])
+        theirs = [o for other in others for o in _inner_objects(other, depth, [])]
+        if len({id(o) for o in mine}) < len(mine) or _overlapping(mine, theirs):
+            raise InPlaceUpdateError(
+                "an argument changed in place below its top level (x[i][j] = v) that holds one list or array "
+                "twice, or shares one with another argument (pass distinct rows: [[0.0] * n for _ in range(n)])",
+                filename,
+                line,
+                col,
+            )
+        return
     for other in others:
         same = other is x or (
             isinstance(x, np.ndarray) and isinstance(other, np.ndarray) and np.may_share_memory(x, other)
@@ -266,6 +345,36 @@ def check_unshared(x, others, filename, line, col):
                 line,
                 col,
             )
+
+
+def _byte_span(a):
+    """The first byte of array ``a`` and one past its last (np.byte_bounds, which NumPy 2 moved)."""
+    low = high = a.__array_interface__["data"][0]
+    for n, stride in zip(a.shape, a.strides):
+        if stride < 0:
+            low += (n - 1) * stride
+        else:
+            high += (n - 1) * stride
+    return low, high + a.itemsize
+
+
+def _overlapping(mine, theirs):
+    """Whether an object of ``mine`` is one of ``theirs`` or two arrays among both may share memory
+    (by their byte ranges: sorted, so that rows of one matrix cost no quadratic check)."""
+    if {id(o) for o in mine} & {id(o) for o in theirs}:
+        return True
+    spans = sorted(
+        _byte_span(a) + (side,)
+        for side, group in ((True, mine), (False, theirs))
+        for a in group
+        if isinstance(a, np.ndarray) and a.size
+    )
+    ends = {True: 0, False: 0}  # the furthest end of the spans so far, of mine and of theirs
+    for start, end, is_mine in spans:  # (two of theirs may overlap: that is no concern here)
+        if start < ends[True] or is_mine and start < ends[False]:
+            return True
+        ends[is_mine] = max(ends[is_mine], end)
+    return False
 
 
 def list_bar(xs, bar=None):
@@ -306,8 +415,16 @@ def put_slot(x, key, old):
         x[key] = old
 
 
-def put_back(x, contents):
-    """Give array, list or dict ``x`` the ``contents`` (a snapshot of it) again, in place."""
+def put_back(x, contents, depth=1):
+    """Give array, list or dict ``x`` the ``contents`` (a snapshot of it) again, in place. With ``depth`` > 1
+    (``own`` copied inner levels too), each copy in ``contents`` stands for the caller's object it was made
+    from: that object gets the copy's contents, in place, and takes its place, as the function would have
+    left it (a row the function moved, m[0] = m[1], is the caller's row moved)."""
+    if depth > 1:
+        _, pairs = _owned_copies().pop(id(contents), (None, ()))
+        originals = {id(c): o for c, o in pairs}
+        if _given_back(contents, originals, {}, depth) is x:
+            return
     if isinstance(x, dict):
         x.clear()
         x.update(contents)
@@ -315,6 +432,34 @@ def put_back(x, contents):
         x[:] = contents
     else:
         x[...] = contents
+
+
+def _given_back(obj, originals, done, depth):
+    """``obj`` with every copy ``own`` made inside it (down to ``depth`` levels) replaced by the original, which
+    gets its contents; a list, dict or array the function made is given as a copy (the adjoint sweep undoes
+    stores into the compiled code's own)."""
+    if depth == 0 or not isinstance(obj, (np.ndarray, list, dict)):
+        return obj
+    if id(obj) in done:
+        return done[id(obj)]
+    target = originals.get(id(obj))
+    if isinstance(obj, np.ndarray):
+        if target is None:
+            target = obj.copy()
+        else:
+            target[...] = obj
+        done[id(obj)] = target
+        return target
+    if target is None:
+        target = type(obj)()
+    done[id(obj)] = target
+    if isinstance(obj, dict):
+        items = {k: _given_back(v, originals, done, depth - 1) for k, v in obj.items()}
+        target.clear()
+        target.update(items)
+    else:
+        target[:] = [_given_back(v, originals, done, depth - 1) for v in obj]
+    return target
 
 
 def once(calls):
@@ -410,6 +555,27 @@ def loop_length(seq, filename, line, col):
     return len(seq)
 
 
+def zip_columns(rows, filename, line, col):
+    """The number of steps of ``zip(*rows)`` (the shortest row's length), whose columns compiled code reads
+    by index: each row must be a list, a tuple, an array or a range (``loop_length`` refuses the others)."""
+    return min((loop_length(r, filename, line, col) for r in rows), default=0)
+
+
+def loop_keys(seq, filename, line, col):
+    """What ``for k in seq`` walks where its body reads ``seq[k]``: a dict's keys (a new list), or ``seq``
+    itself, walked by index (what ``loop_length`` refuses, refused)."""
+    if isinstance(seq, dict):
+        return list(seq)
+    loop_length(seq, filename, line, col)
+    return seq
+
+
+def loop_keys_dot(dot, seq):
+    """The tangent of ``loop_keys(seq)`` from ``seq``'s tangent ``dot``: none for a dict's keys, ``dot`` for
+    the elements of anything else."""
+    return [0.0] * len(seq) if isinstance(seq, dict) else dot
+
+
 def check_rebind(value, construct, filename, line, col):
     """Refuse ``x += ...`` where ``x`` is a mutable array or list that may alias another name.
 
@@ -425,6 +591,54 @@ def check_rebind(value, construct, filename, line, col):
             line,
             col,
         )
+
+
+def check_element_index(index, construct, filename, line, col):
+    """Before ``a[i][j] = v``: refuse an ``i`` that selects a copy of ``a``'s part (an index array or list, a
+    mask), into which Python would store (changing nothing of ``a``) while the adjoint would read ``a``'s slots."""
+    for part in index if type(index) is tuple else (index,):
+        if isinstance(part, list) or isinstance(part, np.ndarray) and part.ndim > 0:
+            raise InPlaceUpdateError(
+                "%s with an index array or list inside (a[idx][j] = v stores into a copy) is not supported by "
+                "adjoint_compiler; index once, a[idx, j] = v" % construct,
+                filename,
+                line,
+                col,
+            )
+
+
+def check_distinct(container, index, construct, filename, line, col):
+    """Before ``a[i][j] = v`` where ``a`` may hold one list twice (``[row] * n``): refuse an ``a[i]`` that is
+    also another element of ``a`` (the store would change both; the derivative would follow one)."""
+    item = container[index]
+    if isinstance(item, (list, dict, np.ndarray)):
+        values = container.values() if isinstance(container, dict) else container
+        if sum(1 for v in values if v is item) > 1:
+            raise InPlaceUpdateError(
+                "%s stores into a list or array that the container holds more than once (as [row] * n makes), "
+                "which is not supported by adjoint_compiler; make each element its own object, "
+                "e.g. [[0.0] * n for _ in range(n)]" % construct,
+                filename,
+                line,
+                col,
+            )
+
+
+def check_not_argument(item, arguments, construct, filename, line, col):
+    """Before ``a[i][j] = v`` where ``a[i]`` may be an argument of the function or part of one (``a = [x, y]``):
+    refuse one that is (the compiled code would change the caller's object where it works on its own)."""
+    if not isinstance(item, (list, dict, np.ndarray)):
+        return
+    for arg in arguments:
+        inner = _inner_objects(arg, 3, [])
+        if any(o is item for o in inner) or isinstance(item, np.ndarray) and _overlapping([item], inner):
+            raise InPlaceUpdateError(
+                "%s stores into a list or array that is an argument of the function or part of one, which is "
+                "not supported by adjoint_compiler; copy it first (e.g. [list(row) for row in rows])" % construct,
+                filename,
+                line,
+                col,
+            )
 
 
 def keys_of(mapping, construct, filename, line, col):
@@ -804,10 +1018,18 @@ HELPERS = (
     "check_store",
     "overlap_copy",
     "snapshot",
+    "contents_of",
+    "put_contents",
     "shape_of",
     "put_back",
     "own",
+    "_owned_copies",
+    "_copy_levels",
+    "_inner_objects",
     "check_unshared",
+    "_overlapping",
+    "_byte_span",
+    "_given_back",
     "old_slot",
     "put_slot",
     "_Missing",
@@ -821,7 +1043,13 @@ HELPERS = (
     "check_scalar",
     "check_rebind",
     "loop_length",
+    "loop_keys",
+    "zip_columns",
+    "loop_keys_dot",
     "keys_of",
+    "check_distinct",
+    "check_element_index",
+    "check_not_argument",
     "zip_length",
     "index_of",
     "count_of",
@@ -864,9 +1092,18 @@ DEPENDS = {
     "einsum_plan": ("_einsum_terms",),
     "einsum_mask": ("_einsum_terms",),
     "check_rebind": ("InPlaceUpdateError",),
-    "check_unshared": ("InPlaceUpdateError",),
+    "check_unshared": ("InPlaceUpdateError", "_inner_objects", "_overlapping", "_byte_span"),
+    "own": ("_owned_copies", "_copy_levels"),
+    "put_back": ("_owned_copies", "_given_back"),
     "loop_length": ("InPlaceUpdateError",),
+    "loop_keys": ("loop_length", "InPlaceUpdateError"),
+    "zip_columns": ("loop_length", "InPlaceUpdateError"),
     "keys_of": ("InPlaceUpdateError",),
+    "check_distinct": ("InPlaceUpdateError",),
+    "contents_of": ("_inner_objects",),
+    "put_contents": ("put_back", "_owned_copies", "_given_back"),
+    "check_element_index": ("InPlaceUpdateError",),
+    "check_not_argument": ("InPlaceUpdateError", "_inner_objects", "_overlapping", "_byte_span"),
     "check_overlap": ("InPlaceUpdateError",),
     "check_store": ("InPlaceUpdateError",),
     "stored": ("_positions", "unbroadcast"),

@@ -35,6 +35,7 @@ def f_jvp(x, y, x_dot):
 """
 
 import inspect
+import operator
 
 import gast
 import numpy as np
@@ -156,10 +157,14 @@ class _Tangent:
     def store(self, stmt):
         """``a[i] = v`` (or ``a[i] += v``): the same store into ``a_dot``."""
         target = stmt.targets[0] if isinstance(stmt, gast.Assign) else stmt.target
-        array = target.value
-        if not (isinstance(array, gast.Name) and array.id in self.act.active):
+        array = trees.store_root(target)  # a[i][j] = v: the same store into a_dot[i][j]
+        if not (array is not None and array.id in self.act.active):
             return []
-        place = gast.Subscript(value=_name(self.dot(array.id)), slice=trees.clone(target.slice), ctx=gast.Store())
+        place = trees.clone(target)
+        node = place
+        while isinstance(node.value, gast.Subscript):
+            node = node.value
+        node.value = _name(self.dot(array.id))
         value = self.tangent_or_zero(stmt.value)
         if isinstance(stmt, gast.Assign):
             new = gast.Assign(targets=[place], value=value, type_comment=None)
@@ -221,6 +226,10 @@ class _Tangent:
                 "forward mode (jvp) of this expression", self.location(stmt), "use ac.grad or ac.vjp"
             )
         fn = op.fn
+        if fn is operator.add and isinstance(stmt, gast.Assign) and stmt.targets[0].id in self.act.sequences:
+            # xs + ys of lists or tuples: the tangents (or zeros) of both, one after the other
+            a, b = op.args
+            return trees.quote_expr("list(a) + list(b)", a=self.tangent_or_zero(a), b=self.tangent_or_zero(b))
         if rules.is_nondifferentiable(fn):
             if registry.linearity(fn) == "first" and op.args and self.tangent(op.args[0]) is not None:
                 # a bookkeeping helper linear in a cotangent (stored(g, i, v)): the rest are indices and shapes

@@ -224,9 +224,31 @@ def element_store(stmt):
 
 
 def stored_into(stmt):
-    """The name ``a`` of ``a[i] = v`` / ``a[i] += v``, else None."""
+    """The name ``a`` of ``a[i] = v`` / ``a[i] += v`` (of ``a[i][j] = v`` too), else None."""
     target = element_store(stmt)
-    return target.value.id if target is not None and isinstance(target.value, gast.Name) else None
+    root = store_root(target) if target is not None else None
+    return root.id if root is not None else None
+
+
+def store_root(target):
+    """The name ``a`` at the bottom of a store target ``a[i]``, ``a[i][j]``, ... (None if it is no name)."""
+    while isinstance(target, gast.Subscript):
+        target = target.value
+    return target if isinstance(target, gast.Name) else None
+
+
+def store_prefix(target):
+    """What a store target ``a[i][j]`` indexes last, ``a[i]`` (``a`` itself for ``a[i]``)."""
+    return target.value
+
+
+def store_slices(target):
+    """The indices of a store target from the root out: ``[i, j]`` for ``a[i][j]``."""
+    out = []
+    while isinstance(target, gast.Subscript):
+        out.append(target.slice)
+        target = target.value
+    return out[::-1]
 
 
 def appended(stmt):

@@ -166,6 +166,23 @@ CONSTRUCTS = [
     ),
     (
         "Control flow",
+        "`for col in zip(*m)`, `reversed(list(enumerate(xs)))`, `list(zip(a, b))`",
+        "supported",
+        "[0.5, -1.2, 2.0], [1.0, 2.0, 3.0]",
+        """
+        def f(xs, ws):
+            m = [xs, ws]
+            s = 0.0
+            for col in zip(*m):
+                s = s + col[0] * col[1]
+            for i, x in reversed(list(enumerate(xs))):
+                s = s * 0.5 + i * x
+            pairs = list(zip(xs, ws))
+            return s + pairs[1][0] * pairs[2][1]
+        """,
+    ),
+    (
+        "Control flow",
         "`for` over the rows of an array",
         "supported",
         "np.array([[0.3, -0.7], [1.1, 0.4]])",
@@ -859,16 +876,80 @@ CONSTRUCTS = [
     ),
     (
         "Containers",
-        "a `for` loop over a dict",
-        "refused",
-        "for loop over a dict",
+        "a `for` loop over a dict's keys (`for k in d: ... d[k]`), a dict argument too",
+        "supported",
+        "{'w': 0.7, 'b': -0.3}, 1.5",
         """
-        def f(x):
+        def f(params, x):
             d = {"a": x, "b": 2.0}
             s = 0.0
             for k in d:
-                s = s + d[k]
+                s = s + d[k] * len(k)
+            for name in params:
+                s = s + params[name] ** 2 * x
             return s
+        """,
+    ),
+    (
+        "Containers",
+        "a `for` loop over a dict from elsewhere that does not read `d[k]`",
+        "refused",
+        "for loop over a dict",
+        """
+        def make(x):
+            return {"a": x, "b": 2.0}
+
+        def f(x):
+            d = make(x)
+            s = 0.0
+            for k in d:
+                s = s + x
+            return s
+        """,
+    ),
+    (
+        "Containers",
+        "stores into an element of an element: `m[i][j] = v`, `m[i][j] += v`, `t[i][j][k] = v`, `d['a'][0] = v`",
+        "supported",
+        "0.7, [1.0, 2.0, 3.0]",
+        """
+        def f(x, ys):
+            n = 3
+            m = [[0.0] * n for _ in range(n)]
+            for i in range(n):
+                for j in range(n):
+                    m[i][j] = x * ys[j] + m[i - 1][j] * x
+                    m[i][j] += ys[i]
+            t = [[[0.0, 0.0] for _ in range(2)] for _ in range(2)]
+            t[1][0][1] = m[2][2] * x
+            d = {"a": [0.0, 0.0], "b": [x, 1.0]}
+            d["a"][0] = t[1][0][1] * d["b"][0]
+            return sum(sum(row) for row in m) + d["a"][0]
+        """,
+    ),
+    (
+        "Containers",
+        "a store into a row another name still reads (`r = m[0]; m[0][1] = v; ... r`)",
+        "refused",
+        "in-place update of m while r",
+        """
+        def f(x):
+            m = [[x, 1.0], [2.0, x]]
+            r = m[0]
+            m[0][1] = x * x
+            return r[1] + m[1][1]
+        """,
+    ),
+    (
+        "Containers",
+        "a store into an element of a slice (`m[0:2][1] = v`)",
+        "refused",
+        "assignment into a slice of an element",
+        """
+        def f(x):
+            m = [[x, 1.0], [2.0, x]]
+            m[0:1][0] = [x]
+            return m[0][0]
         """,
     ),
     (
@@ -962,6 +1043,24 @@ CONSTRUCTS = [
                 u[1:-1] = u[1:-1] + k * (u[2:] - 2.0 * u[1:-1] + u[:-2])
                 u[0] += k * u[1]
             return np.sum(u ** 2)
+        """,
+    ),
+    (
+        "NumPy",
+        "a 2-D array written row by row, `a[i][j] = v`; a list of arrays, `xs[k][i] = v`",
+        "supported",
+        "np.array([0.3, -0.7, 0.2])",
+        """
+        import numpy as np
+
+        def f(x):
+            a = np.zeros((3, 3))
+            xs = [np.zeros(3), x * 2.0]
+            for i in range(3):
+                for j in range(3):
+                    a[i][j] = x[i] * x[j] + a[i - 1][j]
+                    xs[j % 2][i] += x[i] * x[j]
+            return np.sum(a * a) + np.sum(xs[0] * xs[1])
         """,
     ),
     (

@@ -61,9 +61,9 @@ def store_while_view_is_used(x):
     return np.sum(b)
 
 
-def store_into_element_of_element(x):
+def store_into_slice_of_element(x):
     a = [[x, x], [x, x]]
-    a[0][1] = 2.0  # <- a[0][1]
+    a[0:1][0] = [2.0]  # <- a[0:1]
     return a[0][0]
 
 
@@ -95,7 +95,7 @@ CASES = [
     (attribute_store, "assignment to an attribute"),
     (sort_argument, "in-place method call x.sort(...) on values being differentiated"),
     (store_while_view_is_used, "in-place update of a while b (a view or copy of the same array) is still used"),
-    (store_into_element_of_element, "assignment to an element of an element"),
+    (store_into_slice_of_element, "assignment into a slice of an element"),
     (store_into_global, "in-place update of BUFFER, which may be a global"),
     (store_in_checkpointed_loop, "in-place update inside a checkpointed loop"),
 ]

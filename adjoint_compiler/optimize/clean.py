@@ -80,6 +80,9 @@ def _scan(fn):
     return reads, assigns, size, copies
 
 
+_DISPLAYS = (gast.List, gast.Tuple, gast.Dict)
+
+
 def _clean_block(stmts, reads, mutated, assigns, quotes, adjoint=False):
     """``adjoint``: the block is adjoint code (after the "adjoint sweep" marker, or in a pullback)."""
     stmts = fuse_temporaries(fuse_accumulations(stmts, quotes), reads, assigns, quotes)
@@ -109,7 +112,17 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, adjoint=False):
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             tangent = isinstance(target, gast.Name) and naming.family(target.id)[1].endswith("_dot")
-            value = simplify(stmt.value, adjoint or tangent)  # tangents, like cotangents, are floats
+            floats = adjoint or tangent  # tangents, like cotangents, are floats
+            if isinstance(target, gast.Name) and target.id in mutated and isinstance(stmt.value, _DISPLAYS):
+                # a = [u, x * 1.0] where a[k][i] = v follows: each element that is a new array stays one
+                value = stmt.value
+                parts = value.values if isinstance(value, gast.Dict) else value.elts
+                for k, part in enumerate(parts):
+                    new = simplify(part, floats)
+                    if not (isinstance(new, gast.Name) and not isinstance(part, gast.Name)):
+                        parts[k] = new
+            else:
+                value = simplify(stmt.value, floats)
             if not (isinstance(value, gast.Name) and isinstance(target, gast.Name) and target.id in mutated):
                 stmt.value = value  # (a = x * 1.0 must stay a new array where a[i] = v follows)
             if isinstance(target, gast.Name) and reads.get(target.id, 0) == 0 and pure(stmt.value):
@@ -236,6 +249,27 @@ def _mutated(fn):
     """Names whose array is updated in place, directly or through a copy (a = y * 1.0; a_1 = a; a_1[0] = s)."""
     statements = list(trees.statements(fn))  # (stores and assignments are statements)
     mutated = {trees.stored_into(s) for s in statements} - {None}
+    # a[i][j] = v changes what a holds: what went into a (a = [u, w], a.append(u)) is updated in place too
+    deep = {
+        trees.stored_into(s)
+        for s in statements
+        if trees.element_store(s) is not None and not isinstance(trees.element_store(s).value, gast.Name)
+    }
+    grew = bool(deep)
+    while grew:
+        grew = False
+        for s in statements:
+            parts = set()
+            if trees.assigned_name(s) in deep:
+                parts = trees.loads(s.value)
+            elif trees.appended(s) is not None and trees.appended(s)[0].id in deep:
+                parts = trees.loads(trees.appended(s)[1])
+            elif trees.stored_into(s) in deep:
+                parts = trees.loads(s.value)
+            if parts - deep:
+                deep |= parts
+                grew = True
+    mutated |= deep
     changed = bool(mutated)
     while changed:
         changed = False

@@ -117,7 +117,9 @@ def _assemble(r):
     if isinstance(output, gast.Name) and any(output.id in r.shared.get(n, {n}) for n in undone):
         # the adjoint sweep puts this array's earlier contents back: return a copy of the final ones
         kept = r.namer.unique(naming.KEPT_OUTPUT.format(output.id))
-        body.append(_assign(kept, _call("snapshot", trees.clone(output))))
+        depth = max([_store_depth(activity, n) for n in undone if output.id in r.shared.get(n, {n})] + [1])
+        levels = [trees.const(depth)] if depth > 1 else []
+        body.append(_assign(kept, _call("snapshot", trees.clone(output), *levels)))
         output = _name(kept)
     elif mode == "grad" and isinstance(output, gast.Name) and output.id in r.restored:
         # the adjoint loops reload this name from the tape; keep the value to return
@@ -134,6 +136,18 @@ def _assemble(r):
     return Result(gast.copy_location(new, fn), r.needs, {r.cot.name(p) for p in r.wrt}, r.tapes, adjoint)
 
 
+def _store_depth(activity, name):
+    """How many indices the deepest store into ``name`` has (``a[i][j] = v``: 2; 1 for none)."""
+    return max(
+        [
+            len(trees.store_slices(trees.element_store(op.node)))
+            for n, op in activity.defs
+            if n == name and op.kind == "store"
+        ]
+        + [1]
+    )
+
+
 def _pullback(r, seed, adjoint, grads, undone, output):
     """The end of ``<f>_vjp``: snapshots of what the adjoint sweep undoes, ``<f>_pullback``, the return."""
     fn = r.fn
@@ -148,6 +162,11 @@ def _pullback(r, seed, adjoint, grads, undone, output):
     start, end = [], []
     for n in sorted(undone - in_loops):
         final = r.namer.unique(naming.FINAL.format(n))
+        depth = _store_depth(r.act, n)
+        if depth > 1:  # n[i][j] = v undone: the final contents of n and of what it holds, each in place
+            body.append(_assign(final, _call("contents_of", _name(n), trees.const(depth))))
+            end += trees.quote("put_contents(final)", final=final)
+            continue
         body.append(_assign(final, _call("snapshot", _name(n))))
         end += trees.quote("put_back(n, final)", n=n, final=final)
     if undone & in_loops:  # arrays made anew in each iteration: their final contents are not kept

@@ -1,5 +1,8 @@
 """Adjoints of in-place updates (``a[i] = v``, ``a[i] += v``, ``xs.append(v)``) and their undos.
 
+A store into an element of an element, ``a[i][j] = v``, is an update of ``a`` through ``a[i]``: its
+adjoint reads and zeroes ``a_bar[i][j]``, its undo saves and puts back one slot (``old_slot(a[i], j)``).
+
 The adjoint of ``a[i] = v`` gives ``v`` the cotangent of the slots ``a[i]`` and
 zeroes it there (what they held before reaches nothing); that of ``a[i] += v``
 (``-=`` alike; the lowering turns other operators into ``a[i] = a[i] * v``)
@@ -115,16 +118,21 @@ def adjoint_store(r, stmt, out):
     act, cot = r.act, r.cot
     augmented = isinstance(stmt, gast.AugAssign)
     target = trees.element_store(stmt)
-    name, index, value = target.value.id, target.slice, stmt.value
+    name, index, value = trees.store_root(target).id, target.slice, stmt.value
+    nested = not isinstance(target.value, gast.Name)  # a[i][j] = v: an update of a, through a[i]
     guard = []  # forward-sweep statements before the store
     if name in act.active and cot.bars.get(name) is not None:
         if not augmented:
             cot.materialize(name, out, owned=True)
-        bar = cot.bars[name]
+        # the buffer's part the store addresses: a_bar, or a_bar[i] for a[i][j] = v (an owned buffer
+        # is new all through: add_bars and zeros_like build every level)
+        bar = _rerooted(target.value, cot.bars[name]) if nested else cot.bars[name]
         later = None
+        if nested:
+            guard = _index_checks(r, stmt, target)
         if isinstance(value, gast.Name) and value.id in act.active:
-            if not _float_array(act, name):
-                guard = [gast.copy_location(_store_check(r, stmt, name, value.id), stmt)]
+            if nested or not _float_array(act, name):
+                guard += [gast.copy_location(_store_check(r, stmt, target.value, value.id), stmt)]
             if element_index(index, act.scalars) and value.id in act.scalars:
                 # a number at an integer index: one element, or a whole row of a matrix (m[1] = t)
                 part = _call("stored_number", trees.clone(bar), trees.clone(index))
@@ -137,7 +145,11 @@ def adjoint_store(r, stmt, out):
                 out.append(_assign(later, part))
             else:
                 cot.accumulate(value.id, part, out)
-        if not augmented and (name in act.sequences or _maybe_list_buffer(act, name)) and isinstance(index, gast.Slice):
+        if (
+            not augmented
+            and (name in act.sequences or nested or _maybe_list_buffer(act, name))
+            and isinstance(index, gast.Slice)
+        ):
             out += trees.quote("zero_slots(bar, index)", bar=bar, index=trees.index_value(index))
         elif not augmented:  # what a[i] held before is overwritten: it reaches nothing
             out += trees.quote("bar[index] = 0.0", bar=bar, index=index)
@@ -150,6 +162,20 @@ def adjoint_store(r, stmt, out):
     # a[i] += v where v may share a's memory (a[1:3] += a[0:2]): v changed with the store, so
     # subtracting it would not give a[i] back; save and restore as for a[i] = v
     shares = isinstance(value, gast.Name) and value.id in r.shared.get(name, {name})
+    if nested:
+        # a[i][j] = v: a[i] is a list, a dict or an array (known at run time): old_slot saves any of them
+        saved = r.namer.unique(naming.SAVED.format(name))
+        if augmented and not shares:
+            text = "target += value" if isinstance(stmt.op, gast.Sub) else "target -= value"
+            (undo,) = trees.quote(text, target=target, value=value)
+        else:
+            key = trees.index_value(index)  # (a slice as slice(i, j, k): an argument)
+            (save,) = trees.quote("saved = old_slot(a, index)", saved=saved, a=target.value, index=key)
+            r.forward_of[id(stmt)] = guard + [gast.copy_location(save, stmt), stmt]
+            (undo,) = trees.quote("put_slot(a, index, saved)", saved=saved, a=target.value, index=key)
+        r.undos[id(undo)] = stmt
+        out.append(undo)
+        return
     if augmented and not shares:
         text = "target += value" if isinstance(stmt.op, gast.Sub) else "target -= value"
         (undo,) = trees.quote(text, target=target, value=value)
@@ -225,13 +251,37 @@ def _maybe_list_buffer(act, name):
     )
 
 
-def _store_check(r, stmt, name, value):
+def _store_check(r, stmt, array, value):
     """``check_store(a, v, construct, file, line, col)``: before ``a[i] = v`` (or ``op=``) with a differentiated
-    ``v``, refuse an integer or boolean ``a`` at run time (NumPy truncates v into it: no derivative flows)."""
+    ``v``, refuse an integer or boolean ``a`` at run time (NumPy truncates v into it: no derivative flows);
+    ``array`` is ``a`` (``a[i]`` for ``a[i][j] = v``)."""
     op = "=" if isinstance(stmt, gast.Assign) else _AUG.get(type(stmt.op), "") + "="
-    construct = trees.const("%s[...] %s ..." % (name, op))
+    depth = len(trees.store_slices(trees.element_store(stmt))) - 1
+    construct = trees.const("%s%s[...] %s ..." % (trees.store_root(trees.element_store(stmt)).id, "[...]" * depth, op))
     where = [construct] + trees.place(r.location(stmt))  # the file's base name: the same on every machine
-    return trees.quote("check_store(a, v, where)", a=name, v=value, where=where)[0]
+    return trees.quote("check_store(a, v, where)", a=array, v=value, where=where)[0]
+
+
+def _index_checks(r, stmt, target):
+    """``check_element_index(i, ...)`` before ``a[i][j] = v`` for each inner index not known to be a number:
+    an index array would make ``a[i]`` a copy, which the store would change instead of ``a`` (so Python
+    drops it), while the adjoint would read the slots of ``a``'s cotangent."""
+    out = []
+    construct = "%s%s = ..." % (trees.store_root(target).id, "[...]" * len(trees.store_slices(target)))
+    for index in trees.store_slices(target)[:-1]:
+        if element_index(index, r.act.scalars) or isinstance(index, gast.Constant):
+            continue
+        where = [trees.const(construct)] + trees.place(r.location(stmt))
+        (check,) = trees.quote("check_element_index(i, where)", i=trees.index_value(index), where=where)
+        out.append(gast.copy_location(check, stmt))
+    return out
+
+
+def _rerooted(node, bar):
+    """``node`` (``a[i]``, ``a[i][j]``...) with its root name replaced by ``bar``: ``a_bar[i]``."""
+    if isinstance(node, gast.Name):
+        return trees.clone(bar)
+    return gast.Subscript(value=_rerooted(node.value, bar), slice=trees.clone(node.slice), ctx=gast.Load())
 
 
 def adjoint_append(r, stmt, out):
@@ -257,7 +307,7 @@ def mutated_name(stmt):
     """The list or array an in-place statement or its undo changes: ``a`` in ``a[i] = v``, ``a.pop()``,
     ``put_slot(a, i, a_old)``."""
     if isinstance(stmt, gast.Expr) and isinstance(stmt.value.func, gast.Name):
-        return stmt.value.args[0].id
+        return trees.store_root(stmt.value.args[0]).id  # put_slot(a, ...) or put_slot(a[i], ...)
     if isinstance(stmt, gast.Expr):
         return stmt.value.func.value.id
     return trees.stored_into(stmt)

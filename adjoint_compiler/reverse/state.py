@@ -39,6 +39,7 @@ _t4 = _t2 * _t3
 False
 """
 
+import collections
 import copy
 
 import gast
@@ -77,6 +78,10 @@ class Reversal:
         self.tapes = []  # (tape name, loop line, names pushed per iteration) for tape statistics
         self.undos = {}  # id(undo statement) -> the store it undoes, for in-place updates a[i] = v
         self.renamed = {}  # reloaded name inside a pullback -> the forward name it stands for
+        self.reads = collections.Counter(
+            n.id for n in trees.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+        )
+        self.fused = {}  # id(u = _t[j]) -> (a, [i]) where _t = a[i] just before it: u's cotangent goes to a_bar[i][j]
 
     def location(self, stmt):
         return self.source.location(stmt) if self.source is not None else None

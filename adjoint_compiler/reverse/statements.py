@@ -51,7 +51,7 @@ import operator
 
 import gast
 
-from adjoint_compiler import objects, trees
+from adjoint_compiler import naming, objects, trees
 from adjoint_compiler.errors import InternalError, UnsupportedError
 from adjoint_compiler.reverse import calls, checkpoint, inplace, loops
 
@@ -63,6 +63,7 @@ def adjoint_block(r, stmts):
     """Adjoint of a list of statements, in reverse, with a comment per source line."""
     out = []
     last_line = None
+    _fuse_element_reads(r, stmts)
     for stmt in reversed(stmts):
         part = []
         if trees.element_store(stmt) is not None:
@@ -92,6 +93,41 @@ def adjoint_block(r, stmts):
                 last_line = None
             out.extend(part)
     return out
+
+
+def _fuse_element_reads(r, stmts):
+    """Record in ``r.fused`` each ``u = _t[j]`` after ``_t = a[i]`` (what anf makes of ``a[i][j]``, chains
+    ``a[i][j][k]`` too) where the temporary is read nowhere else and only assignments of names without calls
+    (``_t2 = j - 1``) come between: u's cotangent is added into ``a_bar[i][j]`` itself, not into a row of
+    zeros added into ``a_bar[i]`` (O(1), not O(len(a[i])), per read in a loop). Nothing between the two
+    reads changes a slot, so a_bar[i][j] is the slot u's value came from."""
+    defs = {}  # a temporary holding an element -> (its root, the indices from the root)
+    for stmt in stmts:
+        if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)) or isinstance(
+            stmt.value, gast.Call
+        ):
+            defs = {}  # a store, a call, a loop ...: what came before may have changed
+            continue
+        value = stmt.value
+        name = stmt.targets[0].id
+        defs.pop(name, None)
+        if not (isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and not _sliced(value.slice)):
+            continue
+        base = value.value.id
+        if (
+            base in defs
+            and r.reads[base] == 1
+            and all(inplace.element_index(i, r.act.scalars) for i in defs[base][1])  # no index array: a view
+        ):
+            root, path = defs.pop(base)
+            r.fused[id(stmt)] = (root, path + [value.slice])
+            defs[name] = (root, path + [value.slice])
+        elif naming.is_temp(name):
+            defs[name] = (base, [value.slice])
+
+
+def _sliced(index):
+    return any(isinstance(n, gast.Slice) for n in trees.breadth_first(index))
 
 
 def adjoint_assign(r, stmt, out):
@@ -124,6 +160,17 @@ def adjoint_assign(r, stmt, out):
             if isinstance(elt, gast.Name) and elt.id in act.active:
                 key = op.kwargs[i] if op.kwargs else trees.const(i)
                 cot.accumulate(elt.id, trees.quote_expr("g[key]", g=g, key=key), out)
+    elif op.kind == "subscript" and id(stmt) in r.fused and r.fused[id(stmt)][0] in act.active:
+        root, path = r.fused[id(stmt)]  # u = a[i][j], read in two steps: u's cotangent into a_bar[i][j]
+        cot.materialize(root, out, owned=True)
+        bar = _name(cot.name(root))
+        for part in path[:-1]:
+            bar = gast.Subscript(value=bar, slice=trees.clone(part), ctx=gast.Load())
+        index = path[-1]
+        if inplace.plain_index(index, act.scalars) and name not in cot.containers:
+            out += trees.quote("bar[index] += g", bar=bar, index=index, g=g)
+        else:
+            out += trees.quote("add_at(bar, index, g)", bar=bar, index=trees.index_value(index), g=g)
     elif op.kind == "subscript":
         seq, index = op.args
         if seq.id in act.active and cot.add_part(seq.id, index, g, name, out):

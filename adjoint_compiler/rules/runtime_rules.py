@@ -30,6 +30,7 @@ from adjoint_compiler.runtime import (
     einsum_unfit,
     elements_bar,
     fit_shape,
+    loop_keys_dot,
     gather,
     polygamma,
     sorted_bar,
@@ -97,9 +98,9 @@ def add_bars_adjoint(g, ans, a, b):
 
 
 @adjoint(runtime.own, linear="first")
-def own_adjoint(g, ans, x):
+def own_adjoint(g, ans, x, depth=1):
     # a copy: the cotangent of the copy is the argument's
-    return g
+    return g, None
 
 
 @adjoint(runtime.elements_bar, linear="first")
@@ -114,6 +115,22 @@ def list_bar_adjoint(g, ans, xs, bar=None):
     # cotangent is g in bar's structure. Linear: its tangent is list_bar of the tangents (the gradient of a
     # list built by appends, differentiated again by hvp)
     return None, elements_bar(g, bar)
+
+
+@adjoint(runtime.loop_keys)
+def loop_keys_adjoint(g, ans, seq, filename, line, col):
+    # a dict's keys carry no derivative; the elements of anything else are walked as they are
+    return elements_bar(g, seq), None, None, None
+
+
+@tangent(runtime.loop_keys)
+def loop_keys_tangent(dot, ans, seq, filename, line, col):
+    return loop_keys_dot(dot, seq), None, None, None
+
+
+@adjoint(runtime.loop_keys_dot, linear="first")
+def loop_keys_dot_adjoint(g, ans, dot, seq):
+    return loop_keys_dot(g, seq), None
 
 
 @adjoint(runtime.structure)
@@ -167,18 +184,29 @@ nondifferentiable(
     runtime.check_scalar,
     runtime.check_rebind,
     runtime.check_overlap,
+    runtime.check_distinct,
+    runtime.check_element_index,
+    runtime.check_not_argument,
     runtime.check_store,
     runtime.overlap_copy,
     runtime.segments,
     reason=BOOKKEEPING,
 )
-nondifferentiable(runtime.loop_length, runtime.zip_length, reason="a number of loop steps")
+nondifferentiable(runtime.loop_length, runtime.zip_length, runtime.zip_columns, reason="a number of loop steps")
 nondifferentiable(runtime.keys_of, reason="a dict's keys")
 nondifferentiable(runtime.index_of, runtime.count_of, reason="a position or a count in a list")
 nondifferentiable(runtime.along_axis, runtime.diagonal_index, reason="the index a NumPy writer stores at")
 # they appear only next to in-place updates of adjoint buffers, which the compiler refuses in emitted code
 # (grad of grad through a[i] = v), so no derivative is ever dropped through them
-nondifferentiable(runtime.stored, runtime.stored_number, runtime.snapshot, runtime.put_back, reason=IN_PLACE)
+nondifferentiable(
+    runtime.stored,
+    runtime.stored_number,
+    runtime.snapshot,
+    runtime.put_back,
+    runtime.contents_of,
+    runtime.put_contents,
+    reason=IN_PLACE,
+)
 # but forward mode over a gradient (hvp, jvp of grad) runs them on a list's cotangent, which it follows
 # through stores: there the cotangent a stored value takes is linear in the buffer's
 linear(runtime.stored, runtime.stored_number, kind="first")

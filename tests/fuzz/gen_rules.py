@@ -67,6 +67,8 @@ EXCLUDED = {
     runtime.sorted_bar: "a runtime helper of sorted's rule (its rule serves second-order gradients), not user API",
     runtime.sorted_dot: "a runtime helper of sorted's tangent rule (for second order), not user API",
     runtime.structure: "what a NamedTuple built in the function becomes (specialise.structures), not user API",
+    runtime.loop_keys: "what a loop over a dict's keys walks (anf.for_loop), not user API",
+    runtime.loop_keys_dot: "a runtime helper of loop_keys's tangent rule (for second order), not user API",
     runtime.matmul_bar1: "a runtime helper of np.matmul's rule (its rule serves second-order gradients), not user API",
     runtime.matmul_bar2: "a runtime helper of np.matmul's rule (its rule serves second-order gradients), not user API",
     runtime.centered: "a runtime helper of scipy.signal's rules (its rule serves second order), not user API",

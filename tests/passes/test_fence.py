@@ -71,8 +71,11 @@ def test_unsupported_parameters(header, construct):
 
 def test_stores_the_later_passes_cannot_follow_are_refused():
     assert _reject("def f(x):\n    x.attr = 1.0\n    return x").construct == "assignment to an attribute"
-    assert _reject("def f(m, v):\n    m[0][1] = v\n    return m").construct.startswith(
-        "assignment to an element of an element"
+    assert _reject("def f(m, v):\n    m[0:2][1] = v\n    return m").construct.startswith(
+        "assignment into a slice of an element"
+    )
+    assert (
+        _reject("def f(m, v):\n    m.rows[1] = v\n    return m").construct == "assignment to an element of an attribute"
     )
     assert "writes into an array in place" in _reject("def f(a, v):\n    np.copyto(a, v)\n    return a").construct
     assert "out=" in _reject("def f(a, b):\n    np.add(a, b, out=a)\n    return a").construct

@@ -25,6 +25,7 @@ ALLOWED_GLOBALS = {
     "einsum_mask",
     "one_count",
     "elements_bar",
+    "loop_keys_dot",
     "chosen",
     "hit_at",
     "sort_order",
