@@ -693,16 +693,19 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
         target = targets[0] if len(targets) == 1 else gast.Tuple(elts=targets, ctx=gast.Store())
         return [gast.copy_location(gast.Assign(targets=[target], value=value, type_comment=None), stmt)]
 
+    def changing_call(call):
+        """(the helper a method of the object, or a function it is passed to, became; its call here)"""
+        if _on(call.func, name):
+            method = klass.made(klass.methods[call.func.attr])
+            return method, call_of(method, call)
+        method = passing(call)
+        return method, passed_call(method, call)
+
     def changing(stmt):
         """A statement whose value is a call of a method that changes the object: the fields and the
         result assigned together (the fields first: they change before the statement's target is assigned)."""
         call = stmt.value
-        if _on(call.func, name):
-            method = klass.made(klass.methods[call.func.attr])
-            new = call_of(method, call)
-        else:
-            method = passing(call)
-            new = passed_call(method, call)
+        method, new = changing_call(call)
         if not method.gives:  # the fields, then the statement with None for the call
             fields = state(True)
             target = fields[0] if len(fields) == 1 else gast.Tuple(elts=fields, ctx=gast.Store())
@@ -762,12 +765,7 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
                 isinstance(node, gast.Name) and (node.id == name or node.id not in local)
             ):
                 return []
-        if _on(call.func, name):
-            method = klass.made(klass.methods[call.func.attr])
-            new = call_of(method, call)
-        else:
-            method = passing(call)
-            new = passed_call(method, call)
+        method, new = changing_call(call)
         fields = state(True)
         if method.gives:
             result = fresh("_result")
