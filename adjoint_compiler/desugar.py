@@ -58,6 +58,11 @@ _CONSUMERS = {sum, min, max, tuple, list, sorted, dict, set, frozenset, enumerat
 _SHORT_CIRCUIT = {any: True, all: False}  # the element value that decides the answer
 _LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})  # not user functions
 _WRITERS = (np.fill_diagonal, np.put_along_axis, np.copyto)  # NumPy functions that store: a[...] = v
+_WRITER_PARAMS = {
+    "fill_diagonal": ("a", "val", "wrap"),
+    "put_along_axis": ("arr", "indices", "values", "axis"),
+    "copyto": ("dst", "src", "casting", "where"),
+}
 
 
 def run(fn, source, own_arguments=True):
@@ -421,7 +426,8 @@ class _Desugar:
             self.type_alias(stmt)
             return
         if kind is gast.Expr and isinstance(stmt.value, gast.Call) and _writer(self.resolve(stmt.value.func)):
-            stmt, kind = self.writer_as_store(stmt), gast.Assign
+            stmt = self.writer_as_store(stmt)
+            kind = type(stmt)
         if kind is gast.Expr and self.accumulation(stmt.value):
             # emitted code's add_at(bar, index, g), differentiated again: bar = added_at(bar, index, g)
             call = stmt.value
@@ -504,11 +510,12 @@ class _Desugar:
         spelling = "np.%s" % fn.__name__
         if any(isinstance(a, gast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
             self.refuse(call, "%s with *args or **kwargs" % spelling)
-        try:
-            bound = inspect.signature(fn).bind(*call.args, **{k.arg: k.value for k in call.keywords})
-        except (TypeError, ValueError):
-            return stmt  # NumPy raises at run time, as the original does
-        args = bound.arguments
+        names = _WRITER_PARAMS[fn.__name__]  # (NumPy 1.x gives np.copyto no signature to bind with)
+        args = dict(zip(names, call.args))
+        for k in call.keywords:
+            if k.arg not in names or k.arg in args or len(call.args) > len(names):
+                return stmt  # NumPy raises at run time, as the original does
+            args[k.arg] = k.value
         target = args.get("a", args.get("arr", args.get("dst")))
         if not isinstance(target, gast.Name):
             self.refuse(call, "%s into something other than a local name" % spelling, "name the array first")

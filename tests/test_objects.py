@@ -5,6 +5,7 @@ in forward mode; and the uses that stay refused, each at the user's file:line:co
 
 import copy
 import dataclasses
+import sys
 import functools
 
 import numpy as np
@@ -177,7 +178,11 @@ def box_arrays(v):
     return np.sum(b.get() ** 2)
 
 
-@dataclasses.dataclass(slots=True, kw_only=True)
+# slots= and kw_only= are Python 3.10's; on 3.9 the same fields without them
+_NEWER = {"slots": True, "kw_only": True} if sys.version_info >= (3, 10) else {}
+
+
+@dataclasses.dataclass(**_NEWER)
 class Options:
     a: float
     b: float = 2.0

@@ -72,6 +72,11 @@ form(np.where, where_indices, positional=1)
 nondifferentiable(np.allclose, np.array_equal, np.array_equiv, np.isclose, np.isposinf, np.isneginf, reason=TRUTH)
 nondifferentiable(np.count_nonzero, reason="counts elements, an integer")
 nondifferentiable(np.empty_like, reason=SIZES)
+# arrays made from a shape alone (NumPy writes np.ones and np.eye in Python: without this, forward mode
+# compiled their source, and refused the np.copyto in it)
+nondifferentiable(
+    np.ones, np.eye, np.identity, np.tri, np.indices, np.diag_indices, np.tril_indices, np.triu_indices, reason=SIZES
+)
 nondifferentiable(np.fix, reason=ROUNDS)
 nondifferentiable(
     runtime.quantile_method, runtime.copied, runtime.only_defaults, reason="checks a literal flag or method name"

@@ -797,6 +797,17 @@ def full_like_tangent(dot, ans, a, fill_value):
     return None, np.zeros(np.shape(ans)) + dot
 
 
+@adjoint(np.full)
+def full_adjoint(g, ans, shape, fill_value, dtype=None):
+    # as np.full_like: the value filled in everywhere gets the sum of the cotangents (dtype: a float type)
+    return None, unbroadcast(g, fill_value), None
+
+
+@tangent(np.full)
+def full_tangent(dot, ans, shape, fill_value, dtype=None):
+    return None, np.zeros(np.shape(ans)) + dot, None
+
+
 @tangent(np.gradient)
 def gradient_tangent(dot, ans, f, spacing=1.0, axis=None, edge_order=1):
     # linear in f (every axis at once too: a list); a number spacing h scales the result by 1 / h

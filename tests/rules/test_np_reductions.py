@@ -443,6 +443,7 @@ MORE_FNS = [
     np.bincount,
     np.unique,
     np.full_like,
+    np.full,
 ]
 
 

@@ -120,6 +120,8 @@ TABLE = [
     Row(np.unique, [Op(U, (2, 3))], {}, "unique"),
     Row(np.full_like, [np.zeros((2, 3)), Op(U, ())], {}, "full_like"),
     Row(np.full_like, [np.zeros((2, 3)), Op(U, (3,))], {}, "full_like-row"),
+    Row(np.full, [(2, 3), Op(U, ())], {}, "full"),
+    Row(np.full, [(2, 3), Op(U, (3,))], {"dtype": "float64"}, "full-row-dtype"),
     # nan_to_num: NaN and infinities replaced (by replacements that are differentiated too)
     Row(np.nan_to_num, [Op(U, (2, 3))], {}, "nan_to_num"),
     Row(

@@ -139,6 +139,10 @@ CALLS[runtime.one_count] = lambda rng: (_ARRAY(rng),)
 NO_POINTS = {
     range: "takes integers only: there is no float point to move",
     **{
+        fn: "takes a shape or a size (integers): there is no float point to move"
+        for fn in (np.ones, np.eye, np.identity, np.tri, np.indices, np.diag_indices, np.tril_indices, np.triu_indices)
+    },
+    **{
         fn: "takes integers only: there is no float point to move"
         for fn in (math.factorial, math.comb, math.perm, math.gcd, math.lcm, math.isqrt, py_builtins.pow_mod)
     },
