@@ -634,6 +634,8 @@ class _Desugar:
 
     def for_(self, stmt, out):
         it = stmt.iter
+        if isinstance(it, gast.Name):
+            self.refuse_resized_while_walked(stmt, it.id)
         head = []  # statements the body starts with
         if isinstance(it, gast.Call) and self.resolve(it.func) is zip and self.zip_star(it) is not None:
             # for col in zip(*m): for j in range(<columns>): col = tuple([r[j] for r in rows]), rows = tuple(m)
@@ -664,6 +666,37 @@ class _Desugar:
         stmt.body = self.block(body + stmt.body) or [_at(gast.Pass(), stmt)]
         stmt.orelse = self.block(stmt.orelse)
         out.append(stmt)
+
+    def refuse_resized_while_walked(self, stmt, name):
+        """``for v in xs:`` whose body lengthens or shortens ``xs`` (``xs.append(v)``): Python's loop reads the
+        length again at each step and walks the new elements too; the compiled loop counts its steps once."""
+        for node in (n for s_ in stmt.body for n in trees.walk(s_)):
+            call = node if isinstance(node, gast.Call) else None
+            resized = (
+                call is not None
+                and isinstance(call.func, gast.Attribute)
+                and isinstance(call.func.value, gast.Name)
+                and call.func.value.id == name
+                and call.func.attr in _RESIZING
+                or isinstance(node, gast.AugAssign)
+                and isinstance(node.target, gast.Name)
+                and node.target.id == name
+                or isinstance(node, (gast.Assign, gast.AugAssign, gast.Delete))
+                and any(
+                    isinstance(t, gast.Subscript)
+                    and isinstance(t.value, gast.Name)
+                    and t.value.id == name
+                    and (isinstance(node, gast.Delete) or _has_slice(t.slice))
+                    for t in (node.targets if isinstance(node, (gast.Assign, gast.Delete)) else [node.target])
+                )
+            )
+            if resized:
+                self.refuse(
+                    node,
+                    "a for loop over %s whose body changes its length" % name,
+                    "walk an index instead (i = 0; while i < len(%s): ...), or loop over a copy, list(%s), if the "
+                    "new elements are not to be walked" % (name, name),
+                )
 
     def enumerate_zip(self, stmt, out):
         """``for k, (a, b) in enumerate(zip(xs, ys))`` walks ``zip(range(len(xs)), xs, ys)`` with the target
@@ -1502,6 +1535,13 @@ def _writer(fn):
 def _adds_at(fn):
     """``np.add.at`` (each access makes a new bound method: compared by what it is bound to)."""
     return getattr(fn, "__self__", None) is np.add and getattr(fn, "__name__", None) == "at"
+
+
+_RESIZING = ("append", "extend", "insert", "pop", "remove", "clear")  # list methods that change its length
+
+
+def _has_slice(index):
+    return any(isinstance(n, gast.Slice) for n in trees.walk(index))
 
 
 def _real(node):

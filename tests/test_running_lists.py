@@ -128,3 +128,49 @@ def test_matches_central_differences_in_both_modes_and_keeps_the_value(f, args, 
 def test_accumulate_by_hand():
     # x + (x + x^2) + (x + x^2 + 3): d/dx = 3 + 4x
     assert ac.grad(sums_of_accumulate)(0.7) == pytest.approx(3.0 + 4.0 * 0.7, rel=1e-12)
+
+
+def walks_a_list_it_lengthens(x):
+    xs = [x]
+    for v in xs:
+        if len(xs) < 4:
+            xs.append(v * 2.0)  # Python's loop walks the new elements too
+    return sum(xs)
+
+
+def walks_a_list_it_shortens(x):
+    xs = [x, x * 2.0, 3.0]
+    t = 0.0
+    for v in xs:
+        t = t + v * xs.pop()
+    return t
+
+
+def walks_a_list_it_extends(x):
+    xs = [x, 1.0]
+    for v in xs:
+        if v > 100.0:
+            xs += [v]
+    return sum(xs)
+
+
+@pytest.mark.parametrize("f", [walks_a_list_it_lengthens, walks_a_list_it_shortens, walks_a_list_it_extends])
+def test_a_for_loop_over_a_list_its_body_resizes_is_refused_where_it_is(f):
+    # the compiled loop counts its steps once; Python's reads the length at each step (a wrong value and
+    # gradient before: 1.5 and 3.0 for 7.5 and 15.0)
+    with pytest.raises(ac.UnsupportedError, match=r"test_running_lists\.py:\d+:\d+: error: a for loop over xs whose"):
+        ac.grad(f)(0.5)
+
+
+def walks_an_index_over_a_list_it_lengthens(x):
+    xs = [x]
+    i = 0
+    while i < len(xs):
+        if len(xs) < 4:
+            xs.append(xs[i] * 2.0)
+        i += 1
+    return sum(xs)
+
+
+def test_the_while_loop_the_refusal_suggests_works():
+    assert ac.value_and_grad(walks_an_index_over_a_list_it_lengthens)(0.5) == (7.5, 15.0)
