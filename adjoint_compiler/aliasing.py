@@ -397,14 +397,14 @@ def _guard_overlaps(fn, ids, source):
                 if id(s) in ids:
                     loc = source.location(s) if source is not None else None
                     where = trees.place(loc)
-                    construct = "%s[...] = ..." % s.targets[0].value.id
+                    construct = "%s[...] = ..." % trees.stored_into(s)
 
-                    def slots():
-                        return gast.Subscript(
-                            value=trees.name(s.targets[0].value.id),
-                            slice=trees.clone(s.targets[0].slice),
-                            ctx=gast.Load(),
-                        )
+                    def slots():  # the target read: a[i], or a[i][j] of a store into an element of an element
+                        read = trees.clone(s.targets[0])
+                        for n in trees.walk(read):
+                            if hasattr(n, "ctx"):
+                                n.ctx = gast.Load()
+                        return read
 
                     kept = namer.fresh(naming.OVERLAP)
                     out.append(

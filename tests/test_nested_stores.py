@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import adjoint_compiler as ac
+from adjoint_compiler import check_grads
 
 
 def _same(a, b):
@@ -758,3 +759,17 @@ def test_a_pullback_runs_twice_and_leaves_the_returned_table_alone():
         for c, a, b in zip(cr, ar, br)
     ) / (2 * eps)
     assert first == pytest.approx(numeric, rel=1e-6)
+
+
+def stores_an_overlapping_view_into_a_row(x):
+    a = np.outer(np.arange(1.0, 4.0), np.arange(1.0, 4.0)) * x
+    a[0][1:] = a[0][:2]  # the value views the row it is stored into: kept and checked (overlap_copy)
+    return np.sum(a**2 * np.arange(9.0).reshape(3, 3))
+
+
+def test_a_store_into_a_row_of_a_view_of_itself():
+    # was an internal error (the overlap guard read a[i][j]'s target as a name)
+    check_grads(stores_an_overlapping_view_into_a_row, (0.7,))
+    assert ac.value_and_grad(stores_an_overlapping_view_into_a_row)(0.7)[0] == stores_an_overlapping_view_into_a_row(
+        0.7
+    )
