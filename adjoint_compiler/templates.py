@@ -494,10 +494,13 @@ def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=Fal
         )
         for target, value in kept
     ]
+    # a runtime helper's operands are cotangents, which may be dicts or lists (added_at's buffer): their
+    # tangents add with add_bars, element by element, where + would fail or concatenate
+    buffers = getattr(getattr(t.rule, "fn", None), "__module__", None) == "adjoint_compiler.runtime"
     total = None
     for r in results:
         r = trees.substituted(r, fresh)
-        total = r if total is None else _plus(total, r)
+        total = r if total is None else trees.call("add_bars", total, r) if buffers else _plus(total, r)
     return stmts, total
 
 

@@ -364,3 +364,32 @@ def test_third_order_through_functions_calling_grad_is_refused_at_the_users_call
         ac.grad(second_of_settle)(0.4)
     # the second derivative itself works
     assert second_of_settle(0.4) == pytest.approx(numerical_grad(first_of_settle, [0.4], 0), rel=1e-6)
+
+
+def sums_over_a_dict(params):
+    a = 0.0
+    b = 0.0
+    for i, k in enumerate(sorted(params)):
+        a = a + np.sum(np.sin(params[k])) * (i + 1.0)
+        b = b + np.sum(np.cos(params[k]))
+    return a + b
+
+
+def uses_the_gradient_of_a_dict_function(params):
+    g = ac.grad(sums_over_a_dict)(params)
+    return np.sum(g["w"]) + np.sum(np.sin(g["b"]))
+
+
+def test_forward_mode_over_a_gradient_into_a_dict():
+    # the gradient accumulates into a dict's cotangent (added_at): its tangent adds dicts element by element
+    # (autograd's test_dict::test_iter; was TypeError: dict + dict)
+    rng = np.random.default_rng(1)
+    params = {"w": rng.standard_normal((2, 3)), "b": rng.standard_normal(3), "unused": rng.standard_normal(2)}
+    t = {k: rng.standard_normal(np.shape(v)) for k, v in params.items()}
+    _, tangent = ac.jvp(uses_the_gradient_of_a_dict_function)(params, t)
+    h = 1e-6
+    up = uses_the_gradient_of_a_dict_function({k: v + h * t[k] for k, v in params.items()})
+    down = uses_the_gradient_of_a_dict_function({k: v - h * t[k] for k, v in params.items()})
+    assert tangent == pytest.approx((up - down) / (2 * h), rel=1e-6)
+    g = ac.grad(uses_the_gradient_of_a_dict_function)(params)
+    assert tangent == pytest.approx(sum(np.sum(g[k] * t[k]) for k in params), rel=1e-10)
