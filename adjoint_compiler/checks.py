@@ -6,12 +6,16 @@ Invariant: it returns the largest relative error found, or raises AssertionError
 (reverse, forward, the dot-product test of the two, second order), the argument, the direction and
 both numbers; the directions come from ``seed``, so a failure repeats.
 
->>> import numpy as np
+>>> import inspect
+
+import numpy as np
 >>> def f(x, y):
 ...     return np.sum(np.sin(x) * y)
 >>> check_grads(f, (np.array([0.3, 1.2]), 0.7), wrt=(0, 1), order=2) < 1e-6
 True
 """
+
+import inspect
 
 import numpy as np
 
@@ -43,7 +47,7 @@ def check_grads(f, args, wrt=0, modes=MODES, order=1, *, eps=testing.DEFAULT_EPS
     modes = (modes,) if isinstance(modes, str) else tuple(modes)
     if order not in (1, 2):
         raise ValueError("order=%r: 1 or 2" % (order,))
-    indices, _ = api.normalize_wrt(api._function(f), wrt)
+    indices = _positions(api._function(f), wrt, len(args))
     names = api._params(api._function(f))
     args = testing._as_float_args(list(args), indices)
     for i in indices:
@@ -119,6 +123,21 @@ def _checkable(a):
     if isinstance(a, (list, tuple)):
         return all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in a)
     return isinstance(a, (int, float, np.number, np.ndarray)) and not isinstance(a, bool)
+
+
+def _positions(fn, wrt, count):
+    """The positions in ``args`` that ``wrt`` selects: parameter indices or names, or, for a function that
+    takes ``*args``, positions among the arguments as passed (as the transforms count them)."""
+    items = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
+    try:
+        varargs = any(p.kind is p.VAR_POSITIONAL for p in inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        varargs = False
+    if varargs and items and all(isinstance(w, int) and not isinstance(w, bool) for w in items):
+        if not all(-count <= w < count for w in items):
+            raise TypeError("wrt=%r is out of range: %d positional arguments" % (wrt, count))
+        return tuple(w % count for w in items)
+    return api.normalize_wrt(fn, wrt)[0]
 
 
 def _difference(f, args, indices, directions, eps, u):

@@ -146,3 +146,17 @@ def test_arguments_are_checked():
         ac.check_grads(scalar_mix, ({"a": 0.3}, 0.7))
     with pytest.raises(TypeError, match="scalar output"):
         ac.check_grads(array_out, (np.array([0.3]), 0.7), order=2)
+
+
+def einsum_of_star_args(*args):
+    return np.einsum(*args)
+
+
+def test_a_function_taking_star_args_is_checked_by_position_as_passed():
+    # wrt counts the positional arguments as passed, as ac.grad and ac.jvp count them for *args
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal((3, 4))
+    assert ac.check_grads(einsum_of_star_args, ("ij,jk->ik", a, b), (1, 2)) < 1e-6
+    assert ac.check_grads(einsum_of_star_args, ("ij,jk->ik", a, b), -1) < 1e-6
+    with pytest.raises(TypeError, match="out of range"):
+        ac.check_grads(einsum_of_star_args, ("ij,jk->ik", a, b), 3)
