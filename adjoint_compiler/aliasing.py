@@ -547,6 +547,14 @@ def run(fn, source, numbers=()):
             )
         for token in written:
             if token[0] == "param":
+                if naming.is_temp(name):  # (an element of a container: m[0].append(v))
+                    raise UnsupportedError(
+                        "in-place update of an element of a container, which may hold (part of) the caller's "
+                        "argument %s" % token[1],
+                        where(s),
+                        "build the element anew (m[0] = m[0] + [v]) or copy what the container holds from %s"
+                        % token[1],
+                    )
                 raise UnsupportedError(
                     "in-place update of %s, which may be the caller's argument %s" % (name, token[1]),
                     where(s),

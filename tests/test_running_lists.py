@@ -174,3 +174,28 @@ def walks_an_index_over_a_list_it_lengthens(x):
 
 def test_the_while_loop_the_refusal_suggests_works():
     assert ac.value_and_grad(walks_an_index_over_a_list_it_lengthens)(0.5) == (7.5, 15.0)
+
+
+def appends_to_an_inner_list(v):
+    m = [[], []]
+    out = 0.0
+    for t in v:
+        out = out + t * (3.0 if m[0] else 2.0)
+        m[0].append(t)
+    return out
+
+
+def rebuilds_an_inner_list(v):
+    m = [[], []]
+    out = 0.0
+    for t in v:
+        out = out + t * (3.0 if m[0] else 2.0)
+        m[0] = m[0] + [t]
+    return out
+
+
+def test_an_inner_list_a_branch_reads_is_appended_to_or_rebuilt():
+    # appending into m[0] (which may hold the argument's elements) is refused with the rewrite that works
+    with pytest.raises(ac.UnsupportedError, match=r"test_running_lists\.py:\d+:\d+: error: in-place update of an elem"):
+        ac.grad(appends_to_an_inner_list)(V)
+    np.testing.assert_array_equal(ac.grad(rebuilds_an_inner_list)(V), [2.0, 3.0, 3.0])
