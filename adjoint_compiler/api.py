@@ -51,6 +51,7 @@ import copy
 import dataclasses
 import functools
 import inspect
+import linecache
 import numbers
 import sys
 import weakref
@@ -60,6 +61,7 @@ import numpy as np
 from adjoint_compiler import diskcache, display, load, pipeline, references, runtime, source
 from adjoint_compiler.runtime import checkpointed  # noqa: F401  (public: ac.checkpointed)
 from adjoint_compiler.errors import CompileError, InternalError, SourceLocation, UnsupportedError
+from adjoint_compiler.rules import registry
 
 _CACHE = weakref.WeakKeyDictionary()
 
@@ -385,6 +387,9 @@ def _flexible(function):
 def _function(f, transform=None):
     """The plain function to compile for the callable ``f`` (itself, for a function); raises TypeError
     for what is not a Python callable, UnsupportedError for a nesting of transforms."""
+    wrapper = _rule_wrapper(f)
+    if wrapper is not None:  # a function with an adjoint rule, differentiated itself: through its rule
+        return wrapper
     made = source.target(f)
     if made is None:
         raise TypeError(
@@ -396,6 +401,43 @@ def _function(f, transform=None):
         f = source.variant(f, function, bindings, defaults)
     _check_function(f, transform)
     return f
+
+
+_RULE_WRAPPERS = {}  # a function with an adjoint rule -> the Python function that calls it (made once)
+
+
+def _rule_wrapper(f):
+    """``ac.grad(np.sin)``, ``ac.grad(scipy.special.logsumexp)``, ``ac.grad(f)`` of an ``f`` given
+    ``register_adjoint``: a function of the rule's parameters (NumPy's names and order, the rule's
+    defaults) that calls ``f``, so that the compiler differentiates the call through the rule rather than
+    ``f``'s own source (or refuses a C function). None where ``f`` has no rule."""
+    try:
+        made = _RULE_WRAPPERS.get(f)
+    except TypeError:  # unhashable
+        return None
+    if made is not None:
+        return made
+    rule = registry.lookup(f)
+    if rule is None:
+        return None
+    params = list(inspect.signature(rule.rule).parameters.values())[2:]
+    name = getattr(f, "__name__", "")
+    name = name if name.isidentifier() and not name.startswith("_") else "function"
+    env = {"_fn": f}
+    spelled = []
+    for k, p in enumerate(params):
+        if p.default is p.empty:
+            spelled.append(p.name)
+        else:
+            env["_default%d" % k] = p.default
+            spelled.append("%s=_default%d" % (p.name, k))
+    text = "def %s(%s):\n    return _fn(%s)\n" % (name, ", ".join(spelled), ", ".join(p.name for p in params))
+    filename = "<adjoint_compiler: %s through its rule>" % getattr(f, "__qualname__", name)
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)  # its source, for the compiler
+    exec(compile(text, filename, "exec"), env)
+    made = _RULE_WRAPPERS[f] = env[name]
+    made.__module__ = getattr(f, "__module__", None) or __name__
+    return made
 
 
 def _check_function(f, transform=None):

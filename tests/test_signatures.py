@@ -228,7 +228,23 @@ def test_called_function_with_kwargs_is_refused():
 
 def test_not_a_python_callable():
     with pytest.raises(TypeError, match="expected a Python function"):
-        ac.grad(np.sin)
+        ac.grad(np.frompyfunc(abs, 1, 1))  # no Python source and no adjoint rule
+
+
+def test_a_library_function_with_a_rule_is_differentiated_through_it():
+    # ac.grad(np.sin), ac.grad(np.linalg.norm), ac.grad(scipy.special.logsumexp): a function of the rule's
+    # parameters calls it (logsumexp's own source, array-API helpers, would be refused)
+    assert ac.grad(np.sin)(0.5) == np.cos(0.5)
+    np.testing.assert_allclose(ac.grad(np.linalg.norm)(np.array([3.0, 4.0])), [0.6, 0.8])
+    v = np.array([0.3, 1.0, -2.0])
+    np.testing.assert_allclose(ac.grad(np.linalg.norm, wrt="x")(v, 1), np.sign(v))
+    value, tangent = ac.jvp(np.tanh)(0.5, 1.0)
+    assert value == np.tanh(0.5) and tangent == pytest.approx(1.0 - np.tanh(0.5) ** 2, rel=1e-15)
+    special = pytest.importorskip("scipy.special")
+    x = np.array([0.3, -1.0, 2.0])
+    np.testing.assert_allclose(ac.grad(special.logsumexp)(x), np.exp(x - special.logsumexp(x)), rtol=1e-12)
+    assert ac.check_grads(special.logsumexp, (np.ones((2, 3)),), 0) < 1e-6
+    assert ac.grad(np.sin) is not None and ac.grad(np.sin)(0.1) == np.cos(0.1)  # the wrapper is made once
 
 
 class Counter:
