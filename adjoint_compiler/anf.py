@@ -217,6 +217,18 @@ def _reads_at(stmts, seq, key):
     )
 
 
+def _root_name(node):
+    """The name at the bottom of ``a``, ``a[i]``, ``a.b[i]``, ..., else None."""
+    while isinstance(node, (gast.Subscript, gast.Attribute)):
+        node = node.value
+    return node.id if isinstance(node, gast.Name) else None
+
+
+def _truth_now(test):
+    """``bool(test)``: the truth of an object the function changes in place, taken when the branch is."""
+    return gast.Call(func=trees.name("bool"), args=[test], keywords=[])
+
+
 def _builtin(func, source, local):
     """The object the name ``func`` is (a builtin by its spelling where the user's file is unknown)."""
     if source is not None:
@@ -328,11 +340,8 @@ class _Anf:
             t = self.temp()
             first = self.simple(node.values[0])
             self.out.append(_assign(t, first, self.origin))
-            holder = first.id if isinstance(first, gast.Name) else None
             for value in node.values[1:]:
-                truth = trees.name(t)
-                if holder in self.changed:
-                    truth = gast.Call(func=trees.name("bool"), args=[truth], keywords=[])
+                truth = _truth_now(trees.name(t)) if _root_name(first) in self.changed else trees.name(t)
                 test = truth if isinstance(node.op, gast.Or) else trees.negate(truth)
                 cond = self.record(test)
                 rest = self.nested_expr(value, t)
@@ -366,11 +375,8 @@ class _Anf:
         """Record a branch decision in a ``_cond`` name; the adjoint replays it. The truth of a name the
         function changes in place (or of what it holds) is taken now, as ``bool(xs)``: the adjoint would read
         the changed object."""
-        root = test
-        while isinstance(root, (gast.Subscript, gast.Attribute)):
-            root = root.value
-        if isinstance(root, gast.Name) and root.id in self.changed:
-            test = gast.Call(func=trees.name("bool"), args=[test], keywords=[])  # (m[0] may be a list m holds)
+        if _root_name(test) in self.changed:  # (m[0] may be a list m holds)
+            test = _truth_now(test)
         name = self.namer.fresh(naming.COND)
         self.out.append(_assign(name, trees.clone(test), self.origin))
         return trees.name(name)

@@ -6,9 +6,7 @@ Invariant: it returns the largest relative error found, or raises AssertionError
 (reverse, forward, the dot-product test of the two, second order), the argument, the direction and
 both numbers; the directions come from ``seed``, so a failure repeats.
 
->>> import inspect
-
-import numpy as np
+>>> import numpy as np
 >>> def f(x, y):
 ...     return np.sum(np.sin(x) * y)
 >>> check_grads(f, (np.array([0.3, 1.2]), 0.7), wrt=(0, 1), order=2) < 1e-6

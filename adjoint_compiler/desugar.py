@@ -173,6 +173,11 @@ class _Desugar:
                 items = _at(gast.ListComp(elt=child.elt, generators=child.generators), child)
             _set(owner, field, index, _at(gast.Call(func=trees.name(make), args=[items], keywords=[]), child))
 
+    def np_call(self, fn, args, near, keywords=()):
+        """``np.<fn>(*args, **keywords)`` located at ``near``, NumPy under the name the function's module gives it."""
+        func = _at(gast.Attribute(value=trees.name(self.bind("np", np)), attr=fn, ctx=gast.Load()), near)
+        return _at(gast.Call(func=func, args=args, keywords=list(keywords)), near)
+
     def index_tricks(self):
         """``np.r_[a, b]`` becomes ``np.concatenate((np.atleast_1d(a), np.atleast_1d(b)))`` (a slice item
         ``lo:hi:step`` ``np.arange``, ``lo:hi:nj`` ``np.linspace``) and ``np.c_[a, b]`` a concatenation along
@@ -188,12 +193,6 @@ class _Desugar:
         ]
         if not found:
             return
-        numpy = self.bind("np", np)
-
-        def np_call(fn, args, near, keywords=()):
-            func = _at(gast.Attribute(value=trees.name(numpy), attr=fn, ctx=gast.Load()), near)
-            return _at(gast.Call(func=func, args=args, keywords=list(keywords)), near)
-
         for owner, field, index, child, trick in reversed(found):  # inner ones first: their slots stay valid
             spelling = "np.r_[...]" if trick is np.r_ else "np.c_[...]"
             items = child.slice.elts if isinstance(child.slice, gast.Tuple) else [child.slice]
@@ -208,23 +207,23 @@ class _Desugar:
                     if isinstance(step, gast.Constant) and isinstance(step.value, complex):
                         bounds = [item.lower or gast.Constant(value=0, kind=None), item.upper]
                         count = gast.Constant(value=int(abs(step.value)), kind=None)
-                        parts.append(np_call("linspace", bounds + [count], item))
+                        parts.append(self.np_call("linspace", bounds + [count], item))
                         continue
                     literal = step is None or _real(step) or isinstance(step, gast.UnaryOp) and _real(step.operand)
                     if item.upper is None or not literal:  # (a complex step held in a variable is a count)
                         self.refuse(item, "this slice in np.r_[...]", "make the range with np.arange or np.linspace")
                     bounds = [item.lower or gast.Constant(value=0, kind=None), item.upper] + ([step] if step else [])
-                    parts.append(np_call("arange", bounds, item))
+                    parts.append(self.np_call("arange", bounds, item))
                 elif trick is np.r_:
-                    parts.append(np_call("atleast_1d", [item], item))
+                    parts.append(self.np_call("atleast_1d", [item], item))
                 else:
                     # np.c_'s column of one item, (n,) -> (n, 1), () -> (1, 1), 2-d and more as they are, is
                     # np.column_stack of the item alone (np.column_stack of them all joins on axis 1, not -1)
                     alone = _at(gast.Tuple(elts=[item], ctx=gast.Load()), item)
-                    parts.append(np_call("column_stack", [alone], item))
+                    parts.append(self.np_call("column_stack", [alone], item))
             joined = _at(gast.Tuple(elts=parts, ctx=gast.Load()), child)
             axis = [gast.keyword(arg="axis", value=gast.Constant(value=-1, kind=None))] if trick is np.c_ else []
-            _set(owner, field, index, np_call("concatenate", [joined], child, axis))
+            _set(owner, field, index, self.np_call("concatenate", [joined], child, axis))
 
     def pairs(self):
         """``list(enumerate(xs))`` and ``list(zip(a, b))`` (``tuple(...)`` too) become the list comprehensions
@@ -519,11 +518,6 @@ class _Desugar:
         target = args.get("a", args.get("arr", args.get("dst")))
         if not isinstance(target, gast.Name):
             self.refuse(call, "%s into something other than a local name" % spelling, "name the array first")
-        numpy = self.bind("np", np)
-
-        def np_call(name, *args):
-            func = _at(gast.Attribute(value=trees.name(numpy), attr=name, ctx=gast.Load()), call)
-            return _at(gast.Call(func=func, args=list(args), keywords=[]), call)
 
         value = args.get("val", args.get("values", args.get("src")))
         if fn is np.fill_diagonal:
@@ -531,20 +525,22 @@ class _Desugar:
             if wrap is not None and not (isinstance(wrap, gast.Constant) and wrap.value is False):
                 self.refuse(wrap, "np.fill_diagonal with wrap=True", "store the diagonal with a[i, i] = v")
             helper = trees.name(self.bind("diagonal_index", runtime.diagonal_index))
-            index = _at(gast.Call(func=helper, args=[np_call("shape", trees.name(target.id))], keywords=[]), call)
+            index = _at(
+                gast.Call(func=helper, args=[self.np_call("shape", [trees.name(target.id)], call)], keywords=[]), call
+            )
         elif fn is np.put_along_axis:
             axis = args.get("axis")
             if axis is None or isinstance(axis, gast.Constant) and axis.value is None:
                 self.refuse(call, "np.put_along_axis with axis=None", "store into a.ravel() copy, then reshape")
             helper = trees.name(self.bind("along_axis", runtime.along_axis))
-            shape = np_call("shape", trees.name(target.id))
+            shape = self.np_call("shape", [trees.name(target.id)], call)
             index = _at(gast.Call(func=helper, args=[args["indices"], axis, shape], keywords=[]), call)
         else:  # np.copyto
             if "casting" in args:
                 self.refuse(args["casting"], "np.copyto with casting=", "store with a[...] = v")
             index = _at(gast.Constant(value=Ellipsis, kind=None), call)
             if "where" in args:
-                value = np_call("where", args["where"], value, trees.name(target.id))
+                value = self.np_call("where", [args["where"], value, trees.name(target.id)], call)
         store = _at(gast.Subscript(value=trees.name(target.id), slice=index, ctx=gast.Store()), call)
         return _at(gast.Assign(targets=[store], value=value, type_comment=None), stmt)
 

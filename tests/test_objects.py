@@ -5,8 +5,8 @@ in forward mode; and the uses that stay refused, each at the user's file:line:co
 
 import copy
 import dataclasses
-import sys
 import functools
+import sys
 
 import numpy as np
 import pytest
