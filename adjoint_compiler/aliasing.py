@@ -383,49 +383,41 @@ def _live_after(stmts, live_out, records, exit_live=None):
     return live
 
 
+def _rewrite_statements(fn, ids, around):
+    """Each statement ``s`` of ``fn`` (in any block) whose id is in ``ids`` replaced by ``around(s)``, a list
+    of statements (``s`` itself among them to keep it)."""
+    for node in trees.walk(fn):
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if isinstance(block, list) and any(id(s) in ids for s in block):
+                block[:] = [t for s in block for t in (around(s) if id(s) in ids else [s])]
+
+
 def _guard_overlaps(fn, ids, source):
     """Around each store ``a[i] = v`` whose ``v`` may view ``a``: keep v's values if it overlaps the
     slots (``overlap_copy``) and check the slots got them (``check_overlap``)."""
     namer = naming.Namer({n.id for n in trees.walk(fn) if isinstance(n, gast.Name)})
-    for node in trees.walk(fn):
-        for field in ("body", "orelse"):
-            block = getattr(node, field, None)
-            if not isinstance(block, list) or not any(id(s) in ids for s in block):
-                continue
-            out = []
-            for s in block:
-                if id(s) in ids:
-                    loc = source.location(s) if source is not None else None
-                    where = trees.place(loc)
-                    construct = "%s[...] = ..." % trees.stored_into(s)
 
-                    def slots():  # the target read: a[i], or a[i][j] of a store into an element of an element
-                        read = trees.clone(s.targets[0])
-                        for n in trees.walk(read):
-                            if hasattr(n, "ctx"):
-                                n.ctx = gast.Load()
-                        return read
+    def around(s):
+        where = trees.place(source.location(s) if source is not None else None)
+        construct = "%s[...] = ..." % trees.stored_into(s)
 
-                    kept = namer.fresh(naming.OVERLAP)
-                    out.append(
-                        gast.copy_location(
-                            trees.assign(kept, trees.call("overlap_copy", slots(), trees.clone(s.value))), s
-                        )
-                    )
-                    out.append(s)
-                    out.append(
-                        gast.copy_location(
-                            gast.Expr(
-                                value=trees.call(
-                                    "check_overlap", slots(), trees.name(kept), trees.const(construct), *where
-                                )
-                            ),
-                            s,
-                        )
-                    )
-                    continue
-                out.append(s)
-            block[:] = out
+        def slots():  # the target read: a[i], or a[i][j] of a store into an element of an element
+            read = trees.clone(s.targets[0])
+            for n in trees.walk(read):
+                if hasattr(n, "ctx"):
+                    n.ctx = gast.Load()
+            return read
+
+        kept = namer.fresh(naming.OVERLAP)
+        check = trees.call("check_overlap", slots(), trees.name(kept), trees.const(construct), *where)
+        return [
+            gast.copy_location(trees.assign(kept, trees.call("overlap_copy", slots(), trees.clone(s.value))), s),
+            s,
+            gast.copy_location(gast.Expr(value=check), s),
+        ]
+
+    _rewrite_statements(fn, ids, around)
 
 
 def _repeated_levels(points):
@@ -451,42 +443,28 @@ def _repeated_levels(points):
 def _guard_repeats(fn, levels, source):
     """Before each store ``a[i][j] = v`` through a container that may hold one object twice:
     ``check_distinct(a, i, ...)``, which refuses, at run time, an ``a[i]`` that is also another element of ``a``."""
-    for node in trees.walk(fn):
-        for field in ("body", "orelse"):
-            block = getattr(node, field, None)
-            if not isinstance(block, list) or not any(id(s) in levels for s in block):
-                continue
-            out = []
-            for s in block:
-                if id(s) in levels:
-                    target = trees.element_store(s)
-                    chain = []
-                    part = target.value
-                    while isinstance(part, gast.Subscript):
-                        chain.append(part)
-                        part = part.value
-                    chain.reverse()  # a[i], a[i][j], ...: chain[k] indexes the k-th container
-                    where = trees.place(source.location(s) if source is not None else None)
-                    construct = trees.const("%s[...][...] = ..." % trees.store_root(target).id)
-                    for k in levels[id(s)]:
-                        check = trees.call(
-                            "check_distinct",
-                            trees.clone(chain[k].value),
-                            trees.clone(chain[k].slice),
-                            construct,
-                            *where,
-                        )
-                        out.append(gast.copy_location(gast.Expr(value=check), s))
-                out.append(s)
-            block[:] = out
+
+    def around(s):
+        target = trees.element_store(s)
+        chain = []
+        part = target.value
+        while isinstance(part, gast.Subscript):
+            chain.append(part)
+            part = part.value
+        chain.reverse()  # a[i], a[i][j], ...: chain[k] indexes the k-th container
+        where = trees.place(source.location(s) if source is not None else None)
+        construct = trees.const("%s[...][...] = ..." % trees.store_root(target).id)
+        checks = [
+            trees.call("check_distinct", trees.clone(chain[k].value), trees.clone(chain[k].slice), construct, *where)
+            for k in levels[id(s)]
+        ]
+        return [gast.copy_location(gast.Expr(value=check), s) for check in checks] + [s]
+
+    _rewrite_statements(fn, levels, around)
 
 
 def _drop_statements(fn, ids):
-    for node in trees.walk(fn):
-        for field in ("body", "orelse"):
-            block = getattr(node, field, None)
-            if isinstance(block, list):
-                block[:] = [s for s in block if id(s) not in ids]
+    _rewrite_statements(fn, ids, lambda s: [])
 
 
 def run(fn, source, numbers=()):
@@ -577,19 +555,13 @@ def _guard_arguments(fn, stores, source):
     """Before each store ``a[i][j] = v`` whose ``a[i]`` may be (part of) an argument: ``check_not_argument(a[i],
     (x, ...), ...)``, which refuses one at run time (the gradient never changes an argument the original
     function does not change)."""
-    for node in trees.walk(fn):
-        for field in ("body", "orelse"):
-            block = getattr(node, field, None)
-            if not isinstance(block, list) or not any(id(s) in stores for s in block):
-                continue
-            out = []
-            for s in block:
-                if id(s) in stores:
-                    target = trees.element_store(s)
-                    where = trees.place(source.location(s) if source is not None else None)
-                    construct = trees.const("%s[...][...] = ..." % trees.store_root(target).id)
-                    params = gast.Tuple(elts=[trees.name(p) for p in stores[id(s)]], ctx=gast.Load())
-                    check = trees.call("check_not_argument", trees.clone(target.value), params, construct, *where)
-                    out.append(gast.copy_location(gast.Expr(value=check), s))
-                out.append(s)
-            block[:] = out
+
+    def around(s):
+        target = trees.element_store(s)
+        where = trees.place(source.location(s) if source is not None else None)
+        construct = trees.const("%s[...][...] = ..." % trees.store_root(target).id)
+        params = gast.Tuple(elts=[trees.name(p) for p in stores[id(s)]], ctx=gast.Load())
+        check = trees.call("check_not_argument", trees.clone(target.value), params, construct, *where)
+        return [gast.copy_location(gast.Expr(value=check), s), s]
+
+    _rewrite_statements(fn, stores, around)
