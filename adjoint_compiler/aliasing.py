@@ -467,10 +467,82 @@ def _drop_statements(fn, ids):
     _rewrite_statements(fn, ids, lambda s: [])
 
 
+class _KeptElement(UnsupportedError):
+    """A store into an array while ``name``, read from it earlier, is still used."""
+
+    def __init__(self, name, *args):
+        super().__init__(*args)
+        self.name = name
+
+
 def run(fn, source, numbers=()):
     """``fn`` with its guards settled (a new tree when any changed) if every store is an update of an
     unshared local; raise UnsupportedError otherwise. ``numbers``: parameters known to hold numbers (the
-    differentiated function's float arguments), which no store can change."""
+    differentiated function's float arguments), which no store can change.
+
+    ``t = a[i]`` kept while ``a[i] = v`` changes ``a`` (a swap) is a number, a copy, unless ``a`` has rows:
+    such reads are checked where they run (``element_value``) and taken as new objects."""
+    checked = set()
+    while True:
+        try:
+            return _run(fn, source, numbers)
+        except _KeptElement as kept:
+            if kept.name is None or kept.name in checked or source is None:
+                raise
+            checked.add(kept.name)
+            fn = _checked_elements(fn, kept.name, source)
+            if fn is None:
+                raise
+
+
+def _element_read(stmt, name):
+    """Whether ``stmt`` is ``name = a[i]`` (or ``a[i, j]``): one element of a local, no slice."""
+    if not (
+        isinstance(stmt, gast.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], gast.Name)
+        and stmt.targets[0].id == name
+    ):
+        return False
+    value = stmt.value
+    return (
+        isinstance(value, gast.Subscript)
+        and isinstance(value.value, gast.Name)
+        and not any(
+            isinstance(n, gast.Slice) or isinstance(n, gast.Constant) and n.value in (None, Ellipsis)
+            for n in trees.breadth_first(value.slice)
+        )
+    )
+
+
+def _spelled(fn, name):
+    """``name``, or for a compiler's temporary (``a[0], a[1] = a[1:], a[:1]``'s parts) the expression it holds."""
+    if not name.startswith("_"):
+        return name
+    made = [s for s in trees.statements(fn) if trees.assigned_name(s) == name]
+    return trees.unparse(made[0].value) if len(made) == 1 and isinstance(made[0].value, gast.Subscript) else name
+
+
+def _checked_elements(fn, name, source):
+    """A copy of ``fn`` where each ``name = a[i]`` is followed by ``name = element_value(name, ...)``, or
+    None where ``name`` is bound in any other way."""
+    fn = trees.clone(fn)
+    reads = [s for s in trees.statements(fn) if _element_read(s, name)]
+    stores = [n for n in trees.walk(fn) if isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Store)]
+    if not reads or len(stores) != len(reads) or name in {a.id for a in fn.args.args}:
+        return None
+    helper = source.bind("element_value", runtime.element_value)
+
+    def after(s):
+        construct = trees.const("%s, kept while %s changes in place," % (trees.unparse(s.value), s.value.value.id))
+        check = trees.call(helper, trees.name(name), construct, *trees.place(source.location(s)))
+        return [s, gast.copy_location(trees.assign(name, check), s)]
+
+    _rewrite_statements(fn, {id(s) for s in reads}, after)
+    return fn
+
+
+def _run(fn, source, numbers):
     local = trees.local_names(fn)
     stores = [
         s
@@ -541,10 +613,13 @@ def run(fn, source, numbers=()):
                 )
         for other in sorted(live.get(id(s), ())):
             if other != name and other in state and points.closure(state[other], inner) & written:
-                raise UnsupportedError(
-                    "in-place update of %s while %s (a view or copy of the same array) is still used" % (name, other),
+                shown = _spelled(fn, other)
+                raise _KeptElement(
+                    # an element of an array may be a number (checked when it runs); of a list, a row it holds
+                    None if written <= points.containers else other,
+                    "in-place update of %s while %s (a view or copy of the same array) is still used" % (name, shown),
                     where(s),
-                    "take a copy where %s is made (%s = ....copy())" % (other, other),
+                    "take a copy where %s is made (%s.copy())" % (shown, shown if shown != other else other + " = ..."),
                 )
     if points.arguments:
         _guard_arguments(fn, points.arguments, source)

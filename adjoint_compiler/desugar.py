@@ -490,6 +490,25 @@ class _Desugar:
             stmt.targets = [self.target_parts(t, out) if isinstance(t, gast.Subscript) else t for t in stmt.targets]
             out.append(stmt)
             return
+        target = stmt.targets[0]
+        if (
+            len(stmt.targets) == 1
+            and isinstance(target, (gast.Tuple, gast.List))
+            and isinstance(stmt.value, (gast.Tuple, gast.List))
+            and len(target.elts) == len(stmt.value.elts)
+            and not any(isinstance(e, (gast.Starred, gast.Tuple, gast.List)) for e in target.elts + stmt.value.elts)
+        ):
+            # a[i], a[j] = a[j], a[i]: every part read first, then stored in turn, as Python does
+            parts = []
+            for elt in stmt.value.elts:
+                head, load = self.temp("part", stmt, elt)
+                out.append(head)
+                parts.append(load)
+            for elt, part in zip(target.elts, parts):
+                if isinstance(elt, gast.Subscript):
+                    elt = self.target_parts(elt, out)
+                self.unpack(elt, part, stmt, out)
+            return
         if len(stmt.targets) > 1 or not isinstance(stmt.value, gast.Name):
             head, stmt.value = self.temp("tuple", stmt, stmt.value)
             out.append(head)
@@ -606,18 +625,20 @@ class _Desugar:
                 self.unpack_one(elt, _at(part, near), near, out)
             return
         names = []
-        inner = []
+        inner = []  # (target, the name its part is unpacked to): nested tuples, and stores a[i] = part
         for elt in elts:
-            if isinstance(elt, (gast.Tuple, gast.List)):
-                head, load = self.temp("tuple", near, None)
+            if isinstance(elt, gast.Name):
+                names.append(elt)
+            else:
+                head, load = self.temp("tuple" if isinstance(elt, (gast.Tuple, gast.List)) else "part", near, None)
                 names.append(trees.name(head.targets[0].id, store=True))
                 inner.append((elt, load))
-            else:
-                names.append(elt)
         out.append(
             _at(gast.Assign(targets=[gast.Tuple(elts=names, ctx=gast.Store())], value=value, type_comment=None), near)
         )
         for elt, load in inner:
+            if isinstance(elt, gast.Subscript):
+                elt = self.target_parts(elt, out)  # its index is evaluated when it is assigned, as in Python
             self.unpack(elt, load, near, out)
 
     def unpack_one(self, target, value, near, out):
@@ -1512,11 +1533,12 @@ def _split_chain(node):
 
 
 def _flat(target):
-    """A target the later passes take as is: a name, a subscript, or a tuple of names."""
+    """A target the later passes take as is: a name, a subscript, or a tuple of names (``a[0], a[1] = v``
+    becomes one store per element, of a tuple made first, as Python assigns them)."""
     if isinstance(target, (gast.Name, gast.Subscript, gast.Attribute)):
         return True
     if isinstance(target, (gast.Tuple, gast.List)):
-        return all(isinstance(e, (gast.Name, gast.Subscript, gast.Attribute)) for e in target.elts)
+        return all(isinstance(e, gast.Name) for e in target.elts)
     return False
 
 

@@ -624,6 +624,22 @@ def check_distinct(container, index, construct, filename, line, col):
             )
 
 
+def element_value(value, construct, filename, line, col):
+    """``t = a[i]`` kept while ``a`` changes in place (a swap): a number is a copy of the element; a row of
+    an array is a view that the store changes too (NumPy's swap of rows gives two equal rows), and a list
+    or dict an element of a list: refused here."""
+    if isinstance(value, (np.ndarray, list, dict)):
+        raise InPlaceUpdateError(
+            "%s is %s that the later store changes, which is not supported by adjoint_compiler; "
+            "take a copy (.copy()) where it is read, or swap rows with a[[i, j]] = a[[j, i]]"
+            % (construct, "a row of the array" if isinstance(value, np.ndarray) else "an object the container holds"),
+            filename,
+            line,
+            col,
+        )
+    return value
+
+
 def check_not_argument(item, arguments, construct, filename, line, col):
     """Before ``a[i][j] = v`` where ``a[i]`` may be an argument of the function or part of one (``a = [x, y]``):
     refuse one that is (the compiled code would change the caller's object where it works on its own)."""
@@ -1048,6 +1064,7 @@ HELPERS = (
     "loop_keys_dot",
     "keys_of",
     "check_distinct",
+    "element_value",
     "check_element_index",
     "check_not_argument",
     "zip_length",
@@ -1100,6 +1117,7 @@ DEPENDS = {
     "zip_columns": ("loop_length", "InPlaceUpdateError"),
     "keys_of": ("InPlaceUpdateError",),
     "check_distinct": ("InPlaceUpdateError",),
+    "element_value": ("InPlaceUpdateError",),
     "contents_of": ("_inner_objects",),
     "put_contents": ("put_back", "_owned_copies", "_given_back"),
     "check_element_index": ("InPlaceUpdateError",),

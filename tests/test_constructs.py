@@ -1047,6 +1047,41 @@ CONSTRUCTS = [
     ),
     (
         "NumPy",
+        "swaps `a[i], a[j] = a[j], a[i]` and `t = a[i]; a[i] = a[j]; a[j] = t`",
+        "supported",
+        "np.array([0.9, 0.3, 1.1, -0.2])",
+        """
+        import numpy as np
+
+        def f(x):
+            a = x * 1.0
+            for i in range(len(a)):
+                for j in range(len(a) - 1 - i):
+                    if a[j] > a[j + 1]:
+                        a[j], a[j + 1] = a[j + 1], a[j]
+            t = a[0]
+            a[0] = a[3]
+            a[3] = t
+            return np.sum(a * np.arange(1.0, 5.0))
+        """,
+    ),
+    (
+        "NumPy",
+        "a swap of rows that are views (`A[0], A[1] = A[1], A[0]`: NumPy gives two equal rows)",
+        "refused",
+        "A[0], kept while A changes in place, is a row",
+        """
+        import numpy as np
+
+        def f(x):
+            v = np.array([x, 2.0 * x, 1.0])
+            A = np.outer(v, v)
+            A[0], A[1] = A[1], A[0]
+            return np.sum(A * x)
+        """,
+    ),
+    (
+        "NumPy",
         "a 2-D array written row by row, `a[i][j] = v`; a list of arrays, `xs[k][i] = v`",
         "supported",
         "np.array([0.3, -0.7, 0.2])",
