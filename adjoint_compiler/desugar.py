@@ -424,6 +424,16 @@ class _Desugar:
         if kind.__name__ == "TypeAlias":  # Python >= 3.12: type X = ...
             self.type_alias(stmt)
             return
+        if kind is gast.Expr and self.fills(stmt.value):
+            # a.fill(v): a[...] = v (an array's method; a list has none, and the store raises for one too)
+            call = stmt.value
+            every = _at(gast.Constant(value=Ellipsis, kind=None), call)
+            store = _at(gast.Subscript(value=trees.name(call.func.value.id), slice=every, ctx=gast.Store()), call)
+            stmt, kind = _at(gast.Assign(targets=[store], value=call.args[0], type_comment=None), stmt), gast.Assign
+        if kind in (gast.Expr, gast.Assign) and self.writes_out(stmt.value):
+            for part in self.out_as_store(stmt):
+                self.statement(part, out)
+            return
         if kind is gast.Expr and isinstance(stmt.value, gast.Call) and _writer(self.resolve(stmt.value.func)):
             stmt = self.writer_as_store(stmt)
             kind = type(stmt)
@@ -562,6 +572,55 @@ class _Desugar:
                 value = self.np_call("where", [args["where"], value, trees.name(target.id)], call)
         store = _at(gast.Subscript(value=trees.name(target.id), slice=index, ctx=gast.Store()), call)
         return _at(gast.Assign(targets=[store], value=value, type_comment=None), stmt)
+
+    def fills(self, call):
+        return (
+            isinstance(call, gast.Call)
+            and isinstance(call.func, gast.Attribute)
+            and call.func.attr == "fill"
+            and isinstance(call.func.value, gast.Name)
+            and call.func.value.id in trees.local_names(self.fn)
+            and len(call.args) == 1
+            and not isinstance(call.args[0], gast.Starred)
+            and not call.keywords
+        )
+
+    def writes_out(self, call):
+        """Whether ``call`` is a NumPy function's with ``out=`` a local name (or a tuple of one)."""
+        if not isinstance(call, gast.Call):
+            return False
+        out = [k.value for k in call.keywords if k.arg == "out"]
+        if len(out) != 1 or any(k.arg is None for k in call.keywords):
+            return False
+        target = out[0]
+        if isinstance(target, gast.Tuple) and len(target.elts) == 1:
+            target = target.elts[0]
+        fn = self.resolve(call.func)
+        numpy = isinstance(fn, np.ufunc) or (getattr(fn, "__module__", None) or "").startswith("numpy")
+        root = trees.store_root(target) if isinstance(target, gast.Subscript) else target
+        return numpy and isinstance(root, gast.Name) and root.id in trees.local_names(self.fn)
+
+    def out_as_store(self, stmt):
+        """``np.exp(a, out=a)`` as the store it is, ``a[...] = np.exp(a)`` (NumPy computes as if its inputs
+        were copied first, where they overlap ``out``); ``b = np.add(x, y, out=a)`` also binds ``b = a``.
+        ``where=`` beside ``out=`` is refused: the masked-out places would be computed, and differentiated."""
+        call = stmt.value
+        if any(k.arg == "where" for k in call.keywords):
+            self.refuse(call, "out= with where=", "compute the result, then store it with a[mask] = ...")
+        target = [k.value for k in call.keywords if k.arg == "out"][0]
+        if isinstance(target, gast.Tuple):
+            target = target.elts[0]
+        call.keywords = [k for k in call.keywords if k.arg != "out"]
+        if isinstance(target, gast.Subscript):  # out=a[1:]: a store into that part of a
+            store = trees.clone(target)
+            store.ctx = gast.Store()
+        else:
+            every = _at(gast.Constant(value=Ellipsis, kind=None), call)
+            store = _at(gast.Subscript(value=trees.name(target.id), slice=every, ctx=gast.Store()), call)
+        parts = [_at(gast.Assign(targets=[store], value=call, type_comment=None), stmt)]
+        if isinstance(stmt, gast.Assign):
+            parts.append(_at(gast.Assign(targets=stmt.targets, value=target, type_comment=None), stmt))
+        return parts
 
     def add_at_as_store(self, stmt):
         """``np.add.at(a, indices, b)``: ``a[...] = added_at(a, indices, b)``, the sums (repeated indices

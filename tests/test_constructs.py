@@ -1142,15 +1142,34 @@ CONSTRUCTS = [
     ),
     (
         "NumPy",
-        "`out=` arguments",
-        "refused",
-        "out=",
+        "`out=` arguments of NumPy functions (`np.exp(a, out=a)`, `out=a[1:]`), `a.fill(v)`",
+        "supported",
+        "np.array([0.3, -0.7, 1.1])",
         """
         import numpy as np
 
         def f(x):
             y = np.zeros(3)
-            np.multiply(x, x, out=y)
+            z = np.multiply(x, x, out=y)
+            s = np.sum(z * x)
+            np.exp(y, out=y)
+            np.add(y[1:], x[:-1], out=y[:-1])
+            s = s + np.sum(y**2)
+            y.fill(x[0])
+            return s + np.sum(y * x)
+        """,
+    ),
+    (
+        "NumPy",
+        "`out=` with `where=`",
+        "refused",
+        "out= with where=",
+        """
+        import numpy as np
+
+        def f(x):
+            y = np.zeros(3) + x
+            np.sqrt(y, out=y, where=y > 0.5)
             return np.sum(y)
         """,
     ),

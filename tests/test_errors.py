@@ -216,7 +216,7 @@ def test_known_array_methods_are_differentiated():
 
 def numpy_out_argument(x):
     a = np.zeros(3)
-    np.multiply(a, x, out=a)  # <- np.multiply
+    np.multiply(a, x, out=a, where=x > 0)  # <- np.multiply
     return np.sum(a)
 
 
