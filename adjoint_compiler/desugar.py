@@ -44,6 +44,7 @@ import inspect
 import itertools
 import math
 import sysconfig
+import types
 
 import gast
 import numpy as np
@@ -119,10 +120,38 @@ class _Desugar:
             if any(isinstance(n, _COMPREHENSIONS + (gast.NamedExpr,)) for n in trees.breadth_first(default)):
                 self.refuse(default, "a comprehension or := in a parameter default", "compute it in the body")
         self.sets()
+        self.missing_attributes()
         self.index_tricks()
         self.made_functions()
         self.pairs()
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
+
+    def missing_attributes(self):
+        """``np.trapz(...)`` where NumPy has no ``trapz`` (code written for several versions of a library):
+        ``missing_attribute(np, 'trapz')``, which raises Python's AttributeError if it is reached; the
+        call's arguments go with it, as Python looks the attribute up first."""
+        if self.source is None:
+            return
+        local = trees.local_names(self.fn)
+        found = []
+        for owner in trees.walk(self.fn):
+            for field in owner._fields:
+                value = getattr(owner, field, None)
+                for index, child in enumerate(value if isinstance(value, list) else [value]):
+                    node = child.func if isinstance(child, gast.Call) else child
+                    if not (isinstance(node, gast.Attribute) and isinstance(node.ctx, gast.Load)):
+                        continue
+                    base = source_mod.global_value(node.value, self.source, local)
+                    if isinstance(base, types.ModuleType) and not hasattr(base, node.attr):
+                        found.append((owner, field, index if isinstance(value, list) else None, child, node))
+        for owner, field, index, child, node in found:
+            helper = trees.name(self.bind("missing_attribute", runtime.missing_attribute))
+            where = trees.place(self.source.location(node))
+            call = _at(gast.Call(func=helper, args=[node.value, trees.const(node.attr)] + where, keywords=[]), child)
+            if index is None:
+                setattr(owner, field, call)
+            else:
+                getattr(owner, field)[index] = call
 
     def made_functions(self):
         """``make(x)(y)``, where ``make`` is a nested function or a user function that defines functions:
@@ -997,7 +1026,7 @@ class _Desugar:
         self.tries += 1
         marker = self.bind("try_", runtime.try_)
         clauses = [h.type.elts if isinstance(h.type, gast.Tuple) else [h.type] for h in stmt.handlers]
-        for t in (t for types in clauses for t in types):
+        for t in (t for kinds in clauses for t in kinds):
             if not _is_chain(t):
                 self.refuse(t, "an except clause whose exception is computed", "name the exception class")
         types = [t for types in clauses for t in types]

@@ -1389,7 +1389,13 @@ def centered_pad(c, shape):
     return np.pad(c, pads)
 
 
-HELPERS = HELPERS + ("no_derivative", "is_none", "centered", "centered_pad")
+def missing_attribute(module, attr, filename, line, col):
+    """``module.attr`` where the module has no such attribute (a branch for another version of a library,
+    ``np.trapezoid if hasattr(np, "trapezoid") else np.trapz``): raises as Python would, where it is reached."""
+    raise AttributeError("%s:%d:%d: module %r has no attribute %r" % (filename, line, col, module.__name__, attr))
+
+
+HELPERS = HELPERS + ("no_derivative", "is_none", "centered", "centered_pad", "missing_attribute")
 STATIC = STATIC + ("is_none",)
 
 # ---- reduce13 (issue #13): NumPy reductions and element-wise functions ----------------------------
