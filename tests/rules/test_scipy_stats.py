@@ -444,3 +444,68 @@ def test_t_cdf_in_df_is_refused():
     with pytest.raises(ac.UnsupportedError, match="t.cdf with respect to its parameter df"):
         ac.jvp(t_cdf_in_df, wrt=1)(0.3, 2.5, 1.0)
     check_grads(t_cdf_in_df, [0.3, 2.5], wrt=0)
+
+
+def gamma_cdf(x, a):
+    return np.sum(scipy_stats.gamma.cdf(x, a))
+
+
+def beta_cdf(x, a, b):
+    return np.sum(scipy_stats.beta.cdf(x, a, b))
+
+
+def chi2_cdf(x, df):
+    return np.sum(scipy_stats.chi2.cdf(x, df))
+
+
+def t_logcdf(x, df):
+    return np.sum(scipy_stats.t.logcdf(x, df) + scipy_stats.t.logsf(x, df) + scipy_stats.t.sf(x, df))
+
+
+@pytest.mark.parametrize(
+    "f, args, refused, name",
+    [
+        (gamma_cdf, [np.array([0.5, 2.0]), 2.5], 1, "gamma.cdf with respect to its parameter a"),
+        (beta_cdf, [np.array([0.2, 0.7]), 2.5, 1.5], 1, "beta.cdf with respect to its parameter a"),
+        (beta_cdf, [np.array([0.2, 0.7]), 2.5, 1.5], 2, "beta.cdf with respect to its parameter b"),
+        (chi2_cdf, [np.array([0.5, 2.0]), 3.0], 1, "chi2.cdf with respect to its parameter df"),
+        (t_logcdf, [np.array([-0.5, 2.0]), 3.0], 1, r"t.(logcdf|logsf|sf) with respect to its parameter df"),
+    ],
+)
+def test_cdf_in_a_shape_is_refused_at_compile_time_and_in_x_is_fine(f, args, refused, name):
+    # no closed form in the shape: refused at the call (never a zero derivative), in both modes; x alone is fine
+    where = r"test_scipy_stats.py:\d+:\d+: .*" + name
+    with pytest.raises(ac.UnsupportedError, match=where):
+        ac.grad(f, wrt=(0, refused))(*args)
+    with pytest.raises(ac.UnsupportedError, match=where):
+        ac.jvp(f, wrt=refused)(*args, 1.0)
+    check_grads(f, args, wrt=0)
+    _, t = ac.jvp(f, wrt=0)(*args, np.ones(2))
+    assert t == pytest.approx(ac.grad(f, wrt=0)(*args).sum())
+
+
+def poisson_cdf_in_k(k, mu):
+    return np.sum(scipy_stats.poisson.cdf(k, mu))
+
+
+def test_poisson_cdf_is_constant_in_k_and_matches_the_pmf_sum_in_mu():
+    # d/dmu sum_{j <= k} pmf(j, mu) telescopes to -pmf(k, mu): compared with the sum of the pmf's own rule
+    k, mu = np.array([0.0, 2.0, 5.0]), 2.5
+    assert np.all(ac.grad(poisson_cdf_in_k, wrt=0)(k, mu) == 0.0)
+    by_sum = sum(
+        registry.lookup(scipy_stats.poisson.pmf).rule(1.0, scipy_stats.poisson.pmf(j, mu), j, mu)[1] for j in range(6)
+    )
+    assert ac.grad(poisson_cdf_in_k, wrt=1)(np.array([5.0]), mu) == pytest.approx(by_sum, rel=1e-12)
+
+
+def mvn_pdf_two_ways(x, mean, cov):
+    return np.sum(
+        scipy_stats.multivariate_normal.pdf(x, mean, cov) - np.exp(scipy_stats.multivariate_normal.logpdf(x, mean, cov))
+    )
+
+
+def test_pdf_gradients_are_the_exp_of_the_logpdf_gradients():
+    # pdf == exp(logpdf): the difference's gradient is zero to rounding, in each argument
+    x, mean, cov = R.standard_normal((3, 2)), R.standard_normal(2), _spd(R, 2)
+    for bar in ac.grad(mvn_pdf_two_ways, wrt=(0, 1, 2))(x, mean, cov):
+        assert np.max(np.abs(bar)) < 1e-14
