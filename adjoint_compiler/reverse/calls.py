@@ -137,9 +137,8 @@ def adjoint_call(r, stmt, name, op, g, out):
         )
     for operand, contribution in results:
         if isinstance(operand, gast.Name) and operand.id in act.active and templates.unavailable(contribution):
-            raise UnsupportedError(
-                templates.unavailable(contribution), r.location(stmt), "hold that argument constant (leave it out of wrt)"
-            )
+            hint = "hold that argument constant (leave it out of wrt)"
+            raise UnsupportedError(templates.unavailable(contribution), r.location(stmt), hint)
     r.needs.update((n, v) for n, v in t.globals.items() if n not in runtime.HELPERS)
     same = shapes.shape_kept(op, act)
     results = [(operand, shapes.drop_unbroadcast(c, operand) if operand in same else c) for operand, c in results]

@@ -1,5 +1,6 @@
 """Adjoints of ``scipy.special``: the logistic and softmax family, the error, gamma and beta functions,
-Bessel functions of order 0 and 1, entropies and the normal distribution's ``ndtr`` family.
+Bessel functions (of order 0 and 1, and of any order in x), entropies and the normal distribution's
+``ndtr`` family.
 
 Registered only where SciPy is installed and the user imports ``scipy.special`` (rules/__init__.py);
 rule bodies call SciPy through the module bound here as ``scipy_special``, so emitted code reads
@@ -11,10 +12,13 @@ passing one is refused at its place (``got an unexpected ... argument``).
 
 Conventions at special points, those of SciPy's values and of JAX's derivatives: ``xlogy(0, y)`` is 0
 for every y, so its derivative in y is 0 there and in x it is ``log(y)`` (JAX's); ``i0e``/``i1e``
-take the subgradient of ``|x|`` with ``np.sign(0) == 0``. ``gammainc``/``gammaincc`` are
-differentiated in ``x`` only: their derivative in the shape ``a`` has no closed form, and an active
-``a`` raises ``NotImplementedError`` naming it when the gradient runs (``runtime.no_derivative``; not at compile
-time: a rule cannot tell an active argument from a constant).
+take the subgradient of ``|x|`` with ``np.sign(0) == 0``; ``rgamma``'s derivative at the poles of Gamma is
+the limit ``(-1)^n n!``. ``gammainc``/``gammaincc``/``betainc`` are differentiated in ``x`` only: their
+derivative in a shape has no closed form, and neither has that of a Bessel function (``jv``, ``yv``,
+``iv``, ``ive``, ``kv``, ``kve``) in its real order: the rule's result for it is
+``runtime.no_derivative(...)``, which the compiler refuses with a located ``UnsupportedError`` at a call
+where that argument is differentiated (``templates.unavailable``). ``yn``'s and ``polygamma``'s integer
+orders get no derivative; ``gammasgn`` is declared piecewise constant.
 
 Invariant: each rule gives each operand's cotangent in that operand's shape (``unbroadcast`` for the
 binary ufuncs), and every formula is the derivative of SciPy's function on its real domain.

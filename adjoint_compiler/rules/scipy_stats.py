@@ -1,6 +1,7 @@
-"""Adjoints of ``scipy.stats`` densities: ``norm`` (logpdf, pdf, cdf, logcdf, sf), ``t`` (logpdf, pdf, cdf),
-``gamma``, ``beta``, ``laplace``, ``expon`` and ``uniform`` logpdf, ``poisson`` (logpmf, pmf),
-``multivariate_normal.logpdf`` and ``dirichlet.logpdf``, with their tangent rules.
+"""Adjoints of ``scipy.stats`` distributions: ``norm`` (logpdf, pdf, cdf, logcdf, sf, logsf, ppf, isf),
+``t`` (logpdf, pdf, cdf, sf, logcdf, logsf), ``gamma`` and ``beta`` (logpdf, pdf, cdf), ``chi2`` (logpdf,
+pdf, cdf), ``laplace``, ``expon`` and ``uniform`` logpdf, ``poisson`` (logpmf, pmf, cdf),
+``multivariate_normal`` and ``dirichlet`` (logpdf, pdf), with their tangent rules.
 
 They are methods of distribution objects: ``scipy.stats.norm.logpdf`` is a new bound method at each
 access, but bound methods of one object compare (and hash) equal, so the registry keys the rule on one
@@ -9,10 +10,12 @@ an object. Registered only where SciPy is installed and the user imports ``scipy
 (rules/__init__.py). A rule's parameters are the method's (``x, loc, scale`` for a location-scale
 family, the shapes first): a keyword it does not model (``allow_singular=``) is refused at the call.
 
-Every parameter is differentiated where the density is differentiable in it, with two exceptions: the
-``t`` distribution's cdf in ``df`` (an incomplete beta function of df: no closed form) raises
-``NotImplementedError`` naming it when the gradient runs (``runtime.no_derivative``); the count ``k`` and the integer
-``loc`` of ``poisson`` get no derivative (the pmf is piecewise constant in them).
+Every parameter is differentiated where the function is differentiable in it, with two exceptions: a cdf
+in a shape parameter (``t``'s cdf, sf, logcdf and logsf in ``df``, ``gamma.cdf`` in ``a``, ``beta.cdf`` in ``a`` and
+``b``, ``chi2.cdf`` in ``df``: incomplete beta and gamma functions, no closed form) is refused with a located
+``UnsupportedError`` where that argument is differentiated (the rule's result is ``runtime.no_derivative``);
+the count ``k`` and the integer ``loc`` of ``poisson`` get no derivative (piecewise constant in them).
+``poisson.cdf`` in ``mu`` is ``-pmf(floor(k - loc), mu)`` (the regularized upper gamma function Q(n + 1, mu)).
 
 ``multivariate_normal`` reads only the lower triangle of a full ``cov`` (SciPy factors it with
 ``eigh(lower=True)``), so its gradient is the derivative of that: ``2 tril(S) - diag(S)`` for the

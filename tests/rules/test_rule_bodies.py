@@ -106,9 +106,10 @@ def assert_inlinable(rule, module, fragment=False):
         pass
     elif len(params) > 3:
         returned = last.value
-        if isinstance(returned, ast.Call) and isinstance(returned.func, ast.Name) and returned.func.id in module.__dict__:
+        called = returned.func.id if isinstance(returned, ast.Call) and isinstance(returned.func, ast.Name) else None
+        if called in module.__dict__:
             # the whole tuple from a fragment (scipy_stats.dirichlet_bars, shared by the logpdf and the pdf)
-            piece = module.__dict__[returned.func.id]
+            piece = module.__dict__[called]
             assert getattr(piece, registry.FRAGMENT_MARK, False), rule
             returned = ast.parse(textwrap.dedent(inspect.getsource(piece))).body[0].body[-1].value
         assert isinstance(returned, ast.Tuple) and len(returned.elts) == len(params) - 2, rule
