@@ -1360,8 +1360,9 @@ STATIC = STATIC + ("supported",)
 
 
 def no_derivative(function, parameter, reason):
-    """Stands for the derivative of ``function`` in ``parameter`` where it is not available: emitted code
-    reaches it only where that argument is differentiated, and raises rather than give a wrong gradient (a
+    """Stands for the derivative of ``function`` in ``parameter`` where it is not available, as a rule's result
+    for that parameter: the compiler refuses it at the call where that argument is differentiated
+    (``templates.unavailable``), so emitted code never calls it; a rule called directly raises here (a
     NotImplementedError: this module imports no compiler code, so not the compiler's UnsupportedError)."""
     raise NotImplementedError(
         "the derivative of %s with respect to %s is not supported by adjoint_compiler (%s)"

@@ -323,6 +323,8 @@ class _Tangent:
             raise UnsupportedError(
                 "forward mode (jvp) of this call of %s (%s)" % (_label(op.fn), e), self.location(stmt)
             )
+        except templates.NoDerivative as e:
+            raise UnsupportedError(str(e), self.location(stmt), "hold that argument constant (leave it out of wrt)")
         self.needs.update((n, v) for n, v in t.globals.items() if n not in runtime.HELPERS)
         if value is not None and not self.covers(op, t, prelude, value, target.id):
             # an operand without a tangent may be broadcast: the tangent takes the value's shape

@@ -348,6 +348,27 @@ class Refused(KeyError):
         return "(%s)" % self.args[0]
 
 
+def unavailable(expr):
+    """The message of a rule's result ``no_derivative(function, parameter, reason)`` (runtime.no_derivative: a
+    derivative that is not available), or None for any other result. The compiler refuses such a result for
+    a differentiated operand at compile time, at the call; emitted code never reaches the helper.
+
+    >>> unavailable(trees.quote_expr('no_derivative("scipy.special.gammainc", "a", "no closed form")'))
+    'the derivative of scipy.special.gammainc with respect to its parameter a (no closed form)'
+    >>> unavailable(trees.name("a_bar")) is None
+    True
+    """
+    if not (isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) and expr.func.id == "no_derivative"):
+        return None
+    function, parameter, reason = (_value(a) for a in expr.args)
+    return "the derivative of %s with respect to its parameter %s (%s)" % (function, parameter, reason)
+
+
+class NoDerivative(Exception):
+    """A differentiated operand whose rule result is ``no_derivative(...)`` (``unavailable``); its message says
+    which derivative."""
+
+
 def bind(t, args, kwargs):
     """Map the rule's parameters to call operands (atoms); missing ones take the rule's defaults."""
     mapping = {}
@@ -442,6 +463,8 @@ def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=Fal
         key = i if i < len(args) else p
         r = t.results[i]
         if key in dots and dots[key] is not None and not (isinstance(r, gast.Constant) and r.value is None):
+            if unavailable(r):
+                raise NoDerivative(unavailable(r))
             active.append((p, dots[key]))
     if not active:
         return [], None

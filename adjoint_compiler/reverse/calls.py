@@ -135,6 +135,10 @@ def adjoint_call(r, stmt, name, op, g, out):
             r.location(stmt),
             "nest the calls where that means the same, e.g. max(max(a, b), c)",
         )
+    for operand, contribution in results:
+        if isinstance(operand, gast.Name) and operand.id in act.active and templates.unavailable(contribution):
+            hint = "hold that argument constant (leave it out of wrt)"
+            raise UnsupportedError(templates.unavailable(contribution), r.location(stmt), hint)
     r.needs.update((n, v) for n, v in t.globals.items() if n not in runtime.HELPERS)
     same = shapes.shape_kept(op, act)
     results = [(operand, shapes.drop_unbroadcast(c, operand) if operand in same else c) for operand, c in results]

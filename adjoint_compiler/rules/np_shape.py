@@ -169,7 +169,9 @@ def hstack_adjoint(g, ans, tup):
     return _blocks(g, tup, promoted, 0 if np.ndim(items[0]) <= 1 else 1)
 
 
-@adjoint(np.vstack, linear="first")
+# np.row_stack: vstack's deprecated alias (NumPy 2.0), a Python function calling vstack with dtype= and casting=,
+# which vstack's rule does not take: given vstack's rule itself, where NumPy still has it
+@adjoint(np.vstack, *([np.row_stack] if hasattr(np, "row_stack") else []), linear="first")
 def vstack_adjoint(g, ans, tup):
     # vstack concatenates np.atleast_2d of each input along axis 0: a 1-d input
     # (n,) owns one (1, n) row block, reshaped back to (n,).

@@ -1,5 +1,6 @@
 """Adjoints of ``scipy.special``: the logistic and softmax family, the error, gamma and beta functions,
-Bessel functions of order 0 and 1, entropies and the normal distribution's ``ndtr`` family.
+Bessel functions (of order 0 and 1, and of any order in x), entropies and the normal distribution's
+``ndtr`` family.
 
 Registered only where SciPy is installed and the user imports ``scipy.special`` (rules/__init__.py);
 rule bodies call SciPy through the module bound here as ``scipy_special``, so emitted code reads
@@ -11,10 +12,13 @@ passing one is refused at its place (``got an unexpected ... argument``).
 
 Conventions at special points, those of SciPy's values and of JAX's derivatives: ``xlogy(0, y)`` is 0
 for every y, so its derivative in y is 0 there and in x it is ``log(y)`` (JAX's); ``i0e``/``i1e``
-take the subgradient of ``|x|`` with ``np.sign(0) == 0``. ``gammainc``/``gammaincc`` are
-differentiated in ``x`` only: their derivative in the shape ``a`` has no closed form, and an active
-``a`` raises ``NotImplementedError`` naming it when the gradient runs (``runtime.no_derivative``; not at compile
-time: a rule cannot tell an active argument from a constant).
+take the subgradient of ``|x|`` with ``np.sign(0) == 0``; ``rgamma``'s derivative at the poles of Gamma is
+the limit ``(-1)^n n!``. ``gammainc``/``gammaincc``/``betainc`` are differentiated in ``x`` only: their
+derivative in a shape has no closed form, and neither has that of a Bessel function (``jv``, ``yv``,
+``iv``, ``ive``, ``kv``, ``kve``) in its real order: the rule's result for it is
+``runtime.no_derivative(...)``, which the compiler refuses with a located ``UnsupportedError`` at a call
+where that argument is differentiated (``templates.unavailable``). ``yn``'s and ``polygamma``'s integer
+orders get no derivative; ``gammasgn`` is declared piecewise constant.
 
 Invariant: each rule gives each operand's cotangent in that operand's shape (``unbroadcast`` for the
 binary ufuncs), and every formula is the derivative of SciPy's function on its real domain.
@@ -30,7 +34,7 @@ True
 import numpy as np
 from scipy import special as scipy_special
 
-from adjoint_compiler.rules.registry import adjoint, tangent
+from adjoint_compiler.rules.registry import adjoint, nondifferentiable, tangent
 from adjoint_compiler.runtime import is_none, no_derivative, unbroadcast, unreduce
 
 # ---- logistic and softmax --------------------------------------------------------------------------
@@ -136,6 +140,12 @@ def ndtri_adjoint(g, ans, x):
     return g * np.sqrt(2.0 * np.pi) * np.exp(0.5 * ans * ans)
 
 
+@adjoint(scipy_special.erfcx)
+def erfcx_adjoint(g, ans, x):
+    # e^(x^2) erfc(x): 2 x e^(x^2) erfc(x) - 2 / sqrt(pi), reusing the scaled value (no overflow of e^(x^2))
+    return g * (2.0 * x * ans - 2.0 / np.sqrt(np.pi))
+
+
 @adjoint(scipy_special.log_ndtr)
 def log_ndtr_adjoint(g, ans, x):
     # density(x) / ndtr(x) = exp(-x^2 / 2 - ans) / sqrt(2 pi): no underflow of ndtr(x) far in the left tail
@@ -149,6 +159,16 @@ def log_ndtr_adjoint(g, ans, x):
 def gamma_adjoint(g, ans, x):
     # Gamma' = Gamma psi
     return g * ans * scipy_special.digamma(x)
+
+
+@adjoint(scipy_special.rgamma)
+def rgamma_adjoint(g, ans, x):
+    # (1 / Gamma)' = -psi / Gamma; at its zeros x = -n (the poles of Gamma, where psi is infinite) the limit
+    # (-1)^n n! = cos(pi x) Gamma(1 - x)
+    pole = ans == 0.0
+    return g * np.where(
+        pole, np.cos(np.pi * x) * scipy_special.gamma(1.0 - x), -ans * scipy_special.digamma(np.where(pole, 1.0, x))
+    )
 
 
 @adjoint(scipy_special.gammaln)
@@ -208,6 +228,21 @@ def gammaincc_adjoint(g, ans, a, x):
     return (
         no_derivative("scipy.special.gammaincc", "a", "its derivative in the shape a has no closed form"),
         unbroadcast(-g * np.exp(scipy_special.xlogy(a - 1.0, x) - x - scipy_special.gammaln(a)), x),
+    )
+
+
+@adjoint(scipy_special.betainc)
+def betainc_adjoint(g, ans, a, b, x):
+    # I_x(a, b) = int_0^x t^(a-1) (1-t)^(b-1) dt / B(a, b): d/dx = x^(a-1) (1-x)^(b-1) / B(a, b). No closed
+    # form in a or b: refused there.
+    return (
+        no_derivative("scipy.special.betainc", "a", "its derivative in the shape a has no closed form"),
+        no_derivative("scipy.special.betainc", "b", "its derivative in the shape b has no closed form"),
+        unbroadcast(
+            g
+            * np.exp(scipy_special.xlogy(a - 1.0, x) + scipy_special.xlog1py(b - 1.0, -x) - scipy_special.betaln(a, b)),
+            x,
+        ),
     )
 
 
@@ -302,3 +337,68 @@ def i0e_adjoint(g, ans, x):
 def i1e_adjoint(g, ans, x):
     # e^(-|x|) I_1(x): smooth at 0 (I_1(0) == 0), slope 1/2 there
     return g * (0.5 * (scipy_special.i0e(x) + scipy_special.ive(2, x)) - np.sign(x) * ans)
+
+
+# ---- Bessel functions of any order, in x (DLMF 10.6.1, 10.29.1, 10.29.2:
+# C_v' = (C_(v-1) - C_(v+1)) / 2 for J and Y, I_v' = (I_(v-1) + I_(v+1)) / 2, K_v' = -(K_(v-1) + K_(v+1)) / 2).
+# The order: an integer for yn (no derivative); real for the others, whose derivative in it has no closed form
+# (refused where it is differentiated).
+
+
+@adjoint(scipy_special.jv)  # scipy.special.jn is the same ufunc
+def jv_adjoint(g, ans, v, x):
+    return (
+        no_derivative("scipy.special.jv", "v", "its derivative in the order has no closed form"),
+        unbroadcast(g * 0.5 * (scipy_special.jv(v - 1.0, x) - scipy_special.jv(v + 1.0, x)), x),
+    )
+
+
+@adjoint(scipy_special.yv)
+def yv_adjoint(g, ans, v, x):
+    return (
+        no_derivative("scipy.special.yv", "v", "its derivative in the order has no closed form"),
+        unbroadcast(g * 0.5 * (scipy_special.yv(v - 1.0, x) - scipy_special.yv(v + 1.0, x)), x),
+    )
+
+
+@adjoint(scipy_special.yn)
+def yn_adjoint(g, ans, n, x):
+    return None, unbroadcast(g * 0.5 * (scipy_special.yn(n - 1, x) - scipy_special.yn(n + 1, x)), x)
+
+
+@adjoint(scipy_special.iv)
+def iv_adjoint(g, ans, v, x):
+    return (
+        no_derivative("scipy.special.iv", "v", "its derivative in the order has no closed form"),
+        unbroadcast(g * 0.5 * (scipy_special.iv(v - 1.0, x) + scipy_special.iv(v + 1.0, x)), x),
+    )
+
+
+@adjoint(scipy_special.ive)
+def ive_adjoint(g, ans, v, x):
+    # e^(-|x|) I_v(x): the same recurrence, scaled, less sign(x) ive (the subgradient 0 at x == 0)
+    return (
+        no_derivative("scipy.special.ive", "v", "its derivative in the order has no closed form"),
+        unbroadcast(g * (0.5 * (scipy_special.ive(v - 1.0, x) + scipy_special.ive(v + 1.0, x)) - np.sign(x) * ans), x),
+    )
+
+
+@adjoint(scipy_special.kv)
+def kv_adjoint(g, ans, v, x):
+    return (
+        no_derivative("scipy.special.kv", "v", "its derivative in the order has no closed form"),
+        unbroadcast(-g * 0.5 * (scipy_special.kv(v - 1.0, x) + scipy_special.kv(v + 1.0, x)), x),
+    )
+
+
+@adjoint(scipy_special.kve)
+def kve_adjoint(g, ans, v, x):
+    # e^x K_v(x): the same recurrence, scaled, plus kve
+    return (
+        no_derivative("scipy.special.kve", "v", "its derivative in the order has no closed form"),
+        unbroadcast(g * (ans - 0.5 * (scipy_special.kve(v - 1.0, x) + scipy_special.kve(v + 1.0, x))), x),
+    )
+
+
+# ---- piecewise constant (declared here, not in nondiff.py: registered only where SciPy is imported) ----------------
+nondifferentiable(scipy_special.gammasgn, reason="the sign of Gamma: piecewise constant")

@@ -1,6 +1,7 @@
-"""Adjoints of ``scipy.stats`` densities: ``norm`` (logpdf, pdf, cdf, logcdf, sf), ``t`` (logpdf, pdf, cdf),
-``gamma``, ``beta``, ``laplace``, ``expon`` and ``uniform`` logpdf, ``poisson`` (logpmf, pmf),
-``multivariate_normal.logpdf`` and ``dirichlet.logpdf``, with their tangent rules.
+"""Adjoints of ``scipy.stats`` distributions: ``norm`` (logpdf, pdf, cdf, logcdf, sf, logsf, ppf, isf),
+``t`` (logpdf, pdf, cdf, sf, logcdf, logsf), ``gamma`` and ``beta`` (logpdf, pdf, cdf), ``chi2`` (logpdf,
+pdf, cdf), ``laplace``, ``expon`` and ``uniform`` logpdf, ``poisson`` (logpmf, pmf, cdf),
+``multivariate_normal`` and ``dirichlet`` (logpdf, pdf), with their tangent rules.
 
 They are methods of distribution objects: ``scipy.stats.norm.logpdf`` is a new bound method at each
 access, but bound methods of one object compare (and hash) equal, so the registry keys the rule on one
@@ -9,10 +10,12 @@ an object. Registered only where SciPy is installed and the user imports ``scipy
 (rules/__init__.py). A rule's parameters are the method's (``x, loc, scale`` for a location-scale
 family, the shapes first): a keyword it does not model (``allow_singular=``) is refused at the call.
 
-Every parameter is differentiated where the density is differentiable in it, with two exceptions: the
-``t`` distribution's cdf in ``df`` (an incomplete beta function of df: no closed form) raises
-``NotImplementedError`` naming it when the gradient runs (``runtime.no_derivative``); the count ``k`` and the integer
-``loc`` of ``poisson`` get no derivative (the pmf is piecewise constant in them).
+Every parameter is differentiated where the function is differentiable in it, with two exceptions: a cdf
+in a shape parameter (``t``'s cdf, sf, logcdf and logsf in ``df``, ``gamma.cdf`` in ``a``, ``beta.cdf`` in ``a`` and
+``b``, ``chi2.cdf`` in ``df``: incomplete beta and gamma functions, no closed form) is refused with a located
+``UnsupportedError`` where that argument is differentiated (the rule's result is ``runtime.no_derivative``);
+the count ``k`` and the integer ``loc`` of ``poisson`` get no derivative (piecewise constant in them).
+``poisson.cdf`` in ``mu`` is ``-pmf(floor(k - loc), mu)`` (the regularized upper gamma function Q(n + 1, mu)).
 
 ``multivariate_normal`` reads only the lower triangle of a full ``cov`` (SciPy factors it with
 ``eigh(lower=True)``), so its gradient is the derivative of that: ``2 tril(S) - diag(S)`` for the
@@ -116,6 +119,55 @@ def norm_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
     return dot * p, -dot * p, -dot * p * z
 
 
+@adjoint(scipy_stats.norm.logsf)
+def norm_logsf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # log(1 - Phi(z)): -phi(z) / sf(z) = -exp(-z^2 / 2 - ans) / sqrt(2 pi), without underflow in the right tail
+    z = (x - loc) / scale
+    gp = g * np.exp(-0.5 * z * z - ans) / (np.sqrt(2.0 * np.pi) * scale)
+    return unbroadcast(-gp, x), unbroadcast(gp, loc), unbroadcast(gp * z, scale)
+
+
+@tangent(scipy_stats.norm.logsf)
+def norm_logsf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    p = np.exp(-0.5 * z * z - ans) / (np.sqrt(2.0 * np.pi) * scale)
+    return -dot * p, dot * p, dot * p * z
+
+
+@adjoint(scipy_stats.norm.ppf)
+def norm_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale ndtri(q): d/dq = scale / phi(z) with z = ndtri(q) = (ans - loc) / scale (infinite at 0 and 1)
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(g * scale * np.sqrt(2.0 * np.pi) * np.exp(0.5 * z * z), q),
+        unbroadcast(g, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.norm.ppf)
+def norm_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return dot * scale * np.sqrt(2.0 * np.pi) * np.exp(0.5 * z * z), dot + 0.0 * z, dot * z
+
+
+@adjoint(scipy_stats.norm.isf)
+def norm_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc - scale ndtri(q): d/dq = -scale / phi(z) with z = (ans - loc) / scale = -ndtri(q)
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(-g * scale * np.sqrt(2.0 * np.pi) * np.exp(0.5 * z * z), q),
+        unbroadcast(g, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.norm.isf)
+def norm_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return -dot * scale * np.sqrt(2.0 * np.pi) * np.exp(0.5 * z * z), dot + 0.0 * z, dot * z
+
+
 # ---- Student's t -------------------------------------------------------------------------------------------
 # logpdf = ln Gamma((df + 1) / 2) - ln Gamma(df / 2) - ln(df pi) / 2 - ln(scale) - (df + 1) / 2 ln(1 + z^2 / df)
 
@@ -201,6 +253,81 @@ def t_cdf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
     )
 
 
+@adjoint(scipy_stats.t.sf)
+def t_sf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
+    # 1 - cdf
+    z = (x - loc) / scale
+    gp = g * scipy_stats.t.pdf(z, df) / scale
+    return (
+        unbroadcast(-gp, x),
+        no_derivative("scipy.stats.t.sf", "df", "an incomplete beta function of df: no closed form"),
+        unbroadcast(gp, loc),
+        unbroadcast(gp * z, scale),
+    )
+
+
+@tangent(scipy_stats.t.sf)
+def t_sf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    p = scipy_stats.t.pdf(z, df) / scale
+    return (
+        -dot * p,
+        no_derivative("scipy.stats.t.sf", "df", "an incomplete beta function of df: no closed form"),
+        dot * p,
+        dot * p * z,
+    )
+
+
+@adjoint(scipy_stats.t.logcdf)
+def t_logcdf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
+    # pdf / cdf = exp(logpdf - ans), without underflow in the left tail
+    z = (x - loc) / scale
+    gp = g * np.exp(scipy_stats.t.logpdf(z, df) - ans) / scale
+    return (
+        unbroadcast(gp, x),
+        no_derivative("scipy.stats.t.logcdf", "df", "an incomplete beta function of df: no closed form"),
+        unbroadcast(-gp, loc),
+        unbroadcast(-gp * z, scale),
+    )
+
+
+@tangent(scipy_stats.t.logcdf)
+def t_logcdf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    p = np.exp(scipy_stats.t.logpdf(z, df) - ans) / scale
+    return (
+        dot * p,
+        no_derivative("scipy.stats.t.logcdf", "df", "an incomplete beta function of df: no closed form"),
+        -dot * p,
+        -dot * p * z,
+    )
+
+
+@adjoint(scipy_stats.t.logsf)
+def t_logsf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
+    # -pdf / sf = -exp(logpdf - ans)
+    z = (x - loc) / scale
+    gp = g * np.exp(scipy_stats.t.logpdf(z, df) - ans) / scale
+    return (
+        unbroadcast(-gp, x),
+        no_derivative("scipy.stats.t.logsf", "df", "an incomplete beta function of df: no closed form"),
+        unbroadcast(gp, loc),
+        unbroadcast(gp * z, scale),
+    )
+
+
+@tangent(scipy_stats.t.logsf)
+def t_logsf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    p = np.exp(scipy_stats.t.logpdf(z, df) - ans) / scale
+    return (
+        -dot * p,
+        no_derivative("scipy.stats.t.logsf", "df", "an incomplete beta function of df: no closed form"),
+        dot * p,
+        dot * p * z,
+    )
+
+
 # ---- gamma and beta ------------------------------------------------------------------------------------------
 
 
@@ -255,6 +382,195 @@ def beta_logpdf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
         dot * (np.log1p(-y) - scipy_special.digamma(b) + psi_ab),
         -dot * dy / scale,
         -dot * (dy * y + 1.0) / scale,
+    )
+
+
+@adjoint(scipy_stats.gamma.pdf)
+def gamma_pdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    # the density times the logpdf's partials
+    y = (x - loc) / scale
+    dy = (a - 1.0) / y - 1.0
+    gp = g * ans
+    return (
+        unbroadcast(gp * dy / scale, x),
+        unbroadcast(gp * (np.log(y) - scipy_special.digamma(a)), a),
+        unbroadcast(-gp * dy / scale, loc),
+        unbroadcast(-gp * (dy * y + 1.0) / scale, scale),
+    )
+
+
+@tangent(scipy_stats.gamma.pdf)
+def gamma_pdf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    dy = (a - 1.0) / y - 1.0
+    return (
+        dot * ans * dy / scale,
+        dot * ans * (np.log(y) - scipy_special.digamma(a)),
+        -dot * ans * dy / scale,
+        -dot * ans * (dy * y + 1.0) / scale,
+    )
+
+
+@adjoint(scipy_stats.gamma.cdf)
+def gamma_cdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    # P(a, y), the regularized lower incomplete gamma function: its derivative in y is the density; no closed
+    # form in the shape a (refused there)
+    y = (x - loc) / scale
+    gp = g * scipy_stats.gamma.pdf(y, a) / scale
+    return (
+        unbroadcast(gp, x),
+        no_derivative("scipy.stats.gamma.cdf", "a", "an incomplete gamma function of a: no closed form"),
+        unbroadcast(-gp, loc),
+        unbroadcast(-gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.gamma.cdf)
+def gamma_cdf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = scipy_stats.gamma.pdf(y, a) / scale
+    return (
+        dot * p,
+        no_derivative("scipy.stats.gamma.cdf", "a", "an incomplete gamma function of a: no closed form"),
+        -dot * p,
+        -dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.beta.pdf)
+def beta_pdf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
+    # the density times the logpdf's partials
+    y = (x - loc) / scale
+    dy = (a - 1.0) / y - (b - 1.0) / (1.0 - y)
+    psi_ab = scipy_special.digamma(a + b)
+    gp = g * ans
+    return (
+        unbroadcast(gp * dy / scale, x),
+        unbroadcast(gp * (np.log(y) - scipy_special.digamma(a) + psi_ab), a),
+        unbroadcast(gp * (np.log1p(-y) - scipy_special.digamma(b) + psi_ab), b),
+        unbroadcast(-gp * dy / scale, loc),
+        unbroadcast(-gp * (dy * y + 1.0) / scale, scale),
+    )
+
+
+@tangent(scipy_stats.beta.pdf)
+def beta_pdf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    dy = (a - 1.0) / y - (b - 1.0) / (1.0 - y)
+    psi_ab = scipy_special.digamma(a + b)
+    return (
+        dot * ans * dy / scale,
+        dot * ans * (np.log(y) - scipy_special.digamma(a) + psi_ab),
+        dot * ans * (np.log1p(-y) - scipy_special.digamma(b) + psi_ab),
+        -dot * ans * dy / scale,
+        -dot * ans * (dy * y + 1.0) / scale,
+    )
+
+
+@adjoint(scipy_stats.beta.cdf)
+def beta_cdf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
+    # I_y(a, b), the regularized incomplete beta function: its derivative in y is the density; no closed form
+    # in the shapes a and b (refused there)
+    y = (x - loc) / scale
+    gp = g * scipy_stats.beta.pdf(y, a, b) / scale
+    return (
+        unbroadcast(gp, x),
+        no_derivative("scipy.stats.beta.cdf", "a", "an incomplete beta function of a: no closed form"),
+        no_derivative("scipy.stats.beta.cdf", "b", "an incomplete beta function of b: no closed form"),
+        unbroadcast(-gp, loc),
+        unbroadcast(-gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.beta.cdf)
+def beta_cdf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = scipy_stats.beta.pdf(y, a, b) / scale
+    return (
+        dot * p,
+        no_derivative("scipy.stats.beta.cdf", "a", "an incomplete beta function of a: no closed form"),
+        no_derivative("scipy.stats.beta.cdf", "b", "an incomplete beta function of b: no closed form"),
+        -dot * p,
+        -dot * p * y,
+    )
+
+
+# ---- chi-squared: the gamma distribution of shape df / 2 and scale 2 ---------------------------------------------
+# logpdf = (df / 2 - 1) ln y - y / 2 - (df / 2) ln 2 - ln Gamma(df / 2) - ln(scale), y = (x - loc) / scale
+
+
+@adjoint(scipy_stats.chi2.logpdf)
+def chi2_logpdf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    dy = (0.5 * df - 1.0) / y - 0.5
+    return (
+        unbroadcast(g * dy / scale, x),
+        unbroadcast(g * 0.5 * (np.log(0.5 * y) - scipy_special.digamma(0.5 * df)), df),
+        unbroadcast(-g * dy / scale, loc),
+        unbroadcast(-g * (dy * y + 1.0) / scale, scale),
+    )
+
+
+@tangent(scipy_stats.chi2.logpdf)
+def chi2_logpdf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    dy = (0.5 * df - 1.0) / y - 0.5
+    return (
+        dot * dy / scale,
+        dot * 0.5 * (np.log(0.5 * y) - scipy_special.digamma(0.5 * df)),
+        -dot * dy / scale,
+        -dot * (dy * y + 1.0) / scale,
+    )
+
+
+@adjoint(scipy_stats.chi2.pdf)
+def chi2_pdf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
+    # the density times the logpdf's partials
+    y = (x - loc) / scale
+    dy = (0.5 * df - 1.0) / y - 0.5
+    gp = g * ans
+    return (
+        unbroadcast(gp * dy / scale, x),
+        unbroadcast(gp * 0.5 * (np.log(0.5 * y) - scipy_special.digamma(0.5 * df)), df),
+        unbroadcast(-gp * dy / scale, loc),
+        unbroadcast(-gp * (dy * y + 1.0) / scale, scale),
+    )
+
+
+@tangent(scipy_stats.chi2.pdf)
+def chi2_pdf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    dy = (0.5 * df - 1.0) / y - 0.5
+    return (
+        dot * ans * dy / scale,
+        dot * ans * 0.5 * (np.log(0.5 * y) - scipy_special.digamma(0.5 * df)),
+        -dot * ans * dy / scale,
+        -dot * ans * (dy * y + 1.0) / scale,
+    )
+
+
+@adjoint(scipy_stats.chi2.cdf)
+def chi2_cdf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
+    # P(df / 2, y / 2): its derivative in y is the density; no closed form in df (refused there)
+    y = (x - loc) / scale
+    gp = g * scipy_stats.chi2.pdf(y, df) / scale
+    return (
+        unbroadcast(gp, x),
+        no_derivative("scipy.stats.chi2.cdf", "df", "an incomplete gamma function of df: no closed form"),
+        unbroadcast(-gp, loc),
+        unbroadcast(-gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.chi2.cdf)
+def chi2_cdf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = scipy_stats.chi2.pdf(y, df) / scale
+    return (
+        dot * p,
+        no_derivative("scipy.stats.chi2.cdf", "df", "an incomplete gamma function of df: no closed form"),
+        -dot * p,
+        -dot * p * y,
     )
 
 
@@ -337,6 +653,18 @@ def poisson_pmf_tangent(dot, ans, k, mu, loc=0):
     return None, dot * ans * (n / np.where(n == 0, 1.0, mu) - 1.0), None
 
 
+@adjoint(scipy_stats.poisson.cdf)
+def poisson_cdf_adjoint(g, ans, k, mu, loc=0):
+    # sum_{j <= n} mu^j e^(-mu) / j! with n = floor(k - loc), the regularized Q(n + 1, mu): its derivative in mu
+    # telescopes to -pmf(n, mu) (0 where n < 0, where the cdf is 0); piecewise constant in k and loc
+    return None, unbroadcast(-g * scipy_stats.poisson.pmf(np.floor(k - loc), mu), mu), None
+
+
+@tangent(scipy_stats.poisson.cdf)
+def poisson_cdf_tangent(dot, ans, k, mu, loc=0):
+    return None, -dot * scipy_stats.poisson.pmf(np.floor(k - loc), mu), None
+
+
 # ---- multivariate normal
 # -1/2 (d ln 2 pi + ln det Sigma + r^T Sigma^-1 r), r = x - mean, per row of x: dx = -u, dmean = u (u = Sigma^-1 r),
 # dSigma = S = 1/2 (u u^T - Sigma^-1) (Giles 2008, "inverse" and "determinant"). As SciPy: the dimension is mean's size
@@ -344,8 +672,9 @@ def poisson_pmf_tangent(dot, ans, k, mu, loc=0):
 # of which the lower triangle is read.
 
 
-@adjoint(scipy_stats.multivariate_normal.logpdf)
-def multivariate_normal_logpdf_adjoint(g, ans, x, mean=None, cov=1.0):
+@fragment
+def multivariate_normal_bars(g, x, mean, cov):
+    # the cotangents of x, mean and cov given g, the cotangent of the logpdf
     dim = np.size(mean) if not is_none(mean) else (np.shape(cov)[0] if np.ndim(cov) == 2 else 1)
     sigma = (
         np.tril(cov) + np.tril(cov, -1).T
@@ -366,8 +695,9 @@ def multivariate_normal_logpdf_adjoint(g, ans, x, mean=None, cov=1.0):
     )
 
 
-@tangent(scipy_stats.multivariate_normal.logpdf)
-def multivariate_normal_logpdf_tangent(dot, ans, x, mean=None, cov=1.0):
+@fragment
+def multivariate_normal_dots(dot, ans, x, mean, cov, factor):
+    # the tangents of the logpdf due to x, mean and cov, each times factor (1 for the logpdf, the pdf for the pdf)
     dim = np.size(mean) if not is_none(mean) else (np.shape(cov)[0] if np.ndim(cov) == 2 else 1)
     sigma = (
         np.tril(cov) + np.tril(cov, -1).T
@@ -383,10 +713,31 @@ def multivariate_normal_logpdf_tangent(dot, ans, x, mean=None, cov=1.0):
         else (np.diag(dot) if np.ndim(cov) == 1 else dot * np.eye(dim))
     )
     return (
-        np.reshape(-np.sum(u * np.reshape(dot, (-1, dim)), axis=1), np.shape(ans)),
-        None if is_none(mean) else np.reshape(u @ np.ravel(dot), np.shape(ans)),
-        np.reshape(0.5 * (np.sum((u @ d_sigma) * u, axis=1) - np.sum(precision * d_sigma)), np.shape(ans)),
+        factor * np.reshape(-np.sum(u * np.reshape(dot, (-1, dim)), axis=1), np.shape(ans)),
+        None if is_none(mean) else factor * np.reshape(u @ np.ravel(dot), np.shape(ans)),
+        factor * np.reshape(0.5 * (np.sum((u @ d_sigma) * u, axis=1) - np.sum(precision * d_sigma)), np.shape(ans)),
     )
+
+
+@adjoint(scipy_stats.multivariate_normal.logpdf)
+def multivariate_normal_logpdf_adjoint(g, ans, x, mean=None, cov=1.0):
+    return multivariate_normal_bars(g, x, mean, cov)
+
+
+@tangent(scipy_stats.multivariate_normal.logpdf)
+def multivariate_normal_logpdf_tangent(dot, ans, x, mean=None, cov=1.0):
+    return multivariate_normal_dots(dot, ans, x, mean, cov, 1.0)
+
+
+@adjoint(scipy_stats.multivariate_normal.pdf)
+def multivariate_normal_pdf_adjoint(g, ans, x, mean=None, cov=1.0):
+    # the density times the logpdf's cotangents
+    return multivariate_normal_bars(g * ans, x, mean, cov)
+
+
+@tangent(scipy_stats.multivariate_normal.pdf)
+def multivariate_normal_pdf_tangent(dot, ans, x, mean=None, cov=1.0):
+    return multivariate_normal_dots(dot, ans, x, mean, cov, ans)
 
 
 # ---- Dirichlet
@@ -394,8 +745,9 @@ def multivariate_normal_logpdf_tangent(dot, ans, x, mean=None, cov=1.0):
 # (further axes: more points), or K - 1 of them, the last being 1 - their sum.
 
 
-@adjoint(scipy_stats.dirichlet.logpdf)
-def dirichlet_logpdf_adjoint(g, ans, x, alpha):
+@fragment
+def dirichlet_bars(g, x, alpha):
+    # the cotangents of x and alpha given g, the cotangent of the logpdf
     full = np.shape(x)[0] == np.size(alpha)
     parts = x if full else np.concatenate([x, 1.0 - np.sum(x, axis=0, keepdims=True)], axis=0)
     a = np.reshape(alpha, (-1,) + (1,) * (np.ndim(x) - 1))
@@ -407,14 +759,36 @@ def dirichlet_logpdf_adjoint(g, ans, x, alpha):
     )
 
 
-@tangent(scipy_stats.dirichlet.logpdf)
-def dirichlet_logpdf_tangent(dot, ans, x, alpha):
+@fragment
+def dirichlet_dots(dot, x, alpha, factor):
+    # the tangents of the logpdf due to x and alpha, each times factor (1 for the logpdf, the pdf for the pdf)
     full = np.shape(x)[0] == np.size(alpha)
     parts = x if full else np.concatenate([x, 1.0 - np.sum(x, axis=0, keepdims=True)], axis=0)
     a = np.reshape(alpha, (-1,) + (1,) * (np.ndim(x) - 1))
     dparts = dot if full else np.concatenate([dot, -np.sum(dot, axis=0, keepdims=True)], axis=0)
     w = np.log(parts) - (scipy_special.digamma(a) - scipy_special.digamma(np.sum(alpha)))
     return (
-        np.sum((a - 1.0) / parts * dparts, axis=0),
-        np.sum(np.reshape(dot, np.shape(a)) * w, axis=0),
+        factor * np.sum((a - 1.0) / parts * dparts, axis=0),
+        factor * np.sum(np.reshape(dot, np.shape(a)) * w, axis=0),
     )
+
+
+@adjoint(scipy_stats.dirichlet.logpdf)
+def dirichlet_logpdf_adjoint(g, ans, x, alpha):
+    return dirichlet_bars(g, x, alpha)
+
+
+@tangent(scipy_stats.dirichlet.logpdf)
+def dirichlet_logpdf_tangent(dot, ans, x, alpha):
+    return dirichlet_dots(dot, x, alpha, 1.0)
+
+
+@adjoint(scipy_stats.dirichlet.pdf)
+def dirichlet_pdf_adjoint(g, ans, x, alpha):
+    # the density times the logpdf's cotangents
+    return dirichlet_bars(g * ans, x, alpha)
+
+
+@tangent(scipy_stats.dirichlet.pdf)
+def dirichlet_pdf_tangent(dot, ans, x, alpha):
+    return dirichlet_dots(dot, x, alpha, ans)

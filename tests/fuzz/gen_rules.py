@@ -902,7 +902,7 @@ SCIPY_IMPORTS = ("import scipy.linalg", "import scipy.signal", "import scipy.spe
 def _scipy_domain(row, i):
     v = np.asarray(row.args[i], dtype=float)
     square = v.ndim >= 2 and v.shape[-1] == v.shape[-2]
-    if square and (row.spelling.startswith("scipy.linalg.") or row.spelling.endswith("multivariate_normal.logpdf")):
+    if square and (row.spelling.startswith("scipy.linalg.") or "multivariate_normal." in row.spelling):
         return WELL
     lo, hi = float(np.min(v)), float(np.max(v))
     return Domain("uniform", lo, hi) if lo < hi else Domain("uniform", lo - 0.05 * abs(lo) - 0.01, hi)

@@ -338,6 +338,10 @@ SEQ_TABLE = (
     ]
 )
 
+# np.row_stack, vstack's deprecated alias, has its rule where NumPy still has it
+if hasattr(np, "row_stack"):
+    SEQ_TABLE += [SeqRow(np.row_stack, shapes, {}) for shapes in [((3,), (3,)), ((2, 3), (1, 3))]]
+
 # shape13
 SEQ_TABLE += [SeqRow(np.column_stack, shapes, {}) for shapes in [((3,), (3, 2)), ((2, 3), (2, 1), (2,))]] + [
     SeqRow(np.dstack, shapes, {}) for shapes in [((2, 3), (2, 3, 2)), ((), (1, 1))]

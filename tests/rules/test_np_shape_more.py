@@ -539,6 +539,13 @@ def piecewise_functions(x):
     return np.sum(np.piecewise(x, [x > 0], [square, 0.0]))
 
 
+def multiply_at(x):
+    # np.multiply.at: an in-place ufunc method the compiler does not follow (np.add.at is lowered to a store)
+    a = x * 1.0
+    np.multiply.at(a, [0, 0, 1], 2.0)
+    return np.sum(a)
+
+
 REFUSED = [
     (pad_mean, "mode", ac.CompileError),
     (pad_odd, "reflect_type", ac.CompileError),
@@ -551,6 +558,7 @@ REFUSED = [
     (partition_in_place, "partition", ac.UnsupportedError),
     (piecewise_lambdas, "lambda", ac.UnsupportedError),
     (piecewise_functions, "piecewise", ac.CompileError),
+    (multiply_at, "at()", ac.UnsupportedError),
 ]
 
 

@@ -136,6 +136,12 @@ CALLS[isinstance] = lambda rng: (_floats()(rng), float)
 CALLS[np.arange] = lambda rng: (float(rng.uniform(1.0, 9.0)),)  # its length jumps at integers only
 CALLS[runtime.zeros_like] = lambda rng: (_ARRAY(rng),)
 CALLS[runtime.one_count] = lambda rng: (_ARRAY(rng),)
+try:  # declared in rules/scipy_special.py, once SciPy's special functions are imported
+    import scipy.special as _scipy_special
+except ImportError:
+    pass
+else:
+    CALLS[_scipy_special.gammasgn] = lambda rng: (_ARRAY(rng),)  # jumps at 0, -1, -2, ... only
 NO_POINTS = {
     range: "takes integers only: there is no float point to move",
     **{

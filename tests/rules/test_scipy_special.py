@@ -138,8 +138,30 @@ def _binary(fn, x, y, shapes=(((), ()), ((3,), (3,)), ((2, 3), (3,)), ((), (2, 3
     ]
 
 
-R = np.random.default_rng(7)
 S = "scipy.special."
+
+
+def _order(fn, name, orders, x):
+    """Rows of a Bessel function C(v, x), differentiated in x: an integer order for a number and an array of x in
+    ``x`` (negative x too where the function has them), and a half-integer order, and an array of orders broadcast
+    against a 2-d x, for positive x (a non-integer order's value is complex below 0: nan)."""
+    positive = (max(x[0], 0.3), x[1])
+    return [
+        Row("%s-%s-signs" % (name, orders[0]), fn, S + name, [orders[0], _u(*x, (4,), 4)], {}, (1,)),
+        Row("%s-%s" % (name, orders[0]), fn, S + name, [orders[0], _u(*x, (), 1)], {}, (1,)),
+        Row("%s-%s-array" % (name, orders[1]), fn, S + name, [orders[1], _u(*positive, (4,), 2)], {}, (1,)),
+        Row(
+            "%s-orders-broadcast" % name,
+            fn,
+            S + name,
+            [np.array(orders), _u(*positive, (2, 3), 3)],
+            {},
+            (1,),
+        ),
+    ]
+
+
+R = np.random.default_rng(7)
 TABLE = [
     *_unary(scipy_special.expit, -4, 4),
     *_unary(scipy_special.logit, 0.05, 0.95),
@@ -165,6 +187,29 @@ TABLE = [
     *_unary(scipy_special.y0, 0.3, 6),
     *_unary(scipy_special.y1, 0.3, 6),
     *_unary(scipy_special.entr, 0.1, 3),
+    *_unary(scipy_special.erfcx, -2, 8),
+    *_unary(scipy_special.rgamma, 0.3, 4),
+    Row("rgamma-negative", scipy_special.rgamma, S + "rgamma", [np.array([-2.5, -0.5, -1.3])], {}, (0,)),
+    *_order(scipy_special.jv, "jv", [2, 0.5, 1.5], (-8, 8)),
+    Row("jn-int", scipy_special.jn, S + "jn", [2, _u(0.2, 20, (4,))], {}, (1,)),
+    *_order(scipy_special.yv, "yv", [2, 0.5, 1.5], (0.3, 8)),
+    *_order(scipy_special.yn, "yn", [2, 0, 3], (0.3, 8)),
+    *_order(scipy_special.iv, "iv", [2, 0.5, 1.5], (-4, 4)),
+    Row("iv-high-order", scipy_special.iv, S + "iv", [_u(1, 50, (4,)), _u(1.3, 5, (4,))], {}, (1,), 1e-4),
+    *_order(scipy_special.ive, "ive", [2, 0.5, 1.5], (-4, 4)),
+    Row("ive-high-order", scipy_special.ive, S + "ive", [_u(1, 50, (4,)), _u(1.3, 5, (4,))], {}, (1,), 1e-4),
+    *_order(scipy_special.kv, "kv", [2, 0.5, 1.5], (0.3, 4)),
+    *_order(scipy_special.kve, "kve", [2, 0.5, 1.5], (0.3, 4)),
+    Row("betainc-x", scipy_special.betainc, S + "betainc", [2.5, 1.5, _u(0.05, 0.95, (3,))], {}, (2,)),
+    Row(
+        "betainc-x-broadcast",
+        scipy_special.betainc,
+        S + "betainc",
+        [_u(1.1, 3, (2, 1)), _u(0.5, 3, (3,)), _u(0.05, 0.95, (2, 3))],
+        {},
+        (2,),
+    ),
+    Row("betainc-x-scalar", scipy_special.betainc, S + "betainc", [0.7, 3.0, 0.4], {}, (2,)),
     Row("polygamma-0", scipy_special.polygamma, S + "polygamma", [0, _u(0.5, 4, (3,))], {}, (1,)),
     Row("polygamma-1-float", scipy_special.polygamma, S + "polygamma", [1, 1.7], {}, (1,)),
     Row("polygamma-3", scipy_special.polygamma, S + "polygamma", [3, _u(0.5, 4, (2, 3))], {}, (1,)),
@@ -265,7 +310,7 @@ def test_every_rule_of_the_module_has_rows():
     from adjoint_compiler.rules import scipy_special as rules_module
 
     mine = [r.fn for r in registry.all_rules().values() if r.origin == rules_module.__name__]
-    assert len(mine) >= 33
+    assert len(mine) >= 43
     assert {id(fn) for fn in mine} == {id(r.fn) for r in TABLE}
 
 
@@ -391,11 +436,66 @@ def test_ufunc_keyword_is_refused_by_name():
 
 def test_gammainc_in_its_shape_is_refused_and_in_x_is_fine():
     x = np.array([0.5, 2.0])
-    with pytest.raises(NotImplementedError, match="gammainc with respect to a"):
+    # refused at compile time, at the call, where a is differentiated (never a zero derivative)
+    where = r"test_scipy_special.py:\d+:\d+: .*gammainc with respect to its parameter a"
+    with pytest.raises(ac.UnsupportedError, match=where):
         ac.grad(shape_of_gammainc, wrt=(0, 1))(1.5, x)
-    with pytest.raises(NotImplementedError, match="gammainc with respect to a"):
+    with pytest.raises(ac.UnsupportedError, match=where):
         ac.jvp(shape_of_gammainc, wrt=0)(1.5, x, 1.0)
     check_grads(shape_of_gammainc, [1.5, x], wrt=1)
+
+
+def betainc_of(a, b, x):
+    return np.sum(scipy_special.betainc(a, b, x))
+
+
+def bessel_of(v, x):
+    return np.sum(scipy_special.jv(v, x) + scipy_special.kve(v, x))
+
+
+@pytest.mark.parametrize(
+    "f, args, refused, name",
+    [
+        (betainc_of, [2.5, 1.5, np.array([0.2, 0.7])], 0, "betainc with respect to its parameter a"),
+        (betainc_of, [2.5, 1.5, np.array([0.2, 0.7])], 1, "betainc with respect to its parameter b"),
+        (bessel_of, [1.5, np.array([0.4, 2.0])], 0, r"(jv|kve) with respect to its parameter v"),
+    ],
+)
+def test_shape_or_order_is_refused_at_compile_time_and_x_is_fine(f, args, refused, name):
+    x_at = len(args) - 1
+    where = r"test_scipy_special.py:\d+:\d+: .*" + name
+    with pytest.raises(ac.UnsupportedError, match=where):
+        ac.grad(f, wrt=(refused, x_at))(*args)
+    with pytest.raises(ac.UnsupportedError, match=where):
+        ac.jvp(f, wrt=refused)(*args, 1.0)
+    check_grads(f, args, wrt=x_at)
+    _, t = ac.jvp(f, wrt=x_at)(*args, np.ones(2))
+    assert t == pytest.approx(ac.grad(f, wrt=x_at)(*args).sum())
+
+
+def gamma_sign(x):
+    return np.sum(scipy_special.gammasgn(x) * x)
+
+
+def test_gammasgn_is_piecewise_constant():
+    # declared non-differentiable: d/dx (sign(Gamma(x)) x) is sign(Gamma(x)) on each piece
+    x = np.array([-2.5, -1.5, 0.7, 3.0])
+    assert registry.is_nondifferentiable(scipy_special.gammasgn) and registry.lookup(scipy_special.gammasgn) is None
+    assert ac.grad(gamma_sign)(x).tolist() == [-1.0, 1.0, 1.0, 1.0]
+    assert ac.jvp(gamma_sign)(x, np.ones(4))[1] == 2.0
+
+
+def test_rgamma_at_the_poles_of_gamma():
+    # 1 / Gamma is entire: at x = -n its derivative is (-1)^n n!, where -psi / Gamma is inf * 0
+    x = np.array([0.0, -1.0, -2.0, -3.0])
+    got = ac.grad(lambda_free_rgamma)(x)
+    fd = (scipy_special.rgamma(x + 1e-6) - scipy_special.rgamma(x - 1e-6)) / 2e-6
+    assert got.tolist() == [1.0, -1.0, 2.0, -6.0]
+    assert np.allclose(got, fd, rtol=1e-6)
+
+
+def lambda_free_rgamma(x):
+    return np.sum(scipy_special.rgamma(x))
 
 
 # ---- registration ----------------------------------------------------------------------------------------------

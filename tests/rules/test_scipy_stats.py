@@ -27,12 +27,12 @@ def _sum_zero(i, rng, shape_of):
     return d - np.mean(d, axis=0) if i == 0 else rng.standard_normal(shape_of[i])
 
 
-def _dirichlet_row(name, x, alpha):
+def _dirichlet_row(name, x, alpha, fn=scipy_stats.dirichlet.logpdf):
     shapes = {0: np.shape(x), 1: np.shape(alpha)}
     return Row(
         name,
-        scipy_stats.dirichlet.logpdf,
-        "scipy.stats.dirichlet.logpdf",
+        fn,
+        "scipy.stats.dirichlet." + fn.__name__,
         [x, alpha],
         {},
         (0, 1),
@@ -62,10 +62,55 @@ TABLE = [
     Row("norm.cdf-scalar", scipy_stats.norm.cdf, N + "cdf", [0.3, 0.1, 1.3], {}, (0, 1, 2)),
     Row("norm.logcdf", scipy_stats.norm.logcdf, N + "logcdf", [np.array([-8.0, -1.0, 2.0]), 0.2, 1.1], {}, (0, 1, 2)),
     Row("norm.sf", scipy_stats.norm.sf, N + "sf", [X3, 0.5, 0.7], {}, (0, 1, 2)),
+    Row("norm.logsf", scipy_stats.norm.logsf, N + "logsf", [np.array([-2.0, 1.0, 8.0]), 0.2, 1.1], {}, (0, 1, 2)),
+    Row(
+        "norm.logsf-broadcast",
+        scipy_stats.norm.logsf,
+        N + "logsf",
+        [R.standard_normal((4, 3)), R.standard_normal((1, 3)), R.uniform(0.5, 2, (4, 1))],
+        {},
+        (0, 1, 2),
+    ),
+    Row("norm.ppf", scipy_stats.norm.ppf, N + "ppf", [R.uniform(0.05, 0.95, 3), 0.3, 1.7], {}, (0, 1, 2)),
+    Row(
+        "norm.ppf-broadcast",
+        scipy_stats.norm.ppf,
+        N + "ppf",
+        [R.uniform(0.05, 0.95, (2, 3)), R.standard_normal(3), R.uniform(0.5, 2, (2, 1))],
+        {},
+        (0, 1, 2),
+    ),
+    Row("norm.isf", scipy_stats.norm.isf, N + "isf", [R.uniform(0.05, 0.95, 3), -0.4, 0.6], {}, (0, 1, 2)),
+    Row("norm.isf-scalar", scipy_stats.norm.isf, N + "isf", [0.2], {}, (0,)),
     Row("t.logpdf", scipy_stats.t.logpdf, "scipy.stats.t.logpdf", [X3, 3.5, 0.2, 1.4], {}, (0, 1, 2, 3)),
     Row("t.logpdf-df-static", scipy_stats.t.logpdf, "scipy.stats.t.logpdf", [X3, 4], {}, (0,)),
     Row("t.pdf", scipy_stats.t.pdf, "scipy.stats.t.pdf", [X3, 2.5, -0.3, 0.9], {}, (0, 1, 2, 3)),
     Row("t.cdf", scipy_stats.t.cdf, "scipy.stats.t.cdf", [X3, 2.5, -0.3, 0.9], {}, (0, 2, 3)),
+    Row("t.sf", scipy_stats.t.sf, "scipy.stats.t.sf", [X3, 2.5, -0.3, 0.9], {}, (0, 2, 3)),
+    Row(
+        "t.logcdf",
+        scipy_stats.t.logcdf,
+        "scipy.stats.t.logcdf",
+        [np.array([-9.0, -0.5, 2.0]), 3.1, 0.2, 1.3],
+        {},
+        (0, 2, 3),
+    ),
+    Row(
+        "t.logcdf-broadcast",
+        scipy_stats.t.logcdf,
+        "scipy.stats.t.logcdf",
+        [R.standard_normal((4, 3)), R.uniform(2.1, 5, (1, 3)), R.standard_normal((4, 3)), R.uniform(2.1, 4, (4, 1))],
+        {},
+        (0, 2, 3),
+    ),
+    Row(
+        "t.logsf",
+        scipy_stats.t.logsf,
+        "scipy.stats.t.logsf",
+        [np.array([-2.0, 0.5, 9.0]), 3.1, 0.2, 1.3],
+        {},
+        (0, 2, 3),
+    ),
     Row(
         "gamma.logpdf",
         scipy_stats.gamma.logpdf,
@@ -93,6 +138,94 @@ TABLE = [
         {},
         (0, 1, 2),
     ),
+    Row(
+        "gamma.pdf",
+        scipy_stats.gamma.pdf,
+        "scipy.stats.gamma.pdf",
+        [R.uniform(1, 3, 3), 2.5, 0.2, 1.5],
+        {},
+        (0, 1, 2, 3),
+    ),
+    Row(
+        "gamma.pdf-broadcast",
+        scipy_stats.gamma.pdf,
+        "scipy.stats.gamma.pdf",
+        [R.uniform(1, 3, (4, 3)), R.uniform(1.1, 4, (1, 3))],
+        {},
+        (0, 1),
+    ),
+    Row(
+        "gamma.cdf",
+        scipy_stats.gamma.cdf,
+        "scipy.stats.gamma.cdf",
+        [R.uniform(0.3, 4, 3), 2.5, 0.2, 1.5],
+        {},
+        (0, 2, 3),
+    ),
+    Row(
+        "gamma.cdf-broadcast",
+        scipy_stats.gamma.cdf,
+        "scipy.stats.gamma.cdf",
+        [R.uniform(0.3, 4, (2, 3)), R.uniform(1, 4, 3)],
+        {},
+        (0,),
+    ),
+    Row(
+        "beta.pdf",
+        scipy_stats.beta.pdf,
+        "scipy.stats.beta.pdf",
+        [R.uniform(0.2, 0.8, 3), 2.5, 1.5, -0.1, 1.2],
+        {},
+        (0, 1, 2, 3, 4),
+    ),
+    Row(
+        "beta.pdf-broadcast",
+        scipy_stats.beta.pdf,
+        "scipy.stats.beta.pdf",
+        [R.uniform(0.1, 0.9, (4, 3)), R.uniform(1.1, 3, 3), R.uniform(1.1, 3, (4, 1))],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "beta.cdf",
+        scipy_stats.beta.cdf,
+        "scipy.stats.beta.cdf",
+        [R.uniform(0.2, 0.8, 3), 2.5, 1.5, -0.1, 1.2],
+        {},
+        (0, 3, 4),
+    ),
+    Row(
+        "beta.cdf-broadcast",
+        scipy_stats.beta.cdf,
+        "scipy.stats.beta.cdf",
+        [R.uniform(0.1, 0.9, (4, 3)), R.uniform(1.1, 3, 3), R.uniform(1.1, 3, (4, 1))],
+        {},
+        (0,),
+    ),
+    Row(
+        "chi2.logpdf",
+        scipy_stats.chi2.logpdf,
+        "scipy.stats.chi2.logpdf",
+        [R.uniform(1, 5, 3), 3.5, 0.2, 1.5],
+        {},
+        (0, 1, 2, 3),
+    ),
+    Row(
+        "chi2.logpdf-df-int", scipy_stats.chi2.logpdf, "scipy.stats.chi2.logpdf", [R.uniform(1, 5, (2, 3)), 2], {}, (0,)
+    ),
+    Row(
+        "chi2.pdf", scipy_stats.chi2.pdf, "scipy.stats.chi2.pdf", [R.uniform(1, 5, 3), 3.5, 0.2, 1.5], {}, (0, 1, 2, 3)
+    ),
+    Row(
+        "chi2.pdf-broadcast",
+        scipy_stats.chi2.pdf,
+        "scipy.stats.chi2.pdf",
+        [R.uniform(1, 5, (2, 3)), R.uniform(1, 4, 3)],
+        {},
+        (0, 1),
+    ),
+    Row("chi2.cdf", scipy_stats.chi2.cdf, "scipy.stats.chi2.cdf", [R.uniform(0.5, 5, 3), 3.5, 0.2, 1.5], {}, (0, 2, 3)),
+    Row("chi2.cdf-df-int", scipy_stats.chi2.cdf, "scipy.stats.chi2.cdf", [R.uniform(0.5, 5, (2, 3)), 1], {}, (0,)),
     Row("laplace.logpdf", scipy_stats.laplace.logpdf, "scipy.stats.laplace.logpdf", [X3, 0.1, 1.5], {}, (0, 1, 2)),
     Row(
         "expon.logpdf",
@@ -122,6 +255,16 @@ TABLE = [
         (1,),
     ),
     Row("poisson.pmf", scipy_stats.poisson.pmf, "scipy.stats.poisson.pmf", [np.array([0, 2, 5]), 2.5, 1], {}, (1,)),
+    Row("poisson.cdf", scipy_stats.poisson.cdf, "scipy.stats.poisson.cdf", [np.array([0, 2, 5, -1]), 2.5], {}, (1,)),
+    Row(
+        "poisson.cdf-broadcast",
+        scipy_stats.poisson.cdf,
+        "scipy.stats.poisson.cdf",
+        [np.round(R.standard_normal((4, 3)) ** 2), R.uniform(1.1, 4, (4, 1)), 1],
+        {},
+        (1,),
+    ),
+    Row("poisson.cdf-non-integer-k", scipy_stats.poisson.cdf, "scipy.stats.poisson.cdf", [2.5, 1.7], {}, (1,)),
     Row(
         "multivariate_normal.logpdf",
         scipy_stats.multivariate_normal.logpdf,
@@ -178,6 +321,37 @@ TABLE = [
         {},
         (0, 1, 2),
     ),
+    Row(
+        "multivariate_normal.pdf",
+        scipy_stats.multivariate_normal.pdf,
+        "scipy.stats.multivariate_normal.pdf",
+        [R.standard_normal(3) * 0.5, R.standard_normal(3) * 0.5, _spd(R, 3)],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "multivariate_normal.pdf-rows",
+        scipy_stats.multivariate_normal.pdf,
+        "scipy.stats.multivariate_normal.pdf",
+        [R.standard_normal((5, 2)), R.standard_normal(2), _spd(R, 2)],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "multivariate_normal.pdf-scalar-cov",
+        scipy_stats.multivariate_normal.pdf,
+        "scipy.stats.multivariate_normal.pdf",
+        [R.standard_normal((2, 3)), R.standard_normal(3), 1.7],
+        {},
+        (0, 1, 2),
+    ),
+    _dirichlet_row("dirichlet.pdf", np.array([0.2, 0.3, 0.5]), np.array([1.5, 2.0, 3.0]), scipy_stats.dirichlet.pdf),
+    _dirichlet_row(
+        "dirichlet.pdf-points",
+        np.array([[0.2, 0.5], [0.3, 0.1], [0.5, 0.4]]),
+        np.array([0.7, 2.0, 3.0]),
+        scipy_stats.dirichlet.pdf,
+    ),
     _dirichlet_row("dirichlet.logpdf", np.array([0.2, 0.3, 0.5]), np.array([1.5, 2.0, 3.0])),
     _dirichlet_row(
         "dirichlet.logpdf-points", np.array([[0.2, 0.5], [0.3, 0.1], [0.5, 0.4]]), np.array([0.7, 2.0, 3.0])
@@ -200,6 +374,10 @@ COMPILED = compiled_rows(
         "multivariate_normal.logpdf-rows",
         "multivariate_normal.logpdf-nonsymmetric-cov",
         "dirichlet.logpdf-points",
+        "multivariate_normal.pdf-rows",
+        "poisson.cdf-broadcast",
+        "t.logcdf-broadcast",
+        "beta.pdf-broadcast",
     ),
 )
 
@@ -213,7 +391,7 @@ def test_every_rule_of_the_module_has_rows():
     from adjoint_compiler.rules import scipy_stats as rules_module
 
     mine = [r.fn for r in registry.all_rules().values() if r.origin == rules_module.__name__]
-    assert len(mine) >= 17
+    assert len(mine) >= 33
     assert set(mine) == {r.fn for r in TABLE}
 
 
@@ -259,6 +437,75 @@ def test_unmodelled_keyword_is_refused_by_name():
 
 
 def test_t_cdf_in_df_is_refused():
-    with pytest.raises(NotImplementedError, match="t.cdf with respect to df"):
+    with pytest.raises(
+        ac.UnsupportedError, match=r"test_scipy_stats.py:\d+:\d+: .*t.cdf with respect to its parameter df"
+    ):
         ac.grad(t_cdf_in_df, wrt=(0, 1))(0.3, 2.5)
+    with pytest.raises(ac.UnsupportedError, match="t.cdf with respect to its parameter df"):
+        ac.jvp(t_cdf_in_df, wrt=1)(0.3, 2.5, 1.0)
     check_grads(t_cdf_in_df, [0.3, 2.5], wrt=0)
+
+
+def gamma_cdf(x, a):
+    return np.sum(scipy_stats.gamma.cdf(x, a))
+
+
+def beta_cdf(x, a, b):
+    return np.sum(scipy_stats.beta.cdf(x, a, b))
+
+
+def chi2_cdf(x, df):
+    return np.sum(scipy_stats.chi2.cdf(x, df))
+
+
+def t_logcdf(x, df):
+    return np.sum(scipy_stats.t.logcdf(x, df) + scipy_stats.t.logsf(x, df) + scipy_stats.t.sf(x, df))
+
+
+@pytest.mark.parametrize(
+    "f, args, refused, name",
+    [
+        (gamma_cdf, [np.array([0.5, 2.0]), 2.5], 1, "gamma.cdf with respect to its parameter a"),
+        (beta_cdf, [np.array([0.2, 0.7]), 2.5, 1.5], 1, "beta.cdf with respect to its parameter a"),
+        (beta_cdf, [np.array([0.2, 0.7]), 2.5, 1.5], 2, "beta.cdf with respect to its parameter b"),
+        (chi2_cdf, [np.array([0.5, 2.0]), 3.0], 1, "chi2.cdf with respect to its parameter df"),
+        (t_logcdf, [np.array([-0.5, 2.0]), 3.0], 1, r"t.(logcdf|logsf|sf) with respect to its parameter df"),
+    ],
+)
+def test_cdf_in_a_shape_is_refused_at_compile_time_and_in_x_is_fine(f, args, refused, name):
+    # no closed form in the shape: refused at the call (never a zero derivative), in both modes; x alone is fine
+    where = r"test_scipy_stats.py:\d+:\d+: .*" + name
+    with pytest.raises(ac.UnsupportedError, match=where):
+        ac.grad(f, wrt=(0, refused))(*args)
+    with pytest.raises(ac.UnsupportedError, match=where):
+        ac.jvp(f, wrt=refused)(*args, 1.0)
+    check_grads(f, args, wrt=0)
+    _, t = ac.jvp(f, wrt=0)(*args, np.ones(2))
+    assert t == pytest.approx(ac.grad(f, wrt=0)(*args).sum())
+
+
+def poisson_cdf_in_k(k, mu):
+    return np.sum(scipy_stats.poisson.cdf(k, mu))
+
+
+def test_poisson_cdf_is_constant_in_k_and_matches_the_pmf_sum_in_mu():
+    # d/dmu sum_{j <= k} pmf(j, mu) telescopes to -pmf(k, mu): compared with the sum of the pmf's own rule
+    k, mu = np.array([0.0, 2.0, 5.0]), 2.5
+    assert np.all(ac.grad(poisson_cdf_in_k, wrt=0)(k, mu) == 0.0)
+    by_sum = sum(
+        registry.lookup(scipy_stats.poisson.pmf).rule(1.0, scipy_stats.poisson.pmf(j, mu), j, mu)[1] for j in range(6)
+    )
+    assert ac.grad(poisson_cdf_in_k, wrt=1)(np.array([5.0]), mu) == pytest.approx(by_sum, rel=1e-12)
+
+
+def mvn_pdf_two_ways(x, mean, cov):
+    return np.sum(
+        scipy_stats.multivariate_normal.pdf(x, mean, cov) - np.exp(scipy_stats.multivariate_normal.logpdf(x, mean, cov))
+    )
+
+
+def test_pdf_gradients_are_the_exp_of_the_logpdf_gradients():
+    # pdf == exp(logpdf): the difference's gradient is zero to rounding, in each argument
+    x, mean, cov = R.standard_normal((3, 2)), R.standard_normal(2), _spd(R, 2)
+    for bar in ac.grad(mvn_pdf_two_ways, wrt=(0, 1, 2))(x, mean, cov):
+        assert np.max(np.abs(bar)) < 1e-14
