@@ -393,3 +393,57 @@ def test_forward_mode_over_a_gradient_into_a_dict():
     assert tangent == pytest.approx((up - down) / (2 * h), rel=1e-6)
     g = ac.grad(uses_the_gradient_of_a_dict_function)(params)
     assert tangent == pytest.approx(sum(np.sum(g[k] * t[k]) for k in params), rel=1e-10)
+
+
+# --- ho11c: second order through the joining and splitting functions (their adjoints were np.frompyfunc maps,
+# which forward mode could not follow: hessian was refused) --------------------------------------------------------
+def joins_and_splits(x, y):
+    both = np.concatenate([np.sin(x), y * y])
+    rows = np.vstack([x, np.tanh(y[:3])])
+    stacked = np.stack([x * y[1], np.cos(x)], axis=1)
+    wide = np.hstack([x[0] * y, x])
+    left, right = np.split(both * both, [2])
+    return np.sum(left) * np.sum(right) + np.sum(rows**3) + np.sum(stacked[:, 0] * stacked[:, 1]) + np.sum(wide**2)
+
+
+def joins_in_a_loop(w):
+    h = w
+    for k in range(3):
+        h = np.concatenate([np.tanh(h[1:]), h[:1] * 0.5]) + 0.1 * k
+    return np.sum(np.column_stack([h, w]) ** 2) + np.sum(np.dstack([h, h * w]))
+
+
+def test_second_order_through_concatenate_stack_and_split_matches_differences_of_the_gradient():
+    x, y = np.array([0.3, -0.7, 1.1]), np.array([0.5, 1.5, -0.4, 0.9])
+    h = ac.hessian(joins_and_splits, (0, 1))(x, y)
+    grad = ac.grad(joins_and_splits, (0, 1))
+    eps = 1e-6
+    for j, arg in enumerate((x, y)):
+        for k in range(arg.size):
+            e = np.zeros(arg.size)
+            e[k] = eps
+            up = grad(*[a + e if i == j else a for i, a in enumerate((x, y))])
+            down = grad(*[a - e if i == j else a for i, a in enumerate((x, y))])
+            for i in range(2):
+                np.testing.assert_allclose(h[i][j][..., k], (up[i] - down[i]) / (2 * eps), rtol=1e-6, atol=1e-7)
+    v = (np.array([1.0, -2.0, 0.5]), np.array([0.3, 0.0, 1.0, -1.0]))
+    product = ac.hvp(joins_and_splits, (0, 1))(x, y, v)
+    np.testing.assert_allclose(product[0], h[0][0] @ v[0] + h[0][1] @ v[1], rtol=1e-10)
+    np.testing.assert_allclose(product[1], h[1][0] @ v[0] + h[1][1] @ v[1], rtol=1e-10)
+
+
+def test_second_order_through_joins_in_a_loop_matches_autograd():
+    autograd = pytest.importorskip("autograd")
+    anp = pytest.importorskip("autograd.numpy")
+
+    def reference(w):
+        h = w
+        for k in range(3):
+            h = anp.concatenate([anp.tanh(h[1:]), h[:1] * 0.5]) + 0.1 * k
+        return anp.sum(anp.column_stack([h, w]) ** 2) + anp.sum(anp.dstack([h, h * w]))
+
+    w = np.array([0.2, -0.6, 0.9, 0.4])
+    assert joins_in_a_loop(w) == pytest.approx(reference(w), rel=1e-14)
+    np.testing.assert_allclose(ac.hessian(joins_in_a_loop)(w), autograd.hessian(reference)(w), rtol=1e-10, atol=1e-12)
+    product = ac.jvp(ac.grad(joins_in_a_loop))(w, np.ones(4))[1]
+    np.testing.assert_allclose(product, autograd.hessian(reference)(w) @ np.ones(4), rtol=1e-10)
