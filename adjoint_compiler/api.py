@@ -968,7 +968,13 @@ def vjp(f, wrt=0, backend="python"):
     return references.name(_vjp(f, wrt), "vjp", f, wrt)
 
 
+NESTED = {}  # nesting -> make(inner, wrt): the nestings derived.py builds ("vjp(grad)": forward over reverse)
+
+
 def _vjp(f, wrt):
+    inner = getattr(f, "_adjoint_compiler_grad_of", None)
+    if inner is not None and "vjp(grad)" in NESTED:
+        return NESTED["vjp(grad)"](inner, wrt)
     layouts = _layouts(f, wrt, "vjp", vjp)
     if layouts is not None:
         return _per_layout(layouts, lambda pack, out: (out[0], lambda cotangent: pack(out[1](cotangent))))

@@ -447,3 +447,41 @@ def test_second_order_through_joins_in_a_loop_matches_autograd():
     np.testing.assert_allclose(ac.hessian(joins_in_a_loop)(w), autograd.hessian(reference)(w), rtol=1e-10, atol=1e-12)
     product = ac.jvp(ac.grad(joins_in_a_loop))(w, np.ones(4))[1]
     np.testing.assert_allclose(product, autograd.hessian(reference)(w) @ np.ones(4), rtol=1e-10)
+
+
+# --- ho11c: vjp(grad(f)), forward over reverse (the pullback of u is the mixed Hessian times u) ----------------------
+def mixed(x, y):
+    return np.sum(np.sin(x) * y**2) + np.sum(x**3) * y[0]
+
+
+def test_vjp_of_grad_gives_the_gradient_and_hessian_products():
+    x, y = np.array([0.3, -0.5, 1.2]), np.array([0.7, -1.1, 0.4])
+    u = np.array([1.0, -2.0, 0.5])
+    value, pullback = ac.vjp(ac.grad(mixed))(x, y)
+    np.testing.assert_allclose(value, ac.grad(mixed)(x, y), rtol=1e-15)
+    # d/dx <u, df/dx>: by hand, d2f/dx2 = diag(-sin(x) y^2 + 6 x y0)
+    np.testing.assert_allclose(pullback(u), (-np.sin(x) * y**2 + 6 * x * y[0]) * u, rtol=1e-12)
+    # the other argument: d/dy <u, df/dx> = 2 y cos(x) u + e0 * <3 x^2, u>
+    _, across = ac.vjp(ac.grad(mixed, 0), 1)(x, y)
+    expected = 2 * y * np.cos(x) * u + np.array([np.sum(3 * x**2 * u), 0.0, 0.0])
+    np.testing.assert_allclose(across(u), expected, rtol=1e-12)
+    # tuple wrt on both sides: the cotangent has the gradient's structure, the result vjp's wrt's
+    _, both = ac.vjp(ac.grad(mixed, (0, 1)), (0, 1))(x, y)
+    v = (u, np.array([0.2, 0.0, -1.0]))
+    h = ac.hessian(mixed, (0, 1))(x, y)
+    got = both(v)
+    for i in range(2):
+        np.testing.assert_allclose(got[i], h[0][i].T @ v[0] + h[1][i].T @ v[1], rtol=1e-10)
+
+
+def test_vjp_of_grad_through_a_loop_matches_differences_of_the_gradient():
+    value, pullback = ac.vjp(ac.grad(recurrent))(0.8)
+    assert value == pytest.approx(ac.grad(recurrent)(0.8), rel=1e-15)
+    assert pullback(2.0) == pytest.approx(2.0 * numerical_grad(ac.grad(recurrent), [0.8], 0), rel=1e-6)
+
+
+def test_vjp_of_grad_through_in_place_gradient_code_is_refused_as_hessian_is():
+    _, pullback = ac.vjp(ac.grad(updates_in_place))(1.3)
+    with pytest.raises(ac.UnsupportedError, match="second derivatives") as info:
+        pullback(1.0)
+    assert "test_higher_order.py:%d:" % updates_in_place.__code__.co_firstlineno in str(info.value)
