@@ -30,7 +30,7 @@ import numpy as np
 from adjoint_compiler import api, load, references, runtime, source
 from adjoint_compiler.api import _arity, _any_structure, _as_tuples, _bind, _compiled, _function, _Generic, _label
 from adjoint_compiler.api import _check_differentiated, _layouts, _on_backend, _reraise, _Structures, _truth_value
-from adjoint_compiler.api import grad, normalize_wrt, vjp
+from adjoint_compiler.api import RECURSIVE, _recursive, grad, normalize_wrt, vjp
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
 
@@ -163,9 +163,12 @@ def _jvp_of_grad(inner, wrt):
             if e.location is None or not e.location.filename.startswith(load.FILE_PREFIX):
                 raise
             # refused inside the emitted gradient: say so at the user's function
+            construct = e.construct if hasattr(e, "construct") else str(e).split(": error: ")[-1]
+            if "_pullback" in construct and _recursive(f):
+                construct = RECURSIVE % f.__name__
             raise UnsupportedError(
-                "second derivatives (hvp, hessian, jvp of grad) of %s: its gradient code has %s"
-                % (f.__name__, e.construct if hasattr(e, "construct") else str(e).split(": error: ")[-1]),
+                "second derivatives (hvp, hessian, jvp or vjp of grad) of %s: its gradient code has %s"
+                % (f.__name__, construct),
                 SourceLocation(f.__code__.co_filename, f.__code__.co_firstlineno, 1),
             ) from None
         return finish(grads, args), finish(grads_dot, args)

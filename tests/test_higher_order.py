@@ -485,3 +485,37 @@ def test_vjp_of_grad_through_in_place_gradient_code_is_refused_as_hessian_is():
     with pytest.raises(ac.UnsupportedError, match="second derivatives") as info:
         pullback(1.0)
     assert "test_higher_order.py:%d:" % updates_in_place.__code__.co_firstlineno in str(info.value)
+
+
+# --- ho11c: recursion. First order and forward mode work; second order is refused at the user's function (the
+# gradient of a recursive call keeps each call's pullback, a closure, which forward mode does not follow) ------------
+def recursive_power(x, n):
+    if n == 0:
+        return 1.0
+    return x * np.sin(recursive_power(x, n - 1))
+
+
+def recursive_tree_sum(v, depth):
+    if depth == 0:
+        return np.sum(np.tanh(v) ** 2)
+    half = len(v) // 2
+    return recursive_tree_sum(v[:half], depth - 1) * recursive_tree_sum(v[half:], depth - 1)
+
+
+def test_recursion_first_order_works_and_second_order_is_refused_at_the_function():
+    assert ac.grad(recursive_power)(1.3, 4) == pytest.approx(numerical_grad(recursive_power, [1.3, 4], 0), rel=1e-7)
+    assert ac.jvp(recursive_power)(1.3, 4, 1.0)[1] == pytest.approx(ac.grad(recursive_power)(1.3, 4), rel=1e-12)
+    v = np.array([0.1, 0.5, -0.3, 0.8])
+    testing.check_grads(recursive_tree_sum, (v, 2), (0,), rtol=1e-6)
+    line = "test_higher_order.py:%d:" % recursive_power.__code__.co_firstlineno
+    for second in (
+        lambda: ac.hessian(recursive_power)(1.3, 4),
+        lambda: ac.grad(ac.grad(recursive_power))(1.3, 4),
+        lambda: ac.vjp(ac.grad(recursive_power))(1.3, 4)[1](1.0),
+    ):
+        with pytest.raises(ac.UnsupportedError, match="recursive call \\(recursive_power calls itself") as info:
+            second()
+        assert line in str(info.value)
+    with pytest.raises(ac.UnsupportedError, match="recursive call") as info:
+        ac.hvp(recursive_tree_sum)(v, 2, np.ones(4))
+    assert "test_higher_order.py:%d:" % recursive_tree_sum.__code__.co_firstlineno in str(info.value)
