@@ -867,11 +867,11 @@ def _grad_of_grad(inner, wrt):
             if e.location is not None and e.location.filename.startswith(load.FILE_PREFIX):
                 # refused inside the emitted gradient itself: it updates its adjoint buffers in place
                 raise UnsupportedError(
-                    "grad(grad(f)) of a function with "
+                    "grad(grad(f)) of a function "
                     + (
-                        RECURSIVE % f.__name__
+                        "with " + RECURSIVE % f.__name__
                         if _recursive(f)
-                        else "a gradient that updates arrays in place (indexing, loops or in-place updates)"
+                        else "whose gradient updates arrays in place (indexing, loops or in-place updates)"
                     ),
                     where,
                 ) from None
