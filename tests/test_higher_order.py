@@ -519,3 +519,15 @@ def test_recursion_first_order_works_and_second_order_is_refused_at_the_function
     with pytest.raises(ac.UnsupportedError, match="recursive call") as info:
         ac.hvp(recursive_tree_sum)(v, 2, np.ones(4))
     assert "test_higher_order.py:%d:" % recursive_tree_sum.__code__.co_firstlineno in str(info.value)
+
+
+def gradient_with_a_differentiated_spacing(x, h):
+    v = np.gradient(2.94 * np.sin(x), 1.25 + 0.735 * np.sin(h), edge_order=2)
+    return np.sum(np.sin(v) * np.linspace(-1.0, 2.0, 6))
+
+
+def test_hvp_through_np_gradients_spacing_matches_differences_of_the_gradient():
+    # found by tests/fuzz/scan_second_order.py: spacing_bar was declared non-differentiable, so hvp dropped
+    # the spacing's second derivatives (a wrong number, not a refusal)
+    x = np.array([0.3, -0.2, 0.9, 1.4, -1.1, 0.5])
+    ac.check_grads(gradient_with_a_differentiated_spacing, (x, 0.4), wrt=(0, 1), modes="rev", order=2)

@@ -85,4 +85,3 @@ nondifferentiable(
 )
 nondifferentiable(runtime.axes_from_end, reason="axis numbers")
 nondifferentiable(runtime.one_gradient, reason="checks that np.gradient returned one array")
-nondifferentiable(runtime.spacing_bar, reason="a cotangent (of np.gradient's spacing): second order is refused")

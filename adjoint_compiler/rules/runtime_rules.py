@@ -275,3 +275,19 @@ def rejoin_adjoint(g, ans, hs, arrays, like, how="concatenate", axis=0):
 
 
 nondifferentiable(runtime.numbered, runtime.sizes_of, reason="element numbers and counts, for np.choose's adjoint")
+
+
+# np.gradient's adjoint in a number spacing h (np_reductions.py): ans = -sum(g_in ans_in) / h. Differentiated
+# again by hvp (declared non-differentiable before, which dropped h's second derivatives: a wrong hvp, found by
+# tests/fuzz/scan_second_order.py). The tangent rule gives each argument's part, as matmul_bar1's.
+from adjoint_compiler.runtime import spacing_bar, unbroadcast  # noqa: E402,F401
+
+
+@adjoint(runtime.spacing_bar)
+def spacing_bar_adjoint(g, ans, g_in, ans_in, spacing):
+    return unbroadcast(-g * ans_in / spacing, g_in), unbroadcast(-g * g_in / spacing, ans_in), -g * ans / spacing
+
+
+@tangent(runtime.spacing_bar)
+def spacing_bar_tangent(dot, ans, g_in, ans_in, spacing):
+    return -np.sum(dot * ans_in) / spacing, -np.sum(g_in * dot) / spacing, -ans * dot / spacing

@@ -222,3 +222,10 @@ def test_numbered_numbers_the_elements_in_order():
     ids = runtime.numbered([np.zeros((2, 2)), 1.0, np.zeros(3)], 1)
     assert [i.tolist() for i in ids] == [[[1, 2], [3, 4]], 5, [6, 7, 8]]
     assert runtime.sizes_of([np.zeros((2, 2)), 1.0]).tolist() == [4, 1]
+
+
+def test_spacing_bar_rule():
+    # np.gradient's adjoint in its spacing h, -sum(g ans) / h, differentiated again (hvp): its own rule
+    rng = np.random.default_rng(3)
+    args = [rng.standard_normal(4), rng.standard_normal(4), 0.7]
+    check_rule(runtime.spacing_bar, registry.lookup(runtime.spacing_bar).rule, args, diff=[0, 1, 2])

@@ -764,6 +764,8 @@ def _join_helper_cases():
         Case("unjoin-concatenate-1", runtime.unjoin, [g, [a, b], "concatenate", 1], {}, (0,)),
         Case("unjoin-vstack", runtime.unjoin, [rng.standard_normal((2, 3)), [a[0], b[0]], "vstack", 0], {}, (0,)),
         Case("rejoin-concatenate-1", runtime.rejoin, [[a, b], [a, b], g, "concatenate", 1], {}, (0,)),
+        # np.gradient's adjoint in a number spacing: -sum(g ans) / h, in all three arguments
+        Case("spacing_bar", runtime.spacing_bar, [rng.standard_normal(4), rng.standard_normal(4), 0.7], {}, (0, 1, 2)),
     ]
 
 
