@@ -833,6 +833,18 @@ def _with_aux(f, wrt, with_value):
 setattr(value_and_grad, source.MAKES_GRADIENT, "value_and_grad")
 
 
+def _recursive(f):
+    """Whether ``f`` calls itself by its global name (direct recursion)."""
+    g = getattr(f, "__globals__", {})
+    return any(g.get(name) is f for name in f.__code__.co_names)
+
+
+RECURSIVE = (
+    "a recursive call (%s calls itself: its gradient keeps each call's pullback, a closure made at run time, "
+    "which second derivatives do not follow)"
+)
+
+
 def _grad_of_grad(inner, wrt):
     """grad(grad(f)): differentiate the emitted gradient function itself (it is plain Python)."""
     f, inner_wrt, inner_single = inner
@@ -855,8 +867,12 @@ def _grad_of_grad(inner, wrt):
             if e.location is not None and e.location.filename.startswith(load.FILE_PREFIX):
                 # refused inside the emitted gradient itself: it updates its adjoint buffers in place
                 raise UnsupportedError(
-                    "grad(grad(f)) of a function whose gradient updates arrays in place "
-                    "(indexing, loops or in-place updates)",
+                    "grad(grad(f)) of a function "
+                    + (
+                        "with " + RECURSIVE % f.__name__
+                        if _recursive(f)
+                        else "whose gradient updates arrays in place (indexing, loops or in-place updates)"
+                    ),
                     where,
                 ) from None
             raise
@@ -968,7 +984,13 @@ def vjp(f, wrt=0, backend="python"):
     return references.name(_vjp(f, wrt), "vjp", f, wrt)
 
 
+NESTED = {}  # nesting -> make(inner, wrt): the nestings derived.py builds ("vjp(grad)": forward over reverse)
+
+
 def _vjp(f, wrt):
+    inner = getattr(f, "_adjoint_compiler_grad_of", None)
+    if inner is not None and "vjp(grad)" in NESTED:
+        return NESTED["vjp(grad)"](inner, wrt)
     layouts = _layouts(f, wrt, "vjp", vjp)
     if layouts is not None:
         return _per_layout(layouts, lambda pack, out: (out[0], lambda cotangent: pack(out[1](cotangent))))

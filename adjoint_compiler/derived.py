@@ -27,10 +27,10 @@ import functools
 
 import numpy as np
 
-from adjoint_compiler import load, references, runtime, source
+from adjoint_compiler import api, load, references, runtime, source
 from adjoint_compiler.api import _arity, _any_structure, _as_tuples, _bind, _compiled, _function, _Generic, _label
 from adjoint_compiler.api import _check_differentiated, _layouts, _on_backend, _reraise, _Structures, _truth_value
-from adjoint_compiler.api import grad, normalize_wrt, vjp
+from adjoint_compiler.api import RECURSIVE, _recursive, grad, normalize_wrt, vjp
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
 
@@ -163,9 +163,12 @@ def _jvp_of_grad(inner, wrt):
             if e.location is None or not e.location.filename.startswith(load.FILE_PREFIX):
                 raise
             # refused inside the emitted gradient: say so at the user's function
+            construct = e.construct if hasattr(e, "construct") else str(e).split(": error: ")[-1]
+            if "_pullback" in construct and _recursive(f):
+                construct = RECURSIVE % f.__name__
             raise UnsupportedError(
-                "second derivatives (hvp, hessian, jvp of grad) of %s: its gradient code has %s"
-                % (f.__name__, e.construct if hasattr(e, "construct") else str(e).split(": error: ")[-1]),
+                "second derivatives (hvp, hessian, jvp or vjp of grad) of %s: its gradient code has %s"
+                % (f.__name__, construct),
                 SourceLocation(f.__code__.co_filename, f.__code__.co_firstlineno, 1),
             ) from None
         return finish(grads, args), finish(grads_dot, args)
@@ -173,6 +176,36 @@ def _jvp_of_grad(inner, wrt):
     jvp_grad_f.__name__ = "jvp_grad_" + f.__name__
     setattr(jvp_grad_f, source.TRANSFORM_MARK, ("jvp(grad)", f))  # a transform of it is refused at f
     return jvp_grad_f
+
+
+def _vjp_of_grad(inner, wrt):
+    """vjp(grad(f)): the gradient, and a pullback taking ``u`` (in the gradient's structure) to the
+    derivative of ``<u, grad(f)(x)>`` in ``wrt``, by forward mode over the emitted gradient rather than
+    reverse over reverse. f's mixed second derivatives commute (where f is twice differentiable, which
+    is where either answer is a derivative), so d<u, grad_inner f>/dx_wrt = d/dt grad_wrt f(x + t u), u
+    moving the gradient's arguments: one jvp of grad(f, wrt) along u, as ``hvp``, whose constructs it
+    shares (the emitted gradient's in-place buffer updates, which reverse over reverse refuses)."""
+    f, inner_wrt, inner_single = inner
+    along = inner_wrt[0] if inner_single else inner_wrt
+    wrt_idx, single = normalize_wrt(f, wrt)
+    product = _jvp_of_grad((f, wrt_idx, single), along)
+    gradient = grad(f, along)
+
+    def vjp_grad_f(*args):
+        args = _bind(f, args, {}) if len(args) != _arity(f) else tuple(args)
+        value = gradient(*args)
+
+        def pullback(u):
+            return product(*args, u)[1]
+
+        return value, pullback
+
+    vjp_grad_f.__name__ = "vjp_grad_" + f.__name__
+    setattr(vjp_grad_f, source.TRANSFORM_MARK, ("vjp(grad)", f))  # a transform of it is refused at f
+    return vjp_grad_f
+
+
+api.NESTED["vjp(grad)"] = _vjp_of_grad
 
 
 def hvp(f, wrt=0):

@@ -1523,3 +1523,75 @@ def _matmul_general(g, x1, x2):
 
 HELPERS = HELPERS + ("matmul_bar1", "matmul_bar2")
 DEPENDS.update(matmul_bar1=("_matmul_general", "unbroadcast"), matmul_bar2=("_matmul_general", "unbroadcast"))
+# ---- ho11c (issue #11): the joining and splitting functions' adjoints as two helpers, each the other's adjoint ----
+
+
+def _joined_blocks(arrays, how, axis):
+    """``(axis, shapes)``: the axis along which ``how`` (``"concatenate"``, ``"stack"``, ``"hstack"``,
+    ``"vstack"``, ``"dstack"``, ``"column_stack"``) joins ``arrays``, and the shape of each array's block
+    of the result (the array promoted as the function promotes it: np.atleast_2d for vstack ...).
+    np.concatenate with ``axis=None`` joins the flattened arrays: axis 0 of the flattened result."""
+    if how == "concatenate":
+        if axis is None:
+            return 0, [(np.size(a),) for a in arrays]
+        return axis, [np.shape(a) for a in arrays]
+    if how == "stack":
+        return axis, [np.shape(np.expand_dims(a, axis)) for a in arrays]
+    if how == "hstack":  # along axis 0 when the first is 1-d (as NumPy decides)
+        shapes = [np.shape(np.atleast_1d(a)) for a in arrays]
+        return (0 if len(shapes[0]) == 1 else 1), shapes
+    if how == "vstack":
+        return 0, [np.shape(np.atleast_2d(a)) for a in arrays]
+    if how == "dstack":
+        return 2, [np.shape(np.atleast_3d(a)) for a in arrays]
+    if how == "column_stack":  # fewer than two axes: one column
+        return 1, [np.shape(a) if np.ndim(a) >= 2 else (np.size(a), 1) for a in arrays]
+    raise ValueError("unjoin: how=%r" % (how,))
+
+
+def unjoin(g, arrays, how="concatenate", axis=0):
+    """The cotangents of ``arrays`` from the cotangent ``g`` of the array ``how`` joined them into
+    (``np.concatenate(arrays, axis)``, ``np.stack(arrays, axis)``, ``np.hstack(arrays)`` ...): a list
+    with each array's block of ``g``, in that array's shape. Linear in ``g`` (``arrays`` give shapes
+    only); its adjoint is ``rejoin``, so the gradient of a join can be differentiated again.
+
+    >>> [p.tolist() for p in unjoin(np.arange(5.0), [np.zeros(2), np.zeros(3)])]
+    [[0.0, 1.0], [2.0, 3.0, 4.0]]
+    """
+    along, shapes = _joined_blocks(arrays, how, axis)
+    g = np.reshape(g, -1) if how == "concatenate" and axis is None else np.asarray(g)
+    ends = np.cumsum([s[along] for s in shapes])
+    return [np.reshape(p, np.shape(a)) for p, a in zip(np.split(g, ends[:-1], along), arrays)]
+
+
+def rejoin(hs, arrays, like, how="concatenate", axis=0):
+    """``unjoin``'s adjoint in ``g``, and the cotangent of the array the splitting functions (np.split,
+    hsplit ...) split into pieces: each of ``hs`` (one per array of ``arrays``; a number or None for one
+    whose cotangent is zero) as its array's block, joined as ``how`` joins ``arrays``, in ``like``'s
+    shape. Linear in ``hs``; its adjoint is ``unjoin``.
+
+    >>> rejoin([np.ones(2), 0.0], [np.zeros(2), np.zeros(3)], np.zeros(5)).tolist()
+    [1.0, 1.0, 0.0, 0.0, 0.0]
+    """
+    along, shapes = _joined_blocks(arrays, how, axis)
+    blocks = [
+        np.reshape(np.broadcast_to(0.0 if h is None else h, np.shape(a)), s) for h, a, s in zip(hs, arrays, shapes)
+    ]
+    return np.reshape(np.concatenate(blocks, along), np.shape(like))
+
+
+def numbered(items, start=1):
+    """Element numbers for ``items`` (arrays or numbers): consecutive integers from ``start``, one array per
+    item in its shape (the adjoints of np.choose and np.select sum ``g`` per number with np.bincount)."""
+    sizes = [np.size(a) for a in items]
+    ends = np.cumsum(sizes) + start
+    return [np.reshape(np.arange(e - n, e), np.shape(a)) for e, n, a in zip(ends, sizes, items)]
+
+
+def sizes_of(items):
+    """The number of elements of each of ``items``, as an integer array."""
+    return np.array([np.size(a) for a in items], dtype=np.intp)
+
+
+HELPERS = HELPERS + ("_joined_blocks", "unjoin", "rejoin", "numbered", "sizes_of")
+DEPENDS.update(unjoin=("_joined_blocks",), rejoin=("_joined_blocks",))

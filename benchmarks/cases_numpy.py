@@ -144,3 +144,24 @@ def rosenbrock_by_hand(x):
     g[1:] = d
     g[:-1] -= 2.0 * head * d + 2.0 * (1.0 - head)
     return g
+
+
+# ---- ho11c (issue #11): joins on the hot path, whose adjoints are runtime.unjoin / rejoin ------------------
+JOINS_ARGS = (_rng.standard_normal((4, 4)) * 0.5, _rng.standard_normal(8))
+
+
+def joined_rollout(w, x0):
+    """A rollout whose state is cut by np.split and rebuilt by np.concatenate each step, then stacked."""
+    h = x0
+    for k in range(50):
+        top, bottom = np.split(h, 2)
+        h = np.concatenate([np.tanh(w @ bottom), top * 0.9])
+    return np.sum(np.stack([h, x0]) ** 2)
+
+
+# the Hessian target: a function of 100 inputs (a chain with nearest-neighbour coupling)
+HESSIAN_ARGS = (_rng.standard_normal(100) * 0.5,)
+
+
+def chain_energy(x):
+    return np.sum(np.tanh(x) ** 2) + np.sum(x[1:] * x[:-1]) + np.sum(x**4) / 4.0

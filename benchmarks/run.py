@@ -335,6 +335,18 @@ CASES = [
         rtol=1e-8,
         by_hand=cases_numpy.rosenbrock_by_hand,
     ),
+    # small arrays cut and joined every step (np.split, np.concatenate, np.stack): the joins' adjoints
+    Case(
+        "joins",
+        cases_numpy.joined_rollout,
+        cases_numpy.JOINS_ARGS,
+        (0, 1),
+        "50 steps of split + concatenate, 8 values",
+        kind="numpy",
+        target_ratio=3.0,
+        time_compile=False,
+        rtol=1e-8,
+    ),
     # u[1:-1] = ... in place; autograd and JAX refuse item assignment, so there are no peers
     Case(
         "heat",
@@ -964,8 +976,8 @@ def call_overhead_ns(target_s, samples):
 
 # Forward mode and second order (issue targets: jvp <= 2x f on the scalar loop and RK4; hvp <= 3x the
 # gradient on the MLP and the scalar loop). Tangents are random, fixed by the seed.
-FORWARD_CASES = ("seed_f", "black_scholes", "recurrence", "rk4", "mlp", "rnn", "heat")
-HVP_CASES = ("seed_f", "recurrence", "rk4", "mlp")
+FORWARD_CASES = ("seed_f", "black_scholes", "recurrence", "rk4", "mlp", "rnn", "heat", "joins")
+HVP_CASES = ("seed_f", "recurrence", "rk4", "mlp", "joins")
 JVP_TARGET, HVP_TARGET = 2.0, 3.0
 
 
@@ -1038,6 +1050,70 @@ def forward_table(rows):
     return "\n".join(lines)
 
 
+HESSIAN_CASE = "hessian100"  # ac.hessian of a 100-input function: target <= 100 hvps (one hvp per column)
+
+
+def hessian_row(target_s, samples):
+    """ac.hessian of cases_numpy.chain_energy (100 inputs) against one ac.hvp and one ac.grad, beside
+    autograd's hessian; the Hessian is checked against autograd's (or differences of ac.grad)."""
+    fn, args = cases_numpy.chain_energy, cases_numpy.HESSIAN_ARGS
+    v = np.random.default_rng(0).standard_normal(np.shape(args[0]))
+    calls = {
+        "grad": ac.grad(fn),
+        "hvp": lambda *a, _h=ac.hvp(fn): _h(*a, v),
+        "hessian": ac.hessian(fn),
+    }
+    row = {"name": HESSIAN_CASE, "size": "%d inputs" % np.size(args[0]), "errors": {}}
+    if autograd is not None:
+        calls["ag_hessian"] = autograd.hessian(translate(fn, anp, asp))
+    for name, c in list(calls.items()):
+        try:
+            c(*args)
+        except Exception as e:  # noqa: BLE001
+            row["errors"][name] = _short_error(e)
+            del calls[name]
+    if "hessian" in calls:
+        ours = calls["hessian"](*args)
+        if "ag_hessian" in calls:
+            reference, against = calls["ag_hessian"](*args), "autograd"
+        else:
+            gradient = calls["grad"]
+            eps = 1e-6
+            columns = [(gradient(args[0] + eps * e) - gradient(args[0] - eps * e)) / (2 * eps) for e in np.eye(100)]
+            reference, against = np.stack(columns, axis=1), "differences of ac.grad"
+        row["check"] = {"max_rel_diff": max_rel_diff(np.ravel(ours), np.ravel(reference)), "against": against}
+    times = measure(calls, args, target_s, samples)
+    row.update({k: t["ns"] for k, t in times.items()})
+    return row
+
+
+def hessian_lines(r):
+    n = int(r["size"].split()[0])
+    lines = []
+    if "hessian" in r and "hvp" in r:
+        lines.append(
+            "%s (%s): hessian %.2f ms = %.1f hvps (target <= %d), %.1f gradients; one hvp = %.2f gradients"
+            % (
+                r["name"],
+                r["size"],
+                r["hessian"] / 1e6,
+                r["hessian"] / r["hvp"],
+                n,
+                r["hessian"] / r["grad"],
+                r["hvp"] / r["grad"],
+            )
+        )
+    if "ag_hessian" in r and "hessian" in r:
+        lines.append(
+            "  autograd's hessian: %.2f ms (%.2fx ours)" % (r["ag_hessian"] / 1e6, r["ag_hessian"] / r["hessian"])
+        )
+    if "check" in r:
+        lines.append("  max rel diff against %s: %.1e" % (r["check"]["against"], r["check"]["max_rel_diff"]))
+    for what, err in r["errors"].items():
+        lines.append("  [%s]: %s" % (what, err))
+    return lines
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="adjoint_compiler benchmarks")
     parser.add_argument("--quick", action="store_true", help="short samples, for a smoke test")
@@ -1055,7 +1131,7 @@ def main(argv=None):
         for c in CASES:
             print("%-16s %-8s %s" % (c.name, c.kind, c.size))
         return 0
-    if not cases:
+    if not cases and not re.search(args.case, HESSIAN_CASE):
         parser.error("no case matches %r" % args.case)
 
     target_s = args.sample_time or (0.02 if args.quick else 0.2)
@@ -1155,12 +1231,22 @@ def main(argv=None):
             for what, err in r["errors"].items():
                 print("  %s [%s]: %s" % (r["name"], what, err))
         print()
+    hessian = None
+    if not args.case or re.search(args.case, HESSIAN_CASE):
+        hessian = hessian_row(target_s, samples)
+        print("Hessian of a 100-input function (ac.hessian = one hvp per column)")
+        for line in hessian_lines(hessian):
+            print(line)
+        print()
     print("Targets (informational, not asserted):")
     for line in targets_report(results) or ["  (none for these cases)"]:
         print(line)
 
     problems = [(r["name"], k, v) for r in results for k, v in r["errors"].items()]
     wrong = [r["name"] for r in results if r.get("check") and not r["check"]["ok"]]
+    if hessian is not None and hessian.get("check", {}).get("max_rel_diff", 0.0) > 1e-8:
+        wrong.append(HESSIAN_CASE)
+        results.append({"name": HESSIAN_CASE, "check": hessian["check"], "errors": {}})
     if problems or wrong:
         print()
         print("Problems:")
@@ -1174,7 +1260,9 @@ def main(argv=None):
 
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"meta": meta, "results": results, "forward": forward}, fh, indent=2, default=float)
+            json.dump(
+                {"meta": meta, "results": results, "forward": forward, "hessian": hessian}, fh, indent=2, default=float
+            )
         print()
         print("wrote %s" % args.json)
     return 1 if wrong else 0

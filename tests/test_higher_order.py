@@ -406,3 +406,141 @@ def test_forward_mode_over_a_gradient_into_a_dict():
     assert tangent == pytest.approx((up - down) / (2 * h), rel=1e-6)
     g = ac.grad(uses_the_gradient_of_a_dict_function)(params)
     assert tangent == pytest.approx(sum(np.sum(g[k] * t[k]) for k in params), rel=1e-10)
+
+
+# --- ho11c: second order through the joining and splitting functions (their adjoints were np.frompyfunc maps,
+# which forward mode could not follow: hessian was refused) --------------------------------------------------------
+def joins_and_splits(x, y):
+    both = np.concatenate([np.sin(x), y * y])
+    rows = np.vstack([x, np.tanh(y[:3])])
+    stacked = np.stack([x * y[1], np.cos(x)], axis=1)
+    wide = np.hstack([x[0] * y, x])
+    left, right = np.split(both * both, [2])
+    return np.sum(left) * np.sum(right) + np.sum(rows**3) + np.sum(stacked[:, 0] * stacked[:, 1]) + np.sum(wide**2)
+
+
+def joins_in_a_loop(w):
+    h = w
+    for k in range(3):
+        h = np.concatenate([np.tanh(h[1:]), h[:1] * 0.5]) + 0.1 * k
+    return np.sum(np.column_stack([h, w]) ** 2) + np.sum(np.dstack([h, h * w]))
+
+
+def test_second_order_through_concatenate_stack_and_split_matches_differences_of_the_gradient():
+    x, y = np.array([0.3, -0.7, 1.1]), np.array([0.5, 1.5, -0.4, 0.9])
+    h = ac.hessian(joins_and_splits, (0, 1))(x, y)
+    grad = ac.grad(joins_and_splits, (0, 1))
+    eps = 1e-6
+    for j, arg in enumerate((x, y)):
+        for k in range(arg.size):
+            e = np.zeros(arg.size)
+            e[k] = eps
+            up = grad(*[a + e if i == j else a for i, a in enumerate((x, y))])
+            down = grad(*[a - e if i == j else a for i, a in enumerate((x, y))])
+            for i in range(2):
+                np.testing.assert_allclose(h[i][j][..., k], (up[i] - down[i]) / (2 * eps), rtol=1e-6, atol=1e-7)
+    v = (np.array([1.0, -2.0, 0.5]), np.array([0.3, 0.0, 1.0, -1.0]))
+    product = ac.hvp(joins_and_splits, (0, 1))(x, y, v)
+    np.testing.assert_allclose(product[0], h[0][0] @ v[0] + h[0][1] @ v[1], rtol=1e-10)
+    np.testing.assert_allclose(product[1], h[1][0] @ v[0] + h[1][1] @ v[1], rtol=1e-10)
+
+
+def test_second_order_through_joins_in_a_loop_matches_autograd():
+    autograd = pytest.importorskip("autograd")
+    anp = pytest.importorskip("autograd.numpy")
+
+    def reference(w):
+        h = w
+        for k in range(3):
+            h = anp.concatenate([anp.tanh(h[1:]), h[:1] * 0.5]) + 0.1 * k
+        return anp.sum(anp.column_stack([h, w]) ** 2) + anp.sum(anp.dstack([h, h * w]))
+
+    w = np.array([0.2, -0.6, 0.9, 0.4])
+    assert joins_in_a_loop(w) == pytest.approx(reference(w), rel=1e-14)
+    np.testing.assert_allclose(ac.hessian(joins_in_a_loop)(w), autograd.hessian(reference)(w), rtol=1e-10, atol=1e-12)
+    product = ac.jvp(ac.grad(joins_in_a_loop))(w, np.ones(4))[1]
+    np.testing.assert_allclose(product, autograd.hessian(reference)(w) @ np.ones(4), rtol=1e-10)
+
+
+# --- ho11c: vjp(grad(f)), forward over reverse (the pullback of u is the mixed Hessian times u) ----------------------
+def mixed(x, y):
+    return np.sum(np.sin(x) * y**2) + np.sum(x**3) * y[0]
+
+
+def test_vjp_of_grad_gives_the_gradient_and_hessian_products():
+    x, y = np.array([0.3, -0.5, 1.2]), np.array([0.7, -1.1, 0.4])
+    u = np.array([1.0, -2.0, 0.5])
+    value, pullback = ac.vjp(ac.grad(mixed))(x, y)
+    np.testing.assert_allclose(value, ac.grad(mixed)(x, y), rtol=1e-15)
+    # d/dx <u, df/dx>: by hand, d2f/dx2 = diag(-sin(x) y^2 + 6 x y0)
+    np.testing.assert_allclose(pullback(u), (-np.sin(x) * y**2 + 6 * x * y[0]) * u, rtol=1e-12)
+    # the other argument: d/dy <u, df/dx> = 2 y cos(x) u + e0 * <3 x^2, u>
+    _, across = ac.vjp(ac.grad(mixed, 0), 1)(x, y)
+    expected = 2 * y * np.cos(x) * u + np.array([np.sum(3 * x**2 * u), 0.0, 0.0])
+    np.testing.assert_allclose(across(u), expected, rtol=1e-12)
+    # tuple wrt on both sides: the cotangent has the gradient's structure, the result vjp's wrt's
+    _, both = ac.vjp(ac.grad(mixed, (0, 1)), (0, 1))(x, y)
+    v = (u, np.array([0.2, 0.0, -1.0]))
+    h = ac.hessian(mixed, (0, 1))(x, y)
+    got = both(v)
+    for i in range(2):
+        np.testing.assert_allclose(got[i], h[0][i].T @ v[0] + h[1][i].T @ v[1], rtol=1e-10)
+
+
+def test_vjp_of_grad_through_a_loop_matches_differences_of_the_gradient():
+    value, pullback = ac.vjp(ac.grad(recurrent))(0.8)
+    assert value == pytest.approx(ac.grad(recurrent)(0.8), rel=1e-15)
+    assert pullback(2.0) == pytest.approx(2.0 * numerical_grad(ac.grad(recurrent), [0.8], 0), rel=1e-6)
+
+
+def test_vjp_of_grad_through_in_place_gradient_code_is_refused_as_hessian_is():
+    _, pullback = ac.vjp(ac.grad(updates_in_place))(1.3)
+    with pytest.raises(ac.UnsupportedError, match="second derivatives") as info:
+        pullback(1.0)
+    assert "test_higher_order.py:%d:" % updates_in_place.__code__.co_firstlineno in str(info.value)
+
+
+# --- ho11c: recursion. First order and forward mode work; second order is refused at the user's function (the
+# gradient of a recursive call keeps each call's pullback, a closure, which forward mode does not follow) ------------
+def recursive_power(x, n):
+    if n == 0:
+        return 1.0
+    return x * np.sin(recursive_power(x, n - 1))
+
+
+def recursive_tree_sum(v, depth):
+    if depth == 0:
+        return np.sum(np.tanh(v) ** 2)
+    half = len(v) // 2
+    return recursive_tree_sum(v[:half], depth - 1) * recursive_tree_sum(v[half:], depth - 1)
+
+
+def test_recursion_first_order_works_and_second_order_is_refused_at_the_function():
+    assert ac.grad(recursive_power)(1.3, 4) == pytest.approx(numerical_grad(recursive_power, [1.3, 4], 0), rel=1e-7)
+    assert ac.jvp(recursive_power)(1.3, 4, 1.0)[1] == pytest.approx(ac.grad(recursive_power)(1.3, 4), rel=1e-12)
+    v = np.array([0.1, 0.5, -0.3, 0.8])
+    testing.check_grads(recursive_tree_sum, (v, 2), (0,), rtol=1e-6)
+    line = "test_higher_order.py:%d:" % recursive_power.__code__.co_firstlineno
+    for second in (
+        lambda: ac.hessian(recursive_power)(1.3, 4),
+        lambda: ac.grad(ac.grad(recursive_power))(1.3, 4),
+        lambda: ac.vjp(ac.grad(recursive_power))(1.3, 4)[1](1.0),
+    ):
+        with pytest.raises(ac.UnsupportedError, match="recursive call \\(recursive_power calls itself") as info:
+            second()
+        assert line in str(info.value)
+    with pytest.raises(ac.UnsupportedError, match="recursive call") as info:
+        ac.hvp(recursive_tree_sum)(v, 2, np.ones(4))
+    assert "test_higher_order.py:%d:" % recursive_tree_sum.__code__.co_firstlineno in str(info.value)
+
+
+def gradient_with_a_differentiated_spacing(x, h):
+    v = np.gradient(2.94 * np.sin(x), 1.25 + 0.735 * np.sin(h), edge_order=2)
+    return np.sum(np.sin(v) * np.linspace(-1.0, 2.0, 6))
+
+
+def test_hvp_through_np_gradients_spacing_matches_differences_of_the_gradient():
+    # found by tests/fuzz/scan_second_order.py: spacing_bar was declared non-differentiable, so hvp dropped
+    # the spacing's second derivatives (a wrong number, not a refusal)
+    x = np.array([0.3, -0.2, 0.9, 1.4, -1.1, 0.5])
+    ac.check_grads(gradient_with_a_differentiated_spacing, (x, 0.4), wrt=(0, 1), modes="rev", order=2)

@@ -28,6 +28,8 @@ INTEGERS = "takes and returns integers only"
 
 nondifferentiable(int, round, math.floor, math.ceil, math.trunc, reason=ROUNDS)
 nondifferentiable(np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, reason=ROUNDS)
+# floor division is piecewise constant too; np.remainder's adjoint calls it (so its gradient is differentiated again)
+nondifferentiable(np.floor_divide, reason="floor division is piecewise constant")
 nondifferentiable(np.sign, reason="piecewise constant (its derivative is 0 away from 0)")
 
 nondifferentiable(math.ulp, reason="a power of two, so it is piecewise constant")
@@ -84,4 +86,3 @@ nondifferentiable(
 )
 nondifferentiable(runtime.axes_from_end, reason="axis numbers")
 nondifferentiable(runtime.one_gradient, reason="checks that np.gradient returned one array")
-nondifferentiable(runtime.spacing_bar, reason="a cotangent (of np.gradient's spacing): second order is refused")

@@ -10,11 +10,11 @@ split is a conditional expression, and ``x == None`` replaces ``x is None``
 They call no builtins (``len``, ``list``, ``map``...): the check of every rule
 body (``tests/rules/test_rule_bodies.py``) allows NumPy, ``math`` and the runtime's
 shape helpers only. For the functions taking a sequence
-of arrays (``concatenate``, ``stack``, ``hstack``, ``vstack``) the cotangent of
-that one parameter is a list with one array per input, built without a loop by
-NumPy's own map: ``np.frompyfunc(f, nin, 1)(...)`` applies ``f`` elementwise
-over object arrays (made with ``np.fromiter(xs, "O")``, which never merges
-same-shaped arrays into one block), and ``.tolist()`` gives the list back.
+of arrays (``concatenate``, ``stack``, ``hstack``, ``vstack``, ``dstack``, ``column_stack``) the cotangent of
+that one parameter is a list with one array per input: ``runtime.unjoin`` cuts g into the inputs' blocks, and
+the splitting functions' adjoint ``runtime.rejoin`` joins the pieces' cotangents back. Each is the other's
+adjoint (``rules/runtime_rules.py``) and both are linear, so a gradient through them is differentiated again
+(hvp, hessian).
 
 Functions with parameters that say in many ways where elements go (``take``'s mode, ``insert``'s obj,
 ``pad``'s modes, ``choose``, ``select``) apply themselves to the element numbers of each operand and sum g
@@ -39,7 +39,7 @@ it is the sum of the cotangents of the places the element went to.
 import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, form, fragment, tangent, views
-from adjoint_compiler.runtime import one_count, supported, unbroadcast
+from adjoint_compiler.runtime import numbered, one_count, rejoin, sizes_of, supported, unbroadcast, unjoin
 
 
 # ---- reshaping: the same elements in the same order ----------------------------------
@@ -131,42 +131,23 @@ def roll_adjoint(g, ans, a, shift, axis=None):
 @adjoint(np.concatenate, linear="first")
 def concatenate_adjoint(g, ans, arrays, axis=0):
     # Input k owns the slice of g along `axis` that starts where inputs 0..k-1
-    # end, so g is split at the cumulative sizes (np.size(x, axis) per input,
-    # mapped with np.frompyfunc). axis=None concatenates the flattened inputs:
-    # np.size(x, None) is then each input's size, g is 1-d, and the final
-    # elementwise reshape (a no-op for an int axis) restores each input's shape.
-    items = np.fromiter(arrays, "O")
-    sizes = np.frompyfunc(np.size, 2, 1)(items, axis)
-    pieces = np.split(g, np.cumsum(sizes)[:-1].astype(np.intp), 0 if axis == None else axis)
-    shapes = np.frompyfunc(np.shape, 1, 1)(items)
-    return np.frompyfunc(np.reshape, 2, 1)(np.fromiter(pieces, "O"), shapes).tolist(), None
+    # end (axis=None: the flattened inputs, one after another): runtime.unjoin
+    # splits g at the cumulative sizes and gives each block its input's shape.
+    return unjoin(g, arrays, "concatenate", axis), None
 
 
 @adjoint(np.stack, linear="first")
 def stack_adjoint(g, ans, arrays, axis=0):
-    # Input k is g's slice k along the new axis; moving that axis first makes
-    # the slices g's first-axis elements.
-    return np.fromiter(np.moveaxis(g, axis, 0), "O").tolist(), None
-
-
-@fragment
-def _blocks(g, tup, promoted, axis):
-    # g split into one block per input of tup, each input promoted as the joining function did
-    # (np.atleast_2d ...) owning its promoted size along `axis`; each block back in its input's shape
-    items = np.fromiter(tup, "O")
-    sizes = np.frompyfunc(np.size, 2, 1)(promoted, axis)
-    pieces = np.split(g, np.cumsum(sizes)[:-1].astype(np.intp), axis)
-    return np.frompyfunc(np.reshape, 2, 1)(np.fromiter(pieces, "O"), np.frompyfunc(np.shape, 1, 1)(items)).tolist()
+    # Input k is g's slice k along the new axis (a block of length one there).
+    return unjoin(g, arrays, "stack", axis), None
 
 
 @adjoint(np.hstack, linear="first")
 def hstack_adjoint(g, ans, tup):
     # hstack concatenates np.atleast_1d of each input along axis 1, or along
     # axis 0 when they are 1-d (decided, as NumPy does, by the first one); the
-    # elementwise reshape turns the (1,) block of a scalar input back into ().
-    items = np.fromiter(tup, "O")
-    promoted = np.frompyfunc(np.atleast_1d, 1, 1)(items)
-    return _blocks(g, tup, promoted, 0 if np.ndim(items[0]) <= 1 else 1)
+    # (1,) block of a scalar input goes back to ().
+    return unjoin(g, tup, "hstack")
 
 
 # np.row_stack: vstack's deprecated alias (NumPy 2.0), a Python function calling vstack with dtype= and casting=,
@@ -175,8 +156,7 @@ def hstack_adjoint(g, ans, tup):
 def vstack_adjoint(g, ans, tup):
     # vstack concatenates np.atleast_2d of each input along axis 0: a 1-d input
     # (n,) owns one (1, n) row block, reshaped back to (n,).
-    promoted = np.frompyfunc(np.atleast_2d, 1, 1)(np.fromiter(tup, "O"))
-    return _blocks(g, tup, promoted, 0)
+    return unjoin(g, tup, "vstack")
 
 
 # ---- copying: sum the cotangent over the copies -------------------------------------
@@ -445,53 +425,39 @@ def partition_tangent(dot, ans, a, kth, axis=-1, kind="introselect", order=None)
 @adjoint(np.split, np.array_split, linear="first")
 def split_adjoint(g, ans, ary, indices_or_sections, axis=0):
     # the pieces, back to back along the axis, are ary; a piece whose cotangent is a zero (it reached
-    # nothing) is broadcast to its shape first
-    return _joined_pieces(g, ans, axis), None, None
-
-
-@fragment
-def _joined_pieces(g, ans, axis):
-    # g has one cotangent per piece of ans (a list, tuple, or the array stacking them)
-    zeros = np.frompyfunc(np.zeros_like, 1, 1)(np.fromiter(ans, "O"))
-    return np.concatenate(np.frompyfunc(np.add, 2, 1)(np.fromiter(g, "O"), zeros).tolist(), axis)
+    # nothing) is broadcast to its shape (runtime.rejoin)
+    return rejoin(g, ans, ary, "concatenate", axis), None, None
 
 
 @adjoint(np.hsplit, linear="first")
 def hsplit_adjoint(g, ans, ary, indices_or_sections):
     # along axis 1, or 0 for a 1-d ary (as np.hsplit)
-    return _joined_pieces(g, ans, 1 if np.ndim(ary) > 1 else 0), None
+    return rejoin(g, ans, ary, "concatenate", 1 if np.ndim(ary) > 1 else 0), None
 
 
 @adjoint(np.vsplit, linear="first")
 def vsplit_adjoint(g, ans, ary, indices_or_sections):
-    return _joined_pieces(g, ans, 0), None
+    return rejoin(g, ans, ary, "concatenate", 0), None
 
 
 @adjoint(np.dsplit, linear="first")
 def dsplit_adjoint(g, ans, ary, indices_or_sections):
-    return _joined_pieces(g, ans, 2), None
+    return rejoin(g, ans, ary, "concatenate", 2), None
 
 
 @fragment
-def _choice_cotangents(g, picked, items, sizes, offset):
-    # sum g over the places holding each element number, then one block per choice, in its shape
-    total = np.bincount(np.ravel(picked), np.ravel(g), offset)
-    blocks = np.split(total[1:offset], np.cumsum(sizes)[:-1].astype(np.intp))
-    return np.frompyfunc(np.reshape, 2, 1)(np.fromiter(blocks, "O"), np.frompyfunc(np.shape, 1, 1)(items)).tolist()
+def _choice_cotangents(g, picked, items, count):
+    # sum g over the places holding each element number (1..count), then one block per choice, in its shape
+    total = np.bincount(np.ravel(picked), np.ravel(g), count + 1)
+    return unjoin(total[1 : count + 1], items, "concatenate", None)
 
 
 @adjoint(np.choose)
 def choose_adjoint(g, ans, a, choices, mode="raise"):
     # each choice's element numbers (numbered on from the previous choices'), chosen the same way; no
     # `out`, as np.take
-    items = np.fromiter(choices, "O")
-    sizes = np.frompyfunc(np.size, 1, 1)(items)
-    ids = np.frompyfunc(np.add, 2, 1)(
-        np.cumsum(sizes) - sizes + 1,
-        np.frompyfunc(np.reshape, 2, 1)(np.frompyfunc(np.arange, 1, 1)(sizes), np.frompyfunc(np.shape, 1, 1)(items)),
-    )
-    picked = np.choose(a, ids.tolist(), mode=mode)
-    return None, _choice_cotangents(g, picked, items, sizes, np.sum(sizes) + 1), None
+    picked = np.choose(a, numbered(choices, 1), mode=mode)
+    return None, _choice_cotangents(g, picked, choices, np.sum(sizes_of(choices))), None
 
 
 @tangent(np.choose)
@@ -502,19 +468,13 @@ def choose_tangent(dot, ans, a, choices, mode="raise"):
 @adjoint(np.select)
 def select_adjoint(g, ans, condlist, choicelist, default=0):
     # as choose_adjoint, with default numbered after the choices
-    items = np.fromiter(choicelist, "O")
-    sizes = np.frompyfunc(np.size, 1, 1)(items)
-    count = np.sum(sizes)
-    ids = np.frompyfunc(np.add, 2, 1)(
-        np.cumsum(sizes) - sizes + 1,
-        np.frompyfunc(np.reshape, 2, 1)(np.frompyfunc(np.arange, 1, 1)(sizes), np.frompyfunc(np.shape, 1, 1)(items)),
-    )
+    count = np.sum(sizes_of(choicelist))
     default_ids = np.reshape(np.arange(count + 1, count + 1 + np.size(default)), np.shape(default))
-    picked = np.broadcast_to(np.select(condlist, ids.tolist(), default_ids), np.shape(g))
+    picked = np.broadcast_to(np.select(condlist, numbered(choicelist, 1), default_ids), np.shape(g))
     total = np.bincount(np.ravel(picked), np.ravel(g), count + np.size(default) + 1)
     return (
         None,
-        _choice_cotangents(g, picked, items, sizes, count + 1),
+        _choice_cotangents(g, picked, choicelist, count),
         np.reshape(total[count + 1 :], np.shape(default)),
     )
 
@@ -525,7 +485,7 @@ def select_tangent(dot, ans, condlist, choicelist, default=0):
     return (
         None,
         np.broadcast_to(np.select(condlist, dot, 0.0), np.shape(ans)),
-        np.broadcast_to(np.select(condlist, np.zeros(np.shape(np.fromiter(choicelist, "O"))), dot), np.shape(ans)),
+        np.broadcast_to(np.select(condlist, np.zeros(np.shape(sizes_of(choicelist))), dot), np.shape(ans)),
     )
 
 
@@ -644,22 +604,14 @@ def tril_adjoint(g, ans, m, k=0):
 
 @adjoint(np.column_stack, linear="first")
 def column_stack_adjoint(g, ans, tup):
-    # inputs of fewer than two axes are one column each (shape (n, 1)), the others their shape[1]
-    # columns: np.atleast_2d(x).T of the former has the columns' size along axis 1 too
-    items = np.fromiter(tup, "O")
-    promoted = np.where(
-        np.frompyfunc(np.ndim, 1, 1)(items) >= 2,
-        items,
-        np.frompyfunc(np.transpose, 1, 1)(np.frompyfunc(np.atleast_2d, 1, 1)(items)),
-    )
-    return _blocks(g, tup, promoted, 1)
+    # inputs of fewer than two axes are one column each (shape (n, 1)), the others their shape[1] columns
+    return unjoin(g, tup, "column_stack")
 
 
 @adjoint(np.dstack, linear="first")
 def dstack_adjoint(g, ans, tup):
     # as vstack_adjoint, along the third axis of np.atleast_3d of each input
-    promoted = np.frompyfunc(np.atleast_3d, 1, 1)(np.fromiter(tup, "O"))
-    return _blocks(g, tup, promoted, 2)
+    return unjoin(g, tup, "dstack")
 
 
 # ---- views with no rule here -------------------------------------------------------

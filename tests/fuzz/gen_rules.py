@@ -76,6 +76,9 @@ EXCLUDED = {
     runtime.einsum_fit: "a runtime helper of np.einsum's rule (its rule serves second-order gradients), not user API",
     runtime.einsum_unfit: "a runtime helper of einsum_fit's rule (for third order), not user API",
     runtime.element_value: "the check aliasing puts after t = a[i] kept while a changes (a swap), not user API",
+    runtime.spacing_bar: "a runtime helper of np.gradient's rule (its rule serves second order), not user API",
+    runtime.unjoin: "a runtime helper of the joining functions' rules (np.concatenate ...), not user API",
+    runtime.rejoin: "a runtime helper of the splitting functions' rules (np.split ...), not user API",
     runtime.own: "the copy desugar makes of an argument the function stores into (test_inplace.py), not user API",
     np_linalg.einsum_of_many: "np.einsum of more than six operands (a registry.form): its table rows, not drawn",
     # (dtypes13) the variant np.reshape(x, newshape=...) is differentiated as; NumPy 2.4 removed that keyword

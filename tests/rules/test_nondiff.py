@@ -27,6 +27,7 @@ DECLARED = [
     np.around,
     np.rint,
     np.trunc,
+    np.floor_divide,  # ho11c: np.remainder's adjoint calls it
     np.sign,
     np.argmax,
     np.argmin,

@@ -127,6 +127,7 @@ _BINARY = [
     operator.ge,
     operator.gt,
     operator.floordiv,
+    np.floor_divide,
     math.isclose,
 ]
 CALLS = {fn: (lambda rng: (_floats()(rng),)) for fn in _UNARY_FLOAT + [operator.not_]}

@@ -308,3 +308,5 @@ ALLOWED_GLOBALS |= {"quantile_method", "copied", "axes_from_end", "one_gradient"
 
 # emit14 (issue #14): np.matmul's rule calls one runtime helper per side, and their rules call each other
 ALLOWED_GLOBALS |= {"matmul_bar1", "matmul_bar2"}
+# ho11c (issue #11): the joining and splitting functions' adjoints, differentiable again
+ALLOWED_GLOBALS |= {"unjoin", "rejoin", "numbered", "sizes_of"}

@@ -154,3 +154,78 @@ def test_einsum_fit_and_unfit_rules(c_shape, x_shape):
     h = lambda g_: runtime.einsum_unfit(g_, c, "j...k->jk", 0)  # noqa: E731
     rule = registry.lookup(runtime.einsum_unfit).rule
     check_rule(h, lambda g, ans, g_: rule(g, ans, g_, c, "j...k->jk", 0)[0], [runtime.einsum_fit(c, x, "j...k->jk", 0)])
+
+
+# ---- ho11c (issue #11): unjoin and rejoin, the joining and splitting functions' adjoints ----------------------
+JOINS = [
+    ("concatenate", np.concatenate, [(2,), (3,)], 0),
+    ("concatenate", np.concatenate, [(2, 3), (4, 3)], 0),
+    ("concatenate", np.concatenate, [(2, 3), (2, 1), (2, 2)], 1),
+    ("concatenate", np.concatenate, [(2, 3), (2, 3)], -1),
+    ("concatenate", np.concatenate, [(2, 3), (4,), (1, 1, 2)], None),
+    ("stack", np.stack, [(3,), (3,)], 0),
+    ("stack", np.stack, [(2, 3), (2, 3), (2, 3)], -1),
+    ("stack", np.stack, [(2, 3), (2, 3)], 1),
+    ("stack", np.stack, [(), (), ()], 0),
+    ("hstack", np.hstack, [(3,), (4,)], 0),
+    ("hstack", np.hstack, [(2, 3), (2, 1)], 0),
+    ("hstack", np.hstack, [(), (2,), ()], 0),
+    ("vstack", np.vstack, [(3,), (2, 3)], 0),
+    ("vstack", np.vstack, [(), ()], 0),
+    ("dstack", np.dstack, [(2, 3), (2, 3, 2)], 0),
+    ("dstack", np.dstack, [(3,), (3,)], 0),
+    ("dstack", np.dstack, [(), (1, 1)], 0),
+    ("column_stack", np.column_stack, [(3,), (3, 2)], 0),
+    ("column_stack", np.column_stack, [(2, 3), (2, 1), (2,)], 0),
+]
+
+
+def _join(how, join, arrays, axis):
+    return join(arrays, axis) if how in ("concatenate", "stack") else join(arrays)
+
+
+@pytest.mark.parametrize("how, join, shapes, axis", JOINS, ids=["%s-%s-%s" % (j[0], j[2], j[3]) for j in JOINS])
+def test_unjoin_inverts_numpys_join_and_rejoin_is_its_adjoint(how, join, shapes, axis):
+    rng = np.random.default_rng(11)
+    arrays = [float(rng.standard_normal()) if s == () else rng.standard_normal(s) for s in shapes]
+    joined = _join(how, join, arrays, axis)
+    # unjoin of the joined array gives every array back, in its shape (NumPy's own join is the reference)
+    back = runtime.unjoin(joined, arrays, how, axis)
+    assert [np.shape(b) for b in back] == [np.shape(a) for a in arrays]
+    for b, a in zip(back, arrays):
+        np.testing.assert_array_equal(b, a)
+    # rejoin of the arrays themselves is NumPy's join
+    np.testing.assert_array_equal(runtime.rejoin(arrays, arrays, joined, how, axis), joined)
+    # the dot-product test: <unjoin(g), h> == <g, rejoin(h)>, both linear
+    g = rng.standard_normal(np.shape(joined))
+    hs = [rng.standard_normal(np.shape(a)) for a in arrays]
+    left = sum(np.sum(u * h) for u, h in zip(runtime.unjoin(g, arrays, how, axis), hs))
+    assert left == pytest.approx(np.sum(g * runtime.rejoin(hs, arrays, joined, how, axis)), rel=1e-12)
+    # and the registered rules say so
+    cot = registry.lookup(runtime.unjoin).rule(hs, None, g, arrays, how, axis)
+    np.testing.assert_array_equal(cot[0], runtime.rejoin(hs, arrays, g, how, axis))
+    assert cot[1:] == (None, None, None)
+    cots = registry.lookup(runtime.rejoin).rule(g, None, hs, arrays, joined, how, axis)
+    for c, u in zip(cots[0], runtime.unjoin(g, arrays, how, axis)):
+        np.testing.assert_array_equal(c, u)
+    assert registry.linearity(runtime.unjoin) == registry.linearity(runtime.rejoin) == "first"
+
+
+def test_rejoin_takes_a_zero_or_none_for_a_piece_that_reached_nothing():
+    arrays = [np.zeros((2, 1)), np.zeros((2, 2))]
+    out = runtime.rejoin([0.0, np.ones((2, 2))], arrays, np.zeros((2, 3)), "concatenate", 1)
+    assert out.tolist() == [[0.0, 1.0, 1.0], [0.0, 1.0, 1.0]]
+    assert runtime.rejoin([None, 2.0], arrays, np.zeros((2, 3)), "concatenate", 1).tolist() == [[0.0, 2.0, 2.0]] * 2
+
+
+def test_numbered_numbers_the_elements_in_order():
+    ids = runtime.numbered([np.zeros((2, 2)), 1.0, np.zeros(3)], 1)
+    assert [i.tolist() for i in ids] == [[[1, 2], [3, 4]], 5, [6, 7, 8]]
+    assert runtime.sizes_of([np.zeros((2, 2)), 1.0]).tolist() == [4, 1]
+
+
+def test_spacing_bar_rule():
+    # np.gradient's adjoint in its spacing h, -sum(g ans) / h, differentiated again (hvp): its own rule
+    rng = np.random.default_rng(3)
+    args = [rng.standard_normal(4), rng.standard_normal(4), 0.7]
+    check_rule(runtime.spacing_bar, registry.lookup(runtime.spacing_bar).rule, args, diff=[0, 1, 2])

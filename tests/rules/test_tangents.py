@@ -753,3 +753,27 @@ def test_conversion_tangents_match_central_differences_and_reverse_mode(case):
 
 
 CASES = CASES + CONVERSION_CASES
+
+
+# ---- ho11c (issue #11): the joining and splitting functions' adjoint helpers, whose tangents serve hvp ---------
+def _join_helper_cases():
+    # pieces of one shape: the check compares a list result as one array
+    rng = np.random.default_rng(11)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    g = rng.standard_normal((2, 6))
+    return [
+        Case("unjoin-concatenate-1", runtime.unjoin, [g, [a, b], "concatenate", 1], {}, (0,)),
+        Case("unjoin-vstack", runtime.unjoin, [rng.standard_normal((2, 3)), [a[0], b[0]], "vstack", 0], {}, (0,)),
+        Case("rejoin-concatenate-1", runtime.rejoin, [[a, b], [a, b], g, "concatenate", 1], {}, (0,)),
+        # np.gradient's adjoint in a number spacing: -sum(g ans) / h, in all three arguments
+        Case("spacing_bar", runtime.spacing_bar, [rng.standard_normal(4), rng.standard_normal(4), 0.7], {}, (0, 1, 2)),
+    ]
+
+
+HO11C_CASES = _join_helper_cases()
+CASES = CASES + HO11C_CASES
+
+
+@pytest.mark.parametrize("case", HO11C_CASES, ids=[c.name for c in HO11C_CASES])
+def test_join_helper_tangent_matches_central_differences_and_reverse_mode(case):
+    check(case)
