@@ -319,7 +319,11 @@ class _Tangent:
             prelude, value = templates.instantiate_tangent(
                 t, target, op.args, op.kwargs, keyed, self.namer, elementwise
             )
-        except (KeyError, templates.TooManyArguments) as e:
+        except templates.TooManyArguments as e:
+            raise UnsupportedError(
+                "forward mode (jvp) of " + e.message(_label(op.fn)), self.location(stmt), e.hint(op.fn)
+            )
+        except KeyError as e:
             raise UnsupportedError(
                 "forward mode (jvp) of this call of %s (%s)" % (_label(op.fn), e), self.location(stmt)
             )
