@@ -56,6 +56,7 @@ _COMPREHENSIONS = (gast.ListComp, gast.DictComp, gast.SetComp, gast.GeneratorExp
 # builtins a generator expression may be passed to: each consumes it at once, as it would a list
 _CONSUMERS = {sum, min, max, tuple, list, sorted, dict, set, frozenset, enumerate, zip, math.fsum, math.prod}
 _SHORT_CIRCUIT = {any: True, all: False}  # the element value that decides the answer
+_ITERATORS = (enumerate, zip, reversed, map, filter, itertools.accumulate)  # their values are one-pass iterators
 _LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})  # not user functions
 _WRITERS = (np.fill_diagonal, np.put_along_axis, np.copyto)  # NumPy functions that store: a[...] = v
 _WRITER_PARAMS = {
@@ -118,6 +119,7 @@ class _Desugar:
         for default in list(args.defaults) + [d for d in args.kw_defaults if d is not None]:
             if any(isinstance(n, _COMPREHENSIONS + (gast.NamedExpr,)) for n in trees.breadth_first(default)):
                 self.refuse(default, "a comprehension or := in a parameter default", "compute it in the body")
+        self.bound_iterators()
         self.sets()
         self.index_tricks()
         self.made_functions()
@@ -279,6 +281,155 @@ class _Desugar:
         if fn is list:
             return _at(comp, call)
         return _at(gast.Call(func=call.func, args=[comp], keywords=[]), call)
+
+    def bound_iterators(self):
+        """``pairs = enumerate(xs)`` (``zip``, ``reversed``, ``map``, ``filter``) whose one use consumes it once
+        (``for i, v in pairs``, ``list(pairs)``, ``sum(m)``, the first ``for`` of a comprehension) becomes
+        that use of the call itself, ``for i, v in enumerate(xs)``, which the rest of this pass lowers. The
+        arguments stay what they were at the binding: a name rebound before the use, or any other
+        expression, is evaluated there into a temporary; a name whose list is changed before the use is
+        refused, as is a second use, ``next(pairs)``, a use in a loop the binding is outside of, or any
+        other use (Python's iterator would be exhausted or half consumed)."""
+        while True:
+            for stmt, block in self.iterator_bindings():
+                self.move_iterator(stmt, block)
+                break
+            else:
+                return
+
+    def iterator_bindings(self):
+        stack = [self.fn]
+        while stack:  # the blocks of the function's own scope (a nested function is lowered when inlined)
+            node = stack.pop()
+            for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+                block = getattr(node, field, None)
+                for stmt in block if type(block) is list else ():
+                    if not isinstance(stmt, (gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef)):
+                        stack.append(stmt)
+                    if (
+                        isinstance(stmt, gast.Assign)
+                        and len(stmt.targets) == 1
+                        and isinstance(stmt.targets[0], gast.Name)
+                        and isinstance(stmt.value, gast.Call)
+                        and isinstance(stmt.value.func, (gast.Name, gast.Attribute))
+                        and any(self.resolve(stmt.value.func) is it for it in _ITERATORS)
+                    ):
+                        yield stmt, block
+
+    def move_iterator(self, stmt, block):
+        name, call = stmt.targets[0].id, stmt.value
+        label = "an iterator (%s(...)) bound to %s" % (_spelling(call.func), name)
+        as_list = "bind a list instead, %s = list(%s(...)), and use it as often as needed" % (
+            name,
+            _spelling(call.func),
+        )
+        parents = {id(c): n for n in trees.walk(self.fn) for c in _child_nodes(n)}
+        uses = []
+        own = {id(n) for n in trees.scope(self.fn.body)}
+        for n in trees.walk(self.fn):
+            if isinstance(n, gast.Name) and n.id == name and id(n) not in own:
+                self.refuse(n, label + " and used in a function defined inside", as_list)
+            if isinstance(n, gast.Name) and n.id == name and n is not stmt.targets[0]:
+                if not isinstance(n.ctx, gast.Load):
+                    self.refuse(n, label + " and bound again", as_list)
+                uses.append(n)
+            elif isinstance(n, (gast.Global, gast.Nonlocal)) and name in n.names:
+                self.refuse(n, label + " and declared %s" % type(n).__name__.lower(), as_list)
+        uses.sort(key=lambda n: (n.lineno, n.col_offset))
+        if len(uses) > 1:
+            self.refuse(uses[1], label + " and used a second time (Python's iterator is exhausted by then)", as_list)
+        position = block.index(stmt)
+        if not uses:  # never consumed: only its arguments are evaluated
+            block[position : position + 1] = self.iterator_arguments(call, block[position + 1 :], stmt, label)
+            return
+        use = uses[0]
+        parent, child = parents.get(id(use)), use
+        consumed = (
+            isinstance(parent, gast.For)
+            and parent.iter is use
+            or isinstance(parent, gast.comprehension)
+            and parents.get(id(parent)).generators[0] is parent
+            and parent.iter is use
+            or isinstance(parent, gast.Call)
+            and any(a is use for a in parent.args)
+            and isinstance(parent.func, (gast.Name, gast.Attribute))
+            and _consumes(self.resolve(parent.func))
+        )
+        if isinstance(parent, gast.Call) and self.resolve(parent.func) is next:
+            self.refuse(use, label + " and read with next() (the compiled code walks a sequence by index)", as_list)
+        if not consumed:
+            self.refuse(
+                use,
+                label + " and used other than by a for loop, a comprehension or list()/tuple()/sum()/min()/max()",
+                as_list,
+            )
+        # from the use up to the binding's block: no loop, function or later comprehension step in between
+        node = use
+        while not any(node is s for s in block):
+            up = parents.get(id(node))
+            if up is None:
+                self.refuse(use, label + " in a block the use is not in", "bind it where it is used")
+            repeated = (
+                isinstance(up, (gast.While, gast.FunctionDef, gast.Lambda))
+                or isinstance(up, gast.For)
+                and node is not up.iter
+                or isinstance(up, _COMPREHENSIONS)
+                and not (node is up.generators[0] and child is up.generators[0].iter)
+            )
+            if repeated:
+                self.refuse(use, label + " and used inside a loop that runs more than once", as_list)
+            child, node = node, up
+        end = next(i for i, s in enumerate(block) if s is node)
+        if end <= position:
+            self.refuse(use, label + " used before it is bound", None)
+        between = block[position + 1 : end] + ([node.iter] if isinstance(node, gast.For) else [node])
+        _set_child(parents[id(use)], use, call)
+        block[position : position + 1] = self.iterator_arguments(call, between, stmt, label)
+
+    def iterator_arguments(self, call, between, stmt, label):
+        """The statements that evaluate ``call``'s arguments where it was bound (a temporary for each that
+        is not a name left alone until the use), the call then reading them."""
+        rebound = set()
+        changed = set()
+        for s_ in between:
+            for n in trees.walk(s_):
+                if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load):
+                    rebound.add(n.id)
+                elif isinstance(n, (gast.Assign, gast.AugAssign, gast.Delete)):
+                    for t in n.targets if isinstance(n, (gast.Assign, gast.Delete)) else [n.target]:
+                        if isinstance(t, (gast.Subscript, gast.Attribute)):
+                            changed.add(_root_id(t))
+                        elif isinstance(n, gast.AugAssign) and isinstance(t, gast.Name):
+                            changed.add(t.id)
+                elif isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute):
+                    changed.add(_root_id(n.func.value))
+        out = []
+        for i, arg in enumerate(call.args):
+            value = arg.value if isinstance(arg, gast.Starred) else arg
+            roots = {n.id for n in trees.walk(value) if isinstance(n, gast.Name)}
+            if roots & changed:
+                self.refuse(
+                    stmt,
+                    label + " whose argument is changed before the iterator is used",
+                    "use the iterator first, or bind a list: %s" % "list(...)",
+                )
+            if isinstance(value, (gast.Constant, gast.Lambda)) or (
+                isinstance(value, gast.Name) and value.id not in rebound
+            ):
+                continue
+            if isinstance(value, gast.Attribute) and self.resolve(value) is not None:
+                continue  # a module's value (np.sin, operator.mul): static
+            kind = self.resolve(call.func)
+            if isinstance(value, gast.Name) and i == (1 if kind is itertools.accumulate else 0) and kind is not zip:
+                if kind is not enumerate and kind is not reversed:
+                    self.refuse(stmt, label + " whose function %s is rebound before the use" % value.id)
+            head, load = self.temp("iterated", value, value)
+            out.append(head)
+            if isinstance(arg, gast.Starred):
+                arg.value = load
+            else:
+                call.args[i] = load
+        return out
 
     def zip_star(self, call):
         """``m`` of ``zip(*m)`` (one starred argument, no keywords), else None."""
@@ -644,6 +795,19 @@ class _Desugar:
             head = [_at(gast.Assign(targets=[stmt.target], value=self.column(rows, j, it), type_comment=None), stmt)]
             stmt.target = _at(trees.name(j, True), stmt)
             stmt.iter = self.steps(rows, it)
+        elif self.reversed_written(stmt):
+            # for v in reversed(xs), the body storing into a list: for _k in range(len(xs) - 1, -1, -1): v = xs[_k]
+            # (Python's reversed reads the list at each step, as this does; xs[::-1] would be a copy)
+            xs, k = it.args[0], self.namer.fresh("_k{}")
+            self.refuse_resized_while_walked(stmt, xs.id)
+            last = gast.BinOp(
+                left=_at(trees.call(self.bind("len", len), trees.clone(xs)), it), op=gast.Sub(), right=trees.const(1)
+            )
+            minus_one = gast.UnaryOp(op=gast.USub(), operand=trees.const(1))
+            stmt.iter = _at(trees.call(self.bind("range", range), last, minus_one, trees.clone(minus_one)), it)
+            element = gast.Subscript(value=trees.clone(xs), slice=trees.name(k), ctx=gast.Load())
+            head = [_at(gast.Assign(targets=[stmt.target], value=_at(element, it), type_comment=None), stmt)]
+            stmt.target = _at(trees.name(k, True), stmt)
         stmt.iter = self.expr(stmt.iter, out)
         self.enumerate_zip(stmt, out)
         body = head
@@ -662,6 +826,38 @@ class _Desugar:
         stmt.body = self.block(body + stmt.body) or [_at(gast.Pass(), stmt)]
         stmt.orelse = self.block(stmt.orelse)
         out.append(stmt)
+
+    def reversed_written(self, stmt):
+        """``for v in reversed(xs)`` whose body stores into a list or array (xs itself or one that may share
+        its memory) and does not rebind ``xs``."""
+        it = stmt.iter
+        if not (
+            isinstance(it, gast.Call)
+            and len(it.args) == 1
+            and not it.keywords
+            and isinstance(it.args[0], gast.Name)
+            and self.resolve(it.func) is reversed
+        ):
+            return False
+        name, writes, rebinds = it.args[0].id, False, None
+        for node in (n for s_ in stmt.body for n in trees.walk(s_)):
+            if isinstance(node, gast.Name) and node.id == name and not isinstance(node.ctx, gast.Load):
+                rebinds = rebinds or node
+            targets = node.targets if isinstance(node, (gast.Assign, gast.Delete)) else [getattr(node, "target", None)]
+            writes = writes or (
+                isinstance(node, (gast.Assign, gast.AugAssign, gast.Delete))
+                and any(isinstance(t, gast.Subscript) for t in targets)
+                or isinstance(node, gast.Call)
+                and isinstance(node.func, gast.Attribute)
+                and node.func.attr in _RESIZING + ("reverse", "sort", "__setitem__", "fill", "update")
+            )
+        if writes and rebinds is not None:
+            self.refuse(
+                rebinds,
+                "a for loop over reversed(%s) whose body rebinds %s and stores into a list" % (name, name),
+                "loop over reversed(list(%s)) (a copy), or give the new value another name" % name,
+            )
+        return writes
 
     def refuse_resized_while_walked(self, stmt, name):
         """``for v in xs:`` whose body lengthens or shortens ``xs`` (``xs.append(v)``): Python's loop reads the
@@ -698,7 +894,7 @@ class _Desugar:
         """``for k, (a, b) in enumerate(zip(xs, ys))`` walks ``zip(range(len(xs)), xs, ys)`` with the target
         ``k, a, b``: the form the loop lowering walks by index."""
         it, target = stmt.iter, stmt.target
-        if not (isinstance(it, gast.Call) and self.resolve(it.func) is enumerate and len(it.args) == 1):
+        if not (isinstance(it, gast.Call) and self.resolve(it.func) is enumerate and 1 <= len(it.args) <= 2):
             return
         inner = it.args[0]
         if not (isinstance(inner, gast.Call) and self.resolve(inner.func) is zip and not inner.keywords):
@@ -1478,6 +1674,40 @@ def _children(node):
 def _get(owner, field, index):
     value = getattr(owner, field)
     return value if index is None else value[index]
+
+
+def _consumes(fn):
+    """Whether a call of ``fn`` takes its iterable argument's elements at once (or stops early and drops it)."""
+    return any(fn is c for c in _CONSUMERS) or fn in _SHORT_CIRCUIT or any(fn is it for it in _ITERATORS)
+
+
+def _child_nodes(node):
+    for field in node._fields:
+        value = getattr(node, field, None)
+        if type(value) is list:
+            yield from (v for v in value if isinstance(v, gast.AST))
+        elif isinstance(value, gast.AST):
+            yield value
+
+
+def _set_child(owner, old, new):
+    for field in owner._fields:
+        value = getattr(owner, field, None)
+        if type(value) is list:
+            for i, v in enumerate(value):
+                if v is old:
+                    value[i] = new
+                    return
+        elif value is old:
+            setattr(owner, field, new)
+            return
+    raise AssertionError("not a child")
+
+
+def _root_id(node):
+    while isinstance(node, (gast.Subscript, gast.Attribute, gast.Starred)):
+        node = node.value
+    return node.id if isinstance(node, gast.Name) else None
 
 
 def _set(owner, field, index, new):

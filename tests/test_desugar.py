@@ -349,6 +349,55 @@ A_REGULAR = np.array([[1.0, 2.0], [0.0, 4.0]])
 A_SINGULAR = np.array([[1.0, 2.0], [2.0, 4.0]])
 V = [0.3, -1.2, 0.8]
 
+
+def bound_enumerate_of_zip(x, y):
+    xs = [x, y, x * y]
+    z = zip(xs, reversed(xs))
+    e = enumerate(z, 1)  # the binding moves twice: for i, (u, v) in enumerate(zip(xs, reversed(xs)), 1)
+    s = 0.0
+    for i, (u, v) in e:
+        s = s + i * u * v
+    return s
+
+
+def bound_zip_argument_rebound(x, y):
+    xs = [x, y]
+    z = zip(xs, [y, x * x])
+    xs = [y, y]  # the iterator keeps the list it was given
+    s = 0.0
+    for u, v in z:
+        s = s + u * v
+    return s + xs[0]
+
+
+def bound_iterator_consumed_under_if(x, y):
+    z = enumerate([x, y])
+    if x > 0:
+        return sum([i * v * x for i, v in z])
+    return y
+
+
+def bound_iterator_never_used(x, y):
+    z = zip([x, y], [x * y])  # noqa: F841
+    return x * y
+
+
+def bound_accumulate(x, y):
+    import itertools
+
+    running = itertools.accumulate([x, y, x * y])
+    return max(running) * y
+
+
+def reversed_with_stores(x, y):
+    xs = [x, y, x * y]
+    s = 0.0
+    for v in reversed(xs):  # Python's reversed reads xs at each step: the stores are seen
+        xs[0] = v * 2.0
+        s = s + v * xs[0]
+    return s
+
+
 CASES = [
     (list_comp, (0.7,), 0),
     (list_comp_nested, (0.7,), 0),
@@ -407,6 +456,13 @@ CASES = [
     (filter_lambda, (0.7,), 0),
     (reduce_product, (0.7,), 0),
     (reduce_with_start, (0.7, V), (0, 1)),
+    (bound_enumerate_of_zip, (0.7, -1.3), (0, 1)),
+    (bound_zip_argument_rebound, (0.7, -1.3), (0, 1)),
+    (bound_iterator_consumed_under_if, (0.7, -1.3), (0, 1)),
+    (bound_iterator_consumed_under_if, (-0.7, -1.3), (0, 1)),
+    (bound_iterator_never_used, (0.7, -1.3), (0, 1)),
+    (bound_accumulate, (0.7, 1.3), (0, 1)),
+    (reversed_with_stores, (0.7, -1.3), (0, 1)),
 ]
 
 
@@ -635,6 +691,36 @@ def try_body_stores(x):
     return z + a[0]
 
 
+def bound_iterator_in_loop(x):
+    z = enumerate([x, 2.0 * x])
+    s = 0.0
+    for k in range(2):
+        for i, v in z:  # <- z:
+            s = s + v
+    return s
+
+
+def bound_iterator_list_changed(x):
+    xs = [x, 2.0 * x]
+    z = enumerate(xs)  # <- z =
+    xs.append(x)
+    return sum([i * v for i, v in z])
+
+
+def bound_iterator_returned(x):
+    z = zip([x], [x])
+    return z  # <- z
+
+
+def bound_iterator_in_nested_function(x):
+    z = map(math.sin, [x, 2.0 * x])
+
+    def total():
+        return sum(z)  # <- z)
+
+    return total()
+
+
 REFUSALS = [
     (try_bare_except, "a bare except clause"),
     (try_catches_exception, "an except clause catching Exception, which the compiled code may raise itself"),
@@ -649,6 +735,10 @@ REFUSALS = [
     (del_element, "del of an element or attribute"),
     (bare_raise, "a bare raise"),
     (import_relative, "a relative import"),
+    (bound_iterator_in_loop, "an iterator (enumerate(...)) bound to z and used inside a loop that runs more than once"),
+    (bound_iterator_list_changed, "an iterator (enumerate(...)) bound to z whose argument is changed before"),
+    (bound_iterator_returned, "an iterator (zip(...)) bound to z and used other than by a for loop"),
+    (bound_iterator_in_nested_function, "an iterator (map(...)) bound to z and used in a function defined inside"),
 ]
 
 
