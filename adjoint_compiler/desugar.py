@@ -1039,9 +1039,40 @@ class _Desugar:
                 for m in reversed(managers)
             ]
 
-        # every way out of the block leaves the context first: its end, a return, a raise, and a break or
-        # continue of a loop around it
-        self.block_then(stmt.body, exits, out)
+        # _with1 = try_("with1", BaseException); if _with1: <block> else: <exit_raised>; if _with1: <exits>:
+        # the block runs in a try statement (emit.restore_tries) whose except clause gives the exception to
+        # the managers' __exit__ and raises it again unless one suppresses it (runtime.exit_raised); a
+        # return, break or continue leaves the managers first, and the block's end after the try statement
+        self.tries += 1
+        exact = self.partial_effect(stmt.body, [], self.reads_outside(stmt.body)) is None and not any(
+            isinstance(n, (gast.Return, gast.Break, gast.Continue)) for s_ in stmt.body for n in trees.walk(s_)
+        )
+        marker = gast.Call(
+            func=trees.name(self.bind("try_", runtime.try_)),
+            args=[trees.const("with%d" % self.tries), trees.name(self.bind("BaseException", BaseException))],
+            keywords=[],
+        )
+        head, flag = self.temp("with", stmt, _at(marker, stmt))
+        out.append(head)
+        body = self.leaving(self.block(stmt.body), exits, True, raises=False) or [_at(gast.Pass(), stmt)]
+        ordered = gast.Tuple(elts=[trees.clone(m) for m in reversed(managers)], ctx=gast.Load())
+        left = gast.Call(
+            func=trees.name(self.bind("exit_raised", runtime.exit_raised)),
+            args=[ordered, trees.const(exact)] + trees.place(self.location(stmt) if self.source else None),
+            keywords=[],
+        )
+        self.raise_name = self.bind("raise_", runtime.raise_)
+        if exact:  # suppressed: the function goes on after the block
+            pending, error = self.temp("raised", stmt, _at(left, stmt))
+            check = gast.Compare(left=error, ops=[gast.IsNot()], comparators=[trees.const(None)])
+            again = gast.Expr(value=gast.Call(func=trees.name(self.raise_name), args=[trees.clone(error)], keywords=[]))
+            handler = [pending, gast.If(test=check, body=[again], orelse=[])]
+        else:
+            handler = [gast.Expr(value=gast.Call(func=trees.name(self.raise_name), args=[left], keywords=[]))]
+        out.append(_at(gast.If(test=flag, body=body, orelse=[_at(h, stmt) for h in handler]), stmt))
+        if not (body and (isinstance(body[-1], (gast.Return, gast.Break, gast.Continue)) or self.raises(body[-1]))):
+            # (where the except clause always raises, the block ended normally when the code gets here)
+            out.extend([_at(gast.If(test=trees.clone(flag), body=exits(), orelse=[]), stmt)] if exact else exits())
 
     def block_then(self, stmts, exits, out):
         """``stmts`` lowered, with the statements ``exits()`` makes at their end and before each return,
@@ -1051,8 +1082,8 @@ class _Desugar:
         if not (body and (isinstance(body[-1], (gast.Return, gast.Break, gast.Continue)) or self.raises(body[-1]))):
             out.extend(exits())
 
-    def leaving(self, stmts, exits, loop_jumps):
-        """``stmts`` with ``exits()`` before each statement that leaves the with block."""
+    def leaving(self, stmts, exits, loop_jumps, raises=True):
+        """``stmts`` with ``exits()`` before each statement that leaves them (a raise too, if ``raises``)."""
         new = []
         for stmt in stmts:
             if (
@@ -1065,14 +1096,14 @@ class _Desugar:
                 stmt.value = load
             if (
                 isinstance(stmt, gast.Return)
-                or self.raises(stmt)
+                or (raises and self.raises(stmt))
                 or (loop_jumps and isinstance(stmt, (gast.Break, gast.Continue)))
             ):
                 new.extend(exits())
             elif isinstance(stmt, (gast.If, gast.For, gast.While)):
                 inner_jumps = loop_jumps and isinstance(stmt, gast.If)
-                stmt.body = self.leaving(stmt.body, exits, inner_jumps)
-                stmt.orelse = self.leaving(stmt.orelse, exits, loop_jumps)
+                stmt.body = self.leaving(stmt.body, exits, inner_jumps, raises)
+                stmt.orelse = self.leaving(stmt.orelse, exits, loop_jumps, raises)
             new.append(stmt)
         return new
 
@@ -1150,8 +1181,15 @@ class _Desugar:
 
     def refuse_partial_effects(self, stmt):
         """What the try body did before an exception must not be seen by the handler or after it."""
+        problem = self.partial_effect(stmt.body, stmt.handlers, self.reads_after(stmt))
+        if problem is not None:
+            self.refuse(*problem)
+
+    def partial_effect(self, body, handlers, after):
+        """(node, construct[, hint]) of the first thing ``body`` may have done before raising that the
+        ``handlers`` or what runs after (``after``: the names read there) would see, else None."""
         assigned = {}
-        for node in (n for s_ in stmt.body for n in trees.breadth_first(s_)):
+        for node in (n for s_ in body for n in trees.breadth_first(s_)):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                 assigned.setdefault(node.id, node)
             stores = isinstance(node, (gast.Assign, gast.AugAssign)) and any(
@@ -1164,7 +1202,7 @@ class _Desugar:
                 and node.func.attr in effects.CHANGING_METHODS
             )
             if stores or changes or isinstance(node, (gast.Global, gast.Nonlocal)):
-                self.refuse(
+                return (
                     node,
                     "a try body that changes an array, list, dict or global (the handler would see it half done)",
                     "compute new values in the try body and store them after it",
@@ -1174,11 +1212,10 @@ class _Desugar:
                 if inspect.isfunction(callee) and not callee.__module__.startswith("adjoint_compiler"):
                     summary = effects.summary(callee, self.source.summaries)
                     if summary.writes or summary.rebinds or summary.mutated:
-                        self.refuse(node, "a call in a try body of %s, which changes state" % callee.__name__)
+                        return node, "a call in a try body of %s, which changes state" % callee.__name__
         # names the body assigns: the handler assigns each before reading it, and nothing reads the ones
         # it does not assign after the try statement
-        after = self.reads_after(stmt)
-        for handler in stmt.handlers:
+        for handler in handlers or [gast.ExceptHandler(type=None, name=None, body=[])]:
             redefined = set()
             for inner in handler.body:
                 reads = {
@@ -1188,7 +1225,7 @@ class _Desugar:
                 }
                 early = sorted((reads & set(assigned)) - redefined)
                 if early:
-                    self.refuse(
+                    return (
                         inner,
                         "an except clause reading %s, which the try body may have assigned before raising" % early[0],
                     )
@@ -1200,12 +1237,22 @@ class _Desugar:
                     }
             for name in sorted(set(assigned) - redefined):
                 if name in after:
-                    self.refuse(
+                    return (
                         assigned[name],
                         "%s assigned in a try body whose except clause does not assign it, read after the try "
                         "statement" % name,
                         "assign %s in the except clause too" % name,
                     )
+        return None
+
+    def reads_outside(self, stmts):
+        """Names read anywhere in the function outside ``stmts``."""
+        inside = {id(n) for s_ in stmts for n in trees.breadth_first(s_)}
+        return {
+            n.id
+            for n in trees.breadth_first(self.fn)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and id(n) not in inside
+        }
 
     def reads_after(self, stmt):
         """Names read anywhere in the function outside ``stmt``'s try body and handler (a superset of what

@@ -1069,6 +1069,7 @@ HELPERS = (
     "caught_",
     "enter_context",
     "exit_context",
+    "exit_raised",
     "chosen",
     "hit_at",
     "sort_order",
@@ -1172,6 +1173,28 @@ def enter_context(manager):
 def exit_context(manager):
     """The end of a ``with`` block that was left normally."""
     manager.__exit__(None, None, None)
+
+
+def exit_raised(managers, exact, filename, line, col):
+    """The end of a ``with`` block left by an exception (desugar.py; called in the except clause that
+    emit.restore_tries puts around the block): each manager, innermost first, gets the exception in its
+    ``__exit__``, as Python gives it; one that returns true suppresses it (the outer ones leave normally).
+    Returns the exception to raise: the one raised in the block unless suppressed; when suppressed, None
+    if the function may go on after the block (``exact``: the block did nothing seen after it), else a
+    NotImplementedError at the with statement."""
+    kind, error, trace = sys.exc_info()
+    for manager in managers:
+        if error is None:
+            manager.__exit__(None, None, None)
+        elif manager.__exit__(kind, error, trace):
+            kind = error = trace = None
+    if error is not None or exact:
+        return error
+    return NotImplementedError(
+        "%s:%d:%d: a context manager suppressed an exception raised in its with block, after which the "
+        "function reads what the block did before raising: not supported by adjoint_compiler; compute the "
+        "block's values into names of their own and assign them after the with statement" % (filename, line, col)
+    )
 
 
 # ---- np.linalg (task linalg13): the checks of the matrix functions' rules --------------------------------

@@ -227,6 +227,7 @@ nondifferentiable(
     runtime.caught_,
     runtime.enter_context,
     runtime.exit_context,
+    runtime.exit_raised,
     reason="control, not values (desugar.py)",
 )
 
