@@ -108,6 +108,19 @@ def add_bars(a, b):
     return a + b
 
 
+def repeated_bar(g, xs):
+    """The cotangent of list or tuple ``xs`` from ``g``, that of ``xs * n``: the entries of the n copies
+    added, element by element (``g`` has ``len(xs) * n`` entries; n may be 0).
+
+    >>> repeated_bar([1.0, 2.0, 10.0, 20.0], (0.5, 0.7))
+    [11.0, 22.0]
+    """
+    bar, m = zeros_like(xs), len(xs)
+    for start in range(0, len(g) if m else 0, m):
+        bar = add_bars(bar, g[start : start + m])
+    return bar
+
+
 def elements_bar(g, like):
     """The cotangent of ``like`` from ``g``, that of ``list(like)`` or ``tuple(like)``: element by element
     (a list for a list or tuple, an array for an array); zero for a dict, whose keys list(d) gives."""
@@ -1012,6 +1025,7 @@ HELPERS = (
     "stored_number",
     "add_bars",
     "elements_bar",
+    "repeated_bar",
     "stored",
     "_positions",
     "check_overlap",
@@ -1086,6 +1100,7 @@ DEPENDS = {
     "added_at": ("add_at",),
     "at_bar": ("unbroadcast",),
     "elements_bar": ("zeros_like", "add_bars"),
+    "repeated_bar": ("zeros_like", "add_bars"),
     "fit_shape": ("unbroadcast", "_precision_of"),
     "unreduce": ("_precision_of",),
     "einsum_fit": ("_einsum_terms", "fit_shape"),

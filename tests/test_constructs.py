@@ -735,6 +735,19 @@ CONSTRUCTS = [
     ),
     (
         "Containers",
+        "repetition `xs * n`, `n * xs`, `[x] * 3`, `(a, b) * 2`",
+        "supported",
+        "0.7, 1.3, 3",
+        """
+        def f(x, y, n):
+            xs = [x, x * y] * n
+            ones = 3 * [y]
+            t = (x, y) * 2
+            return sum(xs) * ones[0] * ones[2] + t[3] * t[2]
+        """,
+    ),
+    (
+        "Containers",
         "list methods `extend`, `insert`, `pop`, `reverse`",
         "supported",
         "0.7, 1.3",

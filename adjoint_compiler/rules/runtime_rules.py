@@ -109,6 +109,12 @@ def elements_bar_adjoint(g, ans, g_in, like):
     return elements_bar(g, g_in), None
 
 
+@adjoint(runtime.repeated_bar, linear="first")
+def repeated_bar_adjoint(g, ans, g_in, xs):
+    # repeated_bar adds the n copies' entries of g_in; its adjoint gives each entry its element's g
+    return elements_bar(list(g) * (len(g_in) // max(len(xs), 1)), g_in), None
+
+
 @adjoint(runtime.list_bar, linear="all")
 def list_bar_adjoint(g, ans, xs, bar=None):
     # list_bar adds bar, element by element, to zeros shaped like xs (its values are not read): bar's
