@@ -121,6 +121,17 @@ def repeated_bar(g, xs):
     return bar
 
 
+def tiled(g, like):
+    """``g``'s entries repeated to the length of ``like``: the cotangent of ``xs * n`` (``like``) from the
+    cotangent ``g`` of ``xs`` (the adjoint of repeated_bar).
+
+    >>> tiled([1.0, 2.0], [0.0] * 4)
+    [1.0, 2.0, 1.0, 2.0]
+    """
+    m = len(g)
+    return elements_bar(list(g) * (len(like) // m if m else 0), like)
+
+
 def elements_bar(g, like):
     """The cotangent of ``like`` from ``g``, that of ``list(like)`` or ``tuple(like)``: element by element
     (a list for a list or tuple, an array for an array); zero for a dict, whose keys list(d) gives."""
@@ -1026,6 +1037,7 @@ HELPERS = (
     "add_bars",
     "elements_bar",
     "repeated_bar",
+    "tiled",
     "stored",
     "_positions",
     "check_overlap",
@@ -1101,6 +1113,7 @@ DEPENDS = {
     "at_bar": ("unbroadcast",),
     "elements_bar": ("zeros_like", "add_bars"),
     "repeated_bar": ("zeros_like", "add_bars"),
+    "tiled": ("elements_bar", "zeros_like", "add_bars"),
     "fit_shape": ("unbroadcast", "_precision_of"),
     "unreduce": ("_precision_of",),
     "einsum_fit": ("_einsum_terms", "fit_shape"),

@@ -33,9 +33,11 @@ from adjoint_compiler.runtime import (
     loop_keys_dot,
     gather,
     polygamma,
+    repeated_bar,
     sorted_bar,
     sorted_dot,
     structure,
+    tiled,
     unreduce,
     zeros_like,
 )
@@ -112,7 +114,13 @@ def elements_bar_adjoint(g, ans, g_in, like):
 @adjoint(runtime.repeated_bar, linear="first")
 def repeated_bar_adjoint(g, ans, g_in, xs):
     # repeated_bar adds the n copies' entries of g_in; its adjoint gives each entry its element's g
-    return elements_bar(list(g) * (len(g_in) // max(len(xs), 1)), g_in), None
+    return tiled(g, g_in), None
+
+
+@adjoint(runtime.tiled, linear="first")
+def tiled_adjoint(g, ans, g_in, like):
+    # tiled repeats g_in's entries; its adjoint adds the copies back
+    return repeated_bar(g, g_in), None
 
 
 @adjoint(runtime.list_bar, linear="all")
