@@ -423,7 +423,7 @@ class _Desugar:
             if isinstance(value, gast.Name) and i == (1 if kind is itertools.accumulate else 0) and kind is not zip:
                 if kind is not enumerate and kind is not reversed:
                     self.refuse(stmt, label + " whose function %s is rebound before the use" % value.id)
-            head, load = self.temp("iterated", value, value)
+            head, load = self.temp(stmt.targets[0].id, value, value)  # _pairs1 = [x, y] for pairs = enumerate(...)
             out.append(head)
             if isinstance(arg, gast.Starred):
                 arg.value = load
