@@ -28,7 +28,17 @@ import functools
 import numpy as np
 
 from adjoint_compiler import api, load, references, runtime, source
-from adjoint_compiler.api import _arity, _any_structure, _as_tuples, _bind, _compiled, _function, _Generic, _label
+from adjoint_compiler.api import (
+    _COMPLEX,
+    _arity,
+    _any_structure,
+    _as_tuples,
+    _bind,
+    _compiled,
+    _function,
+    _Generic,
+    _label,
+)
 from adjoint_compiler.api import _check_differentiated, _layouts, _on_backend, _reraise, _Structures, _truth_value
 from adjoint_compiler.api import RECURSIVE, _recursive, grad, normalize_wrt, vjp
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
@@ -378,6 +388,9 @@ def _precision_of(t, value):
         return type(t)(*parts) if hasattr(type(t), "_fields") else type(t)(parts)  # (a NamedTuple's too)
     if isinstance(value, dict) and isinstance(t, dict):
         return {k: _precision_of(a, value[k]) if k in value else a for k, a in t.items()}
+    if type(t) is complex or getattr(getattr(t, "dtype", None), "kind", None) == "c":
+        # a complex output (a negative float to a fractional power): refused as reverse mode refuses it
+        raise TypeError(_COMPLEX)
     dtype = getattr(value, "dtype", None)
     if dtype is None or dtype.kind != "f" or getattr(t, "dtype", dtype) == dtype:
         return t

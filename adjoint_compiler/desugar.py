@@ -57,6 +57,7 @@ _COMPREHENSIONS = (gast.ListComp, gast.DictComp, gast.SetComp, gast.GeneratorExp
 # builtins a generator expression may be passed to: each consumes it at once, as it would a list
 _CONSUMERS = {sum, min, max, tuple, list, sorted, dict, set, frozenset, enumerate, zip, math.fsum, math.prod}
 _SHORT_CIRCUIT = {any: True, all: False}  # the element value that decides the answer
+_ITERATORS = (enumerate, zip, reversed, map, filter, itertools.accumulate)  # their values are one-pass iterators
 _LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})  # not user functions
 _WRITERS = (np.fill_diagonal, np.put_along_axis, np.copyto)  # NumPy functions that store: a[...] = v
 _WRITER_PARAMS = {
@@ -119,6 +120,7 @@ class _Desugar:
         for default in list(args.defaults) + [d for d in args.kw_defaults if d is not None]:
             if any(isinstance(n, _COMPREHENSIONS + (gast.NamedExpr,)) for n in trees.breadth_first(default)):
                 self.refuse(default, "a comprehension or := in a parameter default", "compute it in the body")
+        self.bound_iterators()
         self.sets()
         self.missing_attributes()
         self.index_tricks()
@@ -308,6 +310,155 @@ class _Desugar:
         if fn is list:
             return _at(comp, call)
         return _at(gast.Call(func=call.func, args=[comp], keywords=[]), call)
+
+    def bound_iterators(self):
+        """``pairs = enumerate(xs)`` (``zip``, ``reversed``, ``map``, ``filter``) whose one use consumes it once
+        (``for i, v in pairs``, ``list(pairs)``, ``sum(m)``, the first ``for`` of a comprehension) becomes
+        that use of the call itself, ``for i, v in enumerate(xs)``, which the rest of this pass lowers. The
+        arguments stay what they were at the binding: a name rebound before the use, or any other
+        expression, is evaluated there into a temporary; a name whose list is changed before the use is
+        refused, as is a second use, ``next(pairs)``, a use in a loop the binding is outside of, or any
+        other use (Python's iterator would be exhausted or half consumed)."""
+        while True:
+            for stmt, block in self.iterator_bindings():
+                self.move_iterator(stmt, block)
+                break
+            else:
+                return
+
+    def iterator_bindings(self):
+        stack = [self.fn]
+        while stack:  # the blocks of the function's own scope (a nested function is lowered when inlined)
+            node = stack.pop()
+            for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+                block = getattr(node, field, None)
+                for stmt in block if type(block) is list else ():
+                    if not isinstance(stmt, (gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef)):
+                        stack.append(stmt)
+                    if (
+                        isinstance(stmt, gast.Assign)
+                        and len(stmt.targets) == 1
+                        and isinstance(stmt.targets[0], gast.Name)
+                        and isinstance(stmt.value, gast.Call)
+                        and isinstance(stmt.value.func, (gast.Name, gast.Attribute))
+                        and any(self.resolve(stmt.value.func) is it for it in _ITERATORS)
+                    ):
+                        yield stmt, block
+
+    def move_iterator(self, stmt, block):
+        name, call = stmt.targets[0].id, stmt.value
+        label = "an iterator (%s(...)) bound to %s" % (_spelling(call.func), name)
+        as_list = "bind a list instead, %s = list(%s(...)), and use it as often as needed" % (
+            name,
+            _spelling(call.func),
+        )
+        parents = {id(c): n for n in trees.walk(self.fn) for c in _child_nodes(n)}
+        uses = []
+        own = {id(n) for n in trees.scope(self.fn.body)}
+        for n in trees.walk(self.fn):
+            if isinstance(n, gast.Name) and n.id == name and id(n) not in own:
+                self.refuse(n, label + " and used in a function defined inside", as_list)
+            if isinstance(n, gast.Name) and n.id == name and n is not stmt.targets[0]:
+                if not isinstance(n.ctx, gast.Load):
+                    self.refuse(n, label + " and bound again", as_list)
+                uses.append(n)
+            elif isinstance(n, (gast.Global, gast.Nonlocal)) and name in n.names:
+                self.refuse(n, label + " and declared %s" % type(n).__name__.lower(), as_list)
+        uses.sort(key=lambda n: (n.lineno, n.col_offset))
+        if len(uses) > 1:
+            self.refuse(uses[1], label + " and used a second time (Python's iterator is exhausted by then)", as_list)
+        position = block.index(stmt)
+        if not uses:  # never consumed: only its arguments are evaluated
+            block[position : position + 1] = self.iterator_arguments(call, block[position + 1 :], stmt, label)
+            return
+        use = uses[0]
+        parent, child = parents.get(id(use)), use
+        consumed = (
+            isinstance(parent, gast.For)
+            and parent.iter is use
+            or isinstance(parent, gast.comprehension)
+            and parents.get(id(parent)).generators[0] is parent
+            and parent.iter is use
+            or isinstance(parent, gast.Call)
+            and any(a is use for a in parent.args)
+            and isinstance(parent.func, (gast.Name, gast.Attribute))
+            and _consumes(self.resolve(parent.func))
+        )
+        if isinstance(parent, gast.Call) and self.resolve(parent.func) is next:
+            self.refuse(use, label + " and read with next() (the compiled code walks a sequence by index)", as_list)
+        if not consumed:
+            self.refuse(
+                use,
+                label + " and used other than by a for loop, a comprehension or list()/tuple()/sum()/min()/max()",
+                as_list,
+            )
+        # from the use up to the binding's block: no loop, function or later comprehension step in between
+        node = use
+        while not any(node is s for s in block):
+            up = parents.get(id(node))
+            if up is None:
+                self.refuse(use, label + " in a block the use is not in", "bind it where it is used")
+            repeated = (
+                isinstance(up, (gast.While, gast.FunctionDef, gast.Lambda))
+                or isinstance(up, gast.For)
+                and node is not up.iter
+                or isinstance(up, _COMPREHENSIONS)
+                and not (node is up.generators[0] and child is up.generators[0].iter)
+            )
+            if repeated:
+                self.refuse(use, label + " and used inside a loop that runs more than once", as_list)
+            child, node = node, up
+        end = next(i for i, s in enumerate(block) if s is node)
+        if end <= position:
+            self.refuse(use, label + " used before it is bound", None)
+        between = block[position + 1 : end] + ([node.iter] if isinstance(node, gast.For) else [node])
+        _set_child(parents[id(use)], use, call)
+        block[position : position + 1] = self.iterator_arguments(call, between, stmt, label)
+
+    def iterator_arguments(self, call, between, stmt, label):
+        """The statements that evaluate ``call``'s arguments where it was bound (a temporary for each that
+        is not a name left alone until the use), the call then reading them."""
+        rebound = set()
+        changed = set()
+        for s_ in between:
+            for n in trees.walk(s_):
+                if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load):
+                    rebound.add(n.id)
+                elif isinstance(n, (gast.Assign, gast.AugAssign, gast.Delete)):
+                    for t in n.targets if isinstance(n, (gast.Assign, gast.Delete)) else [n.target]:
+                        if isinstance(t, (gast.Subscript, gast.Attribute)):
+                            changed.add(_root_id(t))
+                        elif isinstance(n, gast.AugAssign) and isinstance(t, gast.Name):
+                            changed.add(t.id)
+                elif isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute):
+                    changed.add(_root_id(n.func.value))
+        out = []
+        for i, arg in enumerate(call.args):
+            value = arg.value if isinstance(arg, gast.Starred) else arg
+            roots = {n.id for n in trees.walk(value) if isinstance(n, gast.Name)}
+            if roots & changed:
+                self.refuse(
+                    stmt,
+                    label + " whose argument is changed before the iterator is used",
+                    "use the iterator first, or bind a list: %s" % "list(...)",
+                )
+            if isinstance(value, (gast.Constant, gast.Lambda)) or (
+                isinstance(value, gast.Name) and value.id not in rebound
+            ):
+                continue
+            if isinstance(value, gast.Attribute) and self.resolve(value) is not None:
+                continue  # a module's value (np.sin, operator.mul): static
+            kind = self.resolve(call.func)
+            if isinstance(value, gast.Name) and i == (1 if kind is itertools.accumulate else 0) and kind is not zip:
+                if kind is not enumerate and kind is not reversed:
+                    self.refuse(stmt, label + " whose function %s is rebound before the use" % value.id)
+            head, load = self.temp(stmt.targets[0].id, value, value)  # _pairs1 = [x, y] for pairs = enumerate(...)
+            out.append(head)
+            if isinstance(arg, gast.Starred):
+                arg.value = load
+            else:
+                call.args[i] = load
+        return out
 
     def zip_star(self, call):
         """``m`` of ``zip(*m)`` (one starred argument, no keywords), else None."""
@@ -753,6 +904,19 @@ class _Desugar:
             head = [_at(gast.Assign(targets=[stmt.target], value=self.column(rows, j, it), type_comment=None), stmt)]
             stmt.target = _at(trees.name(j, True), stmt)
             stmt.iter = self.steps(rows, it)
+        elif self.reversed_written(stmt):
+            # for v in reversed(xs), the body storing into a list: for _k in range(len(xs) - 1, -1, -1): v = xs[_k]
+            # (Python's reversed reads the list at each step, as this does; xs[::-1] would be a copy)
+            xs, k = it.args[0], self.namer.fresh("_k{}")
+            self.refuse_resized_while_walked(stmt, xs.id)
+            last = gast.BinOp(
+                left=_at(trees.call(self.bind("len", len), trees.clone(xs)), it), op=gast.Sub(), right=trees.const(1)
+            )
+            minus_one = gast.UnaryOp(op=gast.USub(), operand=trees.const(1))
+            stmt.iter = _at(trees.call(self.bind("range", range), last, minus_one, trees.clone(minus_one)), it)
+            element = gast.Subscript(value=trees.clone(xs), slice=trees.name(k), ctx=gast.Load())
+            head = [_at(gast.Assign(targets=[stmt.target], value=_at(element, it), type_comment=None), stmt)]
+            stmt.target = _at(trees.name(k, True), stmt)
         stmt.iter = self.expr(stmt.iter, out)
         self.enumerate_zip(stmt, out)
         body = head
@@ -771,6 +935,38 @@ class _Desugar:
         stmt.body = self.block(body + stmt.body) or [_at(gast.Pass(), stmt)]
         stmt.orelse = self.block(stmt.orelse)
         out.append(stmt)
+
+    def reversed_written(self, stmt):
+        """``for v in reversed(xs)`` whose body stores into a list or array (xs itself or one that may share
+        its memory) and does not rebind ``xs``."""
+        it = stmt.iter
+        if not (
+            isinstance(it, gast.Call)
+            and len(it.args) == 1
+            and not it.keywords
+            and isinstance(it.args[0], gast.Name)
+            and self.resolve(it.func) is reversed
+        ):
+            return False
+        name, writes, rebinds = it.args[0].id, False, None
+        for node in (n for s_ in stmt.body for n in trees.walk(s_)):
+            if isinstance(node, gast.Name) and node.id == name and not isinstance(node.ctx, gast.Load):
+                rebinds = rebinds or node
+            targets = node.targets if isinstance(node, (gast.Assign, gast.Delete)) else [getattr(node, "target", None)]
+            writes = writes or (
+                isinstance(node, (gast.Assign, gast.AugAssign, gast.Delete))
+                and any(isinstance(t, gast.Subscript) for t in targets)
+                or isinstance(node, gast.Call)
+                and isinstance(node.func, gast.Attribute)
+                and node.func.attr in _RESIZING + ("reverse", "sort", "__setitem__", "fill", "update")
+            )
+        if writes and rebinds is not None:
+            self.refuse(
+                rebinds,
+                "a for loop over reversed(%s) whose body rebinds %s and stores into a list" % (name, name),
+                "loop over reversed(list(%s)) (a copy), or give the new value another name" % name,
+            )
+        return writes
 
     def refuse_resized_while_walked(self, stmt, name):
         """``for v in xs:`` whose body lengthens or shortens ``xs`` (``xs.append(v)``): Python's loop reads the
@@ -807,7 +1003,7 @@ class _Desugar:
         """``for k, (a, b) in enumerate(zip(xs, ys))`` walks ``zip(range(len(xs)), xs, ys)`` with the target
         ``k, a, b``: the form the loop lowering walks by index."""
         it, target = stmt.iter, stmt.target
-        if not (isinstance(it, gast.Call) and self.resolve(it.func) is enumerate and len(it.args) == 1):
+        if not (isinstance(it, gast.Call) and self.resolve(it.func) is enumerate and 1 <= len(it.args) <= 2):
             return
         inner = it.args[0]
         if not (isinstance(inner, gast.Call) and self.resolve(inner.func) is zip and not inner.keywords):
@@ -952,9 +1148,40 @@ class _Desugar:
                 for m in reversed(managers)
             ]
 
-        # every way out of the block leaves the context first: its end, a return, a raise, and a break or
-        # continue of a loop around it
-        self.block_then(stmt.body, exits, out)
+        # _with1 = try_("with1", BaseException); if _with1: <block> else: <exit_raised>; if _with1: <exits>:
+        # the block runs in a try statement (emit.restore_tries) whose except clause gives the exception to
+        # the managers' __exit__ and raises it again unless one suppresses it (runtime.exit_raised); a
+        # return, break or continue leaves the managers first, and the block's end after the try statement
+        self.tries += 1
+        exact = self.partial_effect(stmt.body, [], self.reads_outside(stmt.body)) is None and not any(
+            isinstance(n, (gast.Return, gast.Break, gast.Continue)) for s_ in stmt.body for n in trees.walk(s_)
+        )
+        marker = gast.Call(
+            func=trees.name(self.bind("try_", runtime.try_)),
+            args=[trees.const("with%d" % self.tries), trees.name(self.bind("BaseException", BaseException))],
+            keywords=[],
+        )
+        head, flag = self.temp("with", stmt, _at(marker, stmt))
+        out.append(head)
+        body = self.leaving(self.block(stmt.body), exits, True, raises=False) or [_at(gast.Pass(), stmt)]
+        ordered = gast.Tuple(elts=[trees.clone(m) for m in reversed(managers)], ctx=gast.Load())
+        left = gast.Call(
+            func=trees.name(self.bind("exit_raised", runtime.exit_raised)),
+            args=[ordered, trees.const(exact)] + trees.place(self.location(stmt) if self.source else None),
+            keywords=[],
+        )
+        self.raise_name = self.bind("raise_", runtime.raise_)
+        if exact:  # suppressed: the function goes on after the block
+            pending, error = self.temp("raised", stmt, _at(left, stmt))
+            check = gast.Compare(left=error, ops=[gast.IsNot()], comparators=[trees.const(None)])
+            again = gast.Expr(value=gast.Call(func=trees.name(self.raise_name), args=[trees.clone(error)], keywords=[]))
+            handler = [pending, gast.If(test=check, body=[again], orelse=[])]
+        else:
+            handler = [gast.Expr(value=gast.Call(func=trees.name(self.raise_name), args=[left], keywords=[]))]
+        out.append(_at(gast.If(test=flag, body=body, orelse=[_at(h, stmt) for h in handler]), stmt))
+        if not (body and (isinstance(body[-1], (gast.Return, gast.Break, gast.Continue)) or self.raises(body[-1]))):
+            # (where the except clause always raises, the block ended normally when the code gets here)
+            out.extend([_at(gast.If(test=trees.clone(flag), body=exits(), orelse=[]), stmt)] if exact else exits())
 
     def block_then(self, stmts, exits, out):
         """``stmts`` lowered, with the statements ``exits()`` makes at their end and before each return,
@@ -964,8 +1191,8 @@ class _Desugar:
         if not (body and (isinstance(body[-1], (gast.Return, gast.Break, gast.Continue)) or self.raises(body[-1]))):
             out.extend(exits())
 
-    def leaving(self, stmts, exits, loop_jumps):
-        """``stmts`` with ``exits()`` before each statement that leaves the with block."""
+    def leaving(self, stmts, exits, loop_jumps, raises=True):
+        """``stmts`` with ``exits()`` before each statement that leaves them (a raise too, if ``raises``)."""
         new = []
         for stmt in stmts:
             if (
@@ -978,14 +1205,14 @@ class _Desugar:
                 stmt.value = load
             if (
                 isinstance(stmt, gast.Return)
-                or self.raises(stmt)
+                or (raises and self.raises(stmt))
                 or (loop_jumps and isinstance(stmt, (gast.Break, gast.Continue)))
             ):
                 new.extend(exits())
             elif isinstance(stmt, (gast.If, gast.For, gast.While)):
                 inner_jumps = loop_jumps and isinstance(stmt, gast.If)
-                stmt.body = self.leaving(stmt.body, exits, inner_jumps)
-                stmt.orelse = self.leaving(stmt.orelse, exits, loop_jumps)
+                stmt.body = self.leaving(stmt.body, exits, inner_jumps, raises)
+                stmt.orelse = self.leaving(stmt.orelse, exits, loop_jumps, raises)
             new.append(stmt)
         return new
 
@@ -1063,8 +1290,15 @@ class _Desugar:
 
     def refuse_partial_effects(self, stmt):
         """What the try body did before an exception must not be seen by the handler or after it."""
+        problem = self.partial_effect(stmt.body, stmt.handlers, self.reads_after(stmt))
+        if problem is not None:
+            self.refuse(*problem)
+
+    def partial_effect(self, body, handlers, after):
+        """(node, construct[, hint]) of the first thing ``body`` may have done before raising that the
+        ``handlers`` or what runs after (``after``: the names read there) would see, else None."""
         assigned = {}
-        for node in (n for s_ in stmt.body for n in trees.breadth_first(s_)):
+        for node in (n for s_ in body for n in trees.breadth_first(s_)):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                 assigned.setdefault(node.id, node)
             stores = isinstance(node, (gast.Assign, gast.AugAssign)) and any(
@@ -1077,7 +1311,7 @@ class _Desugar:
                 and node.func.attr in effects.CHANGING_METHODS
             )
             if stores or changes or isinstance(node, (gast.Global, gast.Nonlocal)):
-                self.refuse(
+                return (
                     node,
                     "a try body that changes an array, list, dict or global (the handler would see it half done)",
                     "compute new values in the try body and store them after it",
@@ -1087,11 +1321,10 @@ class _Desugar:
                 if inspect.isfunction(callee) and not callee.__module__.startswith("adjoint_compiler"):
                     summary = effects.summary(callee, self.source.summaries)
                     if summary.writes or summary.rebinds or summary.mutated:
-                        self.refuse(node, "a call in a try body of %s, which changes state" % callee.__name__)
+                        return node, "a call in a try body of %s, which changes state" % callee.__name__
         # names the body assigns: the handler assigns each before reading it, and nothing reads the ones
         # it does not assign after the try statement
-        after = self.reads_after(stmt)
-        for handler in stmt.handlers:
+        for handler in handlers or [gast.ExceptHandler(type=None, name=None, body=[])]:
             redefined = set()
             for inner in handler.body:
                 reads = {
@@ -1101,7 +1334,7 @@ class _Desugar:
                 }
                 early = sorted((reads & set(assigned)) - redefined)
                 if early:
-                    self.refuse(
+                    return (
                         inner,
                         "an except clause reading %s, which the try body may have assigned before raising" % early[0],
                     )
@@ -1113,12 +1346,22 @@ class _Desugar:
                     }
             for name in sorted(set(assigned) - redefined):
                 if name in after:
-                    self.refuse(
+                    return (
                         assigned[name],
                         "%s assigned in a try body whose except clause does not assign it, read after the try "
                         "statement" % name,
                         "assign %s in the except clause too" % name,
                     )
+        return None
+
+    def reads_outside(self, stmts):
+        """Names read anywhere in the function outside ``stmts``."""
+        inside = {id(n) for s_ in stmts for n in trees.breadth_first(s_)}
+        return {
+            n.id
+            for n in trees.breadth_first(self.fn)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and id(n) not in inside
+        }
 
     def reads_after(self, stmt):
         """Names read anywhere in the function outside ``stmt``'s try body and handler (a superset of what
@@ -1587,6 +1830,40 @@ def _children(node):
 def _get(owner, field, index):
     value = getattr(owner, field)
     return value if index is None else value[index]
+
+
+def _consumes(fn):
+    """Whether a call of ``fn`` takes its iterable argument's elements at once (or stops early and drops it)."""
+    return any(fn is c for c in _CONSUMERS) or fn in _SHORT_CIRCUIT or any(fn is it for it in _ITERATORS)
+
+
+def _child_nodes(node):
+    for field in node._fields:
+        value = getattr(node, field, None)
+        if type(value) is list:
+            yield from (v for v in value if isinstance(v, gast.AST))
+        elif isinstance(value, gast.AST):
+            yield value
+
+
+def _set_child(owner, old, new):
+    for field in owner._fields:
+        value = getattr(owner, field, None)
+        if type(value) is list:
+            for i, v in enumerate(value):
+                if v is old:
+                    value[i] = new
+                    return
+        elif value is old:
+            setattr(owner, field, new)
+            return
+    raise AssertionError("not a child")
+
+
+def _root_id(node):
+    while isinstance(node, (gast.Subscript, gast.Attribute, gast.Starred)):
+        node = node.value
+    return node.id if isinstance(node, gast.Name) else None
 
 
 def _set(owner, field, index, new):

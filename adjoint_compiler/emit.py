@@ -298,6 +298,8 @@ def render(u, standalone=False):
         imports.add("import numpy as np")
         if any("math." in text for text in sources):
             imports.add("import math")
+        if any("sys." in text for text in sources):
+            imports.add("import sys")
     lines = ['"""%s"""' % u.header.replace('"""', "'''")] + sorted(imports)
     if helpers and not standalone:
         lines.append("from adjoint_compiler.runtime import %s" % ", ".join(sorted(helpers)))

@@ -140,6 +140,8 @@ def _refuse_broad_tries(fn, src, mode):
     # the marker as desugar made it, in the user's lowered tree, holds the except clause's location
     located = _try_markers(src.tree, src)
     for key in _try_markers(fn, src):
+        if isinstance(key, str):  # a with block's ("with1"): runtime.exit_raised raises again what it catches
+            continue
         node = located[key]
         for t in node.args[1:]:
             caught = source.global_value(t, src, set())

@@ -108,6 +108,30 @@ def add_bars(a, b):
     return a + b
 
 
+def repeated_bar(g, xs):
+    """The cotangent of list or tuple ``xs`` from ``g``, that of ``xs * n``: the entries of the n copies
+    added, element by element (``g`` has ``len(xs) * n`` entries; n may be 0).
+
+    >>> repeated_bar([1.0, 2.0, 10.0, 20.0], (0.5, 0.7))
+    [11.0, 22.0]
+    """
+    bar, m = zeros_like(xs), len(xs)
+    for start in range(0, len(g) if m else 0, m):
+        bar = add_bars(bar, g[start : start + m])
+    return bar
+
+
+def tiled(g, like):
+    """``g``'s entries repeated to the length of ``like``: the cotangent of ``xs * n`` (``like``) from the
+    cotangent ``g`` of ``xs`` (the adjoint of repeated_bar).
+
+    >>> tiled([1.0, 2.0], [0.0] * 4)
+    [1.0, 2.0, 1.0, 2.0]
+    """
+    m = len(g)
+    return elements_bar(list(g) * (len(like) // m if m else 0), like)
+
+
 def elements_bar(g, like):
     """The cotangent of ``like`` from ``g``, that of ``list(like)`` or ``tuple(like)``: element by element
     (a list for a list or tuple, an array for an array); zero for a dict, whose keys list(d) gives."""
@@ -1028,6 +1052,8 @@ HELPERS = (
     "stored_number",
     "add_bars",
     "elements_bar",
+    "repeated_bar",
+    "tiled",
     "stored",
     "_positions",
     "check_overlap",
@@ -1086,6 +1112,7 @@ HELPERS = (
     "caught_",
     "enter_context",
     "exit_context",
+    "exit_raised",
     "chosen",
     "hit_at",
     "sort_order",
@@ -1102,6 +1129,8 @@ DEPENDS = {
     "added_at": ("add_at",),
     "at_bar": ("unbroadcast",),
     "elements_bar": ("zeros_like", "add_bars"),
+    "repeated_bar": ("zeros_like", "add_bars"),
+    "tiled": ("elements_bar", "zeros_like", "add_bars"),
     "fit_shape": ("unbroadcast", "_precision_of"),
     "unreduce": ("_precision_of",),
     "einsum_fit": ("_einsum_terms", "fit_shape"),
@@ -1190,6 +1219,28 @@ def enter_context(manager):
 def exit_context(manager):
     """The end of a ``with`` block that was left normally."""
     manager.__exit__(None, None, None)
+
+
+def exit_raised(managers, exact, filename, line, col):
+    """The end of a ``with`` block left by an exception (desugar.py; called in the except clause that
+    emit.restore_tries puts around the block): each manager, innermost first, gets the exception in its
+    ``__exit__``, as Python gives it; one that returns true suppresses it (the outer ones leave normally).
+    Returns the exception to raise: the one raised in the block unless suppressed; when suppressed, None
+    if the function may go on after the block (``exact``: the block did nothing seen after it), else a
+    NotImplementedError at the with statement."""
+    kind, error, trace = sys.exc_info()
+    for manager in managers:
+        if error is None:
+            manager.__exit__(None, None, None)
+        elif manager.__exit__(kind, error, trace):
+            kind = error = trace = None
+    if error is not None or exact:
+        return error
+    return NotImplementedError(
+        "%s:%d:%d: a context manager suppressed an exception raised in its with block, after which the "
+        "function reads what the block did before raising: not supported by adjoint_compiler; compute the "
+        "block's values into names of their own and assign them after the with statement" % (filename, line, col)
+    )
 
 
 # ---- np.linalg (task linalg13): the checks of the matrix functions' rules --------------------------------

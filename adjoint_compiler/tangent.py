@@ -230,6 +230,13 @@ class _Tangent:
             # xs + ys of lists or tuples: the tangents (or zeros) of both, one after the other
             a, b = op.args
             return trees.quote_expr("list(a) + list(b)", a=self.tangent_or_zero(a), b=self.tangent_or_zero(b))
+        if fn is operator.mul and isinstance(stmt, gast.Assign) and stmt.targets[0].id in self.act.sequences:
+            # xs * n (n * xs) of a list or tuple: n copies of the tangent (a list even where it is an array)
+            k = next(i for i, a in enumerate(op.args) if isinstance(a, gast.Name) and a.id in self.act.sequences)
+            dot = self.tangent(op.args[k])
+            if dot is None:
+                return None
+            return trees.quote_expr("list(d) * n", d=dot, n=op.args[1 - k])
         if rules.is_nondifferentiable(fn):
             if registry.linearity(fn) == "first" and op.args and self.tangent(op.args[0]) is not None:
                 # a bookkeeping helper linear in a cotangent (stored(g, i, v)): the rest are indices and shapes
@@ -319,7 +326,11 @@ class _Tangent:
             prelude, value = templates.instantiate_tangent(
                 t, target, op.args, op.kwargs, keyed, self.namer, elementwise
             )
-        except (KeyError, templates.TooManyArguments) as e:
+        except templates.TooManyArguments as e:
+            raise UnsupportedError(
+                "forward mode (jvp) of " + e.message(_label(op.fn)), self.location(stmt), e.hint(op.fn)
+            )
+        except KeyError as e:
             raise UnsupportedError(
                 "forward mode (jvp) of this call of %s (%s)" % (_label(op.fn), e), self.location(stmt)
             )

@@ -218,6 +218,19 @@ def _strip_unbroadcast(node):
 class TooManyArguments(Exception):
     """A call passes more arguments than the rule has parameters (``max(a, b, c)`` for a two-argument rule)."""
 
+    def message(self, label):
+        return "%s() with %d arguments (its rule takes %d)" % (label, self.args[0], self.args[1])
+
+    @staticmethod
+    def hint(fn):
+        """How to rewrite: a ufunc's extra positional argument is its ``out`` array, not an input."""
+        if type(fn).__name__ == "ufunc":
+            also = "; np.arctan2(y, x) is the angle of (x, y)" if getattr(fn, "__name__", "") == "arctan" else ""
+            return "a NumPy ufunc's argument after its inputs is the out= array, which is not supported; " + (
+                "pass the inputs only" + also
+            )
+        return "nest the calls where that means the same, e.g. max(max(a, b), c)"
+
 
 _UNKNOWN = object()
 _COMPARE = {

@@ -5,23 +5,29 @@ Call: safe_log_sum_grad(x) returns (value, x_bar): the value of safe_log_sum and
 Tapes: none (no loop stores values; the adjoint sweep reads the forward sweep's variables).
 """
 import numpy as np
-from adjoint_compiler.runtime import check_scalar, enter_context, exit_context, unbroadcast, unreduce
+from adjoint_compiler.runtime import check_scalar, enter_context, exit_context, exit_raised, unbroadcast, unreduce
 
 
 def safe_log_sum_grad(x):
     # forward sweep
     _context1 = np.errstate(divide='ignore')
     enter_context(_context1)
-    y = np.log(x)
+    _with1 = True
+    try:
+        y = np.log(x)
+    except BaseException:
+        _with1 = False
+        raise exit_raised((_context1,), False, 'python.py', 37, 5)
     exit_context(_context1)
-    _t1 = y * x
-    _t2 = np.sum(_t1)
+    _t3 = y * x
+    _t4 = np.sum(_t3)
     # adjoint sweep
-    check_scalar(_t2)
+    check_scalar(_t4)
     # return np.sum(y * x)
-    _t1_bar = unreduce(1.0, _t1, None, False)
-    y_bar = unbroadcast(_t1_bar * x, x)
-    # return np.sum(y * x)
-    # y = np.log(x)
-    x_bar = unbroadcast(_t1_bar * y, x) + y_bar / x
-    return (_t2, x_bar)
+    _t3_bar = unreduce(1.0, _t3, None, False)
+    y_bar = unbroadcast(_t3_bar * x, y)
+    x_bar = unbroadcast(_t3_bar * y, x)
+    if _with1:
+        # y = np.log(x)
+        x_bar = x_bar + y_bar / x
+    return (_t4, x_bar)

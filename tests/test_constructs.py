@@ -183,6 +183,63 @@ CONSTRUCTS = [
     ),
     (
         "Control flow",
+        "an iterator bound to a name, consumed once: `pairs = enumerate(xs)`, `zip`, `reversed`, `map`, `filter`",
+        "supported",
+        "[0.5, -1.2, 2.0], [1.0, 2.0, 3.0]",
+        """
+        import math
+
+        def f(xs, ws):
+            pairs = enumerate(xs)
+            s = 0.0
+            for i, x in pairs:
+                s = s + i * x * x
+            z = zip(xs, reversed(ws))
+            squares = map(lambda t: t * t, xs)
+            kept = filter(lambda t: t > 0.0, ws)
+            sines = map(math.sin, xs)
+            return s + sum([x * w for x, w in z]) + sum(squares) * max(kept) + sum(list(sines))
+        """,
+    ),
+    (
+        "Control flow",
+        "an iterator bound to a name and used twice",
+        "refused",
+        "used a second time",
+        """
+        def f(x):
+            r = reversed([x, 2.0 * x])
+            return sum(r) + sum(r)
+        """,
+    ),
+    (
+        "Control flow",
+        "`next()` of an iterator bound to a name",
+        "refused",
+        "read with next()",
+        """
+        def f(x):
+            it = map(lambda t: t * x, [1.0, 2.0])
+            return next(it) * x
+        """,
+    ),
+    (
+        "Control flow",
+        "`for x in reversed(xs)` whose body stores into `xs`",
+        "supported",
+        "[0.5, -1.2, 2.0]",
+        """
+        def f(xs):
+            ys = list(xs)
+            s = 0.0
+            for y in reversed(ys):
+                ys[0] = ys[0] + y * y
+                s = s + y * ys[0]
+            return s
+        """,
+    ),
+    (
+        "Control flow",
         "`for` over the rows of an array",
         "supported",
         "np.array([[0.3, -0.7], [1.1, 0.4]])",
@@ -674,6 +731,19 @@ CONSTRUCTS = [
             for k in range(n):
                 ys.append(x ** k)
             return sum(ys) * ys[-1] / len(ys)
+        """,
+    ),
+    (
+        "Containers",
+        "repetition `xs * n`, `n * xs`, `[x] * 3`, `(a, b) * 2`",
+        "supported",
+        "0.7, 1.3, 3",
+        """
+        def f(x, y, n):
+            xs = [x, x * y] * n
+            ones = 3 * [y]
+            t = (x, y) * 2
+            return sum(xs) * ones[0] * ones[2] + t[3] * t[2]
         """,
     ),
     (

@@ -539,3 +539,64 @@ def test_standalone_module_defines_the_container_helpers():
     value, grad = namespace["standalone_case_grad"](0.7)
     assert value == standalone_case(0.7)
     assert grad == pytest.approx(testing.numerical_grad(standalone_case, [0.7], 0), rel=1e-6)
+
+
+# ---- repetition: xs * n, n * xs, [x] * n, tuples ----------------------------------------------------------
+
+
+def repeated_pair(x, y):
+    xs = [x, y] * 2  # [x, y, x, y]
+    return xs[0] * xs[3] + xs[2] * y
+
+
+def repeated_one(x, y):
+    xs = 3 * [x]
+    return xs[0] * xs[1] * xs[2] + y
+
+
+def repeated_tuple(x, y):
+    t = (x, y) * 2
+    return t[0] * t[3] * t[1]
+
+
+def repeated_run_time_count(x, y, n):
+    xs = [x, x * y] * n
+    return sum(xs) * y + len(xs)
+
+
+def repeated_rows(v, y):
+    rows = [v, v * y] * 2
+    return np.sum(rows[0] * rows[3]) + np.sum(rows[2])
+
+
+@pytest.mark.parametrize(
+    "f,args,expected",
+    [
+        # d/dx, d/dy by hand
+        (repeated_pair, (1.5, -0.7), (2 * -0.7, 2 * 1.5)),  # f = x y + x y
+        (repeated_one, (1.5, -0.7), (3 * 1.5**2, 1.0)),
+        (repeated_tuple, (1.5, -0.7), ((-0.7) ** 2, 2 * 1.5 * -0.7)),  # f = x y y
+        # sum(xs) = n (x + x y): d/dx = n (1 + y) y, d/dy = n x y + n (x + x y)
+        (repeated_run_time_count, (1.5, -0.7, 3), (3 * 0.3 * -0.7, 3 * 1.5 * -0.7 + 3 * (1.5 - 1.05))),
+        (repeated_run_time_count, (1.5, -0.7, 0), (0.0, 0.0)),
+    ],
+)
+def test_list_and_tuple_repetition(f, args, expected):
+    grads = ac.grad(f, wrt=(0, 1))(*args)
+    assert grads == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    for k in (0, 1):
+        tangent = (1.0, 0.0) if k == 0 else (0.0, 1.0)
+        value, dot = ac.jvp(f, wrt=(0, 1))(*args, tangent)
+        assert value == f(*args) and dot == pytest.approx(expected[k], rel=1e-12, abs=1e-15)
+    check(f, *args, wrt=0)
+    check(f, *args, wrt=1)
+
+
+def test_repetition_of_array_rows_and_second_derivatives():
+    v = np.array([0.5, -1.0, 2.0])
+    check(repeated_rows, v, -0.7, wrt=0)
+    check(repeated_rows, v, -0.7, wrt=1)
+    # rows = [v, v y, v, v y]: f = y sum(v^2) + sum(v), d2f/dv2 = 2 y I
+    np.testing.assert_allclose(ac.hessian(repeated_rows, wrt=0)(v, -0.7), 2 * -0.7 * np.eye(3), rtol=1e-12)
+    h = ac.hessian(repeated_pair, wrt=(0, 1))(1.5, -0.7)
+    assert h == ((0.0, 2.0), (2.0, 0.0))  # f = 2 x y

@@ -349,6 +349,55 @@ A_REGULAR = np.array([[1.0, 2.0], [0.0, 4.0]])
 A_SINGULAR = np.array([[1.0, 2.0], [2.0, 4.0]])
 V = [0.3, -1.2, 0.8]
 
+
+def bound_enumerate_of_zip(x, y):
+    xs = [x, y, x * y]
+    z = zip(xs, reversed(xs))
+    e = enumerate(z, 1)  # the binding moves twice: for i, (u, v) in enumerate(zip(xs, reversed(xs)), 1)
+    s = 0.0
+    for i, (u, v) in e:
+        s = s + i * u * v
+    return s
+
+
+def bound_zip_argument_rebound(x, y):
+    xs = [x, y]
+    z = zip(xs, [y, x * x])
+    xs = [y, y]  # the iterator keeps the list it was given
+    s = 0.0
+    for u, v in z:
+        s = s + u * v
+    return s + xs[0]
+
+
+def bound_iterator_consumed_under_if(x, y):
+    z = enumerate([x, y])
+    if x > 0:
+        return sum([i * v * x for i, v in z])
+    return y
+
+
+def bound_iterator_never_used(x, y):
+    z = zip([x, y], [x * y])  # noqa: F841
+    return x * y
+
+
+def bound_accumulate(x, y):
+    import itertools
+
+    running = itertools.accumulate([x, y, x * y])
+    return max(running) * y
+
+
+def reversed_with_stores(x, y):
+    xs = [x, y, x * y]
+    s = 0.0
+    for v in reversed(xs):  # Python's reversed reads xs at each step: the stores are seen
+        xs[0] = v * 2.0
+        s = s + v * xs[0]
+    return s
+
+
 CASES = [
     (list_comp, (0.7,), 0),
     (list_comp_nested, (0.7,), 0),
@@ -407,6 +456,13 @@ CASES = [
     (filter_lambda, (0.7,), 0),
     (reduce_product, (0.7,), 0),
     (reduce_with_start, (0.7, V), (0, 1)),
+    (bound_enumerate_of_zip, (0.7, -1.3), (0, 1)),
+    (bound_zip_argument_rebound, (0.7, -1.3), (0, 1)),
+    (bound_iterator_consumed_under_if, (0.7, -1.3), (0, 1)),
+    (bound_iterator_consumed_under_if, (-0.7, -1.3), (0, 1)),
+    (bound_iterator_never_used, (0.7, -1.3), (0, 1)),
+    (bound_accumulate, (0.7, 1.3), (0, 1)),
+    (reversed_with_stores, (0.7, -1.3), (0, 1)),
 ]
 
 
@@ -635,6 +691,36 @@ def try_body_stores(x):
     return z + a[0]
 
 
+def bound_iterator_in_loop(x):
+    z = enumerate([x, 2.0 * x])
+    s = 0.0
+    for k in range(2):
+        for i, v in z:  # <- z:
+            s = s + v
+    return s
+
+
+def bound_iterator_list_changed(x):
+    xs = [x, 2.0 * x]
+    z = enumerate(xs)  # <- z =
+    xs.append(x)
+    return sum([i * v for i, v in z])
+
+
+def bound_iterator_returned(x):
+    z = zip([x], [x])
+    return z  # <- z
+
+
+def bound_iterator_in_nested_function(x):
+    z = map(math.sin, [x, 2.0 * x])
+
+    def total():
+        return sum(z)  # <- z)
+
+    return total()
+
+
 REFUSALS = [
     (try_bare_except, "a bare except clause"),
     (try_catches_exception, "an except clause catching Exception, which the compiled code may raise itself"),
@@ -649,6 +735,10 @@ REFUSALS = [
     (del_element, "del of an element or attribute"),
     (bare_raise, "a bare raise"),
     (import_relative, "a relative import"),
+    (bound_iterator_in_loop, "an iterator (enumerate(...)) bound to z and used inside a loop that runs more than once"),
+    (bound_iterator_list_changed, "an iterator (enumerate(...)) bound to z whose argument is changed before"),
+    (bound_iterator_returned, "an iterator (zip(...)) bound to z and used other than by a for loop"),
+    (bound_iterator_in_nested_function, "an iterator (map(...)) bound to z and used in a function defined inside"),
 ]
 
 
@@ -838,3 +928,150 @@ def test_type_alias_statement_is_dropped_when_unread_and_refused_when_read(tmp_p
     assert "type alias Pair read inside a differentiated function" in str(info.value)
     assert "aliases.py:9:23" in str(info.value)
     assert "define it at module level" in str(info.value)
+
+
+# ---- a with block left by an exception: __exit__ gets it, and it propagates or is suppressed as in Python ----
+
+WITH_CALLS = []
+
+
+class Recording:
+    def __init__(self, name, suppress=False):
+        self.name, self.suppress = name, suppress
+
+    def __enter__(self):
+        WITH_CALLS.append(("enter", self.name))
+        return 2.0
+
+    def __exit__(self, kind, error, trace):
+        WITH_CALLS.append(("exit", self.name, None if kind is None else kind.__name__))
+        return self.suppress
+
+
+def with_body_raises(x):
+    with Recording("a") as c:
+        y = math.log(x) * c  # ValueError for x <= 0
+    return y * x
+
+
+def with_explicit_raise(x):
+    with Recording("a"):
+        if x > 1.0:
+            raise ValueError("too big")
+    return x * x
+
+
+def with_suppressed(x):
+    y = x * x
+    with Recording("s", suppress=True):
+        if x > 1.0:
+            raise ValueError("too big")
+        print(math.log(x))
+    return y * x
+
+
+def with_suppressed_block_values_read_after(x):
+    y = x
+    with Recording("s", suppress=True):
+        y = x * x
+        y = y * math.log(x)
+    return y * x
+
+
+def with_two_managers(x):
+    y = x * 3.0
+    with Recording("outer"), Recording("inner", suppress=True):
+        y = y + math.sqrt(x)  # noqa: F841 (not read after the block)
+        print(math.sqrt(x))
+    return x * 2.0
+
+
+def with_nested_suppressing_outside(x):
+    with Recording("outer", suppress=True):
+        with Recording("inner"):
+            print(math.sqrt(x))
+    return x * 3.0
+
+
+def with_suppressed_in_loop(xs):
+    s = 0.0
+    for v in xs:
+        with Recording("l", suppress=True):
+            print(math.log(v))
+        s = s + v * v
+    return s
+
+
+def _run_recorded(call):
+    del WITH_CALLS[:]
+    try:
+        out = call()
+    except Exception as e:
+        out = e
+    return out, list(WITH_CALLS)
+
+
+@pytest.mark.parametrize(
+    "f,x",
+    [
+        (with_body_raises, 0.5),
+        (with_body_raises, -0.5),
+        (with_explicit_raise, 0.5),
+        (with_explicit_raise, 2.0),
+        (with_suppressed, 0.5),
+        (with_suppressed, 2.0),
+        (with_suppressed, -2.0),
+        (with_two_managers, -1.0),
+        (with_two_managers, 4.0),
+        (with_nested_suppressing_outside, -1.0),
+        (with_nested_suppressing_outside, 4.0),
+        (with_suppressed_in_loop, [1.0, -1.0, 2.0]),
+    ],
+)
+@pytest.mark.parametrize("mode", ["grad", "jvp"])
+def test_with_block_left_by_an_exception_exits_as_python_does(f, x, mode, capsys):
+    expected, calls = _run_recorded(lambda: f(x))
+    tangent = [1.0] * len(x) if isinstance(x, list) else 1.0
+    if mode == "grad":
+        got, got_calls = _run_recorded(lambda: ac.value_and_grad(f)(x))
+    else:
+        got, got_calls = _run_recorded(lambda: ac.jvp(f)(x, tangent))
+    assert got_calls == calls  # entered once, left once, with the exception Python gave __exit__
+    if isinstance(expected, Exception):
+        assert type(got) is type(expected) and str(got) == str(expected)  # propagated to the caller as is
+        return
+    value, derivative = got
+    assert value == expected
+    if isinstance(x, list):  # s = sum of v * v: hand derivative
+        expected_derivative = [2.0 * v for v in x] if mode == "grad" else sum(2.0 * v for v in x)
+    else:
+        expected_derivative = testing.directional_difference(f, [x], 0, 1.0)
+    assert testing.relative_error(derivative, expected_derivative) < 1e-6
+
+
+def test_a_suppressed_exception_after_which_the_block_values_are_read_is_refused_when_it_happens():
+    line = inspect.getsourcelines(with_suppressed_block_values_read_after)[1] + 2
+    for run in (
+        lambda: ac.grad(with_suppressed_block_values_read_after)(-2.0),
+        lambda: ac.jvp(with_suppressed_block_values_read_after)(-2.0, 1.0),
+    ):
+        got, calls = _run_recorded(run)
+        assert calls == [("enter", "s"), ("exit", "s", "ValueError")]
+        assert isinstance(got, NotImplementedError) and "%s:%d:5:" % (HERE, line) in str(got)
+        assert "suppressed an exception" in str(got)
+    # where nothing is raised, the same function is differentiated: d/dx (x^3 log x) = x^2 (3 log x + 1)
+    g = ac.grad(with_suppressed_block_values_read_after)(2.0)
+    assert g == pytest.approx(4.0 * (3.0 * math.log(2.0) + 1.0), rel=1e-12)
+
+
+def errstate_then_raise(x):
+    with np.errstate(divide="ignore"):
+        y = np.log(x) * math.log(x[0])  # ValueError for x[0] <= 0
+    return np.sum(y)
+
+
+def test_errstate_is_restored_when_its_block_raises():
+    before = np.geterr()
+    with pytest.raises(ValueError):
+        ac.grad(errstate_then_raise)(np.array([0.0, 2.0]))
+    assert np.geterr() == before

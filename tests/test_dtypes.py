@@ -7,6 +7,8 @@ Each gradient is checked against an independent reference: central differences o
 function in float64 (``check_grads``), or a hand-derived derivative.
 """
 
+import math
+
 import numpy as np
 import pytest
 
@@ -365,6 +367,21 @@ def test_complex_values_made_inside_are_refused_in_reverse_mode():
         ac.grad(complex_inside)(X64)
     _, t = ac.jvp(complex_inside)(X64, np.ones(4))  # forward mode follows NumPy: Re(t (1 + i))
     np.testing.assert_allclose(t, np.sum(2 * X64), rtol=1e-12)
+
+
+def negative_base_power(a, b):
+    return a**b  # Python: a negative float to a fractional power is a complex number
+
+
+def test_a_complex_output_is_refused_in_both_modes():
+    # Tangent's gradgrad_pow at a < 0: reverse mode refused it, forward mode returned (nan+nanj)
+    assert isinstance(negative_base_power(-2.0, -1.5), complex)
+    with pytest.raises(TypeError, match="complex numbers are not supported"):
+        ac.grad(negative_base_power, wrt=(0, 1))(-2.0, -1.5)
+    with pytest.raises(TypeError, match="complex numbers are not supported"):
+        ac.jvp(negative_base_power, wrt=(0, 1))(-2.0, -1.5, (1.0, 0.0))
+    value, t = ac.jvp(negative_base_power, wrt=(0, 1))(2.0, -1.5, (1.0, 1.0))  # a real output is differentiated
+    assert value == 2.0**-1.5 and t == pytest.approx(-1.5 * 2.0**-2.5 + math.log(2.0) * 2.0**-1.5, rel=1e-14)
 
 
 # ---- 0-d arrays and NumPy scalars ---------------------------------------------------------------

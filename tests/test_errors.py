@@ -232,3 +232,23 @@ def test_numpy_calls_that_write_into_an_array_are_refused(fn, construct):
         ac.grad(fn)(np.ones(3))
     line, col = _marked_location(fn)
     assert construct in str(info.value) and "%s:%d:%d:" % (HERE, line, col) in str(info.value)
+
+
+def arctan_with_two_arguments(a, b):
+    # Tangent's corpus (cart2polar) has this: NumPy takes the second argument as out=
+    angle = np.arctan(b, a)  # <- angle
+    return angle
+
+
+@pytest.mark.parametrize("mode", ["grad", "jvp"])
+def test_a_ufunc_given_a_positional_out_argument_is_refused_with_the_reason(mode):
+    with pytest.raises(UnsupportedError) as info:
+        if mode == "grad":
+            ac.grad(arctan_with_two_arguments, wrt=(0, 1))(1.0, 2.0)
+        else:
+            ac.jvp(arctan_with_two_arguments, wrt=(0, 1))(1.0, 2.0, (1.0, 0.0))
+    line, col = _marked_location(arctan_with_two_arguments)
+    message = str(info.value)
+    assert "%s:%d:%d:" % (HERE, line, col) in message
+    assert "arctan() with 2 arguments" in message and "out= array" in message and "np.arctan2" in message
+    assert "max(max" not in message

@@ -130,11 +130,7 @@ def adjoint_call(r, stmt, name, op, g, out):
     except KeyError as e:
         raise CompileError("%s got an unexpected or missing argument %s" % (_fn_label(op.fn), e), r.location(stmt))
     except templates.TooManyArguments as e:
-        raise UnsupportedError(
-            "%s() with %d arguments (its rule takes %d)" % (_fn_label(op.fn), e.args[0], e.args[1]),
-            r.location(stmt),
-            "nest the calls where that means the same, e.g. max(max(a, b), c)",
-        )
+        raise UnsupportedError(e.message(_fn_label(op.fn)), r.location(stmt), e.hint(op.fn))
     for operand, contribution in results:
         if isinstance(operand, gast.Name) and operand.id in act.active and templates.unavailable(contribution):
             hint = "hold that argument constant (leave it out of wrt)"

@@ -199,9 +199,10 @@ def adjoint_assign(r, stmt, out):
         and op.fn is operator.mul
         and any(isinstance(a, gast.Name) and a.id in act.sequences for a in op.args)
     ):
-        raise UnsupportedError(
-            "repeating a list or tuple (xs * n)", r.location(stmt), "build it with a loop or np.tile"
-        )
+        # xs * n (n * xs) of a list or tuple: xs's cotangent adds the entries of its n copies
+        xs = next(a for a in op.args if isinstance(a, gast.Name) and a.id in act.sequences)
+        if xs.id in act.active:
+            cot.accumulate(xs.id, trees.quote_expr("repeated_bar(g, xs)", g=g, xs=xs), out)
     elif op.kind == "call":
         calls.adjoint_call(r, stmt, name, op, g, out)
     elif op.kind in ("const", "nondiff", "index"):

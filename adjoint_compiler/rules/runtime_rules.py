@@ -33,9 +33,11 @@ from adjoint_compiler.runtime import (
     loop_keys_dot,
     gather,
     polygamma,
+    repeated_bar,
     sorted_bar,
     sorted_dot,
     structure,
+    tiled,
     unreduce,
     zeros_like,
 )
@@ -113,6 +115,18 @@ def element_value_adjoint(g, ans, value, construct, filename, line, col):
 def elements_bar_adjoint(g, ans, g_in, like):
     # elements_bar gives g_in's elements like's structure; its adjoint gives g's elements g_in's back
     return elements_bar(g, g_in), None
+
+
+@adjoint(runtime.repeated_bar, linear="first")
+def repeated_bar_adjoint(g, ans, g_in, xs):
+    # repeated_bar adds the n copies' entries of g_in; its adjoint gives each entry its element's g
+    return tiled(g, g_in), None
+
+
+@adjoint(runtime.tiled, linear="first")
+def tiled_adjoint(g, ans, g_in, like):
+    # tiled repeats g_in's entries; its adjoint adds the copies back
+    return repeated_bar(g, g_in), None
 
 
 @adjoint(runtime.list_bar, linear="all")
@@ -233,6 +247,7 @@ nondifferentiable(
     runtime.caught_,
     runtime.enter_context,
     runtime.exit_context,
+    runtime.exit_raised,
     reason="control, not values (desugar.py)",
 )
 

@@ -25,6 +25,8 @@ ALLOWED_GLOBALS = {
     "einsum_mask",
     "one_count",
     "elements_bar",
+    "repeated_bar",
+    "tiled",
     "loop_keys_dot",
     "chosen",
     "hit_at",

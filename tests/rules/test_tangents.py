@@ -399,6 +399,9 @@ def _runtime_cases():
     out.append(Case("elements_bar", runtime.elements_bar, [rng.standard_normal(3), rng.standard_normal(3)], {}, (0,)))
     out.append(Case("own", runtime.own, [rng.standard_normal(3)], {}, (0,)))
     out.append(Case("element_value", runtime.element_value, [1.5, "a[0]", "f.py", 1, 1], {}, (0,)))
+    six = [float(v) for v in rng.standard_normal(6)]
+    out.append(Case("repeated_bar", runtime.repeated_bar, [six, [0.5, 0.7]], {}, (0,)))
+    out.append(Case("tiled", runtime.tiled, [[0.5, -0.7], [0.0] * 6], {}, (0,)))
     out.append(Case("loop_keys", runtime.loop_keys, [rng.standard_normal(3), "f.py", 1, 1], {}, (0,)))
     out.append(Case("loop_keys_dot", runtime.loop_keys_dot, [rng.standard_normal(3), [1.0, 2.0, 3.0]], {}, (0,)))
     perm = [2, 0, 3, 1]
