@@ -84,6 +84,9 @@ class _Desugar:
         self.source = source
         self.namer = naming.Namer(trees.all_names(fn) | set(source.env if source is not None else ()))
         self.outside = _names_outside_comprehensions(fn)
+        # the names the function binds, once: the names desugar adds are fresh (no global has them), and
+        # a name the user assigns anywhere is local throughout, as in Python
+        self.local = trees.local_names(fn)
         self.comp_vars = []  # names bound by the comprehensions being lowered (innermost last)
         self.tries = 0  # try statements lowered: each marker gets its own key (cse must not merge two)
         self.raise_name = None  # the name runtime.raise_ is bound under, once a raise is lowered
@@ -103,10 +106,10 @@ class _Desugar:
     def resolve(self, node):
         """The value a name or attribute chain refers to (None for local names and unknowns)."""
         if self.source is None:  # (doctests) builtins only, where the function does not bind the name
-            if isinstance(node, gast.Name) and node.id not in trees.local_names(self.fn):
+            if isinstance(node, gast.Name) and node.id not in self.local:
                 return getattr(builtins, node.id, None)
             return None
-        return source_mod.global_value(node, self.source, trees.local_names(self.fn))
+        return source_mod.global_value(node, self.source, self.local)
 
     def temp(self, kind, near, value):
         """``_<kind>k = value`` located at ``near``, and a load of that name."""
@@ -134,7 +137,7 @@ class _Desugar:
         call's arguments go with it, as Python looks the attribute up first."""
         if self.source is None:
             return
-        local = trees.local_names(self.fn)
+        local = self.local
         found = []
         for owner in trees.walk(self.fn):
             for field in owner._fields:
@@ -759,7 +762,7 @@ class _Desugar:
             and isinstance(call.func, gast.Attribute)
             and call.func.attr == "fill"
             and isinstance(call.func.value, gast.Name)
-            and call.func.value.id in trees.local_names(self.fn)
+            and call.func.value.id in self.local
             and len(call.args) == 1
             and not isinstance(call.args[0], gast.Starred)
             and not call.keywords
@@ -778,7 +781,7 @@ class _Desugar:
         fn = self.resolve(call.func)
         numpy = isinstance(fn, np.ufunc) or (getattr(fn, "__module__", None) or "").startswith("numpy")
         root = trees.store_root(target) if isinstance(target, gast.Subscript) else target
-        return numpy and isinstance(root, gast.Name) and root.id in trees.local_names(self.fn)
+        return numpy and isinstance(root, gast.Name) and root.id in self.local
 
     def out_as_store(self, stmt):
         """``np.exp(a, out=a)`` as the store it is, ``a[...] = np.exp(a)`` (NumPy computes as if its inputs
