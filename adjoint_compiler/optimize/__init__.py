@@ -2,14 +2,15 @@
 
 Output invariant: no ``e * 1.0``, ``1.0 * e``, ``e + 0``, ``e ** 1`` in adjoint or tangent code (in
 the user's own code only where ``e`` is known to be a float: ``n * 1.0`` makes an int a float), no
-arithmetic between two literals, no assignment whose value is pure and whose name is never read,
+arithmetic between two literals, no assignment whose value is pure and whose name is never read (but
+the user's own variables computed by what may raise: the gradient raises where the function does),
 and no comment left with nothing under it; each comment names every source line whose code is
 under it. Applied to a fixed point; then copies between names of one variable whose live ranges
 do not overlap are coalesced away (``coalesce``). The function is copied, not modified.
 
 >>> import gast
 >>> from adjoint_compiler import emit
->>> fn = gast.parse("def f(x, x_bar):\\n    a = 1.0 * x\\n    b = x * 2\\n    c = a ** (2 - 1)\\n"
+>>> fn = gast.parse("def f(x, x_bar):\\n    a = 1.0 * x\\n    _t1 = x * 2\\n    c = a ** (2 - 1)\\n"
 ...                 "    d = x_bar * 1.0\\n    return c + d").body[0]
 >>> print(emit.to_source(run(fn, keep={"x", "c"})).strip())
 def f(x, x_bar):

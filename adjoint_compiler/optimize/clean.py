@@ -1,7 +1,8 @@
 """Clean a function to a fixed point: fold, propagate copies, fuse, drop what is dead (``clean``); after
 coalescing, drop the self-copies it leaves (``without_self_copies``).
 
-Invariant: no assignment whose value is pure (``facts.pure``) and whose name is never read; no ``x = x``; no
+Invariant: no assignment whose value is pure (``facts.pure``) and whose name is never read, but the user's
+variables computed by what may raise (``_raising``); no ``x = x``; no
 read of ``a`` after ``a = b`` (or ``a = <literal>``) where ``a`` is assigned once, ``b`` at most once, and
 ``a`` is not one of the user's names in ``keep``: it reads ``b``; no store ``a[i] = v`` into a local array
 nothing else shares that is never read afterwards; no ``if`` with nothing in either arm, nor a loop over a
@@ -11,8 +12,8 @@ range that does nothing; each expression folded (``fold.simplify``) and each blo
 >>> import gast
 >>> from adjoint_compiler import emit
 >>> from adjoint_compiler.optimize.quotes import Quotes
->>> fn = gast.parse("def f(x):\\n    a = x\\n    b = a * (3 - 1)\\n    c = np.sin(x)\\n    d = np.zeros(3)\\n"
-...                 "    d[0] = b * 3.0\\n    return b").body[0]
+>>> fn = gast.parse("def f(x):\\n    a = x\\n    b = a * (3 - 1)\\n    _t1 = np.sin(x)\\n    _t2 = np.zeros(3)\\n"
+...                 "    _t2[0] = b * 3.0\\n    return b").body[0]
 >>> clean(fn, {"x"}, Quotes(fn))
 >>> print(emit.to_source(fn).strip())
 def f(x):
@@ -83,8 +84,23 @@ def _scan(fn):
 _DISPLAYS = (gast.List, gast.Tuple, gast.Dict)
 
 
-def _clean_block(stmts, reads, mutated, assigns, quotes, adjoint=False):
-    """``adjoint``: the block is adjoint code (after the "adjoint sweep" marker, or in a pullback)."""
+def _raising(assignments, reads):
+    """The user's variables (name families: ``k``, ``k_1``, ...) the function computes and never reads,
+    by an expression that may raise (``t = math.sqrt(x - 1)``, ``np.linalg.cholesky(a)`` as a check, a
+    counter ``k = k + 1``): they stay, every assignment of them, so the gradient raises where the
+    function does."""
+    out = set()
+    for n in assignments:
+        target = n.targets[0]
+        if isinstance(target, gast.Name) and not target.id.startswith("_") and not reads.get(target.id, 0):
+            if any(not isinstance(m, (gast.Name, gast.Constant, gast.Load)) for m in trees.walk(n.value)):
+                out.add(naming.family(target.id)[:2])
+    return out
+
+
+def _clean_block(stmts, reads, mutated, assigns, quotes, raising, adjoint=False):
+    """``adjoint``: the block is adjoint code (after the "adjoint sweep" marker, or in a pullback).
+    ``raising``: the user's variables (their families) kept unread, see ``_raising``."""
     stmts = fuse_temporaries(fuse_accumulations(stmts, quotes), reads, assigns, quotes)
     out = []
     for stmt in stmts:
@@ -92,11 +108,11 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, adjoint=False):
             adjoint = True
         if isinstance(stmt, BLOCKS):
             inner = adjoint or isinstance(stmt, gast.FunctionDef)
-            stmt.body = _clean_block(stmt.body, reads, mutated, assigns, quotes, inner)
+            stmt.body = _clean_block(stmt.body, reads, mutated, assigns, quotes, raising, inner)
             if isinstance(stmt, (gast.For, gast.While)):
                 stmt.body = sink_copies(stmt.body, reads, assigns)
             if not isinstance(stmt, gast.FunctionDef):
-                stmt.orelse = _clean_block(stmt.orelse, reads, mutated, assigns, quotes, adjoint)
+                stmt.orelse = _clean_block(stmt.orelse, reads, mutated, assigns, quotes, raising, adjoint)
         if isinstance(stmt, gast.If) and _is_pass(stmt.body) and _is_pass(stmt.orelse) and pure(stmt.test):
             continue  # both arms folded away
         if (
@@ -125,7 +141,12 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, adjoint=False):
                 value = simplify(stmt.value, floats)
             if not (isinstance(value, gast.Name) and isinstance(target, gast.Name) and target.id in mutated):
                 stmt.value = value  # (a = x * 1.0 must stay a new array where a[i] = v follows)
-            if isinstance(target, gast.Name) and reads.get(target.id, 0) == 0 and pure(stmt.value):
+            if (
+                isinstance(target, gast.Name)
+                and reads.get(target.id, 0) == 0
+                and pure(stmt.value)
+                and (floats or naming.family(target.id)[:2] not in raising)
+            ):
                 continue
             if isinstance(target, gast.Name) and isinstance(stmt.value, gast.Name) and stmt.value.id == target.id:
                 continue  # x = x
@@ -293,6 +314,6 @@ def clean(fn, keep, quotes):
         size = new_size
         if _propagate_copies(fn, keep, assigns, assignments):
             reads = _scan(fn)[0]
-        fn.body = _clean_block(fn.body, reads, mutated, assigns, quotes)
+        fn.body = _clean_block(fn.body, reads, mutated, assigns, quotes, _raising(assignments, reads))
         if mutated:
             _dead_stores(fn)

@@ -74,9 +74,10 @@ def test_identities_that_change_an_int_stay_in_the_users_code():
     assert show(optimize.run(parse(src), keep={"x", "c"})) == text("""
         def f(x):
             a = 1.0 * x
+            b = x * 2
             c = a ** 1
             return c + 0
-    """)
+    """)  # (b, never read, stays: the user's computation, which may raise where the function does)
     assert show(optimize.run(parse("def f(x_bar):\n    a = 1.0 * x_bar\n    return a / 1"), keep={"x_bar"})) == text(
         """
         def f(x_bar):
@@ -155,7 +156,7 @@ def test_loops_that_do_nothing_are_removed():
             for i in range(n):
                 pass
             for i in range(n):
-                t = x * 2.0
+                _t1 = x * 2.0
             return x
     """),
             keep={"x"},
@@ -163,6 +164,33 @@ def test_loops_that_do_nothing_are_removed():
     )
     assert out == text("""
         def f(x, n):
+            return x
+    """)
+
+
+def test_the_users_unread_variables_stay_where_computing_them_may_raise():
+    # math.sqrt of a negative number, a singular matrix, a counter: the gradient raises where f does
+    out = show(
+        optimize.run(
+            parse("""
+        def f(x, n):
+            k = 0
+            for i in range(n):
+                t = math.sqrt(x - 1.0)
+                k = k + 1
+            u = x
+            _t2 = x * 3.0
+            return x
+    """),
+            keep={"x"},
+        )
+    )
+    assert out == text("""
+        def f(x, n):
+            k = 0
+            for i in range(n):
+                t = math.sqrt(x - 1.0)
+                k = k + 1
             return x
     """)
 
