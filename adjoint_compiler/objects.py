@@ -81,6 +81,7 @@ def run(src):
             return source_mod.global_value(node, src, local)
 
         try:
+            src.env.guard_class(cls)
             _replace_in(trial, name, _class(cls), bind, src.location, src.env, resolve)
         except _Refused as e:
             aliases = {name} | {  # c = b: an assignment to c.v is one to b.v
@@ -623,6 +624,7 @@ def _temporaries(src, bind):
         if not _user_class(cls):
             continue
         try:
+            src.env.guard_class(cls)
             klass = _class(cls)
             if node.attr not in klass.fields:
                 continue

@@ -16,6 +16,7 @@ nothing behind, and the user's function is untouched.
 import builtins
 import os
 import time
+import types
 
 import gast
 
@@ -69,8 +70,8 @@ def _checker(guards):
         return lambda: holder.get(name) is value
 
     def check():
-        for holder, name, value in guards:
-            if (holder.get(name) if type(holder) is dict else source.cell_value(holder)) is not value:
+        for holder, name, value in guards:  # a globals dict, a class's __dict__ (a mappingproxy) or a cell
+            if (source.cell_value(holder) if type(holder) is types.CellType else holder.get(name)) is not value:
                 return False
         return True
 

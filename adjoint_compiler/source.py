@@ -162,6 +162,19 @@ class Environment(dict):
                     continue
                 self.holders[name] = cell
         self.looked_up = set()
+        self.attributes = []  # (a class's __dict__, name, value): methods a pass inlined (objects.py)
+        self.guarded = set()
+
+    def guard_class(self, cls):
+        """The compiled code holds ``cls``'s methods as they are now (each class of its MRO): it is stale
+        when one is replaced, ``C.method = other``."""
+        if cls in self.guarded:
+            return
+        self.guarded.add(cls)
+        for owner in cls.__mro__[:-1]:
+            for name, value in vars(owner).items():
+                if inspect.isfunction(value) or isinstance(value, (staticmethod, classmethod, property)):
+                    self.attributes.append((vars(owner), name, value))
 
     def __getitem__(self, name):
         self.looked_up.add(name)
@@ -183,7 +196,7 @@ class Environment(dict):
             current = holder.get(name, _MISSING) if isinstance(holder, dict) else cell_value(holder)
             if current is value:  # not a value the compilation put there itself (a bound function)
                 out.append((holder, name, value))
-        return out
+        return out + self.attributes
 
 
 _MISSING = object()
@@ -665,9 +678,15 @@ def static_value(node, source):
     if isinstance(node, gast.Attribute):
         base = static_value(node.value, source)
         try:
-            return getattr(base, node.attr)
+            value = getattr(base, node.attr)
         except AttributeError:
             raise CompileError("%r has no attribute '%s'" % (base, node.attr), source.location(node))
+        if isinstance(value, (types.FunctionType, types.MethodType)) and not isinstance(base, types.ModuleType):
+            # model.loss, Model.loss: read from the class now; compiled code is stale when it is replaced
+            cls = base if isinstance(base, type) else type(base)
+            if cls.__module__ != "builtins" and hasattr(source.env, "guard_class"):
+                source.env.guard_class(cls)
+        return value
     raise CompileError("cannot resolve %s at compile time" % type(node).__name__, source.location(node))
 
 
