@@ -31,10 +31,14 @@ import numpy as np
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
 from adjoint_compiler.runtime import (
     axes_from_end,
-    one_gradient,
+    gradient_bar,
+    gradient_of,
+    no_derivative,
+    one_spacing,
     only_defaults,
     quantile_method,
     spacing_bar,
+    structured_times,
     unbroadcast,
     unreduce,
 )
@@ -741,18 +745,25 @@ def corrcoef_tangent(dot, ans, x, y=None, rowvar=True):
 
 
 @adjoint(np.gradient)
-def gradient_adjoint(g, ans, f, spacing=1.0, axis=None, edge_order=1):
-    # np.gradient along one axis is linear in f: D f, D the n x n matrix of central differences inside
-    # and one-sided ones (edge_order 1 or 2) at the ends, NumPy's own np.gradient of the identity (so
-    # a scalar spacing or an array of coordinates is honoured exactly). f's cotangent is D^T g. One
-    # spacing only (several are refused at the call: the rule takes one); f of more than one axis needs
-    # an int axis (with none NumPy returns a list of arrays, refused when the adjoint runs: one_gradient).
-    # A number spacing h is differentiated too (-sum(g ans) / h), coordinates are not (spacing_bar).
-    ax = (0 if axis == None else axis) * one_gradient(ans)
-    n = np.shape(f)[ax]
-    d = np.gradient(np.eye(n), spacing, axis=0, edge_order=edge_order)
-    moved = np.moveaxis(np.reshape(g, np.shape(f)), ax, 0)
-    return np.moveaxis(np.tensordot(d.T, moved, 1), 0, ax), spacing_bar(g, ans, spacing), None, None
+def gradient_adjoint(g, ans, f, spacing=1.0, spacing2=None, spacing3=None, spacing4=None, axis=None, edge_order=1):
+    # np.gradient is linear in f: along each axis k asked for (every axis where axis is None), D_k f, D_k
+    # the matrix of central differences inside and one-sided ones (edge_order 1 or 2) at the ends, for a
+    # number spacing or coordinates. For one axis the result is that array, for several a list (a tuple
+    # on NumPy 2) of them, whose cotangent g holds one g_k each; f's cotangent is sum_k D_k^T g_k
+    # (runtime.gradient_bar, with NumPy's own coefficients). NumPy's *varargs are spacing..spacing4: one
+    # spacing for every axis, or one per axis (up to four axes; more are refused when the adjoint runs).
+    # One number spacing h divides every result: its cotangent is -sum_k <g_k, ans_k> / h = -<f_bar, f> / h;
+    # coordinates (spacing_bar) and several spacings (one_spacing, no_derivative) are not differentiated.
+    f_bar = gradient_bar(g, ans, f, axis, edge_order, spacing, spacing2, spacing3, spacing4)
+    return (
+        f_bar,
+        spacing_bar(f_bar, f, spacing) * one_spacing(spacing2),
+        no_derivative("np.gradient", "spacing2", "several spacings are not differentiated"),
+        no_derivative("np.gradient", "spacing3", "several spacings are not differentiated"),
+        no_derivative("np.gradient", "spacing4", "several spacings are not differentiated"),
+        None,
+        None,
+    )
 
 
 # ---- counting and gathering ---------------------------------------------------------------------------
@@ -809,11 +820,14 @@ def full_tangent(dot, ans, shape, fill_value, dtype=None):
 
 
 @tangent(np.gradient)
-def gradient_tangent(dot, ans, f, spacing=1.0, axis=None, edge_order=1):
-    # linear in f (every axis at once too: a list); a number spacing h scales the result by 1 / h
+def gradient_tangent(dot, ans, f, spacing=1.0, spacing2=None, spacing3=None, spacing4=None, axis=None, edge_order=1):
+    # linear in f (every axis at once too: a list or tuple); one number spacing h scales every result by 1 / h
     return (
-        np.gradient(dot, spacing, axis=axis, edge_order=edge_order),
-        np.multiply(ans, spacing_bar(1.0, 1.0, spacing) * dot),
+        gradient_of(dot, axis, edge_order, spacing, spacing2, spacing3, spacing4),
+        structured_times(ans, spacing_bar(1.0, 1.0, spacing) * one_spacing(spacing2) * dot),
+        no_derivative("np.gradient", "spacing2", "several spacings are not differentiated"),
+        no_derivative("np.gradient", "spacing3", "several spacings are not differentiated"),
+        no_derivative("np.gradient", "spacing4", "several spacings are not differentiated"),
         None,
         None,
     )
