@@ -33,12 +33,14 @@ from adjoint_compiler.runtime import (
     axes_from_end,
     gradient_bar,
     gradient_of,
+    is_none,
     no_derivative,
     one_spacing,
     only_defaults,
     quantile_method,
     spacing_bar,
     structured_times,
+    supported,
     unbroadcast,
     unreduce,
 )
@@ -762,6 +764,69 @@ def gradient_adjoint(g, ans, f, spacing=1.0, spacing2=None, spacing3=None, spaci
         no_derivative("np.gradient", "spacing3", "several spacings are not differentiated"),
         no_derivative("np.gradient", "spacing4", "several spacings are not differentiated"),
         None,
+        None,
+    )
+
+
+# np.trapezoid (NumPy 2) and np.trapz (NumPy 1, gone in 2.4): the same function under the name each version has
+_TRAPEZOIDS = tuple(getattr(np, name) for name in ("trapezoid", "trapz") if hasattr(np, name))
+
+
+@adjoint(*_TRAPEZOIDS)
+def trapezoid_adjoint(g, ans, y, x=None, dx=1.0, axis=-1):
+    # the trapezoid rule along axis: sum_i d_i (y_i + y_{i+1}) / 2, d = np.diff(x) (x of one axis, laid along
+    # axis, or of y's axes) or the number dx; bilinear in y and d. Worked with axis moved last: y_i gets
+    # (d_{i-1} + d_i) g / 2 (an end has one neighbour), d_i gets (y_i + y_{i+1}) g / 2, and x, through
+    # d = diff(x), x_i gets d_bar_{i-1} - d_bar_i. An x of other axes, or an array dx, is refused (supported).
+    checked = supported(
+        axis,
+        np.ndim(dx) == 0 if is_none(x) else np.ndim(x) == 1 or np.ndim(x) == np.ndim(y),
+        "np.trapezoid with x of neither one axis nor y's number of axes, or an array dx",
+    )
+    d = dx if is_none(x) else np.diff(x) if np.ndim(x) == 1 else np.moveaxis(np.diff(x, axis=checked), checked, -1)
+    gm = np.expand_dims(g, -1)
+    ym = np.moveaxis(y, checked, -1)
+    w = d * gm / 2.0 + np.zeros(np.shape(ym[..., 1:]))  # (a number dx: one weight for every interval)
+    d_bar = unbroadcast(gm * (ym[..., 1:] + ym[..., :-1]) / 2.0, d)
+    return (
+        unbroadcast(
+            np.moveaxis(
+                np.concatenate((w, 0.0 * w[..., :1]), -1) + np.concatenate((0.0 * w[..., :1], w), -1), -1, checked
+            ),
+            y,
+        ),
+        None
+        if is_none(x)
+        else np.moveaxis(
+            np.concatenate((0.0 * d_bar[..., :1], d_bar), -1) - np.concatenate((d_bar, 0.0 * d_bar[..., :1]), -1),
+            -1,
+            -1 if np.ndim(x) == 1 else checked,
+        ),
+        d_bar if is_none(x) else 0.0 * dx,  # (dx is not read where x is given)
+        None,
+    )
+
+
+@tangent(*_TRAPEZOIDS)
+def trapezoid_tangent(dot, ans, y, x=None, dx=1.0, axis=-1):
+    # bilinear: the trapezoid sum with y_dot for y, with d_dot = diff(x_dot) or dx_dot for d
+    checked = supported(
+        axis,
+        np.ndim(dx) == 0 if is_none(x) else np.ndim(x) == 1 or np.ndim(x) == np.ndim(y),
+        "np.trapezoid with x of neither one axis nor y's number of axes, or an array dx",
+    )
+    d = dx if is_none(x) else np.diff(x) if np.ndim(x) == 1 else np.moveaxis(np.diff(x, axis=checked), checked, -1)
+    ym = np.moveaxis(y, checked, -1)
+    dm = np.moveaxis(dot, checked, -1)
+    return (
+        np.sum(d * (dm[..., 1:] + dm[..., :-1]) / 2.0, -1),
+        np.sum(
+            (np.diff(dot) if np.ndim(dot) == 1 else np.moveaxis(np.diff(dot, axis=checked), checked, -1))
+            * (ym[..., 1:] + ym[..., :-1])
+            / 2.0,
+            -1,
+        ),
+        np.sum(dot * (ym[..., 1:] + ym[..., :-1]) / 2.0, -1) if is_none(x) else 0.0 * ans,
         None,
     )
 

@@ -52,6 +52,7 @@ U = uniform(-3, 3)
 ZEROS = np.array([[2.0, 0.0, 3.0, 1.5], [0.0, 0.0, -1.0, 2.0], [1.0, 2.0, 0.0, -0.5]])
 XP = np.array([0.0, 1.0, 2.5, 3.0])  # knots of np.interp (x is drawn between them, away from them)
 COORDS = np.array([0.0, 0.5, 1.5, 1.75, 3.0])  # uneven coordinates for np.gradient
+TRAPEZOID = np.trapezoid if hasattr(np, "trapezoid") else np.trapz  # (NumPy 1.26 has only trapz, 2.4 only trapezoid)
 
 TABLE = [
     # cumsum: every axis form, and the flattening with no axis
@@ -115,6 +116,14 @@ TABLE = [
     Row(np.gradient, [Op(U, (3, 5))], {"axis": 1}, "gradient-axis1"),
     Row(np.gradient, [Op(U, (4, 3)), 2.0], {"axis": 0, "edge_order": 2}, "gradient-axis0-order2"),
     Row(np.gradient, [Op(U, (6,)), Op(uniform(0.5, 2), ())], {"edge_order": 2}, "gradient-spacing-differentiated"),
+    # np.trapezoid (np.trapz on NumPy 1): y alone, with coordinates x of one axis or of y's axes, with dx
+    Row(TRAPEZOID, [Op(U, (6,))], {}, "trapezoid"),
+    Row(TRAPEZOID, [Op(U, (3, 5)), Op(U, (5,))], {}, "trapezoid-x"),
+    Row(TRAPEZOID, [Op(U, (4, 3)), Op(U, (4,))], {"axis": 0}, "trapezoid-x-axis0"),
+    Row(TRAPEZOID, [Op(U, (2, 4, 3)), Op(U, (2, 4, 3))], {"axis": 1}, "trapezoid-x-every-axis"),
+    Row(TRAPEZOID, [Op(U, (1, 5)), Op(U, (3, 5))], {}, "trapezoid-x-broadcast"),
+    Row(TRAPEZOID, [Op(U, (3, 4)), None, Op(uniform(0.5, 2), ())], {"axis": -2}, "trapezoid-dx"),
+    Row(TRAPEZOID, [Op(U, (3, 4)), Op(U, (4,)), Op(uniform(0.5, 2), ())], {}, "trapezoid-x-ignores-dx"),
     # over several axes at once: a list (a tuple on NumPy 2) of one array per axis, with one spacing for every
     # axis or one per axis (a number or coordinates each)
     Row(np.gradient, [Op(U, (3, 4))], {}, "gradient-every-axis"),
@@ -437,6 +446,14 @@ def interp_periodic(x):
     return np.sum(np.interp(x, np.array([0.0, 1.0]), np.array([1.0, 2.0]), period=1.0))
 
 
+def trapezoid_array_dx(x):
+    return TRAPEZOID(x, dx=np.array([1.0, 2.0]))  # a width per interval
+
+
+def trapezoid_matrix_x(y):
+    return np.sum(TRAPEZOID(np.stack([y, y]), np.ones((1, 1, 3)).cumsum(2)))  # x of 3 axes, y of 2
+
+
 def gradient_two_spacings(x):
     return np.sum(np.gradient(x, 1.0, axis=0, edge_order=2, varargs=2))
 
@@ -557,7 +574,16 @@ def test_unmodelled_parameters_are_refused_with_a_location(fn, name):
     assert "test_np_reductions_more.py:%d" % (inspect.getsourcelines(fn)[1] + 1) in str(e.value)
 
 
-@pytest.mark.parametrize("fn, name", [(var_where, "where="), (cumsum_dtype, "dtype=")], ids=["where", "dtype"])
+@pytest.mark.parametrize(
+    "fn, name",
+    [
+        (var_where, "where="),
+        (cumsum_dtype, "dtype="),
+        (trapezoid_array_dx, "array dx"),
+        (trapezoid_matrix_x, "x of neither one axis"),
+    ],
+    ids=["where", "dtype", "trapezoid-array-dx", "trapezoid-x-axes"],
+)
 def test_a_parameter_known_only_at_run_time_is_refused_when_the_gradient_runs(fn, name):
     # a reduction's where=, dtype= are taken (so that positions bind as in NumPy) and refused unless left
     # out: at compile time where they are literals, else when the gradient runs (np.float32 is no literal)
