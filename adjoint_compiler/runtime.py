@@ -1621,7 +1621,20 @@ def structured_inner(a, b):
     return np.sum(np.multiply(a, b))
 
 
+def real_only(z, what):
+    """1.0 where ``z`` is real (a rule's factor); raises NotImplementedError for a complex ``z`` (made inside
+    the function: complex arguments are refused by the API), where the rule would drop the complex
+    derivative of ``what`` (np.angle of a complex value varies with it)."""
+    if np.iscomplexobj(z):
+        raise NotImplementedError(
+            "the derivative of %s of a complex value: complex differentiation is not supported by adjoint_compiler "
+            "(its rule covers real arguments only)" % what
+        )
+    return 1.0
+
+
 HELPERS = HELPERS + (
+    "real_only",
     "gradient_of",
     "gradient_bar",
     "one_spacing",

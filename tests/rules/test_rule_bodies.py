@@ -316,6 +316,7 @@ ALLOWED_GLOBALS |= {
     "one_spacing",
     "structured_times",
     "structured_inner",
+    "real_only",
     "only_defaults",
 }
 
