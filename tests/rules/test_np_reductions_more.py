@@ -598,3 +598,17 @@ def var_where_mask(x, m):
 def test_forward_mode_refuses_a_where_mask_too():
     with pytest.raises(NotImplementedError, match="where="):
         ac.jvp(var_where_mask, (0,))(np.arange(3.0), np.array([True, False, True]), (np.ones(3),))
+
+
+def test_gradient_over_several_axes_differentiates_again():
+    # hvp (forward mode over the gradient: runtime.gradient_bar's tangent, in f's cotangent and the spacing)
+    # against central differences of ac.grad
+    rng = np.random.default_rng(5)
+    x, h = rng.standard_normal((3, 4, 5)), 0.7
+    t, th = rng.standard_normal((3, 4, 5)), 0.3
+    hv = ac.hvp(gradient_mixed, wrt=(0, 1))(x, h, (t, th))
+    grad = ac.grad(gradient_mixed, wrt=(0, 1))
+    plus, minus = grad(x + 1e-5 * t, h + 1e-5 * th), grad(x - 1e-5 * t, h - 1e-5 * th)
+    for got, p, m in zip(hv, plus, minus):
+        fd = (p - m) / 2e-5
+        assert np.max(np.abs(got - fd)) <= 1e-6 * max(1.0, np.max(np.abs(fd)))
