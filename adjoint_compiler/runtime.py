@@ -1483,15 +1483,105 @@ def axes_from_end(axis, ndim):
     return axis % ndim - ndim
 
 
-def one_gradient(ans):
-    """1 where np.gradient returned one array (f of one axis, or one axis asked for); raises for the list
-    of one array per axis that it returns otherwise, which its adjoint rule does not take."""
-    if isinstance(ans, (list, tuple)):
+def _gradient_axes(f, axis, spacings):
+    """The axes np.gradient differentiates ``f`` along, and one spacing per axis (None: not given). Raises
+    NotImplementedError where np.gradient's rule bound the call otherwise than NumPy: more than four
+    spacings, whose fifth it took for ``axis``."""
+    hs = [h for h in spacings if h is not None]
+    ndim = np.ndim(f)
+    if axis is None:
+        axes = tuple(range(ndim))
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        axes = (axis,)
+    if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes) or len(hs) not in (
+        0,
+        1,
+        len(axes),
+    ):
         raise NotImplementedError(
-            "the gradient of np.gradient over %d axes at once (a list of arrays); call it once per axis, "
-            "np.gradient(f, axis=k)" % len(ans)
+            "the derivative of np.gradient with more than four spacings (one per axis); call it once per axis, "
+            "np.gradient(f, h, axis=k)"
         )
-    return 1
+    hs = hs * len(axes) if len(hs) == 1 else hs if hs else [1.0] * len(axes)
+    return tuple(int(a) % ndim for a in axes), hs
+
+
+def gradient_of(f, axis, edge_order, *spacings):
+    """``np.gradient(f, *spacings, axis=axis, edge_order=edge_order)`` with the spacings given (a None is one
+    not given): np.gradient's rule names NumPy's ``*varargs`` one to four parameters."""
+    _gradient_axes(f, axis, spacings)
+    return np.gradient(f, *[h for h in spacings if h is not None], axis=axis, edge_order=edge_order)
+
+
+def _gradient_transpose(g, axis, spacing, edge_order):
+    """``D^T g`` along ``axis``, D the matrix of np.gradient along that axis (central differences inside,
+    one-sided ones of ``edge_order`` at the ends; ``spacing`` a number or coordinates). Row i of D reads
+    columns i-2..i+2 only, so np.gradient of the comb of every fifth element (c, c+5, ...) gives, in row
+    i, D's one entry of that comb's column near i: NumPy's own coefficients, for O(n) work (the n x n
+    matrix would take O(n^2))."""
+    moved = np.moveaxis(g, axis, 0)
+    n = moved.shape[0]
+    j = np.arange(n)
+    combs = (j % 5 == np.arange(5)[:, None]).astype(float)
+    cols = np.gradient(combs, spacing, axis=1, edge_order=edge_order)  # cols[j % 5, i] == D[i, j], |i - j| <= 2
+    out = np.zeros(moved.shape, np.result_type(moved, cols))
+    for s in range(-2, 3):
+        ok = (j + s >= 0) & (j + s < n)
+        rows, columns = j[ok] + s, j[ok]
+        out[columns] += np.reshape(cols[columns % 5, rows], (-1,) + (1,) * (moved.ndim - 1)) * moved[rows]
+    return np.moveaxis(out, 0, axis)
+
+
+def gradient_bar(g, ans, f, axis, edge_order, *spacings):
+    """The cotangent of ``f`` in ``ans = np.gradient(f, *spacings, axis=axis, edge_order=edge_order)`` (None
+    spacings: not given) from the result's ``g``: ``sum_k D_k^T g_k`` over the axes k asked for (all of them
+    where ``axis`` is None), ``g_k`` the cotangent of the k-th array of the list (or tuple) that np.gradient
+    returns for several axes (a zero where that array reached nothing), or ``g`` itself for one axis."""
+    f = np.asarray(f)
+    axes, hs = _gradient_axes(f, axis, spacings)
+    several = isinstance(ans, (list, tuple))
+    gs = [g] if not several else [g] * len(axes) if np.ndim(g) == 0 else list(g)  # (a zero for all, or a stack)
+    if len(gs) != len(axes):
+        raise ValueError("np.gradient's adjoint got %d cotangents for %d axes" % (len(gs), len(axes)))
+    total = 0.0
+    for a, gk, h in zip(axes, gs, hs):
+        total = total + _gradient_transpose(np.broadcast_to(gk, f.shape), a, h, edge_order)
+    return np.broadcast_to(total, f.shape) if np.ndim(total) == 0 else total
+
+
+def one_spacing(spacing2):
+    """1.0 where np.gradient got one spacing for every axis (``spacing2`` None); raises NotImplementedError for
+    several (one per axis), whose derivatives np.gradient's rule does not model."""
+    if spacing2 is not None:
+        raise NotImplementedError(
+            "the derivative of np.gradient with respect to a spacing when several are given (one per axis); "
+            "pass them as constants, or one number spacing"
+        )
+    return 1.0
+
+
+def structured_times(ans, factor):
+    """``ans * factor`` for one array, or each array of the list (tuple) np.gradient returns for several axes:
+    np.gradient's tangent in its spacing. For several, a ``TangentParts`` (a tuple) or ``TangentList``, which
+    forward mode adds to the tangent in f (np.gradient's tuple or list) element by element, not as ``+`` joins
+    sequences, keeping the result's type."""
+    if isinstance(ans, list):
+        return TangentList(a * factor for a in ans)
+    if isinstance(ans, tuple):
+        return TangentParts(a * factor for a in ans)
+    return ans * factor
+
+
+class TangentList(list):
+    """``TangentParts`` for a list result (np.gradient's on NumPy 1): ``+`` adds element by element, also as
+    the right operand of a plain list (Python tries a subclass's ``__radd__`` first), giving a plain list."""
+
+    def __add__(self, other):
+        return [a + b for a, b in zip(self, other)]
+
+    __radd__ = __add__
 
 
 def spacing_bar(g, ans, spacing):
@@ -1520,7 +1610,38 @@ def only_defaults(*names_and_values):
     return 1
 
 
-HELPERS = HELPERS + ("quantile_method", "copied", "axes_from_end", "one_gradient", "spacing_bar", "only_defaults")
+HELPERS = HELPERS + ("quantile_method", "copied", "axes_from_end", "spacing_bar", "only_defaults")
+
+
+def structured_inner(a, b):
+    """``sum(a * b)``, or the sum of ``sum(a_k * b_k)`` over the arrays of two lists or tuples (a zero for one):
+    the derivative of ``structured_times`` in its factor."""
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return sum(np.sum(np.multiply(x, y)) for x, y in zip(a, b))
+    return np.sum(np.multiply(a, b))
+
+
+def real_only(z, what):
+    """1.0 where ``z`` is real (a rule's factor); raises NotImplementedError for a complex ``z`` (made inside
+    the function: complex arguments are refused by the API), where the rule would drop the complex
+    derivative of ``what`` (np.angle of a complex value varies with it)."""
+    if np.iscomplexobj(z):
+        raise NotImplementedError(
+            "the derivative of %s of a complex value: complex differentiation is not supported by adjoint_compiler "
+            "(its rule covers real arguments only)" % what
+        )
+    return 1.0
+
+
+HELPERS = HELPERS + (
+    "real_only",
+    "gradient_of",
+    "gradient_bar",
+    "one_spacing",
+    "structured_times",
+    "structured_inner",
+    "TangentList",
+)
 STATIC = STATIC + ("quantile_method", "copied", "axes_from_end", "only_defaults")
 # ---- emit14 (issue #14): np.matmul's adjoint in one call, with the textbook formula for matrices and vectors ----
 

@@ -85,4 +85,5 @@ nondifferentiable(
     runtime.quantile_method, runtime.copied, runtime.only_defaults, reason="checks a literal flag or method name"
 )
 nondifferentiable(runtime.axes_from_end, reason="axis numbers")
-nondifferentiable(runtime.one_gradient, reason="checks that np.gradient returned one array")
+nondifferentiable(runtime.one_spacing, reason="checks that np.gradient got one spacing for every axis")
+nondifferentiable(runtime.real_only, reason="checks that a rule's argument is real")

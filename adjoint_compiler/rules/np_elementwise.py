@@ -38,7 +38,7 @@ import math
 import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent, views
-from adjoint_compiler.runtime import copied, unbroadcast, unreduce
+from adjoint_compiler.runtime import copied, real_only, unbroadcast, unreduce
 
 
 def newer_math(name):
@@ -400,6 +400,31 @@ def real_adjoint(g, ans, val):
     # (api.py); a complex value made inside the function gets a real cotangent here, and the rules
     # before it make that complex, which the API refuses too: never a silently wrong gradient.
     return g
+
+
+@adjoint(np.angle)
+def angle_adjoint(g, ans, z, deg=False):
+    # the angle of a real number is 0 (z >= 0, and +0.0) or pi (180 with deg; z < 0, and -0.0): piecewise
+    # constant, so its derivative is 0 (at the jump too, as np.sign's). A complex z, made inside the function,
+    # would vary the angle: refused when the gradient runs (runtime.real_only), never a silent 0.
+    return 0.0 * g * real_only(z, "np.angle"), None
+
+
+@tangent(np.angle)
+def angle_tangent(dot, ans, z, deg=False):
+    return 0.0 * dot * real_only(z, "np.angle"), None
+
+
+@adjoint(np.real_if_close)
+def real_if_close_adjoint(g, ans, a, tol=100):
+    # a real array is returned as it is (the identity); a complex one, made inside the function, is refused
+    # when the gradient runs (runtime.real_only)
+    return g * real_only(a, "np.real_if_close"), None
+
+
+@tangent(np.real_if_close)
+def real_if_close_tangent(dot, ans, a, tol=100):
+    return dot * real_only(a, "np.real_if_close"), None
 
 
 @adjoint(np.imag, attribute="imag", linear="first")

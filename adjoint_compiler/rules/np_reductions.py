@@ -31,10 +31,16 @@ import numpy as np
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
 from adjoint_compiler.runtime import (
     axes_from_end,
-    one_gradient,
+    gradient_bar,
+    gradient_of,
+    is_none,
+    no_derivative,
+    one_spacing,
     only_defaults,
     quantile_method,
     spacing_bar,
+    structured_times,
+    supported,
     unbroadcast,
     unreduce,
 )
@@ -741,18 +747,88 @@ def corrcoef_tangent(dot, ans, x, y=None, rowvar=True):
 
 
 @adjoint(np.gradient)
-def gradient_adjoint(g, ans, f, spacing=1.0, axis=None, edge_order=1):
-    # np.gradient along one axis is linear in f: D f, D the n x n matrix of central differences inside
-    # and one-sided ones (edge_order 1 or 2) at the ends, NumPy's own np.gradient of the identity (so
-    # a scalar spacing or an array of coordinates is honoured exactly). f's cotangent is D^T g. One
-    # spacing only (several are refused at the call: the rule takes one); f of more than one axis needs
-    # an int axis (with none NumPy returns a list of arrays, refused when the adjoint runs: one_gradient).
-    # A number spacing h is differentiated too (-sum(g ans) / h), coordinates are not (spacing_bar).
-    ax = (0 if axis == None else axis) * one_gradient(ans)
-    n = np.shape(f)[ax]
-    d = np.gradient(np.eye(n), spacing, axis=0, edge_order=edge_order)
-    moved = np.moveaxis(np.reshape(g, np.shape(f)), ax, 0)
-    return np.moveaxis(np.tensordot(d.T, moved, 1), 0, ax), spacing_bar(g, ans, spacing), None, None
+def gradient_adjoint(g, ans, f, spacing=1.0, spacing2=None, spacing3=None, spacing4=None, axis=None, edge_order=1):
+    # np.gradient is linear in f: along each axis k asked for (every axis where axis is None), D_k f, D_k
+    # the matrix of central differences inside and one-sided ones (edge_order 1 or 2) at the ends, for a
+    # number spacing or coordinates. For one axis the result is that array, for several a list (a tuple
+    # on NumPy 2) of them, whose cotangent g holds one g_k each; f's cotangent is sum_k D_k^T g_k
+    # (runtime.gradient_bar, with NumPy's own coefficients). NumPy's *varargs are spacing..spacing4: one
+    # spacing for every axis, or one per axis (up to four axes; more are refused when the adjoint runs).
+    # One number spacing h divides every result: its cotangent is -sum_k <g_k, ans_k> / h = -<f_bar, f> / h;
+    # coordinates (spacing_bar) and several spacings (one_spacing, no_derivative) are not differentiated.
+    f_bar = gradient_bar(g, ans, f, axis, edge_order, spacing, spacing2, spacing3, spacing4)
+    return (
+        f_bar,
+        spacing_bar(f_bar, f, spacing) * one_spacing(spacing2),
+        no_derivative("np.gradient", "spacing2", "several spacings are not differentiated"),
+        no_derivative("np.gradient", "spacing3", "several spacings are not differentiated"),
+        no_derivative("np.gradient", "spacing4", "several spacings are not differentiated"),
+        None,
+        None,
+    )
+
+
+# np.trapezoid (NumPy 2) and np.trapz (NumPy 1, gone in 2.4): the same function under the name each version has
+_TRAPEZOIDS = tuple(getattr(np, name) for name in ("trapezoid", "trapz") if hasattr(np, name))
+
+
+@adjoint(*_TRAPEZOIDS)
+def trapezoid_adjoint(g, ans, y, x=None, dx=1.0, axis=-1):
+    # the trapezoid rule along axis: sum_i d_i (y_i + y_{i+1}) / 2, d = np.diff(x) (x of one axis, laid along
+    # axis, or of y's axes) or the number dx; bilinear in y and d. Worked with axis moved last: y_i gets
+    # (d_{i-1} + d_i) g / 2 (an end has one neighbour), d_i gets (y_i + y_{i+1}) g / 2, and x, through
+    # d = diff(x), x_i gets d_bar_{i-1} - d_bar_i. An x of other axes, or an array dx, is refused (supported).
+    checked = supported(
+        axis,
+        np.ndim(dx) == 0 if is_none(x) else np.ndim(x) == 1 or np.ndim(x) == np.ndim(y),
+        "np.trapezoid with x of neither one axis nor y's number of axes, or an array dx",
+    )
+    d = dx if is_none(x) else np.diff(x) if np.ndim(x) == 1 else np.moveaxis(np.diff(x, axis=checked), checked, -1)
+    gm = np.expand_dims(g, -1)
+    ym = np.moveaxis(y, checked, -1)
+    w = d * gm / 2.0 + np.zeros(np.shape(ym[..., 1:]))  # (a number dx: one weight for every interval)
+    d_bar = unbroadcast(gm * (ym[..., 1:] + ym[..., :-1]) / 2.0, d)
+    return (
+        unbroadcast(
+            np.moveaxis(
+                np.concatenate((w, 0.0 * w[..., :1]), -1) + np.concatenate((0.0 * w[..., :1], w), -1), -1, checked
+            ),
+            y,
+        ),
+        None
+        if is_none(x)
+        else np.moveaxis(
+            np.concatenate((0.0 * d_bar[..., :1], d_bar), -1) - np.concatenate((d_bar, 0.0 * d_bar[..., :1]), -1),
+            -1,
+            -1 if np.ndim(x) == 1 else checked,
+        ),
+        d_bar if is_none(x) else 0.0 * dx,  # (dx is not read where x is given)
+        None,
+    )
+
+
+@tangent(*_TRAPEZOIDS)
+def trapezoid_tangent(dot, ans, y, x=None, dx=1.0, axis=-1):
+    # bilinear: the trapezoid sum with y_dot for y, with d_dot = diff(x_dot) or dx_dot for d
+    checked = supported(
+        axis,
+        np.ndim(dx) == 0 if is_none(x) else np.ndim(x) == 1 or np.ndim(x) == np.ndim(y),
+        "np.trapezoid with x of neither one axis nor y's number of axes, or an array dx",
+    )
+    d = dx if is_none(x) else np.diff(x) if np.ndim(x) == 1 else np.moveaxis(np.diff(x, axis=checked), checked, -1)
+    ym = np.moveaxis(y, checked, -1)
+    dm = np.moveaxis(dot, checked, -1)
+    return (
+        np.sum(d * (dm[..., 1:] + dm[..., :-1]) / 2.0, -1),
+        np.sum(
+            (np.diff(dot) if np.ndim(dot) == 1 else np.moveaxis(np.diff(dot, axis=checked), checked, -1))
+            * (ym[..., 1:] + ym[..., :-1])
+            / 2.0,
+            -1,
+        ),
+        np.sum(dot * (ym[..., 1:] + ym[..., :-1]) / 2.0, -1) if is_none(x) else 0.0 * ans,
+        None,
+    )
 
 
 # ---- counting and gathering ---------------------------------------------------------------------------
@@ -809,11 +885,14 @@ def full_tangent(dot, ans, shape, fill_value, dtype=None):
 
 
 @tangent(np.gradient)
-def gradient_tangent(dot, ans, f, spacing=1.0, axis=None, edge_order=1):
-    # linear in f (every axis at once too: a list); a number spacing h scales the result by 1 / h
+def gradient_tangent(dot, ans, f, spacing=1.0, spacing2=None, spacing3=None, spacing4=None, axis=None, edge_order=1):
+    # linear in f (every axis at once too: a list or tuple); one number spacing h scales every result by 1 / h
     return (
-        np.gradient(dot, spacing, axis=axis, edge_order=edge_order),
-        np.multiply(ans, spacing_bar(1.0, 1.0, spacing) * dot),
+        gradient_of(dot, axis, edge_order, spacing, spacing2, spacing3, spacing4),
+        structured_times(ans, spacing_bar(1.0, 1.0, spacing) * one_spacing(spacing2) * dot),
+        no_derivative("np.gradient", "spacing2", "several spacings are not differentiated"),
+        no_derivative("np.gradient", "spacing3", "several spacings are not differentiated"),
+        no_derivative("np.gradient", "spacing4", "several spacings are not differentiated"),
         None,
         None,
     )

@@ -312,3 +312,85 @@ def spacing_bar_adjoint(g, ans, g_in, ans_in, spacing):
 @tangent(runtime.spacing_bar)
 def spacing_bar_tangent(dot, ans, g_in, ans_in, spacing):
     return -np.sum(dot * ans_in) / spacing, -np.sum(g_in * dot) / spacing, -ans * dot / spacing
+
+
+# np.gradient's adjoint in f (np_reductions.py): gradient_bar(g_in, ...) = sum_k D_k^T g_in_k, linear in g_in,
+# so its own adjoint is np.gradient again (D_k c for each axis k, shaped as np.gradient's result) and its
+# tangent is itself applied to the tangent of g_in. One number spacing h divides every D_k: d/dh is -ans / h.
+# Differentiated again by hvp and hessian (the gradient of a function calling np.gradient calls it). Several
+# spacings h2..h4 are never differentiated (np.gradient's rule refuses that at the user's call): their
+# cotangents are written 0.0 * one_spacing(h), which raises should one be (and lets tests call the rules).
+from adjoint_compiler.runtime import gradient_bar, gradient_of, one_spacing  # noqa: E402,F401
+
+
+@adjoint(runtime.gradient_bar)
+def gradient_bar_adjoint(g, ans, g_in, ans_in, f, axis, edge_order, h1=None, h2=None, h3=None, h4=None):
+    return (
+        gradient_of(g, axis, edge_order, h1, h2, h3, h4),
+        None,
+        None,
+        None,
+        None,
+        spacing_bar(g, ans, h1) * one_spacing(h2),
+        0.0 * one_spacing(h2),
+        0.0 * one_spacing(h3),
+        0.0 * one_spacing(h4),
+    )
+
+
+@tangent(runtime.gradient_bar)
+def gradient_bar_tangent(dot, ans, g_in, ans_in, f, axis, edge_order, h1=None, h2=None, h3=None, h4=None):
+    return (
+        gradient_bar(dot, ans_in, f, axis, edge_order, h1, h2, h3, h4),
+        None,
+        None,
+        None,
+        None,
+        ans * (spacing_bar(1.0, 1.0, h1) * one_spacing(h2) * dot),
+        0.0 * one_spacing(h2),
+        0.0 * one_spacing(h3),
+        0.0 * one_spacing(h4),
+    )
+
+
+@adjoint(runtime.gradient_of)
+def gradient_of_adjoint(g, ans, f, axis, edge_order, h1=None, h2=None, h3=None, h4=None):
+    # np.gradient with its spacings named (np.gradient's tangent rule and gradient_bar's adjoint call it): as
+    # np.gradient's own rule
+    f_bar = gradient_bar(g, ans, f, axis, edge_order, h1, h2, h3, h4)
+    return (
+        f_bar,
+        None,
+        None,
+        spacing_bar(f_bar, f, h1) * one_spacing(h2),
+        0.0 * one_spacing(h2),
+        0.0 * one_spacing(h3),
+        0.0 * one_spacing(h4),
+    )
+
+
+@tangent(runtime.gradient_of)
+def gradient_of_tangent(dot, ans, f, axis, edge_order, h1=None, h2=None, h3=None, h4=None):
+    return (
+        gradient_of(dot, axis, edge_order, h1, h2, h3, h4),
+        None,
+        None,
+        structured_times(ans, spacing_bar(1.0, 1.0, h1) * one_spacing(h2) * dot),
+        0.0 * one_spacing(h2),
+        0.0 * one_spacing(h3),
+        0.0 * one_spacing(h4),
+    )
+
+
+# np.gradient's tangent in its spacing: each array of a list scaled by one factor, and the factor's derivative
+from adjoint_compiler.runtime import structured_inner, structured_times  # noqa: E402,F401
+
+
+@adjoint(runtime.structured_times, linear="each")
+def structured_times_adjoint(g, ans, ans_in, factor):
+    return structured_times(g, factor), unbroadcast(structured_inner(g, ans_in), factor)
+
+
+@adjoint(runtime.structured_inner, linear="each")
+def structured_inner_adjoint(g, ans, a, b):
+    return structured_times(b, g), structured_times(a, g)

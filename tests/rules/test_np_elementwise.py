@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
+import adjoint_compiler as ac
 
 from adjoint_compiler.rules import np_elementwise, registry
 from adjoint_compiler.testing import check_rule
@@ -80,6 +81,8 @@ UNARY = [
     Unary(np.imag, uniform(-3, 3)),
     Unary(np.conjugate, uniform(-3, 3)),
     Unary(np.conj, uniform(-3, 3)),
+    Unary(np.angle, away(0.1, 3)),  # 0 or pi: piecewise constant (both signs drawn)
+    Unary(np.real_if_close, uniform(-3, 3)),
 ]
 UNARY_SHAPES = [(), (3,), (2, 3), (1,), (0,), (2, 0)]
 
@@ -375,3 +378,22 @@ def test_numpy_rules_use_numpy_not_math():
             body = ast.parse(textwrap.dedent(inspect.getsource(r.rule))).body[0].body  # not the decorators
             names = {n.id for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
             assert "math" not in names, r
+
+
+def angle_of_complex(x):
+    return np.sum(np.angle(np.exp(1j * x)))  # = x (mod 2 pi): the rule for real arguments would give 0
+
+
+def angle_of_real(x):
+    return np.sum(np.angle(x, deg=True) * x)  # 0 or 180 (piecewise constant): the gradient is the angle
+
+
+def test_angle_of_real_is_piecewise_constant_and_of_complex_refused():
+    x = np.array([1.5, -2.0, 0.0, -0.0])
+    assert ac.grad(angle_of_real)(x).tolist() == [0.0, 180.0, 0.0, 180.0]  # np.angle(-0.0) is pi
+    _, dot = ac.jvp(angle_of_real)(x, np.ones(4))
+    assert dot == np.sum(np.angle(x, deg=True))
+    with pytest.raises(NotImplementedError, match="np.angle of a complex value"):
+        ac.grad(angle_of_complex)(np.array([0.5, 1.0]))
+    with pytest.raises(NotImplementedError, match="np.angle of a complex value"):
+        ac.jvp(angle_of_complex)(np.array([0.5, 1.0]), np.ones(2))

@@ -440,6 +440,7 @@ MORE_FNS = [
     np.cov,
     np.corrcoef,
     np.gradient,
+    *np_reductions._TRAPEZOIDS,  # np.trapezoid and/or np.trapz, as this NumPy has them
     np.bincount,
     np.unique,
     np.full_like,

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import adjoint_compiler as ac
+from adjoint_compiler import runtime
 from adjoint_compiler.rules import registry
 from adjoint_compiler.testing import check_grads, check_rule
 from tests.rules.domains import uniform
@@ -51,6 +52,7 @@ U = uniform(-3, 3)
 ZEROS = np.array([[2.0, 0.0, 3.0, 1.5], [0.0, 0.0, -1.0, 2.0], [1.0, 2.0, 0.0, -0.5]])
 XP = np.array([0.0, 1.0, 2.5, 3.0])  # knots of np.interp (x is drawn between them, away from them)
 COORDS = np.array([0.0, 0.5, 1.5, 1.75, 3.0])  # uneven coordinates for np.gradient
+TRAPEZOID = np.trapezoid if hasattr(np, "trapezoid") else np.trapz  # (NumPy 1.26 has only trapz, 2.4 only trapezoid)
 
 TABLE = [
     # cumsum: every axis form, and the flattening with no axis
@@ -114,6 +116,21 @@ TABLE = [
     Row(np.gradient, [Op(U, (3, 5))], {"axis": 1}, "gradient-axis1"),
     Row(np.gradient, [Op(U, (4, 3)), 2.0], {"axis": 0, "edge_order": 2}, "gradient-axis0-order2"),
     Row(np.gradient, [Op(U, (6,)), Op(uniform(0.5, 2), ())], {"edge_order": 2}, "gradient-spacing-differentiated"),
+    # np.trapezoid (np.trapz on NumPy 1): y alone, with coordinates x of one axis or of y's axes, with dx
+    Row(TRAPEZOID, [Op(U, (6,))], {}, "trapezoid"),
+    Row(TRAPEZOID, [Op(U, (3, 5)), Op(U, (5,))], {}, "trapezoid-x"),
+    Row(TRAPEZOID, [Op(U, (4, 3)), Op(U, (4,))], {"axis": 0}, "trapezoid-x-axis0"),
+    Row(TRAPEZOID, [Op(U, (2, 4, 3)), Op(U, (2, 4, 3))], {"axis": 1}, "trapezoid-x-every-axis"),
+    Row(TRAPEZOID, [Op(U, (1, 5)), Op(U, (3, 5))], {}, "trapezoid-x-broadcast"),
+    Row(TRAPEZOID, [Op(U, (3, 4)), None, Op(uniform(0.5, 2), ())], {"axis": -2}, "trapezoid-dx"),
+    Row(TRAPEZOID, [Op(U, (3, 4)), Op(U, (4,)), Op(uniform(0.5, 2), ())], {}, "trapezoid-x-ignores-dx"),
+    # over several axes at once: a list (a tuple on NumPy 2) of one array per axis, with one spacing for every
+    # axis or one per axis (a number or coordinates each)
+    Row(np.gradient, [Op(U, (3, 4))], {}, "gradient-every-axis"),
+    Row(np.gradient, [Op(U, (3, 2, 4))], {"axis": (0, -1), "edge_order": 2}, "gradient-axes-tuple"),
+    Row(np.gradient, [Op(U, (4, 3)), Op(uniform(0.5, 2), ())], {}, "gradient-every-axis-spacing-differentiated"),
+    Row(np.gradient, [Op(U, (5, 3)), COORDS, 0.5], {"edge_order": 2}, "gradient-spacing-per-axis"),
+    Row(np.gradient, [Op(U, (2, 3, 4)), 0.5, 2.0], {"axis": (2, 0)}, "gradient-spacing-per-axis-tuple"),
     # counting: bincount's weights, unique's distinct values, full_like's fill value
     Row(np.bincount, [np.array([0, 2, 2, 5, 0, 1]), Op(U, (6,))], {}, "bincount-weights"),
     Row(np.bincount, [np.array([1, 1, 3]), Op(U, (3,))], {"minlength": 6}, "bincount-minlength"),
@@ -177,13 +194,10 @@ def _rule(fn, kwargs):
 @pytest.mark.parametrize("row", TABLE, ids=[r.name for r in TABLE])
 def test_rule_matches_finite_differences(row, seed):
     values, diff = make(row, np.random.default_rng(seed))
-    if row.fn is np.gradient and len(values) > 1 and np.ndim(values[1]):
-        # coordinates: their cotangent (not modelled) raises, so the rule's tuple cannot be built outside
-        # a compiled gradient, which builds only the cotangents of differentiated operands (see below)
-        with pytest.raises(NotImplementedError, match="coordinates"):
-            registry.lookup(np.gradient).rule(np.ones(np.shape(values[0])), row.fn(*values, **row.kwargs), *values)
+    if row.fn is np.gradient:
+        check_gradient_row(row, values, diff, seed)
         return
-    if isinstance(row.fn(*values, **row.kwargs), tuple):  # average(returned=True): g is a pair
+    if isinstance(row.fn(*values, **row.kwargs), (tuple, list)):  # average(returned=True), np.gradient: g is a tuple
         ans = row.fn(*values, **row.kwargs)
         rng = np.random.default_rng(seed)
         gs = tuple(rng.standard_normal(np.shape(a)) for a in ans)
@@ -202,6 +216,42 @@ def test_rule_matches_finite_differences(row, seed):
     check_rule(_with(row.fn, row.kwargs), _rule(row.fn, row.kwargs), values, diff=list(diff), rtol=row.rtol, seed=seed)
 
 
+def check_gradient_row(row, values, diff, seed):
+    """np.gradient's rule refuses the derivative in a second to fourth spacing (runtime.no_derivative, which
+    raises when called), so the rule's tuple cannot be built outside a compiled gradient, which builds only the
+    cotangents of differentiated operands. Checked here are the two expressions it returns, against central
+    differences: f's cotangent ``gradient_bar(g, ...)`` and one number spacing's ``spacing_bar(f_bar, f, h)``;
+    coordinates raise there. (The compiled rule: tests/rules/test_tangents.py, ac.jvp against central
+    differences and ac.vjp against ac.jvp, for every row.)"""
+    with pytest.raises(NotImplementedError):
+        registry.lookup(np.gradient).rule(1.0, row.fn(*values, **row.kwargs), *values, **row.kwargs)
+    spacings = list(values[1:]) + [None] * (5 - len(values))
+    axis, edge_order = row.kwargs.get("axis"), row.kwargs.get("edge_order", 1)
+    rng = np.random.default_rng(seed)
+    ans = row.fn(*values, **row.kwargs)
+    several = isinstance(ans, (list, tuple))
+    g = [rng.standard_normal(np.shape(a)) for a in ans] if several else rng.standard_normal(np.shape(ans))
+    f_bar = runtime.gradient_bar(g, ans, values[0], axis, edge_order, *spacings)
+    assert np.shape(f_bar) == np.shape(values[0])
+    cots = {0: f_bar}
+    if 1 in diff:
+        cots[1] = runtime.spacing_bar(f_bar, values[0], values[1])
+    elif len(values) > 1 and np.ndim(values[1]):
+        with pytest.raises(NotImplementedError, match="coordinates"):
+            runtime.spacing_bar(f_bar, values[0], values[1])
+
+    def inner(vals):
+        out = row.fn(*vals, **row.kwargs)
+        return sum(float(np.sum(a * c)) for a, c in zip(out, g)) if several else float(np.sum(out * g))
+
+    for i in diff:
+        d = rng.standard_normal(np.shape(values[i]))
+        plus, minus = list(values), list(values)
+        plus[i], minus[i] = values[i] + 1e-6 * d, values[i] - 1e-6 * d
+        fd = (inner(plus) - inner(minus)) / 2e-6
+        assert abs(float(np.sum(cots[i] * d)) - fd) <= 1e-6 * max(1.0, abs(fd)), (i, float(np.sum(cots[i] * d)), fd)
+
+
 def test_table_rows_are_the_rules_of_issue_13():
     covered = {r.fn for r in TABLE}
     assert all(registry.lookup(fn).inline for fn in covered)
@@ -212,7 +262,7 @@ def test_table_rows_are_the_rules_of_issue_13():
 def test_parameters_follow_numpy_names_and_order(fn):
     # the compiler binds call-site keywords by name and positions by order (np.gradient's one spacing
     # stands for NumPy's *varargs)
-    params = [p for p in registry.lookup(fn).params if p != "spacing"]
+    params = [p for p in registry.lookup(fn).params if not p.startswith("spacing")]
     try:
         signature = inspect.signature(fn)
     except ValueError:  # NumPy before 2.1 gives some C functions (np.bincount) no signature
@@ -396,6 +446,14 @@ def interp_periodic(x):
     return np.sum(np.interp(x, np.array([0.0, 1.0]), np.array([1.0, 2.0]), period=1.0))
 
 
+def trapezoid_array_dx(x):
+    return TRAPEZOID(x, dx=np.array([1.0, 2.0]))  # a width per interval
+
+
+def trapezoid_matrix_x(y):
+    return np.sum(TRAPEZOID(np.stack([y, y]), np.ones((1, 1, 3)).cumsum(2)))  # x of 3 axes, y of 2
+
+
 def gradient_two_spacings(x):
     return np.sum(np.gradient(x, 1.0, axis=0, edge_order=2, varargs=2))
 
@@ -404,13 +462,70 @@ def gradient_of_every_axis(x):
     return np.sum(np.gradient(x)[0])
 
 
-def test_gradient_over_several_axes_is_refused_in_reverse_mode_and_runs_forward():
+def test_gradient_over_several_axes_in_both_modes():
+    # sum(D_0 x) along axis 0 of 3 rows: D_0's rows (-1, 1, 0), (-1/2, 0, 1/2), (0, -1, 1) sum to
+    # (-3/2, 0, 3/2) by column, the same in every column of x
     x = np.arange(12.0).reshape(3, 4) ** 2
-    with pytest.raises(NotImplementedError, match="axis=k"):
-        ac.grad(gradient_of_every_axis)(x)
+    expected = np.repeat([[-1.5], [0.0], [1.5]], 4, axis=1)
+    assert np.allclose(ac.grad(gradient_of_every_axis)(x), expected, rtol=0, atol=1e-14)
     t = np.random.default_rng(0).standard_normal((3, 4))
     _, dot = ac.jvp(gradient_of_every_axis, (0,))(x, (t,))
     assert np.isclose(dot, np.sum(np.gradient(t)[0]))
+    rng = np.random.default_rng(1)
+    check_grads(gradient_mixed, [rng.standard_normal((3, 4, 5)), 0.7], wrt=(0, 1))
+    check_grads(gradient_spaced, [rng.standard_normal((5, 4))])
+
+
+def gradient_mixed(x, h):
+    # every axis, with one differentiated spacing, each array used differently, and a tuple of two axes
+    gx, gy, gz = np.gradient(x, h, edge_order=2)
+    pair = np.gradient(np.sin(x), axis=(2, 0))
+    return np.sum(gx * gz) + np.sum(np.cos(gy)) + np.sum(pair[0] * pair[1])
+
+
+def gradient_spaced(x):
+    # one spacing per axis: coordinates along axis 0, a number along axis 1 (constants)
+    gx, gy = np.gradient(x**2, COORDS, 0.5)
+    return np.sum(gx * gy) + np.sum(gy)
+
+
+def gradient_second_spacing(x, h):
+    gx, gy = np.gradient(x, 0.5, h)
+    return np.sum(gx * gy)
+
+
+def gradient_first_spacing(x, h):
+    gx, gy = np.gradient(x, h, 0.5)
+    return np.sum(gx * gy)
+
+
+def gradient_five_spacings(x):
+    return np.sum(np.gradient(x, 1.0, 1.0, 1.0, 1.0, 2.0)[4])
+
+
+def test_gradient_spacings_one_per_axis_are_refused_where_differentiated():
+    x = np.random.default_rng(2).standard_normal((3, 4))
+    for call in (
+        lambda: ac.grad(gradient_second_spacing, wrt=1)(x, 0.7),
+        lambda: ac.jvp(gradient_second_spacing, wrt=1)(x, 0.7, 1.0),
+    ):
+        with pytest.raises(ac.UnsupportedError, match="np.gradient with respect to its parameter spacing2") as e:
+            call()
+        assert "test_np_reductions_more.py:%d" % (inspect.getsourcelines(gradient_second_spacing)[1] + 1) in str(
+            e.value
+        )
+    # the first spacing, where a second is given: refused when the gradient runs
+    with pytest.raises(NotImplementedError, match="several are given"):
+        ac.grad(gradient_first_spacing, wrt=1)(x, 0.7)
+    with pytest.raises(NotImplementedError, match="several are given"):
+        ac.jvp(gradient_first_spacing, wrt=1)(x, 0.7, 1.0)
+    check_grads(gradient_first_spacing, [x, 0.7])  # in x alone it is differentiated
+    # more than four spacings: the rule names four, so the fifth would bind to axis: refused when it runs
+    y = np.random.default_rng(3).standard_normal((2, 2, 2, 2, 3))
+    with pytest.raises(NotImplementedError, match="more than four spacings"):
+        ac.grad(gradient_five_spacings)(y)
+    with pytest.raises(NotImplementedError, match="more than four spacings"):
+        ac.jvp(gradient_five_spacings)(y, y)
 
 
 def sum_positional_dtype(x):
@@ -459,7 +574,16 @@ def test_unmodelled_parameters_are_refused_with_a_location(fn, name):
     assert "test_np_reductions_more.py:%d" % (inspect.getsourcelines(fn)[1] + 1) in str(e.value)
 
 
-@pytest.mark.parametrize("fn, name", [(var_where, "where="), (cumsum_dtype, "dtype=")], ids=["where", "dtype"])
+@pytest.mark.parametrize(
+    "fn, name",
+    [
+        (var_where, "where="),
+        (cumsum_dtype, "dtype="),
+        (trapezoid_array_dx, "array dx"),
+        (trapezoid_matrix_x, "x of neither one axis"),
+    ],
+    ids=["where", "dtype", "trapezoid-array-dx", "trapezoid-x-axes"],
+)
 def test_a_parameter_known_only_at_run_time_is_refused_when_the_gradient_runs(fn, name):
     # a reduction's where=, dtype= are taken (so that positions bind as in NumPy) and refused unless left
     # out: at compile time where they are literals, else when the gradient runs (np.float32 is no literal)
@@ -474,3 +598,17 @@ def var_where_mask(x, m):
 def test_forward_mode_refuses_a_where_mask_too():
     with pytest.raises(NotImplementedError, match="where="):
         ac.jvp(var_where_mask, (0,))(np.arange(3.0), np.array([True, False, True]), (np.ones(3),))
+
+
+def test_gradient_over_several_axes_differentiates_again():
+    # hvp (forward mode over the gradient: runtime.gradient_bar's tangent, in f's cotangent and the spacing)
+    # against central differences of ac.grad
+    rng = np.random.default_rng(5)
+    x, h = rng.standard_normal((3, 4, 5)), 0.7
+    t, th = rng.standard_normal((3, 4, 5)), 0.3
+    hv = ac.hvp(gradient_mixed, wrt=(0, 1))(x, h, (t, th))
+    grad = ac.grad(gradient_mixed, wrt=(0, 1))
+    plus, minus = grad(x + 1e-5 * t, h + 1e-5 * th), grad(x - 1e-5 * t, h - 1e-5 * th)
+    for got, p, m in zip(hv, plus, minus):
+        fd = (p - m) / 2e-5
+        assert np.max(np.abs(got - fd)) <= 1e-6 * max(1.0, np.max(np.abs(fd)))

@@ -306,7 +306,19 @@ def test_scipy_rule_body_is_inlinable_and_accepted_by_the_compiler(rule):
 
 
 # reduce13 (issue #13): runtime helpers that refuse, at the call, what a rule does not model
-ALLOWED_GLOBALS |= {"quantile_method", "copied", "axes_from_end", "one_gradient", "spacing_bar", "only_defaults"}
+ALLOWED_GLOBALS |= {
+    "quantile_method",
+    "copied",
+    "axes_from_end",
+    "spacing_bar",
+    "gradient_bar",
+    "gradient_of",
+    "one_spacing",
+    "structured_times",
+    "structured_inner",
+    "real_only",
+    "only_defaults",
+}
 
 # emit14 (issue #14): np.matmul's rule calls one runtime helper per side, and their rules call each other
 ALLOWED_GLOBALS |= {"matmul_bar1", "matmul_bar2"}

@@ -229,3 +229,55 @@ def test_spacing_bar_rule():
     rng = np.random.default_rng(3)
     args = [rng.standard_normal(4), rng.standard_normal(4), 0.7]
     check_rule(runtime.spacing_bar, registry.lookup(runtime.spacing_bar).rule, args, diff=[0, 1, 2])
+
+
+def test_gradient_helper_rules():
+    # np.gradient's adjoint in f, gradient_bar (linear in g), its tangent helpers gradient_of (np.gradient with
+    # its spacings named) and structured_times/structured_inner: each rule against central differences
+    rng = np.random.default_rng(4)
+    f = rng.standard_normal((4, 3))
+    ans = np.gradient(f, 0.7, edge_order=2)  # a list of two arrays: the cotangent of each
+    gs = [rng.standard_normal((4, 3)) for _ in ans]
+
+    def bar_of(g0, h):
+        return runtime.gradient_bar([g0, gs[1]], ans, f, None, 2, h)
+
+    rule = registry.lookup(runtime.gradient_bar).rule
+    check_rule(
+        bar_of,
+        lambda c, out, g0, h: (
+            rule(c, out, [g0, gs[1]], ans, f, None, 2, h)[0][0],
+            rule(c, out, [g0, gs[1]], ans, f, None, 2, h)[5],
+        ),
+        [gs[0], 0.7],
+        diff=[0, 1],
+    )
+    rule = registry.lookup(runtime.gradient_of).rule
+    check_rule(
+        lambda x, h: runtime.gradient_of(x, 1, 1, h),
+        lambda c, out, x, h: rule(c, out, x, 1, 1, h)[0:4:3],
+        [f, 0.7],
+        diff=[0, 1],
+    )
+    a, b = [rng.standard_normal(3), rng.standard_normal(3)], 0.3
+    times = registry.lookup(runtime.structured_times).rule
+    check_rule(
+        lambda x, y, c: runtime.structured_times([x, y], c)[0] + 2 * runtime.structured_times([x, y], c)[1],
+        lambda g, out, x, y, c: (
+            times([g, 2 * g], None, [x, y], c)[0][0],
+            times([g, 2 * g], None, [x, y], c)[0][1],
+            times([g, 2 * g], None, [x, y], c)[1],
+        ),
+        [a[0], a[1], b],
+        diff=[0, 1, 2],
+    )
+    inner = registry.lookup(runtime.structured_inner).rule
+    check_rule(
+        lambda x, y: runtime.structured_inner([x, 1.0], [y, y]),
+        lambda g, out, x, y: (
+            inner(g, out, [x, 1.0], [y, y])[0][0],
+            inner(g, out, [x, 1.0], [y, y])[1][0] + inner(g, out, [x, 1.0], [y, y])[1][1],
+        ),
+        [a[0], a[1]],
+        diff=[0, 1],
+    )

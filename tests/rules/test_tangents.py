@@ -770,6 +770,24 @@ def _join_helper_cases():
         Case("rejoin-concatenate-1", runtime.rejoin, [[a, b], [a, b], g, "concatenate", 1], {}, (0,)),
         # np.gradient's adjoint in a number spacing: -sum(g ans) / h, in all three arguments
         Case("spacing_bar", runtime.spacing_bar, [rng.standard_normal(4), rng.standard_normal(4), 0.7], {}, (0, 1, 2)),
+        # np.gradient's adjoint in f over two axes (a list g), with its number spacing, and the helpers of its tangent
+        Case(
+            "gradient_bar",
+            runtime.gradient_bar,
+            [
+                [rng.standard_normal((3, 4)), rng.standard_normal((3, 4))],
+                np.gradient(a3 := rng.standard_normal((3, 4))),
+                a3,
+                None,
+                1,
+                0.7,
+            ],
+            {},
+            (0, 5),
+        ),
+        Case("gradient_of", runtime.gradient_of, [rng.standard_normal((3, 4)), 1, 2, 0.7], {}, (0, 3)),
+        Case("structured_times", runtime.structured_times, [[a, b], 0.3], {}, (0, 1)),
+        Case("structured_inner", runtime.structured_inner, [[a, b], [b, a]], {}, (0, 1)),
     ]
 
 
