@@ -16,9 +16,10 @@ to ``S`` along any symmetric direction. The formulas: Giles 2008 ("matrix invers
 its adjoint ``A_bar = L^-T Phi(L^T L_bar) L^-1`` (``Phi``: the lower triangle, diagonal halved); for ``expm`` and
 ``logm`` the block-triangular identity ``f([[A, E], [0, A]]) = [[f(A), L_f(A, E)], [0, f(A)]]`` (Higham 2008,
 "Functions of Matrices", thm 3.6) and the adjoint ``L_f(A)^*(G) = L_f(A^T, G)`` of a real power series f
-(Al-Mohy and Higham 2009); for ``sqrtm`` the Sylvester equation ``S dS + dS S = dA``. ``expm`` and ``logm`` take
-stacks of matrices; ``sqrtm`` (scipy's Sylvester solver), ``solve_triangular``, ``cho_factor`` and ``cho_solve``
-single matrices.
+(Al-Mohy and Higham 2009); for ``sqrtm`` the Sylvester equation ``S dS + dS S = dA``. ``expm``, ``logm``,
+``cholesky``, ``solve_triangular`` and ``cho_solve`` take stacks of matrices as SciPy (1.15) batches them (a b of
+two or more dimensions a stack of matrices broadcast against a's, a 1-d b one vector); ``sqrtm`` (scipy's
+Sylvester solver) and ``cho_factor`` are tested on single matrices.
 
 Invariant: each cotangent has its operand's shape and is zero where the function does not read the operand.
 
