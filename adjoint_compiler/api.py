@@ -54,6 +54,7 @@ import inspect
 import linecache
 import numbers
 import sys
+import types
 import weakref
 
 import numpy as np
@@ -833,14 +834,56 @@ def _with_aux(f, wrt, with_value):
 setattr(value_and_grad, source.MAKES_GRADIENT, "value_and_grad")
 
 
-def _recursive(f):
-    """Whether ``f`` calls itself by its global name (direct recursion)."""
+def _callees(f):
+    """The Python functions ``f``'s code (nested code objects included) calls by global name."""
     g = getattr(f, "__globals__", {})
-    return any(g.get(name) is f for name in f.__code__.co_names)
+    codes, names = [f.__code__], []
+    while codes:
+        code = codes.pop()
+        names += code.co_names
+        codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    out = []
+    for name in names:
+        value = g.get(name)
+        if isinstance(value, types.FunctionType) and value not in out:
+            out.append(value)
+    return out
+
+
+def _recursion(f):
+    """How ``f``, or a function it calls, calls itself by its global name: ``"f calls itself"``, ``"a calls b,
+    which calls a"``; None without recursion. (A cycle through ``f`` first, then any the calls reach.)"""
+    seen, order = {f}, [f]
+    for h in order:  # breadth first over the functions f reaches
+        for callee in _callees(h):
+            if callee not in seen:
+                seen.add(callee)
+                order.append(callee)
+    for start in order:
+        path = _cycle(start, start, [start], set())
+        if path:
+            names = [h.__name__ for h in path]
+            if len(names) == 2:
+                return "%s calls itself" % names[0]
+            return "%s calls %s" % (names[0], ", which calls ".join(names[1:]))
+    return None
+
+
+def _cycle(start, h, path, visited):
+    """A path of calls from ``h`` back to ``start`` (``path`` ends with ``h``), or None."""
+    for callee in _callees(h):
+        if callee is start:
+            return path + [start]
+        if callee not in visited:
+            visited.add(callee)
+            found = _cycle(start, callee, path + [callee], visited)
+            if found:
+                return found
+    return None
 
 
 RECURSIVE = (
-    "a recursive call (%s calls itself: its gradient keeps each call's pullback, a closure made at run time, "
+    "a recursive call (%s: its gradient keeps each call's pullback, a closure made at run time, "
     "which second derivatives do not follow)"
 )
 
@@ -869,8 +912,8 @@ def _grad_of_grad(inner, wrt):
                 raise UnsupportedError(
                     "grad(grad(f)) of a function "
                     + (
-                        "with " + RECURSIVE % f.__name__
-                        if _recursive(f)
+                        "with " + RECURSIVE % _recursion(f)
+                        if _recursion(f)
                         else "whose gradient updates arrays in place (indexing, loops or in-place updates)"
                     ),
                     where,

@@ -40,7 +40,7 @@ from adjoint_compiler.api import (
     _label,
 )
 from adjoint_compiler.api import _check_differentiated, _layouts, _on_backend, _reraise, _Structures, _truth_value
-from adjoint_compiler.api import RECURSIVE, _recursive, grad, normalize_wrt, vjp
+from adjoint_compiler.api import RECURSIVE, _recursion, grad, normalize_wrt, vjp
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
 
@@ -108,26 +108,19 @@ def _jvp(f, wrt):
     nargs = _arity(f)
     cache = {}  # compiled per scalar-or-not signature; a cached function is kept only without guards
 
-    @functools.wraps(f)
-    def jvp_f(*args, **kwargs):
-        if not args:
-            raise TypeError("%s: jvp needs the arguments and a tangent" % f.__qualname__)
-        tangent, args = args[-1], args[:-1]
+    def prepare(args, kwargs):
+        """``run(tangent) -> (value, tangent_out)`` at these arguments: the per-call work (binding, the
+        arguments as floats, the compiled function's lookup) done once for any number of tangents
+        (``hessian``'s columns)."""
         if kwargs or len(args) != nargs:
             args = _bind(f, args, kwargs)
         if structures and _any_structure(args):
-            return structured(args, tangent)
-        tangents = (tangent,) if single else tuple(tangent)
-        if len(tangents) != len(wrt_idx):
-            raise TypeError("jvp of %s: %d tangents for wrt=%r" % (f.__qualname__, len(tangents), wrt))
+            return lambda tangent: structured(args, tangent)
+        truths = None
         if any(type(args[i]) is not float for i in wrt_idx):  # ints would make int tangents
             if _check_differentiated(f, args, wrt_idx):  # a truth value's tangent is zero
-                tangents = tuple(
-                    runtime.zeros_like(args[i]) if _truth_value(args[i]) else t for i, t in zip(wrt_idx, tangents)
-                )
+                truths = [_truth_value(args[i]) for i in wrt_idx]
             args = tuple(_as_float(a) if i in wrt_idx else a for i, a in enumerate(args))
-        if any(type(t) is not float for t in tangents):
-            tangents = tuple(_as_float(t) for t in tangents)
         key = tuple(map(type, args))
         function = cache.get(key)
         if function is None:
@@ -136,16 +129,34 @@ def _jvp(f, wrt):
             except CompileError:
                 if not _any_structure(args):
                     raise
-                return structured(args, tangent)
+                return lambda tangent: structured(args, tangent)
             function = c.function
             if not c.guards:  # nothing it read can go stale
                 cache[key] = function
-        try:
-            value, tangent_out = function(*args, *tangents)
-        except (runtime.InPlaceUpdateError, TypeError) as e:
-            _reraise(e, args)
-        return value, tangent_out if type(tangent_out) is float else _precision_of(tangent_out, value)
 
+        def run(tangent):
+            tangents = (tangent,) if single else tuple(tangent)
+            if len(tangents) != len(wrt_idx):
+                raise TypeError("jvp of %s: %d tangents for wrt=%r" % (f.__qualname__, len(tangents), wrt))
+            if truths is not None:
+                tangents = tuple(runtime.zeros_like(args[i]) if z else t for i, z, t in zip(wrt_idx, truths, tangents))
+            if any(type(t) is not float for t in tangents):
+                tangents = tuple(_as_float(t) for t in tangents)
+            try:
+                value, tangent_out = function(*args, *tangents)
+            except (runtime.InPlaceUpdateError, TypeError) as e:
+                _reraise(e, args)
+            return value, tangent_out if type(tangent_out) is float else _precision_of(tangent_out, value)
+
+        return run
+
+    @functools.wraps(f)
+    def jvp_f(*args, **kwargs):
+        if not args:
+            raise TypeError("%s: jvp needs the arguments and a tangent" % f.__qualname__)
+        return prepare(args[:-1], kwargs)(args[-1])
+
+    jvp_f.prepare = prepare
     setattr(jvp_f, source.TRANSFORM_MARK, ("jvp", f))
     setattr(jvp_f, source.GRADIENT_OF, (f, wrt_idx, "jvp"))  # called in a differentiated function
     return jvp_f
@@ -161,31 +172,53 @@ def _jvp_of_grad(inner, wrt):
     finish = _Generic(f, inner_wrt, inner_single).finish
     cache = {}
 
+    def prepare(args):
+        """``column(tangent) -> (gradient, its tangent)`` (unfinished: the emitted code's values) at these
+        arguments, the per-call work done once (``hessian`` calls it per column)."""
+        args = _bind(f, args, {}) if len(args) != _arity(f) else tuple(args)
+        try:
+            if "jvp" not in cache:
+                gradient = _compiled(f, inner_wrt, "grad", ())
+                cache["jvp"] = jvp(gradient.function, wrt_idx[0] if single else wrt_idx)
+            product = cache["jvp"]
+            run = product.prepare(args, {}) if hasattr(product, "prepare") else lambda t: product(*args, t)
+        except CompileError as e:
+            _refused_second_order(e, f)
+
+        def column(tangent):
+            try:
+                (_, grads), (_, grads_dot) = run(tangent)
+            except CompileError as e:
+                _refused_second_order(e, f)
+            return grads, grads_dot
+
+        return args, column
+
     def jvp_grad_f(*args):
         *args, tangent = args
-        args = _bind(f, args, {}) if len(args) != _arity(f) else tuple(args)
-        if "jvp" not in cache:
-            gradient = _compiled(f, inner_wrt, "grad", ())
-            cache["jvp"] = jvp(gradient.function, wrt_idx[0] if single else wrt_idx)
-        try:
-            (_, grads), (_, grads_dot) = cache["jvp"](*args, tangent)
-        except CompileError as e:
-            if e.location is None or not e.location.filename.startswith(load.FILE_PREFIX):
-                raise
-            # refused inside the emitted gradient: say so at the user's function
-            construct = e.construct if hasattr(e, "construct") else str(e).split(": error: ")[-1]
-            if "_pullback" in construct and _recursive(f):
-                construct = RECURSIVE % f.__name__
-            raise UnsupportedError(
-                "second derivatives (hvp, hessian, jvp or vjp of grad) of %s: its gradient code has %s"
-                % (f.__name__, construct),
-                SourceLocation(f.__code__.co_filename, f.__code__.co_firstlineno, 1),
-            ) from None
+        args, column = prepare(args)
+        grads, grads_dot = column(tangent)
         return finish(grads, args), finish(grads_dot, args)
 
+    jvp_grad_f.prepare = prepare
+    jvp_grad_f.finish = finish
     jvp_grad_f.__name__ = "jvp_grad_" + f.__name__
     setattr(jvp_grad_f, source.TRANSFORM_MARK, ("jvp(grad)", f))  # a transform of it is refused at f
     return jvp_grad_f
+
+
+def _refused_second_order(e, f):
+    """Raise ``e``, or, where it was refused inside the emitted gradient, the same refusal at the user's ``f``."""
+    if e.location is None or not e.location.filename.startswith(load.FILE_PREFIX):
+        raise e
+    construct = e.construct if hasattr(e, "construct") else str(e).split(": error: ")[-1]
+    if "_pullback" in construct and _recursion(f):
+        construct = RECURSIVE % _recursion(f)
+    raise UnsupportedError(
+        "second derivatives (hvp, hessian, jvp or vjp of grad) of %s: its gradient code has %s"
+        % (f.__name__, construct),
+        SourceLocation(f.__code__.co_filename, f.__code__.co_firstlineno, 1),
+    ) from None
 
 
 def _vjp_of_grad(inner, wrt):
@@ -301,13 +334,13 @@ def hessian(f, wrt=0):
     product = _jvp_of_grad((f, wrt_idx, single), wrt)
 
     def hessian_f(*args):
-        args = _bind(f, args, {}) if len(args) != _arity(f) else tuple(args)
+        args, column = product.prepare(args)  # bound, compiled and looked up once for all columns
         shapes = [np.shape(args[i]) for i in wrt_idx]
         blocks = [[None] * len(wrt_idx) for _ in wrt_idx]
         for j, i in enumerate(wrt_idx):
             columns = []
             for tangent in _unit_tangents(args, wrt_idx, j, single):
-                hv = product(*args, tangent)[1]
+                hv = product.finish(column(tangent)[1], args)
                 columns.append((hv,) if single else hv)
             for k in range(len(wrt_idx)):
                 blocks[k][j] = _stacked([c[k] for c in columns], shapes[k], shapes[j])

@@ -2,7 +2,7 @@
 
 Cheaper than a call of the helper's vjp and its pullback, and as readable.
 A helper qualifies when its callee resolves at compile time to a Python
-function without a rule, whose body is one ``return <expression>``, with no
+function without a rule or a non-differentiable declaration, whose body is one ``return <expression>``, with no
 ``*args``, ``**kwargs`` or keyword-only parameters and only constants as
 defaults, and whose expression has no lambda, comprehension or ``:=`` and
 reads only globals that mean the same in the caller.
@@ -159,6 +159,8 @@ class _Inliner:
             return None
         if not inspect.isfunction(fn) or rules.lookup(fn) is not None or fn.__code__.co_flags & 0x0C:
             return None  # 0x0C: *args or **kwargs
+        if rules.is_nondifferentiable(fn):
+            return None  # declared without derivative (a runtime helper of positions): its body is not followed
         entry = _expression(fn)
         if entry is None:
             return None

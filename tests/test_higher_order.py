@@ -537,6 +537,41 @@ def test_recursion_first_order_works_and_second_order_is_refused_at_the_function
     assert "test_higher_order.py:%d:" % recursive_tree_sum.__code__.co_firstlineno in str(info.value)
 
 
+# --- ho11d: mutual recursion (a calls b calls a) is refused the same way, naming the cycle -------------------------
+def recursive_even(x, n):
+    if n <= 0:
+        return x * x
+    return recursive_odd(x * 1.5, n - 1)
+
+
+def recursive_odd(x, n):
+    return np.sin(recursive_even(x - 0.5, n)) * x
+
+
+def calls_a_recursive_pair(x):
+    return 2.0 * recursive_even(x, 3)
+
+
+def test_mutual_recursion_second_order_is_refused_naming_the_cycle():
+    assert ac.grad(recursive_even)(1.2, 3) == pytest.approx(numerical_grad(recursive_even, [1.2, 3], 0), rel=1e-7)
+    assert ac.jvp(recursive_even)(1.2, 3, 1.0)[1] == pytest.approx(ac.grad(recursive_even)(1.2, 3), rel=1e-12)
+    cases = [
+        (recursive_even, (1.2, 3), "recursive_even calls recursive_odd, which calls recursive_even"),
+        (calls_a_recursive_pair, (1.2,), "recursive_even calls recursive_odd, which calls recursive_even"),
+    ]
+    for f, args, cycle in cases:
+        line = "test_higher_order.py:%d:1:" % f.__code__.co_firstlineno
+        for second in (
+            lambda: ac.hvp(f)(*args, 1.0),
+            lambda: ac.hessian(f)(*args),
+            lambda: ac.grad(ac.grad(f))(*args),
+            lambda: ac.vjp(ac.grad(f))(*args)[1](1.0),
+        ):
+            with pytest.raises(ac.UnsupportedError, match="recursive call \\(%s: " % cycle) as info:
+                second()
+            assert line in str(info.value) and "_pullback" not in str(info.value)
+
+
 def gradient_with_a_differentiated_spacing(x, h):
     v = np.gradient(2.94 * np.sin(x), 1.25 + 0.735 * np.sin(h), edge_order=2)
     return np.sum(np.sin(v) * np.linspace(-1.0, 2.0, 6))

@@ -42,6 +42,7 @@ from adjoint_compiler.runtime import (
     structured_times,
     supported,
     unbroadcast,
+    unique_inverse,
     unreduce,
 )
 
@@ -850,14 +851,14 @@ def bincount_tangent(dot, ans, x, weights=None, minlength=0):
 def unique_adjoint(g, ans, ar):
     # the sorted distinct values (the plain call: return_index=, axis=, ... are refused at the call).
     # A value several elements share takes them as ties, as np.max: its cotangent is split equally.
-    inverse = np.ravel(np.unique(ar, return_inverse=True)[1])
+    inverse = unique_inverse(ar)
     share = np.take(g, inverse) / np.take(np.bincount(inverse), inverse)
     return np.reshape(share, np.shape(ar))
 
 
 @tangent(np.unique)
 def unique_tangent(dot, ans, ar):
-    inverse = np.ravel(np.unique(ar, return_inverse=True)[1])
+    inverse = unique_inverse(ar)
     return np.bincount(inverse, np.ravel(dot)) / np.bincount(inverse)
 
 

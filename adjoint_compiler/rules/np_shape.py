@@ -39,7 +39,8 @@ it is the sum of the cotangents of the places the element went to.
 import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, form, fragment, tangent, views
-from adjoint_compiler.runtime import numbered, one_count, rejoin, sizes_of, supported, unbroadcast, unjoin
+from adjoint_compiler.runtime import TangentParts, numbered, one_count, rejoin, repeat_bar, sizes_of, supported
+from adjoint_compiler.runtime import unbroadcast, unjoin
 
 
 # ---- reshaping: the same elements in the same order ----------------------------------
@@ -205,12 +206,7 @@ def repeat_adjoint(g, ans, a, repeats, axis=None):
             if one_count(repeats)
             else np.reshape(
                 np.moveaxis(
-                    np.add.reduceat(
-                        np.concatenate([moved, np.zeros_like(np.sum(moved, -1, keepdims=True))], -1),
-                        np.cumsum(counts) - counts,
-                        -1,
-                    )
-                    * (counts > 0),
+                    repeat_bar(moved, counts),
                     -1,
                     ax,
                 ),
@@ -548,17 +544,19 @@ def linspace_adjoint(g, ans, start, stop, num=50, endpoint=True, retstep=False, 
 
 @tangent(np.linspace)
 def linspace_tangent(dot, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, device=None):
-    # a pair's tangent would be added to the other operand's as a tuple (templates.instantiate_tangent)
-    count = supported(num, not retstep, "forward mode (jvp) of np.linspace(..., retstep=True)")
-    div = count - 1 if endpoint else count
+    # with retstep the pair (samples, step), step = (stop - start) / div: its tangents due to start and to stop
+    # are summed element by element (runtime.TangentParts), not concatenated as tuples
+    div = num - 1 if endpoint else num
     w = np.reshape(
-        np.arange(count) / np.maximum(div, 1),
-        np.concatenate([[count], np.ones(np.ndim(ans) - 1, np.intp)]).astype(np.intp),
+        np.arange(num) / np.maximum(div, 1),
+        np.concatenate([[num], np.ones(np.ndim(ans[0] if retstep else ans) - 1, np.intp)]).astype(np.intp),
     )
     keep = 1.0 if dtype == None else 1.0 * np.issubdtype(dtype, np.inexact)
+    from_start = np.moveaxis(keep * (1.0 - w) * dot, 0, axis)
+    from_stop = np.moveaxis(keep * w * dot, 0, axis)
     return (
-        np.moveaxis(keep * (1.0 - w) * dot, 0, axis),
-        np.moveaxis(keep * w * dot, 0, axis),
+        TangentParts((from_start, -dot / div)) if retstep else from_start,
+        TangentParts((from_stop, dot / div)) if retstep else from_stop,
         None,
         None,
         None,

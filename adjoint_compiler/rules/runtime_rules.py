@@ -123,6 +123,12 @@ def repeated_bar_adjoint(g, ans, g_in, xs):
     return tiled(g, g_in), None
 
 
+@adjoint(runtime.repeat_bar, linear="first")
+def repeat_bar_adjoint(g, ans, g_in, counts):
+    # repeat_bar adds the runs of copies np.repeat made; its adjoint makes the copies again
+    return np.repeat(g, counts, -1), None
+
+
 @adjoint(runtime.tiled, linear="first")
 def tiled_adjoint(g, ans, g_in, like):
     # tiled repeats g_in's entries; its adjoint adds the copies back
@@ -241,6 +247,9 @@ nondifferentiable(runtime.check_unshared, reason="a check of the arguments' iden
 nondifferentiable(runtime.ordering_key, reason="an ordering key: sorted, min and max only compare what it gives")
 nondifferentiable(runtime.hit_at, reason="a 0/1 mask of the element max/min picks")
 nondifferentiable(runtime.one_count, reason="a truth value: whether np.repeat's counts are one number")
+nondifferentiable(
+    runtime.unique_inverse, reason="positions: which distinct value each element of np.unique's input has"
+)
 nondifferentiable(
     runtime.raise_,
     runtime.try_,

@@ -16,9 +16,10 @@ to ``S`` along any symmetric direction. The formulas: Giles 2008 ("matrix invers
 its adjoint ``A_bar = L^-T Phi(L^T L_bar) L^-1`` (``Phi``: the lower triangle, diagonal halved); for ``expm`` and
 ``logm`` the block-triangular identity ``f([[A, E], [0, A]]) = [[f(A), L_f(A, E)], [0, f(A)]]`` (Higham 2008,
 "Functions of Matrices", thm 3.6) and the adjoint ``L_f(A)^*(G) = L_f(A^T, G)`` of a real power series f
-(Al-Mohy and Higham 2009); for ``sqrtm`` the Sylvester equation ``S dS + dS S = dA``. ``expm`` and ``logm`` take
-stacks of matrices; ``sqrtm`` (scipy's Sylvester solver), ``solve_triangular``, ``cho_factor`` and ``cho_solve``
-single matrices.
+(Al-Mohy and Higham 2009); for ``sqrtm`` the Sylvester equation ``S dS + dS S = dA``. ``expm``, ``logm``,
+``cholesky``, ``solve_triangular`` and ``cho_solve`` take stacks of matrices as SciPy (1.15) batches them (a b of
+two or more dimensions a stack of matrices broadcast against a's, a 1-d b one vector); ``sqrtm`` (scipy's
+Sylvester solver) and ``cho_factor`` are tested on single matrices.
 
 Invariant: each cotangent has its operand's shape and is zero where the function does not read the operand.
 
@@ -36,6 +37,7 @@ from scipy import linalg as scipy_linalg
 
 from adjoint_compiler.rules import np_linalg
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
+from adjoint_compiler.runtime import linalg_check, unbroadcast
 
 # NumPy's rules, where the functions are the same (a keyword of scipy's beyond NumPy's is refused at the call)
 adjoint(scipy_linalg.solve)(np_linalg.solve_adjoint)
@@ -49,22 +51,37 @@ tangent(scipy_linalg.det)(np_linalg.det_tangent)
 # ---- triangular solves
 
 
+@fragment
+def as_columns(v, b):
+    # SciPy's batched solves (1.15) read a b of two or more dimensions as a (stack of) matrix, a 1-d b as one
+    # vector: v (b, its cotangent, or the solution) as a stack of matrices, a vector as one column
+    return np.expand_dims(v, -1) if np.ndim(b) < 2 else v
+
+
+@fragment
+def from_columns(v, b):
+    # as_columns undone: a 1-d b's column back to a vector
+    return np.squeeze(v, -1) if np.ndim(b) < 2 else v
+
+
 @adjoint(scipy_linalg.solve_triangular)
 def solve_triangular_adjoint(g, ans, a, b, trans=0, lower=False, unit_diagonal=False):
     # X = op(T)^-1 B, T the triangle of a read, op the transpose for trans 1/'T' (2/'C' on reals): B_bar =
-    # op(T)^-T X_bar, op(T)_bar = -B_bar X^T (Giles 2008, "matrix inverse product"), kept on the triangle read
-    # one matrix a (a stack raises in the reshape: SciPy lays a batch of b out differently)
-    n = np.shape(np.reshape(a, np.shape(a)[-2:]))[0]
+    # op(T)^-T X_bar, op(T)_bar = -B_bar X^T (Giles 2008, "matrix inverse product"), kept on the triangle read.
+    # Stacks of a and of b broadcast against each other as SciPy batches them; each cotangent is summed back
+    # to its operand's shape.
     tr = trans == 1 or trans == 2 or trans == "T" or trans == "C"
-    gb = scipy_linalg.solve_triangular(a, g, trans=0 if tr else 1, lower=lower, unit_diagonal=unit_diagonal)
-    m = -np.reshape(gb, (n, -1)) @ np.reshape(ans, (n, -1)).T
-    full = m.T if tr else m
+    g_col = as_columns(g, b)
+    x_col = as_columns(ans, b)
+    gb = scipy_linalg.solve_triangular(a, g_col, trans=0 if tr else 1, lower=lower, unit_diagonal=unit_diagonal)
+    m = -np.matmul(gb, np.swapaxes(x_col, -1, -2))
+    full = np.swapaxes(m, -1, -2) if tr else m
+    b_bar = from_columns(gb, b)
     return (
-        np.reshape(
-            np.tril(full, -1 if unit_diagonal else 0) if lower else np.triu(full, 1 if unit_diagonal else 0),
-            np.shape(a),
+        unbroadcast(
+            np.tril(full, -1 if unit_diagonal else 0) if lower else np.triu(full, 1 if unit_diagonal else 0), a
         ),
-        gb,
+        unbroadcast(b_bar, b),
         None,
         None,
         None,
@@ -74,14 +91,13 @@ def solve_triangular_adjoint(g, ans, a, b, trans=0, lower=False, unit_diagonal=F
 @tangent(scipy_linalg.solve_triangular)
 def solve_triangular_tangent(dot, ans, a, b, trans=0, lower=False, unit_diagonal=False):
     # dX = op(T)^-1 (dB - op(dT) X)
-    n = np.shape(np.reshape(a, np.shape(a)[-2:]))[0]
     tr = trans == 1 or trans == 2 or trans == "T" or trans == "C"
     dt = np.tril(dot, -1 if unit_diagonal else 0) if lower else np.triu(dot, 1 if unit_diagonal else 0)
-    r = (dt.T if tr else dt) @ np.reshape(ans, (n, -1))
+    x_col = as_columns(ans, b)
+    r = np.matmul(np.swapaxes(dt, -1, -2) if tr else dt, x_col)
+    dx = from_columns(scipy_linalg.solve_triangular(a, r, trans=trans, lower=lower, unit_diagonal=unit_diagonal), b)
     return (
-        -np.reshape(
-            scipy_linalg.solve_triangular(a, r, trans=trans, lower=lower, unit_diagonal=unit_diagonal), np.shape(ans)
-        ),
+        -dx,
         scipy_linalg.solve_triangular(a, dot, trans=trans, lower=lower, unit_diagonal=unit_diagonal),
         None,
         None,
@@ -159,29 +175,45 @@ def cho_factor_tangent(dot, ans, a, lower=False):
     return (dl + np.triu(dot, 1) if lower else np.swapaxes(dl, -1, -2) + np.tril(dot, -1), 0.0), None
 
 
+@fragment
+def factor_is_lower(c_and_lower):
+    # cho_factor of a stack gives one flag per matrix, all equal (its lower=); a stack mixing both triangles
+    # (built by hand) is refused
+    flags = c_and_lower[1]
+    same = linalg_check(np.all(flags) == np.any(flags), "scipy.linalg.cho_solve of factors of both triangles")
+    return np.all(flags) if same else False
+
+
 @adjoint(scipy_linalg.cho_solve)
 def cho_solve_adjoint(g, ans, c_and_lower, b):
     # X = A^-1 B with A = L L^T (or U^T U) from c's triangle: B_bar = A^-1 X_bar (A symmetric), A_bar = -B_bar X^T
-    # (Giles 2008), and through A = L L^T: L_bar = tril((A_bar + A_bar^T) L) (U_bar = triu(U (A_bar + A_bar^T)))
+    # (Giles 2008), and through A = L L^T: L_bar = tril((A_bar + A_bar^T) L) (U_bar = triu(U (A_bar + A_bar^T))).
+    # Stacks broadcast as in solve_triangular_adjoint.
     c = c_and_lower[0]
-    n = np.shape(np.reshape(c, np.shape(c)[-2:]))[0]  # one matrix (a stack raises here)
-    gb = scipy_linalg.cho_solve(c_and_lower, g)
-    m = -np.reshape(gb, (n, -1)) @ np.reshape(ans, (n, -1)).T
-    w = m + m.T
-    return (np.tril(w @ np.tril(c)) if c_and_lower[1] else np.triu(np.triu(c) @ w), 0.0), gb
+    low = factor_is_lower(c_and_lower)
+    g_col = as_columns(g, b)
+    x_col = as_columns(ans, b)
+    gb = scipy_linalg.cho_solve(c_and_lower, g_col)
+    m = -np.matmul(gb, np.swapaxes(x_col, -1, -2))
+    w = m + np.swapaxes(m, -1, -2)
+    c_bar = np.tril(np.matmul(w, np.tril(c))) if low else np.triu(np.matmul(np.triu(c), w))
+    b_bar = from_columns(gb, b)
+    return (unbroadcast(c_bar, c), 0.0), unbroadcast(b_bar, b)
 
 
 @tangent(scipy_linalg.cho_solve)
 def cho_solve_tangent(dot, ans, c_and_lower, b):
     # dX = A^-1 (dB - dA X), dA = dL L^T + L dL^T (or dU^T U + U^T dU)
     c = c_and_lower[0]
-    low = c_and_lower[1]
+    low = factor_is_lower(c_and_lower)
     f = np.tril(c) if low else np.triu(c)
     df = np.tril(dot[0]) if low else np.triu(dot[0])
-    da = df @ f.T + f @ df.T if low else df.T @ f + f.T @ df
-    r = da @ np.reshape(ans, (np.shape(np.reshape(c, np.shape(c)[-2:]))[0], -1))
+    fdf = np.matmul(f, np.swapaxes(df, -1, -2)) if low else np.matmul(np.swapaxes(df, -1, -2), f)
+    da = fdf + np.swapaxes(fdf, -1, -2)
+    x_col = as_columns(ans, b)
+    dx = from_columns(scipy_linalg.cho_solve(c_and_lower, np.matmul(da, x_col)), b)
     return (
-        -np.reshape(scipy_linalg.cho_solve(c_and_lower, r), np.shape(ans)),
+        -dx,
         scipy_linalg.cho_solve(c_and_lower, dot),
     )
 

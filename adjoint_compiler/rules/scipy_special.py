@@ -57,7 +57,7 @@ def logsumexp_adjoint(g, ans, a, axis=None, b=None, keepdims=False):
     # d log sum_i b_i e^(a_i) = (b_i e^(a_i) da_i + e^(a_i) db_i) / sum_j b_j e^(a_j): the weights
     # e^(a_i - ans), ans spread back over the reduced axes. a and b broadcast against each other, so
     # both cotangents go back through unbroadcast.
-    spread = a if is_none(b) else np.broadcast_arrays(a, b)[0]
+    spread = a if is_none(b) else a * np.ones_like(b)  # a over the broadcast shape (a shape for unreduce only)
     e = np.exp(a - unreduce(ans, spread, axis, keepdims))
     gs = unreduce(g, spread, axis, keepdims)
     return (
@@ -70,7 +70,7 @@ def logsumexp_adjoint(g, ans, a, axis=None, b=None, keepdims=False):
 
 @tangent(scipy_special.logsumexp)
 def logsumexp_tangent(dot, ans, a, axis=None, b=None, keepdims=False):
-    spread = a if is_none(b) else np.broadcast_arrays(a, b)[0]
+    spread = a if is_none(b) else a * np.ones_like(b)
     e = np.exp(a - unreduce(ans, spread, axis, keepdims))
     return (
         np.sum(dot * e if is_none(b) else dot * e * b, axis=axis, keepdims=keepdims),

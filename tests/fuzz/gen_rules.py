@@ -62,6 +62,7 @@ EXCLUDED = {
     runtime.list_bar: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
     runtime.repeated_bar: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
     runtime.tiled: "a runtime helper of repeated_bar's rule (its rule serves third-order gradients), not user API",
+    runtime.repeat_bar: "a runtime helper of np.repeat's adjoint (its rule serves second order), not user API",
     runtime.gather: "a runtime helper of sorted's rule (its rule serves second-order gradients), not user API",
     runtime.polygamma: "a runtime helper of math.gamma's and lgamma's rules (for second order), not user API",
     runtime.added_at: "what emitted code's add_at becomes when that code is differentiated again, not user API",

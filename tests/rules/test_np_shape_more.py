@@ -584,9 +584,18 @@ def linspace_step(x, y):
     return np.linspace(x, y, 4, retstep=True)[1]
 
 
-def test_linspace_retstep_is_refused_in_forward_mode():
-    with pytest.raises(ac.CompileError, match="retstep"):
-        ac.jvp(linspace_step, (0, 1))(0.5, 2.0, (1.0, 1.0))
+def linspace_both(x, y):
+    samples, step = np.linspace(x, y, 5, endpoint=False, retstep=True)
+    return np.sum(np.sin(samples) * step)
+
+
+def test_linspace_retstep_in_forward_mode_and_second_order():
+    # step = (y - x) / 3: its tangent along (1, 2) is 1/3, by hand; the pair's tangents due to x and to y add
+    # element by element (once refused in forward mode, and so under hvp)
+    assert ac.jvp(linspace_step, (0, 1))(0.5, 2.0, (1.0, 2.0))[1] == pytest.approx(1.0 / 3.0, rel=1e-14)
+    args = (np.array([[0.2], [0.5]]), np.array([1.0, 1.5, -0.5]))
+    ac.check_grads(linspace_both, args, wrt=(0, 1), modes="fwd")
+    ac.check_grads(linspace_both, args, wrt=(0, 1), modes="rev", order=2)
 
 
 # ---- registration --------------------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ ALLOWED_GLOBALS = {
     "einsum_plan",
     "einsum_mask",
     "one_count",
+    "repeat_bar",
+    "unique_inverse",
     "elements_bar",
     "repeated_bar",
     "tiled",

@@ -46,6 +46,14 @@ def test_elements_bar_rule():
     assert runtime.elements_bar([1.0], {"a": 2.0}) == {"a": 0.0}  # list(d) holds d's keys
 
 
+def test_repeat_bar_sums_runs_of_copies_and_its_rule_repeats():
+    g = np.array([[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [0.5, -1.0, 2.0, 0.0, 1.0, 3.0]])
+    counts = np.array([2, 0, 1, 3])
+    expected = np.array([[3.0, 0.0, 3.0, 15.0], [-0.5, 0.0, 2.0, 4.0]])  # by hand: runs 1+2, -, 3, 4+5+6
+    assert np.array_equal(runtime.repeat_bar(g, counts), expected)
+    check_rule(runtime.repeat_bar, registry.lookup(runtime.repeat_bar).rule, [g, counts], diff=[0])
+
+
 def test_add_bars_rule():
     a, b = np.array([1.0, 2.0]), np.array([3.0, -1.0])
     check_rule(runtime.add_bars, registry.lookup(runtime.add_bars).rule, [a, b])

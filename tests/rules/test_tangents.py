@@ -402,6 +402,8 @@ def _runtime_cases():
     six = [float(v) for v in rng.standard_normal(6)]
     out.append(Case("repeated_bar", runtime.repeated_bar, [six, [0.5, 0.7]], {}, (0,)))
     out.append(Case("tiled", runtime.tiled, [[0.5, -0.7], [0.0] * 6], {}, (0,)))
+    counts = np.array([2, 0, 1, 3])
+    out.append(Case("repeat_bar", runtime.repeat_bar, [rng.standard_normal((2, 6)), counts], {}, (0,)))
     out.append(Case("loop_keys", runtime.loop_keys, [rng.standard_normal(3), "f.py", 1, 1], {}, (0,)))
     out.append(Case("loop_keys_dot", runtime.loop_keys_dot, [rng.standard_normal(3), [1.0, 2.0, 3.0]], {}, (0,)))
     perm = [2, 0, 3, 1]
