@@ -266,16 +266,38 @@ def appended(stmt):
     return None
 
 
+def _names(root, store_only):
+    """The ids of the Name nodes under ``root`` (only those stored into, if ``store_only``): ``walk``'s loop
+    without its generator, as these two run over whole functions in most passes."""
+    AST, Name, Store = gast.AST, gast.Name, gast.Store
+    out = set()
+    add = out.add
+    stack = [root]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        if (node.__class__ is Name and node.ctx.__class__ is Store) if store_only else isinstance(node, Name):
+            add(node.id)
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for v in value:
+                    if isinstance(v, AST):
+                        push(v)
+            elif isinstance(value, AST):
+                push(value)
+    return out
+
+
 def all_names(tree):
     """Every identifier a tree mentions (reads, writes and parameters)."""
-    return {n.id for n in walk(tree) if isinstance(n, gast.Name)}
+    return _names(tree, False)
 
 
 def local_names(fn):
     """The names a function binds: its parameters and every assignment target."""
-    names = {a.id for a in fn.args.args}
-    Name, Store = gast.Name, gast.Store
-    names.update(node.id for node in walk(fn) if node.__class__ is Name and node.ctx.__class__ is Store)
+    names = _names(fn, True)
+    names.update(a.id for a in fn.args.args)
     return names
 
 
