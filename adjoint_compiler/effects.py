@@ -258,11 +258,15 @@ def _root_name(node):
 def _summarise(src, s, memo):
     func, tree = src.func, src.tree
     params = [a.id for a in tree.args.args] + ([tree.args.vararg.id] if tree.args.vararg else [])
-    declared = {
-        n for node in trees.breadth_first(tree) if isinstance(node, (gast.Global, gast.Nonlocal)) for n in node.names
-    }
-    global_decl = {n for node in trees.breadth_first(tree) if isinstance(node, gast.Global) for n in node.names}
-    assigned = {n.id for n in trees.breadth_first(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    declared, global_decl, assigned = set(), set(), set()
+    for node in trees.walk(tree):  # one walk for the three
+        if isinstance(node, gast.Name):
+            if isinstance(node.ctx, gast.Store):
+                assigned.add(node.id)
+        elif isinstance(node, (gast.Global, gast.Nonlocal)):
+            declared.update(node.names)
+            if isinstance(node, gast.Global):
+                global_decl.update(node.names)
     local = (assigned | set(params)) - declared
 
     def where(node):
@@ -380,18 +384,23 @@ def _dependences(tree, params):
             assignments.append(([node.target], [node.iter]))
         elif isinstance(node, gast.NamedExpr):
             assignments.append(([node.target], [node.value]))
+    # the names each assignment reads and binds, found once: the rounds below only look them up
+    flows = [
+        (
+            [n.id for t in targets for n in trees.breadth_first(t) if isinstance(n, gast.Name)],
+            [n.id for v in values for n in trees.breadth_first(v) if isinstance(n, gast.Name)],
+        )
+        for targets, values in assignments
+    ]
     changed = True
     while changed:
         changed = False
-        for targets, values in assignments:
-            depends = set().union(
-                *[deps.get(n.id, ()) for v in values for n in trees.breadth_first(v) if isinstance(n, gast.Name)]
-            )
-            for t in targets:
-                for n in trees.breadth_first(t):
-                    if isinstance(n, gast.Name) and not depends <= deps.get(n.id, set()):
-                        deps[n.id] = deps.get(n.id, set()) | depends
-                        changed = True
+        for bound, read in flows:
+            depends = set().union(*[deps.get(name, ()) for name in read])
+            for name in bound:
+                if not depends <= deps.get(name, set()):
+                    deps[name] = deps.get(name, set()) | depends
+                    changed = True
     return deps
 
 

@@ -93,7 +93,7 @@ def restore_tries(tree, env):
 
 def to_source(node):
     if isinstance(node, gast.AST):
-        node = gast.gast_to_ast(node)
+        node = trees.to_ast(node)
     ast.fix_missing_locations(node)  # (the printer looks up type comments by line)
     text = trees.unparse(node) + "\n"  # the standard library's printer: it follows the language's grammar
 

@@ -295,7 +295,7 @@ def _enters_context(node, source):
 
 def _quote(node):
     try:
-        return "'%s'" % trees.unparse(gast.gast_to_ast(node)).strip()
+        return "'%s'" % trees.unparse(trees.to_ast(node)).strip()
     except Exception:  # noqa: BLE001  (a message must never fail)
         return "this expression"
 

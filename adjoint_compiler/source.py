@@ -12,6 +12,7 @@ closure values, builtins) needed to resolve the names it reads.
 ('f', 1)
 """
 
+import ast
 import builtins
 import functools
 import inspect
@@ -319,7 +320,7 @@ def _parse(func):
     first = next((line for line in lines if line.strip()), "")
     indent = len(first) - len(first.lstrip())
     try:
-        module = gast.parse(dedented)
+        module = trees.to_gast(ast.parse(dedented))
     except SyntaxError as e:
         raise CompileError(
             "cannot parse the source of %s: %s" % (func.__qualname__, e.msg),
@@ -611,7 +612,7 @@ def derived(origin, tree, cells):
     outer = sorted(held)
     text = "def _make_(%s):\n%s    return %s\n" % (
         ", ".join(outer),
-        textwrap.indent(trees.unparse(gast.gast_to_ast(trees.clone(tree))) + "\n", "    "),
+        textwrap.indent(trees.unparse(trees.to_ast(trees.clone(tree))) + "\n", "    "),
         tree.name,
     )
     namespace = {}

@@ -21,6 +21,7 @@ import sys
 import textwrap
 
 import gast
+import gast.ast3
 
 from adjoint_compiler import naming
 from adjoint_compiler.errors import InternalError
@@ -266,16 +267,38 @@ def appended(stmt):
     return None
 
 
+def _names(root, store_only):
+    """The ids of the Name nodes under ``root`` (only those stored into, if ``store_only``): ``walk``'s loop
+    without its generator, as these two run over whole functions in most passes."""
+    AST, Name, Store = gast.AST, gast.Name, gast.Store
+    out = set()
+    add = out.add
+    stack = [root]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        if (node.__class__ is Name and node.ctx.__class__ is Store) if store_only else isinstance(node, Name):
+            add(node.id)
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for v in value:
+                    if isinstance(v, AST):
+                        push(v)
+            elif isinstance(value, AST):
+                push(value)
+    return out
+
+
 def all_names(tree):
     """Every identifier a tree mentions (reads, writes and parameters)."""
-    return {n.id for n in walk(tree) if isinstance(n, gast.Name)}
+    return _names(tree, False)
 
 
 def local_names(fn):
     """The names a function binds: its parameters and every assignment target."""
-    names = {a.id for a in fn.args.args}
-    Name, Store = gast.Name, gast.Store
-    names.update(node.id for node in walk(fn) if node.__class__ is Name and node.ctx.__class__ is Store)
+    names = _names(fn, True)
+    names.update(a.id for a in fn.args.args)
     return names
 
 
@@ -624,3 +647,74 @@ def _unparser_of_python_3_11():
 
 
 _Unparser = _unparser_of_python_3_11() if sys.version_info < (3, 11) else None
+
+
+# ---- issue #14: gast <-> ast at half the cost ----------------------------------------------------------------
+def _fast_translator(base, to):
+    """``base`` (gast's translator to the node classes of module ``to``) with its two per-node costs cut: the
+    method a node's class is visited by is looked up once per class (``ast.NodeVisitor.visit`` builds its
+    name per node), and the nodes its special cases leave to ``generic_visit`` are rebuilt with their
+    target class and fields looked up once per class. The same trees come out: every special case is
+    ``base``'s own method."""
+    missing = object()
+    AST = ast.AST
+
+    class Translator(base):
+        _methods = {}  # class -> the function visiting it
+        _targets = {}  # class -> (target class or None, fields, attributes)
+
+        def visit(self, node):
+            cls = node.__class__
+            method = self._methods.get(cls)
+            if method is None:
+                method = getattr(type(self), "visit_" + cls.__name__, None) or type(self).generic_visit
+                self._methods[cls] = method
+            return method(self, node)
+
+        def _visit(self, node):
+            if isinstance(node, AST):
+                method = self._methods.get(node.__class__)
+                return method(self, node) if method is not None else self.visit(node)
+            if isinstance(node, list):
+                visit = self._visit
+                return [visit(n) for n in node]
+            return node
+
+        def generic_visit(self, node):
+            cls = node.__class__
+            target = self._targets.get(cls)
+            if target is None:
+                target = self._targets[cls] = (getattr(to, cls.__name__, None), cls._fields, cls._attributes)
+            new_cls, fields, attributes = target
+            if new_cls is None:  # (a node that is not part of the target AST, as gast's translator does)
+                return None
+            if not fields and not attributes:  # a context or an operator (Load, Add): most nodes
+                return new_cls()
+            visit = self._visit
+            values = {}
+            for field in fields:
+                value = getattr(node, field, missing)
+                if value is not missing:
+                    values[field] = visit(value)
+            new_node = new_cls(**values)
+            for attr in attributes:
+                value = getattr(node, attr, missing)
+                if value is not missing:
+                    setattr(new_node, attr, value)
+            return new_node
+
+    return Translator
+
+
+_ToAst = _fast_translator(gast.ast3.GAstToAst3, ast)
+_ToGast = _fast_translator(gast.ast3.Ast3ToGAst, gast)
+
+
+def to_ast(node):
+    """``gast.gast_to_ast(node)``, faster (emitting a function converts every node of it)."""
+    return _ToAst().visit(node)
+
+
+def to_gast(node):
+    """``gast.ast_to_gast(node)``, faster (reading a function's source converts every node of it)."""
+    return _ToGast().visit(node)

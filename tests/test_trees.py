@@ -57,3 +57,22 @@ def test_misuse_is_an_internal_error():
         trees.quote("if c:\n    body\nelse:\n    body", c="c", body=body)  # the same nodes in two places
     with pytest.raises(InternalError):
         trees.quote("y = x", x=3)
+
+
+def test_fast_translators_match_gasts():
+    """trees.to_gast / trees.to_ast (issue #14) build the same trees, locations included, as gast's own
+    ast_to_gast / gast_to_ast, over every source file of the package (every construct it is written in)."""
+    import ast
+    import glob
+    import os
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    files = sorted(glob.glob(os.path.join(root, "adjoint_compiler", "**", "*.py"), recursive=True))
+    assert len(files) > 50
+    for path in files:
+        with open(path) as fh:
+            parsed = ast.parse(fh.read())
+        expected, got = gast.ast_to_gast(parsed), trees.to_gast(parsed)
+        assert gast.dump(got, include_attributes=True) == gast.dump(expected, include_attributes=True), path
+        back, fast = gast.gast_to_ast(expected), trees.to_ast(expected)
+        assert ast.dump(fast, include_attributes=True) == ast.dump(back, include_attributes=True), path

@@ -37,11 +37,17 @@ def fuse_accumulations(stmts, quotes):
     """
     out = list(stmts)
     known = {}  # id(statement) -> names in it (statements between are scanned many times)
+    stores = {}  # id(statement) -> stored(statement): its targets, which fusing does not change
 
     def names(stmt):
         if id(stmt) not in known:
             known[id(stmt)] = trees.all_names(stmt)
         return known[id(stmt)]
+
+    def stored_by(stmt):
+        if id(stmt) not in stores:
+            stores[id(stmt)] = stored(stmt)
+        return stores[id(stmt)]
 
     i = 0
     while i < len(out):
@@ -63,7 +69,7 @@ def fuse_accumulations(stmts, quotes):
                     reads = trees.all_names(first.value)
                     between = out[j + 1 : i]
                     if all(
-                        isinstance(b, (gast.Assign, gast.Expr)) and v not in names(b) and not (stored(b) & reads)
+                        isinstance(b, (gast.Assign, gast.Expr)) and v not in names(b) and not (stored_by(b) & reads)
                         for b in between
                     ):
                         s.value.left = first.value
