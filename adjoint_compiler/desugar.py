@@ -9,7 +9,8 @@ per step). Chained comparisons become ``and`` of single ones (each middle operan
 and starred targets (``a, (b, c) = v``, ``first, *rest = xs``) become flat ones, ``:=`` an assignment
 before the statement, ``match`` on literal patterns an ``if`` chain, ``with`` a call entering the context
 manager and one leaving it, ``make(x)(y)`` of a function that defines functions ``_make1 = make(x)``
-before ``_make1(y)`` (for ``resolve`` to inline), a set display or comprehension a call of ``set``
+before ``_make1(y)`` (for ``resolve`` to inline), ``Scaler(k).apply(x)`` of a user class ``_scaler1 =
+Scaler(k)`` before ``_scaler1.apply(x)`` (for ``objects`` to follow), a set display or comprehension a call of ``set``
 (refused later if it holds differentiated values), ``np.r_[...]``/``np.c_[...]`` a concatenation,
 ``np.fill_diagonal``/``np.put_along_axis``/``np.copyto``/``np.add.at`` statements the stores they are,
 ``raise`` a call of ``runtime.raise_`` (emitted back as ``raise``), ``del name`` nothing, ``import``
@@ -65,6 +66,16 @@ _WRITER_PARAMS = {
     "put_along_axis": ("arr", "indices", "values", "axis"),
     "copyto": ("dst", "src", "casting", "where"),
 }
+
+
+def _user_class(cls):
+    """Whether ``cls`` is a class of the user's code (not a builtin, a library's or the compiler's)."""
+    if (cls.__module__ or "").startswith(("adjoint_compiler", "builtins")):
+        return False
+    try:
+        return not inspect.getfile(cls).startswith(_LIBRARIES)
+    except (TypeError, OSError):
+        return False
 
 
 def run(fn, source, own_arguments=True):
@@ -186,6 +197,18 @@ class _Desugar:
                 label = maker.__name__
             target = _at(trees.name(self.namer.fresh("_" + label + "{}"), store=True), inner)
             node.func = _at(gast.NamedExpr(target=target, value=inner), inner)
+        for node in list(trees.scope(self.fn.body)):
+            # ``Scaler(3.0).apply(x)``: ``(_scaler1 := Scaler(3.0)).apply(x)``, a method of an object in a
+            # variable of its own, as objects.py follows it
+            method = node.func if isinstance(node, gast.Call) else None
+            if not (isinstance(method, gast.Attribute) and isinstance(method.value, gast.Call)):
+                continue
+            made = method.value
+            cls = self.resolve(made.func)
+            if not (inspect.isclass(cls) and _user_class(cls)):
+                continue
+            target = _at(trees.name(self.namer.fresh("_" + cls.__name__.lower() + "{}"), store=True), made)
+            method.value = _at(gast.NamedExpr(target=target, value=made), made)
 
     def sets(self):
         """``{a, b}`` becomes ``set((a, b))`` and ``{e for ...}`` ``set([e for ...])``: a set of values without
