@@ -1781,7 +1781,7 @@ class _Desugar:
 
 
 # list and dict methods that change their receiver and that anf lowers to updates of a local
-_LOWERED_METHODS = {"append", "extend", "insert", "reverse", "update", "setdefault"}
+_LOWERED_METHODS = {"append", "extend", "insert", "reverse", "sort", "update", "setdefault"}
 
 
 def _method_called(stmt):

@@ -461,7 +461,9 @@ def _pass(node, call, closure, src, names):
     if not closure.frees:
         return  # a function of its own like any other: specialise binds it where the callee is compiled
     callee = names.resolve(call.func)
-    if callee in (sorted, min, max) and any(k.arg == "key" and k.value is node for k in call.keywords):
+    sort = isinstance(call.func, gast.Attribute) and call.func.attr == "sort"  # xs.sort(key=...) in place
+    sort = sort and isinstance(call.func.value, gast.Name) and call.func.value.id in names.local
+    if (callee in (sorted, min, max) or sort) and any(k.arg == "key" and k.value is node for k in call.keywords):
         # an ordering key is only compared: the closure over the values it reads is made at run time
         # (runtime.ordering_key), and the derivative does not go through it
         cell = types.CellType(runtime.ordering_key)
