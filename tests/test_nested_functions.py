@@ -640,7 +640,7 @@ def keyword_star(x):
 
 def yields_inside(x):
     def g(t):
-        yield t * x  # <- yield
+        yield from [t * x]  # <- yield
 
     return sum(g(x))
 
