@@ -72,10 +72,9 @@ def _user_class(cls):
     """Whether ``cls`` is a class of the user's code (not a builtin, a library's or the compiler's)."""
     if (cls.__module__ or "").startswith(("adjoint_compiler", "builtins")):
         return False
-    try:
-        return not inspect.getfile(cls).startswith(_LIBRARIES)
-    except (TypeError, OSError):
-        return False
+    codes = [getattr(v, "__code__", None) for c in cls.__mro__[:-1] for v in vars(c).values()]
+    files = {c.co_filename for c in codes if c is not None}  # (its module may not be imported by name)
+    return bool(files) and not any(f.startswith(_LIBRARIES) for f in files)
 
 
 def run(fn, source, own_arguments=True):
