@@ -328,7 +328,7 @@ def _list_method_guard(stmt):
     return None
 
 
-_LIST_METHODS = (".pop(...)", ".insert(...)", ".reverse(...)")
+_LIST_METHODS = (".pop(...)", ".insert(...)", ".reverse(...)", ".sort(...)")
 
 
 def _rebind_check(stmt):

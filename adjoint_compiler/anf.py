@@ -491,7 +491,7 @@ class _Anf:
         if (
             receiver.id not in self.locals
             or call.keywords
-            and method != "update"
+            and method not in ("update", "sort")
             or self.kinds.get(receiver.id) == "set"
         ):
             return None  # a global's or a set's method is called as it is (refusals decide on a differentiated one)
@@ -527,6 +527,20 @@ class _Anf:
         if method == "reverse" and not args:
             self.guard(name, construct, call)
             self.assign(trees.name(name, True), _slice(receiver, step=trees.const(-1)))
+            return trees.const(None)
+        if method == "sort" and not args and all(k.arg in ("key", "reverse", "axis", "kind") for k in call.keywords):
+            # a list's or an array's, known at run time: the value it leaves (runtime.sorted_in_place), assigned
+            keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value)) for k in call.keywords]
+            helper = (
+                "sorted_in_place"
+                if self.source is None
+                else self.source.bind("sorted_in_place", runtime.sorted_in_place)
+            )
+            self.guard(name, construct, call)
+            self.assign(
+                trees.name(name, True),
+                gast.Call(func=trees.name(helper), args=[trees.clone(receiver)], keywords=keywords),
+            )
             return trees.const(None)
         if method == "pop" and len(args) <= 2:
             return self.pop(call, receiver, args, construct)

@@ -9,7 +9,8 @@ per step). Chained comparisons become ``and`` of single ones (each middle operan
 and starred targets (``a, (b, c) = v``, ``first, *rest = xs``) become flat ones, ``:=`` an assignment
 before the statement, ``match`` on literal patterns an ``if`` chain, ``with`` a call entering the context
 manager and one leaving it, ``make(x)(y)`` of a function that defines functions ``_make1 = make(x)``
-before ``_make1(y)`` (for ``resolve`` to inline), a set display or comprehension a call of ``set``
+before ``_make1(y)`` (for ``resolve`` to inline), ``Scaler(k).apply(x)`` of a user class ``_scaler1 =
+Scaler(k)`` before ``_scaler1.apply(x)`` (for ``objects`` to follow), a set display or comprehension a call of ``set``
 (refused later if it holds differentiated values), ``np.r_[...]``/``np.c_[...]`` a concatenation,
 ``np.fill_diagonal``/``np.put_along_axis``/``np.copyto``/``np.add.at`` statements the stores they are,
 ``raise`` a call of ``runtime.raise_`` (emitted back as ``raise``), ``del name`` nothing, ``import``
@@ -65,6 +66,15 @@ _WRITER_PARAMS = {
     "put_along_axis": ("arr", "indices", "values", "axis"),
     "copyto": ("dst", "src", "casting", "where"),
 }
+
+
+def _user_class(cls):
+    """Whether ``cls`` is a class of the user's code (not a builtin, a library's or the compiler's)."""
+    if (cls.__module__ or "").startswith(("adjoint_compiler", "builtins")):
+        return False
+    codes = [getattr(v, "__code__", None) for c in cls.__mro__[:-1] for v in vars(c).values()]
+    files = {c.co_filename for c in codes if c is not None}  # (its module may not be imported by name)
+    return bool(files) and not any(f.startswith(_LIBRARIES) for f in files)
 
 
 def run(fn, source, own_arguments=True):
@@ -123,6 +133,7 @@ class _Desugar:
         for default in list(args.defaults) + [d for d in args.kw_defaults if d is not None]:
             if any(isinstance(n, _COMPREHENSIONS + (gast.NamedExpr,)) for n in trees.breadth_first(default)):
                 self.refuse(default, "a comprehension or := in a parameter default", "compute it in the body")
+        self.generators()
         self.bound_iterators()
         self.sets()
         self.missing_attributes()
@@ -158,6 +169,223 @@ class _Desugar:
             else:
                 getattr(owner, field)[index] = call
 
+    # -- generator functions consumed once -------------------------------------------------------
+
+    def generators(self):
+        """``for v in gen(n): body``, ``sum(gen(n))`` (``list``, ``tuple``, ``min``, ``max``, ``sorted``,
+        ``math.fsum``, ``math.prod``) of a generator function ``gen`` defined in the function, or at module
+        level beside it: the generator's body inlined where it is consumed, its parameters and variables
+        renamed apart, each ``yield e`` the consumer's step (``v = e`` and the loop body; ``_gen1.append(e)``
+        into a list the consumer is then given). Refused, located: a yield inside ``try``/``with`` or in an
+        expression (``send``), ``yield from``, ``return`` in the generator, a generator calling generators,
+        ``break``/``continue`` in the consuming loop, a consumption inside a larger expression, any other
+        use of the generator."""
+        defs = {}
+        for node in list(trees.scope(self.fn.body)):
+            if isinstance(node, gast.FunctionDef) and _yields(node):
+                defs[node.name] = node
+        self.generator_defs = defs
+        if not defs and not any(
+            isinstance(n, gast.Call) and self.generator_function(n.func) is not None for n in trees.walk(self.fn)
+        ):
+            return
+        for name, node in defs.items():
+            self.check_generator(node, name)
+        self.fn.body = self.inline_generators(self.fn.body)
+        for n in trees.scope(self.fn.body):  # what is left: a use other than by a consumer
+            if isinstance(n, gast.Name) and n.id in defs and isinstance(n.ctx, gast.Load):
+                self.refuse(
+                    n,
+                    "a generator function '%s' used other than by one for loop or sum/list/tuple/min/max/sorted "
+                    "of its call" % n.id,
+                    "consume it with for v in %s(...) or list(%s(...)), or return a list" % (n.id, n.id),
+                )
+
+    def generator_function(self, func):
+        """The FunctionDef of the generator function ``func`` names (nested or module-level), else None."""
+        if isinstance(func, gast.Name) and func.id in getattr(self, "generator_defs", {}):
+            return self.generator_defs[func.id]
+        value = self.resolve(func)
+        if not (inspect.isgeneratorfunction(value) and self.source is not None):
+            return None
+        code = value.__code__
+        if (
+            code.co_filename.startswith(_LIBRARIES)
+            or (value.__module__ or "").startswith("adjoint_compiler")
+            or not inspect.isfunction(value)
+        ):
+            return None
+        if value.__globals__ is not self.source.func.__globals__ or code.co_freevars:
+            self.refuse(
+                func,
+                "a call of the generator function %s, defined in another module or in another function"
+                % value.__name__,
+                "define it in this function or in its module",
+            )
+        tree = source_mod.read(value).tree
+        tree.args.args = tree.args.args[: code.co_argcount]  # (read moves keyword-only ones last: refused below)
+        self.check_generator(tree, value.__name__)
+        shadowed = sorted(_free_names(tree) & self.local)
+        if shadowed:
+            self.refuse(
+                func,
+                "a call of the generator function %s, which reads the global %s that this function assigns"
+                % (value.__name__, shadowed[0]),
+                "give the variable another name",
+            )
+        return tree
+
+    def check_generator(self, node, name):
+        args = node.args
+        odd = args.vararg or args.kwarg or args.kwonlyargs or getattr(args, "posonlyargs", None)
+        if odd or node.decorator_list or not all(isinstance(d, gast.Constant) for d in args.defaults):
+            self.refuse(
+                node,
+                "a generator function '%s' with a decorator, *args, **kwargs, keyword-only or positional-only "
+                "parameters or a default that is not a constant" % name,
+                "pass every value as a positional parameter",
+            )
+        for n in (n for stmt in node.body for n in trees.scope([stmt])):
+            if isinstance(n, gast.YieldFrom):
+                self.refuse(n, "yield from in the generator function '%s'" % name, "loop over it and yield each value")
+            if isinstance(n, gast.Return):
+                self.refuse(n, "return in the generator function '%s'" % name, "end it with an if/else instead")
+            if isinstance(n, (gast.FunctionDef, gast.Lambda, gast.Global, gast.Nonlocal)):
+                self.refuse(
+                    n,
+                    "a function definition, lambda, global or nonlocal in the generator function '%s'" % name,
+                    "define it outside the generator",
+                )
+            if isinstance(n, gast.Call) and self.is_generator_call(n.func):
+                self.refuse(n, "a generator function called in the generator function '%s'" % name, "write the loops")
+            if isinstance(n, (gast.Try, gast.With)):
+                if any(isinstance(m, gast.Yield) for m in trees.walk(n)):
+                    self.refuse(n, "yield inside try or with in the generator function '%s'" % name)
+        plain = {id(s.value) for s in trees.scope(node.body) if isinstance(s, gast.Expr)}
+        for n in trees.scope(node.body):
+            if isinstance(n, gast.Yield) and id(n) not in plain:
+                self.refuse(
+                    n,
+                    "yield inside an expression (a value sent in) in the generator function '%s'" % name,
+                    "yield as a statement of its own",
+                )
+
+    def is_generator_call(self, func):
+        if isinstance(func, gast.Name) and func.id in getattr(self, "generator_defs", {}):
+            return True
+        return self.source is not None and inspect.isgeneratorfunction(self.resolve(func))
+
+    def inline_generators(self, block):
+        out = []
+        for stmt in block:
+            if isinstance(stmt, gast.FunctionDef) and stmt.name in self.generator_defs:
+                continue  # inlined where it is consumed
+            if isinstance(stmt, gast.For) and isinstance(stmt.iter, gast.Call):
+                gen = self.generator_function(stmt.iter.func)
+                if gen is not None:
+                    for inner in stmt.body:
+                        for n in trees.scope([inner]):
+                            if isinstance(n, (gast.Break, gast.Continue)) and not _inside_loop(n, inner):
+                                self.refuse(
+                                    n,
+                                    "break or continue in a for loop over the generator %s(...)" % gen.name,
+                                    "collect the values first: for v in list(%s(...))" % gen.name,
+                                )
+                    body = self.inline_generators(stmt.body)
+                    out.extend(
+                        self.generator_body(gen, stmt.iter, lambda value, s=stmt, b=body: self.step(s, value, b))
+                    )
+                    out.extend(self.inline_generators(stmt.orelse))
+                    continue
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list) and inner and not isinstance(stmt, (gast.FunctionDef, gast.ClassDef)):
+                    setattr(stmt, field, self.inline_generators(inner) or [_at(gast.Pass(), stmt)])
+            for handler in getattr(stmt, "handlers", None) or []:
+                handler.body = self.inline_generators(handler.body) or [_at(gast.Pass(), handler)]
+            out.extend(self.consumed_generators(stmt))
+            out.append(stmt)
+        return out
+
+    def step(self, loop, value, body):
+        """The consuming loop's step for one ``yield value``: ``target = value`` and its body."""
+        target = trees.clone(loop.target)
+        return [_at(gast.Assign(targets=[target], value=value, type_comment=None), value)] + trees.clone(body)
+
+    def consumed_generators(self, stmt):
+        """The statements before ``stmt`` that fill a list for each ``sum(gen(n))`` in it (the call replaced)."""
+        before = []
+        calls = [n for n in trees.scope([stmt]) if isinstance(n, gast.Call)]
+        for call in calls:
+            gen = self.generator_function(call.func)
+            if gen is None:
+                continue
+            consumer = next((c for c in calls if c.args and c.args[0] is call), None)
+            whole = getattr(stmt, "value", None)
+            if (
+                consumer is None
+                or self.resolve(consumer.func) not in (sum, list, tuple, min, max, sorted, math.fsum, math.prod)
+                or consumer is not whole
+                or not isinstance(stmt, (gast.Assign, gast.AugAssign, gast.Return, gast.Expr))
+            ):
+                self.refuse(
+                    call,
+                    "a call of the generator function %s other than as the statement's sum/list/tuple/min/max/"
+                    "sorted(...) or a for loop's iterable" % gen.name,
+                    "assign it first: vs = list(%s(...))" % gen.name,
+                )
+            items = self.namer.fresh("_" + gen.name + "{}")
+            before.append(_at(trees.assign(items, gast.List(elts=[], ctx=gast.Load())), call))
+
+            def append(value, items=items):
+                add = gast.Call(func=_attribute_of(items, "append"), args=[value], keywords=[])
+                return [_at(gast.Expr(value=add), value)]
+
+            before.extend(self.generator_body(gen, call, append))
+            consumer.args[0] = _at(trees.name(items), call)
+        return before
+
+    def generator_body(self, gen, call, step):
+        """``gen``'s body for ``call``: its parameters assigned the arguments, its variables renamed apart,
+        each ``yield e`` replaced by ``step(e)``."""
+        if any(isinstance(a, gast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+            self.refuse(call, "*args or **kwargs in a call of the generator function %s" % gen.name)
+        params = [a.id for a in gen.args.args]
+        defaults = dict(zip(params[len(params) - len(gen.args.defaults) :], gen.args.defaults))
+        given = dict(zip(params, call.args))
+        for k in call.keywords:
+            if k.arg not in params or k.arg in given:
+                self.refuse(call, "this call of the generator function %s (argument %s)" % (gen.name, k.arg))
+            given[k.arg] = k.value
+        if len(call.args) > len(params) or any(p not in given and p not in defaults for p in params):
+            self.refuse(call, "this call of the generator function %s (its arguments)" % gen.name)
+        bound = set(params) | {
+            n.id for n in trees.scope(gen.body) if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load)
+        }
+        renamed = {name: self.namer.unique(name) for name in sorted(bound)}
+        self.local |= set(renamed.values())
+        out = [_at(trees.assign(renamed[p], given[p]), given[p]) for p in params if p in given]
+        out += [_at(trees.assign(renamed[p], trees.clone(defaults[p])), call) for p in params if p not in given]
+        body = trees.clone(gen.body)
+        for n in (n for s in body for n in trees.walk(s)):
+            if isinstance(n, gast.Name) and n.id in renamed:
+                n.id = renamed[n.id]
+        return out + self.yields_replaced(body, step)
+
+    def yields_replaced(self, block, step):
+        out = []
+        for stmt in block:
+            if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Yield):
+                value = stmt.value.value
+                out.extend(step(value if value is not None else _at(trees.const(None), stmt)))
+                continue
+            for field in ("body", "orelse"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list) and inner:
+                    setattr(stmt, field, self.yields_replaced(inner, step) or [_at(gast.Pass(), stmt)])
+            out.append(stmt)
+        return out
+
     def made_functions(self):
         """``make(x)(y)``, where ``make`` is a nested function or a user function that defines functions:
         ``(_make1 := make(x))(y)``, which is lowered as any ``:=`` is, so that ``resolve`` finds the function
@@ -186,6 +414,18 @@ class _Desugar:
                 label = maker.__name__
             target = _at(trees.name(self.namer.fresh("_" + label + "{}"), store=True), inner)
             node.func = _at(gast.NamedExpr(target=target, value=inner), inner)
+        for node in list(trees.scope(self.fn.body)):
+            # ``Scaler(3.0).apply(x)``: ``(_scaler1 := Scaler(3.0)).apply(x)``, a method of an object in a
+            # variable of its own, as objects.py follows it
+            method = node.func if isinstance(node, gast.Call) else None
+            if not (isinstance(method, gast.Attribute) and isinstance(method.value, gast.Call)):
+                continue
+            made = method.value
+            cls = self.resolve(made.func)
+            if not (inspect.isclass(cls) and _user_class(cls)):
+                continue
+            target = _at(trees.name(self.namer.fresh("_" + cls.__name__.lower() + "{}"), store=True), made)
+            method.value = _at(gast.NamedExpr(target=target, value=made), made)
 
     def sets(self):
         """``{a, b}`` becomes ``set((a, b))`` and ``{e for ...}`` ``set([e for ...])``: a set of values without
@@ -1758,7 +1998,28 @@ class _Desugar:
 
 
 # list and dict methods that change their receiver and that anf lowers to updates of a local
-_LOWERED_METHODS = {"append", "extend", "insert", "reverse", "update", "setdefault"}
+_LOWERED_METHODS = {"append", "extend", "insert", "reverse", "sort", "update", "setdefault"}
+
+
+def _yields(fn):
+    """Whether the FunctionDef ``fn`` is a generator function (a yield in its own scope)."""
+    return any(isinstance(n, (gast.Yield, gast.YieldFrom)) for stmt in fn.body for n in trees.scope([stmt]))
+
+
+def _free_names(fn):
+    """Names ``fn`` reads that it does not bind (its globals)."""
+    bound = {a.id for a in fn.args.args} | {
+        n.id for n in trees.scope(fn.body) if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load)
+    }
+    return {n.id for n in trees.scope(fn.body) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)} - bound
+
+
+def _inside_loop(node, root):
+    """Whether ``node`` (a break or continue) is inside a loop within ``root``."""
+    for loop in trees.walk(root):
+        if isinstance(loop, (gast.For, gast.While)) and any(n is node for s in loop.body for n in trees.walk(s)):
+            return True
+    return False
 
 
 def _method_called(stmt):

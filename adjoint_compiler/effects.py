@@ -95,7 +95,17 @@ def is_output(fn):
 
 
 # runtime helpers (in emitted code) that return a new array
-FRESH_HELPERS = {"stored", "zeros_like", "add_bars", "elements_bar", "list_bar", "snapshot", "own", "element_value"}
+FRESH_HELPERS = {
+    "stored",
+    "sorted_in_place",
+    "zeros_like",
+    "add_bars",
+    "elements_bar",
+    "list_bar",
+    "snapshot",
+    "own",
+    "element_value",
+}
 
 _NUMPY_NAMES = ("np", "numpy", "math")
 

@@ -20,10 +20,11 @@ Output invariant: the tree defines no function and holds no lambda; each name
 a nested function had is called or passed to a call where it is read, and is
 not bound any more. Refused, at the user's line: a nested function used as a
 value in any other way (returned, stored, rebound), read before its ``def``
-or outside the block that defines it, decorated, with ``**kwargs`` or
-keyword-only parameters (a lambda written in place: with defaults other than
-constants; a ``def``'s are evaluated where it stands, into variables passed
-where a call leaves them out), passed, reading
+or outside the block that defines it, decorated, with ``**kwargs`` (a lambda
+written in place: with defaults, keyword-only ones too, other than constants; a
+``def``'s are evaluated where it stands, into variables passed where a call
+leaves them out; keyword-only parameters are kept, as a module-level function's
+are), passed, reading
 variables, to something other than a user function, or writing variables of
 the enclosing function and called inside an expression or passed to a function.
 
@@ -220,10 +221,13 @@ def _nested(fn, src):
                 )
             later = {id(n) for s in block[i + 1 :] for n in trees.walk(s)}
             found[name] = (node, node.args, body, later)
-            if not all(isinstance(d, gast.Constant) for d in node.args.defaults):
+            kw_defaults = [d for d in node.args.kw_defaults if d is not None]
+            if not all(isinstance(d, gast.Constant) for d in node.args.defaults + kw_defaults):
                 evaluated[name] = {}
                 names = [a.id for a in node.args.args][len(node.args.args) - len(node.args.defaults) :]
-                for param, default in zip(names, node.args.defaults):
+                pairs = list(zip(names, node.args.defaults))
+                pairs += [(a.id, d) for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults) if d is not None]
+                for param, default in pairs:
                     var = naming.DEFAULT_VALUE.format(name, param)
                     while var in taken:
                         var = "_" + var
@@ -231,6 +235,7 @@ def _nested(fn, src):
                     evaluated[name][param] = var
                     kept.append(gast.copy_location(trees.assign(var, default), default))
                 node.args.defaults = []
+                node.args.kw_defaults = [None] * len(node.args.kwonlyargs)
         return kept
 
     fn.body[:] = take(fn.body) or [gast.copy_location(gast.Pass(), fn)]
@@ -274,11 +279,8 @@ def _check_definition(node, label, src, defaults=False):
         )
     if args.kwarg is not None:
         raise UnsupportedError("**%s parameter of %s" % (args.kwarg.id, label), src.location(args.kwarg), _REWRITE_HINT)
-    if args.kwonlyargs:
-        raise UnsupportedError(
-            "a keyword-only parameter of %s" % label, src.location(args.kwonlyargs[0]), _REWRITE_HINT
-        )
-    for default in [] if defaults else args.defaults:  # (a def's are evaluated where it stands)
+    for default in [] if defaults else args.defaults + [d for d in args.kw_defaults if d is not None]:
+        # (a def's are evaluated where it stands)
         if not isinstance(default, gast.Constant):
             raise UnsupportedError(
                 "a default value of %s that is not a constant (Python evaluates it when the function is "
@@ -459,7 +461,9 @@ def _pass(node, call, closure, src, names):
     if not closure.frees:
         return  # a function of its own like any other: specialise binds it where the callee is compiled
     callee = names.resolve(call.func)
-    if callee in (sorted, min, max) and any(k.arg == "key" and k.value is node for k in call.keywords):
+    sort = isinstance(call.func, gast.Attribute) and call.func.attr == "sort"  # xs.sort(key=...) in place
+    sort = sort and isinstance(call.func.value, gast.Name) and call.func.value.id in names.local
+    if (callee in (sorted, min, max) or sort) and any(k.arg == "key" and k.value is node for k in call.keywords):
         # an ordering key is only compared: the closure over the values it reads is made at run time
         # (runtime.ordering_key), and the derivative does not go through it
         cell = types.CellType(runtime.ordering_key)

@@ -259,6 +259,7 @@ def read(func):
     if made is not None:  # a nested function lifted to one of its own (lift.py)
         tree, filename, lines, indent = made
         src = Source(func, trees.clone(tree), filename, lines, indent, Environment(func))
+        _keyword_only_last(src)
         return _read_variant(src, variant) if variant is not None else src
     transform = getattr(func, TRANSFORM_MARK, None)
     if transform is not None:
@@ -271,7 +272,16 @@ def read(func):
         )
     filename, tree, lines, indent = _parsed(func)
     src = Source(func, tree, filename, linecache.getlines(filename) or lines, indent, Environment(func))
-    args = tree.args
+    _keyword_only_last(src)
+    if variant is not None:
+        return _read_variant(src, variant)
+    return src
+
+
+def _keyword_only_last(src):
+    """The keyword-only parameters of ``src.tree`` made the last positional ones (``src.keyword_only``
+    names them: a call passes them by name)."""
+    args = src.tree.args
     src.keyword_only = [a.id for a in args.kwonlyargs]
     if args.kwonlyargs:
         defaults = [None] * (len(args.args) - len(args.defaults)) + list(args.defaults) + list(args.kw_defaults)
@@ -281,9 +291,6 @@ def read(func):
         args.args = args.args + args.kwonlyargs
         args.defaults = defaults[first:]
         args.kwonlyargs, args.kw_defaults = [], []
-    if variant is not None:
-        return _read_variant(src, variant)
-    return src
 
 
 _PARSED = {}  # id(code) -> (code, filename, tree, lines, indent): each function's source is read and parsed once

@@ -485,6 +485,22 @@ CONSTRUCTS = [
     ),
     (
         "Calls and functions",
+        "`xs.sort(key=..., reverse=...)` of a list, `a.sort(axis=...)` of an array, in place",
+        "supported",
+        "0.7, np.array([[0.3, -2.0], [1.5, 0.1]])",
+        """
+        import numpy as np
+
+        def f(x, a):
+            xs = [x, 2.0 * x * x, 1.0]
+            xs.sort(key=abs, reverse=True)
+            b = a * x
+            b.sort(axis=0)
+            return xs[0] + 2.0 * xs[2] + np.sum(b * np.arange(4.0).reshape(2, 2))
+        """,
+    ),
+    (
+        "Calls and functions",
         "`sorted` and `max` with `key=`",
         "supported",
         "0.7",
@@ -638,12 +654,54 @@ CONSTRUCTS = [
     ),
     (
         "Calls and functions",
-        "generator function (`yield`)",
+        "the differentiated function a generator (`yield`)",
         "refused",
         "yield",
         """
         def f(x):
             yield x * x
+        """,
+    ),
+    (
+        "Calls and functions",
+        "generator function consumed once (`for v in gen(n)`, `sum(gen(n))`, `list(gen(n))`)",
+        "supported",
+        "0.7",
+        """
+        def f(x):
+            def gen(n):
+                t = x
+                for i in range(n):
+                    yield t
+                    t = t * x
+            s = sum(gen(3))
+            for v in gen(2):
+                s = s + v * v
+            return s
+        """,
+    ),
+    (
+        "Calls and functions",
+        "`yield from`, `yield` in `try`/`with`, a generator used other than once",
+        "refused",
+        "yield from",
+        """
+        def f(x):
+            def gen():
+                yield from [x]
+            return sum(gen())
+        """,
+    ),
+    (
+        "Calls and functions",
+        "keyword-only parameters of a nested function",
+        "supported",
+        "0.7",
+        """
+        def f(x):
+            def h(a, b=2.0, *, c=3.0):
+                return a * b * c
+            return h(x) + h(x, c=x)
         """,
     ),
     (
@@ -850,6 +908,23 @@ CONSTRUCTS = [
             p.b = p.b * p.a
             p.a += Pair(x).b
             return p.a + p.b
+        """,
+    ),
+    (
+        "Containers",
+        "a method called on an object made in the same expression (`Scaler(k).apply(x)`)",
+        "supported",
+        "0.7",
+        """
+        class Scaler:
+            def __init__(self, k):
+                self.k = k
+
+            def apply(self, v):
+                return self.k * v * v
+
+        def f(x):
+            return Scaler(3.0).apply(x) + Scaler(x).apply(2.0)
         """,
     ),
     (
@@ -1241,20 +1316,6 @@ CONSTRUCTS = [
             y = np.zeros(3) + x
             np.sqrt(y, out=y, where=y > 0.5)
             return np.sum(y)
-        """,
-    ),
-    (
-        "NumPy",
-        "in-place methods (`a.sort()`)",
-        "refused",
-        "in-place method",
-        """
-        import numpy as np
-
-        def f(x):
-            a = np.array([x, 2.0, -x])
-            a.sort()
-            return np.sum(a * a)
         """,
     ),
     (

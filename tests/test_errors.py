@@ -49,8 +49,8 @@ def attribute_store(x):
     return x
 
 
-def sort_argument(x):
-    x.sort()  # <- x.sort
+def remove_from_argument(x):
+    x.remove(x[0])  # <- x.remove
     return x[0]
 
 
@@ -93,7 +93,7 @@ CASES = [
     (nested_def_returned, "a nested function 'inner' used as a value"),
     (lambda_passed_to_builtin, "a lambda that reads x of the enclosing function, passed to something"),
     (attribute_store, "assignment to an attribute"),
-    (sort_argument, "in-place method call x.sort(...) on values being differentiated"),
+    (remove_from_argument, "in-place method call x.remove(...) on values being differentiated"),
     (store_while_view_is_used, "in-place update of a while b (a view or copy of the same array) is still used"),
     (store_into_slice_of_element, "assignment into a slice of an element"),
     (store_into_global, "in-place update of BUFFER, which may be a global"),

@@ -55,6 +55,29 @@ def with_inner(x, y):
 # functions with nested functions
 
 
+def keyword_only(x, y):
+    # keyword-only parameters, with and without defaults, given or left out
+    def h(a, b=2.0, *, c=3.0, d):
+        return a * b * c + np.sin(a) * d
+
+    return h(x, d=1.0) + h(x, y, c=y, d=x) + h(y, d=y, c=x * x)
+
+
+def keyword_only_default_at_definition(x, y):
+    k = 2.0 * x
+
+    def h(a, *, c=k):  # the default is the x of the def
+        return a * c
+
+    x = x * y
+    return h(y) + h(x, c=y)
+
+
+def keyword_only_lambda(x):
+    g = lambda t, *, s=2.0: t * s  # noqa: E731
+    return g(x) + g(x, s=x)
+
+
 def closes_over(x, y):
     def g(t):
         return t * x + math.sin(t)
@@ -363,6 +386,9 @@ CASES = [
     (local_shadows, (0.7,), 0),
     (called_in_a_test, (0.7,), 0),
     (called_in_a_test, (0.3,), 0),
+    (keyword_only, (0.7, 1.3), (0, 1)),
+    (keyword_only_default_at_definition, (0.7, 1.3), (0, 1)),
+    (keyword_only_lambda, (0.7,), 0),
 ]
 NO_JVP = {star_args}  # forward mode refuses calls of functions with *args (test below)
 
@@ -411,6 +437,14 @@ def test_hand_derived_gradients():
     # default_at_definition = 2 x + 3 x + 3 x^2 (s is the x of the def, r = 3 x in the last call)
     assert ac.grad(default_at_definition)(x) == pytest.approx(5.0 + 6 * x)
     assert ac.grad(default_in_recursion)(x, 2) == pytest.approx(6 * x**5)  # (x^2)^3
+    # keyword_only = 6 x + sin x + x y^2 + x sin x + 2 y x^2 + y sin y
+    gx, gy = ac.grad(keyword_only, (0, 1))(x, y)
+    assert gx == pytest.approx(6 + math.cos(x) + y * y + math.sin(x) + x * math.cos(x) + 4 * x * y)
+    assert gy == pytest.approx(2 * x * y + 2 * x * x + math.sin(y) + y * math.cos(y))
+    # keyword_only_default_at_definition = 2 x y + x y^2
+    gx, gy = ac.grad(keyword_only_default_at_definition, (0, 1))(x, y)
+    assert (gx, gy) == (pytest.approx(2 * y + y * y), pytest.approx(2 * x + 2 * x * y))
+    assert ac.jvp(keyword_only_lambda)(x, 1.0) == pytest.approx((2 * x + x * x, 2 + 2 * x))
     # accumulates: total = sum_i (i x) x = x^2 n (n - 1) / 2, through nonlocal writes
     assert ac.grad(accumulates)(x, 4) == pytest.approx(x * 4 * 3)
 
@@ -593,11 +627,8 @@ def rebound_name(x):
     return g(x)
 
 
-def keyword_only(x):
-    def g(t, *, s):  # <- s)
-        return t * s
-
-    return g(x, s=2.0)
+def lambda_keyword_default_reads_variable(x):
+    return apply_twice(lambda t, *, s=x: t * s, 2.0)  # <- x:
 
 
 def keyword_star(x):
@@ -609,7 +640,7 @@ def keyword_star(x):
 
 def yields_inside(x):
     def g(t):
-        yield t * x  # <- yield
+        yield from [t * x]  # <- yield
 
     return sum(g(x))
 
@@ -637,7 +668,7 @@ REFUSALS = [
     (lambda_to_builtin, "a lambda that reads x of the enclosing function, passed to something that is not a user"),
     (read_before_def, "a read of the nested function 'g' before its definition"),
     (rebound_name, "nested function 'g' whose name is also bound otherwise"),
-    (keyword_only, "keyword-only parameter of the nested function 'g'"),
+    (lambda_keyword_default_reads_variable, "a default value of a lambda that is not a constant"),
     (keyword_star, "**opts parameter of the nested function 'g'"),
 ]
 

@@ -313,7 +313,21 @@ def temporaries(x):
     return Box(x * x).v * Point(x).b + Pair(x, 2.0 * x).b
 
 
+def method_of_a_made_object(x):
+    # a method called on the object made in the same expression: 3 x + (2 + 2 x) 3 x
+    return Box(x, 3.0).get() + Box(2.0).bump(x) * Box(x).total()
+
+
+def method_of_a_made_object_in_a_loop(x):
+    s = x
+    for i in range(3):
+        s = Box(s, 0.5 + i).get() + Twice(x).get()  # (Twice: Box's __init__, Scaled's get)
+    return s
+
+
 SCALAR_CASES = [
+    method_of_a_made_object,
+    method_of_a_made_object_in_a_loop,
     dataclass_built,
     dataclass_default_and_keyword,
     dataclass_field_store,
@@ -351,6 +365,12 @@ def test_forward_mode_of_an_object_made_inside(f):
     value, tangent = ac.jvp(f)(x, 1.0)
     assert value == f(x)
     np.testing.assert_allclose(tangent, ac.grad(f)(x), rtol=1e-9)
+
+
+def test_a_method_of_an_object_made_in_the_same_expression():
+    x = 0.7
+    assert ac.grad(method_of_a_made_object)(x) == pytest.approx(9.0 + 12.0 * x)
+    assert ac.jvp(method_of_a_made_object)(x, 1.0) == pytest.approx((9 * x + 6 * x * x, 9.0 + 12.0 * x))
 
 
 def test_slots_and_arrays():
@@ -507,11 +527,18 @@ class Guarded:
     def __setattr__(self, name, value):
         object.__setattr__(self, name, value)
 
+    def get(self):
+        return self.v
+
 
 def setattr_class(x):
     g = Guarded(x)
     g.v = x * 2.0
     return g.v
+
+
+def method_of_a_made_guarded(x):
+    return Guarded(x).get() * 2.0
 
 
 def new_attribute(x):
@@ -648,6 +675,7 @@ def returned_unchanged(x):
         (super_in_a_method, "super\\(\\) in Shifted.get"),
         (library_base, "an object of Record, a class with the base class dict"),
         (setattr_class, "an object of Guarded, whose class defines __setattr__"),
+        (method_of_a_made_guarded, "method call .get\\(\\).*an object of Guarded, whose class defines __setattr__"),
         (new_attribute, "assignment to the attribute 'extra', which Box's __init__ does not set"),
         (
             changing_call_in_expression,

@@ -45,6 +45,29 @@ def test_keyword_only_parameters():
         ac.grad(kwonly)(x, 3.0, 0.5)  # keyword-only arguments stay keyword-only
 
 
+def kwonly_after_defaults(a, b=2.0, *, c=3.0, d):
+    return a * b * c + np.sin(a) * d
+
+
+def calls_kwonly_after_defaults(x, y):
+    # b and c left out before d, which has no default (the compiled callee takes them all positionally)
+    return kwonly_after_defaults(x, d=1.0) + kwonly_after_defaults(x, y, d=x) + kwonly_after_defaults(y, c=x, d=y)
+
+
+def test_a_called_function_with_defaults_before_a_keyword_only_parameter_without_one():
+    x, y = 0.7, 1.3
+    # = 6 x + sin x + 3 x y + x sin x + 2 x y + y sin y
+    expected = (6 + np.cos(x) + 5 * y + np.sin(x) + x * np.cos(x), 5 * x + np.sin(y) + y * np.cos(y))
+    assert ac.grad(calls_kwonly_after_defaults, (0, 1))(x, y) == pytest.approx(expected)
+    for wrt, e in ((0, expected[0]), (1, expected[1])):
+        value, tangent = ac.jvp(calls_kwonly_after_defaults, wrt)(x, y, 1.0)
+        assert tangent == pytest.approx(e)
+        at = (
+            (lambda t: calls_kwonly_after_defaults(t, y)) if wrt == 0 else (lambda t: calls_kwonly_after_defaults(x, t))
+        )
+        assert tangent == pytest.approx(fd(at, (x, y)[wrt]))
+
+
 def varargs(a, *args):
     total = a
     for v in args:

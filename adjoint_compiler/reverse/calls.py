@@ -222,12 +222,36 @@ def call_user_function(r, stmt, name, op, g, out):
         args=[trees.clone(a) for p, a in zip(all_params, op.args) if p not in static],
         keywords=[gast.keyword(arg=k, value=trees.clone(v)) for k, v in op.kwargs.items() if k not in static],
     )
+    call.keywords += _dropped_defaults(r, stmt, op, signature, bound, static)
     (forward,) = trees.quote("result, pullback = call", result=name, pullback=pullback, call=call)
     r.forward_of[id(stmt)] = [gast.copy_location(forward, stmt)]
     params = [p for p in all_params if p not in static]
     result = trees.call(pullback, trees.clone(g))
     passed = {param: operand for param, operand in bound.arguments.items() if param not in static}
     _accumulate_parts(r, result, [passed.get(p) for p in params], out)
+
+
+def _dropped_defaults(r, stmt, op, signature, bound, static):
+    """Keywords for the defaults a call leaves out that the compiled callee no longer has: with
+    keyword-only parameters, the callee takes all of its parameters positionally, and only those after
+    the last one without a default keep theirs (source.read)."""
+    params = [p for p in signature.parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if not any(p.kind is p.KEYWORD_ONLY for p in params):
+        return []
+    first = max((i + 1 for i, p in enumerate(params) if p.default is p.empty), default=0)
+    keywords = []
+    for p in params[:first]:
+        if p.name in bound.arguments or p.name in static or p.default is p.empty:
+            continue
+        if not isinstance(p.default, (bool, int, float, complex, str, type(None))):
+            raise UnsupportedError(
+                "a call of %s leaving out %s, whose default is not a number, before a keyword-only parameter "
+                "without a default" % (_fn_label(op.fn), p.name),
+                r.location(stmt),
+                "pass %s at the call" % p.name,
+            )
+        keywords.append(gast.keyword(arg=p.name, value=trees.const(p.default)))
+    return keywords
 
 
 def call_user_rule(r, rule, name, op, g, out):

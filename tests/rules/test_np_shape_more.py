@@ -554,12 +554,19 @@ REFUSED = [
     (choose_out, "out=", ac.CompileError),
     (sort_order, "order=", ac.CompileError),
     (take_unknown_keyword, "bogus", ac.CompileError),
-    (sort_in_place, "sort", ac.UnsupportedError),
     (partition_in_place, "partition", ac.UnsupportedError),
     (piecewise_lambdas, "lambda", ac.UnsupportedError),
     (piecewise_functions, "piecewise", ac.CompileError),
     (multiply_at, "at()", ac.UnsupportedError),
 ]
+
+
+def test_sort_in_place_is_differentiated():
+    # y.sort() of a local array (anf: y = sorted_in_place(y)); tests/test_sort_in_place.py has the rest
+    x = np.array([1.2, 0.5, -0.3])
+    ac.testing.check_grads(sort_in_place, (x,))
+    # sum(sort(x) * x): d/dx_k = sort(x)_k + x_j, j the position x_k is sorted to (x_0 -> 2, x_1 -> 1, x_2 -> 0)
+    np.testing.assert_allclose(ac.grad(sort_in_place)(x), [-0.3 - 0.3, 0.5 + 0.5, 1.2 + 1.2])
 
 
 @pytest.mark.parametrize("f, word, error", REFUSED, ids=[f.__name__ for f, _, _ in REFUSED])

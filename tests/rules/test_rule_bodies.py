@@ -35,6 +35,8 @@ ALLOWED_GLOBALS = {
     "sort_order",
     "sorted_bar",
     "sorted_dot",
+    "sorted_in_place_bar",
+    "sorted_in_place_dot",
     "structure",
     "added_at",
     "at_bar",

@@ -411,6 +411,16 @@ def _runtime_cases():
     xs = [float(v) for v in rng.standard_normal(4)]
     out.append(Case("sorted_bar", runtime.sorted_bar, [[float(v) for v in rng.standard_normal(4)], xs], {}, (0,)))
     out.append(Case("sorted_dot", runtime.sorted_dot, [[float(v) for v in rng.standard_normal(4)], xs], {}, (0,)))
+    m = rng.standard_normal((3, 4))
+    for name, fn in (("sorted_in_place", runtime.sorted_in_place),):
+        out.append(Case(name, fn, [xs], {"reverse": True}, (0,)))
+        out.append(Case(name + "_array", fn, [m], {"axis": 0}, (0,)))
+    for name, fn in (
+        ("sorted_in_place_bar", runtime.sorted_in_place_bar),
+        ("sorted_in_place_dot", runtime.sorted_in_place_dot),
+    ):
+        out.append(Case(name, fn, [[float(v) for v in rng.standard_normal(4)], xs], {}, (0,)))
+        out.append(Case(name + "_array", fn, [rng.standard_normal((3, 4)), m], {"axis": 0}, (0,)))
     out.append(Case("centered", runtime.centered, [rng.standard_normal((5, 6)), (3, 2)], {}, (0,)))
     out.append(Case("centered_pad", runtime.centered_pad, [rng.standard_normal((3, 2)), (5, 6)], {}, (0,)))
     c, x = rng.standard_normal((2, 3, 2)), rng.standard_normal((2, 2))

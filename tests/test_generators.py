@@ -1,0 +1,209 @@
+"""Generator functions consumed once (desugar.py inlines the generator's body where it is consumed): ``for v in
+gen(n)``, ``sum(gen(n))``, ``list(gen(n))``, ...; gradients and tangents against central differences and hand
+values, and the located refusals of what is not inlined."""
+
+import math
+import os
+
+import numpy as np
+import pytest
+
+import adjoint_compiler as ac
+from adjoint_compiler import testing
+from adjoint_compiler.errors import UnsupportedError
+from tests.test_errors import _marked_location
+
+HERE = os.path.basename(__file__)
+
+
+def powers(x, n):  # a module-level generator
+    v = 1.0
+    for i in range(n):
+        yield v
+        v = v * x
+
+
+def sums_module_generator(x, n):
+    return sum(powers(x, n))
+
+
+def nested_generator(x, y):
+    def gen(k, scale=1.0):
+        t = x  # reads x of the enclosing function when it is consumed
+        for i in range(k):
+            if i % 2 == 0:
+                yield t * y * scale
+            else:
+                yield np.sin(t)
+            t = t + y
+        yield t
+
+    total = 0.0
+    for v in gen(4):
+        total = total + v * v
+    else:
+        total = total * 2.0
+    ys = list(gen(3, scale=x))
+    top = max(gen(2))
+    t = 5.0  # the generator's own t is another variable
+    total += math.fsum(gen(1))
+    return total + ys[0] * ys[-1] + top * t
+
+
+def late_binding(x):
+    def scaled(n):
+        for i in range(n):
+            yield x * i
+
+    first = sum(scaled(3))  # 3 x
+    x = x * x
+    second = sum(scaled(3))  # 3 x^2
+    return first + second
+
+
+def on_arrays(a, w):
+    def rows(m):
+        for i in range(m.shape[0]):
+            yield m[i] * w
+
+    out = np.zeros(a.shape[1])
+    for r in rows(a):
+        out = out + np.tanh(r)
+    return np.sum(out * out)
+
+
+def consumed_in_a_loop(x, n):
+    def pair(t):
+        yield t
+        yield t * t
+
+    s = 0.0
+    for k in range(n):
+        for v in pair(x + k):
+            s = s + v
+    return s
+
+
+CASES = [
+    (sums_module_generator, (0.7, 4), 0),
+    (nested_generator, (0.7, 1.3), (0, 1)),
+    (late_binding, (0.7,), 0),
+    (on_arrays, (np.array([[0.3, -0.2], [1.0, 0.5], [-0.4, 0.8]]), np.array([0.5, -1.5])), (0, 1)),
+    (consumed_in_a_loop, (0.7, 3), 0),
+]
+
+
+@pytest.mark.parametrize("f,args,wrt", CASES, ids=[c[0].__name__ for c in CASES])
+def test_gradients_and_tangents_match_central_differences(f, args, wrt):
+    testing.check_grads(f, args, wrt)
+    value, _ = ac.value_and_grad(f, wrt)(*args)
+    assert value == pytest.approx(f(*args), rel=1e-12)
+    for i in wrt if isinstance(wrt, tuple) else (wrt,):
+        direction = np.ones(np.shape(args[i])) if np.ndim(args[i]) else 1.0
+        value, dot = ac.jvp(f, i)(*args, direction)
+        up, down = list(args), list(args)
+        up[i], down[i] = args[i] + 1e-6 * direction, args[i] - 1e-6 * direction
+        assert dot == pytest.approx((f(*up) - f(*down)) / 2e-6, rel=1e-6)
+
+
+def test_hand_values():
+    x = 0.7
+    assert ac.grad(sums_module_generator)(x, 4) == pytest.approx(1 + 2 * x + 3 * x * x)  # d(1 + x + x^2 + x^3)
+    assert ac.grad(late_binding)(x) == pytest.approx(3 + 6 * x)
+    # consumed_in_a_loop: sum_k (x + k) + (x + k)^2
+    assert ac.jvp(consumed_in_a_loop)(x, 3, 1.0)[1] == pytest.approx(sum(1 + 2 * (x + k) for k in range(3)))
+
+
+def test_the_emitted_code_is_a_loop_filling_a_list():
+    code = ac.adjoint_source(sums_module_generator)
+    assert "_powers1 = []" in code and "_powers1.append(v)" in code and "sum(_powers1)" in code
+
+
+def yield_in_try(x):
+    def gen():
+        try:  # <- try
+            yield x
+        finally:
+            pass
+
+    return sum(gen())
+
+
+def yield_from(x):
+    def gen():
+        yield from [x]  # <- yield from
+
+    return sum(gen())
+
+
+def sent_value(x):
+    def gen():
+        y = yield x  # <- yield x
+        yield y
+
+    return sum(gen())
+
+
+def returns_early(x):
+    def gen():
+        yield x
+        return  # <- return
+
+    return sum(gen())
+
+
+def break_in_consumer(x):
+    def gen():
+        yield x
+        yield 2.0 * x
+
+    for v in gen():
+        break  # <- break
+    return x
+
+
+def inside_an_expression(x):
+    def gen():
+        yield x
+
+    return x * sum(gen())  # <- gen()
+
+
+def kept_as_a_value(x):
+    def gen():
+        yield x
+
+    g = gen  # <- gen
+    return sum(g())
+
+
+def recursive_generator(x):
+    def gen(k):
+        yield x
+        if k > 0:
+            for v in gen(k - 1):  # <- gen(k - 1)
+                yield v
+
+    return sum(gen(2))
+
+
+REFUSALS = [
+    (yield_in_try, "yield inside try or with in the generator function 'gen'"),
+    (yield_from, "yield from in the generator function 'gen'"),
+    (sent_value, "yield inside an expression (a value sent in)"),
+    (returns_early, "return in the generator function 'gen'"),
+    (break_in_consumer, "break or continue in a for loop over the generator gen(...)"),
+    (inside_an_expression, "a call of the generator function gen other than as the statement's sum/list"),
+    (kept_as_a_value, "a generator function 'gen' used other than by one for loop or sum/list"),
+    (recursive_generator, "a generator function called in the generator function 'gen'"),
+]
+
+
+@pytest.mark.parametrize("fn,construct", REFUSALS, ids=[c[0].__name__ for c in REFUSALS])
+def test_refusals_are_named_and_located(fn, construct):
+    for transform in (ac.grad(fn), lambda *a: ac.jvp(fn)(*a, 1.0)):
+        with pytest.raises(UnsupportedError) as info:
+            transform(0.7)
+        line, col = _marked_location(fn)
+        assert construct in str(info.value)
+        assert "%s:%d:%d: error:" % (HERE, line, col) in str(info.value), str(info.value)
