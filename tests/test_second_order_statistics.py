@@ -3,7 +3,6 @@ np.linalg.multi_dot, whose adjoints forward mode could not follow before (issue 
 central differences of the gradient (ac.check_grads, order=2) and, where it can run the function, autograd."""
 
 import numpy as np
-import pytest
 
 import adjoint_compiler as ac
 

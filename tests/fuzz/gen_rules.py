@@ -900,13 +900,20 @@ def finish(program):
 # definite); the other arguments literals. A program that draws one imports scipy's areas.
 try:
     import scipy as _scipy
+    import scipy.integrate  # noqa: F401
     import scipy.linalg  # noqa: F401
     import scipy.signal  # noqa: F401
     import scipy.special  # noqa: F401
     import scipy.stats  # noqa: F401
 except ImportError:
     _scipy = None
-SCIPY_IMPORTS = ("import scipy.linalg", "import scipy.signal", "import scipy.special", "import scipy.stats")
+SCIPY_IMPORTS = (
+    "import scipy.integrate",
+    "import scipy.linalg",
+    "import scipy.signal",
+    "import scipy.special",
+    "import scipy.stats",
+)
 
 
 def _scipy_domain(row, i):
@@ -929,11 +936,12 @@ def _scipy_render(row, diff):
 
 
 def _build_scipy():
-    from tests.rules import test_scipy_linalg, test_scipy_signal, test_scipy_special, test_scipy_stats
+    from tests.rules import test_scipy_integrate, test_scipy_linalg, test_scipy_signal, test_scipy_special
+    from tests.rules import test_scipy_stats
 
     rows = test_scipy_special.TABLE + test_scipy_stats.TABLE + test_scipy_linalg.TABLE + test_scipy_linalg.PAIRS
     drawn = set()
-    for row in rows + test_scipy_signal.TABLE:
+    for row in rows + test_scipy_signal.TABLE + test_scipy_integrate.TABLE:
         fn = registry.lookup(row.fn).fn  # a distribution's method: the bound method registered
         diff = tuple(i for i in row.diff if row.direction is None or i != 0)  # dirichlet's x stays on its simplex
         inputs = [(np.shape(row.args[i]), _scipy_domain(row, i)) for i in diff]

@@ -269,6 +269,7 @@ ALLOWED_GLOBALS.update(
         "scipy_stats",
         "scipy_linalg",
         "scipy_signal",
+        "scipy_integrate",
         "is_none",
         "no_derivative",
         "centered",
@@ -276,6 +277,7 @@ ALLOWED_GLOBALS.update(
     }
 )
 try:
+    import scipy.integrate as _scipy_integrate
     import scipy.linalg as _scipy_linalg
     import scipy.signal  # noqa: F401 (registers the rules of each area: rules/__init__.py)
     import scipy.special  # noqa: F401
@@ -286,6 +288,7 @@ else:
     WRITTEN_ELSEWHERE.update(
         dict.fromkeys([_scipy_linalg.solve, _scipy_linalg.inv, _scipy_linalg.det], "adjoint_compiler.rules.np_linalg")
     )
+    WRITTEN_ELSEWHERE[_scipy_integrate.trapezoid] = "adjoint_compiler.rules.np_reductions"
     _SCIPY = sorted(
         (
             r

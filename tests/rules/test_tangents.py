@@ -617,15 +617,17 @@ def test_shape13_tangent_matches_central_differences_and_reverse_mode(case):
 def _scipy_cases():
     try:
         import scipy.linalg  # noqa: F401
+        import scipy.integrate  # noqa: F401
         import scipy.signal  # noqa: F401
         import scipy.special  # noqa: F401
         import scipy.stats  # noqa: F401
     except ImportError:
         return []
-    from tests.rules import test_scipy_linalg, test_scipy_signal, test_scipy_special, test_scipy_stats
+    from tests.rules import test_scipy_integrate, test_scipy_linalg, test_scipy_signal, test_scipy_special
+    from tests.rules import test_scipy_stats
 
     rows = test_scipy_special.COMPILED + test_scipy_stats.COMPILED + test_scipy_linalg.COMPILED
-    rows += test_scipy_signal.COMPILED + test_scipy_signal.HELPER_ROWS
+    rows += test_scipy_signal.COMPILED + test_scipy_signal.HELPER_ROWS + test_scipy_integrate.COMPILED
     out = []
     for row in rows:
         # a distribution's method is a new bound method at each access: the case holds the one registered
