@@ -3,6 +3,7 @@ np.linalg.multi_dot, whose adjoints forward mode could not follow before (issue 
 central differences of the gradient (ac.check_grads, order=2) and, where it can run the function, autograd."""
 
 import numpy as np
+import pytest
 
 import adjoint_compiler as ac
 
@@ -50,3 +51,66 @@ def test_hessian_of_median_matches_the_hand_derived_one():
     expected += 6.0 * np.median(a) * np.outer(u, u)
     np.testing.assert_allclose(ac.hessian(middle)(a).reshape(12, 12), expected, rtol=1e-12, atol=1e-14)
     ac.check_grads(middle, (a,), modes="rev", order=2)
+
+
+# ---- np.linalg.multi_dot: its adjoint is runtime.multi_dot_bars, whose rules (runtime_rules.py) hessian follows ----
+def chain(a, b, c, d):
+    return np.tanh(np.linalg.multi_dot([a, b * b, c, d])) ** 2
+
+
+def test_hessian_of_multi_dot_matches_autograd_for_every_operand():
+    autograd = pytest.importorskip("autograd")
+    anp = pytest.importorskip("autograd.numpy")
+
+    def reference(a, b, c, d):
+        return anp.tanh(anp.dot(anp.dot(anp.dot(a, b * b), c), d)) ** 2
+
+    rng = np.random.default_rng(5)
+    args = (rng.standard_normal(3), rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), rng.standard_normal(2))
+    assert chain(*args) == pytest.approx(reference(*args), rel=1e-13)
+    h = ac.hessian(chain, (0, 1, 2, 3))(*args)
+    for i in range(4):  # (the mixed blocks: check_grads below, against differences of the gradient)
+        np.testing.assert_allclose(h[i][i], autograd.hessian(reference, i)(*args), rtol=1e-10, atol=1e-12)
+    ac.check_grads(chain, args, wrt=(0, 1, 2, 3), modes=("rev", "fwd"), order=2)
+
+
+def sum_of_product(a, b, c):
+    return np.sum(np.sin(np.linalg.multi_dot([a, b, c])))
+
+
+def test_hvp_of_multi_dot_of_matrices_matches_differences_of_the_gradient():
+    rng = np.random.default_rng(6)
+    args = (rng.standard_normal((2, 3)), rng.standard_normal((3, 4)), rng.standard_normal((4, 2)))
+    ac.check_grads(sum_of_product, args, wrt=(0, 1, 2), modes=("rev", "fwd"), order=2)
+    ac.check_grads(sum_of_product, args, wrt=(1,), modes=("rev",), order=2)  # the other operands constant
+
+
+def test_multi_dot_helpers_are_each_others_derivatives():
+    # multi_dot_dot against a central difference of multi_dot, multi_dot_bars_dot against one of multi_dot_bars,
+    # and the dot-product identities their adjoint rules rest on
+    from adjoint_compiler import runtime
+
+    rng = np.random.default_rng(7)
+    arrays = [rng.standard_normal(3), rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), rng.standard_normal(2)]
+    dots = [rng.standard_normal(np.shape(a)) for a in arrays]
+    dots[2] = None  # a constant operand
+    full = [np.zeros(np.shape(a)) if d is None else d for d, a in zip(dots, arrays)]
+    g = 0.7
+    eps = 1e-6
+
+    def moved(t):
+        return [a + t * d for a, d in zip(arrays, full)]
+
+    fd = (np.linalg.multi_dot(moved(eps)) - np.linalg.multi_dot(moved(-eps))) / (2 * eps)
+    assert runtime.multi_dot_dot(arrays, dots, 0.0) == pytest.approx(fd, rel=1e-7)
+    up, down = runtime.multi_dot_bars(g, moved(eps)), runtime.multi_dot_bars(g, moved(-eps))
+    for got, u, d in zip(runtime.multi_dot_bars_dot(g, arrays, dots), up, down):
+        np.testing.assert_allclose(got, (u - d) / (2 * eps), rtol=1e-6, atol=1e-9)
+    # <multi_dot_bars(g), dots> == g * multi_dot_dot(dots): the bars are the gradient of <g, multi_dot>
+    bars = runtime.multi_dot_bars(g, arrays)
+    assert sum(np.sum(b * d) for b, d in zip(bars, full)) == pytest.approx(g * runtime.multi_dot_dot(arrays, dots, 0.0))
+    # the second derivative is symmetric: <bars_dot(u), v> == <bars_dot(v), u>
+    other = [rng.standard_normal(np.shape(a)) for a in arrays]
+    left = sum(np.sum(b * v) for b, v in zip(runtime.multi_dot_bars_dot(g, arrays, dots), other))
+    right = sum(np.sum(b * u) for b, u in zip(runtime.multi_dot_bars_dot(g, arrays, other), full))
+    assert left == pytest.approx(right, rel=1e-12)

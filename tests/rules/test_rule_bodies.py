@@ -329,3 +329,5 @@ ALLOWED_GLOBALS |= {
 ALLOWED_GLOBALS |= {"matmul_bar1", "matmul_bar2"}
 # ho11c (issue #11): the joining and splitting functions' adjoints, differentiable again
 ALLOWED_GLOBALS |= {"unjoin", "rejoin", "numbered", "sizes_of"}
+# np13e (issue #13): np.linalg.multi_dot's adjoint and the rules of its helpers (runtime_rules.py)
+ALLOWED_GLOBALS |= {"multi_dot_bars", "multi_dot_bars_dot", "multi_dot_dot"}
