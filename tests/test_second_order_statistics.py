@@ -114,3 +114,17 @@ def test_multi_dot_helpers_are_each_others_derivatives():
     left = sum(np.sum(b * v) for b, v in zip(runtime.multi_dot_bars_dot(g, arrays, dots), other))
     right = sum(np.sum(b * u) for b, u in zip(runtime.multi_dot_bars_dot(g, arrays, other), full))
     assert left == pytest.approx(right, rel=1e-12)
+
+
+# ---- scipy.linalg.sqrtm: its gradient solves a Sylvester equation; solve_sylvester now has rules -----------------
+def root_sum(a):
+    import scipy.linalg
+
+    return np.sum(np.sin(scipy.linalg.sqrtm(a)))
+
+
+def test_hessian_of_sqrtm_matches_differences_of_the_gradient():
+    pytest.importorskip("scipy.linalg")
+    a = 3.0 * np.eye(3) + 0.3 * np.sin(np.arange(9.0).reshape(3, 3))
+    ac.check_grads(root_sum, (a,), modes=("rev", "fwd"), order=2)
+    assert ac.hessian(root_sum)(a).shape == (3, 3, 3, 3)
