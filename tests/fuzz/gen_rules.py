@@ -81,7 +81,7 @@ EXCLUDED = {
     runtime.element_value: "the check aliasing puts after t = a[i] kept while a changes (a swap), not user API",
     runtime.spacing_bar: "a runtime helper of np.gradient's rule (its rule serves second order), not user API",
     runtime.multi_dot_bars: "a runtime helper of np.linalg.multi_dot's rule (for second order), not user API",
-    np.roots: "random coefficients mostly have complex roots, which its rule refuses when run; its table rows are given",
+    np.roots: "random coefficients mostly have complex roots (refused when run); its table rows are given points",
     runtime.multi_dot_dot: "a runtime helper of multi_dot_bars' rule (for second order), not user API",
     runtime.multi_dot_bars_dot: "a runtime helper of multi_dot_bars' rules (for second order), not user API",
     runtime.gradient_bar: "a runtime helper of np.gradient's rule (its rule serves second order), not user API",
