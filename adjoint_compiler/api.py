@@ -561,7 +561,10 @@ def _label(obj):
 
 
 def _layouts(f, wrt, transform, make):
-    """A ``_Layouts`` when the callable ``f`` takes *args or **kwargs, else None."""
+    """A ``_Layouts`` when the callable ``f`` takes *args or **kwargs, else None (also for a function with a
+    rule, differentiated through it: SciPy wraps some, ``solve_sylvester``, in a ``*args`` batching wrapper)."""
+    if _rule_wrapper(f) is not None:
+        return None
     made = source.target(f)
     if made is None or not _flexible(made[0]) or hasattr(made[0], source.TRANSFORM_MARK):
         return None  # (a transform's own wrapper takes *args: it is refused, or nested, as it is)

@@ -1842,3 +1842,66 @@ DEPENDS.update(
     sorted_in_place_bar=("_sorted_in_place_order", "sorted_bar", "sort_order", "gather", "zeros_like"),
     sorted_in_place_dot=("_sorted_in_place_order", "sorted_dot", "sort_order", "gather"),
 )
+
+
+# ---- np13e (issue #13): np.linalg.multi_dot's adjoint as helpers with rules, so that hessian follows it ---------
+
+
+def _chain(arrays, dots=None):
+    """The operands of ``np.linalg.multi_dot(arrays)`` as matrices (a 1-d first one a row, a 1-d last one a
+    column), with the prefix products ``L_k = A_0 ... A_(k-1)`` and suffix products ``R_k = A_(k+1) ... A_n``,
+    and, given tangents ``dots`` of the operands (None or 0 for a constant one), their tangents."""
+    last = np.asarray(arrays[-1])
+    mats = [np.atleast_2d(arrays[0])] + [np.asarray(a) for a in arrays[1:-1]] + [np.reshape(last, (len(last), -1))]
+    if dots is None:
+        dmats = [np.zeros_like(m) for m in mats]
+    else:
+        dmats = [
+            np.zeros(np.shape(m)) if d is None or np.ndim(d) == 0 else np.reshape(d, np.shape(m))
+            for d, m in zip(dots, mats)
+        ]
+    left, dleft = [np.eye(mats[0].shape[0])], [np.zeros((mats[0].shape[0],) * 2)]
+    for m, dm in zip(mats[:-1], dmats[:-1]):
+        dleft.append(dleft[-1] @ m + left[-1] @ dm)
+        left.append(left[-1] @ m)
+    right, dright = [np.eye(mats[-1].shape[1])], [np.zeros((mats[-1].shape[1],) * 2)]
+    for m, dm in zip(mats[:0:-1], dmats[:0:-1]):
+        dright.append(dm @ right[-1] + m @ dright[-1])
+        right.append(m @ right[-1])
+    return mats, dmats, left, dleft, right[::-1], dright[::-1]
+
+
+def multi_dot_bars(g, arrays):
+    """The cotangents of the operands of ``np.linalg.multi_dot(arrays)`` from the result's ``g``: operand k gets
+    ``L_k^T G R_k^T`` (Giles 2008, "matrix product"; ``_chain``), in its shape. Linear in ``g``; its derivative in
+    the operands is ``multi_dot_bars_dot`` (rules/runtime_rules.py), so hessian follows multi_dot's gradient.
+
+    >>> [b.tolist() for b in multi_dot_bars(1.0, [np.array([1.0, 2.0]), np.eye(2), np.array([3.0, 4.0])])]
+    [[3.0, 4.0], [[3.0, 4.0], [6.0, 8.0]], [1.0, 2.0]]
+    """
+    mats, _, left, _, right, _ = _chain(arrays)
+    g2 = np.reshape(g, (mats[0].shape[0], mats[-1].shape[1]))
+    return [np.reshape(lk.T @ g2 @ rk.T, np.shape(a)) for lk, rk, a in zip(left, right, arrays)]
+
+
+def multi_dot_bars_dot(g, arrays, dots):
+    """The tangent of ``multi_dot_bars(g, arrays)`` along tangents ``dots`` of the operands (None or 0 for a
+    constant one): ``dL_k^T G R_k^T + L_k^T G dR_k^T``. The Hessian of ``<G, multi_dot(arrays)>`` is symmetric,
+    so this is also ``multi_dot_bars``' cotangent of the operands from its result's cotangent ``dots``."""
+    mats, _, left, dleft, right, dright = _chain(arrays, dots)
+    g2 = np.reshape(g, (mats[0].shape[0], mats[-1].shape[1]))
+    return [
+        np.reshape(dl.T @ g2 @ rk.T + lk.T @ g2 @ dr.T, np.shape(a))
+        for lk, dl, rk, dr, a in zip(left, dleft, right, dright, arrays)
+    ]
+
+
+def multi_dot_dot(arrays, dots, like):
+    """The tangent of ``np.linalg.multi_dot(arrays)`` along tangents ``dots`` of the operands (None or 0 for a
+    constant one), in ``like``'s shape: ``sum_k L_k dA_k R_k``; ``multi_dot_bars``' cotangent of ``g``."""
+    mats, dmats, left, _, right, _ = _chain(arrays, dots)
+    return np.reshape(sum(lk @ dm @ rk for lk, dm, rk in zip(left, dmats, right)), np.shape(like))
+
+
+HELPERS = HELPERS + ("_chain", "multi_dot_bars", "multi_dot_bars_dot", "multi_dot_dot")
+DEPENDS.update(multi_dot_bars=("_chain",), multi_dot_bars_dot=("_chain",), multi_dot_dot=("_chain",))

@@ -30,6 +30,7 @@ OPTIONAL = {
     "scipy.stats": "adjoint_compiler.rules.scipy_stats",
     "scipy.linalg": "adjoint_compiler.rules.scipy_linalg",
     "scipy.signal": "adjoint_compiler.rules.scipy_signal",
+    "scipy.integrate": "adjoint_compiler.rules.scipy_integrate",
 }
 
 

@@ -38,7 +38,16 @@ import math
 import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent, views
-from adjoint_compiler.runtime import copied, real_only, unbroadcast, unreduce
+from adjoint_compiler.runtime import (
+    copied,
+    is_none,
+    linalg_check,
+    no_derivative,
+    real_only,
+    supported,
+    unbroadcast,
+    unreduce,
+)
 
 
 def newer_math(name):
@@ -547,3 +556,154 @@ def polyval_tangent(dot, ans, p, x):
     # linear in p (the polynomial of p's tangent), and p'(x) times x's
     parts = polyval_slope(p, x)
     return np.polyval(dot, x), np.polyval(parts[1], x) * dot
+
+
+# ---- np13e (issue #13): the polynomial functions of np.lib.polynomial (1-d coefficient arrays, highest power
+# first). polyder, polyint, polyadd, polysub and polymul are linear in each argument; polyfit is linear in y (a
+# least-squares solve with x's Vandermonde matrix); roots by implicit differentiation of p(r) = 0.
+
+
+@fragment
+def polyder_factors(p, m):
+    # the m-th derivative multiplies p_i (power N-1-i) by (N-1-i)(N-2-i)...(N-m-i): 0 for the powers below m
+    n = np.size(p)
+    return np.prod(np.arange(n - 1.0, -1.0, -1.0)[:, None] - np.arange(m)[None, :], axis=1)
+
+
+@adjoint(np.polyder, linear="first")
+def polyder_adjoint(g, ans, p, m=1):
+    # ans = (p * factors)[:N-m] (or [0.] where m >= N, whose factors are all 0): p_bar = factors * g padded by m
+    # zeros (the constant and the lower powers the derivative drops)
+    factors = polyder_factors(p, m)
+    return factors * np.concatenate([np.ravel(g), np.zeros(m)])[: np.size(p)], None
+
+
+@fragment
+def polyint_factors(p, m):
+    # m integrations divide p_i (power N-1-i) by (N-i)(N+1-i)...(N-1-i+m); the constant k_j added at the
+    # (j+1)-th is integrated m-1-j more times, so it ends at position N+j divided by (m-1-j)!
+    n = np.size(p)
+    by_p = 1.0 / np.prod(np.arange(n - 1.0, -1.0, -1.0)[:, None] + np.arange(1.0, m + 1.0)[None, :], axis=1)
+    by_k = 1.0 / np.cumprod(np.concatenate([[1.0], np.arange(1.0, m)]))[::-1][:m]
+    return by_p, by_k
+
+
+@adjoint(np.polyint)
+def polyint_adjoint(g, ans, p, m=1, k=None):
+    # ans = concatenate([p * by_p, k * by_k]), affine in p and k (a number k serves every integration)
+    parts = polyint_factors(p, m)
+    n = np.size(p)
+    return g[:n] * parts[0], None, None if is_none(k) else unbroadcast(g[n:] * parts[1], k)
+
+
+@tangent(np.polyint)
+def polyint_tangent(dot, ans, p, m=1, k=None):
+    parts = polyint_factors(p, m)
+    n = np.size(p)
+    return (
+        np.concatenate([dot * parts[0], np.zeros(m)]),
+        None,
+        np.concatenate([np.zeros(n), dot * np.ones(m) * parts[1]]),
+    )
+
+
+@adjoint(np.polyadd)
+def polyadd_adjoint(g, ans, a1, a2):
+    # the shorter polynomial is padded with leading zeros: each gets the trailing part of g of its length
+    return np.reshape(g[np.size(g) - np.size(a1) :], np.shape(a1)), np.reshape(
+        g[np.size(g) - np.size(a2) :], np.shape(a2)
+    )
+
+
+@tangent(np.polyadd)
+def polyadd_tangent(dot, ans, a1, a2):
+    return np.polyadd(dot, np.zeros(np.size(a2))), np.polyadd(np.zeros(np.size(a1)), dot)
+
+
+@adjoint(np.polysub)
+def polysub_adjoint(g, ans, a1, a2):
+    return np.reshape(g[np.size(g) - np.size(a1) :], np.shape(a1)), -np.reshape(
+        g[np.size(g) - np.size(a2) :], np.shape(a2)
+    )
+
+
+@tangent(np.polysub)
+def polysub_tangent(dot, ans, a1, a2):
+    return np.polysub(dot, np.zeros(np.size(a2))), np.polysub(np.zeros(np.size(a1)), dot)
+
+
+@adjoint(np.polymul, linear="each")
+def polymul_adjoint(g, ans, a1, a2):
+    # np.convolve(a1, a2): c_k = sum_i a1_i a2_(k-i), so a1_bar_i = sum_k g_k a2_(k-i), a correlation
+    return (
+        np.reshape(np.correlate(np.ravel(g), np.ravel(a2), "valid"), np.shape(a1)),
+        np.reshape(np.correlate(np.ravel(g), np.ravel(a1), "valid"), np.shape(a2)),
+    )
+
+
+@fragment
+def polyfit_solve(x, y, deg, rcond, full, w, cov):
+    # the least-squares fit is linear in y, c = P y: P is NumPy's own fit of the identity's columns (its
+    # scaling, rcond and weights w), so the rule follows NumPy's solve exactly (m^2 memory for m points)
+    checked = supported(deg, not (full or cov), "np.polyfit with full=True or cov=True")
+    return np.polyfit(x, np.eye(np.shape(x)[0]), checked, rcond, False, w)
+
+
+@adjoint(np.polyfit)
+def polyfit_adjoint(g, ans, x, y, deg, rcond=None, full=False, w=None, cov=False):
+    # y_bar = P^T g (y of one or several columns); the points x and weights w are not differentiated
+    solve = polyfit_solve(x, y, deg, rcond, full, w, cov)
+    return (
+        no_derivative("np.polyfit", "x", "the sample points are not differentiated"),
+        np.reshape(np.matmul(np.swapaxes(solve, 0, 1), g), np.shape(y)),
+        None,
+        None,
+        None,
+        no_derivative("np.polyfit", "w", "the weights are not differentiated"),
+        None,
+    )
+
+
+@tangent(np.polyfit)
+def polyfit_tangent(dot, ans, x, y, deg, rcond=None, full=False, w=None, cov=False):
+    solve = polyfit_solve(x, y, deg, rcond, full, w, cov)
+    return (
+        no_derivative("np.polyfit", "x", "the sample points are not differentiated"),
+        np.matmul(solve, dot),
+        None,
+        None,
+        None,
+        no_derivative("np.polyfit", "w", "the weights are not differentiated"),
+        None,
+    )
+
+
+@fragment
+def roots_slope(p, ans):
+    # p(r) = 0 gives dr = -(sum_k dp_k r^(n-k)) / p'(r) (implicit differentiation), for real, simple roots of a
+    # polynomial whose leading coefficient is not 0 (NumPy drops it, changing the degree); else refused when run
+    n = np.size(p) - 1
+    slope = np.polyval(np.polyder(p), ans)
+    ok = (
+        np.isrealobj(ans)
+        and np.ndim(p) == 1
+        and np.size(p) > 0
+        and p[0] != 0
+        and np.size(ans) == n
+        and np.all(slope != 0)
+        and np.size(np.unique(ans)) == np.size(ans)
+    )
+    checked = linalg_check(ok, "np.roots of complex, repeated or missing roots (or a leading zero coefficient)")
+    return slope * checked, np.power(np.asarray(ans)[:, None], np.arange(n, -1.0, -1.0))
+
+
+@adjoint(np.roots)
+def roots_adjoint(g, ans, p):
+    parts = roots_slope(p, ans)
+    return -np.matmul(g / parts[0], parts[1])
+
+
+@tangent(np.roots)
+def roots_tangent(dot, ans, p):
+    parts = roots_slope(p, ans)
+    return -np.matmul(parts[1], dot) / parts[0]

@@ -46,7 +46,7 @@ import numpy as np
 from adjoint_compiler.rules.registry import adjoint, form, fragment, ranked_adjoint, tangent
 from adjoint_compiler.rules.np_reductions import norm_slope
 from adjoint_compiler.runtime import TangentParts, einsum_fit, einsum_mask, einsum_plan, linalg_check
-from adjoint_compiler.runtime import matmul_bar1, matmul_bar2, unbroadcast
+from adjoint_compiler.runtime import matmul_bar1, matmul_bar2, multi_dot_bars, unbroadcast
 from adjoint_compiler.runtime import einsum_cotangents, einsum_order, einsum_sublist, einsum_sublist_spec
 from adjoint_compiler.runtime import unreduce  # noqa: F401 (read by norm_slope, inlined into cond's rules here)
 
@@ -801,21 +801,10 @@ def matrix_power_tangent(dot, ans, a, n):
 @adjoint(np.linalg.multi_dot)
 def multi_dot_adjoint(g, ans, arrays):
     # A_0 A_1 ... A_k, a 1-d first operand a row and a 1-d last one a column: operand i gets
-    # (A_0 ... A_(i-1))^T G (A_(i+1) ... A_k)^T (Giles 2008, "matrix product"). The prefix products are
-    # an accumulate of matmul over the operands (an object array), the suffix ones the same over the
-    # reversed transposes; each cotangent is reshaped back to its operand's shape. (out= is not modelled:
-    # the compiler refuses it at the call.)
-    items = np.fromiter(arrays, "O")
-    first = np.atleast_2d(items[0])
-    last = np.reshape(items[-1], (np.shape(items[-1])[0], -1))
-    mats = np.concatenate([np.fromiter([first], "O"), items[1:-1], np.fromiter([last], "O")])
-    mul = np.frompyfunc(np.matmul, 2, 1)
-    tr = np.frompyfunc(np.transpose, 1, 1)
-    left = mul.accumulate(np.concatenate([np.fromiter([np.eye(np.shape(first)[0])], "O"), mats[:-1]]))
-    right_t = mul.accumulate(np.concatenate([np.fromiter([np.eye(np.shape(last)[1])], "O"), tr(mats[:0:-1])]))
-    g2 = np.fromiter([np.reshape(g, (np.shape(first)[0], np.shape(last)[1]))], "O")
-    cots = mul(mul(tr(left), g2), right_t[::-1])
-    return np.frompyfunc(np.reshape, 2, 1)(cots, np.frompyfunc(np.shape, 1, 1)(items)).tolist()
+    # (A_0 ... A_(i-1))^T G (A_(i+1) ... A_k)^T (Giles 2008, "matrix product"), each reshaped back to its
+    # operand's shape: runtime.multi_dot_bars, whose own rules let hessian differentiate it again. (out= is not
+    # modelled: the compiler refuses it at the call.)
+    return multi_dot_bars(g, arrays)
 
 
 @tangent(np.linalg.multi_dot)

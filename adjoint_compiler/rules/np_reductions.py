@@ -498,10 +498,12 @@ def quantile_slope(a, q, axis, method):
     frac = np.reshape(position - np.floor(position), np.shape(q) + (1,) * np.ndim(flat)) * quantile_method(method)
     at_lo = flat == lo
     at_hi = flat == hi
-    slope = (1.0 - frac) * at_lo / np.maximum(np.sum(at_lo, axis=ax, keepdims=True), 1) + frac * at_hi / np.maximum(
-        np.sum(at_hi, axis=ax, keepdims=True), 1
-    )
-    return slope, (n - 1) * (hi - lo), ax
+    # (lo and hi are read only through these masks: the order statistics again as means of the elements
+    # equal to them, so that second order differentiates sums, not NumPy's 'lower'/'higher' selections)
+    by_lo = at_lo / np.maximum(np.sum(at_lo, axis=ax, keepdims=True), 1)
+    by_hi = at_hi / np.maximum(np.sum(at_hi, axis=ax, keepdims=True), 1)
+    slope = (1.0 - frac) * by_lo + frac * by_hi
+    return slope, (n - 1) * np.sum((by_hi - by_lo) * flat, axis=ax, keepdims=True), ax
 
 
 @fragment

@@ -427,3 +427,36 @@ def structured_times_adjoint(g, ans, ans_in, factor):
 @adjoint(runtime.structured_inner, linear="each")
 def structured_inner_adjoint(g, ans, a, b):
     return structured_times(b, g), structured_times(a, g)
+
+
+# np13e (issue #13): np.linalg.multi_dot's adjoint (np_linalg.py). multi_dot_bars(g, arrays) is the gradient of
+# F(A) = <G, A_0 ... A_n>: linear in g, whose part is multi_dot_dot (the tangent of the product); in the operands
+# its derivative is F's Hessian applied to their tangents, multi_dot_bars_dot, which, the Hessian being symmetric,
+# is also its adjoint there. Those two have no rules: a third derivative through multi_dot is refused.
+from adjoint_compiler.runtime import multi_dot_bars, multi_dot_bars_dot, multi_dot_dot, no_derivative  # noqa: E402
+
+
+@adjoint(runtime.multi_dot_bars)
+def multi_dot_bars_adjoint(g, ans, g_in, arrays):
+    return multi_dot_dot(arrays, g, g_in), multi_dot_bars_dot(g_in, arrays, g)
+
+
+@tangent(runtime.multi_dot_bars)
+def multi_dot_bars_tangent(dot, ans, g_in, arrays):
+    return multi_dot_bars(dot, arrays), multi_dot_bars_dot(g_in, arrays, dot)
+
+
+@adjoint(runtime.multi_dot_dot)
+def multi_dot_dot_adjoint(g, ans, arrays, dots, like):
+    # linear in dots (operand k's part L_k dA_k R_k); in the operands, the product's symmetric second derivative
+    return multi_dot_bars_dot(g, arrays, dots), multi_dot_bars(g, arrays), None
+
+
+@adjoint(runtime.multi_dot_bars_dot)
+def multi_dot_bars_dot_adjoint(g, ans, g_in, arrays, dots):
+    # a third derivative of multi_dot: not modelled, refused where it is asked for
+    return (
+        no_derivative("np.linalg.multi_dot", "its operands", "third derivatives are not supported"),
+        no_derivative("np.linalg.multi_dot", "its operands", "third derivatives are not supported"),
+        no_derivative("np.linalg.multi_dot", "its operands", "third derivatives are not supported"),
+    )

@@ -269,3 +269,23 @@ def sqrtm_adjoint(g, ans, A):
 @tangent(scipy_linalg.sqrtm)
 def sqrtm_tangent(dot, ans, A):
     return scipy_linalg.solve_sylvester(ans, ans, dot)
+
+
+# np13e (issue #13): solve_sylvester has rules of its own, so that sqrtm's gradient (a Sylvester solve) can be
+# differentiated again (hessian refused it before, with an error located inside SciPy's source).
+@adjoint(scipy_linalg.solve_sylvester)
+def solve_sylvester_adjoint(g, ans, a, b, q):
+    # X solves A X + X B = Q; with Y solving the adjoint equation A^T Y + Y B^T = X_bar (Giles 2008's method
+    # for a linear solve): Q_bar = Y, A_bar = -Y X^T, B_bar = -X^T Y
+    y = scipy_linalg.solve_sylvester(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2), g)
+    return -np.matmul(y, np.swapaxes(ans, -1, -2)), -np.matmul(np.swapaxes(ans, -1, -2), y), y
+
+
+@tangent(scipy_linalg.solve_sylvester)
+def solve_sylvester_tangent(dot, ans, a, b, q):
+    # A dX + dX B = dQ - dA X - X dB
+    return (
+        scipy_linalg.solve_sylvester(a, b, -np.matmul(dot, ans)),
+        scipy_linalg.solve_sylvester(a, b, -np.matmul(ans, dot)),
+        scipy_linalg.solve_sylvester(a, b, dot),
+    )

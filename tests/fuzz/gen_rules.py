@@ -83,6 +83,10 @@ EXCLUDED = {
     runtime.einsum_unfit: "a runtime helper of einsum_fit's rule (for third order), not user API",
     runtime.element_value: "the check aliasing puts after t = a[i] kept while a changes (a swap), not user API",
     runtime.spacing_bar: "a runtime helper of np.gradient's rule (its rule serves second order), not user API",
+    runtime.multi_dot_bars: "a runtime helper of np.linalg.multi_dot's rule (for second order), not user API",
+    np.roots: "random coefficients mostly have complex roots (refused when run); its table rows are given points",
+    runtime.multi_dot_dot: "a runtime helper of multi_dot_bars' rule (for second order), not user API",
+    runtime.multi_dot_bars_dot: "a runtime helper of multi_dot_bars' rules (for second order), not user API",
     runtime.gradient_bar: "a runtime helper of np.gradient's rule (its rule serves second order), not user API",
     runtime.gradient_of: "a runtime helper of np.gradient's tangent rule (its rule serves second order), not user API",
     runtime.structured_times: "a helper of np.gradient's tangent rule (its rule serves second order), not user API",
@@ -903,13 +907,20 @@ def finish(program):
 # definite); the other arguments literals. A program that draws one imports scipy's areas.
 try:
     import scipy as _scipy
+    import scipy.integrate  # noqa: F401
     import scipy.linalg  # noqa: F401
     import scipy.signal  # noqa: F401
     import scipy.special  # noqa: F401
     import scipy.stats  # noqa: F401
 except ImportError:
     _scipy = None
-SCIPY_IMPORTS = ("import scipy.linalg", "import scipy.signal", "import scipy.special", "import scipy.stats")
+SCIPY_IMPORTS = (
+    "import scipy.integrate",
+    "import scipy.linalg",
+    "import scipy.signal",
+    "import scipy.special",
+    "import scipy.stats",
+)
 
 
 def _scipy_domain(row, i):
@@ -932,11 +943,12 @@ def _scipy_render(row, diff):
 
 
 def _build_scipy():
-    from tests.rules import test_scipy_linalg, test_scipy_signal, test_scipy_special, test_scipy_stats
+    from tests.rules import test_scipy_integrate, test_scipy_linalg, test_scipy_signal, test_scipy_special
+    from tests.rules import test_scipy_stats
 
     rows = test_scipy_special.TABLE + test_scipy_stats.TABLE + test_scipy_linalg.TABLE + test_scipy_linalg.PAIRS
     drawn = set()
-    for row in rows + test_scipy_signal.TABLE:
+    for row in rows + test_scipy_signal.TABLE + test_scipy_integrate.TABLE:
         fn = registry.lookup(row.fn).fn  # a distribution's method: the bound method registered
         diff = tuple(i for i in row.diff if row.direction is None or i != 0)  # dirichlet's x stays on its simplex
         inputs = [(np.shape(row.args[i]), _scipy_domain(row, i)) for i in diff]

@@ -167,6 +167,25 @@ TABLE = [
     Row(np.polyval, [Op(U, (4,)), Op(U, (3,))], {}, "polyval"),
     Row(np.polyval, [Op(U, (3,)), Op(U, ())], {}, "polyval-scalar"),
     Row(np.polyval, [Op(U, (1,)), Op(U, (2, 2))], {}, "polyval-constant"),
+    # np13e: polyder (m below, at and above the degree), polyint (constants k: none, one, one each), polyadd,
+    # polysub, polymul (either operand the longer), polyfit in y (one or several columns, weights), roots
+    Row(np.polyder, [Op(U, (4,))], {}, "polyder"),
+    Row(np.polyder, [Op(U, (5,)), 2], {}, "polyder-2"),
+    Row(np.polyder, [Op(U, (3,))], {"m": 3}, "polyder-past-the-degree"),
+    Row(np.polyint, [Op(U, (4,))], {}, "polyint"),
+    Row(np.polyint, [Op(U, (3,)), 2, Op(U, ())], {}, "polyint-one-k"),
+    Row(np.polyint, [Op(U, (3,)), 3, Op(U, (3,))], {}, "polyint-k-each"),
+    Row(np.polyadd, [Op(U, (4,)), Op(U, (2,))], {}, "polyadd"),
+    Row(np.polyadd, [Op(U, (2,)), Op(U, (3,))], {}, "polyadd-second-longer"),
+    Row(np.polysub, [Op(U, (3,)), Op(U, (5,))], {}, "polysub"),
+    Row(np.polysub, [Op(U, (3,)), Op(U, (3,))], {}, "polysub-same"),
+    Row(np.polymul, [Op(U, (4,)), Op(U, (2,))], {}, "polymul"),
+    Row(np.polymul, [Op(U, (1,)), Op(U, (3,))], {}, "polymul-constant"),
+    Row(np.polyfit, [COORDS, Op(U, (5,)), 2], {}, "polyfit"),
+    Row(np.polyfit, [COORDS, Op(U, (5, 2)), 3], {}, "polyfit-columns"),
+    Row(np.polyfit, [COORDS, Op(U, (5,)), 1], {"w": np.arange(1.0, 6.0)}, "polyfit-weights"),
+    Row(np.roots, [given(np.array([2.0, -3.0, -5.0, 6.0]))], {}, "roots"),
+    Row(np.roots, [given(np.array([1.0, -1.0, 0.0]))], {}, "roots-at-zero"),
 ]
 
 
@@ -196,6 +215,14 @@ def test_rule_matches_finite_differences(row, seed):
     values, diff = make(row, np.random.default_rng(seed))
     if row.fn is np.gradient:
         check_gradient_row(row, values, diff, seed)
+        return
+    if row.fn is np.polyfit:  # (its rule refuses x and w, runtime.no_derivative: checked through a compiled call)
+        x, deg, w = values[0], values[2], row.kwargs.get("w")
+
+        def fit(y):
+            return np.sum(np.sin(np.polyfit(x, y, deg, w=w)))
+
+        ac.check_grads(fit, (values[1],), modes=("rev", "fwd"), order=2)
         return
     if isinstance(row.fn(*values, **row.kwargs), (tuple, list)):  # average(returned=True), np.gradient: g is a tuple
         ans = row.fn(*values, **row.kwargs)
@@ -612,3 +639,39 @@ def test_gradient_over_several_axes_differentiates_again():
     for got, p, m in zip(hv, plus, minus):
         fd = (p - m) / 2e-5
         assert np.max(np.abs(got - fd)) <= 1e-6 * max(1.0, np.max(np.abs(fd)))
+
+
+# ---- np13e: the polynomial functions' refusals, each where the user wrote the call ----------------------------------
+def fit_in_x(x, y):
+    return np.sum(np.polyfit(x, y, 2))
+
+
+def fit_with_everything(y):
+    return np.sum(np.polyfit(COORDS, y, 2, full=True)[0])
+
+
+def sum_of_roots_cubed(p):
+    return np.sum(np.roots(p) ** 3)
+
+
+def test_polyfit_refuses_differentiated_points_and_full_at_the_call():
+    y = np.sin(COORDS)
+    with pytest.raises(ac.UnsupportedError, match=r"test_np_reductions_more.py:\d+:\d+: .*polyfit with respect to .*x"):
+        ac.grad(fit_in_x, (0, 1))(COORDS, y)
+    with pytest.raises(ac.CompileError, match=r"test_np_reductions_more.py:\d+:\d+: .*full=True"):
+        ac.grad(fit_with_everything)(y)
+    # y alone: the transposed least-squares solve (a line through 5 points: the normal equations by hand)
+    v = np.vander(COORDS, 3)
+    g = ac.grad(fit_in_x, 1)(COORDS, y)
+    np.testing.assert_allclose(g, v @ np.linalg.solve(v.T @ v, np.ones(3)), rtol=1e-10)
+
+
+def test_roots_gradient_by_hand_and_refusals_of_complex_or_repeated_roots():
+    # (x - 1)(x - 2)(x + 3) = x^3 - 7x + 6: dr/dp_k = -r^(3-k) / p'(r), p'(r) = 3 r^2 - 7
+    p = np.array([1.0, 0.0, -7.0, 6.0])
+    r = np.roots(p)
+    expected = -np.sum((3 * r**2)[:, None] * r[:, None] ** np.arange(3, -1, -1) / (3 * r**2 - 7)[:, None], axis=0)
+    np.testing.assert_allclose(ac.grad(sum_of_roots_cubed)(p), expected, rtol=1e-10)
+    for bad in (np.array([1.0, 0.0, 1.0]), np.array([1.0, -2.0, 1.0]), np.array([0.0, 1.0, -3.0, 2.0])):
+        with pytest.raises(NotImplementedError, match="np.roots of complex, repeated or missing roots"):
+            ac.grad(sum_of_roots_cubed)(bad)

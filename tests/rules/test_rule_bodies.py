@@ -271,6 +271,7 @@ ALLOWED_GLOBALS.update(
         "scipy_stats",
         "scipy_linalg",
         "scipy_signal",
+        "scipy_integrate",
         "is_none",
         "no_derivative",
         "centered",
@@ -278,6 +279,7 @@ ALLOWED_GLOBALS.update(
     }
 )
 try:
+    import scipy.integrate as _scipy_integrate
     import scipy.linalg as _scipy_linalg
     import scipy.signal  # noqa: F401 (registers the rules of each area: rules/__init__.py)
     import scipy.special  # noqa: F401
@@ -288,6 +290,7 @@ else:
     WRITTEN_ELSEWHERE.update(
         dict.fromkeys([_scipy_linalg.solve, _scipy_linalg.inv, _scipy_linalg.det], "adjoint_compiler.rules.np_linalg")
     )
+    WRITTEN_ELSEWHERE[_scipy_integrate.trapezoid] = "adjoint_compiler.rules.np_reductions"
     _SCIPY = sorted(
         (
             r
@@ -328,3 +331,5 @@ ALLOWED_GLOBALS |= {
 ALLOWED_GLOBALS |= {"matmul_bar1", "matmul_bar2"}
 # ho11c (issue #11): the joining and splitting functions' adjoints, differentiable again
 ALLOWED_GLOBALS |= {"unjoin", "rejoin", "numbered", "sizes_of"}
+# np13e (issue #13): np.linalg.multi_dot's adjoint and the rules of its helpers (runtime_rules.py)
+ALLOWED_GLOBALS |= {"multi_dot_bars", "multi_dot_bars_dot", "multi_dot_dot"}

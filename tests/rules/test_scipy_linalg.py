@@ -78,6 +78,23 @@ TABLE = [
     Row("solve-matrix", scipy_linalg.solve, L + "solve", [well(3), R.standard_normal((3, 2))], {}, (0, 1)),
     Row("inv", scipy_linalg.inv, L + "inv", [well(3)], {}, (0,)),
     Row("det", scipy_linalg.det, L + "det", [well(3)], {}, (0,)),
+    # (np13e: solve_sylvester's rules serve second order through sqrtm, whose gradient is a Sylvester solve)
+    Row(
+        "solve_sylvester",
+        scipy_linalg.solve_sylvester,
+        L + "solve_sylvester",
+        [well(3), well(3), R.standard_normal((3, 3))],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "solve_sylvester-rectangular",
+        scipy_linalg.solve_sylvester,
+        L + "solve_sylvester",
+        [well(2), well(3), R.standard_normal((2, 3))],
+        {},
+        (0, 1, 2),
+    ),
 ]
 # SciPy 1.15 takes stacks of matrices in scipy.linalg's functions (the rules take them whatever SciPy runs)
 SCIPY_STACKS = np.lib.NumpyVersion(scipy.__version__) >= "1.15.0"

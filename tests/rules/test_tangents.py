@@ -627,15 +627,17 @@ def test_shape13_tangent_matches_central_differences_and_reverse_mode(case):
 def _scipy_cases():
     try:
         import scipy.linalg  # noqa: F401
+        import scipy.integrate  # noqa: F401
         import scipy.signal  # noqa: F401
         import scipy.special  # noqa: F401
         import scipy.stats  # noqa: F401
     except ImportError:
         return []
-    from tests.rules import test_scipy_linalg, test_scipy_signal, test_scipy_special, test_scipy_stats
+    from tests.rules import test_scipy_integrate, test_scipy_linalg, test_scipy_signal, test_scipy_special
+    from tests.rules import test_scipy_stats
 
     rows = test_scipy_special.COMPILED + test_scipy_stats.COMPILED + test_scipy_linalg.COMPILED
-    rows += test_scipy_signal.COMPILED + test_scipy_signal.HELPER_ROWS
+    rows += test_scipy_signal.COMPILED + test_scipy_signal.HELPER_ROWS + test_scipy_integrate.COMPILED
     out = []
     for row in rows:
         # a distribution's method is a new bound method at each access: the case holds the one registered
@@ -809,4 +811,33 @@ CASES = CASES + HO11C_CASES
 
 @pytest.mark.parametrize("case", HO11C_CASES, ids=[c.name for c in HO11C_CASES])
 def test_join_helper_tangent_matches_central_differences_and_reverse_mode(case):
+    check(case)
+
+
+# ---- np13e (issue #13): np.linalg.multi_dot's adjoint helper, whose tangent serves hessian; its derivative
+# helpers have adjoint rules only (a third derivative through multi_dot is refused) --------------------------------
+EXCLUDED.update(
+    {
+        runtime.multi_dot_dot: "multi_dot's tangent as its adjoint's adjoint; a third derivative is not modelled",
+        runtime.multi_dot_bars_dot: "multi_dot's second derivative; a third derivative is not modelled",
+    }
+)
+
+
+def _multi_dot_cases():
+    # square operands: the check compares the list result (one cotangent per operand) as one array
+    rng = np.random.default_rng(13)
+    ops = [rng.standard_normal((3, 3)) for _ in range(3)]
+    return [
+        Case("multi_dot_bars", runtime.multi_dot_bars, [rng.standard_normal((3, 3)), ops], {}, (0,)),
+        Case("multi_dot_bars-two", runtime.multi_dot_bars, [rng.standard_normal((3, 3)), ops[:2]], {}, (0,)),
+    ]
+
+
+NP13E_CASES = _multi_dot_cases()
+CASES = CASES + NP13E_CASES
+
+
+@pytest.mark.parametrize("case", NP13E_CASES, ids=[c.name for c in NP13E_CASES])
+def test_multi_dot_helper_tangent_matches_central_differences_and_reverse_mode(case):
     check(case)
