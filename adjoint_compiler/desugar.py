@@ -148,26 +148,24 @@ class _Desugar:
         call's arguments go with it, as Python looks the attribute up first."""
         if self.source is None:
             return
-        local = self.local
-        found = []
-        for owner in trees.walk(self.fn):
-            for field in owner._fields:
-                value = getattr(owner, field, None)
-                for index, child in enumerate(value if isinstance(value, list) else [value]):
-                    node = child.func if isinstance(child, gast.Call) else child
-                    if not (isinstance(node, gast.Attribute) and isinstance(node.ctx, gast.Load)):
-                        continue
-                    base = source_mod.global_value(node.value, self.source, local)
-                    if isinstance(base, types.ModuleType) and not hasattr(base, node.attr):
-                        found.append((owner, field, index if isinstance(value, list) else None, child, node))
+        found = [
+            (owner, field, index, child, node)
+            for owner in trees.walk(self.fn)
+            for owner, field, index, child in _children(owner)
+            for node in [child.func if isinstance(child, gast.Call) else child]
+            if isinstance(node, gast.Attribute) and isinstance(node.ctx, gast.Load)
+            for base in [source_mod.global_value(node.value, self.source, self.local)]
+            if isinstance(base, types.ModuleType) and not hasattr(base, node.attr)
+        ]
         for owner, field, index, child, node in found:
             helper = trees.name(self.bind("missing_attribute", runtime.missing_attribute))
             where = trees.place(self.source.location(node))
-            call = _at(gast.Call(func=helper, args=[node.value, trees.const(node.attr)] + where, keywords=[]), child)
-            if index is None:
-                setattr(owner, field, call)
-            else:
-                getattr(owner, field)[index] = call
+            _set(
+                owner,
+                field,
+                index,
+                _at(gast.Call(func=helper, args=[node.value, trees.const(node.attr)] + where, keywords=[]), child),
+            )
 
     # -- generator functions consumed once -------------------------------------------------------
 
@@ -850,9 +848,7 @@ class _Desugar:
         if kind is gast.Expr and self.fills(stmt.value):
             # a.fill(v): a[...] = v (an array's method; a list has none, and the store raises for one too)
             call = stmt.value
-            every = _at(gast.Constant(value=Ellipsis, kind=None), call)
-            store = _at(gast.Subscript(value=trees.name(call.func.value.id), slice=every, ctx=gast.Store()), call)
-            stmt, kind = _at(gast.Assign(targets=[store], value=call.args[0], type_comment=None), stmt), gast.Assign
+            stmt, kind = _store_into(call.func.value.id, None, call.args[0], call, stmt), gast.Assign
         if kind in (gast.Expr, gast.Assign) and self.writes_out(stmt.value):
             for part in self.out_as_store(stmt):
                 self.statement(part, out)
@@ -990,11 +986,10 @@ class _Desugar:
         else:  # np.copyto
             if "casting" in args:
                 self.refuse(args["casting"], "np.copyto with casting=", "store with a[...] = v")
-            index = _at(gast.Constant(value=Ellipsis, kind=None), call)
+            index = None
             if "where" in args:
                 value = self.np_call("where", [args["where"], value, trees.name(target.id)], call)
-        store = _at(gast.Subscript(value=trees.name(target.id), slice=index, ctx=gast.Store()), call)
-        return _at(gast.Assign(targets=[store], value=value, type_comment=None), stmt)
+        return _store_into(target.id, index, value, call, stmt)
 
     def fills(self, call):
         return (
@@ -1037,10 +1032,9 @@ class _Desugar:
         if isinstance(target, gast.Subscript):  # out=a[1:]: a store into that part of a
             store = trees.clone(target)
             store.ctx = gast.Store()
+            parts = [_at(gast.Assign(targets=[store], value=call, type_comment=None), stmt)]
         else:
-            every = _at(gast.Constant(value=Ellipsis, kind=None), call)
-            store = _at(gast.Subscript(value=trees.name(target.id), slice=every, ctx=gast.Store()), call)
-        parts = [_at(gast.Assign(targets=[store], value=call, type_comment=None), stmt)]
+            parts = [_store_into(target.id, None, call, call, stmt)]
         if isinstance(stmt, gast.Assign):
             parts.append(_at(gast.Assign(targets=stmt.targets, value=target, type_comment=None), stmt))
         return parts
@@ -1056,9 +1050,7 @@ class _Desugar:
             self.refuse(call, "np.add.at into something other than a local name", "name the array first")
         helper = trees.name(self.bind("added_at", runtime.added_at))
         sums = _at(gast.Call(func=helper, args=[trees.name(target.id)] + call.args[1:], keywords=[]), call)
-        every = _at(gast.Constant(value=Ellipsis, kind=None), call)
-        store = _at(gast.Subscript(value=trees.name(target.id), slice=every, ctx=gast.Store()), call)
-        return _at(gast.Assign(targets=[store], value=sums, type_comment=None), stmt)
+        return _store_into(target.id, None, sums, call, stmt)
 
     def accumulation(self, call):
         return (
@@ -2128,6 +2120,13 @@ def _root_id(node):
     while isinstance(node, (gast.Subscript, gast.Attribute, gast.Starred)):
         node = node.value
     return node.id if isinstance(node, gast.Name) else None
+
+
+def _store_into(name, index, value, call, stmt):
+    """``name[index] = value`` (``name[...]`` for index None), the store a NumPy writer ``call`` is, at ``stmt``."""
+    index = _at(gast.Constant(value=Ellipsis, kind=None), call) if index is None else index
+    store = _at(gast.Subscript(value=trees.name(name), slice=index, ctx=gast.Store()), call)
+    return _at(gast.Assign(targets=[store], value=value, type_comment=None), stmt)
 
 
 def _set(owner, field, index, new):
