@@ -53,6 +53,7 @@ import functools
 import inspect
 import linecache
 import numbers
+import os
 import sys
 import types
 import weakref
@@ -400,8 +401,7 @@ def _function(f, transform=None):
     function, bindings, defaults = made
     if function is not f:
         f = source.variant(f, function, bindings, defaults)
-    _check_function(f, transform)
-    return f
+    return _check_function(f, transform)
 
 
 _RULE_WRAPPERS = {}  # a function with an adjoint rule -> the Python function that calls it (made once)
@@ -433,7 +433,9 @@ def _rule_wrapper(f):
             env["_default%d" % k] = p.default
             spelled.append("%s=_default%d" % (p.name, k))
     text = "def %s(%s):\n    return _fn(%s)\n" % (name, ", ".join(spelled), ", ".join(p.name for p in params))
-    filename = "<adjoint_compiler: %s through its rule>" % getattr(f, "__qualname__", name)
+    # numbered: two functions of one name (in different modules) each keep their own source
+    label = getattr(f, "__qualname__", name)
+    filename = "<adjoint_compiler: %s through its rule, %d>" % (label, len(_RULE_WRAPPERS) + 1)
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)  # its source, for the compiler
     exec(compile(text, filename, "exec"), env)
     made = _RULE_WRAPPERS[f] = env[name]
@@ -442,18 +444,25 @@ def _rule_wrapper(f):
 
 
 def _check_function(f, transform=None):
+    """``f``, or for a transform of a function (``grad(h)``, ``grad(grad(h))``) a function with source
+    computing the same that the compiler can differentiate (``derived.compilable``); raises for what
+    is neither."""
     if not inspect.isfunction(f):
         raise TypeError("expected a Python function, got %r" % (f,))
     inner = getattr(f, source.TRANSFORM_MARK, None)
-    if inner is not None:  # until transforms nest, never differentiate the function they were made from
-        code = inner[1].__code__
-        raise UnsupportedError(
-            "%s of ac.%s(%s): this nesting of transforms (nested: grad(grad(f)), jvp(grad(f)), hvp, hessian, "
-            "and grad, value_and_grad or jvp called inside the function)"
-            % (transform or "a transform", inner[0], inner[1].__name__),
-            SourceLocation(code.co_filename, code.co_firstlineno, 1),
-            "differentiate a function that computes the gradient itself",
-        )
+    if inner is None:
+        return f
+    made = NESTED["compilable"](f) if "compilable" in NESTED else None
+    if made is not None:
+        return made
+    code = inner[1].__code__
+    raise UnsupportedError(
+        "%s of ac.%s(%s): this nesting of transforms (nested: grad, grad(grad) and value_and_grad of scalar "
+        "arguments, to any order; jvp(grad(f)), vjp(grad(f)), hvp, hessian, jacobian(grad(f)); grad, "
+        "value_and_grad or jvp called inside the function)" % (transform or "a transform", inner[0], inner[1].__name__),
+        SourceLocation(code.co_filename, code.co_firstlineno, 1),
+        "differentiate a function that computes the derivative itself",
+    )
 
 
 class _Layouts:
@@ -757,6 +766,8 @@ def _scalar_output(f, wrt, transform, with_value):
 
     setattr(wrapper, source.TRANSFORM_MARK, (transform, f))
     setattr(wrapper, source.GRADIENT_OF, (f, wrt_idx, transform))  # called in a differentiated function
+    if single:  # a transform of it compiles derived.compilable(wrapper)
+        setattr(wrapper, CHAIN, (f, wrt_idx, with_value))
     return wrapper, wrt_idx, single
 
 
@@ -892,7 +903,8 @@ RECURSIVE = (
 
 
 def _grad_of_grad(inner, wrt):
-    """grad(grad(f)): differentiate the emitted gradient function itself (it is plain Python)."""
+    """grad(grad(f)): differentiate the emitted gradient function itself (it is plain Python); where
+    that code cannot be differentiated, reverse mode over f's tangent code (``_over_forward``)."""
     f, inner_wrt, inner_single = inner
     wrt_idx, single = normalize_wrt(f, wrt)
     if not inner_single:
@@ -902,7 +914,8 @@ def _grad_of_grad(inner, wrt):
     def grad_grad_f(*args, **kwargs):
         if kwargs or len(args) != _arity(f):
             args = _bind(f, args, kwargs)
-        where = SourceLocation(f.__code__.co_filename, f.__code__.co_firstlineno, 1)
+        if "fallback" in cache:
+            return cache["fallback"](args)
         if "pullback" not in cache:
             inner = _compiled(f, inner_wrt, "grad", ())
             # the cotangent (0, 1) selects the gradient, not the value, of f_grad's (value, gradient) result
@@ -910,28 +923,63 @@ def _grad_of_grad(inner, wrt):
         try:
             (_, inner_grad), pullback = cache["pullback"](*args)
         except CompileError as e:
-            if e.location is not None and e.location.filename.startswith(load.FILE_PREFIX):
-                # refused inside the emitted gradient itself: it updates its adjoint buffers in place
-                raise UnsupportedError(
-                    "grad(grad(f)) of a function "
-                    + (
-                        "with " + RECURSIVE % _recursion(f)
-                        if _recursion(f)
-                        else "whose gradient updates arrays in place (indexing, loops or in-place updates)"
-                    ),
-                    where,
-                ) from None
-            raise
+            if not _in_emitted_code(e):
+                raise
+            cache["fallback"] = _over_forward(f, inner_wrt[0], wrt)
+            return cache["fallback"](args)
         if np.ndim(inner_grad) != 0:
-            raise TypeError(
-                "grad(grad(f)) needs a scalar gradient, but grad(f) is an array of shape %s here; "
-                "use ac.hessian(f) or ac.hvp(f) instead" % (np.shape(inner_grad),)
-            )
+            raise TypeError(_NOT_SCALAR % (np.shape(inner_grad),))
         return pullback((0.0, 1.0))
 
     grad_grad_f.__name__ = "grad_grad_" + f.__name__
-    setattr(grad_grad_f, source.TRANSFORM_MARK, ("grad(grad)", f))  # a transform of it is refused at f
+    setattr(grad_grad_f, source.TRANSFORM_MARK, ("grad(grad)", f))
+    if single:  # a transform of it compiles derived.compilable(grad_grad_f)
+        setattr(grad_grad_f, CHAIN, (f, (inner_wrt[0], wrt_idx[0]), False))
     return grad_grad_f
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _in_emitted_code(e):
+    """Whether the CompileError ``e`` is located in code the compiler made (an emitted module, a
+    function ``derived.along`` wrote) or in its own runtime (a checkpointed loop's driver), not the user's."""
+    where = e.location.filename if e.location is not None else None
+    return where is not None and (where.startswith(load.FILE_PREFIX) or where.startswith(_PACKAGE + os.sep))
+
+
+_NOT_SCALAR = (
+    "grad(grad(f)) needs a scalar gradient, but grad(f) is an array of shape %s here; "
+    "use ac.hessian(f) or ac.hvp(f) instead"
+)
+
+
+def _over_forward(f, inner, wrt):
+    """grad(grad(f, inner), wrt) as the gradient in ``wrt`` of f's derivative along 1.0 on its scalar
+    argument ``inner`` (``derived.along``: reverse mode over f's tangent code, which has no pullback
+    closures or adjoint buffers for it to refuse)."""
+    derivative = NESTED["along"](f, (inner,), True)
+    second = grad(derivative, wrt) if derivative is not None else None
+    where = SourceLocation(f.__code__.co_filename, f.__code__.co_firstlineno, 1)
+
+    def refused():
+        reason = RECURSIVE % _recursion(f) if _recursion(f) else None
+        construct = "with " + reason if reason else "whose gradient and tangent code cannot be differentiated"
+        return UnsupportedError("grad(grad(f)) of a function " + construct, where)
+
+    def run(args):
+        if np.ndim(args[inner]) != 0:
+            raise TypeError(_NOT_SCALAR % (np.shape(args[inner]),))
+        if second is None:
+            raise refused()
+        try:
+            return second(*args, 1.0)
+        except CompileError as e:
+            if not _in_emitted_code(e):
+                raise
+            raise refused() from None
+
+    return run
 
 
 def grad(f, wrt=0, has_aux=False, backend="python"):
@@ -1030,6 +1078,7 @@ def vjp(f, wrt=0, backend="python"):
     return references.name(_vjp(f, wrt), "vjp", f, wrt)
 
 
+CHAIN = "_adjoint_compiler_chain"  # (f, (w1, ..., wk), with value): the k-th derivative along scalar arguments
 NESTED = {}  # nesting -> make(inner, wrt): the nestings derived.py builds ("vjp(grad)": forward over reverse)
 
 

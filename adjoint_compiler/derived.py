@@ -24,10 +24,13 @@ a Hessian or Jacobian block of shape ``out.shape + x.shape`` (a float for floats
 """
 
 import functools
+import itertools
+import inspect
+import linecache
 
 import numpy as np
 
-from adjoint_compiler import api, load, references, runtime, source
+from adjoint_compiler import api, references, runtime, source
 from adjoint_compiler.api import (
     _COMPLEX,
     _arity,
@@ -40,7 +43,7 @@ from adjoint_compiler.api import (
     _label,
 )
 from adjoint_compiler.api import _check_differentiated, _layouts, _on_backend, _reraise, _Structures, _truth_value
-from adjoint_compiler.api import RECURSIVE, _recursion, grad, normalize_wrt, vjp
+from adjoint_compiler.api import CHAIN, RECURSIVE, _in_emitted_code, _recursion, grad, normalize_wrt, vjp
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
 
@@ -166,7 +169,10 @@ setattr(jvp, source.MAKES_GRADIENT, "jvp")
 
 
 def _jvp_of_grad(inner, wrt):
-    """jvp(grad(f)): forward mode over the emitted gradient function (plain Python, loops and all)."""
+    """jvp(grad(f)): forward mode over the emitted gradient function (plain Python, loops and all).
+
+    Where that code cannot be differentiated (it calls a pullback closure, updates its adjoint buffers
+    in place, runs a checkpointed loop), reverse mode over f's tangent code instead (``_over_forward``)."""
     f, inner_wrt, inner_single = inner
     wrt_idx, single = normalize_wrt(f, wrt)
     finish = _Generic(f, inner_wrt, inner_single).finish
@@ -176,6 +182,8 @@ def _jvp_of_grad(inner, wrt):
         """``column(tangent) -> (gradient, its tangent)`` (unfinished: the emitted code's values) at these
         arguments, the per-call work done once (``hessian`` calls it per column)."""
         args = _bind(f, args, {}) if len(args) != _arity(f) else tuple(args)
+        if "fallback" in cache:
+            return cache["fallback"](args)
         try:
             if "jvp" not in cache:
                 gradient = _compiled(f, inner_wrt, "grad", ())
@@ -183,9 +191,10 @@ def _jvp_of_grad(inner, wrt):
             product = cache["jvp"]
             run = product.prepare(args, {}) if hasattr(product, "prepare") else lambda t: product(*args, t)
         except CompileError as e:
-            _refused_second_order(e, f)
+            cache["fallback"] = _over_forward(e, f, inner_wrt, inner_single, wrt_idx, single)
+            return cache["fallback"](args)
 
-        def column(tangent):
+        def column(tangent, value=True):
             try:
                 (_, grads), (_, grads_dot) = run(tangent)
             except CompileError as e:
@@ -207,9 +216,123 @@ def _jvp_of_grad(inner, wrt):
     return jvp_grad_f
 
 
+_MADE = itertools.count(1)  # numbers the pseudo files of the functions made here: each its own source
+_ALONG = {}  # (f, wrt, single) -> its derivative along a tangent, a function with source (made once)
+
+
+def along(f, wrt_idx, single):
+    """``f_along(*args, tangent) -> jvp(f, wrt)(*args, tangent)[1]``: f's derivative along ``tangent``, as
+    a function with source (in linecache, as ``api._rule_wrapper``'s), which the compiler differentiates
+    again: its code calls f's tangent code, plain Python without closures or adjoint buffers."""
+    key = (f, wrt_idx, single)
+    made = _ALONG.get(key)
+    if made is not None:
+        return made
+    params = api._params(f)
+    kinds = [p.kind for p in inspect.signature(f).parameters.values()]
+    if any(k in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD) for k in kinds):
+        return None
+    positional = [p for p, k in zip(params, kinds) if k is not inspect.Parameter.KEYWORD_ONLY]
+    keywords = [p for p, k in zip(params, kinds) if k is inspect.Parameter.KEYWORD_ONLY]
+    tangent = params[wrt_idx[0]] + "_dot" if single else "tangents"
+    while tangent in params:
+        tangent += "_"
+    name = f.__name__ + "_along" if f.__name__.isidentifier() else "function_along"
+    call = ", ".join(positional + [tangent] + ["%s=%s" % (k, k) for k in keywords])
+    text = "def %s(%s):\n    return _jvp(%s)[1]\n" % (name, ", ".join(params + [tangent]), call)
+    filename = "<adjoint_compiler: derivative of %s along %s, %d>" % (f.__qualname__, tangent, next(_MADE))
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    env = {"_jvp": jvp(f, wrt_idx[0] if single else wrt_idx)}
+    exec(compile(text, filename, "exec"), env)
+    made = _ALONG[key] = env[name]
+    made.__module__ = f.__module__
+    return made
+
+
+_COMPILABLE = {}  # a transform's chain -> the function with source that computes it (made once)
+
+
+def compilable(g):
+    """For ``g = grad(f, w)``, ``value_and_grad(f, w)`` or ``grad(grad(f, w1), w2)`` (scalar ``w``s, to
+    any order), a function with f's parameters and source that computes what ``g`` does, so that a
+    transform of ``g`` compiles it: f's derivative along 1.0 on each of its scalar arguments in turn
+    (``along`` of ``along``: tangent code of tangent code, no pullbacks). ``runtime.unit_tangent``
+    raises the TypeError grad of a non-scalar output would. None for other transforms."""
+    chain = getattr(g, CHAIN, None)
+    if chain is None:
+        return None
+    made = _COMPILABLE.get(chain)
+    if made is not None:
+        return made
+    f, ws, with_value = chain
+    derivative = f
+    for w in ws:
+        derivative = along(derivative, (w,), True)
+        if derivative is None:
+            return None
+    signature = inspect.signature(f)
+    spelled, passed, env = [], [], {"_derivative": derivative, "_f": f, "_unit": runtime.unit_tangent}
+    star = False
+    for k, p in enumerate(signature.parameters.values()):
+        if p.kind is p.KEYWORD_ONLY and not star:
+            spelled.append("*")
+            star = True
+        if p.default is p.empty:
+            spelled.append(p.name)
+        else:
+            env["_default%d" % k] = p.default
+            spelled.append("%s=_default%d" % (p.name, k))
+        passed.append((p.name, p.kind is p.KEYWORD_ONLY))
+    names = [n for n, _ in passed]
+    to_f = ", ".join([n for n, kw in passed if not kw] + ["%s=%s" % (n, n) for n, kw in passed if kw])
+    derived = "_derivative(%s)" % ", ".join(names + ["_unit(%s)" % names[w] for w in ws])
+    body = "(_f(%s), %s)" % (to_f, derived) if with_value else derived
+    label = "d%d%s" % (len(ws), f.__name__) if f.__name__.isidentifier() else "derivative"
+    text = "def %s(%s):\n    return %s\n" % (label, ", ".join(spelled), body)
+    filename = "<adjoint_compiler: %s %s of %s, %d>" % (
+        "value and derivative" if with_value else "derivative",
+        ws,
+        f.__qualname__,
+        next(_MADE),
+    )
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    exec(compile(text, filename, "exec"), env)
+    made = _COMPILABLE[chain] = env[label]
+    made.__module__ = f.__module__
+    return made
+
+
+def _over_forward(refusal, f, inner_wrt, inner_single, wrt_idx, single):
+    """``prepare`` for jvp(grad(f, inner), wrt) by reverse mode over forward: the gradient in ``inner`` of
+    f's derivative along the tangent (``along``). Mixed second derivatives commute where f is twice
+    differentiable (where either answer is a derivative): d/dt grad_inner f(x + t v) = grad_inner <grad_wrt
+    f, v>. Costs a reverse sweep of the tangent code, as forward over reverse costs a tangent sweep of
+    the gradient code. ``refusal`` (forward over reverse's) is raised, at f, where this fails too."""
+    if not _in_emitted_code(refusal):
+        raise refusal
+    derivative = along(f, wrt_idx, single)
+    if derivative is None:
+        _refused_second_order(refusal, f)
+    second = grad(derivative, inner_wrt[0] if inner_single else inner_wrt)
+    first = grad(f, inner_wrt[0] if inner_single else inner_wrt)
+
+    def prepare(args):
+        def column(tangent, value=True):
+            try:
+                return (first(*args) if value else None), second(*args, tangent)
+            except CompileError as e:
+                if not _in_emitted_code(e):
+                    raise
+                _refused_second_order(refusal, f)
+
+        return args, column
+
+    return prepare
+
+
 def _refused_second_order(e, f):
     """Raise ``e``, or, where it was refused inside the emitted gradient, the same refusal at the user's ``f``."""
-    if e.location is None or not e.location.filename.startswith(load.FILE_PREFIX):
+    if not _in_emitted_code(e):
         raise e
     construct = e.construct if hasattr(e, "construct") else str(e).split(": error: ")[-1]
     if "_pullback" in construct and _recursion(f):
@@ -249,6 +372,8 @@ def _vjp_of_grad(inner, wrt):
 
 
 api.NESTED["vjp(grad)"] = _vjp_of_grad
+api.NESTED["along"] = along
+api.NESTED["compilable"] = compilable
 
 
 def hvp(f, wrt=0):
@@ -340,7 +465,7 @@ def hessian(f, wrt=0):
         for j, i in enumerate(wrt_idx):
             columns = []
             for tangent in _unit_tangents(args, wrt_idx, j, single):
-                hv = product.finish(column(tangent)[1], args)
+                hv = product.finish(column(tangent, False)[1], args)
                 columns.append((hv,) if single else hv)
             for k in range(len(wrt_idx)):
                 blocks[k][j] = _stacked([c[k] for c in columns], shapes[k], shapes[j])
@@ -376,9 +501,12 @@ def jacobian(f, wrt=0, mode="auto"):
     """
     if mode not in ("auto", "fwd", "rev"):
         raise ValueError("mode=%r: one of 'auto', 'fwd', 'rev'" % (mode,))
-    given, f = f, _function(f, "jacobian")
+    given = f
+    inner = getattr(f, "_adjoint_compiler_grad_of", None)
+    # jacobian(grad(h)) is h's Hessian: jvp and vjp of grad(h) are forward mode over its gradient code
+    f = inner[0] if inner is not None else _function(f, "jacobian")
     wrt_idx, single = normalize_wrt(f, wrt)
-    forward, backward = jvp(f, wrt), vjp(f, wrt)
+    forward, backward = jvp(given if inner is not None else f, wrt), vjp(given if inner is not None else f, wrt)
 
     def jacobian_f(*args):
         args = _bind(f, args, {}) if len(args) != _arity(f) else tuple(args)

@@ -1421,6 +1421,18 @@ def no_derivative(function, parameter, reason):
     )
 
 
+def unit_tangent(x):
+    """1.0, the tangent along a scalar argument that turns a derivative along it into the gradient in it
+    (``derived.compilable``: ``grad(grad(f))`` differentiated again); a TypeError for an array, whose
+    gradient is not one derivative along it."""
+    if np.ndim(x) != 0:
+        raise TypeError(
+            "a gradient differentiated again (grad(grad(f)), grad(grad(grad(f))), ...) needs scalar arguments "
+            "where the inner ones are taken, got an array of shape %s; use ac.hessian or ac.hvp" % (np.shape(x),)
+        )
+    return 1.0
+
+
 def is_none(value):
     """``value is None``, as a call: a rule body's test of an optional argument (``b=None``), decided at
     compile time where the argument is a literal (``STATIC``)."""

@@ -57,6 +57,7 @@ nondifferentiable(runtime.einsum_order, reason="plans subscripts: strings and po
 nondifferentiable(runtime.supported, reason="a parameter's value, checked")
 # ---- issue #13, SciPy rules: the runtime helpers their bodies call ----------------------------------------
 nondifferentiable(runtime.is_none, reason=TRUTH)
+nondifferentiable(runtime.unit_tangent, reason="the constant 1.0 (it checks that its argument is a scalar)")
 nondifferentiable(runtime.missing_attribute, reason="raises: an attribute the module does not have")
 nondifferentiable(runtime.no_derivative, reason="raises: it stands for a derivative that is not available")
 
