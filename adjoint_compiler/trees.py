@@ -607,13 +607,25 @@ def unparse(node):
     for i, x in g((1, 2)):
         pass
     """
-    return _Unparser().visit(node) if _Unparser else ast.unparse(node)
+    return _Unparser().visit(node)
+
+
+class _LocationFree(ast._Unparser):
+    """The standard library's printer, which reads no node's location: it reads ``lineno`` only to find a
+    module's ``# type: ignore`` comments, which a tree built by the compiler (or parsed without type
+    comments) has none of. So the emitted function needs no ``ast.fix_missing_locations`` walk first
+    (issue #14: a quarter of printing chain100's gradient)."""
+
+    def get_type_comment(self, node):
+        comment = (self._type_ignores.get(node.lineno) if self._type_ignores else None) or node.type_comment
+        if comment is not None:
+            return " # type: %s" % comment
 
 
 def _unparser_of_python_3_11():
     tuple_ = ast._Precedence.TUPLE
 
-    class Unparser(ast._Unparser):
+    class Unparser(_LocationFree):
         def visit_Assign(self, node):
             for target in node.targets:
                 self.set_precedence(tuple_, target)
@@ -646,7 +658,7 @@ def _unparser_of_python_3_11():
     return Unparser
 
 
-_Unparser = _unparser_of_python_3_11() if sys.version_info < (3, 11) else None
+_Unparser = _unparser_of_python_3_11() if sys.version_info < (3, 11) else _LocationFree
 
 
 # ---- issue #14: gast <-> ast at half the cost ----------------------------------------------------------------
