@@ -302,6 +302,34 @@ def local_names(fn):
     return names
 
 
+def name_uses(fn):
+    """``(all_names(fn), local_names(fn), reads)`` in one walk, ``reads`` a Counter of the names ``fn``
+    reads (for a pass that needs all three of one tree)."""
+    AST, Name, Store, Load = gast.AST, gast.Name, gast.Store, gast.Load
+    every, stored, reads = set(), set(), collections.Counter()
+    stack = [fn]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        if node.__class__ is Name:
+            every.add(node.id)
+            ctx = node.ctx.__class__
+            if ctx is Store:
+                stored.add(node.id)
+            elif ctx is Load:
+                reads[node.id] += 1
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for v in value:
+                    if isinstance(v, AST):
+                        push(v)
+            elif isinstance(value, AST):
+                push(value)
+    stored.update(a.id for a in fn.args.args)
+    return every, stored, reads
+
+
 def place(loc):
     """The user's file name, line and column as constants: where a run-time refusal in emitted code
     points (the file's base name keeps emitted code the same on every machine)."""
