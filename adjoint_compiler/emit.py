@@ -94,7 +94,6 @@ def restore_tries(tree, env):
 def to_source(node):
     if isinstance(node, gast.AST):
         node = trees.to_ast(node)
-    ast.fix_missing_locations(node)  # (the printer looks up type comments by line)
     text = trees.unparse(node) + "\n"  # the standard library's printer: it follows the language's grammar
 
     return _COMMENT.sub(_replace_comment, text)

@@ -302,6 +302,34 @@ def local_names(fn):
     return names
 
 
+def name_uses(fn):
+    """``(all_names(fn), local_names(fn), reads)`` in one walk, ``reads`` a Counter of the names ``fn``
+    reads (for a pass that needs all three of one tree)."""
+    AST, Name, Store, Load = gast.AST, gast.Name, gast.Store, gast.Load
+    every, stored, reads = set(), set(), collections.Counter()
+    stack = [fn]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        if node.__class__ is Name:
+            every.add(node.id)
+            ctx = node.ctx.__class__
+            if ctx is Store:
+                stored.add(node.id)
+            elif ctx is Load:
+                reads[node.id] += 1
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for v in value:
+                    if isinstance(v, AST):
+                        push(v)
+            elif isinstance(value, AST):
+                push(value)
+    stored.update(a.id for a in fn.args.args)
+    return every, stored, reads
+
+
 def place(loc):
     """The user's file name, line and column as constants: where a run-time refusal in emitted code
     points (the file's base name keeps emitted code the same on every machine)."""
@@ -607,13 +635,25 @@ def unparse(node):
     for i, x in g((1, 2)):
         pass
     """
-    return _Unparser().visit(node) if _Unparser else ast.unparse(node)
+    return _Unparser().visit(node)
+
+
+class _LocationFree(ast._Unparser):
+    """The standard library's printer, which reads no node's location: it reads ``lineno`` only to find a
+    module's ``# type: ignore`` comments, which a tree built by the compiler (or parsed without type
+    comments) has none of. So the emitted function needs no ``ast.fix_missing_locations`` walk first
+    (issue #14: a quarter of printing chain100's gradient)."""
+
+    def get_type_comment(self, node):
+        comment = (self._type_ignores.get(node.lineno) if self._type_ignores else None) or node.type_comment
+        if comment is not None:
+            return " # type: %s" % comment
 
 
 def _unparser_of_python_3_11():
     tuple_ = ast._Precedence.TUPLE
 
-    class Unparser(ast._Unparser):
+    class Unparser(_LocationFree):
         def visit_Assign(self, node):
             for target in node.targets:
                 self.set_precedence(tuple_, target)
@@ -646,7 +686,7 @@ def _unparser_of_python_3_11():
     return Unparser
 
 
-_Unparser = _unparser_of_python_3_11() if sys.version_info < (3, 11) else None
+_Unparser = _unparser_of_python_3_11() if sys.version_info < (3, 11) else _LocationFree
 
 
 # ---- issue #14: gast <-> ast at half the cost ----------------------------------------------------------------

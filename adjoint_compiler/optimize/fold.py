@@ -105,10 +105,14 @@ def simplify(node, cotangent=True):
     """Fold literal arithmetic and algebraic identities, bottom-up. ``cotangent``: ``node`` is adjoint
     code, whose values are floats; in the user's code ``n * 1.0`` or ``mask * 1`` changes a type and stays
     (unless the other operand is known to be a float)."""
-    for field, value in gast.iter_fields(node):
-        if isinstance(value, list):
-            value[:] = [simplify(v, cotangent) if isinstance(v, gast.expr) else v for v in value]
-        elif isinstance(value, gast.expr):
+    expr = gast.expr
+    for field in node._fields:  # (gast.iter_fields, without its generator: this runs on every expression)
+        value = getattr(node, field, None)
+        if value.__class__ is list:
+            for k, v in enumerate(value):
+                if isinstance(v, expr):
+                    value[k] = simplify(v, cotangent)
+        elif isinstance(value, expr):
             setattr(node, field, simplify(value, cotangent))
     if isinstance(node, gast.Call):
         if cotangent and _linear_helper(node) and isinstance(node.args[0], gast.UnaryOp):

@@ -39,11 +39,13 @@ _LENGTHS = ("loop_length", "len")
 def by_value(fn):
     """Rewrite, in ``fn``, each loop over ``range(n)`` that only reads ``xs[i]`` to a loop over ``xs``; a
     length nothing else reads stays as a bare ``loop_length(xs, ...)`` check."""
-    lengths, assigned = {}, {}
-    for node in trees.walk(fn):
+    lengths, assigned, loops = {}, {}, []
+    for node in trees.walk(fn):  # one walk: the loops, in trees.walk's order, and the names they depend on
         if isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load):
             assigned[node.id] = assigned.get(node.id, 0) + 1
-        if isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
+        elif isinstance(node, gast.For):
+            loops.append(node)
+        elif isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
             value = node.value
             if (
                 isinstance(value, gast.Call)
@@ -53,9 +55,8 @@ def by_value(fn):
                 and isinstance(value.args[0], gast.Name)
             ):
                 lengths[node.targets[0].id] = value.args[0].id
-    loops = [node for node in trees.walk(fn) if isinstance(node, gast.For)]
     walked = {_rewrite(fn, loop, lengths, assigned) for loop in loops} - {None}
-    unread = walked - trees.loads(fn)
+    unread = walked - trees.loads(fn) if walked else walked
     if unread:
         fn.body = _as_checks(fn.body, unread)
 

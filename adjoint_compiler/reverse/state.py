@@ -39,7 +39,6 @@ _t4 = _t2 * _t3
 False
 """
 
-import collections
 import copy
 
 import gast
@@ -60,7 +59,7 @@ class Reversal:
         self.mode = mode
         self.callee = callee  # compiles a called user function; returns the name of its vjp
         self.keep_undo = keep_undo  # ids of the stores whose undo the adjoint needs (None: all of them)
-        self.local = trees.local_names(fn)
+        every, self.local, reads = trees.name_uses(fn)  # one walk for the three
         self.params = {a.id for a in fn.args.args}
         self.loop_headers = ssa.loop_headers(fn)
         headers = set().union(*self.loop_headers.values()) if self.loop_headers else set()
@@ -68,7 +67,7 @@ class Reversal:
         self.shared = effects.may_share(activity)  # name -> the names that may share its memory
         self.same_shape = shapes.same_shapes(fn, activity)  # name -> a top-level name of the same shape
         self.ranks = shapes.ranks(activity)  # name -> its number of axes, where known at compile time
-        self.namer = naming.Namer(trees.all_names(fn) | (set(source.env) if source is not None else set()))
+        self.namer = naming.Namer(every | (set(source.env) if source is not None else set()))
         self.cot = Cotangents(self.namer, activity, headers, self.stored, fn)
         # collected for the forward sweep and the caller
         self.callees = {}  # (function, static arguments, *args count) -> the name of its vjp
@@ -78,9 +77,7 @@ class Reversal:
         self.tapes = []  # (tape name, loop line, names pushed per iteration) for tape statistics
         self.undos = {}  # id(undo statement) -> the store it undoes, for in-place updates a[i] = v
         self.renamed = {}  # reloaded name inside a pullback -> the forward name it stands for
-        self.reads = collections.Counter(
-            n.id for n in trees.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
-        )
+        self.reads = reads
         self.fused = {}  # id(u = _t[j]) -> (a, [i]) where _t = a[i] just before it: u's cotangent goes to a_bar[i][j]
 
     def location(self, stmt):
