@@ -586,17 +586,22 @@ def _known(tree, src, local):
                 if made is not None:
                     guess[name], grown = made, True
                     break
-    for name, made in list(guess.items()):
-        if made[1] != "tuple" and name in changed:
-            del guess[name]
     shrunk = True
-    while shrunk:
+    while shrunk:  # every binding of the guessed structure; a list or dict besides not changed by a use
         shrunk = False
         for name in list(guess):
             results = [_keys(v, guess, src, local) for v in candidates[name]]
-            if any(r is None or r[0] != guess[name][0] or (r[1] == "tuple") != (guess[name][1] == "tuple") for r in results):
+            kinds = {r[1] for r in results if r is not None}
+            if any(r is None or r[0] != guess[name][0] for r in results) or len(kinds - {"tuple"}) > 1:
                 del guess[name]
                 shrunk = True
+                continue
+            kind = next(iter(kinds - {"tuple"}), "tuple")
+            if kind != "tuple" and name in changed:
+                del guess[name]
+                shrunk = True
+            else:
+                guess[name] = (guess[name][0], kind)
     return guess
 
 

@@ -56,3 +56,49 @@ def test_inlined_function_reads_attribute_of_computed_argument():
     g = ac.grad(inlined_attribute_of_item)(A, B)
     assert np.allclose(g, (B + B.T) / 2)  # by hand: d/dx sum(sym(x) * y) = sym(y)
     _check(inlined_attribute_of_item, A, B)
+
+
+def spread_slice_of_own_args(*args):  # autograd's test_linalg pattern
+    new_fun = lambda *args: _inner(_symmetrize(args[0]), *args[1:])  # noqa: E731
+    return new_fun(*args)
+
+
+def spread_rebound_list(x, y):
+    args = (x, y)
+    args = list(args)
+    args[0] = _symmetrize(args[0])
+    return _inner(*args)
+
+
+def spread_copies_and_slices(x, y):
+    xs = (y, x)
+    ys = tuple(xs[0:])
+    return _inner(*ys) + _inner(*list(xs)) / 3 + _inner(*xs[-2:])
+
+
+def lambda_in_varargs_function(*args):
+    new_fun = lambda p, q: _inner(_symmetrize(p), q)  # noqa: E731
+    return new_fun(*args)
+
+
+@pytest.mark.parametrize(
+    "f", [spread_slice_of_own_args, spread_rebound_list, spread_copies_and_slices, lambda_in_varargs_function]
+)
+def test_spreads_of_known_length(f):
+    _check(f, A, B)
+
+
+def test_spread_by_hand():
+    assert np.allclose(ac.grad(spread_slice_of_own_args)(A, B), (B + B.T) / 2)
+    assert np.allclose(ac.grad(spread_rebound_list, wrt=1)(A, B), (A + A.T) / 2)
+
+
+def spread_of_appended_list(x, y):
+    args = [x]
+    args.append(y)  # the length changes: not known
+    return _inner(*args)
+
+
+def test_spread_of_changed_list_is_refused():
+    with pytest.raises(ac.UnsupportedError, match=r"test_spreading.py:\d+:\d+.*\*args in a call"):
+        ac.grad(spread_of_appended_list)(A, B)
