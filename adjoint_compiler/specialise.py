@@ -561,7 +561,8 @@ def _known(tree, src, local):
     for node in trees.breadth_first(tree):
         if isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
             values.setdefault(node.targets[0].id, []).append(node.value)
-    assigned = {id(n.targets[0]) for n in trees.breadth_first(tree) if isinstance(n, gast.Assign) and len(n.targets) == 1}
+    single = [n for n in trees.breadth_first(tree) if isinstance(n, gast.Assign) and len(n.targets) == 1]
+    assigned = {id(n.targets[0]) for n in single}
     for node in trees.breadth_first(tree):
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del, gast.Param)):
             if id(node) not in assigned or not isinstance(node.ctx, gast.Store):
@@ -571,8 +572,9 @@ def _known(tree, src, local):
     changed = set()  # names used in a way that could change a list's or dict's length
     for node in trees.breadth_first(tree):
         for child in gast.iter_child_nodes(node):
-            if isinstance(child, gast.Name) and isinstance(child.ctx, gast.Load) and not _plain_use(node, child, src, local):
-                changed.add(child.id)
+            if isinstance(child, gast.Name) and isinstance(child.ctx, gast.Load):
+                if not _plain_use(node, child, src, local):
+                    changed.add(child.id)
     candidates = {n: v for n, v in values.items() if n not in bad}
     guess = {}
     grown = True
