@@ -354,6 +354,9 @@ class _Anf:
     def apply(self, node):
         """``(lambda p: e)(a)`` (what ``inline`` makes): ``a`` into an atom, then ``e`` with it for ``p``."""
         args = [self.atom(a) for a in node.args]
+        for given, a in zip(node.args, args):  # a temporary made for a value is local: its a.T is an operation
+            if isinstance(a, gast.Name) and not trees.is_atom(given, self.locals):
+                self.locals.add(a.id)
         body = trees.substitute(trees.clone(node.func.body), {p.id: a for p, a in zip(node.func.args.args, args)})
         for n in trees.walk(body):
             gast.copy_location(n, node)

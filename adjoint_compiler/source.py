@@ -614,6 +614,7 @@ def derived(origin, tree, cells):
     """
     base = origin.func
     base = getattr(base, CARRIED, (base,))[0]  # a carrying variant reads its function's cells
+    base = getattr(base, VARIANT, (base,))[0]  # so does a variant (its own globals are its wrapper's)
     held = dict(zip(base.__code__.co_freevars, base.__closure__ or ()))
     held.update(cells)
     outer = sorted(held)

@@ -426,80 +426,196 @@ def _written(node):
 
 def spread_calls(src):
     """Starred arguments of known structure become plain ones: ``h(*xs)`` where ``xs`` is a tuple
-    or list display, a name assigned one once (and otherwise only indexed) or a global tuple, gives
-    ``h(xs[0], xs[1])``; ``h(**kw)`` where ``kw`` is a dict display with string keys (or a name so
-    assigned) gives ``h(a=kw['a'], ...)``. Others stay, for fence to refuse."""
+    or list display, a name whose length is known (``_known``) or a global tuple, gives
+    ``h(xs[0], xs[1])``; so do ``h(*xs[1:])`` (constant bounds) and ``h(*list(xs))``. ``h(**kw)``
+    where ``kw`` is a dict display with string keys (or a name so assigned) gives
+    ``h(a=kw['a'], ...)``. Others stay, for fence to refuse."""
     tree = src.tree
     local = trees.local_names(tree)
-    displays = _displays(tree)
+    known = _known(tree, src, local)
     for node in trees.breadth_first(tree):
         if not isinstance(node, gast.Call):
             continue
         args = []
         for arg in node.args:
-            starred = isinstance(arg, gast.Starred)
-            parts = _parts(arg.value, displays, src, local, (gast.Tuple, gast.List)) if starred else None
+            parts = _parts(arg.value, known, src, local, False) if isinstance(arg, gast.Starred) else None
             args += [arg] if parts is None else [gast.copy_location(p, arg) for _, p in parts]
         keywords = []
         for k in node.keywords:
-            parts = _parts(k.value, displays, src, local, (gast.Dict,)) if k.arg is None else None
+            parts = _parts(k.value, known, src, local, True) if k.arg is None else None
             if parts is not None and not all(isinstance(key, str) for key, _ in parts):
                 parts = None
             keywords += [k] if parts is None else [gast.keyword(arg=key, value=p) for key, p in parts]
         node.args, node.keywords = args, keywords
 
 
-def _parts(value, displays, src, local, kinds):
-    """[(key or index, expression)] of a starred argument's value, None where its structure is unknown."""
-    if isinstance(value, kinds):
-        if isinstance(value, gast.Dict):
-            if not all(isinstance(k, gast.Constant) for k in value.keys):
-                return None
-            return [(k.value, v) for k, v in zip(value.keys, value.values)]
+def _parts(value, known, src, local, mapping):
+    """[(key or index, expression)] of a starred argument's value (``mapping``: of ``**``), None where
+    its structure is unknown. A name's parts are reads of it (``xs[0]``), evaluated where the call is."""
+    if isinstance(value, gast.Dict) and mapping:
+        if not all(isinstance(k, gast.Constant) for k in value.keys):
+            return None
+        return [(k.value, v) for k, v in zip(value.keys, value.values)]
+    if isinstance(value, (gast.Tuple, gast.List)) and not mapping:
         if any(isinstance(e, gast.Starred) for e in value.elts):
             return None
         return list(enumerate(value.elts))
-    if not isinstance(value, gast.Name):
+    if mapping:
+        made = _keys(value, known, src, local) if isinstance(value, gast.Name) else None
+        if made is None or made[1] != "dict":
+            return None
+        return [(k, _item(value.id, k)) for k in made[0]]
+    if _builtin_call(value, src, local) in (list, tuple):  # h(*list(xs)): xs's own parts
+        return _parts(value.args[0], known, src, local, False)
+    made = _keys(value, known, src, local)
+    if made is None or made[1] == "dict":
         return None
-    display = displays.get(value.id)
-    if display is not None and isinstance(display, kinds):
-        known = _parts(display, displays, src, local, kinds)
-        keys = [k for k, _ in known] if known is not None else None
-    elif value.id not in local and gast.Tuple in kinds:
-        constant = source_mod.global_value(value, src, local)
-        keys = list(range(len(constant))) if isinstance(constant, tuple) else None
-    else:
-        keys = None
-    if keys is None:
-        return None
-    return [(k, gast.Subscript(value=trees.name(value.id), slice=trees.const(k), ctx=gast.Load())) for k in keys]
+    if isinstance(value, gast.Name):
+        return [(k, _item(value.id, k)) for k in made[0]]
+    if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name):  # xs[1:]: xs[1], xs[2], ...
+        picked = list(range(len(_keys(value.value, known, src, local)[0])))[_constant_slice(value.slice)]
+        return [(i, _item(value.value.id, k)) for i, k in enumerate(picked)]
+    return None
 
 
-def _displays(tree):
-    """Local names assigned a tuple, list or dict display exactly once and otherwise only read
-    (spread, indexed or passed on unchanged would do, but a call could change a list's length: only
-    indexing and spreading are allowed), so that the display's structure is theirs throughout."""
-    stores, uses, displays = {}, {}, {}
+def _item(name, key):
+    return gast.Subscript(value=trees.name(name), slice=trees.const(key), ctx=gast.Load())
+
+
+def _builtin_call(node, src, local):
+    """The builtin ``list``, ``tuple`` or ``len`` a call of one positional argument makes, else None."""
+    if not (isinstance(node, gast.Call) and len(node.args) == 1 and not node.keywords):
+        return None
+    if isinstance(node.args[0], gast.Starred):
+        return None
+    made = source_mod.global_value(node.func, src, local)
+    return made if made in (list, tuple, len) else None
+
+
+def _constant_slice(node):
+    """The ``slice`` a subscript ``[a:b:c]`` of integer constants (or none) stands for, else None."""
+    if not isinstance(node, gast.Slice):
+        return None
+    bounds = []
+    for part in (node.lower, node.upper, node.step):
+        if part is None:
+            bounds.append(None)
+        elif isinstance(part, gast.Constant) and type(part.value) is int:
+            bounds.append(part.value)
+        elif (
+            isinstance(part, gast.UnaryOp)
+            and isinstance(part.op, gast.USub)
+            and isinstance(part.operand, gast.Constant)
+            and type(part.operand.value) is int
+        ):
+            bounds.append(-part.operand.value)
+        else:
+            return None
+    if bounds[2] == 0:
+        return None
+    return slice(*bounds)
+
+
+def _keys(value, known, src, local):
+    """(keys, kind) of an expression whose structure is known: its indices or a dict's keys, and
+    "tuple", "list" or "dict"; None where unknown."""
+    if isinstance(value, gast.Tuple) or isinstance(value, gast.List):
+        if any(isinstance(e, gast.Starred) for e in value.elts):
+            return None
+        return list(range(len(value.elts))), "tuple" if isinstance(value, gast.Tuple) else "list"
+    if isinstance(value, gast.Dict):
+        if not all(isinstance(k, gast.Constant) and isinstance(k.value, str) for k in value.keys):
+            return None
+        if len({k.value for k in value.keys}) != len(value.keys):
+            return None
+        return [k.value for k in value.keys], "dict"
+    if isinstance(value, gast.Name):
+        if value.id in known:
+            return known[value.id]
+        if value.id not in local:
+            constant = source_mod.global_value(value, src, local)
+            return (list(range(len(constant))), "tuple") if isinstance(constant, tuple) else None
+        return None
+    made = _builtin_call(value, src, local)
+    if made in (list, tuple):  # list(xs), tuple(xs): a fresh sequence of xs's length
+        inner = _keys(value.args[0], known, src, local)
+        if inner is None or inner[1] == "dict":
+            return None
+        return list(range(len(inner[0]))), made.__name__
+    if isinstance(value, gast.Subscript) and isinstance(value.ctx, gast.Load):
+        picked = _constant_slice(value.slice)
+        inner = _keys(value.value, known, src, local) if picked is not None else None
+        if inner is None or inner[1] == "dict":
+            return None
+        return list(range(len(range(len(inner[0]))[picked]))), inner[1]
+    return None
+
+
+def _known(tree, src, local):
+    """Local names whose structure is the same wherever they are read: name -> (keys, kind). Each
+    binding of such a name assigns it alone (``xs = ...``) a value of known structure (a display,
+    ``list(ys)``, ``tuple(ys)``, a slice ``ys[1:]`` with constant bounds of such a value, or such a
+    name), all of one structure; a list or dict is besides only read, indexed, stored into by item
+    (``xs[k] = v``), spread, or copied (``list(xs)``): a call could change its length."""
+    values, bad = {}, set()
     for node in trees.breadth_first(tree):
-        if isinstance(node, gast.Name):
-            if isinstance(node.ctx, (gast.Store, gast.Del, gast.Param)):
-                stores[node.id] = stores.get(node.id, 0) + 1
-        elif isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
-            if isinstance(node.value, (gast.Tuple, gast.List, gast.Dict)):
-                displays[node.targets[0].id] = node.value
-    for name in tree.args.args:
-        stores[name.id] = stores.get(name.id, 0) + 1
-    for node in trees.breadth_first(tree):  # uses of a mutable display other than reading it
+        if isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
+            values.setdefault(node.targets[0].id, []).append(node.value)
+    single = [n for n in trees.breadth_first(tree) if isinstance(n, gast.Assign) and len(n.targets) == 1]
+    assigned = {id(n.targets[0]) for n in single}
+    for node in trees.breadth_first(tree):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del, gast.Param)):
+            if id(node) not in assigned or not isinstance(node.ctx, gast.Store):
+                bad.add(node.id)
+    for name in tree.args.args + [a for a in (tree.args.vararg, tree.args.kwarg) if a is not None]:
+        bad.add(getattr(name, "id", None))
+    changed = set()  # names used in a way that could change a list's or dict's length
+    for node in trees.breadth_first(tree):
         for child in gast.iter_child_nodes(node):
             if isinstance(child, gast.Name) and isinstance(child.ctx, gast.Load):
-                plain = (
-                    isinstance(node, (gast.Starred, gast.keyword))
-                    or isinstance(node, gast.Subscript)
-                    and (isinstance(node.ctx, gast.Load) and child is node.value)
-                )
-                if not plain:
-                    uses[child.id] = True
-    return {n: d for n, d in displays.items() if stores.get(n) == 1 and (isinstance(d, gast.Tuple) or not uses.get(n))}
+                if not _plain_use(node, child, src, local):
+                    changed.add(child.id)
+    candidates = {n: v for n, v in values.items() if n not in bad}
+    guess = {}
+    grown = True
+    while grown:  # guess from the bindings of known structure; then drop the guesses a binding contradicts
+        grown = False
+        for name, assigned_values in candidates.items():
+            if name in guess:
+                continue
+            for v in assigned_values:
+                made = _keys(v, guess, src, local)
+                if made is not None:
+                    guess[name], grown = made, True
+                    break
+    shrunk = True
+    while shrunk:  # every binding of the guessed structure; a list or dict besides not changed by a use
+        shrunk = False
+        for name in list(guess):
+            results = [_keys(v, guess, src, local) for v in candidates[name]]
+            kinds = {r[1] for r in results if r is not None}
+            if any(r is None or r[0] != guess[name][0] for r in results) or len(kinds - {"tuple"}) > 1:
+                del guess[name]
+                shrunk = True
+                continue
+            kind = next(iter(kinds - {"tuple"}), "tuple")
+            if kind != "tuple" and name in changed:
+                del guess[name]
+                shrunk = True
+            else:
+                guess[name] = (guess[name][0], kind)
+    return guess
+
+
+def _plain_use(node, child, src, local):
+    """Whether the read ``child`` (a name) in ``node`` leaves a list's or dict's length as it is."""
+    if isinstance(node, (gast.Starred, gast.keyword)):
+        return True
+    if isinstance(node, gast.Subscript) and child is node.value:
+        if isinstance(node.ctx, gast.Load):
+            return True
+        return isinstance(node.ctx, gast.Store) and not isinstance(node.slice, gast.Slice)  # xs[k] = v
+    return _builtin_call(node, src, local) is not None
 
 
 def _gradient_call(func, src, local):

@@ -413,9 +413,9 @@ class _Tangent:
             bound = signature.bind(*op.args, **op.kwargs)
         except TypeError as e:
             raise CompileError("call of %s: %s" % (_label(op.fn), e), self.location(stmt))
-        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()):
+        if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
             raise UnsupportedError(
-                "forward mode (jvp) of a call of %s, which takes *args" % _label(op.fn), self.location(stmt)
+                "forward mode (jvp) of a call of %s, which takes **kwargs" % _label(op.fn), self.location(stmt)
             )
         bound.apply_defaults()
         static = {}  # a function passed as an argument: the callee is compiled for it
@@ -425,8 +425,25 @@ class _Tangent:
                 if callable(value) and not isinstance(value, type):
                     static[param] = value
         params = [p for p in signature.parameters if p not in static]
-        key = (op.fn, tuple(sorted((p, id(v)) for p, v in static.items())))
-        jvp_name = self.callees.get(key) or self.callees.setdefault(key, self.callee(op.fn, static or None))
+        count = None
+        star = next((p for p in signature.parameters.values() if p.kind is p.VAR_POSITIONAL), None)
+        if star is not None:  # *args: the callee is compiled for this many values, args_0, args_1, ...
+            if static:
+                raise UnsupportedError(
+                    "a function passed as an argument to %s, which takes *%s" % (_label(op.fn), star.name),
+                    self.location(stmt),
+                )
+            extra = bound.arguments.pop(star.name, ())
+            count = len(extra)
+            spread = [naming.SPREAD.format(star.name, i) for i in range(count)]
+            bound.arguments.update(zip(spread, extra))
+            at = params.index(star.name)
+            params = params[:at] + spread + params[at + 1 :]  # (keyword-only ones after, as the callee has them)
+        key = (op.fn, tuple(sorted((p, id(v)) for p, v in static.items())), count)
+        if key not in self.callees:
+            made = (static or None, count) if star else (static or None,)
+            self.callees[key] = self.callee(op.fn, *made)
+        jvp_name = self.callees[key]
         args = [_as_node(bound.arguments[p]) for p in params]
         call = gast.Call(func=_name(jvp_name), args=args + [self.tangent_or_zero(a) for a in args], keywords=[])
         target = gast.Tuple(elts=[_name(name, True), _name(self.dot(name), True)], ctx=gast.Store())

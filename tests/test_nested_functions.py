@@ -711,10 +711,12 @@ def test_a_returned_nested_function_is_the_function_made_by_the_inlined_maker():
         ac.grad(make_scaler)(0.7)
 
 
-def test_forward_mode_of_star_args_is_refused_at_the_call():
-    with pytest.raises(UnsupportedError, match=r"\*args") as info:
-        ac.jvp(star_args)(0.7, 1.0)
-    assert info.value.location.line == inspect.getsourcelines(star_args)[1] + 4
+def test_forward_mode_of_star_args():
+    # by hand: g(2.0) + g(x, 1.0, x) = (2x + 2) + (x * x + x), derivative 2x + 3
+    value, dot = ac.jvp(star_args)(0.7, 1.0)
+    assert value == pytest.approx(4.59)
+    assert dot == pytest.approx(4.4)
+    assert dot == pytest.approx(testing.numerical_grad(star_args, [0.7], 0), rel=1e-6)
 
 
 def test_the_golden_examples_match_central_differences():
