@@ -16,11 +16,12 @@ True
 ((2, 3), 6.0)
 """
 
+import math
 import operator
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint, linear, nondifferentiable
+from adjoint_compiler.rules.registry import adjoint, linear, nondifferentiable, scalar_adjoint
 from adjoint_compiler.runtime import unbroadcast
 
 
@@ -50,14 +51,23 @@ def pow_adjoint(g, ans, x, y):
     # d(x**y)/dx = y x^(y-1), written y x^(y - (y != 0)): at y == 0 it is 0 even where x == 0
     # (0 * 0**-1 would be nan, or a ZeroDivisionError on floats). With a literal y the
     # compiler folds the exponent (x ** 2 gives 2 * x). Where the derivative is infinite
-    # (0 < y < 1 at x == 0) arrays get inf and Python floats raise ZeroDivisionError, as
-    # x ** (y - 1) itself does.
+    # (0 < y < 1 at x == 0) arrays get inf, and so do Python numbers (pow_scalar_adjoint).
     # d(x**y)/dy = log(x) x^y (only emitted when the exponent is active). At x == 0 and y > 0,
     # x^y is 0 for every y nearby, so it is 0: log(1) where x == 0 and ans == 0, rather than
     # log(0) * 0 == nan (ans rather than y > 0, so that y need not be kept for the adjoint).
     # At x == 0, y == 0 (0^y jumps from 1 to 0) it is -inf; for x < 0 nan, as x^y is not
     # real for the y nearby.
     return (unbroadcast(g * y * x ** (y - (y != 0)), x), unbroadcast(g * np.log(x + (x == 0) * (ans == 0)) * ans, y))
+
+
+@scalar_adjoint(operator.pow)
+def pow_scalar_adjoint(g, ans, x, y):
+    # Python numbers: pow_adjoint's body, with float64's inf where d/dx is infinite (0 < y < 1 at
+    # x == 0), where Python's x ** (y - 1) would raise ZeroDivisionError
+    return (
+        g * y * (math.inf if 0 < y < 1 and x == 0 else x ** (y - (y != 0))),
+        g * np.log(x + (x == 0) * (ans == 0)) * ans,
+    )
 
 
 @adjoint(operator.mod)

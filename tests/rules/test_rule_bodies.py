@@ -152,13 +152,13 @@ _ELEMENTWISE = "adjoint_compiler.rules.np_elementwise"
 _OPERATORS = "adjoint_compiler.rules.operators"
 WRITTEN_ELSEWHERE = {
     **dict.fromkeys(
-        [math.sin, math.cos, math.tan, math.asin, math.acos, math.atan, math.atan2, math.sinh, math.cosh],
+        [math.sin, math.cos, math.tan, math.atan, math.atan2, math.sinh, math.cosh],
         _ELEMENTWISE,
     ),
     **dict.fromkeys(
-        [math.tanh, math.exp, math.expm1, math.log1p, math.log2, math.log10, math.sqrt, math.hypot], _ELEMENTWISE
+        [math.tanh, math.exp, math.expm1, math.log1p, math.log2, math.log10, math.hypot], _ELEMENTWISE
     ),
-    **dict.fromkeys([getattr(math, n) for n in ("cbrt", "exp2") if hasattr(math, n)], _ELEMENTWISE),  # 3.11+
+    **dict.fromkeys([getattr(math, n) for n in ("exp2",) if hasattr(math, n)], _ELEMENTWISE),  # 3.11+
     pow: _OPERATORS,  # pow(a, b) is a ** b
     **dict.fromkeys(
         [np.add, np.subtract, np.multiply, np.divide, np.true_divide, np.negative, np.positive], _OPERATORS
