@@ -155,9 +155,7 @@ WRITTEN_ELSEWHERE = {
         [math.sin, math.cos, math.tan, math.atan, math.atan2, math.sinh, math.cosh],
         _ELEMENTWISE,
     ),
-    **dict.fromkeys(
-        [math.tanh, math.exp, math.expm1, math.log1p, math.log2, math.log10, math.hypot], _ELEMENTWISE
-    ),
+    **dict.fromkeys([math.tanh, math.exp, math.expm1, math.log1p, math.log2, math.log10, math.hypot], _ELEMENTWISE),
     **dict.fromkeys([getattr(math, n) for n in ("exp2",) if hasattr(math, n)], _ELEMENTWISE),  # 3.11+
     pow: _OPERATORS,  # pow(a, b) is a ** b
     **dict.fromkeys(
