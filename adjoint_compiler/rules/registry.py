@@ -82,6 +82,8 @@ import linecache
 import math
 import textwrap
 
+from adjoint_compiler import templates
+
 
 class Rule:
     __slots__ = ("fn", "rule", "params", "inline", "origin", "scalar_rule", "masked_rule", "ranked")
@@ -95,6 +97,8 @@ class Rule:
             raise TypeError("an adjoint rule takes (g, ans, *params); %s takes %s" % (rule.__name__, names))
         self.params = tuple(names[2:])
         self.inline = inline
+        if inline:  # parsed when first used (templates.py), from its file's text as it is now
+            templates.snapshot(rule)
         self.origin = getattr(rule, "__module__", None)
         self.scalar_rule = None  # a cheaper body used where every operand is known to be a scalar
         self.masked_rule = None  # a body that keeps a zero cotangent zero where the derivative is nan/inf
@@ -185,6 +189,7 @@ def fragment(fn):
     rule may call (``c = piece(g, a)``, or as an element of its returned tuple) where one formula
     serves several operands; templates.py inlines it there with fresh names, tests call it as is."""
     setattr(fn, FRAGMENT_MARK, True)
+    templates.snapshot(fn)
     return fn
 
 
@@ -269,7 +274,7 @@ def _derived(rule, kind, rewrite):
     """A variant of ``rule`` named ``<name>_<kind>_adjoint``: its source with ``rewrite`` applied to the
     function's tree, made a real function with readable source (registered with linecache), so that
     tests call it and templates parse it like a rule written by hand."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(rule)))
+    tree = ast.parse(textwrap.dedent(templates.source_of(rule)))
     fn = tree.body[0]
     fn.decorator_list = []
     fn.name = rule.__name__.replace("_adjoint", "_%s_adjoint" % kind)
@@ -345,7 +350,7 @@ def on_floats(rule):
     >>> on_floats(tanh_adjoint) is tanh_adjoint
     True
     """
-    body = ast.parse(textwrap.dedent(inspect.getsource(rule))).body[0].body
+    body = ast.parse(textwrap.dedent(templates.source_of(rule))).body[0].body
     if not any(isinstance(n, ast.Name) and n.id in ("np", "unbroadcast") for stmt in body for n in ast.walk(stmt)):
         return rule
     return _derived(rule, "float", lambda fn: [_OnFloats(rule).visit(stmt) for stmt in fn.body])
