@@ -172,7 +172,7 @@ def reciprocal_adjoint(g, ans, x):
 # ---- binary (broadcasting) ---------------------------------------------------
 
 
-@adjoint(np.power)
+@adjoint(np.power, masked=True)
 def power_adjoint(g, ans, x, y):
     # As operator.pow's rule (operators.py): d/dx = y x^(y - (y != 0)), exactly 0 at y == 0 also
     # where x == 0, inf where it is infinite (0 < y < 1 at x == 0). d/dy = ln(x) x^y: 0 at

@@ -35,18 +35,20 @@ def sub_adjoint(g, ans, x, y):
     return unbroadcast(g, x), unbroadcast(-g, y)
 
 
-@adjoint(operator.mul, np.multiply)
+@adjoint(operator.mul, np.multiply, masked=True)
 def mul_adjoint(g, ans, x, y):
+    # masked: in a branch of np.where, the untaken elements' zero cotangent times an inf or nan operand
+    # (x * np.log(x) where x <= 0) stays zero
     return unbroadcast(g * y, x), unbroadcast(g * x, y)
 
 
-@adjoint(operator.truediv, np.divide, np.true_divide)
+@adjoint(operator.truediv, np.divide, np.true_divide, masked=True)
 def truediv_adjoint(g, ans, x, y):
-    # d(x/y)/dy = -x/y^2 = -ans/y
+    # d(x/y)/dy = -x/y^2 = -ans/y. Masked: np.where(x != 0, np.sin(x) / x, 1.0) at x == 0 (0 / 0)
     return unbroadcast(g / y, x), unbroadcast(-g * ans / y, y)
 
 
-@adjoint(operator.pow)
+@adjoint(operator.pow, masked=True)
 def pow_adjoint(g, ans, x, y):
     # d(x**y)/dx = y x^(y-1), written y x^(y - (y != 0)): at y == 0 it is 0 even where x == 0
     # (0 * 0**-1 would be nan, or a ZeroDivisionError on floats). With a literal y the

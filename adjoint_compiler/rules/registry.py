@@ -21,9 +21,9 @@ registers a rule for each of ``fns``; the keywords are facts the analyses ask of
 - ``shape``: a shape class; ``"reduce"`` means that with one argument and no keywords the result
   is a scalar (``np.sum(x)``). Ask ``shape_class(fn)``.
 - ``masked``: also make the variant used for values feeding a branch of ``np.where``, the rule's
-  single result guarded as ``np.where(g == 0.0, 0.0, <result>)`` so that the untaken branch's
-  zero cotangent stays zero where the derivative is nan or inf. (Every masked variant so far is
-  that guard; one that is not would be set as ``lookup(fn).masked_rule`` by hand, with the reason.)
+  result (each operand's, before ``unbroadcast``) guarded as ``np.where(g == 0.0, 0.0, <result>)`` so
+  that the untaken branch's zero cotangent stays zero where the derivative is nan or inf. (Every masked
+  variant so far is that guard; one that is not would be set as ``lookup(fn).masked_rule`` by hand, with the reason.)
 - ``ranked_adjoint(*fns, ranks=...)`` (a separate decorator, like ``scalar_adjoint``) adds a variant
   for operands whose numbers of axes are known at compile time; ask ``ranked_rule(fn, ranks)``.
 - ``inline``: ``False`` registers a rule that emitted code calls rather than inlines (it may
@@ -290,11 +290,11 @@ def _derived(rule, kind, rewrite):
 
 
 def _guarded(rule):
-    """``rule`` with its single result ``r`` returned as ``np.where(g == 0.0, 0.0, r)``."""
+    """``rule`` with its result ``r`` returned as ``np.where(g == 0.0, 0.0, r)``; a rule of several operands
+    (a tuple of ``unbroadcast(c, like)``) has each ``c`` guarded so, before it is summed to its operand's shape."""
 
-    def guard(fn):
-        ret = fn.body[-1]
-        ret.value = ast.Call(
+    def where(fn, value):
+        return ast.Call(
             func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr="where", ctx=ast.Load()),
             args=[
                 ast.Compare(
@@ -303,10 +303,20 @@ def _guarded(rule):
                     comparators=[ast.Constant(value=0.0)],
                 ),
                 ast.Constant(value=0.0),
-                ret.value,
+                value,
             ],
             keywords=[],
         )
+
+    def guard(fn):
+        ret = fn.body[-1]
+        if not isinstance(ret.value, ast.Tuple):
+            ret.value = where(fn, ret.value)
+            return
+        for c in ret.value.elts:
+            if not (isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id == "unbroadcast"):
+                raise TypeError("masked rule %s: each result must be unbroadcast(c, like)" % rule.__name__)
+            c.args[0] = where(fn, c.args[0])
 
     return _derived(rule, "masked", guard)
 
