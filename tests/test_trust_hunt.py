@@ -90,3 +90,21 @@ def test_loops_with_early_exits_match_central_differences():
     assert gv == pytest.approx((projectile_range(10.0 + h, 0.7) - projectile_range(10.0 - h, 0.7)) / (2 * h), rel=1e-5)
     assert ga == pytest.approx((projectile_range(10.0, 0.7 + h) - projectile_range(10.0, 0.7 - h)) / (2 * h), rel=1e-5)
     assert ac.grad(newton_sqrt)(2.0) == pytest.approx(0.5 / math.sqrt(2.0), rel=1e-12)  # d sqrt(c) = 1 / (2 sqrt c)
+
+
+def guarded_by_a_method_of_a_call(x):
+    if np.isnan(x).any():  # a method of a call's result as an if's test (it was "cannot resolve Call")
+        return 0.0
+    elif np.abs(x).max() > 100.0:
+        return float(np.sum(x))
+    return np.sum(x**2)
+
+
+def test_an_if_test_calling_a_method_of_a_call():
+    x = np.array([1.0, -2.0, 0.5])
+    np.testing.assert_array_equal(ac.grad(guarded_by_a_method_of_a_call)(x), 2.0 * x)  # d sum x^2 = 2x
+    _, dot = ac.jvp(guarded_by_a_method_of_a_call)(x, np.ones(3))
+    assert dot == pytest.approx(float(np.sum(2.0 * x)), rel=1e-15)
+    big = np.array([200.0, 1.0])
+    np.testing.assert_array_equal(ac.grad(guarded_by_a_method_of_a_call)(big), np.ones(2))
+    assert ac.grad(guarded_by_a_method_of_a_call)(np.array([np.nan, 1.0])).tolist() == [0.0, 0.0]
