@@ -108,3 +108,17 @@ def test_an_if_test_calling_a_method_of_a_call():
     big = np.array([200.0, 1.0])
     np.testing.assert_array_equal(ac.grad(guarded_by_a_method_of_a_call)(big), np.ones(2))
     assert ac.grad(guarded_by_a_method_of_a_call)(np.array([np.nan, 1.0])).tolist() == [0.0, 0.0]
+
+
+def reads_through_an_alias(x):
+    d = {"a": 1.0}
+    alias = d
+    alias["a"] = x * x
+    return d["a"] * x
+
+
+def test_an_alias_refusal_is_a_plain_located_unsupported_error():
+    # refused (never a wrong number), with the user's line, as the public class (not aliasing's private one)
+    with pytest.raises(ac.UnsupportedError, match=r"test_trust_hunt.py:\d+:5: .*in-place update of alias") as e:
+        ac.grad(reads_through_an_alias)(1.5)
+    assert type(e.value) is ac.UnsupportedError
