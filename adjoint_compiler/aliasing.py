@@ -473,6 +473,7 @@ class _KeptElement(UnsupportedError):
     def __init__(self, name, *args):
         super().__init__(*args)
         self.name = name
+        self.parts = args  # (construct, location, hint): the UnsupportedError the user sees, if it is not settled
 
 
 def run(fn, source, numbers=()):
@@ -488,11 +489,11 @@ def run(fn, source, numbers=()):
             return _run(fn, source, numbers)
         except _KeptElement as kept:
             if kept.name is None or kept.name in checked or source is None:
-                raise
+                raise UnsupportedError(*kept.parts) from None  # not the private class, in the user's traceback
             checked.add(kept.name)
             fn = _checked_elements(fn, kept.name, source)
             if fn is None:
-                raise
+                raise UnsupportedError(*kept.parts) from None
 
 
 def _element_read(stmt, name):

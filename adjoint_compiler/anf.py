@@ -380,6 +380,12 @@ class _Anf:
         the changed object."""
         if _root_name(test) in self.changed:  # (m[0] may be a list m holds)
             test = _truth_now(test)
+        if (
+            isinstance(test, gast.Call)
+            and isinstance(test.func, gast.Attribute)
+            and isinstance(test.func.value, gast.Call)
+        ):
+            test = self.simple(test)  # np.isnan(x).any(): the method's receiver in a temporary, as anywhere else
         name = self.namer.fresh(naming.COND)
         self.out.append(_assign(name, trees.clone(test), self.origin))
         return trees.name(name)

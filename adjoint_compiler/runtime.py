@@ -1807,52 +1807,66 @@ HELPERS = HELPERS + ("repeat_bar", "unique_inverse")
 # ---- py12e (issue #12): xs.sort() and a.sort(axis=...) in place, as the value they leave ----------------------
 
 
-def sorted_in_place(xs, key=None, reverse=False, axis=None, kind=None):
-    """What ``xs.sort(key=key, reverse=reverse)`` (a list) or ``xs.sort(axis=axis)`` (an array, ``axis=None``
-    for its default -1) leaves in ``xs``, as a new object: the compiled code assigns it to ``xs`` (anf.py),
-    the caller's argument given its contents at return (``put_back``). Raises Python's TypeError for the
-    keywords the receiver's own ``sort`` does not take."""
+def sorted_in_place(xs, key=None, reverse=False, axis=(), kind=None):
+    """What ``xs.sort(key=key, reverse=reverse)`` (a list) or ``xs.sort(axis=axis)`` (an array) leaves in
+    ``xs``, as a new object: the compiled code assigns it to ``xs`` (anf.py), the caller's argument given its
+    contents at return (``put_back``). ``axis=()`` is a call without one (ndarray.sort's default -1; its
+    ``axis=None`` raises, as NumPy's). Raises Python's TypeError for the keywords the receiver's own ``sort``
+    does not take."""
     if isinstance(xs, np.ndarray):
         if key is not None or reverse is not False:
             raise TypeError("'%s' is an invalid keyword argument for ndarray.sort()" % ("key" if key else "reverse"))
         out = xs.copy()
-        out.sort(axis=-1 if axis is None else axis, kind=kind)
+        out.sort(axis=_sort_axis(axis), kind=kind)  # NumPy's TypeError for axis=None
         return out
     if isinstance(xs, list):
-        if axis is not None or kind is not None:
-            raise TypeError("'%s' is an invalid keyword argument for sort()" % ("axis" if axis is not None else "kind"))
+        if axis != () or kind is not None:  # a list's sort takes neither
+            raise TypeError("'%s' is an invalid keyword argument for sort()" % ("kind" if kind is not None else "axis"))
         return sorted(xs, key=key, reverse=reverse)
     if not hasattr(xs, "sort"):
         raise AttributeError("'%s' object has no attribute 'sort'" % type(xs).__name__)
     raise TypeError("adjoint_compiler differentiates .sort() of a list or an array, not of a %s" % type(xs).__name__)
 
 
+def _sort_axis(axis):
+    """The axis ``ndarray.sort`` sorts along: -1 for ``()``, the call without one (None is NumPy's error)."""
+    return -1 if type(axis) is tuple and not axis else axis
+
+
 def _sorted_in_place_order(xs, axis):
-    """The stable order of an array's elements along ``axis`` (-1 for None): where each sorted one came from."""
-    return np.argsort(xs, axis=-1 if axis is None else axis, kind="stable")
+    """The stable order of an array's elements along ``axis`` (``_sort_axis``): where each sorted one came from."""
+    return np.argsort(xs, axis=_sort_axis(axis), kind="stable")
 
 
-def sorted_in_place_bar(g, xs, key=None, reverse=False, axis=None, kind=None):
+def sorted_in_place_bar(g, xs, key=None, reverse=False, axis=(), kind=None):
     """The cotangent of ``xs`` from ``g``, that of ``sorted_in_place(xs, ...)``: each element's goes back to the
     position it came from (equal elements: in their order, as ``sorted_bar`` and np.sort's adjoint)."""
     if isinstance(xs, np.ndarray):
-        ax = -1 if axis is None else axis
+        ax = _sort_axis(axis)
         return np.take_along_axis(np.asarray(g), np.argsort(_sorted_in_place_order(xs, axis), axis=ax), axis=ax)
     return sorted_bar(g, xs, key, reverse)
 
 
-def sorted_in_place_dot(dot, xs, key=None, reverse=False, axis=None, kind=None):
+def sorted_in_place_dot(dot, xs, key=None, reverse=False, axis=(), kind=None):
     """The tangent of ``sorted_in_place(xs, ...)`` from ``dot``, that of ``xs``."""
     if isinstance(xs, np.ndarray):
-        ax = -1 if axis is None else axis
+        ax = _sort_axis(axis)
         return np.take_along_axis(np.asarray(dot), _sorted_in_place_order(xs, axis), axis=ax)
     return sorted_dot(dot, xs, key, reverse)
 
 
-HELPERS = HELPERS + ("sorted_in_place", "_sorted_in_place_order", "sorted_in_place_bar", "sorted_in_place_dot")
+HELPERS = HELPERS + (
+    "sorted_in_place",
+    "_sort_axis",
+    "_sorted_in_place_order",
+    "sorted_in_place_bar",
+    "sorted_in_place_dot",
+)
 DEPENDS.update(
-    sorted_in_place_bar=("_sorted_in_place_order", "sorted_bar", "sort_order", "gather", "zeros_like"),
-    sorted_in_place_dot=("_sorted_in_place_order", "sorted_dot", "sort_order", "gather"),
+    sorted_in_place=("_sort_axis",),
+    _sorted_in_place_order=("_sort_axis",),
+    sorted_in_place_bar=("_sort_axis", "_sorted_in_place_order", "sorted_bar", "sort_order", "gather", "zeros_like"),
+    sorted_in_place_dot=("_sort_axis", "_sorted_in_place_order", "sorted_dot", "sort_order", "gather"),
 )
 
 

@@ -267,7 +267,10 @@ class _Tangent:
         if kind == "all":
             return self.apply(op, {i: self.tangent_or_zero(a) for i, a in enumerate(op.args)})
         if _elementwise(fn) and rules.lookup(fn) is not None:
-            return self.inlined(stmt, op, rules.lookup(fn), dots, kwarg_dots, True)
+            rule = rules.lookup(fn)
+            if rule.scalar_rule and self.on_scalars(stmt, op):  # as the reverse sweep picks it (reverse/calls.py)
+                rule = rule.scalar_rule
+            return self.inlined(stmt, op, rule, dots, kwarg_dots, True)
         if len(op.args) >= 1 and dots[0] is not None and not any(dots[1:]) and rules.lookup(fn) is not None:
             reduced = self.reduction(stmt, op, dots[0])
             if reduced is not None:
@@ -280,6 +283,15 @@ class _Tangent:
             )
         raise UnsupportedError(
             "forward mode (jvp) of %s (no tangent rule yet)" % _label(fn), self.location(stmt), "use ac.grad or ac.vjp"
+        )
+
+    def on_scalars(self, stmt, op):
+        """Whether the call's result and every operand are known to be scalars (numbers, not arrays)."""
+        target = getattr(stmt, "targets", [None])[0]
+        return (
+            isinstance(target, gast.Name)
+            and target.id in self.act.scalars
+            and all(trees.is_number(a) or (isinstance(a, gast.Name) and a.id in self.act.scalars) for a in op.args)
         )
 
     def shape_only(self, op, positions):

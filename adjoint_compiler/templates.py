@@ -34,6 +34,7 @@ calling the rule would, and its temporaries collide with no name the ``Namer`` g
 import builtins
 import inspect
 import itertools
+import linecache
 import math
 import operator
 import textwrap
@@ -45,13 +46,36 @@ from adjoint_compiler import naming, runtime, trees
 from adjoint_compiler.errors import InternalError
 
 _CACHE = {}
+_FILES = {}  # file name -> its lines when the first rule defined in it was registered (snapshot)
+
+
+def snapshot(fn):
+    """Keep the text of the file ``fn`` was defined in, as it is now. Called as a rule is registered, while
+    its module is imported: the file then holds the text the module's functions were compiled from. A rule's
+    body is parsed later, when first used (``source_of``), from this text rather than from the file, which
+    may have been edited since: the body parsed is the body of the function registered."""
+    filename = fn.__code__.co_filename
+    if filename not in _FILES:
+        linecache.checkcache(filename)  # a stale entry (the file edited before this import) is read again
+        _FILES[filename] = linecache.getlines(filename, fn.__globals__)  # linecache never mutates the list
+
+
+def source_of(fn):
+    """The source of the function ``fn`` (a rule or a fragment), from its file's ``snapshot``; what
+    ``inspect.getsource(fn)`` gives, the file as it was when ``fn`` was made."""
+    snapshot(fn)
+    lines = _FILES[fn.__code__.co_filename]
+    first = fn.__code__.co_firstlineno - 1  # the first decorator's line, as inspect.getsource starts
+    if not lines or first >= len(lines):
+        raise OSError("could not get source code")
+    return "".join(inspect.getblock(lines[first:]))
 
 
 class Template:
     def __init__(self, rule):
         self.rule = rule
         try:
-            text = textwrap.dedent(inspect.getsource(rule.rule))
+            text = textwrap.dedent(source_of(rule.rule))
         except (OSError, TypeError) as e:
             raise InternalError("cannot read the source of rule %s: %s" % (rule.rule.__name__, e))
         fn = gast.parse(text).body[0]
@@ -93,7 +117,7 @@ _FRAGMENTS = {}
 def _fragment_tree(fn):
     tree = _FRAGMENTS.get(fn)
     if tree is None:
-        tree = _FRAGMENTS[fn] = gast.parse(textwrap.dedent(inspect.getsource(fn))).body[0]
+        tree = _FRAGMENTS[fn] = gast.parse(textwrap.dedent(source_of(fn))).body[0]
         if not all(isinstance(s, gast.Assign) for s in tree.body[:-1]) or not isinstance(tree.body[-1], gast.Return):
             raise InternalError("fragment %s is not a straight-line body ending in return" % fn.__name__)
     return tree

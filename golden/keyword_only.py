@@ -4,6 +4,7 @@ Mode: grad (reverse mode), with respect to x, target.
 Call: scaled_residual_grad(x, target, scale=2.0, power=2) returns (value, (x_bar, target_bar)): the value of scaled_residual and its gradient.
 Tapes: none (no loop stores values; the adjoint sweep reads the forward sweep's variables).
 """
+import math
 from adjoint_compiler.runtime import check_scalar
 
 
@@ -15,7 +16,7 @@ def scaled_residual_grad(x, target, scale=2.0, power=2):
     # adjoint sweep
     check_scalar(_t4)
     # return scale * abs(x - target) ** power
-    _t2_bar = scale * power * _t2 ** (power - (power != 0))
+    _t2_bar = scale * power * (math.inf if 0 < power < 1 and _t2 == 0 else _t2 ** (power - (power != 0)))
     x_bar = _t2_bar if _t1 > 0 else -_t2_bar if _t1 < 0 else 0.0
     target_bar = -x_bar
     return (_t4, (x_bar, target_bar))

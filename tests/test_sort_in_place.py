@@ -143,3 +143,47 @@ def test_python_errors_and_the_shared_list_refusal():
         ac.grad(sorts_an_array_by_key)(np.array([1.0, -2.0]))
     with pytest.raises(AttributeError, match="'dict' object has no attribute 'sort'"):
         ac.grad(sorts_a_dict)(0.7)
+
+
+def sorts_an_array_with_axis_none(a):
+    b = a * 1.0
+    b.sort(axis=None)  # ndarray.sort takes no axis=None (np.sort does): NumPy's TypeError
+    return np.sum(b * np.arange(b.size).reshape(b.shape))
+
+
+def sorts_an_array_with_an_axis_variable(a, axis):
+    b = a * 1.0
+    b.sort(axis=axis)
+    return np.sum(b * np.arange(b.size).reshape(b.shape))
+
+
+def sorts_a_list_with_an_axis(x):
+    xs = [x, 2.0 * x, 1.0]
+    xs.sort(axis=None)
+    return xs[0]
+
+
+def test_axis_none_raises_as_numpy_does():
+    a = np.array([[3.0, 1.0, 2.0], [0.5, -1.0, 4.0]])
+    with pytest.raises(TypeError) as own:
+        sorts_an_array_with_axis_none(a)
+    for run in (lambda: ac.grad(sorts_an_array_with_axis_none)(a), lambda: ac.jvp(sorts_an_array_with_axis_none)(a, a)):
+        with pytest.raises(TypeError) as compiled:
+            run()
+        assert str(compiled.value) == str(own.value)
+    with pytest.raises(TypeError):
+        sorts_an_array_with_an_axis_variable(a, None)
+    with pytest.raises(TypeError):
+        ac.grad(sorts_an_array_with_an_axis_variable)(a, None)
+    with pytest.raises(TypeError, match="'axis' is an invalid keyword argument for sort"):
+        ac.grad(sorts_a_list_with_an_axis)(0.7)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1, -2])
+def test_each_axis_matches_central_differences(axis):
+    a = np.array([[3.0, 1.0, 2.0], [0.5, -1.0, 4.0]])
+    testing.check_grads(sorts_an_array_with_an_axis_variable, (a, axis), wrt=0)
+    g = ac.grad(sorts_an_array_with_an_axis_variable)(a, axis)
+    weights = np.arange(a.size).reshape(a.shape).astype(float)
+    want = np.take_along_axis(weights, np.argsort(np.argsort(a, axis=axis), axis=axis), axis=axis)  # by hand
+    assert np.array_equal(g, want)

@@ -175,6 +175,10 @@ def adjoint_assign(r, stmt, out):
         seq, index = op.args
         if seq.id in act.active and cot.add_part(seq.id, index, g, name, out):
             pass  # element i of a known tuple: part i of its cotangent, a tuple of parts
+        elif seq.id in act.active and _whole(index):
+            # a[()] and a[...] are all of a (a 0-d array's: its number, whose cotangent is a number that
+            # cannot be indexed): the whole cotangent, added
+            cot.accumulate(seq.id, g, out)
         elif seq.id in act.active:
             cot.materialize(seq.id, out, owned=True)
             bar = cot.name(seq.id)
@@ -244,3 +248,10 @@ def adjoint_if(r, stmt):
     return [
         gast.copy_location(gast.If(test=trees.clone(stmt.test), body=then_adj or [gast.Pass()], orelse=else_adj), stmt)
     ]
+
+
+def _whole(index):
+    """Whether the subscript ``index`` is ``()`` or ``...``, which take all of an array."""
+    return (isinstance(index, gast.Tuple) and not index.elts) or (
+        isinstance(index, gast.Constant) and index.value is Ellipsis
+    )

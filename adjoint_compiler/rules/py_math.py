@@ -48,14 +48,48 @@ def log_adjoint(g, ans, x, base=math.e):
 @adjoint(math.pow)
 def pow_adjoint(g, ans, x, y):
     # d(x^y)/dx = y x^(y-1), written y x^(y - (y != 0)) so that it is 0 at y == 0 even where
-    # x == 0 (math.pow(0.0, -1.0) would raise). Where it is infinite (0 < y < 1 at x == 0)
-    # math.pow raises ValueError, as on the forward value's own domain errors.
+    # x == 0 (math.pow(0.0, -1.0) would raise). Where it is infinite (0 < y < 1 at x == 0) it is
+    # inf, as NumPy's float64 gives (math.pow(0.0, y - 1.0) would raise ValueError there).
     # d(x^y)/dy = ln(x) x^y. At x == 0 it is 0 for y > 0 (0^y is 0 for every y nearby) and
     # -inf at y == 0 (0^y jumps from 1 to 0); for x < 0, x^y exists only at integral y and
     # has no derivative in y, so it is nan (as with np.power). The guard keeps math.log
     # from raising in each case.
     log_x = math.log(x) if x > 0.0 else ((0.0 if y > 0.0 else -math.inf) if x == 0.0 else math.nan)
-    return g * y * math.pow(x, y - (y != 0.0)), g * log_x * ans
+    return g * y * (math.inf if 0.0 < y < 1.0 and x == 0.0 else math.pow(x, y - (y != 0.0))), g * log_x * ans
+
+
+# The infinite derivatives of math functions at the ends of their domains (sqrt and cbrt at 0, asin and
+# acos at +-1, acosh at 1, atanh at +-1) are inf with the sign of g, or nan where g == 0, as float64
+# arithmetic gives them (NumPy's rules of the same functions): Python's float division would raise
+# ZeroDivisionError from the gradient where the function itself returned a value. Written apart from
+# the NumPy rules (np_elementwise.py), whose arrays divide by zero without raising.
+
+
+@adjoint(math.sqrt)
+def sqrt_float_adjoint(g, ans, x):
+    # 1 / (2 sqrt(x)); at x == -0.0, sqrt is -0.0 and float64 gives -inf
+    return g / (2.0 * ans) if ans != 0.0 else g * math.copysign(math.inf, ans)
+
+
+if hasattr(math, "cbrt"):  # 3.11+
+
+    @adjoint(math.cbrt)
+    def cbrt_float_adjoint(g, ans, x):
+        # 1 / (3 x^(2/3)) = 1 / (3 ans^2)
+        d = 3.0 * ans * ans
+        return g / d if d != 0.0 else g * math.inf
+
+
+@adjoint(math.asin)
+def asin_float_adjoint(g, ans, x):
+    d = math.sqrt(1.0 - x * x)
+    return g / d if d != 0.0 else g * math.inf
+
+
+@adjoint(math.acos)
+def acos_float_adjoint(g, ans, x):
+    d = math.sqrt(1.0 - x * x)
+    return -g / d if d != 0.0 else -g * math.inf
 
 
 @adjoint(math.erf)
@@ -87,12 +121,15 @@ def asinh_adjoint(g, ans, x):
 @adjoint(math.acosh)
 def acosh_adjoint(g, ans, x):
     # 1 / sqrt(x^2 - 1), written so that x^2 - 1 does not cancel near x == 1; infinite there
-    return g / (math.sqrt(x - 1.0) * math.sqrt(x + 1.0))
+    d = math.sqrt(x - 1.0) * math.sqrt(x + 1.0)
+    return g / d if d != 0.0 else g * math.inf
 
 
 @adjoint(math.atanh)
 def atanh_adjoint(g, ans, x):
-    return g / ((1.0 - x) * (1.0 + x))
+    # infinite at x == +-1, where math.atanh itself raises (forward mode computes the tangent first)
+    d = (1.0 - x) * (1.0 + x)
+    return g / d if d != 0.0 else g * math.inf
 
 
 @adjoint(math.degrees)

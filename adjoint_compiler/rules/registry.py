@@ -21,9 +21,9 @@ registers a rule for each of ``fns``; the keywords are facts the analyses ask of
 - ``shape``: a shape class; ``"reduce"`` means that with one argument and no keywords the result
   is a scalar (``np.sum(x)``). Ask ``shape_class(fn)``.
 - ``masked``: also make the variant used for values feeding a branch of ``np.where``, the rule's
-  single result guarded as ``np.where(g == 0.0, 0.0, <result>)`` so that the untaken branch's
-  zero cotangent stays zero where the derivative is nan or inf. (Every masked variant so far is
-  that guard; one that is not would be set as ``lookup(fn).masked_rule`` by hand, with the reason.)
+  result (each operand's, before ``unbroadcast``) guarded as ``np.where(g == 0.0, 0.0, <result>)`` so
+  that the untaken branch's zero cotangent stays zero where the derivative is nan or inf. (Every masked
+  variant so far is that guard; one that is not would be set as ``lookup(fn).masked_rule`` by hand, with the reason.)
 - ``ranked_adjoint(*fns, ranks=...)`` (a separate decorator, like ``scalar_adjoint``) adds a variant
   for operands whose numbers of axes are known at compile time; ask ``ranked_rule(fn, ranks)``.
 - ``inline``: ``False`` registers a rule that emitted code calls rather than inlines (it may
@@ -82,6 +82,8 @@ import linecache
 import math
 import textwrap
 
+from adjoint_compiler import templates
+
 
 class Rule:
     __slots__ = ("fn", "rule", "params", "inline", "origin", "scalar_rule", "masked_rule", "ranked")
@@ -95,6 +97,8 @@ class Rule:
             raise TypeError("an adjoint rule takes (g, ans, *params); %s takes %s" % (rule.__name__, names))
         self.params = tuple(names[2:])
         self.inline = inline
+        if inline:  # parsed when first used (templates.py), from its file's text as it is now
+            templates.snapshot(rule)
         self.origin = getattr(rule, "__module__", None)
         self.scalar_rule = None  # a cheaper body used where every operand is known to be a scalar
         self.masked_rule = None  # a body that keeps a zero cotangent zero where the derivative is nan/inf
@@ -185,6 +189,7 @@ def fragment(fn):
     rule may call (``c = piece(g, a)``, or as an element of its returned tuple) where one formula
     serves several operands; templates.py inlines it there with fresh names, tests call it as is."""
     setattr(fn, FRAGMENT_MARK, True)
+    templates.snapshot(fn)
     return fn
 
 
@@ -269,7 +274,7 @@ def _derived(rule, kind, rewrite):
     """A variant of ``rule`` named ``<name>_<kind>_adjoint``: its source with ``rewrite`` applied to the
     function's tree, made a real function with readable source (registered with linecache), so that
     tests call it and templates parse it like a rule written by hand."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(rule)))
+    tree = ast.parse(textwrap.dedent(templates.source_of(rule)))
     fn = tree.body[0]
     fn.decorator_list = []
     fn.name = rule.__name__.replace("_adjoint", "_%s_adjoint" % kind)
@@ -285,11 +290,11 @@ def _derived(rule, kind, rewrite):
 
 
 def _guarded(rule):
-    """``rule`` with its single result ``r`` returned as ``np.where(g == 0.0, 0.0, r)``."""
+    """``rule`` with its result ``r`` returned as ``np.where(g == 0.0, 0.0, r)``; a rule of several operands
+    (a tuple of ``unbroadcast(c, like)``) has each ``c`` guarded so, before it is summed to its operand's shape."""
 
-    def guard(fn):
-        ret = fn.body[-1]
-        ret.value = ast.Call(
+    def where(fn, value):
+        return ast.Call(
             func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr="where", ctx=ast.Load()),
             args=[
                 ast.Compare(
@@ -298,10 +303,20 @@ def _guarded(rule):
                     comparators=[ast.Constant(value=0.0)],
                 ),
                 ast.Constant(value=0.0),
-                ret.value,
+                value,
             ],
             keywords=[],
         )
+
+    def guard(fn):
+        ret = fn.body[-1]
+        if not isinstance(ret.value, ast.Tuple):
+            ret.value = where(fn, ret.value)
+            return
+        for c in ret.value.elts:
+            if not (isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id == "unbroadcast"):
+                raise TypeError("masked rule %s: each result must be unbroadcast(c, like)" % rule.__name__)
+            c.args[0] = where(fn, c.args[0])
 
     return _derived(rule, "masked", guard)
 
@@ -345,7 +360,7 @@ def on_floats(rule):
     >>> on_floats(tanh_adjoint) is tanh_adjoint
     True
     """
-    body = ast.parse(textwrap.dedent(inspect.getsource(rule))).body[0].body
+    body = ast.parse(textwrap.dedent(templates.source_of(rule))).body[0].body
     if not any(isinstance(n, ast.Name) and n.id in ("np", "unbroadcast") for stmt in body for n in ast.walk(stmt)):
         return rule
     return _derived(rule, "float", lambda fn: [_OnFloats(rule).visit(stmt) for stmt in fn.body])

@@ -190,24 +190,24 @@ def sorted_dot_adjoint(g, ans, dot, xs, key=None, reverse=False):
 
 
 @adjoint(runtime.sorted_in_place)
-def sorted_in_place_adjoint(g, ans, xs, key=None, reverse=False, axis=None, kind=None):
+def sorted_in_place_adjoint(g, ans, xs, key=None, reverse=False, axis=(), kind=None):
     # xs.sort() moves xs's elements: each cotangent goes back to the position its element came from (the
     # stable order: equal elements, whatever the kind of sort, each get one place's, a subgradient)
     return sorted_in_place_bar(g, xs, key, reverse, axis), None, None, None, None
 
 
 @tangent(runtime.sorted_in_place)
-def sorted_in_place_tangent(dot, ans, xs, key=None, reverse=False, axis=None, kind=None):
+def sorted_in_place_tangent(dot, ans, xs, key=None, reverse=False, axis=(), kind=None):
     return sorted_in_place_dot(dot, xs, key, reverse, axis), None, None, None, None
 
 
 @adjoint(runtime.sorted_in_place_bar, linear="first")
-def sorted_in_place_bar_adjoint(g, ans, g_in, xs, key=None, reverse=False, axis=None, kind=None):
+def sorted_in_place_bar_adjoint(g, ans, g_in, xs, key=None, reverse=False, axis=(), kind=None):
     return sorted_in_place_dot(g, xs, key, reverse, axis), None, None, None, None, None
 
 
 @adjoint(runtime.sorted_in_place_dot, linear="first")
-def sorted_in_place_dot_adjoint(g, ans, dot, xs, key=None, reverse=False, axis=None, kind=None):
+def sorted_in_place_dot_adjoint(g, ans, dot, xs, key=None, reverse=False, axis=(), kind=None):
     return sorted_in_place_bar(g, xs, key, reverse, axis), None, None, None, None, None
 
 

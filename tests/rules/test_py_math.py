@@ -193,11 +193,7 @@ def test_pow_at_zero_base():
 
 @pytest.mark.parametrize("x, y, dx, dy, smooth", POW_POINTS, ids=POW_IDS)
 def test_pow_special_points(x, y, dx, dy, smooth):
-    # the points of operator.pow's table; math.pow raises ValueError where the derivative is infinite
-    if x == 0.0 and 0.0 < y < 1.0:
-        with pytest.raises(ValueError):
-            py_math.pow_adjoint(1.0, math.pow(x, y), x, y)
-        return
+    # the points of operator.pow's table; inf where the derivative is infinite, as float64 gives
     gx, gy = py_math.pow_adjoint(1.0, math.pow(x, y), x, y)
     assert type(gx) is float and type(gy) is float
     assert _same(gx, dx) and _same(gy, dy)

@@ -194,7 +194,14 @@ def test_masked_variants_guard_the_plain_body(fn):
     rule = registry.lookup(fn)
     x = np.array([0.25, 0.5])
     g = np.array([1.0, 0.0])
-    np.testing.assert_array_equal(rule.masked_rule.rule(g, fn(x), x), np.where(g == 0.0, 0.0, rule.rule(g, fn(x), x)))
+    if len(rule.params) == 1:
+        masked, plain = rule.masked_rule.rule(g, fn(x), x), rule.rule(g, fn(x), x)
+        np.testing.assert_array_equal(masked, np.where(g == 0.0, 0.0, plain))
+        return
+    # x * y, x / y, x ** y: each operand's contribution guarded (operands of the result's shape: no sums)
+    y = np.array([1.5, 2.0])
+    for masked, plain in zip(rule.masked_rule.rule(g, fn(x, y), x, y), rule.rule(g, fn(x, y), x, y)):
+        np.testing.assert_array_equal(masked, np.where(g == 0.0, 0.0, plain))
 
 
 def test_every_form_is_differentiated_as_a_function_with_a_rule_or_a_declaration():
