@@ -14,6 +14,7 @@ closure values, builtins) needed to resolve the names it reads.
 
 import ast
 import builtins
+import copy
 import functools
 import inspect
 import linecache
@@ -210,21 +211,43 @@ def cell_value(cell):
         return _MISSING
 
 
-def _lambda_as_def(func, module, loc):
-    """``square = lambda t: t * t`` as ``def square(t): return t * t`` (one lambda on its line)."""
-    lambdas = [n for n in trees.breadth_first(module) if isinstance(n, gast.Lambda)]
-    params = list(func.__code__.co_varnames[: func.__code__.co_argcount])
-    lambdas = [n for n in lambdas if [a.id for a in n.args.args] == params]
-    if func.__name__ != "<lambda>" or len(lambdas) != 1:
+def _lambda_as_def(func, filename):
+    """``square = lambda t: t * t`` as ``def square(t): return t * t``: the lambda found in its whole file
+    (a lambda inside a dict or list display may start and end anywhere on its lines), several on one line
+    told apart by compiling the file (``_which_lambda``). Its line numbers and columns are the file's."""
+    code = func.__code__
+    line = code.co_firstlineno
+    loc = SourceLocation(filename, line, 1)
+    lines = linecache.getlines(filename)
+    try:
+        module = ast.parse("".join(lines))
+    except SyntaxError as e:
+        raise CompileError("cannot parse the source of %s: %s" % (func.__qualname__, e.msg), loc)
+    params = list(code.co_varnames[: code.co_argcount])
+    lambdas = [
+        n
+        for n in ast.walk(module)
+        if isinstance(n, ast.Lambda)
+        and n.lineno == line
+        and [a.arg for a in list(getattr(n.args, "posonlyargs", [])) + n.args.args] == params
+    ]
+    if len(lambdas) > 1:
+        lambdas = _which_lambda(module, lambdas, code, filename)
+    if len(lambdas) != 1:
         raise UnsupportedError(
-            "a lambda that shares its line with another lambda" if lambdas else "this kind of function definition",
+            "a lambda that cannot be told apart from the %d others on its line" % (len(lambdas) - 1)
+            if lambdas
+            else "a lambda whose source was not found (was its file changed?)",
             loc,
             "define it with 'def'",
         )
     lam = lambdas[0]
     names = [
-        t.id for stmt in module.body if isinstance(stmt, gast.Assign) for t in stmt.targets if isinstance(t, gast.Name)
+        n.targets[0].id
+        for n in ast.walk(module)
+        if isinstance(n, ast.Assign) and n.value is lam and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
     ]
+    lam = trees.to_gast(lam)
     ret = gast.copy_location(gast.Return(value=lam.body), lam.body)
     fn = gast.FunctionDef(
         name=names[0] if len(names) == 1 else "lambda_",
@@ -235,7 +258,65 @@ def _lambda_as_def(func, module, loc):
         type_comment=None,
         type_params=[],
     )
-    return gast.copy_location(fn, lam)
+    return gast.copy_location(fn, lam), lines
+
+
+def _which_lambda(module, lambdas, code, filename):
+    """The lambdas of ``lambdas`` (all on one line) that compile to ``code``: the file compiled again with
+    candidate i moved down by ``(file length) * 2**i`` lines, so that its code object is known by its first
+    line (a candidate nested in another by the sum of their shifts), then compared with ``code`` line numbers
+    aside."""
+    line = code.co_firstlineno
+    base = max(line, max((getattr(n, "end_lineno", 0) or 0 for n in ast.walk(module)), default=0)) + 1
+    if base * 2 ** len(lambdas) + line >= 2**31:  # (co_firstlineno is a C int)
+        return lambdas
+    where = {id(n): i for i, n in enumerate(ast.walk(module))}
+    picked = [where[id(n)] for n in lambdas]
+    marked = copy.deepcopy(module)
+    nodes = list(ast.walk(marked))  # the same order on the copy
+    shift = {}
+    for i, at in enumerate(picked):
+        by = base * 2**i
+        shift[line + by] = i
+        for node in ast.walk(nodes[at]):
+            if hasattr(node, "lineno"):
+                node.lineno += by
+                node.end_lineno = (getattr(node, "end_lineno", None) or node.lineno - by) + by
+    try:
+        compiled = compile(marked, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, OverflowError):
+        return lambdas
+    want = _code_shape(code)
+    found = [
+        shift[c.co_firstlineno]
+        for c in _code_objects(compiled)
+        if c.co_name == "<lambda>" and c.co_firstlineno in shift and _code_shape(c) == want
+    ]
+    # several that compile alike (``x * (2 * 3)`` and ``x * 6``) compute alike: any of them will do
+    return [lambdas[found[0]]] if found else []
+
+
+def _code_objects(code):
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_objects(const)
+
+
+def _code_shape(code):
+    """What a code object computes, its line numbers aside."""
+    consts = tuple(_code_shape(c) if isinstance(c, types.CodeType) else (type(c), repr(c)) for c in code.co_consts)
+    return (
+        code.co_code,
+        consts,
+        code.co_names,
+        code.co_varnames,
+        code.co_freevars,
+        code.co_cellvars,
+        code.co_argcount,
+        code.co_kwonlyargcount,
+        code.co_flags,
+    )
 
 
 TRANSFORM_MARK = "__adjoint_compiler_transform__"  # (transform, function) on what grad/vjp/... return
@@ -316,6 +397,11 @@ def _parsed(func):
 def _parse(func):
     try:
         filename = inspect.getsourcefile(func) or func.__code__.co_filename
+        if func.__code__.co_name == "<lambda>" and linecache.getlines(filename):
+            tree, lines = _lambda_as_def(func, filename)
+            tree.args.args = list(getattr(tree.args, "posonlyargs", None) or []) + tree.args.args
+            tree.args.posonlyargs = []
+            return filename, tree, lines, 0
         # by its code object: inspect would follow __wrapped__ and read the undecorated function
         lines, firstline = inspect.getsourcelines(func.__code__)
     except (OSError, TypeError) as e:
@@ -337,7 +423,9 @@ def _parse(func):
     if isinstance(tree, gast.AsyncFunctionDef):
         raise UnsupportedError("async def", SourceLocation(filename, firstline, indent + 1))
     if not isinstance(tree, gast.FunctionDef):
-        tree = _lambda_as_def(func, module, SourceLocation(filename, firstline, indent + 1))
+        raise UnsupportedError(
+            "this kind of function definition", SourceLocation(filename, firstline, indent + 1), "define it with 'def'"
+        )
     gast.increment_lineno(tree, firstline - 1)
     tree.decorator_list = []
     # emitted code takes every argument positionally, so positional-only and keyword-only ones are
