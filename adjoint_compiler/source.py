@@ -29,6 +29,16 @@ from adjoint_compiler import naming, trees
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
 
+def _operand(text):
+    """``text`` as an operand of a larger expression: in parentheses unless it is one already."""
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return text
+    atoms = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant, ast.List, ast.Tuple, ast.Dict)
+    return text if isinstance(node, atoms) else "(%s)" % text
+
+
 class Source:
     """A parsed function plus what is needed to resolve its names and report errors."""
 
@@ -42,11 +52,18 @@ class Source:
         self.variant = None  # (target, bindings, defaults, spread, keys, fields) for a variant (see ``variant``)
         self.keyword_only = []  # the keyword-only parameters, now last among the positional ones
         self.local_names = set()  # the names the function binds (set by fence, for resolving calls)
+        self.field_names = {}  # the variable of a field of an object made in the function -> (object, field)
         self.object_notes = {}  # object made in the function -> why objects.py left it as it is (for messages)
         self.summaries = {}  # effects.summary's memo, shared by the passes of one compilation
         self.module_alias = None  # the name emitted code uses for the user's module (global statements)
         self.closure_alias = None  # ... and for the enclosing function's variables (nonlocal statements)
         nodes = list(trees.walk(tree))
+        # the names the user wrote, for messages (``spelled``): later passes add their own
+        self.user_names = {n.id for n in nodes if isinstance(n, gast.Name)} | {
+            a.arg if isinstance(a, ast.arg) else a.id
+            for a in tree.args.args + tree.args.kwonlyargs + [tree.args.vararg, tree.args.kwarg]
+            if a is not None
+        }
         declared = {name for n in nodes if isinstance(n, gast.Global) for name in n.names}
         if not declared and not any(isinstance(n, gast.Nonlocal) for n in nodes):
             return  # (most functions: no aliases to name)
@@ -89,6 +106,45 @@ class Source:
         line = getattr(node, "lineno", None) or self.tree.lineno
         col = getattr(node, "col_offset", 0) or 0
         return SourceLocation(self.filename, line, col + self.indent + 1)
+
+    def spelled(self, name, fn=None, depth=0):
+        """``name`` as the user wrote it, for a message: a variable's own name for any SSA version of it
+        (``x_2``: ``x``), ``b.v`` for the field ``b_v`` of an object followed field by field, and for a
+        compiler's temporary (``_t3``, ``_guarded1``) the expression it holds in ``fn`` (``np.sin(x)``).
+
+        >>> def f(x):
+        ...     return x
+        >>> src = read(f)
+        >>> fn = gast.parse("def f(x):\\n    _t1 = np.sin(x)\\n    x_1 = _t1 * 2.0").body[0]
+        >>> src.spelled("x_1", fn), src.spelled("_t1", fn), src.spelled("_t9", fn)
+        ('x', 'np.sin(x)', 'this value')
+        """
+        if name in self.user_names:
+            return name
+        base = naming.family(name)[0]
+        if base in self.user_names:
+            return base
+        if base in self.field_names:  # a field of an object made in the function: b_v is b.v
+            holder, field = self.field_names[base]
+            return "%s.%s" % (_operand(self.spelled(holder, fn, depth)), field)
+        made = [s for s in trees.statements(fn) if trees.assigned_name(s) == name] if fn is not None else []
+        if len(made) == 1 and depth < 4:
+            return self.spelled_expression(made[0].value, fn, depth + 1)
+        if name.startswith("_"):
+            return "this value"
+        return name
+
+    def spelled_expression(self, node, fn=None, depth=0):
+        """The source text of the expression ``node`` of ``fn`` (a tree of any pass), each name in it
+        ``spelled``."""
+        node = trees.clone(node)
+        for n in list(trees.walk(node)):
+            if isinstance(n, gast.Name) and n.id not in self.user_names and n.id not in self.env:
+                n.id = _operand(self.spelled(n.id, fn, depth))
+        try:
+            return trees.unparse(trees.to_ast(node)).strip()
+        except Exception:  # noqa: BLE001  (a message must never fail)
+            return "this value"
 
     def line_text(self, lineno):
         if 1 <= lineno <= len(self.lines):
