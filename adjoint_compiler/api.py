@@ -889,6 +889,7 @@ RECURSIVE = (
     "a recursive call (%s: its gradient keeps each call's pullback, a closure made at run time, "
     "which second derivatives do not follow)"
 )
+RECURSIVE_HINT = "write the recursion as a loop (a loop's gradient is differentiated again)"
 
 
 def _grad_of_grad(inner, wrt):
@@ -920,6 +921,7 @@ def _grad_of_grad(inner, wrt):
                         else "whose gradient updates arrays in place (indexing, loops or in-place updates)"
                     ),
                     where,
+                    RECURSIVE_HINT if _recursion(f) else None,
                 ) from None
             raise
         if np.ndim(inner_grad) != 0:

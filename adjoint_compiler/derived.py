@@ -40,7 +40,7 @@ from adjoint_compiler.api import (
     _label,
 )
 from adjoint_compiler.api import _check_differentiated, _layouts, _on_backend, _reraise, _Structures, _truth_value
-from adjoint_compiler.api import RECURSIVE, _recursion, grad, normalize_wrt, vjp
+from adjoint_compiler.api import RECURSIVE, RECURSIVE_HINT, _recursion, grad, normalize_wrt, vjp
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
 
@@ -212,12 +212,14 @@ def _refused_second_order(e, f):
     if e.location is None or not e.location.filename.startswith(load.FILE_PREFIX):
         raise e
     construct = e.construct if hasattr(e, "construct") else str(e).split(": error: ")[-1]
+    hint = None
     if "_pullback" in construct and _recursion(f):
-        construct = RECURSIVE % _recursion(f)
+        construct, hint = RECURSIVE % _recursion(f), RECURSIVE_HINT
     raise UnsupportedError(
         "second derivatives (hvp, hessian, jvp or vjp of grad) of %s: its gradient code has %s"
         % (f.__name__, construct),
         SourceLocation(f.__code__.co_filename, f.__code__.co_firstlineno, 1),
+        hint,
     ) from None
 
 
