@@ -588,10 +588,11 @@ def _run(fn, source, numbers):
         target = trees.appended(s)[0] if isinstance(s, gast.Expr) else trees.store_root(trees.element_store(s))
         name = target.id if isinstance(target, gast.Name) else "..."
         if not isinstance(target, gast.Name) or name not in local or _GLOBAL in written:
+            shown = _spelled(fn, name, source) if isinstance(target, gast.Name) else name
             raise UnsupportedError(
-                "in-place update of %s, which may be a global or belong to the caller" % name,
+                "in-place update of %s, which may be a global or belong to the caller" % shown,
                 where(s),
-                "copy it into a local first (a = %s.copy())" % name,
+                "copy it into a local first (a = %s.copy())" % shown,
             )
         for token in written:
             if token[0] == "param":
