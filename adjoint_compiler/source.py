@@ -119,10 +119,12 @@ class Source:
         >>> src.spelled("x_1", fn), src.spelled("_t1", fn), src.spelled("_t9", fn)
         ('x', 'np.sin(x)', 'this value')
         """
-        if name in self.user_names:
+        # (in emitted code, differentiated again, the first compilation's temporaries are temporaries still)
+        emitted = self.filename.startswith("<adjoint_compiler:")
+        if name in self.user_names and not (emitted and naming.is_temp(name)):
             return name
         base = naming.family(name)[0]
-        if base in self.user_names:
+        if base in self.user_names and not (emitted and naming.is_temp(base)):
             return base
         if base in self.field_names:  # a field of an object made in the function: b_v is b.v
             holder, field = self.field_names[base]
@@ -139,7 +141,7 @@ class Source:
         ``spelled``."""
         node = trees.clone(node)
         for n in list(trees.walk(node)):
-            if isinstance(n, gast.Name) and n.id not in self.user_names and n.id not in self.env:
+            if isinstance(n, gast.Name) and n.id not in self.env:
                 n.id = _operand(self.spelled(n.id, fn, depth))
         try:
             return trees.unparse(trees.to_ast(node)).strip()

@@ -100,3 +100,19 @@ def test_the_leak_pattern_catches_the_compilers_names():
         assert LEAK.findall("argument %s in place" % leaked) == [leaked]
     for fine in ("x", "p.a", "np.sin(x)", "boxes[0].v", "float64", "test_refusal_names.py:12:5", "log1p(x)"):
         assert not LEAK.findall("argument %s in place" % fine), fine
+
+
+def shifts_in_place(x):
+    a = x * 1.0
+    a[1:] = a[:-1] * a[1:]
+    return np.sum(a**2)
+
+
+def test_a_second_order_refusal_spells_the_gradient_codes_temporaries():
+    # refused inside the emitted gradient, where _t1 = a[:-1] is a variable: named by what it holds
+    with pytest.raises(UnsupportedError) as info:
+        ac.hessian(shifts_in_place)(np.array([0.3, 0.7, 1.1]))
+    message = str(info.value)
+    assert "in-place update of a while a[:-1]" in message
+    assert not LEAK.findall(message), message
+    assert "%s:%d:" % (HERE, shifts_in_place.__code__.co_firstlineno) in message
