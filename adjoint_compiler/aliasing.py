@@ -516,12 +516,10 @@ def _element_read(stmt, name):
     )
 
 
-def _spelled(fn, name):
-    """``name``, or for a compiler's temporary (``a[0], a[1] = a[1:], a[:1]``'s parts) the expression it holds."""
-    if not name.startswith("_"):
-        return name
-    made = [s for s in trees.statements(fn) if trees.assigned_name(s) == name]
-    return trees.unparse(made[0].value) if len(made) == 1 and isinstance(made[0].value, gast.Subscript) else name
+def _spelled(fn, name, source):
+    """``name`` as the user wrote it: for a compiler's temporary (``a[0], a[1] = a[1:], a[:1]``'s parts)
+    the expression it holds (``Source.spelled``)."""
+    return source.spelled(name, fn) if source is not None else name
 
 
 def _checked_elements(fn, name, source):
@@ -591,10 +589,11 @@ def _run(fn, source, numbers):
         target = trees.appended(s)[0] if isinstance(s, gast.Expr) else trees.store_root(trees.element_store(s))
         name = target.id if isinstance(target, gast.Name) else "..."
         if not isinstance(target, gast.Name) or name not in local or _GLOBAL in written:
+            shown = _spelled(fn, name, source) if isinstance(target, gast.Name) else name
             raise UnsupportedError(
-                "in-place update of %s, which may be a global or belong to the caller" % name,
+                "in-place update of %s, which may be a global or belong to the caller" % shown,
                 where(s),
-                "copy it into a local first (a = %s.copy())" % name,
+                "copy it into a local first (a = %s.copy())" % shown,
             )
         for token in written:
             if token[0] == "param":
@@ -606,19 +605,21 @@ def _run(fn, source, numbers):
                         "build the element anew (m[0] = m[0] + [v]) or copy what the container holds from %s"
                         % token[1],
                     )
+                shown = _spelled(fn, name, source)
                 raise UnsupportedError(
-                    "in-place update of %s, which may be the caller's argument %s" % (name, token[1]),
+                    "in-place update of %s, which may be the caller's argument %s" % (shown, token[1]),
                     where(s),
                     "copy it first (%s = %s.copy()); the gradient never changes its arguments' contents"
-                    % (name, token[1]),
+                    % (shown, token[1]),
                 )
         for other in sorted(live.get(id(s), ())):
             if other != name and other in state and points.closure(state[other], inner) & written:
-                shown = _spelled(fn, other)
+                shown = _spelled(fn, other, source)
                 raise _KeptElement(
                     # an element of an array may be a number (checked when it runs); of a list, a row it holds
                     None if written <= points.containers else other,
-                    "in-place update of %s while %s (a view or copy of the same array) is still used" % (name, shown),
+                    "in-place update of %s while %s (a view or copy of the same array) is still used"
+                    % (_spelled(fn, name, source), shown),
                     where(s),
                     "take a copy where %s is made (%s.copy())" % (shown, shown if shown != other else other + " = ..."),
                 )

@@ -349,6 +349,13 @@ class _Anf:
             return trees.name(t)
         if isinstance(node, (gast.JoinedStr, gast.Constant)):
             return trees.clone(node)  # formatting is never differentiated
+        if isinstance(node, gast.Starred):
+            raise UnsupportedError(
+                "a starred argument (*%s) whose values are not known one by one when compiling"
+                % trees.unparse(trees.to_ast(trees.clone(node.value))).strip(),
+                self.location(node),
+                "pass the values one by one (f(a, b)), or unpack a name bound once to a tuple or list display",
+            )
         raise UnsupportedError(type(node).__name__, self.location(node))
 
     def apply(self, node):

@@ -900,6 +900,7 @@ RECURSIVE = (
     "a recursive call (%s: its gradient keeps each call's pullback, a closure made at run time, "
     "which second derivatives do not follow)"
 )
+RECURSIVE_HINT = "write the recursion as a loop (a loop's gradient is differentiated again)"
 
 
 def _grad_of_grad(inner, wrt):
@@ -965,7 +966,7 @@ def _over_forward(f, inner, wrt):
     def refused():
         reason = RECURSIVE % _recursion(f) if _recursion(f) else None
         construct = "with " + reason if reason else "whose gradient and tangent code cannot be differentiated"
-        return UnsupportedError("grad(grad(f)) of a function " + construct, where)
+        return UnsupportedError("grad(grad(f)) of a function " + construct, where, RECURSIVE_HINT if reason else None)
 
     def run(args):
         if np.ndim(args[inner]) != 0:

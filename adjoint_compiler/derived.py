@@ -43,7 +43,8 @@ from adjoint_compiler.api import (
     _label,
 )
 from adjoint_compiler.api import _check_differentiated, _layouts, _on_backend, _reraise, _Structures, _truth_value
-from adjoint_compiler.api import CHAIN, RECURSIVE, _in_emitted_code, _recursion, grad, normalize_wrt, vjp
+from adjoint_compiler.api import CHAIN, RECURSIVE, RECURSIVE_HINT, _in_emitted_code, _recursion
+from adjoint_compiler.api import grad, normalize_wrt, vjp
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
 
@@ -335,12 +336,14 @@ def _refused_second_order(e, f):
     if not _in_emitted_code(e):
         raise e
     construct = e.construct if hasattr(e, "construct") else str(e).split(": error: ")[-1]
+    hint = None
     if "_pullback" in construct and _recursion(f):
-        construct = RECURSIVE % _recursion(f)
+        construct, hint = RECURSIVE % _recursion(f), RECURSIVE_HINT
     raise UnsupportedError(
         "second derivatives (hvp, hessian, jvp or vjp of grad) of %s: its gradient code has %s"
         % (f.__name__, construct),
         SourceLocation(f.__code__.co_filename, f.__code__.co_firstlineno, 1),
+        hint,
     ) from None
 
 

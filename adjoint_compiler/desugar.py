@@ -1579,6 +1579,8 @@ class _Desugar:
                         for n in trees.breadth_first(inner)
                         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
                     }
+            if any(isinstance(inner, gast.Raise) for inner in handler.body):
+                continue  # it raises again: the code after the try statement is not reached from it
             for name in sorted(set(assigned) - redefined):
                 if name in after:
                     return (

@@ -14,6 +14,7 @@ def f(x):
 """
 
 import ast
+import collections
 import copy
 import importlib
 import inspect
@@ -60,6 +61,10 @@ def restore_tries(tree, env):
     handler``) as a try statement again, in place: ``_try1 = True``, then ``try: body`` and ``except E:
     _try1 = False; handler``. Returns the markers left where no such branch follows (none, normally)."""
     left = []
+    loads = collections.Counter(
+        n.id for n in trees.walk(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+    )
+    unread = []  # (block, marker) of flags no adjoint reads (their except clause raises again): dropped
     for node in list(trees.statements(tree)):
         for field in ("body", "orelse", "finalbody"):
             block = getattr(node, field, None)
@@ -82,12 +87,17 @@ def restore_tries(tree, env):
                     continue
                 unset = gast.Name(id=flag, ctx=gast.Store(), annotation=None, type_comment=None)
                 caught = [gast.Assign(targets=[unset], value=gast.Constant(value=False, kind=None), type_comment=None)]
+                if loads[flag] == 1:  # read only by the branch made a try statement here
+                    caught = []
+                    unread.append((block, stmt))
                 types = call.args[1:]
                 caught_types = types[0] if len(types) == 1 else gast.Tuple(elts=types, ctx=gast.Load())
                 handler = gast.ExceptHandler(type=caught_types, name=None, body=caught + (after.orelse or []))
                 block[i + 1] = gast.copy_location(
                     gast.Try(body=after.body, handlers=[handler], orelse=[], finalbody=[]), after
                 )
+    for block, stmt in unread:
+        block.remove(stmt)
     return left
 
 

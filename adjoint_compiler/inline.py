@@ -4,7 +4,7 @@ Cheaper than a call of the helper's vjp and its pullback, and as readable.
 A helper qualifies when its callee resolves at compile time to a Python
 function without a rule or a non-differentiable declaration, whose body is one ``return <expression>``, with no
 ``*args``, ``**kwargs`` or keyword-only parameters and only constants as
-defaults, and whose expression has no lambda, comprehension or ``:=`` and
+defaults, and whose expression has no lambda, comprehension, ``:=`` or ``*``/``**`` argument and
 reads only globals that mean the same in the caller.
 
 Output invariant: each call of such a helper, in a place ``anf`` evaluates,
@@ -178,8 +178,11 @@ class _Inliner:
                     gast.NamedExpr,
                     gast.Yield,
                     gast.Await,
+                    gast.Starred,  # (a call spreading values: specialise.spread_calls, not run on this body)
                 ),
             ):
+                return None
+            if isinstance(n, gast.keyword) and n.arg is None:  # f(**kw), likewise
                 return None
             if isinstance(n, gast.Name) and n.id not in params:
                 if n.id in self.locals or src.env.get(n.id, _MISSING) is not self.source.env.get(n.id, _MISSING):

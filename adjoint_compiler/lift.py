@@ -242,10 +242,23 @@ def _nested(fn, src):
     # a read must come after the definition, in its block (Python's rule, where it is simple to check)
     for name, (node, _, body, later) in found.items():
         own = {id(n) for b in body for n in trees.walk(b)}  # recursion
-        where = list(fn.body) + [found[o][0] for o in found if o != name]
-        for n in (n for w in where for n in trees.walk(w)):
+        where = [(None, s) for s in fn.body] + [(o, found[o][0]) for o in found if o != name]
+        for caller, n in ((caller, n) for caller, w in where for n in trees.walk(w)):
             if isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Load):
                 if id(n) not in later and id(n) not in own:
+                    if caller is not None and _reads_name(found[name][0], caller):
+                        raise UnsupportedError(
+                            "nested functions '%s' and '%s' that call each other (mutual recursion)" % (caller, name),
+                            src.location(n),
+                            "define them at module level, where functions calling each other are differentiated, "
+                            "and pass them what they read from this function as arguments",
+                        )
+                    if caller is not None:
+                        raise UnsupportedError(
+                            "a call of the nested function '%s' from '%s', defined before it" % (name, caller),
+                            src.location(n),
+                            "define '%s' before '%s'" % (name, caller),
+                        )
                     raise UnsupportedError(
                         "a read of the nested function '%s' before its definition or outside the block "
                         "that defines it" % name,
@@ -267,6 +280,11 @@ def _nested(fn, src):
             node.__dict__.clear()
             node.__dict__.update(read.__dict__)
     return out
+
+
+def _reads_name(node, name):
+    """Whether ``name`` is read anywhere in ``node``."""
+    return any(isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Load) for n in trees.walk(node))
 
 
 def _check_definition(node, label, src, defaults=False):

@@ -82,7 +82,11 @@ def run(src):
 
         try:
             src.env.guard_class(cls)
-            _replace_in(trial, name, _class(cls), bind, src.location, src.env, resolve)
+            klass = _class(cls)
+            taken = trees.all_names(trial) | set(src.env)
+            fmap = _field_names(name, klass.fields, taken)
+            _replace_in(trial, name, klass, bind, src.location, src.env, resolve, fmap=fmap, taken=taken)
+            src.field_names.update((variable, (name, f)) for f, variable in fmap.items())  # for messages
         except _Refused as e:
             aliases = {name} | {  # c = b: an assignment to c.v is one to b.v
                 s.targets[0].id
@@ -105,7 +109,7 @@ def run(src):
             if stores:  # fence would refuse the assignment: say why it is
                 raise UnsupportedError(construct, where, hint) from None
             src.object_notes[name] = "%s is a %s made in the function, followed field by field except where %s (%s)" % (
-                name,
+                src.spelled(name, tree),
                 cls.__qualname__,
                 construct,
                 where,

@@ -15,6 +15,7 @@ nothing behind, and the user's function is untouched.
 
 import builtins
 import os
+import re
 import time
 import types
 
@@ -209,12 +210,24 @@ def _activity(c):
 def _reverse(c):
     if c.mode == "jvp":  # forward mode: the tangent pass takes the reverse pass's place
         c.result = tangent.run(c.tree, c.src, c.activity, c.wrt_names, c.callee)
-        if not c.called and c.result.function.name in c.linker.names():  # calls its all-parameter jvp
+        if not c.called and c.result.function.name in c.linker.names() | _defined(c.linker):
+            # calls its all-parameter jvp, itself or through a callee (mutual recursion)
             c.result.function.name += "_" + "_".join(c.wrt_names)
     else:
         c.result = reverse.run(c.tree, c.src, c.activity, c.wrt_names, c.mode, c.callee)
     c.tree = c.result.function
     return c.tree
+
+
+def _defined(linker):
+    """The names of the functions the callees' modules define (theirs and their own callees')."""
+    return {
+        m.group(1)
+        for callee in linker.callees
+        if callee.unit is not None
+        for text in callee.unit.definitions
+        for m in re.finditer(r"^def (\w+)\(", text, re.M)
+    }
 
 
 def _optimize(c):

@@ -100,7 +100,7 @@ def refuse_differentiated_globals_seen_by_callees(stmts, source, local, varied, 
                 refuse_differentiated_globals_seen_by_callees(getattr(stmt, field), source, local, varied, written)
 
 
-def refuse_effects_through_calls(stmts, source, local, varied, memo):
+def refuse_effects_through_calls(stmts, source, local, varied, memo, fn=None):
     """Calls whose effects would carry a derivative the adjoint cannot follow: a user function writing
     state (globals, closure variables, containers reached through them) that the differentiated code
     reads, or changing an argument in place; and, for a call whose result is unused, any function
@@ -108,7 +108,7 @@ def refuse_effects_through_calls(stmts, source, local, varied, memo):
     for stmt in stmts:
         for field in ("body", "orelse"):
             if isinstance(getattr(stmt, field, None), list):
-                refuse_effects_through_calls(getattr(stmt, field), source, local, varied, memo)
+                refuse_effects_through_calls(getattr(stmt, field), source, local, varied, memo, fn)
         call = getattr(stmt, "value", None)
         if not isinstance(stmt, (gast.Assign, gast.Expr)) or not isinstance(call, gast.Call):
             continue
@@ -143,7 +143,7 @@ def refuse_effects_through_calls(stmts, source, local, varied, memo):
                     "differentiated code reads"
                     % (
                         name,
-                        _named(differentiated[0]),
+                        _named(source, differentiated[0], fn),
                         ("the nonlocal %s" if key[0] != id(op.fn.__globals__) else "the global %s") % key[1],
                         callee.writes[key][0],
                     ),
@@ -158,7 +158,8 @@ def refuse_effects_through_calls(stmts, source, local, varied, memo):
                 arg = passed.get(param)
                 if isinstance(arg, gast.Name) and arg.id in local:
                     raise UnsupportedError(
-                        "a call of %s() that changes its argument %s in place (at %s)" % (name, arg.id, place),
+                        "a call of %s() that changes its argument %s in place (at %s)"
+                        % (name, _quoted(_spelled(source, arg.id, fn)), place),
                         where,
                         "return the new value from %s and assign it in the caller" % name,
                     )
@@ -171,7 +172,7 @@ def refuse_effects_through_calls(stmts, source, local, varied, memo):
         ):
             raise UnsupportedError(
                 "a call of %s() with a differentiated argument%s whose result is unused: what it changes "
-                "is not differentiated" % (name, _named(differentiated[0])),
+                "is not differentiated" % (name, _named(source, differentiated[0], fn)),
                 where,
                 "compute the value without changing an array in place (e.g. np.bincount or a loop)",
             )
@@ -209,10 +210,19 @@ def refuse_stale_reads(fn, source, local, memo):
             )
 
 
-def _named(name):
-    """`` (x)`` for a user's variable (any SSA version of it), nothing for a temporary."""
-    base = naming.family(name)[0]
-    return "" if naming.is_temp(base) else " (%s)" % base
+def _named(source, name, fn):
+    """`` (x)`` for a user's variable (any SSA version of it), `` (np.sin(x))`` for a temporary holding
+    that expression, nothing where neither is known."""
+    shown = _spelled(source, name, fn)
+    return "" if shown == "this value" else " (%s)" % shown
+
+
+def _spelled(source, name, fn):
+    """``name`` as the user wrote it (``Source.spelled``)."""
+    if source is None:
+        base = naming.family(name)[0]
+        return "this value" if base.startswith("_") else base
+    return source.spelled(name, fn)
 
 
 def refuse_values_without_derivatives(fn, defs, source, varied, useful):
@@ -246,7 +256,8 @@ def refuse_values_without_derivatives(fn, defs, source, varied, useful):
                 hint = "join the arrays with np.concatenate (for np.r_) or np.column_stack (for np.c_)"
             hint = objects.note(source, lost[0]) or hint
             raise UnsupportedError(
-                "%s with a differentiated value (%s) where it has no derivative" % (_quote(value), lost[0]),
+                "%s with a differentiated value (%s) where it has no derivative"
+                % (_quote(value, source, fn), _spelled(source, lost[0], fn)),
                 source.location(where) if source is not None else None,
                 hint,
             )
@@ -293,7 +304,14 @@ def _enters_context(node, source):
     )
 
 
-def _quote(node):
+def _quoted(text):
+    """A variable's name as it is, an expression in quotes."""
+    return text if text.replace(".", "").isidentifier() else "'%s'" % text
+
+
+def _quote(node, source=None, fn=None):
+    if source is not None:
+        return "'%s'" % source.spelled_expression(node, fn)
     try:
         return "'%s'" % trees.unparse(trees.to_ast(node)).strip()
     except Exception:  # noqa: BLE001  (a message must never fail)

@@ -608,6 +608,13 @@ def check_rebind(value, construct, filename, line, col):
     """
     if isinstance(value, (np.ndarray, list, dict)):
         hint = "write it as x = x ... y" if "=" in construct else "make a copy first (xs = list(xs), d = dict(d))"
+        parts = construct.split()
+        if isinstance(value, np.ndarray) and value.base is not None and len(parts) > 1 and parts[1].endswith("="):
+            name, op = parts[0], parts[1][:-1]
+            hint = (
+                "%s is a view of another array: to change that array, update it through an index "
+                "(a[1:] %s= ...); for a new array, write %s = %s %s ..." % (name, op, name, name, op)
+            )
         raise InPlaceUpdateError(
             "%s is an in-place update of a %s that another name or the caller may share, "
             "which is not supported by adjoint_compiler; %s" % (construct, type(value).__name__, hint),

@@ -14,6 +14,7 @@ closure values, builtins) needed to resolve the names it reads.
 
 import ast
 import builtins
+import copy
 import functools
 import inspect
 import linecache
@@ -26,6 +27,16 @@ import gast
 
 from adjoint_compiler import naming, trees
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
+
+
+def _operand(text):
+    """``text`` as an operand of a larger expression: in parentheses unless it is one already."""
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return text
+    atoms = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant, ast.List, ast.Tuple, ast.Dict)
+    return text if isinstance(node, atoms) else "(%s)" % text
 
 
 class Source:
@@ -41,11 +52,18 @@ class Source:
         self.variant = None  # (target, bindings, defaults, spread, keys, fields) for a variant (see ``variant``)
         self.keyword_only = []  # the keyword-only parameters, now last among the positional ones
         self.local_names = set()  # the names the function binds (set by fence, for resolving calls)
+        self.field_names = {}  # the variable of a field of an object made in the function -> (object, field)
         self.object_notes = {}  # object made in the function -> why objects.py left it as it is (for messages)
         self.summaries = {}  # effects.summary's memo, shared by the passes of one compilation
         self.module_alias = None  # the name emitted code uses for the user's module (global statements)
         self.closure_alias = None  # ... and for the enclosing function's variables (nonlocal statements)
         nodes = list(trees.walk(tree))
+        # the names the user wrote, for messages (``spelled``): later passes add their own
+        self.user_names = {n.id for n in nodes if isinstance(n, gast.Name)} | {
+            a.arg if isinstance(a, ast.arg) else a.id
+            for a in tree.args.args + tree.args.kwonlyargs + [tree.args.vararg, tree.args.kwarg]
+            if a is not None
+        }
         declared = {name for n in nodes if isinstance(n, gast.Global) for name in n.names}
         if not declared and not any(isinstance(n, gast.Nonlocal) for n in nodes):
             return  # (most functions: no aliases to name)
@@ -88,6 +106,47 @@ class Source:
         line = getattr(node, "lineno", None) or self.tree.lineno
         col = getattr(node, "col_offset", 0) or 0
         return SourceLocation(self.filename, line, col + self.indent + 1)
+
+    def spelled(self, name, fn=None, depth=0):
+        """``name`` as the user wrote it, for a message: a variable's own name for any SSA version of it
+        (``x_2``: ``x``), ``b.v`` for the field ``b_v`` of an object followed field by field, and for a
+        compiler's temporary (``_t3``, ``_guarded1``) the expression it holds in ``fn`` (``np.sin(x)``).
+
+        >>> def f(x):
+        ...     return x
+        >>> src = read(f)
+        >>> fn = gast.parse("def f(x):\\n    _t1 = np.sin(x)\\n    x_1 = _t1 * 2.0").body[0]
+        >>> src.spelled("x_1", fn), src.spelled("_t1", fn), src.spelled("_t9", fn)
+        ('x', 'np.sin(x)', 'this value')
+        """
+        # (in emitted code, differentiated again, the first compilation's temporaries are temporaries still)
+        emitted = self.filename.startswith("<adjoint_compiler:")
+        if name in self.user_names and not (emitted and naming.is_temp(name)):
+            return name
+        base = naming.family(name)[0]
+        if base in self.user_names and not (emitted and naming.is_temp(base)):
+            return base
+        if base in self.field_names:  # a field of an object made in the function: b_v is b.v
+            holder, field = self.field_names[base]
+            return "%s.%s" % (_operand(self.spelled(holder, fn, depth)), field)
+        made = [s for s in trees.statements(fn) if trees.assigned_name(s) == name] if fn is not None else []
+        if len(made) == 1 and depth < 4:
+            return self.spelled_expression(made[0].value, fn, depth + 1)
+        if name.startswith("_"):
+            return "this value"
+        return name
+
+    def spelled_expression(self, node, fn=None, depth=0):
+        """The source text of the expression ``node`` of ``fn`` (a tree of any pass), each name in it
+        ``spelled``."""
+        node = trees.clone(node)
+        for n in list(trees.walk(node)):
+            if isinstance(n, gast.Name) and n.id not in self.env:
+                n.id = _operand(self.spelled(n.id, fn, depth))
+        try:
+            return trees.unparse(trees.to_ast(node)).strip()
+        except Exception:  # noqa: BLE001  (a message must never fail)
+            return "this value"
 
     def line_text(self, lineno):
         if 1 <= lineno <= len(self.lines):
@@ -210,21 +269,43 @@ def cell_value(cell):
         return _MISSING
 
 
-def _lambda_as_def(func, module, loc):
-    """``square = lambda t: t * t`` as ``def square(t): return t * t`` (one lambda on its line)."""
-    lambdas = [n for n in trees.breadth_first(module) if isinstance(n, gast.Lambda)]
-    params = list(func.__code__.co_varnames[: func.__code__.co_argcount])
-    lambdas = [n for n in lambdas if [a.id for a in n.args.args] == params]
-    if func.__name__ != "<lambda>" or len(lambdas) != 1:
+def _lambda_as_def(func, filename):
+    """``square = lambda t: t * t`` as ``def square(t): return t * t``: the lambda found in its whole file
+    (a lambda inside a dict or list display may start and end anywhere on its lines), several on one line
+    told apart by compiling the file (``_which_lambda``). Its line numbers and columns are the file's."""
+    code = func.__code__
+    line = code.co_firstlineno
+    loc = SourceLocation(filename, line, 1)
+    lines = linecache.getlines(filename)
+    try:
+        module = ast.parse("".join(lines))
+    except SyntaxError as e:
+        raise CompileError("cannot parse the source of %s: %s" % (func.__qualname__, e.msg), loc)
+    params = list(code.co_varnames[: code.co_argcount])
+    lambdas = [
+        n
+        for n in ast.walk(module)
+        if isinstance(n, ast.Lambda)
+        and n.lineno == line
+        and [a.arg for a in list(getattr(n.args, "posonlyargs", [])) + n.args.args] == params
+    ]
+    if len(lambdas) > 1:
+        lambdas = _which_lambda(module, lambdas, code, filename)
+    if len(lambdas) != 1:
         raise UnsupportedError(
-            "a lambda that shares its line with another lambda" if lambdas else "this kind of function definition",
+            "a lambda that cannot be told apart from the %d others on its line" % (len(lambdas) - 1)
+            if lambdas
+            else "a lambda whose source was not found (was its file changed?)",
             loc,
             "define it with 'def'",
         )
     lam = lambdas[0]
     names = [
-        t.id for stmt in module.body if isinstance(stmt, gast.Assign) for t in stmt.targets if isinstance(t, gast.Name)
+        n.targets[0].id
+        for n in ast.walk(module)
+        if isinstance(n, ast.Assign) and n.value is lam and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
     ]
+    lam = trees.to_gast(lam)
     ret = gast.copy_location(gast.Return(value=lam.body), lam.body)
     fn = gast.FunctionDef(
         name=names[0] if len(names) == 1 else "lambda_",
@@ -235,7 +316,65 @@ def _lambda_as_def(func, module, loc):
         type_comment=None,
         type_params=[],
     )
-    return gast.copy_location(fn, lam)
+    return gast.copy_location(fn, lam), lines
+
+
+def _which_lambda(module, lambdas, code, filename):
+    """The lambdas of ``lambdas`` (all on one line) that compile to ``code``: the file compiled again with
+    candidate i moved down by ``(file length) * 2**i`` lines, so that its code object is known by its first
+    line (a candidate nested in another by the sum of their shifts), then compared with ``code`` line numbers
+    aside."""
+    line = code.co_firstlineno
+    base = max(line, max((getattr(n, "end_lineno", 0) or 0 for n in ast.walk(module)), default=0)) + 1
+    if base * 2 ** len(lambdas) + line >= 2**31:  # (co_firstlineno is a C int)
+        return lambdas
+    where = {id(n): i for i, n in enumerate(ast.walk(module))}
+    picked = [where[id(n)] for n in lambdas]
+    marked = copy.deepcopy(module)
+    nodes = list(ast.walk(marked))  # the same order on the copy
+    shift = {}
+    for i, at in enumerate(picked):
+        by = base * 2**i
+        shift[line + by] = i
+        for node in ast.walk(nodes[at]):
+            if hasattr(node, "lineno"):
+                node.lineno += by
+                node.end_lineno = (getattr(node, "end_lineno", None) or node.lineno - by) + by
+    try:
+        compiled = compile(marked, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, OverflowError):
+        return lambdas
+    want = _code_shape(code)
+    found = [
+        shift[c.co_firstlineno]
+        for c in _code_objects(compiled)
+        if c.co_name == "<lambda>" and c.co_firstlineno in shift and _code_shape(c) == want
+    ]
+    # several that compile alike (``x * (2 * 3)`` and ``x * 6``) compute alike: any of them will do
+    return [lambdas[found[0]]] if found else []
+
+
+def _code_objects(code):
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_objects(const)
+
+
+def _code_shape(code):
+    """What a code object computes, its line numbers aside."""
+    consts = tuple(_code_shape(c) if isinstance(c, types.CodeType) else (type(c), repr(c)) for c in code.co_consts)
+    return (
+        code.co_code,
+        consts,
+        code.co_names,
+        code.co_varnames,
+        code.co_freevars,
+        code.co_cellvars,
+        code.co_argcount,
+        code.co_kwonlyargcount,
+        code.co_flags,
+    )
 
 
 TRANSFORM_MARK = "__adjoint_compiler_transform__"  # (transform, function) on what grad/vjp/... return
@@ -316,6 +455,11 @@ def _parsed(func):
 def _parse(func):
     try:
         filename = inspect.getsourcefile(func) or func.__code__.co_filename
+        if func.__code__.co_name == "<lambda>" and linecache.getlines(filename):
+            tree, lines = _lambda_as_def(func, filename)
+            tree.args.args = list(getattr(tree.args, "posonlyargs", None) or []) + tree.args.args
+            tree.args.posonlyargs = []
+            return filename, tree, lines, 0
         # by its code object: inspect would follow __wrapped__ and read the undecorated function
         lines, firstline = inspect.getsourcelines(func.__code__)
     except (OSError, TypeError) as e:
@@ -337,7 +481,9 @@ def _parse(func):
     if isinstance(tree, gast.AsyncFunctionDef):
         raise UnsupportedError("async def", SourceLocation(filename, firstline, indent + 1))
     if not isinstance(tree, gast.FunctionDef):
-        tree = _lambda_as_def(func, module, SourceLocation(filename, firstline, indent + 1))
+        raise UnsupportedError(
+            "this kind of function definition", SourceLocation(filename, firstline, indent + 1), "define it with 'def'"
+        )
     gast.increment_lineno(tree, firstline - 1)
     tree.decorator_list = []
     # emitted code takes every argument positionally, so positional-only and keyword-only ones are

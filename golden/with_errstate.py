@@ -12,11 +12,9 @@ def safe_log_sum_grad(x):
     # forward sweep
     _context1 = np.errstate(divide='ignore')
     enter_context(_context1)
-    _with1 = True
     try:
         y = np.log(x)
     except BaseException:
-        _with1 = False
         raise exit_raised((_context1,), False, 'python.py', 37, 5)
     exit_context(_context1)
     _t3 = y * x
@@ -26,8 +24,7 @@ def safe_log_sum_grad(x):
     # return np.sum(y * x)
     _t3_bar = unreduce(1.0, _t3, None, False)
     y_bar = unbroadcast(_t3_bar * x, y)
-    x_bar = unbroadcast(_t3_bar * y, x)
-    if _with1:
-        # y = np.log(x)
-        x_bar = x_bar + y_bar / x
+    # return np.sum(y * x)
+    # y = np.log(x)
+    x_bar = unbroadcast(_t3_bar * y, x) + y_bar / x
     return (_t4, x_bar)

@@ -211,3 +211,52 @@ def test_list_and_dict_arguments_are_unchanged_by_the_gradient():
     _, pullback = ac.vjp(calls.with_dict, wrt=0)(params, 0.3)
     pullback(1.0)
     assert params == {"a": 2.0, "b": 0.5}
+
+
+# --- a one-expression helper spreading a display into its call (f(*[a, b])) is called, not inlined: its body
+# is not specialised (specialise.spread_calls) as the function's own is -------------------------------------
+def spread_even(x, n):
+    if n == 0:
+        return x
+    return spread_odd(x, n)
+
+
+def spread_odd(x, n):
+    return spread_even(*[x * x, n - 1])
+
+
+def spreads_keywords(x):
+    return spread_scale(x)
+
+
+def spread_scale(x):
+    return spread_times(**{"a": x, "b": x * 3.0})
+
+
+def spread_times(a, b):
+    return a * b
+
+
+def test_a_helper_spreading_a_display_into_its_call():
+    assert ac.grad(spread_even)(0.5, 2) == pytest.approx(4 * 0.5**3, rel=1e-14)  # x**4
+    assert ac.grad(spread_even)(0.7, 3) == pytest.approx(8 * 0.7**7, rel=1e-14)  # x**8
+    assert ac.grad(spreads_keywords)(0.7) == pytest.approx(6 * 0.7, rel=1e-14)  # 3 x**2
+    assert ac.jvp(spread_even, wrt=0)(0.5, 2, 1.0)[1] == pytest.approx(4 * 0.5**3, rel=1e-14)
+
+
+def pair_even(x, n):
+    if n == 0:
+        return x
+    return pair_odd(x, n)
+
+
+def pair_odd(x, n):
+    y = x * x  # (two statements: called, not inlined)
+    return pair_even(y, n - 1)
+
+
+def test_jvp_of_one_parameter_of_a_mutually_recursive_pair():
+    # the jvp in x alone calls the all-parameter jvp of pair_even through pair_odd's: two functions, two names
+    value, dot = ac.jvp(pair_even, wrt=0)(0.5, 2, 1.0)
+    assert (value, dot) == (pytest.approx(0.5**4, rel=1e-14), pytest.approx(4 * 0.5**3, rel=1e-14))
+    assert ac.grad(pair_even)(0.7, 3) == pytest.approx(8 * 0.7**7, rel=1e-14)

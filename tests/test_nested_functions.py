@@ -655,7 +655,31 @@ def appends_to_enclosing(x):
     return acc[0]
 
 
+def nested_mutual_recursion(x):
+    def even(y, k):
+        if k == 0:
+            return y
+        return odd(y * y, k - 1)  # <- odd
+
+    def odd(y, k):
+        return even(np.sin(y), k)
+
+    return even(x, 3)
+
+
+def nested_forward_reference(x):
+    def outer(y):
+        return inner(y) * 2.0  # <- inner
+
+    def inner(y):
+        return y * x
+
+    return outer(x)
+
+
 REFUSALS = [
+    (nested_mutual_recursion, "nested functions 'even' and 'odd' that call each other (mutual recursion)"),
+    (nested_forward_reference, "a call of the nested function 'inner' from 'outer', defined before it"),
     (appends_to_enclosing, "a call of push() that changes its argument acc in place"),
     (returns_nested, "nested function 'g' used as a value"),
     (stores_nested, "nested function 'g' used as a value"),
@@ -682,6 +706,13 @@ def test_refusals_are_named_and_located(fn, construct):
         assert construct in str(info.value)
         assert "%s:%d:%d: error:" % (HERE, line, col) in str(info.value), str(info.value)
         assert "; " in str(info.value)  # with a hint how to rewrite it
+
+
+def test_the_refusals_of_calls_between_nested_functions_say_what_to_do():
+    with pytest.raises(UnsupportedError, match="define them at module level, where functions calling each other"):
+        ac.grad(nested_mutual_recursion)(0.5)
+    with pytest.raises(UnsupportedError, match="define 'inner' before 'outer'"):
+        ac.grad(nested_forward_reference)(0.5)
 
 
 def test_a_refusal_inside_a_nested_function_points_into_it():

@@ -51,7 +51,7 @@ import operator
 
 import gast
 
-from adjoint_compiler import naming, objects, trees
+from adjoint_compiler import naming, objects, runtime, trees
 from adjoint_compiler.errors import InternalError, UnsupportedError
 from adjoint_compiler.reverse import calls, checkpoint, inplace, loops
 
@@ -218,8 +218,26 @@ def adjoint_assign(r, stmt, out):
         raise UnsupportedError(type(op.node).__name__ + " expression", r.location(stmt))
 
 
+def _raises(r, block):
+    """Whether ``block`` always raises: a raise statement (lowered by desugar to a call of ``runtime.raise_``)
+    among its own statements (SSA's merge assignments may follow it, never run)."""
+    return r.source is not None and any(
+        isinstance(stmt, gast.Expr)
+        and isinstance(stmt.value, gast.Call)
+        and isinstance(stmt.value.func, gast.Name)
+        and dict.get(r.source.env, stmt.value.func.id) is runtime.raise_
+        for stmt in block
+    )
+
+
 def adjoint_if(r, stmt):
-    """``if c: A else: B`` reverses to ``if c: A' else: B'`` with the adjoints merged after it."""
+    """``if c: A else: B`` reverses to ``if c: A' else: B'`` with the adjoints merged after it; to ``A'``
+    alone where ``B`` always raises (a guard clause, a with block's except clause that raises again): the
+    adjoint sweep runs only after the forward sweep got past the ``if``, so through ``A``."""
+    if _raises(r, stmt.orelse):
+        return adjoint_block(r, stmt.body)
+    if _raises(r, stmt.body):
+        return adjoint_block(r, stmt.orelse)
     cot = r.cot
     before = cot.state()
     then_adj = adjoint_block(r, stmt.body)
