@@ -39,6 +39,8 @@ ALLOWED_GLOBALS = {
     "sorted_in_place_dot",
     "structure",
     "added_at",
+    "multiplied_at",
+    "at_groups",
     "at_bar",
     "zeros_like",
     "gather",
