@@ -213,6 +213,29 @@ def at_groups(shape, index):
     return flat, rank, np.shape(positions), int(rank.max()) + 1 if len(flat) else 1
 
 
+def band_index(l_and_u, n, layout):
+    """Gather indices for ``scipy.linalg.solve_banded``'s rules, into an array's flat entries followed by one 0
+    (index ``size``): ``"dense"`` the n x n matrix A from banded storage ab ((l + u + 1) x n, ``A[i, j] = ab[u
+    + i - j, j]``), ``"band"`` ab's layout from A (0 in the corners solve_banded never reads), ``"transposed"``
+    A^T's banded storage ((u, l)) from ab.
+
+    >>> band_index((1, 0), 2, "dense").tolist()  # A = [[ab[0, 0], 0], [ab[1, 0], ab[0, 1]]]
+    [[0, 4], [2, 1]]
+    """
+    lower, upper = int(l_and_u[0]), int(l_and_u[1])
+    rows = lower + upper + 1
+    if layout == "dense":
+        i, j = np.indices((n, n))
+        r = upper + i - j
+        return np.where((r >= 0) & (r < rows), r * n + j, rows * n)
+    r, j = np.indices((rows, n))
+    if layout == "band":
+        i = j + r - upper
+        return np.where((i >= 0) & (i < n), i * n + j, n * n)
+    source, column = lower + upper - r, j + r - lower
+    return np.where((column >= 0) & (column < n), source * n + column, rows * n)
+
+
 def diagonal_index(shape):
     """The index ``np.fill_diagonal(a, v)`` (``wrap=False``) stores at, as ``a[diagonal_index(a.shape)] = v``:
     ``(i, i, ...)`` for ``i < min(shape)``; NumPy's errors for fewer than 2 axes or unequal ones beyond 2."""
@@ -1096,6 +1119,7 @@ HELPERS = (
     "along_axis",
     "diagonal_index",
     "piecewise_conditions",
+    "band_index",
     "multiplied_at",
     "at_groups",
     "at_bar",

@@ -41,6 +41,7 @@ ALLOWED_GLOBALS = {
     "added_at",
     "multiplied_at",
     "at_groups",
+    "band_index",
     "at_bar",
     "zeros_like",
     "gather",
