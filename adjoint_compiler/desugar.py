@@ -12,8 +12,8 @@ manager and one leaving it, ``make(x)(y)`` of a function that defines functions 
 before ``_make1(y)`` (for ``resolve`` to inline), ``Scaler(k).apply(x)`` of a user class ``_scaler1 =
 Scaler(k)`` before ``_scaler1.apply(x)`` (for ``objects`` to follow), a set display or comprehension a call of ``set``
 (refused later if it holds differentiated values), ``np.r_[...]``/``np.c_[...]`` a concatenation,
-``np.fill_diagonal``/``np.put_along_axis``/``np.copyto``/``np.add.at`` (``subtract``, ``multiply``) statements the stores they are,
-``np.piecewise`` masked stores,
+``np.fill_diagonal``/``np.put_along_axis``/``np.copyto``/``np.add.at`` (``subtract``, ``multiply``) statements
+the stores they are, ``np.piecewise`` its masked stores,
 ``raise`` a call of ``runtime.raise_`` (emitted back as ``raise``), ``del name`` nothing, ``import``
 inside the body a name bound in the function's environment, and a type alias statement (``type X =
 ...``, Python >= 3.12) that the function never reads nothing.
@@ -1902,11 +1902,11 @@ class _Desugar:
             if i >= len(args) and p in named:
                 args.append(named.pop(p))
         if len(args) < 3:
-            self.refuse(node, "np.piecewise without x, condlist and funclist", "write np.piecewise(x, condlist, funclist)")
+            self.refuse(
+                node, "np.piecewise without x, condlist and funclist", "write np.piecewise(x, condlist, funclist)"
+            )
         funclist = args[2]
-        if not isinstance(funclist, (gast.List, gast.Tuple)) or any(
-            isinstance(e, gast.Starred) for e in funclist.elts
-        ):
+        if not isinstance(funclist, (gast.List, gast.Tuple)) or any(isinstance(e, gast.Starred) for e in funclist.elts):
             self.refuse(
                 funclist,
                 "np.piecewise with a funclist that is not a list written in the call",
@@ -1944,12 +1944,18 @@ class _Desugar:
             if isinstance(e, gast.Constant) or (not isinstance(e, gast.Lambda) and not self.calls(orig)):
                 out.append(_at(gast.Assign(targets=[store], value=trees.clone(e), type_comment=None), orig))
                 continue
-            head, vals = self.temp("vals", orig, _at(gast.Subscript(value=trees.clone(x), slice=trees.clone(mask), ctx=gast.Load()), orig))
+            head, vals = self.temp(
+                "vals", orig, _at(gast.Subscript(value=trees.clone(x), slice=trees.clone(mask), ctx=gast.Load()), orig)
+            )
             body = [head]
             if isinstance(e, gast.Lambda):
                 names = [a.id for a in e.args.args]
                 if (
-                    e.args.vararg or e.args.kwarg or e.args.kwonlyargs or e.args.defaults or kw
+                    e.args.vararg
+                    or e.args.kwarg
+                    or e.args.kwonlyargs
+                    or e.args.defaults
+                    or kw
                     or len(names) != 1 + len(extra)
                 ):
                     self.refuse(

@@ -180,7 +180,11 @@ def piecewise_conditions(x, condlist, n):
     if len(condlist) == n - 1:
         condlist = np.concatenate([condlist, ~np.any(condlist, axis=0, keepdims=True)], axis=0)
     elif len(condlist) != n:
-        raise ValueError("with {} condition(s), either {} or {} functions are expected".format(len(condlist), len(condlist), len(condlist) + 1))
+        raise ValueError(
+            "with {} condition(s), either {} or {} functions are expected".format(
+                len(condlist), len(condlist), len(condlist) + 1
+            )
+        )
     return condlist
 
 

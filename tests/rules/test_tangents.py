@@ -432,6 +432,9 @@ def _runtime_cases():
     rows = np.array([0, 2, 0])
     args = [rng.standard_normal((3, 2)), rows, rng.standard_normal((3, 2))]
     out.append(Case("added_at", runtime.added_at, args, {}, (0, 2)))
+    out.append(Case("multiplied_at", runtime.multiplied_at, args, {}, (0, 2)))
+    args = [rng.standard_normal(4), [3, 1, 3, 3, 0], rng.standard_normal(5)]
+    out.append(Case("multiplied_at-thrice", runtime.multiplied_at, args, {}, (0, 2)))
     out.append(Case("at_bar", runtime.at_bar, [rng.standard_normal((3, 2)), rows, rng.standard_normal(2)], {}, (0,)))
     out.append(Case("polygamma-0", runtime.polygamma, [0, float(rng.uniform(0.5, 3))], {}, (1,)))
     out.append(Case("polygamma-2", runtime.polygamma, [2, float(rng.uniform(0.5, 3))], {}, (1,)))
