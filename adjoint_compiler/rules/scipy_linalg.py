@@ -1,4 +1,4 @@
-"""Adjoints of ``scipy.linalg``: ``solve_triangular``, ``cholesky``, ``cho_factor``/``cho_solve``, ``expm``, ``sqrtm``,
+"""Adjoints of ``scipy.linalg``: ``solve_triangular``, ``solve_banded``, ``cholesky``, ``cho_factor``/``cho_solve``, ``expm``, ``sqrtm``,
 ``logm``, and ``solve``, ``inv``, ``det`` (NumPy's rules, np_linalg.py, registered for them as well), with tangent
 rules.
 
@@ -20,6 +20,10 @@ its adjoint ``A_bar = L^-T Phi(L^T L_bar) L^-1`` (``Phi``: the lower triangle, d
 ``cholesky``, ``solve_triangular`` and ``cho_solve`` take stacks of matrices as SciPy (1.15) batches them (a b of
 two or more dimensions a stack of matrices broadcast against a's, a 1-d b one vector); ``sqrtm`` (scipy's
 Sylvester solver) and ``cho_factor`` are tested on single matrices.
+
+``solve_banded((l, u), ab, b)`` reads the band of ``ab`` (``A[i, j] = ab[u + i - j, j]``): its gradient is in
+that layout, zero in the corners SciPy never reads; written with gathers and ``solve_banded`` itself (A^T is
+a banded matrix with ``(u, l)``), so it serves second order too.
 
 Invariant: each cotangent has its operand's shape and is zero where the function does not read the operand.
 
