@@ -1,4 +1,5 @@
-"""Adjoints of ``scipy.linalg``: ``solve_triangular``, ``solve_banded``, ``cholesky``, ``cho_factor``/``cho_solve``, ``expm``, ``sqrtm``,
+"""Adjoints of ``scipy.linalg``: ``solve_triangular``, ``solve_banded``,
+``cholesky``, ``cho_factor``/``cho_solve``, ``expm``, ``sqrtm``,
 ``logm``, and ``solve``, ``inv``, ``det`` (NumPy's rules, np_linalg.py, registered for them as well), with tangent
 rules.
 

@@ -673,7 +673,8 @@ def test_polyfit_refuses_differentiated_weights_and_full_at_the_call():
     with pytest.raises(ac.UnsupportedError, match=r"test_np_reductions_more.py:\d+:\d+: .*polyfit with respect to .*w"):
         ac.grad(fit_weights, (0, 1))(COORDS, np.ones(5))
     # (np13f) the points x, by hand for a line: c1 = Sxy / Sxx about the means, c0 = mean(y) - c1 mean(x), so
-    # d c1 / d x_k = (y_k - mean(y)) / Sxx - 2 Sxy (x_k - mean(x)) / Sxx^2 and d c0 / d x_k = -mean(x) d c1 / d x_k - c1 / n
+    # d c1 / d x_k = (y_k - mean(y)) / Sxx - 2 Sxy (x_k - mean(x)) / Sxx^2,
+    # d c0 / d x_k = -mean(x) d c1 / d x_k - c1 / n
     dx, dy = COORDS - COORDS.mean(), y - y.mean()
     sxx, sxy = np.sum(dx**2), np.sum(dx * dy)
     dc1 = dy / sxx - 2.0 * sxy * dx / sxx**2
