@@ -846,6 +846,7 @@ CASES = CASES + NP13E_CASES
 def test_multi_dot_helper_tangent_matches_central_differences_and_reverse_mode(case):
     check(case)
 
+
 # np13f: scipy.integrate.odeint's rules are a refusal (every result no_derivative), tested in test_scipy_integrate
 try:
     from scipy.integrate import odeint as _odeint
