@@ -155,3 +155,10 @@ def test_odeint_is_refused_at_the_users_call(wrt, what, mode):
             ac.jvp(integrated, wrt)(np.ones(3), np.ones(3), np.ones(3))
     assert "parameter %s" % what in str(info.value) and "RK4" in str(info.value)
     assert "scipy/integrate" not in str(info.value)
+
+
+def test_odeint_differentiated_itself_is_refused_through_its_rule():
+    # ac.vjp(odeint) given the user's func (autograd's test_odeint): the rule's refusal, not SciPy's source
+    with pytest.raises(ac.UnsupportedError, match=r"odeint with respect to its parameter y0") as info:
+        ac.vjp(scipy_integrate.odeint, wrt=1)(decay, np.ones(3), np.linspace(0.1, 0.2, 4), (np.ones(3), np.ones(3)))
+    assert "scipy/integrate" not in str(info.value) and "RK4" in str(info.value)
