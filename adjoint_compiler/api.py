@@ -674,7 +674,10 @@ class _Structures:
 
     def __init__(self, obj, wrt, make):
         self.obj = obj
-        self.made = source.target(obj)
+        # a function with a rule (scipy.integrate.odeint given the user's func) through its rule's wrapper
+        wrapper = _rule_wrapper(obj)
+        self.target = obj if wrapper is None else wrapper
+        self.made = source.target(self.target)
         function = _function(obj)  # (a method's or partial's own parameters)
         self.wrt, self.single = normalize_wrt(function, wrt)
         self.params = inspect.signature(function, follow_wrapped=False).parameters
@@ -707,7 +710,7 @@ class _Structures:
         transform = self.variants.get(key)  # (it holds the objects: their ids are not reused meanwhile)
         if transform is None:
             function, bindings, defaults = self.made
-            made = source.variant(self.obj, function, dict(bindings, **fixed), defaults, fields=key[0] or None)
+            made = source.variant(self.target, function, dict(bindings, **fixed), defaults, fields=key[0] or None)
             names = tuple(params[i].name for i in self.wrt)
             transform = self.variants[key] = self.make(made, names[0] if self.single else names)
         positional = [v for p, v in flat if p.kind is not p.KEYWORD_ONLY]

@@ -12,7 +12,8 @@ manager and one leaving it, ``make(x)(y)`` of a function that defines functions 
 before ``_make1(y)`` (for ``resolve`` to inline), ``Scaler(k).apply(x)`` of a user class ``_scaler1 =
 Scaler(k)`` before ``_scaler1.apply(x)`` (for ``objects`` to follow), a set display or comprehension a call of ``set``
 (refused later if it holds differentiated values), ``np.r_[...]``/``np.c_[...]`` a concatenation,
-``np.fill_diagonal``/``np.put_along_axis``/``np.copyto``/``np.add.at`` statements the stores they are,
+``np.fill_diagonal``/``np.put_along_axis``/``np.copyto``/``np.add.at`` (``subtract``, ``multiply``) statements
+the stores they are, ``np.piecewise`` its masked stores,
 ``raise`` a call of ``runtime.raise_`` (emitted back as ``raise``), ``del name`` nothing, ``import``
 inside the body a name bound in the function's environment, and a type alias statement (``type X =
 ...``, Python >= 3.12) that the function never reads nothing.
@@ -1041,15 +1042,26 @@ class _Desugar:
 
     def add_at_as_store(self, stmt):
         """``np.add.at(a, indices, b)``: ``a[...] = added_at(a, indices, b)``, the sums (repeated indices
-        add up) stored back into ``a`` itself, so that every name sharing it sees them as with NumPy."""
+        add up) stored back into ``a`` itself, so that every name sharing it sees them as with NumPy;
+        ``np.subtract.at`` adds ``-b`` (exactly what subtracting does), ``np.multiply.at`` is
+        ``a[...] = multiplied_at(a, indices, b)`` (a repeated index multiplies again)."""
         call = stmt.value
+        spelling = "np.%s.at" % self.resolve(call.func).__self__.__name__
         if call.keywords or len(call.args) != 3 or any(isinstance(a, gast.Starred) for a in call.args):
-            self.refuse(call, "np.add.at without three positional arguments", "write np.add.at(a, indices, b)")
+            self.refuse(call, "%s without three positional arguments" % spelling, "write %s(a, indices, b)" % spelling)
         target = call.args[0]
         if not isinstance(target, gast.Name):
-            self.refuse(call, "np.add.at into something other than a local name", "name the array first")
-        helper = trees.name(self.bind("added_at", runtime.added_at))
-        sums = _at(gast.Call(func=helper, args=[trees.name(target.id)] + call.args[1:], keywords=[]), call)
+            self.refuse(call, "%s into something other than a local name" % spelling, "name the array first")
+        ufunc = self.resolve(call.func).__self__
+        values = call.args[2]
+        if ufunc is np.subtract:
+            values = self.np_call("negative", [values], call)
+        if ufunc is np.multiply:
+            helper = trees.name(self.bind("multiplied_at", runtime.multiplied_at))
+        else:
+            helper = trees.name(self.bind("added_at", runtime.added_at))
+        args = [trees.name(target.id), call.args[1], values]
+        sums = _at(gast.Call(func=helper, args=args, keywords=[]), call)
         return _store_into(target.id, None, sums, call, stmt)
 
     def accumulation(self, call):
@@ -1773,6 +1785,8 @@ class _Desugar:
             return self.expr(self.map_filter(node, fn), out)
         if fn is functools.reduce and 2 <= len(node.args) <= 3 and not node.keywords:
             return self.reduce(node, out)
+        if fn is np.piecewise:
+            return self.piecewise(node, out)
         if (
             fn is itertools.accumulate
             and 1 <= len(node.args) <= 2
@@ -1873,6 +1887,119 @@ class _Desugar:
         )
         out.extend(self.block([_at(loop, node)]))
         return acc
+
+    def piecewise(self, node, out):
+        """``np.piecewise(x, condlist, funclist, *args, **kw)`` as NumPy computes it, in masked stores the
+        compiler differentiates: ``_x = np.asarray(x)``, ``_y = np.zeros_like(_x)``, then for each entry
+        of ``funclist`` (a list or tuple display) in order, ``_y[c] = value`` for a constant or, where the
+        condition selects something, ``_y[c] = f(_x[c], *args, **kw)`` for a function (a lambda's body
+        inlined). The conditions (``condlist`` promoted as NumPy does, the "otherwise" one added when
+        ``funclist`` has one entry more) come from ``runtime.piecewise_conditions``."""
+        if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            self.refuse(node, "np.piecewise with *args or **kwargs")
+        args = list(node.args)
+        named = {k.arg: k.value for k in node.keywords}
+        params = ("x", "condlist", "funclist")
+        for i, p in enumerate(params):
+            if i >= len(args) and p in named:
+                args.append(named.pop(p))
+        if len(args) < 3:
+            self.refuse(
+                node, "np.piecewise without x, condlist and funclist", "write np.piecewise(x, condlist, funclist)"
+            )
+        funclist = args[2]
+        if not isinstance(funclist, (gast.List, gast.Tuple)) or any(isinstance(e, gast.Starred) for e in funclist.elts):
+            self.refuse(
+                funclist,
+                "np.piecewise with a funclist that is not a list written in the call",
+                "write the functions and constants as a list in the call: [f, lambda x: ..., 0.0]",
+            )
+
+        def held(value, kind, near):
+            value = self.expr(value, out)
+            if isinstance(value, gast.Constant):
+                return value
+            head, load = self.temp(kind, near, value)
+            out.append(head)
+            return load
+
+        x = held(self.np_call("asarray", [args[0]], args[0]), "x", args[0])
+        conds = held(args[1], "conds", args[1])
+        entries = []
+        for e in funclist.elts:  # NumPy has the list (its lambdas made, its names read) before the call
+            if isinstance(e, gast.Lambda):
+                entries.append(e)
+            else:
+                entries.append(held(e, "f", e))
+        extra = [held(a, "arg", a) for a in args[3:]]
+        kw = [(k, held(v, "kw", v)) for k, v in named.items()]
+        helper = trees.name(self.bind("piecewise_conditions", runtime.piecewise_conditions))
+        call = gast.Call(func=helper, args=[trees.clone(x), trees.clone(conds), trees.const(len(entries))], keywords=[])
+        head, masks = self.temp("masks", node, _at(call, node))
+        out.append(head)
+        head, y = self.temp("piecewise", node, self.np_call("zeros_like", [trees.clone(x)], node))
+        out.append(head)
+        name = head.targets[0].id
+        for i, (orig, e) in enumerate(zip(funclist.elts, entries)):
+            mask = _at(gast.Subscript(value=trees.clone(masks), slice=trees.const(i), ctx=gast.Load()), orig)
+            store = _at(gast.Subscript(value=trees.name(name), slice=mask, ctx=gast.Store()), orig)
+            if isinstance(e, gast.Constant) or (not isinstance(e, gast.Lambda) and not self.calls(orig)):
+                out.append(_at(gast.Assign(targets=[store], value=trees.clone(e), type_comment=None), orig))
+                continue
+            head, vals = self.temp(
+                "vals", orig, _at(gast.Subscript(value=trees.clone(x), slice=trees.clone(mask), ctx=gast.Load()), orig)
+            )
+            body = [head]
+            if isinstance(e, gast.Lambda):
+                names = [a.id for a in e.args.args]
+                if (
+                    e.args.vararg
+                    or e.args.kwarg
+                    or e.args.kwonlyargs
+                    or e.args.defaults
+                    or kw
+                    or len(names) != 1 + len(extra)
+                ):
+                    self.refuse(
+                        e,
+                        "a lambda in np.piecewise's funclist that does not take exactly x and the extra arguments",
+                        "define the function with def",
+                    )
+                mapping = dict(zip(names, [vals] + extra))
+                value = trees.clone(e.body)
+                if isinstance(value, gast.Name) and value.id in mapping:
+                    value = trees.clone(mapping[value.id])
+                trees.substitute(value, mapping)
+                value = self.expr(value, body)
+            else:
+                value = gast.Call(
+                    func=trees.clone(e),
+                    args=[trees.clone(vals)] + [trees.clone(a) for a in extra],
+                    keywords=[gast.keyword(arg=k, value=trees.clone(v)) for k, v in kw],
+                )
+            body.append(_at(gast.Assign(targets=[store], value=_at(value, orig), type_comment=None), orig))
+            size = self.np_call("size", [trees.clone(vals)], orig)
+            test = _at(gast.Compare(left=size, ops=[gast.Gt()], comparators=[trees.const(0)]), orig)
+            out.append(body[0])
+            out.append(_at(gast.If(test=test, body=body[1:], orelse=[]), orig))
+        return _at(trees.name(name), node)
+
+    def calls(self, node):
+        """Whether a funclist entry of np.piecewise is a function: a global that is callable, or a local
+        name of a function the body defines (a ``def``)."""
+        value = self.resolve(node)
+        if value is not None:
+            return callable(value)
+        if isinstance(node, gast.Name):
+            return any(
+                isinstance(n, gast.FunctionDef)
+                and n.name == node.id
+                or isinstance(n, gast.Assign)
+                and isinstance(n.value, gast.Lambda)
+                and any(isinstance(t, gast.Name) and t.id == node.id for t in n.targets)
+                for n in trees.statements(self.fn)
+            )
+        return False
 
     def accumulate(self, node, out):
         """``itertools.accumulate(items[, func][, initial=v])``: the running results, as a list built by a loop
@@ -2058,7 +2185,8 @@ def _needs_statements(node):
 def _is_map_like(call):
     func = call.func
     return (isinstance(func, gast.Name) and func.id in ("map", "filter")) or (
-        isinstance(func, (gast.Name, gast.Attribute)) and _spelling(func).endswith(("reduce", "accumulate"))
+        isinstance(func, (gast.Name, gast.Attribute))
+        and _spelling(func).endswith(("reduce", "accumulate", "piecewise"))
     )
 
 
@@ -2181,8 +2309,13 @@ def _writer(fn):
 
 
 def _adds_at(fn):
-    """``np.add.at`` (each access makes a new bound method: compared by what it is bound to)."""
-    return getattr(fn, "__self__", None) is np.add and getattr(fn, "__name__", None) == "at"
+    """``np.add.at``, ``np.subtract.at`` or ``np.multiply.at`` (each access makes a new bound method:
+    compared by what it is bound to)."""
+    owner = getattr(fn, "__self__", None)
+    return any(owner is u for u in _AT_UFUNCS) and getattr(fn, "__name__", None) == "at"
+
+
+_AT_UFUNCS = (np.add, np.subtract, np.multiply)  # the ufuncs whose .at is lowered to a store
 
 
 _RESIZING = ("append", "extend", "insert", "pop", "remove", "clear")  # list methods that change its length

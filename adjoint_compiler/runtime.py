@@ -166,6 +166,80 @@ def added_at(bar, index, g):
     return out
 
 
+def piecewise_conditions(x, condlist, n):
+    """The masks ``np.piecewise(x, condlist, funclist)`` stores through, one per entry of ``funclist`` (``n``
+    of them), as NumPy makes them: one condition promoted to a list of one, and the "otherwise" mask (none
+    of the conditions holds) appended when ``funclist`` has one entry more than ``condlist``.
+
+    >>> piecewise_conditions(np.arange(3.0), [np.arange(3) < 1], 2).tolist()
+    [[True, False, False], [False, True, True]]
+    """
+    if np.isscalar(condlist) or (not isinstance(condlist[0], (list, np.ndarray)) and np.ndim(x) != 0):
+        condlist = [condlist]
+    condlist = np.asarray(condlist, dtype=bool)
+    if len(condlist) == n - 1:
+        condlist = np.concatenate([condlist, ~np.any(condlist, axis=0, keepdims=True)], axis=0)
+    elif len(condlist) != n:
+        raise ValueError(
+            "with {} condition(s), either {} or {} functions are expected".format(
+                len(condlist), len(condlist), len(condlist) + 1
+            )
+        )
+    return condlist
+
+
+def multiplied_at(a, index, b):
+    """``np.multiply.at`` on a copy of ``a``, returned: ``np.multiply.at(a, index, b)`` as a value with an
+    adjoint (desugar.py stores it back into ``a``). A position ``index`` names twice is multiplied twice."""
+    out = np.array(a, copy=True)
+    np.multiply.at(out, index, b)
+    return out
+
+
+def at_groups(shape, index):
+    """Where ``np.multiply.at(a, index, b)`` multiplies, for its rule: the flat positions of ``a`` (``a.shape ==
+    shape``) that ``index`` selects, in ``a[index]``'s order; the rank of each among those naming the same
+    position (0 for the first, 1 for the next...); ``a[index]``'s shape (what ``b`` is broadcast to); and
+    the largest rank plus one.
+
+    >>> flat, rank, shape, depth = at_groups((3,), [2, 0, 2, 2])
+    >>> flat.tolist(), rank.tolist(), shape, depth
+    ([2, 0, 2, 2], [0, 0, 1, 2], (4,), 3)
+    """
+    positions = np.arange(int(np.prod(shape))).reshape(shape)[index]
+    flat = np.ravel(positions)
+    order = np.argsort(flat, kind="stable")
+    ordered = flat[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(flat) else np.zeros(0, int)
+    first = np.repeat(starts, np.diff(np.r_[starts, len(flat)]))
+    rank = np.empty(len(flat), dtype=int)
+    rank[order] = np.arange(len(flat)) - first
+    return flat, rank, np.shape(positions), int(rank.max()) + 1 if len(flat) else 1
+
+
+def band_index(l_and_u, n, layout):
+    """Gather indices for ``scipy.linalg.solve_banded``'s rules, into an array's flat entries followed by one 0
+    (index ``size``): ``"dense"`` the n x n matrix A from banded storage ab ((l + u + 1) x n, ``A[i, j] = ab[u
+    + i - j, j]``), ``"band"`` ab's layout from A (0 in the corners solve_banded never reads), ``"transposed"``
+    A^T's banded storage ((u, l)) from ab.
+
+    >>> band_index((1, 0), 2, "dense").tolist()  # A = [[ab[0, 0], 0], [ab[1, 0], ab[0, 1]]]
+    [[0, 4], [2, 1]]
+    """
+    lower, upper = int(l_and_u[0]), int(l_and_u[1])
+    rows = lower + upper + 1
+    if layout == "dense":
+        i, j = np.indices((n, n))
+        r = upper + i - j
+        return np.where((r >= 0) & (r < rows), r * n + j, rows * n)
+    r, j = np.indices((rows, n))
+    if layout == "band":
+        i = j + r - upper
+        return np.where((i >= 0) & (i < n), i * n + j, n * n)
+    source, column = lower + upper - r, j + r - lower
+    return np.where((column >= 0) & (column < n), source * n + column, rows * n)
+
+
 def diagonal_index(shape):
     """The index ``np.fill_diagonal(a, v)`` (``wrap=False``) stores at, as ``a[diagonal_index(a.shape)] = v``:
     ``(i, i, ...)`` for ``i < min(shape)``; NumPy's errors for fewer than 2 axes or unequal ones beyond 2."""
@@ -1055,6 +1129,10 @@ HELPERS = (
     "added_at",
     "along_axis",
     "diagonal_index",
+    "piecewise_conditions",
+    "band_index",
+    "multiplied_at",
+    "at_groups",
     "at_bar",
     "stored_number",
     "add_bars",

@@ -649,12 +649,58 @@ def polyfit_solve(x, y, deg, rcond, full, w, cov):
     return np.polyfit(x, np.eye(np.shape(x)[0]), checked, rcond, False, w)
 
 
+@fragment
+def vander_slope(x, n, increasing):
+    # d V[i, j] / d x_i: (n - 1 - j) x_i^(n - 2 - j) (decreasing powers), j x_i^(j - 1) (increasing), as
+    # Vandermonde matrices of one column fewer, so that it is differentiated again
+    m = np.maximum(n - 1, 0)
+    column = np.zeros((np.shape(x)[0], 1))
+    return (
+        np.concatenate([column, np.vander(x, m, True) * np.arange(1.0, m + 1.0)], axis=1)
+        if increasing
+        else np.concatenate([np.vander(x, m) * np.arange(m, 0, -1.0), column], axis=1)
+    )
+
+
+@adjoint(np.vander)
+def vander_adjoint(g, ans, x, N=None, increasing=False):
+    # (np13f) V[i, j] = x_i^(power of column j): x_bar_i = sum_j g[i, j] dV[i, j] / dx_i
+    slope = vander_slope(x, np.shape(ans)[1], increasing)
+    return np.sum(g * slope, axis=1), None, None
+
+
+@tangent(np.vander)
+def vander_tangent(dot, ans, x, N=None, increasing=False):
+    slope = vander_slope(x, np.shape(ans)[1], increasing)
+    return slope * np.reshape(dot, (-1, 1)), None, None
+
+
+@fragment
+def polyfit_points(x, y, deg, w, ans):
+    # the fit in the points x (np13f): c = argmin |W (V c - y)|, V = np.vander(x, deg + 1), W = diag(w) (1
+    # without weights), a full-rank V. Per column, with Vw = W V and the weighted residual rw = W y - Vw c:
+    # dc = (Vw^T Vw)^-1 (dVw^T rw - Vw^T dVw c) (the normal equations differentiated), dVw = W dV,
+    # dV[i, j] = (deg - j) x_i^(deg - j - 1) dx_i. Returns (Vw, the weights as a column, rw, dV/dx, c and y as
+    # columns, Vw^T Vw)
+    ww = np.ones((np.shape(x)[0], 1)) if is_none(w) else np.reshape(w, (-1, 1))
+    vw = np.vander(x, deg + 1) * ww
+    cc = np.reshape(ans, (deg + 1, -1))
+    rw = ww * np.reshape(y, (np.shape(x)[0], -1)) - np.matmul(vw, cc)
+    dv = vander_slope(x, deg + 1, False)
+    return vw, ww, rw, dv, cc, np.matmul(np.swapaxes(vw, 0, 1), vw)
+
+
 @adjoint(np.polyfit)
 def polyfit_adjoint(g, ans, x, y, deg, rcond=None, full=False, w=None, cov=False):
-    # y_bar = P^T g (y of one or several columns); the points x and weights w are not differentiated
+    # y_bar = P^T g (y of one or several columns); x_bar through polyfit_points: with z = (Vw^T Vw)^-1 g,
+    # Vw_bar = rw z^T - (Vw z) c^T, x_bar_i = sum_j W_i Vw_bar[i, j] dV[i, j]. The weights w are not
+    # differentiated.
     solve = polyfit_solve(x, y, deg, rcond, full, w, cov)
+    parts = polyfit_points(x, y, deg, w, ans)
+    z = np.linalg.solve(parts[5], np.reshape(g, (deg + 1, -1)))
+    vw_bar = np.matmul(parts[2], np.swapaxes(z, 0, 1)) - np.matmul(np.matmul(parts[0], z), np.swapaxes(parts[4], 0, 1))
     return (
-        no_derivative("np.polyfit", "x", "the sample points are not differentiated"),
+        np.sum(vw_bar * parts[1] * parts[3], axis=1),
         np.reshape(np.matmul(np.swapaxes(solve, 0, 1), g), np.shape(y)),
         None,
         None,
@@ -667,8 +713,11 @@ def polyfit_adjoint(g, ans, x, y, deg, rcond=None, full=False, w=None, cov=False
 @tangent(np.polyfit)
 def polyfit_tangent(dot, ans, x, y, deg, rcond=None, full=False, w=None, cov=False):
     solve = polyfit_solve(x, y, deg, rcond, full, w, cov)
+    parts = polyfit_points(x, y, deg, w, ans)
+    dvw = parts[1] * parts[3] * np.reshape(dot, (-1, 1))
+    rhs = np.matmul(np.swapaxes(dvw, 0, 1), parts[2]) - np.matmul(np.swapaxes(parts[0], 0, 1), np.matmul(dvw, parts[4]))
     return (
-        no_derivative("np.polyfit", "x", "the sample points are not differentiated"),
+        np.reshape(np.linalg.solve(parts[5], rhs), np.shape(ans)),
         np.matmul(solve, dot),
         None,
         None,

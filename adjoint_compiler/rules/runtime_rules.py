@@ -23,6 +23,7 @@ from adjoint_compiler import runtime
 from adjoint_compiler.rules.registry import IN_PLACE, adjoint, linear, nondifferentiable, tangent
 from adjoint_compiler.runtime import (
     added_at,
+    at_groups,
     centered,
     centered_pad,
     at_bar,
@@ -32,6 +33,7 @@ from adjoint_compiler.runtime import (
     fit_shape,
     loop_keys_dot,
     gather,
+    multiplied_at,
     polygamma,
     repeated_bar,
     sorted_bar,
@@ -54,6 +56,34 @@ def added_at_adjoint(g, ans, bar, index, v):
 @tangent(runtime.added_at)
 def added_at_tangent(dot, ans, bar, index, v):
     return dot, None, added_at(zeros_like(bar), index, dot)
+
+
+@adjoint(runtime.multiplied_at)
+def multiplied_at_adjoint(g, ans, a, index, b):
+    # ans = a * F, F the product of the factors b_k multiplied in at each position (a repeated index
+    # multiplies again): a's cotangent is g F, b_k's g a times the product of the other factors at its position,
+    # taken without dividing (exact where a factor is 0): levels[s, j] is the factor of rank s at position j
+    groups = at_groups(np.shape(a), index)  # (flat positions, ranks, a[index]'s shape, largest rank + 1)
+    flat = groups[0]
+    shape = groups[2]
+    factors = np.reshape(np.broadcast_to(b, shape), (-1,))
+    levels = multiplied_at(np.ones((groups[3], np.size(a))), (groups[1], flat), factors)
+    others = np.prod(np.where(np.arange(groups[3])[:, None] == groups[1], 1.0, levels[:, flat]), axis=0)
+    b_bar = np.reshape(np.reshape(g * a, (-1,))[flat] * others, shape)
+    return g * multiplied_at(np.ones(np.shape(a)), index, b), None, unbroadcast(b_bar, b)
+
+
+@tangent(runtime.multiplied_at)
+def multiplied_at_tangent(dot, ans, a, index, b):
+    groups = at_groups(np.shape(a), index)  # (flat positions, ranks, a[index]'s shape, largest rank + 1)
+    flat = groups[0]
+    shape = groups[2]
+    factors = np.reshape(np.broadcast_to(b, shape), (-1,))
+    levels = multiplied_at(np.ones((groups[3], np.size(a))), (groups[1], flat), factors)
+    others = np.prod(np.where(np.arange(groups[3])[:, None] == groups[1], 1.0, levels[:, flat]), axis=0)
+    spread = np.reshape(np.broadcast_to(dot, shape), (-1,)) * others
+    db = np.reshape(added_at(np.zeros(np.size(a)), flat, spread), np.shape(a)) * a
+    return dot * multiplied_at(np.ones(np.shape(a)), index, b), None, db
 
 
 @adjoint(runtime.unbroadcast, linear="first")
@@ -246,6 +276,9 @@ nondifferentiable(runtime.loop_length, runtime.zip_length, runtime.zip_columns, 
 nondifferentiable(runtime.keys_of, reason="a dict's keys")
 nondifferentiable(runtime.index_of, runtime.count_of, reason="a position or a count in a list")
 nondifferentiable(runtime.along_axis, runtime.diagonal_index, reason="the index a NumPy writer stores at")
+nondifferentiable(runtime.piecewise_conditions, reason="np.piecewise's masks: booleans")
+nondifferentiable(runtime.band_index, reason="gather indices of banded storage (scipy.linalg.solve_banded)")
+nondifferentiable(runtime.at_groups, reason="the positions np.multiply.at multiplies at, and their ranks")
 # they appear only next to in-place updates of adjoint buffers, which the compiler refuses in emitted code
 # (grad of grad through a[i] = v), so no derivative is ever dropped through them
 nondifferentiable(

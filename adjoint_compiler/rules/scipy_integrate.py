@@ -76,3 +76,59 @@ def simpson_tangent(dot, ans, y, x=None, dx=1.0, axis=-1):
         scipy_integrate.simpson(y, dx=1.0, axis=checked) * dot if is_none(x) else 0.0 * ans,
         None,
     )
+
+
+# ---- odeint: refused at the user's call (np13f) ------------------------------------------------------------------
+# scipy.integrate.odeint runs LSODA in compiled code, calling the user's func back: no source to differentiate
+# (compiling SciPy's Python wrapper would stop inside SciPy's file). The rule states that no derivative is
+# available, so a call differentiated in any argument is refused where the user wrote it, with the way out.
+@adjoint(scipy_integrate.odeint)
+def odeint_adjoint(g, ans, func, y0, t, args=()):
+    return (
+        no_derivative(
+            "scipy.integrate.odeint",
+            "func",
+            "an adaptive ODE solver in compiled code; write a fixed-step integrator, an RK4 loop, in Python instead",
+        ),
+        no_derivative(
+            "scipy.integrate.odeint",
+            "y0",
+            "an adaptive ODE solver in compiled code; write a fixed-step integrator, an RK4 loop, in Python instead",
+        ),
+        no_derivative(
+            "scipy.integrate.odeint",
+            "t",
+            "an adaptive ODE solver in compiled code; write a fixed-step integrator, an RK4 loop, in Python instead",
+        ),
+        no_derivative(
+            "scipy.integrate.odeint",
+            "args",
+            "an adaptive ODE solver in compiled code; write a fixed-step integrator, an RK4 loop, in Python instead",
+        ),
+    )
+
+
+@tangent(scipy_integrate.odeint)
+def odeint_tangent(dot, ans, func, y0, t, args=()):
+    return (
+        no_derivative(
+            "scipy.integrate.odeint",
+            "func",
+            "an adaptive ODE solver in compiled code; write a fixed-step integrator, an RK4 loop, in Python instead",
+        ),
+        no_derivative(
+            "scipy.integrate.odeint",
+            "y0",
+            "an adaptive ODE solver in compiled code; write a fixed-step integrator, an RK4 loop, in Python instead",
+        ),
+        no_derivative(
+            "scipy.integrate.odeint",
+            "t",
+            "an adaptive ODE solver in compiled code; write a fixed-step integrator, an RK4 loop, in Python instead",
+        ),
+        no_derivative(
+            "scipy.integrate.odeint",
+            "args",
+            "an adaptive ODE solver in compiled code; write a fixed-step integrator, an RK4 loop, in Python instead",
+        ),
+    )

@@ -1,4 +1,5 @@
-"""Adjoints of ``scipy.linalg``: ``solve_triangular``, ``cholesky``, ``cho_factor``/``cho_solve``, ``expm``, ``sqrtm``,
+"""Adjoints of ``scipy.linalg``: ``solve_triangular``, ``solve_banded``,
+``cholesky``, ``cho_factor``/``cho_solve``, ``expm``, ``sqrtm``,
 ``logm``, and ``solve``, ``inv``, ``det`` (NumPy's rules, np_linalg.py, registered for them as well), with tangent
 rules.
 
@@ -21,6 +22,10 @@ its adjoint ``A_bar = L^-T Phi(L^T L_bar) L^-1`` (``Phi``: the lower triangle, d
 two or more dimensions a stack of matrices broadcast against a's, a 1-d b one vector); ``sqrtm`` (scipy's
 Sylvester solver) and ``cho_factor`` are tested on single matrices.
 
+``solve_banded((l, u), ab, b)`` reads the band of ``ab`` (``A[i, j] = ab[u + i - j, j]``): its gradient is in
+that layout, zero in the corners SciPy never reads; written with gathers and ``solve_banded`` itself (A^T is
+a banded matrix with ``(u, l)``), so it serves second order too.
+
 Invariant: each cotangent has its operand's shape and is zero where the function does not read the operand.
 
 >>> import numpy as np, scipy.linalg
@@ -37,7 +42,7 @@ from scipy import linalg as scipy_linalg
 
 from adjoint_compiler.rules import np_linalg
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
-from adjoint_compiler.runtime import linalg_check, unbroadcast
+from adjoint_compiler.runtime import band_index, linalg_check, unbroadcast
 
 # NumPy's rules, where the functions are the same (a keyword of scipy's beyond NumPy's is refused at the call)
 adjoint(scipy_linalg.solve)(np_linalg.solve_adjoint)
@@ -289,3 +294,51 @@ def solve_sylvester_tangent(dot, ans, a, b, q):
         scipy_linalg.solve_sylvester(a, b, -np.matmul(ans, dot)),
         scipy_linalg.solve_sylvester(a, b, dot),
     )
+
+
+# ---- banded solves
+
+
+@fragment
+def band_dense(ab, l_and_u, n):
+    # the n x n matrix A that solve_banded reads from ab: A[i, j] = ab[u + i - j, j] on the band, 0 off it (a
+    # gather from ab's entries and one 0, so that its adjoint puts each cotangent back on the band entry read)
+    padded = np.concatenate([np.reshape(ab, (-1,)), np.zeros(1)])
+    return padded[band_index(l_and_u, n, "dense")]
+
+
+@fragment
+def dense_band(m, l_and_u, n):
+    # band_dense's layout back: ab[r, j] = m[j + r - u, j] on the band, 0 in the corners solve_banded never reads
+    padded = np.concatenate([np.reshape(m, (-1,)), np.zeros(1)])
+    return padded[band_index(l_and_u, n, "band")]
+
+
+@fragment
+def band_transposed(ab, l_and_u, n):
+    # A^T in banded storage with (u, l): at[r, j] = ab[l + u - r, j + r - l]
+    padded = np.concatenate([np.reshape(ab, (-1,)), np.zeros(1)])
+    return padded[band_index(l_and_u, n, "transposed")]
+
+
+@adjoint(scipy_linalg.solve_banded)
+def solve_banded_adjoint(g, ans, l_and_u, ab, b):
+    # X = A^-1 B, A the band matrix stored in ab: B_bar = A^-T X_bar (a banded solve with (u, l)), A_bar =
+    # -B_bar X^T (Giles 2008) on the band only, in ab's layout
+    n = np.shape(ab)[-1]
+    g_col = as_columns(g, b)
+    x_col = as_columns(ans, b)
+    at = band_transposed(ab, l_and_u, n)
+    gb = scipy_linalg.solve_banded((l_and_u[1], l_and_u[0]), at, g_col)
+    ab_bar = dense_band(-np.matmul(gb, np.swapaxes(x_col, -1, -2)), l_and_u, n)
+    return None, ab_bar, from_columns(gb, b)
+
+
+@tangent(scipy_linalg.solve_banded)
+def solve_banded_tangent(dot, ans, l_and_u, ab, b):
+    # dX = A^-1 (dB - dA X)
+    n = np.shape(ab)[-1]
+    x_col = as_columns(ans, b)
+    da = band_dense(dot, l_and_u, n)
+    dx = from_columns(scipy_linalg.solve_banded(l_and_u, ab, np.matmul(da, x_col)), b)
+    return None, -dx, scipy_linalg.solve_banded(l_and_u, ab, dot)

@@ -66,6 +66,7 @@ EXCLUDED = {
     runtime.gather: "a runtime helper of sorted's rule (its rule serves second-order gradients), not user API",
     runtime.polygamma: "a runtime helper of math.gamma's and lgamma's rules (for second order), not user API",
     runtime.added_at: "what emitted code's add_at becomes when that code is differentiated again, not user API",
+    runtime.multiplied_at: "what np.multiply.at becomes (desugar.py; tests/test_numpy_writers.py), not user API",
     runtime.at_bar: "a runtime helper of added_at's rule (its rule serves third-order gradients), not user API",
     runtime.sorted_bar: "a runtime helper of sorted's rule (its rule serves second-order gradients), not user API",
     runtime.sorted_dot: "a runtime helper of sorted's tangent rule (for second order), not user API",
@@ -982,6 +983,8 @@ def _with_scipy_imports(program):
 
 
 if _scipy is not None:
+    # np13f: odeint's rules are a refusal at the call (tests/rules/test_scipy_integrate.py): nothing to draw
+    EXCLUDED[_scipy.integrate.odeint] = "a refusal at the call (its rules are no_derivative), nothing to fuzz"
     _build_scipy()
     FUNCTIONS = list(VOCABULARY)
     _generate_without_scipy_imports = generate

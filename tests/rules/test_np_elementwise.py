@@ -358,6 +358,7 @@ TABLE_FNS += [np.float64, np.ndarray.item, np.ndarray.tolist]
 # issue #13: rules whose calls do not fit these tables (their table: tests/rules/test_np_reductions_more.py)
 MORE_FNS = [np.nan_to_num, np.convolve, np.correlate, np.interp, np.polyval]
 MORE_FNS += [np.polyder, np.polyint, np.polyadd, np.polysub, np.polymul, np.polyfit, np.roots]  # np13e
+MORE_FNS += [np.vander]  # np13f
 
 
 def test_table_and_module_list_the_same_rules():

@@ -184,6 +184,11 @@ TABLE = [
     Row(np.polyfit, [COORDS, Op(U, (5,)), 2], {}, "polyfit"),
     Row(np.polyfit, [COORDS, Op(U, (5, 2)), 3], {}, "polyfit-columns"),
     Row(np.polyfit, [COORDS, Op(U, (5,)), 1], {"w": np.arange(1.0, 6.0)}, "polyfit-weights"),
+    # np13f: vander (the fit's matrix, differentiated in x: polyfit in its points)
+    Row(np.vander, [Op(U, (4,))], {}, "vander"),
+    Row(np.vander, [Op(U, (3,)), 5], {}, "vander-N"),
+    Row(np.vander, [Op(U, (3,))], {"N": 4, "increasing": True}, "vander-increasing"),
+    Row(np.vander, [Op(U, (3,)), 1], {}, "vander-one-column"),
     Row(np.roots, [given(np.array([2.0, -3.0, -5.0, 6.0]))], {}, "roots"),
     Row(np.roots, [given(np.array([1.0, -1.0, 0.0]))], {}, "roots-at-zero"),
 ]
@@ -216,13 +221,14 @@ def test_rule_matches_finite_differences(row, seed):
     if row.fn is np.gradient:
         check_gradient_row(row, values, diff, seed)
         return
-    if row.fn is np.polyfit:  # (its rule refuses x and w, runtime.no_derivative: checked through a compiled call)
-        x, deg, w = values[0], values[2], row.kwargs.get("w")
+    if row.fn is np.polyfit:  # (its rule refuses w, runtime.no_derivative: checked through a compiled call)
+        deg, w = values[2], row.kwargs.get("w")
 
-        def fit(y):
+        def fit(x, y):
             return np.sum(np.sin(np.polyfit(x, y, deg, w=w)))
 
-        ac.check_grads(fit, (values[1],), modes=("rev", "fwd"), order=2)
+        # (np13f) the points x too, through the normal equations differentiated
+        ac.check_grads(fit, (values[0], values[1]), wrt=(0, 1), modes=("rev", "fwd"), order=2)
         return
     if isinstance(row.fn(*values, **row.kwargs), (tuple, list)):  # average(returned=True), np.gradient: g is a tuple
         ans = row.fn(*values, **row.kwargs)
@@ -654,10 +660,26 @@ def sum_of_roots_cubed(p):
     return np.sum(np.roots(p) ** 3)
 
 
-def test_polyfit_refuses_differentiated_points_and_full_at_the_call():
+def line_in_x(x, y):
+    return np.sum(np.polyfit(x, y, 1) * np.array([2.0, 3.0]))
+
+
+def fit_weights(x, w):
+    return np.sum(np.polyfit(x, np.cos(x), 2, w=w))
+
+
+def test_polyfit_refuses_differentiated_weights_and_full_at_the_call():
     y = np.sin(COORDS)
-    with pytest.raises(ac.UnsupportedError, match=r"test_np_reductions_more.py:\d+:\d+: .*polyfit with respect to .*x"):
-        ac.grad(fit_in_x, (0, 1))(COORDS, y)
+    with pytest.raises(ac.UnsupportedError, match=r"test_np_reductions_more.py:\d+:\d+: .*polyfit with respect to .*w"):
+        ac.grad(fit_weights, (0, 1))(COORDS, np.ones(5))
+    # (np13f) the points x, by hand for a line: c1 = Sxy / Sxx about the means, c0 = mean(y) - c1 mean(x), so
+    # d c1 / d x_k = (y_k - mean(y)) / Sxx - 2 Sxy (x_k - mean(x)) / Sxx^2,
+    # d c0 / d x_k = -mean(x) d c1 / d x_k - c1 / n
+    dx, dy = COORDS - COORDS.mean(), y - y.mean()
+    sxx, sxy = np.sum(dx**2), np.sum(dx * dy)
+    dc1 = dy / sxx - 2.0 * sxy * dx / sxx**2
+    dc0 = -COORDS.mean() * dc1 - sxy / sxx / 5
+    np.testing.assert_allclose(ac.grad(line_in_x)(COORDS, y), 2.0 * dc1 + 3.0 * dc0, rtol=1e-10)
     with pytest.raises(ac.CompileError, match=r"test_np_reductions_more.py:\d+:\d+: .*full=True"):
         ac.grad(fit_with_everything)(y)
     # y alone: the transposed least-squares solve (a line through 5 points: the normal equations by hand)

@@ -125,6 +125,28 @@ def test_added_at_rule(bar, index, v):
     check_rule(f, lambda g, ans, b, v_: rule(g, ans, b, index, v_)[::2], [bar, v])
 
 
+@pytest.mark.parametrize(
+    "bar, index, v",
+    [
+        (np.arange(6.0).reshape(3, 2) - 2.5, np.array([0, 2, 0]), np.arange(6.0).reshape(3, 2) - 1.5),  # repeated rows
+        (np.arange(1.0, 5.0), [3, 1, 3, 3, 0], np.array([0.5, -1.5, 2.0, 0.0, 3.0])),  # thrice, a factor 0
+        (np.arange(1.0, 5.0), [2, 2], np.array([0.0, 0.0])),  # two factors 0 at one position
+        (np.ones(4) * 1.5, 1, 2.5),
+        (np.arange(6.0).reshape(2, 3), (slice(None), 1), np.array([1.0, -2.0])),
+        (np.arange(6.0).reshape(3, 2), np.array([1, 1]), np.array([0.5, -1.5])),  # v broadcast over the picked rows
+    ],
+)
+def test_multiplied_at_rule(bar, index, v):
+    # np.multiply.at: a repeated index multiplies again; each factor's cotangent the product of the others
+    # (no division: exact where factors are 0)
+    expected = bar.copy()
+    np.multiply.at(expected, index, v)
+    assert np.array_equal(runtime.multiplied_at(bar, index, v), expected)
+    f = lambda b, v_: runtime.multiplied_at(b, index, v_)  # noqa: E731
+    rule = registry.lookup(runtime.multiplied_at).rule
+    check_rule(f, lambda g, ans, b, v_: rule(g, ans, b, index, v_)[::2], [bar, v])
+
+
 def test_added_at_on_dicts_and_lists_leaves_its_argument_alone():
     d, xs = {"a": 1.0, "b": 2.0}, [1.0, 2.0]
     assert runtime.added_at(d, "b", 3.0) == {"a": 1.0, "b": 5.0} and d == {"a": 1.0, "b": 2.0}

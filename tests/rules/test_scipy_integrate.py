@@ -95,7 +95,8 @@ def test_every_rule_of_the_module_has_rows():
     from adjoint_compiler.rules import scipy_integrate as rules_module
 
     mine = {r.fn for r in registry.all_rules().values() if r.origin == rules_module.__name__}
-    assert mine | {scipy_integrate.trapezoid} == {r.fn for r in TABLE}  # (trapezoid: np.trapezoid's rule)
+    # (trapezoid: np.trapezoid's rule; odeint: a refusal, test_odeint_is_refused_at_the_users_call)
+    assert mine | {scipy_integrate.trapezoid} == {r.fn for r in TABLE} | {scipy_integrate.odeint}
     assert registry.lookup(scipy_integrate.trapezoid).origin == "adjoint_compiler.rules.np_reductions"
 
 
@@ -131,3 +132,33 @@ def test_simpson_refuses_differentiated_sample_points_at_the_call():
     assert np.allclose(
         ac.grad(simpson_of_points, 0)(np.ones(5), np.arange(5.0)), scipy_integrate.simpson(np.eye(5), x=np.arange(5.0))
     )
+
+
+def decay(y, t, a, b):
+    return -a * y + b * t
+
+
+def integrated(y0, a):
+    return np.sum(scipy_integrate.odeint(decay, y0, np.linspace(0.1, 0.2, 4), args=(a, a)))
+
+
+@pytest.mark.parametrize("wrt, what", [(0, "y0"), (1, "args")])
+@pytest.mark.parametrize("mode", ["grad", "jvp"])
+def test_odeint_is_refused_at_the_users_call(wrt, what, mode):
+    # (np13f) LSODA in compiled code: refused where the user called it (not inside SciPy's wrapper), with the
+    # way out; odeint of constants still runs
+    located = r"test_scipy_integrate\.py:\d+:\d+: error: the derivative of scipy\.integrate\.odeint"
+    with pytest.raises(ac.UnsupportedError, match=located) as info:
+        if mode == "grad":
+            ac.grad(integrated, wrt)(np.ones(3), np.ones(3))
+        else:
+            ac.jvp(integrated, wrt)(np.ones(3), np.ones(3), np.ones(3))
+    assert "parameter %s" % what in str(info.value) and "RK4" in str(info.value)
+    assert "scipy/integrate" not in str(info.value)
+
+
+def test_odeint_differentiated_itself_is_refused_through_its_rule():
+    # ac.vjp(odeint) given the user's func (autograd's test_odeint): the rule's refusal, not SciPy's source
+    with pytest.raises(ac.UnsupportedError, match=r"odeint with respect to its parameter y0") as info:
+        ac.vjp(scipy_integrate.odeint, wrt=1)(decay, np.ones(3), np.linspace(0.1, 0.2, 4), (np.ones(3), np.ones(3)))
+    assert "scipy/integrate" not in str(info.value) and "RK4" in str(info.value)

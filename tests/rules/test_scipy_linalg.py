@@ -96,6 +96,59 @@ TABLE = [
         (0, 1, 2),
     ),
 ]
+
+
+def band(lower, upper, n, rng=R):
+    # banded storage ((lower + upper + 1) x n) of a diagonally dominant band matrix (the corners solve_banded never
+    # reads random too: their gradient must be 0)
+    ab = 0.3 * rng.standard_normal((lower + upper + 1, n))
+    ab[upper] += 3.0
+    return ab
+
+
+TABLE += [
+    # (np13f) autograd's test: solve_banded((1, 1), R(3, 5), R(5))
+    Row(
+        "solve_banded-1-1",
+        scipy_linalg.solve_banded,
+        L + "solve_banded",
+        [(1, 1), band(1, 1, 5), R.standard_normal(5)],
+        {},
+        (1, 2),
+    ),
+    Row(
+        "solve_banded-2-0-matrix",
+        scipy_linalg.solve_banded,
+        L + "solve_banded",
+        [(2, 0), band(2, 0, 4), R.standard_normal((4, 2))],
+        {},
+        (1, 2),
+    ),
+    Row(
+        "solve_banded-0-2",
+        scipy_linalg.solve_banded,
+        L + "solve_banded",
+        [(0, 2), band(0, 2, 4), R.standard_normal(4)],
+        {},
+        (1, 2),
+    ),
+    Row(
+        "solve_banded-1-3",
+        scipy_linalg.solve_banded,
+        L + "solve_banded",
+        [(1, 3), band(1, 3, 6), R.standard_normal((6, 3))],
+        {},
+        (1, 2),
+    ),
+    Row(
+        "solve_banded-diagonal",
+        scipy_linalg.solve_banded,
+        L + "solve_banded",
+        [(0, 0), band(0, 0, 3), R.standard_normal(3)],
+        {},
+        (1, 2),
+    ),
+]
 # SciPy 1.15 takes stacks of matrices in scipy.linalg's functions (the rules take them whatever SciPy runs)
 SCIPY_STACKS = np.lib.NumpyVersion(scipy.__version__) >= "1.15.0"
 if SCIPY_STACKS:
@@ -126,6 +179,8 @@ COMPILED = compiled_rows(
         "cholesky-lower",
         "cho_factor-lower",
         "expm-stack",
+        "solve_banded-1-1",
+        "solve_banded-2-0-matrix",
     ),
 )
 
@@ -265,3 +320,31 @@ def test_a_stack_of_factors_of_both_triangles_is_refused():
     c = np.stack([np.linalg.cholesky(spd(3)), np.linalg.cholesky(spd(3)).T])
     with pytest.raises(NotImplementedError, match="both triangles"):
         ac.grad(both_triangles)(c, np.ones(3))
+
+
+def banded_twice(ab, b):
+    # second order: the rule is written with differentiable operations (gathers, solve_banded itself)
+    return np.sum(np.sin(scipy_linalg.solve_banded((1, 2), ab, b)))
+
+
+def banded_gradient_norm(ab, b):
+    ab_bar, b_bar = ac.grad(banded_twice, wrt=(0, 1))(ab, b)
+    return np.sum(ab_bar**2) + np.sum(b_bar**2)
+
+
+def test_solve_banded_second_order_and_unread_corners():
+    ab, b = band(1, 2, 5), R.standard_normal(5)
+    check_grads(banded_gradient_norm, (ab, b), wrt=(0, 1))
+    ab_bar = ac.grad(banded_twice)(ab, b)
+    # ab[0, :2], ab[1, :1] (above the band's start) and ab[3, -1:] (below its end) are never read
+    assert ab_bar[0, 0] == ab_bar[0, 1] == ab_bar[1, 0] == ab_bar[3, 4] == 0.0
+    assert np.all(ab_bar[2] != 0.0)
+
+
+def banded_check_finite(ab, b):
+    return np.sum(scipy_linalg.solve_banded((1, 1), ab, b, check_finite=False))
+
+
+def test_solve_banded_keywords_not_modelled_are_refused_by_name():
+    with pytest.raises(ac.CompileError, match=r"test_scipy_linalg\.py:\d+:\d+: error: .*check_finite"):
+        ac.grad(banded_check_finite)(band(1, 1, 3), np.ones(3))
