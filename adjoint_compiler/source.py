@@ -332,10 +332,8 @@ def _which_lambda(module, lambdas, code, filename):
     picked = [where[id(n)] for n in lambdas]
     marked = copy.deepcopy(module)
     nodes = list(ast.walk(marked))  # the same order on the copy
-    shift = {}
     for i, at in enumerate(picked):
         by = base * 2**i
-        shift[line + by] = i
         for node in ast.walk(nodes[at]):
             if hasattr(node, "lineno"):
                 node.lineno += by
@@ -345,11 +343,13 @@ def _which_lambda(module, lambdas, code, filename):
     except (SyntaxError, ValueError, OverflowError):
         return lambdas
     want = _code_shape(code)
-    found = [
-        shift[c.co_firstlineno]
-        for c in _code_objects(compiled)
-        if c.co_name == "<lambda>" and c.co_firstlineno in shift and _code_shape(c) == want
-    ]
+    found = []
+    for c in _code_objects(compiled):
+        offset, rest = divmod(c.co_firstlineno - line, base)
+        if c.co_name == "<lambda>" and offset > 0 and not rest and _code_shape(c) == want:
+            # moved by its own shift and those of the candidates around it, which come first in the walk:
+            # its own is the highest bit
+            found.append(offset.bit_length() - 1)
     # several that compile alike (``x * (2 * 3)`` and ``x * 6``) compute alike: any of them will do
     return [lambdas[found[0]]] if found else []
 

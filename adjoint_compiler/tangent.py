@@ -83,6 +83,25 @@ class _Tangent:
         self.dots = {}
         self.needs = {}
         self.callees = {}
+        # a store into a tangent (a_dot[i] = v, xs_dot.append(v)) must not reach another tangent that the
+        # primal values do not share: b = a + 1.0 is a new array, its tangent a_dot is not (``assign``)
+        self.stored = set()  # the names whose tangents are changed in place, and those they share values with
+        shared = []  # x = y: one value, two names (SSA's copies at joins, b_2 = b_1)
+        for node in trees.walk(fn):
+            if isinstance(node, (gast.Assign, gast.AugAssign)):
+                target = node.targets[0] if isinstance(node, gast.Assign) else node.target
+                root = trees.store_root(target) if isinstance(target, gast.Subscript) else None
+                if isinstance(target, gast.Name) and isinstance(node.value, gast.Name):
+                    shared.append((target.id, node.value.id))
+            else:
+                root = trees.appended(node)[0] if isinstance(node, gast.Expr) and trees.appended(node) else None
+            if root is not None:
+                self.stored.add(root.id)
+        while True:
+            more = {b for a, b in shared if a in self.stored} | {a for a, b in shared if b in self.stored}
+            if more <= self.stored:
+                break
+            self.stored |= more
 
     def location(self, node):
         return self.source.location(node) if self.source is not None else None
@@ -193,12 +212,18 @@ class _Tangent:
             prelude, value = value.stmts, value.value
         if value is None:
             value = self.zero(_name(name))
+        elif isinstance(value, gast.Name) and op.kind != "copy" and self._changed(name, value.id):
+            value = trees.call("own", value)  # a new value's tangent: a new array too
         tangent = prelude + [trees.assign(self.dot(name), value)]
         reads = {n.id for t in tangent for n in trees.breadth_first(t) if isinstance(n, gast.Name)}
         # before the statement where it does not read the new value: the optimizer can then fuse the
         # tangent's parts into one expression (y_dot = y_dot * x + x_dot * y, then y = y * x)
         new = [stmt] + tangent if name in reads or isinstance(op.node, gast.Constant) else tangent + [stmt]
         return [gast.copy_location(s, stmt) for s in new]
+
+    def _changed(self, name, dot):
+        """Whether ``name``'s tangent, or the tangent ``dot`` it would share, is changed in place."""
+        return name in self.stored or any(self.dots.get(n) == dot for n in self.stored)
 
     # -- tangents of operations -----------------------------------------------------
 

@@ -90,3 +90,18 @@ def test_lambda_whose_source_changed_is_refused(tmp_path):
     with pytest.raises(UnsupportedError) as e:
         ac.grad(scope["fs"][0])(2.0)
     assert "%s:1:1" % path.name in str(e.value) and "lambda" in str(e.value)
+
+
+# a lambda passed to ac.grad inside another lambda on the same line, both taking (a, b): the inner one is picked by
+# its code (it was the outer one, a wrong gradient, before; then refused as not found)
+OUTER = lambda a, b: np.sum(ac.grad(lambda a, b: np.sum(np.sin(a * b)), wrt=1)(a, b) ** 2)  # noqa: E731
+
+
+def test_a_lambda_inside_a_lambda_on_one_line():
+    a, b = np.array([0.3, 0.5]), np.array([1.1, -0.4])
+    inner = a * np.cos(a * b)  # d/db sum(sin(a b))
+    np.testing.assert_allclose(OUTER(a, b), np.sum(inner**2), rtol=1e-14)
+    # d/da sum(inner^2) = 2 inner (cos(a b) - a b sin(a b)), by hand
+    expected = 2 * inner * (np.cos(a * b) - a * b * np.sin(a * b))
+    np.testing.assert_allclose(ac.grad(OUTER)(a, b), expected, rtol=1e-12)
+    np.testing.assert_allclose(ac.grad(OUTER)(a, b), testing.numerical_grad(OUTER, [a, b], 0), rtol=1e-6)
