@@ -53,7 +53,6 @@ import functools
 import inspect
 import linecache
 import numbers
-import os
 import sys
 import types
 import weakref
@@ -942,14 +941,8 @@ def _grad_of_grad(inner, wrt):
     return grad_grad_f
 
 
-_PACKAGE = os.path.dirname(os.path.abspath(__file__))
-
-
 def _in_emitted_code(e):
-    """Whether the CompileError ``e`` is located in code the compiler made (an emitted module, a
-    function ``derived.along`` wrote) or in its own runtime (a checkpointed loop's driver), not the user's."""
-    where = e.location.filename if e.location is not None else None
-    return where is not None and (where.startswith(load.FILE_PREFIX) or where.startswith(_PACKAGE + os.sep))
+    return load.made_by_compiler(e.location)
 
 
 _NOT_SCALAR = (

@@ -303,6 +303,53 @@ def compilable(g):
     return made
 
 
+def gradient_adjoint(h, wrt, active):
+    """The adjoint of ``(value, gradient) = h_grad(*args)``, h's emitted gradient in ``wrt`` called inside a
+    differentiated function, for the arguments at ``active``: given the cotangent ``(value_bar,
+    gradient_bar)``, ``value_bar * grad h + grad <grad_wrt h, gradient_bar>``, the latter the gradient of h's
+    derivative along ``gradient_bar`` (``along``; mixed second derivatives commute). None where h has no
+    such derivative (``*args``)."""
+    single = len(wrt) == 1
+    derivative = along(h, wrt, single)
+    if derivative is None:
+        return None
+    second = grad(derivative, active)
+    first = grad(h, active)
+
+    def adjoint(g, ans, *args):
+        value_bar, gradient_bar = g
+        parts = list(second(*args, gradient_bar))
+        if not (np.ndim(value_bar) == 0 and value_bar == 0):
+            parts = [p + value_bar * q for p, q in zip(parts, first(*args))]
+        out = [None] * len(args)
+        for i, p in zip(active, parts):
+            out[i] = p
+        return out[0] if len(args) == 1 else tuple(out)
+
+    adjoint.__name__ = "%s_grad_adjoint" % h.__name__ if h.__name__.isidentifier() else "gradient_adjoint"
+    return adjoint
+
+
+def gradient_tangent(gradient, h, wrt, active, nargs):
+    """The tangent of ``(value, gradient) = h_grad(*args)`` (``gradient``, h's emitted gradient in ``wrt``)
+    called inside a function differentiated in forward mode, along the tangents of the arguments at
+    ``active``: ``h_grad_jvp(*args, *tangents) -> ((value, gradient), (value_dot, gradient_dot))``, where
+    value_dot is h's derivative along them (``along``) and gradient_dot that derivative's gradient in
+    ``wrt`` (mixed second derivatives commute). None where h has no such derivative (``*args``)."""
+    derivative = along(h, active, len(active) == 1)
+    if derivative is None:
+        return None
+    both = api.value_and_grad(derivative, wrt[0] if len(wrt) == 1 else wrt)
+
+    def tangent(*given):
+        args, tangents = given[:nargs], given[nargs:]
+        along_active = tangents[active[0]] if len(active) == 1 else tuple(tangents[i] for i in active)
+        return gradient(*args), both(*args, along_active)
+
+    tangent.__name__ = "%s_grad_jvp" % h.__name__ if h.__name__.isidentifier() else "gradient_jvp"
+    return tangent
+
+
 def _over_forward(refusal, f, inner_wrt, inner_single, wrt_idx, single):
     """``prepare`` for jvp(grad(f, inner), wrt) by reverse mode over forward: the gradient in ``inner`` of
     f's derivative along the tangent (``along``). Mixed second derivatives commute where f is twice
@@ -377,6 +424,8 @@ def _vjp_of_grad(inner, wrt):
 api.NESTED["vjp(grad)"] = _vjp_of_grad
 api.NESTED["along"] = along
 api.NESTED["compilable"] = compilable
+source.TRANSFORMS["gradient adjoint"] = gradient_adjoint
+source.TRANSFORMS["gradient tangent"] = gradient_tangent
 
 
 def hvp(f, wrt=0):

@@ -17,10 +17,19 @@ def sq(x):
 """
 
 import linecache
+import os
 import types
 
 _counter = [0]
 FILE_PREFIX = "<adjoint_compiler:"  # the pseudo file name of every emitted module
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def made_by_compiler(location):
+    """Whether a ``SourceLocation`` is in code the compiler made (an emitted module, a function written for a
+    transform) or in its own runtime (a checkpointed loop's driver), not in the user's code."""
+    where = str(location.filename) if location is not None else ""
+    return where.startswith(FILE_PREFIX) or where.startswith(_PACKAGE)
 
 
 def run(text, name, provided, code=None):

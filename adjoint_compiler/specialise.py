@@ -268,6 +268,8 @@ def nested_gradients(src, compile_gradient):
         if (h, wrt, mode) not in compiled:
             compiled[h, wrt, mode] = compile_gradient(h, wrt, mode)
         function = compiled[h, wrt, mode]
+        if mode == "grad":  # where its code cannot be differentiated again, reverse mode asks h for it
+            setattr(function, source_mod.GRADIENT_CODE_OF, (h, tuple(wrt)))
         alias = src.bind((naming.JVP_FN if mode == "jvp" else naming.GRAD_FN).format(h.__name__), function)
         args = list(node.args)
         if kind == "jvp" and len(wrt) > 1:  # the tangents, one per wrt: spelled as a tuple display

@@ -41,7 +41,7 @@ import gast
 import numpy as np
 
 from adjoint_compiler import activity as activity_mod
-from adjoint_compiler import naming, objects, rules, runtime, templates, trees
+from adjoint_compiler import load, naming, objects, rules, runtime, templates, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
 from adjoint_compiler.reverse.assemble import Result
@@ -479,12 +479,31 @@ class _Tangent:
         key = (op.fn, tuple(sorted((p, id(v)) for p, v in static.items())), count)
         if key not in self.callees:
             made = (static or None, count) if star else (static or None,)
-            self.callees[key] = self.callee(op.fn, *made)
+            try:
+                self.callees[key] = self.callee(op.fn, *made)
+            except CompileError as e:
+                self.callees[key] = self._through_reverse(op, params, e)
         jvp_name = self.callees[key]
         args = [_as_node(bound.arguments[p]) for p in params]
         call = gast.Call(func=_name(jvp_name), args=args + [self.tangent_or_zero(a) for a in args], keywords=[])
         target = gast.Tuple(elts=[_name(name, True), _name(self.dot(name), True)], ctx=gast.Store())
         return [gast.copy_location(gast.Assign(targets=[target], value=call, type_comment=None), stmt)]
+
+    def _through_reverse(self, op, params, e):
+        """``ac.grad(h)`` called in the function, whose gradient code forward mode cannot follow (it calls
+        pullback closures): the tangent of its (value, gradient) is h's derivative along the tangents and
+        that derivative's gradient (``derived.gradient_tangent``: reverse mode over h's tangent code)."""
+        made = getattr(op.fn, source_mod.GRADIENT_CODE_OF, None)
+        if made is None or not load.made_by_compiler(getattr(e, "location", None)) or op.kwargs:
+            raise e
+        active = tuple(i for i, a in enumerate(op.args) if isinstance(a, gast.Name) and a.id in self.act.active)
+        make = source_mod.TRANSFORMS["gradient tangent"]
+        tangent = make(op.fn, made[0], made[1], active, len(params)) if active else None
+        if tangent is None:
+            raise e
+        ref = self.namer.unique(tangent.__name__)
+        self.needs[ref] = tangent
+        return ref
 
 
 class _Prelude:

@@ -1523,8 +1523,8 @@ CONSTRUCTS = [
     (
         "Transforms",
         "third order (the gradient of a function calling `ac.grad` of a gradient)",
-        "refused",
-        "third order",
+        "supported",
+        "0.7",
         """
         import math
         import adjoint_compiler as ac

@@ -377,12 +377,32 @@ def second_of_settle(x):
     return ac.grad(first_of_settle)(x)  # <- third order when differentiated
 
 
-def test_third_order_through_functions_calling_grad_is_refused_at_the_users_call():
-    line = second_of_settle.__code__.co_firstlineno + 1
-    with pytest.raises(ac.UnsupportedError, match="test_higher_order.py:%d:[0-9]+: error: differentiating" % line):
-        ac.grad(second_of_settle)(0.4)
-    # the second derivative itself works
+def test_third_order_through_functions_calling_grad_matches_differences():
+    # first_of_settle's gradient code calls a pullback, which reverse mode does not differentiate: the call's
+    # adjoint is then the gradient of settle's derivative along the cotangent (derived.gradient_adjoint)
+    third = numerical_grad(second_of_settle, [0.4], 0)
+    assert ac.grad(second_of_settle)(0.4) == pytest.approx(third, rel=1e-6)
     assert second_of_settle(0.4) == pytest.approx(numerical_grad(first_of_settle, [0.4], 0), rel=1e-6)
+    # with the value too, and an array argument: value_bar * grad h + grad <grad h, gradient_bar>
+    x = np.array([0.3, -0.6, 0.9])
+    expected = numerical_grad(uses_value_and_gradient_of_a_loop, [x], 0)
+    np.testing.assert_allclose(ac.grad(uses_value_and_gradient_of_a_loop)(x), expected, rtol=1e-6, atol=1e-9)
+
+
+def loop_of_helpers(x):
+    s = 0.0
+    for i in range(3):
+        s = s + np.sum(np.sin(x * (i + 1.0))) * settle(0.1 * np.sum(x) + 0.2 * i)
+    return s
+
+
+def gradient_of_a_loop(x):
+    return ac.grad(loop_of_helpers)(x)
+
+
+def uses_value_and_gradient_of_a_loop(x):
+    value, gradient = ac.value_and_grad(loop_of_helpers)(x)
+    return value * np.sum(gradient**2) + np.sum(np.cos(ac.grad(loop_of_helpers)(x)))
 
 
 def sums_over_a_dict(params):
@@ -686,3 +706,14 @@ def test_jacobian_of_grad_is_the_hessian():
     x = np.array([0.3, 0.5, -0.2])
     for mode in ("fwd", "rev", "auto"):
         np.testing.assert_allclose(ac.jacobian(ac.grad(f), mode=mode)(x), _fd_jacobian(ac.grad(f), x), rtol=1e-6)
+
+
+def test_forward_mode_through_functions_calling_grad_whose_gradient_code_calls_pullbacks():
+    # the tangent of ac.grad(h)(x) is the gradient of h's derivative along x's tangent (derived.gradient_tangent)
+    x, t = np.array([0.3, -0.6, 0.9]), np.array([1.0, 0.5, -2.0])
+    h = 1e-6
+    expected = (gradient_of_a_loop(x + h * t) - gradient_of_a_loop(x - h * t)) / (2 * h)
+    value, tangent = ac.jvp(gradient_of_a_loop)(x, t)
+    np.testing.assert_allclose(value, gradient_of_a_loop(x), rtol=1e-15)
+    np.testing.assert_allclose(tangent, expected, rtol=1e-6, atol=1e-9)
+    assert ac.jvp(second_of_settle)(0.4, 1.0)[1] == pytest.approx(ac.grad(second_of_settle)(0.4), rel=1e-12)

@@ -175,6 +175,25 @@ def _refuse_in_emitted_code(r, stmt, op, e):
     ) from None
 
 
+def _through_tangents(r, name, op, g, out, e):
+    """``y = h_grad(a, b)`` (``ac.grad(h)`` called in the function) whose gradient code cannot be differentiated
+    again (it calls pullback closures, updates its buffers in place): its adjoint instead takes h's gradient
+    and the gradient of h's derivative along the cotangent of ``y``'s gradient (``derived.gradient_adjoint``:
+    reverse mode over h's tangent code), as a rule called at run time. False where that does not apply."""
+    made = getattr(op.fn, source_mod.GRADIENT_CODE_OF, None)
+    if made is None or not load.made_by_compiler(getattr(e, "location", None)) or op.kwargs:
+        return False
+    active = tuple(i for i, a in enumerate(op.args) if isinstance(a, gast.Name) and a.id in r.act.active)
+    adjoint = source_mod.TRANSFORMS["gradient adjoint"](made[0], made[1], active) if active else None
+    if adjoint is None:
+        return False
+    ref = r.namer.unique(adjoint.__name__)
+    r.needs[ref] = adjoint
+    result = trees.call(ref, trees.clone(g), _name(name), *trees.clone(op.args))
+    _accumulate_parts(r, result, op.args, out)
+    return True
+
+
 def call_user_function(r, stmt, name, op, g, out):
     """A call of a user function: its vjp runs in the forward sweep, its pullback here.
 
@@ -214,6 +233,8 @@ def call_user_function(r, stmt, name, op, g, out):
         try:
             vjp_name = r.callees[key] = r.callee(op.fn, static, count) if star else r.callee(op.fn, static)
         except CompileError as e:
+            if _through_tangents(r, name, op, g, out, e):
+                return
             _refuse_in_emitted_code(r, stmt, op, e)
             raise
     pullback = r.namer.unique(naming.PULLBACK_FN.format(name))
