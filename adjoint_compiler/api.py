@@ -955,8 +955,8 @@ def _over_forward(f, inner, wrt):
     """grad(grad(f, inner), wrt) as the gradient in ``wrt`` of f's derivative along 1.0 on its scalar
     argument ``inner`` (``derived.along``: reverse mode over f's tangent code, which has no pullback
     closures or adjoint buffers for it to refuse)."""
-    derivative = NESTED["along"](f, (inner,), True)
-    second = grad(derivative, wrt) if derivative is not None else None
+    made = NESTED["along"](f, (inner,), True)
+    second = grad(made[0], wrt) if made is not None else None
     where = SourceLocation(f.__code__.co_filename, f.__code__.co_firstlineno, 1)
 
     def refused():
@@ -970,7 +970,7 @@ def _over_forward(f, inner, wrt):
         if second is None:
             raise refused()
         try:
-            return second(*args, 1.0)
+            return NESTED["bound call"](second, f, args, **{made[1]: 1.0})
         except CompileError as e:
             if not _in_emitted_code(e):
                 raise

@@ -218,36 +218,70 @@ def _jvp_of_grad(inner, wrt):
 
 
 _MADE = itertools.count(1)  # numbers the pseudo files of the functions made here: each its own source
-_ALONG = {}  # (f, wrt, single) -> its derivative along a tangent, a function with source (made once)
+_ALONG = {}  # (f, wrt, single) -> (its derivative along a tangent, the tangent's name) (made once)
+
+
+def _write(f, name, extra, body, env, what):
+    """A function ``name`` with f's parameters (defaults and keyword-only ones as f has them) and ``extra``
+    after them (keyword-only after a default), returning ``body(positional, keywords)`` (given the lists of
+    f's parameters passed on as f takes them: ``x``, ``k=k``), with source in linecache (as
+    ``api._rule_wrapper``'s) for the compiler to read."""
+    spelled, positional, keywords = [], [], []
+    for k, p in enumerate(inspect.signature(f).parameters.values()):
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            return None
+        if p.kind is p.KEYWORD_ONLY and not keywords:
+            spelled.append("*")
+        (keywords if p.kind is p.KEYWORD_ONLY else positional).append(p.name)
+        if p.default is p.empty:
+            spelled.append(p.name)
+        else:
+            env["_default%d" % k] = p.default
+            spelled.append("%s=_default%d" % (p.name, k))
+    if extra and not keywords and any("=" in p for p in spelled):  # (after a default: keyword-only)
+        spelled.append("*")
+    spelled += extra
+    returned = body(positional, ["%s=%s" % (k, k) for k in keywords])
+    text = "def %s(%s):\n    return %s\n" % (name, ", ".join(spelled), returned)
+    filename = "<adjoint_compiler: %s of %s, %d>" % (what, f.__qualname__, next(_MADE))
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    exec(compile(text, filename, "exec"), env)
+    made = env[name]
+    made.__module__ = f.__module__
+    return made
+
+
+def bound_call(function, f, args, **tangent):
+    """``function(*args)`` for ``args`` bound to f's parameters as the emitted code takes them (keyword-only ones
+    last, positionally: ``api._bind``), passing f's keyword-only parameters by name, and the tangent."""
+    names = [p.name for p in inspect.signature(f).parameters.values() if p.kind is p.KEYWORD_ONLY]
+    if not names:
+        return function(*args, **tangent)
+    cut = len(args) - len(names)
+    return function(*args[:cut], **dict(zip(names, args[cut:])), **tangent)
 
 
 def along(f, wrt_idx, single):
-    """``f_along(*args, tangent) -> jvp(f, wrt)(*args, tangent)[1]``: f's derivative along ``tangent``, as
-    a function with source (in linecache, as ``api._rule_wrapper``'s), which the compiler differentiates
-    again: its code calls f's tangent code, plain Python without closures or adjoint buffers."""
+    """``(f_along, t)``: ``f_along(*args, t=tangent) -> jvp(f, wrt)(*args, tangent)[1]``, f's derivative
+    along ``tangent`` (after f's own parameters, keyword-only after defaults: pass it by name), as a function with
+    source which the compiler differentiates again: its code calls f's tangent code, plain Python without
+    pullback closures or adjoint buffers. None for f taking ``*args`` or ``**kwargs``."""
     key = (f, wrt_idx, single)
-    made = _ALONG.get(key)
-    if made is not None:
-        return made
+    if key in _ALONG:
+        return _ALONG[key]
     params = api._params(f)
-    kinds = [p.kind for p in inspect.signature(f).parameters.values()]
-    if any(k in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD) for k in kinds):
-        return None
-    positional = [p for p, k in zip(params, kinds) if k is not inspect.Parameter.KEYWORD_ONLY]
-    keywords = [p for p, k in zip(params, kinds) if k is inspect.Parameter.KEYWORD_ONLY]
     tangent = params[wrt_idx[0]] + "_dot" if single else "tangents"
     while tangent in params:
         tangent += "_"
     name = f.__name__ + "_along" if f.__name__.isidentifier() else "function_along"
-    call = ", ".join(positional + [tangent] + ["%s=%s" % (k, k) for k in keywords])
-    text = "def %s(%s):\n    return _jvp(%s)[1]\n" % (name, ", ".join(params + [tangent]), call)
-    filename = "<adjoint_compiler: derivative of %s along %s, %d>" % (f.__qualname__, tangent, next(_MADE))
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     env = {"_jvp": jvp(f, wrt_idx[0] if single else wrt_idx)}
-    exec(compile(text, filename, "exec"), env)
-    made = _ALONG[key] = env[name]
-    made.__module__ = f.__module__
-    return made
+
+    def body(positional, keywords):
+        return "_jvp(%s)[1]" % ", ".join(positional + [tangent] + keywords)
+
+    made = _write(f, name, [tangent], body, env, "derivative along %s" % tangent)
+    _ALONG[key] = (made, tangent) if made is not None else None
+    return _ALONG[key]
 
 
 _COMPILABLE = {}  # a transform's chain -> the function with source that computes it (made once)
@@ -262,44 +296,26 @@ def compilable(g):
     chain = getattr(g, CHAIN, None)
     if chain is None:
         return None
-    made = _COMPILABLE.get(chain)
-    if made is not None:
-        return made
+    if chain in _COMPILABLE:
+        return _COMPILABLE[chain]
     f, ws, with_value = chain
-    derivative = f
+    derivative, tangents = f, []
     for w in ws:
-        derivative = along(derivative, (w,), True)
-        if derivative is None:
+        made = along(derivative, (w,), True)
+        if made is None:
             return None
-    signature = inspect.signature(f)
-    spelled, passed, env = [], [], {"_derivative": derivative, "_f": f, "_unit": runtime.unit_tangent}
-    star = False
-    for k, p in enumerate(signature.parameters.values()):
-        if p.kind is p.KEYWORD_ONLY and not star:
-            spelled.append("*")
-            star = True
-        if p.default is p.empty:
-            spelled.append(p.name)
-        else:
-            env["_default%d" % k] = p.default
-            spelled.append("%s=_default%d" % (p.name, k))
-        passed.append((p.name, p.kind is p.KEYWORD_ONLY))
-    names = [n for n, _ in passed]
-    to_f = ", ".join([n for n, kw in passed if not kw] + ["%s=%s" % (n, n) for n, kw in passed if kw])
-    derived = "_derivative(%s)" % ", ".join(names + ["_unit(%s)" % names[w] for w in ws])
-    body = "(_f(%s), %s)" % (to_f, derived) if with_value else derived
+        derivative, tangent = made
+        tangents.append((tangent, api._params(f)[w]))
+    env = {"_derivative": derivative, "_f": f, "_unit": runtime.unit_tangent}
+    units = ["%s=_unit(%s)" % pair for pair in tangents]
+
+    def body(positional, keywords):
+        derived = "_derivative(%s)" % ", ".join(positional + keywords + units)
+        return "(_f(%s), %s)" % (", ".join(positional + keywords), derived) if with_value else derived
+
     label = "d%d%s" % (len(ws), f.__name__) if f.__name__.isidentifier() else "derivative"
-    text = "def %s(%s):\n    return %s\n" % (label, ", ".join(spelled), body)
-    filename = "<adjoint_compiler: %s %s of %s, %d>" % (
-        "value and derivative" if with_value else "derivative",
-        ws,
-        f.__qualname__,
-        next(_MADE),
-    )
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    exec(compile(text, filename, "exec"), env)
-    made = _COMPILABLE[chain] = env[label]
-    made.__module__ = f.__module__
+    made = _write(f, label, [], body, env, "value and derivative %s" % (ws,) if with_value else "derivative %s" % (ws,))
+    _COMPILABLE[chain] = made
     return made
 
 
@@ -309,16 +325,16 @@ def gradient_adjoint(h, wrt, active):
     gradient_bar)``, ``value_bar * grad h + grad <grad_wrt h, gradient_bar>``, the latter the gradient of h's
     derivative along ``gradient_bar`` (``along``; mixed second derivatives commute). None where h has no
     such derivative (``*args``)."""
-    single = len(wrt) == 1
-    derivative = along(h, wrt, single)
-    if derivative is None:
+    made = along(h, wrt, len(wrt) == 1)
+    if made is None:
         return None
+    derivative, tangent = made
     second = grad(derivative, active)
     first = grad(h, active)
 
     def adjoint(g, ans, *args):
         value_bar, gradient_bar = g
-        parts = list(second(*args, gradient_bar))
+        parts = list(second(*args, **{tangent: gradient_bar}))
         if not (np.ndim(value_bar) == 0 and value_bar == 0):
             parts = [p + value_bar * q for p, q in zip(parts, first(*args))]
         out = [None] * len(args)
@@ -336,15 +352,16 @@ def gradient_tangent(gradient, h, wrt, active, nargs):
     ``active``: ``h_grad_jvp(*args, *tangents) -> ((value, gradient), (value_dot, gradient_dot))``, where
     value_dot is h's derivative along them (``along``) and gradient_dot that derivative's gradient in
     ``wrt`` (mixed second derivatives commute). None where h has no such derivative (``*args``)."""
-    derivative = along(h, active, len(active) == 1)
-    if derivative is None:
+    made = along(h, active, len(active) == 1)
+    if made is None:
         return None
+    derivative, name = made
     both = api.value_and_grad(derivative, wrt[0] if len(wrt) == 1 else wrt)
 
     def tangent(*given):
         args, tangents = given[:nargs], given[nargs:]
         along_active = tangents[active[0]] if len(active) == 1 else tuple(tangents[i] for i in active)
-        return gradient(*args), both(*args, along_active)
+        return gradient(*args), bound_call(both, h, args, **{name: along_active})
 
     tangent.__name__ = "%s_grad_jvp" % h.__name__ if h.__name__.isidentifier() else "gradient_jvp"
     return tangent
@@ -358,16 +375,17 @@ def _over_forward(refusal, f, inner_wrt, inner_single, wrt_idx, single):
     the gradient code. ``refusal`` (forward over reverse's) is raised, at f, where this fails too."""
     if not _in_emitted_code(refusal):
         raise refusal
-    derivative = along(f, wrt_idx, single)
-    if derivative is None:
+    made = along(f, wrt_idx, single)
+    if made is None:
         _refused_second_order(refusal, f)
+    derivative, name = made
     second = grad(derivative, inner_wrt[0] if inner_single else inner_wrt)
     first = grad(f, inner_wrt[0] if inner_single else inner_wrt)
 
     def prepare(args):
         def column(tangent, value=True):
             try:
-                return (first(*args) if value else None), second(*args, tangent)
+                return (first(*args) if value else None), bound_call(second, f, args, **{name: tangent})
             except CompileError as e:
                 if not _in_emitted_code(e):
                     raise
@@ -423,6 +441,7 @@ def _vjp_of_grad(inner, wrt):
 
 api.NESTED["vjp(grad)"] = _vjp_of_grad
 api.NESTED["along"] = along
+api.NESTED["bound call"] = bound_call
 api.NESTED["compilable"] = compilable
 source.TRANSFORMS["gradient adjoint"] = gradient_adjoint
 source.TRANSFORMS["gradient tangent"] = gradient_tangent

@@ -280,10 +280,43 @@ def nested_gradients(src, compile_gradient):
                     src.location(node),
                 )
             args = args[:-1] + list(args[-1].elts)
-        call = gast.Call(func=trees.name(alias), args=args, keywords=node.keywords)
+        keywords = node.keywords
+        if kind == "jvp" and keywords:  # h_jvp takes h's keyword-only parameters before the tangents
+            args, keywords = _keyword_only_first(h, args, len(wrt), keywords, src, node)
+        call = gast.Call(func=trees.name(alias), args=args, keywords=keywords)
         picked = kind == "grad" or hessian  # the gradient of (value, gradient); the tangent of (gradient, tangent)
         new = gast.Subscript(value=call, slice=trees.const(1), ctx=gast.Load()) if picked else call
         trees.become(node, gast.copy_location(new, node))
+
+
+def _keyword_only_first(h, args, tangents, keywords, src, node):
+    """The arguments of ``h_jvp`` for ``ac.jvp(h)(*args, **keywords)``: the emitted code takes h's parameters
+    positionally, keyword-only ones after the others, then the tangents; so the keywords given for h's
+    keyword-only parameters (literal defaults for those left out) go in that order before the tangents."""
+    params = list(inspect.signature(h).parameters.values())
+    only = [p for p in params if p.kind is p.KEYWORD_ONLY]
+    given = {k.arg: k.value for k in keywords}
+    if not only or any(k not in {p.name for p in only} for k in given):
+        return args, keywords
+    placed = []
+    for p in only:
+        if p.name in given:
+            placed.append(given[p.name])
+        elif isinstance(p.default, (bool, int, float, complex, str, type(None))):
+            placed.append(trees.const(p.default))
+        else:
+            raise UnsupportedError(
+                "a jvp of %s leaving out %s, whose default is not a number" % (h.__name__, p.name),
+                src.location(node),
+                "pass %s at the call" % p.name,
+            )
+    positional = [p for p in params if p.kind is not p.KEYWORD_ONLY]
+    values, dots = args[:-tangents], args[-tangents:]
+    for p in positional[len(values) :]:  # defaults of the positional ones left out come first
+        if p.default is p.empty or not isinstance(p.default, (bool, int, float, complex, str, type(None))):
+            return args, keywords
+        values.append(trees.const(p.default))
+    return values + placed + dots, []
 
 
 def _dotted(h, near):

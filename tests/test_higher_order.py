@@ -717,3 +717,33 @@ def test_forward_mode_through_functions_calling_grad_whose_gradient_code_calls_p
     np.testing.assert_allclose(value, gradient_of_a_loop(x), rtol=1e-15)
     np.testing.assert_allclose(tangent, expected, rtol=1e-6, atol=1e-9)
     assert ac.jvp(second_of_settle)(0.4, 1.0)[1] == pytest.approx(ac.grad(second_of_settle)(0.4), rel=1e-12)
+
+
+def helper_with_a_default(y, n=3):
+    s = 0.0
+    for i in range(n):
+        s = s + math.sin(y * (i + 1))
+    return s
+
+
+def with_defaults_and_keyword_only(x, n=3, *, scale=2.0):
+    return helper_with_a_default(x, n) * x * scale
+
+
+def calls_grad_of_it(x):
+    return ac.grad(with_defaults_and_keyword_only)(x) * x
+
+
+def test_higher_order_of_a_function_with_defaults_and_keyword_only_parameters():
+    f = with_defaults_and_keyword_only
+    assert ac.grad(ac.grad(f))(0.7) == pytest.approx(numerical_grad(ac.grad(f), [0.7], 0), rel=1e-6)
+    assert ac.grad(ac.grad(f))(0.7, 4, scale=1.5) == pytest.approx(
+        numerical_grad(lambda x: ac.grad(f)(x, 4, scale=1.5), [0.7], 0), rel=1e-6
+    )
+    third = numerical_grad(ac.grad(ac.grad(f)), [0.7], 0)
+    assert ac.grad(ac.grad(ac.grad(f)))(0.7) == pytest.approx(third, rel=1e-6)
+    assert ac.hessian(f)(0.7, 4) == pytest.approx(numerical_grad(lambda x: ac.grad(f)(x, 4), [0.7], 0), rel=1e-6)
+    second = numerical_grad(calls_grad_of_it, [0.7], 0)
+    assert ac.grad(calls_grad_of_it)(0.7) == pytest.approx(second, rel=1e-6)
+    assert ac.jvp(calls_grad_of_it)(0.7, 1.0)[1] == pytest.approx(second, rel=1e-6)
+    assert ac.jvp(f)(0.7, 2, 1.0, scale=3.0)[1] == pytest.approx(ac.grad(f)(0.7, 2, scale=3.0), rel=1e-12)
