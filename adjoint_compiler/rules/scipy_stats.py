@@ -744,8 +744,8 @@ def multivariate_normal_pdf_tangent(dot, ans, x, mean=None, cov=1.0, allow_singu
     return multivariate_normal_dots(dot, ans, x, mean, cov, allow_singular, ans)
 
 
-# the entropy 1/2 ln det(2 pi e Sigma) = 1/2 (d ln(2 pi e) + ln det Sigma): d/dSigma = 1/2 Sigma^-1, read as the logpdf's
-# cov (its lower triangle, a diagonal or a number times I); it does not depend on the mean
+# the entropy 1/2 ln det(2 pi e Sigma) = 1/2 (d ln(2 pi e) + ln det Sigma): d/dSigma = 1/2 Sigma^-1, read as the
+# logpdf's cov (its lower triangle, a diagonal or a number times I); it does not depend on the mean
 
 
 @adjoint(scipy_stats.multivariate_normal.entropy)
