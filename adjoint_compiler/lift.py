@@ -295,8 +295,6 @@ def _check_definition(node, label, src, defaults=False):
             src.location(node.decorator_list[0]),
             "apply the decorator to a module-level function",
         )
-    if args.kwarg is not None:
-        raise UnsupportedError("**%s parameter of %s" % (args.kwarg.id, label), src.location(args.kwarg), _REWRITE_HINT)
     for default in [] if defaults else args.defaults + [d for d in args.kw_defaults if d is not None]:
         # (a def's are evaluated where it stands)
         if not isinstance(default, gast.Constant):
