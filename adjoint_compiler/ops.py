@@ -202,7 +202,9 @@ def keyword_variant(op, bound, location):
     """For a call of a user function taking ``**kwargs``, the same call of the variant of that function compiled
     for this call's keywords (``source.variant``: every parameter positional, the values of ``*args`` one by
     one, one parameter ``kw_key`` per keyword), as the API compiles the differentiated function itself; None
-    for a function without ``**kwargs``. ``bound`` binds ``op``'s operands to the function's signature.
+    for a function without ``**kwargs``. ``bound`` binds ``op``'s operands to the function's signature. A
+    default the call leaves out is passed (a constant) or bound (any other value); a bound method keeps its
+    ``self`` bound.
     The keywords of a call are known at compile time: ``h(x, a=y)`` calls ``h_a(x, y)``.
 
     >>> def h(x, *rest, **kw):
@@ -217,13 +219,8 @@ def keyword_variant(op, bound, location):
     kwstar = next((p for p in params if p.kind is p.VAR_KEYWORD), None)
     if kwstar is None:
         return None
-    if getattr(op.fn, source_mod.VARIANT, None) is not None:
-        raise UnsupportedError(
-            "a call of %s, a bound method or functools.partial of a function taking **%s"
-            % (getattr(op.fn, "__qualname__", op.fn.__name__), kwstar.name),
-            location,
-            "call the function itself, passing what is bound as arguments",
-        )
+    base = getattr(op.fn, source_mod.VARIANT, None)  # a bound method's: its target, self bound
+    target, bindings, fields = (base[0], dict(base[1]), base[5]) if base is not None else (op.fn, {}, None)
     star = next((p for p in params if p.kind is p.VAR_POSITIONAL), None)
     extra = tuple(bound.arguments.get(star.name, ())) if star is not None else ()
     given = bound.arguments.get(kwstar.name, {})
@@ -238,15 +235,10 @@ def keyword_variant(op, bound, location):
             args.append(bound.arguments[p.name])
         elif isinstance(p.default, _LITERALS):
             args.append(trees.const(p.default))
-        else:
-            raise UnsupportedError(
-                "a call of %s leaving out %s, whose default is not a constant, with **%s"
-                % (op.fn.__name__, p.name, kwstar.name),
-                location,
-                "pass %s at the call" % p.name,
-            )
+        else:  # (an array, a function: bound as a global of the variant)
+            bindings[p.name] = p.default
     name = op.fn.__name__ if op.fn.__name__.isidentifier() else "function"
     name = naming.SPECIALISED.format(name, len(extra)) if star is not None else name
     name = "_".join((name,) + keys) if keys else naming.SPECIALISED.format(name, "none")
-    made = source_mod.variant(op.fn, op.fn, spread=len(extra), keys=keys, name=name)
+    made = source_mod.variant(op.fn, target, bindings, spread=len(extra), keys=keys, name=name, fields=fields)
     return Op(op.kind, made, args, {}, op.node)
