@@ -184,7 +184,7 @@ PARTIAL = functools.partial(scaled, b=1.0)
 
 
 def test_a_partial_fixing_keywords_of_kwargs_stays_refused_located():
-    with pytest.raises(UnsupportedError, match=r"test_keyword_calls.py:\d+:\d+: error: a functools.partial that passes"):
+    with pytest.raises(UnsupportedError, match=r"test_keyword_calls.py:\d+:\d+: error: a functools.partial that"):
         ac.grad(partial_keywords)(*POINT)
 
 
