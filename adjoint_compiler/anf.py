@@ -89,6 +89,7 @@ def f(x, d):
 
 import builtins
 import math
+import operator
 
 import gast
 
@@ -434,6 +435,7 @@ class _Anf:
             made = isinstance(key, gast.Call) and (
                 source_mod.global_value(key.func, self.source, self.locals) is runtime.ordering_key  # (lift.py)
             )
+            made = made or self.static_getter(key)
             if not callable(value) and not made and not (isinstance(key, gast.Constant) and key.value is None):
                 raise UnsupportedError(
                     "%s(..., key=...) with a key that is not a function known at compile time" % fn.__name__,
@@ -444,6 +446,17 @@ class _Anf:
                 args = gast.Tuple(elts=call.args, ctx=gast.Load())
                 return gast.Call(func=call.func, args=[args], keywords=call.keywords)
         return None
+
+    def static_getter(self, key):
+        """Whether ``key`` is ``operator.itemgetter(...)``, ``attrgetter(...)`` or ``methodcaller(...)`` of
+        constants: a key known at compile time, made when the call runs, whose values are only compared
+        (the order it gives is a permutation, through which the derivative goes: ``runtime.sorted_bar``)."""
+        if not isinstance(key, gast.Call) or not all(isinstance(a, gast.Constant) for a in key.args):
+            return False
+        if not all(isinstance(k.value, gast.Constant) for k in key.keywords):
+            return False
+        maker = source_mod.global_value(key.func, self.source, self.locals)
+        return maker in (operator.itemgetter, operator.attrgetter, operator.methodcaller)
 
     def carried(self, call):
         """A call in carrying form (see ``carry``) gives its result and the globals it changed: they are

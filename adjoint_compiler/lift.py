@@ -20,13 +20,14 @@ Output invariant: the tree defines no function and holds no lambda; each name
 a nested function had is called or passed to a call where it is read, and is
 not bound any more. Refused, at the user's line: a nested function used as a
 value in any other way (returned, stored, rebound), read before its ``def``
-or outside the block that defines it, decorated, with ``**kwargs`` (a lambda
-written in place: with defaults, keyword-only ones too, other than constants; a
-``def``'s are evaluated where it stands, into variables passed where a call
-leaves them out; keyword-only parameters are kept, as a module-level function's
-are), passed, reading
-variables, to something other than a user function, or writing variables of
-the enclosing function and called inside an expression or passed to a function.
+or outside the block that defines it, decorated, with defaults other than
+constants (a lambda written in place, keyword-only ones too; a ``def``'s are
+evaluated where it stands, into variables passed where a call leaves them out;
+keyword-only parameters are kept, as a module-level function's are), passed,
+reading variables, to something other than a user function, or writing
+variables of the enclosing function and called inside an expression or passed
+to a function. One taking ``**kwargs`` keeps it: each call is compiled for its
+keywords, as any called function's is (ops.keyword_variant).
 
 >>> from adjoint_compiler import emit, source
 >>> def f(x, y):
@@ -295,8 +296,6 @@ def _check_definition(node, label, src, defaults=False):
             src.location(node.decorator_list[0]),
             "apply the decorator to a module-level function",
         )
-    if args.kwarg is not None:
-        raise UnsupportedError("**%s parameter of %s" % (args.kwarg.id, label), src.location(args.kwarg), _REWRITE_HINT)
     for default in [] if defaults else args.defaults + [d for d in args.kw_defaults if d is not None]:
         # (a def's are evaluated where it stands)
         if not isinstance(default, gast.Constant):

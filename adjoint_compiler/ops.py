@@ -13,6 +13,7 @@ reverse pass and is reported there instead of silently getting a zero.
 ('call', True, ['x', 'y'], True)
 """
 
+import inspect
 import operator
 
 import gast
@@ -192,3 +193,52 @@ def differentiable(op):
     if op.kind == "call":  # (a linear bookkeeping helper carries a tangent: runtime_rules.py)
         return not rules.is_nondifferentiable(op.fn) or registry.linearity(op.fn) is not None
     return True
+
+
+_LITERALS = (bool, int, float, complex, str, type(None))
+
+
+def keyword_variant(op, bound, location):
+    """For a call of a user function taking ``**kwargs``, the same call of the variant of that function compiled
+    for this call's keywords (``source.variant``: every parameter positional, the values of ``*args`` one by
+    one, one parameter ``kw_key`` per keyword), as the API compiles the differentiated function itself; None
+    for a function without ``**kwargs``. ``bound`` binds ``op``'s operands to the function's signature. A
+    default the call leaves out is passed (a constant) or bound (any other value); a bound method keeps its
+    ``self`` bound.
+    The keywords of a call are known at compile time: ``h(x, a=y)`` calls ``h_a(x, y)``.
+
+    >>> def h(x, *rest, **kw):
+    ...     return x * rest[0] * kw["a"]
+    >>> nodes = [gast.Name(id=n, ctx=gast.Load(), annotation=None, type_comment=None) for n in "xyz"]
+    >>> op = Op("call", h, nodes[:2], {"a": nodes[2]})
+    >>> made = keyword_variant(op, inspect.signature(h).bind(*op.args, **op.kwargs), None)
+    >>> made.fn.__name__, [a.id for a in made.args], list(inspect.signature(made.fn).parameters)
+    ('h_1_a', ['x', 'y', 'z'], ['x', 'rest_0', 'kw_a'])
+    """
+    params = list(inspect.signature(op.fn).parameters.values())
+    kwstar = next((p for p in params if p.kind is p.VAR_KEYWORD), None)
+    if kwstar is None:
+        return None
+    base = getattr(op.fn, source_mod.VARIANT, None)  # a bound method's: its target, self bound
+    target, bindings, fields = (base[0], dict(base[1]), base[5]) if base is not None else (op.fn, {}, None)
+    star = next((p for p in params if p.kind is p.VAR_POSITIONAL), None)
+    extra = tuple(bound.arguments.get(star.name, ())) if star is not None else ()
+    given = bound.arguments.get(kwstar.name, {})
+    keys = tuple(given)
+    args = []
+    for p in params:
+        if p.kind is p.VAR_POSITIONAL:
+            args += extra
+        elif p.kind is p.VAR_KEYWORD:
+            args += [given[k] for k in keys]
+        elif p.name in bound.arguments:
+            args.append(bound.arguments[p.name])
+        elif isinstance(p.default, _LITERALS):
+            args.append(trees.const(p.default))
+        else:  # (an array, a function: bound as a global of the variant)
+            bindings[p.name] = p.default
+    name = op.fn.__name__ if op.fn.__name__.isidentifier() else "function"
+    name = naming.SPECIALISED.format(name, len(extra)) if star is not None else name
+    name = "_".join((name,) + keys) if keys else naming.SPECIALISED.format(name, "none")
+    made = source_mod.variant(op.fn, target, bindings, spread=len(extra), keys=keys, name=name, fields=fields)
+    return Op(op.kind, made, args, {}, op.node)

@@ -2016,3 +2016,24 @@ def multi_dot_dot(arrays, dots, like):
 
 HELPERS = HELPERS + ("_chain", "multi_dot_bars", "multi_dot_bars_dot", "multi_dot_dot")
 DEPENDS.update(multi_dot_bars=("_chain",), multi_dot_bars_dot=("_chain",), multi_dot_dot=("_chain",))
+
+
+# ---- kw12 (issue #13): scipy.stats.multivariate_normal with allow_singular= ----------------------------------------
+
+
+def full_rank_cov(sigma, allow_singular):
+    """1.0 (a rule's factor) where the covariance ``sigma`` is of full rank by SciPy's own test (every
+    eigenvalue above 1e6 eps times the largest, scipy.stats._multivariate._PSD); raises NotImplementedError
+    for a singular one that ``allow_singular=True`` let SciPy take: its density lives on a subspace (-inf off
+    it), so there is no derivative in every direction, and the rules' inverse would not be SciPy's pseudo-inverse."""
+    if allow_singular:
+        s = np.linalg.eigvalsh(sigma)
+        if np.size(s) and np.min(s) <= 1e6 * np.finfo(float).eps * np.max(np.abs(s)):
+            raise NotImplementedError(
+                "the derivative of scipy.stats.multivariate_normal with a singular covariance (allow_singular=True): "
+                "the density is -inf off a subspace, so it has no gradient; give a covariance of full rank"
+            )
+    return 1.0
+
+
+HELPERS = HELPERS + ("full_rank_cov",)

@@ -41,7 +41,7 @@ import gast
 import numpy as np
 
 from adjoint_compiler import activity as activity_mod
-from adjoint_compiler import load, naming, objects, rules, runtime, templates, trees
+from adjoint_compiler import load, naming, objects, ops, rules, runtime, templates, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
 from adjoint_compiler.reverse.assemble import Result
@@ -450,10 +450,11 @@ class _Tangent:
             bound = signature.bind(*op.args, **op.kwargs)
         except TypeError as e:
             raise CompileError("call of %s: %s" % (_label(op.fn), e), self.location(stmt))
-        if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
-            raise UnsupportedError(
-                "forward mode (jvp) of a call of %s, which takes **kwargs" % _label(op.fn), self.location(stmt)
-            )
+        spread = ops.keyword_variant(op, bound, self.location(stmt))
+        if spread is not None:  # **kwargs: the variant compiled for this call's keywords, every argument positional
+            op = spread
+            signature = inspect.signature(op.fn)
+            bound = signature.bind(*op.args)
         bound.apply_defaults()
         static = {}  # a function passed as an argument: the callee is compiled for it
         for param, operand in bound.arguments.items():

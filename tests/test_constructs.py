@@ -512,15 +512,68 @@ CONSTRUCTS = [
     ),
     (
         "Calls and functions",
-        "`**kw` on a called function",
-        "refused",
-        "**kw",
+        "`**kw` on a called function (compiled for each call's keywords)",
+        "supported",
+        "0.7, 1.3",
         """
         def h(a, **kw):
-            return a * kw["s"]
+            return a * kw["s"] + kw.get("t", 0.0)
 
-        def f(x):
-            return h(x, s=2.0)
+        def f(x, y):
+            return h(x, s=2.0) + h(x, s=y, t=x * y)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "a nested function taking `*args, **kwargs`, forwarding `g(*args, **kwargs)`",
+        "supported",
+        "np.array([0.3, -0.5]), np.array([[1.0, 0.2], [0.4, 2.0]])",
+        """
+        import numpy as np
+
+        def quadratic(x, m, scale=1.0):
+            return scale * np.sum(x @ m @ x)
+
+        def f(x, m):
+            def symmetrized(*args, **kwargs):
+                args = list(args)
+                args[1] = 0.5 * (args[1] + args[1].T)
+                return quadratic(*args, **kwargs)
+
+            return symmetrized(x, m, scale=3.0) + symmetrized(x, m)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "`h(*xs[1:])`, `h(*list(args))`, `h(**{'a': a})`, `h(**kw)`: spreading values known in length and keys",
+        "supported",
+        "0.7, 1.3",
+        """
+        def h(a, b, c=1.0):
+            return a * b + c
+
+        def f(x, y):
+            xs = [x, y, x * y]
+            args = (y, x)
+            kw = {"b": y, "c": x}
+            return h(*xs[1:]) + h(*list(args)) + h(**{"a": x, "b": 2.0}) + h(x, **kw)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "`sorted`, `min`, `max` with `key=operator.itemgetter(...)` (or `attrgetter`, `methodcaller`)",
+        "supported",
+        "0.7, 1.3",
+        """
+        import operator
+
+        def f(x, y):
+            d = {"b": x, "a": y, "c": x * y}
+            total = 0.0
+            for i, (k, v) in enumerate(sorted(d.items(), key=operator.itemgetter(0))):
+                total = total + v * (i + 1.0)
+            pairs = [(2, x), (0, y)]
+            return total + max(pairs, key=operator.itemgetter(0))[1] * min(pairs, key=lambda p: p[0])[1]
         """,
     ),
     (
@@ -1580,7 +1633,6 @@ CONSTRUCTS = [
 
 # supported constructs whose forward mode (``ac.jvp``) is refused: use grad/vjp there
 NO_JVP = {
-    "a called function taking `*args`": "a called function taking *args",
     "custom adjoint (`ac.register_adjoint`)": "a registered adjoint has no tangent rule",
 }
 

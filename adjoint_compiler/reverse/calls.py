@@ -60,7 +60,7 @@ import inspect
 
 import gast
 
-from adjoint_compiler import load, naming, objects, rules, runtime, templates, trees
+from adjoint_compiler import load, naming, objects, ops, rules, runtime, templates, trees
 from adjoint_compiler.rules import registry
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
@@ -206,6 +206,11 @@ def call_user_function(r, stmt, name, op, g, out):
         bound = signature.bind(*op.args, **op.kwargs)
     except TypeError as e:
         raise CompileError("call of %s: %s" % (_fn_label(op.fn), e), r.location(stmt))
+    spread = ops.keyword_variant(op, bound, r.location(stmt))
+    if spread is not None:  # **kwargs: the variant compiled for this call's keywords, every argument positional
+        op = spread
+        signature = inspect.signature(op.fn)
+        bound = signature.bind(*op.args)
     # a function passed as an argument is known now: the callee is compiled for it
     static = {}
     for param, operand in bound.arguments.items():

@@ -1,14 +1,16 @@
 """Adjoints of ``scipy.stats`` distributions: ``norm`` (logpdf, pdf, cdf, logcdf, sf, logsf, ppf, isf),
 ``t`` (logpdf, pdf, cdf, sf, logcdf, logsf), ``gamma`` and ``beta`` (logpdf, pdf, cdf), ``chi2`` (logpdf,
 pdf, cdf), ``laplace``, ``expon`` and ``uniform`` logpdf, ``poisson`` (logpmf, pmf, cdf),
-``multivariate_normal`` and ``dirichlet`` (logpdf, pdf), with their tangent rules.
+``multivariate_normal`` (logpdf, pdf, entropy) and ``dirichlet`` (logpdf, pdf), with their tangent rules.
 
 They are methods of distribution objects: ``scipy.stats.norm.logpdf`` is a new bound method at each
 access, but bound methods of one object compare (and hash) equal, so the registry keys the rule on one
 of them and finds it for every other; the compiler resolves ``scipy.stats.norm.logpdf(...)`` to such
 an object. Registered only where SciPy is installed and the user imports ``scipy.stats``
 (rules/__init__.py). A rule's parameters are the method's (``x, loc, scale`` for a location-scale
-family, the shapes first): a keyword it does not model (``allow_singular=``) is refused at the call.
+family, the shapes first): a keyword it does not model is refused at the call.
+``multivariate_normal``'s ``allow_singular=True`` is taken for a covariance of full rank (the same density);
+a singular one is refused when the gradient runs (``runtime.full_rank_cov``).
 
 Every parameter is differentiated where the function is differentiable in it, with two exceptions: a cdf
 in a shape parameter (``t``'s cdf, sf, logcdf and logsf in ``df``, ``gamma.cdf`` in ``a``, ``beta.cdf`` in ``a`` and
@@ -37,7 +39,7 @@ from scipy import special as scipy_special
 from scipy import stats as scipy_stats
 
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
-from adjoint_compiler.runtime import is_none, no_derivative, unbroadcast
+from adjoint_compiler.runtime import full_rank_cov, is_none, no_derivative, unbroadcast
 
 # ---- the normal distribution ----------------------------------------------------------------------------
 
@@ -673,15 +675,15 @@ def poisson_cdf_tangent(dot, ans, k, mu, loc=0):
 
 
 @fragment
-def multivariate_normal_bars(g, x, mean, cov):
-    # the cotangents of x, mean and cov given g, the cotangent of the logpdf
+def multivariate_normal_bars(g, x, mean, cov, allow_singular):
+    # the cotangents of x, mean and cov (and none of allow_singular) given g, the cotangent of the logpdf
     dim = np.size(mean) if not is_none(mean) else (np.shape(cov)[0] if np.ndim(cov) == 2 else 1)
     sigma = (
         np.tril(cov) + np.tril(cov, -1).T
         if np.ndim(cov) == 2
         else (np.diag(cov) if np.ndim(cov) == 1 else cov * np.eye(dim))
     )
-    precision = np.linalg.inv(sigma)
+    precision = full_rank_cov(sigma, allow_singular) * np.linalg.inv(sigma)
     r = np.reshape(x, (-1, dim)) - (0.0 if is_none(mean) else np.ravel(mean))
     u = r @ precision
     gu = np.reshape(g, (-1, 1)) * u
@@ -692,11 +694,12 @@ def multivariate_normal_bars(g, x, mean, cov):
         2.0 * np.tril(s) - np.diag(np.diag(s))
         if np.ndim(cov) == 2
         else (np.diag(s) if np.ndim(cov) == 1 else np.trace(s)),
+        None,
     )
 
 
 @fragment
-def multivariate_normal_dots(dot, ans, x, mean, cov, factor):
+def multivariate_normal_dots(dot, ans, x, mean, cov, allow_singular, factor):
     # the tangents of the logpdf due to x, mean and cov, each times factor (1 for the logpdf, the pdf for the pdf)
     dim = np.size(mean) if not is_none(mean) else (np.shape(cov)[0] if np.ndim(cov) == 2 else 1)
     sigma = (
@@ -704,7 +707,7 @@ def multivariate_normal_dots(dot, ans, x, mean, cov, factor):
         if np.ndim(cov) == 2
         else (np.diag(cov) if np.ndim(cov) == 1 else cov * np.eye(dim))
     )
-    precision = np.linalg.inv(sigma)
+    precision = full_rank_cov(sigma, allow_singular) * np.linalg.inv(sigma)
     r = np.reshape(x, (-1, dim)) - (0.0 if is_none(mean) else np.ravel(mean))
     u = r @ precision
     d_sigma = (
@@ -716,28 +719,66 @@ def multivariate_normal_dots(dot, ans, x, mean, cov, factor):
         factor * np.reshape(-np.sum(u * np.reshape(dot, (-1, dim)), axis=1), np.shape(ans)),
         None if is_none(mean) else factor * np.reshape(u @ np.ravel(dot), np.shape(ans)),
         factor * np.reshape(0.5 * (np.sum((u @ d_sigma) * u, axis=1) - np.sum(precision * d_sigma)), np.shape(ans)),
+        None,
     )
 
 
 @adjoint(scipy_stats.multivariate_normal.logpdf)
-def multivariate_normal_logpdf_adjoint(g, ans, x, mean=None, cov=1.0):
-    return multivariate_normal_bars(g, x, mean, cov)
+def multivariate_normal_logpdf_adjoint(g, ans, x, mean=None, cov=1.0, allow_singular=False):
+    return multivariate_normal_bars(g, x, mean, cov, allow_singular)
 
 
 @tangent(scipy_stats.multivariate_normal.logpdf)
-def multivariate_normal_logpdf_tangent(dot, ans, x, mean=None, cov=1.0):
-    return multivariate_normal_dots(dot, ans, x, mean, cov, 1.0)
+def multivariate_normal_logpdf_tangent(dot, ans, x, mean=None, cov=1.0, allow_singular=False):
+    return multivariate_normal_dots(dot, ans, x, mean, cov, allow_singular, 1.0)
 
 
 @adjoint(scipy_stats.multivariate_normal.pdf)
-def multivariate_normal_pdf_adjoint(g, ans, x, mean=None, cov=1.0):
+def multivariate_normal_pdf_adjoint(g, ans, x, mean=None, cov=1.0, allow_singular=False):
     # the density times the logpdf's cotangents
-    return multivariate_normal_bars(g * ans, x, mean, cov)
+    return multivariate_normal_bars(g * ans, x, mean, cov, allow_singular)
 
 
 @tangent(scipy_stats.multivariate_normal.pdf)
-def multivariate_normal_pdf_tangent(dot, ans, x, mean=None, cov=1.0):
-    return multivariate_normal_dots(dot, ans, x, mean, cov, ans)
+def multivariate_normal_pdf_tangent(dot, ans, x, mean=None, cov=1.0, allow_singular=False):
+    return multivariate_normal_dots(dot, ans, x, mean, cov, allow_singular, ans)
+
+
+# the entropy 1/2 ln det(2 pi e Sigma) = 1/2 (d ln(2 pi e) + ln det Sigma): d/dSigma = 1/2 Sigma^-1, read as the
+# logpdf's cov (its lower triangle, a diagonal or a number times I); it does not depend on the mean
+
+
+@adjoint(scipy_stats.multivariate_normal.entropy)
+def multivariate_normal_entropy_adjoint(g, ans, mean=None, cov=1.0):
+    dim = np.size(mean) if not is_none(mean) else (np.shape(cov)[0] if np.ndim(cov) == 2 else 1)
+    sigma = (
+        np.tril(cov) + np.tril(cov, -1).T
+        if np.ndim(cov) == 2
+        else (np.diag(cov) if np.ndim(cov) == 1 else cov * np.eye(dim))
+    )
+    s = 0.5 * g * np.linalg.inv(sigma)
+    return (
+        None,
+        2.0 * np.tril(s) - np.diag(np.diag(s))
+        if np.ndim(cov) == 2
+        else (np.diag(s) if np.ndim(cov) == 1 else np.trace(s)),
+    )
+
+
+@tangent(scipy_stats.multivariate_normal.entropy)
+def multivariate_normal_entropy_tangent(dot, ans, mean=None, cov=1.0):
+    dim = np.size(mean) if not is_none(mean) else (np.shape(cov)[0] if np.ndim(cov) == 2 else 1)
+    sigma = (
+        np.tril(cov) + np.tril(cov, -1).T
+        if np.ndim(cov) == 2
+        else (np.diag(cov) if np.ndim(cov) == 1 else cov * np.eye(dim))
+    )
+    d_sigma = (
+        np.tril(dot) + np.tril(dot, -1).T
+        if np.ndim(cov) == 2
+        else (np.diag(dot) if np.ndim(cov) == 1 else dot * np.eye(dim))
+    )
+    return None, 0.5 * np.sum(np.linalg.inv(sigma) * d_sigma)
 
 
 # ---- Dirichlet

@@ -344,6 +344,7 @@ ALLOWED_GLOBALS |= {
     "structured_times",
     "structured_inner",
     "real_only",
+    "full_rank_cov",
     "only_defaults",
 }
 

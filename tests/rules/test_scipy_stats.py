@@ -345,6 +345,54 @@ TABLE = [
         {},
         (0, 1, 2),
     ),
+    Row(
+        "multivariate_normal.logpdf-allow-singular-full-rank",  # a covariance of full rank: the same density
+        scipy_stats.multivariate_normal.logpdf,
+        "scipy.stats.multivariate_normal.logpdf",
+        [R.standard_normal((3, 3)), R.standard_normal(3), _spd(R, 3)],
+        {"allow_singular": True},
+        (0, 1, 2),
+    ),
+    Row(
+        "multivariate_normal.pdf-allow-singular-false",
+        scipy_stats.multivariate_normal.pdf,
+        "scipy.stats.multivariate_normal.pdf",
+        [R.standard_normal(3) * 0.5, R.standard_normal(3) * 0.5, _spd(R, 3)],
+        {"allow_singular": False},
+        (0, 1, 2),
+    ),
+    Row(
+        "multivariate_normal.entropy",  # 1/2 ln det(2 pi e cov): constant in the mean
+        scipy_stats.multivariate_normal.entropy,
+        "scipy.stats.multivariate_normal.entropy",
+        [R.standard_normal(3), _spd(R, 3) + np.triu(np.ones((3, 3)), 1)],
+        {},
+        (1,),
+    ),
+    Row(
+        "multivariate_normal.entropy-no-mean",
+        scipy_stats.multivariate_normal.entropy,
+        "scipy.stats.multivariate_normal.entropy",
+        [None, _spd(R, 2)],
+        {},
+        (1,),
+    ),
+    Row(
+        "multivariate_normal.entropy-diagonal-cov",
+        scipy_stats.multivariate_normal.entropy,
+        "scipy.stats.multivariate_normal.entropy",
+        [np.zeros(3), R.uniform(0.5, 2, 3)],
+        {},
+        (1,),
+    ),
+    Row(
+        "multivariate_normal.entropy-scalar-cov",
+        scipy_stats.multivariate_normal.entropy,
+        "scipy.stats.multivariate_normal.entropy",
+        [np.zeros(3), 1.7],
+        {},
+        (1,),
+    ),
     _dirichlet_row("dirichlet.pdf", np.array([0.2, 0.3, 0.5]), np.array([1.5, 2.0, 3.0]), scipy_stats.dirichlet.pdf),
     _dirichlet_row(
         "dirichlet.pdf-points",
@@ -376,6 +424,8 @@ COMPILED = compiled_rows(
         "dirichlet.logpdf-points",
         "multivariate_normal.pdf-rows",
         "poisson.cdf-broadcast",
+        "multivariate_normal.logpdf-allow-singular-full-rank",
+        "multivariate_normal.entropy-diagonal-cov",
         "t.logcdf-broadcast",
         "beta.pdf-broadcast",
     ),
@@ -427,13 +477,53 @@ def singular_allowed(x, cov):
     return scipy_stats.multivariate_normal.logpdf(x, np.zeros(2), cov, allow_singular=True)
 
 
+def unknown_keyword(x, cov):
+    return scipy_stats.multivariate_normal.logpdf(x, np.zeros(2), cov, allow_nonsingular=True)
+
+
+def entropy_in_the_mean(mean, cov):
+    return scipy_stats.multivariate_normal.entropy(mean, cov) * np.sum(mean)
+
+
 def t_cdf_in_df(x, df):
     return scipy_stats.t.cdf(x, df)
 
 
 def test_unmodelled_keyword_is_refused_by_name():
-    with pytest.raises(ac.CompileError, match=r"test_scipy_stats.py:\d+:\d+: .*allow_singular"):
-        ac.grad(singular_allowed)(np.ones(2), np.eye(2))
+    with pytest.raises(ac.CompileError, match=r"test_scipy_stats.py:\d+:\d+: .*allow_nonsingular"):
+        ac.grad(unknown_keyword)(np.ones(2), np.eye(2))
+
+
+@pytest.mark.parametrize("mode", ["rev", "fwd"])
+def test_a_singular_covariance_with_allow_singular_is_refused_when_the_gradient_runs(mode):
+    # SciPy's density is -inf off the subspace of a singular covariance: no gradient in every direction
+    cov = np.diag([1.0, 0.0])
+    assert np.isfinite(singular_allowed(np.array([0.3, 0.0]), cov))
+    assert singular_allowed(np.array([0.3, 1e-6]), cov) == -np.inf
+    with pytest.raises(NotImplementedError, match="singular covariance"):
+        if mode == "rev":
+            ac.grad(singular_allowed)(np.array([0.3, 0.0]), cov)
+        else:
+            ac.jvp(singular_allowed)(np.array([0.3, 0.0]), cov, np.ones(2))
+
+
+def test_entropy_is_constant_in_the_mean_and_half_the_log_determinant_in_cov():
+    mean, cov = R.standard_normal(3), _spd(R, 3)
+    check_grads(entropy_in_the_mean, [mean, cov], wrt=(0, 1))
+    d_mean, d_cov = R.standard_normal(3), R.standard_normal((3, 3))
+    value, tangent = ac.jvp(entropy_in_the_mean, wrt=(0, 1))(mean, cov, (d_mean, d_cov))
+    eps = 1e-6
+    fd = (
+        entropy_in_the_mean(mean + eps * d_mean, cov + eps * d_cov)
+        - entropy_in_the_mean(mean - eps * d_mean, cov - eps * d_cov)
+    ) / (2 * eps)
+    assert np.isclose(value, entropy_in_the_mean(mean, cov)) and np.isclose(tangent, fd, rtol=1e-6)
+    # by hand: d/dmean = entropy * 1, d/dcov (symmetric direction E) = 1/2 tr(cov^-1 E) * sum(mean)
+    g_mean, g_cov = ac.grad(entropy_in_the_mean, wrt=(0, 1))(mean, cov)
+    assert np.allclose(g_mean, scipy_stats.multivariate_normal.entropy(mean, cov))
+    e = np.array([[1.0, 0.5, 0.0], [0.5, 0.0, 0.0], [0.0, 0.0, 2.0]])
+    by_hand = 0.5 * np.trace(np.linalg.solve(cov, e)) * np.sum(mean)
+    assert np.isclose(np.sum(g_cov * e), by_hand)
 
 
 def test_t_cdf_in_df_is_refused():
