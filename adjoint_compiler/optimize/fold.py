@@ -6,7 +6,8 @@ adjoint or tangent code, whose values are floats; in the user's own code only wh
 float (``_known_float``), since ``n * 1.0`` makes an int a float and ``mask * 1`` a bool array an int one.
 ``e * -1`` is ``-e``, ``a + -b`` is ``a - b``, ``(-a) * b`` is ``-(a * b)``, ``e + e`` is ``2 * e``; in
 adjoint and tangent code ``-a + b`` is ``b - a`` and ``unbroadcast(-g, x)`` is ``-unbroadcast(g, x)`` (a
-minus is a pass over an array: a sum subtracts instead).
+minus is a pass over an array: a sum subtracts instead). ``group_factors`` (run by ``clean`` on adjoint and
+tangent statements) writes terms of one sum with one tangent or cotangent factor as one product.
 
 >>> import gast
 >>> from adjoint_compiler import emit

@@ -2,7 +2,8 @@
 loop's copy of a carried cotangent into its update.
 
 Invariant: no single-use pure ANF temporary (``_t<k>``) of at most a few nodes is left named where it can go
-back into the one statement that reads it (``fuse_temporaries``); no ``v = A; ...; v = v + e`` where nothing
+back into the one statement that reads it (``fuse_temporaries``; a temporary's tangent ``_t<k>_dot`` of up to
+twice as many into a user variable's tangent); no ``v = A; ...; v = v + e`` where nothing
 between touches ``v`` or what ``A`` reads (``fuse_accumulations``: ``v = A + e``); in a loop body, no copy
 ``a = b`` (``a`` assigned once) whose reads can all read ``b`` if ``b``'s next update moves after the last of
 them (``sink_copies``: ``a = b; b = e(a); ...a...`` becomes ``...b...; b = e(b)``). Each fused statement takes
