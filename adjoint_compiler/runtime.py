@@ -577,6 +577,12 @@ def zeros_like(x):
     if isinstance(x, dict):
         return {k: zeros_like(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
+        if x and type(x[0]) is float:
+            try:  # a float sum: each is a Python int, float or bool, whose cotangent is 0.0 (one pass, at C
+                if type(sum(x)) is float:  # speed: cheaper than the set of their types below)
+                    return [0.0] * len(x)
+            except (TypeError, OverflowError):
+                pass
         kinds = set(map(type, x))
         if kinds == {float}:  # the common case, checked at C speed
             return [0.0] * len(x)

@@ -8,8 +8,7 @@ import math
 
 
 def chain_jvp(x, y, x_dot, y_dot):
-    _t3_dot = y_dot * math.cos(y) * 2.0
-    a_dot = 2 * (x_dot * x) + _t3_dot
+    a_dot = 2 * (x_dot * x) + y_dot * math.cos(y) * 2.0
     a = x * x + 2.0 * math.sin(y)
     b_dot = a_dot * math.cos(a) * 0.5
     b = 0.5 * math.sin(a)

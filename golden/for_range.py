@@ -24,7 +24,7 @@ def power_loop_grad(x, n):
     for y in reversed(_tape1):
         # y = y * x + math.sin(y)
         x_bar = x_bar + y_bar * y
-        y_bar = y_bar * math.cos(y) + y_bar * x
+        y_bar = y_bar * (math.cos(y) + x)
     # y = x
     x_bar = x_bar + y_bar
     return (y_value, x_bar)

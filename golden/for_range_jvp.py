@@ -11,7 +11,6 @@ def power_loop_jvp(x, n, x_dot):
     y = x
     y_dot = x_dot
     for i in range(n):
-        _t1_dot = y_dot * x + x_dot * y
-        y_dot = _t1_dot + y_dot * math.cos(y)
+        y_dot = y_dot * (math.cos(y) + x) + x_dot * y
         y = y * x + math.sin(y)
     return (y, y_dot)

@@ -22,7 +22,7 @@ def power_loop_vjp(x, n):
         for y_1_k in reversed(_tape1):
             # y = y * x + math.sin(y)
             x_bar = x_bar + y_1_bar * y_1_k
-            y_1_bar = y_1_bar * math.cos(y_1_k) + y_1_bar * x
+            y_1_bar = y_1_bar * (math.cos(y_1_k) + x)
         # y = x
         x_bar = x_bar + y_1_bar
         return x_bar

@@ -11,8 +11,7 @@ from adjoint_compiler.runtime import zeros_like
 def mlp_loss_jvp(W1, b1, W2, b2, X, Y, W1_dot, b1_dot, W2_dot, b2_dot):
     hidden = np.tanh(X @ W1 + b1)
     hidden_dot = (X @ W1_dot + b1_dot) * (1.0 - hidden * hidden)
-    _t3_dot = hidden_dot @ W2 + hidden @ W2_dot
-    out_dot = _t3_dot + b2_dot
+    out_dot = hidden_dot @ W2 + hidden @ W2_dot + b2_dot
     out = hidden @ W2 + b2
     _t4 = out - Y
     _t5_dot = (out_dot + zeros_like(_t4)) * 2 * _t4

@@ -16,9 +16,8 @@ def damped_jvp(x, k, x_dot, k_dot):
 
 def spring_jvp(k, x, t, k_dot, x_dot, t_dot):
     _t1 = -k
-    _t2_dot = t_dot * _t1 - k_dot * t
     v = math.exp(_t1 * t)
-    v_dot = _t2_dot * v
+    v_dot = (t_dot * _t1 - k_dot * t) * v
     _t3_dot = x_dot * t + t_dot * x
     _t3 = x * t
     _t4_dot = -(_t3_dot * math.sin(_t3))

@@ -33,12 +33,9 @@ def oscillator_jvp(x0, k, x0_dot, k_dot):
 
 
 def Particle_step_jvp(self_x, self_v, dt, k, self_x_dot, self_v_dot, dt_dot, k_dot):
-    _t1_dot = dt_dot * k + k_dot * dt
     _t1 = dt * k
-    _t2_dot = _t1_dot * self_x + self_x_dot * _t1
-    self_v_1_dot = self_v_dot - _t2_dot
+    self_v_1_dot = self_v_dot - ((dt_dot * k + k_dot * dt) * self_x + self_x_dot * _t1)
     self_v_1 = self_v - _t1 * self_x
-    _t3_dot = dt_dot * self_v_1 + self_v_1_dot * dt
-    self_x_1_dot = self_x_dot + _t3_dot
+    self_x_1_dot = self_x_dot + (dt_dot * self_v_1 + self_v_1_dot * dt)
     self_x_1 = self_x + dt * self_v_1
     return ((self_x_1, self_v_1), (self_x_1_dot, self_v_1_dot))

@@ -16,9 +16,8 @@ def softmax_xent_jvp(logits, labels, logits_dot):
     z_dot = logits_dot - shift_dot
     z = logits - shift
     _t1 = np.exp(z)
-    _t2_dot = np.sum(z_dot * _t1, axis=1, keepdims=True)
     _t2 = np.sum(_t1, axis=1, keepdims=True)
-    log_norm_dot = _t2_dot / _t2
+    log_norm_dot = np.sum(z_dot * _t1, axis=1, keepdims=True) / _t2
     log_norm = np.log(_t2)
     _t5_dot = np.sum((z_dot - log_norm_dot) * labels, axis=1)
     _t5 = np.sum(labels * (z - log_norm), axis=1)

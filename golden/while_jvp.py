@@ -11,10 +11,9 @@ def newton_sqrt_jvp(a, a_dot):
     step = 1.0
     x_dot = a_dot
     while abs(step) > 1e-12:
-        _t2_dot = 2 * (x_dot * x) - a_dot
         _t3 = 2.0 * x
         step = (x * x - a) / _t3
-        step_2_dot = _t2_dot / _t3 - x_dot * 2.0 * step / _t3
+        step_2_dot = (2 * (x_dot * x) - a_dot) / _t3 - x_dot * 2.0 * step / _t3
         x_dot = x_dot - step_2_dot
         x = x - step
     return (x, x_dot)

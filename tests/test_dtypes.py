@@ -247,6 +247,19 @@ def test_shape_helpers_keep_float32():
     assert runtime.unreduce(1.0, np.zeros(3, int)).dtype == np.float64  # an integer array's cotangent is a float's
 
 
+def test_zeros_like_of_a_list_of_numbers_is_python_zeros_and_of_anything_else_as_before():
+    # the fast path (one float sum) gives what the per-type path gives: 0.0 for every int, float and bool
+    for xs in ([0.5, 2, True], (1.5, 2.5), [1.0, 10**400], [0.5] * 100):
+        out = runtime.zeros_like(xs)
+        assert type(out) is list and len(out) == len(xs) and all(type(v) is float and v == 0.0 for v in out)
+    nested = runtime.zeros_like([1.0, [2.0, 3.0]])
+    assert nested == [0.0, [0.0, 0.0]] and type(nested[1]) is list
+    mixed = runtime.zeros_like([1.0, np.array([1.0, 2.0])])
+    assert mixed[0] == 0.0 and isinstance(mixed[1], np.ndarray) and mixed[1].shape == (2,)
+    assert runtime.zeros_like([1.0, np.float32(2.0)]) == [0.0, 0.0]
+    assert runtime.zeros_like([1.0, 1j]) == [0.0, 0.0]  # (complex arguments are refused before this, at the call)
+
+
 def cast_int(x):
     return np.sum(x.astype(float) * 0.3 + x.astype(np.float32) ** 2)
 

@@ -25,7 +25,7 @@ import gast
 
 from adjoint_compiler import effects, naming, trees
 from adjoint_compiler.optimize.facts import BLOCKS, pure, stored
-from adjoint_compiler.optimize.fold import neg_value, simplify
+from adjoint_compiler.optimize.fold import group_factors, neg_value, simplify
 from adjoint_compiler.optimize.fuse import fuse_accumulations, fuse_temporaries, sink_copies
 from adjoint_compiler.optimize.quotes import is_comment, without_empty_comments
 
@@ -139,6 +139,8 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, raising, adjoint=False)
                         parts[k] = new
             else:
                 value = simplify(stmt.value, floats)
+                if floats:
+                    value = group_factors(value)
             if not (isinstance(value, gast.Name) and isinstance(target, gast.Name) and target.id in mutated):
                 stmt.value = value  # (a = x * 1.0 must stay a new array where a[i] = v follows)
             if (

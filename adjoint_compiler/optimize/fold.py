@@ -6,7 +6,8 @@ adjoint or tangent code, whose values are floats; in the user's own code only wh
 float (``_known_float``), since ``n * 1.0`` makes an int a float and ``mask * 1`` a bool array an int one.
 ``e * -1`` is ``-e``, ``a + -b`` is ``a - b``, ``(-a) * b`` is ``-(a * b)``, ``e + e`` is ``2 * e``; in
 adjoint and tangent code ``-a + b`` is ``b - a`` and ``unbroadcast(-g, x)`` is ``-unbroadcast(g, x)`` (a
-minus is a pass over an array: a sum subtracts instead).
+minus is a pass over an array: a sum subtracts instead). ``group_factors`` (run by ``clean`` on adjoint and
+tangent statements) writes terms of one sum with one tangent or cotangent factor as one product.
 
 >>> import gast
 >>> from adjoint_compiler import emit
@@ -199,3 +200,106 @@ def _known_float(node):
     if isinstance(node, gast.BinOp):
         return _known_float(node.left) or _known_float(node.right) or isinstance(node.op, gast.Div)
     return False
+
+
+_DERIVATIVE_SUFFIXES = (naming.BAR.format(""), naming.DOT.format(""))
+
+
+def _derivative_name(node):
+    """A tangent or cotangent variable (``y_dot``, ``_t3_bar``): a float, a common factor worth grouping."""
+    return isinstance(node, gast.Name) and naming.family(node.id)[1] in _DERIVATIVE_SUFFIXES
+
+
+def _surely_number(node):
+    """Whether ``node`` is surely a number or a numeric array, not a bool or bool array: a sum that starts with
+    it adds numerically (a bool array plus a bool array is their logical or, not their sum)."""
+    if isinstance(node, gast.Constant):
+        return type(node.value) in (int, float)
+    if _derivative_name(node):
+        return True
+    if isinstance(node, gast.Call):  # math's functions of a float: a float (not isnan, isclose, ...)
+        f = node.func
+        return (
+            isinstance(f, gast.Attribute)
+            and isinstance(f.value, gast.Name)
+            and f.value.id == "math"
+            and not f.attr.startswith("is")
+        )
+    if isinstance(node, gast.UnaryOp):
+        return isinstance(node.op, gast.USub) and _surely_number(node.operand)
+    if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow)):
+        return _surely_number(node.left) or _surely_number(node.right)
+    return False
+
+
+def _terms(node):
+    """A sum ``a + b - c`` as ``[(1, a), (1, b), (-1, c)]`` (its left-nested chain of + and -)."""
+    out = []
+    while isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Add, gast.Sub)):
+        out.append((1 if isinstance(node.op, gast.Add) else -1, node.right))
+        node = node.left
+    out.append((1, node))
+    return out[::-1]
+
+
+def _factor(term):
+    """``(d, cofactor)`` of a product ``d * e`` or ``e * d`` of a derivative name ``d``, else None."""
+    if isinstance(term, gast.BinOp) and isinstance(term.op, gast.Mult):
+        if _derivative_name(term.left):
+            return term.left.id, term.right
+        if _derivative_name(term.right):
+            return term.right.id, term.left
+    return None
+
+
+def group_factors(node):
+    """In tangent and adjoint code, terms of one sum with the same derivative factor as one product:
+    ``y_dot * x + x_dot * y + y_dot * math.cos(y)`` -> ``y_dot * (math.cos(y) + x) + x_dot * y`` (one
+    multiplication by ``y_dot`` instead of two). Only where one cofactor is surely a number (a literal, a
+    derivative, ``math``'s function, arithmetic with one): it goes first, so that the cofactors' sum adds
+    numbers, never two bool masks (``g * (a > b) + g * (a < b)``, whose sum would be their logical or).
+    Exact up to rounding: ``d * (p + q)`` for ``d * p + d * q``, broadcasting to the same shape."""
+    for field in node._fields:
+        value = getattr(node, field, None)
+        if isinstance(value, gast.expr):
+            setattr(node, field, group_factors(value))
+        elif value.__class__ is list:
+            for k, v in enumerate(value):
+                if isinstance(v, gast.expr):
+                    value[k] = group_factors(v)
+    if not (isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Add, gast.Sub))):
+        return node
+    terms = _terms(node)
+    groups = {}
+    for k, (_, term) in enumerate(terms):
+        f = _factor(term)
+        if f is not None:
+            groups.setdefault(f[0], []).append(k)
+    done = False
+    for name, ks in groups.items():
+        if len(ks) < 2:
+            continue
+        cofactors = [(terms[k][0], _factor(terms[k][1])[1]) for k in ks]
+        first = next((c for c in cofactors if _surely_number(c[1])), None)
+        if first is None or first[0] < 0 and ks[0] == 0:  # (no -(d * (p - q)) for d * q - d * p)
+            continue
+        cofactors.remove(first)
+        total = first[1]
+        for sign, c in cofactors:
+            op = gast.Add() if sign == first[0] else gast.Sub()
+            total = gast.BinOp(left=total, op=op, right=c)
+        factor = gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+        product = gast.BinOp(left=factor, op=gast.Mult(), right=total)
+        terms[ks[0]] = (first[0], product)
+        for k in ks[1:]:
+            terms[k] = None
+        done = True
+    if not done:
+        return node
+    terms = [t for t in terms if t is not None]
+    sign, out = terms[0]
+    if sign < 0:
+        out = gast.UnaryOp(op=gast.USub(), operand=out)
+    for sign, term in terms[1:]:
+        out = gast.BinOp(left=out, op=gast.Add() if sign > 0 else gast.Sub(), right=term)
+    return out

@@ -2,7 +2,8 @@
 loop's copy of a carried cotangent into its update.
 
 Invariant: no single-use pure ANF temporary (``_t<k>``) of at most a few nodes is left named where it can go
-back into the one statement that reads it (``fuse_temporaries``); no ``v = A; ...; v = v + e`` where nothing
+back into the one statement that reads it (``fuse_temporaries``; a temporary's tangent ``_t<k>_dot`` of up to
+twice as many into a user variable's tangent); no ``v = A; ...; v = v + e`` where nothing
 between touches ``v`` or what ``A`` reads (``fuse_accumulations``: ``v = A + e``); in a loop body, no copy
 ``a = b`` (``a`` assigned once) whose reads can all read ``b`` if ``b``'s next update moves after the last of
 them (``sink_copies``: ``a = b; b = e(a); ...a...`` becomes ``...b...; b = e(b)``). Each fused statement takes
@@ -85,6 +86,36 @@ def fuse_accumulations(stmts, quotes):
 _FUSED_SIZE = 12  # nodes: beyond this a fused expression reads worse than its named parts
 
 
+def _fused_size(name):
+    """The largest expression a temporary ``name`` may hold and still be fused: twice as large for a
+    temporary's tangent (``_t1_dot = y_dot * x + x_dot * y``), see ``_fits``."""
+    return _FUSED_SIZE if naming.is_temp(name) else 2 * _FUSED_SIZE
+
+
+def _tangent_target(stmt):
+    """An assignment of a user variable's tangent (``y_dot = ...``, not a temporary's)."""
+    target = stmt.targets[0] if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 else None
+    return (
+        isinstance(target, gast.Name)
+        and naming.family(target.id)[1] == naming.DOT.format("")
+        and not naming.is_temp_value(target.id)
+    )
+
+
+def _fits(temp, use, between, needs):
+    """Whether ``temp``'s value may go into ``use``: both small, or a temporary's tangent of up to twice the
+    size going into a user variable's tangent (a sum of products that reads as well there, where terms with one
+    tangent factor then group: ``fold.group_factors``), and not past a new version of what it reads
+    (``y_2 = ...`` between would keep ``y_1`` alive beside it: a copy where the loop carries ``y``)."""
+    size = _size(temp.value) + _size(use.value)
+    if _size(temp.value) <= _FUSED_SIZE and size <= 2 * _FUSED_SIZE:
+        return True
+    if not _tangent_target(use) or size > 3 * _FUSED_SIZE:
+        return False
+    families = {naming.family(n)[0] for n in needs}
+    return not any(naming.family(name)[0] in families for b in between for name in stored(b))
+
+
 def _size(node):
     return sum(1 for _ in trees.walk(node))
 
@@ -124,7 +155,7 @@ def fuse_temporaries(stmts, reads, assigns, quotes):
             and assigns.get(t) == 1
             and pure(s.value)
             and not isinstance(s.value, gast.IfExp)
-            and _size(s.value) <= _FUSED_SIZE
+            and _size(s.value) <= _fused_size(t)
         ):
             i += 1
             continue
@@ -143,7 +174,7 @@ def fuse_temporaries(stmts, reads, assigns, quotes):
         use = out[j] if j < len(out) else None
         if (
             isinstance(use, (gast.Assign, gast.Expr, gast.Return))
-            and _size(use.value) + _size(s.value) <= 2 * _FUSED_SIZE
+            and _fits(s, use, out[i + 1 : j], needs)
             and not (
                 isinstance(use, gast.Assign)
                 and not isinstance(use.targets[0], gast.Name)

@@ -270,3 +270,53 @@ def test_an_optimized_gradient_is_still_the_gradient():
         assert value == pytest.approx(f(x, y), rel=1e-15)
         assert gx == pytest.approx(6 * x * y + math.cos(x), rel=1e-13)
         assert gy == pytest.approx(3 * x * x, rel=1e-13)
+
+
+def _grouped(src):
+    from adjoint_compiler import emit
+    from adjoint_compiler.optimize.fold import group_factors
+
+    return emit.to_source(group_factors(gast.parse(src, mode="eval").body)).strip()
+
+
+def test_terms_with_one_tangent_factor_group_into_one_product():
+    # the numbers first: their sum is a sum even if the other cofactor is a bool array
+    assert _grouped("y_dot * x + x_dot * y + y_dot * math.cos(y)") == "y_dot * (math.cos(y) + x) + x_dot * y"
+    assert _grouped("a_bar + g_bar * math.cos(y) - g_bar * 0.5") == "a_bar + g_bar * (math.cos(y) - 0.5)"
+    assert _grouped("a_bar - g_bar * 0.5 + g_bar * c") == "a_bar - g_bar * (0.5 - c)"
+    assert _grouped("g_bar * c + g_bar * 2 + h_bar * (c * d)") == "g_bar * (2 + c) + h_bar * (c * d)"
+
+
+def test_terms_stay_apart_where_their_cofactors_may_be_bool_masks_or_a_minus_would_lead():
+    # numpy adds bool arrays as a logical or: g * (a > b) + g * (a < b) is not g * ((a > b) + (a < b))
+    for src in ["g_bar * (a > b) + g_bar * (a <= b)", "g_bar * m + g_bar * n", "g_bar * x - g_bar * math.sin(x)"]:
+        assert _grouped(src) == src
+    assert _grouped("g_bar * math.isnan(x) + g_bar * m") == "g_bar * math.isnan(x) + g_bar * m"
+    # not the user's own arithmetic: only a tangent or a cotangent is a factor
+    assert _grouped("a * x + a * 2.0") == "a * x + a * 2.0"
+
+
+def test_grouped_factors_compute_the_same_on_bool_masks_and_numbers():
+    src = "g_bar * (a > b) + g_bar * (a >= b) + g_bar * 2.0"
+    after = _grouped(src)
+    assert after == "g_bar * (2.0 + (a > b) + (a >= b))"
+    env = {"g_bar": np.array([1.5, -2.0, 3.0]), "a": np.array([1.0, 2.0, 3.0]), "b": np.array([0.0, 2.0, 4.0])}
+    np.testing.assert_allclose(eval(after, env), eval(src, env), rtol=1e-15)
+
+
+def test_a_loops_tangent_fuses_its_temporary_and_groups_and_is_still_the_derivative():
+    import adjoint_compiler as ac
+
+    def power_loop(x, n):
+        y = x
+        for i in range(n):
+            y = y * x + math.sin(y)
+        return y
+
+    src = ac.adjoint_source(power_loop, mode="jvp")
+    assert "y_dot = y_dot * (math.cos(y) + x) + x_dot * y" in src
+    assert "_t1_dot" not in src
+    value, tangent = ac.jvp(power_loop)(0.5, 5, 1.0)
+    h = 1e-6
+    assert value == power_loop(0.5, 5)
+    assert tangent == pytest.approx((power_loop(0.5 + h, 5) - power_loop(0.5 - h, 5)) / (2 * h), rel=1e-7)
