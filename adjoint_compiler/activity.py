@@ -229,7 +229,12 @@ def _infer_sequences(defs):
                     and any(isinstance(a, gast.Name) and a.id in seqs for a in op.args)
                 )
                 or op.kind == "call"
-                and op.fn in (list, tuple)
+                and op.fn in (list, tuple, runtime.list_bar)
+                # in emitted code differentiated again: a list's cotangent, made or added to, is a list
+                or op.kind == "call"
+                and op.fn in (runtime.zeros_like, runtime.add_bars, runtime.added_at)
+                and first is not None
+                and first.id in seqs
                 # xs[i:j] and xs.copy() of a list are lists
                 or op.kind == "subscript"
                 and first is not None

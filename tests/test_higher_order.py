@@ -747,3 +747,25 @@ def test_higher_order_of_a_function_with_defaults_and_keyword_only_parameters():
     assert ac.grad(calls_grad_of_it)(0.7) == pytest.approx(second, rel=1e-6)
     assert ac.jvp(calls_grad_of_it)(0.7, 1.0)[1] == pytest.approx(second, rel=1e-6)
     assert ac.jvp(f)(0.7, 2, 1.0, scale=3.0)[1] == pytest.approx(ac.grad(f)(0.7, 2, scale=3.0), rel=1e-12)
+
+
+def sums_items_enumerated(d):
+    a = 0.0
+    for i, (k, v) in enumerate(d.items()):
+        a = a + np.sum(np.sin(v)) * (i + 1.0)
+    return a
+
+
+def uses_the_gradient_of_enumerated_items(dd):
+    return np.sum(np.sin(ac.grad(sums_items_enumerated)(dd)["w"]))
+
+
+def test_reverse_over_reverse_through_enumerated_dict_items():
+    # the gradient code's list of (key, value) pairs pops its cotangent, a list of pairs: the cotangent of
+    # that slice and element were added with a list's += (concatenation), and came out zero (kw12 report)
+    for b in (np.array([0.5, 0.9]), np.array([[0.5], [0.9], [0.1]])):
+        dd = {"w": np.array([0.1, 0.2]), "b": b}
+        got = ac.grad(uses_the_gradient_of_enumerated_items)(dd)
+        for key in dd:
+            expected = numerical_grad(lambda x: uses_the_gradient_of_enumerated_items({**dd, key: x}), [dd[key]], 0)
+            np.testing.assert_allclose(got[key], expected, rtol=1e-6, atol=1e-9)
