@@ -431,6 +431,8 @@ def spread_calls(src):
     where ``kw`` is a dict display with string keys (or a name so assigned) gives
     ``h(a=kw['a'], ...)``. Others stay, for fence to refuse."""
     tree = src.tree
+    if not any(n.__class__ is gast.Starred or n.__class__ is gast.keyword and n.arg is None for n in trees.walk(tree)):
+        return  # (most functions: nothing spread, and nothing for the walks below to find)
     local = trees.local_names(tree)
     known = _known(tree, src, local)
     for node in trees.breadth_first(tree):
