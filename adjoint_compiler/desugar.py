@@ -136,9 +136,23 @@ class _Desugar:
                 self.refuse(default, "a comprehension or := in a parameter default", "compute it in the body")
         self.generators()
         self.bound_iterators()
-        self.sets()
-        self.missing_attributes()
-        self.index_tricks()
+        # which of the next three have anything to do, in one walk (each finds what it rewrites among the
+        # expressions of the whole function; none of them makes what another looks for)
+        sets = attributes = tricks = False
+        for n in trees.walk(self.fn):
+            kind = n.__class__
+            if kind is gast.Set or kind is gast.SetComp:
+                sets = True
+            elif kind is gast.Attribute and not attributes:
+                attributes = self.missing_attribute(n) is not None
+            elif kind is gast.Subscript and not tricks:
+                tricks = self.index_trick(n) is not None
+        if sets:
+            self.sets()
+        if attributes:
+            self.missing_attributes()
+        if tricks:
+            self.index_tricks()
         self.made_functions()
         self.pairs()
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
@@ -154,9 +168,7 @@ class _Desugar:
             for owner in trees.walk(self.fn)
             for owner, field, index, child in _children(owner)
             for node in [child.func if isinstance(child, gast.Call) else child]
-            if isinstance(node, gast.Attribute) and isinstance(node.ctx, gast.Load)
-            for base in [source_mod.global_value(node.value, self.source, self.local)]
-            if isinstance(base, types.ModuleType) and not hasattr(base, node.attr)
+            if self.missing_attribute(node) is not None
         ]
         for owner, field, index, child, node in found:
             helper = trees.name(self.bind("missing_attribute", runtime.missing_attribute))
@@ -167,6 +179,13 @@ class _Desugar:
                 index,
                 _at(gast.Call(func=helper, args=[node.value, trees.const(node.attr)] + where, keywords=[]), child),
             )
+
+    def missing_attribute(self, node):
+        """The module of ``node``, an attribute it lacks (``np.trapz`` where NumPy has no ``trapz``), else None."""
+        if self.source is None or not (isinstance(node, gast.Attribute) and isinstance(node.ctx, gast.Load)):
+            return None
+        base = source_mod.global_value(node.value, self.source, self.local)
+        return base if isinstance(base, types.ModuleType) and not hasattr(base, node.attr) else None
 
     # -- generator functions consumed once -------------------------------------------------------
 
@@ -460,9 +479,8 @@ class _Desugar:
             (owner, field, index, child, trick)
             for owner in trees.walk(self.fn)
             for owner, field, index, child in _children(owner)
-            if isinstance(child, gast.Subscript) and isinstance(child.ctx, gast.Load)
-            for trick in [self.resolve(child.value)]
-            if trick is not None and (trick is np.r_ or trick is np.c_)
+            for trick in [self.index_trick(child)]
+            if trick is not None
         ]
         if not found:
             return
@@ -497,6 +515,13 @@ class _Desugar:
             joined = _at(gast.Tuple(elts=parts, ctx=gast.Load()), child)
             axis = [gast.keyword(arg="axis", value=gast.Constant(value=-1, kind=None))] if trick is np.c_ else []
             _set(owner, field, index, self.np_call("concatenate", [joined], child, axis))
+
+    def index_trick(self, node):
+        """``np.r_`` or ``np.c_`` where ``node`` indexes one of them, else None."""
+        if not (isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Load)):
+            return None
+        trick = self.resolve(node.value)
+        return trick if trick is not None and (trick is np.r_ or trick is np.c_) else None
 
     def pairs(self):
         """``list(enumerate(xs))`` and ``list(zip(a, b))`` (``tuple(...)`` too) become the list comprehensions
