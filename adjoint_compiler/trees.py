@@ -743,6 +743,20 @@ def _fast_translator(base, to):
                     setattr(new_node, attr, value)
             return new_node
 
+    if "visit_Name" in base.__dict__:  # (the commonest node: base's visit_Name less ast.copy_location's loop)
+        Name, extra = to.Name, (None, None) if to is gast else ()
+
+        def visit_Name(self, node):
+            new = Name(node.id, self._visit(node.ctx), *extra)
+            for attr in ("lineno", "col_offset"):  # as ast.copy_location copies them: where they are set
+                value = getattr(node, attr, None)
+                if value is not None:
+                    setattr(new, attr, value)
+            new.end_lineno = getattr(node, "end_lineno", None)  # (optional: copied even where None)
+            new.end_col_offset = getattr(node, "end_col_offset", None)
+            return new
+
+        Translator.visit_Name = visit_Name
     return Translator
 
 
