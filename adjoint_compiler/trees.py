@@ -170,6 +170,22 @@ def statements(root):
 _BLOCK_ITEMS = (gast.stmt, gast.excepthandler, getattr(gast, "match_case", gast.excepthandler))
 
 
+def statements_breadth_first(root):
+    """The statements (and except handlers) of ``statements``, in ``breadth_first``'s order: they are
+    reached only through one another, so their order among every node is that of this shorter walk."""
+    todo = collections.deque([root])
+    pop, push = todo.popleft, todo.append
+    while todo:
+        node = pop()
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list and value and isinstance(value[0], _BLOCK_ITEMS):
+                for v in value:
+                    if isinstance(v, _BLOCK_ITEMS):
+                        push(v)
+        yield node
+
+
 def scope(stmts):
     """The nodes of ``stmts`` in their function's own scope: the functions defined there (``def``,
     ``lambda``) included, their bodies not."""
