@@ -404,6 +404,26 @@ def free_reads(stmts):
     return out
 
 
+def dump(node):
+    """``gast.dump(node)``, the same text (a key for an expression: equal for the same expression), without
+    its options' costs."""
+    if isinstance(node, gast.AST):
+        cls = node.__class__
+        parts = []
+        for field in node._fields:
+            try:
+                value = getattr(node, field)
+            except AttributeError:
+                continue
+            if value is None and getattr(cls, field, 42) is None or value == []:
+                continue
+            parts.append(field + "=" + dump(value))
+        return cls.__name__ + "(" + ", ".join(parts) + ")"
+    if isinstance(node, list):
+        return "[" + ", ".join([dump(x) for x in node]) + "]" if node else "[]"
+    return repr(node)
+
+
 def same(a, b):
     """Whether two trees (or None) are the same expression: what ``gast.dump(a) == gast.dump(b)`` says
     (fields compared, source locations not; leaves by ``repr``, so ``0.0`` and ``-0.0`` differ), without
