@@ -326,7 +326,7 @@ def _vjp_pairs(src, compile_gradient, local):
     (``_vjp1_0 = a``), ``v = h(_vjp1_0)``, and ``back(u)`` is the gradient of ``np.sum(h(x) * u)`` at
     them, a function made here (``h_dot``) whose emitted gradient is differentiated as any other."""
     count = 0
-    for holder in list(trees.walk(src.tree)):
+    for holder in list(trees.statements(src.tree)):  # (the nodes with statements: walk's order among them)
         for field in ("body", "orelse"):
             block = getattr(holder, field, None)
             if not isinstance(block, list):
