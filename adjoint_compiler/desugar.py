@@ -408,16 +408,20 @@ class _Desugar:
         """``make(x)(y)``, where ``make`` is a nested function or a user function that defines functions:
         ``(_make1 := make(x))(y)``, which is lowered as any ``:=`` is, so that ``resolve`` finds the function
         made in a variable of its own (``_make1 = make(x)``) and can inline its making."""
+        defs, makes, methods = [], [], []  # one walk (the loops below change no node another one finds)
+        for n in trees.scope(self.fn.body):
+            if isinstance(n, gast.FunctionDef):
+                defs.append(n)
+            elif isinstance(n, gast.Call):
+                if isinstance(n.func, gast.Call):
+                    makes.append(n)
+                elif isinstance(n.func, gast.Attribute) and isinstance(n.func.value, gast.Call):
+                    methods.append(n)
         nested = {
-            n.name
-            for n in trees.scope(self.fn.body)
-            if isinstance(n, gast.FunctionDef)
-            and any(isinstance(m, (gast.FunctionDef, gast.Lambda)) for m in trees.scope(n.body))
+            n.name for n in defs if any(isinstance(m, (gast.FunctionDef, gast.Lambda)) for m in trees.scope(n.body))
         }
-        for node in list(trees.scope(self.fn.body)):
-            inner = node.func if isinstance(node, gast.Call) else None
-            if not isinstance(inner, gast.Call):
-                continue
+        for node in makes:
+            inner = node.func
             if isinstance(inner.func, gast.Name) and inner.func.id in nested:
                 label = inner.func.id
             else:
@@ -432,12 +436,10 @@ class _Desugar:
                 label = maker.__name__
             target = _at(trees.name(self.namer.fresh("_" + label + "{}"), store=True), inner)
             node.func = _at(gast.NamedExpr(target=target, value=inner), inner)
-        for node in list(trees.scope(self.fn.body)):
+        for node in methods:
             # ``Scaler(3.0).apply(x)``: ``(_scaler1 := Scaler(3.0)).apply(x)``, a method of an object in a
             # variable of its own, as objects.py follows it
-            method = node.func if isinstance(node, gast.Call) else None
-            if not (isinstance(method, gast.Attribute) and isinstance(method.value, gast.Call)):
-                continue
+            method = node.func
             made = method.value
             cls = self.resolve(made.func)
             if not (inspect.isclass(cls) and _user_class(cls)):
