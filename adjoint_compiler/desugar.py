@@ -783,7 +783,7 @@ class _Desugar:
         rebound = {n.id for n in trees.walk(self.fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         changed = []
         deep = {}  # a parameter stored into below its top level (x[i][j] = v): how many levels own copies
-        for node in trees.walk(self.fn):
+        for node in trees.statements(self.fn):  # (the assignments and calls it looks for: walk's order)
             target = None
             if isinstance(node, (gast.Assign, gast.AugAssign)):
                 targets = node.targets if isinstance(node, gast.Assign) else [node.target]
