@@ -104,7 +104,7 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     for name, _ in defs:
         count[name] = count.get(name, 0) + 1
     ops = {name: op for name, op in defs if count[name] == 1}
-    returns = [s.value for s in trees.breadth_first(fn) if isinstance(s, gast.Return)]
+    returns = [s.value for s in trees.statements_breadth_first(fn) if isinstance(s, gast.Return)]
     outputs = {n.id for r in returns for n in trees.breadth_first(r) if isinstance(n, gast.Name)}
     scalar_outputs = [r.id for r in returns if isinstance(r, gast.Name)] if scalar_output else []
 

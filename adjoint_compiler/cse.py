@@ -150,7 +150,7 @@ class _Sharer:
                 if _pure(stmt.value, self.local) and (
                     name not in self.updated or isinstance(stmt.value, (gast.Subscript, gast.Attribute))
                 ):
-                    key = gast.dump(stmt.value)
+                    key = trees.dump(stmt.value)
                     if key in seen:
                         stmt.value = trees.name(seen[key])
                         if naming.is_temp(name):  # a temporary: every read of it reads the first one instead

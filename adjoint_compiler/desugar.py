@@ -136,9 +136,23 @@ class _Desugar:
                 self.refuse(default, "a comprehension or := in a parameter default", "compute it in the body")
         self.generators()
         self.bound_iterators()
-        self.sets()
-        self.missing_attributes()
-        self.index_tricks()
+        # which of the next three have anything to do, in one walk (each finds what it rewrites among the
+        # expressions of the whole function; none of them makes what another looks for)
+        sets = attributes = tricks = False
+        for n in trees.walk(self.fn):
+            kind = n.__class__
+            if kind is gast.Set or kind is gast.SetComp:
+                sets = True
+            elif kind is gast.Attribute and not attributes:
+                attributes = self.missing_attribute(n) is not None
+            elif kind is gast.Subscript and not tricks:
+                tricks = self.index_trick(n) is not None
+        if sets:
+            self.sets()
+        if attributes:
+            self.missing_attributes()
+        if tricks:
+            self.index_tricks()
         self.made_functions()
         self.pairs()
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
@@ -154,9 +168,7 @@ class _Desugar:
             for owner in trees.walk(self.fn)
             for owner, field, index, child in _children(owner)
             for node in [child.func if isinstance(child, gast.Call) else child]
-            if isinstance(node, gast.Attribute) and isinstance(node.ctx, gast.Load)
-            for base in [source_mod.global_value(node.value, self.source, self.local)]
-            if isinstance(base, types.ModuleType) and not hasattr(base, node.attr)
+            if self.missing_attribute(node) is not None
         ]
         for owner, field, index, child, node in found:
             helper = trees.name(self.bind("missing_attribute", runtime.missing_attribute))
@@ -167,6 +179,13 @@ class _Desugar:
                 index,
                 _at(gast.Call(func=helper, args=[node.value, trees.const(node.attr)] + where, keywords=[]), child),
             )
+
+    def missing_attribute(self, node):
+        """The module of ``node``, an attribute it lacks (``np.trapz`` where NumPy has no ``trapz``), else None."""
+        if self.source is None or not (isinstance(node, gast.Attribute) and isinstance(node.ctx, gast.Load)):
+            return None
+        base = source_mod.global_value(node.value, self.source, self.local)
+        return base if isinstance(base, types.ModuleType) and not hasattr(base, node.attr) else None
 
     # -- generator functions consumed once -------------------------------------------------------
 
@@ -389,16 +408,20 @@ class _Desugar:
         """``make(x)(y)``, where ``make`` is a nested function or a user function that defines functions:
         ``(_make1 := make(x))(y)``, which is lowered as any ``:=`` is, so that ``resolve`` finds the function
         made in a variable of its own (``_make1 = make(x)``) and can inline its making."""
+        defs, makes, methods = [], [], []  # one walk (the loops below change no node another one finds)
+        for n in trees.scope(self.fn.body):
+            if isinstance(n, gast.FunctionDef):
+                defs.append(n)
+            elif isinstance(n, gast.Call):
+                if isinstance(n.func, gast.Call):
+                    makes.append(n)
+                elif isinstance(n.func, gast.Attribute) and isinstance(n.func.value, gast.Call):
+                    methods.append(n)
         nested = {
-            n.name
-            for n in trees.scope(self.fn.body)
-            if isinstance(n, gast.FunctionDef)
-            and any(isinstance(m, (gast.FunctionDef, gast.Lambda)) for m in trees.scope(n.body))
+            n.name for n in defs if any(isinstance(m, (gast.FunctionDef, gast.Lambda)) for m in trees.scope(n.body))
         }
-        for node in list(trees.scope(self.fn.body)):
-            inner = node.func if isinstance(node, gast.Call) else None
-            if not isinstance(inner, gast.Call):
-                continue
+        for node in makes:
+            inner = node.func
             if isinstance(inner.func, gast.Name) and inner.func.id in nested:
                 label = inner.func.id
             else:
@@ -413,12 +436,10 @@ class _Desugar:
                 label = maker.__name__
             target = _at(trees.name(self.namer.fresh("_" + label + "{}"), store=True), inner)
             node.func = _at(gast.NamedExpr(target=target, value=inner), inner)
-        for node in list(trees.scope(self.fn.body)):
+        for node in methods:
             # ``Scaler(3.0).apply(x)``: ``(_scaler1 := Scaler(3.0)).apply(x)``, a method of an object in a
             # variable of its own, as objects.py follows it
-            method = node.func if isinstance(node, gast.Call) else None
-            if not (isinstance(method, gast.Attribute) and isinstance(method.value, gast.Call)):
-                continue
+            method = node.func
             made = method.value
             cls = self.resolve(made.func)
             if not (inspect.isclass(cls) and _user_class(cls)):
@@ -460,9 +481,8 @@ class _Desugar:
             (owner, field, index, child, trick)
             for owner in trees.walk(self.fn)
             for owner, field, index, child in _children(owner)
-            if isinstance(child, gast.Subscript) and isinstance(child.ctx, gast.Load)
-            for trick in [self.resolve(child.value)]
-            if trick is not None and (trick is np.r_ or trick is np.c_)
+            for trick in [self.index_trick(child)]
+            if trick is not None
         ]
         if not found:
             return
@@ -497,6 +517,13 @@ class _Desugar:
             joined = _at(gast.Tuple(elts=parts, ctx=gast.Load()), child)
             axis = [gast.keyword(arg="axis", value=gast.Constant(value=-1, kind=None))] if trick is np.c_ else []
             _set(owner, field, index, self.np_call("concatenate", [joined], child, axis))
+
+    def index_trick(self, node):
+        """``np.r_`` or ``np.c_`` where ``node`` indexes one of them, else None."""
+        if not (isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Load)):
+            return None
+        trick = self.resolve(node.value)
+        return trick if trick is not None and (trick is np.r_ or trick is np.c_) else None
 
     def pairs(self):
         """``list(enumerate(xs))`` and ``list(zip(a, b))`` (``tuple(...)`` too) become the list comprehensions
@@ -756,7 +783,7 @@ class _Desugar:
         rebound = {n.id for n in trees.walk(self.fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         changed = []
         deep = {}  # a parameter stored into below its top level (x[i][j] = v): how many levels own copies
-        for node in trees.walk(self.fn):
+        for node in trees.statements(self.fn):  # (the assignments and calls it looks for: walk's order)
             target = None
             if isinstance(node, (gast.Assign, gast.AugAssign)):
                 targets = node.targets if isinstance(node, gast.Assign) else [node.target]

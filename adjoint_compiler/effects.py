@@ -241,7 +241,7 @@ def summary(func, memo=None):
         return s
     s = memo[func] = Summary()
     try:
-        src = source_mod.read(func)
+        src = source_mod.read(func, copy=False)  # (only looked at)
     except Exception:  # noqa: BLE001  (no source: nothing is known of its effects, and it is not compiled)
         return s
     _summarise(src, s, memo)
@@ -269,7 +269,8 @@ def _summarise(src, s, memo):
     func, tree = src.func, src.tree
     params = [a.id for a in tree.args.args] + ([tree.args.vararg.id] if tree.args.vararg else [])
     declared, global_decl, assigned = set(), set(), set()
-    for node in trees.walk(tree):  # one walk for the three
+    nodes = list(trees.breadth_first(tree))  # one walk: the loops below take its order
+    for node in nodes:
         if isinstance(node, gast.Name):
             if isinstance(node.ctx, gast.Store):
                 assigned.add(node.id)
@@ -285,14 +286,10 @@ def _summarise(src, s, memo):
     def state(name):
         return None if name is None or name in local else state_key(func, name, name in global_decl)
 
-    deps = _dependences(tree, params)
+    deps = _dependences(nodes, params)
 
     def value_deps(node):
-        return (
-            set().union(*[deps.get(n.id, ()) for n in trees.breadth_first(node) if isinstance(n, gast.Name)])
-            if node is not None
-            else set()
-        )
+        return set().union(*[deps.get(name, ()) for name in trees.all_names(node)]) if node is not None else set()
 
     def write(key, node, depends):
         place, before = s.writes.get(key, (where(node), set()))
@@ -307,7 +304,7 @@ def _summarise(src, s, memo):
             if key is not None:
                 write(key, node, depends)
 
-    for stmt in trees.breadth_first(tree):
+    for stmt in nodes:
         if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
             depends = value_deps(stmt.value)
@@ -318,7 +315,7 @@ def _summarise(src, s, memo):
                         s.rebinds.setdefault(state(n.id), where(n))
                 if isinstance(target, (gast.Subscript, gast.Attribute)):
                     changed(_root_name(target), target, depends)
-    for node in trees.breadth_first(tree):
+    for node in nodes:
         if isinstance(node, gast.Name):
             key = state(node.id)
             if key is not None and not isinstance(node.ctx, gast.Store):
@@ -380,12 +377,12 @@ def _summarise_call(call, src, s, memo, local, params, state, changed, value_dep
             changed(root, call, arguments)
 
 
-def _dependences(tree, params):
-    """For each name of the function, the parameters its value may depend on (flow-insensitive: every
-    assignment to a name counts; loops and branches need no special care)."""
+def _dependences(nodes, params):
+    """For each name of the function (``nodes``: every node of it), the parameters its value may depend on
+    (flow-insensitive: every assignment to a name counts; loops and branches need no special care)."""
     deps = {p: {p} for p in params}
     assignments = []
-    for node in trees.breadth_first(tree):
+    for node in nodes:
         if isinstance(node, (gast.Assign, gast.AugAssign, gast.AnnAssign)) and node.value is not None:
             targets = node.targets if isinstance(node, gast.Assign) else [node.target]
             extra = [node.target] if isinstance(node, gast.AugAssign) else []
@@ -397,8 +394,8 @@ def _dependences(tree, params):
     # the names each assignment reads and binds, found once: the rounds below only look them up
     flows = [
         (
-            [n.id for t in targets for n in trees.breadth_first(t) if isinstance(n, gast.Name)],
-            [n.id for v in values for n in trees.breadth_first(v) if isinstance(n, gast.Name)],
+            [name for t in targets for name in trees.all_names(t)],
+            [name for v in values for name in trees.all_names(v)],
         )
         for targets, values in assignments
     ]

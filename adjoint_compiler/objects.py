@@ -131,11 +131,18 @@ def _first_use(tree, name):
 def _candidates(tree, src):
     """(name, class) for each local name every binding of which is ``name = C(...)`` of one user class."""
     params = {a.id for a in tree.args.args}
-    local = trees.local_names(tree)
-    declared = {n for node in trees.walk(tree) if isinstance(node, (gast.Global, gast.Nonlocal)) for n in node.names}
-    made, bound = {}, {}
+    declared, assignments, stores = set(), [], []  # one walk: the three loops below take its order
     for node in trees.walk(tree):
-        if isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
+        if isinstance(node, (gast.Global, gast.Nonlocal)):
+            declared.update(node.names)
+        elif isinstance(node, gast.Assign):
+            assignments.append(node)
+        elif isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load):
+            stores.append(node)
+    local = {n.id for n in stores if n.ctx.__class__ is gast.Store} | params  # (trees.local_names)
+    made, bound = {}, {}
+    for node in assignments:
+        if len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
             value = node.value
             cls = source_mod.global_value(value.func, src, local) if isinstance(value, gast.Call) else None
             name = node.targets[0].id
@@ -144,8 +151,8 @@ def _candidates(tree, src):
                 bound[id(node.targets[0])] = name
             else:
                 made[name] = None
-    for node in trees.walk(tree):  # any other binding (a loop, an unpacking, a with, del ...)
-        if isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load) and id(node) not in bound:
+    for node in stores:  # any other binding (a loop, an unpacking, a with, del ...)
+        if id(node) not in bound:
             made[node.id] = None
     return sorted((n, c) for n, c in made.items() if c is not None and n not in params and n not in declared)
 
@@ -614,8 +621,18 @@ def _construction(klass, call, bind, located):
 def _temporaries(src, bind):
     """``C(args).v``, an object read once, where it is made: ``(args...)[k]`` (a dataclass) or
     ``C_init(args)[k]``."""
-    local = trees.local_names(src.tree)
-    calls = {id(n.func) for n in trees.walk(src.tree) if isinstance(n, gast.Call)}
+    local, calls = {a.id for a in src.tree.args.args}, set()  # (local: trees.local_names, in the same walk)
+    read = False  # an attribute of a call's result: what this looks for
+    for n in trees.walk(src.tree):
+        kind = n.__class__
+        if kind is gast.Call:
+            calls.add(id(n.func))
+        elif kind is gast.Name and n.ctx.__class__ is gast.Store:
+            local.add(n.id)
+        elif kind is gast.Attribute and n.value.__class__ is gast.Call:
+            read = True
+    if not read:
+        return
     for node in list(trees.breadth_first(src.tree)):
         if not (
             isinstance(node, gast.Attribute)

@@ -249,9 +249,7 @@ def _emit(c):
             "a try statement where the compiler rearranges the code around it (a checkpointed loop)",
             src.location(_try_markers(src.tree, src).get(left[0].args[0].value, src.tree)),
         )
-    nodes = list(trees.walk(fn))
-    used = _globals_read(nodes, src.env, src, set(result.needs) | c.linker.names())
-    read = {n.id for n in nodes if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    used, read = _globals_read(fn, src.env, src, set(result.needs) | c.linker.names())
     for name, value in result.needs.items():
         if name not in read:
             continue  # a module an inlined rule refers to where the code it emitted does not
@@ -375,25 +373,33 @@ def _bound_helpers(env):
     return [v for v in dict.values(env) if any(v is m for m in markers)]
 
 
-def _globals_read(nodes, env, src, provided):
-    bound = set()
-    for node in nodes:
-        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
-            bound.add(node.id)
-        elif isinstance(node, gast.FunctionDef):
+def _globals_read(fn, env, src, provided):
+    """(the globals the emitted ``fn`` reads, by name, each bound to its value; every name it reads), in one
+    walk: each name read is looked at once, where it is first read."""
+    Name, Load, Store, Param = gast.Name, gast.Load, gast.Store, gast.Param
+    bound, loads = set(), {}  # name -> its first read
+    for node in trees.walk(fn):
+        kind = node.__class__
+        if kind is Name:
+            ctx = node.ctx.__class__
+            if ctx is Load:
+                loads.setdefault(node.id, node)
+            elif ctx is Store or ctx is Param:
+                bound.add(node.id)
+        elif kind is gast.FunctionDef:
             bound.add(node.name)
-        elif isinstance(node, gast.arguments):
+        elif kind is gast.arguments:
             bound.update(a.id for a in node.args)
+    # (trees.walk's order, not the source's: the first read it finds of a name not defined is reported)
     used = {}
-    for node in nodes:
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id not in bound:
-            if node.id in runtime.HELPERS or node.id in provided or node.id == naming.COMMENT_FN:
-                continue  # the emitted module defines these itself
-            if node.id not in env:
-                raise CompileError("name '%s' is not defined" % node.id, src.location(node))
-            if getattr(builtins, node.id, object()) is not env[node.id]:
-                used[node.id] = env[node.id]
-    return used
+    for name, node in loads.items():
+        if name in bound or name in runtime.HELPERS or name in provided or name == naming.COMMENT_FN:
+            continue  # (the emitted module defines the last three itself)
+        if name not in env:
+            raise CompileError("name '%s' is not defined" % name, src.location(node))
+        if getattr(builtins, name, object()) is not env[name]:
+            used[name] = env[name]
+    return used, set(loads)
 
 
 def _wrt_names(tree, wrt, src):

@@ -34,7 +34,7 @@ from adjoint_compiler.ops import classify
 def refuse_differentiated_context_managers(fn, source, varied):
     """``with cm(x) as y`` where x is differentiated: what ``__enter__`` gives has no derivative, and the
     manager may keep x and change it."""
-    for node in trees.walk(fn):
+    for node in trees.statements(fn):  # (walk's order: statements hold the others)
         if not (isinstance(node, gast.Assign) or isinstance(node, gast.Expr)) or not _enters_context(
             node.value, source
         ):
@@ -228,8 +228,9 @@ def _spelled(source, name, fn):
 def refuse_values_without_derivatives(fn, defs, source, varied, useful):
     """A differentiated value reaching a result through a place derivatives do not flow (an attribute of an
     object, the index of a subscript, indexing an object such as np.r_): refused, never a constant."""
-    statement = {id(getattr(st, "value", None)): st for st in trees.breadth_first(fn) if isinstance(st, gast.stmt)}
-    statement.update((id(st), st) for st in trees.breadth_first(fn) if isinstance(st, gast.stmt))
+    stmts = [st for st in trees.statements_breadth_first(fn) if isinstance(st, gast.stmt)]
+    statement = {id(getattr(st, "value", None)): st for st in stmts}
+    statement.update((id(st), st) for st in stmts)
     for name, op in defs:
         # a subscript's or a store's index is an integer (Python and NumPy raise otherwise) or a dict key:
         # its derivative is zero, so only other operations can lose one

@@ -386,8 +386,10 @@ TRANSFORMS = {}
 MAKES_GRADIENT = "__adjoint_compiler_makes_gradient__"  # its kind, on ac.grad, ac.value_and_grad and ac.jvp
 
 
-def read(func):
-    """The parsed source of ``func`` itself: a decorated function's wrapper, not what it wraps."""
+def read(func, copy=True):
+    """The parsed source of ``func`` itself: a decorated function's wrapper, not what it wraps. ``copy=False``:
+    its tree may be the one kept for every later read (a reader that only looks, such as ``effects.summary``,
+    saves the copy); never for a function whose parameters ``read`` rearranges."""
     if not inspect.isfunction(func):
         raise CompileError(
             "%r is not a Python function with source; only functions defined with 'def' can be differentiated" % (func,)
@@ -401,7 +403,9 @@ def read(func):
     made = getattr(func, DERIVED, None)
     if made is not None:  # a nested function lifted to one of its own (lift.py)
         tree, filename, lines, indent = made
-        src = Source(func, trees.clone(tree), filename, lines, indent, Environment(func))
+        if copy or variant is not None or tree.args.kwonlyargs:
+            tree = trees.clone(tree)
+        src = Source(func, tree, filename, lines, indent, Environment(func))
         _keyword_only_last(src)
         return _read_variant(src, variant) if variant is not None else src
     transform = getattr(func, TRANSFORM_MARK, None)
@@ -413,7 +417,10 @@ def read(func):
             SourceLocation(code.co_filename, code.co_firstlineno, 1),
             "differentiate a function that computes the gradient itself",
         )
-    filename, tree, lines, indent = _parsed(func)
+    copy = copy or variant is not None
+    filename, tree, lines, indent = _parsed(func, copy)
+    if not copy and tree.args.kwonlyargs:
+        tree = trees.clone(tree)  # (_keyword_only_last changes its parameters)
     src = Source(func, tree, filename, linecache.getlines(filename) or lines, indent, Environment(func))
     _keyword_only_last(src)
     if variant is not None:
@@ -440,7 +447,7 @@ _PARSED = {}  # id(code) -> (code, filename, tree, lines, indent): each function
 _PARSED_MAX = 128  # (a big function's tree is a few hundred KB)
 
 
-def _parsed(func):
+def _parsed(func, copy=True):
     """(file name, a fresh copy of the parsed tree, the function's lines, indent) of ``func``'s own source.
     Kept per code object, held so that its id is not reused: the compilation of a function, the effect
     summaries of its callers and callees, and a new function object made from the same code (a closure
@@ -453,7 +460,17 @@ def _parsed(func):
             _PARSED.pop(next(iter(_PARSED)))
         _PARSED[id(code)] = entry
     _, filename, tree, lines, indent = entry
-    return filename, trees.clone(tree), lines, indent
+    return filename, trees.clone(tree) if copy else tree, lines, indent
+
+
+def _increment_lineno(tree, n):
+    """``gast.increment_lineno``, walking with ``trees.walk`` (ast.walk's iter_child_nodes costs twice as much)."""
+    for child in trees.walk(tree):
+        attributes = child._attributes
+        if "lineno" in attributes:
+            child.lineno = (getattr(child, "lineno", 0) or 0) + n
+        if "end_lineno" in attributes:
+            child.end_lineno = (getattr(child, "end_lineno", 0) or 0) + n
 
 
 def _parse(func):
@@ -488,7 +505,7 @@ def _parse(func):
         raise UnsupportedError(
             "this kind of function definition", SourceLocation(filename, firstline, indent + 1), "define it with 'def'"
         )
-    gast.increment_lineno(tree, firstline - 1)
+    _increment_lineno(tree, firstline - 1)
     tree.decorator_list = []
     # emitted code takes every argument positionally, so positional-only and keyword-only ones are
     # ordinary parameters there (keyword-only ones last: a call passes them by name)

@@ -361,7 +361,7 @@ def _vjp_pairs(src, compile_gradient, local):
     (``_vjp1_0 = a``), ``v = h(_vjp1_0)``, and ``back(u)`` is the gradient of ``np.sum(h(x) * u)`` at
     them, a function made here (``h_dot``) whose emitted gradient is differentiated as any other."""
     count = 0
-    for holder in list(trees.walk(src.tree)):
+    for holder in list(trees.statements(src.tree)):  # (the nodes with statements: walk's order among them)
         for field in ("body", "orelse"):
             block = getattr(holder, field, None)
             if not isinstance(block, list):
@@ -466,6 +466,8 @@ def spread_calls(src):
     where ``kw`` is a dict display with string keys (or a name so assigned) gives
     ``h(a=kw['a'], ...)``. Others stay, for fence to refuse."""
     tree = src.tree
+    if not any(n.__class__ is gast.Starred or n.__class__ is gast.keyword and n.arg is None for n in trees.walk(tree)):
+        return  # (most functions: nothing spread, and nothing for the walks below to find)
     local = trees.local_names(tree)
     known = _known(tree, src, local)
     for node in trees.breadth_first(tree):

@@ -170,6 +170,22 @@ def statements(root):
 _BLOCK_ITEMS = (gast.stmt, gast.excepthandler, getattr(gast, "match_case", gast.excepthandler))
 
 
+def statements_breadth_first(root):
+    """The statements (and except handlers) of ``statements``, in ``breadth_first``'s order: they are
+    reached only through one another, so their order among every node is that of this shorter walk."""
+    todo = collections.deque([root])
+    pop, push = todo.popleft, todo.append
+    while todo:
+        node = pop()
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list and value and isinstance(value[0], _BLOCK_ITEMS):
+                for v in value:
+                    if isinstance(v, _BLOCK_ITEMS):
+                        push(v)
+        yield node
+
+
 def scope(stmts):
     """The nodes of ``stmts`` in their function's own scope: the functions defined there (``def``,
     ``lambda``) included, their bodies not."""
@@ -386,6 +402,26 @@ def free_reads(stmts):
         else:
             out |= loads(s)
     return out
+
+
+def dump(node):
+    """``gast.dump(node)``, the same text (a key for an expression: equal for the same expression), without
+    its options' costs."""
+    if isinstance(node, gast.AST):
+        cls = node.__class__
+        parts = []
+        for field in node._fields:
+            try:
+                value = getattr(node, field)
+            except AttributeError:
+                continue
+            if value is None and getattr(cls, field, 42) is None or value == []:
+                continue
+            parts.append(field + "=" + dump(value))
+        return cls.__name__ + "(" + ", ".join(parts) + ")"
+    if isinstance(node, list):
+        return "[" + ", ".join([dump(x) for x in node]) + "]" if node else "[]"
+    return repr(node)
 
 
 def same(a, b):
@@ -743,6 +779,20 @@ def _fast_translator(base, to):
                     setattr(new_node, attr, value)
             return new_node
 
+    if "visit_Name" in base.__dict__:  # (the commonest node: base's visit_Name less ast.copy_location's loop)
+        Name, extra = to.Name, (None, None) if to is gast else ()
+
+        def visit_Name(self, node):
+            new = Name(node.id, self._visit(node.ctx), *extra)
+            for attr in ("lineno", "col_offset"):  # as ast.copy_location copies them: where they are set
+                value = getattr(node, attr, None)
+                if value is not None:
+                    setattr(new, attr, value)
+            new.end_lineno = getattr(node, "end_lineno", None)  # (optional: copied even where None)
+            new.end_col_offset = getattr(node, "end_col_offset", None)
+            return new
+
+        Translator.visit_Name = visit_Name
     return Translator
 
 

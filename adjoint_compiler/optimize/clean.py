@@ -179,11 +179,16 @@ def without_self_copies(stmts):
     return without_empty_comments(out)
 
 
-def _propagate_copies(fn, keep, counts, assignments):
+def _propagate_copies(fn, keep, counts, assignments, reads):
     """Replace reads of ``a`` by ``b`` after ``a = b``, when both are assigned once.
 
     Names in ``keep`` (the user's own variables) are left alone so that the
     forward sweep reads like the user's code.
+
+    Returns None where nothing was replaced; else whether ``reads`` (``_scan``'s, updated in place for
+    each replacement) is as a new ``_scan`` would count it: False where a replacement puts a read of an
+    assignment's own target in its value or replaces a called name (what ``_scan`` counts depends on
+    the value's purity there), for the caller to scan again.
     """
     subst = {}
     for n in assignments:
@@ -194,7 +199,7 @@ def _propagate_copies(fn, keep, counts, assignments):
             if isinstance(b, gast.Name) and counts.get(b.id, 0) <= 1 or neg_value(b) is not None:
                 subst[a] = b
     if not subst:
-        return False
+        return None
 
     def resolve(node):
         seen = set()
@@ -203,29 +208,45 @@ def _propagate_copies(fn, keep, counts, assignments):
             node = subst[node.id]
         return node
 
-    Name, Load, AST = gast.Name, gast.Load, gast.AST
-    stack = [fn]
+    exact = True
+    Name, Load, AST, Assign = gast.Name, gast.Load, gast.AST, gast.Assign
+
+    def replaced(old, parent, field, owner):
+        nonlocal exact
+        new = trees.clone(resolve(old))
+        reads[old.id] -= 1
+        for m in trees.walk(new):
+            if m.__class__ is Name and m.ctx.__class__ is Load:
+                reads[m.id] = reads.get(m.id, 0) + 1
+                exact = exact and m.id != owner
+        exact = exact and old.id != owner and not (field == "func" and parent.__class__ is gast.Call)
+        return new
+
+    stack = [(fn, None)]  # (node, the target of the assignment whose value holds it, as _scan counts)
     while stack:  # trees.walk, replacing names as it finds them in their parents (a name has none to look in)
-        parent = stack.pop()
+        parent, owner = stack.pop()
         for field in parent._fields:
             value = getattr(parent, field, None)
+            inner = owner
+            if field == "value" and parent.__class__ is Assign and parent.targets[0].__class__ is Name:
+                inner = parent.targets[0].id
             if value.__class__ is Name:
                 if value.id in subst and value.ctx.__class__ is Load:
-                    setattr(parent, field, trees.clone(resolve(value)))
+                    setattr(parent, field, replaced(value, parent, field, inner))
                 elif value.annotation is not None:
-                    stack.append(value)
+                    stack.append((value, inner))
             elif value.__class__ is list:
                 for i, item in enumerate(value):
                     if item.__class__ is Name:
                         if item.id in subst and item.ctx.__class__ is Load:
-                            value[i] = trees.clone(resolve(item))
+                            value[i] = replaced(item, parent, field, inner)
                         elif item.annotation is not None:
-                            stack.append(item)
+                            stack.append((item, inner))
                     elif isinstance(item, AST):
-                        stack.append(item)
+                        stack.append((item, inner))
             elif isinstance(value, AST):
-                stack.append(value)
-    return True
+                stack.append((value, inner))
+    return exact
 
 
 def _drop_dead_stores(stmts, live, local, aliased):
@@ -314,8 +335,8 @@ def clean(fn, keep, quotes):
         if new_size == size:
             return
         size = new_size
-        if _propagate_copies(fn, keep, assigns, assignments):
-            reads = _scan(fn)[0]
+        if _propagate_copies(fn, keep, assigns, assignments, reads) is False:
+            reads = _scan(fn)[0]  # (counted anew only where the replacements could change what it counts)
         fn.body = _clean_block(fn.body, reads, mutated, assigns, quotes, _raising(assignments, reads))
         if mutated:
             _dead_stores(fn)

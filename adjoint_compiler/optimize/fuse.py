@@ -37,23 +37,34 @@ def fuse_accumulations(stmts, quotes):
     is shorter to read and cheaper to run (fewer stores and loads).
     """
     out = list(stmts)
+    targets = [trees.assigned_name(s) for s in out]  # out's, kept beside it: the search back reads them
     known = {}  # id(statement) -> names in it (statements between are scanned many times)
     stores = {}  # id(statement) -> stored(statement): its targets, which fusing does not change
+    Assign, Expr = gast.Assign, gast.Expr
 
-    def names(stmt):
-        if id(stmt) not in known:
-            known[id(stmt)] = trees.all_names(stmt)
-        return known[id(stmt)]
-
-    def stored_by(stmt):
-        if id(stmt) not in stores:
-            stores[id(stmt)] = stored(stmt)
-        return stores[id(stmt)]
+    def untouched(between, v, reads):
+        """Whether no statement of ``between`` is other than an assignment or expression, names ``v`` or
+        stores into a name of ``reads``."""
+        for b in between:
+            if not isinstance(b, (Assign, Expr)):
+                return False
+            key = id(b)
+            names = known.get(key)
+            if names is None:
+                names = known[key] = trees.all_names(b)
+            if v in names:
+                return False
+            into = stores.get(key)
+            if into is None:
+                into = stores[key] = stored(b)
+            if into & reads:
+                return False
+        return True
 
     i = 0
     while i < len(out):
         s = out[i]
-        v = trees.assigned_name(s)
+        v = targets[i]
         if (
             v is not None
             and isinstance(s.value, gast.BinOp)
@@ -63,20 +74,15 @@ def fuse_accumulations(stmts, quotes):
         ):
             if v not in trees.all_names(s.value.right):
                 j = i - 1
-                while j >= 0 and trees.assigned_name(out[j]) != v:
+                while j >= 0 and targets[j] != v:
                     j -= 1
                 if j >= 0:
                     first = out[j]
-                    reads = trees.all_names(first.value)
-                    between = out[j + 1 : i]
-                    if all(
-                        isinstance(b, (gast.Assign, gast.Expr)) and v not in names(b) and not (stored_by(b) & reads)
-                        for b in between
-                    ):
+                    if untouched(out[j + 1 : i], v, trees.all_names(first.value)):
                         s.value.left = first.value
                         quotes.fuse(s, first)
                         known.pop(id(s), None)
-                        del out[j]
+                        del out[j], targets[j]
                         i -= 1
                         continue
         i += 1

@@ -39,6 +39,8 @@ _LENGTHS = ("loop_length", "len")
 def by_value(fn):
     """Rewrite, in ``fn``, each loop over ``range(n)`` that only reads ``xs[i]`` to a loop over ``xs``; a
     length nothing else reads stays as a bare ``loop_length(xs, ...)`` check."""
+    if not any(s.__class__ is gast.For for s in trees.statements(fn)):
+        return  # (no loop to walk: the statements alone, not every node, tell)
     lengths, assigned, loops = {}, {}, []
     for node in trees.walk(fn):  # one walk: the loops, in trees.walk's order, and the names they depend on
         if isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load):

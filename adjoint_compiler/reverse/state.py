@@ -86,7 +86,10 @@ class Reversal:
 
 def forward(r, stmts):
     """The forward sweep of ``stmts``: the SSA code with each statement ``r.forward_of`` replaces replaced
-    (a loop by the loop with its tape pushes, a call by its vjp's, a store by its save and itself)."""
+    (a loop by the loop with its tape pushes, a call by its vjp's, a store by its save and itself). The
+    other statements are the SSA function's own, not copies: nothing reads that function after the
+    reversal (the pipeline keeps only its names), and no adjoint statement shares a node with them
+    (each takes copies of what it reads)."""
     out = []
     for stmt in stmts:
         if isinstance(stmt, (gast.For, gast.While)) and id(stmt) in r.forward_of:
@@ -99,5 +102,5 @@ def forward(r, stmts):
         elif id(stmt) in r.forward_of:
             out.extend(trees.clone(r.forward_of[id(stmt)]))
         else:
-            out.append(trees.clone(stmt))
+            out.append(stmt)
     return out
