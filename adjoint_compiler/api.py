@@ -767,7 +767,7 @@ def _scalar_output(f, wrt, transform, with_value):
         return finish(grads, args)
 
     setattr(wrapper, source.TRANSFORM_MARK, (transform, f))
-    setattr(wrapper, source.GRADIENT_OF, (f, wrt_idx, transform))  # called in a differentiated function
+    setattr(wrapper, source.GRADIENT_OF, (f, wrt_idx, transform, single))  # called in a differentiated function
     if single:  # a transform of it compiles derived.compilable(wrapper)
         setattr(wrapper, CHAIN, (f, wrt_idx, with_value))
     return wrapper, wrt_idx, single

@@ -162,7 +162,7 @@ def _jvp(f, wrt):
 
     jvp_f.prepare = prepare
     setattr(jvp_f, source.TRANSFORM_MARK, ("jvp", f))
-    setattr(jvp_f, source.GRADIENT_OF, (f, wrt_idx, "jvp"))  # called in a differentiated function
+    setattr(jvp_f, source.GRADIENT_OF, (f, wrt_idx, "jvp", single))  # called in a differentiated function
     return jvp_f
 
 

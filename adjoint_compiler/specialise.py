@@ -254,7 +254,7 @@ def nested_gradients(src, compile_gradient):
         made = _gradient_call(node.func, src, local)
         if made is None:
             continue
-        h, wrt, kind = made
+        h, wrt, kind, single = made
         hessian = kind == "hvp"
         if hessian:  # the jvp of a function made here that calls grad(h): forward over reverse
             h, kind = _gradient_of(h, wrt, src, node, local), "jvp"
@@ -272,7 +272,14 @@ def nested_gradients(src, compile_gradient):
             setattr(function, source_mod.GRADIENT_CODE_OF, (h, tuple(wrt)))
         alias = src.bind((naming.JVP_FN if mode == "jvp" else naming.GRAD_FN).format(h.__name__), function)
         args = list(node.args)
-        if kind == "jvp" and len(wrt) > 1:  # the tangents, one per wrt: spelled as a tuple display
+        one_tuple = not single and len(wrt) == 1  # wrt=(0,): a 1-tuple of gradients, a 1-tuple of tangents
+        if kind == "value_and_grad" and one_tuple:
+            raise UnsupportedError(
+                "value_and_grad with wrt a tuple of one inside a differentiated function", src.location(node)
+            )
+        if kind == "jvp" and one_tuple and args and not isinstance(args[-1], gast.Tuple):
+            args[-1] = gast.Subscript(value=args[-1], slice=trees.const(0), ctx=gast.Load())
+        elif kind == "jvp" and (len(wrt) > 1 or one_tuple):  # the tangents, one per wrt: a tuple display
             if not (args and isinstance(args[-1], gast.Tuple) and len(args[-1].elts) == len(wrt)):
                 raise UnsupportedError(
                     "a jvp inside a differentiated function whose tangent is not a tuple display "
@@ -286,6 +293,8 @@ def nested_gradients(src, compile_gradient):
         call = gast.Call(func=trees.name(alias), args=args, keywords=keywords)
         picked = kind == "grad" or hessian  # the gradient of (value, gradient); the tangent of (gradient, tangent)
         new = gast.Subscript(value=call, slice=trees.const(1), ctx=gast.Load()) if picked else call
+        if picked and one_tuple:
+            new = gast.Tuple(elts=[new], ctx=gast.Load())
         trees.become(node, gast.copy_location(new, node))
 
 
@@ -371,7 +380,7 @@ def _vjp_pairs(src, compile_gradient, local):
                 made = _gradient_call(call.func, src, local) if isinstance(call, gast.Call) else None
                 if made is None or made[2] != "vjp":
                     continue
-                h, wrt, _ = made
+                h, wrt, _, single = made
                 target = stmt.targets[0] if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 else None
                 if not (
                     isinstance(target, gast.Tuple)
@@ -419,6 +428,8 @@ def _vjp_pairs(src, compile_gradient, local):
                 for use in uses:
                     applied = trees.call(alias, *map(trees.name, kept), use.args[0])
                     part = gast.Subscript(value=applied, slice=trees.const(1), ctx=gast.Load())
+                    if not single and len(wrt) == 1:  # wrt=(0,): the pullback gives a tuple of one
+                        part = gast.Tuple(elts=[part], ctx=gast.Load())
                     trees.become(use, gast.copy_location(part, use))
 
 
@@ -656,8 +667,9 @@ def _plain_use(node, child, src, local):
 
 
 def _gradient_call(func, src, local):
-    """(h, wrt indices, kind) if ``func`` is ``ac.grad(h, wrt)`` (or value_and_grad, jvp) or a function
-    made so, else None; kind is "grad", "value_and_grad" or "jvp"."""
+    """(h, wrt indices, kind, single) if ``func`` is ``ac.grad(h, wrt)`` (or value_and_grad, jvp) or a
+    function made so, else None; kind is "grad", "value_and_grad" or "jvp"; single: wrt is not a tuple
+    (a tuple, even of one, makes tuples of gradients and takes a tuple of tangents)."""
     if isinstance(func, gast.Call):
         maker = source_mod.global_value(func.func, src, local)
         kind = getattr(maker, source_mod.MAKES_GRADIENT, None)
@@ -680,7 +692,7 @@ def _gradient_call(func, src, local):
             indices = tuple(params.index(w) if isinstance(w, str) else int(w) for w in items)
         except ValueError:
             raise UnsupportedError("a gradient with respect to a name that is not a parameter", where) from None
-        return h, indices, kind
+        return h, indices, kind, not isinstance(wrt, tuple)
     made = source_mod.global_value(func, src, local)
     gradient_of = getattr(made, source_mod.GRADIENT_OF, None)
     return gradient_of

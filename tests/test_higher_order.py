@@ -769,3 +769,42 @@ def test_reverse_over_reverse_through_enumerated_dict_items():
         for key in dd:
             expected = numerical_grad(lambda x: uses_the_gradient_of_enumerated_items({**dd, key: x}), [dd[key]], 0)
             np.testing.assert_allclose(got[key], expected, rtol=1e-6, atol=1e-9)
+
+
+def squares_times(x, y):
+    return np.sum(x**2) * y
+
+
+def reads_a_one_tuple_gradient(x):
+    g = ac.grad(squares_times, wrt=(0,))(x, 2.0)  # a tuple of one gradient: g[0] is the whole gradient
+    return np.sum(g[0] * x)
+
+
+def reads_a_one_tuple_pullback(x):
+    v, back = ac.vjp(squares_times, wrt=(0,))(x, 2.0)
+    return np.sum(back(1.0)[0] * x) * v
+
+
+def takes_a_one_tuple_tangent(x):
+    v, t = ac.jvp(squares_times, wrt=(0,))(x, 2.0, (x * 1.0,))
+    return t * v
+
+
+@pytest.mark.parametrize("f", [reads_a_one_tuple_gradient, reads_a_one_tuple_pullback, takes_a_one_tuple_tangent])
+def test_transforms_with_a_one_tuple_wrt_inside_a_function(f):
+    # wrt=(0,) gives a tuple of one gradient (and takes a tuple of one tangent): g[0] was the first element of the
+    # bare gradient, a wrong number
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(ac.grad(f)(x), numerical_grad(f, [x], 0), rtol=1e-6)
+    t = np.array([0.5, -1.0, 2.0])
+    assert ac.jvp(f)(x, t)[1] == pytest.approx(float(np.dot(numerical_grad(f, [x], 0), t)), rel=1e-6)
+
+
+def test_jvp_with_a_one_tuple_wrt_of_a_gradient_of_a_function_calling_grad():
+    def outer(x):
+        return np.sin(ac.grad(squares_times)(np.array([x, 2.0 * x]), x)[1])
+
+    g = ac.grad(outer)
+    value, tangent = ac.jvp(g, wrt=(0,))(0.3, (1.0,))
+    assert value == pytest.approx(g(0.3), rel=1e-12)
+    assert tangent == pytest.approx(numerical_grad(g, [0.3], 0), rel=1e-6)
