@@ -88,6 +88,7 @@ def f(x, d):
 """
 
 import builtins
+import collections
 import math
 import operator
 
@@ -246,6 +247,7 @@ class _Anf:
         self.out = []
         self.origin = fn
         self.kinds = _container_kinds(fn, source, self.locals)
+        self.getters = None  # the names assigned a static key once (``static_getter``), found when first asked
         self.changed = set().union(
             *[effects.changed_in_place(s) for s in trees.statements(fn) if isinstance(s, gast.stmt)]
         )
@@ -451,6 +453,22 @@ class _Anf:
         """Whether ``key`` is ``operator.itemgetter(...)``, ``attrgetter(...)`` or ``methodcaller(...)`` of
         constants: a key known at compile time, made when the call runs, whose values are only compared
         (the order it gives is a permutation, through which the derivative goes: ``runtime.sorted_bar``)."""
+        if isinstance(key, gast.Name):  # k = operator.itemgetter(0), assigned once (emitted code's temporaries)
+            if self.getters is None:
+                made = [  # (the statements before this one have moved from the function to self.out)
+                    (n.targets[0].id, n.value)
+                    for tree in [self.origin] + self.out
+                    for n in trees.walk(tree)
+                    if isinstance(n, gast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], gast.Name)
+                ]
+                counts = collections.Counter(name for name, _ in made)
+                self.getters = set()
+                self.getters = {
+                    name
+                    for name, value in made
+                    if counts[name] == 1 and isinstance(value, gast.Call) and self.static_getter(value)
+                }
+            return key.id in self.getters
         if not isinstance(key, gast.Call) or not all(isinstance(a, gast.Constant) for a in key.args):
             return False
         if not all(isinstance(k.value, gast.Constant) for k in key.keywords):

@@ -1,6 +1,7 @@
 """Second order: the generated gradient is plain Python that the compiler can differentiate again."""
 
 import math
+import operator
 
 import numpy as np
 import pytest
@@ -808,3 +809,30 @@ def test_jvp_with_a_one_tuple_wrt_of_a_gradient_of_a_function_calling_grad():
     value, tangent = ac.jvp(g, wrt=(0,))(0.3, (1.0,))
     assert value == pytest.approx(g(0.3), rel=1e-12)
     assert tangent == pytest.approx(numerical_grad(g, [0.3], 0), rel=1e-6)
+
+
+def sums_items_sorted_by_key(input_dict):
+    a = 0.0
+    for i, (k, v) in enumerate(sorted(input_dict.items(), key=operator.itemgetter(0))):
+        a = a + np.sum(np.sin(v)) * (i + 1.0)
+    return a
+
+
+def uses_the_gradient_of_sorted_items(input_dict):
+    g = ac.grad(sums_items_sorted_by_key)(input_dict)
+    return np.sum(g["a"]) + np.sum(np.sin(g["b"]))
+
+
+def test_second_order_through_a_sort_by_an_itemgetter_key():
+    # autograd's test_dict::test_items_values_keys: the tangent code keeps the key in a temporary
+    # (_t9 = op.itemgetter(0); sorted(..., key=_t9)), a static key all the same
+    rng = np.random.default_rng(3)
+    dd = {"b": rng.standard_normal((2, 3)), "a": rng.standard_normal(4)}
+    t = {k: rng.standard_normal(v.shape) for k, v in dd.items()}
+    h = 1e-6
+    up = uses_the_gradient_of_sorted_items({k: dd[k] + h * t[k] for k in dd})
+    down = uses_the_gradient_of_sorted_items({k: dd[k] - h * t[k] for k in dd})
+    expected = (up - down) / (2 * h)
+    g = ac.grad(uses_the_gradient_of_sorted_items)(dd)
+    assert sum(np.sum(g[k] * t[k]) for k in dd) == pytest.approx(expected, rel=1e-6)
+    assert ac.jvp(uses_the_gradient_of_sorted_items)(dd, t)[1] == pytest.approx(expected, rel=1e-6)
