@@ -1787,6 +1787,8 @@ class _Desugar:
             return self.reduce(node, out)
         if fn is np.piecewise:
             return self.piecewise(node, out)
+        if fn is np.gradient and self.spaced(node):
+            return self.gradient_spaced(node, out)
         if (
             fn is itertools.accumulate
             and 1 <= len(node.args) <= 2
@@ -1813,6 +1815,24 @@ class _Desugar:
                 hint = fn.__name__ if isinstance(fn, type(sum)) or isinstance(fn, type) else "items"
                 node.args[i] = self.comprehension(arg, out, None, hint)
         return self.expr(node, out) if _needs_statements(node) else self.chained(node)
+
+    def spaced(self, node):
+        """Whether ``np.gradient(f, h, ...)`` is given a spacing that is not a number literal (coordinates, or a
+        value that may be differentiated), with no ``*`` or ``**`` and no keyword but ``axis`` and ``edge_order``."""
+        return (
+            len(node.args) > 1
+            and not any(isinstance(a, gast.Starred) for a in node.args)
+            and all(k.arg in ("axis", "edge_order") for k in node.keywords)
+            and not all(_real(a) for a in node.args[1:])
+        )
+
+    def gradient_spaced(self, node, out):
+        """``np.gradient(f, h1, h2, axis=a)``: ``gradient_spaced(f, (h1, h2), axis=a)``, np.gradient written as
+        NumPy the compiler differentiates in ``f`` and every spacing, coordinates too (runtime.gradient_spaced)."""
+        helper = trees.name(self.bind("gradient_spaced", runtime.gradient_spaced))
+        spacings = _at(gast.Tuple(elts=list(node.args[1:]), ctx=gast.Load()), node)
+        call = _at(gast.Call(func=helper, args=[node.args[0], spacings], keywords=list(node.keywords)), node)
+        return self.expr(call, out)
 
     def map_filter(self, node, fn):
         func, iterables = node.args[0], node.args[1:]
@@ -2186,7 +2206,7 @@ def _is_map_like(call):
     func = call.func
     return (isinstance(func, gast.Name) and func.id in ("map", "filter")) or (
         isinstance(func, (gast.Name, gast.Attribute))
-        and _spelling(func).endswith(("reduce", "accumulate", "piecewise"))
+        and _spelling(func).endswith(("reduce", "accumulate", "piecewise", "gradient"))
     )
 
 

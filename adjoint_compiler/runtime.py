@@ -1648,6 +1648,78 @@ def gradient_bar(g, ans, f, axis, edge_order, *spacings):
     return np.broadcast_to(total, f.shape) if np.ndim(total) == 0 else total
 
 
+def gradient_spaced(f, spacings, axis=None, edge_order=1):
+    """``np.gradient(f, *spacings, axis=axis, edge_order=edge_order)`` written as NumPy the compiler
+    differentiates (desugar.py lowers a call of np.gradient given spacings that are not number literals
+    to it), in ``f`` and in every spacing: one number spacing for every axis is np.gradient itself (its
+    rule), otherwise each axis is differentiated apart (``gradient_along``), a number spacing by
+    np.gradient's rule, coordinates by NumPy's non-uniform formula."""
+    if len(spacings) == 1 and np.ndim(spacings[0]) == 0:
+        return gradient_of(f, axis, edge_order, spacings[0])  # np.gradient (its rule), not lowered again
+    axes = gradient_axes(f, spacings, axis, edge_order)
+    parts = []
+    for k in range(len(axes)):
+        h = spacings[0] if len(spacings) == 1 else spacings[k]
+        parts.append(gradient_along(f, h, axes[k], edge_order))
+    if len(axes) == 1:
+        return parts[0]
+    if GRADIENT_TUPLE:
+        return tuple(parts)
+    return parts
+
+
+GRADIENT_TUPLE = isinstance(np.gradient(np.zeros((3, 3))), tuple)  # NumPy 2 returns a tuple, NumPy 1 a list
+
+
+def gradient_axes(f, spacings, axis, edge_order):
+    """The axes (non-negative ints) ``np.gradient(f, *spacings, axis=axis, edge_order=edge_order)`` differentiates
+    along; calls np.gradient itself first, so that a call NumPy rejects raises NumPy's own error."""
+    np.gradient(f, *spacings, axis=axis, edge_order=edge_order)
+    ndim = np.ndim(f)
+    if axis is None:
+        return tuple(range(ndim))
+    return tuple(int(a) % ndim for a in (axis if isinstance(axis, (tuple, list)) else (axis,)))
+
+
+def gradient_along(f, x, axis, edge_order):
+    """``np.gradient(f, x, axis=axis, edge_order=edge_order)`` for one axis, as NumPy the compiler differentiates
+    in ``f`` and ``x``: np.gradient itself (its rule) for a number spacing ``x``; for coordinates ``x`` (one
+    per element along the axis, not evenly spaced in general), NumPy's formula for uneven spacing, with
+    ``hd = x[i] - x[i-1]``, ``hs = x[i+1] - x[i]``: inside, the second-order three-point difference
+    ``(-hs/(hd (hd+hs))) f[i-1] + ((hs-hd)/(hd hs)) f[i] + (hd/(hs (hd+hs))) f[i+1]``; at the ends the
+    one-sided differences of ``edge_order`` 1 or 2 (numpy/lib/_function_base_impl.py). For evenly spaced
+    coordinates NumPy computes the same values by its even formula, which may differ in the last bits;
+    the uneven one is used throughout, as its derivative in ``x`` is the true one."""
+    if np.ndim(x) == 0:
+        return gradient_of(f, axis, edge_order, x)
+    m = np.moveaxis(np.asarray(f), axis, -1)
+    d = np.diff(x)
+    d1 = d[:-1]
+    d2 = d[1:]
+    inner = (
+        -d2 / (d1 * (d1 + d2)) * m[..., :-2] + (d2 - d1) / (d1 * d2) * m[..., 1:-1] + d1 / (d2 * (d1 + d2)) * m[..., 2:]
+    )
+    if edge_order == 1:
+        first = (m[..., 1:2] - m[..., 0:1]) / d[0]
+        last = (m[..., -1:] - m[..., -2:-1]) / d[-1]
+    else:
+        a1 = d[0]
+        a2 = d[1]
+        first = (
+            -(2.0 * a1 + a2) / (a1 * (a1 + a2)) * m[..., 0:1]
+            + (a1 + a2) / (a1 * a2) * m[..., 1:2]
+            - a1 / (a2 * (a1 + a2)) * m[..., 2:3]
+        )
+        b1 = d[-2]
+        b2 = d[-1]
+        last = (
+            b2 / (b1 * (b1 + b2)) * m[..., -3:-2]
+            - (b2 + b1) / (b1 * b2) * m[..., -2:-1]
+            + (2.0 * b2 + b1) / (b2 * (b1 + b2)) * m[..., -1:]
+        )
+    return np.moveaxis(np.concatenate((first, inner, last), axis=-1), -1, axis)
+
+
 def one_spacing(spacing2):
     """1.0 where np.gradient got one spacing for every axis (``spacing2`` None); raises NotImplementedError for
     several (one per axis), whose derivatives np.gradient's rule does not model."""

@@ -88,3 +88,4 @@ nondifferentiable(
 nondifferentiable(runtime.axes_from_end, reason="axis numbers")
 nondifferentiable(runtime.one_spacing, reason="checks that np.gradient got one spacing for every axis")
 nondifferentiable(runtime.real_only, reason="checks that a rule's argument is real")
+nondifferentiable(runtime.gradient_axes, reason="the axes np.gradient differentiates along (runtime.gradient_spaced)")
