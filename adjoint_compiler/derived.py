@@ -239,7 +239,10 @@ def along(f, wrt_idx, single):
     while tangent in params:
         tangent += "_"
     name = f.__name__ + "_along" if f.__name__.isidentifier() else "function_along"
-    call = ", ".join(positional + [tangent] + ["%s=%s" % (k, k) for k in keywords])
+    # several wrt: the tangent passed on as a tuple display of its parts, the form a jvp inside a
+    # differentiated function takes (specialise.nested_gradients)
+    spread = tangent if single else "(%s,)" % ", ".join("%s[%d]" % (tangent, k) for k in range(len(wrt_idx)))
+    call = ", ".join(positional + [spread] + ["%s=%s" % (k, k) for k in keywords])
     text = "def %s(%s):\n    return _jvp(%s)[1]\n" % (name, ", ".join(params + [tangent]), call)
     filename = "<adjoint_compiler: derivative of %s along %s, %d>" % (f.__qualname__, tangent, next(_MADE))
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)

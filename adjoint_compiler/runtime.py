@@ -1651,11 +1651,8 @@ def gradient_bar(g, ans, f, axis, edge_order, *spacings):
 def gradient_spaced(f, spacings, axis=None, edge_order=1):
     """``np.gradient(f, *spacings, axis=axis, edge_order=edge_order)`` written as NumPy the compiler
     differentiates (desugar.py lowers a call of np.gradient given spacings that are not number literals
-    to it), in ``f`` and in every spacing: one number spacing for every axis is np.gradient itself (its
-    rule), otherwise each axis is differentiated apart (``gradient_along``), a number spacing by
-    np.gradient's rule, coordinates by NumPy's non-uniform formula."""
-    if len(spacings) == 1 and np.ndim(spacings[0]) == 0:
-        return gradient_of(f, axis, edge_order, spacings[0])  # np.gradient (its rule), not lowered again
+    to it), in ``f`` and in every spacing: each axis apart (``gradient_along``), a number spacing by
+    np.gradient's own rule (``gradient_of``), coordinates by NumPy's formula for uneven spacing."""
     axes = gradient_axes(f, spacings, axis, edge_order)
     parts = []
     for k in range(len(axes)):
