@@ -196,6 +196,53 @@ def multiplied_at(a, index, b):
     return out
 
 
+def maximized_at(a, index, b):
+    """``np.maximum.at`` on a copy of ``a``, returned (desugar.py stores it back into ``a``): each position
+    ``index`` names takes the larger of what it holds and ``b``'s element, in ``index``'s order."""
+    out = np.array(a, copy=True)
+    np.maximum.at(out, index, b)
+    return out
+
+
+def minimized_at(a, index, b):
+    """``np.minimum.at`` on a copy of ``a``, returned, as ``maximized_at``."""
+    out = np.array(a, copy=True)
+    np.minimum.at(out, index, b)
+    return out
+
+
+def divided_at(a, index, b):
+    """``np.divide.at`` on a copy of ``a``, returned: a position ``index`` names twice is divided twice."""
+    out = np.array(a, copy=True)
+    np.divide.at(out, index, b)
+    return out
+
+
+def at_chosen(a, index, b, largest):
+    """Which value each position ends with in ``np.maximum.at(a, index, b)`` (``largest``) or ``np.minimum.at``,
+    for their rules: ``(a_kept, b_chosen)``, masks of ``a``'s shape (the position kept its own value) and of
+    ``a[index]``'s (that element of ``b``, broadcast, is the one the position ends with). NumPy applies
+    np.maximum(current, b_k) in ``index``'s order; each step follows np.maximum's rule (ties to the current
+    value, its first operand; a NaN current value gives way), so a tie goes to the earliest of a and the b_k.
+
+    >>> kept, chosen = at_chosen(np.array([1.0, 5.0, 0.0]), [0, 2, 0, 1], np.array([3.0, 2.0, 3.0, 5.0]), True)
+    >>> kept.tolist(), chosen.tolist()  # position 0: 3.0 first (the later tie loses), 2: 2.0, 1: a's 5.0 (a tie)
+    ([False, True, False], [True, True, False, False])
+    """
+    flat, rank, shape, depth = at_groups(np.shape(a), index)
+    values = np.reshape(np.broadcast_to(b, shape), (-1,))
+    current = np.array(np.ravel(a), dtype=np.result_type(a, b))
+    owner = np.full(current.size, -1)
+    for level in range(depth):
+        here = rank == level  # the positions these name are distinct
+        places, v = flat[here], values[here]
+        x = current[places]
+        keep = x >= v if largest else x <= v
+        owner[places] = np.where(keep, owner[places], level)
+        current[places] = np.where(keep, x, v)
+    return np.reshape(owner == -1, np.shape(a)), np.reshape(owner[flat] == rank, shape)
+
+
 def at_groups(shape, index):
     """Where ``np.multiply.at(a, index, b)`` multiplies, for its rule: the flat positions of ``a`` (``a.shape ==
     shape``) that ``index`` selects, in ``a[index]``'s order; the rank of each among those naming the same
@@ -1127,6 +1174,10 @@ def polygamma(n, x):
 HELPERS = (
     "add_at",
     "added_at",
+    "maximized_at",
+    "minimized_at",
+    "divided_at",
+    "at_chosen",
     "along_axis",
     "diagonal_index",
     "piecewise_conditions",
