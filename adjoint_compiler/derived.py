@@ -314,16 +314,18 @@ def _over_forward(refusal, f, inner_wrt, inner_single, wrt_idx, single):
     the gradient code. ``refusal`` (forward over reverse's) is raised, at f, where this fails too."""
     if not _in_emitted_code(refusal):
         raise refusal
-    derivative = along(f, wrt_idx, single)
+    one = not single and len(wrt_idx) == 1  # wrt=(k,): the tangent is (t,), passed on as t
+    derivative = along(f, wrt_idx, single or one)
     if derivative is None:
         _refused_second_order(refusal, f)
-    second = grad(derivative, inner_wrt[0] if inner_single else inner_wrt)
-    first = grad(f, inner_wrt[0] if inner_single else inner_wrt)
+    # (an inner wrt of one, in a tuple or not: the bare gradient, which finish puts in grad's structure)
+    second = grad(derivative, inner_wrt[0] if inner_single or len(inner_wrt) == 1 else inner_wrt)
+    first = grad(f, inner_wrt[0] if inner_single or len(inner_wrt) == 1 else inner_wrt)
 
     def prepare(args):
         def column(tangent, value=True):
             try:
-                return (first(*args) if value else None), second(*args, tangent)
+                return (first(*args) if value else None), second(*args, tangent[0] if one else tangent)
             except CompileError as e:
                 if not _in_emitted_code(e):
                     raise
