@@ -1717,6 +1717,7 @@ def gradient_spaced(f, spacings, axis=None, edge_order=1):
 
 
 GRADIENT_TUPLE = isinstance(np.gradient(np.zeros((3, 3))), tuple)  # NumPy 2 returns a tuple, NumPy 1 a list
+HELPERS = HELPERS + ("gradient_axes",)  # (read by gradient_spaced's compiled code: copied in by export)
 
 
 def gradient_axes(f, spacings, axis, edge_order):

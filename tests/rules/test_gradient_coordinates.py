@@ -150,3 +150,18 @@ def test_number_literal_spacings_are_not_lowered():
     assert "gradient_spaced" in src
     with pytest.raises(NotImplementedError, match="more than four spacings"):
         ac.grad(literal_spacings)(np.ones((2, 2, 2, 2, 3)))
+
+
+def test_export_runs_without_the_compiler():
+    # gradient_spaced's compiled code is linked into the module, its helpers copied in (runtime.HELPERS)
+    from adjoint_compiler import export
+
+    text = export.export_source(one_axis_order2, (0, 1))
+    assert "import adjoint_compiler" not in text and "from adjoint_compiler" not in text
+    namespace = {}
+    exec(compile(text, "<exported>", "exec"), namespace)
+    f = np.random.default_rng(4).standard_normal(6)
+    value, (f_bar, x_bar) = namespace["one_axis_order2_grad"](f, X)
+    want = ac.grad(one_axis_order2, wrt=(0, 1))(f, X)
+    assert value == one_axis_order2(f, X)
+    assert np.allclose(f_bar, want[0], rtol=1e-14) and np.allclose(x_bar, want[1], rtol=1e-14)
