@@ -1717,7 +1717,7 @@ def gradient_spaced(f, spacings, axis=None, edge_order=1):
 
 
 GRADIENT_TUPLE = isinstance(np.gradient(np.zeros((3, 3))), tuple)  # NumPy 2 returns a tuple, NumPy 1 a list
-HELPERS = HELPERS + ("gradient_axes",)  # (read by gradient_spaced's compiled code: copied in by export)
+HELPERS = HELPERS + ("gradient_axes", "gradient_type")  # (read by gradient_spaced's compiled code: copied in by export)
 
 
 def gradient_axes(f, spacings, axis, edge_order):
@@ -1766,7 +1766,13 @@ def gradient_along(f, x, axis, edge_order):
             - (b2 + b1) / (b1 * b2) * m[..., -2:-1]
             + (2.0 * b2 + b1) / (b2 * (b1 + b2)) * m[..., -1:]
         )
-    return np.moveaxis(np.concatenate((first, inner, last), axis=-1), -1, axis)
+    # (in f's precision, as NumPy's result: float32 values make float32 differences; integers float64)
+    return np.moveaxis(np.concatenate((first, inner, last), axis=-1), -1, axis).astype(gradient_type(m))
+
+
+def gradient_type(f):
+    """The dtype of np.gradient's result for ``f``: its own if it is inexact, else float64."""
+    return f.dtype if np.issubdtype(f.dtype, np.inexact) else np.dtype(np.float64)
 
 
 def one_spacing(spacing2):

@@ -90,3 +90,4 @@ nondifferentiable(runtime.one_spacing, reason="checks that np.gradient got one s
 nondifferentiable(runtime.real_only, reason="checks that a rule's argument is real")
 nondifferentiable(runtime.gradient_axes, reason="the axes np.gradient differentiates along (runtime.gradient_spaced)")
 nondifferentiable(runtime.at_chosen, reason="which value np.maximum.at / np.minimum.at leaves at each position")
+nondifferentiable(runtime.gradient_type, reason="the dtype of np.gradient's result (runtime.gradient_along)")

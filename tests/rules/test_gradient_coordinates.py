@@ -165,3 +165,14 @@ def test_export_runs_without_the_compiler():
     want = ac.grad(one_axis_order2, wrt=(0, 1))(f, X)
     assert value == one_axis_order2(f, X)
     assert np.allclose(f_bar, want[0], rtol=1e-14) and np.allclose(x_bar, want[1], rtol=1e-14)
+
+
+def test_precision_follows_f():
+    # float32 samples: NumPy's result is float32 (the differences in f's precision), and so are the value and
+    # f's gradient; integer samples give float64
+    f = (np.arange(6.0) ** 2).astype(np.float32)
+    value, (f_bar, x_bar) = ac.value_and_grad(one_axis, wrt=(0, 1))(f, X)
+    assert value == one_axis(f, X) and np.asarray(value).dtype == np.float32
+    assert f_bar.dtype == np.float32 and x_bar.dtype == np.float64
+    assert np.array_equal(runtime.gradient_spaced(np.arange(6) ** 2, (X,)), np.gradient(np.arange(6) ** 2, X))
+    ac.check_grads(one_axis, [np.arange(6.0), X], wrt=1, order=2)
