@@ -1722,12 +1722,18 @@ HELPERS = HELPERS + ("gradient_axes", "gradient_type")  # (read by gradient_spac
 
 def gradient_axes(f, spacings, axis, edge_order):
     """The axes (non-negative ints) ``np.gradient(f, *spacings, axis=axis, edge_order=edge_order)`` differentiates
-    along; calls np.gradient itself first, so that a call NumPy rejects raises NumPy's own error."""
-    np.gradient(f, *spacings, axis=axis, edge_order=edge_order)
+    along. A call NumPy rejects raises NumPy's own error: np.gradient of each axis's samples alone (cheap: its
+    length, one spacing), or of ``f`` itself where the axes or the number of spacings do not fit."""
     ndim = np.ndim(f)
-    if axis is None:
-        return tuple(range(ndim))
-    return tuple(int(a) % ndim for a in (axis if isinstance(axis, (tuple, list)) else (axis,)))
+    axes = tuple(range(ndim)) if axis is None else tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    fits = all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) and -ndim <= a < ndim for a in axes)
+    one = len(spacings) == 1 and np.ndim(spacings[0]) == 0  # NumPy: one number for every axis, or one per axis
+    if not fits or len(set(int(a) % ndim for a in axes)) != len(axes) or not one and len(spacings) != len(axes):
+        np.gradient(f, *spacings, axis=axis, edge_order=edge_order)  # raises NumPy's error
+    axes = tuple(int(a) % ndim for a in axes)
+    for k, a in enumerate(axes):
+        np.gradient(np.zeros(np.shape(f)[a]), spacings[0] if len(spacings) == 1 else spacings[k], edge_order=edge_order)
+    return axes
 
 
 def gradient_along(f, x, axis, edge_order):

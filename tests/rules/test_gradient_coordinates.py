@@ -136,6 +136,20 @@ def test_numpys_own_errors():
         ac.grad(short_coordinates, wrt=(0, 1))(f, X)
     with pytest.raises(ValueError):
         ac.grad(one_axis_order2, wrt=1)(f[:2], X[:2])
+    # NumPy's errors, as NumPy raises them, for each misfit (runtime.gradient_axes checks without the full work)
+    g = np.zeros((4, 5))
+    for spacings, axis, edge_order in [
+        ((np.arange(3.0),), 0, 1),  # coordinates of the wrong length
+        ((1.0, 1.0, 1.0), None, 1),  # three spacings for two axes
+        ((np.arange(4.0),), None, 1),  # one coordinate array for two axes
+        ((1.0,), (0, 0), 1),  # an axis twice
+        ((np.arange(4.0),), 0, 3),
+        ((np.ones((2, 2)),), 0, 1),
+    ]:
+        with pytest.raises(Exception) as numpys:
+            np.gradient(g, *spacings, axis=axis, edge_order=edge_order)
+        with pytest.raises(type(numpys.value), match=str(numpys.value)[:20]):
+            runtime.gradient_axes(g, spacings, axis, edge_order)
 
 
 def literal_spacings(x):
