@@ -277,7 +277,10 @@ def along(f, wrt_idx, single):
     env = {"_jvp": jvp(f, wrt_idx[0] if single else wrt_idx)}
 
     def body(positional, keywords):
-        return "_jvp(%s)[1]" % ", ".join(positional + [tangent] + keywords)
+        # several wrt: the tangent passed on as a tuple display of its parts, the form a jvp inside a
+        # differentiated function takes (specialise.nested_gradients)
+        spread = tangent if single else "(%s,)" % ", ".join("%s[%d]" % (tangent, k) for k in range(len(wrt_idx)))
+        return "_jvp(%s)[1]" % ", ".join(positional + [spread] + keywords)
 
     made = _write(f, name, [tangent], body, env, "derivative along %s" % tangent)
     _ALONG[key] = (made, tangent) if made is not None else None
@@ -379,8 +382,9 @@ def _over_forward(refusal, f, inner_wrt, inner_single, wrt_idx, single):
     if made is None:
         _refused_second_order(refusal, f)
     derivative, name = made
-    second = grad(derivative, inner_wrt[0] if inner_single else inner_wrt)
-    first = grad(f, inner_wrt[0] if inner_single else inner_wrt)
+    # (an inner wrt of one, in a tuple or not: the bare gradient, which finish puts in grad's structure)
+    second = grad(derivative, inner_wrt[0] if inner_single or len(inner_wrt) == 1 else inner_wrt)
+    first = grad(f, inner_wrt[0] if inner_single or len(inner_wrt) == 1 else inner_wrt)
 
     def prepare(args):
         def column(tangent, value=True):

@@ -12,7 +12,8 @@ manager and one leaving it, ``make(x)(y)`` of a function that defines functions 
 before ``_make1(y)`` (for ``resolve`` to inline), ``Scaler(k).apply(x)`` of a user class ``_scaler1 =
 Scaler(k)`` before ``_scaler1.apply(x)`` (for ``objects`` to follow), a set display or comprehension a call of ``set``
 (refused later if it holds differentiated values), ``np.r_[...]``/``np.c_[...]`` a concatenation,
-``np.fill_diagonal``/``np.put_along_axis``/``np.copyto``/``np.add.at`` (``subtract``, ``multiply``) statements
+``np.fill_diagonal``/``np.put_along_axis``/``np.copyto``/``np.add.at`` (``subtract``, ``multiply``, ``divide``,
+``maximum``, ``minimum``) statements
 the stores they are, ``np.piecewise`` its masked stores,
 ``raise`` a call of ``runtime.raise_`` (emitted back as ``raise``), ``del name`` nothing, ``import``
 inside the body a name bound in the function's environment, and a type alias statement (``type X =
@@ -1071,7 +1072,8 @@ class _Desugar:
         """``np.add.at(a, indices, b)``: ``a[...] = added_at(a, indices, b)``, the sums (repeated indices
         add up) stored back into ``a`` itself, so that every name sharing it sees them as with NumPy;
         ``np.subtract.at`` adds ``-b`` (exactly what subtracting does), ``np.multiply.at`` is
-        ``a[...] = multiplied_at(a, indices, b)`` (a repeated index multiplies again)."""
+        ``a[...] = multiplied_at(a, indices, b)`` (a repeated index multiplies again), ``np.divide.at``,
+        ``np.maximum.at`` and ``np.minimum.at`` ``divided_at``, ``maximized_at`` and ``minimized_at``."""
         call = stmt.value
         spelling = "np.%s.at" % self.resolve(call.func).__self__.__name__
         if call.keywords or len(call.args) != 3 or any(isinstance(a, gast.Starred) for a in call.args):
@@ -1083,10 +1085,8 @@ class _Desugar:
         values = call.args[2]
         if ufunc is np.subtract:
             values = self.np_call("negative", [values], call)
-        if ufunc is np.multiply:
-            helper = trees.name(self.bind("multiplied_at", runtime.multiplied_at))
-        else:
-            helper = trees.name(self.bind("added_at", runtime.added_at))
+        name = _AT_HELPERS.get(ufunc, "added_at")
+        helper = trees.name(self.bind(name, getattr(runtime, name)))
         args = [trees.name(target.id), call.args[1], values]
         sums = _at(gast.Call(func=helper, args=args, keywords=[]), call)
         return _store_into(target.id, None, sums, call, stmt)
@@ -1814,6 +1814,8 @@ class _Desugar:
             return self.reduce(node, out)
         if fn is np.piecewise:
             return self.piecewise(node, out)
+        if fn is np.gradient and self.spaced(node):
+            return self.gradient_spaced(node, out)
         if (
             fn is itertools.accumulate
             and 1 <= len(node.args) <= 2
@@ -1840,6 +1842,24 @@ class _Desugar:
                 hint = fn.__name__ if isinstance(fn, type(sum)) or isinstance(fn, type) else "items"
                 node.args[i] = self.comprehension(arg, out, None, hint)
         return self.expr(node, out) if _needs_statements(node) else self.chained(node)
+
+    def spaced(self, node):
+        """Whether ``np.gradient(f, h, ...)`` is given a spacing that is not a number literal (coordinates, or a
+        value that may be differentiated), with no ``*`` or ``**`` and no keyword but ``axis`` and ``edge_order``."""
+        return (
+            len(node.args) > 1
+            and not any(isinstance(a, gast.Starred) for a in node.args)
+            and all(k.arg in ("axis", "edge_order") for k in node.keywords)
+            and not all(_real(a) for a in node.args[1:])
+        )
+
+    def gradient_spaced(self, node, out):
+        """``np.gradient(f, h1, h2, axis=a)``: ``gradient_spaced(f, (h1, h2), axis=a)``, np.gradient written as
+        NumPy the compiler differentiates in ``f`` and every spacing, coordinates too (runtime.gradient_spaced)."""
+        helper = trees.name(self.bind("gradient_spaced", runtime.gradient_spaced))
+        spacings = _at(gast.Tuple(elts=list(node.args[1:]), ctx=gast.Load()), node)
+        call = _at(gast.Call(func=helper, args=[node.args[0], spacings], keywords=list(node.keywords)), node)
+        return self.expr(call, out)
 
     def map_filter(self, node, fn):
         func, iterables = node.args[0], node.args[1:]
@@ -2213,7 +2233,7 @@ def _is_map_like(call):
     func = call.func
     return (isinstance(func, gast.Name) and func.id in ("map", "filter")) or (
         isinstance(func, (gast.Name, gast.Attribute))
-        and _spelling(func).endswith(("reduce", "accumulate", "piecewise"))
+        and _spelling(func).endswith(("reduce", "accumulate", "piecewise", "gradient"))
     )
 
 
@@ -2336,13 +2356,20 @@ def _writer(fn):
 
 
 def _adds_at(fn):
-    """``np.add.at``, ``np.subtract.at`` or ``np.multiply.at`` (each access makes a new bound method:
+    """``np.add.at``, ``np.subtract.at``, ``np.multiply.at``, ``np.divide.at``, ``np.maximum.at`` or
+    ``np.minimum.at`` (each access makes a new bound method:
     compared by what it is bound to)."""
     owner = getattr(fn, "__self__", None)
     return any(owner is u for u in _AT_UFUNCS) and getattr(fn, "__name__", None) == "at"
 
 
-_AT_UFUNCS = (np.add, np.subtract, np.multiply)  # the ufuncs whose .at is lowered to a store
+_AT_UFUNCS = (np.add, np.subtract, np.multiply, np.divide, np.maximum, np.minimum)  # .at lowered to a store
+_AT_HELPERS = {
+    np.multiply: "multiplied_at",
+    np.divide: "divided_at",
+    np.maximum: "maximized_at",
+    np.minimum: "minimized_at",
+}  # the rest add (np.subtract.at adds -b)
 
 
 _RESIZING = ("append", "extend", "insert", "pop", "remove", "clear")  # list methods that change its length

@@ -105,6 +105,10 @@ FRESH_HELPERS = {
     "snapshot",
     "own",
     "element_value",
+    "multiplied_at",  # np.multiply.at and the others desugar.py lowers to a store of a copy
+    "divided_at",
+    "maximized_at",
+    "minimized_at",
 }
 
 _NUMPY_NAMES = ("np", "numpy", "math")

@@ -196,6 +196,53 @@ def multiplied_at(a, index, b):
     return out
 
 
+def maximized_at(a, index, b):
+    """``np.maximum.at`` on a copy of ``a``, returned (desugar.py stores it back into ``a``): each position
+    ``index`` names takes the larger of what it holds and ``b``'s element, in ``index``'s order."""
+    out = np.array(a, copy=True)
+    np.maximum.at(out, index, b)
+    return out
+
+
+def minimized_at(a, index, b):
+    """``np.minimum.at`` on a copy of ``a``, returned, as ``maximized_at``."""
+    out = np.array(a, copy=True)
+    np.minimum.at(out, index, b)
+    return out
+
+
+def divided_at(a, index, b):
+    """``np.divide.at`` on a copy of ``a``, returned: a position ``index`` names twice is divided twice."""
+    out = np.array(a, copy=True)
+    np.divide.at(out, index, b)
+    return out
+
+
+def at_chosen(a, index, b, largest):
+    """Which value each position ends with in ``np.maximum.at(a, index, b)`` (``largest``) or ``np.minimum.at``,
+    for their rules: ``(a_kept, b_chosen)``, masks of ``a``'s shape (the position kept its own value) and of
+    ``a[index]``'s (that element of ``b``, broadcast, is the one the position ends with). NumPy applies
+    np.maximum(current, b_k) in ``index``'s order; each step follows np.maximum's rule (ties to the current
+    value, its first operand; a NaN current value gives way), so a tie goes to the earliest of a and the b_k.
+
+    >>> kept, chosen = at_chosen(np.array([1.0, 5.0, 0.0]), [0, 2, 0, 1], np.array([3.0, 2.0, 3.0, 5.0]), True)
+    >>> kept.tolist(), chosen.tolist()  # position 0: 3.0 first (the later tie loses), 2: 2.0, 1: a's 5.0 (a tie)
+    ([False, True, False], [True, True, False, False])
+    """
+    flat, rank, shape, depth = at_groups(np.shape(a), index)
+    values = np.reshape(np.broadcast_to(b, shape), (-1,))
+    current = np.array(np.ravel(a), dtype=np.result_type(a, b))
+    owner = np.full(current.size, -1)
+    for level in range(depth):
+        here = rank == level  # the positions these name are distinct
+        places, v = flat[here], values[here]
+        x = current[places]
+        keep = x >= v if largest else x <= v
+        owner[places] = np.where(keep, owner[places], level)
+        current[places] = np.where(keep, x, v)
+    return np.reshape(owner == -1, np.shape(a)), np.reshape(owner[flat] == rank, shape)
+
+
 def at_groups(shape, index):
     """Where ``np.multiply.at(a, index, b)`` multiplies, for its rule: the flat positions of ``a`` (``a.shape ==
     shape``) that ``index`` selects, in ``a[index]``'s order; the rank of each among those naming the same
@@ -1133,6 +1180,10 @@ def polygamma(n, x):
 HELPERS = (
     "add_at",
     "added_at",
+    "maximized_at",
+    "minimized_at",
+    "divided_at",
+    "at_chosen",
     "along_axis",
     "diagonal_index",
     "piecewise_conditions",
@@ -1652,6 +1703,88 @@ def gradient_bar(g, ans, f, axis, edge_order, *spacings):
     for a, gk, h in zip(axes, gs, hs):
         total = total + _gradient_transpose(np.broadcast_to(gk, f.shape), a, h, edge_order)
     return np.broadcast_to(total, f.shape) if np.ndim(total) == 0 else total
+
+
+def gradient_spaced(f, spacings, axis=None, edge_order=1):
+    """``np.gradient(f, *spacings, axis=axis, edge_order=edge_order)`` written as NumPy the compiler
+    differentiates (desugar.py lowers a call of np.gradient given spacings that are not number literals
+    to it), in ``f`` and in every spacing: each axis apart (``gradient_along``), a number spacing by
+    np.gradient's own rule (``gradient_of``), coordinates by NumPy's formula for uneven spacing."""
+    axes = gradient_axes(f, spacings, axis, edge_order)
+    parts = []
+    for k in range(len(axes)):
+        h = spacings[0] if len(spacings) == 1 else spacings[k]
+        parts.append(gradient_along(f, h, axes[k], edge_order))
+    if len(axes) == 1:
+        return parts[0]
+    if GRADIENT_TUPLE:
+        return tuple(parts)
+    return parts
+
+
+GRADIENT_TUPLE = isinstance(np.gradient(np.zeros((3, 3))), tuple)  # NumPy 2 returns a tuple, NumPy 1 a list
+HELPERS = HELPERS + ("gradient_axes", "gradient_type")  # (read by gradient_spaced's compiled code: copied in by export)
+
+
+def gradient_axes(f, spacings, axis, edge_order):
+    """The axes (non-negative ints) ``np.gradient(f, *spacings, axis=axis, edge_order=edge_order)`` differentiates
+    along. A call NumPy rejects raises NumPy's own error: np.gradient of each axis's samples alone (cheap: its
+    length, one spacing), or of ``f`` itself where the axes or the number of spacings do not fit."""
+    ndim = np.ndim(f)
+    axes = tuple(range(ndim)) if axis is None else tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    fits = all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) and -ndim <= a < ndim for a in axes)
+    one = len(spacings) == 1 and np.ndim(spacings[0]) == 0  # NumPy: one number for every axis, or one per axis
+    if not fits or len(set(int(a) % ndim for a in axes)) != len(axes) or not one and len(spacings) != len(axes):
+        np.gradient(f, *spacings, axis=axis, edge_order=edge_order)  # raises NumPy's error
+    axes = tuple(int(a) % ndim for a in axes)
+    for k, a in enumerate(axes):
+        np.gradient(np.zeros(np.shape(f)[a]), spacings[0] if len(spacings) == 1 else spacings[k], edge_order=edge_order)
+    return axes
+
+
+def gradient_along(f, x, axis, edge_order):
+    """``np.gradient(f, x, axis=axis, edge_order=edge_order)`` for one axis, as NumPy the compiler differentiates
+    in ``f`` and ``x``: np.gradient itself (its rule) for a number spacing ``x``; for coordinates ``x`` (one
+    per element along the axis, not evenly spaced in general), NumPy's formula for uneven spacing, with
+    ``hd = x[i] - x[i-1]``, ``hs = x[i+1] - x[i]``: inside, the second-order three-point difference
+    ``(-hs/(hd (hd+hs))) f[i-1] + ((hs-hd)/(hd hs)) f[i] + (hd/(hs (hd+hs))) f[i+1]``; at the ends the
+    one-sided differences of ``edge_order`` 1 or 2 (numpy/lib/_function_base_impl.py). For evenly spaced
+    coordinates NumPy computes the same values by its even formula, which may differ in the last bits;
+    the uneven one is used throughout, as its derivative in ``x`` is the true one."""
+    if np.ndim(x) == 0:
+        return gradient_of(f, axis, edge_order, x)
+    m = np.moveaxis(np.asarray(f), axis, -1)
+    d = np.diff(x)
+    d1 = d[:-1]
+    d2 = d[1:]
+    inner = (
+        -d2 / (d1 * (d1 + d2)) * m[..., :-2] + (d2 - d1) / (d1 * d2) * m[..., 1:-1] + d1 / (d2 * (d1 + d2)) * m[..., 2:]
+    )
+    if edge_order == 1:
+        first = (m[..., 1:2] - m[..., 0:1]) / d[0]
+        last = (m[..., -1:] - m[..., -2:-1]) / d[-1]
+    else:
+        a1 = d[0]
+        a2 = d[1]
+        first = (
+            -(2.0 * a1 + a2) / (a1 * (a1 + a2)) * m[..., 0:1]
+            + (a1 + a2) / (a1 * a2) * m[..., 1:2]
+            - a1 / (a2 * (a1 + a2)) * m[..., 2:3]
+        )
+        b1 = d[-2]
+        b2 = d[-1]
+        last = (
+            b2 / (b1 * (b1 + b2)) * m[..., -3:-2]
+            - (b2 + b1) / (b1 * b2) * m[..., -2:-1]
+            + (2.0 * b2 + b1) / (b2 * (b1 + b2)) * m[..., -1:]
+        )
+    # (in f's precision, as NumPy's result: float32 values make float32 differences; integers float64)
+    return np.moveaxis(np.concatenate((first, inner, last), axis=-1), -1, axis).astype(gradient_type(m))
+
+
+def gradient_type(f):
+    """The dtype of np.gradient's result for ``f``: its own if it is inexact, else float64."""
+    return f.dtype if np.issubdtype(f.dtype, np.inexact) else np.dtype(np.float64)
 
 
 def one_spacing(spacing2):

@@ -836,3 +836,24 @@ def test_second_order_through_a_sort_by_an_itemgetter_key():
     g = ac.grad(uses_the_gradient_of_sorted_items)(dd)
     assert sum(np.sum(g[k] * t[k]) for k in dd) == pytest.approx(expected, rel=1e-6)
     assert ac.jvp(uses_the_gradient_of_sorted_items)(dd, t)[1] == pytest.approx(expected, rel=1e-6)
+
+
+def _scaled_differences(a, b):
+    return np.diff(a) * np.sin(b[1:])
+
+
+def calls_a_user_function(a, b):
+    return np.sum(_scaled_differences(a, b) ** 2)
+
+
+def test_hvp_in_several_arguments_through_a_user_function():
+    # once refused (the gradient keeps the callee's pullback, which forward mode over it does not follow):
+    # reverse mode over f's derivative along the tangents, which derived.along spells as a tuple display
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal(4), rng.standard_normal(4)
+    ac.check_grads(calls_a_user_function, [a, b], wrt=(0, 1), order=2)
+    h = ac.hessian(calls_a_user_function, wrt=(0, 1))(a, b)
+    g = ac.grad(calls_a_user_function, wrt=1)
+    eps = 1e-6
+    column = (g(a, b + eps * np.eye(4)[2]) - g(a, b - eps * np.eye(4)[2])) / (2 * eps)
+    assert np.allclose(h[1][1][:, 2], column, rtol=1e-6, atol=1e-8)

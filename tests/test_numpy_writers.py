@@ -277,3 +277,98 @@ def test_a_store_into_one_tangent_never_reaches_another(f):
     assert tangent == pytest.approx(fd, rel=1e-7)
     np.testing.assert_array_equal(t, given)
     assert float(np.dot(ac.grad(f)(a.copy()), t)) == pytest.approx(fd, rel=1e-7)
+
+
+# ---- (np13g) np.maximum.at, np.minimum.at, np.divide.at, lowered as np.multiply.at is; second order
+
+
+def maximum_at_repeated(a, v):
+    b = a * 1.0
+    np.maximum.at(b, ([0, 0, 2, 0], [1, 1, 3, 2]), np.r_[v, v[0] - 0.25])  # (0, 1) named twice
+    return np.sum(b**2 * W)
+
+
+def minimum_at_rows_in_a_loop(a, v):
+    b = a * 2.0 + 1.0
+    for k in range(2):
+        np.minimum.at(b, [k, k, 2], v[k] * a[k])  # rows broadcast against v[k] * a[k]
+        b = b * 0.5 + a
+    return np.sum(np.sin(b) * W)
+
+
+def divide_at_repeated(a, v):
+    b = a * 1.0
+    np.divide.at(b, ([0, 0, 2, 0], [1, 1, 3, 1]), np.r_[v, v[0]] + 3.0)  # (0, 1) divided three times
+    return np.sum(b**2 * W)
+
+
+NEW_AT_CASES = [maximum_at_repeated, minimum_at_rows_in_a_loop, divide_at_repeated]
+
+
+@pytest.mark.parametrize("f", NEW_AT_CASES, ids=[f.__name__ for f in NEW_AT_CASES])
+def test_maximum_minimum_divide_at_match_central_differences_in_both_modes_and_second_order(f):
+    rng = np.random.default_rng(7)
+    a, v = rng.standard_normal((3, 4)), rng.standard_normal(3)
+    value, _ = ac.value_and_grad(f, wrt=(0, 1))(a, v)
+    assert value == f(a, v)  # the stored values are NumPy's own (np.maximum.at on a copy)
+    ac.check_grads(f, [a, v], wrt=(0, 1), order=2)
+
+
+def maximum_at_ties(a, v):
+    b = a * 1.0
+    np.maximum.at(b, [0, 1, 1, 2, 2], v)
+    return np.sum(b * np.array([1.0, 10.0, 100.0]))
+
+
+def minimum_at_ties(a, v):
+    b = a * 1.0
+    np.minimum.at(b, [0, 1, 1, 2, 2], v)
+    return np.sum(b * np.array([1.0, 10.0, 100.0]))
+
+
+def test_ties_go_as_np_maximums_rule_step_by_step():
+    # np.maximum(x, y) gives a tie to x, the value the position holds: so the earliest of a and the v_k wins.
+    # position 0: a0 = 1 ties v0 = 1 -> a0; 1: v1 = 2 = v2 -> v1; 2: a2 = 0, v3 = 3 > v4 = -1 -> v3
+    a, v = np.array([1.0, 0.0, 0.0]), np.array([1.0, 2.0, 2.0, 3.0, -1.0])
+    a_bar, v_bar = ac.grad(maximum_at_ties, wrt=(0, 1))(a, v)
+    assert a_bar.tolist() == [1.0, 0.0, 0.0] and v_bar.tolist() == [0.0, 10.0, 0.0, 100.0, 0.0]
+    _, t = ac.jvp(maximum_at_ties, wrt=(0, 1))(
+        a, v, (np.array([1.0, 2.0, 4.0]), np.array([8.0, 16.0, 32.0, 64.0, 128.0]))
+    )
+    assert t == 1.0 + 10.0 * 16.0 + 100.0 * 64.0
+    # minimum: position 1 holds 5, then v1 = v2 = 2 (v1 wins); 2: a2 = -1 below both
+    a, v = np.array([1.0, 5.0, -1.0]), np.array([1.0, 2.0, 2.0, 3.0, 0.0])
+    a_bar, v_bar = ac.grad(minimum_at_ties, wrt=(0, 1))(a, v)
+    assert a_bar.tolist() == [1.0, 0.0, 100.0] and v_bar.tolist() == [0.0, 10.0, 0.0, 0.0, 0.0]
+
+
+def divides_at_twice(a, v):
+    b = a * 1.0
+    np.divide.at(b, [1, 1], v)
+    return np.sum(b)
+
+
+def test_divide_at_by_hand():
+    # b1 = a1 / (v0 v1): d/da1 = 1 / (v0 v1), d/dv0 = -a1 / (v0^2 v1), d/dv1 = -a1 / (v0 v1^2)
+    a, v = np.array([1.0, 6.0]), np.array([2.0, 3.0])
+    a_bar, v_bar = ac.grad(divides_at_twice, wrt=(0, 1))(a, v)
+    np.testing.assert_allclose(a_bar, [1.0, 1.0 / 6.0], rtol=1e-15)
+    np.testing.assert_allclose(v_bar, [-6.0 / 12.0, -6.0 / 18.0], rtol=1e-15)
+
+
+def multiply_at_scalar(s):
+    b = np.ones(3) * s
+    np.multiply.at(b, [1, 1, 2], s)
+    return np.sum(b)
+
+
+def test_multiply_at_second_order():
+    # sum = s + s^3 + s^2: first derivative 1 + 3 s^2 + 2 s, second 6 s + 2
+    s = 1.5
+    assert np.isclose(ac.grad(ac.grad(multiply_at_scalar))(s), 6 * s + 2, rtol=1e-14)
+    assert np.isclose(ac.hessian(multiply_at_scalar)(s), 6 * s + 2, rtol=1e-14)
+    rng = np.random.default_rng(8)
+    a, v = rng.standard_normal((3, 4)), rng.standard_normal(3)
+    for f in AT_CASES:
+        ac.check_grads(f, [a, v], wrt=(0, 1), order=2)
+        ac.check_grads(f, [a, v], wrt=1, order=2)

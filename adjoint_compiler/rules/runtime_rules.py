@@ -23,10 +23,12 @@ from adjoint_compiler import runtime
 from adjoint_compiler.rules.registry import IN_PLACE, adjoint, linear, nondifferentiable, tangent
 from adjoint_compiler.runtime import (
     added_at,
+    at_chosen,
     at_groups,
     centered,
     centered_pad,
     at_bar,
+    divided_at,
     einsum_fit,
     einsum_unfit,
     elements_bar,
@@ -84,6 +86,45 @@ def multiplied_at_tangent(dot, ans, a, index, b):
     spread = np.reshape(np.broadcast_to(dot, shape), (-1,)) * others
     db = np.reshape(added_at(np.zeros(np.size(a)), flat, spread), np.shape(a)) * a
     return dot * multiplied_at(np.ones(np.shape(a)), index, b), None, db
+
+
+@adjoint(runtime.maximized_at)
+def maximized_at_adjoint(g, ans, a, index, b):
+    # np.maximum.at: each position ends with one value, a's own or one element of b, chosen as np.maximum's
+    # rule chooses at each step (at_chosen: ties to the earliest); that value gets the position's cotangent
+    chosen = at_chosen(a, index, b, True)
+    return np.where(chosen[0], g, 0.0), None, unbroadcast(np.where(chosen[1], g[index], 0.0), b)
+
+
+@tangent(runtime.maximized_at)
+def maximized_at_tangent(dot, ans, a, index, b):
+    chosen = at_chosen(a, index, b, True)
+    return np.where(chosen[0], dot, 0.0), None, added_at(np.zeros(np.shape(ans)), index, np.where(chosen[1], dot, 0.0))
+
+
+@adjoint(runtime.minimized_at)
+def minimized_at_adjoint(g, ans, a, index, b):
+    # np.minimum.at: as np.maximum.at, with np.minimum's rule
+    chosen = at_chosen(a, index, b, False)
+    return np.where(chosen[0], g, 0.0), None, unbroadcast(np.where(chosen[1], g[index], 0.0), b)
+
+
+@tangent(runtime.minimized_at)
+def minimized_at_tangent(dot, ans, a, index, b):
+    chosen = at_chosen(a, index, b, False)
+    return np.where(chosen[0], dot, 0.0), None, added_at(np.zeros(np.shape(ans)), index, np.where(chosen[1], dot, 0.0))
+
+
+@adjoint(runtime.divided_at)
+def divided_at_adjoint(g, ans, a, index, b):
+    # ans = a / P at each position, P the product of the b_k divided by there (a repeated index divides again):
+    # a's cotangent is g / P (g divided as a was), b_k's -g ans / b_k at its position
+    return divided_at(g, index, b), None, unbroadcast(-(g * ans)[index] / b, b)
+
+
+@tangent(runtime.divided_at)
+def divided_at_tangent(dot, ans, a, index, b):
+    return divided_at(dot, index, b), None, -ans * added_at(np.zeros(np.shape(ans)), index, dot / b)
 
 
 @adjoint(runtime.unbroadcast, linear="first")

@@ -435,11 +435,10 @@ def gradient_on_coordinates(f, coords):
     return np.sum(np.gradient(f, coords, edge_order=2) * np.arange(1.0, 6.0)) + np.sum(np.gradient(f, coords) ** 2)
 
 
-def test_gradient_on_coordinates_differentiates_f_and_refuses_the_coordinates():
+def test_gradient_on_coordinates_differentiates_f_and_the_coordinates():
+    # (once refused in the coordinates; tests/rules/test_gradient_coordinates.py checks them in full)
     f = np.random.default_rng(0).uniform(-1, 1, 5)
-    check_grads(gradient_on_coordinates, [f, COORDS])
-    with pytest.raises(NotImplementedError, match="coordinates"):
-        ac.grad(gradient_on_coordinates, wrt=1)(f, COORDS)
+    check_grads(gradient_on_coordinates, [f, COORDS], wrt=(0, 1))
 
 
 def test_x_round_is_refused_np_round_is_a_constant():
@@ -536,23 +535,14 @@ def gradient_five_spacings(x):
     return np.sum(np.gradient(x, 1.0, 1.0, 1.0, 1.0, 2.0)[4])
 
 
-def test_gradient_spacings_one_per_axis_are_refused_where_differentiated():
+def test_gradient_spacings_one_per_axis_are_differentiated():
+    # (once refused: a call given spacings that are not number literals is lowered to runtime.gradient_spaced,
+    # one np.gradient per axis, so each number spacing is np.gradient's own; d/dh of D_k x / h is -D_k x / h)
     x = np.random.default_rng(2).standard_normal((3, 4))
-    for call in (
-        lambda: ac.grad(gradient_second_spacing, wrt=1)(x, 0.7),
-        lambda: ac.jvp(gradient_second_spacing, wrt=1)(x, 0.7, 1.0),
-    ):
-        with pytest.raises(ac.UnsupportedError, match="np.gradient with respect to its parameter spacing2") as e:
-            call()
-        assert "test_np_reductions_more.py:%d" % (inspect.getsourcelines(gradient_second_spacing)[1] + 1) in str(
-            e.value
-        )
-    # the first spacing, where a second is given: refused when the gradient runs
-    with pytest.raises(NotImplementedError, match="several are given"):
-        ac.grad(gradient_first_spacing, wrt=1)(x, 0.7)
-    with pytest.raises(NotImplementedError, match="several are given"):
-        ac.jvp(gradient_first_spacing, wrt=1)(x, 0.7, 1.0)
-    check_grads(gradient_first_spacing, [x, 0.7])  # in x alone it is differentiated
+    for fn in (gradient_second_spacing, gradient_first_spacing):
+        ac.check_grads(fn, [x, 0.7], wrt=(0, 1), order=2)
+    gx, gy = np.gradient(x, 0.5, 0.7)
+    assert np.isclose(ac.grad(gradient_second_spacing, wrt=1)(x, 0.7), -np.sum(gx * gy) / 0.7, rtol=1e-13)
     # more than four spacings: the rule names four, so the fifth would bind to axis: refused when it runs
     y = np.random.default_rng(3).standard_normal((2, 2, 2, 2, 3))
     with pytest.raises(NotImplementedError, match="more than four spacings"):

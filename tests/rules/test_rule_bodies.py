@@ -41,6 +41,8 @@ ALLOWED_GLOBALS = {
     "added_at",
     "multiplied_at",
     "at_groups",
+    "divided_at",
+    "at_chosen",
     "band_index",
     "at_bar",
     "zeros_like",

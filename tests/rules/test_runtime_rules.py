@@ -147,6 +147,34 @@ def test_multiplied_at_rule(bar, index, v):
     check_rule(f, lambda g, ans, b, v_: rule(g, ans, b, index, v_)[::2], [bar, v])
 
 
+@pytest.mark.parametrize(
+    "bar, index, v",
+    [
+        (
+            np.array([[0.3, -2.0], [1.1, 0.2], [-0.7, 0.9]]),
+            np.array([0, 2, 0]),
+            np.array([[0.5, -1.2], [0.1, 2.0], [1.4, -3.0]]),
+        ),
+        (np.array([0.25, 1.5, -2.0, 3.1]), [3, 1, 3, 3, 0], np.array([0.5, -1.5, 4.0, 2.2, 3.0])),  # thrice
+        (np.array([0.25, 1.5, -2.0, 3.1]), 1, 2.5),
+        (np.arange(6.0).reshape(2, 3) * 0.3, (slice(None), 1), np.array([1.0, -2.0])),
+        (np.array([[0.3, -2.0], [1.1, 0.2], [-0.7, 0.9]]), np.array([1, 1]), np.array([0.5, -1.5])),  # v broadcast
+    ],
+)
+@pytest.mark.parametrize("helper", [runtime.maximized_at, runtime.minimized_at, runtime.divided_at])
+def test_maximized_minimized_divided_at_rules(helper, bar, index, v):
+    # np.maximum.at / np.minimum.at: the value each position ends with gets its cotangent (no ties here: the
+    # values are distinct); np.divide.at: a repeated index divides again
+    ufunc = {runtime.maximized_at: np.maximum, runtime.minimized_at: np.minimum, runtime.divided_at: np.divide}[helper]
+    expected = bar.copy()
+    ufunc.at(expected, index, v)
+    before = bar.copy()
+    assert np.array_equal(helper(bar, index, v), expected) and np.array_equal(bar, before)
+    f = lambda b, v_: helper(b, index, v_)  # noqa: E731
+    rule = registry.lookup(helper).rule
+    check_rule(f, lambda g, ans, b, v_: rule(g, ans, b, index, v_)[::2], [bar, v])
+
+
 def test_added_at_on_dicts_and_lists_leaves_its_argument_alone():
     d, xs = {"a": 1.0, "b": 2.0}, [1.0, 2.0]
     assert runtime.added_at(d, "b", 3.0) == {"a": 1.0, "b": 5.0} and d == {"a": 1.0, "b": 2.0}

@@ -436,6 +436,8 @@ def _runtime_cases():
     out.append(Case("multiplied_at", runtime.multiplied_at, args, {}, (0, 2)))
     args = [rng.standard_normal(4), [3, 1, 3, 3, 0], rng.standard_normal(5)]
     out.append(Case("multiplied_at-thrice", runtime.multiplied_at, args, {}, (0, 2)))
+    for helper in (runtime.maximized_at, runtime.minimized_at, runtime.divided_at):  # (distinct values: no ties)
+        out.append(Case(helper.__name__ + "-thrice", helper, args, {}, (0, 2)))
     out.append(Case("at_bar", runtime.at_bar, [rng.standard_normal((3, 2)), rows, rng.standard_normal(2)], {}, (0,)))
     out.append(Case("polygamma-0", runtime.polygamma, [0, float(rng.uniform(0.5, 3))], {}, (1,)))
     out.append(Case("polygamma-2", runtime.polygamma, [2, float(rng.uniform(0.5, 3))], {}, (1,)))
