@@ -861,16 +861,36 @@ case(
     "0.7",
 )
 for _fn, _at in [
-    ("fabs", "-0.7"), ("erfc", "0.7"), ("asinh", "0.7"), ("acosh", "1.7"), ("atanh", "0.3"),
-    ("cbrt", "0.7"), ("exp2", "0.7"), ("degrees", "0.7"), ("radians", "0.7"), ("gamma", "1.7"),
-    ("lgamma", "1.7"), ("expm1", "0.7"), ("log1p", "0.7"), ("log2", "0.7"), ("log10", "0.7"), ("erf", "0.7"),
+    ("fabs", "-0.7"),
+    ("erfc", "0.7"),
+    ("asinh", "0.7"),
+    ("acosh", "1.7"),
+    ("atanh", "0.3"),
+    ("cbrt", "0.7"),
+    ("exp2", "0.7"),
+    ("degrees", "0.7"),
+    ("radians", "0.7"),
+    ("gamma", "1.7"),
+    ("lgamma", "1.7"),
+    ("expm1", "0.7"),
+    ("log1p", "0.7"),
+    ("log2", "0.7"),
+    ("log10", "0.7"),
+    ("erf", "0.7"),
 ]:
     case("math.%s" % _fn, "import math\ndef f(x):\n    return math.%s(x) * x\n" % _fn, _at)
 for _expr, _at in [
-    ("math.copysign(x, y)", "0.7, -1.3"), ("math.fmod(x, y)", "2.7, 1.3"), ("math.remainder(x, y)", "2.7, 1.3"),
-    ("math.ldexp(x, 3)", "0.7, 1.3"), ("math.hypot(x, y)", "0.7, 1.3"), ("math.atan2(x, y)", "0.7, 1.3"),
-    ("math.prod([x, y, 2.0])", "0.7, 1.3"), ("math.fsum([x, y, x * y])", "0.7, 1.3"),
-    ("math.dist((x, y), (1.0, 0.0))", "0.7, 1.3"), ("math.pow(x, y)", "0.7, 1.3"), ("math.log(x, y)", "0.7, 1.3"),
+    ("math.copysign(x, y)", "0.7, -1.3"),
+    ("math.fmod(x, y)", "2.7, 1.3"),
+    ("math.remainder(x, y)", "2.7, 1.3"),
+    ("math.ldexp(x, 3)", "0.7, 1.3"),
+    ("math.hypot(x, y)", "0.7, 1.3"),
+    ("math.atan2(x, y)", "0.7, 1.3"),
+    ("math.prod([x, y, 2.0])", "0.7, 1.3"),
+    ("math.fsum([x, y, x * y])", "0.7, 1.3"),
+    ("math.dist((x, y), (1.0, 0.0))", "0.7, 1.3"),
+    ("math.pow(x, y)", "0.7, 1.3"),
+    ("math.log(x, y)", "0.7, 1.3"),
     ("math.hypot(x, y, 2.0)", "0.7, 1.3"),
 ]:
     case("math.%s" % _expr.split("(")[0][5:], "import math\ndef f(x, y):\n    return %s * x\n" % _expr, _at)
@@ -1437,7 +1457,9 @@ def _rebuild(v, flat, pos=None):
     if isinstance(v, (list, tuple)):
         return type(v)(_rebuild(e, flat, pos) for e in v)
     if dataclasses.is_dataclass(v) and not isinstance(v, type):
-        return dataclasses.replace(v, **{fld.name: _rebuild(getattr(v, fld.name), flat, pos) for fld in dataclasses.fields(v)})
+        return dataclasses.replace(
+            v, **{fld.name: _rebuild(getattr(v, fld.name), flat, pos) for fld in dataclasses.fields(v)}
+        )
     return v
 
 
@@ -1473,6 +1495,7 @@ def _names(f):
 
 def _check(f, args, kwargs, wrt, modes):
     """Compare grad (and jvp) of f at args with central differences; raise Wrong on a mismatch."""
+
     # positions (ints) or names (keyword arguments) differentiated
     def call(values):
         a = list(args)
@@ -1581,7 +1604,10 @@ def run_case(folder, number, construct, source, at, options, verbose):
         except Exception as e:  # noqa: BLE001 - the probe reports any failure
             tb = traceback.extract_tb(e.__traceback__)
             where = "%s:%d" % (os.path.basename(tb[-1].filename), tb[-1].lineno) if tb else "?"
-            outcome[mode] = ("crash", "%s: %s (at %s)" % (type(e).__name__, str(e).splitlines()[0][:200] if str(e) else "", where))
+            outcome[mode] = (
+                "crash",
+                "%s: %s (at %s)" % (type(e).__name__, str(e).splitlines()[0][:200] if str(e) else "", where),
+            )
     return outcome
 
 
@@ -1615,7 +1641,10 @@ def main(argv=None):
                     print("    case%03d %-4s %-9s %s" % (number, mode, status, message))
     print()
     print("programs x modes: " + ", ".join("%s %d" % (s, counts[s]) for s in ORDER if counts[s]))
-    print("constructs (worst program): " + ", ".join("%s %d" % (s, construct_counts[s]) for s in ORDER if construct_counts[s]))
+    print(
+        "constructs (worst program): "
+        + ", ".join("%s %d" % (s, construct_counts[s]) for s in ORDER if construct_counts[s])
+    )
     return 1 if counts["WRONG"] else 0
 
 
