@@ -418,6 +418,17 @@ class _Desugar:
                     makes.append(n)
                 elif isinstance(n.func, gast.Attribute) and isinstance(n.func.value, gast.Call):
                     methods.append(n)
+                elif (
+                    isinstance(n.func, gast.Attribute)
+                    and isinstance(n.func.value, gast.Dict)
+                    and n.func.attr in ("items", "keys", "values")
+                    and not n.args
+                    and not n.keywords
+                ):
+                    # ``{"a": 1.0, "b": y}.items()``: ``(_dict1 := {...}).items()``, the view of a dict in a
+                    # variable, as the loops over views walk it
+                    target = _at(trees.name(self.namer.fresh("_dict{}"), store=True), n.func.value)
+                    n.func.value = _at(gast.NamedExpr(target=target, value=n.func.value), n.func.value)
         nested = {
             n.name for n in defs if any(isinstance(m, (gast.FunctionDef, gast.Lambda)) for m in trees.scope(n.body))
         }
@@ -1275,12 +1286,14 @@ class _Desugar:
 
     def enumerate_zip(self, stmt, out):
         """``for k, (a, b) in enumerate(zip(xs, ys))`` walks ``zip(range(len(xs)), xs, ys)`` with the target
-        ``k, a, b``: the form the loop lowering walks by index."""
+        ``k, a, b``: the form the loop lowering walks by index (``zip(..., strict=True)`` keeps its ``strict``)."""
         it, target = stmt.iter, stmt.target
         if not (isinstance(it, gast.Call) and self.resolve(it.func) is enumerate and 1 <= len(it.args) <= 2):
             return
         inner = it.args[0]
-        if not (isinstance(inner, gast.Call) and self.resolve(inner.func) is zip and not inner.keywords):
+        if not (isinstance(inner, gast.Call) and self.resolve(inner.func) is zip):
+            return
+        if any(k.arg != "strict" for k in inner.keywords):  # strict= stays: the counter has the first's length
             return
         if not (isinstance(target, gast.Tuple) and len(target.elts) == 2 and isinstance(target.elts[1], gast.Tuple)):
             return

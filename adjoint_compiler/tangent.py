@@ -274,12 +274,16 @@ class _Tangent:
         if registry.tangent_rule(fn) is not None:
             return self.inlined(stmt, op, registry.tangent_rule(fn), dots, kwarg_dots, False)
         kind = registry.linearity(fn)
+        # sum(xs, start=s): a keyword that is one of the linear operands of a rule linear in all of them
+        linear_keywords = self.linear_keywords(op) if kind == "all" else set()
         if kind is not None or not (_elementwise(fn) and rules.lookup(fn) is not None):
-            if kwarg_dots:
+            if set(kwarg_dots) - linear_keywords:
                 raise UnsupportedError(
                     "forward mode (jvp) of %s with a differentiated keyword argument" % _label(fn),
                     self.location(stmt),
                 )
+        if kind is not None:
+            self.check_linear(stmt, op)
         if kind == "first":
             later = [i for i, d in enumerate(dots) if i > 0 and d is not None]
             if later and not self.shape_only(op, later):
@@ -289,8 +293,9 @@ class _Tangent:
             return self.apply(op, {0: dots[0]}) if dots[0] is not None else None
         if kind == "each":  # multilinear: the product rule
             return _sum([self.apply(op, {i: d}) for i, d in enumerate(dots) if d is not None])
-        if kind == "all":
-            return self.apply(op, {i: self.tangent_or_zero(a) for i, a in enumerate(op.args)})
+        if kind == "all":  # the tangents (or zeros) of every linear operand, a keyword one too
+            keywords = {k: self.tangent_or_zero(op.kwargs[k]) for k in linear_keywords}
+            return self.apply(op, {i: self.tangent_or_zero(a) for i, a in enumerate(op.args)}, keywords)
         if _elementwise(fn) and rules.lookup(fn) is not None:
             rule = rules.lookup(fn)
             if rule.scalar_rule and self.on_scalars(stmt, op):  # as the reverse sweep picks it (reverse/calls.py)
@@ -331,10 +336,29 @@ class _Tangent:
             for i in positions
         )
 
-    def apply(self, op, replaced):
-        """``fn`` called as in ``op`` with the arguments at the positions of ``replaced`` replaced."""
+    def linear_keywords(self, op):
+        """The keywords of ``op`` that name an operand its rule differentiates (``start`` of ``sum``), not
+        an option (``indexing`` of ``np.meshgrid``): a rule linear in all its operands is applied to their
+        tangents, these included."""
+        rule = rules.lookup(op.fn)
+        if not op.kwargs or rule is None or not rule.inline:
+            return set()
+        t = templates.template(rule)
+        return {
+            k
+            for k in op.kwargs
+            if k in t.params
+            and not (
+                isinstance(t.results[t.params.index(k)], gast.Constant) and t.results[t.params.index(k)].value is None
+            )
+        }
+
+    def apply(self, op, replaced, replaced_keywords=None):
+        """``fn`` called as in ``op`` with the arguments at the positions of ``replaced`` (and the keywords
+        of ``replaced_keywords``) replaced."""
         args = [replaced.get(i, trees.clone(a)) for i, a in enumerate(op.args)]
-        keywords = [gast.keyword(arg=k, value=trees.clone(v)) for k, v in op.kwargs.items()]
+        replaced_keywords = replaced_keywords or {}
+        keywords = [gast.keyword(arg=k, value=replaced_keywords.get(k, trees.clone(v))) for k, v in op.kwargs.items()]
         node = op.node
         if isinstance(node, gast.BinOp):
             return gast.BinOp(left=args[0], op=node.op, right=args[1])
@@ -401,6 +425,30 @@ class _Tangent:
                 return False
         return True
 
+    def instantiate(self, stmt, op, t, g, target, namer):
+        """The adjoint rule ``t`` instantiated for ``op`` (templates.instantiate); a call the rule does not
+        take (an unmodelled ``initial=`` of ``np.sum``, a missing argument) refused at the user's call."""
+        try:
+            return templates.instantiate(t, g, target, op.args, op.kwargs, namer)
+        except templates.TooManyArguments as e:
+            raise UnsupportedError(
+                "forward mode (jvp) of " + e.message(_label(op.fn)), self.location(stmt), e.hint(op.fn)
+            )
+        except KeyError as e:
+            raise UnsupportedError(
+                "forward mode (jvp) of this call of %s (%s)" % (_label(op.fn), e), self.location(stmt)
+            )
+
+    def check_linear(self, stmt, op):
+        """A call whose tangent is the function applied to the tangents (``linear=``) takes the arguments its
+        adjoint rule takes: the rule refuses what it does not model (``np.sum(x, initial=1.0)``, whose
+        tangent is not ``np.sum(x_dot, initial=1.0)``), and forward mode must refuse it too."""
+        rule = rules.lookup(op.fn)
+        if rule is None or not rule.inline:
+            return
+        t = templates.template(rule)
+        self.instantiate(stmt, op, t, _name("_g"), _name("_ans"), naming.Namer(self.namer.taken))
+
     def reduction(self, stmt, op, dot):
         """A reduction whose adjoint is ``unreduce(g, x, axis, keepdims) * W`` (W element-wise, the
         local derivative: max, min, prod, ...): its tangent is ``np.sum(x_dot * W, axis, keepdims)``.
@@ -411,7 +459,7 @@ class _Tangent:
         t = templates.template(rule)
         marker = self.namer.fresh(naming.TEMP)
         target = _name(stmt.targets[0].id)
-        stmts, results = templates.instantiate(t, _name(marker), target, op.args, op.kwargs, self.namer)
+        stmts, results = self.instantiate(stmt, op, t, _name(marker), target, self.namer)
         part = next((c for operand, c in results if operand is op.args[0]), None)
         if part is None or any(
             isinstance(n, gast.Name) and n.id == marker for s in stmts for n in trees.breadth_first(s)

@@ -166,6 +166,20 @@ CONSTRUCTS = [
     ),
     (
         "Control flow",
+        "a loop or comprehension over the view of a dict display: `{'a': x, 'b': y}.items()`, `.values()`",
+        "supported",
+        "0.7, 1.3",
+        """
+        def f(x, y):
+            d = {k: v * x for k, v in {"a": 1.0, "b": y}.items()}
+            s = 0.0
+            for i in range(3):
+                s += sum(v * i for v in {"a": x, "b": y * x}.values())
+            return d["a"] * d["b"] + s
+        """,
+    ),
+    (
+        "Control flow",
         "`for col in zip(*m)`, `reversed(list(enumerate(xs)))`, `list(zip(a, b))`",
         "supported",
         "[0.5, -1.2, 2.0], [1.0, 2.0, 3.0]",

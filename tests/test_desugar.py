@@ -1075,3 +1075,23 @@ def test_errstate_is_restored_when_its_block_raises():
     with pytest.raises(ValueError):
         ac.grad(errstate_then_raise)(np.array([0.0, 2.0]))
     assert np.geterr() == before
+
+
+def enumerate_of_strict_zip(xs, ys):
+    s = 0.0
+    for i, (a, b) in enumerate(zip(xs, ys, strict=True), start=1):
+        s += i * a * b
+    return s
+
+
+@pytest.mark.skipif(sys.version_info < (3, 10), reason="zip(strict=) is Python 3.10")
+def test_enumerate_of_a_strict_zip_is_walked_and_keeps_strict():
+    # enumerate(zip(..., strict=True)) was refused as a call of zip without an adjoint (issue 12 probe)
+    xs, ys = [0.5, 1.2, 2.0], [0.3, -0.4, 1.1]
+    testing.check_grads(enumerate_of_strict_zip, (xs, ys), wrt=(0, 1))
+    g = ac.grad(enumerate_of_strict_zip, wrt=(0, 1))(xs, ys)
+    assert g == ([1 * 0.3, 2 * -0.4, 3 * 1.1], [1 * 0.5, 2 * 1.2, 3 * 2.0])
+    _, t = ac.jvp(enumerate_of_strict_zip, wrt=(0, 1))(xs, ys, ([1.0, 0.0, 0.0], [0.0, 0.0, 1.0]))
+    assert abs(t - (1 * 0.3 + 3 * 2.0)) < 1e-12
+    with pytest.raises(ValueError, match="zip"):  # strict: lengths that differ raise, as in Python
+        ac.grad(enumerate_of_strict_zip, wrt=(0, 1))(xs, ys[:2])

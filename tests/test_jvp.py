@@ -202,3 +202,65 @@ def test_an_element_of_a_tuple_is_active_as_the_element_is():
     np.testing.assert_allclose(tangent, a @ b + a @ b)
     check_grads(reads_a_tuple_by_constant_index, (0.3, 1.2), (0, 1))
     check_grads(reads_a_tuple_by_constant_index, (0.3, 1.2), 1)
+
+
+def sum_with_constant_start(xs):
+    return sum([x * x for x in xs], start=1.0)
+
+
+def sum_with_start_by_keyword(xs, y):
+    return sum(xs, start=y) * y
+
+
+def sum_with_start_by_position(xs, y):
+    return sum(xs, y) + sum(xs, 0.5)
+
+
+@pytest.mark.parametrize(
+    "fn,args",
+    [
+        (sum_with_constant_start, ([0.5, -1.2, 2.0],)),
+        (sum_with_start_by_keyword, ([0.5, -1.2, 2.0], 1.3)),
+        (sum_with_start_by_position, ([0.5, -1.2, 2.0], 1.3)),
+    ],
+)
+def test_sum_with_start_has_the_tangent_of_start_not_its_value(fn, args):
+    # sum(xs_dot, start=1.0) was the tangent of sum(xs, start=1.0): the constant start added to the
+    # tangent, a wrong jvp (issue 12 probe); start= is a linear operand of sum, its tangent is used
+    # (zero for a constant), and a differentiated start= keyword is followed, not refused
+    rng = np.random.default_rng(1)
+    idx = list(range(len(args)))
+    tangents = [_random_like(a, rng) for a in args]
+    _, tangent = ac.jvp(fn, wrt=tuple(idx))(*args, tuple(tangents))
+    np.testing.assert_allclose(tangent, directional(fn, list(args), idx, tangents), rtol=1e-6)
+    check_grads(fn, args, tuple(idx))
+
+
+def np_sum_with_initial(x):
+    return np.sum(x * x, initial=1.0)
+
+
+def np_sum_with_initial_by_position(x):
+    return np.sum(x * x, 0, None, None, False, 1.0)
+
+
+def method_sum_with_initial(x):
+    return (x * x).sum(initial=2.0)
+
+
+def np_prod_with_initial(x):
+    return np.prod(x, initial=2.0)
+
+
+@pytest.mark.parametrize(
+    "fn", [np_sum_with_initial, np_sum_with_initial_by_position, method_sum_with_initial, np_prod_with_initial]
+)
+def test_a_linear_call_the_adjoint_rule_refuses_is_refused_in_forward_mode_too(fn):
+    # np.sum(x_dot, initial=1.0) was np.sum(x, initial=1.0)'s tangent: 1.0 too much (a wrong jvp), and
+    # np.prod with initial= an internal error; the reverse rule refuses initial= at the call, so does jvp
+    x = np.array([0.5, -1.2, 2.0])
+    with pytest.raises(ac.UnsupportedError, match="initial=") as info:
+        ac.jvp(fn)(x, np.ones(3))
+    assert "test_jvp.py:%d:" % (fn.__code__.co_firstlineno + 1) in str(info.value)
+    with pytest.raises(ac.CompileError, match="initial="):
+        ac.grad(fn)(x)
