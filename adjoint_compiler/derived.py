@@ -179,10 +179,10 @@ def _jvp_of_grad(inner, wrt):
     finish = _Generic(f, inner_wrt, inner_single).finish
     cache = {}
 
-    def prepare(args):
+    def prepare(args, kwargs=None):
         """``column(tangent) -> (gradient, its tangent)`` (unfinished: the emitted code's values) at these
         arguments, the per-call work done once (``hessian`` calls it per column)."""
-        args = _bind(f, args, {}) if len(args) != _arity(f) else tuple(args)
+        args = _bound(f, args, kwargs)
         if "fallback" in cache:
             return cache["fallback"](args)
         try:
@@ -204,9 +204,9 @@ def _jvp_of_grad(inner, wrt):
 
         return args, column
 
-    def jvp_grad_f(*args):
+    def jvp_grad_f(*args, **kwargs):
         *args, tangent = args
-        args, column = prepare(args)
+        args, column = prepare(args, kwargs)
         grads, grads_dot = column(tangent)
         return finish(grads, args), finish(grads_dot, args)
 
@@ -249,6 +249,30 @@ def _write(f, name, extra, body, env, what):
     made = env[name]
     made.__module__ = f.__module__
     return made
+
+
+def _bound(f, args, kwargs=None):
+    """f's arguments one per parameter, positionally (``api._bind``: keyword-only ones last), unless they
+    already are (a transform built here calling another with arguments it bound)."""
+    if not kwargs and len(args) == _arity(f):
+        return tuple(args)
+    code = getattr(f, "__code__", None)
+    if (
+        not kwargs
+        and code is not None
+        and not code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)
+        and len(args) == code.co_argcount + code.co_kwonlyargcount
+    ):
+        return tuple(args)
+    return _bind(f, args, kwargs or {})
+
+
+def _call(function, f, args, *extra):
+    """``function(*args, *extra)`` for ``args`` bound to f's parameters (``_bound``), f's keyword-only ones
+    passed by name: the transforms of ``api`` and here bind a call's arguments again."""
+    names = [p.name for p in inspect.signature(f).parameters.values() if p.kind is p.KEYWORD_ONLY]
+    cut = len(args) - len(names)
+    return function(*args[:cut], *extra, **dict(zip(names, args[cut:])))
 
 
 def bound_call(function, f, args, **tangent):
@@ -385,7 +409,7 @@ def _over_forward(refusal, f, inner_wrt, inner_single, wrt_idx, single):
     def prepare(args):
         def column(tangent, value=True):
             try:
-                return (first(*args) if value else None), bound_call(second, f, args, **{name: tangent})
+                return (bound_call(first, f, args) if value else None), bound_call(second, f, args, **{name: tangent})
             except CompileError as e:
                 if not _in_emitted_code(e):
                     raise
@@ -425,9 +449,9 @@ def _vjp_of_grad(inner, wrt):
     product = _jvp_of_grad((f, wrt_idx, single), along)
     gradient = grad(f, along)
 
-    def vjp_grad_f(*args):
-        args = _bind(f, args, {}) if len(args) != _arity(f) else tuple(args)
-        value = gradient(*args)
+    def vjp_grad_f(*args, **kwargs):
+        args = _bound(f, args, kwargs)
+        value = bound_call(gradient, f, args)
 
         def pullback(u):
             return product(*args, u)[1]
@@ -471,8 +495,8 @@ def hvp(f, wrt=0):
     given, f = f, _function(f, "hvp")
     product = _jvp_of_grad((f, *normalize_wrt(f, wrt)), wrt)
 
-    def hvp_f(*args):
-        return product(*args)[1]
+    def hvp_f(*args, **kwargs):
+        return product(*args, **kwargs)[1]
 
     hvp_f.__name__ = "hvp_" + f.__name__
     setattr(hvp_f, source.TRANSFORM_MARK, ("hvp", f))  # a transform of it is refused at f
@@ -529,8 +553,8 @@ def hessian(f, wrt=0):
     wrt_idx, single = normalize_wrt(f, wrt)
     product = _jvp_of_grad((f, wrt_idx, single), wrt)
 
-    def hessian_f(*args):
-        args, column = product.prepare(args)  # bound, compiled and looked up once for all columns
+    def hessian_f(*args, **kwargs):
+        args, column = product.prepare(args, kwargs)  # bound, compiled and looked up once for all columns
         shapes = [np.shape(args[i]) for i in wrt_idx]
         blocks = [[None] * len(wrt_idx) for _ in wrt_idx]
         for j, i in enumerate(wrt_idx):
@@ -579,9 +603,9 @@ def jacobian(f, wrt=0, mode="auto"):
     wrt_idx, single = normalize_wrt(f, wrt)
     forward, backward = jvp(given if inner is not None else f, wrt), vjp(given if inner is not None else f, wrt)
 
-    def jacobian_f(*args):
-        args = _bind(f, args, {}) if len(args) != _arity(f) else tuple(args)
-        value, pullback = backward(*args)
+    def jacobian_f(*args, **kwargs):
+        args = _bound(f, args, kwargs)
+        value, pullback = _call(backward, f, args)
         out_shape = np.shape(value)
         in_shapes = [np.shape(args[i]) for i in wrt_idx]
         inputs = sum(int(np.prod(s)) for s in in_shapes)
@@ -591,7 +615,7 @@ def jacobian(f, wrt=0, mode="auto"):
             if use == "fwd":
                 columns = []
                 for tangent in _unit_tangents(args, wrt_idx, j, single):
-                    columns.append(forward(*args, tangent)[1])
+                    columns.append(_call(forward, f, args, tangent)[1])
                 blocks.append(_stacked(columns, out_shape, in_shapes[j]))
             else:
                 rows = []
