@@ -196,11 +196,13 @@ def _jvp_of_grad(inner, wrt):
             return cache["fallback"](args)
 
         def column(tangent, value=True):
-            try:
-                (_, grads), (_, grads_dot) = run(tangent)
-            except CompileError as e:
-                _refused_second_order(e, f)
-            return grads, grads_dot
+            if "fallback" not in cache:
+                try:
+                    (_, grads), (_, grads_dot) = run(tangent)
+                    return grads, grads_dot
+                except CompileError as e:  # refused as it ran (a callee's gradient code, compiled on its first call)
+                    cache["fallback"] = _over_forward(e, f, inner_wrt, inner_single, wrt_idx, single)
+            return cache["fallback"](args)[1](tangent, value)
 
         return args, column
 
