@@ -130,9 +130,9 @@ def _jvp(f, wrt):
         if function is None:
             try:
                 c = _compiled(f, wrt_idx, "jvp", args)
-            except CompileError:
+            except CompileError as e:
                 if not _any_structure(args):
-                    raise
+                    api._refused_derived(e, f, "jvp")
                 return lambda tangent: structured(args, tangent)
             function = c.function
             if not c.guards:  # nothing it read can go stale
@@ -150,6 +150,8 @@ def _jvp(f, wrt):
                 value, tangent_out = function(*args, *tangents)
             except (runtime.InPlaceUpdateError, TypeError) as e:
                 _reraise(e, args)
+            except CompileError as e:  # a callee's code, compiled on its first call
+                api._refused_derived(e, f, "jvp")
             return value, tangent_out if type(tangent_out) is float else _precision_of(tangent_out, value)
 
         return run
@@ -250,6 +252,7 @@ def _write(f, name, extra, body, env, what):
     exec(compile(text, filename, "exec"), env)
     made = env[name]
     made.__module__ = f.__module__
+    setattr(made, api.DERIVED_OF, f)  # refusals in its code are located at f
     return made
 
 
@@ -426,6 +429,7 @@ def _refused_second_order(e, f):
     """Raise ``e``, or, where it was refused inside the emitted gradient, the same refusal at the user's ``f``."""
     if not _in_emitted_code(e):
         raise e
+    f = api._origin(f)
     construct = e.construct if hasattr(e, "construct") else str(e).split(": error: ")[-1]
     hint = None
     if "_pullback" in construct and _recursion(f):

@@ -1,0 +1,127 @@
+"""Second and third derivatives found wrong, crashing or refused at emitted code by the issue-11 hunt
+(programs a user would write, against central differences of the order below and hand derivatives)."""
+
+import math
+
+import numpy as np
+import pytest
+
+import adjoint_compiler as ac
+
+
+def _fd(fun, x, h=1e-5):
+    """Central differences of ``fun`` (a float or an array out) in ``x`` (a float or a 1-d array)."""
+    if np.ndim(x) == 0:
+        return (np.asarray(fun(x + h)) - np.asarray(fun(x - h))) / (2 * h)
+    columns = []
+    for e in np.eye(np.size(x)):
+        columns.append((np.asarray(fun(x + h * e)) - np.asarray(fun(x - h * e))) / (2 * h))
+    return np.stack(columns, -1)
+
+
+def penalised(x, *, a=2.0, b=0.5):
+    return a * x**3 + b * math.log(1.0 + x * x)
+
+
+def _penalised_2(x, a=2.0, b=0.5):  # by hand
+    return 6 * a * x + b * (2 - 2 * x * x) / (1 + x * x) ** 2
+
+
+def _penalised_3(x, a=2.0, b=0.5):  # by hand
+    return 6 * a + b * (4 * x**3 - 12 * x) / (1 + x * x) ** 3
+
+
+def test_keyword_only_parameters_with_defaults_in_second_and_third_derivatives():
+    # were: TypeError "penalised(): too many positional arguments" (arguments bound twice)
+    x = 0.7
+    assert ac.vjp(ac.grad(penalised))(x)[1](1.0) == pytest.approx(_penalised_2(x), rel=1e-12)
+    assert ac.jacobian(ac.grad(penalised))(x) == pytest.approx(_penalised_2(x), rel=1e-12)
+    assert ac.jacobian(ac.grad(penalised), mode="rev")(x) == pytest.approx(_penalised_2(x), rel=1e-12)
+    assert ac.hvp(ac.grad(penalised))(x, 1.0) == pytest.approx(_penalised_3(x), rel=1e-10)
+    assert ac.jacobian(ac.grad(ac.grad(penalised)))(x) == pytest.approx(_penalised_3(x), rel=1e-10)
+
+
+def test_derived_transforms_take_keyword_arguments_as_grad_does():
+    # were: TypeError "unexpected keyword argument 'a'" from hessian, hvp, jvp/vjp/jacobian of grad
+    x, a = 0.7, 1.5
+    second = _penalised_2(x, a=a)
+    assert ac.grad(penalised)(x, a=a) == pytest.approx(3 * a * x * x + 0.5 * 2 * x / (1 + x * x), rel=1e-12)
+    assert ac.hessian(penalised)(x, a=a) == pytest.approx(second, rel=1e-12)
+    assert ac.hvp(penalised)(x, 2.0, a=a) == pytest.approx(2 * second, rel=1e-12)
+    assert ac.jvp(ac.grad(penalised))(x, 1.0, a=a)[1] == pytest.approx(second, rel=1e-12)
+    assert ac.vjp(ac.grad(penalised))(x, a=a)[1](1.0) == pytest.approx(second, rel=1e-12)
+    assert ac.jacobian(ac.grad(penalised))(x, a=a) == pytest.approx(second, rel=1e-12)
+    assert ac.hvp(ac.grad(penalised))(x, 1.0, a=a) == pytest.approx(_penalised_3(x, a=a), rel=1e-10)
+
+
+def ridge(w, *, lam=0.3):
+    return np.sum(w**4) + lam * np.sum(w) ** 2
+
+
+def test_keyword_only_array_hessian_and_jacobian():
+    w = np.array([0.4, -0.7, 1.1])
+    for kwargs in ({}, {"lam": 1.2}):
+        lam = kwargs.get("lam", 0.3)
+        expected = np.diag(12 * w**2) + 2 * lam * np.ones((3, 3))
+        np.testing.assert_allclose(ac.hessian(ridge)(w, **kwargs), expected, rtol=1e-12)
+        np.testing.assert_allclose(ac.jacobian(ac.grad(ridge))(w, **kwargs), expected, rtol=1e-12)
+        np.testing.assert_allclose(ac.jacobian(ac.grad(ridge), mode="fwd")(w, **kwargs), expected, rtol=1e-12)
+
+
+def list_of_arrays(w):
+    parts = []
+    for i in range(3):
+        parts.append(w * (i + 1.0))
+    parts[1] = parts[1] * parts[0]
+    stacked = np.stack(parts)
+    return np.sum(np.sin(stacked)) + np.sum(parts[2] ** 2)
+
+
+def test_hessian_of_a_list_of_arrays_built_in_a_loop():
+    # was refused naming the compiler's parts_bar.pop(...): the gradient's tangent code was refused as it
+    # ran, and only a refusal while building it fell back to reverse mode over the tangent code
+    w = np.array([0.4, -0.7, 1.1])
+    second = -np.sin(w) - 16 * w * w * np.sin(2 * w * w) + 4 * np.cos(2 * w * w) - 9 * np.sin(3 * w) + 18
+    expected = np.diag(second)
+    np.testing.assert_allclose(ac.hessian(list_of_arrays)(w), expected, rtol=1e-10)
+    np.testing.assert_allclose(_fd(ac.grad(list_of_arrays), w), expected, rtol=1e-6)
+    v = np.array([0.3, 0.2, -0.7])
+    np.testing.assert_allclose(ac.hvp(list_of_arrays)(w, v), expected @ v, rtol=1e-10)
+    np.testing.assert_allclose(ac.vjp(ac.grad(list_of_arrays))(w)[1](v), expected @ v, rtol=1e-10)
+
+
+def growing(x):
+    xs = [x, x * x]
+    xs.append(math.exp(x))
+    xs[0] = xs[0] * xs[2]
+    return sum(xs)
+
+
+def calls_grad_of_growing(x):
+    return ac.grad(growing)(x * 2.0) + x * x
+
+
+def test_first_derivative_of_a_function_calling_grad_of_a_list_builder():
+    x, h = 0.4, 1e-5
+    expected = (calls_grad_of_growing(x + h) - calls_grad_of_growing(x - h)) / (2 * h)
+    assert ac.grad(calls_grad_of_growing)(x) == pytest.approx(expected, rel=1e-7)
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        lambda f: ac.value_and_grad(ac.grad(f)),
+        lambda f: ac.grad(ac.grad(ac.grad(f))),
+        lambda f: ac.jacobian(ac.grad(ac.grad(f))),
+        lambda f: lambda x: ac.hvp(ac.grad(f))(x, 1.0),
+        lambda f: ac.hessian(ac.grad(f)),
+        ac.hessian,
+    ],
+)
+def test_higher_derivatives_refused_at_the_users_function_not_at_emitted_code(transform):
+    # were located at <adjoint_compiler:calls_grad_of_growing_jvp:...> or at the pseudo file of d1calls_...
+    with pytest.raises(ac.UnsupportedError) as e:
+        transform(calls_grad_of_growing)(0.4)
+    message = str(e.value)
+    assert message.startswith("%s:%d:1: error:" % (__file__, calls_grad_of_growing.__code__.co_firstlineno))
+    assert "calls_grad_of_growing" in message and "<adjoint_compiler" not in message
