@@ -532,7 +532,9 @@ def _stacked(columns, out_shape, in_shape):
     """Columns J e_j (each of ``out_shape``) as the array of shape out_shape + in_shape."""
     if not in_shape and not out_shape:
         return float(columns[0])
-    table = np.stack([np.asarray(c, dtype=float).reshape(out_shape) for c in columns], axis=-1)
+    columns = [np.asarray(c) for c in columns]
+    columns = [c if c.dtype.kind == "f" else c.astype(float) for c in columns]  # (float32 stays float32)
+    table = np.stack([c.reshape(out_shape) for c in columns], axis=-1)
     return table.reshape(tuple(out_shape) + tuple(in_shape))
 
 
@@ -627,7 +629,8 @@ def jacobian(f, wrt=0, mode="auto"):
                 rows = []
                 for e in _basis(value):
                     g = pullback(e)
-                    rows.append(np.asarray(g if single else g[j], dtype=float).reshape(-1))
+                    row = np.asarray(g if single else g[j])
+                    rows.append((row if row.dtype.kind == "f" else row.astype(float)).reshape(-1))
                 table = np.stack(rows) if rows else np.zeros((0, int(np.prod(in_shapes[j]))))
                 blocks.append(
                     float(table[0, 0])

@@ -299,7 +299,9 @@ def stored(g, index, value):
         if type(part) is float or type(part) is np.float64:
             return part
     part = np.array(g[index])
-    if isinstance(g, list) and isinstance(index, slice) and len(part) != len(value):
+    # (value is a shape_of where the adjoint keeps only its shape: reverse over reverse of xs_bar[:k] = ...)
+    length = value.shape[0] if isinstance(value, shape_of) and value.shape else None
+    if isinstance(g, list) and isinstance(index, slice) and len(part) != (len(value) if length is None else length):
         raise TypeError(
             "a slice store that changes a list's length (xs[i:j] = ys with len(ys) != j - i) "
             "is not supported by adjoint_compiler"

@@ -125,3 +125,40 @@ def test_higher_derivatives_refused_at_the_users_function_not_at_emitted_code(tr
     message = str(e.value)
     assert message.startswith("%s:%d:1: error:" % (__file__, calls_grad_of_growing.__code__.co_firstlineno))
     assert "calls_grad_of_growing" in message and "<adjoint_compiler" not in message
+
+
+def prepend_loop(x):
+    xs = [x]
+    for i in range(3):
+        xs.insert(0, xs[0] * math.sin(x))
+    return sum(xs) * xs[-1]
+
+
+def test_grad_of_grad_through_list_insert():
+    # was TypeError "object of type 'shape_of' has no len()" in runtime.stored: reverse over the
+    # gradient's xs_bar[:0] = ... (a slice store whose value the adjoint keeps only the shape of)
+    x, h = 0.6, 1e-5
+    g = ac.grad(prepend_loop)
+    expected = (g(x + h) - g(x - h)) / (2 * h)
+    assert ac.grad(ac.grad(prepend_loop))(x) == pytest.approx(expected, rel=1e-6)
+    assert ac.hessian(prepend_loop)(x) == pytest.approx(expected, rel=1e-6)
+    third = (ac.grad(g)(x + h) - ac.grad(g)(x - h)) / (2 * h)
+    assert ac.grad(ac.grad(ac.grad(prepend_loop)))(x) == pytest.approx(third, rel=1e-5)
+
+
+def sines(w):
+    return np.sum(np.sin(w) * w**2)
+
+
+def test_hessian_and_jacobian_keep_float32():
+    w = np.array([0.4, -0.7, 1.1], np.float32)
+    expected = np.diag(-np.sin(w) * w**2 + 4 * w * np.cos(w) + 2 * np.sin(w))
+    for H in (
+        ac.hessian(sines)(w),
+        ac.jacobian(ac.grad(sines))(w),
+        ac.jacobian(ac.grad(sines), mode="rev")(w),
+    ):
+        assert H.dtype == np.float32
+        np.testing.assert_allclose(H, expected, rtol=1e-5, atol=1e-6)
+    assert ac.jacobian(np.sin, mode="rev")(w).dtype == np.float32
+    assert ac.hessian(sines)(w.astype(float)).dtype == np.float64
