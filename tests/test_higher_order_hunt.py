@@ -162,3 +162,47 @@ def test_hessian_and_jacobian_keep_float32():
         np.testing.assert_allclose(H, expected, rtol=1e-5, atol=1e-6)
     assert ac.jacobian(np.sin, mode="rev")(w).dtype == np.float32
     assert ac.hessian(sines)(w.astype(float)).dtype == np.float64
+
+
+def slice_store(x):
+    xs = [x, x * 2.0, x * 3.0, 1.0]
+    xs[1:3] = [xs[2] * xs[0], math.sin(xs[1])]
+    return xs[0] * xs[1] + xs[2] ** 2 + xs[3]  # 3 x^3 + sin(2x)^2 + 1
+
+
+def test_forward_over_reverse_of_a_list_slice_store():
+    # was WRONG (9.10 for 5.06 at 0.7): the tangent of the gradient code dropped zero_slots(xs_bar, 1:3),
+    # so xs_bar_dot kept the stored slots' tangents
+    x = 0.7
+    second = 18 * x + 8 * math.cos(4 * x)
+    assert ac.hessian(slice_store)(x) == pytest.approx(second, rel=1e-12)
+    assert ac.hvp(slice_store)(x, 1.0) == pytest.approx(second, rel=1e-12)
+    assert ac.jvp(ac.grad(slice_store))(x, 1.0) == pytest.approx((9 * x * x + 2 * math.sin(4 * x), second), rel=1e-12)
+    assert ac.vjp(ac.grad(slice_store))(x)[1](1.0) == pytest.approx(second, rel=1e-12)
+    assert ac.grad(ac.grad(slice_store))(x) == pytest.approx(second, rel=1e-12)
+    assert ac.grad(ac.grad(ac.grad(slice_store)))(x) == pytest.approx(18 - 32 * math.sin(4 * x), rel=1e-10)
+
+
+def two(x, y):
+    return x * x * y + math.sin(x * y)
+
+
+def calls_grads_of_two(x):
+    return ac.grad(two, 1)(x, 2.0 * x) + ac.grad(two, 0)(0.5, x)
+
+
+def calls_grad_of_two_in_both(x):
+    gx, gy = ac.grad(two, (0, 1))(x, 2.0 * x)
+    return gx * gy
+
+
+def test_gradients_of_one_function_in_two_wrt_refused_with_the_way_out():
+    # was CompileError "two called functions are both named two_grad; rename one" (names the user never wrote)
+    way_out = r"gradients of two in two different wrt.*ac.grad\(two, wrt=\(0, 1\)\)"
+    with pytest.raises(ac.UnsupportedError, match=way_out):
+        ac.grad(calls_grads_of_two)(0.7)
+    x, h = 0.7, 1e-5
+    expected = (calls_grad_of_two_in_both(x + h) - calls_grad_of_two_in_both(x - h)) / (2 * h)
+    assert ac.grad(calls_grad_of_two_in_both)(x) == pytest.approx(expected, rel=1e-7)
+    g = ac.grad(calls_grad_of_two_in_both)
+    assert ac.grad(ac.grad(calls_grad_of_two_in_both))(x) == pytest.approx((g(x + h) - g(x - h)) / (2 * h), rel=1e-6)
