@@ -619,6 +619,12 @@ class shape_of:
         self.shape = np.shape(x) if shape is None else shape
         self.dtype = getattr(x, "dtype", np.dtype(float))
 
+    @property
+    def ndim(self):
+        """The array's number of axes: np.ndim reads it (the adjoint of ``unbroadcast(g, shape_of(a))``, grad
+        of grad, sums over ``np.ndim(g) - np.ndim(a)`` leading axes; np.ndim of another object is 0)."""
+        return len(self.shape)
+
 
 def check_scalar(value):
     """Raise TypeError unless ``value`` is a scalar: only scalar outputs have a gradient."""

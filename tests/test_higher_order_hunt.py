@@ -206,3 +206,35 @@ def test_gradients_of_one_function_in_two_wrt_refused_with_the_way_out():
     assert ac.grad(calls_grad_of_two_in_both)(x) == pytest.approx(expected, rel=1e-7)
     g = ac.grad(calls_grad_of_two_in_both)
     assert ac.grad(ac.grad(calls_grad_of_two_in_both))(x) == pytest.approx((g(x + h) - g(x - h)) / (2 * h), rel=1e-6)
+
+
+def calls_jvps_of_two(x):
+    return ac.jvp(two, 0)(x, 2.0, 1.0)[1] * ac.jvp(two, 1)(x, 2.0, 1.0)[1]
+
+
+def test_jvps_of_one_function_in_two_wrt_refused_with_the_way_out():
+    with pytest.raises(ac.UnsupportedError, match=r"jvps of two in two different wrt.*ac.jvp\(two, wrt=\(0, 1\)\)"):
+        ac.grad(calls_jvps_of_two)(0.7)
+
+
+def settle(w):
+    s = w
+    for k in range(3):
+        s = np.tanh(s) * w + 0.1 * s
+    return np.sum(s**2)
+
+
+def calls_grad_of_settle(w):
+    g = ac.grad(settle)(w)
+    return np.sum(g**2) + np.sum(w**3)
+
+
+def test_gradient_of_a_function_calling_the_gradient_of_an_array_loop():
+    # was ValueError from np.broadcast_to: the adjoint of unbroadcast(g, shape_of(a)) took np.ndim of the
+    # shape_of stand-in as 0 (it had no ndim)
+    w = np.array([0.4, -0.7, 1.1])
+    g = ac.grad(calls_grad_of_settle)
+    np.testing.assert_allclose(g(w), _fd(calls_grad_of_settle, w), rtol=1e-6)
+    H = ac.hessian(calls_grad_of_settle)(w)
+    np.testing.assert_allclose(H, _fd(g, w), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(ac.hessian(settle)(w), _fd(ac.grad(settle), w), rtol=1e-6, atol=1e-8)
