@@ -238,3 +238,23 @@ def test_gradient_of_a_function_calling_the_gradient_of_an_array_loop():
     H = ac.hessian(calls_grad_of_settle)(w)
     np.testing.assert_allclose(H, _fd(g, w), rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(ac.hessian(settle)(w), _fd(ac.grad(settle), w), rtol=1e-6, atol=1e-8)
+
+
+def shifted(w):
+    a = w.copy()
+    a[0] = a[0] * a[1]
+    a[1:] += a[:-1] ** 2
+    return np.sum(a**2)
+
+
+def calls_hvp_of_shifted(w):
+    return np.sum(ac.hvp(shifted)(w, np.ones(3)) ** 2)
+
+
+def test_gradient_of_a_function_calling_hvp_whose_code_cannot_be_differentiated_is_refused_at_the_call():
+    # was an UnsupportedError located in adjoint_compiler/derived.py (the package's own file)
+    with pytest.raises(ac.UnsupportedError) as e:
+        ac.grad(calls_hvp_of_shifted)(np.array([0.4, -0.7, 1.1]))
+    line = calls_hvp_of_shifted.__code__.co_firstlineno + 1
+    assert str(e.value).startswith("%s:%d:" % (__file__, line))
+    assert "derivative code of shifted called here" in str(e.value)
