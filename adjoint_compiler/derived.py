@@ -500,9 +500,17 @@ def hvp(f, wrt=0):
     """
     given, f = f, _function(f, "hvp")
     product = _jvp_of_grad((f, *normalize_wrt(f, wrt)), wrt)
+    structures = []  # NamedTuple and dataclass arguments: as grad's (api._Structures), the tangent too
 
     def hvp_f(*args, **kwargs):
-        return product(*args, **kwargs)[1]
+        *args, v = args
+        if _any_structure(args) or _any_structure(kwargs.values()):
+            if not structures:
+                structures.append(_Structures(given, wrt, hvp))
+            bound = _bound(f, args, kwargs)
+            transformed, flat, keywords = structures[0].prepare(bound)
+            return structures[0].finish(transformed(*flat, _as_tuples(v, {}, {}), **keywords), bound)
+        return product(*args, v, **kwargs)[1]
 
     hvp_f.__name__ = "hvp_" + f.__name__
     setattr(hvp_f, source.TRANSFORM_MARK, ("hvp", f))  # a transform of it is refused at f

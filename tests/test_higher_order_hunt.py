@@ -1,7 +1,9 @@
 """Second and third derivatives found wrong, crashing or refused at emitted code by the issue-11 hunt
 (programs a user would write, against central differences of the order below and hand derivatives)."""
 
+import dataclasses
 import math
+import typing
 
 import numpy as np
 import pytest
@@ -258,3 +260,35 @@ def test_gradient_of_a_function_calling_hvp_whose_code_cannot_be_differentiated_
     line = calls_hvp_of_shifted.__code__.co_firstlineno + 1
     assert str(e.value).startswith("%s:%d:" % (__file__, line))
     assert "derivative code of shifted called here" in str(e.value)
+
+
+@dataclasses.dataclass
+class Coefficients:
+    a: float
+    b: float
+
+
+class Point(typing.NamedTuple):
+    u: float
+    v: float
+
+
+def with_coefficients(p):
+    return p.a**3 * p.b + math.sin(p.a * p.b)
+
+
+def at_point(p):
+    return p.u * p.u * p.v + math.exp(p.v * 0.5)
+
+
+def test_hvp_of_dataclass_and_namedtuple_parameters():
+    # was refused ("'p.a' with a differentiated value (p) where it has no derivative") though grad takes them
+    a, b = 0.7, 1.3
+    s, c = math.sin(a * b), math.cos(a * b)
+    H = np.array([[6 * a * b - s * b * b, 3 * a * a + c - a * b * s], [3 * a * a + c - a * b * s, -s * a * a]])
+    got = ac.hvp(with_coefficients)(Coefficients(a, b), Coefficients(0.3, -2.0))
+    assert isinstance(got, Coefficients)
+    np.testing.assert_allclose([got.a, got.b], H @ [0.3, -2.0], rtol=1e-12)
+    got = ac.hvp(at_point)(Point(0.7, 1.3), Point(1.0, 2.0))
+    assert isinstance(got, Point)
+    np.testing.assert_allclose(got, [2 * 1.3 + 2 * 1.4, 1.4 + 2 * 0.25 * math.exp(0.65)], rtol=1e-12)
