@@ -348,6 +348,12 @@ def compilable(g):
     return made
 
 
+_AGAIN = (
+    "ac.grad(%s) called in the function, whose gradient code is not differentiated again (a recursion, a "
+    "checkpointed loop or an in-place update in %s)"
+)
+
+
 def gradient_adjoint(h, wrt, active):
     """The adjoint of ``(value, gradient) = h_grad(*args)``, h's emitted gradient in ``wrt`` called inside a
     differentiated function, for the arguments at ``active``: given the cotangent ``(value_bar,
@@ -372,6 +378,7 @@ def gradient_adjoint(h, wrt, active):
         return out[0] if len(args) == 1 else tuple(out)
 
     adjoint.__name__ = "%s_grad_adjoint" % h.__name__ if h.__name__.isidentifier() else "gradient_adjoint"
+    setattr(adjoint, source.NOT_DIFFERENTIATED, _AGAIN % (h.__name__, h.__name__))
     return adjoint
 
 
@@ -393,6 +400,7 @@ def gradient_tangent(gradient, h, wrt, active, nargs):
         return gradient(*args), bound_call(both, h, args, **{name: along_active})
 
     tangent.__name__ = "%s_grad_jvp" % h.__name__ if h.__name__.isidentifier() else "gradient_jvp"
+    setattr(tangent, source.NOT_DIFFERENTIATED, _AGAIN % (h.__name__, h.__name__))
     return tangent
 
 
