@@ -306,7 +306,10 @@ def along(f, wrt_idx, single):
     env = {"_jvp": jvp(f, wrt_idx[0] if single else wrt_idx)}
 
     def body(positional, keywords):
-        return "_jvp(%s)[1]" % ", ".join(positional + [tangent] + keywords)
+        spelled = tangent  # (a tuple display for several: the form ac.jvp called in a function takes)
+        if not single:
+            spelled = "(%s,)" % ", ".join("%s[%d]" % (tangent, k) for k in range(len(wrt_idx)))
+        return "_jvp(%s)[1]" % ", ".join(positional + [spelled] + keywords)
 
     made = _write(f, name, [tangent], body, env, "derivative along %s" % tangent)
     _ALONG[key] = (made, tangent) if made is not None else None
