@@ -592,7 +592,7 @@ def zeros_like(x):
             # nested lists: one float array, so that row updates add (a list's += would extend it)
             try:
                 return np.zeros(np.shape(np.asarray(x, dtype=float)))
-            except ValueError:  # ragged, or numbers beside lists: one cotangent per element
+            except (ValueError, TypeError):  # ragged, numbers beside lists, shape_of stand-ins: one per element
                 return [zeros_like(v) for v in x]
         return [0.0 if type(v) is float else zeros_like(v) for v in x]  # Python floats stay Python floats
     shape, dtype = getattr(x, "shape", None), getattr(x, "dtype", None)

@@ -333,3 +333,29 @@ def test_hessian_of_a_gradient_in_a_tuple_wrt():
     rows = [ac.grad(d, 0), ac.grad(d, 1)]
     expected = [[(r(x + h, y) - r(x - h, y)) / (2 * h), (r(x, y + h) - r(x, y - h)) / (2 * h)] for r in rows]
     np.testing.assert_allclose(np.array(ac.hessian(d, (0, 1))(x, y)), np.array(expected), rtol=1e-6)
+
+
+WEIGHTS = np.array([0.5, 1.5, -0.5])
+
+
+def weighted(w):
+    return 1.7 * np.sum(WEIGHTS * w**3) + np.sum(np.exp(WEIGHTS * w))
+
+
+def calls_grad_in_a_loop(w):
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(ac.grad(weighted)(w * (i + 1.0)) ** 2)
+    return s
+
+
+def test_hessian_of_a_function_calling_grad_in_a_loop():
+    # was TypeError "float() argument must be ... not 'shape_of'" in runtime.zeros_like of a taped tuple of
+    # shape_of stand-ins (reverse mode over the tangent code)
+    w = np.array([0.4, -0.7, 1.1])
+    g = ac.grad(calls_grad_in_a_loop)
+    H = _fd(g, w)
+    np.testing.assert_allclose(ac.hessian(calls_grad_in_a_loop)(w), H, rtol=1e-6)
+    v = np.array([0.3, 0.2, -0.7])
+    np.testing.assert_allclose(ac.hvp(calls_grad_in_a_loop)(w, v), H @ v, rtol=1e-6)
+    np.testing.assert_allclose(ac.vjp(g)(w)[1](v), v @ H, rtol=1e-6)
