@@ -756,9 +756,9 @@ def _scalar_output(f, wrt, transform, with_value):
                 value, grads = fn(*args)
         except (runtime.InPlaceUpdateError, TypeError) as e:
             _reraise(e, args)
-        except CompileError:  # the code for any argument cannot take these: the structured path can
+        except CompileError as e:  # the code for any argument cannot take these: the structured path can
             if not _any_structure(args):
-                raise
+                _refused_derived(e, f, transform)
             return structured(args)
         if truth:  # the fast path passes a float gradient through unconverted: convert each
             grads = _like(grads, args[wrt_idx[0]]) if single else tuple(map(_like, grads, [args[i] for i in wrt_idx]))
@@ -945,6 +945,31 @@ def _in_emitted_code(e):
     return load.made_by_compiler(e.location)
 
 
+DERIVED_OF = "_adjoint_compiler_derived_of"  # on a function derived.py wrote: the function it derives from
+
+
+def _origin(f):
+    """The user's function behind ``f``, a function derived.py wrote (``grad(grad(h))`` as compilable code,
+    h's derivative along a tangent), or ``f`` itself."""
+    while getattr(f, DERIVED_OF, None) is not None:
+        f = getattr(f, DERIVED_OF)
+    return f
+
+
+def _refused_derived(e, f, transform):
+    """Raise ``e``, or, where ``f`` is a function derived.py wrote and ``e`` was refused in code the compiler
+    emitted for it, the same refusal located at the user's function (never at emitted code)."""
+    if getattr(f, DERIVED_OF, None) is None or not _in_emitted_code(e):
+        raise e
+    user = _origin(f)
+    construct = e.construct if hasattr(e, "construct") else str(e).split(": error: ")[-1]
+    raise UnsupportedError(
+        "derivatives of %s beyond the first (%s of its derivative code, which has %s)"
+        % (user.__name__, transform, construct.replace(" is not supported by adjoint_compiler", "")),
+        SourceLocation(user.__code__.co_filename, user.__code__.co_firstlineno, 1),
+    ) from None
+
+
 _NOT_SCALAR = (
     "grad(grad(f)) needs a scalar gradient, but grad(f) is an array of shape %s here; "
     "use ac.hessian(f) or ac.hvp(f) instead"
@@ -957,7 +982,8 @@ def _over_forward(f, inner, wrt):
     closures or adjoint buffers for it to refuse)."""
     made = NESTED["along"](f, (inner,), True)
     second = grad(made[0], wrt) if made is not None else None
-    where = SourceLocation(f.__code__.co_filename, f.__code__.co_firstlineno, 1)
+    user = _origin(f)
+    where = SourceLocation(user.__code__.co_filename, user.__code__.co_firstlineno, 1)
 
     def refused():
         reason = RECURSIVE % _recursion(f) if _recursion(f) else None
@@ -1107,16 +1133,18 @@ def _vjp(f, wrt):
             return structured(_bind(f, args, kwargs))
         try:
             (function, finish), bound = d.entry(args, kwargs)
-        except CompileError:
+        except CompileError as e:
             bound = _bind(f, args, kwargs)
             if not _any_structure(bound):
-                raise
+                _refused_derived(e, f, "vjp")
             return structured(bound)
         args = bound
         try:
             value, pullback = function(*args)
         except (runtime.InPlaceUpdateError, TypeError) as e:
             _reraise(e, args)
+        except CompileError as e:  # a callee's code, compiled on its first call
+            _refused_derived(e, f, "vjp")
 
         def pullback_f(cotangent):
             return finish(pullback(cotangent), args)

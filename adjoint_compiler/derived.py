@@ -130,9 +130,9 @@ def _jvp(f, wrt):
         if function is None:
             try:
                 c = _compiled(f, wrt_idx, "jvp", args)
-            except CompileError:
+            except CompileError as e:
                 if not _any_structure(args):
-                    raise
+                    api._refused_derived(e, f, "jvp")
                 return lambda tangent: structured(args, tangent)
             function = c.function
             if not c.guards:  # nothing it read can go stale
@@ -150,6 +150,8 @@ def _jvp(f, wrt):
                 value, tangent_out = function(*args, *tangents)
             except (runtime.InPlaceUpdateError, TypeError) as e:
                 _reraise(e, args)
+            except CompileError as e:  # a callee's code, compiled on its first call
+                api._refused_derived(e, f, "jvp")
             return value, tangent_out if type(tangent_out) is float else _precision_of(tangent_out, value)
 
         return run
@@ -179,10 +181,10 @@ def _jvp_of_grad(inner, wrt):
     finish = _Generic(f, inner_wrt, inner_single).finish
     cache = {}
 
-    def prepare(args):
+    def prepare(args, kwargs=None):
         """``column(tangent) -> (gradient, its tangent)`` (unfinished: the emitted code's values) at these
         arguments, the per-call work done once (``hessian`` calls it per column)."""
-        args = _bind(f, args, {}) if len(args) != _arity(f) else tuple(args)
+        args = _bound(f, args, kwargs)
         if "fallback" in cache:
             return cache["fallback"](args)
         try:
@@ -196,17 +198,19 @@ def _jvp_of_grad(inner, wrt):
             return cache["fallback"](args)
 
         def column(tangent, value=True):
-            try:
-                (_, grads), (_, grads_dot) = run(tangent)
-            except CompileError as e:
-                _refused_second_order(e, f)
-            return grads, grads_dot
+            if "fallback" not in cache:
+                try:
+                    (_, grads), (_, grads_dot) = run(tangent)
+                    return grads, grads_dot
+                except CompileError as e:  # refused as it ran (a callee's gradient code, compiled on its first call)
+                    cache["fallback"] = _over_forward(e, f, inner_wrt, inner_single, wrt_idx, single)
+            return cache["fallback"](args)[1](tangent, value)
 
         return args, column
 
-    def jvp_grad_f(*args):
+    def jvp_grad_f(*args, **kwargs):
         *args, tangent = args
-        args, column = prepare(args)
+        args, column = prepare(args, kwargs)
         grads, grads_dot = column(tangent)
         return finish(grads, args), finish(grads_dot, args)
 
@@ -248,7 +252,32 @@ def _write(f, name, extra, body, env, what):
     exec(compile(text, filename, "exec"), env)
     made = env[name]
     made.__module__ = f.__module__
+    setattr(made, api.DERIVED_OF, f)  # refusals in its code are located at f
     return made
+
+
+def _bound(f, args, kwargs=None):
+    """f's arguments one per parameter, positionally (``api._bind``: keyword-only ones last), unless they
+    already are (a transform built here calling another with arguments it bound)."""
+    if not kwargs and len(args) == _arity(f):
+        return tuple(args)
+    code = getattr(f, "__code__", None)
+    if (
+        not kwargs
+        and code is not None
+        and not code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)
+        and len(args) == code.co_argcount + code.co_kwonlyargcount
+    ):
+        return tuple(args)
+    return _bind(f, args, kwargs or {})
+
+
+def _call(function, f, args, *extra):
+    """``function(*args, *extra)`` for ``args`` bound to f's parameters (``_bound``), f's keyword-only ones
+    passed by name: the transforms of ``api`` and here bind a call's arguments again."""
+    names = [p.name for p in inspect.signature(f).parameters.values() if p.kind is p.KEYWORD_ONLY]
+    cut = len(args) - len(names)
+    return function(*args[:cut], *extra, **dict(zip(names, args[cut:])))
 
 
 def bound_call(function, f, args, **tangent):
@@ -322,6 +351,12 @@ def compilable(g):
     return made
 
 
+_AGAIN = (
+    "ac.grad(%s) called in the function, whose gradient code is not differentiated again (a recursion, a "
+    "checkpointed loop or an in-place update in %s)"
+)
+
+
 def gradient_adjoint(h, wrt, active):
     """The adjoint of ``(value, gradient) = h_grad(*args)``, h's emitted gradient in ``wrt`` called inside a
     differentiated function, for the arguments at ``active``: given the cotangent ``(value_bar,
@@ -346,6 +381,7 @@ def gradient_adjoint(h, wrt, active):
         return out[0] if len(args) == 1 else tuple(out)
 
     adjoint.__name__ = "%s_grad_adjoint" % h.__name__ if h.__name__.isidentifier() else "gradient_adjoint"
+    setattr(adjoint, source.NOT_DIFFERENTIATED, _AGAIN % (h.__name__, h.__name__))
     return adjoint
 
 
@@ -367,6 +403,7 @@ def gradient_tangent(gradient, h, wrt, active, nargs):
         return gradient(*args), bound_call(both, h, args, **{name: along_active})
 
     tangent.__name__ = "%s_grad_jvp" % h.__name__ if h.__name__.isidentifier() else "gradient_jvp"
+    setattr(tangent, source.NOT_DIFFERENTIATED, _AGAIN % (h.__name__, h.__name__))
     return tangent
 
 
@@ -389,7 +426,7 @@ def _over_forward(refusal, f, inner_wrt, inner_single, wrt_idx, single):
     def prepare(args):
         def column(tangent, value=True):
             try:
-                return (first(*args) if value else None), bound_call(second, f, args, **{name: tangent})
+                return (bound_call(first, f, args) if value else None), bound_call(second, f, args, **{name: tangent})
             except CompileError as e:
                 if not _in_emitted_code(e):
                     raise
@@ -404,6 +441,7 @@ def _refused_second_order(e, f):
     """Raise ``e``, or, where it was refused inside the emitted gradient, the same refusal at the user's ``f``."""
     if not _in_emitted_code(e):
         raise e
+    f = api._origin(f)
     construct = e.construct if hasattr(e, "construct") else str(e).split(": error: ")[-1]
     hint = None
     if "_pullback" in construct and _recursion(f):
@@ -429,9 +467,9 @@ def _vjp_of_grad(inner, wrt):
     product = _jvp_of_grad((f, wrt_idx, single), along)
     gradient = grad(f, along)
 
-    def vjp_grad_f(*args):
-        args = _bind(f, args, {}) if len(args) != _arity(f) else tuple(args)
-        value = gradient(*args)
+    def vjp_grad_f(*args, **kwargs):
+        args = _bound(f, args, kwargs)
+        value = bound_call(gradient, f, args)
 
         def pullback(u):
             return product(*args, u)[1]
@@ -474,9 +512,17 @@ def hvp(f, wrt=0):
     """
     given, f = f, _function(f, "hvp")
     product = _jvp_of_grad((f, *normalize_wrt(f, wrt)), wrt)
+    structures = []  # NamedTuple and dataclass arguments: as grad's (api._Structures), the tangent too
 
-    def hvp_f(*args):
-        return product(*args)[1]
+    def hvp_f(*args, **kwargs):
+        *args, v = args
+        if _any_structure(args) or _any_structure(kwargs.values()):
+            if not structures:
+                structures.append(_Structures(given, wrt, hvp))
+            bound = _bound(f, args, kwargs)
+            transformed, flat, keywords = structures[0].prepare(bound)
+            return structures[0].finish(transformed(*flat, _as_tuples(v, {}, {}), **keywords), bound)
+        return product(*args, v, **kwargs)[1]
 
     hvp_f.__name__ = "hvp_" + f.__name__
     setattr(hvp_f, source.TRANSFORM_MARK, ("hvp", f))  # a transform of it is refused at f
@@ -506,7 +552,9 @@ def _stacked(columns, out_shape, in_shape):
     """Columns J e_j (each of ``out_shape``) as the array of shape out_shape + in_shape."""
     if not in_shape and not out_shape:
         return float(columns[0])
-    table = np.stack([np.asarray(c, dtype=float).reshape(out_shape) for c in columns], axis=-1)
+    columns = [np.asarray(c) for c in columns]
+    columns = [c if c.dtype.kind == "f" else c.astype(float) for c in columns]  # (float32 stays float32)
+    table = np.stack([c.reshape(out_shape) for c in columns], axis=-1)
     return table.reshape(tuple(out_shape) + tuple(in_shape))
 
 
@@ -533,8 +581,8 @@ def hessian(f, wrt=0):
     wrt_idx, single = normalize_wrt(f, wrt)
     product = _jvp_of_grad((f, wrt_idx, single), wrt)
 
-    def hessian_f(*args):
-        args, column = product.prepare(args)  # bound, compiled and looked up once for all columns
+    def hessian_f(*args, **kwargs):
+        args, column = product.prepare(args, kwargs)  # bound, compiled and looked up once for all columns
         shapes = [np.shape(args[i]) for i in wrt_idx]
         blocks = [[None] * len(wrt_idx) for _ in wrt_idx]
         for j, i in enumerate(wrt_idx):
@@ -583,9 +631,9 @@ def jacobian(f, wrt=0, mode="auto"):
     wrt_idx, single = normalize_wrt(f, wrt)
     forward, backward = jvp(given if inner is not None else f, wrt), vjp(given if inner is not None else f, wrt)
 
-    def jacobian_f(*args):
-        args = _bind(f, args, {}) if len(args) != _arity(f) else tuple(args)
-        value, pullback = backward(*args)
+    def jacobian_f(*args, **kwargs):
+        args = _bound(f, args, kwargs)
+        value, pullback = _call(backward, f, args)
         out_shape = np.shape(value)
         in_shapes = [np.shape(args[i]) for i in wrt_idx]
         inputs = sum(int(np.prod(s)) for s in in_shapes)
@@ -595,13 +643,14 @@ def jacobian(f, wrt=0, mode="auto"):
             if use == "fwd":
                 columns = []
                 for tangent in _unit_tangents(args, wrt_idx, j, single):
-                    columns.append(forward(*args, tangent)[1])
+                    columns.append(_call(forward, f, args, tangent)[1])
                 blocks.append(_stacked(columns, out_shape, in_shapes[j]))
             else:
                 rows = []
                 for e in _basis(value):
                     g = pullback(e)
-                    rows.append(np.asarray(g if single else g[j], dtype=float).reshape(-1))
+                    row = np.asarray(g if single else g[j])
+                    rows.append((row if row.dtype.kind == "f" else row.astype(float)).reshape(-1))
                 table = np.stack(rows) if rows else np.zeros((0, int(np.prod(in_shapes[j]))))
                 blocks.append(
                     float(table[0, 0])

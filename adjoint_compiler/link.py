@@ -21,7 +21,8 @@ import threading
 import weakref
 
 from adjoint_compiler import naming
-from adjoint_compiler.errors import CompileError
+from adjoint_compiler.errors import CompileError, UnsupportedError
+from adjoint_compiler.source import DERIVATIVE_CODE_OF
 
 # Compiling is pure Python under the GIL: running two compilations at once gains nothing, so one
 # re-entrant lock serialises them. That keeps every cache fill compile-once and cannot deadlock
@@ -70,6 +71,19 @@ class Linker:
             if c.complete:
                 per_fn[key] = c
         if any(other.name == c.name and other is not c for other in self.callees):
+            made = getattr(fn, DERIVATIVE_CODE_OF, None)
+            if made is not None:  # the emitted gradients (or jvps) of one h in two different wrt: both h_grad
+                what = "jvps" if fn.__name__.endswith("_jvp") else "gradients"
+                raise UnsupportedError(
+                    "%s of %s in two different wrt in one differentiated function" % (what, made[0].__name__),
+                    src.location(src.tree),
+                    (
+                        "use one jvp in both, ac.jvp(%s, wrt=(0, 1)), with a tangent for each (0.0 for one not moved)"
+                        if what == "jvps"
+                        else "take them from one gradient: ac.grad(%s, wrt=(0, 1)) gives both"
+                    )
+                    % made[0].__name__,
+                )
             raise CompileError(
                 "two called functions are both named %s; rename one" % fn.__name__, src.location(src.tree)
             )

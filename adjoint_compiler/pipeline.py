@@ -42,7 +42,7 @@ from adjoint_compiler import (
 )
 from adjoint_compiler import diskcache, reverse, runtime, tangent
 from adjoint_compiler import naming, refusals, source, specialise, ssa, trees
-from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
+from adjoint_compiler.errors import CompileError, InternalError, SourceLocation, UnsupportedError
 
 
 class Compiled:
@@ -109,6 +109,10 @@ class Compilation:
 
 
 def _compile_callee(fn, wrt, static, varargs, stack, mode="vjp"):
+    why = getattr(fn, source.NOT_DIFFERENTIATED, None)
+    if why is not None:  # a function the package made, called in emitted code: the caller reports it at the user's
+        code = fn.__code__
+        raise UnsupportedError(why, SourceLocation(code.co_filename, code.co_firstlineno, 1))
     return _run(Compilation(fn, wrt, mode, (), static, varargs, True, stack), None)
 
 

@@ -346,7 +346,9 @@ def stored(g, index, value):
         if type(part) is float or type(part) is np.float64:
             return part
     part = np.array(g[index])
-    if isinstance(g, list) and isinstance(index, slice) and len(part) != len(value):
+    # (value is a shape_of where the adjoint keeps only its shape: reverse over reverse of xs_bar[:k] = ...)
+    length = value.shape[0] if isinstance(value, shape_of) and value.shape else None
+    if isinstance(g, list) and isinstance(index, slice) and len(part) != (len(value) if length is None else length):
         raise TypeError(
             "a slice store that changes a list's length (xs[i:j] = ys with len(ys) != j - i) "
             "is not supported by adjoint_compiler"
@@ -637,7 +639,7 @@ def zeros_like(x):
             # nested lists: one float array, so that row updates add (a list's += would extend it)
             try:
                 return np.zeros(np.shape(np.asarray(x, dtype=float)))
-            except ValueError:  # ragged, or numbers beside lists: one cotangent per element
+            except (ValueError, TypeError):  # ragged, numbers beside lists, shape_of stand-ins: one per element
                 return [zeros_like(v) for v in x]
         return [0.0 if type(v) is float else zeros_like(v) for v in x]  # Python floats stay Python floats
     shape, dtype = getattr(x, "shape", None), getattr(x, "dtype", None)
@@ -663,6 +665,12 @@ class shape_of:
         shape = getattr(x, "shape", None)
         self.shape = np.shape(x) if shape is None else shape
         self.dtype = getattr(x, "dtype", np.dtype(float))
+
+    @property
+    def ndim(self):
+        """The array's number of axes: np.ndim reads it (the adjoint of ``unbroadcast(g, shape_of(a))``, grad
+        of grad, sums over ``np.ndim(g) - np.ndim(a)`` leading axes; np.ndim of another object is 0)."""
+        return len(self.shape)
 
 
 def check_scalar(value):

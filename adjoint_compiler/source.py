@@ -380,6 +380,8 @@ def _code_shape(code):
 TRANSFORM_MARK = "__adjoint_compiler_transform__"  # (transform, function) on what grad/vjp/... return
 # (function, wrt indices, kind, single) on what grad/value_and_grad/jvp make
 GRADIENT_OF = "__adjoint_compiler_gradient_of__"
+NOT_DIFFERENTIATED = "__adjoint_compiler_not_differentiated__"  # why a function the package made is not compiled
+DERIVATIVE_CODE_OF = "__adjoint_compiler_derivative_code_of__"  # (h, wrt) on h's emitted gradient or jvp called in one
 GRADIENT_CODE_OF = "__adjoint_compiler_gradient_code_of__"  # (h, wrt) on h's emitted gradient called in a function
 # what the passes ask of the transforms above them (derived.py fills it): "gradient adjoint" and "gradient
 # tangent" make the adjoint and tangent of a call of h's emitted gradient from h's tangent code

@@ -268,6 +268,7 @@ def nested_gradients(src, compile_gradient):
         if (h, wrt, mode) not in compiled:
             compiled[h, wrt, mode] = compile_gradient(h, wrt, mode)
         function = compiled[h, wrt, mode]
+        setattr(function, source_mod.DERIVATIVE_CODE_OF, (h, tuple(wrt)))  # (named in a refusal: link.py)
         if mode == "grad":  # where its code cannot be differentiated again, reverse mode asks h for it
             setattr(function, source_mod.GRADIENT_CODE_OF, (h, tuple(wrt)))
         alias = src.bind((naming.JVP_FN if mode == "jvp" else naming.GRAD_FN).format(h.__name__), function)

@@ -93,8 +93,19 @@ class _Tangent:
                 root = trees.store_root(target) if isinstance(target, gast.Subscript) else None
                 if isinstance(target, gast.Name) and isinstance(node.value, gast.Name):
                     shared.append((target.id, node.value.id))
+            elif isinstance(node, gast.Expr) and trees.appended(node):
+                root = trees.appended(node)[0]
+            elif (  # zero_slots(xs_bar, i) changes xs_bar's tangent in place too (``effect``)
+                isinstance(node, gast.Expr)
+                and isinstance(node.value, gast.Call)
+                and isinstance(node.value.func, gast.Name)
+                and node.value.func.id == "zero_slots"
+                and node.value.args
+                and isinstance(node.value.args[0], gast.Name)
+            ):
+                root = node.value.args[0]
             else:
-                root = trees.appended(node)[0] if isinstance(node, gast.Expr) and trees.appended(node) else None
+                root = None
             if root is not None:
                 self.stored.add(root.id)
         while True:
@@ -169,9 +180,25 @@ class _Tangent:
                 )
                 return [stmt, gast.copy_location(gast.Expr(value=append), stmt)]
             return [stmt]
+        if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
+            return [stmt] + self.effect(stmt)
         if isinstance(stmt, gast.Assign):  # a write-through to a global's holder: the value is a name
             return [stmt]
         return [stmt]
+
+    def effect(self, stmt):
+        """A call for its effect on an argument, in emitted code differentiated again: ``zero_slots(xs_bar,
+        i)`` (the adjoint of a store zeroes the stored slots of a list's cotangent) does the same to
+        ``xs_bar_dot``, which would keep stale values otherwise (a wrong hvp)."""
+        op = ops.classify(stmt.value, self.source, self.local)
+        if op.kind == "call" and op.fn is runtime.zero_slots and self.tangent(op.args[0]) is not None:
+            call = gast.Call(
+                func=trees.clone(stmt.value.func),
+                args=[self.tangent(op.args[0])] + [trees.clone(a) for a in stmt.value.args[1:]],
+                keywords=[],
+            )
+            return [gast.copy_location(gast.Expr(value=call), stmt)]
+        return []
 
     def store(self, stmt):
         """``a[i] = v`` (or ``a[i] += v``): the same store into ``a_dot``."""

@@ -163,13 +163,19 @@ def _refuse_in_emitted_code(r, stmt, op, e):
     code is differentiated again) is reported at the user's call, not at a line of that code."""
     where = getattr(e, "location", None)
     here = r.location(stmt)
-    if where is None or here is None or not str(where.filename).startswith(load.FILE_PREFIX):
+    if where is None or here is None or not load.made_by_compiler(where):  # (derived.py's functions too)
         return
-    if str(here.filename).startswith(load.FILE_PREFIX):
+    if load.made_by_compiler(here):
         return  # (the user's function is further out: it reports there)
+    made = getattr(op.fn, source_mod.DERIVATIVE_CODE_OF, None)
+    label = made[0].__name__ if made is not None else _fn_label(op.fn)
+    if made is not None and "_h_" in getattr(getattr(made[0], "__code__", None), "co_freevars", ()):
+        label = label[: -len("_gradient")]  # (ac.hvp(h) called here: the jvp of h_gradient, specialise._gradient_of)
+    construct = getattr(e, "construct", None) or str(e).split(": error: ")[-1]
     raise UnsupportedError(
-        "differentiating the gradient code of %s again, which calls a pullback (third order, or a gradient "
-        "inside a gradient whose function calls another)" % _fn_label(op.fn),
+        "differentiating again the derivative code of %s called here, which has %s (third order, or a "
+        "gradient inside a gradient whose function calls another)"
+        % (label, construct.replace(" is not supported by adjoint_compiler", "")),
         here,
         "differentiate a function that computes the derivative itself",
     ) from None
