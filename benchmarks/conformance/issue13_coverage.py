@@ -1,3 +1,4 @@
+# ruff: noqa: E501 (a table of cases: one row a line)
 """Issue #13's list of functions, each differentiated by adjoint_compiler and checked: a table.
 
     python benchmarks/conformance/issue13_coverage.py            # every case
