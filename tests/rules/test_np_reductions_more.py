@@ -360,6 +360,29 @@ def test_sinc_at_zero_has_derivative_zero():
     assert ac.grad(lambda t: np.sum(np.sinc(t)))(np.zeros(2)).tolist() == [0.0, 0.0]
 
 
+def sinc_second_by_hand(x):
+    # d2/dx2 sin(pi x) / (pi x) = (2 sin(pi x) - 2 pi x cos(pi x) - (pi x)^2 sin(pi x)) / (pi x^3), and its
+    # Taylor series -pi^2 / 3 + pi^4 x^2 / 10 - pi^6 x^4 / 168 near 0, where the quotient loses digits
+    p = np.pi * x
+    with np.errstate(all="ignore"):
+        exact = (2 * np.sin(p) - 2 * p * np.cos(p) - p * p * np.sin(p)) / (np.pi * x**3)
+    series = -(np.pi**2) / 3 + np.pi**4 * x**2 / 10 - np.pi**6 * x**4 / 168
+    return np.where(np.abs(x) < 1e-2, series, exact)
+
+
+def test_sinc_second_derivative_at_and_near_zero():
+    # np13h: the rule's slope was the constant 0 at x == 0 (np.where), so hvp / hessian there gave 0, not
+    # sinc''(0) = -pi^2 / 3; now a Taylor series within 1e-3 of 0, whose own derivative is right
+    x = np.array([0.0, 4e-4, -9e-4, 1.1e-3, 0.3, -1.7])
+    hand = sinc_second_by_hand(x)
+    assert np.allclose(ac.hessian(lambda t: np.sum(np.sinc(t)))(x), np.diag(hand), rtol=1e-9, atol=1e-9)
+    v = np.linspace(1.0, 2.0, x.size)
+    assert np.allclose(ac.hvp(lambda t: np.sum(np.sinc(t)))(x, v), hand * v, rtol=1e-9, atol=1e-9)
+    # the tangent rule (forward over forward: jvp of the jvp) agrees
+    first = ac.jvp(lambda t: np.sum(np.sinc(t)))
+    assert np.allclose(ac.jvp(lambda t: first(t, v)[1])(x, v)[1], np.sum(hand * v * v), rtol=1e-9)
+
+
 def test_remainder_and_fmod_slopes():
     # d/db = -floor(a / b) for remainder (Python's %), -trunc(a / b) for fmod (C's)
     a, b = np.array([7.0, -7.0, 7.0]), np.array([2.0, 2.0, -2.0])
