@@ -108,13 +108,20 @@ def add_bars(a, b):
     return a + b
 
 
-def repeated_bar(g, xs):
+def repeated_bar(g, xs, n=1):
     """The cotangent of list or tuple ``xs`` from ``g``, that of ``xs * n``: the entries of the n copies
-    added, element by element (``g`` has ``len(xs) * n`` entries; n may be 0).
+    added, element by element (``g`` has ``len(xs) * n`` entries; n may be 0). An ``n`` that is no count
+    (an array: NumPy's element-wise product of the list, a constant here, and ``xs``) is refused, not
+    taken for copies.
 
-    >>> repeated_bar([1.0, 2.0, 10.0, 20.0], (0.5, 0.7))
+    >>> repeated_bar([1.0, 2.0, 10.0, 20.0], (0.5, 0.7), 2)
     [11.0, 22.0]
     """
+    if not isinstance(n, (int, np.integer)):
+        raise NotImplementedError(
+            "a list or tuple times %s (xs * a: NumPy's element-wise product, not copies of xs) is not "
+            "differentiated; write np.asarray(xs) * a" % type(n).__name__
+        )
     bar, m = zeros_like(xs), len(xs)
     for start in range(0, len(g) if m else 0, m):
         bar = add_bars(bar, g[start : start + m])

@@ -591,6 +591,61 @@ def test_list_and_tuple_repetition(f, args, expected):
     check(f, *args, wrt=1)
 
 
+def list_times_array(a, b):
+    ld = [b, b]
+    return np.sum(ld * np.cos(a))  # NumPy's element-wise product, not copies of the list
+
+
+def appended_list_times_array(a, b):
+    ld = []
+    for _ in range(2):
+        ld.append(b)
+    return np.sum(np.cos(a) * ld)
+
+
+def called_list_comprehension(a):
+    # a list of a's built in a called function, through an array function (scipy.special.multigammaln's
+    # shape): the tangent of the gradient once missed cos(xs)'s own tangent, a zero second derivative
+    return _sum_sin_of_list(a, 2)
+
+
+def _sum_sin_of_list(a, d):
+    return np.sum(np.sin([a - j / 2 for j in range(d)]))
+
+
+def test_list_times_an_active_array_is_an_element_wise_product():
+    # np13h: xs * a with a varied was taken for repetition, so a's gradient was dropped and b's was 2
+    # (copies) rather than sum(cos(a)); by hand: d/da = -b sin(a), d/db = sum(cos(a))
+    a, b = np.array([1.7, 1.2]), 1.3
+    for f in (list_times_array, appended_list_times_array):
+        ga, gb = ac.grad(f, wrt=(0, 1))(a, b)
+        np.testing.assert_allclose(ga, -b * np.sin(a), rtol=1e-12)
+        assert gb == pytest.approx(np.sum(np.cos(a)), rel=1e-12)
+        check(f, a, b, wrt=0)
+        # b alone: the array is then a constant, which repeated_bar refuses (below)
+        with pytest.raises(NotImplementedError, match="element-wise product"):
+            ac.grad(f, wrt=1)(a, b)
+        # second order: d2/da db = -sin(a) (hvp along b), against the hand-derived value
+        np.testing.assert_allclose(ac.hvp(f, wrt=(0, 1))(a, b, (np.zeros(2), 1.0))[0], -np.sin(a), rtol=1e-12)
+    # d2/da2 of sin(a) + sin(a - 1/2), by hand
+    hand = -np.sin(1.7) - np.sin(1.2)
+    assert ac.hessian(called_list_comprehension)(1.7) == pytest.approx(hand, rel=1e-12)
+    assert ac.jvp(ac.grad(called_list_comprehension))(1.7, 1.0)[1] == pytest.approx(hand, rel=1e-12)
+
+
+def list_times_constant_array(b):
+    return np.sum([b, 2.0 * b] * np.array([2.0, 3.0]))
+
+
+def test_list_times_a_constant_array_is_refused_not_repeated():
+    # xs * c, c a constant array: the compiler cannot tell it from a count, so repeated_bar refuses it at
+    # run time (it once added the cotangent as if for copies: 3.0 rather than 2 + 2 * 3 = 8); forward mode
+    # multiplies element-wise, right
+    with pytest.raises(NotImplementedError, match="np.asarray"):
+        ac.grad(list_times_constant_array)(1.5)
+    assert ac.jvp(list_times_constant_array)(1.5, 1.0)[1] == pytest.approx(8.0, rel=1e-12)
+
+
 def test_repetition_of_array_rows_and_second_derivatives():
     v = np.array([0.5, -1.0, 2.0])
     check(repeated_rows, v, -0.7, wrt=0)

@@ -150,9 +150,9 @@ def elements_bar_adjoint(g, ans, g_in, like):
 
 
 @adjoint(runtime.repeated_bar, linear="first")
-def repeated_bar_adjoint(g, ans, g_in, xs):
+def repeated_bar_adjoint(g, ans, g_in, xs, n=1):
     # repeated_bar adds the n copies' entries of g_in; its adjoint gives each entry its element's g
-    return tiled(g, g_in), None
+    return tiled(g, g_in), None, None
 
 
 @adjoint(runtime.repeat_bar, linear="first")
