@@ -622,9 +622,7 @@ def test_list_times_an_active_array_is_an_element_wise_product():
         np.testing.assert_allclose(ga, -b * np.sin(a), rtol=1e-12)
         assert gb == pytest.approx(np.sum(np.cos(a)), rel=1e-12)
         check(f, a, b, wrt=0)
-        # b alone: the array is then a constant, which repeated_bar refuses (below)
-        with pytest.raises(NotImplementedError, match="element-wise product"):
-            ac.grad(f, wrt=1)(a, b)
+        check(f, a, b, wrt=1)  # b alone: the array is then a constant, told from a count at run time
         # second order: d2/da db = -sin(a) (hvp along b), against the hand-derived value
         np.testing.assert_allclose(ac.hvp(f, wrt=(0, 1))(a, b, (np.zeros(2), 1.0))[0], -np.sin(a), rtol=1e-12)
     # d2/da2 of sin(a) + sin(a - 1/2), by hand
@@ -634,16 +632,29 @@ def test_list_times_an_active_array_is_an_element_wise_product():
 
 
 def list_times_constant_array(b):
-    return np.sum([b, 2.0 * b] * np.array([2.0, 3.0]))
+    return np.sum(np.sin([b, 2.0 * b] * np.array([2.0, 3.0])))
 
 
-def test_list_times_a_constant_array_is_refused_not_repeated():
-    # xs * c, c a constant array: the compiler cannot tell it from a count, so repeated_bar refuses it at
-    # run time (it once added the cotangent as if for copies: 3.0 rather than 2 + 2 * 3 = 8); forward mode
-    # multiplies element-wise, right
-    with pytest.raises(NotImplementedError, match="np.asarray"):
-        ac.grad(list_times_constant_array)(1.5)
-    assert ac.jvp(list_times_constant_array)(1.5, 1.0)[1] == pytest.approx(8.0, rel=1e-12)
+def rows_times_constant(v, y):
+    rows = [v, v * y]
+    return np.sum((rows * np.array([[2.0], [3.0]])) ** 2)
+
+
+def test_list_times_a_constant_array_is_an_element_wise_product():
+    # xs * c, c a constant array, which the compiler cannot tell from a count: repeated_bar tells at run
+    # time (it once added the cotangent as if for copies). By hand: f = sin(2b) + sin(6b), f' = 2 cos(2b) +
+    # 6 cos(6b), f'' = -4 sin(2b) - 36 sin(6b)
+    b = 1.5
+    assert ac.grad(list_times_constant_array)(b) == pytest.approx(2 * np.cos(2 * b) + 6 * np.cos(6 * b), rel=1e-12)
+    assert ac.jvp(list_times_constant_array)(b, 1.0)[1] == pytest.approx(2 * np.cos(2 * b) + 6 * np.cos(6 * b))
+    second = -4 * np.sin(2 * b) - 36 * np.sin(6 * b)
+    assert ac.hessian(list_times_constant_array)(b) == pytest.approx(second, rel=1e-10)
+    assert ac.hvp(list_times_constant_array)(b, 1.0) == pytest.approx(second, rel=1e-10)
+    # rows of arrays times a column: f = 4 |v|^2 + 9 y^2 |v|^2
+    v, y = np.array([0.5, -1.0, 2.0]), -0.7
+    check(rows_times_constant, v, y, wrt=0)
+    check(rows_times_constant, v, y, wrt=1)
+    np.testing.assert_allclose(ac.hessian(rows_times_constant)(v, y), (8 + 18 * y**2) * np.eye(3), rtol=1e-12)
 
 
 def test_repetition_of_array_rows_and_second_derivatives():

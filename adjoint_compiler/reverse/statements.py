@@ -208,7 +208,7 @@ def adjoint_assign(r, stmt, out):
         k = next(i for i, a in enumerate(op.args) if isinstance(a, gast.Name) and a.id in act.sequences)
         xs, n = op.args[k], op.args[1 - k]
         if xs.id in act.active:
-            # n, not varied (activity.py), may still be a constant array: repeated_bar refuses one
+            # n, not varied (activity.py), may still be a constant array: repeated_bar tells at run time
             cot.accumulate(xs.id, trees.quote_expr("repeated_bar(g, xs, n)", g=g, xs=xs, n=n), out)
     elif op.kind == "call":
         calls.adjoint_call(r, stmt, name, op, g, out)
