@@ -393,9 +393,13 @@ def register_adjoint(fn, rule=None):
     return register(rule) if rule is not None else register
 
 
-def nondifferentiable(*fns, reason="not differentiable"):
+def nondifferentiable(*fns, reason="not differentiable", method=None):
+    """Declare that ``fns`` carry no derivative (``reason`` says why); ``method``: the ndarray method name
+    (or names) that calls the first of them, as for ``adjoint`` (``x.argmax()`` as ``np.argmax(x)``)."""
     for fn in fns:
         _NONDIFF[_key(fn)] = reason
+    for name in _names(method):
+        _METHODS[name] = fns[0]
 
 
 def nondifferentiable_attributes(*names):

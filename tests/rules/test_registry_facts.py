@@ -15,7 +15,8 @@ def test_every_method_and_attribute_resolves_to_a_registered_rule():
     assert facts
     for name, fn in facts:
         rule = registry.lookup(fn)
-        assert rule is not None and rule.inline, (name, fn)
+        # or a method of a function declared non-differentiable (x.argmax(), x.round(): np13h)
+        assert rule is not None and rule.inline or registry.is_nondifferentiable(fn), (name, fn)
         assert hasattr(np.ndarray, name), name  # x.<name> exists
 
 
