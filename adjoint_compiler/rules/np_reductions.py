@@ -428,6 +428,61 @@ def nanmean_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False
     )
 
 
+@fragment
+def _nan_centered(a, axis):
+    # a's non-NaN elements less their slice's mean, centred twice (as std_adjoint's, so that a constant
+    # slice's are exactly 0), and 0 at a NaN
+    once = a - np.nanmean(a, axis=axis, keepdims=True)
+    return np.where(np.isnan(a), 0.0, once - np.nanmean(once, axis=axis, keepdims=True))
+
+
+@adjoint(np.nanvar)
+def nanvar_adjoint(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+    # np.var of the non-NaN elements (np13h): 2 (a - mean) / (n - ddof), n their count in a's slice, and 0
+    # at a NaN. As var_adjoint, n - ddof <= 0 gives NumPy's inf or nan; an all-NaN slice (NaN variance)
+    # gets 0 everywhere: its count 0 is divided by 1
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
+    n = np.sum(~np.isnan(a), axis=axis, keepdims=True)
+    dof = np.maximum(n - ddof, 0.0) + (n == 0)
+    centered = _nan_centered(a, axis)
+    return unreduce(g, a, axis, keepdims) * (2.0 / dof) * centered * _unmodelled, None, None, None, None, None, None
+
+
+@tangent(np.nanvar)
+def nanvar_tangent(dot, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+    # 2 <a - mean, dot> / (n - ddof) over each slice's non-NaN elements, n and dof as in nanvar_adjoint
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
+    n = np.sum(~np.isnan(a), axis=axis, keepdims=keepdims)
+    dof = np.maximum(n - ddof, 0.0) + (n == 0)
+    centered = _nan_centered(a, axis)
+    kept_dot = np.where(np.isnan(a), 0.0, (dot if _unmodelled else dot))
+    return np.sum(centered * kept_dot, axis=axis, keepdims=keepdims) * (2.0 / dof), None, None, None, None, None, None
+
+
+@adjoint(np.nanstd)
+def nanstd_adjoint(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+    # sqrt(np.nanvar) (np13h): (a - mean) / ((n - ddof) std) at the non-NaN elements, 0 at a NaN; a
+    # constant slice (std 0, a kink) takes the subgradient 0, as std_adjoint
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
+    n = np.sum(~np.isnan(a), axis=axis, keepdims=True)
+    dof = np.maximum(n - ddof, 0.0) + (n == 0)
+    centered = _nan_centered(a, axis)
+    spread = unreduce(g / (ans + (ans == 0)), a, axis, keepdims)
+    # (an all-NaN slice: its NaN std is no divisor, and a NaN gets 0 anyway)
+    return np.where(np.isnan(a), 0.0, spread / dof * centered) * _unmodelled, None, None, None, None, None, None
+
+
+@tangent(np.nanstd)
+def nanstd_tangent(dot, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
+    n = np.sum(~np.isnan(a), axis=axis, keepdims=keepdims)
+    dof = np.maximum(n - ddof, 0.0) + (n == 0)
+    centered = _nan_centered(a, axis)
+    kept_dot = np.where(np.isnan(a), 0.0, (dot if _unmodelled else dot))
+    summed = np.sum(centered * kept_dot, axis=axis, keepdims=keepdims)
+    return np.where(n == 0, 0.0, summed / ((ans + (ans == 0)) * dof)), None, None, None, None, None, None
+
+
 @adjoint(np.nanmax, np.nanmin)
 def nanextremum_adjoint(g, ans, a, axis=None, out=None, keepdims=False, initial=None, where=None):
     # as np.max's rule (ties split equally), NaNs ignored: a NaN never equals ans, so it gets 0, and

@@ -10,6 +10,7 @@ points (zeros of a product, ties of an order statistic, NaNs) are checked agains
 hand too, and the parameters no rule models are refused with the user's location."""
 
 import inspect
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -341,6 +342,29 @@ def test_nan_reductions_give_nan_positions_zero():
     assert np.array_equal(rule_of(np.nanmax)(g, top, x, 1)[0], [[0, 0, 1], [0, 0, 0], [1.5, 1.5, 0]])
 
 
+def test_nanvar_and_nanstd_are_var_and_std_of_the_kept_elements():
+    # np13h: by hand, row by row, the gradient of np.var / np.std of the non-NaN elements alone, 0 at a NaN;
+    # an all-NaN row (NaN result) gets 0, a constant row std's subgradient 0
+    x = np.array([[1.0, np.nan, 3.0, 0.5], [np.nan, np.nan, np.nan, np.nan], [2.0, 2.0, np.nan, 2.0]])
+    g = np.array([1.0, 2.0, 3.0])
+    for fn, plain, ddof in [(np.nanvar, np.var, 0), (np.nanvar, np.var, 1), (np.nanstd, np.std, 0)]:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ans = fn(x, axis=1, ddof=ddof)
+            got = rule_of(fn)(g, ans, x, 1, None, None, ddof)[0]
+        kept = x[0][~np.isnan(x[0])]
+        first = rule_of(plain)(1.0, plain(kept, ddof=ddof), kept, None, None, None, ddof)[0]
+        assert np.allclose(got[0][~np.isnan(x[0])], first) and got[0][1] == 0.0
+        assert np.array_equal(got[1:], np.zeros((2, 4)))
+    # in a program, against central differences, with NaNs a differentiated x keeps
+    check_grads(nan_spread, [np.array([[0.3, -1.2, 0.8], [1.5, 0.1, -0.4]])])
+
+
+def nan_spread(x):
+    y = np.where(x > 1.0, np.nan, x)
+    return np.sum(np.nanvar(y, axis=1, ddof=1) * np.nanstd(y, axis=0, keepdims=True).T) + np.nanstd(y)
+
+
 def test_ptp_of_a_constant_slice_is_zero():
     x = np.array([[1.0, 1.0], [0.0, 2.0]])
     assert np.array_equal(rule_of(np.ptp)(np.ones(2), np.ptp(x, 1), x, 1)[0], [[0.0, 0.0], [-1.0, 1.0]])
@@ -465,10 +489,10 @@ def test_gradient_on_coordinates_differentiates_f_and_refuses_the_coordinates():
         ac.grad(gradient_on_coordinates, wrt=1)(f, COORDS)
 
 
-def test_x_round_is_refused_np_round_is_a_constant():
-    # the methods of non-differentiable functions have no declaration (registry: method= is a rule's fact)
-    with pytest.raises(ac.UnsupportedError, match=r"\.round\(\)"):
-        ac.grad(x_round)(np.array([0.4, 1.6]))
+def test_x_round_and_np_round_are_constants():
+    # np13h: x.round() was refused (the methods of non-differentiable functions had no declaration); now
+    # nondifferentiable(np.round, method="round"): x * x.round() has slope x.round() (0 and 2 here)
+    assert ac.grad(x_round)(np.array([0.4, 1.6])).tolist() == [0.0, 2.0]
     assert ac.grad(lambda x: np.sum(np.round(x) * x))(np.array([0.4, 1.6])).tolist() == [0.0, 2.0]
 
 
