@@ -315,6 +315,16 @@ case("arange", [x5], "x * np.arange(5)", **ND)
 case("arange float", [x5], "x * np.arange(0.0, 1.0, 0.2)", **ND)
 case("histogram counts", [x5], "x * np.histogram(x, bins=3)[0][0]", **ND)
 case("histogram weights", [x5, x5], "np.histogram(x, bins=3, range=(-1.0, 1.0), weights=y)[0]", wrt=(1,))
+case(
+    "histogram edges and weights",
+    [x5, pos5],
+    "h, e = np.histogram(x, bins=3, weights=y)\nreturn np.sum(np.sin(h)) + np.sum(np.sin(e) * np.arange(4.0))",
+)
+case(
+    "histogram edges given",
+    [x5],
+    "h, e = np.histogram(x, bins=np.array([-1.0, 0.0, 0.5, 1.0]))\nreturn np.sum(h * x[:3]) + np.sum(e * x[0])",
+)
 case("x.astype(int)", [vec(5, 0.1, 3.9)], "x * x.astype(int)", **ND)
 
 # ---- np.linalg

@@ -136,6 +136,11 @@ TABLE = [
     Row(np.bincount, [np.array([0, 2, 2, 5, 0, 1]), Op(U, (6,))], {}, "bincount-weights"),
     Row(np.bincount, [np.array([1, 1, 3]), Op(U, (3,))], {"minlength": 6}, "bincount-minlength"),
     Row(np.unique, [Op(U, (2, 3))], {}, "unique"),
+    # np13h: histogram's counts are constant; its weights and (spaced between min and max) edges are not
+    Row(np.histogram, [Op(U, (6,)), 3, None, None, Op(U, (6,))], {}, "histogram-weights-edges"),
+    Row(np.histogram, [Op(U, (2, 3)), 4, (-3.0, 3.0), None, Op(U, (2, 3))], {}, "histogram-range"),
+    Row(np.histogram, [Op(U, (6,)), np.array([-3.0, -1.0, 0.5, 3.0]), None, None, Op(U, (6,))], {}, "histogram-given"),
+    Row(np.histogram, [Op(U, (8,)), "auto"], {}, "histogram-auto"),
     Row(np.full_like, [np.zeros((2, 3)), Op(U, ())], {}, "full_like"),
     Row(np.full_like, [np.zeros((2, 3)), Op(U, (3,))], {}, "full_like-row"),
     Row(np.full, [(2, 3), Op(U, ())], {}, "full"),
@@ -363,6 +368,42 @@ def test_nanvar_and_nanstd_are_var_and_std_of_the_kept_elements():
 def nan_spread(x):
     y = np.where(x > 1.0, np.nan, x)
     return np.sum(np.nanvar(y, axis=1, ddof=1) * np.nanstd(y, axis=0, keepdims=True).T) + np.nanstd(y)
+
+
+def histogram_parts(x, w):
+    h, e = np.histogram(x, bins=3, weights=w)
+    return np.sum(np.sin(h)) + np.sum(np.sin(e) * np.arange(4.0))
+
+
+def histogram_fixed(x, w):
+    h, e = np.histogram(x, bins=np.array([-1.0, 0.0, 0.5, 1.0]), weights=w)
+    return np.sum(h * h) + np.sum(e) * np.sum(x)
+
+
+def test_histogram_counts_are_constant_edges_and_weights_are_not():
+    # np13h. By hand: the edges are lo + k (hi - lo) / 3 (lo = min x, hi = max x), so edge k's cotangent
+    # sin'(e_k) k goes to x's minimum times 1 - k/3 and to its maximum times k/3; each weight gets its
+    # bin's cos(h_b); the counts themselves are constant in x
+    x, w = np.array([0.3, -0.8, 0.5, 0.9, -0.2]), np.array([1.0, 2.0, 0.5, 1.5, 0.7])
+    h, e = np.histogram(x, bins=3, weights=w)
+    k = np.arange(4.0)
+    edge_bar = np.cos(e) * k
+    gx, gw = ac.grad(histogram_parts, wrt=(0, 1))(x, w)
+    hand_x = np.zeros(5)
+    hand_x[1] = np.sum(edge_bar * (1 - k / 3))  # x[1] = -0.8 is the minimum, x[3] = 0.9 the maximum
+    hand_x[3] = np.sum(edge_bar * k / 3)
+    bins = np.array([1, 0, 2, 2, 1])  # [-0.8, -0.233), [-0.233, 0.333), [0.333, 0.9]
+    np.testing.assert_allclose(gx, hand_x, rtol=1e-12)
+    np.testing.assert_allclose(gw, np.cos(h)[bins], rtol=1e-12)
+    check_grads(histogram_parts, [x, w])
+    x = np.array([0.3, -0.8, 0.45, 0.9, -0.2])  # (none on an edge given below)
+    check_grads(histogram_fixed, [x, w])  # edges given: constants; 0.9 in the last, closed bin
+    # second order: d2/dw2 of sum(h^2) is 2 per pair of weights in one bin
+    hw = ac.hessian(histogram_fixed, wrt=1)(x, w)
+    same = np.digitize(x, [0.0, 0.5]) == np.digitize(x, [0.0, 0.5])[:, None]
+    np.testing.assert_allclose(hw, 2.0 * same, atol=1e-12)
+    with pytest.raises(ac.CompileError, match="density"):
+        ac.grad(lambda t: np.sum(np.histogram(t, bins=3, density=True)[1]))(x)
 
 
 def test_ptp_of_a_constant_slice_is_zero():
