@@ -449,6 +449,7 @@ MORE_FNS = [
     np.unique,
     np.full_like,
     np.full,
+    np.histogram,  # np13h
 ]
 
 
