@@ -556,8 +556,14 @@ case("det of a singular matrix", [const(SINGULAR)], "np.linalg.det(x)")
 case("det of a rank-1 matrix", [const(np.outer([1.0, 2.0, 3.0], [0.5, -1.0, 2.0]))], "np.linalg.det(x)")
 case("eigvalsh at identity (sum of squares)", [const(np.eye(3))], "return np.sum(np.linalg.eigvalsh(x) ** 2)")
 case("eigh values at identity (sum of cubes)", [const(np.eye(3))], "return np.sum(np.linalg.eigh(x)[0] ** 3)")
-case("svd values at identity (sum of squares)", [const(np.eye(3))], "return np.sum(np.linalg.svd(x, compute_uv=False) ** 2)")
-case("norm nuc near identity", [const(np.eye(3) * 2.0 + 0.01 * np.arange(9.0).reshape(3, 3))], "np.linalg.norm(x, 'nuc')")
+case(
+    "svd values at identity (sum of squares)",
+    [const(np.eye(3))],
+    "return np.sum(np.linalg.svd(x, compute_uv=False) ** 2)",
+)
+case(
+    "norm nuc near identity", [const(np.eye(3) * 2.0 + 0.01 * np.arange(9.0).reshape(3, 3))], "np.linalg.norm(x, 'nuc')"
+)
 case("expm of zero", [const(np.zeros((3, 3)))], "sla.expm(x)")
 case("expm of identity", [const(np.eye(3))], "sla.expm(x)")
 case("expm nilpotent", [const(np.triu(np.ones((3, 3)), 1))], "sla.expm(x)")
@@ -574,6 +580,14 @@ case("prod with a zero", [const(np.array([2.0, 0.0, 3.0]))], "np.prod(x)")
 case("prod with two zeros", [const(np.array([2.0, 0.0, 0.0, 3.0]))], "np.prod(x) + np.prod(x[1:] + 1.0)")
 case("cumprod with zeros 2-d", [const(np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 1.5]]))], "np.cumprod(x, axis=1)")
 case("xlogy at x = 0", [const(np.array([0.0, 0.0])), pos5], "sp.xlogy(x, y[:2])")
+case("xlog1py at x = 0", [const(np.array([0.0, 0.0])), pos5], "sp.xlog1py(x, y[:2])")
+case(
+    "rel_entr at x = 0 (one-sided)",
+    [const(np.array([0.0, 0.0])), pos5],
+    "return np.sum(np.sin(sp.rel_entr(x, y[:2]))) + np.sum(x * y[:2])",
+    wrt=(1,),
+)
+case("kl_div at x = 0", [const(np.array([0.0, 0.0])), pos5], "sp.kl_div(x, y[:2])", wrt=(1,))
 case("norm 2 with a zero entry", [const(np.array([0.0, 3.0, 4.0]))], "np.linalg.norm(x)")
 case("var of two", [vec(2)], "np.var(x)")
 case("cov of two observations", [mat(3, 2)], "np.cov(x)")
