@@ -14,7 +14,8 @@ linear function has a second derivative). Three columns:
 
 A non-differentiable function (``np.sign``, ``np.argmax``, ...) is used beside a differentiable path, and
 the gradient must flow around it with no error and agree with the differences (the points are away from
-its jumps). Each cell is ``ok``, ``WRONG`` (a number that differs: the count that must stay 0),
+its jumps). Each cell is ``ok``, ``WRONG`` (a finite number that differs: the count that must stay 0), ``nan``
+(a nan or inf where the differences give a number: loud, not silent),
 ``refused`` (a CompileError / UnsupportedError / NotImplementedError, the message shown) or ``error`` (any
 other exception: a bug). Exit status 1 if anything is WRONG.
 """
@@ -676,7 +677,9 @@ def attempt(check, verbose):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ok, detail = check()
-        return ("ok", "") if ok else ("WRONG", detail)
+        if ok:
+            return "ok", ""
+        return ("nan", detail) if "nan" in detail or "inf" in detail else ("WRONG", detail)
     except REFUSALS as e:
         return "refused", describe(e)
     except Exception as e:  # noqa: BLE001 (a table of outcomes: every exception is one)
