@@ -665,3 +665,11 @@ def test_repetition_of_array_rows_and_second_derivatives():
     np.testing.assert_allclose(ac.hessian(repeated_rows, wrt=0)(v, -0.7), 2 * -0.7 * np.eye(3), rtol=1e-12)
     h = ac.hessian(repeated_pair, wrt=(0, 1))(1.5, -0.7)
     assert h == ((0.0, 2.0), (2.0, 0.0))  # f = 2 x y
+
+
+def test_a_differentiated_repetition_count_is_refused_not_wrong():
+    # np13h: a varied factor of a list is taken for an array (NumPy's product); an int count asked for a
+    # gradient then raises (it gave 0, the count's derivative, before); without n in wrt it is repetition
+    with pytest.raises(TypeError, match="np.asarray"):
+        ac.grad(repeated_run_time_count, wrt=(0, 2))(1.5, -0.7, 3)
+    assert ac.grad(repeated_run_time_count, wrt=0)(1.5, -0.7, 3) == pytest.approx(3 * 0.3 * -0.7, rel=1e-12)
