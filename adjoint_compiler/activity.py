@@ -145,7 +145,7 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     refusals.refuse_untracked_operations(fn, defs, source, varied, useful)
     scalars = _infer_scalars(defs, set(scalar_params) | set(scalar_outputs))
     act = Activity(ops, defs, varied, useful, scalars, outputs)
-    act.sequences = _infer_sequences(defs)
+    act.sequences = _infer_sequences(defs, varied)
     act.owned = _infer_owned(defs)
     act.where_fed = _infer_where_fed(defs)
     return act
@@ -209,7 +209,12 @@ def _infer_where_fed(defs):
     return fed
 
 
-def _infer_sequences(defs):
+def _varied_operand(a, seqs, varied):
+    """Whether ``a``, an operand of ``xs * a``, is not the sequence and carries a derivative."""
+    return isinstance(a, gast.Name) and a.id not in seqs and a.id in varied
+
+
+def _infer_sequences(defs, varied=()):
     """Names known to hold a list or tuple (or a dict): there ``+`` concatenates rather than adds."""
     seqs = set()
     changed = True
@@ -227,6 +232,10 @@ def _infer_sequences(defs):
                     op.kind == "call"
                     and op.fn in (operator.add, operator.mul)  # xs + ys, and [0.0] * n
                     and any(isinstance(a, gast.Name) and a.id in seqs for a in op.args)
+                    # xs * a with a varied: a carries a derivative, so it is a float or an array, never a
+                    # count: NumPy's element-wise product (an array), not n copies of xs (np13h: its
+                    # cotangent was repeated_bar's, the array's gradient dropped)
+                    and not (op.fn is operator.mul and any(_varied_operand(a, seqs, varied) for a in op.args))
                 )
                 or op.kind == "call"
                 and op.fn in (list, tuple, runtime.list_bar)

@@ -108,26 +108,36 @@ def add_bars(a, b):
     return a + b
 
 
-def repeated_bar(g, xs):
+def repeated_bar(g, xs, n=1):
     """The cotangent of list or tuple ``xs`` from ``g``, that of ``xs * n``: the entries of the n copies
-    added, element by element (``g`` has ``len(xs) * n`` entries; n may be 0).
+    added, element by element (``g`` has ``len(xs) * n`` entries; n may be 0). Where ``n`` is no count but
+    an array or a float (``xs * a``, NumPy's element-wise product of ``np.asarray(xs)`` and ``a``, which the
+    compiler cannot tell from a count when ``a`` carries no derivative), the product's cotangent: ``g * a``
+    summed down to ``xs``'s shape, one entry per element of ``xs``.
 
-    >>> repeated_bar([1.0, 2.0, 10.0, 20.0], (0.5, 0.7))
+    >>> repeated_bar([1.0, 2.0, 10.0, 20.0], (0.5, 0.7), 2)
     [11.0, 22.0]
+    >>> [float(v) for v in repeated_bar(np.array([1.0, 2.0]), [0.5, 0.7], np.array([3.0, 4.0]))]
+    [3.0, 8.0]
     """
+    if not isinstance(n, (int, np.integer)):
+        return list(unbroadcast(np.multiply(g, n), np.asarray(xs)))
     bar, m = zeros_like(xs), len(xs)
     for start in range(0, len(g) if m else 0, m):
         bar = add_bars(bar, g[start : start + m])
     return bar
 
 
-def tiled(g, like):
+def tiled(g, like, n=1):
     """``g``'s entries repeated to the length of ``like``: the cotangent of ``xs * n`` (``like``) from the
-    cotangent ``g`` of ``xs`` (the adjoint of repeated_bar).
+    cotangent ``g`` of ``xs`` (the adjoint of repeated_bar); for an ``n`` that is no count (NumPy's
+    element-wise product), ``g`` spread to ``like``'s shape, times ``n``.
 
     >>> tiled([1.0, 2.0], [0.0] * 4)
     [1.0, 2.0, 1.0, 2.0]
     """
+    if not isinstance(n, (int, np.integer)):
+        return np.broadcast_to(np.asarray(g), np.shape(like)) * n
     m = len(g)
     return elements_bar(list(g) * (len(like) // m if m else 0), like)
 
@@ -1279,7 +1289,7 @@ DEPENDS = {
     "added_at": ("add_at",),
     "at_bar": ("unbroadcast",),
     "elements_bar": ("zeros_like", "add_bars"),
-    "repeated_bar": ("zeros_like", "add_bars"),
+    "repeated_bar": ("zeros_like", "add_bars", "unbroadcast"),
     "tiled": ("elements_bar", "zeros_like", "add_bars"),
     "fit_shape": ("unbroadcast", "_precision_of"),
     "unreduce": ("_precision_of",),

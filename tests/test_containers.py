@@ -591,6 +591,72 @@ def test_list_and_tuple_repetition(f, args, expected):
     check(f, *args, wrt=1)
 
 
+def list_times_array(a, b):
+    ld = [b, b]
+    return np.sum(ld * np.cos(a))  # NumPy's element-wise product, not copies of the list
+
+
+def appended_list_times_array(a, b):
+    ld = []
+    for _ in range(2):
+        ld.append(b)
+    return np.sum(np.cos(a) * ld)
+
+
+def called_list_comprehension(a):
+    # a list of a's built in a called function, through an array function (scipy.special.multigammaln's
+    # shape): the tangent of the gradient once missed cos(xs)'s own tangent, a zero second derivative
+    return _sum_sin_of_list(a, 2)
+
+
+def _sum_sin_of_list(a, d):
+    return np.sum(np.sin([a - j / 2 for j in range(d)]))
+
+
+def test_list_times_an_active_array_is_an_element_wise_product():
+    # np13h: xs * a with a varied was taken for repetition, so a's gradient was dropped and b's was 2
+    # (copies) rather than sum(cos(a)); by hand: d/da = -b sin(a), d/db = sum(cos(a))
+    a, b = np.array([1.7, 1.2]), 1.3
+    for f in (list_times_array, appended_list_times_array):
+        ga, gb = ac.grad(f, wrt=(0, 1))(a, b)
+        np.testing.assert_allclose(ga, -b * np.sin(a), rtol=1e-12)
+        assert gb == pytest.approx(np.sum(np.cos(a)), rel=1e-12)
+        check(f, a, b, wrt=0)
+        check(f, a, b, wrt=1)  # b alone: the array is then a constant, told from a count at run time
+        # second order: d2/da db = -sin(a) (hvp along b), against the hand-derived value
+        np.testing.assert_allclose(ac.hvp(f, wrt=(0, 1))(a, b, (np.zeros(2), 1.0))[0], -np.sin(a), rtol=1e-12)
+    # d2/da2 of sin(a) + sin(a - 1/2), by hand
+    hand = -np.sin(1.7) - np.sin(1.2)
+    assert ac.hessian(called_list_comprehension)(1.7) == pytest.approx(hand, rel=1e-12)
+    assert ac.jvp(ac.grad(called_list_comprehension))(1.7, 1.0)[1] == pytest.approx(hand, rel=1e-12)
+
+
+def list_times_constant_array(b):
+    return np.sum(np.sin([b, 2.0 * b] * np.array([2.0, 3.0])))
+
+
+def rows_times_constant(v, y):
+    rows = [v, v * y]
+    return np.sum((rows * np.array([[2.0], [3.0]])) ** 2)
+
+
+def test_list_times_a_constant_array_is_an_element_wise_product():
+    # xs * c, c a constant array, which the compiler cannot tell from a count: repeated_bar tells at run
+    # time (it once added the cotangent as if for copies). By hand: f = sin(2b) + sin(6b), f' = 2 cos(2b) +
+    # 6 cos(6b), f'' = -4 sin(2b) - 36 sin(6b)
+    b = 1.5
+    assert ac.grad(list_times_constant_array)(b) == pytest.approx(2 * np.cos(2 * b) + 6 * np.cos(6 * b), rel=1e-12)
+    assert ac.jvp(list_times_constant_array)(b, 1.0)[1] == pytest.approx(2 * np.cos(2 * b) + 6 * np.cos(6 * b))
+    second = -4 * np.sin(2 * b) - 36 * np.sin(6 * b)
+    assert ac.hessian(list_times_constant_array)(b) == pytest.approx(second, rel=1e-10)
+    assert ac.hvp(list_times_constant_array)(b, 1.0) == pytest.approx(second, rel=1e-10)
+    # rows of arrays times a column: f = 4 |v|^2 + 9 y^2 |v|^2
+    v, y = np.array([0.5, -1.0, 2.0]), -0.7
+    check(rows_times_constant, v, y, wrt=0)
+    check(rows_times_constant, v, y, wrt=1)
+    np.testing.assert_allclose(ac.hessian(rows_times_constant)(v, y), (8 + 18 * y**2) * np.eye(3), rtol=1e-12)
+
+
 def test_repetition_of_array_rows_and_second_derivatives():
     v = np.array([0.5, -1.0, 2.0])
     check(repeated_rows, v, -0.7, wrt=0)
@@ -599,3 +665,11 @@ def test_repetition_of_array_rows_and_second_derivatives():
     np.testing.assert_allclose(ac.hessian(repeated_rows, wrt=0)(v, -0.7), 2 * -0.7 * np.eye(3), rtol=1e-12)
     h = ac.hessian(repeated_pair, wrt=(0, 1))(1.5, -0.7)
     assert h == ((0.0, 2.0), (2.0, 0.0))  # f = 2 x y
+
+
+def test_a_differentiated_repetition_count_is_refused_not_wrong():
+    # np13h: a varied factor of a list is taken for an array (NumPy's product); an int count asked for a
+    # gradient then raises (it gave 0, the count's derivative, before); without n in wrt it is repetition
+    with pytest.raises(TypeError, match="np.asarray"):
+        ac.grad(repeated_run_time_count, wrt=(0, 2))(1.5, -0.7, 3)
+    assert ac.grad(repeated_run_time_count, wrt=0)(1.5, -0.7, 3) == pytest.approx(3 * 0.3 * -0.7, rel=1e-12)

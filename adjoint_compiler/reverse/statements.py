@@ -201,12 +201,15 @@ def adjoint_assign(r, stmt, out):
     elif (
         op.kind == "call"
         and op.fn is operator.mul
+        and name in act.sequences
         and any(isinstance(a, gast.Name) and a.id in act.sequences for a in op.args)
     ):
         # xs * n (n * xs) of a list or tuple: xs's cotangent adds the entries of its n copies
-        xs = next(a for a in op.args if isinstance(a, gast.Name) and a.id in act.sequences)
+        k = next(i for i, a in enumerate(op.args) if isinstance(a, gast.Name) and a.id in act.sequences)
+        xs, n = op.args[k], op.args[1 - k]
         if xs.id in act.active:
-            cot.accumulate(xs.id, trees.quote_expr("repeated_bar(g, xs)", g=g, xs=xs), out)
+            # n, not varied (activity.py), may still be a constant array: repeated_bar tells at run time
+            cot.accumulate(xs.id, trees.quote_expr("repeated_bar(g, xs, n)", g=g, xs=xs, n=n), out)
     elif op.kind == "call":
         calls.adjoint_call(r, stmt, name, op, g, out)
     elif op.kind in ("const", "nondiff", "index"):

@@ -27,7 +27,8 @@ SIZES = "depends only on sizes or the shape, not on values"
 INTEGERS = "takes and returns integers only"
 
 nondifferentiable(int, round, math.floor, math.ceil, math.trunc, reason=ROUNDS)
-nondifferentiable(np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, reason=ROUNDS)
+nondifferentiable(np.round, method="round", reason=ROUNDS)  # x.round(decimals): np13h
+nondifferentiable(np.floor, np.ceil, np.around, np.rint, np.trunc, reason=ROUNDS)
 # floor division is piecewise constant too; np.remainder's adjoint calls it (so its gradient is differentiated again)
 nondifferentiable(np.floor_divide, reason="floor division is piecewise constant")
 nondifferentiable(np.sign, reason="piecewise constant (its derivative is 0 away from 0)")
@@ -40,7 +41,9 @@ nondifferentiable(np.isnan, np.isinf, np.isfinite, operator.not_, reason=TRUTH)
 nondifferentiable(operator.lt, operator.le, operator.eq, operator.ne, operator.ge, operator.gt, reason=TRUTH)
 
 nondifferentiable(len, range, np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, reason=SIZES)
-nondifferentiable(np.argmax, np.argmin, np.argsort, reason="returns indices")
+nondifferentiable(np.argmax, method="argmax", reason="returns indices")  # the methods: np13h
+nondifferentiable(np.argmin, method="argmin", reason="returns indices")
+nondifferentiable(np.argsort, method="argsort", reason="returns indices")
 nondifferentiable(np.arange, reason="builds a constant range")
 
 # ndarray attributes that carry no derivative (x.T is differentiated as np.transpose: np_shape.py)
@@ -70,7 +73,10 @@ def where_indices(condition):
     return np.where(condition)
 
 
-nondifferentiable(np.searchsorted, np.argpartition, np.nonzero, np.digitize, np.argwhere, reason="returns indices")
+nondifferentiable(np.searchsorted, method="searchsorted", reason="returns indices")
+nondifferentiable(np.argpartition, method="argpartition", reason="returns indices")
+nondifferentiable(np.nonzero, method="nonzero", reason="returns indices")
+nondifferentiable(np.digitize, np.argwhere, reason="returns indices")
 nondifferentiable(where_indices, reason="returns indices")
 form(np.where, where_indices, positional=1)
 nondifferentiable(np.allclose, np.array_equal, np.array_equiv, np.isclose, np.isposinf, np.isneginf, reason=TRUTH)

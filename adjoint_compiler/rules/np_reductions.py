@@ -428,6 +428,61 @@ def nanmean_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False
     )
 
 
+@fragment
+def _nan_centered(a, axis):
+    # a's non-NaN elements less their slice's mean, centred twice (as std_adjoint's, so that a constant
+    # slice's are exactly 0), and 0 at a NaN
+    once = a - np.nanmean(a, axis=axis, keepdims=True)
+    return np.where(np.isnan(a), 0.0, once - np.nanmean(once, axis=axis, keepdims=True))
+
+
+@adjoint(np.nanvar)
+def nanvar_adjoint(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+    # np.var of the non-NaN elements (np13h): 2 (a - mean) / (n - ddof), n their count in a's slice, and 0
+    # at a NaN. As var_adjoint, n - ddof <= 0 gives NumPy's inf or nan; an all-NaN slice (NaN variance)
+    # gets 0 everywhere: its count 0 is divided by 1
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
+    n = np.sum(~np.isnan(a), axis=axis, keepdims=True)
+    dof = np.maximum(n - ddof, 0.0) + (n == 0)
+    centered = _nan_centered(a, axis)
+    return unreduce(g, a, axis, keepdims) * (2.0 / dof) * centered * _unmodelled, None, None, None, None, None, None
+
+
+@tangent(np.nanvar)
+def nanvar_tangent(dot, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+    # 2 <a - mean, dot> / (n - ddof) over each slice's non-NaN elements, n and dof as in nanvar_adjoint
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
+    n = np.sum(~np.isnan(a), axis=axis, keepdims=keepdims)
+    dof = np.maximum(n - ddof, 0.0) + (n == 0)
+    centered = _nan_centered(a, axis)
+    kept_dot = np.where(np.isnan(a), 0.0, (dot if _unmodelled else dot))
+    return np.sum(centered * kept_dot, axis=axis, keepdims=keepdims) * (2.0 / dof), None, None, None, None, None, None
+
+
+@adjoint(np.nanstd)
+def nanstd_adjoint(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+    # sqrt(np.nanvar) (np13h): (a - mean) / ((n - ddof) std) at the non-NaN elements, 0 at a NaN; a
+    # constant slice (std 0, a kink) takes the subgradient 0, as std_adjoint
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
+    n = np.sum(~np.isnan(a), axis=axis, keepdims=True)
+    dof = np.maximum(n - ddof, 0.0) + (n == 0)
+    centered = _nan_centered(a, axis)
+    spread = unreduce(g / (ans + (ans == 0)), a, axis, keepdims)
+    # (an all-NaN slice: its NaN std is no divisor, and a NaN gets 0 anyway)
+    return np.where(np.isnan(a), 0.0, spread / dof * centered) * _unmodelled, None, None, None, None, None, None
+
+
+@tangent(np.nanstd)
+def nanstd_tangent(dot, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
+    n = np.sum(~np.isnan(a), axis=axis, keepdims=keepdims)
+    dof = np.maximum(n - ddof, 0.0) + (n == 0)
+    centered = _nan_centered(a, axis)
+    kept_dot = np.where(np.isnan(a), 0.0, (dot if _unmodelled else dot))
+    summed = np.sum(centered * kept_dot, axis=axis, keepdims=keepdims)
+    return np.where(n == 0, 0.0, summed / ((ans + (ans == 0)) * dof)), None, None, None, None, None, None
+
+
 @adjoint(np.nanmax, np.nanmin)
 def nanextremum_adjoint(g, ans, a, axis=None, out=None, keepdims=False, initial=None, where=None):
     # as np.max's rule (ties split equally), NaNs ignored: a NaN never equals ans, so it gets 0, and
@@ -847,6 +902,60 @@ def bincount_adjoint(g, ans, x, weights=None, minlength=0):
 @tangent(np.bincount)
 def bincount_tangent(dot, ans, x, weights=None, minlength=0):
     return None, np.bincount(x, dot, minlength), None
+
+
+@fragment
+def _histogram_bin(ans, a, bins):
+    # each element's bin (NumPy's [e_k, e_k+1), the last closed), -1 outside the edges
+    edges = ans[1]
+    flat = np.ravel(a)
+    which = np.clip(np.searchsorted(edges, flat, side="right") - 1, 0, np.size(edges) - 2)
+    return np.where((flat >= edges[0]) & (flat <= edges[-1]), which, -1)
+
+
+@fragment
+def _histogram_share(ans, bins, range):
+    # the edges are np.linspace(min a, max a, n + 1) for bins an int n and no range= (min - 0.5 and
+    # max + 0.5 where they are equal), and for bins named by a rule ('auto', 'fd': n then depends on the
+    # data, but is piecewise constant): edge k's slope in max a is k / n, in min a 1 - k / n; with range=
+    # or the edges given, constants (this is then 0 and so is 1 - this times it)
+    return np.arange(np.size(ans[1])) / (np.size(ans[1]) - 1.0) * (is_none(range) * (np.ndim(bins) == 0))
+
+
+@adjoint(np.histogram)
+def histogram_adjoint(g, ans, a, bins=10, range=None, density=None, weights=None):
+    # (hist, bin_edges), np13h. hist counts a's elements per bin: piecewise constant in a, no derivative;
+    # with weights=, each bin sums its elements' weights, so each weight gets its bin's cotangent (0
+    # outside the range). The edges move with a's minimum and maximum where NumPy spaces them between
+    # those (_histogram_share; ties split, as np.min's rule). density=True is refused.
+    _unmodelled = only_defaults("density", density)
+    which = _histogram_bin(ans, a, bins)
+    share = _histogram_share(ans, bins, range)
+    moving = np.max(share)  # 1 where the edges move with a, else 0
+    low = (a == np.min(a)) / np.sum(a == np.min(a))
+    high = (a == np.max(a)) / np.sum(a == np.max(a))
+    ends = np.sum(g[1] * (moving - share)) * low + np.sum(g[1] * share) * high
+    weights_bar = np.reshape(np.where(which >= 0, np.take(g[0], np.maximum(which, 0)), 0.0), np.shape(a))
+    return ends * _unmodelled, None, None, None, weights_bar * _unmodelled
+
+
+@tangent(np.histogram)
+def histogram_tangent(dot, ans, a, bins=10, range=None, density=None, weights=None):
+    _unmodelled = only_defaults("density", density)
+    which = _histogram_bin(ans, a, bins)
+    share = _histogram_share(ans, bins, range)
+    moving = np.max(share)
+    low = (a == np.min(a)) / np.sum(a == np.min(a))
+    high = (a == np.max(a)) / np.sum(a == np.max(a))
+    moved = np.sum(low * dot) * (moving - share) + np.sum(high * dot) * share
+    kept = np.where(which >= 0, np.ravel(dot), 0.0)
+    return (
+        (np.zeros(np.shape(ans[0])), moved * _unmodelled),
+        None,
+        None,
+        None,
+        (np.bincount(np.maximum(which, 0), kept, np.size(ans[0])) * _unmodelled, np.zeros(np.shape(ans[1]))),
+    )
 
 
 @adjoint(np.unique)

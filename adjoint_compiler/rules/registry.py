@@ -113,6 +113,7 @@ _NONDIFF = {}
 IN_PLACE = "in-place update bookkeeping"  # the reason of runtime helpers that only move cotangents around
 _NONDIFF_ATTRIBUTES = set()
 _METHODS = {}  # ndarray method name -> the function it is differentiated as
+_NONDIFF_METHODS = {}  # ndarray method name -> the non-differentiable function it calls (x.argmax())
 _ATTRIBUTES = {}  # ndarray attribute name -> the function it is differentiated as
 _VIEWS = {}  # function (or attribute/method name) -> True: its result may share memory with an argument
 _VIEW_NAMES = set()  # the names of _VIEWS: for a call known only by its spelling
@@ -393,9 +394,13 @@ def register_adjoint(fn, rule=None):
     return register(rule) if rule is not None else register
 
 
-def nondifferentiable(*fns, reason="not differentiable"):
+def nondifferentiable(*fns, reason="not differentiable", method=None):
+    """Declare that ``fns`` carry no derivative (``reason`` says why); ``method``: the ndarray method name
+    (or names) that calls the first of them, as for ``adjoint`` (``x.argmax()`` as ``np.argmax(x)``)."""
     for fn in fns:
         _NONDIFF[_key(fn)] = reason
+    for name in _names(method):
+        _NONDIFF_METHODS[name] = fns[0]
 
 
 def nondifferentiable_attributes(*names):
@@ -455,7 +460,7 @@ def is_nondifferentiable_attribute(name):
 
 def method_function(name):
     """The function the ndarray method ``name`` is differentiated as, or None."""
-    return _METHODS.get(name)
+    return _METHODS.get(name) or _NONDIFF_METHODS.get(name)
 
 
 def attribute_function(name):
@@ -492,7 +497,12 @@ def all_rules():
 
 
 def declared_methods():
+    """The methods of functions with a rule (those of non-differentiable ones: nondifferentiable_methods)."""
     return dict(_METHODS)
+
+
+def nondifferentiable_methods():
+    return dict(_NONDIFF_METHODS)
 
 
 def declared_attributes():

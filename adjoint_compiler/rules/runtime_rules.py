@@ -191,9 +191,9 @@ def elements_bar_adjoint(g, ans, g_in, like):
 
 
 @adjoint(runtime.repeated_bar, linear="first")
-def repeated_bar_adjoint(g, ans, g_in, xs):
+def repeated_bar_adjoint(g, ans, g_in, xs, n=1):
     # repeated_bar adds the n copies' entries of g_in; its adjoint gives each entry its element's g
-    return tiled(g, g_in), None
+    return tiled(g, g_in, n), None, None
 
 
 @adjoint(runtime.repeat_bar, linear="first")
@@ -203,9 +203,10 @@ def repeat_bar_adjoint(g, ans, g_in, counts):
 
 
 @adjoint(runtime.tiled, linear="first")
-def tiled_adjoint(g, ans, g_in, like):
-    # tiled repeats g_in's entries; its adjoint adds the copies back
-    return repeated_bar(g, g_in), None
+def tiled_adjoint(g, ans, g_in, like, n=1):
+    # tiled repeats g_in's entries; its adjoint adds the copies back (or, for NumPy's element-wise
+    # product, spreads g_in times n and its adjoint sums g times n back down)
+    return repeated_bar(g, g_in, n), None, None
 
 
 @adjoint(runtime.list_bar, linear="all")

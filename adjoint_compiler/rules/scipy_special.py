@@ -252,10 +252,11 @@ def betainc_adjoint(g, ans, a, b, x):
 @adjoint(scipy_special.xlogy)
 def xlogy_adjoint(g, ans, x, y):
     # x log y, 0 where x == 0 (for every y): d/dx = log y (also at x == 0, as JAX), d/dy = x / y, exactly 0
-    # where x == 0 (the value is constant in y there; never 0 / 0)
+    # where x == 0 (the value is constant in y there; never 0 / 0). The divisor stays y at x == 0 unless y is
+    # 0 too, so that differentiated again in x it gives 1 / y there (np13h: a 1 in its place gave 1)
     return (
         unbroadcast(g * np.log(y), x),
-        unbroadcast(g * x / np.where(x == 0.0, 1.0, y), y),
+        unbroadcast(g * x / np.where((x == 0.0) & (y == 0.0), 1.0, y), y),
     )
 
 
@@ -264,7 +265,7 @@ def xlog1py_adjoint(g, ans, x, y):
     # x log(1 + y), 0 where x == 0: as xlogy
     return (
         unbroadcast(g * np.log1p(y), x),
-        unbroadcast(g * x / np.where(x == 0.0, 1.0, 1.0 + y), y),
+        unbroadcast(g * x / np.where((x == 0.0) & (y == -1.0), 1.0, 1.0 + y), y),
     )
 
 
@@ -279,7 +280,7 @@ def rel_entr_adjoint(g, ans, x, y):
     # x log(x / y): d/dx = log(x / y) + 1, d/dy = -x / y (0 where x == 0, where the value is 0 for every y > 0)
     return (
         unbroadcast(g * (np.log(x / y) + 1.0), x),
-        unbroadcast(-g * x / np.where(x == 0.0, 1.0, y), y),
+        unbroadcast(-g * x / np.where((x == 0.0) & (y == 0.0), 1.0, y), y),
     )
 
 
@@ -288,7 +289,7 @@ def kl_div_adjoint(g, ans, x, y):
     # x log(x / y) - x + y: d/dx = log(x / y), d/dy = 1 - x / y
     return (
         unbroadcast(g * np.log(x / y), x),
-        unbroadcast(g * (1.0 - x / np.where(x == 0.0, 1.0, y)), y),
+        unbroadcast(g * (1.0 - x / np.where((x == 0.0) & (y == 0.0), 1.0, y)), y),
     )
 
 

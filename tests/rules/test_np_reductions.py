@@ -86,6 +86,10 @@ TABLE = [
     Row(np.nanmean, uniform(-3, 3), {}, "nanmean", cases=SAMPLE),
     Row(np.nanmax, uniform(-3, 3), {}, "nanmax", cases=SAMPLE),
     Row(np.nanmin, uniform(-3, 3), {}, "nanmin", cases=SAMPLE),
+    Row(np.nanvar, uniform(-3, 3), {}, "nanvar", cases=SAMPLE),  # np13h
+    Row(np.nanvar, uniform(-3, 3), {"ddof": 1}, "nanvar-ddof1", min_count=2, cases=SAMPLE),
+    Row(np.nanstd, uniform(-3, 3), {}, "nanstd", cases=SAMPLE),
+    Row(np.nanstd, uniform(-3, 3), {"ddof": 1}, "nanstd-ddof1", min_count=2, cases=SAMPLE),
     Row(np.ptp, uniform(-3, 3), {}, "ptp", min_count=2, cases=SAMPLE),  # one element: ptp is 0 whatever it is
     Row(np.median, uniform(-3, 3), {}, "median", cases=SAMPLE),
 ]
@@ -445,6 +449,7 @@ MORE_FNS = [
     np.unique,
     np.full_like,
     np.full,
+    np.histogram,  # np13h
 ]
 
 

@@ -10,6 +10,7 @@ points (zeros of a product, ties of an order statistic, NaNs) are checked agains
 hand too, and the parameters no rule models are refused with the user's location."""
 
 import inspect
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -135,6 +136,11 @@ TABLE = [
     Row(np.bincount, [np.array([0, 2, 2, 5, 0, 1]), Op(U, (6,))], {}, "bincount-weights"),
     Row(np.bincount, [np.array([1, 1, 3]), Op(U, (3,))], {"minlength": 6}, "bincount-minlength"),
     Row(np.unique, [Op(U, (2, 3))], {}, "unique"),
+    # np13h: histogram's counts are constant; its weights and (spaced between min and max) edges are not
+    Row(np.histogram, [Op(U, (6,)), 3, None, None, Op(U, (6,))], {}, "histogram-weights-edges"),
+    Row(np.histogram, [Op(U, (2, 3)), 4, (-3.0, 3.0), None, Op(U, (2, 3))], {}, "histogram-range"),
+    Row(np.histogram, [Op(U, (6,)), np.array([-3.0, -1.0, 0.5, 3.0]), None, None, Op(U, (6,))], {}, "histogram-given"),
+    Row(np.histogram, [Op(U, (8,)), "auto"], {}, "histogram-auto"),
     Row(np.full_like, [np.zeros((2, 3)), Op(U, ())], {}, "full_like"),
     Row(np.full_like, [np.zeros((2, 3)), Op(U, (3,))], {}, "full_like-row"),
     Row(np.full, [(2, 3), Op(U, ())], {}, "full"),
@@ -341,6 +347,65 @@ def test_nan_reductions_give_nan_positions_zero():
     assert np.array_equal(rule_of(np.nanmax)(g, top, x, 1)[0], [[0, 0, 1], [0, 0, 0], [1.5, 1.5, 0]])
 
 
+def test_nanvar_and_nanstd_are_var_and_std_of_the_kept_elements():
+    # np13h: by hand, row by row, the gradient of np.var / np.std of the non-NaN elements alone, 0 at a NaN;
+    # an all-NaN row (NaN result) gets 0, a constant row std's subgradient 0
+    x = np.array([[1.0, np.nan, 3.0, 0.5], [np.nan, np.nan, np.nan, np.nan], [2.0, 2.0, np.nan, 2.0]])
+    g = np.array([1.0, 2.0, 3.0])
+    for fn, plain, ddof in [(np.nanvar, np.var, 0), (np.nanvar, np.var, 1), (np.nanstd, np.std, 0)]:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ans = fn(x, axis=1, ddof=ddof)
+            got = rule_of(fn)(g, ans, x, 1, None, None, ddof)[0]
+        kept = x[0][~np.isnan(x[0])]
+        first = rule_of(plain)(1.0, plain(kept, ddof=ddof), kept, None, None, None, ddof)[0]
+        assert np.allclose(got[0][~np.isnan(x[0])], first) and got[0][1] == 0.0
+        assert np.array_equal(got[1:], np.zeros((2, 4)))
+    # in a program, against central differences, with NaNs a differentiated x keeps
+    check_grads(nan_spread, [np.array([[0.3, -1.2, 0.8], [1.5, 0.1, -0.4]])])
+
+
+def nan_spread(x):
+    y = np.where(x > 1.0, np.nan, x)
+    return np.sum(np.nanvar(y, axis=1, ddof=1) * np.nanstd(y, axis=0, keepdims=True).T) + np.nanstd(y)
+
+
+def histogram_parts(x, w):
+    h, e = np.histogram(x, bins=3, weights=w)
+    return np.sum(np.sin(h)) + np.sum(np.sin(e) * np.arange(4.0))
+
+
+def histogram_fixed(x, w):
+    h, e = np.histogram(x, bins=np.array([-1.0, 0.0, 0.5, 1.0]), weights=w)
+    return np.sum(h * h) + np.sum(e) * np.sum(x)
+
+
+def test_histogram_counts_are_constant_edges_and_weights_are_not():
+    # np13h. By hand: the edges are lo + k (hi - lo) / 3 (lo = min x, hi = max x), so edge k's cotangent
+    # sin'(e_k) k goes to x's minimum times 1 - k/3 and to its maximum times k/3; each weight gets its
+    # bin's cos(h_b); the counts themselves are constant in x
+    x, w = np.array([0.3, -0.8, 0.5, 0.9, -0.2]), np.array([1.0, 2.0, 0.5, 1.5, 0.7])
+    h, e = np.histogram(x, bins=3, weights=w)
+    k = np.arange(4.0)
+    edge_bar = np.cos(e) * k
+    gx, gw = ac.grad(histogram_parts, wrt=(0, 1))(x, w)
+    hand_x = np.zeros(5)
+    hand_x[1] = np.sum(edge_bar * (1 - k / 3))  # x[1] = -0.8 is the minimum, x[3] = 0.9 the maximum
+    hand_x[3] = np.sum(edge_bar * k / 3)
+    bins = np.array([1, 0, 2, 2, 1])  # [-0.8, -0.233), [-0.233, 0.333), [0.333, 0.9]
+    np.testing.assert_allclose(gx, hand_x, rtol=1e-12)
+    np.testing.assert_allclose(gw, np.cos(h)[bins], rtol=1e-12)
+    check_grads(histogram_parts, [x, w])
+    x = np.array([0.3, -0.8, 0.45, 0.9, -0.2])  # (none on an edge given below)
+    check_grads(histogram_fixed, [x, w])  # edges given: constants; 0.9 in the last, closed bin
+    # second order: d2/dw2 of sum(h^2) is 2 per pair of weights in one bin
+    hw = ac.hessian(histogram_fixed, wrt=1)(x, w)
+    same = np.digitize(x, [0.0, 0.5]) == np.digitize(x, [0.0, 0.5])[:, None]
+    np.testing.assert_allclose(hw, 2.0 * same, atol=1e-12)
+    with pytest.raises(ac.CompileError, match="density"):
+        ac.grad(lambda t: np.sum(np.histogram(t, bins=3, density=True)[1]))(x)
+
+
 def test_ptp_of_a_constant_slice_is_zero():
     x = np.array([[1.0, 1.0], [0.0, 2.0]])
     assert np.array_equal(rule_of(np.ptp)(np.ones(2), np.ptp(x, 1), x, 1)[0], [[0.0, 0.0], [-1.0, 1.0]])
@@ -358,6 +423,29 @@ def test_sinc_at_zero_has_derivative_zero():
     x = np.array([0.0, 1.0, -0.5])
     assert np.allclose(rule_of(np.sinc)(np.ones(3), np.sinc(x), x), [0.0, -1.0, 4.0 / np.pi])
     assert ac.grad(lambda t: np.sum(np.sinc(t)))(np.zeros(2)).tolist() == [0.0, 0.0]
+
+
+def sinc_second_by_hand(x):
+    # d2/dx2 sin(pi x) / (pi x) = (2 sin(pi x) - 2 pi x cos(pi x) - (pi x)^2 sin(pi x)) / (pi x^3), and its
+    # Taylor series -pi^2 / 3 + pi^4 x^2 / 10 - pi^6 x^4 / 168 near 0, where the quotient loses digits
+    p = np.pi * x
+    with np.errstate(all="ignore"):
+        exact = (2 * np.sin(p) - 2 * p * np.cos(p) - p * p * np.sin(p)) / (np.pi * x**3)
+    series = -(np.pi**2) / 3 + np.pi**4 * x**2 / 10 - np.pi**6 * x**4 / 168
+    return np.where(np.abs(x) < 1e-2, series, exact)
+
+
+def test_sinc_second_derivative_at_and_near_zero():
+    # np13h: the rule's slope was the constant 0 at x == 0 (np.where), so hvp / hessian there gave 0, not
+    # sinc''(0) = -pi^2 / 3; now a Taylor series within 1e-3 of 0, whose own derivative is right
+    x = np.array([0.0, 4e-4, -9e-4, 1.1e-3, 0.3, -1.7])
+    hand = sinc_second_by_hand(x)
+    assert np.allclose(ac.hessian(lambda t: np.sum(np.sinc(t)))(x), np.diag(hand), rtol=1e-9, atol=1e-9)
+    v = np.linspace(1.0, 2.0, x.size)
+    assert np.allclose(ac.hvp(lambda t: np.sum(np.sinc(t)))(x, v), hand * v, rtol=1e-9, atol=1e-9)
+    # the tangent rule (forward over forward: jvp of the jvp) agrees
+    first = ac.jvp(lambda t: np.sum(np.sinc(t)))
+    assert np.allclose(ac.jvp(lambda t: first(t, v)[1])(x, v)[1], np.sum(hand * v * v), rtol=1e-9)
 
 
 def test_remainder_and_fmod_slopes():
@@ -441,10 +529,10 @@ def test_gradient_on_coordinates_differentiates_f_and_the_coordinates():
     check_grads(gradient_on_coordinates, [f, COORDS], wrt=(0, 1))
 
 
-def test_x_round_is_refused_np_round_is_a_constant():
-    # the methods of non-differentiable functions have no declaration (registry: method= is a rule's fact)
-    with pytest.raises(ac.UnsupportedError, match=r"\.round\(\)"):
-        ac.grad(x_round)(np.array([0.4, 1.6]))
+def test_x_round_and_np_round_are_constants():
+    # np13h: x.round() was refused (the methods of non-differentiable functions had no declaration); now
+    # nondifferentiable(np.round, method="round"): x * x.round() has slope x.round() (0 and 2 here)
+    assert ac.grad(x_round)(np.array([0.4, 1.6])).tolist() == [0.0, 2.0]
     assert ac.grad(lambda x: np.sum(np.round(x) * x))(np.array([0.4, 1.6])).tolist() == [0.0, 2.0]
 
 

@@ -19,6 +19,16 @@ def test_every_method_and_attribute_resolves_to_a_registered_rule():
         assert hasattr(np.ndarray, name), name  # x.<name> exists
 
 
+def test_every_nondifferentiable_method_calls_a_declared_function():
+    # np13h: x.argmax(), x.round() ... as np.argmax(x), np.round(x): no rule, a declaration
+    facts = registry.nondifferentiable_methods()
+    assert {"round", "argmax", "argmin", "argsort", "searchsorted", "argpartition", "nonzero"} <= set(facts)
+    for name, fn in facts.items():
+        assert registry.is_nondifferentiable(fn) and registry.lookup(fn) is None, (name, fn)
+        assert registry.method_function(name) is fn and name not in registry.declared_methods()
+        assert hasattr(np.ndarray, name), name  # x.<name> exists
+
+
 def test_nondifferentiable_attributes_are_ndarray_attributes():
     for name in ("shape", "size", "ndim", "dtype", "itemsize", "nbytes"):
         assert registry.is_nondifferentiable_attribute(name) and hasattr(np.ndarray, name)

@@ -333,6 +333,26 @@ def test_xlogy_at_x_zero_follows_jax():
     assert dx == np.log1p(-0.5) and dy == 0.0
 
 
+def _x_log_terms(x, y):
+    return (
+        scipy_special.xlogy(x[0], y[0])
+        + scipy_special.xlog1py(x[1], y[1])
+        - scipy_special.rel_entr(x[2], y[2])
+        - scipy_special.kl_div(x[3], y[3])
+    )
+
+
+def test_x_log_y_second_derivative_at_x_zero():
+    # np13h: the y-slope x / y was x / 1 at x == 0, so its x-derivative (the mixed second derivative) was 1
+    # there, not 1 / y. By hand, d2/dx dy: xlogy 1 / y, xlog1py 1 / (1 + y), rel_entr -1 / y, kl_div -1 / y
+    # (so -rel_entr and -kl_div give +1 / y)
+    x, y = np.zeros(4), np.array([2.0, 0.5, 4.0, 0.25])
+    mixed = ac.hvp(_x_log_terms, wrt=(0, 1))(x, y, (np.ones(4), np.zeros(4)))[1]
+    np.testing.assert_allclose(mixed, [1 / 2.0, 1 / 1.5, 1 / 4.0, 1 / 0.25], rtol=1e-12)
+    # the slopes at x == 0 themselves keep JAX's convention (above): d/dy 0
+    assert ac.grad(_x_log_terms, wrt=1)(x, y).tolist() == [0.0, 0.0, 0.0, -1.0]  # kl_div's d/dy 1 - x/y
+
+
 def test_bessel_and_exponentially_scaled_at_zero():
     assert _grads(scipy_special.i1, 0.0) == (0.5,)  # (I0 + I2) / 2, where I0 - I1 / x would be 0 / 0
     assert _grads(scipy_special.i1e, 0.0) == (0.5,)

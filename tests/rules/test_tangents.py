@@ -403,6 +403,11 @@ def _runtime_cases():
     six = [float(v) for v in rng.standard_normal(6)]
     out.append(Case("repeated_bar", runtime.repeated_bar, [six, [0.5, 0.7]], {}, (0,)))
     out.append(Case("tiled", runtime.tiled, [[0.5, -0.7], [0.0] * 6], {}, (0,)))
+    # np13h: xs * a, a constant array, NumPy's element-wise product (no count): the cotangent g * a summed down
+    col = np.array([[3.0], [4.0]])
+    product_args = [rng.standard_normal((2, 2)), [0.5, 0.7], col]
+    out.append(Case("repeated_bar-product", runtime.repeated_bar, product_args, {}, (0,)))
+    out.append(Case("tiled-product", runtime.tiled, [[0.5, -0.7], np.zeros((2, 2)), col], {}, (0,)))
     counts = np.array([2, 0, 1, 3])
     out.append(Case("repeat_bar", runtime.repeat_bar, [rng.standard_normal((2, 6)), counts], {}, (0,)))
     out.append(Case("loop_keys", runtime.loop_keys, [rng.standard_normal(3), "f.py", 1, 1], {}, (0,)))
