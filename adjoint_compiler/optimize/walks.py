@@ -107,6 +107,7 @@ def _rewrite(fn, loop, lengths, assigned):
     loop.target = gast.Name(id=element, ctx=gast.Store(), annotation=None, type_comment=None)
     loop.iter = gast.Name(id=seq, ctx=gast.Load(), annotation=None, type_comment=None)
     del loop.body[read]
+    loop.body = loop.body or [gast.Pass()]  # (the read was all it did: a kept read of a user's variable)
     return n
 
 

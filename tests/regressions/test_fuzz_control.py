@@ -297,3 +297,17 @@ def test_fixed_control_flow_cases(name):
         # hand-picked points must stay away from branch switches, or the check means nothing
         assert outcome.kind != "rejected", "%s: %r is unusable: %s %s" % (name, args, outcome.what, outcome.message)
         assert outcome.kind == "passed", outcome.report()
+
+
+def loop_that_only_names_its_elements(n, x):
+    for t0 in (x, 2.0):
+        pass
+    return x * 2.0 + n
+
+
+def test_a_loop_whose_only_statement_is_its_element_read_keeps_a_body():
+    # control seed 500144 (minimized): iterating by value removed the element read, the loop's only statement,
+    # and left `for t0 in _t1:` without a body (an internal IndentationError)
+    assert ac.grad(loop_that_only_names_its_elements, wrt=1)(3, 0.9) == 2.0
+    assert ac.jvp(loop_that_only_names_its_elements, wrt=1)(3, 0.9, 1.0) == (pytest.approx(4.8), 2.0)
+    assert ac.hessian(loop_that_only_names_its_elements, wrt=1)(3, 0.9) == 0.0
