@@ -926,7 +926,7 @@ def _grad_of_grad(inner, wrt):
         try:
             (_, inner_grad), pullback = cache["pullback"](*args)
         except CompileError as e:
-            if not _in_emitted_code(e):
+            if not load.made_by_compiler(e.location):
                 raise
             cache["fallback"] = _over_forward(f, inner_wrt[0], wrt)
             return cache["fallback"](args)
@@ -939,10 +939,6 @@ def _grad_of_grad(inner, wrt):
     if single:  # a transform of it compiles derived.compilable(grad_grad_f)
         setattr(grad_grad_f, CHAIN, (f, (inner_wrt[0], wrt_idx[0]), False))
     return grad_grad_f
-
-
-def _in_emitted_code(e):
-    return load.made_by_compiler(e.location)
 
 
 DERIVED_OF = "_adjoint_compiler_derived_of"  # on a function derived.py wrote: the function it derives from
@@ -959,7 +955,7 @@ def _origin(f):
 def _refused_derived(e, f, transform):
     """Raise ``e``, or, where ``f`` is a function derived.py wrote and ``e`` was refused in code the compiler
     emitted for it, the same refusal located at the user's function (never at emitted code)."""
-    if getattr(f, DERIVED_OF, None) is None or not _in_emitted_code(e):
+    if getattr(f, DERIVED_OF, None) is None or not load.made_by_compiler(e.location):
         raise e
     user = _origin(f)
     construct = e.construct if hasattr(e, "construct") else str(e).split(": error: ")[-1]
@@ -998,7 +994,7 @@ def _over_forward(f, inner, wrt):
         try:
             return NESTED["bound call"](second, f, args, **{made[1]: 1.0})
         except CompileError as e:
-            if not _in_emitted_code(e):
+            if not load.made_by_compiler(e.location):
                 raise
             raise refused() from None
 

@@ -30,7 +30,7 @@ import linecache
 
 import numpy as np
 
-from adjoint_compiler import api, references, runtime, source
+from adjoint_compiler import api, load, references, runtime, source
 from adjoint_compiler.api import (
     _COMPLEX,
     _arity,
@@ -43,7 +43,7 @@ from adjoint_compiler.api import (
     _label,
 )
 from adjoint_compiler.api import _check_differentiated, _layouts, _on_backend, _reraise, _Structures, _truth_value
-from adjoint_compiler.api import CHAIN, RECURSIVE, RECURSIVE_HINT, _in_emitted_code, _recursion
+from adjoint_compiler.api import CHAIN, RECURSIVE, RECURSIVE_HINT, _recursion
 from adjoint_compiler.api import grad, normalize_wrt, vjp
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
@@ -413,7 +413,7 @@ def _over_forward(refusal, f, inner_wrt, inner_single, wrt_idx, single):
     differentiable (where either answer is a derivative): d/dt grad_inner f(x + t v) = grad_inner <grad_wrt
     f, v>. Costs a reverse sweep of the tangent code, as forward over reverse costs a tangent sweep of
     the gradient code. ``refusal`` (forward over reverse's) is raised, at f, where this fails too."""
-    if not _in_emitted_code(refusal):
+    if not load.made_by_compiler(refusal.location):
         raise refusal
     made = along(f, wrt_idx, single)
     if made is None:
@@ -428,7 +428,7 @@ def _over_forward(refusal, f, inner_wrt, inner_single, wrt_idx, single):
             try:
                 return (bound_call(first, f, args) if value else None), bound_call(second, f, args, **{name: tangent})
             except CompileError as e:
-                if not _in_emitted_code(e):
+                if not load.made_by_compiler(e.location):
                     raise
                 _refused_second_order(refusal, f)
 
@@ -439,7 +439,7 @@ def _over_forward(refusal, f, inner_wrt, inner_single, wrt_idx, single):
 
 def _refused_second_order(e, f):
     """Raise ``e``, or, where it was refused inside the emitted gradient, the same refusal at the user's ``f``."""
-    if not _in_emitted_code(e):
+    if not load.made_by_compiler(e.location):
         raise e
     f = api._origin(f)
     construct = e.construct if hasattr(e, "construct") else str(e).split(": error: ")[-1]

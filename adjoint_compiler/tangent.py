@@ -108,11 +108,7 @@ class _Tangent:
                 root = None
             if root is not None:
                 self.stored.add(root.id)
-        while True:
-            more = {b for a, b in shared if a in self.stored} | {a for a, b in shared if b in self.stored}
-            if more <= self.stored:
-                break
-            self.stored |= more
+        self.stored = trees.joined(self.stored, shared)
 
     def location(self, node):
         return self.source.location(node) if self.source is not None else None

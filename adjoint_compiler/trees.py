@@ -346,6 +346,17 @@ def name_uses(fn):
     return every, stored, reads
 
 
+def joined(names, pairs):
+    """``names`` and every name linked to one of them, either way, through ``pairs`` ``(x, y)`` (the copies
+    ``x = y``: one value under two names)."""
+    out = set(names)
+    while True:
+        more = {b for a, b in pairs if a in out} | {a for a, b in pairs if b in out}
+        if more <= out:
+            return out
+        out |= more
+
+
 def place(loc):
     """The user's file name, line and column as constants: where a run-time refusal in emitted code
     points (the file's base name keeps emitted code the same on every machine)."""

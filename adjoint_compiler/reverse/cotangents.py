@@ -105,12 +105,7 @@ class Cotangents:
             )
         }
         # a copy holds the same list or dict (t = xs[-1]; u = t; u[1] is read: t's cotangent is a list)
-        copies = [(name, op.args[0].id) for name, op in act.defs if op.kind == "copy"]
-        while True:
-            more = {b for a, b in copies if a in self.containers} | {a for a, b in copies if b in self.containers}
-            if more <= self.containers:
-                break
-            self.containers |= more
+        self.containers = trees.joined(self.containers, [(n, op.args[0].id) for n, op in act.defs if op.kind == "copy"])
 
     def name(self, name):
         """The adjoint variable of ``name`` (``x_bar``), made unique on first use."""
