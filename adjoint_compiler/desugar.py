@@ -889,6 +889,8 @@ class _Desugar:
             # a.fill(v): a[...] = v (an array's method; a list has none, and the store raises for one too)
             call = stmt.value
             stmt, kind = _store_into(call.func.value.id, None, call.args[0], call, stmt), gast.Assign
+        if kind is gast.Expr and isinstance(stmt.value, gast.Call):
+            _out_by_keyword(stmt.value, self.resolve(stmt.value.func))
         if kind in (gast.Expr, gast.Assign) and self.writes_out(stmt.value):
             for part in self.out_as_store(stmt):
                 self.statement(part, out)
@@ -2362,6 +2364,39 @@ def _flat(target):
 
 def _attribute_of(name, attr):
     return gast.Attribute(value=trees.name(name), attr=attr, ctx=gast.Load())
+
+
+def _out_by_keyword(call, fn):
+    """``np.negative(a, a)``, ``np.cumsum(x, 0, None, y)`` as a statement: a NumPy function's output array given
+    by position, passed as ``out=`` instead (with the arguments after it by name), so that it is the store it
+    is; a call whose result is unused would otherwise look like dead code (a zero derivative). (Where the
+    result is used, ``angle = np.arctan(b, a)``, the rule's arity refusal says it is an out= array.)"""
+    if any(isinstance(a, gast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return
+    if isinstance(fn, np.ufunc):
+        if len(call.args) == fn.nin + 1 and fn.nout == 1:
+            call.keywords.append(gast.keyword(arg="out", value=call.args.pop()))
+        return
+    if not (getattr(fn, "__module__", None) or "").startswith("numpy") or not callable(fn):
+        return
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):  # NumPy < 2's C functions; any other: refusals.py refuses extra arguments
+        params = _UNSIGNED.get(fn, ())
+    names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if "out" not in names or any(p.kind is p.VAR_POSITIONAL for p in params):
+        return
+    at = names.index("out")
+    if len(call.args) > at and len(call.args) <= len(names):
+        moved = call.args[at:]
+        del call.args[at:]
+        call.keywords[:0] = [gast.keyword(arg=n, value=a) for n, a in zip(names[at:], moved)]
+
+
+_UNSIGNED = {  # the NumPy functions with out= that NumPy 1 gives no signature
+    f: [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names]
+    for f, names in ((np.dot, ("a", "b", "out")), (np.concatenate, ("arrays", "axis", "out")))
+}
 
 
 def _writer(fn):

@@ -20,6 +20,7 @@ UnsupportedError
 """
 
 import inspect
+import math
 import operator
 
 import gast
@@ -163,6 +164,14 @@ def refuse_effects_through_calls(stmts, source, local, varied, memo, fn=None):
                         where,
                         "return the new value from %s and assign it in the caller" % name,
                     )
+        elif isinstance(stmt, gast.Expr) and len(op.args) > _positional_capacity(rules.lookup(op.fn)):
+            # np.dot(a, b, c) where NumPy gives no signature (desugar passes a known out by keyword)
+            raise UnsupportedError(
+                "a call of %s() with more positional arguments than its rule takes (an output array?), whose "
+                "result is unused" % name,
+                where,
+                "pass the output array as out=... (or assign the result)",
+            )
         elif (
             isinstance(stmt, gast.Expr)
             and rules.lookup(op.fn) is None
@@ -176,6 +185,16 @@ def refuse_effects_through_calls(stmts, source, local, varied, memo, fn=None):
                 where,
                 "compute the value without changing an array in place (e.g. np.bincount or a loop)",
             )
+
+
+def _positional_capacity(rule):
+    """How many positional arguments a call of a function with ``rule`` may pass (all, without a rule)."""
+    if rule is None:
+        return math.inf
+    params = list(inspect.signature(rule.rule).parameters.values())[2:]
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return math.inf
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
 
 
 def refuse_stale_reads(fn, source, local, memo):

@@ -898,11 +898,24 @@ def check_overlap(stored, expected, construct, filename, line, col):
         )
 
 
-def check_store(target, value, construct, filename, line, col):
+def check_store(target, value, construct, filename, line, col, index=None):
     """Before ``a[i] = v`` (or ``a[i] += v``) with a differentiated ``v``: refuse an integer or boolean ``a``.
 
     NumPy converts v to a's dtype (``int(v)``, ``bool(v)``), so what is stored is piecewise constant in v,
-    while the adjoint of a store hands v the cotangent of the slots: that would be a wrong gradient."""
+    while the adjoint of a store hands v the cotangent of the slots: that would be a wrong gradient. With
+    ``index``, a slice, also a store that would change a list's length (``xs[1:] = [v]``, ``xs[i:j] += ys``):
+    the adjoint sweep's cotangents and undo are laid out by position (forward mode differentiates it)."""
+    if index is not None and isinstance(target, list) and not isinstance(value, np.ndarray):
+        given = len(value) if hasattr(value, "__len__") else None
+        if given is not None and given != len(range(*index.indices(len(target)))) or construct.endswith(" += ..."):
+            raise InPlaceUpdateError(
+                "%s changes the length of a list, which is not supported by adjoint_compiler in reverse mode "
+                "(forward mode, ac.jvp, differentiates it): build a new list, e.g. xs = xs[:i] + ys + xs[j:]"
+                % construct,
+                filename,
+                line,
+                col,
+            )
     kind = getattr(getattr(target, "dtype", None), "kind", None)
     if kind in ("i", "u", "b") and getattr(np.asarray(value).dtype, "kind", "f") not in ("i", "u", "b"):
         raise InPlaceUpdateError(

@@ -194,6 +194,11 @@ class _Tangent:
                 keywords=[],
             )
             return [gast.copy_location(gast.Expr(value=call), stmt)]
+        if op.kind == "call" and op.fn in (runtime.put_slot, runtime.put_back) and self.tangent(op.args[0]):
+            # an undo of emitted code puts saved contents back into a differentiated container; its tangent
+            # would need the saved contents' tangents, which nothing here records: refused (derived.py then
+            # takes reverse mode over the tangent code instead), never a stale tangent
+            raise UnsupportedError("forward mode (jvp) of an in-place undo in gradient code", self.location(stmt))
         return []
 
     def store(self, stmt):

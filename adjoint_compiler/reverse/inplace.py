@@ -130,8 +130,10 @@ def adjoint_store(r, stmt, out):
         later = None
         if nested:
             guard = _index_checks(r, stmt, target)
+        if isinstance(index, gast.Slice) and not _float_array(act, name):  # a list's length may change
+            guard += [gast.copy_location(_store_check(r, stmt, target.value, value, index), stmt)]
         if isinstance(value, gast.Name) and value.id in act.active:
-            if nested or not _float_array(act, name):
+            if (nested or not _float_array(act, name)) and not isinstance(index, gast.Slice):
                 guard += [gast.copy_location(_store_check(r, stmt, target.value, value.id), stmt)]
             if element_index(index, act.scalars) and value.id in act.scalars:
                 # a number at an integer index: one element, or a whole row of a matrix (m[1] = t)
@@ -251,15 +253,19 @@ def _maybe_list_buffer(act, name):
     )
 
 
-def _store_check(r, stmt, array, value):
+def _store_check(r, stmt, array, value, index=None):
     """``check_store(a, v, construct, file, line, col)``: before ``a[i] = v`` (or ``op=``) with a differentiated
     ``v``, refuse an integer or boolean ``a`` at run time (NumPy truncates v into it: no derivative flows);
-    ``array`` is ``a`` (``a[i]`` for ``a[i][j] = v``)."""
+    ``array`` is ``a`` (``a[i]`` for ``a[i][j] = v``). With a slice ``index`` (``a`` may be a list), also a
+    store that changes a list's length."""
     op = "=" if isinstance(stmt, gast.Assign) else _AUG.get(type(stmt.op), "") + "="
     depth = len(trees.store_slices(trees.element_store(stmt))) - 1
     construct = trees.const("%s%s[...] %s ..." % (trees.store_root(trees.element_store(stmt)).id, "[...]" * depth, op))
     where = [construct] + trees.place(r.location(stmt))  # the file's base name: the same on every machine
-    return trees.quote("check_store(a, v, where)", a=array, v=value, where=where)[0]
+    if index is None:
+        return trees.quote("check_store(a, v, where)", a=array, v=value, where=where)[0]
+    key = trees.index_value(index)
+    return trees.quote("check_store(a, v, where, index)", a=array, v=value, where=where, index=key)[0]
 
 
 def _index_checks(r, stmt, target):
