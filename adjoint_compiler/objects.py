@@ -320,7 +320,7 @@ class _Class:
             raise _Refused(
                 "assignment to the attribute '%s', which %s's __init__ does not set" % (attr, self.cls.__qualname__),
                 located(node),
-                "set every attribute in __init__",
+                _EXTRA_HINT,
             )
         value = inspect.getattr_static(self.cls, attr, _MISSING)
         if attr in self.methods and attr != "__init__":
@@ -458,6 +458,40 @@ def _self_name(method):
             "the method %s without a self parameter" % method.name, method.tree.location(method.tree.tree), None
         )
     return args.args[0].id
+
+
+_EXTRA_HINT = (
+    "set it in __init__, or assign it in a statement of its own at the top level of the function before "
+    "any other use (not in a branch or loop), and read it only outside the class's methods"
+)
+
+
+def _extra_fields(tree, name, klass):
+    """Attributes the function gives the object ``name`` that its class's ``__init__`` does not set
+    (``o = Obj(); o.extra = x * 2``): each a local of its own where the first statement of the function
+    that mentions it is an assignment of it alone, at the top level of the body (so it is set before any
+    read, on every path), in a class whose objects have a ``__dict__`` and whose methods never read it
+    (they are given the ``__init__`` fields only: a method reading it leaves the object as it is)."""
+    cls = klass.cls
+    if klass.frozen or all("__slots__" in vars(c) for c in cls.__mro__[:-1]):
+        return []
+    stored = []
+    for node in trees.walk(tree):
+        if _on(node, name) and isinstance(node.ctx, gast.Store) and node.attr not in klass.fields:
+            if node.attr not in stored and inspect.getattr_static(cls, node.attr, _MISSING) is _MISSING:
+                stored.append(node.attr)
+    out = []
+    for attr in stored:
+        first = next(s for s in tree.body if any(_on(n, name) and n.attr == attr for n in trees.walk(s)))
+        if (
+            isinstance(first, gast.Assign)
+            and len(first.targets) == 1
+            and _on(first.targets[0], name)
+            and first.targets[0].attr == attr
+            and not any(_on(n, name) and n.attr == attr for n in trees.walk(first.value))
+        ):
+            out.append(attr)
+    return out
 
 
 def _on(node, name):
@@ -666,6 +700,7 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
         taken = trees.all_names(tree) | set(env)
     if fmap is None:
         fmap = _field_names(name, klass.fields, taken)
+    extra = _field_names(name, _extra_fields(tree, name, klass), taken)
     cls_name = []
     given = set()  # names ``bind`` gave here
     outer = bind
@@ -887,6 +922,8 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
         def visit_Attribute(self, node):
             if not _on(node, name):
                 return self.generic_visit(node)
+            if node.attr in extra and not isinstance(node.ctx, gast.Del):
+                return gast.copy_location(trees.name(extra[node.attr], isinstance(node.ctx, gast.Store)), node)
             kind = klass.attribute(node.attr, node, located)
             if isinstance(node.ctx, gast.Del):
                 refuse("deleting the attribute %s.%s" % (name, node.attr), node, None)
@@ -903,7 +940,7 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
                         "assignment to the attribute '%s', which %s's __init__ does not set"
                         % (node.attr, klass.cls.__qualname__),
                         node,
-                        None,
+                        _EXTRA_HINT,
                     )
                 return gast.copy_location(trees.name(fmap[node.attr], True), node)
             if kind == "field":
