@@ -41,6 +41,7 @@ def f(x):
     return b_v
 """
 
+import collections
 import dataclasses
 import inspect
 import sys
@@ -73,6 +74,7 @@ def run(src):
         return src.bind(label, value.cell.cell_contents if isinstance(value, _Method) else value)
 
     _temporaries(src, bind)
+    _method_aliases(tree, src)
     for name, cls in _candidates(tree, src):
         trial = trees.clone(tree)
         local = trees.local_names(tree)
@@ -116,6 +118,45 @@ def run(src):
             )
             continue
         tree.body = trial.body
+
+
+def _method_aliases(tree, src):
+    """``step = m.loss`` then only ``step(...)`` calls, where ``m`` is bound once by ``m = C(...)`` of a user
+    class, ``loss`` one of its methods, and ``step`` bound once, by that top-level statement: each call
+    becomes ``m.loss(...)`` (the bound method sees the object as it is when called, as the call on ``m``
+    does) and the assignment goes, so that the object is followed field by field."""
+    candidates = dict(_candidates(tree, src))
+    if not candidates:
+        return
+    bindings = collections.Counter(
+        n.id for n in trees.walk(tree) if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load)
+    )
+    for k, stmt in enumerate(list(tree.body)):
+        if not (
+            isinstance(stmt, gast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name)
+            and _on(
+                stmt.value, getattr(stmt.value.value, "id", None) if isinstance(stmt.value, gast.Attribute) else None
+            )
+        ):
+            continue
+        alias, obj, attr = stmt.targets[0].id, stmt.value.value.id, stmt.value.attr
+        cls = candidates.get(obj)
+        if cls is None or bindings[alias] != 1 or bindings[obj] != 1 or alias in candidates:
+            continue
+        if not inspect.isfunction(inspect.getattr_static(cls, attr, None)) or attr.startswith("__"):
+            continue
+        later = [n for s_ in tree.body[k + 1 :] for n in trees.walk(s_)]
+        calls = {id(n.func) for n in later if isinstance(n, gast.Call)}
+        uses = [
+            n for n in trees.walk(tree) if isinstance(n, gast.Name) and n.id == alias and isinstance(n.ctx, gast.Load)
+        ]
+        if not uses or any(id(n) not in calls for n in uses):
+            continue
+        for n in uses:
+            trees.become(n, gast.copy_location(gast.Attribute(value=trees.name(obj), attr=attr, ctx=gast.Load()), n))
+        tree.body[k] = gast.copy_location(gast.Pass(), stmt)
 
 
 def note(source, name):

@@ -103,3 +103,46 @@ def test_an_attribute_read_by_a_method_is_refused():
     message = str(info.value)
     assert "'extra'" in message
     assert HERE + ":" in message
+
+
+class Model:
+    def __init__(self, w):
+        self.w = w
+
+    def predict(self, x):
+        return self.w * x
+
+    def loss(self, x, y):
+        return (self.predict(x) - y) ** 2
+
+
+def bound_method_in_a_local(x, w):
+    m = Model(w)
+    step = m.loss
+    return step(x, 1.0) + step(2.0 * x, 0.5)
+
+
+def bound_method_chosen_in_a_branch(x, w):
+    m = Model(w)
+    step = m.loss
+    if x > 0:
+        step = m.predict
+    return step(x, 1.0)
+
+
+def test_bound_method_of_an_object_made_inside_held_in_a_local():
+    # (the calls become m.loss(...): the bound method sees the object as the call on m does)
+    testing.check_grads(bound_method_in_a_local, (0.7, 1.3), (0, 1), rtol=1e-6)
+    w, x = 1.3, 0.7
+    expected = 2 * (w * x - 1.0) * w + 2 * (2 * w * x - 0.5) * 2 * w
+    assert ac.grad(bound_method_in_a_local)(x, w) == pytest.approx(expected)
+    _, dot = ac.jvp(bound_method_in_a_local, 1)(x, w, 1.0)
+    expected_dot = testing.directional_difference(bound_method_in_a_local, [x, w], 1, 1.0)
+    assert testing.relative_error(dot, expected_dot) < 1e-6
+
+
+def test_bound_method_rebound_is_still_refused_located():
+    with pytest.raises(UnsupportedError) as info:
+        ac.grad(bound_method_chosen_in_a_branch)(0.7, 1.3)
+    assert "a call of the local variable 'step" in str(info.value)  # (named by its SSA version, step_2)
+    assert HERE + ":" in str(info.value)
