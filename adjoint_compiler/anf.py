@@ -904,6 +904,20 @@ class _Anf:
             return gast.Subscript(value=seq.args[0], slice=step, ctx=gast.Load())
         return seq
 
+    def walks_set(self, it):
+        """Whether ``it`` is a local every assignment of which makes a set, or a call of set or frozenset."""
+        if isinstance(it, gast.Name):
+            return self.kinds.get(it.id) == "set"
+        return (
+            isinstance(it, gast.Call)
+            and isinstance(it.func, gast.Name)
+            and _builtin(it.func, self.source, self.locals) in (set, frozenset)
+        )
+
+    def bind_builtin(self, name):
+        """The name the builtin ``name`` has in the function's environment (the user's module may rebind it)."""
+        return name if self.source is None else self.source.bind(name, getattr(builtins, name))
+
     def loop_length(self, seq, stmt):
         """``len(seq)``, or where the user's file is known ``loop_length(seq, <location>)``, which refuses
         at run time what cannot be walked by index (a dict would give its values)."""
@@ -929,6 +943,13 @@ class _Anf:
                 loop = gast.For(target=stmt.target, iter=keys, body=stmt.body, orelse=stmt.orelse, type_comment=None)
                 self.for_loop(gast.copy_location(loop, stmt))
                 return
+        if self.walks_set(stmt.iter):
+            # for v in s, s a set (of values without derivatives: refusals refuse others): the list of its
+            # elements in the order this run's set gives them, made once, is walked by index as any list
+            listed = gast.copy_location(trees.call(self.bind_builtin("list"), trees.clone(stmt.iter)), stmt.iter)
+            loop = gast.For(target=stmt.target, iter=listed, body=stmt.body, orelse=stmt.orelse, type_comment=None)
+            self.for_loop(gast.copy_location(loop, stmt))
+            return
         it = stmt.iter
         snapshots = self.checkpoint_marker(it)
         if snapshots is not None:

@@ -1673,6 +1673,18 @@ class _Desugar:
         for case in reversed(stmt.cases):
             test, binds = self.pattern(case.pattern, subject)
             body = list(case.body)
+            if test is not None and binds:  # a sequence pattern: its captures read items the test makes sure of
+                if case.guard is None:
+                    orelse = [_at(gast.If(test=test, body=binds + body, orelse=orelse), case.pattern)]
+                    continue
+                flag, matched = self.temp("matched", case.pattern, test)
+                again = _at(trees.assign(matched.id, case.guard), case.guard)
+                orelse = [
+                    flag,
+                    _at(gast.If(test=trees.clone(matched), body=binds + [again], orelse=[]), case.pattern),
+                    _at(gast.If(test=trees.clone(matched), body=body, orelse=orelse), case.pattern),
+                ]
+                continue
             if case.guard is not None:  # a capture binds before its guard runs, and stays bound
                 test = (
                     case.guard
@@ -1703,9 +1715,69 @@ class _Desugar:
                     self.refuse(alt, "a capture pattern inside an or-pattern")
                 tests.append(test)
             return _at(gast.BoolOp(op=gast.Or(), values=tests), pattern), []
+        if isinstance(pattern, gast.MatchAs):  # case [a, b] as pair: the pattern's test, then pair bound too
+            test, binds = self.pattern(pattern.pattern, subject)
+            return test, binds + [_at(trees.assign(pattern.name, load), pattern)]
+        if isinstance(pattern, getattr(gast, "MatchSequence", ())):
+            return self.sequence_pattern(pattern, subject)
         self.refuse(
-            pattern, "a %s in a match statement" % type(pattern).__name__, "match on literal values, or use if/elif"
+            pattern,
+            "a %s in a match statement" % type(pattern).__name__,
+            "match on literal values or on sequences of them and of names ([a, b], (x, *rest)), or use if/elif",
         )
+
+    def sequence_pattern(self, pattern, subject):
+        """``case [a, (b, 1), *rest]``: the test that the subject is a list or tuple (Python also matches
+        other sequences, which the compiled code does not walk) of the length, and the subpatterns' tests on its
+        items; the captures bound after the whole test holds (``rest`` a list, as Python binds it)."""
+        star = [i for i, p in enumerate(pattern.patterns) if isinstance(p, gast.MatchStar)]
+        n = len(pattern.patterns) - len(star)
+        kinds = _at(
+            gast.Tuple(
+                elts=[trees.name(self.bind("list", list)), trees.name(self.bind("tuple", tuple))], ctx=gast.Load()
+            ),
+            pattern,
+        )
+        tests = [
+            _at(
+                gast.Call(
+                    func=trees.name(self.bind("isinstance", isinstance)),
+                    args=[trees.clone(subject), kinds],
+                    keywords=[],
+                ),
+                pattern,
+            ),
+            _at(
+                gast.Compare(
+                    left=gast.Call(func=trees.name(self.bind("len", len)), args=[trees.clone(subject)], keywords=[]),
+                    ops=[gast.GtE() if star else gast.Eq()],
+                    comparators=[trees.const(n)],
+                ),
+                pattern,
+            ),
+        ]
+        binds = []
+        after = len(pattern.patterns) - 1 - star[0] if star else 0  # items after the star, read from the end
+        for i, sub in enumerate(pattern.patterns):
+            if star and i == star[0]:
+                if sub.name is not None:
+                    part = gast.Subscript(
+                        value=trees.clone(subject),
+                        slice=gast.Slice(
+                            lower=trees.const(i) if i else None, upper=trees.const(-after) if after else None, step=None
+                        ),
+                        ctx=gast.Load(),
+                    )
+                    listed = gast.Call(func=trees.name(self.bind("list", list)), args=[part], keywords=[])
+                    binds.append(_at(trees.assign(sub.name, _at(listed, sub)), sub))
+                continue
+            index = i if not star or i < star[0] else i - len(pattern.patterns)
+            item = _at(gast.Subscript(value=trees.clone(subject), slice=trees.const(index), ctx=gast.Load()), sub)
+            test, more = self.pattern(sub, item)
+            if test is not None:
+                tests.append(test)
+            binds += more
+        return _at(gast.BoolOp(op=gast.And(), values=tests), pattern), binds
 
     # -- expressions ------------------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ def f(x):
     return b_v
 """
 
+import collections
 import dataclasses
 import inspect
 import sys
@@ -73,6 +74,7 @@ def run(src):
         return src.bind(label, value.cell.cell_contents if isinstance(value, _Method) else value)
 
     _temporaries(src, bind)
+    _method_aliases(tree, src)
     for name, cls in _candidates(tree, src):
         trial = trees.clone(tree)
         local = trees.local_names(tree)
@@ -116,6 +118,45 @@ def run(src):
             )
             continue
         tree.body = trial.body
+
+
+def _method_aliases(tree, src):
+    """``step = m.loss`` then only ``step(...)`` calls, where ``m`` is bound once by ``m = C(...)`` of a user
+    class, ``loss`` one of its methods, and ``step`` bound once, by that top-level statement: each call
+    becomes ``m.loss(...)`` (the bound method sees the object as it is when called, as the call on ``m``
+    does) and the assignment goes, so that the object is followed field by field."""
+    candidates = dict(_candidates(tree, src))
+    if not candidates:
+        return
+    bindings = collections.Counter(
+        n.id for n in trees.walk(tree) if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load)
+    )
+    for k, stmt in enumerate(list(tree.body)):
+        if not (
+            isinstance(stmt, gast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name)
+            and _on(
+                stmt.value, getattr(stmt.value.value, "id", None) if isinstance(stmt.value, gast.Attribute) else None
+            )
+        ):
+            continue
+        alias, obj, attr = stmt.targets[0].id, stmt.value.value.id, stmt.value.attr
+        cls = candidates.get(obj)
+        if cls is None or bindings[alias] != 1 or bindings[obj] != 1 or alias in candidates:
+            continue
+        if not inspect.isfunction(inspect.getattr_static(cls, attr, None)) or attr.startswith("__"):
+            continue
+        later = [n for s_ in tree.body[k + 1 :] for n in trees.walk(s_)]
+        calls = {id(n.func) for n in later if isinstance(n, gast.Call)}
+        uses = [
+            n for n in trees.walk(tree) if isinstance(n, gast.Name) and n.id == alias and isinstance(n.ctx, gast.Load)
+        ]
+        if not uses or any(id(n) not in calls for n in uses):
+            continue
+        for n in uses:
+            trees.become(n, gast.copy_location(gast.Attribute(value=trees.name(obj), attr=attr, ctx=gast.Load()), n))
+        tree.body[k] = gast.copy_location(gast.Pass(), stmt)
 
 
 def note(source, name):
@@ -320,7 +361,7 @@ class _Class:
             raise _Refused(
                 "assignment to the attribute '%s', which %s's __init__ does not set" % (attr, self.cls.__qualname__),
                 located(node),
-                "set every attribute in __init__",
+                _EXTRA_HINT,
             )
         value = inspect.getattr_static(self.cls, attr, _MISSING)
         if attr in self.methods and attr != "__init__":
@@ -458,6 +499,40 @@ def _self_name(method):
             "the method %s without a self parameter" % method.name, method.tree.location(method.tree.tree), None
         )
     return args.args[0].id
+
+
+_EXTRA_HINT = (
+    "set it in __init__, or assign it in a statement of its own at the top level of the function before "
+    "any other use (not in a branch or loop), and read it only outside the class's methods"
+)
+
+
+def _extra_fields(tree, name, klass):
+    """Attributes the function gives the object ``name`` that its class's ``__init__`` does not set
+    (``o = Obj(); o.extra = x * 2``): each a local of its own where the first statement of the function
+    that mentions it is an assignment of it alone, at the top level of the body (so it is set before any
+    read, on every path), in a class whose objects have a ``__dict__`` and whose methods never read it
+    (they are given the ``__init__`` fields only: a method reading it leaves the object as it is)."""
+    cls = klass.cls
+    if klass.frozen or all("__slots__" in vars(c) for c in cls.__mro__[:-1]):
+        return []
+    stored = []
+    for node in trees.walk(tree):
+        if _on(node, name) and isinstance(node.ctx, gast.Store) and node.attr not in klass.fields:
+            if node.attr not in stored and inspect.getattr_static(cls, node.attr, _MISSING) is _MISSING:
+                stored.append(node.attr)
+    out = []
+    for attr in stored:
+        first = next(s for s in tree.body if any(_on(n, name) and n.attr == attr for n in trees.walk(s)))
+        if (
+            isinstance(first, gast.Assign)
+            and len(first.targets) == 1
+            and _on(first.targets[0], name)
+            and first.targets[0].attr == attr
+            and not any(_on(n, name) and n.attr == attr for n in trees.walk(first.value))
+        ):
+            out.append(attr)
+    return out
 
 
 def _on(node, name):
@@ -666,6 +741,7 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
         taken = trees.all_names(tree) | set(env)
     if fmap is None:
         fmap = _field_names(name, klass.fields, taken)
+    extra = _field_names(name, _extra_fields(tree, name, klass), taken)
     cls_name = []
     given = set()  # names ``bind`` gave here
     outer = bind
@@ -887,6 +963,8 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
         def visit_Attribute(self, node):
             if not _on(node, name):
                 return self.generic_visit(node)
+            if node.attr in extra and not isinstance(node.ctx, gast.Del):
+                return gast.copy_location(trees.name(extra[node.attr], isinstance(node.ctx, gast.Store)), node)
             kind = klass.attribute(node.attr, node, located)
             if isinstance(node.ctx, gast.Del):
                 refuse("deleting the attribute %s.%s" % (name, node.attr), node, None)
@@ -903,7 +981,7 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
                         "assignment to the attribute '%s', which %s's __init__ does not set"
                         % (node.attr, klass.cls.__qualname__),
                         node,
-                        None,
+                        _EXTRA_HINT,
                     )
                 return gast.copy_location(trees.name(fmap[node.attr], True), node)
             if kind == "field":

@@ -714,9 +714,14 @@ def loop_length(seq, filename, line, col):
     if isinstance(seq, (list, tuple, np.ndarray, range)):
         return len(seq)
     if isinstance(seq, (dict, set, frozenset)) or not hasattr(seq, "__getitem__") or not hasattr(seq, "__len__"):
+        hint = (
+            "loop over sorted(s) or list(s) of it, or over a set the function builds"
+            if isinstance(seq, (set, frozenset))
+            else "loop over a list of its keys or values, e.g. for k in ['a', 'b']"
+        )
         raise InPlaceUpdateError(
             "a for loop over a %s (only lists, tuples, arrays and ranges are walked) is not supported by "
-            "adjoint_compiler; loop over a list of its keys or values, e.g. for k in ['a', 'b']" % type(seq).__name__,
+            "adjoint_compiler; %s" % (type(seq).__name__, hint),
             filename,
             line,
             col,
