@@ -102,9 +102,8 @@ def restore_tries(tree, env):
 
 
 def to_source(node):
-    if isinstance(node, gast.AST):
-        node = trees.to_ast(node)
-    text = trees.unparse(node) + "\n"  # the standard library's printer: it follows the language's grammar
+    # the standard library's printer: it follows the language's grammar
+    text = (trees.unparse_gast(node) if isinstance(node, gast.AST) else trees.unparse(node)) + "\n"
 
     return _COMMENT.sub(_replace_comment, text)
 

@@ -736,6 +736,61 @@ def _unparser_of_python_3_11():
 _Unparser = _unparser_of_python_3_11() if sys.version_info < (3, 11) else _LocationFree
 
 
+def unparse_gast(node):
+    """``unparse(to_ast(node))`` of a gast tree, printed without converting it first (issue #14: the
+    conversion cost more than the printing). The standard library's printer dispatches on class names,
+    which gast's are; ``_GastUnparser`` gives the few methods that test a node's class (``elif``, a
+    docstring, ``a[i, j]``, ``1 .real``) what they test for, and converts the nodes whose fields differ
+    (parameters, ``except ... as e``, f-strings, annotated assignments) before printing them."""
+    return _GastUnparser().visit(node)
+
+
+class _GastUnparser(_Unparser):
+    def _converted(self, old, new):
+        """``new`` (an ast node standing for the gast ``old``) with the precedence its parent set on ``old``."""
+        precedence = self._precedences.get(old)
+        if precedence is not None:
+            self._precedences[new] = precedence
+        return new
+
+    def get_raw_docstring(self, node):
+        if not isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef, gast.Module)):
+            return super().get_raw_docstring(node)
+        first = node.body[0].value if node.body and isinstance(node.body[0], gast.Expr) else None
+        return first if isinstance(first, gast.Constant) and isinstance(first.value, str) else None
+
+    def visit_If(self, node):
+        super().visit_If(_elif_chain(node))
+
+    def visit_Attribute(self, node):
+        if isinstance(node.value, gast.Constant):  # (3 .real: the printer tests for an ast.Constant)
+            node = self._converted(node, ast.Attribute(to_ast(node.value), node.attr, ast.Load()))
+        super().visit_Attribute(node)
+
+    def visit_Subscript(self, node):
+        if isinstance(node.slice, gast.Tuple):  # a[i, j]: the printer tests for an ast.Tuple (and ast.Starred)
+            elts = [ast.Starred(e.value, ast.Load()) if isinstance(e, gast.Starred) else e for e in node.slice.elts]
+            node = self._converted(node, ast.Subscript(node.value, ast.Tuple(elts, ast.Load()), ast.Load()))
+        super().visit_Subscript(node)
+
+    def visit_ExceptHandler(self, node):
+        name = node.name.id if isinstance(node.name, gast.Name) else node.name
+        super().visit_ExceptHandler(ast.ExceptHandler(node.type, name, node.body))
+
+    def _whole(self, node):
+        return getattr(super(), "visit_" + node.__class__.__name__)(self._converted(node, to_ast(node)))
+
+    visit_arguments = visit_JoinedStr = visit_FormattedValue = visit_AnnAssign = _whole
+
+
+def _elif_chain(node):
+    """An ast.If standing for the gast ``node``, and for each ``if`` that is its else arm's only statement."""
+    orelse = node.orelse
+    if len(orelse) == 1 and isinstance(orelse[0], gast.If):
+        orelse = [_elif_chain(orelse[0])]
+    return ast.If(node.test, node.body, orelse)
+
+
 # ---- issue #14: gast <-> ast at half the cost ----------------------------------------------------------------
 def _fast_translator(base, to):
     """``base`` (gast's translator to the node classes of module ``to``) with its two per-node costs cut: the
