@@ -46,7 +46,7 @@ import numpy as np
 from adjoint_compiler.rules.registry import adjoint, form, fragment, ranked_adjoint, tangent
 from adjoint_compiler.rules.np_reductions import norm_slope
 from adjoint_compiler.runtime import TangentParts, einsum_fit, einsum_mask, einsum_plan, linalg_check
-from adjoint_compiler.runtime import matmul_bar1, matmul_bar2, multi_dot_bars, unbroadcast
+from adjoint_compiler.runtime import cofactors, matmul_bar1, matmul_bar2, multi_dot_bars, unbroadcast
 from adjoint_compiler.runtime import einsum_cotangents, einsum_order, einsum_sublist, einsum_sublist_spec
 from adjoint_compiler.runtime import unreduce  # noqa: F401 (read by norm_slope, inlined into cond's rules here)
 
@@ -196,16 +196,25 @@ def inv_tangent(dot, ans, a):
 
 @adjoint(np.linalg.det)
 def det_adjoint(g, ans, a):
-    # d det A = det A * tr(A^{-1} dA), so A_bar = g * det A * A^{-T} (Giles 2008,
-    # "determinant"; Jacobi's formula). Needs A nonsingular: inv raises LinAlgError at a
-    # singular A, where the true gradient is the adjugate's transpose.
-    return np.expand_dims(g * ans, (-2, -1)) * np.swapaxes(np.linalg.inv(a), -1, -2)
+    # d det A = tr(adj(A) dA) (Jacobi's formula; Giles 2008, "determinant"), so A_bar = g C with C = adj(A)^T the
+    # matrix of cofactors: det(A) A^-T where A is well conditioned, and from the SVD where it is not, so that the
+    # gradient is exact (finite) at singular matrices too (runtime.cofactors, whose own rules serve second order)
+    return np.expand_dims(g, (-2, -1)) * cofactors(a)
 
 
 @tangent(np.linalg.det)
 def det_tangent(dot, ans, a):
-    # d det A = det A * tr(A^{-1} dA) (Jacobi's formula), with det_adjoint's A^{-1}: A nonsingular
-    return ans * np.sum(np.swapaxes(np.linalg.inv(a), -1, -2) * dot, axis=(-2, -1))
+    # d det A = <C, dA>, C = adj(A)^T as in det_adjoint
+    return np.sum(cofactors(a) * dot, axis=(-2, -1))
+
+
+@fragment
+def slogdet_inverse(ans, a):
+    # A^-1, where slogdet has a derivative: log|det A| is -inf at a singular A (refused there, when the rule runs)
+    checked = linalg_check(
+        np.all(np.isfinite(ans[1])), "np.linalg.slogdet of a singular matrix (log|det| is -inf: no derivative)"
+    )
+    return np.linalg.inv(a) if checked else None
 
 
 @adjoint(np.linalg.slogdet)
@@ -214,14 +223,16 @@ def slogdet_adjoint(g, ans, a):
     # (indexable: a tuple, or the (2, ...) array a materialized cotangent of the
     # pair is). The sign is piecewise constant, so only g[1] contributes:
     # d log|det A| = tr(A^{-1} dA), so A_bar = g[1] * A^{-T} (Giles 2008, "determinant").
-    # Needs A nonsingular (logabsdet is -inf at a singular A).
-    return np.expand_dims(g[1], (-2, -1)) * np.swapaxes(np.linalg.inv(a), -1, -2)
+    # Needs A nonsingular: refused at a singular A (logabsdet -inf).
+    inv = slogdet_inverse(ans, a)
+    return np.expand_dims(g[1], (-2, -1)) * np.swapaxes(inv, -1, -2)
 
 
 @tangent(np.linalg.slogdet)
 def slogdet_tangent(dot, ans, a):
     # the pair (sign, logabsdet): the sign is piecewise constant (tangent 0), d log|det A| = tr(A^{-1} dA)
-    return (np.zeros_like(ans[0]), np.sum(np.swapaxes(np.linalg.inv(a), -1, -2) * dot, axis=(-2, -1)))
+    inv = slogdet_inverse(ans, a)
+    return (np.zeros_like(ans[0]), np.sum(np.swapaxes(inv, -1, -2) * dot, axis=(-2, -1)))
 
 
 @fragment

@@ -535,3 +535,29 @@ def multi_dot_bars_dot_adjoint(g, ans, g_in, arrays, dots):
         no_derivative("np.linalg.multi_dot", "its operands", "third derivatives are not supported"),
         no_derivative("np.linalg.multi_dot", "its operands", "third derivatives are not supported"),
     )
+
+
+# np13i (issue #13): np.linalg.det's gradient, the cofactor matrix C(A) (np_linalg.py): its derivative along E is
+# det's Hessian applied to E, cofactors_dot, which (the Hessian being symmetric) is also its adjoint. cofactors_dot is
+# linear in E; its derivative in A (a third derivative of det) is refused where asked for.
+from adjoint_compiler.runtime import cofactors_dot  # noqa: E402
+
+
+@adjoint(runtime.cofactors)
+def cofactors_adjoint(g, ans, a):
+    return cofactors_dot(a, g)
+
+
+@tangent(runtime.cofactors)
+def cofactors_tangent(dot, ans, a):
+    return cofactors_dot(a, dot)
+
+
+@adjoint(runtime.cofactors_dot)
+def cofactors_dot_adjoint(g, ans, a, e):
+    return no_derivative("np.linalg.det", "its matrix", "third derivatives are not supported"), cofactors_dot(a, g)
+
+
+@tangent(runtime.cofactors_dot)
+def cofactors_dot_tangent(dot, ans, a, e):
+    return no_derivative("np.linalg.det", "its matrix", "third derivatives are not supported"), cofactors_dot(a, dot)

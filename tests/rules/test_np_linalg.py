@@ -321,6 +321,42 @@ LINALG += [
     )
     for s, shapes in MANY
 ]
+
+
+# np.linalg.det at singular matrices, where its gradient is the cofactor matrix (adj(A)^T), finite: rank n - 1 and
+# n - 2, the zero matrix, and a stack mixing a singular matrix with a well-conditioned one (each takes its own path)
+def rank_deficient(drop):
+    def make(rng, shape):
+        n = shape[-1]
+        left = rng.standard_normal(shape[:-1] + (n - drop,))
+        return np.matmul(left, rng.standard_normal(shape[:-2] + (n - drop, n)))
+
+    make.__name__ = "rank_deficient_%d" % drop
+    return make
+
+
+def mixed_stack(rng, shape):
+    """a stack of (2, n, n): a rank n - 1 matrix, then a well-conditioned one"""
+    return np.stack([rank_deficient(1)(rng, shape[1:]), well_conditioned(rng, shape[1:])])
+
+
+def zeros(rng, shape):
+    return np.zeros(shape)
+
+
+LINALG += [
+    Row(np.linalg.det, ((maker, shape),), {}, "det-singular-%s-%s" % (maker.__name__, shape))
+    for maker, shape in [
+        (rank_deficient(1), (3, 3)),
+        (rank_deficient(1), (4, 4)),
+        (rank_deficient(1), (2, 3, 3)),
+        (rank_deficient(2), (4, 4)),
+        (rank_deficient(1), (2, 2)),
+        (zeros, (3, 3)),
+        (zeros, (2, 2)),
+        (mixed_stack, (2, 3, 3)),
+    ]
+]
 # One row per function (the broadest form: stacked, a tuple result, both operands) joins TABLE, which
 # the compiled forward-mode check (tests/rules/test_tangents.py, also against reverse mode) and the rules
 # fuzzer read; every row of LINALG is checked at the rule level below, adjoint and tangent, one seed.
@@ -1075,3 +1111,67 @@ def test_einsum_ellipsis_after_other_indices_of_fewer_axes(shape_a, shape_b):
     check_grads(_middle_ellipsis, (a, b), (0, 1), rtol=1e-6)
     cs = tuple(rng.standard_normal(2) for _ in range(5))
     check_grads(_middle_ellipsis_many, (a, b) + cs, (0, 1, 2), rtol=1e-6)
+
+
+# ---- np13i: np.linalg.det at singular matrices; slogdet there refused ------------------------------------------
+
+
+def _cofactor_matrix(a):
+    """adj(A)^T by the textbook definition, signed minors (independent of the rule)"""
+    n = a.shape[-1]
+    return np.array(
+        [[(-1) ** (i + j) * np.linalg.det(np.delete(np.delete(a, i, 0), j, 1)) for j in range(n)] for i in range(n)]
+    )
+
+
+def det_sum(a):
+    return np.sum(np.linalg.det(a))
+
+
+SINGULAR = [
+    np.array([[1.0, 2.0], [2.0, 4.0]]),
+    np.ones((3, 3)),
+    np.zeros((3, 3)),
+    np.diag([1.0, 2.0, 0.0]),
+    np.diag([2.0, 0.0, 0.0]),
+    np.outer([1.0, 2.0, 3.0], [1.0, -1.0, 2.0]) + np.outer([0.0, 1.0, 0.5], [2.0, 1.0, 0.0]),
+]
+
+
+@pytest.mark.parametrize("a", SINGULAR, ids=range(len(SINGULAR)))
+def test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix(a):
+    expected = _cofactor_matrix(a)
+    assert np.allclose(ac.grad(det_sum)(a), expected, atol=1e-12)
+    t = np.random.default_rng(0).standard_normal(a.shape)
+    assert np.isclose(ac.jvp(det_sum)(a, t)[1], np.sum(expected * t), atol=1e-12)
+
+
+@pytest.mark.parametrize("a", SINGULAR, ids=range(len(SINGULAR)))
+def test_det_hessian_at_a_singular_matrix_matches_differences_of_the_cofactors(a):
+    # det is a polynomial: the Hessian along t is the derivative of the cofactor matrix (signed minors) along t
+    t = np.random.default_rng(1).standard_normal(a.shape)
+    h = 1e-5
+    fd = (_cofactor_matrix(a + h * t) - _cofactor_matrix(a - h * t)) / (2 * h)
+    assert np.allclose(ac.hvp(det_sum)(a, t), fd, atol=1e-8)
+    assert np.allclose(ac.hessian(det_sum)(a).reshape(a.size, a.size) @ t.ravel(), fd.ravel(), atol=1e-8)
+
+
+def test_det_gradient_of_a_stack_mixing_singular_and_regular_matrices():
+    a = np.stack([np.ones((3, 3)), 3.0 * np.eye(3) + 0.1 * np.arange(9.0).reshape(3, 3)])
+    expected = np.stack([_cofactor_matrix(m) for m in a])
+    assert np.allclose(ac.grad(det_sum)(a), expected, atol=1e-12)
+
+
+def slogdet_of(a):
+    return np.linalg.slogdet(a)[1]
+
+
+@pytest.mark.parametrize("mode", ["grad", "jvp"])
+def test_slogdet_at_a_singular_matrix_is_refused_when_the_gradient_runs(mode):
+    # log|det A| is -inf there: no derivative (not a LinAlgError from an inverse)
+    a = np.zeros((2, 2))
+    with pytest.raises(NotImplementedError, match="np.linalg.slogdet of a singular matrix"):
+        if mode == "grad":
+            ac.grad(slogdet_of)(a)
+        else:
+            ac.jvp(slogdet_of)(a, np.ones((2, 2)))
