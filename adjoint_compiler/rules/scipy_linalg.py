@@ -45,12 +45,108 @@ from adjoint_compiler.rules.registry import adjoint, fragment, tangent
 from adjoint_compiler.runtime import band_index, linalg_check, unbroadcast
 
 # NumPy's rules, where the functions are the same (a keyword of scipy's beyond NumPy's is refused at the call)
-adjoint(scipy_linalg.solve)(np_linalg.solve_adjoint)
-tangent(scipy_linalg.solve)(np_linalg.solve_tangent)
 adjoint(scipy_linalg.inv)(np_linalg.inv_adjoint)
 tangent(scipy_linalg.inv)(np_linalg.inv_tangent)
 adjoint(scipy_linalg.det)(np_linalg.det_adjoint)
 tangent(scipy_linalg.det)(np_linalg.det_tangent)
+
+
+# ---- solve(assume_a=...) and the LU pair lu_factor / lu_solve
+
+
+@fragment
+def solve_matrix(a, lower, assume_a):
+    # the matrix SciPy's solve reads from a for its assume_a (real input: 'her' is 'sym'): all of it for 'gen' (and
+    # 'banded', and None, whose detected structure solves the same system), one triangle mirrored for 'sym', 'her',
+    # 'pos' (the upper one unless lower=True), the diagonal, the three middle diagonals, or a triangle
+    symmetric = assume_a in ("sym", "symmetric", "her", "hermitian", "pos", "positive definite")
+    known = linalg_check(
+        symmetric
+        or assume_a in (None, "gen", "general", "banded", "diagonal", "tridiagonal")
+        or assume_a in ("upper triangular", "lower triangular"),
+        "scipy.linalg.solve(..., assume_a=...) of another structure",
+    )
+    n = np.shape(a)[-1]
+    band = np.abs(np.arange(n)[:, None] - np.arange(n)) <= 1
+    t = np.tril(a) if lower else np.triu(a)
+    return (
+        t + np.swapaxes(t, -1, -2) - t * np.eye(n)
+        if symmetric
+        else a * np.eye(n)
+        if assume_a == "diagonal"
+        else a * band
+        if assume_a == "tridiagonal"
+        else np.triu(a)
+        if assume_a == "upper triangular"
+        else np.tril(a)
+        if assume_a == "lower triangular"
+        else a
+        if known
+        else None
+    )
+
+
+@fragment
+def solve_matrix_bar(m, lower, assume_a):
+    # the cotangent of a from that of the matrix read (solve_matrix's adjoint): 0 where a is not read
+    n = np.shape(m)[-1]
+    symmetric = assume_a in ("sym", "symmetric", "her", "hermitian", "pos", "positive definite")
+    band = np.abs(np.arange(n)[:, None] - np.arange(n)) <= 1
+    both = (m + np.swapaxes(m, -1, -2)) * (1.0 - 0.5 * np.eye(n))
+    return (
+        (np.tril(both) if lower else np.triu(both))
+        if symmetric
+        else m * np.eye(n)
+        if assume_a == "diagonal"
+        else m * band
+        if assume_a == "tridiagonal"
+        else np.triu(m)
+        if assume_a == "upper triangular"
+        else np.tril(m)
+        if assume_a == "lower triangular"
+        else m
+    )
+
+
+@adjoint(scipy_linalg.solve)
+def solve_adjoint(g, ans, a, b, lower=False, assume_a=None, transposed=False):
+    # X = M^-1 B (M^-T B with transposed=True), M the matrix read from a (solve_matrix): B_bar = M^-T X_bar and
+    # M_bar = -B_bar X^T (Giles 2008, "matrix inverse product"; transposed: -X B_bar^T), taken back to a through
+    # what is read. A 1-d b is one vector, promoted to a column as in NumPy's rule.
+    m = solve_matrix(a, lower, assume_a)
+    mt = np.swapaxes(m, -1, -2)
+    vec = np.ndim(ans) == np.ndim(a) - 1
+    b_col = np.expand_dims(b, -1) if vec else np.asarray(b)
+    x_col = np.expand_dims(ans, -1) if vec else ans
+    g_col = np.expand_dims(g, -1) if vec else g
+    gb = np.linalg.solve(m if transposed else mt, g_col)
+    m_bar = -np.matmul(x_col, np.swapaxes(gb, -1, -2)) if transposed else -np.matmul(gb, np.swapaxes(x_col, -1, -2))
+    a_bar = solve_matrix_bar(m_bar, lower, assume_a)
+    return (
+        unbroadcast(a_bar, a),
+        np.reshape(unbroadcast(gb, b_col), np.shape(b)),
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(scipy_linalg.solve)
+def solve_tangent(dot, ans, a, b, lower=False, assume_a=None, transposed=False):
+    # dX = M^-1 (dB - dM X), dM the tangent of the matrix read (M^T and dM^T with transposed=True)
+    m = solve_matrix(a, lower, assume_a)
+    ms = np.swapaxes(m, -1, -2) if transposed else m
+    dm = solve_matrix(dot, lower, assume_a)
+    dms = np.swapaxes(dm, -1, -2) if transposed else dm
+    vec = np.ndim(ans) == np.ndim(a) - 1
+    x_col = np.expand_dims(ans, -1) if vec else ans
+    return (
+        -np.reshape(np.linalg.solve(ms, np.matmul(dms, x_col)), np.shape(ans)),
+        np.linalg.solve(ms, dot),
+        None,
+        None,
+        None,
+    )
 
 
 # ---- triangular solves

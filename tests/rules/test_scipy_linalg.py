@@ -39,6 +39,21 @@ def _tri(kwargs, b_shape):
     )
 
 
+SCIPY_1_15 = tuple(int(p) for p in scipy.__version__.split(".")[:2]) >= (1, 15)
+# assume_a values (and whether this SciPy takes them: the structures beyond 'gen', 'sym', 'her', 'pos' are 1.15's)
+STRUCTURES = [
+    ("gen", True),
+    ("sym", True),
+    ("her", True),
+    ("pos", True),
+    ("positive definite", SCIPY_1_15),
+    ("banded", SCIPY_1_15),
+    ("diagonal", SCIPY_1_15),
+    ("tridiagonal", SCIPY_1_15),
+    ("upper triangular", SCIPY_1_15),
+    ("lower triangular", SCIPY_1_15),
+]
+
 TABLE = [
     _tri({}, (3,)),
     _tri({"lower": True}, (3,)),
@@ -76,6 +91,29 @@ TABLE = [
     Row("logm-nonsymmetric", scipy_linalg.logm, L + "logm", [well(3)], {}, (0,)),
     Row("solve", scipy_linalg.solve, L + "solve", [well(3), R.standard_normal(3)], {}, (0, 1)),
     Row("solve-matrix", scipy_linalg.solve, L + "solve", [well(3), R.standard_normal((3, 2))], {}, (0, 1)),
+    # assume_a: the gradient is the derivative of what SciPy reads (a triangle, the diagonal, the band), so a is
+    # not symmetric here (a symmetric direction could not tell); transposed=; a stack of matrices
+    *[
+        Row(
+            "solve-%s-%s" % (assume, "-".join("%s=%s" % kv for kv in kw.items())),
+            scipy_linalg.solve,
+            L + "solve",
+            [well(3) + (3.0 * np.eye(3) if "pos" in assume else 0.0), R.standard_normal(shape)],
+            dict(kw, assume_a=assume),
+            (0, 1),
+        )
+        for assume, versions in STRUCTURES
+        for kw, shape in [({}, (3,)), ({"lower": True}, (3, 2)), ({"transposed": True}, (3,))]
+        if versions
+    ],
+    Row(
+        "solve-stack-sym",
+        scipy_linalg.solve,
+        L + "solve",
+        [np.stack([well(3), well(3)]), R.standard_normal((2, 3, 2))],
+        {"assume_a": "sym"},
+        (0, 1),
+    ),
     Row("inv", scipy_linalg.inv, L + "inv", [well(3)], {}, (0,)),
     Row("det", scipy_linalg.det, L + "det", [well(3)], {}, (0,)),
     # (np13e: solve_sylvester's rules serve second order through sqrtm, whose gradient is a Sylvester solve)
@@ -176,6 +214,10 @@ COMPILED = compiled_rows(
     TABLE + PAIRS,
     also=(
         "solve_triangular-lower=True-unit_diagonal=True-trans=1-(3, 2)",
+        "solve-sym-lower=True",
+        "solve-pos-transposed=True",
+        "solve-tridiagonal-transposed=True",
+        "solve-upper triangular-lower=True",
         "cholesky-lower",
         "cho_factor-lower",
         "expm-stack",
@@ -221,9 +263,8 @@ def test_every_rule_of_the_module_has_rows():
     from adjoint_compiler.rules import scipy_linalg as rules_module
 
     mine = {r.fn for r in registry.all_rules().values() if r.origin == rules_module.__name__}
-    assert mine == {r.fn for r in TABLE + PAIRS} - {scipy_linalg.solve, scipy_linalg.inv, scipy_linalg.det}
+    assert mine == {r.fn for r in TABLE + PAIRS} - {scipy_linalg.inv, scipy_linalg.det}
     for fn, np_fn in (
-        (scipy_linalg.solve, np.linalg.solve),
         (scipy_linalg.inv, np.linalg.inv),
         (scipy_linalg.det, np.linalg.det),
     ):
@@ -244,14 +285,14 @@ def test_cholesky_gradient_is_zero_on_the_triangle_not_read():
 
 
 def solve_assuming(a, b):
-    return np.sum(scipy_linalg.solve(a, b, assume_a="pos"))
+    return np.sum(scipy_linalg.solve(a, b, overwrite_b=True))
 
 
 def cholesky_overwriting(a):
     return np.sum(scipy_linalg.cholesky(a, overwrite_a=True))
 
 
-@pytest.mark.parametrize("f, keyword", [(solve_assuming, "assume_a"), (cholesky_overwriting, "overwrite_a")])
+@pytest.mark.parametrize("f, keyword", [(solve_assuming, "overwrite_b"), (cholesky_overwriting, "overwrite_a")])
 def test_unmodelled_keywords_are_refused_by_name(f, keyword):
     args = [spd(3), np.ones(3)][: f.__code__.co_argcount]
     with pytest.raises(ac.CompileError, match=r"test_scipy_linalg.py:\d+:\d+: .*%s" % keyword):
