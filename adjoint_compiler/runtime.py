@@ -2289,3 +2289,24 @@ DEPENDS.update(
     cofactors=("_well_conditioned", "_others_products", "_svd_frame"),
     cofactors_dot=("_well_conditioned", "_svd_frame"),
 )
+
+
+def lu_rows(piv):
+    """The row order of scipy.linalg.lu_factor's pivots ``piv`` (LAPACK's: row i was swapped with row piv[i], in
+    turn): ``perm`` with ``A[perm] = L U``, for each matrix of a stack.
+
+    >>> lu_rows(np.array([2, 2, 2])).tolist()  # swap rows 0 and 2, then 1 and 2
+    [2, 0, 1]
+    """
+    piv = np.asarray(piv)
+    flat = np.reshape(piv, (-1, np.shape(piv)[-1]))
+    out = np.empty_like(flat, dtype=np.intp)
+    for k, p in enumerate(flat):
+        perm = np.arange(len(p))
+        for i, j in enumerate(p):
+            perm[i], perm[j] = perm[j], perm[i]
+        out[k] = perm
+    return np.reshape(out, np.shape(piv))
+
+
+HELPERS = HELPERS + ("lu_rows",)

@@ -42,7 +42,7 @@ from scipy import linalg as scipy_linalg
 
 from adjoint_compiler.rules import np_linalg
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
-from adjoint_compiler.runtime import band_index, linalg_check, unbroadcast
+from adjoint_compiler.runtime import band_index, linalg_check, lu_rows, unbroadcast
 
 # NumPy's rules, where the functions are the same (a keyword of scipy's beyond NumPy's is refused at the call)
 adjoint(scipy_linalg.inv)(np_linalg.inv_adjoint)
@@ -145,6 +145,138 @@ def solve_tangent(dot, ans, a, b, lower=False, assume_a=None, transposed=False):
         np.linalg.solve(ms, dot),
         None,
         None,
+        None,
+    )
+
+
+@adjoint(scipy_linalg.lu_factor)
+def lu_factor_adjoint(g, ans, a):
+    # A = P L U, ans = (lu, piv): lu holds L's strict lower triangle (unit diagonal) and U. dA = P (dL U + L dU) gives
+    # F = L^-1 P^T dA U^-1 = L^-1 dL + dU U^-1, so dL = L tril(F, -1), dU = triu(F) U, and for the cotangents
+    # (L_bar, U_bar) the two triangles of lu's: A_bar = P L^-T (tril(L^T L_bar, -1) + triu(U_bar U^T)) U^-T
+    # (de Hoog, Anderssen and Lukas 2011, "Differentiation of matrix functionals using triangular factorization";
+    # Seeger et al. 2017). The pivots are piecewise constant: no derivative. Every use of lu is covered, the usual
+    # lu_solve(lu_factor(A), b) among them (lu_solve's rules differentiate in lu).
+    lu = ans[0]
+    perm = lu_rows(ans[1])
+    lower = np.tril(lu, -1) + np.eye(np.shape(lu)[-1])
+    upper = np.triu(lu)
+    k = np.tril(np.matmul(np.swapaxes(lower, -1, -2), np.tril(g[0], -1)), -1) + np.triu(
+        np.matmul(np.triu(g[0]), np.swapaxes(upper, -1, -2))
+    )
+    y = np.swapaxes(
+        scipy_linalg.solve_triangular(
+            lu,
+            np.swapaxes(scipy_linalg.solve_triangular(lu, k, trans="T", lower=True, unit_diagonal=True), -1, -2),
+            trans="N",
+        ),
+        -1,
+        -2,
+    )
+    return np.take_along_axis(y, np.expand_dims(np.argsort(perm, axis=-1), -1), axis=-2)
+
+
+@tangent(scipy_linalg.lu_factor)
+def lu_factor_tangent(dot, ans, a):
+    # dL = L tril(F, -1), dU = triu(F) U with F = L^-1 P^T dA U^-1 (lu_factor_adjoint); the pivots: 0
+    lu = ans[0]
+    perm = lu_rows(ans[1])
+    lower = np.tril(lu, -1) + np.eye(np.shape(lu)[-1])
+    upper = np.triu(lu)
+    f = np.swapaxes(
+        scipy_linalg.solve_triangular(
+            lu,
+            np.swapaxes(
+                scipy_linalg.solve_triangular(
+                    lu,
+                    np.take_along_axis(dot, np.expand_dims(perm, -1), axis=-2),
+                    trans="N",
+                    lower=True,
+                    unit_diagonal=True,
+                ),
+                -1,
+                -2,
+            ),
+            trans="T",
+        ),
+        -1,
+        -2,
+    )
+    return (np.matmul(lower, np.tril(f, -1)) + np.matmul(np.triu(f), upper), np.zeros(np.shape(ans[1])))
+
+
+@fragment
+def lu_trans(trans):
+    # lu_solve's trans: 0 solves A x = b, 1 and 2 (conjugate: the same for real matrices) A^T x = b
+    known = linalg_check(trans in (0, 1, 2), "scipy.linalg.lu_solve(..., trans=...) of another value")
+    return trans in (1, 2) if known else False
+
+
+@adjoint(scipy_linalg.lu_solve)
+def lu_solve_adjoint(g, ans, lu_and_piv, b, trans=0):
+    # A = P L U from lu_factor, L = I + tril(lu, -1), U = triu(lu). trans 0: x = U^-1 L^-1 P^T b; with y = U x,
+    # w = U^-T x_bar, z = L^-T w: L_bar = -tril(z y^T, -1), U_bar = -triu(w x^T), b_bar = A^-T x_bar.
+    # trans 1: x = P L^-T U^-T b; with v = P^T x, s = L^T v, t = L^-1 P^T x_bar, r = U^-1 t: L_bar = -tril(v t^T, -1),
+    # U_bar = -triu(s r^T), b_bar = r = A^-1 x_bar. (By the chain rule through lu_factor's rules, the gradient of
+    # lu_solve(lu_factor(A), b) is solve's, Giles 2008.) A 1-d b is one column.
+    lu = lu_and_piv[0]
+    transposed = lu_trans(trans)
+    perm = lu_rows(lu_and_piv[1])
+    vec = np.ndim(ans) == np.ndim(lu) - 1
+    x_col = np.expand_dims(ans, -1) if vec else ans
+    g_col = np.expand_dims(g, -1) if vec else g
+    b_col = np.expand_dims(b, -1) if vec else np.asarray(b)
+    lower = np.tril(lu, -1) + np.eye(np.shape(lu)[-1])
+    # trans 0
+    w = scipy_linalg.solve_triangular(lu, g_col, trans="T")
+    z = scipy_linalg.solve_triangular(lu, w, trans="T", lower=True, unit_diagonal=True)
+    y = np.matmul(np.triu(lu), x_col)
+    # trans 1
+    v = np.take_along_axis(x_col, np.expand_dims(perm, -1), axis=-2)
+    t = scipy_linalg.solve_triangular(
+        lu, np.take_along_axis(g_col, np.expand_dims(perm, -1), axis=-2), trans="N", lower=True, unit_diagonal=True
+    )
+    r = scipy_linalg.solve_triangular(lu, t, trans="N")
+    s = np.matmul(np.swapaxes(lower, -1, -2), v)
+    left = v if transposed else z
+    right = t if transposed else y
+    outer_u = np.matmul(s, np.swapaxes(r, -1, -2)) if transposed else np.matmul(w, np.swapaxes(x_col, -1, -2))
+    lu_bar = -np.tril(np.matmul(left, np.swapaxes(right, -1, -2)), -1) - np.triu(outer_u)
+    b_bar = r if transposed else scipy_linalg.lu_solve(lu_and_piv, g_col, trans=1)
+    return (unbroadcast(lu_bar, lu), 0.0), np.reshape(unbroadcast(b_bar, b_col), np.shape(b)), None
+
+
+@tangent(scipy_linalg.lu_solve)
+def lu_solve_tangent(dot, ans, lu_and_piv, b, trans=0):
+    # trans 0: dx = -U^-1 (L^-1 dL y + dU x); trans 1: dx = P dv, dv = -L^-T (dL^T v + U^-T dU^T s) (as the adjoint's)
+    lu = lu_and_piv[0]
+    transposed = lu_trans(trans)
+    perm = lu_rows(lu_and_piv[1])
+    vec = np.ndim(ans) == np.ndim(lu) - 1
+    x_col = np.expand_dims(ans, -1) if vec else ans
+    lower = np.tril(lu, -1) + np.eye(np.shape(lu)[-1])
+    dl = np.tril(dot[0], -1)
+    du = np.triu(dot[0])
+    y = np.matmul(np.triu(lu), x_col)
+    dx0 = -scipy_linalg.solve_triangular(
+        lu,
+        scipy_linalg.solve_triangular(lu, np.matmul(dl, y), trans="N", lower=True, unit_diagonal=True)
+        + np.matmul(du, x_col),
+        trans="N",
+    )
+    v = np.take_along_axis(x_col, np.expand_dims(perm, -1), axis=-2)
+    s = np.matmul(np.swapaxes(lower, -1, -2), v)
+    q = np.matmul(np.swapaxes(dl, -1, -2), v) + scipy_linalg.solve_triangular(
+        lu, np.matmul(np.swapaxes(du, -1, -2), s), trans="T"
+    )
+    dx1 = np.take_along_axis(
+        -scipy_linalg.solve_triangular(lu, q, trans="T", lower=True, unit_diagonal=True),
+        np.expand_dims(np.argsort(perm, axis=-1), -1),
+        axis=-2,
+    )
+    return (
+        np.reshape(dx1 if transposed else dx0, np.shape(ans)),
+        scipy_linalg.lu_solve(lu_and_piv, dot, trans=trans),
         None,
     )
 
