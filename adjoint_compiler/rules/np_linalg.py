@@ -623,11 +623,19 @@ def cholesky_tangent(dot, ans, a, upper=False):
 
 @fragment
 def qr_checked(ans, a, mode):
-    # Q, where qr's rules apply: mode 'reduced' of a matrix with at least as many rows as columns
-    checked = linalg_check(
-        mode == "reduced", "np.linalg.qr(..., mode=...) other than 'reduced' ('complete', 'r', 'raw')"
-    ) and linalg_check(np.shape(a)[-2] >= np.shape(a)[-1], "np.linalg.qr of a wide matrix (fewer rows than columns)")
-    return ans[0] if checked else None
+    # Q, where qr's rules apply: modes 'reduced', 'r' (R alone: Q computed again) and 'complete' of a square matrix
+    # (of a tall one the extra columns of Q are not unique), a matrix with at least as many rows as columns
+    checked = (
+        linalg_check(
+            mode in ("reduced", "r", "complete"), "np.linalg.qr(..., mode=...) other than 'reduced', 'r', 'complete'"
+        )
+        and linalg_check(np.shape(a)[-2] >= np.shape(a)[-1], "np.linalg.qr of a wide matrix (fewer rows than columns)")
+        and linalg_check(
+            mode != "complete" or np.shape(a)[-2] == np.shape(a)[-1],
+            "np.linalg.qr(..., mode='complete') of a tall matrix (the extra columns of Q are not unique)",
+        )
+    )
+    return (np.linalg.qr(a)[0] if mode == "r" else ans[0]) if checked else None
 
 
 @adjoint(np.linalg.qr)
@@ -636,24 +644,27 @@ def qr_adjoint(g, ans, a, mode="reduced"):
     # "Algorithmic differentiation of linear algebra functions with application in optimum
     # experimental design"; Liao et al. 2019): M = R R_bar^T - Q_bar^T Q, and
     #   A_bar = (Q_bar + Q copyltu(M)) R^-T,  copyltu(M) the symmetric matrix of M's lower triangle.
-    # Other modes ('complete', 'r', 'raw') and wide matrices (M < N, R not square) are refused.
+    # mode 'r' (ans is R alone) is Q_bar = 0; 'complete' of a square matrix is 'reduced'. 'raw', wide matrices
+    # (M < N, R not square) and 'complete' of a tall matrix are refused.
     q = qr_checked(ans, a, mode)
-    r = ans[1]
-    m = np.matmul(r, np.swapaxes(g[1], -1, -2)) - np.matmul(np.swapaxes(g[0], -1, -2), q)
-    b = g[0] + np.matmul(q, np.tril(m) + np.swapaxes(np.tril(m, -1), -1, -2))
+    r = ans if mode == "r" else ans[1]
+    g_q = np.zeros_like(q) if mode == "r" else g[0]
+    g_r = g if mode == "r" else g[1]
+    m = np.matmul(r, np.swapaxes(g_r, -1, -2)) - np.matmul(np.swapaxes(g_q, -1, -2), q)
+    b = g_q + np.matmul(q, np.tril(m) + np.swapaxes(np.tril(m, -1), -1, -2))
     return np.swapaxes(np.linalg.solve(r, np.swapaxes(b, -1, -2)), -1, -2), None
 
 
 @tangent(np.linalg.qr)
 def qr_tangent(dot, ans, a, mode="reduced"):
     # C = Q^T dA R^-1, Omega = tril(C, -1) - tril(C, -1)^T (antisymmetric: Q^T dQ): dR = (C - Omega) R,
-    # dQ = dA R^-1 - Q (C - Omega) (Walter and Lehmann 2018). As qr_adjoint: mode 'reduced', M >= N.
+    # dQ = dA R^-1 - Q (C - Omega) (Walter and Lehmann 2018). As qr_adjoint: the modes, M >= N.
     q = qr_checked(ans, a, mode)
-    r = ans[1]
+    r = ans if mode == "r" else ans[1]
     dar = np.swapaxes(np.linalg.solve(np.swapaxes(r, -1, -2), np.swapaxes(dot, -1, -2)), -1, -2)
     c = np.matmul(np.swapaxes(q, -1, -2), dar)
     upper = c - np.tril(c, -1) + np.swapaxes(np.tril(c, -1), -1, -2)
-    return (dar - np.matmul(q, upper), np.matmul(upper, r)), None
+    return (np.matmul(upper, r) if mode == "r" else (dar - np.matmul(q, upper), np.matmul(upper, r))), None
 
 
 @fragment

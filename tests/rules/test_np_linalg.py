@@ -239,7 +239,13 @@ SVD = (
 EIGH = [(s, {"UPLO": u}) for s in [(3, 3), (1, 1), (2, 4, 4)] for u in ("L", "U")] + [((3, 3), {})]
 # cholesky(upper=) is NumPy 2's
 CHOLESKY = [(s, kw) for s in [(3, 3), (1, 1), (2, 4, 4)] for kw in ({}, {"upper": True}) if NUMPY2 or not kw]
-QR = [((3, 3), {}), ((4, 3), {}), ((5, 2), {"mode": "reduced"}), ((1, 1), {}), ((2, 5, 3), {})]
+QR = [((3, 3), {}), ((4, 3), {}), ((5, 2), {"mode": "reduced"}), ((1, 1), {}), ((2, 5, 3), {})] + [
+    ((4, 3), {"mode": "r"}),
+    ((3, 3), {"mode": "r"}),
+    ((2, 5, 3), {"mode": "r"}),
+    ((3, 3), {"mode": "complete"}),
+    ((2, 4, 4), {"mode": "complete"}),
+]
 PINV = [((3, 3), {}), ((4, 3), {}), ((3, 4), {}), ((2, 4, 3), {}), ((3, 4), {"rcond": 1e-10})]
 MATRIX_POWER = [((3, 3), {"n": n}) for n in (0, 1, 2, 3, 5, -1, -3)] + [((2, 3, 3), {"n": 2}), ((2, 3, 3), {"n": -2})]
 COND = [((3, 3), {"p": p}) for p in (None, 2, -2, "fro", "nuc", 1, -1, np.inf, -np.inf)] + [((2, 3, 3), {})]
@@ -959,8 +965,8 @@ def qr_complete(a):
     return np.sum(r)
 
 
-def qr_r(a):
-    return np.sum(np.linalg.qr(a, mode="r"))
+def qr_raw(a):
+    return np.sum(np.linalg.qr(a, mode="raw")[0])
 
 
 def svd_hermitian(a):
@@ -988,8 +994,7 @@ def multi_dot_out(a, b):
 @pytest.mark.parametrize(
     "f, pattern",
     [
-        (qr_complete, r"test_np_linalg\.py:\d+:\d+: .*np\.linalg\.qr\(\.\.\., mode=\.\.\.\) other than 'reduced'"),
-        (qr_r, r"test_np_linalg\.py:\d+:\d+: .*np\.linalg\.qr\(\.\.\., mode=\.\.\.\) other than 'reduced'"),
+        (qr_raw, r"test_np_linalg\.py:\d+:\d+: .*np\.linalg\.qr\(\.\.\., mode=\.\.\.\) other than 'reduced'"),
         (svd_hermitian, r"test_np_linalg\.py:\d+:\d+: .*np\.linalg\.svd\(\.\.\., hermitian=True\)"),
         (pinv_hermitian, r"test_np_linalg\.py:\d+:\d+: .*np\.linalg\.pinv\(\.\.\., hermitian=True\)"),
         (svd_field, r"test_np_linalg\.py:\d+:\d+: .*\.S' with a differentiated value"),
@@ -1045,6 +1050,7 @@ ROTATION = np.array([[0.0, 1.0], [-1.0, 0.0]])  # eigenvalues +-i
         (pinv_sum, [np.ones((3, 3))], "np.linalg.pinv of a rank-deficient matrix"),
         (lstsq_sum, [np.ones((4, 3)), np.ones(4)], "np.linalg.lstsq of a rank-deficient matrix"),
         (qr_sum, [np.ones((2, 3)) + np.eye(2, 3)], "np.linalg.qr of a wide matrix"),
+        (qr_complete, [np.ones((3, 2)) + np.eye(3, 2)], r"mode='complete'\) of a tall matrix"),
     ],
     ids=lambda v: getattr(v, "__name__", None),
 )
@@ -1175,3 +1181,21 @@ def test_slogdet_at_a_singular_matrix_is_refused_when_the_gradient_runs(mode):
             ac.grad(slogdet_of)(a)
         else:
             ac.jvp(slogdet_of)(a, np.ones((2, 2)))
+
+
+def qr_r_only(a):
+    return np.sum(np.sin(np.linalg.qr(a, mode="r")))
+
+
+def qr_complete_square(a):
+    q, r = np.linalg.qr(a, mode="complete")
+    return np.sum(q * np.arange(9.0).reshape(3, 3)) + np.sum(r**2)
+
+
+@pytest.mark.parametrize("f, shape", [(qr_r_only, (4, 3)), (qr_r_only, (2, 3, 3)), (qr_complete_square, (3, 3))])
+def test_qr_modes_r_and_complete_through_compiled_functions(f, shape):
+    a = np.random.default_rng(3).standard_normal(shape)
+    check_grads(f, [a])
+    t = np.random.default_rng(4).standard_normal(shape)
+    fd = (f(a + 1e-6 * t) - f(a - 1e-6 * t)) / 2e-6
+    assert abs(ac.jvp(f)(a, t)[1] - fd) < 1e-5 * max(1.0, abs(fd))
