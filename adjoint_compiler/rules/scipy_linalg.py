@@ -1,11 +1,14 @@
-"""Adjoints of ``scipy.linalg``: ``solve_triangular``, ``solve_banded``,
-``cholesky``, ``cho_factor``/``cho_solve``, ``expm``, ``sqrtm``,
-``logm``, and ``solve``, ``inv``, ``det`` (NumPy's rules, np_linalg.py, registered for them as well), with tangent
+"""Adjoints of ``scipy.linalg``: ``solve`` (with ``assume_a=``, ``lower=``, ``transposed=``), ``solve_triangular``,
+``solve_banded``, ``cholesky``, ``cho_factor``/``cho_solve``, ``lu_factor``/``lu_solve``, ``expm``, ``sqrtm``,
+``logm``, and ``inv``, ``det`` (NumPy's rules, np_linalg.py, registered for them as well), with tangent
 rules.
 
 Registered only where SciPy is installed and the user imports ``scipy.linalg`` (rules/__init__.py). Real matrices.
-A keyword a rule does not model (``assume_a=``, ``transposed=`` and ``lower=`` of ``solve``, ``disp=`` of
-``sqrtm``...) is refused at the call by name; ``overwrite_*`` and ``check_finite`` too, as they are no
+``solve``'s gradient in ``a`` is the derivative of what its ``assume_a`` reads (one triangle for 'sym', 'her', 'pos';
+the diagonal; the three middle diagonals; a triangle), another ``assume_a`` refused. ``lu_factor``'s ``lu`` is
+differentiated through ``A = P L U`` and ``lu_solve`` in ``lu`` and ``b`` (``trans`` 0, 1, 2), so the pair
+``lu_solve(lu_factor(A), b)`` has ``solve``'s derivative and any other use of ``lu`` its own; the pivots get none.
+A keyword a rule does not model (``disp=`` of ``sqrtm``...) is refused at the call by name; ``overwrite_*`` and ``check_finite`` too, as they are no
 parameters of the rules (an overwritten argument would break the adjoint's reads of it).
 
 A factorization reads one triangle of its argument (``cholesky(a)`` the upper one, as LAPACK's potrf with
