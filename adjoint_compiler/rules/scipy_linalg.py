@@ -8,8 +8,9 @@ Registered only where SciPy is installed and the user imports ``scipy.linalg`` (
 the diagonal; the three middle diagonals; a triangle), another ``assume_a`` refused. ``lu_factor``'s ``lu`` is
 differentiated through ``A = P L U`` and ``lu_solve`` in ``lu`` and ``b`` (``trans`` 0, 1, 2), so the pair
 ``lu_solve(lu_factor(A), b)`` has ``solve``'s derivative and any other use of ``lu`` its own; the pivots get none.
-A keyword a rule does not model (``disp=`` of ``sqrtm``...) is refused at the call by name; ``overwrite_*`` and ``check_finite`` too, as they are no
-parameters of the rules (an overwritten argument would break the adjoint's reads of it).
+A keyword a rule does not model (``disp=`` of ``sqrtm``...) is refused at the call by name; ``overwrite_*`` and
+``check_finite`` too, as they are no parameters of the rules (an overwritten argument would break the adjoint's
+reads of it).
 
 A factorization reads one triangle of its argument (``cholesky(a)`` the upper one, as LAPACK's potrf with
 ``uplo='U'``; ``lower=True`` the lower one), and ``solve_triangular`` one triangle of ``a`` (not its
