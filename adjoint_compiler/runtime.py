@@ -2212,3 +2212,119 @@ def full_rank_cov(sigma, allow_singular):
 
 
 HELPERS = HELPERS + ("full_rank_cov",)
+
+
+# ---- np13i (issue #13): the gradient of np.linalg.det, exact at singular matrices ------------------------------------
+
+
+def _well_conditioned(a):
+    """(inverses, mask) of a stack of square matrices: the mask marks those whose reciprocal condition number (1-norm)
+    is above 1e-6, where ``det(A) A^-T`` is accurate; ``inverses`` is None where LAPACK found one exactly singular."""
+    try:
+        inv = np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        return None, np.zeros(np.shape(a)[:-2], dtype=bool)
+    with np.errstate(invalid="ignore", over="ignore"):
+        rcond = 1.0 / (np.linalg.norm(a, 1, axis=(-2, -1)) * np.linalg.norm(inv, 1, axis=(-2, -1)))
+    return inv, np.isfinite(rcond) & (rcond > 1e-6)
+
+
+def _others_products(s):
+    """prod_{j != i} s_j for each i along the last axis, without division (exact where some s_j are 0)."""
+    ones = np.ones(np.shape(s)[:-1] + (1,))
+    left = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return left * right
+
+
+def _svd_frame(a):
+    """(u, s, vt, sigma): the SVD of each matrix and sigma = det(U) det(V^T) (+-1): the cofactor matrix is
+    equivariant, C(U S V^T) = sigma U C(S) V^T."""
+    u, s, vt = np.linalg.svd(a)
+    return u, s, vt, np.sign(np.linalg.det(u) * np.linalg.det(vt))
+
+
+def cofactors(a):
+    """The matrix of cofactors of each square matrix of ``a``, ``adj(A)^T``: the gradient of ``det(A)``, finite
+    and exact at singular matrices too (Jacobi's formula; Giles 2008, "determinant"). Where A is well conditioned
+    it is ``det(A) A^-T``; elsewhere, from the SVD A = U S V^T, ``det(U) det(V) U diag(prod_{j != i} s_j) V^T``
+    (no division by a singular value).
+
+    >>> cofactors(np.array([[1.0, 2.0], [2.0, 4.0]])).round(12).tolist()  # singular: the adjugate's transpose
+    [[4.0, -2.0], [-2.0, 1.0]]
+    """
+    a = np.asarray(a, dtype=np.result_type(a, 1.0))
+    if np.shape(a)[-1] == 0:
+        return np.zeros_like(a)
+    inv, good = _well_conditioned(a)
+    out = np.empty_like(a)
+    if inv is not None and np.any(good):
+        out[good] = np.linalg.det(a[good])[..., None, None] * np.swapaxes(inv[good], -1, -2)
+    if not np.all(good):
+        u, s, vt, sigma = _svd_frame(a[~good])
+        out[~good] = sigma[..., None, None] * np.matmul(u * _others_products(s)[..., None, :], vt)
+    return out
+
+
+def cofactors_dot(a, e):
+    """The derivative of ``cofactors(a)`` along ``e``: the Hessian of ``det`` at A applied to E (a symmetric
+    bilinear form, so this is also ``cofactors``' cotangent of A from its result's cotangent E). Well conditioned:
+    ``(<C, E> C - C E^T C) / det A``. Elsewhere, in the SVD frame E' = U^T E V at S = diag(s), the second
+    partials of det at a diagonal matrix are ``d2 det / dA_ii dA_kk = p_ik`` and ``d2 det / dA_ik dA_ki = -p_ik``
+    (i != k, p_ik the product of the s_m other than s_i and s_k), so ``M_ii = sum_{k != i} p_ik E'_kk``,
+    ``M_ik = -p_ik E'_ki``, and the result ``sigma U M V^T``: exact where A is singular, rank-deficient or not."""
+    a = np.asarray(a, dtype=np.result_type(a, 1.0))
+    e = np.broadcast_to(np.asarray(e, dtype=a.dtype), np.shape(a))
+    n = np.shape(a)[-1]
+    if n == 0:
+        return np.zeros_like(a)
+    inv, good = _well_conditioned(a)
+    out = np.empty_like(a)
+    if inv is not None and np.any(good):
+        ag, eg = a[good], e[good]
+        c = np.linalg.det(ag)[..., None, None] * np.swapaxes(inv[good], -1, -2)
+        inner = np.sum(c * eg, axis=(-2, -1))[..., None, None]
+        out[good] = (inner * c - np.matmul(np.matmul(c, np.swapaxes(eg, -1, -2)), c)) / np.linalg.det(ag)[
+            ..., None, None
+        ]
+    if not np.all(good):
+        u, s, vt, sigma = _svd_frame(a[~good])
+        v = np.swapaxes(vt, -1, -2)
+        ep = np.matmul(np.matmul(np.swapaxes(u, -1, -2), e[~good]), v)
+        # p[..., i, k] = prod of s_m over m not in {i, k}: s with s_i and s_k replaced by 1, multiplied out
+        eye = np.eye(n, dtype=bool)
+        drop = eye[:, None, :] | eye[None, :, :]  # (i, k, m): m is i or k
+        p = np.prod(np.where(drop, 1.0, s[..., None, None, :]), axis=-1)
+        m = -p * np.swapaxes(ep, -1, -2)
+        diagonal = np.sum(np.where(eye, 0.0, p) * np.diagonal(ep, axis1=-2, axis2=-1)[..., None, :], axis=-1)
+        m[..., eye] = diagonal
+        out[~good] = sigma[..., None, None] * np.matmul(np.matmul(u, m), vt)
+    return out
+
+
+HELPERS = HELPERS + ("_well_conditioned", "_others_products", "_svd_frame", "cofactors", "cofactors_dot")
+DEPENDS.update(
+    cofactors=("_well_conditioned", "_others_products", "_svd_frame"),
+    cofactors_dot=("_well_conditioned", "_svd_frame"),
+)
+
+
+def lu_rows(piv):
+    """The row order of scipy.linalg.lu_factor's pivots ``piv`` (LAPACK's: row i was swapped with row piv[i], in
+    turn): ``perm`` with ``A[perm] = L U``, for each matrix of a stack.
+
+    >>> lu_rows(np.array([2, 2, 2])).tolist()  # swap rows 0 and 2, then 1 and 2
+    [2, 0, 1]
+    """
+    piv = np.asarray(piv)
+    flat = np.reshape(piv, (-1, np.shape(piv)[-1]))
+    out = np.empty_like(flat, dtype=np.intp)
+    for k, p in enumerate(flat):
+        perm = np.arange(len(p))
+        for i, j in enumerate(p):
+            perm[i], perm[j] = perm[j], perm[i]
+        out[k] = perm
+    return np.reshape(out, np.shape(piv))
+
+
+HELPERS = HELPERS + ("lu_rows",)

@@ -46,7 +46,7 @@ import numpy as np
 from adjoint_compiler.rules.registry import adjoint, form, fragment, ranked_adjoint, tangent
 from adjoint_compiler.rules.np_reductions import norm_slope
 from adjoint_compiler.runtime import TangentParts, einsum_fit, einsum_mask, einsum_plan, linalg_check
-from adjoint_compiler.runtime import matmul_bar1, matmul_bar2, multi_dot_bars, unbroadcast
+from adjoint_compiler.runtime import cofactors, matmul_bar1, matmul_bar2, multi_dot_bars, unbroadcast
 from adjoint_compiler.runtime import einsum_cotangents, einsum_order, einsum_sublist, einsum_sublist_spec
 from adjoint_compiler.runtime import unreduce  # noqa: F401 (read by norm_slope, inlined into cond's rules here)
 
@@ -196,16 +196,25 @@ def inv_tangent(dot, ans, a):
 
 @adjoint(np.linalg.det)
 def det_adjoint(g, ans, a):
-    # d det A = det A * tr(A^{-1} dA), so A_bar = g * det A * A^{-T} (Giles 2008,
-    # "determinant"; Jacobi's formula). Needs A nonsingular: inv raises LinAlgError at a
-    # singular A, where the true gradient is the adjugate's transpose.
-    return np.expand_dims(g * ans, (-2, -1)) * np.swapaxes(np.linalg.inv(a), -1, -2)
+    # d det A = tr(adj(A) dA) (Jacobi's formula; Giles 2008, "determinant"), so A_bar = g C with C = adj(A)^T the
+    # matrix of cofactors: det(A) A^-T where A is well conditioned, and from the SVD where it is not, so that the
+    # gradient is exact (finite) at singular matrices too (runtime.cofactors, whose own rules serve second order)
+    return np.expand_dims(g, (-2, -1)) * cofactors(a)
 
 
 @tangent(np.linalg.det)
 def det_tangent(dot, ans, a):
-    # d det A = det A * tr(A^{-1} dA) (Jacobi's formula), with det_adjoint's A^{-1}: A nonsingular
-    return ans * np.sum(np.swapaxes(np.linalg.inv(a), -1, -2) * dot, axis=(-2, -1))
+    # d det A = <C, dA>, C = adj(A)^T as in det_adjoint
+    return np.sum(cofactors(a) * dot, axis=(-2, -1))
+
+
+@fragment
+def slogdet_inverse(ans, a):
+    # A^-1, where slogdet has a derivative: log|det A| is -inf at a singular A (refused there, when the rule runs)
+    checked = linalg_check(
+        np.all(np.isfinite(ans[1])), "np.linalg.slogdet of a singular matrix (log|det| is -inf: no derivative)"
+    )
+    return np.linalg.inv(a) if checked else None
 
 
 @adjoint(np.linalg.slogdet)
@@ -214,14 +223,16 @@ def slogdet_adjoint(g, ans, a):
     # (indexable: a tuple, or the (2, ...) array a materialized cotangent of the
     # pair is). The sign is piecewise constant, so only g[1] contributes:
     # d log|det A| = tr(A^{-1} dA), so A_bar = g[1] * A^{-T} (Giles 2008, "determinant").
-    # Needs A nonsingular (logabsdet is -inf at a singular A).
-    return np.expand_dims(g[1], (-2, -1)) * np.swapaxes(np.linalg.inv(a), -1, -2)
+    # Needs A nonsingular: refused at a singular A (logabsdet -inf).
+    inv = slogdet_inverse(ans, a)
+    return np.expand_dims(g[1], (-2, -1)) * np.swapaxes(inv, -1, -2)
 
 
 @tangent(np.linalg.slogdet)
 def slogdet_tangent(dot, ans, a):
     # the pair (sign, logabsdet): the sign is piecewise constant (tangent 0), d log|det A| = tr(A^{-1} dA)
-    return (np.zeros_like(ans[0]), np.sum(np.swapaxes(np.linalg.inv(a), -1, -2) * dot, axis=(-2, -1)))
+    inv = slogdet_inverse(ans, a)
+    return (np.zeros_like(ans[0]), np.sum(np.swapaxes(inv, -1, -2) * dot, axis=(-2, -1)))
 
 
 @fragment
@@ -612,11 +623,19 @@ def cholesky_tangent(dot, ans, a, upper=False):
 
 @fragment
 def qr_checked(ans, a, mode):
-    # Q, where qr's rules apply: mode 'reduced' of a matrix with at least as many rows as columns
-    checked = linalg_check(
-        mode == "reduced", "np.linalg.qr(..., mode=...) other than 'reduced' ('complete', 'r', 'raw')"
-    ) and linalg_check(np.shape(a)[-2] >= np.shape(a)[-1], "np.linalg.qr of a wide matrix (fewer rows than columns)")
-    return ans[0] if checked else None
+    # Q, where qr's rules apply: modes 'reduced', 'r' (R alone: Q computed again) and 'complete' of a square matrix
+    # (of a tall one the extra columns of Q are not unique), a matrix with at least as many rows as columns
+    checked = (
+        linalg_check(
+            mode in ("reduced", "r", "complete"), "np.linalg.qr(..., mode=...) other than 'reduced', 'r', 'complete'"
+        )
+        and linalg_check(np.shape(a)[-2] >= np.shape(a)[-1], "np.linalg.qr of a wide matrix (fewer rows than columns)")
+        and linalg_check(
+            mode != "complete" or np.shape(a)[-2] == np.shape(a)[-1],
+            "np.linalg.qr(..., mode='complete') of a tall matrix (the extra columns of Q are not unique)",
+        )
+    )
+    return (np.linalg.qr(a)[0] if mode == "r" else ans[0]) if checked else None
 
 
 @adjoint(np.linalg.qr)
@@ -625,24 +644,27 @@ def qr_adjoint(g, ans, a, mode="reduced"):
     # "Algorithmic differentiation of linear algebra functions with application in optimum
     # experimental design"; Liao et al. 2019): M = R R_bar^T - Q_bar^T Q, and
     #   A_bar = (Q_bar + Q copyltu(M)) R^-T,  copyltu(M) the symmetric matrix of M's lower triangle.
-    # Other modes ('complete', 'r', 'raw') and wide matrices (M < N, R not square) are refused.
+    # mode 'r' (ans is R alone) is Q_bar = 0; 'complete' of a square matrix is 'reduced'. 'raw', wide matrices
+    # (M < N, R not square) and 'complete' of a tall matrix are refused.
     q = qr_checked(ans, a, mode)
-    r = ans[1]
-    m = np.matmul(r, np.swapaxes(g[1], -1, -2)) - np.matmul(np.swapaxes(g[0], -1, -2), q)
-    b = g[0] + np.matmul(q, np.tril(m) + np.swapaxes(np.tril(m, -1), -1, -2))
+    r = ans if mode == "r" else ans[1]
+    g_q = np.zeros_like(q) if mode == "r" else g[0]
+    g_r = g if mode == "r" else g[1]
+    m = np.matmul(r, np.swapaxes(g_r, -1, -2)) - np.matmul(np.swapaxes(g_q, -1, -2), q)
+    b = g_q + np.matmul(q, np.tril(m) + np.swapaxes(np.tril(m, -1), -1, -2))
     return np.swapaxes(np.linalg.solve(r, np.swapaxes(b, -1, -2)), -1, -2), None
 
 
 @tangent(np.linalg.qr)
 def qr_tangent(dot, ans, a, mode="reduced"):
     # C = Q^T dA R^-1, Omega = tril(C, -1) - tril(C, -1)^T (antisymmetric: Q^T dQ): dR = (C - Omega) R,
-    # dQ = dA R^-1 - Q (C - Omega) (Walter and Lehmann 2018). As qr_adjoint: mode 'reduced', M >= N.
+    # dQ = dA R^-1 - Q (C - Omega) (Walter and Lehmann 2018). As qr_adjoint: the modes, M >= N.
     q = qr_checked(ans, a, mode)
-    r = ans[1]
+    r = ans if mode == "r" else ans[1]
     dar = np.swapaxes(np.linalg.solve(np.swapaxes(r, -1, -2), np.swapaxes(dot, -1, -2)), -1, -2)
     c = np.matmul(np.swapaxes(q, -1, -2), dar)
     upper = c - np.tril(c, -1) + np.swapaxes(np.tril(c, -1), -1, -2)
-    return (dar - np.matmul(q, upper), np.matmul(upper, r)), None
+    return (np.matmul(upper, r) if mode == "r" else (dar - np.matmul(q, upper), np.matmul(upper, r))), None
 
 
 @fragment

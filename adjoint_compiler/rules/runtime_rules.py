@@ -320,6 +320,7 @@ nondifferentiable(runtime.index_of, runtime.count_of, reason="a position or a co
 nondifferentiable(runtime.along_axis, runtime.diagonal_index, reason="the index a NumPy writer stores at")
 nondifferentiable(runtime.piecewise_conditions, reason="np.piecewise's masks: booleans")
 nondifferentiable(runtime.band_index, reason="gather indices of banded storage (scipy.linalg.solve_banded)")
+nondifferentiable(runtime.lu_rows, reason="the row order of scipy.linalg.lu_factor's pivots")
 nondifferentiable(runtime.at_groups, reason="the positions np.multiply.at multiplies at, and their ranks")
 # they appear only next to in-place updates of adjoint buffers, which the compiler refuses in emitted code
 # (grad of grad through a[i] = v), so no derivative is ever dropped through them
@@ -535,3 +536,29 @@ def multi_dot_bars_dot_adjoint(g, ans, g_in, arrays, dots):
         no_derivative("np.linalg.multi_dot", "its operands", "third derivatives are not supported"),
         no_derivative("np.linalg.multi_dot", "its operands", "third derivatives are not supported"),
     )
+
+
+# np13i (issue #13): np.linalg.det's gradient, the cofactor matrix C(A) (np_linalg.py): its derivative along E is
+# det's Hessian applied to E, cofactors_dot, which (the Hessian being symmetric) is also its adjoint. cofactors_dot is
+# linear in E; its derivative in A (a third derivative of det) is refused where asked for.
+from adjoint_compiler.runtime import cofactors_dot  # noqa: E402
+
+
+@adjoint(runtime.cofactors)
+def cofactors_adjoint(g, ans, a):
+    return cofactors_dot(a, g)
+
+
+@tangent(runtime.cofactors)
+def cofactors_tangent(dot, ans, a):
+    return cofactors_dot(a, dot)
+
+
+@adjoint(runtime.cofactors_dot)
+def cofactors_dot_adjoint(g, ans, a, e):
+    return no_derivative("np.linalg.det", "its matrix", "third derivatives are not supported"), cofactors_dot(a, g)
+
+
+@tangent(runtime.cofactors_dot)
+def cofactors_dot_tangent(dot, ans, a, e):
+    return no_derivative("np.linalg.det", "its matrix", "third derivatives are not supported"), cofactors_dot(a, dot)

@@ -1,12 +1,16 @@
-"""Adjoints of ``scipy.linalg``: ``solve_triangular``, ``solve_banded``,
-``cholesky``, ``cho_factor``/``cho_solve``, ``expm``, ``sqrtm``,
-``logm``, and ``solve``, ``inv``, ``det`` (NumPy's rules, np_linalg.py, registered for them as well), with tangent
+"""Adjoints of ``scipy.linalg``: ``solve`` (with ``assume_a=``, ``lower=``, ``transposed=``), ``solve_triangular``,
+``solve_banded``, ``cholesky``, ``cho_factor``/``cho_solve``, ``lu_factor``/``lu_solve``, ``expm``, ``sqrtm``,
+``logm``, and ``inv``, ``det`` (NumPy's rules, np_linalg.py, registered for them as well), with tangent
 rules.
 
 Registered only where SciPy is installed and the user imports ``scipy.linalg`` (rules/__init__.py). Real matrices.
-A keyword a rule does not model (``assume_a=``, ``transposed=`` and ``lower=`` of ``solve``, ``disp=`` of
-``sqrtm``...) is refused at the call by name; ``overwrite_*`` and ``check_finite`` too, as they are no
-parameters of the rules (an overwritten argument would break the adjoint's reads of it).
+``solve``'s gradient in ``a`` is the derivative of what its ``assume_a`` reads (one triangle for 'sym', 'her', 'pos';
+the diagonal; the three middle diagonals; a triangle), another ``assume_a`` refused. ``lu_factor``'s ``lu`` is
+differentiated through ``A = P L U`` and ``lu_solve`` in ``lu`` and ``b`` (``trans`` 0, 1, 2), so the pair
+``lu_solve(lu_factor(A), b)`` has ``solve``'s derivative and any other use of ``lu`` its own; the pivots get none.
+A keyword a rule does not model (``disp=`` of ``sqrtm``...) is refused at the call by name; ``overwrite_*`` and
+``check_finite`` too, as they are no parameters of the rules (an overwritten argument would break the adjoint's
+reads of it).
 
 A factorization reads one triangle of its argument (``cholesky(a)`` the upper one, as LAPACK's potrf with
 ``uplo='U'``; ``lower=True`` the lower one), and ``solve_triangular`` one triangle of ``a`` (not its
@@ -42,15 +46,243 @@ from scipy import linalg as scipy_linalg
 
 from adjoint_compiler.rules import np_linalg
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
-from adjoint_compiler.runtime import band_index, linalg_check, unbroadcast
+from adjoint_compiler.runtime import band_index, linalg_check, lu_rows, unbroadcast
 
 # NumPy's rules, where the functions are the same (a keyword of scipy's beyond NumPy's is refused at the call)
-adjoint(scipy_linalg.solve)(np_linalg.solve_adjoint)
-tangent(scipy_linalg.solve)(np_linalg.solve_tangent)
 adjoint(scipy_linalg.inv)(np_linalg.inv_adjoint)
 tangent(scipy_linalg.inv)(np_linalg.inv_tangent)
 adjoint(scipy_linalg.det)(np_linalg.det_adjoint)
 tangent(scipy_linalg.det)(np_linalg.det_tangent)
+
+
+# ---- solve(assume_a=...) and the LU pair lu_factor / lu_solve
+
+
+@fragment
+def solve_matrix(a, lower, assume_a):
+    # the matrix SciPy's solve reads from a for its assume_a (real input: 'her' is 'sym'): all of it for 'gen' (and
+    # 'banded', and None, whose detected structure solves the same system), one triangle mirrored for 'sym', 'her',
+    # 'pos' (the upper one unless lower=True), the diagonal, the three middle diagonals, or a triangle
+    symmetric = assume_a in ("sym", "symmetric", "her", "hermitian", "pos", "positive definite")
+    known = linalg_check(
+        symmetric
+        or assume_a in (None, "gen", "general", "banded", "diagonal", "tridiagonal")
+        or assume_a in ("upper triangular", "lower triangular"),
+        "scipy.linalg.solve(..., assume_a=...) of another structure",
+    )
+    n = np.shape(a)[-1]
+    band = np.abs(np.arange(n)[:, None] - np.arange(n)) <= 1
+    t = np.tril(a) if lower else np.triu(a)
+    return (
+        t + np.swapaxes(t, -1, -2) - t * np.eye(n)
+        if symmetric
+        else a * np.eye(n)
+        if assume_a == "diagonal"
+        else a * band
+        if assume_a == "tridiagonal"
+        else np.triu(a)
+        if assume_a == "upper triangular"
+        else np.tril(a)
+        if assume_a == "lower triangular"
+        else a
+        if known
+        else None
+    )
+
+
+@fragment
+def solve_matrix_bar(m, lower, assume_a):
+    # the cotangent of a from that of the matrix read (solve_matrix's adjoint): 0 where a is not read
+    n = np.shape(m)[-1]
+    symmetric = assume_a in ("sym", "symmetric", "her", "hermitian", "pos", "positive definite")
+    band = np.abs(np.arange(n)[:, None] - np.arange(n)) <= 1
+    both = (m + np.swapaxes(m, -1, -2)) * (1.0 - 0.5 * np.eye(n))
+    return (
+        (np.tril(both) if lower else np.triu(both))
+        if symmetric
+        else m * np.eye(n)
+        if assume_a == "diagonal"
+        else m * band
+        if assume_a == "tridiagonal"
+        else np.triu(m)
+        if assume_a == "upper triangular"
+        else np.tril(m)
+        if assume_a == "lower triangular"
+        else m
+    )
+
+
+@adjoint(scipy_linalg.solve)
+def solve_adjoint(g, ans, a, b, lower=False, assume_a=None, transposed=False):
+    # X = M^-1 B (M^-T B with transposed=True), M the matrix read from a (solve_matrix): B_bar = M^-T X_bar and
+    # M_bar = -B_bar X^T (Giles 2008, "matrix inverse product"; transposed: -X B_bar^T), taken back to a through
+    # what is read. A 1-d b is one vector, promoted to a column as in NumPy's rule.
+    m = solve_matrix(a, lower, assume_a)
+    mt = np.swapaxes(m, -1, -2)
+    vec = np.ndim(ans) == np.ndim(a) - 1
+    b_col = np.expand_dims(b, -1) if vec else np.asarray(b)
+    x_col = np.expand_dims(ans, -1) if vec else ans
+    g_col = np.expand_dims(g, -1) if vec else g
+    gb = np.linalg.solve(m if transposed else mt, g_col)
+    m_bar = -np.matmul(x_col, np.swapaxes(gb, -1, -2)) if transposed else -np.matmul(gb, np.swapaxes(x_col, -1, -2))
+    a_bar = solve_matrix_bar(m_bar, lower, assume_a)
+    return (
+        unbroadcast(a_bar, a),
+        np.reshape(unbroadcast(gb, b_col), np.shape(b)),
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(scipy_linalg.solve)
+def solve_tangent(dot, ans, a, b, lower=False, assume_a=None, transposed=False):
+    # dX = M^-1 (dB - dM X), dM the tangent of the matrix read (M^T and dM^T with transposed=True)
+    m = solve_matrix(a, lower, assume_a)
+    ms = np.swapaxes(m, -1, -2) if transposed else m
+    dm = solve_matrix(dot, lower, assume_a)
+    dms = np.swapaxes(dm, -1, -2) if transposed else dm
+    vec = np.ndim(ans) == np.ndim(a) - 1
+    x_col = np.expand_dims(ans, -1) if vec else ans
+    return (
+        -np.reshape(np.linalg.solve(ms, np.matmul(dms, x_col)), np.shape(ans)),
+        np.linalg.solve(ms, dot),
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(scipy_linalg.lu_factor)
+def lu_factor_adjoint(g, ans, a):
+    # A = P L U, ans = (lu, piv): lu holds L's strict lower triangle (unit diagonal) and U. dA = P (dL U + L dU) gives
+    # F = L^-1 P^T dA U^-1 = L^-1 dL + dU U^-1, so dL = L tril(F, -1), dU = triu(F) U, and for the cotangents
+    # (L_bar, U_bar) the two triangles of lu's: A_bar = P L^-T (tril(L^T L_bar, -1) + triu(U_bar U^T)) U^-T
+    # (de Hoog, Anderssen and Lukas 2011, "Differentiation of matrix functionals using triangular factorization";
+    # Seeger et al. 2017). The pivots are piecewise constant: no derivative. Every use of lu is covered, the usual
+    # lu_solve(lu_factor(A), b) among them (lu_solve's rules differentiate in lu).
+    lu = ans[0]
+    perm = lu_rows(ans[1])
+    lower = np.tril(lu, -1) + np.eye(np.shape(lu)[-1])
+    upper = np.triu(lu)
+    k = np.tril(np.matmul(np.swapaxes(lower, -1, -2), np.tril(g[0], -1)), -1) + np.triu(
+        np.matmul(np.triu(g[0]), np.swapaxes(upper, -1, -2))
+    )
+    y = np.swapaxes(
+        scipy_linalg.solve_triangular(
+            lu,
+            np.swapaxes(scipy_linalg.solve_triangular(lu, k, trans="T", lower=True, unit_diagonal=True), -1, -2),
+            trans="N",
+        ),
+        -1,
+        -2,
+    )
+    return np.take_along_axis(y, np.expand_dims(np.argsort(perm, axis=-1), -1), axis=-2)
+
+
+@tangent(scipy_linalg.lu_factor)
+def lu_factor_tangent(dot, ans, a):
+    # dL = L tril(F, -1), dU = triu(F) U with F = L^-1 P^T dA U^-1 (lu_factor_adjoint); the pivots: 0
+    lu = ans[0]
+    perm = lu_rows(ans[1])
+    lower = np.tril(lu, -1) + np.eye(np.shape(lu)[-1])
+    upper = np.triu(lu)
+    f = np.swapaxes(
+        scipy_linalg.solve_triangular(
+            lu,
+            np.swapaxes(
+                scipy_linalg.solve_triangular(
+                    lu,
+                    np.take_along_axis(dot, np.expand_dims(perm, -1), axis=-2),
+                    trans="N",
+                    lower=True,
+                    unit_diagonal=True,
+                ),
+                -1,
+                -2,
+            ),
+            trans="T",
+        ),
+        -1,
+        -2,
+    )
+    return (np.matmul(lower, np.tril(f, -1)) + np.matmul(np.triu(f), upper), np.zeros(np.shape(ans[1])))
+
+
+@fragment
+def lu_trans(trans):
+    # lu_solve's trans: 0 solves A x = b, 1 and 2 (conjugate: the same for real matrices) A^T x = b
+    known = linalg_check(trans in (0, 1, 2), "scipy.linalg.lu_solve(..., trans=...) of another value")
+    return trans in (1, 2) if known else False
+
+
+@adjoint(scipy_linalg.lu_solve)
+def lu_solve_adjoint(g, ans, lu_and_piv, b, trans=0):
+    # A = P L U from lu_factor, L = I + tril(lu, -1), U = triu(lu). trans 0: x = U^-1 L^-1 P^T b; with y = U x,
+    # w = U^-T x_bar, z = L^-T w: L_bar = -tril(z y^T, -1), U_bar = -triu(w x^T), b_bar = A^-T x_bar.
+    # trans 1: x = P L^-T U^-T b; with v = P^T x, s = L^T v, t = L^-1 P^T x_bar, r = U^-1 t: L_bar = -tril(v t^T, -1),
+    # U_bar = -triu(s r^T), b_bar = r = A^-1 x_bar. (By the chain rule through lu_factor's rules, the gradient of
+    # lu_solve(lu_factor(A), b) is solve's, Giles 2008.) A 1-d b is one column.
+    lu = lu_and_piv[0]
+    transposed = lu_trans(trans)
+    perm = lu_rows(lu_and_piv[1])
+    vec = np.ndim(ans) == np.ndim(lu) - 1
+    x_col = np.expand_dims(ans, -1) if vec else ans
+    g_col = np.expand_dims(g, -1) if vec else g
+    b_col = np.expand_dims(b, -1) if vec else np.asarray(b)
+    lower = np.tril(lu, -1) + np.eye(np.shape(lu)[-1])
+    # trans 0
+    w = scipy_linalg.solve_triangular(lu, g_col, trans="T")
+    z = scipy_linalg.solve_triangular(lu, w, trans="T", lower=True, unit_diagonal=True)
+    y = np.matmul(np.triu(lu), x_col)
+    # trans 1
+    v = np.take_along_axis(x_col, np.expand_dims(perm, -1), axis=-2)
+    t = scipy_linalg.solve_triangular(
+        lu, np.take_along_axis(g_col, np.expand_dims(perm, -1), axis=-2), trans="N", lower=True, unit_diagonal=True
+    )
+    r = scipy_linalg.solve_triangular(lu, t, trans="N")
+    s = np.matmul(np.swapaxes(lower, -1, -2), v)
+    left = v if transposed else z
+    right = t if transposed else y
+    outer_u = np.matmul(s, np.swapaxes(r, -1, -2)) if transposed else np.matmul(w, np.swapaxes(x_col, -1, -2))
+    lu_bar = -np.tril(np.matmul(left, np.swapaxes(right, -1, -2)), -1) - np.triu(outer_u)
+    b_bar = r if transposed else scipy_linalg.lu_solve(lu_and_piv, g_col, trans=1)
+    return (unbroadcast(lu_bar, lu), 0.0), np.reshape(unbroadcast(b_bar, b_col), np.shape(b)), None
+
+
+@tangent(scipy_linalg.lu_solve)
+def lu_solve_tangent(dot, ans, lu_and_piv, b, trans=0):
+    # trans 0: dx = -U^-1 (L^-1 dL y + dU x); trans 1: dx = P dv, dv = -L^-T (dL^T v + U^-T dU^T s) (as the adjoint's)
+    lu = lu_and_piv[0]
+    transposed = lu_trans(trans)
+    perm = lu_rows(lu_and_piv[1])
+    vec = np.ndim(ans) == np.ndim(lu) - 1
+    x_col = np.expand_dims(ans, -1) if vec else ans
+    lower = np.tril(lu, -1) + np.eye(np.shape(lu)[-1])
+    dl = np.tril(dot[0], -1)
+    du = np.triu(dot[0])
+    y = np.matmul(np.triu(lu), x_col)
+    dx0 = -scipy_linalg.solve_triangular(
+        lu,
+        scipy_linalg.solve_triangular(lu, np.matmul(dl, y), trans="N", lower=True, unit_diagonal=True)
+        + np.matmul(du, x_col),
+        trans="N",
+    )
+    v = np.take_along_axis(x_col, np.expand_dims(perm, -1), axis=-2)
+    s = np.matmul(np.swapaxes(lower, -1, -2), v)
+    q = np.matmul(np.swapaxes(dl, -1, -2), v) + scipy_linalg.solve_triangular(
+        lu, np.matmul(np.swapaxes(du, -1, -2), s), trans="T"
+    )
+    dx1 = np.take_along_axis(
+        -scipy_linalg.solve_triangular(lu, q, trans="T", lower=True, unit_diagonal=True),
+        np.expand_dims(np.argsort(perm, axis=-1), -1),
+        axis=-2,
+    )
+    return (
+        np.reshape(dx1 if transposed else dx0, np.shape(ans)),
+        scipy_linalg.lu_solve(lu_and_piv, dot, trans=trans),
+        None,
+    )
 
 
 # ---- triangular solves

@@ -1,6 +1,6 @@
 """Adjoints of ``scipy.stats`` distributions: ``norm`` (logpdf, pdf, cdf, logcdf, sf, logsf, ppf, isf),
-``t`` (logpdf, pdf, cdf, sf, logcdf, logsf), ``gamma`` and ``beta`` (logpdf, pdf, cdf), ``chi2`` (logpdf,
-pdf, cdf), ``laplace``, ``expon`` and ``uniform`` logpdf, ``poisson`` (logpmf, pmf, cdf),
+``t``, ``logistic`` and ``cauchy`` (logpdf, pdf, cdf, sf, logcdf, logsf), ``gamma`` and ``beta`` (logpdf, pdf,
+cdf), ``chi2`` (logpdf, pdf, cdf), ``laplace``, ``expon`` and ``uniform`` logpdf, ``poisson`` (logpmf, pmf, cdf),
 ``multivariate_normal`` (logpdf, pdf, entropy) and ``dirichlet`` (logpdf, pdf), with their tangent rules.
 
 They are methods of distribution objects: ``scipy.stats.norm.logpdf`` is a new bound method at each
@@ -624,6 +624,175 @@ def uniform_logpdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
 def uniform_logpdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
     z = (x - loc) / scale
     return 0.0 * dot * z, 0.0 * dot * z, -dot / scale + 0.0 * z
+
+
+# ---- logistic and Cauchy (location-scale families: z = (x - loc) / scale, dz = (dx - dloc - z dscale) / scale) -------
+
+
+@fragment
+def location_scale_bars(gh, z, x, loc, scale, gs):
+    # gh: g times the derivative in z of the standard function; gs: a further term of scale's (logpdf's -g / scale)
+    return unbroadcast(gh / scale, x), unbroadcast(-gh / scale, loc), unbroadcast(gs - gh * z / scale, scale)
+
+
+@fragment
+def location_scale_dots(dh, z, scale, ds):
+    return dh / scale, -dh / scale, ds - dh * z / scale
+
+
+@adjoint(scipy_stats.logistic.logpdf)
+def logistic_logpdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # -z - 2 log(1 + e^-z) - log(scale): d/dz = 1 - 2 expit(z) = -tanh(z / 2)
+    z = (x - loc) / scale
+    return location_scale_bars(-g * np.tanh(0.5 * z), z, x, loc, scale, -g / scale)
+
+
+@tangent(scipy_stats.logistic.logpdf)
+def logistic_logpdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * np.tanh(0.5 * z), z, scale, -dot / scale)
+
+
+@adjoint(scipy_stats.logistic.pdf)
+def logistic_pdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # the density times the logpdf's partials
+    z = (x - loc) / scale
+    return location_scale_bars(-g * ans * np.tanh(0.5 * z), z, x, loc, scale, -g * ans / scale)
+
+
+@tangent(scipy_stats.logistic.pdf)
+def logistic_pdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * ans * np.tanh(0.5 * z), z, scale, -dot * ans / scale)
+
+
+@adjoint(scipy_stats.logistic.cdf)
+def logistic_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # expit(z): d/dz = expit(z) expit(-z) (both factors computed: 1 - ans loses the right tail)
+    z = (x - loc) / scale
+    return location_scale_bars(g * scipy_special.expit(z) * scipy_special.expit(-z), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.logistic.cdf)
+def logistic_cdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * scipy_special.expit(z) * scipy_special.expit(-z), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.logistic.sf)
+def logistic_sf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # expit(-z)
+    z = (x - loc) / scale
+    return location_scale_bars(-g * scipy_special.expit(z) * scipy_special.expit(-z), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.logistic.sf)
+def logistic_sf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * scipy_special.expit(z) * scipy_special.expit(-z), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.logistic.logcdf)
+def logistic_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # log expit(z): d/dz = expit(-z)
+    z = (x - loc) / scale
+    return location_scale_bars(g * scipy_special.expit(-z), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.logistic.logcdf)
+def logistic_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * scipy_special.expit(-z), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.logistic.logsf)
+def logistic_logsf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # log expit(-z): d/dz = -expit(z)
+    z = (x - loc) / scale
+    return location_scale_bars(-g * scipy_special.expit(z), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.logistic.logsf)
+def logistic_logsf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * scipy_special.expit(z), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.cauchy.logpdf)
+def cauchy_logpdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # -log(pi scale) - log(1 + z^2): d/dz = -2 z / (1 + z^2)
+    z = (x - loc) / scale
+    return location_scale_bars(-2.0 * g * z / (1.0 + z * z), z, x, loc, scale, -g / scale)
+
+
+@tangent(scipy_stats.cauchy.logpdf)
+def cauchy_logpdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-2.0 * dot * z / (1.0 + z * z), z, scale, -dot / scale)
+
+
+@adjoint(scipy_stats.cauchy.pdf)
+def cauchy_pdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # the density times the logpdf's partials
+    z = (x - loc) / scale
+    return location_scale_bars(-2.0 * g * ans * z / (1.0 + z * z), z, x, loc, scale, -g * ans / scale)
+
+
+@tangent(scipy_stats.cauchy.pdf)
+def cauchy_pdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-2.0 * dot * ans * z / (1.0 + z * z), z, scale, -dot * ans / scale)
+
+
+@adjoint(scipy_stats.cauchy.cdf)
+def cauchy_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # 1/2 + arctan(z) / pi: d/dz = 1 / (pi (1 + z^2))
+    z = (x - loc) / scale
+    return location_scale_bars(g / (np.pi * (1.0 + z * z)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.cauchy.cdf)
+def cauchy_cdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot / (np.pi * (1.0 + z * z)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.cauchy.sf)
+def cauchy_sf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # 1/2 - arctan(z) / pi
+    z = (x - loc) / scale
+    return location_scale_bars(-g / (np.pi * (1.0 + z * z)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.cauchy.sf)
+def cauchy_sf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot / (np.pi * (1.0 + z * z)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.cauchy.logcdf)
+def cauchy_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # log cdf: the density over the cdf, exp(ans) (no underflow: the cdf's tail is about 1 / (pi |z|))
+    z = (x - loc) / scale
+    return location_scale_bars(g / (np.pi * (1.0 + z * z) * np.exp(ans)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.cauchy.logcdf)
+def cauchy_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot / (np.pi * (1.0 + z * z) * np.exp(ans)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.cauchy.logsf)
+def cauchy_logsf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_bars(-g / (np.pi * (1.0 + z * z) * np.exp(ans)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.cauchy.logsf)
+def cauchy_logsf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot / (np.pi * (1.0 + z * z) * np.exp(ans)), z, scale, 0.0)
 
 
 # ---- Poisson -------------------------------------------------------------------------------------------------------

@@ -91,6 +91,8 @@ EXCLUDED = {
     np.roots: "random coefficients mostly have complex roots (refused when run); its table rows are given points",
     runtime.multi_dot_dot: "a runtime helper of multi_dot_bars' rule (for second order), not user API",
     runtime.multi_dot_bars_dot: "a runtime helper of multi_dot_bars' rules (for second order), not user API",
+    runtime.cofactors: "a runtime helper of np.linalg.det's rules (its gradient, for second order), not user API",
+    runtime.cofactors_dot: "a runtime helper of cofactors' rules (det's Hessian), not user API",
     runtime.gradient_bar: "a runtime helper of np.gradient's rule (its rule serves second order), not user API",
     runtime.gradient_of: "a runtime helper of np.gradient's tangent rule (its rule serves second order), not user API",
     runtime.structured_times: "a helper of np.gradient's tangent rule (its rule serves second order), not user API",
@@ -943,7 +945,8 @@ def _scipy_render(row, diff):
         ops = list(ops)
         args = [ops.pop(0) if i in diff else raw(literal(a)) for i, a in enumerate(row.args)]
         e = call(row.spelling, *args, *[kw(k, v) for k, v in row.kwargs.items()])
-        return ("index", e, "0") if row.fn is _scipy.linalg.cho_factor else e  # the pair (c, lower): its factor
+        pair = row.fn in (_scipy.linalg.cho_factor, _scipy.linalg.lu_factor)  # (c, lower), (lu, piv): the factor
+        return ("index", e, "0") if pair else e
 
     return render
 

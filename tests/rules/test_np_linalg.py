@@ -239,7 +239,13 @@ SVD = (
 EIGH = [(s, {"UPLO": u}) for s in [(3, 3), (1, 1), (2, 4, 4)] for u in ("L", "U")] + [((3, 3), {})]
 # cholesky(upper=) is NumPy 2's
 CHOLESKY = [(s, kw) for s in [(3, 3), (1, 1), (2, 4, 4)] for kw in ({}, {"upper": True}) if NUMPY2 or not kw]
-QR = [((3, 3), {}), ((4, 3), {}), ((5, 2), {"mode": "reduced"}), ((1, 1), {}), ((2, 5, 3), {})]
+QR = [((3, 3), {}), ((4, 3), {}), ((5, 2), {"mode": "reduced"}), ((1, 1), {}), ((2, 5, 3), {})] + [
+    ((4, 3), {"mode": "r"}),
+    ((3, 3), {"mode": "r"}),
+    ((2, 5, 3), {"mode": "r"}),
+    ((3, 3), {"mode": "complete"}),
+    ((2, 4, 4), {"mode": "complete"}),
+]
 PINV = [((3, 3), {}), ((4, 3), {}), ((3, 4), {}), ((2, 4, 3), {}), ((3, 4), {"rcond": 1e-10})]
 MATRIX_POWER = [((3, 3), {"n": n}) for n in (0, 1, 2, 3, 5, -1, -3)] + [((2, 3, 3), {"n": 2}), ((2, 3, 3), {"n": -2})]
 COND = [((3, 3), {"p": p}) for p in (None, 2, -2, "fro", "nuc", 1, -1, np.inf, -np.inf)] + [((2, 3, 3), {})]
@@ -320,6 +326,42 @@ LINALG += [
         "einsum-many-%s" % s,
     )
     for s, shapes in MANY
+]
+
+
+# np.linalg.det at singular matrices, where its gradient is the cofactor matrix (adj(A)^T), finite: rank n - 1 and
+# n - 2, the zero matrix, and a stack mixing a singular matrix with a well-conditioned one (each takes its own path)
+def rank_deficient(drop):
+    def make(rng, shape):
+        n = shape[-1]
+        left = rng.standard_normal(shape[:-1] + (n - drop,))
+        return np.matmul(left, rng.standard_normal(shape[:-2] + (n - drop, n)))
+
+    make.__name__ = "rank_deficient_%d" % drop
+    return make
+
+
+def mixed_stack(rng, shape):
+    """a stack of (2, n, n): a rank n - 1 matrix, then a well-conditioned one"""
+    return np.stack([rank_deficient(1)(rng, shape[1:]), well_conditioned(rng, shape[1:])])
+
+
+def zeros(rng, shape):
+    return np.zeros(shape)
+
+
+LINALG += [
+    Row(np.linalg.det, ((maker, shape),), {}, "det-singular-%s-%s" % (maker.__name__, shape))
+    for maker, shape in [
+        (rank_deficient(1), (3, 3)),
+        (rank_deficient(1), (4, 4)),
+        (rank_deficient(1), (2, 3, 3)),
+        (rank_deficient(2), (4, 4)),
+        (rank_deficient(1), (2, 2)),
+        (zeros, (3, 3)),
+        (zeros, (2, 2)),
+        (mixed_stack, (2, 3, 3)),
+    ]
 ]
 # One row per function (the broadest form: stacked, a tuple result, both operands) joins TABLE, which
 # the compiled forward-mode check (tests/rules/test_tangents.py, also against reverse mode) and the rules
@@ -923,8 +965,8 @@ def qr_complete(a):
     return np.sum(r)
 
 
-def qr_r(a):
-    return np.sum(np.linalg.qr(a, mode="r"))
+def qr_raw(a):
+    return np.sum(np.linalg.qr(a, mode="raw")[0])
 
 
 def svd_hermitian(a):
@@ -952,8 +994,7 @@ def multi_dot_out(a, b):
 @pytest.mark.parametrize(
     "f, pattern",
     [
-        (qr_complete, r"test_np_linalg\.py:\d+:\d+: .*np\.linalg\.qr\(\.\.\., mode=\.\.\.\) other than 'reduced'"),
-        (qr_r, r"test_np_linalg\.py:\d+:\d+: .*np\.linalg\.qr\(\.\.\., mode=\.\.\.\) other than 'reduced'"),
+        (qr_raw, r"test_np_linalg\.py:\d+:\d+: .*np\.linalg\.qr\(\.\.\., mode=\.\.\.\) other than 'reduced'"),
         (svd_hermitian, r"test_np_linalg\.py:\d+:\d+: .*np\.linalg\.svd\(\.\.\., hermitian=True\)"),
         (pinv_hermitian, r"test_np_linalg\.py:\d+:\d+: .*np\.linalg\.pinv\(\.\.\., hermitian=True\)"),
         (svd_field, r"test_np_linalg\.py:\d+:\d+: .*\.S' with a differentiated value"),
@@ -1009,6 +1050,7 @@ ROTATION = np.array([[0.0, 1.0], [-1.0, 0.0]])  # eigenvalues +-i
         (pinv_sum, [np.ones((3, 3))], "np.linalg.pinv of a rank-deficient matrix"),
         (lstsq_sum, [np.ones((4, 3)), np.ones(4)], "np.linalg.lstsq of a rank-deficient matrix"),
         (qr_sum, [np.ones((2, 3)) + np.eye(2, 3)], "np.linalg.qr of a wide matrix"),
+        (qr_complete, [np.ones((3, 2)) + np.eye(3, 2)], r"mode='complete'\) of a tall matrix"),
     ],
     ids=lambda v: getattr(v, "__name__", None),
 )
@@ -1075,3 +1117,85 @@ def test_einsum_ellipsis_after_other_indices_of_fewer_axes(shape_a, shape_b):
     check_grads(_middle_ellipsis, (a, b), (0, 1), rtol=1e-6)
     cs = tuple(rng.standard_normal(2) for _ in range(5))
     check_grads(_middle_ellipsis_many, (a, b) + cs, (0, 1, 2), rtol=1e-6)
+
+
+# ---- np13i: np.linalg.det at singular matrices; slogdet there refused ------------------------------------------
+
+
+def _cofactor_matrix(a):
+    """adj(A)^T by the textbook definition, signed minors (independent of the rule)"""
+    n = a.shape[-1]
+    return np.array(
+        [[(-1) ** (i + j) * np.linalg.det(np.delete(np.delete(a, i, 0), j, 1)) for j in range(n)] for i in range(n)]
+    )
+
+
+def det_sum(a):
+    return np.sum(np.linalg.det(a))
+
+
+SINGULAR = [
+    np.array([[1.0, 2.0], [2.0, 4.0]]),
+    np.ones((3, 3)),
+    np.zeros((3, 3)),
+    np.diag([1.0, 2.0, 0.0]),
+    np.diag([2.0, 0.0, 0.0]),
+    np.outer([1.0, 2.0, 3.0], [1.0, -1.0, 2.0]) + np.outer([0.0, 1.0, 0.5], [2.0, 1.0, 0.0]),
+]
+
+
+@pytest.mark.parametrize("a", SINGULAR, ids=range(len(SINGULAR)))
+def test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix(a):
+    expected = _cofactor_matrix(a)
+    assert np.allclose(ac.grad(det_sum)(a), expected, atol=1e-12)
+    t = np.random.default_rng(0).standard_normal(a.shape)
+    assert np.isclose(ac.jvp(det_sum)(a, t)[1], np.sum(expected * t), atol=1e-12)
+
+
+@pytest.mark.parametrize("a", SINGULAR, ids=range(len(SINGULAR)))
+def test_det_hessian_at_a_singular_matrix_matches_differences_of_the_cofactors(a):
+    # det is a polynomial: the Hessian along t is the derivative of the cofactor matrix (signed minors) along t
+    t = np.random.default_rng(1).standard_normal(a.shape)
+    h = 1e-5
+    fd = (_cofactor_matrix(a + h * t) - _cofactor_matrix(a - h * t)) / (2 * h)
+    assert np.allclose(ac.hvp(det_sum)(a, t), fd, atol=1e-8)
+    assert np.allclose(ac.hessian(det_sum)(a).reshape(a.size, a.size) @ t.ravel(), fd.ravel(), atol=1e-8)
+
+
+def test_det_gradient_of_a_stack_mixing_singular_and_regular_matrices():
+    a = np.stack([np.ones((3, 3)), 3.0 * np.eye(3) + 0.1 * np.arange(9.0).reshape(3, 3)])
+    expected = np.stack([_cofactor_matrix(m) for m in a])
+    assert np.allclose(ac.grad(det_sum)(a), expected, atol=1e-12)
+
+
+def slogdet_of(a):
+    return np.linalg.slogdet(a)[1]
+
+
+@pytest.mark.parametrize("mode", ["grad", "jvp"])
+def test_slogdet_at_a_singular_matrix_is_refused_when_the_gradient_runs(mode):
+    # log|det A| is -inf there: no derivative (not a LinAlgError from an inverse)
+    a = np.zeros((2, 2))
+    with pytest.raises(NotImplementedError, match="np.linalg.slogdet of a singular matrix"):
+        if mode == "grad":
+            ac.grad(slogdet_of)(a)
+        else:
+            ac.jvp(slogdet_of)(a, np.ones((2, 2)))
+
+
+def qr_r_only(a):
+    return np.sum(np.sin(np.linalg.qr(a, mode="r")))
+
+
+def qr_complete_square(a):
+    q, r = np.linalg.qr(a, mode="complete")
+    return np.sum(q * np.arange(9.0).reshape(3, 3)) + np.sum(r**2)
+
+
+@pytest.mark.parametrize("f, shape", [(qr_r_only, (4, 3)), (qr_r_only, (2, 3, 3)), (qr_complete_square, (3, 3))])
+def test_qr_modes_r_and_complete_through_compiled_functions(f, shape):
+    a = np.random.default_rng(3).standard_normal(shape)
+    check_grads(f, [a])
+    t = np.random.default_rng(4).standard_normal(shape)
+    fd = (f(a + 1e-6 * t) - f(a - 1e-6 * t)) / 2e-6
+    assert abs(ac.jvp(f)(a, t)[1] - fd) < 1e-5 * max(1.0, abs(fd))

@@ -356,3 +356,5 @@ ALLOWED_GLOBALS |= {"matmul_bar1", "matmul_bar2"}
 ALLOWED_GLOBALS |= {"unjoin", "rejoin", "numbered", "sizes_of"}
 # np13e (issue #13): np.linalg.multi_dot's adjoint and the rules of its helpers (runtime_rules.py)
 ALLOWED_GLOBALS |= {"multi_dot_bars", "multi_dot_bars_dot", "multi_dot_dot"}
+# np13i (issue #13): np.linalg.det's gradient, the cofactor matrix, and its derivative (runtime_rules.py)
+ALLOWED_GLOBALS |= {"cofactors", "cofactors_dot", "lu_rows"}

@@ -39,6 +39,21 @@ def _tri(kwargs, b_shape):
     )
 
 
+SCIPY_1_15 = tuple(int(p) for p in scipy.__version__.split(".")[:2]) >= (1, 15)
+# assume_a values (and whether this SciPy takes them: the structures beyond 'gen', 'sym', 'her', 'pos' are 1.15's)
+STRUCTURES = [
+    ("gen", True),
+    ("sym", True),
+    ("her", True),
+    ("pos", True),
+    ("positive definite", SCIPY_1_15),
+    ("banded", SCIPY_1_15),
+    ("diagonal", SCIPY_1_15),
+    ("tridiagonal", SCIPY_1_15),
+    ("upper triangular", SCIPY_1_15),
+    ("lower triangular", SCIPY_1_15),
+]
+
 TABLE = [
     _tri({}, (3,)),
     _tri({"lower": True}, (3,)),
@@ -76,6 +91,29 @@ TABLE = [
     Row("logm-nonsymmetric", scipy_linalg.logm, L + "logm", [well(3)], {}, (0,)),
     Row("solve", scipy_linalg.solve, L + "solve", [well(3), R.standard_normal(3)], {}, (0, 1)),
     Row("solve-matrix", scipy_linalg.solve, L + "solve", [well(3), R.standard_normal((3, 2))], {}, (0, 1)),
+    # assume_a: the gradient is the derivative of what SciPy reads (a triangle, the diagonal, the band), so a is
+    # not symmetric here (a symmetric direction could not tell); transposed=; a stack of matrices
+    *[
+        Row(
+            "solve-%s-%s" % (assume, "-".join("%s=%s" % kv for kv in kw.items())),
+            scipy_linalg.solve,
+            L + "solve",
+            [well(3) + (3.0 * np.eye(3) if "pos" in assume else 0.0), R.standard_normal(shape)],
+            dict(kw, assume_a=assume),
+            (0, 1),
+        )
+        for assume, versions in STRUCTURES
+        for kw, shape in [({}, (3,)), ({"lower": True}, (3, 2)), ({"transposed": True}, (3,))]
+        if versions
+    ],
+    Row(
+        "solve-stack-sym",
+        scipy_linalg.solve,
+        L + "solve",
+        [np.stack([well(3), well(3)]), R.standard_normal((2, 3, 2))],
+        {"assume_a": "sym"},
+        (0, 1),
+    ),
     Row("inv", scipy_linalg.inv, L + "inv", [well(3)], {}, (0,)),
     Row("det", scipy_linalg.det, L + "det", [well(3)], {}, (0,)),
     # (np13e: solve_sylvester's rules serve second order through sqrtm, whose gradient is a Sylvester solve)
@@ -161,11 +199,32 @@ if SCIPY_STACKS:
     ]
 
 
+def pivoted(n, rng=R):
+    """a well-conditioned matrix whose LU factorization swaps rows (its rows of well(n), reversed)"""
+    return well(n, rng)[::-1].copy()
+
+
+LU = scipy_linalg.lu_factor(pivoted(4))
+assert not np.array_equal(LU[1], np.arange(4))  # the rows are swapped
+TABLE += [
+    Row("lu_solve-%s-%s" % (kw, shape), scipy_linalg.lu_solve, L + "lu_solve", [LU, R.standard_normal(shape)], kw, (1,))
+    for kw, shape in [
+        ({}, (4,)),
+        ({"trans": 1}, (4, 2)),
+        ({"trans": 2}, (4,)),
+        ({"trans": 0}, (4,)),
+        ({}, (4, 3)),
+    ]
+]
+
+
 def _pair_rows():
     # cho_factor gives the pair (c, lower): the first element differentiated (through a compiled function)
     return [
         Row("cho_factor", scipy_linalg.cho_factor, L + "cho_factor", [spd(3)], {}, (0,)),
         Row("cho_factor-lower", scipy_linalg.cho_factor, L + "cho_factor", [spd(3)], {"lower": True}, (0,)),
+        # lu_factor gives the pair (lu, piv): pivoting swaps rows here (the largest entry of a column is not on top)
+        Row("lu_factor", scipy_linalg.lu_factor, L + "lu_factor", [pivoted(4)], {}, (0,)),
     ]
 
 
@@ -176,8 +235,13 @@ COMPILED = compiled_rows(
     TABLE + PAIRS,
     also=(
         "solve_triangular-lower=True-unit_diagonal=True-trans=1-(3, 2)",
+        "solve-sym-lower=True",
+        "solve-pos-transposed=True",
+        "solve-tridiagonal-transposed=True",
+        "solve-upper triangular-lower=True",
         "cholesky-lower",
         "cho_factor-lower",
+        "lu_solve-{'trans': 1}-(4, 2)",
         "expm-stack",
         "solve_banded-1-1",
         "solve_banded-2-0-matrix",
@@ -221,9 +285,8 @@ def test_every_rule_of_the_module_has_rows():
     from adjoint_compiler.rules import scipy_linalg as rules_module
 
     mine = {r.fn for r in registry.all_rules().values() if r.origin == rules_module.__name__}
-    assert mine == {r.fn for r in TABLE + PAIRS} - {scipy_linalg.solve, scipy_linalg.inv, scipy_linalg.det}
+    assert mine == {r.fn for r in TABLE + PAIRS} - {scipy_linalg.inv, scipy_linalg.det}
     for fn, np_fn in (
-        (scipy_linalg.solve, np.linalg.solve),
         (scipy_linalg.inv, np.linalg.inv),
         (scipy_linalg.det, np.linalg.det),
     ):
@@ -244,14 +307,14 @@ def test_cholesky_gradient_is_zero_on_the_triangle_not_read():
 
 
 def solve_assuming(a, b):
-    return np.sum(scipy_linalg.solve(a, b, assume_a="pos"))
+    return np.sum(scipy_linalg.solve(a, b, overwrite_b=True))
 
 
 def cholesky_overwriting(a):
     return np.sum(scipy_linalg.cholesky(a, overwrite_a=True))
 
 
-@pytest.mark.parametrize("f, keyword", [(solve_assuming, "assume_a"), (cholesky_overwriting, "overwrite_a")])
+@pytest.mark.parametrize("f, keyword", [(solve_assuming, "overwrite_b"), (cholesky_overwriting, "overwrite_a")])
 def test_unmodelled_keywords_are_refused_by_name(f, keyword):
     args = [spd(3), np.ones(3)][: f.__code__.co_argcount]
     with pytest.raises(ac.CompileError, match=r"test_scipy_linalg.py:\d+:\d+: .*%s" % keyword):
@@ -348,3 +411,81 @@ def banded_check_finite(ab, b):
 def test_solve_banded_keywords_not_modelled_are_refused_by_name():
     with pytest.raises(ac.CompileError, match=r"test_scipy_linalg\.py:\d+:\d+: error: .*check_finite"):
         ac.grad(banded_check_finite)(band(1, 1, 3), np.ones(3))
+
+
+# ---- np13i: lu_factor / lu_solve, differentiated in a through the factorization ------------------------------------
+
+
+def lu_pair_solve(a, b):
+    return np.sum(scipy_linalg.lu_solve(scipy_linalg.lu_factor(a), b) * np.arange(1.0, 5.0)[:, None])
+
+
+def lu_pair_solve_t(a, b):
+    return np.sum(np.sin(scipy_linalg.lu_solve(scipy_linalg.lu_factor(a), b, trans=1)))
+
+
+def lu_pair_solve_c(a, b):
+    factors = scipy_linalg.lu_factor(a)
+    return np.sum(scipy_linalg.lu_solve(factors, b, trans=2) ** 2)
+
+
+def lu_values(a):
+    lu, piv = scipy_linalg.lu_factor(a)
+    return np.sum(lu * np.arange(1.0, 17.0).reshape(4, 4))
+
+
+@pytest.mark.parametrize("f", [lu_pair_solve, lu_pair_solve_t, lu_pair_solve_c, lu_values])
+def test_lu_factor_and_lu_solve_through_compiled_functions(f):
+    # the pair lu_solve(lu_factor(A), b) is solve's derivative; lu alone its factors' (rows swapped by pivoting)
+    a, b = pivoted(4), R.standard_normal((4, 2))
+    args = [a, b][: f.__code__.co_argcount]
+    wrt = tuple(range(len(args)))
+    check_grads(f, args, wrt=wrt)
+    _, t = ac.jvp(f, wrt=wrt)(*args, tuple(np.ones_like(x) for x in args))
+    fd = (f(*[x + 1e-6 for x in args]) - f(*[x - 1e-6 for x in args])) / 2e-6
+    assert abs(t - fd) < 1e-5 * max(1.0, abs(fd))
+
+
+def test_lu_pair_gradient_is_solves():
+    # against an independent formula: d/dA sum(c * A^-1 b) = -A^-T c (A^-1 b)^T, d/db = A^-T c
+    a, b, c = pivoted(4), R.standard_normal(4), R.standard_normal(4)
+
+    def f(a, b):
+        return np.sum(c * scipy_linalg.lu_solve(scipy_linalg.lu_factor(a), b))
+
+    ga, gb = ac.grad(f, (0, 1))(a, b)
+    x = np.linalg.solve(a, b)
+    gc = np.linalg.solve(a.T, c)
+    assert np.allclose(ga, -np.outer(gc, x)) and np.allclose(gb, gc)
+
+
+def test_lu_pair_hessian_matches_differences_of_the_gradient():
+    a, b = pivoted(3), R.standard_normal(3)
+
+    def f(a):
+        return np.sum(scipy_linalg.lu_solve(scipy_linalg.lu_factor(a), b) ** 2)
+
+    t = R.standard_normal((3, 3))
+    h = 1e-5
+    fd = (ac.grad(f)(a + h * t) - ac.grad(f)(a - h * t)) / (2 * h)
+    assert np.allclose(ac.hvp(f)(a, t), fd, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.skipif(not SCIPY_STACKS, reason="SciPy 1.15 batches lu_factor")
+def test_lu_pair_of_a_stack():
+    a = np.stack([pivoted(3), well(3)])
+    b = R.standard_normal((2, 3, 2))
+
+    def f(a, b):
+        return np.sum(np.cos(scipy_linalg.lu_solve(scipy_linalg.lu_factor(a), b, trans=1)))
+
+    check_grads(f, [a, b], wrt=(0, 1))
+
+
+def lu_trans_unknown(a, b):
+    return np.sum(scipy_linalg.lu_solve(scipy_linalg.lu_factor(a), b, trans=3))
+
+
+def test_lu_solve_of_an_unknown_trans_is_refused():
+    with pytest.raises((ac.CompileError, NotImplementedError), match="trans"):
+        ac.grad(lu_trans_unknown)(pivoted(3), np.ones(3))

@@ -226,6 +226,73 @@ TABLE = [
     ),
     Row("chi2.cdf", scipy_stats.chi2.cdf, "scipy.stats.chi2.cdf", [R.uniform(0.5, 5, 3), 3.5, 0.2, 1.5], {}, (0, 2, 3)),
     Row("chi2.cdf-df-int", scipy_stats.chi2.cdf, "scipy.stats.chi2.cdf", [R.uniform(0.5, 5, (2, 3)), 1], {}, (0,)),
+    *[
+        Row(
+            family + "." + method + suffix,
+            getattr(dist, method),
+            "scipy.stats." + family + "." + method,
+            args,
+            {},
+            (0, 1, 2),
+        )
+        for family, dist in (("logistic", scipy_stats.logistic), ("cauchy", scipy_stats.cauchy))
+        for method in ("logpdf", "pdf", "cdf", "sf", "logcdf", "logsf")
+        for suffix, args in (
+            ("", [np.array([-3.0, 0.0, 0.4, 2.5]), 0.3, 1.7]),
+            ("-at-loc", [np.array([0.3, -0.3]), 0.3, 1.7]),  # z == 0 at the first point
+            ("-broadcast", [R.standard_normal((2, 3)), R.standard_normal(3), R.uniform(0.5, 2, (2, 1))]),
+        )
+    ],
+    # the tails: the logcdf on the left and the logsf on the right stay finite where cdf and sf underflow
+    Row(
+        "logistic.logcdf-tail",
+        scipy_stats.logistic.logcdf,
+        "scipy.stats.logistic.logcdf",
+        [np.array([-40.0, -800.0]), 0.2, 1.1],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "logistic.logsf-tail",
+        scipy_stats.logistic.logsf,
+        "scipy.stats.logistic.logsf",
+        [np.array([40.0, 800.0]), 0.2, 1.1],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "logistic.cdf-tail",
+        scipy_stats.logistic.cdf,
+        "scipy.stats.logistic.cdf",
+        [np.array([-30.0, 30.0]), 0.0, 1.0],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "cauchy.logcdf-tail",
+        scipy_stats.cauchy.logcdf,
+        "scipy.stats.cauchy.logcdf",
+        [np.array([-1e6, 1e6]), 0.2, 1.1],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "cauchy.logsf-tail",
+        scipy_stats.cauchy.logsf,
+        "scipy.stats.cauchy.logsf",
+        [np.array([-1e6, 1e6]), 0.2, 1.1],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "logistic.logpdf-keywords",
+        scipy_stats.logistic.logpdf,
+        "scipy.stats.logistic.logpdf",
+        [0.4],
+        {"loc": 1.0, "scale": 2.0},
+        (0,),
+    ),
+    Row("cauchy.pdf-x-only", scipy_stats.cauchy.pdf, "scipy.stats.cauchy.pdf", [X3], {}, (0,)),
     Row("laplace.logpdf", scipy_stats.laplace.logpdf, "scipy.stats.laplace.logpdf", [X3, 0.1, 1.5], {}, (0, 1, 2)),
     Row(
         "expon.logpdf",
@@ -428,6 +495,8 @@ COMPILED = compiled_rows(
         "multivariate_normal.entropy-diagonal-cov",
         "t.logcdf-broadcast",
         "beta.pdf-broadcast",
+        "logistic.logpdf-broadcast",
+        "cauchy.logsf-broadcast",
     ),
 )
 

@@ -861,3 +861,29 @@ except ImportError:  # (SciPy is optional)
     _odeint = None
 if _odeint is not None:
     REFUSALS[_odeint] = "a refusal at the call, tests/rules/test_scipy_integrate.py"
+
+
+# ---- np13i (issue #13): np.linalg.det's gradient helper (the cofactor matrix), whose tangent serves hessian; its
+# derivative helper, det's Hessian applied to E, is differentiated in E only (a third derivative through det is refused)
+
+
+def _cofactor_cases():
+    rng = np.random.default_rng(14)
+    singular = np.outer(rng.standard_normal(3), rng.standard_normal(3)) + np.outer(
+        rng.standard_normal(3), rng.standard_normal(3)
+    )
+    return [
+        Case("cofactors", runtime.cofactors, [3.0 * np.eye(3) + 0.3 * rng.standard_normal((3, 3))], {}, (0,)),
+        Case("cofactors-singular", runtime.cofactors, [singular], {}, (0,)),
+        Case("cofactors-stack", runtime.cofactors, [np.stack([singular, 2.0 * np.eye(3)])], {}, (0,)),
+        Case("cofactors_dot-singular", runtime.cofactors_dot, [singular, rng.standard_normal((3, 3))], {}, (1,)),
+    ]
+
+
+NP13I_CASES = _cofactor_cases()
+CASES = CASES + NP13I_CASES
+
+
+@pytest.mark.parametrize("case", NP13I_CASES, ids=[c.name for c in NP13I_CASES])
+def test_cofactor_helper_tangent_matches_central_differences_and_reverse_mode(case):
+    check(case)
