@@ -561,10 +561,22 @@ class _Tangent:
             except CompileError as e:
                 self.callees[key] = self._through_reverse(op, params, e)
         jvp_name = self.callees[key]
-        args = [_as_node(bound.arguments[p]) for p in params]
+        args = [self._argument(op.fn, p, bound.arguments[p]) for p in params]
         call = gast.Call(func=_name(jvp_name), args=args + [self.tangent_or_zero(a) for a in args], keywords=[])
         target = gast.Tuple(elts=[_name(name, True), _name(self.dot(name), True)], ctx=gast.Store())
         return [gast.copy_location(gast.Assign(targets=[target], value=call, type_comment=None), stmt)]
+
+    def _argument(self, fn, param, value):
+        """A call's argument: its node, or a default the call left out. A default that is not a number
+        (a tuple, an array) is passed by reference to the object itself (written out as a constant it
+        would be a tuple whose tangent 0.0 the callee indexes, or an array's repr), its tangent zeros."""
+        if isinstance(value, gast.AST):
+            return trees.clone(value)
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return trees.const(value)
+        ref = self.namer.unique("%s_%s_default" % (getattr(fn, "__name__", "callee"), param))
+        self.needs[ref] = value
+        return _name(ref)
 
     def _through_reverse(self, op, params, e):
         """``ac.grad(h)`` called in the function, whose gradient code forward mode cannot follow (it calls
@@ -608,12 +620,6 @@ def _replace(expr, node, by):
     if _factor(expr.left, node):
         return gast.BinOp(left=_replace(expr.left, node, by), op=expr.op, right=expr.right)
     return gast.BinOp(left=expr.left, op=expr.op, right=_replace(expr.right, node, by))
-
-
-def _as_node(value):
-    if isinstance(value, gast.AST):
-        return trees.clone(value)
-    return trees.const(value)
 
 
 def _sum(terms):
