@@ -4,7 +4,9 @@ Output: an ``Activity`` table keyed by SSA name, the input is not modified:
 ``ops[name]`` is the operation that defines ``name``, ``active`` the names both
 varied and useful (only those get adjoint code), ``scalars`` the names known to
 hold a scalar given which parameters are scalars (there ``unbroadcast`` is a
-no-op and is left out).
+no-op and is left out), ``integers`` those known to hold Python ints (``range`` indices and
+``+``, ``-``, ``*``, ``//``, ``%`` of them and int literals: ``x ** i``'s rule drops its guard for
+an exponent strictly between 0 and 1).
 
 >>> import gast
 >>> from adjoint_compiler import normalize, ssa
@@ -36,6 +38,7 @@ class Activity:
         self.useful = useful
         self.active = varied & useful
         self.scalars = scalars
+        self.integers = frozenset()
         self.outputs = outputs
         self.sequences = set()
         self.owned = set()  # copies of arguments the function stores into (desugar.py): array, list or dict
@@ -49,6 +52,7 @@ class Activity:
             ("varied", self.varied),
             ("useful", self.useful),
             ("scalars", self.scalars),
+            ("integers", self.integers),
             ("outputs", self.outputs),
         ]
         return "\n".join("%-8s %s" % (label + ":", ", ".join(sorted(names)) or "-") for label, names in rows)
@@ -80,9 +84,21 @@ def _definitions(stmts, source, local, out):
             _definitions(stmt.orelse, source, local, out)
         elif isinstance(stmt, (gast.For, gast.While)):
             if isinstance(stmt, gast.For):
-                out.append((stmt.target.id, Op("index", node=stmt.target)))
+                # fn: range for a loop over range(...), whose items are ints
+                out.append((stmt.target.id, Op("index", _over_range(stmt.iter, source, local), node=stmt.target)))
             _definitions(stmt.body, source, local, out)
     return out
+
+
+def _over_range(iterable, source, local):
+    """``range`` where ``iterable`` is a call of the builtin range written ``range`` (source None:
+    hand-written SSA in tests, where the name is the builtin), else None."""
+    if not (isinstance(iterable, gast.Call) and isinstance(iterable.func, gast.Name) and iterable.func.id == "range"):
+        return None  # (range spelled otherwise, builtins.range, is not looked for)
+    if source is None:
+        return range
+    over = classify(iterable, source, local)  # the name range may be the user's own
+    return range if over.kind == "call" and over.fn is range else None
 
 
 def _fixed_point(step):
@@ -145,6 +161,7 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     refusals.refuse_untracked_operations(fn, defs, source, varied, useful)
     scalars = _infer_scalars(defs, set(scalar_params) | set(scalar_outputs))
     act = Activity(ops, defs, varied, useful, scalars, outputs)
+    act.integers = frozenset(_infer_integers(defs))
     act.sequences = _infer_sequences(defs, varied)
     act.owned = _infer_owned(defs)
     act.where_fed = _infer_where_fed(defs)
@@ -300,6 +317,45 @@ def _infer_scalars(defs, scalars):
         if implied == forced:
             return assumed
         forced = implied
+
+
+_INTEGER_ARITHMETIC = {operator.add, operator.sub, operator.mul, operator.floordiv, operator.mod, operator.neg}
+
+
+def _infer_integers(defs):
+    """Names known to hold Python ints: the index of a loop over ``range(...)`` (whose items are ints
+    whatever ints or NumPy integers it was given), int literals, ``len(...)``, and ``+``, ``-``, ``*``,
+    ``//``, ``%`` of those. Greatest fixed point, as ``_infer_scalars``: a loop-carried name is an int
+    when every assignment to it gives one."""
+    by_name = {}
+    for name, op in defs:
+        by_name.setdefault(name, []).append(op)
+    assumed = set(by_name)
+    changed = True
+    while changed:
+        changed = False
+        for name, ops in by_name.items():
+            if name in assumed and not all(_integer_result(op, assumed) for op in ops):
+                assumed.discard(name)
+                changed = True
+    return assumed
+
+
+def _integer_result(op, integers):
+    def integer(a):
+        return isinstance(a, gast.Name) and a.id in integers or isinstance(a, gast.Constant) and type(a.value) is int
+
+    if op.kind == "index":
+        return op.fn is range
+    if op.kind == "const":
+        return isinstance(op.node, gast.Constant) and type(op.node.value) is int
+    if op.kind == "copy":
+        return op.args[0].id in integers
+    if op.kind != "call" or op.kwargs:
+        return False
+    if op.fn is len:
+        return len(op.args) == 1
+    return op.fn in _INTEGER_ARITHMETIC and all(integer(a) for a in op.args)
 
 
 def _scalar_operands(op, result_scalar):

@@ -413,7 +413,7 @@ class _Tangent:
         keyed = dict(enumerate(dots), **kwarg_dots)
         try:
             prelude, value = templates.instantiate_tangent(
-                t, target, op.args, op.kwargs, keyed, self.namer, elementwise
+                t, target, op.args, op.kwargs, keyed, self.namer, elementwise, self.act.integers
             )
         except templates.TooManyArguments as e:
             raise UnsupportedError(

@@ -185,9 +185,10 @@ def _rewrite_children(node, rewrite, kind=gast.AST):
             setattr(node, field, rewrite(value))
 
 
-def _instance(expr, mapping, strip, seen):
+def _instance(expr, mapping, strip, seen, integers=frozenset()):
     """``expr`` of a rule with ``mapping``'s names substituted (``trees.substituted``), its literal tests
-    decided (``_fold``) and, with ``strip``, its ``unbroadcast`` calls dropped. Each of those two walks is
+    decided (``_fold``; a range no integer lies in, for ``integers``' names, too: ``_integer_ranges``)
+    and, with ``strip``, its ``unbroadcast`` calls dropped. Each of those two walks is
     skipped where neither the rule's expression nor the values put in have a node it would change (most
     rules: arithmetic on their parameters), which gives the same tree. ``seen``: id(value) -> (value, its kinds),
     for one instantiation."""
@@ -204,6 +205,8 @@ def _instance(expr, mapping, strip, seen):
                     known = seen[id(v)] = (v, _kinds(v))
                 folds, broadcasts = folds or known[1][0], broadcasts or known[1][1]
     if folds:
+        if integers:
+            value = _integer_ranges(value, integers)
         value = _fold(value)
     if strip and broadcasts:
         value = _strip_unbroadcast(value)
@@ -377,6 +380,44 @@ def _fold(node):
     return node
 
 
+_BOUNDS = {gast.Lt: (False, True), gast.LtE: (True, True), gast.Gt: (False, False), gast.GtE: (True, False)}
+
+
+def _integer_ranges(node, integers):
+    """A chained comparison of literals and one name known to hold an int (a ``range`` index: activity's
+    ``integers``) that no integer satisfies is decided: ``0 < i < 1`` is ``0``, so that ``x ** i``'s rule
+    drops its guard for an exponent strictly between 0 and 1. Anything else is left as it is.
+
+    >>> from adjoint_compiler import emit
+    >>> tests = ("0 < i < 1", "0 < i <= 1", "0 < n < 1", "0.5 < i < 1.5", "2 <= i < 2")
+    >>> [emit.to_source(_integer_ranges(trees.quote_expr(s), {"i"})).strip() for s in tests]
+    ['0', '0 < i <= 1', '0 < n < 1', '0.5 < i < 1.5', '0']
+    """
+    _rewrite_children(node, lambda n: _integer_ranges(n, integers), gast.expr)
+    if not isinstance(node, gast.Compare) or not all(type(op) in _BOUNDS for op in node.ops):
+        return node
+    operands = [node.left] + node.comparators
+    names = [k for k, n in enumerate(operands) if isinstance(n, gast.Name)]
+    if len(names) != 1 or operands[names[0]].id not in integers:
+        return node
+    k = names[0]
+    values = [_value(n) for n in operands]
+    if any(type(v) not in (int, float) or not math.isfinite(v) for j, v in enumerate(values) if j != k):
+        return node
+    low, high = -math.inf, math.inf  # the integers n may be: low <= n <= high
+    for j, op in enumerate(node.ops):
+        inclusive, ascending = _BOUNDS[type(op)]
+        if k not in (j, j + 1):
+            continue
+        other = values[j + 1] if k == j else values[j]
+        upper = ascending == (k == j)  # n < other (n on the left of <) or other > n: other bounds n above
+        if upper:
+            high = min(high, math.floor(other) if inclusive or other != math.floor(other) else other - 1)
+        else:
+            low = max(low, math.ceil(other) if inclusive or other != math.ceil(other) else other + 1)
+    return gast.Constant(value=0, kind=None) if low > high else node
+
+
 class Refused(KeyError):
     """A call that a rule cannot take. A KeyError, which reverse.py reports as the user's error at
     the call ("... got an unexpected or missing argument (what)"), with its location."""
@@ -425,11 +466,12 @@ def bind(t, args, kwargs):
     return mapping
 
 
-def instantiate(t, g, ans, args, kwargs, namer, scalar=False):
+def instantiate(t, g, ans, args, kwargs, namer, scalar=False, integers=frozenset()):
     """Return (statements, [(operand, cotangent expression)]) for one use of a rule.
 
     Only operands passed by the call appear in the list, and only those whose
-    cotangent is not ``None``; ``scalar`` drops ``unbroadcast`` calls.
+    cotangent is not ``None``; ``scalar`` drops ``unbroadcast`` calls; ``integers`` are names
+    known to hold ints (``_integer_ranges``).
     """
     mapping = bind(t, args, kwargs)
     operands = [(p, mapping[p]) for p in t.params if p in kwargs or t.params.index(p) < len(args)]
@@ -441,7 +483,7 @@ def instantiate(t, g, ans, args, kwargs, namer, scalar=False):
     seen = {}
     for s in t.body:
         local = s.targets[0].id
-        value = _instance(s.value, mapping, scalar, seen)
+        value = _instance(s.value, mapping, scalar, seen, integers)
         if _value(value) is not _UNKNOWN:  # decided at compile time: later uses read the literal
             mapping[local] = value
             continue
@@ -456,7 +498,7 @@ def instantiate(t, g, ans, args, kwargs, namer, scalar=False):
     for p, operand in operands:
         r = t.results[t.params.index(p)]
         if not (isinstance(r, gast.Constant) and r.value is None):
-            results.append((operand, _instance(r, mapping, scalar, seen)))
+            results.append((operand, _instance(r, mapping, scalar, seen, integers)))
     return stmts, results
 
 
@@ -471,7 +513,7 @@ def _dependent(t):
     return t.dependent
 
 
-def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=False):
+def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=False, integers=frozenset()):
     """Return (statements, tangent expression or None) for one use of a rule whose result for each
     parameter is the value's tangent due to that parameter, its first parameter standing for that
     parameter's tangent: a tangent rule (``rule(dot, ans, *params)``, rules.registry), or the adjoint
@@ -526,7 +568,7 @@ def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=Fal
     for s in t.body:
         local = s.targets[0].id
         for own in [shared] if local not in dependent else per:
-            value = _instance(s.value, own, strip_unbroadcast, seen)
+            value = _instance(s.value, own, strip_unbroadcast, seen, integers)
             if _value(value) is not _UNKNOWN:  # decided at compile time: later uses read the literal
                 for m in [shared] + per if own is shared else [own]:
                     m[local] = value
@@ -534,7 +576,7 @@ def instantiate_tangent(t, ans, args, kwargs, dots, namer, strip_unbroadcast=Fal
             candidates.append((own[local].id, value))
     results = []
     for (p, _), own in zip(active, per):
-        results.append(_instance(t.results[t.params.index(p)], own, strip_unbroadcast, seen))
+        results.append(_instance(t.results[t.params.index(p)], own, strip_unbroadcast, seen, integers))
     needed = {n.id for r in results for n in trees.breadth_first(r) if isinstance(n, gast.Name)}
     kept = []
     for target, value in reversed(candidates):

@@ -5,7 +5,6 @@ Call: skip_odd_grad(x, n) returns (value, x_bar): the value of skip_odd and its 
 Tapes (what the forward sweep stores because the loop overwrites it and its adjoint reads it):
   _tape1, loop at line 66: _cond2 (the branch taken) per iteration
 """
-import math
 from adjoint_compiler.runtime import check_scalar
 
 
@@ -28,5 +27,5 @@ def skip_odd_grad(x, n):
     for i, _cond2 in zip(reversed(range(n)), reversed(_tape1)):
         if _cond2:
             # s = s + x ** i
-            x_bar = x_bar + i * (math.inf if 0 < i < 1 and x == 0 else x ** (i - (i != 0)))
+            x_bar = x_bar + i * x ** (i - (i != 0))
     return (s, x_bar)

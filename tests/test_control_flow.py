@@ -227,3 +227,51 @@ def side_effect_in_checkpointed(x, n):
 def test_checkpointed_loop_with_side_effects_is_refused():
     with pytest.raises(ac.UnsupportedError, match="side effects"):
         ac.grad(side_effect_in_checkpointed)(1.0, 3)
+
+
+def powers_of_index(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + x**i
+    return s
+
+
+def powers_of_shifted_index(x, n):
+    s = 0.0
+    for i in range(n):
+        k = 2 * i - 3  # -3, -1, 1, 3: negative exponents
+        s = s + x**k
+    return s
+
+
+def test_integer_exponents_from_range_drop_the_fractional_guard():
+    # i comes from range(): an int, so the rule's guard for 0 < i < 1 at x == 0 is dead and left out
+    src = ac.adjoint_source(powers_of_index, wrt=0)
+    assert "math.inf" not in src and "0 < i < 1" not in src
+    assert "i * x ** (i - (i != 0))" in src
+    # d/dx sum_i x^i = sum_i i x^(i-1), by hand; at x == 0 only i == 1 contributes (i == 0 gives 0, not 0 * 0^-1)
+    for x in (0.0, 0.5, -1.25, 2.0):
+        expected = sum(i * x ** (i - 1) for i in range(1, 5))
+        assert ac.grad(powers_of_index, 0)(x, 5) == pytest.approx(expected, rel=1e-12)
+        assert ac.jvp(powers_of_index, 0)(x, 5, 1.0)[1] == pytest.approx(expected, rel=1e-12)
+    assert ac.grad(powers_of_index, 0)(0.0, 1) == 0.0  # only x ** 0
+    check(powers_of_index, (0.7, 6), 0)
+
+
+def test_negative_integer_exponents_raise_at_zero_as_the_function_does():
+    check(powers_of_shifted_index, (0.8, 4), 0)
+    expected = sum(k * 1.5 ** (k - 1) for k in (-3, -1, 1, 3))
+    assert ac.grad(powers_of_shifted_index, 0)(1.5, 4) == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ZeroDivisionError):
+        powers_of_shifted_index(0.0, 4)
+    with pytest.raises(ZeroDivisionError):  # the forward sweep, as the function: never a wrong gradient
+        ac.grad(powers_of_shifted_index, 0)(0.0, 4)
+
+
+def test_a_float_exponent_keeps_the_guard():
+    def f(x, p):
+        return x**p
+
+    src = ac.adjoint_source(f, wrt=0)
+    assert "math.inf" in src  # p may be 0.5, where d/dx at x == 0 is infinite
+    assert ac.grad(f, 0)(0.0, 0.5) == math.inf

@@ -126,7 +126,7 @@ def adjoint_call(r, stmt, name, op, g, out):
     rule = shapes.ranked(rule, op, r.ranks)  # operands of known ranks: the textbook formula for them
     t = templates.template(rule)
     try:
-        stmts, results = templates.instantiate(t, g, _name(name), op.args, op.kwargs, r.namer, scalar)
+        stmts, results = templates.instantiate(t, g, _name(name), op.args, op.kwargs, r.namer, scalar, act.integers)
     except KeyError as e:
         raise CompileError("%s got an unexpected or missing argument %s" % (_fn_label(op.fn), e), r.location(stmt))
     except templates.TooManyArguments as e:

@@ -153,3 +153,50 @@ def test_the_input_is_not_modified():
     before = gast.dump(copy.deepcopy(tree))
     activity.run(tree, None, ["x"])
     assert gast.dump(tree) == before
+
+
+def test_integers_are_range_indices_and_int_arithmetic_of_them():
+    act = activity.run(
+        parse("""
+        def f(x, n):
+            s = 0.0
+            k = 0
+            k_1 = k
+            s_1 = s
+            for i in range(n):
+                j = i + 1
+                t = 2 * j
+                m = t - k_1
+                h = j / 2
+                p = x ** m
+                s_2 = s_1 + p
+                k_2 = k_1 + 1
+                k_1 = k_2
+                s_1 = s_2
+            for v in xs:
+                w = v
+            return s_1
+    """),
+        None,
+        ["x"],
+    )
+    assert {"i", "j", "t", "m", "k", "k_1", "k_2"} <= act.integers
+    # a true division, a float, a power and a loop over anything but range() are not known to be ints
+    assert not {"h", "s", "s_1", "p", "v", "w", "x", "n"} & act.integers
+
+
+def test_a_loop_carried_name_given_a_float_once_is_not_an_integer():
+    act = activity.run(
+        parse("""
+        def f(x, n):
+            k = 0
+            k_1 = k
+            for i in range(n):
+                k_2 = k_1 * 0.5
+                k_1 = k_2
+            return x ** k_1
+    """),
+        None,
+        ["x"],
+    )
+    assert "i" in act.integers and not {"k_1", "k_2"} & act.integers
