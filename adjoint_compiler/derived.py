@@ -325,6 +325,9 @@ def compilable(g):
     transform of ``g`` compiles it: f's derivative along 1.0 on each of its scalar arguments in turn
     (``along`` of ``along``: tangent code of tangent code, no pullbacks). ``runtime.unit_tangent``
     raises the TypeError grad of a non-scalar output would. None for other transforms."""
+    second = getattr(g, SECOND, None)
+    if second is not None:
+        return _second_order_source(*second)
     chain = getattr(g, CHAIN, None)
     if chain is None:
         return None
@@ -349,6 +352,54 @@ def compilable(g):
     made = _write(f, label, [], body, env, "value and derivative %s" % (ws,) if with_value else "derivative %s" % (ws,))
     _COMPILABLE[chain] = made
     return made
+
+
+SECOND = "_adjoint_compiler_second"  # on hvp(f)'s and hessian(f)'s functions: (kind, f, wrt indices, single)
+
+
+def _second_order_source(kind, f, wrt_idx, single):
+    """For ``hvp(f, w)`` or ``hessian(f, w)`` (one ``wrt``, f taking plain positional parameters), a function with
+    f's parameters (and ``v`` after them for hvp) and source that computes the same, so that a transform of
+    it (or a call of it inside a differentiated function) compiles it: the gradient in ``w`` of f's derivative
+    along ``v`` (``along``; mixed second derivatives commute), the Hessian one such column per element of
+    ``w``'s argument. None for other functions (refused as before)."""
+    key = (kind, f, wrt_idx, single)
+    if key in _COMPILABLE:
+        return _COMPILABLE[key]
+    _COMPILABLE[key] = None
+    params = inspect.signature(f).parameters.values()
+    if not single or any(p.kind is not p.POSITIONAL_OR_KEYWORD or p.default is not p.empty for p in params):
+        return None
+    made = along(f, wrt_idx, True)
+    if made is None:
+        return None
+    names = api._params(f)
+    env = {"_gradient": grad(made[0], wrt_idx[0]), "_np": np, "_unit": runtime.unit_vector}
+    label = f.__name__ if f.__name__.isidentifier() else "function"
+    if kind == "hvp":
+        v = "v"
+        while v in names:
+            v += "_"
+        text = "def hvp_%s(%s):\n    return _gradient(%s)\n" % (label, ", ".join(names + [v]), ", ".join(names + [v]))
+    else:
+        x, spelled = names[wrt_idx[0]], ", ".join(names)
+        text = (
+            "def hessian_%s(%s):\n"
+            "    if _np.ndim(%s) == 0:\n"
+            "        return _gradient(%s, 1.0)\n"
+            "    columns = []\n"
+            "    for i in range(_np.size(%s)):\n"
+            "        columns.append(_gradient(%s, _unit(%s, i)))\n"
+            "    return _np.reshape(_np.stack(columns, -1), _np.shape(%s) + _np.shape(%s))\n"
+        ) % (label, spelled, x, spelled, x, spelled, x, x, x)
+    filename = "<adjoint_compiler: %s of %s, %d>" % (kind, f.__qualname__, next(_MADE))
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    exec(compile(text, filename, "exec"), env)
+    function = env[text.split("(", 1)[0][4:]]
+    function.__module__ = f.__module__
+    setattr(function, api.DERIVED_OF, f)  # refusals in its code are located at f
+    _COMPILABLE[key] = function
+    return function
 
 
 _AGAIN = (
@@ -487,6 +538,7 @@ api.NESTED["bound call"] = bound_call
 api.NESTED["compilable"] = compilable
 source.TRANSFORMS["gradient adjoint"] = gradient_adjoint
 source.TRANSFORMS["gradient tangent"] = gradient_tangent
+source.TRANSFORMS["second order"] = _second_order_source
 
 
 def hvp(f, wrt=0):
@@ -525,7 +577,8 @@ def hvp(f, wrt=0):
         return product(*args, v, **kwargs)[1]
 
     hvp_f.__name__ = "hvp_" + f.__name__
-    setattr(hvp_f, source.TRANSFORM_MARK, ("hvp", f))  # a transform of it is refused at f
+    setattr(hvp_f, source.TRANSFORM_MARK, ("hvp", f))  # a transform of it compiles _second_order_source
+    setattr(hvp_f, SECOND, ("hvp", f, *normalize_wrt(f, wrt)))
     return references.name(hvp_f, "hvp", given, wrt)
 
 
@@ -595,8 +648,12 @@ def hessian(f, wrt=0):
         return blocks[0][0] if single else tuple(tuple(row) for row in blocks)
 
     hessian_f.__name__ = "hessian_" + f.__name__
-    setattr(hessian_f, source.TRANSFORM_MARK, ("hessian", f))  # a transform of it is refused at f
+    setattr(hessian_f, source.TRANSFORM_MARK, ("hessian", f))  # a transform of it compiles _second_order_source
+    setattr(hessian_f, SECOND, ("hessian", f, wrt_idx, single))
     return references.name(hessian_f, "hessian", given, wrt)
+
+
+setattr(hessian, source.MAKES_GRADIENT, "hessian")  # called inside a differentiated function: _second_order_source
 
 
 def _zero_like(a):
