@@ -23,6 +23,7 @@ a Hessian or Jacobian block of shape ``out.shape + x.shape`` (a float for floats
 [[2.0, 0.0], [0.0, 4.0]]
 """
 
+import copy
 import functools
 import itertools
 import inspect
@@ -374,22 +375,23 @@ def _second_order_source(kind, f, wrt_idx, single):
     if made is None:
         return None
     names = api._params(f)
-    env = {"_gradient": grad(made[0], wrt_idx[0]), "_np": np, "_unit": runtime.unit_vector}
+    env = {"_gradient": grad(made[0], wrt_idx[0]), "_np": np, "_unit_vector": runtime.unit_vector}
     label = f.__name__ if f.__name__.isidentifier() else "function"
     if kind == "hvp":
         v = "v"
         while v in names:
             v += "_"
         text = "def hvp_%s(%s):\n    return _gradient(%s)\n" % (label, ", ".join(names + [v]), ", ".join(names + [v]))
-    else:
+    else:  # a float's: grad(grad(f)) as tangent code of tangent code (``compilable``), differentiated to any order
         x, spelled = names[wrt_idx[0]], ", ".join(names)
+        env["_scalar"] = compilable(grad(grad(f, wrt_idx[0]), wrt_idx[0]))
         text = (
             "def hessian_%s(%s):\n"
             "    if _np.ndim(%s) == 0:\n"
-            "        return _gradient(%s, 1.0)\n"
+            "        return _scalar(%s)\n"
             "    columns = []\n"
             "    for i in range(_np.size(%s)):\n"
-            "        columns.append(_gradient(%s, _unit(%s, i)))\n"
+            "        columns.append(_gradient(%s, _unit_vector(%s, i)))\n"
             "    return _np.reshape(_np.stack(columns, -1), _np.shape(%s) + _np.shape(%s))\n"
         ) % (label, spelled, x, spelled, x, spelled, x, x, x)
     filename = "<adjoint_compiler: %s of %s, %d>" % (kind, f.__qualname__, next(_MADE))
@@ -634,7 +636,13 @@ def hessian(f, wrt=0):
     wrt_idx, single = normalize_wrt(f, wrt)
     product = _jvp_of_grad((f, wrt_idx, single), wrt)
 
+    products = []  # hvp(f, wrt), made on a first call with a structured argument
+
     def hessian_f(*args, **kwargs):
+        if any(_structured(a) for a in args) or any(_structured(a) for a in kwargs.values()):
+            if not products:
+                products.append(hvp(given, wrt))
+            return _structured_hessian(products[0], f, wrt_idx, single, _bound(f, args, kwargs))
         args, column = product.prepare(args, kwargs)  # bound, compiled and looked up once for all columns
         shapes = [np.shape(args[i]) for i in wrt_idx]
         blocks = [[None] * len(wrt_idx) for _ in wrt_idx]
@@ -654,6 +662,64 @@ def hessian(f, wrt=0):
 
 
 setattr(hessian, source.MAKES_GRADIENT, "hessian")  # called inside a differentiated function: _second_order_source
+
+
+def _structured(a):
+    """Whether ``a`` is a container or structure (dict, list, tuple, NamedTuple, dataclass), no number or array."""
+    return isinstance(a, (dict, list, tuple)) or api._is_structure(a)
+
+
+def _numeric(a):
+    return isinstance(a, (float, int, np.ndarray, np.generic)) and not isinstance(a, bool)
+
+
+def _flat(a):
+    """The numbers and arrays of the structure ``a`` in order (fields, keys as inserted, items); other leaves
+    (strings, None) are not differentiated and left out."""
+    if api._is_structure(a):
+        return [leaf for n in api._field_names(a) for leaf in _flat(getattr(a, n))]
+    if isinstance(a, dict):
+        return [leaf for v in a.values() for leaf in _flat(v)]
+    if isinstance(a, (list, tuple)):
+        return [leaf for v in a for leaf in _flat(v)]
+    return [a] if _numeric(a) else []
+
+
+def _unflat(a, values):
+    """``a`` with its numbers and arrays (``_flat``'s order) replaced by the next of the iterator ``values``."""
+    if api._is_structure(a):
+        parts = {n: _unflat(getattr(a, n), values) for n in api._field_names(a)}
+        if isinstance(a, tuple):
+            return type(a)(**parts)
+        out = copy.copy(a)
+        for n, v in parts.items():
+            object.__setattr__(out, n, v)  # (as api._rebuild: frozen ones too)
+        return out
+    if isinstance(a, dict):
+        return {k: _unflat(v, values) for k, v in a.items()}
+    if isinstance(a, (list, tuple)):
+        return type(a)(_unflat(v, values) for v in a)
+    return next(values) if _numeric(a) else a
+
+
+def _structured_hessian(product, f, wrt_idx, single, args):
+    """The Hessian of f in arguments that are or hold structures, by ``product`` (hvp(f, wrt)) along each unit
+    tangent: as JAX's, a structure of structures, the differentiated argument's (the tuple of them for a tuple
+    ``wrt``) with each number or array ``x_i`` replaced by that structure again, holding at ``x_j``'s place the
+    block d2f/dx_i dx_j of shape ``x_i.shape + x_j.shape`` (a float for two floats)."""
+    given = args[wrt_idx[0]] if single else tuple(args[i] for i in wrt_idx)
+    leaves = _flat(given)
+    zeros = [_zero_like(leaf) for leaf in leaves]
+    shapes = [np.shape(leaf) for leaf in leaves]
+    blocks = [[None] * len(leaves) for _ in leaves]
+    for j, leaf in enumerate(leaves):
+        columns = []
+        for e in _basis(leaf):
+            tangent = _unflat(given, iter(zeros[:j] + [e] + zeros[j + 1 :]))
+            columns.append(_flat(_call(product, f, args, tangent)))
+        for i in range(len(leaves)):
+            blocks[i][j] = _stacked([c[i] for c in columns], shapes[i], shapes[j])
+    return _unflat(given, iter([_unflat(given, iter(row)) for row in blocks]))
 
 
 def _zero_like(a):
