@@ -625,7 +625,15 @@ def hessian(f, wrt=0):
     Returns:
         A function of ``f``'s arguments returning an array of shape ``x.shape + x.shape`` for one
         ``wrt`` (a float for a float ``x``), or a tuple of tuples of blocks (block ``[i][j]`` of
-        shape ``x_i.shape + x_j.shape``) for a tuple ``wrt``.
+        shape ``x_i.shape + x_j.shape``) for a tuple ``wrt``. For a dict, list, tuple, NamedTuple or
+        dataclass argument, as JAX's ``hessian``: that structure, each number or array ``x_i`` in it
+        replaced by the structure again holding the blocks ``d2f/dx_i dx_j`` at ``x_j``'s places
+        (``H["w"]["b"]`` of shape ``w.shape + b.shape``); for a tuple ``wrt``, the tuple of arguments is
+        that structure.
+
+    ``jvp``, ``vjp``, ``jacobian`` and ``grad`` of ``hessian(f)`` and ``hvp(f)`` (and ``hessian`` called inside
+    a differentiated function) give third derivatives, for ``f`` taking plain positional parameters and one
+    ``wrt``.
 
     >>> def f(x, y):
     ...     return x * x * y
