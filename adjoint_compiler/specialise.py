@@ -257,17 +257,18 @@ def nested_gradients(src, compile_gradient):
         if made is None:
             continue
         h, wrt, kind, single = made
-        if kind == "hessian":  # a call of a function with source computing it (derived._second_order_source)
-            function = source_mod.TRANSFORMS["second order"]("hessian", h, wrt, single)
-            if function is None:
+        if kind in ("hessian", "hvp"):  # a call of a function with source computing it (derived._second_order_source)
+            function = source_mod.TRANSFORMS["second order"](kind, h, wrt, single)
+            if function is None and kind == "hessian":
                 raise UnsupportedError(
                     "ac.hessian inside a differentiated function of a function with defaults, keyword-only "
                     "parameters or *args, or in a tuple wrt",
                     src.location(node),
                     "write the function's parameters without defaults, one hessian per argument",
                 )
-            node.func = gast.copy_location(trees.name(src.bind("hessian_" + h.__name__, function)), node.func)
-            continue
+            if function is not None:
+                node.func = gast.copy_location(trees.name(src.bind(kind + "_" + h.__name__, function)), node.func)
+                continue
         hessian = kind == "hvp"
         if hessian:  # the jvp of a function made here that calls grad(h): forward over reverse
             h, kind = _gradient_of(h, wrt, src, node, local), "jvp"

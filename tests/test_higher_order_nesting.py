@@ -262,3 +262,51 @@ def test_hessian_of_a_structure_in_a_tuple_wrt():
     np.testing.assert_allclose(y_p["b"], 2 * y * 3 * A * A * B**2, rtol=1e-12)
     assert pa_y == pytest.approx(2 * y * (2 * A * np.sum(B**3) + math.cos(A)), rel=1e-12)
     assert yy == pytest.approx(2 * by_keys(p), rel=1e-12)
+
+
+def relaxed(x):
+    y = x
+    k = 0
+    while k < 3:
+        y = np.tanh(y) + 0.1 * x
+        k += 1
+    return np.sum(y**2)
+
+
+def stencil(x):
+    y = x.copy()
+    for i in range(1, 3):
+        y[i] = y[i] * y[i - 1] + np.sin(y[i])
+    return np.sum(y**2)
+
+
+def products_in_a_list(x):
+    parts = []
+    for i in range(3):
+        parts.append(x[i] * x[(i + 1) % 3])
+    return sum(parts) * np.sum(x**2)
+
+
+def signs(x):
+    s = 0.0
+    for i in range(3):
+        if x[i] > 0:
+            s = s + x[i] ** 3
+        else:
+            s = s + np.sin(x[i]) * x[i]
+    return s
+
+
+@pytest.mark.parametrize("f", [relaxed, stencil, products_in_a_list, signs])
+def test_third_derivatives_through_loops_while_in_place_and_lists_match_differences(f):
+    # the issue-11 hunt's programs: each transform of hvp and hessian against differences of the order below
+    hvp, hessian = ac.hvp(f), ac.hessian(f)
+    np.testing.assert_allclose(ac.jvp(hvp)(X, V, T)[1], _fd(lambda s: hvp(X + s * T, V), 0.0), rtol=1e-6)
+    np.testing.assert_allclose(ac.vjp(hvp)(X, V)[1](T), T @ _fd(lambda x: hvp(x, V), X), rtol=1e-6)
+    np.testing.assert_allclose(ac.jacobian(hessian)(X), _fd(hessian, X), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(
+        ac.grad(lambda x: ac.hvp(f)(x, V) @ T)(X), _fd(lambda x: hvp(x, V) @ T, X), rtol=1e-6, atol=1e-8
+    )
+    np.testing.assert_allclose(
+        ac.grad(lambda x: np.trace(ac.hessian(f)(x)))(X), _fd(lambda x: np.trace(hessian(x)), X), rtol=1e-6, atol=1e-8
+    )
