@@ -23,6 +23,7 @@ a Hessian or Jacobian block of shape ``out.shape + x.shape`` (a float for floats
 [[2.0, 0.0], [0.0, 4.0]]
 """
 
+import copy
 import functools
 import itertools
 import inspect
@@ -325,6 +326,9 @@ def compilable(g):
     transform of ``g`` compiles it: f's derivative along 1.0 on each of its scalar arguments in turn
     (``along`` of ``along``: tangent code of tangent code, no pullbacks). ``runtime.unit_tangent``
     raises the TypeError grad of a non-scalar output would. None for other transforms."""
+    second = getattr(g, SECOND, None)
+    if second is not None:
+        return _second_order_source(*second)
     chain = getattr(g, CHAIN, None)
     if chain is None:
         return None
@@ -349,6 +353,55 @@ def compilable(g):
     made = _write(f, label, [], body, env, "value and derivative %s" % (ws,) if with_value else "derivative %s" % (ws,))
     _COMPILABLE[chain] = made
     return made
+
+
+SECOND = "_adjoint_compiler_second"  # on hvp(f)'s and hessian(f)'s functions: (kind, f, wrt indices, single)
+
+
+def _second_order_source(kind, f, wrt_idx, single):
+    """For ``hvp(f, w)`` or ``hessian(f, w)`` (one ``wrt``, f taking plain positional parameters), a function with
+    f's parameters (and ``v`` after them for hvp) and source that computes the same, so that a transform of
+    it (or a call of it inside a differentiated function) compiles it: the gradient in ``w`` of f's derivative
+    along ``v`` (``along``; mixed second derivatives commute), the Hessian one such column per element of
+    ``w``'s argument. None for other functions (refused as before)."""
+    key = (kind, f, wrt_idx, single)
+    if key in _COMPILABLE:
+        return _COMPILABLE[key]
+    _COMPILABLE[key] = None
+    params = inspect.signature(f).parameters.values()
+    if not single or any(p.kind is not p.POSITIONAL_OR_KEYWORD or p.default is not p.empty for p in params):
+        return None
+    made = along(f, wrt_idx, True)
+    if made is None:
+        return None
+    names = api._params(f)
+    env = {"_gradient": grad(made[0], wrt_idx[0]), "_np": np, "_unit_vector": runtime.unit_vector}
+    label = f.__name__ if f.__name__.isidentifier() else "function"
+    if kind == "hvp":
+        v = "v"
+        while v in names:
+            v += "_"
+        text = "def hvp_%s(%s):\n    return _gradient(%s)\n" % (label, ", ".join(names + [v]), ", ".join(names + [v]))
+    else:  # a float's: grad(grad(f)) as tangent code of tangent code (``compilable``), differentiated to any order
+        x, spelled = names[wrt_idx[0]], ", ".join(names)
+        env["_scalar"] = compilable(grad(grad(f, wrt_idx[0]), wrt_idx[0]))
+        text = (
+            "def hessian_%s(%s):\n"
+            "    if _np.ndim(%s) == 0:\n"
+            "        return _scalar(%s)\n"
+            "    columns = []\n"
+            "    for i in range(_np.size(%s)):\n"
+            "        columns.append(_gradient(%s, _unit_vector(%s, i)))\n"
+            "    return _np.reshape(_np.stack(columns, -1), _np.shape(%s) + _np.shape(%s))\n"
+        ) % (label, spelled, x, spelled, x, spelled, x, x, x)
+    filename = "<adjoint_compiler: %s of %s, %d>" % (kind, f.__qualname__, next(_MADE))
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    exec(compile(text, filename, "exec"), env)
+    function = env[text.split("(", 1)[0][4:]]
+    function.__module__ = f.__module__
+    setattr(function, api.DERIVED_OF, f)  # refusals in its code are located at f
+    _COMPILABLE[key] = function
+    return function
 
 
 _AGAIN = (
@@ -487,6 +540,7 @@ api.NESTED["bound call"] = bound_call
 api.NESTED["compilable"] = compilable
 source.TRANSFORMS["gradient adjoint"] = gradient_adjoint
 source.TRANSFORMS["gradient tangent"] = gradient_tangent
+source.TRANSFORMS["second order"] = _second_order_source
 
 
 def hvp(f, wrt=0):
@@ -525,7 +579,8 @@ def hvp(f, wrt=0):
         return product(*args, v, **kwargs)[1]
 
     hvp_f.__name__ = "hvp_" + f.__name__
-    setattr(hvp_f, source.TRANSFORM_MARK, ("hvp", f))  # a transform of it is refused at f
+    setattr(hvp_f, source.TRANSFORM_MARK, ("hvp", f))  # a transform of it compiles _second_order_source
+    setattr(hvp_f, SECOND, ("hvp", f, *normalize_wrt(f, wrt)))
     return references.name(hvp_f, "hvp", given, wrt)
 
 
@@ -570,7 +625,15 @@ def hessian(f, wrt=0):
     Returns:
         A function of ``f``'s arguments returning an array of shape ``x.shape + x.shape`` for one
         ``wrt`` (a float for a float ``x``), or a tuple of tuples of blocks (block ``[i][j]`` of
-        shape ``x_i.shape + x_j.shape``) for a tuple ``wrt``.
+        shape ``x_i.shape + x_j.shape``) for a tuple ``wrt``. For a dict, list, tuple, NamedTuple or
+        dataclass argument, as JAX's ``hessian``: that structure, each number or array ``x_i`` in it
+        replaced by the structure again holding the blocks ``d2f/dx_i dx_j`` at ``x_j``'s places
+        (``H["w"]["b"]`` of shape ``w.shape + b.shape``); for a tuple ``wrt``, the tuple of arguments is
+        that structure.
+
+    ``jvp``, ``vjp``, ``jacobian`` and ``grad`` of ``hessian(f)`` and ``hvp(f)`` (and ``hessian`` called inside
+    a differentiated function) give third derivatives, for ``f`` taking plain positional parameters and one
+    ``wrt``.
 
     >>> def f(x, y):
     ...     return x * x * y
@@ -581,7 +644,13 @@ def hessian(f, wrt=0):
     wrt_idx, single = normalize_wrt(f, wrt)
     product = _jvp_of_grad((f, wrt_idx, single), wrt)
 
+    products = []  # hvp(f, wrt), made on a first call with a structured argument
+
     def hessian_f(*args, **kwargs):
+        if any(_structured(a) for a in args) or any(_structured(a) for a in kwargs.values()):
+            if not products:
+                products.append(hvp(given, wrt))
+            return _structured_hessian(products[0], f, wrt_idx, single, _bound(f, args, kwargs))
         args, column = product.prepare(args, kwargs)  # bound, compiled and looked up once for all columns
         shapes = [np.shape(args[i]) for i in wrt_idx]
         blocks = [[None] * len(wrt_idx) for _ in wrt_idx]
@@ -595,8 +664,70 @@ def hessian(f, wrt=0):
         return blocks[0][0] if single else tuple(tuple(row) for row in blocks)
 
     hessian_f.__name__ = "hessian_" + f.__name__
-    setattr(hessian_f, source.TRANSFORM_MARK, ("hessian", f))  # a transform of it is refused at f
+    setattr(hessian_f, source.TRANSFORM_MARK, ("hessian", f))  # a transform of it compiles _second_order_source
+    setattr(hessian_f, SECOND, ("hessian", f, wrt_idx, single))
     return references.name(hessian_f, "hessian", given, wrt)
+
+
+setattr(hessian, source.MAKES_GRADIENT, "hessian")  # called inside a differentiated function: _second_order_source
+
+
+def _structured(a):
+    """Whether ``a`` is a container or structure (dict, list, tuple, NamedTuple, dataclass), no number or array."""
+    return isinstance(a, (dict, list, tuple)) or api._is_structure(a)
+
+
+def _numeric(a):
+    return isinstance(a, (float, int, np.ndarray, np.generic)) and not isinstance(a, bool)
+
+
+def _flat(a):
+    """The numbers and arrays of the structure ``a`` in order (fields, keys as inserted, items); other leaves
+    (strings, None) are not differentiated and left out."""
+    if api._is_structure(a):
+        return [leaf for n in api._field_names(a) for leaf in _flat(getattr(a, n))]
+    if isinstance(a, dict):
+        return [leaf for v in a.values() for leaf in _flat(v)]
+    if isinstance(a, (list, tuple)):
+        return [leaf for v in a for leaf in _flat(v)]
+    return [a] if _numeric(a) else []
+
+
+def _unflat(a, values):
+    """``a`` with its numbers and arrays (``_flat``'s order) replaced by the next of the iterator ``values``."""
+    if api._is_structure(a):
+        parts = {n: _unflat(getattr(a, n), values) for n in api._field_names(a)}
+        if isinstance(a, tuple):
+            return type(a)(**parts)
+        out = copy.copy(a)
+        for n, v in parts.items():
+            object.__setattr__(out, n, v)  # (as api._rebuild: frozen ones too)
+        return out
+    if isinstance(a, dict):
+        return {k: _unflat(v, values) for k, v in a.items()}
+    if isinstance(a, (list, tuple)):
+        return type(a)(_unflat(v, values) for v in a)
+    return next(values) if _numeric(a) else a
+
+
+def _structured_hessian(product, f, wrt_idx, single, args):
+    """The Hessian of f in arguments that are or hold structures, by ``product`` (hvp(f, wrt)) along each unit
+    tangent: as JAX's, a structure of structures, the differentiated argument's (the tuple of them for a tuple
+    ``wrt``) with each number or array ``x_i`` replaced by that structure again, holding at ``x_j``'s place the
+    block d2f/dx_i dx_j of shape ``x_i.shape + x_j.shape`` (a float for two floats)."""
+    given = args[wrt_idx[0]] if single else tuple(args[i] for i in wrt_idx)
+    leaves = _flat(given)
+    zeros = [_zero_like(leaf) for leaf in leaves]
+    shapes = [np.shape(leaf) for leaf in leaves]
+    blocks = [[None] * len(leaves) for _ in leaves]
+    for j, leaf in enumerate(leaves):
+        columns = []
+        for e in _basis(leaf):
+            tangent = _unflat(given, iter(zeros[:j] + [e] + zeros[j + 1 :]))
+            columns.append(_flat(_call(product, f, args, tangent)))
+        for i in range(len(leaves)):
+            blocks[i][j] = _stacked([c[i] for c in columns], shapes[i], shapes[j])
+    return _unflat(given, iter([_unflat(given, iter(row)) for row in blocks]))
 
 
 def _zero_like(a):

@@ -188,6 +188,10 @@ class _Inliner:
                 if n.id in self.locals or src.env.get(n.id, _MISSING) is not self.source.env.get(n.id, _MISSING):
                     return None  # a name that means something else here
         values = call.args + [k.value for k in call.keywords]
+        if any(
+            hasattr(source_mod.global_value(v, self.source, self.locals), source_mod.TRANSFORM_MARK) for v in values
+        ):
+            return None  # ac.grad(h) passed on: the helper's variant makes its calls calls of h's gradient code
         try:
             bound = inspect.signature(fn).bind(*call.args, **{k.arg: k.value for k in call.keywords})
         except TypeError:

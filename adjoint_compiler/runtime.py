@@ -1611,6 +1611,15 @@ def unit_tangent(x):
     return 1.0
 
 
+def unit_vector(x, i):
+    """The ``i``-th unit tangent of the array ``x`` (C order, x's shape, float64 or x's float precision): a
+    Hessian's column ``i`` is the derivative of the gradient along it (``derived._second_order_source``)."""
+    dtype = x.dtype if getattr(x, "dtype", None) is not None and x.dtype.kind == "f" else float
+    e = np.zeros(np.shape(x), dtype)
+    e.reshape(-1)[i] = 1
+    return e
+
+
 def is_none(value):
     """``value is None``, as a call: a rule body's test of an optional argument (``b=None``), decided at
     compile time where the argument is a literal (``STATIC``)."""

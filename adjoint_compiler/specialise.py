@@ -247,6 +247,8 @@ def nested_gradients(src, compile_gradient):
     ``compile_gradient(h, wrt, mode)`` gives that function. Edits ``src.tree`` (a fresh parse)."""
     local = trees.local_names(src.tree)
     compiled = {}  # one function per (h, wrt, mode): grad(h) and value_and_grad(h) share it
+    if _gradient_values(src, local):
+        local = trees.local_names(src.tree)
     _vjp_pairs(src, compile_gradient, local)
     for node in list(trees.walk(src.tree)):
         if not isinstance(node, gast.Call):
@@ -255,6 +257,18 @@ def nested_gradients(src, compile_gradient):
         if made is None:
             continue
         h, wrt, kind, single = made
+        if kind in ("hessian", "hvp"):  # a call of a function with source computing it (derived._second_order_source)
+            function = source_mod.TRANSFORMS["second order"](kind, h, wrt, single)
+            if function is None and kind == "hessian":
+                raise UnsupportedError(
+                    "ac.hessian inside a differentiated function of a function with defaults, keyword-only "
+                    "parameters or *args, or in a tuple wrt",
+                    src.location(node),
+                    "write the function's parameters without defaults, one hessian per argument",
+                )
+            if function is not None:
+                node.func = gast.copy_location(trees.name(src.bind(kind + "_" + h.__name__, function)), node.func)
+                continue
         hessian = kind == "hvp"
         if hessian:  # the jvp of a function made here that calls grad(h): forward over reverse
             h, kind = _gradient_of(h, wrt, src, node, local), "jvp"
@@ -297,6 +311,54 @@ def nested_gradients(src, compile_gradient):
         if picked and one_tuple:
             new = gast.Tuple(elts=[new], ctx=gast.Load())
         trees.become(node, gast.copy_location(new, node))
+
+
+_AS_VALUES = ("grad", "value_and_grad", "jvp")  # the transforms a value of which is called as a function
+
+
+def _gradient_values(src, local):
+    """``ac.grad(h, wrt)`` (value_and_grad, jvp) not called where it is made: a global of the tree bound to that
+    transform (made here, when compiling: h and wrt are known), whose calls the rest of ``nested_gradients``
+    (or, passed to a helper, the helper's variant) makes calls of h's emitted code. A local bound to one once
+    (``g = ac.grad(h)``, its only binding) is read as that global, and the assignment goes. Whether any was."""
+    called = {id(n.func) for n in trees.walk(src.tree) if isinstance(n, gast.Call)}
+    made = {}  # alias -> the transform
+    for node in list(trees.walk(src.tree)):
+        if not isinstance(node, gast.Call) or id(node) in called:
+            continue
+        found = _gradient_call(node, src, local)
+        if found is None or found[2] not in _AS_VALUES:
+            continue
+        h, wrt, kind, single = found
+        maker = source_mod.global_value(node.func, src, local)
+        value = maker(h, wrt[0] if single else wrt)
+        alias = src.bind("%s_%s" % (kind, h.__name__), value)
+        made[alias] = value
+        trees.become(node, gast.copy_location(trees.name(alias), node))
+    if not made:
+        return False
+    stores = {}
+    for n in trees.walk(src.tree):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del)):
+            stores[n.id] = stores.get(n.id, 0) + 1
+        elif n is not src.tree and isinstance(n, (gast.FunctionDef, gast.Lambda, gast.Nonlocal, gast.Global)):
+            return True  # (a scope of its own could read the local: it stays, and its calls stay refused)
+    for stmt in list(trees.walk(src.tree)):
+        if not (
+            isinstance(stmt, gast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name)
+            and isinstance(stmt.value, gast.Name)
+            and stmt.value.id in made
+            and stores.get(stmt.targets[0].id) == 1
+        ):
+            continue
+        name, alias = stmt.targets[0].id, stmt.value.id
+        for n in trees.walk(src.tree):
+            if isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Load):
+                n.id = alias
+        trees.become(stmt, gast.copy_location(gast.Pass(), stmt))
+    return True
 
 
 def _keyword_only_first(h, args, tangents, keywords, src, node):

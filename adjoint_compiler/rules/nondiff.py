@@ -61,6 +61,7 @@ nondifferentiable(runtime.supported, reason="a parameter's value, checked")
 # ---- issue #13, SciPy rules: the runtime helpers their bodies call ----------------------------------------
 nondifferentiable(runtime.is_none, reason=TRUTH)
 nondifferentiable(runtime.unit_tangent, reason="the constant 1.0 (it checks that its argument is a scalar)")
+nondifferentiable(runtime.unit_vector, reason="a unit vector: zeros and a one, of its argument's shape")
 nondifferentiable(runtime.missing_attribute, reason="raises: an attribute the module does not have")
 nondifferentiable(runtime.no_derivative, reason="raises: it stands for a derivative that is not available")
 
