@@ -683,6 +683,15 @@ class shape_of:
         return len(self.shape)
 
 
+def cotangent_where(g, r):
+    """``r`` where the cotangent ``g`` is nonzero, 0.0 where it is zero: a masked rule's result
+    (``registry._guarded``), which keeps a zero cotangent zero where the derivative is inf or nan
+    (``np.where(x > 0, np.log(x), 0.0)`` at x = 0). Its own derivative (rules/runtime_rules.py) is the
+    derivative of ``r``, cut only where ``r`` is not finite: where ``g`` is zero ``r`` is g times a finite
+    derivative, so a tangent of ``g`` must pass (a second derivative where a first one happens to be 0)."""
+    return np.where(g == 0.0, 0.0, r)
+
+
 def check_scalar(value):
     """Raise TypeError unless ``value`` is a scalar: only scalar outputs have a gradient."""
     if (
@@ -1236,6 +1245,7 @@ HELPERS = (
     "_positions",
     "check_overlap",
     "check_store",
+    "cotangent_where",
     "overlap_copy",
     "snapshot",
     "contents_of",

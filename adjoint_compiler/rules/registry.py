@@ -82,7 +82,7 @@ import linecache
 import math
 import textwrap
 
-from adjoint_compiler import templates
+from adjoint_compiler import runtime, templates
 
 
 class Rule:
@@ -271,7 +271,7 @@ def ranked_rule(fn, ranks):
 _GENERATED = itertools.count()
 
 
-def _derived(rule, kind, rewrite):
+def _derived(rule, kind, rewrite, **names):
     """A variant of ``rule`` named ``<name>_<kind>_adjoint``: its source with ``rewrite`` applied to the
     function's tree, made a real function with readable source (registered with linecache), so that
     tests call it and templates parse it like a rule written by hand."""
@@ -284,28 +284,22 @@ def _derived(rule, kind, rewrite):
     filename = "<%s %s %d>" % (kind, fn.name, next(_GENERATED))
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace = {}
-    exec(compile(text, filename, "exec"), rule.__globals__, namespace)  # noqa: S102 (our own rule's source)
+    scope = dict(rule.__globals__, **names) if names else rule.__globals__  # (names the rewrite brings in)
+    exec(compile(text, filename, "exec"), scope, namespace)  # noqa: S102 (our own rule's source)
     made = namespace[fn.name]
     made.__module__ = rule.__module__
     return made
 
 
 def _guarded(rule):
-    """``rule`` with its result ``r`` returned as ``np.where(g == 0.0, 0.0, r)``; a rule of several operands
-    (a tuple of ``unbroadcast(c, like)``) has each ``c`` guarded so, before it is summed to its operand's shape."""
+    """``rule`` with its result ``r`` returned as ``cotangent_where(g, r)`` (``np.where(g == 0.0, 0.0, r)``, with a
+    derivative of its own); a rule of several operands (a tuple of ``unbroadcast(c, like)``) has each ``c``
+    guarded so, before it is summed to its operand's shape."""
 
     def where(fn, value):
         return ast.Call(
-            func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr="where", ctx=ast.Load()),
-            args=[
-                ast.Compare(
-                    left=ast.Name(id=fn.args.args[0].arg, ctx=ast.Load()),
-                    ops=[ast.Eq()],
-                    comparators=[ast.Constant(value=0.0)],
-                ),
-                ast.Constant(value=0.0),
-                value,
-            ],
+            func=ast.Name(id="cotangent_where", ctx=ast.Load()),
+            args=[ast.Name(id=fn.args.args[0].arg, ctx=ast.Load()), value],
             keywords=[],
         )
 
@@ -319,7 +313,7 @@ def _guarded(rule):
                 raise TypeError("masked rule %s: each result must be unbroadcast(c, like)" % rule.__name__)
             c.args[0] = where(fn, c.args[0])
 
-    return _derived(rule, "masked", guard)
+    return _derived(rule, "masked", guard, cotangent_where=runtime.cotangent_where)
 
 
 class _OnFloats(ast.NodeTransformer):

@@ -44,6 +44,7 @@ from adjoint_compiler.runtime import (
     sorted_in_place_dot,
     structure,
     tiled,
+    unbroadcast,
     unreduce,
     zeros_like,
 )
@@ -215,6 +216,20 @@ def list_bar_adjoint(g, ans, xs, bar=None):
     # cotangent is g in bar's structure. Linear: its tangent is list_bar of the tangents (the gradient of a
     # list built by appends, differentiated again by hvp)
     return None, elements_bar(g, bar)
+
+
+@adjoint(runtime.cotangent_where)
+def cotangent_where_adjoint(g, ans, bar, r):
+    # r is a masked rule's result, bar times a derivative: where bar is zero, r is 0 where that derivative is
+    # finite, and its derivative passes through there (a tangent of bar reaches r through that product: the
+    # composition's derivative, though not cotangent_where's in r alone); only a non-finite r (0 * inf, 0 / 0)
+    # is cut. bar only selects: no derivative of its own
+    return None, unbroadcast(np.where((bar == 0.0) & ~np.isfinite(r), 0.0, g), r)
+
+
+@tangent(runtime.cotangent_where)
+def cotangent_where_tangent(dot, ans, bar, r):
+    return None, np.where((bar == 0.0) & ~np.isfinite(r), 0.0, dot)
 
 
 @adjoint(runtime.loop_keys)
@@ -410,7 +425,7 @@ nondifferentiable(runtime.numbered, runtime.sizes_of, reason="element numbers an
 # np.gradient's adjoint in a number spacing h (np_reductions.py): ans = -sum(g_in ans_in) / h. Differentiated
 # again by hvp (declared non-differentiable before, which dropped h's second derivatives: a wrong hvp, found by
 # tests/fuzz/scan_second_order.py). The tangent rule gives each argument's part, as matmul_bar1's.
-from adjoint_compiler.runtime import spacing_bar, unbroadcast  # noqa: E402,F401
+from adjoint_compiler.runtime import spacing_bar  # noqa: E402,F401
 
 
 @adjoint(runtime.spacing_bar)

@@ -55,6 +55,7 @@ PARAM_SHAPES = [(), (3,), (4,), (2, 3), (3, 4), (2, 3, 4)]
 # Registered functions the vocabulary leaves out, and why.
 EXCLUDED = {
     runtime.unbroadcast: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
+    runtime.cotangent_where: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
     runtime.fit_shape: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
     runtime.unreduce: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
     runtime.add_bars: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",

@@ -17,6 +17,7 @@ ALLOWED_GLOBALS = {
     "np",
     "math",
     "unbroadcast",
+    "cotangent_where",
     "unreduce",
     "fit_shape",
     "einsum_fit",

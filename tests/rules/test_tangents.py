@@ -399,6 +399,10 @@ def _runtime_cases():
         out.append(Case("fit_shape-%s-%s" % (c_shape, like_shape), runtime.fit_shape, args, {}, (0, 1)))
     out.append(Case("elements_bar", runtime.elements_bar, [rng.standard_normal(3), rng.standard_normal(3)], {}, (0,)))
     out.append(Case("own", runtime.own, [rng.standard_normal(3)], {}, (0,)))
+    # (where its first argument is zero its rule passes r's tangent: right for the masked rules' r = bar * d,
+    # tests/test_trust_hunt3.py; in r alone only where bar is nonzero)
+    bars = rng.standard_normal(3) + 2.0
+    out.append(Case("cotangent_where", runtime.cotangent_where, [bars, rng.standard_normal(3)], {}, (1,)))
     out.append(Case("element_value", runtime.element_value, [1.5, "a[0]", "f.py", 1, 1], {}, (0,)))
     six = [float(v) for v in rng.standard_normal(6)]
     out.append(Case("repeated_bar", runtime.repeated_bar, [six, [0.5, 0.7]], {}, (0,)))
