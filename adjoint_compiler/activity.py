@@ -44,6 +44,7 @@ class Activity:
         self.owned = set()  # copies of arguments the function stores into (desugar.py): array, list or dict
         self.where_fed = set()
         self._by_stmt = {}
+        self.local = set()  # the names the function binds (trees.local_names), set by run
 
     def __str__(self):
         """The tables as text (``adjoint-compiler show --stage activity``)."""
@@ -162,6 +163,7 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     scalars = _infer_scalars(defs, set(scalar_params) | set(scalar_outputs))
     act = Activity(ops, defs, varied, useful, scalars, outputs)
     act.integers = frozenset(_infer_integers(defs))
+    act.local = local
     act.sequences = _infer_sequences(defs, varied)
     act.owned = _infer_owned(defs)
     act.where_fed = _infer_where_fed(defs)

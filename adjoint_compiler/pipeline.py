@@ -235,7 +235,8 @@ def _defined(linker):
 
 
 def _optimize(c):
-    c.tree = optimize.run(c.tree, keep=trees.local_names(c.ssa_tree) | c.result.gradient_names, copy=False)
+    # the names of the analysed function (reversing it leaves it as it was)
+    c.tree = optimize.run(c.tree, keep=c.activity.local | c.result.gradient_names, copy=False)
     return c.tree
 
 
