@@ -4,8 +4,9 @@ default).
 
 An entry is found by a key made of what can be known before compiling: the function's module, name,
 file, first line and the file's text (an edit anywhere in the file misses), the globals its code names
-that exist (one that comes to shadow a builtin misses) and the library modules among them, ``wrt``, the mode, which
-parameters are scalars (and the structure of the arguments a function needs: ``pipeline.compile``), the compiler's own source (a hash of the package's files), the Python and NumPy
+that exist (one that comes to shadow a builtin misses) and the library modules among them, ``wrt``, the
+mode, which parameters are scalars (and the structure of the arguments a function needs:
+``pipeline.compile``), the compiler's own source (a hash of the package's files), the Python and NumPy
 versions, and the adjoints registered with ``register_adjoint``. What the compilation found out as it
 went (every global and closure variable it read, its callees among them, with the callees' own) is
 stored in the entry as fingerprints, checked against the live process before the entry is used: a
