@@ -476,17 +476,19 @@ class _KeptElement(UnsupportedError):
         self.parts = args  # (construct, location, hint): the UnsupportedError the user sees, if it is not settled
 
 
-def run(fn, source, numbers=()):
+def run(fn, source, numbers=(), lists=()):
     """``fn`` with its guards settled (a new tree when any changed) if every store is an update of an
     unshared local; raise UnsupportedError otherwise. ``numbers``: parameters known to hold numbers (the
-    differentiated function's float arguments), which no store can change.
+    differentiated function's float arguments), which no store can change; ``lists``: parameters known to
+    be lists (``pipeline.compile``): a refusal of a store into a slice of another one asks to know it
+    (``needs``), since ``specialise.list_copies`` makes a list's slices copies.
 
     ``t = a[i]`` kept while ``a[i] = v`` changes ``a`` (a swap) is a number, a copy, unless ``a`` has rows:
     such reads are checked where they run (``element_value``) and taken as new objects."""
     checked = set()
     while True:
         try:
-            return _run(fn, source, numbers)
+            return _run(fn, source, numbers, lists)
         except _KeptElement as kept:
             if kept.name is None or kept.name in checked or source is None:
                 raise UnsupportedError(*kept.parts) from None  # not the private class, in the user's traceback
@@ -541,7 +543,7 @@ def _checked_elements(fn, name, source):
     return fn
 
 
-def _run(fn, source, numbers):
+def _run(fn, source, numbers, lists=()):
     local = trees.local_names(fn)
     stores = [
         s
@@ -606,12 +608,15 @@ def _run(fn, source, numbers):
                         % token[1],
                     )
                 shown = _spelled(fn, name, source)
-                raise UnsupportedError(
+                error = UnsupportedError(
                     "in-place update of %s, which may be the caller's argument %s" % (shown, token[1]),
                     where(s),
                     "copy it first (%s = %s.copy()); the gradient never changes its arguments' contents"
                     % (shown, token[1]),
                 )
+                if len(token) == 2 and token[1] not in lists:  # (zs = xs[:]: a copy where xs is a list)
+                    error.needs = ((token[1], "kind"),)
+                raise error
         for other in sorted(live.get(id(s), ())):
             if other != name and other in state and points.closure(state[other], inner) & written:
                 shown = _spelled(fn, other, source)

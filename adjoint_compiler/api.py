@@ -113,18 +113,67 @@ def _is_scalar(a):
     return t is float or t is int or isinstance(a, np.number) or (isinstance(a, np.ndarray) and a.ndim == 0)
 
 
-def _compiled(f, wrt, mode, args):
-    kinds = tuple(i for i, a in enumerate(args) if _is_scalar(a) and type(a) is not np.ndarray)
-    key = (wrt, mode, kinds)
-    per_fn = _CACHE.get(f)
-    c = per_fn.get(key) if per_fn is not None else None
-    if c is None or not c.current():
-        with pipeline.LOCK:  # compile once, whichever thread asks first
-            per_fn = _CACHE.setdefault(f, {})
-            c = per_fn.get(key)
-            if c is None or not c.current():  # never stale: a global it read may have been rebound since
-                c = per_fn[key] = pipeline.compile(f, wrt, mode, kinds)
-    return c
+# f -> {parameter index: "kind" or "length"}: what its compilation must know of those arguments (a list
+# or an array; how long), learnt from a first compilation that could not go on without it (``_compiled``)
+_NEEDS = weakref.WeakKeyDictionary()
+
+
+def _sequence_kind(a):
+    t = type(a)
+    return "list" if t is list else "tuple" if t is tuple else "array" if t is np.ndarray and a.ndim else "other"
+
+
+def structure_of(needs, args):
+    """The facts ``needs`` asks for of ``args``: ((index, kind, length or None), ...), in index order; kind is
+    "list", "tuple", "array" (of at least one dimension) or "other". Part of every cache key of a function
+    that has needs, so that each variant is only ever called with arguments of the structure it assumed."""
+    out = []
+    for i in sorted(needs):
+        a = args[i] if i < len(args) else None
+        kind = _sequence_kind(a)
+        out.append((i, kind, len(a) if needs[i] == "length" and kind != "other" else None))
+    return tuple(out)
+
+
+def _new_needs(f, e, needs):
+    """The parameters (by index) whose structure the refusal ``e`` says would have let it compile, beyond
+    those ``needs`` already gives: {index: "kind" or "length"}, empty when there are none."""
+    params = _params(f)
+    out = {}
+    for name, what in getattr(e, "needs", ()):
+        if name in params:
+            i = params.index(name)
+            if needs.get(i) != "length" and needs.get(i) != what:
+                out[i] = what
+    return out
+
+
+def _compiled(f, wrt, mode, args, scalars=True):
+    """The compilation of ``f`` for these arguments (from the cache while current). ``scalars``: compile a
+    variant per set of scalar arguments. A function whose code depends on whether an argument is a list and
+    on its length (``h(*xs)``, a store into ``xs[:]``) is compiled per such structure of those arguments
+    (``_NEEDS``), found by a first compilation that refuses without it; with no arguments it stays refused."""
+    kinds = tuple(i for i, a in enumerate(args) if _is_scalar(a) and type(a) is not np.ndarray) if scalars else ()
+    while True:
+        needs = _NEEDS.get(f) if args else None
+        structure = structure_of(needs, args) if needs else ()
+        key = (wrt, mode, kinds, structure)
+        per_fn = _CACHE.get(f)
+        c = per_fn.get(key) if per_fn is not None else None
+        if c is not None and c.current():
+            return c
+        try:
+            with pipeline.LOCK:  # compile once, whichever thread asks first
+                per_fn = _CACHE.setdefault(f, {})
+                c = per_fn.get(key)
+                if c is None or not c.current():  # never stale: a global it read may have been rebound since
+                    c = per_fn[key] = pipeline.compile(f, wrt, mode, kinds, structure=structure)
+                return c
+        except UnsupportedError as e:
+            more = _new_needs(f, e, needs or {}) if args else None
+            if not more:
+                raise
+            _NEEDS[f] = {**(needs or {}), **more}  # and compile again, knowing those arguments
 
 
 def _bind(f, args, kwargs):
@@ -314,11 +363,19 @@ class _Generic:
         self.compiled = None
         self.changes_arguments = False
 
-    def get(self):
-        """The compiled function; ``self.function`` holds it only when no global it read can go stale."""
+    def get(self, args=()):
+        """The compiled function; ``self.function`` holds it only when no global it read can go stale, and
+        the function needs nothing of its arguments' structure (``_NEEDS``: then each call looks it up)."""
+        if self.f in _NEEDS:
+            c = _compiled(self.f, self.wrt, "grad", args, scalars=False)
+            self.changes_arguments = c.function.__globals__.get("put_back") is runtime.put_back
+            return c.function
         c = self.compiled
         if c is None or not c.current():
-            c = self.compiled = _compiled(self.f, self.wrt, "grad", ())
+            c = _compiled(self.f, self.wrt, "grad", args, scalars=False)
+            if self.f in _NEEDS:  # compiled for the structure of these arguments: not for every call
+                return self.get(args)
+            self.compiled = c
             if not c.guards:
                 self.function = c.function
             # it gives list and dict arguments their new contents (xs.append(v)): their gradients have
@@ -364,6 +421,8 @@ class _Dispatcher:
         if kwargs or len(args) != self.nargs:
             args = _bind(self.f, args, kwargs)
         key = _signature(args)
+        if self.f in _NEEDS:  # its variants differ by the structure of some arguments
+            key += structure_of(_NEEDS[self.f], args)
         e = self.entries.get(key)
         if e is None or e[2] is not None and not e[2].current():
             compiled = _compiled(self.f, self.wrt, self.mode, args)
@@ -749,7 +808,7 @@ def _scalar_output(f, wrt, transform, with_value):
         if structures and _any_structure(args):
             return structured(args)
         try:
-            fn = d.function or d.get()
+            fn = d.function or d.get(args)
             if d.changes_arguments:
                 given, args = args, tuple(copy.copy(a) if isinstance(a, (list, dict)) else a for a in args)
                 value, grads = fn(*given)

@@ -127,6 +127,8 @@ def _jvp(f, wrt):
                 truths = [_truth_value(args[i]) for i in wrt_idx]
             args = tuple(_as_float(a) if i in wrt_idx else a for i, a in enumerate(args))
         key = tuple(map(type, args))
+        if f in api._NEEDS:  # its variants differ by the structure of some arguments
+            key += api.structure_of(api._NEEDS[f], args)
         function = cache.get(key)
         if function is None:
             try:

@@ -4,8 +4,9 @@ default).
 
 An entry is found by a key made of what can be known before compiling: the function's module, name,
 file, first line and the file's text (an edit anywhere in the file misses), the globals its code names
-that exist (one that comes to shadow a builtin misses) and the library modules among them, ``wrt``, the mode, which
-parameters are scalars, the compiler's own source (a hash of the package's files), the Python and NumPy
+that exist (one that comes to shadow a builtin misses) and the library modules among them, ``wrt``, the
+mode, which parameters are scalars (and the structure of the arguments a function needs:
+``pipeline.compile``), the compiler's own source (a hash of the package's files), the Python and NumPy
 versions, and the adjoints registered with ``register_adjoint``. What the compilation found out as it
 went (every global and closure variable it read, its callees among them, with the callees' own) is
 stored in the entry as fingerprints, checked against the live process before the entry is used: a
@@ -186,7 +187,7 @@ def _rules():
     return sorted(out, key=json.dumps)
 
 
-def _key(func, wrt, mode, scalar_params):
+def _key(func, wrt, mode, scalar_params, structure=()):
     """The entry's file and the key it must hold, or None where ``func`` cannot be cached."""
     try:
         parts = [
@@ -200,6 +201,8 @@ def _key(func, wrt, mode, scalar_params):
             list(scalar_params),
             _rules(),
         ]
+        if structure:  # (index, kind, length) of the arguments it was compiled for (pipeline.compile)
+            parts.append([list(item) for item in structure])
     except _Unknown:
         return None
     text = json.dumps(parts, sort_keys=True)
@@ -247,11 +250,11 @@ def _resolve(func, place, name):
     return holder, holder[name]
 
 
-def load(func, wrt, mode, scalar_params):
+def load(func, wrt, mode, scalar_params, structure=()):
     """The stored compilation of ``func`` (a ``Found``), checked against the live process, or None."""
     if _state["dir"] is None:
         return None
-    key = _key(func, wrt, mode, scalar_params)
+    key = _key(func, wrt, mode, scalar_params, structure)
     if key is None:
         return None
     path, text = key
@@ -288,12 +291,12 @@ class Found:
         self.tapes, self.unit, self.guards = tapes, unit, guards
 
 
-def store(func, wrt, mode, scalar_params, compiled):
+def store(func, wrt, mode, scalar_params, compiled, structure=()):
     """Write ``compiled`` for ``func`` where ``load`` will find it, if everything it depends on has a
     fingerprint; otherwise nothing."""
     if _state["dir"] is None or not compiled.complete or compiled.unit is None or compiled.unit.provided:
         return False
-    key = _key(func, wrt, mode, scalar_params)
+    key = _key(func, wrt, mode, scalar_params, structure)
     if key is None:
         return False
     path, text = key

@@ -146,6 +146,21 @@ _SPREAD_HINT = (
 )
 
 
+def _spread_parameter(value, source):
+    """The parameter whose argument's length would let ``*value`` be spread (``specialise.spread_calls``):
+    ``value`` is ``xs``, ``xs[i:j]`` or ``list(xs)`` of a parameter ``xs`` whose length the compilation does
+    not know; else None."""
+    if isinstance(value, gast.Subscript) and isinstance(value.slice, gast.Slice):
+        value = value.value
+    elif isinstance(value, gast.Call) and len(value.args) == 1 and not value.keywords:
+        value = value.args[0]
+    if source is None or not isinstance(value, gast.Name):
+        return None
+    if getattr(source, "structure", {}).get(value.id, (None, None))[1] is not None:
+        return None  # known, and still not spread: the function changes or rebinds it
+    return value.id if value.id in {a.id for a in source.tree.args.args} else None
+
+
 def _text(node):
     return getattr(node, "id", None) or "(...)"
 
@@ -268,7 +283,19 @@ def _check_node(node, source):
     if kind is gast.Call:
         for arg in node.args:
             if isinstance(arg, gast.Starred):
-                _reject(arg, source, "*%s in a call, whose length is not known" % _text(arg.value), _SPREAD_HINT)
+                param = _spread_parameter(arg.value, source)
+                hint = _SPREAD_HINT
+                if param is not None:
+                    hint += (
+                        "; ac.grad, ac.vjp and ac.jvp called with the arguments compile a variant per length of %s"
+                        % param
+                    )
+                error = UnsupportedError(
+                    "*%s in a call, whose length is not known" % _text(arg.value), _location(arg, source), hint
+                )
+                if param is not None:  # compiled for the argument's length (api._compiled), it may be spread
+                    error.needs = ((param, "length"),)
+                raise error
         for k in node.keywords:
             if k.arg is None:
                 _reject(k.value, source, "**%s in a call, whose keys are not known" % _text(k.value), _SPREAD_HINT)

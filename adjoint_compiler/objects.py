@@ -75,6 +75,7 @@ def run(src):
 
     _temporaries(src, bind)
     _method_aliases(tree, src)
+    _calls_of_objects(tree, src)
     for name, cls in _candidates(tree, src):
         trial = trees.clone(tree)
         local = trees.local_names(tree)
@@ -157,6 +158,23 @@ def _method_aliases(tree, src):
         for n in uses:
             trees.become(n, gast.copy_location(gast.Attribute(value=trees.name(obj), attr=attr, ctx=gast.Load()), n))
         tree.body[k] = gast.copy_location(gast.Pass(), stmt)
+
+
+def _calls_of_objects(tree, src):
+    """``s(...)``, where ``s`` is bound only by ``s = C(...)`` of a user class with a Python ``__call__``,
+    becomes ``s.__call__(...)``: the method call that the object is followed through (Python looks
+    ``__call__`` up on the class, as this does)."""
+    for obj, cls in _candidates(tree, src):
+        if not inspect.isfunction(inspect.getattr_static(cls, "__call__", None)):
+            continue
+        try:
+            if "__call__" in _class(cls).fields:  # self.__call__ = ...: s.__call__ would not be what s() calls
+                continue
+        except _Refused:  # not followed: the call is refused later, as the call of a local variable
+            continue
+        for n in trees.walk(tree):
+            if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == obj:
+                n.func = gast.copy_location(gast.Attribute(value=n.func, attr="__call__", ctx=gast.Load()), n.func)
 
 
 def note(source, name):
@@ -275,7 +293,7 @@ class _Class:
             raise _Refused("an object of %s, whose class defines %s" % (cls.__qualname__, special), where, None)
         for owner in reversed(cls.__mro__[:-1]):  # a class's own definitions override its bases'
             for name, value in vars(owner).items():
-                if inspect.isfunction(value) and name != "__init__" and not name.startswith("__"):
+                if inspect.isfunction(value) and name != "__init__" and (name == "__call__" or name[:2] != "__"):
                     self.methods[name] = _Method(name, value, owner=owner)
                 elif name in self.methods:
                     del self.methods[name]  # (overridden by something not a method: refused where used)
@@ -411,6 +429,7 @@ class _Class:
             raise method.refused
         if method.label is None:
             own = "init" if method.name == "__init__" and "init" not in self.methods else method.name
+            own = "call" if own == "__call__" and "call" not in self.methods else own  # Scale_call, not Scale___call__
             if method.owner is None:  # a function the object is passed to
                 method.label = "%s_%s" % (method.name, self.cls.__name__)
             else:

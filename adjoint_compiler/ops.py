@@ -104,7 +104,8 @@ def classify(value, source, local):
                 what = "a call of the parameter '%s' (a function passed in when the derivative runs)" % name
                 hint += ", or pass the function to ac.grad, ac.vjp or ac.jvp, which compile a variant for it"
             else:
-                what = "a call of the local variable '%s' (a function chosen at run time)" % name
+                shown = source.spelled(name) if source is not None else name  # step_2: the user's step
+                what = "a call of the local variable '%s' (a function chosen at run time)" % shown
             raise UnsupportedError(what, _call_location(value, source), hint)
         if (
             isinstance(value.func, gast.Attribute)

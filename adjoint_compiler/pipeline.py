@@ -90,6 +90,7 @@ class Compilation:
         self.bindings = bindings
         self.varargs = varargs
         self.called = called
+        self.structure = {}  # parameter index -> (kind, length or None) of the argument (``compile``)
         self.frame = link.frame_for(func, mode, bindings, varargs, called)
         self.linker = link.Linker(stack + ((self.frame,) if self.frame is not None else ()))
         self.src = None  # the user's source (source.Source)
@@ -176,7 +177,10 @@ def _specialise(c):
     specialise.nested_gradients(c.src, lambda h, wrt, mode: compile(h, wrt, mode).function)
     specialise.callables(c.src)
     specialise.structures(c.src)
+    params = [a.id for a in c.src.tree.args.args]
+    c.src.structure = {params[i]: fact for i, fact in c.structure.items() if i < len(params)}
     specialise.spread_calls(c.src)
+    specialise.list_copies(c.src)
     c.tree = c.src.tree
     return c.tree
 
@@ -198,7 +202,8 @@ def _tree_pass(module, *extra, **options):
 
 def _aliasing(c):
     params = [a.id for a in c.tree.args.args]
-    c.tree = aliasing.run(c.tree, c.src, [params[i] for i in c.scalar_params if i < len(params)])
+    lists = [name for name, (kind, _) in c.src.structure.items() if kind == "list"]
+    c.tree = aliasing.run(c.tree, c.src, [params[i] for i in c.scalar_params if i < len(params)], lists)
     return c.tree
 
 
@@ -349,25 +354,41 @@ def _run(c, stop_after):
     return compiled
 
 
-def compile(func, wrt=(0,), mode="grad", scalar_params=(), stop_after=None, bindings=None, varargs=None, called=False):
+def compile(
+    func,
+    wrt=(0,),
+    mode="grad",
+    scalar_params=(),
+    stop_after=None,
+    bindings=None,
+    varargs=None,
+    called=False,
+    structure=(),
+):
     """Compile the gradient ("grad") or pullback ("vjp") of ``func`` with respect to ``wrt``.
 
     ``scalar_params`` are indices of parameters known to be scalars at the
-    call; their code drops broadcasting bookkeeping. ``stop_after`` is one
-    of ``STAGE_NAMES``: the product of that stage is returned instead.
+    call; their code drops broadcasting bookkeeping. ``structure``: ((index, kind, length or None), ...)
+    (``api.structure_of``) of parameters known to be a "list", "tuple" or "array" (or "other") of that
+    length: ``h(*xs)`` of such a parameter is spread and ``xs[:]`` of a list is a copy; the caller
+    guarantees the code is called only with arguments of that structure. A refusal that knowing a
+    parameter's structure would lift carries ``needs``: ((name, "kind" or "length"), ...).
+    ``stop_after`` is one of ``STAGE_NAMES``: the product of that stage is returned instead.
     """
     if stop_after is not None and stop_after not in STAGE_NAMES:
         raise ValueError("stop_after=%r is not a stage (stages: %s)" % (stop_after, ", ".join(STAGE_NAMES)))
     cached = stop_after is None and bindings is None and varargs is None and not called and diskcache.directory()
     if cached:
         start = time.perf_counter()
-        found = diskcache.load(func, wrt, mode, scalar_params)
+        found = diskcache.load(func, wrt, mode, scalar_params, structure)
         if found is not None:
             f, seconds = found, time.perf_counter() - start
             return Compiled(f.text, f.function, f.name, seconds, f.tapes, f.unit, True, f.guards)
-    compiled = _run(Compilation(func, wrt, mode, scalar_params, bindings, varargs, called, ()), stop_after)
+    c = Compilation(func, wrt, mode, scalar_params, bindings, varargs, called, ())
+    c.structure = {i: (kind, length) for i, kind, length in structure}
+    compiled = _run(c, stop_after)
     if cached:
-        diskcache.store(func, wrt, mode, scalar_params, compiled)
+        diskcache.store(func, wrt, mode, scalar_params, compiled, structure)
     return compiled
 
 

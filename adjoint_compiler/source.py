@@ -54,6 +54,7 @@ class Source:
         self.local_names = set()  # the names the function binds (set by fence, for resolving calls)
         self.field_names = {}  # the variable of a field of an object made in the function -> (object, field)
         self.object_notes = {}  # object made in the function -> why objects.py left it as it is (for messages)
+        self.structure = {}  # parameter -> (kind, length or None) of its argument, where known (pipeline.compile)
         self.summaries = {}  # effects.summary's memo, shared by the passes of one compilation
         self.module_alias = None  # the name emitted code uses for the user's module (global statements)
         self.closure_alias = None  # ... and for the enclosing function's variables (nonlocal statements)

@@ -533,6 +533,32 @@ def _written(node):
     return [node.id] + parts[::-1] if isinstance(node, gast.Name) else []
 
 
+def list_copies(src):
+    """A slice of a parameter never rebound whose argument is a list (``src.structure``: the code is compiled
+    for such arguments) is a copy, said so: ``zs = xs[:]`` gives ``zs = list(xs)``, ``xs[1:]`` gives
+    ``list(xs[1:])`` (the same new list), so that the later passes know that stores into it change no
+    argument. (On an array, ``xs[:]`` would be a view of the caller's array.)"""
+    lists = {name for name, (kind, _) in getattr(src, "structure", {}).items() if kind == "list"}
+    if not lists:
+        return
+    tree = src.tree
+    lists -= {n.id for n in trees.walk(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del))}
+    for node in list(trees.walk(tree)):
+        if not (
+            isinstance(node, gast.Subscript)
+            and isinstance(node.ctx, gast.Load)
+            and isinstance(node.value, gast.Name)
+            and node.value.id in lists
+            and isinstance(node.slice, gast.Slice)
+        ):
+            continue
+        whole = node.slice.lower is None and node.slice.upper is None and node.slice.step is None
+        copied = gast.Subscript(value=node.value, slice=node.slice, ctx=gast.Load())
+        made = trees.call(src.bind("list", list), node.value if whole else gast.copy_location(copied, node))
+        gast.copy_location(made.func, node)
+        trees.become(node, gast.copy_location(made, node))
+
+
 def spread_calls(src):
     """Starred arguments of known structure become plain ones: ``h(*xs)`` where ``xs`` is a tuple
     or list display, a name whose length is known (``_known``) or a global tuple, gives
@@ -543,7 +569,7 @@ def spread_calls(src):
     if not any(n.__class__ is gast.Starred or n.__class__ is gast.keyword and n.arg is None for n in trees.walk(tree)):
         return  # (most functions: nothing spread, and nothing for the walks below to find)
     local = trees.local_names(tree)
-    known = _known(tree, src, local)
+    known = _known(tree, src, local, getattr(src, "structure", None))
     for node in trees.breadth_first(tree):
         if not isinstance(node, gast.Call):
             continue
@@ -662,12 +688,14 @@ def _keys(value, known, src, local):
     return None
 
 
-def _known(tree, src, local):
+def _known(tree, src, local, structure=None):
     """Local names whose structure is the same wherever they are read: name -> (keys, kind). Each
     binding of such a name assigns it alone (``xs = ...``) a value of known structure (a display,
     ``list(ys)``, ``tuple(ys)``, a slice ``ys[1:]`` with constant bounds of such a value, or such a
     name), all of one structure; a list or dict is besides only read, indexed, stored into by item
-    (``xs[k] = v``), spread, or copied (``list(xs)``): a call could change its length."""
+    (``xs[k] = v``), spread, or copied (``list(xs)``): a call could change its length. So is a parameter
+    never rebound whose argument's length ``structure`` gives (a list, tuple or array the code is
+    compiled for: ``pipeline.compile``; an array's items are its rows, a tuple's)."""
     values, bad = {}, set()
     for node in trees.breadth_first(tree):
         if isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
@@ -688,6 +716,16 @@ def _known(tree, src, local):
                     changed.add(child.id)
     candidates = {n: v for n, v in values.items() if n not in bad}
     guess = {}
+    stored = {
+        n.id
+        for n in trees.breadth_first(tree)
+        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del))
+    }
+    for name, (kind, length) in (structure or {}).items():
+        if length is not None and kind in ("list", "tuple", "array") and name not in stored:
+            if kind != "list" or name not in changed:  # (a list's length may change where it is passed on)
+                guess[name] = (list(range(length)), "list" if kind == "list" else "tuple")
+    given = set(guess)
     grown = True
     while grown:  # guess from the bindings of known structure; then drop the guesses a binding contradicts
         grown = False
@@ -703,6 +741,8 @@ def _known(tree, src, local):
     while shrunk:  # every binding of the guessed structure; a list or dict besides not changed by a use
         shrunk = False
         for name in list(guess):
+            if name in given:
+                continue
             results = [_keys(v, guess, src, local) for v in candidates[name]]
             kinds = {r[1] for r in results if r is not None}
             if any(r is None or r[0] != guess[name][0] for r in results) or len(kinds - {"tuple"}) > 1:

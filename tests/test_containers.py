@@ -429,13 +429,19 @@ def test_methods_changing_a_parameter_list_or_dict():
     assert g_d == {"a": pytest.approx(1 + 2 * 2.0 * 27.0)} and g_x == pytest.approx(3 * 4.0 * 9.0)
 
 
-def test_a_slice_of_a_parameter_may_be_an_array_view_and_is_refused():
+def test_a_slice_of_a_parameter_is_a_copy_of_a_list_and_a_view_of_an_array():
     def f(xs, x):
         zs = xs[:]
         zs[0] = x
-        return zs[0] * x
+        return zs[0] * x + zs[1] * x
 
-    _refused(f, [1.0, 2.0], 0.5, match="in-place update of zs, which may be the caller's argument xs.*xs.copy")
+    # compiled for a list argument (issue #12): zs is the function's own list; f = x^2 + xs1 x
+    xs = [1.0, 2.0]
+    assert ac.grad(f, wrt=(0, 1))(xs, 0.5) == (pytest.approx([0.0, 0.5]), pytest.approx(2 * 0.5 + 2.0))
+    assert xs == [1.0, 2.0]
+    # of an array, xs[:] is a view: the store would change the caller's array
+    a = np.array([1.0, 2.0])
+    _refused(f, a, 0.5, match="in-place update of zs, which may be the caller's argument xs.*xs.copy")
 
 
 def test_changing_a_shared_list_is_refused():

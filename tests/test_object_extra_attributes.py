@@ -144,5 +144,5 @@ def test_bound_method_of_an_object_made_inside_held_in_a_local():
 def test_bound_method_rebound_is_still_refused_located():
     with pytest.raises(UnsupportedError) as info:
         ac.grad(bound_method_chosen_in_a_branch)(0.7, 1.3)
-    assert "a call of the local variable 'step" in str(info.value)  # (named by its SSA version, step_2)
+    assert "a call of the local variable 'step' " in str(info.value)  # the user's name, not its SSA version step_2
     assert HERE + ":" in str(info.value)

@@ -225,7 +225,6 @@ def spread_mutated(x):
 @pytest.mark.parametrize(
     "f,args,construct",
     [
-        (spread_unknown, ((1.0, 2.0),), "*xs in a call"),
         (spread_unknown_dict, (1.0, {"b": 2.0}), "**kw in a call"),
         (spread_mutated, (1.0,), "*xs in a call"),
     ],
@@ -233,6 +232,21 @@ def spread_mutated(x):
 def test_starred_arguments_of_unknown_structure_are_refused(f, args, construct):
     with pytest.raises(ac.UnsupportedError, match="test_signatures.py:[0-9]+:[0-9]+: error: .*" + re.escape(construct)):
         ac.grad(f)(*args)
+
+
+def test_spread_of_a_parameter_is_compiled_for_the_argument_length():
+    # issue #12: h(*xs) of a parameter compiles per length of the argument (h(a, b) = a^2 b)
+    g = ac.grad(spread_unknown)((1.5, 2.0))
+    assert g == (pytest.approx(2 * 1.5 * 2.0), pytest.approx(1.5**2)) and type(g) is tuple
+    assert np.allclose(
+        ac.grad(spread_unknown)(np.array([1.5, 2.0])), fd(lambda v: spread_unknown(v), np.array([1.5, 2.0]))
+    )
+    # without the arguments the length is not known: refused, located
+    with pytest.raises(ac.UnsupportedError, match="test_signatures.py:[0-9]+:[0-9]+: error: \\*xs in a call"):
+        ac.adjoint_source(spread_unknown)
+    # a length h cannot take (the original raises TypeError): a located compile error
+    with pytest.raises(ac.CompileError, match="test_signatures.py:[0-9]+:[0-9]+: error: call of h: too many"):
+        ac.grad(spread_unknown)((1.5, 2.0, 3.0))
 
 
 def kw_callee(a, **kw):
