@@ -2383,11 +2383,14 @@ def _odeint_options(rtol, atol, tcrit, h0, hmax, hmin, ixpr, mxstep, mxhnil, mxo
     return options
 
 
-def _odeint_check(full_output):
+def odeint_output(full_output):
+    """``full_output`` where false; a call of odeint with full_output=True (a tuple result) is refused (at the
+    call, where it is a literal: ``STATIC``)."""
     if full_output:
         raise NotImplementedError(
             "the derivative of scipy.integrate.odeint with full_output=True: differentiate the call without it"
         )
+    return full_output
 
 
 def _shaped_like(c, like):
@@ -2397,15 +2400,15 @@ def _shaped_like(c, like):
     return np.reshape(c, np.shape(like))
 
 
-def odeint_bars(g, ans, func, y0, t, args, full_output, tfirst, *options):
+def odeint_bars(g, ans, func, y0, t, args, full_output, tfirst, options):
     """The cotangents ``(y0_bar, t_bar, args_bar)`` of ``ans = odeint(func, y0, t, args)`` given ``g``, by the
     adjoint method (Pontryagin; Chen et al. 2018, "Neural ordinary differential equations", alg. 1): from
     ``t[-1]`` back to ``t[0]``, odeint itself integrates ``y' = f``, ``a' = -a^T df/dy`` and ``theta_bar' =
     -a^T df/dtheta`` (``y`` restarted at each output ``ans[i]``, ``a`` taking ``g[i]`` as it passes ``t[i]``);
     the vector-Jacobian products of ``func`` are ``ac.vjp``'s. ``t[i]`` moves output i along the flow:
     ``t_bar[i] = g[i] . f(y_i, t_i)``, and ``t[0]`` moves the start: ``-(a(t_0) - g[0]) . f(y_0, t_0)``.
-    ``options``: odeint's keywords, ``_odeint_options``'s parameters, passed on to the backward solves."""
-    _odeint_check(full_output)
+    ``options``: odeint's keywords, a tuple of ``_odeint_options``'s parameters, passed on to the backward solves."""
+    odeint_output(full_output)
     odeint, ac, args, numeric, call = _odeint_parts(func, y0, t, args, tfirst)
     times = np.asarray(t, dtype=float)
     ys = np.reshape(ans, (len(times), -1))
@@ -2442,13 +2445,13 @@ def odeint_bars(g, ans, func, y0, t, args, full_output, tfirst, *options):
     return _shaped_like(a, y0), _shaped_like(t_bar, t), tuple(args_bar)
 
 
-def odeint_dot(ans, func, y0, t, args, y0_dot, t_dot, args_dot, full_output, tfirst, *options):
+def odeint_dot(ans, func, y0, t, args, y0_dot, t_dot, args_dot, full_output, tfirst, options):
     """The tangent of ``ans = odeint(func, y0, t, args)`` along the one of ``y0_dot``, ``t_dot``, ``args_dot``
     that is not None, by the sensitivity equations: odeint itself integrates ``(y, y_dot)`` forward from
     ``t[0]``, ``y_dot' = df/dy y_dot + df/dtheta theta_dot`` (func's Jacobian-vector products are
     ``ac.jvp``'s), from ``y_dot(t_0) = y0_dot``, or 0 along ``args``, or ``-f(y_0, t_0) t_dot[0]`` along ``t``,
     whose output i also moves along the flow by ``f(y_i, t_i) t_dot[i]``."""
-    _odeint_check(full_output)
+    odeint_output(full_output)
     odeint, ac, args, numeric, call = _odeint_parts(func, y0, t, args, tfirst)
     times = np.asarray(t, dtype=float)
     ys = np.reshape(ans, (len(times), -1))
@@ -2484,9 +2487,10 @@ def odeint_dot(ans, func, y0, t, args, y0_dot, t_dot, args_dot, full_output, tfi
     return np.reshape(out, np.shape(ans))
 
 
-HELPERS = HELPERS + ("_odeint_parts", "_odeint_compiled", "_odeint_options", "_odeint_check", "_shaped_like")
+HELPERS = HELPERS + ("_odeint_parts", "_odeint_compiled", "_odeint_options", "odeint_output", "_shaped_like")
+STATIC = STATIC + ("odeint_output",)
 HELPERS = HELPERS + ("odeint_bars", "odeint_dot")
 DEPENDS.update(
-    odeint_bars=("_odeint_parts", "_odeint_compiled", "_odeint_options", "_odeint_check", "_shaped_like"),
-    odeint_dot=("_odeint_parts", "_odeint_compiled", "_odeint_options", "_odeint_check"),
+    odeint_bars=("_odeint_parts", "_odeint_compiled", "_odeint_options", "odeint_output", "_shaped_like"),
+    odeint_dot=("_odeint_parts", "_odeint_compiled", "_odeint_options", "odeint_output"),
 )

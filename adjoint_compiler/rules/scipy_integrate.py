@@ -26,7 +26,15 @@ from scipy import integrate as scipy_integrate
 
 from adjoint_compiler.rules import np_reductions
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
-from adjoint_compiler.runtime import is_none, no_derivative, odeint_bars, odeint_dot, supported, unbroadcast
+from adjoint_compiler.runtime import (
+    is_none,
+    no_derivative,
+    odeint_bars,
+    odeint_dot,
+    odeint_output,
+    supported,
+    unbroadcast,
+)
 
 adjoint(scipy_integrate.trapezoid)(np_reductions.trapezoid_adjoint)
 tangent(scipy_integrate.trapezoid)(np_reductions.trapezoid_tangent)
@@ -114,28 +122,8 @@ def odeint_adjoint(
 ):
     # the adjoint method (runtime.odeint_bars): a' = -a^T df/dy, theta_bar' = -a^T df/dtheta from t[-1] back to
     # t[0], g[i] added at t[i]; t[i] moves output i along the flow (g[i] . f(y_i, t_i))
-    bars = odeint_bars(
-        g,
-        ans,
-        func,
-        y0,
-        t,
-        args,
-        full_output,
-        tfirst,
-        rtol,
-        atol,
-        tcrit,
-        h0,
-        hmax,
-        hmin,
-        ixpr,
-        mxstep,
-        mxhnil,
-        mxordn,
-        mxords,
-        printmessg,
-    )
+    options = (rtol, atol, tcrit, h0, hmax, hmin, ixpr, mxstep, mxhnil, mxordn, mxords, printmessg)
+    bars = odeint_bars(g, ans, func, y0, t, args, odeint_output(full_output), tfirst, options)
     return (
         no_derivative("scipy.integrate.odeint", "func", "a closure's values are not differentiated; pass them in args"),
         bars[0],
@@ -190,80 +178,13 @@ def odeint_tangent(
     tfirst=False,
 ):
     # the sensitivity equations (runtime.odeint_dot): y_dot' = df/dy y_dot + df/dtheta theta_dot from t[0]
+    output = odeint_output(full_output)
+    options = (rtol, atol, tcrit, h0, hmax, hmin, ixpr, mxstep, mxhnil, mxordn, mxords, printmessg)
     return (
         no_derivative("scipy.integrate.odeint", "func", "a closure's values are not differentiated; pass them in args"),
-        odeint_dot(
-            ans,
-            func,
-            y0,
-            t,
-            args,
-            dot,
-            None,
-            None,
-            full_output,
-            tfirst,
-            rtol,
-            atol,
-            tcrit,
-            h0,
-            hmax,
-            hmin,
-            ixpr,
-            mxstep,
-            mxhnil,
-            mxordn,
-            mxords,
-            printmessg,
-        ),
-        odeint_dot(
-            ans,
-            func,
-            y0,
-            t,
-            args,
-            None,
-            dot,
-            None,
-            full_output,
-            tfirst,
-            rtol,
-            atol,
-            tcrit,
-            h0,
-            hmax,
-            hmin,
-            ixpr,
-            mxstep,
-            mxhnil,
-            mxordn,
-            mxords,
-            printmessg,
-        ),
-        odeint_dot(
-            ans,
-            func,
-            y0,
-            t,
-            args,
-            None,
-            None,
-            dot,
-            full_output,
-            tfirst,
-            rtol,
-            atol,
-            tcrit,
-            h0,
-            hmax,
-            hmin,
-            ixpr,
-            mxstep,
-            mxhnil,
-            mxordn,
-            mxords,
-            printmessg,
-        ),
+        odeint_dot(ans, func, y0, t, args, dot, None, None, output, tfirst, options),
+        odeint_dot(ans, func, y0, t, args, None, dot, None, output, tfirst, options),
+        odeint_dot(ans, func, y0, t, args, None, None, dot, output, tfirst, options),
         None,
         None,
         None,
