@@ -569,6 +569,8 @@ def cofactors_dot_tangent(dot, ans, a, e):
 # derivatives) are not modelled, refused where they are asked for (grad(grad(f)), hessian, hvp).
 from adjoint_compiler.runtime import odeint_bars, odeint_dot  # noqa: E402,F401
 
+nondifferentiable(runtime.odeint_output, reason="odeint's full_output flag, checked")
+
 
 @adjoint(runtime.odeint_bars)
 def odeint_bars_adjoint(g, ans, g_in, ans_in, func, y0, t, args, full_output, tfirst, options):
