@@ -2347,3 +2347,169 @@ def lu_rows(piv):
 
 
 HELPERS = HELPERS + ("lu_rows",)
+# ---- np13j (issue #13): scipy.integrate.odeint's derivatives (rules/scipy_integrate.py) --------------------
+
+
+def _odeint_parts(func, y0, t, args, tfirst):
+    """What odeint's derivatives need of a call: ``(odeint, ac, args, numeric, call)``: SciPy's odeint, the
+    adjoint_compiler package (whose ``vjp`` and ``jvp`` compile ``func`` at run time: this module imports
+    no compiler code, so it finds the package already imported, as it is wherever emitted code runs with
+    its helpers imported from here), ``args`` as a tuple, the positions of its numbers and arrays (the
+    arguments differentiated), and ``call(y, s, values)``, func's argument list at state ``y``, time ``s``."""
+    ac = sys.modules.get("adjoint_compiler")
+    integrate = sys.modules.get("scipy.integrate")
+    if ac is None or integrate is None or not hasattr(ac, "vjp"):
+        raise NotImplementedError(
+            "the derivative of scipy.integrate.odeint differentiates its func at run time with adjoint_compiler: "
+            "import adjoint_compiler and scipy.integrate before calling this code"
+        )
+    args = args if isinstance(args, tuple) else (args,)
+    numeric = tuple(
+        k
+        for k, a in enumerate(args)
+        if isinstance(a, (int, float, np.ndarray, np.number)) and np.asarray(a).dtype.kind in "fiu"
+    )
+
+    def call(y, s, values):
+        return (s, y) + tuple(values) if tfirst else (y, s) + tuple(values)
+
+    return integrate.odeint, ac, args, numeric, call
+
+
+def _odeint_compiled(ac, transform, func, wrt, given):
+    """``transform(func, wrt)(*given)`` (ac.vjp or ac.jvp of the user's func), a compile error in func
+    reported as the odeint derivative's need, at its place in func."""
+    try:
+        return transform(func, wrt=wrt)(*given)
+    except ac.CompileError as e:
+        raise ac.UnsupportedError(
+            "the derivative of scipy.integrate.odeint differentiates its func %s, which has an error: %s"
+            % (getattr(func, "__name__", "func"), e.message),
+            e.location,
+        ) from None
+
+
+def _odeint_options(rtol, atol, tcrit, h0, hmax, hmin, ixpr, mxstep, mxhnil, mxordn, mxords, printmessg):
+    """odeint's keyword arguments for a solve of an augmented system: the call's own, an array ``rtol`` or
+    ``atol`` (one per component of y) as its smallest entry (the augmented state has more components);
+    ``Dfun``, ``col_deriv``, ``ml`` and ``mu`` describe y's Jacobian, not the augmented system's: left out."""
+    options = dict(tcrit=tcrit, h0=h0, hmax=hmax, hmin=hmin, ixpr=ixpr, mxstep=mxstep, mxhnil=mxhnil)
+    options.update(mxordn=mxordn, mxords=mxords, printmessg=printmessg)
+    if rtol is not None:
+        options["rtol"] = float(np.min(rtol))
+    if atol is not None:
+        options["atol"] = float(np.min(atol))
+    return options
+
+
+def odeint_output(full_output):
+    """``full_output`` where false; a call of odeint with full_output=True (a tuple result) is refused (at the
+    call, where it is a literal: ``STATIC``)."""
+    if full_output:
+        raise NotImplementedError(
+            "the derivative of scipy.integrate.odeint with full_output=True: differentiate the call without it"
+        )
+    return full_output
+
+
+def _shaped_like(c, like):
+    """``c`` in the shape of ``like``, a Python float for a number."""
+    if np.ndim(like) == 0 and not isinstance(like, np.ndarray):
+        return float(np.reshape(c, ()))
+    return np.reshape(c, np.shape(like))
+
+
+def odeint_bars(g, ans, func, y0, t, args, full_output, tfirst, options):
+    """The cotangents ``(y0_bar, t_bar, args_bar)`` of ``ans = odeint(func, y0, t, args)`` given ``g``, by the
+    adjoint method (Pontryagin; Chen et al. 2018, "Neural ordinary differential equations", alg. 1): from
+    ``t[-1]`` back to ``t[0]``, odeint itself integrates ``y' = f``, ``a' = -a^T df/dy`` and ``theta_bar' =
+    -a^T df/dtheta`` (``y`` restarted at each output ``ans[i]``, ``a`` taking ``g[i]`` as it passes ``t[i]``);
+    the vector-Jacobian products of ``func`` are ``ac.vjp``'s. ``t[i]`` moves output i along the flow:
+    ``t_bar[i] = g[i] . f(y_i, t_i)``, and ``t[0]`` moves the start: ``-(a(t_0) - g[0]) . f(y_0, t_0)``.
+    ``options``: odeint's keywords, a tuple of ``_odeint_options``'s parameters, passed on to the backward solves."""
+    odeint_output(full_output)
+    odeint, ac, args, numeric, call = _odeint_parts(func, y0, t, args, tfirst)
+    times = np.asarray(t, dtype=float)
+    ys = np.reshape(ans, (len(times), -1))
+    gs = np.reshape(np.asarray(g, dtype=float), ys.shape)
+    n = ys.shape[1]
+    positions = (1 if tfirst else 0,) + tuple(2 + k for k in numeric)
+    sizes = [np.size(args[k]) for k in numeric]
+    solve = _odeint_options(*options)
+
+    def f(y, s):
+        return np.ravel(func(*call(y, s, args)))
+
+    def augmented(z, s):
+        y, a = z[:n], z[n : 2 * n]
+        value, pullback = _odeint_compiled(ac, ac.vjp, func, positions, call(y, s, args))
+        bars = pullback(np.reshape(-a, np.shape(value)))
+        bars = bars if isinstance(bars, tuple) else (bars,)
+        return np.concatenate([np.ravel(value), *(np.ravel(np.asarray(b, dtype=float)) for b in bars)])
+
+    a = gs[-1].copy()
+    theta_bar = np.zeros(sum(sizes))
+    t_bar = np.zeros(len(times))
+    for i in range(len(times) - 1, 0, -1):
+        t_bar[i] = np.dot(f(ys[i], times[i]), gs[i])
+        if np.any(a != 0.0) or len(numeric):
+            z = odeint(augmented, np.concatenate([ys[i], a, theta_bar]), times[[i, i - 1]], **solve)[1]
+            a, theta_bar = z[n : 2 * n], z[2 * n :]
+        a = a + gs[i - 1]
+    if len(times):
+        t_bar[0] = -np.dot(f(ys[0], times[0]), a - gs[0])
+    args_bar = [None] * len(args)
+    for k, part in zip(numeric, np.split(theta_bar, np.cumsum(sizes)[:-1])):
+        args_bar[k] = _shaped_like(part, args[k])
+    return _shaped_like(a, y0), _shaped_like(t_bar, t), tuple(args_bar)
+
+
+def odeint_dot(ans, func, y0, t, args, y0_dot, t_dot, args_dot, full_output, tfirst, options):
+    """The tangent of ``ans = odeint(func, y0, t, args)`` along the one of ``y0_dot``, ``t_dot``, ``args_dot``
+    that is not None, by the sensitivity equations: odeint itself integrates ``(y, y_dot)`` forward from
+    ``t[0]``, ``y_dot' = df/dy y_dot + df/dtheta theta_dot`` (func's Jacobian-vector products are
+    ``ac.jvp``'s), from ``y_dot(t_0) = y0_dot``, or 0 along ``args``, or ``-f(y_0, t_0) t_dot[0]`` along ``t``,
+    whose output i also moves along the flow by ``f(y_i, t_i) t_dot[i]``."""
+    odeint_output(full_output)
+    odeint, ac, args, numeric, call = _odeint_parts(func, y0, t, args, tfirst)
+    times = np.asarray(t, dtype=float)
+    ys = np.reshape(ans, (len(times), -1))
+    n = ys.shape[1]
+    solve = _odeint_options(*options)
+    along_args = args_dot is not None
+    if along_args:
+        args_dot = args_dot if isinstance(args_dot, tuple) else (args_dot,)
+        active = tuple(k for k in numeric if args_dot[k] is not None)
+        positions = (1 if tfirst else 0,) + tuple(2 + k for k in active)
+        dots = tuple(np.asarray(args_dot[k], dtype=float) * np.ones(np.shape(args[k])) for k in active)
+    else:
+        positions, dots = (1 if tfirst else 0,), ()
+
+    def f(y, s):
+        return np.ravel(func(*call(y, s, args)))
+
+    def augmented(z, s):
+        y, y_dot = z[:n], z[n:]
+        value, value_dot = _odeint_compiled(ac, ac.jvp, func, positions, call(y, s, args) + ((y_dot,) + dots,))
+        return np.concatenate([np.ravel(value), np.ravel(np.asarray(value_dot, dtype=float)) * np.ones(n)])
+
+    if y0_dot is not None:
+        start = np.ravel(np.asarray(y0_dot, dtype=float)) * np.ones(n)
+    elif t_dot is not None:
+        t_dot = np.ravel(np.asarray(t_dot, dtype=float)) * np.ones(len(times))
+        start = -f(ys[0], times[0]) * t_dot[0]
+    else:
+        start = np.zeros(n)
+    out = odeint(augmented, np.concatenate([ys[0], start]), times, **solve)[:, n:]
+    if t_dot is not None:
+        out = out + np.array([f(y, s) for y, s in zip(ys, times)]) * t_dot[:, None]
+    return np.reshape(out, np.shape(ans))
+
+
+HELPERS = HELPERS + ("_odeint_parts", "_odeint_compiled", "_odeint_options", "odeint_output", "_shaped_like")
+STATIC = STATIC + ("odeint_output",)
+HELPERS = HELPERS + ("odeint_bars", "odeint_dot")
+DEPENDS.update(
+    odeint_bars=("_odeint_parts", "_odeint_compiled", "_odeint_options", "odeint_output", "_shaped_like"),
+    odeint_dot=("_odeint_parts", "_odeint_compiled", "_odeint_options", "odeint_output"),
+)

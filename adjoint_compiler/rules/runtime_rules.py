@@ -577,3 +577,87 @@ def cofactors_dot_adjoint(g, ans, a, e):
 @tangent(runtime.cofactors_dot)
 def cofactors_dot_tangent(dot, ans, a, e):
     return no_derivative("np.linalg.det", "its matrix", "third derivatives are not supported"), cofactors_dot(a, dot)
+
+
+# np13j (issue #13): scipy.integrate.odeint's derivatives (scipy_integrate.py) integrate augmented systems with
+# odeint, whose right-hand sides call func's compiled vjp or jvp: their own derivatives (odeint's second
+# derivatives) are not modelled, refused where they are asked for (grad(grad(f)), hessian, hvp).
+from adjoint_compiler.runtime import odeint_bars, odeint_dot  # noqa: E402,F401
+
+nondifferentiable(runtime.odeint_output, reason="odeint's full_output flag, checked")
+
+
+@adjoint(runtime.odeint_bars)
+def odeint_bars_adjoint(g, ans, g_in, ans_in, func, y0, t, args, full_output, tfirst, options):
+    return (
+        no_derivative(
+            "scipy.integrate.odeint", "y0, t and args, through its derivative,", "second derivatives are not supported"
+        ),
+        no_derivative(
+            "scipy.integrate.odeint", "y0, t and args, through its derivative,", "second derivatives are not supported"
+        ),
+        None,
+        no_derivative("scipy.integrate.odeint", "y0", "second derivatives are not supported"),
+        no_derivative("scipy.integrate.odeint", "t", "second derivatives are not supported"),
+        no_derivative("scipy.integrate.odeint", "args", "second derivatives are not supported"),
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(runtime.odeint_bars)
+def odeint_bars_tangent(dot, ans, g_in, ans_in, func, y0, t, args, full_output, tfirst, options):
+    return (
+        no_derivative(
+            "scipy.integrate.odeint", "y0, t and args, through its derivative,", "second derivatives are not supported"
+        ),
+        no_derivative(
+            "scipy.integrate.odeint", "y0, t and args, through its derivative,", "second derivatives are not supported"
+        ),
+        None,
+        no_derivative("scipy.integrate.odeint", "y0", "second derivatives are not supported"),
+        no_derivative("scipy.integrate.odeint", "t", "second derivatives are not supported"),
+        no_derivative("scipy.integrate.odeint", "args", "second derivatives are not supported"),
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(runtime.odeint_dot)
+def odeint_dot_adjoint(g, ans, ans_in, func, y0, t, args, y0_dot, t_dot, args_dot, full_output, tfirst, options):
+    return (
+        no_derivative(
+            "scipy.integrate.odeint", "y0, t and args, through its derivative,", "second derivatives are not supported"
+        ),
+        None,
+        no_derivative("scipy.integrate.odeint", "y0", "second derivatives are not supported"),
+        no_derivative("scipy.integrate.odeint", "t", "second derivatives are not supported"),
+        no_derivative("scipy.integrate.odeint", "args", "second derivatives are not supported"),
+        no_derivative("scipy.integrate.odeint", "its tangents", "second derivatives are not supported"),
+        no_derivative("scipy.integrate.odeint", "its tangents", "second derivatives are not supported"),
+        no_derivative("scipy.integrate.odeint", "its tangents", "second derivatives are not supported"),
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(runtime.odeint_dot)
+def odeint_dot_tangent(dot, ans, ans_in, func, y0, t, args, y0_dot, t_dot, args_dot, full_output, tfirst, options):
+    return (
+        no_derivative(
+            "scipy.integrate.odeint", "y0, t and args, through its derivative,", "second derivatives are not supported"
+        ),
+        None,
+        no_derivative("scipy.integrate.odeint", "y0", "second derivatives are not supported"),
+        no_derivative("scipy.integrate.odeint", "t", "second derivatives are not supported"),
+        no_derivative("scipy.integrate.odeint", "args", "second derivatives are not supported"),
+        no_derivative("scipy.integrate.odeint", "its tangents", "second derivatives are not supported"),
+        no_derivative("scipy.integrate.odeint", "its tangents", "second derivatives are not supported"),
+        no_derivative("scipy.integrate.odeint", "its tangents", "second derivatives are not supported"),
+        None,
+        None,
+        None,
+    )

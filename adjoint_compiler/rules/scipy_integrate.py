@@ -26,7 +26,15 @@ from scipy import integrate as scipy_integrate
 
 from adjoint_compiler.rules import np_reductions
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
-from adjoint_compiler.runtime import is_none, no_derivative, supported, unbroadcast
+from adjoint_compiler.runtime import (
+    is_none,
+    no_derivative,
+    odeint_bars,
+    odeint_dot,
+    odeint_output,
+    supported,
+    unbroadcast,
+)
 
 adjoint(scipy_integrate.trapezoid)(np_reductions.trapezoid_adjoint)
 tangent(scipy_integrate.trapezoid)(np_reductions.trapezoid_tangent)
@@ -78,57 +86,121 @@ def simpson_tangent(dot, ans, y, x=None, dx=1.0, axis=-1):
     )
 
 
-# ---- odeint: refused at the user's call (np13f) ------------------------------------------------------------------
-# scipy.integrate.odeint runs LSODA in compiled code, calling the user's func back: no source to differentiate
-# (compiling SciPy's Python wrapper would stop inside SciPy's file). The rule states that no derivative is
-# available, so a call differentiated in any argument is refused where the user wrote it, with the way out.
+# ---- odeint: the adjoint method and the sensitivity equations (np13j) -----------------------------------------
+# scipy.integrate.odeint runs LSODA in compiled code, calling the user's func back: its derivatives integrate
+# augmented systems with odeint itself (runtime.odeint_bars backward, runtime.odeint_dot forward), whose
+# right-hand sides are func's vector-Jacobian or Jacobian-vector products, func compiled by this package at run
+# time. Each is the derivative of the exact flow, to the solver's tolerances (the call's rtol and atol, passed
+# on): not the derivative of LSODA's steps. func itself (a closure over differentiated values) is not
+# differentiated; Dfun, col_deriv, ml, mu describe y's Jacobian and serve the primal call only.
 @adjoint(scipy_integrate.odeint)
-def odeint_adjoint(g, ans, func, y0, t, args=()):
+def odeint_adjoint(
+    g,
+    ans,
+    func,
+    y0,
+    t,
+    args=(),
+    Dfun=None,
+    col_deriv=0,
+    full_output=0,
+    ml=None,
+    mu=None,
+    rtol=None,
+    atol=None,
+    tcrit=None,
+    h0=0.0,
+    hmax=0.0,
+    hmin=0.0,
+    ixpr=0,
+    mxstep=0,
+    mxhnil=0,
+    mxordn=12,
+    mxords=5,
+    printmessg=0,
+    tfirst=False,
+):
+    # the adjoint method (runtime.odeint_bars): a' = -a^T df/dy, theta_bar' = -a^T df/dtheta from t[-1] back to
+    # t[0], g[i] added at t[i]; t[i] moves output i along the flow (g[i] . f(y_i, t_i))
+    options = (rtol, atol, tcrit, h0, hmax, hmin, ixpr, mxstep, mxhnil, mxordn, mxords, printmessg)
+    bars = odeint_bars(g, ans, func, y0, t, args, odeint_output(full_output), tfirst, options)
     return (
-        no_derivative(
-            "scipy.integrate.odeint",
-            "func",
-            "an adaptive ODE solver in compiled code; write a fixed-step integrator, an RK4 loop, in Python instead",
-        ),
-        no_derivative(
-            "scipy.integrate.odeint",
-            "y0",
-            "an adaptive ODE solver in compiled code; write a fixed-step integrator, an RK4 loop, in Python instead",
-        ),
-        no_derivative(
-            "scipy.integrate.odeint",
-            "t",
-            "an adaptive ODE solver in compiled code; write a fixed-step integrator, an RK4 loop, in Python instead",
-        ),
-        no_derivative(
-            "scipy.integrate.odeint",
-            "args",
-            "an adaptive ODE solver in compiled code; write a fixed-step integrator, an RK4 loop, in Python instead",
-        ),
+        no_derivative("scipy.integrate.odeint", "func", "a closure's values are not differentiated; pass them in args"),
+        bars[0],
+        bars[1],
+        bars[2],
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,  # (the solver's settings)
     )
 
 
 @tangent(scipy_integrate.odeint)
-def odeint_tangent(dot, ans, func, y0, t, args=()):
+def odeint_tangent(
+    dot,
+    ans,
+    func,
+    y0,
+    t,
+    args=(),
+    Dfun=None,
+    col_deriv=0,
+    full_output=0,
+    ml=None,
+    mu=None,
+    rtol=None,
+    atol=None,
+    tcrit=None,
+    h0=0.0,
+    hmax=0.0,
+    hmin=0.0,
+    ixpr=0,
+    mxstep=0,
+    mxhnil=0,
+    mxordn=12,
+    mxords=5,
+    printmessg=0,
+    tfirst=False,
+):
+    # the sensitivity equations (runtime.odeint_dot): y_dot' = df/dy y_dot + df/dtheta theta_dot from t[0]
+    output = odeint_output(full_output)
+    options = (rtol, atol, tcrit, h0, hmax, hmin, ixpr, mxstep, mxhnil, mxordn, mxords, printmessg)
     return (
-        no_derivative(
-            "scipy.integrate.odeint",
-            "func",
-            "an adaptive ODE solver in compiled code; write a fixed-step integrator, an RK4 loop, in Python instead",
-        ),
-        no_derivative(
-            "scipy.integrate.odeint",
-            "y0",
-            "an adaptive ODE solver in compiled code; write a fixed-step integrator, an RK4 loop, in Python instead",
-        ),
-        no_derivative(
-            "scipy.integrate.odeint",
-            "t",
-            "an adaptive ODE solver in compiled code; write a fixed-step integrator, an RK4 loop, in Python instead",
-        ),
-        no_derivative(
-            "scipy.integrate.odeint",
-            "args",
-            "an adaptive ODE solver in compiled code; write a fixed-step integrator, an RK4 loop, in Python instead",
-        ),
+        no_derivative("scipy.integrate.odeint", "func", "a closure's values are not differentiated; pass them in args"),
+        odeint_dot(ans, func, y0, t, args, dot, None, None, output, tfirst, options),
+        odeint_dot(ans, func, y0, t, args, None, dot, None, output, tfirst, options),
+        odeint_dot(ans, func, y0, t, args, None, None, dot, output, tfirst, options),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,  # (the solver's settings)
     )

@@ -94,6 +94,8 @@ EXCLUDED = {
     runtime.multi_dot_bars_dot: "a runtime helper of multi_dot_bars' rules (for second order), not user API",
     runtime.cofactors: "a runtime helper of np.linalg.det's rules (its gradient, for second order), not user API",
     runtime.cofactors_dot: "a runtime helper of cofactors' rules (det's Hessian), not user API",
+    runtime.odeint_bars: "a runtime helper of scipy.integrate.odeint's adjoint (its rules refuse), not user API",
+    runtime.odeint_dot: "a runtime helper of scipy.integrate.odeint's tangent (its rules refuse), not user API",
     runtime.gradient_bar: "a runtime helper of np.gradient's rule (its rule serves second order), not user API",
     runtime.gradient_of: "a runtime helper of np.gradient's tangent rule (its rule serves second order), not user API",
     runtime.structured_times: "a helper of np.gradient's tangent rule (its rule serves second order), not user API",
@@ -990,8 +992,8 @@ def _with_scipy_imports(program):
 
 
 if _scipy is not None:
-    # np13f: odeint's rules are a refusal at the call (tests/rules/test_scipy_integrate.py): nothing to draw
-    EXCLUDED[_scipy.integrate.odeint] = "a refusal at the call (its rules are no_derivative), nothing to fuzz"
+    # np13j: odeint needs a user func of (y, t, *args) (tests/rules/test_scipy_integrate.py): nothing to draw
+    EXCLUDED[_scipy.integrate.odeint] = "an ODE solve of a user func, tested in test_scipy_integrate.py"
     _build_scipy()
     FUNCTIONS = list(VOCABULARY)
     _generate_without_scipy_imports = generate

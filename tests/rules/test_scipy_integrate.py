@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 scipy_integrate = pytest.importorskip("scipy.integrate")
+scipy_special_ellipk = pytest.importorskip("scipy.special").ellipk
 
 import adjoint_compiler as ac  # noqa: E402
 from adjoint_compiler.rules import registry  # noqa: E402
@@ -95,7 +96,7 @@ def test_every_rule_of_the_module_has_rows():
     from adjoint_compiler.rules import scipy_integrate as rules_module
 
     mine = {r.fn for r in registry.all_rules().values() if r.origin == rules_module.__name__}
-    # (trapezoid: np.trapezoid's rule; odeint: a refusal, test_odeint_is_refused_at_the_users_call)
+    # (trapezoid: np.trapezoid's rule; odeint: an ODE solve, tested on its own below)
     assert mine | {scipy_integrate.trapezoid} == {r.fn for r in TABLE} | {scipy_integrate.odeint}
     assert registry.lookup(scipy_integrate.trapezoid).origin == "adjoint_compiler.rules.np_reductions"
 
@@ -134,31 +135,200 @@ def test_simpson_refuses_differentiated_sample_points_at_the_call():
     )
 
 
-def decay(y, t, a, b):
+# ---- odeint (np13j): the adjoint method and the sensitivity equations, against central differences of odeint ----
+# itself and closed forms. odeint solves to rtol = atol = 1e-10 here, so a central difference with step 1e-4 has
+# an error near 1e-10 / 1e-4 + 1e-8 (truncation): both modes are checked to 1e-5 relative.
+
+
+def odeint_differences(fn, args, wrt, h=1e-4):
+    # the gradient of scalar fn in args[wrt] by central differences
+    x = np.asarray(args[wrt], dtype=float)
+    out = np.zeros(x.shape)
+    for k in np.ndindex(x.shape):
+        e = np.zeros(x.shape)
+        e[k] = h
+        up, down = list(args), list(args)
+        up[wrt], down[wrt] = x + e, x - e
+        if np.ndim(args[wrt]) == 0:
+            up[wrt], down[wrt] = float(up[wrt]), float(down[wrt])
+        out[k] = (fn(*up) - fn(*down)) / (2 * h)
+    return out
+
+
+def check_odeint(fn, args, wrt):
+    # grad against central differences in each argument of wrt, and jvp along a random direction against grad
+    grads = ac.grad(fn, wrt)(*args)
+    for k, i in enumerate(wrt):
+        expected = odeint_differences(fn, args, i)
+        np.testing.assert_allclose(grads[k], expected, rtol=1e-5, atol=1e-7)
+        assert np.shape(grads[k]) == np.shape(args[i])
+    directions = tuple(R.standard_normal(np.shape(args[i])) if np.ndim(args[i]) else 0.7 for i in wrt)
+    value, derivative = ac.jvp(fn, wrt)(*args, directions)
+    assert value == pytest.approx(fn(*args), rel=1e-12)
+    expected = sum(np.sum(d * np.asarray(odeint_differences(fn, args, i))) for d, i in zip(directions, wrt))
+    assert derivative == pytest.approx(expected, rel=1e-5, abs=1e-7)
+    return grads
+
+
+def decay(y, t, k):
+    return -k * y
+
+
+def decayed(y0, k, t):
+    return np.sum(np.sin(scipy_integrate.odeint(decay, y0, t, args=(k,), rtol=1e-10, atol=1e-10)))
+
+
+def test_odeint_exponential_decay_in_y0_rate_and_times():
+    y0, k, t = np.array([1.0, -0.5, 2.0]), 0.8, np.array([0.2, 0.5, 1.1, 1.6])
+    grads = check_odeint(decayed, (y0, k, t), (0, 1, 2))
+    # by hand: y_i = y0 exp(-k (t_i - t_0)), the loss sum sin(y)
+    y = y0[None, :] * np.exp(-k * (t - t[0]))[:, None]
+    c = np.cos(y)
+    np.testing.assert_allclose(grads[0], np.sum(c * np.exp(-k * (t - t[0]))[:, None], axis=0), rtol=1e-7)
+    assert grads[1] == pytest.approx(np.sum(c * -(t - t[0])[:, None] * y), rel=1e-7)
+    t_bar = np.sum(c * -k * y, axis=1)
+    t_bar[0] = -np.sum(t_bar[1:])
+    np.testing.assert_allclose(grads[2], t_bar, rtol=1e-7)
+
+
+def linear(y, t, a):
+    return a @ y
+
+
+def linear_system(y0, a):
+    out = scipy_integrate.odeint(linear, y0, np.array([0.0, 0.4, 1.0]), args=(a,), rtol=1e-10, atol=1e-10)
+    return np.sum(out**2) + out[-1, 0]
+
+
+def test_odeint_linear_system_against_expm():
+    scipy_linalg = pytest.importorskip("scipy.linalg")
+    y0, a = np.array([1.0, -0.3]), np.array([[-0.5, 1.0], [-1.2, -0.1]])
+    grads = check_odeint(linear_system, (y0, a), (0, 1))
+    # closed form y(t) = expm(a t) y0: the gradient in y0 is sum_i expm(a t_i)^T dL/dy_i
+    g = np.zeros(2)
+    for s in (0.0, 0.4, 1.0):
+        phi = scipy_linalg.expm(a * s)
+        y = phi @ y0
+        g += phi.T @ (2 * y + (s == 1.0) * np.array([1.0, 0.0]))
+    np.testing.assert_allclose(grads[0], g, rtol=1e-7)
+
+
+def lotka_volterra(z, t, alpha, beta, gamma, delta):
+    prey, predator = z[0], z[1]
+    return np.array([alpha * prey - beta * prey * predator, delta * prey * predator - gamma * predator])
+
+
+def populations(z0, alpha, beta, gamma, delta):
+    out = scipy_integrate.odeint(
+        lotka_volterra, z0, np.linspace(0.0, 3.0, 7), args=(alpha, beta, gamma, delta), rtol=1e-10, atol=1e-10
+    )
+    return np.sum(out[:, 0] * 0.3 + np.log(out[:, 1]))
+
+
+def test_odeint_lotka_volterra_in_its_four_parameters():
+    check_odeint(populations, (np.array([1.2, 0.8]), 1.1, 0.4, 0.9, 0.3), (0, 1, 2, 3, 4))
+
+
+def forced(y, t, a, w):
+    return -a * y + np.sin(w * t) * np.array([1.0, 2.0])
+
+
+def forced_response(y0, a, w, t):
+    return np.sum(scipy_integrate.odeint(forced, y0, t, args=(a, w), rtol=1e-10, atol=1e-10) ** 2)
+
+
+def test_odeint_time_dependent_func_in_every_argument():
+    t = np.array([0.3, 0.7, 1.0, 2.2])
+    check_odeint(forced_response, (np.array([0.5, -1.0]), np.array([0.4, 1.3]), 2.0, t), (0, 1, 2, 3))
+
+
+def forced_first(t, y, a, w):
+    return forced(y, t, a, w)
+
+
+def forced_tfirst(y0, a, t):
+    return np.sum(
+        np.cos(scipy_integrate.odeint(forced_first, y0, t, args=(a, 1.5), tfirst=True, rtol=1e-10, atol=1e-10))
+    )
+
+
+def test_odeint_tfirst_and_scalar_state():
+    check_odeint(forced_tfirst, (np.array([0.5, -1.0]), 0.6, np.array([0.0, 0.5, 1.5])), (0, 1, 2))
+    check_odeint(decayed, (1.5, 0.3, np.array([0.0, 1.0, 2.0])), (0, 1, 2))
+
+
+def decay_forced(y, t, a, b):
     return -a * y + b * t
 
 
 def integrated(y0, a):
-    return np.sum(scipy_integrate.odeint(decay, y0, np.linspace(0.1, 0.2, 4), args=(a, a)))
+    return np.sum(scipy_integrate.odeint(decay_forced, y0, np.linspace(0.1, 0.2, 4), args=(a, a)))
 
 
-@pytest.mark.parametrize("wrt, what", [(0, "y0"), (1, "args")])
+def test_odeint_one_value_in_two_args_gets_both_contributions():
+    check_odeint(integrated, (np.ones(3), np.array([0.5, 1.0, 2.0])), (0, 1))
+
+
+def test_odeint_differentiated_itself_autograds_test_odeint():
+    # ac.vjp(odeint) given the user's func (autograd's test_odeint): the rule's adjoint; the cotangent of args is
+    # a tuple of one per argument, the cotangent of t one per time
+    t = np.linspace(0.1, 0.2, 4)
+    y0, a, b = np.ones(3), np.array([0.5, 1.0, 2.0]), np.array([0.1, 0.2, 0.3])
+    value, pullback = ac.vjp(scipy_integrate.odeint, wrt=(1, 2, 3))(decay_forced, y0, t, (a, b))
+    np.testing.assert_allclose(value, scipy_integrate.odeint(decay_forced, y0, t, args=(a, b)))
+    g = R.standard_normal(value.shape)
+    y0_bar, t_bar, (a_bar, b_bar) = pullback(g)
+
+    def loss(y0, a, b, t):
+        return np.sum(g * scipy_integrate.odeint(decay_forced, y0, t, args=(a, b)))
+
+    for got, i in ((y0_bar, 0), (a_bar, 1), (b_bar, 2), (t_bar, 3)):
+        np.testing.assert_allclose(got, odeint_differences(loss, (y0, a, b, t), i, h=1e-5), rtol=1e-5, atol=1e-7)
+
+
+def in_closure(y0, a):
+    def rhs(y, t):
+        return -a * y
+
+    return np.sum(scipy_integrate.odeint(rhs, y0, np.linspace(0.0, 1.0, 3)))
+
+
+def uncompilable(y, t, a):
+    return -scipy_special_ellipk(a) * y
+
+
+def with_uncompilable(y0, a):
+    return np.sum(scipy_integrate.odeint(uncompilable, y0, np.linspace(0.0, 1.0, 3), args=(a,)))
+
+
+def with_full_output(y0, a):
+    return np.sum(scipy_integrate.odeint(decay, y0, np.linspace(0.0, 1.0, 3), args=(a,), full_output=True)[0])
+
+
+def twice(a):
+    return ac.grad(decayed, 1)(np.ones(2), a, np.linspace(0.0, 1.0, 3))
+
+
 @pytest.mark.parametrize("mode", ["grad", "jvp"])
-def test_odeint_is_refused_at_the_users_call(wrt, what, mode):
-    # (np13f) LSODA in compiled code: refused where the user called it (not inside SciPy's wrapper), with the
-    # way out; odeint of constants still runs
-    located = r"test_scipy_integrate\.py:\d+:\d+: error: the derivative of scipy\.integrate\.odeint"
-    with pytest.raises(ac.UnsupportedError, match=located) as info:
+def test_odeint_refusals_are_located(mode):
+    def run(fn):
         if mode == "grad":
-            ac.grad(integrated, wrt)(np.ones(3), np.ones(3))
-        else:
-            ac.jvp(integrated, wrt)(np.ones(3), np.ones(3), np.ones(3))
-    assert "parameter %s" % what in str(info.value) and "RK4" in str(info.value)
-    assert "scipy/integrate" not in str(info.value)
+            return ac.grad(fn, (0, 1))(np.ones(2), 0.5)
+        return ac.jvp(fn, (0, 1))(np.ones(2), 0.5, (np.ones(2), 1.0))
+
+    # a func closing over a differentiated value: the closure is not differentiated, refused at the nested def
+    with pytest.raises(ac.UnsupportedError, match=r"test_scipy_integrate\.py:\d+:\d+: .*nested function 'rhs'"):
+        run(in_closure)
+    # a func the compiler cannot differentiate: located in func, naming it
+    with pytest.raises(ac.UnsupportedError, match=r"test_scipy_integrate\.py:\d+:\d+: .*odeint .*func uncompilable"):
+        run(with_uncompilable)
+    # full_output=True: refused at the user's call
+    with pytest.raises(ac.CompileError, match=r"test_scipy_integrate\.py:\d+:\d+: .*full_output=True"):
+        run(with_full_output)
 
 
-def test_odeint_differentiated_itself_is_refused_through_its_rule():
-    # ac.vjp(odeint) given the user's func (autograd's test_odeint): the rule's refusal, not SciPy's source
-    with pytest.raises(ac.UnsupportedError, match=r"odeint with respect to its parameter y0") as info:
-        ac.vjp(scipy_integrate.odeint, wrt=1)(decay, np.ones(3), np.linspace(0.1, 0.2, 4), (np.ones(3), np.ones(3)))
-    assert "scipy/integrate" not in str(info.value) and "RK4" in str(info.value)
+def test_odeint_second_derivatives_are_refused():
+    with pytest.raises(ac.UnsupportedError, match=r"odeint .*second derivatives are not supported"):
+        ac.grad(twice)(0.5)
+    with pytest.raises(ac.UnsupportedError, match=r"odeint .*second derivatives are not supported"):
+        ac.hessian(decayed, 1)(np.ones(2), 0.5, np.linspace(0.0, 1.0, 3))
