@@ -51,6 +51,7 @@ import copy
 import dataclasses
 import functools
 import inspect
+import os
 import linecache
 import numbers
 import sys
@@ -245,11 +246,11 @@ def _check_differentiated(f, args, wrt):
     return truth
 
 
-def _reraise(e, args):
+def _reraise(e, args, f=None):
     """An error from inside the emitted code, as the user's error: a run-time in-place refusal becomes the
     UnsupportedError it is, a TypeError caused by complex arguments says so; anything else is re-raised."""
     if isinstance(e, runtime.InPlaceUpdateError):
-        raise _unsupported(e) from None
+        raise _unsupported(e, f) from None
     _refuse_complex(args)
     raise e
 
@@ -435,8 +436,14 @@ class _Dispatcher:
         return e[:2], args
 
 
-def _unsupported(e):
-    return UnsupportedError(e.construct, SourceLocation(e.filename, e.line, e.col))
+def _unsupported(e, f=None):
+    """The UnsupportedError of a run-time refusal; emitted code names the file by its base name (the same on
+    every machine), given here its path where it is ``f``'s file."""
+    filename = e.filename
+    code = getattr(inspect.unwrap(f), "__code__", None) if inspect.isfunction(f) else None
+    if code is not None and os.path.basename(code.co_filename) == filename:
+        filename = code.co_filename
+    return UnsupportedError(e.construct, SourceLocation(filename, e.line, e.col))
 
 
 def _flexible(function):
@@ -815,7 +822,7 @@ def _scalar_output(f, wrt, transform, with_value):
             else:
                 value, grads = fn(*args)
         except (runtime.InPlaceUpdateError, TypeError) as e:
-            _reraise(e, args)
+            _reraise(e, args, f)
         except CompileError as e:  # the code for any argument cannot take these: the structured path can
             if not _any_structure(args):
                 _refused_derived(e, f, transform)
@@ -1198,7 +1205,7 @@ def _vjp(f, wrt):
         try:
             value, pullback = function(*args)
         except (runtime.InPlaceUpdateError, TypeError) as e:
-            _reraise(e, args)
+            _reraise(e, args, f)
         except CompileError as e:  # a callee's code, compiled on its first call
             _refused_derived(e, f, "vjp")
 

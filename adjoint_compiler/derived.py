@@ -152,7 +152,7 @@ def _jvp(f, wrt):
             try:
                 value, tangent_out = function(*args, *tangents)
             except (runtime.InPlaceUpdateError, TypeError) as e:
-                _reraise(e, args)
+                _reraise(e, args, f)
             except CompileError as e:  # a callee's code, compiled on its first call
                 api._refused_derived(e, f, "jvp")
             return value, tangent_out if type(tangent_out) is float else _precision_of(tangent_out, value)

@@ -326,7 +326,10 @@ def _gradient_values(src, local):
     for node in list(trees.walk(src.tree)):
         if not isinstance(node, gast.Call) or id(node) in called:
             continue
-        found = _gradient_call(node, src, local)
+        try:
+            found = _gradient_call(node, src, local)
+        except UnsupportedError:  # (vjp(f, wrt) of a parameter f, in code that makes transforms): left as it is
+            continue
         if found is None or found[2] not in _AS_VALUES:
             continue
         h, wrt, kind, single = found

@@ -252,3 +252,18 @@ def test_a_ufunc_given_a_positional_out_argument_is_refused_with_the_reason(mode
     assert "%s:%d:%d:" % (HERE, line, col) in message
     assert "arctan() with 2 arguments" in message and "out= array" in message and "np.arctan2" in message
     assert "max(max" not in message
+
+
+def aliased_update(x):
+    a = x * 1.0
+    b = a
+    b += x  # <- b
+    return np.sum(a * a)
+
+
+def test_a_run_time_refusal_names_the_users_file_by_its_path():
+    # emitted code carries the file's base name (the same on every machine); the error gives the path
+    with pytest.raises(UnsupportedError) as info:
+        ac.grad(aliased_update)(np.ones(3))
+    line, col = _marked_location(aliased_update)
+    assert str(info.value).startswith("%s:%d:" % (__file__, line)), str(info.value)
