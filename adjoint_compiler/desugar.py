@@ -2320,10 +2320,14 @@ def _needs_statements(node):
 
 def _is_map_like(call):
     func = call.func
-    return (isinstance(func, gast.Name) and func.id in ("map", "filter")) or (
-        isinstance(func, (gast.Name, gast.Attribute))
-        and _spelling(func).endswith(("reduce", "accumulate", "piecewise", "gradient"))
-    ) or (isinstance(func, gast.Name) and func.id == "sum" and _concatenating_sum(call))
+    return (
+        (isinstance(func, gast.Name) and func.id in ("map", "filter"))
+        or (
+            isinstance(func, (gast.Name, gast.Attribute))
+            and _spelling(func).endswith(("reduce", "accumulate", "piecewise", "gradient"))
+        )
+        or (isinstance(func, gast.Name) and func.id == "sum" and _concatenating_sum(call))
+    )
 
 
 def _children(node):

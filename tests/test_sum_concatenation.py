@@ -10,13 +10,13 @@ import adjoint_compiler as ac
 
 
 def ragged(x, y):
-    l = sum([[x, y], [x * y]], [])
-    return l[0] * l[2] + l[1]
+    out = sum([[x, y], [x * y]], [])
+    return out[0] * out[2] + out[1]
 
 
 def from_generator(x, y):
-    l = sum(([x, y * k] for k in range(3)), start=[y])
-    return l[0] * l[2] + l[-1] * l[3]
+    out = sum(([x, y * k] for k in range(3)), start=[y])
+    return out[0] * out[2] + out[-1] * out[3]
 
 
 def tuples(x, y):
