@@ -121,18 +121,24 @@ _NEEDS = weakref.WeakKeyDictionary()
 
 def _sequence_kind(a):
     t = type(a)
+    if t is dict:
+        return "dict"
     return "list" if t is list else "tuple" if t is tuple else "array" if t is np.ndarray and a.ndim else "other"
 
 
 def structure_of(needs, args):
     """The facts ``needs`` asks for of ``args``: ((index, kind, length or None), ...), in index order; kind is
     "list", "tuple", "array" (of at least one dimension) or "other". Part of every cache key of a function
-    that has needs, so that each variant is only ever called with arguments of the structure it assumed."""
+    that has needs, so that each variant is only ever called with arguments of the structure it assumed.
+    A dict's (kind "dict") length is the tuple of its keys."""
     out = []
     for i in sorted(needs):
         a = args[i] if i < len(args) else None
         kind = _sequence_kind(a)
-        out.append((i, kind, len(a) if needs[i] == "length" and kind != "other" else None))
+        if kind == "dict":  # a dict's "length" is its keys, in order (h(**kw) of a dict argument)
+            out.append((i, kind, tuple(a) if needs[i] == "length" else None))
+        else:
+            out.append((i, kind, len(a) if needs[i] == "length" and kind != "other" else None))
     return tuple(out)
 
 

@@ -1899,6 +1899,8 @@ class _Desugar:
             return self.expr(self.map_filter(node, fn), out)
         if fn is functools.reduce and 2 <= len(node.args) <= 3 and not node.keywords:
             return self.reduce(node, out)
+        if fn is sum and _concatenating_sum(node):
+            return self.reduce(_sum_as_reduce(node), out)
         if fn is np.piecewise:
             return self.piecewise(node, out)
         if fn is np.gradient and self.spaced(node):
@@ -2318,9 +2320,13 @@ def _needs_statements(node):
 
 def _is_map_like(call):
     func = call.func
-    return (isinstance(func, gast.Name) and func.id in ("map", "filter")) or (
-        isinstance(func, (gast.Name, gast.Attribute))
-        and _spelling(func).endswith(("reduce", "accumulate", "piecewise", "gradient"))
+    return (
+        (isinstance(func, gast.Name) and func.id in ("map", "filter"))
+        or (
+            isinstance(func, (gast.Name, gast.Attribute))
+            and _spelling(func).endswith(("reduce", "accumulate", "piecewise", "gradient"))
+        )
+        or (isinstance(func, gast.Name) and func.id == "sum" and _concatenating_sum(call))
     )
 
 
@@ -2544,6 +2550,26 @@ def _rename_except(stmts, mapping, keep):
         for node in trees.breadth_first(stmt):
             if isinstance(node, gast.Name) and id(node) not in skip and node.id in mapping:
                 node.id = mapping[node.id]
+
+
+def _concatenating_sum(node):
+    """Whether ``sum(xs, start)`` starts from a list or tuple display (or a list comprehension): a
+    concatenation, not arithmetic."""
+    start = node.args[1] if len(node.args) == 2 and not node.keywords else None
+    if len(node.args) == 1 and len(node.keywords) == 1 and node.keywords[0].arg == "start":
+        start = node.keywords[0].value
+    return isinstance(start, (gast.List, gast.Tuple, gast.ListComp)) and not isinstance(node.args[0], gast.Starred)
+
+
+def _sum_as_reduce(node):
+    """``sum(xs, [..])`` as ``functools.reduce(lambda a, b: a + b, xs, [..])``: Python's own loop
+    ``acc = start; for e in xs: acc = acc + e`` (each ``+`` a concatenation the compiler differentiates)."""
+    items = node.args[0]
+    if isinstance(items, gast.GeneratorExp):
+        items = _at(gast.ListComp(elt=items.elt, generators=items.generators), items)
+    start = node.args[1] if len(node.args) == 2 else node.keywords[0].value
+    add = gast.parse("lambda _acc, _part: _acc + _part").body[0].value
+    return _at(gast.Call(func=node.func, args=[add, items, start], keywords=[]), node)
 
 
 def _at(node, near):

@@ -298,7 +298,12 @@ def _check_node(node, source):
                 raise error
         for k in node.keywords:
             if k.arg is None:
-                _reject(k.value, source, "**%s in a call, whose keys are not known" % _text(k.value), _SPREAD_HINT)
+                param = _spread_parameter(k.value, source) if isinstance(k.value, gast.Name) else None
+                what = "**%s in a call, whose keys are not known" % _text(k.value)
+                error = UnsupportedError(what, _location(k.value, source), _SPREAD_HINT)
+                if param is not None:  # compiled for the dict argument's keys (api._compiled), it may be spread
+                    error.needs = ((param, "length"),)
+                raise error
     if kind is gast.Compare and len(node.ops) > 1:
         _reject(node, source, "chained comparison")
     if (

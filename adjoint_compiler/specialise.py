@@ -728,6 +728,8 @@ def _known(tree, src, local, structure=None):
         if length is not None and kind in ("list", "tuple", "array") and name not in stored:
             if kind != "list" or name not in changed:  # (a list's length may change where it is passed on)
                 guess[name] = (list(range(length)), "list" if kind == "list" else "tuple")
+        elif kind == "dict" and length is not None and name not in stored and name not in changed:
+            guess[name] = (list(length), "dict")  # (its keys: h(**kw) of a dict argument)
     given = set(guess)
     grown = True
     while grown:  # guess from the bindings of known structure; then drop the guesses a binding contradicts

@@ -43,6 +43,7 @@ x_bar = x_bar + _t2
 """
 
 import inspect
+import operator
 
 import gast
 
@@ -103,6 +104,14 @@ class Cotangents:
                 and op.node.func.attr == "copy"
                 and name in self.containers | self.appended
             )
+        }
+        # the operands of a concatenation xs + ys of lists or tuples: their cotangents are slices of its, lists
+        self.containers |= {
+            operand.id
+            for name, op in act.defs
+            if op.kind == "call" and op.fn is operator.add and name in act.sequences
+            for operand in op.args
+            if isinstance(operand, gast.Name)
         }
         # a copy holds the same list or dict (t = xs[-1]; u = t; u[1] is read: t's cotangent is a list)
         self.containers = trees.joined(self.containers, [(n, op.args[0].id) for n, op in act.defs if op.kind == "copy"])
