@@ -1209,6 +1209,7 @@ def _vjp(f, wrt):
         return value, pullback_f
 
     setattr(vjp_f, source.TRANSFORM_MARK, ("vjp", f))
+    setattr(vjp_f, source.GRADIENT_OF, (f, wrt_idx, "vjp", single))  # held in a local inside a differentiated function
     return vjp_f
 
 
