@@ -477,10 +477,18 @@ def gradient_adjoint(h, wrt, active):
 
     def adjoint(g, ans, *args):
         value_bar, gradient_bar = g
-        # (args as the emitted code takes them: h's keyword-only parameters last, positionally)
-        parts = list(bound_call(second, h, args, **{tangent: gradient_bar}))
+        # args as at the call, or one per parameter as emitted code passes them (keyword-only ones last, by
+        # position: more than h takes positionally, so no other reading of them)
+        code = h.__code__
+        every = code.co_kwonlyargcount and len(args) == code.co_argcount + code.co_kwonlyargcount
+        parts = list(
+            bound_call(second, h, args, **{tangent: gradient_bar})
+            if every
+            else second(*args, **{tangent: gradient_bar})
+        )
         if not (np.ndim(value_bar) == 0 and value_bar == 0):
-            parts = [p + value_bar * q for p, q in zip(parts, bound_call(first, h, args))]
+            firsts = bound_call(first, h, args) if every else first(*args)
+            parts = [p + value_bar * q for p, q in zip(parts, firsts)]
         out = [None] * len(args)
         for i, p in zip(active, parts):
             out[i] = p
