@@ -460,6 +460,16 @@ _AGAIN = (
     "ac.grad(%s) called in the function, whose gradient code is not differentiated again (a recursion, a "
     "checkpointed loop or an in-place update in %s)"
 )
+_AGAIN_DERIVED = (  # h is derivative code written here (a hessian's or hvp's): its gradient calls pullbacks
+    "ac.grad(%s) called in the derivative code of %s (a hessian's, hvp's or higher derivative's), whose gradient "
+    "code calls pullbacks of derivative code, closures made at run time which are not differentiated again: "
+    "a fourth derivative through a hessian or hvp"
+)
+
+
+def _again(h):
+    user = api._origin(h)
+    return _AGAIN % (h.__name__, h.__name__) if user is h else _AGAIN_DERIVED % (h.__name__, user.__name__)
 
 
 def gradient_adjoint(h, wrt, active):
@@ -495,7 +505,7 @@ def gradient_adjoint(h, wrt, active):
         return out[0] if len(args) == 1 else tuple(out)
 
     adjoint.__name__ = "%s_grad_adjoint" % h.__name__ if h.__name__.isidentifier() else "gradient_adjoint"
-    setattr(adjoint, source.NOT_DIFFERENTIATED, _AGAIN % (h.__name__, h.__name__))
+    setattr(adjoint, source.NOT_DIFFERENTIATED, _again(h))
     return adjoint
 
 
@@ -517,7 +527,7 @@ def gradient_tangent(gradient, h, wrt, active, nargs):
         return gradient(*args), bound_call(both, h, args, **{name: along_active})
 
     tangent.__name__ = "%s_grad_jvp" % h.__name__ if h.__name__.isidentifier() else "gradient_jvp"
-    setattr(tangent, source.NOT_DIFFERENTIATED, _AGAIN % (h.__name__, h.__name__))
+    setattr(tangent, source.NOT_DIFFERENTIATED, _again(h))
     return tangent
 
 
