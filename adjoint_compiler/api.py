@@ -530,7 +530,7 @@ def _check_function(f, transform=None):
     raise UnsupportedError(
         "%s of ac.%s(%s): this nesting of transforms (nested: grad, grad(grad) and value_and_grad of scalar "
         "arguments, to any order; jvp(grad(f)), vjp(grad(f)), hvp, hessian, jacobian(grad(f)); transforms of "
-        "hvp(f) and hessian(f) in one wrt of an f without defaults; grad, value_and_grad or jvp called inside the "
+        "hvp(f) and hessian(f) of an f without *args or **kwargs; grad, value_and_grad or jvp called inside the "
         "function)" % (transform or "a transform", inner[0], inner[1].__name__),
         SourceLocation(code.co_filename, code.co_firstlineno, 1),
         "differentiate a function that computes the derivative itself",
@@ -1222,6 +1222,7 @@ def _vjp(f, wrt):
         return value, pullback_f
 
     setattr(vjp_f, source.TRANSFORM_MARK, ("vjp", f))
+    setattr(vjp_f, source.GRADIENT_OF, (f, wrt_idx, "vjp", single))  # held in a local inside a differentiated function
     return vjp_f
 
 

@@ -361,41 +361,91 @@ SECOND = "_adjoint_compiler_second"  # on hvp(f)'s and hessian(f)'s functions: (
 
 
 def _second_order_source(kind, f, wrt_idx, single):
-    """For ``hvp(f, w)`` or ``hessian(f, w)`` (one ``wrt``, f taking plain positional parameters), a function with
-    f's parameters (and ``v`` after them for hvp) and source that computes the same, so that a transform of
-    it (or a call of it inside a differentiated function) compiles it: the gradient in ``w`` of f's derivative
-    along ``v`` (``along``; mixed second derivatives commute), the Hessian one such column per element of
-    ``w``'s argument. None for other functions (refused as before)."""
+    """For ``hvp(f, w)`` or ``hessian(f, w)``, a function with f's parameters (and ``v`` after them for hvp) and
+    source that computes the same, so that a transform of it (or a call of it inside a differentiated function)
+    compiles it: the gradient in ``w`` of f's derivative along ``v`` (``along``; mixed second derivatives
+    commute), the Hessian one such column per element of ``w``'s argument (a tuple ``w``: a tuple of tuples of
+    blocks). hvp's ``v`` comes after f's parameters without defaults; those with defaults and keyword-only
+    ones after it are keyword-only (``hvp_f(x, v, *, scale=2.0)``: hvp(f)(x, v) as hvp(f) is called, f's
+    defaults passed by name). None for f taking ``*args`` or ``**kwargs`` (refused as before)."""
     key = (kind, f, wrt_idx, single)
     if key in _COMPILABLE:
         return _COMPILABLE[key]
     _COMPILABLE[key] = None
-    params = inspect.signature(f).parameters.values()
-    if not single or any(p.kind is not p.POSITIONAL_OR_KEYWORD or p.default is not p.empty for p in params):
+    params = list(inspect.signature(f).parameters.values())
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
         return None
-    made = along(f, wrt_idx, True)
+    made = along(f, wrt_idx, single)
     if made is None:
         return None
-    names = api._params(f)
-    env = {"_gradient": grad(made[0], wrt_idx[0]), "_np": np, "_unit_vector": runtime.unit_vector}
+    names = [p.name for p in params]
+    env = {
+        "_gradient": grad(made[0], wrt_idx[0] if single else wrt_idx),
+        "_np": np,
+        "_unit_vector": runtime.unit_vector,
+        "_zeros_like": runtime.zeros_like,
+    }
+    required = [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty]
+    optional = []  # (defaulted positional and keyword-only parameters: keyword-only in the function made here)
+    for k, p in enumerate(params):
+        if p.name in required:
+            continue
+        if p.default is p.empty:
+            optional.append(p.name)
+        else:
+            env["_default%d" % k] = p.default
+            optional.append("%s=_default%d" % (p.name, k))
+    passed = ", ".join(  # (every parameter by position but the keyword-only ones, by name)
+        [p.name for p in params if p.kind is not p.KEYWORD_ONLY]
+        + ["%s=%s" % (p.name, p.name) for p in params if p.kind is p.KEYWORD_ONLY]
+    )
+    # the tangent: a positional parameter of f's derivative along it (``_write``), keyword-only after a default
+    tangent = "%s=" % made[1] if optional else ""
     label = f.__name__ if f.__name__.isidentifier() else "function"
     if kind == "hvp":
         v = "v"
         while v in names:
             v += "_"
-        text = "def hvp_%s(%s):\n    return _gradient(%s)\n" % (label, ", ".join(names + [v]), ", ".join(names + [v]))
-    else:  # a float's: grad(grad(f)) as tangent code of tangent code (``compilable``), differentiated to any order
-        x, spelled = names[wrt_idx[0]], ", ".join(names)
+        spelled = ", ".join(required + [v] + (["*"] + optional if optional else []))
+        text = "def hvp_%s(%s):\n    return _gradient(%s, %s%s)\n" % (label, spelled, passed, tangent, v)
+    elif single:  # a float's: grad(grad(f)) as tangent code of tangent code (``compilable``), to any order
+        x = names[wrt_idx[0]]
+        spelled = ", ".join(required + (["*"] + optional if optional else []))
         env["_scalar"] = compilable(grad(grad(f, wrt_idx[0]), wrt_idx[0]))
+        if env["_scalar"] is None:
+            return None
         text = (
             "def hessian_%s(%s):\n"
             "    if _np.ndim(%s) == 0:\n"
             "        return _scalar(%s)\n"
             "    columns = []\n"
             "    for i in range(_np.size(%s)):\n"
-            "        columns.append(_gradient(%s, _unit_vector(%s, i)))\n"
+            "        columns.append(_gradient(%s, %s_unit_vector(%s, i)))\n"
             "    return _np.reshape(_np.stack(columns, -1), _np.shape(%s) + _np.shape(%s))\n"
-        ) % (label, spelled, x, spelled, x, spelled, x, x, x)
+        ) % (label, spelled, x, passed, x, passed, tangent, x, x, x)
+    else:  # block [k][j] of shape x_k.shape + x_j.shape, one column per element of x_j
+        xs = [names[i] for i in wrt_idx]
+        spelled = ", ".join(required + (["*"] + optional if optional else []))
+        lines = ["def hessian_%s(%s):" % (label, spelled), "    blocks = []"]
+        for j, xj in enumerate(xs):
+            tangents = ", ".join(
+                "_unit_vector(%s, i)" % xk if k == j else "_zeros_like(%s)" % xk for k, xk in enumerate(xs)
+            )
+            lines += [
+                "    columns = []",
+                "    for i in range(_np.size(%s)):" % xj,
+                "        columns.append(_gradient(%s, %s(%s,)))" % (passed, tangent, tangents),
+                "    blocks.append((%s,))"
+                % ", ".join(
+                    "_np.reshape(_np.stack([c[%d] for c in columns], -1), _np.shape(%s) + _np.shape(%s))" % (k, xk, xj)
+                    for k, xk in enumerate(xs)
+                ),
+            ]
+        transposed = ", ".join(
+            "(%s,)" % ", ".join("blocks[%d][%d]" % (j, k) for j in range(len(xs))) for k in range(len(xs))
+        )
+        lines.append("    return (%s,)" % transposed)
+        text = "\n".join(lines) + "\n"
     filename = "<adjoint_compiler: %s of %s, %d>" % (kind, f.__qualname__, next(_MADE))
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     exec(compile(text, filename, "exec"), env)
@@ -410,6 +460,16 @@ _AGAIN = (
     "ac.grad(%s) called in the function, whose gradient code is not differentiated again (a recursion, a "
     "checkpointed loop or an in-place update in %s)"
 )
+_AGAIN_DERIVED = (  # h is derivative code written here (a hessian's or hvp's): its gradient calls pullbacks
+    "ac.grad(%s) called in the derivative code of %s (a hessian's, hvp's or higher derivative's), whose gradient "
+    "code calls pullbacks of derivative code, closures made at run time which are not differentiated again: "
+    "a fourth derivative through a hessian or hvp"
+)
+
+
+def _again(h):
+    user = api._origin(h)
+    return _AGAIN % (h.__name__, h.__name__) if user is h else _AGAIN_DERIVED % (h.__name__, user.__name__)
 
 
 def gradient_adjoint(h, wrt, active):
@@ -427,16 +487,25 @@ def gradient_adjoint(h, wrt, active):
 
     def adjoint(g, ans, *args):
         value_bar, gradient_bar = g
-        parts = list(second(*args, **{tangent: gradient_bar}))
+        # args as at the call, or one per parameter as emitted code passes them (keyword-only ones last, by
+        # position: more than h takes positionally, so no other reading of them)
+        code = h.__code__
+        every = code.co_kwonlyargcount and len(args) == code.co_argcount + code.co_kwonlyargcount
+        parts = list(
+            bound_call(second, h, args, **{tangent: gradient_bar})
+            if every
+            else second(*args, **{tangent: gradient_bar})
+        )
         if not (np.ndim(value_bar) == 0 and value_bar == 0):
-            parts = [p + value_bar * q for p, q in zip(parts, first(*args))]
+            firsts = bound_call(first, h, args) if every else first(*args)
+            parts = [p + value_bar * q for p, q in zip(parts, firsts)]
         out = [None] * len(args)
         for i, p in zip(active, parts):
             out[i] = p
         return out[0] if len(args) == 1 else tuple(out)
 
     adjoint.__name__ = "%s_grad_adjoint" % h.__name__ if h.__name__.isidentifier() else "gradient_adjoint"
-    setattr(adjoint, source.NOT_DIFFERENTIATED, _AGAIN % (h.__name__, h.__name__))
+    setattr(adjoint, source.NOT_DIFFERENTIATED, _again(h))
     return adjoint
 
 
@@ -458,7 +527,7 @@ def gradient_tangent(gradient, h, wrt, active, nargs):
         return gradient(*args), bound_call(both, h, args, **{name: along_active})
 
     tangent.__name__ = "%s_grad_jvp" % h.__name__ if h.__name__.isidentifier() else "gradient_jvp"
-    setattr(tangent, source.NOT_DIFFERENTIATED, _AGAIN % (h.__name__, h.__name__))
+    setattr(tangent, source.NOT_DIFFERENTIATED, _again(h))
     return tangent
 
 

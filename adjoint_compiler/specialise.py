@@ -260,12 +260,7 @@ def nested_gradients(src, compile_gradient):
         if kind in ("hessian", "hvp"):  # a call of a function with source computing it (derived._second_order_source)
             function = source_mod.TRANSFORMS["second order"](kind, h, wrt, single)
             if function is None and kind == "hessian":
-                raise UnsupportedError(
-                    "ac.hessian inside a differentiated function of a function with defaults, keyword-only "
-                    "parameters or *args, or in a tuple wrt",
-                    src.location(node),
-                    "write the function's parameters without defaults, one hessian per argument",
-                )
+                raise _second_order_refused(kind, src.location(node))
             if function is not None:
                 node.func = gast.copy_location(trees.name(src.bind(kind + "_" + h.__name__, function)), node.func)
                 continue
@@ -303,8 +298,8 @@ def nested_gradients(src, compile_gradient):
                 )
             args = args[:-1] + list(args[-1].elts)
         keywords = node.keywords
-        if kind == "jvp" and keywords:  # h_jvp takes h's keyword-only parameters before the tangents
-            args, keywords = _keyword_only_first(h, args, len(wrt), keywords, src, node)
+        if keywords:  # h_jvp (h_grad) takes h's keyword-only parameters positionally, before the tangents
+            args, keywords = _keyword_only_first(h, args, len(wrt) if kind == "jvp" else 0, keywords, src, node)
         call = gast.Call(func=trees.name(alias), args=args, keywords=keywords)
         picked = kind == "grad" or hessian  # the gradient of (value, gradient); the tangent of (gradient, tangent)
         new = gast.Subscript(value=call, slice=trees.const(1), ctx=gast.Load()) if picked else call
@@ -313,7 +308,15 @@ def nested_gradients(src, compile_gradient):
         trees.become(node, gast.copy_location(new, node))
 
 
-_AS_VALUES = ("grad", "value_and_grad", "jvp")  # the transforms a value of which is called as a function
+def _second_order_refused(kind, where):
+    return UnsupportedError(
+        "ac.%s inside a differentiated function of a function taking *args or **kwargs" % kind,
+        where,
+        "write the function's parameters out",
+    )
+
+
+_AS_VALUES = ("grad", "value_and_grad", "jvp", "vjp", "hvp", "hessian")  # transforms held as values, called later
 
 
 def _gradient_values(src, local):
@@ -333,8 +336,13 @@ def _gradient_values(src, local):
         if found is None or found[2] not in _AS_VALUES:
             continue
         h, wrt, kind, single = found
-        maker = source_mod.global_value(node.func, src, local)
-        value = maker(h, wrt[0] if single else wrt)
+        if kind in ("hvp", "hessian"):  # a function with source computing it (derived._second_order_source)
+            value = source_mod.TRANSFORMS["second order"](kind, h, wrt, single)
+            if value is None:
+                raise _second_order_refused(kind, src.location(node))
+        else:
+            maker = source_mod.global_value(node.func, src, local)
+            value = maker(h, wrt[0] if single else wrt)
         alias = src.bind("%s_%s" % (kind, h.__name__), value)
         made[alias] = value
         trees.become(node, gast.copy_location(trees.name(alias), node))
@@ -365,9 +373,10 @@ def _gradient_values(src, local):
 
 
 def _keyword_only_first(h, args, tangents, keywords, src, node):
-    """The arguments of ``h_jvp`` for ``ac.jvp(h)(*args, **keywords)``: the emitted code takes h's parameters
-    positionally, keyword-only ones after the others, then the tangents; so the keywords given for h's
-    keyword-only parameters (literal defaults for those left out) go in that order before the tangents."""
+    """The arguments of ``h_jvp`` for ``ac.jvp(h)(*args, **keywords)`` (``h_grad``'s: no tangents): the emitted
+    code takes h's parameters positionally, keyword-only ones after the others, then the tangents; so the
+    keywords given for h's keyword-only parameters (literal defaults for those left out)
+    go in that order before the tangents."""
     params = list(inspect.signature(h).parameters.values())
     only = [p for p in params if p.kind is p.KEYWORD_ONLY]
     given = {k.arg: k.value for k in keywords}
@@ -386,7 +395,7 @@ def _keyword_only_first(h, args, tangents, keywords, src, node):
                 "pass %s at the call" % p.name,
             )
     positional = [p for p in params if p.kind is not p.KEYWORD_ONLY]
-    values, dots = args[:-tangents], args[-tangents:]
+    values, dots = args[: len(args) - tangents], args[len(args) - tangents :]
     for p in positional[len(values) :]:  # defaults of the positional ones left out come first
         if p.default is p.empty or not isinstance(p.default, (bool, int, float, complex, str, type(None))):
             return args, keywords

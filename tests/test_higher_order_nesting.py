@@ -111,6 +111,7 @@ def test_derivatives_of_the_hessian_of_a_scalar_function():
     with pytest.raises(ac.UnsupportedError) as e:  # a fourth derivative through hessian: refused at the function
         ac.grad(ac.grad(hessian))(x)
     assert str(e.value).startswith("%s:%d:1:" % (__file__, quartic_sine.__code__.co_firstlineno))
+    assert "a fourth derivative through a hessian" in str(e.value) and "a recursion" not in str(e.value)
     assert ac.jvp(ac.hvp(quartic_sine))(x, 2.0, 1.0)[1] == pytest.approx(2 * third, rel=1e-12)
 
 
@@ -122,14 +123,16 @@ def calls_hessian_of_a_default(x):
     return np.sum(ac.hessian(with_a_default)(x))
 
 
-def test_hessian_of_a_function_with_defaults_inside_or_transformed_is_refused_at_the_user_code():
-    with pytest.raises(ac.UnsupportedError) as e:
-        ac.grad(calls_hessian_of_a_default)(X)
-    line = calls_hessian_of_a_default.__code__.co_firstlineno + 1
-    assert str(e.value).startswith("%s:%d:" % (__file__, line))
-    with pytest.raises(ac.UnsupportedError) as e:
-        ac.jvp(ac.hvp(with_a_default))(X, V, T)
-    assert str(e.value).startswith("%s:%d:1:" % (__file__, with_a_default.__code__.co_firstlineno))
+def test_hessian_of_a_function_with_defaults_inside_or_transformed():
+    # was refused at the user's code (derived._second_order_source wrote only plain positional parameters)
+    x = X
+    expected = 2.0 * 6 * np.ones(3)  # d/dx sum(diag(6 x) * 2)
+    np.testing.assert_allclose(ac.grad(calls_hessian_of_a_default)(x), expected, rtol=1e-12)
+    np.testing.assert_allclose(ac.grad(calls_hessian_of_a_default)(x), _fd(calls_hessian_of_a_default, x), rtol=1e-7)
+    hvp = ac.hvp(with_a_default)
+    tangent = ac.jvp(hvp)(X, V, T)[1]
+    np.testing.assert_allclose(tangent, 2.0 * 6 * V * T, rtol=1e-12)
+    np.testing.assert_allclose(tangent, _fd(lambda s: hvp(X + s * T, V), 0.0), rtol=1e-7)
 
 
 def h(x):
