@@ -25,7 +25,7 @@ import gast
 
 from adjoint_compiler import effects, naming, trees
 from adjoint_compiler.optimize.facts import BLOCKS, pure, stored
-from adjoint_compiler.optimize.fold import group_factors, neg_value, simplify
+from adjoint_compiler.optimize.fold import fold, neg_value, simplify
 from adjoint_compiler.optimize.fuse import fuse_accumulations, fuse_temporaries, sink_copies
 from adjoint_compiler.optimize.quotes import is_comment, without_empty_comments
 
@@ -98,21 +98,61 @@ def _raising(assignments, reads):
     return out
 
 
-def _clean_block(stmts, reads, mutated, assigns, quotes, raising, adjoint=False):
+class _Round:
+    """What the rounds of ``clean`` share: ``folded`` maps id(statement) -> (statement, its value as
+    ``fold`` left it, whether folded as floats), for the statements nothing has rewritten since (folding
+    them again would change nothing: ``fold`` reaches its fixed point in one call); ``changed``: whether
+    this round rewrote anything (where not, the function is at the fixed point and needs no scan to say
+    so)."""
+
+    def __init__(self):
+        self.folded = {}
+        self.changed = False
+
+    def forget(self, stmts):
+        """Statements (and those inside them) rewritten in place: fold them anew."""
+        self.changed = True
+        folded = self.folded
+        if folded:
+            for stmt in stmts:
+                folded.pop(id(stmt), None)
+                if isinstance(stmt, BLOCKS):
+                    for inner in trees.statements(stmt):
+                        folded.pop(id(inner), None)
+
+    def fold(self, stmt, floats, how=fold):
+        """``how(stmt.value, floats)``, or the value as it is where it was folded so and not rewritten since."""
+        entry = self.folded.get(id(stmt))
+        if entry is not None and entry[0] is stmt and entry[1] is stmt.value and entry[2] == floats:
+            return stmt.value
+        self.changed = True  # (folding may change nothing: the next round's scan says)
+        value = how(stmt.value, floats)
+        self.folded[id(stmt)] = (stmt, value, floats)
+        return value
+
+
+def _clean_block(stmts, reads, mutated, assigns, quotes, raising, state, adjoint=False):
     """``adjoint``: the block is adjoint code (after the "adjoint sweep" marker, or in a pullback).
-    ``raising``: the user's variables (their families) kept unread, see ``_raising``."""
+    ``raising``: the user's variables (their families) kept unread, see ``_raising``. ``state``: the
+    ``_Round``."""
+    given = len(stmts)
     stmts = fuse_temporaries(fuse_accumulations(stmts, quotes), reads, assigns, quotes)
+    if len(stmts) != given:  # each fusion removes a statement and rewrites one that stays
+        state.forget(stmts)
     out = []
     for stmt in stmts:
         if is_comment(stmt) and stmt.value.args[0].value == "adjoint sweep":
             adjoint = True
         if isinstance(stmt, BLOCKS):
             inner = adjoint or isinstance(stmt, gast.FunctionDef)
-            stmt.body = _clean_block(stmt.body, reads, mutated, assigns, quotes, raising, inner)
+            stmt.body = _clean_block(stmt.body, reads, mutated, assigns, quotes, raising, state, inner)
             if isinstance(stmt, (gast.For, gast.While)):
+                given = len(stmt.body)
                 stmt.body = sink_copies(stmt.body, reads, assigns)
+                if len(stmt.body) != given:  # each sunk copy removes a statement and renames reads after it
+                    state.forget(stmt.body)
             if not isinstance(stmt, gast.FunctionDef):
-                stmt.orelse = _clean_block(stmt.orelse, reads, mutated, assigns, quotes, raising, adjoint)
+                stmt.orelse = _clean_block(stmt.orelse, reads, mutated, assigns, quotes, raising, state, adjoint)
         if isinstance(stmt, gast.If) and _is_pass(stmt.body) and _is_pass(stmt.orelse) and pure(stmt.test):
             continue  # both arms folded away
         if (
@@ -125,6 +165,7 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, raising, adjoint=False)
             continue  # a loop over a range that does nothing (and whose index nobody reads)
         if isinstance(stmt, (gast.If, gast.For, gast.While)) and not stmt.body:
             stmt.body = [gast.Pass()]
+            state.changed = True
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             tangent = isinstance(target, gast.Name) and naming.family(target.id)[1].endswith("_dot")
@@ -133,14 +174,14 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, raising, adjoint=False)
                 # a = [u, x * 1.0] where a[k][i] = v follows: each element that is a new array stays one
                 value = stmt.value
                 parts = value.values if isinstance(value, gast.Dict) else value.elts
+                state.changed = True  # (the next round's scan says whether folding changed anything)
                 for k, part in enumerate(parts):
                     new = simplify(part, floats)
                     if not (isinstance(new, gast.Name) and not isinstance(part, gast.Name)):
                         parts[k] = new
             else:
-                value = simplify(stmt.value, floats)
-                if floats:
-                    value = group_factors(value)
+                value = state.fold(stmt, floats)
+
             if not (isinstance(value, gast.Name) and isinstance(target, gast.Name) and target.id in mutated):
                 stmt.value = value  # (a = x * 1.0 must stay a new array where a[i] = v follows)
             if (
@@ -153,9 +194,17 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, raising, adjoint=False)
             if isinstance(target, gast.Name) and isinstance(stmt.value, gast.Name) and stmt.value.id == target.id:
                 continue  # x = x
         elif isinstance(stmt, gast.Return) and stmt.value is not None:
-            stmt.value = simplify(stmt.value, adjoint)
+            stmt.value = state.fold(stmt, adjoint, _simplify)
+
         out.append(stmt)
-    return without_empty_comments(out)
+    out = without_empty_comments(out)
+    if len(out) != len(stmts):  # a statement dropped
+        state.changed = True
+    return out
+
+
+def _simplify(value, floats):  # (a return's value: not grouped)
+    return simplify(value, floats)
 
 
 def without_self_copies(stmts):
@@ -179,16 +228,17 @@ def without_self_copies(stmts):
     return without_empty_comments(out)
 
 
-def _propagate_copies(fn, keep, counts, assignments, reads):
+def _propagate_copies(fn, keep, counts, assignments, reads, folded):
     """Replace reads of ``a`` by ``b`` after ``a = b``, when both are assigned once.
 
     Names in ``keep`` (the user's own variables) are left alone so that the
     forward sweep reads like the user's code.
 
-    Returns None where nothing was replaced; else whether ``reads`` (``_scan``'s, updated in place for
-    each replacement) is as a new ``_scan`` would count it: False where a replacement puts a read of an
-    assignment's own target in its value or replaces a called name (what ``_scan`` counts depends on
-    the value's purity there), for the caller to scan again.
+    Returns None where nothing was replaced (no copy, or none read); else whether ``reads`` (``_scan``'s,
+    updated in place for each replacement) is as a new ``_scan`` would count it: False where a replacement
+    puts a read of an assignment's own target in its value or replaces a called name (what ``_scan``
+    counts depends on the value's purity there), for the caller to scan again. A statement it rewrites leaves ``folded``
+    (``_Round.folded``).
     """
     subst = {}
     for n in assignments:
@@ -208,11 +258,12 @@ def _propagate_copies(fn, keep, counts, assignments, reads):
             node = subst[node.id]
         return node
 
-    exact = True
+    exact, count = True, 0
     Name, Load, AST, Assign = gast.Name, gast.Load, gast.AST, gast.Assign
 
     def replaced(old, parent, field, owner):
-        nonlocal exact
+        nonlocal exact, count
+        count += 1
         new = trees.clone(resolve(old))
         reads[old.id] -= 1
         for m in trees.walk(new):
@@ -222,9 +273,13 @@ def _propagate_copies(fn, keep, counts, assignments, reads):
         exact = exact and old.id != owner and not (field == "func" and parent.__class__ is gast.Call)
         return new
 
-    stack = [(fn, None)]  # (node, the target of the assignment whose value holds it, as _scan counts)
+    Statement = gast.stmt
+    # (node, the target of the assignment whose value holds it, as _scan counts; the statement holding it)
+    stack = [(fn, None, fn)]
     while stack:  # trees.walk, replacing names as it finds them in their parents (a name has none to look in)
-        parent, owner = stack.pop()
+        parent, owner, stmt = stack.pop()
+        if isinstance(parent, Statement):
+            stmt = parent
         for field in parent._fields:
             value = getattr(parent, field, None)
             inner = owner
@@ -233,23 +288,25 @@ def _propagate_copies(fn, keep, counts, assignments, reads):
             if value.__class__ is Name:
                 if value.id in subst and value.ctx.__class__ is Load:
                     setattr(parent, field, replaced(value, parent, field, inner))
+                    folded.pop(id(stmt), None)
                 elif value.annotation is not None:
-                    stack.append((value, inner))
+                    stack.append((value, inner, stmt))
             elif value.__class__ is list:
                 for i, item in enumerate(value):
                     if item.__class__ is Name:
                         if item.id in subst and item.ctx.__class__ is Load:
                             value[i] = replaced(item, parent, field, inner)
+                            folded.pop(id(stmt), None)
                         elif item.annotation is not None:
-                            stack.append((item, inner))
+                            stack.append((item, inner, stmt))
                     elif isinstance(item, AST):
-                        stack.append((item, inner))
+                        stack.append((item, inner, stmt))
             elif isinstance(value, AST):
-                stack.append((value, inner))
-    return exact
+                stack.append((value, inner, stmt))
+    return exact if count else None
 
 
-def _drop_dead_stores(stmts, live, local, aliased):
+def _drop_dead_stores(stmts, live, local, aliased, state):
     """Remove ``a[i] = v`` where ``a`` (a local array nothing else shares) is never read afterwards;
     return the names live before ``stmts``. Adjoint buffers end with such stores (zeroing a slot no
     one reads again)."""
@@ -257,14 +314,15 @@ def _drop_dead_stores(stmts, live, local, aliased):
     for stmt in reversed(stmts):
         root = trees.stored_into(stmt)
         if root is not None and root in local and root not in aliased and root not in live:
+            state.changed = True
             continue
         if isinstance(stmt, (gast.For, gast.While)):
             inner = live | trees.loads(stmt)  # later iterations read what the body reads
-            stmt.body = _drop_dead_stores(stmt.body, inner, local, aliased)[::-1] or [gast.Pass()]
+            stmt.body = _drop_dead_stores(stmt.body, inner, local, aliased, state)[::-1] or [gast.Pass()]
             live = inner
         elif isinstance(stmt, gast.If):
-            body = _drop_dead_stores(stmt.body, set(live), local, aliased)
-            orelse = _drop_dead_stores(stmt.orelse, set(live), local, aliased)
+            body = _drop_dead_stores(stmt.body, set(live), local, aliased, state)
+            orelse = _drop_dead_stores(stmt.orelse, set(live), local, aliased, state)
             stmt.body, stmt.orelse = body[::-1] or [gast.Pass()], orelse[::-1]
             live = live | trees.loads(stmt)
         elif root is not None and isinstance(stmt, gast.Assign):
@@ -275,7 +333,7 @@ def _drop_dead_stores(stmts, live, local, aliased):
     return out
 
 
-def _dead_stores(fn):
+def _dead_stores(fn, state):
     params = {a.id for a in fn.args.args}
     local = {n.id for n in trees.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)} - params
     # a name bound to a view or alias of an array (t = a[1:], t = a, t = unbroadcast(a, ...)) keeps the
@@ -286,7 +344,7 @@ def _dead_stores(fn):
         if isinstance(s, gast.Assign) and not effects.makes_new(s.value):
             aliased |= trees.loads(s.value) | stored(s)  # both sides of a_2 = a share one array
     for f in [n for n in statements if isinstance(n, gast.FunctionDef)]:
-        f.body = _drop_dead_stores(f.body, set(), local, aliased)[::-1]
+        f.body = _drop_dead_stores(f.body, set(), local, aliased, state)[::-1]
 
 
 def _mutated(fn):
@@ -327,6 +385,7 @@ def _mutated(fn):
 def clean(fn, keep, quotes):
     """Fold, propagate and drop, in place, to a fixed point."""
     mutated = _mutated(fn)
+    state = _Round()
     size = None
     while True:
         reads, assigns, new_size, assignments = _scan(fn)
@@ -335,8 +394,14 @@ def clean(fn, keep, quotes):
         if new_size == size:
             return
         size = new_size
-        if _propagate_copies(fn, keep, assigns, assignments, reads) is False:
+        state.changed = False
+        exact = _propagate_copies(fn, keep, assigns, assignments, reads, state.folded)
+        if exact is not None:
+            state.changed = True
+        if exact is False:
             reads = _scan(fn)[0]  # (counted anew only where the replacements could change what it counts)
-        fn.body = _clean_block(fn.body, reads, mutated, assigns, quotes, _raising(assignments, reads))
+        fn.body = _clean_block(fn.body, reads, mutated, assigns, quotes, _raising(assignments, reads), state)
         if mutated:
-            _dead_stores(fn)
+            _dead_stores(fn, state)
+        if not state.changed:  # a round that rewrote nothing (every statement as folded before): done
+            return

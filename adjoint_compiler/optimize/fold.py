@@ -115,6 +115,13 @@ def simplify(node, cotangent=True):
                     value[k] = simplify(v, cotangent)
         elif isinstance(value, expr):
             setattr(node, field, simplify(value, cotangent))
+    return _rewrite(node, cotangent)
+
+
+def _rewrite(node, cotangent):
+    """``simplify``'s identities at the top of ``node``, whose operands are simplified already; a node an
+    identity builds is rewritten in turn, so that one ``simplify`` reaches its fixed point (``0.0 - -e`` is
+    ``e``, not ``0.0 + e``)."""
     if isinstance(node, gast.Call):
         if cotangent and _linear_helper(node) and isinstance(node.args[0], gast.UnaryOp):
             if isinstance(node.args[0].op, gast.USub):  # the minus out, where a sum can subtract it
@@ -148,9 +155,9 @@ def simplify(node, cotangent=True):
         if rv == 1 and keeps_type(left):
             return left
         if lv == -1:
-            return simplify(gast.UnaryOp(op=gast.USub(), operand=right), cotangent)
+            return _rewrite(gast.UnaryOp(op=gast.USub(), operand=right), cotangent)
         if rv == -1:
-            return simplify(gast.UnaryOp(op=gast.USub(), operand=left), cotangent)
+            return _rewrite(gast.UnaryOp(op=gast.USub(), operand=left), cotangent)
     if op is gast.Div and rv == 1 and keeps_type(left):
         return left
     if op is gast.Add:
@@ -162,22 +169,21 @@ def simplify(node, cotangent=True):
         if rv == 0 and cotangent:
             return left
         if _negated(right) is not None:
-            return gast.BinOp(left=left, op=gast.Sub(), right=_negated(right))
+            return _rewrite(gast.BinOp(left=left, op=gast.Sub(), right=_negated(right)), cotangent)
         if cotangent and _negated(left) is not None and pure(left) and pure(right):
             # an array's minus is a pass over it: b - a computes -a + b exactly without one
-            return gast.BinOp(left=right, op=gast.Sub(), right=_negated(left))
+            return _rewrite(gast.BinOp(left=right, op=gast.Sub(), right=_negated(left)), cotangent)
     if op is gast.Sub:
         if rv == 0 and keeps_type(left):
             return left
         if _negated(right) is not None:
-            return gast.BinOp(left=left, op=gast.Add(), right=_negated(right))
+            return _rewrite(gast.BinOp(left=left, op=gast.Add(), right=_negated(right)), cotangent)
     if op is gast.Pow and rv == 1 and keeps_type(left):
         return left
     if op is gast.Mult and isinstance(left, gast.UnaryOp) and isinstance(left.op, gast.USub):
         # (-a) * b -> -(a * b) reads better and folds with an outer minus
-        return gast.UnaryOp(
-            op=gast.USub(), operand=simplify(gast.BinOp(left=left.operand, op=node.op, right=right), cotangent)
-        )
+        product = _rewrite(gast.BinOp(left=left.operand, op=node.op, right=right), cotangent)
+        return _rewrite(gast.UnaryOp(op=gast.USub(), operand=product), cotangent)
     return node
 
 
@@ -252,21 +258,22 @@ def _factor(term):
     return None
 
 
-def group_factors(node):
+def group_factors(node, grouped=None):
     """In tangent and adjoint code, terms of one sum with the same derivative factor as one product:
     ``y_dot * x + x_dot * y + y_dot * math.cos(y)`` -> ``y_dot * (math.cos(y) + x) + x_dot * y`` (one
     multiplication by ``y_dot`` instead of two). Only where one cofactor is surely a number (a literal, a
     derivative, ``math``'s function, arithmetic with one): it goes first, so that the cofactors' sum adds
     numbers, never two bool masks (``g * (a > b) + g * (a < b)``, whose sum would be their logical or).
-    Exact up to rounding: ``d * (p + q)`` for ``d * p + d * q``, broadcasting to the same shape."""
+    Exact up to rounding: ``d * (p + q)`` for ``d * p + d * q``, broadcasting to the same shape.
+    ``grouped``: a list, told (one item appended per sum rewritten) whether anything was."""
     for field in node._fields:
         value = getattr(node, field, None)
         if isinstance(value, gast.expr):
-            setattr(node, field, group_factors(value))
+            setattr(node, field, group_factors(value, grouped))
         elif value.__class__ is list:
             for k, v in enumerate(value):
                 if isinstance(v, gast.expr):
-                    value[k] = group_factors(v)
+                    value[k] = group_factors(v, grouped)
     if not (isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Add, gast.Sub))):
         return node
     terms = _terms(node)
@@ -296,6 +303,8 @@ def group_factors(node):
         done = True
     if not done:
         return node
+    if grouped is not None:
+        grouped.append(node)
     terms = [t for t in terms if t is not None]
     sign, out = terms[0]
     if sign < 0:
@@ -303,3 +312,20 @@ def group_factors(node):
     for sign, term in terms[1:]:
         out = gast.BinOp(left=out, op=gast.Add() if sign > 0 else gast.Sub(), right=term)
     return out
+
+
+def fold(node, floats):
+    """``simplify``, and in adjoint and tangent code (``floats``) ``group_factors``, to their common fixed
+    point: a sum grouped is simplified anew (``d * (p + -q)`` is ``d * (p - q)``, a leading ``-(d * p) + e``
+    is ``e - d * p``), so that folding ``fold``'s result changes nothing (``clean`` folds each statement
+    once and leaves it alone while nothing rewrites it)."""
+    node = simplify(node, floats)
+    if not floats:
+        return node
+    for _ in range(4):  # (a grouped sum leaves no factor to group again: one more round at most, in practice)
+        grouped = []
+        node = group_factors(node, grouped)
+        if not grouped:
+            break
+        node = simplify(node, floats)
+    return node

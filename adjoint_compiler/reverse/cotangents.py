@@ -60,11 +60,25 @@ _MAX_OF, _MIN_OF = registry.call_form(max, 1), registry.call_form(min, 1)  # max
 
 def _fresh(value):
     """Whether ``value`` makes a new array, as it will read once ``optimize`` has simplified it: ``t * 1``
-    becomes ``t`` there, which may be a broadcast view (``unreduce``), not arithmetic."""
+    becomes ``t`` there, which may be a broadcast view (``unreduce``), not arithmetic. (Arithmetic with no
+    literal in it, nor ``math``'s constants, stays arithmetic: each identity that drops an operator needs a
+    literal operand. Such a value is not folded to say so.)"""
+    if value.__class__ is gast.BinOp and _literal_free(value):
+        return True
     value = fold.simplify(trees.clone(value))
     return isinstance(value, (gast.BinOp, gast.UnaryOp)) or (
         isinstance(value, gast.Call) and getattr(value.func, "id", None) == "add_bars"
     )
+
+
+def _literal_free(value):
+    """Whether ``value`` has no literal and no ``math`` attribute (``math.pi``, ``math.sqrt``) in it."""
+    Constant, Attribute, Name = gast.Constant, gast.Attribute, gast.Name
+    for n in trees.walk(value):
+        cls = n.__class__
+        if cls is Constant or cls is Attribute and n.value.__class__ is Name and n.value.id == "math":
+            return False
+    return True
 
 
 def _is_atom(e):
