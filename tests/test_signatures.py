@@ -212,10 +212,6 @@ def spread_unknown(xs):
     return h(*xs)
 
 
-def spread_unknown_dict(x, kw):
-    return h(x, **kw)
-
-
 def spread_mutated(x):
     xs = [x, 2.0]
     xs.append(1.0)
@@ -225,7 +221,6 @@ def spread_mutated(x):
 @pytest.mark.parametrize(
     "f,args,construct",
     [
-        (spread_unknown_dict, (1.0, {"b": 2.0}), "**kw in a call"),
         (spread_mutated, (1.0,), "*xs in a call"),
     ],
 )
