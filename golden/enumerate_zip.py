@@ -31,8 +31,8 @@ def enumerate_zip_grad(xs, ws):
         x_3_bar = w
         w_bar = x_3
         # for x, w in zip(xs, ws):
-        ws_bar[_t3] += w_bar
-        xs_bar[_t3] += x_3_bar
+        ws_bar[_t3] = w_bar
+        xs_bar[_t3] = x_3_bar
     for i in reversed(range(_t1)):
         # s = s + i * x
         x_1_bar = i

@@ -27,6 +27,6 @@ def over_list_grad(x, coeffs):
         x_bar = x_bar + total_bar * total
         # total = total * x + c
         # for c in coeffs:
-        coeffs_bar[_t1] += total_bar
+        coeffs_bar[_t1] = total_bar
         total_bar = total_bar * x
     return (total_value, (x_bar, coeffs_bar))
