@@ -162,7 +162,14 @@ def adjoint_loop(r, stmt, adjoint_block):
         target = _name(taped[0]) if len(taped) == 1 else trees.quote_expr("(taped,)", taped=taped)
         iterate = _call("reversed", _name(tape))
         r.restored |= set(taped)
-        if range_loop and stmt.target.id in reads:
+        if range_loop and stmt.target.id in reads and len(stmt.iter.args) == 1 and not stmt.iter.keywords:
+            # range(n) pushed once per index: the index is the tape's position (cheaper than a zip)
+            adjoint_body = trees.quote("target = tape[index]", target=target, tape=tape, index=stmt.target.id) + (
+                adjoint_body
+            )
+            target = _name(stmt.target.id)
+            iterate = _call("reversed", trees.clone(stmt.iter))
+        elif range_loop and stmt.target.id in reads:
             target = trees.quote_expr("(index, target)", index=stmt.target.id, target=target)
             iterate = trees.quote_expr("zip(reversed(indices), reversed(tape))", indices=stmt.iter, tape=tape)
     elif range_loop:
