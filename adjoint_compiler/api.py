@@ -235,13 +235,23 @@ def _truth_value(a):
     return type(a) is bool or isinstance(a, (np.ndarray, np.bool_)) and a.dtype.kind == "b"
 
 
-def _check_differentiated(f, args, wrt):
+_IS_FLOAT = float.__instancecheck__
+
+
+def _check_differentiated(f, args, wrt, plain=None):
     """Refuse, at the call, a differentiated argument that is or holds complex numbers: TypeError naming
-    the argument (complex support is not designed yet). Returns whether any is a truth value."""
+    the argument (complex support is not designed yet). Returns whether any is a truth value. ``plain``, a
+    list: the indices of the arguments that are lists of floats alone are appended to it (no bool, int or
+    complex; a float subclass such as np.float64 counts as a float, as ``_like`` takes it), for ``_like``."""
     truth = False
     for i in wrt:
         a = args[i]
-        if type(a) is float:
+        t = type(a)
+        if t is float:
+            continue
+        if t is list and all(map(_IS_FLOAT, a)):  # one pass at C speed: not complex, not a truth value
+            if plain is not None:
+                plain.append(i)
             continue
         kind = _complex_kind(a)
         if kind is not None:
@@ -280,16 +290,18 @@ def _to_float(g, arg):
     return float(g)
 
 
-def _like(g, arg):
-    """Give the gradient ``g`` the type and shape of its argument ``arg``."""
+def _like(g, arg, plain=False):
+    """Give the gradient ``g`` the type and shape of its argument ``arg``. ``plain``: ``arg`` is known to be
+    a list of floats alone (``_check_differentiated`` looked at it in this call)."""
     t = type(arg)
     if t is np.ndarray and type(g) is np.ndarray and g.dtype == arg.dtype and g.shape == arg.shape:
         if arg.dtype.kind == "f":  # the common array case: nothing to convert or check
             return g
-    if t is list and type(g) is list and len(g) == len(arg) and g and type(g[0]) is float is type(arg[0]):
-        # Python floats only (an np.float64, array or complex element would make the sum one; the emitted
-        # code starts each element at 0.0, so none is an int): a new list the emitted code made
-        if _float_sum(g) and bool not in set(map(type, arg)):
+    if t is list and type(g) is list and len(g) == len(arg) and g and type(g[0]) is float:
+        # a new list the emitted code made, of Python floats only (an np.float64, array or complex element
+        # would make the sum one; the emitted code starts each element at 0.0, so none is an int), for a
+        # list of floats (no bool, whose gradient is 0.0)
+        if (plain or all(map(_IS_FLOAT, arg))) and _float_sum(g):
             return g
     if t is complex or type(g) is complex or _complex_array(arg) or _complex_array(g):
         raise TypeError(_COMPLEX)
@@ -333,24 +345,25 @@ def _converter(arg):
 
 def _generic_finisher(wrt, single):
     """Like _finisher, for code that serves every argument type (the float case stays one check)."""
+    # plain: the indices of the arguments _check_differentiated found to be lists of floats in this call
     if len(wrt) == 1:
         i = wrt[0]
         if single:
-            return lambda g, args: g if type(g) is float else _like(g, args[i])
-        return lambda g, args: (g if type(g) is float else _like(g, args[i]),)
+            return lambda g, args, plain=(): g if type(g) is float else _like(g, args[i], i in plain)
+        return lambda g, args, plain=(): (g if type(g) is float else _like(g, args[i], i in plain),)
 
-    def slow(gs, args):
-        return tuple([g if type(g) is float else _like(g, args[i]) for g, i in zip(gs, wrt)])
+    def slow(gs, args, plain):
+        return tuple([g if type(g) is float else _like(g, args[i], i in plain) for g, i in zip(gs, wrt)])
 
     # all-float gradients pass through untouched; the common arities get the test unrolled because on
     # tiny functions a loop here costs as much as the whole adjoint sweep
     if len(wrt) == 2:
-        return lambda gs, args: gs if type(gs[0]) is float and type(gs[1]) is float else slow(gs, args)
+        return lambda gs, args, plain=(): gs if type(gs[0]) is float and type(gs[1]) is float else slow(gs, args, plain)
     if len(wrt) == 3:
-        return lambda gs, args: (
-            gs if type(gs[0]) is float and type(gs[1]) is float and type(gs[2]) is float else slow(gs, args)
+        return lambda gs, args, plain=(): (
+            gs if type(gs[0]) is float and type(gs[1]) is float and type(gs[2]) is float else slow(gs, args, plain)
         )
-    return lambda gs, args: gs if all(type(g) is float for g in gs) else slow(gs, args)
+    return lambda gs, args, plain=(): gs if all(type(g) is float for g in gs) else slow(gs, args, plain)
 
 
 class _Generic:
@@ -817,7 +830,8 @@ def _scalar_output(f, wrt, transform, with_value):
     def wrapper(*args, **kwargs):
         if kwargs or len(args) != nargs:
             args = _bind(f, args, kwargs)
-        truth = _check_differentiated(f, args, wrt_idx)
+        plain = []
+        truth = _check_differentiated(f, args, wrt_idx, plain)
         if structures and _any_structure(args):
             return structured(args)
         try:
@@ -836,8 +850,8 @@ def _scalar_output(f, wrt, transform, with_value):
         if truth:  # the fast path passes a float gradient through unconverted: convert each
             grads = _like(grads, args[wrt_idx[0]]) if single else tuple(map(_like, grads, [args[i] for i in wrt_idx]))
         if with_value:
-            return value, finish(grads, args)
-        return finish(grads, args)
+            return value, finish(grads, args, plain)
+        return finish(grads, args, plain)
 
     setattr(wrapper, source.TRANSFORM_MARK, (transform, f))
     setattr(wrapper, source.GRADIENT_OF, (f, wrt_idx, transform, single))  # called in a differentiated function

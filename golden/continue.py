@@ -24,7 +24,8 @@ def skip_odd_grad(x, n):
     # adjoint sweep
     check_scalar(s)
     x_bar = 0.0
-    for i, _cond2 in zip(reversed(range(n)), reversed(_tape1)):
+    for i in reversed(range(n)):
+        _cond2 = _tape1[i]
         if _cond2:
             # s = s + x ** i
             x_bar = x_bar + i * x ** (i - (i != 0))

@@ -26,13 +26,14 @@ def enumerate_zip_grad(xs, ws):
     check_scalar(s)
     ws_bar = zeros_like(ws)
     xs_bar = zeros_like(xs)
-    for _t3, (w, x_3) in zip(reversed(range(_t6)), reversed(_tape1)):
+    for _t3 in reversed(range(_t6)):
+        w, x_3 = _tape1[_t3]
         # s = s + x * w
         x_3_bar = w
         w_bar = x_3
         # for x, w in zip(xs, ws):
-        ws_bar[_t3] += w_bar
-        xs_bar[_t3] += x_3_bar
+        ws_bar[_t3] = w_bar
+        xs_bar[_t3] = x_3_bar
     for i in reversed(range(_t1)):
         # s = s + i * x
         x_1_bar = i

@@ -22,11 +22,12 @@ def over_list_grad(x, coeffs):
     total_bar = 1.0
     coeffs_bar = zeros_like(coeffs)
     x_bar = 0.0
-    for _t1, total in zip(reversed(range(_t2)), reversed(_tape1)):
+    for _t1 in reversed(range(_t2)):
+        total = _tape1[_t1]
         # total = total * x + c
         x_bar = x_bar + total_bar * total
         # total = total * x + c
         # for c in coeffs:
-        coeffs_bar[_t1] += total_bar
+        coeffs_bar[_t1] = total_bar
         total_bar = total_bar * x
     return (total_value, (x_bar, coeffs_bar))

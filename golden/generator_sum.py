@@ -26,7 +26,8 @@ def weighted_sum_grad(ws, xs):
     _sum1_bar = unreduce(1.0, _sum1, 0)
     _sum1_bar = list_bar(_sum1, _sum1_bar)
     xs_bar = zeros_like(xs)
-    for _t1, (_t5, w, x) in zip(reversed(range(_t4)), reversed(_tape1)):
+    for _t1 in reversed(range(_t4)):
+        _t5, w, x = _tape1[_t1]
         _t6_bar = _sum1_bar.pop()
         # return sum(w * x * x for w, x in zip(ws, xs))
         _t5_bar = unbroadcast(_t6_bar * x, _t5)

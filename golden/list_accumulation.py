@@ -22,7 +22,8 @@ def list_in_loop_grad(x, n):
     # return sum(xs) + len(xs)
     xs_bar = unreduce(1.0, xs, 0)
     x_bar = zeros_like(x)
-    for i, xs in zip(reversed(range(n)), reversed(_tape1)):
+    for i in reversed(range(n)):
+        xs = _tape1[i]
         # xs = xs + [x * i]
         _t2_bar = xs_bar[len(xs):]
         xs_bar = xs_bar[:len(xs)]

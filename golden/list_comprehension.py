@@ -30,7 +30,8 @@ def positive_squares_grad(xs, scale):
     squares_bar[0] += 1.0
     scale_bar = zeros_like(scale)
     xs_bar = zeros_like(xs)
-    for _t1, (_cond1, _t3, x) in zip(reversed(range(_t2)), reversed(_tape1)):
+    for _t1 in reversed(range(_t2)):
+        _cond1, _t3, x = _tape1[_t1]
         if _cond1:
             _t4_bar = squares_bar.pop()
             # squares = [scale * x * x for x in xs if x > 0]

@@ -478,3 +478,33 @@ def test_float32_tangents_of_structured_outputs():
     np.testing.assert_allclose(t_var, np.sum(2 * (X64 - X64.mean()) / 4), rtol=1e-5, atol=1e-6)  # hand-derived
     np.testing.assert_allclose(t_double, 2.0)
     np.testing.assert_allclose(t_max, 1.0)
+
+
+def horner(coeffs, x):
+    acc = 0.0
+    for c in coeffs:
+        acc = acc * x + c
+    return acc
+
+
+def test_a_list_of_floats_checked_once_keeps_each_elements_type():
+    # the call looks at a list argument once (all floats: no bool, int or complex); what is not all floats
+    # takes the per-element path: a bool's gradient is 0.0, an int's a float, np.float64's a Python float
+    x = 0.5
+    base = [0.25 * k for k in range(30)]
+    by_hand = [x ** (29 - k) for k in range(30)]
+    grad = ac.grad(horner, wrt=(0, 1))
+    for swap, expected in ((None, None), (True, 0.0), (2, None), (np.float64(1.5), None), (np.float32(1.5), None)):
+        coeffs = list(base)
+        if swap is not None:
+            coeffs[7] = swap
+        g, gx = grad(coeffs, x)
+        assert type(g) is list and all(type(v) is float for v in g)
+        want = list(by_hand)
+        if expected is not None:
+            want[7] = expected
+        assert g == pytest.approx(want, rel=1e-14)
+    g = ac.grad(horner)([True, 1.5, False], x)
+    assert g == [0.0, 0.5, 0.0]
+    with pytest.raises(TypeError, match="argument coeffs of horner is a list holding a complex number"):
+        ac.grad(horner)(base[:5] + [1j], x)

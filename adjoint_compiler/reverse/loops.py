@@ -162,7 +162,14 @@ def adjoint_loop(r, stmt, adjoint_block):
         target = _name(taped[0]) if len(taped) == 1 else trees.quote_expr("(taped,)", taped=taped)
         iterate = _call("reversed", _name(tape))
         r.restored |= set(taped)
-        if range_loop and stmt.target.id in reads:
+        if range_loop and stmt.target.id in reads and len(stmt.iter.args) == 1 and not stmt.iter.keywords:
+            # range(n) pushed once per index: the index is the tape's position (cheaper than a zip)
+            adjoint_body = trees.quote("target = tape[index]", target=target, tape=tape, index=stmt.target.id) + (
+                adjoint_body
+            )
+            target = _name(stmt.target.id)
+            iterate = _call("reversed", trees.clone(stmt.iter))
+        elif range_loop and stmt.target.id in reads:
             target = trees.quote_expr("(index, target)", index=stmt.target.id, target=target)
             iterate = trees.quote_expr("zip(reversed(indices), reversed(tape))", indices=stmt.iter, tape=tape)
     elif range_loop:
@@ -191,6 +198,8 @@ def adjoint_loop(r, stmt, adjoint_block):
         trees.rename([target] + adjoint_body, mapping)
     if not adjoint_body:
         return pre
+    if range_loop:
+        _store_once(r, stmt, body, pre, adjoint_body)
     reverse_loop = trees.quote(
         """
         for target in iterate:
@@ -233,3 +242,73 @@ def recomputable(r, forward_body, taped, stores):
             done.add(name)
     # an operand that was itself taped only for this one now need not be: keep it taped (simple and safe)
     return out
+
+
+def _store_once(r, stmt, body, pre, adjoint_body):
+    """``xs_bar[i] += g`` -> ``xs_bar[i] = g`` in the adjoint of ``for i in range(n)`` (from 0: the indices
+    are distinct and not negative) that reads the scalar ``xs[i]``, where ``xs_bar = zeros_like(xs)`` is made
+    just before the loop (in ``pre``) and the adjoint names ``xs_bar`` in that statement alone, outside any
+    inner loop, and never rebinds ``i``: each element is written at most once, onto its 0.0, so adding is
+    storing (a scalar cotangent: nothing shared is stored into the buffer). Modifies ``adjoint_body``."""
+    index = stmt.target.id
+    args = stmt.iter.args
+    if stmt.iter.keywords or not (len(args) == 1 or len(args) == 2 and _natural(args[0])):
+        return
+    fresh = {
+        s.targets[0].id
+        for s in pre
+        if isinstance(s, gast.Assign)
+        and isinstance(s.targets[0], gast.Name)
+        and isinstance(s.value, gast.Call)
+        and isinstance(s.value.func, gast.Name)
+        and s.value.func.id == "zeros_like"
+    }
+    scalar_reads = {  # the buffers of the scalar elements the loop reads at its index
+        r.cot.name(s.value.value.id)
+        for top in body
+        for s in trees.walk(top)
+        if isinstance(s, gast.Assign)
+        and isinstance(s.targets[0], gast.Name)
+        and s.targets[0].id in r.act.scalars
+        and isinstance(s.value, gast.Subscript)
+        and isinstance(s.value.value, gast.Name)
+        and isinstance(s.value.slice, gast.Name)
+        and s.value.slice.id == index
+    }
+    candidates = fresh & scalar_reads
+    if not candidates:
+        return
+    uses = {}
+    for top in adjoint_body:
+        for n in trees.walk(top):
+            if isinstance(n, gast.Name) and n.id in candidates:
+                uses[n.id] = uses.get(n.id, 0) + 1
+            elif isinstance(n, gast.Name) and n.id == index and not isinstance(n.ctx, gast.Load):
+                return  # the adjoint rebinds the index
+    for block in _blocks_outside_loops(adjoint_body):
+        for k, s in enumerate(block):
+            if (
+                isinstance(s, gast.AugAssign)
+                and isinstance(s.op, gast.Add)
+                and isinstance(s.target, gast.Subscript)
+                and isinstance(s.target.value, gast.Name)
+                and uses.get(s.target.value.id) == 1
+                and isinstance(s.target.slice, gast.Name)
+                and s.target.slice.id == index
+            ):
+                block[k] = gast.copy_location(gast.Assign(targets=[s.target], value=s.value, type_comment=None), s)
+
+
+def _natural(node):
+    """Whether ``node`` is a literal int >= 0."""
+    return isinstance(node, gast.Constant) and type(node.value) is int and node.value >= 0
+
+
+def _blocks_outside_loops(stmts):
+    """``stmts`` and the bodies of the ifs in it (not of its loops): the statements run at most once per run
+    of ``stmts``."""
+    yield stmts
+    for s in stmts:
+        if isinstance(s, gast.If):
+            yield from _blocks_outside_loops(s.body)
+            yield from _blocks_outside_loops(s.orelse)
