@@ -731,10 +731,11 @@ def cov_weighting(x, bias, ddof, fweights, aweights):
     # each aweight). f is N - ddof unweighted, sum(w) for ddof 0, sum(w) - ddof with fweights alone, and
     # v1 - ddof v2 / v1 with aweights (v1 = sum(w), v2 = sum(w a)): df/da_k = fw_k (1 - ddof (2 a_k / v1 - v2 / v1^2)).
     # fweights are integer counts: no derivative.
-    n = np.shape(x)[1]
-    fw = np.ones(n) if np.asarray(fweights).dtype.kind == "O" else np.asarray(fweights) * 1.0
+    # (ones of x's dtype where a weight is not passed, and integer counts cast to it: float32 stays float32)
+    ones = np.ones_like(x[0])
+    fw = ones if np.asarray(fweights).dtype.kind == "O" else np.asarray(fweights).astype(ones.dtype)
     no_a = np.asarray(aweights).dtype.kind == "O"
-    aw = np.ones(n) if no_a else aweights
+    aw = ones if no_a else aweights
     w = fw * aw
     v1 = np.sum(w)
     v2 = np.sum(w * aw)

@@ -590,6 +590,9 @@ def test_cov_weights_in_both_modes():
     # aweights differentiated with fweights and ddof: against central differences, first and second order
     rng = np.random.default_rng(4)
     ac.check_grads(cov_weighted, [rng.standard_normal((5, 2)), rng.uniform(0.5, 2.0, 5)], wrt=(0, 1), order=2)
+    # float32 rows and aweights keep float32 cotangents (the weights' defaults take x's dtype)
+    x32, a32 = rng.standard_normal((5, 2)).astype(np.float32), rng.uniform(0.5, 2.0, 5).astype(np.float32)
+    assert [v.dtype for v in ac.grad(cov_weighted, wrt=(0, 1))(x32, a32)] == [np.float32, np.float32]
 
 
 def nan_to_num_in_place(x):
