@@ -425,6 +425,7 @@ class _Tangent:
             )
         except templates.NoDerivative as e:
             raise UnsupportedError(str(e), self.location(stmt), "hold that argument constant (leave it out of wrt)")
+        templates.locate(prelude + ([value] if value is not None else []), self.location(stmt))
         self.needs.update((n, v) for n, v in t.globals.items() if n not in runtime.HELPERS)
         if value is not None and not self.covers(op, t, prelude, value, target.id):
             # an operand without a tangent may be broadcast: the tangent takes the value's shape

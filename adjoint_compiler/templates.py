@@ -442,6 +442,37 @@ def unavailable(expr):
     return "the derivative of %s with respect to its parameter %s (%s)" % (function, parameter, reason)
 
 
+# runtime helpers by which a rule refuses a case it finds only when it runs (a singular matrix), and the
+# position of their message argument
+_RUN_TIME_REFUSALS = {"linalg_check": 1, "supported": 2}
+
+
+def locate(nodes, location):
+    """Put the user's call ``location`` (``file:line:col``) into the message of each run-time refusal
+    (``linalg_check``, ``supported``) in an instantiated rule's statements and results ``nodes``, in place
+    (they are the instantiation's own copies), so that a case refused when the gradient runs is located like
+    one refused at compile time. A message already located (a rule inlined in emitted code differentiated
+    again) keeps its first location.
+
+    >>> from adjoint_compiler import emit
+    >>> from adjoint_compiler.errors import SourceLocation
+    >>> node = trees.quote_expr('linalg_check(ok, "a singular matrix")')
+    >>> locate([node], SourceLocation("model.py", 3, 11))
+    >>> emit.to_source(node).strip()
+    "linalg_check(ok, 'model.py:3:11: error: a singular matrix')"
+    """
+    if location is None:
+        return
+    for node in nodes:
+        for n in trees.breadth_first(node):
+            if not (isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id in _RUN_TIME_REFUSALS):
+                continue
+            k = _RUN_TIME_REFUSALS[n.func.id]
+            what = n.args[k] if len(n.args) > k else None
+            if isinstance(what, gast.Constant) and isinstance(what.value, str) and ": error: " not in what.value:
+                n.args[k] = gast.Constant(value="%s: error: %s" % (location, what.value), kind=None)
+
+
 class NoDerivative(Exception):
     """A differentiated operand whose rule result is ``no_derivative(...)`` (``unavailable``); its message says
     which derivative."""

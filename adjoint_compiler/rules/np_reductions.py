@@ -706,49 +706,93 @@ def average_tangent(dot, ans, a, axis=None, weights=None, returned=False, keepdi
 
 @fragment
 def cov_rows(m, y, rowvar):
-    # np.cov's variables as rows of a 2-d array: m's (transposed if not rowvar), then y's
-    rows = np.atleast_2d(m) if rowvar else np.atleast_2d(m).T
-    extra = np.atleast_2d(y) if rowvar else np.atleast_2d(y).T
+    # np.cov's variables as rows of a 2-d array: m's, then y's. With rowvar=False NumPy transposes m unless it is
+    # 1-d (one variable either way) and y unless it is a single row.
+    rows = np.atleast_2d(m).T if not rowvar and np.ndim(m) != 1 else np.atleast_2d(m)
+    extra = np.atleast_2d(y).T if not rowvar and np.shape(np.atleast_2d(y))[0] != 1 else np.atleast_2d(y)
     return rows if np.asarray(y).dtype.kind == "O" else np.concatenate([rows, extra], axis=0)
 
 
 @fragment
 def cov_split(bar, m, y, rowvar):
     # the cotangent of cov_rows' array, back to m's and y's shapes
-    count = np.shape(np.atleast_2d(m))[0] if rowvar else np.shape(np.atleast_2d(m).T)[0]
-    mine = bar[:count] if rowvar else bar[:count].T
-    theirs = bar[count:] if rowvar else bar[count:].T
+    flip = not rowvar and np.ndim(m) != 1
+    flip_y = not rowvar and np.shape(np.atleast_2d(y))[0] != 1
+    count = np.shape(np.atleast_2d(m).T if flip else np.atleast_2d(m))[0]
+    mine = bar[:count].T if flip else bar[:count]
+    theirs = bar[count:].T if flip_y else bar[count:]
     return np.reshape(mine, np.shape(m)), (None if np.asarray(y).dtype.kind == "O" else np.reshape(theirs, np.shape(y)))
 
 
+@fragment
+def cov_weighting(x, bias, ddof, fweights, aweights):
+    # np.cov's weights over the N observations (the columns of x) and normalisation: (xc, the rows centred on their
+    # weighted means; w = fweights * aweights, 1 where neither is passed; the divisor f; df/da, f's derivative in
+    # each aweight). f is N - ddof unweighted, sum(w) for ddof 0, sum(w) - ddof with fweights alone, and
+    # v1 - ddof v2 / v1 with aweights (v1 = sum(w), v2 = sum(w a)): df/da_k = fw_k (1 - ddof (2 a_k / v1 - v2 / v1^2)).
+    # fweights are integer counts: no derivative.
+    # (ones of x's dtype where a weight is not passed, and integer counts cast to it: float32 stays float32)
+    ones = np.ones_like(x[0])
+    fw = ones if np.asarray(fweights).dtype.kind == "O" else np.asarray(fweights).astype(ones.dtype)
+    no_a = np.asarray(aweights).dtype.kind == "O"
+    aw = ones if no_a else aweights
+    w = fw * aw
+    v1 = np.sum(w)
+    v2 = np.sum(w * aw)
+    dof = (0 if bias else 1) if ddof == None else ddof
+    f = v1 - dof * v2 / v1 if not no_a and dof != 0 else v1 - dof
+    df = fw if dof == 0 else fw * (1.0 - dof * (2.0 * aw / v1 - v2 / (v1 * v1)))
+    xc = x - np.sum(x * w, axis=1, keepdims=True) / v1
+    return xc, w, f, df, fw
+
+
 @adjoint(np.cov)
-def cov_adjoint(g, ans, m, y=None, rowvar=True, bias=False, ddof=None):
-    # C = Xc Xc^T / (N - ddof), Xc the rows X centred: dC = (dXc Xc^T + Xc dXc^T) / (N - ddof), so
-    # X's cotangent is (G + G^T) Xc / (N - ddof) (its rows sum to 0, so centring it changes nothing).
-    # ddof None is 1, or 0 with bias. fweights and aweights are refused at the call.
+def cov_adjoint(g, ans, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
+    # C = Xc W Xc^T / f, Xc the rows X centred on their weighted means, W = diag(w) (cov_weighting): since
+    # Xc w = 0, dC = (dX W Xc^T + Xc W dX^T) / f, so X's cotangent is (G + G^T) Xc W / f. In an aweight a_k
+    # (w_k = fw_k a_k; the means' derivative drops out, again as Xc w = 0): dC = fw_k xc_k xc_k^T / f - C df / f,
+    # so a_k's cotangent is (fw_k xc_k^T G xc_k - <G, C> df/da_k) / f. ddof None is 1, or 0 with bias.
     x = cov_rows(m, y, rowvar)
-    xc = x - np.mean(x, axis=1, keepdims=True)
-    dof = np.shape(x)[1] - ((0 if bias else 1) if ddof == None else ddof)
+    parts = cov_weighting(x, bias, ddof, fweights, aweights)
+    xc = parts[0]
+    w = parts[1]
+    f = parts[2]
     sym = np.reshape(g, (np.shape(x)[0], np.shape(x)[0]))
-    bars = cov_split(np.matmul(sym + sym.T, xc) / dof, m, y, rowvar)
-    return bars[0], bars[1], None, None, None
+    bars = cov_split(np.matmul(sym + sym.T, xc * w) / f, m, y, rowvar)
+    return (
+        bars[0],
+        bars[1],
+        None,
+        None,
+        None,
+        None,
+        (parts[4] * np.sum(xc * np.matmul(sym, xc), axis=0) - np.sum(sym * np.reshape(ans, np.shape(sym))) * parts[3])
+        / f,
+    )
 
 
 @tangent(np.cov)
-def cov_tangent(dot, ans, m, y=None, rowvar=True, bias=False, ddof=None):
+def cov_tangent(dot, ans, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
+    # dC = (dX W Xc^T + Xc W dX^T) / f in the rows, fw da-weighted outer products less C df / f in aweights
     x = cov_rows(m, y, rowvar)
-    xc = x - np.mean(x, axis=1, keepdims=True)
-    dof = np.shape(x)[1] - ((0 if bias else 1) if ddof == None else ddof)
+    parts = cov_weighting(x, bias, ddof, fweights, aweights)
+    xc = parts[0]
+    w = parts[1]
+    f = parts[2]
     dm = cov_rows(dot, np.zeros_like(y) if np.asarray(y).dtype.kind != "O" else y, rowvar)
     dy = cov_rows(np.zeros_like(m), dot, rowvar)
-    part_m = np.matmul(dm - np.mean(dm, axis=1, keepdims=True), xc.T)
-    part_y = np.matmul(dy - np.mean(dy, axis=1, keepdims=True), xc.T)
+    part_m = np.matmul(dm * w, xc.T)
+    part_y = np.matmul(dy * w, xc.T)
+    c = np.reshape(ans, (np.shape(x)[0], np.shape(x)[0]))
+    by_a = np.matmul(xc * (parts[4] * dot), xc.T) / f - c * (np.sum(parts[3] * dot) / f)
     return (
-        np.reshape((part_m + part_m.T) / dof, np.shape(ans)),
-        np.reshape((part_y + part_y.T) / dof, np.shape(ans)),
+        np.reshape((part_m + part_m.T) / f, np.shape(ans)),
+        np.reshape((part_y + part_y.T) / f, np.shape(ans)),
         None,
         None,
         None,
+        None,
+        np.reshape(by_a, np.shape(ans)),
     )
 
 

@@ -46,7 +46,7 @@ from scipy import linalg as scipy_linalg
 
 from adjoint_compiler.rules import np_linalg
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
-from adjoint_compiler.runtime import band_index, linalg_check, lu_rows, unbroadcast
+from adjoint_compiler.runtime import band_index, linalg_check, lu_rows, supported, unbroadcast
 
 # NumPy's rules, where the functions are the same (a keyword of scipy's beyond NumPy's is refused at the call)
 adjoint(scipy_linalg.inv)(np_linalg.inv_adjoint)
@@ -302,12 +302,18 @@ def from_columns(v, b):
 
 
 @adjoint(scipy_linalg.solve_triangular)
-def solve_triangular_adjoint(g, ans, a, b, trans=0, lower=False, unit_diagonal=False):
+def solve_triangular_adjoint(
+    g, ans, a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False, check_finite=True
+):
     # X = op(T)^-1 B, T the triangle of a read, op the transpose for trans 1/'T' (2/'C' on reals): B_bar =
     # op(T)^-T X_bar, op(T)_bar = -B_bar X^T (Giles 2008, "matrix inverse product"), kept on the triangle read.
     # Stacks of a and of b broadcast against each other as SciPy batches them; each cotangent is summed back
-    # to its operand's shape.
-    tr = trans == 1 or trans == 2 or trans == "T" or trans == "C"
+    # to its operand's shape. check_finite only checks the input: honoured; overwrite_b=True refused.
+    tr = supported(
+        trans == 1 or trans == 2 or trans == "T" or trans == "C",
+        not overwrite_b,
+        "scipy.linalg.solve_triangular(overwrite_b=True) (it may overwrite the argument the derivative reads)",
+    )
     g_col = as_columns(g, b)
     x_col = as_columns(ans, b)
     gb = scipy_linalg.solve_triangular(a, g_col, trans=0 if tr else 1, lower=lower, unit_diagonal=unit_diagonal)
@@ -322,13 +328,21 @@ def solve_triangular_adjoint(g, ans, a, b, trans=0, lower=False, unit_diagonal=F
         None,
         None,
         None,
+        None,
+        None,
     )
 
 
 @tangent(scipy_linalg.solve_triangular)
-def solve_triangular_tangent(dot, ans, a, b, trans=0, lower=False, unit_diagonal=False):
+def solve_triangular_tangent(
+    dot, ans, a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False, check_finite=True
+):
     # dX = op(T)^-1 (dB - op(dT) X)
-    tr = trans == 1 or trans == 2 or trans == "T" or trans == "C"
+    tr = supported(
+        trans == 1 or trans == 2 or trans == "T" or trans == "C",
+        not overwrite_b,
+        "scipy.linalg.solve_triangular(overwrite_b=True) (it may overwrite the argument the derivative reads)",
+    )
     dt = np.tril(dot, -1 if unit_diagonal else 0) if lower else np.triu(dot, 1 if unit_diagonal else 0)
     x_col = as_columns(ans, b)
     r = np.matmul(np.swapaxes(dt, -1, -2) if tr else dt, x_col)
@@ -336,6 +350,8 @@ def solve_triangular_tangent(dot, ans, a, b, trans=0, lower=False, unit_diagonal
     return (
         -dx,
         scipy_linalg.solve_triangular(a, dot, trans=trans, lower=lower, unit_diagonal=unit_diagonal),
+        None,
+        None,
         None,
         None,
         None,
@@ -392,24 +408,41 @@ def cholesky_tangent(dot, ans, a, lower=False):
 
 
 @adjoint(scipy_linalg.cho_factor)
-def cho_factor_adjoint(g, ans, a, lower=False):
+def cho_factor_adjoint(g, ans, a, lower=False, overwrite_a=False, check_finite=True):
     # ans is the pair (c, lower): c holds the factor in one triangle and a copy of a's entries in the other
-    # (LAPACK writes only the factor's triangle of a copy of a), so those pass their cotangent straight to a
-    c = ans[0]
+    # (LAPACK writes only the factor's triangle of a copy of a), so those pass their cotangent straight to a.
+    # check_finite is honoured; overwrite_a=True refused.
+    c = (
+        ans[0]
+        if supported(
+            True,
+            not overwrite_a,
+            "scipy.linalg.cho_factor(overwrite_a=True) (it may overwrite the argument the derivative reads)",
+        )
+        else None
+    )
     c_bar = g[0]
     factor_bar = cholesky_bar(
         np.tril(c_bar) if lower else np.swapaxes(np.triu(c_bar), -1, -2),
         np.tril(c) if lower else np.swapaxes(np.triu(c), -1, -2),
         lower,
     )
-    return factor_bar + (np.triu(c_bar, 1) if lower else np.tril(c_bar, -1)), None
+    return factor_bar + (np.triu(c_bar, 1) if lower else np.tril(c_bar, -1)), None, None, None
 
 
 @tangent(scipy_linalg.cho_factor)
-def cho_factor_tangent(dot, ans, a, lower=False):
-    c = ans[0]
+def cho_factor_tangent(dot, ans, a, lower=False, overwrite_a=False, check_finite=True):
+    c = (
+        ans[0]
+        if supported(
+            True,
+            not overwrite_a,
+            "scipy.linalg.cho_factor(overwrite_a=True) (it may overwrite the argument the derivative reads)",
+        )
+        else None
+    )
     dl = cholesky_dot(dot, np.tril(c) if lower else np.swapaxes(np.triu(c), -1, -2), lower)
-    return (dl + np.triu(dot, 1) if lower else np.swapaxes(dl, -1, -2) + np.tril(dot, -1), 0.0), None
+    return (dl + np.triu(dot, 1) if lower else np.swapaxes(dl, -1, -2) + np.tril(dot, -1), 0.0), None, None, None
 
 
 @fragment
@@ -422,11 +455,19 @@ def factor_is_lower(c_and_lower):
 
 
 @adjoint(scipy_linalg.cho_solve)
-def cho_solve_adjoint(g, ans, c_and_lower, b):
+def cho_solve_adjoint(g, ans, c_and_lower, b, overwrite_b=False, check_finite=True):
     # X = A^-1 B with A = L L^T (or U^T U) from c's triangle: B_bar = A^-1 X_bar (A symmetric), A_bar = -B_bar X^T
     # (Giles 2008), and through A = L L^T: L_bar = tril((A_bar + A_bar^T) L) (U_bar = triu(U (A_bar + A_bar^T))).
-    # Stacks broadcast as in solve_triangular_adjoint.
-    c = c_and_lower[0]
+    # Stacks broadcast as in solve_triangular_adjoint. check_finite is honoured; overwrite_b=True refused.
+    c = (
+        c_and_lower[0]
+        if supported(
+            True,
+            not overwrite_b,
+            "scipy.linalg.cho_solve(overwrite_b=True) (it may overwrite the argument the derivative reads)",
+        )
+        else None
+    )
     low = factor_is_lower(c_and_lower)
     g_col = as_columns(g, b)
     x_col = as_columns(ans, b)
@@ -435,13 +476,21 @@ def cho_solve_adjoint(g, ans, c_and_lower, b):
     w = m + np.swapaxes(m, -1, -2)
     c_bar = np.tril(np.matmul(w, np.tril(c))) if low else np.triu(np.matmul(np.triu(c), w))
     b_bar = from_columns(gb, b)
-    return (unbroadcast(c_bar, c), 0.0), unbroadcast(b_bar, b)
+    return (unbroadcast(c_bar, c), 0.0), unbroadcast(b_bar, b), None, None
 
 
 @tangent(scipy_linalg.cho_solve)
-def cho_solve_tangent(dot, ans, c_and_lower, b):
+def cho_solve_tangent(dot, ans, c_and_lower, b, overwrite_b=False, check_finite=True):
     # dX = A^-1 (dB - dA X), dA = dL L^T + L dL^T (or dU^T U + U^T dU)
-    c = c_and_lower[0]
+    c = (
+        c_and_lower[0]
+        if supported(
+            True,
+            not overwrite_b,
+            "scipy.linalg.cho_solve(overwrite_b=True) (it may overwrite the argument the derivative reads)",
+        )
+        else None
+    )
     low = factor_is_lower(c_and_lower)
     f = np.tril(c) if low else np.triu(c)
     df = np.tril(dot[0]) if low else np.triu(dot[0])
@@ -452,6 +501,8 @@ def cho_solve_tangent(dot, ans, c_and_lower, b):
     return (
         -dx,
         scipy_linalg.cho_solve(c_and_lower, dot),
+        None,
+        None,
     )
 
 

@@ -53,6 +53,8 @@ U = uniform(-3, 3)
 ZEROS = np.array([[2.0, 0.0, 3.0, 1.5], [0.0, 0.0, -1.0, 2.0], [1.0, 2.0, 0.0, -0.5]])
 XP = np.array([0.0, 1.0, 2.5, 3.0])  # knots of np.interp (x is drawn between them, away from them)
 COORDS = np.array([0.0, 0.5, 1.5, 1.75, 3.0])  # uneven coordinates for np.gradient
+FWEIGHTS = np.array([1, 2, 0, 3, 1, 2])  # np.cov's integer counts, one of them 0
+AW = uniform(0.5, 2)  # np.cov's aweights
 TRAPEZOID = np.trapezoid if hasattr(np, "trapezoid") else np.trapz  # (NumPy 1.26 has only trapz, 2.4 only trapezoid)
 
 TABLE = [
@@ -106,6 +108,18 @@ TABLE = [
     Row(np.cov, [Op(U, (2, 5)), Op(U, (5,))], {}, "cov-y"),
     Row(np.cov, [Op(U, (5, 2)), Op(U, (5, 1))], {"rowvar": False}, "cov-y-columns"),
     Row(np.cov, [Op(U, (6,))], {}, "cov-one-variable"),
+    Row(np.cov, [Op(U, (6,))], {"rowvar": False}, "cov-one-variable-columns"),  # 1-d: not transposed
+    Row(np.cov, [Op(U, (5, 2)), Op(U, (1, 5))], {"rowvar": False}, "cov-y-row-columns"),  # one row: not transposed
+    # weights (np13k): fweights are integer counts (constants, a zero among them), aweights differentiated, with
+    # every normalisation (ddof 1, 0 by bias, 2, 0 given) and y, rowvar
+    Row(np.cov, [Op(U, (3, 6)), None, True, False, None, FWEIGHTS], {}, "cov-fweights"),
+    Row(np.cov, [Op(U, (3, 6)), None, True, False, 2, FWEIGHTS], {}, "cov-fweights-ddof"),
+    Row(np.cov, [Op(U, (3, 6)), None, True, False, None, None, Op(AW, (6,))], {}, "cov-aweights"),
+    Row(np.cov, [Op(U, (3, 6)), None, True, True, None, None, Op(AW, (6,))], {}, "cov-aweights-bias"),
+    Row(np.cov, [Op(U, (3, 6)), None, True, False, 0, FWEIGHTS, Op(AW, (6,))], {}, "cov-both-ddof0"),
+    Row(np.cov, [Op(U, (3, 6)), None, True, False, 2, FWEIGHTS, Op(AW, (6,))], {}, "cov-both-ddof2"),
+    Row(np.cov, [Op(U, (6, 2)), Op(U, (6,)), False, False, None, FWEIGHTS, Op(AW, (6,))], {}, "cov-both-y-columns"),
+    Row(np.cov, [Op(U, (6,)), None, True, False, None, None, Op(AW, (6,))], {}, "cov-aweights-one-variable"),
     Row(np.corrcoef, [Op(U, (3, 6))], {}, "corrcoef"),
     Row(np.corrcoef, [Op(U, (6, 3))], {"rowvar": False}, "corrcoef-columns"),
     Row(np.corrcoef, [Op(U, (2, 5)), Op(U, (1, 5))], {}, "corrcoef-y"),
@@ -554,8 +568,31 @@ def quantile_nearest(x):
     return np.quantile(x, 0.3, method="nearest")
 
 
+def cov_dtype(x):
+    return np.sum(np.cov(x, dtype=np.float32))
+
+
 def cov_fweights(x):
     return np.sum(np.cov(x, fweights=np.array([1, 2, 1])))
+
+
+def cov_weighted(x, a):
+    return np.sum(np.sin(np.cov(x, rowvar=False, ddof=2, fweights=np.array([1, 2, 1, 3, 1]), aweights=a)))
+
+
+def test_cov_weights_in_both_modes():
+    # (once refused) fweights=[1, 2, 1] on x = [1, 2, 3]: mu = 2, cov = sum f (x - mu)^2 / (sum f - 1), so
+    # d cov / dx_k = 2 f_k (x_k - mu) / 3, by hand
+    x = np.arange(1.0, 4.0)
+    assert np.allclose(ac.grad(cov_fweights)(x), [-2.0 / 3.0, 0.0, 2.0 / 3.0], rtol=1e-14, atol=1e-15)
+    _, dot = ac.jvp(cov_fweights)(x, np.array([1.0, 0.0, 0.0]))
+    assert np.isclose(dot, -2.0 / 3.0, rtol=1e-14)
+    # aweights differentiated with fweights and ddof: against central differences, first and second order
+    rng = np.random.default_rng(4)
+    ac.check_grads(cov_weighted, [rng.standard_normal((5, 2)), rng.uniform(0.5, 2.0, 5)], wrt=(0, 1), order=2)
+    # float32 rows and aweights keep float32 cotangents (the weights' defaults take x's dtype)
+    x32, a32 = rng.standard_normal((5, 2)).astype(np.float32), rng.uniform(0.5, 2.0, 5).astype(np.float32)
+    assert [v.dtype for v in ac.grad(cov_weighted, wrt=(0, 1))(x32, a32)] == [np.float32, np.float32]
 
 
 def nan_to_num_in_place(x):
@@ -671,7 +708,7 @@ def cumsum_dtype(x):
     "fn, name",
     [
         (quantile_nearest, "nearest"),
-        (cov_fweights, "fweights"),
+        (cov_dtype, "dtype"),
         (nan_to_num_in_place, "copy"),
         (interp_periodic, "period"),
         (gradient_two_spacings, "gradient"),

@@ -314,13 +314,47 @@ def cholesky_overwriting(a):
     return np.sum(scipy_linalg.cholesky(a, overwrite_a=True))
 
 
-@pytest.mark.parametrize("f, keyword", [(solve_assuming, "overwrite_b"), (cholesky_overwriting, "overwrite_a")])
+def triangular_overwriting(a, b):
+    return np.sum(scipy_linalg.solve_triangular(a, b, lower=True, overwrite_b=True))
+
+
+def cho_factor_overwriting(a):
+    return np.sum(scipy_linalg.cho_factor(a, overwrite_a=True)[0])
+
+
+def cho_solve_overwriting(a, b):
+    return np.sum(scipy_linalg.cho_solve(scipy_linalg.cho_factor(a), b, overwrite_b=True))
+
+
+@pytest.mark.parametrize(
+    "f, keyword",
+    [
+        (solve_assuming, "overwrite_b"),
+        (cholesky_overwriting, "overwrite_a"),
+        (triangular_overwriting, "overwrite_b"),
+        (cho_factor_overwriting, "overwrite_a"),
+        (cho_solve_overwriting, "overwrite_b"),
+    ],
+)
 def test_unmodelled_keywords_are_refused_by_name(f, keyword):
     args = [spd(3), np.ones(3)][: f.__code__.co_argcount]
     with pytest.raises(ac.CompileError, match=r"test_scipy_linalg.py:\d+:\d+: .*%s" % keyword):
         ac.grad(f)(*args)
     with pytest.raises(ac.CompileError, match=keyword):
         ac.jvp(f)(*args, np.ones_like(args[0]))
+
+
+def unchecked_solves(a, b):
+    # check_finite=False only skips SciPy's check of the input: honoured (np13k), the same derivative
+    low = np.linalg.cholesky(a)
+    x = scipy_linalg.solve_triangular(low, b, lower=True, check_finite=False)
+    c = scipy_linalg.cho_factor(a, check_finite=False)
+    return np.sum(np.sin(x)) + np.sum(scipy_linalg.cho_solve(c, b, check_finite=False) ** 2)
+
+
+def test_check_finite_is_honoured_in_both_modes():
+    rng = np.random.default_rng(13)
+    ac.check_grads(unchecked_solves, (spd(3), rng.standard_normal(3)), wrt=(0, 1), modes=("rev", "fwd"))
 
 
 def stacked_triangular_solve(a, b):

@@ -1,0 +1,140 @@
+"""The cost of reduction and linear-algebra adjoint rules against their primal operation (issue #13's target:
+"rules for reductions and linear algebra stay within 3x the cost of the primal operation").
+
+For each case: the primal call ``fn(*args)`` and its adjoint rule called on the primal's result
+(``registry.lookup(fn).rule(g, ans, *args)``, the body the compiler inlines), each timed as the median of
+``--repeat`` runs on one core, and their ratio. Sizes: 200 x 200 matrices, 10^6-element vectors. The rule's
+cotangent is checked against central differences along one random direction, so a fast but wrong rule shows.
+
+    python benchmarks/rule_costs.py              # every case
+    python benchmarks/rule_costs.py --case svd   # cases whose name matches a regex
+
+Exit status 1 if a rule's directional derivative is off (the ratio is informational).
+"""
+
+import argparse
+import os
+import re
+import sys
+import time
+
+for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
+    os.environ[_v] = "1"
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+
+from adjoint_compiler.rules import registry  # noqa: E402
+
+N = 200
+VEC = 1_000_000
+_rng = np.random.default_rng(0)
+_x = _rng.standard_normal((N, N))
+SPD = _x @ _x.T + N * np.eye(N)
+SQUARE = _rng.standard_normal((N, N)) + 3.0 * np.eye(N)
+B = _rng.standard_normal((N, N))
+V = _rng.standard_normal(VEC)
+SPREAD = _rng.permutation(VEC) * 1.0  # distinct values a unit apart: sort's central difference sees no tie
+
+# (name, fn, args, kwargs)
+CASES = [
+    ("cholesky 200x200", np.linalg.cholesky, (SPD,), {}),
+    ("svd 200x200", np.linalg.svd, (SQUARE,), {}),
+    ("svd values 200x200", np.linalg.svd, (SQUARE,), {"compute_uv": False}),
+    ("eigh 200x200", np.linalg.eigh, (SPD,), {}),
+    ("eigvalsh 200x200", np.linalg.eigvalsh, (SPD,), {}),
+    ("inv 200x200", np.linalg.inv, (SQUARE,), {}),
+    ("solve 200x200, 200 rhs", np.linalg.solve, (SQUARE, B), {}),
+    ("det 200x200", np.linalg.det, (SQUARE,), {}),
+    ("slogdet 200x200", np.linalg.slogdet, (SQUARE,), {}),
+    ("qr 200x200", np.linalg.qr, (SQUARE,), {}),
+    ("norm fro 200x200", np.linalg.norm, (SQUARE,), {}),
+    ("norm 2 200x200", np.linalg.norm, (SQUARE,), {"ord": 2}),
+    ("norm nuc 200x200", np.linalg.norm, (SQUARE,), {"ord": "nuc"}),
+    ("norm 10^6", np.linalg.norm, (V,), {}),
+    ("norm 1 10^6", np.linalg.norm, (V,), {"ord": 1}),
+    ("sum 10^6", np.sum, (V,), {}),
+    ("max 10^6", np.max, (V,), {}),
+    ("cumsum 10^6", np.cumsum, (V,), {}),
+    ("cumprod 10^3", np.cumprod, (1.0 + 1e-3 * V[:1000],), {}),
+    ("sort 10^6", np.sort, (SPREAD,), {}),
+    ("einsum ij,jk->ik 200", np.einsum, ("ij,jk->ik", SQUARE, B), {}),
+    ("einsum ij,ij->i 200", np.einsum, ("ij,ij->i", SQUARE, B), {}),
+    ("matmul 200", np.matmul, (SQUARE, B), {}),
+]
+
+
+def timed(call, repeat):
+    call()  # warm up
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def cotangent(ans, rng):
+    if isinstance(ans, tuple):  # (u, s, vh), (w, v), (q, r), (sign, logabsdet)
+        return tuple(rng.standard_normal(np.shape(a)) for a in ans)
+    return rng.standard_normal(np.shape(ans))
+
+
+def inner(a, b):
+    if isinstance(a, tuple):
+        return sum(inner(x, y) for x, y in zip(a, b))
+    return float(np.sum(np.asarray(a) * np.asarray(b)))
+
+
+def check(fn, args, kwargs, g, cots, diff, rng):
+    """The largest relative error of <cotangent, d> against the central difference of <g, fn> along d."""
+    worst = 0.0
+    for i in diff:
+        d = rng.standard_normal(np.shape(args[i]))
+        if fn in (np.linalg.cholesky, np.linalg.eigh, np.linalg.eigvalsh):
+            d = np.tril(d)  # the triangle NumPy reads
+        h = (1e-7 if np.ndim(args[i]) == 1 else 1e-6) * max(1.0, float(np.max(np.abs(args[i]))))
+        plus, minus = list(args), list(args)
+        plus[i], minus[i] = args[i] + h * d, args[i] - h * d
+        fd = (inner(g, fn(*plus, **kwargs)) - inner(g, fn(*minus, **kwargs))) / (2 * h)
+        worst = max(worst, abs(inner(cots[i], d) - fd) / max(1e-8, abs(fd)))
+    return worst
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", default="")
+    parser.add_argument("--repeat", type=int, default=7)
+    opts = parser.parse_args()
+    rng = np.random.default_rng(1)
+    print("case                     | primal (ms) | rule (ms) | rule/primal | fd rel err")
+    print("-------------------------+-------------+-----------+-------------+-----------")
+    bad = []
+    for name, fn, args, kwargs in CASES:
+        if not re.search(opts.case, name):
+            continue
+        rule = registry.lookup(fn).rule
+        ans = fn(*args, **kwargs)
+        g = cotangent(ans, rng)
+        if fn is np.linalg.slogdet:
+            g = (np.zeros(()), g[1])
+        if fn in (np.linalg.svd, np.linalg.eigh) and not kwargs:  # gauge-free: the values' cotangent only
+            g = tuple(np.zeros_like(c) if np.ndim(c) == 2 else c for c in g)
+        primal = timed(lambda: fn(*args, **kwargs), opts.repeat)
+        cost = timed(lambda: rule(g, ans, *args, **kwargs), opts.repeat)
+        cots = rule(g, ans, *args, **kwargs)
+        cots = cots if isinstance(cots, tuple) else (cots,)
+        diff = [i for i, a in enumerate(args) if isinstance(a, np.ndarray)]
+        cots = list(cots) + [None] * (len(args) - len(cots))
+        err = check(fn, args, kwargs, g, cots, diff, rng)
+        if err > 1e-3:
+            bad.append(name)
+        flag = "  > 3x" if cost / primal > 3.0 else ""
+        print("%-24s | %11.3f | %9.3f | %11.2f | %9.1e%s" % (name, primal * 1e3, cost * 1e3, cost / primal, err, flag))
+    if bad:
+        print("WRONG:", ", ".join(bad))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
