@@ -34,10 +34,11 @@ _CACHE = weakref.WeakKeyDictionary()  # function -> {(static bindings, varargs):
 class Frame:
     """A function whose vjp is being compiled, on the chain of compilations that led here."""
 
-    def __init__(self, function, name, mode="vjp"):
+    def __init__(self, function, name, mode="vjp", wrt=None):
         self.function = function
         self.name = name
         self.mode = mode
+        self.wrt = wrt  # the parameters (indices) a jvp is differentiated in (None: a vjp, in all)
         self.complete = True  # False once something it calls refers back to a frame above it
 
 
@@ -49,25 +50,29 @@ class Linker:
         self.callees = []
         self.recursive = set()  # names of vjps being compiled up the chain, called from here
 
-    def callee(self, fn, src, compile_vjp, static=None, varargs=None, mode="vjp"):
+    def callee(self, fn, src, compile_vjp, static=None, varargs=None, mode="vjp", wrt=None):
         """The name of the vjp of the user function ``fn`` called here, compiling it if needed.
 
         ``static`` maps parameters to the functions passed for them at this call (the callee
-        is specialised for those); ``varargs`` is how many values the call passes to ``*args``.
+        is specialised for those); ``varargs`` is how many values the call passes to ``*args``;
+        ``wrt`` (forward mode) the parameters, by index among those compiled, whose arguments vary at
+        the call (None: all): the others get no tangent at all, where a zero one could meet an
+        infinite value (0.0 * inf is nan).
         """
+        n = fn.__code__.co_argcount + fn.__code__.co_kwonlyargcount - len(static or ()) + (varargs or 0)
+        wrt = tuple(range(n)) if wrt is None else tuple(wrt)
         if not static and varargs is None:
             for depth, frame in enumerate(self.stack):
-                if frame.function is fn and frame.mode == mode:  # recursion: call it by its name
+                if frame.function is fn and frame.mode == mode and frame.wrt in (None, wrt):  # recursion: call it by name
                     for inner in self.stack[depth + 1 :]:
                         inner.complete = False
                     self.recursive.add(frame.name)
                     return frame.name
-        key = (tuple(sorted((p, id(v)) for p, v in (static or {}).items())), varargs, mode)
+        key = (tuple(sorted((p, id(v)) for p, v in (static or {}).items())), varargs, mode, wrt)
         per_fn = _CACHE.setdefault(fn, {})
         c = per_fn.get(key)
         if c is None or not c.current():
-            n = fn.__code__.co_argcount + fn.__code__.co_kwonlyargcount - len(static or ()) + (varargs or 0)
-            c = compile_vjp(fn, tuple(range(n)), static, varargs, self.stack, mode)
+            c = compile_vjp(fn, wrt, static, varargs, self.stack, mode)
             if c.complete:
                 per_fn[key] = c
         if any(other.name == c.name and other is not c for other in self.callees):
@@ -106,9 +111,23 @@ class Linker:
         return own.merge(c.unit for c in self.callees)
 
 
-def frame_for(func, mode, bindings, varargs, called=True):
-    """The frame a compilation pushes: only plain vjps and jvps of a whole function (every parameter
-    differentiated, as for a callee) can be called recursively."""
-    if (mode == "vjp" or mode == "jvp" and called) and not bindings and varargs is None:
-        return Frame(func, (naming.VJP_FN if mode == "vjp" else naming.JVP_FN).format(func.__name__), mode)
+def frame_for(func, mode, bindings, varargs, called=True, wrt=None):
+    """The frame a compilation pushes: only plain vjps of a whole function (every parameter
+    differentiated, as for a callee) and jvps of a called function (in the parameters that vary at
+    the call, ``wrt``) can be called recursively."""
+    if mode == "vjp" and not bindings and varargs is None:
+        return Frame(func, naming.VJP_FN.format(func.__name__), mode)
+    if mode == "jvp" and called and not bindings and varargs is None:
+        code = func.__code__
+        params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+        wrt = tuple(range(len(params))) if wrt is None else tuple(wrt)
+        return Frame(func, jvp_name(func.__name__, params, [params[i] for i in wrt]), mode, wrt)
     return None
+
+
+def jvp_name(name, params, wrt_names):
+    """The name of the jvp of a called function ``name`` in ``wrt_names`` of its ``params``: ``h_jvp`` in
+    all of them, else ``h_jvp_a_c`` (``h_jvp_`` in none)."""
+    if list(wrt_names) == list(params):
+        return naming.JVP_FN.format(name)
+    return naming.JVP_FN.format(name) + "_" + "_".join(wrt_names)

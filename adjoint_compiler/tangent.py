@@ -13,7 +13,9 @@ rule, written beside its adjoint rule, is inlined first; else a function stated
 ``linear`` is applied to the tangent (``np.sum(x_dot)``; a product rule for
 ``@``, ``np.dot``, ``np.einsum`` and kin); else a reduction whose adjoint is
 ``unreduce(g) * W`` gets ``np.sum(x_dot * W)``. A called user function runs
-as its own ``<h>_jvp``. Anything else is refused at its line.
+as its own ``<h>_jvp``, compiled in the parameters whose arguments vary at the
+call (``h_jvp_a`` where only ``a`` does): a constant argument gets no tangent,
+not a zero one that could meet an infinite value. Anything else is refused at its line.
 
 Output invariant: ``<f>_jvp(*params, *wrt_dots)`` returns ``(value, value_dot)``;
 every active name assigned in the body has its tangent assigned beside it: just
@@ -518,7 +520,8 @@ class _Tangent:
         return _Prelude(stmts, total) if stmts else total
 
     def user_call(self, stmt, name, op):
-        """``y = h(a, b)`` becomes ``y, y_dot = h_jvp(a, b, a_dot, b_dot)``."""
+        """``y = h(a, b)`` becomes ``y, y_dot = h_jvp(a, b, a_dot, b_dot)``, or ``y, y_dot = h_jvp_a(a, b,
+        a_dot)`` where ``b`` does not vary here."""
         if self.callee is None:
             raise CompileError("a call of %s in forward mode needs the pipeline" % _label(op.fn), self.location(stmt))
         signature = inspect.signature(op.fn)
@@ -553,16 +556,22 @@ class _Tangent:
             bound.arguments.update(zip(spread, extra))
             at = params.index(star.name)
             params = params[:at] + spread + params[at + 1 :]  # (keyword-only ones after, as the callee has them)
-        key = (op.fn, tuple(sorted((p, id(v)) for p, v in static.items())), count)
+        # the callee's jvp in the parameters whose arguments vary here: a constant argument gets no tangent
+        # (a zero one would meet the callee's infinities, 0.0 * inf being nan, where the derivative is finite)
+        varying = tuple(i for i, p in enumerate(params) if self.tangent(bound.arguments[p]) is not None)
+        if not varying:  # (nothing here varies: the value is a constant's)
+            return [stmt, gast.copy_location(trees.assign(self.dot(name), self.zero(_name(name))), stmt)]
+        key = (op.fn, tuple(sorted((p, id(v)) for p, v in static.items())), count, varying)
         if key not in self.callees:
             made = (static or None, count) if star else (static or None,)
             try:
-                self.callees[key] = self.callee(op.fn, *made)
-            except CompileError as e:
-                self.callees[key] = self._through_reverse(op, params, e)
-        jvp_name = self.callees[key]
+                self.callees[key] = (self.callee(op.fn, *made, wrt=varying), varying)
+            except CompileError as e:  # (its tangent takes one per argument)
+                self.callees[key] = (self._through_reverse(op, params, e), tuple(range(len(params))))
+        jvp_name, dotted = self.callees[key]
         args = [self._argument(op.fn, p, bound.arguments[p]) for p in params]
-        call = gast.Call(func=_name(jvp_name), args=args + [self.tangent_or_zero(a) for a in args], keywords=[])
+        dots = [self.tangent_or_zero(args[i]) for i in dotted]
+        call = gast.Call(func=_name(jvp_name), args=args + dots, keywords=[])
         target = gast.Tuple(elts=[_name(name, True), _name(self.dot(name), True)], ctx=gast.Store())
         return [gast.copy_location(gast.Assign(targets=[target], value=call, type_comment=None), stmt)]
 
