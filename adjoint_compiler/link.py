@@ -63,7 +63,7 @@ class Linker:
         wrt = tuple(range(n)) if wrt is None else tuple(wrt)
         if not static and varargs is None:
             for depth, frame in enumerate(self.stack):
-                if frame.function is fn and frame.mode == mode and frame.wrt in (None, wrt):  # recursion: call it by name
+                if frame.function is fn and frame.mode == mode and frame.wrt in (None, wrt):  # recursion: by name
                     for inner in self.stack[depth + 1 :]:
                         inner.complete = False
                     self.recursive.add(frame.name)

@@ -223,7 +223,8 @@ def _reverse(c):
         if c.called:  # a callee's jvp is named for the parameters that vary at its calls (link.jvp_name)
             fn.name = link.jvp_name(c.tree.name, [a.id for a in c.tree.args.args], c.wrt_names)
             if c.frame is not None and c.frame.name != fn.name:
-                raise InternalError("the jvp of %s is named %s, its calls say %s" % (c.tree.name, fn.name, c.frame.name))
+                what = (c.tree.name, fn.name, c.frame.name)
+                raise InternalError("the jvp of %s is named %s, its calls say %s" % what)
         else:
             taken = c.linker.names() | _defined(c.linker)
             if fn.name in taken:  # calls a jvp of its own, itself or through a callee (mutual recursion)
