@@ -17,10 +17,11 @@ caller, so it is not reused elsewhere.
 []
 """
 
+import re
 import threading
 import weakref
 
-from adjoint_compiler import naming
+from adjoint_compiler import emit, naming
 from adjoint_compiler.errors import CompileError, UnsupportedError
 from adjoint_compiler.source import DERIVATIVE_CODE_OF
 
@@ -48,6 +49,7 @@ class Linker:
     def __init__(self, stack):
         self.stack = stack
         self.callees = []
+        self.labels = {}  # id of a callee's compilation -> the user's function it was compiled from
         self.recursive = set()  # names of vjps being compiled up the chain, called from here
 
     def callee(self, fn, src, compile_vjp, static=None, varargs=None, mode="vjp", wrt=None):
@@ -93,6 +95,7 @@ class Linker:
                 "two called functions are both named %s; rename one" % fn.__name__, src.location(src.tree)
             )
         self.callees.append(c)
+        self.labels[id(c)] = getattr(fn, "__qualname__", fn.__name__)
         return c.name
 
     def names(self):
@@ -100,15 +103,51 @@ class Linker:
         return {c.name for c in self.callees} | self.recursive
 
     def link(self, own, src):
-        """The caller's module parts merged with every callee's."""
-        seen = dict(own.provided)
-        for c in self.callees:  # one module: each name one value, the caller's and the callees' alike
-            for name, value in c.unit.provided.items():
-                if seen.setdefault(name, value) is not value:
+        """The caller's module parts merged with every callee's.
+
+        One module: each global name holds one value, whoever reads it. The callees' code (text already)
+        binds its globals by name (an import, a constant line, a value given when it is run), so two of
+        them reading different values under one name (``SCALE`` of two modules, ``act = math.sin`` and
+        ``act = math.cos``) would leave both reading one of them: refused here, never merged. So is a
+        global named as a function the module defines or a runtime helper it imports."""
+        units = [(own, src.tree.name if src is not None else "the function")]
+        units += [(c.unit, self.labels.get(id(c), c.name)) for c in self.callees]
+        bound = {}  # name -> (value, whose)
+        for unit, whose in units:
+            for name, value in list(unit.values.items()) + list(unit.provided.items()):
+                if name not in bound:
+                    bound[name] = (value, whose)
+                elif not _same(bound[name][0], value):
                     raise CompileError(
-                        "two functions read different globals named '%s'; rename one" % name, src.location(src.tree)
+                        "%s and %s read different values under the global name '%s' (%s and %s), which their "
+                        "derivatives would share in one module; rename one of the globals"
+                        % (bound[name][1], whose, name, _shown(bound[name][0]), _shown(value)),
+                        src.location(src.tree),
                     )
+        defined = {
+            m.group(1) for u, _ in units for text in u.definitions for m in re.finditer(r"^def (\w+)\(", text, re.M)
+        }
+        helpers = emit.with_dependencies(set().union(*(u.helpers for u, _ in units)))
+        for name in sorted(set(bound) & (defined | helpers)):
+            raise CompileError(
+                "%s reads a global named '%s', the name of %s in the differentiated code; rename that global"
+                % (bound[name][1], name, "a function" if name in defined else "a runtime helper of adjoint_compiler"),
+                src.location(src.tree),
+            )
         return own.merge(c.unit for c in self.callees)
+
+
+def _same(a, b):
+    """Whether two values bound under one name are one: the same object, or numbers/strings written alike."""
+    if a is b:
+        return True
+    simple = (bool, int, float, str, type(None))
+    return type(a) is type(b) and type(a) in simple and repr(a) == repr(b)
+
+
+def _shown(value):
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def frame_for(func, mode, bindings, varargs, called=True, wrt=None):
