@@ -117,6 +117,13 @@ class Linker:
             for name, value in list(unit.values.items()) + list(unit.provided.items()):
                 if name not in bound:
                     bound[name] = (value, whose)
+                elif not _same(bound[name][0], value) and name.lstrip("_") in _ALIASES:
+                    raise UnsupportedError(
+                        "%s and %s write the globals of two different modules (or the variables of two "
+                        "closures) in one differentiated function" % (bound[name][1], whose),
+                        src.location(src.tree),
+                        "differentiate a function that calls only one of them, or move the state into one module",
+                    )
                 elif not _same(bound[name][0], value):
                     raise CompileError(
                         "%s and %s read different values under the global name '%s' (%s and %s), which their "
@@ -137,10 +144,16 @@ class Linker:
         return own.merge(c.unit for c in self.callees)
 
 
+# the holders of state that emitted code names itself (underscores prepended until free in each function)
+_ALIASES = (naming.MODULE_ALIAS.lstrip("_"), naming.CLOSURE_ALIAS.lstrip("_"))
+
+
 def _same(a, b):
     """Whether two values bound under one name are one: the same object, or numbers/strings written alike."""
     if a is b:
         return True
+    if type(a) is type(b) and hasattr(type(a), "holds_as"):  # views of one module's globals or one closure's cells
+        return a.holds_as(b)
     simple = (bool, int, float, str, type(None))
     return type(a) is type(b) and type(a) in simple and repr(a) == repr(b)
 

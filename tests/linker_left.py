@@ -19,3 +19,12 @@ def tally(x):
     global count
     count = count + x
     return count * 2.0
+
+
+calls = 0
+
+
+def counted(x):
+    global calls
+    calls += 1
+    return x * 2.0

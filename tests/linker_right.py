@@ -19,3 +19,12 @@ def tally_right(x):
     global count
     count = count + x
     return count * 5.0
+
+
+calls = 0
+
+
+def counted_right(x):
+    global calls
+    calls += 1
+    return x * 3.0

@@ -162,3 +162,45 @@ def test_hvp_and_forward_jacobian_over_constant_arguments():
     x = 0.2
     assert ac.hessian(nested_calls)(x) == pytest.approx(3.5 * math.exp(x), rel=1e-9)
     assert ac.jacobian(recursion_swapping_what_varies, mode="fwd")(0.6) == pytest.approx(5.0, rel=1e-12)
+
+
+def two_modules_counting(x):
+    return left.counted(x) * right.counted_right(x)
+
+
+def test_callees_writing_the_globals_of_two_modules_are_refused():
+    # each emitted callee names its module _module: merged, both counters went to one module (main wrote
+    # right.calls twice, left.calls never)
+    with pytest.raises(ac.UnsupportedError, match="globals of two different modules") as e:
+        ac.grad(two_modules_counting)(0.7)
+    assert "test_linker_names.py:" in str(e.value)
+
+
+def make_accumulator():
+    calls = 0
+
+    def add(v, w):
+        nonlocal calls
+        calls = calls + 1
+        return v * w
+
+    def count():
+        return calls
+
+    return add, count
+
+
+accumulate, accumulated = make_accumulator()
+
+
+def one_closure_two_variants(x):
+    # forward mode compiles add in (v) and in (v, w): two jvps of one closure, each naming its cells
+    return accumulate(x, 2.0) + accumulate(x, x)
+
+
+def test_two_jvp_variants_of_one_closure_share_its_cells():
+    before = accumulated()
+    # 2x + x^2: 2 + 2x
+    assert ac.jvp(one_closure_two_variants)(0.6, 1.0)[1] == pytest.approx(3.2, rel=1e-12)
+    assert accumulated() == before + 2  # the closure's counter, once per call
+    assert ac.grad(one_closure_two_variants)(0.6) == pytest.approx(3.2, rel=1e-12)
