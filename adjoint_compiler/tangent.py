@@ -111,6 +111,50 @@ class _Tangent:
             if root is not None:
                 self.stored.add(root.id)
         self.stored = trees.joined(self.stored, shared)
+        self.partial = self._partial(fn)
+
+    def _partial(self, fn):
+        """The active names whose tangent may hold exact zeros beside nonzero parts: a container made of
+        active and constant values (``np.array([x, 1.0])``: its tangent ``np.array([x_dot, 0.0])``), one a
+        constant is stored or appended into, and every value computed from such a one. An element-wise
+        function of it alone keeps those zeros exactly (``elementwise``): times a derivative that is inf
+        or nan there (``[x, 1.0] * [1.0, -inf]``) they would be nan, where reverse mode drops the
+        constant's part."""
+        active = self.act.active
+
+        def mixed(node):
+            for n in trees.breadth_first(node):
+                if isinstance(n, (gast.List, gast.Tuple, gast.Set, gast.Dict)):
+                    parts = n.values if isinstance(n, gast.Dict) else n.elts
+                    kinds = {isinstance(e, gast.Name) and e.id in active for e in parts}
+                    if kinds == {True, False}:
+                        return True
+            return False
+
+        def reads(node):
+            return {n.id for n in trees.breadth_first(node) if isinstance(n, gast.Name)}
+
+        partial, flows = set(), []  # flows: (target, the names its value reads)
+        for node in trees.walk(fn):
+            if isinstance(node, (gast.Assign, gast.AugAssign)):
+                target = node.targets[0] if isinstance(node, gast.Assign) else node.target
+                root = target if isinstance(target, gast.Name) else trees.store_root(target)
+                if root is None or root.id not in active:
+                    continue
+                if mixed(node.value) or (
+                    root is not target and not (isinstance(node.value, gast.Name) and node.value.id in active)
+                ):
+                    partial.add(root.id)
+                flows.append((root.id, reads(node.value)))
+            elif isinstance(node, gast.Expr) and trees.appended(node):
+                xs, v = trees.appended(node)
+                if xs.id in active and not (isinstance(v, gast.Name) and v.id in active):
+                    partial.add(xs.id)
+        while True:
+            more = {t for t, names in flows if t not in partial and names & partial}
+            if not more:
+                return partial
+            partial |= more
 
     def location(self, node):
         return self.source.location(node) if self.source is not None else None
@@ -330,7 +374,15 @@ class _Tangent:
             rule = rules.lookup(fn)
             if rule.scalar_rule and self.on_scalars(stmt, op):  # as the reverse sweep picks it (reverse/calls.py)
                 rule = rule.scalar_rule
-            return self.inlined(stmt, op, rule, dots, kwarg_dots, True)
+            value = self.inlined(stmt, op, rule, dots, kwarg_dots, True)
+            varied = [a for a, d in zip(op.args, dots) if d is not None]
+            if len(varied) == 1 and not kwarg_dots and varied[0].id in self.partial and value is not None:
+                # the exact zeros of a constant's parts stay zeros (``_partial``): 0.0 * inf is not its tangent
+                guard = lambda v: trees.call("cotangent_where", self.tangent(varied[0]), v)  # noqa: E731
+                if isinstance(value, _Prelude):
+                    return _Prelude(value.stmts, guard(value.value))
+                return guard(value)
+            return value
         if len(op.args) >= 1 and dots[0] is not None and not any(dots[1:]) and rules.lookup(fn) is not None:
             reduced = self.reduction(stmt, op, dots[0])
             if reduced is not None:

@@ -374,3 +374,50 @@ def test_second_order_against_central_differences_of_the_gradient(f, x):
 
 def _central_gradient(f, x):
     return np.array([_central(f, x, e) for e in np.eye(len(x))])
+
+
+# ---- exact zeros of a constant's parts in a tangent (found by this hunt, wrong in main) -------------------------
+MASK = np.array([1.0, -np.inf])
+
+
+def masked_log_sum_exp(x):
+    v = np.array([x, 1.0]) * MASK  # [x, -inf]: log(e^x + 0) = x
+    m = np.max(v)
+    return m + np.log(np.sum(np.exp(v - m)))
+
+
+def masked_exp(x):
+    a = np.array([x, 3.0])
+    return np.sum(np.exp(a * np.array([1.0, -np.inf])))  # e^x + 0
+
+
+def list_element_times_inf(x):
+    xs = [x, 2.0]
+    return xs[0] + np.exp(-xs[1] * np.inf)  # x + 0
+
+
+def stored_constant(x):
+    a = np.zeros(2)
+    a[0] = x
+    a[1] = 1.0
+    return np.sum(np.exp(a * MASK))  # e^x
+
+
+@pytest.mark.parametrize(
+    "f,x,first,second",
+    [
+        (masked_log_sum_exp, 0.5, 1.0, 0.0),
+        (masked_exp, 0.5, math.exp(0.5), math.exp(0.5)),
+        (list_element_times_inf, 0.5, 1.0, 0.0),
+        (stored_constant, 0.5, math.exp(0.5), math.exp(0.5)),
+    ],
+)
+def test_a_constant_part_of_a_container_times_an_infinity(f, x, first, second):
+    # the tangent of np.array([x, 1.0]) is np.array([x_dot, 0.0]); times [1, -inf] that was [x_dot, nan] (a nan
+    # jvp and hvp; reverse mode drops the constant's cotangent): an element-wise function of such a tangent
+    # keeps its exact zeros (cotangent_where)
+    assert ac.grad(f)(x) == pytest.approx(first, rel=1e-12)
+    assert ac.jvp(f)(x, 1.0)[1] == pytest.approx(first, rel=1e-12)
+    assert ac.hvp(f)(x, 1.0) == pytest.approx(second, rel=1e-9, abs=1e-12)
+    assert ac.hessian(f)(x) == pytest.approx(second, rel=1e-9, abs=1e-12)
+    assert _central(f, x, 1.0) == pytest.approx(first, rel=1e-6)
