@@ -39,7 +39,7 @@ class Frame:
         self.function = function
         self.name = name
         self.mode = mode
-        self.wrt = wrt  # the parameters (indices) a jvp is differentiated in (None: a vjp, in all)
+        self.wrt = wrt  # (parameters a jvp is differentiated in, those with partial tangents); None: a vjp
         self.complete = True  # False once something it calls refers back to a frame above it
 
 
@@ -52,29 +52,32 @@ class Linker:
         self.labels = {}  # id of a callee's compilation -> the user's function it was compiled from
         self.recursive = set()  # names of vjps being compiled up the chain, called from here
 
-    def callee(self, fn, src, compile_vjp, static=None, varargs=None, mode="vjp", wrt=None):
+    def callee(self, fn, src, compile_vjp, static=None, varargs=None, mode="vjp", wrt=None, partial=()):
         """The name of the vjp of the user function ``fn`` called here, compiling it if needed.
 
         ``static`` maps parameters to the functions passed for them at this call (the callee
         is specialised for those); ``varargs`` is how many values the call passes to ``*args``;
         ``wrt`` (forward mode) the parameters, by index among those compiled, whose arguments vary at
         the call (None: all): the others get no tangent at all, where a zero one could meet an
-        infinite value (0.0 * inf is nan).
+        infinite value (0.0 * inf is nan); ``partial`` those of them whose tangents may hold exact zeros
+        beside nonzero parts (tangent._partial).
         """
         n = fn.__code__.co_argcount + fn.__code__.co_kwonlyargcount - len(static or ()) + (varargs or 0)
         wrt = tuple(range(n)) if wrt is None else tuple(wrt)
+        partial = tuple(partial)
         if not static and varargs is None:
             for depth, frame in enumerate(self.stack):
-                if frame.function is fn and frame.mode == mode and frame.wrt in (None, wrt):  # recursion: by name
+                if frame.function is fn and frame.mode == mode and frame.wrt in (None, (wrt, partial)):
+                    # recursion: call it by its name
                     for inner in self.stack[depth + 1 :]:
                         inner.complete = False
                     self.recursive.add(frame.name)
                     return frame.name
-        key = (tuple(sorted((p, id(v)) for p, v in (static or {}).items())), varargs, mode, wrt)
+        key = (tuple(sorted((p, id(v)) for p, v in (static or {}).items())), varargs, mode, wrt, partial)
         per_fn = _CACHE.setdefault(fn, {})
         c = per_fn.get(key)
         if c is None or not c.current():
-            c = compile_vjp(fn, wrt, static, varargs, self.stack, mode)
+            c = compile_vjp(fn, wrt, static, varargs, self.stack, mode, *((partial,) if partial else ()))
             if c.complete:
                 per_fn[key] = c
         if any(other.name == c.name and other is not c for other in self.callees):
@@ -163,7 +166,7 @@ def _shown(value):
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def frame_for(func, mode, bindings, varargs, called=True, wrt=None):
+def frame_for(func, mode, bindings, varargs, called=True, wrt=None, partial=()):
     """The frame a compilation pushes: only plain vjps of a whole function (every parameter
     differentiated, as for a callee) and jvps of a called function (in the parameters that vary at
     the call, ``wrt``) can be called recursively."""
@@ -173,13 +176,18 @@ def frame_for(func, mode, bindings, varargs, called=True, wrt=None):
         code = func.__code__
         params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
         wrt = tuple(range(len(params))) if wrt is None else tuple(wrt)
-        return Frame(func, jvp_name(func.__name__, params, [params[i] for i in wrt]), mode, wrt)
+        name = jvp_name(func.__name__, params, [params[i] for i in wrt], [params[i] for i in partial])
+        return Frame(func, name, mode, (wrt, tuple(partial)))
     return None
 
 
-def jvp_name(name, params, wrt_names):
+def jvp_name(name, params, wrt_names, partial=()):
     """The name of the jvp of a called function ``name`` in ``wrt_names`` of its ``params``: ``h_jvp`` in
-    all of them, else ``h_jvp_a_c`` (``h_jvp_`` in none)."""
-    if list(wrt_names) == list(params):
-        return naming.JVP_FN.format(name)
-    return naming.JVP_FN.format(name) + "_" + "_".join(wrt_names)
+    all of them, else ``h_jvp_a_c``; ``h_jvp_a_zeros_in_a`` where ``a``'s tangent may hold exact zeros
+    beside nonzero parts (``partial``, tangent._partial)."""
+    made = naming.JVP_FN.format(name)
+    if list(wrt_names) != list(params):
+        made += "_" + "_".join(wrt_names)
+    if partial:
+        made += "_zeros_in_" + "_".join(partial)
+    return made

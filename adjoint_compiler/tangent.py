@@ -58,9 +58,10 @@ def _elementwise(fn):
     return fn in activity_mod.ELEMENTWISE or fn in (abs, min, max, pow) or getattr(fn, "__module__", None) == "math"
 
 
-def run(fn, source, act, wrt, callee=None):
-    """Return a Result holding ``<f>_jvp`` (see the module docstring)."""
-    t = _Tangent(fn, source, act, callee)
+def run(fn, source, act, wrt, callee=None, partial=()):
+    """Return a Result holding ``<f>_jvp`` (see the module docstring). ``partial``: the parameters whose
+    tangents may hold exact zeros beside nonzero parts (a caller's ``np.array([x, 1.0])``, ``_partial``)."""
+    t = _Tangent(fn, source, act, callee, partial)
     dots = [t.dot(w) for w in wrt]
     body = t.block(fn.body)
     new = gast.FunctionDef(
@@ -76,7 +77,7 @@ def run(fn, source, act, wrt, callee=None):
 
 
 class _Tangent:
-    def __init__(self, fn, source, act, callee):
+    def __init__(self, fn, source, act, callee, partial=()):
         self.source = source
         self.act = act
         self.callee = callee
@@ -111,9 +112,9 @@ class _Tangent:
             if root is not None:
                 self.stored.add(root.id)
         self.stored = trees.joined(self.stored, shared)
-        self.partial = self._partial(fn)
+        self.partial = self._partial(fn, partial)
 
-    def _partial(self, fn):
+    def _partial(self, fn, given):
         """The active names whose tangent may hold exact zeros beside nonzero parts: a container made of
         active and constant values (``np.array([x, 1.0])``: its tangent ``np.array([x_dot, 0.0])``), one a
         constant is stored or appended into, and every value computed from such a one. An element-wise
@@ -134,7 +135,7 @@ class _Tangent:
         def reads(node):
             return {n.id for n in trees.breadth_first(node) if isinstance(n, gast.Name)}
 
-        partial, flows = set(), []  # flows: (target, the names its value reads)
+        partial, flows = set(given) & active, []  # flows: (target, the names its value reads)
         for node in trees.walk(fn):
             if isinstance(node, (gast.Assign, gast.AugAssign)):
                 target = node.targets[0] if isinstance(node, gast.Assign) else node.target
@@ -271,14 +272,7 @@ class _Tangent:
         op = self.act.op(stmt, self.source, self.local)
         if name not in self.act.active:
             return [stmt]
-        if (
-            op.kind == "call"
-            and inspect.isfunction(op.fn)
-            and rules.lookup(op.fn) is None
-            and registry.tangent_rule(op.fn) is None
-            and registry.linearity(op.fn) is None
-            and not rules.is_nondifferentiable(op.fn)
-        ):
+        if _user_function(op):
             return self.user_call(stmt, name, op)
         value = self.rule(stmt, op)
         prelude = []
@@ -376,7 +370,14 @@ class _Tangent:
                 rule = rule.scalar_rule
             value = self.inlined(stmt, op, rule, dots, kwarg_dots, True)
             varied = [a for a, d in zip(op.args, dots) if d is not None]
-            if len(varied) == 1 and not kwarg_dots and varied[0].id in self.partial and value is not None:
+            if (
+                len(varied) == 1
+                and not kwarg_dots
+                and varied[0].id in self.partial
+                and value is not None
+                and fn not in _UNIT_DERIVATIVE
+                and not all(trees.is_number(a) for a in op.args if a is not varied[0])
+            ):
                 # the exact zeros of a constant's parts stay zeros (``_partial``): 0.0 * inf is not its tangent
                 guard = lambda v: trees.call("cotangent_where", self.tangent(varied[0]), v)  # noqa: E731
                 if isinstance(value, _Prelude):
@@ -613,11 +614,13 @@ class _Tangent:
         varying = tuple(i for i, p in enumerate(params) if self.tangent(bound.arguments[p]) is not None)
         if not varying:  # (nothing here varies: the value is a constant's)
             return [stmt, gast.copy_location(trees.assign(self.dot(name), self.zero(_name(name))), stmt)]
-        key = (op.fn, tuple(sorted((p, id(v)) for p, v in static.items())), count, varying)
+        # ... and told which of them have tangents with exact zeros beside nonzero parts (``_partial``)
+        partial = tuple(i for i in varying if bound.arguments[params[i]].id in self.partial)
+        key = (op.fn, tuple(sorted((p, id(v)) for p, v in static.items())), count, varying, partial)
         if key not in self.callees:
             made = (static or None, count) if star else (static or None,)
             try:
-                self.callees[key] = (self.callee(op.fn, *made, wrt=varying), varying)
+                self.callees[key] = (self.callee(op.fn, *made, wrt=varying, partial=partial), varying)
             except CompileError as e:  # (its tangent takes one per argument)
                 self.callees[key] = (self._through_reverse(op, params, e), tuple(range(len(params))))
         jvp_name, dotted = self.callees[key]
@@ -654,6 +657,23 @@ class _Tangent:
         ref = self.namer.unique(tangent.__name__)
         self.needs[ref] = tangent
         return ref
+
+
+# element-wise functions whose derivative is +-1, never inf or nan: their tangents keep exact zeros as they are
+_UNIT_DERIVATIVE = (operator.add, operator.sub, operator.neg, operator.pos)
+_UNIT_DERIVATIVE += (np.add, np.subtract, np.negative, np.positive)
+
+
+def _user_function(op):
+    """Whether ``op`` calls a user function, which runs as its own jvp (``user_call``)."""
+    return (
+        op.kind == "call"
+        and inspect.isfunction(op.fn)
+        and rules.lookup(op.fn) is None
+        and registry.tangent_rule(op.fn) is None
+        and registry.linearity(op.fn) is None
+        and not rules.is_nondifferentiable(op.fn)
+    )
 
 
 class _Prelude:
