@@ -82,7 +82,7 @@ def _checker(guards):
 class Compilation:
     """Everything one compilation knows: its request, and what each stage made of it."""
 
-    def __init__(self, func, wrt, mode, scalar_params, bindings, varargs, called, stack):
+    def __init__(self, func, wrt, mode, scalar_params, bindings, varargs, called, stack, partial=()):
         self.func = func
         self.wrt = wrt
         self.mode = mode
@@ -91,7 +91,8 @@ class Compilation:
         self.varargs = varargs
         self.called = called
         self.structure = {}  # parameter index -> (kind, length or None) of the argument (``compile``)
-        self.frame = link.frame_for(func, mode, bindings, varargs, called)
+        self.partial = partial  # (forward mode, a callee) parameters whose tangents may hold exact zeros
+        self.frame = link.frame_for(func, mode, bindings, varargs, called, wrt, partial)
         self.linker = link.Linker(stack + ((self.frame,) if self.frame is not None else ()))
         self.src = None  # the user's source (source.Source)
         self.tree = None  # the current tree
@@ -104,17 +105,18 @@ class Compilation:
         self.function = None
         self.tapes = []  # emit.tape_notes of the module's functions (its own and its callees'), for its header
 
-    def callee(self, fn, static=None, varargs=None):
+    def callee(self, fn, static=None, varargs=None, wrt=None, partial=()):
         mode = "jvp" if self.mode == "jvp" else "vjp"  # a callee is differentiated the caller's way
-        return self.linker.callee(fn, self.src, _compile_callee, static, varargs, mode)
+        return self.linker.callee(fn, self.src, _compile_callee, static, varargs, mode, wrt, partial)
 
 
-def _compile_callee(fn, wrt, static, varargs, stack, mode="vjp"):
+def _compile_callee(fn, wrt, static, varargs, stack, mode="vjp", partial=()):
     why = getattr(fn, source.NOT_DIFFERENTIATED, None)
     if why is not None:  # a function the package made, called in emitted code: the caller reports it at the user's
         code = fn.__code__
         raise UnsupportedError(why, SourceLocation(code.co_filename, code.co_firstlineno, 1))
-    return _run(Compilation(fn, wrt, mode, (), static, varargs, True, stack), None)
+    c = Compilation(fn, wrt, mode, (), static, varargs, True, stack, partial)
+    return _run(c, None)
 
 
 def _source(c):
@@ -218,10 +220,21 @@ def _activity(c):
 
 def _reverse(c):
     if c.mode == "jvp":  # forward mode: the tangent pass takes the reverse pass's place
-        c.result = tangent.run(c.tree, c.src, c.activity, c.wrt_names, c.callee)
-        if not c.called and c.result.function.name in c.linker.names() | _defined(c.linker):
-            # calls its all-parameter jvp, itself or through a callee (mutual recursion)
-            c.result.function.name += "_" + "_".join(c.wrt_names)
+        params = [a.id for a in c.tree.args.args]
+        partial = [params[i] for i in c.partial]
+        c.result = tangent.run(c.tree, c.src, c.activity, c.wrt_names, c.callee, partial)
+        fn = c.result.function
+        if c.called:  # a callee's jvp is named for the parameters that vary at its calls (link.jvp_name)
+            fn.name = link.jvp_name(c.tree.name, params, c.wrt_names, partial)
+            if c.frame is not None and c.frame.name != fn.name:
+                what = (c.tree.name, fn.name, c.frame.name)
+                raise InternalError("the jvp of %s is named %s, its calls say %s" % what)
+        else:
+            taken = c.linker.names() | _defined(c.linker)
+            if fn.name in taken:  # calls a jvp of its own, itself or through a callee (mutual recursion)
+                fn.name += "_" + "_".join(c.wrt_names)
+            while fn.name in taken:  # (that name is a callee's jvp in those parameters)
+                fn.name += "_"
     else:
         c.result = reverse.run(c.tree, c.src, c.activity, c.wrt_names, c.mode, c.callee)
     c.tree = c.result.function

@@ -174,6 +174,10 @@ class _GlobalsView:
     def __setattr__(self, name, value):
         self._namespace[name] = value
 
+    def holds_as(self, other):
+        """Whether ``other`` is a view of the same globals (link.py: one name, one holder)."""
+        return self._namespace is other._namespace
+
 
 def _unique(name, taken):
     while name in taken:
@@ -196,6 +200,11 @@ class _CellsView:
 
     def __setattr__(self, name, value):
         self._cells[name].cell_contents = value
+
+    def holds_as(self, other):
+        """Whether ``other`` is a view of the same cells (two compilations of one closure, link.py)."""
+        mine, theirs = self._cells, other._cells
+        return mine.keys() == theirs.keys() and all(mine[k] is theirs[k] for k in mine)
 
 
 def _module_of(func):

@@ -13,7 +13,9 @@ rule, written beside its adjoint rule, is inlined first; else a function stated
 ``linear`` is applied to the tangent (``np.sum(x_dot)``; a product rule for
 ``@``, ``np.dot``, ``np.einsum`` and kin); else a reduction whose adjoint is
 ``unreduce(g) * W`` gets ``np.sum(x_dot * W)``. A called user function runs
-as its own ``<h>_jvp``. Anything else is refused at its line.
+as its own ``<h>_jvp``, compiled in the parameters whose arguments vary at the
+call (``h_jvp_a`` where only ``a`` does): a constant argument gets no tangent,
+not a zero one that could meet an infinite value. Anything else is refused at its line.
 
 Output invariant: ``<f>_jvp(*params, *wrt_dots)`` returns ``(value, value_dot)``;
 every active name assigned in the body has its tangent assigned beside it: just
@@ -56,9 +58,10 @@ def _elementwise(fn):
     return fn in activity_mod.ELEMENTWISE or fn in (abs, min, max, pow) or getattr(fn, "__module__", None) == "math"
 
 
-def run(fn, source, act, wrt, callee=None):
-    """Return a Result holding ``<f>_jvp`` (see the module docstring)."""
-    t = _Tangent(fn, source, act, callee)
+def run(fn, source, act, wrt, callee=None, partial=()):
+    """Return a Result holding ``<f>_jvp`` (see the module docstring). ``partial``: the parameters whose
+    tangents may hold exact zeros beside nonzero parts (a caller's ``np.array([x, 1.0])``, ``_partial``)."""
+    t = _Tangent(fn, source, act, callee, partial)
     dots = [t.dot(w) for w in wrt]
     body = t.block(fn.body)
     new = gast.FunctionDef(
@@ -74,7 +77,7 @@ def run(fn, source, act, wrt, callee=None):
 
 
 class _Tangent:
-    def __init__(self, fn, source, act, callee):
+    def __init__(self, fn, source, act, callee, partial=()):
         self.source = source
         self.act = act
         self.callee = callee
@@ -109,6 +112,50 @@ class _Tangent:
             if root is not None:
                 self.stored.add(root.id)
         self.stored = trees.joined(self.stored, shared)
+        self.partial = self._partial(fn, partial)
+
+    def _partial(self, fn, given):
+        """The active names whose tangent may hold exact zeros beside nonzero parts: a container made of
+        active and constant values (``np.array([x, 1.0])``: its tangent ``np.array([x_dot, 0.0])``), one a
+        constant is stored or appended into, and every value computed from such a one. An element-wise
+        function of it alone keeps those zeros exactly (``elementwise``): times a derivative that is inf
+        or nan there (``[x, 1.0] * [1.0, -inf]``) they would be nan, where reverse mode drops the
+        constant's part."""
+        active = self.act.active
+
+        def mixed(node):
+            for n in trees.breadth_first(node):
+                if isinstance(n, (gast.List, gast.Tuple, gast.Set, gast.Dict)):
+                    parts = n.values if isinstance(n, gast.Dict) else n.elts
+                    kinds = {isinstance(e, gast.Name) and e.id in active for e in parts}
+                    if kinds == {True, False}:
+                        return True
+            return False
+
+        def reads(node):
+            return {n.id for n in trees.breadth_first(node) if isinstance(n, gast.Name)}
+
+        partial, flows = set(given) & active, []  # flows: (target, the names its value reads)
+        for node in trees.walk(fn):
+            if isinstance(node, (gast.Assign, gast.AugAssign)):
+                target = node.targets[0] if isinstance(node, gast.Assign) else node.target
+                root = target if isinstance(target, gast.Name) else trees.store_root(target)
+                if root is None or root.id not in active:
+                    continue
+                if mixed(node.value) or (
+                    root is not target and not (isinstance(node.value, gast.Name) and node.value.id in active)
+                ):
+                    partial.add(root.id)
+                flows.append((root.id, reads(node.value)))
+            elif isinstance(node, gast.Expr) and trees.appended(node):
+                xs, v = trees.appended(node)
+                if xs.id in active and not (isinstance(v, gast.Name) and v.id in active):
+                    partial.add(xs.id)
+        while True:
+            more = {t for t, names in flows if t not in partial and names & partial}
+            if not more:
+                return partial
+            partial |= more
 
     def location(self, node):
         return self.source.location(node) if self.source is not None else None
@@ -225,14 +272,7 @@ class _Tangent:
         op = self.act.op(stmt, self.source, self.local)
         if name not in self.act.active:
             return [stmt]
-        if (
-            op.kind == "call"
-            and inspect.isfunction(op.fn)
-            and rules.lookup(op.fn) is None
-            and registry.tangent_rule(op.fn) is None
-            and registry.linearity(op.fn) is None
-            and not rules.is_nondifferentiable(op.fn)
-        ):
+        if _user_function(op):
             return self.user_call(stmt, name, op)
         value = self.rule(stmt, op)
         prelude = []
@@ -328,7 +368,22 @@ class _Tangent:
             rule = rules.lookup(fn)
             if rule.scalar_rule and self.on_scalars(stmt, op):  # as the reverse sweep picks it (reverse/calls.py)
                 rule = rule.scalar_rule
-            return self.inlined(stmt, op, rule, dots, kwarg_dots, True)
+            value = self.inlined(stmt, op, rule, dots, kwarg_dots, True)
+            varied = [a for a, d in zip(op.args, dots) if d is not None]
+            if (
+                len(varied) == 1
+                and not kwarg_dots
+                and varied[0].id in self.partial
+                and value is not None
+                and fn not in _UNIT_DERIVATIVE
+                and not all(trees.is_number(a) for a in op.args if a is not varied[0])
+            ):
+                # the exact zeros of a constant's parts stay zeros (``_partial``): 0.0 * inf is not its tangent
+                guard = lambda v: trees.call("cotangent_where", self.tangent(varied[0]), v)  # noqa: E731
+                if isinstance(value, _Prelude):
+                    return _Prelude(value.stmts, guard(value.value))
+                return guard(value)
+            return value
         if len(op.args) >= 1 and dots[0] is not None and not any(dots[1:]) and rules.lookup(fn) is not None:
             reduced = self.reduction(stmt, op, dots[0])
             if reduced is not None:
@@ -519,7 +574,8 @@ class _Tangent:
         return _Prelude(stmts, total) if stmts else total
 
     def user_call(self, stmt, name, op):
-        """``y = h(a, b)`` becomes ``y, y_dot = h_jvp(a, b, a_dot, b_dot)``."""
+        """``y = h(a, b)`` becomes ``y, y_dot = h_jvp(a, b, a_dot, b_dot)``, or ``y, y_dot = h_jvp_a(a, b,
+        a_dot)`` where ``b`` does not vary here."""
         if self.callee is None:
             raise CompileError("a call of %s in forward mode needs the pipeline" % _label(op.fn), self.location(stmt))
         signature = inspect.signature(op.fn)
@@ -554,16 +610,24 @@ class _Tangent:
             bound.arguments.update(zip(spread, extra))
             at = params.index(star.name)
             params = params[:at] + spread + params[at + 1 :]  # (keyword-only ones after, as the callee has them)
-        key = (op.fn, tuple(sorted((p, id(v)) for p, v in static.items())), count)
+        # the callee's jvp in the parameters whose arguments vary here: a constant argument gets no tangent
+        # (a zero one would meet the callee's infinities, 0.0 * inf being nan, where the derivative is finite)
+        varying = tuple(i for i, p in enumerate(params) if self.tangent(bound.arguments[p]) is not None)
+        if not varying:  # (nothing here varies: the value is a constant's)
+            return [stmt, gast.copy_location(trees.assign(self.dot(name), self.zero(_name(name))), stmt)]
+        # ... and told which of them have tangents with exact zeros beside nonzero parts (``_partial``)
+        partial = tuple(i for i in varying if bound.arguments[params[i]].id in self.partial)
+        key = (op.fn, tuple(sorted((p, id(v)) for p, v in static.items())), count, varying, partial)
         if key not in self.callees:
             made = (static or None, count) if star else (static or None,)
             try:
-                self.callees[key] = self.callee(op.fn, *made)
-            except CompileError as e:
-                self.callees[key] = self._through_reverse(op, params, e)
-        jvp_name = self.callees[key]
+                self.callees[key] = (self.callee(op.fn, *made, wrt=varying, partial=partial), varying)
+            except CompileError as e:  # (its tangent takes one per argument)
+                self.callees[key] = (self._through_reverse(op, params, e), tuple(range(len(params))))
+        jvp_name, dotted = self.callees[key]
         args = [self._argument(op.fn, p, bound.arguments[p]) for p in params]
-        call = gast.Call(func=_name(jvp_name), args=args + [self.tangent_or_zero(a) for a in args], keywords=[])
+        dots = [self.tangent_or_zero(args[i]) for i in dotted]
+        call = gast.Call(func=_name(jvp_name), args=args + dots, keywords=[])
         target = gast.Tuple(elts=[_name(name, True), _name(self.dot(name), True)], ctx=gast.Store())
         return [gast.copy_location(gast.Assign(targets=[target], value=call, type_comment=None), stmt)]
 
@@ -594,6 +658,23 @@ class _Tangent:
         ref = self.namer.unique(tangent.__name__)
         self.needs[ref] = tangent
         return ref
+
+
+# element-wise functions whose derivative is +-1, never inf or nan: their tangents keep exact zeros as they are
+_UNIT_DERIVATIVE = (operator.add, operator.sub, operator.neg, operator.pos)
+_UNIT_DERIVATIVE += (np.add, np.subtract, np.negative, np.positive)
+
+
+def _user_function(op):
+    """Whether ``op`` calls a user function, which runs as its own jvp (``user_call``)."""
+    return (
+        op.kind == "call"
+        and inspect.isfunction(op.fn)
+        and rules.lookup(op.fn) is None
+        and registry.tangent_rule(op.fn) is None
+        and registry.linearity(op.fn) is None
+        and not rules.is_nondifferentiable(op.fn)
+    )
 
 
 class _Prelude:

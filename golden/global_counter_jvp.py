@@ -10,7 +10,7 @@ from adjoint_compiler.runtime import check_rebind, zeros_like
 
 def F_jvp(x, x_dot):
     c = _module.c
-    _t1, _t1_dot = f_jvp(c, x, zeros_like(c), x_dot)
+    _t1, _t1_dot = f_jvp_x(c, x, x_dot)
     c_1_dot = _t1_dot[1]
     c_1 = _t1[1]
     _module.c = c_1
@@ -20,6 +20,13 @@ def F_jvp(x, x_dot):
     c_2 = _t3[1]
     _module.c = c_2
     return (_t2 + _t3[0], _t2_dot + _t3_dot[0])
+
+
+def f_jvp_x(c, x, x_dot):
+    check_rebind(c, 'c += ...', 'state.py', 8, 5)
+    c_1 = c + 1
+    _t2_dot = (x_dot * c_1, zeros_like(c_1))
+    return ((x * c_1, c_1), _t2_dot)
 
 
 def f_jvp(c, x, c_dot, x_dot):

@@ -8,19 +8,17 @@ import math
 
 
 def damped_jvp(x, k, x_dot, k_dot):
-    _t1, _t1_dot = spring_jvp(k, x, 0.5, k_dot, x_dot, 0.0)
-    _t2, _t2_dot = spring_jvp(k, x, 1.0, k_dot, x_dot, 0.0)
+    _t1, _t1_dot = spring_jvp_k_x(k, x, 0.5, k_dot, x_dot)
+    _t2, _t2_dot = spring_jvp_k_x(k, x, 1.0, k_dot, x_dot)
     _t3_dot = k_dot * _t2 + _t2_dot * k
     return (_t1 + k * _t2, _t1_dot + _t3_dot)
 
 
-def spring_jvp(k, x, t, k_dot, x_dot, t_dot):
-    _t1 = -k
-    v = math.exp(_t1 * t)
-    v_dot = (t_dot * _t1 - k_dot * t) * v
-    _t3_dot = x_dot * t + t_dot * x
+def spring_jvp_k_x(k, x, t, k_dot, x_dot):
+    v = math.exp(-(k * t))
+    v_dot = -(k_dot * t * v)
     _t3 = x * t
-    _t4_dot = -(_t3_dot * math.sin(_t3))
+    _t4_dot = -(x_dot * t * math.sin(_t3))
     _t4 = math.cos(_t3)
     _t5_dot = v_dot * _t4 + _t4_dot * v
     return (v * _t4, _t5_dot)

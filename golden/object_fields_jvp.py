@@ -13,7 +13,7 @@ def oscillator_jvp(x0, k, x0_dot, k_dot):
     p_v_dot = zeros_like(p_v)
     p_x_dot = x0_dot
     for _ in range(3):
-        _t1, _t1_dot = Particle_step_jvp(p_x, p_v, 0.1, k, p_x_dot, p_v_dot, 0.0, k_dot)
+        _t1, _t1_dot = Particle_step_jvp_self_x_self_v_k(p_x, p_v, 0.1, k, p_x_dot, p_v_dot, k_dot)
         p_x_dot = _t1_dot[0]
         p_x = _t1[0]
         p_v_dot = _t1_dot[1]
@@ -32,10 +32,10 @@ def oscillator_jvp(x0, k, x0_dot, k_dot):
     return (_t8, _t4_dot + _t7_dot)
 
 
-def Particle_step_jvp(self_x, self_v, dt, k, self_x_dot, self_v_dot, dt_dot, k_dot):
+def Particle_step_jvp_self_x_self_v_k(self_x, self_v, dt, k, self_x_dot, self_v_dot, k_dot):
     _t1 = dt * k
-    self_v_1_dot = self_v_dot - ((dt_dot * k + k_dot * dt) * self_x + self_x_dot * _t1)
+    self_v_1_dot = self_v_dot - (k_dot * dt * self_x + self_x_dot * _t1)
     self_v_1 = self_v - _t1 * self_x
-    self_x_1_dot = self_x_dot + (dt_dot * self_v_1 + self_v_1_dot * dt)
+    self_x_1_dot = self_x_dot + self_v_1_dot * dt
     self_x_1 = self_x + dt * self_v_1
     return ((self_x_1, self_v_1), (self_x_1_dot, self_v_1_dot))
