@@ -53,6 +53,8 @@ HINTS = {
     gast.GeneratorExp: "write it as a for loop",
     gast.Import: "import at module level",
     gast.ImportFrom: "import at module level",
+    gast.Starred: "spread a list or tuple whose length is known where it is made ([y, *xs] with xs = [a, b], "
+    "or a list or tuple argument), or build the list with + (e.g. [y] + list(xs))",
 }
 
 SUPPORTED = {
@@ -235,6 +237,16 @@ def _inner_subscripts(target):
 
 def _check_node(node, source):
     kind = type(node)
+    if kind is gast.Starred and _spread_parameter(node.value, source) is not None:
+        # [y, *xs] of a parameter xs: compiled for the argument's length (api._compiled), it is spread
+        error = UnsupportedError(
+            "*%s in a display, whose length is not known" % _text(node.value),
+            _location(node, source),
+            HINTS[gast.Starred] + "; ac.grad, ac.vjp and ac.jvp called with the arguments compile a variant per "
+            "length of %s" % _spread_parameter(node.value, source),
+        )
+        error.needs = ((_spread_parameter(node.value, source), "length"),)
+        raise error
     if kind not in SUPPORTED:
         _reject(node, source)
     if kind is gast.AnnAssign and node.value is None:

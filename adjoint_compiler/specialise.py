@@ -576,13 +576,21 @@ def spread_calls(src):
     or list display, a name whose length is known (``_known``) or a global tuple, gives
     ``h(xs[0], xs[1])``; so do ``h(*xs[1:])`` (constant bounds) and ``h(*list(xs))``. ``h(**kw)``
     where ``kw`` is a dict display with string keys (or a name so assigned) gives
-    ``h(a=kw['a'], ...)``. Others stay, for fence to refuse."""
+    ``h(a=kw['a'], ...)``; ``[y, *xs]`` (a list or tuple display) gives ``[y, xs[0], xs[1]]``. Others stay,
+    for fence to refuse."""
     tree = src.tree
     if not any(n.__class__ is gast.Starred or n.__class__ is gast.keyword and n.arg is None for n in trees.walk(tree)):
         return  # (most functions: nothing spread, and nothing for the walks below to find)
     local = trees.local_names(tree)
     known = _known(tree, src, local, getattr(src, "structure", None))
     for node in trees.breadth_first(tree):
+        if isinstance(node, (gast.List, gast.Tuple)) and isinstance(node.ctx, gast.Load):
+            elts = []  # [y, *xs]: the same spread into a display
+            for e in node.elts:
+                parts = _parts(e.value, known, src, local, False) if isinstance(e, gast.Starred) else None
+                elts += [e] if parts is None else [gast.copy_location(p, e) for _, p in parts]
+            node.elts = elts
+            continue
         if not isinstance(node, gast.Call):
             continue
         args = []
