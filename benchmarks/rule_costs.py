@@ -57,6 +57,7 @@ CASES = [
     ("max 10^6", np.max, (V,), {}),
     ("cumsum 10^6", np.cumsum, (V,), {}),
     ("cumprod 10^3", np.cumprod, (1.0 + 1e-3 * V[:1000],), {}),
+    ("cumprod 10^6", np.cumprod, (1.0 + 1e-7 * V,), {}),
     ("sort 10^6", np.sort, (SPREAD,), {}),
     ("einsum ij,jk->ik 200", np.einsum, ("ij,jk->ik", SQUARE, B), {}),
     ("einsum ij,ij->i 200", np.einsum, ("ij,ij->i", SQUARE, B), {}),

@@ -294,36 +294,92 @@ def cumsum_adjoint(g, ans, a, axis=None, dtype=None, out=None):
 
 
 @fragment
-def cumprod_others(a, axis):
+def cumprod_others(a, axis, many):
     # others[..., i, k] = prod_{j <= k, j != i} a_j for k >= i, else 0: d cumprod_k / d a_i. A running
-    # product along the (last) axis of a with a_i replaced by 1, so exact where a has zeros (no
-    # division by a_i, which autograd's ans / a does); O(n^2) per slice.
+    # product along the (last) axis of a with a_i replaced by 1, so exact where a has zeros; O(n^2) per
+    # slice, so computed only where `many` (a slice has two zeros or more; see cumprod_adjoint), else None.
     moved = np.moveaxis(np.ravel(a) if axis == None else np.asarray(a), -1 if axis == None else axis, -1)
     n = moved.shape[-1]
-    spread = np.where(np.eye(n) == 1, np.ones_like(moved)[..., None, :], moved[..., None, :])
-    return np.cumprod(spread, axis=-1) * np.triu(np.ones((n, n), dtype=moved.dtype))
+    spread = np.where(np.eye(n) == 1, np.ones_like(moved)[..., None, :], moved[..., None, :]) if many else None
+    return np.cumprod(spread, axis=-1) * np.triu(np.ones((n, n), dtype=moved.dtype)) if many else None
+
+
+@fragment
+def cumprod_zeros(a, axis):
+    # (x, zero, before, spared): a along the axis cumprod runs on (flattened for axis None), where it is 0,
+    # the positions before a slice's first zero, and the running product of x with that first zero replaced
+    # by 1 (prod_{j <= k, j != z} x_j for k >= z, z the first zero; the running product itself before it).
+    ax = 0 if axis == None else axis
+    x = np.ravel(a) if axis == None else np.asarray(a)
+    zero = x == 0
+    seen = np.cumsum(zero, ax)
+    spared = np.cumprod(np.where(zero & (seen == 1), 1, x), ax)
+    return x, zero, seen, spared
 
 
 @adjoint(np.cumprod, method="cumprod")
 def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
-    # a_i's cotangent: sum over k >= i of g_k d cumprod_k / d a_i (cumprod_others)
+    # a_i's cotangent: sum over k >= i of g_k d cumprod_k / d a_i, d cumprod_k / d a_i = prod_{j <= k, j != i} a_j.
+    # Linear time: where a_i != 0 that is ans_k / a_i, so the cotangent is the reverse running sum of g * ans over
+    # a_i (an identity wherever a_i != 0, whatever the other elements, so its own derivative is right too). At a
+    # slice's first zero z it is the reverse running sum of g times the running product with a_z replaced by 1
+    # (cumprod_zeros' `spared`). A slice with two zeros or more falls back to the O(n^2) matrix of cumprod_others:
+    # the value above is exact there too (0 at the later zeros), but its derivative with respect to the first zero
+    # would miss the later zeros' cotangents, and second order must stay exact.
     _unmodelled = only_defaults("dtype", dtype, "out", out)
-    ax = -1 if axis == None else axis
-    others = cumprod_others(a, axis)
-    back = np.sum(others * np.moveaxis(np.asarray(g), ax, -1)[..., None, :], axis=-1)
-    return np.reshape(np.moveaxis(back, -1, ax), np.shape(a)) * _unmodelled, None, None, None
+    ax = 0 if axis == None else axis
+    parts = cumprod_zeros(a, axis)
+    x = parts[0]
+    zero = parts[1]
+    seen = parts[2]
+    spared = parts[3]
+    after = np.flip(np.cumsum(np.flip(g * ans, ax), ax), ax)
+    at_zero = np.flip(np.cumsum(np.flip(g * spared, ax), ax), ax)
+    linear = np.where(zero, np.where(seen == 1, at_zero, 0), after / np.where(zero, 1, x))
+    many = np.any(seen >= 2)
+    others = cumprod_others(a, axis, many)
+    back = (
+        np.moveaxis(
+            np.sum(others * np.moveaxis(np.asarray(g), -1 if axis == None else axis, -1)[..., None, :], axis=-1),
+            -1,
+            -1 if axis == None else axis,
+        )
+        if many
+        else linear
+    )
+    return np.reshape(back, np.shape(a)) * _unmodelled, None, None, None
 
 
 @tangent(np.cumprod)
 def cumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
-    # sum over i <= k of dot_i d cumprod_k / d a_i, with cumprod_adjoint's matrix
-    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    # sum over i <= k of dot_i d cumprod_k / d a_i (cumprod_adjoint's derivative), in linear time: ans_k times the
+    # running sum of dot_i / a_i over the nonzero a_i, plus dot_z times the running product with a_z replaced by 1
+    # from a slice's first zero z on. Two zeros or more in a slice: cumprod_others' matrix, as in cumprod_adjoint.
+    # (dtype=, out= refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("dtype", dtype, "out", out)
-    ax = -1 if axis == None else axis
-    others = cumprod_others(a, axis)
+    ax = 0 if axis == None else axis
     checked = dot if _unmodelled else dot
-    moved = np.moveaxis(np.ravel(checked) if axis == None else np.asarray(checked), ax, -1)
-    return np.moveaxis(np.sum(others * moved[..., :, None], axis=-2), -1, ax), None, None, None
+    d = np.ravel(checked) if axis == None else np.asarray(checked)
+    parts = cumprod_zeros(a, axis)
+    x = parts[0]
+    zero = parts[1]
+    seen = parts[2]
+    spared = parts[3]
+    dot_z = np.sum(np.where(zero & (seen == 1), d, 0), ax, keepdims=True)
+    linear = ans * np.cumsum(np.where(zero, 0, d / np.where(zero, 1, x)), ax) + np.where(seen == 0, 0, dot_z) * spared
+    many = np.any(seen >= 2)
+    others = cumprod_others(a, axis, many)
+    moved = np.moveaxis(d, -1 if axis == None else axis, -1)
+    return (
+        (
+            np.moveaxis(np.sum(others * moved[..., :, None], axis=-2), -1, -1 if axis == None else axis)
+            if many
+            else linear
+        ),
+        None,
+        None,
+        None,
+    )
 
 
 @fragment

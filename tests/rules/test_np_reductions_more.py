@@ -812,3 +812,82 @@ def test_roots_gradient_by_hand_and_refusals_of_complex_or_repeated_roots():
     for bad in (np.array([1.0, 0.0, 1.0]), np.array([1.0, -2.0, 1.0]), np.array([0.0, 1.0, -3.0, 2.0])):
         with pytest.raises(NotImplementedError, match="np.roots of complex, repeated or missing roots"):
             ac.grad(sum_of_roots_cubed)(bad)
+
+
+# ---- cumprod's linear-time rules at zeros (np13l): first and second order against the products by hand ---------
+
+CUMPROD_POINTS = [
+    np.array([1.5, -0.5, 2.0, 0.7, -1.2]),  # no zero
+    np.array([1.5, 0.0, 2.0, 0.7, -1.2]),  # one zero
+    np.array([0.0, -0.5, 2.0, 0.7, -1.2]),  # zero first
+    np.array([1.5, -0.5, 2.0, 0.7, 0.0]),  # zero last
+    np.array([1.5, 0.0, 2.0, 0.0, -1.2]),  # two zeros
+    np.array([0.0, 0.0, 2.0, 0.7, -1.2]),  # two zeros, first
+    np.array([0.0, 0.0, 0.0, 0.0, 0.0]),  # all zeros
+]
+CUMPROD_W = np.array([0.3, -1.1, 0.8, 1.7, -0.6])
+
+
+def cumprod_weighted(x):
+    return np.sum(CUMPROD_W * np.cumprod(x))
+
+
+def cumprod_weighted_axis0(x):
+    return np.sum(CUMPROD_W[:, None] * np.cumprod(x, axis=0) * np.array([1.0, -2.0]))
+
+
+def by_hand_gradient(x, w):
+    # d/dx_i sum_k w_k prod_{j <= k} x_j = sum_{k >= i} w_k prod_{j <= k, j != i} x_j
+    n = len(x)
+    return np.array(
+        [sum(w[k] * np.prod([x[j] for j in range(k + 1) if j != i]) for k in range(i, n)) for i in range(n)]
+    )
+
+
+def by_hand_hessian(x, w):
+    n = len(x)
+    h = np.zeros((n, n))
+    for i in range(n):
+        for m in range(n):
+            if i != m:
+                h[i, m] = sum(
+                    w[k] * np.prod([x[j] for j in range(k + 1) if j not in (i, m)]) for k in range(max(i, m), n)
+                )
+    return h
+
+
+@pytest.mark.parametrize("x", CUMPROD_POINTS, ids=lambda x: "".join("0" if v == 0 else "x" for v in x))
+def test_cumprod_gradient_hessian_and_tangent_at_zeros(x):
+    expected = by_hand_gradient(x, CUMPROD_W)
+    grad = ac.grad(cumprod_weighted)(x)
+    np.testing.assert_allclose(grad, expected, rtol=1e-12, atol=1e-12)
+    # central differences (cumprod is a polynomial in each x_i: exact up to rounding)
+    h = 1e-5
+    fd = [(cumprod_weighted(x + h * e) - cumprod_weighted(x - h * e)) / (2 * h) for e in np.eye(len(x))]
+    np.testing.assert_allclose(grad, fd, rtol=1e-7, atol=1e-8)
+    # forward mode, one basis direction at a time
+    tangents = [ac.jvp(cumprod_weighted)(x, e)[1] for e in np.eye(len(x))]
+    np.testing.assert_allclose(tangents, expected, rtol=1e-12, atol=1e-12)
+    # second order (the rules' own derivatives): exact at zeros too, and symmetric
+    np.testing.assert_allclose(ac.hessian(cumprod_weighted)(x), by_hand_hessian(x, CUMPROD_W), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("x", CUMPROD_POINTS[1:5], ids=["one", "first", "last", "two"])
+def test_cumprod_axis0_gradient_at_zeros(x):
+    # a 5 x 2 array: the zeros of column 0 at x's places, column 1 without zeros; cumprod along axis 0
+    a = np.stack([x, 1.0 + 0.1 * np.arange(5.0)], axis=1)
+    expected = np.stack([by_hand_gradient(a[:, 0], CUMPROD_W), -2.0 * by_hand_gradient(a[:, 1], CUMPROD_W)], axis=1)
+    np.testing.assert_allclose(ac.grad(cumprod_weighted_axis0)(a), expected, rtol=1e-12, atol=1e-12)
+    direction = np.arange(10.0).reshape(5, 2) - 4.0
+    tangent = ac.jvp(cumprod_weighted_axis0)(a, direction)[1]
+    np.testing.assert_allclose(tangent, np.sum(expected * direction), rtol=1e-12, atol=1e-12)
+
+
+def test_cumprod_rule_is_linear_in_memory():
+    # 10^6 elements (the old n x n matrix could not be allocated): against the reverse running sum of g * ans / x
+    rng = np.random.default_rng(3)
+    x = 1.0 + 1e-7 * rng.standard_normal(10**6)
+    g = rng.standard_normal(10**6)
+    ans = np.cumprod(x)
+    back = rule_of(np.cumprod)(g, ans, x)[0]
+    np.testing.assert_allclose(back, np.cumsum((g * ans)[::-1])[::-1] / x, rtol=1e-12)
