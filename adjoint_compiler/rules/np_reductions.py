@@ -22,7 +22,7 @@ Invariant: ``x``'s cotangent has ``x``'s shape, and at a kink it is the subgradi
 [[0.0, 0.5], [0.5, 0.0]]
 >>> norm_adjoint(1.0, 0.0, np.zeros(2))[0].tolist()  # the kink at 0: subgradient 0, not nan
 [0.0, 0.0]
->>> cumprod_adjoint(np.ones(3), None, np.array([2.0, 0.0, 3.0]))[0].tolist()  # exact at a zero: no ans / x
+>>> cumprod_adjoint(np.ones(3), np.cumprod([2.0, 0.0, 3.0]), np.array([2.0, 0.0, 3.0]))[0].tolist()  # at a zero
 [1.0, 8.0, 0.0]
 """
 
