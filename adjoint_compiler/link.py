@@ -17,7 +17,9 @@ caller, so it is not reused elsewhere.
 []
 """
 
+import ast
 import re
+import symtable
 import threading
 import weakref
 
@@ -109,46 +111,155 @@ class Linker:
         """The caller's module parts merged with every callee's.
 
         One module: each global name holds one value, whoever reads it. The callees' code (text already)
-        binds its globals by name (an import, a constant line, a value given when it is run), so two of
-        them reading different values under one name (``SCALE`` of two modules, ``act = math.sin`` and
-        ``act = math.cos``) would leave both reading one of them: refused here, never merged. So is a
-        global named as a function the module defines or a runtime helper it imports."""
+        binds its globals by name (an import, a constant line, a value given when it is run), so where a
+        callee reads a different value under a name already bound (``SCALE`` of two modules, ``act =
+        math.sin`` and ``act = math.cos``, the module ``_module`` that a callee writes its globals
+        through), that callee's code is renamed to read it under a free name (``SCALE_2``), bound to its
+        value; callees reading one value under one renamed name share it. A global named as a function
+        the module defines or a runtime helper it imports is refused."""
         units = [(own, src.tree.name if src is not None else "the function")]
         units += [(c.unit, self.labels.get(id(c), c.name)) for c in self.callees]
         bound = {}  # name -> (value, whose)
+        renamed = {}  # a name bound twice -> the free names its other values got
+        taken = None  # every name a unit binds or its code spells (computed at the first clash)
+        linked = []
         for unit, whose in units:
+            renames = {}
             for name, value in list(unit.values.items()) + list(unit.provided.items()):
                 if name not in bound:
                     bound[name] = (value, whose)
-                elif not _same(bound[name][0], value) and name.lstrip("_") in _ALIASES:
-                    raise UnsupportedError(
-                        "%s and %s write the globals of two different modules (or the variables of two "
-                        "closures) in one differentiated function" % (bound[name][1], whose),
-                        src.location(src.tree),
-                        "differentiate a function that calls only one of them, or move the state into one module",
-                    )
-                elif not _same(bound[name][0], value):
-                    raise CompileError(
-                        "%s and %s read different values under the global name '%s' (%s and %s), which their "
-                        "derivatives would share in one module; rename one of the globals"
-                        % (bound[name][1], whose, name, _shown(bound[name][0]), _shown(value)),
-                        src.location(src.tree),
-                    )
+                    continue
+                if _same(bound[name][0], value) or name in renames:
+                    continue
+                new = next((n for n in renamed.get(name, ()) if _same(bound[n][0], value)), None)
+                if new is None:
+                    if taken is None:
+                        taken = _taken(u for u, _ in units)
+                    new = _free(name, taken | set(bound))
+                    bound[new] = (value, whose)
+                    renamed.setdefault(name, []).append(new)
+                renames[name] = new
+            linked.append(_renamed(unit, renames, whose, src) if renames else unit)
         defined = {
-            m.group(1) for u, _ in units for text in u.definitions for m in re.finditer(r"^def (\w+)\(", text, re.M)
+            m.group(1) for u in linked for text in u.definitions for m in re.finditer(r"^def (\w+)\(", text, re.M)
         }
-        helpers = emit.with_dependencies(set().union(*(u.helpers for u, _ in units)))
+        helpers = emit.with_dependencies(set().union(*(u.helpers for u in linked)))
         for name in sorted(set(bound) & (defined | helpers)):
             raise CompileError(
                 "%s reads a global named '%s', the name of %s in the differentiated code; rename that global"
                 % (bound[name][1], name, "a function" if name in defined else "a runtime helper of adjoint_compiler"),
                 src.location(src.tree),
             )
-        return own.merge(c.unit for c in self.callees)
+        return linked[0].merge(linked[1:])
 
 
-# the holders of state that emitted code names itself (underscores prepended until free in each function)
-_ALIASES = (naming.MODULE_ALIAS.lstrip("_"), naming.CLOSURE_ALIAS.lstrip("_"))
+def _taken(units):
+    """The names the units bind as globals, define, import as helpers, or spell anywhere in their code."""
+    units = list(units)
+    names = set(emit.with_dependencies(set().union(*(u.helpers for u in units))))
+    for u in units:
+        names |= set(u.values) | set(u.provided)
+        for text in u.definitions:
+            for node in ast.walk(ast.parse(text)):
+                if isinstance(node, ast.Name):
+                    names.add(node.id)
+                elif isinstance(node, ast.arg):
+                    names.add(node.arg)
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    names.add(node.name)
+                elif isinstance(node, ast.alias):
+                    names.add((node.asname or node.name).split(".")[0])
+                elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                    names.update(node.names)
+    return names
+
+
+def _free(name, taken):
+    """``name_2``, ``name_3``, ...: the first not in ``taken``."""
+    k = 2
+    while "%s_%d" % (name, k) in taken:
+        k += 1
+    return "%s_%d" % (name, k)
+
+
+def _renamed(unit, renames, whose, src):
+    """A copy of the callee's ``unit`` whose code reads each global ``old`` of ``renames`` as its new name,
+    and whose import and constant lines bind that name (the unit itself is shared: left as it is)."""
+    definitions = []
+    for text in unit.definitions:
+        for old, new in sorted(renames.items()):
+            if _scope_of(text, old) == "mixed":
+                raise CompileError(
+                    "%s reads a different value under the global name '%s' than the differentiated code binds, and "
+                    "its derivative also uses '%s' as a local name, so it cannot be renamed; rename that global"
+                    % (whose, old, old),
+                    src.location(src.tree),
+                )
+            if _scope_of(text, old) == "global":
+                text = _rename_reads(text, old, new)
+        definitions.append(text)
+    lines = [_rebound(line, renames) for line in unit.imports + unit.constants]
+    imports, constants = lines[: len(unit.imports)], lines[len(unit.imports) :]
+    return emit.Unit(
+        unit.header,
+        imports,
+        constants,
+        set(unit.helpers),
+        definitions,
+        {renames.get(n, n): v for n, v in unit.provided.items()},
+        {renames.get(n, n): v for n, v in unit.values.items()},
+    )
+
+
+def _scope_of(text, name):
+    """How the definition ``text`` uses the module-level ``name``: "global" (every scope that names it
+    reads the module's), "local" (none does, or it is not named), "mixed" (some do: it cannot be renamed)."""
+    kinds = set()
+    tables = symtable.symtable(text, "<emitted>", "exec").get_children()
+    while tables:
+        table = tables.pop()
+        tables += table.get_children()
+        try:
+            symbol = table.lookup(name)
+        except KeyError:
+            continue
+        if symbol.is_declared_global():
+            kinds.add("mixed")
+        else:
+            kinds.add("global" if symbol.is_global() else "local")
+    if not kinds or kinds == {"local"}:
+        return "local"
+    return "global" if kinds == {"global"} else "mixed"
+
+
+def _rename_reads(text, old, new):
+    """``text`` with every name ``old`` (never an attribute or keyword of that spelling) spelled ``new``."""
+    places = sorted(
+        ((n.lineno, n.col_offset) for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name) and n.id == old),
+        reverse=True,
+    )
+    lines = text.split("\n")
+    for lineno, col in places:  # offsets in UTF-8 bytes, from the end of each line
+        line = lines[lineno - 1].encode("utf-8")
+        lines[lineno - 1] = (line[:col] + new.encode("utf-8") + line[col + len(old.encode("utf-8")) :]).decode("utf-8")
+    return "\n".join(lines)
+
+
+def _rebound(line, renames):
+    """An import or constant line binding one of ``renames``' old names, binding its new name instead."""
+    m = re.match(r"(# )?(\w+)(: taken from| = )", line)
+    if m and m.group(2) in renames:
+        return line[: m.start(2)] + renames[m.group(2)] + line[m.end(2) :]
+    if not line.startswith(("import ", "from ")):
+        return line
+    stmt = ast.parse(line).body[0]
+    alias = stmt.names[0]
+    if len(stmt.names) != 1 or (alias.asname or alias.name) not in renames:
+        return line
+    new = renames[alias.asname or alias.name]
+    if isinstance(stmt, ast.Import):
+        return "import %s as %s" % (alias.name, new)
+    return "from %s import %s as %s" % ("." * stmt.level + (stmt.module or ""), alias.name, new)
 
 
 def _same(a, b):

@@ -1,8 +1,9 @@
 """One emitted module per compiled function: its callees' globals share it. Two functions that read different
 values under one global name (a constant of two modules, ``act = math.sin`` and ``act = math.cos``, the caller's
-own ``SCALE``) would have read one of them, a silent wrong number: refused, located at the differentiated
-function. And forward mode compiles a callee's jvp in the parameters that vary at each call: constant
-arguments (in loops, recursion and nested calls) get no tangent, checked against central differences."""
+own ``SCALE``, the module a callee writes its globals through) would have read one of them, a silent wrong number:
+the callee's code reads its value under a new name (``SCALE_2``), checked by hand and against central differences.
+And forward mode compiles a callee's jvp in the parameters that vary at each call: constant arguments (in loops,
+recursion and nested calls) get no tangent, checked against central differences."""
 
 import math
 
@@ -32,16 +33,37 @@ def one_scale_twice(x):
     return left.scaled(x) * left.scaled(x + 1.0)
 
 
-@pytest.mark.parametrize("transform", ["grad", "jvp"])
+def three_scales(x):
+    # SCALE of this module (7), left's (2) read twice, right's (3): left's two reads share one renamed name
+    return left.scaled(x) * SCALE + left.scaled(x) * right.scaled_right(x)
+
+
 @pytest.mark.parametrize(
-    "f,name", [(two_scales, "SCALE"), (two_activations, "act"), (own_scale_and_a_callees, "SCALE")]
+    "f,x,by_hand",
+    [
+        (two_scales, 0.7, lambda x: 2.0 + 3.0),
+        (two_activations, 0.7, lambda x: math.cos(x) ** 2 - math.sin(x) ** 2),
+        (own_scale_and_a_callees, 0.7, lambda x: 2.0 * 7.0),
+        (three_scales, 0.7, lambda x: 14.0 + 12.0 * x),
+    ],
 )
-def test_two_values_under_one_global_name_are_refused_never_merged(f, name, transform):
-    # by hand: two_scales' derivative is 2 + 3 = 5, never 4 or 6 (one of the values read twice)
-    d = ac.grad(f) if transform == "grad" else (lambda x: ac.jvp(f)(x, 1.0)[1])
-    with pytest.raises(ac.CompileError, match="different values under the global name '%s'" % name) as e:
-        d(0.7)
-    assert "test_linker_names.py:" in str(e.value)
+def test_two_values_under_one_global_name_are_renamed_in_the_callee(f, x, by_hand):
+    # each callee reads its own module's value (before the refusal: merged, one value read by both, 4 or 6
+    # for two_scales' 5)
+    assert ac.grad(f)(x) == pytest.approx(by_hand(x), rel=1e-12)
+    assert ac.jvp(f)(x, 1.0)[1] == pytest.approx(by_hand(x), rel=1e-12)
+    assert ac.grad(f)(x) == pytest.approx(_central(f, x, 1.0), rel=1e-7)
+
+
+def test_the_renamed_global_is_bound_to_the_callees_value_in_the_emitted_code():
+    text = ac.adjoint_source(three_scales)
+    assert "SCALE = 7.0" in text  # the caller's own; the callees' two get the free names (in the order linked)
+    assert {
+        ("SCALE_2 = %s" % v) in text and ("SCALE_3 = %s" % w) in text for v, w in [("2.0", "3.0"), ("3.0", "2.0")]
+    } == {True, False}
+    assert text.count("def scaled_vjp(") == 1  # left's two calls: one definition, one renamed name
+    text = ac.adjoint_source(two_activations)
+    assert "from math import cos as act" in text and "from math import sin as act_2" in text
 
 
 def test_one_value_read_by_two_calls_is_linked():
@@ -168,12 +190,15 @@ def two_modules_counting(x):
     return left.counted(x) * right.counted_right(x)
 
 
-def test_callees_writing_the_globals_of_two_modules_are_refused():
+@pytest.mark.parametrize("transform", ["grad", "jvp"])
+def test_callees_writing_the_globals_of_two_modules_write_each_its_own(transform):
     # each emitted callee names its module _module: merged, both counters went to one module (main wrote
-    # right.calls twice, left.calls never)
-    with pytest.raises(ac.UnsupportedError, match="globals of two different modules") as e:
-        ac.grad(two_modules_counting)(0.7)
-    assert "test_linker_names.py:" in str(e.value)
+    # right.calls twice, left.calls never); renamed, each writes its own module's counter once per call
+    d = ac.grad(two_modules_counting) if transform == "grad" else (lambda x: ac.jvp(two_modules_counting)(x, 1.0)[1])
+    left_before, right_before = left.calls, right.calls
+    # 2x * 3x: 12x
+    assert d(0.7) == pytest.approx(12.0 * 0.7, rel=1e-12)
+    assert (left.calls, right.calls) == (left_before + 1, right_before + 1)
 
 
 def make_accumulator():
