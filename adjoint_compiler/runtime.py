@@ -1887,16 +1887,18 @@ def spacing_bar(g, ans, spacing):
     return -np.sum(g * ans) / spacing
 
 
-def only_defaults(*names_and_values):
+def only_defaults(*names_and_values, at=None):
     """1 where each of a reduction's parameters that its rule does not model (``"dtype", dtype, "out",
     out, ...``) was left at its default (None); raises NotImplementedError (a refusal at the call, where
-    they are literals) naming one that was not. The rule takes them only so that positional arguments
-    bind as in NumPy: np.sum(x, 1, np.float64) passes a dtype, not keepdims."""
+    they are literals) naming one that was not, located ``at`` the user's call (``templates.locate``) when it
+    runs with the gradient. The rule takes them only so that positional arguments bind as in NumPy:
+    np.sum(x, 1, np.float64) passes a dtype, not keepdims."""
     for name, value in zip(names_and_values[::2], names_and_values[1::2]):
         if value is not None:
             raise NotImplementedError(
-                "the gradient of a reduction with %s=: not modelled (a dtype may round, out= aliases, initial= and "
-                "where= change which elements count); leave it out, e.g. cast with .astype first" % name
+                "%sthe gradient of a reduction with %s=: not modelled (a dtype may round, out= aliases, initial= "
+                "and where= change which elements count); leave it out, e.g. cast with .astype first"
+                % ("" if at is None else at + ": error: ", name)
             )
     return 1
 

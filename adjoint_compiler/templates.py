@@ -449,10 +449,10 @@ _RUN_TIME_REFUSALS = {"linalg_check": 1, "supported": 2}
 
 def locate(nodes, location):
     """Put the user's call ``location`` (``file:line:col``) into the message of each run-time refusal
-    (``linalg_check``, ``supported``) in an instantiated rule's statements and results ``nodes``, in place
-    (they are the instantiation's own copies), so that a case refused when the gradient runs is located like
-    one refused at compile time. A message already located (a rule inlined in emitted code differentiated
-    again) keeps its first location.
+    (``linalg_check``, ``supported``; ``only_defaults`` takes it as ``at=``) in an instantiated rule's
+    statements and results ``nodes``, in place (they are the instantiation's own copies), so that a case
+    refused when the gradient runs is located like one refused at compile time. A message already located (a
+    rule inlined in emitted code differentiated again) keeps its first location.
 
     >>> from adjoint_compiler import emit
     >>> from adjoint_compiler.errors import SourceLocation
@@ -465,6 +465,10 @@ def locate(nodes, location):
         return
     for node in nodes:
         for n in trees.breadth_first(node):
+            if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == "only_defaults":
+                if not any(k.arg == "at" for k in n.keywords):  # (its message is its own: the place is given)
+                    n.keywords.append(gast.keyword(arg="at", value=gast.Constant(value=str(location), kind=None)))
+                continue
             if not (isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id in _RUN_TIME_REFUSALS):
                 continue
             k = _RUN_TIME_REFUSALS[n.func.id]

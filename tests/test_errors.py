@@ -267,3 +267,20 @@ def test_a_run_time_refusal_names_the_users_file_by_its_path():
         ac.grad(aliased_update)(np.ones(3))
     line, col = _marked_location(aliased_update)
     assert str(info.value).startswith("%s:%d:" % (__file__, line)), str(info.value)
+
+
+MASK = np.array([True, False, True])
+
+
+def sums_where(x):
+    return np.sum(x * x, where=MASK)  # <- np.sum
+
+
+def test_a_reduction_parameter_refused_when_the_gradient_runs_is_located():
+    # where= of a global array is not a literal: only_defaults refuses it as the gradient runs, at the call
+    with pytest.raises(NotImplementedError) as info:
+        ac.grad(sums_where)(np.ones(3))
+    line, _ = _marked_location(sums_where)  # (the statement's column)
+    assert "%s:%d:" % (HERE, line) in str(info.value) and "error: the gradient of a reduction with where=" in str(
+        info.value
+    )
