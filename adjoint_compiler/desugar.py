@@ -2458,11 +2458,14 @@ def _out_by_keyword(call, fn):
     if not (getattr(fn, "__module__", None) or "").startswith("numpy") or not callable(fn):
         return
     try:
-        params = list(inspect.signature(fn).parameters.values())
+        params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):  # NumPy < 2's C functions; any other: refusals.py refuses extra arguments
-        params = _UNSIGNED.get(fn, ())
-    names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if "out" not in names or any(p.kind is p.VAR_POSITIONAL for p in params):
+        names = _UNSIGNED.get(fn, ())
+    else:
+        if any(p.kind is p.VAR_POSITIONAL for p in params):
+            return
+        names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if "out" not in names:
         return
     at = names.index("out")
     if len(call.args) > at and len(call.args) <= len(names):
@@ -2471,9 +2474,9 @@ def _out_by_keyword(call, fn):
         call.keywords[:0] = [gast.keyword(arg=n, value=a) for n, a in zip(names[at:], moved)]
 
 
-_UNSIGNED = {  # the NumPy functions with out= that NumPy 1 gives no signature
-    f: [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names]
-    for f, names in ((np.dot, ("a", "b", "out")), (np.concatenate, ("arrays", "axis", "out")))
+_UNSIGNED = {  # the positional parameters of the NumPy functions with out= that NumPy 1 gives no signature
+    np.dot: ("a", "b", "out"),
+    np.concatenate: ("arrays", "axis", "out"),
 }
 
 

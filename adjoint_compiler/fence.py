@@ -237,15 +237,15 @@ def _inner_subscripts(target):
 
 def _check_node(node, source):
     kind = type(node)
-    if kind is gast.Starred and _spread_parameter(node.value, source) is not None:
-        # [y, *xs] of a parameter xs: compiled for the argument's length (api._compiled), it is spread
+    param = _spread_parameter(node.value, source) if kind is gast.Starred else None
+    if param is not None:  # [y, *xs] of a parameter xs: compiled for the argument's length (api._compiled), spread
         error = UnsupportedError(
             "*%s in a display, whose length is not known" % _text(node.value),
             _location(node, source),
             HINTS[gast.Starred] + "; ac.grad, ac.vjp and ac.jvp called with the arguments compile a variant per "
-            "length of %s" % _spread_parameter(node.value, source),
+            "length of %s" % param,
         )
-        error.needs = ((_spread_parameter(node.value, source), "length"),)
+        error.needs = ((param, "length"),)
         raise error
     if kind not in SUPPORTED:
         _reject(node, source)

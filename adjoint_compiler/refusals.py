@@ -20,7 +20,6 @@ UnsupportedError
 """
 
 import inspect
-import math
 import operator
 
 import gast
@@ -164,8 +163,9 @@ def refuse_effects_through_calls(stmts, source, local, varied, memo, fn=None):
                         where,
                         "return the new value from %s and assign it in the caller" % name,
                     )
-        elif isinstance(stmt, gast.Expr) and len(op.args) > _positional_capacity(rules.lookup(op.fn)):
-            # np.dot(a, b, c) where NumPy gives no signature (desugar passes a known out by keyword)
+        elif isinstance(stmt, gast.Expr) and len(op.args) > len(getattr(rules.lookup(op.fn), "params", op.args)):
+            # np.dot(a, b, c) where NumPy gives no signature (desugar passes a known out by keyword): what
+            # templates.bind refuses (TooManyArguments) where the result is used
             raise UnsupportedError(
                 "a call of %s() with more positional arguments than its rule takes (an output array?), whose "
                 "result is unused" % name,
@@ -185,16 +185,6 @@ def refuse_effects_through_calls(stmts, source, local, varied, memo, fn=None):
                 where,
                 "compute the value without changing an array in place (e.g. np.bincount or a loop)",
             )
-
-
-def _positional_capacity(rule):
-    """How many positional arguments a call of a function with ``rule`` may pass (all, without a rule)."""
-    if rule is None:
-        return math.inf
-    params = list(inspect.signature(rule.rule).parameters.values())[2:]
-    if any(p.kind is p.VAR_POSITIONAL for p in params):
-        return math.inf
-    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
 
 
 def refuse_stale_reads(fn, source, local, memo):
