@@ -1,6 +1,6 @@
 """Adjoints of ``scipy.stats`` distributions: ``norm`` (logpdf, pdf, cdf, logcdf, sf, logsf, ppf, isf),
-``t``, ``logistic`` and ``cauchy`` (logpdf, pdf, cdf, sf, logcdf, logsf), ``gamma`` and ``beta`` (logpdf, pdf,
-cdf), ``chi2`` (logpdf, pdf, cdf), ``laplace``, ``expon`` and ``uniform`` logpdf, ``poisson`` (logpmf, pmf, cdf),
+``t``, ``logistic``, ``cauchy``, ``gamma``, ``beta`` and ``chi2`` (logpdf, pdf, cdf, sf, logcdf, logsf), ``laplace``,
+``expon`` and ``uniform`` logpdf, ``poisson`` (logpmf, pmf, cdf, sf, logcdf, logsf),
 ``multivariate_normal`` (logpdf, pdf, entropy) and ``dirichlet`` (logpdf, pdf), with their tangent rules.
 
 They are methods of distribution objects: ``scipy.stats.norm.logpdf`` is a new bound method at each
@@ -13,11 +13,12 @@ family, the shapes first): a keyword it does not model is refused at the call.
 a singular one is refused when the gradient runs (``runtime.full_rank_cov``).
 
 Every parameter is differentiated where the function is differentiable in it, with two exceptions: a cdf
-in a shape parameter (``t``'s cdf, sf, logcdf and logsf in ``df``, ``gamma.cdf`` in ``a``, ``beta.cdf`` in ``a`` and
-``b``, ``chi2.cdf`` in ``df``: incomplete beta and gamma functions, no closed form) is refused with a located
+in a shape parameter (the cdf, sf, logcdf and logsf of ``t`` and ``chi2`` in ``df``, of ``gamma`` in ``a``, of ``beta``
+in ``a`` and ``b``: incomplete beta and gamma functions, no closed form) is refused with a located
 ``UnsupportedError`` where that argument is differentiated (the rule's result is ``runtime.no_derivative``);
 the count ``k`` and the integer ``loc`` of ``poisson`` get no derivative (piecewise constant in them).
-``poisson.cdf`` in ``mu`` is ``-pmf(floor(k - loc), mu)`` (the regularized upper gamma function Q(n + 1, mu)).
+``poisson.cdf`` in ``mu`` is ``-pmf(floor(k - loc), mu)`` (the regularized upper gamma function Q(n + 1, mu)); its sf,
+logcdf and logsf follow from it.
 
 ``multivariate_normal`` reads only the lower triangle of a full ``cov`` (SciPy factors it with
 ``eigh(lower=True)``), so its gradient is the derivative of that: ``2 tril(S) - diag(S)`` for the
@@ -439,6 +440,81 @@ def gamma_cdf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
     )
 
 
+@adjoint(scipy_stats.gamma.sf)
+def gamma_sf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    # 1 - cdf; no closed form in the shape (refused there)
+    y = (x - loc) / scale
+    gp = g * scipy_stats.gamma.pdf(y, a) / scale
+    return (
+        unbroadcast(-gp, x),
+        no_derivative("scipy.stats.gamma.sf", "a", "an incomplete gamma function of a: no closed form"),
+        unbroadcast(gp, loc),
+        unbroadcast(gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.gamma.sf)
+def gamma_sf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = scipy_stats.gamma.pdf(y, a) / scale
+    return (
+        -dot * p,
+        no_derivative("scipy.stats.gamma.sf", "a", "an incomplete gamma function of a: no closed form"),
+        dot * p,
+        dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.gamma.logcdf)
+def gamma_logcdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    # pdf / cdf = exp(logpdf - ans), without underflow in the left tail; no closed form in the shape (refused there)
+    y = (x - loc) / scale
+    gp = g * np.exp(scipy_stats.gamma.logpdf(y, a) - ans) / scale
+    return (
+        unbroadcast(gp, x),
+        no_derivative("scipy.stats.gamma.logcdf", "a", "an incomplete gamma function of a: no closed form"),
+        unbroadcast(-gp, loc),
+        unbroadcast(-gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.gamma.logcdf)
+def gamma_logcdf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = np.exp(scipy_stats.gamma.logpdf(y, a) - ans) / scale
+    return (
+        dot * p,
+        no_derivative("scipy.stats.gamma.logcdf", "a", "an incomplete gamma function of a: no closed form"),
+        -dot * p,
+        -dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.gamma.logsf)
+def gamma_logsf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    # -pdf / sf = -exp(logpdf - ans), without underflow in the right tail; no closed form in the shape (refused there)
+    y = (x - loc) / scale
+    gp = g * np.exp(scipy_stats.gamma.logpdf(y, a) - ans) / scale
+    return (
+        unbroadcast(-gp, x),
+        no_derivative("scipy.stats.gamma.logsf", "a", "an incomplete gamma function of a: no closed form"),
+        unbroadcast(gp, loc),
+        unbroadcast(gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.gamma.logsf)
+def gamma_logsf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = np.exp(scipy_stats.gamma.logpdf(y, a) - ans) / scale
+    return (
+        -dot * p,
+        no_derivative("scipy.stats.gamma.logsf", "a", "an incomplete gamma function of a: no closed form"),
+        dot * p,
+        dot * p * y,
+    )
+
+
 @adjoint(scipy_stats.beta.pdf)
 def beta_pdf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
     # the density times the logpdf's partials
@@ -494,6 +570,87 @@ def beta_cdf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
         no_derivative("scipy.stats.beta.cdf", "b", "an incomplete beta function of b: no closed form"),
         -dot * p,
         -dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.beta.sf)
+def beta_sf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
+    # 1 - cdf; no closed form in the shapes (refused there)
+    y = (x - loc) / scale
+    gp = g * scipy_stats.beta.pdf(y, a, b) / scale
+    return (
+        unbroadcast(-gp, x),
+        no_derivative("scipy.stats.beta.sf", "a", "an incomplete beta function of a: no closed form"),
+        no_derivative("scipy.stats.beta.sf", "b", "an incomplete beta function of b: no closed form"),
+        unbroadcast(gp, loc),
+        unbroadcast(gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.beta.sf)
+def beta_sf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = scipy_stats.beta.pdf(y, a, b) / scale
+    return (
+        -dot * p,
+        no_derivative("scipy.stats.beta.sf", "a", "an incomplete beta function of a: no closed form"),
+        no_derivative("scipy.stats.beta.sf", "b", "an incomplete beta function of b: no closed form"),
+        dot * p,
+        dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.beta.logcdf)
+def beta_logcdf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
+    # pdf / cdf = exp(logpdf - ans), without underflow in the left tail; no closed form in the shapes (refused there)
+    y = (x - loc) / scale
+    gp = g * np.exp(scipy_stats.beta.logpdf(y, a, b) - ans) / scale
+    return (
+        unbroadcast(gp, x),
+        no_derivative("scipy.stats.beta.logcdf", "a", "an incomplete beta function of a: no closed form"),
+        no_derivative("scipy.stats.beta.logcdf", "b", "an incomplete beta function of b: no closed form"),
+        unbroadcast(-gp, loc),
+        unbroadcast(-gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.beta.logcdf)
+def beta_logcdf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = np.exp(scipy_stats.beta.logpdf(y, a, b) - ans) / scale
+    return (
+        dot * p,
+        no_derivative("scipy.stats.beta.logcdf", "a", "an incomplete beta function of a: no closed form"),
+        no_derivative("scipy.stats.beta.logcdf", "b", "an incomplete beta function of b: no closed form"),
+        -dot * p,
+        -dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.beta.logsf)
+def beta_logsf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
+    # -pdf / sf = -exp(logpdf - ans), without underflow in the right tail; no closed form in the shapes (refused there)
+    y = (x - loc) / scale
+    gp = g * np.exp(scipy_stats.beta.logpdf(y, a, b) - ans) / scale
+    return (
+        unbroadcast(-gp, x),
+        no_derivative("scipy.stats.beta.logsf", "a", "an incomplete beta function of a: no closed form"),
+        no_derivative("scipy.stats.beta.logsf", "b", "an incomplete beta function of b: no closed form"),
+        unbroadcast(gp, loc),
+        unbroadcast(gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.beta.logsf)
+def beta_logsf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = np.exp(scipy_stats.beta.logpdf(y, a, b) - ans) / scale
+    return (
+        -dot * p,
+        no_derivative("scipy.stats.beta.logsf", "a", "an incomplete beta function of a: no closed form"),
+        no_derivative("scipy.stats.beta.logsf", "b", "an incomplete beta function of b: no closed form"),
+        dot * p,
+        dot * p * y,
     )
 
 
@@ -573,6 +730,81 @@ def chi2_cdf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
         no_derivative("scipy.stats.chi2.cdf", "df", "an incomplete gamma function of df: no closed form"),
         -dot * p,
         -dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.chi2.sf)
+def chi2_sf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
+    # 1 - cdf; no closed form in the shape (refused there)
+    y = (x - loc) / scale
+    gp = g * scipy_stats.chi2.pdf(y, df) / scale
+    return (
+        unbroadcast(-gp, x),
+        no_derivative("scipy.stats.chi2.sf", "df", "an incomplete gamma function of df: no closed form"),
+        unbroadcast(gp, loc),
+        unbroadcast(gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.chi2.sf)
+def chi2_sf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = scipy_stats.chi2.pdf(y, df) / scale
+    return (
+        -dot * p,
+        no_derivative("scipy.stats.chi2.sf", "df", "an incomplete gamma function of df: no closed form"),
+        dot * p,
+        dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.chi2.logcdf)
+def chi2_logcdf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
+    # pdf / cdf = exp(logpdf - ans), without underflow in the left tail; no closed form in the shape (refused there)
+    y = (x - loc) / scale
+    gp = g * np.exp(scipy_stats.chi2.logpdf(y, df) - ans) / scale
+    return (
+        unbroadcast(gp, x),
+        no_derivative("scipy.stats.chi2.logcdf", "df", "an incomplete gamma function of df: no closed form"),
+        unbroadcast(-gp, loc),
+        unbroadcast(-gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.chi2.logcdf)
+def chi2_logcdf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = np.exp(scipy_stats.chi2.logpdf(y, df) - ans) / scale
+    return (
+        dot * p,
+        no_derivative("scipy.stats.chi2.logcdf", "df", "an incomplete gamma function of df: no closed form"),
+        -dot * p,
+        -dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.chi2.logsf)
+def chi2_logsf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
+    # -pdf / sf = -exp(logpdf - ans), without underflow in the right tail; no closed form in the shape (refused there)
+    y = (x - loc) / scale
+    gp = g * np.exp(scipy_stats.chi2.logpdf(y, df) - ans) / scale
+    return (
+        unbroadcast(-gp, x),
+        no_derivative("scipy.stats.chi2.logsf", "df", "an incomplete gamma function of df: no closed form"),
+        unbroadcast(gp, loc),
+        unbroadcast(gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.chi2.logsf)
+def chi2_logsf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = np.exp(scipy_stats.chi2.logpdf(y, df) - ans) / scale
+    return (
+        -dot * p,
+        no_derivative("scipy.stats.chi2.logsf", "df", "an incomplete gamma function of df: no closed form"),
+        dot * p,
+        dot * p * y,
     )
 
 
@@ -834,6 +1066,39 @@ def poisson_cdf_adjoint(g, ans, k, mu, loc=0):
 @tangent(scipy_stats.poisson.cdf)
 def poisson_cdf_tangent(dot, ans, k, mu, loc=0):
     return None, -dot * scipy_stats.poisson.pmf(np.floor(k - loc), mu), None
+
+
+@adjoint(scipy_stats.poisson.sf)
+def poisson_sf_adjoint(g, ans, k, mu, loc=0):
+    # 1 - cdf: +pmf(n, mu)
+    return None, unbroadcast(g * scipy_stats.poisson.pmf(np.floor(k - loc), mu), mu), None
+
+
+@tangent(scipy_stats.poisson.sf)
+def poisson_sf_tangent(dot, ans, k, mu, loc=0):
+    return None, dot * scipy_stats.poisson.pmf(np.floor(k - loc), mu), None
+
+
+@adjoint(scipy_stats.poisson.logcdf)
+def poisson_logcdf_adjoint(g, ans, k, mu, loc=0):
+    # -pmf / cdf = -exp(logpmf - ans), without underflow in the left tail
+    return None, unbroadcast(-g * np.exp(scipy_stats.poisson.logpmf(np.floor(k - loc), mu) - ans), mu), None
+
+
+@tangent(scipy_stats.poisson.logcdf)
+def poisson_logcdf_tangent(dot, ans, k, mu, loc=0):
+    return None, -dot * np.exp(scipy_stats.poisson.logpmf(np.floor(k - loc), mu) - ans), None
+
+
+@adjoint(scipy_stats.poisson.logsf)
+def poisson_logsf_adjoint(g, ans, k, mu, loc=0):
+    # pmf / sf = exp(logpmf - ans) (0 where n < 0: sf is 1 there)
+    return None, unbroadcast(g * np.exp(scipy_stats.poisson.logpmf(np.floor(k - loc), mu) - ans), mu), None
+
+
+@tangent(scipy_stats.poisson.logsf)
+def poisson_logsf_tangent(dot, ans, k, mu, loc=0):
+    return None, dot * np.exp(scipy_stats.poisson.logpmf(np.floor(k - loc), mu) - ans), None
 
 
 # ---- multivariate normal

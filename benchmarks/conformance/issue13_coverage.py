@@ -504,6 +504,16 @@ if HAVE_SCIPY:
     case("poisson.logpmf", [const(np.array([0.0, 1.0, 3.0, 5.0])), const(2.3)], "st.poisson.logpmf(x, y)", wrt=(1,))
     case("poisson.pmf", [const(np.array([0.0, 1.0, 3.0, 5.0])), const(2.3)], "st.poisson.pmf(x, y)", wrt=(1,))
     case("poisson.cdf", [const(np.array([0.0, 1.0, 3.0, 5.0])), const(2.3)], "st.poisson.cdf(x, y)", wrt=(1,))
+    for method in ("sf", "logcdf", "logsf"):
+        case("gamma." + method, [pos5, const(2.5)], "st.gamma.%s(x, y)" % method, wrt=(0,))
+        case("beta." + method, [vec(5, 0.1, 0.9), const(2.0), const(3.0)], "st.beta.%s(x, y, z)" % method, wrt=(0,))
+        case("chi2." + method, [pos5, const(3.0)], "st.chi2.%s(x, y)" % method, wrt=(0,))
+        case(
+            "poisson." + method,
+            [const(np.array([0.0, 1.0, 3.0, 5.0])), const(2.3)],
+            "st.poisson.%s(x, y)" % method,
+            wrt=(1,),
+        )
     case("mvn.logpdf", [vec(3), vec(3), spd()], "st.multivariate_normal.logpdf(x, y, z)")
     case("mvn.logpdf batch of x", [mat(4, 3), vec(3), spd()], "st.multivariate_normal.logpdf(x, y, z)")
     case("mvn.pdf", [vec(3), vec(3), spd()], "st.multivariate_normal.pdf(x, y, z)")

@@ -226,6 +226,76 @@ TABLE = [
     ),
     Row("chi2.cdf", scipy_stats.chi2.cdf, "scipy.stats.chi2.cdf", [R.uniform(0.5, 5, 3), 3.5, 0.2, 1.5], {}, (0, 2, 3)),
     Row("chi2.cdf-df-int", scipy_stats.chi2.cdf, "scipy.stats.chi2.cdf", [R.uniform(0.5, 5, (2, 3)), 1], {}, (0,)),
+    # the sf, logcdf and logsf of gamma, beta and chi2, in x, loc and scale (the shapes are refused: below)
+    *[
+        Row(
+            family + "." + method + suffix,
+            getattr(dist, method),
+            "scipy.stats." + family + "." + method,
+            args,
+            {},
+            wrt,
+        )
+        for family, dist, points in (
+            (
+                "gamma",
+                scipy_stats.gamma,
+                (
+                    ("", [R.uniform(0.3, 4, 3), 2.5, 0.2, 1.5], (0, 2, 3)),
+                    ("-tails", [np.array([0.25, 0.5, 40.0, 60.0]), 2.5], (0,)),
+                    (
+                        "-broadcast",
+                        [R.uniform(0.5, 4, (2, 3)), R.uniform(1, 4, 3), 0.1, R.uniform(1, 2, (2, 1))],
+                        (0, 2, 3),
+                    ),
+                ),
+            ),
+            (
+                "beta",
+                scipy_stats.beta,
+                (
+                    ("", [R.uniform(0.2, 0.8, 3), 2.5, 1.5, -0.1, 1.2], (0, 3, 4)),
+                    ("-tails", [np.array([0.002, 0.01, 0.99, 0.999]), 2.5, 3.5], (0,)),
+                ),
+            ),
+            (
+                "chi2",
+                scipy_stats.chi2,
+                (
+                    ("", [R.uniform(0.5, 5, 3), 3.5, 0.2, 1.5], (0, 2, 3)),
+                    ("-tails", [np.array([0.01, 0.1, 50.0, 80.0]), 3.0], (0,)),
+                ),
+            ),
+        )
+        for method in ("sf", "logcdf", "logsf")
+        for suffix, args, wrt in points
+    ],
+    *[
+        Row(
+            "poisson." + method + suffix,
+            getattr(scipy_stats.poisson, method),
+            "scipy.stats.poisson." + method,
+            args,
+            {},
+            (1,),
+        )
+        for method in ("sf", "logcdf", "logsf")
+        for suffix, args in (
+            ("", [np.array([0, 2, 5]), 2.5]),
+            ("-loc", [np.array([3, 4, 8]), 2.5, 2]),
+            ("-tails", [np.array([0, 1, 40, 60]), R.uniform(2.0, 3.0, 4)]),
+            ("-broadcast", [np.round(R.standard_normal((4, 3)) ** 2), R.uniform(1.1, 4, (4, 1))]),
+        )
+    ],
+    Row("poisson.sf-negative-k", scipy_stats.poisson.sf, "scipy.stats.poisson.sf", [np.array([-1, 2]), 1.5], {}, (1,)),
+    Row(
+        "poisson.logsf-negative-k",
+        scipy_stats.poisson.logsf,
+        "scipy.stats.poisson.logsf",
+        [np.array([-1, 2]), 1.5],
+        {},
+        (1,),
+    ),
     *[
         Row(
             family + "." + method + suffix,
@@ -510,7 +580,7 @@ def test_every_rule_of_the_module_has_rows():
     from adjoint_compiler.rules import scipy_stats as rules_module
 
     mine = [r.fn for r in registry.all_rules().values() if r.origin == rules_module.__name__]
-    assert len(mine) >= 33
+    assert len(mine) >= 45
     assert set(mine) == {r.fn for r in TABLE}
 
 
@@ -617,6 +687,18 @@ def chi2_cdf(x, df):
     return np.sum(scipy_stats.chi2.cdf(x, df))
 
 
+def gamma_tails(x, a):
+    return np.sum(scipy_stats.gamma.logcdf(x, a) + scipy_stats.gamma.logsf(x, a) + scipy_stats.gamma.sf(x, a))
+
+
+def beta_tails(x, a, b):
+    return np.sum(scipy_stats.beta.logcdf(x, a, b) + scipy_stats.beta.logsf(x, a, b) + scipy_stats.beta.sf(x, a, b))
+
+
+def chi2_tails(x, df):
+    return np.sum(scipy_stats.chi2.logcdf(x, df) + scipy_stats.chi2.logsf(x, df) + scipy_stats.chi2.sf(x, df))
+
+
 def t_logcdf(x, df):
     return np.sum(scipy_stats.t.logcdf(x, df) + scipy_stats.t.logsf(x, df) + scipy_stats.t.sf(x, df))
 
@@ -629,6 +711,9 @@ def t_logcdf(x, df):
         (beta_cdf, [np.array([0.2, 0.7]), 2.5, 1.5], 2, "beta.cdf with respect to its parameter b"),
         (chi2_cdf, [np.array([0.5, 2.0]), 3.0], 1, "chi2.cdf with respect to its parameter df"),
         (t_logcdf, [np.array([-0.5, 2.0]), 3.0], 1, r"t.(logcdf|logsf|sf) with respect to its parameter df"),
+        (gamma_tails, [np.array([0.5, 2.0]), 2.5], 1, r"gamma.(logcdf|logsf|sf) with respect to its parameter a"),
+        (beta_tails, [np.array([0.2, 0.7]), 2.5, 1.5], 2, r"beta.(logcdf|logsf|sf) with respect to its parameter b"),
+        (chi2_tails, [np.array([0.5, 2.0]), 3.0], 1, r"chi2.(logcdf|logsf|sf) with respect to its parameter df"),
     ],
 )
 def test_cdf_in_a_shape_is_refused_at_compile_time_and_in_x_is_fine(f, args, refused, name):
