@@ -1903,7 +1903,15 @@ def only_defaults(*names_and_values, at=None):
     return 1
 
 
-HELPERS = HELPERS + ("quantile_method", "copied", "axes_from_end", "spacing_bar", "only_defaults")
+def kept_share(where, like, axis=None):
+    """Each element's share of a ``np.mean(x, axis, where=where)`` over ``like``'s shape: 1 / (how many
+    elements its slice keeps) where ``where`` keeps it, else 0 (also in a slice that keeps none, whose
+    mean is nan: no other output reads those elements)."""
+    kept = np.broadcast_to(where, np.shape(like))
+    return kept / np.maximum(np.sum(kept, axis=axis, keepdims=True), 1)
+
+
+HELPERS = HELPERS + ("quantile_method", "copied", "axes_from_end", "spacing_bar", "only_defaults", "kept_share")
 
 
 def structured_inner(a, b):

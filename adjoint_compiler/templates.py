@@ -269,7 +269,19 @@ _COMPARE = {
     gast.GtE: operator.ge,
     gast.In: lambda a, b: a in b,
     gast.NotIn: lambda a, b: a not in b,
+    gast.Is: lambda a, b: _is_none(a, b),
+    gast.IsNot: lambda a, b: not _is_none(a, b),
 }
+
+
+def _is_none(a, b):
+    """``a is b`` where one side is None (a rule's ``where is None`` on a default); any other identity of
+    literals is left to run time (a TypeError: not folded)."""
+    if a is None or b is None:
+        return a is b
+    raise TypeError("not folded")
+
+
 _UNARY = {gast.USub: operator.neg, gast.UAdd: operator.pos, gast.Not: operator.not_}
 _CONSTANTS = {"inf": math.inf, "pi": math.pi, "e": math.e}
 

@@ -273,7 +273,7 @@ MASK = np.array([True, False, True])
 
 
 def sums_where(x):
-    return np.sum(x * x, where=MASK)  # <- np.sum
+    return np.var(x * x, where=MASK)  # <- np.var (np.sum and np.mean model where=: test_reduction_where.py)
 
 
 def test_a_reduction_parameter_refused_when_the_gradient_runs_is_located():

@@ -44,23 +44,33 @@ from adjoint_compiler.runtime import (
     unbroadcast,
     unique_inverse,
     unreduce,
+    kept_share,
 )
 
 
 @adjoint(np.sum, method="sum", shape="reduce", linear="first")
 def sum_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    # (dtype=, out=, initial=, where= are refused at the call: only_defaults, here and below)
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
-    return unreduce(g, x, axis, keepdims) * _unmodelled, None, None, None, None, None, None
+    # where= keeps some elements (the others get 0). (dtype=, out= and initial= are refused at the call:
+    # only_defaults, here and below, so is where= in the rules that do not model it; forward mode reads these
+    # refusals, its tangent being this linear function of the tangent: np.sum(x_dot, initial=c) would add c.)
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial)
+    kept = _unmodelled if where is None else np.broadcast_to(where, np.shape(x)) * _unmodelled
+    return unreduce(g, x, axis, keepdims) * kept, None, None, None, None, None, None
 
 
 @adjoint(np.mean, method="mean", shape="reduce", linear="first")
 def mean_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None):
     # Each output averages np.size(x) / np.size(ans) inputs. Where x is empty so is its
     # cotangent: `or 1` only keeps a division by 0 from raising there.
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
+    # With where=, each kept element's share is 1 / (its slice's kept count): kept_share.
+    _unmodelled = only_defaults("dtype", dtype, "out", out)
     return (
-        unreduce(g * (np.size(ans) / (np.size(x) or 1)), x, axis, keepdims) * _unmodelled,
+        (
+            unreduce(g * (np.size(ans) / (np.size(x) or 1)), x, axis, keepdims)
+            if where is None
+            else unreduce(g, x, axis, keepdims) * kept_share(where, x, axis)
+        )
+        * _unmodelled,
         None,
         None,
         None,

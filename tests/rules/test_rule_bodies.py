@@ -54,6 +54,7 @@ ALLOWED_GLOBALS = {
     "einsum_sublist",
     "einsum_sublist_spec",
     "einsum_order",
+    "kept_share",
     "supported",  # shape13: a parameter's value a rule models for some values only (runtime.supported)
     "None",
     "True",
@@ -96,8 +97,13 @@ def assert_inlinable(rule, module, fragment=False):
             assert not isinstance(node, FORBIDDEN), (rule, ast.dump(node))
             if isinstance(node, ast.Name):
                 assert node.id in known or node.id in ALLOWED_GLOBALS, (rule, node.id)
-            if isinstance(node, ast.Compare):  # `axis is None` would read `1 is None` once inlined
-                assert not any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops), rule
+            if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
+                # `axis is None` with axis given as 1 reads `1 is None` once inlined: an identity test is only
+                # against None, which templates._fold decides where the other side is a literal
+                operands = [node.left] + node.comparators
+                assert len(operands) == 2 and any(isinstance(o, ast.Constant) and o.value is None for o in operands), (
+                    rule
+                )
 
     for default in args.defaults:
         check(default)
