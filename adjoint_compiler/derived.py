@@ -635,6 +635,9 @@ def hvp(f, wrt=0):
     >>> hvp(f)(np.array([1.0, 2.0]), np.array([1.0, 1.0]))  # diag(6 x) @ v
     array([ 6., 12.])
     """
+    layouts = _layouts(f, wrt, "hvp", hvp)
+    if layouts is not None:
+        return _over_layouts(layouts, f, "hvp")
     given, f = f, _function(f, "hvp")
     product = _jvp_of_grad((f, *normalize_wrt(f, wrt)), wrt)
     structures = []  # NamedTuple and dataclass arguments: as grad's (api._Structures), the tangent too
@@ -657,6 +660,26 @@ def hvp(f, wrt=0):
 
 setattr(hvp, source.MAKES_GRADIENT, "hvp")
 hvp.gradient_maker = grad  # specialise.nested_gradients: ac.hvp(h)(x, v) inside is jvp of a function calling it
+
+
+def _over_layouts(layouts, f, kind):
+    """``hvp`` or ``hessian`` of ``f`` taking *args or **kwargs (``api._Layouts``): that of the variant each
+    call's count of *args values and keyword names compiles, in the variant's tuple ``wrt``, its result
+    packed in the structure ``wrt`` asks for (a Hessian's blocks in rows and columns alike)."""
+
+    @functools.wraps(f)
+    def derived_layouts(*args, **kwargs):
+        if kind == "hvp":
+            if not args:
+                raise TypeError("%s: hvp needs the arguments and a vector" % _label(f))
+            transformed, flat, plan = layouts.prepare(args[:-1], kwargs)
+            return layouts.pack(transformed(*flat, layouts.unpack(args[-1], plan)), plan)
+        transformed, flat, plan = layouts.prepare(args, kwargs)
+        return layouts.pack([layouts.pack(row, plan) for row in transformed(*flat)], plan)
+
+    derived_layouts.__name__ = "%s_%s" % (kind, getattr(f, "__name__", "f"))
+    setattr(derived_layouts, source.TRANSFORM_MARK, (kind, layouts.function))  # its transforms are refused
+    return derived_layouts
 
 
 def _basis(x):
@@ -711,6 +734,9 @@ def hessian(f, wrt=0):
     >>> hessian(f, wrt=(0, 1))(1.0, 3.0)
     ((6.0, 2.0), (2.0, 0.0))
     """
+    layouts = _layouts(f, wrt, "hessian", hessian)
+    if layouts is not None:
+        return _over_layouts(layouts, f, "hessian")
     given, f = f, _function(f, "hessian")
     wrt_idx, single = normalize_wrt(f, wrt)
     product = _jvp_of_grad((f, wrt_idx, single), wrt)

@@ -174,7 +174,9 @@ def _without_copies(unit):
         return unit
     definitions = [text for text in unit.definitions if re.match(r"def (\w+)\(", text).group(1) not in copies]
     for copy in copies:
-        definitions = [_rename_reads(text, copy, name) if _scope_of(text, copy) == "global" else text for text in definitions]
+        definitions = [
+            _rename_reads(text, copy, name) if _scope_of(text, copy) == "global" else text for text in definitions
+        ]
     return emit.Unit(unit.header, unit.imports, unit.constants, unit.helpers, definitions, unit.provided, unit.values)
 
 
