@@ -531,26 +531,46 @@ def gradient_tangent(gradient, h, wrt, active, nargs):
     return tangent
 
 
-def _over_forward(refusal, f, inner_wrt, inner_single, wrt_idx, single):
-    """``prepare`` for jvp(grad(f, inner), wrt) by reverse mode over forward: the gradient in ``inner`` of
-    f's derivative along the tangent (``along``). Mixed second derivatives commute where f is twice
-    differentiable (where either answer is a derivative): d/dt grad_inner f(x + t v) = grad_inner <grad_wrt
-    f, v>. Costs a reverse sweep of the tangent code, as forward over reverse costs a tangent sweep of
-    the gradient code. ``refusal`` (forward over reverse's) is raised, at f, where this fails too."""
+def reverse_over_forward(refusal, f, along_idx, along_single, grad_wrt):
+    """``second(args, tangent)``: the gradient in ``grad_wrt`` of f's derivative along ``tangent`` in
+    ``along_idx`` (``along``: reverse mode over f's tangent code, which has no pullback closures or adjoint
+    buffers for it to refuse). The one fallback of forward over reverse (``jvp(grad(f))``, hvp, hessian) and
+    of reverse over reverse (``api._grad_of_grad``) where the emitted gradient code cannot be differentiated:
+    ``refusal``, theirs, is raised at f where this fails too (``_refused_second_order``)."""
     if not load.made_by_compiler(refusal.location):
         raise refusal
-    made = along(f, wrt_idx, single)
+    made = along(f, along_idx, along_single)
     if made is None:
         _refused_second_order(refusal, f)
     derivative, name = made
+    second = grad(derivative, grad_wrt)
+
+    def run(args, tangent):
+        try:
+            return bound_call(second, f, args, **{name: tangent})
+        except CompileError as e:
+            if not load.made_by_compiler(e.location):
+                raise
+            _refused_second_order(refusal, f)
+
+    return run
+
+
+def _over_forward(refusal, f, inner_wrt, inner_single, wrt_idx, single):
+    """``prepare`` for jvp(grad(f, inner), wrt) by reverse mode over forward: the gradient in ``inner`` of
+    f's derivative along the tangent (``reverse_over_forward``). Mixed second derivatives commute where f is
+    twice differentiable (where either answer is a derivative): d/dt grad_inner f(x + t v) = grad_inner
+    <grad_wrt f, v>. Costs a reverse sweep of the tangent code, as forward over reverse costs a tangent sweep
+    of the gradient code."""
     # (an inner wrt of one, in a tuple or not: the bare gradient, which finish puts in grad's structure)
-    second = grad(derivative, inner_wrt[0] if inner_single or len(inner_wrt) == 1 else inner_wrt)
-    first = grad(f, inner_wrt[0] if inner_single or len(inner_wrt) == 1 else inner_wrt)
+    inner = inner_wrt[0] if inner_single or len(inner_wrt) == 1 else inner_wrt
+    second = reverse_over_forward(refusal, f, wrt_idx, single, inner)
+    first = grad(f, inner)
 
     def prepare(args):
         def column(tangent, value=True):
             try:
-                return (bound_call(first, f, args) if value else None), bound_call(second, f, args, **{name: tangent})
+                return (bound_call(first, f, args) if value else None), second(args, tangent)
             except CompileError as e:
                 if not load.made_by_compiler(e.location):
                     raise
@@ -571,7 +591,7 @@ def _refused_second_order(e, f):
     if "_pullback" in construct and _recursion(f):
         construct, hint = RECURSIVE % _recursion(f), RECURSIVE_HINT
     raise UnsupportedError(
-        "second derivatives (hvp, hessian, jvp or vjp of grad) of %s: its gradient code has %s"
+        "second derivatives (grad of grad, hvp, hessian, jvp or vjp of grad) of %s: its gradient code has %s"
         % (f.__name__, construct),
         SourceLocation(f.__code__.co_filename, f.__code__.co_firstlineno, 1),
         hint,
@@ -607,6 +627,7 @@ def _vjp_of_grad(inner, wrt):
 
 api.NESTED["vjp(grad)"] = _vjp_of_grad
 api.NESTED["along"] = along
+api.NESTED["reverse over forward"] = reverse_over_forward
 api.NESTED["bound call"] = bound_call
 api.NESTED["compilable"] = compilable
 source.TRANSFORMS["gradient adjoint"] = gradient_adjoint

@@ -122,3 +122,35 @@ def test_gradient_of_a_pullback_of_a_pullback_is_refused_located():
     line = pulled_twice.__code__.co_firstlineno + 2  # the call of the pullback
     assert "%s:%d:" % (os.path.basename(__file__), line) in text
     assert "pullback" in text and "third order" in text
+
+
+def opaque_cube(x):
+    return float(x) ** 3
+
+
+ac.register_adjoint(opaque_cube, lambda g, ans, x: g * 3 * x**2)  # no tangent rule: forward mode refuses it
+
+
+def recursion_through_an_opaque_call(x, n):
+    if n == 0:
+        return opaque_cube(x)
+    return x * recursion_through_an_opaque_call(x, n - 1)
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        lambda: ac.grad(ac.grad(recursion_through_an_opaque_call))(0.7, 2),
+        lambda: ac.hvp(recursion_through_an_opaque_call)(0.7, 2, 1.0),
+        lambda: ac.hessian(recursion_through_an_opaque_call)(0.7, 2),
+    ],
+)
+def test_second_order_fallback_refusal_is_the_same_for_every_entry_point(second):
+    # the gradient code keeps recursive pullbacks (not differentiated again) and the tangent code of the
+    # fallback (reverse over forward, one builder for grad(grad) and jvp(grad)) meets a rule with no tangent
+    assert ac.grad(recursion_through_an_opaque_call)(0.7, 2) == pytest.approx(5 * 0.7**4, rel=1e-12)
+    with pytest.raises(ac.UnsupportedError) as e:
+        second()
+    line = recursion_through_an_opaque_call.__code__.co_firstlineno + 2
+    assert "%s:%d:" % (os.path.basename(__file__), line) in str(e.value)
+    assert "forward mode (jvp) of opaque_cube" in str(e.value)
