@@ -112,13 +112,17 @@ def _jvp(f, wrt):
 
     nargs = _arity(f)
     cache = {}  # compiled per scalar-or-not signature; a cached function is kept only without guards
+    fast = {}  # the types of a call's arguments and float tangents -> its function, where prepare changes nothing
 
-    def prepare(args, kwargs):
+    def prepare(args, kwargs, fast_key=None):
         """``run(tangent) -> (value, tangent_out)`` at these arguments: the per-call work (binding, the
         arguments as floats, the compiled function's lookup) done once for any number of tangents
-        (``hessian``'s columns)."""
+        (``hessian``'s columns). ``fast_key`` (``jvp_f``'s): where the arguments go to the function as
+        given (positional, leaves, differentiated ones floats; no guards) and the tangents too, a later call
+        with the same key calls the function directly."""
         if kwargs or len(args) != nargs:
             args = _bind(f, args, kwargs)
+            fast_key = None
         if structures and _any_structure(args):
             return lambda tangent: structured(args, tangent)
         truths = None
@@ -126,9 +130,13 @@ def _jvp(f, wrt):
             if _check_differentiated(f, args, wrt_idx):  # a truth value's tangent is zero
                 truths = [_truth_value(args[i]) for i in wrt_idx]
             args = tuple(_as_float(a) if i in wrt_idx else a for i, a in enumerate(args))
+            fast_key = None
         key = tuple(map(type, args))
         if f in api._NEEDS:  # its variants differ by the structure of some arguments
             key += api.structure_of(api._NEEDS[f], args)
+            fast_key = None
+        if fast_key is not None and not all(t in api._LEAVES for t in key):
+            fast_key = None  # (a list or a dict may hold a structure the next call's does not)
         function = cache.get(key)
         if function is None:
             try:
@@ -140,6 +148,8 @@ def _jvp(f, wrt):
             function = c.function
             if not c.guards:  # nothing it read can go stale
                 cache[key] = function
+        if cache.get(key) is not function:
+            fast_key = None
 
         def run(tangent):
             tangents = (tangent,) if single else tuple(tangent)
@@ -149,21 +159,35 @@ def _jvp(f, wrt):
                 tangents = tuple(runtime.zeros_like(args[i]) if z else t for i, z, t in zip(wrt_idx, truths, tangents))
             if any(type(t) is not float for t in tangents):
                 tangents = tuple(_as_float(t) for t in tangents)
-            try:
-                value, tangent_out = function(*args, *tangents)
-            except (runtime.InPlaceUpdateError, TypeError) as e:
-                _reraise(e, args, f)
-            except CompileError as e:  # a callee's code, compiled on its first call
-                api._refused_derived(e, f, "jvp")
-            return value, tangent_out if type(tangent_out) is float else _precision_of(tangent_out, value)
+            elif fast_key is not None and truths is None:
+                fast[fast_key] = function
+            return _run(function, args, tangents)
 
         return run
+
+    def _run(function, args, tangents):
+        try:
+            value, tangent_out = function(*args, *tangents)
+        except (runtime.InPlaceUpdateError, TypeError) as e:
+            _reraise(e, args, f)
+        except CompileError as e:  # a callee's code, compiled on its first call
+            api._refused_derived(e, f, "jvp")
+        return value, tangent_out if type(tangent_out) is float else _precision_of(tangent_out, value)
 
     @functools.wraps(f)
     def jvp_f(*args, **kwargs):
         if not args:
             raise TypeError("%s: jvp needs the arguments and a tangent" % f.__qualname__)
-        return prepare(args[:-1], kwargs)(args[-1])
+        key = None
+        if not kwargs:
+            tangent = args[-1]
+            key = tuple(map(type, args))
+            if not single:
+                key = key + tuple(map(type, tangent)) if type(tangent) is tuple else None
+            function = fast.get(key)
+            if function is not None:  # (the tangents' count and types are in the key)
+                return _run(function, args[:-1], (tangent,) if single else tangent)
+        return prepare(args[:-1], kwargs, key)(args[-1])
 
     jvp_f.prepare = prepare
     setattr(jvp_f, source.TRANSFORM_MARK, ("jvp", f))

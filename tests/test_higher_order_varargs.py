@@ -154,3 +154,35 @@ def test_second_order_fallback_refusal_is_the_same_for_every_entry_point(second)
     line = recursion_through_an_opaque_call.__code__.co_firstlineno + 2
     assert "%s:%d:" % (os.path.basename(__file__), line) in str(e.value)
     assert "forward mode (jvp) of opaque_cube" in str(e.value)
+
+
+RATE = 2.0
+
+
+def rated(x, y):
+    return RATE * x * x * y
+
+
+def test_jvp_repeated_calls_follow_types_and_rebound_globals():
+    # jvp's wrapper calls the compiled function directly on a repeat of a call's argument and tangent types;
+    # other types, a rebound global and tuple tangents of another shape still go through the full path
+    global RATE
+    jv = ac.jvp(rated, (0, 1))
+    for _ in range(2):
+        assert jv(1.5, 2.0, (1.0, 0.5)) == pytest.approx((9.0, 2 * 2 * 1.5 * 2.0 + 2 * 1.5**2 * 0.5))
+    value, tangent = jv(3, 2, (1, 0))  # ints: taken as floats
+    assert type(tangent) is float and tangent == pytest.approx(2 * 2 * 3 * 2)
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(jv(x, 2.0, (np.ones(2), 0.0))[1], 2 * 2 * x * 2.0)
+    with pytest.raises(TypeError):
+        jv(1.5, 2.0, (1.0,))
+    old = RATE
+    try:
+        RATE = 3.0
+        assert jv(1.5, 2.0, (1.0, 0.5))[0] == pytest.approx(3.0 * 1.5**2 * 2.0)
+    finally:
+        RATE = old
+    single = ac.jvp(rated)
+    for _ in range(2):
+        assert single(1.5, 2.0, 1.0) == pytest.approx((9.0, 2 * 2 * 1.5 * 2.0))
+    assert single(1.5, 2.0, np.float32(1.0))[1] == pytest.approx(12.0)
