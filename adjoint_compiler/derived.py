@@ -119,7 +119,7 @@ def _jvp(f, wrt):
         arguments as floats, the compiled function's lookup) done once for any number of tangents
         (``hessian``'s columns). ``fast_key`` (``jvp_f``'s): where the arguments go to the function as
         given (positional, leaves, differentiated ones floats; no guards) and the tangents too, a later call
-        with the same key calls the function directly."""
+        with the same key calls the function directly (while what it read holds, for one with guards)."""
         if kwargs or len(args) != nargs:
             args = _bind(f, args, kwargs)
             fast_key = None
@@ -138,6 +138,7 @@ def _jvp(f, wrt):
         if fast_key is not None and not all(t in api._LEAVES for t in key):
             fast_key = None  # (a list or a dict may hold a structure the next call's does not)
         function = cache.get(key)
+        current = None  # a compilation with guards: whether what it read still holds
         if function is None:
             try:
                 c = _compiled(f, wrt_idx, "jvp", args)
@@ -148,8 +149,8 @@ def _jvp(f, wrt):
             function = c.function
             if not c.guards:  # nothing it read can go stale
                 cache[key] = function
-        if cache.get(key) is not function:
-            fast_key = None
+            else:
+                current = c.current
 
         def run(tangent):
             tangents = (tangent,) if single else tuple(tangent)
@@ -160,7 +161,7 @@ def _jvp(f, wrt):
             if any(type(t) is not float for t in tangents):
                 tangents = tuple(_as_float(t) for t in tangents)
             elif fast_key is not None and truths is None:
-                fast[fast_key] = function
+                fast[fast_key] = (function, current)
             return _run(function, args, tangents)
 
         return run
@@ -184,9 +185,9 @@ def _jvp(f, wrt):
             key = tuple(map(type, args))
             if not single:
                 key = key + tuple(map(type, tangent)) if type(tangent) is tuple else None
-            function = fast.get(key)
-            if function is not None:  # (the tangents' count and types are in the key)
-                return _run(function, args[:-1], (tangent,) if single else tangent)
+            made = fast.get(key)
+            if made is not None and (made[1] is None or made[1]()):  # (the tangents' count, types in the key)
+                return _run(made[0], args[:-1], (tangent,) if single else tangent)
         return prepare(args[:-1], kwargs, key)(args[-1])
 
     jvp_f.prepare = prepare

@@ -186,3 +186,26 @@ def test_jvp_repeated_calls_follow_types_and_rebound_globals():
     for _ in range(2):
         assert single(1.5, 2.0, 1.0) == pytest.approx((9.0, 2 * 2 * 1.5 * 2.0))
     assert single(1.5, 2.0, np.float32(1.0))[1] == pytest.approx(12.0)
+
+
+def helper(x):
+    return x * x
+
+
+def calls_helper(x, y):
+    return helper(x) * y
+
+
+def test_jvp_repeated_calls_see_a_rebound_callee():
+    # calls_helper's jvp is compiled with guards (helper is read by name): the direct path checks them
+    global helper
+    jv = ac.jvp(calls_helper, (0, 1))
+    for _ in range(2):
+        assert jv(1.5, 2.0, (1.0, 0.0)) == pytest.approx((4.5, 6.0))
+    old = helper
+    try:
+        helper = lambda x: x * x * x  # noqa: E731
+        assert jv(1.5, 2.0, (1.0, 0.0)) == pytest.approx((1.5**3 * 2.0, 3 * 1.5**2 * 2.0))
+    finally:
+        helper = old
+    assert jv(1.5, 2.0, (1.0, 0.0)) == pytest.approx((4.5, 6.0))
