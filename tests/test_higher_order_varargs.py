@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import adjoint_compiler as ac
+from adjoint_compiler.rules import registry
 
 
 def spread_cubic(*xs):
@@ -128,7 +129,17 @@ def opaque_cube(x):
     return float(x) ** 3
 
 
-ac.register_adjoint(opaque_cube, lambda g, ans, x: g * 3 * x**2)  # no tangent rule: forward mode refuses it
+def _opaque_cube_adjoint(g, ans, x):
+    return g * 3 * x**2
+
+
+@pytest.fixture
+def opaque_cube_rule():
+    """opaque_cube's adjoint (no tangent rule: forward mode refuses it), registered for one test only: a
+    user rule is part of every disk cache key (test_diskcache's new process has none)."""
+    ac.register_adjoint(opaque_cube, _opaque_cube_adjoint)
+    yield
+    registry._RULES.pop(registry._key(opaque_cube))
 
 
 def recursion_through_an_opaque_call(x, n):
@@ -145,7 +156,7 @@ def recursion_through_an_opaque_call(x, n):
         lambda: ac.hessian(recursion_through_an_opaque_call)(0.7, 2),
     ],
 )
-def test_second_order_fallback_refusal_is_the_same_for_every_entry_point(second):
+def test_second_order_fallback_refusal_is_the_same_for_every_entry_point(second, opaque_cube_rule):
     # the gradient code keeps recursive pullbacks (not differentiated again) and the tangent code of the
     # fallback (reverse over forward, one builder for grad(grad) and jvp(grad)) meets a rule with no tangent
     assert ac.grad(recursion_through_an_opaque_call)(0.7, 2) == pytest.approx(5 * 0.7**4, rel=1e-12)
