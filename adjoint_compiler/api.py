@@ -1015,7 +1015,7 @@ def _grad_of_grad(inner, wrt):
         except CompileError as e:
             if not load.made_by_compiler(e.location):
                 raise
-            cache["fallback"] = _over_forward(f, inner_wrt[0], wrt)
+            cache["fallback"] = _over_forward(e, f, inner_wrt[0], wrt)
             return cache["fallback"](args)
         if np.ndim(inner_grad) != 0:
             raise TypeError(_NOT_SCALAR % (np.shape(inner_grad),))
@@ -1059,31 +1059,18 @@ _NOT_SCALAR = (
 )
 
 
-def _over_forward(f, inner, wrt):
+def _over_forward(refusal, f, inner, wrt):
     """grad(grad(f, inner), wrt) as the gradient in ``wrt`` of f's derivative along 1.0 on its scalar
-    argument ``inner`` (``derived.along``: reverse mode over f's tangent code, which has no pullback
-    closures or adjoint buffers for it to refuse)."""
-    made = NESTED["along"](f, (inner,), True)
-    second = grad(made[0], wrt) if made is not None else None
-    user = _origin(f)
-    where = SourceLocation(user.__code__.co_filename, user.__code__.co_firstlineno, 1)
-
-    def refused():
-        reason = RECURSIVE % _recursion(f) if _recursion(f) else None
-        construct = "with " + reason if reason else "whose gradient and tangent code cannot be differentiated"
-        return UnsupportedError("grad(grad(f)) of a function " + construct, where, RECURSIVE_HINT if reason else None)
+    argument ``inner`` (``derived.reverse_over_forward``, which raises ``refusal``, reverse over reverse's,
+    at f where this fails too)."""
+    made = []
 
     def run(args):
         if np.ndim(args[inner]) != 0:
             raise TypeError(_NOT_SCALAR % (np.shape(args[inner]),))
-        if second is None:
-            raise refused()
-        try:
-            return NESTED["bound call"](second, f, args, **{made[1]: 1.0})
-        except CompileError as e:
-            if not load.made_by_compiler(e.location):
-                raise
-            raise refused() from None
+        if not made:
+            made.append(NESTED["reverse over forward"](refusal, f, (inner,), True, wrt))
+        return made[0](args, 1.0)
 
     return run
 

@@ -112,13 +112,17 @@ def _jvp(f, wrt):
 
     nargs = _arity(f)
     cache = {}  # compiled per scalar-or-not signature; a cached function is kept only without guards
+    fast = {}  # the types of a call's arguments and float tangents -> its function, where prepare changes nothing
 
-    def prepare(args, kwargs):
+    def prepare(args, kwargs, fast_key=None):
         """``run(tangent) -> (value, tangent_out)`` at these arguments: the per-call work (binding, the
         arguments as floats, the compiled function's lookup) done once for any number of tangents
-        (``hessian``'s columns)."""
+        (``hessian``'s columns). ``fast_key`` (``jvp_f``'s): where the arguments go to the function as
+        given (positional, leaves, differentiated ones floats; no guards) and the tangents too, a later call
+        with the same key calls the function directly (while what it read holds, for one with guards)."""
         if kwargs or len(args) != nargs:
             args = _bind(f, args, kwargs)
+            fast_key = None
         if structures and _any_structure(args):
             return lambda tangent: structured(args, tangent)
         truths = None
@@ -126,10 +130,15 @@ def _jvp(f, wrt):
             if _check_differentiated(f, args, wrt_idx):  # a truth value's tangent is zero
                 truths = [_truth_value(args[i]) for i in wrt_idx]
             args = tuple(_as_float(a) if i in wrt_idx else a for i, a in enumerate(args))
+            fast_key = None
         key = tuple(map(type, args))
         if f in api._NEEDS:  # its variants differ by the structure of some arguments
             key += api.structure_of(api._NEEDS[f], args)
+            fast_key = None
+        if fast_key is not None and not all(t in api._LEAVES for t in key):
+            fast_key = None  # (a list or a dict may hold a structure the next call's does not)
         function = cache.get(key)
+        current = None  # a compilation with guards: whether what it read still holds
         if function is None:
             try:
                 c = _compiled(f, wrt_idx, "jvp", args)
@@ -140,6 +149,8 @@ def _jvp(f, wrt):
             function = c.function
             if not c.guards:  # nothing it read can go stale
                 cache[key] = function
+            else:
+                current = c.current
 
         def run(tangent):
             tangents = (tangent,) if single else tuple(tangent)
@@ -149,21 +160,35 @@ def _jvp(f, wrt):
                 tangents = tuple(runtime.zeros_like(args[i]) if z else t for i, z, t in zip(wrt_idx, truths, tangents))
             if any(type(t) is not float for t in tangents):
                 tangents = tuple(_as_float(t) for t in tangents)
-            try:
-                value, tangent_out = function(*args, *tangents)
-            except (runtime.InPlaceUpdateError, TypeError) as e:
-                _reraise(e, args, f)
-            except CompileError as e:  # a callee's code, compiled on its first call
-                api._refused_derived(e, f, "jvp")
-            return value, tangent_out if type(tangent_out) is float else _precision_of(tangent_out, value)
+            elif fast_key is not None and truths is None:
+                fast[fast_key] = (function, current)
+            return _run(function, args, tangents)
 
         return run
+
+    def _run(function, args, tangents):
+        try:
+            value, tangent_out = function(*args, *tangents)
+        except (runtime.InPlaceUpdateError, TypeError) as e:
+            _reraise(e, args, f)
+        except CompileError as e:  # a callee's code, compiled on its first call
+            api._refused_derived(e, f, "jvp")
+        return value, tangent_out if type(tangent_out) is float else _precision_of(tangent_out, value)
 
     @functools.wraps(f)
     def jvp_f(*args, **kwargs):
         if not args:
             raise TypeError("%s: jvp needs the arguments and a tangent" % f.__qualname__)
-        return prepare(args[:-1], kwargs)(args[-1])
+        key = None
+        if not kwargs:
+            tangent = args[-1]
+            key = tuple(map(type, args))
+            if not single:
+                key = key + tuple(map(type, tangent)) if type(tangent) is tuple else None
+            made = fast.get(key)
+            if made is not None and (made[1] is None or made[1]()):  # (the tangents' count, types in the key)
+                return _run(made[0], args[:-1], (tangent,) if single else tangent)
+        return prepare(args[:-1], kwargs, key)(args[-1])
 
     jvp_f.prepare = prepare
     setattr(jvp_f, source.TRANSFORM_MARK, ("jvp", f))
@@ -531,26 +556,46 @@ def gradient_tangent(gradient, h, wrt, active, nargs):
     return tangent
 
 
-def _over_forward(refusal, f, inner_wrt, inner_single, wrt_idx, single):
-    """``prepare`` for jvp(grad(f, inner), wrt) by reverse mode over forward: the gradient in ``inner`` of
-    f's derivative along the tangent (``along``). Mixed second derivatives commute where f is twice
-    differentiable (where either answer is a derivative): d/dt grad_inner f(x + t v) = grad_inner <grad_wrt
-    f, v>. Costs a reverse sweep of the tangent code, as forward over reverse costs a tangent sweep of
-    the gradient code. ``refusal`` (forward over reverse's) is raised, at f, where this fails too."""
+def reverse_over_forward(refusal, f, along_idx, along_single, grad_wrt):
+    """``second(args, tangent)``: the gradient in ``grad_wrt`` of f's derivative along ``tangent`` in
+    ``along_idx`` (``along``: reverse mode over f's tangent code, which has no pullback closures or adjoint
+    buffers for it to refuse). The one fallback of forward over reverse (``jvp(grad(f))``, hvp, hessian) and
+    of reverse over reverse (``api._grad_of_grad``) where the emitted gradient code cannot be differentiated:
+    ``refusal``, theirs, is raised at f where this fails too (``_refused_second_order``)."""
     if not load.made_by_compiler(refusal.location):
         raise refusal
-    made = along(f, wrt_idx, single)
+    made = along(f, along_idx, along_single)
     if made is None:
         _refused_second_order(refusal, f)
     derivative, name = made
+    second = grad(derivative, grad_wrt)
+
+    def run(args, tangent):
+        try:
+            return bound_call(second, f, args, **{name: tangent})
+        except CompileError as e:
+            if not load.made_by_compiler(e.location):
+                raise
+            _refused_second_order(refusal, f)
+
+    return run
+
+
+def _over_forward(refusal, f, inner_wrt, inner_single, wrt_idx, single):
+    """``prepare`` for jvp(grad(f, inner), wrt) by reverse mode over forward: the gradient in ``inner`` of
+    f's derivative along the tangent (``reverse_over_forward``). Mixed second derivatives commute where f is
+    twice differentiable (where either answer is a derivative): d/dt grad_inner f(x + t v) = grad_inner
+    <grad_wrt f, v>. Costs a reverse sweep of the tangent code, as forward over reverse costs a tangent sweep
+    of the gradient code."""
     # (an inner wrt of one, in a tuple or not: the bare gradient, which finish puts in grad's structure)
-    second = grad(derivative, inner_wrt[0] if inner_single or len(inner_wrt) == 1 else inner_wrt)
-    first = grad(f, inner_wrt[0] if inner_single or len(inner_wrt) == 1 else inner_wrt)
+    inner = inner_wrt[0] if inner_single or len(inner_wrt) == 1 else inner_wrt
+    second = reverse_over_forward(refusal, f, wrt_idx, single, inner)
+    first = grad(f, inner)
 
     def prepare(args):
         def column(tangent, value=True):
             try:
-                return (bound_call(first, f, args) if value else None), bound_call(second, f, args, **{name: tangent})
+                return (bound_call(first, f, args) if value else None), second(args, tangent)
             except CompileError as e:
                 if not load.made_by_compiler(e.location):
                     raise
@@ -571,7 +616,7 @@ def _refused_second_order(e, f):
     if "_pullback" in construct and _recursion(f):
         construct, hint = RECURSIVE % _recursion(f), RECURSIVE_HINT
     raise UnsupportedError(
-        "second derivatives (hvp, hessian, jvp or vjp of grad) of %s: its gradient code has %s"
+        "second derivatives (grad of grad, hvp, hessian, jvp or vjp of grad) of %s: its gradient code has %s"
         % (f.__name__, construct),
         SourceLocation(f.__code__.co_filename, f.__code__.co_firstlineno, 1),
         hint,
@@ -607,6 +652,7 @@ def _vjp_of_grad(inner, wrt):
 
 api.NESTED["vjp(grad)"] = _vjp_of_grad
 api.NESTED["along"] = along
+api.NESTED["reverse over forward"] = reverse_over_forward
 api.NESTED["bound call"] = bound_call
 api.NESTED["compilable"] = compilable
 source.TRANSFORMS["gradient adjoint"] = gradient_adjoint
@@ -635,6 +681,9 @@ def hvp(f, wrt=0):
     >>> hvp(f)(np.array([1.0, 2.0]), np.array([1.0, 1.0]))  # diag(6 x) @ v
     array([ 6., 12.])
     """
+    layouts = _layouts(f, wrt, "hvp", hvp)
+    if layouts is not None:
+        return _over_layouts(layouts, f, "hvp")
     given, f = f, _function(f, "hvp")
     product = _jvp_of_grad((f, *normalize_wrt(f, wrt)), wrt)
     structures = []  # NamedTuple and dataclass arguments: as grad's (api._Structures), the tangent too
@@ -657,6 +706,26 @@ def hvp(f, wrt=0):
 
 setattr(hvp, source.MAKES_GRADIENT, "hvp")
 hvp.gradient_maker = grad  # specialise.nested_gradients: ac.hvp(h)(x, v) inside is jvp of a function calling it
+
+
+def _over_layouts(layouts, f, kind):
+    """``hvp`` or ``hessian`` of ``f`` taking *args or **kwargs (``api._Layouts``): that of the variant each
+    call's count of *args values and keyword names compiles, in the variant's tuple ``wrt``, its result
+    packed in the structure ``wrt`` asks for (a Hessian's blocks in rows and columns alike)."""
+
+    @functools.wraps(f)
+    def derived_layouts(*args, **kwargs):
+        if kind == "hvp":
+            if not args:
+                raise TypeError("%s: hvp needs the arguments and a vector" % _label(f))
+            transformed, flat, plan = layouts.prepare(args[:-1], kwargs)
+            return layouts.pack(transformed(*flat, layouts.unpack(args[-1], plan)), plan)
+        transformed, flat, plan = layouts.prepare(args, kwargs)
+        return layouts.pack([layouts.pack(row, plan) for row in transformed(*flat)], plan)
+
+    derived_layouts.__name__ = "%s_%s" % (kind, getattr(f, "__name__", "f"))
+    setattr(derived_layouts, source.TRANSFORM_MARK, (kind, layouts.function))  # its transforms are refused
+    return derived_layouts
 
 
 def _basis(x):
@@ -711,6 +780,9 @@ def hessian(f, wrt=0):
     >>> hessian(f, wrt=(0, 1))(1.0, 3.0)
     ((6.0, 2.0), (2.0, 0.0))
     """
+    layouts = _layouts(f, wrt, "hessian", hessian)
+    if layouts is not None:
+        return _over_layouts(layouts, f, "hessian")
     given, f = f, _function(f, "hessian")
     wrt_idx, single = normalize_wrt(f, wrt)
     product = _jvp_of_grad((f, wrt_idx, single), wrt)

@@ -150,7 +150,34 @@ class Linker:
                 % (bound[name][1], name, "a function" if name in defined else "a runtime helper of adjoint_compiler"),
                 src.location(src.tree),
             )
-        return linked[0].merge(linked[1:])
+        return _without_copies(linked[0].merge(linked[1:]))
+
+
+def _without_copies(unit):
+    """``unit`` without the callee definitions whose text is the compiled function's own but for their name
+    (a recursive function's jvp calls its callee jvp in the same parameters: ``power_jvp_x`` would repeat
+    ``power_jvp`` line for line); their calls call the compiled function instead."""
+    own = unit.definitions[0] if unit.definitions else ""
+    m = re.match(r"def (\w+)\(", own)
+    if m is None or len(unit.definitions) < 2:
+        return unit
+    name = m.group(1)
+    copies = []
+    for text in unit.definitions[1:]:
+        other = re.match(r"def (\w+)\(", text)
+        if other is None or _scope_of(own, other.group(1)) == "mixed":
+            continue
+        renamed = "def %s(%s" % (name, text[other.end() :])
+        if _rename_reads(renamed, other.group(1), name) == _rename_reads(own, other.group(1), name):
+            copies.append(other.group(1))
+    if not copies:
+        return unit
+    definitions = [text for text in unit.definitions if re.match(r"def (\w+)\(", text).group(1) not in copies]
+    for copy in copies:
+        definitions = [
+            _rename_reads(text, copy, name) if _scope_of(text, copy) == "global" else text for text in definitions
+        ]
+    return emit.Unit(unit.header, unit.imports, unit.constants, unit.helpers, definitions, unit.provided, unit.values)
 
 
 def _taken(units):

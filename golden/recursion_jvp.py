@@ -13,19 +13,7 @@ def power_jvp(x, n, x_dot):
         _value1 = 1.0
         _value1_dot = zeros_like(_value1)
     else:
-        _t2, _t2_dot = power_jvp_x(x, n - 1, x_dot)
-        _value1_dot = x_dot * _t2 + _t2_dot * x
-        _value1 = x * _t2
-    return (_value1, _value1_dot)
-
-
-def power_jvp_x(x, n, x_dot):
-    _cond1 = n == 0
-    if _cond1:
-        _value1 = 1.0
-        _value1_dot = zeros_like(_value1)
-    else:
-        _t2, _t2_dot = power_jvp_x(x, n - 1, x_dot)
+        _t2, _t2_dot = power_jvp(x, n - 1, x_dot)
         _value1_dot = x_dot * _t2 + _t2_dot * x
         _value1 = x * _t2
     return (_value1, _value1_dot)
