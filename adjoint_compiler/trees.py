@@ -208,9 +208,15 @@ def scope(stmts):
     """The nodes of ``stmts`` in their function's own scope: the functions defined there (``def``,
     ``lambda``) included, their bodies not."""
     stack = list(stmts)
+    Name = gast.Name
     while stack:
         node = stack.pop()
         yield node
+        if node.__class__ is Name and getattr(node, "annotation", None) is None:
+            ctx = getattr(node, "ctx", None)
+            if isinstance(ctx, gast.AST):  # (the order of the loop below: a context has no children)
+                yield ctx
+            continue
         if isinstance(node, (gast.FunctionDef, gast.Lambda)):
             continue
         for field in node._fields:
