@@ -296,7 +296,7 @@ def _summarise(src, s, memo):
         return set().union(*[deps.get(name, ()) for name in trees.all_names(node)]) if node is not None else set()
 
     def write(key, node, depends):
-        place, before = s.writes.get(key, (where(node), set()))
+        place, before = s.writes[key] if key in s.writes else (where(node), set())
         s.writes[key] = (place, before | depends)
 
     def changed(root, node, depends):
@@ -316,7 +316,8 @@ def _summarise(src, s, memo):
                 for n in trees.breadth_first(target):
                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and state(n.id) is not None:
                         write(state(n.id), n, depends)
-                        s.rebinds.setdefault(state(n.id), where(n))
+                        if state(n.id) not in s.rebinds:
+                            s.rebinds[state(n.id)] = where(n)
                 if isinstance(target, (gast.Subscript, gast.Attribute)):
                     changed(_root_name(target), target, depends)
     for node in nodes:
@@ -324,8 +325,8 @@ def _summarise(src, s, memo):
             key = state(node.id)
             if key is not None and not isinstance(node.ctx, gast.Store):
                 s.reads.add(key)
-                if node.id not in declared:
-                    s.frozen.setdefault(key, where(node))
+                if node.id not in declared and key not in s.frozen:  # (its first read: placed once)
+                    s.frozen[key] = where(node)
         elif isinstance(node, (gast.Subscript, gast.Attribute)) and isinstance(node.ctx, gast.Del):
             changed(_root_name(node), node, set())
         elif isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name) and node.target.id in params:

@@ -95,6 +95,8 @@ class Template:
                 % (rule.rule.__name__, len(self.results), len(self.params))
             )
         self.locals = {s.targets[0].id for s in self.body}
+        # whether an instance may hold a run-time refusal for ``located`` to place (the defaults included)
+        self.refuses_when_run = any(isinstance(n, gast.Name) and n.id in _LOCATED for n in trees.walk(fn))
         self.globals = {}  # name in the rule -> module or runtime helper it refers to
         known = set(params) | self.locals
         for node in (n for stmt in fn.body for n in trees.breadth_first(stmt)):
@@ -487,6 +489,17 @@ def locate(nodes, location):
             what = n.args[k] if len(n.args) > k else None
             if isinstance(what, gast.Constant) and isinstance(what.value, str) and ": error: " not in what.value:
                 n.args[k] = gast.Constant(value="%s: error: %s" % (location, what.value), kind=None)
+
+
+_LOCATED = set(_RUN_TIME_REFUSALS) | {"only_defaults"}  # the helpers ``locate`` places
+
+
+def located(t, inputs, nodes, location):
+    """``locate(nodes, location)`` for an instance of template ``t`` made from the expressions ``inputs``
+    (the operands and cotangent put in), skipping its walk where neither the rule nor an input (each a name
+    or a constant) can hold a call it places."""
+    if t.refuses_when_run or not all(isinstance(v, (gast.Name, gast.Constant)) for v in inputs):
+        locate(nodes, location)
 
 
 class NoDerivative(Exception):

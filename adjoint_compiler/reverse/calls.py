@@ -135,7 +135,8 @@ def adjoint_call(r, stmt, name, op, g, out):
         if isinstance(operand, gast.Name) and operand.id in act.active and templates.unavailable(contribution):
             hint = "hold that argument constant (leave it out of wrt)"
             raise UnsupportedError(templates.unavailable(contribution), r.location(stmt), hint)
-    templates.locate(stmts + [c for _, c in results], r.location(stmt))
+    inputs = [g] + list(op.args) + list(op.kwargs.values())
+    templates.located(t, inputs, stmts + [c for _, c in results], r.location(stmt))
     r.needs.update((n, v) for n, v in t.globals.items() if n not in runtime.HELPERS)
     same = shapes.shape_kept(op, act)
     results = [(operand, shapes.drop_unbroadcast(c, operand) if operand in same else c) for operand, c in results]

@@ -138,6 +138,8 @@ def loop_shapes(r, forward_body, taped, adjoint_body, stores):
 def from_representatives(node, same_shape):
     """Where a helper reads only a name's shape, read it from the earliest name of that shape, so
     that the temporaries in between need not stay alive (and fuse back into one expression)."""
+    if not same_shape:
+        return  # (no walk: nothing to read from another name)
     for n in trees.walk(node):
         if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id in SHAPE_ONLY:
             for i in SHAPE_ONLY[n.func.id]:
