@@ -654,6 +654,8 @@ def zeros_like(x):
         return [0.0 if type(v) is float else zeros_like(v) for v in x]  # Python floats stay Python floats
     shape, dtype = getattr(x, "shape", None), getattr(x, "dtype", None)
     if shape is None or dtype is None:
+        if hasattr(type(x), "__dataclass_fields__"):  # a dataclass: the cotangent is the list of its fields'
+            return [zeros_like(getattr(x, name)) for name in type(x).__dataclass_fields__]
         x = np.asarray(x)
         shape, dtype = x.shape, x.dtype
     if len(shape) == 0:
@@ -1166,8 +1168,20 @@ def sort_order(xs, key=None, reverse=False):
 
 
 def structure(cls, fields):
-    """``cls(*fields)``: a NamedTuple the function builds (specialise.structures)."""
-    return cls(*fields)
+    """``cls(*fields)``: a NamedTuple the function builds (specialise.structures); a dataclass (every
+    field one its ``__init__`` takes) from its fields in their order, by name (kw_only ones too)."""
+    if issubclass(cls, tuple):
+        return cls(*fields)
+    return cls(**dict(zip(cls.__dataclass_fields__, fields)))
+
+
+def structure_fields(s):
+    """The tuple of the fields of ``s``, a dataclass instance (a NamedTuple is that tuple already): what a
+    read of a field indexes, and the internal cotangent of a dataclass (the API passes a pullback's
+    dataclass cotangent as that tuple, ``api._plain_cotangent``)."""
+    if isinstance(s, (tuple, list)):
+        return s
+    return tuple(getattr(s, name) for name in type(s).__dataclass_fields__)
 
 
 def ordering_key(fn, *frees):
@@ -1306,6 +1320,7 @@ HELPERS = (
     "sort_order",
     "ordering_key",
     "structure",
+    "structure_fields",
     "sorted_bar",
     "sorted_dot",
     "gather",

@@ -259,6 +259,13 @@ def structure_tangent(dot, ans, cls, fields):
     return None, structure(cls, dot)
 
 
+@adjoint(runtime.structure_fields, linear="first")
+def structure_fields_adjoint(g, ans, s):
+    # the fields of a dataclass as a tuple: its cotangent is that tuple's, one part per field (the
+    # internal cotangent of a dataclass, as structure_adjoint reads it)
+    return elements_bar(g, ans)
+
+
 @adjoint(runtime.at_bar, linear="first")
 def at_bar_adjoint(g, ans, g_in, index, like):
     # at_bar reads g_in at index (summed to like's shape); its adjoint adds there, spread as np.add.at does
