@@ -6,6 +6,7 @@ against central differences of the original function: the pullback as the deriva
 ``<cotangent, f(x)>``, the tangent as the directional difference of every output leaf."""
 
 import dataclasses
+import sys
 
 import numpy as np
 import pytest
@@ -28,7 +29,8 @@ class Frozen:
     n: int = 3
 
 
-@dataclasses.dataclass(kw_only=True)
+# kw_only= is Python 3.10's; on 3.9 the same fields without it
+@dataclasses.dataclass(**({"kw_only": True} if sys.version_info >= (3, 10) else {}))
 class Keyed:
     u: float
     v: float
