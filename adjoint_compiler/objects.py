@@ -51,7 +51,7 @@ import weakref
 
 import gast
 
-from adjoint_compiler import naming, rules, trees
+from adjoint_compiler import naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
 
@@ -900,6 +900,8 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
         if not spots or _on(node.func, name):
             return None
         function = resolve(node.func)
+        if function is runtime.match_class:  # (Fields makes a class pattern's test a constant)
+            return None
         if not (inspect.isfunction(function) and _users(function) and rules.lookup(function) is None) or any(
             hasattr(function, mark) for mark in (source_mod.VARIANT, source_mod.CARRIED)
         ):  # (a partial's or a bound method's variant stands for a call its own source does not say)
@@ -951,6 +953,11 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
 
     class Fields(gast.NodeTransformer):
         def visit_Call(self, node):
+            if node.args and isinstance(node.args[0], gast.Name) and node.args[0].id == name:
+                if resolve(node.func) is runtime.match_class:  # a class pattern on the object: known here
+                    against = resolve(node.args[1])
+                    if isinstance(against, type):
+                        return gast.copy_location(trees.const(issubclass(klass.cls, against)), node)
             method = passing(node)
             if method is not None:
                 node.args = [a if isinstance(a, gast.Name) and a.id == name else self.visit(a) for a in node.args]

@@ -1175,6 +1175,24 @@ def structure(cls, fields):
     return cls(**dict(zip(cls.__dataclass_fields__, fields)))
 
 
+def match_class(subject, cls, filename, line, col):
+    """``isinstance(subject, cls)``: the test of a class pattern (``case Point(...)``, desugar.py). A
+    NamedTuple or dataclass argument reaches the compiled code as the plain tuple of its fields, whose class
+    it cannot tell: matching a plain tuple against such a class is refused rather than answered."""
+    if isinstance(subject, cls):
+        return True
+    if type(subject) is tuple and (hasattr(cls, "_fields") or hasattr(cls, "__dataclass_fields__")):
+        raise InPlaceUpdateError(
+            "a class pattern %s(...) on a NamedTuple or dataclass argument (the compiled code receives its fields "
+            "as a tuple) is not supported by adjoint_compiler; match on a value built in the function, or pass "
+            "the fields as separate arguments" % cls.__qualname__,
+            filename,
+            line,
+            col,
+        )
+    return False
+
+
 def structure_fields(s):
     """The tuple of the fields of ``s``, a dataclass instance (a NamedTuple is that tuple already): what a
     read of a field indexes, and the internal cotangent of a dataclass (the API passes a pullback's
@@ -1321,6 +1339,7 @@ HELPERS = (
     "ordering_key",
     "structure",
     "structure_fields",
+    "match_class",
     "sorted_bar",
     "sorted_dot",
     "gather",
@@ -1364,6 +1383,7 @@ DEPENDS = {
     "polygamma": ("_BERNOULLI",),
     "sorted_bar": ("sort_order", "gather", "zeros_like"),
     "sorted_dot": ("sort_order", "gather"),
+    "match_class": ("InPlaceUpdateError",),
 }  # helpers that emitted code needs alongside another
 STATIC = (
     "einsum_plan",

@@ -802,11 +802,10 @@ def test_match_on_literal_patterns(match_module, mode):
     assert testing.relative_error(out_dot, expected) < 1e-6
 
 
-def test_match_on_class_pattern_is_refused(match_module):
-    with pytest.raises(UnsupportedError) as info:
-        ac.grad(match_module.match_class_pattern)(1.0)
-    assert "a MatchClass in a match statement" in str(info.value)
-    assert "matching.py:16:14" in str(info.value)
+def test_match_on_class_pattern(match_module):
+    # case float(v) binds the subject (tests/test_match_patterns.py has more class patterns)
+    testing.check_grads(match_module.match_class_pattern, (1.5,), 0, rtol=1e-6)
+    assert ac.grad(match_module.match_class_pattern)(1.5) == 1.0
 
 
 def string_methods(x, mode="fast"):
