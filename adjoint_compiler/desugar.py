@@ -1540,6 +1540,16 @@ class _Desugar:
                         "return, break or continue inside a try statement with except and finally clauses",
                         "move the finally clause into a try statement of its own around this one",
                     )
+        if not stmt.finalbody and len(stmt.body) > 1 and self.partial_effect(stmt.body, stmt.handlers, set(), True):
+            # a handler reads what the body may have assigned before raising: one try statement per
+            # statement of the body, each in the else clause of the one before (the handlers copied), which
+            # Python runs alike: an exception in the k-th statement finds the first k-1 done
+            rest = gast.Try(
+                body=stmt.body[1:], handlers=[trees.clone(h) for h in stmt.handlers], orelse=stmt.orelse, finalbody=[]
+            )
+            first = gast.Try(body=stmt.body[:1], handlers=stmt.handlers, orelse=[_at(rest, stmt.body[1])], finalbody=[])
+            self.try_(_at(first, stmt), out)
+            return
         self.refuse_partial_effects(stmt)
         self.tries += 1
         marker = self.bind("try_", runtime.try_)
@@ -1581,16 +1591,25 @@ class _Desugar:
 
     def refuse_partial_effects(self, stmt):
         """What the try body did before an exception must not be seen by the handler or after it."""
-        problem = self.partial_effect(stmt.body, stmt.handlers, self.reads_after(stmt))
+        problem = self.partial_effect(stmt.body, stmt.handlers, self.reads_after(stmt), True)
         if problem is not None:
             self.refuse(*problem)
 
-    def partial_effect(self, body, handlers, after):
+    def partial_effect(self, body, handlers, after, last_done=False):
         """(node, construct[, hint]) of the first thing ``body`` may have done before raising that the
-        ``handlers`` or what runs after (``after``: the names read there) would see, else None."""
+        ``handlers`` or what runs after (``after``: the names read there) would see, else None. With
+        ``last_done`` (a try body's), the targets of a last statement that is a plain assignment are not
+        among those: stored only once its value is computed, that is when nothing in the body raised (a
+        walrus inside the value still counts)."""
         assigned = {}
+        last = body[-1] if body and last_done else None
+        if isinstance(last, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
+            targets = last.targets if isinstance(last, gast.Assign) else [last.target]
+            done = {id(n) for t in targets for n in trees.breadth_first(t) if isinstance(t, (gast.Name, gast.Tuple))}
+        else:
+            done = set()
         for node in (n for s_ in body for n in trees.breadth_first(s_)):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) and id(node) not in done:
                 assigned.setdefault(node.id, node)
             stores = isinstance(node, (gast.Assign, gast.AugAssign)) and any(
                 not isinstance(t, (gast.Name, gast.Tuple, gast.List))

@@ -631,6 +631,10 @@ def _make(klass, method):
     def located(node):
         return msrc.location(node)
 
+    if inspect.isfunction(inspect.getattr_static(klass.cls, "__call__", None)) and "__call__" not in klass.fields:
+        for n in trees.walk(tree):  # fn(v) on the object (passed as fn) calls its __call__, as _calls_of_objects
+            if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == me:
+                n.func = gast.copy_location(gast.Attribute(value=n.func, attr="__call__", ctx=gast.Load()), n.func)
     for node in trees.walk(tree):
         if node is not tree and isinstance(node, (gast.FunctionDef, gast.Lambda)) and me in trees.all_names(node):
             raise _Refused(
