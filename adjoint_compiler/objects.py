@@ -74,6 +74,7 @@ def run(src):
         return src.bind(label, value.cell.cell_contents if isinstance(value, _Method) else value)
 
     _temporaries(src, bind)
+    _passed_constructions(tree, src)
     _method_aliases(tree, src)
     _calls_of_objects(tree, src)
     for name, cls in _candidates(tree, src):
@@ -158,6 +159,46 @@ def _method_aliases(tree, src):
         for n in uses:
             trees.become(n, gast.copy_location(gast.Attribute(value=trees.name(obj), attr=attr, ctx=gast.Load()), n))
         tree.body[k] = gast.copy_location(gast.Pass(), stmt)
+
+
+def _passed_constructions(tree, src):
+    """``return apply(Scale(k), x)``: an object made as a positional argument of a call of the user's
+    function, which is the statement's value (or its first operand: ``apply(Scale(k), x) * x``), is
+    made in a statement of its own first (``scale = Scale(k)``), so that it is followed into the
+    function as a named one is. Only where nothing runs before it in the statement: the function named
+    by a plain name and the arguments before it without calls."""
+    local = trees.local_names(tree)
+    taken = trees.all_names(tree) | set(src.env)
+    for holder in list(trees.statements(tree)):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(holder, field, None)
+            if not block or not isinstance(block[0], gast.stmt):
+                continue
+            out = []
+            for stmt in block:
+                call = getattr(stmt, "value", None) if isinstance(stmt, (gast.Assign, gast.Return, gast.Expr)) else None
+                while isinstance(call, (gast.BinOp, gast.UnaryOp)):  # (what is evaluated first: apply(...) * x)
+                    call = call.left if isinstance(call, gast.BinOp) else call.operand
+                if isinstance(call, gast.Call) and isinstance(call.func, gast.Name):
+                    function = source_mod.global_value(call.func, src, local)
+                    if inspect.isfunction(function) and _users(function) and rules.lookup(function) is None:
+                        for k, arg in enumerate(call.args):
+                            if any(
+                                isinstance(n, (gast.Call, gast.Starred)) for a in call.args[:k] for n in trees.walk(a)
+                            ):
+                                break
+                            made = source_mod.global_value(arg.func, src, local) if isinstance(arg, gast.Call) else None
+                            if not _user_class(made):
+                                continue
+                            label, n = made.__name__.lower(), 1
+                            while label in taken:
+                                n += 1
+                                label = "%s%d" % (made.__name__.lower(), n)
+                            taken.add(label)
+                            out.append(gast.copy_location(trees.assign(label, arg), stmt))
+                            call.args[k] = gast.copy_location(trees.name(label), arg)
+                out.append(stmt)
+            block[:] = out
 
 
 def _calls_of_objects(tree, src):
