@@ -1177,7 +1177,8 @@ def vjp(f, wrt=0, backend="python"):
 
     ``pullback(cotangent)`` returns the vector-Jacobian product ``cotangent^T J``: the gradient of
     ``<cotangent, f(*args)>`` with respect to ``wrt``. The cotangent has the output's structure (a
-    float, an array of its shape, a tuple of them for a tuple output). A pullback may be called
+    float, an array of its shape, a tuple of them for a tuple output, a NamedTuple or dataclass
+    instance, or the tuple of its fields, for one the function builds). A pullback may be called
     several times.
 
     Args:
