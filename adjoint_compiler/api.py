@@ -724,6 +724,23 @@ def _as_tuples(a, fields, owners):
     return a
 
 
+def _plain_cotangent(c):
+    """A pullback's cotangent with each dataclass instance in it (of an output the function built) as the
+    tuple of its fields, the form the compiled code holds a dataclass's cotangent in (specialise.structures)."""
+    if isinstance(c, (float, np.ndarray)):
+        return c
+    if isinstance(c, (list, tuple)):
+        plain = [_plain_cotangent(v) for v in c]
+        if all(p is v for p, v in zip(plain, c)):
+            return c
+        return type(c)(plain) if not hasattr(type(c), "_fields") else type(c)(*plain)
+    if isinstance(c, dict):
+        return {k: _plain_cotangent(v) for k, v in c.items()}
+    if _is_structure(c):
+        return tuple(_plain_cotangent(getattr(c, n)) for n in _field_names(c))
+    return c
+
+
 class _FieldClash(Exception):
     pass
 
@@ -1147,7 +1164,8 @@ def vjp(f, wrt=0, backend="python"):
 
     ``pullback(cotangent)`` returns the vector-Jacobian product ``cotangent^T J``: the gradient of
     ``<cotangent, f(*args)>`` with respect to ``wrt``. The cotangent has the output's structure (a
-    float, an array of its shape, a tuple of them for a tuple output). A pullback may be called
+    float, an array of its shape, a tuple of them for a tuple output, a NamedTuple or dataclass
+    instance, or the tuple of its fields, for one the function builds). A pullback may be called
     several times.
 
     Args:
@@ -1194,7 +1212,7 @@ def _vjp(f, wrt):
         s = structures[0]
         transformed, flat, keywords = s.prepare(args)
         value, pullback = transformed(*flat, **keywords)
-        return value, lambda cotangent: s.finish(pullback(cotangent), args)
+        return value, lambda cotangent: s.finish(pullback(_plain_cotangent(cotangent)), args)
 
     @functools.wraps(f)
     def vjp_f(*args, **kwargs):
@@ -1217,7 +1235,7 @@ def _vjp(f, wrt):
             _refused_derived(e, f, "vjp")
 
         def pullback_f(cotangent):
-            return finish(pullback(cotangent), args)
+            return finish(pullback(_plain_cotangent(cotangent)), args)
 
         pullback_f.__qualname__ = _PULLBACK  # what pickle's error shows
         return value, pullback_f

@@ -947,6 +947,10 @@ def _precision_of(t, value):
         return type(t)(*parts) if hasattr(type(t), "_fields") else type(t)(parts)  # (a NamedTuple's too)
     if isinstance(value, dict) and isinstance(t, dict):
         return {k: _precision_of(a, value[k]) if k in value else a for k, a in t.items()}
+    if type(t) is type(value) and api._is_structure(t):  # a dataclass the function built (runtime.structure)
+        return runtime.structure(
+            type(t), [_precision_of(getattr(t, n), getattr(value, n)) for n in api._field_names(t)]
+        )
     if type(t) is complex or getattr(getattr(t, "dtype", None), "kind", None) == "c":
         # a complex output (a negative float to a fractional power): refused as reverse mode refuses it
         raise TypeError(_COMPLEX)

@@ -59,6 +59,8 @@ from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedErr
 _COMPREHENSIONS = (gast.ListComp, gast.DictComp, gast.SetComp, gast.GeneratorExp)
 # builtins a generator expression may be passed to: each consumes it at once, as it would a list
 _CONSUMERS = {sum, min, max, tuple, list, sorted, dict, set, frozenset, enumerate, zip, math.fsum, math.prod}
+# the classes whose class pattern's one positional pattern matches the subject itself (case float(v))
+_SELF_MATCHING = (bool, bytearray, bytes, dict, float, frozenset, int, list, set, str, tuple)
 _SHORT_CIRCUIT = {any: True, all: False}  # the element value that decides the answer
 _ITERATORS = (enumerate, zip, reversed, map, filter, itertools.accumulate)  # their values are one-pass iterators
 _LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})  # not user functions
@@ -1538,6 +1540,16 @@ class _Desugar:
                         "return, break or continue inside a try statement with except and finally clauses",
                         "move the finally clause into a try statement of its own around this one",
                     )
+        if not stmt.finalbody and len(stmt.body) > 1 and self.partial_effect(stmt.body, stmt.handlers, set(), True):
+            # a handler reads what the body may have assigned before raising: one try statement per
+            # statement of the body, each in the else clause of the one before (the handlers copied), which
+            # Python runs alike: an exception in the k-th statement finds the first k-1 done
+            rest = gast.Try(
+                body=stmt.body[1:], handlers=[trees.clone(h) for h in stmt.handlers], orelse=stmt.orelse, finalbody=[]
+            )
+            first = gast.Try(body=stmt.body[:1], handlers=stmt.handlers, orelse=[_at(rest, stmt.body[1])], finalbody=[])
+            self.try_(_at(first, stmt), out)
+            return
         self.refuse_partial_effects(stmt)
         self.tries += 1
         marker = self.bind("try_", runtime.try_)
@@ -1579,16 +1591,25 @@ class _Desugar:
 
     def refuse_partial_effects(self, stmt):
         """What the try body did before an exception must not be seen by the handler or after it."""
-        problem = self.partial_effect(stmt.body, stmt.handlers, self.reads_after(stmt))
+        problem = self.partial_effect(stmt.body, stmt.handlers, self.reads_after(stmt), True)
         if problem is not None:
             self.refuse(*problem)
 
-    def partial_effect(self, body, handlers, after):
+    def partial_effect(self, body, handlers, after, last_done=False):
         """(node, construct[, hint]) of the first thing ``body`` may have done before raising that the
-        ``handlers`` or what runs after (``after``: the names read there) would see, else None."""
+        ``handlers`` or what runs after (``after``: the names read there) would see, else None. With
+        ``last_done`` (a try body's), the targets of a last statement that is a plain assignment are not
+        among those: stored only once its value is computed, that is when nothing in the body raised (a
+        walrus inside the value still counts)."""
         assigned = {}
+        last = body[-1] if body and last_done else None
+        if isinstance(last, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
+            targets = last.targets if isinstance(last, gast.Assign) else [last.target]
+            done = {id(n) for t in targets for n in trees.breadth_first(t) if isinstance(t, (gast.Name, gast.Tuple))}
+        else:
+            done = set()
         for node in (n for s_ in body for n in trees.breadth_first(s_)):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) and id(node) not in done:
                 assigned.setdefault(node.id, node)
             stores = isinstance(node, (gast.Assign, gast.AugAssign)) and any(
                 not isinstance(t, (gast.Name, gast.Tuple, gast.List))
@@ -1720,11 +1741,90 @@ class _Desugar:
             return test, binds + [_at(trees.assign(pattern.name, load), pattern)]
         if isinstance(pattern, getattr(gast, "MatchSequence", ())):
             return self.sequence_pattern(pattern, subject)
+        if isinstance(pattern, getattr(gast, "MatchClass", ())):
+            return self.class_pattern(pattern, subject)
+        if isinstance(pattern, getattr(gast, "MatchMapping", ())):
+            return self.mapping_pattern(pattern, subject)
         self.refuse(
             pattern,
             "a %s in a match statement" % type(pattern).__name__,
             "match on literal values or on sequences of them and of names ([a, b], (x, *rest)), or use if/elif",
         )
+
+    def subpatterns(self, pairs, tests, binds):
+        """The tests and captures of subpatterns, each ``(pattern, expression it matches)``, appended."""
+        for sub, item in pairs:
+            test, more = self.pattern(sub, item)
+            if test is not None:
+                tests.append(test)
+            binds += more
+
+    def class_pattern(self, pattern, subject):
+        """``case Point(a, y=0)``: the class must be known when compiling (a global class); the test is
+        ``match_class(subject, Point, <location>)`` (isinstance, refusing a structure argument the API passes
+        as the tuple of its fields, whose class the compiled code cannot see), then the subpatterns on the
+        attributes, positional ones named by ``__match_args__``; the captures bound after the whole test."""
+        cls = self.resolve(pattern.cls)
+        if not isinstance(cls, type):
+            self.refuse(
+                pattern.cls,
+                "a class pattern whose class is not known when compiling",
+                "match on a class bound at module level, or use isinstance",
+            )
+        names = []
+        if pattern.patterns:
+            if cls in _SELF_MATCHING:  # case float(v): v is the subject itself
+                if len(pattern.patterns) > 1:
+                    self.refuse(pattern, "a class pattern %s(...) with more than one positional pattern" % cls.__name__)
+                names = [None]
+            else:
+                names = list(getattr(cls, "__match_args__", ()))
+                if len(pattern.patterns) > len(names) or not all(isinstance(n, str) for n in names):
+                    self.refuse(
+                        pattern,
+                        "a class pattern with %d positional patterns for %s, whose __match_args__ is %r"
+                        % (len(pattern.patterns), cls.__qualname__, getattr(cls, "__match_args__", None)),
+                        "name the attributes: %s(attr=pattern)" % cls.__qualname__,
+                    )
+                names = names[: len(pattern.patterns)]
+        names += list(pattern.kwd_attrs)
+        if len(set(names)) != len(names):
+            self.refuse(pattern, "a class pattern naming an attribute twice")
+        test = gast.Call(
+            func=trees.name(self.bind("match_class", runtime.match_class)),
+            args=[trees.clone(subject), trees.clone(pattern.cls)] + trees.place(self.location(pattern)),
+            keywords=[],
+        )
+        tests, binds = [_at(test, pattern)], []
+        items = []
+        for name, sub in zip(names, list(pattern.patterns) + list(pattern.kwd_patterns)):
+            if name is None:
+                items.append((sub, trees.clone(subject)))
+            else:
+                attr = gast.Attribute(value=trees.clone(subject), attr=name, ctx=gast.Load())
+                items.append((sub, _at(attr, sub)))
+        self.subpatterns(items, tests, binds)
+        return (tests[0] if len(tests) == 1 else _at(gast.BoolOp(op=gast.And(), values=tests), pattern)), binds
+
+    def mapping_pattern(self, pattern, subject):
+        """``case {"k": v, 0: 1}``: the test that the subject is a dict (Python also matches other mappings,
+        which the compiled code does not read) holding each key, and the subpatterns on ``subject[key]``; the
+        captures bound after the whole test. ``**rest`` is refused."""
+        if pattern.rest is not None:
+            self.refuse(pattern, "a mapping pattern with **%s" % pattern.rest, "read the other keys by name")
+        test = gast.Call(
+            func=trees.name(self.bind("isinstance", isinstance)),
+            args=[trees.clone(subject), trees.name(self.bind("dict", dict))],
+            keywords=[],
+        )
+        tests, binds, items = [_at(test, pattern)], [], []
+        for key, sub in zip(pattern.keys, pattern.patterns):
+            has = gast.Compare(left=trees.clone(key), ops=[gast.In()], comparators=[trees.clone(subject)])
+            tests.append(_at(has, key))
+            item = gast.Subscript(value=trees.clone(subject), slice=trees.clone(key), ctx=gast.Load())
+            items.append((sub, _at(item, sub)))
+        self.subpatterns(items, tests, binds)
+        return _at(gast.BoolOp(op=gast.And(), values=tests), pattern), binds
 
     def sequence_pattern(self, pattern, subject):
         """``case [a, (b, 1), *rest]``: the test that the subject is a list or tuple (Python also matches

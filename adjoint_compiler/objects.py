@@ -51,7 +51,7 @@ import weakref
 
 import gast
 
-from adjoint_compiler import naming, rules, trees
+from adjoint_compiler import naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
 
@@ -74,6 +74,7 @@ def run(src):
         return src.bind(label, value.cell.cell_contents if isinstance(value, _Method) else value)
 
     _temporaries(src, bind)
+    _passed_constructions(tree, src)
     _method_aliases(tree, src)
     _calls_of_objects(tree, src)
     for name, cls in _candidates(tree, src):
@@ -158,6 +159,46 @@ def _method_aliases(tree, src):
         for n in uses:
             trees.become(n, gast.copy_location(gast.Attribute(value=trees.name(obj), attr=attr, ctx=gast.Load()), n))
         tree.body[k] = gast.copy_location(gast.Pass(), stmt)
+
+
+def _passed_constructions(tree, src):
+    """``return apply(Scale(k), x)``: an object made as a positional argument of a call of the user's
+    function, which is the statement's value (or its first operand: ``apply(Scale(k), x) * x``), is
+    made in a statement of its own first (``scale = Scale(k)``), so that it is followed into the
+    function as a named one is. Only where nothing runs before it in the statement: the function named
+    by a plain name and the arguments before it without calls."""
+    local = trees.local_names(tree)
+    taken = trees.all_names(tree) | set(src.env)
+    for holder in list(trees.statements(tree)):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(holder, field, None)
+            if not block or not isinstance(block[0], gast.stmt):
+                continue
+            out = []
+            for stmt in block:
+                call = getattr(stmt, "value", None) if isinstance(stmt, (gast.Assign, gast.Return, gast.Expr)) else None
+                while isinstance(call, (gast.BinOp, gast.UnaryOp)):  # (what is evaluated first: apply(...) * x)
+                    call = call.left if isinstance(call, gast.BinOp) else call.operand
+                if isinstance(call, gast.Call) and isinstance(call.func, gast.Name):
+                    function = source_mod.global_value(call.func, src, local)
+                    if inspect.isfunction(function) and _users(function) and rules.lookup(function) is None:
+                        for k, arg in enumerate(call.args):
+                            if any(
+                                isinstance(n, (gast.Call, gast.Starred)) for a in call.args[:k] for n in trees.walk(a)
+                            ):
+                                break
+                            made = source_mod.global_value(arg.func, src, local) if isinstance(arg, gast.Call) else None
+                            if not _user_class(made):
+                                continue
+                            label, n = made.__name__.lower(), 1
+                            while label in taken:
+                                n += 1
+                                label = "%s%d" % (made.__name__.lower(), n)
+                            taken.add(label)
+                            out.append(gast.copy_location(trees.assign(label, arg), stmt))
+                            call.args[k] = gast.copy_location(trees.name(label), arg)
+                out.append(stmt)
+            block[:] = out
 
 
 def _calls_of_objects(tree, src):
@@ -631,6 +672,10 @@ def _make(klass, method):
     def located(node):
         return msrc.location(node)
 
+    if inspect.isfunction(inspect.getattr_static(klass.cls, "__call__", None)) and "__call__" not in klass.fields:
+        for n in trees.walk(tree):  # fn(v) on the object (passed as fn) calls its __call__, as _calls_of_objects
+            if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == me:
+                n.func = gast.copy_location(gast.Attribute(value=n.func, attr="__call__", ctx=gast.Load()), n.func)
     for node in trees.walk(tree):
         if node is not tree and isinstance(node, (gast.FunctionDef, gast.Lambda)) and me in trees.all_names(node):
             raise _Refused(
@@ -900,6 +945,8 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
         if not spots or _on(node.func, name):
             return None
         function = resolve(node.func)
+        if function is runtime.match_class:  # (Fields makes a class pattern's test a constant)
+            return None
         if not (inspect.isfunction(function) and _users(function) and rules.lookup(function) is None) or any(
             hasattr(function, mark) for mark in (source_mod.VARIANT, source_mod.CARRIED)
         ):  # (a partial's or a bound method's variant stands for a call its own source does not say)
@@ -951,6 +998,11 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
 
     class Fields(gast.NodeTransformer):
         def visit_Call(self, node):
+            if node.args and isinstance(node.args[0], gast.Name) and node.args[0].id == name:
+                if resolve(node.func) is runtime.match_class:  # a class pattern on the object: known here
+                    against = resolve(node.args[1])
+                    if isinstance(against, type):
+                        return gast.copy_location(trees.const(issubclass(klass.cls, against)), node)
             method = passing(node)
             if method is not None:
                 node.args = [a if isinstance(a, gast.Name) and a.id == name else self.visit(a) for a in node.args]

@@ -654,6 +654,8 @@ def zeros_like(x):
         return [0.0 if type(v) is float else zeros_like(v) for v in x]  # Python floats stay Python floats
     shape, dtype = getattr(x, "shape", None), getattr(x, "dtype", None)
     if shape is None or dtype is None:
+        if hasattr(type(x), "__dataclass_fields__"):  # a dataclass: the cotangent is the list of its fields'
+            return [zeros_like(getattr(x, name)) for name in type(x).__dataclass_fields__]
         x = np.asarray(x)
         shape, dtype = x.shape, x.dtype
     if len(shape) == 0:
@@ -1166,8 +1168,38 @@ def sort_order(xs, key=None, reverse=False):
 
 
 def structure(cls, fields):
-    """``cls(*fields)``: a NamedTuple the function builds (specialise.structures)."""
-    return cls(*fields)
+    """``cls(*fields)``: a NamedTuple the function builds (specialise.structures); a dataclass (every
+    field one its ``__init__`` takes) from its fields in their order, by name (kw_only ones too)."""
+    if issubclass(cls, tuple):
+        return cls(*fields)
+    return cls(**dict(zip(cls.__dataclass_fields__, fields)))
+
+
+def match_class(subject, cls, filename, line, col):
+    """``isinstance(subject, cls)``: the test of a class pattern (``case Point(...)``, desugar.py). A
+    NamedTuple or dataclass argument reaches the compiled code as the plain tuple of its fields, whose class
+    it cannot tell: matching a plain tuple against such a class is refused rather than answered."""
+    if isinstance(subject, cls):
+        return True
+    if type(subject) is tuple and (hasattr(cls, "_fields") or hasattr(cls, "__dataclass_fields__")):
+        raise InPlaceUpdateError(
+            "a class pattern %s(...) on a NamedTuple or dataclass argument (the compiled code receives its fields "
+            "as a tuple) is not supported by adjoint_compiler; match on a value built in the function, or pass "
+            "the fields as separate arguments" % cls.__qualname__,
+            filename,
+            line,
+            col,
+        )
+    return False
+
+
+def structure_fields(s):
+    """The tuple of the fields of ``s``, a dataclass instance (a NamedTuple is that tuple already): what a
+    read of a field indexes, and the internal cotangent of a dataclass (the API passes a pullback's
+    dataclass cotangent as that tuple, ``api._plain_cotangent``)."""
+    if isinstance(s, (tuple, list)):
+        return s
+    return tuple(getattr(s, name) for name in type(s).__dataclass_fields__)
 
 
 def ordering_key(fn, *frees):
@@ -1306,6 +1338,8 @@ HELPERS = (
     "sort_order",
     "ordering_key",
     "structure",
+    "structure_fields",
+    "match_class",
     "sorted_bar",
     "sorted_dot",
     "gather",
@@ -1349,6 +1383,7 @@ DEPENDS = {
     "polygamma": ("_BERNOULLI",),
     "sorted_bar": ("sort_order", "gather", "zeros_like"),
     "sorted_dot": ("sort_order", "gather"),
+    "match_class": ("InPlaceUpdateError",),
 }  # helpers that emitted code needs alongside another
 STATIC = (
     "einsum_plan",

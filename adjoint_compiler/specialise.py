@@ -105,12 +105,15 @@ def _fields_as_indices(src, fields):
     fields, which the compiler differentiates as it does any tuple."""
     local = trees.local_names(src.tree)
     calls = {id(n.func) for n in trees.breadth_first(src.tree) if isinstance(n, gast.Call)}
+    wrapped = False  # whether a dataclass built here shares a field name: reads go through structure_fields
     for node in trees.breadth_first(src.tree):  # a structure built here is a real one: its fields must agree
         made = source_mod.global_value(node.func, src, local) if isinstance(node, gast.Call) else None
         if isinstance(made, type) and (hasattr(made, "_fields") or dataclasses.is_dataclass(made)):
             names = made._fields if hasattr(made, "_fields") else [f.name for f in dataclasses.fields(made)]
-            # (a dataclass built here is no tuple: reads of its fields, made indexing, would fail)
-            tuple_like = hasattr(made, "_fields")
+            # (a dataclass built here is no tuple: reads of its fields, made indexing, would fail unless it
+            # is one structures builds, whose fields structure_fields gives as a tuple)
+            tuple_like = hasattr(made, "_fields") or _structure_layout(made) is not None
+            wrapped = wrapped or not hasattr(made, "_fields") and any(n in fields for n in names)
             clash = [n for i, n in enumerate(names) if fields.get(n, i) != i or not tuple_like and n in fields]
             if clash:
                 raise UnsupportedError(
@@ -128,7 +131,13 @@ def _fields_as_indices(src, fields):
             and id(node) not in calls
             and _local_root(node.value, local)
         ):
-            index = gast.Subscript(value=node.value, slice=trees.const(fields[node.attr]), ctx=gast.Load())
+            value = node.value
+            if wrapped:
+                call = gast.Call(
+                    func=trees.name(src.bind("structure_fields", runtime.structure_fields)), args=[value], keywords=[]
+                )
+                value = gast.copy_location(call, value)
+            index = gast.Subscript(value=value, slice=trees.const(fields[node.attr]), ctx=gast.Load())
             trees.become(node, gast.copy_location(index, node))
 
 
@@ -136,23 +145,34 @@ def structures(src):
     """``P(a, b=v)`` of a NamedTuple class P as ``structure(P, (a, v))``, a real P made by a function with
     rules, and ``s.b`` as ``s[1]`` where ``s`` is a local name every assignment of which builds a P (or
     the call itself): the compiler differentiates a NamedTuple as the tuple it is. Fields left out take
-    P's defaults (constants only)."""
+    P's defaults (constants only). A dataclass objects.py left as it is (one the function returns, say)
+    is built the same way, when its generated ``__init__`` only stores the fields (``_structure_layout``),
+    and ``s.b`` becomes ``structure_fields(s)[1]``: differentiated as the tuple of its fields, whose
+    cotangent is the dataclass's inside the compiled code."""
     local = trees.local_names(src.tree)
     built = {}  # id of the call -> its class
     for node in trees.breadth_first(src.tree):
         made = source_mod.global_value(node.func, src, local) if isinstance(node, gast.Call) else None
-        if not (isinstance(made, type) and issubclass(made, tuple) and hasattr(made, "_fields")):
+        layout = _structure_layout(made)
+        if layout is None:
             continue
+        names, positional, defaults = layout
         if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
             raise UnsupportedError("building %s from *args or **kwargs" % made.__qualname__, src.location(node))
-        given = dict(zip(made._fields, node.args))
+        if len(node.args) > len(positional):
+            raise UnsupportedError(
+                "this call of %s (%d positional arguments for %d fields)"
+                % (made.__qualname__, len(node.args), len(positional)),
+                src.location(node),
+            )
+        given = dict(zip(positional, node.args))
         for k in node.keywords:
-            if k.arg not in made._fields or k.arg in given:
+            if k.arg not in names or k.arg in given:
                 raise UnsupportedError("this call of %s (field '%s')" % (made.__qualname__, k.arg), src.location(k))
             given[k.arg] = k.value
         parts = []
-        for name in made._fields:
-            default = made._field_defaults.get(name, _NO_DEFAULT)
+        for name in names:
+            default = defaults.get(name, _NO_DEFAULT)
             if name in given:
                 parts.append(given[name])
             elif isinstance(default, (int, float, bool, str, type(None))):
@@ -186,12 +206,41 @@ def structures(src):
         made = built.get(id(value)) or (
             holds.get(value.id) if isinstance(value, gast.Name) and value.id not in params else None
         )
-        if made is not None and node.attr in made._fields:
-            index = gast.Subscript(value=value, slice=trees.const(made._fields.index(node.attr)), ctx=gast.Load())
+        names = None if made is None else _structure_layout(made)[0]
+        if names is not None and node.attr in names:
+            if not issubclass(made, tuple):  # a dataclass: its fields as a tuple, indexed
+                call = gast.Call(
+                    func=trees.name(src.bind("structure_fields", runtime.structure_fields)), args=[value], keywords=[]
+                )
+                value = gast.copy_location(call, value)
+            index = gast.Subscript(value=value, slice=trees.const(names.index(node.attr)), ctx=gast.Load())
             trees.become(node, gast.copy_location(index, node))
 
 
 _NO_DEFAULT = object()
+
+
+def _structure_layout(made):
+    """(field names, those taken positionally, defaults) of ``made`` if it is a NamedTuple class or a
+    dataclass whose generated ``__init__`` takes every field and does nothing else (no ``__post_init__``,
+    ``InitVar`` or ``ClassVar`` pseudo-fields, ``init=False`` fields or ``default_factory``), else None:
+    the classes ``structures`` builds with ``runtime.structure``. Other dataclasses are objects.py's."""
+    if not isinstance(made, type):
+        return None
+    if issubclass(made, tuple) and hasattr(made, "_fields"):
+        return made._fields, made._fields, made._field_defaults
+    params = getattr(made, "__dataclass_params__", None)
+    if params is None or not params.init or not dataclasses.is_dataclass(made) or hasattr(made, "__post_init__"):
+        return None
+    fields = dataclasses.fields(made)
+    if len(fields) != len(made.__dataclass_fields__) or not made.__init__.__code__.co_filename.startswith("<"):
+        return None  # (pseudo-fields; an __init__ of the user's own)
+    if any(not f.init or f.default_factory is not dataclasses.MISSING for f in fields):
+        return None
+    names = tuple(f.name for f in fields)
+    positional = tuple(f.name for f in fields if getattr(f, "kw_only", False) is not True)
+    defaults = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
+    return names, positional, defaults
 
 
 def keywords(src, keys):

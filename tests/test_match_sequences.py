@@ -11,7 +11,6 @@ import pytest
 
 import adjoint_compiler as ac
 from adjoint_compiler import testing
-from adjoint_compiler.errors import UnsupportedError
 
 MATCH_SOURCE = """
 def pair(x, y):
@@ -141,8 +140,7 @@ def test_sequence_patterns_inside_a_loop(m):
     testing.check_grads(lambda w, x: m.in_loop([(w, x), (x, w, w * x)]), (w, x), (0, 1))
 
 
-def test_mapping_pattern_is_refused_at_its_place(m):
-    with pytest.raises(UnsupportedError) as info:
-        ac.grad(m.mapping)({"a": 1.0})
-    assert "a MatchMapping in a match statement" in str(info.value)
-    assert "sequences.py:56:14" in str(info.value)
+def test_mapping_pattern(m):
+    # (tests/test_match_patterns.py has more mapping and class patterns)
+    assert ac.grad(m.mapping)({"a": 1.5}) == {"a": 1.0}
+    assert ac.grad(m.mapping)({"b": 1.5}) == {"b": 0.0}

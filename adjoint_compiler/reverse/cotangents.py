@@ -47,7 +47,7 @@ import operator
 
 import gast
 
-from adjoint_compiler import naming, rules, trees
+from adjoint_compiler import naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError
 from adjoint_compiler.optimize import fold
@@ -112,13 +112,15 @@ class Cotangents:
             and op.args
             and isinstance(op.args[0], gast.Name)
             and (
-                op.fn in (list, tuple, sorted, _MAX_OF, _MIN_OF)
+                op.fn in (list, tuple, sorted, _MAX_OF, _MIN_OF, runtime.structure_fields)
                 or isinstance(op.node, gast.Call)
                 and isinstance(op.node.func, gast.Attribute)
                 and op.node.func.attr == "copy"
                 and name in self.containers | self.appended
             )
         }
+        # a NamedTuple or dataclass the function builds: its cotangent is a tuple or list, one part per field
+        self.containers |= {name for name, op in act.defs if op.kind == "call" and op.fn is runtime.structure}
         # the operands of a concatenation xs + ys of lists or tuples: their cotangents are slices of its, lists
         self.containers |= {
             operand.id

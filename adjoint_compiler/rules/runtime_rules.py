@@ -259,6 +259,13 @@ def structure_tangent(dot, ans, cls, fields):
     return None, structure(cls, dot)
 
 
+@adjoint(runtime.structure_fields, linear="first")
+def structure_fields_adjoint(g, ans, s):
+    # the fields of a dataclass as a tuple: its cotangent is that tuple's, one part per field (the
+    # internal cotangent of a dataclass, as structure_adjoint reads it)
+    return elements_bar(g, ans)
+
+
 @adjoint(runtime.at_bar, linear="first")
 def at_bar_adjoint(g, ans, g_in, index, like):
     # at_bar reads g_in at index (summed to like's shape); its adjoint adds there, spread as np.add.at does
@@ -331,6 +338,7 @@ nondifferentiable(
 )
 nondifferentiable(runtime.loop_length, runtime.zip_length, runtime.zip_columns, reason="a number of loop steps")
 nondifferentiable(runtime.keys_of, reason="a dict's keys")
+nondifferentiable(runtime.match_class, reason="whether a class pattern matches")
 nondifferentiable(runtime.index_of, runtime.count_of, reason="a position or a count in a list")
 nondifferentiable(runtime.along_axis, runtime.diagonal_index, reason="the index a NumPy writer stores at")
 nondifferentiable(runtime.piecewise_conditions, reason="np.piecewise's masks: booleans")

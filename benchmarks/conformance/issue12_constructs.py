@@ -1442,6 +1442,27 @@ def _flat(v):
     return np.concatenate([np.ravel(np.asarray(x, dtype=float)) for x in ls]) if ls else np.zeros(0)
 
 
+def _leaves_like(g, like):
+    """The leaves of the gradient ``g`` where its argument ``like`` has float leaves (``_leaves``' order):
+    an int or string field of a dataclass, say, has no gradient to compare, whatever number stands there."""
+    if isinstance(like, float) or isinstance(like, np.ndarray) and like.dtype.kind == "f":
+        return [g]
+    if isinstance(like, dict):
+        return [leaf for k in sorted(like, key=str) for leaf in _leaves_like(g[k], like[k])]
+    if isinstance(like, (list, tuple)):
+        return [leaf for e, a in zip(g, like) for leaf in _leaves_like(e, a)]
+    if dataclasses.is_dataclass(like) and not isinstance(like, type):
+        return [
+            leaf for f in dataclasses.fields(like) for leaf in _leaves_like(getattr(g, f.name), getattr(like, f.name))
+        ]
+    return []
+
+
+def _flat_like(g, like):
+    ls = _leaves_like(g, like)
+    return np.concatenate([np.ravel(np.asarray(x, dtype=float)) for x in ls]) if ls else np.zeros(0)
+
+
 def _rebuild(v, flat, pos=None):
     """``v`` with its float leaves replaced, in order, by the numbers of ``flat``."""
     pos = [0] if pos is None else pos
@@ -1541,9 +1562,9 @@ def _check(f, args, kwargs, wrt, modes):
         for i, (gi, b) in enumerate(zip(g, base)):
             if not _same_shape(gi, b):
                 raise Wrong("gradient %d has type %s, argument %s" % (i, type(gi).__name__, type(b).__name__))
-            err = _err(_flat(gi), refs[i].ravel())
+            err = _err(_flat_like(gi, b), refs[i].ravel())
             if err > RTOL:
-                raise Wrong("grad: gradient %d = %s, differences %s" % (i, _flat(gi), refs[i].ravel()))
+                raise Wrong("grad: gradient %d = %s, differences %s" % (i, _flat_like(gi, b), refs[i].ravel()))
         results["grad"] = "ok"
     if "jvp" in modes:
         rng = np.random.default_rng(0)

@@ -78,6 +78,7 @@ EXCLUDED = {
     runtime.sorted_in_place_bar: "a runtime helper of sorted_in_place's rule (for second order), not user API",
     runtime.sorted_in_place_dot: "a runtime helper of sorted_in_place's tangent rule (for second order), not user API",
     runtime.structure: "what a NamedTuple built in the function becomes (specialise.structures), not user API",
+    runtime.structure_fields: "what a read of a dataclass field built in the function becomes (specialise.structures)",
     runtime.loop_keys: "what a loop over a dict's keys walks (anf.for_loop), not user API",
     runtime.loop_keys_dot: "a runtime helper of loop_keys's tangent rule (for second order), not user API",
     runtime.matmul_bar1: "a runtime helper of np.matmul's rule (its rule serves second-order gradients), not user API",

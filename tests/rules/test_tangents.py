@@ -440,6 +440,9 @@ def _runtime_cases():
     pair = collections.namedtuple("pair", "a b")
     fields = (float(rng.standard_normal()), rng.standard_normal(2))
     out.append(Case("structure", runtime.structure, [pair, fields], {}, (1,)))
+    # (the tuple of a dataclass's fields; of a list or tuple, the sequence itself: its rule's adjoint and
+    # linear tangent, here; a dataclass built and read, tests/test_structured_outputs.py)
+    out.append(Case("structure_fields", runtime.structure_fields, [[fields[0], 0.5]], {}, (0,)))
     rows = np.array([0, 2, 0])
     args = [rng.standard_normal((3, 2)), rows, rng.standard_normal((3, 2))]
     out.append(Case("added_at", runtime.added_at, args, {}, (0, 2)))
