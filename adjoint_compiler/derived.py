@@ -549,8 +549,11 @@ def _over_forward(refusal, f, inner_wrt, inner_single, wrt_idx, single):
 
     def prepare(args):
         def column(tangent, value=True):
+            # f's tangent code changes what f changes (an argument it stores into): run on a copy of the
+            # arguments, it would otherwise see them changed by ``first`` (a wrong hvp) or change them twice
             try:
-                return (bound_call(first, f, args) if value else None), bound_call(second, f, args, **{name: tangent})
+                moved = bound_call(second, f, _copied(args), **{name: tangent})
+                return (bound_call(first, f, args) if value else None), moved
             except CompileError as e:
                 if not load.made_by_compiler(e.location):
                     raise
@@ -559,6 +562,15 @@ def _over_forward(refusal, f, inner_wrt, inner_single, wrt_idx, single):
         return args, column
 
     return prepare
+
+
+def _copied(args):
+    """A deep copy of ``args`` (one, so that two arguments sharing an object still share its copy), or
+    ``args`` themselves where they cannot be copied."""
+    try:
+        return copy.deepcopy(args)
+    except Exception:  # noqa: BLE001  (an object that cannot be copied: as before)
+        return args
 
 
 def _refused_second_order(e, f):

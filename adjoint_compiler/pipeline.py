@@ -28,6 +28,7 @@ from adjoint_compiler import (
     carry,
     cse,
     desugar,
+    effects,
     emit,
     fence,
     inline,
@@ -132,6 +133,7 @@ def _source(c):
 
 
 def _desugar(c):
+    effects.refuse_runtime_internals(c.src)  # the user's calls, before desugar writes its own
     c.tree = desugar.run(c.src.tree, c.src)
     return c.tree
 
