@@ -1419,6 +1419,8 @@ class _Desugar:
         function would evaluate it anew, a second list the helper appends to (its state apart from the
         user's) or ``K`` as it is now, rebound since (a wrong gradient, silently)."""
         func = getattr(self.source, "func", None)
+        if getattr(self.source, "variant", None) is not None:  # (a bound method's, a partial's: its target's)
+            func = self.source.variant[0]
         code = getattr(func, "__code__", None)
         args = self.fn.args
         positional = [a.id for a in list(getattr(args, "posonlyargs", None) or []) + args.args]
