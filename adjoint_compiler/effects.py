@@ -255,15 +255,16 @@ def summary(func, memo=None):
 
 
 _RUNTIME_MODULES = ("adjoint_compiler.runtime", "adjoint_compiler.runtime_numba")
-_BOOKKEEPING = (runtime.put_slot, runtime.put_back, runtime.put_contents, runtime.zero_slots, runtime.own)
+_BOOKKEEPING = (runtime.put_slot, runtime.put_back, runtime.put_contents, runtime.zero_slots)
 
 
 def refuse_runtime_internals(source):
     """The user's own code (before desugar, which writes calls of these itself) naming one of the
-    package's run-time helpers (``adjoint_compiler.runtime.put_slot``, ``put_back``, ``own``, ...):
-    the passes take such a call for one they wrote (an undo, a copy of an argument) and would
-    differentiate it as one, wrongly (put_slot's store counted twice in reverse mode), or take the value
-    of one declared without derivative for a constant. Those with a rule (``runtime.add_at``) stay."""
+    package's run-time helpers that undo or clear stores (``adjoint_compiler.runtime.put_slot``,
+    ``put_back``, ``put_contents``, ``zero_slots``) or are declared without derivative: the passes take
+    such a call for one they wrote (an undo) and would differentiate it as one, wrongly (put_slot's store
+    counted twice in reverse mode), or take its value for a constant. Those with a rule (``own``,
+    ``unbroadcast``, ``add_at`` as np.add.at) are differentiated by it."""
     if load.made_by_compiler(source.location(source.tree)):  # emitted code differentiated again calls them
         return
     fn = source.tree

@@ -944,12 +944,110 @@ def b28(x):
     return total
 
 
+# ---- aliasing through helpers, views and in-place NumPy calls (c..) ----
+def hunt_counter():
+    n = 0.0
+
+    def bump(v):
+        nonlocal n
+        n = n + v
+        return n
+
+    return bump
+
+
+HUNT_BUMP = hunt_counter()
+
+
+def c01(x):
+    return HUNT_BUMP(x) * x  # state accumulates: the AD must match (n0 + x) * x
+
+
+def hunt_same(a):
+    return a
+
+
+def c02(x):
+    a = x * 1.0
+    b = hunt_same(a)
+    b += 1.0
+    return np.sum(a * x)
+
+
+def c03(x):
+    a = x * 1.0
+    b = a.reshape(3)
+    b *= 2.0
+    return np.sum(a * x)
+
+
+def c04(x):
+    a = x * 1.0
+    b = a.T
+    b += x
+    return np.sum(a)
+
+
+def c05(x):
+    a = [x * 1.0]
+    b = a[0]
+    b += 1.0
+    return np.sum(a[0] * x)
+
+
+def c06(x):
+    a = x * 1.0
+    for v in (a[0:1], a[1:2]):
+        v += 1.0
+    return np.sum(a * a)
+
+
+def c07(x):
+    m = np.zeros((3, 3))
+    np.fill_diagonal(m, x)
+    return np.sum(m @ x)
+
+
+def c08(x):
+    a = x * 1.0
+    a.__iadd__(x)
+    return np.sum(a * a)
+
+
+def c09(x):
+    a = x * 1.0
+    np.negative(a, out=a)
+    np.exp(a, a)
+    return np.sum(a)
+
+
+def c10(x):
+    a = x * 1.0
+    a[0], a[1] = a[1] * 2, a[0] * 3
+    return np.sum(a * x)
+
+
+def c11(x):
+    a = x * 1.0
+    c = a
+    a = a + 1.0
+    c[0] = 5.0
+    return np.sum(a * c)
+
+
+def c12(x):
+    a = x * 1.0
+    c = a
+    a += 1.0
+    return np.sum(c * x)
+
+
 SCALAR_PROGRAMS = [s06, s07, s08, s09, s13, s14, s15, s17, s19, s20, s21, s22, s23, s24, s25, s27, s28, s31, s32, s34]
 ARRAY_PROGRAMS = [a01, a02, a03, a04, a06, a07, a08, a09, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19, a20]
 ARRAY_PROGRAMS += [a21, a22, a23, a24, b02, b03, b06, b07, b10, b11, b12, b14, b15, b16, b17, b18, b20, b21, b22]
-ARRAY_PROGRAMS += [b23, b25, b26, b27]
+ARRAY_PROGRAMS += [b23, b25, b26, b27, c07, c09, c10, c11]
 REFUSED_PROGRAMS = [s01, s02, s03, s04, s05, s10, s11, s12, s16, s18, s26, s29, s30, s33, a05]
-REFUSED_PROGRAMS += [b01, b04, b05, b09, b13, b19, b24, b28]
+REFUSED_PROGRAMS += [b01, b04, b05, b09, b13, b19, b24, b28, c01, c02, c03, c04, c05, c06, c08, c12]
 
 
 def _reset():
