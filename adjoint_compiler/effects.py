@@ -265,8 +265,8 @@ def refuse_runtime_internals(source):
     such a call for one they wrote (an undo) and would differentiate it as one, wrongly (put_slot's store
     counted twice in reverse mode), or take its value for a constant. Those with a rule (``own``,
     ``unbroadcast``, ``add_at`` as np.add.at) are differentiated by it."""
-    if load.made_by_compiler(source.location(source.tree)):  # emitted code differentiated again calls them
-        return
+    if load.made_by_compiler(source.location(source.tree)) or hasattr(source.func, source_mod.DERIVED):
+        return  # emitted code differentiated again calls them, and so may a tree the passes made of the user's
     fn = source.tree
     local = set()
     for node in gast.walk(fn):
