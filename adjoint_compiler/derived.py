@@ -572,7 +572,9 @@ def reverse_over_forward(refusal, f, along_idx, along_single, grad_wrt):
 
     def run(args, tangent):
         try:
-            return bound_call(second, f, args, **{name: tangent})
+            # f's tangent code changes what f changes (an argument it stores into): run on a copy of the
+            # arguments, it would otherwise see them changed by f's own run (a wrong hvp) or change them twice
+            return bound_call(second, f, _copied(args), **{name: tangent})
         except CompileError as e:
             if not load.made_by_compiler(e.location):
                 raise
@@ -604,6 +606,15 @@ def _over_forward(refusal, f, inner_wrt, inner_single, wrt_idx, single):
         return args, column
 
     return prepare
+
+
+def _copied(args):
+    """A deep copy of ``args`` (one, so that two arguments sharing an object still share its copy), or
+    ``args`` themselves where they cannot be copied."""
+    try:
+        return copy.deepcopy(args)
+    except Exception:  # noqa: BLE001  (an object that cannot be copied: as before)
+        return args
 
 
 def _refused_second_order(e, f):

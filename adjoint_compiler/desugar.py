@@ -137,6 +137,7 @@ class _Desugar:
         for default in list(args.defaults) + [d for d in args.kw_defaults if d is not None]:
             if any(isinstance(n, _COMPREHENSIONS + (gast.NamedExpr,)) for n in trees.breadth_first(default)):
                 self.refuse(default, "a comprehension or := in a parameter default", "compute it in the body")
+        self.evaluated_defaults()
         self.generators()
         self.bound_iterators()
         # which of the next three have anything to do, in one walk (each finds what it rewrites among the
@@ -1413,6 +1414,31 @@ class _Desugar:
             and isinstance(call.func, gast.Name)
             and call.func.id == self.raise_name
         )
+
+    def evaluated_defaults(self):
+        """Each default that is not a literal (``acc=[]``, ``k=K``, ``w=np.ones(3)``) read as the object
+        Python evaluated at the ``def`` (the function's ``__defaults__``): written out again, the emitted
+        function would evaluate it anew, a second list the helper appends to (its state apart from the
+        user's) or ``K`` as it is now, rebound since (a wrong gradient, silently)."""
+        func = getattr(self.source, "func", None)
+        if getattr(self.source, "variant", None) is not None:  # (a bound method's, a partial's: its target's)
+            func = self.source.variant[0]
+        code = getattr(func, "__code__", None)
+        args = self.fn.args
+        positional = [a.id for a in list(getattr(args, "posonlyargs", None) or []) + args.args]
+        names = positional + [a.id for a in args.kwonlyargs]
+        if code is None or list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]) != names:
+            return  # (a variant's own signature, a function made from other code: its defaults are not these)
+        given = getattr(func, "__defaults__", None) or ()
+        if len(given) == len(args.defaults):
+            params = positional[len(positional) - len(args.defaults) :]
+            for i, (param, value) in enumerate(zip(params, given)):
+                if not isinstance(args.defaults[i], gast.Constant):
+                    args.defaults[i] = _at(trees.name(self.bind("%s_default" % param, value)), args.defaults[i])
+        keyword = getattr(func, "__kwdefaults__", None) or {}
+        for i, (a, d) in enumerate(zip(args.kwonlyargs, args.kw_defaults)):
+            if d is not None and not isinstance(d, gast.Constant) and a.id in keyword:
+                args.kw_defaults[i] = _at(trees.name(self.bind("%s_default" % a.id, keyword[a.id])), d)
 
     def bind(self, name, value):
         """The name ``value`` has in the function's environment (a runtime helper made visible)."""

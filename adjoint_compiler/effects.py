@@ -24,8 +24,9 @@ import types
 
 import gast
 
+from adjoint_compiler import load, runtime, trees
 from adjoint_compiler import source as source_mod
-from adjoint_compiler import trees
+from adjoint_compiler.errors import UnsupportedError
 from adjoint_compiler.rules import registry
 
 # methods whose result is a new object (of the receiver's contents)
@@ -248,8 +249,57 @@ def summary(func, memo=None):
         src = source_mod.read(func, copy=False)  # (only looked at)
     except Exception:  # noqa: BLE001  (no source: nothing is known of its effects, and it is not compiled)
         return s
+    refuse_runtime_internals(src)  # (a helper run for its effect is not compiled: its undo is not seen)
     _summarise(src, s, memo)
     return s
+
+
+_RUNTIME_MODULES = ("adjoint_compiler.runtime", "adjoint_compiler.runtime_numba")
+_BOOKKEEPING = (runtime.put_slot, runtime.put_back, runtime.put_contents, runtime.zero_slots)
+
+
+def refuse_runtime_internals(source):
+    """The user's own code (before desugar, which writes calls of these itself) naming one of the
+    package's run-time helpers that undo or clear stores (``adjoint_compiler.runtime.put_slot``,
+    ``put_back``, ``put_contents``, ``zero_slots``) or are declared without derivative: the passes take
+    such a call for one they wrote (an undo) and would differentiate it as one, wrongly (put_slot's store
+    counted twice in reverse mode), or take its value for a constant. Those with a rule (``own``,
+    ``unbroadcast``, ``add_at`` as np.add.at) are differentiated by it."""
+    if load.made_by_compiler(source.location(source.tree)) or hasattr(source.func, source_mod.DERIVED):
+        return  # emitted code differentiated again calls them, and so may a tree the passes made of the user's
+    fn = source.tree
+    local = set()
+    for node in gast.walk(fn):
+        if isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            local |= trees.local_names(node) if isinstance(node, gast.FunctionDef) else set()
+            local |= {a.id for a in node.args.args + node.args.kwonlyargs if isinstance(a, gast.Name)}
+    for node in gast.walk(fn):
+        if not isinstance(node, (gast.Name, gast.Attribute)) or not isinstance(node.ctx, gast.Load):
+            continue
+        value = _module_value(node, source, local)
+        if (
+            inspect.isfunction(value)
+            and value.__module__ in _RUNTIME_MODULES
+            and (registry.is_nondifferentiable(value) or value in _BOOKKEEPING)
+        ):
+            raise UnsupportedError(
+                "%s.%s (a helper of the code adjoint_compiler writes) in differentiated code"
+                % (value.__module__, value.__name__),
+                source.location(node),
+                "it is not part of the API; write the operation it does in plain Python or NumPy",
+            )
+
+
+def _module_value(node, source, local):
+    """The value of a global name, or of an attribute chain through modules from one
+    (``adjoint_compiler.runtime.put_slot``), read without a side effect (no lookup recorded, no
+    attribute of another object read); None otherwise."""
+    if isinstance(node, gast.Attribute):
+        base = _module_value(node.value, source, local)
+        return getattr(base, node.attr, None) if isinstance(base, types.ModuleType) else None
+    if isinstance(node, gast.Name) and node.id not in local and source is not None:
+        return dict.get(source.env, node.id)
+    return None
 
 
 def state_key(func, name, declared_global):

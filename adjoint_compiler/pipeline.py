@@ -28,6 +28,7 @@ from adjoint_compiler import (
     carry,
     cse,
     desugar,
+    effects,
     emit,
     fence,
     inline,
@@ -57,6 +58,7 @@ class Compiled:
         self.seconds = seconds
         self.complete = complete  # False: it calls a vjp defined only in its caller's module (recursion)
         self.guards = guards  # (globals dict or cell, name, value) it was compiled for, callees' included
+        self.returns_partial = True  # (a jvp) whether its tangent may hold exact zeros (tangent.returns_partial)
 
         self.current = _checker(guards)  # () -> is this still the gradient of the function as it is now?
 
@@ -109,6 +111,11 @@ class Compilation:
         mode = "jvp" if self.mode == "jvp" else "vjp"  # a callee is differentiated the caller's way
         return self.linker.callee(fn, self.src, _compile_callee, static, varargs, mode, wrt, partial)
 
+    def returns_partial(self, name):
+        """Whether the called jvp ``name`` may return a tangent with exact zeros (unknown, as for a
+        recursive call of a jvp still being compiled: it may)."""
+        return all(c.returns_partial for c in self.linker.callees if c.name == name)
+
 
 def _compile_callee(fn, wrt, static, varargs, stack, mode="vjp", partial=()):
     why = getattr(fn, source.NOT_DIFFERENTIATED, None)
@@ -126,6 +133,7 @@ def _source(c):
 
 
 def _desugar(c):
+    effects.refuse_runtime_internals(c.src)  # the user's calls, before desugar writes its own
     c.tree = desugar.run(c.src.tree, c.src)
     return c.tree
 
@@ -222,8 +230,10 @@ def _reverse(c):
     if c.mode == "jvp":  # forward mode: the tangent pass takes the reverse pass's place
         params = [a.id for a in c.tree.args.args]
         partial = [params[i] for i in c.partial]
-        c.result = tangent.run(c.tree, c.src, c.activity, c.wrt_names, c.callee, partial)
+        c.result = tangent.run(c.tree, c.src, c.activity, c.wrt_names, c.callee, partial, c.returns_partial)
         fn = c.result.function
+        unused = c.result.unused_callees
+        c.linker.callees = [callee for callee in c.linker.callees if callee.name not in unused]
         if c.called:  # a callee's jvp is named for the parameters that vary at its calls (link.jvp_name)
             fn.name = link.jvp_name(c.tree.name, params, c.wrt_names, partial)
             if c.frame is not None and c.frame.name != fn.name:
@@ -363,6 +373,7 @@ def _run(c, stop_after):
         complete,
         list(guards.values()),
     )
+    compiled.returns_partial = getattr(c.result, "returns_partial", True)
     compiled.all_tapes = c.tapes  # its tape notes and its callees': a caller's header lists them too
     return compiled
 

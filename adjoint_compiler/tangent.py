@@ -58,12 +58,20 @@ def _elementwise(fn):
     return fn in activity_mod.ELEMENTWISE or fn in (abs, min, max, pow) or getattr(fn, "__module__", None) == "math"
 
 
-def run(fn, source, act, wrt, callee=None, partial=()):
+def run(fn, source, act, wrt, callee=None, partial=(), partial_result=None):
     """Return a Result holding ``<f>_jvp`` (see the module docstring). ``partial``: the parameters whose
-    tangents may hold exact zeros beside nonzero parts (a caller's ``np.array([x, 1.0])``, ``_partial``)."""
-    t = _Tangent(fn, source, act, callee, partial)
-    dots = [t.dot(w) for w in wrt]
-    body = t.block(fn.body)
+    tangents may hold exact zeros beside nonzero parts (a caller's ``np.array([x, 1.0])``, ``_partial``);
+    ``partial_result(name)``: whether the called jvp ``name`` may return such a tangent (its
+    ``returns_partial``). Where a call's does, the function is gone through again with that call's
+    value among the partial ones (a value read before the call, in a loop, may come from it)."""
+    returned, callees, refs = set(), {}, {}
+    while True:
+        t = _Tangent(fn, source, act, callee, partial, returned, partial_result, (callees, refs))
+        dots = [t.dot(w) for w in wrt]
+        body = t.block(fn.body)
+        if t.returned <= returned:
+            break
+        returned |= t.returned
     new = gast.FunctionDef(
         name=naming.JVP_FN.format(fn.name),
         args=trees.arguments([a.id for a in fn.args.args] + dots),
@@ -73,11 +81,15 @@ def run(fn, source, act, wrt, callee=None, partial=()):
         type_comment=None,
         type_params=[],
     )
-    return Result(gast.copy_location(new, fn), t.needs, set(dots), [])
+    result = Result(gast.copy_location(new, fn), t.needs, set(dots), [])
+    result.returns_partial = t.returns_partial(fn)
+    # the jvps of callees that only an earlier pass called (in other parameters): not part of the module
+    result.unused_callees = {name for name, _ in callees.values()} - t.called
+    return result
 
 
 class _Tangent:
-    def __init__(self, fn, source, act, callee, partial=()):
+    def __init__(self, fn, source, act, callee, partial=(), returned=(), partial_result=None, made=None):
         self.source = source
         self.act = act
         self.callee = callee
@@ -85,7 +97,14 @@ class _Tangent:
         self.namer = naming.Namer(trees.all_names(fn))
         self.dots = {}
         self.needs = {}
-        self.callees = {}
+        # the callees' jvps and the functions made for ac.grad(h) called here (``_through_reverse``), by the
+        # name the code calls them: kept from one pass over the function to the next (``run``)
+        self.callees, self.refs = made if made is not None else ({}, {})
+        for ref, value in self.refs.items():
+            self.needs[self.namer.reserve(ref)] = value
+        self.partial_result = partial_result
+        self.returned = set()  # the values of calls whose jvp may return a tangent with exact zeros (``run``)
+        self.called = set()  # the names of the callee jvps called
         # a store into a tangent (a_dot[i] = v, xs_dot.append(v)) must not reach another tangent that the
         # primal values do not share: b = a + 1.0 is a new array, its tangent a_dot is not (``assign``)
         self.stored = set()  # the names whose tangents are changed in place, and those they share values with
@@ -112,7 +131,7 @@ class _Tangent:
             if root is not None:
                 self.stored.add(root.id)
         self.stored = trees.joined(self.stored, shared)
-        self.partial = self._partial(fn, partial)
+        self.partial = self._partial(fn, set(partial) | set(returned))
 
     def _partial(self, fn, given):
         """The active names whose tangent may hold exact zeros beside nonzero parts: a container made of
@@ -156,6 +175,18 @@ class _Tangent:
             if not more:
                 return partial
             partial |= more
+
+    def returns_partial(self, fn):
+        """Whether the returned tangent may hold exact zeros beside nonzero parts, or be zeros of a value
+        that does not vary (``return (x, np.inf)``, ``return np.array([x, 3.0])``, ``return ONES``): a
+        caller's element-wise function of the value keeps those zeros (``_partial``)."""
+
+        def partial(value):
+            if isinstance(value, (gast.Tuple, gast.List)):
+                return any(partial(e) for e in value.elts)
+            return not isinstance(value, gast.Name) or value.id not in self.act.active or value.id in self.partial
+
+        return any(partial(node.value) for node in trees.walk(fn) if isinstance(node, gast.Return))
 
     def location(self, node):
         return self.source.location(node) if self.source is not None else None
@@ -613,7 +644,8 @@ class _Tangent:
         # the callee's jvp in the parameters whose arguments vary here: a constant argument gets no tangent
         # (a zero one would meet the callee's infinities, 0.0 * inf being nan, where the derivative is finite)
         varying = tuple(i for i, p in enumerate(params) if self.tangent(bound.arguments[p]) is not None)
-        if not varying:  # (nothing here varies: the value is a constant's)
+        if not varying:  # (nothing here varies: the value is a constant's, its tangent all zeros)
+            self.returned.add(name)
             return [stmt, gast.copy_location(trees.assign(self.dot(name), self.zero(_name(name))), stmt)]
         # ... and told which of them have tangents with exact zeros beside nonzero parts (``_partial``)
         partial = tuple(i for i in varying if bound.arguments[params[i]].id in self.partial)
@@ -625,6 +657,9 @@ class _Tangent:
             except CompileError as e:  # (its tangent takes one per argument)
                 self.callees[key] = (self._through_reverse(op, params, e), tuple(range(len(params))))
         jvp_name, dotted = self.callees[key]
+        self.called.add(jvp_name)
+        if self.partial_result is None or self.partial_result(jvp_name):
+            self.returned.add(name)  # its tangent may hold exact zeros (``returns_partial``)
         args = [self._argument(op.fn, p, bound.arguments[p]) for p in params]
         dots = [self.tangent_or_zero(args[i]) for i in dotted]
         call = gast.Call(func=_name(jvp_name), args=args + dots, keywords=[])
@@ -656,7 +691,7 @@ class _Tangent:
         if tangent is None:
             raise e
         ref = self.namer.unique(tangent.__name__)
-        self.needs[ref] = tangent
+        self.needs[ref] = self.refs[ref] = tangent
         return ref
 
 

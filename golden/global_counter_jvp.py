@@ -16,7 +16,7 @@ def F_jvp(x, x_dot):
     _module.c = c_1
     _t2_dot = _t1_dot[0]
     _t2 = _t1[0]
-    _t3, _t3_dot = f_jvp(c_1, x, c_1_dot, x_dot)
+    _t3, _t3_dot = f_jvp_zeros_in_c(c_1, x, c_1_dot, x_dot)
     c_2 = _t3[1]
     _module.c = c_2
     return (_t2 + _t3[0], _t2_dot + _t3_dot[0])
@@ -29,7 +29,7 @@ def f_jvp_x(c, x, x_dot):
     return ((x * c_1, c_1), _t2_dot)
 
 
-def f_jvp(c, x, c_dot, x_dot):
+def f_jvp_zeros_in_c(c, x, c_dot, x_dot):
     check_rebind(c, 'c += ...', 'state.py', 8, 5)
     c_1 = c + 1
     _t1_dot = x_dot * c_1 + c_dot * x

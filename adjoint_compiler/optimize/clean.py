@@ -182,8 +182,12 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, raising, state, adjoint
             else:
                 value = state.fold(stmt, floats)
 
-            if not (isinstance(value, gast.Name) and isinstance(target, gast.Name) and target.id in mutated):
-                stmt.value = value  # (a = x * 1.0 must stay a new array where a[i] = v follows)
+            # a = x * 1.0 (or x[:2] * 1.0, a view once folded) must stay a new array where a[i] = v follows
+            fresh = not (isinstance(target, gast.Name) and target.id in mutated)
+            if fresh or not (
+                isinstance(value, gast.Name) or effects.makes_new(stmt.value) and not effects.makes_new(value)
+            ):
+                stmt.value = value
             if (
                 isinstance(target, gast.Name)
                 and reads.get(target.id, 0) == 0
