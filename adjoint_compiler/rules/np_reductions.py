@@ -101,12 +101,23 @@ def extremum_adjoint(g, ans, x, axis=None, out=None, keepdims=False, initial=Non
     # (autograd's and JAX's too) keeps the total equal to g and treats the tied
     # elements symmetrically. The same rule serves min: only which elements
     # equal ans matters.
+    # One pass over x for the mask and one for the cotangent: the share of each tied element, g / count,
+    # is computed in the reduced (small) shape and spread by the product with the mask (one expression,
+    # unreduce(g, ...) a factor of it: forward mode reads the tangent rule off it, tangent.reduction).
     _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
-    hit = x == unreduce(ans, x, axis, keepdims)
-    # counted in ans's type: an integer count would make a float32 cotangent float64 (an integer
-    # ans's count stays an integer, and the true division below gives a float anyway)
-    count = np.sum(hit, axis=axis, keepdims=True, dtype=ans.dtype)
-    return unreduce(g, x, axis, keepdims) * hit / count * _unmodelled, None, None, None, None, None
+    kept = ans if keepdims or axis == None else np.expand_dims(ans, axis)
+    hit = x == kept
+    count = np.count_nonzero(hit, axis=axis, keepdims=axis != None)
+    # divided in ans's type: an integer count would make a float32 cotangent float64 (an integer
+    # ans's count stays an integer, and the true division gives a float anyway)
+    return (
+        hit * (unreduce(g, kept, axis, keepdims) / np.asarray(count, ans.dtype) * _unmodelled),
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @adjoint(np.var, method="var")
@@ -218,16 +229,20 @@ def norm_slope(ans, a, ord, axis, keepdims):
     tied_sum = sums == top_sum if by_sums else None
     norm = unreduce(ans, a, axis, keepdims)
     tied = np.abs(a) == norm if by_max else None
-    ratio = np.abs(a) / (norm + (norm == 0)) if not (euclid or by_svd or by_sums or by_max or ord == 0) else None
+    # vector 1 is sign(x) (the p-norm's slope at p = 1, where the ratio's power is 1): no ratio computed
+    by_p = not (euclid or by_svd or by_sums or by_max or ord == 0 or ord == 1)
+    ratio = np.abs(a) / (norm + (norm == 0)) if by_p else None
     return (
         np.moveaxis(np.matmul(usv[0] * np.expand_dims(weight, -2), usv[2]), (-2, -1), rc)
         if by_svd
         else np.moveaxis(np.sign(m) * tied_sum / np.sum(tied_sum, -3 - summed, keepdims=True), (-2, -1), rc)
         if by_sums
-        else np.sign(a) * tied / np.sum(tied, axis=axis, keepdims=True)
+        else np.sign(a) * (tied / np.asarray(np.count_nonzero(tied, axis=axis, keepdims=axis != None), a.dtype))
         if ord == np.inf or ord == -np.inf
         else np.zeros(np.shape(a))
         if ord == 0
+        else np.sign(a)
+        if ord == 1
         else np.sign(a) * (ratio + (ratio == 0)) ** (ord - 1) * (norm != 0)
         if not euclid
         else None
