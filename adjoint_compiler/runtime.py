@@ -2265,11 +2265,13 @@ def _svd_frame(a):
     return u, s, vt, np.sign(np.linalg.det(u) * np.linalg.det(vt))
 
 
-def cofactors(a):
+def cofactors(a, det=None):
     """The matrix of cofactors of each square matrix of ``a``, ``adj(A)^T``: the gradient of ``det(A)``, finite
     and exact at singular matrices too (Jacobi's formula; Giles 2008, "determinant"). Where A is well conditioned
     it is ``det(A) A^-T``; elsewhere, from the SVD A = U S V^T, ``det(U) det(V) U diag(prod_{j != i} s_j) V^T``
-    (no division by a singular value).
+    (no division by a singular value). ``det``, where given, is ``np.linalg.det(a)`` already computed (det's
+    adjoint passes its forward answer): one LU factorization saved. It is a value of ``a``, not an operand
+    of its own: ``cofactors``' rules give the whole derivative through ``a`` and none through it.
 
     >>> cofactors(np.array([[1.0, 2.0], [2.0, 4.0]])).round(12).tolist()  # singular: the adjugate's transpose
     [[4.0, -2.0], [-2.0, 1.0]]
@@ -2280,7 +2282,8 @@ def cofactors(a):
     inv, good = _well_conditioned(a)
     out = np.empty_like(a)
     if inv is not None and np.any(good):
-        out[good] = np.linalg.det(a[good])[..., None, None] * np.swapaxes(inv[good], -1, -2)
+        d = np.linalg.det(a[good]) if det is None else np.asarray(det, dtype=a.dtype)[good]
+        out[good] = d[..., None, None] * np.swapaxes(inv[good], -1, -2)
     if not np.all(good):
         u, s, vt, sigma = _svd_frame(a[~good])
         out[~good] = sigma[..., None, None] * np.matmul(u * _others_products(s)[..., None, :], vt)
@@ -2328,6 +2331,38 @@ DEPENDS.update(
     cofactors=("_well_conditioned", "_others_products", "_svd_frame"),
     cofactors_dot=("_well_conditioned", "_svd_frame"),
 )
+
+
+def triangular_inverse(m, lower=True):
+    """The inverse of each triangular matrix of ``m`` (its lower triangle, or upper with ``lower=False``; the other
+    triangle is not read): LAPACK's ``trtri`` through SciPy where it is importable (n^3 / 3 multiplications against
+    the 8 n^3 / 3 of np.linalg.inv's general solve; a stack of small matrices stays with np.linalg.inv, batched),
+    else np.linalg.inv of the triangle. Raises np.linalg.LinAlgError at a singular matrix, as np.linalg.inv does.
+
+    >>> triangular_inverse(np.array([[2.0, 9.0], [1.0, 4.0]])).tolist()  # the lower triangle [[2, 0], [1, 4]]
+    [[0.5, 0.0], [-0.125, 0.25]]
+    """
+    t = np.tril(m) if lower else np.triu(m)
+    n = np.shape(t)[-1]
+    lapack = None
+    if t.dtype in (np.float32, np.float64) and n >= 16 and t.size <= 64 * n * n:
+        try:
+            from scipy.linalg import lapack
+        except ImportError:  # SciPy is optional
+            lapack = None
+    if lapack is None:
+        return np.linalg.inv(t)
+    trtri = lapack.get_lapack_funcs("trtri", (t,))
+    flat = np.reshape(t, (-1, n, n))
+    out = np.empty_like(flat)
+    for k in range(len(flat)):
+        out[k], info = trtri(flat[k], lower=int(lower))
+        if info != 0:  # singular (info > 0): np.linalg.inv raises as NumPy would
+            return np.linalg.inv(t)
+    return np.reshape(out, np.shape(t))
+
+
+HELPERS = HELPERS + ("triangular_inverse",)
 
 
 def lu_rows(piv):

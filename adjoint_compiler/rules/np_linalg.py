@@ -46,7 +46,14 @@ import numpy as np
 from adjoint_compiler.rules.registry import adjoint, form, fragment, ranked_adjoint, tangent
 from adjoint_compiler.rules.np_reductions import norm_slope
 from adjoint_compiler.runtime import TangentParts, einsum_fit, einsum_mask, einsum_plan, linalg_check
-from adjoint_compiler.runtime import cofactors, matmul_bar1, matmul_bar2, multi_dot_bars, unbroadcast
+from adjoint_compiler.runtime import (
+    cofactors,
+    matmul_bar1,
+    matmul_bar2,
+    multi_dot_bars,
+    triangular_inverse,
+    unbroadcast,
+)
 from adjoint_compiler.runtime import einsum_cotangents, einsum_order, einsum_sublist, einsum_sublist_spec
 from adjoint_compiler.runtime import unreduce  # noqa: F401 (read by norm_slope, inlined into cond's rules here)
 
@@ -198,14 +205,15 @@ def inv_tangent(dot, ans, a):
 def det_adjoint(g, ans, a):
     # d det A = tr(adj(A) dA) (Jacobi's formula; Giles 2008, "determinant"), so A_bar = g C with C = adj(A)^T the
     # matrix of cofactors: det(A) A^-T where A is well conditioned, and from the SVD where it is not, so that the
-    # gradient is exact (finite) at singular matrices too (runtime.cofactors, whose own rules serve second order)
-    return np.expand_dims(g, (-2, -1)) * cofactors(a)
+    # gradient is exact (finite) at singular matrices too (runtime.cofactors, whose own rules serve second order).
+    # ans, det(A), is passed on: cofactors does not factor A again for it.
+    return np.expand_dims(g, (-2, -1)) * cofactors(a, ans)
 
 
 @tangent(np.linalg.det)
 def det_tangent(dot, ans, a):
     # d det A = <C, dA>, C = adj(A)^T as in det_adjoint
-    return np.sum(cofactors(a) * dot, axis=(-2, -1))
+    return np.sum(cofactors(a, ans) * dot, axis=(-2, -1))
 
 
 @fragment
@@ -600,12 +608,12 @@ def cholesky_adjoint(g, ans, a, upper=False):
     # for a symmetric dS, df = <M, dS> with M = L^-T Phi(L^T L_bar) L^-1, Phi taking the lower triangle
     # with its diagonal halved. cholesky reads only the lower triangle of A (upper=True: the upper one,
     # and returns L^T): fold_triangle gives the derivative there. The two triangular solves are
-    # products with L^-1, computed once.
+    # products with L^-1, computed once (runtime.triangular_inverse: LAPACK's trtri where SciPy is there).
     low = np.swapaxes(ans, -1, -2) if upper else ans
     gl = np.swapaxes(g, -1, -2) if upper else g
     p = np.tril(np.matmul(np.swapaxes(low, -1, -2), gl))
     phi = p - 0.5 * p * np.eye(np.shape(p)[-1])
-    linv = np.linalg.inv(low)
+    linv = triangular_inverse(low)
     m = np.matmul(np.matmul(np.swapaxes(linv, -1, -2), phi), linv)
     return fold_triangle(m, not upper), None
 
@@ -615,7 +623,7 @@ def cholesky_tangent(dot, ans, a, upper=False):
     # dL = L Phi(L^-1 dS L^-T) (Murray 2016), dS the symmetric matrix of the triangle cholesky reads
     low = np.swapaxes(ans, -1, -2) if upper else ans
     ds = symmetric_from_triangle(dot, not upper)
-    linv = np.linalg.inv(low)
+    linv = triangular_inverse(low)
     p = np.tril(np.matmul(np.matmul(linv, ds), np.swapaxes(linv, -1, -2)))
     dl = np.matmul(low, p - 0.5 * p * np.eye(np.shape(p)[-1]))
     return (np.swapaxes(dl, -1, -2) if upper else dl), None
