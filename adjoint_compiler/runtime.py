@@ -1103,6 +1103,35 @@ def einsum_plan(subscripts, k, slots, _cache={}):
     return _cache[key]
 
 
+def einsum_route(subscripts, optimize, x, y, _cache={}):
+    """The ``optimize=`` of one two-operand step ``np.einsum(subscripts, x, y)`` of einsum's adjoint (einsum_plan's
+    steps): the user's where it is not False; else, for a step that contracts an index over enough work (2^16
+    multiplications) for np.einsum's BLAS route (tensordot) to repay its Python overhead, the path of that one
+    pair (``['einsum_path', (0, 1)]``: no path search), and False (NumPy's C loop) otherwise. Computed once per
+    subscripts and shapes. The same contraction either way: the sums differ in rounding only.
+
+    >>> einsum_route("ik,jk->ij", False, np.ones((200, 200)), np.ones((200, 200)))
+    ['einsum_path', (0, 1)]
+    >>> einsum_route("i,ij->ij", False, np.ones(200), np.ones((200, 200)))
+    False
+    """
+    if optimize is not False:
+        return optimize
+    key = (subscripts, np.shape(x), np.shape(y))
+    if key not in _cache:
+        (left, right), out = _einsum_terms(subscripts)
+        sizes = {}
+        for term, shape in ((left, np.shape(x)), (right, np.shape(y))):
+            sizes.update((c, max(n, sizes.get(c, 1))) for c, n in zip(term, shape))
+        plain = "." not in subscripts and len(left) == np.ndim(x) and len(right) == np.ndim(y)
+        contracted = (set(left) & set(right)) - set(out)
+        big = plain and contracted and math.prod(sizes.values()) >= 1 << 16
+        if len(_cache) > 4096:
+            _cache.clear()
+        _cache[key] = ["einsum_path", (0, 1)] if big else False
+    return _cache[key]
+
+
 def einsum_mask(subscripts, k, shape):
     """The array that einsum_plan's last step takes: over operand ``k``'s ``shape``, True where
     the indices it repeats agree (everywhere where it repeats none)."""
@@ -1290,6 +1319,7 @@ HELPERS = (
     "segments",
     "einsum_plan",
     "einsum_mask",
+    "einsum_route",
     "_einsum_terms",
     "fit_shape",
     "einsum_fit",
@@ -1325,6 +1355,7 @@ DEPENDS = {
     "einsum_unfit": ("_einsum_terms", "fit_shape"),
     "einsum_plan": ("_einsum_terms",),
     "einsum_mask": ("_einsum_terms",),
+    "einsum_route": ("_einsum_terms",),
     "check_rebind": ("InPlaceUpdateError",),
     "check_unshared": ("InPlaceUpdateError", "_inner_objects", "_overlapping", "_byte_span"),
     "own": ("_owned_copies", "_copy_levels"),

@@ -54,7 +54,7 @@ from adjoint_compiler.runtime import (
     triangular_inverse,
     unbroadcast,
 )
-from adjoint_compiler.runtime import einsum_cotangents, einsum_order, einsum_sublist, einsum_sublist_spec
+from adjoint_compiler.runtime import einsum_cotangents, einsum_order, einsum_route, einsum_sublist, einsum_sublist_spec
 from adjoint_compiler.runtime import unreduce  # noqa: F401 (read by norm_slope, inlined into cond's rules here)
 
 
@@ -248,13 +248,24 @@ def einsum_operand(g, subscripts, k, x, o1, o2, o3, o4, o5, optimize):
     # The cotangent of operand k (x) of np.einsum; o1..o5 are the other operands in order (None
     # where the call has fewer). See einsum_adjoint. They are contracted in einsum_order's order
     # (q[2]: which of o1..o5 each step takes), planned on the subscripts rewritten in that order.
+    # Each step takes einsum_route's optimize=: the user's, or (where that is False) BLAS for a big contraction.
     q = einsum_order(subscripts, k, 6)
     p = einsum_plan(q[0], q[1], 6)
-    c1 = np.einsum(p[0], g, (o1, o2, o3, o4, o5)[q[2][0]], optimize=optimize) if p[0] else g
-    c2 = np.einsum(p[1], c1, (o1, o2, o3, o4, o5)[q[2][1]], optimize=optimize) if p[1] else c1
-    c3 = np.einsum(p[2], c2, (o1, o2, o3, o4, o5)[q[2][2]], optimize=optimize) if p[2] else c2
-    c4 = np.einsum(p[3], c3, (o1, o2, o3, o4, o5)[q[2][3]], optimize=optimize) if p[3] else c3
-    c5 = np.einsum(p[4], c4, (o1, o2, o3, o4, o5)[q[2][4]], optimize=optimize) if p[4] else c4
+    s1 = p[0]
+    s2 = p[1]
+    s3 = p[2]
+    s4 = p[3]
+    s5 = p[4]
+    n1 = (o1, o2, o3, o4, o5)[q[2][0]]
+    n2 = (o1, o2, o3, o4, o5)[q[2][1]]
+    n3 = (o1, o2, o3, o4, o5)[q[2][2]]
+    n4 = (o1, o2, o3, o4, o5)[q[2][3]]
+    n5 = (o1, o2, o3, o4, o5)[q[2][4]]
+    c1 = np.einsum(s1, g, n1, optimize=einsum_route(s1, optimize, g, n1)) if s1 else g
+    c2 = np.einsum(s2, c1, n2, optimize=einsum_route(s2, optimize, c1, n2)) if s2 else c1
+    c3 = np.einsum(s3, c2, n3, optimize=einsum_route(s3, optimize, c2, n3)) if s3 else c2
+    c4 = np.einsum(s4, c3, n4, optimize=einsum_route(s4, optimize, c3, n4)) if s4 else c3
+    c5 = np.einsum(s5, c4, n5, optimize=einsum_route(s5, optimize, c4, n5)) if s5 else c4
     return (
         einsum_fit(
             np.einsum(p[5], c5, einsum_mask(q[0], q[1], np.shape(x)), optimize=optimize)

@@ -321,15 +321,18 @@ def cumprod_others(a, axis, many):
 
 @fragment
 def cumprod_zeros(a, axis):
-    # (x, zero, before, spared): a along the axis cumprod runs on (flattened for axis None), where it is 0,
-    # the positions before a slice's first zero, and the running product of x with that first zero replaced
-    # by 1 (prod_{j <= k, j != z} x_j for k >= z, z the first zero; the running product itself before it).
+    # (x, zero, seen, spared, any_zero): a along the axis cumprod runs on (flattened for axis None), where it
+    # is 0, the count of zeros up to each position, the running product of x with a slice's first zero
+    # replaced by 1 (prod_{j <= k, j != z} x_j for k >= z, z the first zero; the running product itself
+    # before it), and whether a has a zero at all. Without one (the usual case) seen and spared are None:
+    # two running passes saved.
     ax = 0 if axis == None else axis
     x = np.ravel(a) if axis == None else np.asarray(a)
     zero = x == 0
-    seen = np.cumsum(zero, ax)
-    spared = np.cumprod(np.where(zero & (seen == 1), 1, x), ax)
-    return x, zero, seen, spared
+    any_zero = np.any(zero)
+    seen = np.cumsum(zero, ax) if any_zero else None
+    spared = np.cumprod(np.where(zero & (seen == 1), 1, x), ax) if any_zero else None
+    return x, zero, seen, spared, any_zero
 
 
 @adjoint(np.cumprod, method="cumprod")
@@ -341,6 +344,7 @@ def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     # (cumprod_zeros' `spared`). A slice with two zeros or more falls back to the O(n^2) matrix of cumprod_others:
     # the value above is exact there too (0 at the later zeros), but its derivative with respect to the first zero
     # would miss the later zeros' cotangents, and second order must stay exact.
+    # Without a zero in a (cumprod_zeros' any_zero false) the cotangent is that running sum over a alone.
     _unmodelled = only_defaults("dtype", dtype, "out", out)
     ax = 0 if axis == None else axis
     parts = cumprod_zeros(a, axis)
@@ -348,10 +352,11 @@ def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     zero = parts[1]
     seen = parts[2]
     spared = parts[3]
+    any_zero = parts[4]
     after = np.flip(np.cumsum(np.flip(g * ans, ax), ax), ax)
-    at_zero = np.flip(np.cumsum(np.flip(g * spared, ax), ax), ax)
-    linear = np.where(zero, np.where(seen == 1, at_zero, 0), after / np.where(zero, 1, x))
-    many = np.any(seen >= 2)
+    at_zero = np.flip(np.cumsum(np.flip(g * spared, ax), ax), ax) if any_zero else None
+    linear = np.where(zero, np.where(seen == 1, at_zero, 0), after / np.where(zero, 1, x)) if any_zero else after / x
+    many = np.any(seen >= 2) if any_zero else False
     others = cumprod_others(a, axis, many)
     back = (
         np.moveaxis(
@@ -380,9 +385,14 @@ def cumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
     zero = parts[1]
     seen = parts[2]
     spared = parts[3]
-    dot_z = np.sum(np.where(zero & (seen == 1), d, 0), ax, keepdims=True)
-    linear = ans * np.cumsum(np.where(zero, 0, d / np.where(zero, 1, x)), ax) + np.where(seen == 0, 0, dot_z) * spared
-    many = np.any(seen >= 2)
+    any_zero = parts[4]
+    dot_z = np.sum(np.where(zero & (seen == 1), d, 0), ax, keepdims=True) if any_zero else None
+    linear = (
+        ans * np.cumsum(np.where(zero, 0, d / np.where(zero, 1, x)), ax) + np.where(seen == 0, 0, dot_z) * spared
+        if any_zero
+        else ans * np.cumsum(d / x, ax)
+    )
+    many = np.any(seen >= 2) if any_zero else False
     others = cumprod_others(a, axis, many)
     moved = np.moveaxis(d, -1 if axis == None else axis, -1)
     return (

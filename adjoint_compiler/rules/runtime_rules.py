@@ -357,6 +357,7 @@ nondifferentiable(runtime.shape_of, reason="a shape, for the adjoint of broadcas
 nondifferentiable(
     runtime.einsum_plan, runtime.einsum_mask, reason="subscripts and a 0/1 mask, for the adjoint of np.einsum"
 )
+nondifferentiable(runtime.einsum_route, reason="np.einsum's optimize= for a step of its adjoint")
 nondifferentiable(runtime.chosen, runtime.sort_order, reason="positions: which element max/min/sorted picks")
 nondifferentiable(runtime.check_unshared, reason="a check of the arguments' identities")
 nondifferentiable(runtime.ordering_key, reason="an ordering key: sorted, min and max only compare what it gives")
