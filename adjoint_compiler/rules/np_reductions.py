@@ -107,7 +107,7 @@ def extremum_adjoint(g, ans, x, axis=None, out=None, keepdims=False, initial=Non
     _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
     kept = ans if keepdims or axis == None else np.expand_dims(ans, axis)
     hit = x == kept
-    count = np.count_nonzero(hit, axis=axis, keepdims=axis != None)
+    count = np.count_nonzero(hit) if axis == None else np.count_nonzero(hit, axis=axis, keepdims=True)
     # divided in ans's type: an integer count would make a float32 cotangent float64 (an integer
     # ans's count stays an integer, and the true division gives a float anyway)
     return (
@@ -229,6 +229,11 @@ def norm_slope(ans, a, ord, axis, keepdims):
     tied_sum = sums == top_sum if by_sums else None
     norm = unreduce(ans, a, axis, keepdims)
     tied = np.abs(a) == norm if by_max else None
+    tied_count = (
+        (np.count_nonzero(tied) if axis == None else np.count_nonzero(tied, axis=axis, keepdims=True))
+        if by_max
+        else None
+    )
     # vector 1 is sign(x) (the p-norm's slope at p = 1, where the ratio's power is 1): no ratio computed
     by_p = not (euclid or by_svd or by_sums or by_max or ord == 0 or ord == 1)
     ratio = np.abs(a) / (norm + (norm == 0)) if by_p else None
@@ -237,7 +242,7 @@ def norm_slope(ans, a, ord, axis, keepdims):
         if by_svd
         else np.moveaxis(np.sign(m) * tied_sum / np.sum(tied_sum, -3 - summed, keepdims=True), (-2, -1), rc)
         if by_sums
-        else np.sign(a) * (tied / np.asarray(np.count_nonzero(tied, axis=axis, keepdims=axis != None), a.dtype))
+        else np.sign(a) * (tied / np.asarray(tied_count, a.dtype))
         if ord == np.inf or ord == -np.inf
         else np.zeros(np.shape(a))
         if ord == 0
