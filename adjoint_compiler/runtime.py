@@ -1105,6 +1105,35 @@ def einsum_plan(subscripts, k, slots, _cache={}):
     return _cache[key]
 
 
+def einsum_route(subscripts, optimize, x, y, _cache={}):
+    """The ``optimize=`` of one two-operand step ``np.einsum(subscripts, x, y)`` of einsum's adjoint (einsum_plan's
+    steps): the user's where it is not False; else, for a step that contracts an index over enough work (2^16
+    multiplications) for np.einsum's BLAS route (tensordot) to repay its Python overhead, the path of that one
+    pair (``['einsum_path', (0, 1)]``: no path search), and False (NumPy's C loop) otherwise. Computed once per
+    subscripts and shapes. The same contraction either way: the sums differ in rounding only.
+
+    >>> einsum_route("ik,jk->ij", False, np.ones((200, 200)), np.ones((200, 200)))
+    ['einsum_path', (0, 1)]
+    >>> einsum_route("i,ij->ij", False, np.ones(200), np.ones((200, 200)))
+    False
+    """
+    if optimize is not False:
+        return optimize
+    key = (subscripts, np.shape(x), np.shape(y))
+    if key not in _cache:
+        (left, right), out = _einsum_terms(subscripts)
+        sizes = {}
+        for term, shape in ((left, np.shape(x)), (right, np.shape(y))):
+            sizes.update((c, max(n, sizes.get(c, 1))) for c, n in zip(term, shape))
+        plain = "." not in subscripts and len(left) == np.ndim(x) and len(right) == np.ndim(y)
+        contracted = (set(left) & set(right)) - set(out)
+        big = plain and contracted and math.prod(sizes.values()) >= 1 << 16
+        if len(_cache) > 4096:
+            _cache.clear()
+        _cache[key] = ["einsum_path", (0, 1)] if big else False
+    return _cache[key]
+
+
 def einsum_mask(subscripts, k, shape):
     """The array that einsum_plan's last step takes: over operand ``k``'s ``shape``, True where
     the indices it repeats agree (everywhere where it repeats none)."""
@@ -1322,6 +1351,7 @@ HELPERS = (
     "segments",
     "einsum_plan",
     "einsum_mask",
+    "einsum_route",
     "_einsum_terms",
     "fit_shape",
     "einsum_fit",
@@ -1359,6 +1389,7 @@ DEPENDS = {
     "einsum_unfit": ("_einsum_terms", "fit_shape"),
     "einsum_plan": ("_einsum_terms",),
     "einsum_mask": ("_einsum_terms",),
+    "einsum_route": ("_einsum_terms",),
     "check_rebind": ("InPlaceUpdateError",),
     "check_unshared": ("InPlaceUpdateError", "_inner_objects", "_overlapping", "_byte_span"),
     "own": ("_owned_copies", "_copy_levels"),
@@ -2308,11 +2339,13 @@ def _svd_frame(a):
     return u, s, vt, np.sign(np.linalg.det(u) * np.linalg.det(vt))
 
 
-def cofactors(a):
+def cofactors(a, det=None):
     """The matrix of cofactors of each square matrix of ``a``, ``adj(A)^T``: the gradient of ``det(A)``, finite
     and exact at singular matrices too (Jacobi's formula; Giles 2008, "determinant"). Where A is well conditioned
     it is ``det(A) A^-T``; elsewhere, from the SVD A = U S V^T, ``det(U) det(V) U diag(prod_{j != i} s_j) V^T``
-    (no division by a singular value).
+    (no division by a singular value). ``det``, where given, is ``np.linalg.det(a)`` already computed (det's
+    adjoint passes its forward answer): one LU factorization saved. It is a value of ``a``, not an operand
+    of its own: ``cofactors``' rules give the whole derivative through ``a`` and none through it.
 
     >>> cofactors(np.array([[1.0, 2.0], [2.0, 4.0]])).round(12).tolist()  # singular: the adjugate's transpose
     [[4.0, -2.0], [-2.0, 1.0]]
@@ -2323,7 +2356,8 @@ def cofactors(a):
     inv, good = _well_conditioned(a)
     out = np.empty_like(a)
     if inv is not None and np.any(good):
-        out[good] = np.linalg.det(a[good])[..., None, None] * np.swapaxes(inv[good], -1, -2)
+        d = np.linalg.det(a[good]) if det is None else np.asarray(det, dtype=a.dtype)[good]
+        out[good] = d[..., None, None] * np.swapaxes(inv[good], -1, -2)
     if not np.all(good):
         u, s, vt, sigma = _svd_frame(a[~good])
         out[~good] = sigma[..., None, None] * np.matmul(u * _others_products(s)[..., None, :], vt)
@@ -2371,6 +2405,38 @@ DEPENDS.update(
     cofactors=("_well_conditioned", "_others_products", "_svd_frame"),
     cofactors_dot=("_well_conditioned", "_svd_frame"),
 )
+
+
+def triangular_inverse(m, lower=True):
+    """The inverse of each triangular matrix of ``m`` (its lower triangle, or upper with ``lower=False``; the other
+    triangle is not read): LAPACK's ``trtri`` through SciPy where it is importable (n^3 / 3 multiplications against
+    the 8 n^3 / 3 of np.linalg.inv's general solve; a stack of small matrices stays with np.linalg.inv, batched),
+    else np.linalg.inv of the triangle. Raises np.linalg.LinAlgError at a singular matrix, as np.linalg.inv does.
+
+    >>> triangular_inverse(np.array([[2.0, 9.0], [1.0, 4.0]])).tolist()  # the lower triangle [[2, 0], [1, 4]]
+    [[0.5, 0.0], [-0.125, 0.25]]
+    """
+    t = np.tril(m) if lower else np.triu(m)
+    n = np.shape(t)[-1]
+    lapack = None
+    if t.dtype in (np.float32, np.float64) and n >= 16 and t.size <= 64 * n * n:
+        try:
+            from scipy.linalg import lapack
+        except ImportError:  # SciPy is optional
+            lapack = None
+    if lapack is None:
+        return np.linalg.inv(t)
+    trtri = lapack.get_lapack_funcs("trtri", (t,))
+    flat = np.reshape(t, (-1, n, n))
+    out = np.empty_like(flat)
+    for k in range(len(flat)):
+        out[k], info = trtri(flat[k], lower=int(lower))
+        if info != 0:  # singular (info > 0): np.linalg.inv raises as NumPy would
+            return np.linalg.inv(t)
+    return np.reshape(out, np.shape(t))
+
+
+HELPERS = HELPERS + ("triangular_inverse",)
 
 
 def lu_rows(piv):

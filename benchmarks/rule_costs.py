@@ -8,6 +8,7 @@ cotangent is checked against central differences along one random direction, so 
 
     python benchmarks/rule_costs.py              # every case
     python benchmarks/rule_costs.py --case svd   # cases whose name matches a regex
+    python benchmarks/rule_costs.py --cpu        # CPU time, not wall time: steadier where other jobs run
 
 Exit status 1 if a rule's directional derivative is off (the ratio is informational).
 """
@@ -65,13 +66,13 @@ CASES = [
 ]
 
 
-def timed(call, repeat):
+def timed(call, repeat, clock=time.perf_counter):
     call()  # warm up
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = clock()
         call()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return float(np.median(times))
 
 
@@ -106,7 +107,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", default="")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument(
+        "--cpu", action="store_true", help="time by the process's CPU time (steadier on a shared, loaded machine)"
+    )
     opts = parser.parse_args()
+    clock = time.process_time if opts.cpu else time.perf_counter
     rng = np.random.default_rng(1)
     print("case                     | primal (ms) | rule (ms) | rule/primal | fd rel err")
     print("-------------------------+-------------+-----------+-------------+-----------")
@@ -121,8 +126,8 @@ def main():
             g = (np.zeros(()), g[1])
         if fn in (np.linalg.svd, np.linalg.eigh) and not kwargs:  # gauge-free: the values' cotangent only
             g = tuple(np.zeros_like(c) if np.ndim(c) == 2 else c for c in g)
-        primal = timed(lambda: fn(*args, **kwargs), opts.repeat)
-        cost = timed(lambda: rule(g, ans, *args, **kwargs), opts.repeat)
+        primal = timed(lambda: fn(*args, **kwargs), opts.repeat, clock)
+        cost = timed(lambda: rule(g, ans, *args, **kwargs), opts.repeat, clock)
         cots = rule(g, ans, *args, **kwargs)
         cots = cots if isinstance(cots, tuple) else (cots,)
         diff = [i for i, a in enumerate(args) if isinstance(a, np.ndarray)]

@@ -36,7 +36,7 @@ def softmax_xent_grad(logits, labels):
     shift_bar = -unbroadcast(z_bar, shift)
     # z = logits - shift
     # shift = logits.max(axis=1, keepdims=True)
-    _t15 = logits == unreduce(shift, logits, 1, True)
-    _t14 = np.sum(_t15, axis=1, keepdims=True, dtype=shift.dtype)
-    logits_bar = unbroadcast(z_bar, logits) + unreduce(shift_bar, logits, 1, True) * _t15 / _t14
+    _t15 = logits == shift
+    _t14 = np.count_nonzero(_t15, axis=1, keepdims=True)
+    logits_bar = unbroadcast(z_bar, logits) + _t15 * (unreduce(shift_bar, shift, 1, True) / np.asarray(_t14, shift.dtype))
     return (_t7, logits_bar)

@@ -46,8 +46,15 @@ import numpy as np
 from adjoint_compiler.rules.registry import adjoint, form, fragment, ranked_adjoint, tangent
 from adjoint_compiler.rules.np_reductions import norm_slope
 from adjoint_compiler.runtime import TangentParts, einsum_fit, einsum_mask, einsum_plan, linalg_check
-from adjoint_compiler.runtime import cofactors, matmul_bar1, matmul_bar2, multi_dot_bars, unbroadcast
-from adjoint_compiler.runtime import einsum_cotangents, einsum_order, einsum_sublist, einsum_sublist_spec
+from adjoint_compiler.runtime import (
+    cofactors,
+    matmul_bar1,
+    matmul_bar2,
+    multi_dot_bars,
+    triangular_inverse,
+    unbroadcast,
+)
+from adjoint_compiler.runtime import einsum_cotangents, einsum_order, einsum_route, einsum_sublist, einsum_sublist_spec
 from adjoint_compiler.runtime import unreduce  # noqa: F401 (read by norm_slope, inlined into cond's rules here)
 
 
@@ -198,14 +205,15 @@ def inv_tangent(dot, ans, a):
 def det_adjoint(g, ans, a):
     # d det A = tr(adj(A) dA) (Jacobi's formula; Giles 2008, "determinant"), so A_bar = g C with C = adj(A)^T the
     # matrix of cofactors: det(A) A^-T where A is well conditioned, and from the SVD where it is not, so that the
-    # gradient is exact (finite) at singular matrices too (runtime.cofactors, whose own rules serve second order)
-    return np.expand_dims(g, (-2, -1)) * cofactors(a)
+    # gradient is exact (finite) at singular matrices too (runtime.cofactors, whose own rules serve second order).
+    # ans, det(A), is passed on: cofactors does not factor A again for it.
+    return np.expand_dims(g, (-2, -1)) * cofactors(a, ans)
 
 
 @tangent(np.linalg.det)
 def det_tangent(dot, ans, a):
     # d det A = <C, dA>, C = adj(A)^T as in det_adjoint
-    return np.sum(cofactors(a) * dot, axis=(-2, -1))
+    return np.sum(cofactors(a, ans) * dot, axis=(-2, -1))
 
 
 @fragment
@@ -240,13 +248,24 @@ def einsum_operand(g, subscripts, k, x, o1, o2, o3, o4, o5, optimize):
     # The cotangent of operand k (x) of np.einsum; o1..o5 are the other operands in order (None
     # where the call has fewer). See einsum_adjoint. They are contracted in einsum_order's order
     # (q[2]: which of o1..o5 each step takes), planned on the subscripts rewritten in that order.
+    # Each step takes einsum_route's optimize=: the user's, or (where that is False) BLAS for a big contraction.
     q = einsum_order(subscripts, k, 6)
     p = einsum_plan(q[0], q[1], 6)
-    c1 = np.einsum(p[0], g, (o1, o2, o3, o4, o5)[q[2][0]], optimize=optimize) if p[0] else g
-    c2 = np.einsum(p[1], c1, (o1, o2, o3, o4, o5)[q[2][1]], optimize=optimize) if p[1] else c1
-    c3 = np.einsum(p[2], c2, (o1, o2, o3, o4, o5)[q[2][2]], optimize=optimize) if p[2] else c2
-    c4 = np.einsum(p[3], c3, (o1, o2, o3, o4, o5)[q[2][3]], optimize=optimize) if p[3] else c3
-    c5 = np.einsum(p[4], c4, (o1, o2, o3, o4, o5)[q[2][4]], optimize=optimize) if p[4] else c4
+    s1 = p[0]
+    s2 = p[1]
+    s3 = p[2]
+    s4 = p[3]
+    s5 = p[4]
+    n1 = (o1, o2, o3, o4, o5)[q[2][0]]
+    n2 = (o1, o2, o3, o4, o5)[q[2][1]]
+    n3 = (o1, o2, o3, o4, o5)[q[2][2]]
+    n4 = (o1, o2, o3, o4, o5)[q[2][3]]
+    n5 = (o1, o2, o3, o4, o5)[q[2][4]]
+    c1 = np.einsum(s1, g, n1, optimize=einsum_route(s1, optimize, g, n1)) if s1 else g
+    c2 = np.einsum(s2, c1, n2, optimize=einsum_route(s2, optimize, c1, n2)) if s2 else c1
+    c3 = np.einsum(s3, c2, n3, optimize=einsum_route(s3, optimize, c2, n3)) if s3 else c2
+    c4 = np.einsum(s4, c3, n4, optimize=einsum_route(s4, optimize, c3, n4)) if s4 else c3
+    c5 = np.einsum(s5, c4, n5, optimize=einsum_route(s5, optimize, c4, n5)) if s5 else c4
     return (
         einsum_fit(
             np.einsum(p[5], c5, einsum_mask(q[0], q[1], np.shape(x)), optimize=optimize)
@@ -600,12 +619,12 @@ def cholesky_adjoint(g, ans, a, upper=False):
     # for a symmetric dS, df = <M, dS> with M = L^-T Phi(L^T L_bar) L^-1, Phi taking the lower triangle
     # with its diagonal halved. cholesky reads only the lower triangle of A (upper=True: the upper one,
     # and returns L^T): fold_triangle gives the derivative there. The two triangular solves are
-    # products with L^-1, computed once.
+    # products with L^-1, computed once (runtime.triangular_inverse: LAPACK's trtri where SciPy is there).
     low = np.swapaxes(ans, -1, -2) if upper else ans
     gl = np.swapaxes(g, -1, -2) if upper else g
     p = np.tril(np.matmul(np.swapaxes(low, -1, -2), gl))
     phi = p - 0.5 * p * np.eye(np.shape(p)[-1])
-    linv = np.linalg.inv(low)
+    linv = triangular_inverse(low)
     m = np.matmul(np.matmul(np.swapaxes(linv, -1, -2), phi), linv)
     return fold_triangle(m, not upper), None
 
@@ -615,7 +634,7 @@ def cholesky_tangent(dot, ans, a, upper=False):
     # dL = L Phi(L^-1 dS L^-T) (Murray 2016), dS the symmetric matrix of the triangle cholesky reads
     low = np.swapaxes(ans, -1, -2) if upper else ans
     ds = symmetric_from_triangle(dot, not upper)
-    linv = np.linalg.inv(low)
+    linv = triangular_inverse(low)
     p = np.tril(np.matmul(np.matmul(linv, ds), np.swapaxes(linv, -1, -2)))
     dl = np.matmul(low, p - 0.5 * p * np.eye(np.shape(p)[-1]))
     return (np.swapaxes(dl, -1, -2) if upper else dl), None

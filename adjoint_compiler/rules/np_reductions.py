@@ -111,12 +111,23 @@ def extremum_adjoint(g, ans, x, axis=None, out=None, keepdims=False, initial=Non
     # (autograd's and JAX's too) keeps the total equal to g and treats the tied
     # elements symmetrically. The same rule serves min: only which elements
     # equal ans matters.
+    # One pass over x for the mask and one for the cotangent: the share of each tied element, g / count,
+    # is computed in the reduced (small) shape and spread by the product with the mask (one expression,
+    # unreduce(g, ...) a factor of it: forward mode reads the tangent rule off it, tangent.reduction).
     _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
-    hit = x == unreduce(ans, x, axis, keepdims)
-    # counted in ans's type: an integer count would make a float32 cotangent float64 (an integer
-    # ans's count stays an integer, and the true division below gives a float anyway)
-    count = np.sum(hit, axis=axis, keepdims=True, dtype=ans.dtype)
-    return unreduce(g, x, axis, keepdims) * hit / count * _unmodelled, None, None, None, None, None
+    kept = ans if keepdims or axis == None else np.expand_dims(ans, axis)
+    hit = x == kept
+    count = np.count_nonzero(hit) if axis == None else np.count_nonzero(hit, axis=axis, keepdims=True)
+    # divided in ans's type: an integer count would make a float32 cotangent float64 (an integer
+    # ans's count stays an integer, and the true division gives a float anyway)
+    return (
+        hit * (unreduce(g, kept, axis, keepdims) / np.asarray(count, ans.dtype) * _unmodelled),
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @adjoint(np.var, method="var")
@@ -228,16 +239,25 @@ def norm_slope(ans, a, ord, axis, keepdims):
     tied_sum = sums == top_sum if by_sums else None
     norm = unreduce(ans, a, axis, keepdims)
     tied = np.abs(a) == norm if by_max else None
-    ratio = np.abs(a) / (norm + (norm == 0)) if not (euclid or by_svd or by_sums or by_max or ord == 0) else None
+    tied_count = (
+        (np.count_nonzero(tied) if axis == None else np.count_nonzero(tied, axis=axis, keepdims=True))
+        if by_max
+        else None
+    )
+    # vector 1 is sign(x) (the p-norm's slope at p = 1, where the ratio's power is 1): no ratio computed
+    by_p = not (euclid or by_svd or by_sums or by_max or ord == 0 or ord == 1)
+    ratio = np.abs(a) / (norm + (norm == 0)) if by_p else None
     return (
         np.moveaxis(np.matmul(usv[0] * np.expand_dims(weight, -2), usv[2]), (-2, -1), rc)
         if by_svd
         else np.moveaxis(np.sign(m) * tied_sum / np.sum(tied_sum, -3 - summed, keepdims=True), (-2, -1), rc)
         if by_sums
-        else np.sign(a) * tied / np.sum(tied, axis=axis, keepdims=True)
+        else np.sign(a) * (tied / np.asarray(tied_count, a.dtype))
         if ord == np.inf or ord == -np.inf
         else np.zeros(np.shape(a))
         if ord == 0
+        else np.sign(a)
+        if ord == 1
         else np.sign(a) * (ratio + (ratio == 0)) ** (ord - 1) * (norm != 0)
         if not euclid
         else None
@@ -316,15 +336,18 @@ def cumprod_others(a, axis, many):
 
 @fragment
 def cumprod_zeros(a, axis):
-    # (x, zero, before, spared): a along the axis cumprod runs on (flattened for axis None), where it is 0,
-    # the positions before a slice's first zero, and the running product of x with that first zero replaced
-    # by 1 (prod_{j <= k, j != z} x_j for k >= z, z the first zero; the running product itself before it).
+    # (x, zero, seen, spared, any_zero): a along the axis cumprod runs on (flattened for axis None), where it
+    # is 0, the count of zeros up to each position, the running product of x with a slice's first zero
+    # replaced by 1 (prod_{j <= k, j != z} x_j for k >= z, z the first zero; the running product itself
+    # before it), and whether a has a zero at all. Without one (the usual case) seen and spared are None:
+    # two running passes saved.
     ax = 0 if axis == None else axis
     x = np.ravel(a) if axis == None else np.asarray(a)
     zero = x == 0
-    seen = np.cumsum(zero, ax)
-    spared = np.cumprod(np.where(zero & (seen == 1), 1, x), ax)
-    return x, zero, seen, spared
+    any_zero = np.any(zero)
+    seen = np.cumsum(zero, ax) if any_zero else None
+    spared = np.cumprod(np.where(zero & (seen == 1), 1, x), ax) if any_zero else None
+    return x, zero, seen, spared, any_zero
 
 
 @adjoint(np.cumprod, method="cumprod")
@@ -336,6 +359,7 @@ def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     # (cumprod_zeros' `spared`). A slice with two zeros or more falls back to the O(n^2) matrix of cumprod_others:
     # the value above is exact there too (0 at the later zeros), but its derivative with respect to the first zero
     # would miss the later zeros' cotangents, and second order must stay exact.
+    # Without a zero in a (cumprod_zeros' any_zero false) the cotangent is that running sum over a alone.
     _unmodelled = only_defaults("dtype", dtype, "out", out)
     ax = 0 if axis == None else axis
     parts = cumprod_zeros(a, axis)
@@ -343,10 +367,11 @@ def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     zero = parts[1]
     seen = parts[2]
     spared = parts[3]
+    any_zero = parts[4]
     after = np.flip(np.cumsum(np.flip(g * ans, ax), ax), ax)
-    at_zero = np.flip(np.cumsum(np.flip(g * spared, ax), ax), ax)
-    linear = np.where(zero, np.where(seen == 1, at_zero, 0), after / np.where(zero, 1, x))
-    many = np.any(seen >= 2)
+    at_zero = np.flip(np.cumsum(np.flip(g * spared, ax), ax), ax) if any_zero else None
+    linear = np.where(zero, np.where(seen == 1, at_zero, 0), after / np.where(zero, 1, x)) if any_zero else after / x
+    many = np.any(seen >= 2) if any_zero else False
     others = cumprod_others(a, axis, many)
     back = (
         np.moveaxis(
@@ -375,9 +400,14 @@ def cumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
     zero = parts[1]
     seen = parts[2]
     spared = parts[3]
-    dot_z = np.sum(np.where(zero & (seen == 1), d, 0), ax, keepdims=True)
-    linear = ans * np.cumsum(np.where(zero, 0, d / np.where(zero, 1, x)), ax) + np.where(seen == 0, 0, dot_z) * spared
-    many = np.any(seen >= 2)
+    any_zero = parts[4]
+    dot_z = np.sum(np.where(zero & (seen == 1), d, 0), ax, keepdims=True) if any_zero else None
+    linear = (
+        ans * np.cumsum(np.where(zero, 0, d / np.where(zero, 1, x)), ax) + np.where(seen == 0, 0, dot_z) * spared
+        if any_zero
+        else ans * np.cumsum(d / x, ax)
+    )
+    many = np.any(seen >= 2) if any_zero else False
     others = cumprod_others(a, axis, many)
     moved = np.moveaxis(d, -1 if axis == None else axis, -1)
     return (

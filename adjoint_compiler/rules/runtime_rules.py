@@ -365,6 +365,7 @@ nondifferentiable(runtime.shape_of, reason="a shape, for the adjoint of broadcas
 nondifferentiable(
     runtime.einsum_plan, runtime.einsum_mask, reason="subscripts and a 0/1 mask, for the adjoint of np.einsum"
 )
+nondifferentiable(runtime.einsum_route, reason="np.einsum's optimize= for a step of its adjoint")
 nondifferentiable(runtime.chosen, runtime.sort_order, reason="positions: which element max/min/sorted picks")
 nondifferentiable(runtime.check_unshared, reason="a check of the arguments' identities")
 nondifferentiable(runtime.ordering_key, reason="an ordering key: sorted, min and max only compare what it gives")
@@ -567,14 +568,16 @@ def multi_dot_bars_dot_adjoint(g, ans, g_in, arrays, dots):
 from adjoint_compiler.runtime import cofactors_dot  # noqa: E402
 
 
+# cofactors(a, det): det is det(a) already computed, a value of a (not an operand of its own): the whole derivative
+# goes through a, none through det.
 @adjoint(runtime.cofactors)
-def cofactors_adjoint(g, ans, a):
-    return cofactors_dot(a, g)
+def cofactors_adjoint(g, ans, a, det=None):
+    return cofactors_dot(a, g), None
 
 
 @tangent(runtime.cofactors)
-def cofactors_tangent(dot, ans, a):
-    return cofactors_dot(a, dot)
+def cofactors_tangent(dot, ans, a, det=None):
+    return cofactors_dot(a, dot), None
 
 
 @adjoint(runtime.cofactors_dot)
@@ -669,3 +672,19 @@ def odeint_dot_tangent(dot, ans, ans_in, func, y0, t, args, y0_dot, t_dot, args_
         None,
         None,
     )
+
+
+# np13m (issue #13): the inverse of a triangular matrix (cholesky's rules), reading its triangle only: as inv's,
+# d(T^-1) = -T^-1 dT T^-1 with dT on that triangle, so T_bar = tri(-T^-T G T^-T)
+from adjoint_compiler.runtime import triangular_inverse  # noqa: E402,F401
+
+
+@adjoint(runtime.triangular_inverse)
+def triangular_inverse_adjoint(g, ans, m, lower=True):
+    back = -np.matmul(np.matmul(np.swapaxes(ans, -1, -2), g), np.swapaxes(ans, -1, -2))
+    return (np.tril(back) if lower else np.triu(back)), None
+
+
+@tangent(runtime.triangular_inverse)
+def triangular_inverse_tangent(dot, ans, m, lower=True):
+    return -np.matmul(np.matmul(ans, np.tril(dot) if lower else np.triu(dot)), ans), None

@@ -364,6 +364,7 @@ ALLOWED_GLOBALS |= {"unjoin", "rejoin", "numbered", "sizes_of"}
 # np13e (issue #13): np.linalg.multi_dot's adjoint and the rules of its helpers (runtime_rules.py)
 ALLOWED_GLOBALS |= {"multi_dot_bars", "multi_dot_bars_dot", "multi_dot_dot"}
 # np13i (issue #13): np.linalg.det's gradient, the cofactor matrix, and its derivative (runtime_rules.py)
-ALLOWED_GLOBALS |= {"cofactors", "cofactors_dot", "lu_rows"}
+ALLOWED_GLOBALS |= {"cofactors", "cofactors_dot", "lu_rows", "triangular_inverse"}  # (np13m: cholesky's rules)
+ALLOWED_GLOBALS |= {"einsum_route"}  # np13m: the optimize= of a step of einsum's adjoint
 # np13j (issue #13): scipy.integrate.odeint's adjoint and tangent (ODE solves), second derivatives refused
 ALLOWED_GLOBALS |= {"odeint_bars", "odeint_dot", "odeint_output"}

@@ -903,3 +903,32 @@ CASES = CASES + NP13I_CASES
 @pytest.mark.parametrize("case", NP13I_CASES, ids=[c.name for c in NP13I_CASES])
 def test_cofactor_helper_tangent_matches_central_differences_and_reverse_mode(case):
     check(case)
+
+
+# ---- np13m (issue #13): the inverse of a triangular matrix (cholesky's rules), which reads one triangle: below
+# n = 16 np.linalg.inv of it, from 16 LAPACK's trtri (through SciPy)
+
+
+def _triangular_inverse_cases():
+    rng = np.random.default_rng(15)
+
+    def triangular(n, stack=()):
+        return 2.0 * np.eye(n) + 0.3 * rng.standard_normal(stack + (n, n))
+
+    return [
+        Case("triangular_inverse-lower", runtime.triangular_inverse, [triangular(4)], {}, (0,)),
+        Case("triangular_inverse-upper", runtime.triangular_inverse, [triangular(4), False], {}, (0,)),
+        Case("triangular_inverse-trtri", runtime.triangular_inverse, [triangular(20)], {}, (0,)),
+        Case(
+            "triangular_inverse-trtri-upper-stack", runtime.triangular_inverse, [triangular(18, (2,)), False], {}, (0,)
+        ),
+    ]
+
+
+NP13M_CASES = _triangular_inverse_cases()
+CASES = CASES + NP13M_CASES
+
+
+@pytest.mark.parametrize("case", NP13M_CASES, ids=[c.name for c in NP13M_CASES])
+def test_triangular_inverse_tangent_matches_central_differences_and_reverse_mode(case):
+    check(case)
