@@ -5,7 +5,7 @@ Call: rosenbrock_grad(x) returns (value, x_bar): the value of rosenbrock and its
 Tapes: none (no loop stores values; the adjoint sweep reads the forward sweep's variables).
 """
 import numpy as np
-from adjoint_compiler.runtime import add_bars, check_scalar, unbroadcast, unreduce, zeros_like
+from adjoint_compiler.runtime import add_at, check_scalar, unbroadcast, unreduce, zeros_like
 
 
 def rosenbrock_grad(x):
@@ -29,6 +29,6 @@ def rosenbrock_grad(x):
     _t3_bar = -unbroadcast(_t4_bar, _t2)
     _t2_bar = _t3_bar * 2 * _t2 - _t8_bar
     x_bar = zeros_like(x)
-    x_bar[:-1] = add_bars(x_bar[:-1], _t2_bar)
-    x_bar[1:] = add_bars(x_bar[1:], _t1_bar)
+    add_at(x_bar, slice(None, -1, None), _t2_bar)
+    add_at(x_bar, slice(1, None, None), _t1_bar)
     return (_t11, x_bar)
