@@ -87,6 +87,13 @@ def unreduce(g, like, axis=None, keepdims=False):
     return np.broadcast_to(_precision_of(g, like), shape)
 
 
+def writable(c):
+    """``c``, or a writable copy of it where it is a ``Spread`` (a read-only view of one number): the value of
+    a cotangent that the emitted code then updates in place (``c[1:] += g``), made by arithmetic, which is
+    a new array except between a ``Spread`` and numbers."""
+    return np.array(c) if type(c) is Spread else c
+
+
 class Spread(np.ndarray):
     """A read-only view of one number over a shape (every stride 0): a full reduction's cotangent, what
     ``unreduce`` makes of the seed 1.0. Arithmetic between it and a number is one number again, a new view
@@ -1390,6 +1397,7 @@ DEPENDS = {
     "tiled": ("elements_bar", "zeros_like", "add_bars"),
     "fit_shape": ("unbroadcast", "_precision_of"),
     "unreduce": ("_precision_of", "Spread", "_spread_call"),
+    "writable": ("Spread", "_spread_call"),
     "einsum_fit": ("_einsum_terms", "fit_shape"),
     "einsum_unfit": ("_einsum_terms", "fit_shape"),
     "einsum_plan": ("_einsum_terms",),
@@ -2055,7 +2063,7 @@ def _matmul_general(g, x1, x2):
     )
 
 
-HELPERS = HELPERS + ("matmul_bar1", "matmul_bar2")
+HELPERS = HELPERS + ("matmul_bar1", "matmul_bar2", "writable", "Spread", "_spread_call")
 DEPENDS.update(matmul_bar1=("_matmul_general", "unbroadcast"), matmul_bar2=("_matmul_general", "unbroadcast"))
 # ---- ho11c (issue #11): the joining and splitting functions' adjoints as two helpers, each the other's adjoint ----
 

@@ -19,8 +19,7 @@ def split_sum_grad(xs):
     # return first * sum(rest)
     rest_bar = unreduce(first, rest, 0)
     # first, *rest = xs
-    _t1_bar = elements_bar(rest_bar, _t1)
     xs_bar = zeros_like(xs)
-    add_at(xs_bar, slice(1, None, None), _t1_bar)
+    add_at(xs_bar, slice(1, None, None), elements_bar(rest_bar, _t1))
     xs_bar[0] += _t2
     return (_t3, xs_bar)
