@@ -107,3 +107,29 @@ def test_gradients_through_a_spread_seed():
     g = ac.grad(s)(x)
     assert type(g) is np.ndarray
     np.testing.assert_array_equal(g, np.ones_like(x))
+
+
+def scaled_then_updated(u0):
+    u = u0 * 1.5
+    u[1:] = u[1:] + u[:-1] * 0.5
+    return np.sum(3.0 * u)  # u's cotangent, the seed times 3.0, is a Spread the adjoint then updates in place
+
+
+def test_a_spread_cotangent_updated_in_place_is_made_writable():
+    x = np.linspace(0.0, 1.0, 10_000)
+    # u = 1.5 u0 then u[k] += 0.5 u[k-1] (k >= 1), all read before the update: d sum(3u)/du0_j
+    # = 4.5 for every j, plus 3 * 0.5 * 1.5 where u0_j feeds u_(j+1)
+    expected = _expected(x.size)
+    g = ac.grad(scaled_then_updated)(x)
+    np.testing.assert_allclose(g, expected, rtol=1e-14)
+    value, pullback = ac.vjp(scaled_then_updated)(x)
+    np.testing.assert_allclose(pullback(np.float64(2.0)), 2.0 * expected, rtol=1e-14)
+    np.testing.assert_allclose(pullback(np.array(2.0)), 2.0 * expected, rtol=1e-14)
+    small = x[:50]  # below the threshold: unreduce makes a new array, no Spread
+    np.testing.assert_allclose(ac.grad(scaled_then_updated)(small), _expected(50), rtol=1e-14)
+
+
+def _expected(n):
+    e = np.full(n, 4.5)
+    e[:-1] += 2.25
+    return e
