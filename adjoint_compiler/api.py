@@ -247,7 +247,7 @@ def _check_differentiated(f, args, wrt, plain=None):
     for i in wrt:
         a = args[i]
         t = type(a)
-        if t is float:
+        if t is float or t is np.ndarray and a.dtype.kind == "f":  # neither complex nor a truth value
             continue
         if t is list and all(map(_IS_FLOAT, a)):  # one pass at C speed: not complex, not a truth value
             if plain is not None:

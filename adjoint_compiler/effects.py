@@ -165,6 +165,8 @@ def makes_new(value):
     if isinstance(value, gast.Call):
         f = value.func
         if isinstance(f, gast.Name):
+            if f.id == "writable" and len(value.args) == 1:  # its argument, or a copy of it
+                return makes_new(value.args[0])
             return f.id in FRESH_HELPERS
         return numpy_call(value) and not numpy_view(value)
     return False

@@ -48,11 +48,11 @@ def unbroadcast(c, like):
         )
     c = np.asarray(c)
     extra = c.ndim - len(shape)
-    if extra > 0:
-        c = c.sum(axis=tuple(range(extra)))
+    if extra > 0:  # (np.add.reduce: ndarray.sum's own reduction, without its Python layer)
+        c = np.add.reduce(c, axis=tuple(range(extra)))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and c.shape[i] != 1)
     if axes:
-        c = c.sum(axis=axes, keepdims=True)
+        c = np.add.reduce(c, axis=axes, keepdims=True)
     if extra < 0:  # c was a scalar spread over like's shape
         c = np.broadcast_to(c, shape)
     return c
@@ -79,10 +79,86 @@ def unreduce(g, like, axis=None, keepdims=False):
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         axes = tuple(a % len(shape) for a in axes)
         g = np.expand_dims(g, axes)
-    elif axis is None and (type(g) is float or getattr(g, "ndim", None) == 0) and math.prod(shape) <= 4096:
-        # a full reduction's cotangent over a small array: a new array is cheaper to make than a view
-        return np.full(shape, _precision_of(g, like))
+    elif axis is None and (type(g) is float or getattr(g, "ndim", None) == 0):
+        if math.prod(shape) <= 4096:  # a full reduction's cotangent over a small array: a new array is
+            return np.full(shape, _precision_of(g, like))  # cheaper to make than a view
+        # over a large one: a view of the one number, which arithmetic with numbers keeps one number
+        return np.broadcast_to(np.asarray(_precision_of(g, like)), shape).view(Spread)
     return np.broadcast_to(_precision_of(g, like), shape)
+
+
+def writable(c):
+    """``c``, or a writable copy of it where it is a ``Spread`` (a read-only view of one number): the value of
+    a cotangent that the emitted code then updates in place (``c[1:] += g``), made by arithmetic, which is
+    a new array except between a ``Spread`` and numbers."""
+    return np.array(c) if type(c) is Spread else c
+
+
+class Spread(np.ndarray):
+    """A read-only view of one number over a shape (every stride 0): a full reduction's cotangent, what
+    ``unreduce`` makes of the seed 1.0. Arithmetic between it and a number is one number again, a new view
+    with no pass over the array (``g * 100.0 * 2`` of the seed is a view of 200.0), and with an array of
+    the result's shape it is that array times one number (``g * 2.0 * x``: one pass, not three), giving
+    the same values and dtype as NumPy's element-wise operation would. Everything else (other ufuncs,
+    reductions, other shapes, ``out=``) runs NumPy's own operation on a plain ndarray view and returns a
+    plain ndarray. The fast paths check the strides, not a flag: an array whose strides are all 0 holds
+    one number, whatever made it.
+
+    >>> g = unreduce(1.0, np.zeros(5000))
+    >>> h = -(g * 100.0) * 2
+    >>> type(h).__name__, h.strides, float(h[17])
+    ('Spread', (0,), -200.0)
+    >>> x = np.arange(5000.0)
+    >>> y = g * 2.0 * x
+    >>> type(y).__name__, float(y[3]), type(np.exp(g)).__name__
+    ('ndarray', 6.0, 'ndarray')
+    """
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if (
+            method == "__call__"
+            and not kwargs
+            and ufunc in (np.add, np.subtract, np.multiply, np.true_divide, np.negative)
+        ):
+            out = _spread_call(ufunc, inputs)
+            if out is not None:
+                return out
+        inputs = tuple(a.view(np.ndarray) if isinstance(a, Spread) else a for a in inputs)
+        if "out" in kwargs:
+            kwargs["out"] = tuple(a.view(np.ndarray) if isinstance(a, Spread) else a for a in kwargs["out"])
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def __array_wrap__(self, arr, context=None, return_scalar=False):
+        # a function NumPy wraps in the input's class (np.concatenate, np.where...): a plain result
+        if return_scalar and arr.ndim == 0:
+            return arr[()]
+        return arr.view(np.ndarray) if isinstance(arr, np.ndarray) else arr
+
+
+def _spread_call(ufunc, inputs):
+    """``ufunc(*inputs)`` where a ``Spread`` among them is one number: a ``Spread`` of the result when the
+    other operand is a number, that number's product with an array of the result's shape; None otherwise
+    (NumPy's own operation then). The one number is a 1-element view of the same dtype and rank, so that
+    NumPy's promotion and arithmetic are those of the whole operation."""
+    ones, big = [], None
+    for a in inputs:
+        if isinstance(a, Spread):
+            if a.ndim == 0 or a.size == 0 or any(a.strides):
+                return None
+            ones.append(np.ndarray.__getitem__(a, (slice(0, 1),) * a.ndim).view(np.ndarray))
+        elif type(a) is float or type(a) is int or isinstance(a, (np.floating, np.integer)):
+            ones.append(a)
+        elif type(a) is np.ndarray and big is None:
+            ones.append(a)
+            big = a
+        else:
+            return None
+    shape = np.broadcast_shapes(*[np.shape(a) for a in inputs])
+    if big is None:
+        return np.broadcast_to(ufunc(*ones), shape).view(Spread)
+    if big.shape != shape:
+        return None
+    return ufunc(*ones)
 
 
 def _precision_of(c, like):
@@ -1384,7 +1460,8 @@ DEPENDS = {
     "repeated_bar": ("zeros_like", "add_bars", "unbroadcast"),
     "tiled": ("elements_bar", "zeros_like", "add_bars"),
     "fit_shape": ("unbroadcast", "_precision_of"),
-    "unreduce": ("_precision_of",),
+    "unreduce": ("_precision_of", "Spread", "_spread_call"),
+    "writable": ("Spread", "_spread_call"),
     "einsum_fit": ("_einsum_terms", "fit_shape"),
     "einsum_unfit": ("_einsum_terms", "fit_shape"),
     "einsum_plan": ("_einsum_terms",),
@@ -2060,7 +2137,7 @@ def _matmul_general(g, x1, x2):
     )
 
 
-HELPERS = HELPERS + ("matmul_bar1", "matmul_bar2")
+HELPERS = HELPERS + ("matmul_bar1", "matmul_bar2", "writable", "Spread", "_spread_call")
 DEPENDS.update(matmul_bar1=("_matmul_general", "unbroadcast"), matmul_bar2=("_matmul_general", "unbroadcast"))
 # ---- ho11c (issue #11): the joining and splitting functions' adjoints as two helpers, each the other's adjoint ----
 

@@ -135,6 +135,15 @@ def _unreduce(g, like, axis=None, keepdims=False):
     return None
 
 
+def writable(c):
+    raise NotImplementedError
+
+
+@overload(writable)
+def _writable(c):
+    return lambda c: c  # (compiled code meets no Spread, the Python runtime's read-only view of one number)
+
+
 def loop_length(seq, filename, line, col):
     raise NotImplementedError
 
@@ -154,7 +163,7 @@ def add_at(bar, index, g):
 def _add_at(bar, index, g):
     if not isinstance(bar, types.Array):
         return None
-    if isinstance(index, types.Integer):
+    if isinstance(index, (types.Integer, types.SliceType)):  # (a slice selects each position once)
 
         def one(bar, index, g):
             bar[index] += g

@@ -17,10 +17,8 @@ def chain_grad(x, y):
     check_scalar(_t5)
     # return a * b
     # b = scaled(a, k=0.5)
-    _t4_bar = a * 0.5
-    a_bar = b + _t4_bar * math.cos(a)
+    a_bar = b + a * 0.5 * math.cos(a)
     # a = square(x) + scaled(y)
-    _t2_bar = a_bar * 2.0
-    y_bar = _t2_bar * math.cos(y)
+    y_bar = a_bar * 2.0 * math.cos(y)
     x_bar = 2 * (a_bar * x)
     return (_t5, (x_bar, y_bar))

@@ -46,9 +46,8 @@ def step_state_vjp(p, v, h):
         h_bar = unbroadcast(_t5_bar * a, h) + unbroadcast(_t3_bar * v, h)
         # return p + h * v, v + h * a
         # a = -p - 0.1 * v
-        _t1_bar = unbroadcast(a_bar, p)
         _t2_bar = -unbroadcast(a_bar, v)
         v_bar = unbroadcast(_t6_bar, v) + unbroadcast(_t3_bar * h, v) + _t2_bar * 0.1
-        p_bar = unbroadcast(_t4_bar, p) - _t1_bar
+        p_bar = unbroadcast(_t4_bar, p) - unbroadcast(a_bar, p)
         return (p_bar, v_bar, h_bar)
     return (_t7, step_state_pullback)

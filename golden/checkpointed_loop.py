@@ -55,12 +55,10 @@ def long_loop_grad(x, n):
             y_1 = y_3
         for _t6, y_1, y_2, y_3 in reversed(_tape1):
             # y = y / (1.0 + abs(y) * 0.001)
-            _t6_bar = -(y_1_bar * y_3) / _t6
-            _t4_bar = _t6_bar * 0.001
+            _t4_bar = -(y_1_bar * y_3) / _t6 * 0.001
             y_2_bar = y_1_bar / _t6 + (_t4_bar if y_2 > 0 else -_t4_bar if y_2 < 0 else 0.0)
             # y = y * x + math.sin(y) * 0.01
-            _t2_bar = y_2_bar * 0.01
-            y_1_bar = _t2_bar * math.cos(y_1) + y_2_bar * x
+            y_1_bar = y_2_bar * 0.01 * math.cos(y_1) + y_2_bar * x
             x_bar = x_bar + y_2_bar * y_1
         return (y_1_bar, x_bar)
     y_bar, x_bar = checkpoint_reverse(_step1, _step1_adjoint, segments(range(n)), _state1, (y_bar, x_bar), None)

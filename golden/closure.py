@@ -29,7 +29,6 @@ def scale_vjp(t):
     def scale_pullback(_t2_bar):
         # adjoint sweep
         # return k * math.sin(t)
-        _t1_bar = unbroadcast(_t2_bar * k, _t1)
-        t_bar = _t1_bar * math.cos(t)
+        t_bar = unbroadcast(_t2_bar * k, _t1) * math.cos(t)
         return t_bar
     return (_t2, scale_pullback)

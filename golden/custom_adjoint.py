@@ -18,7 +18,6 @@ def model_grad(w, x):
     # adjoint sweep
     check_scalar(_t4)
     # return float(np.sum(fast_logistic_c(w * x)))
-    _t2_bar = unreduce(1.0, _t2, None, False)
-    _t1_bar = fast_logistic_adjoint(_t2_bar, _t2, _t1)
+    _t1_bar = fast_logistic_adjoint(unreduce(1.0, _t2, None, False), _t2, _t1)
     w_bar = unbroadcast(_t1_bar * x, w)
     return (_t4, w_bar)

@@ -35,8 +35,7 @@ def euler_decay_vjp(y0, h, steps):
         for _t3_k, y_1_k in reversed(_tape1):
             # y = y + h * rhs(y)
             h_bar = h_bar + y_1_bar * _t3_k
-            _t3_bar = y_1_bar * h
-            y_1_bar = y_1_bar + _t3_bar * (math.cos(y_1_k) - 0.5)
+            y_1_bar = y_1_bar + y_1_bar * h * (math.cos(y_1_k) - 0.5)
         y0_bar = y_1_bar
         steps_bar = zeros_like(steps)
         return (y0_bar, h_bar, steps_bar)

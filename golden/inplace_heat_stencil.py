@@ -6,7 +6,7 @@ Tapes (what the forward sweep stores because the loop overwrites it and its adjo
   _tape1, loop at line 8: _t1, _t2, the shape of _t5, _t6, _t7, the shape of _t8, the shape of _t9 per iteration
 """
 import numpy as np
-from adjoint_compiler.runtime import check_scalar, check_store, shape_of, stored, unbroadcast, unreduce, zeros_like
+from adjoint_compiler.runtime import check_scalar, check_store, shape_of, stored, unbroadcast, unreduce, writable, zeros_like
 
 
 def heat_grad(u0, kappa, steps=100):
@@ -29,8 +29,7 @@ def heat_grad(u0, kappa, steps=100):
     # adjoint sweep
     check_scalar(_t11)
     # return np.sum(u ** 2)
-    _t10_bar = unreduce(1.0, _t10, None, False)
-    u_bar = _t10_bar * 2 * u
+    u_bar = writable(unreduce(1.0, _t10, None, False) * 2 * u)
     kappa_bar = zeros_like(kappa)
     for _t1, _t2, _t5, _t6, _t7, _t8, _t9 in reversed(_tape1):
         # u[1:-1] = u[1:-1] + kappa * (u[2:] - 2.0 * u[1:-1] + u[:-2])
@@ -44,8 +43,7 @@ def heat_grad(u0, kappa, steps=100):
         _t6_bar = unbroadcast(_t7_bar, _t6)
         u_bar[:-2] += _t6_bar
         _t2_bar = unbroadcast(_t5_bar, _t2)
-        _t4_bar = -unbroadcast(_t5_bar, _t1)
-        _t1_bar = _t1_bar + _t4_bar * 2.0
+        _t1_bar = _t1_bar - unbroadcast(_t5_bar, _t1) * 2.0
         u_bar[2:] += _t2_bar
         u_bar[1:-1] += _t1_bar
     u0_bar = u_bar

@@ -6,7 +6,7 @@ Tapes (what the forward sweep stores because the loop overwrites it and its adjo
   _tape1, loop at line 16: _t1, _t2, _t3, _t4, _t5, the shape of _t6, the shape of _t7, u_old per iteration
 """
 import numpy as np
-from adjoint_compiler.runtime import check_scalar, check_store, shape_of, stored, unbroadcast, unreduce, zeros_like
+from adjoint_compiler.runtime import check_scalar, check_store, shape_of, stored, unbroadcast, unreduce, writable, zeros_like
 
 
 def nonlinear_stencil_grad(u0, r):
@@ -31,7 +31,7 @@ def nonlinear_stencil_grad(u0, r):
     check_scalar(_t9)
     # return np.sum(u * u)
     _t8_bar = unreduce(1.0, _t8, None, False)
-    u_bar = 2 * unbroadcast(_t8_bar * u, u)
+    u_bar = writable(2 * unbroadcast(_t8_bar * u, u))
     r_bar = zeros_like(r)
     for _t1, _t2, _t3, _t4, _t5, _t6, _t7, u_old in reversed(_tape1):
         # u[1:-1] = u[1:-1] + r * np.sin(u[2:] * u[:-2])
@@ -41,8 +41,7 @@ def nonlinear_stencil_grad(u0, r):
         _t1_bar = unbroadcast(_t7_bar, _t1)
         _t6_bar = unbroadcast(_t7_bar, _t6)
         r_bar = r_bar + unbroadcast(_t6_bar * _t5, r)
-        _t5_bar = unbroadcast(_t6_bar * r, _t5)
-        _t4_bar = _t5_bar * np.cos(_t4)
+        _t4_bar = unbroadcast(_t6_bar * r, _t5) * np.cos(_t4)
         _t2_bar = unbroadcast(_t4_bar * _t3, _t2)
         _t3_bar = unbroadcast(_t4_bar * _t2, _t3)
         u_bar[:-2] += _t3_bar

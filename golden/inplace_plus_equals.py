@@ -5,7 +5,7 @@ Call: accumulate_in_place_grad(x, v) returns (value, (x_bar, v_bar)): the value 
 Tapes: none (no loop stores values; the adjoint sweep reads the forward sweep's variables).
 """
 import numpy as np
-from adjoint_compiler.runtime import check_scalar, stored, unbroadcast, unreduce
+from adjoint_compiler.runtime import check_scalar, stored, unbroadcast, unreduce, writable
 
 
 def accumulate_in_place_grad(x, v):
@@ -23,8 +23,7 @@ def accumulate_in_place_grad(x, v):
     # adjoint sweep
     check_scalar(_t5)
     # return np.sum(np.sin(a))
-    _t4_bar = unreduce(1.0, _t4, None, False)
-    a_bar = _t4_bar * np.cos(a)
+    a_bar = writable(unreduce(1.0, _t4, None, False) * np.cos(a))
     # a[2:] *= v
     _t3_bar = stored(a_bar, slice(2, None, None), _t3)
     a_bar[2:] = 0.0

@@ -5,7 +5,7 @@ Call: returns_updated_vjp(x) returns (value, pullback); pullback(value_bar) retu
 Tapes: none (no loop stores values; the adjoint sweep reads the forward sweep's variables).
 """
 import numpy as np
-from adjoint_compiler.runtime import add_bars, put_back, snapshot, stored, stored_number, unbroadcast, unreduce, zeros_like
+from adjoint_compiler.runtime import add_bars, put_back, snapshot, stored, stored_number, unbroadcast, unreduce, writable, zeros_like
 
 
 def returns_updated_vjp(x):
@@ -40,7 +40,7 @@ def returns_updated_vjp(x):
         a[1] = a_old_1
         # y = np.sum(a * x)
         _t2_bar = unreduce(y_bar, _t2, None, False)
-        a_bar = add_bars(a_bar, unbroadcast(_t2_bar * x, a))
+        a_bar = writable(add_bars(a_bar, unbroadcast(_t2_bar * x, a)))
         x_bar = unbroadcast(_t2_bar * a, x)
         # a[0] = x[0]
         _t1_bar = stored(a_bar, 0, _t1)

@@ -14,6 +14,5 @@ def uses_lambda_grad(x):
     # adjoint sweep
     check_scalar(_t4)
     # return cube(x) + square(x)
-    _t1_bar = 1.0 + x
-    x_bar = _t1 + 2 * (_t1_bar * x)
+    x_bar = _t1 + 2 * ((1.0 + x) * x)
     return (_t4, x_bar)

@@ -25,8 +25,7 @@ def list_in_loop_grad(x, n):
     for i in reversed(range(n)):
         xs = _tape1[i]
         # xs = xs + [x * i]
-        _t2_bar = xs_bar[len(xs):]
+        _t1_bar = xs_bar[len(xs):][0]
         xs_bar = xs_bar[:len(xs)]
-        _t1_bar = _t2_bar[0]
         x_bar = x_bar + unbroadcast(_t1_bar * i, x)
     return (_t5, x_bar)

@@ -33,9 +33,8 @@ def appends_and_reads_grad(x, n):
         _t3_bar = xs_bar.pop()
         xs.pop()
         # xs.append(math.sin(xs[-1]) * x)
-        _t2_bar = unbroadcast(_t3_bar * x, _t2)
         x_bar = x_bar + unbroadcast(_t3_bar * _t2, x)
-        _t1_bar = _t2_bar * math.cos(_t1)
+        _t1_bar = unbroadcast(_t3_bar * x, _t2) * math.cos(_t1)
         xs_bar[-1] += _t1_bar
     # xs = [x]
     x_bar = x_bar + xs_bar[0]

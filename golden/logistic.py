@@ -17,9 +17,7 @@ def logistic_grad(w, b, x):
     # adjoint sweep
     check_scalar(_t5)
     # return 1.0 / (1.0 + math.exp(-z))
-    _t4_bar = -_t5 / _t4
-    _t2_bar = _t4_bar * _t3
-    z_bar = -_t2_bar
+    z_bar = _t5 / _t4 * _t3
     # z = w * x + b
     w_bar = z_bar * x
     b_bar = z_bar

@@ -21,8 +21,7 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     check_scalar(_t6)
     # return np.mean((out - Y) ** 2)
     _t5_bar = unreduce(np.size(_t6) / (np.size(_t5) or 1), _t4, None, False)
-    _t4_bar = _t5_bar * 2 * _t4
-    out_bar = unbroadcast(_t4_bar, out)
+    out_bar = unbroadcast(_t5_bar * 2 * _t4, out)
     # out = hidden @ W2 + b2
     _t3_bar = unbroadcast(out_bar, _t3)
     b2_bar = unbroadcast(out_bar, b2)
@@ -30,7 +29,6 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     W2_bar = matmul_bar2(_t3_bar, hidden, W2)
     # hidden = np.tanh(X @ W1 + b1)
     _t2_bar = hidden_bar * (1.0 - hidden * hidden)
-    _t1_bar = unbroadcast(_t2_bar, _t1)
     b1_bar = unbroadcast(_t2_bar, b1)
-    W1_bar = matmul_bar2(_t1_bar, X, W1)
+    W1_bar = matmul_bar2(unbroadcast(_t2_bar, _t1), X, W1)
     return (_t6, (W1_bar, b1_bar, W2_bar, b2_bar))

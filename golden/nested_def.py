@@ -35,14 +35,12 @@ def spring_vjp(k, x, t):
         # adjoint sweep
         # return v * math.cos(x * t)
         v_bar = _t5_bar * _t4
-        _t4_bar = _t5_bar * v
-        _t3_bar = -(_t4_bar * math.sin(_t3))
+        _t3_bar = -(_t5_bar * v * math.sin(_t3))
         x_bar = _t3_bar * t
         # return v * math.cos(x * t)
         # v = math.exp(-k * t)
         _t2_bar = v_bar * v
-        _t1_bar = _t2_bar * t
         t_bar = _t3_bar * x + _t2_bar * _t1
-        k_bar = -_t1_bar
+        k_bar = -(_t2_bar * t)
         return (k_bar, x_bar, t_bar)
     return (_t5, spring_pullback)

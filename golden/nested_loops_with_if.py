@@ -38,10 +38,8 @@ def nested_grad(x, n, m):
             if _cond1:
                 # s = s + x * math.cos(s)
                 x_bar = x_bar + s_bar * _t1
-                _t1_bar = s_bar * x
-                s_bar = s_bar - _t1_bar * math.sin(s_2)
+                s_bar = s_bar - s_bar * x * math.sin(s_2)
             else:
                 # s = s - 0.5 * x
-                _t3_bar = -s_bar
-                x_bar = x_bar + _t3_bar * 0.5
+                x_bar = x_bar - s_bar * 0.5
     return (s, x_bar)

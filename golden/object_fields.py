@@ -32,8 +32,7 @@ def oscillator_grad(x0, k):
     p_v_bar = _t3 + p_v_3 * 0.5
     # return p.energy(k)
     # p.v += 0.5 * k
-    _t2_bar = _t6_bar * p_x + p_v_bar
-    k_bar = _t2_bar * 0.5
+    k_bar = (_t6_bar * p_x + p_v_bar) * 0.5
     for _t1_pullback in reversed(_tape1):
         # p.step(0.1, k)
         p_x_bar, p_v_bar, _, _t5 = _t1_pullback((p_x_bar, p_v_bar))

@@ -42,8 +42,7 @@ def power_vjp(x, n):
             x_bar = zeros_like(x)
         else:
             # return x * power(x, n - 1)
-            _t2_bar = unbroadcast(_value1_3_bar * x, _t2)
-            _t3, n_bar = _t2_pullback(_t2_bar)
+            _t3, n_bar = _t2_pullback(unbroadcast(_value1_3_bar * x, _t2))
             x_bar = unbroadcast(_value1_3_bar * _t2, x) + _t3
         return (x_bar, n_bar)
     return (_value1, power_pullback)

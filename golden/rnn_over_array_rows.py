@@ -25,16 +25,14 @@ def rnn_loss_grad(Wx, Wh, xs, h0):
     # adjoint sweep
     check_scalar(_t7)
     # return np.sum(h * h)
-    _t6_bar = unreduce(1.0, _t6, None, False)
-    h_bar = 2 * unbroadcast(_t6_bar * h, h)
+    h_bar = 2 * unbroadcast(unreduce(1.0, _t6, None, False) * h, h)
     Wh_bar = zeros_like(Wh)
     Wx_bar = zeros_like(Wx)
     for _t3, _t4, h, h_2, x in reversed(_tape1):
         # h = np.tanh(x @ Wx + h @ Wh)
         _t5_bar = h_bar * (1.0 - h_2 * h_2)
-        _t3_bar = unbroadcast(_t5_bar, _t3)
         _t4_bar = unbroadcast(_t5_bar, _t4)
         h_bar = matmul_bar1(_t4_bar, h, Wh)
         Wh_bar = Wh_bar + matmul_bar2(_t4_bar, h, Wh)
-        Wx_bar = Wx_bar + matmul_bar2(_t3_bar, x, Wx)
+        Wx_bar = Wx_bar + matmul_bar2(unbroadcast(_t5_bar, _t3), x, Wx)
     return (_t7, (Wx_bar, Wh_bar))

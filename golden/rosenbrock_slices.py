@@ -5,7 +5,7 @@ Call: rosenbrock_grad(x) returns (value, x_bar): the value of rosenbrock and its
 Tapes: none (no loop stores values; the adjoint sweep reads the forward sweep's variables).
 """
 import numpy as np
-from adjoint_compiler.runtime import add_bars, check_scalar, unbroadcast, unreduce, zeros_like
+from adjoint_compiler.runtime import add_at, check_scalar, unbroadcast, unreduce, zeros_like
 
 
 def rosenbrock_grad(x):
@@ -20,15 +20,11 @@ def rosenbrock_grad(x):
     check_scalar(_t11)
     # return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
     _t10_bar = unreduce(1.0, _t10, None, False)
-    _t6_bar = unbroadcast(_t10_bar, _t4)
-    _t9_bar = unbroadcast(_t10_bar, _t2)
-    _t8_bar = _t9_bar * 2 * _t8
-    _t5_bar = _t6_bar * 100.0
-    _t4_bar = _t5_bar * 2 * _t4
+    _t8_bar = unbroadcast(_t10_bar, _t2) * 2 * _t8
+    _t4_bar = unbroadcast(_t10_bar, _t4) * 100.0 * 2 * _t4
     _t1_bar = unbroadcast(_t4_bar, _t1)
-    _t3_bar = -unbroadcast(_t4_bar, _t2)
-    _t2_bar = _t3_bar * 2 * _t2 - _t8_bar
+    _t2_bar = -(unbroadcast(_t4_bar, _t2) * 2 * _t2) - _t8_bar
     x_bar = zeros_like(x)
-    x_bar[:-1] = add_bars(x_bar[:-1], _t2_bar)
-    x_bar[1:] = add_bars(x_bar[1:], _t1_bar)
+    add_at(x_bar, slice(None, -1, None), _t2_bar)
+    add_at(x_bar, slice(1, None, None), _t1_bar)
     return (_t11, x_bar)

@@ -24,13 +24,11 @@ def softmax_xent_grad(logits, labels):
     check_scalar(_t7)
     # return -np.mean(np.sum(labels * (z - log_norm), axis=1))
     _t5_bar = unreduce(-(np.size(_t6) / (np.size(_t5) or 1)), _t5, None, False)
-    _t4_bar = unreduce(_t5_bar, _t4, 1, False)
-    _t3_bar = unbroadcast(_t4_bar * labels, _t3)
+    _t3_bar = unbroadcast(unreduce(_t5_bar, _t4, 1, False) * labels, _t3)
     log_norm_bar = -unbroadcast(_t3_bar, _t2)
     # return -np.mean(np.sum(labels * (z - log_norm), axis=1))
     # log_norm = np.log(np.sum(np.exp(z), axis=1, keepdims=True))
-    _t2_bar = log_norm_bar / _t2
-    _t1_bar = unreduce(_t2_bar, z, 1, True)
+    _t1_bar = unreduce(log_norm_bar / _t2, z, 1, True)
     z_bar = unbroadcast(_t3_bar, z) + _t1_bar * _t1
     # z = logits - shift
     shift_bar = -unbroadcast(z_bar, shift)

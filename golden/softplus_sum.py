@@ -15,7 +15,6 @@ def softplus_sum_grad(x):
     # adjoint sweep
     check_scalar(_t3)
     # return np.sum(np.log1p(np.exp(x)))
-    _t2_bar = unreduce(1.0, x, None, False)
-    _t1_bar = _t2_bar / (1.0 + _t1)
+    _t1_bar = unreduce(1.0, x, None, False) / (1.0 + _t1)
     x_bar = _t1_bar * _t1
     return (_t3, x_bar)

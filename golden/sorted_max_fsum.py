@@ -17,8 +17,7 @@ def top_two_gap_grad(xs):
     # adjoint sweep
     check_scalar(_t7)
     # return max(xs) - ordered[1] + math.fsum(xs) / len(xs)
-    _t4_bar = 1.0 / _t5
-    xs_bar = unreduce(_t4_bar, xs, 0)
+    xs_bar = unreduce(1.0 / _t5, xs, 0)
     ordered_bar = zeros_like(ordered)
     ordered_bar[1] += -1.0
     _t8 = chosen(xs, None, _t1)

@@ -4,7 +4,7 @@ Mode: grad (reverse mode), with respect to xs.
 Call: split_sum_grad(xs) returns (value, xs_bar): the value of split_sum and its gradient.
 Tapes: none (no loop stores values; the adjoint sweep reads the forward sweep's variables).
 """
-from adjoint_compiler.runtime import add_bars, check_scalar, elements_bar, unreduce, zeros_like
+from adjoint_compiler.runtime import add_at, check_scalar, elements_bar, unreduce, zeros_like
 
 
 def split_sum_grad(xs):
@@ -19,8 +19,7 @@ def split_sum_grad(xs):
     # return first * sum(rest)
     rest_bar = unreduce(first, rest, 0)
     # first, *rest = xs
-    _t1_bar = elements_bar(rest_bar, _t1)
     xs_bar = zeros_like(xs)
-    xs_bar[1:] = add_bars(xs_bar[1:], _t1_bar)
+    add_at(xs_bar, slice(1, None, None), elements_bar(rest_bar, _t1))
     xs_bar[0] += _t2
     return (_t3, xs_bar)

@@ -132,6 +132,8 @@ def _rewrite(node, cotangent):
         inner = node.operand
         if isinstance(inner, gast.UnaryOp) and isinstance(inner.op, gast.USub):
             return inner.operand
+        if cotangent and _negated(inner) is not None:  # -((-a) / b * c) is a / b * c: negation is exact
+            return _negated(inner)
         return node
     if not isinstance(node, gast.BinOp):
         return node

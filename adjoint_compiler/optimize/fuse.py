@@ -156,7 +156,7 @@ def fuse_temporaries(stmts, reads, assigns, quotes):
         t = trees.assigned_name(s)
         if not (
             t is not None
-            and naming.is_temp_value(t)
+            and (naming.is_temp_value(t) or _temp_bar(t))
             and reads.get(t) == 1
             and assigns.get(t) == 1
             and pure(s.value)
@@ -193,6 +193,12 @@ def fuse_temporaries(stmts, reads, assigns, quotes):
             continue
         i += 1
     return out
+
+
+def _temp_bar(name):
+    """The cotangent of an ANF temporary (``_t3_bar``): a value no user variable holds either."""
+    suffix = naming.bar("")
+    return name.endswith(suffix) and naming.is_temp(name[: -len(suffix)])
 
 
 def _reads_of(node, name):

@@ -96,6 +96,9 @@ class Cotangents:
         self.headers = headers  # loop headers: their adjoint variable is reassigned every iteration
         self.bars = {}  # SSA name -> atom holding its adjoint so far (a name, or a constant like the seed 1.0)
         self.owned = set()  # names whose adjoint variable is an array this code created (safe to update in place)
+        # name -> the assignments of arithmetic that made it owned: a Spread (a read-only view of one number)
+        # with numbers stays one, so an update in place wraps these in writable(...) (materialize)
+        self.made = {}
         self.names = {}  # SSA name -> the name of its adjoint variable
         # SSA name -> (the tuple of parts held as its adjoint, indices still holding a zero placeholder)
         self.partial = {}
@@ -166,6 +169,7 @@ class Cotangents:
             # arithmetic makes a new array: element updates may write into it (the cotangent of a list built
             # by appends must be a list of this code's own, list_bar's, which materialize makes)
             self.owned.add(name)
+            self.made.setdefault(name, []).append(out[-1])
 
     def tuple_length(self, name):
         """``n`` if ``name`` certainly holds a tuple (or list) of ``n`` values that nothing changes, else None."""
@@ -291,6 +295,10 @@ class Cotangents:
             out.append(_assign(target, self.zero(name)))
             if name not in self.act.scalars:
                 self.owned.add(name)
+        elif owned and name in self.owned and name in self.made:
+            # made by arithmetic, a new array unless a Spread met numbers alone: writable(...) copies that
+            for stmt in self.made.pop(name):
+                stmt.value = _call("writable", stmt.value)
         elif owned and name not in self.owned:
             # a fresh array, so that element updates never write into a shared one
             out.append(_assign(target, _call("add_bars", _call("zeros_like", _name(name)), trees.clone(current))))

@@ -182,10 +182,11 @@ def adjoint_assign(r, stmt, out):
         elif seq.id in act.active:
             cot.materialize(seq.id, out, owned=True)
             bar = cot.name(seq.id)
-            # a slice of a list is a list, whose += would extend it: add_bars adds element by element
+            # a slice of a list is a list, whose += would extend it: add_at adds a list's element by
+            # element, and an array's in place (bar[index] += g, no new array: the buffer is owned)
             maybe_list = isinstance(index, gast.Slice) and (seq.id in act.sequences or seq.id in r.params)
             if maybe_list and inplace.plain_index(index, act.scalars):
-                out += trees.quote("bar[index] = add_bars(bar[index], g)", bar=bar, index=index, g=g)
+                out += trees.quote("add_at(bar, index, g)", bar=bar, index=trees.index_value(index), g=g)
             elif inplace.plain_index(index, act.scalars) and name not in cot.containers:
                 # the buffer was made here (materialize(owned=True)): updating it in place is safe
                 # (not for an element that is itself a list: a list's += would extend it)

@@ -168,6 +168,11 @@ def unreduce_adjoint(g, ans, g_in, like, axis=None, keepdims=False):
     return np.reshape(np.sum(g, axis=axis, keepdims=keepdims), np.shape(g_in)), None, None, None
 
 
+@adjoint(runtime.writable, linear="first")
+def writable_adjoint(g, ans, c):
+    return g
+
+
 @adjoint(runtime.add_bars, linear="all")
 def add_bars_adjoint(g, ans, a, b):
     return g, g

@@ -59,6 +59,7 @@ EXCLUDED = {
     runtime.fit_shape: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
     runtime.unreduce: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
     runtime.add_bars: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
+    runtime.writable: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
     runtime.elements_bar: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
     runtime.list_bar: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",
     runtime.repeated_bar: "a runtime helper of emitted code (its rule serves second-order gradients), not user API",

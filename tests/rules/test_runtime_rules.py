@@ -54,6 +54,16 @@ def test_repeat_bar_sums_runs_of_copies_and_its_rule_repeats():
     check_rule(runtime.repeat_bar, registry.lookup(runtime.repeat_bar).rule, [g, counts], diff=[0])
 
 
+def test_writable_rule():
+    spread = runtime.unreduce(2.0, np.zeros(5000))
+    assert type(spread) is runtime.Spread and not spread.flags.writeable
+    made = runtime.writable(spread)
+    assert type(made) is np.ndarray and made.flags.writeable and np.array_equal(made, np.full(5000, 2.0))
+    c = np.array([1.0, -2.0])
+    assert runtime.writable(c) is c  # anything else: itself
+    check_rule(runtime.writable, registry.lookup(runtime.writable).rule, [c])
+
+
 def test_add_bars_rule():
     a, b = np.array([1.0, 2.0]), np.array([3.0, -1.0])
     check_rule(runtime.add_bars, registry.lookup(runtime.add_bars).rule, [a, b])

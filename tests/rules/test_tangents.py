@@ -455,6 +455,7 @@ def _runtime_cases():
     out.append(Case("polygamma-0", runtime.polygamma, [0, float(rng.uniform(0.5, 3))], {}, (1,)))
     out.append(Case("polygamma-2", runtime.polygamma, [2, float(rng.uniform(0.5, 3))], {}, (1,)))
     out.append(Case("add_bars", runtime.add_bars, [rng.standard_normal(2), rng.standard_normal(2)], {}, (0, 1)))
+    out.append(Case("writable", runtime.writable, [rng.standard_normal(3)], {}, (0,)))
     # the cotangent of a list built by appends: a list of its own (hvp differentiates the gradient through it)
     out.append(Case("list_bar", runtime.list_bar, [[0.5, 1.5, 2.0], rng.standard_normal(3)], {}, (1,)))
     out.append(
