@@ -296,7 +296,8 @@ def _like(g, arg, plain=False):
     t = type(arg)
     if t is np.ndarray and type(g) is np.ndarray and g.dtype == arg.dtype and g.shape == arg.shape:
         if arg.dtype.kind == "f":  # the common array case: nothing to convert or check
-            return g
+            # (a read-only view, such as the seed of np.sum spread over x, becomes an array the user owns)
+            return g if g.flags.writeable else g.copy()
     if t is list and type(g) is list and len(g) == len(arg) and g and type(g[0]) is float:
         # a new list the emitted code made, of Python floats only (an np.float64, array or complex element
         # would make the sum one; the emitted code starts each element at 0.0, so none is an int), for a
@@ -314,7 +315,7 @@ def _like(g, arg, plain=False):
         out = np.asarray(g, dtype=dtype)
         if out.shape != arg.shape:
             raise InternalError("gradient of shape %s for an argument of shape %s" % (out.shape, arg.shape))
-        return out
+        return out if out.flags.writeable else out.copy()
     if isinstance(arg, dict) and isinstance(g, dict):
         return {k: _like(g[k], v) for k, v in arg.items()}
     if _is_structure(arg):  # a NamedTuple the code took as a tuple

@@ -597,7 +597,8 @@ def _over_forward(refusal, f, inner_wrt, inner_single, wrt_idx, single):
     def prepare(args):
         def column(tangent, value=True):
             try:
-                return (bound_call(first, f, args) if value else None), second(args, tangent)
+                moved = second(args, tangent)  # first: on the arguments as given (f's own run may change them)
+                return (bound_call(first, f, args) if value else None), moved
             except CompileError as e:
                 if not load.made_by_compiler(e.location):
                     raise

@@ -518,6 +518,7 @@ def _parse(func):
         raise UnsupportedError(
             "this kind of function definition", SourceLocation(filename, firstline, indent + 1), "define it with 'def'"
         )
+    _check_current(func, tree, filename, firstline, indent)
     _increment_lineno(tree, firstline - 1)
     tree.decorator_list = []
     # emitted code takes every argument positionally, so positional-only and keyword-only ones are
@@ -526,6 +527,26 @@ def _parse(func):
     args.args = list(getattr(args, "posonlyargs", None) or []) + args.args
     args.posonlyargs = []
     return filename, tree, lines, indent
+
+
+def _check_current(func, tree, filename, firstline, indent):
+    """Raise CompileError where the file no longer holds ``func``'s definition at the line its code object
+    names: the file was edited after the module was imported (inspect reads the file as it is now, at the
+    old line numbers), and the text there is another function, or ``func`` with other parameters. Compiling
+    it would differentiate code that is not the code that runs."""
+    code = func.__code__
+    a = tree.args
+    names = [p.id for p in list(getattr(a, "posonlyargs", None) or []) + a.args + a.kwonlyargs]
+    names += [p.id for p in (a.vararg, a.kwarg) if p is not None]
+    nparams = code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & inspect.CO_VARARGS)
+    nparams += bool(code.co_flags & inspect.CO_VARKEYWORDS)
+    if tree.name != code.co_name or names != list(code.co_varnames[:nparams]):
+        raise CompileError(
+            "the source of %s has changed since it was loaded: %s line %d now defines %s(%s); reload its module "
+            "(importlib.reload) or run its definition again"
+            % (func.__qualname__, filename, firstline, tree.name, ", ".join(names)),
+            SourceLocation(filename, firstline, indent + 1),
+        )
 
 
 def target(obj):

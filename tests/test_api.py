@@ -225,3 +225,43 @@ def test_value_keeps_its_integer_type():
 
     value, _ = ac.value_and_grad(intvalue.triple, wrt=1)(1, 1.0)
     assert value == 6 and type(value) is int
+
+
+def _sum_of(x):
+    return np.sum(x)
+
+
+def _scaled_mean(x):
+    return np.mean(x) * 3.0
+
+
+@pytest.mark.parametrize("fn, slope", [(_sum_of, lambda n: 1.0), (_scaled_mean, lambda n: 3.0 / n)])
+def test_a_gradient_is_an_array_the_caller_owns(fn, slope):
+    # the emitted code spreads np.sum's seed over x as a read-only view (no pass over a large x); the API
+    # hands back a writable array, so that an update in place (g *= lr) works as on any NumPy result
+    n = 100_000
+    x = np.linspace(0.0, 1.0, n)
+    for g in (ac.grad(fn)(x), ac.vjp(fn)(x)[1](1.0), ac.value_and_grad(fn)(x)[1]):
+        assert isinstance(g, np.ndarray) and g.flags.writeable and g.shape == x.shape
+        np.testing.assert_allclose(g, slope(n), rtol=1e-12)
+        g *= 2.0
+        np.testing.assert_allclose(g, 2.0 * slope(n), rtol=1e-12)
+    assert ac.grad(fn)(x)[0] == pytest.approx(slope(n), rel=1e-12)  # the update reached no later result
+
+
+def test_a_file_edited_after_import_is_refused_not_misread(tmp_path, monkeypatch):
+    # inspect reads a function's file as it is now, at the line numbers of the import: after an edit that
+    # moves the function, the text there is another function, which the compiler would differentiate
+    path = tmp_path / "edited_module.py"
+    path.write_text("def f(x):\n    return x * x\n\n\ndef g(y):\n    return y ** 3\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+
+    module = importlib.import_module("edited_module")
+    assert ac.grad(module.g)(2.0) == 12.0
+    path.write_text("def h(z):\n    return 5 * z\n\n\n\n\n\ndef g(y):\n    return y ** 3\n")
+    os.utime(path, (1, 1))  # another mtime, as an edit makes: linecache reads the new text
+    with pytest.raises(ac.CompileError, match=r"the source of f has changed since it was loaded.*defines h\(z\)"):
+        ac.grad(module.f)(2.0)
+    importlib.reload(module)
+    assert ac.grad(module.h)(2.0) == 5.0 and ac.grad(module.g)(2.0) == 12.0
