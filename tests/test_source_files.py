@@ -35,7 +35,7 @@ def decorated_target(x):
 
 def with_blank_line_in_a_string(x):
     """A docstring whose middle line holds spaces only:
-    
+\x20\x20\x20\x20
     textwrap.dedent empties that line."""
     return 2.0 * x
 
@@ -171,4 +171,4 @@ def test_comment_lines_print_as_the_literal_they_hold():
     from adjoint_compiler import emit
 
     text = emit.to_source(fn)
-    assert text.splitlines()[1:4] == ["    # y = x * \"a\"", "    # z = 'b' \\ 2", "    # w = 1"]
+    assert text.splitlines()[1:4] == ['    # y = x * "a"', "    # z = 'b' \\ 2", "    # w = 1"]
