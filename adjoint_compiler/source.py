@@ -486,6 +486,55 @@ def _increment_lineno(tree, n):
             child.end_lineno = (getattr(child, "end_lineno", 0) or 0) + n
 
 
+def _unset_lineno(tree, n):
+    """The line numbers ``_increment_lineno(tree, n)`` gives the nodes of a snippet's tree that have none."""
+    for child in trees.walk(tree):
+        attributes = child._attributes
+        if "lineno" in attributes and not getattr(child, "lineno", 0):
+            child.lineno = n
+        if "end_lineno" in attributes and not getattr(child, "end_lineno", 0):
+            child.end_lineno = n
+
+
+_FILES = {}  # file name -> (its lines, as linecache holds them; {first line: ast def} of its functions, or None)
+_FILES_MAX = 32
+
+
+def _in_file(filename, code):
+    """(the function's lines, its first line, its ``ast`` def) for the function of ``code``, from the file's
+    tree: a file is parsed once (``ast.parse``, in C) for every function read from it after the first (the
+    first is read as ``inspect`` reads it, which tokenizes only its own lines: a big module's first function is
+    no slower), and again only when ``linecache`` reads the file anew (it changed on disk). None where the
+    file's tree does not say (not parsed yet, not Python, no def starts at that line)."""
+    linecache.checkcache(filename)
+    lines = linecache.getlines(filename)
+    if not lines:
+        return None
+    entry = _FILES.get(filename)
+    if entry is None or entry[0] is not lines:
+        if len(_FILES) >= _FILES_MAX:
+            _FILES.pop(next(iter(_FILES)))
+        _FILES[filename] = (lines, None)
+        return None
+    index = entry[1]
+    if index is None:
+        index = {}
+        try:
+            module = ast.parse("".join(lines))
+        except (SyntaxError, ValueError):
+            module = None
+        for node in ast.walk(module) if module is not None else ():
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                index[start] = None if start in index else node  # (two defs on one line: inspect decides)
+        _FILES[filename] = (lines, index)
+    node = index.get(code.co_firstlineno)
+    if node is None or node.name != code.co_name:
+        return None
+    first = code.co_firstlineno
+    return lines[first - 1 : node.end_lineno], first, node
+
+
 def _parse(func):
     try:
         filename = inspect.getsourcefile(func) or func.__code__.co_filename
@@ -494,24 +543,33 @@ def _parse(func):
             tree.args.args = list(getattr(tree.args, "posonlyargs", None) or []) + tree.args.args
             tree.args.posonlyargs = []
             return filename, tree, lines, 0
-        # by its code object: inspect would follow __wrapped__ and read the undecorated function
-        lines, firstline = inspect.getsourcelines(func.__code__)
+        found = _in_file(filename, func.__code__)
+        if found is None:  # by its code object: inspect would follow __wrapped__ and read the undecorated function
+            lines, firstline = inspect.getsourcelines(func.__code__)
+            node = None
+        else:
+            lines, firstline, node = found
     except (OSError, TypeError) as e:
         raise CompileError(
             "cannot read the source of %s (%s); define it in a file, not interactively" % (func.__qualname__, e)
         )
-    text = "".join(lines)
-    dedented = textwrap.dedent(text)
     first = next((line for line in lines if line.strip()), "")
     indent = len(first) - len(first.lstrip())
-    try:
-        module = trees.to_gast(ast.parse(dedented))
-    except SyntaxError as e:
-        raise CompileError(
-            "cannot parse the source of %s: %s" % (func.__qualname__, e.msg),
-            SourceLocation(filename, firstline + (e.lineno or 1) - 1, (e.offset or 0) + indent),
-        )
-    tree = module.body[0] if module.body else None
+    if node is not None and indent == 0 and not any(line.isspace() and line != "\n" for line in lines):
+        # its lines as they are in the file (dedenting would change nothing): the file's tree of them
+        tree = trees.to_gast(node)
+        _unset_lineno(tree, firstline - 1)
+    else:
+        try:
+            module = trees.to_gast(ast.parse(textwrap.dedent("".join(lines))))
+        except SyntaxError as e:
+            raise CompileError(
+                "cannot parse the source of %s: %s" % (func.__qualname__, e.msg),
+                SourceLocation(filename, firstline + (e.lineno or 1) - 1, (e.offset or 0) + indent),
+            )
+        tree = module.body[0] if module.body else None
+        if isinstance(tree, gast.FunctionDef):
+            _increment_lineno(tree, firstline - 1)
     if isinstance(tree, gast.AsyncFunctionDef):
         raise UnsupportedError("async def", SourceLocation(filename, firstline, indent + 1))
     if not isinstance(tree, gast.FunctionDef):
@@ -519,7 +577,6 @@ def _parse(func):
             "this kind of function definition", SourceLocation(filename, firstline, indent + 1), "define it with 'def'"
         )
     _check_current(func, tree, filename, firstline, indent)
-    _increment_lineno(tree, firstline - 1)
     tree.decorator_list = []
     # emitted code takes every argument positionally, so positional-only and keyword-only ones are
     # ordinary parameters there (keyword-only ones last: a call passes them by name)

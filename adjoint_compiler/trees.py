@@ -793,6 +793,21 @@ class _GastUnparser(_Unparser):
     def visit_If(self, node):
         super().visit_If(_elif_chain(node))
 
+    def visit_Expr(self, node):
+        call = node.value
+        if (
+            call.__class__ is gast.Call
+            and call.func.__class__ is gast.Name
+            and call.func.id == naming.COMMENT_FN
+            and call.args
+            and not call.keywords
+            and all(a.__class__ is gast.Constant and type(a.value) is str for a in call.args)
+        ):  # a comment marker, one line per argument: printed as comments (what emit.to_source would make of it)
+            for arg in call.args:
+                self.fill("# " + arg.value)
+            return
+        super().visit_Expr(node)
+
     def visit_Attribute(self, node):
         if isinstance(node.value, gast.Constant):  # (3 .real: the printer tests for an ast.Constant)
             node = self._converted(node, ast.Attribute(to_ast(node.value), node.attr, ast.Load()))

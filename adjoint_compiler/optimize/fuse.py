@@ -150,6 +150,20 @@ def fuse_temporaries(stmts, reads, assigns, quotes):
     other names (no stores, calls with effects or loops in between).
     """
     out = list(stmts)
+    # id(statement) -> (statement, the names its value mentions, whether that value is pure), for the
+    # assignments the search forward passes over: each is passed by many temporaries before it
+    facts = {}
+
+    def passable(stmt, needs, t):
+        """Whether the search for ``t``'s use may pass over ``stmt``: a pure assignment to a name that is
+        not one ``t``'s value reads, whose value does not read ``t``."""
+        if trees.assigned_name(stmt) is None or stmt.targets[0].id in needs:
+            return False
+        entry = facts.get(id(stmt))
+        if entry is None or entry[0] is not stmt:
+            entry = facts[id(stmt)] = (stmt, trees.all_names(stmt.value), pure(stmt.value))
+        return entry[2] and t not in entry[1]
+
     i = 0
     while i < len(out):
         s = out[i]
@@ -167,15 +181,7 @@ def fuse_temporaries(stmts, reads, assigns, quotes):
             continue
         needs = trees.all_names(s.value)
         j = i + 1
-        while j < len(out) and (
-            is_comment(out[j])
-            or (
-                trees.assigned_name(out[j]) is not None
-                and out[j].targets[0].id not in needs
-                and pure(out[j].value)
-                and t not in trees.all_names(out[j].value)
-            )
-        ):
+        while j < len(out) and (is_comment(out[j]) or passable(out[j], needs, t)):
             j += 1
         use = out[j] if j < len(out) else None
         if (
@@ -189,6 +195,7 @@ def fuse_temporaries(stmts, reads, assigns, quotes):
             and _substitute(use.value, t, s.value)
         ):
             quotes.fuse(use, s)
+            facts.pop(id(use), None)  # its value now holds the temporary's
             del out[i]
             continue
         i += 1
