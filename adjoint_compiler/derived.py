@@ -965,8 +965,13 @@ def _precision_of(t, value):
     if type(t) is complex or getattr(getattr(t, "dtype", None), "kind", None) == "c":
         # a complex output (a negative float to a fractional power): refused as reverse mode refuses it
         raise TypeError(_COMPLEX)
+    if type(value) is float:  # a float output has a float tangent, as grad gives a float argument a float
+        real = isinstance(t, (np.ndarray, np.generic)) and t.ndim == 0 and t.dtype.kind in "fiu"
+        return float(t) if real or type(t) is int else t
     dtype = getattr(value, "dtype", None)
     if dtype is None or dtype.kind != "f" or getattr(t, "dtype", dtype) == dtype:
+        if isinstance(value, np.generic) and isinstance(t, np.ndarray) and t.ndim == 0:
+            return value.dtype.type(t)  # an np.float64 output's tangent is an np.float64, not a 0-d array
         return t
     return np.asarray(t, dtype) if isinstance(value, np.ndarray) else dtype.type(t)
 
