@@ -1051,8 +1051,8 @@ DERIVED_OF = "_adjoint_compiler_derived_of"  # on a function derived.py wrote: t
 def _origin(f):
     """The user's function behind ``f``, a function derived.py wrote (``grad(grad(h))`` as compilable code,
     h's derivative along a tangent), or ``f`` itself."""
-    while getattr(f, DERIVED_OF, None) is not None:
-        f = getattr(f, DERIVED_OF)
+    while getattr(f, DERIVED_OF, None) is not None or getattr(f, source.PULLBACK_OF, None) is not None:
+        f = getattr(f, DERIVED_OF, None) or getattr(f, source.PULLBACK_OF)  # (h_dot: the pullback of vjp(h))
     return f
 
 

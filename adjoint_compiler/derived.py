@@ -492,7 +492,17 @@ _AGAIN_DERIVED = (  # h is derivative code written here (a hessian's or hvp's): 
 )
 
 
+_AGAIN_PULLBACK = (  # h is h_dot of a pullback called in the function (specialise._dotted)
+    "the pullback of ac.vjp(%s) called in the function, whose gradient code is not differentiated again (a "
+    "recursion, a checkpointed loop or an in-place update in %s, or pullbacks it calls in turn: a fourth "
+    "derivative through pullbacks of pullbacks)"
+)
+
+
 def _again(h):
+    pulled = getattr(h, source.PULLBACK_OF, None)
+    if pulled is not None:
+        return _AGAIN_PULLBACK % (pulled.__name__, pulled.__name__)
     user = api._origin(h)
     return _AGAIN % (h.__name__, h.__name__) if user is h else _AGAIN_DERIVED % (h.__name__, user.__name__)
 

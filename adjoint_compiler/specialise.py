@@ -468,7 +468,9 @@ def _dotted(h, near):
             total = gast.Call(func=trees.quote_expr("np.sum", np=numpy), args=[product], keywords=[])
             node.value = gast.copy_location(total, node.value)
     tree.name = "%s_dot" % h.__name__
-    return source_mod.derived(hsrc, tree, {"_np_": types.CellType(np)} if numpy == "_np_" else {})
+    dot = source_mod.derived(hsrc, tree, {"_np_": types.CellType(np)} if numpy == "_np_" else {})
+    setattr(dot, source_mod.PULLBACK_OF, h)  # a refusal names it as the pullback of ac.vjp(h) (derived._again)
+    return dot
 
 
 def _gradient_of(h, wrt, src, node, local):
@@ -542,7 +544,12 @@ def _vjp_pairs(src, compile_gradient, local):
                         src.location(stmt),
                     )
                 dot = _dotted(h, stmt)
-                alias = src.bind(naming.GRAD_FN.format(dot.__name__), compile_gradient(dot, wrt, "grad"))
+                function = compile_gradient(dot, wrt, "grad")
+                # named in a refusal as h's derivative code (link.py, reverse/calls.py); where its code
+                # cannot be differentiated again, reverse mode asks dot (h's body) for it
+                setattr(function, source_mod.DERIVATIVE_CODE_OF, (h, tuple(wrt)))
+                setattr(function, source_mod.GRADIENT_CODE_OF, (dot, tuple(wrt)))
+                alias = src.bind(naming.GRAD_FN.format(dot.__name__), function)
                 kept = ["_vjp%d_%d" % (count, i) for i in range(len(params))]
                 new = [gast.copy_location(trees.assign(k, a), stmt) for k, a in zip(kept, call.args)]
                 h_name = src.bind(h.__name__, h)
