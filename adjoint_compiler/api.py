@@ -536,7 +536,7 @@ def _check_function(f, transform=None):
     inner = getattr(f, source.TRANSFORM_MARK, None)
     if inner is None:
         return f
-    made = NESTED["compilable"](f) if "compilable" in NESTED else None
+    made = NESTED["compilable"](f, transform) if "compilable" in NESTED else None
     if made is not None:
         return made
     code = inner[1].__code__
