@@ -31,7 +31,7 @@ import linecache
 
 import numpy as np
 
-from adjoint_compiler import api, load, references, runtime, source
+from adjoint_compiler import api, load, ops, references, runtime, source
 from adjoint_compiler.api import (
     _COMPLEX,
     _arity,
@@ -653,7 +653,7 @@ def _refused_second_order(e, f):
     f = api._origin(f)
     construct = e.construct if hasattr(e, "construct") else str(e).split(": error: ")[-1]
     hint = None
-    if "_pullback" in construct and _recursion(f):
+    if ("_pullback" in construct or ops.PULLBACK_CALLS in construct) and _recursion(f):
         construct, hint = RECURSIVE % _recursion(f), RECURSIVE_HINT
     raise UnsupportedError(
         "second derivatives (grad of grad, hvp, hessian, jvp or vjp of grad) of %s: its gradient code has %s"

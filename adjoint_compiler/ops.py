@@ -81,6 +81,9 @@ class Op:
         return [a.id for a in list(args) + kwargs if isinstance(a, gast.Name)]
 
 
+PULLBACK_CALLS = "calls of the pullbacks of its callees (closures made at run time)"  # in emitted gradient code
+
+
 def classify(value, source, local):
     """The Op computing expression ``value`` (in A-normal form)."""
     if isinstance(value, gast.Constant):
@@ -106,7 +109,7 @@ def classify(value, source, local):
             elif source is not None and load.made_by_compiler(source.location(value)) and name.endswith("_pullback"):
                 # (y_pullback from y, h_vjp(a): emitted gradient code differentiated again names no variable of
                 # the user's; a caller reports it at the user's call, reverse/calls._refuse_in_emitted_code)
-                what = "calls of the pullbacks of its callees (closures made at run time)"
+                what = PULLBACK_CALLS
             else:
                 shown = source.spelled(name) if source is not None else name  # step_2: the user's step
                 what = "a call of the local variable '%s' (a function chosen at run time)" % shown
