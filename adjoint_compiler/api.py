@@ -537,7 +537,7 @@ def _check_function(f, transform=None):
     inner = getattr(f, source.TRANSFORM_MARK, None)
     if inner is None:
         return f
-    made = NESTED["compilable"](f) if "compilable" in NESTED else None
+    made = NESTED["compilable"](f, transform) if "compilable" in NESTED else None
     if made is not None:
         return made
     code = inner[1].__code__
@@ -1052,8 +1052,8 @@ DERIVED_OF = "_adjoint_compiler_derived_of"  # on a function derived.py wrote: t
 def _origin(f):
     """The user's function behind ``f``, a function derived.py wrote (``grad(grad(h))`` as compilable code,
     h's derivative along a tangent), or ``f`` itself."""
-    while getattr(f, DERIVED_OF, None) is not None:
-        f = getattr(f, DERIVED_OF)
+    while getattr(f, DERIVED_OF, None) is not None or getattr(f, source.PULLBACK_OF, None) is not None:
+        f = getattr(f, DERIVED_OF, None) or getattr(f, source.PULLBACK_OF)  # (h_dot: the pullback of vjp(h))
     return f
 
 

@@ -31,7 +31,7 @@ import linecache
 
 import numpy as np
 
-from adjoint_compiler import api, load, references, runtime, source
+from adjoint_compiler import api, load, ops, references, runtime, source
 from adjoint_compiler.api import (
     _COMPLEX,
     _arity,
@@ -347,15 +347,19 @@ def along(f, wrt_idx, single):
 _COMPILABLE = {}  # a transform's chain -> the function with source that computes it (made once)
 
 
-def compilable(g):
+def compilable(g, transform=None):
     """For ``g = grad(f, w)``, ``value_and_grad(f, w)`` or ``grad(grad(f, w1), w2)`` (scalar ``w``s, to
     any order), a function with f's parameters and source that computes what ``g`` does, so that a
     transform of ``g`` compiles it: f's derivative along 1.0 on each of its scalar arguments in turn
     (``along`` of ``along``: tangent code of tangent code, no pullbacks). ``runtime.unit_tangent``
-    raises the TypeError grad of a non-scalar output would. None for other transforms."""
+    raises the TypeError grad of a non-scalar output would. None for other transforms.
+
+    ``transform``: the one to be taken of ``g``. A gradient (grad, value_and_grad) of ``hessian(f, w)`` or
+    ``hvp(f, w)`` needs a scalar output, so a scalar argument ``w`` (``_second_order_source``'s ``scalar``)."""
     second = getattr(g, SECOND, None)
     if second is not None:
-        return _second_order_source(*second)
+        scalar = second[3] and transform in ("grad", "value_and_grad")
+        return _second_order_source(*second, scalar=scalar)
     chain = getattr(g, CHAIN, None)
     if chain is None:
         return None
@@ -385,15 +389,20 @@ def compilable(g):
 SECOND = "_adjoint_compiler_second"  # on hvp(f)'s and hessian(f)'s functions: (kind, f, wrt indices, single)
 
 
-def _second_order_source(kind, f, wrt_idx, single):
+def _second_order_source(kind, f, wrt_idx, single, scalar=False):
     """For ``hvp(f, w)`` or ``hessian(f, w)``, a function with f's parameters (and ``v`` after them for hvp) and
     source that computes the same, so that a transform of it (or a call of it inside a differentiated function)
     compiles it: the gradient in ``w`` of f's derivative along ``v`` (``along``; mixed second derivatives
     commute), the Hessian one such column per element of ``w``'s argument (a tuple ``w``: a tuple of tuples of
     blocks). hvp's ``v`` comes after f's parameters without defaults; those with defaults and keyword-only
     ones after it are keyword-only (``hvp_f(x, v, *, scale=2.0)``: hvp(f)(x, v) as hvp(f) is called, f's
-    defaults passed by name). None for f taking ``*args`` or ``**kwargs`` (refused as before)."""
-    key = (kind, f, wrt_idx, single)
+    defaults passed by name). None for f taking ``*args`` or ``**kwargs`` (refused as before).
+
+    ``scalar`` (a single ``w``): for where the result is known to be a scalar (a gradient of it is taken), so
+    ``w``'s argument is one: ``grad(grad(f, w), w)`` as tangent code of tangent code (``compilable``; times
+    ``v`` for hvp), differentiable again to any order, where the array branch, which differentiates a
+    gradient, is not beyond a third derivative."""
+    key = (kind, f, wrt_idx, single, scalar)
     if key in _COMPILABLE:
         return _COMPILABLE[key]
     _COMPILABLE[key] = None
@@ -427,12 +436,22 @@ def _second_order_source(kind, f, wrt_idx, single):
     # the tangent: a positional parameter of f's derivative along it (``_write``), keyword-only after a default
     tangent = "%s=" % made[1] if optional else ""
     label = f.__name__ if f.__name__.isidentifier() else "function"
+    if scalar:
+        env["_scalar"] = compilable(grad(grad(f, wrt_idx[0]), wrt_idx[0]))
+        if env["_scalar"] is None:
+            return None
     if kind == "hvp":
         v = "v"
         while v in names:
             v += "_"
         spelled = ", ".join(required + [v] + (["*"] + optional if optional else []))
-        text = "def hvp_%s(%s):\n    return _gradient(%s, %s%s)\n" % (label, spelled, passed, tangent, v)
+        if scalar:
+            text = "def hvp_%s(%s):\n    return _scalar(%s) * %s\n" % (label, spelled, passed, v)
+        else:
+            text = "def hvp_%s(%s):\n    return _gradient(%s, %s%s)\n" % (label, spelled, passed, tangent, v)
+    elif scalar:
+        spelled = ", ".join(required + (["*"] + optional if optional else []))
+        text = "def hessian_%s(%s):\n    return _scalar(%s)\n" % (label, spelled, passed)
     elif single:  # a float's: grad(grad(f)) as tangent code of tangent code (``compilable``), to any order
         x = names[wrt_idx[0]]
         spelled = ", ".join(required + (["*"] + optional if optional else []))
@@ -486,15 +505,25 @@ _AGAIN = (
     "checkpointed loop or an in-place update in %s)"
 )
 _AGAIN_DERIVED = (  # h is derivative code written here (a hessian's or hvp's): its gradient calls pullbacks
-    "ac.grad(%s) called in the derivative code of %s (a hessian's, hvp's or higher derivative's), whose gradient "
+    "a gradient called in the derivative code of %s (a hessian's, hvp's or higher derivative's), whose gradient "
     "code calls pullbacks of derivative code, closures made at run time which are not differentiated again: "
     "a fourth derivative through a hessian or hvp"
 )
 
 
+_AGAIN_PULLBACK = (  # h is h_dot of a pullback called in the function (specialise._dotted)
+    "the pullback of ac.vjp(%s) called in the function, whose gradient code is not differentiated again (a "
+    "recursion, a checkpointed loop or an in-place update in %s, or pullbacks it calls in turn: a fourth "
+    "derivative through pullbacks of pullbacks)"
+)
+
+
 def _again(h):
+    pulled = getattr(h, source.PULLBACK_OF, None)
+    if pulled is not None:
+        return _AGAIN_PULLBACK % (pulled.__name__, pulled.__name__)
     user = api._origin(h)
-    return _AGAIN % (h.__name__, h.__name__) if user is h else _AGAIN_DERIVED % (h.__name__, user.__name__)
+    return _AGAIN % (h.__name__, h.__name__) if user is h else _AGAIN_DERIVED % (user.__name__,)
 
 
 def gradient_adjoint(h, wrt, active):
@@ -625,7 +654,7 @@ def _refused_second_order(e, f):
     f = api._origin(f)
     construct = e.construct if hasattr(e, "construct") else str(e).split(": error: ")[-1]
     hint = None
-    if "_pullback" in construct and _recursion(f):
+    if ("_pullback" in construct or ops.PULLBACK_CALLS in construct) and _recursion(f):
         construct, hint = RECURSIVE % _recursion(f), RECURSIVE_HINT
     raise UnsupportedError(
         "second derivatives (grad of grad, hvp, hessian, jvp or vjp of grad) of %s: its gradient code has %s"
@@ -670,6 +699,7 @@ api.NESTED["compilable"] = compilable
 source.TRANSFORMS["gradient adjoint"] = gradient_adjoint
 source.TRANSFORMS["gradient tangent"] = gradient_tangent
 source.TRANSFORMS["second order"] = _second_order_source
+source.TRANSFORMS["compilable"] = compilable
 
 
 def hvp(f, wrt=0):
@@ -966,8 +996,13 @@ def _precision_of(t, value):
     if type(t) is complex or getattr(getattr(t, "dtype", None), "kind", None) == "c":
         # a complex output (a negative float to a fractional power): refused as reverse mode refuses it
         raise TypeError(_COMPLEX)
+    if type(value) is float:  # a float output has a float tangent, as grad gives a float argument a float
+        real = isinstance(t, (np.ndarray, np.generic)) and t.ndim == 0 and t.dtype.kind in "fiu"
+        return float(t) if real or type(t) is int else t
     dtype = getattr(value, "dtype", None)
     if dtype is None or dtype.kind != "f" or getattr(t, "dtype", dtype) == dtype:
+        if isinstance(value, np.generic) and isinstance(t, np.ndarray) and t.ndim == 0:
+            return value.dtype.type(t)  # an np.float64 output's tangent is an np.float64, not a 0-d array
         return t
     return np.asarray(t, dtype) if isinstance(value, np.ndarray) else dtype.type(t)
 

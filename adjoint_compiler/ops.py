@@ -19,7 +19,7 @@ import operator
 import gast
 import numpy as np
 
-from adjoint_compiler import naming, rules, runtime, trees
+from adjoint_compiler import load, naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.rules import registry
 from adjoint_compiler.errors import UnsupportedError
@@ -81,6 +81,9 @@ class Op:
         return [a.id for a in list(args) + kwargs if isinstance(a, gast.Name)]
 
 
+PULLBACK_CALLS = "calls of the pullbacks of its callees (closures made at run time)"  # in emitted gradient code
+
+
 def classify(value, source, local):
     """The Op computing expression ``value`` (in A-normal form)."""
     if isinstance(value, gast.Constant):
@@ -103,6 +106,10 @@ def classify(value, source, local):
             elif name in params and not any(isinstance(n, gast.Name) and n.id == name for n in _stores(source.tree)):
                 what = "a call of the parameter '%s' (a function passed in when the derivative runs)" % name
                 hint += ", or pass the function to ac.grad, ac.vjp or ac.jvp, which compile a variant for it"
+            elif source is not None and load.made_by_compiler(source.location(value)) and name.endswith("_pullback"):
+                # (y_pullback from y, h_vjp(a): emitted gradient code differentiated again names no variable of
+                # the user's; a caller reports it at the user's call, reverse/calls._refuse_in_emitted_code)
+                what = PULLBACK_CALLS
             else:
                 shown = source.spelled(name) if source is not None else name  # step_2: the user's step
                 what = "a call of the local variable '%s' (a function chosen at run time)" % shown

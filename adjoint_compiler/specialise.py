@@ -374,6 +374,13 @@ def _gradient_values(src, local):
     (or, passed to a helper, the helper's variant) makes calls of h's emitted code. A local bound to one once
     (``g = ac.grad(h)``, its only binding) is read as that global, and the assignment goes. Whether any was."""
     called = {id(n.func) for n in trees.walk(src.tree) if isinstance(n, gast.Call)}
+    # ac.grad(ac.hessian(h, w)): the Hessian (or hvp) is a scalar there (derived._second_order_source's scalar)
+    graded = set()
+    for n in trees.walk(src.tree):
+        if isinstance(n, gast.Call) and n.args and isinstance(n.args[0], gast.Call):
+            maker = source_mod.global_value(n.func, src, local)
+            if getattr(maker, source_mod.MAKES_GRADIENT, None) in ("grad", "value_and_grad"):
+                graded.add(id(n.args[0]))
     made = {}  # alias -> the transform
     for node in list(trees.walk(src.tree)):
         if not isinstance(node, gast.Call) or id(node) in called:
@@ -386,7 +393,7 @@ def _gradient_values(src, local):
             continue
         h, wrt, kind, single = found
         if kind in ("hvp", "hessian"):  # a function with source computing it (derived._second_order_source)
-            value = source_mod.TRANSFORMS["second order"](kind, h, wrt, single)
+            value = source_mod.TRANSFORMS["second order"](kind, h, wrt, single, single and id(node) in graded)
             if value is None:
                 raise _second_order_refused(kind, src.location(node))
         else:
@@ -468,7 +475,9 @@ def _dotted(h, near):
             total = gast.Call(func=trees.quote_expr("np.sum", np=numpy), args=[product], keywords=[])
             node.value = gast.copy_location(total, node.value)
     tree.name = "%s_dot" % h.__name__
-    return source_mod.derived(hsrc, tree, {"_np_": types.CellType(np)} if numpy == "_np_" else {})
+    dot = source_mod.derived(hsrc, tree, {"_np_": types.CellType(np)} if numpy == "_np_" else {})
+    setattr(dot, source_mod.PULLBACK_OF, h)  # a refusal names it as the pullback of ac.vjp(h) (derived._again)
+    return dot
 
 
 def _gradient_of(h, wrt, src, node, local):
@@ -542,7 +551,12 @@ def _vjp_pairs(src, compile_gradient, local):
                         src.location(stmt),
                     )
                 dot = _dotted(h, stmt)
-                alias = src.bind(naming.GRAD_FN.format(dot.__name__), compile_gradient(dot, wrt, "grad"))
+                function = compile_gradient(dot, wrt, "grad")
+                # named in a refusal as h's derivative code (link.py, reverse/calls.py); where its code
+                # cannot be differentiated again, reverse mode asks dot (h's body) for it
+                setattr(function, source_mod.DERIVATIVE_CODE_OF, (h, tuple(wrt)))
+                setattr(function, source_mod.GRADIENT_CODE_OF, (dot, tuple(wrt)))
+                alias = src.bind(naming.GRAD_FN.format(dot.__name__), function)
                 kept = ["_vjp%d_%d" % (count, i) for i in range(len(params))]
                 new = [gast.copy_location(trees.assign(k, a), stmt) for k, a in zip(kept, call.args)]
                 h_name = src.bind(h.__name__, h)
@@ -853,6 +867,8 @@ def _gradient_call(func, src, local):
         if not func.args or func.keywords and any(k.arg not in ("wrt",) for k in func.keywords):
             raise UnsupportedError("this call of a gradient inside a differentiated function", where)
         h = source_mod.global_value(func.args[0], src, local)
+        if hasattr(h, source_mod.TRANSFORM_MARK):  # ac.grad(ac.grad(g)): g's derivative as code with source
+            h = source_mod.TRANSFORMS["compilable"](h, kind) or h  # (derived.compilable; else refused as before)
         if not inspect.isfunction(h):
             raise UnsupportedError("a gradient of something other than a module-level function", where)
         wrt_node = func.args[1] if len(func.args) > 1 else next((k.value for k in func.keywords), None)

@@ -58,6 +58,18 @@ def _elementwise(fn):
     return fn in activity_mod.ELEMENTWISE or fn in (abs, min, max, pow) or getattr(fn, "__module__", None) == "math"
 
 
+def _picked(node, displays):
+    """The element ``node`` (an Assign) reads when its value is a constant index of a tuple display of
+    ``displays`` (``_Tangent._tuple_displays``), else None."""
+    value = node.value if isinstance(node, gast.Assign) else None
+    if not (isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name)):
+        return None
+    elts, index = displays.get(value.value.id), value.slice
+    if elts is None or not isinstance(index, gast.Constant) or type(index.value) is not int:
+        return None
+    return elts[index.value] if -len(elts) <= index.value < len(elts) else None
+
+
 def run(fn, source, act, wrt, callee=None, partial=(), partial_result=None):
     """Return a Result holding ``<f>_jvp`` (see the module docstring). ``partial``: the parameters whose
     tangents may hold exact zeros beside nonzero parts (a caller's ``np.array([x, 1.0])``, ``_partial``);
@@ -154,12 +166,20 @@ class _Tangent:
         def reads(node):
             return {n.id for n in trees.breadth_first(node) if isinstance(n, gast.Name)}
 
+        displays = self._tuple_displays(fn)
         partial, flows = set(given) & active, []  # flows: (target, the names its value reads)
         for node in trees.walk(fn):
             if isinstance(node, (gast.Assign, gast.AugAssign)):
                 target = node.targets[0] if isinstance(node, gast.Assign) else node.target
                 root = target if isinstance(target, gast.Name) else trees.store_root(target)
                 if root is None or root.id not in active:
+                    continue
+                picked = _picked(node, displays) if root is target else None
+                if picked is not None:  # ``t = args[0]`` of ``args = (a, 1.0)``: a's tangent, exactly
+                    if isinstance(picked, gast.Name) and picked.id in active:
+                        flows.append((root.id, {picked.id}))
+                    else:
+                        partial.add(root.id)
                     continue
                 if mixed(node.value) or (
                     root is not target and not (isinstance(node.value, gast.Name) and node.value.id in active)
@@ -175,6 +195,24 @@ class _Tangent:
             if not more:
                 return partial
             partial |= more
+
+    @staticmethod
+    def _tuple_displays(fn):
+        """``{name: elements}`` for each name assigned once, a tuple display (``args = (a, b)``, as a
+        ``*args`` variant packs its parameters): a constant index of it is that element."""
+        stores, displays = {}, {}
+        for node in trees.walk(fn):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                stores[node.id] = stores.get(node.id, 0) + 1
+            if (
+                isinstance(node, gast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], gast.Name)
+                and isinstance(node.value, gast.Tuple)
+                and not any(isinstance(e, gast.Starred) for e in node.value.elts)
+            ):
+                displays[node.targets[0].id] = node.value.elts
+        return {k: v for k, v in displays.items() if stores.get(k) == 1}
 
     def returns_partial(self, fn):
         """Whether the returned tangent may hold exact zeros beside nonzero parts, or be zeros of a value

@@ -108,11 +108,74 @@ def test_derivatives_of_the_hessian_of_a_scalar_function():
     assert ac.grad(hessian)(x) == pytest.approx(third, rel=1e-12)
     assert ac.grad(hessian)(x) == pytest.approx(_fd(hessian, x), rel=1e-7)
     assert ac.grad(ac.grad(ac.grad(ac.grad(quartic_sine))))(x) == pytest.approx(fourth, rel=1e-12)
-    with pytest.raises(ac.UnsupportedError) as e:  # a fourth derivative through hessian: refused at the function
-        ac.grad(ac.grad(hessian))(x)
-    assert str(e.value).startswith("%s:%d:1:" % (__file__, quartic_sine.__code__.co_firstlineno))
-    assert "a fourth derivative through a hessian" in str(e.value) and "a recursion" not in str(e.value)
+    # a fourth derivative through the hessian: a gradient of it needs a scalar x, where the Hessian is
+    # grad(grad(f)) as tangent code of tangent code, differentiated again to any order
+    assert ac.grad(ac.grad(hessian))(x) == pytest.approx(fourth, rel=1e-12)
+    assert ac.grad(ac.grad(hessian))(x) == pytest.approx(_fd(ac.grad(hessian), x), rel=1e-7)
+    assert ac.grad(ac.grad(ac.hvp(quartic_sine)))(x, 2.0) == pytest.approx(2 * fourth, rel=1e-12)
     assert ac.jvp(ac.hvp(quartic_sine))(x, 2.0, 1.0)[1] == pytest.approx(2 * third, rel=1e-12)
+
+
+def _quartic_sine_derivative(k, x):
+    """The k-th derivative of sin(x) x^4 by Leibniz's rule (hand-derived: (x^4)^(j) and sin^(k-j))."""
+    powers = [x**4, 4 * x**3, 12 * x**2, 24 * x, 24.0]
+    sines = [math.sin(x), math.cos(x), -math.sin(x), -math.cos(x)]
+    return sum(math.comb(k, j) * powers[j] * sines[(k - j) % 4] for j in range(min(k, 4) + 1))
+
+
+def gradient_of_the_hessian_inside(x):
+    return ac.grad(ac.hessian(quartic_sine))(x) * x
+
+
+def gradient_of_the_gradient_inside(x):
+    return ac.grad(ac.grad(quartic_sine))(x) * x
+
+
+def hessian_inside(x):
+    return ac.hessian(quartic_sine)(x) * x
+
+
+def test_fifth_and_fourth_derivatives_through_the_hessian():
+    x = 0.7
+    d = [_quartic_sine_derivative(k, x) for k in range(6)]
+    hessian = ac.hessian(quartic_sine)
+    assert ac.grad(ac.grad(ac.grad(hessian)))(x) == pytest.approx(d[5], rel=1e-11)
+    value, tangent = ac.jvp(ac.grad(ac.grad(hessian)))(x, 1.0)
+    assert value == pytest.approx(d[4], rel=1e-12) and tangent == pytest.approx(d[5], rel=1e-11)
+    assert ac.value_and_grad(hessian)(x) == pytest.approx((d[2], d[3]), rel=1e-12)
+    # called inside a differentiated function: x f3(x), then its gradient x f4(x) + f3(x)
+    assert gradient_of_the_hessian_inside(x) == pytest.approx(x * d[3], rel=1e-12)
+    assert ac.grad(gradient_of_the_hessian_inside)(x) == pytest.approx(x * d[4] + d[3], rel=1e-11)
+    assert ac.grad(gradient_of_the_gradient_inside)(x) == pytest.approx(x * d[3] + d[2], rel=1e-12)
+    h = 1e-5
+    assert ac.grad(gradient_of_the_hessian_inside)(x) == pytest.approx(
+        (gradient_of_the_hessian_inside(x + h) - gradient_of_the_hessian_inside(x - h)) / (2 * h), rel=1e-7
+    )
+
+
+def test_a_gradient_of_the_hessian_of_an_array_is_a_type_error():
+    # grad needs a scalar output: the Hessian of an array argument is not one
+    with pytest.raises(TypeError):
+        ac.grad(ac.hessian(cubic_sine))(X)
+
+
+@pytest.mark.parametrize(
+    "f, order",
+    [(hessian_inside, 2), (gradient_of_the_gradient_inside, 2), (gradient_of_the_hessian_inside, 2)],
+    ids=["hessian_inside", "grad_grad_inside", "grad_hessian_inside"],
+)
+def test_a_fourth_derivative_through_a_transform_called_inside_is_refused_located(f, order):
+    # ac.hessian(h)(x) called inside serves arrays too: its source differentiates a gradient, not again
+    # beyond a third derivative; the refusal names the user's functions, at the user's file and line
+    transform = f
+    for _ in range(order):
+        transform = ac.grad(transform)
+    with pytest.raises(ac.UnsupportedError) as e:
+        transform(0.7)
+    text = str(e.value)
+    assert text.startswith("%s:%d:1:" % (__file__, f.__code__.co_firstlineno)), text
+    assert "a fourth derivative through a hessian" in text and "quartic_sine" in text
+    assert "_along" not in text and "<" not in text
 
 
 def with_a_default(x, scale=2.0):

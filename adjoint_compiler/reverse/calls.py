@@ -92,7 +92,11 @@ def adjoint_call(r, stmt, name, op, g, out):
     if rule is None and rules.is_nondifferentiable(op.fn) and registry.linearity(op.fn) is not None:
         # stored(g, i, v) in an emitted gradient differentiated again: linear in a cotangent buffer that the
         # gradient updates in place, which reverse mode does not follow (forward mode does)
-        raise UnsupportedError("reverse mode through %s()" % _fn_label(op.fn), r.location(stmt))
+        raise UnsupportedError(
+            "reverse mode through the cotangent of a store into a list or array (a[i] = v, xs.append(v)), which "
+            "the gradient code updates in place",
+            r.location(stmt),
+        )
     if rule is None and rules.is_nondifferentiable(op.fn):
         return  # zeros_like(x) in an emitted gradient differentiated again: no derivative flows through it
     if rule is None and inspect.isfunction(op.fn) and r.callee is not None:
