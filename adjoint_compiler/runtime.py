@@ -1106,6 +1106,8 @@ def einsum_fit(c, x, subscripts, k):
     where the term's '...' follows other indices and stands for fewer axes than the broadcast '...' of
     all operands, x's are the last of them (NumPy aligns them from the right), so the others are
     summed where they stand, not at the front."""
+    if type(c) is np.ndarray and type(x) is np.ndarray and c.shape == x.shape and c.dtype == x.dtype:
+        return c  # (the usual case, fit_shape's answer too: nothing to sum, spread or cast)
     term = _einsum_terms(subscripts)[0][k]
     extra = np.ndim(c) - np.ndim(x)
     at = term.find(".")
