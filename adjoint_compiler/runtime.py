@@ -2414,9 +2414,11 @@ def lu_inverse(a):
     flat = np.reshape(a, (-1, n, n))
     out = np.empty_like(flat)
     for k in range(len(flat)):
-        lu, piv, info = getrf(flat[k])
+        # A^T, Fortran-ordered without a transposing copy, factored and inverted: inv(A^T)^T is inv(A), C-ordered
+        lu, piv, info = getrf(flat[k].T)
         if info == 0:
-            out[k], info = getri(lu, piv, lwork=64 * n, overwrite_lu=1)  # (a blocked getri: the default lwork is n)
+            inv_t, info = getri(lu, piv, lwork=64 * n, overwrite_lu=1)  # (a blocked getri: the default lwork is n)
+            out[k] = inv_t.T
         if info != 0:  # singular (info > 0): np.linalg.inv raises as NumPy would
             return np.linalg.inv(a)
     return np.reshape(out, np.shape(a))
@@ -2552,8 +2554,8 @@ def triangular_inverse(m, lower=True):
 HELPERS = HELPERS + ("triangular_inverse",)
 
 
-def phi_congruence(l, q):
-    """``Phi(L^-T Q L^-1)`` for each matrix of a stack: L the lower triangle of ``l`` (the upper is not read), Q the
+def phi_congruence(low, q):
+    """``Phi(L^-T Q L^-1)`` for each matrix of a stack: L the lower triangle of ``low`` (the upper is not read), Q the
     symmetric matrix of the lower triangle of ``q`` (``tril(q) + tril(q, -1)^T``), Phi the lower triangle with the
     diagonal halved. With Q the lower triangle of L^T L_bar it is cholesky's adjoint (Murray 2016): one call of LAPACK's
     ``sygst`` (n^3 multiplications against the 3 n^3 of L^-1 and two products; reversing both axes turns its
@@ -2564,7 +2566,7 @@ def phi_congruence(l, q):
     >>> phi_congruence(np.array([[2.0, 9.0], [0.0, 1.0]]), np.array([[4.0, 7.0], [2.0, 1.0]])).tolist()
     [[0.5, 0.0], [1.0, 0.5]]
     """
-    t = np.asarray(l)  # (sygst reads the triangle alone: no copy of it here)
+    t = np.asarray(low)  # (sygst reads the triangle alone: no copy of it here)
     n = np.shape(t)[-1]
     lapack = None
     if t.dtype in (np.float32, np.float64) and np.result_type(q, t) == t.dtype and n >= 16 and t.size <= 64 * n * n:

@@ -695,7 +695,8 @@ def triangular_inverse_tangent(dot, ans, m, lower=True):
     return -np.matmul(np.matmul(ans, np.tril(dot) if lower else np.triu(dot)), ans), None
 
 
-# np13n (issue #13): np.linalg.inv's value from an LU factorization (slogdet's rules): inv's rules (Giles 2008, "inverse")
+# np13n (issue #13): np.linalg.inv's value from an LU factorization (slogdet's rules): inv's rules (Giles 2008,
+# "inverse")
 from adjoint_compiler.runtime import lu_inverse  # noqa: E402,F401
 
 
@@ -718,11 +719,11 @@ from adjoint_compiler.runtime import phi_congruence  # noqa: E402,F401
 
 
 @adjoint(runtime.phi_congruence)
-def phi_congruence_adjoint(g, ans, l, q):
-    eye = np.eye(np.shape(ans)[-1])
+def phi_congruence_adjoint(g, ans, low, q):
+    eye = np.eye(np.shape(ans)[-1], dtype=ans.dtype)
     gw = np.tril(g) - 0.5 * g * eye
     both = gw + np.swapaxes(gw, -1, -2)
-    linv = triangular_inverse(l)
+    linv = triangular_inverse(low)
     linv_t = np.swapaxes(linv, -1, -2)
     h = np.matmul(np.matmul(linv, both), linv_t)
     s = ans + np.swapaxes(ans, -1, -2)
@@ -730,7 +731,7 @@ def phi_congruence_adjoint(g, ans, l, q):
 
 
 @tangent(runtime.phi_congruence)
-def phi_congruence_tangent(dot, ans, l, q):
-    x = np.matmul(np.matmul(ans + np.swapaxes(ans, -1, -2), np.tril(dot)), triangular_inverse(l))
+def phi_congruence_tangent(dot, ans, low, q):
+    x = np.matmul(np.matmul(ans + np.swapaxes(ans, -1, -2), np.tril(dot)), triangular_inverse(low))
     both = x + np.swapaxes(x, -1, -2)
-    return -(np.tril(both) - 0.5 * both * np.eye(np.shape(ans)[-1])), phi_congruence(l, dot)
+    return -(np.tril(both) - 0.5 * both * np.eye(np.shape(ans)[-1], dtype=ans.dtype)), phi_congruence(low, dot)

@@ -16,9 +16,9 @@ from tests.rules.test_rule_costs import gradient_error, hvp_error, spd, weights
 SIZES = (4, 40)
 
 
-def phi_reference(l, q):
+def phi_reference(low, q):
     # Phi(L^-T Q L^-1) written out: np.linalg.inv of the lower triangle, Q symmetric from its lower triangle
-    linv = np.linalg.inv(np.tril(l))
+    linv = np.linalg.inv(np.tril(low))
     qs = np.tril(q) + np.swapaxes(np.tril(q, -1), -1, -2)
     s = np.matmul(np.matmul(np.swapaxes(linv, -1, -2), qs), linv)
     return np.tril(s) - 0.5 * s * np.eye(np.shape(s)[-1])
@@ -111,29 +111,29 @@ def test_det_and_slogdet_without_scipy(monkeypatch, n):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_phi_congruence_reads_the_lower_triangles(n, stack, dtype):
     rng = np.random.default_rng(n)
-    l = (rng.standard_normal(stack + (n, n)) + 3 * np.sqrt(n) * np.eye(n)).astype(dtype)
+    low = (rng.standard_normal(stack + (n, n)) + 3 * np.sqrt(n) * np.eye(n)).astype(dtype)
     q = rng.standard_normal(stack + (n, n)).astype(dtype)
-    out = runtime.phi_congruence(l, q)
-    assert out.dtype == dtype and out.shape == l.shape
+    out = runtime.phi_congruence(low, q)
+    assert out.dtype == dtype and out.shape == low.shape
     tol = 1e-4 if dtype == np.float32 else 1e-12
-    assert np.allclose(out, phi_reference(l, q), rtol=tol, atol=tol)
+    assert np.allclose(out, phi_reference(low, q), rtol=tol, atol=tol)
     assert np.all(np.triu(out, 1) == 0)
     # the upper triangles are not read
-    assert np.array_equal(runtime.phi_congruence(np.tril(l) + np.triu(l, 1) * 7, np.tril(q) - np.triu(q, 1)), out)
+    assert np.array_equal(runtime.phi_congruence(np.tril(low) + np.triu(low, 1) * 7, np.tril(q) - np.triu(q, 1)), out)
 
 
 def test_phi_congruence_without_scipy(monkeypatch):
     no_scipy(monkeypatch)
     rng = np.random.default_rng(0)
-    l, q = rng.standard_normal((20, 20)) + 10 * np.eye(20), rng.standard_normal((20, 20))
-    assert np.allclose(runtime.phi_congruence(l, q), phi_reference(l, q), rtol=1e-12, atol=1e-14)
+    low, q = rng.standard_normal((20, 20)) + 10 * np.eye(20), rng.standard_normal((20, 20))
+    assert np.allclose(runtime.phi_congruence(low, q), phi_reference(low, q), rtol=1e-12, atol=1e-14)
 
 
 def test_phi_congruence_of_a_singular_triangle_raises_as_numpy():
-    l = np.tril(np.ones((20, 20)))
-    l[5, 5] = 0.0
+    low = np.tril(np.ones((20, 20)))
+    low[5, 5] = 0.0
     with pytest.raises(np.linalg.LinAlgError):
-        runtime.phi_congruence(l, np.ones((20, 20)))
+        runtime.phi_congruence(low, np.ones((20, 20)))
 
 
 @pytest.mark.parametrize("n", SIZES)
