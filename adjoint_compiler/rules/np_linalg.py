@@ -48,9 +48,11 @@ from adjoint_compiler.rules.np_reductions import norm_slope
 from adjoint_compiler.runtime import TangentParts, einsum_fit, einsum_mask, einsum_plan, linalg_check
 from adjoint_compiler.runtime import (
     cofactors,
+    lu_inverse,
     matmul_bar1,
     matmul_bar2,
     multi_dot_bars,
+    phi_congruence,
     triangular_inverse,
     unbroadcast,
 )
@@ -222,7 +224,7 @@ def slogdet_inverse(ans, a):
     checked = linalg_check(
         np.all(np.isfinite(ans[1])), "np.linalg.slogdet of a singular matrix (log|det| is -inf: no derivative)"
     )
-    return np.linalg.inv(a) if checked else None
+    return lu_inverse(a) if checked else None  # (np.linalg.inv's value, from an LU factorization: runtime.lu_inverse)
 
 
 @adjoint(np.linalg.slogdet)
@@ -618,15 +620,13 @@ def cholesky_adjoint(g, ans, a, upper=False):
     # A = L L^T (Murray 2016, "Differentiation of the Cholesky decomposition"; Seeger et al. 2017):
     # for a symmetric dS, df = <M, dS> with M = L^-T Phi(L^T L_bar) L^-1, Phi taking the lower triangle
     # with its diagonal halved. cholesky reads only the lower triangle of A (upper=True: the upper one,
-    # and returns L^T): fold_triangle gives the derivative there. The two triangular solves are
-    # products with L^-1, computed once (runtime.triangular_inverse: LAPACK's trtri where SciPy is there).
+    # and returns L^T): fold_triangle gives the derivative there, Phi(M + M^T). M + M^T is L^-T (Phi + Phi^T) L^-1,
+    # and Phi + Phi^T the symmetric matrix of the lower triangle of P = L^T L_bar: runtime.phi_congruence(L, P),
+    # one call of LAPACK's sygst where SciPy is there (no L^-1, no products with it).
     low = np.swapaxes(ans, -1, -2) if upper else ans
     gl = np.swapaxes(g, -1, -2) if upper else g
-    p = np.tril(np.matmul(np.swapaxes(low, -1, -2), gl))
-    phi = p - 0.5 * p * np.eye(np.shape(p)[-1])
-    linv = triangular_inverse(low)
-    m = np.matmul(np.matmul(np.swapaxes(linv, -1, -2), phi), linv)
-    return fold_triangle(m, not upper), None
+    bar = phi_congruence(low, np.matmul(np.swapaxes(low, -1, -2), gl))
+    return (np.swapaxes(bar, -1, -2) if upper else bar), None
 
 
 @tangent(np.linalg.cholesky)

@@ -320,7 +320,7 @@ def cumsum_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     _unmodelled = only_defaults("dtype", dtype, "out", out)
     ax = 0 if axis == None else axis
     back = np.flip(np.cumsum(np.flip(g, ax), ax), ax)
-    return np.reshape(back, np.shape(a)) * _unmodelled, None, None, None
+    return np.reshape(back if _unmodelled else back, np.shape(a)), None, None, None  # (the check read: no pass)
 
 
 @fragment
@@ -328,8 +328,10 @@ def cumprod_others(a, axis, many):
     # others[..., i, k] = prod_{j <= k, j != i} a_j for k >= i, else 0: d cumprod_k / d a_i. A running
     # product along the (last) axis of a with a_i replaced by 1, so exact where a has zeros; O(n^2) per
     # slice, so computed only where `many` (a slice has two zeros or more; see cumprod_adjoint), else None.
-    moved = np.moveaxis(np.ravel(a) if axis == None else np.asarray(a), -1 if axis == None else axis, -1)
-    n = moved.shape[-1]
+    moved = (
+        np.moveaxis(np.ravel(a) if axis == None else np.asarray(a), -1 if axis == None else axis, -1) if many else None
+    )
+    n = moved.shape[-1] if many else 0
     spread = np.where(np.eye(n) == 1, np.ones_like(moved)[..., None, :], moved[..., None, :]) if many else None
     return np.cumprod(spread, axis=-1) * np.triu(np.ones((n, n), dtype=moved.dtype)) if many else None
 
@@ -344,7 +346,7 @@ def cumprod_zeros(a, axis):
     ax = 0 if axis == None else axis
     x = np.ravel(a) if axis == None else np.asarray(a)
     zero = x == 0
-    any_zero = np.any(zero)
+    any_zero = zero.any()  # (the method: np.any's Python layer costs more than the pass over a small array)
     seen = np.cumsum(zero, ax) if any_zero else None
     spared = np.cumprod(np.where(zero & (seen == 1), 1, x), ax) if any_zero else None
     return x, zero, seen, spared, any_zero
@@ -368,8 +370,13 @@ def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     seen = parts[2]
     spared = parts[3]
     any_zero = parts[4]
-    after = np.flip(np.cumsum(np.flip(g * ans, ax), ax), ax)
-    at_zero = np.flip(np.cumsum(np.flip(g * spared, ax), ax), ax) if any_zero else None
+    # the reverse running sums: along axis 0 (axis None too) reversed by a slice, cheaper than np.flip's Python layer
+    after = np.cumsum((g * ans)[::-1], 0)[::-1] if ax == 0 else np.flip(np.cumsum(np.flip(g * ans, ax), ax), ax)
+    at_zero = (
+        (np.cumsum((g * spared)[::-1], 0)[::-1] if ax == 0 else np.flip(np.cumsum(np.flip(g * spared, ax), ax), ax))
+        if any_zero
+        else None
+    )
     linear = np.where(zero, np.where(seen == 1, at_zero, 0), after / np.where(zero, 1, x)) if any_zero else after / x
     many = np.any(seen >= 2) if any_zero else False
     others = cumprod_others(a, axis, many)
@@ -382,7 +389,7 @@ def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
         if many
         else linear
     )
-    return np.reshape(back, np.shape(a)) * _unmodelled, None, None, None
+    return np.reshape(back if _unmodelled else back, np.shape(a)), None, None, None  # (the check read: no pass)
 
 
 @tangent(np.cumprod)

@@ -693,3 +693,45 @@ def triangular_inverse_adjoint(g, ans, m, lower=True):
 @tangent(runtime.triangular_inverse)
 def triangular_inverse_tangent(dot, ans, m, lower=True):
     return -np.matmul(np.matmul(ans, np.tril(dot) if lower else np.triu(dot)), ans), None
+
+
+# np13n (issue #13): np.linalg.inv's value from an LU factorization (slogdet's rules): inv's rules (Giles 2008,
+# "inverse")
+from adjoint_compiler.runtime import lu_inverse  # noqa: E402,F401
+
+
+@adjoint(runtime.lu_inverse)
+def lu_inverse_adjoint(g, ans, a):
+    inv_t = np.swapaxes(ans, -1, -2)
+    return -np.matmul(np.matmul(inv_t, g), inv_t)
+
+
+@tangent(runtime.lu_inverse)
+def lu_inverse_tangent(dot, ans, a):
+    return -np.matmul(np.matmul(ans, dot), ans)
+
+
+# np13n (issue #13): Phi(S), S = L^-T Q L^-1 (cholesky's adjoint), L and Q read from their lower triangles (Q
+# symmetric), Phi(X) = W X elementwise, W 1 below the diagonal, 1/2 on it, 0 above. dS = L^-T dQ L^-1 - X - X^T with
+# X = S dL L^-1; so with G' = Phi(G), Q_bar is H = L^-1 G' L^-T folded onto Q's lower triangle (H + H^T below the
+# diagonal, H_ii on it) and L_bar = -tril(S (G' + G'^T) L^-T). S itself is ans + ans^T (Phi halves the diagonal).
+from adjoint_compiler.runtime import phi_congruence  # noqa: E402,F401
+
+
+@adjoint(runtime.phi_congruence)
+def phi_congruence_adjoint(g, ans, low, q):
+    eye = np.eye(np.shape(ans)[-1], dtype=ans.dtype)
+    gw = np.tril(g) - 0.5 * g * eye
+    both = gw + np.swapaxes(gw, -1, -2)
+    linv = triangular_inverse(low)
+    linv_t = np.swapaxes(linv, -1, -2)
+    h = np.matmul(np.matmul(linv, both), linv_t)
+    s = ans + np.swapaxes(ans, -1, -2)
+    return -np.tril(np.matmul(np.matmul(s, both), linv_t)), np.tril(h) - 0.5 * h * eye
+
+
+@tangent(runtime.phi_congruence)
+def phi_congruence_tangent(dot, ans, low, q):
+    x = np.matmul(np.matmul(ans + np.swapaxes(ans, -1, -2), np.tril(dot)), triangular_inverse(low))
+    both = x + np.swapaxes(x, -1, -2)
+    return -(np.tril(both) - 0.5 * both * np.eye(np.shape(ans)[-1], dtype=ans.dtype)), phi_congruence(low, dot)

@@ -97,6 +97,8 @@ EXCLUDED = {
     runtime.cofactors: "a runtime helper of np.linalg.det's rules (its gradient, for second order), not user API",
     runtime.cofactors_dot: "a runtime helper of cofactors' rules (det's Hessian), not user API",
     runtime.triangular_inverse: "a runtime helper of np.linalg.cholesky's rules (L^-1, for second order), not user API",
+    runtime.lu_inverse: "a runtime helper of np.linalg.slogdet's rules (A^-1, for second order), not user API",
+    runtime.phi_congruence: "a runtime helper of np.linalg.cholesky's adjoint (for second order), not user API",
     runtime.odeint_bars: "a runtime helper of scipy.integrate.odeint's adjoint (its rules refuse), not user API",
     runtime.odeint_dot: "a runtime helper of scipy.integrate.odeint's tangent (its rules refuse), not user API",
     runtime.gradient_bar: "a runtime helper of np.gradient's rule (its rule serves second order), not user API",

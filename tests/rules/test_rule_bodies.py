@@ -365,6 +365,7 @@ ALLOWED_GLOBALS |= {"unjoin", "rejoin", "numbered", "sizes_of"}
 ALLOWED_GLOBALS |= {"multi_dot_bars", "multi_dot_bars_dot", "multi_dot_dot"}
 # np13i (issue #13): np.linalg.det's gradient, the cofactor matrix, and its derivative (runtime_rules.py)
 ALLOWED_GLOBALS |= {"cofactors", "cofactors_dot", "lu_rows", "triangular_inverse"}  # (np13m: cholesky's rules)
+ALLOWED_GLOBALS |= {"lu_inverse", "phi_congruence"}  # (np13n: slogdet's and cholesky's rules)
 ALLOWED_GLOBALS |= {"einsum_route"}  # np13m: the optimize= of a step of einsum's adjoint
 # np13j (issue #13): scipy.integrate.odeint's adjoint and tangent (ODE solves), second derivatives refused
 ALLOWED_GLOBALS |= {"odeint_bars", "odeint_dot", "odeint_output"}

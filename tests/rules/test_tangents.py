@@ -933,3 +933,38 @@ CASES = CASES + NP13M_CASES
 @pytest.mark.parametrize("case", NP13M_CASES, ids=[c.name for c in NP13M_CASES])
 def test_triangular_inverse_tangent_matches_central_differences_and_reverse_mode(case):
     check(case)
+
+
+# ---- np13n (issue #13): A^-1 from an LU factorization (slogdet's rules) and Phi(L^-T Q L^-1) (cholesky's adjoint):
+# below n = 16 NumPy, from 16 LAPACK's getrf + getri and sygst (through SciPy, where it is importable)
+
+
+def _np13n_cases():
+    rng = np.random.default_rng(16)
+
+    def square(n, stack=()):
+        return 2.0 * np.eye(n) + 0.3 * rng.standard_normal(stack + (n, n))
+
+    return [
+        Case("lu_inverse", runtime.lu_inverse, [square(4)], {}, (0,)),
+        Case("lu_inverse-getri", runtime.lu_inverse, [square(20)], {}, (0,)),
+        Case("lu_inverse-getri-stack", runtime.lu_inverse, [square(18, (2,))], {}, (0,)),
+        Case("phi_congruence", runtime.phi_congruence, [square(4), rng.standard_normal((4, 4))], {}, (0, 1)),
+        Case("phi_congruence-sygst", runtime.phi_congruence, [square(20), rng.standard_normal((20, 20))], {}, (0, 1)),
+        Case(
+            "phi_congruence-sygst-stack",
+            runtime.phi_congruence,
+            [square(18, (2,)), rng.standard_normal((2, 18, 18))],
+            {},
+            (0, 1),
+        ),
+    ]
+
+
+NP13N_CASES = _np13n_cases()
+CASES = CASES + NP13N_CASES
+
+
+@pytest.mark.parametrize("case", NP13N_CASES, ids=[c.name for c in NP13N_CASES])
+def test_lu_inverse_and_phi_congruence_tangents_match_central_differences_and_reverse_mode(case):
+    check(case)
