@@ -61,6 +61,8 @@ _COMPREHENSIONS = (gast.ListComp, gast.DictComp, gast.SetComp, gast.GeneratorExp
 _CONSUMERS = {sum, min, max, tuple, list, sorted, dict, set, frozenset, enumerate, zip, math.fsum, math.prod}
 # the classes whose class pattern's one positional pattern matches the subject itself (case float(v))
 _SELF_MATCHING = (bool, bytearray, bytes, dict, float, frozenset, int, list, set, str, tuple)
+# builtins whose answer for a set does not depend on the order it lists its elements in (without key=)
+ORDER_FREE = (sum, min, max, len, sorted, any, all, math.fsum)
 _SHORT_CIRCUIT = {any: True, all: False}  # the element value that decides the answer
 _ITERATORS = (enumerate, zip, reversed, map, filter, itertools.accumulate)  # their values are one-pass iterators
 _LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})  # not user functions
@@ -146,6 +148,8 @@ class _Desugar:
         for n in trees.walk(self.fn):
             kind = n.__class__
             if kind is gast.Set or kind is gast.SetComp:
+                sets = True
+            elif kind is gast.Call and isinstance(n.func, gast.Name) and n.func.id in ("set", "frozenset"):
                 sets = True
             elif kind is gast.Attribute and not attributes:
                 attributes = self.missing_attribute(n) is not None
@@ -463,24 +467,71 @@ class _Desugar:
             method.value = _at(gast.NamedExpr(target=target, value=made), made)
 
     def sets(self):
-        """``{a, b}`` becomes ``set((a, b))`` and ``{e for ...}`` ``set([e for ...])``: a set of values without
-        derivatives is an ordinary call; one holding differentiated values is refused at the activity
-        analysis (refusals.refuse_untracked_operations), since a set keeps neither order nor duplicates."""
+        """``{a, b}`` becomes ``set((a, b))`` and ``{e for ...}`` ``set([e for ...])``. A set (``set(xs)``,
+        ``frozenset(xs)``) read only where its order cannot change the answer (by ``sum``, ``min``, ``max``
+        without ``key``, ``len``, ``sorted`` without ``key``, ``any``, ``all``, ``math.fsum`` and ``in``, or by
+        a comprehension they consume), directly or through a variable assigned once, becomes
+        ``runtime.set_elements(xs)``: the list of its elements in the set's own order, each the first of the
+        items equal to it, whose derivatives go back there. A set of values without derivatives read
+        otherwise is an ordinary call; one holding differentiated values is refused at the activity
+        analysis (refusals.refuse_untracked_operations), since its order is a function of the values."""
         found = [
             (owner, field, index, child)
             for owner in trees.walk(self.fn)
             for owner, field, index, child in _children(owner)
             if isinstance(child, (gast.Set, gast.SetComp))
         ]
-        if not found:
-            return
-        make = self.bind("set", builtins.set)
+        make = self.bind("set", builtins.set) if found else None
         for owner, field, index, child in reversed(found):  # inner sets first: their slots stay valid
             if isinstance(child, gast.Set):
                 items = _at(gast.Tuple(elts=child.elts, ctx=gast.Load()), child)
             else:
                 items = _at(gast.ListComp(elt=child.elt, generators=child.generators), child)
             _set(owner, field, index, _at(gast.Call(func=trees.name(make), args=[items], keywords=[]), child))
+        parents = {id(c): p for p in trees.walk(self.fn) for c in _child_nodes(p)}
+        for call in list(trees.walk(self.fn)):
+            if (
+                isinstance(call, gast.Call)
+                and len(call.args) == 1
+                and not call.keywords
+                and not isinstance(call.args[0], gast.Starred)
+                and self.resolve(call.func) in (builtins.set, builtins.frozenset)
+                and self.order_free(call, parents)
+            ):
+                call.func = _at(trees.name(self.bind("set_elements", runtime.set_elements)), call.func)
+
+    def order_free(self, node, parents, through_names=True):
+        """Whether the set ``node`` makes is read only where its order cannot change the answer (``sets``)."""
+        parent = parents.get(id(node))
+        if isinstance(parent, gast.Call) and parent.args and parent.args[0] is node:
+            fn = self.resolve(parent.func)
+            if any(fn is c for c in ORDER_FREE) and not any(k.arg == "key" for k in parent.keywords):
+                return len(parent.args) == 1 or fn is sum
+        if isinstance(parent, gast.Compare):
+            return any(
+                c is node and isinstance(op, (gast.In, gast.NotIn)) for c, op in zip(parent.comparators, parent.ops)
+            )
+        if isinstance(parent, gast.comprehension) and parent.iter is node:
+            owner = parents.get(id(parent))
+            return isinstance(owner, (gast.GeneratorExp, gast.ListComp)) and self.order_free(owner, parents, False)
+        if (
+            through_names
+            and isinstance(parent, gast.Assign)
+            and parent.value is node
+            and len(parent.targets) == 1
+            and isinstance(parent.targets[0], gast.Name)
+        ):
+            name = parent.targets[0].id
+            uses = [n for n in trees.walk(self.fn) if isinstance(n, gast.Name) and n.id == name]
+            loads = [n for n in uses if isinstance(n.ctx, gast.Load)]
+            params = {a.id for a in self.fn.args.args + self.fn.args.kwonlyargs + self.fn.args.posonlyargs}
+            return (
+                len(uses) - len(loads) == 1
+                and name not in params
+                and bool(loads)
+                and all(self.order_free(n, parents, False) for n in loads)
+            )
+        return False
 
     def np_call(self, fn, args, near, keywords=()):
         """``np.<fn>(*args, **keywords)`` located at ``near``, NumPy under the name the function's module gives it."""

@@ -83,3 +83,93 @@ def not_at_the_start(x):
 def test_an_object_made_where_it_cannot_move_is_refused_at_its_place():
     with pytest.raises(UnsupportedError, match=HERE % (_line(not_at_the_start, "Scale(x)"), 33)):
         ac.grad(not_at_the_start)(0.7)
+
+
+# ---------------------------------------------------------------- 2. sets of differentiated values
+
+
+def set_comprehension_summed(xs):
+    s = {x * x for x in xs}
+    return sum(s)
+
+
+def set_display_summed(x, y):
+    s = {x, y * y}
+    return sum(s)
+
+
+def set_sorted(xs):
+    return sum(v * v for v in sorted(set(xs)))
+
+
+def set_extrema_len_in(x, y):
+    s = {x, y * y, x}
+    return max(s) * len(s) + min(s) + (2.0 if x in s else 0.0) + sum(v * y for v in s)
+
+
+def frozenset_fsum(xs, y):
+    return math.fsum(frozenset([v * y for v in xs]))
+
+
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (set_comprehension_summed, ([0.5, 1.2, 2.0],)),
+        (set_display_summed, (0.7, 1.3)),
+        (set_sorted, ([0.5, -1.2, 2.0],)),
+        (set_extrema_len_in, (0.7, 1.3)),
+        (frozenset_fsum, ([0.5, -1.2, 2.0], 0.3)),
+    ],
+)
+def test_sets_read_where_their_order_cannot_matter(f, args):
+    for wrt in range(len(args)):
+        _grad_and_jvp(f, args, wrt)
+
+
+def test_sets_by_hand():
+    # a duplicate counts once: its derivative goes to the first of the equal items, the set's element
+    assert ac.grad(set_comprehension_summed)([0.5, -0.5, 2.0]) == pytest.approx([1.0, 0.0, 4.0])
+    # {x, y*y, x}: max y*y, len 2, min x, x in s, (x + y*y) y
+    x, y = 0.7, 1.3
+    dx, dy = ac.grad(set_extrema_len_in, wrt=(0, 1))(x, y)
+    assert dx == pytest.approx(1.0 + y)
+    assert dy == pytest.approx(2 * 2 * y + x + 3 * y * y)
+    assert ac.value_and_grad(set_display_summed)(x, y)[0] == set_display_summed(x, y)  # the same order: bitwise
+
+
+def set_iterated(x, y):
+    s = {x, y}
+    out = 0.0
+    for v in s:
+        out = out * 2.0 + v
+    return out
+
+
+def set_listed(x):
+    s = {x, 2.0 * x}
+    first = list(s)[0]
+    return first
+
+
+def set_sorted_by_key(xs):
+    s = set(xs)
+    return sorted(s, key=abs)[0]
+
+
+@pytest.mark.parametrize(
+    "f, args, text, col",
+    [
+        (set_iterated, (0.7, 1.3), "for v in s", 14),
+        (set_listed, (0.7,), "list(s)", 18),
+        (set_sorted_by_key, ([0.5, -1.2],), "sorted(s", 19),
+    ],
+)
+def test_sets_read_in_their_order_are_refused_at_the_read(f, args, text, col):
+    for transform in (
+        ac.grad,
+        lambda f: lambda *a: ac.jvp(f)(*a, 1.0 if len(a) > 1 or np.ndim(a[0]) == 0 else [1.0] * len(a[0])),
+    ):
+        with pytest.raises(
+            UnsupportedError, match=HERE % (_line(f, text), col) + "a set holding differentiated values"
+        ):
+            transform(f)(*args)

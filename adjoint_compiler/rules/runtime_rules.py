@@ -38,6 +38,8 @@ from adjoint_compiler.runtime import (
     multiplied_at,
     polygamma,
     repeated_bar,
+    set_elements_bar,
+    set_elements_dot,
     sorted_bar,
     sorted_dot,
     sorted_in_place_bar,
@@ -693,3 +695,25 @@ def triangular_inverse_adjoint(g, ans, m, lower=True):
 @tangent(runtime.triangular_inverse)
 def triangular_inverse_tangent(dot, ans, m, lower=True):
     return -np.matmul(np.matmul(ans, np.tril(dot) if lower else np.triu(dot)), ans), None
+
+
+@adjoint(runtime.set_elements)
+def set_elements_adjoint(g, ans, items):
+    # each element of the set is the first of the items equal to it: its cotangent goes back there
+    return set_elements_bar(g, items)
+
+
+@tangent(runtime.set_elements)
+def set_elements_tangent(dot, ans, items):
+    return set_elements_dot(dot, items)
+
+
+@adjoint(runtime.set_elements_bar, linear="first")
+def set_elements_bar_adjoint(g, ans, g_in, items):
+    # set_elements_bar scatters to the kept positions; its adjoint gathers from them (set_elements_dot)
+    return set_elements_dot(g, items), None
+
+
+@adjoint(runtime.set_elements_dot, linear="first")
+def set_elements_dot_adjoint(g, ans, dot, items):
+    return set_elements_bar(g, items), None
