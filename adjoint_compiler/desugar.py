@@ -916,12 +916,48 @@ class _Desugar:
         return [trees.const(deep[p])] if p in deep else []
 
     def block(self, stmts):
+        stmts = self.named_generators(stmts)
         out = []
         for stmt in stmts:
             self.statement(stmt, out)
             if out and self.raises(out[-1]):
                 break  # what follows a raise in its block never runs
         return out
+
+    def named_generators(self, stmts):
+        """``g = (e for v in xs)`` read once, later in the same block, where nothing it reads changes in
+        between (``lazy_safe``): its first iterable is evaluated where it is made (``_items1 = xs``) and the
+        generator moves to its one read (``sum(g)``), which lowers it as it would one written there."""
+        if not any(isinstance(s, gast.Assign) and isinstance(s.value, gast.GeneratorExp) for s in stmts):
+            return stmts
+        stmts = list(stmts)
+        for i, stmt in enumerate(stmts):
+            if not (
+                isinstance(stmt, gast.Assign)
+                and isinstance(stmt.value, gast.GeneratorExp)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], gast.Name)
+            ):
+                continue
+            name, gen = stmt.targets[0].id, stmt.value
+            uses = [n for n in trees.walk(self.fn) if isinstance(n, gast.Name) and n.id == name]
+            loads = [n for n in uses if isinstance(n.ctx, gast.Load)]
+            if len(uses) != 2 or len(loads) != 1:
+                continue
+            later = [j for j in range(i + 1, len(stmts)) if any(n is loads[0] for n in _expressions_of(stmts[j]))]
+            if not later or not self.lazy_safe(gen, stmts[i + 1 : later[0] + 1]):
+                continue
+            iterable = gen.generators[0].iter
+            if isinstance(iterable, (gast.Name, gast.Constant)):
+                stmts[i] = _at(gast.Pass(), stmt)
+            else:
+                head, load = self.temp("items", iterable, iterable)
+                stmts[i] = _at(head, stmt)
+                gen.generators[0].iter = load
+            for owner in trees.walk(stmts[later[0]]):
+                if any(child is loads[0] for child in _child_nodes(owner)):
+                    _set_child(owner, loads[0], gen)
+        return stmts
 
     def statement(self, stmt, out):
         kind = type(stmt)
@@ -1258,6 +1294,8 @@ class _Desugar:
             element = gast.Subscript(value=trees.clone(xs), slice=trees.name(k), ctx=gast.Load())
             head = [_at(gast.Assign(targets=[stmt.target], value=_at(element, it), type_comment=None), stmt)]
             stmt.target = _at(trees.name(k, True), stmt)
+        if isinstance(stmt.iter, gast.GeneratorExp) and self.lazy_safe(stmt.iter, stmt.body + stmt.orelse):
+            stmt.iter = self.comprehension(stmt.iter, out, None, "items")  # its values listed first
         stmt.iter = self.expr(stmt.iter, out)
         self.enumerate_zip(stmt, out)
         body = head
@@ -2096,7 +2134,19 @@ class _Desugar:
             self.refuse(gens[0], "a generator expression as one of several arguments", "use a list comprehension")
         if fn in _SHORT_CIRCUIT and not node.keywords:
             return self.short_circuit(gens[0], _SHORT_CIRCUIT[fn], fn.__name__, out)
-        if fn not in _CONSUMERS and not (isinstance(node.func, gast.Attribute) and node.func.attr == "join"):
+        extend = (  # xs.extend(gen), gen not reading xs: the values listed first, then appended
+            isinstance(node.func, gast.Attribute)
+            and node.func.attr == "extend"
+            and len(node.args) == 1
+            and _root_id(node.func.value) is not None
+            and _root_id(node.func.value) not in {n.id for n in trees.walk(gens[0]) if isinstance(n, gast.Name)}
+            and self.lazy_safe(gens[0], [])
+        )
+        if (
+            fn not in _CONSUMERS
+            and not extend
+            and not (isinstance(node.func, gast.Attribute) and node.func.attr == "join")
+        ):
             self.refuse(
                 gens[0],
                 "a generator expression passed to %s" % _spelling(node.func),
@@ -2384,6 +2434,41 @@ class _Desugar:
         out.extend(self.loops(gen, inner))
         return load
 
+    def library_call(self, call):
+        """Whether ``call`` calls a builtin or a library function (one that changes none of the caller's values)."""
+        fn = self.resolve(call.func)
+        if fn is None or isinstance(call.func, gast.Attribute) and trees.rooted_in(call.func, self.local):
+            return False
+        if isinstance(fn, (types.BuiltinFunctionType, np.ufunc)) or fn in vars(builtins).values():
+            return fn not in (exec, eval, setattr, delattr, print, input, open, next)
+        code = getattr(fn, "__code__", None)
+        return code is not None and code.co_filename.startswith(_LIBRARIES) and fn.__module__.startswith("numpy")
+
+    def lazy_safe(self, gen, between):
+        """Whether generator ``gen`` may be run at once, its values listed, instead of step by step as it is
+        consumed while ``between`` (statements, or expressions) run: its values call only library functions
+        and the statements change none of the names they read (nor call a function of the user's)."""
+        bound = {n.id for g in gen.generators for n in trees.breadth_first(g.target) if isinstance(n, gast.Name)}
+        parts = [gen.elt] + [i for g in gen.generators for i in g.ifs] + [g.iter for g in gen.generators[1:]]
+        nodes = [n for part in parts for n in trees.walk(part)]
+        if any(isinstance(n, gast.Call) and not self.library_call(n) for n in nodes):
+            return False
+        first = [n for n in trees.walk(gen.generators[0].iter) if isinstance(n, gast.Name)]  # (a list it walks)
+        reads = {n.id for n in nodes + first if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)} - bound
+        for node in (n for b in between for n in trees.walk(b)):
+            if isinstance(node, gast.Call) and not self.library_call(node):
+                if not (
+                    isinstance(node.func, gast.Attribute)
+                    and _root_id(node.func) is not None
+                    and _root_id(node.func) not in reads
+                    and self.resolve(trees.name(_root_id(node.func))) is None  # (a local: not a module's)
+                ):
+                    return False  # a method of a value the generator does not read (_list1.append) is fine
+            if isinstance(node, (gast.Name, gast.Subscript, gast.Attribute)) and not isinstance(node.ctx, gast.Load):
+                if _root_id(node) in reads or _root_id(node) is None:
+                    return False
+        return True
+
     def comprehension(self, node, out, result=None, hint=None):
         """A list or dict comprehension (or a generator consumed at once) as a loop building ``result``."""
         if result is None:
@@ -2470,6 +2555,18 @@ def _spelling(func):
     if isinstance(func, gast.Attribute):
         return _spelling(func.value) + "." + func.attr
     return "a function"
+
+
+def _expressions_of(stmt):
+    """The nodes of ``stmt`` evaluated once when it runs: all of a simple statement, the iterable of a for
+    loop, the test of an if (not what runs inside their bodies)."""
+    if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return, gast.Expr)):
+        return list(trees.walk(stmt))
+    if isinstance(stmt, gast.For):
+        return list(trees.walk(stmt.iter))
+    if isinstance(stmt, gast.If):
+        return list(trees.walk(stmt.test))
+    return []
 
 
 def _needs_statements(node):

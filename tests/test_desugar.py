@@ -616,7 +616,7 @@ def set_comprehension(x):
 
 def generator_as_value(x):
     g = (x * k for k in range(3))  # <- (x * k
-    return sum(g)
+    return sum(g) + sum(g)  # (the second sum is 0: the generator is spent)
 
 
 def generator_to_unknown(x):

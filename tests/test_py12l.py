@@ -173,3 +173,68 @@ def test_sets_read_in_their_order_are_refused_at_the_read(f, args, text, col):
             UnsupportedError, match=HERE % (_line(f, text), col) + "a set holding differentiated values"
         ):
             transform(f)(*args)
+
+
+# ---------------------------------------------------------------- 3. generators used as values
+
+
+def generator_of_a_generator(d):
+    return sum(k_len * v for k_len, v in ((len(k), v) for k, v in d.items()))
+
+
+def extended_by_a_generator(xs, y):
+    ys = [y]
+    ys.extend(xs)
+    ys.extend(x * y for x in xs)
+    return sum(v * v for v in ys)
+
+
+def named_generator(x, ws):
+    g = (x * w for w in ws)
+    total = sum(g)
+    return total * x
+
+
+def named_generator_read_later(x, ws):
+    g = (np.sin(x * w) for w in ws[1:])
+    a = 2.0 * x
+    return max(g) + a
+
+
+def loop_over_a_generator(x, ws):
+    t = 0.0
+    for v in (x * w for w in ws):
+        t = t + v * v
+    return t
+
+
+def test_generators_used_as_values():
+    d = {"a": 0.5, "bb": 1.2}
+    assert ac.grad(generator_of_a_generator)(d) == {"a": 1.0, "bb": 2.0}  # len(k), by hand
+    _grad_and_jvp(extended_by_a_generator, ([0.5, -1.2], 0.7), 0)
+    _grad_and_jvp(extended_by_a_generator, ([0.5, -1.2], 0.7), 1)
+    for f in (named_generator, named_generator_read_later, loop_over_a_generator):
+        _grad_and_jvp(f, (0.7, [0.5, 1.5, 2.0]), 0)
+        _grad_and_jvp(f, (0.7, [0.5, 1.5, 2.0]), 1)
+    # x^2 sum(ws), by hand
+    assert ac.grad(named_generator)(0.7, [0.5, 1.5]) == pytest.approx(2 * 0.7 * 2.0)
+
+
+def changed_before_the_read(x, ws):
+    g = (x * w for w in ws)
+    ws.append(3.0)  # the generator sees this element: it runs at sum(g)
+    return sum(g)
+
+
+def extended_by_itself(xs, y):
+    ys = list(xs)
+    ys.extend(y * v for v in xs if v > 100.0)
+    ys.extend(y * v for v in ys if v > 100.0)  # reads ys while ys grows
+    return sum(ys)
+
+
+def test_generators_that_must_run_step_by_step_are_refused_at_their_place():
+    with pytest.raises(UnsupportedError, match=HERE % (_line(changed_before_the_read, "g = ("), 9)):
+        ac.grad(changed_before_the_read)(0.7, [0.5, 1.5])
+    with pytest.raises(UnsupportedError, match=HERE % (_line(extended_by_itself, "reads ys"), 14)):
+        ac.grad(extended_by_itself)([0.5, 1.5], 0.7)
