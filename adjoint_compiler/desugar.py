@@ -618,14 +618,18 @@ class _Desugar:
             return None
         if self.zip_star(call) is not None:
             return self.columns(call) if self.resolve(call.func) is zip else None
-        if len(call.args) != 1 or call.keywords:
+        if len(call.args) != 1:
             return None
         inner = call.args[0]
         if not isinstance(inner, gast.Call) or not isinstance(inner.func, (gast.Name, gast.Attribute)):
             return None
-        if self.resolve(call.func) not in (list, tuple):  # (resolved only for a call of a call: it costs a walk)
+        fn = self.resolve(call.func)  # (resolved only for a call of a call: it costs a walk)
+        if fn not in (list, tuple, min, max, sorted):
             return None
-        fn = self.resolve(call.func)
+        if call.keywords and (
+            fn in (list, tuple) or any(k.arg not in ("key", "default", "reverse") for k in call.keywords)
+        ):
+            return None
         kind = self.resolve(inner.func)
         if kind is enumerate and 1 <= len(inner.args) <= 2 and all(k.arg == "start" for k in inner.keywords):
             count = 2
@@ -644,7 +648,7 @@ class _Desugar:
                 _at(n, call)
         if fn is list:
             return _at(comp, call)
-        return _at(gast.Call(func=call.func, args=[comp], keywords=[]), call)
+        return _at(gast.Call(func=call.func, args=[comp], keywords=call.keywords), call)
 
     def bound_iterators(self):
         """``pairs = enumerate(xs)`` (``zip``, ``reversed``, ``map``, ``filter``) whose one use consumes it once

@@ -238,3 +238,31 @@ def test_generators_that_must_run_step_by_step_are_refused_at_their_place():
         ac.grad(changed_before_the_read)(0.7, [0.5, 1.5])
     with pytest.raises(UnsupportedError, match=HERE % (_line(extended_by_itself, "reads ys"), 14)):
         ac.grad(extended_by_itself)([0.5, 1.5], 0.7)
+
+
+# ---------------------------------------------------------------- 4. min/max/sorted with key= over zip
+
+
+def min_by_key_over_zip(xs, ys):
+    a, b = min(zip(xs, ys), key=lambda p: p[0] * p[1])
+    return a * b
+
+
+def max_and_sorted_over_pairs(xs, ys):
+    a, b = max(zip(xs, ys))
+    i, v = max(enumerate(ys), key=lambda p: p[1])
+    return a * b + v * i + sorted(zip(xs, ys), reverse=True)[0][1]
+
+
+@pytest.mark.parametrize("f", [min_by_key_over_zip, max_and_sorted_over_pairs])
+def test_extrema_over_zip_and_enumerate(f):
+    args = ([0.5, -1.2, 2.0], [0.3, 0.4, 1.1])
+    _grad_and_jvp(f, args, 0)
+    _grad_and_jvp(f, args, 1)
+
+
+def test_extrema_over_zip_by_hand():
+    xs, ys = [0.5, -1.2, 2.0], [0.3, 0.4, 1.1]
+    assert ac.grad(min_by_key_over_zip, wrt=(0, 1))(xs, ys) == ([0.0, 0.4, 0.0], [0.0, -1.2, 0.0])
+    # (2.0, 1.1) is the largest pair and the first after sorting; ys[2] is largest at i = 2
+    assert ac.grad(max_and_sorted_over_pairs, wrt=(0, 1))(xs, ys) == ([0.0, 0.0, 1.1], [0.0, 0.0, 5.0])
