@@ -266,3 +266,32 @@ def test_extrema_over_zip_by_hand():
     assert ac.grad(min_by_key_over_zip, wrt=(0, 1))(xs, ys) == ([0.0, 0.4, 0.0], [0.0, -1.2, 0.0])
     # (2.0, 1.1) is the largest pair and the first after sorting; ys[2] is largest at i = 2
     assert ac.grad(max_and_sorted_over_pairs, wrt=(0, 1))(xs, ys) == ([0.0, 0.0, 1.1], [0.0, 0.0, 5.0])
+
+
+# ---------------------------------------------------------------- 5. *xs where the argument's length is known
+
+
+def spread_after_library_reads(xs, ys):
+    return math.prod(xs) + math.fsum(ys) + math.dist(xs, ys) + math.hypot(*xs) + np.sum(xs)
+
+
+def grow(xs):
+    xs.append(1.0)
+    return 0.0
+
+
+def spread_after_a_user_call(xs):
+    grow(xs)
+    return math.hypot(*xs)
+
+
+def test_spread_of_a_list_parameter_also_read_by_library_functions():
+    args = ([0.5, 1.2, 2.0], [0.3, 0.4, 1.1])
+    _grad_and_jvp(spread_after_library_reads, args, 0)
+    _grad_and_jvp(spread_after_library_reads, args, 1)
+    _grad_and_jvp(spread_after_library_reads, ([0.5, 1.2], [0.3, 0.4]), 0)  # another length, another variant
+
+
+def test_spread_of_a_list_a_user_function_may_resize_is_refused():
+    with pytest.raises(UnsupportedError, match=HERE % (_line(spread_after_a_user_call, "hypot"), 23) + r"\*xs"):
+        ac.grad(spread_after_a_user_call)([0.5, 1.2])
