@@ -1928,9 +1928,8 @@ class _Desugar:
     def mapping_pattern(self, pattern, subject):
         """``case {"k": v, 0: 1}``: the test that the subject is a dict (Python also matches other mappings,
         which the compiled code does not read) holding each key, and the subpatterns on ``subject[key]``; the
-        captures bound after the whole test. ``**rest`` is refused."""
-        if pattern.rest is not None:
-            self.refuse(pattern, "a mapping pattern with **%s" % pattern.rest, "read the other keys by name")
+        captures bound after the whole test; ``**rest`` bound to the dict of the other items, in their order
+        (``{k: subject[k] for k in subject if k not in (keys)}``)."""
         test = gast.Call(
             func=trees.name(self.bind("isinstance", isinstance)),
             args=[trees.clone(subject), trees.name(self.bind("dict", dict))],
@@ -1943,6 +1942,17 @@ class _Desugar:
             item = gast.Subscript(value=trees.clone(subject), slice=trees.clone(key), ctx=gast.Load())
             items.append((sub, _at(item, sub)))
         self.subpatterns(items, tests, binds)
+        if pattern.rest is not None:
+            key = self.namer.fresh("_key{}")
+            others = gast.Compare(
+                left=trees.name(key),
+                ops=[gast.NotIn()],
+                comparators=[gast.Tuple(elts=[trees.clone(k) for k in pattern.keys], ctx=gast.Load())],
+            )
+            loop = gast.comprehension(target=trees.name(key, True), iter=trees.clone(subject), ifs=[others], is_async=0)
+            item = gast.Subscript(value=trees.clone(subject), slice=trees.name(key), ctx=gast.Load())
+            rest = gast.DictComp(key=trees.name(key), value=item, generators=[loop])
+            binds.append(_at(trees.assign(pattern.rest, _at(rest, pattern)), pattern))
         return _at(gast.BoolOp(op=gast.And(), values=tests), pattern), binds
 
     def sequence_pattern(self, pattern, subject):

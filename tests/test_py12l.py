@@ -295,3 +295,50 @@ def test_spread_of_a_list_parameter_also_read_by_library_functions():
 def test_spread_of_a_list_a_user_function_may_resize_is_refused():
     with pytest.raises(UnsupportedError, match=HERE % (_line(spread_after_a_user_call, "hypot"), 23) + r"\*xs"):
         ac.grad(spread_after_a_user_call)([0.5, 1.2])
+
+
+# ---------------------------------------------------------------- 6. **rest in a mapping pattern (Python 3.10+)
+
+REST_SOURCE = """
+CFG = {"kind": "poly", "deg": 3, "c": 2.0}
+
+
+def static_rest(x):
+    match CFG:
+        case {"kind": "poly", **rest}:
+            return rest["c"] * x ** rest["deg"]
+    return 0.0
+
+
+def argument_rest(d):
+    match d:
+        case {"a": a, **others}:
+            return a * sum(others.values()) + len(others)
+    return 0.0
+"""
+
+
+@pytest.fixture(scope="module")
+def rest_module(tmp_path_factory):
+    import importlib.util
+    import sys
+
+    if sys.version_info < (3, 10):
+        pytest.skip("match statements need Python 3.10")
+    path = tmp_path_factory.mktemp("py12l_rest") / "py12l_rest.py"
+    path.write_text(REST_SOURCE)
+    spec = importlib.util.spec_from_file_location("py12l_rest", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_mapping_pattern_with_rest(rest_module):
+    f, g = rest_module.static_rest, rest_module.argument_rest
+    _grad_and_jvp(f, (0.7,))
+    assert ac.grad(f)(0.7) == pytest.approx(3 * 2.0 * 0.7**2)  # 2 x^3, by hand
+    d = {"a": 0.5, "b": 1.5, "c": 2.0}
+    assert ac.grad(g)(d) == pytest.approx({"a": 3.5, "b": 0.5, "c": 0.5})  # a (b + c) + 2, by hand
+    assert g({"b": 1.0}) == 0.0 and ac.grad(g)({"b": 1.0}) == {"b": 0.0}  # no match: no "a"
+    numerical = {k: testing.numerical_grad(lambda v, k=k: g({**d, k: v}), [d[k]], 0) for k in d}
+    assert ac.grad(g)(d) == pytest.approx(numerical)
