@@ -342,3 +342,62 @@ def test_mapping_pattern_with_rest(rest_module):
     assert g({"b": 1.0}) == 0.0 and ac.grad(g)({"b": 1.0}) == {"b": 0.0}  # no match: no "a"
     numerical = {k: testing.numerical_grad(lambda v, k=k: g({**d, k: v}), [d[k]], 0) for k in d}
     assert ac.grad(g)(d) == pytest.approx(numerical)
+
+
+# ---------------------------------------------------------------- 7. jvp of a try statement catching ZeroDivisionError
+
+
+def try_else_finally(x):
+    out = 0.0
+    try:
+        y = x * 2.0
+    except ZeroDivisionError:
+        y = 0.0
+    else:
+        y = y * x
+    finally:
+        out = out + x
+    return out + y
+
+
+def safe_ratio(x, y):
+    try:
+        r = x / y
+        s = r**0.5
+    except (ZeroDivisionError, ValueError):
+        s = 0.0
+    return s * x
+
+
+def test_jvp_of_a_try_statement_catching_zero_division():
+    _grad_and_jvp(try_else_finally, (0.7,))
+    assert ac.jvp(try_else_finally)(0.7, 1.0)[1] == pytest.approx(1.0 + 4 * 0.7)  # x + 2 x^2, by hand
+    _grad_and_jvp(safe_ratio, (0.7, 1.3), 0)
+    _grad_and_jvp(safe_ratio, (0.7, 1.3), 1)
+    assert ac.jvp(safe_ratio, wrt=0)(0.7, 0.0, 1.0) == (0.0, 0.0)  # the handler's path: s = 0
+
+
+def test_a_tangent_that_divides_by_zero_does_not_take_the_handler():
+    # (x / y)^0.5 x at x = 0: the value is defined (the body runs); the tangent of r**0.5 computes 0.0**-0.5,
+    # which raises: had it run inside the try body, the handler would give s = 0 and a tangent 0.0
+    assert safe_ratio(0.0, 1.3) == 0.0
+    value, tangent = ac.jvp(safe_ratio, wrt=0)(0.0, 1.3, 1.0)
+    assert value == 0.0 and not math.isfinite(tangent)
+    assert not math.isfinite(ac.grad(safe_ratio)(0.0, 1.3))  # reverse mode agrees
+
+
+def try_with_a_branch(x):
+    try:
+        if x > 0.0:
+            y = 1.0 / x
+        else:
+            y = x * x
+    except ZeroDivisionError:
+        y = 0.0
+    return y
+
+
+def test_a_try_body_with_a_branch_is_refused_in_forward_mode_only():
+    testing.check_grads(try_with_a_branch, (0.7,), 0, rtol=1e-6)
+    with pytest.raises(UnsupportedError, match=HERE % (_line(try_with_a_branch, "if x > 0.0"), 9) + "an except clause"):
+        ac.jvp(try_with_a_branch)(0.7, 1.0)
