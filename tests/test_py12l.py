@@ -401,3 +401,54 @@ def test_a_try_body_with_a_branch_is_refused_in_forward_mode_only():
     testing.check_grads(try_with_a_branch, (0.7,), 0, rtol=1e-6)
     with pytest.raises(UnsupportedError, match=HERE % (_line(try_with_a_branch, "if x > 0.0"), 9) + "an except clause"):
         ac.jvp(try_with_a_branch)(0.7, 1.0)
+
+
+# ---------------------------------------------------------------- 8. a nested function returning a sibling
+
+
+def sibling_returned(x, n=3):
+    def power(k):
+        if k == 0:
+            return 1.0
+        return x * power(k - 1)
+
+    def outer():
+        return power
+
+    p = outer()
+    return p(n) + p(2)
+
+
+def sibling_returned_and_called_at_once(x):
+    def scale(v):
+        return v * x
+
+    def pick():
+        """The scaling function."""
+        return scale
+
+    return pick()(3.0) + np.sin(pick()(x))
+
+
+def sibling_stored(x):
+    def scale(v):
+        return v * x
+
+    def pick():
+        return scale
+
+    fs = [pick()]
+    return fs[0](x)
+
+
+def test_a_nested_function_returning_a_sibling():
+    _grad_and_jvp(sibling_returned, (0.7,))
+    assert ac.grad(sibling_returned)(0.7) == pytest.approx(3 * 0.7**2 + 2 * 0.7)  # x^3 + x^2, by hand
+    _grad_and_jvp(sibling_returned_and_called_at_once, (0.7,))
+    x = 0.7  # 3x + sin(x^2)
+    assert ac.grad(sibling_returned_and_called_at_once)(x) == pytest.approx(3.0 + 2 * x * math.cos(x * x))
+
+
+def test_a_returned_sibling_stored_in_a_list_is_refused_at_its_place():
+    with pytest.raises(UnsupportedError, match=HERE % (_line(sibling_stored, "fs[0](x)"), 12)):
+        ac.grad(sibling_stored)(0.7)
