@@ -2740,3 +2740,8 @@ def set_elements_dot(dot, items):
 
 
 HELPERS = HELPERS + ("set_positions", "set_elements", "set_elements_bar", "set_elements_dot")
+DEPENDS.update(
+    set_elements=("set_positions",),
+    set_elements_bar=("set_positions", "zeros_like"),
+    set_elements_dot=("set_positions",),
+)

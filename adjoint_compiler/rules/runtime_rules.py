@@ -345,6 +345,7 @@ nondifferentiable(
 )
 nondifferentiable(runtime.loop_length, runtime.zip_length, runtime.zip_columns, reason="a number of loop steps")
 nondifferentiable(runtime.keys_of, reason="a dict's keys")
+nondifferentiable(runtime.set_positions, reason="the positions of the items a set keeps")
 nondifferentiable(runtime.match_class, reason="whether a class pattern matches")
 nondifferentiable(runtime.index_of, runtime.count_of, reason="a position or a count in a list")
 nondifferentiable(runtime.along_axis, runtime.diagonal_index, reason="the index a NumPy writer stores at")
