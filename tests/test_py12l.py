@@ -452,3 +452,19 @@ def test_a_nested_function_returning_a_sibling():
 def test_a_returned_sibling_stored_in_a_list_is_refused_at_its_place():
     with pytest.raises(UnsupportedError, match=HERE % (_line(sibling_stored, "fs[0](x)"), 12)):
         ac.grad(sibling_stored)(0.7)
+
+
+def try_division(x, d):
+    try:
+        r = x / d
+    except ZeroDivisionError:
+        r = x * 10.0
+    return r * x
+
+
+@pytest.mark.parametrize("d", [0.0, 0.5])
+def test_jvp_of_a_division_caught_when_it_divides_by_zero(d):
+    # once refused in forward mode (tests/test_trust_hunt3.py): 10 x^2 at d = 0, x^2 / d otherwise
+    _, tangent = ac.jvp(try_division, wrt=0)(2.0, d, 1.0)
+    assert tangent == pytest.approx(40.0 if d == 0.0 else 4.0 / d)
+    assert tangent == pytest.approx(testing.directional_difference(try_division, [2.0, d], 0, 1.0), rel=1e-6)
