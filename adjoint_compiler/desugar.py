@@ -61,6 +61,8 @@ _COMPREHENSIONS = (gast.ListComp, gast.DictComp, gast.SetComp, gast.GeneratorExp
 _CONSUMERS = {sum, min, max, tuple, list, sorted, dict, set, frozenset, enumerate, zip, math.fsum, math.prod}
 # the classes whose class pattern's one positional pattern matches the subject itself (case float(v))
 _SELF_MATCHING = (bool, bytearray, bytes, dict, float, frozenset, int, list, set, str, tuple)
+# builtins whose answer for a set does not depend on the order it lists its elements in (without key=)
+ORDER_FREE = (sum, min, max, len, sorted, any, all, math.fsum)
 _SHORT_CIRCUIT = {any: True, all: False}  # the element value that decides the answer
 _ITERATORS = (enumerate, zip, reversed, map, filter, itertools.accumulate)  # their values are one-pass iterators
 _LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})  # not user functions
@@ -146,6 +148,8 @@ class _Desugar:
         for n in trees.walk(self.fn):
             kind = n.__class__
             if kind is gast.Set or kind is gast.SetComp:
+                sets = True
+            elif kind is gast.Call and isinstance(n.func, gast.Name) and n.func.id in ("set", "frozenset"):
                 sets = True
             elif kind is gast.Attribute and not attributes:
                 attributes = self.missing_attribute(n) is not None
@@ -463,24 +467,71 @@ class _Desugar:
             method.value = _at(gast.NamedExpr(target=target, value=made), made)
 
     def sets(self):
-        """``{a, b}`` becomes ``set((a, b))`` and ``{e for ...}`` ``set([e for ...])``: a set of values without
-        derivatives is an ordinary call; one holding differentiated values is refused at the activity
-        analysis (refusals.refuse_untracked_operations), since a set keeps neither order nor duplicates."""
+        """``{a, b}`` becomes ``set((a, b))`` and ``{e for ...}`` ``set([e for ...])``. A set (``set(xs)``,
+        ``frozenset(xs)``) read only where its order cannot change the answer (by ``sum``, ``min``, ``max``
+        without ``key``, ``len``, ``sorted`` without ``key``, ``any``, ``all``, ``math.fsum`` and ``in``, or by
+        a comprehension they consume), directly or through a variable assigned once, becomes
+        ``runtime.set_elements(xs)``: the list of its elements in the set's own order, each the first of the
+        items equal to it, whose derivatives go back there. A set of values without derivatives read
+        otherwise is an ordinary call; one holding differentiated values is refused at the activity
+        analysis (refusals.refuse_untracked_operations), since its order is a function of the values."""
         found = [
             (owner, field, index, child)
             for owner in trees.walk(self.fn)
             for owner, field, index, child in _children(owner)
             if isinstance(child, (gast.Set, gast.SetComp))
         ]
-        if not found:
-            return
-        make = self.bind("set", builtins.set)
+        make = self.bind("set", builtins.set) if found else None
         for owner, field, index, child in reversed(found):  # inner sets first: their slots stay valid
             if isinstance(child, gast.Set):
                 items = _at(gast.Tuple(elts=child.elts, ctx=gast.Load()), child)
             else:
                 items = _at(gast.ListComp(elt=child.elt, generators=child.generators), child)
             _set(owner, field, index, _at(gast.Call(func=trees.name(make), args=[items], keywords=[]), child))
+        parents = {id(c): p for p in trees.walk(self.fn) for c in _child_nodes(p)}
+        for call in list(trees.walk(self.fn)):
+            if (
+                isinstance(call, gast.Call)
+                and len(call.args) == 1
+                and not call.keywords
+                and not isinstance(call.args[0], gast.Starred)
+                and self.resolve(call.func) in (builtins.set, builtins.frozenset)
+                and self.order_free(call, parents)
+            ):
+                call.func = _at(trees.name(self.bind("set_elements", runtime.set_elements)), call.func)
+
+    def order_free(self, node, parents, through_names=True):
+        """Whether the set ``node`` makes is read only where its order cannot change the answer (``sets``)."""
+        parent = parents.get(id(node))
+        if isinstance(parent, gast.Call) and parent.args and parent.args[0] is node:
+            fn = self.resolve(parent.func)
+            if any(fn is c for c in ORDER_FREE) and not any(k.arg == "key" for k in parent.keywords):
+                return len(parent.args) == 1 or fn is sum
+        if isinstance(parent, gast.Compare):
+            return any(
+                c is node and isinstance(op, (gast.In, gast.NotIn)) for c, op in zip(parent.comparators, parent.ops)
+            )
+        if isinstance(parent, gast.comprehension) and parent.iter is node:
+            owner = parents.get(id(parent))
+            return isinstance(owner, (gast.GeneratorExp, gast.ListComp)) and self.order_free(owner, parents, False)
+        if (
+            through_names
+            and isinstance(parent, gast.Assign)
+            and parent.value is node
+            and len(parent.targets) == 1
+            and isinstance(parent.targets[0], gast.Name)
+        ):
+            name = parent.targets[0].id
+            uses = [n for n in trees.walk(self.fn) if isinstance(n, gast.Name) and n.id == name]
+            loads = [n for n in uses if isinstance(n.ctx, gast.Load)]
+            params = {a.id for a in self.fn.args.args + self.fn.args.kwonlyargs + self.fn.args.posonlyargs}
+            return (
+                len(uses) - len(loads) == 1
+                and name not in params
+                and bool(loads)
+                and all(self.order_free(n, parents, False) for n in loads)
+            )
+        return False
 
     def np_call(self, fn, args, near, keywords=()):
         """``np.<fn>(*args, **keywords)`` located at ``near``, NumPy under the name the function's module gives it."""
@@ -567,14 +618,18 @@ class _Desugar:
             return None
         if self.zip_star(call) is not None:
             return self.columns(call) if self.resolve(call.func) is zip else None
-        if len(call.args) != 1 or call.keywords:
+        if len(call.args) != 1:
             return None
         inner = call.args[0]
         if not isinstance(inner, gast.Call) or not isinstance(inner.func, (gast.Name, gast.Attribute)):
             return None
-        if self.resolve(call.func) not in (list, tuple):  # (resolved only for a call of a call: it costs a walk)
+        fn = self.resolve(call.func)  # (resolved only for a call of a call: it costs a walk)
+        if fn not in (list, tuple, min, max, sorted):
             return None
-        fn = self.resolve(call.func)
+        if call.keywords and (
+            fn in (list, tuple) or any(k.arg not in ("key", "default", "reverse") for k in call.keywords)
+        ):
+            return None
         kind = self.resolve(inner.func)
         if kind is enumerate and 1 <= len(inner.args) <= 2 and all(k.arg == "start" for k in inner.keywords):
             count = 2
@@ -593,7 +648,7 @@ class _Desugar:
                 _at(n, call)
         if fn is list:
             return _at(comp, call)
-        return _at(gast.Call(func=call.func, args=[comp], keywords=[]), call)
+        return _at(gast.Call(func=call.func, args=[comp], keywords=call.keywords), call)
 
     def bound_iterators(self):
         """``pairs = enumerate(xs)`` (``zip``, ``reversed``, ``map``, ``filter``) whose one use consumes it once
@@ -865,12 +920,48 @@ class _Desugar:
         return [trees.const(deep[p])] if p in deep else []
 
     def block(self, stmts):
+        stmts = self.named_generators(stmts)
         out = []
         for stmt in stmts:
             self.statement(stmt, out)
             if out and self.raises(out[-1]):
                 break  # what follows a raise in its block never runs
         return out
+
+    def named_generators(self, stmts):
+        """``g = (e for v in xs)`` read once, later in the same block, where nothing it reads changes in
+        between (``lazy_safe``): its first iterable is evaluated where it is made (``_items1 = xs``) and the
+        generator moves to its one read (``sum(g)``), which lowers it as it would one written there."""
+        if not any(isinstance(s, gast.Assign) and isinstance(s.value, gast.GeneratorExp) for s in stmts):
+            return stmts
+        stmts = list(stmts)
+        for i, stmt in enumerate(stmts):
+            if not (
+                isinstance(stmt, gast.Assign)
+                and isinstance(stmt.value, gast.GeneratorExp)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], gast.Name)
+            ):
+                continue
+            name, gen = stmt.targets[0].id, stmt.value
+            uses = [n for n in trees.walk(self.fn) if isinstance(n, gast.Name) and n.id == name]
+            loads = [n for n in uses if isinstance(n.ctx, gast.Load)]
+            if len(uses) != 2 or len(loads) != 1:
+                continue
+            later = [j for j in range(i + 1, len(stmts)) if any(n is loads[0] for n in _expressions_of(stmts[j]))]
+            if not later or not self.lazy_safe(gen, stmts[i + 1 : later[0] + 1]):
+                continue
+            iterable = gen.generators[0].iter
+            if isinstance(iterable, (gast.Name, gast.Constant)):
+                stmts[i] = _at(gast.Pass(), stmt)
+            else:
+                head, load = self.temp("items", iterable, iterable)
+                stmts[i] = _at(head, stmt)
+                gen.generators[0].iter = load
+            for owner in trees.walk(stmts[later[0]]):
+                if any(child is loads[0] for child in _child_nodes(owner)):
+                    _set_child(owner, loads[0], gen)
+        return stmts
 
     def statement(self, stmt, out):
         kind = type(stmt)
@@ -1207,6 +1298,8 @@ class _Desugar:
             element = gast.Subscript(value=trees.clone(xs), slice=trees.name(k), ctx=gast.Load())
             head = [_at(gast.Assign(targets=[stmt.target], value=_at(element, it), type_comment=None), stmt)]
             stmt.target = _at(trees.name(k, True), stmt)
+        if isinstance(stmt.iter, gast.GeneratorExp) and self.lazy_safe(stmt.iter, stmt.body + stmt.orelse):
+            stmt.iter = self.comprehension(stmt.iter, out, None, "items")  # its values listed first
         stmt.iter = self.expr(stmt.iter, out)
         self.enumerate_zip(stmt, out)
         body = head
@@ -1835,9 +1928,8 @@ class _Desugar:
     def mapping_pattern(self, pattern, subject):
         """``case {"k": v, 0: 1}``: the test that the subject is a dict (Python also matches other mappings,
         which the compiled code does not read) holding each key, and the subpatterns on ``subject[key]``; the
-        captures bound after the whole test. ``**rest`` is refused."""
-        if pattern.rest is not None:
-            self.refuse(pattern, "a mapping pattern with **%s" % pattern.rest, "read the other keys by name")
+        captures bound after the whole test; ``**rest`` bound to the dict of the other items, in their order
+        (``{k: subject[k] for k in subject if k not in (keys)}``)."""
         test = gast.Call(
             func=trees.name(self.bind("isinstance", isinstance)),
             args=[trees.clone(subject), trees.name(self.bind("dict", dict))],
@@ -1850,6 +1942,17 @@ class _Desugar:
             item = gast.Subscript(value=trees.clone(subject), slice=trees.clone(key), ctx=gast.Load())
             items.append((sub, _at(item, sub)))
         self.subpatterns(items, tests, binds)
+        if pattern.rest is not None:
+            key = self.namer.fresh("_key{}")
+            others = gast.Compare(
+                left=trees.name(key),
+                ops=[gast.NotIn()],
+                comparators=[gast.Tuple(elts=[trees.clone(k) for k in pattern.keys], ctx=gast.Load())],
+            )
+            loop = gast.comprehension(target=trees.name(key, True), iter=trees.clone(subject), ifs=[others], is_async=0)
+            item = gast.Subscript(value=trees.clone(subject), slice=trees.name(key), ctx=gast.Load())
+            rest = gast.DictComp(key=trees.name(key), value=item, generators=[loop])
+            binds.append(_at(trees.assign(pattern.rest, _at(rest, pattern)), pattern))
         return _at(gast.BoolOp(op=gast.And(), values=tests), pattern), binds
 
     def sequence_pattern(self, pattern, subject):
@@ -2045,7 +2148,19 @@ class _Desugar:
             self.refuse(gens[0], "a generator expression as one of several arguments", "use a list comprehension")
         if fn in _SHORT_CIRCUIT and not node.keywords:
             return self.short_circuit(gens[0], _SHORT_CIRCUIT[fn], fn.__name__, out)
-        if fn not in _CONSUMERS and not (isinstance(node.func, gast.Attribute) and node.func.attr == "join"):
+        extend = (  # xs.extend(gen), gen not reading xs: the values listed first, then appended
+            isinstance(node.func, gast.Attribute)
+            and node.func.attr == "extend"
+            and len(node.args) == 1
+            and _root_id(node.func.value) is not None
+            and _root_id(node.func.value) not in {n.id for n in trees.walk(gens[0]) if isinstance(n, gast.Name)}
+            and self.lazy_safe(gens[0], [])
+        )
+        if (
+            fn not in _CONSUMERS
+            and not extend
+            and not (isinstance(node.func, gast.Attribute) and node.func.attr == "join")
+        ):
             self.refuse(
                 gens[0],
                 "a generator expression passed to %s" % _spelling(node.func),
@@ -2333,6 +2448,41 @@ class _Desugar:
         out.extend(self.loops(gen, inner))
         return load
 
+    def library_call(self, call):
+        """Whether ``call`` calls a builtin or a library function (one that changes none of the caller's values)."""
+        fn = self.resolve(call.func)
+        if fn is None or isinstance(call.func, gast.Attribute) and trees.rooted_in(call.func, self.local):
+            return False
+        if isinstance(fn, (types.BuiltinFunctionType, np.ufunc)) or fn in vars(builtins).values():
+            return fn not in (exec, eval, setattr, delattr, print, input, open, next)
+        code = getattr(fn, "__code__", None)
+        return code is not None and code.co_filename.startswith(_LIBRARIES) and fn.__module__.startswith("numpy")
+
+    def lazy_safe(self, gen, between):
+        """Whether generator ``gen`` may be run at once, its values listed, instead of step by step as it is
+        consumed while ``between`` (statements, or expressions) run: its values call only library functions
+        and the statements change none of the names they read (nor call a function of the user's)."""
+        bound = {n.id for g in gen.generators for n in trees.breadth_first(g.target) if isinstance(n, gast.Name)}
+        parts = [gen.elt] + [i for g in gen.generators for i in g.ifs] + [g.iter for g in gen.generators[1:]]
+        nodes = [n for part in parts for n in trees.walk(part)]
+        if any(isinstance(n, gast.Call) and not self.library_call(n) for n in nodes):
+            return False
+        first = [n for n in trees.walk(gen.generators[0].iter) if isinstance(n, gast.Name)]  # (a list it walks)
+        reads = {n.id for n in nodes + first if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)} - bound
+        for node in (n for b in between for n in trees.walk(b)):
+            if isinstance(node, gast.Call) and not self.library_call(node):
+                if not (
+                    isinstance(node.func, gast.Attribute)
+                    and _root_id(node.func) is not None
+                    and _root_id(node.func) not in reads
+                    and self.resolve(trees.name(_root_id(node.func))) is None  # (a local: not a module's)
+                ):
+                    return False  # a method of a value the generator does not read (_list1.append) is fine
+            if isinstance(node, (gast.Name, gast.Subscript, gast.Attribute)) and not isinstance(node.ctx, gast.Load):
+                if _root_id(node) in reads or _root_id(node) is None:
+                    return False
+        return True
+
     def comprehension(self, node, out, result=None, hint=None):
         """A list or dict comprehension (or a generator consumed at once) as a loop building ``result``."""
         if result is None:
@@ -2419,6 +2569,18 @@ def _spelling(func):
     if isinstance(func, gast.Attribute):
         return _spelling(func.value) + "." + func.attr
     return "a function"
+
+
+def _expressions_of(stmt):
+    """The nodes of ``stmt`` evaluated once when it runs: all of a simple statement, the iterable of a for
+    loop, the test of an if (not what runs inside their bodies)."""
+    if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return, gast.Expr)):
+        return list(trees.walk(stmt))
+    if isinstance(stmt, gast.For):
+        return list(trees.walk(stmt.iter))
+    if isinstance(stmt, gast.If):
+        return list(trees.walk(stmt.test))
+    return []
 
 
 def _needs_statements(node):

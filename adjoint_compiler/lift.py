@@ -112,6 +112,7 @@ def run(fn, src):
             _refuse_returned_function(node.func, src, fn)
     if not nested:
         return fn
+    _returned_siblings(fn)
     found = _nested(fn, src)
     names = _Names(src, fn)
     names.taken -= set(found) - set(src.env)  # its reads are the nested functions', renamed
@@ -134,6 +135,85 @@ def run(fn, src):
     for alias, cell in names.pending:
         src.bind(alias, cell.cell_contents)
     return fn
+
+
+def _returned_siblings(fn):
+    """``def outer(): return power`` beside ``def power(k): ...``, then ``p = outer()`` and ``p(n)``: each
+    ``outer()`` becomes ``power``, the def of ``outer`` goes (it has no parameters and does nothing else), and
+    a name assigned once, at the top of the body, a nested function and otherwise only called, ``p = power``,
+    gives its calls to that function (``power(n)``: the same function object, which reads the enclosing
+    variables when called, as ``p`` would)."""
+    defs = {s.name: s for s in fn.body if isinstance(s, gast.FunctionDef)}
+    binds = {}
+    for node in trees.walk(fn):
+        if isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load):
+            binds[node.id] = binds.get(node.id, 0) + 1
+        elif isinstance(node, gast.FunctionDef) and node is not fn:
+            binds[node.name] = binds.get(node.name, 0) + 1
+    loads = {}
+    for node in trees.walk(fn):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            loads.setdefault(node.id, []).append(node)
+    calls = {id(n.func): n for n in trees.walk(fn) if isinstance(n, gast.Call)}
+    parents = {id(c): p for p in trees.walk(fn) for c in gast.iter_child_nodes(p)}
+
+    def returned(outer):
+        body = [s for s in outer.body if not (isinstance(s, gast.Expr) and isinstance(s.value, gast.Constant))]
+        a = outer.args
+        if outer.decorator_list or a.args or a.vararg or a.kwarg or a.kwonlyargs or getattr(a, "posonlyargs", []):
+            return None
+        if len(body) == 1 and isinstance(body[0], gast.Return) and isinstance(body[0].value, gast.Name):
+            name = body[0].value.id
+            return name if name in defs and name != outer.name and binds.get(name) == 1 else None
+        return None
+
+    gone = []
+    for name, outer in defs.items():
+        sibling = returned(outer)
+        uses = loads.get(name, [])
+        if sibling is None or binds.get(name) != 1 or not uses:
+            continue
+        made = [calls.get(id(n)) for n in uses]
+        if not all(c is not None and not c.args and not c.keywords for c in made):
+            continue
+        for call in made:
+            _replace_node(parents[id(call)], call, gast.copy_location(trees.name(sibling), call))
+        gone.append(outer)
+    fn.body = [s for s in fn.body if not any(s is g for g in gone)]
+    if not gone:
+        return
+    loads = {}
+    for node in trees.walk(fn):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            loads.setdefault(node.id, []).append(node)
+    calls = {id(n.func) for n in trees.walk(fn) if isinstance(n, gast.Call)}
+    for stmt in list(fn.body):
+        if not (
+            isinstance(stmt, gast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name)
+            and isinstance(stmt.value, gast.Name)
+            and stmt.value.id in defs
+        ):
+            continue
+        alias, uses = stmt.targets[0].id, loads.get(stmt.targets[0].id, [])
+        params = {a.id for a in fn.args.args + fn.args.kwonlyargs + getattr(fn.args, "posonlyargs", [])}
+        if binds.get(alias) != 1 or alias in params or not uses or not all(id(n) in calls for n in uses):
+            continue
+        for n in uses:
+            n.id = stmt.value.id
+        fn.body.remove(stmt)
+
+
+def _replace_node(owner, old, new):
+    for field in owner._fields:
+        value = getattr(owner, field, None)
+        if isinstance(value, list):
+            for i, v in enumerate(value):
+                if v is old:
+                    value[i] = new
+        elif value is old:
+            setattr(owner, field, new)
 
 
 def _refuse_returned_function(call, src, fn):

@@ -165,10 +165,22 @@ def _passed_constructions(tree, src):
     """``return apply(Scale(k), x)``: an object made as a positional argument of a call of the user's
     function, which is the statement's value (or its first operand: ``apply(Scale(k), x) * x``), is
     made in a statement of its own first (``scale = Scale(k)``), so that it is followed into the
-    function as a named one is. Only where nothing runs before it in the statement: the function named
-    by a plain name and the arguments before it without calls."""
+    function as a named one is. Only where nothing else in the statement runs before the call: the
+    function named by a plain name, and no starred argument before the object. Arguments before it that
+    make calls (``shift(np.sin(x), Scale(x))``) move first, in their order, each into a variable named
+    after the function and the parameter it is passed to (``shift_v = np.sin(x)``), as Python evaluates
+    them before the object."""
     local = trees.local_names(tree)
     taken = trees.all_names(tree) | set(src.env)
+
+    def fresh(base):
+        label, n = base, 1
+        while label in taken:
+            n += 1
+            label = "%s%d" % (base, n)
+        taken.add(label)
+        return label
+
     for holder in list(trees.statements(tree)):
         for field in ("body", "orelse", "finalbody"):
             block = getattr(holder, field, None)
@@ -182,23 +194,33 @@ def _passed_constructions(tree, src):
                 if isinstance(call, gast.Call) and isinstance(call.func, gast.Name):
                     function = source_mod.global_value(call.func, src, local)
                     if inspect.isfunction(function) and _users(function) and rules.lookup(function) is None:
+                        params = _positional_names(function)
+                        moved = 0  # the arguments before this one already moved into variables
                         for k, arg in enumerate(call.args):
-                            if any(
-                                isinstance(n, (gast.Call, gast.Starred)) for a in call.args[:k] for n in trees.walk(a)
-                            ):
+                            if isinstance(arg, gast.Starred):
                                 break
                             made = source_mod.global_value(arg.func, src, local) if isinstance(arg, gast.Call) else None
                             if not _user_class(made):
                                 continue
-                            label, n = made.__name__.lower(), 1
-                            while label in taken:
-                                n += 1
-                                label = "%s%d" % (made.__name__.lower(), n)
-                            taken.add(label)
+                            for j in range(moved, k):
+                                earlier = call.args[j]
+                                if not isinstance(earlier, (gast.Name, gast.Constant)):  # (xs[0] before Scale(xs))
+                                    param = params[j] if j < len(params) else "arg%d" % j
+                                    label = fresh("%s_%s" % (function.__name__, param))
+                                    out.append(gast.copy_location(trees.assign(label, earlier), earlier))
+                                    call.args[j] = gast.copy_location(trees.name(label), earlier)
+                            moved = k + 1
+                            label = fresh(made.__name__.lower())
                             out.append(gast.copy_location(trees.assign(label, arg), stmt))
                             call.args[k] = gast.copy_location(trees.name(label), arg)
                 out.append(stmt)
             block[:] = out
+
+
+def _positional_names(function):
+    """The names of ``function``'s positional parameters, in order."""
+    code = function.__code__
+    return code.co_varnames[: code.co_posonlyargcount + code.co_argcount]
 
 
 def _calls_of_objects(tree, src):

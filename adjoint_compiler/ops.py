@@ -101,6 +101,13 @@ def classify(value, source, local):
             name = value.func.id
             params = {a.id for a in source.tree.args.args} if source is not None else set()
             hint = "call the function by the global name it has"
+            made = _object_made_in_a_call(source) if naming.is_temp(name) else None
+            if made is not None:  # shift(np.sin(x), Scale(x)) not at the start of its statement
+                what = "a call of the object %s, made in the arguments of a call after something else runs" % (
+                    trees.unparse(made)
+                )
+                hint = "make it in a statement of its own first (s = %s)" % trees.unparse(made)
+                raise UnsupportedError(what, source.location(made), hint)
             if naming.is_temp(name):
                 what = "a call of a function value made at run time (f(...)(x))"
             elif name in params and not any(isinstance(n, gast.Name) and n.id == name for n in _stores(source.tree)):
@@ -161,6 +168,23 @@ def classify(value, source, local):
 
 def _stores(tree):
     return (n for n in trees.walk(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
+
+
+def _object_made_in_a_call(source):
+    """The first ``C(...)`` of a user class with ``__call__`` written as an argument of a call in the user's
+    function (``shift(np.sin(x), Scale(x))``): a temporary it became is what a call of a value calls."""
+    if source is None:
+        return None
+    local = trees.local_names(source.tree)
+    for node in trees.walk(source.tree):
+        if isinstance(node, gast.Call):
+            for arg in node.args + [k.value for k in node.keywords]:
+                arg = arg.value if isinstance(arg, gast.Starred) else arg
+                if isinstance(arg, gast.Call) and getattr(arg, "lineno", None) is not None:
+                    cls = source_mod.global_value(arg.func, source, local)
+                    if inspect.isclass(cls) and inspect.isfunction(inspect.getattr_static(cls, "__call__", None)):
+                        return arg
+    return None
 
 
 def _call_location(call, source):

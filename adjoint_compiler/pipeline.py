@@ -139,9 +139,10 @@ def _desugar(c):
 
 
 # exceptions the compiler's own code in a try body may raise: catching them could take the handler where
-# the function took the body (run-time checks raise TypeError subclasses; tangents divide by zero and overflow)
+# the function took the body (run-time checks raise TypeError subclasses; the tangents of forward mode,
+# which divide by zero and overflow, run after the try body: tangent.TANGENT_EXCEPTIONS)
 _OWN_EXCEPTIONS = {"grad": (runtime.InPlaceUpdateError,), "vjp": (runtime.InPlaceUpdateError,)}
-_OWN_EXCEPTIONS["jvp"] = _OWN_EXCEPTIONS["grad"] + (ZeroDivisionError, FloatingPointError, OverflowError)
+_OWN_EXCEPTIONS["jvp"] = _OWN_EXCEPTIONS["grad"]
 
 
 def _try_markers(tree, src):

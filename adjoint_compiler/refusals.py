@@ -25,7 +25,7 @@ import operator
 import gast
 import numpy as np
 
-from adjoint_compiler import effects, naming, objects, rules, runtime, trees
+from adjoint_compiler import desugar, effects, naming, objects, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
 from adjoint_compiler.ops import classify
@@ -277,6 +277,11 @@ _SET = (
     "a set holding differentiated values",
     "keep differentiated values in a list or tuple; a set of indices or flags is fine",
 )
+_SET_READ = (
+    "a set holding differentiated values read where the order it lists them in (a function of their values) "
+    "may change the answer",
+    "read it only with sum, min, max, len, sorted (without key=) or 'in', or iterate over sorted(s) or a list",
+)
 _BITS = "bitwise operators take integers and truth values, which carry no derivative"
 # operations with no derivative to follow, refused when a differentiated value reaches the result through
 # them: a set keeps neither the order nor the duplicates of what it was built from (a set of indices is an
@@ -302,7 +307,29 @@ def refuse_untracked_operations(fn, defs, source, varied, useful):
                 op.node,
             )
             construct, hint = _UNTRACKED[op.fn]
+            if op.fn in (set, frozenset):  # (read only by sum, min, max, len, sorted, in: desugar.sets lists it)
+                construct, hint = _SET_READ
+                where = _order_dependent_read(fn, name, source) or where
             raise UnsupportedError(construct, source.location(where) if source is not None else None, hint)
+
+
+def _order_dependent_read(fn, name, source):
+    """The first read of set ``name`` in ``fn`` other than by one of desugar.ORDER_FREE or ``in`` (None if none
+    is located)."""
+    parents = {id(c): p for p in gast.walk(fn) for c in gast.iter_child_nodes(p)}
+    for n in gast.walk(fn):
+        if not (isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Load)):
+            continue
+        parent = parents.get(id(n))
+        if isinstance(parent, gast.Call) and parent.args and parent.args[0] is n and source is not None:
+            reader = source_mod.global_value(parent.func, source, ())
+            if any(reader is r for r in desugar.ORDER_FREE) and not any(k.arg == "key" for k in parent.keywords):
+                continue
+        if isinstance(parent, gast.Compare) and all(isinstance(op, (gast.In, gast.NotIn)) for op in parent.ops):
+            continue
+        if getattr(n, "lineno", None) is not None:
+            return n
+    return None
 
 
 def _enters_context(node, source):

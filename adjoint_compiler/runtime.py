@@ -2781,3 +2781,47 @@ DEPENDS.update(
     odeint_bars=("_odeint_parts", "_odeint_compiled", "_odeint_options", "odeint_output", "_shaped_like"),
     odeint_dot=("_odeint_parts", "_odeint_compiled", "_odeint_options", "odeint_output"),
 )
+
+
+def set_positions(items):
+    """The positions in ``items`` of the elements of ``set(items)``, in the order the set lists them: each
+    the first of the items equal to it (the one a set keeps). A set of differentiated values is one of
+    these lists (desugar.sets), read only where its order cannot change the answer."""
+    first = {}
+    for k, v in enumerate(items):
+        first.setdefault(v, k)
+    return [first[v] for v in set(items)]
+
+
+def set_elements(items):
+    """``set(items)`` as the list of its elements in the set's own order (``set_positions``); a dict's keys
+    or any other iterable's distinct values where ``items`` is not a list, tuple or array."""
+    if not isinstance(items, (list, tuple, np.ndarray)):
+        return list(set(items))
+    return [items[k] for k in set_positions(items)]
+
+
+def set_elements_bar(g, items):
+    """The cotangent of ``items`` from ``g``, that of ``set_elements(items)``: each element's goes back to
+    the first of the items equal to it, the others get none (zero for a dict's keys)."""
+    if not isinstance(items, (list, tuple, np.ndarray)):
+        return zeros_like(items)
+    out = [0.0] * len(items)
+    for j, k in enumerate(set_positions(items)):
+        out[k] = g[j]
+    return np.asarray(out, dtype=float) if isinstance(items, np.ndarray) else out
+
+
+def set_elements_dot(dot, items):
+    """The tangent of ``set_elements(items)`` from ``dot``, that of ``items``."""
+    if not isinstance(items, (list, tuple, np.ndarray)):
+        return [0.0] * len(set(items))
+    return [dot[k] for k in set_positions(items)]
+
+
+HELPERS = HELPERS + ("set_positions", "set_elements", "set_elements_bar", "set_elements_dot")
+DEPENDS.update(
+    set_elements=("set_positions",),
+    set_elements_bar=("set_positions", "zeros_like"),
+    set_elements_dot=("set_positions",),
+)

@@ -851,7 +851,19 @@ def _plain_use(node, child, src, local):
         if isinstance(node.ctx, gast.Load):
             return True
         return isinstance(node.ctx, gast.Store) and not isinstance(node.slice, gast.Slice)  # xs[k] = v
-    return _builtin_call(node, src, local) is not None
+    if _builtin_call(node, src, local) is not None:
+        return True
+    if isinstance(node, gast.Call) and any(a is child for a in node.args):
+        # passed to a function of math or NumPy, or a builtin that only reads: none of them resizes a list
+        fn = source_mod.global_value(node.func, src, local)
+        if any(fn is b for b in _READING_BUILTINS):
+            return True
+        module = getattr(fn, "__module__", None) if callable(fn) and not inspect.isclass(fn) else None
+        return isinstance(fn, np.ufunc) or (module or "").split(".")[0] in ("math", "numpy")
+    return False
+
+
+_READING_BUILTINS = (sum, min, max, sorted, any, all, abs, zip, enumerate, float, int, len, list, tuple)
 
 
 def _gradient_call(func, src, local):

@@ -52,6 +52,10 @@ from adjoint_compiler.rules import registry
 _name = trees.name
 
 
+# what tangent code may raise where the function does not: a derivative that divides by zero or overflows
+TANGENT_EXCEPTIONS = (ZeroDivisionError, OverflowError, FloatingPointError)
+
+
 def _elementwise(fn):
     if isinstance(fn, np.ufunc):
         return fn.signature is None
@@ -253,9 +257,68 @@ class _Tangent:
 
     def block(self, stmts):
         out = []
-        for stmt in stmts:
+        for k, stmt in enumerate(stmts):
+            if k > 0 and self.guarded_try(stmts[k - 1], stmt):
+                out.extend(self.tangents_after_try(stmt))
+                continue
             out.extend(self.statement(stmt))
         return out
+
+    def guarded_try(self, marker, branch):
+        """Whether ``branch`` is the body branch of a try statement (``_try1 = try_(k, E)``, then ``if _try1:
+        body else: handler``: desugar.py) whose except clause catches an exception tangent code may raise."""
+        call = getattr(marker, "value", None)
+        if not (
+            isinstance(marker, gast.Assign)
+            and isinstance(call, gast.Call)
+            and isinstance(call.func, gast.Name)
+            and self.source is not None
+            and dict.get(self.source.env, call.func.id) is runtime.try_
+            and isinstance(branch, gast.If)
+            and isinstance(branch.test, gast.Name)
+            and branch.test.id == marker.targets[0].id
+        ):
+            return False
+        if isinstance(call.args[0], gast.Constant) and isinstance(call.args[0].value, str):
+            return False  # a with block's ("with1"): runtime.exit_raised raises again what it catches
+        caught = [source_mod.global_value(t, self.source, set()) for t in call.args[1:]]
+        return any(isinstance(c, type) and issubclass(own, c) for c in caught for own in TANGENT_EXCEPTIONS)
+
+    def tangents_after_try(self, branch):
+        """The body branch of a try statement whose handler catches ZeroDivisionError (OverflowError,
+        FloatingPointError): the body's values only, and their tangents after it, in a branch of their own on
+        the same flag (``if _try1: y_dot = ...``), so that a tangent that divides by zero cannot take the
+        handler where the function took the body. Each of the body's statements is then a plain assignment
+        (SSA: no value is changed after its tangent reads it)."""
+        body, tangents = [], []
+        for stmt in branch.body:
+            made = self.statement(stmt)
+            if not any(s is stmt for s in made):
+                raise UnsupportedError(
+                    "an except clause catching an exception tangent code may raise (ZeroDivisionError, "
+                    "OverflowError, FloatingPointError) around a statement whose tangent cannot be computed after "
+                    "the try body, in forward mode",
+                    self.location(stmt),
+                    "catch the specific exception the function raises, or use ac.grad or ac.vjp",
+                )
+            body.append(stmt)
+            tangents.extend(s for s in made if s is not stmt)
+        if any(
+            isinstance(s, (gast.Assign, gast.AugAssign))
+            and not isinstance(s.targets[0] if isinstance(s, gast.Assign) else s.target, gast.Name)
+            for s in body
+        ):
+            raise UnsupportedError(
+                "an except clause catching an exception tangent code may raise around a store into a container, "
+                "in forward mode",
+                self.location(branch),
+                "catch the specific exception the function raises, or use ac.grad or ac.vjp",
+            )
+        kept = gast.copy_location(gast.If(test=branch.test, body=body, orelse=self.block(branch.orelse)), branch)
+        if not tangents:
+            return [kept]
+        after = gast.If(test=_name(branch.test.id), body=tangents, orelse=[])
+        return [kept, gast.copy_location(after, branch)]
 
     def statement(self, stmt):
         if isinstance(stmt, gast.If):

@@ -21,7 +21,7 @@ def gen(x):
 
 def set_comprehension(x):
     s = {x * k for k in range(2)}
-    return x * len(s) + sum(s)
+    return x * len(s) + max(list(s))
 
 
 def star_args(xs):
@@ -185,7 +185,7 @@ def test_failed_compile_leaves_the_function_usable():
 
 def test_cli_reports_one_line_without_traceback(tmp_path):
     src = tmp_path / "bad.py"
-    src.write_text("def f(x):\n    return sum({x for _ in range(2)})\n")
+    src.write_text("def f(x):\n    return list({x for _ in range(2)})[0]\n")
     r = subprocess.run([sys.executable, "-m", "adjoint_compiler", "show", "%s:f" % src], capture_output=True, text=True)
     assert r.returncode != 0
     lines = r.stderr.strip().splitlines()

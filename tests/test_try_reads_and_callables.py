@@ -143,7 +143,7 @@ def shift(v, fn):
 
 
 def made_after_a_call(x):
-    return shift(np.sin(x), Scale(x))  # np.sin(x) runs first: Scale(x) is not moved before it
+    return np.sin(x) + shift(x, Scale(x))  # np.sin(x) runs first: Scale(x) is not moved before it
 
 
 @pytest.mark.parametrize("f", [made_in_the_call, constant_made_in_the_call])

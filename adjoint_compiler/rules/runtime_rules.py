@@ -38,6 +38,8 @@ from adjoint_compiler.runtime import (
     multiplied_at,
     polygamma,
     repeated_bar,
+    set_elements_bar,
+    set_elements_dot,
     sorted_bar,
     sorted_dot,
     sorted_in_place_bar,
@@ -343,6 +345,7 @@ nondifferentiable(
 )
 nondifferentiable(runtime.loop_length, runtime.zip_length, runtime.zip_columns, reason="a number of loop steps")
 nondifferentiable(runtime.keys_of, reason="a dict's keys")
+nondifferentiable(runtime.set_positions, reason="the positions of the items a set keeps")
 nondifferentiable(runtime.match_class, reason="whether a class pattern matches")
 nondifferentiable(runtime.index_of, runtime.count_of, reason="a position or a count in a list")
 nondifferentiable(runtime.along_axis, runtime.diagonal_index, reason="the index a NumPy writer stores at")
@@ -735,3 +738,25 @@ def phi_congruence_tangent(dot, ans, low, q):
     x = np.matmul(np.matmul(ans + np.swapaxes(ans, -1, -2), np.tril(dot)), triangular_inverse(low))
     both = x + np.swapaxes(x, -1, -2)
     return -(np.tril(both) - 0.5 * both * np.eye(np.shape(ans)[-1], dtype=ans.dtype)), phi_congruence(low, dot)
+
+
+@adjoint(runtime.set_elements)
+def set_elements_adjoint(g, ans, items):
+    # each element of the set is the first of the items equal to it: its cotangent goes back there
+    return set_elements_bar(g, items)
+
+
+@tangent(runtime.set_elements)
+def set_elements_tangent(dot, ans, items):
+    return set_elements_dot(dot, items)
+
+
+@adjoint(runtime.set_elements_bar, linear="first")
+def set_elements_bar_adjoint(g, ans, g_in, items):
+    # set_elements_bar scatters to the kept positions; its adjoint gathers from them (set_elements_dot)
+    return set_elements_dot(g, items), None
+
+
+@adjoint(runtime.set_elements_dot, linear="first")
+def set_elements_dot_adjoint(g, ans, dot, items):
+    return set_elements_bar(g, items), None

@@ -36,6 +36,8 @@ ALLOWED_GLOBALS = {
     "sort_order",
     "sorted_bar",
     "sorted_dot",
+    "set_elements_bar",
+    "set_elements_dot",
     "sorted_in_place_bar",
     "sorted_in_place_dot",
     "structure",

@@ -204,6 +204,20 @@ def test_sorted_bar_and_sorted_dot_rules():
     assert zero["a"] == 0.0 and zero["b"].tolist() == [0.0, 0.0]
 
 
+def test_set_elements_and_their_cotangents():
+    items = [3.0, -1.0, 3.0, 0.5]
+    listed = runtime.set_elements(items)
+    assert listed == list(set(items))  # the set's own order
+    positions = runtime.set_positions(items)
+    assert sorted(positions) == [0, 1, 3]  # the duplicate 3.0 is the first one's
+    g = [1.0, 2.0, 3.0]
+    back = runtime.set_elements_bar(g, items)
+    assert back[2] == 0.0 and [back[k] for k in positions] == g
+    assert runtime.set_elements_dot(back, items) == g  # and forward again
+    assert runtime.set_elements_bar([0.0], {"a": 1.0}) == {"a": 0.0}  # a dict's keys: no derivative
+    assert runtime.set_elements_bar(g, np.array(items)).tolist() == back  # an array's is an array
+
+
 @pytest.mark.parametrize("index, like", [(np.array([0, 2, 0]), np.zeros((3, 2))), (1, np.zeros(2)), (1, 0.0)])
 def test_at_bar_rule(index, like):
     g = np.random.default_rng(2).standard_normal((3, 2))

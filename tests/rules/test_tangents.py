@@ -422,6 +422,15 @@ def _runtime_cases():
     xs = [float(v) for v in rng.standard_normal(4)]
     out.append(Case("sorted_bar", runtime.sorted_bar, [[float(v) for v in rng.standard_normal(4)], xs], {}, (0,)))
     out.append(Case("sorted_dot", runtime.sorted_dot, [[float(v) for v in rng.standard_normal(4)], xs], {}, (0,)))
+    items = [xs[0], xs[1], xs[0], xs[2]]  # a duplicate: its derivative goes to the first equal item
+    out.append(Case("set_elements", runtime.set_elements, [xs], {}, (0,)))  # (distinct: a difference keeps them)
+    g3 = [float(v) for v in rng.standard_normal(3)]
+    out.append(Case("set_elements_bar", runtime.set_elements_bar, [g3, items], {}, (0,)))
+    out.append(
+        Case(
+            "set_elements_dot", runtime.set_elements_dot, [[float(v) for v in rng.standard_normal(4)], items], {}, (0,)
+        )
+    )
     m = rng.standard_normal((3, 4))
     for name, fn in (("sorted_in_place", runtime.sorted_in_place),):
         out.append(Case(name, fn, [xs], {"reverse": True}, (0,)))
