@@ -114,7 +114,7 @@ def adjoint_call(r, stmt, name, op, g, out):
             r.location(stmt),
         )
     if not rule.inline:
-        call_user_rule(r, rule, name, op, g, out)
+        call_user_rule(r, stmt, rule, name, op, g, out)
         return
     scalar = name in act.scalars and all(
         trees.is_number(a) or (isinstance(a, gast.Name) and a.id in act.scalars) for a in op.args
@@ -288,16 +288,21 @@ def _dropped_defaults(r, stmt, op, signature, bound, static):
     return keywords
 
 
-def call_user_rule(r, rule, name, op, g, out):
+def call_user_rule(r, stmt, rule, name, op, g, out):
     """A registered adjoint is called, not inlined: ``c = rule(g, ans, *args)``."""
     if op.kwargs:
         raise UnsupportedError(
-            "keyword arguments in a call of %s, which has a registered adjoint" % _fn_label(op.fn), r.location(op.node)
+            "keyword arguments in a call of %s, which has a registered adjoint" % _fn_label(op.fn), r.location(stmt)
         )
     ref = getattr(rule.rule, "__name__", "adjoint")
     ref = ref if ref.isidentifier() else "adjoint"  # a lambda's name, <lambda>, is no name to emit
     if r.source is None or r.source.env.get(ref) is not rule.rule:  # not the user's own global name
         ref = r.namer.unique(ref)
     r.needs[ref] = rule.rule
+    if r.source is not None:  # a later register_adjoint for the function makes this compilation stale
+        r.source.env.attributes.append((registry._RULES, registry._key(op.fn), rule))
     result = trees.call(ref, trees.clone(g), _name(name), *trees.clone(op.args))
+    operands = gast.Tuple(elts=trees.clone(op.args), ctx=gast.Load())
+    where = trees.place(r.location(stmt))
+    result = trees.call("rule_cotangents", result, operands, trees.const(ref), *where)
     _accumulate_parts(r, result, op.args, out)

@@ -361,6 +361,9 @@ def on_floats(rule):
     return _derived(rule, "float", lambda fn: [_OnFloats(rule).visit(stmt) for stmt in fn.body])
 
 
+REGISTERED = {"token": object()}  # replaced at each register_adjoint (pipeline.Compiled.current checks it)
+
+
 def register_adjoint(fn, rule=None):
     """Register an adjoint rule for ``fn``: ``@register_adjoint(fn)`` or ``register_adjoint(fn, rule)``.
 
@@ -383,6 +386,7 @@ def register_adjoint(fn, rule=None):
 
     def register(rule):
         _RULES[_key(fn)] = Rule(fn, rule, inline=False)
+        REGISTERED["token"] = object()  # code compiled before it may call the rule it replaces: stale now
         return rule
 
     return register(rule) if rule is not None else register
