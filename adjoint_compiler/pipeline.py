@@ -252,6 +252,13 @@ def _reverse(c):
                 fn.name += "_"
     else:
         c.result = reverse.run(c.tree, c.src, c.activity, c.wrt_names, c.mode, c.callee)
+        fn = c.result.function
+        if c.mode == "vjp" and not c.called and c.frame is None:  # a vjp in some parameters calling its full vjp
+            taken = c.linker.names() | _defined(c.linker)
+            if fn.name in taken:
+                fn.name += "_" + "_".join(c.wrt_names)
+            while fn.name in taken:
+                fn.name += "_"
     c.tree = c.result.function
     return c.tree
 
