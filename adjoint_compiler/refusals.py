@@ -61,6 +61,8 @@ def refuse_mutation_of_varied(fn, source, local, varied):
         operands = [call.func.value] + list(call.args) + [k.value for k in call.keywords]
         if any(isinstance(a, gast.Name) and a.id in varied for a in operands):
             receiver = call.func.value.id if isinstance(call.func.value, gast.Name) else "..."
+            if receiver != "..." and source is not None:
+                receiver = source.spelled(receiver, fn)  # a compiler's temporary: the expression it holds
             raise UnsupportedError(
                 "in-place method call %s.%s(...) on values being differentiated" % (receiver, call.func.attr),
                 source.location(stmt) if source is not None else None,
