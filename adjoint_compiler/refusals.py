@@ -125,7 +125,7 @@ def refuse_effects_through_calls(stmts, source, local, varied, memo, fn=None):
         if not differentiated or getattr(op.fn, "__module__", None) == runtime.__name__:
             continue  # what it changes does not depend on the inputs being differentiated, or is bookkeeping
         where = source.location(stmt) if source is not None else None
-        name = getattr(op.fn, "__name__", "this function")
+        name = getattr(op.fn, source_mod.USER_LABEL, None) or getattr(op.fn, "__name__", "this function")
         if inspect.isfunction(op.fn) and rules.lookup(op.fn) is None and source is not None:
             callee = effects.summary(op.fn, memo)
             top = effects.summary(source.func, memo) if inspect.isfunction(source.func) else callee
