@@ -1001,3 +1001,290 @@ def test_vjp_in_some_parameters_of_a_recursive_function():
     assert ac.vjp(rec, wrt=0)(0.8, 0.6)[1](1.0) == pytest.approx(dx, rel=1e-6)
     assert ac.vjp(rec, wrt=1)(0.8, 0.6)[1](1.0) == pytest.approx(dy, rel=1e-6)
     assert ac.vjp(rec, wrt=(0, 1))(0.8, 0.6)[1](1.0) == (pytest.approx(dx, rel=1e-6), pytest.approx(dy, rel=1e-6))
+
+
+# ---- generators, closures over inf, masks, objects with operators, stacks, logaddexp folds ----
+def _gen_squares(v):
+    for t in v:
+        yield t * t
+
+
+def generator_function_sum(x):
+    return sum(_gen_squares(x)) + max(_gen_squares(x))
+
+
+def inf_sentinel_min(x):
+    best = float("inf")
+    for v in x:
+        if v * v < best:
+            best = v * v
+    return best + math.inf * 0.0 if False else best
+
+
+def math_inf_clip(x):
+    lo, hi = -math.inf, 1.0
+    return np.sum(np.clip(x, lo, hi) ** 2)
+
+
+def _make_normer(order):
+    def normer(x):
+        return np.linalg.norm(x, ord=order) * np.sum(x)
+
+    return normer
+
+
+norm_inf_closure = _make_normer(np.inf)
+norm_1_closure = _make_normer(1)
+
+
+def mask_assign(x):
+    a = x * 2.0
+    a[a < 0] = 0.0
+    return np.sum(a**2)
+
+
+def mask_assign_values(x):
+    a = np.zeros(3)
+    m = x > 0
+    a[m] = x[m] ** 2
+    return np.sum(a) + np.sum(x)
+
+
+def empty_then_fill(x):
+    out = np.empty(4)
+    out[0] = x[0]
+    for i in range(1, 4):
+        out[i] = out[i - 1] * x[i % 3] + 1.0
+    return np.sum(out)
+
+
+def slice_2d_inplace(x):
+    M = np.outer(x, x)
+    M[1:, :2] *= 0.5
+    M[0] += x
+    return np.sum(M**2)
+
+
+def transpose_gram(x):
+    A = np.stack([x, x**2])
+    G = A.T @ A
+    return float(np.trace(G @ G))
+
+
+def diff_cumsum(x):
+    c = np.cumsum(x**2)
+    d = np.diff(np.concatenate([[0.0], c]))
+    return np.sum(d * c)
+
+
+def nonlocal_counter(x):
+    total = 0.0
+
+    def add(v):
+        nonlocal total
+        total = total + v * v
+
+    for k in range(3):
+        add(x * k)
+    return total
+
+
+def mutable_default(x, acc=None):
+    acc = [] if acc is None else acc
+    acc.append(x)
+    acc.append(x * x)
+    return sum(acc)
+
+
+def recursion_early_return(x, depth=0):
+    if x > 2.0 or depth > 6:
+        return x
+    return recursion_early_return(x * 1.3 + 0.1, depth + 1)
+
+
+def iadd_dict_arrays(x):
+    grads = {"a": np.zeros(3), "b": np.zeros(3)}
+    for k in range(3):
+        grads["a"] += x * k
+        grads["b"] += np.sin(x) * k
+    return float(np.sum(grads["a"] * grads["b"]))
+
+
+class Vec:
+    def __init__(self, v):
+        self.v = v
+
+    def __add__(self, other):
+        return Vec(self.v + other.v)
+
+    def __mul__(self, s):
+        return Vec(self.v * s)
+
+    def norm2(self):
+        return np.sum(self.v * self.v)
+
+
+def operator_overloading(x):
+    a = Vec(x)
+    b = Vec(x**2)
+    c = a + b * 0.5
+    return c.norm2()
+
+
+class Poly:
+    def __init__(self, coeffs):
+        self.coeffs = coeffs
+
+    @property
+    def degree(self):
+        return len(self.coeffs) - 1
+
+    def __call__(self, t):
+        acc = 0.0
+        for c in self.coeffs:
+            acc = acc * t + c
+        return acc
+
+
+def property_and_call(x):
+    p = Poly([1.0, -2.0, 3.0])
+    return p(x) * p.degree
+
+
+def staticmethod_use(x):
+    return Helpers.square(x) + Helpers.cube(x)
+
+
+class Helpers:
+    @staticmethod
+    def square(v):
+        return v * v
+
+    @classmethod
+    def cube(cls, v):
+        return v * v * v
+
+
+def chained_comparisons(x):
+    total = 0.0
+    for v in x:
+        if -0.5 < v < 1.0:
+            total += v**3
+        else:
+            total += abs(v)
+    return total
+
+
+def conditional_expression_loop(x):
+    return sum((v if v > 0 else 0.1 * v) ** 2 for v in x)
+
+
+def list_pop_stack(x):
+    stack = [x, 2.0 * x, 3.0 * x]
+    total = 0.0
+    while stack:
+        v = stack.pop()
+        total = total * 0.5 + v
+    return total
+
+
+def tuple_keys_dict(x):
+    d = {(i, j): x[i] * x[j] for i in range(3) for j in range(3) if i <= j}
+    return sum(v for (i, j), v in d.items() if i != j) + d[(0, 0)]
+
+
+def exp_with_neg_large(x):
+    return np.sum(np.exp(-50.0 * x * x) + x)
+
+
+def hypot_and_atan2(x):
+    return math.hypot(x[0], x[1], x[2]) + math.atan2(x[1], x[0])
+
+
+def np_max_ties(x):
+    y = np.array([x[0], x[0], x[1]])
+    return float(np.max(y) + np.min(y))
+
+
+def logaddexp_fold(x):
+    acc = -np.inf
+    for v in x:
+        acc = np.logaddexp(acc, v)
+    return float(acc)
+
+
+def norm_stable(x):
+    s = np.max(np.abs(x))
+    return float(s * np.sqrt(np.sum((x / s) ** 2)))
+
+
+def loop_else_search(x):
+    for v in x:
+        if v > 5.0:
+            found = v
+            break
+    else:
+        found = np.sum(x**2)
+    return found
+
+
+def enumerate_reversed_list(x):
+    vals = list(x)
+    out = 0.0
+    for i, v in enumerate(reversed(vals)):
+        out += (i + 1) * v * v
+    return out
+
+
+def zip_strict_like(x):
+    a = [x[0], x[1]]
+    b = [x[2], x[0]]
+    return sum(p * q for p, q in zip(a, b))
+
+
+ORDINARY_MORE = [
+    (inf_sentinel_min, X3),
+    (math_inf_clip, X3),
+    (norm_inf_closure, X3),
+    (norm_1_closure, X3),
+    (mask_assign, X3),
+    (mask_assign_values, X3),
+    (empty_then_fill, X3),
+    (slice_2d_inplace, X3),
+    (transpose_gram, X3),
+    (diff_cumsum, X3),
+    (nonlocal_counter, 0.8),
+    (recursion_early_return, 0.8),
+    (iadd_dict_arrays, X3),
+    (staticmethod_use, 0.8),
+    (chained_comparisons, X3),
+    (conditional_expression_loop, X3),
+    (list_pop_stack, 0.8),
+    (exp_with_neg_large, X3),
+    (hypot_and_atan2, X3),
+    (np_max_ties, X3),
+    (logaddexp_fold, X3),
+    (norm_stable, X3),
+    (loop_else_search, X3),
+    (enumerate_reversed_list, X3),
+    (zip_strict_like, X3),
+]
+
+
+@pytest.mark.parametrize("f, x", ORDINARY_MORE, ids=[f.__name__ for f, _ in ORDINARY_MORE])
+def test_more_ordinary_programs_against_central_differences(f, x):
+    test_ordinary_programs_against_central_differences(f, x)
+
+
+REFUSED_MORE = [
+    (generator_function_sum, X3, "return sum(_gen_squares(x)) + max", "a call of the generator function _gen_squares"),
+    (mutable_default, X3, "acc.append(x)", "in-place update of acc, which may be the caller's argument acc"),
+    (operator_overloading, X3, "return c.norm2()", "method call .norm2()"),
+    (property_and_call, X3, "return p(x) * p.degree", "method call .__call__()"),
+    (tuple_keys_dict, X3, "for (i, j), v in d.items()", "nested loop target"),
+]
+
+
+@pytest.mark.parametrize("f, x, line, message", REFUSED_MORE, ids=[r[0].__name__ for r in REFUSED_MORE])
+def test_more_ordinary_programs_refused_at_their_line(f, x, line, message):
+    test_ordinary_programs_refused_at_their_line(f, x, line, message)
