@@ -693,3 +693,17 @@ def triangular_inverse_adjoint(g, ans, m, lower=True):
 @tangent(runtime.triangular_inverse)
 def triangular_inverse_tangent(dot, ans, m, lower=True):
     return -np.matmul(np.matmul(ans, np.tril(dot) if lower else np.triu(dot)), ans), None
+
+
+@adjoint(runtime.rule_cotangents)
+def rule_cotangents_adjoint(g, ans, value, args, rule, filename, line, col):
+    # the cotangents a registered adjoint returned, checked: differentiating them again would differentiate
+    # the user's rule, which has no derivative of its own (refused where gradient code calling it is differentiated)
+    return (
+        no_derivative("a registered adjoint", "its result", "a rule given with register_adjoint is not differentiated"),
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
