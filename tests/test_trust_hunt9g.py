@@ -1288,3 +1288,66 @@ REFUSED_MORE = [
 @pytest.mark.parametrize("f, x, line, message", REFUSED_MORE, ids=[r[0].__name__ for r in REFUSED_MORE])
 def test_more_ordinary_programs_refused_at_their_line(f, x, line, message):
     test_ordinary_programs_refused_at_their_line(f, x, line, message)
+
+
+# ---- infinities and other non-literal constants in globals, tuples, dicts, cells and defaults ----
+LIMS = (-np.inf, 1.0)
+BIG = 1e308
+NEG_ZERO = -0.0
+TABLE = {"lo": -math.inf, "hi": 2.0}
+
+
+def clip_tuple_global(x):
+    return np.sum(np.clip(x, LIMS[0], LIMS[1]) ** 2)
+
+
+def helper_default_inf(v, cap=math.inf):
+    return min(v, cap) * v
+
+
+def calls_helper_default_inf(x):
+    return helper_default_inf(x) + helper_default_inf(x, 0.5)
+
+
+def big_constant(x):
+    return x * BIG * 1e-308 + NEG_ZERO * x
+
+
+def dict_inf_table(x):
+    return np.sum(np.clip(x, TABLE["lo"], TABLE["hi"]) * x)
+
+
+def _scaled(k):
+    def inner(x):
+        return np.sum(np.maximum(x, k) ** 2)
+
+    return inner
+
+
+inner_neg_inf = _scaled(-np.inf)
+
+
+def where_inf_mask(x):
+    y = np.where(x > 0, x, -np.inf)
+    return float(np.sum(np.exp(y)))
+
+
+def minimum_with_inf_array(x):
+    caps = np.array([np.inf, 0.5, np.inf])
+    return float(np.sum(np.minimum(x, caps) ** 2))
+
+
+ORDINARY_CONSTANTS = [
+    (clip_tuple_global, X3),
+    (calls_helper_default_inf, 0.8),
+    (big_constant, 0.8),
+    (dict_inf_table, X3),
+    (inner_neg_inf, X3),
+    (where_inf_mask, X3),
+    (minimum_with_inf_array, X3),
+]
+
+
+@pytest.mark.parametrize("f, x", ORDINARY_CONSTANTS, ids=[f.__name__ for f, _ in ORDINARY_CONSTANTS])
+def test_programs_reading_infinite_constants_against_central_differences(f, x):
+    test_ordinary_programs_against_central_differences(f, x)
