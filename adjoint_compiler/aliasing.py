@@ -227,6 +227,8 @@ class _Points:
         if not isinstance(func, gast.Name) or func.id in self.local or self.source is None:
             return None
         value = source_mod.global_value(func, self.source, self.local)
+        if value is None and func.id in runtime.HELPERS:  # a call the lowering wrote (keys_of), not yet bound
+            return func.id
         return func.id if value is not None and getattr(runtime, func.id, None) is value else None
 
     def make(self, site, env, contents, container=False):

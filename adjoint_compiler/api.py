@@ -60,7 +60,7 @@ import weakref
 
 import numpy as np
 
-from adjoint_compiler import diskcache, display, load, pipeline, references, runtime, source
+from adjoint_compiler import diskcache, display, load, pipeline, references, runtime, source, trees
 from adjoint_compiler.runtime import checkpointed  # noqa: F401  (public: ac.checkpointed)
 from adjoint_compiler.errors import CompileError, InternalError, SourceLocation, UnsupportedError
 from adjoint_compiler.rules import registry
@@ -267,6 +267,8 @@ def _reraise(e, args, f=None):
     UnsupportedError it is, a TypeError caused by complex arguments says so; anything else is re-raised."""
     if isinstance(e, runtime.InPlaceUpdateError):
         raise _unsupported(e, f) from None
+    if isinstance(e, runtime.RuleResultError):
+        raise runtime.RuleResultError(e.what, full_path(e.filename, f), e.line, e.col) from None
     _refuse_complex(args)
     raise e
 
@@ -459,11 +461,18 @@ class _Dispatcher:
 def _unsupported(e, f=None):
     """The UnsupportedError of a run-time refusal; emitted code names the file by its base name (the same on
     every machine), given here its path where it is ``f``'s file."""
-    filename = e.filename
+    return UnsupportedError(e.construct, SourceLocation(full_path(e.filename, f), e.line, e.col))
+
+
+def full_path(filename, f=None):
+    """The path of the user's file that emitted code names by its base name ``filename``: ``f``'s own file,
+    else the one file of that name the compiler placed a run-time check in (a callee's, or the user's file
+    behind gradient code that hvp or hessian differentiates); ``filename`` itself where that is ambiguous."""
     code = getattr(inspect.unwrap(f), "__code__", None) if inspect.isfunction(f) else None
     if code is not None and os.path.basename(code.co_filename) == filename:
-        filename = code.co_filename
-    return UnsupportedError(e.construct, SourceLocation(filename, e.line, e.col))
+        return code.co_filename
+    paths = trees.PLACED.get(filename, ())
+    return next(iter(paths)) if len(paths) == 1 else filename
 
 
 def _flexible(function):

@@ -100,6 +100,7 @@ FRESH_HELPERS = {
     "stored",
     "sorted_in_place",
     "zeros_like",
+    "keys_of",  # a new list of a dict's keys (for k in d: d[k] = ...)
     "add_bars",
     "elements_bar",
     "list_bar",

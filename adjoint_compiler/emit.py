@@ -18,6 +18,7 @@ import collections
 import copy
 import importlib
 import inspect
+import math
 import re
 import sys
 import types
@@ -117,6 +118,8 @@ def _import_line(name, value, home=None):
     if isinstance(value, types.ModuleType):
         mod = value.__name__
         return "import %s" % mod if mod == name else "import %s as %s" % (mod, name)
+    if type(value) is float and not math.isfinite(value):  # repr gives ``inf``/``nan``, which are no names
+        return "%s = float(%r)" % (name, repr(value))
     if value is None or type(value) in (bool, int, float, str):
         return "%s = %r" % (name, value)
     # NumPy 1.x's ufuncs have no __module__: try numpy (checked below, as every guess)

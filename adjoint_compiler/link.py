@@ -304,11 +304,19 @@ def _shown(value):
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _every_parameter(func, wrt):
+    code = func.__code__
+    params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    return {params[w] if isinstance(w, int) and 0 <= w < len(params) else w for w in wrt} == set(params)
+
+
 def frame_for(func, mode, bindings, varargs, called=True, wrt=None, partial=()):
     """The frame a compilation pushes: only plain vjps of a whole function (every parameter
     differentiated, as for a callee) and jvps of a called function (in the parameters that vary at
     the call, ``wrt``) can be called recursively."""
     if mode == "vjp" and not bindings and varargs is None:
+        if not called and wrt is not None and not _every_parameter(func, wrt):
+            return None  # its pullback returns fewer cotangents than a recursive call unpacks: compile a callee's
         return Frame(func, naming.VJP_FN.format(func.__name__), mode)
     if mode == "jvp" and called and not bindings and varargs is None:
         code = func.__code__

@@ -731,7 +731,11 @@ def _make(klass, method):
             end = tree.body[-1] if tree.body else tree
             tree.body.append(gast.copy_location(gast.Return(value=result(None)), end))
     tree.name = method.label
-    method.cell.cell_contents = source_mod.derived(msrc, tree, cells)
+    made = source_mod.derived(msrc, tree, cells)
+    user = getattr(method.function, "__qualname__", None)
+    if method.owner is not None and user:  # what a refusal of a call of it names: Buffer.write, not Buffer_write
+        setattr(made, source_mod.USER_LABEL, user.replace("<locals>.", ""))
+    method.cell.cell_contents = made
 
 
 def _construction(klass, call, bind, located):

@@ -42,6 +42,7 @@ from adjoint_compiler import (
     resolve,
 )
 from adjoint_compiler import diskcache, reverse, runtime, tangent
+from adjoint_compiler.rules import registry
 from adjoint_compiler import naming, refusals, source, specialise, ssa, trees
 from adjoint_compiler.errors import CompileError, InternalError, SourceLocation, UnsupportedError
 
@@ -64,15 +65,19 @@ class Compiled:
 
 
 def _checker(guards):
-    """A check that the globals and closure variables a compilation read still hold the values it read;
-    it runs on every gradient call, so the common cases are one comparison."""
+    """A check that the globals and closure variables a compilation read still hold the values it read,
+    and that no adjoint was registered since (it may replace a rule the code calls or inlines); it runs on
+    every gradient call, so the common cases are one or two comparisons."""
+    registered, token = registry.REGISTERED, registry.REGISTERED["token"]  # no register_adjoint since
     if not guards:
-        return lambda: True
+        return lambda: registered["token"] is token
     if len(guards) == 1 and type(guards[0][0]) is dict:
         holder, name, value = guards[0]
-        return lambda: holder.get(name) is value
+        return lambda: holder.get(name) is value and registered["token"] is token
 
     def check():
+        if registered["token"] is not token:
+            return False
         for holder, name, value in guards:  # a globals dict, a class's __dict__ (a mappingproxy) or a cell
             if (source.cell_value(holder) if type(holder) is types.CellType else holder.get(name)) is not value:
                 return False
@@ -248,6 +253,13 @@ def _reverse(c):
                 fn.name += "_"
     else:
         c.result = reverse.run(c.tree, c.src, c.activity, c.wrt_names, c.mode, c.callee)
+        fn = c.result.function
+        if c.mode == "vjp" and not c.called and c.frame is None:  # a vjp in some parameters calling its full vjp
+            taken = c.linker.names() | _defined(c.linker)
+            if fn.name in taken:
+                fn.name += "_" + "_".join(c.wrt_names)
+            while fn.name in taken:
+                fn.name += "_"
     c.tree = c.result.function
     return c.tree
 

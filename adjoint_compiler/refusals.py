@@ -61,6 +61,8 @@ def refuse_mutation_of_varied(fn, source, local, varied):
         operands = [call.func.value] + list(call.args) + [k.value for k in call.keywords]
         if any(isinstance(a, gast.Name) and a.id in varied for a in operands):
             receiver = call.func.value.id if isinstance(call.func.value, gast.Name) else "..."
+            if receiver != "..." and source is not None:
+                receiver = source.spelled(receiver, fn)  # a compiler's temporary: the expression it holds
             raise UnsupportedError(
                 "in-place method call %s.%s(...) on values being differentiated" % (receiver, call.func.attr),
                 source.location(stmt) if source is not None else None,
@@ -123,7 +125,7 @@ def refuse_effects_through_calls(stmts, source, local, varied, memo, fn=None):
         if not differentiated or getattr(op.fn, "__module__", None) == runtime.__name__:
             continue  # what it changes does not depend on the inputs being differentiated, or is bookkeeping
         where = source.location(stmt) if source is not None else None
-        name = getattr(op.fn, "__name__", "this function")
+        name = getattr(op.fn, source_mod.USER_LABEL, None) or getattr(op.fn, "__name__", "this function")
         if inspect.isfunction(op.fn) and rules.lookup(op.fn) is None and source is not None:
             callee = effects.summary(op.fn, memo)
             top = effects.summary(source.func, memo) if inspect.isfunction(source.func) else callee

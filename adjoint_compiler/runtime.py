@@ -787,6 +787,41 @@ def check_scalar(value):
     )
 
 
+def rule_cotangents(value, args, rule, filename, line, col):
+    """What the adjoint ``rule`` registered with ``register_adjoint`` returned for a call with arguments
+    ``args``: one cotangent per argument, a tuple (the cotangent itself for one argument, a 1-tuple
+    accepted too unless the argument is itself a sequence). Any other count is refused where the call is,
+    naming the rule, instead of failing inside the emitted code (``float + tuple``, a wrong shape)."""
+    n = len(args)
+    if n == 1 and isinstance(value, tuple) and not isinstance(args[0], (tuple, list)):
+        if len(value) == 1:
+            return zeros_like(args[0]) if value[0] is None else value[0]
+    elif n == 1:
+        return zeros_like(args[0]) if value is None else value
+    elif isinstance(value, (tuple, list)) and len(value) == n:
+        return tuple(zeros_like(a) if c is None else c for c, a in zip(value, args)) if None in value else value
+    got = "a single value"
+    if isinstance(value, (tuple, list)):
+        got = "a %s of %d value%s" % (type(value).__name__, len(value), "" if len(value) == 1 else "s")
+    raise RuleResultError(
+        "the adjoint rule %s registered for the function called here returned %s, but the call has %d "
+        "argument%s: a rule returns one cotangent per argument (a single value for a function of one "
+        "argument, else a tuple; None for an argument with no derivative)" % (rule, got, n, "" if n == 1 else "s"),
+        filename,
+        line,
+        col,
+    )
+
+
+class RuleResultError(TypeError):
+    """Raised by rule_cotangents: a registered adjoint returned the wrong number of cotangents (the API
+    re-raises it with the path of the user's file)."""
+
+    def __init__(self, what, filename, line, col):
+        self.what, self.filename, self.line, self.col = what, filename, line, col
+        super().__init__("%s:%d:%d: error: %s" % (filename, line, col, what))
+
+
 class InPlaceUpdateError(TypeError):
     """Raised by check_rebind; the API re-raises it as an UnsupportedError."""
 
@@ -1362,6 +1397,7 @@ def polygamma(n, x):
 
 
 HELPERS = (
+    "rule_cotangents",
     "add_at",
     "added_at",
     "maximized_at",
@@ -1424,6 +1460,7 @@ HELPERS = (
     "index_of",
     "count_of",
     "InPlaceUpdateError",
+    "RuleResultError",
     "checkpoint_reverse",
     "_binomial_split",
     "segments",
@@ -1470,6 +1507,7 @@ DEPENDS = {
     "einsum_mask": ("_einsum_terms",),
     "einsum_route": ("_einsum_terms",),
     "check_rebind": ("InPlaceUpdateError",),
+    "rule_cotangents": ("zeros_like", "RuleResultError"),
     "check_unshared": ("InPlaceUpdateError", "_inner_objects", "_overlapping", "_byte_span"),
     "own": ("_owned_copies", "_copy_levels"),
     "put_back": ("_owned_copies", "_given_back"),

@@ -851,6 +851,7 @@ def carrying(func, ins, outs):
     return variant
 
 
+USER_LABEL = "__adjoint_compiler_label__"  # on a function made from a method: the method's name as written
 DERIVED = "__adjoint_compiler_derived__"  # (tree, filename, lines, indent) on what ``derived`` makes
 
 

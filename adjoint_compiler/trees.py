@@ -393,7 +393,12 @@ def place(loc):
     points (the file's base name keeps emitted code the same on every machine)."""
     if loc is None:
         return [const("<unknown>"), const(0), const(0)]
-    return [const(os.path.basename(loc.filename)), const(loc.line), const(loc.col)]
+    base = os.path.basename(loc.filename)
+    PLACED.setdefault(base, set()).add(loc.filename)
+    return [const(base), const(loc.line), const(loc.col)]
+
+
+PLACED = {}  # base name -> the paths ``place`` gave it: a refusal's path found again (api.full_path)
 
 
 def is_number(node):

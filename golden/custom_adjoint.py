@@ -7,7 +7,7 @@ Tapes: none (no loop stores values; the adjoint sweep reads the forward sweep's 
 from custom import fast_logistic_adjoint
 from custom import fast_logistic_c
 import numpy as np
-from adjoint_compiler.runtime import check_scalar, unbroadcast, unreduce
+from adjoint_compiler.runtime import check_scalar, rule_cotangents, unbroadcast, unreduce
 
 
 def model_grad(w, x):
@@ -18,6 +18,7 @@ def model_grad(w, x):
     # adjoint sweep
     check_scalar(_t4)
     # return float(np.sum(fast_logistic_c(w * x)))
-    _t1_bar = fast_logistic_adjoint(unreduce(1.0, _t2, None, False), _t2, _t1)
+    _t2_bar = unreduce(1.0, _t2, None, False)
+    _t1_bar = rule_cotangents(fast_logistic_adjoint(_t2_bar, _t2, _t1), (_t1,), 'fast_logistic_adjoint', 'custom.py', 25, 5)
     w_bar = unbroadcast(_t1_bar * x, w)
     return (_t4, w_bar)

@@ -692,7 +692,7 @@ def returned_unchanged(x):
         (changing_call_beside_a_global, ".*b is a Box made in the function.*which changes b, inside an expression"),
         (changing_call_in_a_while_test, ".*b is a Box made in the function.*which changes b, inside an expression"),
         (changing_call_in_augmented_attribute, "a call of b.bump\\(\\), which changes b, inside an expression"),
-        (changes_an_array_in_place, "a call of Slotted_poke\\(\\) that changes its argument"),
+        (changes_an_array_in_place, "a call of Slotted.poke\\(\\) that changes its argument"),
         (finalised, "an object of Finalised, whose class defines __del__"),
         (passed_to_a_library_function, "the object b \\(a Box made in the function\\) used other than"),
         (passed_to_a_partial, "the object b \\(a Box made in the function\\) used other than"),

@@ -36,7 +36,7 @@ order, and only those of active operands are accumulated.
 >>> act = activity.run(fn, src, ["x", "y"], ["x", "y"], True)
 >>> def callee(function, static):  # the pipeline compiles h here; its vjp is called h_vjp
 ...     return naming.VJP_FN.format(function.__name__)
->>> print(emit.to_source(reverse.run(fn, src, act, ["x", "y"], "grad", callee).function).strip())
+>>> print(emit.to_source(reverse.run(fn, src, act, ["x", "y"], "grad", callee).function).strip())  # doctest: +ELLIPSIS
 def f_grad(x, y):
     # forward sweep
     z, z_pullback = h_vjp(x, y)
@@ -48,7 +48,7 @@ def f_grad(x, y):
     # return np.sin(z) * soft(y)
     _t1_bar = 1.0 * _t2
     _t2_bar = 1.0 * _t1
-    y_bar = soft_adjoint(_t2_bar, _t2, y)
+    y_bar = rule_cotangents(soft_adjoint(_t2_bar, _t2, y), (y,), 'soft_adjoint', '<doctest ...', 3, 5)
     z_bar = _t1_bar * np.cos(z)
     # z = h(x, y)
     x_bar, _t4 = z_pullback(z_bar)
@@ -118,7 +118,7 @@ def adjoint_call(r, stmt, name, op, g, out):
             r.location(stmt),
         )
     if not rule.inline:
-        call_user_rule(r, rule, name, op, g, out)
+        call_user_rule(r, stmt, rule, name, op, g, out)
         return
     scalar = name in act.scalars and all(
         trees.is_number(a) or (isinstance(a, gast.Name) and a.id in act.scalars) for a in op.args
@@ -292,16 +292,21 @@ def _dropped_defaults(r, stmt, op, signature, bound, static):
     return keywords
 
 
-def call_user_rule(r, rule, name, op, g, out):
+def call_user_rule(r, stmt, rule, name, op, g, out):
     """A registered adjoint is called, not inlined: ``c = rule(g, ans, *args)``."""
     if op.kwargs:
         raise UnsupportedError(
-            "keyword arguments in a call of %s, which has a registered adjoint" % _fn_label(op.fn), r.location(op.node)
+            "keyword arguments in a call of %s, which has a registered adjoint" % _fn_label(op.fn), r.location(stmt)
         )
     ref = getattr(rule.rule, "__name__", "adjoint")
     ref = ref if ref.isidentifier() else "adjoint"  # a lambda's name, <lambda>, is no name to emit
     if r.source is None or r.source.env.get(ref) is not rule.rule:  # not the user's own global name
         ref = r.namer.unique(ref)
     r.needs[ref] = rule.rule
+    if r.source is not None:  # a later register_adjoint for the function makes this compilation stale
+        r.source.env.attributes.append((registry._RULES, registry._key(op.fn), rule))
     result = trees.call(ref, trees.clone(g), _name(name), *trees.clone(op.args))
+    operands = gast.Tuple(elts=trees.clone(op.args), ctx=gast.Load())
+    where = trees.place(r.location(stmt))
+    result = trees.call("rule_cotangents", result, operands, trees.const(ref), *where)
     _accumulate_parts(r, result, op.args, out)

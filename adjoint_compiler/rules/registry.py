@@ -361,15 +361,20 @@ def on_floats(rule):
     return _derived(rule, "float", lambda fn: [_OnFloats(rule).visit(stmt) for stmt in fn.body])
 
 
+REGISTERED = {"token": object()}  # replaced at each register_adjoint (pipeline.Compiled.current checks it)
+
+
 def register_adjoint(fn, rule=None):
     """Register an adjoint rule for ``fn``: ``@register_adjoint(fn)`` or ``register_adjoint(fn, rule)``.
 
     For a function without Python source (a C extension, an ``np.vectorize``) or to replace the
     derived adjoint. ``rule(g, ans, *args)`` receives the cotangent ``g`` of ``fn``'s result ``ans``
     and the call's arguments, and returns one cotangent per argument (a single value for a function
-    of one argument, a tuple otherwise; ``None`` for an argument with no derivative), each of its
-    argument's shape. Emitted code calls the rule (it is not inlined, so its body may contain
-    loops and branches); a later registration replaces an earlier rule, a built-in one included.
+    of one argument, a 1-tuple accepted too; a tuple otherwise; ``None`` for an argument with no
+    derivative), each of its argument's shape; another count is a TypeError at the call, naming the
+    rule. Emitted code calls the rule (it is not inlined, so its body may contain loops and
+    branches); a later registration replaces an earlier rule, a built-in one included, also in code
+    compiled before it.
     The rule serves reverse mode (``grad``, ``value_and_grad``, ``vjp``); forward mode of a call of
     ``fn`` is refused. Test it with ``adjoint_compiler.testing.check_rule``.
 
@@ -383,6 +388,7 @@ def register_adjoint(fn, rule=None):
 
     def register(rule):
         _RULES[_key(fn)] = Rule(fn, rule, inline=False)
+        REGISTERED["token"] = object()  # code compiled before it may call the rule it replaces: stale now
         return rule
 
     return register(rule) if rule is not None else register

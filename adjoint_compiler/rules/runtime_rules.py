@@ -760,3 +760,17 @@ def set_elements_bar_adjoint(g, ans, g_in, items):
 @adjoint(runtime.set_elements_dot, linear="first")
 def set_elements_dot_adjoint(g, ans, dot, items):
     return set_elements_bar(g, items), None
+
+
+@adjoint(runtime.rule_cotangents)
+def rule_cotangents_adjoint(g, ans, value, args, rule, filename, line, col):
+    # the cotangents a registered adjoint returned, checked: differentiating them again would differentiate
+    # the user's rule, which has no derivative of its own (refused where gradient code calling it is differentiated)
+    return (
+        no_derivative("a registered adjoint", "its result", "a rule given with register_adjoint is not differentiated"),
+        None,
+        None,
+        None,
+        None,
+        None,
+    )

@@ -92,6 +92,7 @@ EXCLUDED = {
     runtime.einsum_fit: "a runtime helper of np.einsum's rule (its rule serves second-order gradients), not user API",
     runtime.einsum_unfit: "a runtime helper of einsum_fit's rule (for third order), not user API",
     runtime.element_value: "the check aliasing puts after t = a[i] kept while a changes (a swap), not user API",
+    runtime.rule_cotangents: "the check of a register_adjoint rule's result (its adjoint refuses), not user API",
     runtime.spacing_bar: "a runtime helper of np.gradient's rule (its rule serves second order), not user API",
     runtime.multi_dot_bars: "a runtime helper of np.linalg.multi_dot's rule (for second order), not user API",
     np.roots: "random coefficients mostly have complex roots (refused when run); its table rows are given points",

@@ -977,3 +977,9 @@ CASES = CASES + NP13N_CASES
 @pytest.mark.parametrize("case", NP13N_CASES, ids=[c.name for c in NP13N_CASES])
 def test_lu_inverse_and_phi_congruence_tangents_match_central_differences_and_reverse_mode(case):
     check(case)
+
+
+# trust9g (issue #9): the check of a register_adjoint rule's result; a user rule is not differentiated again
+EXCLUDED[runtime.rule_cotangents] = (
+    "checks a registered adjoint's result: its adjoint refuses, forward mode never calls it"
+)
