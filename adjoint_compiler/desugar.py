@@ -2029,6 +2029,9 @@ class _Desugar:
             return self.reduce(_sum_as_reduce(node), out)
         if fn is np.piecewise:
             return self.piecewise(node, out)
+        if fn is runtime.add_into and len(node.args) == 2 and not node.keywords:
+            # emitted code's accumulation into an array it owns, differentiated again: the sum it is
+            return self.expr(_at(gast.BinOp(node.args[0], gast.Add(), node.args[1]), node), out)
         if fn is np.gradient and self.spaced(node):
             return self.gradient_spaced(node, out)
         if (
