@@ -42,7 +42,7 @@ def test_an_owned_sum_in_a_loop_is_added_in_place():
     [
         ("    W_bar = zeros_like(W)\n", "    W_bar = zeros_like(W)\n    V = W_bar\n"),  # copied: V sees the sums
         ("    for x in xs:\n", "    keep(W_bar)\n    for x in xs:\n"),  # a call could keep it
-        ("        W_bar = W_bar + np.outer(x, x)\n", "        W_bar = W_bar + np.outer(x, x)\n        t.append(W_bar)\n"),
+        ("np.outer(x, x)\n", "np.outer(x, x)\n        t.append(W_bar)\n"),  # on a list: read later
         ("    W_bar = zeros_like(W)\n", "    W_bar = W\n"),  # the parameter's array itself
         ("    W_bar = zeros_like(W)\n", "    W_bar = h(W)\n"),  # a call's result: whose array?
         ("    W_bar = zeros_like(W)\n", "    W_bar = zeros_like(W)\n    W_bar += 1.0\n"),  # an augmented store
