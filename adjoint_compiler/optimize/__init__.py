@@ -36,9 +36,10 @@ from adjoint_compiler.optimize.walks import by_value
 __all__ = ["run", "coalesce"]
 
 
-def run(fn, keep=frozenset(), copy=True):
+def run(fn, keep=frozenset(), copy=True, owned=False):
     """Optimize a copy of ``fn``; names in ``keep`` are never propagated away. ``copy=False``: ``fn`` itself
-    (the pipeline does not keep the reversed function, and saves the copy)."""
+    (the pipeline does not keep the reversed function, and saves the copy). ``owned``: ``zeros_like`` in
+    ``fn`` is the runtime's (a new array per call), so sums into what it makes may add in place."""
     if copy:
         fn = trees.clone(fn)
     quotes = Quotes(fn)
@@ -46,6 +47,7 @@ def run(fn, keep=frozenset(), copy=True):
     by_value(fn)  # after clean: the loop_length it leaves for the adjoint is also the forward's refusal
     if coalesce(fn):  # the rewrites above rely on names assigned once
         fn.body = without_self_copies(fn.body)
-    accumulate_in_place(fn)  # after coalesce: it follows a variable's every binding, under one name
+    if owned:  # after coalesce: it follows a variable's every binding, under one name
+        accumulate_in_place(fn)
     quotes.requote(fn.body)
     return fn

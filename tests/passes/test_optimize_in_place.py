@@ -9,7 +9,7 @@ import pytest
 import adjoint_compiler as ac
 from adjoint_compiler import runtime
 from adjoint_compiler.optimize.in_place import accumulate_in_place
-from tests.passes import define, parse, show, text
+from tests.passes import define, load, parse, show, text
 
 OWNED = """
 def f(W, xs):
@@ -186,3 +186,29 @@ def test_second_derivative_through_the_in_place_sums():
             2 * eps
         )
     np.testing.assert_allclose(np.reshape(h, (3, 3, 3, 3)), fd, rtol=1e-5, atol=1e-7)
+
+
+SHADOWED = """
+BUF = np.zeros((3, 3))
+
+
+def zeros_like(a):
+    return BUF  # the module's own zeros_like: one shared array, not a new one per call
+
+
+def f(W, xs):
+    acc = zeros_like(W)
+    for x in xs:
+        acc = acc + np.outer(x, W @ x)
+    return np.sum(acc * acc)
+"""
+
+
+def test_a_module_zeros_like_is_not_taken_for_the_runtimes():
+    f = load(SHADOWED)
+    assert "add_into" not in ac.adjoint_source(f)
+    W = np.array([[1.0, 0.5, 0.0], [0.0, 2.0, -1.0], [0.3, 0.0, 1.0]])
+    xs = [np.array([1.0, -1.0, 0.5]), np.array([0.2, 0.4, -0.6])]
+    g = ac.grad(f)(W, xs)
+    assert np.array_equal(f.__globals__["BUF"], np.zeros((3, 3)))  # the shared array was not added into
+    np.testing.assert_allclose(g, _central(lambda W: f(W, xs), [W], 0), rtol=1e-6, atol=1e-8)
