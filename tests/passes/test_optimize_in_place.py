@@ -212,3 +212,21 @@ def test_a_module_zeros_like_is_not_taken_for_the_runtimes():
     g = ac.grad(f)(W, xs)
     assert np.array_equal(f.__globals__["BUF"], np.zeros((3, 3)))  # the shared array was not added into
     np.testing.assert_allclose(g, _central(lambda W: f(W, xs), [W], 0), rtol=1e-6, atol=1e-8)
+
+
+def power_loop(a):
+    p = np.eye(2)
+    for _ in range(3):
+        p = p @ a
+    return np.trace(p)
+
+
+def test_hvp_over_the_in_place_sums():
+    # forward over reverse: the gradient's add_into, differentiated again, is the sum (desugar.statement)
+    assert "add_into(" in ac.adjoint_source(power_loop)
+    a, v = np.array([[0.5, -1.0], [2.0, 0.3]]), np.array([[1.0, 0.0], [0.5, -2.0]])
+    hv = ac.hvp(power_loop)(a, v)
+    eps = 1e-6
+    fd = (ac.grad(power_loop)(a + eps * v) - ac.grad(power_loop)(a - eps * v)) / (2 * eps)
+    np.testing.assert_allclose(hv, fd, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(hv, 3 * (v @ a + a @ v).T, rtol=1e-12)  # grad tr(a^3) = 3 (a^2)^T, by hand
