@@ -303,9 +303,13 @@ def _like(g, arg, plain=False):
     if t is list and type(g) is list and len(g) == len(arg) and g and type(g[0]) is float:
         # a new list the emitted code made, of Python floats only (an np.float64, array or complex element
         # would make the sum one; the emitted code starts each element at 0.0, so none is an int), for a
-        # list of floats (no bool, whose gradient is 0.0)
-        if (plain or all(map(_IS_FLOAT, arg))) and _float_sum(g):
-            return g
+        # list of floats (no bool, whose gradient is 0.0); the sum inline (a call costs as much as it)
+        if plain or all(map(_IS_FLOAT, arg)):
+            try:
+                if type(sum(g)) is float:
+                    return g
+            except TypeError:  # not numbers alone: converted below
+                pass
     if t is complex or type(g) is complex or _complex_array(arg) or _complex_array(g):
         raise TypeError(_COMPLEX)
     if t is float or t is int:
@@ -333,14 +337,6 @@ def _like(g, arg, plain=False):
     return g
 
 
-def _float_sum(xs):
-    """Whether the numbers ``xs`` sum to a Python float (False where they cannot be summed)."""
-    try:
-        return type(sum(xs)) is float
-    except TypeError:
-        return False
-
-
 def _converter(arg):
     t = type(arg)
     return _to_float if t is float or t is int else _like
@@ -361,7 +357,15 @@ def _generic_finisher(wrt, single):
     # all-float gradients pass through untouched; the common arities get the test unrolled because on
     # tiny functions a loop here costs as much as the whole adjoint sweep
     if len(wrt) == 2:
-        return lambda gs, args, plain=(): gs if type(gs[0]) is float and type(gs[1]) is float else slow(gs, args, plain)
+        i, j = wrt
+
+        def two(gs, args, plain=()):
+            g, h = gs
+            if type(g) is float:
+                return gs if type(h) is float else (g, _like(h, args[j], j in plain))
+            return (_like(g, args[i], i in plain), h if type(h) is float else _like(h, args[j], j in plain))
+
+        return two
     if len(wrt) == 3:
         return lambda gs, args, plain=(): (
             gs if type(gs[0]) is float and type(gs[1]) is float and type(gs[2]) is float else slow(gs, args, plain)

@@ -998,6 +998,9 @@ class _Desugar:
             call.func = _at(trees.name(self.bind("added_at", runtime.added_at)), call)
             stmt = _at(trees.assign(call.args[0].id, call), stmt)
             kind = gast.Assign
+        if kind is gast.Assign and self.adds_into(stmt.value):
+            # emitted code's v = add_into(v, term) (optimize.in_place), differentiated again: the sum it is
+            stmt.value = _at(gast.BinOp(stmt.value.args[0], gast.Add(), stmt.value.args[1]), stmt.value)
         lower = {
             gast.Raise: self.raise_,
             gast.With: self.with_,
@@ -1197,6 +1200,15 @@ class _Desugar:
         args = [trees.name(target.id), call.args[1], values]
         sums = _at(gast.Call(func=helper, args=args, keywords=[]), call)
         return _store_into(target.id, None, sums, call, stmt)
+
+    def adds_into(self, call):
+        return (
+            isinstance(call, gast.Call)
+            and len(call.args) == 2
+            and not call.keywords
+            and not any(isinstance(a, gast.Starred) for a in call.args)
+            and self.resolve(call.func) is runtime.add_into
+        )
 
     def accumulation(self, call):
         return (
@@ -2132,6 +2144,8 @@ class _Desugar:
             return self.reduce(_sum_as_reduce(node), out)
         if fn is np.piecewise:
             return self.piecewise(node, out)
+        if self.adds_into(node):  # (as a statement's value: ``statement``) elsewhere, the sum it is
+            return self.expr(_at(gast.BinOp(node.args[0], gast.Add(), node.args[1]), node), out)
         if fn is np.gradient and self.spaced(node):
             return self.gradient_spaced(node, out)
         if (

@@ -277,7 +277,10 @@ def _defined(linker):
 
 def _optimize(c):
     # the names of the analysed function (reversing it leaves it as it was)
-    c.tree = optimize.run(c.tree, keep=c.activity.local | c.result.gradient_names, copy=False)
+    # in place only where zeros_like and add_into can only be the runtime's (no global of the module shadows them)
+    env = c.src.env
+    owned = env.get("zeros_like", runtime.zeros_like) is runtime.zeros_like and "add_into" not in env
+    c.tree = optimize.run(c.tree, keep=c.activity.local | c.result.gradient_names, copy=False, owned=owned)
     return c.tree
 
 

@@ -770,6 +770,23 @@ def cotangent_where(g, r):
     return np.where(g == 0.0, 0.0, r)
 
 
+def add_into(total, term):
+    """``total + term``, added into ``total`` where that is the same array: the same shape and dtype (the sum
+    is then the same, bit for bit). ``total`` is an accumulator no other name or object reaches, which
+    the compiled function owns (``optimize.in_place`` proves it); anything else (a number, another shape or
+    dtype, an array subclass) is summed as ``+`` sums it."""
+    if (
+        type(total) is np.ndarray
+        and type(term) is np.ndarray
+        and total.shape == term.shape
+        and total.dtype == term.dtype
+        and total.flags.writeable
+    ):
+        total += term
+        return total
+    return total + term
+
+
 def check_scalar(value):
     """Raise TypeError unless ``value`` is a scalar: only scalar outputs have a gradient."""
     if (
@@ -1399,6 +1416,7 @@ def polygamma(n, x):
 HELPERS = (
     "rule_cotangents",
     "add_at",
+    "add_into",
     "added_at",
     "maximized_at",
     "minimized_at",

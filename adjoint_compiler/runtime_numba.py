@@ -135,6 +135,15 @@ def _unreduce(g, like, axis=None, keepdims=False):
     return None
 
 
+def add_into(total, term):
+    raise NotImplementedError
+
+
+@overload(add_into)
+def _add_into(total, term):
+    return lambda total, term: total + term  # (the Python runtime's in-place sum is the same sum)
+
+
 def writable(c):
     raise NotImplementedError
 

@@ -6,7 +6,7 @@ Tapes (what the forward sweep stores because the loop overwrites it and its adjo
   _tape1, loop at line 27: the shape of _t3, the shape of _t4, h, h_2, x per iteration
 """
 import numpy as np
-from adjoint_compiler.runtime import check_scalar, loop_length, matmul_bar1, matmul_bar2, shape_of, unbroadcast, unreduce, zeros_like
+from adjoint_compiler.runtime import add_into, check_scalar, loop_length, matmul_bar1, matmul_bar2, shape_of, unbroadcast, unreduce, zeros_like
 
 
 def rnn_loss_grad(Wx, Wh, xs, h0):
@@ -33,6 +33,6 @@ def rnn_loss_grad(Wx, Wh, xs, h0):
         _t5_bar = h_bar * (1.0 - h_2 * h_2)
         _t4_bar = unbroadcast(_t5_bar, _t4)
         h_bar = matmul_bar1(_t4_bar, h, Wh)
-        Wh_bar = Wh_bar + matmul_bar2(_t4_bar, h, Wh)
-        Wx_bar = Wx_bar + matmul_bar2(unbroadcast(_t5_bar, _t3), x, Wx)
+        Wh_bar = add_into(Wh_bar, matmul_bar2(_t4_bar, h, Wh))
+        Wx_bar = add_into(Wx_bar, matmul_bar2(unbroadcast(_t5_bar, _t3), x, Wx))
     return (_t7, (Wx_bar, Wh_bar))

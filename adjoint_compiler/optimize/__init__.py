@@ -22,27 +22,32 @@ The modules, one concern each: ``facts`` (which expressions are pure, which name
 into), ``quotes`` (the quoted source-line comments through the rewrites), ``fold`` (constants and
 identities in one expression), ``fuse`` (temporaries, accumulations and copies fused within a block),
 ``clean`` (the fixed point: folding, copy propagation, fusion, dead code and dead stores), ``walks``
-(sequences walked by value where the index only reads them), ``coalescing`` (leaving SSA).
+(sequences walked by value where the index only reads them), ``coalescing`` (leaving SSA), ``in_place``
+(a loop's sum into an array the function owns, added in place).
 """
 
 from adjoint_compiler import trees
 from adjoint_compiler.optimize.clean import clean, without_self_copies
 from adjoint_compiler.optimize.coalescing import coalesce
+from adjoint_compiler.optimize.in_place import accumulate_in_place
 from adjoint_compiler.optimize.quotes import Quotes
 from adjoint_compiler.optimize.walks import by_value
 
 __all__ = ["run", "coalesce"]
 
 
-def run(fn, keep=frozenset(), copy=True):
+def run(fn, keep=frozenset(), copy=True, owned=False):
     """Optimize a copy of ``fn``; names in ``keep`` are never propagated away. ``copy=False``: ``fn`` itself
-    (the pipeline does not keep the reversed function, and saves the copy)."""
+    (the pipeline does not keep the reversed function, and saves the copy). ``owned``: ``zeros_like`` in
+    ``fn`` is the runtime's (a new array per call), so sums into what it makes may add in place."""
     if copy:
         fn = trees.clone(fn)
     quotes = Quotes(fn)
     clean(fn, keep, quotes)
     by_value(fn)  # after clean: the loop_length it leaves for the adjoint is also the forward's refusal
-    if coalesce(fn):  # last: the rewrites above rely on names assigned once
+    if coalesce(fn):  # the rewrites above rely on names assigned once
         fn.body = without_self_copies(fn.body)
+    if owned:  # after coalesce: it follows a variable's every binding, under one name
+        accumulate_in_place(fn)
     quotes.requote(fn.body)
     return fn

@@ -12,7 +12,7 @@ FUNCTIONS = [
     for h in runtime.HELPERS
     if callable(getattr(runtime, h)) and not isinstance(getattr(runtime, h), type) and not h.startswith("_")
 ]
-STATEFUL = {"add_at", "checkpoint_reverse"}  # update their argument in place / drive other functions
+STATEFUL = {"add_at", "add_into", "checkpoint_reverse"}  # update their argument in place / drive other functions
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
