@@ -2447,6 +2447,20 @@ HELPERS = HELPERS + ("full_rank_cov",)
 # ---- np13i (issue #13): the gradient of np.linalg.det, exact at singular matrices ------------------------------------
 
 
+def _lapack(a):
+    """SciPy's LAPACK wrappers for the float matrices ``a`` of order 16 or more, one or a small stack (one
+    LAPACK call per matrix beats NumPy's batched routines there), else None, also where SciPy is not installed
+    (it is optional): a fallback to NumPy."""
+    n = np.shape(a)[-1]
+    if a.dtype not in (np.float32, np.float64) or n < 16 or a.size > 64 * n * n:
+        return None
+    try:
+        from scipy.linalg import lapack
+    except ImportError:
+        return None
+    return lapack
+
+
 def lu_inverse(a):
     """``np.linalg.inv(a)``, each matrix's inverse computed from its LU factorization: LAPACK's ``getrf`` and
     ``getri`` through SciPy where it is importable (2 n^3 flops against the 8 n^3 / 3 of np.linalg.inv's solve with
@@ -2458,12 +2472,7 @@ def lu_inverse(a):
     """
     a = np.asarray(a)
     n = np.shape(a)[-1]
-    lapack = None
-    if a.dtype in (np.float32, np.float64) and n >= 16 and a.size <= 64 * n * n:
-        try:
-            from scipy.linalg import lapack
-        except ImportError:  # SciPy is optional
-            lapack = None
+    lapack = _lapack(a)
     if lapack is None:
         return np.linalg.inv(a)
     getrf, getri = lapack.get_lapack_funcs(("getrf", "getri"), (a,))
@@ -2589,12 +2598,7 @@ def triangular_inverse(m, lower=True):
     """
     t = np.tril(m) if lower else np.triu(m)
     n = np.shape(t)[-1]
-    lapack = None
-    if t.dtype in (np.float32, np.float64) and n >= 16 and t.size <= 64 * n * n:
-        try:
-            from scipy.linalg import lapack
-        except ImportError:  # SciPy is optional
-            lapack = None
+    lapack = _lapack(t)
     if lapack is None:
         return np.linalg.inv(t)
     trtri = lapack.get_lapack_funcs("trtri", (t,))
@@ -2624,12 +2628,7 @@ def phi_congruence(low, q):
     """
     t = np.asarray(low)  # (sygst reads the triangle alone: no copy of it here)
     n = np.shape(t)[-1]
-    lapack = None
-    if t.dtype in (np.float32, np.float64) and np.result_type(q, t) == t.dtype and n >= 16 and t.size <= 64 * n * n:
-        try:
-            from scipy.linalg import lapack
-        except ImportError:  # SciPy is optional
-            lapack = None
+    lapack = _lapack(t) if np.result_type(q, t) == t.dtype else None
     if lapack is None or np.shape(q) != np.shape(t) or np.any(np.diagonal(t, 0, -2, -1) == 0):
         linv = np.linalg.inv(np.tril(t))
         lq = np.tril(q)
