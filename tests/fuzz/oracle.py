@@ -520,9 +520,11 @@ def _autograd_gradients(source, args, wrt):
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "Output seems independent of input"
             out = [autograd.grad(fa, i)(*copies(args)) for i in wrt]
+        # (inside the try: a gradient autograd leaves boxed, an ArrayBox a NumPy call let through, is no
+        # reference either; rules seed 801xxx stopped a whole offline run with its TypeError)
+        return [np.asarray(g, dtype=float) if isinstance(g, np.ndarray) else float(g) for g in out]
     except Exception:  # noqa: BLE001 - autograd lacks the function, or math.* got one of its boxes
         return None
-    return [np.asarray(g, dtype=float) if isinstance(g, np.ndarray) else float(g) for g in out]
 
 
 def _globals_of(module, names):
