@@ -661,7 +661,9 @@ def _check(program, args, spec, say):
                     )
                 say("autograd disagrees on d f / d %s, central differences side with AD" % params[i])
     again = call("grad (second call)", lambda: ac.grad(f, wrt=wrt)(*given()))
-    if not equal(again, grads):
+    # (to same_rtol: BLAS and LAPACK may round a call differently from the one before, by an ulp; rules seed
+    # 801567, scipy.linalg.logm's gradient, 4e-17 apart in one call of six)
+    if not close(again, grads, spec.same_rtol):
         _wrong("second call", "a second call of the gradient gives %r, the first %r" % (again, grads))
 
     def same_value(v, what):
@@ -674,7 +676,7 @@ def _check(program, args, spec, say):
     same_args("value_and_grad")
     same_effects("value_and_grad")
     same_value(v2, "value_and_grad")
-    if not equal(grads2, grads):
+    if not close(grads2, grads, spec.same_rtol):  # (as the second call: an ulp of BLAS)
         _wrong("value_and_grad gradient", "value_and_grad's gradient %r != grad's %r" % (grads2, grads))
 
     # 3. a single wrt
