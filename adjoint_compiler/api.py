@@ -1077,11 +1077,33 @@ def _refused_derived(e, f, transform):
         raise e
     user = _origin(f)
     construct = e.construct if hasattr(e, "construct") else str(e).split(": error: ")[-1]
+    construct = construct.replace(" is not supported by adjoint_compiler", "")
+    writes = _state_written(user) if construct == "assignment to an attribute" else None
+    if writes:  # the attribute is the compiler's own store of the global: name the user's write instead
+        raise UnsupportedError(
+            "derivatives of %s beyond the first where it writes the global or closure variable %s"
+            % (user.__name__, writes[0]),
+            writes[1],
+        ) from None
     raise UnsupportedError(
         "derivatives of %s beyond the first (%s of its derivative code, which has %s)"
-        % (user.__name__, transform, construct.replace(" is not supported by adjoint_compiler", "")),
+        % (user.__name__, transform, construct),
         SourceLocation(user.__code__.co_filename, user.__code__.co_firstlineno, 1),
     ) from None
+
+
+def _state_written(f):
+    """The name and place of one global or closure variable ``f`` writes (through its callees too), if any."""
+    from adjoint_compiler import effects
+
+    try:
+        writes = effects.summary(f).writes
+    except Exception:  # noqa: BLE001  (only a better message is at stake)
+        return None
+    for (_, name), (place, _) in sorted(writes.items(), key=lambda kv: kv[1][0]):
+        filename, line, col = place.rsplit(":", 2)
+        return name, SourceLocation(filename, int(line), int(col))
+    return None
 
 
 _NOT_SCALAR = (
