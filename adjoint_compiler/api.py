@@ -60,7 +60,7 @@ import weakref
 
 import numpy as np
 
-from adjoint_compiler import diskcache, display, load, pipeline, references, runtime, source, trees
+from adjoint_compiler import diskcache, display, effects, load, pipeline, references, runtime, source, trees
 from adjoint_compiler.runtime import checkpointed  # noqa: F401  (public: ac.checkpointed)
 from adjoint_compiler.errors import CompileError, InternalError, SourceLocation, UnsupportedError
 from adjoint_compiler.rules import registry
@@ -1094,8 +1094,6 @@ def _refused_derived(e, f, transform):
 
 def _state_written(f):
     """The name and place of one global or closure variable ``f`` writes (through its callees too), if any."""
-    from adjoint_compiler import effects
-
     try:
         writes = effects.summary(f).writes
     except Exception:  # noqa: BLE001  (only a better message is at stake)

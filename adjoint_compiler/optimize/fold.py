@@ -140,7 +140,7 @@ def _rewrite(node, cotangent):
     left, right, op = node.left, node.right, type(node.op)
     lv, rv = neg_value(left), neg_value(right)
 
-    def keeps_type(node):  # under * 1, + 0, / 1, ** 1
+    def keeps_type(node):  # under * 1, * -1, + 0, / 1, ** 1
         return cotangent or _known_float(node)
 
     if lv is not None and rv is not None and op in _FOLD:
@@ -156,9 +156,9 @@ def _rewrite(node, cotangent):
             return right
         if rv == 1 and keeps_type(left):
             return left
-        if lv == -1:
+        if lv == -1 and keeps_type(right):  # -1.0 * i is a float, -i an int (a bool array has no minus)
             return _rewrite(gast.UnaryOp(op=gast.USub(), operand=right), cotangent)
-        if rv == -1:
+        if rv == -1 and keeps_type(left):
             return _rewrite(gast.UnaryOp(op=gast.USub(), operand=left), cotangent)
     if op is gast.Div and rv == 1 and keeps_type(left):
         return left

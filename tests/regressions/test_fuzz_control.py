@@ -31,7 +31,21 @@ def index_after_the_loop(x, n):
     return x * i
 
 
+def minus_one_times_an_int(n, x):
+    for i0 in range(n):
+        return (-1.0) * i0  # control seed 900649: -1.0 * i0 was folded to -i0, an int (-0, not -0.0)
+    return x * x
+
+
+def times_minus_one(n, x):
+    if x > 0.0:
+        return n * -1.0
+    return x
+
+
 CASES = [
+    (minus_one_times_an_int, (3, 0.7), 1),
+    (times_minus_one, (3, 0.7), 1),
     (bound_on_one_path, (0.7, 0), 0),
     (bound_on_one_path, (0.7, 3), 0),
     (index_after_the_loop, (0.7, 0), 0),
