@@ -21,6 +21,7 @@ AssertionError: adjoint rule check failed: relative error ... > 1e-05
 """
 
 import inspect
+import math
 
 import numpy as np
 
@@ -82,8 +83,15 @@ def numerical_grad(f, args, index, eps=DEFAULT_EPS):
 
 
 def relative_error(a, b):
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
+    """The largest difference of ``a`` and ``b``, relative to ``max(1, |a|, |b|)``. An entry that is not
+    finite on one side is an infinite error unless the other side holds the same (the same infinity, or NaN
+    in both): a NaN gradient fails a check against finite differences (``max`` with NaN would drop it)."""
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+    finite = np.isfinite(a) & np.isfinite(b)
+    if not finite.all():
+        if not np.all(finite | (a == b) | (np.isnan(a) & np.isnan(b))):
+            return math.inf
+        a, b = a[finite], b[finite]
     scale = max(1.0, float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
     return float(np.max(np.abs(a - b), initial=0.0)) / scale
 

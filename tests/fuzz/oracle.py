@@ -283,6 +283,23 @@ _JUMPS = {
     "math.frexp": ("power", 1),  # where |x| crosses a power of two
     "math.copysign": ("abs", 2),  # the kink of |x|
 }
+# functions whose derivative is infinite at a point (where the point is the distance from 0 of the argument,
+# or of |argument| - 1): AD multiplies that infinity by the next factor, and an exact 0 there (a floor, a
+# constant branch) makes NaN where the composite's derivative is finite; such points are not usable
+_SINGULAR = {
+    "math.sqrt": "zero",
+    "np.sqrt": "zero",
+    "math.cbrt": "zero",
+    "np.cbrt": "zero",
+    "math.asin": "one",
+    "math.acos": "one",
+    "math.atanh": "one",
+    "math.acosh": "one",
+    "np.arcsin": "one",
+    "np.arccos": "one",
+    "np.arctanh": "one",
+    "np.arccosh": "one",
+}
 _ORDER = {ast.Lt: "<", ast.Gt: ">", ast.LtE: "<=", ast.GtE: ">="}
 
 
@@ -319,10 +336,18 @@ class _Instrument(ast.NodeTransformer):
             return _call("_kink", node.func, ast.Constant(_KINKS[name]), *node.args)
         if name in _JUMPS and not node.keywords and len(node.args) == _JUMPS[name][1]:
             return _call("_jump", node.func, ast.Constant(_JUMPS[name][0]), *node.args)
+        if name in _SINGULAR and not node.keywords and len(node.args) == 1:
+            return _call("_singular", node.func, ast.Constant(_SINGULAR[name]), *node.args)
         if name in ("max", "min", "sorted") and len(node.args) == 1:  # ties of the elements (their keys)
             new = _call("_ties", node.func, *node.args)
             new.keywords = node.keywords
             return new
+        return node
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Pow):
+            return _call("_pow", node.left, node.right)
         return node
 
     def visit_Return(self, node):
@@ -369,6 +394,8 @@ class Probe:
             "_kink": self._kink,
             "_jump": self._jump,
             "_ties": self._ties,
+            "_singular": self._singular,
+            "_pow": self._pow,
             "_val": self._val,
         }
         try:
@@ -400,6 +427,24 @@ class Probe:
                 args[0] if kind == "abs" else np.asarray(args[0], dtype=float) - np.asarray(args[1], dtype=float)
             )
         return fn(*args)
+
+    def _singular(self, fn, kind, x):
+        try:
+            a = np.asarray(x, dtype=float)
+            self._near(a if kind == "zero" else np.abs(a) - 1.0)
+        except (TypeError, ValueError):
+            pass
+        return fn(x)
+
+    def _pow(self, a, b):
+        """``a ** b`` with an exponent that is not a whole number >= 0: its derivative is infinite at a = 0."""
+        try:
+            e = np.asarray(b, dtype=float)
+            if np.any((e != np.round(e)) | (e < 0)) and not _integral(a):
+                self._near(np.asarray(a, dtype=float))
+        except (TypeError, ValueError):
+            pass
+        return a**b
 
     def _jump(self, fn, kind, *args):
         x = float(args[0])
