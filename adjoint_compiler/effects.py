@@ -252,7 +252,8 @@ def summary(func, memo=None):
         src = source_mod.read(func, copy=False)  # (only looked at)
     except Exception:  # noqa: BLE001  (no source: nothing is known of its effects, and it is not compiled)
         return s
-    refuse_runtime_internals(src)  # (a helper run for its effect is not compiled: its undo is not seen)
+    if memo.get((refuse_runtime_internals, func)) is not True:  # (not checked by desugar already)
+        refuse_runtime_internals(src)  # (a helper run for its effect is not compiled: its undo is not seen)
     _summarise(src, s, memo)
     return s
 
@@ -261,22 +262,25 @@ _RUNTIME_MODULES = ("adjoint_compiler.runtime", "adjoint_compiler.runtime_numba"
 _BOOKKEEPING = (runtime.put_slot, runtime.put_back, runtime.put_contents, runtime.zero_slots)
 
 
-def refuse_runtime_internals(source):
+def refuse_runtime_internals(source, memo=None):
     """The user's own code (before desugar, which writes calls of these itself) naming one of the
     package's run-time helpers that undo or clear stores (``adjoint_compiler.runtime.put_slot``,
     ``put_back``, ``put_contents``, ``zero_slots``) or are declared without derivative: the passes take
     such a call for one they wrote (an undo) and would differentiate it as one, wrongly (put_slot's store
     counted twice in reverse mode), or take its value for a constant. Those with a rule (``own``,
-    ``unbroadcast``, ``add_at`` as np.add.at) are differentiated by it."""
+    ``unbroadcast``, ``add_at`` as np.add.at) are differentiated by it. ``memo`` (the compilation's
+    ``Source.summaries``): a plain function found clean is noted there, and ``summary`` of it (the same
+    source, read again) does not look again."""
     if load.made_by_compiler(source.location(source.tree)) or hasattr(source.func, source_mod.DERIVED):
         return  # emitted code differentiated again calls them, and so may a tree the passes made of the user's
     fn = source.tree
+    nodes = list(trees.breadth_first(fn))  # (gast.walk's order: the first such name found is reported)
     local = set()
-    for node in gast.walk(fn):
+    for node in nodes:
         if isinstance(node, (gast.FunctionDef, gast.Lambda)):
             local |= trees.local_names(node) if isinstance(node, gast.FunctionDef) else set()
             local |= {a.id for a in node.args.args + node.args.kwonlyargs if isinstance(a, gast.Name)}
-    for node in gast.walk(fn):
+    for node in nodes:
         if not isinstance(node, (gast.Name, gast.Attribute)) or not isinstance(node.ctx, gast.Load):
             continue
         value = _module_value(node, source, local)
@@ -291,6 +295,9 @@ def refuse_runtime_internals(source):
                 source.location(node),
                 "it is not part of the API; write the operation it does in plain Python or NumPy",
             )
+    plain = not any(hasattr(source.func, mark) for mark in (source_mod.VARIANT, source_mod.CARRIED))
+    if memo is not None and plain:  # ``summary`` reads this same source: nothing to look at again
+        memo[(refuse_runtime_internals, source.func)] = True
 
 
 def _module_value(node, source, local):
