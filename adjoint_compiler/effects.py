@@ -258,6 +258,36 @@ def summary(func, memo=None):
     return s
 
 
+def rebinds(func, memo):
+    """``summary(func, memo).rebinds`` (the global and closure variables the function or a function it calls
+    rebinds), without the rest of the summary where it is plainly empty: a function that declares no global
+    or nonlocal name rebinds none itself, and one that calls no user function has no callee to rebind one
+    (the common case: ``refusals.refuse_stale_reads`` asks it of every compiled function). Only where
+    ``summary`` would not look at the source again (``refuse_runtime_internals`` noted it in ``memo``)."""
+    if func in memo or memo.get((refuse_runtime_internals, func)) is not True:
+        return summary(func, memo).rebinds
+    try:
+        src = source_mod.read(func, copy=False)
+    except Exception:  # noqa: BLE001  (as summary: no source, nothing known)
+        return summary(func, memo).rebinds
+    tree = src.tree
+    nodes = list(trees.walk(tree))
+    if any(isinstance(node, (gast.Global, gast.Nonlocal)) for node in nodes):
+        return summary(func, memo).rebinds
+    local = {a.id for a in tree.args.args} | ({tree.args.vararg.id} if tree.args.vararg else set())
+    local |= {n.id for n in nodes if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    for node in nodes:  # the calls ``_summarise_call`` would follow into a callee's summary
+        if not isinstance(node, gast.Call) or isinstance(node.func, gast.Name) and node.func.id in local:
+            continue
+        try:
+            callee = source_mod.static_value(node.func, src)
+        except Exception:  # noqa: BLE001
+            continue
+        if inspect.isfunction(callee) and not getattr(callee, "__module__", "").startswith("adjoint_compiler"):
+            return summary(func, memo).rebinds
+    return {}
+
+
 _RUNTIME_MODULES = ("adjoint_compiler.runtime", "adjoint_compiler.runtime_numba")
 _BOOKKEEPING = (runtime.put_slot, runtime.put_back, runtime.put_contents, runtime.zero_slots)
 
