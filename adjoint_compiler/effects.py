@@ -259,33 +259,50 @@ def summary(func, memo=None):
 
 
 def rebinds(func, memo):
-    """``summary(func, memo).rebinds`` (the global and closure variables the function or a function it calls
-    rebinds), without the rest of the summary where it is plainly empty: a function that declares no global
-    or nonlocal name rebinds none itself, and one that calls no user function has no callee to rebind one
-    (the common case: ``refusals.refuse_stale_reads`` asks it of every compiled function). Only where
-    ``summary`` would not look at the source again (``refuse_runtime_internals`` noted it in ``memo``)."""
-    if func in memo or memo.get((refuse_runtime_internals, func)) is not True:
-        return summary(func, memo).rebinds
-    try:
-        src = source_mod.read(func, copy=False)
-    except Exception:  # noqa: BLE001  (as summary: no source, nothing known)
-        return summary(func, memo).rebinds
-    tree = src.tree
-    nodes = list(trees.walk(tree))
-    if any(isinstance(node, (gast.Global, gast.Nonlocal)) for node in nodes):
-        return summary(func, memo).rebinds
-    local = {a.id for a in tree.args.args} | ({tree.args.vararg.id} if tree.args.vararg else set())
-    local |= {n.id for n in nodes if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-    for node in nodes:  # the calls ``_summarise_call`` would follow into a callee's summary
-        if not isinstance(node, gast.Call) or isinstance(node.func, gast.Name) and node.func.id in local:
+    """``summary(func, memo).rebinds``: the global and closure variables the function, or a function it calls,
+    rebinds. Where ``refuse_runtime_internals`` found there are plainly none (``_rebinds_nothing``; the
+    common case, and ``refusals.refuse_stale_reads`` asks it of every compiled function), the rest of the
+    summary is not worked out."""
+    if func not in memo and memo.get((rebinds, func)) is True:
+        return {}
+    return summary(func, memo).rebinds
+
+
+_UNKNOWN = object()
+
+
+def _callee_value(node, env):
+    """What ``source.static_value`` resolves the called ``node`` to, looked up without a side effect: None where
+    it would raise (``_summarise_call`` then follows nothing), ``_UNKNOWN`` for an attribute of an object that
+    is no module (its getattr is left to ``summary``)."""
+    if isinstance(node, gast.Name):
+        return dict.get(env, node.id)
+    if isinstance(node, gast.Attribute):
+        base = _callee_value(node.value, env)
+        if base is None or base is _UNKNOWN:
+            return base
+        return getattr(base, node.attr, None) if isinstance(base, types.ModuleType) else _UNKNOWN
+    return None
+
+
+def _rebinds_nothing(source, nodes):
+    """Whether the function (``nodes``: every node of its tree) plainly rebinds no global or closure variable,
+    itself or through a call: it declares none global or nonlocal, and each function it calls is local or
+    resolves to no user function (what ``_summarise_call`` would follow into a callee's summary)."""
+    if any(isinstance(n, (gast.Global, gast.Nonlocal)) for n in nodes):
+        return False
+    args = source.tree.args
+    local = {a.id for a in args.args} | ({args.vararg.id} if args.vararg else set())
+    local |= {n.id for n in nodes if n.__class__ is gast.Name and n.ctx.__class__ is gast.Store}
+    for n in nodes:
+        if n.__class__ is not gast.Call or n.func.__class__ is gast.Name and n.func.id in local:
             continue
-        try:
-            callee = source_mod.static_value(node.func, src)
-        except Exception:  # noqa: BLE001
-            continue
+        callee = _callee_value(n.func, source.env)
+        if callee is _UNKNOWN:
+            return False
         if inspect.isfunction(callee) and not getattr(callee, "__module__", "").startswith("adjoint_compiler"):
-            return summary(func, memo).rebinds
-    return {}
+            return False
+    return True
 
 
 _RUNTIME_MODULES = ("adjoint_compiler.runtime", "adjoint_compiler.runtime_numba")
@@ -328,6 +345,8 @@ def refuse_runtime_internals(source, memo=None):
     plain = not any(hasattr(source.func, mark) for mark in (source_mod.VARIANT, source_mod.CARRIED))
     if memo is not None and plain:  # ``summary`` reads this same source: nothing to look at again
         memo[(refuse_runtime_internals, source.func)] = True
+        if _rebinds_nothing(source, nodes):
+            memo[(rebinds, source.func)] = True
 
 
 def _module_value(node, source, local):

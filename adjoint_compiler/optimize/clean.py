@@ -108,6 +108,7 @@ class _Round:
     def __init__(self):
         self.folded = {}
         self.facts = {}  # what ``fuse_temporaries`` found of a statement, while its entry in ``folded`` stands
+        self.passed = {}  # ... and ``fuse_accumulations``
         self.changed = False
 
     def forget(self, stmts):
@@ -139,7 +140,7 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, raising, state, adjoint
     given = len(stmts)
     # each fusion removes a statement and rewrites one that stays, which leaves ``state.folded``
     stmts = fuse_temporaries(
-        fuse_accumulations(stmts, quotes, state.folded), reads, assigns, quotes, state.folded, state.facts
+        fuse_accumulations(stmts, quotes, state.folded, state.passed), reads, assigns, quotes, state.folded, state.facts
     )
     if len(stmts) != given:
         state.changed = True

@@ -30,13 +30,16 @@ from adjoint_compiler.optimize.facts import pure, stored
 from adjoint_compiler.optimize.quotes import is_comment
 
 
-def fuse_accumulations(stmts, quotes, folded=None):
+def fuse_accumulations(stmts, quotes, folded=None, kept=None):
     """``v = A; ...; v = v + e`` -> ``...; v = A + e`` when nothing between touches v or what A reads.
 
     Adjoint sweeps accumulate a variable over several statements; one expression
     is shorter to read and cheaper to run (fewer stores and loads). ``folded`` (``clean._Round``'s): each
-    statement rewritten leaves it.
+    statement rewritten leaves it; ``kept``: what an earlier round found of a statement it passed, while its
+    entry in ``folded`` stands (as in ``fuse_temporaries``).
     """
+    folded = {} if folded is None else folded
+    kept = {} if kept is None else kept
     out = list(stmts)
     targets = [trees.assigned_name(s) for s in out]  # out's, kept beside it: the search back reads them
     known = {}  # id(statement) -> names in it (statements between are scanned many times)
@@ -52,7 +55,14 @@ def fuse_accumulations(stmts, quotes, folded=None):
             key = id(b)
             names = known.get(key)
             if names is None:
-                names = known[key] = trees.all_names(b)
+                mark = folded.get(key)
+                if mark is not None and mark[0] is b and mark[1] is b.value:
+                    entry = kept.get(key)
+                    if entry is None or entry[0] is not mark:
+                        entry = kept[key] = (mark, trees.all_names(b), stored(b))
+                    names, stores[key] = known[key] = entry[1], entry[2]
+                else:
+                    names = known[key] = trees.all_names(b)
             if v in names:
                 return False
             into = stores.get(key)
@@ -83,8 +93,8 @@ def fuse_accumulations(stmts, quotes, folded=None):
                         s.value.left = first.value
                         quotes.fuse(s, first)
                         known.pop(id(s), None)
-                        if folded is not None:
-                            folded.pop(id(s), None)
+                        stores.pop(id(s), None)
+                        folded.pop(id(s), None)
                         del out[j], targets[j]
                         i -= 1
                         continue
