@@ -152,6 +152,31 @@ def walk(root):
                 push(value)
 
 
+def size(root):
+    """How many nodes ``walk(root)`` yields, counted without its generator (``optimize`` bounds the
+    expressions it fuses by it)."""
+    AST, Name = gast.AST, gast.Name
+    count = 0
+    stack = [root]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        count += 1
+        if node.__class__ is Name and getattr(node, "annotation", None) is None:
+            if isinstance(getattr(node, "ctx", None), AST):
+                count += 1
+            continue
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for v in value:
+                    if isinstance(v, AST):
+                        push(v)
+            elif isinstance(value, AST):
+                push(value)
+    return count
+
+
 def breadth_first(root):
     """Every node under ``root`` breadth first: ``gast.walk``'s order (which passes that report the first of
     several nodes, or number what they find, rely on), at about twice its speed. As there, a node's

@@ -126,8 +126,9 @@ def _fits(temp, use, between, needs):
     size going into a user variable's tangent (a sum of products that reads as well there, where terms with one
     tangent factor then group: ``fold.group_factors``), and not past a new version of what it reads
     (``y_2 = ...`` between would keep ``y_1`` alive beside it: a copy where the loop carries ``y``)."""
-    size = _size(temp.value) + _size(use.value)
-    if _size(temp.value) <= _FUSED_SIZE and size <= 2 * _FUSED_SIZE:
+    own = _size(temp.value)
+    size = own + _size(use.value)
+    if own <= _FUSED_SIZE and size <= 2 * _FUSED_SIZE:
         return True
     if not _tangent_target(use) or size > 3 * _FUSED_SIZE:
         return False
@@ -135,8 +136,7 @@ def _fits(temp, use, between, needs):
     return not any(naming.family(name)[0] in families for b in between for name in stored(b))
 
 
-def _size(node):
-    return sum(1 for _ in trees.walk(node))
+_size = trees.size
 
 
 def _substitute(node, name, value):
