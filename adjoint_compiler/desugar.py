@@ -2826,6 +2826,24 @@ def _names_outside_comprehensions(fn):
         if extra is not None:
             names.add(extra.id)
 
+    # most functions have no comprehension: then every name of the body is one (the walk below, in one loop)
+    found, stack = set(), list(fn.body)
+    Name, AST = gast.Name, gast.AST
+    while stack:
+        node = stack.pop()
+        if node.__class__ is Name:
+            found.add(node.id)
+        elif isinstance(node, _COMPREHENSIONS):
+            break
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend(v for v in value if isinstance(v, AST))
+            elif isinstance(value, AST):
+                stack.append(value)
+    else:
+        return names | found
+
     def visit(node, bound):
         if isinstance(node, _COMPREHENSIONS):
             inner = set(bound)

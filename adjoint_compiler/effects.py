@@ -252,31 +252,82 @@ def summary(func, memo=None):
         src = source_mod.read(func, copy=False)  # (only looked at)
     except Exception:  # noqa: BLE001  (no source: nothing is known of its effects, and it is not compiled)
         return s
-    refuse_runtime_internals(src)  # (a helper run for its effect is not compiled: its undo is not seen)
+    if memo.get((refuse_runtime_internals, func)) is not True:  # (not checked by desugar already)
+        refuse_runtime_internals(src)  # (a helper run for its effect is not compiled: its undo is not seen)
     _summarise(src, s, memo)
     return s
+
+
+def rebinds(func, memo):
+    """``summary(func, memo).rebinds``: the global and closure variables the function, or a function it calls,
+    rebinds. Where ``refuse_runtime_internals`` found there are plainly none (``_rebinds_nothing``; the
+    common case, and ``refusals.refuse_stale_reads`` asks it of every compiled function), the rest of the
+    summary is not worked out."""
+    if func not in memo and memo.get((rebinds, func)) is True:
+        return {}
+    return summary(func, memo).rebinds
+
+
+_UNKNOWN = object()
+
+
+def _callee_value(node, env):
+    """What ``source.static_value`` resolves the called ``node`` to, looked up without a side effect: None where
+    it would raise (``_summarise_call`` then follows nothing), ``_UNKNOWN`` for an attribute of an object that
+    is no module (its getattr is left to ``summary``)."""
+    if isinstance(node, gast.Name):
+        return dict.get(env, node.id)
+    if isinstance(node, gast.Attribute):
+        base = _callee_value(node.value, env)
+        if base is None or base is _UNKNOWN:
+            return base
+        return getattr(base, node.attr, None) if isinstance(base, types.ModuleType) else _UNKNOWN
+    return None
+
+
+def _rebinds_nothing(source, nodes):
+    """Whether the function (``nodes``: every node of its tree) plainly rebinds no global or closure variable,
+    itself or through a call: it declares none global or nonlocal, and each function it calls is local or
+    resolves to no user function (what ``_summarise_call`` would follow into a callee's summary)."""
+    if any(isinstance(n, (gast.Global, gast.Nonlocal)) for n in nodes):
+        return False
+    args = source.tree.args
+    local = {a.id for a in args.args} | ({args.vararg.id} if args.vararg else set())
+    local |= {n.id for n in nodes if n.__class__ is gast.Name and n.ctx.__class__ is gast.Store}
+    for n in nodes:
+        if n.__class__ is not gast.Call or n.func.__class__ is gast.Name and n.func.id in local:
+            continue
+        callee = _callee_value(n.func, source.env)
+        if callee is _UNKNOWN:
+            return False
+        if inspect.isfunction(callee) and not getattr(callee, "__module__", "").startswith("adjoint_compiler"):
+            return False
+    return True
 
 
 _RUNTIME_MODULES = ("adjoint_compiler.runtime", "adjoint_compiler.runtime_numba")
 _BOOKKEEPING = (runtime.put_slot, runtime.put_back, runtime.put_contents, runtime.zero_slots)
 
 
-def refuse_runtime_internals(source):
+def refuse_runtime_internals(source, memo=None):
     """The user's own code (before desugar, which writes calls of these itself) naming one of the
     package's run-time helpers that undo or clear stores (``adjoint_compiler.runtime.put_slot``,
     ``put_back``, ``put_contents``, ``zero_slots``) or are declared without derivative: the passes take
     such a call for one they wrote (an undo) and would differentiate it as one, wrongly (put_slot's store
     counted twice in reverse mode), or take its value for a constant. Those with a rule (``own``,
-    ``unbroadcast``, ``add_at`` as np.add.at) are differentiated by it."""
+    ``unbroadcast``, ``add_at`` as np.add.at) are differentiated by it. ``memo`` (the compilation's
+    ``Source.summaries``): a plain function found clean is noted there, and ``summary`` of it (the same
+    source, read again) does not look again."""
     if load.made_by_compiler(source.location(source.tree)) or hasattr(source.func, source_mod.DERIVED):
         return  # emitted code differentiated again calls them, and so may a tree the passes made of the user's
     fn = source.tree
+    nodes = list(trees.breadth_first(fn))  # (gast.walk's order: the first such name found is reported)
     local = set()
-    for node in gast.walk(fn):
+    for node in nodes:
         if isinstance(node, (gast.FunctionDef, gast.Lambda)):
             local |= trees.local_names(node) if isinstance(node, gast.FunctionDef) else set()
             local |= {a.id for a in node.args.args + node.args.kwonlyargs if isinstance(a, gast.Name)}
-    for node in gast.walk(fn):
+    for node in nodes:
         if not isinstance(node, (gast.Name, gast.Attribute)) or not isinstance(node.ctx, gast.Load):
             continue
         value = _module_value(node, source, local)
@@ -291,6 +342,11 @@ def refuse_runtime_internals(source):
                 source.location(node),
                 "it is not part of the API; write the operation it does in plain Python or NumPy",
             )
+    plain = not any(hasattr(source.func, mark) for mark in (source_mod.VARIANT, source_mod.CARRIED))
+    if memo is not None and plain:  # ``summary`` reads this same source: nothing to look at again
+        memo[(refuse_runtime_internals, source.func)] = True
+        if _rebinds_nothing(source, nodes):
+            memo[(rebinds, source.func)] = True
 
 
 def _module_value(node, source, local):

@@ -138,7 +138,7 @@ def _source(c):
 
 
 def _desugar(c):
-    effects.refuse_runtime_internals(c.src)  # the user's calls, before desugar writes its own
+    effects.refuse_runtime_internals(c.src, c.src.summaries)  # the user's calls, before desugar writes its own
     c.tree = desugar.run(c.src.tree, c.src)
     return c.tree
 

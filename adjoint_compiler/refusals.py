@@ -197,7 +197,7 @@ def refuse_stale_reads(fn, source, local, memo):
         return
     carried = getattr(source.func, source_mod.CARRIED, None)
     own = carried[0] if carried is not None else source.func
-    rebound = effects.summary(own, memo).rebinds
+    rebound = effects.rebinds(own, memo)
     if not rebound:
         return
     reads = []  # (key, where it is read)

@@ -194,11 +194,11 @@ def _instance(expr, mapping, strip, seen, integers=frozenset()):
     skipped where neither the rule's expression nor the values put in have a node it would change (most
     rules: arithmetic on their parameters), which gives the same tree. ``seen``: id(value) -> (value, its kinds),
     for one instantiation."""
-    value = trees.substituted(expr, mapping)
     known = _KINDS.get(id(expr))
     if known is None or known[0] is not expr:
         known = _KINDS[id(expr)] = (expr, _kinds(expr))
     folds, broadcasts = known[1]
+    own_broadcasts, given_broadcasts = broadcasts, False
     if not (folds and (not strip or broadcasts)):
         for v in mapping.values():
             if isinstance(v, gast.AST):
@@ -206,6 +206,15 @@ def _instance(expr, mapping, strip, seen, integers=frozenset()):
                 if known is None or known[0] is not v:
                     known = seen[id(v)] = (v, _kinds(v))
                 folds, broadcasts = folds or known[1][0], broadcasts or known[1][1]
+                given_broadcasts = given_broadcasts or known[1][1]
+    if strip and own_broadcasts and not folds and not given_broadcasts:
+        # only the rule's own unbroadcast calls to drop: drop them once, from the rule's expression (the same
+        # tree as substituting first, as no value put in has one)
+        stripped = _STRIPPED.get(id(expr))
+        if stripped is None or stripped[0] is not expr:
+            stripped = _STRIPPED[id(expr)] = (expr, _strip_unbroadcast(trees.clone(expr)))
+        return trees.substituted(stripped[1], mapping)
+    value = trees.substituted(expr, mapping)
     if folds:
         if integers:
             value = _integer_ranges(value, integers)
@@ -216,6 +225,7 @@ def _instance(expr, mapping, strip, seen, integers=frozenset()):
 
 
 _KINDS = {}  # id(expression of a rule) -> (the expression, held so that its id stays its own; _kinds of it)
+_STRIPPED = {}  # id(expression of a rule) -> (the expression, held; a copy with its unbroadcast calls dropped)
 _FOLDED = (gast.IfExp, gast.BoolOp, gast.Compare, gast.Subscript)
 
 

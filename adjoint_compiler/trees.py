@@ -152,6 +152,31 @@ def walk(root):
                 push(value)
 
 
+def size(root):
+    """How many nodes ``walk(root)`` yields, counted without its generator (``optimize`` bounds the
+    expressions it fuses by it)."""
+    AST, Name = gast.AST, gast.Name
+    count = 0
+    stack = [root]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        count += 1
+        if node.__class__ is Name and getattr(node, "annotation", None) is None:
+            if isinstance(getattr(node, "ctx", None), AST):
+                count += 1
+            continue
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for v in value:
+                    if isinstance(v, AST):
+                        push(v)
+            elif isinstance(value, AST):
+                push(value)
+    return count
+
+
 def breadth_first(root):
     """Every node under ``root`` breadth first: ``gast.walk``'s order (which passes that report the first of
     several nodes, or number what they find, rely on), at about twice its speed. As there, a node's
@@ -307,6 +332,19 @@ def appended(stmt):
     return None
 
 
+# fields that never hold a node with a name under it: identifiers and flags, and the contexts and operators
+# (``_names`` and ``name_uses`` skip them: a quarter of their time on a whole function)
+_NAMELESS = frozenset(("ctx", "op", "ops", "id", "attr", "type_comment", "kind", "conversion", "is_async", "simple"))
+_NAMELESS_OF = {"Constant": ("value",), "FunctionDef": ("name",), "Global": ("names",), "Nonlocal": ("names",)}
+_NAMED_FIELDS = {}  # node class -> its fields that may hold a Name
+
+
+def _named_fields(cls):
+    skip = _NAMELESS_OF.get(cls.__name__, ())
+    fields = _NAMED_FIELDS[cls] = tuple(f for f in cls._fields if f not in _NAMELESS and f not in skip)
+    return fields
+
+
 def _names(root, store_only):
     """The ids of the Name nodes under ``root`` (only those stored into, if ``store_only``): ``walk``'s loop
     without its generator, as these two run over whole functions in most passes."""
@@ -315,20 +353,23 @@ def _names(root, store_only):
     add = out.add
     stack = [root]
     pop, push = stack.pop, stack.append
+    table = _NAMED_FIELDS
     while stack:
         node = pop()
-        if node.__class__ is Name:
+        cls = node.__class__
+        if cls is Name:
             if not store_only or node.ctx.__class__ is Store:
                 add(node.id)
             annotation = getattr(node, "annotation", None)
             if isinstance(annotation, AST):
                 push(annotation)
             continue  # (its context has no names)
-        if not store_only and isinstance(node, Name):
-            add(node.id)
-        for field in node._fields:
+        fields = table.get(cls)
+        if fields is None:
+            fields = _named_fields(cls)
+        for field in fields:
             value = getattr(node, field, None)
-            if type(value) is list:
+            if value.__class__ is list:
                 for v in value:
                     if isinstance(v, AST):
                         push(v)
@@ -354,6 +395,7 @@ def name_uses(fn):
     reads (for a pass that needs all three of one tree)."""
     AST, Name, Store, Load = gast.AST, gast.Name, gast.Store, gast.Load
     every, stored, reads = set(), set(), collections.Counter()
+    table = _NAMED_FIELDS
     stack = [fn]
     pop, push = stack.pop, stack.append
     while stack:
@@ -365,7 +407,14 @@ def name_uses(fn):
                 stored.add(node.id)
             elif ctx is Load:
                 reads[node.id] += 1
-        for field in node._fields:
+            annotation = getattr(node, "annotation", None)
+            if isinstance(annotation, AST):
+                push(annotation)
+            continue
+        fields = table.get(node.__class__)
+        if fields is None:
+            fields = _named_fields(node.__class__)
+        for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
                 for v in value:

@@ -107,6 +107,8 @@ class _Round:
 
     def __init__(self):
         self.folded = {}
+        self.facts = {}  # what ``fuse_temporaries`` found of a statement, while its entry in ``folded`` stands
+        self.passed = {}  # ... and ``fuse_accumulations``
         self.changed = False
 
     def forget(self, stmts):
@@ -136,9 +138,12 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, raising, state, adjoint
     ``raising``: the user's variables (their families) kept unread, see ``_raising``. ``state``: the
     ``_Round``."""
     given = len(stmts)
-    stmts = fuse_temporaries(fuse_accumulations(stmts, quotes), reads, assigns, quotes)
-    if len(stmts) != given:  # each fusion removes a statement and rewrites one that stays
-        state.forget(stmts)
+    # each fusion removes a statement and rewrites one that stays, which leaves ``state.folded``
+    stmts = fuse_temporaries(
+        fuse_accumulations(stmts, quotes, state.folded, state.passed), reads, assigns, quotes, state.folded, state.facts
+    )
+    if len(stmts) != given:
+        state.changed = True
     out = []
     for stmt in stmts:
         if is_comment(stmt) and stmt.value.args[0].value == "adjoint sweep":

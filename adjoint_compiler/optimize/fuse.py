@@ -30,12 +30,16 @@ from adjoint_compiler.optimize.facts import pure, stored
 from adjoint_compiler.optimize.quotes import is_comment
 
 
-def fuse_accumulations(stmts, quotes):
+def fuse_accumulations(stmts, quotes, folded=None, kept=None):
     """``v = A; ...; v = v + e`` -> ``...; v = A + e`` when nothing between touches v or what A reads.
 
     Adjoint sweeps accumulate a variable over several statements; one expression
-    is shorter to read and cheaper to run (fewer stores and loads).
+    is shorter to read and cheaper to run (fewer stores and loads). ``folded`` (``clean._Round``'s): each
+    statement rewritten leaves it; ``kept``: what an earlier round found of a statement it passed, while its
+    entry in ``folded`` stands (as in ``fuse_temporaries``).
     """
+    folded = {} if folded is None else folded
+    kept = {} if kept is None else kept
     out = list(stmts)
     targets = [trees.assigned_name(s) for s in out]  # out's, kept beside it: the search back reads them
     known = {}  # id(statement) -> names in it (statements between are scanned many times)
@@ -51,7 +55,14 @@ def fuse_accumulations(stmts, quotes):
             key = id(b)
             names = known.get(key)
             if names is None:
-                names = known[key] = trees.all_names(b)
+                mark = folded.get(key)
+                if mark is not None and mark[0] is b and mark[1] is b.value:
+                    entry = kept.get(key)
+                    if entry is None or entry[0] is not mark:
+                        entry = kept[key] = (mark, trees.all_names(b), stored(b))
+                    names, stores[key] = known[key] = entry[1], entry[2]
+                else:
+                    names = known[key] = trees.all_names(b)
             if v in names:
                 return False
             into = stores.get(key)
@@ -82,6 +93,8 @@ def fuse_accumulations(stmts, quotes):
                         s.value.left = first.value
                         quotes.fuse(s, first)
                         known.pop(id(s), None)
+                        stores.pop(id(s), None)
+                        folded.pop(id(s), None)
                         del out[j], targets[j]
                         i -= 1
                         continue
@@ -113,8 +126,9 @@ def _fits(temp, use, between, needs):
     size going into a user variable's tangent (a sum of products that reads as well there, where terms with one
     tangent factor then group: ``fold.group_factors``), and not past a new version of what it reads
     (``y_2 = ...`` between would keep ``y_1`` alive beside it: a copy where the loop carries ``y``)."""
-    size = _size(temp.value) + _size(use.value)
-    if _size(temp.value) <= _FUSED_SIZE and size <= 2 * _FUSED_SIZE:
+    own = _size(temp.value)
+    size = own + _size(use.value)
+    if own <= _FUSED_SIZE and size <= 2 * _FUSED_SIZE:
         return True
     if not _tangent_target(use) or size > 3 * _FUSED_SIZE:
         return False
@@ -122,8 +136,7 @@ def _fits(temp, use, between, needs):
     return not any(naming.family(name)[0] in families for b in between for name in stored(b))
 
 
-def _size(node):
-    return sum(1 for _ in trees.walk(node))
+_size = trees.size
 
 
 def _substitute(node, name, value):
@@ -141,27 +154,41 @@ def _substitute(node, name, value):
     return False
 
 
-def fuse_temporaries(stmts, reads, assigns, quotes):
+def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
     """``_t3 = a * x; b = _t3 + c`` -> ``b = a * x + c`` when the temporary is read nowhere else.
 
     A-normal form names every intermediate; those the adjoint never reads go
     back into the expression that uses them, so the forward sweep reads like
     the user's code and runs fewer statements. Only over pure assignments to
     other names (no stores, calls with effects or loops in between).
+
+    ``folded`` and ``kept`` (``clean._Round``'s, shared by the rounds of ``clean``): a statement's facts below
+    found in an earlier round are kept while its entry in ``folded`` says nothing rewrote it since it was
+    folded (the entry is the same tuple, and the statement's value is the one folded).
     """
     out = list(stmts)
     # id(statement) -> (statement, the names its value mentions, whether that value is pure), for the
     # assignments the search forward passes over: each is passed by many temporaries before it
     facts = {}
+    folded = {} if folded is None else folded
+    kept = {} if kept is None else kept
 
     def passable(stmt, needs, t):
         """Whether the search for ``t``'s use may pass over ``stmt``: a pure assignment to a name that is
         not one ``t``'s value reads, whose value does not read ``t``."""
         if trees.assigned_name(stmt) is None or stmt.targets[0].id in needs:
             return False
-        entry = facts.get(id(stmt))
+        key = id(stmt)
+        entry = facts.get(key)
         if entry is None or entry[0] is not stmt:
-            entry = facts[id(stmt)] = (stmt, trees.all_names(stmt.value), pure(stmt.value))
+            mark = folded.get(key)
+            if mark is not None and mark[0] is stmt and mark[1] is stmt.value:
+                entry = kept.get(key)
+                if entry is None or entry[0] is not mark:  # (folded anew since: found anew)
+                    entry = kept[key] = (mark, trees.all_names(stmt.value), pure(stmt.value))
+                entry = facts[key] = (stmt, entry[1], entry[2])
+            else:
+                entry = facts[key] = (stmt, trees.all_names(stmt.value), pure(stmt.value))
         return entry[2] and t not in entry[1]
 
     i = 0
@@ -196,6 +223,7 @@ def fuse_temporaries(stmts, reads, assigns, quotes):
         ):
             quotes.fuse(use, s)
             facts.pop(id(use), None)  # its value now holds the temporary's
+            folded.pop(id(use), None)
             del out[i]
             continue
         i += 1
