@@ -36,6 +36,10 @@ def _alarm(signum, frame):
     raise _Timeout()
 
 
+def _ignore_interrupts():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def run_one(generator, seed, timeout):
     """(kind, what, message, refusal allowed) of one seed."""
     gen = GENERATORS[generator]
@@ -132,7 +136,8 @@ def main(argv=None):
     items = [(n, seed, args.timeout) for seed in range(first, first + args.examples) for n in names]
     start = time.monotonic()
     last = start
-    pool = multiprocessing.get_context("fork").Pool(args.jobs) if args.jobs > 1 else None
+    # workers ignore SIGINT (a Ctrl-C reaches the whole process group): the parent stops them and prints the table
+    pool = multiprocessing.get_context("fork").Pool(args.jobs, _ignore_interrupts) if args.jobs > 1 else None
     results = pool.imap_unordered(_work, items, chunksize=4) if pool else map(_work, items)
     try:
         for done, (name, seed, kind, what, message, failed) in enumerate(results, 1):
