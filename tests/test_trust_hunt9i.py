@@ -1,0 +1,659 @@
+"""Hunt (issue #9): scientific NumPy/SciPy programs written as scientists and ML people write them
+(n-body and spring chains, heat and wave stencils, Verlet loops into preallocated trajectories, mixture and
+Bayesian log-likelihoods, scipy.stats and scipy.special sums, softmax cross-entropy with integer labels,
+masked and regularised losses, attention, layer norm, convolutions and pooling, padding and np.gradient,
+discounting, Black-Scholes, Monte Carlo with a seeded generator, least squares, Gaussian-process evidence,
+eigen-objectives, matrix exponentials) and edge inputs (float32, 0-d, size-1 and empty axes, integer
+arrays, Fortran-ordered and strided views, one array passed as two arguments). Each is checked with grad in
+every float argument, vjp, jvp, value_and_grad and hvp against central differences of the function, against
+autograd where autograd runs the program, and for unchanged arguments and gradients of the argument's
+dtype and shape."""
+
+import copy
+import types
+
+import numpy as np
+import pytest
+import scipy.linalg as sla
+import scipy.special as special
+import scipy.stats as stats
+
+import adjoint_compiler as ac
+
+RNG = np.random.default_rng(9)
+
+
+def _r(*shape):
+    return RNG.standard_normal(shape)
+
+
+# ---------------------------------------------------------------- physics
+def nbody_energy(pos, m):
+    d = pos[:, None, :] - pos[None, :, :]
+    r = np.sqrt(np.sum(d**2, axis=-1) + np.eye(pos.shape[0]))
+    i, j = np.triu_indices(pos.shape[0], k=1)
+    potential = -np.sum(m[i] * m[j] / r[i, j])
+    return potential + 0.5 * np.sum(m * np.sum(pos**2, axis=1))
+
+
+def spring_chain_roll(x, k):
+    stretch = np.roll(x, -1) - x - 1.0
+    return 0.5 * k * np.sum(stretch**2) + 0.25 * np.sum(x**4)
+
+
+def heat_explicit(u0, alpha):
+    u = u0.copy()
+    for _ in range(6):
+        new = u.copy()
+        new[1:-1] = u[1:-1] + alpha * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+        new[0] = 0.0
+        new[-1] = new[-2]
+        u = new
+    return np.sum(u**2)
+
+
+def wave_trajectory(u0, c):
+    steps, n = 6, u0.shape[0]
+    U = np.zeros((steps, n))
+    U[0] = u0
+    U[1] = u0
+    for t in range(1, steps - 1):
+        U[t + 1, 1:-1] = 2.0 * U[t, 1:-1] - U[t - 1, 1:-1] + c**2 * (U[t, 2:] - 2.0 * U[t, 1:-1] + U[t, :-2])
+    return np.sum(U[-1] ** 2) + np.sum(U[:, 2] * U[:, 1])
+
+
+def verlet_anharmonic(x0, v0, k):
+    n, dt = 8, 0.1
+    xs = np.empty(n)
+    vs = np.empty(n)
+    xs[0], vs[0] = x0, v0
+    a = -k * x0 - x0**3
+    for t in range(n - 1):
+        xs[t + 1] = xs[t] + dt * vs[t] + 0.5 * dt * dt * a
+        a_new = -k * xs[t + 1] - xs[t + 1] ** 3
+        vs[t + 1] = vs[t] + 0.5 * dt * (a + a_new)
+        a = a_new
+    return np.sum(xs**2) + 0.5 * np.sum(vs**2)
+
+
+def pendulum_rk4(state, g):
+    def rhs(s):
+        return np.array([s[1], -g * np.sin(s[0])])
+
+    dt = 0.05
+    s = state
+    for _ in range(5):
+        k1 = rhs(s)
+        k2 = rhs(s + 0.5 * dt * k1)
+        k3 = rhs(s + 0.5 * dt * k2)
+        k4 = rhs(s + dt * k3)
+        s = s + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return s[0] ** 2 + np.cos(s[1])
+
+
+def lennard_jones_masked(pos):
+    n = pos.shape[0]
+    d = pos[:, None, :] - pos[None, :, :]
+    r2 = np.sum(d * d, axis=2)
+    off = ~np.eye(n, dtype=bool)
+    inv6 = 1.0 / r2[off] ** 3
+    return 2.0 * np.sum(inv6**2 - inv6)
+
+
+def gravity_forces_einsum(pos, m):
+    d = pos[None, :, :] - pos[:, None, :]
+    r3 = (np.einsum("ijk,ijk->ij", d, d) + 0.5) ** 1.5
+    F = np.einsum("j,ijk,ij->ik", m, d, 1.0 / r3)
+    return np.sum(F**2)
+
+
+def particles_in_box(x, v):
+    dt = 0.1
+    for _ in range(4):
+        x = x + dt * v
+        v = np.where(np.abs(x) > 1.0, -v, v)
+    return np.sum(x**2 * v)
+
+
+# ---------------------------------------------------------------- probabilistic models
+def gmm_loglik(mu, log_sigma, logits, data):
+    logw = logits - special.logsumexp(logits)
+    sigma = np.exp(log_sigma)
+    z = (data[:, None] - mu[None, :]) / sigma[None, :]
+    comp = -0.5 * z**2 - log_sigma[None, :] - 0.5 * np.log(2 * np.pi)
+    return np.sum(special.logsumexp(comp + logw[None, :], axis=1))
+
+
+def bayes_linreg_evidence(log_alpha, log_beta, X, y):
+    alpha, beta = np.exp(log_alpha), np.exp(log_beta)
+    n, d = X.shape
+    A = alpha * np.eye(d) + beta * X.T @ X
+    m = beta * np.linalg.solve(A, X.T @ y)
+    sign, logdet = np.linalg.slogdet(A)
+    fit = beta / 2 * np.sum((y - X @ m) ** 2) + alpha / 2 * m @ m
+    return d / 2 * log_alpha + n / 2 * log_beta - fit - 0.5 * logdet - n / 2 * np.log(2 * np.pi)
+
+
+def norm_logpdf_cdf(mu, sigma, data):
+    ll = np.sum(stats.norm.logpdf(data, mu, sigma))
+    return ll + np.sum(stats.norm.cdf((data - mu) / sigma))
+
+
+def special_mix(a):
+    return np.sum(special.gammaln(a) + special.digamma(a) * a + special.expit(a - 2.0))
+
+
+def beta_binomial(a, b, k, n):
+    return np.sum(special.betaln(k + a, n - k + b) - special.betaln(a, b))
+
+
+def poisson_regression(w, X, counts):
+    eta = X @ w
+    return np.sum(counts * eta - np.exp(eta) - special.gammaln(counts + 1.0))
+
+
+def student_t_loglik(loc, log_scale, data):
+    return np.sum(stats.t.logpdf(data, 4.0, loc, np.exp(log_scale)))
+
+
+def dirichlet_logpdf(alpha, p):
+    return special.gammaln(np.sum(alpha)) - np.sum(special.gammaln(alpha)) + np.sum((alpha - 1.0) * np.log(p))
+
+
+def logistic_loglik_log1p(w, X, y):
+    z = X @ w
+    return np.sum(y * z - np.logaddexp(0.0, z)) - 0.5 * np.sum(np.log1p(w**2))
+
+
+def gamma_logpdf_sum(shape, rate, data):
+    return np.sum(stats.gamma.logpdf(data, shape, scale=1.0 / rate))
+
+
+# ---------------------------------------------------------------- ML losses and layers
+def softmax_xent_int_labels(W, b, X, labels):
+    logits = X @ W + b
+    logp = logits - special.logsumexp(logits, axis=1, keepdims=True)
+    return -np.mean(logp[np.arange(X.shape[0]), labels])
+
+
+def masked_mse_where(pred, target):
+    valid = np.isfinite(target)
+    safe = np.where(valid, target, 0.0)
+    err = np.where(valid, pred - safe, 0.0)
+    return np.sum(err**2) / np.sum(valid)
+
+
+def boolean_index_loss(pred, target):
+    r = pred - target
+    pos = target > 0
+    return np.sum(r[pos] ** 2) + 0.1 * np.sum(np.abs(r[~pos]))
+
+
+def elastic_net(w, X, y, l1, l2):
+    r = X @ w - y
+    return 0.5 * np.mean(r**2) + l1 * np.sum(np.abs(w)) + 0.5 * l2 * np.dot(w, w)
+
+
+def hinge_svm(w, b, X, y):
+    margins = 1.0 - y * (X @ w + b)
+    return np.mean(np.maximum(0.0, margins)) + 0.01 * np.sum(w**2)
+
+
+def attention_einsum(Q, K, V):
+    scores = np.einsum("id,jd->ij", Q, K) / np.sqrt(Q.shape[1])
+    scores = scores - np.max(scores, axis=1, keepdims=True)
+    w = np.exp(scores)
+    w = w / np.sum(w, axis=1, keepdims=True)
+    out = np.einsum("ij,jd->id", w, V)
+    return np.sum(out**2)
+
+
+def layer_norm(x, gamma, beta):
+    mu = np.mean(x, axis=-1, keepdims=True)
+    var = np.var(x, axis=-1, keepdims=True)
+    y = (x - mu) / np.sqrt(var + 1e-5) * gamma + beta
+    return np.sum(np.tanh(y) * np.arange(y.size).reshape(y.shape))
+
+
+def conv1d_convolve(x, kernel):
+    y = np.convolve(x, kernel, mode="valid")
+    return np.sum(np.tanh(y) ** 2) + np.sum(np.convolve(x, kernel, mode="same") * x)
+
+
+def conv1d_sliding(x, kernel):
+    k = kernel.shape[0]
+    windows = np.stack([x[i : i + k] for i in range(x.shape[0] - k + 1)])
+    return np.sum((windows @ kernel) ** 2)
+
+
+def max_pool_reshape(x):
+    pooled = x.reshape(-1, 2).max(axis=1)
+    return np.sum(pooled**3)
+
+
+def batch_norm_mlp(W1, W2, X, y):
+    h = X @ W1
+    h = (h - h.mean(axis=0)) / np.sqrt(h.var(axis=0) + 1e-5)
+    h = np.maximum(h, 0.1 * h)
+    out = h @ W2
+    r = out[:, 0] - y
+    return np.sum(np.where(np.abs(r) < 1.0, 0.5 * r**2, np.abs(r) - 0.5))
+
+
+def gru_cell_loop(Wz, Wh, xs):
+    h = np.zeros(Wz.shape[0])
+    for x in xs:
+        z = special.expit(Wz @ np.concatenate([h, x]))
+        cand = np.tanh(Wh @ np.concatenate([z * h, x]))
+        h = (1 - z) * h + z * cand
+    return np.sum(h**2)
+
+
+def avg_pool_2d(img):
+    h, w = img.shape
+    pooled = img.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+    return np.sum(np.sin(pooled) * pooled)
+
+
+# ---------------------------------------------------------------- image operations
+def pad_modes_laplacian(img):
+    total = 0.0
+    for mode in ("edge", "reflect", "wrap", "symmetric"):
+        p = np.pad(img, 1, mode=mode)
+        lap = p[:-2, 1:-1] + p[2:, 1:-1] + p[1:-1, :-2] + p[1:-1, 2:] - 4.0 * img
+        total = total + np.sum(lap**2)
+    return total + np.sum(np.pad(img, ((1, 0), (0, 2)), mode="constant", constant_values=0.5) ** 3)
+
+
+def np_gradient_energy(img):
+    gy, gx = np.gradient(img)
+    return np.sum(gx**2 + gy**2) + np.sum(np.gradient(img[0], 0.5) ** 2)
+
+
+def laplacian_2d_slices(u):
+    lap = np.zeros_like(u)
+    lap[1:-1, 1:-1] = u[:-2, 1:-1] + u[2:, 1:-1] + u[1:-1, :-2] + u[1:-1, 2:] - 4 * u[1:-1, 1:-1]
+    lap[0, :] = lap[1, :]
+    return np.sum(lap**2) + np.sum(u[:, 0] ** 2)
+
+
+def total_variation(img):
+    dx = np.diff(img, axis=1)
+    dy = np.diff(img, axis=0)
+    return np.sum(np.sqrt(dx[:-1, :] ** 2 + dy[:, :-1] ** 2 + 1e-3))
+
+
+def gaussian_blur_separable(img, sigma):
+    t = np.arange(-2, 3)
+    k = np.exp(-(t**2) / (2 * sigma**2))
+    k = k / k.sum()
+    rows = np.array([np.convolve(r, k, mode="same") for r in img])
+    cols = np.array([np.convolve(c, k, mode="same") for c in rows.T]).T
+    return np.sum(cols**2)
+
+
+# ---------------------------------------------------------------- finance
+def discounted_cashflows(rates, cash):
+    discount = np.cumprod(1.0 / (1.0 + rates))
+    return np.sum(cash * discount)
+
+
+def black_scholes_call(S, K, r, sigma, T):
+    d1 = (np.log(S / K) + (r + 0.5 * sigma**2) * T) / (sigma * np.sqrt(T))
+    d2 = d1 - sigma * np.sqrt(T)
+    return np.sum(S * stats.norm.cdf(d1) - K * np.exp(-r * T) * stats.norm.cdf(d2))
+
+
+def monte_carlo_call(S0, sigma):
+    rng = np.random.default_rng(42)
+    z = rng.standard_normal(2000)
+    ST = S0 * np.exp(-0.5 * sigma**2 + sigma * z)
+    payoff = np.log1p(np.exp(ST - 1.0))  # a smooth call
+    return np.mean(payoff)
+
+
+def portfolio_variance(w, cov):
+    w = w / np.sum(w)
+    return w @ cov @ w - 0.1 * np.sum(w * np.log(np.abs(w)))
+
+
+def geometric_brownian_paths(mu, sigma):
+    rng = np.random.default_rng(0)
+    dW = rng.standard_normal((50, 4)) * 0.1
+    logS = np.cumsum((mu - 0.5 * sigma**2) * 0.01 + sigma * dW, axis=0)
+    return np.mean(np.exp(logS[-1]))
+
+
+# ---------------------------------------------------------------- linear-algebra models
+def ridge_solve(w0, X, y, lam):
+    A = X.T @ X + lam * np.eye(X.shape[1])
+    w = np.linalg.solve(A, X.T @ y + w0)
+    return np.sum((X @ w - y) ** 2) + np.sum(w * w0)
+
+
+def lstsq_fit(X, y):
+    coef = np.linalg.lstsq(X, y, rcond=None)[0]
+    return np.sum(coef**2) + np.sum((X @ coef - y) ** 3)
+
+
+def gp_log_marginal(log_ls, log_var, X, y):
+    d2 = np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=-1)
+    K = np.exp(log_var) * np.exp(-0.5 * d2 / np.exp(2 * log_ls)) + 0.1 * np.eye(X.shape[0])
+    L = np.linalg.cholesky(K)
+    alpha = sla.cho_solve((L, True), y)
+    return -0.5 * y @ alpha - np.sum(np.log(np.diag(L))) - 0.5 * X.shape[0] * np.log(2 * np.pi)
+
+
+def gp_slogdet_solve_triangular(X, y):
+    K = X @ X.T + np.eye(X.shape[0])
+    L = sla.cholesky(K, lower=True)
+    v = sla.solve_triangular(L, y, lower=True)
+    sign, logdet = np.linalg.slogdet(K)
+    return 0.5 * v @ v + 0.5 * logdet
+
+
+def pca_top_eigs(X):
+    C = np.cov(X, rowvar=False)
+    w, V = np.linalg.eigh(C)
+    return np.sum(w[-2:]) + np.sum(V[:, -1] ** 4)
+
+
+def matrix_exponential(A, t):
+    return np.trace(sla.expm(A * t)) + np.sum(sla.expm(A) ** 2)
+
+
+def inverse_and_det(A):
+    return np.sum(np.linalg.inv(A) ** 2) + np.log(np.abs(np.linalg.det(A)))
+
+
+def norms_along_axes(M):
+    return np.sum(np.linalg.norm(M, axis=1)) + np.linalg.norm(M, "fro") + np.sum(np.linalg.norm(M, ord=1, axis=0))
+
+
+def qr_diag(A):
+    Q, R = np.linalg.qr(A)
+    return np.sum(np.abs(np.diag(R))) + np.sum(Q[:, 0] ** 2 * np.arange(A.shape[0]))
+
+
+def kalman_filter(q, obs):
+    m, P = 0.0, 1.0
+    ll = 0.0
+    for z in obs:
+        P = P + q
+        S = P + 0.5
+        K = P / S
+        ll = ll - 0.5 * (np.log(2 * np.pi * S) + (z - m) ** 2 / S)
+        m = m + K * (z - m)
+        P = (1 - K) * P
+    return ll
+
+
+# ---------------------------------------------------------------- edge inputs
+def rosen_f32(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def zero_d_array(x, w):
+    return np.sin(x) * np.sum(w * x) + x**2
+
+
+def size_one_axes(x):
+    s = np.sum(x, axis=0, keepdims=True)
+    return np.sum(np.exp(x - np.max(x, axis=1, keepdims=True)) * s) + np.squeeze(x[:, :1]).sum()
+
+
+def empty_axis(x, e):
+    return np.sum(x**2) + np.sum(e, axis=0).sum() + np.sum(np.exp(e) * 2.0)
+
+
+def integer_array_input(w, idx, counts):
+    picked = w[idx]
+    return np.sum(picked**2 * counts) + np.sum(w * counts.sum())
+
+
+def integer_matrix_times(w, A):
+    return np.sum((A @ w) ** 2) + np.sum(A.T @ np.tanh(A @ w))
+
+
+def two_arguments(a, b):
+    return np.sum(a * b**2) + np.sum(np.outer(a, b) ** 2)
+
+
+def two_matrices(A, B):
+    return np.sum((A @ B) ** 2) + np.trace(B @ A)
+
+
+def strided_and_transposed(x, M):
+    return np.sum(x * M[0]) + np.sum(M @ M.T) * np.prod(x)
+
+
+def scaled_copy(a, b):
+    c = a.copy()
+    c *= b
+    c[0] += b[-1]
+    return np.sum(c * a) + np.sum(np.sin(b))
+
+
+def float32_scipy(x):
+    return np.sum(special.expit(x) * special.gammaln(x + 3.0))
+
+
+def scalar_and_array_broadcast(s, v):
+    return np.sum(np.exp(-s * v**2)) * s
+
+
+def ddof_std(x):
+    return np.std(x, ddof=1) + np.var(x, axis=0, ddof=1).sum()
+
+
+X5, Y5 = _r(5, 3), _r(5)
+M33 = _r(3, 3) + 3.0 * np.eye(3)
+IMG = _r(4, 6)
+POS = _r(4, 2)
+F32 = np.array([0.3, -0.7, 1.1, 0.4], dtype=np.float32)
+F_ORDER = np.asfortranarray(_r(3, 4))
+BASE = _r(8)
+
+
+class Case:
+    def __init__(self, f, args, wrt, hvp=True, ag=True, rtol=1e-5, atol=1e-6, name=None):
+        self.f, self.args, self.wrt, self.hvp, self.ag, self.rtol, self.atol = f, args, wrt, hvp, ag, rtol, atol
+        self.name = name or f.__name__
+
+
+CASES = [
+    Case(nbody_energy, (POS, np.array([1.0, 2.0, 0.5, 1.5])), (0, 1)),
+    Case(spring_chain_roll, (_r(5), 2.0), (0, 1)),
+    Case(heat_explicit, (_r(7), 0.2), (0, 1), ag=False),
+    Case(wave_trajectory, (_r(6), 0.4), (0, 1), ag=False),
+    Case(verlet_anharmonic, (0.7, -0.3, 1.5), (0, 1, 2), ag=False),
+    Case(pendulum_rk4, (np.array([0.4, 0.1]), 9.8), (0, 1)),
+    Case(lennard_jones_masked, (np.array([[0.0, 0.0], [1.1, 0.1], [0.2, 1.2]]),), 0),
+    Case(gravity_forces_einsum, (POS, np.array([1.0, 2.0, 0.5, 1.5])), (0, 1)),
+    Case(particles_in_box, (np.array([0.5, -0.95, 0.2]), np.array([0.3, -0.4, 1.0])), (0, 1)),
+    Case(gmm_loglik, (np.array([-1.0, 1.0]), np.array([0.1, -0.2]), np.array([0.3, -0.1]), _r(6)), (0, 1, 2)),
+    Case(bayes_linreg_evidence, (0.1, 0.3, X5, Y5), (0, 1, 2, 3)),
+    Case(norm_logpdf_cdf, (0.3, 1.4, _r(5)), (0, 1, 2)),
+    Case(special_mix, (np.array([0.7, 1.5, 3.2]),), 0),
+    Case(beta_binomial, (1.5, 2.5, np.array([1.0, 3.0, 0.0]), np.array([4.0, 5.0, 2.0])), (0, 1)),
+    Case(poisson_regression, (0.3 * _r(3), X5, np.array([0.0, 1.0, 3.0, 2.0, 1.0])), (0, 1)),
+    Case(student_t_loglik, (0.2, -0.1, _r(6)), (0, 1, 2)),
+    Case(dirichlet_logpdf, (np.array([1.5, 2.0, 3.0]), np.array([0.2, 0.3, 0.5])), (0, 1)),
+    Case(logistic_loglik_log1p, (_r(3), X5, np.array([1.0, 0.0, 1.0, 1.0, 0.0])), (0, 1)),
+    Case(gamma_logpdf_sum, (2.5, 1.5, np.array([0.5, 1.2, 3.0])), (0, 1, 2), ag=False),
+    Case(softmax_xent_int_labels, (_r(3, 4), _r(4), X5, np.array([0, 3, 1, 1, 2])), (0, 1, 2)),
+    Case(masked_mse_where, (_r(5), np.array([0.5, np.nan, -1.0, np.inf, 2.0])), 0),
+    Case(boolean_index_loss, (_r(6), np.array([0.5, -0.2, 1.0, -1.5, 2.0, -0.1]) * 3), (0, 1)),
+    Case(elastic_net, (_r(3), X5, Y5, 0.1, 0.2), (0, 1, 2, 3, 4)),
+    Case(hinge_svm, (_r(3), 0.1, X5, np.array([1.0, -1.0, 1.0, 1.0, -1.0])), (0, 1, 2)),
+    Case(attention_einsum, (_r(3, 2), _r(4, 2), _r(4, 2)), (0, 1, 2)),
+    Case(layer_norm, (_r(2, 4), _r(4), _r(4)), (0, 1, 2)),
+    Case(conv1d_convolve, (_r(7), _r(3)), (0, 1), ag=False),
+    Case(conv1d_sliding, (_r(7), _r(3)), (0, 1)),
+    Case(max_pool_reshape, (_r(8),), 0),
+    Case(batch_norm_mlp, (_r(3, 4), _r(4, 1), X5, Y5), (0, 1, 2)),
+    Case(gru_cell_loop, (0.5 * _r(3, 5), 0.5 * _r(3, 5), _r(4, 2)), (0, 1, 2)),
+    Case(avg_pool_2d, (IMG,), 0),
+    Case(pad_modes_laplacian, (IMG,), 0, ag=False),
+    Case(np_gradient_energy, (IMG,), 0, ag=False),
+    Case(laplacian_2d_slices, (IMG,), 0, ag=False),
+    Case(total_variation, (IMG,), 0),
+    Case(gaussian_blur_separable, (IMG, 1.2), (0, 1), ag=False),
+    Case(discounted_cashflows, (np.array([0.01, 0.03, 0.02, 0.05]), np.array([1.0, 2.0, 1.0, 10.0])), (0, 1), ag=False),
+    Case(black_scholes_call, (np.array([95.0, 105.0]), 100.0, 0.03, 0.25, 0.5), (0, 1, 2, 3, 4), rtol=1e-4),
+    Case(monte_carlo_call, (1.1, 0.3), (0, 1)),
+    Case(portfolio_variance, (np.array([0.2, 0.5, 0.3]), M33 @ M33.T), (0, 1)),
+    Case(geometric_brownian_paths, (0.05, 0.2), (0, 1)),
+    Case(ridge_solve, (_r(3), X5, Y5, 0.5), (0, 1, 2, 3)),
+    Case(lstsq_fit, (X5, Y5), (0, 1), ag=False),
+    Case(gp_log_marginal, (0.2, -0.1, _r(5, 2), Y5), (0, 1, 2, 3), ag=False),
+    Case(gp_slogdet_solve_triangular, (_r(4, 2), _r(4)), (0, 1), ag=False),
+    Case(pca_top_eigs, (_r(6, 3),), 0, ag=False),
+    Case(matrix_exponential, (0.3 * _r(3, 3), 0.7), (0, 1), ag=False),
+    Case(inverse_and_det, (M33,), 0),
+    Case(norms_along_axes, (_r(3, 4),), 0, ag=False),
+    Case(qr_diag, (M33,), 0, ag=False),
+    Case(kalman_filter, (0.3, _r(5)), (0, 1)),
+    Case(rosen_f32, (F32,), 0, rtol=2e-3, atol=2e-3),
+    Case(zero_d_array, (np.array(1.3), _r(3)), (0, 1)),
+    Case(size_one_axes, (_r(1, 3),), 0),
+    Case(empty_axis, (_r(3), np.zeros((0, 2))), (0, 1)),
+    Case(integer_array_input, (_r(4), np.array([0, 2, 2, 3]), np.array([1, 2, 3, 1])), 0),
+    Case(integer_matrix_times, (_r(3), np.arange(6).reshape(2, 3)), 0),
+    Case(two_arguments, (BASE[::2], BASE[1::2]), (0, 1), name="strided_views"),
+    Case(two_matrices, (F_ORDER, F_ORDER.T.T.copy(order="F").T), (0, 1), name="fortran_and_transposed"),
+    Case(strided_and_transposed, (BASE[::3], F_ORDER.T), (0, 1)),
+    Case(two_arguments, (BASE, BASE), (0, 1), name="one_array_twice"),
+    Case(two_matrices, (M33, M33), (0, 1), name="one_matrix_twice"),
+    Case(scaled_copy, (BASE, BASE), (0, 1), ag=False, name="scaled_copy_one_array_twice"),
+    Case(scaled_copy, (BASE[:4], BASE[4:]), (0, 1), ag=False),
+    Case(float32_scipy, (F32 + np.float32(1.0),), 0, rtol=2e-3, atol=2e-3),
+    Case(scalar_and_array_broadcast, (0.8, _r(4)), (0, 1)),
+    Case(ddof_std, (_r(4, 3),), 0),
+]
+
+
+def _as_tuple(wrt, value):
+    return value if isinstance(wrt, tuple) else (value,)
+
+
+def _float64(args):
+    return tuple(np.asarray(a, dtype=np.float64) if getattr(a, "dtype", None) == np.float32 else a for a in args)
+
+
+def _with(args, i, value):
+    return args[:i] + (value,) + args[i + 1 :]
+
+
+def _central(f, args, i, h=1e-6):
+    """Central differences of f in args[i], element by element (float32 arguments in float64)."""
+    args = _float64(args)
+    x = args[i]
+    if not np.ndim(x):
+        return (f(*_with(args, i, x + h)) - f(*_with(args, i, x - h))) / (2 * h)
+    out = np.zeros(np.shape(x))
+    for k in np.ndindex(*np.shape(x)):
+        e = np.zeros(np.shape(x))
+        e[k] = h
+        out[k] = (f(*_with(args, i, x + e)) - f(*_with(args, i, x - e))) / (2 * h)
+    return out
+
+
+def _direction(x, seed):
+    d = np.random.default_rng(seed).standard_normal(np.shape(x))
+    if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
+        return float(d)
+    return d.astype(np.asarray(x).dtype)
+
+
+def _shift(args, wrt, v, h):
+    out = list(_float64(args))
+    for i, d in zip(wrt, v):
+        out[i] = out[i] + h * np.asarray(d, dtype=np.float64) if np.ndim(d) else out[i] + h * float(d)
+    return tuple(out)
+
+
+def _snapshot(args):
+    return [copy.deepcopy(a) for a in args]
+
+
+def _assert_unchanged(before, args):
+    for a, b in zip(before, args):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+        assert type(a) is type(b) and np.shape(a) == np.shape(b)
+
+
+def _assert_like(g, x):
+    if isinstance(x, np.ndarray):
+        assert isinstance(g, np.ndarray) and g.shape == x.shape and g.dtype == x.dtype, (type(g), np.shape(g), x)
+    else:
+        assert np.ndim(g) == 0 and not isinstance(g, np.ndarray), type(g)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_program_against_central_differences(case):
+    f, args = case.f, case.args
+    wrt = case.wrt if isinstance(case.wrt, tuple) else (case.wrt,)
+    before = _snapshot(args)
+    tol = dict(rtol=case.rtol, atol=case.atol)
+    expected = [_central(f, args, i) for i in wrt]
+
+    grads = _as_tuple(case.wrt, ac.grad(f, case.wrt)(*args))
+    for g, e, i in zip(grads, expected, wrt):
+        _assert_like(g, args[i])
+        np.testing.assert_allclose(g, e, err_msg="grad in argument %d" % i, **tol)
+    _assert_unchanged(before, args)
+
+    value, grads2 = ac.value_and_grad(f, case.wrt)(*args)
+    np.testing.assert_allclose(value, f(*copy.deepcopy(args)), rtol=1e-12)
+    for g, g2 in zip(grads, _as_tuple(case.wrt, grads2)):
+        np.testing.assert_allclose(g2, g, rtol=1e-12, atol=1e-14)
+    _assert_unchanged(before, args)
+
+    value, pullback = ac.vjp(f, case.wrt)(*args)
+    for g, g3, i in zip(grads, _as_tuple(case.wrt, pullback(1.0)), wrt):
+        _assert_like(g3, args[i])
+        np.testing.assert_allclose(g3, g, rtol=1e-12, atol=1e-14)
+    _assert_unchanged(before, args)
+
+    v = tuple(_direction(args[i], seed=i) for i in wrt)
+    value, tangent = ac.jvp(f, case.wrt)(*args, v if isinstance(case.wrt, tuple) else v[0])
+    np.testing.assert_allclose(value, f(*copy.deepcopy(args)), rtol=1e-6)
+    directional = sum(np.sum(np.asarray(e) * np.asarray(d, dtype=np.float64)) for e, d in zip(expected, v))
+    np.testing.assert_allclose(tangent, directional, **tol)
+    _assert_unchanged(before, args)
+
+    if case.hvp:
+        hv = _as_tuple(case.wrt, ac.hvp(f, case.wrt)(*args, v if isinstance(case.wrt, tuple) else v[0]))
+        g = ac.grad(f, case.wrt)
+        h = 1e-5
+        plus, minus = _as_tuple(case.wrt, g(*_shift(args, wrt, v, h))), _as_tuple(case.wrt, g(*_shift(args, wrt, v, -h)))
+        for a, p, m, i in zip(hv, plus, minus, wrt):
+            _assert_like(a, args[i])
+            scale = 1e-4 if case.rtol < 1e-4 else 10 * case.rtol
+            np.testing.assert_allclose(a, (np.asarray(p) - m) / (2 * h), rtol=scale, atol=scale, err_msg="hvp %d" % i)
+        _assert_unchanged(before, args)
+
+
+def _peer(f):
+    """The program with NumPy and SciPy replaced by autograd's wrappers."""
+    anp = pytest.importorskip("autograd.numpy")
+    import autograd.scipy.linalg as alinalg
+    import autograd.scipy.special as aspecial
+    import autograd.scipy.stats as astats
+
+    names = dict(f.__globals__, np=anp, special=aspecial, stats=astats, sla=alinalg)
+    return types.FunctionType(f.__code__, names, f.__name__, f.__defaults__, f.__closure__)
+
+
+AUTOGRAD = [c for c in CASES if c.ag]
+
+
+@pytest.mark.parametrize("case", AUTOGRAD, ids=[c.name for c in AUTOGRAD])
+def test_program_against_autograd(case):
+    autograd = pytest.importorskip("autograd")
+    args = _float64(case.args)
+    ours = _as_tuple(case.wrt, ac.grad(case.f, case.wrt)(*args))
+    theirs = _as_tuple(case.wrt, autograd.grad(_peer(case.f), case.wrt)(*args))
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
