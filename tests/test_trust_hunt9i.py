@@ -14,7 +14,9 @@ import types
 
 import numpy as np
 import pytest
+import scipy.integrate as sintegrate
 import scipy.linalg as sla
+import scipy.signal as signal
 import scipy.special as special
 import scipy.stats as stats
 
@@ -531,6 +533,229 @@ CASES = [
     Case(scalar_and_array_broadcast, (0.8, _r(4)), (0, 1)),
     Case(ddof_std, (_r(4, 3),), 0),
 ]
+
+
+# ---------------------------------------------------------------- a second round: more of NumPy and SciPy
+def bincount_weights(w, idx):
+    return np.sum(np.bincount(idx, weights=w, minlength=4) ** 2)
+
+
+def histogram_weights(w, x):
+    h, edges = np.histogram(x, bins=3, range=(-3.0, 3.0), weights=w)
+    return np.sum(h**2)
+
+
+def unique_values(x):
+    return np.sum(np.unique(x) ** 3 * np.arange(x.size))
+
+
+def interp_both(xp_shift, fp):
+    xp = np.array([0.0, 1.0, 2.0, 3.0]) + xp_shift
+    return np.sum(np.interp(np.array([0.5, 1.7, 2.2]), xp, fp) ** 2)
+
+
+def order_statistics(x):
+    return np.median(x) + np.percentile(x, 30.0) + np.quantile(x, 0.8)
+
+
+def batched_einsum(A, B):
+    return np.sum(np.einsum("bij,bjk->bik", A, B) ** 2) + np.einsum("bii->", A)
+
+
+def matmul_broadcast(A, x):
+    return np.sum((A @ x[:, :, None])[..., 0] ** 2)
+
+
+def kron_tensordot(a, B):
+    return np.sum(np.kron(a, B) ** 2) + np.sum(np.tensordot(B, B, axes=([1], [0])))
+
+
+def matrix_cube(A):
+    return np.sum(np.linalg.matrix_power(A, 3))
+
+
+def quadrature(y, dx):
+    return sintegrate.trapezoid(y**2, dx=dx) + sintegrate.simpson(y, dx=dx)
+
+
+def special_softmax_family(x):
+    return np.sum(
+        special.xlogy(x, x) + special.erf(x) + special.log_ndtr(x) + special.log_softmax(x) * special.softmax(x)
+    )
+
+
+def mvn_logpdf(mu, L):
+    cov = L @ L.T + np.eye(3)
+    return stats.multivariate_normal.logpdf(np.array([0.1, 0.2, -0.3]), mu, cov)
+
+
+def norm_ppf(p):
+    return np.sum(stats.norm.ppf(p) ** 2)
+
+
+def angular_momentum(r, v):
+    return np.sum(np.cross(r, v) ** 2)
+
+
+def polar_coordinates(x, y):
+    return np.sum(np.arctan2(y, x) * np.hypot(x, y))
+
+
+def take_along_argmax(x):
+    idx = np.argmax(x, axis=1)[:, None]
+    return np.sum(np.take_along_axis(x, idx, axis=1) ** 2)
+
+
+def meshgrid_gaussian(s):
+    X, Y = np.meshgrid(np.linspace(-1, 1, 5), np.linspace(-1, 1, 4))
+    return np.sum(np.exp(-(X**2 + Y**2) / s**2))
+
+
+def select_branches(x):
+    return np.sum(np.select([x < -0.5, x > 0.5], [x**2, np.sin(x)], default=x))
+
+
+def weighted_average(x, w):
+    return np.average(x**2, weights=w)
+
+
+def correlation(X):
+    return np.sum(np.corrcoef(X) ** 2)
+
+
+def polyfit_polyval(p, y):
+    c = np.polyfit(np.arange(5.0), y, 2)
+    return np.sum(np.polyval(p, np.arange(5.0)) * c[0]) + np.polyval(c, 0.5)
+
+
+def batched_solve(A, b):
+    return np.sum(np.linalg.solve(A, b[..., None]) ** 2)
+
+
+def spectral_objectives(A):
+    S = A @ A.T
+    return np.sum(np.linalg.eigvalsh(S)) + np.sum(np.linalg.svd(A, compute_uv=False)) + np.linalg.norm(A, 2)
+
+
+def solve_positive(A, b):
+    M = A @ A.T + np.eye(3)
+    return np.sum(sla.solve(M, b, assume_a="pos"))
+
+
+def pseudo_inverse(A):
+    return np.sum(np.linalg.pinv(A) ** 2)
+
+
+def higher_differences(x):
+    return np.sum(np.diff(x, n=2) ** 2) + np.sum(np.diff(x, prepend=0.0) ** 3)
+
+
+def reverse_cumsum(x):
+    return np.sum(np.cumsum(x[::-1])[::-1] * x)
+
+
+def clip_to_array_bounds(x, lo):
+    return np.sum(np.clip(x, lo, lo + 1.0) ** 2)
+
+
+def gradient_edge_order(img):
+    gy = np.gradient(img, axis=0, edge_order=2)
+    gx = np.gradient(img, 0.5, axis=1)
+    return np.sum(gx * gy)
+
+
+def float32_with_float64_constants(x):
+    y = x * np.float64(2.0) + np.ones(4)
+    return np.sum(np.tanh(y))
+
+
+def top_two(x):
+    s = np.sort(x)[::-1]
+    return np.sum(s[:2] * np.array([2.0, 1.0]))
+
+
+def rank_weighted(x):
+    return np.sum(x[np.argsort(x)] * np.arange(x.size))
+
+
+def logsumexp_weights(x, b):
+    return special.logsumexp(x, b=b)
+
+
+def fft_convolution(x, k):
+    return np.sum(signal.fftconvolve(x, k, mode="same") ** 2)
+
+
+def sinc_sign(x):
+    return np.sum(np.sinc(x) * np.sign(x) * x)
+
+
+def range_and_extremes(x):
+    return np.ptp(x) + np.amax(x) * np.amin(x)
+
+
+def batched_logdet(A):
+    M = A @ np.swapaxes(A, -1, -2) + np.eye(3)
+    sign, logdet = np.linalg.slogdet(M)
+    return np.sum(logdet)
+
+
+def chained_product(A, B):
+    return np.sum(np.linalg.multi_dot([A, B, A.T]))
+
+
+def triangles(A):
+    return np.sum(np.triu(A, 1) ** 2) + np.sum(np.tril(A) * A.T) + np.trace(A, offset=1)
+
+
+def nan_data_masked(x, data):
+    d = np.where(np.isnan(data), 0.0, data) * x
+    return np.sum(d**2) + np.mean(np.where(np.isnan(data), 0.0, d))
+
+
+CASES2 = [
+    Case(bincount_weights, (_r(5), np.array([0, 2, 2, 1, 0])), 0, ag=False),
+    Case(histogram_weights, (_r(6), np.array([-2.5, -1.2, 0.1, 0.5, 2.0, 1.5])), (0, 1), ag=False),
+    Case(unique_values, (np.array([0.3, 1.2, 0.1, -0.5]),), 0, ag=False),
+    Case(interp_both, (0.1, _r(4)), (0, 1), ag=False),
+    Case(order_statistics, (_r(6),), 0, ag=False),
+    Case(batched_einsum, (_r(2, 3, 3), _r(2, 3, 2)), (0, 1), ag=False),
+    Case(matmul_broadcast, (_r(2, 3, 3), _r(2, 3)), (0, 1)),
+    Case(kron_tensordot, (_r(2), _r(3, 3)), (0, 1)),
+    Case(matrix_cube, (_r(3, 3),), 0, ag=False),
+    Case(quadrature, (_r(7), 0.3), (0, 1), ag=False),
+    Case(special_softmax_family, (np.array([0.3, 1.2, 2.0]),), 0, ag=False),
+    Case(mvn_logpdf, (_r(3), _r(3, 3)), (0, 1)),
+    Case(norm_ppf, (np.array([0.2, 0.7]),), 0, ag=False),
+    Case(angular_momentum, (_r(4, 3), _r(4, 3)), (0, 1)),
+    Case(polar_coordinates, (_r(4), _r(4)), (0, 1)),
+    Case(take_along_argmax, (_r(3, 4),), 0, ag=False),
+    Case(meshgrid_gaussian, (0.8,), 0),
+    Case(select_branches, (np.array([-1.0, -0.2, 0.3, 0.9]),), 0, ag=False),
+    Case(weighted_average, (_r(4), np.array([1.0, 2.0, 0.5, 1.0])), (0, 1), ag=False),
+    Case(correlation, (_r(3, 5),), 0, ag=False),
+    Case(polyfit_polyval, (_r(3), _r(5)), (0, 1), ag=False),
+    Case(batched_solve, (_r(2, 3, 3) + 3 * np.eye(3), _r(2, 3)), (0, 1), ag=False),
+    Case(spectral_objectives, (_r(3, 3),), 0, ag=False),
+    Case(solve_positive, (_r(3, 3), _r(3)), (0, 1), ag=False),
+    Case(pseudo_inverse, (_r(3, 2),), 0, ag=False),
+    Case(higher_differences, (_r(6),), 0, ag=False),
+    Case(reverse_cumsum, (_r(5),), 0),
+    Case(clip_to_array_bounds, (_r(5), np.array([-0.5, 0.0, 0.2, -1.0, 0.3])), (0, 1), ag=False),
+    Case(gradient_edge_order, (_r(4, 5),), 0, ag=False),
+    Case(float32_with_float64_constants, (F32,), 0, rtol=2e-3, atol=2e-3),
+    Case(top_two, (_r(5),), 0, ag=False),
+    Case(rank_weighted, (_r(5),), 0),
+    Case(logsumexp_weights, (_r(4), np.array([1.0, 2.0, 0.5, 0.1])), (0, 1), ag=False),
+    Case(fft_convolution, (_r(6), _r(3)), (0, 1), ag=False),
+    Case(sinc_sign, (_r(4),), 0, ag=False),
+    Case(range_and_extremes, (_r(5),), 0, ag=False),
+    Case(batched_logdet, (_r(2, 3, 3),), 0, ag=False),
+    Case(chained_product, (_r(2, 3), _r(3, 3)), (0, 1), ag=False),
+    Case(triangles, (_r(3, 3),), 0),
+    Case(nan_data_masked, (np.array(1.5), np.array([1.0, np.nan, 2.0])), 0),
+]
+CASES = CASES + CASES2
 
 
 def _as_tuple(wrt, value):
