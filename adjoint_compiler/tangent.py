@@ -446,6 +446,13 @@ class _Tangent:
             return gast.Subscript(value=base, slice=trees.clone(op.args[1]), ctx=gast.Load())
         if op.kind in ("const", "nondiff", "index"):
             return None
+        if op.kind == "method":  # (named as reverse mode names it: rng.normal(mu, sigma) is not "this expression")
+            receiver = op.fn.value.id if isinstance(op.fn.value, gast.Name) else ""
+            raise UnsupportedError(
+                "forward mode (jvp) of method call .%s()" % op.fn.attr,
+                self.location(stmt),
+                objects.note(self.source, receiver),  # (reverse mode refuses it too)
+            )
         if op.kind != "call":
             raise UnsupportedError(
                 "forward mode (jvp) of this expression", self.location(stmt), "use ac.grad or ac.vjp"
@@ -527,7 +534,9 @@ class _Tangent:
                 "an object of %s made with differentiated values" % fn.__qualname__, self.location(stmt), note
             )
         raise UnsupportedError(
-            "forward mode (jvp) of %s (no tangent rule yet)" % _label(fn), self.location(stmt), "use ac.grad or ac.vjp"
+            "forward mode (jvp) of %s (no tangent rule yet)" % _spelled_call(op, fn),
+            self.location(stmt),
+            "use ac.grad or ac.vjp",
         )
 
     def on_scalars(self, stmt, op):
@@ -852,3 +861,15 @@ def _sum(terms):
 
 def _label(fn):
     return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+
+
+def _spelled_call(op, fn):
+    """The callee as the user wrote it (``np.maximum.accumulate``, ``stats.lognorm.logpdf``) where the call
+    names it through modules and attributes, else its own name (``ufunc.accumulate`` says less)."""
+    parts, node = [], getattr(op.node, "func", None)
+    while isinstance(node, gast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, gast.Name) and not naming.is_temp(node.id):
+        return ".".join([node.id] + parts[::-1])
+    return _label(fn)

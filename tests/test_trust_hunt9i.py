@@ -932,3 +932,65 @@ def test_hvp_of_a_store_of_an_element_of_the_same_array():
     H[np.ix_([1, 3], [1, 3])] = 10 * np.array([[u[3] ** 2, 2 * b], [2 * b, u[1] ** 2]])
     np.testing.assert_allclose(ac.hvp(copy_boundary)(u, v), H @ v, rtol=1e-12)
     np.testing.assert_allclose(ac.hessian(copy_boundary)(u), H, rtol=1e-12)
+
+
+# ---- refused, at the user's line: draws whose distribution parameters are differentiated, and functions
+# without a rule (a reparameterised draw rng.normal(mu, sigma) is mu + sigma * z: write it so) ----
+def normal_draws_with_parameters(mu, sigma):
+    rng = np.random.default_rng(1)
+    z = rng.normal(mu, sigma, size=50)
+    return np.mean(z**2)
+
+
+def uniform_draws_with_bounds(lo, hi):
+    rng = np.random.default_rng(1)
+    u = rng.uniform(lo, hi, size=20)
+    return np.sum(u**2)
+
+
+def running_peak_drawdown(prices):
+    peak = np.maximum.accumulate(prices)
+    return np.max((peak - prices) / peak)
+
+
+def lognormal_logpdf(s):
+    return np.sum(stats.lognorm.logpdf(np.array([0.5, 1.5]), s))
+
+
+def power_spectrum(x):
+    return np.sum(np.abs(np.fft.rfft(x)) ** 2)
+
+
+def linear_ramp_padding(x):
+    return np.sum(np.pad(x, 2, mode="linear_ramp", end_values=1.0) ** 2)
+
+
+REFUSED = [
+    (normal_draws_with_parameters, (0.3, 1.2), "rng.normal(mu, sigma", ".normal()"),
+    (uniform_draws_with_bounds, (0.3, 1.2), "rng.uniform(lo, hi", ".uniform()"),
+    (running_peak_drawdown, (np.array([1.0, 1.3, 1.1, 1.5]),), "np.maximum.accumulate", "np.maximum.accumulate"),
+    (lognormal_logpdf, (0.8,), "stats.lognorm.logpdf", "stats.lognorm.logpdf"),
+    (power_spectrum, (np.arange(6.0),), "np.fft.rfft", "np.fft.rfft"),
+    (linear_ramp_padding, (np.arange(4.0),), "np.pad(x, 2", "'end_values'"),
+]
+
+
+def _line_of(fn, text):
+    import inspect
+
+    lines, start = inspect.getsourcelines(fn)
+    return start + next(i for i, line in enumerate(lines) if text in line)
+
+
+@pytest.mark.parametrize("transform", ["grad", "jvp"])
+@pytest.mark.parametrize("f, args, line, message", REFUSED, ids=[r[0].__name__ for r in REFUSED])
+def test_refused_at_the_users_line(f, args, line, message, transform):
+    wrt = tuple(range(len(args)))
+    with pytest.raises(ac.CompileError) as info:
+        if transform == "grad":
+            ac.grad(f, wrt)(*args)
+        else:
+            ac.jvp(f, wrt)(*args, tuple(np.ones_like(a) if np.ndim(a) else 1.0 for a in args))
+    text = str(info.value)
+    assert text.startswith("%s:%d:" % (__file__, _line_of(f, line))), text
+    assert message in text, text
