@@ -758,6 +758,85 @@ CASES2 = [
 CASES = CASES + CASES2
 
 
+# ---------------------------------------------------------------- edge inputs through in-place code and views
+def sine_weighted(x):
+    return np.sum(np.sin(x) * x**2)
+
+
+def smoothed_in_place(x):
+    y = x.copy()
+    y[1:] += y[:-1] * 0.5
+    y *= 2.0
+    return np.sum(y**2)
+
+
+def mixed_in_place(a, b):
+    c = a.copy()
+    c[0] = b[1] * a[2]
+    c += b
+    return np.sum(c * a)
+
+
+def reshaped_views(x):
+    y = x.reshape(2, -1)
+    return np.sum(y[0] * y[1]) + np.sum(x.T @ x)
+
+
+def fortran_ravel(x):
+    return np.sum(x.ravel(order="F") * np.arange(x.size)) + np.sum(x.flatten() ** 2)
+
+
+def masked_reductions(x):
+    return np.sum(x**2, where=x > 0) + np.mean(x, where=x < 0.5)
+
+
+def broadcast_view_inside(x):
+    return np.sum(np.broadcast_to(x, (3, x.size)) * np.arange(3)[:, None])
+
+
+def rounding_steps(x):
+    return np.sum(np.floor(x) * x + np.round(x, 1) * x)
+
+
+def integer_exponent_array(x, k):
+    return np.sum(x**k) + np.sum(x * k / 2)
+
+
+READ_ONLY = _r(4)
+READ_ONLY.flags.writeable = False
+SAME = _r(4)
+
+CASES3 = [
+    Case(sine_weighted, (np.asfortranarray(_r(3, 2)),), 0, name="fortran_order"),
+    Case(sine_weighted, (_r(6)[::2],), 0, name="every_second"),
+    Case(sine_weighted, (_r(5)[::-1],), 0, name="negative_stride"),
+    Case(sine_weighted, (_r(3, 4).T,), 0, name="transposed"),
+    Case(sine_weighted, (np.broadcast_to(_r(3), (2, 3)),), 0, name="broadcast_view", ag=False),
+    Case(sine_weighted, (READ_ONLY,), 0, name="read_only"),
+    Case(sine_weighted, (np.array(0.7),), 0, name="zero_d"),
+    Case(sine_weighted, (np.zeros((0, 3)),), 0, name="empty"),
+    Case(sine_weighted, (_r(1, 1, 3),), 0, name="size_one_axes_3d"),
+    Case(sine_weighted, (F32,), 0, rtol=2e-3, atol=2e-3, name="float32"),
+    Case(smoothed_in_place, (_r(5),), 0, ag=False),
+    Case(smoothed_in_place, (_r(10)[::2],), 0, ag=False, name="smoothed_in_place_strided"),
+    Case(smoothed_in_place, (READ_ONLY,), 0, ag=False, name="smoothed_in_place_read_only"),
+    Case(smoothed_in_place, (F32,), 0, ag=False, rtol=2e-3, atol=2e-3, name="smoothed_in_place_float32"),
+    Case(mixed_in_place, (_r(4), _r(4)), (0, 1), ag=False),
+    Case(mixed_in_place, (SAME, SAME), (0, 1), ag=False, name="mixed_in_place_one_array_twice"),
+    Case(mixed_in_place, (READ_ONLY, READ_ONLY), (0, 1), ag=False, name="mixed_in_place_read_only_twice"),
+    Case(reshaped_views, (_r(6),), 0),
+    Case(reshaped_views, (_r(12)[::2],), 0, name="reshaped_views_strided"),
+    Case(fortran_ravel, (np.asfortranarray(_r(2, 3)),), 0, ag=False),
+    Case(fortran_ravel, (_r(3, 2).T,), 0, ag=False, name="fortran_ravel_transposed"),
+    Case(masked_reductions, (_r(5),), 0, ag=False),
+    Case(broadcast_view_inside, (_r(4),), 0, ag=False),
+    Case(rounding_steps, (np.array([0.33, 1.77, -0.41]),), 0, ag=False),
+    Case(integer_exponent_array, (np.abs(_r(3)) + 0.5, 3), 0),
+    Case(integer_exponent_array, (np.abs(_r(3)) + 0.5, np.array([1, 2, 3])), 0, name="integer_exponents"),
+]
+CASES = CASES + CASES3
+
+
 def _as_tuple(wrt, value):
     return value if isinstance(wrt, tuple) else (value,)
 
