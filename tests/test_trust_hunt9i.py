@@ -10,6 +10,7 @@ autograd where autograd runs the program, and for unchanged arguments and gradie
 dtype and shape."""
 
 import copy
+import os
 import types
 
 import numpy as np
@@ -1073,3 +1074,19 @@ def test_refused_at_the_users_line(f, args, line, message, transform):
     text = str(info.value)
     assert text.startswith("%s:%d:" % (__file__, _line_of(f, line))), text
     assert message in text, text
+
+
+def test_nan_marked_data_reverse_and_forward_mode_are_documented():
+    # d/dx nansum((data x)^2) = 2 x sum(data^2 over the non-nan entries) = 2 * 1.5 * 5 = 15 (by hand)
+    data = np.array([1.0, np.nan, 2.0])
+
+    def f(x):
+        return np.nansum((data * x) ** 2)
+
+    def masked(x):
+        return np.sum((np.where(np.isnan(data), 0.0, data) * x) ** 2)
+
+    assert ac.jvp(f)(1.5, 1.0)[1] == pytest.approx(15.0, rel=1e-12)
+    assert ac.grad(masked)(1.5) == pytest.approx(15.0, rel=1e-12)
+    text = open(os.path.join(os.path.dirname(__file__), "..", "docs", "limitations.md")).read()
+    assert "np.nansum((data * x) ** 2)" in text and "np.where(np.isnan(data), 0.0, data) * x" in text
