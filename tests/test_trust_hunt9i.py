@@ -1090,3 +1090,35 @@ def test_nan_marked_data_reverse_and_forward_mode_are_documented():
     assert ac.grad(masked)(1.5) == pytest.approx(15.0, rel=1e-12)
     text = open(os.path.join(os.path.dirname(__file__), "..", "docs", "limitations.md")).read()
     assert "np.nansum((data * x) ** 2)" in text and "np.where(np.isnan(data), 0.0, data) * x" in text
+
+
+def doubled_scalar(x):
+    return x * 2.0
+
+
+def scaled_pair(x, y):
+    return x * 3.0 + y * 0.5
+
+
+def scaled_triple(x, y, z):
+    return x * 3.0 + y * 0.5 + z
+
+
+def test_a_constant_gradient_of_a_float32_scalar_is_a_float32():
+    # the emitted code writes d(x * 2.0)/dx as the constant 2.0 (a Python float), which passed through as
+    # a float for an np.float32 argument, while a gradient that varies came back as np.float32
+    x = np.float32(1.5)
+    for g, expected in [
+        (ac.grad(doubled_scalar)(x), 2.0),
+        (ac.value_and_grad(doubled_scalar)(x)[1], 2.0),
+        (ac.hvp(doubled_scalar)(x, np.float32(1.0)), 0.0),
+        (ac.vjp(doubled_scalar)(x)[1](np.float32(1.0)), 2.0),
+    ]:
+        assert type(g) is np.float32 and g == expected, (type(g), g)
+    pair = ac.grad(scaled_pair, (0, 1))(x, np.float32(2.0))
+    assert [type(g) for g in pair] == [np.float32, np.float32] and pair == (3.0, 0.5)
+    mixed = ac.grad(scaled_pair, (0, 1))(1.5, np.float32(2.0))
+    assert [type(g) for g in mixed] == [float, np.float32] and mixed == (3.0, 0.5)
+    triple = ac.grad(scaled_triple, (0, 1, 2))(x, 1.0, np.float16(2.0))
+    assert [type(g) for g in triple] == [np.float32, float, np.float16] and triple == (3.0, 0.5, 1.0)
+    assert type(ac.grad(doubled_scalar)(np.float64(1.5))) in (float, np.float64)
