@@ -47,6 +47,7 @@ from adjoint_compiler import load, naming, objects, ops, rules, runtime, templat
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
 from adjoint_compiler.reverse.assemble import Result
+from adjoint_compiler.reverse.calls import refuse_in_library_code
 from adjoint_compiler.rules import registry
 
 _name = trees.name
@@ -765,7 +766,11 @@ class _Tangent:
             try:
                 self.callees[key] = (self.callee(op.fn, *made, wrt=varying, partial=partial), varying)
             except CompileError as e:  # (its tangent takes one per argument)
-                self.callees[key] = (self._through_reverse(op, params, e), tuple(range(len(params))))
+                try:
+                    self.callees[key] = (self._through_reverse(op, params, e), tuple(range(len(params))))
+                except CompileError as refused:
+                    refuse_in_library_code(self.location(stmt), op, refused)
+                    raise
         jvp_name, dotted = self.callees[key]
         self.called.add(jvp_name)
         if self.partial_result is None or self.partial_result(jvp_name):

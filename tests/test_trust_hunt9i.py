@@ -1122,3 +1122,39 @@ def test_a_constant_gradient_of_a_float32_scalar_is_a_float32():
     triple = ac.grad(scaled_triple, (0, 1, 2))(x, 1.0, np.float16(2.0))
     assert [type(g) for g in triple] == [np.float32, float, np.float16] and triple == (3.0, 0.5, 1.0)
     assert type(ac.grad(doubled_scalar)(np.float64(1.5))) in (float, np.float64)
+
+
+# ---- library functions whose Python source cannot be differentiated: refused at the user's call ----
+def singular_values(a):
+    return np.sum(sla.svdvals(a))
+
+
+def polar_factor(a):
+    return np.sum(sla.polar(a)[1])
+
+
+def relative_entropy(p, q):
+    return stats.entropy(p, q)
+
+
+LIBRARY = [
+    (singular_values, (M33,), "sla.svdvals"),
+    (polar_factor, (M33,), "sla.polar"),
+    (relative_entropy, (np.array([0.2, 0.3, 0.5]), np.array([0.4, 0.4, 0.2])), "stats.entropy"),
+]
+
+
+@pytest.mark.parametrize("transform", ["grad", "jvp"])
+@pytest.mark.parametrize("f, args, label", LIBRARY, ids=[c[0].__name__ for c in LIBRARY])
+def test_library_source_refused_at_the_users_call(f, args, label, transform):
+    # jvp crashed with InternalError (IndexError in link.frame_for: SciPy's batching wrapper(*args, **kwargs)
+    # has no named parameters); grad and jvp located the refusal in scipy/_lib/_util.py
+    wrt = tuple(range(len(args)))
+    with pytest.raises(ac.UnsupportedError) as info:
+        if transform == "grad":
+            ac.grad(f, wrt)(*args)
+        else:
+            ac.jvp(f, wrt)(*args, tuple(np.ones_like(a) for a in args))
+    text = str(info.value)
+    assert text.startswith("%s:%d:" % (__file__, _line_of(f, label + "("))), text
+    assert "a call of %s()" % label in text and "site-packages" not in text and "_util.py" not in text, text
