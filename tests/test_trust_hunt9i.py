@@ -1162,6 +1162,10 @@ def relative_entropy(p, q):
     return stats.entropy(p, q)
 
 
+def hurwitz_zeta(a):
+    return np.sum(special.zeta(a + 1.0, 1.5))
+
+
 def scipy_matrix_norm(a):
     return sla.norm(a, 1) + np.sum(a)
 
@@ -1170,6 +1174,7 @@ LIBRARY = [
     (singular_values, (M33,), "sla.svdvals"),
     (polar_factor, (M33,), "sla.polar"),
     (relative_entropy, (np.array([0.2, 0.3, 0.5]), np.array([0.4, 0.4, 0.2])), "stats.entropy"),
+    (hurwitz_zeta, (np.array([1.0, 2.0]),), "special.zeta"),  # (was: "no adjoint for _ufuncs._riemann_zeta")
     (scipy_matrix_norm, (M33,), "sla.norm"),  # (its BLAS lookup writes a cache: was located, naming blas.py)
 ]
 

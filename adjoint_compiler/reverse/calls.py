@@ -204,11 +204,12 @@ def refuse_in_library_code(here, op, e):
     label = _written(getattr(op.node, "func", None)) or _fn_label(op.fn)
     if naming.is_temp(label.split(".")[0]):
         label = _fn_label(op.fn)
-    construct = getattr(e, "construct", None) or str(e).split(": error: ")[-1]
-    construct = construct.replace(" is not supported by adjoint_compiler", "").split(" (at /")[0]
+    construct = getattr(e, "construct", None) or str(e).split(": error: ")[-1].split("\n")[0]
+    for tail in (" is not supported by adjoint_compiler", "; register one:", " and no Python source to differentiate"):
+        construct = construct.split(tail)[0]
     raise UnsupportedError(
-        "a call of %s(), a library function without a registered adjoint whose Python source has %s"
-        % (label, construct),
+        "a call of %s(), a library function without a registered adjoint (in its Python source: %s)"
+        % (label, construct.split(" (at /")[0]),
         here,
         "register an adjoint for it (adjoint_compiler.register_adjoint(%s, rule))" % label,
     ) from None
