@@ -1194,3 +1194,102 @@ def test_library_source_refused_at_the_users_call(f, args, label, transform):
     text = str(info.value)
     assert text.startswith("%s:%d:" % (__file__, _line_of(f, label + "("))), text
     assert "a call of %s()" % label in text and "site-packages" not in text and "_util.py" not in text, text
+
+
+# ---- array, tuple and dict outputs: vjp with a random cotangent and jvp, against central differences ----
+def wave_states(u0, c):
+    steps, n = 5, u0.shape[0]
+    U = np.zeros((steps, n))
+    U[0] = u0
+    U[1] = u0
+    for t in range(1, steps - 1):
+        U[t + 1, 1:-1] = 2.0 * U[t, 1:-1] - U[t - 1, 1:-1] + c**2 * (U[t, 2:] - 2.0 * U[t, 1:-1] + U[t, :-2])
+    return U
+
+
+def pendulum_path(x0, v0):
+    xs = np.empty(6)
+    vs = np.empty(6)
+    xs[0], vs[0] = x0, v0
+    for t in range(5):
+        a = -np.sin(xs[t])
+        xs[t + 1] = xs[t] + 0.1 * vs[t] + 0.005 * a
+        vs[t + 1] = vs[t] + 0.05 * (a - np.sin(xs[t + 1]))
+    return xs, vs
+
+
+def normalised_rows(x, g):
+    mu = x.mean(axis=-1, keepdims=True)
+    return (x - mu) / np.sqrt(x.var(axis=-1, keepdims=True) + 1e-5) * g
+
+
+def cholesky_factor(A):
+    return np.linalg.cholesky(A @ A.T + np.eye(3))
+
+
+def symmetric_spectrum(A):
+    w, V = np.linalg.eigh(A + A.T)
+    return w
+
+
+def smoother(X, y):
+    K = np.exp(-0.5 * (X[:, None] - X[None, :]) ** 2) + 0.1 * np.eye(X.size)
+    return K @ np.linalg.solve(K, y) * 0.5 + y
+
+
+def named_outputs(x):
+    return {"energy": np.sum(x**2), "reflected": x[::-1] * 2.0}
+
+
+def call_prices(S, sigma):
+    d1 = (np.log(S / 100.0) + 0.5 * sigma**2) / sigma
+    return S * stats.norm.cdf(d1) - 100.0 * stats.norm.cdf(d1 - sigma)
+
+
+OUTPUTS = [
+    (wave_states, (_r(5), 0.4)),
+    (pendulum_path, (0.4, 0.1)),
+    (normalised_rows, (_r(2, 3), _r(3))),
+    (cholesky_factor, (_r(3, 3),)),
+    (symmetric_spectrum, (_r(3, 3),)),
+    (smoother, (_r(4), _r(4))),
+    (named_outputs, (_r(3),)),
+    (call_prices, (np.array([95.0, 105.0]), 0.3)),
+]
+
+
+def _flat(out):
+    if isinstance(out, dict):
+        return np.concatenate([np.ravel(out[k]) for k in sorted(out)])
+    if isinstance(out, tuple):
+        return np.concatenate([np.ravel(v) for v in out])
+    return np.ravel(out)
+
+
+def _cotangent(out, rng):
+    if isinstance(out, dict):
+        return {k: _cotangent(v, rng) for k, v in out.items()}
+    if isinstance(out, tuple):
+        return tuple(_cotangent(v, rng) for v in out)
+    return rng.standard_normal(np.shape(out)) if np.ndim(out) else float(rng.standard_normal())
+
+
+@pytest.mark.parametrize("f, args", OUTPUTS, ids=[c[0].__name__ for c in OUTPUTS])
+def test_array_outputs_against_central_differences(f, args):
+    _needs_scipy(f)
+    wrt = tuple(range(len(args)))
+    rng = np.random.default_rng(0)
+    cotangent = _cotangent(f(*args), rng)
+    before = _snapshot(args)
+    value, pullback = ac.vjp(f, wrt)(*args)
+    np.testing.assert_allclose(_flat(value), _flat(f(*args)), rtol=1e-12)
+    for g, i in zip(pullback(cotangent), wrt):
+        expected = _central(lambda *a: np.dot(_flat(cotangent), _flat(f(*a))), args, i)
+        _assert_like(g, args[i])
+        np.testing.assert_allclose(g, expected, rtol=1e-6, atol=1e-7)
+    v = tuple(_direction(a, seed=i) for i, a in enumerate(args))
+    value, tangent = ac.jvp(f, wrt)(*args, v)
+    h = 1e-6
+    expected = (_flat(f(*_shift(args, wrt, v, h))) - _flat(f(*_shift(args, wrt, v, -h)))) / (2 * h)
+    np.testing.assert_allclose(_flat(tangent), expected, rtol=1e-6, atol=1e-7)
+    _assert_unchanged(before, args)
