@@ -344,15 +344,26 @@ def _converter(arg):
 
 def _generic_finisher(wrt, single):
     """Like _finisher, for code that serves every argument type (the float case stays one check)."""
-    # plain: the indices of the arguments _check_differentiated found to be lists of floats in this call
+    # plain: the indices of the arguments _check_differentiated found to be lists of floats in this call.
+    # A Python float passes through unconverted, unless its argument is a narrower NumPy scalar
+    # (np.float32(2.0) of x * 2.0, whose gradient the emitted code writes as the constant 2.0)
     if len(wrt) == 1:
         i = wrt[0]
         if single:
-            return lambda g, args, plain=(): g if type(g) is float else _like(g, args[i], i in plain)
-        return lambda g, args, plain=(): (g if type(g) is float else _like(g, args[i], i in plain),)
+            return lambda g, args, plain=(): (
+                g if type(g) is float and type(args[i]) not in _NARROW else _like(g, args[i], i in plain)
+            )
+        return lambda g, args, plain=(): (
+            g if type(g) is float and type(args[i]) not in _NARROW else _like(g, args[i], i in plain),
+        )
 
     def slow(gs, args, plain):
-        return tuple([g if type(g) is float else _like(g, args[i], i in plain) for g, i in zip(gs, wrt)])
+        return tuple(
+            [
+                g if type(g) is float and type(args[i]) not in _NARROW else _like(g, args[i], i in plain)
+                for g, i in zip(gs, wrt)
+            ]
+        )
 
     # all-float gradients pass through untouched; the common arities get the test unrolled because on
     # tiny functions a loop here costs as much as the whole adjoint sweep
@@ -361,16 +372,29 @@ def _generic_finisher(wrt, single):
 
         def two(gs, args, plain=()):
             g, h = gs
-            if type(g) is float:
-                return gs if type(h) is float else (g, _like(h, args[j], j in plain))
-            return (_like(g, args[i], i in plain), h if type(h) is float else _like(h, args[j], j in plain))
+            if type(g) is float and type(h) is float and type(args[i]) not in _NARROW and type(args[j]) not in _NARROW:
+                return gs
+            return slow(gs, args, plain)
 
         return two
     if len(wrt) == 3:
         return lambda gs, args, plain=(): (
-            gs if type(gs[0]) is float and type(gs[1]) is float and type(gs[2]) is float else slow(gs, args, plain)
+            gs
+            if type(gs[0]) is float
+            and type(gs[1]) is float
+            and type(gs[2]) is float
+            and not any(type(args[i]) in _NARROW for i in wrt)
+            else slow(gs, args, plain)
         )
-    return lambda gs, args, plain=(): gs if all(type(g) is float for g in gs) else slow(gs, args, plain)
+    return lambda gs, args, plain=(): (
+        gs
+        if all(type(g) is float for g in gs) and not any(type(args[i]) in _NARROW for i in wrt)
+        else slow(gs, args, plain)
+    )
+
+
+# NumPy scalar types a Python float gradient would widen (np.float64 is a float: it passes as one)
+_NARROW = frozenset((np.float32, np.float16))
 
 
 class _Generic:

@@ -23,6 +23,7 @@ import warnings
 import types
 
 import gast
+import numpy as np
 
 from adjoint_compiler import load, runtime, trees
 from adjoint_compiler import source as source_mod
@@ -107,6 +108,7 @@ FRESH_HELPERS = {
     "snapshot",
     "own",
     "element_value",
+    "overlap_copy",  # a copy of a view the store a[i] = v overlaps, or None (aliasing.py's guard)
     "multiplied_at",  # np.multiply.at and the others desugar.py lowers to a store of a copy
     "divided_at",
     "maximized_at",
@@ -457,7 +459,7 @@ def _summarise_call(call, src, s, memo, local, params, state, changed, value_dep
             except Exception:  # noqa: BLE001
                 owner = None
             if (
-                not (owner is not None and _is_module(owner))
+                not (owner is not None and (_is_module(owner) or _unchanged_by_methods(owner, f.attr)))
                 and f.attr not in FRESH_METHODS
                 and f.attr not in _PURE_METHODS
             ):
@@ -527,6 +529,14 @@ def _dependences(nodes, params):
 
 def _is_module(value):
     return isinstance(value, types.ModuleType)
+
+
+def _unchanged_by_methods(owner, method):
+    """A ufunc's methods (``greater_equal.outer(...)`` in NumPy's own ``np.tri``, ``np.add.reduce``) and a
+    builtin function's change nothing of it: only ``ufunc.at`` changes something, its first argument."""
+    if isinstance(owner, np.ufunc):
+        return method != "at"
+    return isinstance(owner, types.BuiltinFunctionType)
 
 
 # array methods that change nothing

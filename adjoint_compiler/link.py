@@ -322,6 +322,8 @@ def frame_for(func, mode, bindings, varargs, called=True, wrt=None, partial=()):
         code = func.__code__
         params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
         wrt = tuple(range(len(params))) if wrt is None else tuple(wrt)
+        if any(not isinstance(i, int) or not 0 <= i < len(params) for i in wrt + tuple(partial)):
+            return None  # an argument gathered by *args (a decorator's wrapper(*args, **kwargs)): no named jvp
         name = jvp_name(func.__name__, params, [params[i] for i in wrt], [params[i] for i in partial])
         return Frame(func, name, mode, (wrt, tuple(partial)))
     return None

@@ -21,6 +21,7 @@ UnsupportedError
 
 import inspect
 import operator
+import sysconfig
 
 import gast
 import numpy as np
@@ -102,6 +103,20 @@ def refuse_differentiated_globals_seen_by_callees(stmts, source, local, varied, 
                 refuse_differentiated_globals_seen_by_callees(getattr(stmt, field), source, local, varied, written)
 
 
+_LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})
+
+
+def _written_name(call):
+    """The dotted name a call was written with (``sla.norm``), or None (a temporary's, a subscript's)."""
+    parts, node = [], call.func
+    while isinstance(node, gast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, gast.Name) or naming.is_temp(node.id):
+        return None
+    return ".".join([node.id] + parts[::-1])
+
+
 def refuse_effects_through_calls(stmts, source, local, varied, memo, fn=None):
     """Calls whose effects would carry a derivative the adjoint cannot follow: a user function writing
     state (globals, closure variables, containers reached through them) that the differentiated code
@@ -140,6 +155,15 @@ def refuse_effects_through_calls(stmts, source, local, varied, memo, fn=None):
             )
             if shared:
                 key = shared[0]
+                state = ("the nonlocal %s" if key[0] != id(op.fn.__globals__) else "the global %s") % key[1]
+                if str(callee.writes[key][0]).startswith(_LIBRARIES):  # (sla.norm's BLAS lookup cache)
+                    raise UnsupportedError(
+                        "a call of %s(), a library function without a registered adjoint whose Python source "
+                        "writes %s" % (_written_name(call) or name, state),
+                        where,
+                        "register an adjoint for it (adjoint_compiler.register_adjoint(%s, rule))"
+                        % (_written_name(call) or name),
+                    )
                 raise UnsupportedError(
                     "a call of %s() with a differentiated argument%s, which writes %s (at %s) that the "
                     "differentiated code reads"

@@ -47,6 +47,7 @@ from adjoint_compiler import load, naming, objects, ops, rules, runtime, templat
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
 from adjoint_compiler.reverse.assemble import Result
+from adjoint_compiler.reverse.calls import refuse_in_library_code
 from adjoint_compiler.rules import registry
 
 _name = trees.name
@@ -446,6 +447,13 @@ class _Tangent:
             return gast.Subscript(value=base, slice=trees.clone(op.args[1]), ctx=gast.Load())
         if op.kind in ("const", "nondiff", "index"):
             return None
+        if op.kind == "method":  # (named as reverse mode names it: rng.normal(mu, sigma) is not "this expression")
+            receiver = op.fn.value.id if isinstance(op.fn.value, gast.Name) else ""
+            raise UnsupportedError(
+                "forward mode (jvp) of method call .%s()" % op.fn.attr,
+                self.location(stmt),
+                objects.note(self.source, receiver),  # (reverse mode refuses it too)
+            )
         if op.kind != "call":
             raise UnsupportedError(
                 "forward mode (jvp) of this expression", self.location(stmt), "use ac.grad or ac.vjp"
@@ -527,7 +535,9 @@ class _Tangent:
                 "an object of %s made with differentiated values" % fn.__qualname__, self.location(stmt), note
             )
         raise UnsupportedError(
-            "forward mode (jvp) of %s (no tangent rule yet)" % _label(fn), self.location(stmt), "use ac.grad or ac.vjp"
+            "forward mode (jvp) of %s (no tangent rule yet)" % _spelled_call(op, fn),
+            self.location(stmt),
+            "use ac.grad or ac.vjp",
         )
 
     def on_scalars(self, stmt, op):
@@ -756,7 +766,11 @@ class _Tangent:
             try:
                 self.callees[key] = (self.callee(op.fn, *made, wrt=varying, partial=partial), varying)
             except CompileError as e:  # (its tangent takes one per argument)
-                self.callees[key] = (self._through_reverse(op, params, e), tuple(range(len(params))))
+                try:
+                    self.callees[key] = (self._through_reverse(op, params, e), tuple(range(len(params))))
+                except CompileError as refused:
+                    refuse_in_library_code(self.location(stmt), op, refused)
+                    raise
         jvp_name, dotted = self.callees[key]
         self.called.add(jvp_name)
         if self.partial_result is None or self.partial_result(jvp_name):
@@ -852,3 +866,15 @@ def _sum(terms):
 
 def _label(fn):
     return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+
+
+def _spelled_call(op, fn):
+    """The callee as the user wrote it (``np.maximum.accumulate``, ``stats.lognorm.logpdf``) where the call
+    names it through modules and attributes, else its own name (``ufunc.accumulate`` says less)."""
+    parts, node = [], getattr(op.node, "func", None)
+    while isinstance(node, gast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, gast.Name) and not naming.is_temp(node.id):
+        return ".".join([node.id] + parts[::-1])
+    return _label(fn)

@@ -141,7 +141,7 @@ def doubled_of(a):
 
 
 def test_a_function_without_a_tangent_rule_is_refused_at_its_line():
-    with pytest.raises(ac.UnsupportedError, match=r"forward mode \(jvp\) of .*multiply.*no tangent rule") as info:
+    with pytest.raises(ac.UnsupportedError, match=r"forward mode \(jvp\) of doubled \(no tangent rule") as info:
         ac.jvp(doubled_of)(np.array([2.0, 1.0]), np.ones(2))
     assert "test_jvp.py:%d:" % (doubled_of.__code__.co_firstlineno + 1) in str(info.value)
 
