@@ -248,7 +248,9 @@ def _coalesce_scope(fn, taken):
         edges[ra] |= edges[rb]
         user[ra] |= user[rb]
     rename = {}
-    for group in members.values():
+    # in a fixed order (a set's order changes with the hash seed): the class of the lowest version is the
+    # first to take the plain name (y_1_bar and y_2_bar -> y_bar, y_4_bar and y_5_bar keep y_4_bar)
+    for group in sorted(members.values(), key=lambda g: min(map(_rank, g))):
         if len(group) < 2:
             continue
         if group & params:
