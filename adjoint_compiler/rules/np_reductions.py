@@ -30,6 +30,8 @@ import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
 from adjoint_compiler.runtime import (
+    extremum_bar,
+    extremum_dot,
     axes_from_end,
     gradient_bar,
     gradient_of,
@@ -111,23 +113,18 @@ def extremum_adjoint(g, ans, x, axis=None, out=None, keepdims=False, initial=Non
     # (autograd's and JAX's too) keeps the total equal to g and treats the tied
     # elements symmetrically. The same rule serves min: only which elements
     # equal ans matters.
-    # One pass over x for the mask and one for the cotangent: the share of each tied element, g / count,
-    # is computed in the reduced (small) shape and spread by the product with the mask (one expression,
-    # unreduce(g, ...) a factor of it: forward mode reads the tangent rule off it, tangent.reduction).
+    # extremum_bar computes mask * (g / count) in fewer passes and new arrays (one comparison and one
+    # count over x, then g's shares put into a zero array), and its tangent, extremum_dot, the mean of the
+    # tangent over each slice's tied elements: both runtime helpers with rules, for second order.
     _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
-    kept = ans if keepdims or axis == None else np.expand_dims(ans, axis)
-    hit = x == kept
-    count = np.count_nonzero(hit) if axis == None else np.count_nonzero(hit, axis=axis, keepdims=True)
-    # divided in ans's type: an integer count would make a float32 cotangent float64 (an integer
-    # ans's count stays an integer, and the true division gives a float anyway)
-    return (
-        hit * (unreduce(g, kept, axis, keepdims) / np.asarray(count, ans.dtype) * _unmodelled),
-        None,
-        None,
-        None,
-        None,
-        None,
-    )
+    return extremum_bar(g * _unmodelled, x, ans, axis, keepdims), None, None, None, None, None
+
+
+@tangent(np.max, np.min, np.amax, np.amin)
+def extremum_tangent(dot, ans, x, axis=None, out=None, keepdims=False, initial=None, where=None):
+    # the mean of x's tangent over each slice's elements equal to ans (extremum_adjoint's equal split of ties)
+    _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
+    return extremum_dot((dot if _unmodelled else dot), x, ans, axis, keepdims), None, None, None, None, None
 
 
 @adjoint(np.var, method="var")
@@ -589,27 +586,16 @@ def nanstd_tangent(dot, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdim
 @adjoint(np.nanmax, np.nanmin)
 def nanextremum_adjoint(g, ans, a, axis=None, out=None, keepdims=False, initial=None, where=None):
     # as np.max's rule (ties split equally), NaNs ignored: a NaN never equals ans, so it gets 0, and
-    # an all-NaN slice (ans NaN) gets 0 everywhere
+    # an all-NaN slice (ans NaN) gets 0 everywhere (skip_nan: its count taken as 1)
     _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
-    hit = a == unreduce(ans, a, axis, keepdims)
-    count = np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
-    return unreduce(g, a, axis, keepdims) * hit / count * _unmodelled, None, None, None, None, None
+    return extremum_bar(g * _unmodelled, a, ans, axis, keepdims, True), None, None, None, None, None
 
 
 @tangent(np.nanmax, np.nanmin)
 def nanextremum_tangent(dot, ans, a, axis=None, out=None, keepdims=False, initial=None, where=None):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
-    hit = a == unreduce(ans, a, axis, keepdims)
-    count = np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
-    return (
-        np.sum(np.where(hit, (dot if _unmodelled else dot), 0.0) / count, axis=axis, keepdims=keepdims),
-        None,
-        None,
-        None,
-        None,
-        None,
-    )
+    return extremum_dot((dot if _unmodelled else dot), a, ans, axis, keepdims, True), None, None, None, None, None
 
 
 @adjoint(np.ptp)

@@ -774,3 +774,18 @@ def rule_cotangents_adjoint(g, ans, value, args, rule, filename, line, col):
         None,
         None,
     )
+
+
+# np13o: np.max / np.min's adjoint and tangent (extremum_bar, extremum_dot), each the other's adjoint: linear in
+# their first argument; the mask of the extremal elements is constant where the max is differentiable
+from adjoint_compiler.runtime import extremum_bar, extremum_dot  # noqa: E402 (names the rule bodies call)
+
+
+@adjoint(runtime.extremum_bar, linear="first")
+def extremum_bar_adjoint(g, ans, g_in, x, top, axis=None, keepdims=False, skip_nan=False):
+    return np.reshape(extremum_dot(g, x, top, axis, keepdims, skip_nan), np.shape(g_in)), None, None, None, None, None
+
+
+@adjoint(runtime.extremum_dot, linear="first")
+def extremum_dot_adjoint(g, ans, dot, x, top, axis=None, keepdims=False, skip_nan=False):
+    return extremum_bar(g, x, top, axis, keepdims, skip_nan), None, None, None, None, None
