@@ -39,6 +39,7 @@ from adjoint_compiler.runtime import (
     no_derivative,
     one_spacing,
     only_defaults,
+    sign_times,
     quantile_method,
     spacing_bar,
     structured_times,
@@ -207,8 +208,9 @@ def std_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=F
 
 @fragment
 def norm_slope(ans, a, ord, axis, keepdims):
-    # d norm / d x for every ord NumPy accepts but the Euclidean ones (None, 'fro', vector 2), where it
-    # is None: those are x / norm, written by norm_adjoint and norm_tangent themselves. See norm_adjoint.
+    # d norm / d x for every ord NumPy accepts but the Euclidean ones (None, 'fro', vector 2) and vector 1,
+    # where it is None: those are x / norm and sign(x) (runtime.sign_times: its product with the cotangent or
+    # tangent in one new array), written by norm_adjoint and norm_tangent themselves. See norm_adjoint.
     matrix = ord == "nuc" or ord == "fro" or np.size(axis) == 2 or (ord != None and axis == None and a.ndim == 2)
     by_svd = (ord == 2 or ord == -2 or ord == "nuc") and matrix
     by_sums = (ord == 1 or ord == -1 or ord == np.inf or ord == -np.inf) and matrix
@@ -241,7 +243,7 @@ def norm_slope(ans, a, ord, axis, keepdims):
         if by_max
         else None
     )
-    # vector 1 is sign(x) (the p-norm's slope at p = 1, where the ratio's power is 1): no ratio computed
+    # vector 1 is sign(x), written by the callers (the p-norm's slope at p = 1): no ratio computed
     by_p = not (euclid or by_svd or by_sums or by_max or ord == 0 or ord == 1)
     ratio = np.abs(a) / (norm + (norm == 0)) if by_p else None
     return (
@@ -253,7 +255,7 @@ def norm_slope(ans, a, ord, axis, keepdims):
         if ord == np.inf or ord == -np.inf
         else np.zeros(np.shape(a))
         if ord == 0
-        else np.sign(a)
+        else None
         if ord == 1
         else np.sign(a) * (ratio + (ratio == 0)) ** (ord - 1) * (norm != 0)
         if not euclid
@@ -279,9 +281,17 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     a = np.asarray(x)
     matrix = ord == "nuc" or ord == "fro" or np.size(axis) == 2 or (ord != None and axis == None and a.ndim == 2)
     euclid = ord == None or ord == "fro" or (ord == 2 and not matrix)
+    # (vector 1: sign(x) times the spread g, in one new array: runtime.sign_times)
+    by_sign = ord == 1 and not matrix
     slope = norm_slope(ans, a, ord, axis, keepdims)
     return (
-        (unreduce(g / (ans + (ans == 0)), x, axis, keepdims) * a if euclid else unreduce(g, x, axis, keepdims) * slope),
+        (
+            unreduce(g / (ans + (ans == 0)), x, axis, keepdims) * a
+            if euclid
+            else sign_times(unreduce(g, x, axis, keepdims), a)
+            if by_sign
+            else unreduce(g, x, axis, keepdims) * slope
+        ),
         None,
         None,
         None,
@@ -294,11 +304,14 @@ def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
     a = np.asarray(x)
     matrix = ord == "nuc" or ord == "fro" or np.size(axis) == 2 or (ord != None and axis == None and a.ndim == 2)
     euclid = ord == None or ord == "fro" or (ord == 2 and not matrix)
+    by_sign = ord == 1 and not matrix
     slope = norm_slope(ans, a, ord, axis, keepdims)
     return (
         (
             np.sum(dot * a, axis=axis, keepdims=keepdims) / (ans + (ans == 0))
             if euclid
+            else np.sum(sign_times(dot, a), axis=axis, keepdims=keepdims)
+            if by_sign
             else np.sum(dot * slope, axis=axis, keepdims=keepdims)
         ),
         None,

@@ -789,3 +789,13 @@ def extremum_bar_adjoint(g, ans, g_in, x, top, axis=None, keepdims=False, skip_n
 @adjoint(runtime.extremum_dot, linear="first")
 def extremum_dot_adjoint(g, ans, dot, x, top, axis=None, keepdims=False, skip_nan=False):
     return extremum_bar(g, x, top, axis, keepdims, skip_nan), None, None, None, None, None
+
+
+# np13o: np.linalg.norm's adjoint at vector ord 1, c * sign(a) in one new array: linear in c; sign(a) is constant
+# where the norm is differentiable (and its subgradient 0 at a zero element)
+from adjoint_compiler.runtime import sign_times  # noqa: E402 (a name the rule bodies call)
+
+
+@adjoint(runtime.sign_times, linear="first")
+def sign_times_adjoint(g, ans, c, a):
+    return unbroadcast(sign_times(g, a), c), None

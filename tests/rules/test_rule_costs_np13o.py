@@ -117,3 +117,41 @@ def test_second_derivative_of_max_is_zero():
     x = np.random.default_rng(8).standard_normal(50)
     v = np.random.default_rng(9).standard_normal(50)
     assert np.array_equal(ac.hvp(lambda x: np.max(x) * 2.0)(x, v), np.zeros(50))
+
+
+# ---- np.linalg.norm at vector ord 1: runtime.sign_times, sign(x) times the spread cotangent in one new array ----
+
+
+@pytest.mark.parametrize(
+    "c, a",
+    [
+        (2.5, np.array([1.0, -2.0, 0.0, 3.0])),
+        (np.array([1.0, -2.0]), np.array([[0.0, -1.0], [4.0, 2.0]])),  # broadcast
+        (np.ones((3, 2)), np.array([1.0, -1.0])),  # c larger than a: not in place
+        (np.float32(2.0), np.array([1.0, -1.0, 0.0], np.float32)),
+        (0.5, np.array([3, -1, 0])),  # an int sign times a float: a new float array
+    ],
+)
+def test_sign_times_is_the_product_with_sign(c, a):
+    out = runtime.sign_times(c, a)
+    expected = c * np.sign(a)
+    assert out.dtype == expected.dtype and np.array_equal(out, expected)
+
+
+@pytest.mark.parametrize("axis, keepdims", [(None, False), (0, False), (1, True)])
+def test_norm_one_gradient_matches_central_differences(axis, keepdims):
+    x = np.random.default_rng(10).standard_normal((30, 40))
+    w = np.random.default_rng(11).standard_normal(np.shape(np.linalg.norm(x[0] if axis is None else x, 1)))
+
+    def f(x):
+        if axis is None:
+            return np.sum(np.linalg.norm(x[0], 1) * w) + np.linalg.norm(np.ravel(x), ord=1)
+        return np.sum(np.linalg.norm(x, ord=1, axis=axis, keepdims=keepdims) * w)
+
+    assert check_grads(f, (x,), directions=3, eps=1e-6, rtol=1e-6, seed=0) < 1e-6
+
+
+def test_norm_one_gradient_at_a_zero_element_is_zero():
+    # hand-derived: d|x|_1/dx = sign(x), the subgradient 0 at a zero element
+    g = ac.grad(lambda x: 2.0 * np.linalg.norm(x, 1))(np.array([3.0, 0.0, -1.0]))
+    assert g.tolist() == [2.0, 0.0, -2.0]

@@ -1008,6 +1008,10 @@ def _np13o_cases():
     top = np.nanmax(nan, axis=1)
     args = [np.ones(2), nan, top]
     out.append(Case("extremum_bar-skip_nan", runtime.extremum_bar, args, {"axis": 1, "skip_nan": True}, (0,)))
+    zeros = np.array([[1.5, 0.0, -2.0], [-0.5, 3.0, 0.0]])  # (sign's subgradient 0 at 0)
+    out.append(Case("sign_times", runtime.sign_times, [rng.standard_normal((2, 3)), zeros], {}, (0,)))
+    out.append(Case("sign_times-broadcast", runtime.sign_times, [rng.standard_normal(3), zeros], {}, (0,)))
+    out.append(Case("sign_times-number", runtime.sign_times, [0.7, zeros], {}, (0,)))
     ties = np.array([[1.0, np.nan, 1.0], [0.5, 2.0, -1.0]])
     out.append(Case("nanmax-tie", np.nanmax, [ties], {"axis": 1}, (0,), fd=False))
     return out
