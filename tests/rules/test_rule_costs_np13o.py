@@ -155,3 +155,16 @@ def test_norm_one_gradient_at_a_zero_element_is_zero():
     # hand-derived: d|x|_1/dx = sign(x), the subgradient 0 at a zero element
     g = ac.grad(lambda x: 2.0 * np.linalg.norm(x, 1))(np.array([3.0, 0.0, -1.0]))
     assert g.tolist() == [2.0, 0.0, -2.0]
+
+
+@pytest.mark.parametrize("fn", [np.max, np.nanmin])
+def test_max_along_an_axis_of_many_slices(fn):
+    # 5000 slices: the seed's spread cotangent of the 5000 maxima is a runtime.Spread (one number over a shape)
+    x = np.random.default_rng(12).standard_normal((5000, 3))
+    g = ac.grad(lambda x: np.sum(fn(x, axis=1)))(x)
+    expected = (x == fn(x, axis=1, keepdims=True)).astype(float)  # hand-derived: 1 at each row's extremum
+    assert np.array_equal(g, expected)
+    g = ac.grad(lambda x: np.sum(fn(x, axis=1) * 2.0))(np.round(x))  # rounded: ties in some rows
+    rounded = np.round(x)
+    hit = rounded == fn(rounded, axis=1, keepdims=True)
+    assert np.allclose(g, 2.0 * hit / np.sum(hit, axis=1, keepdims=True), rtol=1e-15, atol=0)
