@@ -3,8 +3,9 @@
 
 For each case: the primal call ``fn(*args)`` and its adjoint rule called on the primal's result
 (``registry.lookup(fn).rule(g, ans, *args)``, the body the compiler inlines), each timed as the median of
-``--repeat`` runs on one core, and their ratio. Sizes: 200 x 200 matrices, 10^6-element vectors (and 1000 x 1000 for max along an axis). The rule's
-cotangent is checked against central differences along one random direction, so a fast but wrong rule shows.
+``--repeat`` runs on one core, and their ratio. Sizes: 200 x 200 matrices, 10^6-element vectors (1000 x 1000 for
+max along an axis). The rule's cotangent is checked against central differences along one random direction, so a
+fast but wrong rule shows.
 
     python benchmarks/rule_costs.py              # every case
     python benchmarks/rule_costs.py --case svd   # cases whose name matches a regex
