@@ -2880,3 +2880,87 @@ DEPENDS.update(
     set_elements_bar=("set_positions", "zeros_like"),
     set_elements_dot=("set_positions",),
 )
+
+
+# ---- np13o (issue #13, the rule-cost target): np.max / np.min's adjoint and tangent in few passes ---------------
+
+
+def _extremum_parts(x, ans, axis, keepdims, skip_nan):
+    """(``ans`` with the reduced axes kept, the mask of x's elements equal to their slice's extremum, each slice's
+    count of them in ans's dtype, their flat positions in x and each one's slice, a flat position in the kept
+    shape). One comparison pass over x and one count of the mask; then, where the mask is sparse (the usual
+    case: a tie is rare), its positions, from which each slice's count; else (positions None) the count per
+    slice over the mask."""
+    kept = ans if keepdims or axis is None else np.expand_dims(ans, axis)
+    hit = x == kept
+    total = np.count_nonzero(hit)
+    at = slot = None
+    if axis is None:
+        count = total
+        if total <= x.size // 8:  # (one element, the usual case: the first True, without a scan of the rest)
+            at = np.flatnonzero(hit) if total != 1 else np.reshape(np.argmax(hit), 1)
+            slot = np.zeros(len(at), np.intp)
+    elif total <= x.size // 8:
+        at = np.flatnonzero(hit)
+        axes = {a % x.ndim for a in ((axis,) if np.ndim(axis) == 0 else axis)}
+        where = np.unravel_index(at, x.shape)
+        slot = np.ravel_multi_index([0 * c if d in axes else c for d, c in enumerate(where)], np.shape(kept))
+        count = np.reshape(np.bincount(slot, minlength=np.size(kept)), np.shape(kept))
+    else:
+        count = np.count_nonzero(hit, axis=axis, keepdims=True)
+    if skip_nan:  # nanmax / nanmin: an all-NaN slice (ans NaN, no element equal to it) gets 0
+        count = np.maximum(count, 1)
+    return kept, hit, np.asarray(count, np.asarray(ans).dtype), at, slot
+
+
+def extremum_bar(g, x, ans, axis=None, keepdims=False, skip_nan=False):
+    """x's cotangent from the cotangent ``g`` of ``ans = np.max(x, axis, keepdims=keepdims)`` (or np.min, or
+    with ``skip_nan`` np.nanmax / np.nanmin): each slice's g shared equally among its elements equal to ans
+    (the max is not differentiable at a tie; autograd's and JAX's convention), 0 elsewhere, and for skip_nan 0
+    in an all-NaN slice. The values of ``mask * (g / count)`` (that formula itself where the mask is dense or a
+    share is not finite: the NaN of np.max, whose slice has no element equal to it, or a g not finite), in fewer
+    passes over x and fewer new arrays: one comparison and one count, then a zero array with each slice's
+    share put at its elements."""
+    x = np.asarray(x)
+    kept, hit, count, at, slot = _extremum_parts(x, ans, axis, keepdims, skip_nan)
+    part = unreduce(g, kept, axis, keepdims) / count
+    if at is None or (np.size(part) and not np.all(np.isfinite(part))):
+        return hit * part
+    out = np.zeros(x.shape, part.dtype)
+    out.flat[at] = np.ravel(part)[slot]
+    return out
+
+
+def extremum_dot(dot, x, ans, axis=None, keepdims=False, skip_nan=False):
+    """The tangent of ``ans = np.max(x, axis, keepdims=keepdims)`` (np.min; np.nanmax / np.nanmin with
+    ``skip_nan``) from x's tangent ``dot``, and extremum_bar's adjoint: each slice's mean of dot over its elements
+    equal to ans, ``np.sum(mask * (dot / count), axis, keepdims=keepdims)`` (that formula itself where the mask
+    is dense or a slice has no such element, np.max's NaN), else read at the mask's positions."""
+    x = np.asarray(x)
+    kept, hit, count, at, slot = _extremum_parts(x, ans, axis, keepdims, skip_nan)
+    if at is None or np.shape(dot) != x.shape or not np.all(count):
+        return np.sum(hit * (dot / count), axis=axis, keepdims=keepdims)
+    share = np.asarray(dot).flat[at] / np.ravel(count)[slot]
+    mean = np.zeros(np.shape(kept), share.dtype)
+    np.add.at(np.reshape(mean, -1), slot, share)
+    return np.sum(mean, axis=axis, keepdims=keepdims)  # (over axes of length 1: ans's shape, or a number)
+
+
+HELPERS = HELPERS + ("_extremum_parts", "extremum_bar", "extremum_dot")
+DEPENDS.update(
+    extremum_bar=("_extremum_parts", "unreduce", "_precision_of", "Spread", "_spread_call"),
+    extremum_dot=("_extremum_parts",),
+)
+
+
+def sign_times(c, a):
+    """``c * np.sign(a)`` (np.linalg.norm's slope at ord 1 times its spread cotangent) in one new array: the sign
+    is computed into it and multiplied by c in place, where c broadcasts to a's shape and the product keeps the
+    sign's dtype (a second new array of x's size costs more than the multiplication: its pages are faulted in)."""
+    s = np.sign(a)
+    if np.shape(s) == np.broadcast_shapes(np.shape(c), np.shape(s)) and np.result_type(s, c) == s.dtype:
+        return np.multiply(s, c, out=s)
+    return s * c
+
+
+HELPERS = HELPERS + ("sign_times",)

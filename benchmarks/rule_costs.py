@@ -3,8 +3,9 @@
 
 For each case: the primal call ``fn(*args)`` and its adjoint rule called on the primal's result
 (``registry.lookup(fn).rule(g, ans, *args)``, the body the compiler inlines), each timed as the median of
-``--repeat`` runs on one core, and their ratio. Sizes: 200 x 200 matrices, 10^6-element vectors. The rule's
-cotangent is checked against central differences along one random direction, so a fast but wrong rule shows.
+``--repeat`` runs on one core, and their ratio. Sizes: 200 x 200 matrices, 10^6-element vectors (1000 x 1000 for
+max along an axis). The rule's cotangent is checked against central differences along one random direction, so a
+fast but wrong rule shows.
 
     python benchmarks/rule_costs.py              # every case
     python benchmarks/rule_costs.py --case svd   # cases whose name matches a regex
@@ -56,6 +57,9 @@ CASES = [
     ("norm 1 10^6", np.linalg.norm, (V,), {"ord": 1}),
     ("sum 10^6", np.sum, (V,), {}),
     ("max 10^6", np.max, (V,), {}),
+    ("max axis 1, 1000x1000", np.max, (V.reshape(1000, 1000),), {"axis": 1}),
+    ("max axis 0, 1000x1000", np.max, (V.reshape(1000, 1000),), {"axis": 0}),
+    ("nanmax 10^6", np.nanmax, (V,), {}),
     ("cumsum 10^6", np.cumsum, (V,), {}),
     ("cumprod 10^3", np.cumprod, (1.0 + 1e-3 * V[:1000],), {}),
     ("cumprod 10^6", np.cumprod, (1.0 + 1e-7 * V,), {}),
@@ -113,8 +117,8 @@ def main():
     opts = parser.parse_args()
     clock = time.process_time if opts.cpu else time.perf_counter
     rng = np.random.default_rng(1)
-    print("case                     | primal (ms) | rule (ms) | rule/primal | fd rel err")
-    print("-------------------------+-------------+-----------+-------------+-----------")
+    print("case                      | primal (ms) | rule (ms) | rule/primal | fd rel err")
+    print("--------------------------+-------------+-----------+-------------+-----------")
     bad = []
     for name, fn, args, kwargs in CASES:
         if not re.search(opts.case, name):
@@ -136,7 +140,7 @@ def main():
         if err > 1e-3:
             bad.append(name)
         flag = "  > 3x" if cost / primal > 3.0 else ""
-        print("%-24s | %11.3f | %9.3f | %11.2f | %9.1e%s" % (name, primal * 1e3, cost * 1e3, cost / primal, err, flag))
+        print("%-25s | %11.3f | %9.3f | %11.2f | %9.1e%s" % (name, primal * 1e3, cost * 1e3, cost / primal, err, flag))
     if bad:
         print("WRONG:", ", ".join(bad))
     return 1 if bad else 0

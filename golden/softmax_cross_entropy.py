@@ -5,7 +5,7 @@ Call: softmax_xent_grad(logits, labels) returns (value, logits_bar): the value o
 Tapes: none (no loop stores values; the adjoint sweep reads the forward sweep's variables).
 """
 import numpy as np
-from adjoint_compiler.runtime import check_scalar, unbroadcast, unreduce
+from adjoint_compiler.runtime import check_scalar, extremum_bar, unbroadcast, unreduce
 
 
 def softmax_xent_grad(logits, labels):
@@ -34,7 +34,5 @@ def softmax_xent_grad(logits, labels):
     shift_bar = -unbroadcast(z_bar, shift)
     # z = logits - shift
     # shift = logits.max(axis=1, keepdims=True)
-    _t15 = logits == shift
-    _t14 = np.count_nonzero(_t15, axis=1, keepdims=True)
-    logits_bar = unbroadcast(z_bar, logits) + _t15 * (unreduce(shift_bar, shift, 1, True) / np.asarray(_t14, shift.dtype))
+    logits_bar = unbroadcast(z_bar, logits) + extremum_bar(shift_bar, logits, shift, 1, True)
     return (_t7, logits_bar)

@@ -30,6 +30,8 @@ import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
 from adjoint_compiler.runtime import (
+    extremum_bar,
+    extremum_dot,
     axes_from_end,
     gradient_bar,
     gradient_of,
@@ -37,6 +39,7 @@ from adjoint_compiler.runtime import (
     no_derivative,
     one_spacing,
     only_defaults,
+    sign_times,
     quantile_method,
     spacing_bar,
     structured_times,
@@ -111,23 +114,18 @@ def extremum_adjoint(g, ans, x, axis=None, out=None, keepdims=False, initial=Non
     # (autograd's and JAX's too) keeps the total equal to g and treats the tied
     # elements symmetrically. The same rule serves min: only which elements
     # equal ans matters.
-    # One pass over x for the mask and one for the cotangent: the share of each tied element, g / count,
-    # is computed in the reduced (small) shape and spread by the product with the mask (one expression,
-    # unreduce(g, ...) a factor of it: forward mode reads the tangent rule off it, tangent.reduction).
+    # extremum_bar computes mask * (g / count) in fewer passes and new arrays (one comparison and one
+    # count over x, then g's shares put into a zero array), and its tangent, extremum_dot, the mean of the
+    # tangent over each slice's tied elements: both runtime helpers with rules, for second order.
     _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
-    kept = ans if keepdims or axis == None else np.expand_dims(ans, axis)
-    hit = x == kept
-    count = np.count_nonzero(hit) if axis == None else np.count_nonzero(hit, axis=axis, keepdims=True)
-    # divided in ans's type: an integer count would make a float32 cotangent float64 (an integer
-    # ans's count stays an integer, and the true division gives a float anyway)
-    return (
-        hit * (unreduce(g, kept, axis, keepdims) / np.asarray(count, ans.dtype) * _unmodelled),
-        None,
-        None,
-        None,
-        None,
-        None,
-    )
+    return extremum_bar(g * _unmodelled, x, ans, axis, keepdims), None, None, None, None, None
+
+
+@tangent(np.max, np.min, np.amax, np.amin)
+def extremum_tangent(dot, ans, x, axis=None, out=None, keepdims=False, initial=None, where=None):
+    # the mean of x's tangent over each slice's elements equal to ans (extremum_adjoint's equal split of ties)
+    _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
+    return extremum_dot((dot if _unmodelled else dot), x, ans, axis, keepdims), None, None, None, None, None
 
 
 @adjoint(np.var, method="var")
@@ -210,8 +208,9 @@ def std_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=F
 
 @fragment
 def norm_slope(ans, a, ord, axis, keepdims):
-    # d norm / d x for every ord NumPy accepts but the Euclidean ones (None, 'fro', vector 2), where it
-    # is None: those are x / norm, written by norm_adjoint and norm_tangent themselves. See norm_adjoint.
+    # d norm / d x for every ord NumPy accepts but the Euclidean ones (None, 'fro', vector 2) and vector 1,
+    # where it is None: those are x / norm and sign(x) (runtime.sign_times: its product with the cotangent or
+    # tangent in one new array), written by norm_adjoint and norm_tangent themselves. See norm_adjoint.
     matrix = ord == "nuc" or ord == "fro" or np.size(axis) == 2 or (ord != None and axis == None and a.ndim == 2)
     by_svd = (ord == 2 or ord == -2 or ord == "nuc") and matrix
     by_sums = (ord == 1 or ord == -1 or ord == np.inf or ord == -np.inf) and matrix
@@ -244,7 +243,7 @@ def norm_slope(ans, a, ord, axis, keepdims):
         if by_max
         else None
     )
-    # vector 1 is sign(x) (the p-norm's slope at p = 1, where the ratio's power is 1): no ratio computed
+    # vector 1 is sign(x), written by the callers (the p-norm's slope at p = 1): no ratio computed
     by_p = not (euclid or by_svd or by_sums or by_max or ord == 0 or ord == 1)
     ratio = np.abs(a) / (norm + (norm == 0)) if by_p else None
     return (
@@ -256,7 +255,7 @@ def norm_slope(ans, a, ord, axis, keepdims):
         if ord == np.inf or ord == -np.inf
         else np.zeros(np.shape(a))
         if ord == 0
-        else np.sign(a)
+        else None
         if ord == 1
         else np.sign(a) * (ratio + (ratio == 0)) ** (ord - 1) * (norm != 0)
         if not euclid
@@ -282,9 +281,17 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     a = np.asarray(x)
     matrix = ord == "nuc" or ord == "fro" or np.size(axis) == 2 or (ord != None and axis == None and a.ndim == 2)
     euclid = ord == None or ord == "fro" or (ord == 2 and not matrix)
+    # (vector 1: sign(x) times the spread g, in one new array: runtime.sign_times)
+    by_sign = ord == 1 and not matrix
     slope = norm_slope(ans, a, ord, axis, keepdims)
     return (
-        (unreduce(g / (ans + (ans == 0)), x, axis, keepdims) * a if euclid else unreduce(g, x, axis, keepdims) * slope),
+        (
+            unreduce(g / (ans + (ans == 0)), x, axis, keepdims) * a
+            if euclid
+            else sign_times(unreduce(g, x, axis, keepdims), a)
+            if by_sign
+            else unreduce(g, x, axis, keepdims) * slope
+        ),
         None,
         None,
         None,
@@ -297,11 +304,14 @@ def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
     a = np.asarray(x)
     matrix = ord == "nuc" or ord == "fro" or np.size(axis) == 2 or (ord != None and axis == None and a.ndim == 2)
     euclid = ord == None or ord == "fro" or (ord == 2 and not matrix)
+    by_sign = ord == 1 and not matrix
     slope = norm_slope(ans, a, ord, axis, keepdims)
     return (
         (
             np.sum(dot * a, axis=axis, keepdims=keepdims) / (ans + (ans == 0))
             if euclid
+            else np.sum(sign_times(dot, a), axis=axis, keepdims=keepdims)
+            if by_sign
             else np.sum(dot * slope, axis=axis, keepdims=keepdims)
         ),
         None,
@@ -589,27 +599,16 @@ def nanstd_tangent(dot, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdim
 @adjoint(np.nanmax, np.nanmin)
 def nanextremum_adjoint(g, ans, a, axis=None, out=None, keepdims=False, initial=None, where=None):
     # as np.max's rule (ties split equally), NaNs ignored: a NaN never equals ans, so it gets 0, and
-    # an all-NaN slice (ans NaN) gets 0 everywhere
+    # an all-NaN slice (ans NaN) gets 0 everywhere (skip_nan: its count taken as 1)
     _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
-    hit = a == unreduce(ans, a, axis, keepdims)
-    count = np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
-    return unreduce(g, a, axis, keepdims) * hit / count * _unmodelled, None, None, None, None, None
+    return extremum_bar(g * _unmodelled, a, ans, axis, keepdims, True), None, None, None, None, None
 
 
 @tangent(np.nanmax, np.nanmin)
 def nanextremum_tangent(dot, ans, a, axis=None, out=None, keepdims=False, initial=None, where=None):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
-    hit = a == unreduce(ans, a, axis, keepdims)
-    count = np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
-    return (
-        np.sum(np.where(hit, (dot if _unmodelled else dot), 0.0) / count, axis=axis, keepdims=keepdims),
-        None,
-        None,
-        None,
-        None,
-        None,
-    )
+    return extremum_dot((dot if _unmodelled else dot), a, ans, axis, keepdims, True), None, None, None, None, None
 
 
 @adjoint(np.ptp)

@@ -774,3 +774,28 @@ def rule_cotangents_adjoint(g, ans, value, args, rule, filename, line, col):
         None,
         None,
     )
+
+
+# np13o: np.max / np.min's adjoint and tangent (extremum_bar, extremum_dot), each the other's adjoint: linear in
+# their first argument; the mask of the extremal elements is constant where the max is differentiable
+from adjoint_compiler.runtime import extremum_bar, extremum_dot  # noqa: E402 (names the rule bodies call)
+
+
+@adjoint(runtime.extremum_bar, linear="first")
+def extremum_bar_adjoint(g, ans, g_in, x, top, axis=None, keepdims=False, skip_nan=False):
+    return np.reshape(extremum_dot(g, x, top, axis, keepdims, skip_nan), np.shape(g_in)), None, None, None, None, None
+
+
+@adjoint(runtime.extremum_dot, linear="first")
+def extremum_dot_adjoint(g, ans, dot, x, top, axis=None, keepdims=False, skip_nan=False):
+    return extremum_bar(g, x, top, axis, keepdims, skip_nan), None, None, None, None, None
+
+
+# np13o: np.linalg.norm's adjoint at vector ord 1, c * sign(a) in one new array: linear in c; sign(a) is constant
+# where the norm is differentiable (and its subgradient 0 at a zero element)
+from adjoint_compiler.runtime import sign_times  # noqa: E402 (a name the rule bodies call)
+
+
+@adjoint(runtime.sign_times, linear="first")
+def sign_times_adjoint(g, ans, c, a):
+    return unbroadcast(sign_times(g, a), c), None

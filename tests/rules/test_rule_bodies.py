@@ -369,5 +369,6 @@ ALLOWED_GLOBALS |= {"multi_dot_bars", "multi_dot_bars_dot", "multi_dot_dot"}
 ALLOWED_GLOBALS |= {"cofactors", "cofactors_dot", "lu_rows", "triangular_inverse"}  # (np13m: cholesky's rules)
 ALLOWED_GLOBALS |= {"lu_inverse", "phi_congruence"}  # (np13n: slogdet's and cholesky's rules)
 ALLOWED_GLOBALS |= {"einsum_route"}  # np13m: the optimize= of a step of einsum's adjoint
+ALLOWED_GLOBALS |= {"extremum_bar", "extremum_dot", "sign_times"}  # np13o: np.max / np.min, norm 1
 # np13j (issue #13): scipy.integrate.odeint's adjoint and tangent (ODE solves), second derivatives refused
 ALLOWED_GLOBALS |= {"odeint_bars", "odeint_dot", "odeint_output"}

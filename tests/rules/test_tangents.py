@@ -42,8 +42,9 @@ REFUSALS = {}  # functions whose rules (both modes) are refusals only: no case t
 ELSEWHERE = {}  # functions whose both modes are checked against central differences in another file, stated
 # rules of methods that have no function spelling
 _METHODS_ONLY = {np.ndarray.astype: "astype", np.ndarray.item: "item", np.ndarray.tolist: "tolist"}
-# reductions whose tangent tangent.py derives from the adjoint rule (unreduce(g, x, axis, keepdims) * W)
-DERIVED_REDUCTIONS = {np.prod, np.max, np.min, np.amax, np.amin}
+# reductions whose tangent tangent.py derives from the adjoint rule (unreduce(g, x, axis, keepdims) * W); np.max,
+# np.min have their own since np13o (runtime.extremum_dot)
+DERIVED_REDUCTIONS = {np.prod}
 
 
 class Case(NamedTuple):
@@ -976,6 +977,53 @@ CASES = CASES + NP13N_CASES
 
 @pytest.mark.parametrize("case", NP13N_CASES, ids=[c.name for c in NP13N_CASES])
 def test_lu_inverse_and_phi_congruence_tangents_match_central_differences_and_reverse_mode(case):
+    check(case)
+
+
+# ---- np13o (issue #13): np.max / np.min's adjoint and tangent helpers (runtime.extremum_bar, extremum_dot), and
+# the tangent rules of np.max, np.min, np.nanmax on them; ties (no central difference at a kink: the two modes agree)
+
+
+def _np13o_cases():
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((4, 5))
+    tied = np.array([[3.0, 1.0, 3.0], [2.0, 2.0, 2.0]])
+    nan = np.array([[np.nan, 1.0, 4.0], [np.nan, np.nan, np.nan]])
+    out = []
+    for axis, keepdims in [(None, False), (None, True), (1, False), (0, True), ((0, 1), False)]:
+        top = np.max(x, axis=axis, keepdims=keepdims)
+        g = rng.standard_normal(np.shape(top))
+        kw = {"axis": axis, "keepdims": keepdims}
+        out.append(Case("extremum_bar-%s-%s" % (axis, keepdims), runtime.extremum_bar, [g, x, top], kw, (0,)))
+        out.append(Case("extremum_dot-%s-%s" % (axis, keepdims), runtime.extremum_dot, [x, x, top], kw, (0,)))
+        out.append(Case("max-%s-%s" % (axis, keepdims), np.max, [x], kw, (0,)))
+        out.append(Case("min-%s-%s" % (axis, keepdims), np.min, [x], kw, (0,)))
+    for axis in (None, 0, 1):
+        top = np.max(tied, axis=axis)
+        g = rng.standard_normal(np.shape(top))
+        out.append(Case("extremum_bar-tie-%s" % axis, runtime.extremum_bar, [g, tied, top], {"axis": axis}, (0,)))
+        out.append(Case("extremum_dot-tie-%s" % axis, runtime.extremum_dot, [tied, tied, top], {"axis": axis}, (0,)))
+        out.append(Case("max-tie-%s" % axis, np.max, [tied], {"axis": axis}, (0,), fd=False))
+        out.append(Case("amin-tie-%s" % axis, np.amin, [tied], {"axis": axis}, (0,), fd=False))
+    top = np.nanmax(nan, axis=1)
+    args = [np.ones(2), nan, top]
+    out.append(Case("extremum_bar-skip_nan", runtime.extremum_bar, args, {"axis": 1, "skip_nan": True}, (0,)))
+    zeros = np.array([[1.5, 0.0, -2.0], [-0.5, 3.0, 0.0]])  # (sign's subgradient 0 at 0)
+    out.append(Case("sign_times", runtime.sign_times, [rng.standard_normal((2, 3)), zeros], {}, (0,)))
+    out.append(Case("sign_times-broadcast", runtime.sign_times, [rng.standard_normal(3), zeros], {}, (0,)))
+    out.append(Case("sign_times-number", runtime.sign_times, [0.7, zeros], {}, (0,)))
+    ties = np.array([[1.0, np.nan, 1.0], [0.5, 2.0, -1.0]])
+    out.append(Case("nanmax-tie", np.nanmax, [ties], {"axis": 1}, (0,), fd=False))
+    return out
+
+
+NP13O_CASES = _np13o_cases()
+CASES = CASES + NP13O_CASES
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("case", NP13O_CASES, ids=[c.name for c in NP13O_CASES])
+def test_extremum_tangents_match_central_differences_and_reverse_mode(case):
     check(case)
 
 
