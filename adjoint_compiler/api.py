@@ -931,7 +931,10 @@ def _value_and_grad(f, wrt, has_aux):
         return _per_layout(layouts, lambda pack, out: (out[0], pack(out[1])))
     if has_aux:
         return _with_aux(f, wrt, True)
-    return _scalar_output(f, wrt, "value_and_grad", True)[0]
+    vg_f, wrt_idx, single = _scalar_output(f, wrt, "value_and_grad", True)
+    function = getattr(vg_f, source.GRADIENT_OF)[0]
+    vg_f._adjoint_compiler_value_and_grad_of = (function, wrt_idx, single)  # jvp of it: derived._jvp
+    return vg_f
 
 
 def _per_layout(layouts, finish):

@@ -86,6 +86,9 @@ def _jvp(f, wrt):
     inner = getattr(f, "_adjoint_compiler_grad_of", None)
     if inner is not None:
         return _jvp_of_grad(inner, wrt)
+    inner = getattr(f, "_adjoint_compiler_value_and_grad_of", None)
+    if inner is not None:
+        return _jvp_of_value_and_grad(inner, wrt)
     layouts = _layouts(f, wrt, "jvp", jvp)
     if layouts is not None:
 
@@ -249,6 +252,24 @@ def _jvp_of_grad(inner, wrt):
     return jvp_grad_f
 
 
+def _jvp_of_value_and_grad(inner, wrt):
+    """jvp(value_and_grad(f)): ``((value, gradient), (value_dot, gradient_dot))``, the gradient's part
+    ``jvp(grad(f))`` (forward over the emitted gradient code, arrays too) and the value's ``jvp(f)`` along
+    the same tangent (was: the scalar-only source of ``compilable``, a TypeError for an array argument)."""
+    f = inner[0]
+    product = _jvp_of_grad(inner, wrt)
+    value = jvp(f, wrt)
+
+    def jvp_value_and_grad_f(*args, **kwargs):
+        grads, grads_dot = product(*args, **kwargs)
+        out, out_dot = value(*args, **kwargs)
+        return (out, grads), (out_dot, grads_dot)
+
+    jvp_value_and_grad_f.__name__ = "jvp_value_and_grad_" + f.__name__
+    setattr(jvp_value_and_grad_f, source.TRANSFORM_MARK, ("jvp(value_and_grad)", f))  # transforms: refused at f
+    return jvp_value_and_grad_f
+
+
 _MADE = itertools.count(1)  # numbers the pseudo files of the functions made here: each its own source
 _ALONG = {}  # (f, wrt, single) -> (its derivative along a tangent, the tangent's name) (made once)
 
@@ -358,7 +379,7 @@ def compilable(g, transform=None):
     ``hvp(f, w)`` needs a scalar output, so a scalar argument ``w`` (``_second_order_source``'s ``scalar``)."""
     second = getattr(g, SECOND, None)
     if second is not None:
-        scalar = second[3] and transform in ("grad", "value_and_grad")
+        scalar = second[3] and transform in ("grad", "value_and_grad", "hessian", "hvp")
         return _second_order_source(*second, scalar=scalar)
     chain = getattr(g, CHAIN, None)
     if chain is None:
