@@ -365,6 +365,38 @@ def along(f, wrt_idx, single):
     return _ALONG[key]
 
 
+_AUX = {}  # (h, kind, wrt, single) -> the function with source computing grad(h, wrt, has_aux=True) (made once)
+
+
+def with_aux(h, kind, wrt_idx, single):
+    """For ``ac.grad(h, wrt, has_aux=True)`` (or value_and_grad) called inside a differentiated function, a
+    function with h's parameters and source computing the same: ``(grad(h_first, wrt)(...), h(...)[1])``,
+    ``h_first`` returning h's first output (``(h(...), grad(h_first, wrt)(...))`` for value_and_grad). The
+    aux is h's own output there, differentiated by the outer transform as JAX's is. None for h taking
+    ``*args`` or ``**kwargs``."""
+    key = (h, kind, wrt_idx, single)
+    if key in _AUX:
+        return _AUX[key]
+    label = h.__name__ if h.__name__.isidentifier() else "function"
+    first = _write(h, label + "_first", [], lambda p, k: "_h(%s)[0]" % ", ".join(p + k), {"_h": h}, "first output")
+    made = None
+    if first is not None:
+        wrt = repr(wrt_idx[0] if single else tuple(wrt_idx))
+        env = {"_h": h, "_first": first, "_grad": api.grad}
+
+        def body(positional, keywords):
+            passed = ", ".join(positional + keywords)
+            gradient = "_grad(_first, %s)(%s)" % (wrt, passed)
+            return "(_h(%s), %s)" % (passed, gradient) if kind == "value_and_grad" else "(%s, _h(%s)[1])" % (
+                gradient,
+                passed,
+            )
+
+        made = _write(h, "%s_%s_with_aux" % (kind, label), [], body, env, "%s with aux" % kind)
+    _AUX[key] = made
+    return made
+
+
 _COMPILABLE = {}  # a transform's chain -> the function with source that computes it (made once)
 
 
@@ -721,6 +753,7 @@ source.TRANSFORMS["gradient adjoint"] = gradient_adjoint
 source.TRANSFORMS["gradient tangent"] = gradient_tangent
 source.TRANSFORMS["second order"] = _second_order_source
 source.TRANSFORMS["compilable"] = compilable
+source.TRANSFORMS["with aux"] = with_aux
 
 
 def hvp(f, wrt=0):

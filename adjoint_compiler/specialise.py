@@ -306,6 +306,9 @@ def nested_gradients(src, compile_gradient):
         if made is None:
             continue
         h, wrt, kind, single = made
+        if kind == "with aux":  # grad(h, has_aux=True): a call of the function with source computing it
+            node.func = gast.copy_location(trees.name(src.bind(h.__name__, h)), node.func)
+            continue
         if kind in ("hessian", "hvp"):  # a call of a function with source computing it (derived._second_order_source)
             function = source_mod.TRANSFORMS["second order"](kind, h, wrt, single)
             if function is None and kind == "hessian":
@@ -365,7 +368,7 @@ def _second_order_refused(kind, where):
     )
 
 
-_AS_VALUES = ("grad", "value_and_grad", "jvp", "vjp", "hvp", "hessian")  # transforms held as values, called later
+_AS_VALUES = ("grad", "value_and_grad", "jvp", "vjp", "hvp", "hessian", "with aux")  # transforms held as values, called later
 
 
 def _gradient_values(src, local):
@@ -392,7 +395,9 @@ def _gradient_values(src, local):
         if found is None or found[2] not in _AS_VALUES:
             continue
         h, wrt, kind, single = found
-        if kind in ("hvp", "hessian"):  # a function with source computing it (derived._second_order_source)
+        if kind == "with aux":
+            value = h
+        elif kind in ("hvp", "hessian"):  # a function with source computing it (derived._second_order_source)
             value = source_mod.TRANSFORMS["second order"](kind, h, wrt, single, single and id(node) in graded)
             if value is None:
                 raise _second_order_refused(kind, src.location(node))
@@ -876,14 +881,20 @@ def _gradient_call(func, src, local):
         if kind is None:
             return None
         where = src.location(func)
-        if not func.args or func.keywords and any(k.arg not in ("wrt",) for k in func.keywords):
+        if not func.args or func.keywords and any(k.arg not in ("wrt", "has_aux") for k in func.keywords):
+            raise UnsupportedError("this call of a gradient inside a differentiated function", where)
+        aux = [k.value for k in func.keywords if k.arg == "has_aux"]
+        if aux and not (isinstance(aux[0], gast.Constant) and aux[0].value in (True, False)):
+            raise UnsupportedError("a gradient whose has_aux is not True or False written out", where)
+        aux = bool(aux and aux[0].value)
+        if aux and kind not in ("grad", "value_and_grad"):
             raise UnsupportedError("this call of a gradient inside a differentiated function", where)
         h = source_mod.global_value(func.args[0], src, local)
         if hasattr(h, source_mod.TRANSFORM_MARK):  # ac.grad(ac.grad(g)): g's derivative as code with source
             h = source_mod.TRANSFORMS["compilable"](h, kind) or h  # (derived.compilable; else refused as before)
         if not inspect.isfunction(h):
             raise UnsupportedError("a gradient of something other than a module-level function", where)
-        wrt_node = func.args[1] if len(func.args) > 1 else next((k.value for k in func.keywords), None)
+        wrt_node = func.args[1] if len(func.args) > 1 else next((k.value for k in func.keywords if k.arg == "wrt"), None)
         try:
             wrt = 0 if wrt_node is None else _literal(wrt_node)
         except ValueError:
@@ -894,6 +905,11 @@ def _gradient_call(func, src, local):
             indices = tuple(params.index(w) if isinstance(w, str) else int(w) for w in items)
         except ValueError:
             raise UnsupportedError("a gradient with respect to a name that is not a parameter", where) from None
+        if aux:  # a function with source computing it (derived.with_aux), called as h itself is
+            made = source_mod.TRANSFORMS["with aux"](h, kind, indices, not isinstance(wrt, tuple))
+            if made is None:
+                raise UnsupportedError("a gradient with has_aux=True of a function taking *args or **kwargs", where)
+            return made, indices, "with aux", not isinstance(wrt, tuple)
         return h, indices, kind, not isinstance(wrt, tuple)
     made = source_mod.global_value(func, src, local)
     gradient_of = getattr(made, source_mod.GRADIENT_OF, None)
