@@ -1009,6 +1009,13 @@ def jacobian(f, wrt=0, mode="auto"):
         inputs = sum(int(np.prod(s)) for s in in_shapes)
         use = mode if mode != "auto" else ("fwd" if inputs <= int(np.prod(out_shape)) else "rev")
         blocks = []
+        pulled = []  # the pullback of each unit cotangent, all wrt at once (mode "rev")
+        if use != "fwd":
+            for e in _basis(value):
+                try:
+                    pulled.append(pullback(e))
+                except runtime.SpentPullbackError:  # (it undoes in-place updates made in a loop: once only)
+                    pulled.append(_call(backward, f, args)[1](e))
         for j, i in enumerate(wrt_idx):
             if use == "fwd":
                 columns = []
@@ -1017,8 +1024,7 @@ def jacobian(f, wrt=0, mode="auto"):
                 blocks.append(_stacked(columns, out_shape, in_shapes[j]))
             else:
                 rows = []
-                for e in _basis(value):
-                    g = pullback(e)
+                for g in pulled:
                     row = np.asarray(g if single else g[j])
                     rows.append((row if row.dtype.kind == "f" else row.astype(float)).reshape(-1))
                 table = np.stack(rows) if rows else np.zeros((0, int(np.prod(in_shapes[j]))))
