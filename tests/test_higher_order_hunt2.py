@@ -203,3 +203,251 @@ def test_third_derivative_through_grad_with_aux_inside_is_refused_located():
     with pytest.raises(ac.UnsupportedError) as e:
         ac.hvp(uses_aux)(X, V)
     assert ":%d:" % uses_aux.__code__.co_firstlineno in str(e.value)
+
+
+def rows_in_place(x):
+    out = []
+    for i in range(3):
+        row = np.zeros(3)
+        row[i] = x[i] ** 2
+        row[(i + 1) % 3] += x[i] * x[(i + 2) % 3]
+        out.append(np.sum(row * np.cos(x)))
+    return np.stack(out)
+
+
+def test_reverse_jacobian_of_in_place_rows_made_in_a_loop():
+    # was: RuntimeError "this pullback ... can run only once" (the pullback called once per row)
+    want = _fd(rows_in_place, X)
+    for mode in ("rev", "fwd", "auto"):
+        _close(ac.jacobian(rows_in_place, mode=mode)(X), want, rtol=1e-7)
+    both = ac.jacobian(lambda_two, (0, 1), mode="rev")(X, 1.5)
+    _close(both[0], _fd(lambda x: lambda_two(x, 1.5), X), rtol=1e-7)
+    _close(both[1], _fd(lambda s: lambda_two(X, s), 1.5), rtol=1e-7)
+
+
+def lambda_two(x, s):
+    return rows_in_place(x) * s**2
+
+
+# --- the hunt: programs as users write them -------------------------------------------------------------
+
+
+def residual(z, a):
+    return z**3 + z - a
+
+
+def newton_root(a):
+    z = 0.0
+    for _ in range(30):
+        z = z - residual(z, a) / ac.grad(residual)(z, a)
+    return z
+
+
+def root_squared(a):
+    return newton_root(a) ** 2
+
+
+def test_newton_root_implicit_layer():
+    a = 2.0
+    z = newton_root(a)
+    dz = 1 / (3 * z**2 + 1)  # implicit function theorem, by hand
+    assert ac.grad(root_squared)(a) == pytest.approx(2 * z * dz, rel=1e-10)
+    d2z = -6 * z * dz**3
+    assert ac.hessian(root_squared)(a) == pytest.approx(2 * dz**2 + 2 * z * d2z, rel=1e-8)
+    assert ac.jvp(ac.grad(root_squared))(a, 1.0)[1] == pytest.approx(2 * dz**2 + 2 * z * d2z, rel=1e-8)
+
+
+def energy(z, a):
+    return np.sum(z**4) / 4 + np.sum(z**2) / 2 - np.dot(a, z)
+
+
+def minimiser(a):
+    z = np.zeros_like(a)
+    for _ in range(25):
+        z = z - np.linalg.solve(ac.hessian(energy)(z, a), ac.grad(energy)(z, a))
+    return z
+
+
+def minimiser_norm(a):
+    return np.sum(minimiser(a) ** 2)
+
+
+def test_newton_minimiser_with_hessian_inside():
+    z = minimiser(X)
+    dz = 1 / (3 * z**2 + 1)  # z^3 + z = a elementwise
+    _close(ac.grad(minimiser_norm)(X), 2 * z * dz, rtol=1e-10)
+    _close(ac.jacobian(minimiser)(X), np.diag(dz), rtol=1e-10)
+    _close(ac.jacobian(minimiser, mode="rev")(X), np.diag(dz), rtol=1e-10)
+
+
+def network(x, w):
+    return np.tanh(w[0] * x + w[1]) * w[2]
+
+
+def physics_loss(w):
+    total = 0.0
+    for x in [0.1, 0.5, 0.9]:
+        total = total + (ac.grad(network)(x, w) - math.cos(x)) ** 2
+    return total
+
+
+def second_order_physics_loss(w):
+    total = 0.0
+    for x in [0.1, 0.5, 0.9]:
+        total = total + (ac.grad(ac.grad(network))(x, w) + network(x, w)) ** 2
+    return total
+
+
+def test_physics_informed_losses():
+    _close(ac.grad(physics_loss)(W), _fd(physics_loss, W), rtol=1e-7)
+    _close(ac.jvp(ac.grad(physics_loss))(W, V)[1], _fd(ac.grad(physics_loss), W) @ V, rtol=1e-6)
+    _close(ac.hessian(physics_loss)(W), _fd(ac.grad(physics_loss), W), rtol=1e-6)
+    _close(ac.grad(second_order_physics_loss)(W), _fd(second_order_physics_loss, W), rtol=1e-7)
+
+
+def test_physics_loss_with_second_derivative_hvp_is_refused_located():
+    # u_xx inside, then an hvp in w: a fourth derivative through the gradient of derivative code
+    with pytest.raises(ac.UnsupportedError) as e:
+        ac.hvp(second_order_physics_loss)(W, V)
+    assert ":%d:" % second_order_physics_loss.__code__.co_firstlineno in str(e.value)
+
+
+def log_posterior(t):
+    return -0.5 * np.sum(t**2) - np.sum(np.log1p(np.exp(-t * np.array([1.0, 2.0, -1.0]))))
+
+
+def laplace_evidence(t):
+    sign, logdet = np.linalg.slogdet(-ac.hessian(log_posterior)(t))
+    return log_posterior(t) - 0.5 * logdet
+
+
+def test_laplace_approximation_slogdet_of_hessian():
+    c = np.array([1.0, 2.0, -1.0])
+    s = 1 / (1 + np.exp(c * X))  # sigmoid(-c t)
+    hess = -np.eye(3) - np.diag(c**2 * s * (1 - s))  # by hand
+    assert laplace_evidence(X) == pytest.approx(log_posterior(X) - 0.5 * np.linalg.slogdet(-hess)[1], rel=1e-12)
+    _close(ac.grad(laplace_evidence)(X), _fd(laplace_evidence, X), rtol=1e-7)
+
+
+def looped_vector(x):
+    y = np.zeros(3)
+    for i in range(3):
+        y[i] = x[i] * x[(i + 1) % 3]
+    k = 0
+    s = x.copy()
+    while k < 3:
+        s = s * np.sin(s)
+        k += 1
+    return y + s
+
+
+def dict_vector(x):
+    d = {"a": x * 2, "b": np.cos(x)}
+    d["a"] = d["a"] + d["b"] ** 2
+    out = []
+    for v in d.values():
+        out.append(np.sum(v * x))
+    return np.array(out)
+
+
+def _scaled(x, c):
+    return x * c
+
+
+def called_vector(x):
+    t = (x[0], x[1:])
+    head, tail = t
+    return np.concatenate([_scaled(tail, head), [np.prod(x)]])
+
+
+@pytest.mark.parametrize("mode", ["fwd", "rev", "auto"])
+@pytest.mark.parametrize("f", [looped_vector, dict_vector, called_vector, rows_in_place])
+def test_jacobians_of_vector_code(f, mode):
+    _close(ac.jacobian(f, mode=mode)(X), _fd(f, X), rtol=1e-7)
+
+
+def vector_function(x):
+    return np.array([x[0] * x[1], np.sin(x[2]) * x[0], x[1] ** 2])
+
+
+def test_jacobian_of_jacobian_and_vjp_of_jacobian_are_refused_located():
+    for call in (
+        lambda: ac.jacobian(ac.jacobian(vector_function))(X),
+        lambda: ac.vjp(ac.jacobian(vector_function))(X),
+    ):
+        with pytest.raises(ac.UnsupportedError) as e:
+            call()
+        assert ":%d:" % vector_function.__code__.co_firstlineno in str(e.value)
+
+
+def branchy(x):
+    if np.sum(x) > 0:
+        return np.sum(x**3)
+    for i in range(3):
+        if x[i] < 0:
+            return np.sum(np.exp(x)) * x[i]
+    return 0.0
+
+
+def checkpointed_sine(x):
+    s = x
+    for i in ac.checkpointed(range(6)):
+        s = np.sin(s) * 1.1 + 0.1 * x
+    return np.sum(s**2)
+
+
+def while_cubic(x):
+    s = 0.0
+    k = 0
+    while k < 4:
+        s = s + np.sum(x ** (k + 1)) / (k + 1)
+        k += 1
+    return s
+
+
+def in_place_stencil(x):
+    y = x.copy()
+    for i in range(1, 3):
+        y[i] += 0.5 * y[i - 1] ** 2
+    return np.sum(y**2)
+
+
+@pytest.mark.parametrize("f", [branchy, checkpointed_sine, while_cubic, in_place_stencil])
+@pytest.mark.parametrize("at", [X, -X])
+def test_hvp_and_hessian_of_control_flow(f, at):
+    want = _fd(ac.grad(f), at)
+    _close(ac.hessian(f)(at), want, rtol=1e-6, atol=1e-7)
+    _close(ac.hvp(f)(at, V), want @ V, rtol=1e-6, atol=1e-7)
+    _close(ac.jvp(ac.grad(f))(at, V)[1], want @ V, rtol=1e-6, atol=1e-7)
+    _close(ac.vjp(ac.grad(f))(at)[1](V), want.T @ V, rtol=1e-6, atol=1e-7)
+
+
+def closure_over_gradient(x):
+    gradient = ac.grad(cubic_cosine)
+
+    def inner(y):
+        return np.sum(gradient(y) * y)
+
+    return inner(x) + np.sum(x)
+
+
+def _apply(fn, x):
+    return np.sum(fn(x) ** 2)
+
+
+def gradient_passed_on(x):
+    return _apply(ac.grad(cubic_cosine), x)
+
+
+def gradient_held(x):
+    g = ac.grad(cubic_cosine)
+    return np.sum(g(x) * g(2 * x))
+
+
+def test_gradients_as_values():
+    _close(ac.grad(closure_over_gradient)(X), _fd(closure_over_gradient, X), rtol=1e-7)
+    g = ac.grad(cubic_cosine)(X)
+    _close(ac.grad(gradient_passed_on)(X), 2 * _cubic_cosine_hessian(X) @ g, rtol=1e-12)
+    _close(ac.hvp(gradient_passed_on)(X, V), _fd(ac.grad(gradient_passed_on), X) @ V, rtol=1e-6)
+    _close(ac.grad(gradient_held)(X), _fd(gradient_held, X), rtol=1e-7)
+    _close(ac.hessian(gradient_held)(X), _fd(ac.grad(gradient_held), X), rtol=1e-6)
