@@ -365,6 +365,7 @@ def along(f, wrt_idx, single):
     return _ALONG[key]
 
 
+FIRST_OF = "_adjoint_compiler_first_of"  # on with_aux's function returning h's first output: h
 _AUX = {}  # (h, kind, wrt, single) -> the function with source computing grad(h, wrt, has_aux=True) (made once)
 
 
@@ -381,15 +382,21 @@ def with_aux(h, kind, wrt_idx, single):
     first = _write(h, label + "_first", [], lambda p, k: "_h(%s)[0]" % ", ".join(p + k), {"_h": h}, "first output")
     made = None
     if first is not None:
+        setattr(first, FIRST_OF, h)  # (named in a refusal: _again)
         wrt = repr(wrt_idx[0] if single else tuple(wrt_idx))
         env = {"_h": h, "_first": first, "_grad": api.grad}
 
         def body(positional, keywords):
             passed = ", ".join(positional + keywords)
             gradient = "_grad(_first, %s)(%s)" % (wrt, passed)
-            return "(_h(%s), %s)" % (passed, gradient) if kind == "value_and_grad" else "(%s, _h(%s)[1])" % (
-                gradient,
-                passed,
+            return (
+                "(_h(%s), %s)" % (passed, gradient)
+                if kind == "value_and_grad"
+                else "(%s, _h(%s)[1])"
+                % (
+                    gradient,
+                    passed,
+                )
             )
 
         made = _write(h, "%s_%s_with_aux" % (kind, label), [], body, env, "%s with aux" % kind)
@@ -555,7 +562,8 @@ def _second_order_source(kind, f, wrt_idx, single, scalar=False):
 
 _AGAIN = (
     "ac.grad(%s) called in the function, whose gradient code is not differentiated again (a recursion, a "
-    "checkpointed loop or an in-place update in %s)"
+    "checkpointed loop, an in-place update, or a call of a function of several statements, whose pullback "
+    "it calls, in %s)"
 )
 _AGAIN_DERIVED = (  # h is derivative code written here (a hessian's or hvp's): its gradient calls pullbacks
     "a gradient called in the derivative code of %s (a hessian's, hvp's or higher derivative's), whose gradient "
@@ -571,10 +579,19 @@ _AGAIN_PULLBACK = (  # h is h_dot of a pullback called in the function (speciali
 )
 
 
+_AGAIN_AUX = (  # h is with_aux's first output of the user's function
+    "ac.grad(%s, has_aux=True) called in the function, whose gradient code (of the first output) calls %s's "
+    "pullback, a closure made at run time which is not differentiated again: a third derivative through has_aux"
+)
+
+
 def _again(h):
     pulled = getattr(h, source.PULLBACK_OF, None)
     if pulled is not None:
         return _AGAIN_PULLBACK % (pulled.__name__, pulled.__name__)
+    first = getattr(h, FIRST_OF, None)
+    if first is not None:
+        return _AGAIN_AUX % (first.__name__, first.__name__)
     user = api._origin(h)
     return _AGAIN % (h.__name__, h.__name__) if user is h else _AGAIN_DERIVED % (user.__name__,)
 

@@ -368,7 +368,15 @@ def _second_order_refused(kind, where):
     )
 
 
-_AS_VALUES = ("grad", "value_and_grad", "jvp", "vjp", "hvp", "hessian", "with aux")  # transforms held as values, called later
+_AS_VALUES = (
+    "grad",
+    "value_and_grad",
+    "jvp",
+    "vjp",
+    "hvp",
+    "hessian",
+    "with aux",
+)  # transforms held as values, called later
 
 
 def _gradient_values(src, local):
@@ -894,7 +902,9 @@ def _gradient_call(func, src, local):
             h = source_mod.TRANSFORMS["compilable"](h, kind) or h  # (derived.compilable; else refused as before)
         if not inspect.isfunction(h):
             raise UnsupportedError("a gradient of something other than a module-level function", where)
-        wrt_node = func.args[1] if len(func.args) > 1 else next((k.value for k in func.keywords if k.arg == "wrt"), None)
+        wrt_node = (
+            func.args[1] if len(func.args) > 1 else next((k.value for k in func.keywords if k.arg == "wrt"), None)
+        )
         try:
             wrt = 0 if wrt_node is None else _literal(wrt_node)
         except ValueError:

@@ -126,9 +126,7 @@ def test_hessian_and_hvp_of_the_hessian_of_a_scalar_argument():
     x = 0.7
     d = [_quartic_sine(k, x) for k in range(7)]
     assert ac.hessian(ac.hessian(quartic_sine))(x) == pytest.approx(d[4], rel=1e-12)
-    assert ac.hessian(ac.hessian(quartic_sine))(x) == pytest.approx(
-        _fd(ac.grad(ac.hessian(quartic_sine)), x), rel=1e-7
-    )
+    assert ac.hessian(ac.hessian(quartic_sine))(x) == pytest.approx(_fd(ac.grad(ac.hessian(quartic_sine)), x), rel=1e-7)
     assert ac.hvp(ac.hessian(quartic_sine))(x, 2.0) == pytest.approx(2 * d[4], rel=1e-12)
     assert ac.hessian(ac.hvp(quartic_sine))(x, 2.0) == pytest.approx(2 * d[4], rel=1e-12)
     assert ac.hvp(ac.hvp(quartic_sine))(x, 2.0, 3.0) == pytest.approx(6 * d[4], rel=1e-12)
@@ -200,9 +198,37 @@ def test_grad_with_aux_called_inside_a_differentiated_function():
 
 
 def test_third_derivative_through_grad_with_aux_inside_is_refused_located():
+    # (its first output's gradient code calls loss_with_aux's pullback; was named "a fourth derivative through
+    # a hessian or hvp")
     with pytest.raises(ac.UnsupportedError) as e:
         ac.hvp(uses_aux)(X, V)
-    assert ":%d:" % uses_aux.__code__.co_firstlineno in str(e.value)
+    text = str(e.value)
+    assert text.startswith("%s:%d:1:" % (__file__, uses_aux.__code__.co_firstlineno)), text
+    assert "ac.grad(loss_with_aux, has_aux=True)" in text and "third derivative" in text and "<" not in text
+
+
+def two_statement_loss(x):
+    s = np.sum(x**4)
+    return s
+
+
+def gradient_of_a_two_statement_loss(x):
+    return np.sum(ac.grad(_calls_two_statement_loss)(x)) / 3
+
+
+def _calls_two_statement_loss(x):
+    return two_statement_loss(x) * 1.0
+
+
+def test_third_derivative_through_a_gradient_calling_a_helper_is_refused_naming_the_cause():
+    # the gradient code of _calls_two_statement_loss calls the helper's pullback: its message named only a
+    # recursion, a checkpointed loop or an in-place update
+    _close(ac.grad(gradient_of_a_two_statement_loss)(X), 12 * X**2 / 3, rtol=1e-12)
+    with pytest.raises(ac.UnsupportedError) as e:
+        ac.hessian(gradient_of_a_two_statement_loss)(X)
+    text = str(e.value)
+    assert ":%d:" % gradient_of_a_two_statement_loss.__code__.co_firstlineno in text
+    assert "a call of a function of several statements" in text
 
 
 def rows_in_place(x):
@@ -451,3 +477,155 @@ def test_gradients_as_values():
     _close(ac.hvp(gradient_passed_on)(X, V), _fd(ac.grad(gradient_passed_on), X) @ V, rtol=1e-6)
     _close(ac.grad(gradient_held)(X), _fd(gradient_held, X), rtol=1e-7)
     _close(ac.hessian(gradient_held)(X), _fd(ac.grad(gradient_held), X), rtol=1e-6)
+
+
+def mlp(x, w):
+    return np.sum(np.tanh(w[:3] * x) * w[3:])
+
+
+W6 = np.array([0.8, -0.3, 1.2, 0.5, -1.0, 0.7])
+
+
+def curvature_loss(w):
+    total = 0.0
+    for x in [0.2, 0.6]:
+        total = total + ac.grad(ac.grad(mlp))(x, w) ** 2
+    return total
+
+
+def test_second_derivative_in_the_input_inside_a_gradient_against_autograd():
+    autograd = pytest.importorskip("autograd")
+    anp = pytest.importorskip("autograd.numpy")
+
+    def mlp_a(x, w):
+        return anp.sum(anp.tanh(w[:3] * x) * w[3:])
+
+    def curvature_loss_a(w):
+        total = 0.0
+        for x in [0.2, 0.6]:
+            total = total + autograd.grad(autograd.grad(mlp_a))(x, w) ** 2
+        return total
+
+    _close(ac.grad(curvature_loss)(W6), autograd.grad(curvature_loss_a)(W6), rtol=1e-12)
+
+
+def directional(w):
+    return ac.jvp(mlp, 1)(0.5, w, W6[::-1].copy())[1] ** 2
+
+
+def curvature_along(w):
+    return np.sum(ac.hvp(mlp, 1)(0.5, w, W6) ** 2)
+
+
+def gradient_descent(w):
+    x = 1.0
+    for _ in range(5):
+        value, g = ac.value_and_grad(mlp)(x, w)
+        x = x - 0.1 * g
+    return x
+
+
+def dict_loss(p):
+    return np.sum(p["a"] ** 3) * p["b"]
+
+
+def gradient_of_a_dict(x):
+    return ac.grad(dict_loss)({"a": x, "b": 2.0})["a"] @ x
+
+
+def gradients_in_a_list(x):
+    gs = []
+    for k in range(2):
+        gs.append(ac.grad(cubic_cosine)(x * (k + 1)))
+    return np.sum(gs[0] * gs[1])
+
+
+@pytest.mark.parametrize(
+    "f, at",
+    [
+        (directional, W6),
+        (curvature_along, W6),
+        (gradient_descent, W6),
+        (gradient_of_a_dict, X),
+        (gradients_in_a_list, X),
+    ],
+)
+def test_transforms_called_inside_against_differences(f, at):
+    _close(ac.grad(f)(at), _fd(f, at), rtol=1e-7)
+    if f is not curvature_along:  # (a third derivative of mlp in w: its hessian, a fourth, is refused)
+        _close(ac.hessian(f)(at), _fd(ac.grad(f), at), rtol=1e-5, atol=1e-7)
+
+
+def two_arrays(x, y):
+    return np.sum(x**2 * y) + np.sum(np.sin(x)) * np.sum(y**3)
+
+
+def test_tuple_wrt_hessian_hvp_and_jvp_of_value_and_grad():
+    _close(ac.hessian(two_arrays, (0, 1))(X, V)[0][1], _fd(lambda y: ac.grad(two_arrays, 0)(X, y), V), rtol=1e-7)
+    cross = _fd(lambda y: ac.grad(two_arrays, 1)(X, y), V) @ X + _fd(lambda x: ac.grad(two_arrays, 1)(x, V), X) @ V
+    _close(ac.hvp(two_arrays, (0, 1))(X, V, (V, X))[1], cross, rtol=1e-7)
+    (_, grads), (value_dot, grads_dot) = ac.jvp(ac.value_and_grad(two_arrays, (0, 1)), (0, 1))(X, V, (V, X))
+    g = ac.grad(two_arrays, (0, 1))(X, V)
+    assert value_dot == pytest.approx(float(g[0] @ V + g[1] @ X), rel=1e-12)
+    _close(grads_dot[1], cross, rtol=1e-7)
+    _close(ac.jacobian(ac.grad(two_arrays, (0, 1)), 0)(X, V)[1], _fd(lambda x: ac.grad(two_arrays, 1)(x, V), X))
+
+
+def sine_loop(x):
+    s = x
+    k = 0
+    while True:
+        s = math.sin(s) + x * 0.5
+        k += 1
+        if k > 4:
+            break
+    return s
+
+
+def test_third_derivative_of_a_while_loop_with_break():
+    x = 0.4
+    assert ac.grad(ac.grad(sine_loop))(x) == pytest.approx(_fd(ac.grad(sine_loop), x), rel=1e-7)
+    assert ac.grad(ac.grad(ac.grad(sine_loop)))(x) == pytest.approx(_fd(ac.grad(ac.grad(sine_loop)), x), rel=1e-6)
+    assert ac.hessian(ac.grad(sine_loop))(x) == pytest.approx(ac.grad(ac.grad(ac.grad(sine_loop)))(x), rel=1e-12)
+
+
+def test_third_derivatives_of_hvp_and_hessian_of_arrays():
+    third = np.sin(X) * (6 - 9 * X**2) + np.cos(X) * (18 * X - X**3)  # of sum(sin(x) x^3), diagonal
+    _close(ac.jvp(ac.hvp(array_sine))(X, V, V)[1], third * V * V, rtol=1e-12)
+    _close(ac.vjp(ac.hvp(array_sine))(X, V)[1](np.ones(3)), third * V, rtol=1e-12)
+    jac = ac.jacobian(ac.hessian(array_sine))(X)
+    _close(np.einsum("iii->i", jac), third, rtol=1e-12)
+    assert np.count_nonzero(jac) == 3
+
+
+def test_hessian_keeps_float32_and_jvp_of_value_and_grad_too():
+    x32, v32 = X.astype(np.float32), V.astype(np.float32)
+    assert ac.hessian(array_sine)(x32).dtype == np.float32
+    (_, g), (_, g_dot) = ac.jvp(ac.value_and_grad(array_sine))(x32, v32)
+    assert g.dtype == np.float32 and g_dot.dtype == np.float32
+
+
+def power(x, n):
+    if n == 0:
+        return 1.0
+    return x * power(x, n - 1)
+
+
+def test_second_derivatives_of_a_recursion():
+    assert ac.grad(ac.grad(power))(1.3, 4) == pytest.approx(12 * 1.3**2, rel=1e-12)
+    assert ac.hessian(power)(1.3, 4) == pytest.approx(12 * 1.3**2, rel=1e-12)
+    assert ac.jvp(ac.grad(power))(1.3, 4, 1.0)[1] == pytest.approx(12 * 1.3**2, rel=1e-12)
+
+
+def outer_with_aux(x):
+    g = ac.grad(cubic_cosine)(x)
+    return np.sum(g**2), g
+
+
+def test_has_aux_outside_over_a_gradient_inside():
+    g, aux = ac.grad(outer_with_aux, has_aux=True)(X)
+    _close(g, 2 * _cubic_cosine_hessian(X) @ ac.grad(cubic_cosine)(X), rtol=1e-12)
+    _close(aux, ac.grad(cubic_cosine)(X), rtol=1e-12)
+    (value, aux), g2 = ac.value_and_grad(outer_with_aux, has_aux=True)(X)
+    _close(g2, g, rtol=1e-12)
+    assert value == pytest.approx(float(np.sum(aux**2)), rel=1e-12)
