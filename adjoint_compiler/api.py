@@ -1263,6 +1263,7 @@ def _vjp(f, wrt):
 
 
 setattr(vjp, source.MAKES_GRADIENT, "vjp")
+vjp.gradient_makers = {"grad": grad, "value_and_grad": value_and_grad}  # (as derived.jvp's)
 _PULLBACK = (
     "<pullback (not picklable: it holds the tape of one call of the function; pickle the function vjp returned "
     "and call it where it is loaded)>"

@@ -200,6 +200,8 @@ def _jvp(f, wrt):
 
 
 setattr(jvp, source.MAKES_GRADIENT, "jvp")
+# specialise._gradient_call: ac.jvp(ac.grad(h))(x, t) inside is the jvp of a function calling ac.grad(h)
+jvp.gradient_makers = {"grad": grad, "value_and_grad": api.value_and_grad}
 
 
 def _jvp_of_grad(inner, wrt):
@@ -1055,6 +1057,13 @@ def jacobian(f, wrt=0, mode="auto"):
     jacobian_f.__name__ = "jacobian_" + f.__name__
     setattr(jacobian_f, source.TRANSFORM_MARK, ("jacobian", f))  # a transform of it is refused at f
     return references.name(jacobian_f, "jacobian", given, wrt, **({} if mode == "auto" else {"mode": mode}))
+
+
+jacobian._adjoint_compiler_refused_inside = (  # specialise._gradient_call
+    "ac.jacobian called inside a differentiated function",
+    "write its columns with ac.jvp (or its rows with ac.vjp) in a loop, or call ac.hessian(h) for the "
+    "Jacobian of ac.grad(h)",
+)
 
 
 def _precision_of(t, value):

@@ -493,9 +493,11 @@ def _dotted(h, near):
     return dot
 
 
-def _gradient_of(h, wrt, src, node, local):
-    """A function made here, ``h_gradient(x) = ac.grad(h, wrt)(x)`` (at ``node``'s place)."""
-    maker = source_mod.global_value(node.func.func, src, local)
+def _gradient_of(h, wrt, src, node, local, gradient_maker=None):
+    """A function made here, ``h_gradient(x) = ac.grad(h, wrt)(x)`` (at ``node``'s place; ``gradient_maker``:
+    ac.grad, else that of the transform ``node`` calls, ``ac.hvp(h)(x, v)``)."""
+    if gradient_maker is None:
+        gradient_maker = source_mod.global_value(node.func.func, src, local).gradient_maker
     params = list(h.__code__.co_varnames[: h.__code__.co_argcount])
     text = "def %s_gradient(%s):\n    return _grad_(_h_, %r)(%s)\n" % (
         h.__name__,
@@ -507,7 +509,7 @@ def _gradient_of(h, wrt, src, node, local):
     for n in trees.breadth_first(tree):
         if hasattr(n, "lineno"):
             n.lineno, n.col_offset = node.lineno, node.col_offset
-    cells = {"_grad_": types.CellType(maker.gradient_maker), "_h_": types.CellType(h)}
+    cells = {"_grad_": types.CellType(gradient_maker), "_h_": types.CellType(h)}
     return source_mod.derived(src, tree, cells)
 
 
@@ -886,6 +888,9 @@ def _gradient_call(func, src, local):
     if isinstance(func, gast.Call):
         maker = source_mod.global_value(func.func, src, local)
         kind = getattr(maker, source_mod.MAKES_GRADIENT, None)
+        refused = getattr(maker, "_adjoint_compiler_refused_inside", None)
+        if refused is not None:  # ac.jacobian(h)(x): not a call of a function value made at run time
+            raise UnsupportedError(refused[0], src.location(func), refused[1])
         if kind is None:
             return None
         where = src.location(func)
@@ -898,6 +903,15 @@ def _gradient_call(func, src, local):
         if aux and kind not in ("grad", "value_and_grad"):
             raise UnsupportedError("this call of a gradient inside a differentiated function", where)
         h = source_mod.global_value(func.args[0], src, local)
+        makers = getattr(maker, "gradient_makers", {})  # (ac.jvp's and ac.vjp's: ac.grad, ac.value_and_grad)
+        for which in makers if kind in ("jvp", "vjp") else ():
+            inner = getattr(h, "_adjoint_compiler_%s_of" % which, None)
+            if inner is not None and (inner[2] or len(inner[1]) > 1):
+                # ac.jvp(ac.grad(g, w))(x, t): the jvp (vjp) of a function made here calling grad(g, w), as hvp's
+                # (forward over g's gradient code, arrays too; compilable's tangent code of tangent code takes
+                # scalars only)
+                h = _gradient_of(inner[0], inner[1], src, func, local, makers[which])
+                break
         if hasattr(h, source_mod.TRANSFORM_MARK):  # ac.grad(ac.grad(g)): g's derivative as code with source
             h = source_mod.TRANSFORMS["compilable"](h, kind) or h  # (derived.compilable; else refused as before)
         if not inspect.isfunction(h):

@@ -629,3 +629,48 @@ def test_has_aux_outside_over_a_gradient_inside():
     (value, aux), g2 = ac.value_and_grad(outer_with_aux, has_aux=True)(X)
     _close(g2, g, rtol=1e-12)
     assert value == pytest.approx(float(np.sum(aux**2)), rel=1e-12)
+
+
+def scaled_cube(x, y):
+    return np.sum(x**3) * y
+
+
+def jvp_of_gradient_inside(x):
+    g, g_dot = ac.jvp(ac.grad(scaled_cube))(x, 2.0, x)
+    return np.sum(g_dot) + np.sum(g)
+
+
+def jvp_of_value_and_gradient_inside(x):
+    (value, g), (value_dot, g_dot) = ac.jvp(ac.value_and_grad(scaled_cube))(x, 2.0, x)
+    return value_dot + value
+
+
+def vjp_of_gradient_inside(x):
+    g, pullback = ac.vjp(ac.grad(scaled_cube))(x, 2.0)
+    return np.sum(pullback(x))
+
+
+def test_jvp_and_vjp_of_a_gradient_called_inside_take_arrays():
+    # were: TypeError "a gradient differentiated again ... needs scalar arguments" (tangent code of tangent
+    # code); now the jvp (vjp) of a function made here calling ac.grad(h), as ac.hvp inside
+    # f = 2 sum x^3: grad 6x^2, H = diag(12 x), so H x = 12 x^2
+    _close(jvp_of_gradient_inside(X), np.sum(12 * X**2) + np.sum(6 * X**2), rtol=1e-12)
+    _close(ac.grad(jvp_of_gradient_inside)(X), 24 * X + 12 * X, rtol=1e-12)
+    _close(ac.grad(jvp_of_value_and_gradient_inside)(X), 18 * X**2 + 6 * X**2, rtol=1e-12)
+    _close(ac.grad(vjp_of_gradient_inside)(X), 24 * X, rtol=1e-12)
+    _close(ac.grad(vjp_of_gradient_inside)(X), _fd(vjp_of_gradient_inside, X), rtol=1e-7)
+    # scalars as before: to any order
+    assert ac.grad(ac.grad(jvp_of_gradient_inside))(0.7) == pytest.approx(24 + 12, rel=1e-12)
+
+
+def jacobian_inside(x):
+    return np.sum(ac.jacobian(vector_function)(x))
+
+
+def test_jacobian_inside_a_differentiated_function_is_refused_by_name():
+    # was: "a call of a function value made at run time (f(...)(x))"
+    with pytest.raises(ac.UnsupportedError) as e:
+        ac.grad(jacobian_inside)(X)
+    text = str(e.value)
+    assert "ac.jacobian called inside a differentiated function" in text
+    assert ":%d:" % (jacobian_inside.__code__.co_firstlineno + 1) in text
