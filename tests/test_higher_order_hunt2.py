@@ -7,6 +7,7 @@ value), ``jvp(value_and_grad(f))`` of an array (a TypeError), ``hessian``/``hvp`
 (refused at the call)."""
 
 import math
+import typing
 
 import numpy as np
 import pytest
@@ -674,3 +675,110 @@ def test_jacobian_inside_a_differentiated_function_is_refused_by_name():
     text = str(e.value)
     assert "ac.jacobian called inside a differentiated function" in text
     assert ":%d:" % (jacobian_inside.__code__.co_firstlineno + 1) in text
+
+
+A = np.array([[2.0, 0.3, 0.1], [0.3, 1.5, -0.2], [0.1, -0.2, 1.0]])
+
+
+def quadratic_solve(x):
+    return x @ np.linalg.solve(A + np.diag(x**2), x)
+
+
+def log_determinant(x):
+    return np.linalg.slogdet(A + np.outer(x, x))[1]
+
+
+def inverse_trace(x):
+    return np.trace(np.linalg.inv(A + np.diag(x)))
+
+
+def rectified(x):
+    return np.sum(np.maximum(x, 0.0) ** 3 + np.where(x > 0, x, 2 * x) ** 2)
+
+
+def reshaped(x):
+    m = np.reshape(np.concatenate([x, x**2, np.sin(x)]), (3, 3))
+    return np.sum(m @ m.T)
+
+
+def appended(x):
+    acc = []
+    for i in range(3):
+        acc.append(x[i] * np.sum(x[: i + 1]))
+    return sum(acc) ** 2
+
+
+def _exponent_or_identity(x, t):
+    if t > 0:
+        return np.exp(x * t)
+    return x
+
+
+def early_helper(x):
+    return np.sum(_exponent_or_identity(x, 1.0) * _exponent_or_identity(x, -1.0))
+
+
+def _cosine_loss(w):
+    return np.sum(np.cos(w) * w)
+
+
+def descent_with_a_held_gradient(w):
+    step = ac.grad(_cosine_loss)
+    for _ in range(3):
+        w = w - 0.1 * step(w)
+    return np.sum(w**2)
+
+
+def hvp_inside(x):
+    return np.sum(ac.hvp(quadratic_solve)(x, V) * x)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        quadratic_solve,
+        log_determinant,
+        inverse_trace,
+        rectified,
+        reshaped,
+        appended,
+        early_helper,
+        descent_with_a_held_gradient,
+    ],
+)
+def test_second_derivatives_of_linear_algebra_and_helpers(f):
+    want = _fd(ac.grad(f), X)
+    _close(ac.hessian(f)(X), want, rtol=1e-5, atol=1e-7)
+    _close(ac.hvp(f)(X, V), want @ V, rtol=1e-5, atol=1e-7)
+    _close(ac.jacobian(ac.grad(f), mode="rev")(X), want, rtol=1e-5, atol=1e-7)
+
+
+def test_third_derivative_through_hvp_of_linear_algebra_inside():
+    _close(ac.grad(hvp_inside)(X), _fd(hvp_inside, X), rtol=1e-6)
+    with pytest.raises(ac.UnsupportedError) as e:  # a fourth derivative through an hvp: refused at the user's
+        ac.hessian(hvp_inside)(X)
+    assert ":%d:" % hvp_inside.__code__.co_firstlineno in str(e.value) and "fourth derivative" in str(e.value)
+
+
+class Pair(typing.NamedTuple):
+    a: np.ndarray
+    b: float
+
+
+def pair_loss(p):
+    return np.sum(np.sin(p.a) * p.b**2)
+
+
+def gradient_of_a_pair_inside(x):
+    g = ac.grad(pair_loss)(Pair(x, 1.5))
+    return np.sum(g.a * x) + g.b
+
+
+def test_hvp_of_a_namedtuple_and_its_gradient_inside():
+    got = ac.hvp(pair_loss)(Pair(X, 1.5), Pair(V, 0.3))
+    _close(got.a, -np.sin(X) * 1.5**2 * V + 2 * 1.5 * np.cos(X) * 0.3, rtol=1e-12)
+    assert got.b == pytest.approx(float(np.sum(2 * 1.5 * np.cos(X) * V) + 2 * np.sum(np.sin(X)) * 0.3), rel=1e-12)
+    # a NamedTuple made inside and passed to a nested gradient: refused, located in pair_loss
+    with pytest.raises(ac.UnsupportedError) as e:
+        ac.grad(gradient_of_a_pair_inside)(X)
+    assert ":%d:" % (pair_loss.__code__.co_firstlineno + 1) in str(e.value)
