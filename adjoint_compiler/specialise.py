@@ -368,15 +368,8 @@ def _second_order_refused(kind, where):
     )
 
 
-_AS_VALUES = (
-    "grad",
-    "value_and_grad",
-    "jvp",
-    "vjp",
-    "hvp",
-    "hessian",
-    "with aux",
-)  # transforms held as values, called later
+# transforms held as values, called later ("with aux": grad or value_and_grad with has_aux=True)
+_AS_VALUES = ("grad", "value_and_grad", "jvp", "vjp", "hvp", "hessian", "with aux")
 
 
 def _gradient_values(src, local):
