@@ -782,3 +782,19 @@ def test_hvp_of_a_namedtuple_and_its_gradient_inside():
     with pytest.raises(ac.UnsupportedError) as e:
         ac.grad(gradient_of_a_pair_inside)(X)
     assert ":%d:" % (pair_loss.__code__.co_firstlineno + 1) in str(e.value)
+
+
+def _cube_and_two(x):
+    return np.sum(x**3), 2.0
+
+
+def held_gradient_with_aux(x):
+    gradient = ac.grad(_cube_and_two, has_aux=True)
+    g, a = gradient(x)
+    return np.sum(g) * a
+
+
+def test_grad_with_aux_held_in_a_local():
+    # was: refused as a call of the local variable 'gradient'
+    _close(ac.grad(held_gradient_with_aux)(X), 12 * X, rtol=1e-12)
+    assert ac.grad(held_gradient_with_aux)(0.7) == pytest.approx(8.4, rel=1e-12)
