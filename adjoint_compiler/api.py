@@ -955,7 +955,10 @@ def _value_and_grad(f, wrt, has_aux):
         return _per_layout(layouts, lambda pack, out: (out[0], pack(out[1])))
     if has_aux:
         return _with_aux(f, wrt, True)
-    return _scalar_output(f, wrt, "value_and_grad", True)[0]
+    vg_f, wrt_idx, single = _scalar_output(f, wrt, "value_and_grad", True)
+    function = getattr(vg_f, source.GRADIENT_OF)[0]
+    vg_f._adjoint_compiler_value_and_grad_of = (function, wrt_idx, single)  # jvp of it: derived._jvp
+    return vg_f
 
 
 def _per_layout(layouts, finish):
@@ -1304,6 +1307,7 @@ def _vjp(f, wrt):
 
 
 setattr(vjp, source.MAKES_GRADIENT, "vjp")
+vjp.gradient_makers = {"grad": grad, "value_and_grad": value_and_grad}  # (as derived.jvp's)
 _PULLBACK = (
     "<pullback (not picklable: it holds the tape of one call of the function; pickle the function vjp returned "
     "and call it where it is loaded)>"

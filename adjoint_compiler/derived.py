@@ -86,6 +86,9 @@ def _jvp(f, wrt):
     inner = getattr(f, "_adjoint_compiler_grad_of", None)
     if inner is not None:
         return _jvp_of_grad(inner, wrt)
+    inner = getattr(f, "_adjoint_compiler_value_and_grad_of", None)
+    if inner is not None:
+        return _jvp_of_value_and_grad(inner, wrt)
     layouts = _layouts(f, wrt, "jvp", jvp)
     if layouts is not None:
 
@@ -197,6 +200,8 @@ def _jvp(f, wrt):
 
 
 setattr(jvp, source.MAKES_GRADIENT, "jvp")
+# specialise._gradient_call: ac.jvp(ac.grad(h))(x, t) inside is the jvp of a function calling ac.grad(h)
+jvp.gradient_makers = {"grad": grad, "value_and_grad": api.value_and_grad}
 
 
 def _jvp_of_grad(inner, wrt):
@@ -247,6 +252,24 @@ def _jvp_of_grad(inner, wrt):
     jvp_grad_f.__name__ = "jvp_grad_" + f.__name__
     setattr(jvp_grad_f, source.TRANSFORM_MARK, ("jvp(grad)", f))  # a transform of it is refused at f
     return jvp_grad_f
+
+
+def _jvp_of_value_and_grad(inner, wrt):
+    """jvp(value_and_grad(f)): ``((value, gradient), (value_dot, gradient_dot))``, the gradient's part
+    ``jvp(grad(f))`` (forward over the emitted gradient code, arrays too) and the value's ``jvp(f)`` along
+    the same tangent (was: the scalar-only source of ``compilable``, a TypeError for an array argument)."""
+    f = inner[0]
+    product = _jvp_of_grad(inner, wrt)
+    value = jvp(f, wrt)
+
+    def jvp_value_and_grad_f(*args, **kwargs):
+        grads, grads_dot = product(*args, **kwargs)
+        out, out_dot = value(*args, **kwargs)
+        return (out, grads), (out_dot, grads_dot)
+
+    jvp_value_and_grad_f.__name__ = "jvp_value_and_grad_" + f.__name__
+    setattr(jvp_value_and_grad_f, source.TRANSFORM_MARK, ("jvp(value_and_grad)", f))  # transforms: refused at f
+    return jvp_value_and_grad_f
 
 
 _MADE = itertools.count(1)  # numbers the pseudo files of the functions made here: each its own source
@@ -344,6 +367,45 @@ def along(f, wrt_idx, single):
     return _ALONG[key]
 
 
+FIRST_OF = "_adjoint_compiler_first_of"  # on with_aux's function returning h's first output: h
+_AUX = {}  # (h, kind, wrt, single) -> the function with source computing grad(h, wrt, has_aux=True) (made once)
+
+
+def with_aux(h, kind, wrt_idx, single):
+    """For ``ac.grad(h, wrt, has_aux=True)`` (or value_and_grad) called inside a differentiated function, a
+    function with h's parameters and source computing the same: ``(grad(h_first, wrt)(...), h(...)[1])``,
+    ``h_first`` returning h's first output (``(h(...), grad(h_first, wrt)(...))`` for value_and_grad). The
+    aux is h's own output there, differentiated by the outer transform as JAX's is. None for h taking
+    ``*args`` or ``**kwargs``."""
+    key = (h, kind, wrt_idx, single)
+    if key in _AUX:
+        return _AUX[key]
+    label = h.__name__ if h.__name__.isidentifier() else "function"
+    first = _write(h, label + "_first", [], lambda p, k: "_h(%s)[0]" % ", ".join(p + k), {"_h": h}, "first output")
+    made = None
+    if first is not None:
+        setattr(first, FIRST_OF, h)  # (named in a refusal: _again)
+        wrt = repr(wrt_idx[0] if single else tuple(wrt_idx))
+        env = {"_h": h, "_first": first, "_grad": api.grad}
+
+        def body(positional, keywords):
+            passed = ", ".join(positional + keywords)
+            gradient = "_grad(_first, %s)(%s)" % (wrt, passed)
+            return (
+                "(_h(%s), %s)" % (passed, gradient)
+                if kind == "value_and_grad"
+                else "(%s, _h(%s)[1])"
+                % (
+                    gradient,
+                    passed,
+                )
+            )
+
+        made = _write(h, "%s_%s_with_aux" % (kind, label), [], body, env, "%s with aux" % kind)
+    _AUX[key] = made
+    return made
+
+
 _COMPILABLE = {}  # a transform's chain -> the function with source that computes it (made once)
 
 
@@ -358,7 +420,7 @@ def compilable(g, transform=None):
     ``hvp(f, w)`` needs a scalar output, so a scalar argument ``w`` (``_second_order_source``'s ``scalar``)."""
     second = getattr(g, SECOND, None)
     if second is not None:
-        scalar = second[3] and transform in ("grad", "value_and_grad")
+        scalar = second[3] and transform in ("grad", "value_and_grad", "hessian", "hvp")
         return _second_order_source(*second, scalar=scalar)
     chain = getattr(g, CHAIN, None)
     if chain is None:
@@ -502,7 +564,8 @@ def _second_order_source(kind, f, wrt_idx, single, scalar=False):
 
 _AGAIN = (
     "ac.grad(%s) called in the function, whose gradient code is not differentiated again (a recursion, a "
-    "checkpointed loop or an in-place update in %s)"
+    "checkpointed loop, an in-place update, or a call of a function of several statements, whose pullback "
+    "it calls, in %s)"
 )
 _AGAIN_DERIVED = (  # h is derivative code written here (a hessian's or hvp's): its gradient calls pullbacks
     "a gradient called in the derivative code of %s (a hessian's, hvp's or higher derivative's), whose gradient "
@@ -518,10 +581,19 @@ _AGAIN_PULLBACK = (  # h is h_dot of a pullback called in the function (speciali
 )
 
 
+_AGAIN_AUX = (  # h is with_aux's first output of the user's function
+    "ac.grad(%s, has_aux=True) called in the function, whose gradient code (of the first output) calls %s's "
+    "pullback, a closure made at run time which is not differentiated again: a third derivative through has_aux"
+)
+
+
 def _again(h):
     pulled = getattr(h, source.PULLBACK_OF, None)
     if pulled is not None:
         return _AGAIN_PULLBACK % (pulled.__name__, pulled.__name__)
+    first = getattr(h, FIRST_OF, None)
+    if first is not None:
+        return _AGAIN_AUX % (first.__name__, first.__name__)
     user = api._origin(h)
     return _AGAIN % (h.__name__, h.__name__) if user is h else _AGAIN_DERIVED % (user.__name__,)
 
@@ -700,6 +772,7 @@ source.TRANSFORMS["gradient adjoint"] = gradient_adjoint
 source.TRANSFORMS["gradient tangent"] = gradient_tangent
 source.TRANSFORMS["second order"] = _second_order_source
 source.TRANSFORMS["compilable"] = compilable
+source.TRANSFORMS["with aux"] = with_aux
 
 
 def hvp(f, wrt=0):
@@ -955,6 +1028,13 @@ def jacobian(f, wrt=0, mode="auto"):
         inputs = sum(int(np.prod(s)) for s in in_shapes)
         use = mode if mode != "auto" else ("fwd" if inputs <= int(np.prod(out_shape)) else "rev")
         blocks = []
+        pulled = []  # the pullback of each unit cotangent, all wrt at once (mode "rev")
+        if use != "fwd":
+            for e in _basis(value):
+                try:
+                    pulled.append(pullback(e))
+                except runtime.SpentPullbackError:  # (it undoes in-place updates made in a loop: once only)
+                    pulled.append(_call(backward, f, args)[1](e))
         for j, i in enumerate(wrt_idx):
             if use == "fwd":
                 columns = []
@@ -963,8 +1043,7 @@ def jacobian(f, wrt=0, mode="auto"):
                 blocks.append(_stacked(columns, out_shape, in_shapes[j]))
             else:
                 rows = []
-                for e in _basis(value):
-                    g = pullback(e)
+                for g in pulled:
                     row = np.asarray(g if single else g[j])
                     rows.append((row if row.dtype.kind == "f" else row.astype(float)).reshape(-1))
                 table = np.stack(rows) if rows else np.zeros((0, int(np.prod(in_shapes[j]))))
@@ -978,6 +1057,13 @@ def jacobian(f, wrt=0, mode="auto"):
     jacobian_f.__name__ = "jacobian_" + f.__name__
     setattr(jacobian_f, source.TRANSFORM_MARK, ("jacobian", f))  # a transform of it is refused at f
     return references.name(jacobian_f, "jacobian", given, wrt, **({} if mode == "auto" else {"mode": mode}))
+
+
+jacobian._adjoint_compiler_refused_inside = (  # specialise._gradient_call
+    "ac.jacobian called inside a differentiated function",
+    "write its columns with ac.jvp (or its rows with ac.vjp) in a loop, or call ac.hessian(h) for the "
+    "Jacobian of ac.grad(h)",
+)
 
 
 def _precision_of(t, value):

@@ -695,10 +695,14 @@ def _given_back(obj, originals, done, depth):
     return target
 
 
+class SpentPullbackError(RuntimeError):
+    """A second call of a pullback that can run only once (``once``): ``derived.jacobian`` calls vjp again."""
+
+
 def once(calls):
     """Refuse a second call of a pullback that cannot run twice (see the message)."""
     if calls:
-        raise RuntimeError(
+        raise SpentPullbackError(
             "this pullback undoes in-place updates of arrays made inside a loop and can run "
             "only once; call vjp again for another cotangent"
         )

@@ -306,6 +306,9 @@ def nested_gradients(src, compile_gradient):
         if made is None:
             continue
         h, wrt, kind, single = made
+        if kind == "with aux":  # grad(h, has_aux=True): a call of the function with source computing it
+            node.func = gast.copy_location(trees.name(src.bind(h.__name__, h)), node.func)
+            continue
         if kind in ("hessian", "hvp"):  # a call of a function with source computing it (derived._second_order_source)
             function = source_mod.TRANSFORMS["second order"](kind, h, wrt, single)
             if function is None and kind == "hessian":
@@ -365,7 +368,8 @@ def _second_order_refused(kind, where):
     )
 
 
-_AS_VALUES = ("grad", "value_and_grad", "jvp", "vjp", "hvp", "hessian")  # transforms held as values, called later
+# transforms held as values, called later ("with aux": grad or value_and_grad with has_aux=True)
+_AS_VALUES = ("grad", "value_and_grad", "jvp", "vjp", "hvp", "hessian", "with aux")
 
 
 def _gradient_values(src, local):
@@ -392,7 +396,9 @@ def _gradient_values(src, local):
         if found is None or found[2] not in _AS_VALUES:
             continue
         h, wrt, kind, single = found
-        if kind in ("hvp", "hessian"):  # a function with source computing it (derived._second_order_source)
+        if kind == "with aux":
+            value = h
+        elif kind in ("hvp", "hessian"):  # a function with source computing it (derived._second_order_source)
             value = source_mod.TRANSFORMS["second order"](kind, h, wrt, single, single and id(node) in graded)
             if value is None:
                 raise _second_order_refused(kind, src.location(node))
@@ -480,9 +486,11 @@ def _dotted(h, near):
     return dot
 
 
-def _gradient_of(h, wrt, src, node, local):
-    """A function made here, ``h_gradient(x) = ac.grad(h, wrt)(x)`` (at ``node``'s place)."""
-    maker = source_mod.global_value(node.func.func, src, local)
+def _gradient_of(h, wrt, src, node, local, gradient_maker=None):
+    """A function made here, ``h_gradient(x) = ac.grad(h, wrt)(x)`` (at ``node``'s place; ``gradient_maker``:
+    ac.grad, else that of the transform ``node`` calls, ``ac.hvp(h)(x, v)``)."""
+    if gradient_maker is None:
+        gradient_maker = source_mod.global_value(node.func.func, src, local).gradient_maker
     params = list(h.__code__.co_varnames[: h.__code__.co_argcount])
     text = "def %s_gradient(%s):\n    return _grad_(_h_, %r)(%s)\n" % (
         h.__name__,
@@ -494,7 +502,7 @@ def _gradient_of(h, wrt, src, node, local):
     for n in trees.breadth_first(tree):
         if hasattr(n, "lineno"):
             n.lineno, n.col_offset = node.lineno, node.col_offset
-    cells = {"_grad_": types.CellType(maker.gradient_maker), "_h_": types.CellType(h)}
+    cells = {"_grad_": types.CellType(gradient_maker), "_h_": types.CellType(h)}
     return source_mod.derived(src, tree, cells)
 
 
@@ -873,17 +881,37 @@ def _gradient_call(func, src, local):
     if isinstance(func, gast.Call):
         maker = source_mod.global_value(func.func, src, local)
         kind = getattr(maker, source_mod.MAKES_GRADIENT, None)
+        refused = getattr(maker, "_adjoint_compiler_refused_inside", None)
+        if refused is not None:  # ac.jacobian(h)(x): not a call of a function value made at run time
+            raise UnsupportedError(refused[0], src.location(func), refused[1])
         if kind is None:
             return None
         where = src.location(func)
-        if not func.args or func.keywords and any(k.arg not in ("wrt",) for k in func.keywords):
+        if not func.args or func.keywords and any(k.arg not in ("wrt", "has_aux") for k in func.keywords):
+            raise UnsupportedError("this call of a gradient inside a differentiated function", where)
+        aux = [k.value for k in func.keywords if k.arg == "has_aux"]
+        if aux and not (isinstance(aux[0], gast.Constant) and aux[0].value in (True, False)):
+            raise UnsupportedError("a gradient whose has_aux is not True or False written out", where)
+        aux = bool(aux and aux[0].value)
+        if aux and kind not in ("grad", "value_and_grad"):
             raise UnsupportedError("this call of a gradient inside a differentiated function", where)
         h = source_mod.global_value(func.args[0], src, local)
+        makers = getattr(maker, "gradient_makers", {})  # (ac.jvp's and ac.vjp's: ac.grad, ac.value_and_grad)
+        for which in makers if kind in ("jvp", "vjp") else ():
+            inner = getattr(h, "_adjoint_compiler_%s_of" % which, None)
+            if inner is not None and (inner[2] or len(inner[1]) > 1):
+                # ac.jvp(ac.grad(g, w))(x, t): the jvp (vjp) of a function made here calling grad(g, w), as hvp's
+                # (forward over g's gradient code, arrays too; compilable's tangent code of tangent code takes
+                # scalars only)
+                h = _gradient_of(inner[0], inner[1], src, func, local, makers[which])
+                break
         if hasattr(h, source_mod.TRANSFORM_MARK):  # ac.grad(ac.grad(g)): g's derivative as code with source
             h = source_mod.TRANSFORMS["compilable"](h, kind) or h  # (derived.compilable; else refused as before)
         if not inspect.isfunction(h):
             raise UnsupportedError("a gradient of something other than a module-level function", where)
-        wrt_node = func.args[1] if len(func.args) > 1 else next((k.value for k in func.keywords), None)
+        wrt_node = (
+            func.args[1] if len(func.args) > 1 else next((k.value for k in func.keywords if k.arg == "wrt"), None)
+        )
         try:
             wrt = 0 if wrt_node is None else _literal(wrt_node)
         except ValueError:
@@ -894,6 +922,11 @@ def _gradient_call(func, src, local):
             indices = tuple(params.index(w) if isinstance(w, str) else int(w) for w in items)
         except ValueError:
             raise UnsupportedError("a gradient with respect to a name that is not a parameter", where) from None
+        if aux:  # a function with source computing it (derived.with_aux), called as h itself is
+            made = source_mod.TRANSFORMS["with aux"](h, kind, indices, not isinstance(wrt, tuple))
+            if made is None:
+                raise UnsupportedError("a gradient with has_aux=True of a function taking *args or **kwargs", where)
+            return made, indices, "with aux", not isinstance(wrt, tuple)
         return h, indices, kind, not isinstance(wrt, tuple)
     made = source_mod.global_value(func, src, local)
     gradient_of = getattr(made, source_mod.GRADIENT_OF, None)
