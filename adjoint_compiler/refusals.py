@@ -21,6 +21,8 @@ UnsupportedError
 
 import inspect
 import operator
+import os
+import sysconfig
 
 import gast
 import numpy as np
@@ -376,3 +378,26 @@ def refuse_differentiated_writes(fn, source, act):
                 source.location(stmt) if source is not None else None,
                 "later reads would see it as a constant; return the value instead",
             )
+
+
+_LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})
+
+
+def in_library(e, label, here):
+    """The refusal ``e``, raised inside the source of a library's function (``dataclasses.asdict``,
+    ``statistics.mean``), told at the user's call of it ``here`` (naming the function ``label``, the
+    library's line as well); None where ``e`` is not such a refusal, or ``here`` is in a library too
+    (a library calling another: the call further out reports it)."""
+    where = getattr(e, "location", None)
+    if not isinstance(e, UnsupportedError) or where is None or here is None:
+        return None
+    inside = os.path.abspath(str(where.filename))
+    if not inside.startswith(_LIBRARIES) or os.path.abspath(str(here.filename)).startswith(_LIBRARIES):
+        return None
+    construct = e.construct.replace(" is not supported by adjoint_compiler", "")
+    return UnsupportedError(
+        "a call of %s (its source, %s:%d:%d, has %s)"
+        % (label, os.path.basename(inside), where.line, where.col, construct),
+        here,
+        "compute the value in your own code, or register an adjoint for %s (ac.register_adjoint)" % label,
+    )

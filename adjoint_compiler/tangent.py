@@ -43,7 +43,7 @@ import gast
 import numpy as np
 
 from adjoint_compiler import activity as activity_mod
-from adjoint_compiler import load, naming, objects, ops, rules, runtime, templates, trees
+from adjoint_compiler import load, naming, objects, ops, refusals, rules, runtime, templates, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
 from adjoint_compiler.reverse.assemble import Result
@@ -772,6 +772,9 @@ class _Tangent:
             try:
                 self.callees[key] = (self.callee(op.fn, *made, wrt=varying, partial=partial), varying)
             except CompileError as e:  # (its tangent takes one per argument)
+                moved = refusals.in_library(e, _label(op.fn), self.location(stmt))
+                if moved is not None:
+                    raise moved from None
                 self.callees[key] = (self._through_reverse(op, params, e), tuple(range(len(params))))
         jvp_name, dotted = self.callees[key]
         self.called.add(jvp_name)

@@ -60,7 +60,7 @@ import inspect
 
 import gast
 
-from adjoint_compiler import load, naming, objects, ops, rules, runtime, templates, trees
+from adjoint_compiler import load, naming, objects, ops, refusals, rules, runtime, templates, trees
 from adjoint_compiler.rules import registry
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
@@ -187,6 +187,12 @@ def _refuse_in_emitted_code(r, stmt, op, e):
     ) from None
 
 
+def _refuse_in_library(r, stmt, op, e):
+    moved = refusals.in_library(e, _fn_label(op.fn), r.location(stmt))
+    if moved is not None:
+        raise moved from None
+
+
 def _through_tangents(r, name, op, g, out, e):
     """``y = h_grad(a, b)`` (``ac.grad(h)`` called in the function) whose gradient code cannot be differentiated
     again (it calls pullback closures, updates its buffers in place): its adjoint instead takes h's gradient
@@ -253,6 +259,7 @@ def call_user_function(r, stmt, name, op, g, out):
             if _through_tangents(r, name, op, g, out, e):
                 return
             _refuse_in_emitted_code(r, stmt, op, e)
+            _refuse_in_library(r, stmt, op, e)
             raise
     pullback = r.namer.unique(naming.PULLBACK_FN.format(name))
     call = gast.Call(
