@@ -16,7 +16,7 @@ import math
 import operator
 import statistics
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
@@ -693,7 +693,287 @@ def r40_geometric_mean(x):
     return statistics.geometric_mean([x, 2.0 * x, 3.0])
 
 
+def s01_closure_loop_call(x):
+    out = 0.0
+    for k in range(3):
+
+        def f(v, k=2):
+            return v * k
+
+        out += f(x)
+    return out
+
+
+def s02_nested_lambda_immediate(x):
+    return (lambda a: (lambda b: a * b)(x + 1.0))(x)
+
+
+def s03_recursive_power(x, n=5):
+    if n == 0:
+        return 1.0
+    half = s03_recursive_power(x, n // 2)
+    return half * half * (x if n % 2 else 1.0)
+
+
+def s04_try_except_else_finally(x):
+    total = 0.0
+    try:
+        y = x * 2.0
+    except ValueError:
+        y = 0.0
+    else:
+        y = y + x
+    finally:
+        total = 1.0
+    return y * y + total
+
+
+def s05_for_else_break(x):
+    for k in range(5):
+        if x * k > 2.0:
+            y = x * k
+            break
+    else:
+        y = -x
+    return y * y
+
+
+def s06_chained_comparisons(x):
+    if 0.0 < x < 1.0:
+        return x * x
+    return 2.0 * x
+
+
+def s07_conditional_in_comprehension(x):
+    return sum([v if v > 1.0 else -v for v in (x, 2.0 * x, 3.0 * x)])
+
+
+def s08_dict_iteration_order(x):
+    d = {"c": 3.0, "a": x, "b": x * x}
+    return sum(k_i * d[k] for k_i, k in enumerate(sorted(d)))
+
+
+def s09_tuple_compare_sort(x):
+    pts = sorted([(x, 2.0), (x, 1.0), (0.5 * x, 3.0)])
+    return pts[0][1] * pts[-1][0]
+
+
+def s10_aug_tuple_concat(x):
+    t = (x,)
+    t += (x * x, 2.0)
+    return sum(t) * t[1]
+
+
+def s11_list_multiply(x):
+    xs = [x] * 3
+    xs[1] = 2.0
+    return sum(xs)
+
+
+def s12_nested_list_multiply(x):
+    m = [[x, 1.0] for _ in range(2)]
+    m[0][0] = 5.0
+    return m[0][0] * m[1][0]
+
+
+def s13_string_keyed_dispatch(x, kind="sq"):
+    if kind == "sq":
+        return x * x
+    elif kind == "cube":
+        return x**3
+    return x
+
+
+def s14_divmod_both(x):
+    q, r = divmod(7.0, x)
+    return q * x + r
+
+
+def s15_pow_float_int(x):
+    return pow(2.0, x) + pow(x, 2.0) + 2**x
+
+
+def s16_abs_negative(x):
+    return abs(-3.0 * x) + abs(x - 5.0)
+
+
+def s17_round_half(x):
+    return round(x * 10.0) / 10.0 + x
+
+
+def s18_max_tie(x):
+    return max(x, x) * 2.0 + min(x, x)
+
+
+def s19_max_with_generator_default(x):
+    return max((v for v in (x, 2.0 * x) if v > 0), default=0.0)
+
+
+def s20_sum_of_products_zip_enumerate(x):
+    a = [x, 2.0, x * x]
+    b = [1.0, x, 3.0]
+    return sum(i * u * v for i, (u, v) in enumerate(zip(a, b), start=1))
+
+
+@dataclass
+class Cfg:
+    w: float = 2.0
+    hist: list = field(default_factory=list)
+
+
+def s21_dataclass_default_factory(x):
+    c = Cfg()
+    return c.w * x * x
+
+
+class Vec(typing.NamedTuple):
+    x: float
+    y: float
+
+    def norm2(self):
+        return self.x * self.x + self.y * self.y
+
+    def scale(self, k):
+        return Vec(self.x * k, self.y * k)
+
+
+def s22_namedtuple_chain(x):
+    return Vec(x, 1.0).scale(x).norm2()
+
+
+class Counter2:
+    count = 0
+
+    def __init__(self, v):
+        self.v = v
+
+    def __add__(self, o):
+        return Counter2(self.v + o.v)
+
+    def __mul__(self, k):
+        return Counter2(self.v * k)
+
+
+def s23_operator_overloading(x):
+    c = Counter2(x) + Counter2(2.0) * x
+    return c.v * c.v
+
+
+class Poly:
+    def __init__(self, cs):
+        self.cs = cs
+
+    def __call__(self, v):
+        return sum(c * v**i for i, c in enumerate(self.cs))
+
+    def deriv(self):
+        return Poly([i * c for i, c in enumerate(self.cs)][1:])
+
+
+def s24_poly_class(x):
+    p = Poly([1.0, 2.0, 3.0])
+    return p(x) + p.deriv()(x)
+
+
+def s25_getattr_default(x):
+    class_ = Cfg(w=3.0)
+    return getattr(class_, "w", 1.0) * x
+
+
+def s26_fsum_generator(x):
+    return math.fsum(x**k / math.factorial(k) for k in range(8))
+
+
+def s27_prod_start(x):
+    return math.prod([x, 2.0], start=x)
+
+
+def s28_hypot_many(x):
+    return math.hypot(*[x, 2.0 * x, 3.0])
+
+
+def s29_dist_3d(x):
+    return math.dist([x, 0.0, 1.0], [1.0, x, x * x])
+
+
+def s30_isinf_guard(x):
+    v = x / 0.1
+    if math.isinf(v) or math.isnan(v):
+        return 0.0
+    return v * v
+
+
+def s31_inf_sentinel_loop(x):
+    lo = math.inf
+    for v in [x * x, 3.0 - x, x + 0.5]:
+        lo = min(lo, v)
+    return lo
+
+
+def s32_true_division_ints(x):
+    n, m = 7, 2
+    return (n / m) * x + (n // m) * x * x
+
+
+def s33_bool_sum(x):
+    flags = [x > 0.5, x > 1.0, x > 2.0]
+    return sum(flags) * x
+
+
+def s34_reduce_with_initial_lambda(x):
+    return functools.reduce(lambda acc, v: acc + v * x, [1.0, 2.0, 3.0], x)
+
+
+def s35_partial_kwargs(x):
+    def f(a, b=1.0, c=2.0):
+        return a * b + c
+
+    g = functools.partial(f, c=x)
+    return g(x, b=3.0)
+
+
+def s36_map_two_lists(x):
+    return sum(map(operator.mul, [x, 2.0], [3.0, x]))
+
+
+def s37_zip_longest(x):
+    return sum(a * b for a, b in itertools.zip_longest([x, 2.0], [x], fillvalue=1.0))
+
+
 PROGRAMS = [
+    s01_closure_loop_call,
+    s02_nested_lambda_immediate,
+    s03_recursive_power,
+    s04_try_except_else_finally,
+    s05_for_else_break,
+    s06_chained_comparisons,
+    s07_conditional_in_comprehension,
+    s08_dict_iteration_order,
+    s09_tuple_compare_sort,
+    s10_aug_tuple_concat,
+    s11_list_multiply,
+    s12_nested_list_multiply,
+    s13_string_keyed_dispatch,
+    s14_divmod_both,
+    s15_pow_float_int,
+    s16_abs_negative,
+    s17_round_half,
+    s18_max_tie,
+    s19_max_with_generator_default,
+    s20_sum_of_products_zip_enumerate,
+    s21_dataclass_default_factory,
+    s25_getattr_default,
+    s26_fsum_generator,
+    s27_prod_start,
+    s28_hypot_many,
+    s29_dist_3d,
+    s30_isinf_guard,
+    s31_inf_sentinel_loop,
+    s32_true_division_ints,
+    s33_bool_sum,
+    s34_reduce_with_initial_lambda,
+    s35_partial_kwargs,
+    s36_map_two_lists,
     q01_reduce_mul,
     q02_reduce_lambda,
     q03_partial,
@@ -771,6 +1051,10 @@ PROGRAMS = [
 ]
 NO_SECOND_ORDER = {r31_max_key_pair}  # min(..., key=lambda ...) in the derivative code
 REFUSED = [
+    ("s22", "Vec(x, 1.0).scale(x).norm2()", "method call .norm2()"),
+    ("s23", "c.v * c.v", "'c.v' with a differentiated value"),
+    ("s24", "p.deriv()(x)", "a call of a function value made at run time"),
+    ("s37", "itertools.zip_longest(", "itertools.zip_longest"),
     ("q08", "itertools.product(", "itertools.product"),
     ("q13", "operator.itemgetter(", "a call of a function value made at run time"),
     ("q19", "Circle(x).area", "'Circle(x).area' with a differentiated value"),
