@@ -1218,3 +1218,41 @@ def test_held_transforms_follow_state_changed_between_calls():
         WEIGHTS[:] = saved[1]
         Gain.k = saved[2]
         by_default.__defaults__[0][1] = 2.0
+
+
+# ---- 5. a nested helper writing a nonlocal, called for its effect (was: vjp's pullback UnboundLocalError '_') ----
+def nonlocal_accumulator(x):
+    total = 0.0
+
+    def add(v):
+        nonlocal total
+        total += v
+
+    add(x)
+    add(x * x)
+    return total
+
+
+def nonlocal_accumulator_in_a_loop(x):
+    total = 1.0
+
+    def scale(k):
+        nonlocal total
+        total = total * k + x
+
+    for _ in range(3):
+        scale(x)
+    return total
+
+
+@pytest.mark.parametrize("f", [nonlocal_accumulator, nonlocal_accumulator_in_a_loop])
+def test_a_nonlocal_writer_called_for_its_effect_in_every_mode(f):
+    x = 0.7
+    slope = _central(f, x)
+    if f is nonlocal_accumulator:
+        assert slope == pytest.approx(1.0 + 2.0 * x)  # total = x + x^2
+    value, pullback = ac.vjp(f)(x)
+    assert value == f(x) and pullback(1.0) == pytest.approx(slope, rel=1e-6)
+    assert ac.grad(f)(x) == pytest.approx(slope, rel=1e-6)
+    assert ac.jvp(f)(x, 1.0)[1] == pytest.approx(slope, rel=1e-6)
+    assert ac.hvp(f)(x, 1.0) == pytest.approx(_second(f, x), rel=1e-3)

@@ -259,7 +259,7 @@ class Cotangents:
         targets, direct, later = [], [], []
         for operand in operands:
             if operand is None:
-                targets.append("_")
+                targets.append(self.namer.discard())
             elif self.bars.get(operand) is None and operand not in direct:
                 targets.append(self.name(operand))
                 direct.append(operand)
