@@ -105,7 +105,6 @@ class Namer:
     def __init__(self, taken=()):
         self.taken = set(taken)
         self.counters = {}
-        self.discarded = None
 
     def reserve(self, name):
         self.taken.add(name)
@@ -122,13 +121,6 @@ class Namer:
                 self.counters[key] = k
                 self.taken.add(name)
                 return name
-
-    def discard(self):
-        """The target for values thrown away (``_, b_bar = ...``): ``_``, unless the code has a variable of
-        that name (which a pullback reading it must still find), then another name, the same each time."""
-        if self.discarded is None:
-            self.discarded = self.unique("_")
-        return self.discarded
 
     def unique(self, name):
         """``name`` itself if free, else the next free ``name_<k>``."""

@@ -259,7 +259,7 @@ class Cotangents:
         targets, direct, later = [], [], []
         for operand in operands:
             if operand is None:
-                targets.append(self.namer.discard())
+                targets.append("_")
             elif self.bars.get(operand) is None and operand not in direct:
                 targets.append(self.name(operand))
                 direct.append(operand)

@@ -174,13 +174,13 @@ def adjoint_loop(r, stmt, adjoint_block):
             iterate = trees.quote_expr("zip(reversed(indices), reversed(tape))", indices=stmt.iter, tape=tape)
     elif range_loop:
         used = stmt.target.id in reads
-        target = _name(stmt.target.id if used else r.namer.discard())
+        target = _name(stmt.target.id if used else "_")
         iterate = _call("reversed", trees.clone(stmt.iter)) if used else trees.clone(stmt.iter)
     else:
         count = r.namer.fresh(naming.TRIPS)
         forward_pre += trees.quote("count = 0", count=count)
         record += trees.quote("count = count + 1", count=count)
-        target = _name(r.namer.discard())
+        target = _name("_")
         iterate = _call("range", _name(count))
     if taped and not set(taped) & trees.stores(forward_body[:split]):
         split = 0  # everything taped is known when the iteration starts: push it first, so that
