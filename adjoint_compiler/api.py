@@ -413,6 +413,10 @@ class _Generic:
         self.function = None
         self.compiled = None
         self.changes_arguments = False
+        registry.hold(self)  # a register_adjoint may replace a rule the held code calls or inlined
+
+    def clear(self):
+        self.function = self.compiled = None
 
     def get(self, args=()):
         """The compiled function; ``self.function`` holds it only when no global it read can go stale, and
@@ -466,7 +470,7 @@ class _Dispatcher:
         self.mode = mode
         self.single = single
         self.nargs = _arity(f)
-        self.entries = {}
+        self.entries = registry.Held()  # (a register_adjoint empties it: the code may call a rule it replaces)
 
     def entry(self, args, kwargs):
         if kwargs or len(args) != self.nargs:
@@ -1057,7 +1061,7 @@ def _grad_of_grad(inner, wrt):
     wrt_idx, single = normalize_wrt(f, wrt)
     if not inner_single:
         raise TypeError("grad(grad(f, wrt=(...))) needs a scalar inner gradient; use vjp on grad's result instead")
-    cache = {}
+    cache = registry.Held()
 
     def grad_grad_f(*args, **kwargs):
         if kwargs or len(args) != _arity(f):

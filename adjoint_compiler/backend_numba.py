@@ -619,8 +619,8 @@ def _scalar_output(f, wrt, single, kind, python):
     with_value = kind == "value_and_grad"
     # once a call compiled, calls with plain arguments go straight to numba, which dispatches on their
     # types itself (types it cannot compile for raise before the code runs; the slow path says why);
-    # ``current`` is None when nothing the code read can go stale. A tiny gradient costs about as much
-    # as this wrapper, so its checks are inlined
+    # ``current`` says whether what the code read still holds and no rule was registered since. A tiny
+    # gradient costs about as much as this wrapper, so its checks are inlined
     entry = current = None
 
     def wrapper(*args, **kwargs):
@@ -657,7 +657,7 @@ def _scalar_output(f, wrt, single, kind, python):
         value, grads = native.entry(*args)
         program = programs.by_kinds[()]
         if not program.refused:  # (else every call checks the types it was refused for)
-            entry, current = native.entry, program.current if program.compiled.guards else None
+            entry, current = native.entry, program.current  # (a register_adjoint since makes it stale too)
         grads = finish(grads, given)
         return (value, grads) if with_value else grads
 

@@ -32,6 +32,7 @@ import linecache
 import numpy as np
 
 from adjoint_compiler import api, load, ops, references, runtime, source
+from adjoint_compiler.rules import registry
 from adjoint_compiler.api import (
     _COMPLEX,
     _arity,
@@ -114,8 +115,10 @@ def _jvp(f, wrt):
         return transformed(*flat, _as_tuples(tangent, {}, {}), **keywords)
 
     nargs = _arity(f)
-    cache = {}  # compiled per scalar-or-not signature; a cached function is kept only without guards
-    fast = {}  # the types of a call's arguments and float tangents -> its function, where prepare changes nothing
+    # (both emptied at a register_adjoint: the code may call or inline a rule it replaces)
+    cache = registry.Held()  # compiled per scalar-or-not signature; a cached function is kept only without guards
+    # the types of a call's arguments and float tangents -> its function, where prepare changes nothing
+    fast = registry.Held()
 
     def prepare(args, kwargs, fast_key=None):
         """``run(tangent) -> (value, tangent_out)`` at these arguments: the per-call work (binding, the
@@ -212,7 +215,7 @@ def _jvp_of_grad(inner, wrt):
     f, inner_wrt, inner_single = inner
     wrt_idx, single = normalize_wrt(f, wrt)
     finish = _Generic(f, inner_wrt, inner_single).finish
-    cache = {}
+    cache = registry.Held()
 
     def prepare(args, kwargs=None):
         """``column(tangent) -> (gradient, its tangent)`` (unfinished: the emitted code's values) at these

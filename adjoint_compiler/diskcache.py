@@ -50,7 +50,7 @@ from adjoint_compiler import emit, load as load_mod, source
 from adjoint_compiler.rules import registry
 
 ENV_VAR = "ADJOINT_COMPILER_CACHE"
-FORMAT = 1  # bumped when the entry's layout changes
+FORMAT = 2  # bumped when the entry's layout changes
 
 _state = {"dir": os.environ.get(ENV_VAR) or None, "compiler": None}
 
@@ -171,20 +171,40 @@ def fingerprint(value):
     raise _Unknown(value)
 
 
-def _rules():
-    """The adjoints registered by the user (built-in rules are the compiler's source, in its hash). One
-    for a function with no fingerprint is left out: a compilation that calls such a function reads it as
-    a global or closure variable, which has no fingerprint either, so that compilation is never stored."""
-    out = []
+def _user_rule(rule):
+    return rule is not None and not rule.inline and (rule.origin or "").split(".")[0] != "adjoint_compiler"
+
+
+def _ruled():
+    """The functions the user registered an adjoint for (built-in rules are the compiler's source, in its
+    hash), by their fingerprints (JSON text). One with no fingerprint is left out: a compilation that calls
+    such a function reads it as a global or closure variable, which has no fingerprint either, so that
+    compilation is never stored."""
+    out = set()
     for rule in list(registry._RULES.values()):
-        if rule.inline or (rule.origin or "").split(".")[0] == "adjoint_compiler":
-            continue
+        if _user_rule(rule):
+            try:
+                out.add(json.dumps(fingerprint(rule.fn)))
+            except _Unknown:
+                pass
+    return out
+
+
+def _looked_up(compiled):
+    """The fingerprints (JSON text) of the functions whose rules the compilation asked for, each then
+    without a user's rule (one with a user's rule: _Unknown, not stored). Only these, not every rule the
+    process registered, decide whether the code is another process's too: there, ``load`` misses where
+    the user registered a rule for one of them. One with no fingerprint is left out, as in ``_ruled``
+    (``operator.mul``: ``_operator`` is not among the libraries known by their import paths)."""
+    out = set()
+    for fn in compiled.looked_up:
+        if _user_rule(registry.lookup(fn)):
+            raise _Unknown(fn)
         try:
-            fn = fingerprint(rule.fn)
+            out.add(json.dumps(fingerprint(fn)))
         except _Unknown:
-            continue
-        out.append([fn, _function(rule.rule)])
-    return sorted(out, key=json.dumps)
+            pass
+    return sorted(out)
 
 
 def _key(func, wrt, mode, scalar_params, structure=()):
@@ -199,7 +219,6 @@ def _key(func, wrt, mode, scalar_params, structure=()):
             list(wrt),
             mode,
             list(scalar_params),
-            _rules(),
         ]
         if structure:  # (index, kind, length) of the arguments it was compiled for (pipeline.compile)
             parts.append([list(item) for item in structure])
@@ -261,8 +280,8 @@ def load(func, wrt, mode, scalar_params, structure=()):
     try:
         with open(path, encoding="utf-8") as fh:
             entry = json.load(fh)
-        if entry["key"] != text:
-            return None
+        if entry["key"] != text or not _ruled().isdisjoint(entry["looked_up"]):
+            return None  # (another function, or the user registered a rule for one whose rule it used)
         guards = []
         for place, name, stored in entry["guards"]:
             found = _resolve(func, place, name)
@@ -310,6 +329,7 @@ def store(func, wrt, mode, scalar_params, compiled, structure=()):
             "unit": [u.header, u.imports, u.constants, sorted(u.helpers), u.definitions],
             "tapes": [[t[0], t[1], list(t[2])] for t in compiled.tapes],
             "guards": guards,
+            "looked_up": _looked_up(compiled),
             "code": base64.b64encode(marshal.dumps(load_mod.compile_text(compiled.source))).decode("ascii"),
         }
         data = json.dumps(entry)

@@ -532,7 +532,8 @@ def _assign_writes(call, closure, parents, stmts, src, names):
     if single:
         stmt.targets[0] = gast.Tuple(elts=[stmt.targets[0]] + written, ctx=gast.Store())
         return
-    unused = "_"
+    # (not ``_``: the adjoint reads it, for its zero cotangent, where a pullback throws values away into ``_``)
+    unused = "%s_result" % call.func.id
     while unused in names.taken:
         unused = "_" + unused
     new = trees.assign(unused, call)

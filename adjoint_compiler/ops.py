@@ -84,6 +84,27 @@ class Op:
 PULLBACK_CALLS = "calls of the pullbacks of its callees (closures made at run time)"  # in emitted gradient code
 
 
+def _text(node, source, local):
+    """Whether ``node`` is certainly a str or bytes: a constant, a global (not a local) bound to one, or a
+    local every assignment of which (as a plain name) is one."""
+    if isinstance(node, gast.Constant):
+        return isinstance(node.value, (str, bytes))
+    if not isinstance(node, gast.Name) or source is None:
+        return False
+    if node.id not in local:
+        return isinstance(source.env.get(node.id), (str, bytes))
+    if any(
+        isinstance(n, gast.Name) and n.id == node.id and isinstance(n.ctx, gast.Param) for n in trees.walk(source.tree)
+    ):
+        return False  # a parameter: whatever the caller passes
+    values = []
+    for n in trees.walk(source.tree):
+        if isinstance(n, gast.Assign) and any(isinstance(t, gast.Name) and t.id == node.id for t in n.targets):
+            values.append(n.value)
+    stored = sum(1 for m in _stores(source.tree) if m.id == node.id)
+    return bool(values) and stored == len(values) and all(_text(v, None, local) for v in values)
+
+
 def classify(value, source, local):
     """The Op computing expression ``value`` (in A-normal form)."""
     if isinstance(value, gast.Constant):
@@ -93,6 +114,8 @@ def classify(value, source, local):
     if isinstance(value, gast.Attribute) and not trees.rooted_in(value, local):
         return Op("const", node=value)
     if isinstance(value, gast.BinOp):
+        if isinstance(value.op, gast.Mod) and _text(value.left, source, local):
+            return Op("nondiff", node=value)  # "%.2f" % x: formatting, text, no derivative (not a remainder)
         return Op("call", BINOPS[type(value.op)], [value.left, value.right], node=value)
     if isinstance(value, gast.UnaryOp):
         return Op("call", UNARYOPS[type(value.op)], [value.operand], node=value)

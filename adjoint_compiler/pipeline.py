@@ -59,6 +59,7 @@ class Compiled:
         self.seconds = seconds
         self.complete = complete  # False: it calls a vjp defined only in its caller's module (recursion)
         self.guards = guards  # (globals dict or cell, name, value) it was compiled for, callees' included
+        self.looked_up = set()  # functions whose rules it asked for, callees' included (``_run``)
         self.returns_partial = True  # (a jvp) whether its tangent may hold exact zeros (tangent.returns_partial)
 
         self.current = _checker(guards)  # () -> is this still the gradient of the function as it is now?
@@ -362,7 +363,7 @@ LOCK = link.LOCK
 
 def _run(c, stop_after):
     start = time.perf_counter()
-    with link.LOCK:
+    with link.LOCK, registry.tracking() as looked_up:
         try:
             for name, stage in STAGES:
                 product = stage(c)
@@ -389,6 +390,9 @@ def _run(c, stop_after):
         complete,
         list(guards.values()),
     )
+    # the functions whose rules it and its callees asked for: a rule registered for one in another
+    # process is not the rule this code was made with (the disk cache's entries keep them)
+    compiled.looked_up = set(looked_up).union(*(getattr(callee, "looked_up", ()) for callee in c.linker.callees))
     compiled.returns_partial = getattr(c.result, "returns_partial", True)
     compiled.all_tapes = c.tapes  # its tape notes and its callees': a caller's header lists them too
     return compiled

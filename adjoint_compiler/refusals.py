@@ -21,6 +21,7 @@ UnsupportedError
 
 import inspect
 import operator
+import os
 import sysconfig
 
 import gast
@@ -400,3 +401,26 @@ def refuse_differentiated_writes(fn, source, act):
                 source.location(stmt) if source is not None else None,
                 "later reads would see it as a constant; return the value instead",
             )
+
+
+def in_library(e, label, here):
+    """The refusal ``e``, raised inside the Python source of a library's function (``dataclasses.asdict``,
+    ``statistics.mean``, SciPy's ``svdvals`` behind its batching wrapper), told at the user's call of it
+    ``here``, naming the function ``label`` as the user wrote it and what its source has: not at a line of
+    the library's files, which the user did not write. None where ``e`` is not such a refusal, or ``here``
+    is in a library too (a library calling another: the call further out reports it)."""
+    where = getattr(e, "location", None)
+    if not isinstance(e, CompileError) or where is None or here is None:
+        return None
+    inside = os.path.abspath(str(where.filename))
+    if not inside.startswith(_LIBRARIES) or os.path.abspath(str(here.filename)).startswith(_LIBRARIES):
+        return None
+    construct = getattr(e, "construct", None) or str(e).split(": error: ")[-1].split("\n")[0]
+    for tail in (" is not supported by adjoint_compiler", "; register one:", " and no Python source to differentiate"):
+        construct = construct.split(tail)[0]
+    return UnsupportedError(
+        "a call of %s(), a library function without a registered adjoint (in its Python source: %s)"
+        % (label, construct.split(" (at /")[0]),
+        here,
+        "compute the value in your own code, or register an adjoint for %s (ac.register_adjoint)" % label,
+    )

@@ -45,7 +45,7 @@ import numpy as np
 from adjoint_compiler import activity as activity_mod
 from adjoint_compiler import load, naming, objects, ops, rules, runtime, templates, trees
 from adjoint_compiler import source as source_mod
-from adjoint_compiler.errors import CompileError, UnsupportedError
+from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
 from adjoint_compiler.reverse.assemble import Result
 from adjoint_compiler.reverse.calls import refuse_in_library_code
 from adjoint_compiler.rules import registry
@@ -61,6 +61,11 @@ def _elementwise(fn):
     if isinstance(fn, np.ufunc):
         return fn.signature is None
     return fn in activity_mod.ELEMENTWISE or fn in (abs, min, max, pow) or getattr(fn, "__module__", None) == "math"
+
+
+def _rule_name(rule):
+    name = getattr(rule.rule, "__name__", "")
+    return "(a lambda)" if name == "<lambda>" else name or repr(rule.rule)
 
 
 def _picked(node, displays):
@@ -605,7 +610,18 @@ class _Tangent:
     def inlined(self, stmt, op, rule, dots, kwarg_dots, elementwise):
         """A tangent rule (or, ``elementwise``, the adjoint rule of an element-wise function) inlined for
         the differentiated operands (templates.instantiate_tangent)."""
-        t = templates.template(rule)
+        try:
+            t = templates.template(rule)
+        except InternalError:
+            if rule.inline:
+                raise
+            # a rule given register_adjoint is inlined only where it is one straight-line def with its source
+            raise UnsupportedError(
+                "forward mode (jvp) of %s through its registered adjoint rule %s (a rule inlined here "
+                "is a def of assignments ending in a return, with its source)" % (_label(op.fn), _rule_name(rule)),
+                self.location(stmt),
+                "use ac.grad or ac.vjp, or write the rule as such a def",
+            )
         target = _name(stmt.targets[0].id)
         keyed = dict(enumerate(dots), **kwarg_dots)
         try:

@@ -78,7 +78,12 @@ class Template:
             text = textwrap.dedent(source_of(rule.rule))
         except (OSError, TypeError) as e:
             raise InternalError("cannot read the source of rule %s: %s" % (rule.rule.__name__, e))
-        fn = gast.parse(text).body[0]
+        try:
+            fn = gast.parse(text).body[0]
+        except SyntaxError as e:  # a lambda's lines, part of a longer statement
+            raise InternalError("cannot read the source of rule %s: %s" % (rule.rule.__name__, e))
+        if not isinstance(fn, gast.FunctionDef):  # a lambda: its source is the statement that holds it
+            raise InternalError("rule %s is not a def" % rule.rule.__name__)
         fn.body = _expand_fragments(fn.body, rule.rule.__globals__)
         params = [a.id for a in fn.args.args]
         self.g, self.ans = params[0], params[1]

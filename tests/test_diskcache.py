@@ -19,6 +19,7 @@ import pytest
 
 import adjoint_compiler as ac
 from adjoint_compiler import diskcache, load, pipeline, testing
+from adjoint_compiler.rules import registry
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -230,3 +231,42 @@ def test_concurrent_writers_leave_one_whole_entry(cache):
     assert len(os.listdir(directory)) == 1  # each writer moved its own temporary file into place
     found = diskcache.load(m.f, (0, 1), "grad", ())
     assert found is not None and found.text == c.source
+
+
+@pytest.fixture
+def rules():
+    """Register adjoints for one test; the registry is as it was after it (a rule another test file
+    registered and left behind once changed every entry's key: test_export's, seen by the test above)."""
+    saved = dict(registry._RULES)
+    yield ac.register_adjoint
+    registry._RULES.clear()
+    registry._RULES.update(saved)
+    registry.rules_changed()
+
+
+def test_a_rule_registered_for_a_function_it_does_not_call_still_hits(cache, rules):
+    directory, modules, compiled = cache
+    m = _module(modules, "dc_unrelated", "import math\n\n\ndef f(x):\n    return math.exp(2.0 * x)\n")
+    other = _module(modules, "dc_other", "def cube(v):\n    return v ** 3\n")
+    first = pipeline.compile(m.f)
+    rules(other.cube, lambda g, ans, v: 3.0 * g * v * v)  # (before: in every key, so a miss here)
+    compiled.clear()
+    again = pipeline.compile(m.f)
+    assert compiled == [] and again.source == first.source
+    assert ac.grad(m.f)(0.5) == pytest.approx(2.0 * math.exp(1.0))
+
+
+def test_a_rule_registered_for_a_function_it_used_misses(cache, rules):
+    directory, modules, compiled = cache
+    m = _module(modules, "dc_used", "import numpy as np\n\n\ndef f(x):\n    return np.tanh(x) * 3.0\n")
+    assert ac.grad(m.f)(0.5) == pytest.approx(3.0 * (1.0 - math.tanh(0.5) ** 2))
+    assert compiled == ["f"] and len(os.listdir(directory)) == 1
+
+    def five(g, ans, x):  # not tanh's derivative: the user's rule, 5 everywhere
+        return 5.0 * g
+
+    rules(np.tanh, five)  # as another process that registers it before its first gradient
+    compiled.clear()
+    assert pipeline.compile(m.f).function(0.5)[1] == 15.0  # compiled again (the entry inlined tanh's own rule)
+    assert compiled == ["f"]
+    assert ac.grad(m.f)(0.5) == 15.0

@@ -57,11 +57,10 @@ def f_grad(x, y):
 """
 
 import inspect
-import sysconfig
 
 import gast
 
-from adjoint_compiler import load, naming, objects, ops, rules, runtime, templates, trees
+from adjoint_compiler import load, naming, objects, ops, refusals, rules, runtime, templates, trees
 from adjoint_compiler.rules import registry
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, UnsupportedError
@@ -188,31 +187,14 @@ def _refuse_in_emitted_code(r, stmt, op, e):
     ) from None
 
 
-_LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})
-
-
 def refuse_in_library_code(here, op, e):
-    """A refusal inside the Python source of a library function called here (SciPy's ``svdvals``, whose
-    batching wrapper has a generator expression), reported at the user's call and naming the function as
-    the user wrote it: not at a line of NumPy's or SciPy's files, which the user did not write."""
-    where = getattr(e, "location", None)
-    filename = getattr(getattr(op.fn, "__code__", None), "co_filename", "")
-    if here is None or where is None or not filename.startswith(_LIBRARIES):
-        return
-    if not str(where.filename).startswith(_LIBRARIES) or str(here.filename).startswith(_LIBRARIES):
-        return
+    """``refusals.in_library`` for the call ``op``, naming the function as the user wrote it."""
     label = _written(getattr(op.node, "func", None)) or _fn_label(op.fn)
     if naming.is_temp(label.split(".")[0]):
         label = _fn_label(op.fn)
-    construct = getattr(e, "construct", None) or str(e).split(": error: ")[-1].split("\n")[0]
-    for tail in (" is not supported by adjoint_compiler", "; register one:", " and no Python source to differentiate"):
-        construct = construct.split(tail)[0]
-    raise UnsupportedError(
-        "a call of %s(), a library function without a registered adjoint (in its Python source: %s)"
-        % (label, construct.split(" (at /")[0]),
-        here,
-        "register an adjoint for it (adjoint_compiler.register_adjoint(%s, rule))" % label,
-    ) from None
+    moved = refusals.in_library(e, label, here)
+    if moved is not None:
+        raise moved from None
 
 
 def _through_tangents(r, name, op, g, out, e):

@@ -76,11 +76,14 @@ rule), while the facts declared for the function (view, shape, method) stay.
 """
 
 import ast
+import contextlib
 import inspect
 import itertools
 import linecache
 import math
 import textwrap
+import threading
+import weakref
 
 from adjoint_compiler import runtime, templates
 
@@ -363,6 +366,31 @@ def on_floats(rule):
 
 REGISTERED = {"token": object()}  # replaced at each register_adjoint (pipeline.Compiled.current checks it)
 
+# What holds compiled code past ``Compiled.current``'s per-call check (a transform's fast path, kept where
+# no global the code read can go stale): each is emptied at a register_adjoint, so that every held
+# gradient sees the new rule at its next call, as a fresh one does, at no cost per call
+_HELD = weakref.WeakSet()
+
+
+class Held(dict):
+    """A cache of compiled code (a dict) emptied at each ``register_adjoint``; equal only to itself (a
+    member of a set of them)."""
+
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+
+    def __init__(self):
+        super().__init__()
+        _HELD.add(self)
+
+
+def hold(holder):
+    """Register ``holder`` (an object with a ``clear()`` method forgetting the compiled code it holds)
+    to be cleared at each ``register_adjoint``; returns it."""
+    _HELD.add(holder)
+    return holder
+
 
 def register_adjoint(fn, rule=None):
     """Register an adjoint rule for ``fn``: ``@register_adjoint(fn)`` or ``register_adjoint(fn, rule)``.
@@ -388,10 +416,17 @@ def register_adjoint(fn, rule=None):
 
     def register(rule):
         _RULES[_key(fn)] = Rule(fn, rule, inline=False)
-        REGISTERED["token"] = object()  # code compiled before it may call the rule it replaces: stale now
+        rules_changed()
         return rule
 
     return register(rule) if rule is not None else register
+
+
+def rules_changed():
+    """Make every compilation stale: code compiled before may call or inline a rule replaced since."""
+    REGISTERED["token"] = object()
+    for holder in list(_HELD):
+        holder.clear()
 
 
 def nondifferentiable(*fns, reason="not differentiable", method=None):
@@ -416,11 +451,31 @@ def views(*fns):
         _VIEW_NAMES.add(fn if isinstance(fn, str) else fn.__name__)
 
 
+_TRACKED = threading.local()  # .seen: the functions whose rules the compilation running in this thread asked for
+
+
+@contextlib.contextmanager
+def tracking():
+    """Collect the functions ``lookup`` is asked about, in this thread, while the block runs (one
+    compilation; a callee compiled inside it has its own): the set is what the block yields. The disk
+    cache keeps them with the compilation, which a rule registered later for one of them makes stale."""
+    outer = getattr(_TRACKED, "seen", None)
+    _TRACKED.seen = seen = set()
+    try:
+        yield seen
+    finally:
+        _TRACKED.seen = outer
+
+
 def lookup(fn):
     try:
-        return _RULES.get(_key(fn))
+        rule = _RULES.get(_key(fn))
     except TypeError:  # unhashable callable
         return None
+    seen = getattr(_TRACKED, "seen", None)
+    if seen is not None:
+        seen.add(fn)
+    return rule
 
 
 def tangent_rule(fn):
