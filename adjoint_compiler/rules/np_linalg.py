@@ -458,8 +458,11 @@ def svd_adjoint(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False)
     core = np.matmul(np.matmul(u, inner), vh) if compute_uv else np.matmul(u * inner, vh)
     tall = compute_uv and np.shape(u)[-2] > n
     wide = compute_uv and np.shape(vh)[-1] > n
-    u_rest = np.matmul((gu - np.matmul(u, utgu)) / np.expand_dims(s, -2), vh) if tall else 0.0
-    v_rest = np.matmul(u, (gvh - np.matmul(gvhvt, vh)) / np.expand_dims(s, -1)) if wide else 0.0
+    # a zero singular value divides only a term that is 0 where U's (V's) cotangent is 0 (S used alone): 0
+    ru = gu - np.matmul(u, utgu) if tall else 0.0
+    rv = gvh - np.matmul(gvhvt, vh) if wide else 0.0
+    u_rest = np.matmul(np.where(ru == 0, 0.0, ru / np.where(ru == 0, 1.0, np.expand_dims(s, -2))), vh) if tall else 0.0
+    v_rest = np.matmul(u, np.where(rv == 0, 0.0, rv / np.where(rv == 0, 1.0, np.expand_dims(s, -1)))) if wide else 0.0
     return core + u_rest + v_rest, None, None, None
 
 

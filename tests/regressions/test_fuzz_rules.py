@@ -61,3 +61,28 @@ def test_vector_matmul_of_a_scaled_vector():
         "def f(x):\n    v0 = np.sin(x[0])\n    return (v0 * np.linspace(0.6, 1.4, 3)) @ np.broadcast_to(v0, (3,))\n"
     )
     check_grads(f, [np.array([0.3, 0.5])])
+
+
+def test_singular_values_of_a_rank_deficient_tall_stack_from_the_full_svd():
+    # rules seed 922241: np.linalg.svd(a, full_matrices=False)[1] of a rank-1 (2, 4, 3) stack gave NaN, where
+    # compute_uv=False gives U V^T: the tall-matrix term (I - U U^T) U_bar S^-1 V^T divided 0 by a zero
+    # singular value although U was not used
+    f = _load(
+        "def f(y):\n    v = np.angle(np.ravel(y)[3:6])\n"
+        "    return np.sum(np.linalg.svd(np.reshape(np.tile(v, 8), (2, 4, 3)), full_matrices=False)[1])\n"
+    )
+    y = np.array([[-1.448514, -0.280141, 0.487008, -0.902652], [1.006733, 1.036782, -0.748655, 0.802048]])
+    np.testing.assert_array_equal(ac.grad(f)(y), np.zeros_like(y))  # np.angle of reals: flat
+    a = np.reshape(np.tile([0.0, np.pi, 0.0], 8), (2, 4, 3))
+    full = ac.grad(_load("def f(a):\n    return np.sum(np.linalg.svd(a, full_matrices=False)[1])\n"))(a)
+    values = ac.grad(_load("def f(a):\n    return np.sum(np.linalg.svd(a, compute_uv=False))\n"))(a)
+    assert np.all(np.isfinite(full))
+    np.testing.assert_allclose(full, values, atol=1e-12)
+
+
+def test_full_svd_of_a_tall_matrix_with_its_vectors_used_still_matches_differences():
+    f = _load(
+        "def f(a):\n    u, s, vh = np.linalg.svd(a, full_matrices=False)\n"
+        "    return np.sum(s ** 2) + np.sum(np.abs(u[:, 0]) * np.arange(4.0)) + np.sum(np.abs(vh[0]))\n"
+    )
+    check_grads(f, [np.random.default_rng(3).standard_normal((4, 3))], rtol=1e-6)
