@@ -157,6 +157,9 @@ def classify(value, source, local):
             if value.func.attr == "get" and len(value.args) == 1 and not value.keywords:
                 return Op("subscript", args=[value.func.value, value.args[0]], node=value)  # d.get(k), as d[k]
             fn = registry.method_function(value.func.attr) if isinstance(value.func.value, gast.Name) else None
+            drawn = _draw_of_local_generator(value.func, source)
+            if drawn is not None:  # rng = np.random.default_rng(seed); rng.normal(mu, sigma): the class's draw
+                return Op("call", drawn, value.args, kwargs, node=value)
             if fn is None:
                 return Op("method", value.func, args, kwargs, node=value)
             if value.func.attr == "reshape":
@@ -170,6 +173,9 @@ def classify(value, source, local):
             and (source is None or value.func.id not in source.env)
         ):
             return Op("nondiff", node=value)  # bookkeeping the compiler itself inserted (overlap_copy)
+        drawn = _draw_of_new_generator(value.func, source, local)
+        if drawn is not None:  # np.random.default_rng(seed).normal(mu, sigma): the class's draw
+            return Op("call", drawn, value.args, {k.arg: k.value for k in value.keywords}, node=value)
         fn = source_mod.static_value(value.func, source)
         fn = registry.call_form(fn, len(value.args), [k.arg for k in value.keywords])  # max(xs): max_of
         return Op("call", fn, value.args, {k.arg: k.value for k in value.keywords}, node=value)
@@ -187,6 +193,36 @@ def classify(value, source, local):
     if isinstance(value, (gast.Compare, gast.JoinedStr)):
         return Op("nondiff", node=value)
     return Op("other", node=value)
+
+
+def _draw_of_local_generator(func, source):
+    """``Generator.normal`` for ``rng.normal`` where every assignment of the local ``rng`` in the user's function
+    is ``rng = np.random.default_rng(...)`` (``RandomState(...)``: ``RandomState.normal``) and the class's
+    method has a rule marked ``draws``; otherwise None (a method of an unknown object)."""
+    if source is None or not isinstance(func.value, gast.Name):
+        return None
+    name = func.value.id
+    params = [n for n in trees.walk(source.tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Param)]
+    if any(n.id == name for n in params):
+        return None  # a parameter: a generator of any class, or none
+    stores = sum(1 for n in _stores(source.tree) if n.id == name)
+    classes = []
+    for n in trees.walk(source.tree):
+        if isinstance(n, gast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], gast.Name):
+            if n.targets[0].id == name and isinstance(n.value, gast.Call):
+                maker = source_mod.global_value(n.value.func, source, set())
+                classes.append(registry.generator_class(maker))
+    if not classes or len(classes) != stores or None in classes or len(set(classes)) != 1:
+        return None
+    return registry.draw_of(classes[0], func.attr)
+
+
+def _draw_of_new_generator(func, source, local):
+    """``Generator.normal`` for ``np.random.default_rng(seed).normal``: a draw of a generator made in the call."""
+    if source is None or not (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Call)):
+        return None
+    maker = source_mod.global_value(func.value.func, source, local)
+    return registry.draw_of(registry.generator_class(maker), func.attr)
 
 
 def _stores(tree):
