@@ -439,6 +439,45 @@ def cumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
     )
 
 
+# ---- running extrema: np.maximum.accumulate, np.minimum.accumulate (the running peak; np13p) ------------------
+
+
+@fragment
+def running_setters(a, ans, axis):
+    # the index along axis of the element that set each running extremum: the first element, then each one where
+    # the running value changes (a new extremum, or the first NaN, which every later value keeps). A tie keeps the
+    # earlier element, which set the value NumPy keeps; so ans == np.take_along_axis(a, setters, axis), and the
+    # running extremum is that gather, differentiated as one: exact away from ties, one-sided at a tie.
+    moved = np.moveaxis(np.asarray(ans), axis, 0)
+    before = np.concatenate([moved[:1], moved[:-1]], 0)
+    index = np.reshape(np.arange(np.shape(moved)[0]), (-1,) + (1,) * (np.ndim(moved) - 1))
+    changed = (index == 0) | ((moved != before) & ~np.isnan(before))
+    return np.moveaxis(np.maximum.accumulate(np.where(changed, index, 0), 0), 0, axis)
+
+
+@fragment
+def setters_summed_back(g, a, setters, axis):
+    # g summed into the elements that set the running values (each element's number gathered as the values were)
+    numbers = np.reshape(np.arange(1, np.size(a) + 1), np.shape(a))
+    taken = np.take_along_axis(numbers, setters, axis)
+    return np.reshape(np.bincount(np.ravel(taken), np.ravel(g), np.size(a) + 1)[1:], np.shape(a))
+
+
+@adjoint(np.maximum.accumulate, np.minimum.accumulate)
+def running_extremum_adjoint(g, ans, array, axis=0, dtype=None, out=None):
+    _unmodelled = only_defaults("dtype", dtype, "out", out)
+    setters = running_setters(array, ans, axis)
+    back = setters_summed_back(g, array, setters, axis)
+    return (back if _unmodelled else back), None, None, None  # (the check read: no pass)
+
+
+@tangent(np.maximum.accumulate, np.minimum.accumulate)
+def running_extremum_tangent(dot, ans, array, axis=0, dtype=None, out=None):
+    _unmodelled = only_defaults("dtype", dtype, "out", out)
+    setters = running_setters(array, ans, axis)
+    return np.take_along_axis(dot if _unmodelled else dot, setters, axis), None, None, None
+
+
 @fragment
 def diff_ends(a, axis, prepend, append):
     # How many elements np.diff puts before and after a along axis: 0 where prepend (append) is not

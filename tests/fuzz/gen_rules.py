@@ -166,6 +166,8 @@ def kw(name, value):
 def spelling(fn):
     """``np.sin``, ``np.linalg.norm``, ``math.log``, ``abs``."""
     name = fn.__name__
+    if isinstance(getattr(fn, "__self__", None), np.ufunc):  # np.maximum.accumulate
+        return "np.%s.%s" % (fn.__self__.__name__, name)
     for prefix, module in (("np.", np), ("np.linalg.", np.linalg), ("math.", math)):
         if getattr(module, name, None) is fn:
             return prefix + name

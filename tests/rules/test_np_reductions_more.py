@@ -57,6 +57,10 @@ FWEIGHTS = np.array([1, 2, 0, 3, 1, 2])  # np.cov's integer counts, one of them 
 AW = uniform(0.5, 2)  # np.cov's aweights
 TRAPEZOID = np.trapezoid if hasattr(np, "trapezoid") else np.trapz  # (NumPy 1.26 has only trapz, 2.4 only trapezoid)
 
+MAXACC = registry.lookup(np.maximum.accumulate).fn  # (a bound method: the registry's own object, for id())
+MINACC = registry.lookup(np.minimum.accumulate).fn
+RUNNING_TIES = np.array([1.0, 3.0, 3.0, 2.0, 5.0, 5.0, 4.0])  # a later element equal to the running peak
+
 TABLE = [
     # cumsum: every axis form, and the flattening with no axis
     Row(np.cumsum, [Op(U, (5,))], {}, "cumsum-1d"),
@@ -211,6 +215,18 @@ TABLE = [
     Row(np.vander, [Op(U, (3,)), 1], {}, "vander-one-column"),
     Row(np.roots, [given(np.array([2.0, -3.0, -5.0, 6.0]))], {}, "roots"),
     Row(np.roots, [given(np.array([1.0, -1.0, 0.0]))], {}, "roots-at-zero"),
+    # np13p: the running peak and trough, along each axis, empty, and at ties and NaNs (given points: the tie's
+    # cotangent goes to the earlier element, which set the value; the NaN's to the first NaN)
+    Row(MAXACC, [Op(U, (6,))], {}, "maximum.accumulate-1d"),
+    Row(MAXACC, [Op(U, (3, 4))], {}, "maximum.accumulate-axis0"),
+    Row(MAXACC, [Op(U, (3, 4)), 1], {}, "maximum.accumulate-axis1"),
+    Row(MAXACC, [Op(U, (2, 3, 4))], {"axis": -1}, "maximum.accumulate-axis-1"),
+    Row(MAXACC, [Op(U, (0,))], {}, "maximum.accumulate-empty"),
+    Row(MAXACC, [given(RUNNING_TIES)], {}, "maximum.accumulate-ties", fd=False),
+    Row(MINACC, [Op(U, (6,))], {}, "minimum.accumulate-1d"),
+    Row(MINACC, [Op(U, (3, 4)), 1], {}, "minimum.accumulate-axis1"),
+    Row(MINACC, [Op(U, (2, 3, 4))], {"axis": 1}, "minimum.accumulate-axis1-3d"),
+    Row(MINACC, [given(-RUNNING_TIES)], {}, "minimum.accumulate-ties", fd=False),
 ]
 
 
@@ -238,6 +254,9 @@ def _rule(fn, kwargs):
 @pytest.mark.parametrize("row", TABLE, ids=[r.name for r in TABLE])
 def test_rule_matches_finite_differences(row, seed):
     values, diff = make(row, np.random.default_rng(seed))
+    if row.fn in (MAXACC, MINACC) and not row.fd:
+        check_running_tie(row, values[0])
+        return
     if row.fn is np.gradient:
         check_gradient_row(row, values, diff, seed)
         return
@@ -267,6 +286,58 @@ def test_rule_matches_finite_differences(row, seed):
             assert abs(float(np.sum(cots[i] * d)) - fd) <= 1e-5 * max(1.0, abs(fd))
         return
     check_rule(_with(row.fn, row.kwargs), _rule(row.fn, row.kwargs), values, diff=list(diff), rtol=row.rtol, seed=seed)
+
+
+def check_running_tie(row, x):
+    """At a tie of a running extremum the rule gives the cotangent to the earlier element, which set the value: the
+    derivative along directions that keep the tied elements in their order (the earlier one stays the extremum),
+    checked against the one-sided difference along such a direction (exact: the function is piecewise linear), and
+    against the values derived by hand."""
+    g = np.random.default_rng(1).standard_normal(x.shape)
+    bar = registry.lookup(row.fn).rule(g, row.fn(x), x)[0]
+    d = -np.arange(x.size, dtype=float) if row.fn is MAXACC else np.arange(x.size, dtype=float)
+    h = 1e-3
+    one_sided = np.sum(g * (row.fn(x + h * d) - row.fn(x))) / h
+    assert abs(float(np.sum(bar * d)) - one_sided) <= 1e-9 * max(1.0, abs(one_sided))
+    # by hand: [1, 3, 3, 2, 5, 5, 4] -> setters 0, 1, 1, 1, 4, 4, 4
+    assert np.allclose(bar, [g[0], g[1] + g[2] + g[3], 0.0, 0.0, g[4] + g[5] + g[6], 0.0, 0.0])
+
+
+def test_running_extremum_of_nans_goes_to_the_first_nan():
+    x = np.array([1.0, np.nan, 4.0, np.nan, 0.5])
+    g = np.arange(1.0, 6.0)
+    bar = registry.lookup(MAXACC).rule(g, MAXACC(x), x)[0]
+    assert np.array_equal(bar, [1.0, 14.0, 0.0, 0.0, 0.0])
+
+
+def drawdown(x):
+    return np.max(np.maximum.accumulate(x) - x)
+
+
+def trough_squares(y):
+    return np.sum(np.minimum.accumulate(y, axis=1) ** 2)
+
+
+def test_drawdown_and_trough_compiled_in_both_modes():
+    x = np.array([1.0, 3.2, 2.1, 5.0, 3.3, 4.5, 0.7, 2.0])
+    # the deepest drawdown: peak 5.0 (x[3]) minus 0.7 (x[6])
+    assert np.array_equal(ac.grad(drawdown)(x), [0, 0, 0, 1, 0, 0, -1, 0])
+    ac.check_grads(drawdown, (x,), modes=("rev", "fwd"), order=2)
+    ac.check_grads(trough_squares, (x.reshape(2, 4),), modes=("rev", "fwd"), order=2)
+
+
+def test_running_extremum_refuses_dtype_and_out_by_name():
+    def typed(x):
+        return np.sum(np.maximum.accumulate(x, dtype=np.float32))
+
+    def into(x, out):
+        return np.sum(np.minimum.accumulate(x, 0, None, out))
+
+    # (a dtype that is not a literal, an out= array: refused when the gradient runs, at the call)
+    with pytest.raises(NotImplementedError, match=r"test_np_reductions_more.py:\d+:\d+: .*dtype="):
+        ac.grad(typed)(np.ones(3))
+    with pytest.raises(NotImplementedError, match=r"test_np_reductions_more.py:\d+:\d+: .*out="):
+        ac.grad(into, wrt=0)(np.ones(3), np.zeros(3))
 
 
 def check_gradient_row(row, values, diff, seed):

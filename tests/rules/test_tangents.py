@@ -79,6 +79,8 @@ def _spelling(fn):
     if fn in _FORMS:
         return _FORMS[fn]
     name = getattr(fn, "__name__", None)
+    if isinstance(getattr(fn, "__self__", None), np.ufunc):  # np.maximum.accumulate
+        return "np.%s.%s" % (fn.__self__.__name__, name)
     for prefix, module in (("np", np), ("np.linalg", np.linalg), ("math", math), ("runtime", runtime)):
         if getattr(module, name, None) is fn:
             return "%s.%s" % (prefix, name)
