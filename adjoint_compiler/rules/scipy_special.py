@@ -339,8 +339,9 @@ def huber_adjoint(g, ans, delta, r):
 @adjoint(scipy_special.pseudo_huber)
 def pseudo_huber_adjoint(g, ans, delta, r):
     # delta^2 (sqrt(1 + (r / delta)^2) - 1) = delta^2 (s - 1): d/dr = r / s,
-    # d/ddelta = 2 delta (s - 1) - r^2 / (s delta) = 2 ans / delta - r^2 / (s delta). At delta == 0 the value is 0 for every r (d/dr = 0) and ~ delta |r| for small
-    # delta > 0: d/ddelta there is |r|, the one-sided limit (delta < 0: inf, constant: 0)
+    # d/ddelta = 2 delta (s - 1) - r^2 / (s delta) = 2 ans / delta - r^2 / (s delta). At delta == 0 the value is 0
+    # for every r (d/dr = 0) and ~ delta |r| for small delta > 0: d/ddelta there is |r|, the one-sided limit
+    # (delta < 0: inf, constant: 0)
     positive = delta > 0.0
     d = np.where(positive, delta, 1.0)
     s = np.sqrt(1.0 + (r / d) ** 2)

@@ -566,3 +566,19 @@ def test_rules_register_when_the_user_imports_scipy_not_before():
         "assert registry.lookup(scipy.stats.norm.logpdf) is not None\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+
+
+def test_losses_at_delta_zero_and_below():
+    # pseudo_huber(0, r) == 0 for every r, ~ delta |r| for small delta > 0: d/dr 0, d/ddelta |r| (one-sided, against
+    # the one-sided difference); delta < 0 gives inf for both losses, constant: derivatives 0
+    r = np.array([-2.0, 0.5, 3.0])
+    d_delta, d_r = registry.lookup(scipy_special.pseudo_huber).rule(
+        np.ones(3), scipy_special.pseudo_huber(0.0, r), 0.0, r
+    )
+    h = 1e-7
+    one_sided = (scipy_special.pseudo_huber(h, r) - scipy_special.pseudo_huber(0.0, r)) / h
+    assert np.allclose(d_r, 0.0) and np.isclose(d_delta, np.sum(one_sided), rtol=1e-6)
+    for fn in (scipy_special.huber, scipy_special.pseudo_huber):
+        assert np.all(np.isinf(fn(-1.0, r)))
+        d_delta, d_r = registry.lookup(fn).rule(np.ones(3), fn(-1.0, r), -1.0, r)
+        assert d_delta == 0.0 and np.array_equal(d_r, np.zeros(3))
