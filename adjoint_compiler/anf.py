@@ -497,8 +497,9 @@ class _Anf:
 
     def callee(self, func):
         # a method call like x.sum(): the receiver becomes an atom, the method name stays
-        if isinstance(func, gast.Attribute) and self.draw_of_new_generator(func):
-            # np.random.default_rng(seed).normal(mu): the generator's call stays, its class known (ops.py)
+        if isinstance(func, gast.Attribute) and self.method_of_made(func):
+            # np.random.default_rng(seed).normal(mu), norm(loc, scale).logpdf(x): the call making the object stays,
+            # so that the method is known (ops.py)
             maker = func.value
             made = gast.Call(
                 func=maker.func,
@@ -510,15 +511,16 @@ class _Anf:
             return gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())
         return self.atom(func)
 
-    def draw_of_new_generator(self, func):
-        """Whether ``func`` is a draw with a rule of a generator made in place (``np.random.default_rng(0).normal``)."""
+    def method_of_made(self, func):
+        """Whether ``func`` is a method with a rule of an object made in place (``np.random.default_rng(0).normal``,
+        ``scipy.stats.norm(loc, scale).logpdf``: registry.method_of_made)."""
         node = func.value
         if not (isinstance(node, gast.Call) and self.source is not None) or any(k.arg is None for k in node.keywords):
             return False
         if any(isinstance(a, gast.Starred) for a in node.args):
             return False
         maker = source_mod.global_value(node.func, self.source, self.locals)
-        return registry.draw_of(registry.generator_class(maker), func.attr) is not None
+        return registry.method_of_made(maker, func.attr) is not None
 
     # -- container methods and constructors -------------------------------------------
     #

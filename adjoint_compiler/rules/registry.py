@@ -161,6 +161,26 @@ def draw_of(cls, name):
     return fn if fn is not None and draws(fn) else None
 
 
+def _is_distribution(maker):
+    # a scipy.stats distribution object (norm, t, gamma ...), whose call freezes its parameters
+    return type(maker).__module__.startswith("scipy.stats.") and callable(getattr(maker, "freeze", None))
+
+
+def method_of_made(maker, name):
+    """What ``maker(...).name(...)`` is differentiated as, for an object whose class a call of ``maker`` fixes:
+    ``(fn, False)`` for a draw of a generator (``np.random.default_rng(0).normal``: ``Generator.normal``, the
+    same arguments); ``(fn, True)`` for a method of a frozen scipy.stats distribution (``norm(loc, scale).logpdf(x)``
+    as ``norm.logpdf(x, loc, scale)``: the method's arguments, then the distribution's); None otherwise."""
+    drawn = draw_of(generator_class(maker), name)
+    if drawn is not None:
+        return drawn, False
+    if _is_distribution(maker):
+        fn = getattr(maker, name, None)
+        if fn is not None and lookup(fn) is not None:
+            return fn, True
+    return None
+
+
 _DRAWS = set()  # functions whose call advances a random generator: never recomputed nor shared
 
 
