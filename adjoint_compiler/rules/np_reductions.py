@@ -117,15 +117,30 @@ def extremum_adjoint(g, ans, x, axis=None, out=None, keepdims=False, initial=Non
     # extremum_bar computes mask * (g / count) in fewer passes and new arrays (one comparison and one
     # count over x, then g's shares put into a zero array), and its tangent, extremum_dot, the mean of the
     # tangent over each slice's tied elements: both runtime helpers with rules, for second order.
-    _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
-    return extremum_bar(g * _unmodelled, x, ans, axis, keepdims), None, None, None, None, None
+    # With initial= or where= (np13p), the elements where= drops are read as NaN, which never equal ans, and a
+    # slice whose ans is initial itself (no element reaches it) gets 0: initial is a constant; an element tied
+    # with it takes the whole cotangent (the derivative as that element grows).
+    _unmodelled = only_defaults("out", out)
+    plain = is_none(initial) and is_none(where)
+    kept = x if plain else np.where(True if is_none(where) else where, x, np.nan)
+    return extremum_bar(g * _unmodelled, kept, ans, axis, keepdims, not plain), None, None, None, None, None
 
 
 @tangent(np.max, np.min, np.amax, np.amin)
 def extremum_tangent(dot, ans, x, axis=None, out=None, keepdims=False, initial=None, where=None):
-    # the mean of x's tangent over each slice's elements equal to ans (extremum_adjoint's equal split of ties)
-    _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
-    return extremum_dot((dot if _unmodelled else dot), x, ans, axis, keepdims), None, None, None, None, None
+    # the mean of x's tangent over each slice's elements equal to ans (extremum_adjoint's equal split of ties);
+    # with initial= or where=, over the elements where= keeps, 0 where ans is initial itself
+    _unmodelled = only_defaults("out", out)
+    plain = is_none(initial) and is_none(where)
+    kept = x if plain else np.where(True if is_none(where) else where, x, np.nan)
+    return (
+        extremum_dot((dot if _unmodelled else dot), kept, ans, axis, keepdims, not plain),
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @adjoint(np.var, method="var")
@@ -639,15 +654,18 @@ def nanstd_tangent(dot, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdim
 def nanextremum_adjoint(g, ans, a, axis=None, out=None, keepdims=False, initial=None, where=None):
     # as np.max's rule (ties split equally), NaNs ignored: a NaN never equals ans, so it gets 0, and
     # an all-NaN slice (ans NaN) gets 0 everywhere (skip_nan: its count taken as 1)
-    _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
-    return extremum_bar(g * _unmodelled, a, ans, axis, keepdims, True), None, None, None, None, None
+    # initial= and where= as np.max's rule: dropped elements read as NaN, a slice whose ans is initial gets 0
+    _unmodelled = only_defaults("out", out)
+    kept = a if is_none(where) else np.where(where, a, np.nan)
+    return extremum_bar(g * _unmodelled, kept, ans, axis, keepdims, True), None, None, None, None, None
 
 
 @tangent(np.nanmax, np.nanmin)
 def nanextremum_tangent(dot, ans, a, axis=None, out=None, keepdims=False, initial=None, where=None):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
-    return extremum_dot((dot if _unmodelled else dot), a, ans, axis, keepdims, True), None, None, None, None, None
+    _unmodelled = only_defaults("out", out)
+    kept = a if is_none(where) else np.where(where, a, np.nan)
+    return extremum_dot((dot if _unmodelled else dot), kept, ans, axis, keepdims, True), None, None, None, None, None
 
 
 @adjoint(np.ptp)
