@@ -82,8 +82,8 @@ def mean_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, whe
     )
 
 
-@adjoint(np.prod, method="prod", shape="reduce")
-def prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+@fragment
+def prod_others(x, axis):
     # d prod / d x_i is the product of the *other* elements of x_i's slice; never
     # ans / x_i, which is wrong where x has zeros (and under/overflows more easily).
     # The reduced axes are moved last and flattened into one, and the product of
@@ -91,7 +91,6 @@ def prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, ini
     # the right); then everything is moved back. Indexing np.arange(ndim) with
     # (axis,) lists the reduced axes, normalized, for axis None (all), an int or a
     # tuple, without an `axis is None` test (which would read `1 is None` once inlined).
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
     a = np.asarray(x)
     axes = np.arange(a.ndim)[(axis,)].ravel()
     kept = a.ndim - np.size(axes)
@@ -101,8 +100,33 @@ def prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, ini
     one = np.ones_like(flat[..., :1])
     left = np.cumprod(np.concatenate([one, flat[..., :-1]], axis=-1), axis=-1)
     right = np.flip(np.cumprod(np.concatenate([one, np.flip(flat[..., 1:], axis=-1)], axis=-1), axis=-1), axis=-1)
-    others = np.moveaxis((left * right).reshape(moved.shape), last, axes)
+    return np.moveaxis((left * right).reshape(moved.shape), last, axes)
+
+
+@adjoint(np.prod, method="prod", shape="reduce")
+def prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    # the product of the others (prod_others), exact at zeros
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
+    others = prod_others(x, axis)
     return unreduce(g, x, axis, keepdims) * others * _unmodelled, None, None, None, None, None, None
+
+
+@adjoint(np.nanprod)
+def nanprod_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    # np.prod with each NaN read as 1 (np13p): the product of the others among the non-NaN elements; a NaN gets 0
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
+    nan = np.isnan(a)
+    others = prod_others(np.where(nan, 1.0, a), axis)
+    return unreduce(g, a, axis, keepdims) * np.where(nan, 0.0, others) * _unmodelled, None, None, None, None, None, None
+
+
+@tangent(np.nanprod)
+def nanprod_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
+    nan = np.isnan(a)
+    others = prod_others(np.where(nan, 1.0, a), axis)
+    spread = np.where(nan, 0.0, (dot if _unmodelled else dot) * others)
+    return np.sum(spread, axis=axis, keepdims=keepdims), None, None, None, None, None, None
 
 
 @adjoint(np.max, method="max", shape="reduce")
@@ -804,6 +828,43 @@ def median_tangent(dot, ans, a, axis=None, out=None, overwrite_input=False, keep
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
     parts = quantile_slope(a, 0.5, axis, "linear")
     return quantile_dot((dot if _unmodelled else dot), parts, ans, axis), None, None, None, None
+
+
+@fragment
+def nanmedian_slope(a, axis):
+    # np.median of each slice's non-NaN elements (np13p): its middle one, or half to each of its two middle ones
+    # (NumPy's nanquantile 'lower' and 'higher' at 0.5; ties share their weight equally, as np.median's), a NaN 0,
+    # an all-NaN slice (value NaN) 0 everywhere. Returns the slope over (flattened) a and the reduced axes.
+    flat = np.ravel(a) if axis == None else np.asarray(a)
+    ax = axes_from_end(0 if axis == None else axis, np.ndim(flat))
+    count = np.sum(~np.isnan(flat), axis=ax, keepdims=True)
+    some = np.size(flat) > 0
+    lo = np.nanquantile(flat, 0.5, axis=ax, keepdims=True, method="lower") if some else np.zeros(np.shape(count))
+    hi = np.nanquantile(flat, 0.5, axis=ax, keepdims=True, method="higher") if some else np.zeros(np.shape(count))
+    position = 0.5 * (count - 1)
+    frac = position - np.floor(position)
+    at_lo = flat == lo
+    at_hi = flat == hi
+    by_lo = at_lo / np.maximum(np.sum(at_lo, axis=ax, keepdims=True), 1)
+    by_hi = at_hi / np.maximum(np.sum(at_hi, axis=ax, keepdims=True), 1)
+    return (1.0 - frac) * by_lo + frac * by_hi, ax
+
+
+@adjoint(np.nanmedian)
+def nanmedian_adjoint(g, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
+    parts = nanmedian_slope(a, axis)
+    spread = np.reshape(g, np.shape(np.sum(parts[0], axis=parts[1], keepdims=True))) * parts[0]
+    return np.reshape(spread, np.shape(a)) * _unmodelled, None, None, None, None
+
+
+@tangent(np.nanmedian)
+def nanmedian_tangent(dot, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
+    parts = nanmedian_slope(a, axis)
+    flat = np.ravel(dot if _unmodelled else dot) if axis == None else np.asarray(dot if _unmodelled else dot)
+    return np.reshape(np.sum(parts[0] * flat, axis=parts[1], keepdims=True), np.shape(ans)), None, None, None, None
 
 
 # ---- weighted averages, covariances -----------------------------------------------------------------

@@ -59,6 +59,15 @@ TRAPEZOID = np.trapezoid if hasattr(np, "trapezoid") else np.trapz  # (NumPy 1.2
 
 MAXACC = registry.lookup(np.maximum.accumulate).fn  # (a bound method: the registry's own object, for id())
 MINACC = registry.lookup(np.minimum.accumulate).fn
+# NaNs: slices with odd and even counts of other elements, and an all-NaN column (axis 0) and row (axis 1)
+WITH_NANS = np.array(
+    [
+        [0.7, np.nan, 2.1, -1.3, np.nan],
+        [np.nan, np.nan, np.nan, np.nan, np.nan],
+        [1.9, -0.4, np.nan, 0.8, np.nan],
+        [-2.2, 1.1, 0.3, 2.6, np.nan],
+    ]
+)
 RUNNING_TIES = np.array([1.0, 3.0, 3.0, 2.0, 5.0, 5.0, 4.0])  # a later element equal to the running peak
 
 TABLE = [
@@ -227,6 +236,20 @@ TABLE = [
     Row(MINACC, [Op(U, (3, 4)), 1], {}, "minimum.accumulate-axis1"),
     Row(MINACC, [Op(U, (2, 3, 4))], {"axis": 1}, "minimum.accumulate-axis1-3d"),
     Row(MINACC, [given(-RUNNING_TIES)], {}, "minimum.accumulate-ties", fd=False),
+    # np13p: nanprod (NaNs read as 1, zeros exact), nanmedian (odd and even counts of non-NaN elements per slice,
+    # an all-NaN slice, several axes, keepdims)
+    Row(np.nanprod, [Op(U, (5,))], {}, "nanprod-drawn"),
+    Row(np.nanprod, [Op(U, (2, 3))], {"axis": 1, "keepdims": True}, "nanprod-drawn-axis1"),
+    Row(np.nanprod, [given(WITH_NANS)], {"axis": 1}, "nanprod-nans-axis1"),
+    Row(np.nanprod, [given(WITH_NANS)], {}, "nanprod-nans-all"),
+    Row(np.nanprod, [given(np.where(np.isnan(WITH_NANS[:3, :4]), np.nan, ZEROS))], {"axis": 0}, "nanprod-nans-zeros"),
+    Row(np.nanmedian, [Op(U, (5,))], {}, "nanmedian-drawn"),
+    Row(np.nanmedian, [Op(U, (3, 4))], {"axis": 0}, "nanmedian-drawn-axis0"),
+    Row(np.nanmedian, [Op(U, (2, 3, 4))], {"axis": (0, 2), "keepdims": True}, "nanmedian-drawn-axes"),
+    # (an all-NaN slice has a NaN median, which central differences cannot read: test_nanmedian_by_hand)
+    Row(np.nanmedian, [given(WITH_NANS[[0, 2, 3]])], {"axis": 1}, "nanmedian-nans-axis1"),
+    Row(np.nanmedian, [given(WITH_NANS)], {}, "nanmedian-nans-all"),
+    Row(np.nanmedian, [given(WITH_NANS[:, :4])], {"axis": 0, "keepdims": True}, "nanmedian-nans-axis0"),
 ]
 
 
@@ -430,6 +453,18 @@ def test_nan_reductions_give_nan_positions_zero():
     with pytest.warns(RuntimeWarning):
         top = np.nanmax(x, axis=1)
     assert np.array_equal(rule_of(np.nanmax)(g, top, x, 1)[0], [[0, 0, 1], [0, 0, 0], [1.5, 1.5, 0]])
+
+
+def test_nanmedian_and_nanprod_by_hand():
+    x = np.array([[1.0, np.nan, 3.0, 2.0], [np.nan] * 4, [4.0, 1.0, np.nan, 0.5], [2.0, np.nan, 2.0, 5.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # (NumPy's warning of the all-NaN row)
+        bar = rule_of(np.nanmedian)(np.array([1.0, 1.0, 2.0, 3.0]), np.nanmedian(x, axis=1), x, 1)[0]
+    # medians: 2 (of 1, 3, 2), NaN (no element: 0), 1 (of 4, 1, 0.5), 2 (a tie of two 2s, split)
+    assert np.array_equal(bar, [[0, 0, 0, 1], [0, 0, 0, 0], [0, 2, 0, 0], [1.5, 0, 1.5, 0]])
+    y = np.array([[2.0, np.nan, 0.0], [np.nan, np.nan, np.nan]])
+    # nanprod: NaNs read as 1 (the all-NaN row's product is 1, constant); the zero's slope is the others' product
+    assert np.array_equal(rule_of(np.nanprod)(np.ones(2), np.nanprod(y, axis=1), y, 1)[0], [[0, 0, 2], [0, 0, 0]])
 
 
 def test_nanvar_and_nanstd_are_var_and_std_of_the_kept_elements():
