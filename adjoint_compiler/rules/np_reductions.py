@@ -147,7 +147,16 @@ def extremum_adjoint(g, ans, x, axis=None, out=None, keepdims=False, initial=Non
     _unmodelled = only_defaults("out", out)
     plain = is_none(initial) and is_none(where)
     kept = x if plain else np.where(True if is_none(where) else where, x, np.nan)
-    return extremum_bar(g * _unmodelled, kept, ans, axis, keepdims, not plain), None, None, None, None, None
+    return (
+        extremum_bar(g * _unmodelled, x, ans, axis, keepdims)
+        if plain
+        else extremum_bar(g * _unmodelled, kept, ans, axis, keepdims, True),
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @tangent(np.max, np.min, np.amax, np.amin)
@@ -158,7 +167,9 @@ def extremum_tangent(dot, ans, x, axis=None, out=None, keepdims=False, initial=N
     plain = is_none(initial) and is_none(where)
     kept = x if plain else np.where(True if is_none(where) else where, x, np.nan)
     return (
-        extremum_dot((dot if _unmodelled else dot), kept, ans, axis, keepdims, not plain),
+        extremum_dot((dot if _unmodelled else dot), x, ans, axis, keepdims)
+        if plain
+        else extremum_dot((dot if _unmodelled else dot), kept, ans, axis, keepdims, True),
         None,
         None,
         None,
@@ -247,9 +258,10 @@ def std_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=F
 
 @fragment
 def norm_slope(ans, a, ord, axis, keepdims):
-    # d norm / d x for every ord NumPy accepts but the Euclidean ones (None, 'fro', vector 2) and vector 1,
-    # where it is None: those are x / norm and sign(x) (runtime.sign_times: its product with the cotangent or
-    # tangent in one new array), written by norm_adjoint and norm_tangent themselves. See norm_adjoint.
+    # d norm / d x for every ord NumPy accepts but the Euclidean ones (None, 'fro', vector 2), vector 1 and vector
+    # inf / -inf, where it is None: those are x / norm, sign(x) (runtime.sign_times: its product with the cotangent
+    # or tangent in one new array) and sign(x) times np.max's slope of |x| (runtime.extremum_bar / extremum_dot,
+    # np13p), written by norm_adjoint and norm_tangent themselves. See norm_adjoint.
     matrix = ord == "nuc" or ord == "fro" or np.size(axis) == 2 or (ord != None and axis == None and a.ndim == 2)
     by_svd = (ord == 2 or ord == -2 or ord == "nuc") and matrix
     by_sums = (ord == 1 or ord == -1 or ord == np.inf or ord == -np.inf) and matrix
@@ -276,12 +288,6 @@ def norm_slope(ans, a, ord, axis, keepdims):
     )
     tied_sum = sums == top_sum if by_sums else None
     norm = unreduce(ans, a, axis, keepdims)
-    tied = np.abs(a) == norm if by_max else None
-    tied_count = (
-        (np.count_nonzero(tied) if axis == None else np.count_nonzero(tied, axis=axis, keepdims=True))
-        if by_max
-        else None
-    )
     # vector 1 is sign(x), written by the callers (the p-norm's slope at p = 1): no ratio computed
     by_p = not (euclid or by_svd or by_sums or by_max or ord == 0 or ord == 1)
     ratio = np.abs(a) / (norm + (norm == 0)) if by_p else None
@@ -290,8 +296,8 @@ def norm_slope(ans, a, ord, axis, keepdims):
         if by_svd
         else np.moveaxis(np.sign(m) * tied_sum / np.sum(tied_sum, -3 - summed, keepdims=True), (-2, -1), rc)
         if by_sums
-        else np.sign(a) * (tied / np.asarray(tied_count, a.dtype))
-        if ord == np.inf or ord == -np.inf
+        else None
+        if by_max
         else np.zeros(np.shape(a))
         if ord == 0
         else None
@@ -322,6 +328,9 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     euclid = ord == None or ord == "fro" or (ord == 2 and not matrix)
     # (vector 1: sign(x) times the spread g, in one new array: runtime.sign_times)
     by_sign = ord == 1 and not matrix
+    # (vector inf / -inf: np.max's (np.min's) slope of |x|, ties split equally, in extremum_bar's few passes; an
+    # empty x's norm, 0, counts no element: skip_nan's count of at least 1 keeps 0 / 0 away)
+    by_max = (ord == np.inf or ord == -np.inf) and not matrix
     slope = norm_slope(ans, a, ord, axis, keepdims)
     return (
         (
@@ -329,6 +338,8 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
             if euclid
             else sign_times(unreduce(g, x, axis, keepdims), a)
             if by_sign
+            else np.sign(a) * extremum_bar(g, np.abs(a), ans, axis, keepdims, np.size(a) == 0)
+            if by_max
             else unreduce(g, x, axis, keepdims) * slope
         ),
         None,
@@ -344,6 +355,7 @@ def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
     matrix = ord == "nuc" or ord == "fro" or np.size(axis) == 2 or (ord != None and axis == None and a.ndim == 2)
     euclid = ord == None or ord == "fro" or (ord == 2 and not matrix)
     by_sign = ord == 1 and not matrix
+    by_max = (ord == np.inf or ord == -np.inf) and not matrix
     slope = norm_slope(ans, a, ord, axis, keepdims)
     return (
         (
@@ -351,6 +363,8 @@ def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
             if euclid
             else np.sum(sign_times(dot, a), axis=axis, keepdims=keepdims)
             if by_sign
+            else extremum_dot(np.sign(a) * dot, np.abs(a), ans, axis, keepdims, np.size(a) == 0)
+            if by_max
             else np.sum(dot * slope, axis=axis, keepdims=keepdims)
         ),
         None,
@@ -694,22 +708,32 @@ def nanextremum_tangent(dot, ans, a, axis=None, out=None, keepdims=False, initia
 
 @adjoint(np.ptp)
 def ptp_adjoint(g, ans, a, axis=None, out=None, keepdims=False):
-    # max - min, each with np.max's equal split between ties; a constant slice gets 0 (1/n - 1/n)
+    # max - min, each with np.max's equal split between ties (runtime.extremum_bar, np13p); a constant slice gets
+    # 0 (1/n - 1/n)
     _unmodelled = only_defaults("out", out)
-    top = a == np.max(a, axis=axis, keepdims=True)
-    bottom = a == np.min(a, axis=axis, keepdims=True)
-    slope = top / np.sum(top, axis=axis, keepdims=True) - bottom / np.sum(bottom, axis=axis, keepdims=True)
-    return unreduce(g, a, axis, keepdims) * slope * _unmodelled, None, None, None
+    top = np.max(a, axis=axis, keepdims=keepdims)
+    bottom = np.min(a, axis=axis, keepdims=keepdims)
+    return (
+        (extremum_bar(g, a, top, axis, keepdims) - extremum_bar(g, a, bottom, axis, keepdims)) * _unmodelled,
+        None,
+        None,
+        None,
+    )
 
 
 @tangent(np.ptp)
 def ptp_tangent(dot, ans, a, axis=None, out=None, keepdims=False):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("out", out)
-    top = a == np.max(a, axis=axis, keepdims=True)
-    bottom = a == np.min(a, axis=axis, keepdims=True)
-    slope = top / np.sum(top, axis=axis, keepdims=True) - bottom / np.sum(bottom, axis=axis, keepdims=True)
-    return np.sum(slope * (dot if _unmodelled else dot), axis=axis, keepdims=keepdims), None, None, None
+    top = np.max(a, axis=axis, keepdims=keepdims)
+    bottom = np.min(a, axis=axis, keepdims=keepdims)
+    spread = dot if _unmodelled else dot
+    return (
+        extremum_dot(spread, a, top, axis, keepdims) - extremum_dot(spread, a, bottom, axis, keepdims),
+        None,
+        None,
+        None,
+    )
 
 
 # ---- order statistics: quantile, percentile, median ------------------------------------------------

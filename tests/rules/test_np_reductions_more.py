@@ -997,3 +997,21 @@ def test_cumprod_rule_is_linear_in_memory():
     ans = np.cumprod(x)
     back = rule_of(np.cumprod)(g, ans, x)[0]
     np.testing.assert_allclose(back, np.cumsum((g * ans)[::-1])[::-1] / x, rtol=1e-12)
+
+
+def norm_inf_squared(x):
+    v = np.ravel(x)  # (a vector: ord=inf of a matrix is its largest row sum)
+    return np.linalg.norm(v, np.inf) ** 2 + np.linalg.norm(v, -np.inf) + np.sum(np.ptp(x * x, axis=0, keepdims=True))
+
+
+def test_norm_inf_and_ptp_through_extremum_bar_in_both_modes_and_second_order():
+    # np13p: vector norm ord=inf / -inf is sign(x) times np.max's (np.min's) slope of |x| and np.ptp the difference
+    # of np.max's and np.min's, through runtime.extremum_bar / extremum_dot (which have rules: second order)
+    x = np.array([[0.3, -2.0], [1.1, 0.7], [-0.5, 1.6]])
+    ac.check_grads(norm_inf_squared, (x,), modes=("rev", "fwd"), order=2)
+    # by hand: |x| largest -2.0 (at [0, 1]): 2 * 2.0 * sign(-2.0) = -4; smallest 0.3 (at [0, 0]): sign 1
+    # ptp of x^2 down each column: column 0 (1.21 - 0.09), column 1 (4.0 - 0.49): 2 x at the max, -2 x at the min
+    expected = np.array([[1.0 - 0.6, -4.0 - 4.0], [2.2, -1.4], [0.0, 0.0]])
+    assert np.allclose(ac.grad(norm_inf_squared)(x), expected)
+    empty = np.zeros(0)
+    assert ac.grad(lambda v: np.linalg.norm(v, np.inf))(empty).shape == (0,)
