@@ -107,6 +107,8 @@ EXCLUDED = {
     runtime.odeint_dot: "a runtime helper of scipy.integrate.odeint's tangent (its rules refuse), not user API",
     runtime.extremum_bar: "a runtime helper of np.max's adjoint (its rule serves second order), not user API",
     runtime.extremum_dot: "a runtime helper of np.max's tangent (its rule serves second order), not user API",
+    runtime.pad_linear: "np.pad's tangent in modes mean / linear_ramp (its rule serves second order), not user API",
+    runtime.pad_linear_bar: "np.pad's adjoint in modes mean / linear_ramp (its rule serves second order), not user API",
     runtime.sign_times: "a runtime helper of np.linalg.norm's rules at ord 1 (for second order), not user API",
     runtime.gradient_bar: "a runtime helper of np.gradient's rule (its rule serves second order), not user API",
     runtime.gradient_of: "a runtime helper of np.gradient's tangent rule (its rule serves second order), not user API",

@@ -1039,3 +1039,9 @@ EXCLUDED[runtime.rule_cotangents] = (
 for _draw in (np.random.Generator, np.random.RandomState):
     for _name in ("normal", "uniform", "lognormal", "exponential"):
         ELSEWHERE[getattr(_draw, _name)] = "a draw of a generator: tests/rules/test_np_random.py, both modes"
+
+# np13p: np.pad's helpers in modes 'mean' and 'linear_ramp', each the other's adjoint, linear (forward mode applies
+# them to tangents): checked against central differences in tests/rules/test_runtime_rules.py, and compiled
+# through np.pad's rows of tests/rules/test_np_shape.py in both modes
+ELSEWHERE[runtime.pad_linear] = "np.pad's linear part: tests/rules/test_runtime_rules.py and np.pad's rows"
+ELSEWHERE[runtime.pad_linear_bar] = "np.pad's adjoint in the linear modes: tests/rules/test_runtime_rules.py"
