@@ -2315,8 +2315,8 @@ def pad_linear_bar(g, x, pad_width, mode, stat_length=None):
     axes and its transpose applies each one's transpose along its axis. Each map is np.pad of the identity along
     that axis alone: exact, and O(size * padded length) per axis.
 
-    >>> pad_linear_bar(np.ones(5), np.zeros(2), 1, "mean").tolist()  # [m, a, b, m, m]: m = (a + b) / 2
-    [2.5, 2.5]
+    >>> pad_linear_bar(np.ones(4), np.zeros(2), 1, "mean").tolist()  # [m, a, b, m]: m = (a + b) / 2
+    [2.0, 2.0]
     """
     shape = np.shape(x)
     widths = np.broadcast_to(np.asarray(pad_width, dtype=np.intp), (len(shape), 2))

@@ -17,8 +17,8 @@ exact. ``draws=True`` keeps each such call out of recomputation (a checkpointed 
 >>> rng = np.random.default_rng(0)
 >>> registry.lookup(rng.normal) is registry.lookup(np.random.default_rng(1).normal)  # one rule per class
 True
->>> registry.lookup(np.random.Generator.exponential).rule(1.0, 3.0, 2.0)  # d(scale * e)/d scale = e
-1.5
+>>> registry.lookup(np.random.Generator.exponential).rule(1.0, 3.0, 2.0)  # d(scale * e)/d scale = e; size: none
+(1.5, None)
 """
 
 import numpy as np
