@@ -1014,4 +1014,8 @@ def test_norm_inf_and_ptp_through_extremum_bar_in_both_modes_and_second_order():
     expected = np.array([[1.0 - 0.6, -4.0 - 4.0], [2.2, -1.4], [0.0, 0.0]])
     assert np.allclose(ac.grad(norm_inf_squared)(x), expected)
     empty = np.zeros(0)
+    try:
+        np.linalg.norm(empty, np.inf)  # 0 on NumPy 2; NumPy 1.26 raises (a max of nothing)
+    except ValueError:
+        return
     assert ac.grad(lambda v: np.linalg.norm(v, np.inf))(empty).shape == (0,)
