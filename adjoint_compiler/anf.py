@@ -96,6 +96,7 @@ import gast
 
 from adjoint_compiler import effects, naming, runtime, trees, write_through
 from adjoint_compiler import source as source_mod
+from adjoint_compiler.rules import registry
 from adjoint_compiler.errors import UnsupportedError
 
 _OPERATOR_TEXT = {
@@ -496,9 +497,30 @@ class _Anf:
 
     def callee(self, func):
         # a method call like x.sum(): the receiver becomes an atom, the method name stays
+        if isinstance(func, gast.Attribute) and self.method_of_made(func):
+            # np.random.default_rng(seed).normal(mu), norm(loc, scale).logpdf(x): the call making the object stays,
+            # so that the method is known (ops.py)
+            maker = func.value
+            made = gast.Call(
+                func=maker.func,
+                args=[self.atom(a) for a in maker.args],
+                keywords=[gast.keyword(arg=k.arg, value=self.atom(k.value)) for k in maker.keywords],
+            )
+            return gast.Attribute(value=made, attr=func.attr, ctx=gast.Load())
         if isinstance(func, gast.Attribute):
             return gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())
         return self.atom(func)
+
+    def method_of_made(self, func):
+        """Whether ``func`` is a method with a rule of an object made in place (``np.random.default_rng(0).normal``,
+        ``scipy.stats.norm(loc, scale).logpdf``: registry.method_of_made)."""
+        node = func.value
+        if not (isinstance(node, gast.Call) and self.source is not None) or any(k.arg is None for k in node.keywords):
+            return False
+        if any(isinstance(a, gast.Starred) for a in node.args):
+            return False
+        maker = source_mod.global_value(node.func, self.source, self.locals)
+        return registry.method_of_made(maker, func.attr) is not None
 
     # -- container methods and constructors -------------------------------------------
     #

@@ -65,14 +65,17 @@ class Op:
     other (anything else: an attribute of a local that is not a known array attribute).
     """
 
-    __slots__ = ("kind", "fn", "args", "kwargs", "node")
+    __slots__ = ("kind", "fn", "args", "kwargs", "node", "routed")
 
-    def __init__(self, kind, fn=None, args=(), kwargs=None, node=None):
+    def __init__(self, kind, fn=None, args=(), kwargs=None, node=None, routed=()):
         self.kind = kind
         self.fn = fn
         self.args = list(args)
         self.kwargs = dict(kwargs or {})
         self.node = node
+        # names the call reads whose derivative reaches it through other operands: the frozen distribution d of
+        # d.logpdf(x), differentiated as norm.logpdf(x, loc, scale) in the loc and scale d was made with
+        self.routed = tuple(routed)
 
     def operand_names(self):
         """The names derivatives can flow to (a subscript's or a store's index is not one)."""
@@ -157,6 +160,9 @@ def classify(value, source, local):
             if value.func.attr == "get" and len(value.args) == 1 and not value.keywords:
                 return Op("subscript", args=[value.func.value, value.args[0]], node=value)  # d.get(k), as d[k]
             fn = registry.method_function(value.func.attr) if isinstance(value.func.value, gast.Name) else None
+            made = _method_of_made(value, _made_here(value.func, source), source, local)
+            if made is not None:  # rng = np.random.default_rng(seed); rng.normal(mu, sigma): the class's draw
+                return made
             if fn is None:
                 return Op("method", value.func, args, kwargs, node=value)
             if value.func.attr == "reshape":
@@ -170,6 +176,10 @@ def classify(value, source, local):
             and (source is None or value.func.id not in source.env)
         ):
             return Op("nondiff", node=value)  # bookkeeping the compiler itself inserted (overlap_copy)
+        if isinstance(value.func, gast.Attribute) and isinstance(value.func.value, gast.Call):
+            made = _method_of_made(value, value.func.value, source, local)
+            if made is not None:  # np.random.default_rng(seed).normal(mu), norm(loc, scale).logpdf(x) (anf keeps them)
+                return made
         fn = source_mod.static_value(value.func, source)
         fn = registry.call_form(fn, len(value.args), [k.arg for k in value.keywords])  # max(xs): max_of
         return Op("call", fn, value.args, {k.arg: k.value for k in value.keywords}, node=value)
@@ -187,6 +197,81 @@ def classify(value, source, local):
     if isinstance(value, (gast.Compare, gast.JoinedStr)):
         return Op("nondiff", node=value)
     return Op("other", node=value)
+
+
+def _made_here(func, source):
+    """The call ``C(...)`` that made the local ``obj`` of a method call ``obj.m(...)``, where the user's function
+    assigns ``obj`` exactly once, as ``obj = C(...)``, and ``obj`` is no parameter; otherwise None."""
+    if source is None or not isinstance(func.value, gast.Name):
+        return None
+    name = func.value.id
+    params = [n for n in trees.walk(source.tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Param)]
+    if any(n.id == name for n in params) or sum(1 for n in _stores(source.tree) if n.id == name) != 1:
+        return None
+    for n in trees.walk(source.tree):
+        if isinstance(n, gast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], gast.Name):
+            if n.targets[0].id == name and isinstance(n.value, gast.Call):
+                return n.value
+    return None
+
+
+def _loop_holding(call, source):
+    """The innermost ``for`` or ``while`` of the user's function whose body holds the node ``call``, or None."""
+    found = []
+
+    def visit(node, loops):
+        if node is call:
+            found.append(loops[-1] if loops else None)
+            return
+        inner = loops + [node] if isinstance(node, (gast.For, gast.While)) else loops
+        for child in gast.iter_child_nodes(node):
+            visit(child, inner)
+
+    visit(source.tree, [])
+    return found[0] if found else None
+
+
+def _fixed(node, source, local):
+    """Whether ``node`` (an argument of the call making an object) means the same wherever the object is used: a
+    constant, or a name with one definition in the function (a parameter never assigned, or a local assigned
+    once), which SSA keeps under its own name (in ``local``)."""
+    if isinstance(node, gast.Constant):
+        return True
+    if not (isinstance(node, gast.Name) and node.id in local):
+        return False
+    params = {n.id for n in trees.walk(source.tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Param)}
+    return (node.id in params) + sum(1 for n in _stores(source.tree) if n.id == node.id) == 1
+
+
+def _method_of_made(value, made, source, local):
+    """The Op of ``value``, a call of a method of the object that the call ``made`` makes, where registry.method_of_made
+    knows it: a draw of a generator (its own arguments), or a frozen distribution's method (its arguments, then the
+    distribution's: ``norm(loc, scale).logpdf(x)`` as ``norm.logpdf(x, loc, scale)``); else None."""
+    if made is None or any(k.arg is None for k in made.keywords) or any(isinstance(a, gast.Starred) for a in made.args):
+        return None
+    maker = source_mod.global_value(made.func, source, local if made is value.func.value else set())
+    found = registry.method_of_made(maker, value.func.attr)
+    if found is None:
+        return None
+    fn, frozen = found
+    kwargs = {k.arg: k.value for k in value.keywords}
+    if not frozen:
+        return Op("call", fn, value.args, kwargs, node=value)
+    made_kwargs = {k.arg: k.value for k in made.keywords}
+    if made is not value.func.value and not all(_fixed(a, source, local) for a in [*made.args, *made_kwargs.values()]):
+        return None  # d = norm(mu, s) with mu assigned again before d.logpdf(x): not the value d was made with
+    loop = _loop_holding(made, source) if made is not value.func.value else None
+    if loop is not None and any(
+        isinstance(a, gast.Name) and any(n.id == a.id for n in _stores(loop))
+        for a in [*made.args, *made_kwargs.values()]
+    ):
+        return None  # d = norm(m, s) in a loop over m: a use of d before it is made again would see the last m
+    if set(made_kwargs) & set(kwargs):
+        return None
+    args = list(value.args) + [trees.clone(a) for a in made.args]
+    routed = [value.func.value.id] if isinstance(value.func.value, gast.Name) else []
+    kwargs.update((k, trees.clone(v)) for k, v in made_kwargs.items())
+    return Op("call", fn, args, kwargs, node=value, routed=routed)
 
 
 def _stores(tree):

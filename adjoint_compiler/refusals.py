@@ -282,7 +282,7 @@ def refuse_values_without_derivatives(fn, defs, source, varied, useful):
             if isinstance(base, (list, tuple, dict, np.ndarray)):
                 continue  # an element of a constant container, chosen by an index
         reads = {n.id for n in trees.breadth_first(value) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-        lost = sorted((reads & varied) - set(op.operand_names()))
+        lost = sorted((reads & varied) - set(op.operand_names()) - set(op.routed))
         if lost:
             where = statement.get(id(op.node), op.node)
             hint = (

@@ -2298,6 +2298,43 @@ def unique_inverse(ar):
 HELPERS = HELPERS + ("repeat_bar", "unique_inverse")
 
 
+def pad_linear(x, pad_width, mode, stat_length=None):
+    """``np.pad(x, pad_width, mode)`` in a mode whose padded values are linear in ``x``: 'mean' (with
+    ``stat_length``) or 'linear_ramp' with its end values 0 (the part of the ramp that is linear in ``x``). The
+    tangent of those modes of np.pad, and the adjoint of ``pad_linear_bar``."""
+    x = np.asarray(x)
+    if mode == "mean":
+        return np.pad(x, pad_width, mode="mean", stat_length=stat_length)
+    return np.pad(x, pad_width, mode="linear_ramp", end_values=0)
+
+
+def pad_linear_bar(g, x, pad_width, mode, stat_length=None):
+    """The adjoint of ``pad_linear(x, ...)`` at the cotangent ``g`` of its result (x gives only the shape): np.pad
+    pads axis by axis, each axis by one linear map of its length, the same for every line along it (the mean of
+    some of the line's elements, or a ramp from its edge element), so the whole map is their product over the
+    axes and its transpose applies each one's transpose along its axis. Each map is np.pad of the identity along
+    that axis alone: exact, and O(size * padded length) per axis.
+
+    >>> pad_linear_bar(np.ones(4), np.zeros(2), 1, "mean").tolist()  # [m, a, b, m]: m = (a + b) / 2
+    [2.0, 2.0]
+    """
+    shape = np.shape(x)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.intp), (len(shape), 2))
+    lengths = np.broadcast_to(np.asarray(stat_length if stat_length is not None else 0, dtype=np.intp), (len(shape), 2))
+    out = np.asarray(g)
+    for axis, n in enumerate(shape):
+        eye = np.eye(n, dtype=np.result_type(out, 0.0))
+        width = ((int(widths[axis, 0]), int(widths[axis, 1])), (0, 0))
+        stat = None if stat_length is None else ((int(lengths[axis, 0]), int(lengths[axis, 1])), (1, 1))
+        matrix = pad_linear(eye, width, mode, stat)  # (padded length, n): column j is e_j padded
+        out = np.moveaxis(np.tensordot(out, matrix, axes=([axis], [0])), -1, axis)
+    return out
+
+
+HELPERS = HELPERS + ("pad_linear", "pad_linear_bar")
+DEPENDS.update(pad_linear_bar=("pad_linear",))
+
+
 # ---- py12e (issue #12): xs.sort() and a.sort(axis=...) in place, as the value they leave ----------------------
 
 

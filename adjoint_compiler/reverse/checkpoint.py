@@ -8,7 +8,7 @@ with a local tape and then runs its adjoint, built exactly like an ordinary
 loop's (``loops``). The scheduler keeps a bounded number of segment-start
 snapshots and reruns segments on a binomial schedule, so the loop body must not
 have side effects a rerun would repeat: in-place updates, expression statements,
-writes to the user's module, method calls and calls of functions with neither a
+writes to the user's module, method calls, random draws (``rng.normal``) and calls of functions with neither a
 rule nor a non-differentiable declaration are refused, as are ``break`` and
 ``return`` in the loop.
 
@@ -152,6 +152,8 @@ def check_no_side_effects(r, body):
                 or op.kind == "call"
                 and rules.lookup(op.fn) is None
                 and not rules.is_nondifferentiable(op.fn)
+                or op.kind == "call"
+                and rules.registry.draws(op.fn)  # a rerun would draw other numbers
             ):
                 bad = node
         if bad is not None:

@@ -82,8 +82,8 @@ def mean_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, whe
     )
 
 
-@adjoint(np.prod, method="prod", shape="reduce")
-def prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+@fragment
+def prod_others(x, axis):
     # d prod / d x_i is the product of the *other* elements of x_i's slice; never
     # ans / x_i, which is wrong where x has zeros (and under/overflows more easily).
     # The reduced axes are moved last and flattened into one, and the product of
@@ -91,7 +91,6 @@ def prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, ini
     # the right); then everything is moved back. Indexing np.arange(ndim) with
     # (axis,) lists the reduced axes, normalized, for axis None (all), an int or a
     # tuple, without an `axis is None` test (which would read `1 is None` once inlined).
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
     a = np.asarray(x)
     axes = np.arange(a.ndim)[(axis,)].ravel()
     kept = a.ndim - np.size(axes)
@@ -101,8 +100,33 @@ def prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, ini
     one = np.ones_like(flat[..., :1])
     left = np.cumprod(np.concatenate([one, flat[..., :-1]], axis=-1), axis=-1)
     right = np.flip(np.cumprod(np.concatenate([one, np.flip(flat[..., 1:], axis=-1)], axis=-1), axis=-1), axis=-1)
-    others = np.moveaxis((left * right).reshape(moved.shape), last, axes)
+    return np.moveaxis((left * right).reshape(moved.shape), last, axes)
+
+
+@adjoint(np.prod, method="prod", shape="reduce")
+def prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    # the product of the others (prod_others), exact at zeros
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
+    others = prod_others(x, axis)
     return unreduce(g, x, axis, keepdims) * others * _unmodelled, None, None, None, None, None, None
+
+
+@adjoint(np.nanprod)
+def nanprod_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    # np.prod with each NaN read as 1 (np13p): the product of the others among the non-NaN elements; a NaN gets 0
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
+    nan = np.isnan(a)
+    others = prod_others(np.where(nan, 1.0, a), axis)
+    return unreduce(g, a, axis, keepdims) * np.where(nan, 0.0, others) * _unmodelled, None, None, None, None, None, None
+
+
+@tangent(np.nanprod)
+def nanprod_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
+    nan = np.isnan(a)
+    others = prod_others(np.where(nan, 1.0, a), axis)
+    spread = np.where(nan, 0.0, (dot if _unmodelled else dot) * others)
+    return np.sum(spread, axis=axis, keepdims=keepdims), None, None, None, None, None, None
 
 
 @adjoint(np.max, method="max", shape="reduce")
@@ -117,15 +141,41 @@ def extremum_adjoint(g, ans, x, axis=None, out=None, keepdims=False, initial=Non
     # extremum_bar computes mask * (g / count) in fewer passes and new arrays (one comparison and one
     # count over x, then g's shares put into a zero array), and its tangent, extremum_dot, the mean of the
     # tangent over each slice's tied elements: both runtime helpers with rules, for second order.
-    _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
-    return extremum_bar(g * _unmodelled, x, ans, axis, keepdims), None, None, None, None, None
+    # With initial= or where= (np13p), the elements where= drops are read as NaN, which never equal ans, and a
+    # slice whose ans is initial itself (no element reaches it) gets 0: initial is a constant; an element tied
+    # with it takes the whole cotangent (the derivative as that element grows).
+    _unmodelled = only_defaults("out", out)
+    plain = is_none(initial) and is_none(where)
+    kept = x if plain else np.where(True if is_none(where) else where, x, np.nan)
+    return (
+        extremum_bar(g * _unmodelled, x, ans, axis, keepdims)
+        if plain
+        else extremum_bar(g * _unmodelled, kept, ans, axis, keepdims, True),
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @tangent(np.max, np.min, np.amax, np.amin)
 def extremum_tangent(dot, ans, x, axis=None, out=None, keepdims=False, initial=None, where=None):
-    # the mean of x's tangent over each slice's elements equal to ans (extremum_adjoint's equal split of ties)
-    _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
-    return extremum_dot((dot if _unmodelled else dot), x, ans, axis, keepdims), None, None, None, None, None
+    # the mean of x's tangent over each slice's elements equal to ans (extremum_adjoint's equal split of ties);
+    # with initial= or where=, over the elements where= keeps, 0 where ans is initial itself
+    _unmodelled = only_defaults("out", out)
+    plain = is_none(initial) and is_none(where)
+    kept = x if plain else np.where(True if is_none(where) else where, x, np.nan)
+    return (
+        extremum_dot((dot if _unmodelled else dot), x, ans, axis, keepdims)
+        if plain
+        else extremum_dot((dot if _unmodelled else dot), kept, ans, axis, keepdims, True),
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @adjoint(np.var, method="var")
@@ -208,9 +258,10 @@ def std_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=F
 
 @fragment
 def norm_slope(ans, a, ord, axis, keepdims):
-    # d norm / d x for every ord NumPy accepts but the Euclidean ones (None, 'fro', vector 2) and vector 1,
-    # where it is None: those are x / norm and sign(x) (runtime.sign_times: its product with the cotangent or
-    # tangent in one new array), written by norm_adjoint and norm_tangent themselves. See norm_adjoint.
+    # d norm / d x for every ord NumPy accepts but the Euclidean ones (None, 'fro', vector 2), vector 1 and vector
+    # inf / -inf, where it is None: those are x / norm, sign(x) (runtime.sign_times: its product with the cotangent
+    # or tangent in one new array) and sign(x) times np.max's slope of |x| (runtime.extremum_bar / extremum_dot,
+    # np13p), written by norm_adjoint and norm_tangent themselves. See norm_adjoint.
     matrix = ord == "nuc" or ord == "fro" or np.size(axis) == 2 or (ord != None and axis == None and a.ndim == 2)
     by_svd = (ord == 2 or ord == -2 or ord == "nuc") and matrix
     by_sums = (ord == 1 or ord == -1 or ord == np.inf or ord == -np.inf) and matrix
@@ -237,12 +288,6 @@ def norm_slope(ans, a, ord, axis, keepdims):
     )
     tied_sum = sums == top_sum if by_sums else None
     norm = unreduce(ans, a, axis, keepdims)
-    tied = np.abs(a) == norm if by_max else None
-    tied_count = (
-        (np.count_nonzero(tied) if axis == None else np.count_nonzero(tied, axis=axis, keepdims=True))
-        if by_max
-        else None
-    )
     # vector 1 is sign(x), written by the callers (the p-norm's slope at p = 1): no ratio computed
     by_p = not (euclid or by_svd or by_sums or by_max or ord == 0 or ord == 1)
     ratio = np.abs(a) / (norm + (norm == 0)) if by_p else None
@@ -251,8 +296,8 @@ def norm_slope(ans, a, ord, axis, keepdims):
         if by_svd
         else np.moveaxis(np.sign(m) * tied_sum / np.sum(tied_sum, -3 - summed, keepdims=True), (-2, -1), rc)
         if by_sums
-        else np.sign(a) * (tied / np.asarray(tied_count, a.dtype))
-        if ord == np.inf or ord == -np.inf
+        else None
+        if by_max
         else np.zeros(np.shape(a))
         if ord == 0
         else None
@@ -283,6 +328,9 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     euclid = ord == None or ord == "fro" or (ord == 2 and not matrix)
     # (vector 1: sign(x) times the spread g, in one new array: runtime.sign_times)
     by_sign = ord == 1 and not matrix
+    # (vector inf / -inf: np.max's (np.min's) slope of |x|, ties split equally, in extremum_bar's few passes; an
+    # empty x's norm, 0, counts no element: skip_nan's count of at least 1 keeps 0 / 0 away)
+    by_max = (ord == np.inf or ord == -np.inf) and not matrix
     slope = norm_slope(ans, a, ord, axis, keepdims)
     return (
         (
@@ -290,6 +338,8 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
             if euclid
             else sign_times(unreduce(g, x, axis, keepdims), a)
             if by_sign
+            else np.sign(a) * extremum_bar(g, np.abs(a), ans, axis, keepdims, np.size(a) == 0)
+            if by_max
             else unreduce(g, x, axis, keepdims) * slope
         ),
         None,
@@ -305,6 +355,7 @@ def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
     matrix = ord == "nuc" or ord == "fro" or np.size(axis) == 2 or (ord != None and axis == None and a.ndim == 2)
     euclid = ord == None or ord == "fro" or (ord == 2 and not matrix)
     by_sign = ord == 1 and not matrix
+    by_max = (ord == np.inf or ord == -np.inf) and not matrix
     slope = norm_slope(ans, a, ord, axis, keepdims)
     return (
         (
@@ -312,6 +363,8 @@ def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
             if euclid
             else np.sum(sign_times(dot, a), axis=axis, keepdims=keepdims)
             if by_sign
+            else extremum_dot(np.sign(a) * dot, np.abs(a), ans, axis, keepdims, np.size(a) == 0)
+            if by_max
             else np.sum(dot * slope, axis=axis, keepdims=keepdims)
         ),
         None,
@@ -437,6 +490,45 @@ def cumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
         None,
         None,
     )
+
+
+# ---- running extrema: np.maximum.accumulate, np.minimum.accumulate (the running peak; np13p) ------------------
+
+
+@fragment
+def running_setters(a, ans, axis):
+    # the index along axis of the element that set each running extremum: the first element, then each one where
+    # the running value changes (a new extremum, or the first NaN, which every later value keeps). A tie keeps the
+    # earlier element, which set the value NumPy keeps; so ans == np.take_along_axis(a, setters, axis), and the
+    # running extremum is that gather, differentiated as one: exact away from ties, one-sided at a tie.
+    moved = np.moveaxis(np.asarray(ans), axis, 0)
+    before = np.concatenate([moved[:1], moved[:-1]], 0)
+    index = np.reshape(np.arange(np.shape(moved)[0]), (-1,) + (1,) * (np.ndim(moved) - 1))
+    changed = (index == 0) | ((moved != before) & ~np.isnan(before))
+    return np.moveaxis(np.maximum.accumulate(np.where(changed, index, 0), 0), 0, axis)
+
+
+@fragment
+def setters_summed_back(g, a, setters, axis):
+    # g summed into the elements that set the running values (each element's number gathered as the values were)
+    numbers = np.reshape(np.arange(1, np.size(a) + 1), np.shape(a))
+    taken = np.take_along_axis(numbers, setters, axis)
+    return np.reshape(np.bincount(np.ravel(taken), np.ravel(g), np.size(a) + 1)[1:], np.shape(a))
+
+
+@adjoint(np.maximum.accumulate, np.minimum.accumulate)
+def running_extremum_adjoint(g, ans, array, axis=0, dtype=None, out=None):
+    _unmodelled = only_defaults("dtype", dtype, "out", out)
+    setters = running_setters(array, ans, axis)
+    back = setters_summed_back(g, array, setters, axis)
+    return (back if _unmodelled else back), None, None, None  # (the check read: no pass)
+
+
+@tangent(np.maximum.accumulate, np.minimum.accumulate)
+def running_extremum_tangent(dot, ans, array, axis=0, dtype=None, out=None):
+    _unmodelled = only_defaults("dtype", dtype, "out", out)
+    setters = running_setters(array, ans, axis)
+    return np.take_along_axis(dot if _unmodelled else dot, setters, axis), None, None, None
 
 
 @fragment
@@ -600,35 +692,48 @@ def nanstd_tangent(dot, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdim
 def nanextremum_adjoint(g, ans, a, axis=None, out=None, keepdims=False, initial=None, where=None):
     # as np.max's rule (ties split equally), NaNs ignored: a NaN never equals ans, so it gets 0, and
     # an all-NaN slice (ans NaN) gets 0 everywhere (skip_nan: its count taken as 1)
-    _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
-    return extremum_bar(g * _unmodelled, a, ans, axis, keepdims, True), None, None, None, None, None
+    # initial= and where= as np.max's rule: dropped elements read as NaN, a slice whose ans is initial gets 0
+    _unmodelled = only_defaults("out", out)
+    kept = a if is_none(where) else np.where(where, a, np.nan)
+    return extremum_bar(g * _unmodelled, kept, ans, axis, keepdims, True), None, None, None, None, None
 
 
 @tangent(np.nanmax, np.nanmin)
 def nanextremum_tangent(dot, ans, a, axis=None, out=None, keepdims=False, initial=None, where=None):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("out", out, "initial", initial, "where", where)
-    return extremum_dot((dot if _unmodelled else dot), a, ans, axis, keepdims, True), None, None, None, None, None
+    _unmodelled = only_defaults("out", out)
+    kept = a if is_none(where) else np.where(where, a, np.nan)
+    return extremum_dot((dot if _unmodelled else dot), kept, ans, axis, keepdims, True), None, None, None, None, None
 
 
 @adjoint(np.ptp)
 def ptp_adjoint(g, ans, a, axis=None, out=None, keepdims=False):
-    # max - min, each with np.max's equal split between ties; a constant slice gets 0 (1/n - 1/n)
+    # max - min, each with np.max's equal split between ties (runtime.extremum_bar, np13p); a constant slice gets
+    # 0 (1/n - 1/n)
     _unmodelled = only_defaults("out", out)
-    top = a == np.max(a, axis=axis, keepdims=True)
-    bottom = a == np.min(a, axis=axis, keepdims=True)
-    slope = top / np.sum(top, axis=axis, keepdims=True) - bottom / np.sum(bottom, axis=axis, keepdims=True)
-    return unreduce(g, a, axis, keepdims) * slope * _unmodelled, None, None, None
+    top = np.max(a, axis=axis, keepdims=keepdims)
+    bottom = np.min(a, axis=axis, keepdims=keepdims)
+    return (
+        (extremum_bar(g, a, top, axis, keepdims) - extremum_bar(g, a, bottom, axis, keepdims)) * _unmodelled,
+        None,
+        None,
+        None,
+    )
 
 
 @tangent(np.ptp)
 def ptp_tangent(dot, ans, a, axis=None, out=None, keepdims=False):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("out", out)
-    top = a == np.max(a, axis=axis, keepdims=True)
-    bottom = a == np.min(a, axis=axis, keepdims=True)
-    slope = top / np.sum(top, axis=axis, keepdims=True) - bottom / np.sum(bottom, axis=axis, keepdims=True)
-    return np.sum(slope * (dot if _unmodelled else dot), axis=axis, keepdims=keepdims), None, None, None
+    top = np.max(a, axis=axis, keepdims=keepdims)
+    bottom = np.min(a, axis=axis, keepdims=keepdims)
+    spread = dot if _unmodelled else dot
+    return (
+        extremum_dot(spread, a, top, axis, keepdims) - extremum_dot(spread, a, bottom, axis, keepdims),
+        None,
+        None,
+        None,
+    )
 
 
 # ---- order statistics: quantile, percentile, median ------------------------------------------------
@@ -747,6 +852,43 @@ def median_tangent(dot, ans, a, axis=None, out=None, overwrite_input=False, keep
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
     parts = quantile_slope(a, 0.5, axis, "linear")
     return quantile_dot((dot if _unmodelled else dot), parts, ans, axis), None, None, None, None
+
+
+@fragment
+def nanmedian_slope(a, axis):
+    # np.median of each slice's non-NaN elements (np13p): its middle one, or half to each of its two middle ones
+    # (NumPy's nanquantile 'lower' and 'higher' at 0.5; ties share their weight equally, as np.median's), a NaN 0,
+    # an all-NaN slice (value NaN) 0 everywhere. Returns the slope over (flattened) a and the reduced axes.
+    flat = np.ravel(a) if axis == None else np.asarray(a)
+    ax = axes_from_end(0 if axis == None else axis, np.ndim(flat))
+    count = np.sum(~np.isnan(flat), axis=ax, keepdims=True)
+    some = np.size(flat) > 0
+    lo = np.nanquantile(flat, 0.5, axis=ax, keepdims=True, method="lower") if some else np.zeros(np.shape(count))
+    hi = np.nanquantile(flat, 0.5, axis=ax, keepdims=True, method="higher") if some else np.zeros(np.shape(count))
+    position = 0.5 * (count - 1)
+    frac = position - np.floor(position)
+    at_lo = flat == lo
+    at_hi = flat == hi
+    by_lo = at_lo / np.maximum(np.sum(at_lo, axis=ax, keepdims=True), 1)
+    by_hi = at_hi / np.maximum(np.sum(at_hi, axis=ax, keepdims=True), 1)
+    return (1.0 - frac) * by_lo + frac * by_hi, ax
+
+
+@adjoint(np.nanmedian)
+def nanmedian_adjoint(g, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
+    parts = nanmedian_slope(a, axis)
+    spread = np.reshape(g, np.shape(np.sum(parts[0], axis=parts[1], keepdims=True))) * parts[0]
+    return np.reshape(spread, np.shape(a)) * _unmodelled, None, None, None, None
+
+
+@tangent(np.nanmedian)
+def nanmedian_tangent(dot, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
+    parts = nanmedian_slope(a, axis)
+    flat = np.ravel(dot if _unmodelled else dot) if axis == None else np.asarray(dot if _unmodelled else dot)
+    return np.reshape(np.sum(parts[0] * flat, axis=parts[1], keepdims=True), np.shape(ans)), None, None, None, None
 
 
 # ---- weighted averages, covariances -----------------------------------------------------------------

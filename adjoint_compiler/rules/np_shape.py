@@ -40,7 +40,7 @@ import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, form, fragment, tangent, views
 from adjoint_compiler.runtime import TangentParts, numbered, one_count, rejoin, repeat_bar, sizes_of, supported
-from adjoint_compiler.runtime import unbroadcast, unjoin
+from adjoint_compiler.runtime import no_derivative, pad_linear, pad_linear_bar, unbroadcast, unjoin
 
 
 # ---- reshaping: the same elements in the same order ----------------------------------
@@ -262,16 +262,23 @@ def _summed_back(numbers, g, x):
 @fragment
 def _padded(x, pad_width, mode, reflect_type):
     # np.pad in the modes that copy elements: constant, edge, reflect, symmetric, wrap (reflect_type
-    # 'even'); the modes computing new values (mean, linear_ramp, maximum...; 'odd') are refused
+    # 'even'); the modes linear in x, mean and linear_ramp, are pad_linear's (np13p: here a constant pad, unused);
+    # the others computing new values (maximum, minimum, median; 'odd') are refused
     kind = supported(
         mode,
-        mode == "constant" or mode == "edge" or mode == "reflect" or mode == "symmetric" or mode == "wrap",
-        "np.pad(mode=...) other than 'constant', 'edge', 'reflect', 'symmetric', 'wrap'",
+        mode == "constant"
+        or mode == "edge"
+        or mode == "reflect"
+        or mode == "symmetric"
+        or mode == "wrap"
+        or mode == "mean"
+        or mode == "linear_ramp",
+        "np.pad(mode=...) other than 'constant', 'edge', 'reflect', 'symmetric', 'wrap', 'mean', 'linear_ramp'",
     )
     even = supported(reflect_type, reflect_type == "even", "np.pad(reflect_type='odd')")
     return (
         np.pad(x, pad_width, mode="constant")
-        if kind == "constant"
+        if kind == "constant" or kind == "mean" or kind == "linear_ramp"
         else np.pad(x, pad_width, mode=kind)
         if kind == "edge" or kind == "wrap"
         else np.pad(x, pad_width, mode=kind, reflect_type=even)
@@ -353,26 +360,50 @@ def append_tangent(dot, ans, arr, values, axis=None):
 
 
 @adjoint(np.pad)
-def pad_adjoint(g, ans, array, pad_width, mode="constant", constant_values=0, reflect_type="even"):
+def pad_adjoint(
+    g, ans, array, pad_width, mode="constant", constant_values=0, reflect_type="even", stat_length=None, end_values=0
+):
     # element numbers padded the same way tell where each element was copied; the constant's places
     # hold the numbers of constant_values instead (one, or a (before, after) pair per axis, as np.pad
-    # reads it; NumPy takes constant_values in mode 'constant' only)
+    # reads it; NumPy takes constant_values in mode 'constant' only). The modes 'mean' (stat_length: a count,
+    # no derivative) and 'linear_ramp' are linear in the array: their transpose is runtime.pad_linear_bar (np13p);
+    # the ramp's end_values are refused where differentiated (they only move the ramps: use a constant)
     numbers = _numbers(array)
     padded = _padded(numbers, pad_width, mode, reflect_type)
     constant_numbers = _numbers(constant_values)
     at_constant = np.pad(np.zeros(np.shape(array), np.intp), pad_width, constant_values=constant_numbers)
-    return _summed_back(padded, g, array), None, None, _summed_back(at_constant, g, constant_values), None
+    copied = _summed_back(padded, g, array)
+    linear_mode = mode == "mean" or mode == "linear_ramp"
+    return (
+        pad_linear_bar(g, array, pad_width, mode, stat_length) if linear_mode else copied,
+        None,
+        None,
+        _summed_back(at_constant, g, constant_values),
+        None,
+        None,
+        no_derivative("np.pad", "end_values", "the end values of mode 'linear_ramp' are constants here")
+        if mode == "linear_ramp"
+        else None,
+    )
 
 
 @tangent(np.pad)
-def pad_tangent(dot, ans, array, pad_width, mode="constant", constant_values=0, reflect_type="even"):
+def pad_tangent(
+    dot, ans, array, pad_width, mode="constant", constant_values=0, reflect_type="even", stat_length=None, end_values=0
+):
     # linear in the array and the constant together
+    copies = _padded(dot, pad_width, mode, reflect_type)
+    linear_mode = mode == "mean" or mode == "linear_ramp"
     return (
-        _padded(dot, pad_width, mode, reflect_type),
+        pad_linear(dot, pad_width, mode, stat_length) if linear_mode else copies,
         None,
         None,
         np.pad(np.zeros(np.shape(array)), pad_width, constant_values=dot),
         None,
+        None,
+        no_derivative("np.pad", "end_values", "the end values of mode 'linear_ramp' are constants here")
+        if mode == "linear_ramp"
+        else None,
     )
 
 

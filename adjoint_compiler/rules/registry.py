@@ -6,8 +6,8 @@ cotangent of each parameter, given the cotangent ``g`` of the result ``ans``:
 a single value for one parameter, a tuple for several, ``None`` for a
 parameter that gets no gradient. Tests call the same function directly.
 
-``@adjoint(*fns, method=None, attribute=None, view=False, shape=None, masked=False, inline=True, linear=None)``
-registers a rule for each of ``fns``; the keywords are facts the analyses ask of the registry:
+``@adjoint(*fns, method=None, attribute=None, view=False, shape=None, masked=False, inline=True, linear=None,
+draws=False)`` registers a rule for each of ``fns``; the keywords are facts the analyses ask of the registry:
 
 - ``method``: the ndarray method name (or a tuple of names) differentiated as the first of ``fns``
   (``x.sum(axis=0)`` as ``np.sum(x, axis=0)``); ask ``method_function(name)``.
@@ -30,6 +30,9 @@ registers a rule for each of ``fns``; the keywords are facts the analyses ask of
   contain loops and branches), as for user rules (``register_adjoint``; see
   ``reverse/calls.call_user_rule``, which passes no keyword arguments). No built-in rule uses it yet.
 
+- ``draws``: a call draws from a random generator (``rng.normal``), advancing its state: it runs exactly once
+  per call written, never recomputed (a checkpointed loop refuses it). Ask ``draws(fn)``. A method bound to a
+  ``np.random.Generator`` or ``RandomState`` is keyed on its class's function (``np.random.Generator.normal``).
 - ``linear``: the function is linear, so forward mode applies it to tangents (tangent.py): ``"first"``
   in its first argument (a sequence of arrays counts as one: ``np.sum(x_dot, axis=0)``), the others
   constants, though one whose adjoint is ``None`` may be active, as it gives only a shape (``like`` in
@@ -85,6 +88,8 @@ import textwrap
 import threading
 import weakref
 
+import numpy as np
+
 from adjoint_compiler import runtime, templates
 
 
@@ -128,8 +133,55 @@ _FORMS = {}  # function -> [(positional count, keyword names, variant)]: calls d
 
 
 def _key(fn):
-    # ufuncs, builtins and functions are hashable; bound methods are compared by identity of the function
+    # ufuncs, builtins and functions are hashable; bound methods are compared by identity of the function.
+    # A draw of a NumPy generator (rng.normal, np.random.normal: a method bound to one Generator or
+    # RandomState) is keyed on its class's function, so that one rule serves every generator.
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, _GENERATORS):
+        return getattr(type(owner), getattr(fn, "__name__", ""), fn)
     return fn
+
+
+_GENERATORS = (np.random.Generator, np.random.RandomState)
+# the calls whose result is a generator of a class known at compile time (rng = np.random.default_rng(seed))
+_GENERATOR_MAKERS = {np.random.default_rng: np.random.Generator, np.random.RandomState: np.random.RandomState}
+
+
+def generator_class(maker):
+    """The class of generator a call of ``maker`` makes (``np.random.default_rng``: ``Generator``), or None."""
+    try:
+        return _GENERATOR_MAKERS.get(maker)
+    except TypeError:  # unhashable
+        return None
+
+
+def draw_of(cls, name):
+    """``cls.name`` (``Generator.normal``) if it is a draw with a rule, else None."""
+    fn = getattr(cls, name, None) if cls is not None else None
+    return fn if fn is not None and draws(fn) else None
+
+
+def _is_distribution(maker):
+    # a scipy.stats distribution object (norm, t, gamma ...), whose call freezes its parameters
+    return type(maker).__module__.startswith("scipy.stats.") and callable(getattr(maker, "freeze", None))
+
+
+def method_of_made(maker, name):
+    """What ``maker(...).name(...)`` is differentiated as, for an object whose class a call of ``maker`` fixes:
+    ``(fn, False)`` for a draw of a generator (``np.random.default_rng(0).normal``: ``Generator.normal``, the
+    same arguments); ``(fn, True)`` for a method of a frozen scipy.stats distribution (``norm(loc, scale).logpdf(x)``
+    as ``norm.logpdf(x, loc, scale)``: the method's arguments, then the distribution's); None otherwise."""
+    drawn = draw_of(generator_class(maker), name)
+    if drawn is not None:
+        return drawn, False
+    if _is_distribution(maker):
+        fn = getattr(maker, name, None)
+        if fn is not None and lookup(fn) is not None:
+            return fn, True
+    return None
+
+
+_DRAWS = set()  # functions whose call advances a random generator: never recomputed nor shared
 
 
 def _names(spelling):
@@ -137,7 +189,16 @@ def _names(spelling):
 
 
 def adjoint(
-    *fns, method=None, attribute=None, view=False, shape=None, masked=False, inline=True, linear=None, floats=True
+    *fns,
+    method=None,
+    attribute=None,
+    view=False,
+    shape=None,
+    masked=False,
+    inline=True,
+    linear=None,
+    floats=True,
+    draws=False,
 ):
     """Decorator registering a built-in rule for each of ``fns``, with the facts given as keywords
     (see the module docstring). A function of the ``math`` module among ``fns`` gets the rule's
@@ -159,6 +220,8 @@ def adjoint(
                 views(fn)
             if shape is not None:
                 _SHAPES[_key(fn)] = shape
+            if draws:
+                _DRAWS.add(_key(fn))
         if linear is not None:
             _declare_linear(fns, linear)
         for name in _names(method):
@@ -492,6 +555,15 @@ def linearity(fn):
         return _LINEAR.get(_key(fn))
     except TypeError:
         return None
+
+
+def draws(fn):
+    """Whether a call of ``fn`` draws from a random generator (its state advances at each call), so that it
+    must run exactly once per call written: never recomputed (checkpointed loops) nor shared."""
+    try:
+        return _key(fn) in _DRAWS
+    except TypeError:
+        return False
 
 
 def is_nondifferentiable(fn):

@@ -799,3 +799,18 @@ from adjoint_compiler.runtime import sign_times  # noqa: E402 (a name the rule b
 @adjoint(runtime.sign_times, linear="first")
 def sign_times_adjoint(g, ans, c, a):
     return unbroadcast(sign_times(g, a), c), None
+
+
+# np13p: np.pad in the modes 'mean' and 'linear_ramp' (linear in the array): pad_linear is the linear part, the
+# tangent; pad_linear_bar its transpose, the adjoint; each is the other's adjoint (linear in its first argument)
+from adjoint_compiler.runtime import pad_linear, pad_linear_bar  # noqa: E402 (names the rule bodies call)
+
+
+@adjoint(runtime.pad_linear, linear="first")
+def pad_linear_adjoint(g, ans, x, pad_width, mode, stat_length=None):
+    return pad_linear_bar(g, x, pad_width, mode, stat_length), None, None, None
+
+
+@adjoint(runtime.pad_linear_bar, linear="first")
+def pad_linear_bar_adjoint(g, ans, g_in, x, pad_width, mode, stat_length=None):
+    return pad_linear(g, pad_width, mode, stat_length), None, None, None, None

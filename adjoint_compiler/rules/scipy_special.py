@@ -1,4 +1,5 @@
-"""Adjoints of ``scipy.special``: the logistic and softmax family, the error, gamma and beta functions,
+"""Adjoints of ``scipy.special``: the logistic and softmax family, the error, gamma and beta functions, expm1,
+log1p, log_expit, exprel, the huber and pseudo_huber losses, boxcox,
 Bessel functions (of order 0 and 1, and of any order in x), entropies and the normal distribution's
 ``ndtr`` family.
 
@@ -290,6 +291,85 @@ def kl_div_adjoint(g, ans, x, y):
     return (
         unbroadcast(g * np.log(x / y), x),
         unbroadcast(g * (1.0 - x / np.where((x == 0.0) & (y == 0.0), 1.0, y)), y),
+    )
+
+
+# ---- accurate elementary functions, losses and transforms (np13p) ----------------------------------------------
+
+
+@adjoint(scipy_special.expm1)
+def expm1_adjoint(g, ans, x):
+    # (e^x - 1)' = e^x = ans + 1
+    return g * (ans + 1.0)
+
+
+@adjoint(scipy_special.log1p, masked=True)
+def log1p_adjoint(g, ans, x):
+    # log(1 + x)' = 1 / (1 + x); infinite at -1
+    return g / (1.0 + x)
+
+
+@adjoint(scipy_special.log_expit)
+def log_expit_adjoint(g, ans, x):
+    # log sigma(x)' = 1 - sigma(x) = sigma(-x), without cancellation for large x
+    return g * scipy_special.expit(-x)
+
+
+@adjoint(scipy_special.exprel)
+def exprel_adjoint(g, ans, x):
+    # ((e^x - 1) / x)' = (e^x - ans) / x; near 0 (cancellation) its series 1/2 + x/3 + x^2/8 + x^3/30 (the k-th
+    # coefficient (k - 1) / k! of x e^x - e^x + 1, over x^2), whose next term x^4/144 is below rounding there
+    small = np.abs(x) < 1e-3
+    safe = np.where(small, 1.0, x)
+    return g * np.where(small, 0.5 + x * (1.0 / 3.0 + x * (0.125 + x / 30.0)), (np.exp(safe) - ans) / safe)
+
+
+@adjoint(scipy_special.huber)
+def huber_adjoint(g, ans, delta, r):
+    # r^2 / 2 where |r| <= delta, else delta (|r| - delta / 2); inf for delta < 0 (constant: derivative 0).
+    # d/dr = r, or delta sign(r) outside; d/ddelta = 0 inside, |r| - delta outside: continuous at |r| == delta
+    inside = np.abs(r) <= delta
+    valid = delta >= 0.0
+    return (
+        unbroadcast(np.where(valid & ~inside, g * (np.abs(r) - delta), 0.0), delta),
+        unbroadcast(np.where(valid, g * np.where(inside, r, delta * np.sign(r)), 0.0), r),
+    )
+
+
+@adjoint(scipy_special.pseudo_huber)
+def pseudo_huber_adjoint(g, ans, delta, r):
+    # delta^2 (sqrt(1 + (r / delta)^2) - 1) = delta^2 (s - 1): d/dr = r / s,
+    # d/ddelta = 2 delta (s - 1) - r^2 / (s delta) = 2 ans / delta - r^2 / (s delta). At delta == 0 the value is 0
+    # for every r (d/dr = 0) and ~ delta |r| for small delta > 0: d/ddelta there is |r|, the one-sided limit
+    # (delta < 0: inf, constant: 0)
+    positive = delta > 0.0
+    d = np.where(positive, delta, 1.0)
+    s = np.sqrt(1.0 + (r / d) ** 2)
+    return (
+        unbroadcast(
+            g * np.where(positive, 2.0 * ans / d - r * r / (s * d), np.where(delta == 0.0, np.abs(r), 0.0)), delta
+        ),
+        unbroadcast(np.where(positive, g * r / s, 0.0), r),
+    )
+
+
+@adjoint(scipy_special.boxcox, masked=True)
+def boxcox_adjoint(g, ans, x, lmbda):
+    # (x^l - 1) / l (log x at l == 0): d/dx = x^(l - 1); d/dl = (x^l log x - ans) / l = L^2 (t e^t - e^t + 1) / t^2
+    # with L = log x, t = l L; near t == 0 (l == 0 included) its series L^2 (1/2 + t/3 + t^2/8 + t^3/30), as exprel's
+    logx = np.log(x)
+    t = lmbda * logx
+    small = np.abs(t) < 1e-3
+    safe = np.where(small, 1.0, lmbda)
+    return (
+        unbroadcast(g * np.exp((lmbda - 1.0) * logx), x),
+        unbroadcast(
+            g
+            * np.where(
+                small, logx * logx * (0.5 + t * (1.0 / 3.0 + t * (0.125 + t / 30.0))), (np.exp(t) * logx - ans) / safe
+            ),
+            lmbda,
+        ),
     )
 
 

@@ -1,13 +1,17 @@
 """Adjoints of ``scipy.stats`` distributions: ``norm`` (logpdf, pdf, cdf, logcdf, sf, logsf, ppf, isf),
 ``t``, ``logistic``, ``cauchy``, ``gamma``, ``beta`` and ``chi2`` (logpdf, pdf, cdf, sf, logcdf, logsf), ``laplace``,
-``expon`` and ``uniform`` logpdf, ``poisson`` (logpmf, pmf, cdf, sf, logcdf, logsf),
+``expon`` and ``uniform`` logpdf, ``lognorm``, ``weibull_min`` and ``skewnorm`` logpdf, ``binom`` and ``nbinom``
+logpmf, ``poisson`` (logpmf, pmf, cdf, sf, logcdf, logsf),
 ``multivariate_normal`` (logpdf, pdf, entropy) and ``dirichlet`` (logpdf, pdf), with their tangent rules.
 
 They are methods of distribution objects: ``scipy.stats.norm.logpdf`` is a new bound method at each
 access, but bound methods of one object compare (and hash) equal, so the registry keys the rule on one
 of them and finds it for every other; the compiler resolves ``scipy.stats.norm.logpdf(...)`` to such
 an object. Registered only where SciPy is installed and the user imports ``scipy.stats``
-(rules/__init__.py). A rule's parameters are the method's (``x, loc, scale`` for a location-scale
+(rules/__init__.py). A frozen distribution's method, ``norm(loc, scale).logpdf(x)`` (or ``d.logpdf(x)`` with
+``d = norm(loc, scale)`` assigned once, from values assigned once, outside a loop that assigns them), is
+differentiated as ``norm.logpdf(x, loc, scale)`` (``registry.method_of_made``); other frozen uses are refused at the
+call. A rule's parameters are the method's (``x, loc, scale`` for a location-scale
 family, the shapes first): a keyword it does not model is refused at the call.
 ``multivariate_normal``'s ``allow_singular=True`` is taken for a covariance of full rank (the same density);
 a singular one is refused when the gradient runs (``runtime.full_rank_cov``).
@@ -1025,6 +1029,126 @@ def cauchy_logsf_adjoint(g, ans, x, loc=0.0, scale=1.0):
 def cauchy_logsf_tangent(dot, ans, x, loc=0.0, scale=1.0):
     z = (x - loc) / scale
     return location_scale_dots(-dot / (np.pi * (1.0 + z * z) * np.exp(ans)), z, scale, 0.0)
+
+
+# ---- lognormal, Weibull, skew-normal (np13p) ------------------------------------------------------------------
+
+
+@adjoint(scipy_stats.lognorm.logpdf)
+def lognorm_logpdf_adjoint(g, ans, x, s, loc=0.0, scale=1.0):
+    # -ln(s) - u - u^2 / (2 s^2) - ln(2 pi) / 2 - ln(scale), u = ln y, y = (x - loc) / scale:
+    # d/dy = -(1 + u / s^2) / y, d/ds = (u^2 / s^2 - 1) / s, d/dscale = u / (s^2 scale)
+    y = (x - loc) / scale
+    u = np.log(y)
+    dy = -(1.0 + u / (s * s)) / y
+    return (
+        unbroadcast(g * dy / scale, x),
+        unbroadcast(g * (u * u / (s * s) - 1.0) / s, s),
+        unbroadcast(-g * dy / scale, loc),
+        unbroadcast(g * u / (s * s * scale), scale),
+    )
+
+
+@tangent(scipy_stats.lognorm.logpdf)
+def lognorm_logpdf_tangent(dot, ans, x, s, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    u = np.log(y)
+    dy = -(1.0 + u / (s * s)) / y
+    return dot * dy / scale, dot * (u * u / (s * s) - 1.0) / s, -dot * dy / scale, dot * u / (s * s * scale)
+
+
+@adjoint(scipy_stats.weibull_min.logpdf)
+def weibull_min_logpdf_adjoint(g, ans, x, c, loc=0.0, scale=1.0):
+    # ln(c) + (c - 1) ln y - y^c - ln(scale), y = (x - loc) / scale: d/dy = (c - 1) / y - c y^(c - 1),
+    # d/dc = 1 / c + ln y (1 - y^c), d/dscale = c (y^c - 1) / scale
+    y = (x - loc) / scale
+    yc = y**c
+    dy = ((c - 1.0) - c * yc) / y
+    return (
+        unbroadcast(g * dy / scale, x),
+        unbroadcast(g * (1.0 / c + np.log(y) * (1.0 - yc)), c),
+        unbroadcast(-g * dy / scale, loc),
+        unbroadcast(g * c * (yc - 1.0) / scale, scale),
+    )
+
+
+@tangent(scipy_stats.weibull_min.logpdf)
+def weibull_min_logpdf_tangent(dot, ans, x, c, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yc = y**c
+    dy = ((c - 1.0) - c * yc) / y
+    return dot * dy / scale, dot * (1.0 / c + np.log(y) * (1.0 - yc)), -dot * dy / scale, dot * c * (yc - 1.0) / scale
+
+
+@adjoint(scipy_stats.skewnorm.logpdf)
+def skewnorm_logpdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    # ln 2 + ln phi(z) + ln Phi(a z) - ln(scale), z = (x - loc) / scale: d/dz = -z + a r, d/da = z r with
+    # r = phi(a z) / Phi(a z) = exp(-(a z)^2 / 2 - log_ndtr(a z)) / sqrt(2 pi) (no underflow in the left tail)
+    z = (x - loc) / scale
+    w = a * z
+    r = np.exp(-0.5 * w * w - scipy_special.log_ndtr(w)) / np.sqrt(2.0 * np.pi)
+    dz = a * r - z
+    return (
+        unbroadcast(g * dz / scale, x),
+        unbroadcast(g * z * r, a),
+        unbroadcast(-g * dz / scale, loc),
+        unbroadcast(-g * (dz * z + 1.0) / scale, scale),
+    )
+
+
+@tangent(scipy_stats.skewnorm.logpdf)
+def skewnorm_logpdf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    w = a * z
+    r = np.exp(-0.5 * w * w - scipy_special.log_ndtr(w)) / np.sqrt(2.0 * np.pi)
+    dz = a * r - z
+    return dot * dz / scale, dot * z * r, -dot * dz / scale, -dot * (dz * z + 1.0) / scale
+
+
+# ---- binomial and negative binomial (np13p) ----------------------------------------------------------------------
+
+
+@adjoint(scipy_stats.binom.logpmf)
+def binom_logpmf_adjoint(g, ans, k, n, p, loc=0):
+    # ln C(n, m) + m ln p + (n - m) ln(1 - p), m = k - loc: d/dp = m / p - (n - m) / (1 - p), each term exactly 0
+    # where its count is 0 (also at p == 0 or 1); piecewise constant in the integers k, n and loc
+    m = k - loc
+    return (
+        None,
+        None,
+        unbroadcast(g * (m / np.where(m == 0, 1.0, p) - (n - m) / np.where(n - m == 0, 1.0, 1.0 - p)), p),
+        None,
+    )
+
+
+@tangent(scipy_stats.binom.logpmf)
+def binom_logpmf_tangent(dot, ans, k, n, p, loc=0):
+    m = k - loc
+    return None, None, dot * (m / np.where(m == 0, 1.0, p) - (n - m) / np.where(n - m == 0, 1.0, 1.0 - p)), None
+
+
+@adjoint(scipy_stats.nbinom.logpmf)
+def nbinom_logpmf_adjoint(g, ans, k, n, p, loc=0):
+    # ln Gamma(m + n) - ln Gamma(n) - ln m! + n ln p + m ln(1 - p), m = k - loc: d/dn = psi(m + n) - psi(n) + ln p
+    # (n may be real), d/dp = n / p - m / (1 - p) (the second term exactly 0 where m == 0, also at p == 1)
+    m = k - loc
+    return (
+        None,
+        unbroadcast(g * (scipy_special.digamma(m + n) - scipy_special.digamma(n) + np.log(p)), n),
+        unbroadcast(g * (n / p - m / np.where(m == 0, 1.0, 1.0 - p)), p),
+        None,
+    )
+
+
+@tangent(scipy_stats.nbinom.logpmf)
+def nbinom_logpmf_tangent(dot, ans, k, n, p, loc=0):
+    m = k - loc
+    return (
+        None,
+        dot * (scipy_special.digamma(m + n) - scipy_special.digamma(n) + np.log(p)),
+        dot * (n / p - m / np.where(m == 0, 1.0, 1.0 - p)),
+        None,
+    )
 
 
 # ---- Poisson -------------------------------------------------------------------------------------------------------

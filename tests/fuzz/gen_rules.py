@@ -107,6 +107,8 @@ EXCLUDED = {
     runtime.odeint_dot: "a runtime helper of scipy.integrate.odeint's tangent (its rules refuse), not user API",
     runtime.extremum_bar: "a runtime helper of np.max's adjoint (its rule serves second order), not user API",
     runtime.extremum_dot: "a runtime helper of np.max's tangent (its rule serves second order), not user API",
+    runtime.pad_linear: "np.pad's tangent in modes mean / linear_ramp (its rule serves second order), not user API",
+    runtime.pad_linear_bar: "np.pad's adjoint in modes mean / linear_ramp (its rule serves second order), not user API",
     runtime.sign_times: "a runtime helper of np.linalg.norm's rules at ord 1 (for second order), not user API",
     runtime.gradient_bar: "a runtime helper of np.gradient's rule (its rule serves second order), not user API",
     runtime.gradient_of: "a runtime helper of np.gradient's tangent rule (its rule serves second order), not user API",
@@ -166,6 +168,8 @@ def kw(name, value):
 def spelling(fn):
     """``np.sin``, ``np.linalg.norm``, ``math.log``, ``abs``."""
     name = fn.__name__
+    if isinstance(getattr(fn, "__self__", None), np.ufunc):  # np.maximum.accumulate
+        return "np.%s.%s" % (fn.__self__.__name__, name)
     for prefix, module in (("np.", np), ("np.linalg.", np.linalg), ("math.", math)):
         if getattr(module, name, None) is fn:
             return prefix + name
@@ -711,6 +715,45 @@ def _build_shape_more():
 
 
 _build_shape_more()
+
+
+# ---- reparameterised draws (tests/rules/test_np_random.py) --------------------------------------------------
+# Each draw from a generator made in place with a literal seed (np.random.default_rng(3).normal(x, y)): the same
+# numbers at every evaluation, so central differences see the pathwise derivative. The second parameter is a
+# positive scale (uniform's: the width, high = low + width, which Generator.uniform requires to be >= 0).
+
+_MAKERS = (("np.random.default_rng(%d)", np.random.Generator), ("np.random.RandomState(%d)", np.random.RandomState))
+_POSITIVE = Domain("uniform", 0.3, 2.0)
+
+
+def _draw_render(maker, name, size, two=True):
+    def render(c, ops):
+        seed = c.integer(0, 9)
+        args = list(ops)
+        if name == "uniform":
+            args = [ops[0], bin_("+", ops[0], ops[1])]
+        if size is not None:
+            args.append(raw(literal(size)) if c.chance(0.5) else kw("size", size))
+        return call((maker % seed) + "." + name, *args)
+
+    return render
+
+
+def _build_random():
+    for maker, cls in _MAKERS:
+        for name in ("normal", "uniform", "lognormal"):
+            first = Domain("uniform", -1.0, 1.0)
+            for shapes, size in ((((), ()), (3,)), (((3,), (3,)), None), (((2, 3), ()), None), (((3,), ()), (2, 3))):
+                fn = getattr(cls, name)
+                inputs = [(shapes[0], first), (shapes[1], _POSITIVE)]
+                label = "%s.%s-%s-%s-%s" % (cls.__name__, name, shapes[0], shapes[1], size)
+                _add(Entry(fn, inputs, _draw_render(maker, name, size), label))
+        for shape, size in (((), (3,)), ((3,), None), ((2, 3), None)):
+            label = "%s.exponential-%s-%s" % (cls.__name__, shape, size)
+            _add(Entry(cls.exponential, [(shape, _POSITIVE)], _draw_render(maker, "exponential", size), label))
+
+
+_build_random()
 FUNCTIONS = list(VOCABULARY)
 
 # Non-differentiable functions chained in between (their results are constants to the compiler).

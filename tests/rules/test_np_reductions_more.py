@@ -57,6 +57,19 @@ FWEIGHTS = np.array([1, 2, 0, 3, 1, 2])  # np.cov's integer counts, one of them 
 AW = uniform(0.5, 2)  # np.cov's aweights
 TRAPEZOID = np.trapezoid if hasattr(np, "trapezoid") else np.trapz  # (NumPy 1.26 has only trapz, 2.4 only trapezoid)
 
+MAXACC = registry.lookup(np.maximum.accumulate).fn  # (a bound method: the registry's own object, for id())
+MINACC = registry.lookup(np.minimum.accumulate).fn
+# NaNs: slices with odd and even counts of other elements, and an all-NaN column (axis 0) and row (axis 1)
+WITH_NANS = np.array(
+    [
+        [0.7, np.nan, 2.1, -1.3, np.nan],
+        [np.nan, np.nan, np.nan, np.nan, np.nan],
+        [1.9, -0.4, np.nan, 0.8, np.nan],
+        [-2.2, 1.1, 0.3, 2.6, np.nan],
+    ]
+)
+RUNNING_TIES = np.array([1.0, 3.0, 3.0, 2.0, 5.0, 5.0, 4.0])  # a later element equal to the running peak
+
 TABLE = [
     # cumsum: every axis form, and the flattening with no axis
     Row(np.cumsum, [Op(U, (5,))], {}, "cumsum-1d"),
@@ -211,6 +224,32 @@ TABLE = [
     Row(np.vander, [Op(U, (3,)), 1], {}, "vander-one-column"),
     Row(np.roots, [given(np.array([2.0, -3.0, -5.0, 6.0]))], {}, "roots"),
     Row(np.roots, [given(np.array([1.0, -1.0, 0.0]))], {}, "roots-at-zero"),
+    # np13p: the running peak and trough, along each axis, empty, and at ties and NaNs (given points: the tie's
+    # cotangent goes to the earlier element, which set the value; the NaN's to the first NaN)
+    Row(MAXACC, [Op(U, (6,))], {}, "maximum.accumulate-1d"),
+    Row(MAXACC, [Op(U, (3, 4))], {}, "maximum.accumulate-axis0"),
+    Row(MAXACC, [Op(U, (3, 4)), 1], {}, "maximum.accumulate-axis1"),
+    Row(MAXACC, [Op(U, (2, 3, 4))], {"axis": -1}, "maximum.accumulate-axis-1"),
+    Row(MAXACC, [Op(U, (0,))], {}, "maximum.accumulate-empty"),
+    Row(MAXACC, [given(RUNNING_TIES)], {}, "maximum.accumulate-ties", fd=False),
+    Row(MINACC, [Op(U, (6,))], {}, "minimum.accumulate-1d"),
+    Row(MINACC, [Op(U, (3, 4)), 1], {}, "minimum.accumulate-axis1"),
+    Row(MINACC, [Op(U, (2, 3, 4))], {"axis": 1}, "minimum.accumulate-axis1-3d"),
+    Row(MINACC, [given(-RUNNING_TIES)], {}, "minimum.accumulate-ties", fd=False),
+    # np13p: nanprod (NaNs read as 1, zeros exact), nanmedian (odd and even counts of non-NaN elements per slice,
+    # an all-NaN slice, several axes, keepdims)
+    Row(np.nanprod, [Op(U, (5,))], {}, "nanprod-drawn"),
+    Row(np.nanprod, [Op(U, (2, 3))], {"axis": 1, "keepdims": True}, "nanprod-drawn-axis1"),
+    Row(np.nanprod, [given(WITH_NANS)], {"axis": 1}, "nanprod-nans-axis1"),
+    Row(np.nanprod, [given(WITH_NANS)], {}, "nanprod-nans-all"),
+    Row(np.nanprod, [given(np.where(np.isnan(WITH_NANS[:3, :4]), np.nan, ZEROS))], {"axis": 0}, "nanprod-nans-zeros"),
+    Row(np.nanmedian, [Op(U, (5,))], {}, "nanmedian-drawn"),
+    Row(np.nanmedian, [Op(U, (3, 4))], {"axis": 0}, "nanmedian-drawn-axis0"),
+    Row(np.nanmedian, [Op(U, (2, 3, 4))], {"axis": (0, 2), "keepdims": True}, "nanmedian-drawn-axes"),
+    # (an all-NaN slice has a NaN median, which central differences cannot read: test_nanmedian_by_hand)
+    Row(np.nanmedian, [given(WITH_NANS[[0, 2, 3]])], {"axis": 1}, "nanmedian-nans-axis1"),
+    Row(np.nanmedian, [given(WITH_NANS)], {}, "nanmedian-nans-all"),
+    Row(np.nanmedian, [given(WITH_NANS[:, :4])], {"axis": 0, "keepdims": True}, "nanmedian-nans-axis0"),
 ]
 
 
@@ -238,6 +277,9 @@ def _rule(fn, kwargs):
 @pytest.mark.parametrize("row", TABLE, ids=[r.name for r in TABLE])
 def test_rule_matches_finite_differences(row, seed):
     values, diff = make(row, np.random.default_rng(seed))
+    if row.fn in (MAXACC, MINACC) and not row.fd:
+        check_running_tie(row, values[0])
+        return
     if row.fn is np.gradient:
         check_gradient_row(row, values, diff, seed)
         return
@@ -267,6 +309,58 @@ def test_rule_matches_finite_differences(row, seed):
             assert abs(float(np.sum(cots[i] * d)) - fd) <= 1e-5 * max(1.0, abs(fd))
         return
     check_rule(_with(row.fn, row.kwargs), _rule(row.fn, row.kwargs), values, diff=list(diff), rtol=row.rtol, seed=seed)
+
+
+def check_running_tie(row, x):
+    """At a tie of a running extremum the rule gives the cotangent to the earlier element, which set the value: the
+    derivative along directions that keep the tied elements in their order (the earlier one stays the extremum),
+    checked against the one-sided difference along such a direction (exact: the function is piecewise linear), and
+    against the values derived by hand."""
+    g = np.random.default_rng(1).standard_normal(x.shape)
+    bar = registry.lookup(row.fn).rule(g, row.fn(x), x)[0]
+    d = -np.arange(x.size, dtype=float) if row.fn is MAXACC else np.arange(x.size, dtype=float)
+    h = 1e-3
+    one_sided = np.sum(g * (row.fn(x + h * d) - row.fn(x))) / h
+    assert abs(float(np.sum(bar * d)) - one_sided) <= 1e-9 * max(1.0, abs(one_sided))
+    # by hand: [1, 3, 3, 2, 5, 5, 4] -> setters 0, 1, 1, 1, 4, 4, 4
+    assert np.allclose(bar, [g[0], g[1] + g[2] + g[3], 0.0, 0.0, g[4] + g[5] + g[6], 0.0, 0.0])
+
+
+def test_running_extremum_of_nans_goes_to_the_first_nan():
+    x = np.array([1.0, np.nan, 4.0, np.nan, 0.5])
+    g = np.arange(1.0, 6.0)
+    bar = registry.lookup(MAXACC).rule(g, MAXACC(x), x)[0]
+    assert np.array_equal(bar, [1.0, 14.0, 0.0, 0.0, 0.0])
+
+
+def drawdown(x):
+    return np.max(np.maximum.accumulate(x) - x)
+
+
+def trough_squares(y):
+    return np.sum(np.minimum.accumulate(y, axis=1) ** 2)
+
+
+def test_drawdown_and_trough_compiled_in_both_modes():
+    x = np.array([1.0, 3.2, 2.1, 5.0, 3.3, 4.5, 0.7, 2.0])
+    # the deepest drawdown: peak 5.0 (x[3]) minus 0.7 (x[6])
+    assert np.array_equal(ac.grad(drawdown)(x), [0, 0, 0, 1, 0, 0, -1, 0])
+    ac.check_grads(drawdown, (x,), modes=("rev", "fwd"), order=2)
+    ac.check_grads(trough_squares, (x.reshape(2, 4),), modes=("rev", "fwd"), order=2)
+
+
+def test_running_extremum_refuses_dtype_and_out_by_name():
+    def typed(x):
+        return np.sum(np.maximum.accumulate(x, dtype=np.float32))
+
+    def into(x, out):
+        return np.sum(np.minimum.accumulate(x, 0, None, out))
+
+    # (a dtype that is not a literal, an out= array: refused when the gradient runs, at the call)
+    with pytest.raises(NotImplementedError, match=r"test_np_reductions_more.py:\d+:\d+: .*dtype="):
+        ac.grad(typed)(np.ones(3))
+    with pytest.raises(NotImplementedError, match=r"test_np_reductions_more.py:\d+:\d+: .*out="):
+        ac.grad(into, wrt=0)(np.ones(3), np.zeros(3))
 
 
 def check_gradient_row(row, values, diff, seed):
@@ -359,6 +453,18 @@ def test_nan_reductions_give_nan_positions_zero():
     with pytest.warns(RuntimeWarning):
         top = np.nanmax(x, axis=1)
     assert np.array_equal(rule_of(np.nanmax)(g, top, x, 1)[0], [[0, 0, 1], [0, 0, 0], [1.5, 1.5, 0]])
+
+
+def test_nanmedian_and_nanprod_by_hand():
+    x = np.array([[1.0, np.nan, 3.0, 2.0], [np.nan] * 4, [4.0, 1.0, np.nan, 0.5], [2.0, np.nan, 2.0, 5.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # (NumPy's warning of the all-NaN row)
+        bar = rule_of(np.nanmedian)(np.array([1.0, 1.0, 2.0, 3.0]), np.nanmedian(x, axis=1), x, 1)[0]
+    # medians: 2 (of 1, 3, 2), NaN (no element: 0), 1 (of 4, 1, 0.5), 2 (a tie of two 2s, split)
+    assert np.array_equal(bar, [[0, 0, 0, 1], [0, 0, 0, 0], [0, 2, 0, 0], [1.5, 0, 1.5, 0]])
+    y = np.array([[2.0, np.nan, 0.0], [np.nan, np.nan, np.nan]])
+    # nanprod: NaNs read as 1 (the all-NaN row's product is 1, constant); the zero's slope is the others' product
+    assert np.array_equal(rule_of(np.nanprod)(np.ones(2), np.nanprod(y, axis=1), y, 1)[0], [[0, 0, 2], [0, 0, 0]])
 
 
 def test_nanvar_and_nanstd_are_var_and_std_of_the_kept_elements():
@@ -891,3 +997,25 @@ def test_cumprod_rule_is_linear_in_memory():
     ans = np.cumprod(x)
     back = rule_of(np.cumprod)(g, ans, x)[0]
     np.testing.assert_allclose(back, np.cumsum((g * ans)[::-1])[::-1] / x, rtol=1e-12)
+
+
+def norm_inf_squared(x):
+    v = np.ravel(x)  # (a vector: ord=inf of a matrix is its largest row sum)
+    return np.linalg.norm(v, np.inf) ** 2 + np.linalg.norm(v, -np.inf) + np.sum(np.ptp(x * x, axis=0, keepdims=True))
+
+
+def test_norm_inf_and_ptp_through_extremum_bar_in_both_modes_and_second_order():
+    # np13p: vector norm ord=inf / -inf is sign(x) times np.max's (np.min's) slope of |x| and np.ptp the difference
+    # of np.max's and np.min's, through runtime.extremum_bar / extremum_dot (which have rules: second order)
+    x = np.array([[0.3, -2.0], [1.1, 0.7], [-0.5, 1.6]])
+    ac.check_grads(norm_inf_squared, (x,), modes=("rev", "fwd"), order=2)
+    # by hand: |x| largest -2.0 (at [0, 1]): 2 * 2.0 * sign(-2.0) = -4; smallest 0.3 (at [0, 0]): sign 1
+    # ptp of x^2 down each column: column 0 (1.21 - 0.09), column 1 (4.0 - 0.49): 2 x at the max, -2 x at the min
+    expected = np.array([[1.0 - 0.6, -4.0 - 4.0], [2.2, -1.4], [0.0, 0.0]])
+    assert np.allclose(ac.grad(norm_inf_squared)(x), expected)
+    empty = np.zeros(0)
+    try:
+        np.linalg.norm(empty, np.inf)  # 0 on NumPy 2; NumPy 1.26 raises (a max of nothing)
+    except ValueError:
+        return
+    assert ac.grad(lambda v: np.linalg.norm(v, np.inf))(empty).shape == (0,)

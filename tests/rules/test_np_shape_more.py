@@ -481,8 +481,12 @@ def test_empty_and_zero_d():
 # ---- refused: parameters and functions the rules do not model ----------------------------------------------
 
 
-def pad_mean(x):
-    return np.sum(np.pad(x, 1, mode="mean"))
+def pad_median(x):
+    return np.sum(np.pad(x, 1, mode="median"))
+
+
+def pad_end_values(x):
+    return np.sum(np.pad(x, 1, mode="linear_ramp", end_values=x[0]))
 
 
 def pad_odd(x):
@@ -536,9 +540,10 @@ def power_at(x):
 
 
 REFUSED = [
-    (pad_mean, "mode", ac.CompileError),
+    (pad_median, "mode", ac.CompileError),
+    (pad_end_values, "end_values", ac.UnsupportedError),  # (np13p: mode 'mean' and 'linear_ramp' are differentiated)
     (pad_odd, "reflect_type", ac.CompileError),
-    (pad_stat_length, "stat_length", ac.CompileError),
+    (pad_stat_length, "mode=", ac.CompileError),  # (mode "maximum": stat_length is modelled, for mode "mean")
     (take_out, "out=", ac.CompileError),  # the compiler refuses out= of any call
     (choose_out, "out=", ac.CompileError),
     (sort_order, "order=", ac.CompileError),
@@ -605,7 +610,15 @@ def test_parameters_follow_numpy_names_and_order(fn):
 
 def test_meshgrid_and_pad_parameters():
     assert registry.lookup(np.meshgrid).params == ("x1", "x2", "x3", "x4", "copy", "sparse", "indexing")
-    assert registry.lookup(np.pad).params == ("array", "pad_width", "mode", "constant_values", "reflect_type")
+    assert registry.lookup(np.pad).params == (
+        "array",
+        "pad_width",
+        "mode",
+        "constant_values",
+        "reflect_type",
+        "stat_length",  # np13p: modes 'mean' and 'linear_ramp'
+        "end_values",
+    )
 
 
 @pytest.mark.parametrize("fn", FNS, ids=lambda f: f.__name__)

@@ -1,5 +1,6 @@
-"""np.sum and np.mean with where= (a boolean mask of which elements count), in reverse and forward mode,
-against central differences (check_grads) and each other; the reductions that do not model where= refuse it."""
+"""np.sum and np.mean with where= (a boolean mask of which elements count), np.max / np.min / np.nanmax with
+initial= and where= (np13p), in reverse and forward mode, against central differences (check_grads), each other and
+values by hand; the reductions that do not model where= refuse it."""
 
 import numpy as np
 import pytest
@@ -92,15 +93,66 @@ def test_float32_stays_float32():
     np.testing.assert_allclose(g, ac.grad(mean_where_axis, wrt=0)(X, MASK), rtol=1e-5)
 
 
-def max_where(x, m):
-    return np.max(x, where=m, initial=-10.0)
-
-
 def var_where(x, m):
     return np.var(x, where=m)
 
 
-@pytest.mark.parametrize("fn", [max_where, var_where])
+@pytest.mark.parametrize("fn", [var_where])
 def test_reductions_that_do_not_model_where_refuse_it(fn):
     with pytest.raises((ac.UnsupportedError, NotImplementedError), match="where="):
         ac.grad(fn, wrt=0)(X, MASK)
+
+
+# ---- np.max, np.min, np.nanmax with initial= and where= (np13p) ----------------------------------------------------
+
+
+def max_where(x, m):
+    return np.max(x * x, where=m, initial=-10.0)
+
+
+def max_where_axis(x, m):
+    return np.sum(np.sin(np.max(x, axis=1, where=m, initial=-10.0)))
+
+
+def min_where_axis_keepdims(x, m):
+    return np.sum(np.amin(x, axis=0, keepdims=True, where=m, initial=10.0) * np.arange(1.0, 5.0))
+
+
+def max_initial(x, m):
+    # initial 0.2 wins in some rows (those whose maximum is below it): their elements get 0
+    return np.sum(np.max(x, axis=1, initial=0.2) ** 2) + np.min(x, initial=-0.3)
+
+
+def method_max_where(x, m):
+    return x.max(axis=0, where=m, initial=-5.0) @ np.arange(4.0)
+
+
+def nanmax_where(x, m):
+    y = np.where(x > 1.0, np.nan, x)
+    return np.sum(np.nanmax(y, axis=1, where=m, initial=-10.0) ** 2)
+
+
+EXTREMA = [max_where, max_where_axis, min_where_axis_keepdims, max_initial, method_max_where, nanmax_where]
+
+
+@pytest.mark.parametrize("broadcast", [False, True], ids=["elementwise", "broadcast"])
+@pytest.mark.parametrize("fn", EXTREMA, ids=[f.__name__ for f in EXTREMA])
+def test_max_with_initial_and_where_matches_central_differences_in_both_modes(fn, broadcast):
+    mask = (COLUMNS if fn in (max_where_axis, nanmax_where) else ROWS) if broadcast else MASK
+    ac.check_grads(fn, (X, mask), wrt=0, modes=("rev", "fwd"))
+    g = ac.grad(fn, wrt=0)(X, mask)
+    if fn is not max_initial:
+        assert np.all(g[~np.broadcast_to(mask, X.shape)] == 0.0)  # an element the mask drops has no effect
+    d = R.standard_normal(X.shape)
+    _, t = ac.jvp(fn, wrt=0)(X, mask, d)
+    assert t == pytest.approx(np.sum(g * d), rel=1e-10)
+
+
+def test_max_where_by_hand():
+    x = np.array([[1.0, 5.0, 2.0], [0.5, -1.0, 0.3], [4.0, 4.0, 0.0]])
+    m = np.array([[True, False, True], [False, False, False], [True, True, True]])
+    g = ac.grad(lambda x: np.sum(np.max(x, axis=1, where=m, initial=0.3)), wrt=0)(x)
+    # row 0: 5.0 dropped, max 2.0; row 1: nothing kept, initial 0.3 (no element gets it); row 2: a tie, split
+    assert np.array_equal(g, [[0.0, 0.0, 1.0], [0.0, 0.0, 0.0], [0.5, 0.5, 0.0]])
+    # an element tied with initial takes the whole cotangent: the derivative as it grows
+    assert ac.grad(lambda x: np.max(x, initial=2.0), wrt=0)(np.array([1.0, 2.0])).tolist() == [0.0, 1.0]

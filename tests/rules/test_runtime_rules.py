@@ -363,3 +363,38 @@ def test_gradient_helper_rules():
         [a[0], a[1]],
         diff=[0, 1],
     )
+
+
+@pytest.mark.parametrize(
+    "shape, width, mode, stat",
+    [
+        ((5,), 2, "mean", None),
+        ((3, 4), ((1, 2), (0, 3)), "mean", ((1, 2), (3, 1))),
+        ((2, 3, 2), 1, "mean", 1),
+        ((4,), (2, 3), "linear_ramp", None),
+        ((3, 4), ((1, 2), (2, 0)), "linear_ramp", None),
+    ],
+)
+def test_pad_linear_and_its_transpose(shape, width, mode, stat):
+    # np13p: pad_linear is np.pad's part linear in the array (mode 'mean', or 'linear_ramp' to end values 0), and
+    # pad_linear_bar its transpose: <g, pad_linear(v)> == <pad_linear_bar(g), v>; each rule is the other helper
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape)
+    kw = {"stat_length": stat} if mode == "mean" else {}
+    assert np.array_equal(runtime.pad_linear(x, width, mode, stat), np.pad(x, width, mode=mode, **kw))
+    g = rng.standard_normal(np.shape(runtime.pad_linear(x, width, mode, stat)))
+    bar = runtime.pad_linear_bar(g, x, width, mode, stat)
+    assert bar.shape == x.shape
+    assert np.isclose(np.sum(g * runtime.pad_linear(x, width, mode, stat)), np.sum(bar * x), rtol=1e-12)
+    check_rule(
+        runtime.pad_linear,
+        registry.lookup(runtime.pad_linear).rule,
+        [x, width, mode, stat],
+        diff=[0],
+    )
+    check_rule(
+        runtime.pad_linear_bar,
+        registry.lookup(runtime.pad_linear_bar).rule,
+        [g, x, width, mode, stat],
+        diff=[0],
+    )

@@ -219,6 +219,37 @@ TABLE = [
     *_binary(scipy_special.xlog1py, (-2, 2), (-0.8, 3)),
     *_binary(scipy_special.rel_entr, (0.1, 3), (0.1, 3)),
     *_binary(scipy_special.kl_div, (0.1, 3), (0.1, 3)),
+    # np13p: accurate elementary functions near 0, losses in both parameters (inside and outside Huber's kink,
+    # delta broadcast), Box-Cox in x and lambda (lambda at and near 0, where the rules switch to a series)
+    *_unary(scipy_special.expm1, -3, 3),
+    Row("expm1-tiny", scipy_special.expm1, S + "expm1", [np.array([1e-9, -3e-7])], {}, (0,)),
+    *_unary(scipy_special.log1p, -0.9, 3),
+    *_unary(scipy_special.log_expit, -30, 30),
+    *_unary(scipy_special.exprel, -4, 4),
+    Row("exprel-near-0", scipy_special.exprel, S + "exprel", [np.array([0.0, 2e-4, -9e-4, 1.1e-3])], {}, (0,)),
+    *_binary(scipy_special.huber, (0.5, 2), (-3, 3)),
+    Row("huber-both-sides", scipy_special.huber, S + "huber", [1.0, np.array([-2.5, -0.4, 0.3, 1.7])], {}, (0, 1)),
+    Row(
+        "huber-delta-array",
+        scipy_special.huber,
+        S + "huber",
+        [np.array([0.5, 1.5, 3.0]), np.array([[-1.0], [2.0]])],
+        {},
+        (0, 1),
+    ),
+    *_binary(scipy_special.pseudo_huber, (0.3, 2), (-3, 3)),
+    Row(
+        "pseudo_huber-delta-array",
+        scipy_special.pseudo_huber,
+        S + "pseudo_huber",
+        [np.array([0.5, 1.5, 3.0]), np.array([[-1.0], [0.2]])],
+        {},
+        (0, 1),
+    ),
+    *_binary(scipy_special.boxcox, (0.2, 3), (-1.5, 1.5)),
+    Row("boxcox-lambda-0", scipy_special.boxcox, S + "boxcox", [np.array([0.3, 1.0, 2.5]), 0.0], {}, (0, 1)),
+    Row("boxcox-lambda-small", scipy_special.boxcox, S + "boxcox", [np.array([0.3, 2.5]), 2e-4], {}, (0, 1)),
+    Row("boxcox-lambda-array", scipy_special.boxcox, S + "boxcox", [2.0, np.array([-0.5, 3e-4, 0.7])], {}, (0, 1)),
     Row("gammainc-x", scipy_special.gammainc, S + "gammainc", [2.5, _u(0.2, 5, (3,))], {}, (1,)),
     Row("gammainc-a-below-1", scipy_special.gammainc, S + "gammainc", [_u(0.3, 0.9, (3,)), 1.5], {}, (1,)),
     Row("gammaincc-x", scipy_special.gammaincc, S + "gammaincc", [1.7, _u(0.2, 5, (2, 3))], {}, (1,)),
@@ -535,3 +566,19 @@ def test_rules_register_when_the_user_imports_scipy_not_before():
         "assert registry.lookup(scipy.stats.norm.logpdf) is not None\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+
+
+def test_losses_at_delta_zero_and_below():
+    # pseudo_huber(0, r) == 0 for every r, ~ delta |r| for small delta > 0: d/dr 0, d/ddelta |r| (one-sided, against
+    # the one-sided difference); delta < 0 gives inf for both losses, constant: derivatives 0
+    r = np.array([-2.0, 0.5, 3.0])
+    d_delta, d_r = registry.lookup(scipy_special.pseudo_huber).rule(
+        np.ones(3), scipy_special.pseudo_huber(0.0, r), 0.0, r
+    )
+    h = 1e-7
+    one_sided = (scipy_special.pseudo_huber(h, r) - scipy_special.pseudo_huber(0.0, r)) / h
+    assert np.allclose(d_r, 0.0) and np.isclose(d_delta, np.sum(one_sided), rtol=1e-6)
+    for fn in (scipy_special.huber, scipy_special.pseudo_huber):
+        assert np.all(np.isinf(fn(-1.0, r)))
+        d_delta, d_r = registry.lookup(fn).rule(np.ones(3), fn(-1.0, r), -1.0, r)
+        assert d_delta == 0.0 and np.array_equal(d_r, np.zeros(3))

@@ -550,6 +550,88 @@ TABLE = [
         (0, 1),
         direction=_k_minus_1,
     ),
+    # np13p: lognorm, weibull_min, skewnorm (every parameter, broadcast, the left tail of skewnorm's Phi(a z)),
+    # binom in p (counts 0 and n, where one term of the derivative is exactly 0), nbinom in n (real) and p
+    Row(
+        "lognorm.logpdf",
+        scipy_stats.lognorm.logpdf,
+        "scipy.stats.lognorm.logpdf",
+        [R.uniform(0.3, 4, 3), 0.7, -0.2, 1.3],
+        {},
+        (0, 1, 2, 3),
+    ),
+    Row(
+        "lognorm.logpdf-broadcast",
+        scipy_stats.lognorm.logpdf,
+        "scipy.stats.lognorm.logpdf",
+        [R.uniform(0.3, 4, (2, 3)), R.uniform(0.4, 1.5, 3)],
+        {"scale": 2.0},
+        (0, 1),
+    ),
+    Row(
+        "weibull_min.logpdf",
+        scipy_stats.weibull_min.logpdf,
+        "scipy.stats.weibull_min.logpdf",
+        [R.uniform(0.2, 3, 3), 1.7, 0.1, 0.9],
+        {},
+        (0, 1, 2, 3),
+    ),
+    Row(
+        "weibull_min.logpdf-c-below-1",
+        scipy_stats.weibull_min.logpdf,
+        "scipy.stats.weibull_min.logpdf",
+        [R.uniform(0.2, 3, (2, 3)), R.uniform(0.4, 0.9, (2, 1))],
+        {},
+        (0, 1),
+    ),
+    Row(
+        "skewnorm.logpdf",
+        scipy_stats.skewnorm.logpdf,
+        "scipy.stats.skewnorm.logpdf",
+        [R.standard_normal(3), 2.5, 0.3, 1.4],
+        {},
+        (0, 1, 2, 3),
+    ),
+    Row(
+        "skewnorm.logpdf-left-tail",
+        scipy_stats.skewnorm.logpdf,
+        "scipy.stats.skewnorm.logpdf",
+        [np.array([-3.0, -1.0, 0.0, 2.0]), np.array([4.0, -2.0, 0.5, 3.0])],
+        {"loc": 0.2},
+        (0, 1),
+    ),
+    Row(
+        "binom.logpmf",
+        scipy_stats.binom.logpmf,
+        "scipy.stats.binom.logpmf",
+        [np.array([0, 3, 7, 10]), 10, 0.35],
+        {},
+        (2,),
+    ),
+    Row(
+        "binom.logpmf-p-array",
+        scipy_stats.binom.logpmf,
+        "scipy.stats.binom.logpmf",
+        [np.array([[1], [4]]), np.array([5, 6, 8]), R.uniform(0.1, 0.9, 3)],
+        {},
+        (2,),
+    ),
+    Row(
+        "nbinom.logpmf",
+        scipy_stats.nbinom.logpmf,
+        "scipy.stats.nbinom.logpmf",
+        [np.array([0, 2, 9]), 3.5, 0.4],
+        {},
+        (1, 2),
+    ),
+    Row(
+        "nbinom.logpmf-broadcast",
+        scipy_stats.nbinom.logpmf,
+        "scipy.stats.nbinom.logpmf",
+        [np.array([[0], [3]]), R.uniform(0.5, 4, 3), R.uniform(0.1, 0.9, (2, 1))],
+        {"loc": 0},
+        (1, 2),
+    ),
 ]
 
 
@@ -753,3 +835,75 @@ def test_pdf_gradients_are_the_exp_of_the_logpdf_gradients():
     x, mean, cov = R.standard_normal((3, 2)), R.standard_normal(2), _spd(R, 2)
     for bar in ac.grad(mvn_pdf_two_ways, wrt=(0, 1, 2))(x, mean, cov):
         assert np.max(np.abs(bar)) < 1e-14
+
+
+def test_binom_logpmf_at_p_zero_and_one_by_hand():
+    # at p == 0 only k == 0 has mass, log pmf = n log(1 - p): d/dp = -n; at p == 1 only k == n, d/dp = n
+    rule = registry.lookup(scipy_stats.binom.logpmf).rule
+    assert rule(1.0, None, 0, 5, 0.0)[2] == -5.0 and rule(1.0, None, 5, 5, 1.0)[2] == 5.0
+    assert registry.lookup(scipy_stats.nbinom.logpmf).rule(1.0, None, 0, 2.5, 1.0)[2] == 2.5  # n / p, m == 0
+
+
+# ---- frozen distributions: norm(loc, scale).logpdf(x) is norm.logpdf(x, loc, scale) ------------------------------
+
+
+def frozen_chained(mu, s, df):
+    x = np.array([0.3, 1.2, -0.4])
+    return (
+        np.sum(scipy_stats.norm(mu, s).logpdf(x))
+        + scipy_stats.norm(loc=mu, scale=s).cdf(0.4)
+        + np.sum(scipy_stats.t(df, mu, s).logpdf(x))
+        + scipy_stats.gamma(df, scale=s).logpdf(2.0)
+        + scipy_stats.beta(df, s).logpdf(0.3)
+        + scipy_stats.expon(scale=s).logpdf(0.7)
+        + scipy_stats.lognorm(s, mu).logpdf(2.5)
+        + scipy_stats.poisson(df).logpmf(3)
+    )
+
+
+def frozen_named(mu, s, df):
+    d = scipy_stats.norm(mu, s)
+    w = scipy_stats.weibull_min(df, scale=s)
+    return np.sum(d.logpdf(np.array([0.3, 1.2]))) + d.sf(0.1) + w.logpdf(0.8) + scipy_stats.nbinom(df, 0.3).logpmf(2)
+
+
+@pytest.mark.parametrize("f", [frozen_chained, frozen_named])
+def test_frozen_distributions_match_central_differences_in_both_modes(f):
+    ac.check_grads(f, (0.6, 1.3, 2.2), wrt=(0, 1, 2), modes=("rev", "fwd"))
+
+
+def test_frozen_second_order():
+    ac.check_grads(frozen_named, (0.6, 1.3, 2.2), wrt=(0, 1), modes=("rev",), order=2)
+
+
+def frozen_then_reassigned(mu, s):
+    d = scipy_stats.norm(mu, s)
+    mu = mu * 2.0
+    return d.logpdf(0.3) + mu
+
+
+def frozen_in_loop(mus, s):
+    t = 0.0
+    for m in mus:
+        d = scipy_stats.norm(m, s)
+        t = t + d.logpdf(0.3)
+    return t
+
+
+def frozen_in_loop_chained(mus, s):
+    t = 0.0
+    for m in mus:
+        t = t + scipy_stats.norm(m, s).logpdf(0.3)
+    return t
+
+
+def test_a_frozen_distribution_whose_parameters_change_is_refused_at_its_call():
+    # d's loc is the mu it was made with, not the name mu later: refused (never the later value's derivative)
+    with pytest.raises(ac.UnsupportedError, match=r"test_scipy_stats.py:\d+:\d+: .*method call .logpdf"):
+        ac.grad(frozen_then_reassigned)(1.5, 0.8)
+    with pytest.raises(ac.UnsupportedError, match=r"test_scipy_stats.py:\d+:\d+: .*method call .logpdf"):
+        ac.grad(frozen_in_loop)(np.array([0.1, 0.5]), 0.8)
+    got = ac.grad(frozen_in_loop_chained, wrt=(0, 1))(np.array([0.1, 0.5]), 0.8)  # made and used in one call
+    assert np.allclose(got[0], (0.3 - np.array([0.1, 0.5])) / 0.64)
+    z = (0.3 - np.array([0.1, 0.5])) / 0.8
+    assert np.isclose(got[1], np.sum((z * z - 1.0) / 0.8))

@@ -79,6 +79,8 @@ def _spelling(fn):
     if fn in _FORMS:
         return _FORMS[fn]
     name = getattr(fn, "__name__", None)
+    if isinstance(getattr(fn, "__self__", None), np.ufunc):  # np.maximum.accumulate
+        return "np.%s.%s" % (fn.__self__.__name__, name)
     for prefix, module in (("np", np), ("np.linalg", np.linalg), ("math", math), ("runtime", runtime)):
         if getattr(module, name, None) is fn:
             return "%s.%s" % (prefix, name)
@@ -1031,3 +1033,15 @@ def test_extremum_tangents_match_central_differences_and_reverse_mode(case):
 EXCLUDED[runtime.rule_cotangents] = (
     "checks a registered adjoint's result: its adjoint refuses, forward mode never calls it"
 )
+
+# np13p: a draw (rng.normal) is a method of a generator, which a case cannot spell; its tangent rule is checked
+# against central differences of the re-seeded draw, and compiled through jvp, in tests/rules/test_np_random.py
+for _draw in (np.random.Generator, np.random.RandomState):
+    for _name in ("normal", "uniform", "lognormal", "exponential"):
+        ELSEWHERE[getattr(_draw, _name)] = "a draw of a generator: tests/rules/test_np_random.py, both modes"
+
+# np13p: np.pad's helpers in modes 'mean' and 'linear_ramp', each the other's adjoint, linear (forward mode applies
+# them to tangents): checked against central differences in tests/rules/test_runtime_rules.py, and compiled
+# through np.pad's rows of tests/rules/test_np_shape.py in both modes
+ELSEWHERE[runtime.pad_linear] = "np.pad's linear part: tests/rules/test_runtime_rules.py and np.pad's rows"
+ELSEWHERE[runtime.pad_linear_bar] = "np.pad's adjoint in the linear modes: tests/rules/test_runtime_rules.py"
