@@ -1,14 +1,13 @@
 """Bitwise operators: on masks and integers they carry no derivative (checked against differences); on a
 differentiated value (a dict merge, ~ of an argument) they are refused with the user's location."""
 
-import inspect
-
 import numpy as np
 import pytest
 
 import adjoint_compiler as ac
 from adjoint_compiler import testing
 from adjoint_compiler.errors import UnsupportedError
+from tests.references import marked_location
 
 HERE = __file__
 
@@ -57,9 +56,7 @@ def inverted_argument(x):
 
 @pytest.mark.parametrize("fn,construct", [(merged_dicts, "|"), (inverted_argument, "~")])
 def test_bitwise_operator_on_a_differentiated_value_is_refused(fn, construct):
-    lines, first = inspect.getsourcelines(fn)
-    k, line = next((k, line) for k, line in enumerate(lines) if "# <- " in line)
-    where = "%s:%d:%d" % (HERE, first + k, line.index(line.split("# <- ")[1].strip()) + 1)
+    where = "%s:%d:%d" % ((HERE,) + marked_location(fn))
     for run in (lambda: ac.grad(fn)(3), lambda: ac.jvp(fn)(3, 1.0)):
         with pytest.raises(UnsupportedError) as info:
             run()

@@ -18,6 +18,7 @@ import pytest
 import adjoint_compiler as ac
 from adjoint_compiler import testing
 from adjoint_compiler.errors import UnsupportedError
+from tests.references import marked_location
 
 HERE = os.path.basename(__file__)
 
@@ -748,20 +749,11 @@ REFUSALS = [
 ]
 
 
-def _marked_location(fn):
-    lines, first = inspect.getsourcelines(fn)
-    for k, line in enumerate(lines):
-        if "# <- " in line:
-            marker = line.split("# <- ")[1].strip()
-            return first + k, line.index(marker) + 1
-    raise AssertionError("no marker in %s" % fn.__name__)
-
-
 @pytest.mark.parametrize("fn,construct", REFUSALS, ids=[r[0].__name__ for r in REFUSALS])
 def test_refusal_is_named_and_located(fn, construct):
     with pytest.raises(UnsupportedError) as info:
         ac.grad(fn)(1.0)
-    line, col = _marked_location(fn)
+    line, col = marked_location(fn)
     assert construct in str(info.value)
     assert "%s:%d:%d" % (HERE, line, col) in str(info.value)
 
@@ -894,7 +886,7 @@ def set_passed_on(x, xs):
 @pytest.mark.parametrize("fn", [set_display_of_differentiated, set_passed_on])
 def test_sets_of_differentiated_values_are_refused_in_both_modes(fn):
     args = (1.5,) if fn is set_display_of_differentiated else (1.5, [1.0, 2.0])
-    line, col = _marked_location(fn)
+    line, col = marked_location(fn)
     for transform in (ac.grad, lambda f: lambda *a: ac.jvp(f)(*a, 1.0)):
         with pytest.raises(UnsupportedError) as info:
             transform(fn)(*args)

@@ -1,6 +1,5 @@
 """Every unsupported construct raises UnsupportedError at the user's file:line:col; no internal tracebacks."""
 
-import inspect
 import math
 import os
 import subprocess
@@ -11,6 +10,7 @@ import pytest
 
 import adjoint_compiler as ac
 from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
+from tests.references import marked_location
 
 HERE = os.path.basename(__file__)
 
@@ -101,20 +101,11 @@ CASES = [
 ]
 
 
-def _marked_location(fn):
-    lines, first = inspect.getsourcelines(fn)
-    for i, line in enumerate(lines):
-        if "# <- " in line:
-            marker = line.split("# <- ")[1].strip()
-            return first + i, line.index(marker) + 1
-    raise AssertionError("no marker in %s" % fn.__name__)
-
-
 @pytest.mark.parametrize("fn,construct", CASES, ids=[c[0].__name__ for c in CASES])
 def test_unsupported_construct_is_named_and_located(fn, construct):
     with pytest.raises(UnsupportedError) as info:
         ac.grad(fn)(1.0)
-    line, col = _marked_location(fn)
+    line, col = marked_location(fn)
     message = str(info.value)
     assert construct in message
     assert "%s:%d:%d: error:" % (HERE, line, col) in message, message
@@ -146,7 +137,7 @@ def test_function_without_rule_names_it_and_shows_registration():
     with pytest.raises(CompileError) as info:
         ac.grad(calls_function_without_rule)(1.5)
     message = str(info.value)
-    line, col = _marked_location(calls_function_without_rule)
+    line, col = marked_location(calls_function_without_rule)
     assert "%s:%d:" % (HERE, line) in message
     assert "i0" in message and "register_adjoint" in message
     assert not isinstance(info.value, UnsupportedError)
@@ -230,7 +221,7 @@ def numpy_put(x):
 def test_numpy_calls_that_write_into_an_array_are_refused(fn, construct):
     with pytest.raises(UnsupportedError) as info:
         ac.grad(fn)(np.ones(3))
-    line, col = _marked_location(fn)
+    line, col = marked_location(fn)
     assert construct in str(info.value) and "%s:%d:%d:" % (HERE, line, col) in str(info.value)
 
 
@@ -247,7 +238,7 @@ def test_a_ufunc_given_a_positional_out_argument_is_refused_with_the_reason(mode
             ac.grad(arctan_with_two_arguments, wrt=(0, 1))(1.0, 2.0)
         else:
             ac.jvp(arctan_with_two_arguments, wrt=(0, 1))(1.0, 2.0, (1.0, 0.0))
-    line, col = _marked_location(arctan_with_two_arguments)
+    line, col = marked_location(arctan_with_two_arguments)
     message = str(info.value)
     assert "%s:%d:%d:" % (HERE, line, col) in message
     assert "arctan() with 2 arguments" in message and "out= array" in message and "np.arctan2" in message
@@ -265,7 +256,7 @@ def test_a_run_time_refusal_names_the_users_file_by_its_path():
     # emitted code carries the file's base name (the same on every machine); the error gives the path
     with pytest.raises(UnsupportedError) as info:
         ac.grad(aliased_update)(np.ones(3))
-    line, col = _marked_location(aliased_update)
+    line, col = marked_location(aliased_update)
     assert str(info.value).startswith("%s:%d:" % (__file__, line)), str(info.value)
 
 
@@ -280,7 +271,7 @@ def test_a_reduction_parameter_refused_when_the_gradient_runs_is_located():
     # where= of a global array is not a literal: only_defaults refuses it as the gradient runs, at the call
     with pytest.raises(NotImplementedError) as info:
         ac.grad(sums_where)(np.ones(3))
-    line, _ = _marked_location(sums_where)  # (the statement's column)
+    line, _ = marked_location(sums_where)  # (the statement's column)
     assert "%s:%d:" % (HERE, line) in str(info.value) and "error: the gradient of a reduction with where=" in str(
         info.value
     )

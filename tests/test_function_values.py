@@ -14,7 +14,7 @@ import pytest
 import adjoint_compiler as ac
 from adjoint_compiler import emit, pipeline, testing
 from adjoint_compiler.errors import UnsupportedError
-from tests.test_errors import _marked_location
+from tests.references import marked_location
 
 HERE = os.path.basename(__file__)
 USE_TANH = True
@@ -550,7 +550,7 @@ def test_a_function_parameter_is_bound_where_the_transform_compiles_a_variant_an
     # hessian does not: the parameter called is refused at its place
     with pytest.raises(UnsupportedError) as info:
         ac.hessian(calls_its_parameter, wrt=1)(np.sin, 0.7)
-    line, col = _marked_location(calls_its_parameter)
+    line, col = marked_location(calls_its_parameter)
     assert "%s:%d:%d: error: a call of the parameter 'g'" % (HERE, line, col) in str(info.value)
 
 
@@ -649,7 +649,7 @@ def test_unknown_function_is_refused_at_its_place(fn, construct, mode):
             ac.grad(fn)(0.7)
         else:
             ac.jvp(fn)(0.7, 1.0)
-    line, col = _marked_location(fn)
+    line, col = marked_location(fn)
     message = str(info.value)
     assert construct in message, message
     assert "%s:%d:%d: error: " % (HERE, line, col) in message, message

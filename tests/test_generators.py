@@ -11,7 +11,7 @@ import pytest
 import adjoint_compiler as ac
 from adjoint_compiler import testing
 from adjoint_compiler.errors import UnsupportedError
-from tests.test_errors import _marked_location
+from tests.references import marked_location
 
 HERE = os.path.basename(__file__)
 
@@ -204,6 +204,6 @@ def test_refusals_are_named_and_located(fn, construct):
     for transform in (ac.grad(fn), lambda *a: ac.jvp(fn)(*a, 1.0)):
         with pytest.raises(UnsupportedError) as info:
             transform(0.7)
-        line, col = _marked_location(fn)
+        line, col = marked_location(fn)
         assert construct in str(info.value)
         assert "%s:%d:%d: error:" % (HERE, line, col) in str(info.value), str(info.value)

@@ -11,6 +11,7 @@ import pytest
 import adjoint_compiler as ac
 from adjoint_compiler import testing
 from adjoint_compiler.errors import UnsupportedError
+from tests.references import central
 
 HERE = os.path.basename(__file__)
 SCALE = 3.0
@@ -27,10 +28,6 @@ PICK = (lambda x: x * x) if SCALE > 1 else (lambda x: x * x * x)
 OTHER = (lambda x: x * x) if SCALE < 1 else (lambda x: x * x * x)
 MAKER = lambda a: lambda x: a * x * x  # noqa: E731
 SAME = [lambda x: x * x, lambda x: x * x]
-
-
-def central(f, x, h=1e-6):
-    return (f(x + h) - f(x - h)) / (2 * h)
 
 
 @pytest.mark.parametrize(

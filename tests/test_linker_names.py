@@ -13,6 +13,7 @@ import pytest
 import adjoint_compiler as ac
 from tests import linker_left as left
 from tests import linker_right as right
+from tests.references import central_along
 
 SCALE = 7.0
 
@@ -52,7 +53,7 @@ def test_two_values_under_one_global_name_are_renamed_in_the_callee(f, x, by_han
     # for two_scales' 5)
     assert ac.grad(f)(x) == pytest.approx(by_hand(x), rel=1e-12)
     assert ac.jvp(f)(x, 1.0)[1] == pytest.approx(by_hand(x), rel=1e-12)
-    assert ac.grad(f)(x) == pytest.approx(_central(f, x, 1.0), rel=1e-7)
+    assert ac.grad(f)(x) == pytest.approx(central_along(f, x, 1.0), rel=1e-7)
 
 
 def test_the_renamed_global_is_bound_to_the_callees_value_in_the_emitted_code():
@@ -70,10 +71,6 @@ def test_one_value_read_by_two_calls_is_linked():
     # f = 2x * 2(x + 1): f' = 8x + 4
     assert ac.grad(one_scale_twice)(0.7) == pytest.approx(8 * 0.7 + 4.0, rel=1e-12)
     assert ac.jvp(one_scale_twice)(0.7, 1.0)[1] == pytest.approx(8 * 0.7 + 4.0, rel=1e-12)
-
-
-def _central(f, x, v, h=1e-6):
-    return (f(x + h * v) - f(x - h * v)) / (2 * h)
 
 
 # ---- constant arguments of called functions in forward mode ------------------------------------------------
@@ -142,7 +139,7 @@ def soft_at_minus_inf(x):
 def checked(f, x):
     dot = ac.jvp(f)(x, 1.0)[1]
     assert np.isfinite(dot)
-    assert dot == pytest.approx(_central(f, x, 1.0), rel=1e-6, abs=1e-8)
+    assert dot == pytest.approx(central_along(f, x, 1.0), rel=1e-6, abs=1e-8)
     assert ac.grad(f)(x) == pytest.approx(dot, rel=1e-10, abs=1e-12)
     return dot
 

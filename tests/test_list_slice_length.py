@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import adjoint_compiler as ac
+from tests.references import central
 
 
 def extends_a_slice(x):
@@ -62,15 +63,6 @@ def keeps_the_length(x):
 CHANGING = [extends_a_slice, shortens, grows_in_a_loop, replaces_all, empties_a_slice, grows_an_inner_list]
 KEEPING = [keeps_the_length_with_a_step, keeps_the_length]
 X = np.array([0.7, -0.4, 1.3])
-
-
-def central(f, x, eps=1e-6):
-    out = np.zeros_like(x)
-    for i in range(x.size):
-        e = np.zeros_like(x)
-        e[i] = eps
-        out[i] = (f(x + e) - f(x - e)) / (2 * eps)
-    return out
 
 
 @pytest.mark.parametrize("f", CHANGING + KEEPING, ids=lambda f: f.__name__)

@@ -13,7 +13,7 @@ import adjoint_compiler as ac
 from adjoint_compiler import emit, lift, pipeline, source, testing
 from adjoint_compiler.errors import UnsupportedError
 from nested import trapezoid as integrate  # examples/nested.py
-from tests.test_errors import _marked_location
+from tests.references import marked_location
 
 HERE = os.path.basename(__file__)
 
@@ -707,7 +707,7 @@ def test_refusals_are_named_and_located(fn, construct):
     for transform in (ac.grad(fn), lambda *a: ac.jvp(fn)(*a, 1.0)):
         with pytest.raises(UnsupportedError) as info:
             transform(1.0)
-        line, col = _marked_location(fn)
+        line, col = marked_location(fn)
         assert construct in str(info.value)
         assert "%s:%d:%d: error:" % (HERE, line, col) in str(info.value), str(info.value)
         assert "; " in str(info.value)  # with a hint how to rewrite it
@@ -723,7 +723,7 @@ def test_the_refusals_of_calls_between_nested_functions_say_what_to_do():
 def test_a_refusal_inside_a_nested_function_points_into_it():
     with pytest.raises(UnsupportedError, match="yield") as info:
         ac.grad(yields_inside)(0.7)
-    assert (info.value.location.line, info.value.location.col) == _marked_location(yields_inside)
+    assert (info.value.location.line, info.value.location.col) == marked_location(yields_inside)
     assert info.value.location.filename.endswith(HERE)
 
 

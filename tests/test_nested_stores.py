@@ -14,6 +14,7 @@ import pytest
 
 import adjoint_compiler as ac
 from adjoint_compiler import check_grads
+from tests.references import location_of
 
 
 def _same(a, b):
@@ -317,13 +318,7 @@ def test_second_order():
 
 def _where(fn, marker):
     """``file.py:LINE:COL`` of the first occurrence of ``marker`` in ``fn``'s source."""
-    import inspect
-
-    lines, first = inspect.getsourcelines(fn)
-    for k, line in enumerate(lines):
-        if marker in line:
-            return "test_nested_stores.py:%d:%d" % (first + k, line.index(marker) + 1)
-    raise AssertionError(marker)
+    return "test_nested_stores.py:%d:%d" % location_of(fn, marker)
 
 
 def row_alias_read_later(x):

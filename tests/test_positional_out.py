@@ -8,6 +8,7 @@ import pytest
 
 import adjoint_compiler as ac
 from adjoint_compiler import desugar
+from tests.references import central
 
 
 def negates_in_place(x):
@@ -85,15 +86,6 @@ CASES = [
     negates_in_a_loop,
 ]
 X = np.array([0.7, -0.4, 1.3])
-
-
-def central(f, x, eps=1e-6):
-    out = np.zeros_like(x)
-    for i in range(x.size):
-        e = np.zeros_like(x)
-        e[i] = eps
-        out[i] = (f(x + e) - f(x - e)) / (2 * eps)
-    return out
 
 
 @pytest.mark.parametrize("f", CASES, ids=[f.__name__ for f in CASES])

@@ -13,16 +13,9 @@ import pytest
 import adjoint_compiler as ac
 from adjoint_compiler import testing
 from adjoint_compiler.errors import UnsupportedError
+from tests.references import line_of
 
 HERE = r"test_py12l.py:%d:%d: error: "
-
-
-def _line(f, text):
-    """The line number in this file of the first line of ``f`` that contains ``text``."""
-    import inspect
-
-    lines, start = inspect.getsourcelines(f)
-    return start + next(k for k, line in enumerate(lines) if text in line)
 
 
 def _grad_and_jvp(f, args, wrt=0):
@@ -81,7 +74,7 @@ def not_at_the_start(x):
 
 
 def test_an_object_made_where_it_cannot_move_is_refused_at_its_place():
-    with pytest.raises(UnsupportedError, match=HERE % (_line(not_at_the_start, "Scale(x)"), 33)):
+    with pytest.raises(UnsupportedError, match=HERE % (line_of(not_at_the_start, "Scale(x)"), 33)):
         ac.grad(not_at_the_start)(0.7)
 
 
@@ -170,7 +163,7 @@ def test_sets_read_in_their_order_are_refused_at_the_read(f, args, text, col):
         lambda f: lambda *a: ac.jvp(f)(*a, 1.0 if len(a) > 1 or np.ndim(a[0]) == 0 else [1.0] * len(a[0])),
     ):
         with pytest.raises(
-            UnsupportedError, match=HERE % (_line(f, text), col) + "a set holding differentiated values"
+            UnsupportedError, match=HERE % (line_of(f, text), col) + "a set holding differentiated values"
         ):
             transform(f)(*args)
 
@@ -234,9 +227,9 @@ def extended_by_itself(xs, y):
 
 
 def test_generators_that_must_run_step_by_step_are_refused_at_their_place():
-    with pytest.raises(UnsupportedError, match=HERE % (_line(changed_before_the_read, "g = ("), 9)):
+    with pytest.raises(UnsupportedError, match=HERE % (line_of(changed_before_the_read, "g = ("), 9)):
         ac.grad(changed_before_the_read)(0.7, [0.5, 1.5])
-    with pytest.raises(UnsupportedError, match=HERE % (_line(extended_by_itself, "reads ys"), 14)):
+    with pytest.raises(UnsupportedError, match=HERE % (line_of(extended_by_itself, "reads ys"), 14)):
         ac.grad(extended_by_itself)([0.5, 1.5], 0.7)
 
 
@@ -293,7 +286,7 @@ def test_spread_of_a_list_parameter_also_read_by_library_functions():
 
 
 def test_spread_of_a_list_a_user_function_may_resize_is_refused():
-    with pytest.raises(UnsupportedError, match=HERE % (_line(spread_after_a_user_call, "hypot"), 23) + r"\*xs"):
+    with pytest.raises(UnsupportedError, match=HERE % (line_of(spread_after_a_user_call, "hypot"), 23) + r"\*xs"):
         ac.grad(spread_after_a_user_call)([0.5, 1.2])
 
 
@@ -399,7 +392,9 @@ def try_with_a_branch(x):
 
 def test_a_try_body_with_a_branch_is_refused_in_forward_mode_only():
     testing.check_grads(try_with_a_branch, (0.7,), 0, rtol=1e-6)
-    with pytest.raises(UnsupportedError, match=HERE % (_line(try_with_a_branch, "if x > 0.0"), 9) + "an except clause"):
+    with pytest.raises(
+        UnsupportedError, match=HERE % (line_of(try_with_a_branch, "if x > 0.0"), 9) + "an except clause"
+    ):
         ac.jvp(try_with_a_branch)(0.7, 1.0)
 
 
@@ -450,7 +445,7 @@ def test_a_nested_function_returning_a_sibling():
 
 
 def test_a_returned_sibling_stored_in_a_list_is_refused_at_its_place():
-    with pytest.raises(UnsupportedError, match=HERE % (_line(sibling_stored, "fs[0](x)"), 12)):
+    with pytest.raises(UnsupportedError, match=HERE % (line_of(sibling_stored, "fs[0](x)"), 12)):
         ac.grad(sibling_stored)(0.7)
 
 

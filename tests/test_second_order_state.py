@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import adjoint_compiler as ac
+from tests.references import location_of
 
 CALLS = 0
 
@@ -26,16 +27,6 @@ def counted_in_helper(x):
     return np.sum(x**3)
 
 
-def _line_of(fn, text):
-    import inspect
-
-    lines, first = inspect.getsourcelines(fn)
-    for k, line in enumerate(lines):
-        if text in line:
-            return first + k, line.index(text.strip()) + 1
-    raise AssertionError(text)
-
-
 TRANSFORMS = [
     ("hvp", lambda f, x: ac.hvp(f)(x, np.ones_like(x))),
     ("hessian", lambda f, x: ac.hessian(f)(x)),
@@ -48,7 +39,7 @@ TRANSFORMS = [
     "fn,writer,text", [(counted, counted, "CALLS += 1"), (counted_in_helper, _bump, "CALLS = CALLS + 1")]
 )
 def test_second_order_through_a_global_write_is_refused_at_the_write(name, transform, fn, writer, text):
-    line, col = _line_of(writer, text)
+    line, col = location_of(writer, text)
     with pytest.raises(ac.UnsupportedError) as info:
         transform(fn, np.array([1.0, 2.0, 3.0]))
     message = str(info.value)

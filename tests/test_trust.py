@@ -11,10 +11,6 @@ import adjoint_compiler as ac
 from adjoint_compiler import testing
 
 
-def central(f, x, h=1e-6):
-    return (f(x + h) - f(x - h)) / (2 * h)
-
-
 # --- state written by called functions (globals rebound by them: tests/test_state_through_calls.py) --
 LOG = []
 

@@ -11,6 +11,8 @@ import adjoint_compiler as ac
 
 
 def _central(f, x, h=1e-6):
+    """Central differences of ``f`` at ``x`` element by element; a number or a 0-d ``x`` reaches ``f`` as a 0-d array
+    (the functions here index it by ``()``, which ``references.central``'s float would not test)."""
     x = np.asarray(x, float)
     out = np.zeros(x.shape)
     for idx in np.ndindex(x.shape):

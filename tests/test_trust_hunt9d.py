@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import adjoint_compiler as ac
+from tests.references import central_along
 
 
 # (ties: max(x, x) and clipmax(x, 1.0) at x != 1 are away from the tie: central differences see one branch)
@@ -346,10 +347,6 @@ PROGRAMS = [
 ]
 
 
-def _central(f, x, v, h=1e-5):
-    return (f(x + h * v) - f(x - h * v)) / (2 * h)
-
-
 def _direction(x):
     return np.random.default_rng(9).standard_normal(np.shape(x)) if np.ndim(x) else 1.0
 
@@ -357,14 +354,14 @@ def _direction(x):
 @pytest.mark.parametrize("f,x", PROGRAMS, ids=[f.__name__ for f, _ in PROGRAMS])
 def test_jvp_against_central_differences(f, x):
     v = _direction(x)
-    np.testing.assert_allclose(ac.jvp(f)(x, v)[1], _central(f, x, v), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ac.jvp(f)(x, v)[1], central_along(f, x, v, h=1e-5), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("f,x", PROGRAMS, ids=[f.__name__ for f, _ in PROGRAMS])
 def test_second_order_against_central_differences_of_the_gradient(f, x):
     v = _direction(x)
     g = ac.grad(f)
-    expected = _central(g, x, v)
+    expected = central_along(g, x, v, h=1e-5)
     np.testing.assert_allclose(ac.hvp(f)(x, v), expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(ac.jvp(g)(x, v)[1], expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.dot(ac.hessian(f)(x), v), expected, rtol=1e-5, atol=1e-6)
@@ -373,7 +370,7 @@ def test_second_order_against_central_differences_of_the_gradient(f, x):
 
 
 def _central_gradient(f, x):
-    return np.array([_central(f, x, e) for e in np.eye(len(x))])
+    return np.array([central_along(f, x, e, h=1e-5) for e in np.eye(len(x))])
 
 
 # ---- exact zeros of a constant's parts in a tangent (found by this hunt, wrong in main) -------------------------
@@ -420,7 +417,7 @@ def test_a_constant_part_of_a_container_times_an_infinity(f, x, first, second):
     assert ac.jvp(f)(x, 1.0)[1] == pytest.approx(first, rel=1e-12)
     assert ac.hvp(f)(x, 1.0) == pytest.approx(second, rel=1e-9, abs=1e-12)
     assert ac.hessian(f)(x) == pytest.approx(second, rel=1e-9, abs=1e-12)
-    assert _central(f, x, 1.0) == pytest.approx(first, rel=1e-6)
+    assert central_along(f, x, 1.0, h=1e-5) == pytest.approx(first, rel=1e-6)
 
 
 def masked_in_a_loop(a):
@@ -449,7 +446,7 @@ def test_a_container_with_a_constant_part_passed_to_a_called_function(f, by_hand
     x = 0.5
     assert ac.jvp(f)(x, 1.0)[1] == pytest.approx(by_hand * math.exp(x), rel=1e-12)
     assert ac.hvp(f)(x, 1.0) == pytest.approx(by_hand * math.exp(x), rel=1e-9)
-    assert ac.grad(f)(x) == pytest.approx(_central(f, x, 1.0), rel=1e-6)
+    assert ac.grad(f)(x) == pytest.approx(central_along(f, x, 1.0, h=1e-5), rel=1e-6)
 
 
 def mixed_pair(x):
@@ -530,6 +527,6 @@ def test_a_container_with_a_constant_part_returned_by_a_called_function(f, by_ha
     # the callee's jvp says its tangent may hold exact zeros (tangent.returns_partial): the caller keeps them
     x = 0.5
     assert ac.grad(f)(x) == pytest.approx(by_hand(x), rel=1e-12)  # reverse mode drops the constant part
-    assert ac.grad(f)(x) == pytest.approx(_central(f, x, 1.0), rel=1e-6)
+    assert ac.grad(f)(x) == pytest.approx(central_along(f, x, 1.0, h=1e-5), rel=1e-6)
     assert ac.jvp(f)(x, 1.0)[1] == pytest.approx(by_hand(x), rel=1e-12)
     assert ac.hvp(f)(x, 1.0) == pytest.approx(second(x), rel=1e-9, abs=1e-12)

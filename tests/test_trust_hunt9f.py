@@ -14,24 +14,7 @@ import adjoint_compiler as ac
 import adjoint_compiler.runtime as rt
 from adjoint_compiler import runtime
 from adjoint_compiler.runtime import put_slot
-
-
-def _central(f, x, h=1e-6):
-    if np.ndim(x):
-        out = np.zeros(np.shape(x))
-        for i in np.ndindex(*np.shape(x)):
-            e = np.zeros(np.shape(x))
-            e[i] = h
-            out[i] = (f(x + e) - f(x - e)) / (2 * h)
-        return out
-    return (f(x + h) - f(x - h)) / (2 * h)
-
-
-def _line_of(fn, text):
-    import inspect
-
-    lines, start = inspect.getsourcelines(fn)
-    return start + next(i for i, line in enumerate(lines) if text in line)
+from tests.references import central, line_of
 
 
 # ---- the package's run-time helpers called by the user: refused, located (grad was 6.0 where 3.0 is right) ----
@@ -89,14 +72,14 @@ def put_slot_called_by_a_helper(x):
 )
 @pytest.mark.parametrize("transform", ["grad", "vjp", "jvp"])
 def test_the_packages_run_time_helpers_in_user_code_are_refused(f, text, transform):
-    assert _central(f, 0.5) == pytest.approx(3.0, rel=1e-6)  # what grad said was 6.0 (or 4.5)
+    assert central(f, 0.5) == pytest.approx(3.0, rel=1e-6)  # what grad said was 6.0 (or 4.5)
     made = {"grad": lambda: ac.grad(f)(0.5), "vjp": lambda: ac.vjp(f)(0.5), "jvp": lambda: ac.jvp(f)(0.5, 1.0)}
     with pytest.raises(ac.UnsupportedError) as e:
         made[transform]()
     message = str(e.value)
     assert "adjoint_compiler.runtime.put_" in message and "differentiated code" in message
     helper = put_slot_in_a_helper if f is put_slot_called_by_a_helper else f
-    assert "test_trust_hunt9f.py:%d:" % _line_of(helper, text) in message
+    assert "test_trust_hunt9f.py:%d:" % line_of(helper, text) in message
 
 
 def stores_into_its_argument(a):
@@ -110,7 +93,7 @@ def test_the_packages_own_calls_of_its_helpers_still_compile():
     x = np.array([0.3, -1.2])
     by_hand = np.array([2 * x[0] * x[1] ** 2, 2 * x[0] ** 2 * x[1] + 2 * x[1]])
     assert ac.grad(stores_into_its_argument)(x.copy()) == pytest.approx(by_hand, rel=1e-12)
-    assert _central(lambda v: stores_into_its_argument(v.copy()), x) == pytest.approx(by_hand, rel=1e-6)
+    assert central(lambda v: stores_into_its_argument(v.copy()), x) == pytest.approx(by_hand, rel=1e-6)
 
 
 def test_hvp_of_a_function_storing_into_its_argument():
@@ -246,7 +229,7 @@ def _fresh(f):
 def test_a_name_global_in_one_function_and_local_in_another(f, by_hand):
     global TOTAL
     x = 0.7
-    reference = _central(_fresh(f), x)
+    reference = central(_fresh(f), x)
     assert reference == pytest.approx(by_hand(x), rel=1e-6)
     TOTAL = 0.0
     f(x)
@@ -267,7 +250,7 @@ def test_a_global_written_by_a_callee_under_a_name_the_caller_has_as_a_local_is_
         with pytest.raises(ac.UnsupportedError) as e:
             transform()
         assert "global TOTAL" in str(e.value)
-        assert "test_trust_hunt9f.py:%d:" % _line_of(caller_local_total, "s = write_total") in str(e.value)
+        assert "test_trust_hunt9f.py:%d:" % line_of(caller_local_total, "s = write_total") in str(e.value)
 
 
 # ---- scalar programs (s..), then programs of an array (a.., b..) ----
@@ -1072,7 +1055,7 @@ def _from_reset(f):
 def test_ordinary_programs_over_state_containers_and_views(f):
     x = 0.7 if f in SCALAR_PROGRAMS else np.array([0.7, -0.3, 1.1])
     tangent = 1.0 if f in SCALAR_PROGRAMS else np.array([0.3, 1.0, -0.5])
-    reference = _central(_from_reset(f), x)
+    reference = central(_from_reset(f), x)
     _reset()
     f(np.copy(x) if np.ndim(x) else x)
     left = _state()  # the state the function leaves: each transform leaves the same
@@ -1139,7 +1122,7 @@ def calls_with_the_default(x):
 
 def test_a_default_read_from_a_global_rebound_since_is_the_value_the_def_took():
     # the emitted callee evaluated k=DEFAULT_K again, reading 5.0 (grad 10.0 where 4.0 is right)
-    assert _central(calls_with_the_default, 1.0) == pytest.approx(4.0, rel=1e-6)
+    assert central(calls_with_the_default, 1.0) == pytest.approx(4.0, rel=1e-6)
     assert ac.grad(calls_with_the_default)(1.0) == pytest.approx(4.0, rel=1e-12)
     assert ac.vjp(calls_with_the_default)(1.0)[1](1.0) == pytest.approx(4.0, rel=1e-12)
     assert ac.jvp(calls_with_the_default)(1.0, 1.0)[1] == pytest.approx(4.0, rel=1e-12)
@@ -1153,7 +1136,7 @@ def test_jvp_does_not_write_into_the_callers_tangent():
     tangent = np.array([1.0, 2.0, 3.0])
     value, derivative = ac.jvp(b20)(x, tangent)
     assert np.array_equal(tangent, [1.0, 2.0, 3.0])
-    assert derivative == pytest.approx(np.dot(_central(b20, x), tangent), rel=1e-6)
+    assert derivative == pytest.approx(np.dot(central(b20, x), tangent), rel=1e-6)
 
 
 class Scaler:
@@ -1195,6 +1178,6 @@ def calls_a_partial_with_a_default(x):
 def test_a_default_of_a_method_or_partial_is_the_value_the_def_took(f, by_hand):
     # a bound method called in the function is compiled from a variant of Scaler.scaled: its default too
     # was evaluated again (grad 63.0 for the method where 30.0 is right)
-    assert _central(f, 1.0) == pytest.approx(by_hand, rel=1e-6)
+    assert central(f, 1.0) == pytest.approx(by_hand, rel=1e-6)
     assert ac.grad(f)(1.0) == pytest.approx(by_hand, rel=1e-12)
     assert ac.jvp(f)(1.0, 1.0)[1] == pytest.approx(by_hand, rel=1e-12)

@@ -5,7 +5,6 @@ softmax, objects holding arrays, dict parameter updates, memoised recursion, ear
 with grad, vjp, jvp and hvp against central differences of the function itself, or refused, located."""
 
 import functools
-import inspect
 import itertools
 import math
 import os
@@ -18,22 +17,7 @@ import pytest
 
 import adjoint_compiler as ac
 from adjoint_compiler.errors import UnsupportedError
-
-
-def _central(f, x, h=1e-6):
-    if np.ndim(x):
-        out = np.zeros(np.shape(x))
-        for i in np.ndindex(*np.shape(x)):
-            e = np.zeros(np.shape(x))
-            e[i] = h
-            out[i] = (f(x + e) - f(x - e)) / (2 * h)
-        return out
-    return (f(x + h) - f(x - h)) / (2 * h)
-
-
-def _line_of(fn, text):
-    lines, start = inspect.getsourcelines(fn)
-    return start + next(i for i, line in enumerate(lines) if text in line)
+from tests.references import central, line_of
 
 
 # ---- 1. a closure cell or global holding inf / nan (was: InternalError, name 'inf' is not defined) ----
@@ -60,7 +44,7 @@ def times_nan(x):
 def test_closure_over_inf_is_written_as_a_float(order):
     x = np.array([1.0, -3.0, 2.0])
     f = _norm_squared(order)
-    expected = _central(f, x)
+    expected = central(f, x)
     np.testing.assert_allclose(ac.grad(f)(x), expected, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(ac.jvp(f)(x, np.ones(3))[1], expected @ np.ones(3), rtol=1e-6)
     np.testing.assert_allclose(ac.vjp(f)(x)[1](1.0), expected, rtol=1e-6, atol=1e-8)
@@ -116,7 +100,7 @@ def test_wrong_count_of_cotangents_is_named_and_located():
         ac.grad(f)(1.5)
     text = str(info.value)
     assert "one_of_two" in text and "returned a tuple of 1 value," in text and "2 arguments" in text
-    assert text.startswith("%s:%d:" % (__file__, _line_of(f, "product(x, x)")))
+    assert text.startswith("%s:%d:" % (__file__, line_of(f, "product(x, x)")))
 
 
 def test_none_cotangent_is_zero_and_a_list_is_accepted():
@@ -143,7 +127,7 @@ def test_registering_again_replaces_the_rule_in_compiled_code():
     held = ac.grad(f)
     assert held(1.5) == pytest.approx(6.0)
     ac.register_adjoint(cube, lambda g, ans, x: g * 3.0 * x * x)  # the right one, as in a re-run cell
-    assert held(1.5) == pytest.approx(_central(lambda t: 2.0 * t**3, 1.5))
+    assert held(1.5) == pytest.approx(central(lambda t: 2.0 * t**3, 1.5))
     assert ac.grad(f)(1.5) == pytest.approx(13.5)
 
 
@@ -192,7 +176,7 @@ def test_run_time_refusals_carry_the_full_path(transform):
                 ac.hvp(f)(*args, 1.0)
             else:
                 ac.hessian(f)(*args)
-        assert str(info.value).startswith("%s:%d:" % (__file__, _line_of(f, text))), str(info.value)
+        assert str(info.value).startswith("%s:%d:" % (__file__, line_of(f, text))), str(info.value)
 
 
 # ---- 5. ordinary programs: numerical recipes ----
@@ -954,7 +938,7 @@ def _hvp_reference(f, x, v, h=1e-5):
 
 @pytest.mark.parametrize("f, x", ORDINARY, ids=[f.__name__ for f, _ in ORDINARY])
 def test_ordinary_programs_against_central_differences(f, x):
-    expected = _central(f, x)
+    expected = central(f, x)
     v = 0.7 * np.ones_like(x) if np.ndim(x) else 0.7
     np.testing.assert_allclose(ac.grad(f)(x), expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(ac.vjp(f)(x)[1](1.0), expected, rtol=1e-5, atol=1e-6)
@@ -978,7 +962,7 @@ def test_ordinary_programs_refused_at_their_line(f, x, line, message):
     with pytest.raises(UnsupportedError) as info:
         ac.grad(f)(x)
     text = str(info.value)
-    assert text.startswith("%s:%d:" % (__file__, _line_of(f, line))), text
+    assert text.startswith("%s:%d:" % (__file__, line_of(f, line))), text
     assert message in text and not re.search(r"\b_t\d", text.split(": error: ")[1]), text  # no temporaries
 
 
@@ -986,7 +970,7 @@ def test_except_zero_division_in_every_mode():
     # (jvp was refused here until py12l ran the try body's tangents after it, under the same flag)
     for x in (0.8, 0.0, -0.5, 3.0):
         expected = 1.5 + 2 * x  # x / 1 + x / 2 + x * x (the handler's branch for d == 0)
-        assert _central(try_zero_division, x) == pytest.approx(expected, rel=1e-8, abs=1e-8)
+        assert central(try_zero_division, x) == pytest.approx(expected, rel=1e-8, abs=1e-8)
         assert ac.grad(try_zero_division)(x) == pytest.approx(expected, rel=1e-12)
         assert ac.vjp(try_zero_division)(x)[1](1.0) == pytest.approx(expected, rel=1e-12)
         assert ac.jvp(try_zero_division)(x, 1.0) == (pytest.approx(try_zero_division(x)), pytest.approx(expected))
@@ -998,8 +982,8 @@ def test_vjp_in_some_parameters_of_a_recursive_function():
             return x * y
         return math.sin(rec(x, y, n - 1)) * y + x
 
-    dx = _central(lambda t: rec(t, 0.6), 0.8)
-    dy = _central(lambda t: rec(0.8, t), 0.6)
+    dx = central(lambda t: rec(t, 0.6), 0.8)
+    dy = central(lambda t: rec(0.8, t), 0.6)
     assert ac.vjp(rec, wrt=0)(0.8, 0.6)[1](1.0) == pytest.approx(dx, rel=1e-6)
     assert ac.vjp(rec, wrt=1)(0.8, 0.6)[1](1.0) == pytest.approx(dy, rel=1e-6)
     assert ac.vjp(rec, wrt=(0, 1))(0.8, 0.6)[1](1.0) == (pytest.approx(dx, rel=1e-6), pytest.approx(dy, rel=1e-6))

@@ -10,7 +10,6 @@ import copy
 import dataclasses
 import functools
 import heapq
-import inspect
 import itertools
 import math
 import operator
@@ -24,22 +23,7 @@ import pytest
 import adjoint_compiler as ac
 from adjoint_compiler.errors import UnsupportedError
 from adjoint_compiler.rules import registry
-
-
-def _central(f, x, h=1e-6):
-    if np.ndim(x):
-        out = np.zeros(np.shape(x))
-        for i in np.ndindex(*np.shape(x)):
-            e = np.zeros(np.shape(x))
-            e[i] = h
-            out[i] = (f(x + e) - f(x - e)) / (2 * h)
-        return out
-    return (f(x + h) - f(x - h)) / (2 * h)
-
-
-def _line_of(fn, text):
-    lines, start = inspect.getsourcelines(fn)
-    return start + next(i for i, line in enumerate(lines) if text in line)
+from tests.references import central, line_of
 
 
 # ---- 1. a built-in rule replaced after a held gradient compiled (was: the held one kept the old rule) ----
@@ -121,7 +105,7 @@ def test_forward_mode_of_a_lambda_or_looping_rule_is_refused_located(replaced):
             ac.jvp(g)(0.5, 1.0)
         text = str(info.value)
         assert "forward mode (jvp)" in text and "registered adjoint rule %s" % rule in text
-        assert text.startswith("%s:%d:" % (__file__, _line_of(g, call)))
+        assert text.startswith("%s:%d:" % (__file__, line_of(g, call)))
 
 
 # ---- 2. ordinary Python-level programs: each mode against central differences, the value the function's ----
@@ -1081,14 +1065,14 @@ def _snapshot():
 
 
 def _second(f, x, h=1e-4):
-    return (_central(f, x + h, 1e-5) - _central(f, x - h, 1e-5)) / (2 * h)
+    return (central(f, x + h, 1e-5) - central(f, x - h, 1e-5)) / (2 * h)
 
 
 @pytest.mark.parametrize("f", PROGRAMS, ids=lambda f: f.__name__)
 @pytest.mark.parametrize("x", [0.7, 1.3])
 def test_python_programs_against_central_differences(f, x):
     before = _snapshot()
-    want, slope = f(x), _central(f, x)
+    want, slope = f(x), central(f, x)
     value, grad = ac.value_and_grad(f)(x)
     assert value == pytest.approx(want, rel=1e-12, abs=1e-12)
     assert grad == pytest.approx(slope, rel=1e-5, abs=1e-6)
@@ -1118,7 +1102,7 @@ def test_python_programs_refused_at_the_users_line(name, text, construct):
         assert message.startswith("%s:" % __file__), message  # the user's file, never the library's
         if construct is not None:
             assert construct in message
-    line = _line_of(f, text)
+    line = line_of(f, text)
     assert str(info.value).startswith("%s:%d:" % (__file__, line))
 
 
@@ -1167,7 +1151,7 @@ def test_percent_of_a_text_is_formatting_and_of_a_number_the_remainder(f, by_han
     x = 0.7
     assert ac.grad(f)(x) == pytest.approx(by_hand(x), rel=1e-12)
     assert ac.jvp(f)(x, 1.0) == pytest.approx((f(x), by_hand(x)), rel=1e-12)
-    assert ac.vjp(f)(x)[1](1.0) == pytest.approx(_central(f, x), rel=1e-5)
+    assert ac.vjp(f)(x)[1](1.0) == pytest.approx(central(f, x), rel=1e-5)
 
 
 # ---- 4. globals, class attributes, defaults and closure cells changed between calls of held transforms ----
@@ -1248,7 +1232,7 @@ def nonlocal_accumulator_in_a_loop(x):
 @pytest.mark.parametrize("f", [nonlocal_accumulator, nonlocal_accumulator_in_a_loop])
 def test_a_nonlocal_writer_called_for_its_effect_in_every_mode(f):
     x = 0.7
-    slope = _central(f, x)
+    slope = central(f, x)
     if f is nonlocal_accumulator:
         assert slope == pytest.approx(1.0 + 2.0 * x)  # total = x + x^2
     value, pullback = ac.vjp(f)(x)

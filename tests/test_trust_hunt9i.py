@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import adjoint_compiler as ac
+from tests.references import central_in, line_of
 
 try:  # (CI's Python 3.9 + NumPy 1.26 run has no SciPy: the programs calling it are skipped there)
     import scipy.integrate as sintegrate
@@ -868,24 +869,6 @@ def _float64(args):
     return tuple(np.asarray(a, dtype=np.float64) if getattr(a, "dtype", None) == np.float32 else a for a in args)
 
 
-def _with(args, i, value):
-    return args[:i] + (value,) + args[i + 1 :]
-
-
-def _central(f, args, i, h=1e-6):
-    """Central differences of f in args[i], element by element (float32 arguments in float64)."""
-    args = _float64(args)
-    x = args[i]
-    if not np.ndim(x):
-        return (f(*_with(args, i, x + h)) - f(*_with(args, i, x - h))) / (2 * h)
-    out = np.zeros(np.shape(x))
-    for k in np.ndindex(*np.shape(x)):
-        e = np.zeros(np.shape(x))
-        e[k] = h
-        out[k] = (f(*_with(args, i, x + e)) - f(*_with(args, i, x - e))) / (2 * h)
-    return out
-
-
 def _direction(x, seed):
     d = np.random.default_rng(seed).standard_normal(np.shape(x))
     if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
@@ -924,7 +907,7 @@ def test_program_against_central_differences(case):
     wrt = case.wrt if isinstance(case.wrt, tuple) else (case.wrt,)
     before = _snapshot(args)
     tol = dict(rtol=case.rtol, atol=case.atol)
-    expected = [_central(f, args, i) for i in wrt]
+    expected = [central_in(f, _float64(args), i) for i in wrt]
 
     grads = _as_tuple(case.wrt, ac.grad(f, case.wrt)(*args))
     for g, e, i in zip(grads, expected, wrt):
@@ -1090,13 +1073,6 @@ def test_formerly_refused_now_match_central_differences(f, args):
     ac.check_grads(f, args, wrt=tuple(range(len(args))), modes=("rev", "fwd"))
 
 
-def _line_of(fn, text):
-    import inspect
-
-    lines, start = inspect.getsourcelines(fn)
-    return start + next(i for i, line in enumerate(lines) if text in line)
-
-
 @pytest.mark.parametrize("transform", ["grad", "jvp"])
 @pytest.mark.parametrize("f, args, line, message", REFUSED, ids=[r[0].__name__ for r in REFUSED])
 def test_refused_at_the_users_line(f, args, line, message, transform):
@@ -1108,7 +1084,7 @@ def test_refused_at_the_users_line(f, args, line, message, transform):
         else:
             ac.jvp(f, wrt)(*args, tuple(np.ones_like(a) if np.ndim(a) else 1.0 for a in args))
     text = str(info.value)
-    assert text.startswith("%s:%d:" % (__file__, _line_of(f, line))), text
+    assert text.startswith("%s:%d:" % (__file__, line_of(f, line))), text
     assert message in text, text
 
 
@@ -1203,7 +1179,7 @@ def test_library_source_refused_at_the_users_call(f, args, label, transform):
         else:
             ac.jvp(f, wrt)(*args, tuple(np.ones_like(a) for a in args))
     text = str(info.value)
-    assert text.startswith("%s:%d:" % (__file__, _line_of(f, label + "("))), text
+    assert text.startswith("%s:%d:" % (__file__, line_of(f, label + "("))), text
     assert "a call of %s()" % label in text and "site-packages" not in text and "_util.py" not in text, text
 
 
@@ -1295,7 +1271,7 @@ def test_array_outputs_against_central_differences(f, args):
     value, pullback = ac.vjp(f, wrt)(*args)
     np.testing.assert_allclose(_flat(value), _flat(f(*args)), rtol=1e-12)
     for g, i in zip(pullback(cotangent), wrt):
-        expected = _central(lambda *a: np.dot(_flat(cotangent), _flat(f(*a))), args, i)
+        expected = central_in(lambda *a: np.dot(_flat(cotangent), _flat(f(*a))), _float64(args), i)
         _assert_like(g, args[i])
         np.testing.assert_allclose(g, expected, rtol=1e-6, atol=1e-7)
     v = tuple(_direction(a, seed=i) for i, a in enumerate(args))

@@ -12,7 +12,7 @@ import pytest
 
 import adjoint_compiler as ac
 from adjoint_compiler.errors import UnsupportedError
-from tests.test_errors import _marked_location
+from tests.references import marked_location
 
 HERE = os.path.basename(__file__)
 X = np.array([0.3, -0.7, 1.1, 0.5])
@@ -162,7 +162,7 @@ REFUSED = [
 @pytest.mark.parametrize("f", REFUSED, ids=[f.__name__ for f in REFUSED])
 def test_an_update_through_a_view_is_refused_at_its_line(f):
     x = X.copy()
-    line, _ = _marked_location(f)
+    line, _ = marked_location(f)
     for run in (lambda: ac.grad(f)(x), lambda: ac.jvp(f)(x, np.ones(4)), lambda: ac.vjp(f)(x)):
         with pytest.raises(UnsupportedError) as info:
             run()
