@@ -1,0 +1,64 @@
+"""Review of session 13's changes (review13): regression tests of what it found, each against hand-derived
+values or central differences."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import adjoint_compiler as ac
+
+
+def _quiet(fn):
+    def run(*args):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return fn(*args)
+
+    return run
+
+
+@pytest.mark.parametrize("size", [3, 200])  # the dense mask's formula (small) and the sparse positions (large)
+def test_nanmax_tangent_ignores_the_tangent_of_skipped_nans(size):
+    # np.sqrt(-1.0) is NaN, and so is its tangent: nanmax skips the element, its jvp reads only the maximum's
+    # tangent (d sqrt(4) = 1/4), as np.where in the rule before np13o did, in both of extremum_dot's paths
+    x = np.linspace(-1.0, 1.0, size)
+    x[0], x[1] = 4.0, -1.0
+
+    def f(x):
+        return np.nanmax(np.sqrt(x))
+
+    value, tangent = _quiet(ac.jvp(f))(x, np.ones(size))
+    assert value == 2.0 and tangent == 0.25
+
+
+@pytest.mark.parametrize("size", [3, 200])
+def test_max_tangent_ignores_an_infinite_tangent_away_from_the_maximum(size):
+    # d sqrt(x) at 0 is infinite, but max(sqrt(x)) does not depend on that element near x: d/dt = 1/4
+    x = np.linspace(0.0, 1.0, size)
+    x[1] = 4.0
+
+    def f(x):
+        return np.max(np.sqrt(x), axis=0)
+
+    value, tangent = _quiet(ac.jvp(f))(x, np.ones(size))
+    assert value == 2.0 and tangent == 0.25
+
+
+def test_norm_one_of_a_tuple():
+    # |1| + |-2| + |3|: gradient sign(x), tangent sign(x) . t (sign_times given the tangent of a tuple)
+    def f(x):
+        return np.linalg.norm(x, 1)
+
+    value, tangent = ac.jvp(f)((1.0, -2.0, 3.0), (1.0, 1.0, 5.0))
+    assert value == 6.0 and tangent == 1.0 - 1.0 + 5.0
+    np.testing.assert_array_equal(np.asarray(ac.grad(f)((1.0, -2.0, 3.0))), [1.0, -1.0, 1.0])
+
+
+def test_max_of_a_tuple():
+    def f(x):
+        return np.max(x)
+
+    value, tangent = ac.jvp(f)((1.0, -2.0, 3.0), (1.0, 1.0, 5.0))
+    assert value == 3.0 and tangent == 5.0
+    np.testing.assert_array_equal(np.asarray(ac.grad(f)((1.0, -2.0, 3.0))), [0.0, 0.0, 1.0])
