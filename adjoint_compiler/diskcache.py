@@ -50,7 +50,7 @@ from adjoint_compiler import emit, load as load_mod, source
 from adjoint_compiler.rules import registry
 
 ENV_VAR = "ADJOINT_COMPILER_CACHE"
-FORMAT = 2  # bumped when the entry's layout changes
+FORMAT = 3  # bumped when the entry's layout or meaning changes (3: looked_up marks a function with no fingerprint)
 
 _state = {"dir": os.environ.get(ENV_VAR) or None, "compiler": None}
 
@@ -175,18 +175,23 @@ def _user_rule(rule):
     return rule is not None and not rule.inline and (rule.origin or "").split(".")[0] != "adjoint_compiler"
 
 
+# Among the fingerprints of ``_ruled`` and ``_looked_up``: a function with none. Not every such function is
+# read as a global the compilation cannot store (``x * y`` asks for ``operator.mul``'s rule: ``_operator`` is
+# not among the libraries known by their import paths), so an entry that asked for one misses wherever the
+# user registered a rule for one (a miss costs a compilation; a hit, code made without the user's rule).
+_NAMELESS = "?"
+
+
 def _ruled():
     """The functions the user registered an adjoint for (built-in rules are the compiler's source, in its
-    hash), by their fingerprints (JSON text). One with no fingerprint is left out: a compilation that calls
-    such a function reads it as a global or closure variable, which has no fingerprint either, so that
-    compilation is never stored."""
+    hash), by their fingerprints (JSON text); ``_NAMELESS`` for those with none."""
     out = set()
     for rule in list(registry._RULES.values()):
         if _user_rule(rule):
             try:
                 out.add(json.dumps(fingerprint(rule.fn)))
             except _Unknown:
-                pass
+                out.add(_NAMELESS)
     return out
 
 
@@ -194,8 +199,7 @@ def _looked_up(compiled):
     """The fingerprints (JSON text) of the functions whose rules the compilation asked for, each then
     without a user's rule (one with a user's rule: _Unknown, not stored). Only these, not every rule the
     process registered, decide whether the code is another process's too: there, ``load`` misses where
-    the user registered a rule for one of them. One with no fingerprint is left out, as in ``_ruled``
-    (``operator.mul``: ``_operator`` is not among the libraries known by their import paths)."""
+    the user registered a rule for one of them. One with no fingerprint is ``_NAMELESS``, as in ``_ruled``."""
     out = set()
     for fn in compiled.looked_up:
         if _user_rule(registry.lookup(fn)):
@@ -203,7 +207,7 @@ def _looked_up(compiled):
         try:
             out.add(json.dumps(fingerprint(fn)))
         except _Unknown:
-            pass
+            out.add(_NAMELESS)
     return sorted(out)
 
 

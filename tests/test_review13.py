@@ -1,6 +1,9 @@
 """Review of session 13's changes (review13): regression tests of what it found, each against hand-derived
 values or central differences."""
 
+import importlib
+import operator
+import sys
 import warnings
 
 import numpy as np
@@ -62,3 +65,35 @@ def test_max_of_a_tuple():
     value, tangent = ac.jvp(f)((1.0, -2.0, 3.0), (1.0, 1.0, 5.0))
     assert value == 3.0 and tangent == 5.0
     np.testing.assert_array_equal(np.asarray(ac.grad(f)((1.0, -2.0, 3.0))), [0.0, 0.0, 1.0])
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    from adjoint_compiler import pipeline
+    from adjoint_compiler.rules import registry
+
+    ac.cache_dir(tmp_path / "cache")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    saved = dict(registry._RULES)
+    yield tmp_path
+    registry._RULES.clear()
+    registry._RULES.update(saved)
+    registry.rules_changed()
+    ac.cache_dir(None)
+    sys.modules.pop("dc_review13_mul", None)
+    del pipeline
+
+
+def test_a_rule_registered_for_a_function_without_a_fingerprint_misses_the_disk_cache(cache):
+    # operator.mul (x * y) has no fingerprint another process could match: an entry whose compilation looked up
+    # such a function is not the code of a process where the user registered a rule for one
+    (cache / "dc_review13_mul.py").write_text("def f(x):\n    return x * x\n")
+    importlib.invalidate_caches()
+    m = importlib.import_module("dc_review13_mul")
+    assert ac.grad(m.f)(3.0) == 6.0  # stored
+
+    def five(g, ans, x, y):  # not the product's derivative: the user's rule
+        return 5.0 * g, 5.0 * g
+
+    ac.register_adjoint(operator.mul, five)  # as another process that registers it before its first gradient
+    assert ac.grad(m.f)(3.0) == 10.0
