@@ -97,3 +97,28 @@ def test_a_rule_registered_for_a_function_without_a_fingerprint_misses_the_disk_
 
     ac.register_adjoint(operator.mul, five)  # as another process that registers it before its first gradient
     assert ac.grad(m.f)(3.0) == 10.0
+
+
+def test_a_constructor_that_rebinds_a_global_read_after_it_is_refused_located(tmp_path, monkeypatch):
+    # Counter() runs Counter.__init__, which rebinds SCALE before f reads it: the compiled code held SCALE's
+    # value when compiled (grads 1.0 then 2.0 where SCALE is 2.0 then 3.0 at the read); refused, as for a
+    # function called directly that rebinds it and is not carried, naming the read and the write
+    (tmp_path / "review13_ctor.py").write_text(
+        "SCALE = 1.0\n\n\n"
+        "class Counter:\n"
+        "    def __init__(self):\n"
+        "        global SCALE\n"
+        "        SCALE = SCALE + 1.0\n\n\n"
+        "def f(x):\n"
+        "    Counter()\n"
+        "    return SCALE * x\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    m = importlib.import_module("review13_ctor")
+    try:
+        with pytest.raises(ac.UnsupportedError, match=r"'SCALE' is read \(at .*review13_ctor.py:12:12\)") as e:
+            ac.grad(m.f)(1.0)
+        assert "review13_ctor.py:7:9" in str(e.value)
+    finally:
+        sys.modules.pop("review13_ctor", None)
