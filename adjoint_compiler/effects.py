@@ -314,6 +314,10 @@ def _followed(callee):
     skipped = 0
     if isinstance(callee, type):  # Counter() runs Counter.__init__, which may rebind a global
         callee, skipped = getattr(callee, "__init__", None), 1
+    elif isinstance(callee, types.MethodType):  # OBJ.step() of a global OBJ: its function, given OBJ
+        callee, skipped = callee.__func__, 1
+    elif not inspect.isfunction(callee) and inspect.isfunction(getattr(type(callee), "__call__", None)):
+        callee, skipped = type(callee).__call__, 1  # OBJ() of an instance of a class defining __call__
     if not inspect.isfunction(callee) or getattr(callee, "__module__", "").startswith("adjoint_compiler"):
         return None
     return callee, skipped

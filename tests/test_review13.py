@@ -122,3 +122,62 @@ def test_a_constructor_that_rebinds_a_global_read_after_it_is_refused_located(tm
         assert "review13_ctor.py:7:9" in str(e.value)
     finally:
         sys.modules.pop("review13_ctor", None)
+
+
+METHOD_MODULE = """
+SCALE = 1.0
+
+
+def bump():
+    global SCALE
+    SCALE = SCALE + 1.0
+
+
+class Stepper:
+    def step(self):
+        bump()
+
+    def __call__(self):
+        bump()
+
+
+STEPPER = Stepper()
+
+
+def by_method(x):
+    STEPPER.step()
+    return SCALE * x
+
+
+def by_call(x):
+    STEPPER()
+    return SCALE * x
+
+
+def declared(x):
+    global SCALE
+    STEPPER.step()
+    return SCALE * x
+"""
+
+
+@pytest.fixture
+def methods(tmp_path, monkeypatch):
+    (tmp_path / "review13_methods.py").write_text(METHOD_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    yield importlib.import_module("review13_methods")
+    sys.modules.pop("review13_methods", None)
+
+
+@pytest.mark.parametrize("name, line", [("by_method", 23), ("by_call", 28)])
+def test_a_method_of_a_global_object_that_rebinds_a_global_read_after_it_is_refused(methods, name, line):
+    # STEPPER.step() and STEPPER() (its __call__) call bump, which rebinds SCALE before the read: the gradients
+    # were 1.0 then 2.0 where SCALE is 2.0 then 3.0 (the value held at compile time)
+    with pytest.raises(ac.UnsupportedError, match=r"'SCALE' is read \(at .*review13_methods.py:%d:12\)" % line):
+        ac.grad(getattr(methods, name))(1.0)
+
+
+def test_the_refusal_s_advice_gives_the_current_value(methods):
+    assert ac.grad(methods.declared)(1.0) == 2.0 and methods.SCALE == 2.0
+    assert ac.grad(methods.declared)(1.0) == 3.0 and methods.SCALE == 3.0
