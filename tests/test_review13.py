@@ -181,3 +181,57 @@ def test_a_method_of_a_global_object_that_rebinds_a_global_read_after_it_is_refu
 def test_the_refusal_s_advice_gives_the_current_value(methods):
     assert ac.grad(methods.declared)(1.0) == 2.0 and methods.SCALE == 2.0
     assert ac.grad(methods.declared)(1.0) == 3.0 and methods.SCALE == 3.0
+
+
+PARAMETER_MODULE = """
+SCALE = 1.0
+
+
+def bump():
+    global SCALE
+    SCALE = SCALE + 1.0
+
+
+class Stepper:
+    def step(self):
+        bump()
+
+    @property
+    def stepped(self):
+        bump()
+        return 0.0
+
+
+STEPPER = Stepper()
+
+
+def by_parameter(x, stepper):
+    stepper.step()
+    return SCALE * x
+
+
+def by_property(x):
+    t = STEPPER.stepped
+    return SCALE * x + t
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="left by review13: a method of a parameter or a property getter is opaque")
+@pytest.mark.parametrize("name", ["by_parameter", "by_property"])
+def test_an_opaque_call_that_rebinds_a_global_read_after_it(tmp_path, monkeypatch, name):
+    # the compiled code holds SCALE's value at compile time (a guarded constant) and calls stepper.step() or
+    # reads STEPPER.stepped as an opaque operation that rebinds it: the gradient must be the current value
+    # (2.0 then 3.0), or the read refused; it is 1.0 then 2.0
+    (tmp_path / "review13_opaque.py").write_text(PARAMETER_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    m = importlib.import_module("review13_opaque")
+    try:
+        args = (m.Stepper(),) if name == "by_parameter" else ()
+        try:
+            first = ac.grad(getattr(m, name))(1.0, *args)
+        except ac.UnsupportedError:
+            return
+        assert first == m.SCALE == 2.0
+    finally:
+        sys.modules.pop("review13_opaque", None)
