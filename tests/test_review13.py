@@ -235,3 +235,34 @@ def test_an_opaque_call_that_rebinds_a_global_read_after_it(tmp_path, monkeypatc
         assert first == m.SCALE == 2.0
     finally:
         sys.modules.pop("review13_opaque", None)
+
+
+def test_rules_changed_while_another_thread_makes_gradients():
+    # register_adjoint empties every held cache; a cache made meanwhile in another thread made the iteration
+    # over them raise (set changed size during iteration), leaving the rest holding code with the old rule
+    import threading
+
+    from adjoint_compiler.rules import registry
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    stop, made, errors = [], [], []
+
+    def make():
+        while not stop:
+            made.append(registry.Held())
+            del made[:-100]
+
+    thread = threading.Thread(target=make)
+    thread.start()
+    try:
+        for _ in range(2000):
+            try:
+                registry.rules_changed()
+            except RuntimeError as e:
+                errors.append(e)
+    finally:
+        stop.append(True)
+        thread.join()
+        sys.setswitchinterval(interval)
+    assert errors == []
