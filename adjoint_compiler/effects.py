@@ -318,8 +318,8 @@ def _followed(callee):
         callee, skipped = callee.__func__, 1
     elif not inspect.isfunction(callee) and inspect.isfunction(getattr(type(callee), "__call__", None)):
         callee, skipped = type(callee).__call__, 1  # OBJ() of an instance of a class defining __call__
-    if not inspect.isfunction(callee) or getattr(callee, "__module__", "").startswith("adjoint_compiler"):
-        return None
+    if not inspect.isfunction(callee) or (getattr(callee, "__module__", None) or "").startswith("adjoint_compiler"):
+        return None  # (a dataclass's __init__, made by exec, has no module)
     return callee, skipped
 
 
