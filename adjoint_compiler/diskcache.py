@@ -50,7 +50,7 @@ from adjoint_compiler import emit, load as load_mod, source
 from adjoint_compiler.rules import registry
 
 ENV_VAR = "ADJOINT_COMPILER_CACHE"
-FORMAT = 2  # bumped when the entry's layout changes
+FORMAT = 3  # bumped when the entry's layout or meaning changes (3: looked_up names builtins with no fingerprint)
 
 _state = {"dir": os.environ.get(ENV_VAR) or None, "compiler": None}
 
@@ -175,35 +175,37 @@ def _user_rule(rule):
     return rule is not None and not rule.inline and (rule.origin or "").split(".")[0] != "adjoint_compiler"
 
 
+def _name(fn):
+    """``fn``'s fingerprint (JSON text), or, for a function with none that code reaches without reading a
+    variable (``operator.mul`` of ``x * y``: ``_operator`` is not among the libraries known by their import
+    paths), its module and name; None for one read as a global or closure variable (a user's function with no
+    fingerprint): a compilation that calls it has no fingerprint either and is never stored."""
+    try:
+        return json.dumps(fingerprint(fn))
+    except _Unknown:
+        module, name = getattr(fn, "__module__", None), getattr(fn, "__qualname__", None)
+        if inspect.isfunction(fn) or not isinstance(module, str) or not isinstance(name, str):
+            return None
+        return json.dumps(["named", module, name])
+
+
 def _ruled():
     """The functions the user registered an adjoint for (built-in rules are the compiler's source, in its
-    hash), by their fingerprints (JSON text). One with no fingerprint is left out: a compilation that calls
-    such a function reads it as a global or closure variable, which has no fingerprint either, so that
-    compilation is never stored."""
-    out = set()
-    for rule in list(registry._RULES.values()):
-        if _user_rule(rule):
-            try:
-                out.add(json.dumps(fingerprint(rule.fn)))
-            except _Unknown:
-                pass
-    return out
+    hash), by their ``_name``s."""
+    return {_name(rule.fn) for rule in list(registry._RULES.values()) if _user_rule(rule)} - {None}
 
 
 def _looked_up(compiled):
     """The fingerprints (JSON text) of the functions whose rules the compilation asked for, each then
     without a user's rule (one with a user's rule: _Unknown, not stored). Only these, not every rule the
     process registered, decide whether the code is another process's too: there, ``load`` misses where
-    the user registered a rule for one of them. One with no fingerprint is left out, as in ``_ruled``
-    (``operator.mul``: ``_operator`` is not among the libraries known by their import paths)."""
+    the user registered a rule for one of them (by ``_name``, as in ``_ruled``)."""
     out = set()
     for fn in compiled.looked_up:
         if _user_rule(registry.lookup(fn)):
             raise _Unknown(fn)
-        try:
-            out.add(json.dumps(fingerprint(fn)))
-        except _Unknown:
-            pass
+        out.add(_name(fn))
+    out.discard(None)
     return sorted(out)
 
 

@@ -302,9 +302,25 @@ def _rebinds_nothing(source, nodes):
         callee = _callee_value(n.func, source.env)
         if callee is _UNKNOWN:
             return False
-        if inspect.isfunction(callee) and not getattr(callee, "__module__", "").startswith("adjoint_compiler"):
+        if _followed(callee) is not None:
             return False
     return True
+
+
+def _followed(callee):
+    """``(function, skipped)``: the function whose effects a call of ``callee`` has, ``skipped`` of its leading
+    parameters not passed by the call (a class's ``__init__``: its self); None where none is followed (a
+    builtin, the package's own helpers)."""
+    skipped = 0
+    if isinstance(callee, type):  # Counter() runs Counter.__init__, which may rebind a global
+        callee, skipped = getattr(callee, "__init__", None), 1
+    elif isinstance(callee, types.MethodType):  # OBJ.step() of a global OBJ: its function, given OBJ
+        callee, skipped = callee.__func__, 1
+    elif not inspect.isfunction(callee) and inspect.isfunction(getattr(type(callee), "__call__", None)):
+        callee, skipped = type(callee).__call__, 1  # OBJ() of an instance of a class defining __call__
+    if not inspect.isfunction(callee) or (getattr(callee, "__module__", None) or "").startswith("adjoint_compiler"):
+        return None  # (a dataclass's __init__, made by exec, has no module)
+    return callee, skipped
 
 
 _RUNTIME_MODULES = ("adjoint_compiler.runtime", "adjoint_compiler.runtime_numba")
@@ -470,15 +486,17 @@ def _summarise_call(call, src, s, memo, local, params, state, changed, value_dep
         callee = source_mod.static_value(f, src)
     except Exception:  # noqa: BLE001
         return
-    if not inspect.isfunction(callee) or getattr(callee, "__module__", "").startswith("adjoint_compiler"):
+    followed = _followed(callee)
+    if followed is None:
         return
+    callee, skipped = followed
     inner = summary(callee, memo)
     s.reads |= inner.reads
     for key, place in inner.frozen.items():
         s.frozen.setdefault(key, place)
     for key, place in inner.rebinds.items():
         s.rebinds.setdefault(key, place)
-    names = list(callee.__code__.co_varnames[: callee.__code__.co_argcount])
+    names = list(callee.__code__.co_varnames[skipped : callee.__code__.co_argcount])
     passed = dict(zip(names, call.args))
     passed.update((k.arg, k.value) for k in call.keywords if k.arg)
     for key, (place, depends) in inner.writes.items():

@@ -2980,7 +2980,12 @@ def extremum_dot(dot, x, ans, axis=None, keepdims=False, skip_nan=False):
     x = np.asarray(x)
     kept, hit, count, at, slot = _extremum_parts(x, ans, axis, keepdims, skip_nan)
     if at is None or np.shape(dot) != x.shape or not np.all(count):
-        return np.sum(hit * (dot / count), axis=axis, keepdims=keepdims)
+        # (np.where, not hit * share: an infinite or NaN tangent of an element that is not the extremum,
+        # sqrt's at 0 or a NaN nanmax skips, is no part of the tangent, as on the sparse path; a slice of
+        # np.max's NaN, with no element equal to it, still gets NaN)
+        share = dot / count
+        elsewhere = np.where(count == 0, np.nan, 0.0).astype(share.dtype)
+        return np.sum(np.where(hit, share, elsewhere), axis=axis, keepdims=keepdims)
     share = np.asarray(dot).flat[at] / np.ravel(count)[slot]
     mean = np.zeros(np.shape(kept), share.dtype)
     np.add.at(np.reshape(mean, -1), slot, share)
@@ -2999,6 +3004,8 @@ def sign_times(c, a):
     is computed into it and multiplied by c in place, where c broadcasts to a's shape and the product keeps the
     sign's dtype (a second new array of x's size costs more than the multiplication: its pages are faulted in)."""
     s = np.sign(a)
+    if isinstance(c, (tuple, list)):  # (the tangent of a tuple x: an array in the product, as NumPy makes it)
+        c = np.asarray(c)
     if np.shape(s) == np.broadcast_shapes(np.shape(c), np.shape(s)) and np.result_type(s, c) == s.dtype:
         return np.multiply(s, c, out=s)
     return s * c

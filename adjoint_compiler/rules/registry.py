@@ -433,6 +433,9 @@ REGISTERED = {"token": object()}  # replaced at each register_adjoint (pipeline.
 # no global the code read can go stale): each is emptied at a register_adjoint, so that every held
 # gradient sees the new rule at its next call, as a fresh one does, at no cost per call
 _HELD = weakref.WeakSet()
+# (a WeakSet's iteration fails where another thread adds to it meanwhile: a gradient made while
+# register_adjoint empties the caches would leave the rest of them holding code with the old rule)
+_HELD_LOCK = threading.Lock()
 
 
 class Held(dict):
@@ -445,13 +448,14 @@ class Held(dict):
 
     def __init__(self):
         super().__init__()
-        _HELD.add(self)
+        hold(self)
 
 
 def hold(holder):
     """Register ``holder`` (an object with a ``clear()`` method forgetting the compiled code it holds)
     to be cleared at each ``register_adjoint``; returns it."""
-    _HELD.add(holder)
+    with _HELD_LOCK:
+        _HELD.add(holder)
     return holder
 
 
@@ -488,7 +492,9 @@ def register_adjoint(fn, rule=None):
 def rules_changed():
     """Make every compilation stale: code compiled before may call or inline a rule replaced since."""
     REGISTERED["token"] = object()
-    for holder in list(_HELD):
+    with _HELD_LOCK:
+        holders = list(_HELD)
+    for holder in holders:
         holder.clear()
 
 
