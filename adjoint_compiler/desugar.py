@@ -416,10 +416,12 @@ class _Desugar:
         """``make(x)(y)``, where ``make`` is a nested function or a user function that defines functions:
         ``(_make1 := make(x))(y)``, which is lowered as any ``:=`` is, so that ``resolve`` finds the function
         made in a variable of its own (``_make1 = make(x)``) and can inline its making."""
-        defs, makes, methods = [], [], []  # one walk (the loops below change no node another one finds)
+        defs, makes, methods, reads = [], [], [], []  # one walk (the loops below change no node another one finds)
         for n in trees.scope(self.fn.body):
             if isinstance(n, gast.FunctionDef):
                 defs.append(n)
+            elif isinstance(n, gast.Attribute) and isinstance(n.value, gast.Call) and isinstance(n.ctx, gast.Load):
+                reads.append(n)
             elif isinstance(n, gast.Call):
                 if isinstance(n.func, gast.Call):
                     makes.append(n)
@@ -455,6 +457,14 @@ class _Desugar:
                 label = maker.__name__
             target = _at(trees.name(self.namer.fresh("_" + label + "{}"), store=True), inner)
             node.func = _at(gast.NamedExpr(target=target, value=inner), inner)
+        for node in reads:  # ``Rect(w, h).area`` of a property: ``(_rect1 := Rect(w, h)).area``, the same
+            cls = self.resolve(node.value.func)
+            if (
+                inspect.isclass(cls)
+                and _user_class(cls)
+                and type(inspect.getattr_static(cls, node.attr, None)) is property
+            ):
+                methods.append(gast.Call(func=node, args=[], keywords=[]))  # (its value is the object, as a method's)
         for node in methods:
             # ``Scaler(3.0).apply(x)``: ``(_scaler1 := Scaler(3.0)).apply(x)``, a method of an object in a
             # variable of its own, as objects.py follows it

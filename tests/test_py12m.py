@@ -12,7 +12,6 @@ import pytest
 
 import adjoint_compiler as ac
 from adjoint_compiler import testing
-from adjoint_compiler.errors import UnsupportedError
 
 HERE = r"test_py12m.py:%d:%d: error: "
 

@@ -14,6 +14,7 @@ import itertools
 import linecache
 import math
 import operator
+import statistics
 import warnings
 from typing import NamedTuple
 
@@ -1030,4 +1031,15 @@ def test_extremum_tangents_match_central_differences_and_reverse_mode(case):
 # trust9g (issue #9): the check of a register_adjoint rule's result; a user rule is not differentiated again
 EXCLUDED[runtime.rule_cotangents] = (
     "checks a registered adjoint's result: its adjoint refuses, forward mode never calls it"
+)
+
+
+
+# py12m: the statistics module's rules (rules/py_statistics.py), of a list of floats and a given centre (xbar, mu)
+ELSEWHERE.update(
+    {
+        fn: "a list of floats: tests/test_py12m.py, grad, vjp, jvp and hvp against central differences"
+        for fn in (statistics.mean, statistics.fmean, statistics.variance, statistics.pvariance)
+        + (statistics.stdev, statistics.pstdev)
+    }
 )
