@@ -112,7 +112,8 @@ def check_grads(f, args, wrt=0, grads=None, directions=3, eps=DEFAULT_EPS, rtol=
             wrt)(*args)``.
         directions: random directions per array argument.
         eps: the finite-difference step.
-        rtol: the largest relative error accepted, relative to ``max(1, |gradient|, |difference|)``.
+        rtol: the largest relative error accepted, relative to ``max(1, |gradient|, |difference|)``. A NaN
+            or infinite entry on one side only is an infinite error (a NaN gradient never passes).
         seed: seeds the directions, so a check is repeatable.
 
     Returns:
