@@ -1056,7 +1056,8 @@ PROGRAMS = [
     r15_statistics_stdev,
     r40_geometric_mean,
 ]
-NO_SECOND_ORDER = {r31_max_key_pair, r40_geometric_mean}  # min(..., key=lambda ...), a try storing a list (geometric_mean)
+# min(..., key=lambda ...) in the derivative code; geometric_mean's try that stores a list
+NO_SECOND_ORDER = {r31_max_key_pair, r40_geometric_mean}
 REFUSED = [
     ("s22", "Vec(x, 1.0).scale(x).norm2()", "method call .norm2()"),
     ("s23", "c.v * c.v", "'c.v' with a differentiated value"),

@@ -1034,7 +1034,6 @@ EXCLUDED[runtime.rule_cotangents] = (
 )
 
 
-
 # py12m: the statistics module's rules (rules/py_statistics.py), of a list of floats and a given centre (xbar, mu)
 ELSEWHERE.update(
     {
