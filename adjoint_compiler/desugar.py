@@ -41,11 +41,14 @@ def f(ws, x):
 """
 
 import builtins
+import collections
+import dataclasses
 import functools
 import importlib
 import inspect
 import itertools
 import math
+import sys
 import sysconfig
 import types
 
@@ -72,6 +75,22 @@ _WRITER_PARAMS = {
     "put_along_axis": ("arr", "indices", "values", "axis"),
     "copyto": ("dst", "src", "casting", "where"),
 }
+
+
+def _init_fields(cls):
+    """The fields ``__init__`` takes, in order, of a dataclass or NamedTuple class; None for any other value."""
+    if isinstance(cls, type) and dataclasses.is_dataclass(cls):
+        return [f.name for f in dataclasses.fields(cls) if f.init]
+    if isinstance(cls, type) and issubclass(cls, tuple) and isinstance(getattr(cls, "_fields", None), tuple):
+        return list(cls._fields)
+    return None
+
+
+def _users_module(cls):
+    """Whether ``cls`` is defined in a module of the user's (not the standard library's, a package's or ours)."""
+    module = sys.modules.get(cls.__module__ or "")
+    path = getattr(module, "__file__", None) or ""
+    return not (cls.__module__ or "").startswith(("adjoint_compiler", "builtins")) and not path.startswith(_LIBRARIES)
 
 
 def _user_class(cls):
@@ -162,8 +181,64 @@ class _Desugar:
         if tricks:
             self.index_tricks()
         self.made_functions()
+        self.replaced_records()
         self.pairs()
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
+
+    def replaced_records(self):
+        """``dataclasses.replace(p, b=v)`` and ``p._replace(b=v)``, where ``p`` is a variable assigned once in the
+        function, ``p = C(...)`` of a dataclass or NamedTuple class ``C`` of the user's: ``C(a=p.a, b=v)``, the
+        object ``replace`` builds (its ``__init__`` given every init field), which objects.py and
+        specialise.structures follow as any object made in the function. A keyword that is no init field is
+        left to the call (Python raises ValueError or TypeError there)."""
+        if self.source is None:
+            return
+        params = {a.id for a in self.fn.args.args + self.fn.args.kwonlyargs}
+        params |= {a.id for a in (self.fn.args.vararg, self.fn.args.kwarg) if a is not None}
+        changed = True
+        while changed:
+            changed = False
+            assigned = collections.defaultdict(list)
+            for n in trees.walk(self.fn):
+                if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del)):
+                    assigned[n.id].append(n)
+            values = {}
+            for n in trees.walk(self.fn):
+                if (
+                    isinstance(n, gast.Assign)
+                    and len(n.targets) == 1
+                    and isinstance(n.targets[0], gast.Name)
+                    and len(assigned[n.targets[0].id]) == 1
+                    and n.targets[0].id not in params
+                    and isinstance(n.value, gast.Call)
+                ):
+                    values[n.targets[0].id] = self.resolve(n.value.func)
+            for owner, field, index, child in [c for o in trees.walk(self.fn) for c in _children(o)]:
+                if not isinstance(child, gast.Call) or any(k.arg is None for k in child.keywords):
+                    continue
+                if self.resolve(child.func) is dataclasses.replace and len(child.args) == 1:
+                    record = child.args[0]
+                elif isinstance(child.func, gast.Attribute) and child.func.attr == "_replace" and not child.args:
+                    record = child.func.value
+                else:
+                    continue
+                cls = values.get(record.id) if isinstance(record, gast.Name) else None
+                fields = _init_fields(cls)
+                if fields is None or not _users_module(cls) or not {k.arg for k in child.keywords} <= set(fields):
+                    continue
+                given = {k.arg: k.value for k in child.keywords}
+                keywords = [
+                    gast.keyword(
+                        arg=f,
+                        value=given[f]
+                        if f in given
+                        else _at(gast.Attribute(value=trees.name(record.id), attr=f, ctx=gast.Load()), record),
+                    )
+                    for f in fields
+                ]
+                made = trees.name(self.bind(cls.__name__, cls))
+                _set(owner, field, index, _at(gast.Call(func=_at(made, child.func), args=[], keywords=keywords), child))
+                changed = True
 
     def missing_attributes(self):
         """``np.trapz(...)`` where NumPy has no ``trapz`` (code written for several versions of a library):

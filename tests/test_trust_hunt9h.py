@@ -1048,9 +1048,10 @@ PROGRAMS = [
     r37_min_default,
     r38_bool_mul,
     r39_str_branch_format,
-    # py12m: refused before, now differentiated (a property, super(), the statistics module)
+    # py12m: refused before, now differentiated (a property, super(), _replace, the statistics module)
     q19_property,
     q21_inheritance_super,
+    q25_namedtuple_method,
     r13_statistics_mean,
     r14_statistics_fmean,
     r15_statistics_stdev,
@@ -1065,7 +1066,6 @@ REFUSED = [
     ("s37", "itertools.zip_longest(", "itertools.zip_longest"),
     ("q08", "itertools.product(", "itertools.product"),
     ("q13", "operator.itemgetter(", "a call of a function value made at run time"),
-    ("q25", "p._replace(b=x).b", "p._replace(b=x)"),
     ("q30", 'OPS["pow"]', "OPS['pow']"),
     ("q32", "lambda v: v * k", "a lambda that reads k"),
     ("q33", "lambda v, k=k", "a default value of a lambda"),
