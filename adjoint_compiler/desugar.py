@@ -67,7 +67,14 @@ _SELF_MATCHING = (bool, bytearray, bytes, dict, float, frozenset, int, list, set
 # builtins whose answer for a set does not depend on the order it lists its elements in (without key=)
 ORDER_FREE = (sum, min, max, len, sorted, any, all, math.fsum)
 _SHORT_CIRCUIT = {any: True, all: False}  # the element value that decides the answer
-_ITERATORS = (enumerate, zip, reversed, map, filter, itertools.accumulate)  # their values are one-pass iterators
+# itertools functions of finite iterables lowered to the list of their values (desugar.itertools_list)
+_LISTED = tuple(
+    getattr(itertools, n)
+    for n in ("chain", "islice", "pairwise", "product", "starmap", "zip_longest", "combinations")
+    if hasattr(itertools, n)  # (pairwise: Python >= 3.10)
+)
+_ITERATORS = (enumerate, zip, reversed, map, filter, itertools.accumulate) + _LISTED  # one-pass iterators
+_LISTED_NAMES = tuple(f.__name__ for f in _LISTED)
 _LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})  # not user functions
 _WRITERS = (np.fill_diagonal, np.put_along_axis, np.copyto)  # NumPy functions that store: a[...] = v
 _WRITER_PARAMS = {
@@ -84,6 +91,27 @@ def _init_fields(cls):
     if isinstance(cls, type) and issubclass(cls, tuple) and isinstance(getattr(cls, "_fields", None), tuple):
         return list(cls._fields)
     return None
+
+
+def _int_literal(node):
+    return isinstance(node, gast.Constant) and type(node.value) is int
+
+
+def _arity(node, fn):
+    """The number of positional parameters of the function ``node`` (a lambda) or ``fn`` (its value) takes, where
+    that is fixed (no defaults, ``*args``): None otherwise."""
+    if isinstance(node, gast.Lambda):
+        a = node.args
+        if a.vararg or a.kwonlyargs or a.defaults or a.kwarg:
+            return None
+        return len(a.args)
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) or p.default is not p.empty for p in params):
+        return None
+    return len(params)
 
 
 def _users_module(cls):
@@ -2240,6 +2268,12 @@ class _Desugar:
             and not any(isinstance(a, gast.Starred) for a in node.args)
         ):
             return self.accumulate(node, out)
+        if any(fn is f for f in _LISTED) and not any(
+            isinstance(a, (gast.Starred, gast.GeneratorExp)) for a in node.args
+        ):
+            listed = self.itertools_list(fn, node, out)
+            if listed is not None:
+                return listed
         gens = [a for a in node.args if isinstance(a, gast.GeneratorExp)]
         if not gens:
             return None
@@ -2477,6 +2511,155 @@ class _Desugar:
             )
         return False
 
+    def itertools_list(self, fn, node, out):
+        """``itertools.chain(a, b)``, ``islice``, ``pairwise``, ``product``, ``starmap``, ``zip_longest`` and
+        ``combinations`` of finite iterables: the list of the values Python's iterator gives, built by loops
+        over ``list(...)`` of each argument (evaluated once, in order, as the call evaluates them), which
+        every consumer the compiler follows reads alike (a variable bound to one is moved to its one use by
+        ``bound_iterators``). None (the call left as it is, refused later) for a form not modelled: a count
+        or ``repeat=`` that is no int literal, an unknown keyword, a function of ``starmap`` whose number of
+        parameters is not known here."""
+        name = fn.__name__
+        keywords = {k.arg: k.value for k in node.keywords}
+        allowed = {"zip_longest": {"fillvalue"}, "product": {"repeat"}, "combinations": {"r"}}.get(name, set())
+        if not set(keywords) <= allowed:
+            return None
+        args = list(node.args)
+        if name == "combinations":
+            r = keywords.get("r", args[1] if len(args) == 2 else None)
+            if len(args) + len(keywords) != 2 or not _int_literal(r) or r.value < 0:
+                return None
+            args = args[:1]
+        repeat = 1
+        if name == "product":
+            given = keywords.get("repeat")
+            if given is not None and not (_int_literal(given) and given.value >= 0):
+                return None
+            repeat = given.value if given is not None else 1
+        arity = None
+        if name == "starmap":
+            if len(args) != 2:
+                return None
+            arity = _arity(args[0], self.resolve(args[0]))
+            if arity is None:
+                return None
+        if name in ("pairwise",) and len(args) != 1 or name == "islice" and not 2 <= len(args) <= 4:
+            return None
+        if name == "islice" and any(
+            not (isinstance(a, gast.Constant) and (a.value is None or type(a.value) is int and a.value >= 0))
+            and not isinstance(a, gast.Name)
+            for a in args[1:]
+        ):
+            return None
+        names = {}
+        for b in ("list", "len", "range", "max", "isinstance", "int", "ValueError", "TypeError"):
+            names[b] = self.bind(b, getattr(builtins, b))
+        held = []  # each argument evaluated once, in order, into a name
+        for a in args + [keywords[k] for k in ("fillvalue",) if k in keywords]:
+            value = self.expr(a, out)
+            if not isinstance(value, (gast.Name, gast.Constant)):
+                head, value = self.temp("t", a, value)
+                out.append(head)
+            held.append(value)
+        fill = held.pop() if "fillvalue" in keywords else trees.const(None)
+        result = self.namer.fresh("_" + name + "{}")
+        fresh = {}
+
+        def v(label):
+            if label not in fresh:
+                fresh[label] = self.namer.fresh("_" + label + "{}")
+            return fresh[label]
+
+        lines = []
+        if name == "chain":
+            lines.append("%s = []" % result)
+            for k in range(len(held)):
+                lines += ["for %s in {a%d}:" % (v("item"), k), "    %s.append(%s)" % (result, v("item"))]
+        elif name == "islice":
+            bounds = ["{a%d}" % k for k in range(1, len(held))]
+            if len(bounds) == 1:
+                bounds = ["None"] + bounds
+            for k, b in enumerate(bounds):  # islice's own check of each bound (slicing takes negatives)
+                if isinstance(held[1 + k - (len(held) == 2)], gast.Name) and b != "None":
+                    least = 1 if k == 2 else 0
+                    lines += [
+                        "if not (%s is None or {isinstance}(%s, {int}) and %s >= %d):" % (b, b, b, least),
+                        "    raise {ValueError}('Indices for islice() must be None or an int: 0 <= x <= sys.maxsize.')"
+                        if k < 2
+                        else "    raise {ValueError}('Step for islice() must be a positive integer or None.')",
+                    ]
+            lines.append("%s = {list}({a0})[%s]" % (result, ":".join(bounds)))
+        elif name == "pairwise":
+            lines += [
+                "%s = {list}({a0})" % v("items"),
+                "%s = []" % result,
+                "for %s in {range}({len}(%s) - 1):" % (v("k"), v("items")),
+                "    %s.append((%s[%s], %s[%s + 1]))" % (result, v("items"), v("k"), v("items"), v("k")),
+            ]
+        elif name == "product":
+            pools = []
+            for k in range(len(held)):
+                pools.append(v("pool_%s" % chr(97 + k)))
+                lines.append("%s = {list}({a%d})" % (pools[-1], k))
+            pools = pools * repeat
+            lines.append("%s = []" % result)
+            items = []
+            for depth, pool in enumerate(pools):
+                items.append(v("item_%s" % chr(97 + depth)))
+                lines.append("    " * depth + "for %s in %s:" % (items[-1], pool))
+            if pools:
+                lines.append("    " * len(pools) + "%s.append((%s,))" % (result, ", ".join(items)))
+            else:
+                lines.append("%s.append(())" % result)
+        elif name == "starmap":
+            parts = ", ".join("%s[%d]" % (v("args"), k) for k in range(arity))
+            lines += [
+                "%s = []" % result,
+                "for %s in {a1}:" % v("args"),
+                "    if {len}(%s) != %d:" % (v("args"), arity),
+                "        raise {TypeError}('starmap: %d arguments expected')" % arity,
+                "    %s.append({a0}(%s))" % (result, parts),
+            ]
+        elif name == "zip_longest":
+            lists = []
+            for k in range(len(held)):
+                lists.append(v("items_%s" % chr(97 + k)))
+                lines.append("%s = {list}({a%d})" % (lists[-1], k))
+            longest = "{max}(%s)" % ", ".join("{len}(%s)" % n for n in (lists if len(lists) > 1 else lists * 2))
+            values = ", ".join("%s[%s] if %s < {len}(%s) else {fill}" % (n, v("k"), v("k"), n) for n in lists)
+            lines += [
+                "%s = []" % result,
+                "for %s in {range}(%s):" % (v("k"), longest if lists else "0"),
+                "    %s.append((%s,))" % (result, values),
+            ]
+        else:  # combinations(items, r): r increasing indices, in lexicographic order
+            r = keywords.get("r", node.args[1] if len(node.args) == 2 else None).value
+            lines += ["%s = {list}({a0})" % v("items"), "%s = []" % result]
+            indices = []
+            for depth in range(r):
+                start = "%s + 1" % indices[-1] if indices else "0"
+                indices.append(v("i_%s" % chr(97 + depth)))
+                lines.append("    " * depth + "for %s in {range}(%s, {len}(%s)):" % (indices[-1], start, v("items")))
+            chosen = ", ".join("%s[%s]" % (v("items"), i) for i in indices)
+            lines.append("    " * r + "%s.append((%s%s))" % (result, chosen, "," if r else ""))
+        held_names = {}
+        for k, h in enumerate(held):
+            held_names["a%d" % k] = "_HELD%d" % k
+        text = "\n".join(lines).format(fill="_FILL", **held_names, **{b: "_B_" + b for b in names})
+        stmts = gast.parse(text).body
+        mapping = {"_HELD%d" % k: h for k, h in enumerate(held)}
+        mapping["_FILL"] = fill
+        for stmt in stmts:
+            for n in list(trees.walk(stmt)):
+                for owner, field, index, child in _children(n):
+                    if isinstance(child, gast.Name) and child.id in mapping:
+                        _set(owner, field, index, trees.clone(mapping[child.id]))
+                    elif isinstance(child, gast.Name) and child.id.startswith("_B_"):
+                        child.id = names[child.id[3:]]
+            _at(stmt, node)
+        out.extend(self.block(stmts))
+        return _at(trees.name(result), node)
+
     def accumulate(self, node, out):
         """``itertools.accumulate(items[, func][, initial=v])``: the running results, as a list built by a loop
         (``_accumulated1.append(_accumulated1[-1] + item)``); a list where Python gives an iterator, which
@@ -2711,7 +2894,7 @@ def _is_map_like(call):
         (isinstance(func, gast.Name) and func.id in ("map", "filter"))
         or (
             isinstance(func, (gast.Name, gast.Attribute))
-            and _spelling(func).endswith(("reduce", "accumulate", "piecewise", "gradient"))
+            and _spelling(func).endswith(("reduce", "accumulate", "piecewise", "gradient") + _LISTED_NAMES)
         )
         or (isinstance(func, gast.Name) and func.id == "sum" and _concatenating_sum(call))
     )

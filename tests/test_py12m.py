@@ -6,6 +6,8 @@ refused at the user's line and column."""
 
 import copy
 import dataclasses
+import itertools
+import operator
 import statistics
 from typing import NamedTuple
 
@@ -340,3 +342,108 @@ def test_what_stays_refused_is_located(f, text, construct):
     message = str(info.value)
     assert construct in message, message
     assert message.startswith("%s:" % __file__), message
+
+
+# ---------------------------------------------------------------- 3. itertools of finite iterables, operator getters
+
+
+def it_chain(x):
+    total = 0.0
+    for v in itertools.chain([x, 2.0], (x * x,), range(2)):
+        total = total + v * np.sin(v)
+    return total
+
+
+def it_islice(x, n=3):
+    xs = [x, x * x, 2.0, np.exp(x), 5.0]
+    head = sum(itertools.islice(xs, n))
+    return head * sum(v * v for v in itertools.islice(xs, 1, None, 2))
+
+
+def it_pairwise(x):
+    pts = [x, x * x, 2.0, np.cos(x)]
+    return sum(abs(b - a) ** 1.5 for a, b in itertools.pairwise(pts))
+
+
+def it_product(x):
+    grid = [a * b + c for a, b, c in itertools.product([x, 2.0], (x * x, 3.0), [0.5])]
+    return sum(grid) + sum(a * b for a, b in itertools.product([x, 1.5], repeat=2))
+
+
+def it_starmap(x):
+    pairs = [(x, 2.0), (x * x, x), (3.0, 0.5)]
+    return sum(itertools.starmap(operator.mul, pairs)) + sum(itertools.starmap(lambda a, b: a - b * b, pairs))
+
+
+def it_zip_longest(x):
+    s = 0.0
+    for a, b in itertools.zip_longest([x, 2.0, x * x], [np.sin(x)], fillvalue=1.5):
+        s = s + a * b
+    return s
+
+
+def it_combinations(x):
+    xs = [x, 2.0, x * x, 0.5]
+    pairs = sum(a * b for a, b in itertools.combinations(xs, 2))
+    triples = [a * b * c for a, b, c in itertools.combinations(xs, r=3)]
+    return pairs + sum(triples)
+
+
+def it_bound_then_used(x):
+    pairs = itertools.pairwise([x, 2.0 * x, 3.0])  # an iterator in a variable, consumed once
+    return sum(a * b for a, b in pairs)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [it_chain, it_islice, it_pairwise, it_product, it_starmap, it_zip_longest, it_combinations, it_bound_then_used]
+    if hasattr(itertools, "pairwise")
+    else [it_chain, it_islice, it_product, it_starmap, it_zip_longest, it_combinations],
+)
+def test_itertools_of_floats(f):
+    check_all(f, (0.7,))
+
+
+def test_itertools_by_hand():
+    x = 0.7
+    # combinations of [x, 2, x^2, 0.5]: pairs 2x + x^3 + x/2 + 2x^2 + 1 + x^2/2, triples 2x^3 + x + x^3/2 + x^2
+    pairs = 2 + 3 * x**2 + 0.5 + 4 * x + x
+    triples = 6 * x**2 + 1 + 1.5 * x**2 + 2 * x
+    assert ac.grad(it_combinations)(x) == pytest.approx(pairs + triples)
+
+
+def it_islice_negative(x, n):
+    return sum(itertools.islice([x, x * x], n))
+
+
+def test_islice_checks_its_bounds_as_python_does():
+    with pytest.raises(ValueError):
+        it_islice_negative(0.7, -1)
+    with pytest.raises(ValueError, match="Indices for islice"):
+        ac.grad(it_islice_negative)(0.7, -1)
+    assert ac.grad(it_islice_negative)(0.7, 1) == 1.0
+
+
+def it_combinations_of_a_variable_count(x, r):
+    return sum(a * b for a, b in itertools.combinations([x, 2.0, x * x], r))
+
+
+def it_iterator_used_twice(x):
+    c = itertools.chain([x], [2.0])
+    return sum(c) + sum(c)
+
+
+@pytest.mark.parametrize(
+    "f, text, construct",
+    [
+        (it_combinations_of_a_variable_count, "itertools.combinations(", "itertools.combinations"),
+        (it_iterator_used_twice, "sum(c) + sum(c)", "used a second time"),
+    ],
+    ids=lambda v: getattr(v, "__name__", "-"),
+)
+def test_itertools_forms_not_modelled_are_refused_located(f, text, construct):
+    with pytest.raises(ac.CompileError) as info:
+        ac.grad(f)(0.7, 2) if f is it_combinations_of_a_variable_count else ac.grad(f)(0.7)
+    message = str(info.value)
+    assert construct in message, message
+    assert message.startswith("%s:%d:" % (__file__, _line(f, text))), message

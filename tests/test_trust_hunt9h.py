@@ -1048,10 +1048,12 @@ PROGRAMS = [
     r37_min_default,
     r38_bool_mul,
     r39_str_branch_format,
-    # py12m: refused before, now differentiated (a property, super(), _replace, the statistics module)
+    # py12m: refused before, now differentiated (a property, super(), _replace, itertools, the statistics module)
     q19_property,
     q21_inheritance_super,
     q25_namedtuple_method,
+    q08_product,
+    s37_zip_longest,
     r13_statistics_mean,
     r14_statistics_fmean,
     r15_statistics_stdev,
@@ -1063,8 +1065,6 @@ REFUSED = [
     ("s22", "Vec(x, 1.0).scale(x).norm2()", "method call .norm2()"),
     ("s23", "c.v * c.v", "'c.v' with a differentiated value"),
     ("s24", "p.deriv()(x)", "a call of a function value made at run time"),
-    ("s37", "itertools.zip_longest(", "itertools.zip_longest"),
-    ("q08", "itertools.product(", "itertools.product"),
     ("q13", "operator.itemgetter(", "a call of a function value made at run time"),
     ("q30", 'OPS["pow"]', "OPS['pow']"),
     ("q32", "lambda v: v * k", "a lambda that reads k"),
