@@ -498,6 +498,26 @@ CONSTRUCTS = [
     ),
     (
         "Calls and functions",
+        "`itertools.chain`, `islice`, `product`, `starmap`, `zip_longest`, `combinations` (`r` a literal) of "
+        "finite iterables",
+        "supported",
+        "0.7",
+        """
+        import itertools
+        import operator
+
+        def f(x):
+            xs = [x, x * x, 2.0]
+            total = sum(itertools.chain(xs, [x]))
+            total += sum(itertools.islice(xs, 1, None))
+            total += sum(a * b for a, b in itertools.product(xs, [x, 0.5]))
+            total += sum(itertools.starmap(operator.mul, [(x, 2.0), (x, x)]))
+            total += sum(a * b for a, b in itertools.zip_longest(xs, [x], fillvalue=1.0))
+            return total + sum(a * b for a, b in itertools.combinations(xs, 2))
+        """,
+    ),
+    (
+        "Calls and functions",
         "`map`, `filter`, `functools.reduce` of lambdas",
         "supported",
         "0.7",
