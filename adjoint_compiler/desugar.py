@@ -48,6 +48,7 @@ import importlib
 import inspect
 import itertools
 import math
+import operator
 import sys
 import sysconfig
 import types
@@ -2248,6 +2249,25 @@ class _Desugar:
 
     def call(self, node, out):
         """Calls that take a generator or a function: None if the call is an ordinary one."""
+        got = self.getter_applied(node)
+        if got is not None:
+            return self.expr(got, out)
+        for k in node.keywords:  # sorted(xs, key=operator.itemgetter(1)): key=lambda _item: _item[1]
+            if k.arg == "key" and isinstance(k.value, gast.Call):
+                item = trees.name(self.namer.fresh("_item{}"))
+                got = self.getter_applied(_at(gast.Call(func=k.value, args=[item], keywords=[]), k.value))
+                if got is not None:
+                    param = gast.Name(id=item.id, ctx=gast.Param(), annotation=None, type_comment=None)
+                    arguments = gast.arguments(
+                        args=[param],
+                        posonlyargs=[],
+                        vararg=None,
+                        kwonlyargs=[],
+                        kw_defaults=[],
+                        kwarg=None,
+                        defaults=[],
+                    )
+                    k.value = _at(gast.Lambda(args=arguments, body=got), k.value)
         fn = self.resolve(node.func)
         if fn in (map, filter) and len(node.args) >= 2 and not node.keywords:
             return self.expr(self.map_filter(node, fn), out)
@@ -2305,6 +2325,40 @@ class _Desugar:
                 hint = fn.__name__ if isinstance(fn, type(sum)) or isinstance(fn, type) else "items"
                 node.args[i] = self.comprehension(arg, out, None, hint)
         return self.expr(node, out) if _needs_statements(node) else self.chained(node)
+
+    def getter_applied(self, node):
+        """``operator.itemgetter(k)(d)``: ``d[k]`` (several keys: the tuple of them); ``operator.attrgetter("a.b")(o)``:
+        ``o.a.b``, where the keys (names) are literals: the getter's call is the indexing it does. None otherwise."""
+        inner = node.func
+        if not (
+            isinstance(inner, gast.Call)
+            and len(node.args) == 1
+            and not node.keywords
+            and not isinstance(node.args[0], gast.Starred)
+            and inner.args
+            and not inner.keywords
+            and all(isinstance(a, gast.Constant) for a in inner.args)
+        ):
+            return None
+        getter = self.resolve(inner.func)
+        if getter is not operator.itemgetter and getter is not operator.attrgetter:
+            return None
+        if getter is operator.attrgetter and not all(
+            isinstance(a.value, str) and all(p.isidentifier() for p in a.value.split(".")) for a in inner.args
+        ):
+            return None
+        parts = []
+        for k, a in enumerate(inner.args):
+            value = node.args[0] if k == 0 else trees.clone(node.args[0])
+            if getter is operator.itemgetter:
+                parts.append(_at(gast.Subscript(value=value, slice=trees.clone(a), ctx=gast.Load()), node))
+            else:
+                for attr in a.value.split("."):
+                    value = _at(gast.Attribute(value=value, attr=attr, ctx=gast.Load()), node)
+                parts.append(value)
+        if len(parts) > 1 and not isinstance(node.args[0], (gast.Name, gast.Constant)):
+            return None  # (the object read once: a name only)
+        return parts[0] if len(parts) == 1 else _at(gast.Tuple(elts=parts, ctx=gast.Load()), node)
 
     def spaced(self, node):
         """Whether ``np.gradient(f, h, ...)`` is given a spacing that is not a number literal (coordinates, or a
@@ -2897,6 +2951,12 @@ def _is_map_like(call):
             and _spelling(func).endswith(("reduce", "accumulate", "piecewise", "gradient") + _LISTED_NAMES)
         )
         or (isinstance(func, gast.Name) and func.id == "sum" and _concatenating_sum(call))
+        or any(  # operator.itemgetter(k)(d), key=operator.itemgetter(k): getter_applied
+            isinstance(f, gast.Call)
+            and isinstance(f.func, (gast.Name, gast.Attribute))
+            and _spelling(f.func).endswith(("itemgetter", "attrgetter"))
+            for f in [func] + [k.value for k in call.keywords if k.arg == "key"]
+        )
     )
 
 

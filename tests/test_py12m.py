@@ -447,3 +447,35 @@ def test_itertools_forms_not_modelled_are_refused_located(f, text, construct):
     message = str(info.value)
     assert construct in message, message
     assert message.startswith("%s:%d:" % (__file__, _line(f, text))), message
+
+
+class Point:
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+
+def getters_applied(x):
+    d = {"a": x, "b": x * x}
+    pair = (np.sin(x), 2.0)
+    p = Point(x, 3.0)
+    a, b = operator.itemgetter("a", "b")(d)
+    return a * b + operator.itemgetter(0)(pair) + operator.attrgetter("x")(p) * x
+
+
+def getters_as_keys(x):
+    pairs = [(1.0, x), (2.0, x * x), (0.5, 3.0)]
+    best = max(pairs, key=operator.itemgetter(1))
+    ordered = sorted(pairs, key=operator.itemgetter(0))
+    return best[1] * ordered[0][1]
+
+
+@pytest.mark.parametrize("f, x", [(getters_applied, 0.7), (getters_as_keys, 2.0), (getters_as_keys, 1.5)])
+def test_operator_getters(f, x):
+    check_all(f, (x,))
+
+
+def test_operator_getters_by_hand():
+    # x^3 + sin x + x^2
+    assert ac.grad(getters_applied)(0.7) == pytest.approx(3 * 0.49 + np.cos(0.7) + 1.4)
+    assert ac.grad(getters_as_keys)(2.0) == pytest.approx(12.0)  # (x^2) * 3

@@ -1051,6 +1051,7 @@ PROGRAMS = [
     # py12m: refused before, now differentiated (a property, super(), _replace, itertools, the statistics module)
     q19_property,
     q21_inheritance_super,
+    q13_itemgetter,
     q25_namedtuple_method,
     q08_product,
     s37_zip_longest,
@@ -1059,13 +1060,12 @@ PROGRAMS = [
     r15_statistics_stdev,
     r40_geometric_mean,
 ]
-# min(..., key=lambda ...) in the derivative code; geometric_mean's try that stores a list
-NO_SECOND_ORDER = {r31_max_key_pair, r40_geometric_mean}
+# geometric_mean's try that stores a list, in the derivative code (r31's itemgetter key: a lambda since py12m)
+NO_SECOND_ORDER = {r40_geometric_mean}
 REFUSED = [
     ("s22", "Vec(x, 1.0).scale(x).norm2()", "method call .norm2()"),
     ("s23", "c.v * c.v", "'c.v' with a differentiated value"),
     ("s24", "p.deriv()(x)", "a call of a function value made at run time"),
-    ("q13", "operator.itemgetter(", "a call of a function value made at run time"),
     ("q30", 'OPS["pow"]', "OPS['pow']"),
     ("q32", "lambda v: v * k", "a lambda that reads k"),
     ("q33", "lambda v, k=k", "a default value of a lambda"),
