@@ -479,3 +479,94 @@ def test_operator_getters_by_hand():
     # x^3 + sin x + x^2
     assert ac.grad(getters_applied)(0.7) == pytest.approx(3 * 0.49 + np.cos(0.7) + 1.4)
     assert ac.grad(getters_as_keys)(2.0) == pytest.approx(12.0)  # (x^2) * 3
+
+
+# ---------------------------------------------------------------- 4. tables of functions, key=d.get
+
+OPS = {"sq": lambda v: v * v, "cube": lambda v: v**3, "sin": np.sin}
+STEPS = [lambda v: v + 1.0, lambda v, s=2.0: v * s, np.tanh]
+
+
+def table_global_dict(x):
+    return OPS["sq"](x) + OPS["cube"](x) * OPS["sin"](x)
+
+
+def table_global_list(x):
+    return STEPS[0](x) * STEPS[1](x) + STEPS[-1](x)
+
+
+def table_local(x):
+    scale = 3.0
+    ops = {"lin": lambda v: scale * v, "sq": lambda v: v * v}
+    chain = [lambda v: v + 1.0, np.exp]
+    y = ops["sq"](x) + ops["lin"](x)
+    return chain[1](chain[0](y)) * 0.1
+
+
+def key_of_a_dict(x):
+    d = {"a": x, "b": x * x, "c": 1.0}
+    best = max(d, key=d.get)
+    worst = min(d, key=d.get)
+    order = sorted(d, key=d.get)
+    return d[best] * 2.0 + d[worst] + d[order[1]] * x
+
+
+@pytest.mark.parametrize(
+    "f, x",
+    [(table_global_dict, 0.7), (table_global_list, 0.7), (table_local, 0.7), (key_of_a_dict, 1.5)]
+    + [(key_of_a_dict, 0.7)],
+)
+def test_tables_of_functions(f, x):
+    check_all(f, (x,))
+
+
+def test_tables_by_hand_and_their_guards():
+    x = 0.7
+    assert ac.grad(table_global_dict)(x) == pytest.approx(2 * x + 3 * x**2 * np.sin(x) + x**3 * np.cos(x))
+    # d = {a: x, b: x^2, c: 1} at x = 1.5: max b, min c, the middle a: 2 x^2 + 1 + x x -> 6x
+    assert ac.grad(key_of_a_dict)(1.5) == pytest.approx(6 * 1.5)
+    # at x = 0.7: max c, min b, the middle a: 2 + x^2 + x x -> 4x
+    assert ac.grad(key_of_a_dict)(0.7) == pytest.approx(4 * 0.7)
+    g = ac.grad(table_global_dict)
+    assert g(x) == pytest.approx(2 * x + 3 * x**2 * np.sin(x) + x**3 * np.cos(x))
+    saved = OPS["sq"]
+    try:
+        OPS["sq"] = lambda v: 5.0 * v  # the table changed: the gradient follows, as the function does
+        assert g(x) == pytest.approx(5.0 + 3 * x**2 * np.sin(x) + x**3 * np.cos(x))
+    finally:
+        OPS["sq"] = saved
+    assert g(x) == pytest.approx(2 * x + 3 * x**2 * np.sin(x) + x**3 * np.cos(x))
+
+
+def table_runtime_key(x, name):
+    return OPS[name](x)
+
+
+def lambdas_made_in_a_loop(x):
+    fs = [lambda v, k=k: v * k for k in range(3)]
+    return sum(f(x) for f in fs)
+
+
+def class_inside(x):
+    class Acc:
+        def __init__(self, v):
+            self.v = v
+
+    return Acc(x).v * x
+
+
+@pytest.mark.parametrize(
+    "f, args, text, construct",
+    [
+        (table_runtime_key, (0.7, "sq"), "OPS[name](x)", "read from a container at run time"),
+        (lambdas_made_in_a_loop, (0.7,), "lambda v, k=k", "a default value of a lambda that is not a constant"),
+        (class_inside, (0.7,), "class Acc", "class definition inside a differentiated function"),
+    ],
+    ids=lambda v: getattr(v, "__name__", "-"),
+)
+def test_tables_and_definitions_not_modelled_are_refused_located(f, args, text, construct):
+    with pytest.raises(ac.UnsupportedError) as info:
+        ac.grad(f)(*args)
+    message = str(info.value)
+    assert construct in message, message
+    assert message.startswith("%s:%d:" % (__file__, _line(f, text))), message

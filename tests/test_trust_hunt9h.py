@@ -1048,11 +1048,12 @@ PROGRAMS = [
     r37_min_default,
     r38_bool_mul,
     r39_str_branch_format,
-    # py12m: refused before, now differentiated (a property, super(), _replace, itertools, the statistics module)
+    # py12m: refused before, now differentiated (property, super(), _replace, itertools, tables of lambdas, statistics)
     q19_property,
     q21_inheritance_super,
     q13_itemgetter,
     q25_namedtuple_method,
+    q30_dispatch_table,
     q08_product,
     s37_zip_longest,
     r13_statistics_mean,
@@ -1066,7 +1067,6 @@ REFUSED = [
     ("s22", "Vec(x, 1.0).scale(x).norm2()", "method call .norm2()"),
     ("s23", "c.v * c.v", "'c.v' with a differentiated value"),
     ("s24", "p.deriv()(x)", "a call of a function value made at run time"),
-    ("q30", 'OPS["pow"]', "OPS['pow']"),
     ("q32", "lambda v: v * k", "a lambda that reads k"),
     ("q33", "lambda v, k=k", "a default value of a lambda"),
     ("q54", "class Acc", "class definition"),
