@@ -570,3 +570,16 @@ def test_tables_and_definitions_not_modelled_are_refused_located(f, args, text, 
     message = str(info.value)
     assert construct in message, message
     assert message.startswith("%s:%d:" % (__file__, _line(f, text))), message
+
+
+def test_a_property_beside_a_call_of_the_object_is_followed():
+    # tests/test_trust_hunt9g.py's property_and_call (refused before py12m): Poly(c)(x) * p.degree, an array
+    from tests.test_trust_hunt9g import X3, property_and_call
+
+    cotangent = np.array([1.0, -0.5, 2.0])
+    value, pullback = ac.vjp(property_and_call)(X3)
+    assert np.array_equal(value, property_and_call(X3))
+    # 2 (x^2 - 2x + 3): 2 (2x - 2) element-wise
+    assert np.allclose(pullback(cotangent), cotangent * 2 * (2 * X3 - 2))
+    expected = testing.directional_difference(property_and_call, [X3], 0, np.ones(3), cotangent=cotangent)
+    assert testing.relative_error(np.sum(pullback(cotangent)), expected) < 1e-6
