@@ -583,3 +583,63 @@ def test_a_property_beside_a_call_of_the_object_is_followed():
     assert np.allclose(pullback(cotangent), cotangent * 2 * (2 * X3 - 2))
     expected = testing.directional_difference(property_and_call, [X3], 0, np.ones(3), cotangent=cotangent)
     assert testing.relative_error(np.sum(pullback(cotangent)), expected) < 1e-6
+
+
+# ---------------------------------------------------------------- 5. "fmt" % x of a str parameter: text, no derivative
+
+LOG = []
+
+
+def format_logged(x, fmt):
+    label = fmt % x
+    LOG.append(label)
+    return x * x
+
+
+def format_read_back(x, fmt):
+    return float(fmt % x) * x  # (the rounded value: a constant factor, piecewise)
+
+
+def format_of_a_tuple(x, fmt):
+    label = fmt % (x, x * x)
+    return x * len(label)
+
+
+def remainder_of_a_number(x, n):
+    return n % x  # the same spelling, of numbers: a remainder, whose derivative in x is -floor(n / x)
+
+
+@pytest.mark.parametrize(
+    "f, args, slope",
+    [
+        (format_logged, (1.5, "%.3f"), 3.0),
+        (format_read_back, (1.26, "%.1f"), 1.3),
+        (format_of_a_tuple, (1.5, "%.2f/%.2f"), len("1.50/2.25")),
+        (remainder_of_a_number, (1.5, 5.0), -3.0),  # compiled again for a number where a str was
+    ],
+    ids=lambda v: getattr(v, "__name__", "-"),
+)
+def test_format_of_a_str_parameter_is_text(f, args, slope):
+    del LOG[:]
+    expected = f(*args)
+    assert ac.grad(f)(*args) == pytest.approx(slope)
+    value, g = ac.value_and_grad(f)(*args)
+    assert value == expected and g == pytest.approx(slope)
+    value, pullback = ac.vjp(f)(*args)
+    assert value == expected and pullback(1.0) == pytest.approx(slope)
+    value, tangent = ac.jvp(f)(*args, 1.0)
+    assert value == expected and tangent == pytest.approx(slope)
+    if f is format_logged:
+        assert LOG == ["1.500"] * 5  # the function's side effect, once per call
+    assert testing.relative_error(slope, _fd(f, args, 0)) < 1e-6
+
+
+def test_the_same_function_with_a_str_then_a_number():
+    def either(x, a):
+        return x * x + (a % x if not isinstance(a, str) else 0.0)
+
+    assert ac.grad(remainder_of_a_number)(1.5, 5.0) == pytest.approx(-3.0)
+    assert ac.grad(format_of_a_tuple)(1.5, "%s;%s") == pytest.approx(len("1.5;2.25"))
+    assert ac.grad(remainder_of_a_number)(2.0, 5.0) == pytest.approx(-2.0)
+    assert ac.grad(either)(1.5, "%s") == pytest.approx(3.0)
+    assert ac.grad(either)(1.5, 5.0) == pytest.approx(3.0 - 3.0)
