@@ -467,15 +467,28 @@ class _Anf:
                 self.getters = {
                     name
                     for name, value in made
-                    if counts[name] == 1 and isinstance(value, gast.Call) and self.static_getter(value)
+                    if counts[name] == 1
+                    and (isinstance(value, gast.Call) and self.static_getter(value) or self.dict_get(value))
                 }
             return key.id in self.getters
+        if self.dict_get(key):
+            return True
         if not isinstance(key, gast.Call) or not all(isinstance(a, gast.Constant) for a in key.args):
             return False
         if not all(isinstance(k.value, gast.Constant) for k in key.keywords):
             return False
         maker = source_mod.global_value(key.func, self.source, self.locals)
         return maker in (operator.itemgetter, operator.attrgetter, operator.methodcaller)
+
+    def dict_get(self, key):
+        """Whether ``key`` is ``d.get`` of a local ``d`` (``max(d, key=d.get)``): the values under the keys are
+        only compared, the key chosen carries no derivative (reading ``d[k]`` afterwards does)."""
+        return (
+            isinstance(key, gast.Attribute)
+            and key.attr == "get"
+            and isinstance(key.value, gast.Name)
+            and key.value.id in self.locals
+        )
 
     def carried(self, call):
         """A call in carrying form (see ``carry``) gives its result and the globals it changed: they are

@@ -123,13 +123,16 @@ def _sequence_kind(a):
     t = type(a)
     if t is dict:
         return "dict"
+    if t is str or t is bytes:  # (text: "%.2f" % x formats, ops._text)
+        return "str"
     return "list" if t is list else "tuple" if t is tuple else "array" if t is np.ndarray and a.ndim else "other"
 
 
 def structure_of(needs, args):
     """The facts ``needs`` asks for of ``args``: ((index, kind, length or None), ...), in index order; kind is
-    "list", "tuple", "array" (of at least one dimension) or "other". Part of every cache key of a function
-    that has needs, so that each variant is only ever called with arguments of the structure it assumed.
+    "list", "tuple", "array" (of at least one dimension), "str" (or bytes) or "other". Part of every cache key
+    of a function that has needs, so that each variant is only ever called with arguments of the structure it
+    assumed.
     A dict's (kind "dict") length is the tuple of its keys."""
     out = []
     for i in sorted(needs):
@@ -161,6 +164,9 @@ def _compiled(f, wrt, mode, args, scalars=True):
     on its length (``h(*xs)``, a store into ``xs[:]``) is compiled per such structure of those arguments
     (``_NEEDS``), found by a first compilation that refuses without it; with no arguments it stays refused."""
     kinds = tuple(i for i, a in enumerate(args) if _is_scalar(a) and type(a) is not np.ndarray) if scalars else ()
+    texts = {i: "kind" for i, a in enumerate(args) if type(a) in (str, bytes) and i not in (_NEEDS.get(f) or {})}
+    if texts:  # a str argument: compiled knowing it is text (fmt % x formats: no derivative, no remainder)
+        _NEEDS[f] = {**(_NEEDS.get(f) or {}), **texts}
     while True:
         needs = _NEEDS.get(f) if args else None
         structure = structure_of(needs, args) if needs else ()

@@ -41,11 +41,15 @@ def f(ws, x):
 """
 
 import builtins
+import collections
+import dataclasses
 import functools
 import importlib
 import inspect
 import itertools
 import math
+import operator
+import sys
 import sysconfig
 import types
 
@@ -64,7 +68,14 @@ _SELF_MATCHING = (bool, bytearray, bytes, dict, float, frozenset, int, list, set
 # builtins whose answer for a set does not depend on the order it lists its elements in (without key=)
 ORDER_FREE = (sum, min, max, len, sorted, any, all, math.fsum)
 _SHORT_CIRCUIT = {any: True, all: False}  # the element value that decides the answer
-_ITERATORS = (enumerate, zip, reversed, map, filter, itertools.accumulate)  # their values are one-pass iterators
+# itertools functions of finite iterables lowered to the list of their values (desugar.itertools_list)
+_LISTED = tuple(
+    getattr(itertools, n)
+    for n in ("chain", "islice", "pairwise", "product", "starmap", "zip_longest", "combinations")
+    if hasattr(itertools, n)  # (pairwise: Python >= 3.10)
+)
+_ITERATORS = (enumerate, zip, reversed, map, filter, itertools.accumulate) + _LISTED  # one-pass iterators
+_LISTED_NAMES = tuple(f.__name__ for f in _LISTED)
 _LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})  # not user functions
 _WRITERS = (np.fill_diagonal, np.put_along_axis, np.copyto)  # NumPy functions that store: a[...] = v
 _WRITER_PARAMS = {
@@ -72,6 +83,43 @@ _WRITER_PARAMS = {
     "put_along_axis": ("arr", "indices", "values", "axis"),
     "copyto": ("dst", "src", "casting", "where"),
 }
+
+
+def _init_fields(cls):
+    """The fields ``__init__`` takes, in order, of a dataclass or NamedTuple class; None for any other value."""
+    if isinstance(cls, type) and dataclasses.is_dataclass(cls):
+        return [f.name for f in dataclasses.fields(cls) if f.init]
+    if isinstance(cls, type) and issubclass(cls, tuple) and isinstance(getattr(cls, "_fields", None), tuple):
+        return list(cls._fields)
+    return None
+
+
+def _int_literal(node):
+    return isinstance(node, gast.Constant) and type(node.value) is int
+
+
+def _arity(node, fn):
+    """The number of positional parameters of the function ``node`` (a lambda) or ``fn`` (its value) takes, where
+    that is fixed (no defaults, ``*args``): None otherwise."""
+    if isinstance(node, gast.Lambda):
+        a = node.args
+        if a.vararg or a.kwonlyargs or a.defaults or a.kwarg:
+            return None
+        return len(a.args)
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) or p.default is not p.empty for p in params):
+        return None
+    return len(params)
+
+
+def _users_module(cls):
+    """Whether ``cls`` is defined in a module of the user's (not the standard library's, a package's or ours)."""
+    module = sys.modules.get(cls.__module__ or "")
+    path = getattr(module, "__file__", None) or ""
+    return not (cls.__module__ or "").startswith(("adjoint_compiler", "builtins")) and not path.startswith(_LIBRARIES)
 
 
 def _user_class(cls):
@@ -162,8 +210,64 @@ class _Desugar:
         if tricks:
             self.index_tricks()
         self.made_functions()
+        self.replaced_records()
         self.pairs()
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
+
+    def replaced_records(self):
+        """``dataclasses.replace(p, b=v)`` and ``p._replace(b=v)``, where ``p`` is a variable assigned once in the
+        function, ``p = C(...)`` of a dataclass or NamedTuple class ``C`` of the user's: ``C(a=p.a, b=v)``, the
+        object ``replace`` builds (its ``__init__`` given every init field), which objects.py and
+        specialise.structures follow as any object made in the function. A keyword that is no init field is
+        left to the call (Python raises ValueError or TypeError there)."""
+        if self.source is None:
+            return
+        params = {a.id for a in self.fn.args.args + self.fn.args.kwonlyargs}
+        params |= {a.id for a in (self.fn.args.vararg, self.fn.args.kwarg) if a is not None}
+        changed = True
+        while changed:
+            changed = False
+            assigned = collections.defaultdict(list)
+            for n in trees.walk(self.fn):
+                if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del)):
+                    assigned[n.id].append(n)
+            values = {}
+            for n in trees.walk(self.fn):
+                if (
+                    isinstance(n, gast.Assign)
+                    and len(n.targets) == 1
+                    and isinstance(n.targets[0], gast.Name)
+                    and len(assigned[n.targets[0].id]) == 1
+                    and n.targets[0].id not in params
+                    and isinstance(n.value, gast.Call)
+                ):
+                    values[n.targets[0].id] = self.resolve(n.value.func)
+            for owner, field, index, child in [c for o in trees.walk(self.fn) for c in _children(o)]:
+                if not isinstance(child, gast.Call) or any(k.arg is None for k in child.keywords):
+                    continue
+                if self.resolve(child.func) is dataclasses.replace and len(child.args) == 1:
+                    record = child.args[0]
+                elif isinstance(child.func, gast.Attribute) and child.func.attr == "_replace" and not child.args:
+                    record = child.func.value
+                else:
+                    continue
+                cls = values.get(record.id) if isinstance(record, gast.Name) else None
+                fields = _init_fields(cls)
+                if fields is None or not _users_module(cls) or not {k.arg for k in child.keywords} <= set(fields):
+                    continue
+                given = {k.arg: k.value for k in child.keywords}
+                keywords = [
+                    gast.keyword(
+                        arg=f,
+                        value=given[f]
+                        if f in given
+                        else _at(gast.Attribute(value=trees.name(record.id), attr=f, ctx=gast.Load()), record),
+                    )
+                    for f in fields
+                ]
+                made = trees.name(self.bind(cls.__name__, cls))
+                _set(owner, field, index, _at(gast.Call(func=_at(made, child.func), args=[], keywords=keywords), child))
+                changed = True
 
     def missing_attributes(self):
         """``np.trapz(...)`` where NumPy has no ``trapz`` (code written for several versions of a library):
@@ -416,10 +520,12 @@ class _Desugar:
         """``make(x)(y)``, where ``make`` is a nested function or a user function that defines functions:
         ``(_make1 := make(x))(y)``, which is lowered as any ``:=`` is, so that ``resolve`` finds the function
         made in a variable of its own (``_make1 = make(x)``) and can inline its making."""
-        defs, makes, methods = [], [], []  # one walk (the loops below change no node another one finds)
+        defs, makes, methods, reads = [], [], [], []  # one walk (the loops below change no node another one finds)
         for n in trees.scope(self.fn.body):
             if isinstance(n, gast.FunctionDef):
                 defs.append(n)
+            elif isinstance(n, gast.Attribute) and isinstance(n.value, gast.Call) and isinstance(n.ctx, gast.Load):
+                reads.append(n)
             elif isinstance(n, gast.Call):
                 if isinstance(n.func, gast.Call):
                     makes.append(n)
@@ -455,6 +561,14 @@ class _Desugar:
                 label = maker.__name__
             target = _at(trees.name(self.namer.fresh("_" + label + "{}"), store=True), inner)
             node.func = _at(gast.NamedExpr(target=target, value=inner), inner)
+        for node in reads:  # ``Rect(w, h).area`` of a property: ``(_rect1 := Rect(w, h)).area``, the same
+            cls = self.resolve(node.value.func)
+            if (
+                inspect.isclass(cls)
+                and _user_class(cls)
+                and type(inspect.getattr_static(cls, node.attr, None)) is property
+            ):
+                methods.append(gast.Call(func=node, args=[], keywords=[]))  # (its value is the object, as a method's)
         for node in methods:
             # ``Scaler(3.0).apply(x)``: ``(_scaler1 := Scaler(3.0)).apply(x)``, a method of an object in a
             # variable of its own, as objects.py follows it
@@ -2135,6 +2249,25 @@ class _Desugar:
 
     def call(self, node, out):
         """Calls that take a generator or a function: None if the call is an ordinary one."""
+        got = self.getter_applied(node)
+        if got is not None:
+            return self.expr(got, out)
+        for k in node.keywords:  # sorted(xs, key=operator.itemgetter(1)): key=lambda _item: _item[1]
+            if k.arg == "key" and isinstance(k.value, gast.Call):
+                item = trees.name(self.namer.fresh("_item{}"))
+                got = self.getter_applied(_at(gast.Call(func=k.value, args=[item], keywords=[]), k.value))
+                if got is not None:
+                    param = gast.Name(id=item.id, ctx=gast.Param(), annotation=None, type_comment=None)
+                    arguments = gast.arguments(
+                        args=[param],
+                        posonlyargs=[],
+                        vararg=None,
+                        kwonlyargs=[],
+                        kw_defaults=[],
+                        kwarg=None,
+                        defaults=[],
+                    )
+                    k.value = _at(gast.Lambda(args=arguments, body=got), k.value)
         fn = self.resolve(node.func)
         if fn in (map, filter) and len(node.args) >= 2 and not node.keywords:
             return self.expr(self.map_filter(node, fn), out)
@@ -2155,6 +2288,12 @@ class _Desugar:
             and not any(isinstance(a, gast.Starred) for a in node.args)
         ):
             return self.accumulate(node, out)
+        if any(fn is f for f in _LISTED) and not any(
+            isinstance(a, (gast.Starred, gast.GeneratorExp)) for a in node.args
+        ):
+            listed = self.itertools_list(fn, node, out)
+            if listed is not None:
+                return listed
         gens = [a for a in node.args if isinstance(a, gast.GeneratorExp)]
         if not gens:
             return None
@@ -2186,6 +2325,40 @@ class _Desugar:
                 hint = fn.__name__ if isinstance(fn, type(sum)) or isinstance(fn, type) else "items"
                 node.args[i] = self.comprehension(arg, out, None, hint)
         return self.expr(node, out) if _needs_statements(node) else self.chained(node)
+
+    def getter_applied(self, node):
+        """``operator.itemgetter(k)(d)``: ``d[k]`` (several keys: the tuple of them); ``operator.attrgetter("a.b")(o)``:
+        ``o.a.b``, where the keys (names) are literals: the getter's call is the indexing it does. None otherwise."""
+        inner = node.func
+        if not (
+            isinstance(inner, gast.Call)
+            and len(node.args) == 1
+            and not node.keywords
+            and not isinstance(node.args[0], gast.Starred)
+            and inner.args
+            and not inner.keywords
+            and all(isinstance(a, gast.Constant) for a in inner.args)
+        ):
+            return None
+        getter = self.resolve(inner.func)
+        if getter is not operator.itemgetter and getter is not operator.attrgetter:
+            return None
+        if getter is operator.attrgetter and not all(
+            isinstance(a.value, str) and all(p.isidentifier() for p in a.value.split(".")) for a in inner.args
+        ):
+            return None
+        parts = []
+        for k, a in enumerate(inner.args):
+            value = node.args[0] if k == 0 else trees.clone(node.args[0])
+            if getter is operator.itemgetter:
+                parts.append(_at(gast.Subscript(value=value, slice=trees.clone(a), ctx=gast.Load()), node))
+            else:
+                for attr in a.value.split("."):
+                    value = _at(gast.Attribute(value=value, attr=attr, ctx=gast.Load()), node)
+                parts.append(value)
+        if len(parts) > 1 and not isinstance(node.args[0], (gast.Name, gast.Constant)):
+            return None  # (the object read once: a name only)
+        return parts[0] if len(parts) == 1 else _at(gast.Tuple(elts=parts, ctx=gast.Load()), node)
 
     def spaced(self, node):
         """Whether ``np.gradient(f, h, ...)`` is given a spacing that is not a number literal (coordinates, or a
@@ -2391,6 +2564,155 @@ class _Desugar:
                 for n in trees.statements(self.fn)
             )
         return False
+
+    def itertools_list(self, fn, node, out):
+        """``itertools.chain(a, b)``, ``islice``, ``pairwise``, ``product``, ``starmap``, ``zip_longest`` and
+        ``combinations`` of finite iterables: the list of the values Python's iterator gives, built by loops
+        over ``list(...)`` of each argument (evaluated once, in order, as the call evaluates them), which
+        every consumer the compiler follows reads alike (a variable bound to one is moved to its one use by
+        ``bound_iterators``). None (the call left as it is, refused later) for a form not modelled: a count
+        or ``repeat=`` that is no int literal, an unknown keyword, a function of ``starmap`` whose number of
+        parameters is not known here."""
+        name = fn.__name__
+        keywords = {k.arg: k.value for k in node.keywords}
+        allowed = {"zip_longest": {"fillvalue"}, "product": {"repeat"}, "combinations": {"r"}}.get(name, set())
+        if not set(keywords) <= allowed:
+            return None
+        args = list(node.args)
+        if name == "combinations":
+            r = keywords.get("r", args[1] if len(args) == 2 else None)
+            if len(args) + len(keywords) != 2 or not _int_literal(r) or r.value < 0:
+                return None
+            args = args[:1]
+        repeat = 1
+        if name == "product":
+            given = keywords.get("repeat")
+            if given is not None and not (_int_literal(given) and given.value >= 0):
+                return None
+            repeat = given.value if given is not None else 1
+        arity = None
+        if name == "starmap":
+            if len(args) != 2:
+                return None
+            arity = _arity(args[0], self.resolve(args[0]))
+            if arity is None:
+                return None
+        if name in ("pairwise",) and len(args) != 1 or name == "islice" and not 2 <= len(args) <= 4:
+            return None
+        if name == "islice" and any(
+            not (isinstance(a, gast.Constant) and (a.value is None or type(a.value) is int and a.value >= 0))
+            and not isinstance(a, gast.Name)
+            for a in args[1:]
+        ):
+            return None
+        names = {}
+        for b in ("list", "len", "range", "max", "isinstance", "int", "ValueError", "TypeError"):
+            names[b] = self.bind(b, getattr(builtins, b))
+        held = []  # each argument evaluated once, in order, into a name
+        for a in args + [keywords[k] for k in ("fillvalue",) if k in keywords]:
+            value = self.expr(a, out)
+            if not isinstance(value, (gast.Name, gast.Constant)):
+                head, value = self.temp("t", a, value)
+                out.append(head)
+            held.append(value)
+        fill = held.pop() if "fillvalue" in keywords else trees.const(None)
+        result = self.namer.fresh("_" + name + "{}")
+        fresh = {}
+
+        def v(label):
+            if label not in fresh:
+                fresh[label] = self.namer.fresh("_" + label + "{}")
+            return fresh[label]
+
+        lines = []
+        if name == "chain":
+            lines.append("%s = []" % result)
+            for k in range(len(held)):
+                lines += ["for %s in {a%d}:" % (v("item"), k), "    %s.append(%s)" % (result, v("item"))]
+        elif name == "islice":
+            bounds = ["{a%d}" % k for k in range(1, len(held))]
+            if len(bounds) == 1:
+                bounds = ["None"] + bounds
+            for k, b in enumerate(bounds):  # islice's own check of each bound (slicing takes negatives)
+                if isinstance(held[1 + k - (len(held) == 2)], gast.Name) and b != "None":
+                    least = 1 if k == 2 else 0
+                    lines += [
+                        "if not (%s is None or {isinstance}(%s, {int}) and %s >= %d):" % (b, b, b, least),
+                        "    raise {ValueError}('Indices for islice() must be None or an int: 0 <= x <= sys.maxsize.')"
+                        if k < 2
+                        else "    raise {ValueError}('Step for islice() must be a positive integer or None.')",
+                    ]
+            lines.append("%s = {list}({a0})[%s]" % (result, ":".join(bounds)))
+        elif name == "pairwise":
+            lines += [
+                "%s = {list}({a0})" % v("items"),
+                "%s = []" % result,
+                "for %s in {range}({len}(%s) - 1):" % (v("k"), v("items")),
+                "    %s.append((%s[%s], %s[%s + 1]))" % (result, v("items"), v("k"), v("items"), v("k")),
+            ]
+        elif name == "product":
+            pools = []
+            for k in range(len(held)):
+                pools.append(v("pool_%s" % chr(97 + k)))
+                lines.append("%s = {list}({a%d})" % (pools[-1], k))
+            pools = pools * repeat
+            lines.append("%s = []" % result)
+            items = []
+            for depth, pool in enumerate(pools):
+                items.append(v("item_%s" % chr(97 + depth)))
+                lines.append("    " * depth + "for %s in %s:" % (items[-1], pool))
+            if pools:
+                lines.append("    " * len(pools) + "%s.append((%s,))" % (result, ", ".join(items)))
+            else:
+                lines.append("%s.append(())" % result)
+        elif name == "starmap":
+            parts = ", ".join("%s[%d]" % (v("args"), k) for k in range(arity))
+            lines += [
+                "%s = []" % result,
+                "for %s in {a1}:" % v("args"),
+                "    if {len}(%s) != %d:" % (v("args"), arity),
+                "        raise {TypeError}('starmap: %d arguments expected')" % arity,
+                "    %s.append({a0}(%s))" % (result, parts),
+            ]
+        elif name == "zip_longest":
+            lists = []
+            for k in range(len(held)):
+                lists.append(v("items_%s" % chr(97 + k)))
+                lines.append("%s = {list}({a%d})" % (lists[-1], k))
+            longest = "{max}(%s)" % ", ".join("{len}(%s)" % n for n in (lists if len(lists) > 1 else lists * 2))
+            values = ", ".join("%s[%s] if %s < {len}(%s) else {fill}" % (n, v("k"), v("k"), n) for n in lists)
+            lines += [
+                "%s = []" % result,
+                "for %s in {range}(%s):" % (v("k"), longest if lists else "0"),
+                "    %s.append((%s,))" % (result, values),
+            ]
+        else:  # combinations(items, r): r increasing indices, in lexicographic order
+            r = keywords.get("r", node.args[1] if len(node.args) == 2 else None).value
+            lines += ["%s = {list}({a0})" % v("items"), "%s = []" % result]
+            indices = []
+            for depth in range(r):
+                start = "%s + 1" % indices[-1] if indices else "0"
+                indices.append(v("i_%s" % chr(97 + depth)))
+                lines.append("    " * depth + "for %s in {range}(%s, {len}(%s)):" % (indices[-1], start, v("items")))
+            chosen = ", ".join("%s[%s]" % (v("items"), i) for i in indices)
+            lines.append("    " * r + "%s.append((%s%s))" % (result, chosen, "," if r else ""))
+        held_names = {}
+        for k, h in enumerate(held):
+            held_names["a%d" % k] = "_HELD%d" % k
+        text = "\n".join(lines).format(fill="_FILL", **held_names, **{b: "_B_" + b for b in names})
+        stmts = gast.parse(text).body
+        mapping = {"_HELD%d" % k: h for k, h in enumerate(held)}
+        mapping["_FILL"] = fill
+        for stmt in stmts:
+            for n in list(trees.walk(stmt)):
+                for owner, field, index, child in _children(n):
+                    if isinstance(child, gast.Name) and child.id in mapping:
+                        _set(owner, field, index, trees.clone(mapping[child.id]))
+                    elif isinstance(child, gast.Name) and child.id.startswith("_B_"):
+                        child.id = names[child.id[3:]]
+            _at(stmt, node)
+        out.extend(self.block(stmts))
+        return _at(trees.name(result), node)
 
     def accumulate(self, node, out):
         """``itertools.accumulate(items[, func][, initial=v])``: the running results, as a list built by a loop
@@ -2626,9 +2948,15 @@ def _is_map_like(call):
         (isinstance(func, gast.Name) and func.id in ("map", "filter"))
         or (
             isinstance(func, (gast.Name, gast.Attribute))
-            and _spelling(func).endswith(("reduce", "accumulate", "piecewise", "gradient"))
+            and _spelling(func).endswith(("reduce", "accumulate", "piecewise", "gradient") + _LISTED_NAMES)
         )
         or (isinstance(func, gast.Name) and func.id == "sum" and _concatenating_sum(call))
+        or any(  # operator.itemgetter(k)(d), key=operator.itemgetter(k): getter_applied
+            isinstance(f, gast.Call)
+            and isinstance(f.func, (gast.Name, gast.Attribute))
+            and _spelling(f.func).endswith(("itemgetter", "attrgetter"))
+            for f in [func] + [k.value for k in call.keywords if k.arg == "key"]
+        )
     )
 
 

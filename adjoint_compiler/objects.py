@@ -323,6 +323,7 @@ class _Class:
         # ([(parameter, default or _MISSING, keyword only)], [(field, parameter name or a constant node)])
         self.record_init = None
         self.methods = {}
+        self.properties = set()  # the names of methods that are a read-only property's getter
         self.passing = {}  # (function, index) -> _Method: functions an object is passed to
         self.init = None
         try:
@@ -358,8 +359,13 @@ class _Class:
             for name, value in vars(owner).items():
                 if inspect.isfunction(value) and name != "__init__" and (name == "__call__" or name[:2] != "__"):
                     self.methods[name] = _Method(name, value, owner=owner)
+                    self.properties.discard(name)
+                elif _getter(value) is not None:  # obj.name reads run the getter, a method without arguments
+                    self.methods[name] = _Method(name, _getter(value), owner=owner)
+                    self.properties.add(name)
                 elif name in self.methods:
                     del self.methods[name]  # (overridden by something not a method: refused where used)
+                    self.properties.discard(name)
         init = cls.__init__
         generated = params is not None and params.init and init.__code__.co_filename.startswith("<")
         if generated:
@@ -387,6 +393,7 @@ class _Class:
                 method.tree = source_mod.read(method.function)
             except CompileError as e:
                 method.refused = _Refused(str(e), None, None)
+        self._super_calls()
         if not generated and self.init is not None:
             if self.init.refused is not None:
                 raise self.init.refused
@@ -434,6 +441,143 @@ class _Class:
                 if not method.writes and any(c in self.methods and self.methods[c].writes for c in called):
                     method.writes = changed = True
 
+    def _super_calls(self):
+        """``super().m(...)`` in a method: a call of the method ``m`` that follows the method's class in the
+        object's MRO, as a method of its own on the object (``Shifted_Box_get``); ``super().__init__(...)``, a
+        statement of ``__init__``, the body of that ``__init__`` in its place (its parameters assigned the
+        arguments, its variables renamed). Any other use of ``super()`` is left, and refused by ``_make``."""
+        mro = self.cls.__mro__
+        work = [m for m in self.methods.values() if m.refused is None]
+        while work:
+            method = work.pop()
+            tree = method.tree.tree
+            if not any(_zero_argument_super(n) for n in trees.walk(tree)):
+                continue
+            me = _self_name(method)
+            if method.name == "__init__":
+                tree.body = self._inlined_super_init(tree.body, method.owner, me, method.tree, tree)
+            for node in trees.walk(tree):
+                if not (
+                    isinstance(node, gast.Call)
+                    and isinstance(node.func, gast.Attribute)
+                    and _zero_argument_super(node.func.value)
+                    and node.func.attr != "__init__"
+                ):
+                    continue
+                found = _next_in_mro(mro, method.owner, node.func.attr)
+                if found is None or not inspect.isfunction(found[1]):
+                    continue  # (left: refused by _make)
+                base, function = found
+                key = next(
+                    k
+                    for k in ("%s_%s" % (base.__name__, node.func.attr) + "_" * i for i in range(100))
+                    if k not in self.methods or self.methods[k].function is function
+                )
+                if key not in self.methods:
+                    made = self.methods[key] = _Method(key, function, owner=base)
+                    try:
+                        made.tree = source_mod.read(function)
+                    except CompileError as e:
+                        made.refused = _Refused(str(e), None, None)
+                    else:
+                        work.append(made)
+                node.func.value = gast.copy_location(trees.name(me), node.func.value)
+                node.func.attr = key
+
+    def _inlined_super_init(self, body, owner, me, msrc, tree):
+        """``body`` (of ``owner.__init__``) with each statement ``super().__init__(args)`` replaced by the next
+        ``__init__`` of the MRO, inlined: a function of the same module, without a closure (but for the cell
+        ``__class__`` that ``super()`` makes), returning nothing."""
+        out = []
+        taken = trees.all_names(tree)
+        for stmt in body:
+            call = stmt.value if isinstance(stmt, gast.Expr) else None
+            if not (
+                isinstance(call, gast.Call)
+                and isinstance(call.func, gast.Attribute)
+                and call.func.attr == "__init__"
+                and _zero_argument_super(call.func.value)
+            ):
+                out.append(stmt)
+                continue
+            found = _next_in_mro(self.cls.__mro__, owner, "__init__")
+            if found is None or found[1] is object.__init__:
+                if call.args or call.keywords:
+                    raise _Refused("super().__init__(...) with arguments, of object", msrc.location(call), None)
+                continue  # object.__init__(): nothing
+            base, function = found
+            where = msrc.location(call)
+            if (
+                not inspect.isfunction(function)
+                or function.__code__.co_freevars not in ((), ("__class__",))
+                or function.__globals__ is not getattr(msrc.func, "__globals__", None)
+            ):
+                raise _Refused(
+                    "super().__init__(...) of %s, not a plain function of the same module" % base.__qualname__,
+                    where,
+                    "objects made in the function follow super().__init__ of a base class defined beside the class",
+                )
+            try:
+                bsrc = source_mod.read(function)
+            except CompileError as e:
+                raise _Refused(str(e), where, None) from None
+            btree = bsrc.tree
+            if any(isinstance(a, gast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+                raise _Refused("super().__init__(*args) or (**kwargs)", where, None)
+            if any(
+                isinstance(n, (gast.Return, gast.FunctionDef, gast.Lambda))
+                for n in trees.walk(gast.Module(body=btree.body, type_ignores=[]))
+            ):
+                raise _Refused(
+                    "super().__init__(...) of %s, whose __init__ returns or defines functions" % base.__qualname__,
+                    where,
+                    None,
+                )
+            try:
+                # (each parameter bound to the position of its argument, or to its keyword's node)
+                bound = inspect.signature(function).bind(
+                    None, *range(len(call.args)), **{k.arg: k for k in call.keywords}
+                )
+            except TypeError as e:
+                raise _Refused("super().__init__(...) with these arguments (%s)" % e, where, None) from None
+            bself = btree.args.args[0].id if btree.args.args else None
+            mapping = {}
+            for v in sorted(trees.local_names(btree) - {bself}):
+                fresh = "%s_%s" % (base.__name__.lower(), v)
+                while fresh in taken:
+                    fresh += "_"
+                taken.add(fresh)
+                mapping[v] = fresh
+            mapping[bself] = me
+            params = list(inspect.signature(function).parameters.values())[1:]
+            for p in params:
+                if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                    raise _Refused(
+                        "super().__init__(...) of %s, which takes *args or **kwargs" % base.__qualname__, where, None
+                    )
+                if p.name in bound.arguments:
+                    given = bound.arguments[p.name]
+                    value = call.args[given] if isinstance(given, int) else given.value
+                elif isinstance(p.default, (int, float, bool, str, type(None))):
+                    value = trees.const(p.default)
+                else:
+                    raise _Refused(
+                        "super().__init__(...) without '%s', whose default is no number or string" % p.name, where, None
+                    )
+                out.append(gast.copy_location(trees.assign(mapping[p.name], value), stmt))
+            inner = []
+            for b in btree.body:
+                if isinstance(b, gast.Expr) and isinstance(b.value, gast.Constant):
+                    continue  # a docstring
+                b = trees.clone(b)
+                trees.rename([b], mapping)
+                for n in trees.walk(b):  # located at the call: the base's lines are not this file's
+                    if hasattr(n, "lineno"):
+                        gast.copy_location(n, stmt)
+                inner.append(b)
+            out += self._inlined_super_init(inner, base, me, msrc, tree)
+        return out
+
     def attribute(self, attr, node, located):
         """How ``obj.attr`` reads: "field", "method" or "class" (an attribute of the class)."""
         if attr in self.fields:
@@ -445,6 +589,12 @@ class _Class:
                 _EXTRA_HINT,
             )
         value = inspect.getattr_static(self.cls, attr, _MISSING)
+        if attr in self.properties:
+            if isinstance(node.ctx, (gast.Store, gast.Del)):  # (a property without a setter or deleter)
+                raise _Refused(
+                    "assignment to the property '%s' of %s" % (attr, self.cls.__qualname__), located(node), None
+                )
+            return "property"
         if attr in self.methods and attr != "__init__":
             return "method"
         what = self.cls.__qualname__
@@ -526,6 +676,34 @@ def _class(cls):
     if made.refused is not None:
         raise made.refused
     return made
+
+
+def _zero_argument_super(node):
+    """Whether ``node`` is ``super()``."""
+    return (
+        isinstance(node, gast.Call)
+        and isinstance(node.func, gast.Name)
+        and node.func.id == "super"
+        and not node.args
+        and not node.keywords
+    )
+
+
+def _next_in_mro(mro, owner, name):
+    """(class, value) of the first class after ``owner`` in ``mro`` that defines ``name``, or None."""
+    if owner not in mro:
+        return None
+    for c in mro[mro.index(owner) + 1 :]:
+        if name in vars(c):
+            return c, vars(c)[name]
+    return None
+
+
+def _getter(value):
+    """The getter of a property with neither setter nor deleter (a plain function of the object), or None."""
+    if type(value) is property and value.fset is None and value.fdel is None and inspect.isfunction(value.fget):
+        return value.fget
+    return None
 
 
 def _constant(value, field, cls):
@@ -992,7 +1170,8 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
         if not isinstance(value, gast.Call):
             return False
         if _on(value.func, name):
-            return value.func.attr in klass.methods and klass.methods[value.func.attr].writes
+            attr = value.func.attr
+            return attr in klass.methods and attr not in klass.properties and klass.methods[attr].writes
         method = passing(value)
         return method is not None and method.writes
 
@@ -1087,6 +1266,15 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
                 return gast.copy_location(
                     gast.Attribute(value=trees.name(the_class()), attr=node.attr, ctx=gast.Load()), node
                 )
+            if kind == "property":  # the getter's call, with the fields
+                method = klass.methods[node.attr]
+                if method.writes:
+                    refuse(
+                        "the property %s.%s, whose getter changes %s" % (name, node.attr, name),
+                        node,
+                        "read and write the object's fields in a method called in a statement of its own",
+                    )
+                return call_of(method, gast.copy_location(gast.Call(func=node, args=[], keywords=[]), node))
             refuse("the method %s.%s used other than called" % (name, node.attr), node, None)
 
         def visit_Name(self, node):

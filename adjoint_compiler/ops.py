@@ -99,7 +99,10 @@ def _text(node, source, local):
     if any(
         isinstance(n, gast.Name) and n.id == node.id and isinstance(n.ctx, gast.Param) for n in trees.walk(source.tree)
     ):
-        return False  # a parameter: whatever the caller passes
+        # a parameter: whatever the caller passes; text where this compilation is for a str argument there
+        # (api._compiled) and the function never rebinds it
+        kind = getattr(source, "structure", {}).get(node.id, (None, None))[0]
+        return kind == "str" and not any(m.id == node.id for m in _stores(source.tree))
     values = []
     for n in trees.walk(source.tree):
         if isinstance(n, gast.Assign) and any(isinstance(t, gast.Name) and t.id == node.id for t in n.targets):

@@ -54,6 +54,7 @@ import inspect
 import sysconfig
 
 import gast
+import numpy as np
 
 from adjoint_compiler import desugar, naming, trees
 from adjoint_compiler import source as source_mod
@@ -219,7 +220,7 @@ class _Resolve:
 
     def run(self):
         self.survey()
-        while self.returned() or self.aliases() or self.partials() or self.displays() or self.loops():
+        while self.returned() or self.aliases() or self.partials() or self.displays() or self.tables() or self.loops():
             self.survey()  # each rewrite removes a binding, a display or a loop: this ends
         self.refuse()
 
@@ -293,22 +294,43 @@ class _Resolve:
             if name is None or self.bindings.get(name) != 1 or id(stmt) not in self.blocks:
                 continue
             display = stmt.value
-            if not (
-                isinstance(display, (gast.Tuple, gast.List))
-                and display.elts
-                and all(self.static_function(e) and not isinstance(e, gast.Starred) for e in display.elts)
+            keyed = None  # a dict display of constant keys: key -> value
+            if (
+                isinstance(display, gast.Dict)
+                and display.keys
+                and all(isinstance(k, gast.Constant) for k in display.keys)
             ):
+                keyed = {}
+                for k, v in zip(display.keys, display.values):
+                    keyed[k.value] = v  # (a repeated key: the last value, as Python's display)
+                items = list(keyed.values())
+            elif isinstance(display, (gast.Tuple, gast.List)) and display.elts:
+                items = display.elts
+            else:
+                continue
+            if not all(self.table_function(e) for e in items):
                 continue
             reads = self.reads(name)
             uses = []
             for r in reads:
                 parent = self.parents.get(id(r))
-                if isinstance(parent, gast.Subscript) and parent.value is r and isinstance(parent.ctx, gast.Load):
+                if keyed is not None:  # ops["sq"]: the function under that key
+                    if not (
+                        isinstance(parent, gast.Subscript)
+                        and parent.value is r
+                        and isinstance(parent.ctx, gast.Load)
+                        and isinstance(parent.slice, gast.Constant)
+                        and _hashable(parent.slice.value)
+                        and parent.slice.value in keyed
+                    ):
+                        break
+                    uses.append((parent, keyed[parent.slice.value]))
+                elif isinstance(parent, gast.Subscript) and parent.value is r and isinstance(parent.ctx, gast.Load):
                     k = _constant_index(parent.slice)
                     if type(k) is not int or not -len(display.elts) <= k < len(display.elts):
                         break
                     uses.append((parent, display.elts[k]))
-                elif isinstance(parent, gast.For) and parent.iter is r:
+                elif isinstance(parent, gast.For) and parent.iter is r and all(self.static_function(e) for e in items):
                     uses.append((r, display))
                 else:
                     break
@@ -319,6 +341,54 @@ class _Resolve:
                     trees.become(node, _placed(trees.clone(value), node))
                 self.remove(stmt)
                 return True
+        return False
+
+    def table_function(self, node):
+        """Whether ``node``, an item of a display of functions, may be read in place of each read of it: a
+        function named statically, or a lambda whose defaults are constants (evaluated where it is made,
+        they would be evaluated at each read), which then reads what it reads where it is called."""
+        if isinstance(node, gast.Lambda):
+            return all(isinstance(d, gast.Constant) for d in node.args.defaults + node.args.kw_defaults if d)
+        return self.static_function(node) and not isinstance(node, gast.Starred)
+
+    def tables(self):
+        """``OPS["sq"](x)``, ``FS[0](x)``, where ``OPS`` is a global dict, list or tuple (a module's table of
+        functions) and the key a literal: a call of the function it holds now, under a name of its own in
+        the function's environment (``OPS_sq``); the compiled code is valid while ``OPS`` is that table and
+        holds that function under that key (a guard, checked at each call as globals are)."""
+        for node in list(trees.walk(self.fn)):
+            if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Subscript)):
+                continue
+            table_node, key_node = node.func.value, node.func.slice
+            if not (
+                isinstance(table_node, (gast.Name, gast.Attribute))
+                and isinstance(key_node, (gast.Constant, gast.UnaryOp))
+            ):
+                continue
+            table = source_mod.global_value(table_node, self.src, self.local, default=_UNKNOWN)
+            if type(table) is dict:
+                key = key_node.value if isinstance(key_node, gast.Constant) else _UNKNOWN
+                if not _hashable(key) or key not in table:
+                    continue
+                holder = table
+            elif type(table) in (list, tuple):
+                key = _constant_index(key_node)
+                if key is None or not -len(table) <= key < len(table):
+                    continue
+                key = key % len(table)
+                holder = table if type(table) is tuple else _Items(table)
+            else:
+                continue
+            value = table[key]
+            if not (inspect.isfunction(value) or inspect.isbuiltin(value) or isinstance(value, np.ufunc)):
+                continue
+            spelled = trees.unparse(table_node).strip().replace(".", "_")
+            label = "%s_%s" % (spelled, key) if _identifier_part(key) else spelled
+            name = self.src.bind(label if label.isidentifier() else "table_function", value)
+            if type(table) is not tuple:  # (a tuple holds what it holds: the guard of its name is enough)
+                self.src.env.attributes.append((holder, key, value))
+            node.func = gast.copy_location(trees.name(name), node.func)
+            return True
         return False
 
     def is_partial(self, node):
@@ -569,6 +639,28 @@ class _Resolve:
 
 _UNKNOWN = object()
 _LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})
+
+
+class _Items:
+    """A guard's holder for a list: ``get(k)``, its item ``k`` now (None where it has none), as a dict's."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def get(self, k):
+        return self.items[k] if -len(self.items) <= k < len(self.items) else None
+
+
+def _hashable(value):
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _identifier_part(key):
+    return (type(key) is int and key >= 0) or (isinstance(key, str) and key.isidentifier())
 
 
 def _constant_index(node):

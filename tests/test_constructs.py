@@ -382,6 +382,19 @@ CONSTRUCTS = [
     ),
     (
         "Calls and functions",
+        "`statistics.mean`, `fmean`, `variance`, `pvariance`, `stdev`, `pstdev`, `median` of a list of floats",
+        "supported",
+        "0.7",
+        """
+        import statistics
+
+        def f(x):
+            xs = [x, x * x, 3.0, 0.5]
+            return statistics.mean(xs) * statistics.stdev(xs) + statistics.median(xs) + statistics.pvariance(xs, 1.0)
+        """,
+    ),
+    (
+        "Calls and functions",
         "recursion",
         "supported",
         "0.7, 4",
@@ -481,6 +494,26 @@ CONSTRUCTS = [
             sums = list(itertools.accumulate([x, x * x, 2.0]))
             products = itertools.accumulate([x, 3.0], operator.mul, initial=x)
             return sum(sums) + max(products)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "`itertools.chain`, `islice`, `product`, `starmap`, `zip_longest`, `combinations` (`r` a literal) of "
+        "finite iterables",
+        "supported",
+        "0.7",
+        """
+        import itertools
+        import operator
+
+        def f(x):
+            xs = [x, x * x, 2.0]
+            total = sum(itertools.chain(xs, [x]))
+            total += sum(itertools.islice(xs, 1, None))
+            total += sum(a * b for a, b in itertools.product(xs, [x, 0.5]))
+            total += sum(itertools.starmap(operator.mul, [(x, 2.0), (x, x)]))
+            total += sum(a * b for a, b in itertools.zip_longest(xs, [x], fillvalue=1.0))
+            return total + sum(a * b for a, b in itertools.combinations(xs, 2))
         """,
     ),
     (
@@ -1049,6 +1082,37 @@ CONSTRUCTS = [
     ),
     (
         "Containers",
+        "an object made in the function of a class with read-only properties and methods calling `super()`",
+        "supported",
+        "0.7",
+        """
+        class Shape:
+            def __init__(self, w):
+                self.w = w
+
+            def scale(self):
+                return 2.0 * self.w
+
+        class Rect(Shape):
+            def __init__(self, w, h):
+                super().__init__(w)
+                self.h = h
+
+            @property
+            def area(self):
+                return self.w * self.h
+
+            def scale(self):
+                return super().scale() + self.area
+
+        def f(x):
+            r = Rect(x, x + 1.0)
+            r.h = r.h * x
+            return r.area + r.scale() + Rect(x, 2.0).area
+        """,
+    ),
+    (
+        "Containers",
         "an object made in the function and its attributes assigned, then returned, stored or passed to a library",
         "refused",
         "used other than through its attributes and methods",
@@ -1068,8 +1132,7 @@ CONSTRUCTS = [
     ),
     (
         "Containers",
-        "an object made in the function of a class with a property, `__setattr__` or `super()`, "
-        "its attributes assigned",
+        "an object made in the function of a class with `__setattr__`, its attributes assigned",
         "refused",
         "whose class defines __setattr__",
         """

@@ -1266,7 +1266,6 @@ REFUSED_MORE = [
     (generator_function_sum, X3, "return sum(_gen_squares(x)) + max", "a call of the generator function _gen_squares"),
     (mutable_default, X3, "acc.append(x)", "in-place update of acc, which may be the caller's argument acc"),
     (operator_overloading, X3, "return c.norm2()", "method call .norm2()"),
-    (property_and_call, X3, "return p(x) * p.degree", "method call .__call__()"),
     (tuple_keys_dict, X3, "for (i, j), v in d.items()", "nested loop target"),
 ]
 

@@ -30,6 +30,7 @@ differences and, where autograd is installed and can run the program, with autog
 
 import math
 import operator
+import statistics
 
 import numpy as np
 
@@ -824,7 +825,7 @@ def into_domain(c, e, shape, domain):
 def _shape_of(entry, c):
     """The result's shape, from NumPy itself on points of the operands' domains (None: the case does not run)."""
     rng = np.random.default_rng(0)
-    env = {"np": np, "math": math, "scipy": _scipy}  # _scipy: None where SciPy is not installed
+    env = {"np": np, "math": math, "scipy": _scipy, "statistics": statistics}  # _scipy: None without SciPy
     ops = []
     for k, (shape, domain) in enumerate(entry.inputs):
         if domain == COND:
@@ -1104,3 +1105,41 @@ def _build_more():
 
 _build_more()
 FUNCTIONS = list(VOCABULARY)
+
+
+# ---- py12m: the statistics module's rules (adjoint_compiler/rules/py_statistics.py), of a list of four numbers;
+# a program that draws one imports statistics
+
+
+def _build_statistics():
+    spread = Domain("uniform", -2, 2)
+    for fn in (statistics.mean, statistics.fmean, statistics.variance, statistics.pvariance):
+        render = lambda c, ops, name="statistics." + fn.__name__: call(name, ("list",) + tuple(ops))  # noqa: E731
+        _add(Entry(fn, [((), spread)] * 4, render, "statistics-" + fn.__name__))
+    for fn in (statistics.stdev, statistics.pstdev):  # (away from equal values, where the derivative is infinite)
+        render = lambda c, ops, name="statistics." + fn.__name__: call(  # noqa: E731
+            name, ("list",) + tuple(ops) + (raw("3.0"),)
+        )
+        _add(Entry(fn, [((), Domain("uniform", -1, 1))] * 3, render, "statistics-" + fn.__name__))
+
+
+def _with_statistics_import(program):
+    if "statistics." in program.source() and "import statistics" not in program.source():
+        program.IMPORTS = program.IMPORTS + ("import statistics",)
+    return program
+
+
+_build_statistics()
+FUNCTIONS = list(VOCABULARY)
+_generate_without_statistics_import = generate
+_finish_without_statistics_import = finish
+
+
+def generate(c):  # noqa: F811 (the same, with the import where the program calls statistics)
+    case = _generate_without_statistics_import(c)
+    _with_statistics_import(case.program)
+    return case
+
+
+def finish(program):  # noqa: F811 (a shrunk program keeps the import)
+    return _with_statistics_import(_finish_without_statistics_import(program))

@@ -14,6 +14,7 @@ import itertools
 import linecache
 import math
 import operator
+import statistics
 import warnings
 from typing import NamedTuple
 
@@ -1045,3 +1046,12 @@ for _draw in (np.random.Generator, np.random.RandomState):
 # through np.pad's rows of tests/rules/test_np_shape.py in both modes
 ELSEWHERE[runtime.pad_linear] = "np.pad's linear part: tests/rules/test_runtime_rules.py and np.pad's rows"
 ELSEWHERE[runtime.pad_linear_bar] = "np.pad's adjoint in the linear modes: tests/rules/test_runtime_rules.py"
+
+# py12m: the statistics module's rules (rules/py_statistics.py), of a list of floats and a given centre (xbar, mu)
+ELSEWHERE.update(
+    {
+        fn: "a list of floats: tests/test_py12m.py, grad, vjp, jvp and hvp against central differences"
+        for fn in (statistics.mean, statistics.fmean, statistics.variance, statistics.pvariance)
+        + (statistics.stdev, statistics.pstdev)
+    }
+)
