@@ -2257,17 +2257,7 @@ class _Desugar:
                 item = trees.name(self.namer.fresh("_item{}"))
                 got = self.getter_applied(_at(gast.Call(func=k.value, args=[item], keywords=[]), k.value))
                 if got is not None:
-                    param = gast.Name(id=item.id, ctx=gast.Param(), annotation=None, type_comment=None)
-                    arguments = gast.arguments(
-                        args=[param],
-                        posonlyargs=[],
-                        vararg=None,
-                        kwonlyargs=[],
-                        kw_defaults=[],
-                        kwarg=None,
-                        defaults=[],
-                    )
-                    k.value = _at(gast.Lambda(args=arguments, body=got), k.value)
+                    k.value = _at(gast.Lambda(args=trees.arguments([item.id]), body=got), k.value)
         fn = self.resolve(node.func)
         if fn in (map, filter) and len(node.args) >= 2 and not node.keywords:
             return self.expr(self.map_filter(node, fn), out)
