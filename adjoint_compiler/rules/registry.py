@@ -432,10 +432,12 @@ REGISTERED = {"token": object()}  # replaced at each register_adjoint (pipeline.
 # What holds compiled code past ``Compiled.current``'s per-call check (a transform's fast path, kept where
 # no global the code read can go stale): each is emptied at a register_adjoint, so that every held
 # gradient sees the new rule at its next call, as a fresh one does, at no cost per call
-_HELD = weakref.WeakSet()
-# (a WeakSet's iteration fails where another thread adds to it meanwhile: a gradient made while
-# register_adjoint empties the caches would leave the rest of them holding code with the old rule)
-_HELD_LOCK = threading.Lock()
+# id -> weak reference of each holder. Not a WeakSet: its iteration fails where another thread adds to it or
+# drops a holder meanwhile (the weak reference's callback runs unlocked in the thread that drops it), and a
+# gradient made while register_adjoint empties the caches would leave the rest holding code with the old
+# rule. Reentrant: a collection inside a locked region may drop a holder in the same thread.
+_HELD = {}
+_HELD_LOCK = threading.RLock()
 
 
 class Held(dict):
@@ -454,8 +456,15 @@ class Held(dict):
 def hold(holder):
     """Register ``holder`` (an object with a ``clear()`` method forgetting the compiled code it holds)
     to be cleared at each ``register_adjoint``; returns it."""
+    key = id(holder)
+
+    def forget(ref):
+        with _HELD_LOCK:
+            if _HELD.get(key) is ref:
+                del _HELD[key]
+
     with _HELD_LOCK:
-        _HELD.add(holder)
+        _HELD[key] = weakref.ref(holder, forget)
     return holder
 
 
@@ -493,9 +502,11 @@ def rules_changed():
     """Make every compilation stale: code compiled before may call or inline a rule replaced since."""
     REGISTERED["token"] = object()
     with _HELD_LOCK:
-        holders = list(_HELD)
-    for holder in holders:
-        holder.clear()
+        refs = list(_HELD.values())
+    for ref in refs:
+        holder = ref()
+        if holder is not None:
+            holder.clear()
 
 
 def nondifferentiable(*fns, reason="not differentiable", method=None):
