@@ -511,7 +511,8 @@ def _user_statement(native, line):
 
 
 def _numba_dispatcher(f):
-    return type(f).__module__.startswith("numba") and hasattr(f, "py_func")
+    module = getattr(type(f), "__module__", None)
+    return isinstance(module, str) and module.startswith("numba") and hasattr(f, "py_func")
 
 
 def _boundary(args, wrt):

@@ -1873,7 +1873,7 @@ class _Desugar:
                 )
             if isinstance(node, gast.Call) and self.source is not None:
                 callee = self.resolve(node.func)
-                if inspect.isfunction(callee) and not callee.__module__.startswith("adjoint_compiler"):
+                if inspect.isfunction(callee) and not (callee.__module__ or "").startswith("adjoint_compiler"):
                     summary = effects.summary(callee, self.source.summaries)
                     if summary.writes or summary.rebinds or summary.mutated:
                         return node, "a call in a try body of %s, which changes state" % callee.__name__
@@ -2782,7 +2782,8 @@ class _Desugar:
         if isinstance(fn, (types.BuiltinFunctionType, np.ufunc)) or fn in vars(builtins).values():
             return fn not in (exec, eval, setattr, delattr, print, input, open, next)
         code = getattr(fn, "__code__", None)
-        return code is not None and code.co_filename.startswith(_LIBRARIES) and fn.__module__.startswith("numpy")
+        in_numpy = (fn.__module__ or "").startswith("numpy")
+        return code is not None and code.co_filename.startswith(_LIBRARIES) and in_numpy
 
     def lazy_safe(self, gen, between):
         """Whether generator ``gen`` may be run at once, its values listed, instead of step by step as it is

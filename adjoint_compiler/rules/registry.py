@@ -163,7 +163,9 @@ def draw_of(cls, name):
 
 def _is_distribution(maker):
     # a scipy.stats distribution object (norm, t, gamma ...), whose call freezes its parameters
-    return type(maker).__module__.startswith("scipy.stats.") and callable(getattr(maker, "freeze", None))
+    # (a Cython function's type has a descriptor, not a str, as __module__ on some NumPy versions)
+    module = getattr(type(maker), "__module__", None)
+    return isinstance(module, str) and module.startswith("scipy.stats.") and callable(getattr(maker, "freeze", None))
 
 
 def method_of_made(maker, name):
