@@ -54,3 +54,14 @@ def marked_location(fn):
             marker = line.split("# <- ")[1].strip()
             return first + k, line.index(marker) + 1
     raise AssertionError("no marker in %s" % fn.__name__)
+
+
+def jacobian_columns(fun, x, h=1e-5):
+    """Central differences of ``fun`` (a float or an array out) in ``x`` (a float or a 1-d array): the derivative,
+    out.shape + x.shape."""
+    if np.ndim(x) == 0:
+        return (np.asarray(fun(x + h)) - np.asarray(fun(x - h))) / (2 * h)
+    columns = []
+    for e in np.eye(np.size(x)):
+        columns.append((np.asarray(fun(x + h * e)) - np.asarray(fun(x - h * e))) / (2 * h))
+    return np.stack(columns, -1)

@@ -13,20 +13,11 @@ import numpy as np
 import pytest
 
 import adjoint_compiler as ac
+from tests.references import jacobian_columns as _fd
 
 X = np.array([0.3, -0.4, 0.7])
 V = np.array([0.5, 1.0, -0.2])
 W = np.array([0.8, -0.3, 1.2])
-
-
-def _fd(fun, x, h=1e-5):
-    """Central differences of ``fun`` (a float or an array out) in ``x`` (a float or a 1-d array)."""
-    if np.ndim(x) == 0:
-        return (np.asarray(fun(x + h)) - np.asarray(fun(x - h))) / (2 * h)
-    columns = []
-    for e in np.eye(np.size(x)):
-        columns.append((np.asarray(fun(x + h * e)) - np.asarray(fun(x - h * e))) / (2 * h))
-    return np.stack(columns, -1)
 
 
 def _close(got, want, rtol=1e-6, atol=1e-8):
