@@ -17,8 +17,11 @@ of anything unknown may return (a view of) what it was given.
 ['xs']
 """
 
+import ast
 import inspect
 import logging
+import os
+import sys
 import warnings
 import types
 
@@ -230,6 +233,7 @@ class Summary:
         self.rebinds = {}  # state rebound (G = ..., a global or nonlocal declared): key -> place
         self.mutated = {}
         self.rebound = {}
+        self.unseen = None  # the place of a call or read running code not seen when compiling (``unseen``)
 
 
 def summary(func, memo=None):
@@ -247,7 +251,7 @@ def summary(func, memo=None):
         s.frozen = {k: v for k, v in inner.frozen.items() if k not in passed}
         s.writes = {k: v for k, v in inner.writes.items() if k not in passed}
         s.rebinds = {k: v for k, v in inner.rebinds.items() if k not in passed}
-        s.mutated, s.rebound = inner.mutated, inner.rebound
+        s.mutated, s.rebound, s.unseen = inner.mutated, inner.rebound, inner.unseen
         return s
     s = memo[func] = Summary()
     try:
@@ -297,17 +301,20 @@ def _rebinds_nothing(source, nodes):
     local = {a.id for a in args.args} | ({args.vararg.id} if args.vararg else set())
     local |= {n.id for n in nodes if n.__class__ is gast.Name and n.ctx.__class__ is gast.Store}
     for n in nodes:
+        if n.__class__ is gast.Attribute and n.ctx.__class__ is gast.Load and _root_name(n) not in local:
+            if _getter(n, source.env) is not None:
+                return False  # a property's getter runs
         if n.__class__ is not gast.Call or n.func.__class__ is gast.Name and n.func.id in local:
             continue
         callee = _callee_value(n.func, source.env)
         if callee is _UNKNOWN:
             return False
-        if _followed(callee) is not None:
+        if followed_function(callee) is not None:
             return False
     return True
 
 
-def _followed(callee):
+def followed_function(callee):
     """``(function, skipped)``: the function whose effects a call of ``callee`` has, ``skipped`` of its leading
     parameters not passed by the call (a class's ``__init__``: its self); None where none is followed (a
     builtin, the package's own helpers)."""
@@ -381,13 +388,96 @@ def _module_value(node, source, local):
 
 def state_key(func, name, declared_global):
     """The key of the global or closure variable ``name`` seen from ``func``, or None for a local or builtin."""
+    func = getattr(func, source_mod.VARIANT, (func,))[0]  # a variant's globals are its wrapper's: its target's
     code = func.__code__
     if name in code.co_freevars and not declared_global:
         cell = func.__closure__[code.co_freevars.index(name)]
+        _MODULE_OF[id(cell)] = func.__globals__.get("__name__")  # (its nonlocal writers are in that file)
         return (id(cell), name)
     if name in func.__globals__:
+        _MODULE_OF[id(func.__globals__)] = func.__globals__.get("__name__")
         return (id(func.__globals__), name)
     return None
+
+
+_MODULE_OF = {}  # id of a globals dict or cell a state key names -> the name of the module it is in (``rebinder``)
+_REBINDERS = {}  # (module name, its file's mtime) -> {name: place of a function rebinding it}
+
+
+def rebinder(key):
+    """Where a function of the module holding global ``key`` rebinds it (``global G`` and a store to G; an
+    attribute store ``mod.G = ...``), found in that module's source; None where it has none (most modules),
+    or its source cannot be read. A closure variable: where a ``nonlocal`` of it is declared in the file."""
+    module = sys.modules.get(_MODULE_OF.get(key[0]) or "")
+    filename = getattr(module, "__file__", None)
+    if filename is None:
+        return None
+    try:
+        stamp = os.stat(filename).st_mtime
+    except OSError:
+        return None
+    found = _REBINDERS.get((filename, stamp))
+    if found is None:
+        try:
+            with open(filename, encoding="utf-8") as handle:
+                tree = ast.parse(handle.read())
+        except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+            return None
+        found = _REBINDERS[(filename, stamp)] = _rebound_names(tree, os.path.basename(filename))
+    return found.get(key[1]) if key[1] is not None else next(iter(found.values()), None)
+
+
+def module_rebinds(func):
+    """Whether a function of ``func``'s module rebinds some global of it (``rebinder``)."""
+    _MODULE_OF[id(func.__globals__)] = func.__globals__.get("__name__")
+    return rebinder((id(func.__globals__), None)) is not None
+
+
+def _rebound_names(tree, filename):
+    found = {}
+    for fn in ast.walk(tree):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        declared = {n for node in ast.walk(fn) if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
+        for node in ast.walk(fn):
+            store = isinstance(getattr(node, "ctx", None), ast.Store)
+            if (
+                store
+                and isinstance(node, ast.Name)
+                and node.id in declared
+                or store
+                and isinstance(node, ast.Attribute)
+            ):
+                name = node.id if isinstance(node, ast.Name) else node.attr
+                found.setdefault(name, "%s:%d:%d (in %s)" % (filename, node.lineno, node.col_offset + 1, fn.name))
+    return found
+
+
+# names of the methods and attributes of the types whose objects plain numerical code calls methods of (a
+# list, an array, a random generator): a call or read of one on an object of unknown type is taken to be
+# one of these, which run no user code
+_KNOWN_ATTRIBUTES = frozenset(
+    name
+    for t in (list, dict, set, frozenset, tuple, str, bytes, int, float, complex, np.ndarray, np.generic)
+    + (np.random.Generator, np.random.RandomState, np.random.BitGenerator)
+    for name in dir(t)
+)
+
+
+def unseen(node, source, local):
+    """Whether ``node`` runs code the compiler does not see when compiling: a method call, or an attribute
+    read (a property's getter), on an object it cannot resolve (a parameter's, a local's), of a name no
+    list, array or random generator has (``stepper.step()``, ``p.w``). Such code may rebind a global."""
+    if isinstance(node, gast.Call):
+        node = node.func
+        if not isinstance(node, gast.Attribute):
+            return False  # a function called by name is resolved, or bound by ``specialise``
+    elif not (isinstance(node, gast.Attribute) and isinstance(node.ctx, gast.Load)):
+        return False
+    if node.attr in _KNOWN_ATTRIBUTES:
+        return False
+    root = _root_name(node)
+    return root is None or root in local or dict.get(source.env, root, _UNKNOWN) is _UNKNOWN
 
 
 def _root_name(node):
@@ -460,6 +550,12 @@ def _summarise(src, s, memo):
             s.rebound.setdefault(node.target.id, where(node))
         elif isinstance(node, gast.Call):
             _summarise_call(node, src, s, memo, local, params, state, changed, value_deps)
+        if s.unseen is None and unseen(node, src, local):
+            s.unseen = where(node)
+        if node.__class__ is gast.Attribute and node.ctx.__class__ is gast.Load:
+            getter = _getter(node, src.env)  # OBJ.value of a global OBJ whose class makes value a property
+            if getter is not None:
+                _merge(s, summary(getter, memo))
 
 
 def _summarise_call(call, src, s, memo, local, params, state, changed, value_deps):
@@ -486,16 +582,12 @@ def _summarise_call(call, src, s, memo, local, params, state, changed, value_dep
         callee = source_mod.static_value(f, src)
     except Exception:  # noqa: BLE001
         return
-    followed = _followed(callee)
+    followed = followed_function(callee)
     if followed is None:
         return
     callee, skipped = followed
     inner = summary(callee, memo)
-    s.reads |= inner.reads
-    for key, place in inner.frozen.items():
-        s.frozen.setdefault(key, place)
-    for key, place in inner.rebinds.items():
-        s.rebinds.setdefault(key, place)
+    _merge(s, inner)
     names = list(callee.__code__.co_varnames[skipped : callee.__code__.co_argcount])
     passed = dict(zip(names, call.args))
     passed.update((k.arg, k.value) for k in call.keywords if k.arg)
@@ -509,6 +601,32 @@ def _summarise_call(call, src, s, memo, local, params, state, changed, value_dep
         root = _root_name(passed[param]) if param in passed else None
         if root is not None:
             changed(root, call, arguments)
+
+
+def _merge(s, inner):
+    """What a callee's ``inner`` summary adds to its caller's ``s`` whatever the call passes."""
+    s.reads |= inner.reads
+    for key, place in inner.frozen.items():
+        s.frozen.setdefault(key, place)
+    for key, place in inner.rebinds.items():
+        s.rebinds.setdefault(key, place)
+    if s.unseen is None:
+        s.unseen = inner.unseen
+
+
+def _getter(node, env):
+    """The user function a read of attribute ``node`` of a global object runs (its class's property), or None;
+    looked up without running anything."""
+    base = _callee_value(node.value, env)
+    if base is None or base is _UNKNOWN or isinstance(base, (types.ModuleType, type)):
+        return None
+    try:
+        found = inspect.getattr_static(type(base), node.attr)
+    except AttributeError:
+        return None
+    getter = getattr(found, "fget", None) if isinstance(found, property) else None
+    followed = followed_function(getter) if getter is not None else None
+    return followed[0] if followed is not None else None
 
 
 def _dependences(nodes, params):

@@ -224,6 +224,7 @@ def refuse_stale_reads(fn, source, local, memo):
     own = carried[0] if carried is not None else source.func
     rebound = effects.rebinds(own, memo)
     if not rebound:
+        _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried)
         return
     reads = []  # (key, where it is read)
     for node in trees.walk(fn):
@@ -244,6 +245,77 @@ def refuse_stale_reads(fn, source, local, memo):
                 "declare it (%s %s) where it is read, so each read sees its current value"
                 % ("nonlocal" if key[1] in own.__code__.co_freevars else "global", key[1]),
             )
+
+
+def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried):
+    """A global read after code the compiler does not see ran (``effects.unseen``: a method of a parameter, a
+    property's getter) where a function of the global's module rebinds it (``effects.rebinder``), or after a
+    call of a function that rebinds it: the compiled code holds the value the global had when compiled.
+    "After": later in the source, or in a loop around both (loops as written: the passes move a read of a
+    global out of a loop). A function called here counts as a read of the globals it reads."""
+    target = getattr(own, source_mod.VARIANT, (own,))[0]  # (a variant has its target's closure)
+    ops, reads, sites = [], [], []  # (node, ...)
+    for node in trees.walk(fn):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id not in local:
+            key = effects.state_key(own, node.id, False)
+            if key is not None and (carried is None or node.id not in carried[1]):
+                reads.append((key, node, str(source.location(node))))
+        elif effects.unseen(node, source, local):
+            ops.append((node, None, None))  # (None: any global a function of its module rebinds)
+        if isinstance(node, gast.Call):
+            callee = source_mod.global_value(node.func, source, local)
+            followed = effects.followed_function(callee) if callee is not None else None
+            if followed is not None and rules.lookup(callee) is None:
+                sites.append((followed[0], node))
+    if not ops and not sites:
+        return
+    if not any(effects.rebinder(r[0]) for r in reads) and not any(effects.module_rebinds(c) for c, _ in sites):
+        return  # (the common case: no function of these modules declares a global)
+    for callee, node in sites:
+        inner = effects.summary(callee, memo)
+        if inner.unseen is not None or inner.rebinds:
+            ops.append((node, inner.unseen, inner.rebinds))
+        reads.extend((key, node, place) for key, place in inner.frozen.items())
+    loops = [
+        ((n.lineno, n.col_offset), (n.end_lineno, n.end_col_offset))
+        for n in trees.walk(source.tree)
+        if isinstance(n, (gast.For, gast.While)) and getattr(n, "end_lineno", None)
+    ]
+
+    def located(node):  # (a node the passes made has no place: its first part written by the user has)
+        return next((n for n in trees.breadth_first(node) if getattr(n, "lineno", None)), node)
+
+    def position(node):
+        node = located(node)
+        return (getattr(node, "lineno", 0) or 0, getattr(node, "col_offset", 0) or 0)
+
+    def in_one_loop(a, b):
+        return any(start <= a <= end and start <= b <= end for start, end in loops)
+
+    for key, node, place in reads:
+        for op, unseen_at, rebinds in ops:
+            if rebinds and key in rebinds:
+                writer = rebinds[key]
+            elif unseen_at is not None or rebinds is None:
+                writer = effects.rebinder(key)
+            else:
+                continue
+            after = op is not node and position(op) < position(node)
+            if writer is not None and (after or in_one_loop(position(op), position(node))):
+                if rebinds and key in rebinds:
+                    what = "the call at %s, which rebinds it (at %s)" % (source.location(located(op)), writer)
+                else:
+                    what = (
+                        "code not seen when compiling (a method or property of an object of unknown type) ran at "
+                        "%s, and a function may rebind it there (at %s)"
+                        % (unseen_at or source.location(located(op)), writer)
+                    )
+                raise UnsupportedError(
+                    "'%s' is read (at %s) after %s" % (key[1], place, what),
+                    source.location(located(node)),
+                    "declare it (%s %s) where it is read, so each read sees its current value"
+                    % ("nonlocal" if key[1] in target.__code__.co_freevars else "global", key[1]),
+                )
 
 
 def _named(source, name, fn):

@@ -216,7 +216,6 @@ def by_property(x):
 """
 
 
-@pytest.mark.xfail(strict=True, reason="left by review13: a method of a parameter or a property getter is opaque")
 @pytest.mark.parametrize("name", ["by_parameter", "by_property"])
 def test_an_opaque_call_that_rebinds_a_global_read_after_it(tmp_path, monkeypatch, name):
     # the compiled code holds SCALE's value at compile time (a guarded constant) and calls stepper.step() or
