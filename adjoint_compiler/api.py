@@ -189,6 +189,13 @@ def _compiled(f, wrt, mode, args, scalars=True):
             _NEEDS[f] = {**(needs or {}), **more}  # and compile again, knowing those arguments
 
 
+def variant_key(f, args):
+    """What of ``args`` the gradient code of ``f`` compiled by ``_compiled(f, ..., args)`` depends on beyond
+    their types: which are text (``fmt % x`` formats) and the structure ``_NEEDS`` names."""
+    key = tuple(i for i, a in enumerate(args) if type(a) in (str, bytes))
+    return key + structure_of(_NEEDS[f], args) if f in _NEEDS else key
+
+
 def _bind(f, args, kwargs):
     """Positional arguments for every parameter (the emitted code takes them positionally)."""
     try:
@@ -1074,12 +1081,14 @@ def _grad_of_grad(inner, wrt):
             args = _bind(f, args, kwargs)
         if "fallback" in cache:
             return cache["fallback"](args)
-        if "pullback" not in cache:
-            inner = _compiled(f, inner_wrt, "grad", ())
+        key = ("pullback",) + variant_key(f, args)
+        if key not in cache:
+            inner = _compiled(f, inner_wrt, "grad", args, scalars=False)
             # the cotangent (0, 1) selects the gradient, not the value, of f_grad's (value, gradient) result
-            cache["pullback"] = vjp(inner.function, wrt_idx[0] if single else wrt_idx)
+            key = ("pullback",) + variant_key(f, args)  # (the compilation may have found what it depends on)
+            cache[key] = vjp(inner.function, wrt_idx[0] if single else wrt_idx)
         try:
-            (_, inner_grad), pullback = cache["pullback"](*args)
+            (_, inner_grad), pullback = cache[key](*args)
         except CompileError as e:
             if not load.made_by_compiler(e.location):
                 raise

@@ -223,11 +223,13 @@ def _jvp_of_grad(inner, wrt):
         args = _bound(f, args, kwargs)
         if "fallback" in cache:
             return cache["fallback"](args)
+        key = ("jvp",) + api.variant_key(f, args)
         try:
-            if "jvp" not in cache:
-                gradient = _compiled(f, inner_wrt, "grad", ())
-                cache["jvp"] = jvp(gradient.function, wrt_idx[0] if single else wrt_idx)
-            product = cache["jvp"]
+            if key not in cache:
+                gradient = _compiled(f, inner_wrt, "grad", args, scalars=False)
+                key = ("jvp",) + api.variant_key(f, args)  # (the compilation may have found what it depends on)
+                cache[key] = jvp(gradient.function, wrt_idx[0] if single else wrt_idx)
+            product = cache[key]
             run = product.prepare(args, {}) if hasattr(product, "prepare") else lambda t: product(*args, t)
         except CompileError as e:
             cache["fallback"] = _over_forward(e, f, inner_wrt, inner_single, wrt_idx, single)

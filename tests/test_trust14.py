@@ -211,3 +211,28 @@ def test_a_closure_variable_rebound_by_a_method_of_a_parameter(module):
     assert "nonlocal k" in str(e.value)
     # declared, each read sees the value the method left: 2.0, then 3.0
     assert [ac.grad(declared)(1.0, Stepper()) for _ in range(2)] == [2.0, 3.0]
+
+
+def formatted(x, fmt):
+    return x * x * x + float(fmt % x)  # formatting has no derivative: d2/dx2 = 6x
+
+
+def formatted_tuple(x, fmt):
+    return x * x * float(fmt % (x,))  # d2/dx2 = 2 * float(fmt % x)
+
+
+@pytest.mark.parametrize(
+    "f, second",
+    [(formatted, lambda x, fmt: 6.0 * x), (formatted_tuple, lambda x, fmt: 2.0 * float(fmt % (x,)))],
+)
+def test_second_order_of_a_function_formatting_with_a_str_parameter(f, second):
+    # the gradient code differentiated again was compiled without knowing fmt is text: fmt // x, a TypeError
+    for fmt in ("%.2f", "%.3e"):
+        expected = second(0.3, fmt)
+        assert ac.hvp(f)(0.3, fmt, 1.0) == pytest.approx(expected, rel=1e-12)
+        assert ac.hessian(f)(0.3, fmt) == pytest.approx(expected, rel=1e-12)
+        assert ac.grad(ac.grad(f))(0.3, fmt) == pytest.approx(expected, rel=1e-12)
+    # and a number in its place is a remainder again, with its derivative: d2/dx2 (x^3 + 7 % x) = 6x + 0
+    if f is formatted:
+        assert ac.grad(ac.grad(f))(0.3, 7.0) == pytest.approx(1.8, rel=1e-12)
+        assert ac.hvp(f)(0.3, 7.0, 1.0) == pytest.approx(1.8, rel=1e-12)
