@@ -22,6 +22,7 @@ import inspect
 import logging
 import os
 import sys
+import textwrap
 import warnings
 import types
 
@@ -401,17 +402,25 @@ def state_key(func, name, declared_global):
 
 
 _MODULE_OF = {}  # id of a globals dict or cell a state key names -> the name of the module it is in (``rebinder``)
-_REBINDERS = {}  # (module name, its file's mtime) -> {name: place of a function rebinding it}
+_REBINDERS = {}  # (file, its mtime), or a file-less module's definitions -> {name: place of a function rebinding it}
 
 
 def rebinder(key):
     """Where a function of the module holding global ``key`` rebinds it (``global G`` and a store to G; an
     attribute store ``mod.G = ...``), found in that module's source; None where it has none (most modules),
-    or its source cannot be read. A closure variable: where a ``nonlocal`` of it is declared in the file."""
+    or its source cannot be read. A closure variable: where a ``nonlocal`` of it is declared in the file.
+    A module without a file (a notebook's): the sources of the functions and classes defined in it."""
     module = sys.modules.get(_MODULE_OF.get(key[0]) or "")
-    filename = getattr(module, "__file__", None)
-    if filename is None:
+    if module is None:
         return None
+    filename = getattr(module, "__file__", None)
+    found = _in_file(filename) if filename is not None else _in_definitions(module)
+    if not found:
+        return None
+    return found.get(key[1]) if key[1] is not None else next(iter(found.values()))
+
+
+def _in_file(filename):
     try:
         stamp = os.stat(filename).st_mtime
     except OSError:
@@ -424,7 +433,30 @@ def rebinder(key):
         except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
             return None
         found = _REBINDERS[(filename, stamp)] = _rebound_names(tree, os.path.basename(filename))
-    return found.get(key[1]) if key[1] is not None else next(iter(found.values()), None)
+    return found
+
+
+def _in_definitions(module):
+    defined = [
+        v
+        for v in list(vars(module).values())
+        if (inspect.isfunction(v) or isinstance(v, type)) and getattr(v, "__module__", None) == module.__name__
+    ]
+    key = (module.__name__,) + tuple(map(id, defined))
+    found = _REBINDERS.get(key)
+    if found is None:
+        found = {}
+        for v in defined:
+            try:
+                lines, first = inspect.getsourcelines(v)
+                tree = ast.parse(textwrap.dedent("".join(lines)))
+                where = os.path.basename(inspect.getsourcefile(v) or "?")
+            except (OSError, TypeError, SyntaxError, ValueError):
+                continue
+            for name, place in _rebound_names(tree, where, first).items():
+                found.setdefault(name, place)
+        _REBINDERS[key] = found
+    return found
 
 
 def module_rebinds(func):
@@ -433,7 +465,7 @@ def module_rebinds(func):
     return rebinder((id(func.__globals__), None)) is not None
 
 
-def _rebound_names(tree, filename):
+def _rebound_names(tree, filename, first=1):
     found = {}
     for fn in ast.walk(tree):
         if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -449,7 +481,9 @@ def _rebound_names(tree, filename):
                 and isinstance(node, ast.Attribute)
             ):
                 name = node.id if isinstance(node, ast.Name) else node.attr
-                found.setdefault(name, "%s:%d:%d (in %s)" % (filename, node.lineno, node.col_offset + 1, fn.name))
+                found.setdefault(
+                    name, "%s:%d:%d (in %s)" % (filename, node.lineno + first - 1, node.col_offset + 1, fn.name)
+                )
     return found
 
 

@@ -236,3 +236,23 @@ def test_second_order_of_a_function_formatting_with_a_str_parameter(f, second):
     if f is formatted:
         assert ac.grad(ac.grad(f))(0.3, 7.0) == pytest.approx(1.8, rel=1e-12)
         assert ac.hvp(f)(0.3, 7.0, 1.0) == pytest.approx(1.8, rel=1e-12)
+
+
+def test_a_module_without_a_file_is_looked_at_through_its_definitions(monkeypatch):
+    # a notebook's functions live in a module with no file (IPython keeps each cell's text in linecache)
+    import linecache
+    import types
+
+    text = textwrap.dedent(WITH_A_WRITER)
+    filename = "<cell-trust14>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    m = types.ModuleType("trust14_cells")
+    monkeypatch.setitem(sys.modules, "trust14_cells", m)
+    exec(compile(text, filename, "exec"), vars(m))
+    assert not hasattr(m, "__file__")
+    with pytest.raises(ac.UnsupportedError) as e:
+        ac.grad(m.by_parameter)(1.0, m.Stepper())
+    assert "global SCALE" in str(e.value) and "<cell-trust14>:%d:" % (
+        text.splitlines().index("    SCALE = SCALE + 1.0") + 1
+    ) in str(e.value)
+    assert ac.grad(m.harmless_method)(2.0, m.Stepper()) == m.SCALE == 1.0
