@@ -1144,10 +1144,15 @@ def _state_written(f):
         writes = effects.summary(f).writes
     except Exception:  # noqa: BLE001  (only a better message is at stake)
         return None
-    for (_, name), (place, _) in sorted(writes.items(), key=lambda kv: kv[1][0]):
+    found = []
+    for (_, name), (place, _) in writes.items():
         filename, line, col = place.rsplit(":", 2)
-        return name, SourceLocation(filename, int(line), int(col))
-    return None
+        found.append((filename, int(line), int(col), name))
+    if not found:
+        return None
+    own = getattr(getattr(f, "__code__", None), "co_filename", None)
+    filename, line, col, name = min(found, key=lambda w: (w[0] != own,) + w)  # the first in f's file, by line
+    return name, SourceLocation(filename, line, col)
 
 
 _NOT_SCALAR = (

@@ -21,7 +21,7 @@ import numpy as np
 
 from adjoint_compiler import trees
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
-from adjoint_compiler.source import static_value
+from adjoint_compiler.source import hashable, static_value
 
 # What each construct is called in messages (other kinds by their class name), and a hint where there is one.
 NAMES = {
@@ -208,15 +208,7 @@ def _writer(call, source):
         value = static_value(func, source)
     except CompileError:
         return None
-    return value.__name__ if _hashable(value) and value in _WRITERS else None
-
-
-def _hashable(value):
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
+    return value.__name__ if hashable(value) and value in _WRITERS else None
 
 
 def _has_attribute(target):

@@ -320,7 +320,7 @@ class _Resolve:
                         and parent.value is r
                         and isinstance(parent.ctx, gast.Load)
                         and isinstance(parent.slice, gast.Constant)
-                        and _hashable(parent.slice.value)
+                        and source_mod.hashable(parent.slice.value)
                         and parent.slice.value in keyed
                     ):
                         break
@@ -368,7 +368,7 @@ class _Resolve:
             table = source_mod.global_value(table_node, self.src, self.local, default=_UNKNOWN)
             if type(table) is dict:
                 key = key_node.value if isinstance(key_node, gast.Constant) else _UNKNOWN
-                if not _hashable(key) or key not in table:
+                if not source_mod.hashable(key) or key not in table:
                     continue
                 holder = table
             elif type(table) in (list, tuple):
@@ -649,14 +649,6 @@ class _Items:
 
     def get(self, k):
         return self.items[k] if -len(self.items) <= k < len(self.items) else None
-
-
-def _hashable(value):
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
 
 
 def _identifier_part(key):

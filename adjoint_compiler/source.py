@@ -937,6 +937,15 @@ def with_state(tree, ins, outs):
         tree.body.append(gast.copy_location(gast.Return(value=carried(None)), end))
 
 
+def hashable(value):
+    """Whether ``value`` can be a dict key or set member (a constant table's key, a callee looked up)."""
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
 def static_value(node, source):
     """The value of a global name or module attribute chain, resolved at compile time."""
     if isinstance(node, gast.Name):

@@ -77,3 +77,15 @@ def test_a_closure_variable_write_is_named_too():
     with pytest.raises(ac.UnsupportedError) as info:
         ac.hessian(f)(np.array([0.5, 1.0]))
     assert " n " in str(info.value) and "attribute" not in str(info.value)
+
+
+def test_the_write_named_is_the_first_by_line_not_by_text(monkeypatch):
+    # "state.py:10:5" sorts before "state.py:9:5" as text
+    from adjoint_compiler import api, effects
+
+    class Summary:
+        writes = {(1, "LATER"): ("state.py:10:5", set()), (1, "FIRST"): ("state.py:9:5", set())}
+
+    monkeypatch.setattr(effects, "summary", lambda f: Summary)
+    name, place = api._state_written(counted)
+    assert (name, place.line, place.col) == ("FIRST", 9, 5)
