@@ -1020,6 +1020,9 @@ def jacobian(f, wrt=0, mode="auto"):
         raise ValueError("mode=%r: one of 'auto', 'fwd', 'rev'" % (mode,))
     given = f
     inner = getattr(f, "_adjoint_compiler_grad_of", None)
+    of_jacobian = getattr(f, _JACOBIAN_OF, None)
+    if of_jacobian is not None and of_jacobian[2] and not isinstance(wrt, tuple):
+        return _jacobian_of_jacobian(given, of_jacobian, wrt, mode)
     # jacobian(grad(h)) is h's Hessian: jvp and vjp of grad(h) are forward mode over its gradient code
     f = inner[0] if inner is not None else _function(f, "jacobian")
     wrt_idx, single = normalize_wrt(f, wrt)
@@ -1061,7 +1064,41 @@ def jacobian(f, wrt=0, mode="auto"):
 
     jacobian_f.__name__ = "jacobian_" + f.__name__
     setattr(jacobian_f, source.TRANSFORM_MARK, ("jacobian", f))  # a transform of it is refused at f
+    if inner is None:
+        setattr(jacobian_f, _JACOBIAN_OF, (f, wrt_idx, single))
     return references.name(jacobian_f, "jacobian", given, wrt, **({} if mode == "auto" else {"mode": mode}))
+
+
+_JACOBIAN_OF = "_adjoint_compiler_jacobian_of"  # on jacobian(h, wrt)'s function: (h, wrt indices, single)
+
+
+def _jacobian_of_jacobian(given, of_jacobian, wrt, mode):
+    """jacobian(jacobian(h, u), w): column k of h's Jacobian in u is h's derivative along the unit tangent
+    e_k (``along``: tangent code, which reverse and forward mode differentiate again); its Jacobian in w,
+    stacked over k, has the shape out.shape + u.shape + w.shape."""
+    h, inner_wrt, _ = of_jacobian
+    wrt_idx, _ = normalize_wrt(h, wrt)
+    made = along(h, inner_wrt, True)
+    if made is None:  # (h takes *args or **kwargs)
+        return api._check_function(given, "jacobian")
+    f_along, tangent = made
+    outer = jacobian(f_along, wrt_idx[0], mode)
+
+    def jacobian_jacobian_f(*args, **kwargs):
+        args = _bound(h, args, kwargs)
+        u = args[inner_wrt[0]]
+        slices = []
+        for e in _basis(u):
+            slices.append(np.asarray(outer(*args, **{tangent: e})))
+        out_shape = slices[0].shape[: slices[0].ndim - np.ndim(args[wrt_idx[0]])]
+        w_shape = np.shape(args[wrt_idx[0]])
+        table = np.stack([s.reshape(int(np.prod(out_shape)), -1) for s in slices], axis=1)
+        result = table.reshape(out_shape + np.shape(u) + w_shape)
+        return float(result) if result.ndim == 0 else result
+
+    jacobian_jacobian_f.__name__ = "jacobian_jacobian_" + h.__name__
+    setattr(jacobian_jacobian_f, source.TRANSFORM_MARK, ("jacobian", h))
+    return references.name(jacobian_jacobian_f, "jacobian", given, wrt, **({} if mode == "auto" else {"mode": mode}))
 
 
 jacobian._adjoint_compiler_refused_inside = (  # specialise._gradient_call

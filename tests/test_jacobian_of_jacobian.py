@@ -1,0 +1,90 @@
+"""jacobian(jacobian(f)): second derivatives of vector-valued functions, out.shape + u.shape + w.shape,
+against closed forms and second-order central differences of f itself."""
+
+import numpy as np
+import pytest
+
+import adjoint_compiler as ac
+
+
+def curve(x):
+    return np.array([x[0] * x[1] ** 2, np.sin(x[0]) + x[1], x[0] ** 3])
+
+
+def curve_second(x):
+    a, b = x
+    return np.array([[[0.0, 2 * b], [2 * b, 2 * a]], [[-np.sin(a), 0.0], [0.0, 0.0]], [[6 * a, 0.0], [0.0, 0.0]]])
+
+
+def layer(w, v):
+    return np.tanh(w @ v)  # (3, 4) @ (4,) -> (3,)
+
+
+def looped(x):
+    out = np.zeros(3)
+    for i in range(3):
+        out[i] = x[i] * x[(i + 1) % 3] + np.exp(x[i]) / (1.0 + x[2 - i] ** 2)
+    return out
+
+
+def mixed(x, y):
+    return x * np.sum(y**2) + y[0] * x**3
+
+
+def second_differences(f, args, i, j, h=1e-4):
+    """d2 f / d args[i] d args[j] by central differences of f: shape out + args[i].shape + args[j].shape."""
+
+    def shifted(a, b):
+        moved = [np.array(v, dtype=float) for v in args]
+        moved[i] = moved[i] + a
+        moved[j] = moved[j] + b
+        return np.asarray(f(*[m if np.ndim(m) else float(m) for m in moved]))
+
+    u, w = np.shape(args[i]), np.shape(args[j])
+    out = np.shape(f(*args))
+    table = np.zeros(out + u + w)
+    for k in np.ndindex(*u):
+        for m in np.ndindex(*w):
+            ek, em = np.zeros(u), np.zeros(w)
+            ek[k], em[m] = h, h
+            ek, em = (ek if u else float(ek)), (em if w else float(em))
+            d = shifted(ek, em) - shifted(ek, -em) - shifted(-ek, em) + shifted(-ek, -em)
+            table[(Ellipsis,) + k + m] = d / (4 * h * h)
+    return table
+
+
+@pytest.mark.parametrize("inner", ["auto", "fwd", "rev"])
+@pytest.mark.parametrize("outer", ["auto", "fwd", "rev"])
+def test_closed_form(inner, outer):
+    x = np.array([0.7, 1.3])
+    got = ac.jacobian(ac.jacobian(curve, mode=inner), mode=outer)(x)
+    np.testing.assert_allclose(got, curve_second(x), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "f, args, i, j",
+    [
+        (layer, (np.linspace(-0.5, 0.6, 12).reshape(3, 4), np.array([0.3, -0.2, 0.8, 0.1])), 0, 0),
+        (layer, (np.linspace(-0.5, 0.6, 12).reshape(3, 4), np.array([0.3, -0.2, 0.8, 0.1])), 1, 0),
+        (layer, (np.linspace(-0.5, 0.6, 12).reshape(3, 4), np.array([0.3, -0.2, 0.8, 0.1])), 0, 1),
+        (looped, (np.array([0.2, -0.7, 0.5]),), 0, 0),
+        (mixed, (0.9, np.array([0.3, -0.4, 0.5])), 1, 0),
+        (mixed, (0.9, np.array([0.3, -0.4, 0.5])), 0, 1),
+        (mixed, (0.9, np.array([0.3, -0.4, 0.5])), 1, 1),
+    ],
+)
+def test_against_second_differences(f, args, i, j):
+    got = ac.jacobian(ac.jacobian(f, wrt=i), wrt=j)(*args)
+    expected = second_differences(f, args, i, j)
+    assert np.shape(got) == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_scalar_second_derivative_is_a_float():
+    got = ac.jacobian(ac.jacobian(mixed, wrt=0), wrt=0)(0.9, np.array([0.3, -0.4, 0.5]))
+    assert type(got) is float and got == pytest.approx(6 * 0.3 * 0.9, rel=1e-12)
+
+
+def test_tuples_of_wrt_are_still_refused():
+    with pytest.raises(ac.UnsupportedError):
+        ac.jacobian(ac.jacobian(mixed, wrt=(0, 1)))(0.9, np.array([0.3, -0.4, 0.5]))
