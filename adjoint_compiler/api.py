@@ -597,9 +597,9 @@ def _check_function(f, transform=None):
     code = inner[1].__code__
     raise UnsupportedError(
         "%s of ac.%s(%s): this nesting of transforms (nested: grad, grad(grad) and value_and_grad of scalar "
-        "arguments, to any order; jvp(grad(f)), vjp(grad(f)), hvp, hessian, jacobian(grad(f)), "
-        "jacobian(jacobian(f)) of one argument each; transforms of "
-        "hvp(f) and hessian(f) of an f without *args or **kwargs; grad, value_and_grad or jvp called inside the "
+        "arguments, to any order; jvp(grad(f)), vjp(grad(f)), hvp, hessian, jacobian(grad(f)); "
+        "jacobian(jacobian(f)) and transforms of hvp(f) and hessian(f) of an f without *args or **kwargs; "
+        "grad, value_and_grad or jvp called inside the "
         "function)" % (transform or "a transform", inner[0], inner[1].__name__),
         SourceLocation(code.co_filename, code.co_firstlineno, 1),
         "differentiate a function that computes the derivative itself",

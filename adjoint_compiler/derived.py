@@ -1021,7 +1021,7 @@ def jacobian(f, wrt=0, mode="auto"):
     given = f
     inner = getattr(f, "_adjoint_compiler_grad_of", None)
     of_jacobian = getattr(f, _JACOBIAN_OF, None)
-    if of_jacobian is not None and of_jacobian[2] and not isinstance(wrt, tuple):
+    if of_jacobian is not None:
         return _jacobian_of_jacobian(given, of_jacobian, wrt, mode)
     # jacobian(grad(h)) is h's Hessian: jvp and vjp of grad(h) are forward mode over its gradient code
     f = inner[0] if inner is not None else _function(f, "jacobian")
@@ -1075,26 +1075,35 @@ _JACOBIAN_OF = "_adjoint_compiler_jacobian_of"  # on jacobian(h, wrt)'s function
 def _jacobian_of_jacobian(given, of_jacobian, wrt, mode):
     """jacobian(jacobian(h, u), w): column k of h's Jacobian in u is h's derivative along the unit tangent
     e_k (``along``: tangent code, which reverse and forward mode differentiate again); its Jacobian in w,
-    stacked over k, has the shape out.shape + u.shape + w.shape."""
-    h, inner_wrt, _ = of_jacobian
-    wrt_idx, _ = normalize_wrt(h, wrt)
-    made = along(h, inner_wrt, True)
-    if made is None:  # (h takes *args or **kwargs)
-        return api._check_function(given, "jacobian")
-    f_along, tangent = made
-    outer = jacobian(f_along, wrt_idx[0], mode)
+    stacked over k, has the shape out.shape + u.shape + w.shape. A tuple ``u`` or ``w`` gives a tuple (of
+    tuples, u's outside) of those blocks, as JAX's ``jacfwd(jacrev(f, argnums), argnums)``."""
+    h, inner_wrt, inner_single = of_jacobian
+    wrt_idx, single = normalize_wrt(h, wrt)
+    blocks = []  # per inner argument: (its index, the tangent's name, the outer jacobian of h along it)
+    for i in inner_wrt:
+        made = along(h, (i,), True)
+        if made is None:  # (h takes *args or **kwargs)
+            return api._check_function(given, "jacobian")
+        f_along, tangent = made
+        blocks.append((i, tangent, jacobian(f_along, wrt_idx[0] if single else wrt_idx, mode)))
+
+    def block(args, i, tangent, outer, j):
+        """d/d args[j] of h's Jacobian in args[i]: out + u.shape + w.shape."""
+        slices = [outer(*args, **{tangent: e}) for e in _basis(args[i])]
+        slices = [np.asarray(s if single else s[j]) for s in slices]
+        w_shape = np.shape(args[wrt_idx[j]])
+        out_shape = slices[0].shape[: slices[0].ndim - len(w_shape)]
+        table = np.stack([s.reshape(int(np.prod(out_shape)), -1) for s in slices], axis=1)
+        result = table.reshape(out_shape + np.shape(args[i]) + w_shape)
+        return float(result) if result.ndim == 0 else result
 
     def jacobian_jacobian_f(*args, **kwargs):
         args = _bound(h, args, kwargs)
-        u = args[inner_wrt[0]]
-        slices = []
-        for e in _basis(u):
-            slices.append(np.asarray(outer(*args, **{tangent: e})))
-        out_shape = slices[0].shape[: slices[0].ndim - np.ndim(args[wrt_idx[0]])]
-        w_shape = np.shape(args[wrt_idx[0]])
-        table = np.stack([s.reshape(int(np.prod(out_shape)), -1) for s in slices], axis=1)
-        result = table.reshape(out_shape + np.shape(u) + w_shape)
-        return float(result) if result.ndim == 0 else result
+        rows = []
+        for i, tangent, outer in blocks:
+            row = tuple(block(args, i, tangent, outer, j) for j in range(len(wrt_idx)))
+            rows.append(row[0] if single else row)
+        return rows[0] if inner_single else tuple(rows)
 
     jacobian_jacobian_f.__name__ = "jacobian_jacobian_" + h.__name__
     setattr(jacobian_jacobian_f, source.TRANSFORM_MARK, ("jacobian", h))

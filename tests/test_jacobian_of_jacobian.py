@@ -85,6 +85,27 @@ def test_a_scalar_second_derivative_is_a_float():
     assert type(got) is float and got == pytest.approx(6 * 0.3 * 0.9, rel=1e-12)
 
 
-def test_tuples_of_wrt_are_still_refused():
-    with pytest.raises(ac.UnsupportedError):
-        ac.jacobian(ac.jacobian(mixed, wrt=(0, 1)))(0.9, np.array([0.3, -0.4, 0.5]))
+@pytest.mark.parametrize("inner", [0, 1, (0, 1), (1,)])
+@pytest.mark.parametrize("outer", [0, 1, (0, 1), (1, 0)])
+def test_tuples_of_wrt_give_tuples_of_blocks(inner, outer):
+    args = (np.linspace(-0.5, 0.6, 12).reshape(3, 4), np.array([0.3, -0.2, 0.8, 0.1]))
+    got = ac.jacobian(ac.jacobian(layer, wrt=inner), wrt=outer)(*args)
+    ins, outs = (inner if isinstance(inner, tuple) else (inner,)), (outer if isinstance(outer, tuple) else (outer,))
+    got = got if isinstance(inner, tuple) else (got,)
+    assert len(got) == len(ins)
+    for row, i in zip(got, ins):
+        row = row if isinstance(outer, tuple) else (row,)
+        assert len(row) == len(outs)
+        for value, j in zip(row, outs):
+            np.testing.assert_allclose(value, second_differences(layer, args, i, j), rtol=1e-5, atol=1e-6)
+
+
+def spread(*xs):
+    return np.array([xs[0] * xs[1], xs[0] ** 2])
+
+
+def test_a_function_taking_args_is_refused_at_its_def():
+    with pytest.raises(ac.UnsupportedError) as e:
+        ac.jacobian(ac.jacobian(spread))(0.5, 2.0)
+    assert "test_jacobian_of_jacobian.py:%d:1" % spread.__code__.co_firstlineno in str(e.value)
+    assert "*args" in str(e.value)
