@@ -598,7 +598,8 @@ def _check_function(f, transform=None):
     raise UnsupportedError(
         "%s of ac.%s(%s): this nesting of transforms (nested: grad, grad(grad) and value_and_grad of scalar "
         "arguments, to any order; jvp(grad(f)), vjp(grad(f)), hvp, hessian, jacobian(grad(f)); "
-        "jacobian(jacobian(f)) and transforms of hvp(f) and hessian(f) of an f without *args or **kwargs; "
+        "jacobian, jvp and vjp of jacobian(f), and transforms of hvp(f) and hessian(f), of an f without *args or "
+        "**kwargs; "
         "grad, value_and_grad or jvp called inside the "
         "function)" % (transform or "a transform", inner[0], inner[1].__name__),
         SourceLocation(code.co_filename, code.co_firstlineno, 1),
@@ -1283,6 +1284,8 @@ def _vjp(f, wrt):
     inner = getattr(f, "_adjoint_compiler_grad_of", None)
     if inner is not None and "vjp(grad)" in NESTED:
         return NESTED["vjp(grad)"](inner, wrt)
+    if getattr(f, "_adjoint_compiler_jacobian_of", None) is not None and "vjp(jacobian)" in NESTED:
+        return NESTED["vjp(jacobian)"](f, wrt)
     layouts = _layouts(f, wrt, "vjp", vjp)
     if layouts is not None:
         return _per_layout(layouts, lambda pack, out: (out[0], lambda cotangent: pack(out[1](cotangent))))

@@ -87,6 +87,8 @@ def _jvp(f, wrt):
     inner = getattr(f, "_adjoint_compiler_grad_of", None)
     if inner is not None:
         return _jvp_of_grad(inner, wrt)
+    if getattr(f, _JACOBIAN_OF, None) is not None:
+        return _products_of_jacobian(f, wrt)[0]
     inner = getattr(f, "_adjoint_compiler_value_and_grad_of", None)
     if inner is not None:
         return _jvp_of_value_and_grad(inner, wrt)
@@ -1070,6 +1072,52 @@ def jacobian(f, wrt=0, mode="auto"):
 
 
 _JACOBIAN_OF = "_adjoint_compiler_jacobian_of"  # on jacobian(h, wrt)'s function: (h, wrt indices, single)
+
+
+def _products_of_jacobian(given, wrt):
+    """``(jvp, vjp)`` of ``given`` = jacobian(h, u) in ``wrt``: its second-derivative blocks
+    (``_jacobian_of_jacobian``) contracted with the tangent over w's axes, or with the cotangent over
+    out + u's axes."""
+    h, inner_wrt, inner_single = getattr(given, _JACOBIAN_OF)
+    second = jacobian(given, wrt)
+    wrt_idx, single = normalize_wrt(h, wrt)
+
+    def blocks(args):  # [row per u][block per w]
+        table = second(*args)
+        rows = [table] if inner_single else list(table)
+        return [[row] if single else list(row) for row in rows]
+
+    def plain(value):
+        return float(value) if np.ndim(value) == 0 else value
+
+    def jvp_jacobian_f(*args, **kwargs):
+        *args, tangent = args
+        args = _bound(h, args, kwargs)
+        tangents = [tangent] if single else list(tangent)
+        rows = [
+            plain(sum(np.tensordot(block, t, axes=np.ndim(t)) for block, t in zip(row, tangents)))
+            for row in blocks(args)
+        ]
+        return given(*args), rows[0] if inner_single else tuple(rows)
+
+    def vjp_jacobian_f(*args, **kwargs):
+        args = _bound(h, args, kwargs)
+        value, table = given(*args), blocks(args)
+
+        def pullback(cotangent):
+            cotangents = [cotangent] if inner_single else list(cotangent)
+            out = [
+                plain(sum(np.tensordot(c, row[j], axes=np.ndim(c)) for c, row in zip(cotangents, table)))
+                for j in range(len(wrt_idx))
+            ]
+            return out[0] if single else tuple(out)
+
+        return value, pullback
+
+    return jvp_jacobian_f, vjp_jacobian_f
+
+
+api.NESTED["vjp(jacobian)"] = lambda f, wrt: _products_of_jacobian(f, wrt)[1]
 
 
 def _jacobian_of_jacobian(given, of_jacobian, wrt, mode):

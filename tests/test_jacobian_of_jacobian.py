@@ -109,3 +109,43 @@ def test_a_function_taking_args_is_refused_at_its_def():
         ac.jacobian(ac.jacobian(spread))(0.5, 2.0)
     assert "test_jacobian_of_jacobian.py:%d:1" % spread.__code__.co_firstlineno in str(e.value)
     assert "*args" in str(e.value)
+
+
+LAYER_ARGS = (np.linspace(-0.5, 0.6, 12).reshape(3, 4), np.array([0.3, -0.2, 0.8, 0.1]))
+
+
+@pytest.mark.parametrize("i, j", [(0, 0), (0, 1), (1, 0), (1, 1)])
+def test_jvp_and_vjp_of_a_jacobian(i, j):
+    args = LAYER_ARGS
+    second = second_differences(layer, args, i, j)  # out + u + w
+    rng = np.random.default_rng(7)
+    tangent = rng.normal(size=np.shape(args[j]))
+    value, tangent_out = ac.jvp(ac.jacobian(layer, wrt=i), wrt=j)(*args, tangent)
+    np.testing.assert_allclose(value, ac.jacobian(layer, wrt=i)(*args), rtol=1e-14)
+    np.testing.assert_allclose(tangent_out, np.tensordot(second, tangent, axes=tangent.ndim), rtol=1e-5, atol=1e-6)
+    value, pullback = ac.vjp(ac.jacobian(layer, wrt=i), wrt=j)(*args)
+    cotangent = rng.normal(size=np.shape(value))
+    np.testing.assert_allclose(
+        pullback(cotangent), np.tensordot(cotangent, second, axes=cotangent.ndim), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_jvp_and_vjp_of_a_jacobian_in_tuples():
+    args = LAYER_ARGS
+    rng = np.random.default_rng(8)
+    tangents = tuple(rng.normal(size=np.shape(a)) for a in args)
+    _, tangent_out = ac.jvp(ac.jacobian(layer, wrt=(0, 1)), wrt=(0, 1))(*args, tangents)
+    value, pullback = ac.vjp(ac.jacobian(layer, wrt=(0, 1)), wrt=(0, 1))(*args)
+    cotangents = tuple(rng.normal(size=np.shape(v)) for v in value)
+    grads = pullback(cotangents)
+    for i in range(2):
+        expected = sum(
+            np.tensordot(second_differences(layer, args, i, j), tangents[j], axes=tangents[j].ndim) for j in range(2)
+        )
+        np.testing.assert_allclose(tangent_out[i], expected, rtol=1e-5, atol=1e-6)
+    for j in range(2):
+        expected = sum(
+            np.tensordot(cotangents[i], second_differences(layer, args, i, j), axes=cotangents[i].ndim)
+            for i in range(2)
+        )
+        np.testing.assert_allclose(grads[j], expected, rtol=1e-5, atol=1e-6)
