@@ -18,6 +18,7 @@ of anything unknown may return (a view of) what it was given.
 """
 
 import ast
+import builtins
 import inspect
 import logging
 import os
@@ -417,7 +418,9 @@ def rebinder(key):
     found = _in_file(filename) if filename is not None else _in_definitions(module)
     if not found:
         return None
-    return found.get(key[1]) if key[1] is not None else next(iter(found.values()))
+    if key[1] is None:
+        return next(iter(found.values()))
+    return found.get(key[1]) or found.get(_ANY_NAME)
 
 
 def _in_file(filename):
@@ -472,19 +475,44 @@ def _rebound_names(tree, filename, first=1):
             continue
         declared = {n for node in ast.walk(fn) if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
         for node in ast.walk(fn):
-            store = isinstance(getattr(node, "ctx", None), ast.Store)
-            if (
-                store
-                and isinstance(node, ast.Name)
-                and node.id in declared
-                or store
-                and isinstance(node, ast.Attribute)
-            ):
-                name = node.id if isinstance(node, ast.Name) else node.attr
+            name = _rebound_name(node, declared)
+            if name is not None:
                 found.setdefault(
                     name, "%s:%d:%d (in %s)" % (filename, node.lineno + first - 1, node.col_offset + 1, fn.name)
                 )
     return found
+
+
+_ANY_NAME = "*"  # (``_rebound_names``: a store whose name is computed, setattr(mod, name, v): any global)
+
+
+def _rebound_name(node, declared):
+    """The global ``node`` may rebind (``_ANY_NAME``: any), or None: a store to a declared name, an attribute
+    store (``mod.G = v``), ``setattr(obj, "G", v)`` on anything but self, ``globals()["G"] = v``,
+    ``globals().update(...)`` (``vars()`` too)."""
+    store = isinstance(getattr(node, "ctx", None), ast.Store)
+    if store and isinstance(node, ast.Name):
+        return node.id if node.id in declared else None
+    if store and isinstance(node, ast.Attribute):
+        return node.attr
+    if store and isinstance(node, ast.Subscript) and _namespace_call(node.value):
+        key = node.slice
+        return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else _ANY_NAME
+    if not isinstance(node, ast.Call):
+        return None
+    if isinstance(node.func, ast.Name) and node.func.id == "setattr" and len(node.args) >= 2:
+        if isinstance(node.args[0], ast.Name) and node.args[0].id in ("self", "cls"):
+            return None  # (an object's own attribute)
+        key = node.args[1]
+        return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else _ANY_NAME
+    if isinstance(node.func, ast.Attribute) and node.func.attr in ("update", "setdefault", "__setitem__"):
+        return _ANY_NAME if _namespace_call(node.func.value) else None
+    return None
+
+
+def _namespace_call(node):
+    """``globals()`` or ``vars()``/``vars(module)``: a dict whose stores rebind globals."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("globals", "vars")
 
 
 # names of the methods and attributes of the types whose objects plain numerical code calls methods of (a
@@ -498,11 +526,20 @@ _KNOWN_ATTRIBUTES = frozenset(
 )
 
 
+_NAMESPACE_WRITERS = ("setattr", "globals", "vars")  # builtins that may rebind a global (``_rebound_name``)
+
+
 def unseen(node, source, local):
     """Whether ``node`` runs code the compiler does not see when compiling: a method call, or an attribute
     read (a property's getter), on an object it cannot resolve (a parameter's, a local's), of a name no
     list, array or random generator has (``stepper.step()``, ``p.w``). Such code may rebind a global."""
     if isinstance(node, gast.Call):
+        if isinstance(node.func, gast.Name) and node.func.id in _NAMESPACE_WRITERS and node.func.id not in local:
+            first = node.args[0] if node.args else None  # setattr(mod, "G", v), globals()["G"] = v
+            value = dict.get(source.env, node.func.id, _UNKNOWN)
+            return (value is _UNKNOWN or value is getattr(builtins, node.func.id)) and not (
+                node.func.id == "setattr" and isinstance(first, gast.Name) and first.id in ("self", "cls")
+            )
         node = node.func
         if not isinstance(node, gast.Attribute):
             return False  # a function called by name is resolved, or bound by ``specialise``

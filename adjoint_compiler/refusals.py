@@ -245,6 +245,8 @@ def refuse_stale_reads(fn, source, local, memo):
                 "declare it (%s %s) where it is read, so each read sees its current value"
                 % ("nonlocal" if key[1] in own.__code__.co_freevars else "global", key[1]),
             )
+    # a call rebinding one global (rebound) does not make the others safe from code not seen here
+    _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried)
 
 
 def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried):
@@ -306,8 +308,8 @@ def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried):
                     what = "the call at %s, which rebinds it (at %s)" % (source.location(located(op)), writer)
                 else:
                     what = (
-                        "code not seen when compiling (a method or property of an object of unknown type) ran at "
-                        "%s, and a function may rebind it there (at %s)"
+                        "code not seen when compiling (a method or property of an object of unknown type, a "
+                        "setattr or globals() store) ran at %s, and a function may rebind it there (at %s)"
                         % (unseen_at or source.location(located(op)), writer)
                     )
                 raise UnsupportedError(
