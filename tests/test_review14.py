@@ -79,7 +79,7 @@ def test_a_call_rebinding_another_global_does_not_hide_the_unseen_code(module):
     # other() rebinds J, so refuse_stale_reads took its own path and skipped the check of K after
     # stepper.step(): grad was 1.0 where the function's own derivative is K = 2.0 when it reads it
     m = module
-    for transform in (ac.grad, lambda f: (lambda x, s: ac.jvp(f, wrt=0)(x, s, 1.0)[1])):
+    for transform in (ac.grad, lambda f: lambda x, s: ac.jvp(f, wrt=0)(x, s, 1.0)[1]):
         with pytest.raises(ac.UnsupportedError) as e:
             transform(m.after_another_rebind)(1.5, m.Stepper())
         assert refused_at(e, m.after_another_rebind, "K * x", "review14_rebinders")
