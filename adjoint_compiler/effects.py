@@ -236,6 +236,7 @@ class Summary:
         self.mutated = {}
         self.rebound = {}
         self.unseen = None  # the place of a call or read running code not seen when compiling (``unseen``)
+        self.unseen_call = None  # the place of such a call (not an attribute read: ``protocol_writer``)
 
 
 def summary(func, memo=None):
@@ -253,7 +254,7 @@ def summary(func, memo=None):
         s.frozen = {k: v for k, v in inner.frozen.items() if k not in passed}
         s.writes = {k: v for k, v in inner.writes.items() if k not in passed}
         s.rebinds = {k: v for k, v in inner.rebinds.items() if k not in passed}
-        s.mutated, s.rebound, s.unseen = inner.mutated, inner.rebound, inner.unseen
+        s.mutated, s.rebound, s.unseen, s.unseen_call = inner.mutated, inner.rebound, inner.unseen, inner.unseen_call
         return s
     s = memo[func] = Summary()
     try:
@@ -551,6 +552,159 @@ def unseen(node, source, local):
     return root is None or root in local or dict.get(source.env, root, _UNKNOWN) is _UNKNOWN
 
 
+def _dunders(*names):
+    return frozenset("__%s__" % n for n in names)
+
+
+_BINARY = {
+    gast.Add: "add",
+    gast.Sub: "sub",
+    gast.Mult: "mul",
+    gast.Div: "truediv",
+    gast.FloorDiv: "floordiv",
+    gast.Mod: "mod",
+    gast.Pow: "pow",
+    gast.MatMult: "matmul",
+    gast.LShift: "lshift",
+    gast.RShift: "rshift",
+    gast.BitAnd: "and",
+    gast.BitOr: "or",
+    gast.BitXor: "xor",
+}
+_COMPARE = _dunders("eq", "ne", "lt", "le", "gt", "ge", "contains", "iter", "next", "getitem", "len", "bool")
+_TRUTH = _dunders("bool", "len")
+_UNARY = _TRUTH | _dunders("neg", "pos", "invert")
+_ITERATION = _dunders("iter", "next", "len", "getitem")
+# builtins calling a method of their argument (float(obj): obj.__float__), and the runtime's for what desugar
+# lowered (with obj: its __enter__ and __exit__; for v in obj: its length and items)
+_CALLS = {
+    "float": _dunders("float", "index"),
+    "int": _dunders("int", "index", "trunc"),
+    "complex": _dunders("complex", "float", "index"),
+    "bool": _TRUTH,
+    "len": _dunders("len"),
+    "abs": _dunders("abs"),
+    "round": _dunders("round"),
+    "str": _dunders("str", "repr", "format"),
+    "repr": _dunders("repr"),
+    "format": _dunders("format", "str"),
+    "print": _dunders("str", "repr"),
+    "hash": _dunders("hash"),
+    "iter": _ITERATION,
+    "next": _ITERATION,
+    "list": _ITERATION,
+    "tuple": _ITERATION,
+    "sorted": _ITERATION | _dunders("lt", "gt"),
+    "sum": _ITERATION | _dunders("add", "radd"),
+    "min": _ITERATION | _dunders("lt", "gt"),
+    "max": _ITERATION | _dunders("lt", "gt"),
+    "enumerate": _ITERATION,
+    "zip": _ITERATION,
+    "reversed": _ITERATION | _dunders("reversed"),
+    "enter_context": _dunders("enter", "exit"),
+    "exit_context": _dunders("exit"),
+    "loop_length": _ITERATION,
+}
+
+
+class Protocol(tuple):
+    """What ``protocol`` found: the method names, and the classes of the objects a variant holds."""
+
+    names = property(lambda self: self[0])
+    classes = property(lambda self: self[1])
+
+
+def protocol(node, source, local):
+    """The names of the methods ``node`` may call on an object of unknown type held by a variable of the
+    function (``local``), where ``unseen`` does not count it: an operator's (``o + 1``: ``__add__``...), an
+    item's (``o[0]``), a builtin's (``float(o)``, ``len(o)``), a truth test's, ``with o`` and ``for v in o``
+    as desugar lowered them, a method or attribute named as a list's or an array's (``o.normal()``); an
+    empty set where none. Only a class defining such a method that rebinds a global counts (``protocol_writer``)."""
+
+    classes = []
+
+    def held(n):
+        if not isinstance(n, (gast.Name, gast.Attribute, gast.Subscript)):
+            return False
+        root = _root_name(n)  # a variable's, or an object a variant holds (an argument fixed in it)
+        value = dict.get(source.env, root, None) if root not in local else None
+        if _is_object(value):
+            classes.append(type(value))
+        return root in local or _is_object(value)
+
+    names = _protocol_names(node, source, local, held)
+    return Protocol((names, tuple(classes))) if names else None
+
+
+def _protocol_names(node, source, local, held):
+    """(``protocol``'s names; ``held``: whether an operand may be an object of a user's class.)"""
+    cls = node.__class__
+    if cls is gast.BinOp and (held(node.left) or held(node.right)):
+        name = _BINARY.get(node.op.__class__, "")
+        return frozenset(("__%s__" % name, "__r%s__" % name, "__i%s__" % name)) | _TRUTH
+    if cls is gast.AugAssign and (held(node.target) or held(node.value)):
+        name = _BINARY.get(node.op.__class__, "")
+        return frozenset(("__%s__" % name, "__r%s__" % name, "__i%s__" % name))
+    if cls is gast.Compare and (held(node.left) or any(held(c) for c in node.comparators)):
+        return _COMPARE
+    if cls is gast.UnaryOp and held(node.operand):
+        return _UNARY
+    if cls is gast.Subscript and held(node.value):
+        return _dunders("setitem" if node.ctx.__class__ is gast.Store else "getitem", "index", "hash")
+    if cls in (gast.If, gast.While, gast.IfExp, gast.Assert) and held(node.test):
+        return _TRUTH
+    if cls is gast.BoolOp and any(held(v) for v in node.values):
+        return _TRUTH
+    if cls is gast.Call and isinstance(node.func, gast.Name) and node.func.id not in local:
+        names = _CALLS.get(node.func.id)
+        if names is not None and any(held(a) for a in list(node.args) + [k.value for k in node.keywords]):
+            value = dict.get(source.env, node.func.id, _UNKNOWN)
+            if (
+                value is _UNKNOWN
+                or value is getattr(builtins, node.func.id, None)
+                or value is getattr(runtime, node.func.id, None)
+            ):
+                return names
+    if cls is gast.Attribute and node.attr in _KNOWN_ATTRIBUTES and held(node.value):
+        return frozenset((node.attr, "__getattr__", "__getattribute__"))
+    return frozenset()
+
+
+_PLAIN = (int, float, complex, bool, str, bytes, list, tuple, dict, set, frozenset, range, slice, type(None))
+_PLAIN += (np.ndarray, np.generic, types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType)
+
+
+def _is_object(value):
+    """An object of a user's class (its operators and methods are its class's code)."""
+    return value is not None and not isinstance(value, _PLAIN) and not callable(value)
+
+
+def protocol_writer(key, found, memo):
+    """Where a method named in ``found.names`` (``protocol``) of a class defined in the module of global
+    ``key``, or of the class of an object the variant holds, rebinds it (a property's getter too), or runs
+    code not seen while a function of the module rebinds it; None where none does. (A class defined in
+    another module, of an object not held, is not looked at.)"""
+    module = sys.modules.get(_MODULE_OF.get(key[0]) or "")
+    classes = list(found.classes)
+    if module is not None:
+        classes += [v for v in list(vars(module).values()) if isinstance(v, type) and v.__module__ == module.__name__]
+    for cls in classes:
+        for name in found.names:
+            try:
+                method = inspect.getattr_static(cls, name)
+            except AttributeError:
+                continue
+            method = method.fget if isinstance(method, property) else getattr(method, "__func__", method)
+            if not inspect.isfunction(method):
+                continue
+            inner = summary(method, memo)
+            if key in inner.rebinds:
+                return inner.rebinds[key]
+            if inner.unseen_call is not None and rebinder(key) is not None:  # (self.v: a plain field)
+                return rebinder(key)
+    return None
+
+
 def _root_name(node):
     while isinstance(node, (gast.Attribute, gast.Subscript)):
         node = node.value
@@ -608,6 +762,10 @@ def _summarise(src, s, memo):
                             s.rebinds[state(n.id)] = where(n)
                 if isinstance(target, (gast.Subscript, gast.Attribute)):
                     changed(_root_name(target), target, depends)
+                if isinstance(target, gast.Attribute) and _root_name(target) not in local:
+                    module = _callee_value(target.value, src.env)  # mod.G = v rebinds mod's global G
+                    if isinstance(module, types.ModuleType):
+                        s.rebinds.setdefault((id(vars(module)), target.attr), where(target))
     for node in nodes:
         if isinstance(node, gast.Name):
             key = state(node.id)
@@ -621,8 +779,10 @@ def _summarise(src, s, memo):
             s.rebound.setdefault(node.target.id, where(node))
         elif isinstance(node, gast.Call):
             _summarise_call(node, src, s, memo, local, params, state, changed, value_deps)
-        if s.unseen is None and unseen(node, src, local):
-            s.unseen = where(node)
+        if (s.unseen is None or s.unseen_call is None) and unseen(node, src, local):
+            s.unseen = s.unseen or where(node)
+            if isinstance(node, gast.Call):
+                s.unseen_call = s.unseen_call or where(node)
         if node.__class__ is gast.Attribute and node.ctx.__class__ is gast.Load:
             getter = _getter(node, src.env)  # OBJ.value of a global OBJ whose class makes value a property
             if getter is not None:
@@ -683,6 +843,8 @@ def _merge(s, inner):
         s.rebinds.setdefault(key, place)
     if s.unseen is None:
         s.unseen = inner.unseen
+    if s.unseen_call is None:
+        s.unseen_call = inner.unseen_call
 
 
 def _getter(node, env):
