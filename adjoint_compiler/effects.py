@@ -395,15 +395,33 @@ def state_key(func, name, declared_global):
     code = func.__code__
     if name in code.co_freevars and not declared_global:
         cell = func.__closure__[code.co_freevars.index(name)]
-        _MODULE_OF[id(cell)] = func.__globals__.get("__name__")  # (its nonlocal writers are in that file)
+        _MODULE_OF[id(cell)] = _module_note(func)  # (its nonlocal writers are in that file)
         return (id(cell), name)
     if name in func.__globals__:
-        _MODULE_OF[id(func.__globals__)] = func.__globals__.get("__name__")
+        _MODULE_OF[id(func.__globals__)] = _module_note(func)
         return (id(func.__globals__), name)
     return None
 
 
-_MODULE_OF = {}  # id of a globals dict or cell a state key names -> the name of the module it is in (``rebinder``)
+_MODULE_OF = {}  # id of a globals dict or cell a state key names -> (name, file) of its module (``rebinder``)
+
+
+def _module_note(func):
+    """``(name, file)`` of the module ``func`` is defined in: its file also where the module is no longer in
+    sys.modules (loaded by importlib without it, or removed)."""
+    filename = func.__globals__.get("__file__") or func.__code__.co_filename
+    return func.__globals__.get("__name__"), (filename if not filename.startswith("<") else None)
+
+
+def _module_of(holder):
+    """``(module or None, its file or None)`` of the globals dict or cell ``holder`` (an id) is in."""
+    name, filename = _MODULE_OF.get(holder, (None, None))
+    module = sys.modules.get(name or "")
+    if module is not None and getattr(module, "__file__", filename) != filename:
+        module = None  # (another module of that name now: its file is not this one's)
+    return module, filename
+
+
 _REBINDERS = {}  # (file, its mtime), or a file-less module's definitions -> {name: place of a function rebinding it}
 
 
@@ -412,11 +430,10 @@ def rebinder(key):
     attribute store ``mod.G = ...``), found in that module's source; None where it has none (most modules),
     or its source cannot be read. A closure variable: where a ``nonlocal`` of it is declared in the file.
     A module without a file (a notebook's): the sources of the functions and classes defined in it."""
-    module = sys.modules.get(_MODULE_OF.get(key[0]) or "")
-    if module is None:
-        return None
-    filename = getattr(module, "__file__", None)
-    found = _in_file(filename) if filename is not None else _in_definitions(module)
+    module, filename = _module_of(key[0])
+    found = _in_file(filename) if filename is not None else None
+    if found is None and module is not None:  # (no file, or it cannot be read or parsed now: its definitions)
+        found = _in_definitions(module)
     if not found:
         return None
     if key[1] is None:
@@ -465,7 +482,7 @@ def _in_definitions(module):
 
 def module_rebinds(func):
     """Whether a function of ``func``'s module rebinds some global of it (``rebinder``)."""
-    _MODULE_OF[id(func.__globals__)] = func.__globals__.get("__name__")
+    _MODULE_OF[id(func.__globals__)] = _module_note(func)
     return rebinder((id(func.__globals__), None)) is not None
 
 
@@ -684,7 +701,7 @@ def protocol_writer(key, found, memo):
     ``key``, or of the class of an object the variant holds, rebinds it (a property's getter too), or runs
     code not seen while a function of the module rebinds it; None where none does. (A class defined in
     another module, of an object not held, is not looked at.)"""
-    module = sys.modules.get(_MODULE_OF.get(key[0]) or "")
+    module = _module_of(key[0])[0]
     classes = list(found.classes)
     if module is not None:
         classes += [v for v in list(vars(module).values()) if isinstance(v, type) and v.__module__ == module.__name__]

@@ -379,3 +379,34 @@ def test_an_operator_of_a_class_of_another_module(two_modules):
     except ac.UnsupportedError:
         return
     assert grad == owner.K == 2.0
+
+
+def test_a_module_loaded_without_sys_modules(tmp_path):
+    # importlib's module_from_spec without sys.modules (a plugin loader, pytest's importlib mode): its
+    # rebinders were looked for by module name in sys.modules, found nothing, and the read was not refused
+    import importlib.util
+
+    path = tmp_path / "review14_loose.py"
+    path.write_text(textwrap.dedent(REBINDERS))
+    spec = importlib.util.spec_from_file_location("review14_loose", str(path))
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    assert "review14_loose" not in sys.modules
+    with pytest.raises(ac.UnsupportedError) as e:
+        ac.grad(m.after_a_step)(1.5, m.Stepper())
+    assert refused_at(e, m.after_a_step, "K * x", "review14_loose")
+
+
+@pytest.mark.parametrize("module", [("review14_edited", REBINDERS)], indirect=True)
+def test_a_module_whose_file_no_longer_parses(module):
+    # the file edited after the import (a syntax error while typing): its functions' sources, as read at import
+    # (linecache), are looked at instead of no rebinder at all
+    m = module
+    import linecache
+
+    linecache.getlines(m.__file__)  # (as inspect read it when the module was used)
+    with open(m.__file__, "a") as handle:
+        handle.write("\ndef (:\n")
+    with pytest.raises(ac.UnsupportedError) as e:
+        ac.grad(m.after_a_step)(1.5, m.Stepper())
+    assert "global K" in str(e.value)
