@@ -506,13 +506,13 @@ _ANY_NAME = "*"  # (``_rebound_names``: a store whose name is computed, setattr(
 
 def _rebound_name(node, declared):
     """The global ``node`` may rebind (``_ANY_NAME``: any), or None: a store to a declared name, an attribute
-    store (``mod.G = v``), ``setattr(obj, "G", v)`` on anything but self, ``globals()["G"] = v``,
+    store (``mod.G = v``, not ``self.G = v``), ``setattr(obj, "G", v)`` on anything but self, ``globals()["G"] = v``,
     ``globals().update(...)`` (``vars()`` too)."""
     store = isinstance(getattr(node, "ctx", None), ast.Store)
     if store and isinstance(node, ast.Name):
         return node.id if node.id in declared else None
-    if store and isinstance(node, ast.Attribute):
-        return node.attr
+    if store and isinstance(node, ast.Attribute):  # (not self.G = v: an object's own attribute, no global)
+        return None if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls") else node.attr
     if store and isinstance(node, ast.Subscript) and _namespace_call(node.value):
         key = node.slice
         return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else _ANY_NAME

@@ -410,3 +410,35 @@ def test_a_module_whose_file_no_longer_parses(module):
     with pytest.raises(ac.UnsupportedError) as e:
         ac.grad(m.after_a_step)(1.5, m.Stepper())
     assert "global K" in str(e.value)
+
+
+OWN_ATTRIBUTE = """
+import numpy as np
+
+scale = 2.0
+
+
+class Optimizer:
+    def __init__(self, lr):
+        self.lr = lr
+        self.scale = scale
+
+    def step(self):
+        self.lr = self.lr * 0.9
+
+
+def loss(w, opt):
+    opt.step()
+    return scale * np.sum(w * w)
+"""
+
+
+@pytest.mark.parametrize("module", [("review14_own_attribute", OWN_ATTRIBUTE)], indirect=True)
+def test_an_objects_own_attribute_named_as_a_global_does_not_rebind_it(module):
+    # self.scale = scale in __init__ was taken for a rebind of the global scale: the read after opt.step()
+    # was refused though nothing rebinds it. d/dw (2 sum w^2) = 4 w
+    m = module
+    w = np.array([0.5, -1.0, 2.0])
+    opt = m.Optimizer(0.1)
+    np.testing.assert_allclose(ac.grad(m.loss)(w, opt), 4.0 * w, rtol=1e-12)
+    assert opt.lr == pytest.approx(0.09)  # the step ran once
