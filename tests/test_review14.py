@@ -442,3 +442,39 @@ def test_an_objects_own_attribute_named_as_a_global_does_not_rebind_it(module):
     opt = m.Optimizer(0.1)
     np.testing.assert_allclose(ac.grad(m.loss)(w, opt), 4.0 * w, rtol=1e-12)
     assert opt.lr == pytest.approx(0.09)  # the step ran once
+
+
+CLOSURE_PROTOCOL = """
+def make():
+    k = 1.0
+
+    def bump_k():
+        nonlocal k
+        k = k + 1.0
+
+    class Meter:
+        def __add__(self, other):
+            bump_k()
+            return 0.0
+
+    def by_operator(x, meter):
+        t = meter + 1.0
+        return k * x + t
+
+    return by_operator, Meter
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an operator of a class defined in the enclosing function rebinding a "
+    "closure variable: effects.protocol_writer looks at the module's classes only",
+)
+@pytest.mark.parametrize("module", [("review14_closure_protocol", CLOSURE_PROTOCOL)], indirect=True)
+def test_an_operator_rebinding_a_closure_variable(module):
+    by_operator, Meter = module.make()
+    try:
+        grad = ac.grad(by_operator)(1.5, Meter())
+    except ac.UnsupportedError:
+        return
+    assert grad == 2.0  # k as the function reads it, after meter + 1.0 ran bump_k
