@@ -735,6 +735,24 @@ def _any_structure(args):
     return False
 
 
+def _structures_help(args):
+    """Whether the structured path (``_Structures``) compiles something else for ``args`` than the direct
+    one did: an argument that is an object (fixed in the variant), or one that is or holds a NamedTuple or a
+    dataclass (passed as the tuple of its fields). An object inside a list or dict is neither: a compile error
+    for it is the error to raise (taking that path again made a variant of the variant, without end)."""
+    return any(_is_object(a) or _holds_fields(a) for a in args)
+
+
+def _holds_fields(a):
+    if _is_structure(a):
+        return True
+    if isinstance(a, (list, tuple)):
+        return any(type(v) not in _LEAVES and _holds_fields(v) for v in a)
+    if isinstance(a, dict):
+        return any(type(v) not in _LEAVES and _holds_fields(v) for v in a.values())
+    return False
+
+
 def _holds_structure(a):
     if _is_structure(a) or _is_object(a):
         return True
@@ -918,7 +936,7 @@ def _scalar_output(f, wrt, transform, with_value):
         except (runtime.InPlaceUpdateError, TypeError) as e:
             _reraise(e, args, f)
         except CompileError as e:  # the code for any argument cannot take these: the structured path can
-            if not _any_structure(args):
+            if not _structures_help(args):
                 _refused_derived(e, f, transform)
             return structured(args)
         if truth:  # the fast path passes a float gradient through unconverted: convert each
@@ -1312,7 +1330,7 @@ def _vjp(f, wrt):
             (function, finish), bound = d.entry(args, kwargs)
         except CompileError as e:
             bound = _bind(f, args, kwargs)
-            if not _any_structure(bound):
+            if not _structures_help(bound):
                 _refused_derived(e, f, "vjp")
             return structured(bound)
         args = bound

@@ -151,7 +151,7 @@ def _jvp(f, wrt):
             try:
                 c = _compiled(f, wrt_idx, "jvp", args)
             except CompileError as e:
-                if not _any_structure(args):
+                if not api._structures_help(args):
                     api._refused_derived(e, f, "jvp")
                 return lambda tangent: structured(args, tangent)
             function = c.function
@@ -812,7 +812,7 @@ def hvp(f, wrt=0):
 
     def hvp_f(*args, **kwargs):
         *args, v = args
-        if _any_structure(args) or _any_structure(kwargs.values()):
+        if api._structures_help(args) or api._structures_help(kwargs.values()):
             if not structures:
                 structures.append(_Structures(given, wrt, hvp))
             bound = _bound(f, args, kwargs)

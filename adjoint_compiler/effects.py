@@ -18,6 +18,7 @@ of anything unknown may return (a view of) what it was given.
 """
 
 import ast
+import builtins
 import inspect
 import logging
 import os
@@ -235,6 +236,7 @@ class Summary:
         self.mutated = {}
         self.rebound = {}
         self.unseen = None  # the place of a call or read running code not seen when compiling (``unseen``)
+        self.unseen_call = None  # the place of such a call (not an attribute read: ``protocol_writer``)
 
 
 def summary(func, memo=None):
@@ -252,7 +254,7 @@ def summary(func, memo=None):
         s.frozen = {k: v for k, v in inner.frozen.items() if k not in passed}
         s.writes = {k: v for k, v in inner.writes.items() if k not in passed}
         s.rebinds = {k: v for k, v in inner.rebinds.items() if k not in passed}
-        s.mutated, s.rebound, s.unseen = inner.mutated, inner.rebound, inner.unseen
+        s.mutated, s.rebound, s.unseen, s.unseen_call = inner.mutated, inner.rebound, inner.unseen, inner.unseen_call
         return s
     s = memo[func] = Summary()
     try:
@@ -393,15 +395,33 @@ def state_key(func, name, declared_global):
     code = func.__code__
     if name in code.co_freevars and not declared_global:
         cell = func.__closure__[code.co_freevars.index(name)]
-        _MODULE_OF[id(cell)] = func.__globals__.get("__name__")  # (its nonlocal writers are in that file)
+        _MODULE_OF[id(cell)] = _module_note(func)  # (its nonlocal writers are in that file)
         return (id(cell), name)
     if name in func.__globals__:
-        _MODULE_OF[id(func.__globals__)] = func.__globals__.get("__name__")
+        _MODULE_OF[id(func.__globals__)] = _module_note(func)
         return (id(func.__globals__), name)
     return None
 
 
-_MODULE_OF = {}  # id of a globals dict or cell a state key names -> the name of the module it is in (``rebinder``)
+_MODULE_OF = {}  # id of a globals dict or cell a state key names -> (name, file) of its module (``rebinder``)
+
+
+def _module_note(func):
+    """``(name, file)`` of the module ``func`` is defined in: its file also where the module is no longer in
+    sys.modules (loaded by importlib without it, or removed)."""
+    filename = func.__globals__.get("__file__") or func.__code__.co_filename
+    return func.__globals__.get("__name__"), (filename if not filename.startswith("<") else None)
+
+
+def _module_of(holder):
+    """``(module or None, its file or None)`` of the globals dict or cell ``holder`` (an id) is in."""
+    name, filename = _MODULE_OF.get(holder, (None, None))
+    module = sys.modules.get(name or "")
+    if module is not None and getattr(module, "__file__", filename) != filename:
+        module = None  # (another module of that name now: its file is not this one's)
+    return module, filename
+
+
 _REBINDERS = {}  # (file, its mtime), or a file-less module's definitions -> {name: place of a function rebinding it}
 
 
@@ -410,14 +430,15 @@ def rebinder(key):
     attribute store ``mod.G = ...``), found in that module's source; None where it has none (most modules),
     or its source cannot be read. A closure variable: where a ``nonlocal`` of it is declared in the file.
     A module without a file (a notebook's): the sources of the functions and classes defined in it."""
-    module = sys.modules.get(_MODULE_OF.get(key[0]) or "")
-    if module is None:
-        return None
-    filename = getattr(module, "__file__", None)
-    found = _in_file(filename) if filename is not None else _in_definitions(module)
+    module, filename = _module_of(key[0])
+    found = _in_file(filename) if filename is not None else None
+    if found is None and module is not None:  # (no file, or it cannot be read or parsed now: its definitions)
+        found = _in_definitions(module)
     if not found:
         return None
-    return found.get(key[1]) if key[1] is not None else next(iter(found.values()))
+    if key[1] is None:
+        return next(iter(found.values()))
+    return found.get(key[1]) or found.get(_ANY_NAME)
 
 
 def _in_file(filename):
@@ -461,7 +482,7 @@ def _in_definitions(module):
 
 def module_rebinds(func):
     """Whether a function of ``func``'s module rebinds some global of it (``rebinder``)."""
-    _MODULE_OF[id(func.__globals__)] = func.__globals__.get("__name__")
+    _MODULE_OF[id(func.__globals__)] = _module_note(func)
     return rebinder((id(func.__globals__), None)) is not None
 
 
@@ -472,19 +493,44 @@ def _rebound_names(tree, filename, first=1):
             continue
         declared = {n for node in ast.walk(fn) if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
         for node in ast.walk(fn):
-            store = isinstance(getattr(node, "ctx", None), ast.Store)
-            if (
-                store
-                and isinstance(node, ast.Name)
-                and node.id in declared
-                or store
-                and isinstance(node, ast.Attribute)
-            ):
-                name = node.id if isinstance(node, ast.Name) else node.attr
+            name = _rebound_name(node, declared)
+            if name is not None:
                 found.setdefault(
                     name, "%s:%d:%d (in %s)" % (filename, node.lineno + first - 1, node.col_offset + 1, fn.name)
                 )
     return found
+
+
+_ANY_NAME = "*"  # (``_rebound_names``: a store whose name is computed, setattr(mod, name, v): any global)
+
+
+def _rebound_name(node, declared):
+    """The global ``node`` may rebind (``_ANY_NAME``: any), or None: a store to a declared name, an attribute
+    store (``mod.G = v``, not ``self.G = v``), ``setattr(obj, "G", v)`` on anything but self, ``globals()["G"] = v``,
+    ``globals().update(...)`` (``vars()`` too)."""
+    store = isinstance(getattr(node, "ctx", None), ast.Store)
+    if store and isinstance(node, ast.Name):
+        return node.id if node.id in declared else None
+    if store and isinstance(node, ast.Attribute):  # (not self.G = v: an object's own attribute, no global)
+        return None if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls") else node.attr
+    if store and isinstance(node, ast.Subscript) and _namespace_call(node.value):
+        key = node.slice
+        return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else _ANY_NAME
+    if not isinstance(node, ast.Call):
+        return None
+    if isinstance(node.func, ast.Name) and node.func.id == "setattr" and len(node.args) >= 2:
+        if isinstance(node.args[0], ast.Name) and node.args[0].id in ("self", "cls"):
+            return None  # (an object's own attribute)
+        key = node.args[1]
+        return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else _ANY_NAME
+    if isinstance(node.func, ast.Attribute) and node.func.attr in ("update", "setdefault", "__setitem__"):
+        return _ANY_NAME if _namespace_call(node.func.value) else None
+    return None
+
+
+def _namespace_call(node):
+    """``globals()`` or ``vars()``/``vars(module)``: a dict whose stores rebind globals."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("globals", "vars")
 
 
 # names of the methods and attributes of the types whose objects plain numerical code calls methods of (a
@@ -498,11 +544,20 @@ _KNOWN_ATTRIBUTES = frozenset(
 )
 
 
+_NAMESPACE_WRITERS = ("setattr", "globals", "vars")  # builtins that may rebind a global (``_rebound_name``)
+
+
 def unseen(node, source, local):
     """Whether ``node`` runs code the compiler does not see when compiling: a method call, or an attribute
     read (a property's getter), on an object it cannot resolve (a parameter's, a local's), of a name no
     list, array or random generator has (``stepper.step()``, ``p.w``). Such code may rebind a global."""
     if isinstance(node, gast.Call):
+        if isinstance(node.func, gast.Name) and node.func.id in _NAMESPACE_WRITERS and node.func.id not in local:
+            first = node.args[0] if node.args else None  # setattr(mod, "G", v), globals()["G"] = v
+            value = dict.get(source.env, node.func.id, _UNKNOWN)
+            return (value is _UNKNOWN or value is getattr(builtins, node.func.id)) and not (
+                node.func.id == "setattr" and isinstance(first, gast.Name) and first.id in ("self", "cls")
+            )
         node = node.func
         if not isinstance(node, gast.Attribute):
             return False  # a function called by name is resolved, or bound by ``specialise``
@@ -512,6 +567,159 @@ def unseen(node, source, local):
         return False
     root = _root_name(node)
     return root is None or root in local or dict.get(source.env, root, _UNKNOWN) is _UNKNOWN
+
+
+def _dunders(*names):
+    return frozenset("__%s__" % n for n in names)
+
+
+_BINARY = {
+    gast.Add: "add",
+    gast.Sub: "sub",
+    gast.Mult: "mul",
+    gast.Div: "truediv",
+    gast.FloorDiv: "floordiv",
+    gast.Mod: "mod",
+    gast.Pow: "pow",
+    gast.MatMult: "matmul",
+    gast.LShift: "lshift",
+    gast.RShift: "rshift",
+    gast.BitAnd: "and",
+    gast.BitOr: "or",
+    gast.BitXor: "xor",
+}
+_COMPARE = _dunders("eq", "ne", "lt", "le", "gt", "ge", "contains", "iter", "next", "getitem", "len", "bool")
+_TRUTH = _dunders("bool", "len")
+_UNARY = _TRUTH | _dunders("neg", "pos", "invert")
+_ITERATION = _dunders("iter", "next", "len", "getitem")
+# builtins calling a method of their argument (float(obj): obj.__float__), and the runtime's for what desugar
+# lowered (with obj: its __enter__ and __exit__; for v in obj: its length and items)
+_CALLS = {
+    "float": _dunders("float", "index"),
+    "int": _dunders("int", "index", "trunc"),
+    "complex": _dunders("complex", "float", "index"),
+    "bool": _TRUTH,
+    "len": _dunders("len"),
+    "abs": _dunders("abs"),
+    "round": _dunders("round"),
+    "str": _dunders("str", "repr", "format"),
+    "repr": _dunders("repr"),
+    "format": _dunders("format", "str"),
+    "print": _dunders("str", "repr"),
+    "hash": _dunders("hash"),
+    "iter": _ITERATION,
+    "next": _ITERATION,
+    "list": _ITERATION,
+    "tuple": _ITERATION,
+    "sorted": _ITERATION | _dunders("lt", "gt"),
+    "sum": _ITERATION | _dunders("add", "radd"),
+    "min": _ITERATION | _dunders("lt", "gt"),
+    "max": _ITERATION | _dunders("lt", "gt"),
+    "enumerate": _ITERATION,
+    "zip": _ITERATION,
+    "reversed": _ITERATION | _dunders("reversed"),
+    "enter_context": _dunders("enter", "exit"),
+    "exit_context": _dunders("exit"),
+    "loop_length": _ITERATION,
+}
+
+
+class Protocol(tuple):
+    """What ``protocol`` found: the method names, and the classes of the objects a variant holds."""
+
+    names = property(lambda self: self[0])
+    classes = property(lambda self: self[1])
+
+
+def protocol(node, source, local):
+    """The names of the methods ``node`` may call on an object of unknown type held by a variable of the
+    function (``local``), where ``unseen`` does not count it: an operator's (``o + 1``: ``__add__``...), an
+    item's (``o[0]``), a builtin's (``float(o)``, ``len(o)``), a truth test's, ``with o`` and ``for v in o``
+    as desugar lowered them, a method or attribute named as a list's or an array's (``o.normal()``); an
+    empty set where none. Only a class defining such a method that rebinds a global counts (``protocol_writer``)."""
+
+    classes = []
+
+    def held(n):
+        if not isinstance(n, (gast.Name, gast.Attribute, gast.Subscript)):
+            return False
+        root = _root_name(n)  # a variable's, or an object a variant holds (an argument fixed in it)
+        value = dict.get(source.env, root, None) if root not in local else None
+        if _is_object(value):
+            classes.append(type(value))
+        return root in local or _is_object(value)
+
+    names = _protocol_names(node, source, local, held)
+    return Protocol((names, tuple(classes))) if names else None
+
+
+def _protocol_names(node, source, local, held):
+    """(``protocol``'s names; ``held``: whether an operand may be an object of a user's class.)"""
+    cls = node.__class__
+    if cls is gast.BinOp and (held(node.left) or held(node.right)):
+        name = _BINARY.get(node.op.__class__, "")
+        return frozenset(("__%s__" % name, "__r%s__" % name, "__i%s__" % name)) | _TRUTH
+    if cls is gast.AugAssign and (held(node.target) or held(node.value)):
+        name = _BINARY.get(node.op.__class__, "")
+        return frozenset(("__%s__" % name, "__r%s__" % name, "__i%s__" % name))
+    if cls is gast.Compare and (held(node.left) or any(held(c) for c in node.comparators)):
+        return _COMPARE
+    if cls is gast.UnaryOp and held(node.operand):
+        return _UNARY
+    if cls is gast.Subscript and held(node.value):
+        return _dunders("setitem" if node.ctx.__class__ is gast.Store else "getitem", "index", "hash")
+    if cls in (gast.If, gast.While, gast.IfExp, gast.Assert) and held(node.test):
+        return _TRUTH
+    if cls is gast.BoolOp and any(held(v) for v in node.values):
+        return _TRUTH
+    if cls is gast.Call and isinstance(node.func, gast.Name) and node.func.id not in local:
+        names = _CALLS.get(node.func.id)
+        if names is not None and any(held(a) for a in list(node.args) + [k.value for k in node.keywords]):
+            value = dict.get(source.env, node.func.id, _UNKNOWN)
+            if (
+                value is _UNKNOWN
+                or value is getattr(builtins, node.func.id, None)
+                or value is getattr(runtime, node.func.id, None)
+            ):
+                return names
+    if cls is gast.Attribute and node.attr in _KNOWN_ATTRIBUTES and held(node.value):
+        return frozenset((node.attr, "__getattr__", "__getattribute__"))
+    return frozenset()
+
+
+_PLAIN = (int, float, complex, bool, str, bytes, list, tuple, dict, set, frozenset, range, slice, type(None))
+_PLAIN += (np.ndarray, np.generic, types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType)
+
+
+def _is_object(value):
+    """An object of a user's class (its operators and methods are its class's code)."""
+    return value is not None and not isinstance(value, _PLAIN) and not callable(value)
+
+
+def protocol_writer(key, found, memo):
+    """Where a method named in ``found.names`` (``protocol``) of a class defined in the module of global
+    ``key``, or of the class of an object the variant holds, rebinds it (a property's getter too), or runs
+    code not seen while a function of the module rebinds it; None where none does. (A class defined in
+    another module, of an object not held, is not looked at.)"""
+    module = _module_of(key[0])[0]
+    classes = list(found.classes)
+    if module is not None:
+        classes += [v for v in list(vars(module).values()) if isinstance(v, type) and v.__module__ == module.__name__]
+    for cls in classes:
+        for name in found.names:
+            try:
+                method = inspect.getattr_static(cls, name)
+            except AttributeError:
+                continue
+            method = method.fget if isinstance(method, property) else getattr(method, "__func__", method)
+            if not inspect.isfunction(method):
+                continue
+            inner = summary(method, memo)
+            if key in inner.rebinds:
+                return inner.rebinds[key]
+            if inner.unseen_call is not None and rebinder(key) is not None:  # (self.v: a plain field)
+                return rebinder(key)
+    return None
 
 
 def _root_name(node):
@@ -571,6 +779,10 @@ def _summarise(src, s, memo):
                             s.rebinds[state(n.id)] = where(n)
                 if isinstance(target, (gast.Subscript, gast.Attribute)):
                     changed(_root_name(target), target, depends)
+                if isinstance(target, gast.Attribute) and _root_name(target) not in local:
+                    module = _callee_value(target.value, src.env)  # mod.G = v rebinds mod's global G
+                    if isinstance(module, types.ModuleType):
+                        s.rebinds.setdefault((id(vars(module)), target.attr), where(target))
     for node in nodes:
         if isinstance(node, gast.Name):
             key = state(node.id)
@@ -584,8 +796,10 @@ def _summarise(src, s, memo):
             s.rebound.setdefault(node.target.id, where(node))
         elif isinstance(node, gast.Call):
             _summarise_call(node, src, s, memo, local, params, state, changed, value_deps)
-        if s.unseen is None and unseen(node, src, local):
-            s.unseen = where(node)
+        if (s.unseen is None or s.unseen_call is None) and unseen(node, src, local):
+            s.unseen = s.unseen or where(node)
+            if isinstance(node, gast.Call):
+                s.unseen_call = s.unseen_call or where(node)
         if node.__class__ is gast.Attribute and node.ctx.__class__ is gast.Load:
             getter = _getter(node, src.env)  # OBJ.value of a global OBJ whose class makes value a property
             if getter is not None:
@@ -646,6 +860,8 @@ def _merge(s, inner):
         s.rebinds.setdefault(key, place)
     if s.unseen is None:
         s.unseen = inner.unseen
+    if s.unseen_call is None:
+        s.unseen_call = inner.unseen_call
 
 
 def _getter(node, env):

@@ -245,6 +245,8 @@ def refuse_stale_reads(fn, source, local, memo):
                 "declare it (%s %s) where it is read, so each read sees its current value"
                 % ("nonlocal" if key[1] in own.__code__.co_freevars else "global", key[1]),
             )
+    # a call rebinding one global (rebound) does not make the others safe from code not seen here
+    _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried)
 
 
 def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried):
@@ -262,6 +264,10 @@ def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried):
                 reads.append((key, node, str(source.location(node))))
         elif effects.unseen(node, source, local):
             ops.append((node, None, None))  # (None: any global a function of its module rebinds)
+        else:
+            found = effects.protocol(node, source, local)
+            if found is not None:  # (an operator or method of a class of the module that rebinds it)
+                ops.append((node, None, found))
         if isinstance(node, gast.Call):
             callee = source_mod.global_value(node.func, source, local)
             followed = effects.followed_function(callee) if callee is not None else None
@@ -292,9 +298,14 @@ def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried):
     def in_one_loop(a, b):
         return any(start <= a <= end and start <= b <= end for start, end in loops)
 
+    protocols = {}  # (key, method names) -> effects.protocol_writer
     for key, node, place in reads:
         for op, unseen_at, rebinds in ops:
-            if rebinds and key in rebinds:
+            if isinstance(rebinds, effects.Protocol):
+                if (key, rebinds) not in protocols:
+                    protocols[key, rebinds] = effects.protocol_writer(key, rebinds, memo)
+                writer, rebinds = protocols[key, rebinds], None
+            elif rebinds and key in rebinds:
                 writer = rebinds[key]
             elif unseen_at is not None or rebinds is None:
                 writer = effects.rebinder(key)
@@ -306,8 +317,8 @@ def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried):
                     what = "the call at %s, which rebinds it (at %s)" % (source.location(located(op)), writer)
                 else:
                     what = (
-                        "code not seen when compiling (a method or property of an object of unknown type) ran at "
-                        "%s, and a function may rebind it there (at %s)"
+                        "code not seen when compiling (a method, operator or property of an object of unknown "
+                        "type, a setattr or globals() store) ran at %s, and a function may rebind it there (at %s)"
                         % (unseen_at or source.location(located(op)), writer)
                     )
                 raise UnsupportedError(
