@@ -281,7 +281,10 @@ def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried):
         inner = effects.summary(callee, memo)
         if inner.unseen is not None or inner.rebinds:
             ops.append((node, inner.unseen, inner.rebinds))
-        reads.extend((key, node, place) for key, place in inner.frozen.items())
+        if not callee.__code__.co_filename.startswith(_LIBRARIES):
+            # (a library function's globals are its module's: warnings.simplefilter reading warnings.filters
+            # after a with warnings.catch_warnings() that rebinds them; it runs as it is, reading them then)
+            reads.extend((key, node, place) for key, place in inner.frozen.items())
     loops = [
         ((n.lineno, n.col_offset), (n.end_lineno, n.end_col_offset))
         for n in trees.walk(source.tree)
