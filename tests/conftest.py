@@ -1,5 +1,9 @@
+import importlib
 import os
 import sys
+import textwrap
+
+import pytest
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -52,3 +56,16 @@ def pytest_collection_modifyitems(config, items):
         for name, paths in MARKED.items():
             if path.startswith(paths):
                 item.add_marker(getattr(pytest.mark, name))
+
+
+@pytest.fixture
+def written_module(tmp_path, monkeypatch, request):
+    """The module ``request.param = (name, text)`` written to a file and imported (the compiler reads a module's
+    source file: where a global is rebound), removed from sys.modules after the test."""
+    name, text = request.param
+    (tmp_path / (name + ".py")).write_text(textwrap.dedent(text))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    m = importlib.import_module(name)
+    yield m
+    sys.modules.pop(name, None)

@@ -14,17 +14,6 @@ import adjoint_compiler as ac
 from tests.references import location_of
 
 
-@pytest.fixture
-def module(tmp_path, monkeypatch, request):
-    name, text = request.param
-    (tmp_path / (name + ".py")).write_text(textwrap.dedent(text))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    importlib.invalidate_caches()
-    m = importlib.import_module(name)
-    yield m
-    sys.modules.pop(name, None)
-
-
 def refused_at(e, fn, text, filename):
     line, col = location_of(fn, text)
     return str(e.value).split(": error")[0].endswith("%s.py:%d:%d" % (filename, line, col))
@@ -74,11 +63,11 @@ def after_a_step(x, stepper):
 """
 
 
-@pytest.mark.parametrize("module", [("review14_rebinders", REBINDERS)], indirect=True)
-def test_a_call_rebinding_another_global_does_not_hide_the_unseen_code(module):
+@pytest.mark.parametrize("written_module", [("review14_rebinders", REBINDERS)], indirect=True)
+def test_a_call_rebinding_another_global_does_not_hide_the_unseen_code(written_module):
     # other() rebinds J, so refuse_stale_reads took its own path and skipped the check of K after
     # stepper.step(): grad was 1.0 where the function's own derivative is K = 2.0 when it reads it
-    m = module
+    m = written_module
     for transform in (ac.grad, lambda f: lambda x, s: ac.jvp(f, wrt=0)(x, s, 1.0)[1]):
         with pytest.raises(ac.UnsupportedError) as e:
             transform(m.after_another_rebind)(1.5, m.Stepper())
@@ -87,12 +76,12 @@ def test_a_call_rebinding_another_global_does_not_hide_the_unseen_code(module):
     assert m.K == 1.0 and m.J == 0.0  # refused before anything ran
 
 
-@pytest.mark.parametrize("module", [("review14_rebinders", REBINDERS)], indirect=True)
+@pytest.mark.parametrize("written_module", [("review14_rebinders", REBINDERS)], indirect=True)
 @pytest.mark.parametrize("cls", ["BySetattr", "ByGlobals"])
-def test_a_global_rebound_by_setattr_or_globals_is_refused(module, cls):
+def test_a_global_rebound_by_setattr_or_globals_is_refused(written_module, cls):
     # setattr(module, "K", v) and globals()["K"] = v rebind K as `global K` does: was 1.0, the value
     # compiled, where the function's derivative is 7.0 (9.0)
-    m = module
+    m = written_module
     stepper = getattr(m, cls)()
     with pytest.raises(ac.UnsupportedError) as e:
         ac.grad(m.after_a_step)(1.5, stepper)
@@ -125,11 +114,11 @@ def loss(x, batches):
 OBJECTS_NO_WRITER = OBJECTS.replace("global LR\n    LR = v", "return v")
 
 
-@pytest.mark.parametrize("module", [("review14_objects", OBJECTS)], indirect=True)
-def test_a_refusal_for_a_list_of_objects_is_raised_not_a_recursion_error(module):
+@pytest.mark.parametrize("written_module", [("review14_objects", OBJECTS)], indirect=True)
+def test_a_refusal_for_a_list_of_objects_is_raised_not_a_recursion_error(written_module):
     # b.value of an object in a list, with LR read in the same loop: refused (b.value may be a property
     # calling set_lr); the structured path retried the variant it made without end (RecursionError)
-    m = module
+    m = written_module
     batches = [m.Batch(1.0), m.Batch(2.0)]
     for call in (lambda: ac.grad(m.loss)(1.5, batches), lambda: ac.hvp(m.loss)(1.5, batches, 1.0)):
         with pytest.raises(ac.UnsupportedError) as e:
@@ -137,9 +126,9 @@ def test_a_refusal_for_a_list_of_objects_is_raised_not_a_recursion_error(module)
         assert refused_at(e, m.loss, "LR * x", "review14_objects")
 
 
-@pytest.mark.parametrize("module", [("review14_objects_plain", OBJECTS_NO_WRITER)], indirect=True)
-def test_a_list_of_objects_without_a_writer_is_differentiated(module):
-    m = module
+@pytest.mark.parametrize("written_module", [("review14_objects_plain", OBJECTS_NO_WRITER)], indirect=True)
+def test_a_list_of_objects_without_a_writer_is_differentiated(written_module):
+    m = written_module
     batches = [m.Batch(1.0), m.Batch(2.0)]
     # loss = LR * x^2 * 3: d/dx = 3 x, d2/dx2 = 3 (LR = 0.5)
     assert ac.grad(m.loss)(1.5, batches) == pytest.approx(4.5, rel=1e-12)
@@ -238,15 +227,15 @@ def by_a_generators_method_name(x, meter):
 """
 
 
-@pytest.mark.parametrize("module", [("review14_protocols", PROTOCOLS)], indirect=True)
+@pytest.mark.parametrize("written_module", [("review14_protocols", PROTOCOLS)], indirect=True)
 @pytest.mark.parametrize(
     "name", ["by_operator", "by_item", "by_float", "by_len", "by_truth", "by_with", "by_a_generators_method_name"]
 )
-def test_a_global_read_after_an_operator_or_method_of_an_object_that_rebinds_it(module, name):
+def test_a_global_read_after_an_operator_or_method_of_an_object_that_rebinds_it(written_module, name):
     # meter + 1.0, meter[0], float(meter), len(meter), if meter, with meter and meter.normal() (a name a
     # random generator has) run a method of Meter that rebinds K: each was the compiled value, 1.0, where
     # the function's own derivative is 2.0
-    m = module
+    m = written_module
     f = getattr(m, name)
     K_read = "K * x"
     for transform in (ac.grad, lambda f: lambda x, s: ac.jvp(f, wrt=0)(x, s, 1.0)[1]):
@@ -283,10 +272,10 @@ def loss(x, vec):
 """
 
 
-@pytest.mark.parametrize("module", [("review14_vector", PLAIN_VECTOR)], indirect=True)
-def test_an_operator_of_a_class_that_rebinds_nothing_is_not_refused(module):
+@pytest.mark.parametrize("written_module", [("review14_vector", PLAIN_VECTOR)], indirect=True)
+def test_an_operator_of_a_class_that_rebinds_nothing_is_not_refused(written_module):
     # the module has a setter of LR, but Vector's methods rebind nothing: LR * x^2 * (v + 1), d/dx = 2 LR x (v + 1)
-    m = module
+    m = written_module
     assert ac.grad(m.loss)(1.5, m.Vector(2.0)) == pytest.approx(2 * 0.5 * 1.5 * 3.0, rel=1e-12)
 
 
@@ -397,11 +386,11 @@ def test_a_module_loaded_without_sys_modules(tmp_path):
     assert refused_at(e, m.after_a_step, "K * x", "review14_loose")
 
 
-@pytest.mark.parametrize("module", [("review14_edited", REBINDERS)], indirect=True)
-def test_a_module_whose_file_no_longer_parses(module):
+@pytest.mark.parametrize("written_module", [("review14_edited", REBINDERS)], indirect=True)
+def test_a_module_whose_file_no_longer_parses(written_module):
     # the file edited after the import (a syntax error while typing): its functions' sources, as read at import
     # (linecache), are looked at instead of no rebinder at all
-    m = module
+    m = written_module
     import linecache
 
     linecache.getlines(m.__file__)  # (as inspect read it when the module was used)
@@ -433,11 +422,11 @@ def loss(w, opt):
 """
 
 
-@pytest.mark.parametrize("module", [("review14_own_attribute", OWN_ATTRIBUTE)], indirect=True)
-def test_an_objects_own_attribute_named_as_a_global_does_not_rebind_it(module):
+@pytest.mark.parametrize("written_module", [("review14_own_attribute", OWN_ATTRIBUTE)], indirect=True)
+def test_an_objects_own_attribute_named_as_a_global_does_not_rebind_it(written_module):
     # self.scale = scale in __init__ was taken for a rebind of the global scale: the read after opt.step()
     # was refused though nothing rebinds it. d/dw (2 sum w^2) = 4 w
-    m = module
+    m = written_module
     w = np.array([0.5, -1.0, 2.0])
     opt = m.Optimizer(0.1)
     np.testing.assert_allclose(ac.grad(m.loss)(w, opt), 4.0 * w, rtol=1e-12)
@@ -470,9 +459,9 @@ def make():
     reason="an operator of a class defined in the enclosing function rebinding a "
     "closure variable: effects.protocol_writer looks at the module's classes only",
 )
-@pytest.mark.parametrize("module", [("review14_closure_protocol", CLOSURE_PROTOCOL)], indirect=True)
-def test_an_operator_rebinding_a_closure_variable(module):
-    by_operator, Meter = module.make()
+@pytest.mark.parametrize("written_module", [("review14_closure_protocol", CLOSURE_PROTOCOL)], indirect=True)
+def test_an_operator_rebinding_a_closure_variable(written_module):
+    by_operator, Meter = written_module.make()
     try:
         grad = ac.grad(by_operator)(1.5, Meter())
     except ac.UnsupportedError:

@@ -5,7 +5,6 @@ Each module is written to a file (the compiler looks for the functions that rebi
 source); the references are the closed forms d(SCALE * x)/dx = SCALE as the function itself sees it.
 """
 
-import importlib
 import sys
 import textwrap
 
@@ -110,18 +109,7 @@ def counted(x, counter):
 """
 
 
-@pytest.fixture
-def module(tmp_path, monkeypatch, request):
-    name, text = request.param
-    (tmp_path / (name + ".py")).write_text(textwrap.dedent(text))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    importlib.invalidate_caches()
-    m = importlib.import_module(name)
-    yield m
-    sys.modules.pop(name, None)
-
-
-@pytest.mark.parametrize("module", [("trust14_writer", WITH_A_WRITER)], indirect=True)
+@pytest.mark.parametrize("written_module", [("trust14_writer", WITH_A_WRITER)], indirect=True)
 @pytest.mark.parametrize(
     "name, args, read",
     [
@@ -131,8 +119,8 @@ def module(tmp_path, monkeypatch, request):
         ("read_first_in_a_loop", lambda m: (m.Stepper(),), "total = total + SCALE * x"),
     ],
 )
-def test_a_global_read_after_code_that_may_rebind_it_is_refused(module, name, args, read):
-    m = module
+def test_a_global_read_after_code_that_may_rebind_it_is_refused(written_module, name, args, read):
+    m = written_module
     with pytest.raises(ac.UnsupportedError) as e:
         ac.grad(getattr(m, name))(1.0, *args(m))
     text = str(e.value)
@@ -147,9 +135,9 @@ def test_a_global_read_after_code_that_may_rebind_it_is_refused(module, name, ar
     assert m.SCALE == 1.0  # refused before anything ran
 
 
-@pytest.mark.parametrize("module", [("trust14_writer", WITH_A_WRITER)], indirect=True)
-def test_the_advice_gives_the_current_value(module):
-    m = module
+@pytest.mark.parametrize("written_module", [("trust14_writer", WITH_A_WRITER)], indirect=True)
+def test_the_advice_gives_the_current_value(written_module):
+    m = written_module
     stepper = m.Stepper()
     for expected in (2.0, 3.0):  # each call steps SCALE once, before the read
         value, grad = ac.value_and_grad(m.declared)(1.5, stepper)
@@ -157,9 +145,9 @@ def test_the_advice_gives_the_current_value(module):
         assert grad == expected and value == expected * 1.5
 
 
-@pytest.mark.parametrize("module", [("trust14_writer", WITH_A_WRITER)], indirect=True)
-def test_what_cannot_go_stale_is_not_refused(module):
-    m = module
+@pytest.mark.parametrize("written_module", [("trust14_writer", WITH_A_WRITER)], indirect=True)
+def test_what_cannot_go_stale_is_not_refused(written_module):
+    m = written_module
     stepper = m.Stepper()
     # the read comes before the call that rebinds it: the value read is the one used
     assert ac.grad(m.read_before)(2.0, stepper) == 1.0 and m.SCALE == 2.0
@@ -168,9 +156,9 @@ def test_what_cannot_go_stale_is_not_refused(module):
     assert ac.grad(m.harmless_method)(2.0, stepper) == m.SCALE == 2.0
 
 
-@pytest.mark.parametrize("module", [("trust14_plain", WITHOUT_A_WRITER)], indirect=True)
-def test_a_method_in_a_module_that_rebinds_no_global_is_not_refused(module):
-    m = module
+@pytest.mark.parametrize("written_module", [("trust14_plain", WITHOUT_A_WRITER)], indirect=True)
+def test_a_method_in_a_module_that_rebinds_no_global_is_not_refused(written_module):
+    m = written_module
     counter = m.Counter()
     assert ac.grad(m.counted)(2.0, counter) == 3.0
     assert counter.n == 1  # the method ran once
@@ -201,9 +189,9 @@ def make():
 """
 
 
-@pytest.mark.parametrize("module", [("trust14_closure", CLOSURE)], indirect=True)
-def test_a_closure_variable_rebound_by_a_method_of_a_parameter(module):
-    undeclared, declared, Stepper = module.make()
+@pytest.mark.parametrize("written_module", [("trust14_closure", CLOSURE)], indirect=True)
+def test_a_closure_variable_rebound_by_a_method_of_a_parameter(written_module):
+    undeclared, declared, Stepper = written_module.make()
     with pytest.raises(ac.UnsupportedError) as e:
         ac.grad(undeclared)(1.0, Stepper())
     line, col = location_of(undeclared, "k * x")
