@@ -153,7 +153,7 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     refusals.refuse_differentiated_context_managers(fn, source, varied)
     refusals.refuse_mutation_of_varied(fn, source, local, varied)
     memo = source.summaries if source is not None else {}
-    refusals.refuse_stale_reads(fn, source, local, memo)
+    refusals.refuse_stale_reads(fn, source, local, memo, varied)
     refusals.refuse_effects_through_calls(fn.body, source, local, varied, memo, fn)
     refusals.refuse_differentiated_globals_seen_by_callees(fn.body, source, local, varied, set())
     _fixed_point(spread_useful)

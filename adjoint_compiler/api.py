@@ -425,6 +425,7 @@ class _Generic:
         self.finish = _generic_finisher(wrt, single)
         self.function = None
         self.compiled = None
+        self.last = None  # the compilation ``get`` gave last (checked after its call: ``check_unchanged``)
         self.changes_arguments = False
         registry.hold(self)  # a register_adjoint may replace a rule the held code calls or inlined
 
@@ -435,7 +436,7 @@ class _Generic:
         """The compiled function; ``self.function`` holds it only when no global it read can go stale, and
         the function needs nothing of its arguments' structure (``_NEEDS``: then each call looks it up)."""
         if self.f in _NEEDS:
-            c = _compiled(self.f, self.wrt, "grad", args, scalars=False)
+            c = self.last = _compiled(self.f, self.wrt, "grad", args, scalars=False)
             self.changes_arguments = c.function.__globals__.get("put_back") is runtime.put_back
             return c.function
         c = self.compiled
@@ -449,7 +450,46 @@ class _Generic:
             # it gives list and dict arguments their new contents (xs.append(v)): their gradients have
             # the structure they were passed with
             self.changes_arguments = c.function.__globals__.get("put_back") is runtime.put_back
+        self.last = c
         return c.function
+
+
+def check_unchanged(compiled, f):
+    """After code ``compiled`` with guards ran: a global or closure variable it holds the compile-time value of,
+    rebound while it ran, was perhaps read stale: refused, located at its read. What the compiler sees
+    rebinding one is refused when compiling (``refusals.refuse_stale_reads``); this catches what it cannot see
+    (an operator or method of an argument's class defined in another module, another thread). The call's side
+    effects have happened; the next call compiles again for the new value."""
+    if compiled is None or compiled.current():
+        return
+    exposed = getattr(compiled, "exposed", None)
+    for holder, name, value in compiled.guards:
+        if exposed is not None and (id(holder), name) not in exposed and type(holder) in (dict, types.CellType):
+            continue  # (read before any code that may have rebound it: its value then was the current one)
+        if (source.cell_value(holder) if type(holder) is types.CellType else holder.get(name)) is not value:
+            break
+    else:
+        return  # (a register_adjoint meanwhile, or a variable read before it was rebound: the next call compiles again)
+    place = None
+    if inspect.isfunction(f):
+        try:
+            place = effects.summary(f).frozen.get((id(holder), name))
+        except Exception:  # noqa: BLE001  (only the message's place is at stake)
+            place = None
+    if place is not None:
+        filename, line, col = place.rsplit(":", 2)
+        where = SourceLocation(filename, int(line), int(col))
+    else:
+        code = inspect.unwrap(f).__code__
+        where = SourceLocation(code.co_filename, code.co_firstlineno, 1)
+    raise UnsupportedError(
+        "'%s' rebound while the compiled code ran, which holds the value it had when compiled (by code not seen "
+        "when compiling: a method, operator or property of an argument's class, a callback, another thread; "
+        "the call's side effects have happened)" % name,
+        where,
+        "declare it (%s %s) where it is read, so each read sees its current value"
+        % ("nonlocal" if type(holder) is types.CellType else "global", name),
+    )
 
 
 def _finisher(convert, wrt, single):
@@ -484,6 +524,7 @@ class _Dispatcher:
         self.single = single
         self.nargs = _arity(f)
         self.entries = registry.Held()  # (a register_adjoint empties it: the code may call a rule it replaces)
+        self.last = None  # the compilation with guards ``entry`` gave last (``check_unchanged``)
 
     def entry(self, args, kwargs):
         if kwargs or len(args) != self.nargs:
@@ -500,6 +541,7 @@ class _Dispatcher:
                 _finisher(convert, self.wrt, self.single),
                 compiled if compiled.guards else None,
             )
+        self.last = e[2]
         return e[:2], args
 
 
@@ -939,6 +981,8 @@ def _scalar_output(f, wrt, transform, with_value):
             if not _structures_help(args):
                 _refused_derived(e, f, transform)
             return structured(args)
+        if d.function is None:  # (compiled with guards: what it read may have been rebound as it ran)
+            check_unchanged(d.last, f)
         if truth:  # the fast path passes a float gradient through unconverted: convert each
             grads = _like(grads, args[wrt_idx[0]]) if single else tuple(map(_like, grads, [args[i] for i in wrt_idx]))
         if with_value:
@@ -1340,6 +1384,7 @@ def _vjp(f, wrt):
             _reraise(e, args, f)
         except CompileError as e:  # a callee's code, compiled on its first call
             _refused_derived(e, f, "vjp")
+        check_unchanged(d.last, f)
 
         def pullback_f(cotangent):
             return finish(pullback(_plain_cotangent(cotangent)), args)

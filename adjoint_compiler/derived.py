@@ -146,7 +146,7 @@ def _jvp(f, wrt):
         if fast_key is not None and not all(t in api._LEAVES for t in key):
             fast_key = None  # (a list or a dict may hold a structure the next call's does not)
         function = cache.get(key)
-        current = None  # a compilation with guards: whether what it read still holds
+        current = None  # a compilation with guards: whether what it read still holds (``api.check_unchanged``)
         if function is None:
             try:
                 c = _compiled(f, wrt_idx, "jvp", args)
@@ -158,7 +158,7 @@ def _jvp(f, wrt):
             if not c.guards:  # nothing it read can go stale
                 cache[key] = function
             else:
-                current = c.current
+                current = c
 
         def run(tangent):
             tangents = (tangent,) if single else tuple(tangent)
@@ -170,17 +170,18 @@ def _jvp(f, wrt):
                 tangents = tuple(_as_float(t) for t in tangents)
             elif fast_key is not None and truths is None:
                 fast[fast_key] = (function, current)
-            return _run(function, args, tangents)
+            return _run(function, args, tangents, current)
 
         return run
 
-    def _run(function, args, tangents):
+    def _run(function, args, tangents, current=None):
         try:
             value, tangent_out = function(*args, *tangents)
         except (runtime.InPlaceUpdateError, TypeError) as e:
             _reraise(e, args, f)
         except CompileError as e:  # a callee's code, compiled on its first call
             api._refused_derived(e, f, "jvp")
+        api.check_unchanged(current, f)
         return value, tangent_out if type(tangent_out) is float else _precision_of(tangent_out, value)
 
     @functools.wraps(f)
@@ -194,8 +195,8 @@ def _jvp(f, wrt):
             if not single:
                 key = key + tuple(map(type, tangent)) if type(tangent) is tuple else None
             made = fast.get(key)
-            if made is not None and (made[1] is None or made[1]()):  # (the tangents' count, types in the key)
-                return _run(made[0], args[:-1], (tangent,) if single else tangent)
+            if made is not None and (made[1] is None or made[1].current()):  # (the tangents' count, types: key)
+                return _run(made[0], args[:-1], (tangent,) if single else tangent, made[1])
         return prepare(args[:-1], kwargs, key)(args[-1])
 
     jvp_f.prepare = prepare

@@ -61,6 +61,9 @@ class Compiled:
         self.guards = guards  # (globals dict or cell, name, value) it was compiled for, callees' included
         self.looked_up = set()  # functions whose rules it asked for, callees' included (``_run``)
         self.returns_partial = True  # (a jvp) whether its tangent may hold exact zeros (tangent.returns_partial)
+        # the keys (id(holder), name) of the guards it reads after code that may run a user's code it does not
+        # follow (refusals._note_exposed_reads; api.check_unchanged); None: all of them
+        self.exposed = None
 
         self.current = _checker(guards)  # () -> is this still the gradient of the function as it is now?
 
@@ -394,6 +397,11 @@ def _run(c, stop_after):
     # process is not the rule this code was made with (the disk cache's entries keep them)
     compiled.looked_up = set(looked_up).union(*(getattr(callee, "looked_up", ()) for callee in c.linker.callees))
     compiled.returns_partial = getattr(c.result, "returns_partial", True)
+    exposed = set(getattr(c.src, "exposed", ()))
+    for callee in c.linker.callees:
+        inner = getattr(callee, "exposed", None)
+        exposed |= inner if inner is not None else {(id(h), name) for h, name, _ in callee.guards}
+    compiled.exposed = exposed
     compiled.all_tapes = c.tapes  # its tape notes and its callees': a caller's header lists them too
     return compiled
 

@@ -214,7 +214,7 @@ def refuse_effects_through_calls(stmts, source, local, varied, memo, fn=None):
             )
 
 
-def refuse_stale_reads(fn, source, local, memo):
+def refuse_stale_reads(fn, source, local, memo, varied=frozenset()):
     """A global or closure variable that a function of the call graph rebinds while this function, or a
     function it calls, reads it without holding it (declared, or given it by ``carry``): the reader's
     compiled code would hold the value it had when compiled."""
@@ -224,7 +224,7 @@ def refuse_stale_reads(fn, source, local, memo):
     own = carried[0] if carried is not None else source.func
     rebound = effects.rebinds(own, memo)
     if not rebound:
-        _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried)
+        _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried, varied)
         return
     reads = []  # (key, where it is read)
     for node in trees.walk(fn):
@@ -246,10 +246,10 @@ def refuse_stale_reads(fn, source, local, memo):
                 % ("nonlocal" if key[1] in own.__code__.co_freevars else "global", key[1]),
             )
     # a call rebinding one global (rebound) does not make the others safe from code not seen here
-    _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried)
+    _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried, varied)
 
 
-def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried):
+def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried, varied=frozenset()):
     """A global read after code the compiler does not see ran (``effects.unseen``: a method of a parameter, a
     property's getter) where a function of the global's module rebinds it (``effects.rebinder``), or after a
     call of a function that rebinds it: the compiled code holds the value the global had when compiled.
@@ -273,18 +273,6 @@ def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried):
             followed = effects.followed_function(callee) if callee is not None else None
             if followed is not None and rules.lookup(callee) is None:
                 sites.append((followed[0], node))
-    if not ops and not sites:
-        return
-    if not any(effects.rebinder(r[0]) for r in reads) and not any(effects.module_rebinds(c) for c, _ in sites):
-        return  # (the common case: no function of these modules declares a global)
-    for callee, node in sites:
-        inner = effects.summary(callee, memo)
-        if inner.unseen is not None or inner.rebinds:
-            ops.append((node, inner.unseen, inner.rebinds))
-        if not callee.__code__.co_filename.startswith(_LIBRARIES):
-            # (a library function's globals are its module's: warnings.simplefilter reading warnings.filters
-            # after a with warnings.catch_warnings() that rebinds them; it runs as it is, reading them then)
-            reads.extend((key, node, place) for key, place in inner.frozen.items())
     loops = [
         ((n.lineno, n.col_offset), (n.end_lineno, n.end_col_offset))
         for n in trees.walk(source.tree)
@@ -300,6 +288,20 @@ def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried):
 
     def in_one_loop(a, b):
         return any(start <= a <= end and start <= b <= end for start, end in loops)
+
+    _note_exposed_reads(source, reads, ops, sites, memo, local, varied, position, in_one_loop)
+    if not ops and not sites:
+        return
+    if not any(effects.rebinder(r[0]) for r in reads) and not any(effects.module_rebinds(c) for c, _ in sites):
+        return  # (the common case: no function of these modules declares a global)
+    for callee, node in sites:
+        inner = effects.summary(callee, memo)
+        if inner.unseen is not None or inner.rebinds:
+            ops.append((node, inner.unseen, inner.rebinds))
+        if not callee.__code__.co_filename.startswith(_LIBRARIES):
+            # (a library function's globals are its module's: warnings.simplefilter reading warnings.filters
+            # after a with warnings.catch_warnings() that rebinds them; it runs as it is, reading them then)
+            reads.extend((key, node, place) for key, place in inner.frozen.items())
 
     protocols = {}  # (key, method names) -> effects.protocol_writer
     for key, node, place in reads:
@@ -330,6 +332,36 @@ def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried):
                     "declare it (%s %s) where it is read, so each read sees its current value"
                     % ("nonlocal" if key[1] in target.__code__.co_freevars else "global", key[1]),
                 )
+
+
+def _note_exposed_reads(source, reads, ops, sites, memo, local, varied, position, in_one_loop):
+    """``source.exposed``: the state keys of the reads that come after code which may run a user's code the
+    compiler does not follow (a method or operator of an object that is no differentiated value, a function
+    called with one or running such code): the compiled code's run-time check (``api.check_unchanged``)
+    refuses a call during which one of them was rebound; a read before any such code saw the current value."""
+    exposing = []
+    for node, unseen_at, found in ops:
+        if found is None or any(n in local and n not in varied for n in trees.all_names(node)):
+            exposing.append(node)
+    for callee, node in sites:
+        passes_object = any(
+            isinstance(a, gast.Name) and a.id in local and a.id not in varied
+            for a in list(node.args) + [k.value for k in node.keywords]
+        )
+        inner = effects.summary(callee, memo)
+        if passes_object or inner.unseen is not None or inner.rebinds:
+            exposing.append(node)
+    if not exposing:
+        return
+    first = min(position(node) for node in exposing)
+    exposed = getattr(source, "exposed", set())
+    for key, node, _ in reads:
+        at = position(node)
+        if key not in exposed and (
+            first < at or any(op is not node and in_one_loop(position(op), at) for op in exposing)
+        ):
+            exposed.add(key)
+    source.exposed = exposed
 
 
 def _named(source, name, fn):

@@ -5,6 +5,7 @@ Each module is written to a file (the compiler looks for the functions that rebi
 source); the references are the closed forms d(SCALE * x)/dx = SCALE as the function itself sees it.
 """
 
+import importlib
 import sys
 import textwrap
 
@@ -244,3 +245,74 @@ def test_a_module_without_a_file_is_looked_at_through_its_definitions(monkeypatc
         text.splitlines().index("    SCALE = SCALE + 1.0") + 1
     ) in str(e.value)
     assert ac.grad(m.harmless_method)(2.0, m.Stepper()) == m.SCALE == 1.0
+
+
+# the run-time check (api.check_unchanged): a global rebound while the compiled code ran, by code the compiler
+# cannot see when compiling (a class of another module, known only from the argument), is refused at the read;
+# a global read before any such code is not
+TRAINER = """
+import numpy as np
+
+LR = 0.5
+
+
+def train_step(w, schedule):
+    loss = np.sum(w * w) * LR  # read before the schedule steps: the value it has when read
+    schedule.step()
+    return loss
+
+
+def stepped_then_read(w, schedule):
+    schedule.step()
+    return np.sum(w * w) * LR
+"""
+
+SCHEDULE = """
+import trust14_trainer
+
+
+class Halving:
+    def step(self):
+        trust14_trainer.LR = trust14_trainer.LR / 2.0
+"""
+
+
+@pytest.fixture
+def trainer(tmp_path, monkeypatch):
+    (tmp_path / "trust14_trainer.py").write_text(textwrap.dedent(TRAINER))
+    (tmp_path / "trust14_schedule.py").write_text(textwrap.dedent(SCHEDULE))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    yield importlib.import_module("trust14_trainer"), importlib.import_module("trust14_schedule")
+    sys.modules.pop("trust14_trainer", None)
+    sys.modules.pop("trust14_schedule", None)
+
+
+def test_a_global_read_before_a_method_rebinds_it_is_the_value_read(trainer):
+    m, schedule = trainer
+    w = np.array([1.0, -2.0])
+    for lr in (0.5, 0.25, 0.125):  # each call reads LR, then halves it: d/dw = 2 w LR as read
+        value, grad = ac.value_and_grad(m.train_step)(w, schedule.Halving())
+        np.testing.assert_allclose(grad, 2 * w * lr, rtol=1e-15)
+        assert value == pytest.approx(5.0 * lr) and m.LR == lr / 2
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        lambda f, w, s: ac.grad(f)(w, s),
+        lambda f, w, s: ac.value_and_grad(f)(w, s),
+        lambda f, w, s: ac.vjp(f)(w, s),
+        lambda f, w, s: ac.jvp(f)(w, s, np.ones(2)),
+    ],
+    ids=["grad", "value_and_grad", "vjp", "jvp"],
+)
+def test_a_global_rebound_while_the_compiled_code_ran_is_refused_at_its_read(trainer, transform):
+    m, schedule = trainer
+    w = np.array([1.0, -2.0])
+    with pytest.raises(ac.UnsupportedError) as e:
+        transform(m.stepped_then_read, w, schedule.Halving())
+    line, col = location_of(m.stepped_then_read, "LR")
+    assert str(e.value).split(": error")[0].endswith("trust14_trainer.py:%d:%d" % (line, col + 0))
+    assert "'LR' rebound while the compiled code ran" in str(e.value) and "global LR" in str(e.value)
+    assert m.LR == 0.25  # the call ran once (its side effect happened, as the message says)
