@@ -258,11 +258,16 @@ def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried, varie
     target = getattr(own, source_mod.VARIANT, (own,))[0]  # (a variant has its target's closure)
     ops, reads, sites = [], [], []  # (node, ...)
     for node in trees.walk(fn):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id not in local:
-            key = effects.state_key(own, node.id, False)
-            if key is not None and (carried is None or node.id not in carried[1]):
-                reads.append((key, node, str(source.location(node))))
-        elif effects.unseen(node, source, local):
+        cls = node.__class__
+        if cls is gast.Name:
+            if node.ctx.__class__ is gast.Load and node.id not in local:
+                key = effects.state_key(own, node.id, False)
+                if key is not None and (carried is None or node.id not in carried[1]):
+                    reads.append((key, node, str(source.location(node))))
+            continue
+        if cls not in _MAY_RUN_CODE:
+            continue
+        if effects.unseen(node, source, local):
             ops.append((node, None, None))  # (None: any global a function of its module rebinds)
         else:
             found = effects.protocol(node, source, local)
@@ -273,11 +278,7 @@ def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried, varie
             followed = effects.followed_function(callee) if callee is not None else None
             if followed is not None and rules.lookup(callee) is None:
                 sites.append((followed[0], node))
-    loops = [
-        ((n.lineno, n.col_offset), (n.end_lineno, n.end_col_offset))
-        for n in trees.walk(source.tree)
-        if isinstance(n, (gast.For, gast.While)) and getattr(n, "end_lineno", None)
-    ]
+    loops = []  # (where each loop of the source starts and ends), found when first asked
 
     def located(node):  # (a node the passes made has no place: its first part written by the user has)
         return next((n for n in trees.breadth_first(node) if getattr(n, "lineno", None)), node)
@@ -287,6 +288,13 @@ def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried, varie
         return (getattr(node, "lineno", 0) or 0, getattr(node, "col_offset", 0) or 0)
 
     def in_one_loop(a, b):
+        if not loops:
+            loops.extend(
+                ((n.lineno, n.col_offset), (n.end_lineno, n.end_col_offset))
+                for n in trees.walk(source.tree)
+                if isinstance(n, (gast.For, gast.While)) and getattr(n, "end_lineno", None)
+            )
+            loops.append(((0, 0), (-1, -1)))  # (found: none contains anything)
         return any(start <= a <= end and start <= b <= end for start, end in loops)
 
     _note_exposed_reads(source, reads, ops, sites, memo, local, varied, position, in_one_loop)
@@ -332,6 +340,11 @@ def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried, varie
                     "declare it (%s %s) where it is read, so each read sees its current value"
                     % ("nonlocal" if key[1] in target.__code__.co_freevars else "global", key[1]),
                 )
+
+
+# the nodes that may run code of an object's class: a call, an attribute read, an operator, a subscript, a truth test
+_MAY_RUN_CODE = (gast.Call, gast.Attribute, gast.BinOp, gast.AugAssign, gast.Compare, gast.UnaryOp, gast.Subscript)
+_MAY_RUN_CODE += (gast.If, gast.While, gast.IfExp, gast.Assert, gast.BoolOp)
 
 
 def _note_exposed_reads(source, reads, ops, sites, memo, local, varied, position, in_one_loop):
