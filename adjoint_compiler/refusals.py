@@ -356,6 +356,7 @@ def _note_exposed_reads(source, reads, ops, sites, memo, local, varied, position
     for node, unseen_at, found in ops:
         if found is None or any(n in local and n not in varied for n in trees.all_names(node)):
             exposing.append(node)
+    called = []  # (a called function's reads, at its call)
     for callee, node in sites:
         passes_object = any(
             isinstance(a, gast.Name) and a.id in local and a.id not in varied
@@ -364,11 +365,13 @@ def _note_exposed_reads(source, reads, ops, sites, memo, local, varied, position
         inner = effects.summary(callee, memo)
         if passes_object or inner.unseen is not None or inner.rebinds:
             exposing.append(node)
+        if not callee.__code__.co_filename.startswith(_LIBRARIES):
+            called.extend((key, node, None) for key in inner.frozen)
     if not exposing:
         return
     first = min(position(node) for node in exposing)
     exposed = getattr(source, "exposed", set())
-    for key, node, _ in reads:
+    for key, node, _ in reads + called:
         at = position(node)
         if key not in exposed and (
             first < at or any(op is not node and in_one_loop(position(op), at) for op in exposing)

@@ -265,6 +265,18 @@ def train_step(w, schedule):
 def stepped_then_read(w, schedule):
     schedule.step()
     return np.sum(w * w) * LR
+
+
+def scaled(w):
+    total = 0.0
+    for v in w:  # (a loop: compiled as a function of its own, not inlined into its caller)
+        total = total + v * v * LR
+    return total
+
+
+def stepped_then_called(w, schedule):
+    schedule.step()
+    return scaled(w)  # the helper's compiled code holds LR too
 """
 
 SCHEDULE = """
@@ -316,3 +328,12 @@ def test_a_global_rebound_while_the_compiled_code_ran_is_refused_at_its_read(tra
     assert str(e.value).split(": error")[0].endswith("trust14_trainer.py:%d:%d" % (line, col + 0))
     assert "'LR' rebound while the compiled code ran" in str(e.value) and "global LR" in str(e.value)
     assert m.LR == 0.25  # the call ran once (its side effect happened, as the message says)
+
+
+def test_a_global_a_called_function_reads_after_the_rebinding_is_refused(trainer):
+    m, schedule = trainer
+    with pytest.raises(ac.UnsupportedError) as e:
+        ac.grad(m.stepped_then_called)(np.array([1.0, -2.0]), schedule.Halving())
+    line, col = location_of(m.scaled, "LR")
+    assert str(e.value).split(": error")[0].endswith("trust14_trainer.py:%d:%d" % (line, col))
+    assert "'LR' rebound while the compiled code ran" in str(e.value)
