@@ -86,3 +86,30 @@ def test_full_svd_of_a_tall_matrix_with_its_vectors_used_still_matches_differenc
         "    return np.sum(s ** 2) + np.sum(np.abs(u[:, 0]) * np.arange(4.0)) + np.sum(np.abs(vh[0]))\n"
     )
     check_grads(f, [np.random.default_rng(3).standard_normal((4, 3))], rtol=1e-6)
+
+
+def _polymul_weighted(a, b):
+    return np.sum(np.polymul(a, b) * np.linspace(1.0, 2.0, np.size(np.polymul(a, b))))
+
+
+def test_polymul_with_a_leading_zero_coefficient_is_refused():
+    # rules seed 1306454: NumPy drops an operand's leading zeros (poly1d), so the product was shorter than the
+    # adjoint assumed (ValueError: cannot reshape inside grad) and the product-rule tangent's terms had two
+    # lengths (ValueError: cannot broadcast in jvp); the length changes with those coefficients: refused
+    a, b = np.array([0.0, 1.5, -0.5]), np.array([2.0, 0.3, 0.7])
+    for call in (
+        lambda: ac.grad(_polymul_weighted, wrt=(0, 1))(a, b),
+        lambda: ac.jvp(_polymul_weighted, wrt=(0, 1))(a, b, (np.array([1.0, 0.0, 0.0]), np.ones(3))),
+    ):
+        with pytest.raises(NotImplementedError, match="leading zero coefficient") as e:
+            call()
+        assert "test_fuzz_rules.py:%d:" % (_polymul_weighted.__code__.co_firstlineno + 1) in str(e.value)
+
+
+def test_polymul_without_leading_zeros_against_central_differences():
+    a, b = np.array([0.4, 1.5, -0.5]), np.array([2.0, 0.3, 0.7, -1.1])
+    check_grads(_polymul_weighted, (a, b), wrt=(0, 1))
+    da, db = np.array([1.0, -0.5, 0.2]), np.array([0.3, 1.0, -1.0, 0.5])
+    h = 1e-6
+    expected = (_polymul_weighted(a + h * da, b + h * db) - _polymul_weighted(a - h * da, b - h * db)) / (2 * h)
+    assert ac.jvp(_polymul_weighted, wrt=(0, 1))(a, b, (da, db))[1] == pytest.approx(expected, rel=1e-7)
