@@ -1146,18 +1146,22 @@ def _grad_of_grad(inner, wrt):
         if "fallback" in cache:
             return cache["fallback"](args)
         key = ("pullback",) + variant_key(f, args)
-        if key not in cache:
+        entry = cache.get(key)
+        # the gradient code holds the globals f read when compiled: compiled again once one is rebound
+        if entry is None or entry[1] is not None and not entry[1].current():
             inner = _compiled(f, inner_wrt, "grad", args, scalars=False)
             # the cotangent (0, 1) selects the gradient, not the value, of f_grad's (value, gradient) result
             key = ("pullback",) + variant_key(f, args)  # (the compilation may have found what it depends on)
-            cache[key] = vjp(inner.function, wrt_idx[0] if single else wrt_idx)
+            pullback_of = vjp(inner.function, wrt_idx[0] if single else wrt_idx)
+            entry = cache[key] = (pullback_of, inner if inner.guards else None)
         try:
-            (_, inner_grad), pullback = cache[key](*args)
+            (_, inner_grad), pullback = entry[0](*args)
         except CompileError as e:
             if not load.made_by_compiler(e.location):
                 raise
             cache["fallback"] = _over_forward(e, f, inner_wrt[0], wrt)
             return cache["fallback"](args)
+        check_unchanged(entry[1], f)  # (one it read rebound as it ran: refused)
         if np.ndim(inner_grad) != 0:
             raise TypeError(_NOT_SCALAR % (np.shape(inner_grad),))
         return pullback((0.0, 1.0))

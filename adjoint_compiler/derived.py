@@ -228,11 +228,14 @@ def _jvp_of_grad(inner, wrt):
             return cache["fallback"](args)
         key = ("jvp",) + api.variant_key(f, args)
         try:
-            if key not in cache:
+            entry = cache.get(key)
+            # the gradient code holds the globals f read when compiled: compiled again once one is rebound
+            if entry is None or entry[1] is not None and not entry[1].current():
                 gradient = _compiled(f, inner_wrt, "grad", args, scalars=False)
                 key = ("jvp",) + api.variant_key(f, args)  # (the compilation may have found what it depends on)
-                cache[key] = jvp(gradient.function, wrt_idx[0] if single else wrt_idx)
-            product = cache[key]
+                product = jvp(gradient.function, wrt_idx[0] if single else wrt_idx)
+                entry = cache[key] = (product, gradient if gradient.guards else None)
+            product, held = entry
             run = product.prepare(args, {}) if hasattr(product, "prepare") else lambda t: product(*args, t)
         except CompileError as e:
             cache["fallback"] = _over_forward(e, f, inner_wrt, inner_single, wrt_idx, single)
@@ -242,6 +245,7 @@ def _jvp_of_grad(inner, wrt):
             if "fallback" not in cache:
                 try:
                     (_, grads), (_, grads_dot) = run(tangent)
+                    api.check_unchanged(held, f)  # (one it read rebound as it ran: refused)
                     return grads, grads_dot
                 except CompileError as e:  # refused as it ran (a callee's gradient code, compiled on its first call)
                     cache["fallback"] = _over_forward(e, f, inner_wrt, inner_single, wrt_idx, single)

@@ -6,6 +6,7 @@ source); the references are the closed forms d(SCALE * x)/dx = SCALE as the func
 """
 
 import importlib
+import math
 import sys
 import textwrap
 
@@ -337,3 +338,51 @@ def test_a_global_a_called_function_reads_after_the_rebinding_is_refused(trainer
     line, col = location_of(m.scaled, "LR")
     assert str(e.value).split(": error")[0].endswith("trust14_trainer.py:%d:%d" % (line, col))
     assert "'LR' rebound while the compiled code ran" in str(e.value)
+
+
+SECOND = """
+import math
+
+import numpy as np
+
+SCALE = 1.0
+
+
+def cubes(x):
+    return SCALE * np.sum(x**3)
+
+
+def wave(x):
+    return SCALE * math.sin(x) * x
+"""
+
+
+@pytest.mark.parametrize("written_module", [("trust14_second", SECOND)], indirect=True)
+def test_held_second_order_transforms_see_a_global_rebound_between_calls(written_module):
+    # a held ac.hvp(f) / ac.hessian(f) / jvp(grad(f)) kept the gradient code compiled for the global's first
+    # value (12 where 18 is right after SCALE = 3): compiled again once it is rebound, as grad is
+    m = written_module
+    x, v = np.array([1.0, 2.0]), np.array([1.0, -1.0])
+    hvp, hessian = ac.hvp(m.cubes), ac.hessian(m.cubes)
+    jvp_grad, jacobian_grad = ac.jvp(ac.grad(m.cubes)), ac.jacobian(ac.grad(m.cubes))
+    grad_grad = ac.grad(ac.grad(m.wave))
+    for scale in (1.0, 2.0, 3.0):
+        m.SCALE = scale
+        exact = np.diag(6.0 * scale * x)  # d2/dx2 of SCALE * sum(x^3)
+        np.testing.assert_allclose(hvp(x, v), exact @ v, rtol=1e-14)
+        np.testing.assert_allclose(hessian(x), exact, rtol=1e-14)
+        np.testing.assert_allclose(jvp_grad(x, v)[1], exact @ v, rtol=1e-14)
+        np.testing.assert_allclose(jacobian_grad(x), exact, rtol=1e-14)
+        assert grad_grad(0.7) == pytest.approx(scale * (2 * math.cos(0.7) - 0.7 * math.sin(0.7)), rel=1e-14)
+
+
+def test_a_global_rebound_while_second_order_code_ran_is_refused(trainer):
+    m, schedule = trainer
+    w = np.array([1.0, -2.0])
+    for call in (
+        lambda: ac.hvp(m.stepped_then_read)(w, schedule.Halving(), np.ones(2)),
+        lambda: ac.hessian(m.stepped_then_read)(w, schedule.Halving()),
+    ):
+        with pytest.raises(ac.UnsupportedError) as e:
+            call()
+        assert "'LR' rebound while the compiled code ran" in str(e.value)
