@@ -641,17 +641,24 @@ def polysub_tangent(dot, ans, a1, a2):
     return np.polysub(dot, np.zeros(np.size(a2))), np.polysub(np.zeros(np.size(a1)), dot)
 
 
-@adjoint(np.polymul, linear="each")
-def polymul_adjoint(g, ans, a1, a2):
-    # np.convolve(a1, a2): c_k = sum_i a1_i a2_(k-i), so a1_bar_i = sum_k g_k a2_(k-i), a correlation. NumPy
-    # drops an operand's leading zero coefficients (poly1d): the product is then shorter, and its length
-    # changes with those coefficients, which have no derivative of a fixed shape: refused
-    same = supported(
-        np.ravel(g),
-        np.size(g) == np.size(a1) + np.size(a2) - 1,
+@fragment
+def polymul_length(n, a1, a2):
+    # n, the product's length, where it is the operands' sizes less one: NumPy drops an operand's leading zero
+    # coefficients (poly1d), and the product is then shorter, its length changing with those coefficients,
+    # which have no derivative of a fixed shape: refused
+    return supported(
+        n,
+        n == np.size(a1) + np.size(a2) - 1,
         "np.polymul of a polynomial with a leading zero coefficient (NumPy drops it: the product's length "
         "changes with it)",
     )
+
+
+@adjoint(np.polymul, linear="each")
+def polymul_adjoint(g, ans, a1, a2):
+    # np.convolve(a1, a2): c_k = sum_i a1_i a2_(k-i), so a1_bar_i = sum_k g_k a2_(k-i), a correlation
+    n = polymul_length(np.size(g), a1, a2)
+    same = np.reshape(g, (n,))
     return (
         np.reshape(np.correlate(same, np.ravel(a2), "valid"), np.shape(a1)),
         np.reshape(np.correlate(same, np.ravel(a1), "valid"), np.shape(a2)),
@@ -661,13 +668,8 @@ def polymul_adjoint(g, ans, a1, a2):
 @tangent(np.polymul)
 def polymul_tangent(dot, ans, a1, a2):
     # the product rule, each term np.convolve's: np.polymul of the tangent would drop its leading zeros, which
-    # the product's do not have (refused where an operand's are dropped, as in the adjoint)
-    full = supported(
-        np.size(ans),
-        np.size(ans) == np.size(a1) + np.size(a2) - 1,
-        "np.polymul of a polynomial with a leading zero coefficient (NumPy drops it: the product's length "
-        "changes with it)",
-    )
+    # the product's do not have
+    full = polymul_length(np.size(ans), a1, a2)
     return (
         np.reshape(np.convolve(np.ravel(dot), np.ravel(a2)), (full,)),
         np.reshape(np.convolve(np.ravel(a1), np.ravel(dot)), (full,)),
