@@ -58,14 +58,19 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(getattr(pytest.mark, name))
 
 
-@pytest.fixture
-def written_module(tmp_path, monkeypatch, request):
-    """The module ``request.param = (name, text)`` written to a file and imported (the compiler reads a module's
-    source file: where a global is rebound), removed from sys.modules after the test."""
-    name, text = request.param
-    (tmp_path / (name + ".py")).write_text(textwrap.dedent(text))
+def write_modules(tmp_path, monkeypatch, *pairs):
+    """The modules ``(name, text)`` written to files and imported, in order (the compiler reads a module's source
+    file: where a global is rebound); each is removed from sys.modules after the test (monkeypatch)."""
+    for name, text in pairs:
+        (tmp_path / (name + ".py")).write_text(textwrap.dedent(text))
     monkeypatch.syspath_prepend(str(tmp_path))
     importlib.invalidate_caches()
-    m = importlib.import_module(name)
-    yield m
-    sys.modules.pop(name, None)
+    for name, _ in pairs:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    return tuple(importlib.import_module(name) for name, _ in pairs)
+
+
+@pytest.fixture
+def written_module(tmp_path, monkeypatch, request):
+    """The module ``request.param = (name, text)`` written to a file and imported (``write_modules``)."""
+    return write_modules(tmp_path, monkeypatch, request.param)[0]

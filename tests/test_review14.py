@@ -3,7 +3,6 @@ cases it still let through, or crashed on. Each module is written to a file (the
 functions rebinding a global in its module's source). References: the closed form d(K * x)/dx = K as the
 function itself sees it when it runs, or the located refusal."""
 
-import importlib
 import sys
 import textwrap
 
@@ -11,6 +10,7 @@ import numpy as np
 import pytest
 
 import adjoint_compiler as ac
+from tests.conftest import write_modules
 from tests.references import location_of
 
 
@@ -318,14 +318,7 @@ OWNER_NO_SETTER = OWNER.replace("global K\n    K = v", "return v")
 
 @pytest.fixture
 def two_modules(tmp_path, monkeypatch, request):
-    owner = request.param
-    (tmp_path / "review14_owner.py").write_text(textwrap.dedent(owner))
-    (tmp_path / "review14_other.py").write_text(textwrap.dedent(OTHER))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    importlib.invalidate_caches()
-    yield importlib.import_module("review14_owner"), importlib.import_module("review14_other")
-    sys.modules.pop("review14_owner", None)
-    sys.modules.pop("review14_other", None)
+    return write_modules(tmp_path, monkeypatch, ("review14_owner", request.param), ("review14_other", OTHER))
 
 
 @pytest.mark.parametrize("two_modules", [OWNER], indirect=True)

@@ -5,7 +5,6 @@ Each module is written to a file (the compiler looks for the functions that rebi
 source); the references are the closed forms d(SCALE * x)/dx = SCALE as the function itself sees it.
 """
 
-import importlib
 import math
 import sys
 import textwrap
@@ -14,6 +13,7 @@ import numpy as np
 import pytest
 
 import adjoint_compiler as ac
+from tests.conftest import write_modules
 from tests.references import location_of
 
 WITH_A_WRITER = """
@@ -292,13 +292,7 @@ class Halving:
 
 @pytest.fixture
 def trainer(tmp_path, monkeypatch):
-    (tmp_path / "trust14_trainer.py").write_text(textwrap.dedent(TRAINER))
-    (tmp_path / "trust14_schedule.py").write_text(textwrap.dedent(SCHEDULE))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    importlib.invalidate_caches()
-    yield importlib.import_module("trust14_trainer"), importlib.import_module("trust14_schedule")
-    sys.modules.pop("trust14_trainer", None)
-    sys.modules.pop("trust14_schedule", None)
+    return write_modules(tmp_path, monkeypatch, ("trust14_trainer", TRAINER), ("trust14_schedule", SCHEDULE))
 
 
 def test_a_global_read_before_a_method_rebinds_it_is_the_value_read(trainer):
