@@ -610,7 +610,7 @@ def _again(h):
     return _AGAIN % (h.__name__, h.__name__) if user is h else _AGAIN_DERIVED % (user.__name__,)
 
 
-def gradient_adjoint(h, wrt, active):
+def gradient_adjoint(h, wrt, active, nargs=None):
     """The adjoint of ``(value, gradient) = h_grad(*args)``, h's emitted gradient in ``wrt`` called inside a
     differentiated function, for the arguments at ``active``: given the cotangent ``(value_bar,
     gradient_bar)``, ``value_bar * grad h + grad <grad_wrt h, gradient_bar>``, the latter the gradient of h's
@@ -644,7 +644,89 @@ def gradient_adjoint(h, wrt, active):
 
     adjoint.__name__ = "%s_grad_adjoint" % h.__name__ if h.__name__.isidentifier() else "gradient_adjoint"
     setattr(adjoint, source.NOT_DIFFERENTIATED, _again(h))
+    # differentiated again (a third derivative of h), it is compiled as this: the same sums as source, without
+    # the run-time skip of a zero value_bar (a branch on a value whose derivative need not be zero)
+    setattr(
+        adjoint,
+        source.COMPILED_AS,
+        _adjoint_source(h, derivative, tangent, active, nargs, adjoint.__name__ + "_written"),
+    )
     return adjoint
+
+
+def _spelled(f, env):
+    """``(parameters, passed)``: f's parameters, keyword-only ones taken by position after the others as
+    emitted code passes them (``api._bind``), and the arguments that pass them on to f as f takes them."""
+    spelled, passed = [], []
+    for k, p in enumerate(inspect.signature(f).parameters.values()):
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            return None
+        if p.default is p.empty:
+            spelled.append(p.name)
+        else:
+            env["_default%d" % k] = p.default
+            spelled.append("%s=_default%d" % (p.name, k))
+        passed.append("%s=%s" % (p.name, p.name) if p.kind is p.KEYWORD_ONLY else p.name)
+    if any("=" in a and "=" not in b for a, b in zip(spelled, spelled[1:])):
+        # a keyword-only parameter without a default after a default: every argument is passed (by position)
+        spelled = [p.split("=")[0] for p in spelled]
+    return spelled, passed
+
+
+def _write_lines(f, name, leading, lines, env, what, trailing=(), count=None):
+    """Like ``_write``, for a body of several ``lines`` (where ``{args}`` passes f's arguments on as f takes
+    them) and the parameters ``leading``, f's (``_spelled``; where ``count`` is given, only the first ``count``
+    of them, each to be passed: f's defaults fill in the others), ``trailing``."""
+    made = _spelled(f, env)
+    if made is None:
+        return None
+    spelled, passed = made
+    if count is not None:
+        spelled, passed = [p.split("=")[0] for p in spelled[:count]], passed[:count]
+    if set(leading) & {p.split("=")[0] for p in spelled}:
+        return None
+    text = "def %s(%s):\n%s" % (
+        name,
+        ", ".join(list(leading) + spelled + list(trailing)),
+        "".join("    %s\n" % line.replace("{args}", ", ".join(passed)) for line in lines),
+    )
+    filename = "<adjoint_compiler: %s of %s, %d>" % (what, f.__qualname__, next(_MADE))
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    exec(compile(text, filename, "exec"), env)
+    function = env[name]
+    function.__module__ = f.__module__
+    setattr(function, api.DERIVED_OF, f)  # refusals in its code are located at f
+    return function
+
+
+def _passed_tangent(h, name, value):
+    """The tangent argument of ``along(h, ...)``'s function: by position where it can be (a call with keywords
+    is not followed by the fallbacks a function differentiated again may need), else by name."""
+    plain = all(
+        p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty for p in inspect.signature(h).parameters.values()
+    )
+    return value if plain else "%s=%s" % (name, value)
+
+
+def _adjoint_source(h, derivative, tangent, active, nargs, name):
+    """``gradient_adjoint``'s adjoint as a function with source: ``(value_bar, gradient_bar)`` and the
+    ``nargs`` arguments of the call to the cotangents of the active ones, by ``ac.grad`` of h and of its
+    derivative. None where the call's number of arguments is not known."""
+    if nargs is None:
+        return None
+    env = {"_grad": grad, "_h": h, "_derivative": derivative}
+    count = nargs
+    wanted = repr(tuple(active))
+    lines = [
+        "_value_bar, _gradient_bar = _g",
+        "_seconds = _grad(_derivative, %s)({args}, %s)" % (wanted, _passed_tangent(h, tangent, "_gradient_bar")),
+        "_firsts = _grad(_h, %s)({args})" % wanted,
+    ]
+    out = ["None"] * count
+    for k, i in enumerate(active):
+        out[i] = "_seconds[%d] + _value_bar * _firsts[%d]" % (k, k)
+    lines.append("return %s" % (out[0] if count == 1 else "(%s,)" % ", ".join(out)))
+    return _write_lines(h, name, ["_g", "_ans"], lines, env, "gradient adjoint", count=nargs)
 
 
 def gradient_tangent(gradient, h, wrt, active, nargs):
@@ -666,7 +748,36 @@ def gradient_tangent(gradient, h, wrt, active, nargs):
 
     tangent.__name__ = "%s_grad_jvp" % h.__name__ if h.__name__.isidentifier() else "gradient_jvp"
     setattr(tangent, source.NOT_DIFFERENTIATED, _again(h))
+    setattr(
+        tangent,
+        source.COMPILED_AS,
+        _tangent_source(h, derivative, name, wrt, active, nargs, tangent.__name__ + "_written"),
+    )
     return tangent
+
+
+def _tangent_source(h, derivative, name, wrt, active, nargs, label):
+    """``gradient_tangent``'s tangent as a function with source (differentiated again: a third derivative):
+    h's arguments, every one passed, then one tangent per argument."""
+    env = {"_value_and_grad": api.value_and_grad, "_h": h, "_derivative": derivative}
+    made = _spelled(h, env)
+    if made is None or len(made[1]) != nargs:
+        return None
+    params = api._params(h)
+    dots = []
+    for p in params:
+        dot = p + "_dot"
+        while dot in params or dot in dots:
+            dot += "_"
+        dots.append(dot)
+    inner = repr(wrt[0] if len(wrt) == 1 else tuple(wrt))
+    along_active = dots[active[0]] if len(active) == 1 else "(%s,)" % ", ".join(dots[i] for i in active)
+    line = "return (_value_and_grad(_h, %s)({args}), _value_and_grad(_derivative, %s)({args}, %s))" % (
+        inner,
+        inner,
+        _passed_tangent(h, name, along_active),
+    )
+    return _write_lines(h, label, [], [line], env, "gradient tangent", trailing=dots, count=nargs)
 
 
 def reverse_over_forward(refusal, f, along_idx, along_single, grad_wrt):

@@ -127,6 +127,7 @@ class Compilation:
 
 
 def _compile_callee(fn, wrt, static, varargs, stack, mode="vjp", partial=()):
+    fn = getattr(fn, source.COMPILED_AS, None) or fn
     why = getattr(fn, source.NOT_DIFFERENTIATED, None)
     if why is not None:  # a function the package made, called in emitted code: the caller reports it at the user's
         code = fn.__code__

@@ -391,6 +391,7 @@ TRANSFORM_MARK = "__adjoint_compiler_transform__"  # (transform, function) on wh
 # (function, wrt indices, kind, single) on what grad/value_and_grad/jvp make
 GRADIENT_OF = "__adjoint_compiler_gradient_of__"
 NOT_DIFFERENTIATED = "__adjoint_compiler_not_differentiated__"  # why a function the package made is not compiled
+COMPILED_AS = "__adjoint_compiler_compiled_as__"  # on such a function: a twin with source, compiled in its place
 PULLBACK_OF = "__adjoint_compiler_pullback_of__"  # h on h_dot, the function whose gradient is ac.vjp(h)'s pullback
 DERIVATIVE_CODE_OF = "__adjoint_compiler_derivative_code_of__"  # (h, wrt) on h's emitted gradient or jvp called in one
 GRADIENT_CODE_OF = "__adjoint_compiler_gradient_code_of__"  # (h, wrt) on h's emitted gradient called in a function

@@ -206,7 +206,7 @@ def _through_tangents(r, name, op, g, out, e):
     if made is None or not load.made_by_compiler(getattr(e, "location", None)) or op.kwargs:
         return False
     active = tuple(i for i, a in enumerate(op.args) if isinstance(a, gast.Name) and a.id in r.act.active)
-    adjoint = source_mod.TRANSFORMS["gradient adjoint"](made[0], made[1], active) if active else None
+    adjoint = source_mod.TRANSFORMS["gradient adjoint"](made[0], made[1], active, len(op.args)) if active else None
     if adjoint is None:
         return False
     ref = r.namer.unique(adjoint.__name__)

@@ -132,6 +132,21 @@ class Cotangents:
             for operand in op.args
             if isinstance(operand, gast.Name)
         }
+        # an element read from a structure and only passed on (returned, put in a tuple, given to a function of
+        # the user's) may itself be a list or dict, whose cotangent a += would extend or refuse
+        elements = {name for name, op in act.defs if op.kind == "subscript"}
+        returned = set(act.outputs)
+        for name, op in reversed(act.defs):
+            if op.kind == "tuple" and name in returned:
+                returned |= {a.id for a in op.args if isinstance(a, gast.Name)}
+        self.containers |= elements & returned
+        self.containers |= {
+            operand.id
+            for _, op in act.defs
+            if op.kind == "call" and inspect.isfunction(op.fn) and rules.lookup(op.fn) is None
+            for operand in op.args
+            if isinstance(operand, gast.Name) and operand.id in elements
+        }
         # a copy holds the same list or dict (t = xs[-1]; u = t; u[1] is read: t's cotangent is a list)
         self.containers = trees.joined(self.containers, [(n, op.args[0].id) for n, op in act.defs if op.kind == "copy"])
 
