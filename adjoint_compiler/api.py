@@ -753,17 +753,37 @@ def _label(obj):
     return getattr(obj, "__qualname__", None) or repr(obj)
 
 
+LAYOUTS = "_adjoint_compiler_layouts"  # on a transform of a function taking *args or **kwargs: its _Layouts
+
+
 def _layouts(f, wrt, transform, make):
     """A ``_Layouts`` when the callable ``f`` takes *args or **kwargs, else None (also for a function with a
     rule, differentiated through it: SciPy wraps some, ``solve_sylvester``, in a ``*args`` batching wrapper)."""
     if _rule_wrapper(f) is not None:
         return None
     made = source.target(f)
+    if made is not None and getattr(made[0], LAYOUTS, None) is not None:
+        return _nested_layouts(getattr(made[0], LAYOUTS), wrt, transform, make)
     if made is None or not _flexible(made[0]) or hasattr(made[0], source.TRANSFORM_MARK):
         return None  # (a transform's own wrapper takes *args: it is refused, or nested, as it is)
     if made[0] is f:
         _check_function(f, transform)
     return _Layouts(f, wrt, transform, make)
+
+
+def _nested_layouts(inner, wrt, transform, make):
+    """A transform of ``inner``'s transform (grad, value_and_grad or hessian of a function taking *args, in
+    positions as passed): per call, the transform of that transform of the call's variant (one that takes
+    every argument positionally, whose transforms nest as any function's). None for another inner transform
+    or a ``wrt`` naming a parameter (the variant's positions would not be the call's)."""
+    if inner.transform not in ("grad", "value_and_grad", "hessian") or not all(_is_position(w) for w in inner.items):
+        return None
+    inner_wrt = inner.items[0] if inner.single else inner.items
+    return _Layouts(inner.obj, wrt, transform, lambda variant, w: make(inner.make(variant, inner_wrt), w))
+
+
+def _is_position(w):
+    return isinstance(w, int) and not isinstance(w, bool) and w >= 0
 
 
 _LEAVES = frozenset((float, int, bool, np.ndarray, np.float64, np.float32, str, type(None)))
@@ -1052,6 +1072,7 @@ def _per_layout(layouts, finish):
         return finish(lambda grads: layouts.pack(grads, plan), transformed(*flat))
 
     setattr(wrapper, source.TRANSFORM_MARK, (layouts.transform, layouts.function))
+    setattr(wrapper, LAYOUTS, layouts)  # (its transforms: _nested_layouts)
     return wrapper
 
 

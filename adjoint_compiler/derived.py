@@ -962,7 +962,8 @@ def _over_layouts(layouts, f, kind):
         return layouts.pack([layouts.pack(row, plan) for row in transformed(*flat)], plan)
 
     derived_layouts.__name__ = "%s_%s" % (kind, getattr(f, "__name__", "f"))
-    setattr(derived_layouts, source.TRANSFORM_MARK, (kind, layouts.function))  # its transforms are refused
+    setattr(derived_layouts, source.TRANSFORM_MARK, (kind, layouts.function))
+    setattr(derived_layouts, api.LAYOUTS, layouts)  # (its transforms: api._nested_layouts, for hessian)
     return derived_layouts
 
 
@@ -1141,6 +1142,10 @@ def jacobian(f, wrt=0, mode="auto"):
     of_jacobian = getattr(f, _JACOBIAN_OF, None)
     if of_jacobian is not None:
         return _jacobian_of_jacobian(given, of_jacobian, wrt, mode)
+    # f taking *args or **kwargs, or a transform of one: the Jacobian of each call's variant (api._Layouts)
+    layouts = _layouts(f, wrt, "jacobian", lambda made, w: jacobian(made, w, mode))
+    if layouts is not None:
+        return api._per_layout(layouts, lambda pack, out: pack(out))
     # jacobian(grad(h)) is h's Hessian: jvp and vjp of grad(h) are forward mode over its gradient code
     f = inner[0] if inner is not None else _function(f, "jacobian")
     wrt_idx, single = normalize_wrt(f, wrt)

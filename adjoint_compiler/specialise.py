@@ -302,7 +302,7 @@ def nested_gradients(src, compile_gradient):
     for node in list(trees.walk(src.tree)):
         if not isinstance(node, gast.Call):
             continue
-        made = _gradient_call(node.func, src, local)
+        made = _gradient_call(node.func, src, local, node)
         if made is None:
             continue
         h, wrt, kind, single = made
@@ -874,10 +874,11 @@ def _plain_use(node, child, src, local):
 _READING_BUILTINS = (sum, min, max, sorted, any, all, abs, zip, enumerate, float, int, len, list, tuple)
 
 
-def _gradient_call(func, src, local):
+def _gradient_call(func, src, local, call=None):
     """(h, wrt indices, kind, single) if ``func`` is ``ac.grad(h, wrt)`` (or value_and_grad, jvp) or a
     function made so, else None; kind is "grad", "value_and_grad" or "jvp"; single: wrt is not a tuple
-    (a tuple, even of one, makes tuples of gradients and takes a tuple of tangents)."""
+    (a tuple, even of one, makes tuples of gradients and takes a tuple of tangents). ``call``, the call of
+    ``func``'s result: an h taking *args becomes its variant for that call's count of arguments."""
     if isinstance(func, gast.Call):
         maker = source_mod.global_value(func.func, src, local)
         kind = getattr(maker, source_mod.MAKES_GRADIENT, None)
@@ -909,6 +910,7 @@ def _gradient_call(func, src, local):
             h = source_mod.TRANSFORMS["compilable"](h, kind) or h  # (derived.compilable; else refused as before)
         if not inspect.isfunction(h):
             raise UnsupportedError("a gradient of something other than a module-level function", where)
+        h = _fixed_count(h, kind, call)
         wrt_node = (
             func.args[1] if len(func.args) > 1 else next((k.value for k in func.keywords if k.arg == "wrt"), None)
         )
@@ -931,6 +933,26 @@ def _gradient_call(func, src, local):
     made = source_mod.global_value(func, src, local)
     gradient_of = getattr(made, source_mod.GRADIENT_OF, None)
     return gradient_of
+
+
+def _fixed_count(h, kind, call):
+    """For ``h`` taking *args (not **kwargs or keyword-only parameters) called with plain positional
+    arguments, the variant of h taking this call's count of them positionally (``source.variant``), whose
+    transforms nest as any function's; else ``h``."""
+    code = h.__code__
+    if (
+        call is None
+        or not code.co_flags & inspect.CO_VARARGS
+        or code.co_flags & inspect.CO_VARKEYWORDS
+        or code.co_kwonlyargcount
+        or call.keywords
+        or any(isinstance(a, gast.Starred) for a in call.args)
+    ):
+        return h
+    spread = len(call.args) - (1 if kind in ("jvp", "hvp") else 0) - code.co_argcount
+    if spread < 0:
+        return h
+    return source_mod.variant(h, h, spread=spread, keys=())
 
 
 def _literal(node):
