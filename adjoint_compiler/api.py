@@ -1059,7 +1059,28 @@ def _value_and_grad(f, wrt, has_aux):
     vg_f, wrt_idx, single = _scalar_output(f, wrt, "value_and_grad", True)
     function = getattr(vg_f, source.GRADIENT_OF)[0]
     vg_f._adjoint_compiler_value_and_grad_of = (function, wrt_idx, single)  # jvp of it: derived._jvp
+    inner = getattr(f, "_adjoint_compiler_grad_of", None)
+    if inner is not None and inner[2]:
+        return _value_and_grad_of_grad(vg_f, f, inner, wrt)
     return vg_f
+
+
+def _value_and_grad_of_grad(vg_f, g, inner, wrt):
+    """value_and_grad(g) for ``g = grad(h)``: ``vg_f``, which compiles h's derivative as tangent code
+    (``derived.compilable``), or where that is refused, g's value beside grad(g) (``_grad_of_grad``, which
+    differentiates h's gradient code, or falls back in its own way): one works where grad(grad(h)) does."""
+    held = []
+
+    @functools.wraps(vg_f)
+    def value_and_grad_grad_f(*args, **kwargs):
+        if not held:
+            try:
+                return vg_f(*args, **kwargs)
+            except UnsupportedError:
+                held.append(_grad_of_grad(inner, wrt))
+        return g(*args, **kwargs), held[0](*args, **kwargs)
+
+    return value_and_grad_grad_f
 
 
 def _per_layout(layouts, finish):
