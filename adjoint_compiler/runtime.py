@@ -2721,6 +2721,7 @@ def cholesky_bar(low, l_bar):
     nb = -(-n // blocks)  # blocks of equal order, at most 64
     flat_t = np.reshape(t, (-1, n, n))
     out = np.tril(np.reshape(np.asarray(l_bar, dtype=t.dtype), (-1, n, n)))
+    below = np.tri(nb, dtype=bool)  # (a diagonal block's lower triangle: its top-left corner for a smaller one)
     for m in range(len(flat_t)):
         big, bar = flat_t[m], out[m]
         # the factorization's blocks backwards (Murray 2016, chol_rev_blocked): rows j:k of L are [R D 0] and
@@ -2732,12 +2733,14 @@ def cholesky_bar(low, l_bar):
                 c_bar = trsm(1.0, d, bar[k:, j:k], side=1, lower=1)  # C_bar D^-1
                 bar[k:, j:k] = c_bar
                 bar[k:, :j] -= c_bar @ big[j:k, :j]  # B_bar -= C_bar R
-                bar[j:k, j:k] -= np.tril(c_bar.T @ big[k:, j:k])  # D_bar -= tril(C_bar^T C)
+                # D_bar -= tril(C_bar^T C): its upper triangle is not read below (the lower one of D^T D_bar is
+                # D^T times D_bar's lower triangle) and is then overwritten
+                bar[j:k, j:k] -= c_bar.T @ big[k:, j:k]
             # the diagonal block: Phi(D^-T Q D^-1), Q from the lower triangle of D^T D_bar, by sygst on both axes
             # reversed (as phi_congruence)
-            p = trmm(1.0, d, np.tril(bar[j:k, j:k]), lower=1, trans_a=1)
+            p = trmm(1.0, d, bar[j:k, j:k], lower=1, trans_a=1)
             s, info = sygst(p[::-1, ::-1], d[::-1, ::-1], itype=1, lower=0, overwrite_a=1)
-            d_bar = np.triu(s)[::-1, ::-1]
+            d_bar = np.where(below[: k - j, : k - j], s[::-1, ::-1], 0.0)
             d_bar.flat[:: k - j + 1] *= 0.5
             bar[j:k, j:k] = d_bar
             if j:
