@@ -1,0 +1,124 @@
+"""rules15 (issue #13, the rule-cost target: within 3x the primal in benchmarks/rule_costs.py): np.linalg.cholesky's
+adjoint by Murray's blocked algorithm (runtime.cholesky_bar: SciPy's BLAS and LAPACK from n = 16, else
+phi_congruence of the formula). Checked against the formula written out with np.linalg.inv, against central
+differences at sizes that take one, several and uneven blocks, float32, a stack, with and without SciPy, and its
+second derivatives against central differences of the gradient."""
+
+import sys
+
+import numpy as np
+import pytest
+
+from adjoint_compiler import runtime
+from tests.rules.numpy_versions import NUMPY2
+from tests.rules.test_rule_costs import gradient_error, hvp_error, spd, weights
+
+UPPER = [False, pytest.param(True, marks=pytest.mark.skipif(not NUMPY2, reason="cholesky(upper=) is NumPy 2's"))]
+
+
+def no_scipy(monkeypatch):
+    monkeypatch.setitem(sys.modules, "scipy.linalg", None)
+
+
+def cholesky_formula(low, g):
+    # Murray 2016 with L^-1 written out: tril((M + M^T)(1 - I/2)), M = L^-T Phi(L^T G) L^-1, from the lower triangles
+    low, g = np.tril(low), np.tril(g)
+    p = np.tril(np.matmul(np.swapaxes(low, -1, -2), g))
+    phi = p - 0.5 * p * np.eye(np.shape(p)[-1])
+    linv = np.linalg.inv(low)
+    m = np.matmul(np.matmul(np.swapaxes(linv, -1, -2), phi), linv)
+    return np.tril((m + np.swapaxes(m, -1, -2)) * (1 - 0.5 * np.eye(np.shape(p)[-1])))
+
+
+# (n: 4 and 15 below LAPACK's path; 16 and 64 one block; 65 two of 33 and 32; 200 four of 50; 129 three of 43)
+@pytest.mark.parametrize("n", (4, 15, 16, 64, 65, 129, 200))
+@pytest.mark.parametrize("stack", [(), (2,)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cholesky_bar_is_the_formula(n, stack, dtype):
+    rng = np.random.default_rng(n)
+    low = np.linalg.cholesky(spd(n, rng, stack)).astype(dtype)
+    g = rng.standard_normal(stack + (n, n)).astype(dtype)
+    out = runtime.cholesky_bar(low, g)
+    assert out.dtype == dtype and out.shape == low.shape
+    expected = cholesky_formula(low.astype(np.float64), g.astype(np.float64))
+    tol = 1e-4 if dtype == np.float32 else 1e-11
+    assert np.max(np.abs(out - expected)) <= tol * np.max(np.abs(expected))
+    assert np.all(np.triu(out, 1) == 0)
+    # the upper triangles are not read
+    assert np.array_equal(runtime.cholesky_bar(low + np.triu(low, 1) * 7 + np.triu(g, 1), g - np.triu(g, 1)), out)
+
+
+@pytest.mark.parametrize("n", (20, 130))
+def test_cholesky_bar_without_scipy(monkeypatch, n):
+    rng = np.random.default_rng(n)
+    low, g = np.linalg.cholesky(spd(n, rng)), rng.standard_normal((n, n))
+    with_scipy = runtime.cholesky_bar(low, g)
+    no_scipy(monkeypatch)
+    assert np.allclose(runtime.cholesky_bar(low, g), cholesky_formula(low, g), rtol=1e-11, atol=1e-12)
+    assert np.allclose(runtime.cholesky_bar(low, g), with_scipy, rtol=1e-11, atol=1e-12)
+
+
+def test_cholesky_bar_of_a_singular_triangle_raises_as_numpy():
+    low = np.tril(np.ones((100, 100)))
+    low[70, 70] = 0.0
+    with pytest.raises(np.linalg.LinAlgError):
+        runtime.cholesky_bar(low, np.ones((100, 100)))
+
+
+@pytest.mark.parametrize("at", [(90, 90), (95, 10), (60, 55)])
+def test_cholesky_bar_of_an_infinite_cotangent(at):
+    # an inf in G makes every entry it reaches (a nonzero coefficient in the formula) non-finite, as the formula
+    # does; an entry it does not reach is finite there, the value it has with that element of G 0
+    rng = np.random.default_rng(3)
+    low, g = np.linalg.cholesky(spd(100, rng)), rng.standard_normal((100, 100))
+    unit = np.zeros((100, 100))
+    unit[at] = 1.0
+    coefficient = np.abs(cholesky_formula(low, unit))
+    reached = coefficient > 1e-12 * np.max(coefficient)  # (not the roundoff of np.linalg.inv's zeros)
+    g_inf, g_zero = g.copy(), g.copy()
+    g_inf[at], g_zero[at] = np.inf, 0.0
+    with np.errstate(invalid="ignore"):
+        out = runtime.cholesky_bar(low, g_inf)
+    assert not np.any(np.isfinite(out[reached]))
+    finite = np.isfinite(out)
+    assert np.allclose(out[finite], runtime.cholesky_bar(low, g_zero)[finite], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("n", (3, 70))
+@pytest.mark.parametrize("upper", UPPER)
+def test_cholesky_matches_central_differences(n, upper):
+    a = spd(n, np.random.default_rng(n))
+    w = weights((n, n))
+    assert gradient_error(lambda a: np.sum((np.linalg.cholesky(a, upper=True) if upper else np.linalg.cholesky(a)) * w), a) < 1e-6
+
+
+@pytest.mark.parametrize("upper", UPPER)
+def test_cholesky_of_a_stack_matches_central_differences(upper):
+    a = spd(40, np.random.default_rng(1), stack=(2,))
+    w = weights((2, 40, 40))
+    assert gradient_error(lambda a: np.sum(np.cos((np.linalg.cholesky(a, upper=True) if upper else np.linalg.cholesky(a))) * w), a) < 1e-6
+
+
+def test_cholesky_without_scipy_matches_central_differences(monkeypatch):
+    no_scipy(monkeypatch)
+    a = spd(70, np.random.default_rng(2))
+    w = weights((70, 70))
+    assert gradient_error(lambda a: np.sum(np.linalg.cholesky(a) * w), a) < 1e-6
+
+
+def test_cholesky_float32_gradient_is_float32():
+    from adjoint_compiler import grad
+
+    a = spd(70, np.random.default_rng(4)).astype(np.float32)
+    w = weights((70, 70)).astype(np.float32)
+    g = grad(lambda a: np.sum(np.linalg.cholesky(a) * w))(a)
+    assert g.dtype == np.float32
+    expected = cholesky_formula(np.linalg.cholesky(a.astype(np.float64)), w.astype(np.float64))
+    assert np.max(np.abs(g - expected)) <= 1e-4 * np.max(np.abs(expected))
+
+
+@pytest.mark.parametrize("n", (3, 40))
+def test_cholesky_second_derivative_matches_central_differences(n):
+    a = spd(n, np.random.default_rng(n + 2))
+    w = weights((n, n), seed=5)
+    assert hvp_error(lambda a: np.sum(np.sin(np.linalg.cholesky(a)) * w), a) < 1e-5
