@@ -122,3 +122,45 @@ def test_cholesky_second_derivative_matches_central_differences(n):
     a = spd(n, np.random.default_rng(n + 2))
     w = weights((n, n), seed=5)
     assert hvp_error(lambda a: np.sum(np.sin(np.linalg.cholesky(a)) * w), a) < 1e-5
+
+
+# ---- np.linalg.norm's Euclidean slope: x times g / norm in the reduced shape (no spread view of it) ----------------
+
+
+@pytest.mark.parametrize(
+    "ord, axis, keepdims",
+    [(None, None, False), (None, None, True), ("fro", None, False), (None, 1, False), (2, 0, True), (None, -1, True)]
+    + [("fro", (0, 1), False), (None, (1, 2), True)],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+def test_euclidean_norm_adjoint_is_x_over_the_norm(ord, axis, keepdims, dtype):
+    # hand-derived: d |x| / dx = x / |x| over each slice, 0 where the slice is 0; float32 stays float32, an int x
+    # gets a float64 cotangent
+    from adjoint_compiler.rules.np_reductions import norm_adjoint
+
+    shape = (3, 4, 5) if axis in ((1, 2),) else (4, 5)
+    x = (np.random.default_rng(5).standard_normal(shape) * 3).astype(dtype)
+    x[0] = 0  # a zero slice (along axis 1, -1 and (1, 2)) or element
+    ans = np.linalg.norm(x, ord, axis, keepdims)
+    g = np.random.default_rng(6).standard_normal(np.shape(ans))  # float64, as a seed times a float64 weight is
+    bar = norm_adjoint(g, ans, x, ord, axis, keepdims)[0]
+    assert bar.shape == x.shape
+    assert bar.dtype == (np.float32 if dtype == np.float32 else np.float64)
+    norm = np.linalg.norm(x.astype(np.float64), ord, axis, keepdims=True)
+    gk = g if keepdims or axis is None else np.expand_dims(g, axis)
+    expected = gk * x / np.where(norm == 0, 1.0, norm)
+    tol = 1e-6 if dtype == np.float32 else 1e-13
+    assert np.allclose(bar, expected, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("ord, axis", [(None, None), ("fro", None), (None, 1), (2, 0)])
+def test_euclidean_norm_gradients_match_central_differences(ord, axis):
+    x = np.random.default_rng(8).standard_normal((6, 7))
+    w = weights(np.shape(np.linalg.norm(x, ord, axis)))
+    assert gradient_error(lambda x: np.sum(np.linalg.norm(x, ord, axis) * w), x) < 1e-6
+
+
+def test_euclidean_norm_second_derivative_matches_central_differences():
+    x = np.random.default_rng(9).standard_normal((5, 6))
+    w = weights(5)
+    assert hvp_error(lambda x: np.sum(np.sin(np.linalg.norm(x, axis=1)) * w), x) < 1e-5
