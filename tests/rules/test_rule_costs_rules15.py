@@ -16,6 +16,10 @@ from tests.rules.test_rule_costs import gradient_error, hvp_error, spd, weights
 UPPER = [False, pytest.param(True, marks=pytest.mark.skipif(not NUMPY2, reason="cholesky(upper=) is NumPy 2's"))]
 
 
+def chol(a, upper):
+    return np.linalg.cholesky(a, upper=True) if upper else np.linalg.cholesky(a)
+
+
 def no_scipy(monkeypatch):
     monkeypatch.setitem(sys.modules, "scipy.linalg", None)
 
@@ -89,14 +93,14 @@ def test_cholesky_bar_of_an_infinite_cotangent(at):
 def test_cholesky_matches_central_differences(n, upper):
     a = spd(n, np.random.default_rng(n))
     w = weights((n, n))
-    assert gradient_error(lambda a: np.sum((np.linalg.cholesky(a, upper=True) if upper else np.linalg.cholesky(a)) * w), a) < 1e-6
+    assert gradient_error(lambda a: np.sum(chol(a, upper) * w), a) < 1e-6
 
 
 @pytest.mark.parametrize("upper", UPPER)
 def test_cholesky_of_a_stack_matches_central_differences(upper):
     a = spd(40, np.random.default_rng(1), stack=(2,))
     w = weights((2, 40, 40))
-    assert gradient_error(lambda a: np.sum(np.cos((np.linalg.cholesky(a, upper=True) if upper else np.linalg.cholesky(a))) * w), a) < 1e-6
+    assert gradient_error(lambda a: np.sum(np.cos(chol(a, upper)) * w), a) < 1e-6
 
 
 def test_cholesky_without_scipy_matches_central_differences(monkeypatch):
