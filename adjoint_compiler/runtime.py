@@ -2760,6 +2760,40 @@ DEPENDS.update(
 )
 
 
+def sort_source(a, ans, axis, order=None):
+    """The position in ``a`` each element of ``ans`` came from, along ``axis``, where ``ans`` is ``a`` sorted or
+    partitioned (np.sort, np.partition: rules/np_shape.py's _reordered): ``argsort(a)[rank(ans)]`` with both
+    argsorts stable, so that equal values are taken in a's order, whatever the sort or selection did. A stable
+    argsort costs more than NumPy's default one and gives the same order where no two values along the axis are
+    equal (nor both NaN): the default one, checked, then the stable one only where there is a tie. ``order``
+    is np.argsort's (None: the rule refuses fields of a structured array)."""
+    first = np.argsort(a, axis, order=order)
+    ordered = np.take_along_axis(a, first, axis)
+    ahead = np.take(ordered, np.arange(1, np.shape(ordered)[axis]), axis)
+    behind = np.take(ordered, np.arange(np.shape(ordered)[axis] - 1), axis)
+    tied = ahead == behind
+    if ordered.dtype.kind in "fc":
+        tied |= np.isnan(ahead) & np.isnan(behind)
+    if np.any(tied):
+        first = np.argsort(a, axis, kind="stable", order=order)
+    rank = np.argsort(np.argsort(ans, axis, kind="stable"), axis, kind="stable")
+    return np.take_along_axis(first, rank, axis)
+
+
+def inverse_order(p, axis):
+    """``np.argsort(p, axis)`` of permutations ``p`` along ``axis``, in one pass: each position written where
+    ``p`` sends it."""
+    p = np.asarray(p)
+    out = np.empty_like(p)
+    count = np.shape(p)[axis]
+    steps = np.reshape(np.arange(count), [count if d == axis % p.ndim else 1 for d in range(p.ndim)])
+    np.put_along_axis(out, p, np.broadcast_to(steps, np.shape(p)), axis)
+    return out
+
+
+HELPERS = HELPERS + ("sort_source", "inverse_order")
+
+
 def lu_rows(piv):
     """The row order of scipy.linalg.lu_factor's pivots ``piv`` (LAPACK's: row i was swapped with row piv[i], in
     turn): ``perm`` with ``A[perm] = L U``, for each matrix of a stack.

@@ -168,3 +168,65 @@ def test_euclidean_norm_second_derivative_matches_central_differences():
     x = np.random.default_rng(9).standard_normal((5, 6))
     w = weights(5)
     assert hvp_error(lambda x: np.sum(np.sin(np.linalg.norm(x, axis=1)) * w), x) < 1e-5
+
+
+# ---- np.sort / np.partition: NumPy's default argsort where nothing ties, the inverse permutation in one pass ---------
+
+
+def stable_source(a, ans, axis):
+    # the positions as the rule took them before (both argsorts stable, the inverse by a third argsort)
+    order = np.argsort(np.argsort(ans, axis, kind="stable"), axis, kind="stable")
+    return np.take_along_axis(np.argsort(a, axis, kind="stable"), order, axis)
+
+
+def sort_inputs():
+    rng = np.random.default_rng(11)
+    distinct = rng.standard_normal((6, 50))
+    ties = np.round(rng.standard_normal((6, 50)), 1)
+    nans = distinct.copy()
+    nans[rng.random((6, 50)) < 0.2] = np.nan
+    zeros = np.where(rng.random((6, 50)) < 0.5, 0.0, -0.0) * rng.integers(0, 2, (6, 50))
+    ints = rng.integers(0, 10, (6, 50))
+    return [distinct, ties, nans, zeros, ints, distinct.astype(np.float32), ties.reshape(3, 2, 50)]
+
+
+@pytest.mark.parametrize("k", range(7))
+@pytest.mark.parametrize("axis", [-1, 0, 1])
+@pytest.mark.parametrize("partition", [False, True])
+def test_sort_source_is_the_stable_positions(k, axis, partition):
+    a = sort_inputs()[k]
+    ans = np.partition(a, 1, axis) if partition else np.sort(a, axis)
+    source = runtime.sort_source(a, ans, axis)
+    assert np.array_equal(source, stable_source(a, ans, axis))
+    assert np.array_equal(runtime.inverse_order(source, axis), np.argsort(source, axis))
+    assert np.array_equal(np.take_along_axis(a, source, axis), ans, equal_nan=True)
+
+
+@pytest.mark.parametrize("k", range(7))
+def test_sort_adjoint_puts_each_cotangent_back_where_its_element_came_from(k):
+    from adjoint_compiler.rules.np_shape import sort_adjoint
+
+    a = sort_inputs()[k]
+    for axis in (-1, 0, None):
+        ans = np.sort(a, axis)
+        g = np.random.default_rng(k).standard_normal(np.shape(ans))
+        bar = sort_adjoint(g, ans, a, axis)[0]
+        flat = np.ravel(a) if axis is None else a
+        source = stable_source(flat, np.ravel(ans) if axis is None else ans, -1 if axis is None else axis)
+        expected = np.empty(np.shape(flat))
+        np.put_along_axis(expected, source, np.ravel(g) if axis is None else g, -1 if axis is None else axis)
+        assert np.array_equal(bar, np.reshape(expected, np.shape(a)))
+
+
+@pytest.mark.parametrize("axis", [-1, 0, None])
+def test_sort_and_partition_gradients_match_central_differences(axis):
+    x = np.random.default_rng(12).standard_normal((5, 40))
+    w = weights(np.size(x) if axis is None else (5, 40))
+    assert gradient_error(lambda x: np.sum(np.sin(np.sort(x, axis)) * w), x) < 1e-6
+    assert gradient_error(lambda x: np.sum(np.sin(np.partition(x, 2, axis)) * w), x) < 1e-6
+
+
+def test_sort_second_derivative_matches_central_differences():
+    x = np.random.default_rng(13).standard_normal((4, 30))
+    w = weights((4, 30))
+    assert hvp_error(lambda x: np.sum(np.sin(np.sort(x, 1)) * w), x) < 1e-5
