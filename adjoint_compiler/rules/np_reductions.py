@@ -336,7 +336,7 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     # (the Euclidean slope x / norm: g / norm in the reduced shape, in x's float precision as unreduce keeps it,
     # times x in one pass: no view of it spread over x's shape, whose arithmetic costs more than the pass over a
     # small x)
-    scale = np.asarray(g / (ans + (ans == 0))).astype(np.result_type(a, np.float16)) if euclid else None
+    scale = np.asarray(g / (ans + (ans == 0))).astype(np.result_type(a.dtype, np.float16)) if euclid else None
     return (
         (
             a * (scale if axis == None or keepdims else np.expand_dims(scale, axis))
