@@ -2623,8 +2623,8 @@ def cofactors_dot(a, e):
 
 HELPERS = HELPERS + ("lu_inverse", "_well_conditioned", "_others_products", "_svd_frame", "cofactors", "cofactors_dot")
 DEPENDS.update(
-    cofactors=("lu_inverse", "_well_conditioned", "_others_products", "_svd_frame"),
-    cofactors_dot=("lu_inverse", "_well_conditioned", "_svd_frame"),
+    cofactors=("lu_inverse", "_lapack", "_well_conditioned", "_others_products", "_svd_frame"),
+    cofactors_dot=("lu_inverse", "_lapack", "_well_conditioned", "_svd_frame"),
 )
 
 
@@ -2690,6 +2690,108 @@ def phi_congruence(low, q):
 
 
 HELPERS = HELPERS + ("phi_congruence",)
+
+
+def cholesky_bar(low, l_bar):
+    """np.linalg.cholesky's adjoint (Murray 2016): A_bar = Phi(L^-T (Phi(P) + Phi(P)^T) L^-1) with P = L^T G, L the
+    lower triangle of ``low`` and G that of ``l_bar`` (neither upper triangle is read), for each matrix of a stack:
+    ``phi_congruence(L, L^T G)``. Through SciPy's BLAS and LAPACK where it is importable (n from 16 and a stack not
+    much larger than one matrix): Murray's blocked algorithm ("Differentiation of the Cholesky decomposition", 2016,
+    section 4), which runs the factorization's blocks backwards, each diagonal block by ``sygst`` and the rest
+    by ``trsm`` and products, about n^3 multiplications (its formula: n^3 / 3 for L^T G as ``trmm`` and n^3 / 2 for
+    ``sygst`` at best, 4 n^3 / 3 as two general products). Else phi_congruence of the formula. A zero on
+    L's diagonal raises np.linalg.LinAlgError, as np.linalg.inv does.
+
+    >>> low = np.array([[2.0, 9.0], [1.0, 3.0]])  # (the 9 is not read)
+    >>> l_bar = np.array([[1.0, 5.0], [2.0, 4.0]])
+    >>> np.allclose(cholesky_bar(low, l_bar), phi_congruence(low, np.tril(low).T @ np.tril(l_bar)))
+    True
+    """
+    t = np.asarray(low)
+    n = np.shape(t)[-1]
+    lapack = _lapack(t) if np.result_type(l_bar, t) == t.dtype and np.shape(l_bar) == np.shape(t) else None
+    if lapack is None or np.any(np.diagonal(t, 0, -2, -1) == 0):
+        tl = np.tril(t)
+        return phi_congruence(tl, np.matmul(np.swapaxes(tl, -1, -2), l_bar))
+    from scipy.linalg import blas
+
+    trsm, trmm = blas.get_blas_funcs(("trsm", "trmm"), (t,))
+    sygst = lapack.get_lapack_funcs("sygst", (t,))
+    blocks = -(-n // 64)
+    nb = -(-n // blocks)  # blocks of equal order, at most 64
+    flat_t = np.reshape(t, (-1, n, n))
+    out = np.tril(np.reshape(np.asarray(l_bar, dtype=t.dtype), (-1, n, n)))
+    below = np.tri(nb, dtype=bool)  # (a diagonal block's lower triangle: its top-left corner for a smaller one)
+    for m in range(len(flat_t)):
+        big, bar = flat_t[m], out[m]
+        # the factorization's blocks backwards (Murray 2016, chol_rev_blocked): rows j:k of L are [R D 0] and
+        # the rows below [B C ...], D the diagonal block; bar is L_bar, and becomes A_bar block by block
+        for k in range(n, 0, -nb):
+            j = max(0, k - nb)
+            d = big[j:k, j:k]
+            if k < n:
+                c_bar = trsm(1.0, d, bar[k:, j:k], side=1, lower=1)  # C_bar D^-1
+                bar[k:, j:k] = c_bar
+                bar[k:, :j] -= c_bar @ big[j:k, :j]  # B_bar -= C_bar R
+                # D_bar -= tril(C_bar^T C): its upper triangle is not read below (the lower one of D^T D_bar is
+                # D^T times D_bar's lower triangle) and is then overwritten
+                bar[j:k, j:k] -= c_bar.T @ big[k:, j:k]
+            # the diagonal block: Phi(D^-T Q D^-1), Q from the lower triangle of D^T D_bar, by sygst on both axes
+            # reversed (as phi_congruence)
+            p = trmm(1.0, d, bar[j:k, j:k], lower=1, trans_a=1)
+            s, info = sygst(p[::-1, ::-1], d[::-1, ::-1], itype=1, lower=0, overwrite_a=1)
+            d_bar = np.where(below[: k - j, : k - j], s[::-1, ::-1], 0.0)
+            d_bar.flat[:: k - j + 1] *= 0.5
+            bar[j:k, j:k] = d_bar
+            if j:
+                update = (d_bar + d_bar.T) @ big[j:k, :j]  # R_bar -= C_bar^T B + (D_bar + D_bar^T) R
+                if k < n:
+                    update += c_bar.T @ big[k:, :j]
+                bar[j:k, :j] -= update
+    return np.reshape(out, np.shape(t))
+
+
+HELPERS = HELPERS + ("cholesky_bar",)
+DEPENDS.update(
+    lu_inverse=("_lapack",),
+    triangular_inverse=("_lapack",),
+    phi_congruence=("_lapack",),
+    cholesky_bar=("phi_congruence", "_lapack"),
+)
+
+
+def sort_source(a, ans, axis, order=None):
+    """The position in ``a`` each element of ``ans`` came from, along ``axis``, where ``ans`` is ``a`` sorted or
+    partitioned (np.sort, np.partition: rules/np_shape.py's _reordered): ``argsort(a)[rank(ans)]`` with both
+    argsorts stable, so that equal values are taken in a's order, whatever the sort or selection did. A stable
+    argsort costs more than NumPy's default one and gives the same order where no two values along the axis are
+    equal (nor both NaN): the default one, checked, then the stable one only where there is a tie. ``order``
+    is np.argsort's (None: the rule refuses fields of a structured array)."""
+    first = np.argsort(a, axis, order=order)
+    ordered = np.take_along_axis(a, first, axis)
+    ahead = np.take(ordered, np.arange(1, np.shape(ordered)[axis]), axis)
+    behind = np.take(ordered, np.arange(np.shape(ordered)[axis] - 1), axis)
+    tied = ahead == behind
+    if ordered.dtype.kind in "fc":
+        tied |= np.isnan(ahead) & np.isnan(behind)
+    if np.any(tied):
+        first = np.argsort(a, axis, kind="stable", order=order)
+    rank = np.argsort(np.argsort(ans, axis, kind="stable"), axis, kind="stable")
+    return np.take_along_axis(first, rank, axis)
+
+
+def inverse_order(p, axis):
+    """``np.argsort(p, axis)`` of permutations ``p`` along ``axis``, in one pass: each position written where
+    ``p`` sends it."""
+    p = np.asarray(p)
+    out = np.empty_like(p)
+    count = np.shape(p)[axis]
+    steps = np.reshape(np.arange(count), [count if d == axis % p.ndim else 1 for d in range(p.ndim)])
+    np.put_along_axis(out, p, np.broadcast_to(steps, np.shape(p)), axis)
+    return out
+
+
+HELPERS = HELPERS + ("sort_source", "inverse_order")
 
 
 def lu_rows(piv):

@@ -47,12 +47,12 @@ from adjoint_compiler.rules.registry import adjoint, form, fragment, ranked_adjo
 from adjoint_compiler.rules.np_reductions import norm_slope
 from adjoint_compiler.runtime import TangentParts, einsum_fit, einsum_mask, einsum_plan, linalg_check
 from adjoint_compiler.runtime import (
+    cholesky_bar,
     cofactors,
     lu_inverse,
     matmul_bar1,
     matmul_bar2,
     multi_dot_bars,
-    phi_congruence,
     triangular_inverse,
     unbroadcast,
 )
@@ -624,11 +624,11 @@ def cholesky_adjoint(g, ans, a, upper=False):
     # for a symmetric dS, df = <M, dS> with M = L^-T Phi(L^T L_bar) L^-1, Phi taking the lower triangle
     # with its diagonal halved. cholesky reads only the lower triangle of A (upper=True: the upper one,
     # and returns L^T): fold_triangle gives the derivative there, Phi(M + M^T). M + M^T is L^-T (Phi + Phi^T) L^-1,
-    # and Phi + Phi^T the symmetric matrix of the lower triangle of P = L^T L_bar: runtime.phi_congruence(L, P),
-    # one call of LAPACK's sygst where SciPy is there (no L^-1, no products with it).
+    # and Phi + Phi^T the symmetric matrix of the lower triangle of P = L^T L_bar: runtime.cholesky_bar(L, L_bar),
+    # that is phi_congruence(L, P), computed by Murray's blocked algorithm where SciPy is there (no L^-1 formed).
     low = np.swapaxes(ans, -1, -2) if upper else ans
     gl = np.swapaxes(g, -1, -2) if upper else g
-    bar = phi_congruence(low, np.matmul(np.swapaxes(low, -1, -2), gl))
+    bar = cholesky_bar(low, gl)
     return (np.swapaxes(bar, -1, -2) if upper else bar), None
 
 

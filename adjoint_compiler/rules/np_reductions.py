@@ -267,9 +267,10 @@ def norm_slope(ans, a, ord, axis, keepdims):
     by_sums = (ord == 1 or ord == -1 or ord == np.inf or ord == -np.inf) and matrix
     by_max = (ord == np.inf or ord == -np.inf) and not matrix
     euclid = ord == None or ord == "fro" or (ord == 2 and not matrix)
-    # a matrix norm's two axes, moved last: m is a stack of matrices
-    rc = np.ravel(np.arange(a.ndim)[(axis,)])
-    m = np.moveaxis(a, rc, (-2, -1)) if matrix else a
+    # a matrix norm's two axes, moved last: m is a stack of matrices (only where a slope reads them: none is
+    # computed for the cases norm_adjoint and norm_tangent write themselves, called often on small arrays)
+    rc = np.ravel(np.arange(a.ndim)[(axis,)]) if by_svd or by_sums else None
+    m = np.moveaxis(a, rc, (-2, -1)) if by_svd or by_sums else a
     usv = np.linalg.svd(m, full_matrices=False) if by_svd else None
     top_sv = (np.max(usv[1], -1, keepdims=True) if ord == 2 else np.min(usv[1], -1, keepdims=True)) if by_svd else None
     tied_sv = usv[1] == top_sv if by_svd else None
@@ -287,9 +288,9 @@ def norm_slope(ans, a, ord, axis, keepdims):
         else None
     )
     tied_sum = sums == top_sum if by_sums else None
-    norm = unreduce(ans, a, axis, keepdims)
     # vector 1 is sign(x), written by the callers (the p-norm's slope at p = 1): no ratio computed
     by_p = not (euclid or by_svd or by_sums or by_max or ord == 0 or ord == 1)
+    norm = unreduce(ans, a, axis, keepdims) if by_p else None
     ratio = np.abs(a) / (norm + (norm == 0)) if by_p else None
     return (
         np.moveaxis(np.matmul(usv[0] * np.expand_dims(weight, -2), usv[2]), (-2, -1), rc)
@@ -332,9 +333,13 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     # empty x's norm, 0, counts no element: skip_nan's count of at least 1 keeps 0 / 0 away)
     by_max = (ord == np.inf or ord == -np.inf) and not matrix
     slope = norm_slope(ans, a, ord, axis, keepdims)
+    # (the Euclidean slope x / norm: g / norm in the reduced shape, in x's float precision as unreduce keeps it,
+    # times x in one pass: no view of it spread over x's shape, whose arithmetic costs more than the pass over a
+    # small x)
+    scale = np.asarray(g / (ans + (ans == 0))).astype(np.result_type(a.dtype, np.float16)) if euclid else None
     return (
         (
-            unreduce(g / (ans + (ans == 0)), x, axis, keepdims) * a
+            a * (scale if axis == None or keepdims else np.expand_dims(scale, axis))
             if euclid
             else sign_times(unreduce(g, x, axis, keepdims), a)
             if by_sign

@@ -41,6 +41,7 @@ import numpy as np
 from adjoint_compiler.rules.registry import adjoint, form, fragment, tangent, views
 from adjoint_compiler.runtime import TangentParts, numbered, one_count, rejoin, repeat_bar, sizes_of, supported
 from adjoint_compiler.runtime import no_derivative, pad_linear, pad_linear_bar, unbroadcast, unjoin
+from adjoint_compiler.runtime import inverse_order, sort_source
 
 
 # ---- reshaping: the same elements in the same order ----------------------------------
@@ -415,14 +416,12 @@ def _reordered(x, a, ans, axis, order, back):
     # values are taken in a's order (a stable sort), whatever the kind of sort or selection did. x (a
     # tangent of a) is taken at source, or with back (a cotangent of ans) put back: taken at the inverse
     # permutation. order= (fields of a structured array) is refused.
+    # (runtime.sort_source: NumPy's default argsort where no two values along the axis tie, the stable one where
+    # some do; runtime.inverse_order: the inverse permutation in one pass, not a sort)
     ax = -1 if axis == None else axis
     where = supported(order, order == None, "order=...: fields of a structured array")
-    source = np.take_along_axis(
-        np.argsort(np.ravel(a) if axis == None else a, ax, kind="stable", order=where),
-        np.argsort(np.argsort(np.ravel(ans) if axis == None else ans, ax, kind="stable"), ax, kind="stable"),
-        ax,
-    )
-    moved = np.take_along_axis(np.ravel(x) if axis == None else x, np.argsort(source, ax) if back else source, ax)
+    source = sort_source(np.ravel(a) if axis == None else a, np.ravel(ans) if axis == None else ans, ax, where)
+    moved = np.take_along_axis(np.ravel(x) if axis == None else x, inverse_order(source, ax) if back else source, ax)
     return np.reshape(moved, np.shape(a)) if back else moved
 
 

@@ -352,6 +352,7 @@ nondifferentiable(runtime.along_axis, runtime.diagonal_index, reason="the index 
 nondifferentiable(runtime.piecewise_conditions, reason="np.piecewise's masks: booleans")
 nondifferentiable(runtime.band_index, reason="gather indices of banded storage (scipy.linalg.solve_banded)")
 nondifferentiable(runtime.lu_rows, reason="the row order of scipy.linalg.lu_factor's pivots")
+nondifferentiable(runtime.sort_source, runtime.inverse_order, reason="positions: where np.sort moved each element")
 nondifferentiable(runtime.at_groups, reason="the positions np.multiply.at multiplies at, and their ranks")
 # they appear only next to in-place updates of adjoint buffers, which the compiler refuses in emitted code
 # (grad of grad through a[i] = v), so no derivative is ever dropped through them
@@ -738,6 +739,37 @@ def phi_congruence_tangent(dot, ans, low, q):
     x = np.matmul(np.matmul(ans + np.swapaxes(ans, -1, -2), np.tril(dot)), triangular_inverse(low))
     both = x + np.swapaxes(x, -1, -2)
     return -(np.tril(both) - 0.5 * both * np.eye(np.shape(ans)[-1], dtype=ans.dtype)), phi_congruence(low, dot)
+
+
+# rules15 (issue #13): cholesky's adjoint A_bar = phi_congruence(L, L^T G) (runtime.cholesky_bar, Murray's blocked
+# algorithm), L and G read from their lower triangles: phi_congruence's rules above, with Q = L^T G, whose
+# cotangent Q_bar gives L_bar += tril(G Q_bar^T) and G_bar = L Q_bar, and whose tangent is dL^T G + L^T dG
+from adjoint_compiler.runtime import cholesky_bar  # noqa: E402,F401
+
+
+@adjoint(runtime.cholesky_bar)
+def cholesky_bar_adjoint(g, ans, low, l_bar):
+    eye = np.eye(np.shape(ans)[-1], dtype=ans.dtype)
+    tl = np.tril(low)
+    gw = np.tril(g) - 0.5 * g * eye
+    both = gw + np.swapaxes(gw, -1, -2)
+    linv = triangular_inverse(tl)
+    linv_t = np.swapaxes(linv, -1, -2)
+    h = np.matmul(np.matmul(linv, both), linv_t)
+    q_bar = np.tril(h) - 0.5 * h * eye
+    s = ans + np.swapaxes(ans, -1, -2)
+    through_q = np.matmul(l_bar, np.swapaxes(q_bar, -1, -2))
+    return np.tril(through_q - np.matmul(np.matmul(s, both), linv_t)), np.matmul(tl, q_bar)
+
+
+@tangent(runtime.cholesky_bar)
+def cholesky_bar_tangent(dot, ans, low, l_bar):
+    tl = np.tril(low)
+    dl = np.tril(dot)
+    x = np.matmul(np.matmul(ans + np.swapaxes(ans, -1, -2), dl), triangular_inverse(tl))
+    both = x + np.swapaxes(x, -1, -2)
+    through_low = -(np.tril(both) - 0.5 * both * np.eye(np.shape(ans)[-1], dtype=ans.dtype))
+    return through_low + phi_congruence(tl, np.matmul(np.swapaxes(dl, -1, -2), l_bar)), cholesky_bar(low, dot)
 
 
 @adjoint(runtime.set_elements)

@@ -104,6 +104,7 @@ EXCLUDED = {
     runtime.triangular_inverse: "a runtime helper of np.linalg.cholesky's rules (L^-1, for second order), not user API",
     runtime.lu_inverse: "a runtime helper of np.linalg.slogdet's rules (A^-1, for second order), not user API",
     runtime.phi_congruence: "a runtime helper of np.linalg.cholesky's adjoint (for second order), not user API",
+    runtime.cholesky_bar: "a runtime helper of np.linalg.cholesky's adjoint (for second order), not user API",
     runtime.odeint_bars: "a runtime helper of scipy.integrate.odeint's adjoint (its rules refuse), not user API",
     runtime.odeint_dot: "a runtime helper of scipy.integrate.odeint's tangent (its rules refuse), not user API",
     runtime.extremum_bar: "a runtime helper of np.max's adjoint (its rule serves second order), not user API",

@@ -368,6 +368,11 @@ ALLOWED_GLOBALS |= {"multi_dot_bars", "multi_dot_bars_dot", "multi_dot_dot"}
 # np13i (issue #13): np.linalg.det's gradient, the cofactor matrix, and its derivative (runtime_rules.py)
 ALLOWED_GLOBALS |= {"cofactors", "cofactors_dot", "lu_rows", "triangular_inverse"}  # (np13m: cholesky's rules)
 ALLOWED_GLOBALS |= {"lu_inverse", "phi_congruence"}  # (np13n: slogdet's and cholesky's rules)
+ALLOWED_GLOBALS |= {
+    "cholesky_bar",
+    "sort_source",
+    "inverse_order",
+}  # (rules15: cholesky's adjoint; np.sort's positions)
 ALLOWED_GLOBALS |= {"einsum_route"}  # np13m: the optimize= of a step of einsum's adjoint
 ALLOWED_GLOBALS |= {"extremum_bar", "extremum_dot", "sign_times"}  # np13o: np.max / np.min, norm 1
 ALLOWED_GLOBALS |= {"pad_linear", "pad_linear_bar"}  # np13p: np.pad's modes 'mean' and 'linear_ramp'

@@ -971,6 +971,18 @@ def _np13n_cases():
             {},
             (0, 1),
         ),
+        # rules15: cholesky's adjoint (Murray's blocked algorithm from n = 16: one block at 20, three at 150, two
+        # of 35 in each matrix of the stack)
+        Case("cholesky_bar", runtime.cholesky_bar, [square(4), rng.standard_normal((4, 4))], {}, (0, 1)),
+        Case("cholesky_bar-block", runtime.cholesky_bar, [square(20), rng.standard_normal((20, 20))], {}, (0, 1)),
+        Case("cholesky_bar-blocked", runtime.cholesky_bar, [square(150), rng.standard_normal((150, 150))], {}, (0, 1)),
+        Case(
+            "cholesky_bar-blocked-stack",
+            runtime.cholesky_bar,
+            [square(70, (2,)), rng.standard_normal((2, 70, 70))],
+            {},
+            (0, 1),
+        ),
     ]
 
 
