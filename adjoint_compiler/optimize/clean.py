@@ -109,6 +109,7 @@ class _Round:
         self.folded = {}
         self.facts = {}  # what ``fuse_temporaries`` found of a statement, while its entry in ``folded`` stands
         self.passed = {}  # ... and ``fuse_accumulations``
+        self.tried = {}  # the temporaries ``fuse_temporaries`` could not fuse, and what its search read
         self.changed = False
 
     def forget(self, stmts):
@@ -140,7 +141,13 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, raising, state, adjoint
     given = len(stmts)
     # each fusion removes a statement and rewrites one that stays, which leaves ``state.folded``
     stmts = fuse_temporaries(
-        fuse_accumulations(stmts, quotes, state.folded, state.passed), reads, assigns, quotes, state.folded, state.facts
+        fuse_accumulations(stmts, quotes, state.folded, state.passed),
+        reads,
+        assigns,
+        quotes,
+        state.folded,
+        state.facts,
+        state.tried,
     )
     if len(stmts) != given:
         state.changed = True

@@ -154,7 +154,44 @@ def _substitute(node, name, value):
     return False
 
 
-def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
+def _standing(folded, stmt):
+    """``stmt``'s entry in ``folded`` (``clean._Round``'s) where it stands (nothing rewrote ``stmt`` since it
+    was folded), else None."""
+    mark = folded.get(id(stmt))
+    return mark if mark is not None and mark[0] is stmt and mark[1] is stmt.value else None
+
+
+_STOPS = (gast.If, gast.For, gast.While, gast.FunctionDef)
+
+
+def _window(out, i, j, folded):
+    """What the search from ``out[i]`` read: ``out[i + 1 : j + 1]`` (to the end where ``j`` is past it), each
+    statement with its standing mark (None for a comment, which the search skips whatever it says, and for a
+    block where the search stopped, which it stops whatever it holds); None where one of them could change
+    unseen (it has no standing mark)."""
+    window = []
+    for k in range(i + 1, min(j + 1, len(out))):
+        w = out[k]
+        mark = _standing(folded, w)
+        if mark is None and not (is_comment(w) or k == j and isinstance(w, _STOPS)):
+            return None
+        window.append((w, mark))
+    return tuple(window), j >= len(out)
+
+
+def _same_window(out, i, recorded, folded):
+    """Whether the statements after ``out[i]`` are those of ``recorded`` (``_window``'s), none rewritten since."""
+    window, to_end = recorded
+    end = i + 1 + len(window)
+    if end > len(out) or to_end and end != len(out):
+        return False
+    for k, (w, mark) in enumerate(window, i + 1):
+        if out[k] is not w or mark is not None and _standing(folded, w) is not mark:
+            return False
+    return True
+
+
+def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None, tried=None):
     """``_t3 = a * x; b = _t3 + c`` -> ``b = a * x + c`` when the temporary is read nowhere else.
 
     A-normal form names every intermediate; those the adjoint never reads go
@@ -164,7 +201,10 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
 
     ``folded`` and ``kept`` (``clean._Round``'s, shared by the rounds of ``clean``): a statement's facts below
     found in an earlier round are kept while its entry in ``folded`` says nothing rewrote it since it was
-    folded (the entry is the same tuple, and the statement's value is the one folded).
+    folded (the entry is the same tuple, and the statement's value is the one folded). ``tried`` (shared
+    too): the temporaries an earlier round could not fuse, each with what its search read (``_window``):
+    while the temporary, that window and its one read and assignment stand, the search would fail again
+    and is not repeated (the rounds after the first revisit only what changed around a temporary).
     """
     out = list(stmts)
     # id(statement) -> (statement, the names its value mentions, whether that value is pure), for the
@@ -172,6 +212,7 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
     facts = {}
     folded = {} if folded is None else folded
     kept = {} if kept is None else kept
+    tried = {} if tried is None else tried
 
     def passable(stmt, needs, t):
         """Whether the search for ``t``'s use may pass over ``stmt``: a pure assignment to a name that is
@@ -196,14 +237,18 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
         s = out[i]
         t = trees.assigned_name(s)
         if not (
-            t is not None
-            and (naming.is_temp_value(t) or _temp_bar(t))
-            and reads.get(t) == 1
-            and assigns.get(t) == 1
-            and pure(s.value)
-            and not isinstance(s.value, gast.IfExp)
-            and _size(s.value) <= _fused_size(t)
+            t is not None and (naming.is_temp_value(t) or _temp_bar(t)) and reads.get(t) == 1 and assigns.get(t) == 1
         ):
+            i += 1
+            continue
+        mark = _standing(folded, s)
+        before = tried.get(id(s)) if mark is not None else None
+        if before is not None and before[0] is mark and (before[1] is None or _same_window(out, i, before[1], folded)):
+            i += 1  # (as it was when it was tried: its value not to be fused, or its search to fail)
+            continue
+        if not (pure(s.value) and not isinstance(s.value, gast.IfExp) and _size(s.value) <= _fused_size(t)):
+            if mark is not None:
+                tried[id(s)] = (mark, None)
             i += 1
             continue
         needs = trees.all_names(s.value)
@@ -226,6 +271,10 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
             folded.pop(id(use), None)
             del out[i]
             continue
+        if mark is not None:
+            recorded = _window(out, i, j, folded)
+            if recorded is not None:
+                tried[id(s)] = (mark, recorded)
         i += 1
     return out
 
