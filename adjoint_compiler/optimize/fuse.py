@@ -246,12 +246,22 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None, trie
         if before is not None and before[0] is mark and (before[1] is None or _same_window(out, i, before[1], folded)):
             i += 1  # (as it was when it was tried: its value not to be fused, or its search to fail)
             continue
-        if not (pure(s.value) and not isinstance(s.value, gast.IfExp) and _size(s.value) <= _fused_size(t)):
+        found = kept.get(id(s)) if mark is not None else None
+        if found is not None and found[0] is mark and len(found) > 3:  # (what clean's scan found of it)
+            needs, is_pure, size = found[1], found[2], found[3]
+        else:
+            needs, is_pure, size = None, pure(s.value), None
+        if not (
+            is_pure
+            and not isinstance(s.value, gast.IfExp)
+            and (_size(s.value) if size is None else size) <= _fused_size(t)
+        ):
             if mark is not None:
                 tried[id(s)] = (mark, None)
             i += 1
             continue
-        needs = trees.all_names(s.value)
+        if needs is None:
+            needs = trees.all_names(s.value)
         j = i + 1
         while j < len(out) and (is_comment(out[j]) or passable(out[j], needs, t)):
             j += 1
