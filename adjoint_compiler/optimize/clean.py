@@ -51,7 +51,7 @@ def _scan(fn, state):
     reads, assigns, copies = {}, {}, []
     size = 0
     Name, Load, Assign, AST = gast.Name, gast.Load, gast.Assign, gast.AST
-    folded, counted, facts, passed = state.folded, state.counted, state.facts, state.passed
+    folded, counted, facts = state.folded, state.counted, state.facts
     stack = [fn]
     pop, push = stack.pop, stack.append
     while stack:
@@ -67,10 +67,9 @@ def _scan(fn, state):
             if record is None or record[0] is not mark:
                 record = counted[key] = (mark,) + _assignment(n)
                 facts[key] = (mark, record[4], record[5], record[6])
-                passed[key] = (mark, record[7], stored(n))
-            for name, k in record[1]:
+            for name, k in record[1].items():
                 reads[name] = reads.get(name, 0) + k
-            for name, k in record[2]:
+            for name, k in record[2].items():
                 assigns[name] = assigns.get(name, 0) + k
             size += record[3]
             continue
@@ -130,7 +129,6 @@ def _assignment(n):
             elif isinstance(value, AST):
                 push(value)
     value_size = size if exact else trees.size(n.value)
-    mentioned = set(names)
     stack[:] = n.targets
     while stack:
         m = pop()
@@ -138,7 +136,6 @@ def _assignment(n):
         if m.__class__ is Name:
             table = reads if m.ctx.__class__ is Load else assigns
             table[m.id] = table.get(m.id, 0) + 1
-            mentioned.add(m.id)
             size += 1
             if m.annotation is not None:
                 push(m.annotation)
@@ -153,7 +150,7 @@ def _assignment(n):
                 push(value)
     if own and is_pure:
         reads[target] = reads.get(target, 0) - own
-    return tuple(reads.items()), tuple(assigns.items()), size + 1, names, is_pure, value_size, mentioned
+    return reads, assigns, size + 1, names, is_pure, value_size
 
 
 _DISPLAYS = (gast.List, gast.Tuple, gast.Dict)
@@ -185,7 +182,6 @@ class _Round:
         self.facts = {}  # what ``fuse_temporaries`` found of a statement, while its entry in ``folded`` stands
         self.passed = {}  # ... and ``fuse_accumulations``
         self.counted = {}  # what ``_scan`` counted in an assignment (``_assignment``), while its mark stands
-        self.tried = {}  # the temporaries ``fuse_temporaries`` could not fuse, and what its search read
         self.changed = False
 
     def forget(self, stmts):
@@ -217,13 +213,12 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, raising, state, adjoint
     given = len(stmts)
     # each fusion removes a statement and rewrites one that stays, which leaves ``state.folded``
     stmts = fuse_temporaries(
-        fuse_accumulations(stmts, quotes, state.folded, state.passed),
+        fuse_accumulations(stmts, quotes, state.folded, state.passed, state.facts),
         reads,
         assigns,
         quotes,
         state.folded,
         state.facts,
-        state.tried,
     )
     if len(stmts) != given:
         state.changed = True
@@ -321,7 +316,7 @@ def without_self_copies(stmts):
     return without_empty_comments(out)
 
 
-def _propagate_copies(fn, keep, counts, assignments, reads, folded):
+def _propagate_copies(fn, keep, counts, assignments, reads, folded, counted=None):
     """Replace reads of ``a`` by ``b`` after ``a = b``, when both are assigned once.
 
     Names in ``keep`` (the user's own variables) are left alone so that the
@@ -331,7 +326,8 @@ def _propagate_copies(fn, keep, counts, assignments, reads, folded):
     updated in place for each replacement) is as a new ``_scan`` would count it: False where a replacement
     puts a read of an assignment's own target in its value or replaces a called name (what ``_scan``
     counts depends on the value's purity there), for the caller to scan again. A statement it rewrites leaves ``folded``
-    (``_Round.folded``).
+    (``_Round.folded``). ``counted`` (``_Round.counted``): an assignment whose record stands and reads no
+    name replaced is not walked.
     """
     subst = {}
     for n in assignments:
@@ -373,6 +369,17 @@ def _propagate_copies(fn, keep, counts, assignments, reads, folded):
         parent, owner, stmt = stack.pop()
         if isinstance(parent, Statement):
             stmt = parent
+            if parent.__class__ is Assign and counted:
+                record = counted.get(id(parent))
+                mark = folded.get(id(parent))
+                if (
+                    record is not None
+                    and record[0] is mark
+                    and mark[0] is parent
+                    and mark[1] is parent.value
+                    and subst.keys().isdisjoint(record[1])
+                ):
+                    continue  # (reads none of them)
         for field in parent._fields:
             value = getattr(parent, field, None)
             inner = owner
@@ -488,7 +495,7 @@ def clean(fn, keep, quotes):
             return
         size = new_size
         state.changed = False
-        exact = _propagate_copies(fn, keep, assigns, assignments, reads, state.folded)
+        exact = _propagate_copies(fn, keep, assigns, assignments, reads, state.folded, state.counted)
         if exact is not None:
             state.changed = True
         if exact is False:

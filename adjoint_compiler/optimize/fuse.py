@@ -30,18 +30,21 @@ from adjoint_compiler.optimize.facts import pure, stored
 from adjoint_compiler.optimize.quotes import is_comment
 
 
-def fuse_accumulations(stmts, quotes, folded=None, kept=None):
+def fuse_accumulations(stmts, quotes, folded=None, kept=None, facts=None):
     """``v = A; ...; v = v + e`` -> ``...; v = A + e`` when nothing between touches v or what A reads.
 
     Adjoint sweeps accumulate a variable over several statements; one expression
     is shorter to read and cheaper to run (fewer stores and loads). ``folded`` (``clean._Round``'s): each
     statement rewritten leaves it; ``kept``: what an earlier round found of a statement it passed, while its
-    entry in ``folded`` stands (as in ``fuse_temporaries``).
+    entry in ``folded`` stands (as in ``fuse_temporaries``); ``facts``: ``fuse_temporaries``'s ``kept``, whose
+    names of an assignment's value (with its target) name the assignment.
     """
     folded = {} if folded is None else folded
     kept = {} if kept is None else kept
+    facts = {} if facts is None else facts
     out = list(stmts)
     targets = [trees.assigned_name(s) for s in out]  # out's, kept beside it: the search back reads them
+    targets_of = {id(s): t for s, t in zip(out, targets) if t is not None and len(s.targets) == 1}
     known = {}  # id(statement) -> names in it (statements between are scanned many times)
     stores = {}  # id(statement) -> stored(statement): its targets, which fusing does not change
     Assign, Expr = gast.Assign, gast.Expr
@@ -59,7 +62,12 @@ def fuse_accumulations(stmts, quotes, folded=None, kept=None):
                 if mark is not None and mark[0] is b and mark[1] is b.value:
                     entry = kept.get(key)
                     if entry is None or entry[0] is not mark:
-                        entry = kept[key] = (mark, trees.all_names(b), stored(b))
+                        found = facts.get(key)
+                        target = targets_of.get(key)
+                        if found is not None and found[0] is mark and target is not None:
+                            entry = kept[key] = (mark, found[1] | {target}, {target})
+                        else:
+                            entry = kept[key] = (mark, trees.all_names(b), stored(b))
                     names, stores[key] = known[key] = entry[1], entry[2]
                 else:
                     names = known[key] = trees.all_names(b)
@@ -161,37 +169,7 @@ def _standing(folded, stmt):
     return mark if mark is not None and mark[0] is stmt and mark[1] is stmt.value else None
 
 
-_STOPS = (gast.If, gast.For, gast.While, gast.FunctionDef)
-
-
-def _window(out, i, j, folded):
-    """What the search from ``out[i]`` read: ``out[i + 1 : j + 1]`` (to the end where ``j`` is past it), each
-    statement with its standing mark (None for a comment, which the search skips whatever it says, and for a
-    block where the search stopped, which it stops whatever it holds); None where one of them could change
-    unseen (it has no standing mark)."""
-    window = []
-    for k in range(i + 1, min(j + 1, len(out))):
-        w = out[k]
-        mark = _standing(folded, w)
-        if mark is None and not (is_comment(w) or k == j and isinstance(w, _STOPS)):
-            return None
-        window.append((w, mark))
-    return tuple(window), j >= len(out)
-
-
-def _same_window(out, i, recorded, folded):
-    """Whether the statements after ``out[i]`` are those of ``recorded`` (``_window``'s), none rewritten since."""
-    window, to_end = recorded
-    end = i + 1 + len(window)
-    if end > len(out) or to_end and end != len(out):
-        return False
-    for k, (w, mark) in enumerate(window, i + 1):
-        if out[k] is not w or mark is not None and _standing(folded, w) is not mark:
-            return False
-    return True
-
-
-def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None, tried=None):
+def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
     """``_t3 = a * x; b = _t3 + c`` -> ``b = a * x + c`` when the temporary is read nowhere else.
 
     A-normal form names every intermediate; those the adjoint never reads go
@@ -201,10 +179,8 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None, trie
 
     ``folded`` and ``kept`` (``clean._Round``'s, shared by the rounds of ``clean``): a statement's facts below
     found in an earlier round are kept while its entry in ``folded`` says nothing rewrote it since it was
-    folded (the entry is the same tuple, and the statement's value is the one folded). ``tried`` (shared
-    too): the temporaries an earlier round could not fuse, each with what its search read (``_window``):
-    while the temporary, that window and its one read and assignment stand, the search would fail again
-    and is not repeated (the rounds after the first revisit only what changed around a temporary).
+    folded (the entry is the same tuple, and the statement's value is the one folded); ``clean``'s scan fills
+    it for the assignments it walks, with the value's size too.
     """
     out = list(stmts)
     # id(statement) -> (statement, the names its value mentions, whether that value is pure), for the
@@ -212,7 +188,6 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None, trie
     facts = {}
     folded = {} if folded is None else folded
     kept = {} if kept is None else kept
-    tried = {} if tried is None else tried
 
     def passable(stmt, needs, t):
         """Whether the search for ``t``'s use may pass over ``stmt``: a pure assignment to a name that is
@@ -242,10 +217,6 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None, trie
             i += 1
             continue
         mark = _standing(folded, s)
-        before = tried.get(id(s)) if mark is not None else None
-        if before is not None and before[0] is mark and (before[1] is None or _same_window(out, i, before[1], folded)):
-            i += 1  # (as it was when it was tried: its value not to be fused, or its search to fail)
-            continue
         found = kept.get(id(s)) if mark is not None else None
         if found is not None and found[0] is mark and len(found) > 3:  # (what clean's scan found of it)
             needs, is_pure, size = found[1], found[2], found[3]
@@ -256,8 +227,6 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None, trie
             and not isinstance(s.value, gast.IfExp)
             and (_size(s.value) if size is None else size) <= _fused_size(t)
         ):
-            if mark is not None:
-                tried[id(s)] = (mark, None)
             i += 1
             continue
         if needs is None:
@@ -281,10 +250,6 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None, trie
             folded.pop(id(use), None)
             del out[i]
             continue
-        if mark is not None:
-            recorded = _window(out, i, j, folded)
-            if recorded is not None:
-                tried[id(s)] = (mark, recorded)
         i += 1
     return out
 
