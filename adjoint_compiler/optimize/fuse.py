@@ -45,6 +45,7 @@ def fuse_accumulations(stmts, quotes, folded=None, kept=None, facts=None):
     out = list(stmts)
     targets = [trees.assigned_name(s) for s in out]  # out's, kept beside it: the search back reads them
     targets_of = {id(s): t for s, t in zip(out, targets) if t is not None and len(s.targets) == 1}
+    comments = {id(s) for s, t in zip(out, targets) if t is None and is_comment(s)}
     known = {}  # id(statement) -> names in it (statements between are scanned many times)
     stores = {}  # id(statement) -> stored(statement): its targets, which fusing does not change
     Assign, Expr = gast.Assign, gast.Expr
@@ -56,6 +57,8 @@ def fuse_accumulations(stmts, quotes, folded=None, kept=None, facts=None):
             if not isinstance(b, (Assign, Expr)):
                 return False
             key = id(b)
+            if key in comments and v != naming.COMMENT_FN:
+                continue  # (names only the comment function and stores into nothing)
             names = known.get(key)
             if names is None:
                 mark = folded.get(key)
@@ -129,13 +132,14 @@ def _tangent_target(stmt):
     )
 
 
-def _fits(temp, use, between, needs):
+def _fits(temp, use, between, needs, sizes=(None, None)):
     """Whether ``temp``'s value may go into ``use``: both small, or a temporary's tangent of up to twice the
     size going into a user variable's tangent (a sum of products that reads as well there, where terms with one
     tangent factor then group: ``fold.group_factors``), and not past a new version of what it reads
-    (``y_2 = ...`` between would keep ``y_1`` alive beside it: a copy where the loop carries ``y``)."""
-    own = _size(temp.value)
-    size = own + _size(use.value)
+    (``y_2 = ...`` between would keep ``y_1`` alive beside it: a copy where the loop carries ``y``). ``sizes``:
+    those of the two values where known (``clean``'s scan found them)."""
+    own = _size(temp.value) if sizes[0] is None else sizes[0]
+    size = own + (_size(use.value) if sizes[1] is None else sizes[1])
     if own <= _FUSED_SIZE and size <= 2 * _FUSED_SIZE:
         return True
     if not _tangent_target(use) or size > 3 * _FUSED_SIZE:
@@ -167,6 +171,14 @@ def _standing(folded, stmt):
     was folded), else None."""
     mark = folded.get(id(stmt))
     return mark if mark is not None and mark[0] is stmt and mark[1] is stmt.value else None
+
+
+def _known_size(kept, folded, stmt):
+    """The size of ``stmt``'s value as ``clean``'s scan found it, where that stands; else None."""
+    found = kept.get(id(stmt))
+    if found is None or len(found) < 4 or found[0] is not _standing(folded, stmt):
+        return None
+    return found[3]
 
 
 def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
@@ -237,7 +249,7 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
         use = out[j] if j < len(out) else None
         if (
             isinstance(use, (gast.Assign, gast.Expr, gast.Return))
-            and _fits(s, use, out[i + 1 : j], needs)
+            and _fits(s, use, out[i + 1 : j], needs, (size, _known_size(kept, folded, use)))
             and not (
                 isinstance(use, gast.Assign)
                 and not isinstance(use.targets[0], gast.Name)
