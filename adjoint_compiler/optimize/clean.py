@@ -201,8 +201,16 @@ class _Round:
         if entry is not None and entry[0] is stmt and entry[1] is stmt.value and entry[2] == floats:
             return stmt.value
         self.changed = True  # (folding may change nothing: the next round's scan says)
-        value = how(stmt.value, floats)
-        self.folded[id(stmt)] = (stmt, value, floats)
+        before, changed = stmt.value, []
+        value = how(before, floats, changed)
+        mark = self.folded[id(stmt)] = (stmt, value, floats)
+        if not changed and value is before and entry is not None and entry[0] is stmt and entry[1] is before:
+            # folded to itself: what the scan found of it under its old mark stands under the new one
+            key = id(stmt)
+            for table in (self.counted, self.facts, self.passed):
+                found = table.get(key)
+                if found is not None and found[0] is entry:
+                    table[key] = (mark,) + found[1:]
         return value
 
 
@@ -291,8 +299,8 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, raising, state, adjoint
     return out
 
 
-def _simplify(value, floats):  # (a return's value: not grouped)
-    return simplify(value, floats)
+def _simplify(value, floats, changed=None):  # (a return's value: not grouped)
+    return simplify(value, floats, changed)
 
 
 def without_self_copies(stmts):
