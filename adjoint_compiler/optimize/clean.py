@@ -9,6 +9,10 @@ nothing else shares that is never read afterwards; no ``if`` with nothing in eit
 range that does nothing; each expression folded (``fold.simplify``) and each block fused (``fuse``). Modifies
 ``fn``.
 
+The rounds share what they found of each statement (``_Round``): its folded value, and what the scan counted
+in it and found of its value (``_scan``, ``_assignment``), kept while the statement's mark stands; every
+rewrite of a statement drops its mark, so a round after the first walks anew only what changed.
+
 >>> import gast
 >>> from adjoint_compiler import emit
 >>> from adjoint_compiler.optimize.quotes import Quotes
