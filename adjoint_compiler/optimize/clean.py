@@ -9,6 +9,10 @@ nothing else shares that is never read afterwards; no ``if`` with nothing in eit
 range that does nothing; each expression folded (``fold.simplify``) and each block fused (``fuse``). Modifies
 ``fn``.
 
+The rounds share what they found of each statement (``_Round``): its folded value, and what the scan counted
+in it and found of its value (``_scan``, ``_assignment``), kept while the statement's mark stands; every
+rewrite of a statement drops its mark, so a round after the first walks anew only what changed.
+
 >>> import gast
 >>> from adjoint_compiler import emit
 >>> from adjoint_compiler.optimize.quotes import Quotes
@@ -24,7 +28,7 @@ def f(x):
 import gast
 
 from adjoint_compiler import effects, naming, trees
-from adjoint_compiler.optimize.facts import BLOCKS, pure, stored
+from adjoint_compiler.optimize.facts import BLOCKS, pure, pure_call, stored
 from adjoint_compiler.optimize.fold import fold, neg_value, simplify
 from adjoint_compiler.optimize.fuse import fuse_accumulations, fuse_temporaries, sink_copies
 from adjoint_compiler.optimize.quotes import is_comment, without_empty_comments
@@ -38,47 +42,119 @@ def _is_range_call(node):
     return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id in ("range", "reversed")
 
 
-def _scan(fn):
+def _scan(fn, state):
     """One pass over ``fn``: (reads per name, assignments per name, node count, assignment nodes). A read
-    of a name only by its own update (``n = n + 1``, a counter nothing else reads) is not counted."""
+    of a name only by its own update (``n = n + 1``, a counter nothing else reads) is not counted.
+
+    The incremental part: each assignment's counts are its record in ``state.counted`` (``_assignment``),
+    kept while its mark in ``state.folded`` stands (nothing rewrote it since: every rewrite of a statement
+    drops its mark), so a round walks only what changed since the last; an assignment without a mark gets
+    one for the scan (its value as it is, folded as None: ``_Round.fold`` folds it all the same). What the
+    walk finds of each value (the names it mentions, whether it is pure, its size) is what ``fuse`` asks of
+    the statements it passes: their entries in ``state.facts`` and ``state.passed`` are filled with it."""
     reads, assigns, copies = {}, {}, []
-    own = {}  # id(assignment) -> reads of its own target in its value, counted in the same walk
     size = 0
     Name, Load, Assign, AST = gast.Name, gast.Load, gast.Assign, gast.AST
-    stack = [(fn, None)]  # (node, the assignment whose value holds it and whose target is a name)
+    folded, counted, facts = state.folded, state.counted, state.facts
+    stack = [fn]
     pop, push = stack.pop, stack.append
     while stack:
-        n, owner = pop()
-        size += 1
+        n = pop()
         kind = n.__class__
+        if kind is Assign:
+            copies.append(n)
+            key = id(n)
+            mark = folded.get(key)
+            if mark is None or mark[0] is not n or mark[1] is not n.value:
+                mark = folded[key] = (n, n.value, None)
+            record = counted.get(key)
+            if record is None or record[0] is not mark:
+                record = counted[key] = (mark,) + _assignment(n)
+                facts[key] = (mark, record[4], record[5], record[6])
+            for name, k in record[1].items():
+                reads[name] = reads.get(name, 0) + k
+            for name, k in record[2].items():
+                assigns[name] = assigns.get(name, 0) + k
+            size += record[3]
+            continue
+        size += 1
         if kind is Name:
             table = reads if n.ctx.__class__ is Load else assigns
             table[n.id] = table.get(n.id, 0) + 1
-            if owner is not None and n.id == owner.targets[0].id:
-                own[id(owner)] = own.get(id(owner), 0) + 1
             size += 1  # its ctx (the count is that of trees.walk)
             if n.annotation is not None:
-                push((n.annotation, owner))
-            continue
-        if kind is Assign:
-            copies.append(n)
-            for target in n.targets:
-                push((target, owner))
-            push((n.value, n if n.targets[0].__class__ is Name else owner))
+                push(n.annotation)
             continue
         for field in n._fields:
             value = getattr(n, field, None)
             if value.__class__ is list:
                 for v in value:
                     if isinstance(v, AST):
-                        push((v, owner))
+                        push(v)
             elif isinstance(value, AST):
-                push((value, owner))
-    for n in copies:
-        count = own.get(id(n))
-        if count and pure(n.value):
-            reads[n.targets[0].id] -= count
+                push(value)
     return reads, assigns, size, copies
+
+
+def _assignment(n):
+    """One walk of the assignment ``n``: (its reads, its assignments (both as (name, count) pairs), its node
+    count, the names its value mentions, whether its value is pure (``facts.pure``), the value's node count
+    (``trees.size``), every name ``n`` mentions). Reads as ``_scan`` counts them: where the target is a name
+    and the value pure, the value's reads of the target are not counted."""
+    reads, assigns = {}, {}
+    Name, Load, Call, AST = gast.Name, gast.Load, gast.Call, gast.AST
+    target = n.targets[0].id if n.targets[0].__class__ is Name else None
+    names, own, is_pure, size, exact = set(), 0, True, 0, True
+    stack = [n.value]
+    pop, push = stack.pop, stack.append
+    while stack:
+        m = pop()
+        size += 1
+        kind = m.__class__
+        if kind is Name:
+            table = reads if m.ctx.__class__ is Load else assigns
+            table[m.id] = table.get(m.id, 0) + 1
+            names.add(m.id)
+            if m.id == target:
+                own += 1
+            size += 1
+            if m.annotation is not None:
+                push(m.annotation)
+                exact = False  # (trees.size walks such a name's fields its own way)
+            continue
+        if kind is Call and is_pure and not pure_call(m):
+            is_pure = False
+        for field in m._fields:
+            value = getattr(m, field, None)
+            if value.__class__ is list:
+                for v in value:
+                    if isinstance(v, AST):
+                        push(v)
+            elif isinstance(value, AST):
+                push(value)
+    value_size = size if exact else trees.size(n.value)
+    stack[:] = n.targets
+    while stack:
+        m = pop()
+        size += 1
+        if m.__class__ is Name:
+            table = reads if m.ctx.__class__ is Load else assigns
+            table[m.id] = table.get(m.id, 0) + 1
+            size += 1
+            if m.annotation is not None:
+                push(m.annotation)
+            continue
+        for field in m._fields:
+            value = getattr(m, field, None)
+            if value.__class__ is list:
+                for v in value:
+                    if isinstance(v, AST):
+                        push(v)
+            elif isinstance(value, AST):
+                push(value)
+    if own and is_pure:
+        reads[target] = reads.get(target, 0) - own
+    return reads, assigns, size + 1, names, is_pure, value_size
 
 
 _DISPLAYS = (gast.List, gast.Tuple, gast.Dict)
@@ -109,6 +185,7 @@ class _Round:
         self.folded = {}
         self.facts = {}  # what ``fuse_temporaries`` found of a statement, while its entry in ``folded`` stands
         self.passed = {}  # ... and ``fuse_accumulations``
+        self.counted = {}  # what ``_scan`` counted in an assignment (``_assignment``), while its mark stands
         self.changed = False
 
     def forget(self, stmts):
@@ -128,8 +205,16 @@ class _Round:
         if entry is not None and entry[0] is stmt and entry[1] is stmt.value and entry[2] == floats:
             return stmt.value
         self.changed = True  # (folding may change nothing: the next round's scan says)
-        value = how(stmt.value, floats)
-        self.folded[id(stmt)] = (stmt, value, floats)
+        before, changed = stmt.value, []
+        value = how(before, floats, changed)
+        mark = self.folded[id(stmt)] = (stmt, value, floats)
+        if not changed and value is before and entry is not None and entry[0] is stmt and entry[1] is before:
+            # folded to itself: what the scan found of it under its old mark stands under the new one
+            key = id(stmt)
+            for table in (self.counted, self.facts, self.passed):
+                found = table.get(key)
+                if found is not None and found[0] is entry:
+                    table[key] = (mark,) + found[1:]
         return value
 
 
@@ -140,7 +225,12 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, raising, state, adjoint
     given = len(stmts)
     # each fusion removes a statement and rewrites one that stays, which leaves ``state.folded``
     stmts = fuse_temporaries(
-        fuse_accumulations(stmts, quotes, state.folded, state.passed), reads, assigns, quotes, state.folded, state.facts
+        fuse_accumulations(stmts, quotes, state.folded, state.passed, state.facts),
+        reads,
+        assigns,
+        quotes,
+        state.folded,
+        state.facts,
     )
     if len(stmts) != given:
         state.changed = True
@@ -180,6 +270,7 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, raising, state, adjoint
                 value = stmt.value
                 parts = value.values if isinstance(value, gast.Dict) else value.elts
                 state.changed = True  # (the next round's scan says whether folding changed anything)
+                state.folded.pop(id(stmt), None)  # (its parts rewritten in place: counted anew)
                 for k, part in enumerate(parts):
                     new = simplify(part, floats)
                     if not (isinstance(new, gast.Name) and not isinstance(part, gast.Name)):
@@ -212,8 +303,8 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, raising, state, adjoint
     return out
 
 
-def _simplify(value, floats):  # (a return's value: not grouped)
-    return simplify(value, floats)
+def _simplify(value, floats, changed=None):  # (a return's value: not grouped)
+    return simplify(value, floats, changed)
 
 
 def without_self_copies(stmts):
@@ -237,7 +328,7 @@ def without_self_copies(stmts):
     return without_empty_comments(out)
 
 
-def _propagate_copies(fn, keep, counts, assignments, reads, folded):
+def _propagate_copies(fn, keep, counts, assignments, reads, folded, counted=None):
     """Replace reads of ``a`` by ``b`` after ``a = b``, when both are assigned once.
 
     Names in ``keep`` (the user's own variables) are left alone so that the
@@ -247,7 +338,8 @@ def _propagate_copies(fn, keep, counts, assignments, reads, folded):
     updated in place for each replacement) is as a new ``_scan`` would count it: False where a replacement
     puts a read of an assignment's own target in its value or replaces a called name (what ``_scan``
     counts depends on the value's purity there), for the caller to scan again. A statement it rewrites leaves ``folded``
-    (``_Round.folded``).
+    (``_Round.folded``). ``counted`` (``_Round.counted``): an assignment whose record stands and reads no
+    name replaced is not walked.
     """
     subst = {}
     for n in assignments:
@@ -289,6 +381,17 @@ def _propagate_copies(fn, keep, counts, assignments, reads, folded):
         parent, owner, stmt = stack.pop()
         if isinstance(parent, Statement):
             stmt = parent
+            if parent.__class__ is Assign and counted:
+                record = counted.get(id(parent))
+                mark = folded.get(id(parent))
+                if (
+                    record is not None
+                    and record[0] is mark
+                    and mark[0] is parent
+                    and mark[1] is parent.value
+                    and subst.keys().isdisjoint(record[1])
+                ):
+                    continue  # (reads none of them)
         for field in parent._fields:
             value = getattr(parent, field, None)
             inner = owner
@@ -397,18 +500,18 @@ def clean(fn, keep, quotes):
     state = _Round()
     size = None
     while True:
-        reads, assigns, new_size, assignments = _scan(fn)
+        reads, assigns, new_size, assignments = _scan(fn, state)
         # every rewrite removes nodes or substitutes names, so a round that changes
         # neither the node count nor the substitutions has reached the fixed point
         if new_size == size:
             return
         size = new_size
         state.changed = False
-        exact = _propagate_copies(fn, keep, assigns, assignments, reads, state.folded)
+        exact = _propagate_copies(fn, keep, assigns, assignments, reads, state.folded, state.counted)
         if exact is not None:
             state.changed = True
         if exact is False:
-            reads = _scan(fn)[0]  # (counted anew only where the replacements could change what it counts)
+            reads = _scan(fn, state)[0]  # (counted anew only where the replacements could change what it counts)
         fn.body = _clean_block(fn.body, reads, mutated, assigns, quotes, _raising(assignments, reads), state)
         if mutated:
             _dead_stores(fn, state)

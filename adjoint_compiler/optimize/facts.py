@@ -25,24 +25,28 @@ def pure(node):
     """True when evaluating ``node`` has no side effects we must keep."""
     Call = gast.Call
     for sub in trees.walk(node):
-        if sub.__class__ is Call:
-            f = sub.func
-            root = f
-            while isinstance(root, gast.Attribute):
-                root = root.value
-            if isinstance(f, gast.Name) and (
-                f.id in runtime.HELPERS and f.id != "check_scalar" or f.id in ("range", "reversed", "len", "zip")
-            ):
-                continue
-            if (
-                isinstance(f, gast.Attribute)
-                and isinstance(root, gast.Name)
-                and root.id in _PURE_MODULES
-                and not (isinstance(f.value, gast.Attribute) and f.value.attr == "random")
-            ):
-                continue  # (np.random.* draws change the generator's state: never dropped)
+        if sub.__class__ is Call and not pure_call(sub):
             return False
     return True
+
+
+def pure_call(call):
+    """Whether the call node ``call`` itself (not its arguments) has no side effects we must keep."""
+    f = call.func
+    root = f
+    while isinstance(root, gast.Attribute):
+        root = root.value
+    if isinstance(f, gast.Name) and (
+        f.id in runtime.HELPERS and f.id != "check_scalar" or f.id in ("range", "reversed", "len", "zip")
+    ):
+        return True
+    # (np.random.* draws change the generator's state: never dropped)
+    return (
+        isinstance(f, gast.Attribute)
+        and isinstance(root, gast.Name)
+        and root.id in _PURE_MODULES
+        and not (isinstance(f.value, gast.Attribute) and f.value.attr == "random")
+    )
 
 
 def stored(stmt):

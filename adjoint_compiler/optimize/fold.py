@@ -102,20 +102,24 @@ def _fold_math_call(node):
     return _const(float(value))
 
 
-def simplify(node, cotangent=True):
+def simplify(node, cotangent=True, changed=None):
     """Fold literal arithmetic and algebraic identities, bottom-up. ``cotangent``: ``node`` is adjoint
     code, whose values are floats; in the user's code ``n * 1.0`` or ``mask * 1`` changes a type and stays
-    (unless the other operand is known to be a float)."""
+    (unless the other operand is known to be a float). ``changed``: a list, told (one item appended per
+    rewrite) whether anything was: every rewrite is a node ``_rewrite`` returns in place of the one given."""
     expr = gast.expr
     for field in node._fields:  # (gast.iter_fields, without its generator: this runs on every expression)
         value = getattr(node, field, None)
         if value.__class__ is list:
             for k, v in enumerate(value):
                 if isinstance(v, expr):
-                    value[k] = simplify(v, cotangent)
+                    value[k] = simplify(v, cotangent, changed)
         elif isinstance(value, expr):
-            setattr(node, field, simplify(value, cotangent))
-    return _rewrite(node, cotangent)
+            setattr(node, field, simplify(value, cotangent, changed))
+    out = _rewrite(node, cotangent)
+    if out is not node and changed is not None:
+        changed.append(out)
+    return out
 
 
 def _rewrite(node, cotangent):
@@ -316,12 +320,12 @@ def group_factors(node, grouped=None):
     return out
 
 
-def fold(node, floats):
+def fold(node, floats, changed=None):
     """``simplify``, and in adjoint and tangent code (``floats``) ``group_factors``, to their common fixed
     point: a sum grouped is simplified anew (``d * (p + -q)`` is ``d * (p - q)``, a leading ``-(d * p) + e``
     is ``e - d * p``), so that folding ``fold``'s result changes nothing (``clean`` folds each statement
-    once and leaves it alone while nothing rewrites it)."""
-    node = simplify(node, floats)
+    once and leaves it alone while nothing rewrites it). ``changed``: as ``simplify``'s."""
+    node = simplify(node, floats, changed)
     if not floats:
         return node
     for _ in range(4):  # (a grouped sum leaves no factor to group again: one more round at most, in practice)
@@ -329,5 +333,7 @@ def fold(node, floats):
         node = group_factors(node, grouped)
         if not grouped:
             break
-        node = simplify(node, floats)
+        if changed is not None:
+            changed.extend(grouped)
+        node = simplify(node, floats, changed)
     return node

@@ -30,18 +30,22 @@ from adjoint_compiler.optimize.facts import pure, stored
 from adjoint_compiler.optimize.quotes import is_comment
 
 
-def fuse_accumulations(stmts, quotes, folded=None, kept=None):
+def fuse_accumulations(stmts, quotes, folded=None, kept=None, facts=None):
     """``v = A; ...; v = v + e`` -> ``...; v = A + e`` when nothing between touches v or what A reads.
 
     Adjoint sweeps accumulate a variable over several statements; one expression
     is shorter to read and cheaper to run (fewer stores and loads). ``folded`` (``clean._Round``'s): each
     statement rewritten leaves it; ``kept``: what an earlier round found of a statement it passed, while its
-    entry in ``folded`` stands (as in ``fuse_temporaries``).
+    entry in ``folded`` stands (as in ``fuse_temporaries``); ``facts``: ``fuse_temporaries``'s ``kept``, whose
+    names of an assignment's value (with its target) name the assignment.
     """
     folded = {} if folded is None else folded
     kept = {} if kept is None else kept
+    facts = {} if facts is None else facts
     out = list(stmts)
     targets = [trees.assigned_name(s) for s in out]  # out's, kept beside it: the search back reads them
+    targets_of = {id(s): t for s, t in zip(out, targets) if t is not None and len(s.targets) == 1}
+    comments = {id(s) for s, t in zip(out, targets) if t is None and is_comment(s)}
     known = {}  # id(statement) -> names in it (statements between are scanned many times)
     stores = {}  # id(statement) -> stored(statement): its targets, which fusing does not change
     Assign, Expr = gast.Assign, gast.Expr
@@ -53,13 +57,20 @@ def fuse_accumulations(stmts, quotes, folded=None, kept=None):
             if not isinstance(b, (Assign, Expr)):
                 return False
             key = id(b)
+            if key in comments and v != naming.COMMENT_FN:
+                continue  # (names only the comment function and stores into nothing)
             names = known.get(key)
             if names is None:
                 mark = folded.get(key)
                 if mark is not None and mark[0] is b and mark[1] is b.value:
                     entry = kept.get(key)
                     if entry is None or entry[0] is not mark:
-                        entry = kept[key] = (mark, trees.all_names(b), stored(b))
+                        found = facts.get(key)
+                        target = targets_of.get(key)
+                        if found is not None and found[0] is mark and target is not None:
+                            entry = kept[key] = (mark, found[1] | {target}, {target})
+                        else:
+                            entry = kept[key] = (mark, trees.all_names(b), stored(b))
                     names, stores[key] = known[key] = entry[1], entry[2]
                 else:
                     names = known[key] = trees.all_names(b)
@@ -121,13 +132,14 @@ def _tangent_target(stmt):
     )
 
 
-def _fits(temp, use, between, needs):
+def _fits(temp, use, between, needs, sizes=(None, None)):
     """Whether ``temp``'s value may go into ``use``: both small, or a temporary's tangent of up to twice the
     size going into a user variable's tangent (a sum of products that reads as well there, where terms with one
     tangent factor then group: ``fold.group_factors``), and not past a new version of what it reads
-    (``y_2 = ...`` between would keep ``y_1`` alive beside it: a copy where the loop carries ``y``)."""
-    own = _size(temp.value)
-    size = own + _size(use.value)
+    (``y_2 = ...`` between would keep ``y_1`` alive beside it: a copy where the loop carries ``y``). ``sizes``:
+    those of the two values where known (``clean``'s scan found them)."""
+    own = _size(temp.value) if sizes[0] is None else sizes[0]
+    size = own + (_size(use.value) if sizes[1] is None else sizes[1])
     if own <= _FUSED_SIZE and size <= 2 * _FUSED_SIZE:
         return True
     if not _tangent_target(use) or size > 3 * _FUSED_SIZE:
@@ -154,6 +166,21 @@ def _substitute(node, name, value):
     return False
 
 
+def _standing(folded, stmt):
+    """``stmt``'s entry in ``folded`` (``clean._Round``'s) where it stands (nothing rewrote ``stmt`` since it
+    was folded), else None."""
+    mark = folded.get(id(stmt))
+    return mark if mark is not None and mark[0] is stmt and mark[1] is stmt.value else None
+
+
+def _known_size(kept, folded, stmt):
+    """The size of ``stmt``'s value as ``clean``'s scan found it, where that stands; else None."""
+    found = kept.get(id(stmt))
+    if found is None or len(found) < 4 or found[0] is not _standing(folded, stmt):
+        return None
+    return found[3]
+
+
 def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
     """``_t3 = a * x; b = _t3 + c`` -> ``b = a * x + c`` when the temporary is read nowhere else.
 
@@ -164,7 +191,8 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
 
     ``folded`` and ``kept`` (``clean._Round``'s, shared by the rounds of ``clean``): a statement's facts below
     found in an earlier round are kept while its entry in ``folded`` says nothing rewrote it since it was
-    folded (the entry is the same tuple, and the statement's value is the one folded).
+    folded (the entry is the same tuple, and the statement's value is the one folded); ``clean``'s scan fills
+    it for the assignments it walks, with the value's size too.
     """
     out = list(stmts)
     # id(statement) -> (statement, the names its value mentions, whether that value is pure), for the
@@ -196,24 +224,32 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
         s = out[i]
         t = trees.assigned_name(s)
         if not (
-            t is not None
-            and (naming.is_temp_value(t) or _temp_bar(t))
-            and reads.get(t) == 1
-            and assigns.get(t) == 1
-            and pure(s.value)
-            and not isinstance(s.value, gast.IfExp)
-            and _size(s.value) <= _fused_size(t)
+            t is not None and (naming.is_temp_value(t) or _temp_bar(t)) and reads.get(t) == 1 and assigns.get(t) == 1
         ):
             i += 1
             continue
-        needs = trees.all_names(s.value)
+        mark = _standing(folded, s)
+        found = kept.get(id(s)) if mark is not None else None
+        if found is not None and found[0] is mark and len(found) > 3:  # (what clean's scan found of it)
+            needs, is_pure, size = found[1], found[2], found[3]
+        else:
+            needs, is_pure, size = None, pure(s.value), None
+        if not (
+            is_pure
+            and not isinstance(s.value, gast.IfExp)
+            and (_size(s.value) if size is None else size) <= _fused_size(t)
+        ):
+            i += 1
+            continue
+        if needs is None:
+            needs = trees.all_names(s.value)
         j = i + 1
         while j < len(out) and (is_comment(out[j]) or passable(out[j], needs, t)):
             j += 1
         use = out[j] if j < len(out) else None
         if (
             isinstance(use, (gast.Assign, gast.Expr, gast.Return))
-            and _fits(s, use, out[i + 1 : j], needs)
+            and _fits(s, use, out[i + 1 : j], needs, (size, _known_size(kept, folded, use)))
             and not (
                 isinstance(use, gast.Assign)
                 and not isinstance(use.targets[0], gast.Name)
