@@ -309,14 +309,19 @@ def _write(f, name, extra, body, env, what):
         spelled.append("*")
     spelled += extra
     returned = body(positional, ["%s=%s" % (k, k) for k in keywords])
-    text = "def %s(%s):\n    return %s\n" % (name, ", ".join(spelled), returned)
+    return _made(f, name, "def %s(%s):\n    return %s\n" % (name, ", ".join(spelled), returned), env, what)
+
+
+def _made(f, name, text, env, what):
+    """The function ``name`` that ``text`` defines in ``env``, derived from ``f``: its source in linecache
+    under a pseudo file of its own (for the compiler to read), in f's module, its refusals located at f."""
     filename = "<adjoint_compiler: %s of %s, %d>" % (what, f.__qualname__, next(_MADE))
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     exec(compile(text, filename, "exec"), env)
-    made = env[name]
-    made.__module__ = f.__module__
-    setattr(made, api.DERIVED_OF, f)  # refusals in its code are located at f
-    return made
+    function = env[name]
+    function.__module__ = f.__module__
+    setattr(function, api.DERIVED_OF, f)  # refusals in its code are located at f
+    return function
 
 
 def _bound(f, args, kwargs=None):
@@ -564,12 +569,7 @@ def _second_order_source(kind, f, wrt_idx, single, scalar=False):
         )
         lines.append("    return (%s,)" % transposed)
         text = "\n".join(lines) + "\n"
-    filename = "<adjoint_compiler: %s of %s, %d>" % (kind, f.__qualname__, next(_MADE))
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    exec(compile(text, filename, "exec"), env)
-    function = env[text.split("(", 1)[0][4:]]
-    function.__module__ = f.__module__
-    setattr(function, api.DERIVED_OF, f)  # refusals in its code are located at f
+    function = _made(f, text.split("(", 1)[0][4:], text, env, kind)
     _COMPILABLE[key] = function
     return function
 
@@ -690,13 +690,7 @@ def _write_lines(f, name, leading, lines, env, what, trailing=(), count=None):
         ", ".join(list(leading) + spelled + list(trailing)),
         "".join("    %s\n" % line.replace("{args}", ", ".join(passed)) for line in lines),
     )
-    filename = "<adjoint_compiler: %s of %s, %d>" % (what, f.__qualname__, next(_MADE))
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    exec(compile(text, filename, "exec"), env)
-    function = env[name]
-    function.__module__ = f.__module__
-    setattr(function, api.DERIVED_OF, f)  # refusals in its code are located at f
-    return function
+    return _made(f, name, text, env, what)
 
 
 def _passed_tangent(h, name, value):
