@@ -636,7 +636,7 @@ def gradient_adjoint(h, wrt, active, nargs=None):
         )
         if not (np.ndim(value_bar) == 0 and value_bar == 0):
             firsts = bound_call(first, h, args) if every else first(*args)
-            parts = [p + value_bar * q for p, q in zip(parts, firsts)]
+            parts = [_plus_scaled(p, value_bar, q) for p, q in zip(parts, firsts)]
         out = [None] * len(args)
         for i, p in zip(active, parts):
             out[i] = p
@@ -652,6 +652,20 @@ def gradient_adjoint(h, wrt, active, nargs=None):
         _adjoint_source(h, derivative, tangent, active, nargs, adjoint.__name__ + "_written"),
     )
     return adjoint
+
+
+def _plus_scaled(p, s, q):
+    """``p + s * q`` for cotangents that may be tuples, lists or dicts (of an argument that is one: the
+    tangents of h's derivative along several arguments), part by part (tuples were concatenated, or a
+    TypeError multiplying one by a float)."""
+    if q is None:
+        return p
+    if isinstance(q, dict):
+        return {k: _plus_scaled(p.get(k) if p is not None else None, s, v) for k, v in q.items()}
+    if isinstance(q, (tuple, list)):
+        parts = p if p is not None else [None] * len(q)
+        return type(q)(_plus_scaled(a, s, b) for a, b in zip(parts, q))
+    return s * q if p is None else p + s * q
 
 
 def _spelled(f, env):
@@ -746,7 +760,8 @@ def gradient_tangent(gradient, h, wrt, active, nargs):
         along_active = tangents[active[0]] if len(active) == 1 else tuple(tangents[i] for i in active)
         return gradient(*args), bound_call(both, h, args, **{name: along_active})
 
-    tangent.__name__ = "%s_grad_jvp" % h.__name__ if h.__name__.isidentifier() else "gradient_jvp"
+    # (not h_grad_jvp: the name of the jvp compiled of h_grad where another call takes h's gradient in other wrt)
+    tangent.__name__ = "%s_grad_tangent" % h.__name__ if h.__name__.isidentifier() else "gradient_tangent"
     setattr(tangent, source.NOT_DIFFERENTIATED, _again(h))
     setattr(
         tangent,

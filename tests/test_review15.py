@@ -93,3 +93,72 @@ def test_third_derivatives_through_a_gradient_called_with_several_active_argumen
     # calls: its cotangent was t_bar + _t7, the tuples concatenated (ValueError "too many values to unpack"
     # in emitted code at the third derivative)
     _third_order(f)
+
+
+def sub1_scaled(x, scale=1.7):
+    u = sub1(x)
+    return np.sum(u) * scale
+
+
+def two_gradients_of_one_function(x):
+    s = np.sum(x) * 0.2
+    return np.sum(ac.grad(sub1_scaled, (0, 1))(x, s)[0] * W) + ac.grad(sub1_scaled, 1)(x, s) ** 2
+
+
+def test_two_gradients_of_one_function_in_different_wrt():
+    # the tangent of one call (a closure named sub1_scaled_grad_jvp) clashed with the jvp compiled of the
+    # other's gradient code: CompileError "reads a global named 'sub1_scaled_grad_jvp' ... rename that global"
+    # at the Hessian. f = s sum_i w_i (6 x_i^2 + cos x_i) + (sum_i 2 x_i^3 + sin x_i)^2, s = 0.2 sum_i x_i
+    def gradient(x):
+        s, u = 0.2 * np.sum(x), np.sum(2 * x**3 + np.sin(x))
+        first = 0.2 * np.sum(W * (6 * x**2 + np.cos(x)))
+        return first + s * W * (12 * x - np.sin(x)) + 2 * u * (6 * x**2 + np.cos(x))
+
+    _close(ac.grad(two_gradients_of_one_function)(X), gradient(X), rtol=1e-12)
+    _close(ac.hessian(two_gradients_of_one_function)(X), _differences(gradient, X))
+    _third_order(two_gradients_of_one_function)
+
+
+def closure_gradient(x):
+    c = x[0]
+
+    def inner(z):
+        return np.sum(sub1(z)) * c
+
+    return np.sum(ac.grad(inner)(x) * W)
+
+
+def test_gradient_of_a_closure_inside_is_refused_at_the_users_line():
+    # was refused at a line of adjoint_compiler/api.py (ac.grad's own code, specialised as a user function)
+    with pytest.raises(ac.UnsupportedError) as e:
+        ac.grad(closure_gradient)(X)
+    assert "test_review15.py" in str(e.value) and "ac.grad of a nested function 'inner' that reads c" in str(e.value)
+
+
+def scalar_sub(x):
+    a = x * x
+    b = np.sin(a) + x
+    return a * b
+
+
+def scalar_pair(x, y):
+    u = scalar_sub(x * y)
+    return u + x * y**3
+
+
+def value_and_both_gradients(x):
+    v, (gx, gy) = ac.value_and_grad(scalar_pair, (0, 1))(x, x * x)
+    return v * gx + gy * gy
+
+
+def test_value_and_gradient_in_two_arguments_to_the_fourth_derivative():
+    # the third derivative multiplied a tuple cotangent (of the tangents of h's derivative along both
+    # arguments) by value_bar: TypeError "can't multiply sequence by non-int" in gradient_adjoint
+    x = 0.63
+    derivatives = [value_and_both_gradients]
+    for _ in range(4):
+        derivatives.append(ac.grad(derivatives[-1]))
+    for k in range(1, 5):
+        want = (derivatives[k - 1](x + STEP) - derivatives[k - 1](x - STEP)) / (2 * STEP)
+        assert derivatives[k](x) == pytest.approx(want, rel=1e-6)
+    assert ac.hessian(ac.hessian(value_and_both_gradients))(x) == pytest.approx(derivatives[4](x), rel=1e-12)
