@@ -162,3 +162,32 @@ def test_value_and_gradient_in_two_arguments_to_the_fourth_derivative():
         want = (derivatives[k - 1](x + STEP) - derivatives[k - 1](x - STEP)) / (2 * STEP)
         assert derivatives[k](x) == pytest.approx(want, rel=1e-6)
     assert ac.hessian(ac.hessian(value_and_both_gradients))(x) == pytest.approx(derivatives[4](x), rel=1e-12)
+
+
+def list_total(xs):
+    total = 0.0
+    for v in xs:
+        total = total + np.sum(sub1(v))
+    return total * xs[0][0]
+
+
+def gradient_of_a_list(x):
+    g = ac.grad(list_total)([x, x * 2.0])
+    return np.sum(g[0] * g[1])
+
+
+def dict_weighted(d):
+    u = sub1(d["a"])
+    return np.sum(u * d["b"])
+
+
+def gradient_of_a_dict(x):
+    g = ac.grad(dict_weighted)({"a": x, "b": np.cos(x)})
+    return np.sum(g["a"] ** 2) + np.sum(g["b"])
+
+
+@pytest.mark.parametrize("f", [gradient_of_a_list, gradient_of_a_dict])
+def test_gradient_inside_of_a_function_of_a_list_or_dict(f):
+    # the written adjoint scaled the list's (dict's) cotangent by value_bar: TypeError "can't multiply
+    # sequence by non-int" in emitted code at the Hessian (before issue #11's change: a located refusal)
+    _third_order(f)
