@@ -191,3 +191,81 @@ def test_gradient_inside_of_a_function_of_a_list_or_dict(f):
     # the written adjoint scaled the list's (dict's) cotangent by value_bar: TypeError "can't multiply
     # sequence by non-int" in emitted code at the Hessian (before issue #11's change: a located refusal)
     _third_order(f)
+
+
+def while_break(x):
+    s = x
+    k = 0
+    while True:
+        s = np.sin(s) + x * s
+        k += 1
+        if k >= 3:
+            break
+    return s
+
+
+def list_stores(x):
+    xs = [x, x * x]
+    for _ in range(3):
+        xs.append(xs[-1] * xs[-2] * 0.5 + np.sin(x))
+    xs[1] = xs[1] * xs[3]
+    return xs[1] + xs[-1]
+
+
+def checkpointed_loop(x):
+    y = x
+    for _ in ac.checkpointed(range(3)):
+        y = np.sin(y) * x + 0.3 * y
+    return y
+
+
+def recursion(x, n=3):
+    if n == 0:
+        return x
+    return np.sin(recursion(x, n - 1)) * x + x * x
+
+
+def with_aux(x):
+    u = scalar_sub(x)
+    return u * x, [u, x]
+
+
+def value_of_while_break(x):
+    v, g = ac.value_and_grad(while_break)(x)
+    return np.sin(v) * g + v * v
+
+
+def gradient_of_list_stores(x):
+    return ac.grad(list_stores)(x) * np.cos(x)
+
+
+def value_of_checkpointed_loop(x):
+    v, g = ac.value_and_grad(checkpointed_loop)(x)
+    return v * g
+
+
+def gradients_of_a_recursion(x):
+    return ac.grad(recursion)(x) + ac.grad(recursion)(x * 0.5, 2)
+
+
+def value_and_aux(x):
+    (v, aux), g = ac.value_and_grad(with_aux, has_aux=True)(x)
+    return v * g + aux[0]
+
+
+FOURTH = [value_of_while_break, gradient_of_list_stores, value_of_checkpointed_loop, gradients_of_a_recursion]
+
+
+@pytest.mark.parametrize("f", FOURTH + [value_and_aux])
+def test_fourth_derivatives_through_gradients_inside(f):
+    # value_and_grad's value used nonlinearly (value_bar's term), while with break, list appends and stores,
+    # checkpointed loops, recursion with a default, has_aux: each order against differences of the one below
+    x = 0.63
+    derivatives = [f]
+    for _ in range(4):
+        derivatives.append(ac.grad(derivatives[-1]))
+    for k in range(1, 5):
+        want = (derivatives[k - 1](x + STEP) - derivatives[k - 1](x - STEP)) / (2 * STEP)
+        assert derivatives[k](x) == pytest.approx(want, rel=2e-6)
+    assert ac.hessian(ac.hessian(f))(x) == pytest.approx(derivatives[4](x), rel=1e-12)
+    assert ac.jvp(ac.hessian(f))(x, 1.0)[1] == pytest.approx(derivatives[3](x), rel=1e-12)
