@@ -636,7 +636,7 @@ def gradient_adjoint(h, wrt, active, nargs=None):
         )
         if not (np.ndim(value_bar) == 0 and value_bar == 0):
             firsts = bound_call(first, h, args) if every else first(*args)
-            parts = [p + value_bar * q for p, q in zip(parts, firsts)]
+            parts = [_plus_scaled(p, value_bar, q) for p, q in zip(parts, firsts)]
         out = [None] * len(args)
         for i, p in zip(active, parts):
             out[i] = p
@@ -652,6 +652,20 @@ def gradient_adjoint(h, wrt, active, nargs=None):
         _adjoint_source(h, derivative, tangent, active, nargs, adjoint.__name__ + "_written"),
     )
     return adjoint
+
+
+def _plus_scaled(p, s, q):
+    """``p + s * q`` for cotangents that may be tuples, lists or dicts (of an argument that is one: the
+    tangents of h's derivative along several arguments), part by part (tuples were concatenated, or a
+    TypeError multiplying one by a float)."""
+    if q is None:
+        return p
+    if isinstance(q, dict):
+        return {k: _plus_scaled(p.get(k) if p is not None else None, s, v) for k, v in q.items()}
+    if isinstance(q, (tuple, list)):
+        parts = p if p is not None else [None] * len(q)
+        return type(q)(_plus_scaled(a, s, b) for a, b in zip(parts, q))
+    return s * q if p is None else p + s * q
 
 
 def _spelled(f, env):
@@ -683,7 +697,7 @@ def _write_lines(f, name, leading, lines, env, what, trailing=(), count=None):
     spelled, passed = made
     if count is not None:
         spelled, passed = [p.split("=")[0] for p in spelled[:count]], passed[:count]
-    if set(leading) & {p.split("=")[0] for p in spelled}:
+    if (set(leading) | set(trailing)) & {p.split("=")[0] for p in spelled}:
         return None
     text = "def %s(%s):\n%s" % (
         name,
@@ -704,22 +718,38 @@ def _passed_tangent(h, name, value):
 
 def _adjoint_source(h, derivative, tangent, active, nargs, name):
     """``gradient_adjoint``'s adjoint as a function with source: ``(value_bar, gradient_bar)`` and the
-    ``nargs`` arguments of the call to the cotangents of the active ones, by ``ac.grad`` of h and of its
-    derivative. None where the call's number of arguments is not known."""
+    ``nargs`` arguments of the call to the cotangents of the active ones, the gradient of ``h``'s derivative
+    along ``gradient_bar`` plus ``value_bar`` times h, one number, by ``ac.grad`` (so that a list, tuple or
+    dict argument's cotangent is made whole by the gradient, never scaled or added as a list: a TypeError in
+    emitted code). None where the call's number of arguments is not known."""
     if nargs is None:
         return None
-    env = {"_grad": grad, "_h": h, "_derivative": derivative}
-    count = nargs
-    wanted = repr(tuple(active))
+    env = {"_h": h, "_derivative": derivative}
+    combined = _write_lines(
+        h,
+        name + "_combined",
+        [],
+        ["return _derivative({args}, %s) + _value_bar * _h({args})" % _passed_tangent(h, tangent, "_gradient_bar")],
+        env,
+        "gradient adjoint's sum",
+        trailing=["_gradient_bar", "_value_bar"],
+        count=nargs,
+    )
+    if combined is None:
+        return None
+    env = {"_grad": grad, "_combined": combined}
+    made = _spelled(h, {})
+    if made is None:
+        return None
+    given = [p.split("=")[0] for p in made[0][:nargs]]
     lines = [
         "_value_bar, _gradient_bar = _g",
-        "_seconds = _grad(_derivative, %s)({args}, %s)" % (wanted, _passed_tangent(h, tangent, "_gradient_bar")),
-        "_firsts = _grad(_h, %s)({args})" % wanted,
+        "_parts = _grad(_combined, %r)(%s)" % (tuple(active), ", ".join(given + ["_gradient_bar", "_value_bar"])),
     ]
-    out = ["None"] * count
+    out = ["None"] * nargs
     for k, i in enumerate(active):
-        out[i] = "_seconds[%d] + _value_bar * _firsts[%d]" % (k, k)
-    lines.append("return %s" % (out[0] if count == 1 else "(%s,)" % ", ".join(out)))
+        out[i] = "_parts[%d]" % k
+    lines.append("return %s" % (out[0] if nargs == 1 else "(%s,)" % ", ".join(out)))
     return _write_lines(h, name, ["_g", "_ans"], lines, env, "gradient adjoint", count=nargs)
 
 
@@ -740,7 +770,8 @@ def gradient_tangent(gradient, h, wrt, active, nargs):
         along_active = tangents[active[0]] if len(active) == 1 else tuple(tangents[i] for i in active)
         return gradient(*args), bound_call(both, h, args, **{name: along_active})
 
-    tangent.__name__ = "%s_grad_jvp" % h.__name__ if h.__name__.isidentifier() else "gradient_jvp"
+    # (not h_grad_jvp: the name of the jvp compiled of h_grad where another call takes h's gradient in other wrt)
+    tangent.__name__ = "%s_grad_tangent" % h.__name__ if h.__name__.isidentifier() else "gradient_tangent"
     setattr(tangent, source.NOT_DIFFERENTIATED, _again(h))
     setattr(
         tangent,

@@ -575,6 +575,15 @@ def _pass(node, call, closure, src, names):
             node,
         )
         return
+    maker = getattr(callee, source_mod.MAKES_GRADIENT, None)
+    if maker is not None:  # ac.grad(inner)(x) of a closure: was specialised as a user function (api.grad's
+        # own code compiled, refused at a line of api.py)
+        raise UnsupportedError(
+            "ac.%s of a %s that reads %s of the enclosing function, inside a differentiated function"
+            % (maker, closure.label, ", ".join(closure.frees)),
+            src.location(node),
+            "define it at module level and pass %s as arguments" % ", ".join(closure.frees),
+        )
     if not (
         inspect.isfunction(callee)
         and rules.lookup(callee) is None

@@ -88,7 +88,7 @@ def _is_atom(e):
 class Cotangents:
     """SSA name -> the atom holding its adjoint so far, and the variable names that hold them."""
 
-    def __init__(self, namer, act, headers, stored, fn=None):
+    def __init__(self, namer, act, headers, stored, fn=None, written=False):
         self.namer = namer
         self.act = act
         self.fn = fn
@@ -147,6 +147,27 @@ class Cotangents:
             for operand in op.args
             if isinstance(operand, gast.Name) and operand.id in elements
         }
+        # in code the package wrote (``written``: derived._adjoint_source's, differentiated again), a parameter
+        # only passed on to functions may be a tuple (the tangents of along(h) at several arguments, passed
+        # to h's gradient and to its derivative's: t_bar = t_bar + _t7 concatenated the two cotangents);
+        # add_bars adds arrays as + does. (The user's own code is left as it was: its emitted code would change)
+        if written and fn is not None:
+            passed = {
+                operand.id
+                for _, op in act.defs
+                if op.kind == "call" and inspect.isfunction(op.fn) and rules.lookup(op.fn) is None
+                for operand in op.args
+                if isinstance(operand, gast.Name)
+            }
+            # (only one that nothing else reads: one read by arithmetic or NumPy is an array or a number)
+            read = {
+                name
+                for _, op in act.defs
+                if not (op.kind == "call" and inspect.isfunction(op.fn) and rules.lookup(op.fn) is None)
+                for name in op.operand_names()
+            }
+            params = {a.id for a in fn.args.args if isinstance(a, gast.Name)}
+            self.containers |= (params & passed) - read - act.scalars
         # a copy holds the same list or dict (t = xs[-1]; u = t; u[1] is read: t's cotangent is a list)
         self.containers = trees.joined(self.containers, [(n, op.args[0].id) for n, op in act.defs if op.kind == "copy"])
 
