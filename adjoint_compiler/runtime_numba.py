@@ -144,6 +144,19 @@ def _add_into(total, term):
     return lambda total, term: total + term  # (the Python runtime's in-place sum is the same sum)
 
 
+def add_bars(a, b):
+    raise NotImplementedError
+
+
+@overload(add_bars)
+def _add_bars(a, b):
+    # (numba's values here are numbers and arrays, whose cotangents add as they are; a list or tuple
+    # parameter is refused at load before its code is compiled)
+    if isinstance(a, (types.Number, types.Array)) and isinstance(b, (types.Number, types.Array)):
+        return lambda a, b: a + b
+    return None
+
+
 def writable(c):
     raise NotImplementedError
 

@@ -5,7 +5,7 @@ Call: F_grad(x) returns (value, x_bar): the value of F and its gradient.
 Tapes: none (no loop stores values; the adjoint sweep reads the forward sweep's variables).
 """
 import state as _module
-from adjoint_compiler.runtime import check_rebind, check_scalar, unbroadcast, zeros_like
+from adjoint_compiler.runtime import add_bars, check_rebind, check_scalar, unbroadcast, zeros_like
 
 
 def F_grad(x):
@@ -24,7 +24,7 @@ def F_grad(x):
     # return f(x) + f(x)
     c_1_bar, x_bar = _t3_pullback((1.0, zeros_like(c_2)))
     _, _t6 = _t1_pullback((1.0, c_1_bar))
-    x_bar = x_bar + _t6
+    x_bar = add_bars(x_bar, _t6)
     return (_t5, x_bar)
 
 

@@ -5,7 +5,7 @@ Call: damped_grad(x, k) returns (value, (x_bar, k_bar)): the value of damped and
 Tapes: none (no loop stores values; the adjoint sweep reads the forward sweep's variables).
 """
 import math
-from adjoint_compiler.runtime import check_scalar
+from adjoint_compiler.runtime import add_bars, check_scalar
 
 
 def damped_grad(x, k):
@@ -19,7 +19,7 @@ def damped_grad(x, k):
     _t5, x_bar, _ = _t2_pullback(k)
     _t6, _t7, _ = _t1_pullback(1.0)
     k_bar = _t2 + _t5 + _t6
-    x_bar = x_bar + _t7
+    x_bar = add_bars(x_bar, _t7)
     return (_t4, (x_bar, k_bar))
 
 

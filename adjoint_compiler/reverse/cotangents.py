@@ -88,7 +88,7 @@ def _is_atom(e):
 class Cotangents:
     """SSA name -> the atom holding its adjoint so far, and the variable names that hold them."""
 
-    def __init__(self, namer, act, headers, stored, fn=None, written=False):
+    def __init__(self, namer, act, headers, stored, fn=None):
         self.namer = namer
         self.act = act
         self.fn = fn
@@ -147,11 +147,10 @@ class Cotangents:
             for operand in op.args
             if isinstance(operand, gast.Name) and operand.id in elements
         }
-        # in code the package wrote (``written``: derived._adjoint_source's, differentiated again), a parameter
-        # only passed on to functions may be a tuple (the tangents of along(h) at several arguments, passed
-        # to h's gradient and to its derivative's: t_bar = t_bar + _t7 concatenated the two cotangents);
-        # add_bars adds arrays as + does. (The user's own code is left as it was: its emitted code would change)
-        if written and fn is not None:
+        # a parameter only passed on to functions may be a list or tuple (model(params, x1) + model(params, x2):
+        # params_bar + _t7 concatenated the two cotangents; so did the tangents of along(h) at several
+        # arguments in derived._adjoint_source's code); add_bars adds arrays and numbers as + does
+        if fn is not None:
             passed = {
                 operand.id
                 for _, op in act.defs

@@ -43,7 +43,7 @@ import copy
 
 import gast
 
-from adjoint_compiler import effects, load, naming, ssa, trees
+from adjoint_compiler import effects, naming, ssa, trees
 from adjoint_compiler.reverse import shapes
 from adjoint_compiler.reverse.cotangents import Cotangents
 
@@ -68,8 +68,7 @@ class Reversal:
         self.same_shape = shapes.same_shapes(fn, activity)  # name -> a top-level name of the same shape
         self.ranks = shapes.ranks(activity)  # name -> its number of axes, where known at compile time
         self.namer = naming.Namer(every | (set(source.env) if source is not None else set()))
-        written = source is not None and str(source.filename).startswith(load.FILE_PREFIX)
-        self.cot = Cotangents(self.namer, activity, headers, self.stored, fn, written)
+        self.cot = Cotangents(self.namer, activity, headers, self.stored, fn)
         # collected for the forward sweep and the caller
         self.callees = {}  # (function, static arguments, *args count) -> the name of its vjp
         self.needs = {}  # name -> what emitted code imports: modules of inlined rules (np), registered adjoints
