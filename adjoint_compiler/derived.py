@@ -738,10 +738,7 @@ def _adjoint_source(h, derivative, tangent, active, nargs, name):
     if combined is None:
         return None
     env = {"_grad": grad, "_combined": combined}
-    made = _spelled(h, {})
-    if made is None:
-        return None
-    given = [p.split("=")[0] for p in made[0][:nargs]]
+    given = api._params(h)[:nargs]
     lines = [
         "_value_bar, _gradient_bar = _g",
         "_parts = _grad(_combined, %r)(%s)" % (tuple(active), ", ".join(given + ["_gradient_bar", "_value_bar"])),

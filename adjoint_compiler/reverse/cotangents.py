@@ -132,39 +132,23 @@ class Cotangents:
             for operand in op.args
             if isinstance(operand, gast.Name)
         }
-        # an element read from a structure and only passed on (returned, put in a tuple, given to a function of
-        # the user's) may itself be a list or dict, whose cotangent a += would extend or refuse
-        elements = {name for name, op in act.defs if op.kind == "subscript"}
+        # what is only passed on may itself be a list or dict, whose cotangent a += would extend or refuse and
+        # a + concatenate: an element read from a structure that is returned, put in a returned tuple or given
+        # to a function of the user's, and a parameter given to such functions and read by nothing else
+        # (model(params, x1) + model(params, x2); an array or a number read by arithmetic or NumPy is not one)
+        passed, read = set(), set()
+        for _, op in act.defs:
+            if op.kind == "call" and inspect.isfunction(op.fn) and rules.lookup(op.fn) is None:
+                passed |= {a.id for a in op.args if isinstance(a, gast.Name)}
+            else:
+                read |= set(op.operand_names())
         returned = set(act.outputs)
         for name, op in reversed(act.defs):
             if op.kind == "tuple" and name in returned:
                 returned |= {a.id for a in op.args if isinstance(a, gast.Name)}
-        self.containers |= elements & returned
-        self.containers |= {
-            operand.id
-            for _, op in act.defs
-            if op.kind == "call" and inspect.isfunction(op.fn) and rules.lookup(op.fn) is None
-            for operand in op.args
-            if isinstance(operand, gast.Name) and operand.id in elements
-        }
-        # a parameter only passed on to functions may be a list or tuple (model(params, x1) + model(params, x2):
-        # params_bar + _t7 concatenated the two cotangents; so did the tangents of along(h) at several
-        # arguments in derived._adjoint_source's code); add_bars adds arrays and numbers as + does
+        elements = {name for name, op in act.defs if op.kind == "subscript"}
+        self.containers |= elements & (returned | passed)
         if fn is not None:
-            passed = {
-                operand.id
-                for _, op in act.defs
-                if op.kind == "call" and inspect.isfunction(op.fn) and rules.lookup(op.fn) is None
-                for operand in op.args
-                if isinstance(operand, gast.Name)
-            }
-            # (only one that nothing else reads: one read by arithmetic or NumPy is an array or a number)
-            read = {
-                name
-                for _, op in act.defs
-                if not (op.kind == "call" and inspect.isfunction(op.fn) and rules.lookup(op.fn) is None)
-                for name in op.operand_names()
-            }
             params = {a.id for a in fn.args.args if isinstance(a, gast.Name)}
             self.containers |= (params & passed) - read - act.scalars
         # a copy holds the same list or dict (t = xs[-1]; u = t; u[1] is read: t's cotangent is a list)
