@@ -47,6 +47,7 @@ complex numbers raises TypeError naming it when the gradient is called.
 (Pair(a=6.0, b=4.0), 3.0, 24.0)
 """
 
+import contextlib
 import copy
 import dataclasses
 import functools
@@ -56,6 +57,7 @@ import linecache
 import numbers
 import sys
 import types
+import warnings
 import weakref
 
 import numpy as np
@@ -207,10 +209,15 @@ def _bind(f, args, kwargs):
 
 
 _COMPLEX = (
-    "complex numbers are not supported: differentiating a function of a complex argument needs "
-    "a convention (holomorphic or Wirtinger) that adjoint_compiler does not implement yet; "
-    "split the argument into real and imaginary parts"
+    "complex numbers are differentiated by grad, value_and_grad and vjp of a function of complex arguments "
+    "(docs/complex.md); forward mode and second order of them, and complex values made from real arguments "
+    "only, are not supported: split such values into real and imaginary parts"
 )
+
+
+class _ComplexArguments(TypeError):
+    """A differentiated argument is or holds complex numbers: reverse mode takes it (``_complex_call``), the
+    other transforms refuse it with this TypeError."""
 
 
 _REAL_NUMBERS = frozenset((float, int))
@@ -252,10 +259,11 @@ _IS_FLOAT = float.__instancecheck__
 
 
 def _check_differentiated(f, args, wrt, plain=None):
-    """Refuse, at the call, a differentiated argument that is or holds complex numbers: TypeError naming
-    the argument (complex support is not designed yet). Returns whether any is a truth value. ``plain``, a
-    list: the indices of the arguments that are lists of floats alone are appended to it (no bool, int or
-    complex; a float subclass such as np.float64 counts as a float, as ``_like`` takes it), for ``_like``."""
+    """Raise ``_ComplexArguments``, a TypeError naming it, for a differentiated argument that is or holds complex
+    numbers (reverse mode catches it: ``_complex_call``; forward mode refuses). Returns whether any is a truth
+    value. ``plain``, a list: the indices of the arguments that are lists of floats alone are appended to it (no
+    bool, int or complex; a float subclass such as np.float64 counts as a float, as ``_like`` takes it), for
+    ``_like``."""
     truth = False
     for i in wrt:
         a = args[i]
@@ -270,7 +278,7 @@ def _check_differentiated(f, args, wrt, plain=None):
         if kind is not None:
             params = _params(f)
             name = params[i] if i < len(params) else "#%d" % i
-            raise TypeError("argument %s of %s is %s; %s" % (name, _label(f), kind, _COMPLEX))
+            raise _ComplexArguments("argument %s of %s is %s; %s" % (name, _label(f), kind, _COMPLEX))
         truth = truth or _truth_value(a)
     return truth
 
@@ -284,6 +292,104 @@ def _reraise(e, args, f=None):
         raise runtime.RuleResultError(e.what, full_path(e.filename, f), e.line, e.col) from None
     _refuse_complex(args)
     raise e
+
+
+def _complex_call(f, wrt, args, function, compiled, pullback=False):
+    """Run the gradient ``function`` (``compiled``'s) with complex arguments: (value, the tuple of gradients in
+    ``wrt``'s order), or with ``pullback`` (value, a pullback returning that tuple). The convention (autograd's
+    and JAX's, docs/complex.md): the cotangent ``c`` of a value pairs with its change ``dz`` as
+    ``Re(sum(c * dz))``, so that ``grad`` of a holomorphic ``f`` is ``f'(z)`` and of a real-valued one
+    ``df/dx - 1j df/dy``. Each rule the code applies must hold for complex values (``complex_ok``); the first
+    that does not is refused, at its call. A real argument's gradient is the real part of its cotangent (the
+    imaginary part pairs with no change of it), so casts that drop an imaginary part are harmless there; for a
+    complex value they would be wrong, and the code runs with NumPy's ComplexWarning an error: never silent."""
+    real_only = compiled.real_only
+    if real_only is None or real_only:
+        label, where = next(iter(real_only.values())) if real_only else ("a stored compilation", None)
+        raise UnsupportedError(
+            "%s of complex values (its derivative rule is written for real numbers)" % label,
+            SourceLocation(full_path(where.filename, f), where.line, where.col) if where is not None else None,
+            "split complex values into real and imaginary parts, or keep them out of wrt",
+        )
+    given = args
+    args = tuple(copy.deepcopy(a) if isinstance(a, (list, dict)) else a for a in args)  # (as passed, for the shapes)
+    with _complex_values():
+        try:
+            value, out = function(*given)
+        except (runtime.InPlaceUpdateError, TypeError, _COMPLEX_WARNING) as e:
+            _reraise_complex(e, args, f)
+    if not pullback:
+        if np.iscomplexobj(value):  # (as autograd's and JAX's grad: which real function of it is meant is not said)
+            raise TypeError(
+                "grad needs a function with a real scalar output, but this one returned a complex number; take "
+                "its real part or absolute value, or use adjoint_compiler.vjp with a complex cotangent"
+            )
+        return value, _complex_like(out, args, wrt)
+
+    def run(cotangent):
+        with _complex_values():
+            try:
+                gs = out(_plain_cotangent(cotangent))
+            except (runtime.InPlaceUpdateError, TypeError, _COMPLEX_WARNING) as e:
+                _reraise_complex(e, args, f)
+        return _complex_like(gs, args, wrt)
+
+    run.__qualname__ = _PULLBACK
+    return value, run
+
+
+@contextlib.contextmanager
+def _complex_values():
+    """Gradient code running with complex arguments: a cast that would drop an imaginary part raises
+    (NumPy's ComplexWarning an error), but where a real value's cotangent is made complex (runtime._precision_of)."""
+    runtime.COMPLEX_CALL.depth += 1
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", _COMPLEX_WARNING)
+            yield
+    finally:
+        runtime.COMPLEX_CALL.depth -= 1
+
+
+def _reraise_complex(e, args, f):
+    """An error from gradient code run with complex arguments, as the user's error (see ``_reraise``)."""
+    if isinstance(e, _COMPLEX_WARNING) or (isinstance(e, TypeError) and "complex" in str(e)):
+        raise TypeError(
+            "%s: %s (a value of the differentiated function's code that must stay real, or a NumPy function "
+            "that does not take complex numbers)" % (_COMPLEX, e)
+        ) from None
+    if isinstance(e, (runtime.InPlaceUpdateError, runtime.RuleResultError)):
+        _reraise(e, args, f)
+    raise e
+
+
+def _complex_like(grads, args, wrt):
+    """The emitted code's gradients (one, or a tuple for several ``wrt``), each given its argument's type:
+    complex for a complex argument, the real part for a real one."""
+    grads = (grads,) if len(wrt) == 1 else tuple(grads)
+    return tuple(_complex_one(g, args[i]) for g, i in zip(grads, wrt))
+
+
+def _complex_one(g, arg):
+    if isinstance(arg, dict) and isinstance(g, dict):
+        return {k: _complex_one(g[k], v) for k, v in arg.items()}
+    if isinstance(arg, (list, tuple)) and not _is_structure(arg):
+        if isinstance(g, np.ndarray) and g.shape[:1] == (len(arg),):
+            g = list(g)
+        if not isinstance(g, (list, tuple)) or len(g) != len(arg):
+            raise InternalError("gradient %r for a sequence of length %d" % (type(g).__name__, len(arg)))
+        return type(arg)(_complex_one(v, a) for v, a in zip(g, arg))
+    if _complex_kind(arg) is None:  # a real argument: the real part (its cotangent's imaginary part pairs with nothing)
+        return _like(np.real(g) if np.iscomplexobj(g) else g, arg)
+    if isinstance(arg, np.ndarray):
+        out = np.array(np.broadcast_to(g, arg.shape), dtype=arg.dtype)
+        return out
+    if isinstance(arg, np.generic):
+        return arg.dtype.type(g)
+    return complex(g)
+
+
+_COMPLEX_WARNING = np.exceptions.ComplexWarning if hasattr(np, "exceptions") else np.ComplexWarning
 
 
 def _complex_array(a):
@@ -985,7 +1091,13 @@ def _scalar_output(f, wrt, transform, with_value):
         if kwargs or len(args) != nargs:
             args = _bind(f, args, kwargs)
         plain = []
-        truth = _check_differentiated(f, args, wrt_idx, plain)
+        try:
+            truth = _check_differentiated(f, args, wrt_idx, plain)
+        except _ComplexArguments:
+            truth = None
+        if truth is None:  # (out of the except clause: the user sees one error, not one raised in handling another)
+            value, grads = _complex_call(f, wrt_idx, args, d.get(args), d.last)
+            return (value, grads[0] if single else grads) if with_value else grads[0] if single else grads
         if structures and _any_structure(args):
             return structured(args)
         try:
@@ -1413,7 +1525,16 @@ def _vjp(f, wrt):
 
     @functools.wraps(f)
     def vjp_f(*args, **kwargs):
-        _check_differentiated(f, args if not kwargs and len(args) == d.nargs else _bind(f, args, kwargs), wrt_idx)
+        try:
+            complex_args = False
+            _check_differentiated(f, args if not kwargs and len(args) == d.nargs else _bind(f, args, kwargs), wrt_idx)
+        except _ComplexArguments:
+            complex_args = True
+        if complex_args:
+            args = _bind(f, args, kwargs)
+            compiled = _compiled(f, wrt_idx, "vjp", args, scalars=False)
+            value, pullback = _complex_call(f, wrt_idx, args, compiled.function, compiled, pullback=True)
+            return value, lambda cotangent: (lambda gs: gs[0] if single else gs)(pullback(cotangent))
         if structures and (_any_structure(args) or _any_structure(kwargs.values())):
             return structured(_bind(f, args, kwargs))
         try:

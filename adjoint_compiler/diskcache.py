@@ -47,10 +47,12 @@ import types
 import numpy
 
 from adjoint_compiler import emit, load as load_mod, source
+from adjoint_compiler.errors import SourceLocation
 from adjoint_compiler.rules import registry
 
 ENV_VAR = "ADJOINT_COMPILER_CACHE"
-FORMAT = 3  # bumped when the entry's layout or meaning changes (3: looked_up names builtins with no fingerprint)
+FORMAT = 4  # bumped when the entry's layout or meaning changes (3: looked_up names builtins with no fingerprint;
+# 4: real_only, the rules that refuse complex arguments)
 
 _state = {"dir": os.environ.get(ENV_VAR) or None, "compiler": None}
 
@@ -299,13 +301,19 @@ def load(func, wrt, mode, scalar_params, structure=()):
         code = marshal.loads(base64.b64decode(entry["code"]))  # (the Python version is in the key)
         if not isinstance(code, types.CodeType):
             return None
+        stored = entry["real_only"]
+        real_only = {i: (label, SourceLocation(*where) if where else None) for i, (label, where) in enumerate(stored)}
     except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, _Unknown):
         return None  # missing, partial or from another layout: compiled, then rewritten
-    return Found(module, load_mod.run(module, entry["name"], {}, code), entry["name"], tapes, unit, guards)
+    found = Found(module, load_mod.run(module, entry["name"], {}, code), entry["name"], tapes, unit, guards)
+    found.real_only = real_only
+    return found
 
 
 class Found:
     """A stored compilation, loaded: what ``pipeline.Compiled`` is made of."""
+
+    real_only = None  # (pipeline.Compiled's)
 
     def __init__(self, text, function, name, tapes, unit, guards):
         self.text, self.function, self.name = text, function, name
@@ -332,6 +340,10 @@ def store(func, wrt, mode, scalar_params, compiled, structure=()):
             "tapes": [[t[0], t[1], list(t[2])] for t in compiled.tapes],
             "guards": guards,
             "looked_up": _looked_up(compiled),
+            "real_only": [
+                [label, [where.filename, where.line, where.col] if where is not None else None]
+                for label, where in compiled.real_only.values()
+            ],
             "code": base64.b64encode(marshal.dumps(load_mod.compile_text(compiled.source))).decode("ascii"),
         }
         data = json.dumps(entry)

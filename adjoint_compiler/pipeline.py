@@ -60,6 +60,10 @@ class Compiled:
         self.complete = complete  # False: it calls a vjp defined only in its caller's module (recursion)
         self.guards = guards  # (globals dict or cell, name, value) it was compiled for, callees' included
         self.looked_up = set()  # functions whose rules it asked for, callees' included (``_run``)
+        # function -> (label, location) of each rule it applied that holds for real values only (not
+        # ``complex_ok``), callees' included: complex arguments are refused where the first is (api.py).
+        # None: not known (a disk cache entry without it), which refuses them too
+        self.real_only = None
         self.returns_partial = True  # (a jvp) whether its tangent may hold exact zeros (tangent.returns_partial)
         # the keys (id(holder), name) of the guards it reads after code that may run a user's code it does not
         # follow (refusals._note_exposed_reads; api.check_unchanged); None: all of them
@@ -397,6 +401,11 @@ def _run(c, stop_after):
     # the functions whose rules it and its callees asked for: a rule registered for one in another
     # process is not the rule this code was made with (the disk cache's entries keep them)
     compiled.looked_up = set(looked_up).union(*(getattr(callee, "looked_up", ()) for callee in c.linker.callees))
+    real_only = dict(looked_up.real_only)
+    for callee in c.linker.callees:
+        inner = getattr(callee, "real_only", None)
+        real_only.update({None: ("a call", None)} if inner is None else inner)  # (unknown: refuses complex values)
+    compiled.real_only = real_only
     compiled.returns_partial = getattr(c.result, "returns_partial", True)
     exposed = set(getattr(c.src, "exposed", ()))
     for callee in c.linker.callees:
@@ -436,7 +445,9 @@ def compile(
         found = diskcache.load(func, wrt, mode, scalar_params, structure)
         if found is not None:
             f, seconds = found, time.perf_counter() - start
-            return Compiled(f.text, f.function, f.name, seconds, f.tapes, f.unit, True, f.guards)
+            compiled = Compiled(f.text, f.function, f.name, seconds, f.tapes, f.unit, True, f.guards)
+            compiled.real_only = f.real_only
+            return compiled
     c = Compilation(func, wrt, mode, scalar_params, bindings, varargs, called, ())
     c.structure = {i: (kind, length) for i, kind, length in structure}
     compiled = _run(c, stop_after)

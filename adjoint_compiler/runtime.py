@@ -21,6 +21,7 @@ it belongs to (``unbroadcast`` sums a broadcast contribution back down,
 
 import math
 import sys
+import threading
 
 import numpy as np
 
@@ -164,11 +165,32 @@ def _spread_call(ufunc, inputs):
 def _precision_of(c, like):
     """``c`` in ``like``'s float dtype (unchanged where ``like`` is no float array or number): a
     Python float, such as the seed 1.0, becomes a float64 array once a NumPy function takes it, and so
-    would every cotangent computed from it after; a float32 value keeps a float32 cotangent."""
+    would every cotangent computed from it after; a float32 value keeps a float32 cotangent. In a call with
+    complex arguments (``COMPLEX_CALL``), a complex ``c`` for a real ``like`` is its real part: the imaginary
+    part of a real value's cotangent pairs with no change of it (docs/complex.md)."""
     dtype = getattr(like, "dtype", None)
     if dtype is not None and dtype.kind == "f" and getattr(c, "dtype", None) != dtype:
+        if np.iscomplexobj(c) and _in_complex_call():
+            c = np.real(c)
         return np.asarray(c, dtype)
     return c
+
+
+class _ComplexCall(threading.local):
+    """``depth`` > 0 while the API runs gradient code with complex arguments (api._complex_call), in this thread."""
+
+    depth = 0
+
+
+COMPLEX_CALL = _ComplexCall()
+
+
+def _in_complex_call():
+    """Whether this thread runs gradient code with complex arguments (``COMPLEX_CALL``)."""
+    try:
+        return COMPLEX_CALL.depth > 0
+    except NameError:  # (in a module ``export`` wrote, which runs with NumPy alone: never)
+        return False
 
 
 def add_bars(a, b):
@@ -1466,6 +1488,7 @@ HELPERS = (
     "unbroadcast",
     "unreduce",
     "_precision_of",
+    "_in_complex_call",
     "zeros_like",
     "check_scalar",
     "check_rebind",
@@ -1520,8 +1543,9 @@ DEPENDS = {
     "elements_bar": ("zeros_like", "add_bars"),
     "repeated_bar": ("zeros_like", "add_bars", "unbroadcast"),
     "tiled": ("elements_bar", "zeros_like", "add_bars"),
-    "fit_shape": ("unbroadcast", "_precision_of"),
-    "unreduce": ("_precision_of", "Spread", "_spread_call"),
+    "fit_shape": ("unbroadcast", "_precision_of", "_in_complex_call"),
+    "unreduce": ("_precision_of", "_in_complex_call", "Spread", "_spread_call"),
+    "_precision_of": ("_in_complex_call",),
     "writable": ("Spread", "_spread_call"),
     "einsum_fit": ("_einsum_terms", "fit_shape"),
     "einsum_unfit": ("_einsum_terms", "fit_shape"),
@@ -2139,7 +2163,29 @@ def real_only(z, what):
     return 1.0
 
 
+def imag_bar(g, val):
+    """The cotangent of ``val`` from that of ``np.imag(val)``: 0 for a real ``val`` (its imaginary part does not
+    vary), ``-1j * Re(g)`` for a complex one (Im z pairs c with dz as Re(-1j Re(c) dz); docs/complex.md)."""
+    if np.iscomplexobj(val) and _in_complex_call():
+        return -1j * np.real(g)
+    return np.zeros_like(val) * g  # (complex zeros for a complex value made from real arguments: the API refuses)
+
+
+def angle_bar(g, z, deg=False):
+    """The cotangent of ``z`` from that of ``np.angle(z, deg)``: 0 for a real ``z`` (0 or pi, piecewise
+    constant), and for a complex one ``-1j Re(g) conj(z) / |z|^2`` (d angle = Im(conj(z) dz) / |z|^2), times
+    180 / pi with ``deg``; 0 at z == 0, where the angle has no derivative (as np.sign's slope of |x| there)."""
+    if not (np.iscomplexobj(z) and _in_complex_call()):
+        return 0.0 * g * real_only(z, "np.angle")  # (a complex z made from real arguments: refused)
+    size = np.real(z * np.conj(z))
+    out = -1j * np.real(g) * np.conj(z) / np.where(size == 0, 1.0, size)
+    return out * (180.0 / np.pi) if deg else out
+
+
+DEPENDS.update(imag_bar=("_in_complex_call",), angle_bar=("real_only", "_in_complex_call"))
 HELPERS = HELPERS + (
+    "imag_bar",
+    "angle_bar",
     "real_only",
     "gradient_of",
     "gradient_bar",
@@ -3096,7 +3142,7 @@ def extremum_dot(dot, x, ans, axis=None, keepdims=False, skip_nan=False):
 
 HELPERS = HELPERS + ("_extremum_parts", "extremum_bar", "extremum_dot")
 DEPENDS.update(
-    extremum_bar=("_extremum_parts", "unreduce", "_precision_of", "Spread", "_spread_call"),
+    extremum_bar=("_extremum_parts", "unreduce", "_precision_of", "_in_complex_call", "Spread", "_spread_call"),
     extremum_dot=("_extremum_parts",),
 )
 

@@ -81,6 +81,11 @@ def _written(node):
     return ".".join([node.id] + parts[::-1])
 
 
+def _label(op):
+    """The called function as the user wrote it (np.abs), else its name."""
+    return _written(getattr(op.node, "func", None)) or _fn_label(op.fn)
+
+
 def _fn_label(fn):
     return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
 
@@ -118,6 +123,7 @@ def adjoint_call(r, stmt, name, op, g, out):
             r.location(stmt),
         )
     if not rule.inline:
+        registry.applied(op.fn, rule, lambda: (_label(op), r.location(stmt)))
         call_user_rule(r, stmt, rule, name, op, g, out)
         return
     scalar = name in act.scalars and all(
@@ -128,6 +134,7 @@ def adjoint_call(r, stmt, name, op, g, out):
     elif rule.masked_rule and name in act.where_fed:
         rule = rule.masked_rule
     rule = shapes.ranked(rule, op, r.ranks)  # operands of known ranks: the textbook formula for them
+    registry.applied(op.fn, rule, lambda: (_label(op), r.location(stmt)))
     t = templates.template(rule)
     try:
         stmts, results = templates.instantiate(t, g, _name(name), op.args, op.kwargs, r.namer, scalar, act.integers)

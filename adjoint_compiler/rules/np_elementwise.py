@@ -44,6 +44,8 @@ from adjoint_compiler.runtime import (
     linalg_check,
     no_derivative,
     real_only,
+    angle_bar,
+    imag_bar,
     supported,
     unbroadcast,
     unreduce,
@@ -58,90 +60,90 @@ def newer_math(name):
 # ---- unary -----------------------------------------------------------------
 
 
-@adjoint(np.sin, math.sin)
+@adjoint(np.sin, math.sin, complex_ok=True)
 def sin_adjoint(g, ans, x):
     return g * np.cos(x)
 
 
-@adjoint(np.cos, math.cos)
+@adjoint(np.cos, math.cos, complex_ok=True)
 def cos_adjoint(g, ans, x):
     return -g * np.sin(x)
 
 
-@adjoint(np.tan, math.tan)
+@adjoint(np.tan, math.tan, complex_ok=True)
 def tan_adjoint(g, ans, x):
     # d tan x = sec^2 x = 1 + tan^2 x
     return g * (1.0 + ans * ans)
 
 
-@adjoint(np.arcsin, masked=True)
+@adjoint(np.arcsin, masked=True, complex_ok=True)
 def arcsin_adjoint(g, ans, x):
     return g / np.sqrt(1.0 - x * x)
 
 
-@adjoint(np.arccos, masked=True)
+@adjoint(np.arccos, masked=True, complex_ok=True)
 def arccos_adjoint(g, ans, x):
     return -g / np.sqrt(1.0 - x * x)
 
 
-@adjoint(np.arctan, math.atan)
+@adjoint(np.arctan, math.atan, complex_ok=True)
 def arctan_adjoint(g, ans, x):
     return g / (1.0 + x * x)
 
 
-@adjoint(np.sinh, math.sinh)
+@adjoint(np.sinh, math.sinh, complex_ok=True)
 def sinh_adjoint(g, ans, x):
     return g * np.cosh(x)
 
 
-@adjoint(np.cosh, math.cosh)
+@adjoint(np.cosh, math.cosh, complex_ok=True)
 def cosh_adjoint(g, ans, x):
     return g * np.sinh(x)
 
 
-@adjoint(np.tanh, math.tanh)
+@adjoint(np.tanh, math.tanh, complex_ok=True)
 def tanh_adjoint(g, ans, x):
     return g * (1.0 - ans * ans)
 
 
-@adjoint(np.exp, math.exp)
+@adjoint(np.exp, math.exp, complex_ok=True)
 def exp_adjoint(g, ans, x):
     return g * ans
 
 
-@adjoint(np.expm1, math.expm1)
+@adjoint(np.expm1, math.expm1, complex_ok=True)
 def expm1_adjoint(g, ans, x):
     # d(e^x - 1) = e^x = ans + 1
     return g * (ans + 1.0)
 
 
-@adjoint(np.exp2, *newer_math("exp2"))
+@adjoint(np.exp2, *newer_math("exp2"), complex_ok=True)
 def exp2_adjoint(g, ans, x):
     # d 2^x = ln 2 * 2^x
     return g * ans * np.log(2.0)
 
 
-@adjoint(np.log, masked=True)
+@adjoint(np.log, masked=True, complex_ok=True)
 def log_adjoint(g, ans, x):
     return g / x
 
 
-@adjoint(np.log1p, math.log1p, masked=True)
+@adjoint(np.log1p, math.log1p, masked=True, complex_ok=True)
 def log1p_adjoint(g, ans, x):
     return g / (1.0 + x)
 
 
-@adjoint(np.log2, math.log2, masked=True)
+@adjoint(np.log2, math.log2, masked=True, complex_ok=True)
 def log2_adjoint(g, ans, x):
     return g / (x * np.log(2.0))
 
 
-@adjoint(np.log10, math.log10, masked=True)
+@adjoint(np.log10, math.log10, masked=True, complex_ok=True)
 def log10_adjoint(g, ans, x):
     return g / (x * np.log(10.0))
 
 
-@adjoint(np.sqrt, masked=True)
+@adjoint(np.sqrt, masked=True, complex_ok=True)
 def sqrt_adjoint(g, ans, x):
     return g / (2.0 * ans)
 
@@ -152,7 +154,7 @@ def cbrt_adjoint(g, ans, x):
     return g / (3.0 * ans * ans)
 
 
-@adjoint(np.square)
+@adjoint(np.square, complex_ok=True)
 def square_adjoint(g, ans, x):
     return g * 2.0 * x
 
@@ -163,7 +165,7 @@ def abs_adjoint(g, ans, x):
     return g * np.sign(x)
 
 
-@adjoint(np.reciprocal)
+@adjoint(np.reciprocal, complex_ok=True)
 def reciprocal_adjoint(g, ans, x):
     # d(1/x) = -1/x^2 = -ans^2
     return -g * ans * ans
@@ -172,7 +174,7 @@ def reciprocal_adjoint(g, ans, x):
 # ---- binary (broadcasting) ---------------------------------------------------
 
 
-@adjoint(np.power, masked=True)
+@adjoint(np.power, masked=True, complex_ok=True)
 def power_adjoint(g, ans, x, y):
     # As operator.pow's rule (operators.py): d/dx = y x^(y - (y != 0)), exactly 0 at y == 0 also
     # where x == 0, inf where it is infinite (0 < y < 1 at x == 0). d/dy = ln(x) x^y: 0 at
@@ -216,7 +218,7 @@ def minimum_adjoint(g, ans, x, y):
 # ---- selection -----------------------------------------------------------------
 
 
-@adjoint(np.where)
+@adjoint(np.where, complex_ok=True)
 def where_adjoint(g, ans, condition, x, y):
     # Three-argument form only: the cotangent flows to the side that was taken.
     return None, unbroadcast(np.where(condition, g, 0.0), x), unbroadcast(np.where(condition, 0.0, g), y)
@@ -256,7 +258,7 @@ def clip_tangent(dot, ans, a, a_min, a_max):
     return np.where(clipped, 0.0, dot), np.where(to_min, dot, 0.0), np.where(to_max, dot, 0.0)
 
 
-@adjoint(np.copy, np.array, np.asarray, method="copy", linear="first")
+@adjoint(np.copy, np.array, np.asarray, method="copy", linear="first", complex_ok=True)
 def copy_adjoint(g, ans, a):
     # a copy (or an array made from a list of values) passes the cotangent through unchanged
     return g
@@ -303,28 +305,29 @@ views(np.asarray)  # np.asarray of an array is the array itself (np.copy and np.
 # ---- issue #13: more ufuncs and element-wise functions ------------------------------------------------
 
 
-@adjoint(np.arcsinh)
+@adjoint(np.arcsinh, complex_ok=True)
 def arcsinh_adjoint(g, ans, x):
     return g / np.sqrt(x * x + 1.0)
 
 
+# (not complex_ok: 1/sqrt(z*z - 1) takes another branch than np.arccosh's for Re z < 0)
 @adjoint(np.arccosh, masked=True)
 def arccosh_adjoint(g, ans, x):
     # infinite at x == 1, the end of the domain
     return g / np.sqrt(x * x - 1.0)
 
 
-@adjoint(np.arctanh, masked=True)
+@adjoint(np.arctanh, masked=True, complex_ok=True)
 def arctanh_adjoint(g, ans, x):
     return g / (1.0 - x * x)
 
 
-@adjoint(np.deg2rad, np.radians, linear="first")
+@adjoint(np.deg2rad, np.radians, linear="first", complex_ok=True)
 def deg2rad_adjoint(g, ans, x):
     return g * (np.pi / 180.0)
 
 
-@adjoint(np.rad2deg, np.degrees, linear="first")
+@adjoint(np.rad2deg, np.degrees, linear="first", complex_ok=True)
 def rad2deg_adjoint(g, ans, x):
     return g * (180.0 / np.pi)
 
@@ -412,20 +415,22 @@ def nan_to_num_tangent(dot, ans, x, copy=True, nan=0.0, posinf=None, neginf=None
     )
 
 
-@adjoint(np.real, attribute="real", view=True, linear="first")
+@adjoint(np.real, attribute="real", view=True, linear="first", complex_ok=True)
 def real_adjoint(g, ans, val):
-    # the real part of a real array is the array itself. A complex argument is refused at the call
-    # (api.py); a complex value made inside the function gets a real cotangent here, and the rules
-    # before it make that complex, which the API refuses too: never a silently wrong gradient.
-    return g
+    # Re z pairs its cotangent c with dz as Re(c) Re(dz) = Re(Re(c) dz): Re(c), also for a real val (whose
+    # cotangent's imaginary part, made by complex values after it, pairs with nothing). A complex value made
+    # inside a function of real arguments gets a real cotangent here, and the rules before it make that
+    # complex, which the API refuses: never a silently wrong gradient.
+    return np.real(g)
 
 
-@adjoint(np.angle)
+@adjoint(np.angle, complex_ok=True)
 def angle_adjoint(g, ans, z, deg=False):
     # the angle of a real number is 0 (z >= 0, and +0.0) or pi (180 with deg; z < 0, and -0.0): piecewise
-    # constant, so its derivative is 0 (at the jump too, as np.sign's). A complex z, made inside the function,
-    # would vary the angle: refused when the gradient runs (runtime.real_only), never a silent 0.
-    return 0.0 * g * real_only(z, "np.angle"), None
+    # constant, so its derivative is 0 (at the jump too, as np.sign's). Of a complex z: d angle = Im(conj(z) dz)
+    # / |z|^2, so the cotangent is -1j Re(g) conj(z) / |z|^2 (runtime.angle_bar). A complex z made inside a
+    # function of real arguments is refused when the gradient runs (runtime.real_only), never a silent 0.
+    return angle_bar(g, z, deg), None
 
 
 @tangent(np.angle)
@@ -445,14 +450,15 @@ def real_if_close_tangent(dot, ans, a, tol=100):
     return dot * real_only(a, "np.real_if_close"), None
 
 
-@adjoint(np.imag, attribute="imag", linear="first")
+@adjoint(np.imag, attribute="imag", linear="first", complex_ok=True)
 def imag_adjoint(g, ans, val):
-    # the imaginary part of a real array is 0 whatever the array. For a complex value made inside
-    # the function, the zeros are complex: the API refuses the complex gradient they lead to.
-    return np.zeros_like(val) * g
+    # the imaginary part of a real array is 0 whatever the array. Of a complex one, Im z pairs c with dz as
+    # Re(c) Im(dz) = Re(-1j Re(c) dz): -1j Re(g) (runtime.imag_bar). For a complex value made inside a
+    # function of real arguments the API refuses the complex gradient that leads to.
+    return imag_bar(g, val)
 
 
-@adjoint(np.conjugate, np.conj, method=("conjugate", "conj"), linear="first")
+@adjoint(np.conjugate, np.conj, method=("conjugate", "conj"), linear="first", complex_ok=True)
 def conjugate_adjoint(g, ans, x):
     # of real input: the identity
     return np.conjugate(g)

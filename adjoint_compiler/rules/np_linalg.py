@@ -60,14 +60,14 @@ from adjoint_compiler.runtime import einsum_cotangents, einsum_order, einsum_rou
 from adjoint_compiler.runtime import unreduce  # noqa: F401 (read by norm_slope, inlined into cond's rules here)
 
 
-@adjoint(np.matmul, linear="each")
+@adjoint(np.matmul, linear="each", complex_ok=True)
 def matmul_adjoint(g, ans, x1, x2):
     # C = A @ B gives A_bar = C_bar @ B^T, B_bar = A^T @ C_bar: each side one call, which takes that
     # formula for arrays of 1 or 2 axes and promotes vectors and sums batch axes for stacks (runtime)
     return matmul_bar1(g, x1, x2), matmul_bar2(g, x1, x2)
 
 
-@adjoint(np.dot, method="dot", linear="each")
+@adjoint(np.dot, method="dot", linear="each", complex_ok=True)
 def dot_adjoint(g, ans, a, b):
     # np.dot multiplies when an operand is a scalar, and otherwise contracts a's
     # last axis with b's second-to-last (its only axis when b is 1-d):
@@ -88,13 +88,13 @@ def dot_adjoint(g, ans, a, b):
     return da, db
 
 
-@adjoint(np.outer, linear="each")
+@adjoint(np.outer, linear="each", complex_ok=True)
 def outer_adjoint(g, ans, a, b):
     # np.outer flattens both operands: ans[i, j] = a.flat[i] * b.flat[j].
     return (np.reshape(np.dot(g, np.ravel(b)), np.shape(a)), np.reshape(np.dot(np.ravel(a), g), np.shape(b)))
 
 
-@adjoint(np.inner, linear="each")
+@adjoint(np.inner, linear="each", complex_ok=True)
 def inner_adjoint(g, ans, a, b):
     # np.inner contracts the last axes of both (ans axes: a's free ones, then
     # b's), or multiplies when an operand is a scalar (k = 0, as in dot_adjoint).
@@ -154,7 +154,7 @@ def array_times_number_adjoint(g, ans, a, b):
     return g * b, np.sum(g * a)
 
 
-@adjoint(np.trace, method="trace", linear="first")
+@adjoint(np.trace, method="trace", linear="first", complex_ok=True)
 def trace_adjoint(g, ans, a, offset=0, axis1=0, axis2=1):
     # The trace sums a[..., i, i + offset] over the (axis1, axis2) plane, so each
     # such element gets g and every other one 0: g times the (offset) identity
@@ -165,7 +165,7 @@ def trace_adjoint(g, ans, a, offset=0, axis1=0, axis2=1):
     return np.moveaxis(plane, (-2, -1), (axis1, axis2)), None, None, None
 
 
-@adjoint(np.linalg.solve)
+@adjoint(np.linalg.solve, complex_ok=True)
 def solve_adjoint(g, ans, a, b):
     # X = A^{-1} B: B_bar = A^{-T} X_bar and A_bar = -B_bar X^T (Giles 2008,
     # "matrix inverse product"). NumPy treats a 1-d b as one vector (even against a stack of A);
@@ -190,7 +190,7 @@ def solve_tangent(dot, ans, a, b):
     return -np.reshape(np.linalg.solve(a, np.matmul(dot, x_col)), np.shape(ans)), np.linalg.solve(a, dot)
 
 
-@adjoint(np.linalg.inv)
+@adjoint(np.linalg.inv, complex_ok=True)
 def inv_adjoint(g, ans, a):
     # C = A^{-1}: dC = -C dA C, so A_bar = -C^T C_bar C^T (Giles 2008, "inverse").
     inv_t = np.swapaxes(ans, -1, -2)
@@ -284,7 +284,7 @@ def einsum_operand(g, subscripts, k, x, o1, o2, o3, o4, o5, optimize):
     )
 
 
-@adjoint(np.einsum, linear="each")
+@adjoint(np.einsum, linear="each", complex_ok=True)
 def einsum_adjoint(g, ans, subscripts, a, b=None, c=None, d=None, e=None, f=None, optimize=False):
     # ans is linear in each operand, so an operand's cotangent is the einsum of g with the other
     # operands into that operand's indices: for 'ij,jk->ik', einsum('ik,jk->ij', g, b) and
@@ -364,7 +364,7 @@ def einsum_of_many(*args, optimize=False):
     return np.einsum(*args, optimize=optimize)
 
 
-@adjoint(einsum_of_many, inline=False, linear="each")
+@adjoint(einsum_of_many, inline=False, linear="each", complex_ok=True)
 def einsum_of_many_adjoint(g, ans, *args):
     # each operand's cotangent is one einsum of g with all the other operands, contracted in the
     # order np.einsum_path finds (runtime.einsum_cotangents); any number of operands, either form
@@ -842,7 +842,7 @@ def matrix_power_tangent(dot, ans, a, n):
     return np.linalg.matrix_power(np.concatenate([top, bottom], -2), m)[..., :k, k:], None
 
 
-@adjoint(np.linalg.multi_dot)
+@adjoint(np.linalg.multi_dot, complex_ok=True)
 def multi_dot_adjoint(g, ans, arrays):
     # A_0 A_1 ... A_k, a 1-d first operand a row and a 1-d last one a column: operand i gets
     # (A_0 ... A_(i-1))^T G (A_(i+1) ... A_k)^T (Giles 2008, "matrix product"), each reshaped back to its
@@ -990,7 +990,7 @@ def cond_tangent(dot, ans, x, p=None):
 # ---- shape13: adjoints of np.kron, np.cross and np.tensordot (forward mode: each is linear in each operand) ----
 
 
-@adjoint(np.kron, linear="each")
+@adjoint(np.kron, linear="each", complex_ok=True)
 def kron_adjoint(g, ans, a, b):
     # With both shapes padded with leading 1s to d axes (as np.kron does), ans[i * sb + j] = a[i] * b[j]
     # on each axis, so g reshaped to (sa0, sb0, sa1, sb1, ...) and transposed to (sa..., sb...) is the
@@ -1033,7 +1033,7 @@ def cross_adjoint(g, ans, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     )
 
 
-@adjoint(np.tensordot, linear="each")
+@adjoint(np.tensordot, linear="each", complex_ok=True)
 def tensordot_adjoint(g, ans, a, b, axes=2):
     # axes: N (a's last N axes with b's first N), a pair of ints, or a pair of sequences, normalized to
     # the contracted axes ia of a and ib of b (ia[k] with ib[k]). ans's axes are a's free ones then b's.

@@ -51,7 +51,7 @@ from adjoint_compiler.runtime import (
 )
 
 
-@adjoint(np.sum, method="sum", shape="reduce", linear="first")
+@adjoint(np.sum, method="sum", shape="reduce", linear="first", complex_ok=True)
 def sum_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     # where= keeps some elements (the others get 0). (dtype=, out= and initial= are refused at the call:
     # only_defaults, here and below, so is where= in the rules that do not model it; forward mode reads these
@@ -61,7 +61,7 @@ def sum_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, init
     return unreduce(g, x, axis, keepdims) * kept, None, None, None, None, None, None
 
 
-@adjoint(np.mean, method="mean", shape="reduce", linear="first")
+@adjoint(np.mean, method="mean", shape="reduce", linear="first", complex_ok=True)
 def mean_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None):
     # Each output averages np.size(x) / np.size(ans) inputs. Where x is empty so is its
     # cotangent: `or 1` only keeps a division by 0 from raising there.
@@ -103,7 +103,7 @@ def prod_others(x, axis):
     return np.moveaxis((left * right).reshape(moved.shape), last, axes)
 
 
-@adjoint(np.prod, method="prod", shape="reduce")
+@adjoint(np.prod, method="prod", shape="reduce", complex_ok=True)
 def prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     # the product of the others (prod_others), exact at zeros
     _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
@@ -381,7 +381,7 @@ def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
 # ---- running sums and products, differences (issue #13) --------------------------------------------
 
 
-@adjoint(np.cumsum, method="cumsum", linear="first")
+@adjoint(np.cumsum, method="cumsum", linear="first", complex_ok=True)
 def cumsum_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     # The transpose of a running sum is the running sum from the other end. With no axis NumPy runs
     # over the flattened array, and the cotangent goes back to a's shape. (dtype=, out= are refused.)
@@ -545,7 +545,7 @@ def diff_ends(a, axis, prepend, append):
     return before, after
 
 
-@adjoint(np.diff)
+@adjoint(np.diff, complex_ok=True)
 def diff_adjoint(g, ans, a, n=1, axis=-1, prepend=None, append=None):
     # np.diff differences c = [prepend, a, append] (joined along axis) n times. The transpose of one
     # difference c[1:] - c[:-1] is -diff of g padded with one 0 at each end, so that of n is (-1)^n

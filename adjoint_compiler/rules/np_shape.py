@@ -47,7 +47,7 @@ from adjoint_compiler.runtime import inverse_order, sort_source
 # ---- reshaping: the same elements in the same order ----------------------------------
 
 
-@adjoint(np.reshape, method="reshape", view=True, linear="first")
+@adjoint(np.reshape, method="reshape", view=True, linear="first", complex_ok=True)
 def reshape_adjoint(g, ans, a, shape=None, order="C"):
     # reshape and its inverse read and write in the same index order. `shape` is
     # never read (np.shape(a) is), hence its default: the method form
@@ -65,30 +65,30 @@ def reshape_newshape(a, newshape, order="C"):
 form(np.reshape, reshape_newshape, keywords=("newshape",))
 
 
-@adjoint(reshape_newshape, view=True, linear="first")
+@adjoint(reshape_newshape, view=True, linear="first", complex_ok=True)
 def reshape_newshape_adjoint(g, ans, a, newshape=None, order="C"):
     return np.reshape(g, np.shape(a), order=order), None, None
 
 
-@adjoint(np.ravel, method=("ravel", "flatten"), view=True, linear="first")
+@adjoint(np.ravel, method=("ravel", "flatten"), view=True, linear="first", complex_ok=True)
 def ravel_adjoint(g, ans, a, order="C"):
     # order 'K' (memory order) is not supported: np.reshape refuses it.
     return np.reshape(g, np.shape(a), order=order), None
 
 
-@adjoint(np.expand_dims, view=True, linear="first")
+@adjoint(np.expand_dims, view=True, linear="first", complex_ok=True)
 def expand_dims_adjoint(g, ans, a, axis):
     return np.reshape(g, np.shape(a)), None
 
 
-@adjoint(np.atleast_1d, np.atleast_2d, np.atleast_3d, view=True, linear="first")
+@adjoint(np.atleast_1d, np.atleast_2d, np.atleast_3d, view=True, linear="first", complex_ok=True)
 def atleast_adjoint(g, ans, arys):
     # one array (NumPy's *arys; a second array is refused as an unexpected argument): the same values
     # with leading (and for 3d, trailing) axes of length one
     return np.reshape(g, np.shape(arys))
 
 
-@adjoint(np.squeeze, method="squeeze", view=True, linear="first")
+@adjoint(np.squeeze, method="squeeze", view=True, linear="first", complex_ok=True)
 def squeeze_adjoint(g, ans, a, axis=None):
     return np.reshape(g, np.shape(a)), None
 
@@ -96,7 +96,7 @@ def squeeze_adjoint(g, ans, a, axis=None):
 # ---- permuting axes or elements ----------------------------------------------------
 
 
-@adjoint(np.transpose, method="transpose", attribute="T", view=True, linear="first")
+@adjoint(np.transpose, method="transpose", attribute="T", view=True, linear="first", complex_ok=True)
 def transpose_adjoint(g, ans, a, axes=None):
     # ans axis i is a's axis axes[i], so a's axis j is ans axis argsort(axes)[j]
     # (axes normalized first: (-1, 0, 1) means (2, 0, 1)). With axes=None the
@@ -105,23 +105,23 @@ def transpose_adjoint(g, ans, a, axes=None):
     return np.transpose(g, np.argsort(np.mod(axes, np.ndim(a))) if np.ndim(axes) else None), None
 
 
-@adjoint(np.swapaxes, method="swapaxes", view=True, linear="first")
+@adjoint(np.swapaxes, method="swapaxes", view=True, linear="first", complex_ok=True)
 def swapaxes_adjoint(g, ans, a, axis1, axis2):
     return np.swapaxes(g, axis1, axis2), None, None
 
 
-@adjoint(np.moveaxis, view=True, linear="first")
+@adjoint(np.moveaxis, view=True, linear="first", complex_ok=True)
 def moveaxis_adjoint(g, ans, a, source, destination):
     # the axes moved to destination go back to source
     return np.moveaxis(g, destination, source), None, None
 
 
-@adjoint(np.flip, view=True, linear="first")
+@adjoint(np.flip, view=True, linear="first", complex_ok=True)
 def flip_adjoint(g, ans, m, axis=None):
     return np.flip(g, axis), None
 
 
-@adjoint(np.roll, linear="first")
+@adjoint(np.roll, linear="first", complex_ok=True)
 def roll_adjoint(g, ans, a, shift, axis=None):
     # np.negative also negates a tuple of shifts (one per axis in a tuple axis).
     return np.roll(g, np.negative(shift), axis), None, None
@@ -130,7 +130,7 @@ def roll_adjoint(g, ans, a, shift, axis=None):
 # ---- joining: each input owns a block of the result ---------------------------------
 
 
-@adjoint(np.concatenate, linear="first")
+@adjoint(np.concatenate, linear="first", complex_ok=True)
 def concatenate_adjoint(g, ans, arrays, axis=0):
     # Input k owns the slice of g along `axis` that starts where inputs 0..k-1
     # end (axis=None: the flattened inputs, one after another): runtime.unjoin
@@ -138,13 +138,13 @@ def concatenate_adjoint(g, ans, arrays, axis=0):
     return unjoin(g, arrays, "concatenate", axis), None
 
 
-@adjoint(np.stack, linear="first")
+@adjoint(np.stack, linear="first", complex_ok=True)
 def stack_adjoint(g, ans, arrays, axis=0):
     # Input k is g's slice k along the new axis (a block of length one there).
     return unjoin(g, arrays, "stack", axis), None
 
 
-@adjoint(np.hstack, linear="first")
+@adjoint(np.hstack, linear="first", complex_ok=True)
 def hstack_adjoint(g, ans, tup):
     # hstack concatenates np.atleast_1d of each input along axis 1, or along
     # axis 0 when they are 1-d (decided, as NumPy does, by the first one); the
@@ -154,7 +154,7 @@ def hstack_adjoint(g, ans, tup):
 
 # np.row_stack: vstack's deprecated alias (NumPy 2.0), a Python function calling vstack with dtype= and casting=,
 # which vstack's rule does not take: given vstack's rule itself, where NumPy still has it
-@adjoint(np.vstack, *([np.row_stack] if hasattr(np, "row_stack") else []), linear="first")
+@adjoint(np.vstack, *([np.row_stack] if hasattr(np, "row_stack") else []), linear="first", complex_ok=True)
 def vstack_adjoint(g, ans, tup):
     # vstack concatenates np.atleast_2d of each input along axis 0: a 1-d input
     # (n,) owns one (1, n) row block, reshaped back to (n,).
@@ -164,12 +164,12 @@ def vstack_adjoint(g, ans, tup):
 # ---- copying: sum the cotangent over the copies -------------------------------------
 
 
-@adjoint(np.broadcast_to, view=True, linear="first")
+@adjoint(np.broadcast_to, view=True, linear="first", complex_ok=True)
 def broadcast_to_adjoint(g, ans, array, shape):
     return unbroadcast(g, array), None
 
 
-@adjoint(np.tile, linear="first")
+@adjoint(np.tile, linear="first", complex_ok=True)
 def tile_adjoint(g, ans, A, reps):
     # With A's shape s and reps r both padded with leading 1s to d = max(ndim A,
     # len reps) entries, ans has shape r * s and ans[..., q_i * s_i + p_i, ...] =
@@ -185,7 +185,7 @@ def tile_adjoint(g, ans, A, reps):
     return np.reshape(np.sum(np.reshape(copies_first, np.concatenate([[-1], s])), axis=0), np.shape(A)), None
 
 
-@adjoint(np.repeat, method="repeat", linear="first")
+@adjoint(np.repeat, method="repeat", linear="first", complex_ok=True)
 def repeat_adjoint(g, ans, a, repeats, axis=None):
     # Each element's copies are adjacent along `axis` (along the flattened a for
     # axis=None). One count for every element: g reshaped with that axis split
@@ -222,7 +222,7 @@ def repeat_adjoint(g, ans, a, repeats, axis=None):
 # ---- diagonals ---------------------------------------------------------------------
 
 
-@adjoint(np.diag, linear="first")
+@adjoint(np.diag, linear="first", complex_ok=True)
 def diag_adjoint(g, ans, v, k=0):
     # A 1-d v becomes the k-th diagonal of a square matrix, so its cotangent is
     # that diagonal of g: np.diag(g, k) again. A 2-d v (n, m) gives its k-th
@@ -286,13 +286,13 @@ def _padded(x, pad_width, mode, reflect_type):
     )
 
 
-@adjoint(np.diagflat, linear="first")
+@adjoint(np.diagflat, linear="first", complex_ok=True)
 def diagflat_adjoint(g, ans, v, k=0):
     # the flattened v is the k-th diagonal of ans
     return np.reshape(np.diag(g, k), np.shape(v)), None
 
 
-@adjoint(np.rollaxis, view=True, linear="first")
+@adjoint(np.rollaxis, view=True, linear="first", complex_ok=True)
 def rollaxis_adjoint(g, ans, a, axis, start=0):
     # rollaxis moves `axis` to just before `start` (both normalized): np.moveaxis(a, axis, dest) with
     # dest = start - 1 where axis < start; the cotangent moves it back.
@@ -301,7 +301,7 @@ def rollaxis_adjoint(g, ans, a, axis, start=0):
     return np.moveaxis(g, st - 1 if ax < st else st, ax), None, None
 
 
-@adjoint(np.take, method="take", linear="first")
+@adjoint(np.take, method="take", linear="first", complex_ok=True)
 def take_adjoint(g, ans, a, indices, axis=None, mode="raise"):
     # ids picked the same way; an element taken twice gets both cotangents (bincount sums them).
     # No `out` (writing into an array the caller holds): a call passing it is refused at the call.
@@ -310,14 +310,14 @@ def take_adjoint(g, ans, a, indices, axis=None, mode="raise"):
     return _summed_back(taken, g, a), None, None, None
 
 
-@adjoint(np.take_along_axis, linear="first")
+@adjoint(np.take_along_axis, linear="first", complex_ok=True)
 def take_along_axis_adjoint(g, ans, arr, indices, axis=-1):
     numbers = _numbers(arr)
     taken = np.take_along_axis(numbers, indices, axis)
     return _summed_back(taken, g, arr), None, None
 
 
-@adjoint(np.delete, linear="first")
+@adjoint(np.delete, linear="first", complex_ok=True)
 def delete_adjoint(g, ans, arr, obj, axis=None):
     numbers = _numbers(arr)
     kept = np.delete(numbers, obj, axis)
@@ -448,25 +448,25 @@ def partition_tangent(dot, ans, a, kth, axis=-1, kind="introselect", order=None)
     return _reordered(dot, a, ans, axis, order, False), None, None, None, None
 
 
-@adjoint(np.split, np.array_split, linear="first")
+@adjoint(np.split, np.array_split, linear="first", complex_ok=True)
 def split_adjoint(g, ans, ary, indices_or_sections, axis=0):
     # the pieces, back to back along the axis, are ary; a piece whose cotangent is a zero (it reached
     # nothing) is broadcast to its shape (runtime.rejoin)
     return rejoin(g, ans, ary, "concatenate", axis), None, None
 
 
-@adjoint(np.hsplit, linear="first")
+@adjoint(np.hsplit, linear="first", complex_ok=True)
 def hsplit_adjoint(g, ans, ary, indices_or_sections):
     # along axis 1, or 0 for a 1-d ary (as np.hsplit)
     return rejoin(g, ans, ary, "concatenate", 1 if np.ndim(ary) > 1 else 0), None
 
 
-@adjoint(np.vsplit, linear="first")
+@adjoint(np.vsplit, linear="first", complex_ok=True)
 def vsplit_adjoint(g, ans, ary, indices_or_sections):
     return rejoin(g, ans, ary, "concatenate", 0), None
 
 
-@adjoint(np.dsplit, linear="first")
+@adjoint(np.dsplit, linear="first", complex_ok=True)
 def dsplit_adjoint(g, ans, ary, indices_or_sections):
     return rejoin(g, ans, ary, "concatenate", 2), None
 
@@ -596,47 +596,47 @@ def linspace_tangent(dot, ans, start, stop, num=50, endpoint=True, retstep=False
     )
 
 
-@adjoint(np.diagonal, method="diagonal", view=True, linear="first")
+@adjoint(np.diagonal, method="diagonal", view=True, linear="first", complex_ok=True)
 def diagonal_adjoint(g, ans, a, offset=0, axis1=0, axis2=1):
     numbers = _numbers(a)
     taken = np.diagonal(numbers, offset, axis1, axis2)
     return _summed_back(taken, g, a), None, None, None
 
 
-@adjoint(np.fliplr, view=True, linear="first")
+@adjoint(np.fliplr, view=True, linear="first", complex_ok=True)
 def fliplr_adjoint(g, ans, m):
     return np.fliplr(g)
 
 
-@adjoint(np.flipud, view=True, linear="first")
+@adjoint(np.flipud, view=True, linear="first", complex_ok=True)
 def flipud_adjoint(g, ans, m):
     return np.flipud(g)
 
 
-@adjoint(np.rot90, view=True, linear="first")
+@adjoint(np.rot90, view=True, linear="first", complex_ok=True)
 def rot90_adjoint(g, ans, m, k=1, axes=(0, 1)):
     # k quarter turns undone by -k in the same plane
     return np.rot90(g, -k, axes), None, None
 
 
-@adjoint(np.triu, linear="first")
+@adjoint(np.triu, linear="first", complex_ok=True)
 def triu_adjoint(g, ans, m, k=0):
     # the kept triangle; a 1-d m was repeated as each row first, whose copies are summed back
     return unbroadcast(np.triu(g, k), m), None
 
 
-@adjoint(np.tril, linear="first")
+@adjoint(np.tril, linear="first", complex_ok=True)
 def tril_adjoint(g, ans, m, k=0):
     return unbroadcast(np.tril(g, k), m), None
 
 
-@adjoint(np.column_stack, linear="first")
+@adjoint(np.column_stack, linear="first", complex_ok=True)
 def column_stack_adjoint(g, ans, tup):
     # inputs of fewer than two axes are one column each (shape (n, 1)), the others their shape[1] columns
     return unjoin(g, tup, "column_stack")
 
 
-@adjoint(np.dstack, linear="first")
+@adjoint(np.dstack, linear="first", complex_ok=True)
 def dstack_adjoint(g, ans, tup):
     # as vstack_adjoint, along the third axis of np.atleast_3d of each input
     return unjoin(g, tup, "dstack")

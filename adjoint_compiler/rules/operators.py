@@ -25,30 +25,30 @@ from adjoint_compiler.rules.registry import adjoint, linear, nondifferentiable, 
 from adjoint_compiler.runtime import unbroadcast
 
 
-@adjoint(operator.add, np.add)
+@adjoint(operator.add, np.add, complex_ok=True)
 def add_adjoint(g, ans, x, y):
     return unbroadcast(g, x), unbroadcast(g, y)
 
 
-@adjoint(operator.sub, np.subtract)
+@adjoint(operator.sub, np.subtract, complex_ok=True)
 def sub_adjoint(g, ans, x, y):
     return unbroadcast(g, x), unbroadcast(-g, y)
 
 
-@adjoint(operator.mul, np.multiply, masked=True)
+@adjoint(operator.mul, np.multiply, masked=True, complex_ok=True)
 def mul_adjoint(g, ans, x, y):
     # masked: in a branch of np.where, the untaken elements' zero cotangent times an inf or nan operand
     # (x * np.log(x) where x <= 0) stays zero
     return unbroadcast(g * y, x), unbroadcast(g * x, y)
 
 
-@adjoint(operator.truediv, np.divide, np.true_divide, masked=True)
+@adjoint(operator.truediv, np.divide, np.true_divide, masked=True, complex_ok=True)
 def truediv_adjoint(g, ans, x, y):
     # d(x/y)/dy = -x/y^2 = -ans/y. Masked: np.where(x != 0, np.sin(x) / x, 1.0) at x == 0 (0 / 0)
     return unbroadcast(g / y, x), unbroadcast(-g * ans / y, y)
 
 
-@adjoint(operator.pow, masked=True)
+@adjoint(operator.pow, masked=True, complex_ok=True)
 def pow_adjoint(g, ans, x, y):
     # d(x**y)/dx = y x^(y-1), written y x^(y - (y != 0)): at y == 0 it is 0 even where x == 0
     # (0 * 0**-1 would be nan, or a ZeroDivisionError on floats). With a literal y the
@@ -62,10 +62,10 @@ def pow_adjoint(g, ans, x, y):
     return (unbroadcast(g * y * x ** (y - (y != 0)), x), unbroadcast(g * np.log(x + (x == 0) * (ans == 0)) * ans, y))
 
 
-@scalar_adjoint(operator.pow)
+@scalar_adjoint(operator.pow, complex_ok=True)
 def pow_scalar_adjoint(g, ans, x, y):
     # Python numbers: pow_adjoint's body, with float64's inf where d/dx is infinite (0 < y < 1 at
-    # x == 0), where Python's x ** (y - 1) would raise ZeroDivisionError
+    # x == 0), where Python's x ** (y - 1) would raise ZeroDivisionError (a complex y: 0 < y raises)
     return (
         g * y * (math.inf if 0 < y < 1 and x == 0 else x ** (y - (y != 0))),
         g * np.log(x + (x == 0) * (ans == 0)) * ans,
@@ -78,12 +78,12 @@ def mod_adjoint(g, ans, x, y):
     return unbroadcast(g, x), unbroadcast(-g * (x // y), y)
 
 
-@adjoint(operator.neg, np.negative, linear="first")
+@adjoint(operator.neg, np.negative, linear="first", complex_ok=True)
 def neg_adjoint(g, ans, x):
     return -g
 
 
-@adjoint(operator.pos, np.positive, linear="first")
+@adjoint(operator.pos, np.positive, linear="first", complex_ok=True)
 def pos_adjoint(g, ans, x):
     return g
 

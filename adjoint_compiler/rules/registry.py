@@ -7,7 +7,8 @@ a single value for one parameter, a tuple for several, ``None`` for a
 parameter that gets no gradient. Tests call the same function directly.
 
 ``@adjoint(*fns, method=None, attribute=None, view=False, shape=None, masked=False, inline=True, linear=None,
-draws=False)`` registers a rule for each of ``fns``; the keywords are facts the analyses ask of the registry:
+draws=False, complex_ok=False)`` registers a rule for each of ``fns``; the keywords are facts the analyses ask of
+the registry:
 
 - ``method``: the ndarray method name (or a tuple of names) differentiated as the first of ``fns``
   (``x.sum(axis=0)`` as ``np.sum(x, axis=0)``); ask ``method_function(name)``.
@@ -30,6 +31,13 @@ draws=False)`` registers a rule for each of ``fns``; the keywords are facts the 
   contain loops and branches), as for user rules (``register_adjoint``; see
   ``reverse/calls.call_user_rule``, which passes no keyword arguments). No built-in rule uses it yet.
 
+- ``complex_ok``: the rule's body is right for complex values too, under the convention of
+  ``docs/complex.md`` (a cotangent ``c`` pairs with a change ``dz`` as ``Re(c * dz)``, no conjugate; that is
+  autograd's and JAX's): a holomorphic function's derivative times ``g`` (``g * np.cos(x)``), a
+  rearrangement, sum or selection of ``g``, or a body written for complex values (``np.conjugate(g)``).
+  A function differentiated with complex arguments may apply only such rules; any other is refused at
+  its call (``applied``). Its masked and ranked variants share it; a scalar variant (``scalar_adjoint``)
+  states its own, and a user's ``register_adjoint`` rule never has it.
 - ``draws``: a call draws from a random generator (``rng.normal``), advancing its state: it runs exactly once
   per call written, never recomputed (a checkpointed loop refuses it). Ask ``draws(fn)``. A method bound to a
   ``np.random.Generator`` or ``RandomState`` is keyed on its class's function (``np.random.Generator.normal``).
@@ -94,9 +102,9 @@ from adjoint_compiler import runtime, templates
 
 
 class Rule:
-    __slots__ = ("fn", "rule", "params", "inline", "origin", "scalar_rule", "masked_rule", "ranked")
+    __slots__ = ("fn", "rule", "params", "inline", "origin", "scalar_rule", "masked_rule", "ranked", "complex_ok")
 
-    def __init__(self, fn, rule, inline):
+    def __init__(self, fn, rule, inline, complex_ok=False):
         self.fn = fn
         self.rule = rule
         sig = inspect.signature(rule)
@@ -111,6 +119,7 @@ class Rule:
         self.scalar_rule = None  # a cheaper body used where every operand is known to be a scalar
         self.masked_rule = None  # a body that keeps a zero cotangent zero where the derivative is nan/inf
         self.ranked = {}  # operand ranks (None: any) -> a body for operands of those numbers of axes
+        self.complex_ok = complex_ok  # the body is right for complex values too (``adjoint(complex_ok=True)``)
 
     def __repr__(self):
         return "Rule(%s -> %s)" % (getattr(self.fn, "__name__", self.fn), self.rule.__name__)
@@ -201,6 +210,7 @@ def adjoint(
     linear=None,
     floats=True,
     draws=False,
+    complex_ok=False,
 ):
     """Decorator registering a built-in rule for each of ``fns``, with the facts given as keywords
     (see the module docstring). A function of the ``math`` module among ``fns`` gets the rule's
@@ -215,9 +225,9 @@ def adjoint(
             on_math = getattr(fn, "__module__", None) == "math" and floats
             if on_math:
                 float_rule = float_rule or on_floats(rule)
-            entry = _RULES[_key(fn)] = Rule(fn, float_rule if on_math else rule, inline=inline)
+            entry = _RULES[_key(fn)] = Rule(fn, float_rule if on_math else rule, inline, complex_ok and not on_math)
             if masked_rule is not None and not on_math:
-                entry.masked_rule = Rule(fn, masked_rule, inline=True)
+                entry.masked_rule = Rule(fn, masked_rule, True, complex_ok)
             if view:
                 views(fn)
             if shape is not None:
@@ -235,16 +245,16 @@ def adjoint(
     return register
 
 
-def scalar_adjoint(*fns):
+def scalar_adjoint(*fns, complex_ok=False):
     """Decorator adding, to the rule of each of ``fns``, a variant for scalar operands only.
 
     Used where the general body is slow on Python floats (e.g. ``np.sign`` turns
-    every later operation into NumPy scalar arithmetic).
+    every later operation into NumPy scalar arithmetic). ``complex_ok``: as ``adjoint``'s, of this body.
     """
 
     def register(rule):
         for fn in fns:
-            _RULES[_key(fn)].scalar_rule = Rule(fn, rule, inline=True)
+            _RULES[_key(fn)].scalar_rule = Rule(fn, rule, True, complex_ok)
         return rule
 
     return register
@@ -270,7 +280,8 @@ def ranked_adjoint(*fns, ranks):
 
     def register(rule):
         for fn in fns:
-            _RULES[_key(fn)].ranked[tuple(ranks)] = Rule(fn, rule, inline=True)
+            entry = _RULES[_key(fn)]
+            entry.ranked[tuple(ranks)] = Rule(fn, rule, True, entry.complex_ok)  # (the textbook formula: as safe)
         return rule
 
     return register
@@ -534,19 +545,38 @@ def views(*fns):
 
 
 _TRACKED = threading.local()  # .seen: the functions whose rules the compilation running in this thread asked for
+# .real_only: (function's label, location) of each rule it applied that is not ``complex_ok``, the first per function
+
+
+class Seen(set):
+    """``tracking``'s set of functions, with ``real_only``: the rules applied that hold for real values only."""
+
+    real_only = None
 
 
 @contextlib.contextmanager
 def tracking():
     """Collect the functions ``lookup`` is asked about, in this thread, while the block runs (one
     compilation; a callee compiled inside it has its own): the set is what the block yields. The disk
-    cache keeps them with the compilation, which a rule registered later for one of them makes stale."""
+    cache keeps them with the compilation, which a rule registered later for one of them makes stale.
+    Its ``real_only`` collects what ``applied`` is told of rules that are not ``complex_ok``."""
     outer = getattr(_TRACKED, "seen", None)
-    _TRACKED.seen = seen = set()
+    _TRACKED.seen = seen = Seen()
+    seen.real_only = {}
     try:
         yield seen
     finally:
         _TRACKED.seen = outer
+
+
+def applied(fn, rule, where):
+    """The compilation running in this thread applied ``rule`` (a Rule: the one chosen for the call, a
+    variant or the function's own) to differentiate a call of ``fn``; ``where()`` gives the call's (label,
+    location). One that is not ``complex_ok`` is noted, so that the gradient refuses complex arguments
+    there (api.py)."""
+    seen = getattr(_TRACKED, "seen", None)
+    if seen is not None and not rule.complex_ok and fn not in seen.real_only:
+        seen.real_only[fn] = where()
 
 
 def lookup(fn):

@@ -106,13 +106,13 @@ def log_softmax_tangent(dot, ans, x, axis=None):
 # ---- error function and the normal distribution ------------------------------------------------------
 
 
-@adjoint(scipy_special.erf)
+@adjoint(scipy_special.erf, complex_ok=True)
 def erf_adjoint(g, ans, x):
     # erf' = 2 / sqrt(pi) e^(-x^2)
     return g * (2.0 / np.sqrt(np.pi)) * np.exp(-x * x)
 
 
-@adjoint(scipy_special.erfc)
+@adjoint(scipy_special.erfc, complex_ok=True)
 def erfc_adjoint(g, ans, x):
     return -g * (2.0 / np.sqrt(np.pi)) * np.exp(-x * x)
 

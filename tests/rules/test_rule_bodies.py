@@ -355,6 +355,8 @@ ALLOWED_GLOBALS |= {
     "structured_times",
     "structured_inner",
     "real_only",
+    "imag_bar",
+    "angle_bar",
     "full_rank_cov",
     "only_defaults",
 }
