@@ -86,6 +86,7 @@ def lower(text, tapes_as_arrays=True):
             helpers.update(alias.name for alias in stmt.names)  # (one runtime_numba lacks: refused at load)
             continue
         if isinstance(stmt, ast.FunctionDef):
+            _drop_dels(stmt)
             arrays = _lower_tapes(stmt, fresh) if tapes_as_arrays else {}
             _Reversed(arrays, fresh).visit(stmt)
             body += _split_pullback(stmt)
@@ -95,6 +96,14 @@ def lower(text, tapes_as_arrays=True):
     if helpers:
         head += "from adjoint_compiler.runtime_numba import %s\n" % ", ".join(sorted(helpers))
     return head + "\n" + ast.unparse(ast.fix_missing_locations(ast.Module(body=body, type_ignores=[]))) + "\n"
+
+
+def _drop_dels(fn):
+    """``fn`` without the ``del name`` statements of ``optimize.release`` (numba's IR refuses them; compiled code
+    frees its arrays by its own reference counts)."""
+    for node in ast.walk(fn):
+        if isinstance(node, ast.FunctionDef):
+            node.body = [s for s in node.body if not isinstance(s, ast.Delete)] or [ast.Pass()]
 
 
 class _Fresh:

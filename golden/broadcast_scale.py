@@ -18,7 +18,10 @@ def broadcast_scale_grad(a, s):
     check_scalar(_t4)
     # return np.sum(np.tanh(a * s) + a)
     _t3_bar = unreduce(1.0, _t3, None, False)
+    del _t3
     _t1_bar = unbroadcast(_t3_bar, _t1) * (1.0 - _t2 * _t2)
+    del _t1, _t2
     a_bar = unbroadcast(_t3_bar, a) + unbroadcast(_t1_bar * s, a)
+    del _t3_bar
     s_bar = unbroadcast(_t1_bar * a, s)
     return (_t4, (a_bar, s_bar))

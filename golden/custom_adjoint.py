@@ -20,5 +20,6 @@ def model_grad(w, x):
     # return float(np.sum(fast_logistic_c(w * x)))
     _t2_bar = unreduce(1.0, _t2, None, False)
     _t1_bar = rule_cotangents(fast_logistic_adjoint(_t2_bar, _t2, _t1), (_t1,), 'fast_logistic_adjoint', 'custom.py', 25, 5)
+    del _t1, _t2_bar
     w_bar = unbroadcast(_t1_bar * x, w)
     return (_t4, w_bar)

@@ -14,6 +14,7 @@ def with_dict_grad(params, x):
     _t2 = _t1 * x
     _t3 = params.get('b')
     state = {'scale': _t2, 'shift': _t3}
+    del _t2
     _t4 = state['scale']
     _t5 = math.sin(x)
     _t7 = state['shift']
@@ -24,11 +25,14 @@ def with_dict_grad(params, x):
     _t7_bar = 2.0 * _t7
     state_bar = zeros_like(state)
     state_bar['shift'] += _t7_bar
+    del _t7_bar
     x_bar = _t4 * math.cos(x)
     state_bar['scale'] += _t5
+    del _t5
     # state = {"scale": params["a"] * x, "shift": params.get("b")}
     _t2_bar = state_bar['scale']
     _t3_bar = state_bar['shift']
+    del state_bar
     params_bar = zeros_like(params)
     params_bar['b'] += _t3_bar
     _t1_bar = unbroadcast(_t2_bar * x, _t1)

@@ -21,5 +21,6 @@ def discount_grad(cash, years):
     cash_bar = factor
     # factor = (1.0 + RATE) ** -years
     _t2_bar = cash * np.log(_t1 + (_t1 == 0) * (factor == 0)) * factor
+    del _t1, factor
     years_bar = -_t2_bar
     return (_t3, (cash_bar, years_bar))

@@ -30,6 +30,7 @@ def heat_grad(u0, kappa, steps=100):
     check_scalar(_t11)
     # return np.sum(u ** 2)
     u_bar = writable(unreduce(1.0, _t10, None, False) * 2 * u)
+    del _t10
     kappa_bar = zeros_like(kappa)
     for _t1, _t2, _t5, _t6, _t7, _t8, _t9 in reversed(_tape1):
         # u[1:-1] = u[1:-1] + kappa * (u[2:] - 2.0 * u[1:-1] + u[:-2])

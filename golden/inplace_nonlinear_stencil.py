@@ -31,7 +31,9 @@ def nonlinear_stencil_grad(u0, r):
     check_scalar(_t9)
     # return np.sum(u * u)
     _t8_bar = unreduce(1.0, _t8, None, False)
+    del _t8
     u_bar = writable(2 * unbroadcast(_t8_bar * u, u))
+    del _t8_bar
     r_bar = zeros_like(r)
     for _t1, _t2, _t3, _t4, _t5, _t6, _t7, u_old in reversed(_tape1):
         # u[1:-1] = u[1:-1] + r * np.sin(u[2:] * u[:-2])

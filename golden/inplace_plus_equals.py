@@ -24,18 +24,25 @@ def accumulate_in_place_grad(x, v):
     check_scalar(_t5)
     # return np.sum(np.sin(a))
     a_bar = writable(unreduce(1.0, _t4, None, False) * np.cos(a))
+    del _t4
     # a[2:] *= v
     _t3_bar = stored(a_bar, slice(2, None, None), _t3)
+    del _t3
     a_bar[2:] = 0.0
     a[2:] = a_old
+    del a
     _t2_bar = unbroadcast(_t3_bar * v, _t2)
     v_bar = unbroadcast(_t3_bar * _t2, v)
+    del _t3_bar
     a_bar[2:] += _t2_bar
+    del _t2_bar
     # a[0] -= v * v
     _t1_bar = -stored(a_bar, 0, _t1)
+    del _t1
     # a[0] -= v * v
     # a[1] += v
     v_bar = v_bar + 2 * unbroadcast(_t1_bar * v, v) + stored(a_bar, 1, v)
+    del _t1_bar
     # a = x * 2.0
     x_bar = a_bar * 2.0
     return (_t5, (x_bar, v_bar))

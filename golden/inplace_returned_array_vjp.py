@@ -33,19 +33,24 @@ def returns_updated_vjp(x):
         a[2] = a_old
         y_bar = unbroadcast(_t4_bar * _t3, y)
         _t3_bar = unbroadcast(_t4_bar * y, _t3)
+        del _t4_bar
         a_bar[1] += _t3_bar
+        del _t3_bar
         # a[1] = y
         y_bar = y_bar + stored_number(a_bar, 1)
         a_bar[1] = 0.0
         a[1] = a_old_1
         # y = np.sum(a * x)
         _t2_bar = unreduce(y_bar, _t2, None, False)
+        del y_bar
         a_bar = writable(add_bars(a_bar, unbroadcast(_t2_bar * x, a)))
         x_bar = unbroadcast(_t2_bar * a, x)
+        del _t2_bar
         # a[0] = x[0]
         _t1_bar = stored(a_bar, 0, _t1)
         x_bar = add_bars(zeros_like(x), x_bar)
         x_bar[0] += _t1_bar
+        del _t1_bar
         put_back(a, a_final)
         return x_bar
     return (a_value, returns_updated_pullback)

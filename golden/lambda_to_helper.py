@@ -29,6 +29,7 @@ def trapezoid_lambda_22_vjp(f_k, f_x, a, b, n=4):
     _t9 = _t8 * f_x
     total = 0.5 * (_t5 + _t9)
     total_1 = total
+    del total
     _tape1 = []
     for i in range(1, n):
         _t12 = a + i * h
@@ -59,18 +60,24 @@ def trapezoid_lambda_22_vjp(f_k, f_x, a, b, n=4):
             h_bar = h_bar + _t12_bar * i
         # total = 0.5 * (f(a) + f(b))
         _t10_bar = total_bar * 0.5
+        del total_bar
         _t5_bar = unbroadcast(_t10_bar, _t5)
         _t9_bar = unbroadcast(_t10_bar, _t9)
+        del _t10_bar
         _t7_bar = unbroadcast(_t9_bar * f_x, _t8) * _t8
         f_x_bar = f_x_bar + unbroadcast(_t9_bar * _t8, f_x) + unbroadcast(_t5_bar * _t4, f_x)
+        del _t9_bar
         _t3_bar = unbroadcast(_t5_bar * f_x, _t4) * _t4
+        del _t5_bar
         _t2_bar = _t2_bar + _t7_bar * b + _t3_bar * a
         f_k_bar = -_t2_bar
         # total = 0.5 * (f(a) + f(b))
         # h = (b - a) / n
         _t1_bar = h_bar / n
         n_bar = -(h_bar * h) / n
+        del h_bar
         b_bar = _t7_bar * _t2 + _t1_bar
+        del _t7_bar
         a_bar = a_bar + _t3_bar * _t2 - _t1_bar
         return (f_k_bar, f_x_bar, a_bar, b_bar, n_bar)
     return (_t17, trapezoid_lambda_22_pullback)

@@ -21,14 +21,20 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     check_scalar(_t6)
     # return np.mean((out - Y) ** 2)
     _t5_bar = unreduce(np.size(_t6) / (np.size(_t5) or 1), _t4, None, False)
+    del _t5
     out_bar = unbroadcast(_t5_bar * 2 * _t4, out)
+    del out, _t4, _t5_bar
     # out = hidden @ W2 + b2
     _t3_bar = unbroadcast(out_bar, _t3)
+    del _t3
     b2_bar = unbroadcast(out_bar, b2)
+    del out_bar
     hidden_bar = matmul_bar1(_t3_bar, hidden, W2)
     W2_bar = matmul_bar2(_t3_bar, hidden, W2)
+    del _t3_bar
     # hidden = np.tanh(X @ W1 + b1)
     _t2_bar = hidden_bar * (1.0 - hidden * hidden)
+    del hidden, hidden_bar
     b1_bar = unbroadcast(_t2_bar, b1)
     W1_bar = matmul_bar2(unbroadcast(_t2_bar, _t1), X, W1)
     return (_t6, (W1_bar, b1_bar, W2_bar, b2_bar))

@@ -12,7 +12,10 @@ def mlp_loss_jvp(W1, b1, W2, b2, X, Y, W1_dot, b1_dot, W2_dot, b2_dot):
     hidden = np.tanh(X @ W1 + b1)
     hidden_dot = (X @ W1_dot + b1_dot) * (1.0 - hidden * hidden)
     out_dot = hidden_dot @ W2 + hidden @ W2_dot + b2_dot
+    del hidden_dot
     out = hidden @ W2 + b2
+    del hidden
     _t4 = out - Y
+    del out
     _t5_dot = (out_dot + zeros_like(_t4)) * 2 * _t4
     return (np.mean(_t4 ** 2), np.mean(_t5_dot))

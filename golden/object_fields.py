@@ -49,6 +49,7 @@ def Particle_step_vjp(self_x, self_v, dt, k):
     _t3 = dt * self_v_1
     self_x_1 = self_x + _t3
     _t4 = (self_x_1, self_v_1)
+    del self_x_1
 
     def Particle_step_pullback(_t4_bar):
         # adjoint sweep
@@ -60,9 +61,12 @@ def Particle_step_vjp(self_x, self_v, dt, k):
         # self.v = self.v - dt * k * self.x
         self_v_bar = unbroadcast(self_v_1_bar, self_v)
         _t2_bar = -unbroadcast(self_v_1_bar, _t2)
+        del self_v_1_bar
         _t1_bar = unbroadcast(_t2_bar * self_x, _t1)
         self_x_bar = unbroadcast(self_x_1_bar, self_x) + unbroadcast(_t2_bar * _t1, self_x)
+        del _t2_bar
         dt_bar = unbroadcast(_t3_bar * self_v_1, dt) + unbroadcast(_t1_bar * k, dt)
+        del _t3_bar
         k_bar = unbroadcast(_t1_bar * dt, k)
         return (self_x_bar, self_v_bar, dt_bar, k_bar)
     return (_t4, Particle_step_pullback)

@@ -20,7 +20,9 @@ def rayleigh_quotient_grad(A, x):
     # return (x @ A @ x) / (x @ x)
     _t2_bar = 1.0 / _t3
     _t3_bar = -_t4 / _t3
+    del _t3
     _t1_bar = _t2_bar * x_1
     x_bar = 2 * (_t3_bar * x_1) + _t2_bar * _t1 + A_1 @ _t1_bar
+    del A_1, _t1, _t2_bar, _t3_bar
     A_bar = np.outer(x_1, _t1_bar)
     return (_t4, (A_bar, x_bar))

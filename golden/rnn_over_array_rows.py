@@ -26,6 +26,7 @@ def rnn_loss_grad(Wx, Wh, xs, h0):
     check_scalar(_t7)
     # return np.sum(h * h)
     h_bar = 2 * unbroadcast(unreduce(1.0, _t6, None, False) * h, h)
+    del _t6
     Wh_bar = zeros_like(Wh)
     Wx_bar = zeros_like(Wx)
     for _t3, _t4, h, h_2, x in reversed(_tape1):

@@ -20,11 +20,16 @@ def rosenbrock_grad(x):
     check_scalar(_t11)
     # return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
     _t10_bar = unreduce(1.0, _t10, None, False)
+    del _t10
     _t8_bar = unbroadcast(_t10_bar, _t2) * 2 * _t8
+    del _t8
     _t4_bar = unbroadcast(_t10_bar, _t4) * 100.0 * 2 * _t4
+    del _t4, _t10_bar
     _t1_bar = unbroadcast(_t4_bar, _t1)
     _t2_bar = -(unbroadcast(_t4_bar, _t2) * 2 * _t2) - _t8_bar
+    del _t8_bar, _t4_bar
     x_bar = zeros_like(x)
     add_at(x_bar, slice(None, -1, None), _t2_bar)
+    del _t2_bar
     add_at(x_bar, slice(1, None, None), _t1_bar)
     return (_t11, x_bar)

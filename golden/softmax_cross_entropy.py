@@ -16,6 +16,7 @@ def softmax_xent_grad(logits, labels):
     _t2 = np.sum(_t1, axis=1, keepdims=True)
     log_norm = np.log(_t2)
     _t3 = z - log_norm
+    del log_norm
     _t4 = labels * _t3
     _t5 = np.sum(_t4, axis=1)
     _t6 = np.mean(_t5)
@@ -24,12 +25,16 @@ def softmax_xent_grad(logits, labels):
     check_scalar(_t7)
     # return -np.mean(np.sum(labels * (z - log_norm), axis=1))
     _t5_bar = unreduce(-(np.size(_t6) / (np.size(_t5) or 1)), _t5, None, False)
+    del _t5, _t6
     _t3_bar = unbroadcast(unreduce(_t5_bar, _t4, 1, False) * labels, _t3)
+    del _t3, _t4, _t5_bar
     log_norm_bar = -unbroadcast(_t3_bar, _t2)
     # return -np.mean(np.sum(labels * (z - log_norm), axis=1))
     # log_norm = np.log(np.sum(np.exp(z), axis=1, keepdims=True))
     _t1_bar = unreduce(log_norm_bar / _t2, z, 1, True)
+    del _t2, log_norm_bar
     z_bar = unbroadcast(_t3_bar, z) + _t1_bar * _t1
+    del z, _t1, _t3_bar, _t1_bar
     # z = logits - shift
     shift_bar = -unbroadcast(z_bar, shift)
     # z = logits - shift

@@ -12,11 +12,15 @@ def softmax_xent_jvp(logits, labels, logits_dot):
     shift = logits.max(axis=1, keepdims=True)
     shift_dot = extremum_dot(logits_dot, logits, shift, 1, True)
     z_dot = logits_dot - shift_dot
+    del shift_dot
     z = logits - shift
     _t1 = np.exp(z)
     _t2 = np.sum(_t1, axis=1, keepdims=True)
     log_norm_dot = np.sum(z_dot * _t1, axis=1, keepdims=True) / _t2
+    del _t1
     log_norm = np.log(_t2)
+    del _t2
     _t5_dot = np.sum((z_dot - log_norm_dot) * labels, axis=1)
+    del z_dot, log_norm_dot
     _t5 = np.sum(labels * (z - log_norm), axis=1)
     return (-np.mean(_t5), -np.mean(_t5_dot))

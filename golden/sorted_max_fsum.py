@@ -18,10 +18,12 @@ def top_two_gap_grad(xs):
     check_scalar(_t7)
     # return max(xs) - ordered[1] + math.fsum(xs) / len(xs)
     xs_bar = unreduce(1.0 / _t5, xs, 0)
+    del _t5
     ordered_bar = zeros_like(ordered)
     ordered_bar[1] += -1.0
     _t8 = chosen(xs, None, _t1)
     xs_bar = add_bars(xs_bar, elements_bar(hit_at(xs, _t8) * unreduce(1.0, xs, 0), xs))
+    del _t8
     # ordered = sorted(xs, reverse=True)
     xs_bar = add_bars(xs_bar, sorted_bar(ordered_bar, xs, None, True))
     return (_t7, xs_bar)

@@ -21,5 +21,6 @@ def split_sum_grad(xs):
     # first, *rest = xs
     xs_bar = zeros_like(xs)
     add_at(xs_bar, slice(1, None, None), elements_bar(rest_bar, _t1))
+    del rest_bar
     xs_bar[0] += _t2
     return (_t3, xs_bar)

@@ -17,12 +17,14 @@ def safe_log_sum_grad(x):
     except BaseException:
         raise exit_raised((_context1,), False, 'python.py', 37, 5)
     exit_context(_context1)
+    del _context1
     _t3 = y * x
     _t4 = np.sum(_t3)
     # adjoint sweep
     check_scalar(_t4)
     # return np.sum(y * x)
     _t3_bar = unreduce(1.0, _t3, None, False)
+    del _t3
     y_bar = unbroadcast(_t3_bar * x, y)
     # return np.sum(y * x)
     # y = np.log(x)

@@ -23,7 +23,8 @@ into), ``quotes`` (the quoted source-line comments through the rewrites), ``fold
 identities in one expression), ``fuse`` (temporaries, accumulations and copies fused within a block),
 ``clean`` (the fixed point: folding, copy propagation, fusion, dead code and dead stores), ``walks``
 (sequences walked by value where the index only reads them), ``coalescing`` (leaving SSA), ``in_place``
-(a loop's sum into an array the function owns, added in place).
+(a loop's sum into an array the function owns, added in place), ``release`` (``del`` of an array after the
+statement that reads it last).
 """
 
 from adjoint_compiler import trees
@@ -31,6 +32,7 @@ from adjoint_compiler.optimize.clean import clean, without_self_copies
 from adjoint_compiler.optimize.coalescing import coalesce
 from adjoint_compiler.optimize.in_place import accumulate_in_place
 from adjoint_compiler.optimize.quotes import Quotes
+from adjoint_compiler.optimize.release import release_dead
 from adjoint_compiler.optimize.walks import by_value
 
 __all__ = ["run", "coalesce"]
@@ -49,5 +51,6 @@ def run(fn, keep=frozenset(), copy=True, owned=False):
         fn.body = without_self_copies(fn.body)
     if owned:  # after coalesce: it follows a variable's every binding, under one name
         accumulate_in_place(fn)
+    release_dead(fn)  # last: the rewrites above read names assigned once, and no del
     quotes.requote(fn.body)
     return fn
