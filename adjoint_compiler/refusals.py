@@ -263,7 +263,7 @@ def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried, varie
             if node.ctx.__class__ is gast.Load and node.id not in local:
                 key = effects.state_key(own, node.id, False)
                 if key is not None and (carried is None or node.id not in carried[1]):
-                    reads.append((key, node, str(source.location(node))))
+                    reads.append((key, node, None))  # (its place is found where one is reported)
             continue
         if cls not in _MAY_RUN_CODE:
             continue
