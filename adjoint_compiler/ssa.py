@@ -97,11 +97,7 @@ class _Renamer:
 
     def load(self, node, env):
         """A copy of expression ``node`` whose reads refer to their live versions."""
-        node = trees.clone(node)
-        for sub in trees.breadth_first(node):
-            if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) and sub.id in env:
-                sub.id = env[sub.id]
-        return node
+        return trees.reads_renamed(node, env)
 
     def block(self, stmts, env):
         out = []
