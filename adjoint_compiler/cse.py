@@ -194,9 +194,11 @@ def run(fn, copy_=True):
 
 def _drop(fn, renamed):
     """Remove ``_t6 = _t5`` for shared temporaries and read ``_t5`` wherever ``_t6`` was read."""
+    Name, Load = gast.Name, gast.Load
     for node in trees.walk(fn):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id in renamed:
+        if node.__class__ is Name and node.id in renamed and node.ctx.__class__ is Load:
             node.id = renamed[node.id]
+    for node in trees.statements(fn):  # (the statement lists: only statements hold them)
         for field in ("body", "orelse"):
             block = getattr(node, field, None)
             if isinstance(block, list):

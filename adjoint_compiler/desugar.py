@@ -192,13 +192,17 @@ class _Desugar:
         self.bound_iterators()
         # which of the next three have anything to do, in one walk (each finds what it rewrites among the
         # expressions of the whole function; none of them makes what another looks for)
-        sets = attributes = tricks = False
+        # (and whether replaced_records has a call to look at: no rewrite before it makes one)
+        sets = attributes = tricks = records = False
         for n in trees.walk(self.fn):
             kind = n.__class__
             if kind is gast.Set or kind is gast.SetComp:
                 sets = True
-            elif kind is gast.Call and isinstance(n.func, gast.Name) and n.func.id in ("set", "frozenset"):
-                sets = True
+            elif kind is gast.Call:
+                if isinstance(n.func, gast.Name) and n.func.id in ("set", "frozenset"):
+                    sets = True
+                if not records:
+                    records = self.record_replaced(n)
             elif kind is gast.Attribute and not attributes:
                 attributes = self.missing_attribute(n) is not None
             elif kind is gast.Subscript and not tricks:
@@ -210,7 +214,8 @@ class _Desugar:
         if tricks:
             self.index_tricks()
         self.made_functions()
-        self.replaced_records()
+        if records:
+            self.replaced_records()
         self.pairs()
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
 
@@ -268,6 +273,15 @@ class _Desugar:
                 made = trees.name(self.bind(cls.__name__, cls))
                 _set(owner, field, index, _at(gast.Call(func=_at(made, child.func), args=[], keywords=keywords), child))
                 changed = True
+
+    def record_replaced(self, call):
+        """Whether ``call`` may be one ``replaced_records`` rewrites: ``p._replace(...)`` or a call of
+        ``dataclasses.replace``, without ``**``."""
+        func = call.func
+        replace = self.source is not None and self.resolve(func) is dataclasses.replace  # (every call's, as there)
+        if any(k.arg is None for k in call.keywords):
+            return False
+        return replace or func.__class__ is gast.Attribute and func.attr == "_replace" and not call.args
 
     def missing_attributes(self):
         """``np.trapz(...)`` where NumPy has no ``trapz`` (code written for several versions of a library):
@@ -710,14 +724,30 @@ class _Desugar:
         ``[(i, x) for i, x in enumerate(xs)]``, and ``zip(*m)`` anywhere but a loop's iterable (``for_``) the
         columns ``[tuple([r[j] for r in rows]) for rows in [tuple(m)] for j in range(...)]``: loops the later
         passes walk by index, so that each element has its own cotangent."""
-        inside_lambdas = {id(n) for lam in trees.walk(self.fn) if isinstance(lam, gast.Lambda) for n in trees.walk(lam)}
-        found = [
-            (owner, field, index, child)
-            for owner in trees.walk(self.fn)
-            if id(owner) not in inside_lambdas  # (a lambda's body stays an expression)
-            for owner, field, index, child in _children(owner)
-            if isinstance(child, gast.Call)
-        ]
+        found = []
+        AST, Name, Lambda, Call, keyword = gast.AST, gast.Name, gast.Lambda, gast.Call, gast.keyword
+        stack = [self.fn]  # trees.walk's order, but for what is in a lambda (whose body stays an expression)
+        pop, push = stack.pop, stack.append
+        while stack:
+            owner = pop()
+            if owner.__class__ is Lambda:
+                continue
+            if owner.__class__ is Name and getattr(owner, "annotation", None) is None:
+                continue
+            candidate = False  # (a call among its children that pairs_of may rewrite: what _children finds)
+            for field in owner._fields:
+                value = getattr(owner, field, None)
+                if type(value) is list:
+                    for v in value:
+                        if isinstance(v, AST):
+                            push(v)
+                            if v.__class__ is Call or v.__class__ is keyword and v.value.__class__ is Call:
+                                candidate = candidate or _pairs_candidate(v if v.__class__ is Call else v.value)
+                elif isinstance(value, AST):
+                    push(value)
+                    candidate = candidate or value.__class__ is Call and _pairs_candidate(value)
+            if candidate:
+                found += [c for c in _children(owner) if isinstance(c[3], Call)]
         for owner, field, index, child in reversed(found):  # inner calls first: their slots stay valid
             if isinstance(owner, gast.For) and field == "iter" and self.zip_star(child) is not None:
                 continue  # for col in zip(*m): one column per step (for_)
@@ -3018,6 +3048,16 @@ def _store_into(name, index, value, call, stmt):
     index = _at(gast.Constant(value=Ellipsis, kind=None), call) if index is None else index
     store = _at(gast.Subscript(value=trees.name(name), slice=index, ctx=gast.Store()), call)
     return _at(gast.Assign(targets=[store], value=value, type_comment=None), stmt)
+
+
+def _pairs_candidate(call):
+    """Whether ``_Desugar.pairs_of`` may rewrite ``call`` (its shape: ``h(*m)``, or ``h(g(...))``)."""
+    if not isinstance(call.func, (gast.Name, gast.Attribute)) or len(call.args) != 1:
+        return False
+    arg = call.args[0]
+    if isinstance(arg, gast.Starred):
+        return not call.keywords
+    return isinstance(arg, gast.Call) and isinstance(arg.func, (gast.Name, gast.Attribute))
 
 
 def _set(owner, field, index, new):

@@ -75,6 +75,8 @@ def run(src):
 
     _temporaries(src, bind)
     _passed_constructions(tree, src)
+    if not _candidates(tree, src):
+        return  # (most functions: no object of a user's class; the steps below rewrite only such objects')
     _method_aliases(tree, src)
     _calls_of_objects(tree, src)
     for name, cls in _candidates(tree, src):

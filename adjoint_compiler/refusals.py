@@ -263,7 +263,7 @@ def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried, varie
             if node.ctx.__class__ is gast.Load and node.id not in local:
                 key = effects.state_key(own, node.id, False)
                 if key is not None and (carried is None or node.id not in carried[1]):
-                    reads.append((key, node, str(source.location(node))))
+                    reads.append((key, node, None))  # (None: its own place, found where it is reported)
             continue
         if cls not in _MAY_RUN_CODE:
             continue
@@ -334,6 +334,8 @@ def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried, varie
                         "type, a setattr or globals() store) ran at %s, and a function may rebind it there (at %s)"
                         % (unseen_at or source.location(located(op)), writer)
                     )
+                if place is None:
+                    place = source.location(node)
                 raise UnsupportedError(
                     "'%s' is read (at %s) after %s" % (key[1], place, what),
                     source.location(located(node)),

@@ -295,6 +295,8 @@ def nested_gradients(src, compile_gradient):
     (``h_grad(a)`` for value_and_grad, ``h_jvp(a, t)`` for ``ac.jvp(h)(a, t)``).
     ``compile_gradient(h, wrt, mode)`` gives that function. Edits ``src.tree`` (a fresh parse)."""
     local = trees.local_names(src.tree)
+    if not _calls_transforms(src, local):
+        return  # (most functions: the walks below would find nothing)
     compiled = {}  # one function per (h, wrt, mode): grad(h) and value_and_grad(h) share it
     if _gradient_values(src, local):
         local = trees.local_names(src.tree)
@@ -366,6 +368,22 @@ def _second_order_refused(kind, where):
         where,
         "write the function's parameters out",
     )
+
+
+_TRANSFORM_MARKS = (source_mod.MAKES_GRADIENT, source_mod.GRADIENT_OF, "_adjoint_compiler_refused_inside")
+
+
+def _calls_transforms(src, local):
+    """Whether a call in the tree calls a transform (``ac.grad``), a function one made (``dh``) or one refused
+    inside a differentiated function: the values ``_gradient_call`` looks at, every one the func of a call,
+    without which ``nested_gradients`` has nothing to rewrite or refuse."""
+    Call = gast.Call
+    for n in trees.walk(src.tree):
+        if n.__class__ is Call:
+            value = source_mod.global_value(n.func, src, local)
+            if value is not None and any(getattr(value, mark, None) is not None for mark in _TRANSFORM_MARKS):
+                return True
+    return False
 
 
 # transforms held as values, called later ("with aux": grad or value_and_grad with has_aux=True)

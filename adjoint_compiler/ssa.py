@@ -97,11 +97,7 @@ class _Renamer:
 
     def load(self, node, env):
         """A copy of expression ``node`` whose reads refer to their live versions."""
-        node = trees.clone(node)
-        for sub in trees.breadth_first(node):
-            if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) and sub.id in env:
-                sub.id = env[sub.id]
-        return node
+        return trees.reads_renamed(node, env)
 
     def block(self, stmts, env):
         out = []
@@ -217,14 +213,13 @@ def run(fn, source):
 def loop_headers(fn):
     """For each loop (by id), its header names: assigned at the top level of its body and outside it."""
     headers = {}
-    for loop in trees.breadth_first(fn):
+    stores = None  # the function's stored names, once: walked only where it has a loop
+    for loop in trees.statements(fn):
         if isinstance(loop, (gast.For, gast.While)):
-            inside = {id(n) for n in trees.breadth_first(loop)}
-            outer = {
-                n.id
-                for n in trees.breadth_first(fn)
-                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and id(n) not in inside
-            }
+            if stores is None:
+                stores = [n for n in trees.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)]
+            inside = {id(n) for n in trees.walk(loop)}
+            outer = {n.id for n in stores if id(n) not in inside}
             top = {
                 s.targets[0].id for s in loop.body if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
             }

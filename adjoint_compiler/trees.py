@@ -104,6 +104,20 @@ def substituted(node, mapping):
     return _copied(node, cls, substituted, mapping)
 
 
+def reads_renamed(node, mapping):
+    """A copy of ``node`` (as ``clone``) in which each name read (``Load``) that ``mapping`` maps reads its
+    value (a name) instead: copying and renaming in one walk, where renaming a clone would take two."""
+    cls = node.__class__
+    if cls is list:
+        return [reads_renamed(n, mapping) for n in node]
+    if not isinstance(node, gast.AST):
+        return node
+    new = _copied(node, cls, reads_renamed, mapping)
+    if cls is gast.Name and new.id in mapping and new.ctx.__class__ is gast.Load:
+        new.id = mapping[new.id]
+    return new
+
+
 def definite(stmts):
     """Names certainly assigned after running ``stmts`` (in every arm of an if; loops may not run)."""
     out = set()
@@ -780,6 +794,24 @@ class _LocationFree(ast._Unparser):
         comment = (self._type_ignores.get(node.lineno) if self._type_ignores else None) or node.type_comment
         if comment is not None:
             return " # type: %s" % comment
+
+    def traverse(self, node):
+        # ``ast.NodeVisitor.visit``'s dispatch, its method found once per printer and node class, not by
+        # name per node (a sixth of printing a long function)
+        if node.__class__ is list:
+            for item in node:
+                self.traverse(item)
+            return
+        key = (self.__class__, node.__class__)
+        method = _VISIT.get(key)
+        if method is None:
+            method = _VISIT[key] = getattr(self.__class__, "visit_" + node.__class__.__name__, None) or (
+                self.__class__.generic_visit
+            )
+        method(self, node)
+
+
+_VISIT = {}  # (printer class, node class) -> the printer's method for it
 
 
 def _unparser_of_python_3_11():

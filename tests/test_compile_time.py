@@ -152,3 +152,32 @@ def test_each_round_counts_what_a_fresh_walk_counts(monkeypatch, tmp_path):
         pipeline.compile(func, wrt, mode)
     assert len(scanned) > 2 * len(cases)  # (most compilations take more than one round)
     assert len(walked) < 0.7 * sum(scanned)  # the records kept spare many of the walks (0.54 on 3.11)
+
+
+SCALE = 2.0
+
+
+def _set_scale(value):
+    global SCALE
+    SCALE = value
+
+
+def _scaled_field(v):
+    if hasattr(v, "weight"):  # code not seen when compiling (a property, say): it may run _set_scale
+        return SCALE * float(v.weight)
+    return SCALE * v
+
+
+def test_a_stale_read_refused_after_unseen_code_names_where_it_is_read():
+    # refusals keeps the read's node and finds its place only where it reports it (compile16): the message
+    # still names the read, as it did when every read's place was formatted up front
+    from adjoint_compiler import pipeline
+    from adjoint_compiler.errors import UnsupportedError
+
+    lines, first = inspect.getsourcelines(_scaled_field)
+    reads = {first + i for i, text in enumerate(lines) if "return SCALE" in text}  # (either may be reported)
+    with pytest.raises(UnsupportedError) as e:
+        pipeline.compile(_scaled_field, (0,), "grad")
+    where = str(e.value).split(": error: ")[0]  # the read: the refusal is located there too
+    assert any(where.startswith("%s:%d:" % (__file__, line)) for line in reads)
+    assert "'SCALE' is read (at %s) after code not seen" % where in str(e.value)
