@@ -3038,10 +3038,11 @@ def _equal_kept(x, kept):
     """``x == kept``, kept broadcast along x's reduced axes. NumPy's buffered loop packs several rows of x into a
     buffer of ``np.getbufsize()`` elements and copies kept's broadcast rows into it: a buffer of one row (of 200 to
     8191 elements, C-ordered x) compares without the copy (a 1000 x 1000 array against its rows' maxima: 0.34
-    ms, not 0.58; against its columns': 0.34, not 0.45). Shorter rows keep the default: there one call per row
-    costs more than the copy."""
+    ms, not 0.58; against its columns': 0.34, not 0.45; NumPy 2.4). Shorter rows keep the default: there one
+    call per row costs more than the copy; and so does an x of one buffer or less, where the copy is short."""
     n = np.shape(x)[-1] if np.ndim(x) > 1 else 0
-    if not 200 <= n < np.getbufsize() or np.ndim(kept) != np.ndim(x) or not x.flags.c_contiguous:
+    size = np.getbufsize()
+    if not 200 <= n < size < x.size or np.ndim(kept) != np.ndim(x) or not x.flags.c_contiguous:
         return x == kept
     old = np.setbufsize(-(-n // 16) * 16)  # (a multiple of 16, as NumPy requires)
     try:
