@@ -129,9 +129,9 @@ def nanprod_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False
     return np.sum(spread, axis=axis, keepdims=keepdims), None, None, None, None, None, None
 
 
-@adjoint(np.max, method="max", shape="reduce")
-@adjoint(np.min, method="min", shape="reduce")
-@adjoint(np.amax, np.amin)
+@adjoint(np.max, method="max", shape="reduce", complex_ok=True)
+@adjoint(np.min, method="min", shape="reduce", complex_ok=True)
+@adjoint(np.amax, np.amin, complex_ok=True)
 def extremum_adjoint(g, ans, x, axis=None, out=None, keepdims=False, initial=None, where=None):
     # Where several elements attain the extremum, the cotangent is split equally
     # among them: the max is not differentiable at a tie, and this convention
