@@ -209,15 +209,15 @@ def _bind(f, args, kwargs):
 
 
 _COMPLEX = (
-    "complex numbers are differentiated by grad, value_and_grad and vjp of a function of complex arguments "
-    "(docs/complex.md); forward mode and second order of them, and complex values made from real arguments "
-    "only, are not supported: split such values into real and imaginary parts"
+    "complex numbers are differentiated by grad, value_and_grad, vjp and jvp of a function of complex arguments "
+    "(docs/complex.md); second order of them, and complex values made from real arguments only, are not "
+    "supported: split such values into real and imaginary parts"
 )
 
 
 class _ComplexArguments(TypeError):
-    """A differentiated argument is or holds complex numbers: reverse mode takes it (``_complex_call``), the
-    other transforms refuse it with this TypeError."""
+    """A differentiated argument is or holds complex numbers: first order takes it (``_complex_call``,
+    derived.jvp), second order refuses it with this TypeError."""
 
 
 _REAL_NUMBERS = frozenset((float, int))
@@ -294,6 +294,19 @@ def _reraise(e, args, f=None):
     raise e
 
 
+def refuse_real_only(compiled, f):
+    """Refuse complex arguments to ``compiled``'s code where it applies a rule written for real numbers only
+    (``Compiled.real_only``): an UnsupportedError at that rule's call."""
+    real_only = compiled.real_only
+    if real_only is None or real_only:
+        label, where = next(iter(real_only.values())) if real_only else ("a stored compilation", None)
+        raise UnsupportedError(
+            "%s of complex values (its derivative rule is written for real numbers)" % label,
+            SourceLocation(full_path(where.filename, f), where.line, where.col) if where is not None else None,
+            "split complex values into real and imaginary parts, or keep them out of wrt",
+        )
+
+
 def _complex_call(f, wrt, args, function, compiled, pullback=False):
     """Run the gradient ``function`` (``compiled``'s) with complex arguments: (value, the tuple of gradients in
     ``wrt``'s order), or with ``pullback`` (value, a pullback returning that tuple). The convention (autograd's
@@ -303,14 +316,7 @@ def _complex_call(f, wrt, args, function, compiled, pullback=False):
     that does not is refused, at its call. A real argument's gradient is the real part of its cotangent (the
     imaginary part pairs with no change of it), so casts that drop an imaginary part are harmless there; for a
     complex value they would be wrong, and the code runs with NumPy's ComplexWarning an error: never silent."""
-    real_only = compiled.real_only
-    if real_only is None or real_only:
-        label, where = next(iter(real_only.values())) if real_only else ("a stored compilation", None)
-        raise UnsupportedError(
-            "%s of complex values (its derivative rule is written for real numbers)" % label,
-            SourceLocation(full_path(where.filename, f), where.line, where.col) if where is not None else None,
-            "split complex values into real and imaginary parts, or keep them out of wrt",
-        )
+    refuse_real_only(compiled, f)
     given = args
     args = tuple(copy.deepcopy(a) if isinstance(a, (list, dict)) else a for a in args)  # (as passed, for the shapes)
     with _complex_values():

@@ -135,7 +135,13 @@ def _jvp(f, wrt):
             return lambda tangent: structured(args, tangent)
         truths = None
         if any(type(args[i]) is not float for i in wrt_idx):  # ints would make int tangents
-            if _check_differentiated(f, args, wrt_idx):  # a truth value's tangent is zero
+            try:
+                truth = _check_differentiated(f, args, wrt_idx)
+            except api._ComplexArguments:
+                truth = None
+            if truth is None:  # (out of the except clause: one error for the user, not one raised in another)
+                return complex_run(args)
+            if truth:  # a truth value's tangent is zero
                 truths = [_truth_value(args[i]) for i in wrt_idx]
             args = tuple(_as_float(a) if i in wrt_idx else a for i, a in enumerate(args))
             fast_key = None
@@ -171,6 +177,27 @@ def _jvp(f, wrt):
             elif fast_key is not None and truths is None:
                 fast[fast_key] = (function, current)
             return _run(function, args, tangents, current)
+
+        return run
+
+    def complex_run(args):
+        """``run`` at complex arguments: the tangent code, whose every rule holds for complex values (else
+        refused at its call), run with NumPy's ComplexWarning an error (api._complex_call's reasons). The
+        tangent of a complex argument is complex, of a real one real; the result is the directional derivative
+        itself (no convention is needed in forward mode)."""
+        c = _compiled(f, wrt_idx, "jvp", args, scalars=False)
+        api.refuse_real_only(c, f)
+
+        def run(tangent):
+            tangents = (tangent,) if single else tuple(tangent)
+            if len(tangents) != len(wrt_idx):
+                raise TypeError("jvp of %s: %d tangents for wrt=%r" % (f.__qualname__, len(tangents), wrt))
+            tangents = tuple(_complex_tangent(t, args[i]) for i, t in zip(wrt_idx, tangents))
+            with api._complex_values():
+                try:
+                    return c.function(*args, *tangents)
+                except (runtime.InPlaceUpdateError, TypeError, api._COMPLEX_WARNING) as e:
+                    api._reraise_complex(e, args, f)
 
         return run
 
@@ -224,6 +251,8 @@ def _jvp_of_grad(inner, wrt):
         """``column(tangent) -> (gradient, its tangent)`` (unfinished: the emitted code's values) at these
         arguments, the per-call work done once (``hessian`` calls it per column)."""
         args = _bound(f, args, kwargs)
+        if any(type(args[i]) is not float for i in wrt_idx):
+            _check_differentiated(f, args, wrt_idx)  # complex arguments: refused at second order (TypeError)
         if "fallback" in cache:
             return cache["fallback"](args)
         key = ("jvp",) + api.variant_key(f, args)
@@ -1333,6 +1362,24 @@ def _precision_of(t, value):
             return value.dtype.type(t)  # an np.float64 output's tangent is an np.float64, not a 0-d array
         return t
     return np.asarray(t, dtype) if isinstance(value, np.ndarray) else dtype.type(t)
+
+
+def _complex_tangent(t, arg):
+    """The tangent ``t`` of the argument ``arg`` of a call with complex arguments: complex for a complex
+    ``arg`` (of its precision), real for a real one (a complex change of a real number is no change of it)."""
+    if isinstance(arg, (list, tuple)):
+        return type(arg)(_complex_tangent(d, a) for d, a in zip(t, arg))
+    if isinstance(arg, dict):
+        return {k: _complex_tangent(t[k], a) for k, a in arg.items()}
+    if not np.iscomplexobj(arg):
+        if np.iscomplexobj(t):
+            raise TypeError("the tangent of a real argument is complex: a real number changes along real numbers")
+        return _as_float(t)
+    if isinstance(arg, np.ndarray):
+        return np.asarray(t, dtype=arg.dtype)
+    if isinstance(arg, np.generic):
+        return arg.dtype.type(t)
+    return complex(t)
 
 
 def _as_float(a):

@@ -485,6 +485,7 @@ class _Tangent:
         if not any(dots) and not kwarg_dots:
             return None
         if registry.tangent_rule(fn) is not None:
+            self.applied(stmt, op, registry.tangent_rule(fn))
             return self.inlined(stmt, op, registry.tangent_rule(fn), dots, kwarg_dots, False)
         kind = registry.linearity(fn)
         # sum(xs, start=s): a keyword that is one of the linear operands of a rule linear in all of them
@@ -513,6 +514,7 @@ class _Tangent:
             rule = rules.lookup(fn)
             if rule.scalar_rule and self.on_scalars(stmt, op):  # as the reverse sweep picks it (reverse/calls.py)
                 rule = rule.scalar_rule
+            self.applied(stmt, op, rule)  # (its body, the derivative times the tangent: complex_ok as it is)
             value = self.inlined(stmt, op, rule, dots, kwarg_dots, True)
             varied = [a for a, d in zip(op.args, dots) if d is not None]
             if (
@@ -532,6 +534,7 @@ class _Tangent:
         if len(op.args) >= 1 and dots[0] is not None and not any(dots[1:]) and rules.lookup(fn) is not None:
             reduced = self.reduction(stmt, op, dots[0])
             if reduced is not None:
+                self.applied(stmt, op, rules.lookup(fn))
                 return reduced
         made = getattr(stmt, "targets", [None])[0]
         note = objects.note(self.source, made.id) if isinstance(fn, type) and isinstance(made, gast.Name) else None
@@ -544,6 +547,12 @@ class _Tangent:
             self.location(stmt),
             "use ac.grad or ac.vjp",
         )
+
+    def applied(self, stmt, op, rule):
+        """Tell the registry which rule differentiates this call (``registry.applied``: complex arguments are
+        refused at a rule that is not ``complex_ok``). A linear function needs none: applied to the tangent it
+        is its own derivative, for complex values too."""
+        registry.applied(op.fn, rule, lambda: (_spelled_call(op, op.fn), self.location(stmt)))
 
     def on_scalars(self, stmt, op):
         """Whether the call's result and every operand are known to be scalars (numbers, not arrays)."""

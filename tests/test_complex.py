@@ -279,11 +279,49 @@ def test_a_registered_rule_is_refused_with_complex_values():
         ac.rules.registry._RULES.pop(ac.rules.registry._key(scaled), None)
 
 
-def test_forward_mode_and_second_order_refuse_complex_arguments():
+def directional_difference(f, args, tangents, h=1e-6):
+    plus = [a + h * t for a, t in zip(args, tangents)]
+    minus = [a - h * t for a, t in zip(args, tangents)]
+    return (f(*plus) - f(*minus)) / (2 * h)
+
+
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (lambda z: np.sin(z) * np.conj(z) + np.real(z) ** 2 + np.imag(z) * z, (Z,)),
+        (energy, (Z,)),
+        (linear_system, (A, B)),
+        (contraction, (A, B)),
+        (looped, (Z,)),
+        (calls_helper, (Z,)),
+        (extremes, (A,)),
+        (mixed, (X, Z)),
+    ],
+    ids=["elementwise", "energy", "solve-inv", "contractions", "loop", "helper", "max-min", "mixed"],
+)
+def test_forward_mode_gives_the_directional_derivative(f, args):
+    # no convention in forward mode: the tangent is d/dt f(args + t * tangents), complex where f is
+    tangents = tuple(
+        RNG.standard_normal(np.shape(a)) + (1j * RNG.standard_normal(np.shape(a)) if np.iscomplexobj(a) else 0.0)
+        for a in args
+    )
+    value, t = ac.jvp(f, wrt=tuple(range(len(args))))(*args, tangents)
+    np.testing.assert_allclose(value, f(*args), rtol=1e-14)
+    np.testing.assert_allclose(t, directional_difference(f, args, tangents), rtol=1e-6, atol=1e-7)
+
+
+def test_forward_mode_refuses_a_rule_written_for_real_numbers_and_a_complex_change_of_a_real_argument():
+    with pytest.raises(UnsupportedError, match=r"test_complex.py:\d+:\d+: error: np.abs of complex values"):
+        ac.jvp(uses_abs)(Z, Z)
+    with pytest.raises(TypeError, match="the tangent of a real argument is complex"):
+        ac.jvp(mixed, wrt=(0, 1))(X, Z, (Z, Z))
+
+
+def test_second_order_refuses_complex_arguments():
     for call in (
-        lambda: ac.jvp(energy)(Z, Z),
         lambda: ac.hvp(energy)(Z, Z),
         lambda: ac.hessian(energy)(Z),
+        lambda: ac.jvp(ac.grad(energy))(Z, Z),
     ):
         with pytest.raises(TypeError, match="argument z of energy(_grad)? is a complex128 array; complex numbers are"):
             call()

@@ -351,12 +351,14 @@ def magnitude(x, z):
     ],
     ids=["complex", "np.complex128", "array", "complex64", "list"],
 )
-def test_complex_arguments_in_forward_mode_raise_a_type_error_naming_them(z, kind):
-    # reverse mode takes complex arguments (tests/test_complex.py); forward mode refuses them at the call
+def test_complex_arguments_at_second_order_raise_a_type_error_naming_them(z, kind):
+    # first order takes complex arguments (tests/test_complex.py); second order refuses them at the call
     with pytest.raises(TypeError, match="argument z of real_part is %s; complex numbers are differentiated by" % kind):
-        ac.jvp(real_part)(z, 1.0)
+        ac.hvp(real_part)(z, 1.0)
     if kind.startswith("a list"):
         return
+    value, t = ac.jvp(real_part)(z, np.ones_like(z))  # 2 Re(z) along a real change: 2
+    np.testing.assert_allclose(t, 2.0 * np.ones_like(value), rtol=0)
     value, pullback = ac.vjp(real_part)(z)  # d(2 Re z) pairs with dz as Re(2 u dz) for a real cotangent u
     np.testing.assert_allclose(pullback(np.ones_like(value)), 2.0 * np.ones_like(z), rtol=0)
     assert np.iscomplexobj(pullback(np.ones_like(value)))
@@ -508,4 +510,4 @@ def test_a_list_of_floats_checked_once_keeps_each_elements_type():
     with pytest.raises(TypeError, match="real scalar output"):  # (a complex coefficient: a complex value)
         ac.grad(horner)(base[:5] + [1j], x)
     with pytest.raises(TypeError, match="argument coeffs of horner is a list holding a complex number"):
-        ac.jvp(horner)(base[:5] + [1j], x, [0.0] * 6)
+        ac.hessian(horner)(base[:5] + [1j], x)

@@ -224,7 +224,7 @@ def where_adjoint(g, ans, condition, x, y):
     return None, unbroadcast(np.where(condition, g, 0.0), x), unbroadcast(np.where(condition, 0.0, g), y)
 
 
-@tangent(np.where)
+@tangent(np.where, complex_ok=True)
 def where_tangent(dot, ans, condition, x, y):
     # the tangent of the side taken (0, never 0 * inf, from the other)
     return None, np.where(condition, dot, 0.0), np.where(condition, 0.0, dot)

@@ -181,7 +181,7 @@ def solve_adjoint(g, ans, a, b):
     return (unbroadcast(-np.matmul(gb, np.swapaxes(x_col, -1, -2)), a), np.reshape(unbroadcast(gb, b_col), np.shape(b)))
 
 
-@tangent(np.linalg.solve)
+@tangent(np.linalg.solve, complex_ok=True)
 def solve_tangent(dot, ans, a, b):
     # X = A^{-1} B: dX = A^{-1} (dB - dA X) (Giles 2008, "matrix inverse product"). A 1-d b (and so
     # ans) is promoted to a column for dA X, as in solve_adjoint (and so is a NumPy 1.x stack of vectors).
@@ -197,7 +197,7 @@ def inv_adjoint(g, ans, a):
     return -np.matmul(np.matmul(inv_t, g), inv_t)
 
 
-@tangent(np.linalg.inv)
+@tangent(np.linalg.inv, complex_ok=True)
 def inv_tangent(dot, ans, a):
     # dC = -C dA C (Giles 2008, "inverse")
     return -np.matmul(np.matmul(ans, dot), ans)

@@ -159,7 +159,7 @@ def extremum_adjoint(g, ans, x, axis=None, out=None, keepdims=False, initial=Non
     )
 
 
-@tangent(np.max, np.min, np.amax, np.amin)
+@tangent(np.max, np.min, np.amax, np.amin, complex_ok=True)
 def extremum_tangent(dot, ans, x, axis=None, out=None, keepdims=False, initial=None, where=None):
     # the mean of x's tangent over each slice's elements equal to ans (extremum_adjoint's equal split of ties);
     # with initial= or where=, over the elements where= keeps, 0 where ans is initial itself

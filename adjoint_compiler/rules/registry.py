@@ -287,14 +287,14 @@ def ranked_adjoint(*fns, ranks):
     return register
 
 
-def tangent(*fns):
+def tangent(*fns, complex_ok=False):
     """Decorator registering a tangent rule ``rule(dot, ans, *params)`` for each of ``fns`` (see the module
     docstring): one result per parameter, the tangent of ``ans`` due to that parameter, whose tangent is
-    ``dot``. A later registration replaces an earlier one."""
+    ``dot``. A later registration replaces an earlier one. ``complex_ok``: as ``adjoint``'s, of this body."""
 
     def register(rule):
         for fn in fns:
-            _TANGENTS[_key(fn)] = Rule(fn, rule, inline=True)
+            _TANGENTS[_key(fn)] = Rule(fn, rule, True, complex_ok)
         return rule
 
     return register

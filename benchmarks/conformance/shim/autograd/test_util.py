@@ -56,10 +56,7 @@ def scalar_close(a, b):
 def _check(fun, argnum, args, kwargs, modes):
     # complex values: a cotangent c pairs with a change dz as Re(sum(c * dz)) (autograd's and JAX's convention,
     # adjoint_compiler's docs/complex.md), so <v, pullback(u)> is compared with <u, J v>, both so paired
-    complex_args = any(np.iscomplexobj(a) for a in _leaves(args))
     modes = [m for m in modes if m in os.environ.get("AG_MODES", "rev").split(",")]
-    if complex_args and "fwd" in modes:
-        raise TypeError("complex input in forward mode: adjoint_compiler differentiates complex values in reverse mode")
     idx = (argnum,) if isinstance(argnum, int) else tuple(argnum)
     rng = np.random.default_rng(0)
     xs = tuple(args[i] for i in idx)
