@@ -23,8 +23,9 @@ Invariant: a gradient has its argument's type and shape: a float for a float or 
 int, an array of the argument's shape and float dtype (float64 for an integer array)
 for an array, a list for a list, a dict for a dict, a NamedTuple or dataclass of the
 argument's type (a field that is no number or array keeps its value); a bool's (or a
-bool array's) is zero, as a comparison's; a differentiated argument that is or holds
-complex numbers raises TypeError naming it when the gradient is called.
+bool array's) is zero, as a comparison's; a complex argument's is complex, under autograd's and
+JAX's convention (``_complex_call``, docs/complex.md), and second order of complex arguments raises
+TypeError naming them when called.
 
 >>> import numpy as np
 >>> def f(x, w):
