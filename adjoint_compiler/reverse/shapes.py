@@ -1,20 +1,22 @@
 """Shape facts the adjoint sweep uses to read less and sum less.
 
 A contribution ``unbroadcast(c, x)`` is dropped to ``c`` where the
-element-wise operation kept ``x``'s shape (its other operands are numbers:
-nothing was broadcast). Helpers that read a name only for its shape
-(``SHAPE_ONLY``: ``zeros_like``, ``unbroadcast``, ...) read it from the earliest
-top-level name of the same shape, so that the temporaries in between need not
-stay alive. ``ranks`` says how many axes a value has where that is known at
+element-wise operation kept ``x``'s shape (its other operands are numbers, or
+names certainly of ``x``'s shape: nothing was broadcast). Helpers that read a
+name only for its shape (``SHAPE_ONLY``: ``zeros_like``, ``unbroadcast``, ...)
+read it from the earliest top-level name of the same shape, so that the
+temporaries in between need not stay alive. ``ranks`` says how many axes a value has where that is known at
 compile time, so that a product's adjoint can be the textbook formula for those
 ranks (``g @ b.T``) instead of a case split. ``content_reads`` says which names
 a piece of adjoint code reads for their contents, not just their shape: only
 those need a tape entry of their own, or an undone in-place update.
 
 Invariant: every fact is certain, never a guess. Two names share a shape only
-through element-wise operations with numbers; a rank is given only to a name
-certainly holding a NumPy value or a number (a parameter may be a list: ``x``
-and ``w`` below get none, though the 0-d product makes them vectors); and
+through element-wise operations with numbers or among names already known to
+share it (``u = y * z`` below, one of them a NumPy result); a rank is given
+only to a name certainly holding a NumPy value or a number (a parameter may
+be a list: ``x`` and ``w`` below get none, though the 0-d product makes them
+vectors); and
 ``content_reads`` leaves out only the shape-only arguments of ``SHAPE_ONLY``
 helpers, so a name whose contents the code reads is never missing.
 
@@ -24,15 +26,16 @@ helpers, so a name whose contents the code reads is never missing.
 >>> def f(x, w):
 ...     y = np.tanh(x)
 ...     z = 2.0 * y
-...     m = np.outer(z, w)
+...     u = y * z
+...     m = np.outer(u, w)
 ...     return (m @ w) @ x
 >>> src = source.read(f)
 >>> fn = ssa.run(normalize.run(src.tree, src), src)
 >>> act = activity.run(fn, src, ["x", "w"], [], True)
 >>> same_shapes(fn, act)
-{'y': 'x', 'z': 'x'}
+{'y': 'x', 'z': 'x', 'u': 'x'}
 >>> sorted(ranks(act).items())
-[('_t1', 1), ('_t2', 0), ('m', 2), ('y', 1), ('z', 1)]
+[('_t1', 1), ('_t2', 0), ('m', 2), ('u', 1), ('y', 1), ('z', 1)]
 >>> sorted(content_reads(gast.parse("x_bar = unbroadcast(g * y, x) + zeros_like(z)").body[0], ()))
 ['g', 'y']
 """
@@ -50,20 +53,37 @@ from adjoint_compiler.rules import registry
 SHAPE_ONLY = {"zeros_like": (0,), "unbroadcast": (1,), "unreduce": (1,), "stored": (2,)}
 
 
-def shape_kept(op, act):
-    """Operands of element-wise ``op`` that have the result's shape: the other operands are numbers."""
+def shape_kept(op, act, same_shape=None):
+    """Operands of element-wise ``op`` that have the result's shape: the other operands are numbers, or
+    (given ``same_shapes``' facts) all the operands that are not numbers certainly share one shape."""
     if op.kind != "call" or op.kwargs or not (isinstance(op.fn, np.ufunc) or op.fn in activity.ELEMENTWISE):
         return []
     numbers = [trees.is_number(a) or isinstance(a, gast.Name) and a.id in act.scalars for a in op.args]
     if op.fn is operator.mul and not all(_float_literal(a) for a, n in zip(op.args, numbers) if n):
         return []  # xs * 2 repeats a list: only a float literal (x * 2.0) is certainly arithmetic
-    return [
+    kept = [
         a
         for a, number in zip(op.args, numbers)
         if isinstance(a, gast.Name)
         and a.id not in act.sequences
         and all(o for o, b in zip(numbers, op.args) if b is not a)
     ]
+    return kept or _alike(op, numbers, act, same_shape or {})
+
+
+def _alike(op, numbers, act, same_shape):
+    """The operands of element-wise ``op`` (``_t9 = _t5 - m``) that are not numbers, where they all have one
+    representative in ``same_shape`` and one of them is a NumPy result (a name ``same_shape`` maps: made
+    by element-wise operations, which a list never survives, so ``x + x`` of a list, a concatenation,
+    is not one). Arrays of one shape broadcast to that shape: nothing to sum back."""
+    if isinstance(op.fn, np.ufunc) and (op.fn.signature is not None or op.fn.nout != 1):
+        return []  # (np.matmul is a ufunc too, with a signature: not element-wise)
+    names = [a for a, number in zip(op.args, numbers) if not number]
+    if len(names) < 2 or not all(isinstance(a, gast.Name) and a.id not in act.sequences for a in names):
+        return []
+    if len({same_shape.get(a.id, a.id) for a in names}) != 1 or not any(a.id in same_shape for a in names):
+        return []
+    return names
 
 
 def _float_literal(node):
@@ -100,9 +120,9 @@ def same_shapes(fn, act):
     for name, op in act.defs:
         if name not in order or name in act.scalars:
             continue
-        kept = shape_kept(op, act)
-        if len(kept) == 1 and kept[0].id in order and kept[0].id not in act.scalars:
-            rep[name] = rep.get(kept[0].id, kept[0].id)
+        kept = shape_kept(op, act, rep)
+        if kept and kept[0].id in order and kept[0].id not in act.scalars:
+            rep[name] = rep.get(kept[0].id, kept[0].id)  # (several kept operands share this representative)
     return rep
 
 
