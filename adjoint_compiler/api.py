@@ -427,7 +427,7 @@ class _Generic:
         # the compiled function where the wrapper's fast path (``_fast_source``) may call it, and the check that
         # it is current (None: it has no guards); None where it gives arguments their new contents (then the
         # gradients need copies of them as passed), was compiled for their structure or met structures
-        self.fast = self.current = None
+        self.fast = self.current = self.recheck = None
         self.structured = False
         self.compiled = None
         self.last = None  # the compilation ``get`` gave last (checked after its call: ``check_unchanged``)
@@ -457,9 +457,19 @@ class _Generic:
             if not c.guards:
                 self.function = c.function
             self.current = c.current if c.guards else None
+            self.recheck = c.current if c.guards and _may_see_rebinding(c) else None  # (after the call)
             self.fast = None if self.changes_arguments or self.structured else c.function
         self.last = c
         return c.function
+
+
+def _may_see_rebinding(compiled):
+    """Whether ``check_unchanged`` may refuse a run of ``compiled``: a guard it reads after code that may run
+    code the compiler did not follow (its ``exposed``), or one held in what is not a dict or a cell."""
+    exposed = getattr(compiled, "exposed", None)
+    return exposed is None or any(
+        (id(h), name) in exposed or type(h) not in (dict, types.CellType) for h, name, _ in compiled.guards
+    )
 
 
 def check_unchanged(compiled, f):
@@ -1015,7 +1025,7 @@ def _fast_source(name, nargs, wrt, single, with_value):
             value, grads = fn(*args)
         except (CompileError, InPlaceUpdateError, TypeError) as e:
             return failed(e, args)
-        if current is not None and not current():
+        if d.recheck is not None and not current():
             check_unchanged(d.last, f)
         g1 = grads
         if type(g1) is float if t1 is float else kept(g1, a1):
@@ -1031,8 +1041,11 @@ def _fast_source(name, nargs, wrt, single, with_value):
         "    if current is not None and not current():",
         "        return general(args, kwargs)",
     ]
-    for i in wrt:
-        lines += ["    a%d = args[%d]" % (i, i), "    t%d = type(a%d)" % (i, i)]
+    if wrt == tuple(range(nargs)):  # (unpacked at once: cheaper than one index each)
+        lines.append("    %s%s = args" % (", ".join("a%d" % i for i in wrt), "," if nargs == 1 else ""))
+    else:
+        lines += ["    a%d = args[%d]" % (i, i) for i in wrt]
+    lines += ["    t%d = type(a%d)" % (i, i) for i in wrt]
     accepted = [
         "(t{0} is float or t{0} is list and all(map(is_float, a{0})) or t{0} is ndarray and a{0}.dtype.kind == 'f')"
         for i in wrt
@@ -1047,7 +1060,7 @@ def _fast_source(name, nargs, wrt, single, with_value):
         "        value, grads = fn(*args)",
         "    except (CompileError, InPlaceUpdateError, TypeError) as e:",
         "        return failed(e, args)",
-        "    if current is not None and not current():",
+        "    if d.recheck is not None and not current():",
         "        check_unchanged(d.last, f)",
         "    %s = grads" % ", ".join("g%d" % i for i in wrt),
     ]
