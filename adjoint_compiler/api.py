@@ -565,8 +565,8 @@ class _Dispatcher:
                 _finisher(convert, self.wrt, self.single),
                 compiled if compiled.guards else None,
                 # ``plain``: a call with arguments of these types may skip ``entry`` (the key is their types
-                # alone, the code has no guards) and ``_check_differentiated`` (floats and ints)
-                len(key) == len(args) and not compiled.guards and all(c is _to_float for c in convert),
+                # alone) and ``_check_differentiated`` (floats and ints)
+                len(key) == len(args) and all(c is _to_float for c in convert),
             )
         self.last = e[2]
         return e[:2], args
@@ -1580,8 +1580,13 @@ def _vjp(f, wrt):
     def vjp_f(*args, **kwargs):
         if not kwargs and len(args) == nargs and not structures:
             e = entries.get(tuple(map(type, args)))
-            if e is not None and e[3]:  # float and int arguments to code without guards: nothing to check
-                return _pulled(f, e[0], e[1], args)
+            if e is not None and e[3]:  # float and int arguments: nothing to check but the guards
+                if e[2] is None:
+                    return _pulled(f, e[0], e[1], args)
+                if e[2].current():
+                    out = _pulled(f, e[0], e[1], args)
+                    check_unchanged(e[2], f)
+                    return out
         _check_differentiated(f, args if not kwargs and len(args) == nargs else _bind(f, args, kwargs), wrt_idx)
         if structures and (_any_structure(args) or _any_structure(kwargs.values())):
             return structured(_bind(f, args, kwargs))

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import adjoint_compiler as ac
+from tests.conftest import write_modules
 
 
 def poly(x, y):
@@ -268,3 +269,44 @@ def test_vjp_of_a_tuple_output_and_a_rebound_global():
             assert pullback((1.0, 0.5)) == pytest.approx((-2.0 + 0.5 * scale, 1.5))
     finally:
         SCALE = 2.0
+
+
+STEPPED = """
+RATE = 0.5
+
+
+def stepped_then_read(x, schedule):
+    schedule.step()
+    return x * x * RATE
+"""
+
+HALVING = """
+import wrapper16_stepped
+
+
+class Halving:
+    def __init__(self, active=True):
+        self.active = active
+
+    def step(self):
+        if self.active:
+            wrapper16_stepped.RATE = wrapper16_stepped.RATE / 2.0
+"""
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [lambda f: ac.grad(f), lambda f: ac.value_and_grad(f), lambda f: (lambda fv: lambda *a: fv(*a)[1](1.0))(ac.vjp(f))],
+    ids=["grad", "value_and_grad", "vjp"],
+)
+def test_a_global_rebound_while_the_code_ran_is_refused_on_every_call(tmp_path, monkeypatch, transform):
+    # float arguments (the fast paths), the rebinding done by a method of another module's class
+    m, schedule = write_modules(tmp_path, monkeypatch, ("wrapper16_stepped", STEPPED), ("wrapper16_halving", HALVING))
+    g = transform(m.stepped_then_read)
+    for rate in (0.5, 0.25, 0.125):
+        for _ in range(2):  # (compiled for the current RATE, then the fast path)
+            out = g(1.5, schedule.Halving(active=False))
+            assert (out[1] if isinstance(out, tuple) else out) == pytest.approx(3.0 * rate, rel=1e-15)
+        with pytest.raises(ac.UnsupportedError, match="'RATE' rebound while the compiled code ran"):
+            g(1.5, schedule.Halving())
+        assert m.RATE == rate / 2  # the call ran once
