@@ -1006,8 +1006,9 @@ def _fast_source(name, nargs, wrt, single, with_value):
     """The source of grad's or value_and_grad's wrapper, its checks unrolled for ``wrt``. Its fast path takes
     a call with ``nargs`` positional arguments whose differentiated ones are Python floats, lists of floats
     (no bool, int or complex: one pass at C speed) or float arrays, once ``d.fast`` holds code for every
-    call (no guards, no structures); then neither complex numbers nor truth values need looking for, and
-    gradients of those types are returned as the code made them. Anything else goes to ``general``.
+    call (not compiled for the arguments' structure; no structure met); then neither complex numbers nor
+    truth values need looking for, and gradients of those types are returned as the code made them. The
+    code's guards are checked as ``general`` checks them. Anything else goes to ``general``.
 
     >>> print(_fast_source("f_grad", 2, (1,), True, False))  # doctest: +NORMALIZE_WHITESPACE
     def f_grad(*args, **kwargs):
@@ -1046,11 +1047,8 @@ def _fast_source(name, nargs, wrt, single, with_value):
     else:
         lines += ["    a%d = args[%d]" % (i, i) for i in wrt]
     lines += ["    t%d = type(a%d)" % (i, i) for i in wrt]
-    accepted = [
-        "(t{0} is float or t{0} is list and all(map(is_float, a{0})) or t{0} is ndarray and a{0}.dtype.kind == 'f')"
-        for i in wrt
-    ]
-    accepted = [a.format(i) for a, i in zip(accepted, wrt)]
+    test = "(t{0} is float or t{0} is list and all(map(is_float, a{0})) or t{0} is ndarray and a{0}.dtype.kind == 'f')"
+    accepted = [test.format(i) for i in wrt]
     if len(accepted) == 1:
         accepted = [accepted[0][1:-1]]
     lines += [
@@ -1607,7 +1605,6 @@ def _vjp(f, wrt):
 
 
 setattr(vjp, source.MAKES_GRADIENT, "vjp")
-
 vjp.gradient_makers = {"grad": grad, "value_and_grad": value_and_grad}  # (as derived.jvp's)
 _PULLBACK = (
     "<pullback (not picklable: it holds the tape of one call of the function; pickle the function vjp returned "
