@@ -537,18 +537,24 @@ class _Generic:
         self.nargs = _arity(f)
         self.finish = _generic_finisher(wrt, single)
         self.function = None
+        # the compiled function where the wrapper's fast path (``_fast_source``) may call it, and the check that
+        # it is current (None: it has no guards); None where it gives arguments their new contents (then the
+        # gradients need copies of them as passed), was compiled for their structure or met structures
+        self.fast = self.current = self.recheck = None
+        self.structured = False
         self.compiled = None
         self.last = None  # the compilation ``get`` gave last (checked after its call: ``check_unchanged``)
         self.changes_arguments = False
         registry.hold(self)  # a register_adjoint may replace a rule the held code calls or inlined
 
     def clear(self):
-        self.function = self.compiled = None
+        self.function = self.compiled = self.fast = None
 
     def get(self, args=()):
         """The compiled function; ``self.function`` holds it only when no global it read can go stale, and
         the function needs nothing of its arguments' structure (``_NEEDS``: then each call looks it up)."""
         if self.f in _NEEDS:
+            self.fast = None
             c = self.last = _compiled(self.f, self.wrt, "grad", args, scalars=False)
             self.changes_arguments = c.function.__globals__.get("put_back") is runtime.put_back
             return c.function
@@ -558,13 +564,25 @@ class _Generic:
             if self.f in _NEEDS:  # compiled for the structure of these arguments: not for every call
                 return self.get(args)
             self.compiled = c
-            if not c.guards:
-                self.function = c.function
             # it gives list and dict arguments their new contents (xs.append(v)): their gradients have
             # the structure they were passed with
             self.changes_arguments = c.function.__globals__.get("put_back") is runtime.put_back
+            if not c.guards:
+                self.function = c.function
+            self.current = c.current if c.guards else None
+            self.recheck = c.current if c.guards and _may_see_rebinding(c) else None  # (after the call)
+            self.fast = None if self.changes_arguments or self.structured else c.function
         self.last = c
         return c.function
+
+
+def _may_see_rebinding(compiled):
+    """Whether ``check_unchanged`` may refuse a run of ``compiled``: a guard it reads after code that may run
+    code the compiler did not follow (its ``exposed``), or one held in what is not a dict or a cell."""
+    exposed = getattr(compiled, "exposed", None)
+    return exposed is None or any(
+        (id(h), name) in exposed or type(h) not in (dict, types.CellType) for h, name, _ in compiled.guards
+    )
 
 
 def check_unchanged(compiled, f):
@@ -612,6 +630,12 @@ def _finisher(convert, wrt, single):
             if single:
                 return lambda g, args: g if type(g) is float else _to_float(g, None)
             return lambda g, args: (g if type(g) is float else _to_float(g, None),)
+        if len(wrt) == 2:  # (unrolled: on tiny functions a loop here costs as much as the adjoint sweep)
+            return lambda gs, args: (
+                gs
+                if type(gs[0]) is float and type(gs[1]) is float
+                else tuple([g if type(g) is float else _to_float(g, None) for g in gs])
+            )
         return lambda gs, args: tuple([g if type(g) is float else _to_float(g, None) for g in gs])
     pairs = list(zip(convert, wrt))
     if len(wrt) == 1:
@@ -653,6 +677,9 @@ class _Dispatcher:
                 compiled.function,
                 _finisher(convert, self.wrt, self.single),
                 compiled if compiled.guards else None,
+                # ``plain``: a call with arguments of these types may skip ``entry`` (the key is their types
+                # alone) and ``_check_differentiated`` (floats and ints)
+                len(key) == len(args) and all(c is _to_float for c in convert),
             )
         self.last = e[2]
         return e[:2], args
@@ -1074,6 +1101,125 @@ class _Structures:
         return tuple(_rebuild(g, args[i]) for g, i in zip(grads, self.wrt))
 
 
+def _kept(g, a):
+    """Whether ``g``, the emitted code's gradient of ``a`` (a list of floats alone or a float array), is what
+    ``_like`` would return for it: a new list of Python floats of ``a``'s length, or a writeable array of
+    ``a``'s dtype and shape (``_like``'s first two cases)."""
+    if type(a) is list:
+        if type(g) is list and len(g) == len(a) and g and type(g[0]) is float:
+            try:  # (an np.float64 or complex element would make the sum one)
+                return type(sum(g)) is float
+            except TypeError:
+                return False
+        return False
+    return type(g) is np.ndarray and g.dtype == a.dtype and g.shape == a.shape and g.flags.writeable
+
+
+def _fast_source(name, nargs, wrt, single, with_value):
+    """The source of grad's or value_and_grad's wrapper, its checks unrolled for ``wrt``. Its fast path takes
+    a call with ``nargs`` positional arguments whose differentiated ones are Python floats, lists of floats
+    (no bool, int or complex: one pass at C speed) or float arrays, once ``d.fast`` holds code for every
+    call (not compiled for the arguments' structure; no structure met); then neither complex numbers nor
+    truth values need looking for, and gradients of those types are returned as the code made them. The
+    code's guards are checked as ``general`` checks them. Anything else goes to ``general``.
+
+    >>> print(_fast_source("f_grad", 2, (1,), True, False))  # doctest: +NORMALIZE_WHITESPACE
+    def f_grad(*args, **kwargs):
+        fn = d.fast
+        if fn is None or kwargs or len(args) != 2:
+            return general(args, kwargs)
+        current = d.current
+        if current is not None and not current():
+            return general(args, kwargs)
+        a1 = args[1]
+        t1 = type(a1)
+        if not (t1 is float or t1 is list and all(map(is_float, a1)) or t1 is ndarray and a1.dtype.kind == 'f'):
+            return general(args, kwargs)
+        try:
+            value, grads = fn(*args)
+        except (CompileError, InPlaceUpdateError, TypeError) as e:
+            return failed(e, args)
+        if d.recheck is not None and not current():
+            check_unchanged(d.last, f)
+        g1 = grads
+        if type(g1) is float if t1 is float else kept(g1, a1):
+            return grads
+        return converted(value, grads, args)
+    """
+    lines = [
+        "def %s(*args, **kwargs):" % name,
+        "    fn = d.fast",
+        "    if fn is None or kwargs or len(args) != %d:" % nargs,
+        "        return general(args, kwargs)",
+        "    current = d.current",
+        "    if current is not None and not current():",
+        "        return general(args, kwargs)",
+    ]
+    if wrt == tuple(range(nargs)):  # (unpacked at once: cheaper than one index each)
+        lines.append("    %s%s = args" % (", ".join("a%d" % i for i in wrt), "," if nargs == 1 else ""))
+    else:
+        lines += ["    a%d = args[%d]" % (i, i) for i in wrt]
+    lines += ["    t%d = type(a%d)" % (i, i) for i in wrt]
+    test = "(t{0} is float or t{0} is list and all(map(is_float, a{0})) or t{0} is ndarray and a{0}.dtype.kind == 'f')"
+    accepted = [test.format(i) for i in wrt]
+    if len(accepted) == 1:
+        accepted = [accepted[0][1:-1]]
+    lines += [
+        "    if not (%s):" % " and ".join(accepted),
+        "        return general(args, kwargs)",
+        "    try:",
+        "        value, grads = fn(*args)",
+        "    except (CompileError, InPlaceUpdateError, TypeError) as e:",
+        "        return failed(e, args)",
+        "    if d.recheck is not None and not current():",
+        "        check_unchanged(d.last, f)",
+        "    %s = grads" % ", ".join("g%d" % i for i in wrt),
+    ]
+    kept = ["(type(g{0}) is float if t{0} is float else kept(g{0}, a{0}))".format(i) for i in wrt]
+    if len(kept) == 1:
+        kept = [kept[0][1:-1]]
+    grads = "(grads,)" if len(wrt) == 1 and not single else "grads"  # (the code gives one gradient as it is)
+    lines += [
+        "    if %s:" % " and ".join(kept),
+        "        return %s" % ("value, " + grads if with_value else grads),
+        "    return converted(value, grads, args)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _fast_wrapper(f, transform, nargs, wrt, single, with_value, d, general, converted, failed):
+    """grad's or value_and_grad's wrapper of ``f``: ``_fast_source`` run, its source kept in ``linecache`` for
+    tracebacks through it. ``general(args, kwargs)``: every call the fast path does not take; ``converted``
+    and ``failed``: the fast path's call done, as ``general`` would have finished it."""
+    name = "%s_%s" % (getattr(f, "__name__", "f"), transform)
+    name = name if name.isidentifier() else transform
+    key = (name, nargs, wrt, single, with_value)
+    code = _FAST_CODE.get(key)
+    if code is None:  # (compiled once: a loop that makes grad(f) anew on each step pays it once)
+        text = _fast_source(name, nargs, wrt, single, with_value)
+        filename = "<adjoint_compiler: %s wrapper, wrt %s, of %d arguments>" % (name, wrt, nargs)
+        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+        code = _FAST_CODE[key] = compile(text, filename, "exec")
+    env = {
+        "f": f,
+        "d": d,
+        "check_unchanged": check_unchanged,
+        "general": general,
+        "converted": converted,
+        "failed": failed,
+        "kept": _kept,
+        "is_float": _IS_FLOAT,
+        "ndarray": np.ndarray,
+        "CompileError": CompileError,
+        "InPlaceUpdateError": runtime.InPlaceUpdateError,
+    }
+    exec(code, env)
+    return env[name]
+
+
+_FAST_CODE = {}  # (name, nargs, wrt, single, with_value) -> the code of _fast_source's module
+
+
 def _scalar_output(f, wrt, transform, with_value):
     """grad's and value_and_grad's wrapper (one code path: they differ only in returning the value)."""
     obj, f = f, _function(f, transform)
@@ -1087,14 +1233,14 @@ def _scalar_output(f, wrt, transform, with_value):
 
     def structured(args):
         if not structures:
+            d.fast, d.structured = None, True  # (each call then looks for structures: the general path)
             structures.append(_Structures(obj, wrt, value_and_grad if with_value else grad))
         s = structures[0]
         transformed, flat, keywords = s.prepare(args)
         out = transformed(*flat, **keywords)
         return (out[0], s.finish(out[1], args)) if with_value else s.finish(out, args)
 
-    @functools.wraps(f)
-    def wrapper(*args, **kwargs):
+    def general(args, kwargs):
         if kwargs or len(args) != nargs:
             args = _bind(f, args, kwargs)
         plain = []
@@ -1128,6 +1274,21 @@ def _scalar_output(f, wrt, transform, with_value):
             return value, finish(grads, args, plain)
         return finish(grads, args, plain)
 
+    def converted(value, grads, args):
+        """The fast path's gradients where one is not the type its argument asks for (``_like`` converts it)."""
+        out = finish(grads, args, [i for i in wrt_idx if type(args[i]) is list])
+        return (value, out) if with_value else out
+
+    def failed(e, args):
+        """The fast path's call raised ``e``: as ``general``'s call would have."""
+        if isinstance(e, CompileError):
+            if not _structures_help(args):
+                _refused_derived(e, f, transform)
+            return structured(args)
+        _reraise(e, args, f)
+
+    wrapper = _fast_wrapper(f, transform, nargs, wrt_idx, single, with_value, d, general, converted, failed)
+    functools.update_wrapper(wrapper, f)
     setattr(wrapper, source.TRANSFORM_MARK, (transform, f))
     setattr(wrapper, source.GRADIENT_OF, (f, wrt_idx, transform, single))  # called in a differentiated function
     if single:  # a transform of it compiles derived.compilable(wrapper)
@@ -1530,11 +1691,22 @@ def _vjp(f, wrt):
         value, pullback = transformed(*flat, **keywords)
         return value, lambda cotangent: s.finish(pullback(_plain_cotangent(cotangent)), args)
 
+    nargs, entries = d.nargs, d.entries
+
     @functools.wraps(f)
     def vjp_f(*args, **kwargs):
+        if not kwargs and len(args) == nargs and not structures:
+            e = entries.get(tuple(map(type, args)))
+            if e is not None and e[3]:  # float and int arguments: nothing to check but the guards
+                if e[2] is None:
+                    return _pulled(f, e[0], e[1], args)
+                if e[2].current():
+                    out = _pulled(f, e[0], e[1], args)
+                    check_unchanged(e[2], f)
+                    return out
         try:
             complex_args = False
-            _check_differentiated(f, args if not kwargs and len(args) == d.nargs else _bind(f, args, kwargs), wrt_idx)
+            _check_differentiated(f, args if not kwargs and len(args) == nargs else _bind(f, args, kwargs), wrt_idx)
         except _ComplexArguments:
             complex_args = True
         if complex_args:
@@ -1551,20 +1723,9 @@ def _vjp(f, wrt):
             if not _structures_help(bound):
                 _refused_derived(e, f, "vjp")
             return structured(bound)
-        args = bound
-        try:
-            value, pullback = function(*args)
-        except (runtime.InPlaceUpdateError, TypeError) as e:
-            _reraise(e, args, f)
-        except CompileError as e:  # a callee's code, compiled on its first call
-            _refused_derived(e, f, "vjp")
+        out = _pulled(f, function, finish, bound)
         check_unchanged(d.last, f)
-
-        def pullback_f(cotangent):
-            return finish(pullback(_plain_cotangent(cotangent)), args)
-
-        pullback_f.__qualname__ = _PULLBACK  # what pickle's error shows
-        return value, pullback_f
+        return out
 
     setattr(vjp_f, source.TRANSFORM_MARK, ("vjp", f))
     setattr(vjp_f, source.GRADIENT_OF, (f, wrt_idx, "vjp", single))  # held in a local inside a differentiated function
@@ -1577,6 +1738,23 @@ _PULLBACK = (
     "<pullback (not picklable: it holds the tape of one call of the function; pickle the function vjp returned "
     "and call it where it is loaded)>"
 )
+
+
+def _pulled(f, function, finish, args):
+    """vjp's call of ``function``, the compiled code of ``f``: (value, pullback), the pullback giving gradients
+    in the API's structure and types (``finish``)."""
+    try:
+        value, pullback = function(*args)
+    except (runtime.InPlaceUpdateError, TypeError) as e:
+        _reraise(e, args, f)
+    except CompileError as e:  # a callee's code, compiled on its first call
+        _refused_derived(e, f, "vjp")
+
+    def pullback_f(cotangent):
+        return finish(pullback(cotangent if type(cotangent) is float else _plain_cotangent(cotangent)), args)
+
+    pullback_f.__qualname__ = _PULLBACK  # what pickle's error shows
+    return value, pullback_f
 
 
 BACKENDS = {}  # name -> make(f, wrt, kind): the backends besides Python's (backend_numba registers "numba")

@@ -746,12 +746,19 @@ def once(calls):
 
 def zeros_like(x):
     """The zero cotangent of x: 0.0 for a scalar, a float array otherwise (a dict of them for a dict)."""
-    if type(x) is float:
+    t = type(x)
+    if t is float:
         return 0.0
+    if t is list and x and type(x[0]) is float:  # (the common case first: one per list argument and call)
+        try:  # a float sum: each is a Python int, float or bool, whose cotangent is 0.0 (one pass, at C speed)
+            if type(sum(x)) is float:
+                return [0.0] * len(x)
+        except (TypeError, OverflowError):
+            pass
     if isinstance(x, dict):
         return {k: zeros_like(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        if x and type(x[0]) is float:
+        if t is not list and x and type(x[0]) is float:  # (a list of floats: above)
             try:  # a float sum: each is a Python int, float or bool, whose cotangent is 0.0 (one pass, at C
                 if type(sum(x)) is float:  # speed: cheaper than the set of their types below)
                     return [0.0] * len(x)
@@ -890,7 +897,7 @@ class InPlaceUpdateError(TypeError):
 def loop_length(seq, filename, line, col):
     """``len(seq)`` for a ``for`` loop the compiled code walks by index (``seq[i]``): a dict, set or
     iterator cannot be walked so (a dict would give its values, or fail), and is refused."""
-    if isinstance(seq, (list, tuple, np.ndarray, range)):
+    if type(seq) is list or isinstance(seq, (tuple, np.ndarray, range)):
         return len(seq)
     if isinstance(seq, (dict, set, frozenset)) or not hasattr(seq, "__getitem__") or not hasattr(seq, "__len__"):
         hint = (
