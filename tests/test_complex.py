@@ -366,3 +366,37 @@ def test_math_functions_are_not_complex():
     # math.sin(1j) raises TypeError in the function itself; its rule is refused before it runs
     with pytest.raises(UnsupportedError, match="math.sin of complex values"):
         ac.grad(lambda z: math.sin(z))(1j)
+
+
+def test_stores_into_a_complex_buffer_and_real_weights_on_complex_data_agree_with_autograd():
+    autograd = pytest.importorskip("autograd")
+    anp = pytest.importorskip("autograd.numpy")
+    w = RNG.standard_normal((3, 3))  # real weights: a real gradient
+
+    def stores(z):
+        out = np.zeros(3, dtype=complex)
+        for i in range(3):
+            out[i] = z[i] * z[i + 1]
+        return np.real(np.sum(out * np.conj(out)))
+
+    def stores_ag(z):
+        out = anp.array([z[i] * z[i + 1] for i in range(3)])
+        return anp.real(anp.sum(out * anp.conj(out)))
+
+    def made_with(np):
+        def layers(w, z):
+            y = w @ z
+            total = 0.0
+            for _ in range(2):
+                y = np.tanh(w @ y) + z
+                total = total + np.real(np.sum(y * np.conj(y)))
+            return total
+
+        return layers
+
+    np.testing.assert_allclose(ac.grad(stores)(Z), autograd.grad(stores_ag)(Z), rtol=1e-12)
+    gw, gz = ac.grad(made_with(np), wrt=(0, 1))(w, Z[:3])
+    aw, az = autograd.grad(made_with(anp), (0, 1))(w, Z[:3])
+    assert gw.dtype == np.float64 and gz.dtype == np.complex128
+    np.testing.assert_allclose(gw, aw, rtol=1e-12)
+    np.testing.assert_allclose(gz, az, rtol=1e-12)
