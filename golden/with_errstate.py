@@ -17,7 +17,6 @@ def safe_log_sum_grad(x):
     except BaseException:
         raise exit_raised((_context1,), False, 'python.py', 37, 5)
     exit_context(_context1)
-    del _context1
     _t3 = y * x
     _t4 = np.sum(_t3)
     # adjoint sweep

@@ -47,17 +47,20 @@ _ARRAY_HELPERS = frozenset(("unbroadcast", "unreduce", "matmul_bar1", "matmul_ba
 _MAKES = (gast.BinOp, gast.UnaryOp, gast.Compare)
 # markers ``emit`` turns back into statements (a try's flag, a with's manager): their names must stay
 _MARKERS = frozenset(("try_", "enter_context", "exit_context", "raise_"))
+_CONTEXTS = frozenset(("errstate", "printoptions"))
 
 
 def _makes(value):
     """Whether ``value`` makes a new value the function alone holds: an operator, or a call of NumPy or of a
-    runtime helper (a user's function may return an object it keeps, or one with a finaliser)."""
+    runtime helper (a user's function may return an object it keeps, or one with a finaliser); not a context
+    manager (``np.errstate(...)``: a few bytes, whose ``del`` would only clutter the code)."""
     if isinstance(value, _MAKES):
         return True
     return (
         isinstance(value, gast.Call)
         and pure_call(value)
         and not (isinstance(value.func, gast.Name) and value.func.id in _MARKERS)
+        and not (isinstance(value.func, gast.Attribute) and value.func.attr in _CONTEXTS)
     )
 
 
