@@ -48,7 +48,6 @@ TypeError naming them when called.
 (Pair(a=6.0, b=4.0), 3.0, 24.0)
 """
 
-import contextlib
 import copy
 import dataclasses
 import functools
@@ -308,52 +307,61 @@ def refuse_real_only(compiled, f):
         )
 
 
-def _complex_call(f, wrt, args, function, compiled, pullback=False):
-    """Run the gradient ``function`` (``compiled``'s) with complex arguments: (value, the tuple of gradients in
-    ``wrt``'s order), or with ``pullback`` (value, a pullback returning that tuple). The convention (autograd's
-    and JAX's, docs/complex.md): the cotangent ``c`` of a value pairs with its change ``dz`` as
-    ``Re(sum(c * dz))``, so that ``grad`` of a holomorphic ``f`` is ``f'(z)`` and of a real-valued one
-    ``df/dx - 1j df/dy``. Each rule the code applies must hold for complex values (``complex_ok``); the first
-    that does not is refused, at its call. A real argument's gradient is the real part of its cotangent (the
-    imaginary part pairs with no change of it), so casts that drop an imaginary part are harmless there; for a
-    complex value they would be wrong, and the code runs with NumPy's ComplexWarning an error: never silent."""
+def _checked_real(f, args, wrt, plain=None):
+    """``_check_differentiated``'s result, or None where a differentiated argument is complex (then the caller
+    takes its complex path: ``_complex_call``, derived.jvp's ``complex_run``)."""
+    try:
+        return _check_differentiated(f, args, wrt, plain)
+    except _ComplexArguments:
+        return None
+
+
+def _complex_call(f, wrt, single, args, function, compiled, pullback=False):
+    """Run the gradient ``function`` (``compiled``'s) with complex arguments: (value, the gradients in ``wrt``'s
+    structure: one, or a tuple where ``single`` is false), or with ``pullback`` (value, a pullback returning
+    them). The convention (autograd's and JAX's, docs/complex.md): the cotangent ``c`` of a value pairs with
+    its change ``dz`` as ``Re(sum(c * dz))``, so that ``grad`` of a holomorphic ``f`` is ``f'(z)`` and of a
+    real-valued one ``df/dx - 1j df/dy``. Each rule the code applies must hold for complex values
+    (``complex_ok``); the first that does not is refused, at its call. A real argument's gradient is the real
+    part of its cotangent (the imaginary part pairs with no change of it), so casts that drop an imaginary part
+    are harmless there; for a complex value they would be wrong, and the code runs with NumPy's
+    ComplexWarning an error (``run_complex``): never silent."""
     refuse_real_only(compiled, f)
     given = args
     args = tuple(copy.deepcopy(a) if isinstance(a, (list, dict)) else a for a in args)  # (as passed, for the shapes)
-    with _complex_values():
-        try:
-            value, out = function(*given)
-        except (runtime.InPlaceUpdateError, TypeError, _COMPLEX_WARNING) as e:
-            _reraise_complex(e, args, f)
+    value, out = run_complex(f, args, function, *given)
+
+    def finish(gs):
+        gs = _complex_like(gs, args, wrt)
+        return gs[0] if single else gs
+
     if not pullback:
         if np.iscomplexobj(value):  # (as autograd's and JAX's grad: which real function of it is meant is not said)
             raise TypeError(
                 "grad needs a function with a real scalar output, but this one returned a complex number; take "
                 "its real part or absolute value, or use adjoint_compiler.vjp with a complex cotangent"
             )
-        return value, _complex_like(out, args, wrt)
+        return value, finish(out)
 
-    def run(cotangent):
-        with _complex_values():
-            try:
-                gs = out(_plain_cotangent(cotangent))
-            except (runtime.InPlaceUpdateError, TypeError, _COMPLEX_WARNING) as e:
-                _reraise_complex(e, args, f)
-        return _complex_like(gs, args, wrt)
+    def pullback_f(cotangent):
+        return finish(run_complex(f, args, out, _plain_cotangent(cotangent)))
 
-    run.__qualname__ = _PULLBACK
-    return value, run
+    pullback_f.__qualname__ = _PULLBACK
+    return value, pullback_f
 
 
-@contextlib.contextmanager
-def _complex_values():
-    """Gradient code running with complex arguments: a cast that would drop an imaginary part raises
-    (NumPy's ComplexWarning an error), but where a real value's cotangent is made complex (runtime._precision_of)."""
+def run_complex(f, args, function, *call_args):
+    """``function(*call_args)``, derivative code of ``f`` run at complex ``args``: a cast that would drop an
+    imaginary part raises (NumPy's ComplexWarning an error), except where a real value's cotangent is made
+    complex (runtime._precision_of, told by ``runtime.COMPLEX_CALL``); its errors as the user's
+    (``_reraise_complex``)."""
     runtime.COMPLEX_CALL.depth += 1
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", _COMPLEX_WARNING)
-            yield
+            return function(*call_args)
+    except (runtime.InPlaceUpdateError, TypeError, _COMPLEX_WARNING) as e:
+        _reraise_complex(e, args, f)
     finally:
         runtime.COMPLEX_CALL.depth -= 1
 
@@ -1244,13 +1252,10 @@ def _scalar_output(f, wrt, transform, with_value):
         if kwargs or len(args) != nargs:
             args = _bind(f, args, kwargs)
         plain = []
-        try:
-            truth = _check_differentiated(f, args, wrt_idx, plain)
-        except _ComplexArguments:
-            truth = None
-        if truth is None:  # (out of the except clause: the user sees one error, not one raised in handling another)
-            value, grads = _complex_call(f, wrt_idx, args, d.get(args), d.last)
-            return (value, grads[0] if single else grads) if with_value else grads[0] if single else grads
+        truth = _checked_real(f, args, wrt_idx, plain)
+        if truth is None:
+            value, grads = _complex_call(f, wrt_idx, single, args, d.get(args), d.last)
+            return (value, grads) if with_value else grads
         if structures and _any_structure(args):
             return structured(args)
         try:
@@ -1704,16 +1709,10 @@ def _vjp(f, wrt):
                     out = _pulled(f, e[0], e[1], args)
                     check_unchanged(e[2], f)
                     return out
-        try:
-            complex_args = False
-            _check_differentiated(f, args if not kwargs and len(args) == nargs else _bind(f, args, kwargs), wrt_idx)
-        except _ComplexArguments:
-            complex_args = True
-        if complex_args:
+        if _checked_real(f, args if not kwargs and len(args) == nargs else _bind(f, args, kwargs), wrt_idx) is None:
             args = _bind(f, args, kwargs)
             compiled = _compiled(f, wrt_idx, "vjp", args, scalars=False)
-            value, pullback = _complex_call(f, wrt_idx, args, compiled.function, compiled, pullback=True)
-            return value, lambda cotangent: (lambda gs: gs[0] if single else gs)(pullback(cotangent))
+            return _complex_call(f, wrt_idx, single, args, compiled.function, compiled, pullback=True)
         if structures and (_any_structure(args) or _any_structure(kwargs.values())):
             return structured(_bind(f, args, kwargs))
         try:

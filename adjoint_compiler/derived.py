@@ -135,11 +135,8 @@ def _jvp(f, wrt):
             return lambda tangent: structured(args, tangent)
         truths = None
         if any(type(args[i]) is not float for i in wrt_idx):  # ints would make int tangents
-            try:
-                truth = _check_differentiated(f, args, wrt_idx)
-            except api._ComplexArguments:
-                truth = None
-            if truth is None:  # (out of the except clause: one error for the user, not one raised in another)
+            truth = api._checked_real(f, args, wrt_idx)
+            if truth is None:
                 return complex_run(args)
             if truth:  # a truth value's tangent is zero
                 truths = [_truth_value(args[i]) for i in wrt_idx]
@@ -193,11 +190,7 @@ def _jvp(f, wrt):
             if len(tangents) != len(wrt_idx):
                 raise TypeError("jvp of %s: %d tangents for wrt=%r" % (f.__qualname__, len(tangents), wrt))
             tangents = tuple(_complex_tangent(t, args[i]) for i, t in zip(wrt_idx, tangents))
-            with api._complex_values():
-                try:
-                    return c.function(*args, *tangents)
-                except (runtime.InPlaceUpdateError, TypeError, api._COMPLEX_WARNING) as e:
-                    api._reraise_complex(e, args, f)
+            return api.run_complex(f, args, c.function, *args, *tangents)
 
         return run
 

@@ -96,6 +96,33 @@ def _scan(fn, state):
     return reads, assigns, size, copies
 
 
+def _count_names(nodes, reads, assigns):
+    """Add the reads and assignments of each name under ``nodes`` to ``reads`` and ``assigns``; their node count
+    (as ``trees.walk`` counts: a name's context too)."""
+    Name, Load, AST = gast.Name, gast.Load, gast.AST
+    size, stack = 0, list(nodes)
+    pop, push = stack.pop, stack.append
+    while stack:
+        m = pop()
+        size += 1
+        if m.__class__ is Name:
+            table = reads if m.ctx.__class__ is Load else assigns
+            table[m.id] = table.get(m.id, 0) + 1
+            size += 1
+            if m.annotation is not None:
+                push(m.annotation)
+            continue
+        for field in m._fields:
+            value = getattr(m, field, None)
+            if value.__class__ is list:
+                for v in value:
+                    if isinstance(v, AST):
+                        push(v)
+            elif isinstance(value, AST):
+                push(value)
+    return size
+
+
 def _assignment(n):
     """One walk of the assignment ``n``: (its reads, its assignments (both as (name, count) pairs), its node
     count, the names its value mentions, whether its value is pure (``facts.pure``), the value's node count
@@ -133,25 +160,7 @@ def _assignment(n):
             elif isinstance(value, AST):
                 push(value)
     value_size = size if exact else trees.size(n.value)
-    stack[:] = n.targets
-    while stack:
-        m = pop()
-        size += 1
-        if m.__class__ is Name:
-            table = reads if m.ctx.__class__ is Load else assigns
-            table[m.id] = table.get(m.id, 0) + 1
-            size += 1
-            if m.annotation is not None:
-                push(m.annotation)
-            continue
-        for field in m._fields:
-            value = getattr(m, field, None)
-            if value.__class__ is list:
-                for v in value:
-                    if isinstance(v, AST):
-                        push(v)
-            elif isinstance(value, AST):
-                push(value)
+    size += _count_names(n.targets, reads, assigns)
     if own and is_pure:
         reads[target] = reads.get(target, 0) - own
     return reads, assigns, size + 1, names, is_pure, value_size
