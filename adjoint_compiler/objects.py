@@ -303,6 +303,7 @@ class _Method:
         self.label = None
         self.refused = None  # the _Refused that making it raised
         self.gives = True  # has a return with a value (else a changing one gives back only the fields)
+        self.fluent = False  # changes the object and returns it (``return self``): see _returned_self
 
     def cell_empty(self):
         try:
@@ -885,6 +886,8 @@ def _make(klass, method):
                 located(node),
                 None,
             )
+    if method.writes and not init and not passed:
+        _returned_self(tree, me, method, located)
     _replace_in(tree, me, klass, bind, located, msrc.env, resolve, fmap=fmap, taken=taken)
     stored = any(
         isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and n.id in fmap.values() for n in trees.walk(tree)
@@ -916,6 +919,25 @@ def _make(klass, method):
     if method.owner is not None and user:  # what a refusal of a call of it names: Buffer.write, not Buffer_write
         setattr(made, source_mod.USER_LABEL, user.replace("<locals>.", ""))
     method.cell.cell_contents = made
+
+
+def _returned_self(tree, me, method, located):
+    """A method that changes the object and returns it (``return self``, for chained calls) gives back the
+    fields, as one returning nothing does: its ``return self`` becomes ``return``, and ``method.fluent``
+    says that a call's result is the object, which only a call in a statement of its own may drop."""
+    returns = [n for n in trees.scope(tree.body) if isinstance(n, gast.Return) and n.value is not None]
+    selves = [r for r in returns if isinstance(r.value, gast.Name) and r.value.id == me]
+    if not selves:
+        return
+    if len(selves) != len(returns):
+        raise _Refused(
+            "the method %s, which returns the object itself on one path and another value on another" % method.name,
+            located(returns[0]),
+            None,
+        )
+    for r in selves:
+        r.value = None
+    method.fluent = True
 
 
 def _construction(klass, call, bind, located):
@@ -1051,6 +1073,13 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
     def refuse(construct, node, hint=None):
         raise _Refused(construct, located(node), hint)
 
+    def refuse_fluent(method, call):
+        refuse(
+            "the result of %s.%s(...), which is the object itself" % (name, method.name),
+            call,
+            "call %s.%s(...) in a statement of its own, then use %s" % (name, method.name, name),
+        )
+
     def constructed(stmt):
         """``name = C(args)`` as the assignment of the fields."""
         order, value = _construction(klass, stmt.value, bind, located)
@@ -1075,6 +1104,8 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
         result assigned together (the fields first: they change before the statement's target is assigned)."""
         call = stmt.value
         method, new = changing_call(call)
+        if method.fluent and not isinstance(stmt, gast.Expr):
+            refuse_fluent(method, call)
         if not method.gives:  # the fields, then the statement with None for the call
             fields = state(True)
             target = fields[0] if len(fields) == 1 else gast.Tuple(elts=fields, ctx=gast.Store())
@@ -1135,6 +1166,8 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
             ):
                 return []
         method, new = changing_call(call)
+        if method.fluent:
+            refuse_fluent(method, call)
         fields = state(True)
         if method.gives:
             result = fresh("_result")
@@ -1177,13 +1210,39 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
         method = passing(value)
         return method is not None and method.writes
 
+    def _unchained(block):
+        """``b.m(x).n(y)``, a statement of calls of methods that change ``b`` and return it, as ``b.m(x)``
+        then ``b.n(y)``: the same calls in the same order."""
+        for stmt in block:
+            links = []
+            node = stmt.value if isinstance(stmt, gast.Expr) else None
+            while isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute):
+                links.append(node)
+                if _on(node.func, name):
+                    break
+                node = node.func.value
+            else:
+                links = []
+            if len(links) < 2 or not all(
+                klass.methods.get(c.func.attr) is not None
+                and c.func.attr not in klass.properties
+                and klass.methods[c.func.attr].writes
+                and klass.made(klass.methods[c.func.attr]).fluent
+                for c in links[1:]  # (the last call may return anything: the statement drops it)
+            ):
+                yield stmt
+                continue
+            for call in reversed(links):
+                call.func.value = gast.copy_location(trees.name(name), call.func.value)
+                yield gast.copy_location(gast.Expr(value=call), stmt)
+
     for holder in list(trees.statements(tree)):  # statements first: constructors and changing calls
         for field in ("body", "orelse", "finalbody"):
             block = getattr(holder, field, None)
             if not isinstance(block, list):
                 continue
             out = []
-            for stmt in block:
+            for stmt in _unchained(block):
                 value = getattr(stmt, "value", None)
                 if (
                     isinstance(stmt, gast.Assign)

@@ -65,11 +65,26 @@ def refuse_mutation_of_varied(fn, source, local, varied):
             receiver = call.func.value.id if isinstance(call.func.value, gast.Name) else "..."
             if receiver != "..." and source is not None:
                 receiver = source.spelled(receiver, fn)  # a compiler's temporary: the expression it holds
+            hint = isinstance(call.func.value, gast.Name) and objects.note(source, call.func.value.id)
+            if not hint:  # (an object made in the function but left as it is: its note says why)
+                hint = (
+                    "build a new value instead (e.g. xs = xs + [v])"
+                    if call.func.attr in _CONTAINER_METHODS
+                    else "a method of your own may change its object (self.v = ...) and return nothing, a value "
+                    "or the object itself; call it in a statement of its own on an object the function makes"
+                )
             raise UnsupportedError(
                 "in-place method call %s.%s(...) on values being differentiated" % (receiver, call.func.attr),
                 source.location(stmt) if source is not None else None,
-                "build a new value instead (e.g. xs = xs + [v])",
+                hint,
             )
+
+
+# methods that change a list, dict, set or array in place
+_CONTAINER_METHODS = frozenset(
+    "append extend insert pop remove clear sort reverse update setdefault popitem add discard "
+    "difference_update intersection_update symmetric_difference_update fill put resize itemset partition".split()
+)
 
 
 def refuse_differentiated_globals_seen_by_callees(stmts, source, local, varied, written):

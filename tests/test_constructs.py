@@ -1057,6 +1057,27 @@ CONSTRUCTS = [
     ),
     (
         "Containers",
+        "methods that change an object made in the function and return it (return self), alone or chained",
+        "supported",
+        "0.7",
+        """
+        class Walker:
+            def __init__(self, x):
+                self.x = x
+
+            def step(self, k):
+                self.x = self.x * k + 1.0
+                return self
+
+        def f(x):
+            w = Walker(x)
+            w.step(x)
+            w.step(2.0).step(x)
+            return w.x
+        """,
+    ),
+    (
+        "Containers",
         "an object made in the function passed to the user's functions that read or change it",
         "supported",
         "0.7",

@@ -325,7 +325,37 @@ def method_of_a_made_object_in_a_loop(x):
     return s
 
 
+class Fluent:  # methods that change the object and return it, for chained calls
+    def __init__(self, v):
+        self.v = v
+
+    def scale(self, k):
+        self.v = self.v * k
+        return self
+
+    def shift(self, d):
+        if d > 0.0:
+            self.v = self.v + d * d
+            return self
+        self.v = self.v - d
+        return self
+
+    def square(self):
+        self.v = self.v * self.v
+        return self.v
+
+
+def fluent_calls(x):
+    f = Fluent(x)
+    f.scale(x)
+    for i in range(2):
+        f.shift(0.5 - i).scale(1.5)  # the calls in order: shift, then scale
+    f.scale(x).shift(x).square()  # (the last call may give anything: the statement drops it)
+    return f.v
+
+
 SCALAR_CASES = [
+    fluent_calls,
     method_of_a_made_object,
     method_of_a_made_object_in_a_loop,
     dataclass_built,
@@ -658,6 +688,29 @@ def passed_to_a_recursive_function(x):
     return power_of(b, 3)
 
 
+def fluent_result_used(x):
+    f = Fluent(x)
+    g = f.scale(x)
+    return g.v + f.v
+
+
+class HalfFluent:
+    def __init__(self, v):
+        self.v = v
+
+    def step(self, k):
+        self.v = self.v * k
+        if k > 1.0:
+            return self
+        return k
+
+
+def half_fluent(x):
+    h = HalfFluent(x)
+    h.step(x)
+    return h.v
+
+
 def param_write(b, x):
     b.v += x
     return b.v * x
@@ -695,6 +748,8 @@ def returned_unchanged(x):
         (passed_to_a_partial, "the object b \\(a Box made in the function\\) used other than"),
         (passed_to_a_recursive_function, "passing an object of Box to power_of, which passes it on to itself"),
         (changing_function_in_expression, "a call of scale_pair\\(\\) that changes its argument p in place"),
+        (fluent_result_used, "'g.v' with a differentiated value \\(g\\) where it has no derivative"),
+        (half_fluent, "in-place method call h.step.*returns the object itself on one path and another value"),
     ],
     ids=lambda v: getattr(v, "__name__", "message"),
 )
