@@ -2146,9 +2146,9 @@ def only_defaults(*names_and_values, at=None):
     for name, value in zip(names_and_values[::2], names_and_values[1::2]):
         if value is not None:
             raise NotImplementedError(
-                "%sthe gradient of a reduction with %s=: not modelled (a dtype may round, out= aliases, initial= "
-                "and where= change which elements count); leave it out, e.g. cast with .astype first"
-                % ("" if at is None else at + ": error: ", name)
+                "%sthe gradient of a reduction with %s= is not supported by adjoint_compiler (a dtype may round, "
+                "out= aliases, initial= and where= change which elements count); leave it out, e.g. cast with "
+                ".astype first" % ("" if at is None else at + ": error: ", name)
             )
     return 1
 

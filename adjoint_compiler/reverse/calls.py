@@ -138,8 +138,14 @@ def adjoint_call(r, stmt, name, op, g, out):
     t = templates.template(rule)
     try:
         stmts, results = templates.instantiate(t, g, _name(name), op.args, op.kwargs, r.namer, scalar, act.integers)
+    except templates.Refused as e:  # a case the rule does not cover (a reduction's initial=, say)
+        raise UnsupportedError("%s: %s" % (_fn_label(op.fn), e.args[0]), r.location(stmt)) from None
     except KeyError as e:
-        raise CompileError("%s got an unexpected or missing argument %s" % (_fn_label(op.fn), e), r.location(stmt))
+        raise UnsupportedError(
+            "%s with an argument its derivative rule does not take, or without one it needs (%s)"
+            % (_fn_label(op.fn), e.args[0]),
+            r.location(stmt),
+        ) from None
     except templates.TooManyArguments as e:
         raise UnsupportedError(e.message(_fn_label(op.fn)), r.location(stmt), e.hint(op.fn))
     for operand, contribution in results:
