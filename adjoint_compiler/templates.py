@@ -449,7 +449,7 @@ def _integer_ranges(node, integers):
 
 class Refused(KeyError):
     """A call that a rule cannot take. A KeyError, which reverse.py reports as the user's error at
-    the call ("... got an unexpected or missing argument (what)"), with its location."""
+    the call ("... with an argument its derivative rule does not take, or without one it needs"), located."""
 
     def __str__(self):
         return "(%s)" % self.args[0]

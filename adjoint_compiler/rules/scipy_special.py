@@ -9,7 +9,7 @@ rule bodies call SciPy through the module bound here as ``scipy_special``, so em
 ``log_softmax`` and ``polygamma`` is a ufunc: forward mode derives its tangent from the adjoint rule
 (the same body less ``unbroadcast``); those four have tangent rules. A ufunc's keywords (``out=``,
 ``where=``, ``dtype=``) and ``logsumexp``'s ``return_sign=`` are not parameters of the rules, so a call
-passing one is refused at its place (``got an unexpected ... argument``).
+passing one is refused at its place (``... with an argument its derivative rule does not take``).
 
 Conventions at special points, those of SciPy's values and of JAX's derivatives: ``xlogy(0, y)`` is 0
 for every y, so its derivative in y is 0 there and in x it is ``log(y)`` (JAX's); ``i0e``/``i1e``
