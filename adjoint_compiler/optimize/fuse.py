@@ -226,39 +226,65 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
     found in an earlier round are kept while its entry in ``folded`` says nothing rewrote it since it was
     folded (the entry is the same tuple, and the statement's value is the one folded); ``clean``'s scan fills
     it for the assignments it walks, with the value's size too.
+
+    A temporary's use is the first statement after it that the search may not pass (a comment it passes;
+    an assignment it passes where its value is pure, does not read the temporary and its target is not one
+    the temporary's value reads). Found by position (issue #14: walking forward over every statement passed,
+    for each temporary, was quadratic in the block's length): each statement keeps its position in
+    ``stmts`` (fusing only removes the temporary), and the positions of the statements no search passes, of
+    the assignments of each name and of the assignments whose value reads each name are sorted lists, the
+    first after a temporary a bisection. The statements before the current one are never asked about again,
+    so a temporary removed stays in them; the use's value, which takes the temporary's, adds its positions
+    to the names it now reads, and stays as pure as it was (both values are).
     """
     out = list(stmts)
-    # id(statement) -> (statement, the names its value mentions, whether that value is pure), for the
-    # assignments the search forward passes over: each is passed by many temporaries before it
-    facts = {}
+    places = list(range(len(out)))  # each statement's position in stmts, beside out
     folded = {} if folded is None else folded
     kept = {} if kept is None else kept
+    index = None  # (stops, assignments, readers, temporaries), made at the first temporary that may fuse
 
-    def passable(stmt, needs, t):
-        """Whether the search for ``t``'s use may pass over ``stmt``: a pure assignment to a name that is
-        not one ``t``'s value reads, whose value does not read ``t``."""
-        if trees.assigned_name(stmt) is None or stmt.targets[0].id in needs:
-            return False
+    def value_facts(stmt):
+        """(the names ``stmt``'s value mentions, whether that value is pure), from what an earlier round or
+        ``clean``'s scan found where that stands."""
         key = id(stmt)
-        entry = facts.get(key)
-        if entry is None or entry[0] is not stmt:
-            mark = folded.get(key)
-            if mark is not None and mark[0] is stmt and mark[1] is stmt.value:
-                entry = kept.get(key)
-                if entry is None or entry[0] is not mark:  # (folded anew since: found anew)
-                    entry = kept[key] = (mark, trees.all_names(stmt.value), pure(stmt.value))
-                entry = facts[key] = (stmt, entry[1], entry[2])
-            else:
-                entry = facts[key] = (stmt, trees.all_names(stmt.value), pure(stmt.value))
-        return entry[2] and t not in entry[1]
+        mark = folded.get(key)
+        if mark is not None and mark[0] is stmt and mark[1] is stmt.value:
+            entry = kept.get(key)
+            if entry is None or entry[0] is not mark:  # (folded anew since: found anew)
+                entry = kept[key] = (mark, trees.all_names(stmt.value), pure(stmt.value))
+            return entry[1], entry[2]
+        return trees.all_names(stmt.value), pure(stmt.value)
+
+    def make_index():
+        stops, assignments, readers = [], {}, {}
+        targets = [trees.assigned_name(stmt) for stmt in out]
+        temporaries = {t for t in targets if t is not None and _temporary(t, reads, assigns)}  # (readers: theirs)
+        for place, stmt in enumerate(out):
+            target = targets[place]
+            if target is None:
+                if not is_comment(stmt):
+                    stops.append(place)
+                continue
+            names, is_pure = value_facts(stmt)
+            if not is_pure:
+                stops.append(place)
+            assignments.setdefault(target, []).append(place)
+            for name in names & temporaries:
+                readers.setdefault(name, []).append(place)
+        return stops, assignments, readers, temporaries
+
+    def after(positions, place):
+        """The first of the sorted ``positions`` after ``place``, else None."""
+        if not positions:
+            return None
+        k = bisect.bisect_right(positions, place)
+        return positions[k] if k < len(positions) else None
 
     i = 0
     while i < len(out):
         s = out[i]
         t = trees.assigned_name(s)
-        if not (
-            t is not None and (naming.is_temp_value(t) or _temp_bar(t)) and reads.get(t) == 1 and assigns.get(t) == 1
-        ):
+        if not (t is not None and _temporary(t, reads, assigns)):
             i += 1
             continue
         mark = _standing(folded, s)
@@ -276,9 +302,14 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
             continue
         if needs is None:
             needs = trees.all_names(s.value)
-        j = i + 1
-        while j < len(out) and (is_comment(out[j]) or passable(out[j], needs, t)):
-            j += 1
+        if index is None:
+            index = make_index()
+        stops, assignments, readers, temporaries = index
+        here = places[i]
+        firsts = [after(stops, here), after(readers.get(t), here)]
+        firsts += [after(assignments.get(name), here) for name in needs]
+        stop = min((p for p in firsts if p is not None), default=None)
+        j = len(out) if stop is None else bisect.bisect_left(places, stop, i)
         use = out[j] if j < len(out) else None
         if (
             isinstance(use, (gast.Assign, gast.Expr, gast.Return))
@@ -291,12 +322,22 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
             and _substitute(use.value, t, s.value)
         ):
             quotes.fuse(use, s)
-            facts.pop(id(use), None)  # its value now holds the temporary's
             folded.pop(id(use), None)
-            del out[i]
+            if trees.assigned_name(use) is not None:  # (the names its value now reads: the search asks of them)
+                for name in needs & temporaries:
+                    positions = readers.setdefault(name, [])
+                    k = bisect.bisect_left(positions, stop)
+                    if k == len(positions) or positions[k] != stop:
+                        positions.insert(k, stop)
+            del out[i], places[i]
             continue
         i += 1
     return out
+
+
+def _temporary(name, reads, assigns):
+    """Whether ``name`` is a temporary (or its cotangent) assigned once and read once: one that may fuse."""
+    return (naming.is_temp_value(name) or _temp_bar(name)) and reads.get(name) == 1 and assigns.get(name) == 1
 
 
 def _temp_bar(name):
