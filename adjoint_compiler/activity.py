@@ -43,7 +43,8 @@ class Activity:
         self.sequences = set()
         self.owned = set()  # copies of arguments the function stores into (desugar.py): array, list or dict
         self.where_fed = set()
-        self._by_stmt = {}
+        self._by_stmt = {}  # id(statement) -> (statement, its value, source, local names, its Op)
+        self._equal = {}  # (id(a), id(b)) -> (a, b, a == b) of the local name sets op was asked with
         self.local = set()  # the names the function binds (trees.local_names), set by run
 
     def __str__(self):
@@ -59,18 +60,42 @@ class Activity:
         return "\n".join("%-8s %s" % (label + ":", ", ".join(sorted(names)) or "-") for label, names in rows)
 
     def op(self, stmt, source, local):
-        """The Op of one assignment statement (names assigned twice have one Op per assignment)."""
+        """The Op of one assignment statement (names assigned twice have one Op per assignment): the one ``run``
+        found, where asked of the same statement and value in the same context (the reversal asks of every
+        assignment again), else classified here, once."""
         key = id(stmt)
-        if key not in self._by_stmt:
-            self._by_stmt[key] = classify(stmt.value, source, local)
-        return self._by_stmt[key]
+        entry = self._by_stmt.get(key)
+        if (
+            entry is not None
+            and entry[0] is stmt
+            and entry[1] is stmt.value
+            and entry[2] is source
+            and self._same_local(entry[3], local)
+        ):
+            return entry[4]
+        op = classify(stmt.value, source, local)
+        self._by_stmt[key] = (stmt, stmt.value, source, local, op)
+        return op
+
+    def _same_local(self, a, b):
+        """Whether the name sets ``a`` and ``b`` are equal, compared once per pair of sets."""
+        if a is b:
+            return True
+        known = self._equal.get((id(a), id(b)))
+        if known is None or known[0] is not a or known[1] is not b:
+            known = self._equal[(id(a), id(b))] = (a, b, a == b)
+        return known[2]
 
 
-def _definitions(stmts, source, local, out):
-    """Every (name, Op) defined in ``stmts``, in program order (loop targets included)."""
+def _definitions(stmts, source, local, out, by_stmt=None):
+    """Every (name, Op) defined in ``stmts``, in program order (loop targets included). ``by_stmt``: gets
+    each assignment's entry for ``Activity.op``."""
     for stmt in stmts:
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
-            out.append((stmt.targets[0].id, classify(stmt.value, source, local)))
+            op = classify(stmt.value, source, local)
+            out.append((stmt.targets[0].id, op))
+            if by_stmt is not None:
+                by_stmt[id(stmt)] = (stmt, stmt.value, source, local, op)
         elif trees.appended(stmt) is not None and trees.appended(stmt)[0].id in local:
             xs, v = trees.appended(stmt)  # xs.append(v): a new value of xs, one element longer
             out.append((xs.id, Op("append", None, [xs, v], node=stmt)))
@@ -81,13 +106,13 @@ def _definitions(stmts, source, local, out):
             root = trees.store_root(target)  # a[i][j] = v changes a too
             out.append((root.id, Op("store", fn, [root, stmt.value], {"index": target.slice}, stmt)))
         elif isinstance(stmt, gast.If):
-            _definitions(stmt.body, source, local, out)
-            _definitions(stmt.orelse, source, local, out)
+            _definitions(stmt.body, source, local, out, by_stmt)
+            _definitions(stmt.orelse, source, local, out, by_stmt)
         elif isinstance(stmt, (gast.For, gast.While)):
             if isinstance(stmt, gast.For):
                 # fn: range for a loop over range(...), whose items are ints
                 out.append((stmt.target.id, Op("index", _over_range(stmt.iter, source, local), node=stmt.target)))
-            _definitions(stmt.body, source, local, out)
+            _definitions(stmt.body, source, local, out, by_stmt)
     return out
 
 
@@ -116,7 +141,8 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     fixed point over all assignments.
     """
     local = trees.local_names(fn)
-    defs = _definitions(fn.body, source, local, [])
+    by_stmt = {}
+    defs = _definitions(fn.body, source, local, [], by_stmt)
     count = {}
     for name, _ in defs:
         count[name] = count.get(name, 0) + 1
@@ -162,6 +188,7 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     refusals.refuse_untracked_operations(fn, defs, source, varied, useful)
     scalars = _infer_scalars(defs, set(scalar_params) | set(scalar_outputs))
     act = Activity(ops, defs, varied, useful, scalars, outputs)
+    act._by_stmt = by_stmt
     act.integers = frozenset(_infer_integers(defs))
     act.local = local
     act.sequences = _infer_sequences(defs, varied)

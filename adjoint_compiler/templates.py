@@ -206,6 +206,8 @@ def _instance(expr, mapping, strip, seen, integers=frozenset()):
     own_broadcasts, given_broadcasts = broadcasts, False
     if not (folds and (not strip or broadcasts)):
         for v in mapping.values():
+            if v.__class__ is gast.Constant or v.__class__ is gast.Name and v.annotation is None:
+                continue  # (most values put in: their kinds are (False, False), without a walk)
             if isinstance(v, gast.AST):
                 known = seen.get(id(v))
                 if known is None or known[0] is not v:

@@ -23,6 +23,8 @@ def f(a, x, c):
     return y_bar
 """
 
+import bisect
+
 import gast
 
 from adjoint_compiler import naming, trees
@@ -38,79 +40,110 @@ def fuse_accumulations(stmts, quotes, folded=None, kept=None, facts=None):
     statement rewritten leaves it; ``kept``: what an earlier round found of a statement it passed, while its
     entry in ``folded`` stands (as in ``fuse_temporaries``); ``facts``: ``fuse_temporaries``'s ``kept``, whose
     names of an assignment's value (with its target) name the assignment.
+
+    One pass in order (issue #14: searching back and over the statements between, for each accumulation,
+    was quadratic in the block's length): each statement has its position in ``stmts`` (fusing only
+    removes statements), and what the statements before the current one touch is kept by name, as the
+    position of the last that names it, of the last that stores into it and of the last assigning it, so
+    "nothing between touches" is a comparison of positions. A statement fused away moves into the current
+    one, which names and stores all it did and comes later: the positions kept stay those the statements
+    left would give.
     """
+    out = list(stmts)
+    targets = [trees.assigned_name(s) for s in out]  # out's, kept beside it
+    if not any(t is not None and _accumulation(s, t) for s, t in zip(out, targets)):
+        return out
     folded = {} if folded is None else folded
     kept = {} if kept is None else kept
     facts = {} if facts is None else facts
-    out = list(stmts)
-    targets = [trees.assigned_name(s) for s in out]  # out's, kept beside it: the search back reads them
-    targets_of = {id(s): t for s, t in zip(out, targets) if t is not None and len(s.targets) == 1}
-    comments = {id(s) for s, t in zip(out, targets) if t is None and is_comment(s)}
-    known = {}  # id(statement) -> names in it (statements between are scanned many times)
-    stores = {}  # id(statement) -> stored(statement): its targets, which fusing does not change
+    places = list(range(len(out)))  # each statement's position in stmts, beside out
     Assign, Expr = gast.Assign, gast.Expr
+    named, stores_into, assigned = {}, {}, {}  # name -> the last position naming it, storing into it; assigning it
+    barrier = comment = -1  # the last position of a statement other than an assignment or expression; of a comment
 
-    def untouched(between, v, reads):
-        """Whether no statement of ``between`` is other than an assignment or expression, names ``v`` or
-        stores into a name of ``reads``."""
-        for b in between:
-            if not isinstance(b, (Assign, Expr)):
-                return False
-            key = id(b)
-            if key in comments and v != naming.COMMENT_FN:
-                continue  # (names only the comment function and stores into nothing)
-            names = known.get(key)
-            if names is None:
-                mark = folded.get(key)
-                if mark is not None and mark[0] is b and mark[1] is b.value:
-                    entry = kept.get(key)
-                    if entry is None or entry[0] is not mark:
-                        found = facts.get(key)
-                        target = targets_of.get(key)
-                        if found is not None and found[0] is mark and target is not None:
-                            entry = kept[key] = (mark, found[1] | {target}, {target})
-                        else:
-                            entry = kept[key] = (mark, trees.all_names(b), stored(b))
-                    names, stores[key] = known[key] = entry[1], entry[2]
+    def names_of(b, key, target):
+        """``trees.all_names(b)`` and ``stored(b)``, from what an earlier round or ``clean``'s scan found."""
+        mark = folded.get(key)
+        if mark is not None and mark[0] is b and mark[1] is b.value:
+            entry = kept.get(key)
+            if entry is None or entry[0] is not mark:
+                found = facts.get(key)
+                if found is not None and found[0] is mark and target is not None and len(b.targets) == 1:
+                    entry = kept[key] = (mark, found[1] | {target}, {target})
                 else:
-                    names = known[key] = trees.all_names(b)
-            if v in names:
-                return False
-            into = stores.get(key)
-            if into is None:
-                into = stores[key] = stored(b)
-            if into & reads:
-                return False
-        return True
+                    entry = kept[key] = (mark, trees.all_names(b), stored(b))
+            return entry[1], entry[2]
+        return trees.all_names(b), stored(b)
+
+    def record(k, names, into):
+        """What ``out[k]`` touches, for the statements after it (``names``, ``into``: those of an assignment or
+        expression other than a comment)."""
+        nonlocal barrier, comment
+        b, place = out[k], places[k]
+        if names is not None:
+            for n in names:
+                named[n] = place
+            for n in into:
+                stores_into[n] = place
+        elif b.__class__ is Expr:
+            comment = place
+        else:
+            barrier = place
+        if targets[k] is not None:
+            assigned.setdefault(targets[k], []).append(place)
 
     i = 0
     while i < len(out):
         s = out[i]
         v = targets[i]
-        if (
-            v is not None
-            and isinstance(s.value, gast.BinOp)
-            and isinstance(s.value.op, (gast.Add, gast.Sub))
-            and isinstance(s.value.left, gast.Name)
-            and s.value.left.id == v
-        ):
-            if v not in trees.all_names(s.value.right):
-                j = i - 1
-                while j >= 0 and targets[j] != v:
-                    j -= 1
-                if j >= 0:
-                    first = out[j]
-                    if untouched(out[j + 1 : i], v, trees.all_names(first.value)):
-                        s.value.left = first.value
-                        quotes.fuse(s, first)
-                        known.pop(id(s), None)
-                        stores.pop(id(s), None)
-                        folded.pop(id(s), None)
-                        del out[j], targets[j]
-                        i -= 1
-                        continue
+        kind = s.__class__
+        names = into = None
+        if kind is Assign or kind is Expr and not is_comment(s):
+            names, into = names_of(s, id(s), v)
+        value = s.value if kind is Assign else None
+        if v is not None and _accumulation(s, v) and assigned.get(v) and v not in trees.all_names(value.right):
+            place = assigned[v][-1]
+            j = bisect.bisect_left(places, place, 0, i)
+            first = out[j]
+            reads = trees.all_names(first.value)
+            if not (
+                barrier > place
+                or named.get(v, -1) > place
+                or v == naming.COMMENT_FN
+                and comment > place
+                or any(stores_into.get(r, -1) > place for r in reads)
+            ):
+                value.left = first.value
+                quotes.fuse(s, first)
+                folded.pop(id(s), None)
+                del out[j], targets[j], places[j]
+                assigned[v].pop()
+                i -= 1
+                if value.left.__class__ is gast.Name and value.left.id == v:
+                    # (``v = v`` fused: s is looked at again, as the search did; the positions are found anew,
+                    # as that statement's stay where none took them)
+                    named.clear(), stores_into.clear(), assigned.clear()
+                    barrier = comment = -1
+                    for k in range(i):
+                        b = out[k]
+                        plain = b.__class__ is Assign or b.__class__ is Expr and not is_comment(b)
+                        record(k, *(names_of(b, id(b), targets[k]) if plain else (None, None)))
+                    continue
+                names = names | reads  # (s's value now holds first's)
+        record(i, names, into)
         i += 1
     return out
+
+
+def _accumulation(stmt, v):
+    """Whether the assignment ``stmt`` of ``v`` is ``v = v + e`` or ``v = v - e``."""
+    value = stmt.value
+    return (
+        value.__class__ is gast.BinOp
+        and value.op.__class__ in (gast.Add, gast.Sub)
+        and value.left.__class__ is gast.Name
+        and value.left.id == v
+    )
 
 
 _FUSED_SIZE = 12  # nodes: beyond this a fused expression reads worse than its named parts
@@ -193,39 +226,65 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
     found in an earlier round are kept while its entry in ``folded`` says nothing rewrote it since it was
     folded (the entry is the same tuple, and the statement's value is the one folded); ``clean``'s scan fills
     it for the assignments it walks, with the value's size too.
+
+    A temporary's use is the first statement after it that the search may not pass (a comment it passes;
+    an assignment it passes where its value is pure, does not read the temporary and its target is not one
+    the temporary's value reads). Found by position (issue #14: walking forward over every statement passed,
+    for each temporary, was quadratic in the block's length): each statement keeps its position in
+    ``stmts`` (fusing only removes the temporary), and the positions of the statements no search passes, of
+    the assignments of each name and of the assignments whose value reads each name are sorted lists, the
+    first after a temporary a bisection. The statements before the current one are never asked about again,
+    so a temporary removed stays in them; the use's value, which takes the temporary's, adds its positions
+    to the names it now reads, and stays as pure as it was (both values are).
     """
     out = list(stmts)
-    # id(statement) -> (statement, the names its value mentions, whether that value is pure), for the
-    # assignments the search forward passes over: each is passed by many temporaries before it
-    facts = {}
+    places = list(range(len(out)))  # each statement's position in stmts, beside out
     folded = {} if folded is None else folded
     kept = {} if kept is None else kept
+    index = None  # (stops, assignments, readers, temporaries), made at the first temporary that may fuse
 
-    def passable(stmt, needs, t):
-        """Whether the search for ``t``'s use may pass over ``stmt``: a pure assignment to a name that is
-        not one ``t``'s value reads, whose value does not read ``t``."""
-        if trees.assigned_name(stmt) is None or stmt.targets[0].id in needs:
-            return False
+    def value_facts(stmt):
+        """(the names ``stmt``'s value mentions, whether that value is pure), from what an earlier round or
+        ``clean``'s scan found where that stands."""
         key = id(stmt)
-        entry = facts.get(key)
-        if entry is None or entry[0] is not stmt:
-            mark = folded.get(key)
-            if mark is not None and mark[0] is stmt and mark[1] is stmt.value:
-                entry = kept.get(key)
-                if entry is None or entry[0] is not mark:  # (folded anew since: found anew)
-                    entry = kept[key] = (mark, trees.all_names(stmt.value), pure(stmt.value))
-                entry = facts[key] = (stmt, entry[1], entry[2])
-            else:
-                entry = facts[key] = (stmt, trees.all_names(stmt.value), pure(stmt.value))
-        return entry[2] and t not in entry[1]
+        mark = folded.get(key)
+        if mark is not None and mark[0] is stmt and mark[1] is stmt.value:
+            entry = kept.get(key)
+            if entry is None or entry[0] is not mark:  # (folded anew since: found anew)
+                entry = kept[key] = (mark, trees.all_names(stmt.value), pure(stmt.value))
+            return entry[1], entry[2]
+        return trees.all_names(stmt.value), pure(stmt.value)
+
+    def make_index():
+        stops, assignments, readers = [], {}, {}
+        targets = [trees.assigned_name(stmt) for stmt in out]
+        temporaries = {t for t in targets if t is not None and _temporary(t, reads, assigns)}  # (readers: theirs)
+        for place, stmt in enumerate(out):
+            target = targets[place]
+            if target is None:
+                if not is_comment(stmt):
+                    stops.append(place)
+                continue
+            names, is_pure = value_facts(stmt)
+            if not is_pure:
+                stops.append(place)
+            assignments.setdefault(target, []).append(place)
+            for name in names & temporaries:
+                readers.setdefault(name, []).append(place)
+        return stops, assignments, readers, temporaries
+
+    def after(positions, place):
+        """The first of the sorted ``positions`` after ``place``, else None."""
+        if not positions:
+            return None
+        k = bisect.bisect_right(positions, place)
+        return positions[k] if k < len(positions) else None
 
     i = 0
     while i < len(out):
         s = out[i]
         t = trees.assigned_name(s)
-        if not (
-            t is not None and (naming.is_temp_value(t) or _temp_bar(t)) and reads.get(t) == 1 and assigns.get(t) == 1
-        ):
+        if not (t is not None and _temporary(t, reads, assigns)):
             i += 1
             continue
         mark = _standing(folded, s)
@@ -243,9 +302,14 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
             continue
         if needs is None:
             needs = trees.all_names(s.value)
-        j = i + 1
-        while j < len(out) and (is_comment(out[j]) or passable(out[j], needs, t)):
-            j += 1
+        if index is None:
+            index = make_index()
+        stops, assignments, readers, temporaries = index
+        here = places[i]
+        firsts = [after(stops, here), after(readers.get(t), here)]
+        firsts += [after(assignments.get(name), here) for name in needs]
+        stop = min((p for p in firsts if p is not None), default=None)
+        j = len(out) if stop is None else bisect.bisect_left(places, stop, i)
         use = out[j] if j < len(out) else None
         if (
             isinstance(use, (gast.Assign, gast.Expr, gast.Return))
@@ -258,12 +322,22 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
             and _substitute(use.value, t, s.value)
         ):
             quotes.fuse(use, s)
-            facts.pop(id(use), None)  # its value now holds the temporary's
             folded.pop(id(use), None)
-            del out[i]
+            if trees.assigned_name(use) is not None:  # (the names its value now reads: the search asks of them)
+                for name in needs & temporaries:
+                    positions = readers.setdefault(name, [])
+                    k = bisect.bisect_left(positions, stop)
+                    if k == len(positions) or positions[k] != stop:
+                        positions.insert(k, stop)
+            del out[i], places[i]
             continue
         i += 1
     return out
+
+
+def _temporary(name, reads, assigns):
+    """Whether ``name`` is a temporary (or its cotangent) assigned once and read once: one that may fuse."""
+    return (naming.is_temp_value(name) or _temp_bar(name)) and reads.get(name) == 1 and assigns.get(name) == 1
 
 
 def _temp_bar(name):

@@ -62,7 +62,7 @@ def _fresh(value):
     """Whether ``value`` makes a new array, as it will read once ``optimize`` has simplified it: ``t * 1``
     becomes ``t`` there, which may be a broadcast view (``unreduce``), not arithmetic. (Arithmetic with no
     literal in it, nor ``math``'s constants, stays arithmetic: each identity that drops an operator needs a
-    literal operand. Such a value is not folded to say so.)"""
+    literal operand, and ``math``'s functions fold only at literals. Such a value is not folded to say so.)"""
     if value.__class__ is gast.BinOp and _literal_free(value):
         return True
     value = fold.simplify(trees.clone(value))
@@ -71,12 +71,18 @@ def _fresh(value):
     )
 
 
+# math's attributes that ``fold`` may read as numbers (pi, e, tau), and the other constants
+_MATH_CONSTANTS = frozenset(("pi", "e", "tau", "inf", "nan"))
+
+
 def _literal_free(value):
-    """Whether ``value`` has no literal and no ``math`` attribute (``math.pi``, ``math.sqrt``) in it."""
+    """Whether ``value`` has no literal and no ``math`` constant (``math.pi``) in it (``math.sqrt`` may be)."""
     Constant, Attribute, Name = gast.Constant, gast.Attribute, gast.Name
     for n in trees.walk(value):
         cls = n.__class__
-        if cls is Constant or cls is Attribute and n.value.__class__ is Name and n.value.id == "math":
+        if cls is Constant or (
+            cls is Attribute and n.value.__class__ is Name and n.value.id == "math" and n.attr in _MATH_CONSTANTS
+        ):
             return False
     return True
 
