@@ -2626,9 +2626,12 @@ def _others_products(s):
 
 def _svd_frame(a):
     """(u, s, vt, sigma): the SVD of each matrix and sigma = det(U) det(V^T) (+-1): the cofactor matrix is
-    equivariant, C(U S V^T) = sigma U C(S) V^T."""
+    equivariant, C(U S V^T) = sigma U C(S) V^T. Of a complex A = U S V^H, C(A) = det(U) det(V^H) conj(U) C(S)
+    conj(V^H): u and vt are returned conjugated and sigma is the unit number det(U) det(V^H) (for a real A the same
+    as above)."""
     u, s, vt = np.linalg.svd(a)
-    return u, s, vt, np.sign(np.linalg.det(u) * np.linalg.det(vt))
+    d = np.linalg.det(u) * np.linalg.det(vt)
+    return np.conj(u), s, np.conj(vt), d / np.abs(d)
 
 
 def cofactors(a, det=None):

@@ -203,7 +203,7 @@ def inv_tangent(dot, ans, a):
     return -np.matmul(np.matmul(ans, dot), ans)
 
 
-@adjoint(np.linalg.det)
+@adjoint(np.linalg.det, complex_ok=True)
 def det_adjoint(g, ans, a):
     # d det A = tr(adj(A) dA) (Jacobi's formula; Giles 2008, "determinant"), so A_bar = g C with C = adj(A)^T the
     # matrix of cofactors: det(A) A^-T where A is well conditioned, and from the SVD where it is not, so that the
@@ -212,7 +212,7 @@ def det_adjoint(g, ans, a):
     return np.expand_dims(g, (-2, -1)) * cofactors(a, ans)
 
 
-@tangent(np.linalg.det)
+@tangent(np.linalg.det, complex_ok=True)
 def det_tangent(dot, ans, a):
     # d det A = <C, dA>, C = adj(A)^T as in det_adjoint
     return np.sum(cofactors(a, ans) * dot, axis=(-2, -1))
@@ -227,22 +227,27 @@ def slogdet_inverse(ans, a):
     return lu_inverse(a) if checked else None  # (np.linalg.inv's value, from an LU factorization: runtime.lu_inverse)
 
 
-@adjoint(np.linalg.slogdet)
+@adjoint(np.linalg.slogdet, complex_ok=True)
 def slogdet_adjoint(g, ans, a):
     # ans is the pair (sign, logabsdet) and g the pair of their cotangents
     # (indexable: a tuple, or the (2, ...) array a materialized cotangent of the
     # pair is). The sign is piecewise constant, so only g[1] contributes:
     # d log|det A| = tr(A^{-1} dA), so A_bar = g[1] * A^{-T} (Giles 2008, "determinant").
+    # Of a complex A, t = tr(A^-1 dA) = d log det: d logabsdet = Re(t) and the sign e^{i theta} moves,
+    # d sign = 1j sign Im(t), so A_bar = (Re(g[1]) + 1j Im(g[0] sign)) A^-T (docs/complex.md's pairing).
     # Needs A nonsingular: refused at a singular A (logabsdet -inf).
     inv = slogdet_inverse(ans, a)
-    return np.expand_dims(g[1], (-2, -1)) * np.swapaxes(inv, -1, -2)
+    coef = np.real(g[1]) + 1j * np.imag(g[0] * ans[0]) if np.iscomplexobj(a) else g[1]
+    return np.expand_dims(coef, (-2, -1)) * np.swapaxes(inv, -1, -2)
 
 
-@tangent(np.linalg.slogdet)
+@tangent(np.linalg.slogdet, complex_ok=True)
 def slogdet_tangent(dot, ans, a):
-    # the pair (sign, logabsdet): the sign is piecewise constant (tangent 0), d log|det A| = tr(A^{-1} dA)
+    # the pair (sign, logabsdet): the sign is piecewise constant (tangent 0), d log|det A| = tr(A^{-1} dA); of
+    # a complex A (or tangent), with t = tr(A^-1 dA): (1j sign Im(t), Re(t)), as in slogdet_adjoint
     inv = slogdet_inverse(ans, a)
-    return (np.zeros_like(ans[0]), np.sum(np.swapaxes(inv, -1, -2) * dot, axis=(-2, -1)))
+    t = np.sum(np.swapaxes(inv, -1, -2) * dot, axis=(-2, -1))
+    return (1j * ans[0] * np.imag(t), np.real(t)) if np.iscomplexobj(t) else (np.zeros_like(ans[0]), t)
 
 
 @fragment
@@ -390,15 +395,18 @@ def fold_triangle(m, lower):
     # f reads only the triangle of A (lower or upper) and sees S = tril(A) + tril(A, -1)^T. Given M with
     # df = <M, dS> for symmetric dS, A_bar = d f / d A: M_ij + M_ji on the triangle's off-diagonal
     # elements (each of them is two elements of S), M_ii on the diagonal, 0 on the other triangle.
-    both = (m + np.swapaxes(m, -1, -2)) * (1.0 - 0.5 * np.eye(np.shape(m)[-1]))
+    # Complex (Hermitian S = tril(A, -1) + tril(A, -1)^H + Re(diag A): LAPACK ignores the diagonal's
+    # imaginary part): df = Re<M, dS> gives M_ij + conj(M_ji) off the diagonal and Re(M_ii) on it.
+    both = (m + np.conj(np.swapaxes(m, -1, -2))) * (1.0 - 0.5 * np.eye(np.shape(m)[-1]))
     return np.tril(both) if lower else np.triu(both)
 
 
 @fragment
 def symmetric_from_triangle(dot, lower):
-    # S = tril(A) + tril(A, -1)^T (triu for the upper triangle): the symmetric matrix the function sees
+    # S = tril(A) + tril(A, -1)^T (triu for the upper triangle): the symmetric matrix the function sees;
+    # complex: the Hermitian tril(A, -1) + tril(A, -1)^H + Re(diag A) (see fold_triangle)
     t = np.tril(dot) if lower else np.triu(dot)
-    return t + np.swapaxes(t, -1, -2) - t * np.eye(np.shape(t)[-1])
+    return t + np.conj(np.swapaxes(t, -1, -2)) - np.real(t) * np.eye(np.shape(t)[-1])
 
 
 @fragment
@@ -521,100 +529,118 @@ def svdvals_tangent(dot, ans, x):
     return np.sum(usv[0] * np.matmul(dot, np.swapaxes(usv[2], -1, -2)), axis=-2)
 
 
-@adjoint(np.linalg.eigh)
+@adjoint(np.linalg.eigh, complex_ok=True)
 def eigh_adjoint(g, ans, a, UPLO="L"):
     # A = V diag(w) V^T, symmetric (Giles 2008, "eigenvalues and eigenvectors", with V^-1 = V^T):
     # for a symmetric dS, df = <M, dS> with M = V (diag(w_bar) + F o (V^T V_bar)) V^T, F_ij = 1 / (w_j - w_i).
     # eigh reads only the UPLO triangle of A: fold_triangle. Distinct eigenvalues where V_bar is used.
+    # Hermitian A = V diag(w) V^H: X = V^H dS V, dw = Re(diag X), dV = V (F o X), so df = Re<M, dS> with
+    # M = conj(V) (diag(Re(w_bar)) + F o (V^T V_bar)) V^T (as autograd's grad_eigh). Each column of V is
+    # defined up to a phase (a gauge): the gradient is that of losses that do not depend on it (JAX's and
+    # autograd's convention), for which Im(diag(V^T V_bar)) = 0; F's zero diagonal drops that part.
     w = ans[0]
     v = ans[1]
     vt = np.swapaxes(v, -1, -2)
     gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
     f = spectral_divide(np.matmul(vt, g[1]), gap)
-    m = np.matmul(np.matmul(v, np.expand_dims(g[0], -1) * np.eye(np.shape(w)[-1]) + f), vt)
+    m = np.matmul(np.matmul(np.conj(v), np.expand_dims(np.real(g[0]), -1) * np.eye(np.shape(w)[-1]) + f), vt)
     return fold_triangle(m, UPLO == "L" or UPLO == "l"), None
 
 
-@tangent(np.linalg.eigh)
+@tangent(np.linalg.eigh, complex_ok=True)
 def eigh_tangent(dot, ans, a, UPLO="L"):
-    # X = V^T dS V: dw = diag(X), dV = V (F o X) (Giles 2008), dS the symmetric matrix of the UPLO triangle
+    # X = V^T dS V: dw = diag(X), dV = V (F o X) (Giles 2008), dS the symmetric matrix of the UPLO triangle.
+    # Hermitian: X = V^H dS V, dw = Re(diag X) (real), dV = V (F o X), no change of each column's phase (gauge)
     w = ans[0]
     v = ans[1]
     ds = symmetric_from_triangle(dot, UPLO == "L" or UPLO == "l")
-    x = np.matmul(np.matmul(np.swapaxes(v, -1, -2), ds), v)
+    x = np.matmul(np.matmul(np.conj(np.swapaxes(v, -1, -2)), ds), v)
     gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
     f = spectral_divide(x, gap)
-    return (np.diagonal(x, 0, -2, -1), np.matmul(v, f)), None
+    return (np.real(np.diagonal(x, 0, -2, -1)), np.matmul(v, f)), None
 
 
-@adjoint(np.linalg.eigvalsh)
+@adjoint(np.linalg.eigvalsh, complex_ok=True)
 def eigvalsh_adjoint(g, ans, a, UPLO="L"):
-    # eigh's eigenvalues alone: M = V diag(w_bar) V^T (Giles 2008), on the UPLO triangle; V recomputed
+    # eigh's eigenvalues alone: M = V diag(w_bar) V^T (Giles 2008), on the UPLO triangle; V recomputed.
+    # Hermitian: M = conj(V) diag(Re(w_bar)) V^T (as eigh_adjoint)
     v = np.linalg.eigh(a, UPLO)[1]
-    m = np.matmul(v * np.expand_dims(g, -2), np.swapaxes(v, -1, -2))
+    m = np.matmul(np.conj(v) * np.expand_dims(np.real(g), -2), np.swapaxes(v, -1, -2))
     return fold_triangle(m, UPLO == "L" or UPLO == "l"), None
 
 
-@tangent(np.linalg.eigvalsh)
+@tangent(np.linalg.eigvalsh, complex_ok=True)
 def eigvalsh_tangent(dot, ans, a, UPLO="L"):
-    # dw = diag(V^T dS V) (Giles 2008)
+    # dw = diag(V^T dS V) (Giles 2008); Hermitian: Re(diag(V^H dS V))
     v = np.linalg.eigh(a, UPLO)[1]
     ds = symmetric_from_triangle(dot, UPLO == "L" or UPLO == "l")
-    return np.sum(v * np.matmul(ds, v), axis=-2), None
+    return np.real(np.sum(np.conj(v) * np.matmul(ds, v), axis=-2)), None
 
 
-@adjoint(np.linalg.eig)
+@adjoint(np.linalg.eig, complex_ok=True)
 def eig_adjoint(g, ans, a):
     # A = V diag(w) V^-1, real with real distinct eigenvalues (Giles 2008, "eigenvalues and eigenvectors":
     # A_bar = V^-T (diag(w_bar) + F o (V^T V_bar)) V^T, F_ij = 1 / (w_j - w_i)), for eigenvectors that
     # keep unit length, as LAPACK returns them: V_bar is first projected orthogonally to each column
-    # (dv_i loses its component along v_i). A complex result (complex eigenvalues) is refused.
-    real = linalg_check(
+    # (dv_i loses its component along v_i). A complex result (complex eigenvalues) of a real A is refused.
+    # A complex A: the same formula (w and V are holomorphic but for V's normalization), with unit length
+    # kept as Re(v_i^H dv_i) = 0, so V_bar loses conj(v_i) Re(v_i^T vbar_i); each column's phase is a gauge
+    # (LAPACK makes its largest element real): the gradient is that of losses that do not depend on it,
+    # as JAX's and autograd's (Boeddeker et al. 2017, "On the computation of complex-valued gradients").
+    cplx = np.iscomplexobj(a)
+    real = cplx or linalg_check(
         np.all(np.imag(ans[0]) == 0), "np.linalg.eig of a matrix with complex eigenvalues (a complex result)"
     )
     # (NumPy >= 2.5 gives eig's results a complex type always: real ones have zero imaginary parts)
-    w = np.real(ans[0]) if real else None
-    v = np.real(ans[1])
-    g1 = np.real(g[1])
-    gv = g1 - v * np.sum(v * g1, axis=-2, keepdims=True)
+    w = (ans[0] if cplx else np.real(ans[0])) if real else None
+    v = ans[1] if cplx else np.real(ans[1])
+    g1 = g[1] if cplx else np.real(g[1])
+    gv = g1 - np.conj(v) * np.real(np.sum(v * g1, axis=-2, keepdims=True))
     gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
     f = spectral_divide(np.matmul(np.swapaxes(v, -1, -2), gv), gap)
-    inner = np.expand_dims(np.real(g[0]), -1) * np.eye(np.shape(w)[-1]) + f
+    inner = np.expand_dims(g[0] if cplx else np.real(g[0]), -1) * np.eye(np.shape(w)[-1]) + f
     return np.linalg.solve(np.swapaxes(v, -1, -2), np.matmul(inner, np.swapaxes(v, -1, -2)))
 
 
-@tangent(np.linalg.eig)
+@tangent(np.linalg.eig, complex_ok=True)
 def eig_tangent(dot, ans, a):
-    # X = V^-1 dA V: dw = diag(X), dV = V (F o X) less each column's component along itself (Giles 2008)
-    real = linalg_check(
+    # X = V^-1 dA V: dw = diag(X), dV = V (F o X) less each column's component along itself (Giles 2008);
+    # complex A: less v_i Re(v_i^H dv_i) (unit length; no change of phase, the gauge: see eig_adjoint)
+    cplx = np.iscomplexobj(a)
+    real = cplx or linalg_check(
         np.all(np.imag(ans[0]) == 0), "np.linalg.eig of a matrix with complex eigenvalues (a complex result)"
     )
-    w = np.real(ans[0]) if real else None
-    v = np.real(ans[1])
+    w = (ans[0] if cplx else np.real(ans[0])) if real else None
+    v = ans[1] if cplx else np.real(ans[1])
     x = np.linalg.solve(v, np.matmul(dot, v))
     gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
     f = spectral_divide(x, gap)
     dv = np.matmul(v, f)
-    return (np.diagonal(x, 0, -2, -1), dv - v * np.sum(v * dv, axis=-2, keepdims=True))
+    return (np.diagonal(x, 0, -2, -1), dv - v * np.real(np.sum(np.conj(v) * dv, axis=-2, keepdims=True)))
 
 
-@adjoint(np.linalg.eigvals)
+@adjoint(np.linalg.eigvals, complex_ok=True)
 def eigvals_adjoint(g, ans, a):
-    # eig's eigenvalues alone: A_bar = V^-T diag(w_bar) V^T (Giles 2008); V recomputed; real only
-    real = linalg_check(
+    # eig's eigenvalues alone: A_bar = V^-T diag(w_bar) V^T (Giles 2008); V recomputed; of a real A, real
+    # eigenvalues only. Of a complex A the eigenvalues are holomorphic (where distinct): the same formula.
+    cplx = np.iscomplexobj(a)
+    real = cplx or linalg_check(
         np.all(np.imag(ans) == 0), "np.linalg.eigvals of a matrix with complex eigenvalues (a complex result)"
     )
-    v = np.real(np.linalg.eig(a)[1]) if real else None
-    return np.linalg.solve(np.swapaxes(v, -1, -2), np.expand_dims(np.real(g), -1) * np.swapaxes(v, -1, -2))
+    v = (np.linalg.eig(a)[1] if cplx else np.real(np.linalg.eig(a)[1])) if real else None
+    return np.linalg.solve(
+        np.swapaxes(v, -1, -2), np.expand_dims(g if cplx else np.real(g), -1) * np.swapaxes(v, -1, -2)
+    )
 
 
-@tangent(np.linalg.eigvals)
+@tangent(np.linalg.eigvals, complex_ok=True)
 def eigvals_tangent(dot, ans, a):
-    # dw = diag(V^-1 dA V) (Giles 2008)
-    real = linalg_check(
+    # dw = diag(V^-1 dA V) (Giles 2008), of a complex A too
+    cplx = np.iscomplexobj(a)
+    real = cplx or linalg_check(
         np.all(np.imag(ans) == 0), "np.linalg.eigvals of a matrix with complex eigenvalues (a complex result)"
     )
-    v = np.real(np.linalg.eig(a)[1]) if real else None
+    v = (np.linalg.eig(a)[1] if cplx else np.real(np.linalg.eig(a)[1])) if real else None
     return np.diagonal(np.linalg.solve(v, np.matmul(dot, v)), 0, -2, -1)
 
 
@@ -814,7 +840,7 @@ def lstsq_tangent(dot, ans, a, b, rcond=None):
     )
 
 
-@adjoint(np.linalg.matrix_power)
+@adjoint(np.linalg.matrix_power, complex_ok=True)
 def matrix_power_adjoint(g, ans, a, n):
     # d(B^m) = sum_k B^k dB B^(m-1-k), so B_bar = sum_k (B^T)^k G (B^T)^(m-1-k): the same sum at B^T in
     # the direction G, which is the upper right block of [[B^T, G], [0, B^T]]^m (Higham 2008, "Functions
@@ -830,7 +856,7 @@ def matrix_power_adjoint(g, ans, a, n):
     return (-np.matmul(np.matmul(bt, gb), bt) if n < 0 else gb), None
 
 
-@tangent(np.linalg.matrix_power)
+@tangent(np.linalg.matrix_power, complex_ok=True)
 def matrix_power_tangent(dot, ans, a, n):
     # the upper right block of [[B, dB], [0, B]]^m (as matrix_power_adjoint), with dB = -B dA B for n < 0
     m = np.abs(n)
@@ -875,7 +901,7 @@ def multi_dot_tangent(dot, ans, arrays):
     return np.reshape(np.sum(rmul(mul(left, dmats), right[::-1])), np.shape(ans))
 
 
-@adjoint(np.linalg.tensorsolve)
+@adjoint(np.linalg.tensorsolve, complex_ok=True)
 def tensorsolve_adjoint(g, ans, a, b, axes=None):
     # tensordot(a, x, x.ndim) = b: with a's `axes` moved last (as NumPy does) and a reshaped to the
     # square matrix A2 (b.size x x.size), x = A2^-1 b flattened: solve_adjoint's formula (Giles 2008,
@@ -892,7 +918,7 @@ def tensorsolve_adjoint(g, ans, a, b, axes=None):
     )
 
 
-@tangent(np.linalg.tensorsolve)
+@tangent(np.linalg.tensorsolve, complex_ok=True)
 def tensorsolve_tangent(dot, ans, a, b, axes=None):
     # dx = A2^-1 (db - dA2 x) (Giles 2008, "matrix inverse product"), A2 as in tensorsolve_adjoint
     moved = () if axes == None else axes
@@ -906,7 +932,7 @@ def tensorsolve_tangent(dot, ans, a, b, axes=None):
     )
 
 
-@adjoint(np.linalg.tensorinv)
+@adjoint(np.linalg.tensorinv, complex_ok=True)
 def tensorinv_adjoint(g, ans, a, ind=2):
     # a reshaped to the square matrix A2 (the product of its first `ind` axes by the rest), whose
     # inverse C2 is ans reshaped: A2_bar = -C2^T G2 C2^T (Giles 2008, "inverse")
@@ -915,7 +941,7 @@ def tensorinv_adjoint(g, ans, a, ind=2):
     return np.reshape(-np.matmul(np.matmul(np.transpose(c2), g2), np.transpose(c2)), np.shape(a)), None
 
 
-@tangent(np.linalg.tensorinv)
+@tangent(np.linalg.tensorinv, complex_ok=True)
 def tensorinv_tangent(dot, ans, a, ind=2):
     # dC2 = -C2 dA2 C2 (Giles 2008, "inverse")
     c2 = np.reshape(ans, (np.size(ans) // np.prod(np.shape(a)[:ind], dtype=np.intp), -1))
@@ -1006,7 +1032,7 @@ def kron_adjoint(g, ans, a, b):
     return np.reshape(np.dot(pairs, np.ravel(b)), np.shape(a)), np.reshape(np.dot(np.ravel(a), pairs), np.shape(b))
 
 
-@adjoint(np.cross, linear="each")
+@adjoint(np.cross, linear="each", complex_ok=True)
 def cross_adjoint(g, ans, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     # c = a x b is bilinear with <g, a x b> = <a, b x g> = <b, g x a> (the scalar triple product), so
     # a_bar = b x g and b_bar = g x a, on 3-vectors. Each operand's vector axis is moved last

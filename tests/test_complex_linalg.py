@@ -1,0 +1,155 @@
+"""np.linalg's decompositions and matrix functions at complex arguments (docs/complex.md, issue #13).
+
+The convention is autograd's and JAX's: a cotangent ``c`` pairs with a change ``dz`` as ``Re(sum(c * dz))``, so
+``grad`` of a real-valued ``f`` is ``df/dx - 1j * df/dy``. Each rule is checked at random complex arguments (a stack
+of them where NumPy takes one): ``grad`` of a real-valued function that does not depend on the phase of
+eigen- or singular vectors (their gauge) against central differences along the real and the imaginary direction
+of every element, ``jvp`` against a directional difference, and ``grad`` against autograd where it
+differentiates the same function.
+"""
+
+import numpy as np
+import pytest
+
+import adjoint_compiler as ac
+from adjoint_compiler.errors import UnsupportedError
+
+RNG = np.random.default_rng(17)
+
+
+def crandn(*shape):
+    return RNG.standard_normal(shape) + 1j * RNG.standard_normal(shape)
+
+
+def hermitian_pd(*shape):
+    m = crandn(*shape)
+    return np.matmul(m, np.conj(np.swapaxes(m, -1, -2))) + shape[-1] * np.eye(shape[-1])
+
+
+A = crandn(3, 3) + 2.0 * np.eye(3)
+AS = crandn(2, 3, 3) + 2.0 * np.eye(3)  # a stack of two
+H = hermitian_pd(3, 3)
+HS = hermitian_pd(2, 3, 3)
+TALL = crandn(4, 3)
+WIDE = crandn(2, 4)
+W3 = crandn(3, 3)  # weights, complex: real(sum(W * f(A))) is a real function of f(A)
+R3 = RNG.standard_normal((3, 3))
+
+
+def gradient_by_differences(f, a, h=1e-6):
+    """df/dx - 1j df/dy of the real-valued f at the complex array a, element by element."""
+    out = np.zeros(a.shape, complex)
+    for k in np.ndindex(a.shape):
+        for direction, weight in ((1.0, 1.0), (1j, -1j)):
+            step = np.zeros(a.shape, complex)
+            step[k] = h * direction
+            out[k] += weight * (f(a + step) - f(a - step)) / (2 * h)
+    return out
+
+
+def weigh(x, w):
+    """A real number from the complex array x: real(sum(w * x)), w broadcast to x's trailing axes."""
+    return np.real(np.sum(x * w))
+
+
+# f(a) -> a real number: each a function of a decomposition's result that does not depend on the vectors' phases
+def det_abs(a):
+    d = np.linalg.det(a)
+    return np.sum(np.real(d * np.conj(d)))  # |det|^2 (np.abs of complex values is another rule's)
+
+
+def det_weighted(a):
+    return np.real(np.sum(np.linalg.det(a) * (0.3 - 0.7j)))
+
+
+def slogdet_both(a):
+    sign, logabs = np.linalg.slogdet(a)
+    return np.sum(logabs) + np.sum(np.real(sign * (0.4 + 1.1j)))
+
+
+def matrix_power_3(a):
+    return weigh(np.linalg.matrix_power(a, 3), W3)
+
+
+def matrix_power_minus_2(a):
+    return weigh(np.linalg.matrix_power(a, -2), W3)
+
+
+def tensorinv_w(a):
+    return weigh(np.linalg.tensorinv(np.reshape(a, (3, 3)), ind=1), W3)
+
+
+def tensorsolve_w(a):
+    return weigh(np.linalg.tensorsolve(a, np.array([1.0 - 1.0j, 0.5j, 2.0])), W3[0])
+
+
+def cross_w(a):
+    return weigh(np.cross(a[0], a[1]) * np.cross(a[1], a[2]), W3[0])
+
+
+def eigvals_w(a):
+    w = np.linalg.eigvals(a)
+    return np.real(np.sum(w * w * (0.5 - 0.2j)))
+
+
+def eig_weights(a):
+    # |v_ij|^2: phase-free, and the eigenvalues' order kept (sorted by real part)
+    w, v = np.linalg.eig(a)
+    return np.sum(np.real(w) ** 2) + np.sum(R3 * np.real(v * np.conj(v)))
+
+
+def eigh_weights(a):
+    w, v = np.linalg.eigh(a)
+    return np.sum(w * np.array([0.3, -1.0, 2.0])) + np.sum(R3 * np.real(v * np.conj(v)))
+
+
+def eigh_projector(a):
+    # V diag(c) V^H: phase-free, complex
+    w, v = np.linalg.eigh(a, UPLO="U")
+    return weigh(np.matmul(v * np.array([1.0, -0.5, 2.0]), np.conj(v.T)), W3)
+
+
+def eigvalsh_w(a):
+    return np.sum(np.linalg.eigvalsh(a) ** 3)
+
+
+HOLOMORPHIC_OR_SIMPLE = [
+    (det_abs, A),
+    (det_abs, AS),
+    (det_weighted, A),
+    (slogdet_both, A),
+    (slogdet_both, AS),
+    (matrix_power_3, A),
+    (matrix_power_minus_2, A),
+    (tensorinv_w, np.ravel(A)),
+    (tensorsolve_w, A),
+    (cross_w, A),
+    (eigvals_w, A),
+    (eigvals_w, AS),
+    (eig_weights, A),
+    (eigh_weights, H),
+    (eigh_weights, HS),
+    (eigh_projector, H),
+    (eigvalsh_w, H),
+    (eigvalsh_w, HS),
+]
+
+
+def idsof(cases):
+    return ["%s-%s" % (f.__name__, "x".join(map(str, np.shape(a)))) for f, a in cases]
+
+
+@pytest.mark.parametrize("f, a", HOLOMORPHIC_OR_SIMPLE, ids=idsof(HOLOMORPHIC_OR_SIMPLE))
+def test_grad_matches_differences(f, a):
+    g = ac.grad(f)(a)
+    assert g.dtype == np.complex128 and g.shape == a.shape
+    np.testing.assert_allclose(g, gradient_by_differences(f, a), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("f, a", HOLOMORPHIC_OR_SIMPLE, ids=idsof(HOLOMORPHIC_OR_SIMPLE))
+def test_jvp_matches_a_directional_difference(f, a):
+    t = crandn(*a.shape)
+    value, tangent = ac.jvp(f)(a, t)
+    h = 1e-6
+    np.testing.assert_allclose(value, f(a), rtol=1e-12)
+    np.testing.assert_allclose(tangent, (f(a + h * t) - f(a - h * t)) / (2 * h), rtol=1e-5, atol=1e-6)
