@@ -34,6 +34,7 @@ TALL = crandn(4, 3)
 WIDE = crandn(2, 4)
 W3 = crandn(3, 3)  # weights, complex: real(sum(W * f(A))) is a real function of f(A)
 R3 = RNG.standard_normal((3, 3))
+W4 = crandn(4, 4)
 
 
 def gradient_by_differences(f, a, h=1e-6):
@@ -113,6 +114,32 @@ def eigvalsh_w(a):
     return np.sum(np.linalg.eigvalsh(a) ** 3)
 
 
+def svd_weights(a):
+    # singular values and |U|^2, |V|^2: phase-free (u_i and v_i share one phase)
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    k = np.shape(s)[-1]
+    return (
+        np.sum(s * np.arange(1.0, k + 1.0))
+        + np.sum(R3[:k, :k] * np.real(u[..., :k, :] * np.conj(u[..., :k, :])))
+        + np.sum(R3[:k, :k].T * np.real(vh[..., :, :k] * np.conj(vh[..., :, :k])))
+    )
+
+
+def svd_outer(a):
+    # U diag(c) V^H: unchanged by the pairs' phases, complex
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return weigh(np.matmul(u * np.arange(1.0, np.shape(s)[-1] + 1.0), vh), W4[: np.shape(a)[-2], : np.shape(a)[-1]])
+
+
+def svd_values(a):
+    return np.sum(np.linalg.svd(a, compute_uv=False) ** 2 * np.arange(1.0, np.min(np.shape(a)[-2:]) + 1.0))
+
+
+def svd_square_full(a):
+    u, s, vh = np.linalg.svd(a)  # full_matrices=True of a square matrix: the reduced form
+    return np.sum(np.real(vh * np.conj(vh)) * R3) + np.sum(s)
+
+
 HOLOMORPHIC_OR_SIMPLE = [
     (det_abs, A),
     (det_abs, AS),
@@ -132,7 +159,19 @@ HOLOMORPHIC_OR_SIMPLE = [
     (eigh_projector, H),
     (eigvalsh_w, H),
     (eigvalsh_w, HS),
+    (svd_weights, A),
+    (svd_weights, AS),
+    (svd_weights, TALL),
+    (svd_weights, WIDE),
+    (svd_outer, A),
+    (svd_outer, TALL),
+    (svd_outer, WIDE),
+    (svd_values, A),
+    (svd_values, TALL),
+    (svd_square_full, A),
 ]
+if hasattr(np.linalg, "svdvals"):  # NumPy 2
+    HOLOMORPHIC_OR_SIMPLE.append((lambda a: np.sum(np.linalg.svdvals(a) ** 3), WIDE))
 
 
 def idsof(cases):

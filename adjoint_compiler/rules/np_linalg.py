@@ -427,7 +427,7 @@ def svd_factors(ans, a, compute_uv, hermitian):
     return (ans if compute_uv else np.linalg.svd(a, full_matrices=False)) if checked else None
 
 
-@adjoint(np.linalg.svd)
+@adjoint(np.linalg.svd, complex_ok=True)
 def svd_adjoint(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
     # A = U S V^T (real, distinct nonzero singular values; Townsend 2016, "Differentiating the singular
     # value decomposition"), with F_ij = 1 / (s_j^2 - s_i^2):
@@ -438,12 +438,19 @@ def svd_adjoint(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False)
     # diag(S_bar) contributes (U and V recomputed). full_matrices=True of a non-square A adds columns to
     # U (rows to Vh) that are not unique, so they have no derivative: refused where their cotangent is
     # not 0, and otherwise the first min(M, N) are the reduced form's (s alone, as in u, s, vh = svd(a)).
+    # Complex A = U S V^H (as autograd's grad_svd; Wan and Zhang 2019, "Automatic differentiation for complex
+    # valued SVD"): U^T and V^T stay, U and V^H outside the bracket become conj(U) and conj(V^H), the skew parts
+    # take a conjugate transpose, and the bracket gains the gauge term 1j Im(diag(U^T U_bar)) S^-1: each pair
+    # (u_i, v_i) is defined up to one phase, and the gradient is that of losses that do not depend on it.
     usv = svd_factors(ans, a, compute_uv, hermitian)
     n = np.shape(usv[1])[-1]
     u = usv[0][..., :n]
     s = usv[1]
     vh = usv[2][..., :n, :]
-    gs = g[1] if compute_uv else g
+    gs = np.real(g[1] if compute_uv else g)
+    cplx = np.iscomplexobj(usv[0])
+    uc = np.conj(u)
+    vhc = np.conj(vh)
     unique = linalg_check(
         not (compute_uv and full_matrices) or not (np.any(g[0][..., n:]) or np.any(g[2][..., n:, :])),
         "np.linalg.svd(..., full_matrices=True) of a non-square matrix with its extra singular vectors used"
@@ -456,57 +463,67 @@ def svd_adjoint(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False)
     # (k x k zeros where compute_uv=False: j and k are then not used)
     utgu = np.matmul(np.swapaxes(u, -1, -2), gu) if compute_uv else gap * 0.0
     gvhvt = np.matmul(gvh, np.swapaxes(vh, -1, -2)) if compute_uv else gap * 0.0
-    j = spectral_divide(utgu - np.swapaxes(utgu, -1, -2), gap)
-    k = spectral_divide(np.swapaxes(gvhvt, -1, -2) - gvhvt, gap)
+    j = spectral_divide(utgu - np.conj(np.swapaxes(utgu, -1, -2)), gap)
+    k = spectral_divide(np.conj(np.swapaxes(gvhvt, -1, -2)) - gvhvt, gap)
+    gauge_s = np.imag(np.diagonal(utgu, 0, -2, -1)) if cplx else None
+    gauge = 1j * np.where(gauge_s == 0, 0.0, gauge_s / np.where(gauge_s == 0, 1.0, s)) if cplx and compute_uv else 0.0
     inner = (
-        j * np.expand_dims(s, -2) + np.expand_dims(gs, -1) * np.eye(n) + np.expand_dims(s, -1) * k
+        j * np.expand_dims(s, -2) + np.expand_dims(gs + gauge, -1) * np.eye(n) + np.expand_dims(s, -1) * k
         if compute_uv
         else np.expand_dims(gs, -2)
     )
-    core = np.matmul(np.matmul(u, inner), vh) if compute_uv else np.matmul(u * inner, vh)
+    core = np.matmul(np.matmul(uc, inner), vhc) if compute_uv else np.matmul(uc * inner, vhc)
     tall = compute_uv and np.shape(u)[-2] > n
     wide = compute_uv and np.shape(vh)[-1] > n
     # a zero singular value divides only a term that is 0 where U's (V's) cotangent is 0 (S used alone): 0
-    ru = gu - np.matmul(u, utgu) if tall else 0.0
-    rv = gvh - np.matmul(gvhvt, vh) if wide else 0.0
-    u_rest = np.matmul(np.where(ru == 0, 0.0, ru / np.where(ru == 0, 1.0, np.expand_dims(s, -2))), vh) if tall else 0.0
-    v_rest = np.matmul(u, np.where(rv == 0, 0.0, rv / np.where(rv == 0, 1.0, np.expand_dims(s, -1)))) if wide else 0.0
+    ru = gu - np.matmul(uc, utgu) if tall else 0.0
+    rv = gvh - np.matmul(gvhvt, vhc) if wide else 0.0
+    u_rest = np.matmul(np.where(ru == 0, 0.0, ru / np.where(ru == 0, 1.0, np.expand_dims(s, -2))), vhc) if tall else 0.0
+    v_rest = np.matmul(uc, np.where(rv == 0, 0.0, rv / np.where(rv == 0, 1.0, np.expand_dims(s, -1)))) if wide else 0.0
     return core + u_rest + v_rest, None, None, None
 
 
-@tangent(np.linalg.svd)
+@tangent(np.linalg.svd, complex_ok=True)
 def svd_tangent(dot, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
     # With dP = U^T dA V (Townsend 2016): dS = diag(dP),
     #   dU = U (F o (dP S + S dP^T)) + (I - U U^T) dA V S^-1,  dV = V (F o (S dP + dP^T S)) + (I - V V^T) dA^T U S^-1
     # the second terms for a non-square A only, as in svd_adjoint. The extra columns of U (rows of Vh)
     # that full_matrices=True adds for a non-square A are not unique: their tangent is nan (no number).
+    # Complex A = U S V^H: ^T becomes ^H, dS = Re(diag(dP)), and dU gains U 1j Im(diag(dP)) S^-1, the change
+    # of phase dP's diagonal asks for, all put on U (JAX's svd_jvp makes the same choice of gauge).
     usv = svd_factors(ans, a, compute_uv, hermitian)
     n = np.shape(usv[1])[-1]
     u = usv[0][..., :n]
     s = usv[1]
-    v = np.swapaxes(usv[2][..., :n, :], -1, -2)
-    dp = np.matmul(np.matmul(np.swapaxes(u, -1, -2), dot), v)
-    ds = np.diagonal(dp, 0, -2, -1)
+    v = np.conj(np.swapaxes(usv[2][..., :n, :], -1, -2))
+    cplx = np.iscomplexobj(usv[0]) or np.iscomplexobj(dot)
+    dp = np.matmul(np.matmul(np.conj(np.swapaxes(u, -1, -2)), dot), v)
+    ds = np.real(np.diagonal(dp, 0, -2, -1))
     s2 = s * s
     gap = np.expand_dims(s2, -2) - np.expand_dims(s2, -1)
     dps = dp * np.expand_dims(s, -2)
     sdp = np.expand_dims(s, -1) * dp
-    fu = spectral_divide(dps + np.swapaxes(dps, -1, -2), gap)
-    fv = spectral_divide(sdp + np.swapaxes(sdp, -1, -2), gap)
+    fu = spectral_divide(dps + np.conj(np.swapaxes(dps, -1, -2)), gap)
+    fv = spectral_divide(sdp + np.conj(np.swapaxes(sdp, -1, -2)), gap)
+    phase = np.imag(np.diagonal(dp, 0, -2, -1)) if cplx else None
+    gauge = (
+        u * np.expand_dims(1j * np.where(phase == 0, 0.0, phase / np.where(phase == 0, 1.0, s)), -2) if cplx else 0.0
+    )
     tall = compute_uv and np.shape(u)[-2] > n
     wide = compute_uv and np.shape(v)[-2] > n
-    du = np.matmul(u, fu) + ((np.matmul(dot, v) - np.matmul(u, dp)) / np.expand_dims(s, -2) if tall else 0.0)
+    du = np.matmul(u, fu) + gauge + ((np.matmul(dot, v) - np.matmul(u, dp)) / np.expand_dims(s, -2) if tall else 0.0)
     dv = np.matmul(v, fv) + (
-        (np.matmul(np.swapaxes(dot, -1, -2), u) - np.matmul(v, np.swapaxes(dp, -1, -2))) / np.expand_dims(s, -2)
+        (np.matmul(np.conj(np.swapaxes(dot, -1, -2)), u) - np.matmul(v, np.conj(np.swapaxes(dp, -1, -2))))
+        / np.expand_dims(s, -2)
         if wide
         else 0.0
     )
     extra = compute_uv and full_matrices
     du_all = np.concatenate([du, np.full(np.shape(usv[0][..., n:]), np.nan)], -1) if extra else du
     dvh_all = (
-        np.concatenate([np.swapaxes(dv, -1, -2), np.full(np.shape(usv[2][..., n:, :]), np.nan)], -2)
+        np.concatenate([np.conj(np.swapaxes(dv, -1, -2)), np.full(np.shape(usv[2][..., n:, :]), np.nan)], -2)
         if extra
-        else np.swapaxes(dv, -1, -2)
+        else np.conj(np.swapaxes(dv, -1, -2))
     )
     return ((du_all, ds, dvh_all) if compute_uv else ds), None, None, None
 
@@ -515,18 +532,19 @@ def _svdvals():
     return [np.linalg.svdvals] if hasattr(np.linalg, "svdvals") else []  # NumPy 2 only
 
 
-@adjoint(*_svdvals())
+@adjoint(*_svdvals(), complex_ok=True)
 def svdvals_adjoint(g, ans, x):
-    # the singular values of svd(x, compute_uv=False): A_bar = U diag(S_bar) V^T (Townsend 2016)
+    # the singular values of svd(x, compute_uv=False): A_bar = U diag(S_bar) V^T (Townsend 2016); complex
+    # A = U S V^H: conj(U) diag(Re(S_bar)) conj(V^H) (dS = Re(diag(U^H dA V)))
     usv = np.linalg.svd(x, full_matrices=False)
-    return np.matmul(usv[0] * np.expand_dims(g, -2), usv[2])
+    return np.matmul(np.conj(usv[0]) * np.expand_dims(np.real(g), -2), np.conj(usv[2]))
 
 
-@tangent(*_svdvals())
+@tangent(*_svdvals(), complex_ok=True)
 def svdvals_tangent(dot, ans, x):
-    # dS = diag(U^T dA V) (Townsend 2016)
+    # dS = diag(U^T dA V) (Townsend 2016); complex: Re(diag(U^H dA V))
     usv = np.linalg.svd(x, full_matrices=False)
-    return np.sum(usv[0] * np.matmul(dot, np.swapaxes(usv[2], -1, -2)), axis=-2)
+    return np.real(np.sum(np.conj(usv[0]) * np.matmul(dot, np.conj(np.swapaxes(usv[2], -1, -2))), axis=-2))
 
 
 @adjoint(np.linalg.eigh, complex_ok=True)
