@@ -140,6 +140,27 @@ def svd_square_full(a):
     return np.sum(np.real(vh * np.conj(vh)) * R3) + np.sum(s)
 
 
+def qr_w(a):
+    q, r = np.linalg.qr(a)  # unique: LAPACK's R has a real diagonal
+    return weigh(q, W4[: np.shape(a)[-2], : np.shape(a)[-1]]) + weigh(r, W3)
+
+
+def qr_r(a):
+    return weigh(np.linalg.qr(a, mode="r"), W3)
+
+
+def pinv_w(a):
+    return weigh(np.linalg.pinv(a), W4[: np.shape(a)[-1], : np.shape(a)[-2]])
+
+
+def cholesky_w(a):
+    return weigh(np.linalg.cholesky(a), W3)
+
+
+def cholesky_upper_w(a):
+    return weigh(np.linalg.cholesky(a, upper=True), W3)
+
+
 HOLOMORPHIC_OR_SIMPLE = [
     (det_abs, A),
     (det_abs, AS),
@@ -169,7 +190,18 @@ HOLOMORPHIC_OR_SIMPLE = [
     (svd_values, A),
     (svd_values, TALL),
     (svd_square_full, A),
+    (qr_w, A),
+    (qr_w, TALL),
+    (qr_w, AS),
+    (qr_r, TALL),
+    (pinv_w, TALL),
+    (pinv_w, WIDE),
+    (pinv_w, A),
+    (cholesky_w, H),
+    (cholesky_w, HS),
 ]
+if np.lib.NumpyVersion(np.__version__) >= "2.0.0":  # cholesky(upper=) is NumPy 2's
+    HOLOMORPHIC_OR_SIMPLE.append((cholesky_upper_w, H))
 if hasattr(np.linalg, "svdvals"):  # NumPy 2
     HOLOMORPHIC_OR_SIMPLE.append((lambda a: np.sum(np.linalg.svdvals(a) ** 3), WIDE))
 
@@ -192,3 +224,114 @@ def test_jvp_matches_a_directional_difference(f, a):
     h = 1e-6
     np.testing.assert_allclose(value, f(a), rtol=1e-12)
     np.testing.assert_allclose(tangent, (f(a + h * t) - f(a - h * t)) / (2 * h), rtol=1e-5, atol=1e-6)
+
+
+# ---- the pullback of a holomorphic function multiplies by its derivative ------------------------------------
+
+
+def test_vjp_of_det_is_the_cofactor_matrix_times_the_cotangent():
+    u = 0.3 - 1.2j
+    value, pullback = ac.vjp(np.linalg.det)(A)
+    np.testing.assert_allclose(value, np.linalg.det(A), rtol=1e-13)
+    np.testing.assert_allclose(pullback(u), u * np.linalg.det(A) * np.linalg.inv(A).T, rtol=1e-10)
+
+
+def test_vjp_of_matrix_power_and_tensorinv_is_the_transposed_derivative():
+    # d(A^2) = dA A + A dA pairs with U as <U, dA A + A dA> = <U A^T + A^T U, dA>; d(A^-1) = -A^-1 dA A^-1
+    u = crandn(3, 3)
+    np.testing.assert_allclose(ac.vjp(lambda a: np.linalg.matrix_power(a, 2))(A)[1](u), u @ A.T + A.T @ u, rtol=1e-10)
+    inv = np.linalg.inv(A)
+    np.testing.assert_allclose(ac.vjp(lambda a: np.linalg.tensorinv(a, ind=1))(A)[1](u), -inv.T @ u @ inv.T, rtol=1e-10)
+
+
+def test_vjp_of_eigvals_is_the_eigenvalue_derivative():
+    # dw_i = (V^-1 dA V)_ii: w_bar pulls back to V^-T diag(w_bar) V^T
+    u = crandn(3)
+    w, v = np.linalg.eig(A)
+    got = ac.vjp(np.linalg.eigvals)(A)[1](u)
+    np.testing.assert_allclose(got, np.linalg.inv(v).T @ np.diag(u) @ v.T, rtol=1e-9)
+
+
+def test_vjp_of_cross_is_bilinear_without_conjugates():
+    a, b, u = crandn(4, 3), crandn(3), crandn(4, 3)
+    da, db = ac.vjp(np.cross, wrt=(0, 1))(a, b)[1](u)
+    np.testing.assert_allclose(da, np.cross(b, u), rtol=1e-12)
+    np.testing.assert_allclose(db, np.sum(np.cross(u, a), axis=0), rtol=1e-12)
+
+
+# ---- against autograd -------------------------------------------------------------------------------------
+
+
+def test_agrees_with_autograd():
+    autograd = pytest.importorskip("autograd")
+    anp = pytest.importorskip("autograd.numpy")
+
+    def pair(build):
+        return build(np), build(anp)
+
+    cases = [
+        (pair(lambda m: lambda a: m.real(m.sum(m.linalg.det(a) * (0.3 - 0.7j)))), AS),
+        (pair(lambda m: lambda a: m.sum(m.linalg.slogdet(a)[1])), AS),
+        (
+            pair(
+                lambda m: (
+                    lambda a: (
+                        m.sum(m.linalg.eigh(a)[0] * m.array([0.3, -1.0, 2.0]))
+                        + m.sum(R3 * m.real(m.linalg.eigh(a)[1] * m.conj(m.linalg.eigh(a)[1])))
+                    )
+                )
+            ),
+            H,
+        ),
+        (
+            pair(
+                lambda m: (
+                    lambda a: (
+                        m.sum(m.linalg.svd(a, full_matrices=False)[1])
+                        + m.sum(
+                            R3 * m.real(m.linalg.svd(a, full_matrices=False)[0] * m.conj(m.linalg.svd(a, False)[0]))
+                        )
+                    )
+                )
+            ),
+            A,
+        ),
+        (pair(lambda m: lambda a: m.sum(m.linalg.svd(a, compute_uv=False) ** 2)), TALL),
+        (pair(lambda m: lambda a: m.real(m.sum(m.linalg.eig(a)[0] ** 2 * (0.5 - 0.2j)))), A),  # (autograd: no eigvals)
+    ]
+    for (ours, theirs), a in cases:
+        np.testing.assert_allclose(ac.grad(ours)(a), autograd.grad(theirs)(a), rtol=1e-9, atol=1e-12)
+
+
+# ---- what stays refused; real arguments as before ---------------------------------------------------------
+
+
+def test_lstsq_and_cond_of_complex_matrices_are_refused_at_their_call():
+    def lstsq(a):
+        return np.real(np.sum(np.linalg.lstsq(a, np.ones(4), rcond=None)[0]))
+
+    def cond(a):
+        return np.linalg.cond(a)
+
+    for f, name in ((lstsq, "np.linalg.lstsq"), (cond, "np.linalg.cond")):
+        with pytest.raises(UnsupportedError, match=name):
+            ac.grad(f)(TALL if f is lstsq else A)
+
+
+def test_a_real_matrix_with_complex_eigenvalues_is_still_refused():
+    rotation = np.array([[0.0, -1.0], [1.0, 0.0]])
+    with pytest.raises(NotImplementedError, match="complex eigenvalues"):  # (when the rule runs)
+        ac.grad(lambda a: np.sum(np.real(np.linalg.eigvals(a))))(rotation)
+
+
+def test_a_real_argument_beside_a_complex_one_gets_a_real_gradient():
+    def f(x, a):
+        s = np.linalg.svd(a * x, compute_uv=False)
+        return np.sum(s**2) + np.real(np.linalg.det(a + x))
+
+    x = 0.7
+    gx, ga = ac.grad(f, wrt=(0, 1))(x, A)
+    assert isinstance(gx, float)
+    h = 1e-6
+    assert gx == pytest.approx((f(x + h, A) - f(x - h, A)) / (2 * h), rel=1e-6)
+    np.testing.assert_allclose(ga, gradient_by_differences(lambda a: f(x, a), A), rtol=1e-5, atol=1e-6)

@@ -662,7 +662,7 @@ def eigvals_tangent(dot, ans, a):
     return np.diagonal(np.linalg.solve(v, np.matmul(dot, v)), 0, -2, -1)
 
 
-@adjoint(np.linalg.cholesky)
+@adjoint(np.linalg.cholesky, complex_ok=True)
 def cholesky_adjoint(g, ans, a, upper=False):
     # A = L L^T (Murray 2016, "Differentiation of the Cholesky decomposition"; Seeger et al. 2017):
     # for a symmetric dS, df = <M, dS> with M = L^-T Phi(L^T L_bar) L^-1, Phi taking the lower triangle
@@ -670,21 +670,36 @@ def cholesky_adjoint(g, ans, a, upper=False):
     # and returns L^T): fold_triangle gives the derivative there, Phi(M + M^T). M + M^T is L^-T (Phi + Phi^T) L^-1,
     # and Phi + Phi^T the symmetric matrix of the lower triangle of P = L^T L_bar: runtime.cholesky_bar(L, L_bar),
     # that is phi_congruence(L, P), computed by Murray's blocked algorithm where SciPy is there (no L^-1 formed).
-    low = np.swapaxes(ans, -1, -2) if upper else ans
-    gl = np.swapaxes(g, -1, -2) if upper else g
-    bar = cholesky_bar(low, gl)
-    return (np.swapaxes(bar, -1, -2) if upper else bar), None
+    # Complex A = L L^H, Hermitian positive definite (upper=True returns L^H): dL = L Phi(L^-1 dS L^-H), whose
+    # transpose is M = L^-T Phi(L^T L_bar) conj(L^-1), folded onto the lower triangle (as fold_triangle).
+    cplx = np.iscomplexobj(ans)
+    low = (np.conj(np.swapaxes(ans, -1, -2)) if cplx else np.swapaxes(ans, -1, -2)) if upper else ans
+    gl = (np.conj(np.swapaxes(g, -1, -2)) if cplx else np.swapaxes(g, -1, -2)) if upper else g
+    linv = triangular_inverse(low) if cplx else None
+    p = np.tril(np.matmul(np.swapaxes(low, -1, -2), gl)) if cplx else None
+    m = (
+        np.matmul(np.matmul(np.swapaxes(linv, -1, -2), p - 0.5 * p * np.eye(np.shape(p)[-1])), np.conj(linv))
+        if cplx
+        else None
+    )
+    bar = (
+        np.tril((m + np.conj(np.swapaxes(m, -1, -2))) * (1.0 - 0.5 * np.eye(np.shape(m)[-1])))
+        if cplx
+        else cholesky_bar(low, gl)
+    )
+    return ((np.conj(np.swapaxes(bar, -1, -2)) if cplx else np.swapaxes(bar, -1, -2)) if upper else bar), None
 
 
-@tangent(np.linalg.cholesky)
+@tangent(np.linalg.cholesky, complex_ok=True)
 def cholesky_tangent(dot, ans, a, upper=False):
-    # dL = L Phi(L^-1 dS L^-T) (Murray 2016), dS the symmetric matrix of the triangle cholesky reads
-    low = np.swapaxes(ans, -1, -2) if upper else ans
+    # dL = L Phi(L^-1 dS L^-T) (Murray 2016), dS the symmetric matrix of the triangle cholesky reads;
+    # complex: ^H for ^T (dS Hermitian, so L^-1 dS L^-H has a real diagonal and Phi holds)
+    low = np.conj(np.swapaxes(ans, -1, -2)) if upper else ans
     ds = symmetric_from_triangle(dot, not upper)
     linv = triangular_inverse(low)
-    p = np.tril(np.matmul(np.matmul(linv, ds), np.swapaxes(linv, -1, -2)))
+    p = np.tril(np.matmul(np.matmul(linv, ds), np.conj(np.swapaxes(linv, -1, -2))))
     dl = np.matmul(low, p - 0.5 * p * np.eye(np.shape(p)[-1]))
-    return (np.swapaxes(dl, -1, -2) if upper else dl), None
+    return (np.conj(np.swapaxes(dl, -1, -2)) if upper else dl), None
 
 
 @fragment
@@ -704,7 +719,7 @@ def qr_checked(ans, a, mode):
     return (np.linalg.qr(a)[0] if mode == "r" else ans[0]) if checked else None
 
 
-@adjoint(np.linalg.qr)
+@adjoint(np.linalg.qr, complex_ok=True)
 def qr_adjoint(g, ans, a, mode="reduced"):
     # A = Q R, mode 'reduced' of an M x N A with M >= N and R invertible (Walter and Lehmann 2018,
     # "Algorithmic differentiation of linear algebra functions with application in optimum
@@ -712,24 +727,30 @@ def qr_adjoint(g, ans, a, mode="reduced"):
     #   A_bar = (Q_bar + Q copyltu(M)) R^-T,  copyltu(M) the symmetric matrix of M's lower triangle.
     # mode 'r' (ans is R alone) is Q_bar = 0; 'complete' of a square matrix is 'reduced'. 'raw', wide matrices
     # (M < N, R not square) and 'complete' of a tall matrix are refused.
+    # Complex A: LAPACK's R has a real diagonal, so Q^H dQ is anti-Hermitian with Im(diag) fixed by dR's real
+    # diagonal (qr_tangent); its transpose: Q becomes conj(Q) and copyltu(M) tril(M, -1) ^T + conj(tril(M, -1))
+    # + Re(diag M) (real A: the same numbers).
     q = qr_checked(ans, a, mode)
     r = ans if mode == "r" else ans[1]
     g_q = np.zeros_like(q) if mode == "r" else g[0]
     g_r = g if mode == "r" else g[1]
     m = np.matmul(r, np.swapaxes(g_r, -1, -2)) - np.matmul(np.swapaxes(g_q, -1, -2), q)
-    b = g_q + np.matmul(q, np.tril(m) + np.swapaxes(np.tril(m, -1), -1, -2))
+    low = np.tril(m, -1)
+    b = g_q + np.matmul(np.conj(q), np.conj(low) + np.real(m) * np.eye(np.shape(m)[-1]) + np.swapaxes(low, -1, -2))
     return np.swapaxes(np.linalg.solve(r, np.swapaxes(b, -1, -2)), -1, -2), None
 
 
-@tangent(np.linalg.qr)
+@tangent(np.linalg.qr, complex_ok=True)
 def qr_tangent(dot, ans, a, mode="reduced"):
     # C = Q^T dA R^-1, Omega = tril(C, -1) - tril(C, -1)^T (antisymmetric: Q^T dQ): dR = (C - Omega) R,
     # dQ = dA R^-1 - Q (C - Omega) (Walter and Lehmann 2018). As qr_adjoint: the modes, M >= N.
+    # Complex: C = Q^H dA R^-1 and Omega = Q^H dQ anti-Hermitian, tril(C, -1) - tril(C, -1)^H + 1j Im(diag C)
+    # (LAPACK's R has a real diagonal, and so has dR): C - Omega = triu(C, 1) + tril(C, -1)^H + Re(diag C).
     q = qr_checked(ans, a, mode)
     r = ans if mode == "r" else ans[1]
     dar = np.swapaxes(np.linalg.solve(np.swapaxes(r, -1, -2), np.swapaxes(dot, -1, -2)), -1, -2)
-    c = np.matmul(np.swapaxes(q, -1, -2), dar)
-    upper = c - np.tril(c, -1) + np.swapaxes(np.tril(c, -1), -1, -2)
+    c = np.matmul(np.conj(np.swapaxes(q, -1, -2)), dar)
+    upper = np.triu(c, 1) + np.real(c) * np.eye(np.shape(c)[-1]) + np.conj(np.swapaxes(np.tril(c, -1), -1, -2))
     return (np.matmul(upper, r) if mode == "r" else (dar - np.matmul(q, upper), np.matmul(upper, r))), None
 
 
@@ -743,33 +764,40 @@ def pinv_checked(ans, a, hermitian):
     return ans if checked else None
 
 
-@adjoint(np.linalg.pinv)
+@adjoint(np.linalg.pinv, complex_ok=True)
 def pinv_adjoint(g, ans, a, rcond=None, hermitian=False, rtol=None):
     # X = A^+ of a full-rank A (Golub and Pereyra 1973, "The differentiation of pseudo-inverses"):
     #   dX = -X dA X + X X^T dA^T (I - A X) + (I - X A) dA^T X^T X, so
     #   A_bar = -X^T X_bar X^T + (I - A X) X_bar^T X X^T + X^T X X_bar^T (I - X A).
+    # Complex: ^T in dX is ^H, and a term P dA^H Q pairs with X_bar as Re<conj(Q X_bar^T P), dA>: the last
+    # two terms conjugated, with X X^H and X^H X (the same numbers for a real A).
     # Where the rank is not full (or rcond/rtol cut singular values off) A^+ is not continuous: trace(A X)
     # is the rank A^+ kept, and anything but min(M, N) is refused at run time. hermitian=True is refused.
     x = pinv_checked(ans, a, hermitian)
     xt = np.swapaxes(x, -1, -2)
+    xh = np.conj(xt)
     gt = np.swapaxes(g, -1, -2)
-    y = np.matmul(np.matmul(gt, x), xt)
-    z = np.matmul(np.matmul(xt, x), gt)
+    y = np.matmul(np.matmul(gt, x), xh)
+    z = np.matmul(np.matmul(xh, x), gt)
     return (
-        -np.matmul(np.matmul(xt, g), xt) + y - np.matmul(a, np.matmul(x, y)) + z - np.matmul(np.matmul(z, x), a),
+        -np.matmul(np.matmul(xt, g), xt)
+        + np.conj(y)
+        - np.conj(np.matmul(a, np.matmul(x, y)))
+        + np.conj(z)
+        - np.conj(np.matmul(np.matmul(z, x), a)),
         None,
         None,
         None,
     )
 
 
-@tangent(np.linalg.pinv)
+@tangent(np.linalg.pinv, complex_ok=True)
 def pinv_tangent(dot, ans, a, rcond=None, hermitian=False, rtol=None):
     # dX = -X dA X + X X^T dA^T (I - A X) + (I - X A) dA^T X^T X (Golub and Pereyra 1973); full rank,
-    # as pinv_adjoint
+    # as pinv_adjoint. Complex: ^H for ^T.
     x = pinv_checked(ans, a, hermitian)
-    xt = np.swapaxes(x, -1, -2)
-    dt = np.swapaxes(dot, -1, -2)
+    xt = np.conj(np.swapaxes(x, -1, -2))
+    dt = np.conj(np.swapaxes(dot, -1, -2))
     p = np.matmul(np.matmul(x, xt), dt)
     q = np.matmul(np.matmul(dt, xt), x)
     return (
