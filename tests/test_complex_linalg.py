@@ -161,6 +161,24 @@ def cholesky_upper_w(a):
     return weigh(np.linalg.cholesky(a, upper=True), W3)
 
 
+B4 = crandn(4, 2)
+
+
+def lstsq_all(a):
+    # x, the residuals (M > N) and the singular values, of a complex right-hand side
+    x, res, rank, sv = np.linalg.lstsq(a, B4[: np.shape(a)[0]], rcond=None)
+    return (
+        weigh(x, W4[: np.shape(a)[1], :2])
+        + np.sum(res * np.array([0.7, -0.4])[: res.size])
+        + np.sum(sv * np.arange(sv.size))
+    )
+
+
+def lstsq_vector(a):
+    x = np.linalg.lstsq(a, B4[: np.shape(a)[0], 0], rcond=None)[0]
+    return np.real(np.sum(x * np.conj(x)))
+
+
 HOLOMORPHIC_OR_SIMPLE = [
     (det_abs, A),
     (det_abs, AS),
@@ -199,6 +217,10 @@ HOLOMORPHIC_OR_SIMPLE = [
     (pinv_w, A),
     (cholesky_w, H),
     (cholesky_w, HS),
+    (lstsq_all, TALL),
+    (lstsq_all, WIDE),
+    (lstsq_vector, TALL),
+    (lstsq_vector, A),
 ]
 if np.lib.NumpyVersion(np.__version__) >= "2.0.0":  # cholesky(upper=) is NumPy 2's
     HOLOMORPHIC_OR_SIMPLE.append((cholesky_upper_w, H))
@@ -306,22 +328,34 @@ def test_agrees_with_autograd():
 # ---- what stays refused; real arguments as before ---------------------------------------------------------
 
 
-def test_lstsq_and_cond_of_complex_matrices_are_refused_at_their_call():
-    def lstsq(a):
-        return np.real(np.sum(np.linalg.lstsq(a, np.ones(4), rcond=None)[0]))
-
-    def cond(a):
-        return np.linalg.cond(a)
-
-    for f, name in ((lstsq, "np.linalg.lstsq"), (cond, "np.linalg.cond")):
-        with pytest.raises(UnsupportedError, match=name):
-            ac.grad(f)(TALL if f is lstsq else A)
+def test_cond_of_a_complex_matrix_is_refused_at_its_call():
+    with pytest.raises(UnsupportedError, match="np.linalg.cond"):
+        ac.grad(lambda a: np.linalg.cond(a))(A)
 
 
 def test_a_real_matrix_with_complex_eigenvalues_is_still_refused():
     rotation = np.array([[0.0, -1.0], [1.0, 0.0]])
     with pytest.raises(NotImplementedError, match="complex eigenvalues"):  # (when the rule runs)
         ac.grad(lambda a: np.sum(np.real(np.linalg.eigvals(a))))(rotation)
+
+
+def test_lstsq_of_a_complex_right_hand_side_and_a_real_matrix():
+    r = RNG.standard_normal((4, 3))
+
+    def f(a, b):
+        x, res, rank, sv = np.linalg.lstsq(a, b, rcond=None)
+        return weigh(x, W4[:3, :2]) + np.sum(res)
+
+    ga, gb = ac.grad(f, wrt=(0, 1))(r, B4)
+    assert ga.dtype == np.float64
+    h = 1e-6
+    fd = np.zeros_like(r)
+    for k in np.ndindex(r.shape):
+        step = np.zeros_like(r)
+        step[k] = h
+        fd[k] = (f(r + step, B4) - f(r - step, B4)) / (2 * h)
+    np.testing.assert_allclose(ga, fd, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(gb, gradient_by_differences(lambda b: f(r, b), B4), rtol=1e-5, atol=1e-6)
 
 
 def test_a_real_argument_beside_a_complex_one_gets_a_real_gradient():

@@ -1,7 +1,9 @@
 """Adjoints of NumPy's products and of ``np.linalg``'s matrix functions, with the matrix functions'
 tangent rules (forward mode applies the products, each ``linear`` in each operand, to tangents).
 
-Real operands only (no complex conjugation). Stacked ("batched") operands
+Complex operands (docs/complex.md): the products and holomorphic functions need no conjugate; the
+decompositions marked ``complex_ok`` take conjugate transposes where their formulas do, each the same numbers
+for a real operand; cond is real only. Stacked ("batched") operands
 follow NumPy's broadcasting of the leading axes, and each cotangent goes back
 through ``unbroadcast`` to its operand's batch shape. The matrix-function
 formulas are from M. B. Giles, "Collected matrix derivative results for
@@ -821,7 +823,7 @@ def lstsq_parts(ans, a, b):
     return (xc, bc, np.linalg.pinv(a), bc - np.matmul(a, xc))
 
 
-@adjoint(np.linalg.lstsq)
+@adjoint(np.linalg.lstsq, complex_ok=True)
 def lstsq_adjoint(g, ans, a, b, rcond=None):
     # ans = (x, residuals, rank, s), of a full-rank A (M x N; rank-deficient is refused: x jumps there).
     # x = P b with P = A^+, so (pinv_adjoint, Golub and Pereyra 1973, per column of b):
@@ -830,39 +832,45 @@ def lstsq_adjoint(g, ans, a, b, rcond=None):
     # so d residuals = 2 r^T (db - dA x): b_bar += 2 r res_bar, A_bar -= 2 r res_bar x^T. The rank is an
     # integer (no derivative); s, A's singular values, add U diag(s_bar) V^T (Townsend 2016) where
     # s_bar is not 0. A 1-d b is a column here.
+    # Complex: P's derivative takes ^H (pinv_adjoint), so its last two terms are conjugated, with P P^H and
+    # (P A)^T = conj(P A); d residuals = 2 Re(r^H (db - dA x)) and dS = Re(diag(U^H dA V)) (conj(U), conj(V^H)).
+    # A real A: the same numbers as the formulas above.
     parts = lstsq_parts(ans, a, b)
     xc = parts[0]
     p = parts[2]
     r = parts[3]
     gx = np.expand_dims(g[0], -1) if np.ndim(b) == 1 else g[0]
     pt = np.transpose(p)
-    gr = 2.0 * r * g[1] if np.size(ans[1]) else 0.0 * r
+    gr = 2.0 * np.conj(r) * np.real(g[1]) if np.size(ans[1]) else 0.0 * r
     usv = np.linalg.svd(a, full_matrices=False) if np.any(g[3]) else None
     ga = (
         -np.matmul(np.matmul(pt, gx), np.transpose(xc))
-        + np.matmul(r, np.transpose(np.matmul(p, np.matmul(pt, gx))))
-        + np.matmul(np.matmul(pt, xc), np.transpose(gx - np.matmul(p, np.matmul(a, gx))))
+        + np.conj(np.matmul(r, np.transpose(np.matmul(np.conj(p), np.matmul(pt, gx)))))
+        + np.conj(
+            np.matmul(np.matmul(np.conj(pt), xc), np.transpose(gx - np.matmul(np.conj(p), np.matmul(np.conj(a), gx))))
+        )
         - np.matmul(gr, np.transpose(xc))
     )
     return (
-        ga + (np.matmul(usv[0] * g[3], usv[2]) if np.any(g[3]) else 0.0),
+        ga + (np.matmul(np.conj(usv[0]) * np.real(g[3]), np.conj(usv[2])) if np.any(g[3]) else 0.0),
         np.reshape(np.matmul(pt, gx) + gr, np.shape(b)),
         None,
     )
 
 
-@tangent(np.linalg.lstsq)
+@tangent(np.linalg.lstsq, complex_ok=True)
 def lstsq_tangent(dot, ans, a, b, rcond=None):
     # The tangents of (x, residuals, rank, s) due to a (dot = dA) or to b (dot = db), as in lstsq_adjoint:
     # dx = dP b + P db, d residuals = 2 sum(r (db - dA x)), rank none, ds = diag(U^T dA V) (dA only).
-    # Summed over a and b element by element (runtime.TangentParts).
+    # Summed over a and b element by element (runtime.TangentParts). Complex: ^H for ^T, and the residuals and
+    # singular values, real, change by 2 Re(sum(conj(r) (db - dA x))) and Re(diag(U^H dA V)).
     parts = lstsq_parts(ans, a, b)
     xc = parts[0]
     bc = parts[1]
     p = parts[2]
     r = parts[3]
-    pt = np.transpose(p)
-    da = np.transpose(dot)
+    pt = np.conj(np.transpose(p))
+    da = np.conj(np.transpose(dot))
     dbc = np.expand_dims(dot, -1) if np.ndim(dot) == 1 else dot
     dp = (
         -np.matmul(np.matmul(p, dot), p)
@@ -870,15 +878,15 @@ def lstsq_tangent(dot, ans, a, b, rcond=None):
         + np.matmul(np.eye(np.shape(a)[1]) - np.matmul(p, a), np.matmul(da, np.matmul(pt, p)))
     )
     usv = np.linalg.svd(a, full_matrices=False)
-    dres = 2.0 * np.sum(r * (0.0 - np.matmul(dot, xc)), axis=0) if np.size(ans[1]) else 0.0 * ans[1]
-    dres_b = 2.0 * np.sum(r * dbc, axis=0) if np.size(ans[1]) else 0.0 * ans[1]
+    dres = 2.0 * np.real(np.sum(np.conj(r) * (0.0 - np.matmul(dot, xc)), axis=0)) if np.size(ans[1]) else 0.0 * ans[1]
+    dres_b = 2.0 * np.real(np.sum(np.conj(r) * dbc, axis=0)) if np.size(ans[1]) else 0.0 * ans[1]
     return (
         TangentParts(
             (
                 np.reshape(np.matmul(dp, bc), np.shape(ans[0])),
                 dres,
                 0 * ans[2],
-                np.sum(usv[0] * np.matmul(dot, np.transpose(usv[2])), axis=0),
+                np.real(np.sum(np.conj(usv[0]) * np.matmul(dot, np.conj(np.transpose(usv[2]))), axis=0)),
             )
         ),
         TangentParts((np.matmul(p, dot), dres_b, 0 * ans[2], 0.0 * ans[3])),
