@@ -672,24 +672,12 @@ def cholesky_adjoint(g, ans, a, upper=False):
     # and returns L^T): fold_triangle gives the derivative there, Phi(M + M^T). M + M^T is L^-T (Phi + Phi^T) L^-1,
     # and Phi + Phi^T the symmetric matrix of the lower triangle of P = L^T L_bar: runtime.cholesky_bar(L, L_bar),
     # that is phi_congruence(L, P), computed by Murray's blocked algorithm where SciPy is there (no L^-1 formed).
-    # Complex A = L L^H, Hermitian positive definite (upper=True returns L^H): dL = L Phi(L^-1 dS L^-H), whose
-    # transpose is M = L^-T Phi(L^T L_bar) conj(L^-1), folded onto the lower triangle (as fold_triangle).
-    cplx = np.iscomplexobj(ans)
-    low = (np.conj(np.swapaxes(ans, -1, -2)) if cplx else np.swapaxes(ans, -1, -2)) if upper else ans
-    gl = (np.conj(np.swapaxes(g, -1, -2)) if cplx else np.swapaxes(g, -1, -2)) if upper else g
-    linv = triangular_inverse(low) if cplx else None
-    p = np.tril(np.matmul(np.swapaxes(low, -1, -2), gl)) if cplx else None
-    m = (
-        np.matmul(np.matmul(np.swapaxes(linv, -1, -2), p - 0.5 * p * np.eye(np.shape(p)[-1])), np.conj(linv))
-        if cplx
-        else None
-    )
-    bar = (
-        np.tril((m + np.conj(np.swapaxes(m, -1, -2))) * (1.0 - 0.5 * np.eye(np.shape(m)[-1])))
-        if cplx
-        else cholesky_bar(low, gl)
-    )
-    return ((np.conj(np.swapaxes(bar, -1, -2)) if cplx else np.swapaxes(bar, -1, -2)) if upper else bar), None
+    # Complex A = L L^H, Hermitian positive definite (upper=True returns L^H, so the swaps conjugate too):
+    # cholesky_bar takes the formula with ^H where L is complex.
+    low = np.conj(np.swapaxes(ans, -1, -2)) if upper else ans
+    gl = np.conj(np.swapaxes(g, -1, -2)) if upper else g
+    bar = cholesky_bar(low, gl)
+    return (np.conj(np.swapaxes(bar, -1, -2)) if upper else bar), None
 
 
 @tangent(np.linalg.cholesky, complex_ok=True)
