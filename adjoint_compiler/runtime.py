@@ -2626,9 +2626,12 @@ def _others_products(s):
 
 def _svd_frame(a):
     """(u, s, vt, sigma): the SVD of each matrix and sigma = det(U) det(V^T) (+-1): the cofactor matrix is
-    equivariant, C(U S V^T) = sigma U C(S) V^T."""
+    equivariant, C(U S V^T) = sigma U C(S) V^T. Of a complex A = U S V^H, C(A) = det(U) det(V^H) conj(U) C(S)
+    conj(V^H): u and vt are returned conjugated and sigma is the unit number det(U) det(V^H) (for a real A the same
+    as above)."""
     u, s, vt = np.linalg.svd(a)
-    return u, s, vt, np.sign(np.linalg.det(u) * np.linalg.det(vt))
+    d = np.linalg.det(u) * np.linalg.det(vt)
+    return np.conj(u), s, np.conj(vt), d / np.abs(d)
 
 
 def cofactors(a, det=None):
@@ -2782,6 +2785,8 @@ def cholesky_bar(low, l_bar):
     True
     """
     t = np.asarray(low)
+    if np.iscomplexobj(t):  # A = L L^H, Hermitian (docs/complex.md): the formula with ^H, not BLAS's transposes
+        return _hermitian_cholesky_bar(t, l_bar)
     n = np.shape(t)[-1]
     lapack = _lapack(t) if np.result_type(l_bar, t) == t.dtype and np.shape(l_bar) == np.shape(t) else None
     if lapack is None or np.any(np.diagonal(t, 0, -2, -1) == 0):
@@ -2825,12 +2830,23 @@ def cholesky_bar(low, l_bar):
     return np.reshape(out, np.shape(t))
 
 
-HELPERS = HELPERS + ("cholesky_bar",)
+def _hermitian_cholesky_bar(low, l_bar):
+    """cholesky_bar of a complex L, A = L L^H: dL = L Phi(L^-1 dS L^-H) for a Hermitian dS, whose transpose under
+    the pairing Re(sum(c * dz)) is M = L^-T Phi(L^T L_bar) conj(L^-1); A_bar is M folded onto the lower triangle
+    (np_linalg.fold_triangle: M + M^H off the diagonal, Re(M) on it, as LAPACK reads the diagonal's real part)."""
+    n = np.shape(low)[-1]
+    linv = np.linalg.inv(np.tril(low))
+    p = np.tril(np.matmul(np.swapaxes(np.tril(low), -1, -2), np.tril(l_bar)))
+    m = np.matmul(np.matmul(np.swapaxes(linv, -1, -2), p - 0.5 * p * np.eye(n)), np.conj(linv))
+    return np.tril((m + np.conj(np.swapaxes(m, -1, -2))) * (1.0 - 0.5 * np.eye(n)))
+
+
+HELPERS = HELPERS + ("cholesky_bar", "_hermitian_cholesky_bar")
 DEPENDS.update(
     lu_inverse=("_lapack",),
     triangular_inverse=("_lapack",),
     phi_congruence=("_lapack",),
-    cholesky_bar=("phi_congruence", "_lapack"),
+    cholesky_bar=("phi_congruence", "_lapack", "_hermitian_cholesky_bar"),
 )
 
 

@@ -1,7 +1,9 @@
 """Adjoints of NumPy's products and of ``np.linalg``'s matrix functions, with the matrix functions'
 tangent rules (forward mode applies the products, each ``linear`` in each operand, to tangents).
 
-Real operands only (no complex conjugation). Stacked ("batched") operands
+Complex operands (docs/complex.md): the products and holomorphic functions need no conjugate; the
+decompositions marked ``complex_ok`` take conjugate transposes where their formulas do, each the same numbers
+for a real operand; cond is real only. Stacked ("batched") operands
 follow NumPy's broadcasting of the leading axes, and each cotangent goes back
 through ``unbroadcast`` to its operand's batch shape. The matrix-function
 formulas are from M. B. Giles, "Collected matrix derivative results for
@@ -203,7 +205,7 @@ def inv_tangent(dot, ans, a):
     return -np.matmul(np.matmul(ans, dot), ans)
 
 
-@adjoint(np.linalg.det)
+@adjoint(np.linalg.det, complex_ok=True)
 def det_adjoint(g, ans, a):
     # d det A = tr(adj(A) dA) (Jacobi's formula; Giles 2008, "determinant"), so A_bar = g C with C = adj(A)^T the
     # matrix of cofactors: det(A) A^-T where A is well conditioned, and from the SVD where it is not, so that the
@@ -212,7 +214,7 @@ def det_adjoint(g, ans, a):
     return np.expand_dims(g, (-2, -1)) * cofactors(a, ans)
 
 
-@tangent(np.linalg.det)
+@tangent(np.linalg.det, complex_ok=True)
 def det_tangent(dot, ans, a):
     # d det A = <C, dA>, C = adj(A)^T as in det_adjoint
     return np.sum(cofactors(a, ans) * dot, axis=(-2, -1))
@@ -227,22 +229,27 @@ def slogdet_inverse(ans, a):
     return lu_inverse(a) if checked else None  # (np.linalg.inv's value, from an LU factorization: runtime.lu_inverse)
 
 
-@adjoint(np.linalg.slogdet)
+@adjoint(np.linalg.slogdet, complex_ok=True)
 def slogdet_adjoint(g, ans, a):
     # ans is the pair (sign, logabsdet) and g the pair of their cotangents
     # (indexable: a tuple, or the (2, ...) array a materialized cotangent of the
     # pair is). The sign is piecewise constant, so only g[1] contributes:
     # d log|det A| = tr(A^{-1} dA), so A_bar = g[1] * A^{-T} (Giles 2008, "determinant").
+    # Of a complex A, t = tr(A^-1 dA) = d log det: d logabsdet = Re(t) and the sign e^{i theta} moves,
+    # d sign = 1j sign Im(t), so A_bar = (Re(g[1]) + 1j Im(g[0] sign)) A^-T (docs/complex.md's pairing).
     # Needs A nonsingular: refused at a singular A (logabsdet -inf).
     inv = slogdet_inverse(ans, a)
-    return np.expand_dims(g[1], (-2, -1)) * np.swapaxes(inv, -1, -2)
+    coef = np.real(g[1]) + 1j * np.imag(g[0] * ans[0]) if np.iscomplexobj(a) else g[1]
+    return np.expand_dims(coef, (-2, -1)) * np.swapaxes(inv, -1, -2)
 
 
-@tangent(np.linalg.slogdet)
+@tangent(np.linalg.slogdet, complex_ok=True)
 def slogdet_tangent(dot, ans, a):
-    # the pair (sign, logabsdet): the sign is piecewise constant (tangent 0), d log|det A| = tr(A^{-1} dA)
+    # the pair (sign, logabsdet): the sign is piecewise constant (tangent 0), d log|det A| = tr(A^{-1} dA); of
+    # a complex A (or tangent), with t = tr(A^-1 dA): (1j sign Im(t), Re(t)), as in slogdet_adjoint
     inv = slogdet_inverse(ans, a)
-    return (np.zeros_like(ans[0]), np.sum(np.swapaxes(inv, -1, -2) * dot, axis=(-2, -1)))
+    t = np.sum(np.swapaxes(inv, -1, -2) * dot, axis=(-2, -1))
+    return (1j * ans[0] * np.imag(t), np.real(t)) if np.iscomplexobj(t) else (np.zeros_like(ans[0]), t)
 
 
 @fragment
@@ -390,15 +397,18 @@ def fold_triangle(m, lower):
     # f reads only the triangle of A (lower or upper) and sees S = tril(A) + tril(A, -1)^T. Given M with
     # df = <M, dS> for symmetric dS, A_bar = d f / d A: M_ij + M_ji on the triangle's off-diagonal
     # elements (each of them is two elements of S), M_ii on the diagonal, 0 on the other triangle.
-    both = (m + np.swapaxes(m, -1, -2)) * (1.0 - 0.5 * np.eye(np.shape(m)[-1]))
+    # Complex (Hermitian S = tril(A, -1) + tril(A, -1)^H + Re(diag A): LAPACK ignores the diagonal's
+    # imaginary part): df = Re<M, dS> gives M_ij + conj(M_ji) off the diagonal and Re(M_ii) on it.
+    both = (m + np.conj(np.swapaxes(m, -1, -2))) * (1.0 - 0.5 * np.eye(np.shape(m)[-1]))
     return np.tril(both) if lower else np.triu(both)
 
 
 @fragment
 def symmetric_from_triangle(dot, lower):
-    # S = tril(A) + tril(A, -1)^T (triu for the upper triangle): the symmetric matrix the function sees
+    # S = tril(A) + tril(A, -1)^T (triu for the upper triangle): the symmetric matrix the function sees;
+    # complex: the Hermitian tril(A, -1) + tril(A, -1)^H + Re(diag A) (see fold_triangle)
     t = np.tril(dot) if lower else np.triu(dot)
-    return t + np.swapaxes(t, -1, -2) - t * np.eye(np.shape(t)[-1])
+    return t + np.conj(np.swapaxes(t, -1, -2)) - np.real(t) * np.eye(np.shape(t)[-1])
 
 
 @fragment
@@ -419,7 +429,7 @@ def svd_factors(ans, a, compute_uv, hermitian):
     return (ans if compute_uv else np.linalg.svd(a, full_matrices=False)) if checked else None
 
 
-@adjoint(np.linalg.svd)
+@adjoint(np.linalg.svd, complex_ok=True)
 def svd_adjoint(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
     # A = U S V^T (real, distinct nonzero singular values; Townsend 2016, "Differentiating the singular
     # value decomposition"), with F_ij = 1 / (s_j^2 - s_i^2):
@@ -430,12 +440,19 @@ def svd_adjoint(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False)
     # diag(S_bar) contributes (U and V recomputed). full_matrices=True of a non-square A adds columns to
     # U (rows to Vh) that are not unique, so they have no derivative: refused where their cotangent is
     # not 0, and otherwise the first min(M, N) are the reduced form's (s alone, as in u, s, vh = svd(a)).
+    # Complex A = U S V^H (as autograd's grad_svd; Wan and Zhang 2019, "Automatic differentiation for complex
+    # valued SVD"): U^T and V^T stay, U and V^H outside the bracket become conj(U) and conj(V^H), the skew parts
+    # take a conjugate transpose, and the bracket gains the gauge term 1j Im(diag(U^T U_bar)) S^-1: each pair
+    # (u_i, v_i) is defined up to one phase, and the gradient is that of losses that do not depend on it.
     usv = svd_factors(ans, a, compute_uv, hermitian)
     n = np.shape(usv[1])[-1]
     u = usv[0][..., :n]
     s = usv[1]
     vh = usv[2][..., :n, :]
-    gs = g[1] if compute_uv else g
+    gs = np.real(g[1] if compute_uv else g)
+    cplx = np.iscomplexobj(usv[0])
+    uc = np.conj(u)
+    vhc = np.conj(vh)
     unique = linalg_check(
         not (compute_uv and full_matrices) or not (np.any(g[0][..., n:]) or np.any(g[2][..., n:, :])),
         "np.linalg.svd(..., full_matrices=True) of a non-square matrix with its extra singular vectors used"
@@ -448,57 +465,67 @@ def svd_adjoint(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False)
     # (k x k zeros where compute_uv=False: j and k are then not used)
     utgu = np.matmul(np.swapaxes(u, -1, -2), gu) if compute_uv else gap * 0.0
     gvhvt = np.matmul(gvh, np.swapaxes(vh, -1, -2)) if compute_uv else gap * 0.0
-    j = spectral_divide(utgu - np.swapaxes(utgu, -1, -2), gap)
-    k = spectral_divide(np.swapaxes(gvhvt, -1, -2) - gvhvt, gap)
+    j = spectral_divide(utgu - np.conj(np.swapaxes(utgu, -1, -2)), gap)
+    k = spectral_divide(np.conj(np.swapaxes(gvhvt, -1, -2)) - gvhvt, gap)
+    gauge_s = np.imag(np.diagonal(utgu, 0, -2, -1)) if cplx else None
+    gauge = 1j * np.where(gauge_s == 0, 0.0, gauge_s / np.where(gauge_s == 0, 1.0, s)) if cplx and compute_uv else 0.0
     inner = (
-        j * np.expand_dims(s, -2) + np.expand_dims(gs, -1) * np.eye(n) + np.expand_dims(s, -1) * k
+        j * np.expand_dims(s, -2) + np.expand_dims(gs + gauge, -1) * np.eye(n) + np.expand_dims(s, -1) * k
         if compute_uv
         else np.expand_dims(gs, -2)
     )
-    core = np.matmul(np.matmul(u, inner), vh) if compute_uv else np.matmul(u * inner, vh)
+    core = np.matmul(np.matmul(uc, inner), vhc) if compute_uv else np.matmul(uc * inner, vhc)
     tall = compute_uv and np.shape(u)[-2] > n
     wide = compute_uv and np.shape(vh)[-1] > n
     # a zero singular value divides only a term that is 0 where U's (V's) cotangent is 0 (S used alone): 0
-    ru = gu - np.matmul(u, utgu) if tall else 0.0
-    rv = gvh - np.matmul(gvhvt, vh) if wide else 0.0
-    u_rest = np.matmul(np.where(ru == 0, 0.0, ru / np.where(ru == 0, 1.0, np.expand_dims(s, -2))), vh) if tall else 0.0
-    v_rest = np.matmul(u, np.where(rv == 0, 0.0, rv / np.where(rv == 0, 1.0, np.expand_dims(s, -1)))) if wide else 0.0
+    ru = gu - np.matmul(uc, utgu) if tall else 0.0
+    rv = gvh - np.matmul(gvhvt, vhc) if wide else 0.0
+    u_rest = np.matmul(np.where(ru == 0, 0.0, ru / np.where(ru == 0, 1.0, np.expand_dims(s, -2))), vhc) if tall else 0.0
+    v_rest = np.matmul(uc, np.where(rv == 0, 0.0, rv / np.where(rv == 0, 1.0, np.expand_dims(s, -1)))) if wide else 0.0
     return core + u_rest + v_rest, None, None, None
 
 
-@tangent(np.linalg.svd)
+@tangent(np.linalg.svd, complex_ok=True)
 def svd_tangent(dot, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
     # With dP = U^T dA V (Townsend 2016): dS = diag(dP),
     #   dU = U (F o (dP S + S dP^T)) + (I - U U^T) dA V S^-1,  dV = V (F o (S dP + dP^T S)) + (I - V V^T) dA^T U S^-1
     # the second terms for a non-square A only, as in svd_adjoint. The extra columns of U (rows of Vh)
     # that full_matrices=True adds for a non-square A are not unique: their tangent is nan (no number).
+    # Complex A = U S V^H: ^T becomes ^H, dS = Re(diag(dP)), and dU gains U 1j Im(diag(dP)) S^-1, the change
+    # of phase dP's diagonal asks for, all put on U (JAX's svd_jvp makes the same choice of gauge).
     usv = svd_factors(ans, a, compute_uv, hermitian)
     n = np.shape(usv[1])[-1]
     u = usv[0][..., :n]
     s = usv[1]
-    v = np.swapaxes(usv[2][..., :n, :], -1, -2)
-    dp = np.matmul(np.matmul(np.swapaxes(u, -1, -2), dot), v)
-    ds = np.diagonal(dp, 0, -2, -1)
+    v = np.conj(np.swapaxes(usv[2][..., :n, :], -1, -2))
+    cplx = np.iscomplexobj(usv[0]) or np.iscomplexobj(dot)
+    dp = np.matmul(np.matmul(np.conj(np.swapaxes(u, -1, -2)), dot), v)
+    ds = np.real(np.diagonal(dp, 0, -2, -1))
     s2 = s * s
     gap = np.expand_dims(s2, -2) - np.expand_dims(s2, -1)
     dps = dp * np.expand_dims(s, -2)
     sdp = np.expand_dims(s, -1) * dp
-    fu = spectral_divide(dps + np.swapaxes(dps, -1, -2), gap)
-    fv = spectral_divide(sdp + np.swapaxes(sdp, -1, -2), gap)
+    fu = spectral_divide(dps + np.conj(np.swapaxes(dps, -1, -2)), gap)
+    fv = spectral_divide(sdp + np.conj(np.swapaxes(sdp, -1, -2)), gap)
+    phase = np.imag(np.diagonal(dp, 0, -2, -1)) if cplx else None
+    gauge = (
+        u * np.expand_dims(1j * np.where(phase == 0, 0.0, phase / np.where(phase == 0, 1.0, s)), -2) if cplx else 0.0
+    )
     tall = compute_uv and np.shape(u)[-2] > n
     wide = compute_uv and np.shape(v)[-2] > n
-    du = np.matmul(u, fu) + ((np.matmul(dot, v) - np.matmul(u, dp)) / np.expand_dims(s, -2) if tall else 0.0)
+    du = np.matmul(u, fu) + gauge + ((np.matmul(dot, v) - np.matmul(u, dp)) / np.expand_dims(s, -2) if tall else 0.0)
     dv = np.matmul(v, fv) + (
-        (np.matmul(np.swapaxes(dot, -1, -2), u) - np.matmul(v, np.swapaxes(dp, -1, -2))) / np.expand_dims(s, -2)
+        (np.matmul(np.conj(np.swapaxes(dot, -1, -2)), u) - np.matmul(v, np.conj(np.swapaxes(dp, -1, -2))))
+        / np.expand_dims(s, -2)
         if wide
         else 0.0
     )
     extra = compute_uv and full_matrices
     du_all = np.concatenate([du, np.full(np.shape(usv[0][..., n:]), np.nan)], -1) if extra else du
     dvh_all = (
-        np.concatenate([np.swapaxes(dv, -1, -2), np.full(np.shape(usv[2][..., n:, :]), np.nan)], -2)
+        np.concatenate([np.conj(np.swapaxes(dv, -1, -2)), np.full(np.shape(usv[2][..., n:, :]), np.nan)], -2)
         if extra
-        else np.swapaxes(dv, -1, -2)
+        else np.conj(np.swapaxes(dv, -1, -2))
     )
     return ((du_all, ds, dvh_all) if compute_uv else ds), None, None, None
 
@@ -507,118 +534,137 @@ def _svdvals():
     return [np.linalg.svdvals] if hasattr(np.linalg, "svdvals") else []  # NumPy 2 only
 
 
-@adjoint(*_svdvals())
+@adjoint(*_svdvals(), complex_ok=True)
 def svdvals_adjoint(g, ans, x):
-    # the singular values of svd(x, compute_uv=False): A_bar = U diag(S_bar) V^T (Townsend 2016)
+    # the singular values of svd(x, compute_uv=False): A_bar = U diag(S_bar) V^T (Townsend 2016); complex
+    # A = U S V^H: conj(U) diag(Re(S_bar)) conj(V^H) (dS = Re(diag(U^H dA V)))
     usv = np.linalg.svd(x, full_matrices=False)
-    return np.matmul(usv[0] * np.expand_dims(g, -2), usv[2])
+    return np.matmul(np.conj(usv[0]) * np.expand_dims(np.real(g), -2), np.conj(usv[2]))
 
 
-@tangent(*_svdvals())
+@tangent(*_svdvals(), complex_ok=True)
 def svdvals_tangent(dot, ans, x):
-    # dS = diag(U^T dA V) (Townsend 2016)
+    # dS = diag(U^T dA V) (Townsend 2016); complex: Re(diag(U^H dA V))
     usv = np.linalg.svd(x, full_matrices=False)
-    return np.sum(usv[0] * np.matmul(dot, np.swapaxes(usv[2], -1, -2)), axis=-2)
+    return np.real(np.sum(np.conj(usv[0]) * np.matmul(dot, np.conj(np.swapaxes(usv[2], -1, -2))), axis=-2))
 
 
-@adjoint(np.linalg.eigh)
+@adjoint(np.linalg.eigh, complex_ok=True)
 def eigh_adjoint(g, ans, a, UPLO="L"):
     # A = V diag(w) V^T, symmetric (Giles 2008, "eigenvalues and eigenvectors", with V^-1 = V^T):
     # for a symmetric dS, df = <M, dS> with M = V (diag(w_bar) + F o (V^T V_bar)) V^T, F_ij = 1 / (w_j - w_i).
     # eigh reads only the UPLO triangle of A: fold_triangle. Distinct eigenvalues where V_bar is used.
+    # Hermitian A = V diag(w) V^H: X = V^H dS V, dw = Re(diag X), dV = V (F o X), so df = Re<M, dS> with
+    # M = conj(V) (diag(Re(w_bar)) + F o (V^T V_bar)) V^T (as autograd's grad_eigh). Each column of V is
+    # defined up to a phase (a gauge): the gradient is that of losses that do not depend on it (JAX's and
+    # autograd's convention), for which Im(diag(V^T V_bar)) = 0; F's zero diagonal drops that part.
     w = ans[0]
     v = ans[1]
     vt = np.swapaxes(v, -1, -2)
     gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
     f = spectral_divide(np.matmul(vt, g[1]), gap)
-    m = np.matmul(np.matmul(v, np.expand_dims(g[0], -1) * np.eye(np.shape(w)[-1]) + f), vt)
+    m = np.matmul(np.matmul(np.conj(v), np.expand_dims(np.real(g[0]), -1) * np.eye(np.shape(w)[-1]) + f), vt)
     return fold_triangle(m, UPLO == "L" or UPLO == "l"), None
 
 
-@tangent(np.linalg.eigh)
+@tangent(np.linalg.eigh, complex_ok=True)
 def eigh_tangent(dot, ans, a, UPLO="L"):
-    # X = V^T dS V: dw = diag(X), dV = V (F o X) (Giles 2008), dS the symmetric matrix of the UPLO triangle
+    # X = V^T dS V: dw = diag(X), dV = V (F o X) (Giles 2008), dS the symmetric matrix of the UPLO triangle.
+    # Hermitian: X = V^H dS V, dw = Re(diag X) (real), dV = V (F o X), no change of each column's phase (gauge)
     w = ans[0]
     v = ans[1]
     ds = symmetric_from_triangle(dot, UPLO == "L" or UPLO == "l")
-    x = np.matmul(np.matmul(np.swapaxes(v, -1, -2), ds), v)
+    x = np.matmul(np.matmul(np.conj(np.swapaxes(v, -1, -2)), ds), v)
     gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
     f = spectral_divide(x, gap)
-    return (np.diagonal(x, 0, -2, -1), np.matmul(v, f)), None
+    return (np.real(np.diagonal(x, 0, -2, -1)), np.matmul(v, f)), None
 
 
-@adjoint(np.linalg.eigvalsh)
+@adjoint(np.linalg.eigvalsh, complex_ok=True)
 def eigvalsh_adjoint(g, ans, a, UPLO="L"):
-    # eigh's eigenvalues alone: M = V diag(w_bar) V^T (Giles 2008), on the UPLO triangle; V recomputed
+    # eigh's eigenvalues alone: M = V diag(w_bar) V^T (Giles 2008), on the UPLO triangle; V recomputed.
+    # Hermitian: M = conj(V) diag(Re(w_bar)) V^T (as eigh_adjoint)
     v = np.linalg.eigh(a, UPLO)[1]
-    m = np.matmul(v * np.expand_dims(g, -2), np.swapaxes(v, -1, -2))
+    m = np.matmul(np.conj(v) * np.expand_dims(np.real(g), -2), np.swapaxes(v, -1, -2))
     return fold_triangle(m, UPLO == "L" or UPLO == "l"), None
 
 
-@tangent(np.linalg.eigvalsh)
+@tangent(np.linalg.eigvalsh, complex_ok=True)
 def eigvalsh_tangent(dot, ans, a, UPLO="L"):
-    # dw = diag(V^T dS V) (Giles 2008)
+    # dw = diag(V^T dS V) (Giles 2008); Hermitian: Re(diag(V^H dS V))
     v = np.linalg.eigh(a, UPLO)[1]
     ds = symmetric_from_triangle(dot, UPLO == "L" or UPLO == "l")
-    return np.sum(v * np.matmul(ds, v), axis=-2), None
+    return np.real(np.sum(np.conj(v) * np.matmul(ds, v), axis=-2)), None
 
 
-@adjoint(np.linalg.eig)
+@adjoint(np.linalg.eig, complex_ok=True)
 def eig_adjoint(g, ans, a):
     # A = V diag(w) V^-1, real with real distinct eigenvalues (Giles 2008, "eigenvalues and eigenvectors":
     # A_bar = V^-T (diag(w_bar) + F o (V^T V_bar)) V^T, F_ij = 1 / (w_j - w_i)), for eigenvectors that
     # keep unit length, as LAPACK returns them: V_bar is first projected orthogonally to each column
-    # (dv_i loses its component along v_i). A complex result (complex eigenvalues) is refused.
-    real = linalg_check(
+    # (dv_i loses its component along v_i). A complex result (complex eigenvalues) of a real A is refused.
+    # A complex A: the same formula (w and V are holomorphic but for V's normalization), with unit length
+    # kept as Re(v_i^H dv_i) = 0, so V_bar loses conj(v_i) Re(v_i^T vbar_i); each column's phase is a gauge
+    # (LAPACK makes its largest element real): the gradient is that of losses that do not depend on it,
+    # as JAX's and autograd's (Boeddeker et al. 2017, "On the computation of complex-valued gradients").
+    cplx = np.iscomplexobj(a)
+    real = cplx or linalg_check(
         np.all(np.imag(ans[0]) == 0), "np.linalg.eig of a matrix with complex eigenvalues (a complex result)"
     )
     # (NumPy >= 2.5 gives eig's results a complex type always: real ones have zero imaginary parts)
-    w = np.real(ans[0]) if real else None
-    v = np.real(ans[1])
-    g1 = np.real(g[1])
-    gv = g1 - v * np.sum(v * g1, axis=-2, keepdims=True)
+    w = (ans[0] if cplx else np.real(ans[0])) if real else None
+    v = ans[1] if cplx else np.real(ans[1])
+    g1 = g[1] if cplx else np.real(g[1])
+    gv = g1 - np.conj(v) * np.real(np.sum(v * g1, axis=-2, keepdims=True))
     gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
     f = spectral_divide(np.matmul(np.swapaxes(v, -1, -2), gv), gap)
-    inner = np.expand_dims(np.real(g[0]), -1) * np.eye(np.shape(w)[-1]) + f
+    inner = np.expand_dims(g[0] if cplx else np.real(g[0]), -1) * np.eye(np.shape(w)[-1]) + f
     return np.linalg.solve(np.swapaxes(v, -1, -2), np.matmul(inner, np.swapaxes(v, -1, -2)))
 
 
-@tangent(np.linalg.eig)
+@tangent(np.linalg.eig, complex_ok=True)
 def eig_tangent(dot, ans, a):
-    # X = V^-1 dA V: dw = diag(X), dV = V (F o X) less each column's component along itself (Giles 2008)
-    real = linalg_check(
+    # X = V^-1 dA V: dw = diag(X), dV = V (F o X) less each column's component along itself (Giles 2008);
+    # complex A: less v_i Re(v_i^H dv_i) (unit length; no change of phase, the gauge: see eig_adjoint)
+    cplx = np.iscomplexobj(a)
+    real = cplx or linalg_check(
         np.all(np.imag(ans[0]) == 0), "np.linalg.eig of a matrix with complex eigenvalues (a complex result)"
     )
-    w = np.real(ans[0]) if real else None
-    v = np.real(ans[1])
+    w = (ans[0] if cplx else np.real(ans[0])) if real else None
+    v = ans[1] if cplx else np.real(ans[1])
     x = np.linalg.solve(v, np.matmul(dot, v))
     gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
     f = spectral_divide(x, gap)
     dv = np.matmul(v, f)
-    return (np.diagonal(x, 0, -2, -1), dv - v * np.sum(v * dv, axis=-2, keepdims=True))
+    return (np.diagonal(x, 0, -2, -1), dv - v * np.real(np.sum(np.conj(v) * dv, axis=-2, keepdims=True)))
 
 
-@adjoint(np.linalg.eigvals)
+@adjoint(np.linalg.eigvals, complex_ok=True)
 def eigvals_adjoint(g, ans, a):
-    # eig's eigenvalues alone: A_bar = V^-T diag(w_bar) V^T (Giles 2008); V recomputed; real only
-    real = linalg_check(
+    # eig's eigenvalues alone: A_bar = V^-T diag(w_bar) V^T (Giles 2008); V recomputed; of a real A, real
+    # eigenvalues only. Of a complex A the eigenvalues are holomorphic (where distinct): the same formula.
+    cplx = np.iscomplexobj(a)
+    real = cplx or linalg_check(
         np.all(np.imag(ans) == 0), "np.linalg.eigvals of a matrix with complex eigenvalues (a complex result)"
     )
-    v = np.real(np.linalg.eig(a)[1]) if real else None
-    return np.linalg.solve(np.swapaxes(v, -1, -2), np.expand_dims(np.real(g), -1) * np.swapaxes(v, -1, -2))
+    v = (np.linalg.eig(a)[1] if cplx else np.real(np.linalg.eig(a)[1])) if real else None
+    return np.linalg.solve(
+        np.swapaxes(v, -1, -2), np.expand_dims(g if cplx else np.real(g), -1) * np.swapaxes(v, -1, -2)
+    )
 
 
-@tangent(np.linalg.eigvals)
+@tangent(np.linalg.eigvals, complex_ok=True)
 def eigvals_tangent(dot, ans, a):
-    # dw = diag(V^-1 dA V) (Giles 2008)
-    real = linalg_check(
+    # dw = diag(V^-1 dA V) (Giles 2008), of a complex A too
+    cplx = np.iscomplexobj(a)
+    real = cplx or linalg_check(
         np.all(np.imag(ans) == 0), "np.linalg.eigvals of a matrix with complex eigenvalues (a complex result)"
     )
-    v = np.real(np.linalg.eig(a)[1]) if real else None
+    v = (np.linalg.eig(a)[1] if cplx else np.real(np.linalg.eig(a)[1])) if real else None
     return np.diagonal(np.linalg.solve(v, np.matmul(dot, v)), 0, -2, -1)
 
 
-@adjoint(np.linalg.cholesky)
+@adjoint(np.linalg.cholesky, complex_ok=True)
 def cholesky_adjoint(g, ans, a, upper=False):
     # A = L L^T (Murray 2016, "Differentiation of the Cholesky decomposition"; Seeger et al. 2017):
     # for a symmetric dS, df = <M, dS> with M = L^-T Phi(L^T L_bar) L^-1, Phi taking the lower triangle
@@ -626,21 +672,24 @@ def cholesky_adjoint(g, ans, a, upper=False):
     # and returns L^T): fold_triangle gives the derivative there, Phi(M + M^T). M + M^T is L^-T (Phi + Phi^T) L^-1,
     # and Phi + Phi^T the symmetric matrix of the lower triangle of P = L^T L_bar: runtime.cholesky_bar(L, L_bar),
     # that is phi_congruence(L, P), computed by Murray's blocked algorithm where SciPy is there (no L^-1 formed).
-    low = np.swapaxes(ans, -1, -2) if upper else ans
-    gl = np.swapaxes(g, -1, -2) if upper else g
+    # Complex A = L L^H, Hermitian positive definite (upper=True returns L^H, so the swaps conjugate too):
+    # cholesky_bar takes the formula with ^H where L is complex.
+    low = np.conj(np.swapaxes(ans, -1, -2)) if upper else ans
+    gl = np.conj(np.swapaxes(g, -1, -2)) if upper else g
     bar = cholesky_bar(low, gl)
-    return (np.swapaxes(bar, -1, -2) if upper else bar), None
+    return (np.conj(np.swapaxes(bar, -1, -2)) if upper else bar), None
 
 
-@tangent(np.linalg.cholesky)
+@tangent(np.linalg.cholesky, complex_ok=True)
 def cholesky_tangent(dot, ans, a, upper=False):
-    # dL = L Phi(L^-1 dS L^-T) (Murray 2016), dS the symmetric matrix of the triangle cholesky reads
-    low = np.swapaxes(ans, -1, -2) if upper else ans
+    # dL = L Phi(L^-1 dS L^-T) (Murray 2016), dS the symmetric matrix of the triangle cholesky reads;
+    # complex: ^H for ^T (dS Hermitian, so L^-1 dS L^-H has a real diagonal and Phi holds)
+    low = np.conj(np.swapaxes(ans, -1, -2)) if upper else ans
     ds = symmetric_from_triangle(dot, not upper)
     linv = triangular_inverse(low)
-    p = np.tril(np.matmul(np.matmul(linv, ds), np.swapaxes(linv, -1, -2)))
+    p = np.tril(np.matmul(np.matmul(linv, ds), np.conj(np.swapaxes(linv, -1, -2))))
     dl = np.matmul(low, p - 0.5 * p * np.eye(np.shape(p)[-1]))
-    return (np.swapaxes(dl, -1, -2) if upper else dl), None
+    return (np.conj(np.swapaxes(dl, -1, -2)) if upper else dl), None
 
 
 @fragment
@@ -660,7 +709,7 @@ def qr_checked(ans, a, mode):
     return (np.linalg.qr(a)[0] if mode == "r" else ans[0]) if checked else None
 
 
-@adjoint(np.linalg.qr)
+@adjoint(np.linalg.qr, complex_ok=True)
 def qr_adjoint(g, ans, a, mode="reduced"):
     # A = Q R, mode 'reduced' of an M x N A with M >= N and R invertible (Walter and Lehmann 2018,
     # "Algorithmic differentiation of linear algebra functions with application in optimum
@@ -668,24 +717,30 @@ def qr_adjoint(g, ans, a, mode="reduced"):
     #   A_bar = (Q_bar + Q copyltu(M)) R^-T,  copyltu(M) the symmetric matrix of M's lower triangle.
     # mode 'r' (ans is R alone) is Q_bar = 0; 'complete' of a square matrix is 'reduced'. 'raw', wide matrices
     # (M < N, R not square) and 'complete' of a tall matrix are refused.
+    # Complex A: LAPACK's R has a real diagonal, so Q^H dQ is anti-Hermitian with Im(diag) fixed by dR's real
+    # diagonal (qr_tangent); its transpose: Q becomes conj(Q) and copyltu(M) tril(M, -1) ^T + conj(tril(M, -1))
+    # + Re(diag M) (real A: the same numbers).
     q = qr_checked(ans, a, mode)
     r = ans if mode == "r" else ans[1]
     g_q = np.zeros_like(q) if mode == "r" else g[0]
     g_r = g if mode == "r" else g[1]
     m = np.matmul(r, np.swapaxes(g_r, -1, -2)) - np.matmul(np.swapaxes(g_q, -1, -2), q)
-    b = g_q + np.matmul(q, np.tril(m) + np.swapaxes(np.tril(m, -1), -1, -2))
+    low = np.tril(m, -1)
+    b = g_q + np.matmul(np.conj(q), np.conj(low) + np.real(m) * np.eye(np.shape(m)[-1]) + np.swapaxes(low, -1, -2))
     return np.swapaxes(np.linalg.solve(r, np.swapaxes(b, -1, -2)), -1, -2), None
 
 
-@tangent(np.linalg.qr)
+@tangent(np.linalg.qr, complex_ok=True)
 def qr_tangent(dot, ans, a, mode="reduced"):
     # C = Q^T dA R^-1, Omega = tril(C, -1) - tril(C, -1)^T (antisymmetric: Q^T dQ): dR = (C - Omega) R,
     # dQ = dA R^-1 - Q (C - Omega) (Walter and Lehmann 2018). As qr_adjoint: the modes, M >= N.
+    # Complex: C = Q^H dA R^-1 and Omega = Q^H dQ anti-Hermitian, tril(C, -1) - tril(C, -1)^H + 1j Im(diag C)
+    # (LAPACK's R has a real diagonal, and so has dR): C - Omega = triu(C, 1) + tril(C, -1)^H + Re(diag C).
     q = qr_checked(ans, a, mode)
     r = ans if mode == "r" else ans[1]
     dar = np.swapaxes(np.linalg.solve(np.swapaxes(r, -1, -2), np.swapaxes(dot, -1, -2)), -1, -2)
-    c = np.matmul(np.swapaxes(q, -1, -2), dar)
-    upper = c - np.tril(c, -1) + np.swapaxes(np.tril(c, -1), -1, -2)
+    c = np.matmul(np.conj(np.swapaxes(q, -1, -2)), dar)
+    upper = np.triu(c, 1) + np.real(c) * np.eye(np.shape(c)[-1]) + np.conj(np.swapaxes(np.tril(c, -1), -1, -2))
     return (np.matmul(upper, r) if mode == "r" else (dar - np.matmul(q, upper), np.matmul(upper, r))), None
 
 
@@ -699,33 +754,40 @@ def pinv_checked(ans, a, hermitian):
     return ans if checked else None
 
 
-@adjoint(np.linalg.pinv)
+@adjoint(np.linalg.pinv, complex_ok=True)
 def pinv_adjoint(g, ans, a, rcond=None, hermitian=False, rtol=None):
     # X = A^+ of a full-rank A (Golub and Pereyra 1973, "The differentiation of pseudo-inverses"):
     #   dX = -X dA X + X X^T dA^T (I - A X) + (I - X A) dA^T X^T X, so
     #   A_bar = -X^T X_bar X^T + (I - A X) X_bar^T X X^T + X^T X X_bar^T (I - X A).
+    # Complex: ^T in dX is ^H, and a term P dA^H Q pairs with X_bar as Re<conj(Q X_bar^T P), dA>: the last
+    # two terms conjugated, with X X^H and X^H X (the same numbers for a real A).
     # Where the rank is not full (or rcond/rtol cut singular values off) A^+ is not continuous: trace(A X)
     # is the rank A^+ kept, and anything but min(M, N) is refused at run time. hermitian=True is refused.
     x = pinv_checked(ans, a, hermitian)
     xt = np.swapaxes(x, -1, -2)
+    xh = np.conj(xt)
     gt = np.swapaxes(g, -1, -2)
-    y = np.matmul(np.matmul(gt, x), xt)
-    z = np.matmul(np.matmul(xt, x), gt)
+    y = np.matmul(np.matmul(gt, x), xh)
+    z = np.matmul(np.matmul(xh, x), gt)
     return (
-        -np.matmul(np.matmul(xt, g), xt) + y - np.matmul(a, np.matmul(x, y)) + z - np.matmul(np.matmul(z, x), a),
+        -np.matmul(np.matmul(xt, g), xt)
+        + np.conj(y)
+        - np.conj(np.matmul(a, np.matmul(x, y)))
+        + np.conj(z)
+        - np.conj(np.matmul(np.matmul(z, x), a)),
         None,
         None,
         None,
     )
 
 
-@tangent(np.linalg.pinv)
+@tangent(np.linalg.pinv, complex_ok=True)
 def pinv_tangent(dot, ans, a, rcond=None, hermitian=False, rtol=None):
     # dX = -X dA X + X X^T dA^T (I - A X) + (I - X A) dA^T X^T X (Golub and Pereyra 1973); full rank,
-    # as pinv_adjoint
+    # as pinv_adjoint. Complex: ^H for ^T.
     x = pinv_checked(ans, a, hermitian)
-    xt = np.swapaxes(x, -1, -2)
-    dt = np.swapaxes(dot, -1, -2)
+    xt = np.conj(np.swapaxes(x, -1, -2))
+    dt = np.conj(np.swapaxes(dot, -1, -2))
     p = np.matmul(np.matmul(x, xt), dt)
     q = np.matmul(np.matmul(dt, xt), x)
     return (
@@ -749,7 +811,7 @@ def lstsq_parts(ans, a, b):
     return (xc, bc, np.linalg.pinv(a), bc - np.matmul(a, xc))
 
 
-@adjoint(np.linalg.lstsq)
+@adjoint(np.linalg.lstsq, complex_ok=True)
 def lstsq_adjoint(g, ans, a, b, rcond=None):
     # ans = (x, residuals, rank, s), of a full-rank A (M x N; rank-deficient is refused: x jumps there).
     # x = P b with P = A^+, so (pinv_adjoint, Golub and Pereyra 1973, per column of b):
@@ -758,39 +820,45 @@ def lstsq_adjoint(g, ans, a, b, rcond=None):
     # so d residuals = 2 r^T (db - dA x): b_bar += 2 r res_bar, A_bar -= 2 r res_bar x^T. The rank is an
     # integer (no derivative); s, A's singular values, add U diag(s_bar) V^T (Townsend 2016) where
     # s_bar is not 0. A 1-d b is a column here.
+    # Complex: P's derivative takes ^H (pinv_adjoint), so its last two terms are conjugated, with P P^H and
+    # (P A)^T = conj(P A); d residuals = 2 Re(r^H (db - dA x)) and dS = Re(diag(U^H dA V)) (conj(U), conj(V^H)).
+    # A real A: the same numbers as the formulas above.
     parts = lstsq_parts(ans, a, b)
     xc = parts[0]
     p = parts[2]
     r = parts[3]
     gx = np.expand_dims(g[0], -1) if np.ndim(b) == 1 else g[0]
     pt = np.transpose(p)
-    gr = 2.0 * r * g[1] if np.size(ans[1]) else 0.0 * r
+    gr = 2.0 * np.conj(r) * np.real(g[1]) if np.size(ans[1]) else 0.0 * r
     usv = np.linalg.svd(a, full_matrices=False) if np.any(g[3]) else None
     ga = (
         -np.matmul(np.matmul(pt, gx), np.transpose(xc))
-        + np.matmul(r, np.transpose(np.matmul(p, np.matmul(pt, gx))))
-        + np.matmul(np.matmul(pt, xc), np.transpose(gx - np.matmul(p, np.matmul(a, gx))))
+        + np.conj(np.matmul(r, np.transpose(np.matmul(np.conj(p), np.matmul(pt, gx)))))
+        + np.conj(
+            np.matmul(np.matmul(np.conj(pt), xc), np.transpose(gx - np.matmul(np.conj(p), np.matmul(np.conj(a), gx))))
+        )
         - np.matmul(gr, np.transpose(xc))
     )
     return (
-        ga + (np.matmul(usv[0] * g[3], usv[2]) if np.any(g[3]) else 0.0),
+        ga + (np.matmul(np.conj(usv[0]) * np.real(g[3]), np.conj(usv[2])) if np.any(g[3]) else 0.0),
         np.reshape(np.matmul(pt, gx) + gr, np.shape(b)),
         None,
     )
 
 
-@tangent(np.linalg.lstsq)
+@tangent(np.linalg.lstsq, complex_ok=True)
 def lstsq_tangent(dot, ans, a, b, rcond=None):
     # The tangents of (x, residuals, rank, s) due to a (dot = dA) or to b (dot = db), as in lstsq_adjoint:
     # dx = dP b + P db, d residuals = 2 sum(r (db - dA x)), rank none, ds = diag(U^T dA V) (dA only).
-    # Summed over a and b element by element (runtime.TangentParts).
+    # Summed over a and b element by element (runtime.TangentParts). Complex: ^H for ^T, and the residuals and
+    # singular values, real, change by 2 Re(sum(conj(r) (db - dA x))) and Re(diag(U^H dA V)).
     parts = lstsq_parts(ans, a, b)
     xc = parts[0]
     bc = parts[1]
     p = parts[2]
     r = parts[3]
-    pt = np.transpose(p)
-    da = np.transpose(dot)
+    pt = np.conj(np.transpose(p))
+    da = np.conj(np.transpose(dot))
     dbc = np.expand_dims(dot, -1) if np.ndim(dot) == 1 else dot
     dp = (
         -np.matmul(np.matmul(p, dot), p)
@@ -798,15 +866,15 @@ def lstsq_tangent(dot, ans, a, b, rcond=None):
         + np.matmul(np.eye(np.shape(a)[1]) - np.matmul(p, a), np.matmul(da, np.matmul(pt, p)))
     )
     usv = np.linalg.svd(a, full_matrices=False)
-    dres = 2.0 * np.sum(r * (0.0 - np.matmul(dot, xc)), axis=0) if np.size(ans[1]) else 0.0 * ans[1]
-    dres_b = 2.0 * np.sum(r * dbc, axis=0) if np.size(ans[1]) else 0.0 * ans[1]
+    dres = 2.0 * np.real(np.sum(np.conj(r) * (0.0 - np.matmul(dot, xc)), axis=0)) if np.size(ans[1]) else 0.0 * ans[1]
+    dres_b = 2.0 * np.real(np.sum(np.conj(r) * dbc, axis=0)) if np.size(ans[1]) else 0.0 * ans[1]
     return (
         TangentParts(
             (
                 np.reshape(np.matmul(dp, bc), np.shape(ans[0])),
                 dres,
                 0 * ans[2],
-                np.sum(usv[0] * np.matmul(dot, np.transpose(usv[2])), axis=0),
+                np.real(np.sum(np.conj(usv[0]) * np.matmul(dot, np.conj(np.transpose(usv[2]))), axis=0)),
             )
         ),
         TangentParts((np.matmul(p, dot), dres_b, 0 * ans[2], 0.0 * ans[3])),
@@ -814,7 +882,7 @@ def lstsq_tangent(dot, ans, a, b, rcond=None):
     )
 
 
-@adjoint(np.linalg.matrix_power)
+@adjoint(np.linalg.matrix_power, complex_ok=True)
 def matrix_power_adjoint(g, ans, a, n):
     # d(B^m) = sum_k B^k dB B^(m-1-k), so B_bar = sum_k (B^T)^k G (B^T)^(m-1-k): the same sum at B^T in
     # the direction G, which is the upper right block of [[B^T, G], [0, B^T]]^m (Higham 2008, "Functions
@@ -830,7 +898,7 @@ def matrix_power_adjoint(g, ans, a, n):
     return (-np.matmul(np.matmul(bt, gb), bt) if n < 0 else gb), None
 
 
-@tangent(np.linalg.matrix_power)
+@tangent(np.linalg.matrix_power, complex_ok=True)
 def matrix_power_tangent(dot, ans, a, n):
     # the upper right block of [[B, dB], [0, B]]^m (as matrix_power_adjoint), with dB = -B dA B for n < 0
     m = np.abs(n)
@@ -875,7 +943,7 @@ def multi_dot_tangent(dot, ans, arrays):
     return np.reshape(np.sum(rmul(mul(left, dmats), right[::-1])), np.shape(ans))
 
 
-@adjoint(np.linalg.tensorsolve)
+@adjoint(np.linalg.tensorsolve, complex_ok=True)
 def tensorsolve_adjoint(g, ans, a, b, axes=None):
     # tensordot(a, x, x.ndim) = b: with a's `axes` moved last (as NumPy does) and a reshaped to the
     # square matrix A2 (b.size x x.size), x = A2^-1 b flattened: solve_adjoint's formula (Giles 2008,
@@ -892,7 +960,7 @@ def tensorsolve_adjoint(g, ans, a, b, axes=None):
     )
 
 
-@tangent(np.linalg.tensorsolve)
+@tangent(np.linalg.tensorsolve, complex_ok=True)
 def tensorsolve_tangent(dot, ans, a, b, axes=None):
     # dx = A2^-1 (db - dA2 x) (Giles 2008, "matrix inverse product"), A2 as in tensorsolve_adjoint
     moved = () if axes == None else axes
@@ -906,7 +974,7 @@ def tensorsolve_tangent(dot, ans, a, b, axes=None):
     )
 
 
-@adjoint(np.linalg.tensorinv)
+@adjoint(np.linalg.tensorinv, complex_ok=True)
 def tensorinv_adjoint(g, ans, a, ind=2):
     # a reshaped to the square matrix A2 (the product of its first `ind` axes by the rest), whose
     # inverse C2 is ans reshaped: A2_bar = -C2^T G2 C2^T (Giles 2008, "inverse")
@@ -915,7 +983,7 @@ def tensorinv_adjoint(g, ans, a, ind=2):
     return np.reshape(-np.matmul(np.matmul(np.transpose(c2), g2), np.transpose(c2)), np.shape(a)), None
 
 
-@tangent(np.linalg.tensorinv)
+@tangent(np.linalg.tensorinv, complex_ok=True)
 def tensorinv_tangent(dot, ans, a, ind=2):
     # dC2 = -C2 dA2 C2 (Giles 2008, "inverse")
     c2 = np.reshape(ans, (np.size(ans) // np.prod(np.shape(a)[:ind], dtype=np.intp), -1))
@@ -1006,7 +1074,7 @@ def kron_adjoint(g, ans, a, b):
     return np.reshape(np.dot(pairs, np.ravel(b)), np.shape(a)), np.reshape(np.dot(np.ravel(a), pairs), np.shape(b))
 
 
-@adjoint(np.cross, linear="each")
+@adjoint(np.cross, linear="each", complex_ok=True)
 def cross_adjoint(g, ans, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     # c = a x b is bilinear with <g, a x b> = <a, b x g> = <b, g x a> (the scalar triple product), so
     # a_bar = b x g and b_bar = g x a, on 3-vectors. Each operand's vector axis is moved last

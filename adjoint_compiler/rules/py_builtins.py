@@ -77,7 +77,7 @@ def float_adjoint(g, ans, x):
 # anf to a display or to stores.
 
 
-@adjoint(list, tuple, linear="first")
+@adjoint(list, tuple, linear="first", complex_ok=True)
 def sequence_adjoint(g, ans, xs):
     return elements_bar(g, xs)
 
