@@ -2927,7 +2927,9 @@ def moved_back(g, p, axis):
 
 
 HELPERS = HELPERS + ("sort_source", "stable_order", "_KEY_BITS", "_float_key", "inverse_order", "moved_back")
-DEPENDS.update(sort_source=("stable_order", "inverse_order"), stable_order=("_KEY_BITS", "_float_key"), _float_key=("_KEY_BITS",))
+DEPENDS.update(
+    sort_source=("stable_order", "inverse_order"), stable_order=("_KEY_BITS", "_float_key"), _float_key=("_KEY_BITS",)
+)
 
 
 def lu_rows(piv):
