@@ -364,6 +364,8 @@ nondifferentiable(
 def moved_back_adjoint(g, ans, g_in, p, axis):
     # moved_back writes g_in where the permutation p says; its adjoint reads there
     return np.take_along_axis(g, p, axis), None, None
+
+
 nondifferentiable(runtime.at_groups, reason="the positions np.multiply.at multiplies at, and their ranks")
 # they appear only next to in-place updates of adjoint buffers, which the compiler refuses in emitted code
 # (grad of grad through a[i] = v), so no derivative is ever dropped through them
