@@ -2854,11 +2854,11 @@ def stable_order(a, axis, order=None):
     """``np.argsort(a, axis, kind="stable", order=order)``, in about np.sort's time for float arrays without
     NaN. On x86 np.sort is vectorised and np.argsort is not: for 10^6 float64 the stable argsort costs ~15x
     np.sort, the default one ~4x. So each value's order-preserving unsigned key (the IEEE bits with the sign
-    bit set for a positive number or -0.0, all bits flipped for a negative one) less
-    the smallest key, is packed with its index into one 64-bit word, and those words are sorted by np.sort:
-    equal values fall in index order, the stable order. Where the keys span more bits than the index leaves
-    (float64 values over many binades), their lowest bits are dropped, and the few elements whose shortened
-    keys are equal (next to each other after the sort) are put in order by (value, index) afterwards."""
+    bit set for a positive number or -0.0, all bits flipped for a negative one) less the smallest key is
+    packed with its index into one 64-bit word, and those words are sorted by np.sort: equal values fall in
+    index order, the stable order. Where the keys span more bits than the index leaves (float64 values over
+    many binades), the index takes the place of the key's lowest bits instead, and the few elements whose
+    shortened keys are equal (next to each other after the sort) are put in order by (value, index) afterwards."""
     a = np.asarray(a)
     if order is not None or a.dtype not in _KEY_BITS or a.size < 1024 or np.shape(a)[axis] > 2**32:
         return np.argsort(a, axis, kind="stable", order=order)
@@ -2869,30 +2869,29 @@ def stable_order(a, axis, order=None):
     # the sign bit set (on 0.0 and -0.0 alike: equal values, one key), then all bits flipped where negative
     key = values.view(unsigned) | unsigned(1 << top)
     np.invert(key, out=key, where=values < 0)
-    key = key.astype(np.uint64, copy=False)
-    low, high = key.min(), key.max()
+    low, high = int(key.min()), int(key.max())
     if high > _float_key(np.inf, a.dtype):  # a NaN (either sign)
         return np.argsort(a, axis, kind="stable")
-    key -= low
-    drop = max(0, int(high - low).bit_length() + bits - 64)
-    if drop:
-        key >>= np.uint64(drop)
-    key <<= np.uint64(bits)
+    key = key.astype(np.uint64, copy=False)
+    step = np.uint64(1 << bits)
+    shortened = (high - low).bit_length() + bits > 64
+    if shortened:  # the index in place of the key's lowest bits
+        key &= ~(step - np.uint64(1))
+    else:  # key - low beside the index: exact
+        key -= np.uint64(low)
+        key <<= np.uint64(bits)
     key |= np.arange(n, dtype=np.uint64)
     key.sort(axis=-1)
-    if drop:
+    if shortened:
         rows = np.reshape(key, (-1, n))
         # equal shortened keys mean words less than one index step apart, then the shortened keys themselves
-        near = np.diff(rows, axis=-1) < np.uint64(1 << bits)
-        if np.any(near):
-            r, c = np.nonzero(near)
-            same = (rows[r, c] >> np.uint64(bits)) == (rows[r, c + 1] >> np.uint64(bits))
-            r, c = r[same], c[same]
-        else:
-            c = ()
-    key &= np.uint64((1 << bits) - 1)
+        near = np.diff(rows, axis=-1) < step
+        r, c = np.nonzero(near) if np.any(near) else (np.zeros(0, np.intp),) * 2  # (nonzero of all false: slow)
+        same = (rows[r, c] >> np.uint64(bits)) == (rows[r, c + 1] >> np.uint64(bits))
+        r, c = r[same], c[same]
+    key &= step - np.uint64(1)
     out = key.view(np.int64).astype(np.intp, copy=False)
-    if drop and len(c):
+    if shortened and len(c):
         at = np.union1d(r * n + c, r * n + c + 1)
         flat = np.reshape(out, -1)
         which, row = flat[at], at // n

@@ -28,6 +28,12 @@ import numpy as np  # noqa: E402
 
 from adjoint_compiler.rules import registry  # noqa: E402
 
+try:
+    from scipy.linalg import expm
+    from scipy.special import logsumexp
+except ImportError:  # (those rows are skipped)
+    expm = logsumexp = None
+
 N = 200
 VEC = 1_000_000
 _rng = np.random.default_rng(0)
@@ -37,6 +43,9 @@ SQUARE = _rng.standard_normal((N, N)) + 3.0 * np.eye(N)
 B = _rng.standard_normal((N, N))
 V = _rng.standard_normal(VEC)
 SPREAD = _rng.permutation(VEC) * 1.0  # distinct values a unit apart: sort's central difference sees no tie
+TALL = _rng.standard_normal((N, N // 2))
+PROD_ZEROS = 1.0 + 1e-3 * V.reshape(1000, 1000)
+PROD_ZEROS[::7, 3] = 0.0  # one zero in every 7th row
 
 # (name, fn, args, kwargs)
 CASES = [
@@ -67,6 +76,27 @@ CASES = [
     ("einsum ij,jk->ik 200", np.einsum, ("ij,jk->ik", SQUARE, B), {}),
     ("einsum ij,ij->i 200", np.einsum, ("ij,ij->i", SQUARE, B), {}),
     ("matmul 200", np.matmul, (SQUARE, B), {}),
+    # (rules17: reductions and linear algebra not covered above)
+    ("median 10^6", np.median, (V,), {}),
+    ("median axis 0, 1000x1000", np.median, (V.reshape(1000, 1000),), {"axis": 0}),
+    ("percentile 90 10^6", np.percentile, (V, 90.0), {}),
+    ("quantile 3 qs 10^6", np.quantile, (V, np.array([0.1, 0.5, 0.9])), {}),
+    ("norm 1 200x200", np.linalg.norm, (SQUARE,), {"ord": 1}),
+    ("norm inf 200x200", np.linalg.norm, (SQUARE,), {"ord": np.inf}),
+    ("cumsum axis 0, 1000x1000", np.cumsum, (V.reshape(1000, 1000),), {"axis": 0}),
+    ("cumsum axis 1, 1000x1000", np.cumsum, (V.reshape(1000, 1000),), {"axis": 1}),
+    ("prod axis 1 with zeros", np.prod, (PROD_ZEROS,), {"axis": 1}),
+    ("prod 10^6", np.prod, (1.0 + 1e-7 * V,), {}),
+    ("std 10^6", np.std, (V,), {}),
+    ("var axis 0, 1000x1000", np.var, (V.reshape(1000, 1000),), {"axis": 0}),
+    ("mean 10^6", np.mean, (V,), {}),
+    ("logsumexp 10^6", logsumexp, (V,), {}),
+    ("trace 200x200", np.trace, (SQUARE,), {}),
+    ("lstsq 200x100, 200 rhs", np.linalg.lstsq, (TALL, B), {"rcond": None}),
+    ("pinv 200x200", np.linalg.pinv, (SQUARE,), {}),
+    ("matrix_power 200, 5", np.linalg.matrix_power, (SQUARE / 20, 5), {}),
+    ("expm 200x200", expm, (SQUARE / 20,), {}),
+    ("eigvals 200x200", np.linalg.eigvals, (SQUARE,), {}),
 ]
 
 
@@ -121,13 +151,15 @@ def main():
     print("--------------------------+-------------+-----------+-------------+-----------")
     bad = []
     for name, fn, args, kwargs in CASES:
-        if not re.search(opts.case, name):
+        if fn is None or not re.search(opts.case, name):
             continue
         rule = registry.lookup(fn).rule
         ans = fn(*args, **kwargs)
         g = cotangent(ans, rng)
         if fn is np.linalg.slogdet:
             g = (np.zeros(()), g[1])
+        if fn is np.linalg.lstsq:  # the solution's cotangent only (residuals: empty here; rank, singular values)
+            g = (g[0],) + tuple(np.zeros_like(c) for c in g[1:])
         if fn in (np.linalg.svd, np.linalg.eigh) and not kwargs:  # gauge-free: the values' cotangent only
             g = tuple(np.zeros_like(c) if np.ndim(c) == 2 else c for c in g)
         primal = timed(lambda: fn(*args, **kwargs), opts.repeat, clock)
