@@ -598,23 +598,32 @@ def eig_tangent(dot, ans, a):
     return (np.diagonal(x, 0, -2, -1), dv - v * np.sum(v * dv, axis=-2, keepdims=True))
 
 
-@adjoint(np.linalg.eigvals)
-def eigvals_adjoint(g, ans, a):
-    # eig's eigenvalues alone: A_bar = V^-T diag(w_bar) V^T (Giles 2008); V recomputed; real only
+@fragment
+def eigvals_vectors(a, ans):
+    # eig's (real) eigenvectors, column i that of ans[i]: np.linalg.eig, with vectors, may return the eigenvalues
+    # in another order than np.linalg.eigvals did (LAPACK's geev with and without them; a 200 x 200 matrix of
+    # real eigenvalues does), so its columns are matched to ans by rank (eigenvalues matched by their real parts).
+    # Refused where an eigenvalue is complex.
     real = linalg_check(
         np.all(np.imag(ans) == 0), "np.linalg.eigvals of a matrix with complex eigenvalues (a complex result)"
     )
-    v = np.real(np.linalg.eig(a)[1]) if real else None
+    pair = np.linalg.eig(a) if real else None
+    rank = np.argsort(np.argsort(np.real(ans), axis=-1), axis=-1)
+    match = np.take_along_axis(np.argsort(np.real(pair[0]), axis=-1), rank, axis=-1)
+    return np.take_along_axis(np.real(pair[1]), np.expand_dims(match, -2), axis=-1)
+
+
+@adjoint(np.linalg.eigvals)
+def eigvals_adjoint(g, ans, a):
+    # eig's eigenvalues alone: A_bar = V^-T diag(w_bar) V^T (Giles 2008); V recomputed; real only
+    v = eigvals_vectors(a, ans)
     return np.linalg.solve(np.swapaxes(v, -1, -2), np.expand_dims(np.real(g), -1) * np.swapaxes(v, -1, -2))
 
 
 @tangent(np.linalg.eigvals)
 def eigvals_tangent(dot, ans, a):
     # dw = diag(V^-1 dA V) (Giles 2008)
-    real = linalg_check(
-        np.all(np.imag(ans) == 0), "np.linalg.eigvals of a matrix with complex eigenvalues (a complex result)"
-    )
-    v = np.real(np.linalg.eig(a)[1]) if real else None
+    v = eigvals_vectors(a, ans)
     return np.diagonal(np.linalg.solve(v, np.matmul(dot, v)), 0, -2, -1)
 
 

@@ -765,9 +765,32 @@ def quantile_slope(a, q, axis, method):
     flat = np.ravel(a) if axis == None else np.asarray(a)
     ax = axes_from_end(0 if axis == None else axis, np.ndim(flat))
     # (an empty a has an empty cotangent: NumPy's quantile of nothing is nan, its 'lower' one raises)
-    empty = np.zeros(np.shape(q) + np.shape(np.sum(flat, axis=ax, keepdims=True)))
-    lo = np.quantile(flat, q, axis=ax, keepdims=True, method="lower") if np.size(flat) else empty
-    hi = np.quantile(flat, q, axis=ax, keepdims=True, method="higher") if np.size(flat) else empty
+    kept = np.shape(np.sum(flat, axis=ax, keepdims=True))
+    empty = np.zeros(np.shape(q) + kept)
+    # Along one axis, lo and hi are those of methods 'lower' and 'higher' read off one np.partition at both
+    # positions and the last one (a NaN there: the slice has one, and its quantile is NaN), the partition np.quantile
+    # does (two calls of np.quantile cost two). Axes together: those calls.
+    one = np.ndim(ax) == 0 and np.size(flat) > 0
+    count = np.shape(flat)[ax] if one else 1
+    spots = (count - 1) * np.asarray(q)
+    below = np.ravel(np.floor(spots).astype(np.intp))
+    above = np.ravel(np.ceil(spots).astype(np.intp))
+    part = np.partition(flat, np.concatenate([below, above, [count - 1]]), axis=ax) if one else None
+    nan = np.isnan(np.take(part, [count - 1], axis=ax)) if one else None
+    lo = (
+        np.where(nan, np.nan, np.reshape(np.moveaxis(np.take(part, below, axis=ax), ax, 0), np.shape(q) + kept))
+        if one
+        else np.quantile(flat, q, axis=ax, keepdims=True, method="lower")
+        if np.size(flat)
+        else empty
+    )
+    hi = (
+        np.where(nan, np.nan, np.reshape(np.moveaxis(np.take(part, above, axis=ax), ax, 0), np.shape(q) + kept))
+        if one
+        else np.quantile(flat, q, axis=ax, keepdims=True, method="higher")
+        if np.size(flat)
+        else empty
+    )
     n = np.size(flat) * np.size(q) / (np.size(lo) or 1)
     position = np.asarray(q) * (n - 1)
     frac = np.reshape(position - np.floor(position), np.shape(q) + (1,) * np.ndim(flat)) * quantile_method(method)
