@@ -2868,7 +2868,8 @@ def stable_order(a, axis, order=None):
     unsigned, top = _KEY_BITS[a.dtype]
     # the sign bit set (on 0.0 and -0.0 alike: equal values, one key), then all bits flipped where negative
     key = values.view(unsigned) | unsigned(1 << top)
-    np.invert(key, out=key, where=values < 0)
+    negative = values < 0
+    np.invert(key, out=key, where=negative)
     low, high = int(key.min()), int(key.max())
     if high > _float_key(np.inf, a.dtype):  # a NaN (either sign)
         return np.argsort(a, axis, kind="stable")
@@ -2880,12 +2881,16 @@ def stable_order(a, axis, order=None):
     else:  # key - low beside the index: exact
         key -= np.uint64(low)
         key <<= np.uint64(bits)
-    key |= np.arange(n, dtype=np.uint64)
+    index = np.arange(n, dtype=np.uint64)
+    key |= index
     key.sort(axis=-1)
     if shortened:
         rows = np.reshape(key, (-1, n))
         # equal shortened keys mean words less than one index step apart, then the shortened keys themselves
-        near = np.diff(rows, axis=-1) < step
+        # (written over index and negative where they fit, no longer needed: fresh arrays cost page faults)
+        apart = index[None, 1:] if rows.shape[0] == 1 else None
+        apart = np.subtract(rows[:, 1:], rows[:, :-1], out=apart)
+        near = np.less(apart, step, out=np.reshape(negative, (-1, n))[:, 1:])
         r, c = np.nonzero(near) if np.any(near) else (np.zeros(0, np.intp),) * 2  # (nonzero of all false: slow)
         same = (rows[r, c] >> np.uint64(bits)) == (rows[r, c + 1] >> np.uint64(bits))
         r, c = r[same], c[same]
