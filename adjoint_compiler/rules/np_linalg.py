@@ -639,28 +639,49 @@ def eig_tangent(dot, ans, a):
     return (np.diagonal(x, 0, -2, -1), dv - v * np.real(np.sum(np.conj(v) * dv, axis=-2, keepdims=True)))
 
 
-@adjoint(np.linalg.eigvals, complex_ok=True)
-def eigvals_adjoint(g, ans, a):
-    # eig's eigenvalues alone: A_bar = V^-T diag(w_bar) V^T (Giles 2008); V recomputed; of a real A, real
-    # eigenvalues only. Of a complex A the eigenvalues are holomorphic (where distinct): the same formula.
+@fragment
+def eigvals_vectors(a, ans):
+    # eig's eigenvectors, column i that of ans[i]: np.linalg.eig, with vectors, may return the eigenvalues in
+    # another order than np.linalg.eigvals did (LAPACK's geev with and without them; a 200 x 200 matrix of real
+    # eigenvalues does), so its columns are matched to ans by rank in NumPy's order of complex numbers (real
+    # part, then imaginary), and the match is checked: eigenvalues that two LAPACK calls put in different
+    # orders of that kind (real parts equal to rounding) are refused, not paired wrongly. Of a real A, real
+    # eigenvalues only.
     cplx = np.iscomplexobj(a)
     real = cplx or linalg_check(
         np.all(np.imag(ans) == 0), "np.linalg.eigvals of a matrix with complex eigenvalues (a complex result)"
     )
-    v = (np.linalg.eig(a)[1] if cplx else np.real(np.linalg.eig(a)[1])) if real else None
+    pair = np.linalg.eig(a) if real else None
+    rank = np.argsort(np.argsort(ans, axis=-1), axis=-1)
+    match = np.take_along_axis(np.argsort(pair[0], axis=-1), rank, axis=-1)
+    matched = linalg_check(
+        np.all(
+            np.abs(np.take_along_axis(pair[0], match, axis=-1) - ans)
+            <= 1e-8 * (1.0 + np.max(np.abs(ans), axis=-1, keepdims=True))
+        ),
+        "np.linalg.eigvals where two LAPACK calls order the eigenvalues differently (real parts equal to rounding)",
+    )
+    return (
+        np.take_along_axis(pair[1] if cplx else np.real(pair[1]), np.expand_dims(match, -2), axis=-1)
+        if matched
+        else None
+    )
+
+
+@adjoint(np.linalg.eigvals, complex_ok=True)
+def eigvals_adjoint(g, ans, a):
+    # eig's eigenvalues alone: A_bar = V^-T diag(w_bar) V^T (Giles 2008); V recomputed; of a real A, real
+    # eigenvalues only. Of a complex A the eigenvalues are holomorphic (where distinct): the same formula.
+    v = eigvals_vectors(a, ans)
     return np.linalg.solve(
-        np.swapaxes(v, -1, -2), np.expand_dims(g if cplx else np.real(g), -1) * np.swapaxes(v, -1, -2)
+        np.swapaxes(v, -1, -2), np.expand_dims(g if np.iscomplexobj(a) else np.real(g), -1) * np.swapaxes(v, -1, -2)
     )
 
 
 @tangent(np.linalg.eigvals, complex_ok=True)
 def eigvals_tangent(dot, ans, a):
     # dw = diag(V^-1 dA V) (Giles 2008), of a complex A too
-    cplx = np.iscomplexobj(a)
-    real = cplx or linalg_check(
-        np.all(np.imag(ans) == 0), "np.linalg.eigvals of a matrix with complex eigenvalues (a complex result)"
-    )
-    v = (np.linalg.eig(a)[1] if cplx else np.real(np.linalg.eig(a)[1])) if real else None
+    v = eigvals_vectors(a, ans)
     return np.diagonal(np.linalg.solve(v, np.matmul(dot, v)), 0, -2, -1)
 
 

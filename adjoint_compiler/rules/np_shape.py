@@ -41,7 +41,7 @@ import numpy as np
 from adjoint_compiler.rules.registry import adjoint, form, fragment, tangent, views
 from adjoint_compiler.runtime import TangentParts, numbered, one_count, rejoin, repeat_bar, sizes_of, supported
 from adjoint_compiler.runtime import no_derivative, pad_linear, pad_linear_bar, unbroadcast, unjoin
-from adjoint_compiler.runtime import inverse_order, sort_source
+from adjoint_compiler.runtime import moved_back, sort_source
 
 
 # ---- reshaping: the same elements in the same order ----------------------------------
@@ -409,43 +409,45 @@ def pad_tangent(
 
 
 @fragment
-def _reordered(x, a, ans, axis, order, back):
+def _reordered(x, a, ans, axis, order, back, ranked):
     # np.sort and np.partition move a's elements along the axis (of the flattened arrays for axis=None).
     # Which went where is read off the values: the element of rank r in ans (a stable argsort of ans) is
     # the element of rank r in a, so ans = a taken at source = argsort(a)[rank(ans)], exactly; equal
     # values are taken in a's order (a stable sort), whatever the kind of sort or selection did. x (a
-    # tangent of a) is taken at source, or with back (a cotangent of ans) put back: taken at the inverse
-    # permutation. order= (fields of a structured array) is refused.
-    # (runtime.sort_source: NumPy's default argsort where no two values along the axis tie, the stable one where
-    # some do; runtime.inverse_order: the inverse permutation in one pass, not a sort)
+    # tangent of a) is taken at source, or with back (a cotangent of ans) put back where source says. ranked
+    # false: ans is a sorted (np.sort), whose ranks are the positions themselves. order= (fields of a
+    # structured array) is refused.
+    # (runtime.sort_source: the stable argsorts in about np.sort's time, by sorting (value, index) words;
+    # runtime.moved_back: the inverse permutation applied in one pass, not a sort)
     ax = -1 if axis == None else axis
     where = supported(order, order == None, "order=...: fields of a structured array")
-    source = sort_source(np.ravel(a) if axis == None else a, np.ravel(ans) if axis == None else ans, ax, where)
-    moved = np.take_along_axis(np.ravel(x) if axis == None else x, inverse_order(source, ax) if back else source, ax)
-    return np.reshape(moved, np.shape(a)) if back else moved
+    ranks = (np.ravel(ans) if axis == None else ans) if ranked else None
+    source = sort_source(np.ravel(a) if axis == None else a, ranks, ax, where)
+    flat = np.ravel(x) if axis == None else x
+    return np.reshape(moved_back(flat, source, ax), np.shape(a)) if back else np.take_along_axis(flat, source, ax)
 
 
 @adjoint(np.sort)
 def sort_adjoint(g, ans, a, axis=-1, kind=None, order=None, stable=None):
     # a_bar is g put back where each element came from. Ties: each equal element gets the cotangent of
     # one place (a subgradient), the same in both modes.
-    return _reordered(g, a, ans, axis, order, True), None, None, None, None
+    return _reordered(g, a, ans, axis, order, True, False), None, None, None, None
 
 
 @tangent(np.sort)
 def sort_tangent(dot, ans, a, axis=-1, kind=None, order=None, stable=None):
-    return _reordered(dot, a, ans, axis, order, False), None, None, None, None
+    return _reordered(dot, a, ans, axis, order, False, False), None, None, None, None
 
 
 @adjoint(np.partition)
 def partition_adjoint(g, ans, a, kth, axis=-1, kind="introselect", order=None):
     # as np.sort: only which element went where differs (read off the values in the same way)
-    return _reordered(g, a, ans, axis, order, True), None, None, None, None
+    return _reordered(g, a, ans, axis, order, True, True), None, None, None, None
 
 
 @tangent(np.partition)
 def partition_tangent(dot, ans, a, kth, axis=-1, kind="introselect", order=None):
-    return _reordered(dot, a, ans, axis, order, False), None, None, None, None
+    return _reordered(dot, a, ans, axis, order, False, True), None, None, None, None
 
 
 @adjoint(np.split, np.array_split, linear="first", complex_ok=True)

@@ -352,7 +352,20 @@ nondifferentiable(runtime.along_axis, runtime.diagonal_index, reason="the index 
 nondifferentiable(runtime.piecewise_conditions, reason="np.piecewise's masks: booleans")
 nondifferentiable(runtime.band_index, reason="gather indices of banded storage (scipy.linalg.solve_banded)")
 nondifferentiable(runtime.lu_rows, reason="the row order of scipy.linalg.lu_factor's pivots")
-nondifferentiable(runtime.sort_source, runtime.inverse_order, reason="positions: where np.sort moved each element")
+nondifferentiable(
+    runtime.sort_source,
+    runtime.stable_order,
+    runtime.inverse_order,
+    reason="positions: where np.sort moved each element",
+)
+
+
+@adjoint(runtime.moved_back, linear="first")
+def moved_back_adjoint(g, ans, g_in, p, axis):
+    # moved_back writes g_in where the permutation p says; its adjoint reads there
+    return np.take_along_axis(g, p, axis), None, None
+
+
 nondifferentiable(runtime.at_groups, reason="the positions np.multiply.at multiplies at, and their ranks")
 # they appear only next to in-place updates of adjoint buffers, which the compiler refuses in emitted code
 # (grad of grad through a[i] = v), so no derivative is ever dropped through them
