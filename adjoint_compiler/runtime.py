@@ -3218,16 +3218,38 @@ DEPENDS.update(
 )
 
 
-def sign_times(c, a):
-    """``c * np.sign(a)`` (np.linalg.norm's slope at ord 1 times its spread cotangent) in one new array: the sign
-    is computed into it and multiplied by c in place, where c broadcasts to a's shape and the product keeps the
-    sign's dtype (a second new array of x's size costs more than the multiplication: its pages are faulted in)."""
+def sign_times(c, a, dot=False):
+    """``c * np.sign(a)`` (the slope of |a|, and of np.linalg.norm at ord 1, times a cotangent or tangent) in one
+    new array: the sign is computed into it and multiplied by c in place, where c broadcasts to a's shape and the
+    product keeps the sign's dtype (a second new array of x's size costs more than the multiplication: its pages
+    are faulted in). For a complex ``a`` in a call with complex arguments, |a|'s derivative there (conj_times of
+    a / |a|, 0 at a == 0: the subgradient np.sign takes at a real 0); NumPy's own sign of a complex number is
+    another function (of the real part alone before NumPy 2)."""
+    if np.iscomplexobj(a) and _in_complex_call():
+        size = np.abs(a)
+        return conj_times(c, a / np.where(size == 0, 1.0, size), dot)
     s = np.sign(a)
     if isinstance(c, (tuple, list)):  # (the tangent of a tuple x: an array in the product, as NumPy makes it)
         c = np.asarray(c)
-    if np.shape(s) == np.broadcast_shapes(np.shape(c), np.shape(s)) and np.result_type(s, c) == s.dtype:
+    if (
+        type(s) is np.ndarray
+        and s.shape == np.broadcast_shapes(np.shape(c), s.shape)
+        and np.result_type(s, c) == s.dtype
+    ):
         return np.multiply(s, c, out=s)
     return s * c
 
 
-HELPERS = HELPERS + ("sign_times",)
+def conj_times(c, a, dot=False):
+    """``c * a``: a real function's slope ``a`` times its cotangent ``c`` (or with ``dot`` its tangent). For a
+    complex ``a`` in a call with complex arguments, ``a`` is the function's complex gradient ``df/dx + i df/dy``
+    (so that df = Re(conj(a) dz)), and under docs/complex.md's convention the cotangent of z is ``Re(c) conj(a)``
+    (c, a real value's cotangent, may have an imaginary part, which pairs with nothing), the tangent
+    ``Re(conj(a) dot)``. (np.var's and np.linalg.norm's rules: autograd's and JAX's formulas.)"""
+    if np.iscomplexobj(a) and _in_complex_call():
+        return np.real(np.conj(a) * c) if dot else np.real(c) * np.conj(a)
+    return c * a
+
+
+HELPERS = HELPERS + ("sign_times", "conj_times")
+DEPENDS.update(sign_times=("conj_times", "_in_complex_call"), conj_times=("_in_complex_call",))

@@ -46,6 +46,7 @@ from adjoint_compiler.runtime import (
     real_only,
     angle_bar,
     imag_bar,
+    sign_times,
     supported,
     unbroadcast,
     unreduce,
@@ -159,10 +160,17 @@ def square_adjoint(g, ans, x):
     return g * 2.0 * x
 
 
-@adjoint(np.abs, np.absolute, np.fabs)
+@adjoint(np.abs, np.absolute, np.fabs, complex_ok=True)
 def abs_adjoint(g, ans, x):
-    # Subgradient 0 at x == 0 (np.sign(0) == 0).
-    return g * np.sign(x)
+    # Subgradient 0 at x == 0 (np.sign(0) == 0). Of a complex x (np.fabs refuses one going forward): d|x| =
+    # Re(conj(x) dx) / |x|, so the cotangent Re(g) conj(x) / |x|, 0 at 0 as autograd's and JAX's (runtime.sign_times)
+    return sign_times(g, x)
+
+
+@tangent(np.abs, np.absolute, np.fabs, complex_ok=True)
+def abs_tangent(dot, ans, x):
+    # (written, not derived from abs_adjoint: of a complex x the tangent is Re(conj(x) dot) / |x|)
+    return sign_times(dot, x, True)
 
 
 @adjoint(np.reciprocal, complex_ok=True)

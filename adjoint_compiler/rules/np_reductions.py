@@ -33,6 +33,7 @@ from adjoint_compiler.runtime import (
     extremum_bar,
     extremum_dot,
     axes_from_end,
+    conj_times,
     gradient_bar,
     gradient_of,
     is_none,
@@ -178,29 +179,19 @@ def extremum_tangent(dot, ans, x, axis=None, out=None, keepdims=False, initial=N
     )
 
 
-@adjoint(np.var, method="var")
+@adjoint(np.var, method="var", complex_ok=True)
 def var_adjoint(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # var = sum((x - mean)^2) / (n - ddof); the mean's own derivative term vanishes because the
     # centred values sum to zero. NumPy divides by max(n - ddof, 0): where that is 0 the variance
     # is nan or inf, and so is its cotangent (a NumPy inf, never a ZeroDivisionError). Where x is
-    # empty so is its cotangent, and the added 1 only keeps the division quiet.
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
-    n = np.size(x) / (np.size(ans) or 1)
-    dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
-    centered = x - np.mean(x, axis=axis, keepdims=True)
-    return unreduce(g * (2.0 / dof), x, axis, keepdims) * centered * _unmodelled, None, None, None, None, None, None
-
-
-@tangent(np.var)
-def var_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
-    # 2 <x - mean, dot> / (n - ddof) over each slice, n and dof as in var_adjoint
-    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    # empty so is its cotangent, and the added 1 only keeps the division quiet. Of complex x, NumPy's var is
+    # mean(|x - mean|^2) (real): its cotangent Re(g) 2 conj(x - mean) / (n - ddof) (runtime.conj_times).
     _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
     n = np.size(x) / (np.size(ans) or 1)
     dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
     centered = x - np.mean(x, axis=axis, keepdims=True)
     return (
-        np.sum(centered * (dot if _unmodelled else dot), axis=axis, keepdims=keepdims) * (2.0 / dof),
+        conj_times(unreduce(g * (2.0 / dof), x, axis, keepdims), centered) * _unmodelled,
         None,
         None,
         None,
@@ -210,7 +201,26 @@ def var_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=F
     )
 
 
-@adjoint(np.std, method="std")
+@tangent(np.var, complex_ok=True)
+def var_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+    # 2 <x - mean, dot> / (n - ddof) over each slice, n and dof as in var_adjoint
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
+    n = np.size(x) / (np.size(ans) or 1)
+    dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
+    centered = x - np.mean(x, axis=axis, keepdims=True)
+    return (
+        np.sum(conj_times((dot if _unmodelled else dot), centered, True), axis=axis, keepdims=keepdims) * (2.0 / dof),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(np.std, method="std", complex_ok=True)
 def std_adjoint(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # std = sqrt(var): d std = d var / (2 std) = (x - mean) / ((n - ddof) std), with n and dof as
     # in var_adjoint. Where a slice's elements are all equal, std is |x - mean| / sqrt(n - ddof),
@@ -225,7 +235,7 @@ def std_adjoint(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=Fal
     once = x - np.mean(x, axis=axis, keepdims=True)
     centered = once - np.mean(once, axis=axis, keepdims=True)
     return (
-        unreduce(g / ((ans + (ans == 0)) * dof), x, axis, keepdims) * centered * _unmodelled,
+        conj_times(unreduce(g / ((ans + (ans == 0)) * dof), x, axis, keepdims), centered) * _unmodelled,
         None,
         None,
         None,
@@ -235,7 +245,7 @@ def std_adjoint(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=Fal
     )
 
 
-@tangent(np.std)
+@tangent(np.std, complex_ok=True)
 def std_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # <x - mean, dot> / ((n - ddof) std) over each slice, with std_adjoint's n, dof, second centring
     # and its subgradient 0 where a slice's elements are all equal
@@ -246,7 +256,8 @@ def std_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=F
     once = x - np.mean(x, axis=axis, keepdims=True)
     centered = once - np.mean(once, axis=axis, keepdims=True)
     return (
-        np.sum(centered * (dot if _unmodelled else dot), axis=axis, keepdims=keepdims) / ((ans + (ans == 0)) * dof),
+        np.sum(conj_times((dot if _unmodelled else dot), centered, True), axis=axis, keepdims=keepdims)
+        / ((ans + (ans == 0)) * dof),
         None,
         None,
         None,
@@ -646,7 +657,7 @@ def _nan_centered(a, axis):
     return np.where(np.isnan(a), 0.0, once - np.nanmean(once, axis=axis, keepdims=True))
 
 
-@adjoint(np.nanvar)
+@adjoint(np.nanvar, complex_ok=True)
 def nanvar_adjoint(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # np.var of the non-NaN elements (np13h): 2 (a - mean) / (n - ddof), n their count in a's slice, and 0
     # at a NaN. As var_adjoint, n - ddof <= 0 gives NumPy's inf or nan; an all-NaN slice (NaN variance)
@@ -655,10 +666,11 @@ def nanvar_adjoint(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=
     n = np.sum(~np.isnan(a), axis=axis, keepdims=True)
     dof = np.maximum(n - ddof, 0.0) + (n == 0)
     centered = _nan_centered(a, axis)
-    return unreduce(g, a, axis, keepdims) * (2.0 / dof) * centered * _unmodelled, None, None, None, None, None, None
+    spread = conj_times(unreduce(g, a, axis, keepdims) * (2.0 / dof), centered)  # (of complex a: as var_adjoint)
+    return spread * _unmodelled, None, None, None, None, None, None
 
 
-@tangent(np.nanvar)
+@tangent(np.nanvar, complex_ok=True)
 def nanvar_tangent(dot, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # 2 <a - mean, dot> / (n - ddof) over each slice's non-NaN elements, n and dof as in nanvar_adjoint
     _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
@@ -666,10 +678,11 @@ def nanvar_tangent(dot, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdim
     dof = np.maximum(n - ddof, 0.0) + (n == 0)
     centered = _nan_centered(a, axis)
     kept_dot = np.where(np.isnan(a), 0.0, (dot if _unmodelled else dot))
-    return np.sum(centered * kept_dot, axis=axis, keepdims=keepdims) * (2.0 / dof), None, None, None, None, None, None
+    summed = np.sum(conj_times(kept_dot, centered, True), axis=axis, keepdims=keepdims)
+    return summed * (2.0 / dof), None, None, None, None, None, None
 
 
-@adjoint(np.nanstd)
+@adjoint(np.nanstd, complex_ok=True)
 def nanstd_adjoint(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # sqrt(np.nanvar) (np13h): (a - mean) / ((n - ddof) std) at the non-NaN elements, 0 at a NaN; a
     # constant slice (std 0, a kink) takes the subgradient 0, as std_adjoint
@@ -679,17 +692,25 @@ def nanstd_adjoint(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=
     centered = _nan_centered(a, axis)
     spread = unreduce(g / (ans + (ans == 0)), a, axis, keepdims)
     # (an all-NaN slice: its NaN std is no divisor, and a NaN gets 0 anyway)
-    return np.where(np.isnan(a), 0.0, spread / dof * centered) * _unmodelled, None, None, None, None, None, None
+    return (
+        np.where(np.isnan(a), 0.0, conj_times(spread / dof, centered)) * _unmodelled,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
-@tangent(np.nanstd)
+@tangent(np.nanstd, complex_ok=True)
 def nanstd_tangent(dot, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
     n = np.sum(~np.isnan(a), axis=axis, keepdims=keepdims)
     dof = np.maximum(n - ddof, 0.0) + (n == 0)
     centered = _nan_centered(a, axis)
     kept_dot = np.where(np.isnan(a), 0.0, (dot if _unmodelled else dot))
-    summed = np.sum(centered * kept_dot, axis=axis, keepdims=keepdims)
+    summed = np.sum(conj_times(kept_dot, centered, True), axis=axis, keepdims=keepdims)
     return np.where(n == 0, 0.0, summed / ((ans + (ans == 0)) * dof)), None, None, None, None, None, None
 
 
