@@ -3226,8 +3226,7 @@ def sign_times(c, a, dot=False):
     a / |a|, 0 at a == 0: the subgradient np.sign takes at a real 0); NumPy's own sign of a complex number is
     another function (of the real part alone before NumPy 2)."""
     if np.iscomplexobj(a) and _in_complex_call():
-        size = np.abs(a)
-        return conj_times(c, a / np.where(size == 0, 1.0, size), dot)
+        return conj_times(c, unit_sign(a), dot)
     s = np.sign(a)
     if isinstance(c, (tuple, list)):  # (the tangent of a tuple x: an array in the product, as NumPy makes it)
         c = np.asarray(c)
@@ -3238,6 +3237,15 @@ def sign_times(c, a, dot=False):
     ):
         return np.multiply(s, c, out=s)
     return s * c
+
+
+def unit_sign(a):
+    """``np.sign(a)``; for a complex ``a`` in a call with complex arguments ``a / |a|`` (0 at 0), the complex
+    gradient of |a| (NumPy 2's sign of a complex number; NumPy 1's is that of its real part)."""
+    if np.iscomplexobj(a) and _in_complex_call():
+        size = np.abs(a)
+        return a / np.where(size == 0, 1.0, size)
+    return np.sign(a)
 
 
 def conj_times(c, a, dot=False):
@@ -3251,5 +3259,9 @@ def conj_times(c, a, dot=False):
     return c * a
 
 
-HELPERS = HELPERS + ("sign_times", "conj_times")
-DEPENDS.update(sign_times=("conj_times", "_in_complex_call"), conj_times=("_in_complex_call",))
+HELPERS = HELPERS + ("sign_times", "unit_sign", "conj_times")
+DEPENDS.update(
+    sign_times=("conj_times", "unit_sign", "_in_complex_call"),
+    unit_sign=("_in_complex_call",),
+    conj_times=("_in_complex_call",),
+)

@@ -49,6 +49,7 @@ from adjoint_compiler.runtime import (
     unique_inverse,
     unreduce,
     kept_share,
+    unit_sign,
 )
 
 
@@ -306,7 +307,7 @@ def norm_slope(ans, a, ord, axis, keepdims):
     return (
         np.moveaxis(np.matmul(usv[0] * np.expand_dims(weight, -2), usv[2]), (-2, -1), rc)
         if by_svd
-        else np.moveaxis(np.sign(m) * tied_sum / np.sum(tied_sum, -3 - summed, keepdims=True), (-2, -1), rc)
+        else np.moveaxis(unit_sign(m) * tied_sum / np.sum(tied_sum, -3 - summed, keepdims=True), (-2, -1), rc)
         if by_sums
         else None
         if by_max
@@ -314,13 +315,13 @@ def norm_slope(ans, a, ord, axis, keepdims):
         if ord == 0
         else None
         if ord == 1
-        else np.sign(a) * (ratio + (ratio == 0)) ** (ord - 1) * (norm != 0)
+        else unit_sign(a) * (ratio + (ratio == 0)) ** (ord - 1) * (norm != 0)
         if not euclid
         else None
     )
 
 
-@adjoint(np.linalg.norm)
+@adjoint(np.linalg.norm, complex_ok=True)
 def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     # Every ord NumPy accepts (others raise in the forward call), over the axes NumPy picks: a
     # matrix norm for a pair of axes (or a 2-d x with an ord and no axis), else a vector norm.
@@ -334,7 +335,9 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     #   vector 0 (a count): 0.               matrix 'nuc': U V^T; 2 / -2: u v^T of the largest / smallest
     #   matrix 1 / -1 (inf / -inf): sign(x) in the column (row) of largest / smallest absolute sum.
     # The slopes but the Euclidean ones are norm_slope's, shared with norm_tangent. With a literal
-    # ord the compiler keeps only that case's lines.
+    # ord the compiler keeps only that case's lines. Of complex x each slope is the complex gradient
+    # df/dx + i df/dy (x / norm; sign(x) is x / |x|, runtime.unit_sign; U V^H from np.linalg.svd's Vh), and
+    # the cotangent Re(g) conj(slope), the tangent Re(conj(slope) dot) (runtime.conj_times, sign_times).
     a = np.asarray(x)
     matrix = ord == "nuc" or ord == "fro" or np.size(axis) == 2 or (ord != None and axis == None and a.ndim == 2)
     euclid = ord == None or ord == "fro" or (ord == 2 and not matrix)
@@ -350,13 +353,13 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     scale = np.asarray(g / (ans + (ans == 0))).astype(np.result_type(a.dtype, np.float16)) if euclid else None
     return (
         (
-            a * (scale if axis == None or keepdims else np.expand_dims(scale, axis))
+            conj_times(scale if axis == None or keepdims else np.expand_dims(scale, axis), a)
             if euclid
             else sign_times(unreduce(g, x, axis, keepdims), a)
             if by_sign
-            else np.sign(a) * extremum_bar(g, np.abs(a), ans, axis, keepdims, np.size(a) == 0)
+            else sign_times(extremum_bar(g, np.abs(a), ans, axis, keepdims, np.size(a) == 0), a)
             if by_max
-            else unreduce(g, x, axis, keepdims) * slope
+            else conj_times(unreduce(g, x, axis, keepdims), slope)
         ),
         None,
         None,
@@ -364,7 +367,7 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     )
 
 
-@tangent(np.linalg.norm)
+@tangent(np.linalg.norm, complex_ok=True)
 def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
     # <slope, dot> over the reduced axes, with norm_adjoint's slope (and its subgradients at the kinks)
     a = np.asarray(x)
@@ -375,13 +378,13 @@ def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
     slope = norm_slope(ans, a, ord, axis, keepdims)
     return (
         (
-            np.sum(dot * a, axis=axis, keepdims=keepdims) / (ans + (ans == 0))
+            np.sum(conj_times(dot, a, True), axis=axis, keepdims=keepdims) / (ans + (ans == 0))
             if euclid
-            else np.sum(sign_times(dot, a), axis=axis, keepdims=keepdims)
+            else np.sum(sign_times(dot, a, True), axis=axis, keepdims=keepdims)
             if by_sign
-            else extremum_dot(np.sign(a) * dot, np.abs(a), ans, axis, keepdims, np.size(a) == 0)
+            else extremum_dot(sign_times(dot, a, True), np.abs(a), ans, axis, keepdims, np.size(a) == 0)
             if by_max
-            else np.sum(dot * slope, axis=axis, keepdims=keepdims)
+            else np.sum(conj_times(dot, slope, True), axis=axis, keepdims=keepdims)
         ),
         None,
         None,
