@@ -2173,10 +2173,11 @@ def structured_inner(a, b):
 
 
 def real_only(z, what):
-    """1.0 where ``z`` is real (a rule's factor); raises NotImplementedError for a complex ``z`` (made inside
-    the function: complex arguments are refused by the API), where the rule would drop the complex
-    derivative of ``what`` (np.angle of a complex value varies with it)."""
-    if np.iscomplexobj(z):
+    """1.0 where ``z`` is real (a rule's factor), or in a call with complex arguments (there the API runs only
+    rules written for complex values); raises NotImplementedError for a complex ``z`` made inside a function
+    of real arguments, where the rule would drop the complex derivative of ``what`` (np.angle of a complex
+    value varies with it)."""
+    if np.iscomplexobj(z) and not _in_complex_call():
         raise NotImplementedError(
             "the derivative of %s of a complex value: complex differentiation is not supported by adjoint_compiler "
             "(its rule covers real arguments only)" % what
@@ -2203,7 +2204,9 @@ def angle_bar(g, z, deg=False):
     return out * (180.0 / np.pi) if deg else out
 
 
-DEPENDS.update(imag_bar=("_in_complex_call",), angle_bar=("real_only", "_in_complex_call"))
+DEPENDS.update(
+    imag_bar=("_in_complex_call",), angle_bar=("real_only", "_in_complex_call"), real_only=("_in_complex_call",)
+)
 HELPERS = HELPERS + (
     "imag_bar",
     "angle_bar",
