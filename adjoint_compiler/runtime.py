@@ -3228,24 +3228,22 @@ def sign_times(c, a, dot=False):
     are faulted in). For a complex ``a`` in a call with complex arguments, |a|'s derivative there (conj_times of
     a / |a|, 0 at a == 0: the subgradient np.sign takes at a real 0); NumPy's own sign of a complex number is
     another function (of the real part alone before NumPy 2)."""
-    if np.iscomplexobj(a) and _in_complex_call():
+    if _in_complex_call() and np.iscomplexobj(a):  # (the cheaper test first: real programs never take this path)
         return conj_times(c, unit_sign(a), dot)
     s = np.sign(a)
     if isinstance(c, (tuple, list)):  # (the tangent of a tuple x: an array in the product, as NumPy makes it)
         c = np.asarray(c)
-    if (
-        type(s) is np.ndarray
-        and s.shape == np.broadcast_shapes(np.shape(c), s.shape)
-        and np.result_type(s, c) == s.dtype
-    ):
-        return np.multiply(s, c, out=s)
+    if type(s) is np.ndarray and np.result_type(s, c) == s.dtype:
+        shape = np.shape(c)  # (a number or a same-shaped c first: np.broadcast_shapes costs more than a small product)
+        if shape == s.shape or not shape or np.broadcast_shapes(shape, s.shape) == s.shape:
+            return np.multiply(s, c, out=s)
     return s * c
 
 
 def unit_sign(a):
     """``np.sign(a)``; for a complex ``a`` in a call with complex arguments ``a / |a|`` (0 at 0), the complex
     gradient of |a| (NumPy 2's sign of a complex number; NumPy 1's is that of its real part)."""
-    if np.iscomplexobj(a) and _in_complex_call():
+    if _in_complex_call() and np.iscomplexobj(a):
         size = np.abs(a)
         return a / np.where(size == 0, 1.0, size)
     return np.sign(a)
@@ -3257,7 +3255,7 @@ def conj_times(c, a, dot=False):
     (so that df = Re(conj(a) dz)), and under docs/complex.md's convention the cotangent of z is ``Re(c) conj(a)``
     (c, a real value's cotangent, may have an imaginary part, which pairs with nothing), the tangent
     ``Re(conj(a) dot)``. (np.var's and np.linalg.norm's rules: autograd's and JAX's formulas.)"""
-    if np.iscomplexobj(a) and _in_complex_call():
+    if _in_complex_call() and np.iscomplexobj(a):
         return np.real(np.conj(a) * c) if dot else np.real(c) * np.conj(a)
     return c * a
 
