@@ -2173,10 +2173,11 @@ def structured_inner(a, b):
 
 
 def real_only(z, what):
-    """1.0 where ``z`` is real (a rule's factor); raises NotImplementedError for a complex ``z`` (made inside
-    the function: complex arguments are refused by the API), where the rule would drop the complex
-    derivative of ``what`` (np.angle of a complex value varies with it)."""
-    if np.iscomplexobj(z):
+    """1.0 where ``z`` is real (a rule's factor), or in a call with complex arguments (there the API runs only
+    rules written for complex values); raises NotImplementedError for a complex ``z`` made inside a function
+    of real arguments, where the rule would drop the complex derivative of ``what`` (np.angle of a complex
+    value varies with it)."""
+    if np.iscomplexobj(z) and not _in_complex_call():
         raise NotImplementedError(
             "the derivative of %s of a complex value: complex differentiation is not supported by adjoint_compiler "
             "(its rule covers real arguments only)" % what
@@ -2203,7 +2204,9 @@ def angle_bar(g, z, deg=False):
     return out * (180.0 / np.pi) if deg else out
 
 
-DEPENDS.update(imag_bar=("_in_complex_call",), angle_bar=("real_only", "_in_complex_call"))
+DEPENDS.update(
+    imag_bar=("_in_complex_call",), angle_bar=("real_only", "_in_complex_call"), real_only=("_in_complex_call",)
+)
 HELPERS = HELPERS + (
     "imag_bar",
     "angle_bar",
@@ -3302,16 +3305,48 @@ DEPENDS.update(
 )
 
 
-def sign_times(c, a):
-    """``c * np.sign(a)`` (np.linalg.norm's slope at ord 1 times its spread cotangent) in one new array: the sign
-    is computed into it and multiplied by c in place, where c broadcasts to a's shape and the product keeps the
-    sign's dtype (a second new array of x's size costs more than the multiplication: its pages are faulted in)."""
+def sign_times(c, a, dot=False):
+    """``c * np.sign(a)`` (the slope of |a|, and of np.linalg.norm at ord 1, times a cotangent or tangent) in one
+    new array: the sign is computed into it and multiplied by c in place, where c broadcasts to a's shape and the
+    product keeps the sign's dtype (a second new array of x's size costs more than the multiplication: its pages
+    are faulted in). For a complex ``a`` in a call with complex arguments, |a|'s derivative there (conj_times of
+    a / |a|, 0 at a == 0: the subgradient np.sign takes at a real 0); NumPy's own sign of a complex number is
+    another function (of the real part alone before NumPy 2)."""
+    if _in_complex_call() and np.iscomplexobj(a):  # (the cheaper test first: real programs never take this path)
+        return conj_times(c, unit_sign(a), dot)
     s = np.sign(a)
     if isinstance(c, (tuple, list)):  # (the tangent of a tuple x: an array in the product, as NumPy makes it)
         c = np.asarray(c)
-    if np.shape(s) == np.broadcast_shapes(np.shape(c), np.shape(s)) and np.result_type(s, c) == s.dtype:
-        return np.multiply(s, c, out=s)
+    if type(s) is np.ndarray and np.result_type(s, c) == s.dtype:
+        shape = np.shape(c)  # (a number or a same-shaped c first: np.broadcast_shapes costs more than a small product)
+        if shape == s.shape or not shape or np.broadcast_shapes(shape, s.shape) == s.shape:
+            return np.multiply(s, c, out=s)
     return s * c
 
 
-HELPERS = HELPERS + ("sign_times",)
+def unit_sign(a):
+    """``np.sign(a)``; for a complex ``a`` in a call with complex arguments ``a / |a|`` (0 at 0), the complex
+    gradient of |a| (NumPy 2's sign of a complex number; NumPy 1's is that of its real part)."""
+    if _in_complex_call() and np.iscomplexobj(a):
+        size = np.abs(a)
+        return a / np.where(size == 0, 1.0, size)
+    return np.sign(a)
+
+
+def conj_times(c, a, dot=False):
+    """``c * a``: a real function's slope ``a`` times its cotangent ``c`` (or with ``dot`` its tangent). For a
+    complex ``a`` in a call with complex arguments, ``a`` is the function's complex gradient ``df/dx + i df/dy``
+    (so that df = Re(conj(a) dz)), and under docs/complex.md's convention the cotangent of z is ``Re(c) conj(a)``
+    (c, a real value's cotangent, may have an imaginary part, which pairs with nothing), the tangent
+    ``Re(conj(a) dot)``. (np.var's and np.linalg.norm's rules: autograd's and JAX's formulas.)"""
+    if _in_complex_call() and np.iscomplexobj(a):
+        return np.real(np.conj(a) * c) if dot else np.real(c) * np.conj(a)
+    return c * a
+
+
+HELPERS = HELPERS + ("sign_times", "unit_sign", "conj_times")
+DEPENDS.update(
+    sign_times=("conj_times", "unit_sign", "_in_complex_call"),
+    unit_sign=("_in_complex_call",),
+    conj_times=("_in_complex_call",),
+)

@@ -484,7 +484,8 @@ class _Tangent:
         kwarg_dots = {k: self.tangent(v) for k, v in op.kwargs.items() if self.tangent(v) is not None}
         if not any(dots) and not kwarg_dots:
             return None
-        if registry.tangent_rule(fn) is not None:
+        scalar = rules.lookup(fn) is not None and rules.lookup(fn).scalar_rule and self.on_scalars(stmt, op)
+        if registry.tangent_rule(fn) is not None and not scalar:  # (on scalars: derived from the scalar variant, below)
             self.applied(stmt, op, registry.tangent_rule(fn))
             return self.inlined(stmt, op, registry.tangent_rule(fn), dots, kwarg_dots, False)
         kind = registry.linearity(fn)

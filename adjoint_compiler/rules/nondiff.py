@@ -99,6 +99,7 @@ nondifferentiable(runtime.real_only, reason="checks that a rule's argument is re
 # the cotangents of np.imag's and np.angle's arguments: 0 for real ones, the only ones a derivative of gradient
 # code meets (second order refuses complex arguments)
 nondifferentiable(runtime.imag_bar, runtime.angle_bar, reason="0 for a real argument")
+nondifferentiable(runtime.unit_sign, reason="np.sign of a real argument: piecewise constant")
 nondifferentiable(runtime.full_rank_cov, reason="checks that a covariance is of full rank")
 nondifferentiable(runtime.gradient_axes, reason="the axes np.gradient differentiates along (runtime.gradient_spaced)")
 nondifferentiable(runtime.at_chosen, reason="which value np.maximum.at / np.minimum.at leaves at each position")

@@ -46,6 +46,7 @@ from adjoint_compiler.runtime import (
     real_only,
     angle_bar,
     imag_bar,
+    sign_times,
     supported,
     unbroadcast,
     unreduce,
@@ -159,10 +160,17 @@ def square_adjoint(g, ans, x):
     return g * 2.0 * x
 
 
-@adjoint(np.abs, np.absolute, np.fabs)
+@adjoint(np.abs, np.absolute, np.fabs, complex_ok=True)
 def abs_adjoint(g, ans, x):
-    # Subgradient 0 at x == 0 (np.sign(0) == 0).
-    return g * np.sign(x)
+    # Subgradient 0 at x == 0 (np.sign(0) == 0). Of a complex x (np.fabs refuses one going forward): d|x| =
+    # Re(conj(x) dx) / |x|, so the cotangent Re(g) conj(x) / |x|, 0 at 0 as autograd's and JAX's (runtime.sign_times)
+    return sign_times(g, x)
+
+
+@tangent(np.abs, np.absolute, np.fabs, complex_ok=True)
+def abs_tangent(dot, ans, x):
+    # (written, not derived from abs_adjoint: of a complex x the tangent is Re(conj(x) dot) / |x|)
+    return sign_times(dot, x, True)
 
 
 @adjoint(np.reciprocal, complex_ok=True)
@@ -310,11 +318,12 @@ def arcsinh_adjoint(g, ans, x):
     return g / np.sqrt(x * x + 1.0)
 
 
-# (not complex_ok: 1/sqrt(z*z - 1) takes another branch than np.arccosh's for Re z < 0)
-@adjoint(np.arccosh, masked=True)
+@adjoint(np.arccosh, masked=True, complex_ok=True)
 def arccosh_adjoint(g, ans, x):
-    # infinite at x == 1, the end of the domain
-    return g / np.sqrt(x * x - 1.0)
+    # infinite at x == 1, the end of the domain. Two square roots, not sqrt(x * x - 1): that one takes another
+    # branch than np.arccosh's principal one for complex x with Re x < 0 (the derivative's sign flips), and
+    # loses digits near x == 1 (x * x - 1 cancels)
+    return g / (np.sqrt(x - 1.0) * np.sqrt(x + 1.0))
 
 
 @adjoint(np.arctanh, masked=True, complex_ok=True)
@@ -433,21 +442,24 @@ def angle_adjoint(g, ans, z, deg=False):
     return angle_bar(g, z, deg), None
 
 
-@tangent(np.angle)
+@tangent(np.angle, complex_ok=True)
 def angle_tangent(dot, ans, z, deg=False):
-    return 0.0 * dot * real_only(z, "np.angle"), None
+    # 0 for a real z; of a complex one Im(conj(z) dot) / |z|^2 = Re(b dot), b = angle_bar(1, z) = -1j conj(z) / |z|^2
+    return np.real(angle_bar(1.0, z, deg) * dot), None
 
 
-@adjoint(np.real_if_close)
+@adjoint(np.real_if_close, complex_ok=True)
 def real_if_close_adjoint(g, ans, a, tol=100):
-    # a real array is returned as it is (the identity); a complex one, made inside the function, is refused
-    # when the gradient runs (runtime.real_only)
-    return g * real_only(a, "np.real_if_close"), None
+    # a returned as it is (real, or complex with an imaginary part beyond tol): the identity; a complex a whose
+    # imaginary parts are all within tol of 0 gives its real part, np.real's cotangent Re(g) (autograd's too;
+    # the real answer stays real under a small change of a, as long as the imaginary parts stay within tol).
+    # A complex a made inside a function of real arguments is refused when the gradient runs (runtime.real_only).
+    return (g if np.iscomplexobj(ans) else np.real(g)) * real_only(a, "np.real_if_close"), None
 
 
-@tangent(np.real_if_close)
+@tangent(np.real_if_close, complex_ok=True)
 def real_if_close_tangent(dot, ans, a, tol=100):
-    return dot * real_only(a, "np.real_if_close"), None
+    return (dot if np.iscomplexobj(ans) else np.real(dot)) * real_only(a, "np.real_if_close"), None
 
 
 @adjoint(np.imag, attribute="imag", linear="first", complex_ok=True)

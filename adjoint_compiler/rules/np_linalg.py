@@ -59,7 +59,7 @@ from adjoint_compiler.runtime import (
     unbroadcast,
 )
 from adjoint_compiler.runtime import einsum_cotangents, einsum_order, einsum_route, einsum_sublist, einsum_sublist_spec
-from adjoint_compiler.runtime import unreduce  # noqa: F401 (read by norm_slope, inlined into cond's rules here)
+from adjoint_compiler.runtime import unit_sign, unreduce  # noqa: F401 (read by norm_slope, inlined into cond's rules here)
 
 
 @adjoint(np.matmul, linear="each", complex_ok=True)

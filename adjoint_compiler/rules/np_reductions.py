@@ -33,6 +33,7 @@ from adjoint_compiler.runtime import (
     extremum_bar,
     extremum_dot,
     axes_from_end,
+    conj_times,
     gradient_bar,
     gradient_of,
     is_none,
@@ -48,6 +49,7 @@ from adjoint_compiler.runtime import (
     unique_inverse,
     unreduce,
     kept_share,
+    unit_sign,
 )
 
 
@@ -186,29 +188,19 @@ def extremum_tangent(dot, ans, x, axis=None, out=None, keepdims=False, initial=N
     )
 
 
-@adjoint(np.var, method="var")
+@adjoint(np.var, method="var", complex_ok=True)
 def var_adjoint(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # var = sum((x - mean)^2) / (n - ddof); the mean's own derivative term vanishes because the
     # centred values sum to zero. NumPy divides by max(n - ddof, 0): where that is 0 the variance
     # is nan or inf, and so is its cotangent (a NumPy inf, never a ZeroDivisionError). Where x is
-    # empty so is its cotangent, and the added 1 only keeps the division quiet.
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
-    n = np.size(x) / (np.size(ans) or 1)
-    dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
-    centered = x - np.mean(x, axis=axis, keepdims=True)
-    return unreduce(g * (2.0 / dof), x, axis, keepdims) * centered * _unmodelled, None, None, None, None, None, None
-
-
-@tangent(np.var)
-def var_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
-    # 2 <x - mean, dot> / (n - ddof) over each slice, n and dof as in var_adjoint
-    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    # empty so is its cotangent, and the added 1 only keeps the division quiet. Of complex x, NumPy's var is
+    # mean(|x - mean|^2) (real): its cotangent Re(g) 2 conj(x - mean) / (n - ddof) (runtime.conj_times).
     _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
     n = np.size(x) / (np.size(ans) or 1)
     dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
     centered = x - np.mean(x, axis=axis, keepdims=True)
     return (
-        np.sum(centered * (dot if _unmodelled else dot), axis=axis, keepdims=keepdims) * (2.0 / dof),
+        conj_times(unreduce(g * (2.0 / dof), x, axis, keepdims), centered) * _unmodelled,
         None,
         None,
         None,
@@ -218,7 +210,26 @@ def var_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=F
     )
 
 
-@adjoint(np.std, method="std")
+@tangent(np.var, complex_ok=True)
+def var_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+    # 2 <x - mean, dot> / (n - ddof) over each slice, n and dof as in var_adjoint
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
+    n = np.size(x) / (np.size(ans) or 1)
+    dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
+    centered = x - np.mean(x, axis=axis, keepdims=True)
+    return (
+        np.sum(conj_times((dot if _unmodelled else dot), centered, True), axis=axis, keepdims=keepdims) * (2.0 / dof),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(np.std, method="std", complex_ok=True)
 def std_adjoint(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # std = sqrt(var): d std = d var / (2 std) = (x - mean) / ((n - ddof) std), with n and dof as
     # in var_adjoint. Where a slice's elements are all equal, std is |x - mean| / sqrt(n - ddof),
@@ -233,7 +244,7 @@ def std_adjoint(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=Fal
     once = x - np.mean(x, axis=axis, keepdims=True)
     centered = once - np.mean(once, axis=axis, keepdims=True)
     return (
-        unreduce(g / ((ans + (ans == 0)) * dof), x, axis, keepdims) * centered * _unmodelled,
+        conj_times(unreduce(g / ((ans + (ans == 0)) * dof), x, axis, keepdims), centered) * _unmodelled,
         None,
         None,
         None,
@@ -243,7 +254,7 @@ def std_adjoint(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=Fal
     )
 
 
-@tangent(np.std)
+@tangent(np.std, complex_ok=True)
 def std_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # <x - mean, dot> / ((n - ddof) std) over each slice, with std_adjoint's n, dof, second centring
     # and its subgradient 0 where a slice's elements are all equal
@@ -254,7 +265,8 @@ def std_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=F
     once = x - np.mean(x, axis=axis, keepdims=True)
     centered = once - np.mean(once, axis=axis, keepdims=True)
     return (
-        np.sum(centered * (dot if _unmodelled else dot), axis=axis, keepdims=keepdims) / ((ans + (ans == 0)) * dof),
+        np.sum(conj_times((dot if _unmodelled else dot), centered, True), axis=axis, keepdims=keepdims)
+        / ((ans + (ans == 0)) * dof),
         None,
         None,
         None,
@@ -303,7 +315,7 @@ def norm_slope(ans, a, ord, axis, keepdims):
     return (
         np.moveaxis(np.matmul(usv[0] * np.expand_dims(weight, -2), usv[2]), (-2, -1), rc)
         if by_svd
-        else np.moveaxis(np.sign(m) * tied_sum / np.sum(tied_sum, -3 - summed, keepdims=True), (-2, -1), rc)
+        else np.moveaxis(unit_sign(m) * tied_sum / np.sum(tied_sum, -3 - summed, keepdims=True), (-2, -1), rc)
         if by_sums
         else None
         if by_max
@@ -311,13 +323,13 @@ def norm_slope(ans, a, ord, axis, keepdims):
         if ord == 0
         else None
         if ord == 1
-        else np.sign(a) * (ratio + (ratio == 0)) ** (ord - 1) * (norm != 0)
+        else unit_sign(a) * (ratio + (ratio == 0)) ** (ord - 1) * (norm != 0)
         if not euclid
         else None
     )
 
 
-@adjoint(np.linalg.norm)
+@adjoint(np.linalg.norm, complex_ok=True)
 def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     # Every ord NumPy accepts (others raise in the forward call), over the axes NumPy picks: a
     # matrix norm for a pair of axes (or a 2-d x with an ord and no axis), else a vector norm.
@@ -331,7 +343,9 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     #   vector 0 (a count): 0.               matrix 'nuc': U V^T; 2 / -2: u v^T of the largest / smallest
     #   matrix 1 / -1 (inf / -inf): sign(x) in the column (row) of largest / smallest absolute sum.
     # The slopes but the Euclidean ones are norm_slope's, shared with norm_tangent. With a literal
-    # ord the compiler keeps only that case's lines.
+    # ord the compiler keeps only that case's lines. Of complex x each slope is the complex gradient
+    # df/dx + i df/dy (x / norm; sign(x) is x / |x|, runtime.unit_sign; U V^H from np.linalg.svd's Vh), and
+    # the cotangent Re(g) conj(slope), the tangent Re(conj(slope) dot) (runtime.conj_times, sign_times).
     a = np.asarray(x)
     matrix = ord == "nuc" or ord == "fro" or np.size(axis) == 2 or (ord != None and axis == None and a.ndim == 2)
     euclid = ord == None or ord == "fro" or (ord == 2 and not matrix)
@@ -347,13 +361,13 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     scale = np.asarray(g / (ans + (ans == 0))).astype(np.result_type(a.dtype, np.float16)) if euclid else None
     return (
         (
-            a * (scale if axis == None or keepdims else np.expand_dims(scale, axis))
+            conj_times(scale if axis == None or keepdims else np.expand_dims(scale, axis), a)
             if euclid
             else sign_times(unreduce(g, x, axis, keepdims), a)
             if by_sign
-            else np.sign(a) * extremum_bar(g, np.abs(a), ans, axis, keepdims, np.size(a) == 0)
+            else sign_times(extremum_bar(g, np.abs(a), ans, axis, keepdims, np.size(a) == 0), a)
             if by_max
-            else unreduce(g, x, axis, keepdims) * slope
+            else conj_times(unreduce(g, x, axis, keepdims), slope)
         ),
         None,
         None,
@@ -361,7 +375,7 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     )
 
 
-@tangent(np.linalg.norm)
+@tangent(np.linalg.norm, complex_ok=True)
 def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
     # <slope, dot> over the reduced axes, with norm_adjoint's slope (and its subgradients at the kinks)
     a = np.asarray(x)
@@ -372,13 +386,13 @@ def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
     slope = norm_slope(ans, a, ord, axis, keepdims)
     return (
         (
-            np.sum(dot * a, axis=axis, keepdims=keepdims) / (ans + (ans == 0))
+            np.sum(conj_times(dot, a, True), axis=axis, keepdims=keepdims) / (ans + (ans == 0))
             if euclid
-            else np.sum(sign_times(dot, a), axis=axis, keepdims=keepdims)
+            else np.sum(sign_times(dot, a, True), axis=axis, keepdims=keepdims)
             if by_sign
-            else extremum_dot(np.sign(a) * dot, np.abs(a), ans, axis, keepdims, np.size(a) == 0)
+            else extremum_dot(sign_times(dot, a, True), np.abs(a), ans, axis, keepdims, np.size(a) == 0)
             if by_max
-            else np.sum(dot * slope, axis=axis, keepdims=keepdims)
+            else np.sum(conj_times(dot, slope, True), axis=axis, keepdims=keepdims)
         ),
         None,
         None,
@@ -654,7 +668,7 @@ def _nan_centered(a, axis):
     return np.where(np.isnan(a), 0.0, once - np.nanmean(once, axis=axis, keepdims=True))
 
 
-@adjoint(np.nanvar)
+@adjoint(np.nanvar, complex_ok=True)
 def nanvar_adjoint(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # np.var of the non-NaN elements (np13h): 2 (a - mean) / (n - ddof), n their count in a's slice, and 0
     # at a NaN. As var_adjoint, n - ddof <= 0 gives NumPy's inf or nan; an all-NaN slice (NaN variance)
@@ -663,10 +677,11 @@ def nanvar_adjoint(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=
     n = np.sum(~np.isnan(a), axis=axis, keepdims=True)
     dof = np.maximum(n - ddof, 0.0) + (n == 0)
     centered = _nan_centered(a, axis)
-    return unreduce(g, a, axis, keepdims) * (2.0 / dof) * centered * _unmodelled, None, None, None, None, None, None
+    spread = conj_times(unreduce(g, a, axis, keepdims) * (2.0 / dof), centered)  # (of complex a: as var_adjoint)
+    return spread * _unmodelled, None, None, None, None, None, None
 
 
-@tangent(np.nanvar)
+@tangent(np.nanvar, complex_ok=True)
 def nanvar_tangent(dot, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # 2 <a - mean, dot> / (n - ddof) over each slice's non-NaN elements, n and dof as in nanvar_adjoint
     _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
@@ -674,10 +689,11 @@ def nanvar_tangent(dot, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdim
     dof = np.maximum(n - ddof, 0.0) + (n == 0)
     centered = _nan_centered(a, axis)
     kept_dot = np.where(np.isnan(a), 0.0, (dot if _unmodelled else dot))
-    return np.sum(centered * kept_dot, axis=axis, keepdims=keepdims) * (2.0 / dof), None, None, None, None, None, None
+    summed = np.sum(conj_times(kept_dot, centered, True), axis=axis, keepdims=keepdims)
+    return summed * (2.0 / dof), None, None, None, None, None, None
 
 
-@adjoint(np.nanstd)
+@adjoint(np.nanstd, complex_ok=True)
 def nanstd_adjoint(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # sqrt(np.nanvar) (np13h): (a - mean) / ((n - ddof) std) at the non-NaN elements, 0 at a NaN; a
     # constant slice (std 0, a kink) takes the subgradient 0, as std_adjoint
@@ -687,17 +703,25 @@ def nanstd_adjoint(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=
     centered = _nan_centered(a, axis)
     spread = unreduce(g / (ans + (ans == 0)), a, axis, keepdims)
     # (an all-NaN slice: its NaN std is no divisor, and a NaN gets 0 anyway)
-    return np.where(np.isnan(a), 0.0, spread / dof * centered) * _unmodelled, None, None, None, None, None, None
+    return (
+        np.where(np.isnan(a), 0.0, conj_times(spread / dof, centered)) * _unmodelled,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
-@tangent(np.nanstd)
+@tangent(np.nanstd, complex_ok=True)
 def nanstd_tangent(dot, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
     n = np.sum(~np.isnan(a), axis=axis, keepdims=keepdims)
     dof = np.maximum(n - ddof, 0.0) + (n == 0)
     centered = _nan_centered(a, axis)
     kept_dot = np.where(np.isnan(a), 0.0, (dot if _unmodelled else dot))
-    summed = np.sum(centered * kept_dot, axis=axis, keepdims=keepdims)
+    summed = np.sum(conj_times(kept_dot, centered, True), axis=axis, keepdims=keepdims)
     return np.where(n == 0, 0.0, summed / ((ans + (ans == 0)) * dof)), None, None, None, None, None, None
 
 

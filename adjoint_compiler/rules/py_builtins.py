@@ -23,19 +23,22 @@ returns (the first), and ``abs`` on a Python float keeps the cotangent a float
 [1.0, 0.0, 0.0]
 """
 
-import numpy as np
-
-from adjoint_compiler.runtime import chosen, elements_bar, hit_at, sorted_bar, sorted_dot, unreduce
+from adjoint_compiler.runtime import chosen, elements_bar, hit_at, sign_times, sorted_bar, sorted_dot, unreduce
 
 from adjoint_compiler.rules import operators
 from adjoint_compiler.rules.registry import adjoint, form, nondifferentiable, scalar_adjoint, tangent
 
 
-@adjoint(abs)
+@adjoint(abs, complex_ok=True)
 def abs_adjoint(g, ans, x):
     # abs also applies to arrays (via __abs__), hence np.sign; at 0 the
-    # subgradient 0 is used, as np.sign(0) == 0.
-    return g * np.sign(x)
+    # subgradient 0 is used, as np.sign(0) == 0. Of complex values as np.abs's (np_elementwise.py).
+    return sign_times(g, x)
+
+
+@tangent(abs, complex_ok=True)
+def abs_tangent(dot, ans, x):
+    return sign_times(dot, x, True)
 
 
 @scalar_adjoint(abs)

@@ -836,14 +836,20 @@ def extremum_dot_adjoint(g, ans, dot, x, top, axis=None, keepdims=False, skip_na
     return extremum_bar(g, x, top, axis, keepdims, skip_nan), None, None, None, None, None
 
 
-# np13o: np.linalg.norm's adjoint at vector ord 1, c * sign(a) in one new array: linear in c; sign(a) is constant
-# where the norm is differentiable (and its subgradient 0 at a zero element)
-from adjoint_compiler.runtime import sign_times  # noqa: E402 (a name the rule bodies call)
+# np13o: np.linalg.norm's adjoint at vector ord 1 (and abs's), c * sign(a) in one new array: linear in c; sign(a)
+# is constant where the norm is differentiable (and its subgradient 0 at a zero element). These rules, and
+# conj_times's (c * a for real values), serve second order, which refuses complex arguments.
+from adjoint_compiler.runtime import conj_times, sign_times  # noqa: E402 (names the rule bodies call)
 
 
 @adjoint(runtime.sign_times, linear="first")
-def sign_times_adjoint(g, ans, c, a):
-    return unbroadcast(sign_times(g, a), c), None
+def sign_times_adjoint(g, ans, c, a, dot=False):
+    return unbroadcast(sign_times(g, a), c), None, None
+
+
+@adjoint(runtime.conj_times, linear="each")
+def conj_times_adjoint(g, ans, c, a, dot=False):
+    return unbroadcast(conj_times(g, a), c), unbroadcast(conj_times(g, c), a), None
 
 
 # np13p: np.pad in the modes 'mean' and 'linear_ramp' (linear in the array): pad_linear is the linear part, the

@@ -113,6 +113,7 @@ EXCLUDED = {
     runtime.pad_linear: "np.pad's tangent in modes mean / linear_ramp (its rule serves second order), not user API",
     runtime.pad_linear_bar: "np.pad's adjoint in modes mean / linear_ramp (its rule serves second order), not user API",
     runtime.sign_times: "a runtime helper of np.linalg.norm's rules at ord 1 (for second order), not user API",
+    runtime.conj_times: "a runtime helper of np.var's and np.linalg.norm's rules (for second order), not user API",
     runtime.gradient_bar: "a runtime helper of np.gradient's rule (its rule serves second order), not user API",
     runtime.gradient_of: "a runtime helper of np.gradient's tangent rule (its rule serves second order), not user API",
     runtime.structured_times: "a helper of np.gradient's tangent rule (its rule serves second order), not user API",

@@ -379,5 +379,6 @@ ALLOWED_GLOBALS |= {"moved_back"}  # rules17: np.sort's cotangent put back in on
 ALLOWED_GLOBALS |= {"einsum_route"}  # np13m: the optimize= of a step of einsum's adjoint
 ALLOWED_GLOBALS |= {"extremum_bar", "extremum_dot", "sign_times"}  # np13o: np.max / np.min, norm 1
 ALLOWED_GLOBALS |= {"pad_linear", "pad_linear_bar"}  # np13p: np.pad's modes 'mean' and 'linear_ramp'
+ALLOWED_GLOBALS |= {"conj_times", "unit_sign"}  # complex17a: the complex forms of abs's, var's and norm's slopes
 # np13j (issue #13): scipy.integrate.odeint's adjoint and tangent (ODE solves), second derivatives refused
 ALLOWED_GLOBALS |= {"odeint_bars", "odeint_dot", "odeint_output"}

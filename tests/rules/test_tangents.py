@@ -1030,6 +1030,11 @@ def _np13o_cases():
     out.append(Case("sign_times", runtime.sign_times, [rng.standard_normal((2, 3)), zeros], {}, (0,)))
     out.append(Case("sign_times-broadcast", runtime.sign_times, [rng.standard_normal(3), zeros], {}, (0,)))
     out.append(Case("sign_times-number", runtime.sign_times, [0.7, zeros], {}, (0,)))
+    out.append(Case("sign_times-dot", runtime.sign_times, [rng.standard_normal((2, 3)), zeros, True], {}, (0,)))
+    # complex17a: conj_times, c * a for real values (its complex form is for first order: tests/test_complex_rules.py)
+    pair = [rng.standard_normal((2, 3)), rng.standard_normal((2, 3))]
+    out.append(Case("conj_times", runtime.conj_times, pair, {}, (0, 1)))
+    out.append(Case("conj_times-broadcast", runtime.conj_times, [rng.standard_normal(3), pair[1]], {}, (0, 1)))
     ties = np.array([[1.0, np.nan, 1.0], [0.5, 2.0, -1.0]])
     out.append(Case("nanmax-tie", np.nanmax, [ties], {"axis": 1}, (0,), fd=False))
     return out
