@@ -3315,12 +3315,15 @@ def sign_times(c, a, dot=False):
     if _in_complex_call() and np.iscomplexobj(a):  # (the cheaper test first: real programs never take this path)
         return conj_times(c, unit_sign(a), dot)
     s = np.sign(a)
+    if type(s) is np.ndarray and s.size >= 4096:  # (on small arrays the checks cost more than a second array)
+        if type(c) is float or (
+            type(c) is np.ndarray
+            and c.dtype == s.dtype
+            and (c.shape == s.shape or np.broadcast_shapes(c.shape, s.shape) == s.shape)
+        ):
+            return np.multiply(s, c, out=s)
     if isinstance(c, (tuple, list)):  # (the tangent of a tuple x: an array in the product, as NumPy makes it)
         c = np.asarray(c)
-    if type(s) is np.ndarray and np.result_type(s, c) == s.dtype:
-        shape = np.shape(c)  # (a number or a same-shaped c first: np.broadcast_shapes costs more than a small product)
-        if shape == s.shape or not shape or np.broadcast_shapes(shape, s.shape) == s.shape:
-            return np.multiply(s, c, out=s)
     return s * c
 
 
