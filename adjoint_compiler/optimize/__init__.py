@@ -33,6 +33,7 @@ from adjoint_compiler.optimize.coalescing import coalesce
 from adjoint_compiler.optimize.in_place import accumulate_in_place
 from adjoint_compiler.optimize.quotes import Quotes
 from adjoint_compiler.optimize.release import release_dead
+from adjoint_compiler.optimize.terms import collect_terms
 from adjoint_compiler.optimize.walks import by_value
 
 __all__ = ["run", "coalesce"]
@@ -46,6 +47,8 @@ def run(fn, keep=frozenset(), copy=True, owned=False):
         fn = trees.clone(fn)
     quotes = Quotes(fn)
     clean(fn, keep, quotes)
+    if collect_terms(fn):  # (on names assigned once; what it leaves unread, a second clean drops)
+        clean(fn, keep, quotes)
     by_value(fn)  # after clean: the loop_length it leaves for the adjoint is also the forward's refusal
     if coalesce(fn):  # the rewrites above rely on names assigned once
         fn.body = without_self_copies(fn.body)
