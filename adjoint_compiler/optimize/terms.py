@@ -2,15 +2,16 @@
 same product, up to its order and to names defined earlier in the block, are one term.
 
 Invariant: in the value of an assignment to a cotangent or tangent (``y_bar = ...``, ``y_dot = ...``), no two
-terms ``c1 * P`` and ``c2 * P`` with numeric literals ``c1``, ``c2``, one product ``P`` that holds a cotangent
-or tangent factor, and ``(c1 + c2) / c1`` a nonzero integer: the first is ``(c1 + c2) / c1`` times itself
-(the factor folded in next to the derivative, where ``fold.group_factors`` then groups it), the second is
-gone; the term kept is the cheapest of them (``_cost``). A product is compared through the products the names in it were assigned in the same block, where
+terms ``c1 * P`` and ``c2 * P`` with numeric literals ``c1``, ``c2`` and one product ``P`` that holds a
+cotangent, a tangent or a float literal (so that both are floats or float arrays), where ``(c1 + c2) / c1`` is a
+nonzero integer: the cheaper term (``_cost``) takes the first's place times that integer (folded into a float
+literal of it, else next to its derivative factor, where ``fold.group_factors`` then groups it), the other is
+gone. A product is compared through the products that names in it were assigned in the same block, where
 nothing since stored into what they read: the adjoint of ``3.0 * x * x`` adds ``_t8_bar * _t6`` (``_t6 = 3.0 *
 x``) and ``_t6_bar * 3.0`` (``_t6_bar = _t8_bar * x``), one product twice. Exact up to rounding (the same
-factors, multiplied in another order; each term is multiplied through from its derivative, a float); a sum
-whose coefficients cancel keeps its terms (``inf - inf`` is NaN, not 0). Modifies ``fn``; returns whether
-anything changed (``clean`` then drops the definitions left unread).
+factors, multiplied in another order); a sum whose coefficients cancel keeps its terms (``inf - inf`` is NaN,
+not 0), and a ratio that is no integer would need a new float literal (which NumPy 1 promotes a float32 scalar
+by). Modifies ``fn``; returns whether anything changed (``clean`` then drops the definitions left unread).
 
 >>> import gast
 >>> from adjoint_compiler import emit
@@ -26,11 +27,12 @@ import math
 
 import gast
 
-from adjoint_compiler import naming, trees
+from adjoint_compiler import trees
 from adjoint_compiler.optimize.facts import BLOCKS, pure, stored
-from adjoint_compiler.optimize.fold import _derivative_name, _terms
+from adjoint_compiler.optimize.fold import _const, _derivative_name, _terms
 from adjoint_compiler.optimize.quotes import is_comment
 
+_FLOAT = ("float",)  # among a product's atoms: it has a float factor (a literal, a cotangent), so it is a float
 _DEPTH = 4  # definitions followed into one product: enough for the chains ANF makes of one source line
 
 
@@ -57,6 +59,8 @@ def _block(stmts, changed):
         if not _keeps(stmt):
             defs.clear()
             continue
+        if not isinstance(stmt, gast.Assign):
+            continue
         target = stmt.targets[0].id
         if _derivative_name(stmt.targets[0]) and isinstance(stmt.value, gast.BinOp):
             value = _collected(stmt.value, defs)
@@ -73,6 +77,13 @@ def _block(stmts, changed):
 
 
 def _keeps(stmt):
+    if isinstance(stmt, gast.Expr):  # (check_scalar raises or does nothing)
+        call = stmt.value
+        return isinstance(call, gast.Call) and isinstance(call.func, gast.Name) and call.func.id == "check_scalar"
+    return _assigns(stmt)
+
+
+def _assigns(stmt):
     """Whether ``stmt`` is an assignment of a pure value to one plain name: what it stores is all it changes
     (no call that may write into an array, no store through a subscript or an attribute, which may change
     what another name shares)."""
@@ -111,13 +122,17 @@ def _expand(node, defs, depth, coef, atoms):
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
         return -_expand(node.operand, defs, depth, coef, atoms)
     if isinstance(node, gast.Constant) and type(node.value) in (int, float):
+        if type(node.value) is float:
+            atoms.append(_FLOAT)
         return coef * node.value
     if isinstance(node, gast.Name):
+        if _derivative_name(node):
+            atoms.append(_FLOAT)
         if depth and node.id in defs:
             return _expand(defs[node.id][0], defs, depth - 1, coef, atoms)
-        atoms.append(("name", node.id, _derivative_name(node)))
+        atoms.append(("name", node.id))
         return coef
-    atoms.append(("expr", gast.dump(node), False))
+    atoms.append(("expr", gast.dump(node)))
     return coef
 
 
@@ -132,8 +147,8 @@ def _collected(value, defs):
         if _product(term) or isinstance(term, gast.Name) and term.id in defs:
             atoms = []
             coef = sign * _expand(term, defs, _DEPTH, 1, atoms)
-            if any(a[2] for a in atoms) and math.isfinite(coef) and coef != 0:
-                key = tuple(sorted(a[:2] for a in atoms))
+            if _FLOAT in atoms and math.isfinite(coef) and coef != 0:
+                key = tuple(sorted(a for a in atoms if a is not _FLOAT))
                 keyed.append((key, coef))
                 continue
         keyed.append((None, None))
@@ -185,8 +200,15 @@ def _times(ratio, term):
         return gast.UnaryOp(op=gast.USub(), operand=term)
     k = gast.Constant(value=ratio, kind=None)
     if isinstance(term, gast.BinOp) and isinstance(term.op, gast.Mult):
+        for side in ("left", "right"):
+            c = getattr(term, side)
+            if isinstance(c, gast.Constant) and type(c.value) is float:  # 2 * (0.1 * x) is 0.2 * x
+                setattr(term, side, _const(ratio * c.value))
+                return term
         if _derivative_name(term.left):
-            return gast.BinOp(left=term.left, op=gast.Mult(), right=gast.BinOp(left=k, op=gast.Mult(), right=term.right))
+            term.right = gast.BinOp(left=k, op=gast.Mult(), right=term.right)
+            return term
         if _derivative_name(term.right):
-            return gast.BinOp(left=gast.BinOp(left=k, op=gast.Mult(), right=term.left), op=gast.Mult(), right=term.right)
+            term.left = gast.BinOp(left=k, op=gast.Mult(), right=term.left)
+            return term
     return gast.BinOp(left=k, op=gast.Mult(), right=term)

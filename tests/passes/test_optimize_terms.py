@@ -203,8 +203,8 @@ def mixed(xs, ws):
 )
 def test_gradients_through_collected_terms(name, args, wrt):
     f = load(PROGRAMS, name)
-    if name == "cubic_newton":  # the adjoint collects terms (the product owner's case)
-        assert "(2 * _t6)" in ac.adjoint_source(f, wrt=wrt) or "2 *" in ac.adjoint_source(f, wrt=wrt)
+    if name == "cubic_newton":  # x * x * x + a * x and 3.0 * x * x: 5 terms, 2 products, before
+        assert "x_bar = x_bar + _t8_bar * (2 * _t6) + _t5_bar * (3 * _t1 + a)" in ac.adjoint_source(f, wrt=wrt)
     g = ac.grad(f, wrt=wrt)(*args)
     ag = autograd.grad(lambda *a: f(*a), wrt)(*args) if name != "mixed" else None
     if ag is not None:
@@ -231,3 +231,25 @@ def test_inf_and_nan_gradients_are_as_before():
     gx, gy = grad(1e200, 1e200)  # overflow to inf in each term, as in each product alone
     assert gx == math.inf and gy == math.inf
     assert grad(1.5, -2.0) == pytest.approx((8 * 1.5 * -2.0, 4 * 1.5 * 1.5), rel=1e-15)
+
+
+def test_products_with_a_float_literal_collect_through_check_scalar():
+    # a cotangent folded to the user's values (the seed 1.0 times constants) is a float by its literal
+    src = """
+        def f(vol, g, spot):
+            _t45 = g * vol
+            check_scalar(_t45)
+            _t45_bar = -(0.1 * vol)
+            vol_bar = _t45_bar * g - 0.1 * _t45 + spot
+            return vol_bar
+        """
+    changed, out = _collected(src)
+    assert changed
+    assert out.splitlines()[-2].strip() == "vol_bar = -(0.2 * _t45) + spot"
+    before, after = define(parse(src)), define(parse(out))
+    for args in [(1.5, 2.0, 0.5), (2.0, True, 0.0)]:
+        np.testing.assert_allclose(after(*args), before(*args), rtol=1e-15)
+    # a float32 vol: 0.1 * vol rounds 0.1 to float32 before, not after; the type is the same
+    args = (np.float32(3.0), np.int64(7), 1.0)
+    assert type(after(*args)) is type(before(*args))
+    np.testing.assert_allclose(after(*args), before(*args), rtol=1e-7)
