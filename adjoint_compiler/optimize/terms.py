@@ -121,7 +121,7 @@ def _expand(node, defs, depth, coef, atoms):
         return _expand(node.right, defs, depth, coef, atoms)
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
         return -_expand(node.operand, defs, depth, coef, atoms)
-    if isinstance(node, gast.Constant) and type(node.value) in (int, float):
+    if isinstance(node, gast.Constant) and type(node.value) in (int, float) and abs(node.value) < 2**53:
         if type(node.value) is float:
             atoms.append(_FLOAT)
         return coef * node.value
@@ -198,6 +198,7 @@ def _times(ratio, term):
         return term
     if ratio == -1:
         return gast.UnaryOp(op=gast.USub(), operand=term)
+    term = trees.clone(term)  # (rewritten below: never a node another statement may share)
     k = gast.Constant(value=ratio, kind=None)
     if isinstance(term, gast.BinOp) and isinstance(term.op, gast.Mult):
         for side in ("left", "right"):
