@@ -21,7 +21,8 @@ def f(x, x_bar):
 The modules, one concern each: ``facts`` (which expressions are pure, which names a statement stores
 into), ``quotes`` (the quoted source-line comments through the rewrites), ``fold`` (constants and
 identities in one expression), ``fuse`` (temporaries, accumulations and copies fused within a block),
-``clean`` (the fixed point: folding, copy propagation, fusion, dead code and dead stores), ``walks``
+``clean`` (the fixed point: folding, copy propagation, fusion, dead code and dead stores), ``terms`` (like
+terms of an adjoint sum collected, through the products its block defined; ``clean`` again after), ``walks``
 (sequences walked by value where the index only reads them), ``coalescing`` (leaving SSA), ``in_place``
 (a loop's sum into an array the function owns, added in place), ``release`` (``del`` of an array after the
 statement that reads it last).
