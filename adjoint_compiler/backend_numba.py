@@ -58,6 +58,7 @@ import weakref
 import numpy as np
 
 from adjoint_compiler import api, derived, load, pipeline, source
+from adjoint_compiler.rules import registry
 
 _PROGRAMS = weakref.WeakKeyDictionary()  # function -> {(wrt, mode, scalar arguments): _Program}
 _RUNTIME = "adjoint_compiler.runtime"
@@ -631,20 +632,33 @@ def _scalar_output(f, wrt, single, kind, python):
     # types itself (types it cannot compile for raise before the code runs; the slow path says why);
     # ``current`` says whether what the code read still holds and no rule was registered since. A tiny
     # gradient costs about as much as this wrapper, so its checks are inlined
-    entry = current = None
+    # where the code read no global (no guards), ``current`` is None and the check is the registry's token
+    # alone, inline: the calls of a check would cost a tenth of a small gradient
+    entry = current = token = None
+    registered = registry.REGISTERED
 
     def wrapper(*args, **kwargs):
         nonlocal entry
-        if entry is not None and not kwargs and len(args) == nargs and (current is None or current()):
-            plain = True
+        if (
+            entry is not None
+            and not kwargs
+            and len(args) == nargs
+            and (registered["token"] is token if current is None else current())
+        ):
+            plain, ints = True, False
             for a in args:
                 t = type(a)
-                if t is not float and t is not int and (t is not np.ndarray or a.dtype.kind != "f"):
+                if t is float:
+                    continue
+                if t is int:
+                    ints = True
+                elif t is not np.ndarray or a.dtype.kind != "f":
                     plain = False
                     break
-            for i in wrt:  # a differentiated int is passed as a float (_boundary)
-                if type(args[i]) is int:
-                    plain = False
+            if plain and ints:
+                for i in wrt:  # a differentiated int is passed as a float (_boundary)
+                    if type(args[i]) is int:
+                        plain = False
             if plain:
                 try:
                     value, grads = entry(*args)
@@ -657,7 +671,7 @@ def _scalar_output(f, wrt, single, kind, python):
         return slow(args if not kwargs and len(args) == nargs else api._bind(f, args, kwargs))
 
     def slow(given):
-        nonlocal entry, current
+        nonlocal entry, current, token
         if _python_only(f, given, wrt):
             return programs.fallback()(*given)
         args = _boundary(given, wrt)
@@ -667,7 +681,9 @@ def _scalar_output(f, wrt, single, kind, python):
         value, grads = native.entry(*args)
         program = programs.by_kinds[()]
         if not program.refused:  # (else every call checks the types it was refused for)
-            entry, current = native.entry, program.current  # (a register_adjoint since makes it stale too)
+            # (a register_adjoint since makes it stale too: the token changes)
+            entry, token = native.entry, program.compiled.token
+            current = program.current if program.compiled.guards else None
         grads = finish(grads, given)
         return (value, grads) if with_value else grads
 

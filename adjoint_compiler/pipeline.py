@@ -71,14 +71,15 @@ class Compiled:
         # follow (refusals._note_exposed_reads; api.check_unchanged); None: all of them
         self.exposed = None
 
-        self.current = _checker(guards)  # () -> is this still the gradient of the function as it is now?
+        self.token = registry.REGISTERED["token"]  # (what _checker compares: no register_adjoint since)
+        self.current = _checker(guards, self.token)  # () -> is this still the gradient of the function as it is now?
 
 
-def _checker(guards):
+def _checker(guards, token):
     """A check that the globals and closure variables a compilation read still hold the values it read,
     and that no adjoint was registered since (it may replace a rule the code calls or inlines); it runs on
     every gradient call, so the common cases are one or two comparisons."""
-    registered, token = registry.REGISTERED, registry.REGISTERED["token"]  # no register_adjoint since
+    registered = registry.REGISTERED
     if not guards:
         return lambda: registered["token"] is token
     if len(guards) == 1 and type(guards[0][0]) is dict:

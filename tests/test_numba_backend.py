@@ -261,3 +261,37 @@ def test_backend_names_are_checked():
         ac.jvp(square_sum, backend="cuda")
     with pytest.raises(ValueError, match="has_aux"):
         ac.grad(square_sum, has_aux=True, backend="numba")
+
+
+NUMBA_SCALE = 2.0
+
+
+def _numba_softplus(x):
+    return math.log1p(math.exp(x))
+
+
+def test_fast_path_sees_a_rebound_global_and_a_registered_adjoint():
+    # the wrapper's check inlined where the code read no global: the registry's token alone
+    global NUMBA_SCALE
+
+    def scaled(x):
+        return NUMBA_SCALE * x * x
+
+    def f(x):
+        return _numba_softplus(x) * 2.0
+
+    g = ac.grad(scaled, backend="numba")
+    assert g(1.5) == pytest.approx(6.0, rel=1e-15) and g(1.5) == pytest.approx(6.0, rel=1e-15)
+    try:
+        NUMBA_SCALE = 3.0
+        assert g(1.5) == pytest.approx(9.0, rel=1e-15)
+    finally:
+        NUMBA_SCALE = 2.0
+    h = ac.grad(f, backend="numba")
+    for x in (0.3, 0.4, 0.3):
+        assert h(x) == pytest.approx(2.0 / (1.0 + math.exp(-x)), rel=1e-14)
+    ac.register_adjoint(_numba_softplus, lambda g, ans, x: g * 10.0)  # (this test's own function)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NumbaFallbackWarning)  # (numba may not call the rule: Python runs it)
+        assert h(0.3) == pytest.approx(20.0)  # (deliberately not the derivative: the rule is the one called)
+        assert h(0.5) == pytest.approx(20.0)
