@@ -186,6 +186,7 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     _refuse_bookkeeping_of_varied(fn, defs, source, varied, useful)
     refusals.refuse_values_without_derivatives(fn, defs, source, varied, useful)
     refusals.refuse_untracked_operations(fn, defs, source, varied, useful)
+    refusals.refuse_other_arithmetic(fn, defs, source, local, useful)
     scalars = _infer_scalars(defs, set(scalar_params) | set(scalar_outputs))
     act = Activity(ops, defs, varied, useful, scalars, outputs)
     act._by_stmt = by_stmt

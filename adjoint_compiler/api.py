@@ -258,12 +258,46 @@ def _truth_value(a):
 _IS_FLOAT = float.__instancecheck__
 
 
+# ndarray subclasses whose operators mean something else than NumPy's element-wise arithmetic, which every rule
+# assumes: np.matrix's * is a matrix product (and ** a matrix power), a masked array's reductions skip elements
+_OTHER_ARITHMETIC = (np.matrix, np.ma.MaskedArray)
+
+
+def _refuse_other_arithmetic(f, args):
+    """A TypeError for an argument (or an element of a list, tuple or dict argument) that is an ``np.matrix`` or
+    a masked array: the derivative rules would read ``A * B`` as element-wise, a silently wrong gradient."""
+    for i, a in enumerate(args):
+        t = type(a)
+        if t is float or t is np.ndarray:
+            continue
+        if t is dict:
+            inner = a.values()
+        elif (t is list or t is tuple) and a and type(a[0]) is not float:  # (a list of floats: no scan)
+            inner = a
+        else:
+            inner = (a,)
+        for v in inner:
+            if isinstance(v, _OTHER_ARITHMETIC):
+                params = _params(f)
+                name = params[i] if i < len(params) else "#%d" % i
+                what, hint = (
+                    ("a numpy.matrix, whose * is a matrix product", "np.asarray(%s), and @ for products" % name)
+                    if isinstance(v, np.matrix)
+                    else ("a masked array, whose operations skip masked elements", "%s.filled(...)" % name)
+                )
+                raise TypeError(
+                    "argument %s of %s %s %s: the derivative rules are NumPy's element-wise arithmetic on plain "
+                    "arrays; pass %s" % (name, _label(f), "is" if v is a else "holds", what, hint)
+                )
+
+
 def _check_differentiated(f, args, wrt, plain=None):
     """Raise ``_ComplexArguments``, a TypeError naming it, for a differentiated argument that is or holds complex
     numbers (reverse mode catches it: ``_complex_call``; forward mode refuses). Returns whether any is a truth
     value. ``plain``, a list: the indices of the arguments that are lists of floats alone are appended to it (no
     bool, int or complex; a float subclass such as np.float64 counts as a float, as ``_like`` takes it), for
     ``_like``."""
+    _refuse_other_arithmetic(f, args)
     truth = False
     for i in wrt:
         a = args[i]
@@ -1129,19 +1163,20 @@ def _fast_source(name, nargs, wrt, single, with_value):
     (no bool, int or complex: one pass at C speed) or float arrays, once ``d.fast`` holds code for every
     call (not compiled for the arguments' structure; no structure met); then neither complex numbers nor
     truth values need looking for, and gradients of those types are returned as the code made them. The
-    code's guards are checked as ``general`` checks them. Anything else goes to ``general``.
+    code's guards are checked as ``general`` checks them. Anything else goes to ``general``, which refuses an
+    ``np.matrix`` or masked array among the other arguments (``_refuse_other_arithmetic``).
 
-    >>> print(_fast_source("f_grad", 2, (1,), True, False))  # doctest: +NORMALIZE_WHITESPACE
+    >>> print(_fast_source("f_grad", 1, (0,), True, False))  # doctest: +NORMALIZE_WHITESPACE
     def f_grad(*args, **kwargs):
         fn = d.fast
-        if fn is None or kwargs or len(args) != 2:
+        if fn is None or kwargs or len(args) != 1:
             return general(args, kwargs)
         current = d.current
         if current is not None and not current():
             return general(args, kwargs)
-        a1 = args[1]
-        t1 = type(a1)
-        if not (t1 is float or t1 is list and all(map(is_float, a1)) or t1 is ndarray and a1.dtype.kind == 'f'):
+        a0, = args
+        t0 = type(a0)
+        if not (t0 is float or t0 is list and all(map(is_float, a0)) or t0 is ndarray and a0.dtype.kind == 'f'):
             return general(args, kwargs)
         try:
             value, grads = fn(*args)
@@ -1149,8 +1184,8 @@ def _fast_source(name, nargs, wrt, single, with_value):
             return failed(e, args)
         if d.recheck is not None and not current():
             check_unchanged(d.last, f)
-        g1 = grads
-        if type(g1) is float if t1 is float else kept(g1, a1):
+        g0 = grads
+        if type(g0) is float if t0 is float else kept(g0, a0):
             return grads
         return converted(value, grads, args)
     """
@@ -1170,6 +1205,9 @@ def _fast_source(name, nargs, wrt, single, with_value):
     lines += ["    t%d = type(a%d)" % (i, i) for i in wrt]
     test = "(t{0} is float or t{0} is list and all(map(is_float, a{0})) or t{0} is ndarray and a{0}.dtype.kind == 'f')"
     accepted = [test.format(i) for i in wrt]
+    others = [i for i in range(nargs) if i not in wrt]  # (np.matrix, a masked array: general refuses them)
+    lines += ["    o%d = type(args[%d])" % (i, i) for i in others]
+    accepted += ["o%d is not matrix and o%d is not masked" % (i, i) for i in others]
     if len(accepted) == 1:
         accepted = [accepted[0][1:-1]]
     lines += [
@@ -1218,6 +1256,8 @@ def _fast_wrapper(f, transform, nargs, wrt, single, with_value, d, general, conv
         "kept": _kept,
         "is_float": _IS_FLOAT,
         "ndarray": np.ndarray,
+        "matrix": np.matrix,
+        "masked": np.ma.MaskedArray,
         "CompileError": CompileError,
         "InPlaceUpdateError": runtime.InPlaceUpdateError,
     }

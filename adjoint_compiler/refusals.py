@@ -451,6 +451,36 @@ def refuse_values_without_derivatives(fn, defs, source, varied, useful):
             )
 
 
+def refuse_other_arithmetic(fn, defs, source, local, useful):
+    """A global the function reads that is an ``np.matrix`` or a masked array, where the value it makes is used:
+    the rules read ``M * x`` as NumPy's element-wise product (np.matrix's is a matrix product) and reductions
+    as over every element (a masked array's skip some), so the gradient would be wrong. (Arguments of those
+    types are refused by the API, api._refuse_other_arithmetic.)"""
+    if source is None:
+        return
+    for name, op in defs:
+        if name not in useful or op.node is None:
+            continue
+        atoms = [op.node] if op.kind == "const" else list(op.args) + list(op.kwargs.values())
+        for atom in atoms:
+            if not isinstance(atom, (gast.Name, gast.Attribute)) or trees.rooted_in(atom, local):
+                continue
+            value = source_mod.global_value(atom, source, local)
+            if isinstance(value, (np.matrix, np.ma.MaskedArray)):
+                what = (
+                    "a numpy.matrix (its * is a matrix product)"
+                    if isinstance(value, np.matrix)
+                    else ("a masked array (its operations skip masked elements)")
+                )
+                stmts = [st for st in trees.statements_breadth_first(fn) if isinstance(st, gast.stmt)]
+                where = next((st for st in stmts if getattr(st, "value", None) is op.node), op.node)
+                raise UnsupportedError(
+                    "the global %s, %s, in a computation being differentiated" % (trees.unparse(atom), what),
+                    source.location(where),
+                    "make it a plain array (np.asarray; .filled(...) for a masked one) and use @ for products",
+                )
+
+
 _SET = (
     "a set holding differentiated values",
     "keep differentiated values in a list or tuple; a set of indices or flags is fine",
