@@ -119,8 +119,7 @@ def _straight_line():
 
 
 def test_each_round_counts_what_a_fresh_walk_counts(monkeypatch, tmp_path):
-    from adjoint_compiler import api, pipeline, trees
-    from tests import test_golden
+    from adjoint_compiler import pipeline, trees
 
     clean = sys.modules["adjoint_compiler.optimize.clean"]
     scan, walked, scanned = clean._scan, [], []
@@ -139,15 +138,7 @@ def test_each_round_counts_what_a_fresh_walk_counts(monkeypatch, tmp_path):
     assignment = clean._assignment
     monkeypatch.setattr(clean, "_scan", checked)
     monkeypatch.setattr(clean, "_assignment", counted)
-    (tmp_path / "chain40.py").write_text("import math\n\n\n" + _straight_line())
-    sys.path.insert(0, str(tmp_path))
-    try:
-        cases = [(importlib.import_module("chain40").chain40, (0, 1, 2), "grad")]
-    finally:
-        sys.path.remove(str(tmp_path))
-    for _, module, function, wrt, mode in test_golden.CASES:
-        func = getattr(importlib.import_module(module), function)
-        cases.append((func, api.normalize_wrt(func, wrt)[0], mode))
+    cases = _compiled_cases(tmp_path)
     for func, wrt, mode in cases:
         pipeline.compile(func, wrt, mode)
     assert len(scanned) > 2 * len(cases)  # (most compilations take more than one round)

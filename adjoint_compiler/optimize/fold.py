@@ -311,7 +311,12 @@ def group_factors(node, grouped=None):
         return node
     if grouped is not None:
         grouped.append(node)
-    terms = [t for t in terms if t is not None]
+    return sum_of([t for t in terms if t is not None])
+
+
+def sum_of(terms):
+    """``_terms``' inverse: ``[(1, a), (1, b), (-1, c)]`` as the sum ``a + b - c`` (``-a + ...`` for a first
+    term of sign -1)."""
     sign, out = terms[0]
     if sign < 0:
         out = gast.UnaryOp(op=gast.USub(), operand=out)

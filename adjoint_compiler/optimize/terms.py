@@ -29,7 +29,7 @@ import gast
 
 from adjoint_compiler import trees
 from adjoint_compiler.optimize.facts import BLOCKS, pure, stored
-from adjoint_compiler.optimize.fold import _const, _derivative_name, _terms
+from adjoint_compiler.optimize.fold import _const, _derivative_name, _terms, sum_of
 from adjoint_compiler.optimize.quotes import is_comment
 
 _FLOAT = ("float",)  # among a product's atoms: it has a float factor (a literal, a cotangent), so it is a float
@@ -174,13 +174,7 @@ def _collected(value, defs):
         done = True
     if not done:
         return None
-    out = [t for t in out if t is not None]
-    sign, total = out[0]
-    if sign < 0:
-        total = gast.UnaryOp(op=gast.USub(), operand=total)
-    for sign, term in out[1:]:
-        total = gast.BinOp(left=total, op=gast.Add() if sign > 0 else gast.Sub(), right=term)
-    return total
+    return sum_of([t for t in out if t is not None])
 
 
 def _cost(term, defs):
