@@ -29,7 +29,7 @@ def oscillator_grad(x0, k):
     # return p.energy(k)
     _t6_bar = p_x
     p_x_bar = _t6 + _t6_bar * _t2
-    p_v_bar = 2 * _t3
+    p_v_bar = _t3 + p_v_3 * 0.5
     # return p.energy(k)
     # p.v += 0.5 * k
     k_bar = (_t6_bar * p_x + p_v_bar) * 0.5

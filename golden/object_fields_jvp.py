@@ -24,11 +24,12 @@ def oscillator_jvp(x0, k, x0_dot, k_dot):
     p_v_3_dot = p_v_dot + _t2_dot
     p_v_3 = p_v + _t2
     _t3 = 0.5 * p_v_3
+    _t4_dot = p_v_3_dot * 0.5 * p_v_3 + p_v_3_dot * _t3
     _t6_dot = _t2_dot * p_x + p_x_dot * _t2
     _t6 = _t2 * p_x
     _t7_dot = _t6_dot * p_x + p_x_dot * _t6
     _t8 = _t3 * p_v_3 + _t6 * p_x
-    return (_t8, p_v_3_dot * (2 * _t3) + _t7_dot)
+    return (_t8, _t4_dot + _t7_dot)
 
 
 def Particle_step_jvp_self_x_self_v_k(self_x, self_v, dt, k, self_x_dot, self_v_dot, k_dot):

@@ -47,9 +47,9 @@ def run(fn, keep=frozenset(), copy=True, owned=False):
     if copy:
         fn = trees.clone(fn)
     quotes = Quotes(fn)
-    clean(fn, keep, quotes)
+    state = clean(fn, keep, quotes)
     if collect_terms(fn):  # (on names assigned once; what it leaves unread, a second clean drops)
-        clean(fn, keep, quotes)
+        clean(fn, keep, quotes, state)  # (collect_terms replaces the values it rewrites: the rest stays folded)
     by_value(fn)  # after clean: the loop_length it leaves for the adjoint is also the forward's refusal
     if coalesce(fn):  # the rewrites above rely on names assigned once
         fn.body = without_self_copies(fn.body)

@@ -18,7 +18,7 @@ rewrite of a statement drops its mark, so a round after the first walks anew onl
 >>> from adjoint_compiler.optimize.quotes import Quotes
 >>> fn = gast.parse("def f(x):\\n    a = x\\n    b = a * (3 - 1)\\n    _t1 = np.sin(x)\\n    _t2 = np.zeros(3)\\n"
 ...                 "    _t2[0] = b * 3.0\\n    return b").body[0]
->>> clean(fn, {"x"}, Quotes(fn))
+>>> _ = clean(fn, {"x"}, Quotes(fn))
 >>> print(emit.to_source(fn).strip())
 def f(x):
     b = x * 2
@@ -503,17 +503,19 @@ def _mutated(fn):
     return mutated
 
 
-def clean(fn, keep, quotes):
-    """Fold, propagate and drop, in place, to a fixed point."""
+def clean(fn, keep, quotes, state=None):
+    """Fold, propagate and drop, in place, to a fixed point. Returns what the rounds found (``_Round``), which a
+    later call may be given as ``state``: after a pass that replaced some statements' values (never changed one
+    in place), only those are folded and counted anew."""
     mutated = _mutated(fn)
-    state = _Round()
+    state = _Round() if state is None else state
     size = None
     while True:
         reads, assigns, new_size, assignments = _scan(fn, state)
         # every rewrite removes nodes or substitutes names, so a round that changes
         # neither the node count nor the substitutions has reached the fixed point
         if new_size == size:
-            return
+            return state
         size = new_size
         state.changed = False
         exact = _propagate_copies(fn, keep, assigns, assignments, reads, state.folded, state.counted)
@@ -525,4 +527,4 @@ def clean(fn, keep, quotes):
         if mutated:
             _dead_stores(fn, state)
         if not state.changed:  # a round that rewrote nothing (every statement as folded before): done
-            return
+            return state

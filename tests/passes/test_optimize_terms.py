@@ -11,15 +11,44 @@ import numpy as np
 import pytest
 
 import adjoint_compiler as ac
+from adjoint_compiler.optimize import terms
 from adjoint_compiler.optimize.terms import collect_terms
 from adjoint_compiler.testing import check_grads
 from tests.passes import define, load, parse, show, text
 
 
 def _collected(src):
+    """The rewrite of one block (what collect_terms does to each block inside a loop), on ``src``'s body."""
     fn = parse(src)
-    changed = collect_terms(fn)
-    return changed, show(fn)
+    changed = []
+    terms._block(fn.body, changed)
+    return bool(changed), show(fn)
+
+
+def test_only_sums_in_loops_are_collected():
+    src = """
+        def f(xs, g_bar):
+            _t6 = 3.0 * xs[0]
+            x_bar = g_bar * _t6 + g_bar * xs[0] * 3.0
+            for x in xs:
+                _t7 = 3.0 * x
+                z_bar = g_bar * _t7 + g_bar * x * 3.0
+                if x > 0.0:
+                    _t8 = 2.0 * x
+                    y_bar = g_bar * _t8 + g_bar * x * 2.0
+
+            def pullback(g):
+                w_bar = g * _t6 + g * xs[0] * 3.0
+                return w_bar
+            return x_bar
+        """
+    fn = parse(src)
+    assert collect_terms(fn)
+    lines = [line.strip() for line in show(fn).splitlines()]
+    assert "x_bar = g_bar * _t6 + g_bar * xs[0] * 3.0" in lines  # once per call: left as it is
+    assert "w_bar = g * _t6 + g * xs[0] * 3.0" in lines  # (a nested function's body is not a loop's)
+    assert "y_bar = g_bar * (2 * _t8)" in lines  # in a branch of the loop
+    assert "z_bar = g_bar * (2 * _t7)" in lines
 
 
 def test_one_product_twice_through_the_block_s_definitions_is_one_term():
