@@ -6,7 +6,6 @@ NaN/inf gradients as before."""
 
 import math
 
-import autograd
 import numpy as np
 import pytest
 
@@ -15,6 +14,11 @@ from adjoint_compiler.optimize import terms
 from adjoint_compiler.optimize.terms import collect_terms
 from adjoint_compiler.testing import check_grads
 from tests.passes import define, load, parse, show, text
+
+try:
+    import autograd
+except ImportError:  # (a peer, not a dependency: central differences and the hand derivative still check)
+    autograd = None
 
 
 def _collected(src):
@@ -235,13 +239,13 @@ def test_gradients_through_collected_terms(name, args, wrt):
     if name == "cubic_newton":  # x * x * x + a * x and 3.0 * x * x: 5 terms, 2 products, before
         assert "x_bar = x_bar + _t8_bar * (2 * _t6) + _t5_bar * (3 * _t1 + a)" in ac.adjoint_source(f, wrt=wrt)
     g = ac.grad(f, wrt=wrt)(*args)
-    ag = autograd.grad(lambda *a: f(*a), wrt)(*args) if name != "mixed" else None
-    if ag is not None:
-        np.testing.assert_allclose(np.array(g, dtype=float), np.array(ag, dtype=float), rtol=1e-12)
-    else:
+    if name == "mixed":
         xs, ws = args
         expected = [3 * w * x * x + 4 * w * x for x, w in zip(xs, ws)]
         np.testing.assert_allclose(g, expected, rtol=1e-13)
+    elif autograd is not None:
+        ag = autograd.grad(lambda *a: f(*a), wrt)(*args)
+        np.testing.assert_allclose(np.array(g, dtype=float), np.array(ag, dtype=float), rtol=1e-12)
     check_grads(f, args, wrt=wrt, rtol=1e-6)
 
 
