@@ -62,7 +62,7 @@ import weakref
 
 import numpy as np
 
-from adjoint_compiler import diskcache, display, effects, load, pipeline, references, runtime, source, trees
+from adjoint_compiler import diskcache, display, effects, load, pipeline, references, refusals, runtime, source, trees
 from adjoint_compiler.runtime import checkpointed  # noqa: F401  (public: ac.checkpointed)
 from adjoint_compiler.errors import CompileError, InternalError, SourceLocation, UnsupportedError
 from adjoint_compiler.rules import registry
@@ -258,9 +258,10 @@ def _truth_value(a):
 _IS_FLOAT = float.__instancecheck__
 
 
-# ndarray subclasses whose operators mean something else than NumPy's element-wise arithmetic, which every rule
-# assumes: np.matrix's * is a matrix product (and ** a matrix power), a masked array's reductions skip elements
-_OTHER_ARITHMETIC = (np.matrix, np.ma.MaskedArray)
+def _param_name(f, i):
+    """The name of ``f``'s parameter ``i`` (``#i`` past the named ones: ``*args``)."""
+    params = _params(f)
+    return params[i] if i < len(params) else "#%d" % i
 
 
 def _refuse_other_arithmetic(f, args):
@@ -277,9 +278,8 @@ def _refuse_other_arithmetic(f, args):
         else:
             inner = (a,)
         for v in inner:
-            if isinstance(v, _OTHER_ARITHMETIC):
-                params = _params(f)
-                name = params[i] if i < len(params) else "#%d" % i
+            if isinstance(v, refusals.OTHER_ARITHMETIC):
+                name = _param_name(f, i)
                 what, hint = (
                     ("a numpy.matrix, whose * is a matrix product", "np.asarray(%s), and @ for products" % name)
                     if isinstance(v, np.matrix)
@@ -310,8 +310,7 @@ def _check_differentiated(f, args, wrt, plain=None):
             continue
         kind = _complex_kind(a)
         if kind is not None:
-            params = _params(f)
-            name = params[i] if i < len(params) else "#%d" % i
+            name = _param_name(f, i)
             raise _ComplexArguments("argument %s of %s is %s; %s" % (name, _label(f), kind, _COMPLEX))
         truth = truth or _truth_value(a)
     return truth

@@ -451,6 +451,11 @@ def refuse_values_without_derivatives(fn, defs, source, varied, useful):
             )
 
 
+# ndarray subclasses whose operators mean something else than NumPy's element-wise arithmetic, which every rule
+# assumes: np.matrix's * is a matrix product (and ** a matrix power), a masked array's reductions skip elements
+OTHER_ARITHMETIC = (np.matrix, np.ma.MaskedArray)
+
+
 def refuse_other_arithmetic(fn, defs, source, local, useful):
     """A global the function reads that is an ``np.matrix`` or a masked array, where the value it makes is used:
     the rules read ``M * x`` as NumPy's element-wise product (np.matrix's is a matrix product) and reductions
@@ -466,7 +471,7 @@ def refuse_other_arithmetic(fn, defs, source, local, useful):
             if not isinstance(atom, (gast.Name, gast.Attribute)) or trees.rooted_in(atom, local):
                 continue
             value = source_mod.global_value(atom, source, local)
-            if isinstance(value, (np.matrix, np.ma.MaskedArray)):
+            if isinstance(value, OTHER_ARITHMETIC):
                 what = (
                     "a numpy.matrix (its * is a matrix product)"
                     if isinstance(value, np.matrix)
