@@ -14,7 +14,6 @@ def with_dict_grad(params, x):
     _t2 = _t1 * x
     _t3 = params.get('b')
     state = {'scale': _t2, 'shift': _t3}
-    del _t2
     _t4 = state['scale']
     _t5 = math.sin(x)
     _t7 = state['shift']

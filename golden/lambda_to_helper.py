@@ -29,7 +29,6 @@ def trapezoid_lambda_22_vjp(f_k, f_x, a, b, n=4):
     _t9 = _t8 * f_x
     total = 0.5 * (_t5 + _t9)
     total_1 = total
-    del total
     _tape1 = []
     for i in range(1, n):
         _t12 = a + i * h

@@ -49,7 +49,6 @@ def Particle_step_vjp(self_x, self_v, dt, k):
     _t3 = dt * self_v_1
     self_x_1 = self_x + _t3
     _t4 = (self_x_1, self_v_1)
-    del self_x_1
 
     def Particle_step_pullback(_t4_bar):
         # adjoint sweep

@@ -11,7 +11,8 @@ at the top level before it or at it), ``n`` is a local of that function (not a p
 global or nonlocal, not mentioned by a nested function, lambda or comprehension, never deleted already),
 its value is made by an operator or a call of NumPy or a runtime helper (not a view ``x[1:]``, a copy of
 another name or a constant: those free nothing; not what a user's function returns, which it may keep;
-not a marker ``emit`` makes a statement of again), it is no ``if``/``while`` test (a flag), and the next
+not a marker ``emit`` makes a statement of again), it is no ``if``/``while`` test (a flag), the statement does
+not assign a container display holding it (which holds it on), and the next
 statement is not the final ``return`` (the return frees them). Only functions that use NumPy (``np`` or
 an array helper of the runtime) get them: in code on numbers a ``del`` frees a float and costs a
 statement. Names that die at one statement share one ``del``. Nested functions (a vjp's pullback) are
@@ -64,6 +65,23 @@ def _makes(value):
     )
 
 
+_DISPLAYS = (gast.List, gast.Tuple, gast.Set, gast.Dict)
+
+
+def _kept_by(stmt):
+    """Names an assignment puts into the container display it assigns (``state = {"scale": _t2}``, nested
+    displays too): the container holds the value on, so deleting the name frees nothing. (A display passed to a
+    call, ``f((_t1,))``, dies with the call: not counted.)"""
+    kept, stack = set(), [stmt.value] if isinstance(stmt, gast.Assign) else []
+    while stack:
+        n = stack.pop()
+        if isinstance(n, gast.Name):
+            kept.add(n.id)
+        elif isinstance(n, _DISPLAYS):
+            stack += n.values if isinstance(n, gast.Dict) else n.elts
+    return kept
+
+
 def release_dead(fn):
     """Insert the ``del`` statements of the module docstring into ``fn`` and its nested functions."""
     if not trees.all_names(fn) & (_ARRAY_HELPERS | {"np"}):
@@ -113,6 +131,8 @@ def _release(fn):
         while after < final and is_comment(body[after]):
             after += 1
         if after == final and isinstance(body[final], gast.Return):
+            continue
+        if name in _kept_by(body[i]):
             continue
         dying.setdefault(i, []).append(name)
     if not dying:

@@ -63,6 +63,28 @@ def test_a_name_that_may_not_be_released_keeps_its_value(change):
     assert "del a\n" not in show(fn).replace(change[1], "")
 
 
+def test_a_name_a_container_or_a_copy_holds_on_is_not_deleted():
+    fn = parse(
+        """
+        def f(x):
+            a = np.exp(x)
+            b = np.sin(x)
+            c = np.cos(x)
+            state = {"a": a, "bc": [b, (c, 1.0)]}
+            d = np.tanh(x)
+            e = d
+            g = np.sqrt(x)
+            h = np.sum(take((g,)))
+            s = np.sum(state["a"]) + np.sum(e) + h
+            return s
+        """
+    )
+    release_dead(fn)
+    out = show(fn)
+    assert "del a" not in out and "del b" not in out and "del c" not in out and "del d" not in out
+    assert "    del g\n" in out  # (a tuple passed to a call dies with the call: g's array is freed)
+
+
 def test_no_del_in_code_on_numbers_nor_right_before_the_return():
     fn = parse("def f(x):\n    a = math.exp(x)\n    b = a * 2\n    return b + 1.0")
     release_dead(fn)
