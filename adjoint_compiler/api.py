@@ -324,6 +324,8 @@ def _reraise(e, args, f=None):
     if isinstance(e, runtime.RuleResultError):
         raise runtime.RuleResultError(e.what, full_path(e.filename, f), e.line, e.col) from None
     _refuse_complex(args)
+    if isinstance(e, TypeError) and "'complex'" in str(e):  # (a complex value made inside: 2.0 ** 0.5 of a negative)
+        raise TypeError("%s: %s" % (_COMPLEX, e)) from None
     raise e
 
 
@@ -341,12 +343,17 @@ def refuse_real_only(compiled, f):
 
 
 def _checked_real(f, args, wrt, plain=None):
-    """``_check_differentiated``'s result, or None where a differentiated argument is complex (then the caller
-    takes its complex path: ``_complex_call``, derived.jvp's ``complex_run``)."""
+    """``_check_differentiated``'s result, or None where an argument is complex (then the caller takes its
+    complex path: ``_complex_call``, derived.jvp's ``complex_run``). One not differentiated too: the values
+    computed from it are complex, and a rule for real numbers applied to one would drop its derivative."""
     try:
-        return _check_differentiated(f, args, wrt, plain)
+        truth = _check_differentiated(f, args, wrt, plain)
     except _ComplexArguments:
         return None
+    for i, a in enumerate(args):
+        if i not in wrt and type(a) not in _REAL_NUMBERS and _complex_kind(a) is not None:
+            return None
+    return truth
 
 
 def _complex_call(f, wrt, single, args, function, compiled, pullback=False):
@@ -612,7 +619,9 @@ class _Generic:
                 self.function = c.function
             self.current = c.current if c.guards else None
             self.recheck = c.current if c.guards and _may_see_rebinding(c) else None  # (after the call)
-            self.fast = None if self.changes_arguments or self.structured else c.function
+            self.fast = None if self.changes_arguments or self.structured or c.makes_complex else c.function
+            if c.makes_complex:  # (each call goes to ``general``, which runs it as complex arguments are run)
+                self.function = self.current = None
         self.last = c
         return c.function
 
@@ -703,6 +712,7 @@ class _Dispatcher:
         self.nargs = _arity(f)
         self.entries = registry.Held()  # (a register_adjoint empties it: the code may call a rule it replaces)
         self.last = None  # the compilation with guards ``entry`` gave last (``check_unchanged``)
+        self.makes_complex = None  # the compilation ``entry`` gave last where it makes complex values
 
     def entry(self, args, kwargs):
         if kwargs or len(args) != self.nargs:
@@ -720,9 +730,10 @@ class _Dispatcher:
                 compiled if compiled.guards else None,
                 # ``plain``: a call with arguments of these types may skip ``entry`` (the key is their types
                 # alone) and ``_check_differentiated`` (floats and ints)
-                len(key) == len(args) and all(c is _to_float for c in convert),
+                len(key) == len(args) and all(c is _to_float for c in convert) and not compiled.makes_complex,
+                compiled if compiled.makes_complex else None,  # (run as complex arguments are: ``_complex_call``)
             )
-        self.last = e[2]
+        self.last, self.makes_complex = e[2], e[4]
         return e[:2], args
 
 
@@ -1206,7 +1217,12 @@ def _fast_source(name, nargs, wrt, single, with_value):
     accepted = [test.format(i) for i in wrt]
     others = [i for i in range(nargs) if i not in wrt]  # (np.matrix, a masked array: general refuses them)
     lines += ["    o%d = type(args[%d])" % (i, i) for i in others]
-    accepted += ["o%d is not matrix and o%d is not masked" % (i, i) for i in others]
+    # (general refuses an np.matrix or a masked array, and runs complex ones as complex arguments are run)
+    test = (
+        "o{0} is not matrix and o{0} is not masked and (o{0} in plain or o{0} is ndarray and args[{0}].dtype.kind "
+        "!= 'c' or complex_kind(args[{0}]) is None)"
+    )
+    accepted += [test.format(i) for i in others]
     if len(accepted) == 1:
         accepted = [accepted[0][1:-1]]
     lines += [
@@ -1257,6 +1273,8 @@ def _fast_wrapper(f, transform, nargs, wrt, single, with_value, d, general, conv
         "ndarray": np.ndarray,
         "matrix": np.matrix,
         "masked": np.ma.MaskedArray,
+        "plain": _PLAIN_TYPES,
+        "complex_kind": _complex_kind,
         "CompileError": CompileError,
         "InPlaceUpdateError": runtime.InPlaceUpdateError,
     }
@@ -1265,6 +1283,8 @@ def _fast_wrapper(f, transform, nargs, wrt, single, with_value, d, general, conv
 
 
 _FAST_CODE = {}  # (name, nargs, wrt, single, with_value) -> the code of _fast_source's module
+# arguments not differentiated that the fast path takes without a look inside: none is or holds a complex number
+_PLAIN_TYPES = frozenset((float, int, bool, str, type(None)))
 
 
 def _scalar_output(f, wrt, transform, with_value):
@@ -1299,6 +1319,9 @@ def _scalar_output(f, wrt, transform, with_value):
             return structured(args)
         try:
             fn = d.function or d.get(args)
+            if fn is not d.function and d.last.makes_complex:  # complex values made from real arguments
+                value, grads = _complex_call(f, wrt_idx, single, args, fn, d.last)
+                return (value, grads) if with_value else grads
             if d.changes_arguments:
                 given, args = args, tuple(copy.copy(a) if isinstance(a, (list, dict)) else a for a in args)
                 value, grads = fn(*given)
@@ -1761,6 +1784,8 @@ def _vjp(f, wrt):
             if not _structures_help(bound):
                 _refused_derived(e, f, "vjp")
             return structured(bound)
+        if d.makes_complex is not None:
+            return _complex_call(f, wrt_idx, single, bound, function, d.makes_complex, pullback=True)
         out = _pulled(f, function, finish, bound)
         check_unchanged(d.last, f)
         return out

@@ -157,6 +157,8 @@ def _jvp(f, wrt):
                 if not api._structures_help(args):
                     api._refused_derived(e, f, "jvp")
                 return lambda tangent: structured(args, tangent)
+            if c.makes_complex:  # complex values made from real arguments: as complex arguments are run
+                return complex_run(args)
             function = c.function
             if not c.guards:  # nothing it read can go stale
                 cache[key] = function

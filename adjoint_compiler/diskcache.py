@@ -51,8 +51,8 @@ from adjoint_compiler.errors import SourceLocation
 from adjoint_compiler.rules import registry
 
 ENV_VAR = "ADJOINT_COMPILER_CACHE"
-FORMAT = 4  # bumped when the entry's layout or meaning changes (3: looked_up names builtins with no fingerprint;
-# 4: real_only, the rules that refuse complex arguments)
+FORMAT = 5  # bumped when the entry's layout or meaning changes (3: looked_up names builtins with no fingerprint;
+# 4: real_only, the rules that refuse complex arguments; 5: makes_complex)
 
 _state = {"dir": os.environ.get(ENV_VAR) or None, "compiler": None}
 
@@ -303,10 +303,11 @@ def load(func, wrt, mode, scalar_params, structure=()):
             return None
         stored = entry["real_only"]
         real_only = {i: (label, SourceLocation(*where) if where else None) for i, (label, where) in enumerate(stored)}
+        makes_complex = bool(entry["makes_complex"])
     except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, _Unknown):
         return None  # missing, partial or from another layout: compiled, then rewritten
     found = Found(module, load_mod.run(module, entry["name"], {}, code), entry["name"], tapes, unit, guards)
-    found.real_only = real_only
+    found.real_only, found.makes_complex = real_only, makes_complex
     return found
 
 
@@ -314,6 +315,7 @@ class Found:
     """A stored compilation, loaded: what ``pipeline.Compiled`` is made of."""
 
     real_only = None  # (pipeline.Compiled's)
+    makes_complex = True
 
     def __init__(self, text, function, name, tapes, unit, guards):
         self.text, self.function, self.name = text, function, name
@@ -344,6 +346,7 @@ def store(func, wrt, mode, scalar_params, compiled, structure=()):
                 [label, [where.filename, where.line, where.col] if where is not None else None]
                 for label, where in compiled.real_only.values()
             ],
+            "makes_complex": bool(compiled.makes_complex),
             "code": base64.b64encode(marshal.dumps(load_mod.compile_text(compiled.source))).decode("ascii"),
         }
         data = json.dumps(entry)

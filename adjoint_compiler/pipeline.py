@@ -71,8 +71,31 @@ class Compiled:
         # follow (refusals._note_exposed_reads; api.check_unchanged); None: all of them
         self.exposed = None
 
+        # whether its code may make a complex value from real arguments: a function whose source it read makes
+        # one (source._makes_complex; ``_run`` sets it), or a global or closure variable it read holds one. The
+        # API then runs it as it runs complex arguments, where each rule applied must hold for complex values
+        self.makes_complex = any(_holds_complex(value) for _, _, value in guards)
         self.token = registry.REGISTERED["token"]  # (what _checker compares: no register_adjoint since)
         self.current = _checker(guards, self.token)  # () -> is this still the gradient of the function as it is now?
+
+
+def _holds_complex(value, depth=0):
+    t = type(value)
+    if t is float or t is int or t is bool or isinstance(value, (types.FunctionType, type)):
+        return False
+    if t is complex:
+        return True
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None:
+        return getattr(dtype, "kind", None) == "c"
+    if depth < 3 and isinstance(value, (list, tuple, dict)):
+        items = list(value.values()) if isinstance(value, dict) else value
+        try:  # numbers or arrays: their sum is complex if one is (at C speed)
+            total = sum(items)
+        except Exception:
+            return any(_holds_complex(v, depth + 1) for v in items)
+        return type(total) is complex or getattr(getattr(total, "dtype", None), "kind", None) == "c"
+    return False
 
 
 def _checker(guards, token):
@@ -146,7 +169,14 @@ def _compile_callee(fn, wrt, static, varargs, stack, mode="vjp", partial=()):
 def _source(c):
     c.src = source.read(c.func)
     c.tree = c.src.tree
+    source.note_complex(c.tree)
     return c.tree
+
+
+def _inline(c):
+    tree = _tree_pass(inline, "src", copy=False)(c)
+    source.note_complex(tree)  # (the bodies of the functions it inlined)
+    return tree
 
 
 def _desugar(c):
@@ -356,7 +386,7 @@ STAGES = [
     # jumps copies the lowered user tree, which locations and try markers are read from later; the
     # passes after it need not copy the trees before them, which nothing keeps
     ("rebind", _tree_pass(rebind, "src", copy=False)),
-    ("inline", _tree_pass(inline, "src", copy=False)),
+    ("inline", _inline),
     ("carry", _tree_pass(carry, "src")),
     ("anf", _tree_pass(anf, "src", copy=False)),
     ("aliasing", _aliasing),
@@ -389,6 +419,7 @@ def _collector_paused():
 
 def _run(c, stop_after):
     start = time.perf_counter()
+    outer, source.COMPLEX_SEEN.seen = source.COMPLEX_SEEN.seen, False  # (a callee compiled inside has its own)
     with link.LOCK, registry.tracking() as looked_up, _collector_paused():
         try:
             for name, stage in STAGES:
@@ -401,6 +432,8 @@ def _run(c, stop_after):
             raise CompileError("the function is too deeply nested to compile")
         except Exception as e:  # a bug in a pass: never disguise it as the user's error
             raise InternalError("%s: %s" % (type(e).__name__, e)) from e
+        finally:
+            seen, source.COMPLEX_SEEN.seen = source.COMPLEX_SEEN.seen, outer
     complete = c.frame is None or c.frame.complete
     complete = complete and all(callee.complete for callee in c.linker.callees)
     guards = {(id(h), name): (h, name, v) for h, name, v in c.src.env.guards()}
@@ -424,6 +457,9 @@ def _run(c, stop_after):
         inner = getattr(callee, "real_only", None)
         real_only.update({None: ("a call", None)} if inner is None else inner)  # (unknown: refuses complex values)
     compiled.real_only = real_only
+    compiled.makes_complex = (
+        seen or compiled.makes_complex or any(getattr(callee, "makes_complex", True) for callee in c.linker.callees)
+    )
     compiled.returns_partial = getattr(c.result, "returns_partial", True)
     exposed = set(getattr(c.src, "exposed", ()))
     for callee in c.linker.callees:
@@ -465,12 +501,30 @@ def compile(
             f, seconds = found, time.perf_counter() - start
             compiled = Compiled(f.text, f.function, f.name, seconds, f.tapes, f.unit, True, f.guards)
             compiled.real_only = f.real_only
-            return compiled
+            compiled.makes_complex = compiled.makes_complex or f.makes_complex
+            return _inherit_complex(compiled, func)
     c = Compilation(func, wrt, mode, scalar_params, bindings, varargs, called, ())
     c.structure = {i: (kind, length) for i, kind, length in structure}
     compiled = _run(c, stop_after)
     if cached:
         diskcache.store(func, wrt, mode, scalar_params, compiled, structure)
+    return _inherit_complex(compiled, func) if stop_after is None else compiled
+
+
+_MAKES_COMPLEX = "_adjoint_compiler_makes_complex"  # (on an emitted function: its Compiled's makes_complex)
+
+
+def _inherit_complex(compiled, func):
+    """``compiled`` for ``func``, with ``makes_complex`` as ``func``'s own compilation found it where ``func`` is
+    emitted gradient code compiled again (second order): its adjoint sweep, now computation, holds rule
+    bodies that name 1j for complex values only."""
+    made = getattr(func, _MAKES_COMPLEX, None)
+    if made is not None:
+        compiled.makes_complex = made or any(_holds_complex(value) for _, _, value in compiled.guards)
+    try:
+        setattr(compiled.function, _MAKES_COMPLEX, compiled.makes_complex)
+    except AttributeError:  # (not a plain function)
+        pass
     return compiled
 
 

@@ -20,6 +20,7 @@ import inspect
 import linecache
 import sys
 import textwrap
+import threading
 import types
 import weakref
 
@@ -37,6 +38,50 @@ def _operand(text):
         return text
     atoms = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant, ast.List, ast.Tuple, ast.Dict)
     return text if isinstance(node, atoms) else "(%s)" % text
+
+
+class _ComplexSeen(threading.local):
+    """``seen``: None outside a compilation; in one (pipeline._run), whether a function it differentiates
+    makes complex values (``note_complex``)."""
+
+    seen = None
+
+
+COMPLEX_SEEN = _ComplexSeen()
+# What makes a complex value in Python or NumPy code: a complex literal, complex(), a complex dtype (by name or
+# string), cmath, NumPy's fft and emath (scimath). A name that merely looks like one only sends the gradient down
+# the stricter complex path (api._complex_call), which gives the same numbers or refuses.
+_COMPLEX_NAMES = frozenset(
+    ("complex", "complex64", "complex128", "complex256", "complex_", "complexfloating", "csingle", "cdouble")
+    + ("clongdouble", "cfloat", "cmath", "fft", "emath", "scimath")
+)
+_COMPLEX_DTYPES = frozenset(("complex", "complex64", "complex128", "complex256", "c8", "c16", "c32", "F", "D", "G"))
+
+
+def note_complex(tree):
+    """Note, for the compilation running in this thread, whether ``tree``, code it differentiates (the
+    function's own, nested functions included, and with what it inlines), makes complex values. Not the
+    functions read only for their effects (a library's, behind a rule) nor the rules' own bodies."""
+    if COMPLEX_SEEN.seen is False and _makes_complex(trees.walk(tree)):
+        COMPLEX_SEEN.seen = True
+
+
+def _makes_complex(nodes):
+    """Whether the function of ``nodes`` (its tree, walked) writes a complex literal or names something that
+    makes complex values (``_COMPLEX_NAMES``, a complex dtype's string)."""
+    Constant, Name, Attribute = gast.Constant, gast.Name, gast.Attribute
+    for node in nodes:
+        kind = node.__class__
+        if kind is Constant:
+            value = node.value
+            if value.__class__ is complex or value.__class__ is str and value in _COMPLEX_DTYPES:
+                return True
+        elif kind is Name:
+            if node.id in _COMPLEX_NAMES:
+                return True
+        elif kind is Attribute and node.attr in _COMPLEX_NAMES:
+            return True
+    return False
 
 
 class Source:

@@ -29,15 +29,22 @@ def pytest_configure(config):
 
 
 # ---- versions15 (issue #15): the subsets .ci/run runs on the other Python versions ------------------------
-# .ci/run runs the whole suite on the main interpreter; on the oldest NumPy `pytest -m "not slow"`, and on every
-# other Python version `pytest -m "not slow and not tables"`.
+# .ci/run runs the whole suite on the main interpreter and on the oldest NumPy, `pytest -m "not slow"` on Python
+# 3.10 (an older NumPy 2), and `pytest -m "not slow and not tables"` on the other versions (the main one's NumPy).
 # slow: the fuzzers, the fuzzers' fixed regression programs and the forward-mode table (test_tangents: a jvp and a
 #   vjp compiled for each of ~2,000 calls): whole programs checked against central differences in both modes, which
-#   take half the suite's time.
+#   take half the suite's time; test_review15's third and fourth derivatives through gradients called inside
+#   (a fifth of the rest's time); test_trees' printer check on the tests' own sources (marked there). The two
+#   whole-suite runs (the main interpreter, Python 3.9 with the oldest NumPy) keep them.
 # tables: the other large per-rule tables, which test NumPy's functions one by one more than the compiler's handling
-#   of Python's syntax (the run on the oldest NumPy keeps them).
+#   of Python's syntax (every run on another NumPy version keeps them).
 MARKED = {
-    "slow": ("tests/fuzz/", "tests/regressions/test_fuzz_control.py", "tests/rules/test_tangents.py"),
+    "slow": (
+        "tests/fuzz/",
+        "tests/regressions/test_fuzz_control.py",
+        "tests/rules/test_tangents.py",
+        "tests/test_review15.py",
+    ),
     "tables": (
         "tests/rules/test_np_reductions.py",
         "tests/rules/test_vocabulary.py",
