@@ -555,7 +555,7 @@ def instantiate(t, g, ans, args, kwargs, namer, scalar=False, integers=frozenset
     mapping[t.g] = g
     mapping[t.ans] = ans
     for local in sorted(t.locals):
-        mapping[local] = gast.Name(id=namer.fresh(naming.TEMP), ctx=gast.Load(), annotation=None, type_comment=None)
+        mapping[local] = trees.name(namer.fresh(naming.TEMP))
     stmts = []
     seen = {}
     for s in t.body:
@@ -564,13 +564,7 @@ def instantiate(t, g, ans, args, kwargs, namer, scalar=False, integers=frozenset
         if _value(value) is not _UNKNOWN:  # decided at compile time: later uses read the literal
             mapping[local] = value
             continue
-        stmts.append(
-            gast.Assign(
-                targets=[gast.Name(id=mapping[local].id, ctx=gast.Store(), annotation=None, type_comment=None)],
-                value=value,
-                type_comment=None,
-            )
-        )
+        stmts.append(trees.assign(mapping[local].id, value))
     results = []
     for p, operand in operands:
         r = t.results[t.params.index(p)]
