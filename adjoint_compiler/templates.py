@@ -511,12 +511,12 @@ def locate(nodes, location):
 _LOCATED = set(_RUN_TIME_REFUSALS) | {"only_defaults"}  # the helpers ``locate`` places
 
 
-def located(t, inputs, nodes, location):
-    """``locate(nodes, location)`` for an instance of template ``t`` made from the expressions ``inputs``
-    (the operands and cotangent put in), skipping its walk where neither the rule nor an input (each a name
-    or a constant) can hold a call it places."""
+def located(t, inputs, nodes, where):
+    """``locate(nodes, where())`` for an instance of template ``t`` made from the expressions ``inputs``
+    (the operands and cotangent put in), skipping its walk, and finding the location, where neither the rule
+    nor an input (each a name or a constant) can hold a call it places."""
     if t.refuses_when_run or not all(isinstance(v, (gast.Name, gast.Constant)) for v in inputs):
-        locate(nodes, location)
+        locate(nodes, where())
 
 
 class NoDerivative(Exception):
