@@ -70,7 +70,11 @@ def is_temp_value(name):
     >>> is_temp_value("_t3_dot"), is_temp_value("y_dot"), is_temp_value("_t3_bar")
     (True, False, False)
     """
-    return is_temp(name) or name.endswith(DOT.format("")) and is_temp(name[: -len(DOT.format(""))])
+    found = _TEMP_VALUES.get(name)
+    if found is None:
+        found = is_temp(name) or name.endswith(_DOT) and is_temp(name[: -len(_DOT)])
+        _remember(_TEMP_VALUES, name, found)
+    return found
 
 
 def is_temp(name):
@@ -79,7 +83,10 @@ def is_temp(name):
     >>> is_temp("_t12"), is_temp("t12"), is_temp("_t1_bar")
     (True, False, False)
     """
-    return _TEMP_NAME.match(name) is not None
+    found = _TEMPS.get(name)
+    if found is None:
+        found = _remember(_TEMPS, name, _TEMP_NAME.match(name) is not None)
+    return found
 
 
 _VERSIONED = re.compile(r"(.*?)(?:_(\d+))?((?:_bar|_dot)*)$")
@@ -91,8 +98,25 @@ def family(name):
     >>> family("y_2_bar"), family("x"), family("_t3_1")
     (('y', '_bar', 2), ('x', '', 0), ('_t3', '', 1))
     """
-    base, version, suffix = _VERSIONED.match(name).groups()
-    return base, suffix, int(version or 0)
+    found = _FAMILIES.get(name)
+    if found is None:
+        base, version, suffix = _VERSIONED.match(name).groups()
+        found = _remember(_FAMILIES, name, (base, suffix, int(version or 0)))
+    return found
+
+
+# the answers of ``family``, ``is_temp`` and ``is_temp_value`` by name: the optimizer asks them of every name
+# in every round (issue #14: a fifth of folding and fusing was matching the same names' patterns again)
+_FAMILIES, _TEMPS, _TEMP_VALUES = {}, {}, {}
+_REMEMBERED = 1 << 16  # names per table, emptied when full (a long-running process compiles many functions)
+_DOT = DOT.format("")
+
+
+def _remember(table, name, answer):
+    if len(table) >= _REMEMBERED:
+        table.clear()
+    table[name] = answer
+    return answer
 
 
 def bar(name):

@@ -511,12 +511,12 @@ def locate(nodes, location):
 _LOCATED = set(_RUN_TIME_REFUSALS) | {"only_defaults"}  # the helpers ``locate`` places
 
 
-def located(t, inputs, nodes, location):
-    """``locate(nodes, location)`` for an instance of template ``t`` made from the expressions ``inputs``
-    (the operands and cotangent put in), skipping its walk where neither the rule nor an input (each a name
-    or a constant) can hold a call it places."""
+def located(t, inputs, nodes, where):
+    """``locate(nodes, where())`` for an instance of template ``t`` made from the expressions ``inputs``
+    (the operands and cotangent put in), skipping its walk, and finding the location, where neither the rule
+    nor an input (each a name or a constant) can hold a call it places."""
     if t.refuses_when_run or not all(isinstance(v, (gast.Name, gast.Constant)) for v in inputs):
-        locate(nodes, location)
+        locate(nodes, where())
 
 
 class NoDerivative(Exception):
@@ -555,7 +555,7 @@ def instantiate(t, g, ans, args, kwargs, namer, scalar=False, integers=frozenset
     mapping[t.g] = g
     mapping[t.ans] = ans
     for local in sorted(t.locals):
-        mapping[local] = gast.Name(id=namer.fresh(naming.TEMP), ctx=gast.Load(), annotation=None, type_comment=None)
+        mapping[local] = trees.name(namer.fresh(naming.TEMP))
     stmts = []
     seen = {}
     for s in t.body:
@@ -564,13 +564,7 @@ def instantiate(t, g, ans, args, kwargs, namer, scalar=False, integers=frozenset
         if _value(value) is not _UNKNOWN:  # decided at compile time: later uses read the literal
             mapping[local] = value
             continue
-        stmts.append(
-            gast.Assign(
-                targets=[gast.Name(id=mapping[local].id, ctx=gast.Store(), annotation=None, type_comment=None)],
-                value=value,
-                type_comment=None,
-            )
-        )
+        stmts.append(trees.assign(mapping[local].id, value))
     results = []
     for p, operand in operands:
         r = t.results[t.params.index(p)]

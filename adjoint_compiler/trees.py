@@ -27,16 +27,31 @@ from adjoint_compiler import naming
 from adjoint_compiler.errors import InternalError
 
 
+# the builders below fill a new node's fields as ``gast``'s constructor does (its keyword arguments, in this
+# order), without its generic code: they make most of the nodes of a compilation (issue #14)
+_Name, _Constant, _Assign, _Load, _Store = gast.Name, gast.Constant, gast.Assign, gast.Load, gast.Store
+
+
 def name(id_, store=False):
-    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None, type_comment=None)
+    node = _Name.__new__(_Name)
+    ctx = _Store if store else _Load
+    d = node.__dict__
+    d["id"], d["ctx"], d["annotation"], d["type_comment"] = id_, ctx.__new__(ctx), None, None
+    return node
 
 
 def const(value):
-    return gast.Constant(value=value, kind=None)
+    node = _Constant.__new__(_Constant)
+    d = node.__dict__
+    d["value"], d["kind"] = value, None
+    return node
 
 
 def assign(target, value):
-    return gast.Assign(targets=[name(target, True)], value=value, type_comment=None)
+    node = _Assign.__new__(_Assign)
+    d = node.__dict__
+    d["targets"], d["value"], d["type_comment"] = [name(target, True)], value, None
+    return node
 
 
 def call(fn_name, *args):
@@ -72,6 +87,16 @@ def _copied(node, cls, copy, mapping):
     names: one call less each)."""
     new = cls.__new__(cls)
     d, nd = node.__dict__, new.__dict__
+    if cls is _Name and d.get("annotation", 0) is None and d.get("type_comment", 0) is None and "id" in d:
+        ctx = d.get("ctx").__class__  # (half the nodes: the loop below, unrolled for a name's usual fields)
+        if ctx in _CONTEXTS:
+            nd["id"], nd["ctx"], nd["annotation"], nd["type_comment"] = d["id"], ctx.__new__(ctx), None, None
+            if len(d) > 4:  # (a location)
+                for attr in _LOCATION:
+                    value = d.get(attr)
+                    if value is not None:
+                        nd[attr] = value
+            return new
     for field in cls._fields:
         value = d[field] if field in d else getattr(node, field, None)
         kind = value.__class__

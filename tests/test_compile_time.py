@@ -407,3 +407,84 @@ def test_the_ops_activity_found_are_those_classified_again(monkeypatch, tmp_path
     for func, wrt, mode in _compiled_cases(tmp_path):
         pipeline.compile(func, wrt, mode)
     assert len(answered) > 600 and sum(answered) > 0.9 * len(answered)  # (863 on 3.11, nearly all run's)
+
+
+# compile18: the builders that skip gast's constructor, the name copy that skips the field loop, and the answers
+# naming remembers by name, against what they replaced (gast's constructors, the generic copy, the patterns)
+
+
+def test_the_builders_make_what_gast_s_constructors_make():
+    import gast
+
+    from adjoint_compiler import trees
+
+    made = [
+        trees.name("x"),
+        trees.name("y_1", store=True),
+        trees.const(-0.0),
+        trees.const("a"),
+        trees.assign("z", trees.name("x")),
+    ]
+    built = [
+        gast.Name(id="x", ctx=gast.Load(), annotation=None, type_comment=None),
+        gast.Name(id="y_1", ctx=gast.Store(), annotation=None, type_comment=None),
+        gast.Constant(value=-0.0, kind=None),
+        gast.Constant(value="a", kind=None),
+        gast.Assign(
+            targets=[gast.Name(id="z", ctx=gast.Store(), annotation=None, type_comment=None)],
+            value=gast.Name(id="x", ctx=gast.Load(), annotation=None, type_comment=None),
+            type_comment=None,
+        ),
+    ]
+    for a, b in zip(made, built):
+        assert type(a) is type(b) and gast.dump(a) == gast.dump(b)
+        assert list(a.__dict__) == list(b.__dict__)  # (the same fields, in the same order)
+    assert made[0].ctx is not trees.name("x").ctx  # (each name its own context, as gast.Load() gives)
+
+
+def test_a_name_s_copy_is_the_generic_copy():
+    import gast
+
+    from adjoint_compiler import trees
+
+    plain = trees.name("x")
+    located = trees.name("y", store=True)
+    located.lineno, located.col_offset, located.end_lineno, located.end_col_offset = 3, 4, 3, 5
+    partly = trees.name("w")
+    partly.col_offset = 7  # (a location without a line: copied too)
+    extra = trees.name("v")
+    extra.note = "dropped"  # (no field, no location: a copy leaves it out)
+    annotated = gast.Name(id="p", ctx=gast.Param(), annotation=trees.name("float"), type_comment=None)
+    for node in (plain, located, partly, extra, annotated):
+        copy = trees.clone(node)
+        assert copy is not node and copy.ctx is not node.ctx and type(copy.ctx) is type(node.ctx)
+        assert gast.dump(copy) == gast.dump(node)
+        located_at = [
+            a for a in ("lineno", "col_offset", "end_lineno", "end_col_offset") if getattr(node, a, None) is not None
+        ]
+        assert list(copy.__dict__) == list(gast.Name._fields) + located_at  # (the generic copy's fields, in order)
+        assert all(getattr(copy, a) == getattr(node, a) for a in located_at)
+    assert trees.clone(annotated).annotation is not annotated.annotation
+
+
+def test_naming_remembers_what_the_patterns_say(monkeypatch):
+    import re
+
+    from adjoint_compiler import naming
+
+    names = ["x", "y_2_bar", "_t3", "_t3_1", "_t12_dot", "_t3_bar", "t12", "a_b_10_dot_bar", "_t", "_t1_dot_1"]
+
+    def family(name):
+        base, version, suffix = re.match(r"(.*?)(?:_(\d+))?((?:_bar|_dot)*)$", name).groups()
+        return base, suffix, int(version or 0)
+
+    def is_temp(name):
+        return re.match(r"_t\d+$", name) is not None
+
+    monkeypatch.setattr(naming, "_REMEMBERED", 4)  # (full tables are emptied: the answers stay the same)
+    for _ in range(3):
+        for name in names:
+            assert naming.family(name) == family(name)
+            assert naming.is_temp(name) == is_temp(name)
+            assert naming.is_temp_value(name) == (is_temp(name) or name.endswith("_dot") and is_temp(name[:-4]))
+    assert len(naming._FAMILIES) <= 4

@@ -112,14 +112,23 @@ def simplify(node, cotangent=True, changed=None):
         value = getattr(node, field, None)
         if value.__class__ is list:
             for k, v in enumerate(value):
-                if isinstance(v, expr):
+                if isinstance(v, expr) and not _leaf(v):
                     value[k] = simplify(v, cotangent, changed)
-        elif isinstance(value, expr):
+        elif isinstance(value, expr) and not _leaf(value):
             setattr(node, field, simplify(value, cotangent, changed))
+    if _leaf(node):
+        return node
     out = _rewrite(node, cotangent)
     if out is not node and changed is not None:
         changed.append(out)
     return out
+
+
+def _leaf(node):
+    """A name or a literal: nothing under it to fold, and no identity of ``_rewrite`` or ``group_factors`` applies
+    to it (most of an expression's nodes: the walks skip them, issue #14)."""
+    cls = node.__class__
+    return cls is gast.Constant or cls is gast.Name and getattr(node, "annotation", None) is None
 
 
 def _rewrite(node, cotangent):
@@ -275,10 +284,11 @@ def group_factors(node, grouped=None):
     for field in node._fields:
         value = getattr(node, field, None)
         if isinstance(value, gast.expr):
-            setattr(node, field, group_factors(value, grouped))
+            if not _leaf(value):
+                setattr(node, field, group_factors(value, grouped))
         elif value.__class__ is list:
             for k, v in enumerate(value):
-                if isinstance(v, gast.expr):
+                if isinstance(v, gast.expr) and not _leaf(v):
                     value[k] = group_factors(v, grouped)
     if not (isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Add, gast.Sub))):
         return node

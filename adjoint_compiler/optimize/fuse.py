@@ -337,13 +337,16 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
 
 def _temporary(name, reads, assigns):
     """Whether ``name`` is a temporary (or its cotangent) assigned once and read once: one that may fuse."""
-    return (naming.is_temp_value(name) or _temp_bar(name)) and reads.get(name) == 1 and assigns.get(name) == 1
+    # (the counts first: most names are read more than once, and they are two lookups)
+    return reads.get(name) == 1 and assigns.get(name) == 1 and (naming.is_temp_value(name) or _temp_bar(name))
+
+
+_BAR = naming.bar("")
 
 
 def _temp_bar(name):
     """The cotangent of an ANF temporary (``_t3_bar``): a value no user variable holds either."""
-    suffix = naming.bar("")
-    return name.endswith(suffix) and naming.is_temp(name[: -len(suffix)])
+    return name.endswith(_BAR) and naming.is_temp(name[: -len(_BAR)])
 
 
 def _reads_of(node, name):

@@ -153,7 +153,7 @@ def adjoint_call(r, stmt, name, op, g, out):
             hint = "hold that argument constant (leave it out of wrt)"
             raise UnsupportedError(templates.unavailable(contribution), r.location(stmt), hint)
     inputs = [g] + list(op.args) + list(op.kwargs.values())
-    templates.located(t, inputs, stmts + [c for _, c in results], r.location(stmt))
+    templates.located(t, inputs, stmts + [c for _, c in results], lambda: r.location(stmt))
     r.needs.update((n, v) for n, v in t.globals.items() if n not in runtime.HELPERS)
     same = shapes.shape_kept(op, act, r.same_shape)
     results = [(operand, shapes.drop_unbroadcast(c, operand) if operand in same else c) for operand, c in results]
