@@ -865,3 +865,38 @@ def pad_linear_adjoint(g, ans, x, pad_width, mode, stat_length=None):
 @adjoint(runtime.pad_linear_bar, linear="first")
 def pad_linear_bar_adjoint(g, ans, g_in, x, pad_width, mode, stat_length=None):
     return pad_linear(g, pad_width, mode, stat_length), None, None, None, None
+
+
+# rules18: np.trace's adjoint writes g on the diagonal (trace_bar, linear in g): its adjoint reads the diagonal back
+@adjoint(runtime.trace_bar, linear="first")
+def trace_bar_adjoint(g, ans, g_in, a, offset=0, axis1=0, axis2=1):
+    return np.trace(g, offset, axis1, axis2), None, None, None, None
+
+
+# rules18: np.linalg.matrix_power's adjoint, power_bar(g, b, m) = sum_k (b^T)^k g (b^T)^(m-1-k): linear in g, whose
+# cotangent is power_bar(g_bar, b^T, m); in b it is the upper right block of M^m, M = [[b^T, g], [0, b^T]] (Higham
+# 2008, "Functions of Matrices", theorem 3.6), so M's cotangent is power_bar again, of M and g_bar in that block, and
+# b's the sum of its diagonal blocks, transposed; its tangent in b, power_bar's sum at M^T in diag(db^T, db^T)
+from adjoint_compiler.runtime import power_bar  # noqa: E402 (names the rule bodies call)
+
+
+@adjoint(runtime.power_bar)
+def power_bar_adjoint(g, ans, g_in, b, m):
+    k = np.shape(b)[-1]
+    bt = np.swapaxes(b, -1, -2)
+    zero = np.zeros_like(g)
+    big = np.concatenate([np.concatenate([bt, g_in], -1), np.concatenate([np.zeros_like(g_in), bt], -1)], -2)
+    spot = np.concatenate([np.concatenate([zero, g], -1), np.concatenate([zero, zero], -1)], -2)
+    bar = power_bar(spot, big, m)
+    return bar[..., :k, k:], np.swapaxes(bar[..., :k, :k] + bar[..., k:, k:], -1, -2), None
+
+
+@tangent(runtime.power_bar)
+def power_bar_tangent(dot, ans, g_in, b, m):
+    k = np.shape(b)[-1]
+    bt = np.swapaxes(b, -1, -2)
+    big = np.concatenate([np.concatenate([bt, g_in], -1), np.concatenate([np.zeros_like(g_in), bt], -1)], -2)
+    dt = np.swapaxes(dot, -1, -2)
+    zero = np.zeros_like(dt)
+    moved = np.concatenate([np.concatenate([dt, zero], -1), np.concatenate([zero, dt], -1)], -2)
+    return power_bar(dot, b, m), power_bar(moved, np.swapaxes(big, -1, -2), m)[..., :k, k:], None
