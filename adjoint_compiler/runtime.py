@@ -3421,3 +3421,40 @@ def power_bar(g, b, m):
 
 
 HELPERS = HELPERS + ("power_bar",)
+
+
+def norm_sums_bar(g, x, ord, axis=None, keepdims=False):
+    """x's cotangent from the cotangent ``g`` of ``np.linalg.norm(x, ord, axis, keepdims)`` for the matrix norms ord
+    1 / -1 (the largest / smallest column sum of |x|) and inf / -inf (row sum): g times sign(x) in that column (row),
+    shared equally between tied ones (np.max's convention), 0 elsewhere; of a complex x in a call with complex
+    arguments, conj_times of x / |x| (np.linalg.norm's rule). |x| is made once, and where one matrix has one such
+    column the signs are written into a zero array there only (np.linalg.norm's own cost and an np.zeros), not
+    sign(x) times a mask over the whole matrix."""
+    a = np.asarray(x)
+    planes = None if axis is None else np.ravel(np.arange(a.ndim)[(axis,)])
+    m = a if axis is None else np.moveaxis(a, planes, (-2, -1))  # (no axis: a matrix)
+    down = ord == 1 or ord == -1  # (column sums, along axis -2)
+    sums = np.add.reduce(np.abs(m), axis=-2 if down else -1)
+    top = sums.max(-1, keepdims=True) if ord > 0 else sums.min(-1, keepdims=True)
+    tied = sums == top
+    count = np.add.reduce(tied, -1, keepdims=True)
+    weight = _precision_of(np.reshape(g, m.shape[:-2] + (1,)) * (tied / count), a)
+    if m.ndim == 2 and count[0] == 1 and not (np.iscomplexobj(a) and _in_complex_call()):
+        out = np.zeros(a.shape, np.result_type(weight, a, np.float16))
+        at = int(np.argmax(tied))
+        plane = out if axis is None else np.moveaxis(out, planes, (-2, -1))  # (a view: writing it writes out)
+        if down:
+            plane[:, at] = np.sign(m[:, at]) * weight[at]
+        else:
+            plane[at, :] = np.sign(m[at, :]) * weight[at]
+        return out
+    slope = np.expand_dims(weight, -2 if down else -1)
+    return (
+        conj_times(slope, unit_sign(m))
+        if axis is None
+        else np.moveaxis(conj_times(slope, unit_sign(m)), (-2, -1), planes)
+    )
+
+
+HELPERS = HELPERS + ("norm_sums_bar",)
+DEPENDS.update(norm_sums_bar=("_precision_of", "_in_complex_call", "conj_times", "unit_sign"))

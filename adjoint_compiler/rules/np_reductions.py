@@ -49,6 +49,7 @@ from adjoint_compiler.runtime import (
     unique_inverse,
     unreduce,
     kept_share,
+    norm_sums_bar,
     unit_sign,
 )
 
@@ -384,7 +385,10 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     # (vector inf / -inf: np.max's (np.min's) slope of |x|, ties split equally, in extremum_bar's few passes; an
     # empty x's norm, 0, counts no element: skip_nan's count of at least 1 keeps 0 / 0 away)
     by_max = (ord == np.inf or ord == -np.inf) and not matrix
-    slope = norm_slope(ans, a, ord, axis, keepdims)
+    # (matrix 1 / -1 / inf / -inf: sign(x) in the picked columns or rows, |x| made once and the signs written into
+    # a zero array where one column (row) is picked: runtime.norm_sums_bar; norm_slope makes none then)
+    by_sums = (ord == 1 or ord == -1 or ord == np.inf or ord == -np.inf) and matrix
+    slope = norm_slope(ans, a, None if by_sums else ord, axis, keepdims)
     # (the Euclidean slope x / norm: g / norm in the reduced shape, in x's float precision as unreduce keeps it,
     # times x in one pass: no view of it spread over x's shape, whose arithmetic costs more than the pass over a
     # small x)
@@ -397,6 +401,8 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
             if by_sign
             else sign_times(extremum_bar(g, np.abs(a), ans, axis, keepdims, np.size(a) == 0), a)
             if by_max
+            else norm_sums_bar(g, a, ord, axis, keepdims)
+            if by_sums
             else conj_times(unreduce(g, x, axis, keepdims), slope)
         ),
         None,

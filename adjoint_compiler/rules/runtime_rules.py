@@ -900,3 +900,14 @@ def power_bar_tangent(dot, ans, g_in, b, m):
     zero = np.zeros_like(dt)
     moved = np.concatenate([np.concatenate([dt, zero], -1), np.concatenate([zero, dt], -1)], -2)
     return power_bar(dot, b, m), power_bar(moved, np.swapaxes(big, -1, -2), m)[..., :k, k:], None
+
+
+# rules18: np.linalg.norm's cotangent at the matrix ords 1, -1, inf, -inf (norm_sums_bar): linear in g, its slope
+# constant where the norm is differentiable (sign(x) in the picked columns): g's cotangent sums g_bar times that slope
+from adjoint_compiler.runtime import norm_sums_bar  # noqa: E402 (names the rule bodies call)
+
+
+@adjoint(runtime.norm_sums_bar, linear="first")
+def norm_sums_bar_adjoint(g, ans, g_in, x, ord, axis=None, keepdims=False):
+    slope = norm_sums_bar(np.ones_like(g_in), x, ord, axis, keepdims)
+    return np.reshape(np.sum(g * slope, axis=axis, keepdims=keepdims), np.shape(g_in)), None, None, None, None

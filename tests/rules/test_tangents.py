@@ -458,6 +458,8 @@ def _runtime_cases():
     )
     power = [rng.standard_normal((2, 3, 3)), 0.4 * rng.standard_normal((2, 3, 3)), 5]
     out.append(Case("power_bar", runtime.power_bar, power, {}, (0, 1)))
+    sums = [rng.standard_normal(2), rng.standard_normal((3, 2, 4)), 1, (0, 2)]
+    out.append(Case("norm_sums_bar", runtime.norm_sums_bar, sums, {}, (0,)))
     c, x = rng.standard_normal((2, 3, 2)), rng.standard_normal((2, 2))
     out.append(Case("einsum_fit", runtime.einsum_fit, [c, x, "j...k->jk", 0], {}, (0,)))
     out.append(Case("einsum_unfit", runtime.einsum_unfit, [x, c, "j...k->jk", 0], {}, (0,)))
