@@ -3458,3 +3458,36 @@ def norm_sums_bar(g, x, ord, axis=None, keepdims=False):
 
 HELPERS = HELPERS + ("norm_sums_bar",)
 DEPENDS.update(norm_sums_bar=("_precision_of", "_in_complex_call", "conj_times", "unit_sign"))
+
+
+def expm_frechet_of(a, e):
+    """The Frechet derivative of the matrix exponential at ``a`` in the direction ``e`` (stacks of real matrices
+    too): scipy.linalg.expm's tangent, and at ``a^T`` its adjoint. A symmetric ``a`` = V diag(l) V^T (np.linalg.eigh)
+    gives V (F * (V^T E V)) V^T, F[i, j] = (e^l_i - e^l_j) / (l_i - l_j) (e^l_i where they are equal; Higham 2008,
+    "Functions of Matrices", thm 3.11), about expm's own cost; else scipy.linalg.expm_frechet (Al-Mohy and Higham
+    2009: expm's Pade approximant and squarings with their derivatives, about 3x expm), one matrix at a time. (The
+    upper right block of expm([[A, E], [0, A]]) is the same derivative at about 6x expm's cost.)"""
+    from scipy.linalg import expm_frechet
+
+    a = np.asarray(a)
+    e = np.asarray(e)
+    if np.isrealobj(a) and a.shape[-1] > 1 and np.array_equal(a, np.swapaxes(a, -1, -2)):
+        values, vectors = np.linalg.eigh(a)
+        high = np.maximum(values[..., :, None], values[..., None, :])
+        gap = np.abs(values[..., :, None] - values[..., None, :])
+        # (e^high (1 - e^-gap) / gap: no overflow where e^high does not, exact as gap -> 0)
+        ratio = -np.expm1(-gap) / np.where(gap == 0, 1.0, gap)
+        divided = np.exp(high) * np.where(gap == 0, 1.0, ratio)
+        turned = np.swapaxes(vectors, -1, -2)
+        return np.matmul(np.matmul(vectors, divided * np.matmul(np.matmul(turned, e), vectors)), turned)
+    a, e = np.broadcast_arrays(a, e)
+    kind = np.result_type(a, e, np.float16)  # (expm_frechet computes in double: a float32 pair keeps float32)
+    if a.ndim == 2:
+        return expm_frechet(a, e, compute_expm=False).astype(kind, copy=False)
+    flat_a = a.reshape((-1,) + a.shape[-2:])
+    flat_e = e.reshape((-1,) + e.shape[-2:])
+    pairs = [expm_frechet(x, d, compute_expm=False) for x, d in zip(flat_a, flat_e)]
+    return (np.stack(pairs) if pairs else np.zeros(flat_e.shape)).astype(kind, copy=False).reshape(a.shape)
+
+
+HELPERS = HELPERS + ("expm_frechet_of",)

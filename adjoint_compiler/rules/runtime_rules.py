@@ -911,3 +911,29 @@ from adjoint_compiler.runtime import norm_sums_bar  # noqa: E402 (names the rule
 def norm_sums_bar_adjoint(g, ans, g_in, x, ord, axis=None, keepdims=False):
     slope = norm_sums_bar(np.ones_like(g_in), x, ord, axis, keepdims)
     return np.reshape(np.sum(g * slope, axis=axis, keepdims=keepdims), np.shape(g_in)), None, None, None, None
+
+
+# rules18: scipy.linalg.expm's derivative, expm_frechet_of(a, e) = L_exp(a, e): the upper right block of expm(M),
+# M = [[a, e], [0, a]] (Higham 2008, thm 3.6), so its cotangents are those of that block: M_bar = L_exp(M^T, S), S
+# g in the upper right block, a's the sum of M_bar's diagonal blocks, e's its upper right one; its tangent L_exp of
+# M in the direction diag(da, da), upper right block, plus L_exp(a, de)
+from adjoint_compiler.runtime import expm_frechet_of  # noqa: E402 (names the rule bodies call)
+
+
+@adjoint(runtime.expm_frechet_of)
+def expm_frechet_of_adjoint(g, ans, a, e):
+    k = np.shape(a)[-1]
+    big = np.concatenate([np.concatenate([a, e], -1), np.concatenate([np.zeros_like(e), a], -1)], -2)
+    zero = np.zeros_like(g)
+    spot = np.concatenate([np.concatenate([zero, g], -1), np.concatenate([zero, zero], -1)], -2)
+    bar = expm_frechet_of(np.swapaxes(big, -1, -2), spot)
+    return bar[..., :k, :k] + bar[..., k:, k:], bar[..., :k, k:]
+
+
+@tangent(runtime.expm_frechet_of)
+def expm_frechet_of_tangent(dot, ans, a, e):
+    k = np.shape(a)[-1]
+    big = np.concatenate([np.concatenate([a, e], -1), np.concatenate([np.zeros_like(e), a], -1)], -2)
+    zero = np.zeros_like(dot)
+    moved = np.concatenate([np.concatenate([dot, zero], -1), np.concatenate([zero, dot], -1)], -2)
+    return expm_frechet_of(big, moved)[..., :k, k:], expm_frechet_of(a, dot)

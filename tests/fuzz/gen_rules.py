@@ -94,6 +94,7 @@ EXCLUDED = {
     runtime.trace_bar: "a runtime helper of np.trace's rule (its rule serves second order), not user API",
     runtime.power_bar: "a runtime helper of np.linalg.matrix_power's rules (for second order), not user API",
     runtime.norm_sums_bar: "a runtime helper of np.linalg.norm's rule (its rule serves second order), not user API",
+    runtime.expm_frechet_of: "a runtime helper of scipy.linalg.expm's rules (for second order), not user API",
     runtime.einsum_fit: "a runtime helper of np.einsum's rule (its rule serves second-order gradients), not user API",
     runtime.einsum_unfit: "a runtime helper of einsum_fit's rule (for third order), not user API",
     runtime.element_value: "the check aliasing puts after t = a[i] kept while a changes (a swap), not user API",

@@ -228,3 +228,66 @@ def test_matrix_norm_sums_of_a_stack_along_axes(ord, axis, keepdims):
 
     assert gradient_error(f, x) < 1e-6
     assert hvp_error(f, x) < 1e-5
+
+
+# ---- scipy.linalg.expm: runtime.expm_frechet_of ---------------------------------------------------------------------
+
+
+def frechet_by_block(a, e):
+    # the upper right block of expm([[A, E], [0, A]]) (Higham 2008, thm 3.6), the rule's former body
+    scipy_linalg = pytest.importorskip("scipy.linalg")
+    n = np.shape(a)[-1]
+    top = np.concatenate([a, e], -1)
+    big = np.concatenate([top, np.concatenate([np.zeros_like(e), a], -1)], -2)
+    return scipy_linalg.expm(big)[..., :n, n:]
+
+
+def repeated_symmetric(rng):
+    q = np.linalg.qr(rng.standard_normal((5, 5)))[0]
+    s = q @ np.diag([1.0, 1.0, 2.0, -3.0, 2.0 + 1e-9]) @ q.T  # (a double eigenvalue, and two 1e-9 apart)
+    return (s + s.T) / 2
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (2, 4, 4), (0, 3, 3), (200, 200)])
+def test_expm_frechet_matches_the_block_exponential(shape):
+    rng = np.random.default_rng(shape[-1])
+    a = rng.standard_normal(shape) / (20.0 if shape[-1] > 10 else 1.0)
+    e = rng.standard_normal(shape)
+    for x in (a, a + np.swapaxes(a, -1, -2)):  # (general: scipy's expm_frechet; symmetric: np.linalg.eigh)
+        want = frechet_by_block(x, e)
+        got = runtime.expm_frechet_of(x, e)
+        assert got.shape == want.shape
+        assert np.allclose(got, want, rtol=1e-11, atol=1e-11 * np.max(np.abs(want), initial=1.0))
+    s = repeated_symmetric(rng)
+    d = rng.standard_normal((5, 5))
+    assert np.allclose(runtime.expm_frechet_of(s, d), frechet_by_block(s, d), rtol=1e-11, atol=1e-11)
+
+
+def test_expm_adjoint_keeps_float32_and_is_the_transposed_derivative():
+    scipy_linalg = pytest.importorskip("scipy.linalg")
+    rng = np.random.default_rng(4)
+    a, g = 0.3 * rng.standard_normal((4, 4)), rng.standard_normal((4, 4))
+    rule = registry.lookup(scipy_linalg.expm).rule
+    assert np.allclose(rule(g, scipy_linalg.expm(a), a), frechet_by_block(a.T, g), rtol=1e-12, atol=1e-13)
+    a32, g32 = a.astype(np.float32), g.astype(np.float32)
+    assert rule(g32, scipy_linalg.expm(a32), a32).dtype == np.float32
+    s = a + a.T
+    assert rule(g32, None, s.astype(np.float32)).dtype == np.float32
+
+
+def expm_weighted(a):
+    import scipy.linalg
+
+    return np.sum(np.sin(scipy.linalg.expm(a)) * W4)
+
+
+W4 = weights((4, 4))
+
+
+@pytest.mark.parametrize("symmetric", [False, True])
+def test_expm_gradient_and_second_derivative_match_central_differences(symmetric):
+    pytest.importorskip("scipy.linalg")
+    a = 0.4 * np.random.default_rng(5).standard_normal((4, 4))
+    a = a + a.T if symmetric else a
+    assert gradient_error(expm_weighted, a) < 1e-6
+    assert hvp_error(expm_weighted, a) < 1e-5

@@ -699,6 +699,11 @@ def _scipy_cases():
             out.append(Case("scipy-" + row.name + "-dual", row.fn, row.args, row.kwargs, row.diff, False, row.rtol))
         else:
             out.append(Case("scipy-" + row.name, row.fn, row.args, row.kwargs, row.diff, True, row.rtol))
+    # (rules18: expm's derivative L_exp(a, e), at a general and at a symmetric a, which takes np.linalg.eigh)
+    rng = np.random.default_rng(18)
+    a, e = 0.5 * rng.standard_normal((2, 3, 3)), rng.standard_normal((2, 3, 3))
+    out.append(Case("expm_frechet_of", runtime.expm_frechet_of, [a, e], {}, (0, 1)))
+    out.append(Case("expm_frechet_of-symmetric", runtime.expm_frechet_of, [a + np.swapaxes(a, 1, 2), e], {}, (0, 1)))
     return out
 
 
