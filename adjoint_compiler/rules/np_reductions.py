@@ -857,11 +857,16 @@ def quantile_slope(a, q, axis, method):
     at_lo = flat == lo
     at_hi = flat == hi
     # (lo and hi are read only through these masks: the order statistics again as means of the elements
-    # equal to them, so that second order differentiates sums, not NumPy's 'lower'/'higher' selections)
-    by_lo = at_lo / np.maximum(np.sum(at_lo, axis=ax, keepdims=True), 1)
-    by_hi = at_hi / np.maximum(np.sum(at_hi, axis=ax, keepdims=True), 1)
-    slope = (1.0 - frac) * by_lo + frac * by_hi
-    return slope, (n - 1) * np.sum((by_hi - by_lo) * flat, axis=ax, keepdims=True), ax
+    # equal to them, so that second order differentiates sums, not NumPy's 'lower'/'higher' selections; each
+    # mask's weight is computed in the reduced shape and the means are sums where= the mask, not products of
+    # q's size times a's: ~3x np.quantile's time for three q's -> ~2x)
+    count_lo = np.maximum(np.sum(at_lo, axis=ax, keepdims=True), 1)
+    count_hi = np.maximum(np.sum(at_hi, axis=ax, keepdims=True), 1)
+    slope = at_lo * ((1.0 - frac) / count_lo) + at_hi * (frac / count_hi)
+    mean_lo = np.sum(np.broadcast_to(flat, np.shape(at_lo)), axis=ax, keepdims=True, where=at_lo) / count_lo
+    mean_hi = np.sum(np.broadcast_to(flat, np.shape(at_hi)), axis=ax, keepdims=True, where=at_hi) / count_hi
+    # (a slice with a NaN: its quantile and d/dq NaN, as the mean of no element at NaN)
+    return slope, np.where(np.isnan(lo) | np.isnan(hi), np.nan, (n - 1) * (mean_hi - mean_lo)), ax
 
 
 @fragment

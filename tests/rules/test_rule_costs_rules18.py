@@ -291,3 +291,42 @@ def test_expm_gradient_and_second_derivative_match_central_differences(symmetric
     a = a + a.T if symmetric else a
     assert gradient_error(expm_weighted, a) < 1e-6
     assert hvp_error(expm_weighted, a) < 1e-5
+
+
+# ---- np.quantile: the masks' weights in the reduced shape, d/dq from sums where= the masks ----------------------
+
+
+def quantile_by_hand(x, q, g):
+    """a's and q's cotangents of np.quantile(x, q) ('linear', 1-d x), ties sharing their order statistic's weight."""
+    s, n = np.sort(x), len(x)
+    bar, q_bar = np.zeros(n), np.zeros(len(q))
+    for i, p in enumerate(q):
+        spot = p * (n - 1)
+        lo, hi, frac = s[int(np.floor(spot))], s[int(np.ceil(spot))], spot - np.floor(spot)
+        bar += g[i] * ((1 - frac) * (x == lo) / np.sum(x == lo) + frac * (x == hi) / np.sum(x == hi))
+        q_bar[i] = g[i] * (n - 1) * (hi - lo)
+    return bar, q_bar
+
+
+@pytest.mark.parametrize("n", [7, 4001])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_quantile_cotangents_with_ties_are_the_hand_formula(n, dtype):
+    rng = np.random.default_rng(n)
+    x = np.round(rng.standard_normal(n), 1).astype(dtype)  # (many ties)
+    q = np.array([0.05, 0.5, 0.77, 1.0])
+    g = weights(4)
+    bar, q_bar = registry.lookup(np.quantile).rule(g, np.quantile(x, q), x, q)[:2]
+    want, q_want = quantile_by_hand(x.astype(float), q, g)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert np.allclose(bar, want, rtol=tol, atol=tol) and np.allclose(q_bar, q_want, rtol=tol, atol=tol)
+
+
+def quantile_of_both(x):
+    q = 0.2 + 0.6 / (1.0 + np.exp(-x[0, :3]))  # (q moves with x: d/dq read)
+    return np.sum(np.sin(np.quantile(x[1:], q, axis=1)) * W4[:3, :3])
+
+
+def test_quantile_gradient_in_a_and_q_and_second_derivative():
+    x = np.random.default_rng(9).permutation(4 * 30).reshape(4, 30) / 30.0
+    assert gradient_error(quantile_of_both, x) < 1e-6
+    assert hvp_error(quantile_of_both, x) < 1e-5
