@@ -11,6 +11,9 @@ fast but wrong rule shows.
     python benchmarks/rule_costs.py --case svd   # cases whose name matches a regex
     python benchmarks/rule_costs.py --cpu        # CPU time, not wall time: steadier where other jobs run
 
+A case in FLOORS also prints its floor, the least work any cotangent of it needs (np.trace's: an n x n np.zeros and
+its diagonal written), against the primal and the rule: the ratio stays the honest one.
+
 Exit status 1 if a rule's directional derivative is off (the ratio is informational).
 """
 
@@ -47,6 +50,18 @@ COLUMNS = np.argsort(_rng.random((1000, 1000)), axis=0) * 1.0  # each column 0..
 TALL = _rng.standard_normal((N, N // 2))
 PROD_ZEROS = 1.0 + 1e-3 * V.reshape(1000, 1000)
 PROD_ZEROS[::7, 3] = 0.0  # one zero in every 7th row
+
+
+def _trace_floor():
+    # what any cotangent of np.trace must do: make an n x n array of zeros and write the diagonal (np.trace reads n
+    # numbers), for the row's second ratio (rules18)
+    out = np.zeros((N, N))
+    out.flat[:: N + 1] = 1.0
+    return out
+
+
+# a case's floor: the least work its cotangent needs, where that alone is over 3x the primal
+FLOORS = {"trace 200x200": _trace_floor}
 
 # (name, fn, args, kwargs)
 CASES = [
@@ -97,6 +112,7 @@ CASES = [
     ("pinv 200x200", np.linalg.pinv, (SQUARE,), {}),
     ("matrix_power 200, 5", np.linalg.matrix_power, (SQUARE / 20, 5), {}),
     ("expm 200x200", expm, (SQUARE / 20,), {}),
+    ("expm 200x200 symmetric", expm, ((SQUARE + SQUARE.T) / 40,), {}),  # (rules18: its eigh path)
     ("eigvals 200x200 (real)", np.linalg.eigvals, (SPD,), {}),
 ]
 
@@ -177,6 +193,9 @@ def main():
         if err > 1e-3:
             bad.append(name)
         flag = "  > 3x" if cost / primal > 3.0 else ""
+        if name in FLOORS:
+            floor = timed(FLOORS[name], opts.repeat, clock)
+            flag += "  (floor %.2fx the primal; rule/floor %.2f)" % (floor / primal, cost / floor)
         print("%-25s | %11.3f | %9.3f | %11.2f | %9.1e%s" % (name, primal * 1e3, cost * 1e3, cost / primal, err, flag))
     if bad:
         print("WRONG:", ", ".join(bad))

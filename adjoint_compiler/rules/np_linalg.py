@@ -55,6 +55,8 @@ from adjoint_compiler.runtime import (
     matmul_bar1,
     matmul_bar2,
     multi_dot_bars,
+    power_bar,
+    trace_bar,
     triangular_inverse,
     unbroadcast,
 )
@@ -159,12 +161,9 @@ def array_times_number_adjoint(g, ans, a, b):
 @adjoint(np.trace, method="trace", linear="first", complex_ok=True)
 def trace_adjoint(g, ans, a, offset=0, axis1=0, axis2=1):
     # The trace sums a[..., i, i + offset] over the (axis1, axis2) plane, so each
-    # such element gets g and every other one 0: g times the (offset) identity
-    # in that plane, with the plane moved back to axis1, axis2.
-    n1 = np.shape(a)[axis1]
-    n2 = np.shape(a)[axis2]
-    plane = np.expand_dims(g, (-2, -1)) * np.eye(n1, n2, offset)
-    return np.moveaxis(plane, (-2, -1), (axis1, axis2)), None, None, None
+    # such element gets g and every other one 0: g on that diagonal of a zero array
+    # (runtime.trace_bar, one new array: g times the identity made two).
+    return trace_bar(g, a, offset, axis1, axis2), None, None, None
 
 
 @adjoint(np.linalg.solve, complex_ok=True)
@@ -905,30 +904,23 @@ def lstsq_tangent(dot, ans, a, b, rcond=None):
 
 @adjoint(np.linalg.matrix_power, complex_ok=True)
 def matrix_power_adjoint(g, ans, a, n):
-    # d(B^m) = sum_k B^k dB B^(m-1-k), so B_bar = sum_k (B^T)^k G (B^T)^(m-1-k): the same sum at B^T in
-    # the direction G, which is the upper right block of [[B^T, G], [0, B^T]]^m (Higham 2008, "Functions
-    # of Matrices", theorem 3.6: f of a block triangular matrix holds f's Frechet derivative). m = |n|;
-    # for n < 0, B = A^-1 and A_bar = -B^T B_bar B^T (Giles 2008, "inverse"); n = 0: I, cotangent 0.
+    # d(B^m) = sum_k B^k dB B^(m-1-k), so B_bar = sum_k (B^T)^k G (B^T)^(m-1-k) (runtime.power_bar: back through
+    # the products np.linalg.matrix_power makes, about 3x its cost). m = |n|; for n < 0, B = A^-1 and
+    # A_bar = -B^T B_bar B^T (Giles 2008, "inverse"); n = 0: I, cotangent 0.
     m = np.abs(n)
     b = np.linalg.inv(a) if n < 0 else np.asarray(a)
     bt = np.swapaxes(b, -1, -2)
-    top = np.concatenate([bt, g], -1)
-    bottom = np.concatenate([np.zeros_like(bt), bt], -1)
-    k = np.shape(b)[-1]
-    gb = np.linalg.matrix_power(np.concatenate([top, bottom], -2), m)[..., :k, k:]
+    gb = power_bar(g, b, m)
     return (-np.matmul(np.matmul(bt, gb), bt) if n < 0 else gb), None
 
 
 @tangent(np.linalg.matrix_power, complex_ok=True)
 def matrix_power_tangent(dot, ans, a, n):
-    # the upper right block of [[B, dB], [0, B]]^m (as matrix_power_adjoint), with dB = -B dA B for n < 0
+    # sum_k B^k dB B^(m-1-k) (as matrix_power_adjoint: runtime.power_bar at B^T), with dB = -B dA B for n < 0
     m = np.abs(n)
     b = np.linalg.inv(a) if n < 0 else np.asarray(a)
     db = -np.matmul(np.matmul(b, dot), b) if n < 0 else dot
-    top = np.concatenate([b, db], -1)
-    bottom = np.concatenate([np.zeros_like(b), b], -1)
-    k = np.shape(b)[-1]
-    return np.linalg.matrix_power(np.concatenate([top, bottom], -2), m)[..., :k, k:], None
+    return power_bar(db, np.swapaxes(b, -1, -2), m), None
 
 
 @adjoint(np.linalg.multi_dot, complex_ok=True)

@@ -865,3 +865,75 @@ def pad_linear_adjoint(g, ans, x, pad_width, mode, stat_length=None):
 @adjoint(runtime.pad_linear_bar, linear="first")
 def pad_linear_bar_adjoint(g, ans, g_in, x, pad_width, mode, stat_length=None):
     return pad_linear(g, pad_width, mode, stat_length), None, None, None, None
+
+
+# rules18: np.trace's adjoint writes g on the diagonal (trace_bar, linear in g): its adjoint reads the diagonal back
+@adjoint(runtime.trace_bar, linear="first")
+def trace_bar_adjoint(g, ans, g_in, a, offset=0, axis1=0, axis2=1):
+    return np.trace(g, offset, axis1, axis2), None, None, None, None
+
+
+# rules18: np.linalg.matrix_power's adjoint, power_bar(g, b, m) = sum_k (b^T)^k g (b^T)^(m-1-k): linear in g, whose
+# cotangent is power_bar(g_bar, b^T, m); in b it is the upper right block of M^m, M = [[b^T, g], [0, b^T]] (Higham
+# 2008, "Functions of Matrices", theorem 3.6), so M's cotangent is power_bar again, of M and g_bar in that block, and
+# b's the sum of its diagonal blocks, transposed; its tangent in b, power_bar's sum at M^T in diag(db^T, db^T)
+from adjoint_compiler.runtime import power_bar  # noqa: E402 (names the rule bodies call)
+
+
+@adjoint(runtime.power_bar)
+def power_bar_adjoint(g, ans, g_in, b, m):
+    k = np.shape(b)[-1]
+    bt = np.swapaxes(b, -1, -2)
+    zero = np.zeros_like(g)
+    big = np.concatenate([np.concatenate([bt, g_in], -1), np.concatenate([np.zeros_like(g_in), bt], -1)], -2)
+    spot = np.concatenate([np.concatenate([zero, g], -1), np.concatenate([zero, zero], -1)], -2)
+    bar = power_bar(spot, big, m)
+    return bar[..., :k, k:], np.swapaxes(bar[..., :k, :k] + bar[..., k:, k:], -1, -2), None
+
+
+@tangent(runtime.power_bar)
+def power_bar_tangent(dot, ans, g_in, b, m):
+    k = np.shape(b)[-1]
+    bt = np.swapaxes(b, -1, -2)
+    big = np.concatenate([np.concatenate([bt, g_in], -1), np.concatenate([np.zeros_like(g_in), bt], -1)], -2)
+    dt = np.swapaxes(dot, -1, -2)
+    zero = np.zeros_like(dt)
+    moved = np.concatenate([np.concatenate([dt, zero], -1), np.concatenate([zero, dt], -1)], -2)
+    return power_bar(dot, b, m), power_bar(moved, np.swapaxes(big, -1, -2), m)[..., :k, k:], None
+
+
+# rules18: np.linalg.norm's cotangent at the matrix ords 1, -1, inf, -inf (norm_sums_bar): linear in g, its slope
+# constant where the norm is differentiable (sign(x) in the picked columns): g's cotangent sums g_bar times that slope
+from adjoint_compiler.runtime import norm_sums_bar  # noqa: E402 (names the rule bodies call)
+
+
+@adjoint(runtime.norm_sums_bar, linear="first")
+def norm_sums_bar_adjoint(g, ans, g_in, x, ord, axis=None, keepdims=False):
+    slope = norm_sums_bar(np.ones_like(g_in), x, ord, axis, keepdims)
+    return np.reshape(np.sum(g * slope, axis=axis, keepdims=keepdims), np.shape(g_in)), None, None, None, None
+
+
+# rules18: scipy.linalg.expm's derivative, expm_frechet_of(a, e) = L_exp(a, e): the upper right block of expm(M),
+# M = [[a, e], [0, a]] (Higham 2008, thm 3.6), so its cotangents are those of that block: M_bar = L_exp(M^T, S), S
+# g in the upper right block, a's the sum of M_bar's diagonal blocks, e's its upper right one; its tangent L_exp of
+# M in the direction diag(da, da), upper right block, plus L_exp(a, de)
+from adjoint_compiler.runtime import expm_frechet_of  # noqa: E402 (names the rule bodies call)
+
+
+@adjoint(runtime.expm_frechet_of)
+def expm_frechet_of_adjoint(g, ans, a, e):
+    k = np.shape(a)[-1]
+    big = np.concatenate([np.concatenate([a, e], -1), np.concatenate([np.zeros_like(e), a], -1)], -2)
+    zero = np.zeros_like(g)
+    spot = np.concatenate([np.concatenate([zero, g], -1), np.concatenate([zero, zero], -1)], -2)
+    bar = expm_frechet_of(np.swapaxes(big, -1, -2), spot)
+    return bar[..., :k, :k] + bar[..., k:, k:], bar[..., :k, k:]
+
+
+@tangent(runtime.expm_frechet_of)
+def expm_frechet_of_tangent(dot, ans, a, e):
+    k = np.shape(a)[-1]
+    big = np.concatenate([np.concatenate([a, e], -1), np.concatenate([np.zeros_like(e), a], -1)], -2)
+    zero = np.zeros_like(dot)
+    moved = np.concatenate([np.concatenate([dot, zero], -1), np.concatenate([zero, dot], -1)], -2)
+    return expm_frechet_of(big, moved)[..., :k, k:], expm_frechet_of(a, dot)

@@ -46,7 +46,7 @@ from scipy import linalg as scipy_linalg
 
 from adjoint_compiler.rules import np_linalg
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
-from adjoint_compiler.runtime import band_index, linalg_check, lu_rows, supported, unbroadcast
+from adjoint_compiler.runtime import band_index, expm_frechet_of, linalg_check, lu_rows, supported, unbroadcast
 
 # NumPy's rules, where the functions are the same (a keyword of scipy's beyond NumPy's is refused at the call)
 adjoint(scipy_linalg.inv)(np_linalg.inv_adjoint)
@@ -520,17 +520,14 @@ def upper_block(a, e):
 
 @adjoint(scipy_linalg.expm)
 def expm_adjoint(g, ans, A):
-    # A_bar = L_exp(A^T, G): the upper right block of expm([[A^T, G], [0, A^T]])
-    n = np.shape(A)[-1]
-    block = upper_block(np.swapaxes(A, -1, -2), g)
-    return scipy_linalg.expm(block)[..., :n, n:]
+    # A_bar = L_exp(A^T, G) (runtime.expm_frechet_of: by eigh for a symmetric A, else scipy.linalg.expm_frechet,
+    # not the upper right block of expm([[A^T, G], [0, A^T]]), twice expm_frechet's cost)
+    return expm_frechet_of(np.swapaxes(A, -1, -2), g)
 
 
 @tangent(scipy_linalg.expm)
 def expm_tangent(dot, ans, A):
-    n = np.shape(A)[-1]
-    block = upper_block(A, dot)
-    return scipy_linalg.expm(block)[..., :n, n:]
+    return expm_frechet_of(A, dot)
 
 
 @adjoint(scipy_linalg.logm)

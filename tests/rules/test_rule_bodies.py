@@ -377,6 +377,7 @@ ALLOWED_GLOBALS |= {
 }  # (rules15: cholesky's adjoint; np.sort's positions)
 ALLOWED_GLOBALS |= {"moved_back"}  # rules17: np.sort's cotangent put back in one pass
 ALLOWED_GLOBALS |= {"einsum_route"}  # np13m: the optimize= of a step of einsum's adjoint
+ALLOWED_GLOBALS |= {"trace_bar", "power_bar", "norm_sums_bar", "expm_frechet_of"}  # rules18
 ALLOWED_GLOBALS |= {"extremum_bar", "extremum_dot", "sign_times"}  # np13o: np.max / np.min, norm 1
 ALLOWED_GLOBALS |= {"pad_linear", "pad_linear_bar"}  # np13p: np.pad's modes 'mean' and 'linear_ramp'
 ALLOWED_GLOBALS |= {"conj_times", "unit_sign"}  # complex17a: the complex forms of abs's, var's and norm's slopes

@@ -450,6 +450,16 @@ def _runtime_cases():
     # (rules17: np.sort's cotangent put back, along an axis, by a permutation of each column)
     order = np.argsort(rng.standard_normal((4, 3)), axis=0)
     out.append(Case("moved_back", runtime.moved_back, [rng.standard_normal((4, 3)), order, 0], {}, (0,)))
+    # (rules18: np.trace's cotangent on a diagonal; np.linalg.matrix_power's, sum_k (B^T)^k G (B^T)^(m-1-k), in both)
+    out.append(
+        Case(
+            "trace_bar", runtime.trace_bar, [rng.standard_normal(4), rng.standard_normal((3, 4, 2)), 1, 0, 2], {}, (0,)
+        )
+    )
+    power = [rng.standard_normal((2, 3, 3)), 0.4 * rng.standard_normal((2, 3, 3)), 5]
+    out.append(Case("power_bar", runtime.power_bar, power, {}, (0, 1)))
+    sums = [rng.standard_normal(2), rng.standard_normal((3, 2, 4)), 1, (0, 2)]
+    out.append(Case("norm_sums_bar", runtime.norm_sums_bar, sums, {}, (0,)))
     c, x = rng.standard_normal((2, 3, 2)), rng.standard_normal((2, 2))
     out.append(Case("einsum_fit", runtime.einsum_fit, [c, x, "j...k->jk", 0], {}, (0,)))
     out.append(Case("einsum_unfit", runtime.einsum_unfit, [x, c, "j...k->jk", 0], {}, (0,)))
@@ -689,6 +699,11 @@ def _scipy_cases():
             out.append(Case("scipy-" + row.name + "-dual", row.fn, row.args, row.kwargs, row.diff, False, row.rtol))
         else:
             out.append(Case("scipy-" + row.name, row.fn, row.args, row.kwargs, row.diff, True, row.rtol))
+    # (rules18: expm's derivative L_exp(a, e), at a general and at a symmetric a, which takes np.linalg.eigh)
+    rng = np.random.default_rng(18)
+    a, e = 0.5 * rng.standard_normal((2, 3, 3)), rng.standard_normal((2, 3, 3))
+    out.append(Case("expm_frechet_of", runtime.expm_frechet_of, [a, e], {}, (0, 1)))
+    out.append(Case("expm_frechet_of-symmetric", runtime.expm_frechet_of, [a + np.swapaxes(a, 1, 2), e], {}, (0, 1)))
     return out
 
 
