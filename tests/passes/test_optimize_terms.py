@@ -317,3 +317,19 @@ def test_a_float_literal_only_next_to_a_name_a_float_literal_scaled():
         want, got = before(x, g, h), after(x, g, h)
         assert np.result_type(got) == np.result_type(want)
         np.testing.assert_allclose(got, want, rtol=1e-6 if np.result_type(want) == np.float32 else 1e-15)
+
+
+def test_float32_and_int_arguments_through_a_float_literal_coefficient():
+    # cubic_newton's adjoint has _t8_bar * (2.0 * _t6), _t6 = 3.0 * x: float32 scalars keep their precision
+    # (the gradient's type is the value's, as without the literal), ints give floats; against float64
+    f = load(PROGRAMS, "cubic_newton")
+    assert "_t8_bar * (2.0 * _t6)" in ac.adjoint_source(f, wrt=(0, 1))
+    want = ac.grad(f, wrt=(0, 1))(2.0, 3.0)
+    got = ac.grad(f, wrt=(0, 1))(np.float32(2.0), np.float32(3.0))
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    if np.lib.NumpyVersion(np.__version__) >= "2.0.0":  # (NumPy 1 promotes 3.0 * x to float64 in f itself)
+        assert all(type(g) is np.float32 for g in got)
+    assert all(type(g) is float for g in ac.grad(f, wrt=(0, 1))(2, 3))
+    h = 1e-6
+    fd = [(f(2.0 + h, 3.0) - f(2.0 - h, 3.0)) / (2 * h), (f(2.0, 3.0 + h) - f(2.0, 3.0 - h)) / (2 * h)]
+    np.testing.assert_allclose(want, fd, rtol=1e-7)
