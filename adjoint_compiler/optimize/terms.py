@@ -5,10 +5,11 @@ Invariant: in the value of an assignment to a cotangent or tangent (``y_bar = ..
 terms ``c1 * P`` and ``c2 * P`` with numeric literals ``c1``, ``c2`` and one product ``P`` that holds a
 cotangent, a tangent or a float literal (so that both are floats or float arrays), where ``(c1 + c2) / c1`` is a
 nonzero integer: the cheaper term (``_cost``) takes the first's place times that integer (folded into a float
-literal of it, else next to its derivative factor, where ``fold.group_factors`` then groups it), the other is
-gone. A product is compared through the products that names in it were assigned in the same block, where
-nothing since stored into what they read: the adjoint of ``3.0 * x * x`` adds ``_t8_bar * _t6`` (``_t6 = 3.0 *
-x``) and ``_t6_bar * 3.0`` (``_t6_bar = _t8_bar * x``), one product twice. Exact up to rounding (the same
+literal of it, else next to its derivative factor, where ``fold.group_factors`` then groups it; a float next to
+a name assigned a product with a float literal: ``_times``), the other is gone. A product is compared through the
+products that names in it were assigned in the same block, where nothing since stored into what they read: the
+adjoint of ``3.0 * x * x`` adds ``_t8_bar * _t6`` (``_t6 = 3.0 * x``) and ``_t6_bar * 3.0`` (``_t6_bar = _t8_bar *
+x``), one product twice. Exact up to rounding (the same
 factors, multiplied in another order); a sum whose coefficients cancel keeps its terms (``inf - inf`` is NaN,
 not 0), and a ratio that is no integer would need a new float literal (which NumPy 1 promotes a float32 scalar
 by). Modifies ``fn``; returns whether anything changed (``clean`` then drops the definitions left unread).
@@ -20,7 +21,7 @@ by). Modifies ``fn``; returns whether anything changed (``clean`` then drops the
 >>> collect_terms(fn)
 True
 >>> print(emit.to_source(fn.body[0].body[2]).strip())
-x_bar = g_bar * (2 * _t6) + g_bar * a
+x_bar = g_bar * (2.0 * _t6) + g_bar * a
 """
 
 import math
