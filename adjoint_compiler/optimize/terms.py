@@ -5,10 +5,11 @@ Invariant: in the value of an assignment to a cotangent or tangent (``y_bar = ..
 terms ``c1 * P`` and ``c2 * P`` with numeric literals ``c1``, ``c2`` and one product ``P`` that holds a
 cotangent, a tangent or a float literal (so that both are floats or float arrays), where ``(c1 + c2) / c1`` is a
 nonzero integer: the cheaper term (``_cost``) takes the first's place times that integer (folded into a float
-literal of it, else next to its derivative factor, where ``fold.group_factors`` then groups it), the other is
-gone. A product is compared through the products that names in it were assigned in the same block, where
-nothing since stored into what they read: the adjoint of ``3.0 * x * x`` adds ``_t8_bar * _t6`` (``_t6 = 3.0 *
-x``) and ``_t6_bar * 3.0`` (``_t6_bar = _t8_bar * x``), one product twice. Exact up to rounding (the same
+literal of it, else next to its derivative factor, where ``fold.group_factors`` then groups it; a float next to
+a name assigned a product with a float literal: ``_times``), the other is gone. A product is compared through the
+products that names in it were assigned in the same block, where nothing since stored into what they read: the
+adjoint of ``3.0 * x * x`` adds ``_t8_bar * _t6`` (``_t6 = 3.0 * x``) and ``_t6_bar * 3.0`` (``_t6_bar = _t8_bar *
+x``), one product twice. Exact up to rounding (the same
 factors, multiplied in another order); a sum whose coefficients cancel keeps its terms (``inf - inf`` is NaN,
 not 0), and a ratio that is no integer would need a new float literal (which NumPy 1 promotes a float32 scalar
 by). Modifies ``fn``; returns whether anything changed (``clean`` then drops the definitions left unread).
@@ -20,7 +21,7 @@ by). Modifies ``fn``; returns whether anything changed (``clean`` then drops the
 >>> collect_terms(fn)
 True
 >>> print(emit.to_source(fn.body[0].body[2]).strip())
-x_bar = g_bar * (2 * _t6) + g_bar * a
+x_bar = g_bar * (2.0 * _t6) + g_bar * a
 """
 
 import math
@@ -175,7 +176,7 @@ def _collected(value, defs):
         ratio = totals[key] / keyed[kept][1]
         if not (math.isfinite(ratio) and ratio == round(ratio) and ratio != 0 and abs(ratio) < 2**31):
             continue
-        out[k] = (terms[kept][0], _times(int(ratio), terms[kept][1]))
+        out[k] = (terms[kept][0], _times(int(ratio), terms[kept][1], defs))
         for j in same[1:]:
             out[j] = None
         done = True
@@ -192,9 +193,12 @@ def _cost(term, defs):
     return (bool(reads), trees.size(term))
 
 
-def _times(ratio, term):
+def _times(ratio, term, defs):
     """``ratio * term``, the literal next to a derivative factor of ``d * e`` (``d * (ratio * e)``), where
-    ``fold.group_factors`` finds ``d``; 1 leaves ``term`` as it is, -1 negates it."""
+    ``fold.group_factors`` finds ``d``; 1 leaves ``term`` as it is, -1 negates it. The literal is a float
+    where ``e`` is a name assigned in the block a product with a float literal (``_t6 = 3.0 * x``): ``e`` has
+    the dtype a float literal gives already (NumPy 1 too), and an int times a Python float costs as much as
+    two float multiplications (CPython specialises float-float arithmetic only)."""
     if ratio == 1:
         return term
     if ratio == -1:
@@ -207,10 +211,20 @@ def _times(ratio, term):
             if isinstance(c, gast.Constant) and type(c.value) is float:  # 2 * (0.1 * x) is 0.2 * x
                 setattr(term, side, _const(ratio * c.value))
                 return term
-        if _derivative_name(term.left):
-            term.right = gast.BinOp(left=k, op=gast.Mult(), right=term.right)
-            return term
-        if _derivative_name(term.right):
-            term.left = gast.BinOp(left=k, op=gast.Mult(), right=term.left)
-            return term
+        for d, side in (("left", "right"), ("right", "left")):
+            if _derivative_name(getattr(term, d)):
+                e = getattr(term, side)
+                if isinstance(e, gast.Name) and e.id in defs and _float_scaled(defs[e.id][0]):
+                    k = gast.Constant(value=float(ratio), kind=None)
+                setattr(term, side, gast.BinOp(left=k, op=gast.Mult(), right=e))
+                return term
     return gast.BinOp(left=k, op=gast.Mult(), right=term)
+
+
+def _float_scaled(value):
+    """Whether the product ``value`` has a float literal among its own factors (``3.0 * x``, ``-(x * 0.5)``)."""
+    while isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub):
+        value = value.operand
+    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult):
+        return _float_scaled(value.left) or _float_scaled(value.right)
+    return isinstance(value, gast.Constant) and type(value.value) is float

@@ -51,8 +51,8 @@ def test_only_sums_in_loops_are_collected():
     lines = [line.strip() for line in show(fn).splitlines()]
     assert "x_bar = g_bar * _t6 + g_bar * xs[0] * 3.0" in lines  # once per call: left as it is
     assert "w_bar = g * _t6 + g * xs[0] * 3.0" in lines  # (a nested function's body is not a loop's)
-    assert "y_bar = g_bar * (2 * _t8)" in lines  # in a branch of the loop
-    assert "z_bar = g_bar * (2 * _t7)" in lines
+    assert "y_bar = g_bar * (2.0 * _t8)" in lines  # in a branch of the loop
+    assert "z_bar = g_bar * (2.0 * _t7)" in lines
 
 
 def test_one_product_twice_through_the_block_s_definitions_is_one_term():
@@ -68,7 +68,7 @@ def test_one_product_twice_through_the_block_s_definitions_is_one_term():
         """
     )
     assert changed
-    assert out.splitlines()[-2].strip() == "x_bar = g_bar * (2 * _t6) + h_bar * a + h_bar * (3 * _t1)"
+    assert out.splitlines()[-2].strip() == "x_bar = g_bar * (2.0 * _t6) + h_bar * a + h_bar * (3 * _t1)"
     # the same value as before, up to rounding, on numbers and on arrays
     before = define(
         parse(
@@ -237,7 +237,7 @@ def mixed(xs, ws):
 def test_gradients_through_collected_terms(name, args, wrt):
     f = load(PROGRAMS, name)
     if name == "cubic_newton":  # x * x * x + a * x and 3.0 * x * x: 5 terms, 2 products, before
-        assert "x_bar = x_bar + _t8_bar * (2 * _t6) + _t5_bar * (3 * _t1 + a)" in ac.adjoint_source(f, wrt=wrt)
+        assert "x_bar = x_bar + _t8_bar * (2.0 * _t6) + _t5_bar * (3 * _t1 + a)" in ac.adjoint_source(f, wrt=wrt)
     g = ac.grad(f, wrt=wrt)(*args)
     if name == "mixed":
         xs, ws = args
@@ -286,3 +286,50 @@ def test_products_with_a_float_literal_collect_through_check_scalar():
     args = (np.float32(3.0), np.int64(7), 1.0)
     assert type(after(*args)) is type(before(*args))
     np.testing.assert_allclose(after(*args), before(*args), rtol=1e-7)
+
+
+SRC_FLOAT_SCALED = """
+        def f(x, g_bar, h_bar):
+            _t1 = x * x
+            _t6 = 3.0 * x
+            _t6_bar = g_bar * x
+            _t1_bar = h_bar * x
+            x_bar = g_bar * _t6 + _t6_bar * 3.0 + h_bar * _t1 + _t1_bar * x
+            return x_bar
+        """
+
+
+def test_a_float_literal_only_next_to_a_name_a_float_literal_scaled():
+    # _t6 = 3.0 * x: 2.0 * _t6 has _t6's type (a float literal made it); _t1 = x * x may be a float32
+    # scalar, which NumPy 1 would promote by 2.0: its coefficient stays an int
+    changed, out = _collected(SRC_FLOAT_SCALED)
+    assert changed
+    assert out.splitlines()[-2].strip() == "x_bar = g_bar * (2.0 * _t6) + h_bar * (2 * _t1)"
+    after = define(parse(out))
+    before = define(parse(text(SRC_FLOAT_SCALED)))
+    for x, g, h in [
+        (np.float32(1.5), np.float32(0.5), np.float32(-2.0)),
+        (np.linspace(-1, 1, 5, dtype=np.float32), np.float32(2.0), np.ones(5, np.float32)),
+        (np.arange(4), 1.5, 0.5),
+        (complex(0.5, -2.0), 1.0, 1j),
+        (math.inf, -1.0, 0.0),
+    ]:
+        want, got = before(x, g, h), after(x, g, h)
+        assert np.result_type(got) == np.result_type(want)
+        np.testing.assert_allclose(got, want, rtol=1e-6 if np.result_type(want) == np.float32 else 1e-15)
+
+
+def test_float32_and_int_arguments_through_a_float_literal_coefficient():
+    # cubic_newton's adjoint has _t8_bar * (2.0 * _t6), _t6 = 3.0 * x: float32 scalars keep their precision
+    # (the gradient's type is the value's, as without the literal), ints give floats; against float64
+    f = load(PROGRAMS, "cubic_newton")
+    assert "_t8_bar * (2.0 * _t6)" in ac.adjoint_source(f, wrt=(0, 1))
+    want = ac.grad(f, wrt=(0, 1))(2.0, 3.0)
+    got = ac.grad(f, wrt=(0, 1))(np.float32(2.0), np.float32(3.0))
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    if np.lib.NumpyVersion(np.__version__) >= "2.0.0":  # (NumPy 1 promotes 3.0 * x to float64 in f itself)
+        assert all(type(g) is np.float32 for g in got)
+    assert all(type(g) is float for g in ac.grad(f, wrt=(0, 1))(2, 3))
+    h = 1e-6
+    fd = [(f(2.0 + h, 3.0) - f(2.0 - h, 3.0)) / (2 * h), (f(2.0, 3.0 + h) - f(2.0, 3.0 - h)) / (2 * h)]
+    np.testing.assert_allclose(want, fd, rtol=1e-7)
