@@ -216,7 +216,10 @@ def _lower_tapes(fn, fresh):
         ]
         for _, push_block, stmt, value in pushes[tape]:
             parts = value.elts if isinstance(value, ast.Tuple) else [value]
-            stores = [] if size else [ast.parse("%s = tape_grow(%s, %s)" % (tape, tape, count)).body[0]]
+            # the bound checked here, not in tape_grow: a call returning the array costs its reference
+            # counting on every push (a 6-step Newton loop's gradient took twice as long with it)
+            grow = "if %s == %s.shape[0]:\n    %s = tape_grow(%s, %s)" % (count, tape, tape, tape, count)
+            stores = [] if size else [ast.parse(grow).body[0]]
             for j, part in enumerate(parts):
                 target = ast.Subscript(
                     value=_name(tape), slice=ast.Tuple(elts=[_name(count), ast.Constant(j)], ctx=ast.Load())
