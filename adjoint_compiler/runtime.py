@@ -42,7 +42,10 @@ def unbroadcast(c, like):
         if have == shape:
             return c
         if not shape:  # a number's contribution: the sum of all (no axis tuple)
-            return np.add.reduce(c, axis=None)
+            total = np.add.reduce(c, axis=None)
+            # a Python float's cotangent a Python float (the value np.float64 holds): the gradient the API
+            # returns as it is, and a number NumPy takes as weak beside float32 arrays
+            return float(total) if type(total) is np.float64 and type(like) is float else total
         extra = len(have) - len(shape)
         if extra > 0 and have[extra:] == shape and not isinstance(like, (list, tuple)):
             # only leading axes were added (a bias against a batch of rows): one reduction over them

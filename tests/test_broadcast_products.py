@@ -260,3 +260,31 @@ def test_the_helpers_differentiated_with_a_broadcast_g(i):
     direction = rng.standard_normal(np.shape(args[i]))  # and forward mode through their tangent rules
     _, tangent = ac.jvp(through_the_helpers, i)(*args, direction)
     np.testing.assert_allclose(tangent, np.sum(expected * direction), rtol=1e-5, atol=1e-6)
+
+
+# ---- a Python float broadcast against arrays: its cotangent a Python float (the API's fast path) ----
+
+
+def logistic(w, b, X, y):
+    margin = (X @ w + b) * (2.0 * y - 1.0)
+    return np.mean(np.log1p(np.exp(-margin)))
+
+
+def test_unbroadcast_to_a_python_float_is_a_python_float():
+    c = rng.standard_normal((4, 3))
+    out = runtime.unbroadcast(c, 0.5)
+    assert type(out) is float and out == np.add.reduce(c, axis=None)  # by hand: the sum of all
+    c32 = c.astype(np.float32)
+    assert runtime.unbroadcast(c32, 0.5).dtype == np.float32  # float32 kept as it is
+    assert type(runtime.unbroadcast(c, np.float64(0.5))) is np.float64  # a NumPy number's: a NumPy number
+    assert np.iscomplexobj(runtime.unbroadcast(c + 1j, 0.5))
+
+
+def test_a_float_bias_gradient_is_a_float():
+    w, X, y = rng.standard_normal(3), rng.standard_normal((6, 3)), (rng.random(6) > 0.5).astype(float)
+    g_w, g_b = ac.grad(logistic, (0, 1))(w, 0.3, X, y)
+    assert type(g_b) is float
+    assert g_b == pytest.approx(central(lambda b: logistic(w, b, X, y), 0.3), rel=1e-6)
+    np.testing.assert_allclose(g_w, central(lambda v: logistic(v, 0.3, X, y), w), rtol=1e-6)
+    g_b32 = ac.grad(logistic, 1)(w.astype(np.float32), 0.3, X.astype(np.float32), y.astype(np.float32))
+    assert type(g_b32) is float and g_b32 == pytest.approx(g_b, rel=1e-4)
