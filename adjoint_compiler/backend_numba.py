@@ -52,6 +52,7 @@ import linecache
 import re
 import symtable
 import sys
+import types
 import warnings
 import weakref
 
@@ -633,48 +634,13 @@ def _scalar_output(f, wrt, single, kind, python):
     with_value = kind == "value_and_grad"
     # once a call compiled, calls with plain arguments go straight to numba, which dispatches on their
     # types itself (types it cannot compile for raise before the code runs; the slow path says why);
-    # ``current`` says whether what the code read still holds and no rule was registered since. A tiny
-    # gradient costs about as much as this wrapper, so its checks are inlined
-    # where the code read no global (no guards), ``current`` is None and the check is the registry's token
-    # alone, inline: the calls of a check would cost a tenth of a small gradient
-    entry = current = token = None
-    registered = registry.REGISTERED
+    # ``d.current`` says whether what the code read still holds and no rule was registered since. A tiny
+    # gradient costs about as much as this wrapper, so its checks are unrolled per argument (_fast_source)
+    # and, where the code read no global (no guards), the check is the registry's token alone, inline
+    d = types.SimpleNamespace(entry=None, floats=None, current=None, token=None)
 
-    def wrapper(*args, **kwargs):
-        nonlocal entry
-        if (
-            entry is not None
-            and not kwargs
-            and len(args) == nargs
-            and (registered["token"] is token if current is None else current())
-        ):
-            plain, ints = True, False
-            for a in args:
-                t = type(a)
-                if t is float:
-                    continue
-                if t is int:
-                    ints = True
-                elif t is not np.ndarray or a.dtype.kind != "f":
-                    plain = False
-                    break
-            if plain and ints:
-                for i in wrt:  # a differentiated int is passed as a float (_boundary)
-                    if type(args[i]) is int:
-                        plain = False
-            if plain:
-                try:
-                    value, grads = entry(*args)
-                except _numba_error():
-                    entry = None
-                else:
-                    if not single or type(grads) is not float:
-                        grads = finish(grads, args)
-                    return (value, grads) if with_value else grads
-        return slow(args if not kwargs and len(args) == nargs else api._bind(f, args, kwargs))
-
-    def slow(given):
-        nonlocal entry, current, token
+    def slow(given, kwargs):
+        given = given if not kwargs and len(given) == nargs else api._bind(f, given, kwargs)
         if _python_only(f, given, wrt):
             return programs.fallback()(*given)
         args = _boundary(given, wrt)
@@ -685,12 +651,76 @@ def _scalar_output(f, wrt, single, kind, python):
         program = programs.by_kinds[()]
         if not program.refused:  # (else every call checks the types it was refused for)
             # (a register_adjoint since makes it stale too: the token changes)
-            entry, token = native.entry, program.compiled.token
-            current = program.current if program.compiled.guards else None
+            d.entry, d.token = native.entry, program.compiled.token
+            d.current = program.current if program.compiled.guards else None
+            if all(type(a) is float for a in args):
+                d.floats = _entry_point(native.entry, args)
         grads = finish(grads, given)
         return (value, grads) if with_value else grads
 
-    return wrapper
+    def failed(args, kwargs):
+        d.entry = d.floats = None
+        return slow(args, kwargs)
+
+    env = {"d": d, "slow": slow, "failed": failed, "finish": finish, "ndarray": np.ndarray}
+    env.update(registered=registry.REGISTERED, NumbaError=_numba_error())
+    exec(compile(_fast_source(nargs, wrt, single, with_value), "<numba backend wrapper>", "exec"), env)
+    return env["wrapper"]
+
+
+def _fast_source(nargs, wrt, single, with_value):
+    """The numba backend's grad or value_and_grad wrapper, its checks unrolled for ``nargs`` arguments: a
+    call of Python floats alone goes to ``d.floats`` (the compiled code's entry point for floats: numba's
+    type dispatch left out, which costs about what a small gradient's code does), a call of floats, ints
+    (not differentiated ones: they become floats, _boundary) and float arrays to ``d.entry`` (numba's
+    dispatcher), anything else to ``slow``."""
+    names = ["a%d" % i for i in range(nargs)]
+    lines = [
+        "def wrapper(*args, **kwargs):",
+        "    entry, current = d.entry, d.current",
+        "    if entry is None or kwargs or len(args) != %d or not (" % nargs,
+        "        registered['token'] is d.token if current is None else current()",
+        "    ):",
+        "        return slow(args, kwargs)",
+    ]
+    if nargs:
+        lines.append("    %s, = args" % ", ".join(names))
+        lines += ["    t%d = type(a%d)" % (i, i) for i in range(nargs)]
+        floats = " and ".join("t%d is float" % i for i in range(nargs))
+        accepted = " and ".join(
+            "(t{0} is float or t{0} is ndarray and a{0}.dtype.kind == 'f'{1})".format(
+                i, "" if i in wrt else " or t%d is int" % i
+            )
+            for i in range(nargs)
+        )
+        lines += [
+            "    if %s:" % floats,
+            "        entry = d.floats or entry",
+            "    elif not (%s):" % accepted,
+            "        return slow(args, kwargs)",
+        ]
+    lines += [
+        "    try:",
+        "        value, grads = entry(*args)",
+        "    except NumbaError:",
+        "        return failed(args, kwargs)",
+        "    if %s:" % ("type(grads) is not float" if single else "True"),
+        "        grads = finish(grads, args)",
+        "    return %s" % ("value, grads" if with_value else "grads"),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _entry_point(dispatcher, args):
+    """The compiled code's own entry for these arguments' types (numba's ``overloads``), or None: called with
+    arguments of exactly those types, as numba's dispatcher would after finding it."""
+    import numba
+
+    try:
+        compiled = dispatcher.overloads.get(tuple(numba.typeof(a) for a in args))
+    except Exception:  # noqa: BLE001  (numba's internals moved: the dispatcher serves)
+        return None
+    return getattr(compiled, "entry_point", None)
 
 
 def _vjp(f, wrt, single, kind, python):
