@@ -52,7 +52,6 @@ import linecache
 import re
 import symtable
 import sys
-import types
 import warnings
 import weakref
 
@@ -634,10 +633,11 @@ def _scalar_output(f, wrt, single, kind, python):
     with_value = kind == "value_and_grad"
     # once a call compiled, calls with plain arguments go straight to numba, which dispatches on their
     # types itself (types it cannot compile for raise before the code runs; the slow path says why);
-    # ``d.current`` says whether what the code read still holds and no rule was registered since. A tiny
+    # ``current`` says whether what the code read still holds and no rule was registered since. A tiny
     # gradient costs about as much as this wrapper, so its checks are unrolled per argument (_fast_source)
-    # and, where the code read no global (no guards), the check is the registry's token alone, inline
-    d = types.SimpleNamespace(entry=None, floats=None, current=None, token=None)
+    # and read closure variables; where the code read no global (no guards), the check is the registry's
+    # token alone, inline
+    held = []  # the wrapper's ``ready(entry, floats, current, token)``, which sets what it calls
 
     def slow(given, kwargs):
         given = given if not kwargs and len(given) == nargs else api._bind(f, given, kwargs)
@@ -651,64 +651,82 @@ def _scalar_output(f, wrt, single, kind, python):
         program = programs.by_kinds[()]
         if not program.refused:  # (else every call checks the types it was refused for)
             # (a register_adjoint since makes it stale too: the token changes)
-            d.entry, d.token = native.entry, program.compiled.token
-            d.current = program.current if program.compiled.guards else None
-            if all(type(a) is float for a in args):
-                d.floats = _entry_point(native.entry, args)
+            floats = _entry_point(native.entry, args) if all(type(a) is float for a in args) else None
+            current = program.current if program.compiled.guards else None
+            held[0](native.entry, floats, current, program.compiled.token)
         grads = finish(grads, given)
         return (value, grads) if with_value else grads
 
     def failed(args, kwargs):
-        d.entry = d.floats = None
+        held[0](None, None, None, None)
         return slow(args, kwargs)
 
-    env = {"d": d, "slow": slow, "failed": failed, "finish": finish, "ndarray": np.ndarray}
-    env.update(registered=registry.REGISTERED, NumbaError=_numba_error())
-    exec(compile(_fast_source(nargs, wrt, single, with_value), "<numba backend wrapper>", "exec"), env)
-    return env["wrapper"]
+    key = (nargs, tuple(wrt), single, with_value)
+    code = _FAST_CODE.get(key)
+    if code is None:
+        code = _FAST_CODE[key] = compile(_fast_source(*key), "<numba backend wrapper>", "exec")
+    env = {}
+    exec(code, env)
+    wrapper, ready = env["make"](slow, failed, finish, registry.REGISTERED, _numba_error(), np.ndarray)
+    held.append(ready)
+    return wrapper
+
+
+_FAST_CODE = {}  # (nargs, wrt, single, with_value) -> the code of _fast_source's module
 
 
 def _fast_source(nargs, wrt, single, with_value):
     """The numba backend's grad or value_and_grad wrapper, its checks unrolled for ``nargs`` arguments: a
-    call of Python floats alone goes to ``d.floats`` (the compiled code's entry point for floats: numba's
+    call of Python floats alone goes to ``floats`` (the compiled code's entry point for floats: numba's
     type dispatch left out, which costs about what a small gradient's code does), a call of floats, ints
-    (not differentiated ones: they become floats, _boundary) and float arrays to ``d.entry`` (numba's
-    dispatcher), anything else to ``slow``."""
+    (not differentiated ones: they become floats, _boundary) and float arrays to ``entry`` (numba's
+    dispatcher), anything else to ``slow``. ``make`` returns the wrapper and ``ready``, which sets them."""
     names = ["a%d" % i for i in range(nargs)]
     lines = [
-        "def wrapper(*args, **kwargs):",
-        "    entry, current = d.entry, d.current",
-        "    if entry is None or kwargs or len(args) != %d or not (" % nargs,
-        "        registered['token'] is d.token if current is None else current()",
-        "    ):",
-        "        return slow(args, kwargs)",
+        "def make(slow, failed, finish, registered, NumbaError, ndarray):",
+        "    entry = floats = current = token = None",
+        "",
+        "    def ready(new_entry, new_floats, new_current, new_token):",
+        "        nonlocal entry, floats, current, token",
+        "        entry, floats, current, token = new_entry, new_floats, new_current, new_token",
+        "",
+        "    def wrapper(*args, **kwargs):",
+        "        if entry is None or kwargs or len(args) != %d or not (" % nargs,
+        "            registered['token'] is token if current is None else current()",
+        "        ):",
+        "            return slow(args, kwargs)",
+        "        call = entry",
     ]
     if nargs:
-        lines.append("    %s, = args" % ", ".join(names))
-        lines += ["    t%d = type(a%d)" % (i, i) for i in range(nargs)]
-        floats = " and ".join("t%d is float" % i for i in range(nargs))
+        lines.append("        %s, = args" % ", ".join(names))
+        lines += ["        t%d = type(a%d)" % (i, i) for i in range(nargs)]
         accepted = " and ".join(
             "(t{0} is float or t{0} is ndarray and a{0}.dtype.kind == 'f'{1})".format(
-                i, "" if i in wrt else " or t%d is int" % i
+                i, _INT % i if i not in wrt else ""
             )
             for i in range(nargs)
         )
         lines += [
-            "    if %s:" % floats,
-            "        entry = d.floats or entry",
-            "    elif not (%s):" % accepted,
-            "        return slow(args, kwargs)",
+            "        if %s:" % " and ".join("t%d is float" % i for i in range(nargs)),
+            "            call = floats or entry",
+            "        elif not (%s):" % accepted,
+            "            return slow(args, kwargs)",
         ]
     lines += [
-        "    try:",
-        "        value, grads = entry(*args)",
-        "    except NumbaError:",
-        "        return failed(args, kwargs)",
-        "    if %s:" % ("type(grads) is not float" if single else "True"),
-        "        grads = finish(grads, args)",
-        "    return %s" % ("value, grads" if with_value else "grads"),
+        "        try:",
+        "            value, grads = call(*args)",
+        "        except NumbaError:",
+        "            return failed(args, kwargs)",
+        "        if %s:" % ("type(grads) is not float" if single else "True"),
+        "            grads = finish(grads, args)",
+        "        return %s" % ("value, grads" if with_value else "grads"),
+        "",
+        "    return wrapper, ready",
     ]
     return "\n".join(lines) + "\n"
+
+
+_INT = " or t%d is int"  # (an argument not differentiated may be an int: numba takes it as one)
 
 
 def _entry_point(dispatcher, args):
