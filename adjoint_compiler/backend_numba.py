@@ -216,7 +216,10 @@ def _lower_tapes(fn, fresh):
         ]
         for _, push_block, stmt, value in pushes[tape]:
             parts = value.elts if isinstance(value, ast.Tuple) else [value]
-            stores = [] if size else [ast.parse("%s = tape_grow(%s, %s)" % (tape, tape, count)).body[0]]
+            # the bound checked here, not in tape_grow: a call returning the array costs its reference
+            # counting on every push (a 6-step Newton loop's gradient took twice as long with it)
+            grow = "if %s == %s.shape[0]:\n    %s = tape_grow(%s, %s)" % (count, tape, tape, tape, count)
+            stores = [] if size else [ast.parse(grow).body[0]]
             for j, part in enumerate(parts):
                 target = ast.Subscript(
                     value=_name(tape), slice=ast.Tuple(elts=[_name(count), ast.Constant(j)], ctx=ast.Load())
@@ -631,47 +634,13 @@ def _scalar_output(f, wrt, single, kind, python):
     # once a call compiled, calls with plain arguments go straight to numba, which dispatches on their
     # types itself (types it cannot compile for raise before the code runs; the slow path says why);
     # ``current`` says whether what the code read still holds and no rule was registered since. A tiny
-    # gradient costs about as much as this wrapper, so its checks are inlined
-    # where the code read no global (no guards), ``current`` is None and the check is the registry's token
-    # alone, inline: the calls of a check would cost a tenth of a small gradient
-    entry = current = token = None
-    registered = registry.REGISTERED
+    # gradient costs about as much as this wrapper, so its checks are unrolled per argument (_fast_source)
+    # and read closure variables; where the code read no global (no guards), the check is the registry's
+    # token alone, inline
+    held = []  # the wrapper's ``ready(entry, floats, current, token)``, which sets what it calls
 
-    def wrapper(*args, **kwargs):
-        nonlocal entry
-        if (
-            entry is not None
-            and not kwargs
-            and len(args) == nargs
-            and (registered["token"] is token if current is None else current())
-        ):
-            plain, ints = True, False
-            for a in args:
-                t = type(a)
-                if t is float:
-                    continue
-                if t is int:
-                    ints = True
-                elif t is not np.ndarray or a.dtype.kind != "f":
-                    plain = False
-                    break
-            if plain and ints:
-                for i in wrt:  # a differentiated int is passed as a float (_boundary)
-                    if type(args[i]) is int:
-                        plain = False
-            if plain:
-                try:
-                    value, grads = entry(*args)
-                except _numba_error():
-                    entry = None
-                else:
-                    if not single or type(grads) is not float:
-                        grads = finish(grads, args)
-                    return (value, grads) if with_value else grads
-        return slow(args if not kwargs and len(args) == nargs else api._bind(f, args, kwargs))
-
-    def slow(given):
-        nonlocal entry, current, token
+    def slow(given, kwargs):
+        given = given if not kwargs and len(given) == nargs else api._bind(f, given, kwargs)
         if _python_only(f, given, wrt):
             return programs.fallback()(*given)
         args = _boundary(given, wrt)
@@ -682,12 +651,94 @@ def _scalar_output(f, wrt, single, kind, python):
         program = programs.by_kinds[()]
         if not program.refused:  # (else every call checks the types it was refused for)
             # (a register_adjoint since makes it stale too: the token changes)
-            entry, token = native.entry, program.compiled.token
+            floats = _entry_point(native.entry, args) if all(type(a) is float for a in args) else None
             current = program.current if program.compiled.guards else None
+            held[0](native.entry, floats, current, program.compiled.token)
         grads = finish(grads, given)
         return (value, grads) if with_value else grads
 
+    def failed(args, kwargs):
+        held[0](None, None, None, None)
+        return slow(args, kwargs)
+
+    key = (nargs, tuple(wrt), single, with_value)
+    code = _FAST_CODE.get(key)
+    if code is None:
+        code = _FAST_CODE[key] = compile(_fast_source(*key), "<numba backend wrapper>", "exec")
+    env = {}
+    exec(code, env)
+    wrapper, ready = env["make"](slow, failed, finish, registry.REGISTERED, _numba_error(), np.ndarray)
+    held.append(ready)
     return wrapper
+
+
+_FAST_CODE = {}  # (nargs, wrt, single, with_value) -> the code of _fast_source's module
+
+
+def _fast_source(nargs, wrt, single, with_value):
+    """The numba backend's grad or value_and_grad wrapper, its checks unrolled for ``nargs`` arguments: a
+    call of Python floats alone goes to ``floats`` (the compiled code's entry point for floats: numba's
+    type dispatch left out, which costs about what a small gradient's code does), a call of floats, ints
+    (not differentiated ones: they become floats, _boundary) and float arrays to ``entry`` (numba's
+    dispatcher), anything else to ``slow``. ``make`` returns the wrapper and ``ready``, which sets them."""
+    names = ["a%d" % i for i in range(nargs)]
+    lines = [
+        "def make(slow, failed, finish, registered, NumbaError, ndarray):",
+        "    entry = floats = current = token = None",
+        "",
+        "    def ready(new_entry, new_floats, new_current, new_token):",
+        "        nonlocal entry, floats, current, token",
+        "        entry, floats, current, token = new_entry, new_floats, new_current, new_token",
+        "",
+        "    def wrapper(*args, **kwargs):",
+        "        if entry is None or kwargs or len(args) != %d or not (" % nargs,
+        "            registered['token'] is token if current is None else current()",
+        "        ):",
+        "            return slow(args, kwargs)",
+        "        call = entry",
+    ]
+    if nargs:
+        lines.append("        %s, = args" % ", ".join(names))
+        lines += ["        t%d = type(a%d)" % (i, i) for i in range(nargs)]
+        accepted = " and ".join(
+            "(t{0} is float or t{0} is ndarray and a{0}.dtype.kind == 'f'{1})".format(
+                i, _INT % i if i not in wrt else ""
+            )
+            for i in range(nargs)
+        )
+        lines += [
+            "        if %s:" % " and ".join("t%d is float" % i for i in range(nargs)),
+            "            call = floats or entry",
+            "        elif not (%s):" % accepted,
+            "            return slow(args, kwargs)",
+        ]
+    lines += [
+        "        try:",
+        "            value, grads = call(*args)",
+        "        except NumbaError:",
+        "            return failed(args, kwargs)",
+        "        if %s:" % ("type(grads) is not float" if single else "True"),
+        "            grads = finish(grads, args)",
+        "        return %s" % ("value, grads" if with_value else "grads"),
+        "",
+        "    return wrapper, ready",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+_INT = " or t%d is int"  # (an argument not differentiated may be an int: numba takes it as one)
+
+
+def _entry_point(dispatcher, args):
+    """The compiled code's own entry for these arguments' types (numba's ``overloads``), or None: called with
+    arguments of exactly those types, as numba's dispatcher would after finding it."""
+    import numba
+
+    try:
+        compiled = dispatcher.overloads.get(tuple(numba.typeof(a) for a in args))
+    except Exception:  # noqa: BLE001  (numba's internals moved: the dispatcher serves)
+        return None
+    return getattr(compiled, "entry_point", None)
 
 
 def _vjp(f, wrt, single, kind, python):

@@ -42,7 +42,10 @@ def unbroadcast(c, like):
         if have == shape:
             return c
         if not shape:  # a number's contribution: the sum of all (no axis tuple)
-            return np.add.reduce(c, axis=None)
+            total = np.add.reduce(c, axis=None)
+            # a Python float's cotangent a Python float (the value np.float64 holds): the gradient the API
+            # returns as it is, and a number NumPy takes as weak beside float32 arrays
+            return float(total) if type(total) is np.float64 and type(like) is float else total
         extra = len(have) - len(shape)
         if extra > 0 and have[extra:] == shape and not isinstance(like, (list, tuple)):
             # only leading axes were added (a bias against a batch of rows): one reduction over them
@@ -2228,15 +2231,29 @@ def matmul_bar1(g, x1, x2):
     the general form, which promotes vectors and sums batch axes back (``_matmul_general``). For arrays
     of 1 and 2 axes np.dot is np.matmul, and cheaper on small ones: it hands a transposed operand to BLAS
     as it is, and a product over one term (an outer product, ``g @ x2.T`` for a column x2) runs in about
-    a quarter of np.matmul's time; np.multiply.outer is np.outer without its ravel layers."""
+    a quarter of np.matmul's time; np.multiply.outer is np.outer without its ravel layers.
+
+    ``g`` may also be the cotangent of an element-wise operation that broadcast the product (``x @ w + c``,
+    ``c`` larger: the compiler then leaves out ``unbroadcast(g, x @ w)``, and a loop need not keep the
+    product's shape): it is summed back to the product's shape first. A textbook result of another shape
+    than ``x1`` says that happened (a broadcast ``g`` never gives ``x1``'s shape: a broadcast axis of
+    length 1 in the product is an axis of length 1 in ``x1`` or ``x2``, one in ``g`` it is not), and so
+    does a ``g`` np.dot cannot take."""
     if type(x2) is np.ndarray and type(g) is np.ndarray and type(x1) is np.ndarray:
         n1, n2 = x1.ndim, x2.ndim
-        if n1 == 2 and n2 == 2:
-            return np.dot(g, x2.T)
-        if n1 == 2 and n2 == 1:
-            return np.multiply.outer(g, x2)
-        if n1 == 1 and n2 == 2:
-            return np.dot(x2, g)
+        try:
+            if n1 == 2 and n2 == 2:
+                out = np.dot(g, x2.T)
+            elif n1 == 2 and n2 == 1:
+                out = np.multiply.outer(g, x2)
+            elif n1 == 1 and n2 == 2:
+                out = np.dot(x2, g)
+            else:
+                out = None
+        except ValueError:  # (a broadcast g whose axes do not fit the product's: the general form sums it)
+            out = None
+        if out is not None and out.shape == x1.shape:
+            return out
     return _matmul_general(g, x1, x2)[0]
 
 
@@ -2244,22 +2261,37 @@ def matmul_bar2(g, x1, x2):
     """The cotangent of ``x2`` in ``x1 @ x2``: the adjoint of ``x2 -> x1 @ x2`` (see ``matmul_bar1``)."""
     if type(x1) is np.ndarray and type(g) is np.ndarray and type(x2) is np.ndarray:
         n1, n2 = x1.ndim, x2.ndim
-        if n1 == 2 and (n2 == 2 or n2 == 1):
-            return np.dot(x1.T, g)
-        if n1 == 1 and n2 == 2:
-            return np.multiply.outer(x1, g)
+        try:
+            if n1 == 2 and (n2 == 2 or n2 == 1):
+                out = np.dot(x1.T, g)
+            elif n1 == 1 and n2 == 2:
+                out = np.multiply.outer(x1, g)
+            else:
+                out = None
+        except ValueError:
+            out = None
+        if out is not None and out.shape == x2.shape:
+            return out
     return _matmul_general(g, x1, x2)[1]
 
 
 def _matmul_general(g, x1, x2):
     """Both cotangents of ``x1 @ x2`` for any operands: C = A B gives A_bar = C_bar B^T, B_bar = A^T C_bar
-    on every matrix of the stack. A 1-d x1 is promoted to a row (1, n) and a 1-d x2 to a column (n, 1),
-    and g gets back the axis each promotion removed from the result (last for x2, then second-to-last for
-    x1: a scalar g becomes (1, 1)). unbroadcast sums over the batch axes an operand was broadcast along;
-    the final reshape drops the promoted axis again."""
+    on every matrix of the stack. A ``g`` larger than the product (broadcast by an element-wise operation)
+    is first summed back to the product's shape. A 1-d x1 is promoted to a row (1, n) and a 1-d x2 to a
+    column (n, 1), and g gets back the axis each promotion removed from the result (last for x2, then
+    second-to-last for x1: a scalar g becomes (1, 1)). unbroadcast sums over the batch axes an operand was
+    broadcast along; the final reshape drops the promoted axis again."""
     a = np.reshape(x1, (1, -1)) if np.ndim(x1) == 1 else np.asarray(x1)
     b = np.reshape(x2, (-1, 1)) if np.ndim(x2) == 1 else np.asarray(x2)
     g = np.asarray(g)
+    product = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+    if np.ndim(x2) == 1:
+        product = product[:-1]
+    if np.ndim(x1) == 1:
+        product = product[:-2] + product[-1:] if np.ndim(x2) != 1 else product[:-1]
+    if g.shape != product:  # (a zero-stride view stands for the product: only its shape is read)
+        g = np.asarray(unbroadcast(g, np.broadcast_to(0.0, product)))
     if np.ndim(x2) == 1:
         g = g[..., None]
     if np.ndim(x1) == 1:

@@ -10,8 +10,7 @@ from adjoint_compiler.runtime import check_scalar, matmul_bar2, unbroadcast, unr
 
 def logreg_loss_grad(w, b, X, y):
     # forward sweep
-    _t1 = X @ w
-    _t2 = _t1 + b
+    _t2 = X @ w + b
     _t4 = 2.0 * y - 1.0
     margin = _t2 * _t4
     _t5 = -margin
@@ -42,5 +41,5 @@ def logreg_loss_grad(w, b, X, y):
     _t2_bar = unbroadcast(margin_bar * _t4, _t2)
     del _t2, _t4, margin_bar
     b_bar = unbroadcast(_t2_bar, b)
-    w_bar = matmul_bar2(unbroadcast(_t2_bar, _t1), X, w)
+    w_bar = matmul_bar2(_t2_bar, X, w)
     return (_t14, (w_bar, b_bar))

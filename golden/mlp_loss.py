@@ -10,10 +10,8 @@ from adjoint_compiler.runtime import check_scalar, matmul_bar1, matmul_bar2, unb
 
 def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     # forward sweep
-    _t1 = X @ W1
-    hidden = np.tanh(_t1 + b1)
-    _t3 = hidden @ W2
-    out = _t3 + b2
+    hidden = np.tanh(X @ W1 + b1)
+    out = hidden @ W2 + b2
     _t4 = out - Y
     _t5 = _t4 ** 2
     _t6 = np.mean(_t5)
@@ -25,16 +23,13 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     out_bar = unbroadcast(_t5_bar * 2 * _t4, out)
     del out, _t4, _t5_bar
     # out = hidden @ W2 + b2
-    _t3_bar = unbroadcast(out_bar, _t3)
-    del _t3
     b2_bar = unbroadcast(out_bar, b2)
+    hidden_bar = matmul_bar1(out_bar, hidden, W2)
+    W2_bar = matmul_bar2(out_bar, hidden, W2)
     del out_bar
-    hidden_bar = matmul_bar1(_t3_bar, hidden, W2)
-    W2_bar = matmul_bar2(_t3_bar, hidden, W2)
-    del _t3_bar
     # hidden = np.tanh(X @ W1 + b1)
     _t2_bar = hidden_bar * (1.0 - hidden * hidden)
     del hidden, hidden_bar
     b1_bar = unbroadcast(_t2_bar, b1)
-    W1_bar = matmul_bar2(unbroadcast(_t2_bar, _t1), X, W1)
+    W1_bar = matmul_bar2(_t2_bar, X, W1)
     return (_t6, (W1_bar, b1_bar, W2_bar, b2_bar))

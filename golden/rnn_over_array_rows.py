@@ -3,10 +3,10 @@
 Mode: grad (reverse mode), with respect to Wx, Wh.
 Call: rnn_loss_grad(Wx, Wh, xs, h0) returns (value, (Wx_bar, Wh_bar)): the value of rnn_loss and its gradient.
 Tapes (what the forward sweep stores because the loop overwrites it and its adjoint reads it):
-  _tape1, loop at line 27: the shape of _t3, the shape of _t4, h, h_2, x per iteration
+  _tape1, loop at line 27: h, h_2, x per iteration
 """
 import numpy as np
-from adjoint_compiler.runtime import add_into, check_scalar, loop_length, matmul_bar1, matmul_bar2, shape_of, unbroadcast, unreduce, zeros_like
+from adjoint_compiler.runtime import add_into, check_scalar, loop_length, matmul_bar1, matmul_bar2, unbroadcast, unreduce, zeros_like
 
 
 def rnn_loss_grad(Wx, Wh, xs, h0):
@@ -15,10 +15,9 @@ def rnn_loss_grad(Wx, Wh, xs, h0):
     loop_length(xs, 'models.py', 27, 14)
     _tape1 = []
     for x in xs:
-        _t3 = x @ Wx
-        _t4 = h @ Wh
-        h_2 = np.tanh(_t3 + _t4)
-        _tape1.append((shape_of(_t3), shape_of(_t4), h, h_2, x))
+        _t5 = x @ Wx + h @ Wh
+        h_2 = np.tanh(_t5)
+        _tape1.append((h, h_2, x))
         h = h_2
     _t6 = h * h
     _t7 = np.sum(_t6)
@@ -29,11 +28,10 @@ def rnn_loss_grad(Wx, Wh, xs, h0):
     del _t6
     Wh_bar = zeros_like(Wh)
     Wx_bar = zeros_like(Wx)
-    for _t3, _t4, h, h_2, x in reversed(_tape1):
+    for h, h_2, x in reversed(_tape1):
         # h = np.tanh(x @ Wx + h @ Wh)
         _t5_bar = h_bar * (1.0 - h_2 * h_2)
-        _t4_bar = unbroadcast(_t5_bar, _t4)
-        h_bar = matmul_bar1(_t4_bar, h, Wh)
-        Wh_bar = add_into(Wh_bar, matmul_bar2(_t4_bar, h, Wh))
-        Wx_bar = add_into(Wx_bar, matmul_bar2(unbroadcast(_t5_bar, _t3), x, Wx))
+        h_bar = matmul_bar1(_t5_bar, h, Wh)
+        Wh_bar = add_into(Wh_bar, matmul_bar2(_t5_bar, h, Wh))
+        Wx_bar = add_into(Wx_bar, matmul_bar2(_t5_bar, x, Wx))
     return (_t7, (Wx_bar, Wh_bar))

@@ -150,6 +150,36 @@ def test_while_loop_runs_its_own_trip_count():
         assert g(a) == pytest.approx(0.5 / math.sqrt(a), rel=1e-10)
 
 
+def sine_series(x, n):
+    k = 0
+    s = 0.0
+    while k < n:
+        s = s + math.sin(x * k) / (k + 1)
+        k = k + 1
+    return s
+
+
+def test_a_while_tape_grows_past_its_first_rows_and_every_argument_path_agrees():
+    # 50 iterations: the tape (16 rows at first) grows twice, its bound checked before each push; floats alone
+    # take the compiled entry point, an int or an array numba's dispatcher, a keyword the slow path
+    g = ac.grad(sine_series, 0, backend="numba")
+    vg = ac.value_and_grad(sine_series, 0, backend="numba")
+    python = ac.grad(sine_series, 0)
+    for n in (50.0, 50, 3.0, 0.0, 50.0, 37):
+        got = g(0.7, n)
+        assert type(got) is float
+        assert got == pytest.approx(python(0.7, n), rel=1e-13, abs=1e-15)
+        assert got == pytest.approx(
+            (sine_series(0.7 + 1e-6, n) - sine_series(0.7 - 1e-6, n)) / 2e-6, rel=1e-7, abs=1e-9
+        )
+        assert vg(0.7, n) == (pytest.approx(sine_series(0.7, n), rel=1e-14), pytest.approx(got, rel=1e-14))
+    assert g(0.7, n=50.0) == pytest.approx(python(0.7, 50.0), rel=1e-13)
+    assert g(x=0.7, n=50) == pytest.approx(python(0.7, 50), rel=1e-13)
+    assert g(np.float64(0.7), 50.0) == pytest.approx(python(0.7, 50.0), rel=1e-13)
+    with pytest.raises(TypeError):
+        g(0.7)
+
+
 def test_if_takes_each_branch_of_an_njit_function():
     g = numba_grad(branch, (0, 1), 1.5, 0.5)
     assert g(1.5, 0.5) == pytest.approx((2 * 1.5 * 0.5, 1.5 * 1.5), rel=1e-14)  # x > y: z * x = x * x * y

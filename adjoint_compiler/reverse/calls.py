@@ -156,7 +156,10 @@ def adjoint_call(r, stmt, name, op, g, out):
     templates.located(t, inputs, stmts + [c for _, c in results], lambda: r.location(stmt))
     r.needs.update((n, v) for n, v in t.globals.items() if n not in runtime.HELPERS)
     same = shapes.shape_kept(op, act, r.same_shape)
-    results = [(operand, shapes.drop_unbroadcast(c, operand) if operand in same else c) for operand, c in results]
+    results = [
+        (operand, shapes.drop_unbroadcast(c, operand) if operand in same or _absorbed(r, name, operand) else c)
+        for operand, c in results
+    ]
     for node in stmts + [c for _, c in results]:
         shapes.from_representatives(node, r.same_shape)
     out.extend(stmts)
@@ -168,6 +171,10 @@ def adjoint_call(r, stmt, name, op, g, out):
             merged[operand.id] = contribution
     for operand, contribution in merged.items():
         r.cot.accumulate(operand, contribution, out)
+
+
+def _absorbed(r, name, operand):
+    return isinstance(operand, gast.Name) and operand.id in r.act.active and shapes.broadcast_absorbed(r, name, operand)
 
 
 def _accumulate_parts(r, result, operands, out):

@@ -256,7 +256,7 @@ class Cotangents:
         """The zero cotangent of element ``j`` of the tuple ``name``: of the name it was unpacked to, if
         that is assigned beside the tuple (so it is in scope wherever the tuple's cotangent is)."""
         if self._blocks is None:
-            self._blocks = _blocks(self.fn.body if self.fn is not None else [], {})
+            self._blocks = blocks(self.fn.body if self.fn is not None else [], {})
         for element, op in self.act.ops.items():
             if (
                 op.kind == "subscript"
@@ -354,14 +354,14 @@ class Cotangents:
         self.bars, self.owned, self.partial = dict(state[0]), set(state[1]), dict(state[2])
 
 
-def _blocks(stmts, out):
+def blocks(stmts, out):
     """name -> id of the statement list whose assignment binds it, for every block of a function."""
     for s in stmts:
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             out[s.targets[0].id] = id(stmts)
         for field in ("body", "orelse"):
             if isinstance(getattr(s, field, None), list):
-                _blocks(getattr(s, field), out)
+                blocks(getattr(s, field), out)
     return out
 
 

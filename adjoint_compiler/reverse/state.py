@@ -44,7 +44,7 @@ import copy
 import gast
 
 from adjoint_compiler import effects, naming, ssa, trees
-from adjoint_compiler.reverse import shapes
+from adjoint_compiler.reverse import cotangents, shapes
 from adjoint_compiler.reverse.cotangents import Cotangents
 
 
@@ -78,7 +78,14 @@ class Reversal:
         self.undos = {}  # id(undo statement) -> the store it undoes, for in-place updates a[i] = v
         self.renamed = {}  # reloaded name inside a pullback -> the forward name it stands for
         self.reads = reads
+        self._blocks = None
         self.fused = {}  # id(u = _t[j]) -> (a, [i]) where _t = a[i] just before it: u's cotangent goes to a_bar[i][j]
+
+    def blocks(self):
+        """name -> id of the statement list whose assignment binds it (made when first asked)."""
+        if self._blocks is None:
+            self._blocks = cotangents.blocks(self.fn.body, {})
+        return self._blocks
 
     def location(self, stmt):
         return self.source.location(stmt) if self.source is not None else None

@@ -410,18 +410,20 @@ nondifferentiable(
 # ---- emit14 (issue #14): np.matmul's adjoint, one call per side (np_linalg.matmul_adjoint) ----------------
 # matmul_bar1(g, x1, x2) is the adjoint of the linear map x1 -> x1 @ x2 applied to g, so its own adjoint
 # in g is that map (h @ x2, h shaped like x1), and in x2 it is the x2-side of <h @ x2, g>: matmul_bar2(g, h,
-# x2); x1 gives a shape only. matmul_bar2 likewise, with the roles of x1 and x2 exchanged.
+# x2); x1 gives a shape only. matmul_bar2 likewise, with the roles of x1 and x2 exchanged. g_in may be larger
+# than the product (an element-wise operation broadcast it; matmul_bar1 sums it back): its cotangent is the
+# product's spread over g_in's shape, fit_shape's (the product itself where the shapes agree).
 from adjoint_compiler.runtime import matmul_bar1, matmul_bar2  # noqa: E402 (names the rule bodies call)
 
 
 @adjoint(runtime.matmul_bar1)
 def matmul_bar1_adjoint(g, ans, g_in, x1, x2):
-    return np.matmul(g, x2), None, matmul_bar2(g_in, g, x2)
+    return fit_shape(np.matmul(g, x2), g_in), None, matmul_bar2(g_in, g, x2)
 
 
 @adjoint(runtime.matmul_bar2)
 def matmul_bar2_adjoint(g, ans, g_in, x1, x2):
-    return np.matmul(x1, g), matmul_bar1(g_in, x1, g), None
+    return fit_shape(np.matmul(x1, g), g_in), matmul_bar1(g_in, x1, g), None
 
 
 @tangent(runtime.matmul_bar1)
