@@ -23,6 +23,7 @@ def sin_float_adjoint(g, ans, x):
 True
 """
 
+import cmath
 import math
 
 import numpy as np
@@ -260,3 +261,117 @@ if hasattr(math, "sumprod"):
     tangent(math.sumprod)(sumprod_tangent)
 if hasattr(math, "fma"):
     adjoint(math.fma)(fma_adjoint)
+
+
+# ---- cmath (complex17b, issue #13) --------------------------------------------------------------------
+# Each function is holomorphic off its branch cuts (cmath's principal branches, those of NumPy's ufuncs), so
+# its adjoint is the cotangent times the complex derivative and its tangent the tangent times it (docs/complex.md:
+# no conjugate). Bodies call cmath, so that emitted scalar code stays on Python complex numbers. The inverse
+# functions' derivatives are written with the square roots that have the function's own cuts: 1 / sqrt(1 - z^2)
+# for asin and acos (cuts on the real axis beyond +-1, as sqrt(1 - z^2)'s), 1 / sqrt(1 + z^2) for asinh, and for
+# acosh 1 / (sqrt(z - 1) sqrt(z + 1)), as np.arccosh's rule (1 / sqrt(z^2 - 1) has the other sign where Re z < 0).
+# The same body serves as the tangent rule (dot for g: f'(z) dot). cmath.phase, polar and rect (not holomorphic)
+# have no rule yet: refused at their call.
+
+
+@adjoint(cmath.exp, complex_ok=True)
+def cexp_adjoint(g, ans, x):
+    return g * ans
+
+
+@adjoint(cmath.log10, complex_ok=True)
+def clog10_adjoint(g, ans, x):
+    return g / (x * math.log(10.0))
+
+
+@adjoint(cmath.sqrt, complex_ok=True)
+def csqrt_adjoint(g, ans, x):
+    return g / (2.0 * ans)  # (a ZeroDivisionError at 0, where the derivative is infinite)
+
+
+@adjoint(cmath.sin, complex_ok=True)
+def csin_adjoint(g, ans, x):
+    return g * cmath.cos(x)
+
+
+@adjoint(cmath.cos, complex_ok=True)
+def ccos_adjoint(g, ans, x):
+    return -g * cmath.sin(x)
+
+
+@adjoint(cmath.tan, complex_ok=True)
+def ctan_adjoint(g, ans, x):
+    return g * (1.0 + ans * ans)
+
+
+@adjoint(cmath.sinh, complex_ok=True)
+def csinh_adjoint(g, ans, x):
+    return g * cmath.cosh(x)
+
+
+@adjoint(cmath.cosh, complex_ok=True)
+def ccosh_adjoint(g, ans, x):
+    return g * cmath.sinh(x)
+
+
+@adjoint(cmath.tanh, complex_ok=True)
+def ctanh_adjoint(g, ans, x):
+    return g * (1.0 - ans * ans)
+
+
+@adjoint(cmath.asin, complex_ok=True)
+def casin_adjoint(g, ans, x):
+    return g / cmath.sqrt(1.0 - x * x)
+
+
+@adjoint(cmath.acos, complex_ok=True)
+def cacos_adjoint(g, ans, x):
+    return -g / cmath.sqrt(1.0 - x * x)
+
+
+@adjoint(cmath.atan, complex_ok=True)
+def catan_adjoint(g, ans, x):
+    return g / (1.0 + x * x)
+
+
+@adjoint(cmath.asinh, complex_ok=True)
+def casinh_adjoint(g, ans, x):
+    return g / cmath.sqrt(1.0 + x * x)
+
+
+@adjoint(cmath.acosh, complex_ok=True)
+def cacosh_adjoint(g, ans, x):
+    return g / (cmath.sqrt(x - 1.0) * cmath.sqrt(x + 1.0))
+
+
+@adjoint(cmath.atanh, complex_ok=True)
+def catanh_adjoint(g, ans, x):
+    return g / (1.0 - x * x)
+
+
+@adjoint(cmath.log, complex_ok=True)
+def clog_adjoint(g, ans, x, base=math.e):
+    # as math.log's rule: log(x, base) = ln x / ln base (holomorphic in both)
+    lb = cmath.log(base)
+    return g / (x * lb), -g * ans / (base * lb)
+
+
+for _fn, _rule in (
+    (cmath.exp, cexp_adjoint),
+    (cmath.log, clog_adjoint),
+    (cmath.log10, clog10_adjoint),
+    (cmath.sqrt, csqrt_adjoint),
+    (cmath.sin, csin_adjoint),
+    (cmath.cos, ccos_adjoint),
+    (cmath.tan, ctan_adjoint),
+    (cmath.sinh, csinh_adjoint),
+    (cmath.cosh, ccosh_adjoint),
+    (cmath.tanh, ctanh_adjoint),
+    (cmath.asin, casin_adjoint),
+    (cmath.acos, cacos_adjoint),
+    (cmath.atan, catan_adjoint),
+    (cmath.asinh, casinh_adjoint),
+    (cmath.acosh, cacosh_adjoint),
+    (cmath.atanh, catanh_adjoint),
+):
+    tangent(_fn, complex_ok=True)(_rule)
