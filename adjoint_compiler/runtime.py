@@ -3240,7 +3240,8 @@ def complex_ge(x, y, what):
     rules."""
     if np.iscomplexobj(x) or np.iscomplexobj(y):
         complex_order_check(x, y, what)
-        return np.greater_equal(x, y)
+        with np.errstate(invalid="ignore"):  # (a NaN compares False, as a float NaN does, silently)
+            return np.greater_equal(x, y)
     return x >= y
 
 

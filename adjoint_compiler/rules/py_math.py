@@ -281,7 +281,7 @@ def cexp_adjoint(g, ans, x):
 
 @adjoint(cmath.log10, complex_ok=True)
 def clog10_adjoint(g, ans, x):
-    return g / (x * math.log(10.0))
+    return g / (x * cmath.log(10.0))
 
 
 @adjoint(cmath.sqrt, complex_ok=True)
@@ -350,7 +350,7 @@ def catanh_adjoint(g, ans, x):
 
 
 @adjoint(cmath.log, complex_ok=True)
-def clog_adjoint(g, ans, x, base=math.e):
+def clog_adjoint(g, ans, x, base=cmath.e):
     # as math.log's rule: log(x, base) = ln x / ln base (holomorphic in both)
     lb = cmath.log(base)
     return g / (x * lb), -g * ans / (base * lb)
