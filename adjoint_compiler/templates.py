@@ -475,12 +475,12 @@ def unavailable(expr):
 
 # runtime helpers by which a rule refuses a case it finds only when it runs (a singular matrix), and the
 # position of their message argument
-_RUN_TIME_REFUSALS = {"linalg_check": 1, "supported": 2, "complex_ge": 2}
+_RUN_TIME_REFUSALS = {"linalg_check": 1, "supported": 2}
 
 
 def locate(nodes, location):
     """Put the user's call ``location`` (``file:line:col``) into the message of each run-time refusal
-    (``linalg_check``, ``supported``, ``complex_ge``; ``only_defaults`` takes it as ``at=``) in an instantiated rule's
+    (``linalg_check``, ``supported``; ``only_defaults`` takes it as ``at=``) in an instantiated rule's
     statements and results ``nodes``, in place (they are the instantiation's own copies), so that a case
     refused when the gradient runs is located like one refused at compile time. A message already located (a
     rule inlined in emitted code differentiated again) keeps its first location.
