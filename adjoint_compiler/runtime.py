@@ -3237,8 +3237,8 @@ def complex_order_check(x, y, what):
 def complex_ge(x, y, what):
     """``x >= y`` as NumPy orders them (complex values lexicographically, also Python complex numbers, which
     have no order of their own), checked by ``complex_order_check``: the mask of np.maximum's and np.fmax's
-    rules."""
-    if np.iscomplexobj(x) or np.iscomplexobj(y):
+    rules. Only in a call with complex arguments are the operands looked at (a real call pays one flag's read)."""
+    if _in_complex_call() and (np.iscomplexobj(x) or np.iscomplexobj(y)):
         complex_order_check(x, y, what)
         with np.errstate(invalid="ignore"):  # (a NaN compares False, as a float NaN does, silently)
             return np.greater_equal(x, y)
@@ -3324,7 +3324,7 @@ HELPERS = HELPERS + (
     "extremum_dot",
 )
 DEPENDS.update(
-    complex_ge=("complex_order_check",),
+    complex_ge=("complex_order_check", "_in_complex_call"),
     extremum_bar=(
         "complex_order_check",
         "_extremum_parts",
