@@ -3254,12 +3254,37 @@ def _true_positions(mask, most):
     return at if len(at) <= most else None
 
 
+def complex_order_check(x, y, what):
+    """True, or NotImplementedError naming ``what`` where complex ``x`` and ``y`` (broadcast) have equal real parts
+    and different imaginary parts. NumPy orders complex values lexicographically, so there the larger one jumps
+    from one value to the other as a real part moves: no derivative (an exact tie is a kink, as for floats)."""
+    if (np.iscomplexobj(x) or np.iscomplexobj(y)) and np.any((np.real(x) == np.real(y)) & (x != y)):
+        raise NotImplementedError(
+            "%s of complex values with equal real parts and different imaginary parts (NumPy's lexicographic "
+            "order: the result jumps there, no derivative) is not supported by adjoint_compiler" % what
+        )
+    return True
+
+
+def complex_ge(x, y, what):
+    """``x >= y`` as NumPy orders them (complex values lexicographically, also Python complex numbers, which
+    have no order of their own), checked by ``complex_order_check``: the mask of np.maximum's and np.fmax's
+    rules. Only in a call with complex arguments are the operands looked at (a real call pays one flag's read)."""
+    if _in_complex_call() and (np.iscomplexobj(x) or np.iscomplexobj(y)):
+        complex_order_check(x, y, what)
+        with np.errstate(invalid="ignore"):  # (a NaN compares False, as a float NaN does, silently)
+            return np.greater_equal(x, y)
+    return x >= y
+
+
 def _extremum_parts(x, ans, axis, keepdims, skip_nan):
     """(``ans`` with the reduced axes kept, the mask of x's elements equal to their slice's extremum, each slice's
     count of them in ans's dtype, their flat positions in x and each one's slice, a flat position in the kept
     shape). One comparison pass over x; then, where the mask is sparse (the usual case: a tie is rare), its
     positions, from which each slice's count; else (positions None) the count per slice over the mask."""
     kept = ans if keepdims or axis is None else np.expand_dims(ans, axis)
+    if np.iscomplexobj(x):
+        complex_order_check(x, kept, "np.max, np.min, np.nanmax or np.nanmin")
     dtype = np.asarray(ans).dtype
     if axis is None:
         hit = x == kept
@@ -3321,9 +3346,19 @@ def extremum_dot(dot, x, ans, axis=None, keepdims=False, skip_nan=False):
     return np.sum(mean, axis=axis, keepdims=keepdims)  # (over axes of length 1: ans's shape, or a number)
 
 
-HELPERS = HELPERS + ("_equal_kept", "_true_positions", "_extremum_parts", "extremum_bar", "extremum_dot")
+HELPERS = HELPERS + (
+    "complex_order_check",
+    "complex_ge",
+    "_equal_kept",
+    "_true_positions",
+    "_extremum_parts",
+    "extremum_bar",
+    "extremum_dot",
+)
 DEPENDS.update(
+    complex_ge=("complex_order_check", "_in_complex_call"),
     extremum_bar=(
+        "complex_order_check",
         "_extremum_parts",
         "_equal_kept",
         "_true_positions",
@@ -3333,7 +3368,7 @@ DEPENDS.update(
         "Spread",
         "_spread_call",
     ),
-    extremum_dot=("_extremum_parts", "_equal_kept", "_true_positions"),
+    extremum_dot=("complex_order_check", "_extremum_parts", "_equal_kept", "_true_positions"),
 )
 
 

@@ -5,7 +5,7 @@ Call: logreg_loss_grad(w, b, X, y) returns (value, (w_bar, b_bar)): the value of
 Tapes: none (no loop stores values; the adjoint sweep reads the forward sweep's variables).
 """
 import numpy as np
-from adjoint_compiler.runtime import check_scalar, matmul_bar2, unbroadcast, unreduce
+from adjoint_compiler.runtime import check_scalar, complex_ge, matmul_bar2, unbroadcast, unreduce
 
 
 def logreg_loss_grad(w, b, X, y):
@@ -33,7 +33,7 @@ def logreg_loss_grad(w, b, X, y):
     m_bar = _t13_bar - _t9_bar - _t11_bar * _t7
     del _t7, _t13_bar, _t11_bar
     # m = np.maximum(0.0, -margin)
-    _t5_bar = _t9_bar + np.where(0.0 >= _t5, 0.0, m_bar)
+    _t5_bar = _t9_bar + np.where(complex_ge(0.0, _t5, 'np.maximum'), 0.0, m_bar)
     del _t5, _t9_bar, m_bar
     margin_bar = -_t5_bar
     del _t5_bar

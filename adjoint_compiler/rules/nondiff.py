@@ -52,7 +52,9 @@ nondifferentiable_attributes("shape", "size", "ndim", "dtype", "itemsize", "nbyt
 # ---- np.linalg (task linalg13) ----------------------------------------------------------------------
 nondifferentiable(np.linalg.matrix_rank, reason="returns an integer, so it is piecewise constant")
 # helpers of the np.linalg and np.einsum rules: a truth value, or a subscripts string
-nondifferentiable(runtime.linalg_check, runtime.einsum_sublist, reason=TRUTH)
+nondifferentiable(
+    runtime.linalg_check, runtime.einsum_sublist, runtime.complex_ge, runtime.complex_order_check, reason=TRUTH
+)
 nondifferentiable(runtime.einsum_sublist_spec, reason="spells subscripts: a string")
 nondifferentiable(runtime.einsum_order, reason="plans subscripts: strings and positions")
 # ---- shape13: NumPy shape, indexing and ordering functions ----

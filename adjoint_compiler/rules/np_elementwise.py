@@ -39,6 +39,7 @@ import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent, views
 from adjoint_compiler.runtime import (
+    complex_ge,
     copied,
     is_none,
     linalg_check,
@@ -208,18 +209,20 @@ def hypot_adjoint(g, ans, x, y):
     return unbroadcast(g * x / ans, x), unbroadcast(g * y / ans, y)
 
 
-@adjoint(np.maximum)
+@adjoint(np.maximum, complex_ok=True)
 def maximum_adjoint(g, ans, x, y):
     # Ties give the whole cotangent to x, like the builtin max(x, y).
     # (NaN: np.maximum propagates it; the cotangent then goes to y.)
-    take_x = x >= y
+    # Complex values are ordered lexicographically, as NumPy does; where the real parts tie and the imaginary
+    # parts do not, the result jumps: refused (runtime.complex_ge). The cotangent is still a selection of g.
+    take_x = complex_ge(x, y, "np.maximum")
     return unbroadcast(np.where(take_x, g, 0.0), x), unbroadcast(np.where(take_x, 0.0, g), y)
 
 
-@adjoint(np.minimum)
+@adjoint(np.minimum, complex_ok=True)
 def minimum_adjoint(g, ans, x, y):
-    # Ties give the whole cotangent to x, like the builtin min(x, y).
-    take_x = x <= y
+    # Ties give the whole cotangent to x, like the builtin min(x, y); complex values as in maximum_adjoint.
+    take_x = complex_ge(y, x, "np.minimum")
     return unbroadcast(np.where(take_x, g, 0.0), x), unbroadcast(np.where(take_x, 0.0, g), y)
 
 
@@ -341,9 +344,10 @@ def rad2deg_adjoint(g, ans, x):
     return g * (180.0 / np.pi)
 
 
-@adjoint(np.sinc)
+@adjoint(np.sinc, complex_ok=True)
 def sinc_adjoint(g, ans, x):
     # sinc x = sin(pi x) / (pi x): d/dx = (cos(pi x) - sinc x) / x, 0 at x == 0 (sinc is even there).
+    # Holomorphic (an entire function), so the same body for complex x, |x| < 1e-3 a disc.
     # Within 1e-3 of 0, where that quotient loses digits (0 / 0 at 0), its Taylor series
     # -pi^2 x / 3 + pi^4 x^3 / 30 - pi^6 x^5 / 840 (exact to rounding there): a series, not a constant 0,
     # so that this body differentiated again (hvp, hessian) gives sinc''(0) = -pi^2 / 3, not 0.
@@ -353,7 +357,7 @@ def sinc_adjoint(g, ans, x):
     return g * np.where(small, series, (np.cos(np.pi * x) - ans) / np.where(small, 1.0, x))
 
 
-@tangent(np.sinc)
+@tangent(np.sinc, complex_ok=True)
 def sinc_tangent(dot, ans, x):
     small = np.abs(x) < 1e-3  # as in sinc_adjoint: the series near 0, right at second order
     x2 = x * x
@@ -387,16 +391,17 @@ def fmod_adjoint(g, ans, x1, x2):
     return unbroadcast(g, x1), unbroadcast(-g * np.round((x1 - ans) / x2), x2)
 
 
-@adjoint(np.fmax)
+@adjoint(np.fmax, complex_ok=True)
 def fmax_adjoint(g, ans, x1, x2):
-    # as np.maximum (ties to x1), but a NaN loses: the other operand gets the cotangent (x1 where both are)
-    take_x1 = (x1 >= x2) | np.isnan(x2)
+    # as np.maximum (ties to x1; complex values as there), but a NaN loses: the other operand gets the
+    # cotangent (x1 where both are)
+    take_x1 = complex_ge(x1, x2, "np.fmax") | np.isnan(x2)
     return unbroadcast(np.where(take_x1, g, 0.0), x1), unbroadcast(np.where(take_x1, 0.0, g), x2)
 
 
-@adjoint(np.fmin)
+@adjoint(np.fmin, complex_ok=True)
 def fmin_adjoint(g, ans, x1, x2):
-    take_x1 = (x1 <= x2) | np.isnan(x2)
+    take_x1 = complex_ge(x2, x1, "np.fmin") | np.isnan(x2)
     return unbroadcast(np.where(take_x1, g, 0.0), x1), unbroadcast(np.where(take_x1, 0.0, g), x2)
 
 

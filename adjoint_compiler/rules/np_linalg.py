@@ -3,7 +3,7 @@ tangent rules (forward mode applies the products, each ``linear`` in each operan
 
 Complex operands (docs/complex.md): the products and holomorphic functions need no conjugate; the
 decompositions marked ``complex_ok`` take conjugate transposes where their formulas do, each the same numbers
-for a real operand; cond is real only. Stacked ("batched") operands
+for a real operand (cond too: its norms' complex slopes). Stacked ("batched") operands
 follow NumPy's broadcasting of the leading axes, and each cotangent goes back
 through ``unbroadcast`` to its operand's batch shape. The matrix-function
 formulas are from M. B. Giles, "Collected matrix derivative results for
@@ -61,7 +61,7 @@ from adjoint_compiler.runtime import (
     unbroadcast,
 )
 from adjoint_compiler.runtime import einsum_cotangents, einsum_order, einsum_route, einsum_sublist, einsum_sublist_spec
-from adjoint_compiler.runtime import unit_sign, unreduce  # noqa: F401 (read by norm_slope, inlined into cond's rules here)
+from adjoint_compiler.runtime import conj_times, unit_sign, unreduce  # noqa: F401 (read by norm_slope, inlined into cond's rules here)
 
 
 @adjoint(np.matmul, linear="each", complex_ok=True)
@@ -1022,37 +1022,40 @@ def cond_parts(x, p):
     return b, na, nb, sa, sb
 
 
-@adjoint(np.linalg.cond)
+@adjoint(np.linalg.cond, complex_ok=True)
 def cond_adjoint(g, ans, x, p=None):
     # p None/2 (NumPy's svd-based form, any shape): cond = s_max / s_min = |A|_2 / |A|_-2, so
     # d cond = (d s_max - cond d s_min) / s_min; p = -2: s_min / s_max, the same the other way round.
     # Other p (a square A): cond = |A|_p |B|_p with B = A^-1 and dB = -B dA B (Giles 2008, "inverse"), so
     # A_bar = g (|B| slope_A - |A| B^T slope_B B^T), the norms and slopes from cond_parts. Needs
-    # s_min > 0 (cond is inf at a singular A).
+    # s_min > 0 (cond is inf at a singular A). Complex A: each slope is the norm's complex gradient (norm_slope's),
+    # B^H for B^T, and the cotangent Re(g) conj(slope) (runtime.conj_times, as np.linalg.norm's rule).
     parts = cond_parts(x, p)
     b = parts[0]
     na = parts[1]
     nb = parts[2]
     sa = parts[3]
     sb = parts[4]
-    b_t = np.swapaxes(b, -1, -2)
+    b_t = np.conj(np.swapaxes(b, -1, -2)) if np.iscomplexobj(b) else np.swapaxes(b, -1, -2)
     na2 = np.expand_dims(na, (-2, -1))
     nb2 = np.expand_dims(nb, (-2, -1))
     cond = np.expand_dims(ans, (-2, -1))
     return (
-        np.expand_dims(g, (-2, -1))
-        * (
-            (sa - cond * sb) / nb2
-            if p == None or p == 2
-            else (sb - cond * sa) / na2
-            if p == -2
-            else nb2 * sa - na2 * np.matmul(np.matmul(b_t, sb), b_t)
+        conj_times(
+            np.expand_dims(g, (-2, -1)),
+            (
+                (sa - cond * sb) / nb2
+                if p == None or p == 2
+                else (sb - cond * sa) / na2
+                if p == -2
+                else nb2 * sa - na2 * np.matmul(np.matmul(b_t, sb), b_t)
+            ),
         ),
         None,
     )
 
 
-@tangent(np.linalg.cond)
+@tangent(np.linalg.cond, complex_ok=True)
 def cond_tangent(dot, ans, x, p=None):
     # <slope, dA> of each norm, combined as in cond_adjoint (d|B| = <slope_B, -B dA B> for B = A^-1)
     parts = cond_parts(x, p)
@@ -1061,8 +1064,11 @@ def cond_tangent(dot, ans, x, p=None):
     nb = parts[2]
     sa = parts[3]
     sb = parts[4]
-    da = np.sum(sa * dot, axis=(-2, -1))
-    db = np.sum(sb * (dot if p == None or p == 2 or p == -2 else -np.matmul(np.matmul(b, dot), b)), axis=(-2, -1))
+    da = np.sum(conj_times(dot, sa, True), axis=(-2, -1))
+    db = np.sum(
+        conj_times(dot if p == None or p == 2 or p == -2 else -np.matmul(np.matmul(b, dot), b), sb, True),
+        axis=(-2, -1),
+    )
     return (
         (da - ans * db) / nb if p == None or p == 2 else (db - ans * da) / na if p == -2 else nb * da + na * db
     ), None

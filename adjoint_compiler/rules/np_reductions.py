@@ -761,17 +761,17 @@ def nanstd_tangent(dot, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdim
     return np.where(n == 0, 0.0, summed / ((ans + (ans == 0)) * dof)), None, None, None, None, None, None
 
 
-@adjoint(np.nanmax, np.nanmin)
+@adjoint(np.nanmax, np.nanmin, complex_ok=True)
 def nanextremum_adjoint(g, ans, a, axis=None, out=None, keepdims=False, initial=None, where=None):
-    # as np.max's rule (ties split equally), NaNs ignored: a NaN never equals ans, so it gets 0, and
-    # an all-NaN slice (ans NaN) gets 0 everywhere (skip_nan: its count taken as 1)
+    # as np.max's rule (ties split equally; complex values as there), NaNs ignored: a NaN never equals ans, so it
+    # gets 0, and an all-NaN slice (ans NaN) gets 0 everywhere (skip_nan: its count taken as 1)
     # initial= and where= as np.max's rule: dropped elements read as NaN, a slice whose ans is initial gets 0
     _unmodelled = only_defaults("out", out)
     kept = a if is_none(where) else np.where(where, a, np.nan)
     return extremum_bar(g * _unmodelled, kept, ans, axis, keepdims, True), None, None, None, None, None
 
 
-@tangent(np.nanmax, np.nanmin)
+@tangent(np.nanmax, np.nanmin, complex_ok=True)
 def nanextremum_tangent(dot, ans, a, axis=None, out=None, keepdims=False, initial=None, where=None):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("out", out)

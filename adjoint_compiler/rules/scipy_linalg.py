@@ -518,47 +518,50 @@ def upper_block(a, e):
     )
 
 
-@adjoint(scipy_linalg.expm)
+@adjoint(scipy_linalg.expm, complex_ok=True)
 def expm_adjoint(g, ans, A):
     # A_bar = L_exp(A^T, G) (runtime.expm_frechet_of: by eigh for a symmetric A, else scipy.linalg.expm_frechet,
     # not the upper right block of expm([[A^T, G], [0, A^T]]), twice expm_frechet's cost)
     return expm_frechet_of(np.swapaxes(A, -1, -2), g)
 
 
-@tangent(scipy_linalg.expm)
+@tangent(scipy_linalg.expm, complex_ok=True)
 def expm_tangent(dot, ans, A):
     return expm_frechet_of(A, dot)
 
 
-@adjoint(scipy_linalg.logm)
+@adjoint(scipy_linalg.logm, complex_ok=True)
 def logm_adjoint(g, ans, A):
-    # as expm's; where the principal logarithm is defined (no eigenvalue on the closed negative real axis)
+    # as expm's; where the principal logarithm is defined (no eigenvalue on the closed negative real axis). Of a
+    # real A, SciPy's logm may return the block with zero imaginary parts: the real part kept
     n = np.shape(A)[-1]
     block = upper_block(np.swapaxes(A, -1, -2), g)
-    return np.real(scipy_linalg.logm(block)[..., :n, n:])
+    frechet = scipy_linalg.logm(block)[..., :n, n:]
+    return frechet if np.iscomplexobj(A) or np.iscomplexobj(g) else np.real(frechet)
 
 
-@tangent(scipy_linalg.logm)
+@tangent(scipy_linalg.logm, complex_ok=True)
 def logm_tangent(dot, ans, A):
     n = np.shape(A)[-1]
     block = upper_block(A, dot)
-    return np.real(scipy_linalg.logm(block)[..., :n, n:])
+    frechet = scipy_linalg.logm(block)[..., :n, n:]
+    return frechet if np.iscomplexobj(A) or np.iscomplexobj(dot) else np.real(frechet)
 
 
-@adjoint(scipy_linalg.sqrtm)
+@adjoint(scipy_linalg.sqrtm, complex_ok=True)
 def sqrtm_adjoint(g, ans, A):
     # S dS + dS S = dA, so A_bar solves S^T A_bar + A_bar S^T = S_bar (the adjoint of the Sylvester operator)
     return scipy_linalg.solve_sylvester(np.swapaxes(ans, -1, -2), np.swapaxes(ans, -1, -2), g)
 
 
-@tangent(scipy_linalg.sqrtm)
+@tangent(scipy_linalg.sqrtm, complex_ok=True)
 def sqrtm_tangent(dot, ans, A):
     return scipy_linalg.solve_sylvester(ans, ans, dot)
 
 
 # np13e (issue #13): solve_sylvester has rules of its own, so that sqrtm's gradient (a Sylvester solve) can be
 # differentiated again (hessian refused it before, with an error located inside SciPy's source).
-@adjoint(scipy_linalg.solve_sylvester)
+@adjoint(scipy_linalg.solve_sylvester, complex_ok=True)
 def solve_sylvester_adjoint(g, ans, a, b, q):
     # X solves A X + X B = Q; with Y solving the adjoint equation A^T Y + Y B^T = X_bar (Giles 2008's method
     # for a linear solve): Q_bar = Y, A_bar = -Y X^T, B_bar = -X^T Y
@@ -566,7 +569,7 @@ def solve_sylvester_adjoint(g, ans, a, b, q):
     return -np.matmul(y, np.swapaxes(ans, -1, -2)), -np.matmul(np.swapaxes(ans, -1, -2), y), y
 
 
-@tangent(scipy_linalg.solve_sylvester)
+@tangent(scipy_linalg.solve_sylvester, complex_ok=True)
 def solve_sylvester_tangent(dot, ans, a, b, q):
     # A dX + dX B = dQ - dA X - X dB
     return (

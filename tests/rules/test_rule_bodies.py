@@ -16,6 +16,8 @@ from adjoint_compiler.rules import py_math, registry
 ALLOWED_GLOBALS = {
     "np",
     "math",
+    "cmath",
+    "complex_ge",
     "unbroadcast",
     "cotangent_where",
     "unreduce",

@@ -1090,3 +1090,14 @@ ELSEWHERE.update(
         + (statistics.stdev, statistics.pstdev)
     }
 )
+
+# complex18: the cmath functions (rules/py_cmath.py), of complex numbers only
+from adjoint_compiler.rules import py_cmath as _py_cmath  # noqa: E402
+
+ELSEWHERE.update(
+    {
+        r.fn: "complex numbers: tests/rules/test_py_cmath.py, grad, vjp and jvp against differences and f'(z)"
+        for r in registry.all_rules().values()
+        if r.origin == _py_cmath.__name__
+    }
+)
