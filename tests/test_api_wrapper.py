@@ -104,6 +104,12 @@ def test_lists_of_floats_and_what_else_lists_hold():
     assert dc == pytest.approx([0.7**3, 0.0, 0.7, 1.0]) and all(type(v) is float for v in dc)
     dc, _ = g([np.float64(0.5), 1.0], 0.7)  # (a float subclass: a float gradient)
     assert dc == pytest.approx([0.7, 1.0]) and all(type(v) is float for v in dc)
+
+    class Measured(float):  # (another float subclass: the general path takes it)
+        pass
+
+    dc, dx = g([Measured(0.5), 1.0, True], 0.7)
+    assert dc == pytest.approx([0.49, 0.7, 0.0]) and dx == pytest.approx(2 * 0.5 * 0.7 + 1.0, rel=1e-14)
     with pytest.raises(TypeError, match="real scalar output"):  # (a complex coefficient: a complex value)
         g([0.5, 1.0j], 0.7)
     assert g([], 0.7) == ([], 0.0)
