@@ -71,15 +71,16 @@ class Compiled:
         # follow (refusals._note_exposed_reads; api.check_unchanged); None: all of them
         self.exposed = None
 
-        # whether its code may make a complex value from real arguments: a function whose source it read makes
-        # one (source._makes_complex; ``_run`` sets it), or a global or closure variable it read holds one. The
-        # API then runs it as it runs complex arguments, where each rule applied must hold for complex values
+        # whether its code may make a complex value from real arguments: the code it differentiates makes one
+        # (source.note_complex; ``_run`` sets it), or a global or closure variable it read holds one. The API
+        # then runs it as it runs complex arguments, where each rule applied must hold for complex values
         self.makes_complex = any(_holds_complex(value) for _, _, value in guards)
         self.token = registry.REGISTERED["token"]  # (what _checker compares: no register_adjoint since)
         self.current = _checker(guards, self.token)  # () -> is this still the gradient of the function as it is now?
 
 
 def _holds_complex(value, depth=0):
+    """Whether a global's or closure variable's ``value`` is or holds complex numbers (containers to depth 3)."""
     t = type(value)
     if t is float or t is int or t is bool or isinstance(value, (types.FunctionType, type)):
         return False

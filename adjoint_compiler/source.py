@@ -48,14 +48,16 @@ class _ComplexSeen(threading.local):
 
 
 COMPLEX_SEEN = _ComplexSeen()
-# What makes a complex value in Python or NumPy code: a complex literal, complex(), a complex dtype (by name or
-# string), cmath, NumPy's fft and emath (scimath). A name that merely looks like one only sends the gradient down
-# the stricter complex path (api._complex_call), which gives the same numbers or refuses.
+# What makes a complex value in Python or NumPy code: a complex literal, complex(), a complex dtype (by name, or by
+# string where a dtype is given: dtype=, astype, np.dtype), cmath, NumPy's fft and emath (scimath). A name that
+# merely looks like one only sends the gradient down the stricter complex path (api._complex_call), which gives
+# the same numbers or refuses.
 _COMPLEX_NAMES = frozenset(
     ("complex", "complex64", "complex128", "complex256", "complex_", "complexfloating", "csingle", "cdouble")
     + ("clongdouble", "cfloat", "cmath", "fft", "emath", "scimath")
 )
 _COMPLEX_DTYPES = frozenset(("complex", "complex64", "complex128", "complex256", "c8", "c16", "c32", "F", "D", "G"))
+_DTYPE_TAKERS = frozenset(("astype", "dtype", "view"))
 
 
 def note_complex(tree):
@@ -67,21 +69,31 @@ def note_complex(tree):
 
 
 def _makes_complex(nodes):
-    """Whether the function of ``nodes`` (its tree, walked) writes a complex literal or names something that
-    makes complex values (``_COMPLEX_NAMES``, a complex dtype's string)."""
-    Constant, Name, Attribute = gast.Constant, gast.Name, gast.Attribute
+    """Whether the function of ``nodes`` (its tree, walked) writes a complex literal, names something that
+    makes complex values (``_COMPLEX_NAMES``) or gives a complex dtype as a string."""
+    Constant, Name, Attribute, keyword, Call = gast.Constant, gast.Name, gast.Attribute, gast.keyword, gast.Call
     for node in nodes:
         kind = node.__class__
         if kind is Constant:
-            value = node.value
-            if value.__class__ is complex or value.__class__ is str and value in _COMPLEX_DTYPES:
+            if node.value.__class__ is complex:
                 return True
         elif kind is Name:
             if node.id in _COMPLEX_NAMES:
                 return True
-        elif kind is Attribute and node.attr in _COMPLEX_NAMES:
-            return True
+        elif kind is Attribute:
+            if node.attr in _COMPLEX_NAMES:
+                return True
+        elif kind is keyword:
+            if node.arg == "dtype" and _complex_dtype_string(node.value):
+                return True
+        elif kind is Call and node.args and node.func.__class__ is Attribute and node.func.attr in _DTYPE_TAKERS:
+            if _complex_dtype_string(node.args[0]):
+                return True
     return False
+
+
+def _complex_dtype_string(node):
+    return node.__class__ is gast.Constant and node.value.__class__ is str and node.value in _COMPLEX_DTYPES
 
 
 class Source:

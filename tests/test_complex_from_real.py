@@ -191,3 +191,19 @@ def test_a_library_function_behind_a_rule_does_not_count():
     np.testing.assert_allclose(got, central(lambda v: solve(a, v), b), rtol=1e-6)
     value, dot = ac.jvp(solve, 1)(a, b, np.ones(3))
     assert dot == pytest.approx(np.sum(got), rel=1e-6)
+
+
+def test_a_string_that_names_a_complex_dtype_elsewhere_does_not_count():
+    # "complex" as a label, not a dtype: the real path, where math.sin's rule (for real numbers) applies
+    def f(x, kind="complex"):
+        scale = 2.0 if kind == "complex" else 1.0
+        return math.sin(x) * scale
+
+    assert ac.grad(f)(0.3) == pytest.approx(2.0 * math.cos(0.3), rel=1e-14)
+
+    def as_complex(x):
+        return np.sum(np.real(x.astype("complex128") * 2.0) ** 2)
+
+    # where it gives a dtype it counts: the complex path, where astype's rule (for real numbers) is refused
+    with pytest.raises(ac.UnsupportedError, match=r"test_complex_from_real.py:\d+:\d+: .*astype of complex values"):
+        ac.grad(as_complex)(X)
