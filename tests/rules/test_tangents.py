@@ -722,7 +722,10 @@ def _function(source):  # noqa: F811 (the same, in a module that has imported sc
 SCIPY_CASES = _scipy_cases()
 CASES = CASES + SCIPY_CASES
 if not SCIPY_CASES:  # (its rules are registered with the runtime's; it calls scipy.linalg.expm_frechet)
-    EXCLUDED[runtime.expm_frechet_of] = "scipy.linalg.expm's derivative: its cases need SciPy, not installed here"
+    ELSEWHERE[runtime.expm_frechet_of] = (
+        "scipy.linalg.expm's derivative: its cases need SciPy, not installed here (where it is: above, and "
+        "tests/rules/test_rule_costs_rules18.py)"
+    )
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
