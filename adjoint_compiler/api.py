@@ -351,7 +351,7 @@ def _checked_real(f, args, wrt, plain=None):
     except _ComplexArguments:
         return None
     for i, a in enumerate(args):
-        if i not in wrt and type(a) not in _REAL_NUMBERS and _complex_kind(a) is not None:
+        if i not in wrt and _complex_kind(a) is not None:
             return None
     return truth
 

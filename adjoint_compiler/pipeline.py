@@ -82,7 +82,7 @@ class Compiled:
 def _holds_complex(value, depth=0):
     """Whether a global's or closure variable's ``value`` is or holds complex numbers (containers to depth 3)."""
     t = type(value)
-    if t is float or t is int or t is bool or isinstance(value, (types.FunctionType, type)):
+    if t is float or t is int or t is bool:
         return False
     if t is complex:
         return True
@@ -174,12 +174,6 @@ def _source(c):
     return c.tree
 
 
-def _inline(c):
-    tree = _tree_pass(inline, "src", copy=False)(c)
-    source.note_complex(tree)  # (the bodies of the functions it inlined)
-    return tree
-
-
 def _desugar(c):
     effects.refuse_runtime_internals(c.src, c.src.summaries)  # the user's calls, before desugar writes its own
     c.tree = desugar.run(c.src.tree, c.src)
@@ -257,6 +251,15 @@ def _tree_pass(module, *extra, **options):
 
     stage.__name__ = "_" + module.__name__.rpartition(".")[2]
     return stage
+
+
+_inline_pass = _tree_pass(inline, "src", copy=False)
+
+
+def _inline(c):
+    tree = _inline_pass(c)
+    source.note_complex(tree)  # (the bodies of the functions it inlined)
+    return tree
 
 
 def _aliasing(c):

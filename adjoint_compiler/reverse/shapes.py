@@ -107,24 +107,22 @@ def drop_unbroadcast(node, operand):
 
 def broadcast_absorbed(r, consumer, operand):
     """Whether ``unbroadcast(c, operand)``, ``consumer``'s contribution to ``operand``, may be ``c``: ``operand``
-    is a matrix product (``_t3 = x @ w``) that only ``consumer`` reads, in the same block (once per value:
-    no loop between them), and whose adjoint is the general rule, whose ``matmul_bar1``/``matmul_bar2`` sum
-    a cotangent larger than the product back to the product's shape themselves. The adjoint then reads
+    is a call (``_t3 = x @ w``) that only ``consumer`` reads, in the same block (once per value: no loop
+    between them), and whose adjoint rule absorbs a broadcast cotangent (``registry.adjoint``'s
+    ``absorbs_broadcast``: np.matmul's general rule, whose ``matmul_bar1``/``matmul_bar2`` sum a cotangent
+    larger than the product back to the product's shape themselves). The adjoint then reads
     ``operand`` for nothing: a loop need not tape its shape, nor the sweep sum twice. (One contribution
     alone: two broadcast differently could not be added before the sum.)"""
     op = r.act.ops.get(operand.id)
-    if op is None or op.kind != "call" or op.fn is not np.matmul or op.kwargs or len(op.args) != 2:
+    if op is None or op.kind != "call" or op.kwargs:
         return False
     if r.reads.get(operand.id) != 1 or operand.id in r.act.sequences or operand.id in r.act.outputs:
         return False
-    rule = registry.lookup(np.matmul)
-    if rule is None or not rule.inline or rule.origin != _MATMUL_RULES or ranked(rule, op, r.ranks) is not rule:
-        return False  # (a registered adjoint, or the textbook one for known ranks: they take the product's shape)
+    rule = registry.lookup(op.fn)
+    if rule is None or not rule.absorbs_broadcast or ranked(rule, op, r.ranks) is not rule:
+        return False  # (a user's adjoint, or the textbook one for known ranks: they take the product's shape)
     blocks = r.blocks()
     return blocks.get(operand.id) is not None and blocks.get(operand.id) == blocks.get(consumer)
-
-
-_MATMUL_RULES = "adjoint_compiler.rules.np_linalg"  # where the general rule of np.matmul is written
 
 
 def same_shapes(fn, act):

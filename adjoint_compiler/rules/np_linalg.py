@@ -64,7 +64,7 @@ from adjoint_compiler.runtime import einsum_cotangents, einsum_order, einsum_rou
 from adjoint_compiler.runtime import conj_times, unit_sign, unreduce  # noqa: F401 (read by norm_slope, inlined into cond's rules here)
 
 
-@adjoint(np.matmul, linear="each", complex_ok=True)
+@adjoint(np.matmul, linear="each", complex_ok=True, absorbs_broadcast=True)
 def matmul_adjoint(g, ans, x1, x2):
     # C = A @ B gives A_bar = C_bar @ B^T, B_bar = A^T @ C_bar: each side one call, which takes that
     # formula for arrays of 1 or 2 axes and promotes vectors and sums batch axes for stacks (runtime)

@@ -7,8 +7,8 @@ a single value for one parameter, a tuple for several, ``None`` for a
 parameter that gets no gradient. Tests call the same function directly.
 
 ``@adjoint(*fns, method=None, attribute=None, view=False, shape=None, masked=False, inline=True, linear=None,
-draws=False, complex_ok=False)`` registers a rule for each of ``fns``; the keywords are facts the analyses ask of
-the registry:
+draws=False, complex_ok=False, absorbs_broadcast=False)`` registers a rule for each of ``fns``; the keywords are
+facts the analyses ask of the registry:
 
 - ``method``: the ndarray method name (or a tuple of names) differentiated as the first of ``fns``
   (``x.sum(axis=0)`` as ``np.sum(x, axis=0)``); ask ``method_function(name)``.
@@ -38,6 +38,9 @@ the registry:
   A function differentiated with complex arguments may apply only such rules; any other is refused at
   its call (``applied``). Its masked and ranked variants share it; a scalar variant (``scalar_adjoint``)
   states its own, and a user's ``register_adjoint`` rule never has it.
+- ``absorbs_broadcast``: the body sums a cotangent larger than the result (broadcast by the result's one
+  reader, ``x @ w + b``) back to the operands' shapes itself (``runtime.matmul_bar1``), so the reader's
+  ``unbroadcast`` to the result's shape may go (``reverse/shapes.broadcast_absorbed``). Not its variants'.
 - ``draws``: a call draws from a random generator (``rng.normal``), advancing its state: it runs exactly once
   per call written, never recomputed (a checkpointed loop refuses it). Ask ``draws(fn)``. A method bound to a
   ``np.random.Generator`` or ``RandomState`` is keyed on its class's function (``np.random.Generator.normal``).
@@ -102,7 +105,18 @@ from adjoint_compiler import runtime, templates
 
 
 class Rule:
-    __slots__ = ("fn", "rule", "params", "inline", "origin", "scalar_rule", "masked_rule", "ranked", "complex_ok")
+    __slots__ = (
+        "fn",
+        "rule",
+        "params",
+        "inline",
+        "origin",
+        "scalar_rule",
+        "masked_rule",
+        "ranked",
+        "complex_ok",
+        "absorbs_broadcast",
+    )
 
     def __init__(self, fn, rule, inline, complex_ok=False):
         self.fn = fn
@@ -120,6 +134,7 @@ class Rule:
         self.masked_rule = None  # a body that keeps a zero cotangent zero where the derivative is nan/inf
         self.ranked = {}  # operand ranks (None: any) -> a body for operands of those numbers of axes
         self.complex_ok = complex_ok  # the body is right for complex values too (``adjoint(complex_ok=True)``)
+        self.absorbs_broadcast = False  # (``adjoint(absorbs_broadcast=True)``)
 
     def __repr__(self):
         return "Rule(%s -> %s)" % (getattr(self.fn, "__name__", self.fn), self.rule.__name__)
@@ -211,6 +226,7 @@ def adjoint(
     floats=True,
     draws=False,
     complex_ok=False,
+    absorbs_broadcast=False,
 ):
     """Decorator registering a built-in rule for each of ``fns``, with the facts given as keywords
     (see the module docstring). A function of the ``math`` module among ``fns`` gets the rule's
@@ -226,6 +242,7 @@ def adjoint(
             if on_math:
                 float_rule = float_rule or on_floats(rule)
             entry = _RULES[_key(fn)] = Rule(fn, float_rule if on_math else rule, inline, complex_ok and not on_math)
+            entry.absorbs_broadcast = absorbs_broadcast
             if masked_rule is not None and not on_math:
                 entry.masked_rule = Rule(fn, masked_rule, True, complex_ok)
             if view:
