@@ -26,7 +26,9 @@ evaluated where it stands, into variables passed where a call leaves them out;
 keyword-only parameters are kept, as a module-level function's are), passed,
 reading variables, to something other than a user function, or writing
 variables of the enclosing function and called inside an expression or passed
-to a function. One taking ``**kwargs`` keeps it: each call is compiled for its
+to a function. A transform of one, called where it is made (``ac.grad(lambda y: y * x)(y0)``), transforms
+the lifted function, ``wrt`` moved past the variables, which the call passes first; one kept to be called
+later (when they may have been rebound) is refused. One taking ``**kwargs`` keeps it: each call is compiled for its
 keywords, as any called function's is (ops.keyword_variant).
 
 >>> from adjoint_compiler import emit, source
@@ -498,9 +500,9 @@ def _rewrite(stmts, src, closures, names):
             ]
             parent.args[:0] = [gast.copy_location(trees.name(v), node) for v in closure.frees]
         elif isinstance(parent, gast.Call) and node in parent.args:
-            _pass(node, parent, closure, src, names)
+            _pass(node, parent, closure, src, names, parents)
         elif isinstance(parent, gast.keyword) and isinstance(parents.get(id(parent)), gast.Call):
-            _pass(node, parents[id(parent)], closure, src, names)
+            _pass(node, parents[id(parent)], closure, src, names, parents)
         else:
             raise UnsupportedError(
                 "a %s used as a value (returned, stored or assigned), not called" % closure.label,
@@ -545,7 +547,7 @@ def _assign_writes(call, closure, parents, stmts, src, names):
             block[[id(s) for s in block].index(id(stmt))] = new
 
 
-def _pass(node, call, closure, src, names):
+def _pass(node, call, closure, src, names, parents):
     """``call`` passes the nested function ``node``: where it reads variables, the callee's variant
     that takes them instead is called."""
     if closure.writes:
@@ -576,6 +578,8 @@ def _pass(node, call, closure, src, names):
         )
         return
     maker = getattr(callee, source_mod.MAKES_GRADIENT, None)
+    if maker is not None and _transform_called(node, call, closure, parents):
+        return
     if maker is not None:  # ac.grad(inner)(x) of a closure: was specialised as a user function (api.grad's
         # own code compiled, refused at a line of api.py)
         raise UnsupportedError(
@@ -616,6 +620,47 @@ def _pass(node, call, closure, src, names):
     call.args = [a for a in call.args if a is not node]
     call.keywords = [k for k in call.keywords if k.value is not node]
     call.args[:0] = [gast.copy_location(trees.name(v), node) for v in closure.frees]
+
+
+def _transform_called(node, call, closure, parents):
+    """``ac.grad(inner, wrt)(args)``, ``inner`` reading variables of the enclosing function: the lifted
+    function, which takes them first, is transformed with ``wrt`` moved past them, and the call passes
+    their values first (``ac.grad(inner, 1)(x, y)``), at the call, as the closure would have read them.
+    False (left to be refused) where the transform is kept to be called later, which could see them
+    rebound, or where ``wrt`` is not written as constants."""
+    outer = parents.get(id(call))
+    if not (isinstance(outer, gast.Call) and outer.func is call and call.args and call.args[0] is node):
+        return False
+    if closure.defaults:
+        return False  # (defaults evaluated where the def stands: passed by a call of it only)
+    shift = len(closure.frees)
+    given = [k for k in call.keywords if k.arg == "wrt"]
+    wrt = given[0].value if given else call.args[1] if len(call.args) > 1 else gast.Constant(value=0, kind=None)
+
+    def moved(v):
+        if isinstance(v, gast.Constant) and type(v.value) is int:
+            return gast.Constant(value=v.value + shift if v.value >= 0 else v.value, kind=None)
+        if isinstance(v, gast.Constant) and isinstance(v.value, str):
+            return gast.Constant(value=v.value, kind=None)
+        return None
+
+    if isinstance(wrt, gast.Tuple):
+        elts = [moved(e) for e in wrt.elts]
+        new = None if None in elts else gast.Tuple(elts=elts, ctx=gast.Load())
+    else:
+        new = moved(wrt)
+    if new is None:
+        return False
+    new = gast.copy_location(new, node)
+    if given:
+        given[0].value = new
+    elif len(call.args) > 1:
+        call.args[1] = new
+    else:
+        call.keywords.append(gast.keyword(arg="wrt", value=new))
+    node.id = closure.alias
+    outer.args[:0] = [gast.copy_location(trees.name(v), node) for v in closure.frees]
+    return True
 
 
 def _variant(callee, param, closure, making):

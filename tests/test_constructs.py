@@ -1656,6 +1656,19 @@ CONSTRUCTS = [
     ),
     (
         "Transforms",
+        "`ac.grad` of a lambda reading the function's variables, called inside it",
+        "supported",
+        "0.7",
+        """
+        import math
+        import adjoint_compiler as ac
+
+        def f(x):
+            return ac.grad(lambda t: math.sin(t * x))(x) * x
+        """,
+    ),
+    (
+        "Transforms",
         "`ac.vjp` called inside a differentiated function (the pullback only called)",
         "supported",
         "0.7",
