@@ -2289,6 +2289,8 @@ class _Desugar:
                 if got is not None:
                     k.value = _at(gast.Lambda(args=trees.arguments([item.id]), body=got), k.value)
         fn = self.resolve(node.func)
+        if any(k.arg == "out" and _is_none(k.value) for k in node.keywords) and _numpy_function(fn):
+            node.keywords = [k for k in node.keywords if not (k.arg == "out" and _is_none(k.value))]  # the default
         if fn in (map, filter) and len(node.args) >= 2 and not node.keywords:
             return self.expr(self.map_filter(node, fn), out)
         if fn is functools.reduce and 2 <= len(node.args) <= 3 and not node.keywords:
@@ -2308,6 +2310,18 @@ class _Desugar:
             and not any(isinstance(a, gast.Starred) for a in node.args)
         ):
             return self.accumulate(node, out)
+        reduction = _ufunc_method(fn)
+        if reduction is not None and not any(isinstance(a, gast.Starred) for a in node.args):
+            params = _UFUNC_METHOD_PARAMS[fn.__name__]
+            given = [k.arg for k in node.keywords]
+            if reduction in ("max", "min") and (len(node.args) > 2 or "dtype" in given):
+                reduction = None  # (np.max takes no dtype: the method is kept, which has no rule)
+            elif len(node.args) <= len(params) and None not in given and not set(given) & set(params[: len(node.args)]):
+                keywords = [gast.keyword(arg=p, value=a) for p, a in zip(params[1:], node.args[1:])]
+                keywords += node.keywords
+                if "axis" not in {k.arg for k in keywords}:  # (the method's default, where the function's is None)
+                    keywords.append(gast.keyword(arg="axis", value=_at(gast.Constant(value=0, kind=None), node)))
+                return self.expr(self.np_call(reduction, node.args[:1], node, keywords), out)
         if any(fn is f for f in _LISTED) and not any(
             isinstance(a, (gast.Starred, gast.GeneratorExp)) for a in node.args
         ):
@@ -2972,6 +2986,7 @@ def _is_map_like(call):
             and _spelling(func).endswith(("reduce", "accumulate", "piecewise", "gradient") + _LISTED_NAMES)
         )
         or (isinstance(func, gast.Name) and func.id == "sum" and _concatenating_sum(call))
+        or any(k.arg == "out" and _is_none(k.value) for k in call.keywords)  # (NumPy's default, dropped)
         or any(  # operator.itemgetter(k)(d), key=operator.itemgetter(k): getter_applied
             isinstance(f, gast.Call)
             and isinstance(f.func, (gast.Name, gast.Attribute))
@@ -3153,6 +3168,41 @@ def _adds_at(fn):
     return any(owner is u for u in _AT_UFUNCS) and getattr(fn, "__name__", None) == "at"
 
 
+def _is_none(node):
+    return isinstance(node, gast.Constant) and node.value is None
+
+
+def _numpy_function(fn):
+    return isinstance(fn, np.ufunc) or (
+        callable(fn) and (getattr(fn, "__module__", None) or "").startswith("numpy") or _ufunc_method(fn) is not None
+    )
+
+
+def _ufunc_method(fn):
+    """The NumPy function a ufunc's ``reduce``/``accumulate`` computes (``np.add.reduce``: ``"sum"``), or None.
+    Each access makes a new bound method: compared by what it is bound to."""
+    owner = getattr(fn, "__self__", None)
+    if not isinstance(owner, np.ufunc):
+        return None
+    for ufunc, name, function in _UFUNC_METHODS:
+        if owner is ufunc and getattr(fn, "__name__", None) == name:
+            return function
+    return None
+
+
+# a ufunc method and the function that computes the same (its default axis 0 given where not written)
+_UFUNC_METHODS = (
+    (np.add, "reduce", "sum"),
+    (np.multiply, "reduce", "prod"),
+    (np.maximum, "reduce", "max"),
+    (np.minimum, "reduce", "min"),
+    (np.add, "accumulate", "cumsum"),
+    (np.multiply, "accumulate", "cumprod"),
+)
+_UFUNC_METHOD_PARAMS = {
+    "reduce": ("array", "axis", "dtype", "out", "keepdims", "initial", "where"),
+    "accumulate": ("array", "axis", "dtype", "out"),
+}
 _AT_UFUNCS = (np.add, np.subtract, np.multiply, np.divide, np.maximum, np.minimum)  # .at lowered to a store
 _AT_HELPERS = {
     np.multiply: "multiplied_at",

@@ -1503,6 +1503,19 @@ CONSTRUCTS = [
     ),
     (
         "NumPy",
+        "a ufunc's `reduce` / `accumulate` (`np.add`, `np.multiply`, `np.maximum`, `np.minimum`)",
+        "supported",
+        "np.array([[0.7, -1.3], [0.2, 1.1]])",
+        """
+        import numpy as np
+
+        def f(a):
+            s = np.add.reduce(a) * np.maximum.reduce(a, axis=1)
+            return np.sum(s * np.multiply.accumulate(a, 1)[1])
+        """,
+    ),
+    (
+        "NumPy",
         "`np.r_` / `np.c_` of differentiated arrays",
         "supported",
         "np.array([0.7, -1.3])",
