@@ -316,9 +316,9 @@ class _Desugar:
     # -- generator functions consumed once -------------------------------------------------------
 
     def generators(self):
-        """``for v in gen(n): body``, ``sum(gen(n))`` (``list``, ``tuple``, ``min``, ``max``, ``sorted``,
-        ``math.fsum``, ``math.prod``) of a generator function ``gen`` defined in the function, or at module
-        level beside it: the generator's body inlined where it is consumed, its parameters and variables
+        """``for v in gen(n): body`` (``for i, v in enumerate(gen(n))`` too), ``sum(gen(n))`` (``list``,
+        ``tuple``, ``min``, ``max``, ``sorted``, ``math.fsum``, ``math.prod``) of a generator function ``gen``
+        defined in the function, or at module level beside it: the generator's body inlined where it is consumed, its parameters and variables
         renamed apart, each ``yield e`` the consumer's step (``v = e`` and the loop body; ``_gen1.append(e)``
         into a list the consumer is then given). Refused, located: a yield inside ``try``/``with`` or in an
         expression (``send``), ``yield from``, ``return`` in the generator, a generator calling generators,
@@ -426,7 +426,12 @@ class _Desugar:
                 continue  # inlined where it is consumed
             if isinstance(stmt, gast.For) and isinstance(stmt.iter, gast.Call):
                 gen = self.generator_function(stmt.iter.func)
-                if gen is not None:
+                counted = self.enumerated_generator(stmt)
+                if gen is not None or counted is not None:
+                    if counted is not None:  # for i, v in enumerate(gen(n), start): a counter beside the loop
+                        gen, call, count, target = counted
+                    else:
+                        call, count, target = stmt.iter, None, stmt.target
                     for inner in stmt.body:
                         for n in trees.scope([inner]):
                             if isinstance(n, (gast.Break, gast.Continue)) and not _inside_loop(n, inner):
@@ -436,8 +441,18 @@ class _Desugar:
                                     "collect the values first: for v in list(%s(...))" % gen.name,
                                 )
                     body = self.inline_generators(stmt.body)
+                    if count is not None:
+                        counter = self.namer.fresh("_count{}")
+                        out.append(_at(trees.assign(counter, count), stmt.iter))
+                        bump = gast.AugAssign(
+                            target=trees.name(counter, store=True), op=gast.Add(), value=trees.const(1)
+                        )
+                        body = [_at(bump, stmt.iter)] + body
+                        count = counter
                     out.extend(
-                        self.generator_body(gen, stmt.iter, lambda value, s=stmt, b=body: self.step(s, value, b))
+                        self.generator_body(
+                            gen, call, lambda value, t=target, c=count, b=body: self.step(t, value, b, c)
+                        )
                     )
                     out.extend(self.inline_generators(stmt.orelse))
                     continue
@@ -451,10 +466,33 @@ class _Desugar:
             out.append(stmt)
         return out
 
-    def step(self, loop, value, body):
-        """The consuming loop's step for one ``yield value``: ``target = value`` and its body."""
-        target = trees.clone(loop.target)
+    def step(self, target, value, body, counter=None):
+        """The consuming loop's step for one ``yield value``: ``target = value`` (``target = (counter, value)``
+        under enumerate, the counter then moved on) and its body."""
+        target = trees.clone(target)
+        if counter is not None:
+            value = _at(gast.Tuple(elts=[trees.name(counter), value], ctx=gast.Load()), value)
         return [_at(gast.Assign(targets=[target], value=value, type_comment=None), value)] + trees.clone(body)
+
+    def enumerated_generator(self, loop):
+        """``(gen, call, start, target)`` for ``for target in enumerate(gen(n)[, start])``, else None."""
+        outer = loop.iter
+        if not (
+            self.resolve(outer.func) is enumerate
+            and 1 <= len(outer.args) <= 2
+            and all(k.arg == "start" for k in outer.keywords)
+            and len(outer.args) + len(outer.keywords) <= 2
+            and isinstance(outer.args[0], gast.Call)
+            and not any(isinstance(a, gast.Starred) for a in outer.args)
+        ):
+            return None
+        gen = self.generator_function(outer.args[0].func)
+        if gen is None:
+            return None
+        start = outer.args[1] if len(outer.args) > 1 else outer.keywords[0].value if outer.keywords else None
+        if start is not None and not isinstance(start, (gast.Constant, gast.Name)):
+            return None  # (evaluated before the generator's body runs, where enumerate takes it after its args)
+        return gen, outer.args[0], start if start is not None else _at(trees.const(0), outer), loop.target
 
     def consumed_generators(self, stmt):
         """The statements before ``stmt`` that fill a list for each ``sum(gen(n))`` in it (the call replaced)."""

@@ -84,7 +84,27 @@ def consumed_in_a_loop(x, n):
     return s
 
 
+def enumerated(x, y):
+    def squares(xs, k=1.0):
+        for v in xs:
+            if v > 0:
+                yield v * v * k
+            else:
+                yield -v * y
+
+    s = 0.0
+    for i, v in enumerate(squares(x)):  # counted from 0
+        s += i * v * x[0]
+    start = 3
+    for j, a in enumerate(squares(x, k=y), start):
+        s = s + a * j
+    for j, a in enumerate(powers(y, 3), start=1):
+        s = s * a + j
+    return s
+
+
 CASES = [
+    (enumerated, (np.array([0.5, -1.0, 2.0]), 1.3), (0, 1)),
     (sums_module_generator, (0.7, 4), 0),
     (nested_generator, (0.7, 1.3), (0, 1)),
     (late_binding, (0.7,), 0),
@@ -162,6 +182,17 @@ def break_in_consumer(x):
     return x
 
 
+def break_in_enumerate(x):
+    def gen():
+        yield x
+        yield 2.0 * x
+
+    for i, v in enumerate(gen()):
+        if i > 0:
+            break  # <- break
+    return x
+
+
 def inside_an_expression(x):
     def gen():
         yield x
@@ -193,6 +224,7 @@ REFUSALS = [
     (sent_value, "yield inside an expression (a value sent in)"),
     (returns_early, "return in the generator function 'gen'"),
     (break_in_consumer, "break or continue in a for loop over the generator gen(...)"),
+    (break_in_enumerate, "break or continue in a for loop over the generator gen(...)"),
     (inside_an_expression, "a call of the generator function gen other than as the statement's sum/list"),
     (kept_as_a_value, "a generator function 'gen' used other than by one for loop or sum/list"),
     (recursive_generator, "a generator function called in the generator function 'gen'"),
