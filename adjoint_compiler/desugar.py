@@ -318,12 +318,12 @@ class _Desugar:
     def generators(self):
         """``for v in gen(n): body`` (``for i, v in enumerate(gen(n))`` too), ``sum(gen(n))`` (``list``,
         ``tuple``, ``min``, ``max``, ``sorted``, ``math.fsum``, ``math.prod``) of a generator function ``gen``
-        defined in the function, or at module level beside it: the generator's body inlined where it is consumed, its parameters and variables
-        renamed apart, each ``yield e`` the consumer's step (``v = e`` and the loop body; ``_gen1.append(e)``
-        into a list the consumer is then given). Refused, located: a yield inside ``try``/``with`` or in an
-        expression (``send``), ``yield from``, ``return`` in the generator, a generator calling generators,
-        ``break``/``continue`` in the consuming loop, a consumption inside a larger expression, any other
-        use of the generator."""
+        defined in the function, or at module level beside it: the generator's body inlined where it is
+        consumed, its parameters and variables renamed apart, each ``yield e`` the consumer's step (``v = e``
+        and the loop body; ``_gen1.append(e)`` into a list the consumer is then given). Refused, located: a
+        yield inside ``try``/``with`` or in an expression (``send``), ``yield from``, ``return`` in the
+        generator, a generator calling generators, ``break``/``continue`` in the consuming loop, a consumption
+        inside a larger expression, any other use of the generator."""
         defs = {}
         for node in list(trees.scope(self.fn.body)):
             if isinstance(node, gast.FunctionDef) and _yields(node):
