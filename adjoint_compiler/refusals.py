@@ -220,13 +220,65 @@ def refuse_effects_through_calls(stmts, source, local, varied, memo, fn=None):
             and not rules.is_nondifferentiable(op.fn)
             and not effects.is_output(op.fn)
             and not inspect.isfunction(op.fn)
+            and not _logs_to_unread_list(call, op, source, local, memo)
         ):
+            appends = isinstance(call.func, gast.Attribute) and call.func.attr == "append"
             raise UnsupportedError(
                 "a call of %s() with a differentiated argument%s whose result is unused: what it changes "
                 "is not differentiated" % (name, _named(source, differentiated[0], fn)),
                 where,
-                "compute the value without changing an array in place (e.g. np.bincount or a loop)",
+                "make the list in the function (values = []) and return it, where the function reads it"
+                if appends
+                else "compute the value without changing an array in place (e.g. np.bincount or a loop)",
             )
+
+
+def _logs_to_unread_list(call, op, source, local, memo):
+    """``log.append(v)`` on a global or closure list that the function uses only so, and that nothing it calls
+    reads: an output, as ``print``'s is (the forward sweep appends what the original appends; no derivative
+    is asked of what the list holds). False where any other use, or a call not known, could read it."""
+    func = call.func
+    if not (
+        isinstance(func, gast.Attribute)
+        and func.attr == "append"
+        and isinstance(func.value, gast.Name)
+        and func.value.id not in local
+        and type(getattr(op.fn, "__self__", None)) is list
+        and source is not None
+        and inspect.isfunction(source.func)
+    ):
+        return False
+    name = func.value.id
+    key = effects.state_key(source.func, name, False)
+    if key is None:
+        return False
+    try:
+        user = source_mod.read(source.func, copy=False)
+    except Exception:  # noqa: BLE001  (no source to look at: not shown to be unread)
+        return False
+    parents = {id(child): node for node in trees.walk(user.tree) for child in gast.iter_child_nodes(node)}
+    for node in trees.walk(user.tree):
+        if isinstance(node, gast.Name) and node.id == name:
+            attribute = parents.get(id(node))
+            appended = parents.get(id(attribute))
+            if not (
+                isinstance(attribute, gast.Attribute)
+                and attribute.attr == "append"
+                and isinstance(appended, gast.Call)
+                and appended.func is attribute
+                and isinstance(parents.get(id(appended)), gast.Expr)
+            ):
+                return False
+        elif isinstance(node, gast.Call):
+            callee = effects._callee_value(node.func, user.env)
+            if inspect.isfunction(callee) and rules.lookup(callee) is None:
+                if key in effects.summary(callee, memo).reads:
+                    return False
+            elif not (
+                callee is not None and not inspect.isfunction(callee) and callee is not effects._UNKNOWN
+            ) and not (isinstance(node.func, gast.Attribute) and node.func.attr == "append"):
+                return False  # (a method or a value made at run time: what it reads is not known)
+    return True
 
 
 def refuse_stale_reads(fn, source, local, memo, varied=frozenset()):

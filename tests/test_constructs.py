@@ -1626,6 +1626,22 @@ CONSTRUCTS = [
     ),
     (
         "Other Python",
+        "values logged to a global list (`history.append(v)`) that the function does not read",
+        "supported",
+        "0.7",
+        """
+        import math
+
+        history = []
+
+        def f(x):
+            y = math.sin(x) * x
+            history.append(float(y))
+            return y * y
+        """,
+    ),
+    (
+        "Other Python",
         "bare `except:`",
         "refused",
         "except",
