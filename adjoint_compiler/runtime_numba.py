@@ -157,6 +157,46 @@ def _add_bars(a, b):
     return None
 
 
+def check_store(target, value, construct, filename, line, col, index=None):
+    raise NotImplementedError
+
+
+@overload(check_store)
+def _check_store(target, value, construct, filename, line, col, index=None):
+    # a float or complex array keeps what is stored; an integer or boolean one truncates it (no derivative),
+    # and a list's slice store may change its length: the Python backend's check refuses those
+    if isinstance(target, types.Array) and isinstance(target.dtype, (types.Float, types.Complex)):
+        return lambda target, value, construct, filename, line, col, index=None: None
+    return None
+
+
+def stored(g, index, value):
+    raise NotImplementedError
+
+
+@overload(stored)
+def _stored(g, index, value):
+    # the cotangent of value in a[index] = value: g[index] (a copy: the adjoint zeroes it next), summed to
+    # value's shape where the store broadcast it; an index array (which may repeat a position) is left to Python
+    if not isinstance(g, types.Array):
+        return None
+    if isinstance(index, types.Integer):
+        left = g.ndim - 1
+    elif isinstance(index, types.BaseTuple) and all(isinstance(t, (types.Integer, types.SliceType)) for t in index):
+        left = g.ndim - sum(isinstance(t, types.Integer) for t in index)
+    elif isinstance(index, types.SliceType):
+        left = g.ndim
+    else:
+        return None
+    if left == 0 and isinstance(value, (types.Number, types.Boolean)):
+        return lambda g, index, value: g[index]
+    if left > 0 and isinstance(value, (types.Number, types.Boolean)):
+        return lambda g, index, value: g[index].sum()
+    if left > 0 and isinstance(value, types.Array) and value.ndim <= left:
+        return lambda g, index, value: unbroadcast(g[index].copy(), value)
+    return None
+
+
 def writable(c):
     raise NotImplementedError
 

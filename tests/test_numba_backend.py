@@ -325,3 +325,37 @@ def test_fast_path_sees_a_rebound_global_and_a_registered_adjoint():
         warnings.simplefilter("ignore", NumbaFallbackWarning)  # (numba may not call the rule: Python runs it)
         assert h(0.3) == pytest.approx(20.0)  # (deliberately not the derivative: the rule is the one called)
         assert h(0.5) == pytest.approx(20.0)
+
+
+def stores(x, w):
+    y = np.zeros_like(x)
+    for i in range(1, x.shape[0]):
+        y[i] = y[i - 1] * 0.5 + x[i] ** 2  # a recurrence through stores
+    m = np.zeros((3, 3))
+    m[1] = x[1] * w  # a row from an array
+    m[0, 0] += x[1]  # one element, added to
+    m[0, 1:] = x[2]  # one number spread over a slice
+    y[1:3] = x[:2] ** 2  # a slice from an array
+    return np.sum(m**2) + np.sum(y * x)
+
+
+def test_stores_into_float_arrays_compile():
+    args = (np.array([0.3, 0.5, -0.2, 1.0, 0.7]), np.array([1.0, 2.0, -0.5]))
+    g = numba_grad(stores, (0, 1), *args)  # (a NumbaFallbackWarning fails it)
+    got = g(*args)
+    for a, b in zip(got, ac.grad(stores, (0, 1))(*args)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    check_grads(stores, args, (0, 1), grads=got, rtol=1e-5)
+
+
+def store_into_ints(x):
+    y = np.zeros(3, dtype=np.int64)
+    y[0] = x[0] * 2.0  # truncated: no derivative
+    return np.sum(y * x)
+
+
+def test_a_store_into_an_integer_array_runs_on_python_and_is_refused():
+    g = ac.grad(store_into_ints, backend="numba")
+    with pytest.warns(NumbaFallbackWarning, match="store_into_ints"):
+        with pytest.raises(ac.UnsupportedError, match="dtype int64"):
+            g(np.array([1.5, 2.0, 3.0]))
