@@ -91,10 +91,23 @@ def _wrt(func, text):
     )
 
 
-def _parse_at(func, text):
+def _items(text):
+    """``text`` split at the commas outside brackets: ``x=[1, 2],y=3`` is two items."""
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += ch in "[(" and 1 or ch in "])" and -1 or 0
+        if ch == "," and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+    return items + [text[start:]]
+
+
+def _parse_at(func, text, arrays=True):
+    """The arguments ``--at`` gives, in parameter order: numbers (``3`` stays an int, a trip count; ``1.5`` a
+    float) and, with ``arrays``, nested lists of numbers as float arrays (``x=[1.0,2.0]``)."""
     params = list(func.__code__.co_varnames[: func.__code__.co_argcount])
     values = {}
-    for item in text.split(","):
+    for item in _items(text):
         if not item.strip():
             continue
         key, eq, value = item.partition("=")
@@ -103,16 +116,31 @@ def _parse_at(func, text):
         key = key.strip()
         if key not in params:
             raise UsageError("%r is not a parameter of %s (parameters: %s)" % (key, func.__name__, ", ".join(params)))
+        what = "a number or a list of numbers" if arrays else "a number"
         try:
-            values[key] = ast.literal_eval(value.strip())  # 3 stays an int (a trip count), 1.5 a float
+            values[key] = ast.literal_eval(value.strip())
         except (ValueError, SyntaxError):
-            raise UsageError("--at %s=%s is not a number" % (key, value))
+            raise UsageError("--at %s=%s is not %s" % (key, value, what))
+        if arrays and isinstance(values[key], (list, tuple)):
+            try:
+                array = np.array(values[key], dtype=float)
+            except (TypeError, ValueError):
+                raise UsageError("--at %s=%s is not %s" % (key, value, what))
+            if _numbers_only(values[key]) and array.size:
+                values[key] = array
+                continue
         if not isinstance(values[key], (int, float)) or isinstance(values[key], bool):
-            raise UsageError("--at %s=%s is not a number" % (key, value))
+            raise UsageError("--at %s=%s is not %s" % (key, value, what))
     missing = [p for p in params if p not in values]
     if missing:
         raise UsageError("--at gives no value for %s" % ", ".join(missing))
     return [values[p] for p in params]
+
+
+def _numbers_only(value):
+    if isinstance(value, (list, tuple)):
+        return all(_numbers_only(v) for v in value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def show(args):
@@ -132,15 +160,19 @@ def show(args):
 
 
 def _fmt(values):
-    return ", ".join("%s=%.10g" % (k, v) for k, v in values)
+    return ", ".join(
+        "%s=%s" % (k, np.array2string(np.asarray(v), precision=10, separator=", ") if np.ndim(v) else "%.10g" % v)
+        for k, v in values
+    )
 
 
 def check(args):
     pyplot = _pyplot() if args.plot else None  # before any output: a missing matplotlib is one error line
     func = load_function(args.target)
-    point = _parse_at(func, args.at)
+    point = _parse_at(func, args.at, arrays=not args.plot)
     params = list(func.__code__.co_varnames[: func.__code__.co_argcount])
-    wrt = _wrt(func, args.wrt) if args.wrt else tuple(p for p, v in zip(params, point) if isinstance(v, float))
+    differentiable = tuple(p for p, v in zip(params, point) if isinstance(v, (float, np.ndarray)))
+    wrt = _wrt(func, args.wrt) if args.wrt else differentiable
     wrt_idx, _ = api.normalize_wrt(func, wrt if isinstance(wrt, tuple) else (wrt,))
     grads = api.grad(func, wrt_idx)(*point)
     numeric = [testing.numerical_grad(func, point, i) for i in wrt_idx]

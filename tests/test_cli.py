@@ -75,3 +75,30 @@ def test_export_writes_the_module_it_reports(tmp_path, capsys, mode):
         % {"grad": "Gradient", "vjp": "Vector-Jacobian product", "jvp": "Jacobian-vector product"}[mode]
     )
     assert "def f_%s(" % mode in text
+
+
+ARRAYS = '''import numpy as np
+
+
+def f(x, w, n):
+    m = np.zeros((n, 3))
+    for i in range(n):
+        m[i] = x[i] * w
+    return np.sum(m ** 2)
+'''
+
+
+def test_check_takes_arrays_at_a_point(tmp_path, capsys):
+    path = tmp_path / "arrays.py"
+    path.write_text(ARRAYS)
+    assert cli.main(["check", "%s:f" % path, "--at", "x=[1.0, 2.0, 3.0],w=[0.5,0.5,-1],n=3"]) == 0
+    out = capsys.readouterr().out
+    x, w = [1.0, 2.0, 3.0], [0.5, 0.5, -1.0]  # f = sum_i x_i^2 |w|^2: by hand
+    assert "value:              21\n" in out
+    assert "AD gradient:        x=[3., 6., 9.], w=[ 14.,  14., -28.]" in out  # 2 x |w|^2, 2 w |x|^2
+    assert sum(v * v for v in x) * sum(v * v for v in w) == 21.0
+    assert "max relative error" in out
+    assert cli.main(["check", "%s:f" % path, "--at", "x=[1.0, 2.0, 3.0],w=[0.5,0.5,-1],n=3", "--wrt", "w"]) == 0
+    assert "AD gradient:        w=[ 14.,  14., -28.]" in capsys.readouterr().out
+    err = _one_line_error(capsys, ["check", "%s:f" % path, "--at", "x=[1.0, [2.0]],w=[0.5],n=3"])
+    assert err == "adjoint-compiler: error: --at x=[1.0, [2.0]] is not a number or a list of numbers"
