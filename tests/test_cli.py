@@ -77,7 +77,7 @@ def test_export_writes_the_module_it_reports(tmp_path, capsys, mode):
     assert "def f_%s(" % mode in text
 
 
-ARRAYS = '''import numpy as np
+ARRAYS = """import numpy as np
 
 
 def f(x, w, n):
@@ -85,7 +85,7 @@ def f(x, w, n):
     for i in range(n):
         m[i] = x[i] * w
     return np.sum(m ** 2)
-'''
+"""
 
 
 def test_check_takes_arrays_at_a_point(tmp_path, capsys):
