@@ -272,12 +272,11 @@ class _Points:
         taken to be changed in place (its new contents are a copy where the call is differentiated, which
         the caller then names ``a``), now holding what the other arguments reach, or a global."""
         call = s.value
-        positions = dict(changed)
+        positions = {name: k for name, k, _ in changed}
         tokens = {name: self.of(trees.name(name), env) for name in positions}
         args = list(call.args) + [k.value for k in call.keywords]
-        others = frozenset().union(
-            *[self.of(a, env) for a in args if not (isinstance(a, gast.Name) and a.id in positions)]
-        )
+        passed = {id(node) for _, _, node in changed}
+        others = frozenset().union(*[self.of(a, env) for a in args if id(a) not in passed])
         self.changes[id(s)] = (s, tokens, self.closure(others), dict(env))
         reach = self.closure(frozenset().union(*[self.of(a, env) for a in args]))
         for name in positions:
@@ -374,8 +373,9 @@ class _Points:
 
 
 def _changed_arguments(stmt, source, local):
-    """``[(variable, position in the result), ...]`` for ``t = variant(..., a, ...)``, a call of a carrying
-    variant (carry.py) that changes its argument ``a`` in place and returns its new contents; else []."""
+    """``[(variable, position in the result, the argument's node), ...]`` for ``t = variant(..., a, ...)``, a call
+    of a carrying variant (carry.py) that changes its argument ``a`` in place and returns its new contents;
+    else []."""
     if not (
         source is not None
         and isinstance(stmt, gast.Assign)
@@ -392,14 +392,15 @@ def _changed_arguments(stmt, source, local):
     params = list(ins) + list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
     passed = dict(zip(params, stmt.value.args))
     passed.update((k.arg, k.value) for k in stmt.value.keywords)
-    return [(passed[p].id, 1 + len(outs) + i) for i, p in enumerate(changed) if isinstance(passed.get(p), gast.Name)]
+    positions = [(p, 1 + len(outs) + i) for i, p in enumerate(changed)]
+    return [(passed[p].id, k, passed[p]) for p, k in positions if isinstance(passed.get(p), gast.Name)]
 
 
 def _deeply_changed(stmt, source, local):
     """The variables of ``_changed_arguments(stmt)`` whose inner objects the callee changes (``Summary.deep``)."""
     carried = getattr(source_mod.global_value(stmt.value.func, source, local), source_mod.CARRIED)
     deep = effects.summary(carried[0], source.summaries).deep
-    names = dict(_changed_arguments(stmt, source, local))
+    names = {name: k for name, k, _ in _changed_arguments(stmt, source, local)}
     positions = {1 + len(carried[2]) + i: p for i, p in enumerate(carried[3])}
     return {name for name, k in names.items() if positions[k] in deep}
 

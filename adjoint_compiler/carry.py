@@ -147,8 +147,8 @@ def _changed_arguments(call, callee, summary, local):
     place (``summary.mutated``): its carrying variant returns their new contents, which the call's lowering
     (``anf``) assigns to those variables, and ``aliasing`` checks that no other name sees the objects. Empty
     where any such parameter is passed something else (an element, an attribute, a global, a starred
-    argument, the variable passed twice) or is rebound by the callee: the call is left as it is (and
-    ``refusals`` refuses it where it is differentiated)."""
+    argument, a variable passed for another such parameter too) or is rebound by the callee: the call is
+    left as it is (and ``refusals`` refuses it where it is differentiated)."""
     if not summary.mutated or any(isinstance(a, gast.Starred) for a in call.args):
         return ()
     code = callee.__code__
@@ -170,9 +170,9 @@ def _changed_arguments(call, callee, summary, local):
         arg = passed.get(param)
         if not isinstance(arg, gast.Name) or arg.id not in local or param in rebound or param in summary.rebound:
             return ()
-        if sum(1 for a in passed.values() for n in trees.walk(a) if isinstance(n, gast.Name) and n.id == arg.id) > 1:
-            return ()
         changed.append(param)
+    if len({passed[p].id for p in changed}) < len(changed):
+        return ()  # one variable for two changed parameters (``aliasing`` refuses a variable passed twice otherwise)
     return tuple(changed)
 
 

@@ -153,12 +153,14 @@ class Cotangents:
             if op.kind == "tuple" and name in returned:
                 returned |= {a.id for a in op.args if isinstance(a, gast.Name)}
         elements = {name for name, op in act.defs if op.kind == "subscript"}
-        self.containers |= elements & (returned | passed)
+        copies = [(n, op.args[0].id) for n, op in act.defs if op.kind == "copy"]
+        # (an element that a loop's header copies and passes on: h = r[1] of h, r = step(h), a list)
+        self.containers |= elements & trees.joined(returned | passed, copies)
         if fn is not None:
             params = {a.id for a in fn.args.args if isinstance(a, gast.Name)}
             self.containers |= (params & passed) - read - act.scalars
         # a copy holds the same list or dict (t = xs[-1]; u = t; u[1] is read: t's cotangent is a list)
-        self.containers = trees.joined(self.containers, [(n, op.args[0].id) for n, op in act.defs if op.kind == "copy"])
+        self.containers = trees.joined(self.containers, copies)
 
     def name(self, name):
         """The adjoint variable of ``name`` (``x_bar``), made unique on first use."""
