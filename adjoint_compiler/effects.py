@@ -797,6 +797,7 @@ def _summarise(src, s, memo):
         return None if name is None or name in local else state_key(func, name, name in global_decl)
 
     deps = _dependences(nodes, params)
+    for_effect = {id(n.value) for n in nodes if isinstance(n, gast.Expr)}  # calls whose result is dropped
 
     def value_deps(node):
         return set().union(*[deps.get(name, ()) for name in trees.all_names(node)]) if node is not None else set()
@@ -845,7 +846,7 @@ def _summarise(src, s, memo):
         elif isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name) and node.target.id in params:
             s.rebound.setdefault(node.target.id, where(node))
         elif isinstance(node, gast.Call):
-            _summarise_call(node, src, s, memo, local, params, state, changed, value_deps)
+            _summarise_call(node, src, s, memo, local, params, state, changed, value_deps, id(node) in for_effect)
         if (s.unseen is None or s.unseen_call is None) and unseen(node, src, local):
             s.unseen = s.unseen or where(node)
             if isinstance(node, gast.Call):
@@ -856,7 +857,7 @@ def _summarise(src, s, memo):
                 _merge(s, summary(getter, memo))
 
 
-def _summarise_call(call, src, s, memo, local, params, state, changed, value_deps):
+def _summarise_call(call, src, s, memo, local, params, state, changed, value_deps, for_effect=False):
     f = call.func
     if isinstance(f, gast.Attribute):
         root = _root_name(f)
@@ -899,6 +900,11 @@ def _summarise_call(call, src, s, memo, local, params, state, changed, value_dep
         root = _root_name(passed[param]) if param in passed else None
         if root is not None:
             changed(root, call, arguments, param in inner.deep or not isinstance(passed[param], gast.Name))
+    for param in inner.rebound if for_effect else ():
+        # called for its effect, p op= v can only change an array or list in place (v /= v.sum())
+        root = _root_name(passed[param]) if param in passed else None
+        if root is not None:
+            changed(root, call, arguments, not isinstance(passed[param], gast.Name))
 
 
 def _merge(s, inner):
