@@ -424,3 +424,22 @@ def test_a_slice_store_into_the_functions_own_argument():
     a_bar, k_bar = pullback(1.0)
     np.testing.assert_allclose(a_bar, [2.0, 2.0, 2.0])  # d sum(a k) / da = k
     assert k_bar == pytest.approx(6.0)  # sum of the a it was given
+
+
+def push_cube(h, v):
+    h.append(v * v * v)
+
+
+def cubes(x):
+    h = [x]
+    push_cube(h, x)
+    push_cube(h, 2.0 * x)
+    return sum(h)
+
+
+def test_second_order():
+    # x + x^3 + 8 x^3: 1 + 27 x^2, then 54 x
+    for x in (0.7, -1.1):
+        assert ac.grad(cubes)(x) == pytest.approx(1 + 27 * x * x, rel=1e-12)
+        assert ac.grad(ac.grad(cubes))(x) == pytest.approx(54 * x, rel=1e-12)
+        assert ac.hessian(cubes)(x) == pytest.approx(54 * x, rel=1e-12)
