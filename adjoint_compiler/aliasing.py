@@ -72,6 +72,7 @@ class _Points:
         # name -> {position: tokens of the argument whose new contents it holds there}
         self.changes = {}
         self.returned = {}
+        self.parts = {}  # token of a user function's new tuple -> {position: token of the new object there}
 
     # -- tokens of expressions ------------------------------------------------
 
@@ -205,9 +206,14 @@ class _Points:
             ):
                 self.make(site, env, frozenset())
                 return frozenset([site])
-            made = self.user_function_result(node.func)
+            made, parts = self.user_function_result(node.func)
             if made is not None:  # a new object, holding anything
                 self.make(site, env, reach | frozenset([_GLOBAL]), container=made == "container")
+                self.parts[site] = {}
+                for k, part in enumerate(parts or ()):
+                    if part is not None:  # (an __init__ made a function, giving its new fields: self.items = [])
+                        self.make(site + (k,), env, reach | frozenset([_GLOBAL]), container=part == "container")
+                        self.parts[site][k] = frozenset([site + (k,)])
                 return frozenset([site])
             # anything else (a user function, a view, an unknown method) may return what it was given
             return reach | frozenset([_GLOBAL]) if not from_numpy else reach
@@ -235,12 +241,12 @@ class _Points:
 
     def user_function_result(self, func):
         """``effects.returns_fresh`` of the user function ``func`` names (an object's ``__init__`` made a
-        function, ``Box_init``, returning its new list), else None."""
+        function, ``Box_init``, returning its new list), else (None, None)."""
         if not isinstance(func, gast.Name) or func.id in self.local or self.source is None:
-            return None
+            return None, None
         value = source_mod.global_value(func, self.source, self.local)
         if not inspect.isfunction(value) or hasattr(value, source_mod.CARRIED) or value.__module__ == runtime.__name__:
-            return None
+            return None, None
         return effects.returns_fresh(value)
 
     def runtime_helper(self, func):
@@ -293,13 +299,19 @@ class _Points:
         if not (
             isinstance(value, gast.Subscript)
             and isinstance(value.value, gast.Name)
-            and value.value.id in self.returned
             and isinstance(value.slice, gast.Constant)
-            and value.slice.value in self.returned[value.value.id]
+            and isinstance(value.slice.value, int)
         ):
             return False
-        env[s.targets[0].id] = self.returned[value.value.id][value.slice.value]
-        return True
+        whole, k = value.value.id, value.slice.value
+        if k in self.returned.get(whole, {}):
+            env[s.targets[0].id] = self.returned[whole][k]
+            return True
+        tokens = env.get(whole, frozenset())
+        if len(tokens) == 1 and k in self.parts.get(next(iter(tokens)), {}):
+            env[s.targets[0].id] = self.parts[next(iter(tokens))][k]  # the new object a user function made there
+            return True
+        return False
 
     # -- statements -----------------------------------------------------------
 
@@ -316,6 +328,8 @@ class _Points:
         if _rebind_check(s) is not None:
             self.checks[id(s)] = (s, self.of(_rebind_check(s), env), dict(env))
         changed = _changed_arguments(s, self.source, self.local)
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            self.returned.pop(s.targets[0].id, None)  # (what an earlier changing call gave under this name)
         if changed:
             self.change(s, changed, env)
         elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and self.returned_part(s, env):

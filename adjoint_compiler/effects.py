@@ -169,18 +169,20 @@ def fresh(value):
 def returns_fresh(func):
     """``"container"`` where every return of user function ``func`` gives a list, tuple or dict display (or a
     local variable only ever bound to one), ``"new"`` where each gives a new object otherwise (``fresh``), else
-    None. What such an object holds may still be anything its caller or a global reaches."""
+    None; and where every return gives a tuple display of one length, the same for each of its parts, by
+    position (else None): ``(kind, parts)``. What such an object holds may still be anything its caller
+    or a global reaches."""
     try:
         tree = source_mod.read(func, copy=False).tree
     except Exception:  # noqa: BLE001  (no source: nothing is known)
-        return None
+        return None, None
     params = {a.id for a in tree.args.args + tree.args.kwonlyargs}
     bound = {}  # local name -> its values, or None where it is bound otherwise (a loop target, unpacking)
     nodes = list(trees.scope(tree.body))
     simple = set()  # the targets of name = value
     for node in nodes:
         if isinstance(node, (gast.Global, gast.Nonlocal)):
-            return None
+            return None, None
         if isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
             simple.add(id(node.targets[0]))
             values = bound.setdefault(node.targets[0].id, [])
@@ -189,24 +191,25 @@ def returns_fresh(func):
     for node in nodes:
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)) and id(node) not in simple:
             bound[node.id] = None
-    kinds = set()
-    returns = [n for n in trees.scope(tree.body) if isinstance(n, gast.Return)]
-    for ret in returns:
-        values = [ret.value]
-        if isinstance(ret.value, gast.Name):
-            values = bound.get(ret.value.id) if ret.value.id not in params else None
-        if not values:
-            return None
-        for value in values:
-            if isinstance(value, (gast.List, gast.Tuple, gast.Dict, gast.ListComp, gast.DictComp)):
-                kinds.add("container")
-            elif value is not None and fresh(value):
-                kinds.add("new")
-            else:
-                return None
+
+    def kind(value, depth=0):
+        if isinstance(value, gast.Name) and value.id not in params and bound.get(value.id) and depth < 4:
+            kinds = {kind(v, depth + 1) for v in bound[value.id]}
+            return kinds.pop() if len(kinds) == 1 else "new" if kinds == {"new", "container"} else None
+        if isinstance(value, (gast.List, gast.Tuple, gast.Dict, gast.ListComp, gast.DictComp)):
+            return "container"
+        return "new" if value is not None and not isinstance(value, gast.Name) and fresh(value) else None
+
+    returns = [n.value for n in nodes if isinstance(n, gast.Return)]
     if not returns:
-        return None
-    return "container" if kinds == {"container"} else "new"
+        return None, None
+    kinds = {kind(value) for value in returns}
+    whole = None if None in kinds else "container" if kinds == {"container"} else "new"
+    parts = None
+    if all(isinstance(v, gast.Tuple) for v in returns) and len({len(v.elts) for v in returns}) == 1:
+        columns = zip(*[[kind(e) for e in v.elts] for v in returns])  # each position's kinds, over the returns
+        parts = [None if None in c else "container" if set(c) == {"container"} else "new" for c in columns]
+    return whole, parts
 
 
 def makes_new(value):
