@@ -35,6 +35,8 @@ view of it).
 in-place update of a while b (a view or copy of the same array) is still used
 """
 
+import inspect
+
 import gast
 
 from adjoint_compiler import effects, naming, runtime, trees
@@ -65,6 +67,12 @@ class _Points:
         self.listed = None  # a name certainly a list for the statements being read (block)
         self.arguments = {}  # id(store a[i][j] = v) -> the parameters a[i] may be: checked when it runs
         self.repeated = set()  # tokens of containers that may hold one object at two places ([row] * n)
+        # id(t = variant(...)) of a call changing its arguments (carry.py) -> (statement, {changed variable:
+        # tokens}, what the call's other arguments reach, points-to state before it); and the result's
+        # name -> {position: tokens of the argument whose new contents it holds there}
+        self.changes = {}
+        self.returned = {}
+        self.parts = {}  # token of a user function's new tuple -> {position: token of the new object there}
 
     # -- tokens of expressions ------------------------------------------------
 
@@ -198,6 +206,15 @@ class _Points:
             ):
                 self.make(site, env, frozenset())
                 return frozenset([site])
+            made, parts = self.user_function_result(node.func)
+            if made is not None:  # a new object, holding anything
+                self.make(site, env, reach | frozenset([_GLOBAL]), container=made == "container")
+                self.parts[site] = {}
+                for k, part in enumerate(parts or ()):
+                    if part is not None:  # (an __init__ made a function, giving its new fields: self.items = [])
+                        self.make(site + (k,), env, reach | frozenset([_GLOBAL]), container=part == "container")
+                        self.parts[site][k] = frozenset([site + (k,)])
+                return frozenset([site])
             # anything else (a user function, a view, an unknown method) may return what it was given
             return reach | frozenset([_GLOBAL]) if not from_numpy else reach
         return frozenset([_GLOBAL])
@@ -221,6 +238,16 @@ class _Points:
                 tokens = frozenset().union(*[self.of(a, env) for a in call.args])
                 return self.closure(tokens) - tokens | tokens & {_GLOBAL}, True
         return None
+
+    def user_function_result(self, func):
+        """``effects.returns_fresh`` of the user function ``func`` names (an object's ``__init__`` made a
+        function, ``Box_init``, returning its new list), else (None, None)."""
+        if not isinstance(func, gast.Name) or func.id in self.local or self.source is None:
+            return None, None
+        value = source_mod.global_value(func, self.source, self.local)
+        if not inspect.isfunction(value) or hasattr(value, source_mod.CARRIED) or value.__module__ == runtime.__name__:
+            return None, None
+        return effects.returns_fresh(value)
 
     def runtime_helper(self, func):
         """The name of the runtime helper ``func`` is (``zeros_like`` in an emitted gradient), else None."""
@@ -246,6 +273,46 @@ class _Points:
         self.inner[older] = self.inner.get(older, frozenset()) | self.inner.get(newest, frozenset())
         self.inner[newest] = contents
 
+    def change(self, s, changed, env):
+        """``t = variant(a, v)``, whose call gives (at position k) the new contents of ``a``: the object ``a`` is
+        taken to be changed in place (its new contents are a copy where the call is differentiated, which
+        the caller then names ``a``), now holding what the other arguments reach, or a global."""
+        call = s.value
+        positions = {name: k for name, k, _ in changed}
+        tokens = {name: self.of(trees.name(name), env) for name in positions}
+        args = list(call.args) + [k.value for k in call.keywords]
+        passed = {id(node) for _, _, node in changed}
+        others = frozenset().union(*[self.of(a, env) for a in args if id(a) not in passed])
+        self.changes[id(s)] = (s, tokens, self.closure(others), dict(env))
+        reach = self.closure(frozenset().union(*[self.of(a, env) for a in args]))
+        for name in positions:
+            for t in tokens[name]:
+                self.inner[t] = self.inner.get(t, frozenset()) | (reach - {t}) | {_GLOBAL}
+        result = s.targets[0].id
+        env[result] = self.value(call, env, ("site", id(s)))
+        self.returned[result] = {k: tokens[name] for name, k in positions.items()}
+
+    def returned_part(self, s, env):
+        """``a = t[k]`` of a changing call's result ``t`` (anf writes it after the call): ``a`` names the
+        object it named before (see ``change``). Whether ``s`` is one."""
+        value = s.value
+        if not (
+            isinstance(value, gast.Subscript)
+            and isinstance(value.value, gast.Name)
+            and isinstance(value.slice, gast.Constant)
+            and isinstance(value.slice.value, int)
+        ):
+            return False
+        whole, k = value.value.id, value.slice.value
+        if k in self.returned.get(whole, {}):
+            env[s.targets[0].id] = self.returned[whole][k]
+            return True
+        tokens = env.get(whole, frozenset())
+        if len(tokens) == 1 and k in self.parts.get(next(iter(tokens)), {}):
+            env[s.targets[0].id] = self.parts[next(iter(tokens))][k]  # the new object a user function made there
+            return True
+        return False
+
     # -- statements -----------------------------------------------------------
 
     def block(self, stmts, env):
@@ -260,7 +327,14 @@ class _Points:
         env = dict(env)
         if _rebind_check(s) is not None:
             self.checks[id(s)] = (s, self.of(_rebind_check(s), env), dict(env))
+        changed = _changed_arguments(s, self.source, self.local)
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            self.returned.pop(s.targets[0].id, None)  # (what an earlier changing call gave under this name)
+        if changed:
+            self.change(s, changed, env)
+        elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and self.returned_part(s, env):
+            pass
+        elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             env[s.targets[0].id] = self.value(s.value, env, ("site", id(s)))
         elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Tuple):
             whole = self.closure(self.value(s.value, env, ("site", id(s))))
@@ -312,6 +386,39 @@ class _Points:
         return env
 
 
+def _changed_arguments(stmt, source, local):
+    """``[(variable, position in the result, the argument's node), ...]`` for ``t = variant(..., a, ...)``, a call
+    of a carrying variant (carry.py) that changes its argument ``a`` in place and returns its new contents;
+    else []."""
+    if not (
+        source is not None
+        and isinstance(stmt, gast.Assign)
+        and isinstance(stmt.targets[0], gast.Name)
+        and isinstance(stmt.value, gast.Call)
+    ):
+        return []
+    variant = source_mod.global_value(stmt.value.func, source, local)
+    carried = getattr(variant, source_mod.CARRIED, None)
+    if carried is None or not carried[3]:
+        return []
+    func, ins, outs, changed = carried
+    code = func.__code__
+    params = list(ins) + list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
+    passed = dict(zip(params, stmt.value.args))
+    passed.update((k.arg, k.value) for k in stmt.value.keywords)
+    positions = [(p, 1 + len(outs) + i) for i, p in enumerate(changed)]
+    return [(passed[p].id, k, passed[p]) for p, k in positions if isinstance(passed.get(p), gast.Name)]
+
+
+def _deeply_changed(stmt, source, local):
+    """The variables of ``_changed_arguments(stmt)`` whose inner objects the callee changes (``Summary.deep``)."""
+    carried = getattr(source_mod.global_value(stmt.value.func, source, local), source_mod.CARRIED)
+    deep = effects.summary(carried[0], source.summaries).deep
+    names = {name: k for name, k, _ in _changed_arguments(stmt, source, local)}
+    positions = {1 + len(carried[2]) + i: p for i, p in enumerate(carried[3])}
+    return {name for name, k in names.items() if positions[k] in deep}
+
+
 def _same_name(a, b):
     return isinstance(a, gast.Name) and isinstance(b, gast.Name) and a.id == b.id
 
@@ -350,6 +457,7 @@ def _live_after(stmts, live_out, records, exit_live=None):
     live = set(live_out)
     for s in reversed(stmts):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], (gast.Name, gast.Tuple)):
+            records[id(s)] = set(live)  # (a call changing its arguments is checked against it)
             live -= {n.id for n in trees.breadth_first(s.targets[0]) if isinstance(n, gast.Name)}
             live |= trees.loads(s.value)
         elif (
@@ -554,6 +662,7 @@ def _run(fn, source, numbers, lists=()):
         or trees.appended(s) is not None
         and trees.appended(s)[0].id in local
         or _rebind_check(s) is not None
+        or _changed_arguments(s, source, local)
     ]
     if not stores:
         return fn
@@ -630,9 +739,50 @@ def _run(fn, source, numbers, lists=()):
                     where(s),
                     "take a copy where %s is made (%s.copy())" % (shown, shown if shown != other else other + " = ..."),
                 )
+    for s, tokens, others, state in points.changes.values():
+        _check_change(fn, s, tokens, others, state, points, live.get(id(s), ()), source)
     if points.arguments:
         _guard_arguments(fn, points.arguments, source)
     return fn
+
+
+def _check_change(fn, s, tokens, others, state, points, live, source):
+    """Refuse a call that changes its argument ``a`` in place where the caller could see the change other
+    than through ``a`` (which the call's result rebinds): ``a`` may be a global, the caller's argument,
+    held by another live variable or container, or reached by another argument of the call."""
+    where = source.location(s)
+    callee = getattr(source_mod.global_value(s.value.func, source, points.local), source_mod.CARRIED)[0]
+    label = getattr(callee, source_mod.USER_LABEL, None) or callee.__name__
+    for name, written in sorted(tokens.items()):
+        shown = _quoted_spelling(fn, name, source)
+        construct = "a call of %s() that changes its argument %s in place" % (label, shown)
+        hint = "return the new value from %s and assign it in the caller, or pass a copy (%s.copy())" % (
+            label,
+            shown.strip("'"),
+        )
+        if not written or _GLOBAL in written:
+            raise UnsupportedError(construct + ", which may be a global or belong to the caller", where, hint)
+        params = sorted(t[1] for t in written if t[0] == "param")
+        if params:
+            raise UnsupportedError(construct + ", which may be the caller's argument %s" % params[0], where, hint)
+        # a callee changing what the object holds (p[i][j] = v) changes objects others may hold too
+        deep = name in _deeply_changed(s, source, points.local)
+        reach = points.closure(written) if deep else written
+        if others & reach:
+            raise UnsupportedError(construct + ", while another argument of the call may share it", where, hint)
+        for other in sorted(live):
+            if other not in (name, s.targets[0].id) and other in state and points.closure(state[other]) & reach:
+                raise UnsupportedError(
+                    construct
+                    + ", while %s, which may hold or share it, is still used" % _quoted_spelling(fn, other, source),
+                    where,
+                    hint,
+                )
+
+
+def _quoted_spelling(fn, name, source):
+    shown = _spelled(fn, name, source)
+    return shown if shown.isidentifier() else "'%s'" % shown
 
 
 def _guard_arguments(fn, stores, source):

@@ -317,9 +317,9 @@ class _Anf:
         if isinstance(node, (gast.Tuple, gast.List)):
             return type(node)(elts=[self.atom(e) for e in node.elts], ctx=gast.Load())
         if isinstance(node, gast.Dict):
-            if any(k is None or not isinstance(k, gast.Constant) for k in node.keys):
-                raise UnsupportedError("dict display with keys that are not constants", self.location(node))
-            return gast.Dict(keys=[trees.clone(k) for k in node.keys], values=[self.atom(v) for v in node.values])
+            if all(isinstance(k, gast.Constant) for k in node.keys):
+                return gast.Dict(keys=[trees.clone(k) for k in node.keys], values=[self.atom(v) for v in node.values])
+            return self.dict_display(node)
         if isinstance(node, gast.Compare):
             return gast.Compare(
                 left=self.atom(node.left), ops=node.ops, comparators=[self.atom(c) for c in node.comparators]
@@ -494,9 +494,16 @@ class _Anf:
         """A call in carrying form (see ``carry``) gives its result and the globals it changed: they are
         assigned here, and written through."""
         variant = source_mod.global_value(call.func, self.source, self.locals) if self.source is not None else None
-        outs = getattr(variant, source_mod.CARRIED, (None, (), None))[2]
-        if outs is None:
+        carried = getattr(variant, source_mod.CARRIED, None)
+        if carried is None:
             return call
+        func, ins, outs, changed = carried
+        code = func.__code__
+        params = list(ins) + list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
+        passed = dict(zip(params, call.args))
+        passed.update((k.arg, k.value) for k in call.keywords)
+        # the contents of a changed argument come back after the state (carry.py): its variable is assigned
+        outs = list(outs) + [passed[p].id for p in changed]
         whole = self.temp()
         self.out.append(_assign(whole, call, self.origin))
         for i, name in enumerate(outs, 1):
@@ -732,7 +739,12 @@ class _Anf:
                 value=_subscript(mapping, trees.name(k.id)),
                 type_comment=None,
             )
-            construct = "%s.update(...)" % target.id if isinstance(node.func, gast.Attribute) else "dict(...)"
+            if isinstance(node, gast.Dict):
+                construct = "{**%s}" % trees.unparse(trees.to_ast(trees.clone(mapping))).strip()
+            elif isinstance(node.func, gast.Attribute):
+                construct = "%s.update(...)" % target.id
+            else:
+                construct = "dict(...)"
             loop = gast.For(
                 target=k, iter=self.keys_of(mapping, construct, node), body=[copy], orelse=[], type_comment=None
             )
@@ -769,6 +781,18 @@ class _Anf:
         self.out.append(_assign(made.id, gast.Dict(keys=[], values=[]), self.origin))
         self.update(trees.name(made.id), pairs, call.keywords, call)
         return trees.name(made.id)
+
+    def dict_display(self, node):
+        """``{k: v, **m}`` with a key not a constant: a new dict and its stores in the display's order, each
+        key evaluated before its value, as Python does (a repeated key keeps its first place, the last value)."""
+        made = self.temp()
+        self.out.append(_assign(made, gast.Dict(keys=[], values=[]), self.origin))
+        for key, value in zip(node.keys, node.values):
+            if key is None:
+                self.update(trees.name(made), value, [], node)
+            else:
+                self.store(_store_target(trees.name(made), self.atom(key)), value)
+        return trees.name(made)
 
     def dict_view_value(self, mapping, method, node):
         """``d.keys()``, ``d.values()``, ``d.items()`` as a value: a new list of the keys, the values or

@@ -71,7 +71,6 @@ def run(fn, source):
         callee = source_mod.global_value(node.func, source, local | given)
         if (
             inspect.isfunction(callee)
-            and callee.__globals__ is module
             and getattr(callee, source_mod.CARRIED, None) is None
             and callee is not runtime.checkpointed
             and not callee.__code__.co_filename.startswith(_PACKAGE)
@@ -95,14 +94,22 @@ def run(fn, source):
 
     in_flight = given | declared
     for _, callee in calls:
-        in_flight |= shared(effects.summary(callee, memo).rebinds, callee)
+        if callee.__globals__ is module:
+            in_flight |= shared(effects.summary(callee, memo).rebinds, callee)
     new = set()
     statement_of = {}
     for node, callee in calls:
         s = effects.summary(callee, memo)
+        changed = _changed_arguments(node, callee, s, local - declared)
+        if callee.__globals__ is not module:
+            if changed:
+                node.func = gast.copy_location(trees.name(_carrying(source, callee, (), (), changed)), node.func)
+            continue
         outs = sorted(shared(s.rebinds, callee))
         ins = sorted(set(outs) | (shared(s.reads, callee) & in_flight))
         if not ins:
+            if changed:
+                node.func = gast.copy_location(trees.name(_carrying(source, callee, (), (), changed)), node.func)
             continue
         clash = sorted(set(ins) & (_local_names(callee) | local - declared))
         if clash:
@@ -117,9 +124,7 @@ def run(fn, source):
                 (id(n), stmt) for stmt in trees.statements(fn) if isinstance(stmt, gast.stmt) for n in _own_nodes(stmt)
             )
         _refuse_reads_before(node, outs, statement_of[id(node)], source, callee)
-        variant = source_mod.carrying(callee, ins, outs)
-        alias = source.bind(naming.CARRYING.format(callee.__name__), variant)
-        node.func = gast.copy_location(trees.name(alias), node.func)
+        node.func = gast.copy_location(trees.name(_carrying(source, callee, ins, outs, changed)), node.func)
         node.args = [trees.name(g) for g in ins] + node.args
         new |= set(ins) - given - declared
     closure = {n for n in new if n in own.__code__.co_freevars}
@@ -129,6 +134,46 @@ def run(fn, source):
         fn.body.insert(0, gast.copy_location(gast.Nonlocal(names=sorted(closure)), fn))
     source.declare(new - closure, closure)
     return fn
+
+
+def _carrying(source, callee, ins, outs, changed):
+    """The name bound in ``source`` to ``callee``'s carrying variant (``source.carrying``)."""
+    variant = source_mod.carrying(callee, ins, outs, changed)
+    return source.bind(naming.CARRYING.format(callee.__name__), variant)
+
+
+def _changed_arguments(call, callee, summary, local):
+    """The parameters of ``callee`` that ``call`` passes a local variable whose contents the callee changes in
+    place (``summary.mutated``): its carrying variant returns their new contents, which the call's lowering
+    (``anf``) assigns to those variables, and ``aliasing`` checks that no other name sees the objects. Empty
+    where any such parameter is passed something else (an element, an attribute, a global, a starred
+    argument, a variable passed for another such parameter too) or is rebound by the callee: the call is
+    left as it is (and ``refusals`` refuses it where it is differentiated)."""
+    if not summary.mutated or any(isinstance(a, gast.Starred) for a in call.args):
+        return ()
+    code = callee.__code__
+    if code.co_flags & (inspect.CO_GENERATOR | inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+        return ()
+    params = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
+    passed = dict(zip(params, call.args))
+    passed.update((k.arg, k.value) for k in call.keywords if k.arg is not None)
+    if any(k.arg is None for k in call.keywords) or set(summary.mutated) - set(params):
+        return ()
+    tree = source_mod.read(callee, copy=False).tree
+    rebound = {
+        n.id
+        for n in trees.walk(tree)
+        if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load) and not isinstance(n.ctx, gast.Param)
+    }
+    changed = []
+    for param in sorted(summary.mutated, key=params.index):
+        arg = passed.get(param)
+        if not isinstance(arg, gast.Name) or arg.id not in local or param in rebound or param in summary.rebound:
+            return ()
+        changed.append(param)
+    if len({passed[p].id for p in changed}) < len(changed):
+        return ()  # one variable for two changed parameters (``aliasing`` refuses a variable passed twice otherwise)
+    return tuple(changed)
 
 
 def _own_nodes(stmt):

@@ -1050,6 +1050,9 @@ class _Desugar:
             for name in names:
                 if name in params and name not in rebound and name not in changed:
                     changed.append(name)
+        for name in self.passed_to_changers(params):
+            if name not in rebound and name not in changed:
+                changed.append(name)
         if not changed or self.source is None:
             return
         own = self.bind("own", runtime.own)
@@ -1076,6 +1079,7 @@ class _Desugar:
                     self.fn,
                 )
                 for p in changed
+                if p not in self.source.returned  # a carrying variant returns its contents instead
             ]
 
         def at_returns(stmts):
@@ -1094,6 +1098,30 @@ class _Desugar:
         if not (body and isinstance(body[-1], gast.Return)):
             body.extend(back())
         self.fn.body = entry + body
+
+    def passed_to_changers(self, params):
+        """The parameters passed, as themselves, to a user function that changes that argument in place: ``carry``
+        makes the call one of its carrying variant, which returns the new contents for the parameter's name."""
+        out = []
+        if self.source is None:
+            return out
+        for node in trees.walk(self.fn):
+            if not isinstance(node, gast.Call) or not any(
+                isinstance(a, gast.Name) and a.id in params for a in node.args + [k.value for k in node.keywords]
+            ):
+                continue
+            callee = self.resolve(node.func)
+            if not inspect.isfunction(callee) or getattr(callee, source_mod.CARRIED, None) is not None:
+                continue
+            code = callee.__code__
+            names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+            passed = dict(zip(names, node.args))
+            passed.update((k.arg, k.value) for k in node.keywords if k.arg is not None)
+            for param in effects.summary(callee, self.source.summaries).mutated:
+                arg = passed.get(param)
+                if isinstance(arg, gast.Name) and arg.id in params:
+                    out.append(arg.id)
+        return out
 
     @staticmethod
     def depth(deep, p):

@@ -166,6 +166,52 @@ def fresh(value):
     return False
 
 
+def returns_fresh(func):
+    """``"container"`` where every return of user function ``func`` gives a list, tuple or dict display (or a
+    local variable only ever bound to one), ``"new"`` where each gives a new object otherwise (``fresh``), else
+    None; and where every return gives a tuple display of one length, the same for each of its parts, by
+    position (else None): ``(kind, parts)``. What such an object holds may still be anything its caller
+    or a global reaches."""
+    try:
+        tree = source_mod.read(func, copy=False).tree
+    except Exception:  # noqa: BLE001  (no source: nothing is known)
+        return None, None
+    params = {a.id for a in tree.args.args + tree.args.kwonlyargs}
+    bound = {}  # local name -> its values, or None where it is bound otherwise (a loop target, unpacking)
+    nodes = list(trees.scope(tree.body))
+    simple = set()  # the targets of name = value
+    for node in nodes:
+        if isinstance(node, (gast.Global, gast.Nonlocal)):
+            return None, None
+        if isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
+            simple.add(id(node.targets[0]))
+            values = bound.setdefault(node.targets[0].id, [])
+            if values is not None:
+                values.append(node.value)
+    for node in nodes:
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)) and id(node) not in simple:
+            bound[node.id] = None
+
+    def kind(value, depth=0):
+        if isinstance(value, gast.Name) and value.id not in params and bound.get(value.id) and depth < 4:
+            kinds = {kind(v, depth + 1) for v in bound[value.id]}
+            return kinds.pop() if len(kinds) == 1 else "new" if kinds == {"new", "container"} else None
+        if isinstance(value, (gast.List, gast.Tuple, gast.Dict, gast.ListComp, gast.DictComp)):
+            return "container"
+        return "new" if value is not None and not isinstance(value, gast.Name) and fresh(value) else None
+
+    returns = [n.value for n in nodes if isinstance(n, gast.Return)]
+    if not returns:
+        return None, None
+    kinds = {kind(value) for value in returns}
+    whole = None if None in kinds else "container" if kinds == {"container"} else "new"
+    parts = None
+    if all(isinstance(v, gast.Tuple) for v in returns) and len({len(v.elts) for v in returns}) == 1:
+        columns = zip(*[[kind(e) for e in v.elts] for v in returns])  # each position's kinds, over the returns
+        parts = [None if None in c else "container" if set(c) == {"container"} else "new" for c in columns]
+    return whole, parts
+
+
 def makes_new(value):
     """Whether ``value`` (emitted code) certainly evaluates to an object sharing no memory with its operands."""
     if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Constant)):
@@ -234,6 +280,7 @@ class Summary:
         self.writes = {}
         self.rebinds = {}  # state rebound (G = ..., a global or nonlocal declared): key -> place
         self.mutated = {}
+        self.deep = set()  # the parameters of ``mutated`` changed below their top level (p[i][j] = v, p[i].append(v))
         self.rebound = {}
         self.unseen = None  # the place of a call or read running code not seen when compiling (``unseen``)
         self.unseen_call = None  # the place of such a call (not an attribute read: ``protocol_writer``)
@@ -254,7 +301,10 @@ def summary(func, memo=None):
         s.frozen = {k: v for k, v in inner.frozen.items() if k not in passed}
         s.writes = {k: v for k, v in inner.writes.items() if k not in passed}
         s.rebinds = {k: v for k, v in inner.rebinds.items() if k not in passed}
-        s.mutated, s.rebound, s.unseen, s.unseen_call = inner.mutated, inner.rebound, inner.unseen, inner.unseen_call
+        # the parameters it changes in place come back as results: its copies of them change
+        s.mutated = {p: place for p, place in inner.mutated.items() if p not in carried[3]}
+        s.deep = inner.deep - set(carried[3])
+        s.rebound, s.unseen, s.unseen_call = inner.rebound, inner.unseen, inner.unseen_call
         return s
     s = memo[func] = Summary()
     try:
@@ -750,6 +800,7 @@ def _summarise(src, s, memo):
         return None if name is None or name in local else state_key(func, name, name in global_decl)
 
     deps = _dependences(nodes, params)
+    for_effect = {id(n.value) for n in nodes if isinstance(n, gast.Expr)}  # calls whose result is dropped
 
     def value_deps(node):
         return set().union(*[deps.get(name, ()) for name in trees.all_names(node)]) if node is not None else set()
@@ -758,10 +809,13 @@ def _summarise(src, s, memo):
         place, before = s.writes[key] if key in s.writes else (where(node), set())
         s.writes[key] = (place, before | depends)
 
-    def changed(root, node, depends):
-        """The object named ``root`` has its contents changed at ``node``, by values depending on ``depends``."""
+    def changed(root, node, depends, deep=True):
+        """The object named ``root`` has its contents changed at ``node``, by values depending on ``depends``;
+        ``deep``: an object it holds, not ``root`` itself."""
         if root in params and root in local:
             s.mutated.setdefault(root, where(node))
+            if deep:
+                s.deep.add(root)
         else:
             key = state(root)
             if key is not None:
@@ -778,7 +832,7 @@ def _summarise(src, s, memo):
                         if state(n.id) not in s.rebinds:
                             s.rebinds[state(n.id)] = where(n)
                 if isinstance(target, (gast.Subscript, gast.Attribute)):
-                    changed(_root_name(target), target, depends)
+                    changed(_root_name(target), target, depends, not isinstance(target.value, gast.Name))
                 if isinstance(target, gast.Attribute) and _root_name(target) not in local:
                     module = _callee_value(target.value, src.env)  # mod.G = v rebinds mod's global G
                     if isinstance(module, types.ModuleType):
@@ -795,7 +849,7 @@ def _summarise(src, s, memo):
         elif isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name) and node.target.id in params:
             s.rebound.setdefault(node.target.id, where(node))
         elif isinstance(node, gast.Call):
-            _summarise_call(node, src, s, memo, local, params, state, changed, value_deps)
+            _summarise_call(node, src, s, memo, local, params, state, changed, value_deps, id(node) in for_effect)
         if (s.unseen is None or s.unseen_call is None) and unseen(node, src, local):
             s.unseen = s.unseen or where(node)
             if isinstance(node, gast.Call):
@@ -806,13 +860,13 @@ def _summarise(src, s, memo):
                 _merge(s, summary(getter, memo))
 
 
-def _summarise_call(call, src, s, memo, local, params, state, changed, value_deps):
+def _summarise_call(call, src, s, memo, local, params, state, changed, value_deps, for_effect=False):
     f = call.func
     if isinstance(f, gast.Attribute):
         root = _root_name(f)
         arguments = set().union(*[value_deps(a) for a in call.args + [k.value for k in call.keywords]])
         if f.attr in CHANGING_METHODS and root is not None:
-            changed(root, call, arguments)  # xs.append(v), LOG.append(v), d.update(...)
+            changed(root, call, arguments, not isinstance(f.value, gast.Name))  # xs.append(v), LOG.append(v)
         elif root is not None and (root in params and root in local or state(root) is not None):
             try:  # a method of an object we do not know: it may change the object
                 owner = source_mod.static_value(f.value, src) if root not in local else None
@@ -848,7 +902,12 @@ def _summarise_call(call, src, s, memo, local, params, state, changed, value_dep
     for param in inner.mutated:
         root = _root_name(passed[param]) if param in passed else None
         if root is not None:
-            changed(root, call, arguments)
+            changed(root, call, arguments, param in inner.deep or not isinstance(passed[param], gast.Name))
+    for param in inner.rebound if for_effect else ():
+        # called for its effect, p op= v can only change an array or list in place (v /= v.sum())
+        root = _root_name(passed[param]) if param in passed else None
+        if root is not None:
+            changed(root, call, arguments, not isinstance(passed[param], gast.Name))
 
 
 def _merge(s, inner):

@@ -115,6 +115,7 @@ class Source:
         self.summaries = {}  # effects.summary's memo, shared by the passes of one compilation
         self.module_alias = None  # the name emitted code uses for the user's module (global statements)
         self.closure_alias = None  # ... and for the enclosing function's variables (nonlocal statements)
+        self.returned = ()  # parameters changed in place whose contents a carrying variant returns (``carrying``)
         nodes = list(trees.walk(tree))
         # the names the user wrote, for messages (``spelled``): later passes add their own
         self.user_names = {n.id for n in nodes if isinstance(n, gast.Name)} | {
@@ -836,14 +837,17 @@ def _read_variant(src, made):
     return src
 
 
-CARRIED = "__adjoint_compiler_carried__"  # (function, ins, outs) on what ``carrying`` returns
-_CARRYING = weakref.WeakKeyDictionary()  # function -> {(ins, outs): its carrying variant}
+CARRIED = "__adjoint_compiler_carried__"  # (function, ins, outs, changed) on what ``carrying`` returns
+_CARRYING = weakref.WeakKeyDictionary()  # function -> {(ins, outs, changed): its carrying variant}
 
 
-def carrying(func, ins, outs):
+def carrying(func, ins, outs, changed=()):
     """``func`` made pure in the globals and closure variables ``ins``: they are passed first, and the
     call returns ``(result, *outs)``, the values ``outs`` have after it. Compiled from ``func``'s own source (see
-    ``read``); called as is, it sets the globals, calls ``func`` and reads them back.
+    ``read``); called as is, it sets the globals, calls ``func`` and reads them back. ``changed``: parameters
+    whose contents ``func`` changes in place, returned last (``(result, *outs, *changed)``): compiled, it
+    changes a copy of each (``desugar``'s ``own``) and the caller's object is left as it was; called as
+    is, it changes the objects passed, and returns them.
 
     >>> def bump(v):
     ...     global K
@@ -856,7 +860,7 @@ def carrying(func, ins, outs):
     >>> print(read(bump_carrying).tree.args.args[0].id)
     K
     """
-    key = (tuple(ins), tuple(outs))
+    key = (tuple(ins), tuple(outs), tuple(changed))
     per_function = _CARRYING.setdefault(func, {})
     if key in per_function:
         return per_function[key]
@@ -882,7 +886,7 @@ def carrying(func, ins, outs):
         passed.append(arg)
     holder = {g: "_cells_" if g in closure else "_module_" for g in ins}
     sets = "".join("    %s.%s = %s\n" % (holder[g], g, g) for g in ins)
-    result = "".join(["_result_, "] + ["%s.%s, " % (holder[g], g) for g in outs])
+    result = "".join(["_result_, "] + ["%s.%s, " % (holder[g], g) for g in outs] + ["%s, " % p for p in changed])
     text = (
         "def _make_(_target_, _module_, _cells_%s):\n"
         "  def %s(%s):\n%s    _result_ = _target_(%s)\n    return (%s)\n"
@@ -904,7 +908,7 @@ def carrying(func, ins, outs):
     variant.__kwdefaults__ = inner.__kwdefaults__
     variant.__qualname__ = func.__qualname__
     variant.__module__ = func.__module__
-    setattr(variant, CARRIED, (func, key[0], key[1]))
+    setattr(variant, CARRIED, (func,) + key)
     per_function[key] = variant
     return variant
 
@@ -953,11 +957,13 @@ def derived(origin, tree, cells):
     return func
 
 
-def _read_carrying(variant, func, ins, outs):
+def _read_carrying(variant, func, ins, outs, changed):
     """The source of ``func`` with the globals ``ins`` as its first parameters (no longer declared
-    global) and every return giving ``(value, *outs)``."""
+    global) and every return giving ``(value, *outs, *changed)``; the parameters ``changed`` are owned
+    (``desugar``), never given back in place."""
     src = read(func)
-    with_state(src.tree, ins, outs)
+    with_state(src.tree, ins, tuple(outs) + tuple(changed))
+    src.returned = tuple(changed)
     src.func = variant
     return src
 

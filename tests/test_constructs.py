@@ -382,6 +382,48 @@ CONSTRUCTS = [
     ),
     (
         "Calls and functions",
+        "a called function or method changing its argument in place (`hist.append(v)`, `buf[i] = v`, "
+        "`d[k] = v`, `self.items.append(v)`)",
+        "supported",
+        "0.7",
+        """
+        def push(hist, v):
+            hist.append(v * v)
+
+        class Acc:
+            def __init__(self):
+                self.items = []
+
+            def add(self, v):
+                self.items.append(v)
+
+        def f(x):
+            hist = [x]
+            a = Acc()
+            for k in range(3):
+                push(hist, x + k)
+                a.add(hist[-1] * x)
+            return sum(hist) + sum(a.items)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "a called function changing its argument in place while another name still sees it",
+        "refused",
+        "a call of push() that changes its argument hist in place, while seen",
+        """
+        def push(hist, v):
+            hist.append(v * v)
+
+        def f(x):
+            hist = []
+            seen = hist
+            push(hist, x)
+            return sum(seen)
+        """,
+    ),
+    (
+        "Calls and functions",
         "`statistics.mean`, `fmean`, `variance`, `pvariance`, `stdev`, `pstdev`, `median` of a list of floats",
         "supported",
         "0.7",
@@ -889,6 +931,19 @@ CONSTRUCTS = [
             for k in range(n):
                 ys.append(x ** k)
             return sum(ys) * ys[-1] / len(ys)
+        """,
+    ),
+    (
+        "Containers",
+        "a dict display with computed keys or `**`: `{k: x, **base}`",
+        "supported",
+        "0.7, 1.3",
+        """
+        def f(x, y):
+            base = {"a": x, "b": y}
+            k = "c"
+            d = {k: x * y, **base, "b": y * y}
+            return d["a"] * d["b"] + d[k]
         """,
     ),
     (

@@ -60,7 +60,7 @@ class Slotted:
         return np.sum(self.a * x) + self.b
 
     def poke(self, x):
-        self.a[0] = x  # changes the array in place: refused (a called function changing its argument)
+        self.a[0] = x  # changes the array in place (a called function changing its argument)
 
 
 class Counter:
@@ -742,7 +742,6 @@ def returned_unchanged(x):
         (changing_call_beside_a_global, ".*b is a Box made in the function.*which changes b, inside an expression"),
         (changing_call_in_a_while_test, ".*b is a Box made in the function.*which changes b, inside an expression"),
         (changing_call_in_augmented_attribute, "a call of b.bump\\(\\), which changes b, inside an expression"),
-        (changes_an_array_in_place, "a call of Slotted.poke\\(\\) that changes its argument"),
         (finalised, "an object of Finalised, whose class defines __del__"),
         (passed_to_a_library_function, "the object b \\(a Box made in the function\\) used other than"),
         (passed_to_a_partial, "the object b \\(a Box made in the function\\) used other than"),
@@ -790,3 +789,11 @@ def test_objects_without_differentiated_values_that_escape_still_work():
         return x * c.twice
 
     assert ac.grad(helper_free)(1.5) == 6.0
+
+
+def test_a_method_storing_into_its_objects_array():
+    # (refused until python19: Slotted.poke's carrying variant gives back the array it changes)
+    for x in (0.7, -1.3):
+        testing.check_grads(changes_an_array_in_place, (x,))
+        assert ac.grad(changes_an_array_in_place)(x) == pytest.approx(2.0, rel=1e-12)  # a = [x, x], a[0] = x
+        assert ac.jvp(changes_an_array_in_place)(x, 1.0)[1] == pytest.approx(2.0, rel=1e-12)

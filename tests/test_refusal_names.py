@@ -76,7 +76,6 @@ def swapped_views(x):
 
 CASES = [
     (scales_then_changes, (np.array([0.5, 0.2]), 2.0), ["'xs * 2.0'", "changes_first"], 1),
-    (changes_a_field, (0.7,), [" p.a "], 3),
     (field_of_a_call, (np.eye(2) + 0.1,), ["np.linalg.svd(a, full_matrices=False)"], 1),
     (method_of_a_made_object, (0.7,), ["Guarded(x) is a Guarded"], 1),
     (field_of_an_element, (0.7,), ["'boxes[0].v'", "(boxes[0])"], 2),
@@ -100,3 +99,8 @@ def test_the_leak_pattern_catches_the_compilers_names():
         assert LEAK.findall("argument %s in place" % leaked) == [leaked]
     for fine in ("x", "p.a", "np.sin(x)", "boxes[0].v", "float64", "test_refusal_names.py:12:5", "log1p(x)"):
         assert not LEAK.findall("argument %s in place" % fine), fine
+
+
+def test_a_method_changing_a_field_in_place_is_differentiated():
+    # (refused until python19, naming p.a: Pair.poke's carrying variant now gives the array back)
+    assert ac.grad(changes_a_field)(0.7) == pytest.approx(2.0, rel=1e-12)  # p.a = [x, x], then a[0] = x

@@ -64,8 +64,6 @@ def helper_normalises_in_place(x):
     "f, what",
     [
         (sums_a_global_log, "global LOG"),
-        (helper_stores_into_dict, "changes its argument d"),
-        (helper_appends, "changes its argument xs"),
         (helper_normalises_in_place, "changes its argument u"),
     ],
 )
@@ -74,6 +72,20 @@ def test_state_changed_by_a_called_function_is_refused_with_its_location(f, what
     with pytest.raises(ac.UnsupportedError, match=what) as info:
         ac.grad(f)(0.5)
     assert "test_trust.py:" in str(info.value)  # the user's file and line, twice: call and write
+
+
+@pytest.mark.parametrize(
+    "f, derivative",
+    [
+        (helper_stores_into_dict, lambda x: 6.0 * x),  # d["a"] = 3 x; 3 x * x
+        (helper_appends, lambda x: 2.0 * x + 1.0),  # xs[1] = x * x; + x
+    ],
+)
+def test_an_argument_changed_in_place_by_a_called_function(f, derivative):
+    # (refused until python19: the callee's carrying variant now returns the argument's new contents)
+    for x in (0.5, -1.3):
+        assert ac.grad(f)(x) == pytest.approx(derivative(x), rel=1e-12)
+        assert ac.jvp(f)(x, 1.0)[1] == pytest.approx(derivative(x), rel=1e-12)
 
 
 N_CALLS = 0

@@ -137,10 +137,11 @@ def _assemble(r):
 
 
 def _store_depth(activity, name):
-    """How many indices the deepest store into ``name`` has (``a[i][j] = v``: 2; 1 for none)."""
+    """How many indices the deepest store into ``name`` has (``a[i][j] = v``: 2; 1 for none), one more for an
+    augmented one (``d[k] += v`` changes in place the array a dict or list holds there)."""
     return max(
         [
-            len(trees.store_slices(trees.element_store(op.node)))
+            len(trees.store_slices(trees.element_store(op.node))) + isinstance(op.node, gast.AugAssign)
             for n, op in activity.defs
             if n == name and op.kind == "store"
         ]

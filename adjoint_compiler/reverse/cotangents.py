@@ -142,10 +142,11 @@ class Cotangents:
         # a + concatenate: an element read from a structure that is returned, put in a returned tuple or given
         # to a function of the user's, and a parameter given to such functions and read by nothing else
         # (model(params, x1) + model(params, x2); an array or a number read by arithmetic or NumPy is not one)
-        passed, read = set(), set()
+        passed, read, user_functions = set(), set(), set()
         for _, op in act.defs:
             if op.kind == "call" and inspect.isfunction(op.fn) and rules.lookup(op.fn) is None:
                 passed |= {a.id for a in op.args if isinstance(a, gast.Name)}
+                user_functions.add(op.fn)
             else:
                 read |= set(op.operand_names())
         returned = set(act.outputs)
@@ -153,12 +154,22 @@ class Cotangents:
             if op.kind == "tuple" and name in returned:
                 returned |= {a.id for a in op.args if isinstance(a, gast.Name)}
         elements = {name for name, op in act.defs if op.kind == "subscript"}
+        copies = [(n, op.args[0].id) for n, op in act.defs if op.kind == "copy"]
         self.containers |= elements & (returned | passed)
+        # an element of what a user function returns (h = r[1] of r = step(h); the parts of a carrying
+        # variant's tuple, nested in a tangent function's) may be a list: its cotangent is never added into
+        # a slot with += (which would extend it), though a number's is still added with +
+        results = {name for name, op in act.defs if op.kind == "call" and op.fn in user_functions}
+        self.returned_parts = set()
+        for name, op in act.defs:  # (definitions in order: an element of an element follows)
+            if op.kind == "subscript" and isinstance(op.args[0], gast.Name) and op.args[0].id in results:
+                results.add(name)
+                self.returned_parts.add(name)
         if fn is not None:
             params = {a.id for a in fn.args.args if isinstance(a, gast.Name)}
             self.containers |= (params & passed) - read - act.scalars
         # a copy holds the same list or dict (t = xs[-1]; u = t; u[1] is read: t's cotangent is a list)
-        self.containers = trees.joined(self.containers, [(n, op.args[0].id) for n, op in act.defs if op.kind == "copy"])
+        self.containers = trees.joined(self.containers, copies)
 
     def name(self, name):
         """The adjoint variable of ``name`` (``x_bar``), made unique on first use."""

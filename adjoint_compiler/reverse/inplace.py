@@ -197,6 +197,7 @@ def adjoint_store(r, stmt, out):
         text = "saved = a[index]" if name in act.sequences else "saved = a[index].copy()"
         if key:
             text = "saved = old_slot(a, index)"
+            index = trees.index_value(index)  # (a slice as slice(i, j, k): an argument)
         (save,) = trees.quote(text, saved=saved, a=name, index=index)
         r.forward_of[id(stmt)] = guard + [gast.copy_location(save, stmt), stmt]
         text = "put_slot(a, index, saved)" if key else "target = saved"

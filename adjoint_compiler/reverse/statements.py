@@ -167,7 +167,7 @@ def adjoint_assign(r, stmt, out):
         for part in path[:-1]:
             bar = gast.Subscript(value=bar, slice=trees.clone(part), ctx=gast.Load())
         index = path[-1]
-        if inplace.plain_index(index, act.scalars) and name not in cot.containers:
+        if inplace.plain_index(index, act.scalars) and name not in cot.containers | cot.returned_parts:
             out += trees.quote("bar[index] += g", bar=bar, index=index, g=g)
         else:
             out += trees.quote("add_at(bar, index, g)", bar=bar, index=trees.index_value(index), g=g)
@@ -187,7 +187,7 @@ def adjoint_assign(r, stmt, out):
             maybe_list = isinstance(index, gast.Slice) and (seq.id in act.sequences or seq.id in r.params)
             if maybe_list and inplace.plain_index(index, act.scalars):
                 out += trees.quote("add_at(bar, index, g)", bar=bar, index=trees.index_value(index), g=g)
-            elif inplace.plain_index(index, act.scalars) and name not in cot.containers:
+            elif inplace.plain_index(index, act.scalars) and name not in cot.containers | cot.returned_parts:
                 # the buffer was made here (materialize(owned=True)): updating it in place is safe
                 # (not for an element that is itself a list: a list's += would extend it)
                 out += trees.quote("bar[index] += g", bar=bar, index=index, g=g)
