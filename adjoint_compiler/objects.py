@@ -75,53 +75,67 @@ def run(src):
 
     _temporaries(src, bind)
     _passed_constructions(tree, src)
+    operators = {}  # object -> why an operator on it was left: (construct, location, hint)
+    _value_objects(tree, src, {}, src.location, operators)
     if not _candidates(tree, src):
         return  # (most functions: no object of a user's class; the steps below rewrite only such objects')
     _method_aliases(tree, src)
     _calls_of_objects(tree, src)
-    for name, cls in _candidates(tree, src):
-        trial = trees.clone(tree)
-        local = trees.local_names(tree)
+    refused, progress = {}, True
+    while progress:  # (again after one is followed: an object passed to another's method, made by one)
+        progress = False
+        candidates = _candidates(tree, src)
+        for name, cls in candidates:
+            trial = trees.clone(tree)
+            local = trees.local_names(tree)
 
-        def resolve(node):
-            return source_mod.global_value(node, src, local)
+            def resolve(node):
+                return source_mod.global_value(node, src, local)
 
-        try:
-            src.env.guard_class(cls)
-            klass = _class(cls)
-            taken = trees.all_names(trial) | set(src.env)
-            fmap = _field_names(name, klass.fields, taken)
-            _replace_in(trial, name, klass, bind, src.location, src.env, resolve, fmap=fmap, taken=taken)
+            try:
+                src.env.guard_class(cls)
+                klass = _class(cls)
+                taken = trees.all_names(trial) | set(src.env)
+                fmap = _field_names(name, klass.fields, taken)
+                others = {n: c for n, c in candidates if n != name}
+                _replace_in(trial, name, klass, bind, src.location, src.env, resolve, fmap, taken, objects=others)
+            except _Deferred as e:
+                refused[name] = (cls, _Refused(*e.args))
+                continue
+            except _Refused as e:
+                refused[name] = (cls, _Refused(*operators[name]) if name in operators else e)
+                continue
             src.field_names.update((variable, (name, f)) for f, variable in fmap.items())  # for messages
-        except _Refused as e:
-            aliases = {name} | {  # c = b: an assignment to c.v is one to b.v
-                s.targets[0].id
-                for s in trees.walk(tree)
-                if isinstance(s, gast.Assign)
-                and isinstance(s.value, gast.Name)
-                and s.value.id == name
-                and isinstance(s.targets[0], gast.Name)
-            }
-            stores = [
-                n
-                for n in trees.walk(tree)
-                if isinstance(n, gast.Attribute)
-                and isinstance(n.ctx, (gast.Store, gast.Del))
-                and isinstance(n.value, gast.Name)
-                and n.value.id in aliases
-            ]
-            construct, where, hint = e.args
-            where = where or src.location(stores[0] if stores else _first_use(tree, name))
-            if stores:  # fence would refuse the assignment: say why it is
-                raise UnsupportedError(construct, where, hint) from None
-            src.object_notes[name] = "%s is a %s made in the function, followed field by field except where %s (%s)" % (
-                src.spelled(name, tree),
-                cls.__qualname__,
-                construct,
-                where,
-            )
-            continue
-        tree.body = trial.body
+            tree.body = trial.body
+            refused.pop(name, None)
+            progress = True
+    for name, (cls, e) in sorted(refused.items()):
+        aliases = {name} | {  # c = b: an assignment to c.v is one to b.v
+            s.targets[0].id
+            for s in trees.walk(tree)
+            if isinstance(s, gast.Assign)
+            and isinstance(s.value, gast.Name)
+            and s.value.id == name
+            and isinstance(s.targets[0], gast.Name)
+        }
+        stores = [
+            n
+            for n in trees.walk(tree)
+            if isinstance(n, gast.Attribute)
+            and isinstance(n.ctx, (gast.Store, gast.Del))
+            and isinstance(n.value, gast.Name)
+            and n.value.id in aliases
+        ]
+        construct, where, hint = e.args
+        where = where or src.location(stores[0] if stores else _first_use(tree, name))
+        if stores:  # fence would refuse the assignment: say why it is
+            raise UnsupportedError(construct, where, hint) from None
+        src.object_notes[name] = "%s is a %s made in the function, followed field by field except where %s (%s)" % (
+            src.spelled(name, tree),
+            cls.__qualname__,
+            construct,
+            where,
+        )
 
 
 def _method_aliases(tree, src):
@@ -264,7 +278,7 @@ def _candidates(tree, src):
         elif isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load):
             stores.append(node)
     local = {n.id for n in stores if n.ctx.__class__ is gast.Store} | params  # (trees.local_names)
-    made, bound = {}, {}
+    made, bound, producing = {}, {}, []
     for node in assignments:
         if len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
             value = node.value
@@ -273,12 +287,41 @@ def _candidates(tree, src):
             if _user_class(cls) and made.get(name, cls) is cls:
                 made[name] = cls
                 bound[id(node.targets[0])] = name
+            elif isinstance(value, gast.Call) and (cls is None or inspect.isfunction(cls)):
+                producing.append(node)  # a method or function that may make an object: see _bound_by_calls
             else:
                 made[name] = None
+    if producing:
+        _bound_by_calls(producing, made, bound, src, local)
     for node in stores:  # any other binding (a loop, an unpacking, a with, del ...)
         if id(node) not in bound:
             made[node.id] = None
     return sorted((n, c) for n, c in made.items() if c is not None and n not in params and n not in declared)
+
+
+def _bound_by_calls(producing, made, bound, src, local):
+    """Of the assignments ``name = call`` in ``producing``, those whose call makes a new object of the
+    user's class (a method of an object already known, or a function: see _produced_by), added to
+    ``made`` and ``bound`` as _candidates keeps them, until nothing more is known; the others unbind."""
+    changed = True
+    while changed:
+        changed = False
+        known = {n: c for n, c in made.items() if c is not None}
+        for node in producing:
+            name = node.targets[0].id
+            if id(node.targets[0]) in bound or made.get(name, 0) is None:
+                continue
+            cls = _object_class(node.value, known, src, local)
+            if cls is not None:
+                changed = True
+                if made.get(name, cls) is cls:
+                    made[name] = cls
+                    bound[id(node.targets[0])] = name
+                else:
+                    made[name] = None
+    for node in producing:
+        if id(node.targets[0]) not in bound:
+            made[node.targets[0].id] = None
 
 
 def _user_class(cls):
@@ -304,6 +347,7 @@ class _Method:
         self.refused = None  # the _Refused that making it raised
         self.gives = True  # has a return with a value (else a changing one gives back only the fields)
         self.fluent = False  # changes the object and returns it (``return self``): see _returned_self
+        self.produces = None  # the class of the new object it returns the fields of (see _produced_by)
 
     def cell_empty(self):
         try:
@@ -328,6 +372,7 @@ class _Class:
         self.methods = {}
         self.properties = set()  # the names of methods that are a read-only property's getter
         self.passing = {}  # (function, index) -> _Method: functions an object is passed to
+        self.factories = {}  # function -> _Method: functions (without an object) that make one (see _factory)
         self.init = None
         try:
             self._inspect()
@@ -360,7 +405,11 @@ class _Class:
             raise _Refused("an object of %s, whose class defines %s" % (cls.__qualname__, special), where, None)
         for owner in reversed(cls.__mro__[:-1]):  # a class's own definitions override its bases'
             for name, value in vars(owner).items():
-                if inspect.isfunction(value) and name != "__init__" and (name == "__call__" or name[:2] != "__"):
+                if (
+                    inspect.isfunction(value)
+                    and name != "__init__"
+                    and (name == "__call__" or name[:2] != "__" or name in _OPERATOR_METHODS)
+                ):
                     self.methods[name] = _Method(name, value, owner=owner)
                     self.properties.discard(name)
                 elif _getter(value) is not None:  # obj.name reads run the getter, a method without arguments
@@ -842,6 +891,7 @@ def _make(klass, method):
     msrc = method.tree
     tree = trees.clone(msrc.tree)
     me = tree.args.args[method.index].id if method.index else _self_name(method)
+    _value_objects(tree, msrc, {me: klass.cls}, msrc.location, {})
     taken = trees.all_names(tree) | set(msrc.env)
     fmap = _field_names(me, klass.fields, taken)
     init = method.owner is not None and method.name == "__init__"
@@ -857,20 +907,7 @@ def _make(klass, method):
     fields = [gast.Name(id=fmap[f], ctx=gast.Param(), annotation=None, type_comment=None) for f in klass.fields]
     tree.args.args = before + ([] if init else fields) + after
     cells = {}
-    local = trees.local_names(msrc.tree)
-
-    def resolve(node):
-        return source_mod.global_value(node, msrc, local)
-
-    def bind(label, value):
-        while label in taken and label not in cells:
-            label = "_" + label
-        if isinstance(value, _Method):
-            cells[label] = value.cell
-        else:
-            cells[label] = types.CellType(value)
-        taken.add(label)
-        return label
+    bind, resolve = _scope(msrc, cells, taken)
 
     def located(node):
         return msrc.location(node)
@@ -888,7 +925,10 @@ def _make(klass, method):
             )
     if method.writes and not init and not passed:
         _returned_self(tree, me, method, located)
+    produced, ret = _producing(klass, method, tree, taken, located)
     _replace_in(tree, me, klass, bind, located, msrc.env, resolve, fmap=fmap, taken=taken)
+    if ret is not None:  # a new object returned: its fields
+        _replace_in(tree, ret, _class(produced), bind, located, msrc.env, resolve, taken=taken, returned=True)
     stored = any(
         isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and n.id in fmap.values() for n in trees.walk(tree)
     )
@@ -915,10 +955,124 @@ def _make(klass, method):
             tree.body.append(gast.copy_location(gast.Return(value=result(None)), end))
     tree.name = method.label
     made = source_mod.derived(msrc, tree, cells)
+    if produced is not None:
+        setattr(made, PRODUCES, produced)
+        method.produces = produced
     user = getattr(method.function, "__qualname__", None)
     if method.owner is not None and user:  # what a refusal of a call of it names: Buffer.write, not Buffer_write
         setattr(made, source_mod.USER_LABEL, user.replace("<locals>.", ""))
     method.cell.cell_contents = made
+
+
+def _scope(msrc, cells, taken):
+    """(bind, resolve) for a function made from ``msrc``: ``bind`` names a value (a _Method: the function
+    made from it) in ``cells``, ``resolve`` gives the value of a name there or of a global."""
+    local = trees.local_names(msrc.tree)
+
+    def resolve(node):
+        if isinstance(node, gast.Name) and node.id in cells:
+            try:
+                return cells[node.id].cell_contents
+            except ValueError:  # (a function being made: the one that calls it)
+                return None
+        return source_mod.global_value(node, msrc, local)
+
+    def bind(label, value):
+        while label in taken and label not in cells:
+            label = "_" + label
+        if isinstance(value, _Method):
+            cells[label] = value.cell
+        else:
+            cells[label] = types.CellType(value)
+        taken.add(label)
+        return label
+
+    return bind, resolve
+
+
+def _producing(klass, method, tree, taken, located):
+    """(class, local) for a method of ``klass`` or a function an object is passed to that returns a new
+    object (see _produced_by): its class, and the local it is returned from (``return V(...)`` becomes
+    ``v = V(...)`` then ``return v``, whose fields the made function returns); (class, None) for a
+    function made so already, (None, None) for any other."""
+    produced = getattr(method.function, PRODUCES, None)
+    if produced is not None:
+        return produced, None
+    produced = _produced_by(method.function, None if method.owner is None else klass.cls)
+    if produced is None:
+        return None, None
+    if method.writes:
+        raise _Refused(
+            "the method %s, which changes the object and returns a new %s" % (method.name, produced.__qualname__),
+            located(tree),
+            "return the new object from a method that does not change its own",
+        )
+    return produced, _returning(tree, produced, taken, located)
+
+
+def _returning(tree, cls, taken, located):
+    """The local ``tree`` returns its new object of ``cls`` from: each ``return e`` becomes ``c = e`` then
+    ``return c`` (``c`` named after the class), unless each returns one local already."""
+    returns = [n for n in trees.scope(tree.body) if isinstance(n, gast.Return)]
+    names = {r.value.id for r in returns if isinstance(r.value, gast.Name)}
+    if names and (len(names) > 1 or any(not isinstance(r.value, gast.Name) for r in returns)):
+        raise _Refused(
+            "a function that returns a new %s from several variables" % cls.__qualname__,
+            located(returns[0]),
+            "return one variable, or the object where it is made",
+        )
+    if names:
+        return names.pop()
+    label, k = cls.__name__.lower(), 1
+    while label in taken:
+        k += 1
+        label = "%s%d" % (cls.__name__.lower(), k)
+    taken.add(label)
+    own = {id(r) for r in returns}
+    for holder in list(trees.statements(tree)):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(holder, field, None)
+            if not isinstance(block, list) or not any(id(b) in own for b in block):
+                continue
+            out = []
+            for stmt in block:
+                if id(stmt) in own:
+                    out.append(gast.copy_location(trees.assign(label, stmt.value), stmt))
+                    stmt.value = gast.copy_location(trees.name(label), stmt)
+                out.append(stmt)
+            block[:] = out
+    return label
+
+
+def _factory(klass, function, located, node):
+    """The function standing for ``function``, the user's, which is not given an object but makes a new
+    one of ``klass`` (see _produced_by): it returns the new object's fields (``make_Particle``)."""
+    method = klass.factories.get(function)
+    if method is None:
+        method = klass.factories[function] = _Method(function.__name__, function)
+        method.label = "%s_%s" % (function.__name__, klass.cls.__name__)
+        try:
+            msrc = source_mod.read(function)
+            tree = trees.clone(msrc.tree)
+            _value_objects(tree, msrc, {}, msrc.location, {})
+            taken = trees.all_names(tree) | set(msrc.env)
+            cells = {}
+            bind, resolve = _scope(msrc, cells, taken)
+            ret = _returning(tree, klass.cls, taken, msrc.location)
+            _replace_in(tree, ret, klass, bind, msrc.location, msrc.env, resolve, taken=taken, returned=True)
+            tree.name = method.label
+            made = source_mod.derived(msrc, tree, cells)
+        except CompileError as e:
+            method.refused = _Refused(str(e), located(node), None)
+        except _Refused as e:
+            method.refused = e
+        else:
+            setattr(made, PRODUCES, klass.cls)
+            method.produces = klass.cls
+            method.cell.cell_contents = made
+    if method.refused is not None:
+        raise method.refused
+    return method
 
 
 def _returned_self(tree, me, method, located):
@@ -1026,9 +1180,12 @@ def _temporaries(src, bind):
         trees.become(node, gast.copy_location(value, node))
 
 
-def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken=None):
+def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken=None, returned=False, objects=None):
     """Replace the object ``name`` (of ``klass``) in ``tree`` by its fields (edits ``tree``); ``resolve``
-    gives the value of a global name or None."""
+    gives the value of a global name or None; ``returned``: ``return name`` gives its fields; ``objects``:
+    the other objects of the function to be followed (name -> class), whose methods it may be passed to."""
+    objects = objects or {}
+    receivers = {}  # id of a call of another object's method -> that object (see passing)
     if taken is None:
         taken = trees.all_names(tree) | set(env)
     if fmap is None:
@@ -1082,6 +1239,8 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
 
     def constructed(stmt):
         """``name = C(args)`` as the assignment of the fields."""
+        if not _user_class(resolve(stmt.value.func)):
+            return [produced(stmt)]
         order, value = _construction(klass, stmt.value, bind, located)
         if value is None:
             return [gast.copy_location(gast.Pass(), stmt)]
@@ -1090,6 +1249,39 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
             return [gast.copy_location(gast.Expr(value=value), stmt)]
         target = targets[0] if len(targets) == 1 else gast.Tuple(elts=targets, ctx=gast.Store())
         return [gast.copy_location(gast.Assign(targets=[target], value=value, type_comment=None), stmt)]
+
+    def produced(stmt):
+        """``name = call``, where the call makes a new object (a method's, an operator's, a function's): the
+        fields assigned the result of the function standing for it."""
+        call, what = stmt.value, klass.cls.__qualname__
+        func = call.func
+        if _on(func, name):
+            if klass.attribute(func.attr, func, located) != "method":
+                refuse("a call of %s.%s, which is not a method" % (name, func.attr), call)
+            made = klass.made(klass.methods[func.attr])
+            new, produces = call_of(made, call), made.produces
+        elif isinstance(func, gast.Attribute):  # (tried again once that object is followed)
+            raise _Deferred(
+                "%s made by %s, a method of an object not followed field by field" % (name, trees.unparse_gast(func)),
+                located(call),
+                None,
+            )
+        else:
+            function = resolve(func)
+            produces, new = getattr(function, PRODUCES, None), call
+            if produces is None and _produced_by(function) is klass.cls:
+                made = _factory(klass, function, located, call)
+                new = gast.Call(func=trees.name(bind(made.label, made)), args=call.args, keywords=call.keywords)
+                produces = made.produces
+        if produces is not klass.cls:
+            refuse("%s, bound to a %s and to what this call returns" % (name, what), call)
+        if not klass.fields:
+            refuse("a new %s, a class without fields, returned by a call" % what, call)
+        fields = state(True)
+        target = fields[0] if len(fields) == 1 else gast.Tuple(elts=fields, ctx=gast.Store())
+        return gast.copy_location(
+            gast.Assign(targets=[target], value=gast.copy_location(new, call), type_comment=None), stmt
+        )
 
     def changing_call(call):
         """(the helper a method of the object, or a function it is passed to, became; its call here)"""
@@ -1183,7 +1375,11 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
         spots = [i for i, a in enumerate(node.args) if isinstance(a, gast.Name) and a.id == name]
         if not spots or _on(node.func, name):
             return None
-        function = resolve(node.func)
+        function, shift = resolve(node.func), 0
+        if function is None and isinstance(node.func, gast.Attribute) and isinstance(node.func.value, gast.Name):
+            function = _method_of(objects.get(node.func.value.id), node.func.attr)
+            if function is not None:  # another object's method: the function, given that object first
+                receivers[id(node)], shift = node.func.value, 1
         if function is runtime.match_class:  # (Fields makes a class pattern's test a constant)
             return None
         if not (inspect.isfunction(function) and _users(function) and rules.lookup(function) is None) or any(
@@ -1192,11 +1388,25 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
             return None  # (the object escapes: refused as a use of it)
         if len(spots) > 1 or any(isinstance(a, gast.Starred) for a in node.args[: spots[0]]):
             refuse("passing the object %s to %s more than once, or after *args" % (name, function.__name__), node)
-        return klass.passed(function, spots[0], node, located)
+        return klass.passed(function, spots[0] + shift, node, located)
+
+    def self_passed(method, call):
+        """``call`` of the function standing for a method of the object given the object itself too
+        (``v.dot(v)``, ``v + v``): of the function standing for that one given its fields there."""
+        spots = [i for i, a in enumerate(call.args) if isinstance(a, gast.Name) and a.id == name]
+        if not spots:
+            return call
+        if method.cell_empty() or len(spots) > 1:
+            refuse(
+                "passing the object %s to its own method %s more than once, or to itself" % (name, method.name), call
+            )
+        return passed_call(klass.passed(method.cell.cell_contents, spots[0], call, located), call)
 
     def passed_call(method, node):
-        k = method.index
-        args = list(node.args[:k]) + [trees.name(fmap[f]) for f in klass.fields] + list(node.args[k + 1 :])
+        k, args = method.index, list(node.args)
+        if id(node) in receivers:
+            args.insert(0, receivers[id(node)])
+        args = args[:k] + [trees.name(fmap[f]) for f in klass.fields] + args[k + 1 :]
         return gast.copy_location(
             gast.Call(func=trees.name(bind(method.label, method)), args=args, keywords=node.keywords), node
         )
@@ -1284,7 +1494,7 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
             if not _on(node.func, name):
                 return self.generic_visit(node)
             kind = klass.attribute(node.func.attr, node.func, located)
-            node.args = [self.visit(a) for a in node.args]
+            node.args = [a if isinstance(a, gast.Name) and a.id == name else self.visit(a) for a in node.args]
             node.keywords = [self.visit(k) for k in node.keywords]
             if kind != "method":
                 refuse("a call of %s.%s, which is not a method" % (name, node.func.attr), node, None)
@@ -1295,7 +1505,15 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
                     node,
                     "call it in a statement of its own (y = %s.%s(...))" % (name, method.name),
                 )
-            return call_of(method, node)
+            return self_passed(method, call_of(method, node))
+
+        def visit_Return(self, node):
+            if returned and isinstance(node.value, gast.Name) and node.value.id == name:
+                fields = [trees.name(fmap[f]) for f in klass.fields]
+                value = fields[0] if len(fields) == 1 else gast.Tuple(elts=fields, ctx=gast.Load())
+                node.value = gast.copy_location(value, node.value)
+                return node
+            return self.generic_visit(node)
 
         def visit_Attribute(self, node):
             if not _on(node, name):
@@ -1350,3 +1568,377 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
 
     visitor = Fields()
     tree.body = [visitor.visit(stmt) for stmt in tree.body]
+
+
+# --- value-style classes: methods, operators and functions that return a new object of the user's class ---
+
+PRODUCES = "__adjoint_compiler_produces__"  # on a made function that gives a new object's fields: its class
+_PRODUCERS = weakref.WeakKeyDictionary()  # function -> {(code, class of self): the class it returns, or None}
+# operator -> (method, reflected method): Python calls the left operand's, or the right's reflected one
+_BINARY = {
+    gast.Add: ("__add__", "__radd__"),
+    gast.Sub: ("__sub__", "__rsub__"),
+    gast.Mult: ("__mul__", "__rmul__"),
+    gast.Div: ("__truediv__", "__rtruediv__"),
+    gast.FloorDiv: ("__floordiv__", "__rfloordiv__"),
+    gast.Mod: ("__mod__", "__rmod__"),
+    gast.Pow: ("__pow__", "__rpow__"),
+    gast.MatMult: ("__matmul__", "__rmatmul__"),
+}
+_COMPARE = {
+    gast.Lt: ("__lt__", "__gt__"),
+    gast.LtE: ("__le__", "__ge__"),
+    gast.Gt: ("__gt__", "__lt__"),
+    gast.GtE: ("__ge__", "__le__"),
+    gast.Eq: ("__eq__", "__eq__"),
+    gast.NotEq: ("__ne__", "__ne__"),
+}
+_UNARY = {gast.USub: "__neg__", gast.UAdd: "__pos__"}
+_INPLACE = {op: "__i" + names[0][2:] for op, names in _BINARY.items()}
+_OPERATOR_METHODS = frozenset(
+    [m for pair in list(_BINARY.values()) + list(_COMPARE.values()) for m in pair]
+    + list(_UNARY.values())
+    + ["__getitem__"]
+)
+_SYMBOLS = {
+    gast.Add: "+",
+    gast.Sub: "-",
+    gast.Mult: "*",
+    gast.Div: "/",
+    gast.FloorDiv: "//",
+    gast.Mod: "%",
+    gast.Pow: "**",
+    gast.MatMult: "@",
+    gast.Lt: "<",
+    gast.LtE: "<=",
+    gast.Gt: ">",
+    gast.GtE: ">=",
+    gast.Eq: "==",
+    gast.NotEq: "!=",
+    gast.USub: "-",
+    gast.UAdd: "+",
+}
+
+
+class _Deferred(_Refused):
+    """An object made by a method of another object not yet followed: tried again once that one is."""
+
+
+def _produced_by(function, self_cls=None):
+    """The user's class of which every return of ``function`` (a method of ``self_cls``, or a function)
+    makes a new object: ``return C(...)``, a call of another such method or function, or a local bound
+    only to those; None where one of its paths returns anything else, or none."""
+    made = getattr(function, PRODUCES, None)
+    if made is not None or not inspect.isfunction(function) or not _users(function):
+        return made
+    if rules.lookup(function) is not None or any(
+        hasattr(function, mark) for mark in (source_mod.VARIANT, source_mod.CARRIED)
+    ):
+        return None
+    known = _PRODUCERS.setdefault(function, {})
+    key = (function.__code__, self_cls)
+    if key not in known:
+        known[key] = None  # (while it is worked out: a function that returns its own call makes nothing known)
+        try:
+            fsrc = source_mod.read(function)
+        except CompileError:
+            return None
+        tree = fsrc.tree
+        me = tree.args.args[0].id if self_cls is not None and tree.args.args else None
+        _value_objects(tree, fsrc, {me: self_cls} if me else {}, fsrc.location, set())
+        known[key] = _returned_class(tree, fsrc, me, self_cls)
+    return known[key]
+
+
+def _returned_class(tree, fsrc, me, self_cls):
+    """The class of the new object each return of ``tree`` gives (see _produced_by), or None."""
+    returns = [n for n in trees.scope(tree.body) if isinstance(n, gast.Return)]
+    if not returns or any(r.value is None for r in returns) or not _always_returns(tree.body):
+        return None
+    made = dict(_candidates(tree, fsrc))  # (locals only: a parameter, self too, is not a new object)
+    known = dict(made, **({me: self_cls} if me else {}))
+    local = trees.local_names(tree)
+    found = {
+        made.get(r.value.id) if isinstance(r.value, gast.Name) else _object_class(r.value, known, fsrc, local)
+        for r in returns
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def _always_returns(body):
+    last = body[-1] if body else None
+    if isinstance(last, (gast.Return, gast.Raise)):
+        return True
+    return isinstance(last, gast.If) and _always_returns(last.body) and _always_returns(last.orelse)
+
+
+def _object_class(expr, known, src, local):
+    """The user's class of the object ``expr`` gives, where it is one made in the function: an object of
+    ``known`` (name -> class), ``C(...)``, or a call of a method or function that makes one; else None."""
+    if isinstance(expr, gast.Name):
+        return known.get(expr.id)
+    if not isinstance(expr, gast.Call):
+        return None
+    func = expr.func
+    if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) and func.value.id in known:
+        cls = known[func.value.id]
+        method = inspect.getattr_static(cls, func.attr, None)
+        return _produced_by(method, cls) if inspect.isfunction(method) else None
+    value = source_mod.global_value(func, src, local)
+    if _user_class(value):
+        return value
+    return _produced_by(value) if inspect.isfunction(value) else None
+
+
+def _operator(cls, method, located, node):
+    """The function ``cls`` runs for the operator method ``method``, or None where it has none of its own;
+    refused where it may return NotImplemented (then Python tries the other operand's method)."""
+    function = inspect.getattr_static(cls, method, None)
+    if not inspect.isfunction(function):
+        return None
+    try:
+        fsrc = source_mod.read(function, copy=False)
+    except CompileError:
+        return None
+    if any(isinstance(n, gast.Name) and n.id == "NotImplemented" for n in trees.walk(fsrc.tree)):
+        raise _Refused(
+            "the operator %s on an object of %s, whose %s may return NotImplemented"
+            % (_SYMBOLS[type(node.op if hasattr(node, "op") else node.ops[0])], cls.__qualname__, method),
+            located(node),
+            "which method runs then depends on the other operand's class: return a %s on every path" % cls.__qualname__,
+        )
+    return function
+
+
+def _dispatched(node, objects, src, local, located):
+    """(receiver, method, argument or None) for the operator ``node`` where Python's choice of method is
+    known at compile time: the left operand an object of a user class that defines the method (and the
+    right operand not of a subclass overriding the reflected one), or a number on the left and the
+    object's reflected method; None where no operand is such an object. _Refused where it is not known."""
+    if isinstance(node, gast.UnaryOp):
+        cls = _object_class(node.operand, objects, src, local)
+        if cls is None or type(node.op) not in _UNARY or _operator(cls, _UNARY[type(node.op)], located, node) is None:
+            return None
+        return node.operand, _UNARY[type(node.op)], None
+    if isinstance(node, gast.Subscript):
+        cls = _object_class(node.value, objects, src, local)
+        if cls is None or isinstance(node.slice, gast.Slice) or not isinstance(node.ctx, gast.Load):
+            return None
+        if _operator(cls, "__getitem__", located, node) is None:
+            return None
+        return node.value, "__getitem__", node.slice
+    if isinstance(node, gast.Compare):
+        if len(node.ops) != 1 or type(node.ops[0]) not in _COMPARE:
+            return None
+        left, right, (method, reflected) = node.left, node.comparators[0], _COMPARE[type(node.ops[0])]
+    else:
+        if type(node.op) not in _BINARY:
+            return None
+        left, right, (method, reflected) = node.left, node.right, _BINARY[type(node.op)]
+    symbol = _SYMBOLS[type(node.ops[0] if isinstance(node, gast.Compare) else node.op)]
+    lcls = _object_class(left, objects, src, local)
+    rcls = _object_class(right, objects, src, local)
+    if lcls is not None:
+        if _operator(lcls, method, located, node) is None:
+            return None
+        if rcls is not None and rcls is not lcls and issubclass(rcls, lcls):
+            if inspect.getattr_static(rcls, reflected, None) is not inspect.getattr_static(lcls, reflected, None):
+                raise _Refused(
+                    "the operator %s between a %s and a %s, a subclass with its own %s (which Python calls first)"
+                    % (symbol, lcls.__qualname__, rcls.__qualname__, reflected),
+                    located(node),
+                    None,
+                )
+        if rcls is None and not trees.is_number(right) and type.__subclasses__(lcls):
+            raise _Refused(
+                "the operator %s on a %s, whose class has subclasses: a subclass's %s on the right would run first"
+                % (symbol, lcls.__qualname__, reflected),
+                located(node),
+                "call the method itself (%s(...))" % method,
+            )
+        return left, method, right
+    if rcls is not None and trees.is_number(left):  # int and float give NotImplemented for the user's class
+        if _operator(rcls, reflected, located, node) is None:
+            return None
+        return right, reflected, left
+    return None
+
+
+def _operators(tree, src, objects, located, refusals):
+    """Operators on objects of the user's classes become calls of the methods Python calls for them
+    (``v + w``: ``v.__add__(w)``; ``2.0 * v``: ``v.__rmul__(2.0)``; ``v += w``, where the class has no
+    ``__iadd__``: ``v = v.__add__(w)``), innermost first; whether any changed. An operator whose method
+    is not known is left, its reason kept in ``refusals`` (object -> (construct, location, hint))."""
+    local = trees.local_names(tree) | {a.id for a in tree.args.args}
+    changed = False
+
+    def visit(node):
+        nonlocal changed
+        for child in gast.iter_child_nodes(node):
+            if not isinstance(child, (gast.FunctionDef, gast.Lambda)):
+                visit(child)
+        if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name) and type(node.op) in _BINARY:
+            cls = objects.get(node.target.id)
+            if cls is None or inspect.getattr_static(cls, _INPLACE[type(node.op)], None) is not None:
+                return
+            expr = gast.copy_location(gast.BinOp(left=trees.name(node.target.id), op=node.op, right=node.value), node)
+            call = rewrite(expr)
+            if call is not None:
+                value = gast.Assign(targets=[trees.name(node.target.id, True)], value=call, type_comment=None)
+                trees.become(node, gast.copy_location(value, node))
+            return
+        if isinstance(node, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Subscript)):
+            call = rewrite(node)
+            if call is not None:
+                trees.become(node, call)
+
+    def rewrite(node):
+        nonlocal changed
+        try:
+            found = _dispatched(node, objects, src, local, located)
+        except _Refused as e:
+            for operand in gast.iter_child_nodes(node):
+                if isinstance(operand, gast.Name) and operand.id in objects:
+                    refusals.setdefault(operand.id, e.args)
+            return None
+        if found is None:
+            return None
+        receiver, method, argument = found
+        changed = True
+        func = gast.Attribute(value=receiver, attr=method, ctx=gast.Load())
+        return gast.copy_location(gast.Call(func=func, args=[] if argument is None else [argument], keywords=[]), node)
+
+    for stmt in tree.body:
+        visit(stmt)
+    return changed
+
+
+def _hoisted_objects(tree, src, objects, taken):
+    """Each new object that a call makes inside a statement (``(v + w).a``, ``v.dot(w.scaled(2.0))``,
+    ``make(x).pos``) made first, in a statement of its own (``v_add = v.__add__(w)``), so that it is
+    followed as a named one is; whether any moved. Only where the statement calls nothing else but
+    library functions and methods that read objects, and the call is evaluated once and unconditionally:
+    moving it first changes nothing."""
+    local = trees.local_names(tree) | {a.id for a in tree.args.args}
+    changed = False
+
+    def fresh(base):
+        label, n = base, 1
+        while label in taken:
+            n += 1
+            label = "%s%d" % (base, n)
+        taken.add(label)
+        return label
+
+    def embedded(root):
+        """The object-making calls inside ``root`` to move, innermost first, or [] where none may move."""
+        found, other, conditional = [], [], []
+
+        def walk(node, parent, under):
+            for child in gast.iter_child_nodes(node):
+                if not isinstance(child, (gast.FunctionDef, gast.Lambda)):
+                    walk(child, node, under or isinstance(node, _CONDITIONAL))
+            if not isinstance(node, gast.Call):
+                return
+            if node is not root and (
+                isinstance(parent, gast.Attribute)
+                and not _field_read(node, parent, src, local)
+                or isinstance(parent, gast.Call)
+                and node in parent.args
+            ):
+                if _object_class(node, objects, src, local) is not None:
+                    (conditional if under else found).append(node)
+                    return
+            other.append(node)
+
+        walk(root, None, False)
+        if conditional:
+            return []
+        for call in other:  # what runs besides: library functions, methods of objects that read them
+            func = call.func
+            cls = _object_class(func.value, objects, src, local) if isinstance(func, gast.Attribute) else None
+            if cls is not None:
+                method = inspect.getattr_static(cls, func.attr, None)
+                if inspect.isfunction(method) and not _writes(method):
+                    continue
+            value = source_mod.global_value(func, src, local)
+            if value is not None and (_user_class(value) or not (inspect.isfunction(value) and _users(value))):
+                continue
+            return []
+        return found
+
+    for holder in list(trees.statements(tree)):
+        if isinstance(holder, (gast.FunctionDef, gast.Lambda)) and holder is not tree:
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(holder, field, None)
+            if not block or not isinstance(block[0], gast.stmt):
+                continue
+            out = []
+            for stmt in block:
+                if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.Return, gast.Expr)) and stmt.value is not None:
+                    root = stmt.value
+                elif isinstance(stmt, gast.If):
+                    root = stmt.test
+                else:
+                    out.append(stmt)
+                    continue
+                for call in embedded(root):
+                    func = call.func
+                    if isinstance(func, gast.Attribute):
+                        receiver = func.value.id if isinstance(func.value, gast.Name) else "new"
+                        base = "%s_%s" % (receiver, func.attr.strip("_"))
+                    else:
+                        base = getattr(source_mod.global_value(func, src, local), "__name__", "new").lower()
+                    label = fresh(base)
+                    made = gast.Call(func=call.func, args=call.args, keywords=call.keywords)
+                    out.append(gast.copy_location(trees.assign(label, gast.copy_location(made, call)), stmt))
+                    trees.become(call, gast.copy_location(trees.name(label), call))
+                    changed = True
+                out.append(stmt)
+            block[:] = out
+    return changed
+
+
+def _method_of(cls, attr):
+    """The function ``obj.attr`` calls for an object of ``cls`` followed field by field, or None."""
+    if cls is None:
+        return None
+    try:
+        klass = _class(cls)
+    except _Refused:
+        return None
+    method = klass.methods.get(attr)
+    return method.function if method is not None and attr not in klass.properties else None
+
+
+def _field_read(call, attribute, src, local):
+    """Whether ``attribute`` reads a field of the object ``call`` makes, ``C(x).v`` (see _temporaries)."""
+    cls = source_mod.global_value(call.func, src, local)
+    return _user_class(cls) and not inspect.isfunction(inspect.getattr_static(cls, attribute.attr, None))
+
+
+def _writes(function):
+    """Whether the method ``function`` may assign an attribute of its ``self`` (or pass ``self`` on)."""
+    try:
+        tree = source_mod.read(function, copy=False).tree
+    except CompileError:
+        return True
+    me = tree.args.args[0].id if tree.args.args else None
+    for n in trees.walk(tree):
+        if _on(n, me) and isinstance(n.ctx, (gast.Store, gast.Del)):
+            return True
+        if isinstance(n, gast.Call) and (_on(n.func, me) or any(getattr(a, "id", None) == me for a in n.args)):
+            return True  # (another method, or a function given self: it may change it)
+    return False
+
+
+def _value_objects(tree, src, known, located, refusals):
+    """Operators on objects of the user's classes as calls of their methods, and the objects calls make
+    inside a statement each made in a statement of its own (see _operators, _hoisted_objects), until
+    nothing changes; ``known``: objects the function is given (a method's self)."""
+    taken = trees.all_names(tree) | set(src.env)
+    for _ in range(100):
+        objects = dict(_candidates(tree, src), **known)
+        if not (_operators(tree, src, objects, located, refusals) | _hoisted_objects(tree, src, objects, taken)):
+            return
