@@ -77,14 +77,17 @@ def run(src):
     _passed_constructions(tree, src)
     operators = {}  # object -> why an operator on it was left: (construct, location, hint)
     _value_objects(tree, src, {}, src.location, operators)
+    for name, (construct, where, _) in operators.items():  # (an object made by it: overwritten where followed)
+        src.object_notes[name] = "%s is made where %s (%s)" % (name, construct, where)
     if not _candidates(tree, src):
         return  # (most functions: no object of a user's class; the steps below rewrite only such objects')
     _method_aliases(tree, src)
     _calls_of_objects(tree, src)
-    refused, progress = {}, True
+    refused, progress, pending = {}, True, dict(_candidates(tree, src))
     while progress:  # (again after one is followed: an object passed to another's method, made by one)
         progress = False
-        candidates = _candidates(tree, src)
+        pending.update(_candidates(tree, src))  # (and those bound to what a followed one's method makes)
+        candidates = sorted(pending.items())
         for name, cls in candidates:
             trial = trees.clone(tree)
             local = trees.local_names(tree)
@@ -108,6 +111,8 @@ def run(src):
             src.field_names.update((variable, (name, f)) for f, variable in fmap.items())  # for messages
             tree.body = trial.body
             refused.pop(name, None)
+            src.object_notes.pop(name, None)
+            del pending[name]
             progress = True
     for name, (cls, e) in sorted(refused.items()):
         aliases = {name} | {  # c = b: an assignment to c.v is one to b.v
@@ -266,10 +271,13 @@ def _first_use(tree, name):
     return next(n for n in trees.breadth_first(tree) if isinstance(n, gast.Name) and n.id == name)
 
 
-def _candidates(tree, src):
-    """(name, class) for each local name every binding of which is ``name = C(...)`` of one user class."""
+def _candidates(tree, src, known=None, augmented=False):
+    """(name, class) for each local name every binding of which is ``name = C(...)`` of one user class, or
+    a call that makes a new object of it (see _produced_by). ``known``: objects the function is given (a
+    method's self, name -> class); ``augmented``: ``name += e`` does not count (see _operators)."""
     params = {a.id for a in tree.args.args}
     declared, assignments, stores = set(), [], []  # one walk: the three loops below take its order
+    skipped = set()
     for node in trees.walk(tree):
         if isinstance(node, (gast.Global, gast.Nonlocal)):
             declared.update(node.names)
@@ -277,6 +285,10 @@ def _candidates(tree, src):
             assignments.append(node)
         elif isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load):
             stores.append(node)
+        elif augmented and isinstance(node, gast.AugAssign):
+            skipped.add(id(node.target))
+    if skipped:
+        stores = [n for n in stores if id(n) not in skipped]
     local = {n.id for n in stores if n.ctx.__class__ is gast.Store} | params  # (trees.local_names)
     made, bound, producing = {}, {}, []
     for node in assignments:
@@ -292,21 +304,21 @@ def _candidates(tree, src):
             else:
                 made[name] = None
     if producing:
-        _bound_by_calls(producing, made, bound, src, local)
+        _bound_by_calls(producing, made, bound, src, local, known or {})
     for node in stores:  # any other binding (a loop, an unpacking, a with, del ...)
         if id(node) not in bound:
             made[node.id] = None
     return sorted((n, c) for n, c in made.items() if c is not None and n not in params and n not in declared)
 
 
-def _bound_by_calls(producing, made, bound, src, local):
+def _bound_by_calls(producing, made, bound, src, local, given):
     """Of the assignments ``name = call`` in ``producing``, those whose call makes a new object of the
     user's class (a method of an object already known, or a function: see _produced_by), added to
     ``made`` and ``bound`` as _candidates keeps them, until nothing more is known; the others unbind."""
     changed = True
     while changed:
         changed = False
-        known = {n: c for n, c in made.items() if c is not None}
+        known = dict(given, **{n: c for n, c in made.items() if c is not None})
         for node in producing:
             name = node.targets[0].id
             if id(node.targets[0]) in bound or made.get(name, 0) is None:
@@ -472,26 +484,52 @@ class _Class:
                         None,
                     )
         # which methods change the object: those that assign its attributes, and those that call them
-        calls = {}
+        calls, given = {}, {}  # method -> the methods it calls on self; -> (method, parameter) it gives self as
         for method in self.methods.values():
             if method.refused is not None:
                 continue
             me = _self_name(method)
-            calls[method.name] = set()
+            calls[method.name], given[method.name] = set(), set()
             for node in trees.walk(method.tree.tree):
                 if _on(node, me) and isinstance(node.ctx, (gast.Store, gast.Del)):
                     method.writes = True
                 if isinstance(node, gast.Call) and _on(node.func, me):
                     calls[method.name].add(node.func.attr)
-                if isinstance(node, gast.Call) and any(isinstance(a, gast.Name) and a.id == me for a in node.args):
-                    method.writes = True  # (self passed to a function that may change it: it gives the fields back)
+                for k, a in enumerate(node.args if isinstance(node, gast.Call) else ()):
+                    if isinstance(a, gast.Name) and a.id == me:
+                        if _on(node.func, me) and not any(isinstance(b, gast.Starred) for b in node.args[:k]):
+                            given[method.name].add((node.func.attr, k + 1))  # (v.dot(v): see _reads_only)
+                        else:  # (self passed to a function that may change it: it gives the fields back)
+                            method.writes = True
         changed = True
         while changed:
             changed = False
             for name, called in calls.items():
                 method = self.methods[name]
-                if not method.writes and any(c in self.methods and self.methods[c].writes for c in called):
+                if not method.writes and (
+                    any(c in self.methods and self.methods[c].writes for c in called)
+                    or not all(self._reads_only(c, k) for c, k in given[name])
+                ):
                     method.writes = changed = True
+
+    def _reads_only(self, name, index):
+        """Whether the method ``name`` only reads its parameter ``index`` (an object of the class): its
+        attributes, and methods of it that do not change it (as known so far)."""
+        method = self.methods.get(name)
+        if method is None or method.refused is not None or name in self.properties:
+            return False
+        args = method.tree.tree.args.args
+        if index >= len(args):
+            return False
+        param = args[index].id
+        reads = set()
+        for node in trees.walk(method.tree.tree):
+            if _on(node, param) and isinstance(node.ctx, gast.Load):
+                reads.add(id(node.value))
+                if node.attr in self.methods and self.methods[node.attr].writes:
+                    return False
+        names = [n for n in trees.walk(method.tree.tree) if isinstance(n, gast.Name) and n.id == param]
+        return all(id(n) in reads for n in names if not isinstance(n.ctx, gast.Param))
 
     def _super_calls(self):
         """``super().m(...)`` in a method: a call of the method ``m`` that follows the method's class in the
@@ -926,9 +964,10 @@ def _make(klass, method):
     if method.writes and not init and not passed:
         _returned_self(tree, me, method, located)
     produced, ret = _producing(klass, method, tree, taken, located)
+    inner = dict(_candidates(tree, msrc, {me: klass.cls}), **{ret: produced}) if ret is not None else {}
     _replace_in(tree, me, klass, bind, located, msrc.env, resolve, fmap=fmap, taken=taken)
     if ret is not None:  # a new object returned: its fields
-        _replace_in(tree, ret, _class(produced), bind, located, msrc.env, resolve, taken=taken, returned=True)
+        _follow(tree, inner, ret, bind, located, msrc.env, resolve, taken)
     stored = any(
         isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and n.id in fmap.values() for n in trees.walk(tree)
     )
@@ -977,8 +1016,16 @@ def _scope(msrc, cells, taken):
                 return None
         return source_mod.global_value(node, msrc, local)
 
+    def holds(label, value):
+        if isinstance(value, _Method):
+            return cells[label] is value.cell
+        try:
+            return cells[label].cell_contents is value
+        except ValueError:
+            return False
+
     def bind(label, value):
-        while label in taken and label not in cells:
+        while label in taken and not (label in cells and holds(label, value)):
             label = "_" + label
         if isinstance(value, _Method):
             cells[label] = value.cell
@@ -1044,6 +1091,29 @@ def _returning(tree, cls, taken, located):
     return label
 
 
+def _follow(tree, objects, ret, bind, located, env, resolve, taken):
+    """Follow the objects (name -> class) that a function making a new object makes, field by field (the
+    one it returns, ``ret``, giving its fields), each once those it is made from are: refused where
+    ``ret`` cannot be. Others that cannot be are left (to the compilation of the function made)."""
+    pending, refusal, progress = dict(objects), None, True
+    while progress and ret in pending:
+        progress = False
+        for name, cls in sorted(pending.items()):
+            trial = trees.clone(tree)
+            others = {n: c for n, c in pending.items() if n != name}
+            try:
+                klass = _class(cls)
+                _replace_in(trial, name, klass, bind, located, env, resolve, None, taken, name == ret, others)
+            except _Refused as e:
+                refusal = e if name == ret else refusal
+                continue
+            tree.body = trial.body
+            del pending[name]
+            progress = True
+    if ret in pending:
+        raise refusal
+
+
 def _factory(klass, function, located, node):
     """The function standing for ``function``, the user's, which is not given an object but makes a new
     one of ``klass`` (see _produced_by): it returns the new object's fields (``make_Particle``)."""
@@ -1059,7 +1129,8 @@ def _factory(klass, function, located, node):
             cells = {}
             bind, resolve = _scope(msrc, cells, taken)
             ret = _returning(tree, klass.cls, taken, msrc.location)
-            _replace_in(tree, ret, klass, bind, msrc.location, msrc.env, resolve, taken=taken, returned=True)
+            inner = dict(_candidates(tree, msrc), **{ret: klass.cls})
+            _follow(tree, inner, ret, bind, msrc.location, msrc.env, resolve, taken)
             tree.name = method.label
             made = source_mod.derived(msrc, tree, cells)
         except CompileError as e:
@@ -1192,8 +1263,8 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
         fmap = _field_names(name, klass.fields, taken)
     extra = _field_names(name, _extra_fields(tree, name, klass), taken)
     cls_name = []
-    given = set()  # names ``bind`` gave here
     outer = bind
+    given = outer.__dict__.setdefault("given", set())  # names ``bind`` gave, here or for another object
 
     def bind(label, value):  # (a global's name must not be one of the function's own: a field's, say)
         while True:
@@ -1655,7 +1726,7 @@ def _returned_class(tree, fsrc, me, self_cls):
     returns = [n for n in trees.scope(tree.body) if isinstance(n, gast.Return)]
     if not returns or any(r.value is None for r in returns) or not _always_returns(tree.body):
         return None
-    made = dict(_candidates(tree, fsrc))  # (locals only: a parameter, self too, is not a new object)
+    made = dict(_candidates(tree, fsrc, {me: self_cls} if me else None))  # (locals: self is no new object)
     known = dict(made, **({me: self_cls} if me else {}))
     local = trees.local_names(tree)
     found = {
@@ -1687,6 +1758,8 @@ def _object_class(expr, known, src, local):
     value = source_mod.global_value(func, src, local)
     if _user_class(value):
         return value
+    if hasattr(value, PRODUCES):  # (gives the fields of one, not the object: what it is bound to is followed)
+        return None
     return _produced_by(value) if inspect.isfunction(value) else None
 
 
@@ -1764,25 +1837,27 @@ def _dispatched(node, objects, src, local, located):
     return None
 
 
-def _operators(tree, src, objects, located, refusals):
+def _operators(tree, src, objects, located, refusals, loose):
     """Operators on objects of the user's classes become calls of the methods Python calls for them
     (``v + w``: ``v.__add__(w)``; ``2.0 * v``: ``v.__rmul__(2.0)``; ``v += w``, where the class has no
     ``__iadd__``: ``v = v.__add__(w)``), innermost first; whether any changed. An operator whose method
-    is not known is left, its reason kept in ``refusals`` (object -> (construct, location, hint))."""
+    is not known is left, its reason kept in ``refusals`` (object -> (construct, location, hint)).
+    ``loose``: the objects were each ``v += w`` on them not counted (see _augmentable)."""
     local = trees.local_names(tree) | {a.id for a in tree.args.args}
     changed = False
+    augmentable = _augmentable(tree, loose)
 
     def visit(node):
         nonlocal changed
         for child in gast.iter_child_nodes(node):
             if not isinstance(child, (gast.FunctionDef, gast.Lambda)):
                 visit(child)
-        if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name) and type(node.op) in _BINARY:
-            cls = objects.get(node.target.id)
-            if cls is None or inspect.getattr_static(cls, _INPLACE[type(node.op)], None) is not None:
+        if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
+            name = node.target.id
+            if name not in augmentable:
                 return
-            expr = gast.copy_location(gast.BinOp(left=trees.name(node.target.id), op=node.op, right=node.value), node)
-            call = rewrite(expr)
+            expr = gast.copy_location(gast.BinOp(left=trees.name(name), op=node.op, right=node.value), node)
+            call = rewrite(expr, dict(objects, **{name: augmentable[name]}))
             if call is not None:
                 value = gast.Assign(targets=[trees.name(node.target.id, True)], value=call, type_comment=None)
                 trees.become(node, gast.copy_location(value, node))
@@ -1792,7 +1867,7 @@ def _operators(tree, src, objects, located, refusals):
             if call is not None:
                 trees.become(node, call)
 
-    def rewrite(node):
+    def rewrite(node, objects=objects):
         nonlocal changed
         try:
             found = _dispatched(node, objects, src, local, located)
@@ -1800,6 +1875,7 @@ def _operators(tree, src, objects, located, refusals):
             for operand in gast.iter_child_nodes(node):
                 if isinstance(operand, gast.Name) and operand.id in objects:
                     refusals.setdefault(operand.id, e.args)
+            failed[id(node)] = e.args
             return None
         if found is None:
             return None
@@ -1808,8 +1884,12 @@ def _operators(tree, src, objects, located, refusals):
         func = gast.Attribute(value=receiver, attr=method, ctx=gast.Load())
         return gast.copy_location(gast.Call(func=func, args=[] if argument is None else [argument], keywords=[]), node)
 
+    failed = {}  # id of an operator left -> why
     for stmt in tree.body:
         visit(stmt)
+    for stmt in trees.walk(tree):  # (m = a * b: the object m is made by an operator left as it is)
+        if isinstance(stmt, gast.Assign) and id(stmt.value) in failed and isinstance(stmt.targets[0], gast.Name):
+            refusals.setdefault(stmt.targets[0].id, failed[id(stmt.value)])
     return changed
 
 
@@ -1832,14 +1912,15 @@ def _hoisted_objects(tree, src, objects, taken):
 
     def embedded(root):
         """The object-making calls inside ``root`` to move, innermost first, or [] where none may move."""
-        found, other, conditional = [], [], []
+        found, other, conditional, after = [], [], [], set()  # after: the calls that run after a moved one
 
-        def walk(node, parent, under):
+        def walk(node, above, under):
             for child in gast.iter_child_nodes(node):
                 if not isinstance(child, (gast.FunctionDef, gast.Lambda)):
-                    walk(child, node, under or isinstance(node, _CONDITIONAL))
+                    walk(child, above + [node], under or isinstance(node, _CONDITIONAL))
             if not isinstance(node, gast.Call):
                 return
+            parent = above[-1] if above else None
             if node is not root and (
                 isinstance(parent, gast.Attribute)
                 and not _field_read(node, parent, src, local)
@@ -1848,18 +1929,20 @@ def _hoisted_objects(tree, src, objects, taken):
             ):
                 if _object_class(node, objects, src, local) is not None:
                     (conditional if under else found).append(node)
+                    after.update(id(a) for a in above)  # (a call it is part of runs after it)
                     return
             other.append(node)
 
-        walk(root, None, False)
+        walk(root, [], False)
         if conditional:
             return []
         for call in other:  # what runs besides: library functions, methods of objects that read them
+            if id(call) in after:
+                continue
             func = call.func
             cls = _object_class(func.value, objects, src, local) if isinstance(func, gast.Attribute) else None
             if cls is not None:
-                method = inspect.getattr_static(cls, func.attr, None)
-                if inspect.isfunction(method) and not _writes(method):
+                if _reading(cls, func.attr):
                     continue
             value = source_mod.global_value(func, src, local)
             if value is not None and (_user_class(value) or not (inspect.isfunction(value) and _users(value))):
@@ -1918,19 +2001,32 @@ def _field_read(call, attribute, src, local):
     return _user_class(cls) and not inspect.isfunction(inspect.getattr_static(cls, attribute.attr, None))
 
 
-def _writes(function):
-    """Whether the method ``function`` may assign an attribute of its ``self`` (or pass ``self`` on)."""
+def _reading(cls, attr):
+    """Whether ``attr`` is a method of ``cls`` that does not change its object (see _Class)."""
     try:
-        tree = source_mod.read(function, copy=False).tree
-    except CompileError:
-        return True
-    me = tree.args.args[0].id if tree.args.args else None
-    for n in trees.walk(tree):
-        if _on(n, me) and isinstance(n.ctx, (gast.Store, gast.Del)):
-            return True
-        if isinstance(n, gast.Call) and (_on(n.func, me) or any(getattr(a, "id", None) == me for a in n.args)):
-            return True  # (another method, or a function given self: it may change it)
-    return False
+        method = _class(cls).methods.get(attr)
+    except _Refused:
+        return False
+    return method is not None and method.refused is None and not method.writes
+
+
+def _augmentable(tree, loose):
+    """name -> class of each object of ``loose`` every ``name += e`` (``-=``, ...) on which may be ``name =
+    name + e``: its class has no in-place method for it, and the method for the operator gives a new
+    object of the class on every path (so that ``name`` stays one of that class for the next)."""
+    out = dict(loose)
+    for node in trees.walk(tree):
+        if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name) and node.target.id in out:
+            cls = out[node.target.id]
+            method = inspect.getattr_static(cls, _BINARY.get(type(node.op), ("",))[0], None)
+            if (
+                type(node.op) not in _BINARY
+                or inspect.getattr_static(cls, _INPLACE[type(node.op)], None) is not None
+                or not inspect.isfunction(method)
+                or _produced_by(method, cls) is not cls
+            ):
+                out[node.target.id] = None
+    return {n: c for n, c in out.items() if c is not None}
 
 
 def _value_objects(tree, src, known, located, refusals):
@@ -1939,6 +2035,7 @@ def _value_objects(tree, src, known, located, refusals):
     nothing changes; ``known``: objects the function is given (a method's self)."""
     taken = trees.all_names(tree) | set(src.env)
     for _ in range(100):
-        objects = dict(_candidates(tree, src), **known)
-        if not (_operators(tree, src, objects, located, refusals) | _hoisted_objects(tree, src, objects, taken)):
+        objects = dict(_candidates(tree, src, known), **known)
+        loose = dict(_candidates(tree, src, known, augmented=True))
+        if not (_operators(tree, src, objects, located, refusals, loose) | _hoisted_objects(tree, src, objects, taken)):
             return
