@@ -73,6 +73,7 @@ def run(src):
     def bind(label, value):
         return src.bind(label, value.cell.cell_contents if isinstance(value, _Method) else value)
 
+    _element_loops(tree, src)
     _temporaries(src, bind)
     _passed_constructions(tree, src)
     operators = {}  # object -> why an operator on it was left: (construct, location, hint)
@@ -2039,3 +2040,102 @@ def _value_objects(tree, src, known, located, refusals):
         loose = dict(_candidates(tree, src, known, augmented=True))
         if not (_operators(tree, src, objects, located, refusals, loose) | _hoisted_objects(tree, src, objects, taken)):
             return
+
+
+def _element_loops(tree, src):
+    """``for p in ps:`` over a list the function makes whose body changes the items of each element in
+    place (``p["vel"] -= dt * p["pos"]``) becomes ``for i in range(len(ps)):`` with ``ps[i]`` for ``p``:
+    the element itself, so the same object as ``p`` (later passes follow a store into ``ps[i]``, not one
+    into a loop variable). Only where provably the same: ``ps`` bound only to list displays or
+    comprehensions and read only as an iterable, by ``len`` or by indexing (never aliased, passed on or
+    captured), the body not mentioning ``ps`` nor rebinding ``p``, which it reads only indexed (``p[k]``),
+    and ``p`` not used outside the loop."""
+    loops = [
+        n
+        for n in trees.walk(tree)
+        if isinstance(n, gast.For)
+        and isinstance(n.target, gast.Name)
+        and isinstance(n.iter, gast.Name)
+        and not n.orelse
+        and any(isinstance(s, (gast.Assign, gast.AugAssign)) and _indexes(s, n.target.id) for s in trees.walk(n))
+    ]
+    if not loops:
+        return
+    local = trees.local_names(tree)
+    for loop in loops:
+        p, ps = loop.target.id, loop.iter.id
+        if not _local_list(tree, ps, src, local):
+            continue
+        inside = {id(n) for s in loop.body for n in trees.walk(s)}
+        uses = [n for n in trees.walk(tree) if isinstance(n, gast.Name) and n.id == p and n is not loop.target]
+        if any(id(n) not in inside for n in uses) or any(
+            isinstance(n, gast.Name) and n.id == ps for s in loop.body for n in trees.walk(s)
+        ):
+            continue
+        indexed = {
+            id(n.value)
+            for s in loop.body
+            for n in trees.walk(s)
+            if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name) and n.value.id == p
+        }
+        nested = [n for s in loop.body for n in trees.walk(s) if isinstance(n, (gast.FunctionDef, gast.Lambda))]
+        if any(id(n) not in indexed for n in uses) or any(p in trees.all_names(n) for n in nested):
+            continue
+        taken = trees.all_names(tree) | set(src.env)
+        index = next(
+            c for c in ("i", "j", "k", "%s_index" % p) + tuple("_i%d" % k for k in range(99)) if c not in taken
+        )
+        for n in uses:
+            trees.become(n, gast.Subscript(value=trees.name(ps), slice=trees.name(index), ctx=gast.Load()))
+        rng = gast.Call(func=trees.name("range"), args=[trees.call("len", trees.name(ps))], keywords=[])
+        loop.target = gast.copy_location(trees.name(index, True), loop.target)
+        loop.iter = gast.copy_location(rng, loop.iter)
+
+
+def _indexes(stmt, name):
+    """Whether ``stmt`` stores into an item of ``name`` (``name[k] = e``, ``name[k] += e``)."""
+    targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
+    return any(isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) and t.value.id == name for t in targets)
+
+
+def _local_list(tree, name, src, local):
+    """Whether ``name`` is bound only to list displays or comprehensions, at the function's own level, and
+    read only as a loop's or comprehension's iterable, by ``len(name)`` or as ``name[k]`` (nothing else sees
+    the list, so nothing else changes which objects it holds), and ``range``/``len`` are the builtins."""
+    if (
+        name not in local
+        or {"range", "len"} & local
+        or any(
+            source_mod.global_value(trees.name(f), src, local, _MISSING) not in (_MISSING, builtin)
+            for f, builtin in (("range", range), ("len", len))
+        )
+    ):
+        return False
+    safe = set()
+    for n in trees.walk(tree):
+        if isinstance(n, (gast.FunctionDef, gast.Lambda)) and n is not tree and name in trees.all_names(n):
+            return False
+        if isinstance(n, (gast.For, gast.comprehension)):
+            safe.add(id(n.iter))
+        elif isinstance(n, gast.Subscript):
+            safe.add(id(n.value))
+        elif isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == "len" and len(n.args) == 1:
+            safe.add(id(n.args[0]))
+        elif isinstance(n, gast.Expr) and _on(getattr(n.value, "func", None), name) and n.value.func.attr == "append":
+            safe.add(id(n.value.func.value))  # (a statement ps.append(e): the list holds one more)
+        elif isinstance(n, gast.Assign) and any(isinstance(t, gast.Name) and t.id == name for t in n.targets):
+            if len(n.targets) != 1 or not isinstance(n.value, (gast.List, gast.ListComp)):
+                return False
+    for n in trees.walk(tree):
+        if isinstance(n, gast.Name) and n.id == name:
+            if isinstance(n.ctx, gast.Load) and id(n) not in safe:
+                return False
+            if isinstance(n.ctx, gast.Del) or (
+                isinstance(n.ctx, gast.Store) and not any(n is t for t in _assign_targets(tree))
+            ):
+                return False
+    return True
+
+
+def _assign_targets(tree):
+    return [t for n in trees.walk(tree) if isinstance(n, gast.Assign) for t in n.targets]

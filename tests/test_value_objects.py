@@ -309,3 +309,57 @@ def test_refused_ones_still_run_where_nothing_is_differentiated():
         return x * m.v
 
     assert ac.grad(constant)(0.5) == 6.0
+
+
+# --- lists of dicts changed through the loop's variable ---------------------------------------------------
+
+
+def dicts_through_the_loop_variable(x):
+    ps = [{"pos": x[i], "vel": 0.0} for i in range(len(x))]
+    for _ in range(3):
+        for p in ps:
+            p["vel"] -= 0.1 * p["pos"]
+            p["pos"] += 0.1 * p["vel"]
+    return sum(p["pos"] ** 2 for p in ps)
+
+
+def dicts_by_index(x):  # (the same, written by index: supported before)
+    ps = [{"pos": x[i], "vel": 0.0} for i in range(len(x))]
+    for _ in range(3):
+        for i in range(len(ps)):
+            ps[i]["vel"] -= 0.1 * ps[i]["pos"]
+            ps[i]["pos"] += 0.1 * ps[i]["vel"]
+    return sum(p["pos"] ** 2 for p in ps)
+
+
+def dicts_appended(x):
+    ps = []
+    for i in range(len(x)):
+        ps.append({"pos": x[i], "vel": 0.5 * x[i]})
+    for p in ps:
+        p["vel"] = p["vel"] * p["pos"]
+        p["pos"] += p["vel"]
+    return sum(p["pos"] * p["vel"] for p in ps)
+
+
+def dicts_aliased(x):
+    ps = [{"pos": x[i], "vel": 0.0} for i in range(len(x))]
+    qs = ps  # (another name for the list: the loop's variable is not provably its element)
+    for p in ps:
+        p["vel"] -= 0.1 * p["pos"]
+    return sum(p["vel"] ** 2 for p in qs)
+
+
+@pytest.mark.parametrize("f", [dicts_through_the_loop_variable, dicts_appended], ids=lambda f: f.__name__)
+def test_a_list_of_dicts_changed_through_the_loop_variable(f):
+    x = np.array([1.0, 2.0, 0.5])
+    before = x.copy()
+    testing.check_grads(f, (x,))
+    assert np.array_equal(x, before)
+    assert ac.value_and_grad(f)(x)[0] == f(x)
+    np.testing.assert_allclose(ac.grad(dicts_through_the_loop_variable)(x), ac.grad(dicts_by_index)(x), rtol=1e-12)
+
+
+def test_a_list_of_dicts_aliased_is_refused_saying_why():
+    with pytest.raises(ac.UnsupportedError, match=HERE + "in-place update of p, an element of ps, which the compiler"):
+        ac.grad(dicts_aliased)(np.array([1.0, 2.0]))
