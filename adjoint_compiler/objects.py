@@ -64,11 +64,14 @@ class _Refused(Exception):
     """Why an object cannot be followed field by field: (construct, node or location, hint)."""
 
 
-def run(src):
+def run(src, lists=True):
     """Replace the objects the function makes and uses only through attributes and methods by their
     fields (edits ``src.tree``, a fresh parse). An object whose attributes are assigned but that cannot
-    be so followed is refused, with the reason; others are left for the later passes."""
+    be so followed is refused, with the reason; others are left for the later passes. ``lists``: lists of
+    objects as lists of their fields, where each element is then followed (see _lists_of_objects)."""
     tree = src.tree
+    saved = trees.clone(tree) if lists else None
+    elements = _lists_of_objects(tree, src) if lists else set()
 
     def bind(label, value):
         return src.bind(label, value.cell.cell_contents if isinstance(value, _Method) else value)
@@ -115,6 +118,10 @@ def run(src):
             src.object_notes.pop(name, None)
             del pending[name]
             progress = True
+    if elements & (set(refused) | set(pending)):  # (an element copied into an object not followed: undone)
+        tree.body = saved.body
+        src.object_notes.clear()
+        return run(src, lists=False)
     for name, (cls, e) in sorted(refused.items()):
         aliases = {name} | {  # c = b: an assignment to c.v is one to b.v
             s.targets[0].id
@@ -2139,3 +2146,168 @@ def _local_list(tree, name, src, local):
 
 def _assign_targets(tree):
     return [t for n in trees.walk(tree) if isinstance(n, gast.Assign) for t in n.targets]
+
+
+def _lists_of_objects(tree, src):
+    """A list of objects the function makes (``ps = [Particle(x[i], 0.0) for i in range(n)]``, which
+    desugar has made ``ps = []`` and a loop of ``ps.append(Particle(x[i], 0.0))``) of a class whose
+    ``__init__`` only copies its parameters into fields, as one list per field (``ps_pos``, ``ps_vel``,
+    appended the same values in the same order); ``for p in ps: body`` becomes ``for i in
+    range(len(ps_pos)):`` whose body makes ``p`` of the fields at ``i`` (``Particle(pos=ps_pos[i],
+    vel=ps_vel[i])``), runs, and puts its fields back; ``len(ps)`` reads ``len(ps_pos)``. Only where the
+    list is bound once, at the top level, and appended to only by that loop, whose body is that statement;
+    ``ps`` is read only as such a loop's iterable or by ``len``; in each loop, ``p`` is used only through
+    its attributes and methods (never passed on, rebound, or used after the loop), and the body has no
+    ``break``, ``continue`` or ``return`` and does not mention ``ps``. Returns the names of the objects the
+    loops make: ``run`` keeps the rewrite only where each is followed field by field (an object not
+    followed, a copy of the element, could be handed on)."""
+    made = set()
+    local = trees.local_names(tree)
+    bindings = collections.Counter(
+        n.id for n in trees.walk(tree) if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load)
+    )
+    for stmt, loop in list(zip(tree.body, tree.body[1:])):
+        call = loop.body[0].value if isinstance(loop, gast.For) and isinstance(loop.body[0], gast.Expr) else None
+        if not (
+            isinstance(stmt, gast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name)
+            and isinstance(stmt.value, gast.List)
+            and not stmt.value.elts
+            and isinstance(loop, gast.For)
+            and len(loop.body) == 1
+            and not loop.orelse
+            and isinstance(call, gast.Call)
+            and _on(call.func, stmt.targets[0].id)
+            and call.func.attr == "append"
+            and len(call.args) == 1
+            and not call.keywords
+            and isinstance(call.args[0], gast.Call)
+        ):
+            continue
+        ps, element = stmt.targets[0].id, call.args[0]
+        cls = source_mod.global_value(element.func, src, local)
+        if bindings[ps] != 1 or not _user_class(cls) or ps in trees.all_names(loop.iter):
+            continue
+        try:
+            klass = _class(cls)
+            order, values = _construction(klass, element, lambda label, v: label, src.location)
+        except _Refused:
+            continue
+        params, kept = klass.record_init or (None, [])
+        if not order or params is None or not all(isinstance(p, str) for _, p in kept):
+            continue
+        uses = _list_uses(tree, ps, klass, call.func.value)
+        if uses is None:
+            continue
+        taken = trees.all_names(tree) | set(src.env)
+        lists = _field_names(ps, klass.fields, taken)
+        for f in klass.fields:  # (for messages: ps_pos is ps's pos)
+            src.field_names[lists[f]] = (ps, f)
+        stmt.targets = [gast.Tuple(elts=[trees.name(lists[f], True) for f in klass.fields], ctx=gast.Store())]
+        stmt.value = gast.Tuple(elts=[gast.List(elts=[], ctx=gast.Load()) for _ in klass.fields], ctx=gast.Load())
+        values = values.elts if isinstance(values, gast.Tuple) else [values]
+        loop.body = [
+            gast.copy_location(gast.Expr(value=_appended(lists[f], v)), loop.body[0]) for f, v in zip(order, values)
+        ]
+        first = lists[klass.fields[0]]
+        param_of = {f: p for f, p in kept}
+        for kind, node in uses:
+            if kind == "len":
+                node.args[0] = gast.copy_location(trees.name(first), node.args[0])
+                continue
+            p = node.target.id
+            index = next(c for c in ("i", "j", "k") + tuple("%s_i%d" % (p, n) for n in range(99)) if c not in taken)
+            taken.add(index)
+            rng = gast.Call(func=trees.name("range"), args=[trees.call("len", trees.name(first))], keywords=[])
+            node.target = gast.copy_location(trees.name(index, True), node.target)
+            node.iter = gast.copy_location(rng, node.iter)
+            at = [
+                gast.Subscript(value=trees.name(lists[f]), slice=trees.name(index), ctx=gast.Load())
+                for f in klass.fields
+            ]
+            keywords = [gast.keyword(arg=param_of[f], value=a) for f, a in zip(klass.fields, at)]
+            new = gast.Call(func=trees.name(src.bind(cls.__name__, cls)), args=[], keywords=keywords)
+            back = [
+                gast.Assign(
+                    targets=[gast.Subscript(value=trees.name(lists[f]), slice=trees.name(index), ctx=gast.Store())],
+                    value=gast.Attribute(value=trees.name(p), attr=f, ctx=gast.Load()),
+                    type_comment=None,
+                )
+                for f in klass.fields
+            ]
+            inside = [n for b in node.body for n in trees.walk(b)]
+            if not any(  # (a loop that only reads the elements puts nothing back)
+                _on(n, p)
+                and (isinstance(n.ctx, gast.Store) or n.attr in klass.methods and klass.methods[n.attr].writes)
+                for n in inside
+            ):
+                back = []
+            node.body = (
+                [gast.copy_location(trees.assign(p, new), node)]
+                + node.body
+                + [gast.copy_location(b, node.body[-1]) for b in back]
+            )
+            made.add(p)
+        local = trees.local_names(tree)
+    return made
+
+
+def _appended(name, value):
+    """``name.append(value)``."""
+    func = gast.Attribute(value=trees.name(name), attr="append", ctx=gast.Load())
+    return gast.Call(func=func, args=[value], keywords=[])
+
+
+def _list_uses(tree, ps, klass, builder):
+    """[(kind, node)] for each read of the list ``ps`` but ``builder`` (``ps`` in ``ps.append``; see
+    _lists_of_objects): ("len", the call), ("loop", the For); None where one is of another kind, or its
+    loop uses its element otherwise."""
+    uses, seen = [], {id(builder)}
+    for n in trees.walk(tree):
+        if isinstance(n, (gast.FunctionDef, gast.Lambda)) and n is not tree and ps in trees.all_names(n):
+            return None
+        if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == "len" and len(n.args) == 1:
+            if isinstance(n.args[0], gast.Name) and n.args[0].id == ps:
+                uses.append(("len", n))
+                seen.add(id(n.args[0]))
+        elif isinstance(n, gast.For) and isinstance(n.iter, gast.Name) and n.iter.id == ps:
+            if not _element_loop(n, ps, tree, klass):
+                return None
+            uses.append(("loop", n))
+            seen.add(id(n.iter))
+    for n in trees.walk(tree):
+        if isinstance(n, gast.Name) and n.id == ps and isinstance(n.ctx, gast.Load) and id(n) not in seen:
+            return None
+    return uses
+
+
+def _element_loop(loop, ps, tree, klass):
+    """Whether ``for p in ps:`` uses ``p`` only through its attributes and methods, in the loop alone (see
+    _lists_of_objects)."""
+    if not isinstance(loop.target, gast.Name) or loop.orelse:
+        return False
+    p = loop.target.id
+    inside = [n for s in loop.body for n in trees.walk(s)]
+    ids = {id(n) for n in inside}
+    if any(isinstance(n, (gast.Break, gast.Continue, gast.Return, gast.Yield, gast.YieldFrom)) for n in inside):
+        return False
+    if any(isinstance(n, gast.Name) and n.id == ps for n in inside):
+        return False
+    receivers = {id(n.value) for n in inside if _on(n, p)}
+    shadowed = {  # (another loop over ps with this p: checked on its own)
+        id(x)
+        for n in trees.walk(tree)
+        if isinstance(n, gast.For)
+        and n is not loop
+        and isinstance(n.target, gast.Name)
+        and n.target.id == p
+        and isinstance(n.iter, gast.Name)
+        and n.iter.id == ps
+        for x in trees.walk(n)
+    }
+    for n in trees.walk(tree):
+        if isinstance(n, gast.Name) and n.id == p and n is not loop.target and id(n) not in shadowed:
+            if id(n) not in ids or id(n) not in receivers or not isinstance(n.ctx, gast.Load):
+                return False
+    return True
