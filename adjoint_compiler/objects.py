@@ -279,10 +279,11 @@ def _first_use(tree, name):
     return next(n for n in trees.breadth_first(tree) if isinstance(n, gast.Name) and n.id == name)
 
 
-def _candidates(tree, src, known=None, augmented=False):
+def _candidates(tree, src, known=None, operators=False):
     """(name, class) for each local name every binding of which is ``name = C(...)`` of one user class, or
     a call that makes a new object of it (see _produced_by). ``known``: objects the function is given (a
-    method's self, name -> class); ``augmented``: ``name += e`` does not count (see _operators)."""
+    method's self, name -> class); ``operators``: ``name += e`` and ``name = a + b`` (``-a``...) do not
+    count (see _operator_bound)."""
     params = {a.id for a in tree.args.args}
     declared, assignments, stores = set(), [], []  # one walk: the three loops below take its order
     skipped = set()
@@ -293,10 +294,13 @@ def _candidates(tree, src, known=None, augmented=False):
             assignments.append(node)
         elif isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load):
             stores.append(node)
-        elif augmented and isinstance(node, gast.AugAssign):
+        elif operators and isinstance(node, gast.AugAssign):
             skipped.add(id(node.target))
+        if operators and isinstance(node, gast.Assign) and isinstance(node.value, (gast.BinOp, gast.UnaryOp)):
+            skipped.update(id(t) for t in node.targets)
     if skipped:
         stores = [n for n in stores if id(n) not in skipped]
+        assignments = [a for a in assignments if id(a.targets[0]) not in skipped]
     local = {n.id for n in stores if n.ctx.__class__ is gast.Store} | params  # (trees.local_names)
     made, bound, producing = {}, {}, []
     for node in assignments:
@@ -1318,8 +1322,11 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
 
     def constructed(stmt):
         """``name = C(args)`` as the assignment of the fields."""
-        if not _user_class(resolve(stmt.value.func)):
+        made = resolve(stmt.value.func)
+        if not _user_class(made):
             return [produced(stmt)]
+        if made is not klass.cls:  # (a function found to make one class making another since)
+            refuse("%s, bound to a %s and to a %s" % (name, klass.cls.__qualname__, made.__qualname__), stmt)
         order, value = _construction(klass, stmt.value, bind, located)
         if value is None:
             return [gast.copy_location(gast.Pass(), stmt)]
@@ -1850,10 +1857,10 @@ def _operators(tree, src, objects, located, refusals, loose):
     (``v + w``: ``v.__add__(w)``; ``2.0 * v``: ``v.__rmul__(2.0)``; ``v += w``, where the class has no
     ``__iadd__``: ``v = v.__add__(w)``), innermost first; whether any changed. An operator whose method
     is not known is left, its reason kept in ``refusals`` (object -> (construct, location, hint)).
-    ``loose``: the objects were each ``v += w`` on them not counted (see _augmentable)."""
+    ``loose``: the objects were their bindings by operators not counted (see _operator_bound)."""
     local = trees.local_names(tree) | {a.id for a in tree.args.args}
     changed = False
-    augmentable = _augmentable(tree, loose)
+    objects = dict(objects, **_operator_bound(tree, src, objects, loose, located))
 
     def visit(node):
         nonlocal changed
@@ -1862,10 +1869,10 @@ def _operators(tree, src, objects, located, refusals, loose):
                 visit(child)
         if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
             name = node.target.id
-            if name not in augmentable:
+            if name not in objects:
                 return
             expr = gast.copy_location(gast.BinOp(left=trees.name(name), op=node.op, right=node.value), node)
-            call = rewrite(expr, dict(objects, **{name: augmentable[name]}))
+            call = rewrite(expr)
             if call is not None:
                 value = gast.Assign(targets=[trees.name(node.target.id, True)], value=call, type_comment=None)
                 trees.become(node, gast.copy_location(value, node))
@@ -1967,6 +1974,10 @@ def _hoisted_objects(tree, src, objects, taken):
                 continue
             out = []
             for stmt in block:
+                targets = stmt.targets if isinstance(stmt, gast.Assign) else [getattr(stmt, "target", None)]
+                if any(isinstance(n, gast.Call) for t in targets if t is not None for n in trees.walk(t)):
+                    out.append(stmt)  # (a[f()] = ...: f runs before the value)
+                    continue
                 if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.Return, gast.Expr)) and stmt.value is not None:
                     root = stmt.value
                 elif isinstance(stmt, gast.If):
@@ -2018,23 +2029,50 @@ def _reading(cls, attr):
     return method is not None and method.refused is None and not method.writes
 
 
-def _augmentable(tree, loose):
-    """name -> class of each object of ``loose`` every ``name += e`` (``-=``, ...) on which may be ``name =
-    name + e``: its class has no in-place method for it, and the method for the operator gives a new
-    object of the class on every path (so that ``name`` stays one of that class for the next)."""
-    out = dict(loose)
-    for node in trees.walk(tree):
-        if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name) and node.target.id in out:
-            cls = out[node.target.id]
-            method = inspect.getattr_static(cls, _BINARY.get(type(node.op), ("",))[0], None)
-            if (
-                type(node.op) not in _BINARY
-                or inspect.getattr_static(cls, _INPLACE[type(node.op)], None) is not None
-                or not inspect.isfunction(method)
-                or _produced_by(method, cls) is not cls
+def _operator_bound(tree, src, objects, loose, located):
+    """name -> class of each object of ``loose`` (see _candidates) also bound by operators on it, each
+    ``name += e`` (where the class has no in-place method for it: ``name = name + e``) and ``name = a +
+    b`` (``-a``, ...) calling the method Python chooses (see _dispatched) on an object of the class, which
+    gives a new object of the class on every path: so ``name`` is always one of that class."""
+    out = {n: c for n, c in loose.items() if n not in objects}
+    local = trees.local_names(tree) | {a.id for a in tree.args.args}
+    changed = True
+    while changed:  # (one whose operator is on another of them: known once that one is)
+        changed = False
+        for node in trees.walk(tree):
+            if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
+                name = node.target.id
+                cls = out.get(name)
+                if cls is None:
+                    continue
+                expr = gast.BinOp(left=trees.name(name), op=node.op, right=node.value)
+                if type(node.op) not in _BINARY or inspect.getattr_static(cls, _INPLACE[type(node.op)], None):
+                    expr = None
+            elif (
+                isinstance(node, gast.Assign)
+                and isinstance(node.value, (gast.BinOp, gast.UnaryOp))
+                and isinstance(node.targets[0], gast.Name)
             ):
-                out[node.target.id] = None
-    return {n: c for n, c in out.items() if c is not None}
+                name, expr = node.targets[0].id, node.value
+                cls = out.get(name)
+                if cls is None:
+                    continue
+            else:
+                continue
+            try:
+                found = expr and _dispatched(gast.copy_location(expr, node), dict(objects, **out), src, local, located)
+            except _Refused:
+                found = None
+            method = inspect.getattr_static(cls, found[1], None) if found else None
+            if not (
+                found
+                and _object_class(found[0], dict(objects, **out), src, local) is cls
+                and inspect.isfunction(method)
+                and _produced_by(method, cls) is cls
+            ):
+                del out[name]
+                changed = True
+    return out
 
 
 def _value_objects(tree, src, known, located, refusals):
@@ -2044,7 +2082,7 @@ def _value_objects(tree, src, known, located, refusals):
     taken = trees.all_names(tree) | set(src.env)
     for _ in range(100):
         objects = dict(_candidates(tree, src, known), **known)
-        loose = dict(_candidates(tree, src, known, augmented=True))
+        loose = dict(_candidates(tree, src, known, operators=True))
         if not (_operators(tree, src, objects, located, refusals, loose) | _hoisted_objects(tree, src, objects, taken)):
             return
 
