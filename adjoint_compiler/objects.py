@@ -2075,10 +2075,23 @@ def _operator_bound(tree, src, objects, loose, located):
     return out
 
 
+def _makes_objects(tree, src):
+    """Whether ``tree`` calls a class of the user's, or a function of the user's that makes an object."""
+    local = trees.local_names(tree)
+    for n in trees.walk(tree):
+        if n.__class__ is gast.Call:
+            value = source_mod.global_value(n.func, src, local)
+            if _user_class(value) or (inspect.isfunction(value) and _produced_by(value) is not None):
+                return True
+    return False
+
+
 def _value_objects(tree, src, known, located, refusals):
     """Operators on objects of the user's classes as calls of their methods, and the objects calls make
     inside a statement each made in a statement of its own (see _operators, _hoisted_objects), until
     nothing changes; ``known``: objects the function is given (a method's self)."""
+    if not known and not _makes_objects(tree, src):
+        return  # (most functions)
     taken = trees.all_names(tree) | set(src.env)
     for _ in range(100):
         objects = dict(_candidates(tree, src, known), **known)
@@ -2095,15 +2108,15 @@ def _element_loops(tree, src):
     comprehensions and read only as an iterable, by ``len`` or by indexing (never aliased, passed on or
     captured), the body not mentioning ``ps`` nor rebinding ``p``, which it reads only indexed (``p[k]``),
     and ``p`` not used outside the loop."""
-    loops = [
-        n
-        for n in trees.walk(tree)
-        if isinstance(n, gast.For)
-        and isinstance(n.target, gast.Name)
-        and isinstance(n.iter, gast.Name)
-        and not n.orelse
-        and any(isinstance(s, (gast.Assign, gast.AugAssign)) and _indexes(s, n.target.id) for s in trees.walk(n))
-    ]
+    loops, stored = [], set()  # (stored: the names an item of which a statement stores into)
+    for n in trees.walk(tree):
+        if isinstance(n, gast.For) and isinstance(n.target, gast.Name) and isinstance(n.iter, gast.Name):
+            loops.append(n)
+        elif isinstance(n, (gast.Assign, gast.AugAssign)):
+            for t in n.targets if isinstance(n, gast.Assign) else [n.target]:
+                if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
+                    stored.add(t.value.id)
+    loops = [n for n in loops if n.target.id in stored and not n.orelse]
     if not loops:
         return
     local = trees.local_names(tree)
@@ -2135,12 +2148,6 @@ def _element_loops(tree, src):
         rng = gast.Call(func=trees.name("range"), args=[trees.call("len", trees.name(ps))], keywords=[])
         loop.target = gast.copy_location(trees.name(index, True), loop.target)
         loop.iter = gast.copy_location(rng, loop.iter)
-
-
-def _indexes(stmt, name):
-    """Whether ``stmt`` stores into an item of ``name`` (``name[k] = e``, ``name[k] += e``)."""
-    targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
-    return any(isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) and t.value.id == name for t in targets)
 
 
 def _local_list(tree, name, src, local):
