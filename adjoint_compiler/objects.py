@@ -1928,6 +1928,7 @@ def _hoisted_objects(tree, src, objects, taken):
     def embedded(root):
         """The object-making calls inside ``root`` to move, innermost first, or [] where none may move."""
         found, other, conditional, after = [], [], [], set()  # after: the calls that run after a moved one
+        order = {}  # id of a call -> its place in the order the calls end in (their arguments first)
 
         def walk(node, above, under):
             for child in gast.iter_child_nodes(node):
@@ -1935,12 +1936,14 @@ def _hoisted_objects(tree, src, objects, taken):
                     walk(child, above + [node], under or isinstance(node, _CONDITIONAL))
             if not isinstance(node, gast.Call):
                 return
+            order[id(node)] = len(order)
             parent = above[-1] if above else None
             if node is not root and (
                 isinstance(parent, gast.Attribute)
                 and not _field_read(node, parent, src, local)
                 or isinstance(parent, gast.Call)
                 and node in parent.args
+                and not (_passed_construction(node, parent, objects, src, local))
             ):
                 if _object_class(node, objects, src, local) is not None:
                     (conditional if under else found).append(node)
@@ -1949,20 +1952,15 @@ def _hoisted_objects(tree, src, objects, taken):
             other.append(node)
 
         walk(root, [], False)
-        if conditional:
+        if conditional or not found:
             return []
-        for call in other:  # what runs besides: library functions, methods of objects that read them
-            if id(call) in after:
+        last = max(order[id(n)] for n in found)
+        for call in other:  # what runs before: numerical library functions (with rules) only
+            if id(call) in after or order[id(call)] > last:
                 continue
-            func = call.func
-            cls = _object_class(func.value, objects, src, local) if isinstance(func, gast.Attribute) else None
-            if cls is not None:
-                if _reading(cls, func.attr):
-                    continue
-            value = source_mod.global_value(func, src, local)
-            if value is not None and (_user_class(value) or not (inspect.isfunction(value) and _users(value))):
-                continue
-            return []
+            value = source_mod.global_value(call.func, src, local)
+            if value is None or rules.lookup(value) is None or "random" in (getattr(value, "__module__", "") or ""):
+                return []
         return found
 
     for holder in list(trees.statements(tree)):
@@ -2014,19 +2012,19 @@ def _method_of(cls, attr):
     return method.function if method is not None and attr not in klass.properties else None
 
 
+def _passed_construction(call, parent, objects, src, local):
+    """Whether ``call`` makes an object as an argument of a function of the user's (not a method of an
+    object followed): _passed_constructions' (made first only where nothing else runs before it)."""
+    if not _user_class(source_mod.global_value(call.func, src, local)):
+        return False
+    func = parent.func
+    return not (isinstance(func, gast.Attribute) and _object_class(func.value, objects, src, local) is not None)
+
+
 def _field_read(call, attribute, src, local):
     """Whether ``attribute`` reads a field of the object ``call`` makes, ``C(x).v`` (see _temporaries)."""
     cls = source_mod.global_value(call.func, src, local)
     return _user_class(cls) and not inspect.isfunction(inspect.getattr_static(cls, attribute.attr, None))
-
-
-def _reading(cls, attr):
-    """Whether ``attr`` is a method of ``cls`` that does not change its object (see _Class)."""
-    try:
-        method = _class(cls).methods.get(attr)
-    except _Refused:
-        return False
-    return method is not None and method.refused is None and not method.writes
 
 
 def _operator_bound(tree, src, objects, loose, located):
