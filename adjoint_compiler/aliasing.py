@@ -725,6 +725,17 @@ def _run(fn, source, numbers, lists=()):
                     "copy it first (%s = %s.copy()); the gradient never changes its arguments' contents"
                     % (shown, token[1]),
                 )
+                over = _loop_over(fn, name)
+                if over is not None:  # (for p in ps: p[k] = e, where ps holds values of the argument)
+                    listed = _spelled(fn, over, source)
+                    error = UnsupportedError(
+                        "in-place update of %s, an element of %s, which the compiler cannot tell from the caller's "
+                        "argument %s (%s holds values of it)" % (shown, listed, token[1], listed),
+                        where(s),
+                        "index the list (for i in range(len(%s)): %s[i][...] = ...), with %s made in the function "
+                        "and used only in loops, len() and indexing (not aliased or passed on)"
+                        % (listed, listed, listed),
+                    )
                 if len(token) == 2 and token[1] not in lists:  # (zs = xs[:]: a copy where xs is a list)
                     error.needs = ((token[1], "kind"),)
                 raise error
@@ -783,6 +794,21 @@ def _check_change(fn, s, tokens, others, state, points, live, source):
 def _quoted_spelling(fn, name, source):
     shown = _spelled(fn, name, source)
     return shown if shown.isidentifier() else "'%s'" % shown
+
+
+def _loop_over(fn, name):
+    """The name of the list ``name`` is an element of, ``name = xs[i]`` (``for name in xs`` lowered), or None."""
+    for n in trees.walk(fn):
+        if (
+            isinstance(n, gast.Assign)
+            and isinstance(n.targets[0], gast.Name)
+            and n.targets[0].id == name
+            and isinstance(n.value, gast.Subscript)
+            and isinstance(n.value.value, gast.Name)
+            and isinstance(n.value.slice, gast.Name)
+        ):
+            return n.value.value.id
+    return None
 
 
 def _guard_arguments(fn, stores, source):

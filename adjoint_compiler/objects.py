@@ -64,64 +64,91 @@ class _Refused(Exception):
     """Why an object cannot be followed field by field: (construct, node or location, hint)."""
 
 
-def run(src):
+def run(src, lists=True):
     """Replace the objects the function makes and uses only through attributes and methods by their
     fields (edits ``src.tree``, a fresh parse). An object whose attributes are assigned but that cannot
-    be so followed is refused, with the reason; others are left for the later passes."""
+    be so followed is refused, with the reason; others are left for the later passes. ``lists``: lists of
+    objects as lists of their fields, where each element is then followed (see _lists_of_objects)."""
     tree = src.tree
+    saved = trees.clone(tree) if lists else None
+    elements = _lists_of_objects(tree, src) if lists else set()
 
     def bind(label, value):
         return src.bind(label, value.cell.cell_contents if isinstance(value, _Method) else value)
 
+    _element_loops(tree, src)
     _temporaries(src, bind)
     _passed_constructions(tree, src)
+    operators = {}  # object -> why an operator on it was left: (construct, location, hint)
+    _value_objects(tree, src, {}, src.location, operators)
+    for name, (construct, where, _) in operators.items():  # (an object made by it: overwritten where followed)
+        src.object_notes[name] = "%s is made where %s (%s)" % (name, construct, where)
     if not _candidates(tree, src):
         return  # (most functions: no object of a user's class; the steps below rewrite only such objects')
     _method_aliases(tree, src)
     _calls_of_objects(tree, src)
-    for name, cls in _candidates(tree, src):
-        trial = trees.clone(tree)
-        local = trees.local_names(tree)
+    refused, progress, pending = {}, True, dict(_candidates(tree, src))
+    while progress:  # (again after one is followed: an object passed to another's method, made by one)
+        progress = False
+        pending.update(_candidates(tree, src))  # (and those bound to what a followed one's method makes)
+        candidates = sorted(pending.items())
+        for name, cls in candidates:
+            trial = trees.clone(tree)
+            local = trees.local_names(tree)
 
-        def resolve(node):
-            return source_mod.global_value(node, src, local)
+            def resolve(node):
+                return source_mod.global_value(node, src, local)
 
-        try:
-            src.env.guard_class(cls)
-            klass = _class(cls)
-            taken = trees.all_names(trial) | set(src.env)
-            fmap = _field_names(name, klass.fields, taken)
-            _replace_in(trial, name, klass, bind, src.location, src.env, resolve, fmap=fmap, taken=taken)
+            try:
+                src.env.guard_class(cls)
+                klass = _class(cls)
+                taken = trees.all_names(trial) | set(src.env)
+                fmap = _field_names(name, klass.fields, taken)
+                others = {n: c for n, c in candidates if n != name}
+                _replace_in(trial, name, klass, bind, src.location, src.env, resolve, fmap, taken, objects=others)
+            except _Deferred as e:
+                refused[name] = (cls, _Refused(*e.args))
+                continue
+            except _Refused as e:
+                refused[name] = (cls, _Refused(*operators[name]) if name in operators else e)
+                continue
             src.field_names.update((variable, (name, f)) for f, variable in fmap.items())  # for messages
-        except _Refused as e:
-            aliases = {name} | {  # c = b: an assignment to c.v is one to b.v
-                s.targets[0].id
-                for s in trees.walk(tree)
-                if isinstance(s, gast.Assign)
-                and isinstance(s.value, gast.Name)
-                and s.value.id == name
-                and isinstance(s.targets[0], gast.Name)
-            }
-            stores = [
-                n
-                for n in trees.walk(tree)
-                if isinstance(n, gast.Attribute)
-                and isinstance(n.ctx, (gast.Store, gast.Del))
-                and isinstance(n.value, gast.Name)
-                and n.value.id in aliases
-            ]
-            construct, where, hint = e.args
-            where = where or src.location(stores[0] if stores else _first_use(tree, name))
-            if stores:  # fence would refuse the assignment: say why it is
-                raise UnsupportedError(construct, where, hint) from None
-            src.object_notes[name] = "%s is a %s made in the function, followed field by field except where %s (%s)" % (
-                src.spelled(name, tree),
-                cls.__qualname__,
-                construct,
-                where,
-            )
-            continue
-        tree.body = trial.body
+            tree.body = trial.body
+            refused.pop(name, None)
+            src.object_notes.pop(name, None)
+            del pending[name]
+            progress = True
+    if elements & (set(refused) | set(pending)):  # (an element copied into an object not followed: undone)
+        tree.body = saved.body
+        src.object_notes.clear()
+        return run(src, lists=False)
+    for name, (cls, e) in sorted(refused.items()):
+        aliases = {name} | {  # c = b: an assignment to c.v is one to b.v
+            s.targets[0].id
+            for s in trees.walk(tree)
+            if isinstance(s, gast.Assign)
+            and isinstance(s.value, gast.Name)
+            and s.value.id == name
+            and isinstance(s.targets[0], gast.Name)
+        }
+        stores = [
+            n
+            for n in trees.walk(tree)
+            if isinstance(n, gast.Attribute)
+            and isinstance(n.ctx, (gast.Store, gast.Del))
+            and isinstance(n.value, gast.Name)
+            and n.value.id in aliases
+        ]
+        construct, where, hint = e.args
+        where = where or src.location(stores[0] if stores else _first_use(tree, name))
+        if stores:  # fence would refuse the assignment: say why it is
+            raise UnsupportedError(construct, where, hint) from None
+        src.object_notes[name] = "%s is a %s made in the function, followed field by field except where %s (%s)" % (
+            src.spelled(name, tree),
+            cls.__qualname__,
+            construct,
+            where,
+        )
 
 
 def _method_aliases(tree, src):
@@ -252,10 +279,14 @@ def _first_use(tree, name):
     return next(n for n in trees.breadth_first(tree) if isinstance(n, gast.Name) and n.id == name)
 
 
-def _candidates(tree, src):
-    """(name, class) for each local name every binding of which is ``name = C(...)`` of one user class."""
+def _candidates(tree, src, known=None, operators=False):
+    """(name, class) for each local name every binding of which is ``name = C(...)`` of one user class, or
+    a call that makes a new object of it (see _produced_by). ``known``: objects the function is given (a
+    method's self, name -> class); ``operators``: ``name += e`` and ``name = a + b`` (``-a``...) do not
+    count (see _operator_bound)."""
     params = {a.id for a in tree.args.args}
     declared, assignments, stores = set(), [], []  # one walk: the three loops below take its order
+    skipped = set()
     for node in trees.walk(tree):
         if isinstance(node, (gast.Global, gast.Nonlocal)):
             declared.update(node.names)
@@ -263,8 +294,15 @@ def _candidates(tree, src):
             assignments.append(node)
         elif isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load):
             stores.append(node)
+        elif operators and isinstance(node, gast.AugAssign):
+            skipped.add(id(node.target))
+        if operators and isinstance(node, gast.Assign) and isinstance(node.value, (gast.BinOp, gast.UnaryOp)):
+            skipped.update(id(t) for t in node.targets)
+    if skipped:
+        stores = [n for n in stores if id(n) not in skipped]
+        assignments = [a for a in assignments if id(a.targets[0]) not in skipped]
     local = {n.id for n in stores if n.ctx.__class__ is gast.Store} | params  # (trees.local_names)
-    made, bound = {}, {}
+    made, bound, producing = {}, {}, []
     for node in assignments:
         if len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
             value = node.value
@@ -273,12 +311,41 @@ def _candidates(tree, src):
             if _user_class(cls) and made.get(name, cls) is cls:
                 made[name] = cls
                 bound[id(node.targets[0])] = name
+            elif isinstance(value, gast.Call) and (cls is None or inspect.isfunction(cls)):
+                producing.append(node)  # a method or function that may make an object: see _bound_by_calls
             else:
                 made[name] = None
+    if producing:
+        _bound_by_calls(producing, made, bound, src, local, known or {})
     for node in stores:  # any other binding (a loop, an unpacking, a with, del ...)
         if id(node) not in bound:
             made[node.id] = None
     return sorted((n, c) for n, c in made.items() if c is not None and n not in params and n not in declared)
+
+
+def _bound_by_calls(producing, made, bound, src, local, given):
+    """Of the assignments ``name = call`` in ``producing``, those whose call makes a new object of the
+    user's class (a method of an object already known, or a function: see _produced_by), added to
+    ``made`` and ``bound`` as _candidates keeps them, until nothing more is known; the others unbind."""
+    changed = True
+    while changed:
+        changed = False
+        known = dict(given, **{n: c for n, c in made.items() if c is not None})
+        for node in producing:
+            name = node.targets[0].id
+            if id(node.targets[0]) in bound or made.get(name, 0) is None:
+                continue
+            cls = _object_class(node.value, known, src, local)
+            if cls is not None:
+                changed = True
+                if made.get(name, cls) is cls:
+                    made[name] = cls
+                    bound[id(node.targets[0])] = name
+                else:
+                    made[name] = None
+    for node in producing:
+        if id(node.targets[0]) not in bound:
+            made[node.targets[0].id] = None
 
 
 def _user_class(cls):
@@ -304,6 +371,7 @@ class _Method:
         self.refused = None  # the _Refused that making it raised
         self.gives = True  # has a return with a value (else a changing one gives back only the fields)
         self.fluent = False  # changes the object and returns it (``return self``): see _returned_self
+        self.produces = None  # the class of the new object it returns the fields of (see _produced_by)
 
     def cell_empty(self):
         try:
@@ -328,6 +396,7 @@ class _Class:
         self.methods = {}
         self.properties = set()  # the names of methods that are a read-only property's getter
         self.passing = {}  # (function, index) -> _Method: functions an object is passed to
+        self.factories = {}  # function -> _Method: functions (without an object) that make one (see _factory)
         self.init = None
         try:
             self._inspect()
@@ -360,7 +429,11 @@ class _Class:
             raise _Refused("an object of %s, whose class defines %s" % (cls.__qualname__, special), where, None)
         for owner in reversed(cls.__mro__[:-1]):  # a class's own definitions override its bases'
             for name, value in vars(owner).items():
-                if inspect.isfunction(value) and name != "__init__" and (name == "__call__" or name[:2] != "__"):
+                if (
+                    inspect.isfunction(value)
+                    and name != "__init__"
+                    and (name == "__call__" or name[:2] != "__" or name in _OPERATOR_METHODS)
+                ):
                     self.methods[name] = _Method(name, value, owner=owner)
                     self.properties.discard(name)
                 elif _getter(value) is not None:  # obj.name reads run the getter, a method without arguments
@@ -423,26 +496,52 @@ class _Class:
                         None,
                     )
         # which methods change the object: those that assign its attributes, and those that call them
-        calls = {}
+        calls, given = {}, {}  # method -> the methods it calls on self; -> (method, parameter) it gives self as
         for method in self.methods.values():
             if method.refused is not None:
                 continue
             me = _self_name(method)
-            calls[method.name] = set()
+            calls[method.name], given[method.name] = set(), set()
             for node in trees.walk(method.tree.tree):
                 if _on(node, me) and isinstance(node.ctx, (gast.Store, gast.Del)):
                     method.writes = True
                 if isinstance(node, gast.Call) and _on(node.func, me):
                     calls[method.name].add(node.func.attr)
-                if isinstance(node, gast.Call) and any(isinstance(a, gast.Name) and a.id == me for a in node.args):
-                    method.writes = True  # (self passed to a function that may change it: it gives the fields back)
+                for k, a in enumerate(node.args if isinstance(node, gast.Call) else ()):
+                    if isinstance(a, gast.Name) and a.id == me:
+                        if _on(node.func, me) and not any(isinstance(b, gast.Starred) for b in node.args[:k]):
+                            given[method.name].add((node.func.attr, k + 1))  # (v.dot(v): see _reads_only)
+                        else:  # (self passed to a function that may change it: it gives the fields back)
+                            method.writes = True
         changed = True
         while changed:
             changed = False
             for name, called in calls.items():
                 method = self.methods[name]
-                if not method.writes and any(c in self.methods and self.methods[c].writes for c in called):
+                if not method.writes and (
+                    any(c in self.methods and self.methods[c].writes for c in called)
+                    or not all(self._reads_only(c, k) for c, k in given[name])
+                ):
                     method.writes = changed = True
+
+    def _reads_only(self, name, index):
+        """Whether the method ``name`` only reads its parameter ``index`` (an object of the class): its
+        attributes, and methods of it that do not change it (as known so far)."""
+        method = self.methods.get(name)
+        if method is None or method.refused is not None or name in self.properties:
+            return False
+        args = method.tree.tree.args.args
+        if index >= len(args):
+            return False
+        param = args[index].id
+        reads = set()
+        for node in trees.walk(method.tree.tree):
+            if _on(node, param) and isinstance(node.ctx, gast.Load):
+                reads.add(id(node.value))
+                if node.attr in self.methods and self.methods[node.attr].writes:
+                    return False
+        names = [n for n in trees.walk(method.tree.tree) if isinstance(n, gast.Name) and n.id == param]
+        return all(id(n) in reads for n in names if not isinstance(n.ctx, gast.Param))
 
     def _super_calls(self):
         """``super().m(...)`` in a method: a call of the method ``m`` that follows the method's class in the
@@ -842,6 +941,7 @@ def _make(klass, method):
     msrc = method.tree
     tree = trees.clone(msrc.tree)
     me = tree.args.args[method.index].id if method.index else _self_name(method)
+    _value_objects(tree, msrc, {me: klass.cls}, msrc.location, {})
     taken = trees.all_names(tree) | set(msrc.env)
     fmap = _field_names(me, klass.fields, taken)
     init = method.owner is not None and method.name == "__init__"
@@ -857,20 +957,7 @@ def _make(klass, method):
     fields = [gast.Name(id=fmap[f], ctx=gast.Param(), annotation=None, type_comment=None) for f in klass.fields]
     tree.args.args = before + ([] if init else fields) + after
     cells = {}
-    local = trees.local_names(msrc.tree)
-
-    def resolve(node):
-        return source_mod.global_value(node, msrc, local)
-
-    def bind(label, value):
-        while label in taken and label not in cells:
-            label = "_" + label
-        if isinstance(value, _Method):
-            cells[label] = value.cell
-        else:
-            cells[label] = types.CellType(value)
-        taken.add(label)
-        return label
+    bind, resolve = _scope(msrc, cells, taken)
 
     def located(node):
         return msrc.location(node)
@@ -888,7 +975,11 @@ def _make(klass, method):
             )
     if method.writes and not init and not passed:
         _returned_self(tree, me, method, located)
+    produced, ret = _producing(klass, method, tree, taken, located)
+    inner = dict(_candidates(tree, msrc, {me: klass.cls}), **{ret: produced}) if ret is not None else {}
     _replace_in(tree, me, klass, bind, located, msrc.env, resolve, fmap=fmap, taken=taken)
+    if ret is not None:  # a new object returned: its fields
+        _follow(tree, inner, ret, bind, located, msrc.env, resolve, taken)
     stored = any(
         isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and n.id in fmap.values() for n in trees.walk(tree)
     )
@@ -915,10 +1006,156 @@ def _make(klass, method):
             tree.body.append(gast.copy_location(gast.Return(value=result(None)), end))
     tree.name = method.label
     made = source_mod.derived(msrc, tree, cells)
+    if produced is not None:
+        setattr(made, PRODUCES, produced)
+        method.produces = produced
     user = getattr(method.function, "__qualname__", None)
     if method.owner is not None and user:  # what a refusal of a call of it names: Buffer.write, not Buffer_write
         setattr(made, source_mod.USER_LABEL, user.replace("<locals>.", ""))
     method.cell.cell_contents = made
+
+
+def _scope(msrc, cells, taken):
+    """(bind, resolve) for a function made from ``msrc``: ``bind`` names a value (a _Method: the function
+    made from it) in ``cells``, ``resolve`` gives the value of a name there or of a global."""
+    local = trees.local_names(msrc.tree)
+
+    def resolve(node):
+        if isinstance(node, gast.Name) and node.id in cells:
+            try:
+                return cells[node.id].cell_contents
+            except ValueError:  # (a function being made: the one that calls it)
+                return None
+        return source_mod.global_value(node, msrc, local)
+
+    def holds(label, value):
+        if isinstance(value, _Method):
+            return cells[label] is value.cell
+        try:
+            return cells[label].cell_contents is value
+        except ValueError:
+            return False
+
+    def bind(label, value):
+        while label in taken and not (label in cells and holds(label, value)):
+            label = "_" + label
+        if isinstance(value, _Method):
+            cells[label] = value.cell
+        else:
+            cells[label] = types.CellType(value)
+        taken.add(label)
+        return label
+
+    return bind, resolve
+
+
+def _producing(klass, method, tree, taken, located):
+    """(class, local) for a method of ``klass`` or a function an object is passed to that returns a new
+    object (see _produced_by): its class, and the local it is returned from (``return V(...)`` becomes
+    ``v = V(...)`` then ``return v``, whose fields the made function returns); (class, None) for a
+    function made so already, (None, None) for any other."""
+    produced = getattr(method.function, PRODUCES, None)
+    if produced is not None:
+        return produced, None
+    produced = _produced_by(method.function, None if method.owner is None else klass.cls)
+    if produced is None:
+        return None, None
+    if method.writes:
+        raise _Refused(
+            "the method %s, which changes the object and returns a new %s" % (method.name, produced.__qualname__),
+            located(tree),
+            "return the new object from a method that does not change its own",
+        )
+    return produced, _returning(tree, produced, taken, located)
+
+
+def _returning(tree, cls, taken, located):
+    """The local ``tree`` returns its new object of ``cls`` from: each ``return e`` becomes ``c = e`` then
+    ``return c`` (``c`` named after the class), unless each returns one local already."""
+    returns = [n for n in trees.scope(tree.body) if isinstance(n, gast.Return)]
+    names = {r.value.id for r in returns if isinstance(r.value, gast.Name)}
+    if names and (len(names) > 1 or any(not isinstance(r.value, gast.Name) for r in returns)):
+        raise _Refused(
+            "a function that returns a new %s from several variables" % cls.__qualname__,
+            located(returns[0]),
+            "return one variable, or the object where it is made",
+        )
+    if names:
+        return names.pop()
+    label, k = cls.__name__.lower(), 1
+    while label in taken:
+        k += 1
+        label = "%s%d" % (cls.__name__.lower(), k)
+    taken.add(label)
+    own = {id(r) for r in returns}
+    for holder in list(trees.statements(tree)):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(holder, field, None)
+            if not isinstance(block, list) or not any(id(b) in own for b in block):
+                continue
+            out = []
+            for stmt in block:
+                if id(stmt) in own:
+                    out.append(gast.copy_location(trees.assign(label, stmt.value), stmt))
+                    stmt.value = gast.copy_location(trees.name(label), stmt)
+                out.append(stmt)
+            block[:] = out
+    return label
+
+
+def _follow(tree, objects, ret, bind, located, env, resolve, taken):
+    """Follow the objects (name -> class) that a function making a new object makes, field by field (the
+    one it returns, ``ret``, giving its fields), each once those it is made from are: refused where
+    ``ret`` cannot be. Others that cannot be are left (to the compilation of the function made)."""
+    pending, refusal, progress = dict(objects), None, True
+    while progress and ret in pending:
+        progress = False
+        for name, cls in sorted(pending.items()):
+            trial = trees.clone(tree)
+            others = {n: c for n, c in pending.items() if n != name}
+            try:
+                klass = _class(cls)
+                _replace_in(trial, name, klass, bind, located, env, resolve, None, taken, name == ret, others)
+            except _Refused as e:
+                refusal = e if name == ret else refusal
+                continue
+            tree.body = trial.body
+            del pending[name]
+            progress = True
+    if ret in pending:
+        raise refusal
+
+
+def _factory(klass, function, located, node):
+    """The function standing for ``function``, the user's, which is not given an object but makes a new
+    one of ``klass`` (see _produced_by): it returns the new object's fields (``make_Particle``)."""
+    method = klass.factories.get(function)
+    if method is None:
+        method = klass.factories[function] = _Method(function.__name__, function)
+        method.label = "%s_%s" % (function.__name__, klass.cls.__name__)
+        try:
+            msrc = source_mod.read(function)
+            tree = trees.clone(msrc.tree)
+            _value_objects(tree, msrc, {}, msrc.location, {})
+            taken = trees.all_names(tree) | set(msrc.env)
+            cells = {}
+            bind, resolve = _scope(msrc, cells, taken)
+            ret = _returning(tree, klass.cls, taken, msrc.location)
+            inner = dict(_candidates(tree, msrc), **{ret: klass.cls})
+            _follow(tree, inner, ret, bind, msrc.location, msrc.env, resolve, taken)
+            tree.name = method.label
+            made = source_mod.derived(msrc, tree, cells)
+        except CompileError as e:
+            method.refused = _Refused(str(e), located(node), None)
+        except _Refused as e:
+            method.refused = e
+        else:
+            setattr(made, PRODUCES, klass.cls)
+            method.produces = klass.cls
+            method.cell.cell_contents = made
+    if method.refused is not None:
+        raise method.refused
+    return method
 
 
 def _returned_self(tree, me, method, located):
@@ -1026,17 +1263,20 @@ def _temporaries(src, bind):
         trees.become(node, gast.copy_location(value, node))
 
 
-def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken=None):
+def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken=None, returned=False, objects=None):
     """Replace the object ``name`` (of ``klass``) in ``tree`` by its fields (edits ``tree``); ``resolve``
-    gives the value of a global name or None."""
+    gives the value of a global name or None; ``returned``: ``return name`` gives its fields; ``objects``:
+    the other objects of the function to be followed (name -> class), whose methods it may be passed to."""
+    objects = objects or {}
+    receivers = {}  # id of a call of another object's method -> that object (see passing)
     if taken is None:
         taken = trees.all_names(tree) | set(env)
     if fmap is None:
         fmap = _field_names(name, klass.fields, taken)
     extra = _field_names(name, _extra_fields(tree, name, klass), taken)
     cls_name = []
-    given = set()  # names ``bind`` gave here
     outer = bind
+    given = outer.__dict__.setdefault("given", set())  # names ``bind`` gave, here or for another object
 
     def bind(label, value):  # (a global's name must not be one of the function's own: a field's, say)
         while True:
@@ -1082,6 +1322,11 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
 
     def constructed(stmt):
         """``name = C(args)`` as the assignment of the fields."""
+        made = resolve(stmt.value.func)
+        if not _user_class(made):
+            return [produced(stmt)]
+        if made is not klass.cls:  # (a function found to make one class making another since)
+            refuse("%s, bound to a %s and to a %s" % (name, klass.cls.__qualname__, made.__qualname__), stmt)
         order, value = _construction(klass, stmt.value, bind, located)
         if value is None:
             return [gast.copy_location(gast.Pass(), stmt)]
@@ -1090,6 +1335,39 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
             return [gast.copy_location(gast.Expr(value=value), stmt)]
         target = targets[0] if len(targets) == 1 else gast.Tuple(elts=targets, ctx=gast.Store())
         return [gast.copy_location(gast.Assign(targets=[target], value=value, type_comment=None), stmt)]
+
+    def produced(stmt):
+        """``name = call``, where the call makes a new object (a method's, an operator's, a function's): the
+        fields assigned the result of the function standing for it."""
+        call, what = stmt.value, klass.cls.__qualname__
+        func = call.func
+        if _on(func, name):
+            if klass.attribute(func.attr, func, located) != "method":
+                refuse("a call of %s.%s, which is not a method" % (name, func.attr), call)
+            made = klass.made(klass.methods[func.attr])
+            new, produces = call_of(made, call), made.produces
+        elif isinstance(func, gast.Attribute):  # (tried again once that object is followed)
+            raise _Deferred(
+                "%s made by %s, a method of an object not followed field by field" % (name, trees.unparse_gast(func)),
+                located(call),
+                None,
+            )
+        else:
+            function = resolve(func)
+            produces, new = getattr(function, PRODUCES, None), call
+            if produces is None and _produced_by(function) is klass.cls:
+                made = _factory(klass, function, located, call)
+                new = gast.Call(func=trees.name(bind(made.label, made)), args=call.args, keywords=call.keywords)
+                produces = made.produces
+        if produces is not klass.cls:
+            refuse("%s, bound to a %s and to what this call returns" % (name, what), call)
+        if not klass.fields:
+            refuse("a new %s, a class without fields, returned by a call" % what, call)
+        fields = state(True)
+        target = fields[0] if len(fields) == 1 else gast.Tuple(elts=fields, ctx=gast.Store())
+        return gast.copy_location(
+            gast.Assign(targets=[target], value=gast.copy_location(new, call), type_comment=None), stmt
+        )
 
     def changing_call(call):
         """(the helper a method of the object, or a function it is passed to, became; its call here)"""
@@ -1183,7 +1461,11 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
         spots = [i for i, a in enumerate(node.args) if isinstance(a, gast.Name) and a.id == name]
         if not spots or _on(node.func, name):
             return None
-        function = resolve(node.func)
+        function, shift = resolve(node.func), 0
+        if function is None and isinstance(node.func, gast.Attribute) and isinstance(node.func.value, gast.Name):
+            function = _method_of(objects.get(node.func.value.id), node.func.attr)
+            if function is not None:  # another object's method: the function, given that object first
+                receivers[id(node)], shift = node.func.value, 1
         if function is runtime.match_class:  # (Fields makes a class pattern's test a constant)
             return None
         if not (inspect.isfunction(function) and _users(function) and rules.lookup(function) is None) or any(
@@ -1192,11 +1474,25 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
             return None  # (the object escapes: refused as a use of it)
         if len(spots) > 1 or any(isinstance(a, gast.Starred) for a in node.args[: spots[0]]):
             refuse("passing the object %s to %s more than once, or after *args" % (name, function.__name__), node)
-        return klass.passed(function, spots[0], node, located)
+        return klass.passed(function, spots[0] + shift, node, located)
+
+    def self_passed(method, call):
+        """``call`` of the function standing for a method of the object given the object itself too
+        (``v.dot(v)``, ``v + v``): of the function standing for that one given its fields there."""
+        spots = [i for i, a in enumerate(call.args) if isinstance(a, gast.Name) and a.id == name]
+        if not spots:
+            return call
+        if method.cell_empty() or len(spots) > 1:
+            refuse(
+                "passing the object %s to its own method %s more than once, or to itself" % (name, method.name), call
+            )
+        return passed_call(klass.passed(method.cell.cell_contents, spots[0], call, located), call)
 
     def passed_call(method, node):
-        k = method.index
-        args = list(node.args[:k]) + [trees.name(fmap[f]) for f in klass.fields] + list(node.args[k + 1 :])
+        k, args = method.index, list(node.args)
+        if id(node) in receivers:
+            args.insert(0, receivers[id(node)])
+        args = args[:k] + [trees.name(fmap[f]) for f in klass.fields] + args[k + 1 :]
         return gast.copy_location(
             gast.Call(func=trees.name(bind(method.label, method)), args=args, keywords=node.keywords), node
         )
@@ -1284,7 +1580,7 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
             if not _on(node.func, name):
                 return self.generic_visit(node)
             kind = klass.attribute(node.func.attr, node.func, located)
-            node.args = [self.visit(a) for a in node.args]
+            node.args = [a if isinstance(a, gast.Name) and a.id == name else self.visit(a) for a in node.args]
             node.keywords = [self.visit(k) for k in node.keywords]
             if kind != "method":
                 refuse("a call of %s.%s, which is not a method" % (name, node.func.attr), node, None)
@@ -1295,7 +1591,15 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
                     node,
                     "call it in a statement of its own (y = %s.%s(...))" % (name, method.name),
                 )
-            return call_of(method, node)
+            return self_passed(method, call_of(method, node))
+
+        def visit_Return(self, node):
+            if returned and isinstance(node.value, gast.Name) and node.value.id == name:
+                fields = [trees.name(fmap[f]) for f in klass.fields]
+                value = fields[0] if len(fields) == 1 else gast.Tuple(elts=fields, ctx=gast.Load())
+                node.value = gast.copy_location(value, node.value)
+                return node
+            return self.generic_visit(node)
 
         def visit_Attribute(self, node):
             if not _on(node, name):
@@ -1350,3 +1654,703 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
 
     visitor = Fields()
     tree.body = [visitor.visit(stmt) for stmt in tree.body]
+
+
+# --- value-style classes: methods, operators and functions that return a new object of the user's class ---
+
+PRODUCES = "__adjoint_compiler_produces__"  # on a made function that gives a new object's fields: its class
+_PRODUCERS = weakref.WeakKeyDictionary()  # function -> {(code, class of self): the class it returns, or None}
+# operator -> (method, reflected method): Python calls the left operand's, or the right's reflected one
+_BINARY = {
+    gast.Add: ("__add__", "__radd__"),
+    gast.Sub: ("__sub__", "__rsub__"),
+    gast.Mult: ("__mul__", "__rmul__"),
+    gast.Div: ("__truediv__", "__rtruediv__"),
+    gast.FloorDiv: ("__floordiv__", "__rfloordiv__"),
+    gast.Mod: ("__mod__", "__rmod__"),
+    gast.Pow: ("__pow__", "__rpow__"),
+    gast.MatMult: ("__matmul__", "__rmatmul__"),
+}
+_COMPARE = {
+    gast.Lt: ("__lt__", "__gt__"),
+    gast.LtE: ("__le__", "__ge__"),
+    gast.Gt: ("__gt__", "__lt__"),
+    gast.GtE: ("__ge__", "__le__"),
+    gast.Eq: ("__eq__", "__eq__"),
+    gast.NotEq: ("__ne__", "__ne__"),
+}
+_UNARY = {gast.USub: "__neg__", gast.UAdd: "__pos__"}
+_INPLACE = {op: "__i" + names[0][2:] for op, names in _BINARY.items()}
+_OPERATOR_METHODS = frozenset(
+    [m for pair in list(_BINARY.values()) + list(_COMPARE.values()) for m in pair]
+    + list(_UNARY.values())
+    + ["__getitem__"]
+)
+_SYMBOLS = {
+    gast.Add: "+",
+    gast.Sub: "-",
+    gast.Mult: "*",
+    gast.Div: "/",
+    gast.FloorDiv: "//",
+    gast.Mod: "%",
+    gast.Pow: "**",
+    gast.MatMult: "@",
+    gast.Lt: "<",
+    gast.LtE: "<=",
+    gast.Gt: ">",
+    gast.GtE: ">=",
+    gast.Eq: "==",
+    gast.NotEq: "!=",
+    gast.USub: "-",
+    gast.UAdd: "+",
+}
+
+
+class _Deferred(_Refused):
+    """An object made by a method of another object not yet followed: tried again once that one is."""
+
+
+def _produced_by(function, self_cls=None):
+    """The user's class of which every return of ``function`` (a method of ``self_cls``, or a function)
+    makes a new object: ``return C(...)``, a call of another such method or function, or a local bound
+    only to those; None where one of its paths returns anything else, or none."""
+    made = getattr(function, PRODUCES, None)
+    if made is not None or not inspect.isfunction(function) or not _users(function):
+        return made
+    if rules.lookup(function) is not None or any(
+        hasattr(function, mark) for mark in (source_mod.VARIANT, source_mod.CARRIED)
+    ):
+        return None
+    known = _PRODUCERS.setdefault(function, {})
+    key = (function.__code__, self_cls)
+    if key not in known:
+        known[key] = None  # (while it is worked out: a function that returns its own call makes nothing known)
+        try:
+            fsrc = source_mod.read(function)
+        except CompileError:
+            return None
+        tree = fsrc.tree
+        me = tree.args.args[0].id if self_cls is not None and tree.args.args else None
+        _value_objects(tree, fsrc, {me: self_cls} if me else {}, fsrc.location, set())
+        known[key] = _returned_class(tree, fsrc, me, self_cls)
+    return known[key]
+
+
+def _returned_class(tree, fsrc, me, self_cls):
+    """The class of the new object each return of ``tree`` gives (see _produced_by), or None."""
+    returns = [n for n in trees.scope(tree.body) if isinstance(n, gast.Return)]
+    if not returns or any(r.value is None for r in returns) or not _always_returns(tree.body):
+        return None
+    made = dict(_candidates(tree, fsrc, {me: self_cls} if me else None))  # (locals: self is no new object)
+    known = dict(made, **({me: self_cls} if me else {}))
+    local = trees.local_names(tree)
+    found = {
+        made.get(r.value.id) if isinstance(r.value, gast.Name) else _object_class(r.value, known, fsrc, local)
+        for r in returns
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def _always_returns(body):
+    last = body[-1] if body else None
+    if isinstance(last, (gast.Return, gast.Raise)):
+        return True
+    return isinstance(last, gast.If) and _always_returns(last.body) and _always_returns(last.orelse)
+
+
+def _object_class(expr, known, src, local):
+    """The user's class of the object ``expr`` gives, where it is one made in the function: an object of
+    ``known`` (name -> class), ``C(...)``, or a call of a method or function that makes one; else None."""
+    if isinstance(expr, gast.Name):
+        return known.get(expr.id)
+    if not isinstance(expr, gast.Call):
+        return None
+    func = expr.func
+    if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) and func.value.id in known:
+        cls = known[func.value.id]
+        method = inspect.getattr_static(cls, func.attr, None)
+        return _produced_by(method, cls) if inspect.isfunction(method) else None
+    value = source_mod.global_value(func, src, local)
+    if _user_class(value):
+        return value
+    if hasattr(value, PRODUCES):  # (gives the fields of one, not the object: what it is bound to is followed)
+        return None
+    return _produced_by(value) if inspect.isfunction(value) else None
+
+
+def _operator(cls, method, located, node):
+    """The function ``cls`` runs for the operator method ``method``, or None where it has none of its own;
+    refused where it may return NotImplemented (then Python tries the other operand's method)."""
+    function = inspect.getattr_static(cls, method, None)
+    if not inspect.isfunction(function):
+        return None
+    try:
+        fsrc = source_mod.read(function, copy=False)
+    except CompileError:
+        return None
+    if any(isinstance(n, gast.Name) and n.id == "NotImplemented" for n in trees.walk(fsrc.tree)):
+        raise _Refused(
+            "the operator %s on an object of %s, whose %s may return NotImplemented"
+            % (_SYMBOLS[type(node.op if hasattr(node, "op") else node.ops[0])], cls.__qualname__, method),
+            located(node),
+            "which method runs then depends on the other operand's class: return a %s on every path" % cls.__qualname__,
+        )
+    return function
+
+
+def _dispatched(node, objects, src, local, located):
+    """(receiver, method, argument or None) for the operator ``node`` where Python's choice of method is
+    known at compile time: the left operand an object of a user class that defines the method (and the
+    right operand not of a subclass overriding the reflected one), or a number on the left and the
+    object's reflected method; None where no operand is such an object. _Refused where it is not known."""
+    if isinstance(node, gast.UnaryOp):
+        cls = _object_class(node.operand, objects, src, local)
+        if cls is None or type(node.op) not in _UNARY or _operator(cls, _UNARY[type(node.op)], located, node) is None:
+            return None
+        return node.operand, _UNARY[type(node.op)], None
+    if isinstance(node, gast.Subscript):
+        cls = _object_class(node.value, objects, src, local)
+        if cls is None or isinstance(node.slice, gast.Slice) or not isinstance(node.ctx, gast.Load):
+            return None
+        if _operator(cls, "__getitem__", located, node) is None:
+            return None
+        return node.value, "__getitem__", node.slice
+    if isinstance(node, gast.Compare):
+        if len(node.ops) != 1 or type(node.ops[0]) not in _COMPARE:
+            return None
+        left, right, (method, reflected) = node.left, node.comparators[0], _COMPARE[type(node.ops[0])]
+    else:
+        if type(node.op) not in _BINARY:
+            return None
+        left, right, (method, reflected) = node.left, node.right, _BINARY[type(node.op)]
+    symbol = _SYMBOLS[type(node.ops[0] if isinstance(node, gast.Compare) else node.op)]
+    lcls = _object_class(left, objects, src, local)
+    rcls = _object_class(right, objects, src, local)
+    if lcls is not None:
+        if _operator(lcls, method, located, node) is None:
+            return None
+        if rcls is not None and rcls is not lcls and issubclass(rcls, lcls):
+            if inspect.getattr_static(rcls, reflected, None) is not inspect.getattr_static(lcls, reflected, None):
+                raise _Refused(
+                    "the operator %s between a %s and a %s, a subclass with its own %s (which Python calls first)"
+                    % (symbol, lcls.__qualname__, rcls.__qualname__, reflected),
+                    located(node),
+                    None,
+                )
+        if rcls is None and not trees.is_number(right) and type.__subclasses__(lcls):
+            raise _Refused(
+                "the operator %s on a %s, whose class has subclasses: a subclass's %s on the right would run first"
+                % (symbol, lcls.__qualname__, reflected),
+                located(node),
+                "call the method itself (%s(...))" % method,
+            )
+        return left, method, right
+    if rcls is not None and trees.is_number(left):  # int and float give NotImplemented for the user's class
+        if _operator(rcls, reflected, located, node) is None:
+            return None
+        return right, reflected, left
+    return None
+
+
+def _operators(tree, src, objects, located, refusals, loose):
+    """Operators on objects of the user's classes become calls of the methods Python calls for them
+    (``v + w``: ``v.__add__(w)``; ``2.0 * v``: ``v.__rmul__(2.0)``; ``v += w``, where the class has no
+    ``__iadd__``: ``v = v.__add__(w)``), innermost first; whether any changed. An operator whose method
+    is not known is left, its reason kept in ``refusals`` (object -> (construct, location, hint)).
+    ``loose``: the objects were their bindings by operators not counted (see _operator_bound)."""
+    local = trees.local_names(tree) | {a.id for a in tree.args.args}
+    changed = False
+    objects = dict(objects, **_operator_bound(tree, src, objects, loose, located))
+
+    def visit(node):
+        nonlocal changed
+        for child in gast.iter_child_nodes(node):
+            if not isinstance(child, (gast.FunctionDef, gast.Lambda)):
+                visit(child)
+        if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
+            name = node.target.id
+            if name not in objects:
+                return
+            expr = gast.copy_location(gast.BinOp(left=trees.name(name), op=node.op, right=node.value), node)
+            call = rewrite(expr)
+            if call is not None:
+                value = gast.Assign(targets=[trees.name(node.target.id, True)], value=call, type_comment=None)
+                trees.become(node, gast.copy_location(value, node))
+            return
+        if isinstance(node, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Subscript)):
+            call = rewrite(node)
+            if call is not None:
+                trees.become(node, call)
+
+    def rewrite(node, objects=objects):
+        nonlocal changed
+        try:
+            found = _dispatched(node, objects, src, local, located)
+        except _Refused as e:
+            for operand in gast.iter_child_nodes(node):
+                if isinstance(operand, gast.Name) and operand.id in objects:
+                    refusals.setdefault(operand.id, e.args)
+            failed[id(node)] = e.args
+            return None
+        if found is None:
+            return None
+        receiver, method, argument = found
+        changed = True
+        func = gast.Attribute(value=receiver, attr=method, ctx=gast.Load())
+        return gast.copy_location(gast.Call(func=func, args=[] if argument is None else [argument], keywords=[]), node)
+
+    failed = {}  # id of an operator left -> why
+    for stmt in tree.body:
+        visit(stmt)
+    for stmt in trees.walk(tree):  # (m = a * b: the object m is made by an operator left as it is)
+        if isinstance(stmt, gast.Assign) and id(stmt.value) in failed and isinstance(stmt.targets[0], gast.Name):
+            refusals.setdefault(stmt.targets[0].id, failed[id(stmt.value)])
+    return changed
+
+
+def _hoisted_objects(tree, src, objects, taken):
+    """Each new object that a call makes inside a statement (``(v + w).a``, ``v.dot(w.scaled(2.0))``,
+    ``make(x).pos``) made first, in a statement of its own (``v_add = v.__add__(w)``), so that it is
+    followed as a named one is; whether any moved. Only where the statement calls nothing else but
+    library functions and methods that read objects, and the call is evaluated once and unconditionally:
+    moving it first changes nothing."""
+    local = trees.local_names(tree) | {a.id for a in tree.args.args}
+    changed = False
+
+    def fresh(base):
+        label, n = base, 1
+        while label in taken:
+            n += 1
+            label = "%s%d" % (base, n)
+        taken.add(label)
+        return label
+
+    def embedded(root):
+        """The object-making calls inside ``root`` to move, innermost first, or [] where none may move."""
+        found, other, conditional, after = [], [], [], set()  # after: the calls that run after a moved one
+        order = {}  # id of a call -> its place in the order the calls end in (their arguments first)
+
+        def walk(node, above, under):
+            for child in gast.iter_child_nodes(node):
+                if not isinstance(child, (gast.FunctionDef, gast.Lambda)):
+                    walk(child, above + [node], under or isinstance(node, _CONDITIONAL))
+            if not isinstance(node, gast.Call):
+                return
+            order[id(node)] = len(order)
+            parent = above[-1] if above else None
+            if node is not root and (
+                isinstance(parent, gast.Attribute)
+                and not _field_read(node, parent, src, local)
+                or isinstance(parent, gast.Call)
+                and node in parent.args
+                and not (_passed_construction(node, parent, objects, src, local))
+            ):
+                if _object_class(node, objects, src, local) is not None:
+                    (conditional if under else found).append(node)
+                    after.update(id(a) for a in above)  # (a call it is part of runs after it)
+                    return
+            other.append(node)
+
+        walk(root, [], False)
+        if conditional or not found:
+            return []
+        last = max(order[id(n)] for n in found)
+        for call in other:  # what runs before: numerical library functions (with rules) only
+            if id(call) in after or order[id(call)] > last:
+                continue
+            value = source_mod.global_value(call.func, src, local)
+            if value is None or rules.lookup(value) is None or "random" in (getattr(value, "__module__", "") or ""):
+                return []
+        return found
+
+    for holder in list(trees.statements(tree)):
+        if isinstance(holder, (gast.FunctionDef, gast.Lambda)) and holder is not tree:
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(holder, field, None)
+            if not block or not isinstance(block[0], gast.stmt):
+                continue
+            out = []
+            for stmt in block:
+                targets = stmt.targets if isinstance(stmt, gast.Assign) else [getattr(stmt, "target", None)]
+                if any(isinstance(n, gast.Call) for t in targets if t is not None for n in trees.walk(t)):
+                    out.append(stmt)  # (a[f()] = ...: f runs before the value)
+                    continue
+                if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.Return, gast.Expr)) and stmt.value is not None:
+                    root = stmt.value
+                elif isinstance(stmt, gast.If):
+                    root = stmt.test
+                else:
+                    out.append(stmt)
+                    continue
+                for call in embedded(root):
+                    func = call.func
+                    if isinstance(func, gast.Attribute):
+                        receiver = func.value.id if isinstance(func.value, gast.Name) else "new"
+                        base = "%s_%s" % (receiver, func.attr.strip("_"))
+                    else:
+                        base = getattr(source_mod.global_value(func, src, local), "__name__", "new").lower()
+                    label = fresh(base)
+                    made = gast.Call(func=call.func, args=call.args, keywords=call.keywords)
+                    out.append(gast.copy_location(trees.assign(label, gast.copy_location(made, call)), stmt))
+                    trees.become(call, gast.copy_location(trees.name(label), call))
+                    changed = True
+                out.append(stmt)
+            block[:] = out
+    return changed
+
+
+def _method_of(cls, attr):
+    """The function ``obj.attr`` calls for an object of ``cls`` followed field by field, or None."""
+    if cls is None:
+        return None
+    try:
+        klass = _class(cls)
+    except _Refused:
+        return None
+    method = klass.methods.get(attr)
+    return method.function if method is not None and attr not in klass.properties else None
+
+
+def _passed_construction(call, parent, objects, src, local):
+    """Whether ``call`` makes an object as an argument of a function of the user's (not a method of an
+    object followed): _passed_constructions' (made first only where nothing else runs before it)."""
+    if not _user_class(source_mod.global_value(call.func, src, local)):
+        return False
+    func = parent.func
+    return not (isinstance(func, gast.Attribute) and _object_class(func.value, objects, src, local) is not None)
+
+
+def _field_read(call, attribute, src, local):
+    """Whether ``attribute`` reads a field of the object ``call`` makes, ``C(x).v`` (see _temporaries)."""
+    cls = source_mod.global_value(call.func, src, local)
+    return _user_class(cls) and not inspect.isfunction(inspect.getattr_static(cls, attribute.attr, None))
+
+
+def _operator_bound(tree, src, objects, loose, located):
+    """name -> class of each object of ``loose`` (see _candidates) also bound by operators on it, each
+    ``name += e`` (where the class has no in-place method for it: ``name = name + e``) and ``name = a +
+    b`` (``-a``, ...) calling the method Python chooses (see _dispatched) on an object of the class, which
+    gives a new object of the class on every path: so ``name`` is always one of that class."""
+    out = {n: c for n, c in loose.items() if n not in objects}
+    local = trees.local_names(tree) | {a.id for a in tree.args.args}
+    changed = True
+    while changed:  # (one whose operator is on another of them: known once that one is)
+        changed = False
+        for node in trees.walk(tree):
+            if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
+                name = node.target.id
+                cls = out.get(name)
+                if cls is None:
+                    continue
+                expr = gast.BinOp(left=trees.name(name), op=node.op, right=node.value)
+                if type(node.op) not in _BINARY or inspect.getattr_static(cls, _INPLACE[type(node.op)], None):
+                    expr = None
+            elif (
+                isinstance(node, gast.Assign)
+                and isinstance(node.value, (gast.BinOp, gast.UnaryOp))
+                and isinstance(node.targets[0], gast.Name)
+            ):
+                name, expr = node.targets[0].id, node.value
+                cls = out.get(name)
+                if cls is None:
+                    continue
+            else:
+                continue
+            try:
+                found = expr and _dispatched(gast.copy_location(expr, node), dict(objects, **out), src, local, located)
+            except _Refused:
+                found = None
+            method = inspect.getattr_static(cls, found[1], None) if found else None
+            if not (
+                found
+                and _object_class(found[0], dict(objects, **out), src, local) is cls
+                and inspect.isfunction(method)
+                and _produced_by(method, cls) is cls
+            ):
+                del out[name]
+                changed = True
+    return out
+
+
+def _makes_objects(tree, src):
+    """Whether ``tree`` calls a class of the user's, or a function of the user's that makes an object."""
+    local = trees.local_names(tree)
+    for n in trees.walk(tree):
+        if n.__class__ is gast.Call:
+            value = source_mod.global_value(n.func, src, local)
+            if _user_class(value) or (inspect.isfunction(value) and _produced_by(value) is not None):
+                return True
+    return False
+
+
+def _value_objects(tree, src, known, located, refusals):
+    """Operators on objects of the user's classes as calls of their methods, and the objects calls make
+    inside a statement each made in a statement of its own (see _operators, _hoisted_objects), until
+    nothing changes; ``known``: objects the function is given (a method's self)."""
+    if not known and not _makes_objects(tree, src):
+        return  # (most functions)
+    taken = trees.all_names(tree) | set(src.env)
+    for _ in range(100):
+        objects = dict(_candidates(tree, src, known), **known)
+        loose = dict(_candidates(tree, src, known, operators=True))
+        if not (_operators(tree, src, objects, located, refusals, loose) | _hoisted_objects(tree, src, objects, taken)):
+            return
+
+
+def _element_loops(tree, src):
+    """``for p in ps:`` over a list the function makes whose body changes the items of each element in
+    place (``p["vel"] -= dt * p["pos"]``) becomes ``for i in range(len(ps)):`` with ``ps[i]`` for ``p``:
+    the element itself, so the same object as ``p`` (later passes follow a store into ``ps[i]``, not one
+    into a loop variable). Only where provably the same: ``ps`` bound only to list displays or
+    comprehensions and read only as an iterable, by ``len`` or by indexing (never aliased, passed on or
+    captured), the body not mentioning ``ps`` nor rebinding ``p``, which it reads only indexed (``p[k]``),
+    and ``p`` not used outside the loop."""
+    loops, stored = [], set()  # (stored: the names an item of which a statement stores into)
+    for n in trees.walk(tree):
+        if isinstance(n, gast.For) and isinstance(n.target, gast.Name) and isinstance(n.iter, gast.Name):
+            loops.append(n)
+        elif isinstance(n, (gast.Assign, gast.AugAssign)):
+            for t in n.targets if isinstance(n, gast.Assign) else [n.target]:
+                if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
+                    stored.add(t.value.id)
+    loops = [n for n in loops if n.target.id in stored and not n.orelse]
+    if not loops:
+        return
+    local = trees.local_names(tree)
+    for loop in loops:
+        p, ps = loop.target.id, loop.iter.id
+        if not _local_list(tree, ps, src, local):
+            continue
+        inside = {id(n) for s in loop.body for n in trees.walk(s)}
+        uses = [n for n in trees.walk(tree) if isinstance(n, gast.Name) and n.id == p and n is not loop.target]
+        if any(id(n) not in inside for n in uses) or any(
+            isinstance(n, gast.Name) and n.id == ps for s in loop.body for n in trees.walk(s)
+        ):
+            continue
+        indexed = {
+            id(n.value)
+            for s in loop.body
+            for n in trees.walk(s)
+            if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name) and n.value.id == p
+        }
+        nested = [n for s in loop.body for n in trees.walk(s) if isinstance(n, (gast.FunctionDef, gast.Lambda))]
+        if any(id(n) not in indexed for n in uses) or any(p in trees.all_names(n) for n in nested):
+            continue
+        taken = trees.all_names(tree) | set(src.env)
+        index = next(
+            c for c in ("i", "j", "k", "%s_index" % p) + tuple("_i%d" % k for k in range(99)) if c not in taken
+        )
+        for n in uses:
+            trees.become(n, gast.Subscript(value=trees.name(ps), slice=trees.name(index), ctx=gast.Load()))
+        rng = gast.Call(func=trees.name("range"), args=[trees.call("len", trees.name(ps))], keywords=[])
+        loop.target = gast.copy_location(trees.name(index, True), loop.target)
+        loop.iter = gast.copy_location(rng, loop.iter)
+
+
+def _local_list(tree, name, src, local):
+    """Whether ``name`` is bound only to list displays or comprehensions, at the function's own level, and
+    read only as a loop's or comprehension's iterable, by ``len(name)`` or as ``name[k]`` (nothing else sees
+    the list, so nothing else changes which objects it holds), and ``range``/``len`` are the builtins."""
+    if (
+        name not in local
+        or {"range", "len"} & local
+        or any(
+            source_mod.global_value(trees.name(f), src, local, _MISSING) not in (_MISSING, builtin)
+            for f, builtin in (("range", range), ("len", len))
+        )
+    ):
+        return False
+    safe = set()
+    for n in trees.walk(tree):
+        if isinstance(n, (gast.FunctionDef, gast.Lambda)) and n is not tree and name in trees.all_names(n):
+            return False
+        if isinstance(n, (gast.For, gast.comprehension)):
+            safe.add(id(n.iter))
+        elif isinstance(n, gast.Subscript):
+            safe.add(id(n.value))
+        elif isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == "len" and len(n.args) == 1:
+            safe.add(id(n.args[0]))
+        elif isinstance(n, gast.Expr) and _on(getattr(n.value, "func", None), name) and n.value.func.attr == "append":
+            safe.add(id(n.value.func.value))  # (a statement ps.append(e): the list holds one more)
+        elif isinstance(n, gast.Assign) and any(isinstance(t, gast.Name) and t.id == name for t in n.targets):
+            if len(n.targets) != 1 or not isinstance(n.value, (gast.List, gast.ListComp)):
+                return False
+    for n in trees.walk(tree):
+        if isinstance(n, gast.Name) and n.id == name:
+            if isinstance(n.ctx, gast.Load) and id(n) not in safe:
+                return False
+            if isinstance(n.ctx, gast.Del) or (
+                isinstance(n.ctx, gast.Store) and not any(n is t for t in _assign_targets(tree))
+            ):
+                return False
+    return True
+
+
+def _assign_targets(tree):
+    return [t for n in trees.walk(tree) if isinstance(n, gast.Assign) for t in n.targets]
+
+
+def _lists_of_objects(tree, src):
+    """A list of objects the function makes (``ps = [Particle(x[i], 0.0) for i in range(n)]``, which
+    desugar has made ``ps = []`` and a loop of ``ps.append(Particle(x[i], 0.0))``) of a class whose
+    ``__init__`` only copies its parameters into fields, as one list per field (``ps_pos``, ``ps_vel``,
+    appended the same values in the same order); ``for p in ps: body`` becomes ``for i in
+    range(len(ps_pos)):`` whose body makes ``p`` of the fields at ``i`` (``Particle(pos=ps_pos[i],
+    vel=ps_vel[i])``), runs, and puts its fields back; ``len(ps)`` reads ``len(ps_pos)``. Only where the
+    list is bound once, at the top level, and appended to only by that loop, whose body is that statement;
+    ``ps`` is read only as such a loop's iterable or by ``len``; in each loop, ``p`` is used only through
+    its attributes and methods (never passed on, rebound, or used after the loop), and the body has no
+    ``break``, ``continue`` or ``return`` and does not mention ``ps``. Returns the names of the objects the
+    loops make: ``run`` keeps the rewrite only where each is followed field by field (an object not
+    followed, a copy of the element, could be handed on)."""
+    made = set()
+    local = trees.local_names(tree)
+    bindings = collections.Counter(
+        n.id for n in trees.walk(tree) if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load)
+    )
+    for stmt, loop in list(zip(tree.body, tree.body[1:])):
+        call = loop.body[0].value if isinstance(loop, gast.For) and isinstance(loop.body[0], gast.Expr) else None
+        if not (
+            isinstance(stmt, gast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name)
+            and isinstance(stmt.value, gast.List)
+            and not stmt.value.elts
+            and isinstance(loop, gast.For)
+            and len(loop.body) == 1
+            and not loop.orelse
+            and isinstance(call, gast.Call)
+            and _on(call.func, stmt.targets[0].id)
+            and call.func.attr == "append"
+            and len(call.args) == 1
+            and not call.keywords
+            and isinstance(call.args[0], gast.Call)
+        ):
+            continue
+        ps, element = stmt.targets[0].id, call.args[0]
+        cls = source_mod.global_value(element.func, src, local)
+        if bindings[ps] != 1 or not _user_class(cls) or ps in trees.all_names(loop.iter):
+            continue
+        try:
+            klass = _class(cls)
+            order, values = _construction(klass, element, lambda label, v: label, src.location)
+        except _Refused:
+            continue
+        params, kept = klass.record_init or (None, [])
+        if not order or params is None or not all(isinstance(p, str) for _, p in kept):
+            continue
+        uses = _list_uses(tree, ps, klass, call.func.value)
+        if uses is None:
+            continue
+        taken = trees.all_names(tree) | set(src.env)
+        lists = _field_names(ps, klass.fields, taken)
+        for f in klass.fields:  # (for messages: ps_pos is ps's pos)
+            src.field_names[lists[f]] = (ps, f)
+        stmt.targets = [gast.Tuple(elts=[trees.name(lists[f], True) for f in klass.fields], ctx=gast.Store())]
+        stmt.value = gast.Tuple(elts=[gast.List(elts=[], ctx=gast.Load()) for _ in klass.fields], ctx=gast.Load())
+        values = values.elts if isinstance(values, gast.Tuple) else [values]
+        loop.body = [
+            gast.copy_location(gast.Expr(value=_appended(lists[f], v)), loop.body[0]) for f, v in zip(order, values)
+        ]
+        first = lists[klass.fields[0]]
+        param_of = {f: p for f, p in kept}
+        for kind, node in uses:
+            if kind == "len":
+                node.args[0] = gast.copy_location(trees.name(first), node.args[0])
+                continue
+            p = node.target.id
+            index = next(c for c in ("i", "j", "k") + tuple("%s_i%d" % (p, n) for n in range(99)) if c not in taken)
+            taken.add(index)
+            rng = gast.Call(func=trees.name("range"), args=[trees.call("len", trees.name(first))], keywords=[])
+            node.target = gast.copy_location(trees.name(index, True), node.target)
+            node.iter = gast.copy_location(rng, node.iter)
+            at = [
+                gast.Subscript(value=trees.name(lists[f]), slice=trees.name(index), ctx=gast.Load())
+                for f in klass.fields
+            ]
+            keywords = [gast.keyword(arg=param_of[f], value=a) for f, a in zip(klass.fields, at)]
+            new = gast.Call(func=trees.name(src.bind(cls.__name__, cls)), args=[], keywords=keywords)
+            back = [
+                gast.Assign(
+                    targets=[gast.Subscript(value=trees.name(lists[f]), slice=trees.name(index), ctx=gast.Store())],
+                    value=gast.Attribute(value=trees.name(p), attr=f, ctx=gast.Load()),
+                    type_comment=None,
+                )
+                for f in klass.fields
+            ]
+            inside = [n for b in node.body for n in trees.walk(b)]
+            if not any(  # (a loop that only reads the elements puts nothing back)
+                _on(n, p)
+                and (isinstance(n.ctx, gast.Store) or n.attr in klass.methods and klass.methods[n.attr].writes)
+                for n in inside
+            ):
+                back = []
+            node.body = (
+                [gast.copy_location(trees.assign(p, new), node)]
+                + node.body
+                + [gast.copy_location(b, node.body[-1]) for b in back]
+            )
+            made.add(p)
+        local = trees.local_names(tree)
+    return made
+
+
+def _appended(name, value):
+    """``name.append(value)``."""
+    func = gast.Attribute(value=trees.name(name), attr="append", ctx=gast.Load())
+    return gast.Call(func=func, args=[value], keywords=[])
+
+
+def _list_uses(tree, ps, klass, builder):
+    """[(kind, node)] for each read of the list ``ps`` but ``builder`` (``ps`` in ``ps.append``; see
+    _lists_of_objects): ("len", the call), ("loop", the For); None where one is of another kind, or its
+    loop uses its element otherwise."""
+    uses, seen = [], {id(builder)}
+    for n in trees.walk(tree):
+        if isinstance(n, (gast.FunctionDef, gast.Lambda)) and n is not tree and ps in trees.all_names(n):
+            return None
+        if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == "len" and len(n.args) == 1:
+            if isinstance(n.args[0], gast.Name) and n.args[0].id == ps:
+                uses.append(("len", n))
+                seen.add(id(n.args[0]))
+        elif isinstance(n, gast.For) and isinstance(n.iter, gast.Name) and n.iter.id == ps:
+            if not _element_loop(n, ps, tree, klass):
+                return None
+            uses.append(("loop", n))
+            seen.add(id(n.iter))
+    for n in trees.walk(tree):
+        if isinstance(n, gast.Name) and n.id == ps and isinstance(n.ctx, gast.Load) and id(n) not in seen:
+            return None
+    return uses
+
+
+def _element_loop(loop, ps, tree, klass):
+    """Whether ``for p in ps:`` uses ``p`` only through its attributes and methods, in the loop alone (see
+    _lists_of_objects)."""
+    if not isinstance(loop.target, gast.Name) or loop.orelse:
+        return False
+    p = loop.target.id
+    inside = [n for s in loop.body for n in trees.walk(s)]
+    ids = {id(n) for n in inside}
+    if any(isinstance(n, (gast.Break, gast.Continue, gast.Return, gast.Yield, gast.YieldFrom)) for n in inside):
+        return False
+    if any(isinstance(n, gast.Name) and n.id == ps for n in inside):
+        return False
+    receivers = {id(n.value) for n in inside if _on(n, p)}
+    shadowed = {  # (another loop over ps with this p: checked on its own)
+        id(x)
+        for n in trees.walk(tree)
+        if isinstance(n, gast.For)
+        and n is not loop
+        and isinstance(n.target, gast.Name)
+        and n.target.id == p
+        and isinstance(n.iter, gast.Name)
+        and n.iter.id == ps
+        for x in trees.walk(n)
+    }
+    for n in trees.walk(tree):
+        if isinstance(n, gast.Name) and n.id == p and n is not loop.target and id(n) not in shadowed:
+            if id(n) not in ids or id(n) not in receivers or not isinstance(n.ctx, gast.Load):
+                return False
+    return True

@@ -1112,6 +1112,56 @@ CONSTRUCTS = [
     ),
     (
         "Containers",
+        "value-style classes: methods and operators that return a new object of the class",
+        "supported",
+        "0.7",
+        """
+        class Vec:
+            def __init__(self, a, b):
+                self.a = a
+                self.b = b
+
+            def __add__(self, o):
+                return Vec(self.a + o.a, self.b + o.b)
+
+            def __rmul__(self, k):
+                return Vec(k * self.a, k * self.b)
+
+            def rotated(self):
+                return Vec(-self.b, self.a)
+
+        def f(x):
+            v = Vec(x, 1.0)
+            for _ in range(3):
+                v = v + 0.5 * v.rotated()
+            return v.a * v.b
+        """,
+    ),
+    (
+        "Containers",
+        "a list of objects made in the function, changed through the loop variable",
+        "supported",
+        "0.7",
+        """
+        class Body:
+            def __init__(self, pos, vel):
+                self.pos = pos
+                self.vel = vel
+
+            def step(self, dt):
+                self.vel -= dt * self.pos
+                self.pos += dt * self.vel
+
+        def f(x):
+            ps = [Body(x * i, 0.0) for i in range(3)]
+            for _ in range(4):
+                for p in ps:
+                    p.step(0.1)
+            return sum(p.pos**2 for p in ps)
+        """,
+    ),
+    (
+        "Containers",
         "methods that change an object made in the function and return it (return self), alone or chained",
         "supported",
         "0.7",

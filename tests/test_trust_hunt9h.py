@@ -938,6 +938,7 @@ PROGRAMS = [
     s10_aug_tuple_concat,
     s11_list_multiply,
     s12_nested_list_multiply,
+    s23_operator_overloading,  # (refused before objects19: operators of a class of the user's)
     s13_string_keyed_dispatch,
     s14_divmod_both,
     s15_pow_float_int,
@@ -1054,7 +1055,6 @@ if GEOMETRIC_MEAN_BY_SOURCE:
 NO_SECOND_ORDER = {r40_geometric_mean}
 REFUSED = [
     ("s22", "Vec(x, 1.0).scale(x).norm2()", "method call .norm2()"),
-    ("s23", "c.v * c.v", "'c.v' with a differentiated value"),
     ("s24", "p.deriv()(x)", "a call of a function value made at run time"),
     ("q32", "lambda v: v * k", "a lambda that reads k"),
     ("q33", "lambda v, k=k", "a default value of a lambda"),
