@@ -146,11 +146,12 @@ class _Desugar:
     def __init__(self, fn, source):
         self.fn = fn
         self.source = source
-        self.namer = naming.Namer(trees.all_names(fn) | set(source.env if source is not None else ()))
+        every, local, _ = trees.name_uses(fn)  # (one walk for both)
+        self.namer = naming.Namer(every | set(source.env if source is not None else ()))
         self.outside = _names_outside_comprehensions(fn)
         # the names the function binds, once: the names desugar adds are fresh (no global has them), and
         # a name the user assigns anywhere is local throughout, as in Python
-        self.local = trees.local_names(fn)
+        self.local = local
         self.comp_vars = []  # names bound by the comprehensions being lowered (innermost last)
         self.tries = 0  # try statements lowered: each marker gets its own key (cse must not merge two)
         self.raise_name = None  # the name runtime.raise_ is bound under, once a raise is lowered
