@@ -267,16 +267,28 @@ def statements(root):
     """``root`` and every statement (and except handler) under it, each before those nested in it: the
     nodes that hold statement lists, without walking the expressions (``walk`` visits every node)."""
     stack = [root]
+    table = _BLOCK_FIELDS
     while stack:
         node = stack.pop()
         yield node
-        for field in node._fields:
+        fields = table.get(node.__class__)
+        if fields is None:
+            fields = _block_fields(node.__class__)
+        for field in fields:
             value = getattr(node, field, None)
             if type(value) is list and value and isinstance(value[0], _BLOCK_ITEMS):
                 stack.extend(v for v in value if isinstance(v, _BLOCK_ITEMS))
 
 
 _BLOCK_ITEMS = (gast.stmt, gast.excepthandler, getattr(gast, "match_case", gast.excepthandler))
+# the grammar's fields that hold statement lists (most statements have none: an assignment is not looked into)
+_STATEMENT_LISTS = frozenset(("body", "orelse", "finalbody", "handlers", "cases"))
+_BLOCK_FIELDS = {}  # node class -> its fields among _STATEMENT_LISTS
+
+
+def _block_fields(cls):
+    fields = _BLOCK_FIELDS[cls] = tuple(f for f in cls._fields if f in _STATEMENT_LISTS)
+    return fields
 
 
 def statements_breadth_first(root):
@@ -284,9 +296,13 @@ def statements_breadth_first(root):
     reached only through one another, so their order among every node is that of this shorter walk."""
     todo = collections.deque([root])
     pop, push = todo.popleft, todo.append
+    table = _BLOCK_FIELDS
     while todo:
         node = pop()
-        for field in node._fields:
+        fields = table.get(node.__class__)
+        if fields is None:
+            fields = _block_fields(node.__class__)
+        for field in fields:
             value = getattr(node, field, None)
             if type(value) is list and value and isinstance(value[0], _BLOCK_ITEMS):
                 for v in value:
