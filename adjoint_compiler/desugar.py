@@ -2941,19 +2941,26 @@ def _expressions_of(stmt):
     return []
 
 
+_LOWERED_IN_STATEMENTS = _COMPREHENSIONS + (gast.NamedExpr,)
+
+
 def _needs_statements(node):
     """Whether lowering ``node`` puts statements before it (not inside a lambda, whose body is its own)."""
     stack = [node]
+    Name, Constant, Compare, Call, Lambda = gast.Name, gast.Constant, gast.Compare, gast.Call, gast.Lambda
     while stack:
         n = stack.pop()
-        if isinstance(n, _COMPREHENSIONS + (gast.NamedExpr,)):
+        kind = n.__class__
+        if kind is Constant or kind is Name and getattr(n, "annotation", None) is None:  # (nothing under them)
+            continue
+        if isinstance(n, _LOWERED_IN_STATEMENTS):
             return True
-        if isinstance(n, gast.Compare) and len(n.ops) > 1:
-            if not all(isinstance(m, (gast.Name, gast.Constant)) for m in n.comparators[:-1]):
+        if kind is Compare and len(n.ops) > 1:
+            if not all(isinstance(m, (Name, Constant)) for m in n.comparators[:-1]):
                 return True
-        if isinstance(n, gast.Call) and _is_map_like(n):
+        if kind is Call and _is_map_like(n):
             return True
-        if isinstance(n, gast.Lambda):
+        if kind is Lambda:
             continue
         for field in n._fields:
             value = getattr(n, field, None)
