@@ -242,9 +242,9 @@ def _builtin(func, source, local):
 class _Anf:
     def __init__(self, fn, source):
         self.source = source
-        self.locals = trees.local_names(fn)
+        every, self.locals, _ = trees.name_uses(fn)  # (one walk for both)
         self.holders = write_through.Holders(fn, source, self.locals)
-        self.namer = naming.Namer(trees.all_names(fn))
+        self.namer = naming.Namer(every)
         self.out = []
         self.origin = fn
         self.kinds = _container_kinds(fn, source, self.locals)

@@ -65,10 +65,11 @@ def run(fn, source):
     }
     memo = source.summaries
     calls = []
+    visible = local | given  # (once: a copy of the function's names for each call made this quadratic)
     for node in trees.walk(fn):
         if not isinstance(node, gast.Call):
             continue
-        callee = source_mod.global_value(node.func, source, local | given)
+        callee = source_mod.global_value(node.func, source, visible)
         if (
             inspect.isfunction(callee)
             and getattr(callee, source_mod.CARRIED, None) is None

@@ -146,11 +146,12 @@ class _Desugar:
     def __init__(self, fn, source):
         self.fn = fn
         self.source = source
-        self.namer = naming.Namer(trees.all_names(fn) | set(source.env if source is not None else ()))
+        every, local, _ = trees.name_uses(fn)  # (one walk for both)
+        self.namer = naming.Namer(every | set(source.env if source is not None else ()))
         self.outside = _names_outside_comprehensions(fn)
         # the names the function binds, once: the names desugar adds are fresh (no global has them), and
         # a name the user assigns anywhere is local throughout, as in Python
-        self.local = trees.local_names(fn)
+        self.local = local
         self.comp_vars = []  # names bound by the comprehensions being lowered (innermost last)
         self.tries = 0  # try statements lowered: each marker gets its own key (cse must not merge two)
         self.raise_name = None  # the name runtime.raise_ is bound under, once a raise is lowered
@@ -3020,19 +3021,26 @@ def _expressions_of(stmt):
     return []
 
 
+_LOWERED_IN_STATEMENTS = _COMPREHENSIONS + (gast.NamedExpr,)
+
+
 def _needs_statements(node):
     """Whether lowering ``node`` puts statements before it (not inside a lambda, whose body is its own)."""
     stack = [node]
+    Name, Constant, Compare, Call, Lambda = gast.Name, gast.Constant, gast.Compare, gast.Call, gast.Lambda
     while stack:
         n = stack.pop()
-        if isinstance(n, _COMPREHENSIONS + (gast.NamedExpr,)):
+        kind = n.__class__
+        if kind is Constant or kind is Name and getattr(n, "annotation", None) is None:  # (nothing under them)
+            continue
+        if isinstance(n, _LOWERED_IN_STATEMENTS):
             return True
-        if isinstance(n, gast.Compare) and len(n.ops) > 1:
-            if not all(isinstance(m, (gast.Name, gast.Constant)) for m in n.comparators[:-1]):
+        if kind is Compare and len(n.ops) > 1:
+            if not all(isinstance(m, (Name, Constant)) for m in n.comparators[:-1]):
                 return True
-        if isinstance(n, gast.Call) and _is_map_like(n):
+        if kind is Call and _is_map_like(n):
             return True
-        if isinstance(n, gast.Lambda):
+        if kind is Lambda:
             continue
         for field in n._fields:
             value = getattr(n, field, None)

@@ -199,8 +199,8 @@ def _passed_constructions(tree, src):
     make calls (``shift(np.sin(x), Scale(x))``) move first, in their order, each into a variable named
     after the function and the parameter it is passed to (``shift_v = np.sin(x)``), as Python evaluates
     them before the object."""
-    local = trees.local_names(tree)
-    taken = trees.all_names(tree) | set(src.env)
+    every, local, _ = trees.name_uses(tree)  # (one walk for both)
+    taken = every | set(src.env)
 
     def fresh(base):
         label, n = base, 1

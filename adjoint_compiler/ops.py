@@ -79,9 +79,11 @@ class Op:
 
     def operand_names(self):
         """The names derivatives can flow to (a subscript's or a store's index is not one)."""
-        args = self.args[:1] if self.kind == "subscript" else self.args
-        kwargs = [] if self.kind == "store" else list(self.kwargs.values())
-        return [a.id for a in list(args) + kwargs if isinstance(a, gast.Name)]
+        kind, Name = self.kind, gast.Name  # (asked of every operation in each round of activity's analyses)
+        names = [a.id for a in (self.args[:1] if kind == "subscript" else self.args) if isinstance(a, Name)]
+        if self.kwargs and kind != "store":
+            names += [a.id for a in self.kwargs.values() if isinstance(a, Name)]
+        return names
 
 
 PULLBACK_CALLS = "calls of the pullbacks of its callees (closures made at run time)"  # in emitted gradient code

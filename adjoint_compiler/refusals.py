@@ -367,7 +367,9 @@ def _refuse_reads_after_unseen_code(fn, source, local, memo, own, carried, varie
     _note_exposed_reads(source, reads, ops, sites, memo, local, varied, position, in_one_loop)
     if not ops and not sites:
         return
-    if not any(effects.rebinder(r[0]) for r in reads) and not any(effects.module_rebinds(c) for c, _ in sites):
+    # each global once (a function reading math.sin a hundred times has one key: rebinder stats its file)
+    keys, callees = {r[0]: None for r in reads}, {c: None for c, _ in sites}
+    if not any(effects.rebinder(k) for k in keys) and not any(effects.module_rebinds(c) for c in callees):
         return  # (the common case: no function of these modules declares a global)
     for callee, node in sites:
         inner = effects.summary(callee, memo)

@@ -168,20 +168,38 @@ def loads(*nodes):
     }
 
 
+# fields that never hold a node: identifiers, flags, a constant's value (the walks below skip them, issue #14:
+# a third of a walk's getattr calls; what they yield, and in what order, is the same)
+_LEAF_FIELDS = frozenset(("id", "attr", "type_comment", "kind", "conversion", "is_async", "simple"))
+_LEAF_FIELDS_OF = {"Constant": ("value",), "FunctionDef": ("name",), "Global": ("names",), "Nonlocal": ("names",)}
+_NODE_FIELDS = {}  # node class -> its fields that may hold a node
+
+
+def _node_fields(cls):
+    skip = _LEAF_FIELDS_OF.get(cls.__name__, ())
+    fields = _NODE_FIELDS[cls] = tuple(f for f in cls._fields if f not in _LEAF_FIELDS and f not in skip)
+    return fields
+
+
 def walk(root):
     """Every node under ``root`` (any order); a faster gast.walk for whole-function scans."""
     AST, Name = gast.AST, gast.Name
     stack = [root]
     pop, push = stack.pop, stack.append
+    table = _NODE_FIELDS
     while stack:
         node = pop()
         yield node
-        if node.__class__ is Name and getattr(node, "annotation", None) is None:
+        cls = node.__class__
+        if cls is Name and getattr(node, "annotation", None) is None:
             ctx = getattr(node, "ctx", None)
             if isinstance(ctx, AST):  # (the order of the loop below: a context has no children)
                 yield ctx
             continue
-        for field in node._fields:
+        fields = table.get(cls)
+        if fields is None:
+            fields = _node_fields(cls)
+        for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
                 for v in value:
@@ -198,14 +216,19 @@ def size(root):
     count = 0
     stack = [root]
     pop, push = stack.pop, stack.append
+    table = _NODE_FIELDS
     while stack:
         node = pop()
         count += 1
-        if node.__class__ is Name and getattr(node, "annotation", None) is None:
+        cls = node.__class__
+        if cls is Name and getattr(node, "annotation", None) is None:
             if isinstance(getattr(node, "ctx", None), AST):
                 count += 1
             continue
-        for field in node._fields:
+        fields = table.get(cls)
+        if fields is None:
+            fields = _node_fields(cls)
+        for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
                 for v in value:
@@ -223,9 +246,13 @@ def breadth_first(root):
     todo = collections.deque([root])
     pop, push = todo.popleft, todo.append
     AST = ast.AST
+    table = _NODE_FIELDS
     while todo:
         node = pop()
-        for field in node._fields:
+        fields = table.get(node.__class__)
+        if fields is None:
+            fields = _node_fields(node.__class__)
+        for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
                 for v in value:
@@ -240,16 +267,28 @@ def statements(root):
     """``root`` and every statement (and except handler) under it, each before those nested in it: the
     nodes that hold statement lists, without walking the expressions (``walk`` visits every node)."""
     stack = [root]
+    table = _BLOCK_FIELDS
     while stack:
         node = stack.pop()
         yield node
-        for field in node._fields:
+        fields = table.get(node.__class__)
+        if fields is None:
+            fields = _block_fields(node.__class__)
+        for field in fields:
             value = getattr(node, field, None)
             if type(value) is list and value and isinstance(value[0], _BLOCK_ITEMS):
                 stack.extend(v for v in value if isinstance(v, _BLOCK_ITEMS))
 
 
 _BLOCK_ITEMS = (gast.stmt, gast.excepthandler, getattr(gast, "match_case", gast.excepthandler))
+# the grammar's fields that hold statement lists (most statements have none: an assignment is not looked into)
+_STATEMENT_LISTS = frozenset(("body", "orelse", "finalbody", "handlers", "cases"))
+_BLOCK_FIELDS = {}  # node class -> its fields among _STATEMENT_LISTS
+
+
+def _block_fields(cls):
+    fields = _BLOCK_FIELDS[cls] = tuple(f for f in cls._fields if f in _STATEMENT_LISTS)
+    return fields
 
 
 def statements_breadth_first(root):
@@ -257,9 +296,13 @@ def statements_breadth_first(root):
     reached only through one another, so their order among every node is that of this shorter walk."""
     todo = collections.deque([root])
     pop, push = todo.popleft, todo.append
+    table = _BLOCK_FIELDS
     while todo:
         node = pop()
-        for field in node._fields:
+        fields = table.get(node.__class__)
+        if fields is None:
+            fields = _block_fields(node.__class__)
+        for field in fields:
             value = getattr(node, field, None)
             if type(value) is list and value and isinstance(value[0], _BLOCK_ITEMS):
                 for v in value:
@@ -273,17 +316,22 @@ def scope(stmts):
     ``lambda``) included, their bodies not."""
     stack = list(stmts)
     Name = gast.Name
+    table = _NODE_FIELDS
     while stack:
         node = stack.pop()
         yield node
-        if node.__class__ is Name and getattr(node, "annotation", None) is None:
+        cls = node.__class__
+        if cls is Name and getattr(node, "annotation", None) is None:
             ctx = getattr(node, "ctx", None)
             if isinstance(ctx, gast.AST):  # (the order of the loop below: a context has no children)
                 yield ctx
             continue
         if isinstance(node, (gast.FunctionDef, gast.Lambda)):
             continue
-        for field in node._fields:
+        fields = table.get(cls)
+        if fields is None:
+            fields = _node_fields(cls)
+        for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
                 stack.extend(v for v in value if isinstance(v, gast.AST))

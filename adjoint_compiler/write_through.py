@@ -40,15 +40,16 @@ class Holders:
     def __init__(self, fn, source, local_names):
         self.source = source
         self.locals = local_names
+        declared = [n for n in trees.statements(fn) if isinstance(n, (gast.Global, gast.Nonlocal))]  # (statements)
         self.holder = {
             name: (source.module_alias if source is not None else naming.MODULE_ALIAS)
-            for n in trees.walk(fn)
+            for n in declared
             if isinstance(n, gast.Global)
             for name in n.names
         }
         self.holder.update(
             (name, source.closure_alias if source is not None else naming.CLOSURE_ALIAS)
-            for n in trees.walk(fn)
+            for n in declared
             if isinstance(n, gast.Nonlocal)
             for name in n.names
         )

@@ -488,3 +488,187 @@ def test_naming_remembers_what_the_patterns_say(monkeypatch):
             assert naming.is_temp(name) == is_temp(name)
             assert naming.is_temp_value(name) == (is_temp(name) or name.endswith("_dot") and is_temp(name[:-4]))
     assert len(naming._FAMILIES) <= 4
+
+
+# compile19: the walks that look up a class's node-holding fields once (identifiers, flags and a constant's value
+# skipped; only statement lists looked into for statements), against walks over every field as they were and
+# against gast.walk, on every tree each stage makes of the golden cases; the collector paused until the trees die
+
+
+def _every_field_walk(root):
+    """``trees.walk`` as it was: every field of every node looked at."""
+    import gast
+
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        if node.__class__ is gast.Name and getattr(node, "annotation", None) is None:
+            if isinstance(getattr(node, "ctx", None), gast.AST):
+                yield node.ctx
+            continue
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend(v for v in value if isinstance(v, gast.AST))
+            elif isinstance(value, gast.AST):
+                stack.append(value)
+
+
+def _every_field_statements(root):
+    """``trees.statements`` as it was: every field of every statement looked at for a statement list."""
+    from adjoint_compiler import trees
+
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list and value and isinstance(value[0], trees._BLOCK_ITEMS):
+                stack.extend(v for v in value if isinstance(v, trees._BLOCK_ITEMS))
+
+
+def _every_field_scope(stmts):
+    """``trees.scope`` as it was."""
+    import gast
+
+    stack = list(stmts)
+    while stack:
+        node = stack.pop()
+        yield node
+        if node.__class__ is gast.Name and getattr(node, "annotation", None) is None:
+            if isinstance(getattr(node, "ctx", None), gast.AST):
+                yield node.ctx
+            continue
+        if isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            continue
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend(v for v in value if isinstance(v, gast.AST))
+            elif isinstance(value, gast.AST):
+                stack.append(value)
+
+
+def _same_nodes(a, b):
+    a, b = list(a), list(b)
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
+def test_the_walks_by_class_visit_what_every_field_visits(monkeypatch, tmp_path):
+    import gast
+
+    from adjoint_compiler import pipeline, trees
+
+    products = []
+
+    def kept(name, stage):
+        def run(c):
+            product = stage(c)
+            if isinstance(product, gast.FunctionDef):
+                products.append(trees.clone(product))  # (as the stage left it: later stages change trees in place)
+            return product
+
+        return run
+
+    monkeypatch.setattr(pipeline, "STAGES", [(name, kept(name, stage)) for name, stage in pipeline.STAGES])
+    for func, wrt, mode in _compiled_cases(tmp_path):
+        pipeline.compile(func, wrt, mode)
+    assert len(products) > 1000
+    kinds = set()
+    for tree in products:
+        assert _same_nodes(trees.walk(tree), _every_field_walk(tree))
+        assert trees.size(tree) == sum(1 for _ in _every_field_walk(tree))
+        assert _same_nodes(trees.breadth_first(tree), gast.walk(tree))  # (gast.walk's order, as it says)
+        assert _same_nodes(trees.statements(tree), _every_field_statements(tree))
+        assert _same_nodes(
+            trees.statements_breadth_first(tree),
+            (n for n in gast.walk(tree) if isinstance(n, trees._BLOCK_ITEMS + (gast.FunctionDef,))),
+        )
+        assert _same_nodes(trees.scope(tree.body), _every_field_scope(tree.body))
+        kinds.update(n.__class__ for n in trees.walk(tree))
+    assert {gast.For, gast.While, gast.If, gast.Attribute, gast.Subscript, gast.Lambda} <= kinds  # (what they meet)
+
+
+def _needs_statements_as_it_was(node):
+    import gast
+
+    from adjoint_compiler import desugar
+
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, desugar._COMPREHENSIONS + (gast.NamedExpr,)):
+            return True
+        if isinstance(n, gast.Compare) and len(n.ops) > 1:
+            if not all(isinstance(m, (gast.Name, gast.Constant)) for m in n.comparators[:-1]):
+                return True
+        if isinstance(n, gast.Call) and desugar._is_map_like(n):
+            return True
+        if isinstance(n, gast.Lambda):
+            continue
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if isinstance(value, list):
+                stack.extend(v for v in value if isinstance(v, gast.AST))
+            elif isinstance(value, gast.AST):
+                stack.append(value)
+    return False
+
+
+def test_what_needs_statements_says_is_what_it_said(monkeypatch, tmp_path):
+    from adjoint_compiler import desugar, pipeline
+
+    needs, answers = desugar._needs_statements, []
+
+    def checked(node):
+        found = needs(node)
+        assert found == _needs_statements_as_it_was(node)
+        answers.append(found)
+        return found
+
+    monkeypatch.setattr(desugar, "_needs_statements", checked)
+    for func, wrt, mode in _compiled_cases(tmp_path):
+        pipeline.compile(func, wrt, mode)
+    assert len(answers) > 300 and 0 < sum(answers) < len(answers)  # (both answers met: 343 asked on 3.11)
+
+
+def test_operand_names_are_what_they_were(monkeypatch, tmp_path):
+    import gast
+
+    from adjoint_compiler import ops, pipeline
+
+    names, asked = ops.Op.operand_names, []
+
+    def checked(self):
+        found = names(self)
+        args = self.args[:1] if self.kind == "subscript" else self.args
+        kwargs = [] if self.kind == "store" else list(self.kwargs.values())
+        assert found == [a.id for a in list(args) + kwargs if isinstance(a, gast.Name)]
+        asked.append((self.kind, bool(self.kwargs)))
+        return found
+
+    monkeypatch.setattr(ops.Op, "operand_names", checked)
+    for func, wrt, mode in _compiled_cases(tmp_path):
+        pipeline.compile(func, wrt, mode)
+    kinds = {kind for kind, _ in asked}
+    assert {"call", "subscript", "store", "copy"} <= kinds and any(k for _, k in asked)
+
+
+def test_the_collector_comes_back_as_it_was(tmp_path):
+    import gc
+
+    from adjoint_compiler import pipeline
+
+    func, wrt, mode = _compiled_cases(tmp_path)[0]
+    enabled = gc.isenabled()
+    try:
+        gc.enable()
+        pipeline.compile(func, wrt, mode)
+        assert gc.isenabled()
+        gc.disable()
+        pipeline.compile(func, wrt, mode)
+        assert not gc.isenabled()  # (a caller that paused it keeps it paused)
+    finally:
+        (gc.enable if enabled else gc.disable)()
