@@ -14,8 +14,7 @@ def newton_sqrt_grad(a):
     step = 1.0
     _tape1 = []
     while abs(step) > 1e-12:
-        _t3 = 2.0 * x
-        step = (x * x - a) / _t3
+        step = (x * x - a) / (2.0 * x)
         x_2 = x - step
         _tape1.append((step, x))
         x = x_2
