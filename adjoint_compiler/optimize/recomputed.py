@@ -6,7 +6,7 @@ twice, neither copy is a temporary assigned once and read once, which ``fuse`` p
 the first of the two, and the reads that can only read it, take a fresh name; the adjoint's keeps the name its
 cotangent (``_t3_bar``) is named after.
 
-Invariant: no ANF temporary (``_t<k>``) is assigned by exactly two assignments, each a statement of a block
+Invariant: no ANF temporary (``_t<k>``) is assigned by exactly two assignments, each a statement of a loop's block
 (not of the same block), where every read of it follows one of them in that assignment's block (inside the
 statements after it, in the same function), and no read follows both. Those are the reads of that
 assignment's value alone: renaming the first and the reads after it computes the same. Modifies ``fn``.
@@ -37,12 +37,17 @@ _SCOPES = (gast.FunctionDef, gast.Lambda)
 
 def own_names(fn):
     """Rename, in ``fn``, the first copy of each temporary assigned twice as the invariant says; True if any."""
-    sites = {}  # temporary -> [(block, index)] of its assignments that are statements of a block
-    for stmt in trees.statements(fn):
+    loops = [s for s in trees.statements(fn) if s.__class__ is gast.For or s.__class__ is gast.While]
+    if not loops:
+        return False  # (both copies are in loops: straight-line code pays one walk of its statements)
+    sites = {}  # temporary -> [(block, index)] of its assignments that are statements of a block in a loop
+    seen = set()
+    for stmt in (s for loop in loops for s in trees.statements(loop)):
         for field in ("body", "orelse"):
             block = getattr(stmt, field, None)
-            if type(block) is not list:
+            if type(block) is not list or id(block) in seen:
                 continue
+            seen.add(id(block))
             for k, s in enumerate(block):
                 if s.__class__ is gast.Assign and len(s.targets) == 1 and s.targets[0].__class__ is gast.Name:
                     name = s.targets[0].id
