@@ -747,9 +747,14 @@ def once(calls):
     calls.append(True)
 
 
-def zeros_like(x):
-    """The zero cotangent of x: 0.0 for a scalar, a float array otherwise (a dict of them for a dict)."""
+def zeros_like(x, filled=False):
+    """The zero cotangent of x: 0.0 for a scalar, a float array otherwise (a dict of them for a dict).
+    ``filled``: the code then stores a number into each of the list's slots (a loop over all of it), so only
+    its length matters: a list whose first element is a float is one of floats without a look at the others
+    (of any elements, ``zeros_like`` makes a list of the same length: one pass fewer)."""
     t = type(x)
+    if filled and t is list and x and type(x[0]) is float:
+        return [0.0] * len(x)
     if t is float:
         return 0.0
     if t is list and x and type(x[0]) is float:  # (the common case first: one per list argument and call)

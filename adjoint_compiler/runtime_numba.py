@@ -44,17 +44,17 @@ def _check_scalar(value):
     return refuse
 
 
-def zeros_like(x):
+def zeros_like(x, filled=False):
     raise NotImplementedError
 
 
 @overload(zeros_like)
-def _zeros_like(x):
+def _zeros_like(x, filled=False):
     if isinstance(x, (types.Number, types.Boolean)):
-        return lambda x: 0.0
+        return lambda x, filled=False: 0.0
     if isinstance(x, types.Array):
         dtype = x.dtype if isinstance(x.dtype, types.Float) else types.float64
-        return lambda x: np.zeros(x.shape, dtype)
+        return lambda x, filled=False: np.zeros(x.shape, dtype)
     return None
 
 

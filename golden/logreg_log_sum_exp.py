@@ -35,11 +35,9 @@ def logreg_loss_grad(w, b, X, y):
     # m = np.maximum(0.0, -margin)
     _t5_bar = _t9_bar + np.where(complex_ge(0.0, _t5, 'np.maximum'), 0.0, m_bar)
     del _t5, _t9_bar, m_bar
-    margin_bar = -_t5_bar
-    del _t5_bar
     # margin = (X @ w + b) * (2.0 * y - 1.0)
-    _t2_bar = unbroadcast(margin_bar * _t4, _t2)
-    del _t2, _t4, margin_bar
+    _t2_bar = -unbroadcast(_t5_bar * _t4, _t2)
+    del _t2, _t4, _t5_bar
     b_bar = unbroadcast(_t2_bar, b)
     w_bar = matmul_bar2(_t2_bar, X, w)
     return (_t14, (w_bar, b_bar))

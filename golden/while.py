@@ -14,8 +14,7 @@ def newton_sqrt_grad(a):
     step = 1.0
     _tape1 = []
     while abs(step) > 1e-12:
-        _t3 = 2.0 * x
-        step = (x * x - a) / _t3
+        step = (x * x - a) / (2.0 * x)
         x_2 = x - step
         _tape1.append((step, x))
         x = x_2
@@ -26,11 +25,9 @@ def newton_sqrt_grad(a):
     a_bar = 0.0
     for step, x in reversed(_tape1):
         _t3 = 2.0 * x
-        # x = x - step
-        step_bar = -x_bar
         # step = (x * x - a) / (2.0 * x)
-        _t2_bar = step_bar / _t3
-        _t3_bar = -(step_bar * step) / _t3
+        _t2_bar = -x_bar / _t3
+        _t3_bar = x_bar * step / _t3
         a_bar = a_bar - _t2_bar
         x_bar = x_bar + _t3_bar * 2.0 + 2 * (_t2_bar * x)
     # x = a

@@ -21,8 +21,9 @@ def f(x, x_bar):
 The modules, one concern each: ``facts`` (which expressions are pure, which names a statement stores
 into), ``quotes`` (the quoted source-line comments through the rewrites), ``fold`` (constants and
 identities in one expression), ``fuse`` (temporaries, accumulations and copies fused within a block),
-``clean`` (the fixed point: folding, copy propagation, fusion, dead code and dead stores), ``terms`` (like
-terms of an adjoint sum collected, through the products its block defined; ``clean`` again after), ``walks``
+``recomputed`` (the forward sweep's copy of a temporary the adjoint recomputes, named apart), ``clean`` (the
+fixed point: folding, copy propagation, fusion, dead code and dead stores), ``terms`` (like terms of an
+adjoint sum collected, through the products its block defined; ``clean`` again after), ``walks``
 (sequences walked by value where the index only reads them), ``coalescing`` (leaving SSA), ``in_place``
 (a loop's sum into an array the function owns, added in place), ``release`` (``del`` of an array after the
 statement that reads it last).
@@ -33,6 +34,7 @@ from adjoint_compiler.optimize.clean import clean, without_self_copies
 from adjoint_compiler.optimize.coalescing import coalesce
 from adjoint_compiler.optimize.in_place import accumulate_in_place
 from adjoint_compiler.optimize.quotes import Quotes
+from adjoint_compiler.optimize.recomputed import own_names
 from adjoint_compiler.optimize.release import release_dead
 from adjoint_compiler.optimize.terms import collect_terms
 from adjoint_compiler.optimize.walks import by_value
@@ -47,6 +49,7 @@ def run(fn, keep=frozenset(), copy=True, owned=False):
     if copy:
         fn = trees.clone(fn)
     quotes = Quotes(fn)
+    own_names(fn)  # (first: then clean fuses the forward sweep's copy of a recomputed temporary into its use)
     state = clean(fn, keep, quotes)
     if collect_terms(fn):  # (on names assigned once; what it leaves unread, a second clean drops)
         clean(fn, keep, quotes, state)  # (collect_terms replaces the values it rewrites: the rest stays folded)

@@ -350,7 +350,7 @@ def _propagate_copies(fn, keep, counts, assignments, reads, folded, counted=None
     (``_Round.folded``). ``counted`` (``_Round.counted``): an assignment whose record stands and reads no
     name replaced is not walked.
     """
-    subst = {}
+    subst, negations = {}, {}
     for n in assignments:
         if isinstance(n.targets[0], gast.Name):
             a, b = n.targets[0].id, n.value
@@ -358,6 +358,10 @@ def _propagate_copies(fn, keep, counts, assignments, reads, folded, counted=None
                 continue
             if isinstance(b, gast.Name) and counts.get(b.id, 0) <= 1 or neg_value(b) is not None:
                 subst[a] = b
+            elif _negated_cotangent(a, b) and counts.get(b.operand.id, 0) <= 1:
+                negations[a] = n
+    if negations:
+        subst.update(_absorbed_negations(negations, assignments, reads, counted))
     if not subst:
         return None
 
@@ -425,6 +429,54 @@ def _propagate_copies(fn, keep, counts, assignments, reads, folded, counted=None
             elif isinstance(value, AST):
                 stack.append((value, inner, stmt))
     return exact if count else None
+
+
+def _negated_cotangent(a, value):
+    """Whether ``a = value`` is ``a_bar = -b_bar``: the minus of a cotangent, itself one (a float or float array,
+    whose minus is exact: ``c - -b_bar`` is ``c + b_bar``, ``-(-b_bar * y)`` is ``b_bar * y``)."""
+    return (
+        value.__class__ is gast.UnaryOp
+        and value.op.__class__ is gast.USub
+        and value.operand.__class__ is gast.Name
+        and naming.family(a)[1] == _BAR
+        and naming.family(value.operand.id)[1] == _BAR
+    )
+
+
+_BAR = naming.bar("")
+
+
+def _absorbed_negations(negations, assignments, reads, counted):
+    """Of ``negations`` (name -> its assignment ``a_bar = -b_bar``), those whose reads may read ``-b_bar``, as
+    ``_propagate_copies``' substitutions: where at most one read keeps a minus of its own once folded (the
+    others the operand of a minus, the right of ``+`` or ``-``, or the left of ``*`` or ``/`` in such a place:
+    ``fold`` takes the minus into them), so an array is negated no more often than before (a loop's adjoint
+    of ``x = x - step`` then reads ``x_bar`` where it read ``step_bar = -x_bar``). Only the values of the
+    assignments that read one are walked (``counted``'s records say which); a read elsewhere counts as one
+    keeping its minus."""
+    absorbed = dict.fromkeys(negations, 0)
+    for n in assignments:
+        record = counted.get(id(n)) if counted else None
+        if record is not None and absorbed.keys().isdisjoint(record[1]):
+            continue  # (reads none of them)
+        stack = [(n.value, False)]
+        while stack:
+            node, absorbs = stack.pop()
+            kind = node.__class__
+            if kind is gast.Name:
+                if absorbs and node.id in absorbed and node.ctx.__class__ is gast.Load:
+                    absorbed[node.id] += 1
+                continue
+            if kind is gast.UnaryOp:
+                stack.append((node.operand, node.op.__class__ is gast.USub))
+            elif kind is gast.BinOp:
+                op = node.op.__class__
+                stack.append((node.left, absorbs and op in (gast.Mult, gast.Div)))
+                stack.append((node.right, op in (gast.Add, gast.Sub)))
+            else:
+                for child in gast.iter_child_nodes(node):
+                    stack.append((child, False))
+    return {a: n.value for a, n in negations.items() if reads.get(a, 0) - absorbed[a] <= 1}
 
 
 def _drop_dead_stores(stmts, live, local, aliased, state):

@@ -285,6 +285,7 @@ def _store_once(r, stmt, body, pre, adjoint_body):
                 uses[n.id] = uses.get(n.id, 0) + 1
             elif isinstance(n, gast.Name) and n.id == index and not isinstance(n.ctx, gast.Load):
                 return  # the adjoint rebinds the index
+    every = _length_of(r, args[0]) if len(args) == 1 else None  # the sequence range(len(xs)) walks all of
     for block in _blocks_outside_loops(adjoint_body):
         for k, s in enumerate(block):
             if (
@@ -297,6 +298,44 @@ def _store_once(r, stmt, body, pre, adjoint_body):
                 and s.target.slice.id == index
             ):
                 block[k] = gast.copy_location(gast.Assign(targets=[s.target], value=s.value, type_comment=None), s)
+                if every is not None and block is adjoint_body:
+                    _filled(pre, s.target.value.id, every)
+
+
+def _length_of(r, node):
+    """The name of the sequence whose length ``node`` is (``len(xs)``, or the ``loop_length(xs, ...)`` of
+    ``for x in xs``), else None."""
+    op = r.act.ops.get(node.id) if isinstance(node, gast.Name) else None
+    call = op.node if op is not None else None
+    if (
+        isinstance(call, gast.Call)
+        and isinstance(call.func, gast.Name)
+        and call.func.id in ("len", "loop_length")
+        and (op.fn is len or op.fn is None)
+        and call.args
+        and isinstance(call.args[0], gast.Name)
+    ):
+        return call.args[0].id
+    return None
+
+
+def _filled(pre, buffer, sequence):
+    """``xs_bar = zeros_like(xs, True)`` in ``pre`` for ``xs_bar = zeros_like(xs)``, where the loop stores into
+    each of ``xs``'s slots (each index of ``range(len(xs))``, at the top of its body): only the length of the
+    zeros then matters (``runtime.zeros_like``)."""
+    for s in pre:
+        if (
+            isinstance(s, gast.Assign)
+            and isinstance(s.targets[0], gast.Name)
+            and s.targets[0].id == buffer
+            and isinstance(s.value, gast.Call)
+            and isinstance(s.value.func, gast.Name)
+            and s.value.func.id == "zeros_like"
+            and len(s.value.args) == 1
+            and isinstance(s.value.args[0], gast.Name)
+            and s.value.args[0].id == sequence
+        ):
+            s.value.args.append(trees.const(True))
 
 
 def _natural(node):

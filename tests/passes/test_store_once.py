@@ -2,7 +2,9 @@
 ``xs_bar[i] += g`` of a buffer made fresh (zeros) just before the loop, and named nowhere else in it, is a
 plain store ``xs_bar[i] = g`` (each element written once, onto its 0.0). Where an element may be written
 twice (an inner loop, a start that may be negative, a second read after the loop), or holds an array, the
-update stays. Gradients against central differences of the original functions and hand-derived values."""
+update stays. Where the loop stores into every slot (each index of ``range(len(xs))``, at the top of its
+body), only the length of the zeros matters: ``zeros_like(xs, True)``. Gradients against central differences of
+the original functions and hand-derived values."""
 
 import re
 
@@ -169,3 +171,74 @@ def test_a_float_array_buffer():
     np.testing.assert_allclose(g, [0.7**3, 0.7**2, 0.7, 1.0], rtol=1e-14)
     assert type(g) is np.ndarray and g.dtype == np.float64
     assert _stores(array_argument, 0) == ["v_bar[i] = "]
+
+
+def _buffers(f, wrt):
+    return re.findall(r"\w+_bar = zeros_like\([^)]*\)", ac.adjoint_source(f, wrt))
+
+
+def test_a_loop_over_every_slot_needs_only_the_length_of_its_zeros():
+    # every index of range(len(xs)) (or of for c in xs) stored at the top of the body: zeros_like(xs, True)
+    assert _buffers(horner, 0) == ["coeffs_bar = zeros_like(coeffs, True)"]
+    assert _buffers(array_argument, 0) == ["v_bar = zeros_like(v, True)"]
+    # a start, a range not over the list's length, an element stored in a branch: the zeros as they were
+    assert _buffers(from_one, 0) == ["xs_bar = zeros_like(xs)"]
+    assert _buffers(branch_reads, 0) == ["xs_bar = zeros_like(xs)"]
+    assert _buffers(read_after_too, 0) == ["xs_bar = zeros_like(xs)"]
+
+
+def first_slots(xs, n):
+    s = 0.0
+    for i in range(n):
+        s = s * 0.5 + xs[i] * xs[i]
+    return s
+
+
+@pytest.mark.parametrize(
+    "coeffs",
+    [
+        [0.5, -1.5, 2.0, 0.25, 3.0],
+        [0.5, 2, True, -1.5],  # ints and a bool (whose gradient is 0.0)
+        [1, 2, 3],
+        [0.5, np.float64(-1.5), 2.0],
+        [np.float64(0.5), 1.0],
+        [0.25],
+        [],
+        [0.5, float("nan"), float("inf"), 1.0],
+    ],
+)
+def test_filled_zeros_give_the_gradient_of_every_list(coeffs):
+    x = 0.7
+    got = ac.grad(horner, (0, 1))(coeffs, x)
+    n = len(coeffs)
+    want = [0.0 if type(c) is bool else x ** (n - 1 - k) for k, c in enumerate(coeffs)]
+    assert all(type(v) is float for v in got[0])
+    np.testing.assert_allclose(got[0], want, rtol=1e-14)
+    floats = [float(c) for c in coeffs]
+    if all(np.isfinite(floats)):
+        assert got[0] == pytest.approx(
+            [w if type(c) is not bool else 0.0 for w, c in zip(_central(horner, [floats, x], 0), coeffs)], rel=1e-7
+        )
+        dx = sum((n - 1 - k) * c * x ** (n - 2 - k) for k, c in enumerate(floats) if k < n - 1)
+        assert got[1] == pytest.approx(dx, rel=1e-14)
+    else:
+        assert np.isnan(got[1])
+
+
+def test_filled_zeros_of_a_list_not_all_walked_stay_zeros():
+    # range(n) with n < len(xs): the slots the loop leaves are 0.0 (zeros as they were: no filled zeros)
+    xs = [0.5, -1.5, 2.0, 0.25]
+    assert _buffers(first_slots, 0) == ["xs_bar = zeros_like(xs)"]
+    g = ac.grad(first_slots)(xs, 2)
+    assert g == pytest.approx([2 * 0.5 * 0.5, 2 * -1.5, 0.0, 0.0], rel=1e-14)
+
+
+def test_filled_zeros_second_order_and_numba():
+    coeffs, x = [0.5, -1.5, 2.0], 0.7
+    # d/dcoeffs of d/dx horner = (2 x, 1, 0); d2/dx2 = 2 * 0.5
+    assert ac.grad(lambda c, x: ac.grad(horner, 1)(c, x), 0)(coeffs, x) == pytest.approx([2 * x, 1.0, 0.0], rel=1e-14)
+    assert ac.hessian(horner, 1)(coeffs, x) == pytest.approx(1.0, rel=1e-14)
+    pytest.importorskip("numba")
+    v = np.array([0.5, -1.5, 2.0, 0.25])
+    g = ac.grad(array_argument, 0, backend="numba")(v, 0.7)
+    np.testing.assert_allclose(g, [0.7**3, 0.7**2, 0.7, 1.0], rtol=1e-14)
