@@ -157,6 +157,20 @@ def _add_bars(a, b):
     return None
 
 
+def sign_times(c, a, dot=False):
+    raise NotImplementedError
+
+
+@overload(sign_times)
+def _sign_times(c, a, dot=False):
+    # (c * np.sign(a) of real values, as the Python runtime's; emitted scalar code names it in builtin abs's rule,
+    # in a branch for complex numbers that numba's typing of a real one prunes)
+    real = (types.Float, types.Integer, types.Boolean)
+    if isinstance(a, real) or isinstance(a, types.Array) and isinstance(a.dtype, real):
+        return lambda c, a, dot=False: c * np.sign(a)
+    return None
+
+
 def writable(c):
     raise NotImplementedError
 
