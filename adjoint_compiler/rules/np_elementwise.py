@@ -242,31 +242,48 @@ def where_tangent(dot, ans, condition, x, y):
 
 
 @adjoint(np.clip, method="clip")
-def clip_adjoint(g, ans, a, a_min, a_max):
+def clip_adjoint(g, ans, a, a_min=None, a_max=None, min=None, max=None):
     # a gets the cotangent where it was not clipped (a_min <= a <= a_max, ties
     # included), i.e. where ans == a; otherwise the bound that ans equals gets it
     # (a_min first should both bounds be equal). Comparing ans with a bound,
     # rather than a with it, also works for a None bound (one-sided clip) and
     # for a_min > a_max (where NumPy returns a_max).
-    # Bound by position or as a_min=/a_max=; NumPy >= 2.1's min=/max= keywords are not.
+    # A bound by position, as a_min=/a_max=, or as min=/max= (the method's keywords, x.clip(max=1.0), and
+    # np.clip's from NumPy 2.1; NumPy refuses both spellings of one bound): rules19.
+    low = a_min if is_none(min) else min
+    high = a_max if is_none(max) else max
     clipped = ans != a
-    to_min = clipped & (ans == a_min)
-    to_max = clipped & (ans != a_min) & (ans == a_max)
+    to_min = clipped & (ans == low)
+    to_max = clipped & (ans != low) & (ans == high)
+    low_bar = unbroadcast(np.where(to_min, g, 0.0), low)
+    high_bar = unbroadcast(np.where(to_max, g, 0.0), high)
     return (
         unbroadcast(np.where(clipped, 0.0, g), a),
-        unbroadcast(np.where(to_min, g, 0.0), a_min),
-        unbroadcast(np.where(to_max, g, 0.0), a_max),
+        low_bar if is_none(min) else None,
+        high_bar if is_none(max) else None,
+        None if is_none(min) else low_bar,
+        None if is_none(max) else high_bar,
     )
 
 
 @tangent(np.clip)
-def clip_tangent(dot, ans, a, a_min, a_max):
+def clip_tangent(dot, ans, a, a_min=None, a_max=None, min=None, max=None):
     # as clip_adjoint: a's tangent where it was not clipped (ties included), else the tangent of the
     # bound that ans equals (a_min first)
+    low = a_min if is_none(min) else min
+    high = a_max if is_none(max) else max
     clipped = ans != a
-    to_min = clipped & (ans == a_min)
-    to_max = clipped & (ans != a_min) & (ans == a_max)
-    return np.where(clipped, 0.0, dot), np.where(to_min, dot, 0.0), np.where(to_max, dot, 0.0)
+    to_min = clipped & (ans == low)
+    to_max = clipped & (ans != low) & (ans == high)
+    low_dot = np.where(to_min, dot, 0.0)
+    high_dot = np.where(to_max, dot, 0.0)
+    return (
+        np.where(clipped, 0.0, dot),
+        low_dot if is_none(min) else None,
+        high_dot if is_none(max) else None,
+        None if is_none(min) else low_dot,
+        None if is_none(max) else high_dot,
+    )
 
 
 @adjoint(np.copy, np.array, np.asarray, method="copy", linear="first", complex_ok=True)
