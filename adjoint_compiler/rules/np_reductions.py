@@ -608,11 +608,13 @@ def diff_adjoint(g, ans, a, n=1, axis=-1, prepend=None, append=None):
     # np.diff differences c = [prepend, a, append] (joined along axis) n times. The transpose of one
     # difference c[1:] - c[:-1] is -diff of g padded with one 0 at each end, so that of n is (-1)^n
     # diff^n of g padded with n zeros at each end; that is split into prepend's, a's and append's
-    # parts (a number prepended was broadcast over a slice: unbroadcast sums it back).
+    # parts (a number prepended was broadcast over a slice: unbroadcast sums it back). Where c is shorter than n,
+    # the result is empty and full (of zeros) n long, longer than c: the cut at c's length drops the rest (rules19).
     ends = diff_ends(a, axis, prepend, append)
     along = np.arange(np.ndim(g)) == axis % np.ndim(g)
     full = (-1.0) ** n * np.diff(np.pad(g, np.stack([np.where(along, n, 0), np.where(along, n, 0)], -1)), n, axis)
-    parts = np.split(full, [ends[0], np.shape(full)[axis] - ends[1]], axis)
+    size = ends[0] + np.shape(a)[axis] + ends[1]
+    parts = np.split(full, [ends[0], size - ends[1], size], axis)
     return parts[1], None, None, unbroadcast(parts[0], prepend), unbroadcast(parts[2], append)
 
 

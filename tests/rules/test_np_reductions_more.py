@@ -93,6 +93,10 @@ TABLE = [
     Row(np.diff, [Op(U, (3, 4)), 1, -1, Op(U, ())], {}, "diff-prepend-number"),
     Row(np.diff, [Op(U, (3, 4)), 1, 0, Op(U, (2, 4)), Op(U, ())], {}, "diff-prepend-append"),
     Row(np.diff, [Op(U, (3, 4)), 3, 1, Op(U, (3, 1)), Op(U, (3, 2))], {}, "diff-n3-both-arrays"),
+    # (rules19) fewer elements than n along the axis: an empty result, a zero cotangent of x's shape
+    Row(np.diff, [Op(U, (0, 3)), 1, 0], {}, "diff-empty-axis"),
+    Row(np.diff, [Op(U, (2, 3)), 3, 0], {}, "diff-n-beyond-length"),
+    Row(np.diff, [Op(U, (2, 3)), 4, 0, Op(U, (1, 3))], {}, "diff-n-beyond-with-prepend"),
     # quantile, percentile (q differentiated too), median: every axis form, several q, keepdims
     Row(np.quantile, [Op(U, (7,)), 0.3], {}, "quantile-1d"),
     Row(np.quantile, [Op(U, (7,)), Op(uniform(0.05, 0.95), ())], {}, "quantile-q"),
