@@ -358,3 +358,22 @@ def test_real_arguments_give_real_gradients_as_before():
         g = ac.grad(f)(x)
         assert g.dtype == np.float64
         np.testing.assert_allclose(g, np.real(difference_grad(f, x)), atol=1e-6)
+
+
+def test_vdot_conjugates_its_first_operand():
+    # np.vdot(a, b) = sum(conj(a) b) (rules19): holomorphic in b, conjugate-holomorphic in a; the gradient of a
+    # real part against differences in the real and imaginary directions, and the tangent against a difference
+    a = crandn(2, 3)
+    b = crandn(6)
+
+    def f(a, b):
+        return np.real(np.vdot(a, b) * (0.3 - 0.7j))
+
+    ga, gb = ac.grad(f, wrt=(0, 1))(a, b)
+    np.testing.assert_allclose(ga, difference_grad(lambda a: f(a, b), a), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(gb, difference_grad(lambda b: f(a, b), b), rtol=1e-6, atol=1e-8)
+    v = (crandn(2, 3), crandn(6))
+    tangent = ac.jvp(lambda a, b: np.vdot(a, b), wrt=(0, 1))(a, b, v)[1]
+    np.testing.assert_allclose(tangent, np.vdot(v[0], b) + np.vdot(a, v[1]), rtol=1e-12)
+    difference = (np.vdot(a + H * v[0], b + H * v[1]) - np.vdot(a - H * v[0], b - H * v[1])) / (2 * H)
+    np.testing.assert_allclose(tangent, difference, rtol=1e-6)
