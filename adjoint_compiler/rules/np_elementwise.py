@@ -37,7 +37,7 @@ import math
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint, fragment, tangent, views
+from adjoint_compiler.rules.registry import adjoint, form, fragment, tangent, views
 from adjoint_compiler.runtime import (
     complex_ge,
     copied,
@@ -328,6 +328,59 @@ def tolist_adjoint(g, ans, x):
 
 
 views(np.asarray)  # np.asarray of an array is the array itself (np.copy and np.array copy)
+
+
+# np.array and np.asarray with a dtype=, order=, ndmin= or copy= (rules19; refused before): differentiated as these
+# variants (registry.form), so that the usual call keeps copy_adjoint's g and its linear tangent
+def array_cast(a, dtype=None, order="K", copy=True, ndmin=0):
+    """``np.array`` with a dtype (by position too), order, copy or ndmin: what its rules are registered for."""
+    return np.array(a, dtype=dtype, order=order, copy=copy, ndmin=ndmin)
+
+
+def asarray_cast(a, dtype=None, order=None, copy=None):
+    """``np.asarray`` with a dtype or order (by position too) or copy: what its rules are registered for."""
+    return np.asarray(a, dtype=dtype, order=order) if copy is None else np.array(a, dtype=dtype, order=order, copy=copy)
+
+
+form(np.array, array_cast, positional=2, keywords=("dtype", "order", "copy", "ndmin"))
+form(np.asarray, asarray_cast, positional=2, keywords=("dtype", "order", "copy"))
+form(np.asarray, asarray_cast, positional=3)
+views(asarray_cast)  # (as np.asarray: the array itself where no cast or copy is needed)
+
+
+@adjoint(array_cast, asarray_cast, complex_ok=True)
+def array_cast_adjoint(g, ans, a, dtype=None, order=None, copy=True, ndmin=0):
+    # the cotangent back through the cast to dtype (astype_adjoint's: in a's precision, float64 for integers; none
+    # from a cast to integers or booleans, piecewise constant) and without ndmin's leading axes of length 1; order=
+    # lays out memory only. np.array's copy=False or None may return a itself, which np.array is not declared to:
+    # refused (np.asarray's copy= too, its rarely written keyword).
+    _copied = supported(1.0, copy == 1, "np.array or np.asarray with copy=False or None (it may return a itself)")
+    back = np.reshape(g, np.shape(a))
+    like = np.asarray(a).dtype
+    return (
+        (back if _copied else back).astype(like if like.kind in "fc" else np.float64)
+        if np.asarray(ans).dtype.kind in "fc"
+        else np.zeros(np.shape(a)),
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(array_cast, asarray_cast, complex_ok=True)
+def array_cast_tangent(dot, ans, a, dtype=None, order=None, copy=True, ndmin=0):
+    # the tangent cast as the value is (0 for integers or booleans), with ndmin's axes
+    _copied = supported(1.0, copy == 1, "np.array or np.asarray with copy=False or None (it may return a itself)")
+    return (
+        np.reshape(np.asarray(dot if _copied else dot).astype(ans.dtype), np.shape(ans))
+        if ans.dtype.kind in "fc"
+        else np.zeros(np.shape(ans)),
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 # ---- issue #13: more ufuncs and element-wise functions ------------------------------------------------
