@@ -96,10 +96,20 @@ def element_of_complex_argument(x, c):
     return np.abs(z) ** 2 + x[1]
 
 
-def test_builtin_abs_of_a_complex_value_is_refused_at_its_line():
-    # before: the real abs rule took z > 0 of a complex number, and the gradient was wrong
-    with pytest.raises(ac.UnsupportedError, match=r"test_complex_from_real.py:\d+:\d+: .*abs of complex values"):
+def builtin_abs_of_complex_arguments(x, y):
+    z = x + 1j * y
+    return abs(np.exp(z)) ** 2
+
+
+def test_builtin_abs_of_a_complex_value():
+    # before complex18: the real abs rule took z > 0 of a complex number, and the gradient was wrong; then refused at
+    # its line; rules19: abs's scalar rule takes complex numbers, so what is left refused here is the complex
+    # cotangent stored into a real element (x_bar[0] += z_bar), as for element_parts below
+    with pytest.raises(TypeError, match=NOT_SUPPORTED):
         ac.grad(builtin_abs_of_a_complex_element)(X)
+    # of whole arguments: |e^(x + iy)|^2 = e^(2x), derivatives 2 e^(2x) and 0
+    dx, dy = ac.grad(builtin_abs_of_complex_arguments, wrt=(0, 1))(X[0], X[1])
+    assert dx == pytest.approx(2.0 * np.exp(2.0 * X[0]), rel=1e-14) and dy == pytest.approx(0.0, abs=1e-14)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 import adjoint_compiler as ac
-from adjoint_compiler.errors import UnsupportedError
 
 RNG = np.random.default_rng(1717)
 H = 1e-6
@@ -183,14 +182,14 @@ def test_abs_at_zero_takes_the_subgradient_zero_as_autograd():
 
 
 def test_builtin_abs_of_a_complex_number():
-    # where grad knows abs's result is a number (the output), builtin abs takes its float variant (no np.sign:
-    # Python floats stay floats), written for real numbers: refused, located, never a wrong number. vjp and jvp,
-    # which do not know it, take the rule for arrays, written for complex values too.
+    # where grad knows abs's result is a number (the output), builtin abs takes its scalar variant (no np.sign:
+    # Python floats stay floats), which sends a complex number to np.abs's formula (rules19: refused before). vjp
+    # and jvp, which do not know it, take the rule for arrays, written for complex values too.
     def of_number(z):
         return abs(z) * 2.0
 
-    with pytest.raises(UnsupportedError, match=r"test_complex_rules.py:\d+:\d+: error: abs of complex values"):
-        ac.grad(of_number)(3.0 + 4.0j)
+    assert ac.grad(of_number)(3.0 + 4.0j) == pytest.approx(2.0 * (3.0 - 4.0j) / 5.0, rel=1e-15)
+    assert ac.grad(of_number)(3.0 + 4.0j) == pytest.approx(complex(difference_grad(of_number, 3.0 + 4.0j)), rel=1e-8)
     assert ac.vjp(of_number)(3.0 + 4.0j)[1](1.0) == pytest.approx(2.0 * (3.0 - 4.0j) / 5.0, rel=1e-15)
     assert ac.jvp(of_number)(3.0 + 4.0j, 1.0j)[1] == pytest.approx(directional(of_number, 3.0 + 4.0j, 1.0j), rel=1e-7)
     assert ac.grad(of_number)(-3.0) == -2.0  # real: as before
@@ -359,3 +358,22 @@ def test_real_arguments_give_real_gradients_as_before():
         g = ac.grad(f)(x)
         assert g.dtype == np.float64
         np.testing.assert_allclose(g, np.real(difference_grad(f, x)), atol=1e-6)
+
+
+def test_vdot_conjugates_its_first_operand():
+    # np.vdot(a, b) = sum(conj(a) b) (rules19): holomorphic in b, conjugate-holomorphic in a; the gradient of a
+    # real part against differences in the real and imaginary directions, and the tangent against a difference
+    a = crandn(2, 3)
+    b = crandn(6)
+
+    def f(a, b):
+        return np.real(np.vdot(a, b) * (0.3 - 0.7j))
+
+    ga, gb = ac.grad(f, wrt=(0, 1))(a, b)
+    np.testing.assert_allclose(ga, difference_grad(lambda a: f(a, b), a), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(gb, difference_grad(lambda b: f(a, b), b), rtol=1e-6, atol=1e-8)
+    v = (crandn(2, 3), crandn(6))
+    tangent = ac.jvp(lambda a, b: np.vdot(a, b), wrt=(0, 1))(a, b, v)[1]
+    np.testing.assert_allclose(tangent, np.vdot(v[0], b) + np.vdot(a, v[1]), rtol=1e-12)
+    difference = (np.vdot(a + H * v[0], b + H * v[1]) - np.vdot(a - H * v[0], b - H * v[1])) / (2 * H)
+    np.testing.assert_allclose(tangent, difference, rtol=1e-6)

@@ -286,8 +286,8 @@ def test_reshape_keyword_works_where_numpy_takes_it(f, keyword):
 # ---- keywords a rule does not model: refused at the user's line, never ignored ---------------------
 
 
-def clip_keywords(x):
-    return np.sum(x.clip(min=0.1, max=0.4) ** 2)
+def copy_order(x):
+    return np.sum(x.copy(order="F") ** 2)
 
 
 def astype_copy(x):
@@ -313,13 +313,13 @@ def mean_out(x):
 @pytest.mark.parametrize(
     "f, words",
     [
-        (clip_keywords, "clip with an argument its derivative rule does not take, or without one it needs (min)"),
+        (copy_order, "copy with an argument its derivative rule does not take, or without one it needs (order)"),
         (astype_copy, "astype with an argument its derivative rule does not take, or without one it needs (copy)"),
         (mean_out, "out="),
         (sum_initial, "sum: the gradient of a reduction with initial= is not supported"),
         (matmul_dtype, "matmul with an argument its derivative rule does not take, or without one it needs (dtype)"),
     ],
-    ids=["clip-min-max", "astype-copy", "mean-out", "sum-initial", "matmul-dtype"],
+    ids=["copy-order", "astype-copy", "mean-out", "sum-initial", "matmul-dtype"],
 )
 def test_unmodelled_keywords_are_refused_at_the_line(f, words):
     with pytest.raises(
@@ -337,3 +337,39 @@ def test_a_dtype_given_by_a_name_is_refused_when_the_gradient_runs():
     # (a literal dtype is refused at the line; np.float32 is a name the rule's check sees at run time only)
     with pytest.raises(NotImplementedError, match="reduction with dtype="):
         ac.grad(sum_dtype)(X.copy())
+
+
+# ---- clip's bounds as keywords (rules19): x.clip(min=, max=), np.clip(x, a_min=, a_max=) and NumPy 2.1's min=/max=
+
+
+CLIPS = {
+    "method max": lambda x, low, high: x.clip(max=high),
+    "method min": lambda x, low, high: x.clip(min=low),
+    "method both": lambda x, low, high: x.clip(min=low, max=high),
+    "method positional": lambda x, low, high: x.clip(low, high),
+    "a_min a_max": lambda x, low, high: np.clip(x, a_min=low, a_max=high),
+    "min max": lambda x, low, high: np.clip(x, min=low, max=high),
+}
+
+
+@pytest.mark.parametrize("name", list(CLIPS))
+def test_clip_bounds_as_keywords_against_differences(name):
+    if name == "min max" and np.lib.NumpyVersion(np.__version__) < "2.1.0":
+        pytest.skip("np.clip takes min= and max= from NumPy 2.1")
+    clip = CLIPS[name]
+
+    def f(x, low, high):
+        return np.sum(np.sin(clip(x, low, high)) * np.arange(1.0, 7.0).reshape(2, 3))
+
+    # some elements below, some above, some inside; a bound of each kind: an array and a number
+    args = (np.array([[-1.0, 0.2, 0.7], [0.5, -0.3, 2.0]]), np.array([-0.5, 0.0, 0.1]), 0.6)
+    grads = ac.grad(f, wrt=(0, 1, 2))(*args)
+    rng = np.random.default_rng(7)
+    for i, a in enumerate(args):
+        d = rng.standard_normal(np.shape(a))
+        plus, minus = list(args), list(args)
+        plus[i], minus[i] = a + 1e-6 * d, a - 1e-6 * d
+        difference = (f(*plus) - f(*minus)) / 2e-6
+        assert np.sum(grads[i] * d) == pytest.approx(difference, rel=1e-7, abs=1e-9)
+        assert ac.jvp(f, wrt=i)(*args, d)[1] == pytest.approx(difference, rel=1e-7, abs=1e-9)
+    assert np.any(grads[1] != 0) and grads[2] != 0 or name in ("method max", "method min")

@@ -37,7 +37,7 @@ import math
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint, fragment, tangent, views
+from adjoint_compiler.rules.registry import adjoint, form, fragment, tangent, views
 from adjoint_compiler.runtime import (
     complex_ge,
     copied,
@@ -242,31 +242,48 @@ def where_tangent(dot, ans, condition, x, y):
 
 
 @adjoint(np.clip, method="clip")
-def clip_adjoint(g, ans, a, a_min, a_max):
+def clip_adjoint(g, ans, a, a_min=None, a_max=None, min=None, max=None):
     # a gets the cotangent where it was not clipped (a_min <= a <= a_max, ties
     # included), i.e. where ans == a; otherwise the bound that ans equals gets it
     # (a_min first should both bounds be equal). Comparing ans with a bound,
     # rather than a with it, also works for a None bound (one-sided clip) and
     # for a_min > a_max (where NumPy returns a_max).
-    # Bound by position or as a_min=/a_max=; NumPy >= 2.1's min=/max= keywords are not.
+    # A bound by position, as a_min=/a_max=, or as min=/max= (the method's keywords, x.clip(max=1.0), and
+    # np.clip's from NumPy 2.1; NumPy refuses both spellings of one bound): rules19.
+    low = a_min if is_none(min) else min
+    high = a_max if is_none(max) else max
     clipped = ans != a
-    to_min = clipped & (ans == a_min)
-    to_max = clipped & (ans != a_min) & (ans == a_max)
+    to_min = clipped & (ans == low)
+    to_max = clipped & (ans != low) & (ans == high)
+    low_bar = unbroadcast(np.where(to_min, g, 0.0), low)
+    high_bar = unbroadcast(np.where(to_max, g, 0.0), high)
     return (
         unbroadcast(np.where(clipped, 0.0, g), a),
-        unbroadcast(np.where(to_min, g, 0.0), a_min),
-        unbroadcast(np.where(to_max, g, 0.0), a_max),
+        low_bar if is_none(min) else None,
+        high_bar if is_none(max) else None,
+        None if is_none(min) else low_bar,
+        None if is_none(max) else high_bar,
     )
 
 
 @tangent(np.clip)
-def clip_tangent(dot, ans, a, a_min, a_max):
+def clip_tangent(dot, ans, a, a_min=None, a_max=None, min=None, max=None):
     # as clip_adjoint: a's tangent where it was not clipped (ties included), else the tangent of the
     # bound that ans equals (a_min first)
+    low = a_min if is_none(min) else min
+    high = a_max if is_none(max) else max
     clipped = ans != a
-    to_min = clipped & (ans == a_min)
-    to_max = clipped & (ans != a_min) & (ans == a_max)
-    return np.where(clipped, 0.0, dot), np.where(to_min, dot, 0.0), np.where(to_max, dot, 0.0)
+    to_min = clipped & (ans == low)
+    to_max = clipped & (ans != low) & (ans == high)
+    low_dot = np.where(to_min, dot, 0.0)
+    high_dot = np.where(to_max, dot, 0.0)
+    return (
+        np.where(clipped, 0.0, dot),
+        low_dot if is_none(min) else None,
+        high_dot if is_none(max) else None,
+        None if is_none(min) else low_dot,
+        None if is_none(max) else high_dot,
+    )
 
 
 @adjoint(np.copy, np.array, np.asarray, method="copy", linear="first", complex_ok=True)
@@ -311,6 +328,59 @@ def tolist_adjoint(g, ans, x):
 
 
 views(np.asarray)  # np.asarray of an array is the array itself (np.copy and np.array copy)
+
+
+# np.array and np.asarray with a dtype=, order=, ndmin= or copy= (rules19; refused before): differentiated as these
+# variants (registry.form), so that the usual call keeps copy_adjoint's g and its linear tangent
+def array_cast(a, dtype=None, order="K", copy=True, ndmin=0):
+    """``np.array`` with a dtype (by position too), order, copy or ndmin: what its rules are registered for."""
+    return np.array(a, dtype=dtype, order=order, copy=copy, ndmin=ndmin)
+
+
+def asarray_cast(a, dtype=None, order=None, copy=None):
+    """``np.asarray`` with a dtype or order (by position too) or copy: what its rules are registered for."""
+    return np.asarray(a, dtype=dtype, order=order) if copy is None else np.array(a, dtype=dtype, order=order, copy=copy)
+
+
+form(np.array, array_cast, positional=2, keywords=("dtype", "order", "copy", "ndmin"))
+form(np.asarray, asarray_cast, positional=2, keywords=("dtype", "order", "copy"))
+form(np.asarray, asarray_cast, positional=3)
+views(asarray_cast)  # (as np.asarray: the array itself where no cast or copy is needed)
+
+
+@adjoint(array_cast, asarray_cast, complex_ok=True)
+def array_cast_adjoint(g, ans, a, dtype=None, order=None, copy=True, ndmin=0):
+    # the cotangent back through the cast to dtype (astype_adjoint's: in a's precision, float64 for integers; none
+    # from a cast to integers or booleans, piecewise constant) and without ndmin's leading axes of length 1; order=
+    # lays out memory only. np.array's copy=False or None may return a itself, which np.array is not declared to:
+    # refused (np.asarray's copy= too, its rarely written keyword).
+    _copied = supported(1.0, copy == 1, "np.array or np.asarray with copy=False or None (it may return a itself)")
+    back = np.reshape(g, np.shape(a))
+    like = np.asarray(a).dtype
+    return (
+        (back if _copied else back).astype(like if like.kind in "fc" else np.float64)
+        if np.asarray(ans).dtype.kind in "fc"
+        else np.zeros(np.shape(a)),
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(array_cast, asarray_cast, complex_ok=True)
+def array_cast_tangent(dot, ans, a, dtype=None, order=None, copy=True, ndmin=0):
+    # the tangent cast as the value is (0 for integers or booleans), with ndmin's axes
+    _copied = supported(1.0, copy == 1, "np.array or np.asarray with copy=False or None (it may return a itself)")
+    return (
+        np.reshape(np.asarray(dot if _copied else dot).astype(ans.dtype), np.shape(ans))
+        if ans.dtype.kind in "fc"
+        else np.zeros(np.shape(ans)),
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 # ---- issue #13: more ufuncs and element-wise functions ------------------------------------------------

@@ -98,6 +98,15 @@ def outer_adjoint(g, ans, a, b):
     return (np.reshape(np.dot(g, np.ravel(b)), np.shape(a)), np.reshape(np.dot(np.ravel(a), g), np.shape(b)))
 
 
+@adjoint(np.vdot, linear="each", complex_ok=True)
+def vdot_adjoint(g, ans, a, b):
+    # np.vdot(a, b) = sum(conj(a.flat) * b.flat) (rules19): holomorphic in b, cotangent g conj(a); in a the conjugate
+    # of a holomorphic function, d ans = sum(conj(da) b), which pairs with g as Re(conj(g b) da) (docs/complex.md):
+    # cotangent conj(g b). Each reshaped to its operand (np.vdot flattens both). Its tangent, vdot(a_dot, b) +
+    # vdot(a, b_dot), is linear in each (the conjugate of a's tangent is vdot's own).
+    return np.reshape(np.conj(g * np.ravel(b)), np.shape(a)), np.reshape(g * np.conj(np.ravel(a)), np.shape(b))
+
+
 @adjoint(np.inner, linear="each", complex_ok=True)
 def inner_adjoint(g, ans, a, b):
     # np.inner contracts the last axes of both (ans axes: a's free ones, then

@@ -220,18 +220,24 @@ def extremum_tangent(dot, ans, x, axis=None, out=None, keepdims=False, initial=N
 
 
 @adjoint(np.var, method="var", complex_ok=True)
-def var_adjoint(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+def var_adjoint(
+    g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None, correction=None
+):
     # var = sum((x - mean)^2) / (n - ddof); the mean's own derivative term vanishes because the
     # centred values sum to zero. NumPy divides by max(n - ddof, 0): where that is 0 the variance
     # is nan or inf, and so is its cotangent (a NumPy inf, never a ZeroDivisionError). Where x is
     # empty so is its cotangent, and the added 1 only keeps the division quiet. Of complex x, NumPy's var is
     # mean(|x - mean|^2) (real): its cotangent Re(g) 2 conj(x - mean) / (n - ddof) (runtime.conj_times).
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
+    # NumPy 2's correction= is ddof by another name (rules19); its mean= (a mean given, which the variance then
+    # depends on) is refused.
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where, "mean", mean)
     n = np.size(x) / (np.size(ans) or 1)
-    dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
+    dof = np.maximum(n - (ddof if is_none(correction) else correction), 0.0) + (np.size(x) == 0)
     centered = x - np.mean(x, axis=axis, keepdims=True)
     return (
         conj_times(unreduce(g * (2.0 / dof), x, axis, keepdims), centered) * _unmodelled,
+        None,
+        None,
         None,
         None,
         None,
@@ -242,15 +248,19 @@ def var_adjoint(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=Fal
 
 
 @tangent(np.var, complex_ok=True)
-def var_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+def var_tangent(
+    dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None, correction=None
+):
     # 2 <x - mean, dot> / (n - ddof) over each slice, n and dof as in var_adjoint
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where, "mean", mean)
     n = np.size(x) / (np.size(ans) or 1)
-    dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
+    dof = np.maximum(n - (ddof if is_none(correction) else correction), 0.0) + (np.size(x) == 0)
     centered = x - np.mean(x, axis=axis, keepdims=True)
     return (
         np.sum(conj_times((dot if _unmodelled else dot), centered, True), axis=axis, keepdims=keepdims) * (2.0 / dof),
+        None,
+        None,
         None,
         None,
         None,
@@ -261,7 +271,9 @@ def var_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=F
 
 
 @adjoint(np.std, method="std", complex_ok=True)
-def std_adjoint(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+def std_adjoint(
+    g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None, correction=None
+):
     # std = sqrt(var): d std = d var / (2 std) = (x - mean) / ((n - ddof) std), with n and dof as
     # in var_adjoint. Where a slice's elements are all equal, std is |x - mean| / sqrt(n - ddof),
     # a norm at 0: for one element it is 0 whatever the value, so its derivative is exactly 0;
@@ -269,9 +281,9 @@ def std_adjoint(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=Fal
     # 0; autograd gives nan). The centred values of such a slice are exactly 0 after a
     # second centring (after one they can all be the same rounding error, e.g. 0.1 - 0.1000...2),
     # and std == 0 is divided by 1 instead.
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where, "mean", mean)
     n = np.size(x) / (np.size(ans) or 1)
-    dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
+    dof = np.maximum(n - (ddof if is_none(correction) else correction), 0.0) + (np.size(x) == 0)
     once = x - np.mean(x, axis=axis, keepdims=True)
     centered = once - np.mean(once, axis=axis, keepdims=True)
     return (
@@ -282,22 +294,28 @@ def std_adjoint(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=Fal
         None,
         None,
         None,
+        None,
+        None,
     )
 
 
 @tangent(np.std, complex_ok=True)
-def std_tangent(dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+def std_tangent(
+    dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None, correction=None
+):
     # <x - mean, dot> / ((n - ddof) std) over each slice, with std_adjoint's n, dof, second centring
     # and its subgradient 0 where a slice's elements are all equal
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
+    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where, "mean", mean)
     n = np.size(x) / (np.size(ans) or 1)
-    dof = np.maximum(n - ddof, 0.0) + (np.size(x) == 0)
+    dof = np.maximum(n - (ddof if is_none(correction) else correction), 0.0) + (np.size(x) == 0)
     once = x - np.mean(x, axis=axis, keepdims=True)
     centered = once - np.mean(once, axis=axis, keepdims=True)
     return (
         np.sum(conj_times((dot if _unmodelled else dot), centered, True), axis=axis, keepdims=keepdims)
         / ((ans + (ans == 0)) * dof),
+        None,
+        None,
         None,
         None,
         None,
@@ -608,11 +626,13 @@ def diff_adjoint(g, ans, a, n=1, axis=-1, prepend=None, append=None):
     # np.diff differences c = [prepend, a, append] (joined along axis) n times. The transpose of one
     # difference c[1:] - c[:-1] is -diff of g padded with one 0 at each end, so that of n is (-1)^n
     # diff^n of g padded with n zeros at each end; that is split into prepend's, a's and append's
-    # parts (a number prepended was broadcast over a slice: unbroadcast sums it back).
+    # parts (a number prepended was broadcast over a slice: unbroadcast sums it back). Where c is shorter than n,
+    # the result is empty and full (of zeros) n long, longer than c: the cut at c's length drops the rest (rules19).
     ends = diff_ends(a, axis, prepend, append)
     along = np.arange(np.ndim(g)) == axis % np.ndim(g)
     full = (-1.0) ** n * np.diff(np.pad(g, np.stack([np.where(along, n, 0), np.where(along, n, 0)], -1)), n, axis)
-    parts = np.split(full, [ends[0], np.shape(full)[axis] - ends[1]], axis)
+    size = ends[0] + np.shape(a)[axis] + ends[1]
+    parts = np.split(full, [ends[0], size - ends[1], size], axis)
     return parts[1], None, None, unbroadcast(parts[0], prepend), unbroadcast(parts[2], append)
 
 

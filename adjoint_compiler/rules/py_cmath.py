@@ -8,8 +8,11 @@ The inverse functions' derivatives are written with square roots that have the f
 ``1 / sqrt(1 - z^2)`` for asin and acos (cut on the real axis beyond +-1, as sqrt(1 - z^2)'s), ``1 / sqrt(1 + z^2)``
 for asinh, and for acosh ``1 / (sqrt(z - 1) sqrt(z + 1))``, as np.arccosh's rule (``1 / sqrt(z^2 - 1)`` has the
 other sign where Re z < 0). A real argument gives a complex value made from real arguments only, refused as
-docs/complex.md says. ``cmath.phase``, ``polar`` and ``rect`` (not holomorphic) have no rule yet: refused at
-their call.
+docs/complex.md says.
+
+``cmath.phase``, ``polar`` and ``rect`` are not holomorphic (rules19): ``phase`` and ``polar`` are real-valued, their
+rules those of ``np.angle`` and ``np.abs`` (0 and sign(x) of a real argument), and ``rect(r, phi) = r e^{i phi}``
+takes real numbers only, so the cotangents of r and phi are real parts: Re(g e^{i phi}) and Re(g i ans).
 
 >>> cexp_adjoint(2.0, cmath.exp(1j), 1j) == 2.0 * cmath.exp(1j)
 True
@@ -17,7 +20,10 @@ True
 
 import cmath
 
+import numpy as np
+
 from adjoint_compiler.rules.registry import adjoint, tangent
+from adjoint_compiler.runtime import angle_bar, sign_times
 
 
 @adjoint(cmath.exp, complex_ok=True)
@@ -181,3 +187,36 @@ def clog_adjoint(g, ans, x, base=cmath.e):
 def clog_tangent(dot, ans, x, base=cmath.e):
     lb = cmath.log(base)
     return dot / (x * lb), -dot * ans / (base * lb)
+
+
+@adjoint(cmath.phase, complex_ok=True)
+def cphase_adjoint(g, ans, x):
+    # np.angle's (runtime.angle_bar): -1j Re(g) conj(z) / |z|^2 of a complex z, 0 of a real one (0 or pi)
+    return angle_bar(g, x)
+
+
+@tangent(cmath.phase, complex_ok=True)
+def cphase_tangent(dot, ans, x):
+    return np.real(angle_bar(1.0, x) * dot)
+
+
+@adjoint(cmath.polar, complex_ok=True)
+def cpolar_adjoint(g, ans, x):
+    # (abs(z), phase(z)): np.abs's cotangent of g[0] (Re(g[0]) conj(z) / |z|, 0 at 0) plus phase's of g[1]
+    return sign_times(g[0], x) + angle_bar(g[1], x)
+
+
+@tangent(cmath.polar, complex_ok=True)
+def cpolar_tangent(dot, ans, x):
+    return sign_times(dot, x, True), np.real(angle_bar(1.0, x) * dot)
+
+
+@adjoint(cmath.rect, complex_ok=True)
+def crect_adjoint(g, ans, r, phi):
+    # d(r e^{i phi}) = e^{i phi} dr + i ans dphi, r and phi real (cmath.rect takes no complex number)
+    return (g * cmath.rect(1.0, phi)).real, (g * 1j * ans).real
+
+
+@tangent(cmath.rect, complex_ok=True)
+def crect_tangent(dot, ans, r, phi):
+    return dot * cmath.rect(1.0, phi), dot * 1j * ans

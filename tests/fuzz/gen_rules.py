@@ -36,7 +36,7 @@ import statistics
 import numpy as np
 
 from adjoint_compiler import runtime
-from adjoint_compiler.rules import np_linalg, np_shape, py_builtins, registry
+from adjoint_compiler.rules import np_elementwise, np_linalg, np_shape, py_builtins, registry
 from tests.fuzz import oracle
 from tests.fuzz.model import Case, Function, Program, bin_, call, const, expr, raw, var
 from tests.rules import test_np_elementwise as T_ELEM
@@ -129,6 +129,9 @@ EXCLUDED = {
     np_linalg.einsum_of_many: "np.einsum of more than six operands (a registry.form): its table rows, not drawn",
     # (dtypes13) the variant np.reshape(x, newshape=...) is differentiated as; NumPy 2.4 removed that keyword
     np_shape.reshape_newshape: "np.reshape's newshape= keyword, gone in NumPy 2.4 (tests/test_methods.py)",
+    # (rules19) the variants np.array and np.asarray with dtype=, order=, ndmin= or copy= are differentiated as
+    np_elementwise.array_cast: "np.array with a dtype or layout (a registry.form; tests/rules/test_np_elementwise.py)",
+    np_elementwise.asarray_cast: "np.asarray with a dtype or layout (a registry.form; tests/rules/test_np_elementwise)",
 }
 # complex18: the fuzzer draws real values; cmath's functions of them make complex values from real arguments only
 EXCLUDED.update(
@@ -137,6 +140,11 @@ EXCLUDED.update(
         for fn in (cmath.exp, cmath.log, cmath.log10, cmath.sqrt, cmath.sin, cmath.cos, cmath.tan, cmath.sinh)
         + (cmath.cosh, cmath.tanh, cmath.asin, cmath.acos, cmath.atan, cmath.asinh, cmath.acosh, cmath.atanh)
     }
+)
+# (rules19) phase and polar of a real number are constants and |x|, rect makes a complex number of real ones: their
+# tests take complex numbers and real ones, against differences (tests/rules/test_py_cmath.py)
+EXCLUDED.update(
+    {fn: "cmath's polar coordinates (tests/rules/test_py_cmath.py)" for fn in (cmath.phase, cmath.polar, cmath.rect)}
 )
 if hasattr(np, "trapz") and hasattr(np, "trapezoid"):  # NumPy 2.0-2.3 has both names for one function
     EXCLUDED[np.trapz] = "np.trapezoid's deprecated alias (NumPy 2.0-2.3): the same rule, drawn as np.trapezoid"

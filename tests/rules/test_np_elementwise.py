@@ -294,11 +294,12 @@ def test_where_condition_gets_no_cotangent():
 def test_clip_ties_and_partition():
     a = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
     g = np.arange(1.0, 6.0)
-    ga, glo, ghi = np_elementwise.clip_adjoint(g, np.clip(a, -1.0, 1.0), a, -1.0, 1.0)
+    # (the rule's last two cotangents: the min=, max= keywords', absent)
+    ga, glo, ghi = np_elementwise.clip_adjoint(g, np.clip(a, -1.0, 1.0), a, -1.0, 1.0)[:3]
     assert np.array_equal(ga, [0.0, 2.0, 3.0, 4.0, 0.0])  # a on a bound keeps its cotangent
     assert glo == 1.0 and ghi == 5.0
     # equal bounds: the lower one takes every clipped element, nothing is counted twice
-    ga, glo, ghi = np_elementwise.clip_adjoint(g, np.clip(a, 0.5, 0.5), a, 0.5, 0.5)
+    ga, glo, ghi = np_elementwise.clip_adjoint(g, np.clip(a, 0.5, 0.5), a, 0.5, 0.5)[:3]
     assert np.array_equal(ga, np.zeros(5)) and glo == 15.0 and ghi == 0.0
 
 
@@ -359,6 +360,7 @@ TABLE_FNS += [np.float64, np.ndarray.item, np.ndarray.tolist]
 MORE_FNS = [np.nan_to_num, np.convolve, np.correlate, np.interp, np.polyval]
 MORE_FNS += [np.polyder, np.polyint, np.polyadd, np.polysub, np.polymul, np.polyfit, np.roots]  # np13e
 MORE_FNS += [np.vander]  # np13f
+MORE_FNS += [np_elementwise.array_cast, np_elementwise.asarray_cast]  # rules19: tested below
 
 
 def test_table_and_module_list_the_same_rules():
@@ -399,3 +401,51 @@ def test_angle_of_real_is_piecewise_constant_and_of_a_complex_value_made_inside_
     np.testing.assert_allclose(ac.grad(angle_of_complex)(np.array([0.5, 1.0])), [1.0, 1.0], rtol=1e-14)
     value, dot = ac.jvp(angle_of_complex)(np.array([0.5, 1.0]), np.array([1.0, 3.0]))
     assert value == pytest.approx(1.5, rel=1e-14) and dot == pytest.approx(4.0, rel=1e-14)
+
+
+# ---- np.array / np.asarray with dtype=, order=, ndmin=, copy= (rules19) --------------------------------------
+
+
+def _cast_sum(x):
+    weights = np.arange(1.0, 7.0).reshape(2, 3)
+    return (
+        np.sum(np.sin(np.asarray(x, dtype=float)) * weights)
+        + np.sum(np.array(x, np.float64, ndmin=3) ** 2)
+        + np.sum(np.cos(np.asarray(x, None, "F")))
+        + np.sum(np.array(x, copy=True) * np.asarray(x * 3.0, dtype=int))  # (an integer cast: no derivative)
+    )
+
+
+def test_array_and_asarray_with_a_dtype_or_layout_against_differences():
+    x = np.array([[0.3, -1.2, 0.8], [1.5, 0.25, -0.4]])
+    weights = np.arange(1.0, 7.0).reshape(2, 3)
+    hand = np.cos(x) * weights + 2.0 * x - np.sin(x) + np.trunc(x * 3.0)
+    np.testing.assert_allclose(ac.grad(_cast_sum)(x), hand, rtol=1e-13)
+    d = np.random.default_rng(2).standard_normal(x.shape)
+    difference = (_cast_sum(x + 1e-6 * d) - _cast_sum(x - 1e-6 * d)) / 2e-6
+    assert ac.jvp(_cast_sum)(x, d)[1] == pytest.approx(difference, rel=1e-7)
+    grad = ac.grad(_cast_sum)
+    np.testing.assert_allclose(ac.hvp(_cast_sum)(x, d), (grad(x + 1e-5 * d) - grad(x - 1e-5 * d)) / 2e-5, atol=1e-7)
+
+
+def _to_float32(x):
+    return np.sum(np.sin(np.asarray(x, np.float32))) + np.sin(np.array([x[0], x[2]], dtype=np.float32)[1])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_cast_to_float32_keeps_the_arguments_precision(dtype):
+    x = np.array([0.3, -1.2, 0.8], dtype)
+    g = ac.grad(_to_float32)(x)
+    assert g.dtype == dtype
+    hand = np.cos(x.astype(np.float32)) + np.array([0.0, 0.0, np.cos(np.float32(x[2]))])
+    np.testing.assert_allclose(g, hand, rtol=1e-6)
+    assert ac.jvp(_to_float32)(x, np.ones(3, dtype))[1] == pytest.approx(np.sum(hand), rel=1e-6)
+
+
+def _array_view(x):
+    return np.sum(np.array(x, copy=False) ** 2)
+
+
+def test_array_that_may_return_its_argument_is_refused():
+    with pytest.raises(ac.UnsupportedError, match=r"test_np_elementwise.py:\d+:\d+: error: .*copy=False or None"):
+        ac.grad(_array_view)(np.ones(3))

@@ -67,6 +67,7 @@ DOT = [
     ((3,), (5, 3, 2)),
 ]
 OUTER = [((3,), (4,)), ((2, 2), (3,)), ((), (3,))]
+VDOT = [((3,), (3,)), ((2, 3), (6,)), ((2, 3), (3, 2)), ((), ())]  # (rules19: np.vdot flattens both)
 INNER = [((3,), (3,)), ((2, 3), (3,)), ((2, 3), (4, 3)), ((), (3,)), ((2, 3), ()), ((2, 2, 3), (4, 3))]
 SQUARE = [((3, 3),), ((1, 1),), ((2, 4, 4),)]
 
@@ -75,6 +76,7 @@ TABLE = (
     + _rows(np.dot, DOT)
     + _rows(np.outer, OUTER)
     + _rows(np.inner, INNER)
+    + _rows(np.vdot, VDOT)
     + _rows(np.linalg.inv, SQUARE, well_conditioned)
     + _rows(np.linalg.det, SQUARE, well_conditioned)
     + _rows(np.linalg.slogdet, SQUARE, well_conditioned)

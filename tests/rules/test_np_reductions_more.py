@@ -93,6 +93,10 @@ TABLE = [
     Row(np.diff, [Op(U, (3, 4)), 1, -1, Op(U, ())], {}, "diff-prepend-number"),
     Row(np.diff, [Op(U, (3, 4)), 1, 0, Op(U, (2, 4)), Op(U, ())], {}, "diff-prepend-append"),
     Row(np.diff, [Op(U, (3, 4)), 3, 1, Op(U, (3, 1)), Op(U, (3, 2))], {}, "diff-n3-both-arrays"),
+    # (rules19) fewer elements than n along the axis: an empty result, a zero cotangent of x's shape
+    Row(np.diff, [Op(U, (0, 3)), 1, 0], {}, "diff-empty-axis"),
+    Row(np.diff, [Op(U, (2, 3)), 3, 0], {}, "diff-n-beyond-length"),
+    Row(np.diff, [Op(U, (2, 3)), 4, 0, Op(U, (1, 3))], {}, "diff-n-beyond-with-prepend"),
     # quantile, percentile (q differentiated too), median: every axis form, several q, keepdims
     Row(np.quantile, [Op(U, (7,)), 0.3], {}, "quantile-1d"),
     Row(np.quantile, [Op(U, (7,)), Op(uniform(0.05, 0.95), ())], {}, "quantile-q"),
@@ -1019,3 +1023,35 @@ def test_norm_inf_and_ptp_through_extremum_bar_in_both_modes_and_second_order():
     except ValueError:
         return
     assert ac.grad(lambda v: np.linalg.norm(v, np.inf))(empty).shape == (0,)
+
+
+@pytest.mark.parametrize("fn", [np.var, np.std])
+@pytest.mark.parametrize("axis, correction", [(0, 1), (1, 2), (None, 1.5)])
+def test_var_and_std_take_numpy2_correction(fn, axis, correction):
+    # (rules19) correction= is ddof by its Array API name (NumPy >= 2); reverse, forward and second order against
+    # central differences, and the same numbers as ddof=
+    if np.lib.NumpyVersion(np.__version__) < "2.0.0":
+        pytest.skip("correction= is new in NumPy 2.0")
+
+    def f(x):
+        return np.sum(np.sin(fn(x, axis=axis, correction=correction)))
+
+    def by_ddof(x):
+        return np.sum(np.sin(fn(x, axis=axis, ddof=correction)))
+
+    rng = np.random.default_rng(3)
+    x, d = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    difference = (f(x + 1e-6 * d) - f(x - 1e-6 * d)) / 2e-6
+    grad = ac.grad(f)
+    assert np.sum(grad(x) * d) == pytest.approx(difference, rel=1e-7, abs=1e-9)
+    assert ac.jvp(f)(x, d)[1] == pytest.approx(difference, rel=1e-7, abs=1e-9)
+    np.testing.assert_allclose(grad(x), ac.grad(by_ddof)(x), rtol=1e-14)
+    hessian_difference = (grad(x + 1e-5 * d) - grad(x - 1e-5 * d)) / 2e-5
+    np.testing.assert_allclose(ac.hvp(f)(x, d), hessian_difference, rtol=1e-5, atol=1e-8)
+
+
+def test_var_with_a_mean_given_is_refused_by_name():
+    if np.lib.NumpyVersion(np.__version__) < "2.0.0":
+        pytest.skip("mean= is new in NumPy 2.0")
+    with pytest.raises(NotImplementedError, match=r"test_np_reductions_more.py:\d+:\d+: error: .* with mean= is not"):
+        ac.grad(lambda x: np.var(x, mean=np.mean(x, keepdims=True)))(np.arange(3.0))

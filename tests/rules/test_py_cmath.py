@@ -65,10 +65,73 @@ def test_cmath_log_with_a_base():
     assert db == pytest.approx(complex(difference_grad(lambda b: f(z, b), b)), rel=1e-6)
 
 
-def test_cmath_functions_not_holomorphic_are_refused_at_their_call():
-    with pytest.raises(ac.CompileError, match=r"test_py_cmath.py:\d+:\d+: error: no adjoint for cmath.phase"):
-        ac.grad(lambda z: cmath.phase(z))(Z0)
+# ---- phase, polar and rect (rules19): not holomorphic ------------------------------------------------------
+
+
+def polar_mix(z):
+    r, phi = cmath.polar(z)
+    return 2.0 * r - 0.7 * phi + r * phi
+
+
+@pytest.mark.parametrize("z", [Z0, -1.6 - 0.4j, -0.3 + 1.8j, 2.5 + 0.0j], ids=["near", "left", "up", "real-axis"])
+def test_phase_and_polar_of_complex_numbers_against_differences(z):
+    def phase(z):
+        return cmath.phase(z) * 1.5
+
+    for f in (phase, polar_mix):
+        assert ac.grad(f)(z) == pytest.approx(complex(difference_grad(f, z)), rel=1e-6, abs=1e-8)
+    # forward mode: the derivative of (|z|, phase z) along v, against a directional difference
+    v = 0.3 - 0.8j
+    value, tangent = ac.jvp(lambda z: cmath.polar(z))(z, v)
+    assert value == cmath.polar(z)
+    plus, minus = cmath.polar(z + H * v), cmath.polar(z - H * v)
+    assert tangent == pytest.approx([(p - m) / (2 * H) for p, m in zip(plus, minus)], rel=1e-6, abs=1e-8)
+    assert ac.jvp(lambda z: cmath.phase(z))(z, v)[1] == pytest.approx(tangent[1], rel=1e-12)
+
+
+@pytest.mark.parametrize("x", [-2.0, -0.5, 0.5, 3.0])
+def test_phase_and_polar_of_real_numbers(x):
+    # phase of a real number: 0 or pi, constant; polar's modulus |x| with slope sign(x)
+    def f(x):
+        return cmath.phase(x) * x + cmath.polar(x)[0] ** 3
+
+    hand = cmath.phase(x) + 3.0 * x * abs(x)
+    assert ac.grad(f)(x) == pytest.approx(hand, rel=1e-12)
+    assert ac.grad(f)(x) == pytest.approx((f(x + H) - f(x - H)) / (2 * H), rel=1e-6)
+    assert ac.jvp(f)(x, 0.5)[1] == pytest.approx(0.5 * hand, rel=1e-12)
+    assert ac.hessian(f)(x) == pytest.approx(6.0 * abs(x), rel=1e-12)  # second order, real arguments
+
+
+def rect_mix(r, phi):
+    w = cmath.rect(r, phi)
+    return 2.0 * w.real - 0.5 * w.imag + abs(w * w)
+
+
+@pytest.mark.parametrize("r, phi", [(1.3, 0.4), (0.0, 2.0), (-0.7, -2.9)])
+def test_rect_of_real_arguments_against_differences(r, phi):
+    dr, dphi = ac.grad(rect_mix, wrt=(0, 1))(r, phi)
+    assert isinstance(dr, float) and isinstance(dphi, float)  # real arguments, real gradients
+    assert dr == pytest.approx((rect_mix(r + H, phi) - rect_mix(r - H, phi)) / (2 * H), rel=1e-6, abs=1e-8)
+    assert dphi == pytest.approx((rect_mix(r, phi + H) - rect_mix(r, phi - H)) / (2 * H), rel=1e-6, abs=1e-8)
+    # d(r e^{i phi}) = e^{i phi} dr + i r e^{i phi} dphi, against the hand-written derivative and a difference
+    tangent = ac.jvp(lambda r, phi: cmath.rect(r, phi), wrt=(0, 1))(r, phi, (0.5, -0.2))[1]
+    e = cmath.exp(1j * phi)
+    assert tangent == pytest.approx(0.5 * e - 0.2j * r * e, rel=1e-12, abs=1e-15)
+    diff = (cmath.rect(r + 0.5 * H, phi - 0.2 * H) - cmath.rect(r - 0.5 * H, phi + 0.2 * H)) / (2 * H)
+    assert tangent == pytest.approx(diff, rel=1e-6, abs=1e-8)
+
+
+def test_rect_of_elements_of_a_real_array():
+    # the rule's cotangents of r and phi are real, so they may be stored into elements of a real gradient
+    def f(x):
+        w = cmath.rect(x[0], x[1])
+        return w.real * w.imag
+
+    x = np.array([1.2, 0.3])
+    g = ac.grad(f)(x)
+    assert g.dtype == np.float64
+    np.testing.assert_allclose(g, [(f(x + e) - f(x - e)) / (2 * H) for e in np.eye(2) * H], rtol=1e-6)
 
 
 def test_table_and_module_list_the_same_rules():
-    assert_table_is_the_module([fn for fn, _ in CMATH] + [cmath.log], py_cmath)
+    assert_table_is_the_module([fn for fn, _ in CMATH] + [cmath.log, cmath.phase, cmath.polar, cmath.rect], py_cmath)

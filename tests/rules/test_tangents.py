@@ -1087,6 +1087,12 @@ for _draw in (np.random.Generator, np.random.RandomState):
 ELSEWHERE[runtime.pad_linear] = "np.pad's linear part: tests/rules/test_runtime_rules.py and np.pad's rows"
 ELSEWHERE[runtime.pad_linear_bar] = "np.pad's adjoint in the linear modes: tests/rules/test_runtime_rules.py"
 
+# rules19: np.array and np.asarray with a dtype or layout (registry.form variants): both modes and second order
+from adjoint_compiler.rules import np_elementwise as _np_elementwise  # noqa: E402
+
+for _cast in (_np_elementwise.array_cast, _np_elementwise.asarray_cast):
+    ELSEWHERE[_cast] = "np.array / np.asarray with dtype=, order=, ndmin=: tests/rules/test_np_elementwise.py"
+
 # py12m: the statistics module's rules (rules/py_statistics.py), of a list of floats and a given centre (xbar, mu)
 ELSEWHERE.update(
     {
