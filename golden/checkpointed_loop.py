@@ -6,7 +6,7 @@ Tapes (what the forward sweep stores because the loop overwrites it and its adjo
   _state1, loop at line 131: checkpoints: y at the start of each segment (the adjoint sweep runs each segment again)
 """
 import math
-from adjoint_compiler.runtime import check_scalar, checkpoint_reverse, segments, sign_times
+from adjoint_compiler.runtime import check_scalar, checkpoint_reverse, segments
 
 
 def long_loop_grad(x, n):
@@ -56,7 +56,7 @@ def long_loop_grad(x, n):
         for _t6, y_1, y_2, y_3 in reversed(_tape1):
             # y = y / (1.0 + abs(y) * 0.001)
             _t4_bar = -(y_1_bar * y_3) / _t6 * 0.001
-            y_2_bar = y_1_bar / _t6 + (sign_times(_t4_bar, y_2) if isinstance(y_2, complex) else _t4_bar if y_2 > 0 else -_t4_bar if y_2 < 0 else 0.0)
+            y_2_bar = y_1_bar / _t6 + (_t4_bar if y_2 > 0 else -_t4_bar if y_2 < 0 else 0.0)
             # y = y * x + math.sin(y) * 0.01
             y_1_bar = y_2_bar * 0.01 * math.cos(y_1) + y_2_bar * x
             x_bar = x_bar + y_2_bar * y_1

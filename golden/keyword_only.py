@@ -5,7 +5,7 @@ Call: scaled_residual_grad(x, target, scale=2.0, power=2) returns (value, (x_bar
 Tapes: none (no loop stores values; the adjoint sweep reads the forward sweep's variables).
 """
 import math
-from adjoint_compiler.runtime import check_scalar, sign_times
+from adjoint_compiler.runtime import check_scalar
 
 
 def scaled_residual_grad(x, target, scale=2.0, power=2):
@@ -17,6 +17,6 @@ def scaled_residual_grad(x, target, scale=2.0, power=2):
     check_scalar(_t4)
     # return scale * abs(x - target) ** power
     _t2_bar = scale * power * (math.inf if 0 < power < 1 and _t2 == 0 else _t2 ** (power - (power != 0)))
-    x_bar = sign_times(_t2_bar, _t1) if isinstance(_t1, complex) else _t2_bar if _t1 > 0 else -_t2_bar if _t1 < 0 else 0.0
+    x_bar = _t2_bar if _t1 > 0 else -_t2_bar if _t1 < 0 else 0.0
     target_bar = -x_bar
     return (_t4, (x_bar, target_bar))

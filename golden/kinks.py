@@ -4,7 +4,7 @@ Mode: grad (reverse mode), with respect to x, y.
 Call: kinks_grad(x, y) returns (value, (x_bar, y_bar)): the value of kinks and its gradient.
 Tapes: none (no loop stores values; the adjoint sweep reads the forward sweep's variables).
 """
-from adjoint_compiler.runtime import check_scalar, sign_times
+from adjoint_compiler.runtime import check_scalar
 
 
 def kinks_grad(x, y):
@@ -20,5 +20,5 @@ def kinks_grad(x, y):
     # return abs(x) + max(x, y) - min(x * y, 1.0)
     _t4_bar = 0.0 if 1.0 < _t4 else -1.0
     y_bar = _t4_bar * x + (1.0 if y > x else 0.0)
-    x_bar = _t4_bar * y + (0.0 if y > x else 1.0) + (sign_times(1.0, x) if isinstance(x, complex) else 1.0 if x > 0 else -1.0 if x < 0 else 0.0)
+    x_bar = _t4_bar * y + (0.0 if y > x else 1.0) + (1.0 if x > 0 else -1.0 if x < 0 else 0.0)
     return (_t6, (x_bar, y_bar))

@@ -41,14 +41,10 @@ def abs_tangent(dot, ans, x):
     return sign_times(dot, x, True)
 
 
-@scalar_adjoint(abs, complex_ok=True)
+@scalar_adjoint(abs)
 def abs_scalar_adjoint(g, ans, x):
-    # for Python floats: stays a float (np.sign would give np.float64 and slow what follows). A complex number (no
-    # order: x > 0 raises) takes the general rule's sign_times, Re(g) conj(x) / |x| (rules19). Only a test of its
-    # type tells it: a test of its value (x == ans) would give a complex x on the real axis the real formula, whose
-    # g keeps the imaginary part a cotangent of |x| may have in complex code. (np.complex64, no subclass of complex,
-    # raises at x > 0: refused, not wrong.)
-    return sign_times(g, x) if isinstance(x, complex) else (g if x > 0 else (-g if x < 0 else 0.0))
+    # for Python floats: stays a float (np.sign would give np.float64 and slow what follows)
+    return g if x > 0 else (-g if x < 0 else 0.0)
 
 
 @adjoint(max)
