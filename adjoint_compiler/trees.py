@@ -419,15 +419,14 @@ def appended(stmt):
     return None
 
 
-# fields that never hold a node with a name under it: identifiers and flags, and the contexts and operators
+# fields that never hold a node with a name under it: the leaf fields, and the contexts and operators
 # (``_names`` and ``name_uses`` skip them: a quarter of their time on a whole function)
-_NAMELESS = frozenset(("ctx", "op", "ops", "id", "attr", "type_comment", "kind", "conversion", "is_async", "simple"))
-_NAMELESS_OF = {"Constant": ("value",), "FunctionDef": ("name",), "Global": ("names",), "Nonlocal": ("names",)}
+_NAMELESS = _LEAF_FIELDS | {"ctx", "op", "ops"}
 _NAMED_FIELDS = {}  # node class -> its fields that may hold a Name
 
 
 def _named_fields(cls):
-    skip = _NAMELESS_OF.get(cls.__name__, ())
+    skip = _LEAF_FIELDS_OF.get(cls.__name__, ())
     fields = _NAMED_FIELDS[cls] = tuple(f for f in cls._fields if f not in _NAMELESS and f not in skip)
     return fields
 
