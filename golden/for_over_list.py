@@ -20,7 +20,7 @@ def over_list_grad(x, coeffs):
     # adjoint sweep
     check_scalar(total)
     total_bar = 1.0
-    coeffs_bar = zeros_like(coeffs, True)
+    coeffs_bar = zeros_like(coeffs, filled=True)
     x_bar = 0.0
     for _t1 in reversed(range(_t2)):
         total = _tape1[_t1]

@@ -320,7 +320,7 @@ def _length_of(r, node):
 
 
 def _filled(pre, buffer, sequence):
-    """``xs_bar = zeros_like(xs, True)`` in ``pre`` for ``xs_bar = zeros_like(xs)``, where the loop stores into
+    """``xs_bar = zeros_like(xs, filled=True)`` in ``pre`` for ``xs_bar = zeros_like(xs)``, where the loop stores into
     each of ``xs``'s slots (each index of ``range(len(xs))``, at the top of its body): only the length of the
     zeros then matters (``runtime.zeros_like``)."""
     for s in pre:
@@ -335,7 +335,7 @@ def _filled(pre, buffer, sequence):
             and isinstance(s.value.args[0], gast.Name)
             and s.value.args[0].id == sequence
         ):
-            s.value.args.append(trees.const(True))
+            s.value.keywords.append(gast.keyword(arg="filled", value=trees.const(True)))
 
 
 def _natural(node):

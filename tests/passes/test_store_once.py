@@ -3,7 +3,7 @@
 plain store ``xs_bar[i] = g`` (each element written once, onto its 0.0). Where an element may be written
 twice (an inner loop, a start that may be negative, a second read after the loop), or holds an array, the
 update stays. Where the loop stores into every slot (each index of ``range(len(xs))``, at the top of its
-body), only the length of the zeros matters: ``zeros_like(xs, True)``. Gradients against central differences of
+body), only the length of the zeros matters: ``zeros_like(xs, filled=True)``. Gradients against central differences of
 the original functions and hand-derived values."""
 
 import re
@@ -178,9 +178,9 @@ def _buffers(f, wrt):
 
 
 def test_a_loop_over_every_slot_needs_only_the_length_of_its_zeros():
-    # every index of range(len(xs)) (or of for c in xs) stored at the top of the body: zeros_like(xs, True)
-    assert _buffers(horner, 0) == ["coeffs_bar = zeros_like(coeffs, True)"]
-    assert _buffers(array_argument, 0) == ["v_bar = zeros_like(v, True)"]
+    # every index of range(len(xs)) (or of for c in xs) stored at the top of the body: zeros_like(xs, filled=True)
+    assert _buffers(horner, 0) == ["coeffs_bar = zeros_like(coeffs, filled=True)"]
+    assert _buffers(array_argument, 0) == ["v_bar = zeros_like(v, filled=True)"]
     # a start, a range not over the list's length, an element stored in a branch: the zeros as they were
     assert _buffers(from_one, 0) == ["xs_bar = zeros_like(xs)"]
     assert _buffers(branch_reads, 0) == ["xs_bar = zeros_like(xs)"]
