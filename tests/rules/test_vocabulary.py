@@ -21,11 +21,11 @@ def test_every_registered_function_is_in_the_fuzzers_vocabulary():
 
 def test_exclusions_are_few_reasoned_and_current():
     # the runtime's helpers are not user API (emitted code calls them), cmath's functions take complex numbers only
-    # (the fuzzer draws real values); other exclusions stay few
+    # (the fuzzer draws real values); other exclusions stay few (seven: np.unique's length depends on the values)
     library = [
         fn for fn in gen_rules.EXCLUDED if getattr(fn, "__module__", None) not in ("adjoint_compiler.runtime", "cmath")
     ]
-    assert len(library) <= 6
+    assert len(library) <= 7
     for fn, reason in gen_rules.EXCLUDED.items():
         assert registry.lookup(fn) is not None, "%s is excluded but has no rule any more" % fn
         assert fn not in gen_rules.VOCABULARY and len(reason) > 20
