@@ -271,13 +271,15 @@ def _logs_to_unread_list(call, op, source, local, memo):
                 return False
         elif isinstance(node, gast.Call):
             callee = effects._callee_value(node.func, user.env)
-            if inspect.isfunction(callee) and rules.lookup(callee) is None:
-                if key in effects.summary(callee, memo).reads:
-                    return False
-            elif not (
-                callee is not None and not inspect.isfunction(callee) and callee is not effects._UNKNOWN
-            ) and not (isinstance(node.func, gast.Attribute) and node.func.attr == "append"):
-                return False  # (a method or a value made at run time: what it reads is not known)
+            if callee is None or callee is effects._UNKNOWN:  # a method, or a value made at run time
+                if not (isinstance(node.func, gast.Attribute) and node.func.attr == "append"):
+                    return False  # (what it reads is not known)
+            elif (
+                inspect.isfunction(callee)
+                and rules.lookup(callee) is None
+                and key in effects.summary(callee, memo).reads
+            ):
+                return False  # a user function reading the list (a library one with a rule cannot see it)
     return True
 
 

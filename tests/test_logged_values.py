@@ -3,6 +3,8 @@ a log of values), which nothing it calls reads: an output, like ``print``. The g
 against hand derivatives; the appends run once per call, with the original's values; a list also read
 (by the function or by a function it calls) stays refused at the user's line."""
 
+import statistics
+
 import numpy as np
 import pytest
 
@@ -19,6 +21,12 @@ def logged(x):
         y = y * 1.1
         HISTORY.append(y)
     return y * 3
+
+
+def logged_beside_a_library_function(x):
+    y = statistics.fmean([x, x * x])  # (a Python function with a rule: it cannot read HISTORY)
+    HISTORY.append(y)
+    return y * 2.0
 
 
 def logged_arrays(w):
@@ -45,6 +53,12 @@ def test_gradient_tangent_and_hvp_with_the_appends_once_each():
     assert len(HISTORY) == 4
 
 
+def test_logged_beside_a_library_function():
+    HISTORY.clear()
+    assert ac.grad(logged_beside_a_library_function)(1.3) == pytest.approx(1.0 + 2 * 1.3, rel=1e-12)
+    assert HISTORY == pytest.approx([(1.3 + 1.3**2) / 2], rel=1e-12)
+
+
 def test_arrays_logged():
     w = np.array([0.1, -0.4, 0.7])
     ARRAYS.clear()
@@ -67,7 +81,7 @@ def a_callee_reads_it(x):
     return x * _last()
 
 
-@pytest.mark.parametrize("fn, line", [(reads_it_too, 57), (a_callee_reads_it, 66)])
+@pytest.mark.parametrize("fn, line", [(reads_it_too, 71), (a_callee_reads_it, 80)])
 def test_a_list_also_read_is_refused_at_the_users_line(fn, line):
     with pytest.raises(ac.UnsupportedError) as e:
         ac.grad(fn)(1.3)
