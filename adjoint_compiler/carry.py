@@ -102,12 +102,10 @@ def run(fn, source):
     for node, callee in calls:
         s = effects.summary(callee, memo)
         changed = _changed_arguments(node, callee, s, local - declared)
-        if callee.__globals__ is not module:
-            if changed:
-                node.func = gast.copy_location(trees.name(_carrying(source, callee, (), (), changed)), node.func)
-            continue
-        outs = sorted(shared(s.rebinds, callee))
-        ins = sorted(set(outs) | (shared(s.reads, callee) & in_flight))
+        outs = ins = []  # (another module's function shares no global of this one)
+        if callee.__globals__ is module:
+            outs = sorted(shared(s.rebinds, callee))
+            ins = sorted(set(outs) | (shared(s.reads, callee) & in_flight))
         if not ins:
             if changed:
                 node.func = gast.copy_location(trees.name(_carrying(source, callee, (), (), changed)), node.func)
