@@ -939,6 +939,13 @@ def _make(klass, method):
     """Make the function standing for ``method``: its fields first, then its own parameters; ``__init__``
     returns the fields, a method that changes the object the fields and then its result."""
     msrc = method.tree
+    if msrc.tree.args.vararg is not None and msrc.keyword_only:
+        # (read made the keyword-only parameters positional, which after *args they cannot be)
+        raise _Refused(
+            "the method %s, which takes *%s and keyword-only parameters" % (method.name, msrc.tree.args.vararg.id),
+            None,
+            "pass the values as one tuple",
+        )
     tree = trees.clone(msrc.tree)
     me = tree.args.args[method.index].id if method.index else _self_name(method)
     _value_objects(tree, msrc, {me: klass.cls}, msrc.location, {})

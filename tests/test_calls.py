@@ -200,6 +200,33 @@ def test_star_args_of_fixed_length_at_each_call():
     assert "def weighted_mean_3_vjp(w, values_0, values_1, values_2):" in source
 
 
+def sum_of_squares(*values, scale=1.0):
+    return scale * sum(v * v for v in values)
+
+
+def shifted(a, *values, scale, offset=0.5):
+    return a * sum(values) * scale + offset * a
+
+
+def star_args_then_keywords(x, y):
+    return sum_of_squares(x, y, x * y, scale=2.0) + shifted(y, x, x * x, scale=3.0) + sum_of_squares(x)
+
+
+def test_star_args_before_keyword_only_parameters():
+    # the pullback returns the *values' cotangents where *values stood, before the keyword-only ones: the call
+    # read them as if they came last (grad 3.53 for 7.5 at this point)
+    x, y = 1.5, 0.5
+    gx, gy = ac.grad(star_args_then_keywords, wrt=(0, 1))(x, y)
+    # 2 (x^2 + y^2 + x^2 y^2) + 3 y (x + x^2) + 0.5 y + x^2
+    assert gx == pytest.approx(2 * (2 * x + 2 * x * y * y) + 3 * y * (1 + 2 * x) + 2 * x, rel=1e-12)
+    assert gy == pytest.approx(2 * (2 * y + 2 * x * x * y) + 3 * (x + x * x) + 0.5, rel=1e-12)
+    check_grads(star_args_then_keywords, (x, y), wrt=(0, 1), rtol=1e-7)
+    _, tangent = ac.jvp(star_args_then_keywords, wrt=0)(x, y, 1.0)
+    assert tangent == pytest.approx(gx, rel=1e-12)
+    # d/dx of gx: 2 (2 + 2 y^2) + 6 y + 2
+    assert ac.hvp(star_args_then_keywords, wrt=0)(x, y, 1.0) == pytest.approx(4 + 4 * y * y + 6 * y + 2, rel=1e-12)
+
+
 def test_list_and_dict_arguments_are_unchanged_by_the_gradient():
     coeffs = [1.0, 2.0, 3.0, -1.0]
     saved = list(coeffs)

@@ -280,6 +280,16 @@ def escapes_into_a_library_call(x):
     return np.sum(np.asarray(w.dot(w))) + len(str(w)) * 0.0 + w.a
 
 
+class Spreads:
+    def cubes(self, *vs, w=2.0):
+        return w * sum(v**3 for v in vs)
+
+
+def star_args_and_keyword_only_method(x):
+    # (the method's keyword-only w, made positional, came before *vs: the call bound w twice, an internal error)
+    return Spreads().cubes(x, x * x, w=x)
+
+
 def dispatch_not_known(x, k):
     b = Base(x) + k  # a subclass's __radd__ would run first were k one of Derived
     return b.v
@@ -295,6 +305,7 @@ def dispatch_not_known(x, k):
         ),
         (escapes_into_a_library_call, ".*the object w \\(a V made in the function\\) used other than through"),
         (dispatch_not_known, ".*the operator \\+ on a Base, whose class has subclasses"),
+        (star_args_and_keyword_only_method, ".*the method cubes, which takes \\*vs and keyword-only parameters"),
     ],
     ids=lambda v: getattr(v, "__name__", "message"),
 )

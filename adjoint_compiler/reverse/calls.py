@@ -273,7 +273,8 @@ def call_user_function(r, stmt, name, op, g, out):
         count = len(extra)
         spread = [naming.SPREAD.format(star.name, i) for i in range(count)]
         bound.arguments.update(zip(spread, extra))
-        all_params = [p for p in all_params if p != star.name] + spread
+        at = all_params.index(star.name)
+        all_params = all_params[:at] + spread + all_params[at + 1 :]  # keyword-only ones after, as in the callee
     key = (op.fn, tuple(sorted((p, id(v)) for p, v in static.items())), count)
     vjp_name = r.callees.get(key)
     if vjp_name is None:
