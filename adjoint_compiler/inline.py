@@ -197,7 +197,9 @@ class _Inliner:
         ):
             return None  # ac.grad(h) passed on: the helper's variant makes its calls calls of h's gradient code
         try:
-            bound = inspect.signature(fn).bind(*call.args, **{k.arg: k.value for k in call.keywords})
+            bound = inspect.signature(fn, follow_wrapped=False).bind(
+                *call.args, **{k.arg: k.value for k in call.keywords}
+            )
         except TypeError:
             return None
         mapping = dict(bound.arguments)

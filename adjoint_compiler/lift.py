@@ -603,11 +603,11 @@ def _pass(node, call, closure, src, names, parents):
     args = [marker if a is node else a for a in call.args]
     kwargs = {k.arg: (marker if k.value is node else k.value) for k in call.keywords}
     try:
-        bound = inspect.signature(callee).bind(*args, **kwargs)
+        bound = inspect.signature(callee, follow_wrapped=False).bind(*args, **kwargs)
     except TypeError as e:
         raise UnsupportedError("this call of %s (%s)" % (callee.__name__, e), src.location(call))
     param = next((p for p, v in bound.arguments.items() if v is marker), None)
-    kind = inspect.signature(callee).parameters[param].kind if param is not None else None
+    kind = inspect.signature(callee, follow_wrapped=False).parameters[param].kind if param is not None else None
     if kind not in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.POSITIONAL_ONLY):
         raise UnsupportedError(
             "a %s passed to %s as *args, **kwargs or a keyword-only argument" % (closure.label, callee.__name__),

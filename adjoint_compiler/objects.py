@@ -637,7 +637,7 @@ class _Class:
                 )
             try:
                 # (each parameter bound to the position of its argument, or to its keyword's node)
-                bound = inspect.signature(function).bind(
+                bound = inspect.signature(function, follow_wrapped=False).bind(
                     None, *range(len(call.args)), **{k.arg: k for k in call.keywords}
                 )
             except TypeError as e:
@@ -651,7 +651,7 @@ class _Class:
                 taken.add(fresh)
                 mapping[v] = fresh
             mapping[bself] = me
-            params = list(inspect.signature(function).parameters.values())[1:]
+            params = list(inspect.signature(function, follow_wrapped=False).parameters.values())[1:]
             for p in params:
                 if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
                     raise _Refused(
@@ -819,7 +819,7 @@ def _constant(value, field, cls):
 def _record_init(method):
     """``record_init`` (see _Class) for an ``__init__`` whose statements are each ``self.a = p`` for a
     parameter ``p`` (each used once) or a constant, else None (it is then called as a function)."""
-    signature = inspect.signature(method.function)
+    signature = inspect.signature(method.function, follow_wrapped=False)
     params = list(signature.parameters.values())[1:]
     if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY) for p in params):
         return None

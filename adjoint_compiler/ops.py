@@ -356,11 +356,11 @@ def keyword_variant(op, bound, location):
     ...     return x * rest[0] * kw["a"]
     >>> nodes = [gast.Name(id=n, ctx=gast.Load(), annotation=None, type_comment=None) for n in "xyz"]
     >>> op = Op("call", h, nodes[:2], {"a": nodes[2]})
-    >>> made = keyword_variant(op, inspect.signature(h).bind(*op.args, **op.kwargs), None)
+    >>> made = keyword_variant(op, inspect.signature(h, follow_wrapped=False).bind(*op.args, **op.kwargs), None)
     >>> made.fn.__name__, [a.id for a in made.args], list(inspect.signature(made.fn).parameters)
     ('h_1_a', ['x', 'y', 'z'], ['x', 'rest_0', 'kw_a'])
     """
-    params = list(inspect.signature(op.fn).parameters.values())
+    params = list(inspect.signature(op.fn, follow_wrapped=False).parameters.values())
     kwstar = next((p for p in params if p.kind is p.VAR_KEYWORD), None)
     if kwstar is None:
         return None

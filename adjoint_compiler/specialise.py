@@ -457,7 +457,7 @@ def _keyword_only_first(h, args, tangents, keywords, src, node):
     code takes h's parameters positionally, keyword-only ones after the others, then the tangents; so the
     keywords given for h's keyword-only parameters (literal defaults for those left out)
     go in that order before the tangents."""
-    params = list(inspect.signature(h).parameters.values())
+    params = list(inspect.signature(h, follow_wrapped=False).parameters.values())
     only = [p for p in params if p.kind is p.KEYWORD_ONLY]
     given = {k.arg: k.value for k in keywords}
     if not only or any(k not in {p.name for p in only} for k in given):

@@ -746,7 +746,7 @@ class _Tangent:
         a_dot)`` where ``b`` does not vary here."""
         if self.callee is None:
             raise CompileError("a call of %s in forward mode needs the pipeline" % _label(op.fn), self.location(stmt))
-        signature = inspect.signature(op.fn)
+        signature = inspect.signature(op.fn, follow_wrapped=False)
         try:
             bound = signature.bind(*op.args, **op.kwargs)
         except TypeError as e:
@@ -754,7 +754,7 @@ class _Tangent:
         spread = ops.keyword_variant(op, bound, self.location(stmt))
         if spread is not None:  # **kwargs: the variant compiled for this call's keywords, every argument positional
             op = spread
-            signature = inspect.signature(op.fn)
+            signature = inspect.signature(op.fn, follow_wrapped=False)
             bound = signature.bind(*op.args)
         bound.apply_defaults()
         static = {}  # a function passed as an argument: the callee is compiled for it

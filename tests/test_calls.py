@@ -1,5 +1,6 @@
 """Calls of user functions: compiled in turn (their vjp in the forward sweep, their pullback in the adjoint)."""
 
+import functools
 import math
 
 import numpy as np
@@ -225,6 +226,35 @@ def test_star_args_before_keyword_only_parameters():
     assert tangent == pytest.approx(gx, rel=1e-12)
     # d/dx of gx: 2 (2 + 2 y^2) + 6 y + 2
     assert ac.hvp(star_args_then_keywords, wrt=0)(x, y, 1.0) == pytest.approx(4 + 4 * y * y + 6 * y + 2, rel=1e-12)
+
+
+def doubled(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return 2.0 * fn(*args, **kwargs)
+
+    return wrapper
+
+
+@doubled
+def power_of(x, p=2.0):
+    return x**p
+
+
+def calls_a_decorated_helper(x, y):
+    return power_of(x) + power_of(y, p=3.0) * x
+
+
+def test_a_helper_decorated_with_functools_wraps_is_compiled_as_its_wrapper():
+    # inspect.signature follows __wrapped__ to the undecorated (x, p=2.0): the wrapper's *args, **kwargs were
+    # not spread, and the call was refused ("*args parameter")
+    x, y = 1.3, 0.7
+    gx, gy = ac.grad(calls_a_decorated_helper, wrt=(0, 1))(x, y)
+    assert gx == pytest.approx(4.0 * x + 2.0 * y**3, rel=1e-12)
+    assert gy == pytest.approx(6.0 * y * y * x, rel=1e-12)
+    _, tangent = ac.jvp(calls_a_decorated_helper, wrt=1)(x, y, 1.0)
+    assert tangent == pytest.approx(gy, rel=1e-12)
+    assert ac.hvp(calls_a_decorated_helper, wrt=1)(x, y, 1.0) == pytest.approx(12.0 * y * x, rel=1e-12)
 
 
 def test_list_and_dict_arguments_are_unchanged_by_the_gradient():

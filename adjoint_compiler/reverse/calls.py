@@ -243,7 +243,7 @@ def call_user_function(r, stmt, name, op, g, out):
     sweep; the adjoint calls ``y_pullback(y_bar)``. Inside a loop the
     pullback is taped like any other value the adjoint reads.
     """
-    signature = inspect.signature(op.fn)
+    signature = inspect.signature(op.fn, follow_wrapped=False)
     try:
         bound = signature.bind(*op.args, **op.kwargs)
     except TypeError as e:
@@ -251,7 +251,7 @@ def call_user_function(r, stmt, name, op, g, out):
     spread = ops.keyword_variant(op, bound, r.location(stmt))
     if spread is not None:  # **kwargs: the variant compiled for this call's keywords, every argument positional
         op = spread
-        signature = inspect.signature(op.fn)
+        signature = inspect.signature(op.fn, follow_wrapped=False)
         bound = signature.bind(*op.args)
     # a function passed as an argument is known now: the callee is compiled for it
     static = {}

@@ -1,13 +1,16 @@
 """A Python function with source for each callable under test: NumPy's own functions (``combo_check(np.sum,
 ...)``) are called from a one-line function written to a file, which the compiler reads."""
 
+import atexit
 import importlib.util
 import inspect
 import itertools
 import os
+import shutil
 import tempfile
 
 _DIR = tempfile.mkdtemp(prefix="ac_autograd_shim_")
+atexit.register(shutil.rmtree, _DIR, ignore_errors=True)  # (a run writes a file per callable: 1,600)
 _COUNT = itertools.count()
 
 
