@@ -28,6 +28,7 @@ from adjoint_compiler import (
     aliasing,
     anf,
     carry,
+    constants,
     cse,
     desugar,
     effects,
@@ -262,6 +263,11 @@ def _inline(c):
     return tree
 
 
+def _cse(c):
+    c.tree = cse.run(constants.run(c.tree), copy_=False)  # (numbers known when compiling folded first)
+    return c.tree
+
+
 def _aliasing(c):
     params = [a.id for a in c.tree.args.args]
     lists = [name for name, (kind, _) in c.src.structure.items() if kind == "list"]
@@ -395,7 +401,7 @@ STAGES = [
     ("anf", _tree_pass(anf, "src", copy=False)),
     ("aliasing", _aliasing),
     ("ssa", _tree_pass(ssa, "src")),
-    ("cse", _tree_pass(cse, copy_=False)),
+    ("cse", _cse),
     ("activity", _activity),
     ("reverse", _reverse),
     ("optimize", _optimize),
