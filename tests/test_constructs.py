@@ -667,6 +667,59 @@ CONSTRUCTS = [
     ),
     (
         "Calls and functions",
+        "a helper decorated with `functools.wraps` forwarding `*args, **kwargs`",
+        "supported",
+        "0.7, 1.3",
+        """
+        import functools
+
+        def doubled(fn):
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                return 2.0 * fn(*args, **kwargs)
+            return wrapper
+
+        @doubled
+        def scaled(a, p=2.0):
+            return a ** p
+
+        def f(x, y):
+            return scaled(x) + scaled(y, p=3.0) * x
+        """,
+    ),
+    (
+        "Calls and functions",
+        "`*args` before keyword-only parameters",
+        "supported",
+        "0.7, 1.3",
+        """
+        def h(*values, scale=1.0):
+            return scale * sum(v * v for v in values)
+
+        def f(x, y):
+            return h(x, y, x * y, scale=2.0) + h(y)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "recursion to a depth known when compiling (straight-line code)",
+        "supported",
+        "0.7, 1.3",
+        """
+        import math
+
+        def ping(x, n):
+            return x if n == 0 else pong(x * 1.1, n - 1)
+
+        def pong(x, n):
+            return math.sin(x) if n == 0 else ping(x + 0.5, n - 1)
+
+        def f(x, y):
+            return ping(x, 4) * y + ping(y, 1)
+        """,
+    ),
+    (
+        "Calls and functions",
         "a decorated nested function",
         "refused",
         "decorator",
