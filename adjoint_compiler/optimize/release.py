@@ -44,7 +44,9 @@ from adjoint_compiler.optimize.quotes import is_comment
 
 _NESTED = (gast.FunctionDef, gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
 # runtime helpers whose presence says the function computes on arrays
-_ARRAY_HELPERS = frozenset(("unbroadcast", "unreduce", "matmul_bar1", "matmul_bar2", "add_at", "add_into"))
+_ARRAY_HELPERS = frozenset(
+    ("unbroadcast", "unreduce", "matmul_bar1", "matmul_bar2", "dot_bar1", "dot_bar2", "add_at", "add_into")
+)
 _MAKES = (gast.BinOp, gast.UnaryOp, gast.Compare)
 # markers ``emit`` turns back into statements (a try's flag, a with's manager): their names must stay
 _MARKERS = frozenset(("try_", "enter_context", "exit_context", "raise_"))

@@ -52,6 +52,8 @@ from adjoint_compiler.runtime import (
     cholesky_bar,
     cofactors,
     lu_inverse,
+    dot_bar1,
+    dot_bar2,
     matmul_bar1,
     matmul_bar2,
     multi_dot_bars,
@@ -73,23 +75,9 @@ def matmul_adjoint(g, ans, x1, x2):
 
 @adjoint(np.dot, method="dot", linear="each", complex_ok=True)
 def dot_adjoint(g, ans, a, b):
-    # np.dot multiplies when an operand is a scalar, and otherwise contracts a's
-    # last axis with b's second-to-last (its only axis when b is 1-d):
-    # ans = tensordot(a, b, axes=(-1, cb)), whose axes are a's free axes then
-    # b's. So g's first na axes are a's free ones and its others b's free ones;
-    # contracting g with b over b's free axes leaves a's shape, and contracting a
-    # with g over a's free axes leaves (n,) + b's free axes, with the contracted
-    # axis moved back to cb. For a scalar operand k = 0: nothing is contracted
-    # in the forward product, and the same formulas give g * b summed to a
-    # scalar, or a * g.
-    k = np.minimum(np.minimum(np.ndim(a), np.ndim(b)), 1)
-    na = np.ndim(a) - k
-    cb = np.maximum(np.ndim(b) - 2, 0)
-    contracted = np.arange(k) + cb
-    b_free = np.delete(np.arange(np.ndim(b)), contracted)
-    da = np.tensordot(g, b, axes=(np.arange(na, np.ndim(g)), b_free))
-    db = np.moveaxis(np.tensordot(a, g, axes=(np.arange(na), np.arange(na))), np.arange(k), contracted)
-    return da, db
+    # np.dot is np.matmul for arrays of 1 and 2 axes (matmul_bar1/2); a number multiplies, and N-d arrays
+    # contract a's last axis with b's second-to-last (runtime._dot_general)
+    return dot_bar1(g, a, b), dot_bar2(g, a, b)
 
 
 @adjoint(np.outer, linear="each", complex_ok=True)

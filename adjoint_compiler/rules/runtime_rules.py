@@ -436,6 +436,31 @@ def matmul_bar2_tangent(dot, ans, g_in, x1, x2):
     return matmul_bar2(dot, x1, x2), matmul_bar2(g_in, dot, x2), None
 
 
+# np.dot's adjoint (np_linalg.dot_adjoint) likewise: dot_bar1(g, a, b) is the adjoint of a -> np.dot(a, b)
+# applied to g, linear in g and in b.
+from adjoint_compiler.runtime import dot_bar1, dot_bar2  # noqa: E402 (names the rule bodies call)
+
+
+@adjoint(runtime.dot_bar1)
+def dot_bar1_adjoint(g, ans, g_in, a, b):
+    return fit_shape(np.dot(g, b), g_in), None, dot_bar2(g_in, g, b)
+
+
+@adjoint(runtime.dot_bar2)
+def dot_bar2_adjoint(g, ans, g_in, a, b):
+    return fit_shape(np.dot(a, g), g_in), dot_bar1(g_in, a, g), None
+
+
+@tangent(runtime.dot_bar1)
+def dot_bar1_tangent(dot, ans, g_in, a, b):
+    return dot_bar1(dot, a, b), None, dot_bar1(g_in, a, dot)
+
+
+@tangent(runtime.dot_bar2)
+def dot_bar2_tangent(dot, ans, g_in, a, b):
+    return dot_bar2(dot, a, b), dot_bar2(g_in, dot, b), None
+
+
 # ---- ho11c (issue #11): the joining and splitting functions' adjoints (np_shape.py), each helper the other's
 # adjoint: unjoin cuts g into the joined arrays' blocks, rejoin puts the blocks' cotangents back together.
 # Both are linear in their first argument; the others give shapes only.

@@ -367,6 +367,8 @@ ALLOWED_GLOBALS |= {
 
 # emit14 (issue #14): np.matmul's rule calls one runtime helper per side, and their rules call each other
 ALLOWED_GLOBALS |= {"matmul_bar1", "matmul_bar2"}
+# np.dot's rule likewise (session 20: its general body, inlined, was a dozen lines of tensordot)
+ALLOWED_GLOBALS |= {"dot_bar1", "dot_bar2"}
 # ho11c (issue #11): the joining and splitting functions' adjoints, differentiable again
 ALLOWED_GLOBALS |= {"unjoin", "rejoin", "numbered", "sizes_of"}
 # np13e (issue #13): np.linalg.multi_dot's adjoint and the rules of its helpers (runtime_rules.py)

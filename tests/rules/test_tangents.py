@@ -796,12 +796,18 @@ def test_dtypes13_tangent_matches_central_differences_and_reverse_mode(case):
 def _matmul_bar_cases():
     rng = np.random.default_rng(14)
     out = []
-    for s1, s2 in [((3, 4), (4, 2)), ((3, 4), (4,)), ((4,), (4, 2)), ((2, 3, 4), (4,))]:
+    for s1, s2 in [((3, 4), (4, 2)), ((3, 4), (4,)), ((4,), (4, 2)), ((2, 3, 4), (4,)), ((4,), (4,))]:
         x1, x2 = rng.standard_normal(s1), rng.standard_normal(s2)
         g = rng.standard_normal(np.shape(x1 @ x2))
         # x1's cotangent depends on x1's shape only, x2's on x2's: those are not differentiated
         out.append(Case("matmul_bar1-%s-%s" % (s1, s2), runtime.matmul_bar1, [g, x1, x2], {}, (0, 2)))
         out.append(Case("matmul_bar2-%s-%s" % (s1, s2), runtime.matmul_bar2, [g, x1, x2], {}, (0, 1)))
+    # np.dot's (session 20): np.matmul's for arrays of 1 and 2 axes, a number's product, N-d contractions
+    for s1, s2 in [((4,), (4,)), ((3, 4), (4,)), ((3, 4), (4, 2)), ((), (3,)), ((2, 3), ()), ((2, 3, 4), (5, 4, 2))]:
+        x1, x2 = rng.standard_normal(s1), rng.standard_normal(s2)
+        g = rng.standard_normal(np.shape(np.dot(x1, x2)))
+        out.append(Case("dot_bar1-%s-%s" % (s1, s2), runtime.dot_bar1, [g, x1, x2], {}, (0, 2)))
+        out.append(Case("dot_bar2-%s-%s" % (s1, s2), runtime.dot_bar2, [g, x1, x2], {}, (0, 1)))
     return out
 
 
