@@ -672,3 +672,49 @@ def test_the_collector_comes_back_as_it_was(tmp_path):
         assert not gc.isenabled()  # (a caller that paused it keeps it paused)
     finally:
         (gc.enable if enabled else gc.disable)()
+
+
+# optimize's passes after clean that have nothing to do on straight-line code say so without a walk of every
+# node (compile20): coalesce from the functions' statements, release_dead from clean's last scan
+
+
+def test_coalesce_s_shortcut_returns_what_the_whole_pass_returns(monkeypatch, tmp_path):
+    from adjoint_compiler import pipeline, trees
+
+    coalescing = sys.modules["adjoint_compiler.optimize.coalescing"]
+    whole, taken = coalescing._coalesce_scopes, []
+
+    def checked(fn):
+        copy = trees.clone(fn)
+        out = coalescing.coalesce(fn)
+        if not out:  # (the shortcut or the whole pass said no: the whole pass on a copy changes nothing either)
+            assert not whole(copy) and trees.dump(copy) == trees.dump(fn)
+        taken.append(out)
+        return out
+
+    optimize = sys.modules["adjoint_compiler.optimize"]
+    monkeypatch.setattr(optimize, "coalesce", checked)
+    for func, wrt, mode in _compiled_cases(tmp_path):
+        pipeline.compile(func, wrt, mode)
+    assert 5 < sum(taken) < len(taken)  # (both answers among the cases)
+
+
+def test_release_dead_reads_the_names_clean_s_last_scan_found(monkeypatch, tmp_path):
+    from adjoint_compiler import pipeline, trees
+
+    release = sys.modules["adjoint_compiler.optimize.release"]
+    optimize = sys.modules["adjoint_compiler.optimize"]
+    given = []
+
+    def checked(fn, mentioned=None):
+        if mentioned is not None:
+            names = trees.all_names(fn)
+            for name in names | set(release._ARRAY_NAMES) | {"zeros_like", "x", "x_bar"}:
+                assert mentioned(name) == (name in names), name
+        given.append(mentioned is not None)
+        return release.release_dead(fn, mentioned)
+
+    monkeypatch.setattr(optimize, "release_dead", checked)
+    for func, wrt, mode in _compiled_cases(tmp_path):
+        pipeline.compile(func, wrt, mode)
+    assert 5 < sum(given) < len(given)  # (the scan's names used, and the walk where a loop or coalesce came after)
