@@ -8,14 +8,18 @@ facts across rounds are held to byte-identical emitted code by test_golden.py; t
 rounds keep per assignment (``clean._scan``) are checked against a from-scratch walk in every round.
 """
 
+import functools
 import importlib
 import inspect
+import math
 import os
 import sys
+import typing
 
 import pytest
 
 from adjoint_compiler import effects, source
+from adjoint_compiler.errors import CompileError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "examples"))
@@ -718,3 +722,104 @@ def test_release_dead_reads_the_names_clean_s_last_scan_found(monkeypatch, tmp_p
     for func, wrt, mode in _compiled_cases(tmp_path):
         pipeline.compile(func, wrt, mode)
     assert 5 < sum(given) < len(given)  # (the scan's names used, and the walk where a loop or coalesce came after)
+
+
+# specialise's passes over every call share one index of the tree's calls (specialise.Calls, compile20): what it
+# answers is what each pass found by its own walk, and a pass that says it rewrote nothing left the tree as it was
+
+
+class _Scaled:
+    def __init__(self, k):
+        self.k = k
+
+    def apply(self, x):
+        return self.k * x
+
+
+class _Pair(typing.NamedTuple):
+    a: float
+    b: float
+
+
+_SCALED = _Scaled(3.0)
+
+
+def _times(k, x):
+    return k * x
+
+
+_HALF = functools.partial(_times, 0.5)
+
+
+def _calls_a_method_and_a_partial(x):
+    return _SCALED.apply(x) + _HALF(x) * x
+
+
+def _builds_a_named_tuple(x):
+    p = _Pair(x * x, b=2.0)
+    return p.a * p.b
+
+
+def _calls_a_gradient(x):
+    import adjoint_compiler as ac
+
+    return ac.grad(_builds_a_named_tuple)(x) * x
+
+
+def _spreads(x):
+    xs = (x, 2.0 * x)
+    return math.hypot(*xs)
+
+
+def test_the_calls_index_answers_what_the_walks_found(monkeypatch, tmp_path):
+    import gast
+
+    from adjoint_compiler import pipeline, specialise, trees
+    from adjoint_compiler import source as source_mod
+
+    made, said = specialise.Calls.__init__, []
+
+    def checked_index(self, src):
+        made(self, src)
+        tree = src.tree
+        assert self.calls == [n for n in trees.breadth_first(tree) if isinstance(n, gast.Call)]
+        assert self.local == trees.local_names(tree)
+        spreads = any(
+            isinstance(n, gast.Starred) or isinstance(n, gast.keyword) and n.arg is None for n in trees.walk(tree)
+        )
+        assert self.spreads == spreads
+        for call in self.calls:
+            found, again = self.value(call), source_mod.global_value(call.func, src, trees.local_names(tree))
+            assert found is again or inspect.ismethod(found) and found == again  # (a bound method is made anew)
+
+    def honest(name):
+        function = getattr(specialise, name)
+
+        def checked(src, *rest):
+            before = trees.dump(src.tree)
+            rewrote = function(src, *rest)
+            if not rewrote:
+                assert trees.dump(src.tree) == before, name
+            said.append((name, rewrote))
+            return rewrote
+
+        monkeypatch.setattr(specialise, name, checked)
+
+    monkeypatch.setattr(specialise.Calls, "__init__", checked_index)
+    for name in ("nested_gradients", "callables", "structures"):
+        honest(name)
+    functions = [(func, wrt, mode) for func, wrt, mode in _compiled_cases(tmp_path)]
+    for func in (_calls_a_method_and_a_partial, _builds_a_named_tuple, _calls_a_gradient, _spreads):
+        assert pipeline.compile(func, (0,), "grad").function(0.7) is not None  # (these compile)
+    for module in ("tests.test_methods", "tests.test_closure_transforms", "tests.test_objects", "calls"):
+        for value in vars(importlib.import_module(module)).values():
+            if inspect.isfunction(value) and not value.__name__.startswith("test") and value.__code__.co_argcount:
+                functions.append((value, (0,), "grad"))
+    for func, wrt, mode in functions:
+        try:
+            pipeline.compile(func, wrt, mode)
+        except CompileError:  # (refused: the checks above ran up to there; a failed check is an InternalError)
+            pass
+    for name in ("nested_gradients", "callables", "structures"):  # (each pass rewrote some, and left most)
+        answers = [rewrote for n, rewrote in said if n == name]
+        assert 0 < sum(answers) < len(answers), name
