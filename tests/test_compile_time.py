@@ -823,3 +823,22 @@ def test_the_calls_index_answers_what_the_walks_found(monkeypatch, tmp_path):
     for name in ("nested_gradients", "callables", "structures"):  # (each pass rewrote some, and left most)
         answers = [rewrote for n, rewrote in said if n == name]
         assert 0 < sum(answers) < len(answers), name
+
+
+def test_a_lazy_namer_hands_out_the_names_an_eager_one_does():
+    # jumps and ssa find the names taken only when they first need a fresh one (naming.LazyNamer, compile20)
+    from adjoint_compiler import naming
+
+    taken = {"x", "x_1", "_t1", "_break1", "y"}
+    for calls in (
+        [("reserve", "x"), ("reserve", "z"), ("fresh", naming.VERSION, "x"), ("fresh", naming.VERSION, "z")],
+        [("fresh", naming.TEMP), ("reserve", "_t2"), ("fresh", naming.TEMP), ("unique", "y"), ("unique", "w")],
+        [("reserve", "_break2"), ("fresh", naming.BREAK_FLAG), ("fresh", naming.BREAK_FLAG), ("reserve", "q")],
+    ):
+        walked = []
+        eager, lazy = naming.Namer(taken), naming.LazyNamer(lambda: walked.append(1) or taken)
+        for method, *args in calls:
+            assert getattr(eager, method)(*args) == getattr(lazy, method)(*args), (method, args)
+        assert eager.taken == lazy.taken and walked == [1]  # (found once, when first needed)
+    lazy = naming.LazyNamer(lambda: 1 / 0)  # never asked for a fresh name: the names are never found
+    assert lazy.reserve("x") == "x"
