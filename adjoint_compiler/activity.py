@@ -329,17 +329,25 @@ def _infer_scalars(defs, scalars):
     by_name = {}
     for name, op in defs:
         by_name.setdefault(name, []).append(op)
+    # name -> the names a definition of which reads it (``_scalar_result`` reads an operation's args alone): those
+    # a name found not scalar may unsettle, the work list's (issue #14: every definition was asked again, in
+    # rounds, until one dropped none; the greatest fixed point is one, in whatever order it is reached)
+    readers = {}
+    for name, ops in by_name.items():
+        for op in ops:
+            for a in op.args:
+                if a.__class__ is gast.Name:
+                    readers.setdefault(a.id, []).append(name)
     forced = set(scalars)  # facts: given, or implied by how a value is used
     while True:
         # greatest fixed point: assume every defined name scalar, drop those with a non-scalar definition
         assumed = set(by_name) | forced
-        changed = True
-        while changed:
-            changed = False
-            for name, ops in by_name.items():
-                if name in assumed and name not in forced and not all(_scalar_result(op, assumed) for op in ops):
-                    assumed.discard(name)
-                    changed = True
+        todo = [name for name in by_name if name not in forced][::-1]  # (popped in program order: operands first)
+        while todo:
+            name = todo.pop()
+            if name in assumed and not all(_scalar_result(op, assumed) for op in by_name[name]):
+                assumed.discard(name)
+                todo += [n for n in readers.get(name, ()) if n in assumed and n not in forced]
         implied = set(forced)
         for name, op in defs:
             if _scalar_operands(op, name in assumed):

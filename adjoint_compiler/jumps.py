@@ -53,7 +53,8 @@ from adjoint_compiler import naming, trees
 def run(fn, source):
     """Return a new FunctionDef whose only jump is ``if <flag>: break`` at the end of a loop body."""
     early_return = _has_early_return(fn.body)
-    body = _Jumps(naming.Namer(trees.all_names(fn)), early_return).function(trees.clone(fn.body))
+    namer = naming.LazyNamer(lambda: trees.all_names(fn))  # (fn is not changed: the body is a copy)
+    body = _Jumps(namer, early_return).function(trees.clone(fn.body))
     if not early_return and not (body and isinstance(body[-1], gast.Return)):
         # the one exit, written out
         body.append(gast.copy_location(gast.Return(value=trees.const(None)), fn.body[-1] if fn.body else fn))
@@ -98,7 +99,7 @@ def _jumps_in(stmts, kind):
 
 def _has_early_return(body):
     for i, stmt in enumerate(body):
-        for node in trees.breadth_first(stmt):
+        for node in trees.statements(stmt):  # (a return is a statement: the expressions are not walked)
             if isinstance(node, gast.Return) and not (node is stmt and i == len(body) - 1):
                 return True
     return False

@@ -152,3 +152,23 @@ class Namer:
             self.taken.add(name)
             return name
         return self.fresh(VERSION, name)
+
+
+class LazyNamer(Namer):
+    """A ``Namer`` whose taken names, ``names()`` (a walk of a tree that stays as it is), are found when a fresh
+    name is first asked for: a pass that most often makes none (``jumps``, ``ssa`` on straight-line code) saves
+    the walk. What is reserved before then is taken as well."""
+
+    def __init__(self, names):
+        self._names, self._taken, self._reserved = names, None, set()
+        self.counters = {}
+
+    @property
+    def taken(self):
+        if self._taken is None:
+            self._taken = set(self._names()) | self._reserved
+        return self._taken
+
+    def reserve(self, name):
+        (self._reserved if self._taken is None else self._taken).add(name)
+        return name

@@ -228,12 +228,17 @@ def _specialise(c):
         specialise.bind_functions(c.src, c.bindings)
     if c.varargs is not None and c.src.tree.args.vararg is not None:
         specialise.varargs(c.src, c.varargs)
-    specialise.nested_gradients(c.src, lambda h, wrt, mode: compile(h, wrt, mode).function)
-    specialise.callables(c.src)
-    specialise.structures(c.src)
+    # the calls these four look at, found once, and again only after one that rewrote the tree
+    calls = specialise.Calls(c.src)
+    if specialise.nested_gradients(c.src, lambda h, wrt, mode: compile(h, wrt, mode).function, calls):
+        calls = specialise.Calls(c.src)
+    if specialise.callables(c.src, calls):
+        calls = specialise.Calls(c.src)
+    if specialise.structures(c.src, calls):
+        calls = None
     params = [a.id for a in c.src.tree.args.args]
     c.src.structure = {params[i]: fact for i, fact in c.structure.items() if i < len(params)}
-    specialise.spread_calls(c.src)
+    specialise.spread_calls(c.src, calls)
     specialise.list_copies(c.src)
     c.tree = c.src.tree
     return c.tree

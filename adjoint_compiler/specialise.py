@@ -141,18 +141,58 @@ def _fields_as_indices(src, fields):
             trees.become(node, gast.copy_location(index, node))
 
 
-def structures(src):
+class Calls:
+    """What the passes of the specialise stage that look at every call ask of ``src.tree``, found in one walk
+    (issue #14: each walked the tree and resolved every call's function again): its calls, in
+    ``trees.breadth_first``'s order, its local names (``trees.local_names``), whether it spreads a value
+    (``*xs`` or ``**kw``: ``spread_calls``), and the value each call's function resolves to (``value``:
+    ``source.global_value``, found when first asked). It holds while nothing rewrites the tree: each pass given
+    one says whether it rewrote anything, and the pipeline makes a new one where it did."""
+
+    def __init__(self, src):
+        tree = src.tree
+        self.src = src
+        self.calls = []
+        self.spreads = False
+        self.local = {a.id for a in tree.args.args}  # (local_names: the parameters and every name stored into)
+        Call, Starred, keyword, Name, Store = gast.Call, gast.Starred, gast.keyword, gast.Name, gast.Store
+        for node in trees.breadth_first(tree):
+            cls = node.__class__
+            if cls is Name:
+                if node.ctx.__class__ is Store:
+                    self.local.add(node.id)
+            elif cls is Call:
+                self.calls.append(node)
+            elif cls is Starred or cls is keyword and node.arg is None:
+                self.spreads = True
+        self._values = {}
+
+    def forget(self):
+        """The values found so far, after a pass bound a new name (``src.bind``): a call's function may now
+        resolve where it did not."""
+        self._values = {}
+
+    def value(self, call):
+        """``source.global_value(call.func, src, local)``."""
+        key = id(call)
+        if key not in self._values:
+            self._values[key] = source_mod.global_value(call.func, self.src, self.local)
+        return self._values[key]
+
+
+def structures(src, calls=None):
     """``P(a, b=v)`` of a NamedTuple class P as ``structure(P, (a, v))``, a real P made by a function with
     rules, and ``s.b`` as ``s[1]`` where ``s`` is a local name every assignment of which builds a P (or
     the call itself): the compiler differentiates a NamedTuple as the tuple it is. Fields left out take
     P's defaults (constants only). A dataclass objects.py left as it is (one the function returns, say)
     is built the same way, when its generated ``__init__`` only stores the fields (``_structure_layout``),
     and ``s.b`` becomes ``structure_fields(s)[1]``: differentiated as the tuple of its fields, whose
-    cotangent is the dataclass's inside the compiled code."""
-    local = trees.local_names(src.tree)
+    cotangent is the dataclass's inside the compiled code. ``calls``: a ``Calls`` of the tree as it is, where
+    made. Whether it rewrote anything."""
+    calls = Calls(src) if calls is None else calls
     built = {}  # id of the call -> its class
-    for node in trees.breadth_first(src.tree):
-        made = source_mod.global_value(node.func, src, local) if isinstance(node, gast.Call) else None
+    for node in calls.calls:
+        made = calls.value(node)
         layout = _structure_layout(made)
         if layout is None:
             continue
@@ -187,8 +227,9 @@ def structures(src):
         node.args = [trees.name(src.bind(made.__name__, made)), gast.Tuple(elts=parts, ctx=gast.Load())]
         node.keywords = []
         built[id(node)] = made
+        calls.forget()
     if not built:
-        return
+        return False
     holds = {}  # local name -> the class every assignment of it builds (None: something else)
     for node in trees.breadth_first(src.tree):
         if isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
@@ -215,6 +256,7 @@ def structures(src):
                 value = gast.copy_location(call, value)
             index = gast.Subscript(value=value, slice=trees.const(names.index(node.attr)), ctx=gast.Load())
             trees.become(node, gast.copy_location(index, node))
+    return True
 
 
 _NO_DEFAULT = object()
@@ -288,15 +330,17 @@ def _global_name(src, value):
     return next((n for n, v in dict.items(src.env) if v is value and not n.startswith("_")), None)
 
 
-def nested_gradients(src, compile_gradient):
+def nested_gradients(src, compile_gradient, calls=None):
     """Calls of derivatives inside the function: ``ac.grad(h, wrt)(a)`` or ``dh(a)`` where
     ``dh = ac.grad(h)`` (value_and_grad and jvp alike) become calls of h's emitted gradient or jvp
     function, which is Python source the compiler differentiates again: ``h_grad(a)[1]``
     (``h_grad(a)`` for value_and_grad, ``h_jvp(a, t)`` for ``ac.jvp(h)(a, t)``).
-    ``compile_gradient(h, wrt, mode)`` gives that function. Edits ``src.tree`` (a fresh parse)."""
-    local = trees.local_names(src.tree)
-    if not _calls_transforms(src, local):
-        return  # (most functions: the walks below would find nothing)
+    ``compile_gradient(h, wrt, mode)`` gives that function. Edits ``src.tree`` (a fresh parse). ``calls``: a
+    ``Calls`` of the tree as it is, where made. Whether it may have rewritten anything."""
+    calls = Calls(src) if calls is None else calls
+    if not _calls_transforms(calls):
+        return False  # (most functions: the walks below would find nothing)
+    local = set(calls.local)
     compiled = {}  # one function per (h, wrt, mode): grad(h) and value_and_grad(h) share it
     if _gradient_values(src, local):
         local = trees.local_names(src.tree)
@@ -360,6 +404,7 @@ def nested_gradients(src, compile_gradient):
         if picked and one_tuple:
             new = gast.Tuple(elts=[new], ctx=gast.Load())
         trees.become(node, gast.copy_location(new, node))
+    return True
 
 
 def _second_order_refused(kind, where):
@@ -373,16 +418,14 @@ def _second_order_refused(kind, where):
 _TRANSFORM_MARKS = (source_mod.MAKES_GRADIENT, source_mod.GRADIENT_OF, "_adjoint_compiler_refused_inside")
 
 
-def _calls_transforms(src, local):
-    """Whether a call in the tree calls a transform (``ac.grad``), a function one made (``dh``) or one refused
-    inside a differentiated function: the values ``_gradient_call`` looks at, every one the func of a call,
-    without which ``nested_gradients`` has nothing to rewrite or refuse."""
-    Call = gast.Call
-    for n in trees.walk(src.tree):
-        if n.__class__ is Call:
-            value = source_mod.global_value(n.func, src, local)
-            if value is not None and any(getattr(value, mark, None) is not None for mark in _TRANSFORM_MARKS):
-                return True
+def _calls_transforms(calls):
+    """Whether a call in the tree (``calls``, its ``Calls``) calls a transform (``ac.grad``), a function one made
+    (``dh``) or one refused inside a differentiated function: the values ``_gradient_call`` looks at, every one
+    the func of a call, without which ``nested_gradients`` has nothing to rewrite or refuse."""
+    for n in calls.calls:
+        value = calls.value(n)
+        if value is not None and any(getattr(value, mark, None) is not None for mark in _TRANSFORM_MARKS):
+            return True
     return False
 
 
@@ -597,16 +640,16 @@ def _vjp_pairs(src, compile_gradient, local):
                     trees.become(use, gast.copy_location(part, use))
 
 
-def callables(src):
+def callables(src, calls=None):
     """Calls of a bound method, a ``functools.partial`` or an object with a Python ``__call__`` that
     resolve at compile time (``m.loss(x)``, ``m(x)`` for a global ``m``) become calls of a plain
     function standing for them (``source.variant``: their function with ``self`` or the partial's
-    values bound), which the compiler differentiates like any other: ``m_loss(x)``."""
-    local = trees.local_names(src.tree)
-    for node in trees.breadth_first(src.tree):
-        if not isinstance(node, gast.Call):
-            continue
-        value = source_mod.global_value(node.func, src, local)
+    values bound), which the compiler differentiates like any other: ``m_loss(x)``. ``calls``: a ``Calls`` of
+    the tree as it is, where made. Whether it rewrote anything."""
+    calls = Calls(src) if calls is None else calls
+    rewrote = False
+    for node in calls.calls:
+        value = calls.value(node)
         if value is None or inspect.isfunction(value) or rules.lookup(value) is not None:
             continue
         made = source_mod.target(value)
@@ -615,6 +658,9 @@ def callables(src):
         label = "_".join(_written(node.func)) or made[0].__name__
         function = source_mod.variant(value, *made, name=label)
         node.func = gast.copy_location(trees.name(src.bind(label, function)), node.func)
+        calls.forget()
+        rewrote = True
+    return rewrote
 
 
 _LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})
@@ -660,15 +706,15 @@ def list_copies(src):
         trees.become(node, gast.copy_location(made, node))
 
 
-def spread_calls(src):
+def spread_calls(src, calls=None):
     """Starred arguments of known structure become plain ones: ``h(*xs)`` where ``xs`` is a tuple
     or list display, a name whose length is known (``_known``) or a global tuple, gives
     ``h(xs[0], xs[1])``; so do ``h(*xs[1:])`` (constant bounds) and ``h(*list(xs))``. ``h(**kw)``
     where ``kw`` is a dict display with string keys (or a name so assigned) gives
     ``h(a=kw['a'], ...)``; ``[y, *xs]`` (a list or tuple display) gives ``[y, xs[0], xs[1]]``. Others stay,
-    for fence to refuse."""
+    for fence to refuse. ``calls``: a ``Calls`` of the tree as it is, where made."""
     tree = src.tree
-    if not any(n.__class__ is gast.Starred or n.__class__ is gast.keyword and n.arg is None for n in trees.walk(tree)):
+    if not (Calls(src) if calls is None else calls).spreads:
         return  # (most functions: nothing spread, and nothing for the walks below to find)
     local = trees.local_names(tree)
     known = _known(tree, src, local, getattr(src, "structure", None))

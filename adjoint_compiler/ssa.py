@@ -85,7 +85,7 @@ def _exposed(stmts, defined):
 class _Renamer:
     def __init__(self, fn):
         self.fn = fn
-        self.namer = naming.Namer(trees.all_names(fn))
+        self.namer = naming.LazyNamer(lambda: trees.all_names(fn))  # (fn is not changed: the result is new)
         self.defined = set()
 
     def new_version(self, name):

@@ -8,14 +8,19 @@ facts across rounds are held to byte-identical emitted code by test_golden.py; t
 rounds keep per assignment (``clean._scan``) are checked against a from-scratch walk in every round.
 """
 
+import functools
 import importlib
 import inspect
+import math
 import os
 import sys
+import typing
 
+import numpy as np
 import pytest
 
 from adjoint_compiler import effects, source
+from adjoint_compiler.errors import CompileError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "examples"))
@@ -672,3 +677,279 @@ def test_the_collector_comes_back_as_it_was(tmp_path):
         assert not gc.isenabled()  # (a caller that paused it keeps it paused)
     finally:
         (gc.enable if enabled else gc.disable)()
+
+
+# optimize's passes after clean that have nothing to do on straight-line code say so without a walk of every
+# node (compile20): coalesce from the functions' statements, release_dead from clean's last scan
+
+
+def test_coalesce_s_shortcut_returns_what_the_whole_pass_returns(monkeypatch, tmp_path):
+    from adjoint_compiler import pipeline, trees
+
+    coalescing = sys.modules["adjoint_compiler.optimize.coalescing"]
+    whole, taken = coalescing._coalesce_scopes, []
+
+    def checked(fn):
+        copy = trees.clone(fn)
+        out = coalescing.coalesce(fn)
+        if not out:  # (the shortcut or the whole pass said no: the whole pass on a copy changes nothing either)
+            assert not whole(copy) and trees.dump(copy) == trees.dump(fn)
+        taken.append(out)
+        return out
+
+    optimize = sys.modules["adjoint_compiler.optimize"]
+    monkeypatch.setattr(optimize, "coalesce", checked)
+    for func, wrt, mode in _compiled_cases(tmp_path):
+        pipeline.compile(func, wrt, mode)
+    assert 5 < sum(taken) < len(taken)  # (both answers among the cases)
+
+
+def test_release_dead_reads_the_names_clean_s_last_scan_found(monkeypatch, tmp_path):
+    from adjoint_compiler import pipeline, trees
+
+    release = sys.modules["adjoint_compiler.optimize.release"]
+    optimize = sys.modules["adjoint_compiler.optimize"]
+    given = []
+
+    def checked(fn, mentioned=None):
+        if mentioned is not None:
+            names = trees.all_names(fn)
+            for name in names | set(release._ARRAY_NAMES) | {"zeros_like", "x", "x_bar"}:
+                assert mentioned(name) == (name in names), name
+        given.append(mentioned is not None)
+        return release.release_dead(fn, mentioned)
+
+    monkeypatch.setattr(optimize, "release_dead", checked)
+    for func, wrt, mode in _compiled_cases(tmp_path):
+        pipeline.compile(func, wrt, mode)
+    assert 5 < sum(given) < len(given)  # (the scan's names used, and the walk where a loop or coalesce came after)
+
+
+# specialise's passes over every call share one index of the tree's calls (specialise.Calls, compile20): what it
+# answers is what each pass found by its own walk, and a pass that says it rewrote nothing left the tree as it was
+
+
+class _Scaled:
+    def __init__(self, k):
+        self.k = k
+
+    def apply(self, x):
+        return self.k * x
+
+
+class _Pair(typing.NamedTuple):
+    a: float
+    b: float
+
+
+_SCALED = _Scaled(3.0)
+
+
+def _times(k, x):
+    return k * x
+
+
+_HALF = functools.partial(_times, 0.5)
+
+
+def _calls_a_method_and_a_partial(x):
+    return _SCALED.apply(x) + _HALF(x) * x
+
+
+def _builds_a_named_tuple(x):
+    p = _Pair(x * x, b=2.0)
+    return p.a * p.b
+
+
+def _calls_a_gradient(x):
+    import adjoint_compiler as ac
+
+    return ac.grad(_builds_a_named_tuple)(x) * x
+
+
+def _spreads(x):
+    xs = (x, 2.0 * x)
+    return math.hypot(*xs)
+
+
+def test_the_calls_index_answers_what_the_walks_found(monkeypatch, tmp_path):
+    import gast
+
+    from adjoint_compiler import pipeline, specialise, trees
+    from adjoint_compiler import source as source_mod
+
+    made, said = specialise.Calls.__init__, []
+
+    def checked_index(self, src):
+        made(self, src)
+        tree = src.tree
+        assert self.calls == [n for n in trees.breadth_first(tree) if isinstance(n, gast.Call)]
+        assert self.local == trees.local_names(tree)
+        spreads = any(
+            isinstance(n, gast.Starred) or isinstance(n, gast.keyword) and n.arg is None for n in trees.walk(tree)
+        )
+        assert self.spreads == spreads
+        for call in self.calls:
+            found, again = self.value(call), source_mod.global_value(call.func, src, trees.local_names(tree))
+            assert found is again or inspect.ismethod(found) and found == again  # (a bound method is made anew)
+
+    def honest(name):
+        function = getattr(specialise, name)
+
+        def checked(src, *rest):
+            before = trees.dump(src.tree)
+            rewrote = function(src, *rest)
+            if not rewrote:
+                assert trees.dump(src.tree) == before, name
+            said.append((name, rewrote))
+            return rewrote
+
+        monkeypatch.setattr(specialise, name, checked)
+
+    monkeypatch.setattr(specialise.Calls, "__init__", checked_index)
+    for name in ("nested_gradients", "callables", "structures"):
+        honest(name)
+    functions = [(func, wrt, mode) for func, wrt, mode in _compiled_cases(tmp_path)]
+    for func in (_calls_a_method_and_a_partial, _builds_a_named_tuple, _calls_a_gradient, _spreads):
+        assert pipeline.compile(func, (0,), "grad").function(0.7) is not None  # (these compile)
+    for module in ("tests.test_methods", "tests.test_closure_transforms", "tests.test_objects", "calls"):
+        for value in vars(importlib.import_module(module)).values():
+            if inspect.isfunction(value) and not value.__name__.startswith("test") and value.__code__.co_argcount:
+                functions.append((value, (0,), "grad"))
+    for func, wrt, mode in functions:
+        try:
+            pipeline.compile(func, wrt, mode)
+        except CompileError:  # (refused: the checks above ran up to there; a failed check is an InternalError)
+            pass
+    for name in ("nested_gradients", "callables", "structures"):  # (each pass rewrote some, and left most)
+        answers = [rewrote for n, rewrote in said if n == name]
+        assert 0 < sum(answers) < len(answers), name
+
+
+def test_a_lazy_namer_hands_out_the_names_an_eager_one_does():
+    # jumps and ssa find the names taken only when they first need a fresh one (naming.LazyNamer, compile20)
+    from adjoint_compiler import naming
+
+    taken = {"x", "x_1", "_t1", "_break1", "y"}
+    for calls in (
+        [("reserve", "x"), ("reserve", "z"), ("fresh", naming.VERSION, "x"), ("fresh", naming.VERSION, "z")],
+        [("fresh", naming.TEMP), ("reserve", "_t2"), ("fresh", naming.TEMP), ("unique", "y"), ("unique", "w")],
+        [("reserve", "_break2"), ("fresh", naming.BREAK_FLAG), ("fresh", naming.BREAK_FLAG), ("reserve", "q")],
+    ):
+        walked = []
+        eager, lazy = naming.Namer(taken), naming.LazyNamer(lambda: walked.append(1) or taken)
+        for method, *args in calls:
+            assert getattr(eager, method)(*args) == getattr(lazy, method)(*args), (method, args)
+        assert eager.taken == lazy.taken and walked == [1]  # (found once, when first needed)
+    lazy = naming.LazyNamer(lambda: 1 / 0)  # never asked for a fresh name: the names are never found
+    assert lazy.reserve("x") == "x"
+
+
+def _scalars_by_rounds(defs, scalars):
+    """activity._infer_scalars as it was: every definition asked again, round after round, until none drops."""
+    from adjoint_compiler import activity
+
+    by_name = {}
+    for name, op in defs:
+        by_name.setdefault(name, []).append(op)
+    forced = set(scalars)
+    while True:
+        assumed = set(by_name) | forced
+        changed = True
+        while changed:
+            changed = False
+            for name, ops in by_name.items():
+                if (
+                    name in assumed
+                    and name not in forced
+                    and not all(activity._scalar_result(op, assumed) for op in ops)
+                ):
+                    assumed.discard(name)
+                    changed = True
+        implied = set(forced)
+        for name, op in defs:
+            if activity._scalar_operands(op, name in assumed):
+                implied.update(op.operand_names())
+        if implied == forced:
+            return assumed
+        forced = implied
+
+
+def _ranks_asking_every_round(act):
+    """reverse/shapes.ranks as it was: each operation's rank asked in every round, ranked already or not."""
+    import gast
+
+    from adjoint_compiler import activity
+    from adjoint_compiler.reverse import shapes
+
+    arrays = set()
+    vectors = {
+        a.id for _, op in act.defs if op.kind == "call" and op.fn is np.matmul for a in op.args if shapes._named(a)
+    }
+    rank = {n: 0 for n in act.scalars - vectors}
+    changed = True
+    while changed:
+        changed = False
+        for name, op in act.ops.items():
+            if op.kind == "copy" and op.args[0].id in arrays or op.kind == "call" and shapes._is_numpy(op.fn):
+                new_array = name not in arrays
+                arrays.add(name)
+                changed |= new_array
+            elif op.kind == "call" and any(isinstance(a, gast.Name) and a.id in arrays for a in op.args):
+                if shapes._in(op.fn, activity.ELEMENTWISE) and name not in act.sequences and name not in arrays:
+                    arrays.add(name)
+                    changed = True
+            known = shapes._rank(op, rank, act)
+            if known is not None and name not in rank:
+                rank[name] = known
+                changed = True
+            if op.kind == "call" and op.fn in shapes._PRODUCTS and len(op.args) == 2 and not op.kwargs:
+                for operand, r in shapes._product_operands(op, rank.get(name), rank):
+                    if operand not in rank:
+                        rank[operand] = r
+                        changed = True
+    return {n: r for n, r in rank.items() if r == 0 or n in arrays}
+
+
+def _made_arrays(x):
+    a = np.ones(3) * x
+    m = np.zeros((3, 3)) + np.outer(a, a)
+    b = np.sin(m @ a) + np.exp(a)
+    return np.sum(np.dot(m, b)) + np.sum(a * b)
+
+
+def test_the_scalars_by_a_work_list_are_those_found_by_rounds(monkeypatch, tmp_path):
+    # activity._infer_scalars's greatest fixed point by a work list (compile20), against the rounds it replaced;
+    # and the ranks reverse/shapes finds without asking again of a name it ranked, against asking every round
+    from adjoint_compiler import activity, pipeline
+    from adjoint_compiler.reverse import shapes
+
+    infer, ranks, dropped, ranked = activity._infer_scalars, shapes.ranks, [], []
+
+    def checked_scalars(defs, scalars):
+        found = infer(defs, scalars)
+        assert found == _scalars_by_rounds(defs, scalars)
+        dropped.append(len({n for n, _ in defs} - found))  # (names found not scalar)
+        return found
+
+    def checked_ranks(act):
+        found = ranks(act)
+        assert found == _ranks_asking_every_round(act)
+        ranked.append(sum(r > 0 for r in found.values()))  # (arrays of known rank)
+        return found
+
+    arrays = importlib.import_module("arrays")  # (examples/: vectorised code, whose arrays have ranks)
+    cases = _compiled_cases(tmp_path)
+    cases += [(f, (0,), "grad") for f in vars(arrays).values() if inspect.isfunction(f) and f.__module__ == "arrays"]
+    cases += [(_made_arrays, (0,), "grad"), (_made_arrays, (0,), "jvp")]
+
+    monkeypatch.setattr(activity, "_infer_scalars", checked_scalars)
+    monkeypatch.setattr(shapes, "ranks", checked_ranks)
+    state = sys.modules["adjoint_compiler.reverse.state"]
+    monkeypatch.setattr(state.shapes, "ranks", checked_ranks)
+    for func, wrt, mode in cases:
+        try:
+            pipeline.compile(func, wrt, mode)
+        except CompileError:  # (refused: the checks above ran up to there; a failed check is an InternalError)
+            pass
+    assert sum(dropped) > 50 and sum(ranked) >= 4  # (arrays among the cases: names dropped, ranks above 0)

@@ -29,6 +29,8 @@ adjoint sum collected, through the products its block defined; ``clean`` again a
 statement that reads it last).
 """
 
+import gast
+
 from adjoint_compiler import trees
 from adjoint_compiler.optimize.clean import clean, without_self_copies
 from adjoint_compiler.optimize.coalescing import coalesce
@@ -40,6 +42,8 @@ from adjoint_compiler.optimize.terms import collect_terms
 from adjoint_compiler.optimize.walks import by_value
 
 __all__ = ["run", "coalesce"]
+
+_LOOPS = (gast.For, gast.While)
 
 
 def run(fn, keep=frozenset(), copy=True, owned=False):
@@ -54,10 +58,14 @@ def run(fn, keep=frozenset(), copy=True, owned=False):
     if collect_terms(fn):  # (on names assigned once; what it leaves unread, a second clean drops)
         clean(fn, keep, quotes, state)  # (collect_terms replaces the values it rewrites: the rest stays folded)
     by_value(fn)  # after clean: the loop_length it leaves for the adjoint is also the forward's refusal
-    if coalesce(fn):  # the rewrites above rely on names assigned once
+    coalesced = coalesce(fn)
+    if coalesced:  # the rewrites above rely on names assigned once
         fn.body = without_self_copies(fn.body)
     if owned:  # after coalesce: it follows a variable's every binding, under one name
         accumulate_in_place(fn)
-    release_dead(fn)  # last: the rewrites above read names assigned once, and no del
+    # last: the rewrites above read names assigned once, and no del. The names clean's last scan found are
+    # fn's where nothing renamed them since (coalesce) and no loop was rewritten (by_value, accumulate_in_place)
+    straight = not coalesced and not any(isinstance(s, _LOOPS) for s in trees.statements(fn))
+    release_dead(fn, state.names() if straight else None)
     quotes.requote(fn.body)
     return fn

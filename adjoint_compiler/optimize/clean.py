@@ -196,6 +196,14 @@ class _Round:
         self.passed = {}  # ... and ``fuse_accumulations``
         self.counted = {}  # what ``_scan`` counted in an assignment (``_assignment``), while its mark stands
         self.changed = False
+        # (reads, assignments) per name of the last scan: once ``clean`` returns, of the function as it is, whose
+        # every name is a key of one of them (``names``)
+        self.tables = ({}, {})
+
+    def names(self):
+        """Whether each name is mentioned in the function ``clean`` left (``trees.all_names``, without a walk)."""
+        reads, assigns = self.tables
+        return lambda name: name in reads or name in assigns
 
     def forget(self, stmts):
         """Statements (and those inside them) rewritten in place: fold them anew."""
@@ -564,6 +572,7 @@ def clean(fn, keep, quotes, state=None):
     size = None
     while True:
         reads, assigns, new_size, assignments = _scan(fn, state)
+        state.tables = reads, assigns  # (a round that returns below leaves the function as scanned here)
         # every rewrite removes nodes or substitutes names, so a round that changes
         # neither the node count nor the substitutions has reached the fixed point
         if new_size == size:

@@ -202,10 +202,16 @@ def _rank(name):
     return bool(temp), version, int(base[2:]) if temp else 0, name
 
 
+def _candidates(fn):
+    """``(loop depth, a, b)`` for each copy ``a = b`` in ``fn``'s own body between two names of one kind
+    (``_family``'s suffix: ``y_1_bar = y_bar``), the copies ``_coalesce_scope`` may join."""
+    copies = [(depth, s.targets[0].id, s.value.id) for depth, s in _copies(fn.body, 0, [])]
+    return [(depth, a, b) for depth, a, b in copies if a != b and _family(a)[1] == _family(b)[1]]
+
+
 def _coalesce_scope(fn, taken):
     """Coalesce the copy-related names of one function (not of the functions nested in it); True if any."""
-    copies = [(depth, s.targets[0].id, s.value.id) for depth, s in _copies(fn.body, 0, [])]
-    copies = [(depth, a, b) for depth, a, b in copies if a != b and _family(a)[1] == _family(b)[1]]
+    copies = _candidates(fn)
     if not copies:
         return False
     own = _own_nodes(fn)
@@ -281,7 +287,17 @@ def coalesce(fn):
     ``x = x`` (which cleaning drops): the flags, merges and loop headers of SSA, and the chains of
     cotangent copies at the end of an adjoint loop. Names of one variable only (``y``, ``y_1``, ``y_2``;
     ``y_bar``, ``y_1_bar``; temporaries join any), renamed to the lowest version, or the parameter among
-    them. Modifies ``fn``."""
+    them. Modifies ``fn``.
+
+    The functions' copies are found first, from their statements alone: most adjoints of straight-line code
+    have none between names of one kind, and then the walk of every node for the names taken is not made."""
+    if not any(_candidates(s) for s in trees.statements(fn) if s.__class__ is gast.FunctionDef):
+        return False
+    return _coalesce_scopes(fn)
+
+
+def _coalesce_scopes(fn):
+    """``coalesce``'s work, scope by scope, with every name of ``fn`` taken."""
     taken, scopes = set(), []  # every name the module could confuse with a new one; the functions
     for n in trees.walk(fn):
         if type(n) is gast.Name:

@@ -47,6 +47,7 @@ _NESTED = (gast.FunctionDef, gast.Lambda, gast.ListComp, gast.SetComp, gast.Dict
 _ARRAY_HELPERS = frozenset(
     ("unbroadcast", "unreduce", "matmul_bar1", "matmul_bar2", "dot_bar1", "dot_bar2", "add_at", "add_into")
 )
+_ARRAY_NAMES = sorted(_ARRAY_HELPERS | {"np"})
 _MAKES = (gast.BinOp, gast.UnaryOp, gast.Compare)
 # markers ``emit`` turns back into statements (a try's flag, a with's manager): their names must stay
 _MARKERS = frozenset(("try_", "enter_context", "exit_context", "raise_"))
@@ -84,9 +85,12 @@ def _kept_by(stmt):
     return kept
 
 
-def release_dead(fn):
-    """Insert the ``del`` statements of the module docstring into ``fn`` and its nested functions."""
-    if not trees.all_names(fn) & (_ARRAY_HELPERS | {"np"}):
+def release_dead(fn, mentioned=None):
+    """Insert the ``del`` statements of the module docstring into ``fn`` and its nested functions.
+    ``mentioned``: whether ``fn`` mentions a name, where known without a walk (``clean._Round.names``)."""
+    if mentioned is None:
+        mentioned = trees.all_names(fn).__contains__
+    if not any(mentioned(name) for name in _ARRAY_NAMES):
         return
     _release(fn)
 

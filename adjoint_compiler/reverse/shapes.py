@@ -256,8 +256,8 @@ def ranks(act):
                 if _in(op.fn, activity.ELEMENTWISE) and name not in act.sequences and name not in arrays:
                     arrays.add(name)
                     changed = True
-            known = _rank(op, rank, act)
-            if known is not None and name not in rank:
+            known = _rank(op, rank, act) if name not in rank else None  # (a rank found stays: not asked again)
+            if known is not None:
                 rank[name] = known
                 changed = True
             if op.kind == "call" and op.fn in _PRODUCTS and len(op.args) == 2 and not op.kwargs:
