@@ -2201,7 +2201,10 @@ def _lists_of_objects(tree, src):
     or assigns ``ps_pos[i]``; ``ps[i].energy()`` (a method that does not change the object) is
     ``Particle(pos=ps_pos[i], vel=ps_vel[i]).energy()``; the statement ``ps[i].step(dt)`` (or ``y =
     ps[i].step(dt)``) makes ``ps_i`` of the fields at ``i``, calls the method on it and puts its fields back
-    (``i`` names and numbers under arithmetic, which the statement does not rebind). Only where the list is
+    (``i`` names and numbers under arithmetic, which the statement does not rebind); ``best = min(ps,
+    key=k)`` (``max``) is ``best_at = chosen_element(min, k, Particle, ('pos', 'vel'), ps_pos, ps_vel)`` and
+    ``best`` made of the fields at ``best_at``, a copy: only where the key and ``best`` only read, and no
+    element changes after (see _choice). Only where the list is
     bound once, at the top level, and appended to only by that loop, whose body is that statement (not
     reading ``ps``); ``ps`` is read only in these forms; in each loop, ``p`` is used only through
     its attributes and methods (never passed on, rebound, or used after the loop), and the body has no
@@ -2244,7 +2247,7 @@ def _lists_of_objects(tree, src):
         params, kept = klass.record_init or (None, [])
         if not order or params is None or not all(isinstance(p, str) for _, p in kept):
             continue
-        uses = _list_uses(tree, ps, klass, call.func.value)
+        uses = _list_uses(tree, ps, klass, call.func.value, lambda node: source_mod.global_value(node, src, local))
         if uses is None:
             continue
         taken = trees.all_names(tree) | set(src.env)
@@ -2271,6 +2274,23 @@ def _lists_of_objects(tree, src):
                 continue
             if kind == "reader":  # (a fresh object of the fields: the method does not change it)
                 node.value = gast.copy_location(_element(src, cls, klass, lists, param_of, node.value.slice), node)
+                continue
+            if kind == "choice":  # best_at = chosen_element(min, key, Body, ('pos', 'vel'), ps_pos, ps_vel)
+                best, call = node.targets[0].id, node.value
+                at = next(c for c in ["%s_at" % best] + ["%s_at%d" % (best, n) for n in range(1, 99)] if c not in taken)
+                taken.add(at)
+                helper = trees.name(src.bind("chosen_element", runtime.chosen_element))
+                names = gast.Tuple(elts=[trees.const(param_of[f]) for f in klass.fields], ctx=gast.Load())
+                make = trees.name(src.bind(cls.__name__, cls))
+                fields = [trees.name(lists[f]) for f in klass.fields]
+                node.value = gast.copy_location(
+                    gast.Call(func=helper, args=[call.func, call.keywords[0].value, make, names] + fields, keywords=[]),
+                    call,
+                )
+                node.targets = [gast.copy_location(trees.name(at, True), node.targets[0])]
+                element = _element(src, cls, klass, lists, param_of, trees.name(at))
+                spliced[id(node)] = [node, gast.copy_location(trees.assign(best, element), node)]
+                made.add(best)
                 continue
             if kind == "method":
                 made.add(_element_call(node, src, cls, klass, lists, param_of, taken, spliced))
@@ -2372,12 +2392,16 @@ def _appended(name, value):
     return gast.Call(func=func, args=[value], keywords=[])
 
 
-def _list_uses(tree, ps, klass, builder):
+def _list_uses(tree, ps, klass, builder, resolve):
     """[(kind, node)] for each read of the list ``ps`` but ``builder`` (``ps`` in ``ps.append``; see
     _lists_of_objects): ("len", the call), ("loop", the For), ("field", ``ps[i].pos``, read or assigned),
-    ("method", the statement ``ps[i].step(dt)`` or ``y = ps[i].step(dt)``); None where one is of another
-    kind, or its loop uses its element otherwise."""
+    ("method", the statement ``ps[i].step(dt)`` or ``y = ps[i].step(dt)``), ("choice", the statement ``best =
+    min(ps, key=...)``, see _choice, after which no element changes); None where one is of another kind, or
+    its loop uses its element otherwise."""
     uses, seen, local = [], {id(builder)}, trees.local_names(tree)
+    choices = {  # id of ps in best = min(ps, key=lambda c: c.cost) -> the statement's place in the body
+        id(s.value.args[0]): t for t, s in enumerate(tree.body) if _choice(s, ps, klass, resolve, tree)
+    }
     calls = {  # id of ps[i].step -> the statement ps[i].step(dt) or y = ps[i].step(dt)
         id(s.value.func): s
         for s in trees.statements(tree)
@@ -2424,8 +2448,93 @@ def _list_uses(tree, ps, klass, builder):
             seen.add(id(n.iter))
     for n in trees.walk(tree):
         if isinstance(n, gast.Name) and n.id == ps and isinstance(n.ctx, gast.Load) and id(n) not in seen:
+            if id(n) not in choices:
+                return None
+            uses.append(("choice", tree.body[choices[id(n)]]))
+    if choices:  # (best is a copy of the element: right where no element changes after it is chosen)
+        written = {
+            id(node)
+            for kind, node in uses
+            if kind == "field"
+            and isinstance(node.ctx, gast.Store)
+            or kind == "method"
+            and klass.methods[node.value.func.attr].writes
+            or kind == "loop"
+            and _changes_element(node, klass)
+        }
+        last = max(
+            (t for t, s in enumerate(tree.body) if written & {id(n) for n in trees.walk(s)}),
+            default=-1,
+        )
+        if last >= min(choices.values()):
             return None
     return uses
+
+
+def _changes_element(loop, klass):
+    """Whether ``for p in ps: body`` may change ``p`` (see _lists_of_objects)."""
+    p = loop.target.id
+    return any(
+        _on(n, p) and (isinstance(n.ctx, gast.Store) or n.attr in klass.methods and klass.methods[n.attr].writes)
+        for b in loop.body
+        for n in trees.walk(b)
+    )
+
+
+def _choice(stmt, ps, klass, resolve, tree):
+    """Whether ``stmt`` is ``best = min(ps, key=lambda c: c.cost)`` (or ``max``; lift has made the lambda a
+    function of its own, as it does a ``def``), its key reading ``c`` only through fields and methods that do
+    not change it, and ``best`` bound there alone and used only so (see _lists_of_objects)."""
+    call = stmt.value if isinstance(stmt, gast.Assign) else None
+    if not (
+        isinstance(call, gast.Call)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], gast.Name)
+        and resolve(call.func) in (min, max)
+        and len(call.args) == 1
+        and isinstance(call.args[0], gast.Name)
+        and call.args[0].id == ps
+        and len(call.keywords) == 1
+        and call.keywords[0].arg == "key"
+        and isinstance(call.keywords[0].value, gast.Name)
+    ):
+        return False
+    key = resolve(call.keywords[0].value)
+    try:
+        key = source_mod.read(key).tree if inspect.isfunction(key) else None
+    except CompileError:
+        return False
+    args = getattr(key, "args", None)
+    if args is None or len(args.args) != 1 or args.vararg or args.kwarg or args.kwonlyargs or args.defaults:
+        return False
+    best = stmt.targets[0]
+    bound = [n for n in trees.walk(tree) if isinstance(n, gast.Name) and n.id == best.id and n is not best]
+    return (
+        _read_only(key, args.args[0].id, klass, {id(args.args[0])})
+        and not any(isinstance(n.ctx, (gast.Store, gast.Del)) for n in bound)
+        and _read_only(tree, best.id, klass, {id(best)})
+    )
+
+
+def _read_only(root, c, klass, exempt):
+    """Whether every mention of ``c`` under ``root`` (but ``exempt``, by id) reads a field (``c.cost``) or
+    calls a method that does not change the object (``c.score()``)."""
+    nodes = list(trees.walk(root))
+    funcs = {id(n.func) for n in nodes if isinstance(n, gast.Call)}
+    receivers = {
+        id(n.value)
+        for n in nodes
+        if _on(n, c)
+        and isinstance(n.ctx, gast.Load)
+        and (
+            n.attr in klass.fields
+            and id(n) not in funcs
+            or id(n) in funcs
+            and _method(klass, n.attr)
+            and not klass.methods[n.attr].writes
+        )
+    }
+    return all(id(n) in receivers or id(n) in exempt for n in nodes if isinstance(n, gast.Name) and n.id == c)
 
 
 def _indexed(node, ps):

@@ -575,3 +575,84 @@ def test_elements_by_index_where_a_copy_of_the_fields_could_differ_stay_refused(
     with pytest.raises(ac.UnsupportedError, match=HERE):
         ac.grad(f)(x)
     assert np.array_equal(x, before)
+
+
+# --- min/max(ps, key=...) over a list of objects: the chosen element's fields flow, the choice is constant ---
+
+
+class Candidate:
+    def __init__(self, w, cost):
+        self.w = w
+        self.cost = cost
+
+    def score(self):
+        return self.cost + 0.1 * self.w
+
+    def shrink(self):
+        self.w = 0.5 * self.w
+        return self.w
+
+
+def by_score(c):
+    return c.score()
+
+
+def best_candidate(x):
+    cs = [Candidate(x[i], (x[i] - 0.4) ** 2) for i in range(len(x))]
+    for c in cs:  # (changed before the choice)
+        c.w = c.w * c.cost
+    best = max(cs, key=by_score)
+    worst = min(cs, key=lambda c: c.cost * 2.0)
+    if best.w > 0.0:
+        return best.w * best.score() + worst.w
+    return worst.cost
+
+
+def hand_best(x):  # the same, by hand: the costs are distinct at the points below
+    w, cost = x * (x - 0.4) ** 2, (x - 0.4) ** 2
+    b, k = int(np.argmax(cost + 0.1 * w)), int(np.argmin(cost))
+    return w[b] * (cost[b] + 0.1 * w[b]) + w[k] if w[b] > 0.0 else cost[k]
+
+
+def test_min_and_max_with_a_key_over_a_list_of_objects():
+    for x in (np.array([0.3, 0.55, 0.9]), np.array([-0.9, 0.45, 0.1, 0.7])):
+        before = x.copy()
+        assert best_candidate(x) == pytest.approx(hand_best(x), rel=1e-14)
+        testing.check_grads(best_candidate, (x,))
+        assert np.array_equal(x, before)
+        _, tangent = ac.jvp(best_candidate)(x, np.ones_like(x))
+        assert tangent == pytest.approx(np.sum(ac.grad(best_candidate)(x)), rel=1e-9)
+        v = np.linspace(0.5, -1.0, len(x))
+        fd = (ac.grad(best_candidate)(x + 1e-5 * v) - ac.grad(best_candidate)(x - 1e-5 * v)) / 2e-5
+        np.testing.assert_allclose(ac.hvp(best_candidate)(x, v), fd, rtol=1e-5, atol=1e-8)
+    forward = ac.adjoint_source(best_candidate).split("# adjoint sweep")[0]
+    assert "best_at = chosen_element(max, by_score, Candidate, ('w', 'cost'), cs_w, cs_cost)" in forward
+    with pytest.raises(ValueError):  # (an empty list: min/max raise, as in the function)
+        ac.grad(best_candidate)(np.zeros(0))
+
+
+def best_written(x):
+    cs = [Candidate(x[i], (x[i] - 0.4) ** 2) for i in range(len(x))]
+    best = min(cs, key=lambda c: c.cost)
+    best.w = 3.0 * best.w  # (the element itself changes: cs[0].w below could be it)
+    return best.w + cs[0].w
+
+
+def list_written_after(x):
+    cs = [Candidate(x[i], (x[i] - 0.4) ** 2) for i in range(len(x))]
+    best = min(cs, key=lambda c: c.cost)
+    cs[0].w = 2.0  # (best may be cs[0]: a copy chosen before would not see it)
+    return best.w
+
+
+def key_changes_the_element(x):
+    cs = [Candidate(x[i], (x[i] - 0.4) ** 2) for i in range(len(x))]
+    best = min(cs, key=lambda c: c.shrink())
+    return best.w
+
+
+@pytest.mark.parametrize("f", [best_written, list_written_after, key_changes_the_element], ids=lambda f: f.__name__)
+def test_a_chosen_element_that_a_copy_could_not_follow_stays_refused(f):
+    x = np.array([0.3, 0.55, 0.9])
+    with pytest.raises(ac.UnsupportedError, match=HERE):
+        ac.grad(f)(x)
