@@ -74,6 +74,7 @@ def _expression(fn):
         body = [s for s in src.tree.body if not (isinstance(s, gast.Expr) and isinstance(s.value, gast.Constant))]
         if (
             len(body) == 1
+            and not (src.variant is not None and src.variant[5])  # (its field reads indexed once specialised)
             and isinstance(body[0], gast.Return)
             and body[0].value is not None
             and not src.tree.args.kwonlyargs
