@@ -113,6 +113,14 @@ def adjoint_call(r, stmt, name, op, g, out):
             r.location(stmt),
             objects.note(r.source, name),
         )
+    if rule is None and inspect.isfunction(getattr(op.fn, "__wrapped__", None)) and hasattr(op.fn, "cache_info"):
+        label = _written(getattr(op.node, "func", None)) or _fn_label(op.fn)
+        raise UnsupportedError(  # (its source is there: compiling it would drop the cache, a cached value is wrong)
+            "a call of %s, a function cached by functools.lru_cache or cache (a value it cached at other inputs "
+            "has no derivative at these)" % label,
+            r.location(stmt),
+            "differentiate a function calling the undecorated one (%s.__wrapped__), or do without the cache" % label,
+        )
     if rule is None:
         label = _written(getattr(op.node, "func", None)) or _fn_label(op.fn)
         raise CompileError(
