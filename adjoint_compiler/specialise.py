@@ -199,7 +199,7 @@ def structures(src):
             if not any(isinstance(a, gast.Assign) and a.targets[0] is node for a in trees.breadth_first(src.tree)):
                 holds[node.id] = None  # also bound by a loop, an unpacking, a with ...
     params = {a.id for a in src.tree.args.args}
-    _tuple_methods(src, {n: c for n, c in holds.items() if c is not None and n not in params})
+    _tuple_methods(src, {n: c for n, c in holds.items() if c is not None and n not in params}, built)
     for node in trees.breadth_first(src.tree):
         if not (isinstance(node, gast.Attribute) and isinstance(node.ctx, gast.Load)):
             continue
@@ -221,7 +221,7 @@ def structures(src):
 _NO_DEFAULT = object()
 
 
-def _tuple_methods(src, holds):
+def _tuple_methods(src, holds, built):
     """``p.norm(k)``, where every assignment of ``p`` builds a NamedTuple P (``holds``) whose class of the
     user's defines ``norm``: ``norm_P(p, k)``, a variant of ``P.norm`` whose reads of P's fields index
     ``self`` (``source.variant``'s ``fields``, as the API passes a NamedTuple argument), called as any
@@ -229,7 +229,7 @@ def _tuple_methods(src, holds):
     local = trees.local_names(src.tree)
     for node in trees.breadth_first(src.tree):
         if isinstance(node, gast.Call):
-            _passed_tuples(src, node, holds, local)
+            _passed_tuples(src, node, holds, built, local)
         if not (
             isinstance(node, gast.Call)
             and isinstance(node.func, gast.Attribute)
@@ -251,13 +251,14 @@ def _tuple_methods(src, holds):
         node.func = gast.copy_location(trees.name(name), node.func)
 
 
-def _passed_tuples(src, call, holds, local):
-    """``norm_of(p)``, a function of the user's given NamedTuples (``holds``) whose fields agree (one name,
-    one position): a variant of it whose reads of those fields index (as ``_tuple_methods``'s)."""
+def _passed_tuples(src, call, holds, built, local):
+    """``norm_of(p)``, a function of the user's given NamedTuples (``holds``, or built in the call: ``built``,
+    by id) whose fields agree (one name, one position): a variant of it whose reads of those fields index
+    (as ``_tuple_methods``'s)."""
     at = {
-        k: holds[a.id]
+        k: holds[a.id] if isinstance(a, gast.Name) else built[id(a)]
         for k, a in enumerate(call.args)
-        if isinstance(a, gast.Name) and issubclass(holds.get(a.id, object), tuple)
+        if issubclass(holds.get(a.id, object) if isinstance(a, gast.Name) else built.get(id(a), object), tuple)
     }
     function = source_mod.global_value(call.func, src, local)
     if not at or call.keywords or not inspect.isfunction(function) or _generated(function):
