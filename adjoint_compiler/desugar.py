@@ -2788,6 +2788,12 @@ class _Desugar:
             names[b] = self.bind(b, getattr(builtins, b))
         held = []  # each argument evaluated once, in order, into a name
         for a in args + [keywords[k] for k in ("fillvalue",) if k in keywords]:
+            if isinstance(a, gast.Call) and self.resolve(a.func) in (zip, enumerate):
+                # starmap(f, zip(xs, ys)): the pairs listed as list(zip(...)) is (the loops below list it)
+                a = (
+                    self.pairs_of(_at(gast.Call(func=trees.name(self.bind("list", list)), args=[a], keywords=[]), a))
+                    or a
+                )
             value = self.expr(a, out)
             if not isinstance(value, (gast.Name, gast.Constant)):
                 head, value = self.temp("t", a, value)
