@@ -221,8 +221,9 @@ class _Desugar:
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
 
     def replaced_records(self):
-        """``dataclasses.replace(p, b=v)`` and ``p._replace(b=v)``, where ``p`` is a variable assigned once in the
-        function, ``p = C(...)`` of a dataclass or NamedTuple class ``C`` of the user's: ``C(a=p.a, b=v)``, the
+        """``dataclasses.replace(p, b=v)`` and ``p._replace(b=v)``, where every assignment of the variable ``p`` in
+        the function is ``p = C(...)`` of a dataclass or NamedTuple class ``C`` of the user's, or such a replace
+        of ``p`` itself (``s = s._replace(vel=v)`` in a loop): ``C(a=p.a, b=v)``, the
         object ``replace`` builds (its ``__init__`` given every init field), which objects.py and
         specialise.structures follow as any object made in the function. A keyword that is no init field is
         left to the call (Python raises ValueError or TypeError there)."""
@@ -237,17 +238,21 @@ class _Desugar:
             for n in trees.walk(self.fn):
                 if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del)):
                     assigned[n.id].append(n)
-            values = {}
+            values, plain = {}, collections.defaultdict(list)
             for n in trees.walk(self.fn):
-                if (
-                    isinstance(n, gast.Assign)
-                    and len(n.targets) == 1
-                    and isinstance(n.targets[0], gast.Name)
-                    and len(assigned[n.targets[0].id]) == 1
-                    and n.targets[0].id not in params
-                    and isinstance(n.value, gast.Call)
-                ):
-                    values[n.targets[0].id] = self.resolve(n.value.func)
+                if isinstance(n, gast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], gast.Name):
+                    plain[n.targets[0].id].append(n.value)
+            for name, made in plain.items():
+                # s = State(...) then s = s._replace(vel=v) in a loop: every assignment a C or a replace of s
+                if name in params or len(made) != len(assigned[name]):
+                    continue
+                classes = {
+                    self.resolve(v.func) if isinstance(v, gast.Call) else None
+                    for v in made
+                    if not self.replaces(v, name)
+                }
+                if len(classes) == 1 and None not in classes:
+                    values[name] = classes.pop()
             for owner, field, index, child in [c for o in trees.walk(self.fn) for c in _children(o)]:
                 if not isinstance(child, gast.Call) or any(k.arg is None for k in child.keywords):
                     continue
@@ -274,6 +279,18 @@ class _Desugar:
                 made = trees.name(self.bind(cls.__name__, cls))
                 _set(owner, field, index, _at(gast.Call(func=_at(made, child.func), args=[], keywords=keywords), child))
                 changed = True
+
+    def replaces(self, value, name):
+        """Whether ``value`` is ``name._replace(...)`` or ``dataclasses.replace(name, ...)``."""
+        if not isinstance(value, gast.Call):
+            return False
+        if isinstance(value.func, gast.Attribute) and value.func.attr == "_replace" and not value.args:
+            record = value.func.value
+        elif len(value.args) == 1 and self.resolve(value.func) is dataclasses.replace:
+            record = value.args[0]
+        else:
+            return False
+        return isinstance(record, gast.Name) and record.id == name
 
     def record_replaced(self, call):
         """Whether ``call`` may be one ``replaced_records`` rewrites: ``p._replace(...)`` or a call of

@@ -378,3 +378,47 @@ def test_a_function_given_namedtuples_of_two_classes_stays_refused():
     # (one variant reading .x as one position would read one of them wrongly)
     with pytest.raises(ac.UnsupportedError, match="test_structures.py:[0-9]+:[0-9]+: error: 'p.x'"):
         ac.grad(mixed_classes, (0, 1))(0.7, 1.3)
+
+
+# --- s = s._replace(...) / dataclasses.replace(s, ...) on a variable assigned several times ---
+
+
+def replaced_in_a_loop(k):
+    s = State(1.0, 0.0)
+    for _ in range(10):
+        s = s._replace(vel=s.vel - k * s.pos * 0.1)
+        if s.vel < -0.2:
+            s = s._replace(pos=s.pos + s.vel * 0.1)
+        else:
+            s = State(s.pos * 0.9, s.vel)
+    return s.pos + s.vel
+
+
+def dataclass_replaced_in_a_loop(k):
+    b = Box(1.0)
+    for _ in range(4):
+        b = dataclasses.replace(b, v=b.v * k + 0.5)
+    return b.v
+
+
+def replaced_after_another_class(k):
+    s = State(1.0, k)
+    if k > 0.5:
+        s = Swapped2(k, 2.0)  # (s is not always a State: its _replace is not State's)
+    s = s._replace(y=3.0 * k) if k > 10.0 else s
+    return s.pos * s.vel if isinstance(s, State) else s.x * s.y
+
+
+def test_replace_of_a_variable_assigned_several_times():
+    for f, k in ((replaced_in_a_loop, 0.7), (replaced_in_a_loop, 3.0), (dataclass_replaced_in_a_loop, 0.7)):
+        testing.check_grads(f, (k,))
+        _, tangent = ac.jvp(f)(k, 1.0)
+        assert tangent == pytest.approx(ac.grad(f)(k), rel=1e-9)
+    # by hand: v_n = k v_{n-1} + 0.5 from v_0 = 1, four times
+    k = 0.7
+    assert ac.grad(dataclass_replaced_in_a_loop)(k) == pytest.approx(4 * k**3 + 1.5 * k**2 + k + 0.5, rel=1e-12)
+
+
+def test_replace_of_a_variable_of_two_classes_stays_refused():
+    with pytest.raises(ac.UnsupportedError, match="test_structures.py:[0-9]+:[0-9]+: error: "):
+        ac.grad(replaced_after_another_class)(0.7)
