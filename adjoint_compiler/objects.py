@@ -2415,6 +2415,8 @@ def _list_uses(tree, ps, klass, builder, resolve):
         if isinstance(n, (gast.FunctionDef, gast.Lambda)) and n is not tree and ps in trees.all_names(n):
             return None
         if _indexed(n, ps):
+            if isinstance(n.value.slice, gast.Slice):
+                return None  # (ps[1:].pos raises AttributeError; ps_pos[1:] would not)
             stmt = calls.get(id(n))
             if stmt is not None:
                 bound = {t.id for t in getattr(stmt, "targets", ())} | {
