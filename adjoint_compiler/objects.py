@@ -348,6 +348,11 @@ def _bound_by_calls(producing, made, bound, src, local, given):
             made[node.targets[0].id] = None
 
 
+def users_class(cls):
+    """Whether ``cls`` is a class of the user's own (not a tuple's, a builtin's or a library's)."""
+    return _user_class(cls)
+
+
 def _user_class(cls):
     if not isinstance(cls, type) or issubclass(cls, tuple) or cls.__module__ == "builtins":
         return False

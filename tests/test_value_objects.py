@@ -656,3 +656,23 @@ def test_a_chosen_element_that_a_copy_could_not_follow_stays_refused(f):
     x = np.array([0.3, 0.55, 0.9])
     with pytest.raises(ac.UnsupportedError, match=HERE):
         ac.grad(f)(x)
+
+
+class Pair2:
+    def __init__(self, a, b):
+        self.a = a
+        self.b = b
+
+    def __iter__(self):
+        yield self.a
+        yield self.b
+
+
+def unpacked_object(x):
+    a, b = Pair2(x, x * x)  # (the object used as a value: iterated)
+    return a * b
+
+
+def test_an_object_unpacked_is_refused_naming_the_use():
+    with pytest.raises(ac.UnsupportedError, match=HERE + "an object of Pair2 made with differentiated values and used"):
+        ac.grad(unpacked_object)(0.7)
