@@ -349,8 +349,13 @@ def _bound_by_calls(producing, made, bound, src, local, given):
 
 
 def users_class(cls):
-    """Whether ``cls`` is a class of the user's own (not a tuple's, a builtin's or a library's)."""
-    return _user_class(cls)
+    """Whether ``cls`` is a class of the user's own, with Python source (not a tuple's, a builtin's or a
+    library's: ``itertools.combinations`` is none)."""
+    return _user_class(cls) and any(
+        inspect.isfunction(v) and not v.__code__.co_filename.startswith(_LIBRARIES)
+        for c in cls.__mro__[:-1]
+        for v in vars(c).values()
+    )
 
 
 def _user_class(cls):
