@@ -221,8 +221,9 @@ class _Desugar:
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
 
     def replaced_records(self):
-        """``dataclasses.replace(p, b=v)`` and ``p._replace(b=v)``, where ``p`` is a variable assigned once in the
-        function, ``p = C(...)`` of a dataclass or NamedTuple class ``C`` of the user's: ``C(a=p.a, b=v)``, the
+        """``dataclasses.replace(p, b=v)`` and ``p._replace(b=v)``, where every assignment of the variable ``p`` in
+        the function is ``p = C(...)`` of a dataclass or NamedTuple class ``C`` of the user's, or such a replace
+        of ``p`` itself (``s = s._replace(vel=v)`` in a loop): ``C(a=p.a, b=v)``, the
         object ``replace`` builds (its ``__init__`` given every init field), which objects.py and
         specialise.structures follow as any object made in the function. A keyword that is no init field is
         left to the call (Python raises ValueError or TypeError there)."""
@@ -237,17 +238,21 @@ class _Desugar:
             for n in trees.walk(self.fn):
                 if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del)):
                     assigned[n.id].append(n)
-            values = {}
+            values, plain = {}, collections.defaultdict(list)
             for n in trees.walk(self.fn):
-                if (
-                    isinstance(n, gast.Assign)
-                    and len(n.targets) == 1
-                    and isinstance(n.targets[0], gast.Name)
-                    and len(assigned[n.targets[0].id]) == 1
-                    and n.targets[0].id not in params
-                    and isinstance(n.value, gast.Call)
-                ):
-                    values[n.targets[0].id] = self.resolve(n.value.func)
+                if isinstance(n, gast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], gast.Name):
+                    plain[n.targets[0].id].append(n.value)
+            for name, made in plain.items():
+                # s = State(...) then s = s._replace(vel=v) in a loop: every assignment a C or a replace of s
+                if name in params or len(made) != len(assigned[name]):
+                    continue
+                classes = {
+                    self.resolve(v.func) if isinstance(v, gast.Call) else None
+                    for v in made
+                    if not self.replaces(v, name)
+                }
+                if len(classes) == 1 and None not in classes:
+                    values[name] = classes.pop()
             for owner, field, index, child in [c for o in trees.walk(self.fn) for c in _children(o)]:
                 if not isinstance(child, gast.Call) or any(k.arg is None for k in child.keywords):
                     continue
@@ -274,6 +279,18 @@ class _Desugar:
                 made = trees.name(self.bind(cls.__name__, cls))
                 _set(owner, field, index, _at(gast.Call(func=_at(made, child.func), args=[], keywords=keywords), child))
                 changed = True
+
+    def replaces(self, value, name):
+        """Whether ``value`` is ``name._replace(...)`` or ``dataclasses.replace(name, ...)``."""
+        if not isinstance(value, gast.Call):
+            return False
+        if isinstance(value.func, gast.Attribute) and value.func.attr == "_replace" and not value.args:
+            record = value.func.value
+        elif len(value.args) == 1 and self.resolve(value.func) is dataclasses.replace:
+            record = value.args[0]
+        else:
+            return False
+        return isinstance(record, gast.Name) and record.id == name
 
     def record_replaced(self, call):
         """Whether ``call`` may be one ``replaced_records`` rewrites: ``p._replace(...)`` or a call of
@@ -336,7 +353,7 @@ class _Desugar:
             return
         for name, node in defs.items():
             self.check_generator(node, name)
-        self.fn.body = self.inline_generators(self.fn.body)
+        self.fn.body = self.inline_generators(self.kept_generators(self.fn.body))
         for n in trees.scope(self.fn.body):  # what is left: a use other than by a consumer
             if isinstance(n, gast.Name) and n.id in defs and isinstance(n.ctx, gast.Load):
                 self.refuse(
@@ -499,22 +516,30 @@ class _Desugar:
         """The statements before ``stmt`` that fill a list for each ``sum(gen(n))`` in it (the call replaced)."""
         before = []
         calls = [n for n in trees.scope([stmt]) if isinstance(n, gast.Call)]
+        comps = [n for n in trees.scope([stmt]) if isinstance(n, _COMPREHENSIONS)]
         for call in calls:
             gen = self.generator_function(call.func)
             if gen is None:
                 continue
-            consumer = next((c for c in calls if c.args and c.args[0] is call), None)
+            comp = next((c for c in comps if c.generators[0].iter is call), None)
+            listed = comp is not None and self.listed_first(stmt, comp, call)
+            if listed:  # sum(v * v for v in gen(x)): as sum(v * v for v in list(gen(x)))
+                consumer = _at(gast.Call(func=trees.name("list"), args=[call], keywords=[]), call)
+                comp.generators[0].iter = consumer
+            else:
+                consumer = next((c for c in calls if c.args and c.args[0] is call), None)
             whole = getattr(stmt, "value", None)
-            if (
+            if not listed and (
                 consumer is None
                 or self.resolve(consumer.func) not in (sum, list, tuple, min, max, sorted, math.fsum, math.prod)
-                or consumer is not whole
+                or (consumer is not whole and not self.listed_first(stmt, consumer, call))  # (x * sum(gen(x)))
                 or not isinstance(stmt, (gast.Assign, gast.AugAssign, gast.Return, gast.Expr))
             ):
                 self.refuse(
                     call,
                     "a call of the generator function %s other than as the statement's sum/list/tuple/min/max/"
-                    "sorted(...) or a for loop's iterable" % gen.name,
+                    "sorted(...), a for loop's iterable, or the first iterable of a comprehension run once in a "
+                    "statement that calls no other function of the user's" % gen.name,
                     "assign it first: vs = list(%s(...))" % gen.name,
                 )
             items = self.namer.fresh("_" + gen.name + "{}")
@@ -527,6 +552,75 @@ class _Desugar:
             before.extend(self.generator_body(gen, call, append))
             consumer.args[0] = _at(trees.name(items), call)
         return before
+
+    def listed_first(self, stmt, comp, call):
+        """Whether the generator ``call``, the first iterable of the comprehension ``comp`` in ``stmt`` (or the
+        argument of its consumer ``comp``, ``x * sum(gen(x))``), may be run to its end before ``stmt`` (``_gen1``
+        listed, then ``sum(v * v for v in _gen1)``) rather than step by step as the comprehension asks: every
+        other call in ``stmt`` is a library function's (none runs code of the user's, whose order against the
+        generator's body could show: not another generator's either), nothing in it assigns (``:=``), and
+        ``comp`` is evaluated once whenever ``stmt`` runs (not in another comprehension, a lambda, a
+        conditional expression or an ``and``/``or``)."""
+        nodes = list(trees.scope([stmt]))
+        if any(
+            isinstance(n, gast.NamedExpr) or isinstance(n, gast.Call) and n is not call and not self.library_call(n)
+            for n in nodes
+        ):
+            return False
+        return not any(
+            isinstance(n, _COMPREHENSIONS + (gast.Lambda, gast.IfExp, gast.BoolOp))
+            and n is not comp
+            and any(m is comp for m in trees.walk(n))
+            for n in nodes
+        )
+
+    def kept_generators(self, block):
+        """``g = gen(a, b)`` (a generator function's call, as ``generator_function`` finds) whose one read is a
+        later statement of the same block, the iterable of its for loop or the argument of its consumer
+        (``sum(g)``): the arguments evaluated where the call is (``_a1 = a``, as the call does; a generator
+        runs none of its body until it is read) and the call moved to that read, which consumes it as one
+        written there. Nested blocks too."""
+        for stmt in block:
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list) and inner and not isinstance(stmt, (gast.FunctionDef, gast.ClassDef)):
+                    setattr(stmt, field, self.kept_generators(inner))
+            for handler in getattr(stmt, "handlers", None) or []:
+                handler.body = self.kept_generators(handler.body)
+        out = list(block)
+        for i, stmt in enumerate(block):
+            if not (
+                isinstance(stmt, gast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], gast.Name)
+                and isinstance(stmt.value, gast.Call)
+                and not any(isinstance(a, gast.Starred) for a in stmt.value.args)
+                and all(k.arg is not None for k in stmt.value.keywords)
+                and self.generator_function(stmt.value.func) is not None
+            ):
+                continue
+            name, call = stmt.targets[0].id, stmt.value
+            uses = [n for n in trees.walk(self.fn) if isinstance(n, gast.Name) and n.id == name]
+            loads = [n for n in uses if isinstance(n.ctx, gast.Load)]
+            if len(uses) != 2 or len(loads) != 1:
+                continue
+            later = [j for j in range(i + 1, len(block)) if any(n is loads[0] for n in _expressions_of(block[j]))]
+            if not later:
+                continue
+            head = []
+            for k, a in enumerate(call.args):
+                if not isinstance(a, gast.Constant):
+                    assigned, call.args[k] = self.temp("arg", a, a)
+                    head.append(assigned)
+            for k in call.keywords:
+                if not isinstance(k.value, gast.Constant):
+                    assigned, k.value = self.temp("arg", k.value, k.value)
+                    head.append(assigned)
+            out[out.index(stmt)] = head or [_at(gast.Pass(), stmt)]
+            for owner in trees.walk(block[later[0]]):
+                if any(child is loads[0] for child in _child_nodes(owner)):
+                    _set_child(owner, loads[0], call)
+        return [s for item in out for s in (item if isinstance(item, list) else [item])]
 
     def generator_body(self, gen, call, step):
         """``gen``'s body for ``call``: its parameters assigned the arguments, its variables renamed apart,
@@ -2711,6 +2805,12 @@ class _Desugar:
             names[b] = self.bind(b, getattr(builtins, b))
         held = []  # each argument evaluated once, in order, into a name
         for a in args + [keywords[k] for k in ("fillvalue",) if k in keywords]:
+            if isinstance(a, gast.Call) and self.resolve(a.func) in (zip, enumerate):
+                # starmap(f, zip(xs, ys)): the pairs listed as list(zip(...)) is (the loops below list it)
+                a = (
+                    self.pairs_of(_at(gast.Call(func=trees.name(self.bind("list", list)), args=[a], keywords=[]), a))
+                    or a
+                )
             value = self.expr(a, out)
             if not isinstance(value, (gast.Name, gast.Constant)):
                 head, value = self.temp("t", a, value)

@@ -45,6 +45,7 @@ import inspect
 import weakref
 
 import gast
+import numpy as np
 
 from adjoint_compiler import naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
@@ -74,6 +75,7 @@ def _expression(fn):
         body = [s for s in src.tree.body if not (isinstance(s, gast.Expr) and isinstance(s.value, gast.Constant))]
         if (
             len(body) == 1
+            and not (src.variant is not None and src.variant[5])  # (its field reads indexed once specialised)
             and isinstance(body[0], gast.Return)
             and body[0].value is not None
             and not src.tree.args.kwonlyargs
@@ -222,6 +224,11 @@ class _Inliner:
         inlined = trees.substitute(trees.clone(expr), mapping)
         for n in trees.walk(inlined):
             gast.copy_location(n, call)  # errors point at the call, in the caller's file
+            if isinstance(n, gast.Call) and any(k.arg == "out" and _none(k.value) for k in n.keywords):
+                if _numpy(source_mod.global_value(n.func, self.source, self.locals)):
+                    # act(x) of def act(x, out=None): return np.tanh(x, out=out), NumPy's default (desugar
+                    # drops one written in the function; this one is there once the helper's None is)
+                    n.keywords = [k for k in n.keywords if not (k.arg == "out" and _none(k.value))]
         if not (isinstance(inlined, gast.Name) and inlined.id in mapping):
             inlined = self.expr(inlined, depth + 1)
         # else a helper that returns a parameter: substitute leaves that bare name as it is, which then
@@ -241,3 +248,12 @@ class _Inliner:
         )
         lam = gast.copy_location(gast.Lambda(args=args, body=body), call)
         return gast.copy_location(gast.Call(func=lam, args=[v for _, _, v in holes], keywords=[]), call)
+
+
+def _none(node):
+    return isinstance(node, gast.Constant) and node.value is None
+
+
+def _numpy(fn):
+    """Whether ``fn`` is a NumPy function or ufunc (whose ``out=None`` is its default)."""
+    return isinstance(fn, np.ufunc) or callable(fn) and (getattr(fn, "__module__", None) or "").startswith("numpy")

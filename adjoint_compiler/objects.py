@@ -348,6 +348,16 @@ def _bound_by_calls(producing, made, bound, src, local, given):
             made[node.targets[0].id] = None
 
 
+def users_class(cls):
+    """Whether ``cls`` is a class of the user's own, with Python source (not a tuple's, a builtin's or a
+    library's: ``itertools.combinations`` is none)."""
+    return _user_class(cls) and any(
+        inspect.isfunction(v) and not v.__code__.co_filename.startswith(_LIBRARIES)
+        for c in cls.__mro__[:-1]
+        for v in vars(c).values()
+    )
+
+
 def _user_class(cls):
     if not isinstance(cls, type) or issubclass(cls, tuple) or cls.__module__ == "builtins":
         return False
@@ -2204,9 +2214,16 @@ def _lists_of_objects(tree, src):
     ``__init__`` only copies its parameters into fields, as one list per field (``ps_pos``, ``ps_vel``,
     appended the same values in the same order); ``for p in ps: body`` becomes ``for i in
     range(len(ps_pos)):`` whose body makes ``p`` of the fields at ``i`` (``Particle(pos=ps_pos[i],
-    vel=ps_vel[i])``), runs, and puts its fields back; ``len(ps)`` reads ``len(ps_pos)``. Only where the
-    list is bound once, at the top level, and appended to only by that loop, whose body is that statement;
-    ``ps`` is read only as such a loop's iterable or by ``len``; in each loop, ``p`` is used only through
+    vel=ps_vel[i])``), runs, and puts its fields back; ``len(ps)`` reads ``len(ps_pos)``; ``ps[i].pos`` reads
+    or assigns ``ps_pos[i]``; ``ps[i].energy()`` (a method that does not change the object) is
+    ``Particle(pos=ps_pos[i], vel=ps_vel[i]).energy()``; the statement ``ps[i].step(dt)`` (or ``y =
+    ps[i].step(dt)``) makes ``ps_i`` of the fields at ``i``, calls the method on it and puts its fields back
+    (``i`` names and numbers under arithmetic, which the statement does not rebind); ``best = min(ps,
+    key=k)`` (``max``) is ``best_at = chosen_element(min, k, Particle, ('pos', 'vel'), ps_pos, ps_vel)`` and
+    ``best`` made of the fields at ``best_at``, a copy: only where the key and ``best`` only read, and no
+    element changes after (see _choice). Only where the list is
+    bound once, at the top level, and appended to only by that loop, whose body is that statement (not
+    reading ``ps``); ``ps`` is read only in these forms; in each loop, ``p`` is used only through
     its attributes and methods (never passed on, rebound, or used after the loop), and the body has no
     ``break``, ``continue`` or ``return`` and does not mention ``ps``. Returns the names of the objects the
     loops make: ``run`` keeps the rewrite only where each is followed field by field (an object not
@@ -2237,7 +2254,7 @@ def _lists_of_objects(tree, src):
             continue
         ps, element = stmt.targets[0].id, call.args[0]
         cls = source_mod.global_value(element.func, src, local)
-        if bindings[ps] != 1 or not _user_class(cls) or ps in trees.all_names(loop.iter):
+        if bindings[ps] != 1 or not _user_class(cls) or ps in trees.all_names(loop.iter) | trees.all_names(element):
             continue
         try:
             klass = _class(cls)
@@ -2247,7 +2264,7 @@ def _lists_of_objects(tree, src):
         params, kept = klass.record_init or (None, [])
         if not order or params is None or not all(isinstance(p, str) for _, p in kept):
             continue
-        uses = _list_uses(tree, ps, klass, call.func.value)
+        uses = _list_uses(tree, ps, klass, call.func.value, lambda node: source_mod.global_value(node, src, local))
         if uses is None:
             continue
         taken = trees.all_names(tree) | set(src.env)
@@ -2262,9 +2279,38 @@ def _lists_of_objects(tree, src):
         ]
         first = lists[klass.fields[0]]
         param_of = {f: p for f, p in kept}
+        fields_read = {}  # id of ps[i].pos -> ps_pos[i] (replaced after the method calls are)
+        spliced = {}  # id of the statement ps[i].step(dt) -> the statements in its place
         for kind, node in uses:
             if kind == "len":
                 node.args[0] = gast.copy_location(trees.name(first), node.args[0])
+                continue
+            if kind == "field":
+                at = gast.Subscript(value=trees.name(lists[node.attr]), slice=node.value.slice, ctx=node.ctx)
+                fields_read[id(node)] = gast.copy_location(at, node)
+                continue
+            if kind == "reader":  # (a fresh object of the fields: the method does not change it)
+                node.value = gast.copy_location(_element(src, cls, klass, lists, param_of, node.value.slice), node)
+                continue
+            if kind == "choice":  # best_at = chosen_element(min, key, Body, ('pos', 'vel'), ps_pos, ps_vel)
+                best, call = node.targets[0].id, node.value
+                at = next(c for c in ["%s_at" % best] + ["%s_at%d" % (best, n) for n in range(1, 99)] if c not in taken)
+                taken.add(at)
+                helper = trees.name(src.bind("chosen_element", runtime.chosen_element))
+                names = gast.Tuple(elts=[trees.const(param_of[f]) for f in klass.fields], ctx=gast.Load())
+                make = trees.name(src.bind(cls.__name__, cls))
+                fields = [trees.name(lists[f]) for f in klass.fields]
+                node.value = gast.copy_location(
+                    gast.Call(func=helper, args=[call.func, call.keywords[0].value, make, names] + fields, keywords=[]),
+                    call,
+                )
+                node.targets = [gast.copy_location(trees.name(at, True), node.targets[0])]
+                element = _element(src, cls, klass, lists, param_of, trees.name(at))
+                spliced[id(node)] = [node, gast.copy_location(trees.assign(best, element), node)]
+                made.add(best)
+                continue
+            if kind == "method":
+                made.add(_element_call(node, src, cls, klass, lists, param_of, taken, spliced))
                 continue
             p = node.target.id
             index = next(c for c in ("i", "j", "k") + tuple("%s_i%d" % (p, n) for n in range(99)) if c not in taken)
@@ -2299,8 +2345,62 @@ def _lists_of_objects(tree, src):
                 + [gast.copy_location(b, node.body[-1]) for b in back]
             )
             made.add(p)
+        for block in trees.statements(tree) if spliced else ():
+            for field in ("body", "orelse", "finalbody"):
+                stmts = getattr(block, field, None)
+                if isinstance(stmts, list) and any(id(b) in spliced for b in stmts):
+                    setattr(block, field, [c for b in stmts for c in spliced.get(id(b), [b])])
+        if fields_read:
+            _FieldsRead(fields_read).visit(tree)
         local = trees.local_names(tree)
     return made
+
+
+class _FieldsRead(gast.NodeTransformer):
+    """Replaces each ``ps[i].pos`` of the table (by id) by its ``ps_pos[i]``."""
+
+    def __init__(self, table):
+        self.table = table
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        return self.table.get(id(node), node)
+
+
+def _element(src, cls, klass, lists, param_of, index):
+    """``Body(pos=ps_pos[i], vel=ps_vel[i])``: the element ``i`` made again of its fields."""
+    at = [gast.Subscript(value=trees.name(lists[f]), slice=trees.clone(index), ctx=gast.Load()) for f in klass.fields]
+    keywords = [gast.keyword(arg=param_of[f], value=a) for f, a in zip(klass.fields, at)]
+    return gast.Call(func=trees.name(src.bind(cls.__name__, cls)), args=[], keywords=keywords)
+
+
+def _element_call(stmt, src, cls, klass, lists, param_of, taken, spliced):
+    """``ps[i].step(dt)`` (the statement ``stmt``, or ``y = ps[i].step(dt)``) as ``p = Body(pos=ps_pos[i],
+    vel=ps_vel[i])``, the call on ``p``, and (where the method may change it) ``ps_pos[i] = p.pos`` ... after
+    it, as the loops over the list do (see _lists_of_objects); ``i`` is pure and the statement binds none of
+    its names (see _list_uses), so each copy of it is the same element. Puts the statements in ``spliced``
+    (by the id of ``stmt``); returns ``p``'s name."""
+    func = stmt.value.func
+    index = func.value.slice
+    stem = "%s_%s" % (func.value.value.id, index.id if isinstance(index, gast.Name) else "item")  # ps_i
+    p = next(c for c in (stem,) + tuple("%s%d" % (stem, n) for n in range(1, 999)) if c not in taken)
+    taken.add(p)
+    new = _element(src, cls, klass, lists, param_of, index)
+    func.value = gast.copy_location(trees.name(p), func.value)
+    spliced[id(stmt)] = [gast.copy_location(trees.assign(p, new), stmt), stmt]
+    if klass.methods[func.attr].writes:
+        spliced[id(stmt)] += [
+            gast.copy_location(
+                gast.Assign(
+                    targets=[gast.Subscript(value=trees.name(lists[f]), slice=trees.clone(index), ctx=gast.Store())],
+                    value=gast.Attribute(value=trees.name(p), attr=f, ctx=gast.Load()),
+                    type_comment=None,
+                ),
+                stmt,
+            )
+            for f in klass.fields
+        ]
+    return p
 
 
 def _appended(name, value):
@@ -2309,14 +2409,53 @@ def _appended(name, value):
     return gast.Call(func=func, args=[value], keywords=[])
 
 
-def _list_uses(tree, ps, klass, builder):
+def _list_uses(tree, ps, klass, builder, resolve):
     """[(kind, node)] for each read of the list ``ps`` but ``builder`` (``ps`` in ``ps.append``; see
-    _lists_of_objects): ("len", the call), ("loop", the For); None where one is of another kind, or its
-    loop uses its element otherwise."""
-    uses, seen = [], {id(builder)}
+    _lists_of_objects): ("len", the call), ("loop", the For), ("field", ``ps[i].pos``, read or assigned),
+    ("method", the statement ``ps[i].step(dt)`` or ``y = ps[i].step(dt)``), ("choice", the statement ``best =
+    min(ps, key=...)``, see _choice, after which no element changes); None where one is of another kind, or
+    its loop uses its element otherwise."""
+    uses, seen, local = [], {id(builder)}, trees.local_names(tree)
+    choices = {  # id of ps in best = min(ps, key=lambda c: c.cost) -> the statement's place in the body
+        id(s.value.args[0]): t for t, s in enumerate(tree.body) if _choice(s, ps, klass, resolve, tree)
+    }
+    calls = {  # id of ps[i].step -> the statement ps[i].step(dt) or y = ps[i].step(dt)
+        id(s.value.func): s
+        for s in trees.statements(tree)
+        if isinstance(s, (gast.Expr, gast.Assign))
+        and isinstance(s.value, gast.Call)
+        and _indexed(s.value.func, ps)
+        and (isinstance(s, gast.Expr) or len(s.targets) == 1 and isinstance(s.targets[0], gast.Name))
+    }
+    funcs = {id(n.func) for n in trees.walk(tree) if isinstance(n, gast.Call)}
     for n in trees.walk(tree):
         if isinstance(n, (gast.FunctionDef, gast.Lambda)) and n is not tree and ps in trees.all_names(n):
             return None
+        if _indexed(n, ps):
+            if isinstance(n.value.slice, gast.Slice):
+                return None  # (ps[1:].pos raises AttributeError; ps_pos[1:] would not)
+            stmt = calls.get(id(n))
+            if stmt is not None:
+                bound = {t.id for t in getattr(stmt, "targets", ())} | {
+                    x.target.id for x in trees.walk(stmt) if isinstance(x, gast.NamedExpr)
+                }
+                names = trees.all_names(n.value.slice)
+                if not _method(klass, n.attr) or not _pure(n.value.slice) or bound & names or names - local:
+                    return None
+                uses.append(("method", stmt))
+            elif n.attr in klass.fields and not isinstance(n.ctx, gast.Del):
+                uses.append(("field", n))
+            elif (
+                id(n) in funcs
+                and _method(klass, n.attr)
+                and not klass.methods[n.attr].writes
+                and _pure(n.value.slice)
+                and not trees.all_names(n.value.slice) - local
+            ):
+                uses.append(("reader", n))
+            else:
+                return None
+            seen.add(id(n.value.value))
         if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == "len" and len(n.args) == 1:
             if isinstance(n.args[0], gast.Name) and n.args[0].id == ps:
                 uses.append(("len", n))
@@ -2328,8 +2467,117 @@ def _list_uses(tree, ps, klass, builder):
             seen.add(id(n.iter))
     for n in trees.walk(tree):
         if isinstance(n, gast.Name) and n.id == ps and isinstance(n.ctx, gast.Load) and id(n) not in seen:
+            if id(n) not in choices:
+                return None
+            uses.append(("choice", tree.body[choices[id(n)]]))
+    if choices:  # (best is a copy of the element: right where no element changes after it is chosen)
+        written = {
+            id(node)
+            for kind, node in uses
+            if kind == "field"
+            and isinstance(node.ctx, gast.Store)
+            or kind == "method"
+            and klass.methods[node.value.func.attr].writes
+            or kind == "loop"
+            and _changes_element(node, klass)
+        }
+        last = max(
+            (t for t, s in enumerate(tree.body) if written & {id(n) for n in trees.walk(s)}),
+            default=-1,
+        )
+        if last >= min(choices.values()):
             return None
     return uses
+
+
+def _changes_element(loop, klass):
+    """Whether ``for p in ps: body`` may change ``p`` (see _lists_of_objects)."""
+    p = loop.target.id
+    return any(
+        _on(n, p) and (isinstance(n.ctx, gast.Store) or n.attr in klass.methods and klass.methods[n.attr].writes)
+        for b in loop.body
+        for n in trees.walk(b)
+    )
+
+
+def _choice(stmt, ps, klass, resolve, tree):
+    """Whether ``stmt`` is ``best = min(ps, key=lambda c: c.cost)`` (or ``max``; lift has made the lambda a
+    function of its own, as it does a ``def``), its key reading ``c`` only through fields and methods that do
+    not change it, and ``best`` bound there alone and used only so (see _lists_of_objects)."""
+    call = stmt.value if isinstance(stmt, gast.Assign) else None
+    if not (
+        isinstance(call, gast.Call)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], gast.Name)
+        and resolve(call.func) in (min, max)
+        and len(call.args) == 1
+        and isinstance(call.args[0], gast.Name)
+        and call.args[0].id == ps
+        and len(call.keywords) == 1
+        and call.keywords[0].arg == "key"
+        and isinstance(call.keywords[0].value, gast.Name)
+    ):
+        return False
+    key = resolve(call.keywords[0].value)
+    try:
+        key = source_mod.read(key).tree if inspect.isfunction(key) else None
+    except CompileError:
+        return False
+    args = getattr(key, "args", None)
+    if args is None or len(args.args) != 1 or args.vararg or args.kwarg or args.kwonlyargs or args.defaults:
+        return False
+    best = stmt.targets[0]
+    bound = [n for n in trees.walk(tree) if isinstance(n, gast.Name) and n.id == best.id and n is not best]
+    return (
+        _read_only(key, args.args[0].id, klass, {id(args.args[0])})
+        and not any(isinstance(n.ctx, (gast.Store, gast.Del)) for n in bound)
+        and _read_only(tree, best.id, klass, {id(best)})
+    )
+
+
+def _read_only(root, c, klass, exempt):
+    """Whether every mention of ``c`` under ``root`` (but ``exempt``, by id) reads a field (``c.cost``) or
+    calls a method that does not change the object (``c.score()``)."""
+    nodes = list(trees.walk(root))
+    funcs = {id(n.func) for n in nodes if isinstance(n, gast.Call)}
+    receivers = {
+        id(n.value)
+        for n in nodes
+        if _on(n, c)
+        and isinstance(n.ctx, gast.Load)
+        and (
+            n.attr in klass.fields
+            and id(n) not in funcs
+            or id(n) in funcs
+            and _method(klass, n.attr)
+            and not klass.methods[n.attr].writes
+        )
+    }
+    return all(id(n) in receivers or id(n) in exempt for n in nodes if isinstance(n, gast.Name) and n.id == c)
+
+
+def _indexed(node, ps):
+    """Whether ``node`` is ``ps[i].attr``."""
+    return (
+        isinstance(node, gast.Attribute)
+        and isinstance(node.value, gast.Subscript)
+        and isinstance(node.value.value, gast.Name)
+        and node.value.value.id == ps
+    )
+
+
+def _method(klass, attr):
+    """Whether ``attr`` is a method of the class that can be followed (see _Class)."""
+    return attr in klass.methods and attr not in klass.properties and klass.methods[attr].refused is None
+
+
+def _pure(index):
+    """Whether an index is names and numbers under arithmetic (``i``, ``-1``, ``n - i - 1``): evaluated again
+    after a call that rebinds none of its names, it is the same."""
+    return all(
+        isinstance(n, (gast.Name, gast.Constant, gast.BinOp, gast.UnaryOp, gast.operator, gast.unaryop, gast.Load))
+        for n in trees.walk(index)
+    )
 
 
 def _element_loop(loop, ps, tree, klass):

@@ -22,6 +22,7 @@ UnsupportedError
 import inspect
 import operator
 import os
+import sys
 import sysconfig
 
 import gast
@@ -257,6 +258,7 @@ def _logs_to_unread_list(call, op, source, local, memo):
     except Exception:  # noqa: BLE001  (no source to look at: not shown to be unread)
         return False
     parents = {id(child): node for node in trees.walk(user.tree) for child in gast.iter_child_nodes(node)}
+    methods = set()  # the names of the methods it calls, whose code is not known here
     for node in trees.walk(user.tree):
         if isinstance(node, gast.Name) and node.id == name:
             attribute = parents.get(id(node))
@@ -272,15 +274,80 @@ def _logs_to_unread_list(call, op, source, local, memo):
         elif isinstance(node, gast.Call):
             callee = effects._callee_value(node.func, user.env)
             if callee is None or callee is effects._UNKNOWN:  # a method, or a value made at run time
-                if not (isinstance(node.func, gast.Attribute) and node.func.attr == "append"):
+                if not isinstance(node.func, gast.Attribute):
                     return False  # (what it reads is not known)
+                if node.func.attr != "append":
+                    methods.add(node.func.attr)
             elif (
                 inspect.isfunction(callee)
                 and rules.lookup(callee) is None
                 and key in effects.summary(callee, memo).reads
             ):
                 return False  # a user function reading the list (a library one with a rule cannot see it)
-    return True
+    # h = x.sum(): a method of a value the function holds, whose class is not known here: accepted where
+    # the list is a global, each such method is one of an array's, a number's or a container's, no class of
+    # the user's module defines one so named (nor __getattr__), and no method of those classes (nor a
+    # function they call) mentions the list, or globals() (see _may_read_by_name)
+    if not methods:
+        return True
+    return key[0] == id(source.func.__globals__) and not _may_read_by_name(source.func, name, methods)
+
+
+# methods of the values a differentiated function holds (arrays, NumPy and Python numbers, containers)
+_VALUE_METHODS = frozenset(
+    a for t in (np.ndarray, np.float64, float, int, complex, list, tuple, dict) for a in dir(t) if a[:1] != "_"
+)
+
+
+def _may_read_by_name(func, name, methods):
+    """Whether a method of a class of the user's, seen from ``func``'s module (its globals, the user's modules
+    it imports, the classes of its global objects), may read the global ``name`` where ``func`` calls the
+    methods named ``methods``: one of them is no array's or number's method, a class defines one so named or
+    ``__getattr__``, or a method or a function it calls mentions ``name`` (or ``globals``, ``vars``,
+    ``eval``, ``exec``)."""
+    if not methods <= _VALUE_METHODS:
+        return True
+    names = {name, "globals", "vars", "eval", "exec"}
+    spaces = [func.__globals__] + [
+        vars(m) for m in func.__globals__.values() if inspect.ismodule(m) and not _library_value(m)
+    ]
+    classes = {v for space in spaces for v in list(space.values()) if isinstance(v, type)}
+    classes |= {type(v) for space in spaces for v in list(space.values())}
+    classes = {c for k in classes for c in getattr(k, "__mro__", ()) if not _library_value(c)}
+    work = []
+    for cls in classes:
+        if "__getattr__" in vars(cls) or "__getattribute__" in vars(cls) or methods & set(vars(cls)):
+            return True
+        for member in vars(cls).values():
+            member = getattr(member, "__func__", member)  # (staticmethod, classmethod)
+            parts = (member.fget, member.fset, member.fdel) if isinstance(member, property) else (member,)
+            work += [f for f in parts if inspect.isfunction(f)]
+    seen = set()
+    while work:  # the methods, and the functions of the user's they call by name
+        f = work.pop()
+        if f in seen or _library_value(f):
+            continue
+        seen.add(f)
+        codes = [f.__code__]
+        while codes:
+            code = codes.pop()
+            if names & set(code.co_names):
+                return True
+            codes += [c for c in code.co_consts if inspect.iscode(c)]
+            work += [f.__globals__[n] for n in code.co_names if inspect.isfunction(f.__globals__.get(n))]
+    return False
+
+
+def _library_value(value):
+    """Whether a module, class or function comes from the standard library or an installed package."""
+    module = value if inspect.ismodule(value) else inspect.getmodule(value)
+    name = getattr(module, "__name__", None) or getattr(value, "__module__", None) or ""
+    if name == "builtins" or name in sys.builtin_module_names or name.partition(".")[0] == "adjoint_compiler":
+        return True
+    path = getattr(module, "__file__", None)
+    if path is None:  # (a notebook's __main__ is the user's; a frozen or built-in module is not)
+        return getattr(getattr(module, "__spec__", None), "origin", None) in ("frozen", "built-in")
+    return path.startswith(_LIBRARIES)
 
 
 def refuse_stale_reads(fn, source, local, memo, varied=frozenset()):

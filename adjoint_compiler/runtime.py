@@ -1359,6 +1359,14 @@ def chosen(xs, key, ans):
     return -1
 
 
+def chosen_element(pick, key, make, names, *fields):
+    """The position of the element ``pick(ps, key=key)`` (``min`` or ``max``) returns, where the list ``ps`` of
+    objects is kept as one list per field (objects.py): element ``i`` made again, ``make(name=field[i], ...)``
+    (its ``__init__`` copies them), for the key; the first of equal keys, as ``pick`` keeps; an empty list
+    raises as ``pick`` does."""
+    return pick(range(len(fields[0])), key=lambda i: key(make(**{n: f[i] for n, f in zip(names, fields)})))
+
+
 def hit_at(xs, i):
     """A 0/1 mask over the first axis of ``xs`` (shaped to broadcast against it), 1 at position ``i`` only
     (none for i == -1)."""

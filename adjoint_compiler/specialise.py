@@ -240,6 +240,7 @@ def structures(src, calls=None):
             if not any(isinstance(a, gast.Assign) and a.targets[0] is node for a in trees.breadth_first(src.tree)):
                 holds[node.id] = None  # also bound by a loop, an unpacking, a with ...
     params = {a.id for a in src.tree.args.args}
+    _tuple_methods(src, {n: c for n, c in holds.items() if c is not None and n not in params}, built)
     for node in trees.breadth_first(src.tree):
         if not (isinstance(node, gast.Attribute) and isinstance(node.ctx, gast.Load)):
             continue
@@ -260,6 +261,93 @@ def structures(src, calls=None):
 
 
 _NO_DEFAULT = object()
+
+
+def _tuple_methods(src, holds, built):
+    """``p.norm(k)``, where every assignment of ``p`` builds a NamedTuple P (``holds``) whose class of the
+    user's defines ``norm``: ``norm_P(p, k)``, a variant of ``P.norm`` whose reads of P's fields index
+    ``self`` (``source.variant``'s ``fields``, as the API passes a NamedTuple argument), called as any
+    function of the user's is."""
+    local = trees.local_names(src.tree)
+    for node in trees.breadth_first(src.tree):
+        if isinstance(node, gast.Call):
+            _passed_tuples(src, node, holds, built, local)
+        if not (
+            isinstance(node, gast.Call)
+            and isinstance(node.func, gast.Attribute)
+            and isinstance(node.func.value, gast.Name)
+            and issubclass(holds.get(node.func.value.id, object), tuple)
+        ):
+            continue
+        made = holds[node.func.value.id]
+        owner = next((c for c in made.__mro__ if node.func.attr in vars(c)), None)
+        function = vars(owner).get(node.func.attr) if owner is not None else None
+        if owner in (tuple, object) or not inspect.isfunction(function) or _generated(function):
+            continue  # (p.count(v), p._replace(...): the tuple's own, as they are)
+        fields = tuple((n, i) for i, n in enumerate(made._fields))
+        if not _fields_read_only_of(function, {0}, dict(fields)):
+            continue
+        variant = source_mod.variant(function, function, fields=fields)
+        name = src.bind("%s_%s" % (node.func.attr, made.__name__), variant)
+        node.args = [node.func.value] + node.args
+        node.func = gast.copy_location(trees.name(name), node.func)
+
+
+def _passed_tuples(src, call, holds, built, local):
+    """``norm_of(p)``, a function of the user's given NamedTuples (``holds``, or built in the call: ``built``,
+    by id) whose fields agree (one name, one position): a variant of it whose reads of those fields index
+    (as ``_tuple_methods``'s)."""
+    at = {
+        k: holds[a.id] if isinstance(a, gast.Name) else built[id(a)]
+        for k, a in enumerate(call.args)
+        if issubclass(holds.get(a.id, object) if isinstance(a, gast.Name) else built.get(id(a), object), tuple)
+    }
+    function = source_mod.global_value(call.func, src, local)
+    if not at or call.keywords or not inspect.isfunction(function) or _generated(function):
+        return
+    if rules.lookup(function) is not None or any(isinstance(a, gast.Starred) for a in call.args):
+        return
+    passed = list(at.values())
+    if getattr(function, source_mod.VARIANT, None) is not None:
+        return  # (a variant already: its own fields)
+    fields = {}
+    for made in passed:
+        for i, n in enumerate(made._fields):
+            if fields.setdefault(n, i) != i:
+                return  # (the same name at two positions: left as it was, refused where read)
+    if not _fields_read_only_of(function, set(at), fields):
+        return
+    variant = source_mod.variant(function, function, fields=tuple(sorted(fields.items())))
+    call.func = gast.copy_location(trees.name(src.bind("%s_tuples" % function.__name__, variant)), call.func)
+
+
+def _fields_read_only_of(function, positions, fields):
+    """Whether ``function`` reads attributes named as ``fields`` only of its parameters at ``positions``
+    (the NamedTuples it is given), which it never rebinds: its variant's reads of them index, and must
+    not index another value (a NamedTuple of another class, an object)."""
+    try:
+        tree = source_mod.read(function).tree
+    except Exception:  # (no source: not compiled here either)
+        return False
+    params = [a.id for a in tree.args.args]
+    mine = {params[k] for k in positions if k < len(params)}
+    if len(mine) != len(positions) or tree.args.vararg is not None:
+        return False
+    for n in trees.walk(tree):
+        if isinstance(n, gast.Name) and n.id in mine and not isinstance(n.ctx, (gast.Load, gast.Param)):
+            return False
+        if (
+            isinstance(n, gast.Attribute)
+            and n.attr in fields
+            and not (isinstance(n.value, gast.Name) and n.value.id in mine and isinstance(n.ctx, gast.Load))
+        ):
+            return False
+    return True
+
+
+def _generated(function):
+    """Whether ``function`` is a library's or made by exec (namedtuple's own ``_make``, ``__repr__`` ...)."""
+    return _library(function) or function.__code__.co_filename.startswith("<")
 
 
 def _structure_layout(made):

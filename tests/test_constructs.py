@@ -877,6 +877,26 @@ CONSTRUCTS = [
     ),
     (
         "Calls and functions",
+        "a generator kept in a variable (`g = gen(x); for v in g:`), or in a comprehension or expression "
+        "(`sum(v * v for v in gen(x))`, `y * sum(gen(x))`)",
+        "supported",
+        "0.7",
+        """
+        def gen(x, n):
+            for i in range(n):
+                yield x * i
+
+        def f(x):
+            g = gen(x, 3)
+            s = 0.0
+            for v in g:
+                s = s + v * x
+            s = s + sum(v * v for v in gen(x, 2))
+            return s + x * sum(gen(x, 4))
+        """,
+    ),
+    (
+        "Calls and functions",
         "`yield from`, `yield` in `try`/`with`, a generator used other than once",
         "refused",
         "yield from",
@@ -1211,6 +1231,93 @@ CONSTRUCTS = [
                 for p in ps:
                     p.step(0.1)
             return sum(p.pos**2 for p in ps)
+        """,
+    ),
+    (
+        "Containers",
+        "elements of a list of objects made in the function by index (`ps[i].pos`, `ps[i].step(dt)`, `ps[-1].vel`)",
+        "supported",
+        "np.array([0.3, 0.55, 0.9])",
+        """
+        class Body:
+            def __init__(self, pos, vel):
+                self.pos = pos
+                self.vel = vel
+
+            def step(self, dt):
+                self.vel -= dt * self.pos
+                self.pos += dt * self.vel
+
+            def energy(self):
+                return 0.5 * (self.pos**2 + self.vel**2)
+
+        def f(x):
+            n = len(x)
+            ps = [Body(x[i], 0.0) for i in range(n)]
+            for _ in range(3):
+                for i in range(n):
+                    ps[i].step(0.1)
+                    ps[i].vel = ps[i].vel - 0.1 * ps[n - 1 - i].pos
+            return ps[0].energy() + ps[-1].vel * ps[1].pos
+        """,
+    ),
+    (
+        "Containers",
+        "`min`/`max` with a key over a list of objects made in the function",
+        "supported",
+        "np.array([0.3, 0.55, 0.9])",
+        """
+        class Candidate:
+            def __init__(self, w, cost):
+                self.w = w
+                self.cost = cost
+
+        def f(x):
+            cs = [Candidate(x[i], (x[i] - 0.4) ** 2) for i in range(len(x))]
+            best = min(cs, key=lambda c: c.cost)
+            return best.w * best.cost + best.w
+        """,
+    ),
+    (
+        "Containers",
+        "an element of a list of objects aliased (`q = ps[0]; q.pos = ...`)",
+        "refused",
+        "assignment to an attribute",
+        """
+        class Body:
+            def __init__(self, pos, vel):
+                self.pos = pos
+                self.vel = vel
+
+        def f(x):
+            ps = [Body(x * i, 0.0) for i in range(3)]
+            q = ps[1]
+            q.pos = q.pos * 3.0
+            return ps[1].pos
+        """,
+    ),
+    (
+        "Containers",
+        "methods of a NamedTuple built in the function, and functions given it",
+        "supported",
+        "0.7",
+        """
+        import math
+        from typing import NamedTuple
+
+        class P(NamedTuple):
+            x: float
+            y: float
+
+            def norm(self):
+                return math.sqrt(self.x**2 + self.y**2)
+
+        def dist(p, q):
+            return math.sqrt((p.x - q.x) ** 2 + (p.y - q.y) ** 2)
+
+        def f(a):
+            p = P(a, 2.0 * a)
+            return p.norm() * dist(p, P(1.0, a))
         """,
     ),
     (
@@ -1796,6 +1903,55 @@ CONSTRUCTS = [
             y = math.sin(x) * x
             history.append(float(y))
             return y * y
+        """,
+    ),
+    (
+        "Other Python",
+        "values logged to a global list beside array methods (`h = w.sum(); history.append(h)`)",
+        "supported",
+        "np.array([0.3, -0.5, 0.9])",
+        """
+        history = []
+
+        def f(w):
+            h = w.sum()
+            history.append(h)
+            return h * h + w.dot(w)
+        """,
+    ),
+    (
+        "Other Python",
+        "a function cached by `functools.lru_cache` / `functools.cache` (a cached value has no derivative)",
+        "refused",
+        "cached by functools.lru_cache",
+        """
+        import functools
+
+        @functools.lru_cache(maxsize=None)
+        def square(x):
+            return x * x
+
+        def f(x):
+            return square(x) + 1.0
+        """,
+    ),
+    (
+        "Other Python",
+        "a global memo dict filled by a called function (`if n in _memo: return _memo[n]`)",
+        "refused",
+        "which writes the global _memo",
+        """
+        _memo = {}
+
+        def fib(n, x):
+            if n in _memo:
+                return _memo[n]
+            r = x if n < 2 else fib(n - 1, x) * 0.5 + fib(n - 2, x)
+            _memo[n] = r
+            return r
+
+        def f(x):
+            return fib(5, x)
         """,
     ),
     (

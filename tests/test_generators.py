@@ -103,7 +103,35 @@ def enumerated(x, y):
     return s
 
 
+def squares_of(x):
+    for i in range(len(x)):
+        yield x[i] * x[i]
+
+
+def kept_in_a_variable(x, y):
+    g = squares_of(x)  # (x as it is here: the generator's argument, though x is rebound before it runs)
+    x = x * y
+    s = 0.0
+    for v in g:
+        if v > 0.2:
+            s = s + v * x[0]
+        else:
+            s = s - v
+    h = squares_of(x)
+    s = s + 0.5 * sum(h)
+    return s
+
+
+def inside_expressions(x, y):
+    a = 0.5 * sum(np.sin(v) * y for v in squares_of(x))  # (a generator expression over the generator)
+    b = max([v * y for v in squares_of(x) if v > 0.1])
+    c = y * sum(powers(y, 3))  # (the consumer inside a larger expression)
+    return a + b * c
+
+
 CASES = [
+    (kept_in_a_variable, (np.array([0.3, -0.55, 0.9]), 1.3), (0, 1)),
+    (inside_expressions, (np.array([0.3, -0.55, 0.9]), 1.3), (0, 1)),
     (enumerated, (np.array([0.5, -1.0, 2.0]), 1.3), (0, 1)),
     (sums_module_generator, (0.7, 4), 0),
     (nested_generator, (0.7, 1.3), (0, 1)),
@@ -132,6 +160,29 @@ def test_hand_values():
     assert ac.grad(late_binding)(x) == pytest.approx(3 + 6 * x)
     # consumed_in_a_loop: sum_k (x + k) + (x + k)^2
     assert ac.jvp(consumed_in_a_loop)(x, 3, 1.0)[1] == pytest.approx(sum(1 + 2 * (x + k) for k in range(3)))
+
+
+def test_generators_kept_or_in_expressions_second_order_and_arguments():
+    x, y = np.array([0.3, -0.55, 0.9]), 1.3
+    before = x.copy()
+    for f in (kept_in_a_variable, inside_expressions):
+        g = ac.grad(f, (0, 1))
+        first = g(x, y)
+        again = g(x, y)  # (the warm call)
+        np.testing.assert_array_equal(first[0], again[0])
+        assert first[1] == again[1]
+        v = np.array([1.0, 0.5, -2.0])
+        gv = ac.hvp(f, 0)(x, y, v)
+        fd = (ac.grad(f, 0)(x + 1e-5 * v, y) - ac.grad(f, 0)(x - 1e-5 * v, y)) / 2e-5
+        np.testing.assert_allclose(gv, fd, rtol=1e-5, atol=1e-8)
+    assert np.array_equal(x, before)
+    # hand: sum over the squares: 2 x y and sum(x * x)
+    assert ac.grad(lambda_free_kept, (0, 1))(x, y)[1] == pytest.approx(np.sum(x * x))
+
+
+def lambda_free_kept(x, y):
+    g = squares_of(x)
+    return y * sum(g)
 
 
 def test_the_emitted_code_is_a_loop_filling_a_list():
@@ -193,11 +244,15 @@ def break_in_enumerate(x):
     return x
 
 
-def inside_an_expression(x):
+def scaled_by(x):
+    return 2.0 * x
+
+
+def inside_an_expression(x):  # (a function of the user's in the statement: run before the generator's body)
     def gen():
         yield x
 
-    return x * sum(gen())  # <- gen()
+    return scaled_by(x) * sum(gen())  # <- gen()
 
 
 def kept_as_a_value(x):
@@ -206,6 +261,35 @@ def kept_as_a_value(x):
 
     g = gen  # <- gen
     return sum(g())
+
+
+def exhausted_in_a_loop(x):
+    def gen():
+        yield x
+        yield 2.0 * x
+
+    s = 0.0
+    g = gen()  # <- gen()
+    for _ in range(2):
+        for v in g:  # (the second pass finds it exhausted: not a new call of gen)
+            s = s + v
+    return s
+
+
+def read_by_next(x):
+    def gen():
+        yield x
+        yield 2.0 * x
+
+    g = gen()  # <- gen()
+    return next(g) * sum(g)
+
+
+def in_a_conditional_expression(x):
+    def gen():
+        yield x
+
+    return sum(v for v in gen()) if x > 0 else 0.0  # <- gen()
 
 
 def recursive_generator(x):
@@ -227,6 +311,9 @@ REFUSALS = [
     (break_in_enumerate, "break or continue in a for loop over the generator gen(...)"),
     (inside_an_expression, "a call of the generator function gen other than as the statement's sum/list"),
     (kept_as_a_value, "a generator function 'gen' used other than by one for loop or sum/list"),
+    (exhausted_in_a_loop, "a call of the generator function gen other than as the statement's sum/list"),
+    (read_by_next, "a call of the generator function gen other than as the statement's sum/list"),
+    (in_a_conditional_expression, "a call of the generator function gen other than as the statement's sum/list"),
     (recursive_generator, "a generator function called in the generator function 'gen'"),
 ]
 

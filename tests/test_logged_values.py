@@ -87,3 +87,63 @@ def test_a_list_also_read_is_refused_at_the_users_line(fn, line):
         ac.grad(fn)(1.3)
     assert "a call of append() with a differentiated argument" in str(e.value)
     assert "test_logged_values.py:%d:" % line in str(e.value)
+
+
+# --- a method called beside the append (h = x.sum()): an array's, which cannot read the list ---------------
+
+LOSSES = []
+READ_BY_A_METHOD = []
+
+
+class Peeker:  # (a class of the module with a method named like an array's, reading the list)
+    def __init__(self, k):
+        self.k = k
+
+    def mean(self):
+        return self.k * len(READ_BY_A_METHOD)
+
+
+class Model:
+    def apply(self, w):
+        return 2.0 * w.sum()
+
+
+def logged_after_methods(w):
+    h = w.sum()
+    LOSSES.append(h)
+    t = 2.0 * h * h
+    LOSSES.append(t.item())
+    return t + w.dot(w)
+
+
+def logged_beside_a_method_of_the_modules_class(w, peeker):
+    h = w.sum() * peeker.mean()  # (peeker.mean reads the list: its derivative through it would be wrong)
+    READ_BY_A_METHOD.append(h)
+    return h * h
+
+
+def logged_beside_another_method(w, model):
+    h = model.apply(w)  # (not an array's method: its code is not known)
+    LOSSES.append(h)
+    return h * h
+
+
+def test_a_list_logged_beside_method_calls():
+    w = np.array([0.3, -0.5, 0.9])
+    before = w.copy()
+    LOSSES.clear()
+    g = ac.grad(logged_after_methods)(w)
+    assert np.allclose(g, 4.0 * w.sum() + 2.0 * w, rtol=1e-12)  # d/dw (2 (sum w)^2 + w.w)
+    assert LOSSES == pytest.approx([w.sum(), 2.0 * w.sum() ** 2], rel=1e-12)
+    assert np.array_equal(w, before)
+    _, dot = ac.jvp(logged_after_methods)(w, np.ones(3))
+    assert dot == pytest.approx(np.sum(g), rel=1e-12)
+    assert np.allclose(ac.hvp(logged_after_methods)(w, np.ones(3)), 4.0 * 3 + 2.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "fn, obj", [(logged_beside_a_method_of_the_modules_class, Peeker(2.0)), (logged_beside_another_method, Model())]
+)
+def test_a_list_logged_beside_a_method_that_may_read_it_is_refused(fn, obj):
+    with pytest.raises(ac.UnsupportedError, match="test_logged_values.py:[0-9]+:[0-9]+: error: a call of append"):
+        ac.grad(fn)(np.array([0.3, -0.5]), obj)

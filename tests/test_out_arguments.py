@@ -128,3 +128,41 @@ def test_out_with_where_is_refused_located():
         ac.grad(masked_out)(X)
     assert "out= with where=" in str(err.value)
     assert "test_out_arguments.py:%d:" % (masked_out.__code__.co_firstlineno + 2) in str(err.value)
+
+
+# --- a helper's out=None forwarded to a NumPy call, the helper called without it ---
+
+
+def act(x, out=None):
+    return np.tanh(x, out=out)
+
+
+def layer(x, out=None):
+    y = np.tanh(x, out=out)  # (a helper of statements: its parameter out may be an array at another call)
+    return y * 2.0
+
+
+def calls_act(x):
+    return np.sum(act(x) ** 2) + np.sum(act(x * x, None))
+
+
+def calls_layer(x):
+    return np.sum(layer(x))
+
+
+def test_a_helpers_out_none_forwarded_to_numpy():
+    x = np.array([0.3, -0.5, 0.9])
+    before = x.copy()
+    check_grads(calls_act, (x,))
+    t = np.tanh(x)
+    hand = 2 * t * (1 - t**2) + 2 * x * (1 - np.tanh(x * x) ** 2)
+    np.testing.assert_allclose(ac.grad(calls_act)(x), hand, rtol=1e-12)
+    _, dot = ac.jvp(calls_act)(x, np.ones(3))
+    assert dot == pytest.approx(np.sum(hand), rel=1e-12)
+    assert np.array_equal(x, before)
+
+
+def test_a_helper_of_statements_forwarding_out_stays_refused():
+    # (compiled for an out that may be an array: refused when called, not yet at compile time with its place)
+    with pytest.raises(TypeError, match="changes its argument in place"):
+        ac.grad(calls_layer)(np.array([0.3, -0.5]))

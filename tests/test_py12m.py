@@ -375,6 +375,19 @@ def it_starmap(x):
     return sum(itertools.starmap(operator.mul, pairs)) + sum(itertools.starmap(lambda a, b: a - b * b, pairs))
 
 
+def it_starmap_of_zip(x):
+    xs, ws = [x, x * x, 2.0], np.array([0.5, -1.0, 3.0])
+    return sum(itertools.starmap(lambda a, w: a * w, zip(xs, ws))) + sum(
+        itertools.starmap(operator.mul, enumerate([x, np.sin(x)], start=1))
+    )
+
+
+def test_starmap_of_zip_and_enumerate_by_hand():
+    x = 0.7
+    check_all(it_starmap_of_zip, (x,))
+    assert ac.grad(it_starmap_of_zip)(x) == pytest.approx(0.5 - 2.0 * x + 1.0 + 2.0 * np.cos(x), rel=1e-12)
+
+
 def it_zip_longest(x):
     s = 0.0
     for a, b in itertools.zip_longest([x, 2.0, x * x], [np.sin(x)], fillvalue=1.5):

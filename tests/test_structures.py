@@ -5,6 +5,7 @@ float, as for an int argument; a field that is no number or array, a string say,
 Each is checked against central differences of the original function or by hand."""
 
 import collections
+import math
 import dataclasses
 from typing import NamedTuple
 
@@ -309,3 +310,115 @@ def test_a_built_namedtuple_rewrites_reads_of_its_own_names_only():
 def builds_another_ok(w, x):
     other = Swapped(x, np.ones(2))
     return np.sum(w * x) + np.sum(other.w) * other.b
+
+
+# --- a NamedTuple built in the function, its methods called and passed to the user's functions ---------------
+
+
+class Vec2(NamedTuple):
+    x: float
+    y: float
+
+    def norm(self):
+        return math.sqrt(self.x**2 + self.y**2)
+
+    def scaled_dot(self, other, k):
+        total = 0.0
+        for a, b in ((self.x, other[0]), (self.y, other[1])):
+            total = total + a * b
+        return k * total
+
+
+class Swapped2(NamedTuple):  # Vec2's fields the other way round
+    y: float
+    x: float
+
+
+def distance(p, q):
+    return math.sqrt((p.x - q.x) ** 2 + (p.y - q.y) ** 2)
+
+
+def vec_methods(a, b):
+    p = Vec2(a, 2.0 * a * b)
+    q = Vec2(b, a)
+    s = 0.0
+    for k in range(3):
+        if p.norm() > 1.0:
+            s = s + p.scaled_dot((b, b), k + 1.0)
+        else:
+            s = s + distance(p, q)
+    return s + Vec2.norm(q) * distance(q, p)
+
+
+def vec_methods_by_hand(a, b):
+    px, py, qx, qy = a, 2.0 * a * b, b, a
+    n = math.sqrt(px * px + py * py)
+    d = math.sqrt((px - qx) ** 2 + (py - qy) ** 2)
+    return sum((k + 1.0) * (px * b + py * b) if n > 1.0 else d for k in range(3)) + math.sqrt(qx * qx + qy * qy) * d
+
+
+def mixed_classes(a, b):
+    p = Vec2(a, b)
+    r = Swapped2(a * b, a)  # (distance reads .x and .y of each: at other positions in r)
+    return distance(p, r)
+
+
+@pytest.mark.parametrize("args", [(0.7, 1.3), (0.2, 0.4), (-0.3, 2.0)])
+def test_namedtuple_methods_and_functions_given_it(args):
+    assert vec_methods(*args) == pytest.approx(vec_methods_by_hand(*args), rel=1e-14)
+    testing.check_grads(vec_methods, args, (0, 1))
+    _, tangent = ac.jvp(vec_methods, 0)(*args, 1.0)
+    assert tangent == pytest.approx(ac.grad(vec_methods, 0)(*args), rel=1e-9)
+    h = ac.hvp(vec_methods, 0)(*args, 1.0)
+    fd = (ac.grad(vec_methods, 0)(args[0] + 1e-5, args[1]) - ac.grad(vec_methods, 0)(args[0] - 1e-5, args[1])) / 2e-5
+    assert h == pytest.approx(fd, rel=1e-5, abs=1e-7)
+
+
+def test_a_function_given_namedtuples_of_two_classes_stays_refused():
+    # (one variant reading .x as one position would read one of them wrongly)
+    with pytest.raises(ac.UnsupportedError, match="test_structures.py:[0-9]+:[0-9]+: error: 'p.x'"):
+        ac.grad(mixed_classes, (0, 1))(0.7, 1.3)
+
+
+# --- s = s._replace(...) / dataclasses.replace(s, ...) on a variable assigned several times ---
+
+
+def replaced_in_a_loop(k):
+    s = State(1.0, 0.0)
+    for _ in range(10):
+        s = s._replace(vel=s.vel - k * s.pos * 0.1)
+        if s.vel < -0.2:
+            s = s._replace(pos=s.pos + s.vel * 0.1)
+        else:
+            s = State(s.pos * 0.9, s.vel)
+    return s.pos + s.vel
+
+
+def dataclass_replaced_in_a_loop(k):
+    b = Box(1.0)
+    for _ in range(4):
+        b = dataclasses.replace(b, v=b.v * k + 0.5)
+    return b.v
+
+
+def replaced_after_another_class(k):
+    s = State(1.0, k)
+    if k > 0.5:
+        s = Swapped2(k, 2.0)  # (s is not always a State: its _replace is not State's)
+    s = s._replace(y=3.0 * k) if k > 10.0 else s
+    return s.pos * s.vel if isinstance(s, State) else s.x * s.y
+
+
+def test_replace_of_a_variable_assigned_several_times():
+    for f, k in ((replaced_in_a_loop, 0.7), (replaced_in_a_loop, 3.0), (dataclass_replaced_in_a_loop, 0.7)):
+        testing.check_grads(f, (k,))
+        _, tangent = ac.jvp(f)(k, 1.0)
+        assert tangent == pytest.approx(ac.grad(f)(k), rel=1e-9)
+    # by hand: v_n = k v_{n-1} + 0.5 from v_0 = 1, four times
+    k = 0.7
+    assert ac.grad(dataclass_replaced_in_a_loop)(k) == pytest.approx(4 * k**3 + 1.5 * k**2 + k + 0.5, rel=1e-12)
+
+
+def test_replace_of_a_variable_of_two_classes_stays_refused():
+    with pytest.raises(ac.UnsupportedError, match="test_structures.py:[0-9]+:[0-9]+: error: "):
+        ac.grad(replaced_after_another_class)(0.7)

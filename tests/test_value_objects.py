@@ -460,3 +460,230 @@ def test_a_list_whose_elements_are_handed_on_stays_refused(f):
     with pytest.raises(ac.UnsupportedError, match=HERE):
         ac.grad(f)(np.array([1.0, 2.0]))
     assert not REGISTRY  # (the gradient did not run the function halfway)
+
+
+# --- elements of a list of objects by index: ps[i].pos, ps[i].step(dt), ps[-1].vel ---
+
+
+class Kicked(Body):
+    def kick(self, dv):
+        self.vel += dv
+        return self.vel * self.pos
+
+
+def spring(a, b):
+    return (a - b) ** 2
+
+
+def bodies_by_index(x):
+    n = len(x)
+    ps = [Kicked(x[i], 0.5 * x[i]) for i in range(n)]
+    for _ in range(3):
+        for i in range(n):
+            ps[i].step(0.1)
+            ps[i].vel = ps[i].vel - 0.2 * ps[n - 1 - i].pos  # (another element, by an index of arithmetic)
+            if ps[i].pos > 0.4:
+                ps[i].pos *= 0.9
+            else:
+                ps[i].pos += ps[-1].vel
+    e = 0.0
+    for i in range(1, n):
+        e = e + ps[i].energy() + spring(ps[i].pos, ps[i - 1].pos)
+        y = ps[i].kick(0.3)  # (a method that changes the element and returns a value)
+        e = e + y
+    for p in ps:  # (a loop over the same list afterwards)
+        p.step(0.1)
+    return e + ps[0].pos * ps[-1].vel
+
+
+def bodies_by_index_read(x):
+    ps = [Body(x[i], x[i] * x[i]) for i in range(len(x))]
+    s = np.sum(x)  # (an empty x: no element is read)
+    for i in range(len(ps)):
+        s = s + ps[i].pos * ps[i].vel
+    return s
+
+
+def test_elements_of_a_list_of_objects_by_index():
+    x = np.array([0.3, 0.55, 0.9, -0.2])
+    before = x.copy()
+    testing.check_grads(bodies_by_index, (x,))
+    assert np.array_equal(x, before)
+    g = ac.grad(bodies_by_index)
+    first = g(x)
+    np.testing.assert_array_equal(g(x), first)  # (the warm call)
+    assert ac.value_and_grad(bodies_by_index)(x)[0] == pytest.approx(bodies_by_index(x), rel=1e-14)
+    v = np.array([0.5, -1.0, 2.0, 0.25])
+    _, tangent = ac.jvp(bodies_by_index)(x, v)
+    assert tangent == pytest.approx(np.dot(first, v), rel=1e-9)
+    forward = ac.adjoint_source(bodies_by_index).split("# adjoint sweep")[0]
+    assert "ps_pos[i]" in forward and "ps_i" in forward
+
+
+def test_elements_of_a_list_of_objects_read_by_index_second_order_and_empty():
+    x = np.array([0.3, 0.55, 0.9])
+    testing.check_grads(bodies_by_index_read, (x,))
+    hand = 1.0 + 3.0 * x * x  # d/dx (x + x * x * x)
+    np.testing.assert_allclose(ac.grad(bodies_by_index_read)(x), hand, rtol=1e-12)
+    np.testing.assert_allclose(ac.hvp(bodies_by_index_read)(x, np.ones(3)), 6.0 * x, rtol=1e-12)
+    assert ac.grad(bodies_by_index_read)(np.zeros(0)).shape == (0,)
+
+
+def test_a_list_of_objects_changed_by_index_refuses_second_order_where_it_is():
+    with pytest.raises(ac.UnsupportedError, match=HERE + "derivatives of bodies_by_index beyond the first"):
+        ac.hvp(bodies_by_index)(np.array([0.3, 0.55, 0.9]), np.ones(3))
+
+
+def element_aliased(x):
+    ps = [Body(x[i], 0.0) for i in range(len(x))]
+    q = ps[0]  # (the element itself under another name: a copy of its fields would not see q.pos = ...)
+    q.pos = q.pos * 3.0
+    return ps[0].pos
+
+
+def element_index_rebound(x):
+    ps = [Kicked(x[i], 1.0) for i in range(len(x))]
+    i = 0
+    i = ps[i].kick(x[1])  # (the index is rebound by the call's statement: the fields would go back elsewhere)
+    return i * ps[0].vel
+
+
+def builder_reads_the_list(x):
+    ps = []
+    for i in range(len(x)):
+        ps.append(Body(x[i], ps[-1].pos if i > 0 else 0.0))
+    return ps[-1].vel * ps[0].pos
+
+
+def builder_reads_the_length(x):
+    ps = []
+    for i in range(len(x)):  # (len(ps) as one list per field: ps_pos already appended; it gave 1, 2, 3 for 0, 1, 2)
+        ps.append(Body(x[i], x[i] * len(ps)))
+    s = 0.0
+    for p in ps:
+        s = s + p.vel
+    return s
+
+
+def list_passed_on(x):
+    ps = [Body(x[i], 0.0) for i in range(len(x))]
+    ps[0].pos = x[1]
+    return energy_of_all(ps)
+
+
+def energy_of_all(ps):
+    return sum(p.energy() for p in ps)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [element_aliased, element_index_rebound, builder_reads_the_list, builder_reads_the_length, list_passed_on],
+    ids=lambda f: f.__name__,
+)
+def test_elements_by_index_where_a_copy_of_the_fields_could_differ_stay_refused(f):
+    x = np.array([0.3, 0.55, 0.9])
+    before = x.copy()
+    with pytest.raises(ac.UnsupportedError, match=HERE):
+        ac.grad(f)(x)
+    assert np.array_equal(x, before)
+
+
+# --- min/max(ps, key=...) over a list of objects: the chosen element's fields flow, the choice is constant ---
+
+
+class Candidate:
+    def __init__(self, w, cost):
+        self.w = w
+        self.cost = cost
+
+    def score(self):
+        return self.cost + 0.1 * self.w
+
+    def shrink(self):
+        self.w = 0.5 * self.w
+        return self.w
+
+
+def by_score(c):
+    return c.score()
+
+
+def best_candidate(x):
+    cs = [Candidate(x[i], (x[i] - 0.4) ** 2) for i in range(len(x))]
+    for c in cs:  # (changed before the choice)
+        c.w = c.w * c.cost
+    best = max(cs, key=by_score)
+    worst = min(cs, key=lambda c: c.cost * 2.0)
+    if best.w > 0.0:
+        return best.w * best.score() + worst.w
+    return worst.cost
+
+
+def hand_best(x):  # the same, by hand: the costs are distinct at the points below
+    w, cost = x * (x - 0.4) ** 2, (x - 0.4) ** 2
+    b, k = int(np.argmax(cost + 0.1 * w)), int(np.argmin(cost))
+    return w[b] * (cost[b] + 0.1 * w[b]) + w[k] if w[b] > 0.0 else cost[k]
+
+
+def test_min_and_max_with_a_key_over_a_list_of_objects():
+    for x in (np.array([0.3, 0.55, 0.9]), np.array([-0.9, 0.45, 0.1, 0.7])):
+        before = x.copy()
+        assert best_candidate(x) == pytest.approx(hand_best(x), rel=1e-14)
+        testing.check_grads(best_candidate, (x,))
+        assert np.array_equal(x, before)
+        _, tangent = ac.jvp(best_candidate)(x, np.ones_like(x))
+        assert tangent == pytest.approx(np.sum(ac.grad(best_candidate)(x)), rel=1e-9)
+        v = np.linspace(0.5, -1.0, len(x))
+        fd = (ac.grad(best_candidate)(x + 1e-5 * v) - ac.grad(best_candidate)(x - 1e-5 * v)) / 2e-5
+        np.testing.assert_allclose(ac.hvp(best_candidate)(x, v), fd, rtol=1e-5, atol=1e-8)
+    forward = ac.adjoint_source(best_candidate).split("# adjoint sweep")[0]
+    assert "best_at = chosen_element(max, by_score, Candidate, ('w', 'cost'), cs_w, cs_cost)" in forward
+    with pytest.raises(ValueError):  # (an empty list: min/max raise, as in the function)
+        ac.grad(best_candidate)(np.zeros(0))
+
+
+def best_written(x):
+    cs = [Candidate(x[i], (x[i] - 0.4) ** 2) for i in range(len(x))]
+    best = min(cs, key=lambda c: c.cost)
+    best.w = 3.0 * best.w  # (the element itself changes: cs[0].w below could be it)
+    return best.w + cs[0].w
+
+
+def list_written_after(x):
+    cs = [Candidate(x[i], (x[i] - 0.4) ** 2) for i in range(len(x))]
+    best = min(cs, key=lambda c: c.cost)
+    cs[0].w = 2.0  # (best may be cs[0]: a copy chosen before would not see it)
+    return best.w
+
+
+def key_changes_the_element(x):
+    cs = [Candidate(x[i], (x[i] - 0.4) ** 2) for i in range(len(x))]
+    best = min(cs, key=lambda c: c.shrink())
+    return best.w
+
+
+@pytest.mark.parametrize("f", [best_written, list_written_after, key_changes_the_element], ids=lambda f: f.__name__)
+def test_a_chosen_element_that_a_copy_could_not_follow_stays_refused(f):
+    x = np.array([0.3, 0.55, 0.9])
+    with pytest.raises(ac.UnsupportedError, match=HERE):
+        ac.grad(f)(x)
+
+
+class Pair2:
+    def __init__(self, a, b):
+        self.a = a
+        self.b = b
+
+    def __iter__(self):
+        yield self.a
+        yield self.b
+
+
+def unpacked_object(x):
+    a, b = Pair2(x, x * x)  # (the object used as a value: iterated)
+    return a * b
+
+
+def test_an_object_unpacked_is_refused_naming_the_use():
+    with pytest.raises(ac.UnsupportedError, match=HERE + "an object of Pair2 made with differentiated values and used"):
+        ac.grad(unpacked_object)(0.7)

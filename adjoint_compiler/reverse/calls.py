@@ -113,6 +113,21 @@ def adjoint_call(r, stmt, name, op, g, out):
             r.location(stmt),
             objects.note(r.source, name),
         )
+    if rule is None and isinstance(op.fn, type) and objects.users_class(op.fn):
+        raise UnsupportedError(  # (its source is there: the object is used as a value of its own)
+            "an object of %s made with differentiated values and used other than through its attributes, methods "
+            "and the user's functions (unpacked, iterated, returned or put in a container)" % op.fn.__qualname__,
+            r.location(stmt),
+            "read its attributes (v.a, v.b), or make it a dataclass or NamedTuple",
+        )
+    if rule is None and inspect.isfunction(getattr(op.fn, "__wrapped__", None)) and hasattr(op.fn, "cache_info"):
+        label = _written(getattr(op.node, "func", None)) or _fn_label(op.fn)
+        raise UnsupportedError(  # (its source is there: compiling it would drop the cache, a cached value is wrong)
+            "a call of %s, a function cached by functools.lru_cache or cache (a value it cached at other inputs "
+            "has no derivative at these)" % label,
+            r.location(stmt),
+            "differentiate a function calling the undecorated one (%s.__wrapped__), or do without the cache" % label,
+        )
     if rule is None:
         label = _written(getattr(op.node, "func", None)) or _fn_label(op.fn)
         raise CompileError(

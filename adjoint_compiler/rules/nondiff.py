@@ -105,4 +105,5 @@ nondifferentiable(runtime.unit_sign, reason="np.sign of a real argument: piecewi
 nondifferentiable(runtime.full_rank_cov, reason="checks that a covariance is of full rank")
 nondifferentiable(runtime.gradient_axes, reason="the axes np.gradient differentiates along (runtime.gradient_spaced)")
 nondifferentiable(runtime.at_chosen, reason="which value np.maximum.at / np.minimum.at leaves at each position")
+nondifferentiable(runtime.chosen_element, reason="the position of the element min/max(key=) chose: piecewise constant")
 nondifferentiable(runtime.gradient_type, reason="the dtype of np.gradient's result (runtime.gradient_along)")
