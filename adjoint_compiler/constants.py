@@ -86,8 +86,9 @@ class _Folder:
             cls = s.__class__
             if cls is gast.If or cls is gast.While:
                 s.test = self.expr(s.test)
-                if _literal(s.test) and (cls is gast.If or not s.test.value):
-                    out.extend(self.block(s.body if s.test.value else s.orelse))
+                taken = (s.body if s.test.value else s.orelse) if _literal(s.test) else None
+                if taken is not None and (cls is gast.If or not s.test.value) and not _jumps(taken):
+                    out.extend(self.block(taken))
                     self.pruned = True
                     continue
             elif cls is gast.Assign:
@@ -138,6 +139,19 @@ class _Folder:
             elif isinstance(value, list):
                 setattr(node, field, [self.expr(v) if isinstance(v, gast.expr) else v for v in value])
         return _computed(node) or node
+
+
+def _jumps(stmts):
+    """Whether ``stmts`` break or continue a loop around them: the loops' passes take ``if flag: break`` (jumps.py)
+    as it is, never a bare jump."""
+    for s in stmts:
+        if s.__class__ in (gast.Break, gast.Continue):
+            return True
+        if s.__class__ not in (gast.For, gast.While) and any(
+            _jumps(getattr(s, field)) for field in _BLOCKS if isinstance(getattr(s, field, None), list)
+        ):
+            return True
+    return False
 
 
 def _computed(node):

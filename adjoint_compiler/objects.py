@@ -44,6 +44,7 @@ def f(x):
 import collections
 import dataclasses
 import inspect
+import itertools
 import sys
 import sysconfig
 import types
@@ -827,8 +828,9 @@ def _constant(value, field, cls):
 
 
 def _record_init(method):
-    """``record_init`` (see _Class) for an ``__init__`` whose statements are each ``self.a = p`` for a
-    parameter ``p`` (each used once) or a constant, else None (it is then called as a function)."""
+    """``record_init`` (see _Class) for an ``__init__`` whose statements are each ``self.a = p`` (or ``self.a,
+    self.b = p, q``) for a parameter ``p`` (each used once) or a constant, else None (it is then called as a
+    function)."""
     signature = inspect.signature(method.function, follow_wrapped=False)
     params = list(signature.parameters.values())[1:]
     if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY) for p in params):
@@ -836,12 +838,21 @@ def _record_init(method):
     me = _self_name(method)
     names = [p.name for p in params]
     kept, used = [], []
+    pairs = []
     for stmt in method.tree.tree.body:
         if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
             continue  # a docstring
-        if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and _on(stmt.targets[0], me)):
+        if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1):
             return None
-        field, value = stmt.targets[0].attr, stmt.value
+        target, value = stmt.targets[0], stmt.value
+        if isinstance(target, gast.Tuple) and isinstance(value, gast.Tuple) and len(target.elts) == len(value.elts):
+            pairs += zip(target.elts, value.elts)  # self.x, self.v = x, v
+        else:
+            pairs.append((target, value))
+    for target, value in pairs:
+        if not _on(target, me):
+            return None
+        field = target.attr
         if field in [f for f, _ in kept]:
             return None
         if isinstance(value, gast.Name) and value.id in names and value.id not in used:
@@ -2233,54 +2244,89 @@ def _lists_of_objects(tree, src):
     bindings = collections.Counter(
         n.id for n in trees.walk(tree) if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load)
     )
-    for stmt, loop in list(zip(tree.body, tree.body[1:])):
-        call = loop.body[0].value if isinstance(loop, gast.For) and isinstance(loop.body[0], gast.Expr) else None
+    displays = _displays_as_appends(tree, src, local, bindings)
+    for at, stmt in list(enumerate(tree.body)):
+        loop = tree.body[at + 1] if at + 1 < len(tree.body) else None
+        if isinstance(loop, gast.For) and len(loop.body) == 1 and not loop.orelse:
+            builders = [loop.body[0]]  # ps = [] and a loop of ps.append(C(...))
+        else:  # ps = [] and ps.append(C(...)) statements (a list display, _displays_as_appends)
+            builders, loop = list(itertools.takewhile(lambda b: isinstance(b, gast.Expr), tree.body[at + 1 :])), None
+        calls = [b.value for b in builders if isinstance(b, gast.Expr)]
         if not (
             isinstance(stmt, gast.Assign)
             and len(stmt.targets) == 1
             and isinstance(stmt.targets[0], gast.Name)
             and isinstance(stmt.value, gast.List)
             and not stmt.value.elts
-            and isinstance(loop, gast.For)
-            and len(loop.body) == 1
-            and not loop.orelse
-            and isinstance(call, gast.Call)
-            and _on(call.func, stmt.targets[0].id)
-            and call.func.attr == "append"
-            and len(call.args) == 1
-            and not call.keywords
-            and isinstance(call.args[0], gast.Call)
+            and calls
+            and all(
+                isinstance(call, gast.Call)
+                and _on(call.func, stmt.targets[0].id)
+                and call.func.attr == "append"
+                and len(call.args) == 1
+                and not call.keywords
+                and isinstance(call.args[0], gast.Call)
+                for call in calls
+            )
         ):
             continue
-        ps, element = stmt.targets[0].id, call.args[0]
-        cls = source_mod.global_value(element.func, src, local)
-        if bindings[ps] != 1 or not _user_class(cls) or ps in trees.all_names(loop.iter) | trees.all_names(element):
+        if loop is None:  # (the run of appends ends at the first statement that is not one)
+            calls = list(
+                itertools.takewhile(
+                    lambda c: (
+                        isinstance(c, gast.Call)
+                        and _on(c.func, stmt.targets[0].id)
+                        and c.func.attr == "append"
+                        and len(c.args) == 1
+                        and not c.keywords
+                        and isinstance(c.args[0], gast.Call)
+                    ),
+                    calls,
+                )
+            )
+            builders = builders[: len(calls)]
+        ps = stmt.targets[0].id
+        read = trees.all_names(loop.iter) if loop is not None else set()
+        classes = {source_mod.global_value(c.args[0].func, src, local) for c in calls}
+        cls = classes.pop() if len(classes) == 1 else None
+        if bindings[ps] != 1 or not _user_class(cls) or any(ps in read | trees.all_names(c.args[0]) for c in calls):
             continue
         try:
             klass = _class(cls)
-            order, values = _construction(klass, element, lambda label, v: label, src.location)
+            constructions = [_construction(klass, c.args[0], lambda label, v: label, src.location) for c in calls]
         except _Refused:
             continue
         params, kept = klass.record_init or (None, [])
-        if not order or params is None or not all(isinstance(p, str) for _, p in kept):
+        if (
+            not all(order for order, _ in constructions)
+            or params is None
+            or not all(isinstance(p, str) for _, p in kept)
+        ):
             continue
-        uses = _list_uses(tree, ps, klass, call.func.value, lambda node: source_mod.global_value(node, src, local))
+        others = {id(c.func.value) for c in calls[1:]}  # (the builders' own reads of ps)
+        uses = _list_uses(
+            tree, ps, klass, calls[0].func.value, lambda node: source_mod.global_value(node, src, local), others
+        )
         if uses is None:
             continue
         taken = trees.all_names(tree) | set(src.env)
+        displays.pop(ps, None)
         lists = _field_names(ps, klass.fields, taken)
         for f in klass.fields:  # (for messages: ps_pos is ps's pos)
             src.field_names[lists[f]] = (ps, f)
         stmt.targets = [gast.Tuple(elts=[trees.name(lists[f], True) for f in klass.fields], ctx=gast.Store())]
         stmt.value = gast.Tuple(elts=[gast.List(elts=[], ctx=gast.Load()) for _ in klass.fields], ctx=gast.Load())
-        values = values.elts if isinstance(values, gast.Tuple) else [values]
-        loop.body = [
-            gast.copy_location(gast.Expr(value=_appended(lists[f], v)), loop.body[0]) for f, v in zip(order, values)
-        ]
+        spliced = {}  # id of a statement -> the statements in its place
+        for builder, (order, values) in zip(builders, constructions):
+            values = values.elts if isinstance(values, gast.Tuple) else [values]
+            spliced[id(builder)] = [
+                gast.copy_location(gast.Expr(value=_appended(lists[f], v)), builder) for f, v in zip(order, values)
+            ]
+        if loop is not None:
+            loop.body = spliced.pop(id(builders[0]))
         first = lists[klass.fields[0]]
         param_of = {f: p for f, p in kept}
         fields_read = {}  # id of ps[i].pos -> ps_pos[i] (replaced after the method calls are)
-        spliced = {}  # id of the statement ps[i].step(dt) -> the statements in its place
         for kind, node in uses:
             if kind == "len":
                 node.args[0] = gast.copy_location(trees.name(first), node.args[0])
@@ -2353,6 +2399,9 @@ def _lists_of_objects(tree, src):
         if fields_read:
             _FieldsRead(fields_read).visit(tree)
         local = trees.local_names(tree)
+    for stmt, value, appends in displays.values():  # (not followed: the display as it was)
+        stmt.value = value
+        tree.body[:] = [b for b in tree.body if not any(b is a for a in appends)]
     return made
 
 
@@ -2365,6 +2414,37 @@ class _FieldsRead(gast.NodeTransformer):
     def visit_Attribute(self, node):
         self.generic_visit(node)
         return self.table.get(id(node), node)
+
+
+def _displays_as_appends(tree, src, local, bindings):
+    """``ps = [Body(1.0, 0.0), Body(x, 0.5)]`` at the top level, of one user class, as ``ps = []`` and a
+    ``ps.append(...)`` statement per element, the form _lists_of_objects follows (the same values, made in the
+    same order: no element reads ``ps``, which the display has not bound yet). Returns {ps: (the statement,
+    its display, the appends)}, for the displays of lists not followed to be put back."""
+    out, made = [], {}
+    for stmt in tree.body:
+        out.append(stmt)
+        value = stmt.value if isinstance(stmt, gast.Assign) else None
+        if not (
+            isinstance(value, gast.List)
+            and value.elts
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name)
+            and bindings[stmt.targets[0].id] == 1
+            and all(isinstance(e, gast.Call) and not isinstance(e.func, gast.Attribute) for e in value.elts)
+        ):
+            continue
+        ps = stmt.targets[0].id
+        classes = {source_mod.global_value(e.func, src, local) for e in value.elts}
+        cls = classes.pop() if len(classes) == 1 else None
+        if not _user_class(cls) or any(ps in trees.all_names(e) for e in value.elts):
+            continue
+        appends = [gast.copy_location(gast.Expr(value=_appended(ps, e)), e) for e in value.elts]
+        out += appends
+        made[ps] = (stmt, value, appends)
+        stmt.value = gast.copy_location(gast.List(elts=[], ctx=gast.Load()), value)
+    tree.body[:] = out
+    return made
 
 
 def _element(src, cls, klass, lists, param_of, index):
@@ -2409,13 +2489,13 @@ def _appended(name, value):
     return gast.Call(func=func, args=[value], keywords=[])
 
 
-def _list_uses(tree, ps, klass, builder, resolve):
+def _list_uses(tree, ps, klass, builder, resolve, others=()):
     """[(kind, node)] for each read of the list ``ps`` but ``builder`` (``ps`` in ``ps.append``; see
-    _lists_of_objects): ("len", the call), ("loop", the For), ("field", ``ps[i].pos``, read or assigned),
-    ("method", the statement ``ps[i].step(dt)`` or ``y = ps[i].step(dt)``), ("choice", the statement ``best =
-    min(ps, key=...)``, see _choice, after which no element changes); None where one is of another kind, or
-    its loop uses its element otherwise."""
-    uses, seen, local = [], {id(builder)}, trees.local_names(tree)
+    _lists_of_objects) and ``others`` (ids of more such): ("len", the call), ("loop", the For), ("field",
+    ``ps[i].pos``, read or assigned), ("method", the statement ``ps[i].step(dt)`` or ``y = ps[i].step(dt)``),
+    ("choice", the statement ``best = min(ps, key=...)``, see _choice, after which no element changes); None
+    where one is of another kind, or its loop uses its element otherwise."""
+    uses, seen, local = [], {id(builder)} | set(others), trees.local_names(tree)
     choices = {  # id of ps in best = min(ps, key=lambda c: c.cost) -> the statement's place in the body
         id(s.value.args[0]): t for t, s in enumerate(tree.body) if _choice(s, ps, klass, resolve, tree)
     }

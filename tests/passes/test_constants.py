@@ -53,6 +53,25 @@ def leaves_what_may_raise(x, n):
     return x * k + x * x
 
 
+def returns_in_the_first_trip(x, y):
+    # (fuzzer: jumps makes the return inside the while `_break2 = True; if _break2: break`, whose test this pass
+    # knows; a bare break left in its place gave the gradient 0.0 for -0.997)
+    for t0 in (x * x, y):
+        k2 = 0
+        while k2 < 2 and y <= 1.2:
+            k2 = k2 + 1
+            y = math.cos(t0 + 2.0)
+            return math.cos(0.5 if k2 == 0 else x)
+    return t0 + y
+
+
+def test_a_loop_left_by_a_known_flag_keeps_its_guarded_jump():
+    x, y = 1.5, 0.4
+    gx, gy = ac.grad(returns_in_the_first_trip, (0, 1))(x, y)
+    assert gx == pytest.approx(-math.sin(x), rel=1e-12) and gy == 0.0
+    check_grads(returns_in_the_first_trip, (x, y), wrt=(0, 1), rtol=1e-7)
+
+
 def _code(source):
     """The emitted statements, without the docstring and the comments quoting the user's lines."""
     lines = source.split('"""')[-1].splitlines()
