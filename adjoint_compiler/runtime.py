@@ -2161,6 +2161,18 @@ def only_defaults(*names_and_values, at=None):
     return 1
 
 
+def unless_float(dtype):
+    """None where a reduction's ``dtype=`` is None or a real floating type, which its rule models (the sum runs
+    in that precision; the cotangent goes back in the argument's), else ``dtype`` itself, for ``only_defaults``
+    to refuse: an integer or boolean accumulator rounds (no derivative), a complex one makes real values
+    complex. A pure function of a literal (``STATIC``), so a literal dtype is refused at the call.
+
+    >>> unless_float("float32") is None, unless_float(None) is None, unless_float("int64")
+    (True, True, 'int64')
+    """
+    return None if dtype is None or np.dtype(dtype).kind == "f" else dtype
+
+
 def kept_share(where, like, axis=None):
     """Each element's share of a ``np.mean(x, axis, where=where)`` over ``like``'s shape: 1 / (how many
     elements its slice keeps) where ``where`` keeps it, else 0 (also in a slice that keeps none, whose
@@ -2169,7 +2181,15 @@ def kept_share(where, like, axis=None):
     return kept / np.maximum(np.sum(kept, axis=axis, keepdims=True), 1)
 
 
-HELPERS = HELPERS + ("quantile_method", "copied", "axes_from_end", "spacing_bar", "only_defaults", "kept_share")
+HELPERS = HELPERS + (
+    "quantile_method",
+    "copied",
+    "axes_from_end",
+    "spacing_bar",
+    "only_defaults",
+    "kept_share",
+    "unless_float",
+)
 
 
 def structured_inner(a, b):
@@ -2226,7 +2246,7 @@ HELPERS = HELPERS + (
     "structured_inner",
     "TangentList",
 )
-STATIC = STATIC + ("quantile_method", "copied", "axes_from_end", "only_defaults")
+STATIC = STATIC + ("quantile_method", "copied", "axes_from_end", "only_defaults", "unless_float")
 # ---- emit14 (issue #14): np.matmul's adjoint in one call, with the textbook formula for matrices and vectors ----
 
 
