@@ -87,7 +87,7 @@ def unreduce(g, like, axis=None, keepdims=False):
     shape = getattr(like, "shape", None)
     if shape is None:
         shape = np.shape(like)
-    if axis is not None and not keepdims:
+    if axis is not None and not keepdims and shape:  # (a 0-d array reduced along its "axis 0": its one number)
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         axes = tuple(a % len(shape) for a in axes)
         g = np.expand_dims(g, axes)
@@ -3307,11 +3307,11 @@ def _extremum_parts(x, ans, axis, keepdims, skip_nan):
     count of them in ans's dtype, their flat positions in x and each one's slice, a flat position in the kept
     shape). One comparison pass over x; then, where the mask is sparse (the usual case: a tie is rare), its
     positions, from which each slice's count; else (positions None) the count per slice over the mask."""
-    kept = ans if keepdims or axis is None else np.expand_dims(ans, axis)
+    kept = ans if keepdims or axis is None or x.ndim == 0 else np.expand_dims(ans, axis)
     if np.iscomplexobj(x):
         complex_order_check(x, kept, "np.max, np.min, np.nanmax or np.nanmin")
     dtype = np.asarray(ans).dtype
-    if axis is None:
+    if axis is None or x.ndim == 0:  # (NumPy reduces a 0-d array along axis 0 or -1 too: its one element)
         hit = x == kept
         total = np.count_nonzero(hit)
         at = slot = None

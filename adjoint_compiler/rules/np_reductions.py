@@ -162,7 +162,7 @@ def prod_bar(g, x, ans, axis, keepdims):
         not normal and number and np.all((zeros < 2) & np.isfinite(part) & (np.abs(part) >= np.finfo(a.dtype).tiny))
     )
     scale = None if normal or not by_zeros else np.sum(a, axis=axis, keepdims=True, where=zero) + (zeros == 0)
-    axes = np.arange(a.ndim)[(axis,)].ravel()
+    axes = np.arange(a.ndim)[(axis,) if a.ndim else ()].ravel()  # (none of a 0-d a, which NumPy reduces along 0 too)
     kept = a.ndim - np.size(axes)
     last = np.arange(kept, a.ndim)
     moved = np.moveaxis(a, axes, last)
@@ -609,7 +609,7 @@ def cumprod_zeros(a, axis):
     # before it), and whether a has a zero at all. Without one (the usual case) seen and spared are None:
     # two running passes saved.
     ax = 0 if axis == None else axis
-    x = np.ravel(a) if axis == None else np.asarray(a)
+    x = np.ravel(a) if axis == None or np.ndim(a) == 0 else np.asarray(a)  # (a 0-d a: NumPy's axis 0 of one element)
     zero = x == 0
     any_zero = zero.any()  # (the method: np.any's Python layer costs more than the pass over a small array)
     seen = np.cumsum(zero, ax) if any_zero else None
@@ -671,7 +671,7 @@ def cumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
     _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
     ax = 0 if axis == None else axis
     checked = dot if _unmodelled else dot
-    d = np.ravel(checked) if axis == None else np.asarray(checked)
+    d = np.ravel(checked) if axis == None or np.ndim(checked) == 0 else np.asarray(checked)
     cast = a if is_none(dtype) else np.asarray(a).astype(dtype)
     parts = cumprod_zeros(cast, axis)
     x = parts[0]
@@ -1222,8 +1222,9 @@ def cov_weighting(x, bias, ddof, fweights, aweights):
     # each aweight). f is N - ddof unweighted, sum(w) for ddof 0, sum(w) - ddof with fweights alone, and
     # v1 - ddof v2 / v1 with aweights (v1 = sum(w), v2 = sum(w a)): df/da_k = fw_k (1 - ddof (2 a_k / v1 - v2 / v1^2)).
     # fweights are integer counts: no derivative.
-    # (ones of x's dtype where a weight is not passed, and integer counts cast to it: float32 stays float32)
-    ones = np.ones_like(x[0])
+    # (ones of x's dtype where a weight is not passed, and integer counts cast to it: float32 stays float32; not
+    # np.ones_like(x[0]), which x with no variables, np.cov of an empty array, does not have)
+    ones = np.ones(np.shape(x)[1], dtype=np.asarray(x).dtype)
     fw = ones if np.asarray(fweights).dtype.kind == "O" else np.asarray(fweights).astype(ones.dtype)
     no_a = np.asarray(aweights).dtype.kind == "O"
     aw = ones if no_a else aweights
