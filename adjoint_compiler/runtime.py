@@ -1921,12 +1921,14 @@ STATIC = STATIC + ("is_none",)
 
 
 def quantile_method(method):
-    """1.0 for np.quantile's and np.percentile's method 'linear', the one their adjoint rules model;
-    raises NotImplementedError (a refusal at the call, where ``method`` is a literal) for the others."""
-    if method != "linear":
+    """1.0 for np.quantile's and np.percentile's methods their rules model, those that weigh the order statistics
+    at floor and ceil of q (n - 1): 'linear' (the default), 'lower', 'higher', 'nearest' and 'midpoint'; raises
+    NotImplementedError (a refusal at the call, where ``method`` is a literal) for the others."""
+    if method not in ("linear", "lower", "higher", "nearest", "midpoint"):
         raise NotImplementedError(
-            "the gradient of a quantile with method=%r: only method='linear' (the default) is differentiated; "
-            "the other methods pick or weight order statistics differently" % (method,)
+            "the gradient of a quantile with method=%r: only methods 'linear' (the default), 'lower', 'higher', "
+            "'nearest' and 'midpoint' are differentiated; the others (Hyndman and Fan's 1-9) place the order "
+            "statistics at other positions" % (method,)
         )
     return 1.0
 
@@ -2173,6 +2175,13 @@ def unless_float(dtype):
     return None if dtype is None or np.dtype(dtype).kind == "f" else dtype
 
 
+def joined_type(arrays):
+    """The dtype of the cotangents of ``arrays`` joined into one (np.concatenate's): their promoted dtype, float64
+    for integers. np.concatenate(dtype=) joins them in another precision; their cotangents go back in theirs."""
+    joined = np.result_type(*[np.asarray(a).dtype for a in arrays])
+    return joined if joined.kind in "fc" else np.dtype(np.float64)
+
+
 def kept_share(where, like, axis=None):
     """Each element's share of a ``np.mean(x, axis, where=where)`` over ``like``'s shape: 1 / (how many
     elements its slice keeps) where ``where`` keeps it, else 0 (also in a slice that keeps none, whose
@@ -2189,6 +2198,7 @@ HELPERS = HELPERS + (
     "only_defaults",
     "kept_share",
     "unless_float",
+    "joined_type",
 )
 
 

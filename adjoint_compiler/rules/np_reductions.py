@@ -966,8 +966,8 @@ def quantile_slope(a, q, axis, method):
     # with an order statistic sharing its weight equally (as np.max's ties; a central difference
     # agrees), and d/dq is (n - 1) (hi - lo). With no axis, a is flattened first; the axes are
     # counted from the end, as NumPy puts q's axes first. Returns, over q's axes then (flattened) a's,
-    # the slope, d/dq (kept dims), and the shape of the kept result. Other methods are refused at the
-    # call (quantile_method).
+    # the slope, d/dq (kept dims), and the shape of the kept result. Methods 'lower', 'higher', 'nearest' and
+    # 'midpoint' weigh the same lo and hi otherwise (below); the others are refused at the call (quantile_method).
     flat = np.ravel(a) if axis == None else np.asarray(a)
     ax = axes_from_end(0 if axis == None else axis, np.ndim(flat))
     # (an empty a has an empty cotangent: NumPy's quantile of nothing is nan, its 'lower' one raises)
@@ -999,7 +999,21 @@ def quantile_slope(a, q, axis, method):
     )
     n = np.size(flat) * np.size(q) / (np.size(lo) or 1)
     position = np.asarray(q) * (n - 1)
-    frac = np.reshape(position - np.floor(position), np.shape(q) + (1,) * np.ndim(flat)) * quantile_method(method)
+    frac = np.reshape(position - np.floor(position), np.shape(q) + (1,) * np.ndim(flat))
+    # hi's weight by method (rules20; lo's the rest), each NumPy's: 'lower' takes lo, 'higher' hi, 'nearest' the one
+    # np.around(position) picks (halves to even), 'midpoint' half each (where lo is hi, the weight does not matter);
+    # those are piecewise constant in q (d/dq 0). Other methods: refused by name (quantile_method).
+    weight = (
+        frac
+        if method == "linear"
+        else 0.0 * frac
+        if method == "lower"
+        else np.ceil(frac)
+        if method == "higher"
+        else 0.5 + 0.0 * frac
+        if method == "midpoint"
+        else np.reshape(np.around(position) - np.floor(position), np.shape(frac))
+    ) * quantile_method(method)
     at_lo = flat == lo
     at_hi = flat == hi
     # (lo and hi are read only through these masks: the order statistics again as means of the elements
@@ -1008,11 +1022,12 @@ def quantile_slope(a, q, axis, method):
     # q's size times a's: ~3x np.quantile's time for three q's -> ~2x)
     count_lo = np.maximum(np.sum(at_lo, axis=ax, keepdims=True), 1)
     count_hi = np.maximum(np.sum(at_hi, axis=ax, keepdims=True), 1)
-    slope = at_lo * ((1.0 - frac) / count_lo) + at_hi * (frac / count_hi)
+    slope = at_lo * ((1.0 - weight) / count_lo) + at_hi * (weight / count_hi)
     mean_lo = np.sum(np.broadcast_to(flat, np.shape(at_lo)), axis=ax, keepdims=True, where=at_lo) / count_lo
     mean_hi = np.sum(np.broadcast_to(flat, np.shape(at_hi)), axis=ax, keepdims=True, where=at_hi) / count_hi
     # (a slice with a NaN: its quantile and d/dq NaN, as the mean of no element at NaN)
-    return slope, np.where(np.isnan(lo) | np.isnan(hi), np.nan, (n - 1) * (mean_hi - mean_lo)), ax
+    by_q = (n - 1) * (mean_hi - mean_lo) if method == "linear" else 0.0 * mean_hi
+    return slope, np.where(np.isnan(lo) | np.isnan(hi), np.nan, by_q), ax
 
 
 @fragment

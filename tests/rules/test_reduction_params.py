@@ -317,3 +317,98 @@ def test_unmodelled_parameters_are_still_refused_by_name(fn, name):
         pytest.skip("np.var(mean=) is NumPy 2's")
     with pytest.raises((ac.CompileError, NotImplementedError, TypeError), match=name):
         ac.grad(fn)(X[0])
+
+
+# ---- np.quantile / np.percentile methods that pick or average the order statistics (rules20) ---------------------
+
+
+def quantile_lower(x):
+    return np.sum(np.sin(np.quantile(x, [0.3, 0.5, 0.9], axis=0, method="lower")))
+
+
+def quantile_higher(x):
+    return np.sum(np.sin(np.quantile(x, 0.3, method="higher")))
+
+
+def quantile_nearest(x):
+    return np.sum(np.sin(np.quantile(x, [0.1, 0.3, 0.5, 0.7, 0.875], axis=1, method="nearest", keepdims=True)))
+
+
+def percentile_midpoint(x):
+    return np.sum(np.sin(np.percentile(x, [10.0, 50.0, 80.0], axis=0, method="midpoint")))
+
+
+QUANTILES = [quantile_lower, quantile_higher, quantile_nearest, percentile_midpoint]
+
+
+@pytest.mark.parametrize("fn", QUANTILES, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("shape", [(5, 4), (9, 9)])
+def test_quantile_methods_match_central_differences(fn, shape):
+    x = np.random.default_rng(shape[0]).standard_normal(shape)
+    ac.check_grads(fn, (x,), order=2)
+    assert ac.grad(fn)(x.astype(np.float32)).dtype == np.float32
+
+
+def quantile_at(x, q, method):
+    return np.quantile(x, q, method=method)
+
+
+@pytest.mark.parametrize(
+    "q, method, picked",
+    [
+        (0.3, "lower", {1: 1.0}),  # (n - 1) q = 1.2: the element of rank 1
+        (0.3, "higher", {2: 1.0}),
+        (0.3, "nearest", {1: 1.0}),
+        (0.625, "nearest", {2: 1.0}),  # 2.5 rounds half to even, as np.around: rank 2
+        (0.875, "nearest", {4: 1.0}),  # 3.5: rank 4
+        (0.3, "midpoint", {1: 0.5, 2: 0.5}),
+        (0.5, "midpoint", {2: 1.0}),  # an order statistic itself
+    ],
+)
+def test_quantile_methods_by_hand(q, method, picked):
+    # a of distinct values in shuffled order: d/da is the weight of each rank, at that element; d/dq is 0 (the value
+    # is piecewise constant in q); ties share a rank's weight equally
+    a = np.array([3.0, 0.0, 4.0, 1.0, 2.0])
+    ga, gq = ac.grad(quantile_at, wrt=(0, 1))(a, q, method)
+    assert np.allclose(ga, [picked.get(int(v), 0.0) for v in a]) and gq == 0.0
+    tied = np.array([1.0, 0.0, 1.0, 3.0, 4.0])  # rank 1 and 2 are the two ones
+    if method == "lower" and q == 0.3:
+        assert np.allclose(ac.grad(quantile_at)(tied, q, method), [0.5, 0.0, 0.5, 0.0, 0.0])
+
+
+def quantile_hazen(x):
+    return np.quantile(x, 0.3, method="hazen")
+
+
+def test_quantile_methods_at_other_positions_are_still_refused_by_name():
+    with pytest.raises(ac.CompileError, match="hazen"):
+        ac.grad(quantile_hazen)(X[0])
+
+
+# ---- np.concatenate(dtype=) (rules20) ------------------------------------------------------------------------------
+
+
+def concatenate_float64(x):
+    return np.sum(np.sin(np.concatenate([x, x * 2], axis=None, dtype="float64")) ** 2) * np.sum(x)
+
+
+def concatenate_float32(x):
+    return np.sum(np.concatenate((x, x * 2), 0, None, dtype=np.float32) ** 2)
+
+
+def concatenate_int(x):
+    return np.sum(np.concatenate((x, x), 0, None, "int64"))
+
+
+def test_concatenate_with_a_floating_dtype():
+    ac.check_grads(concatenate_float64, (X,), order=2)
+    assert ac.grad(concatenate_float64)(X.astype(np.float32)).dtype == np.float32
+    assert ac.grad(concatenate_float64)(np.arange(12).reshape(3, 4)).dtype == np.float64
+    # joined in float32: the value and tangent float32, the gradient (10 x, by hand) float64
+    x = np.arange(3.0)
+    value, grad = ac.value_and_grad(concatenate_float32)(x)
+    assert value.dtype == np.float32 and grad.dtype == np.float64 and np.allclose(grad, 10 * x)
+    _, tangent = ac.jvp(concatenate_float32)(x, np.ones(3))
+    assert tangent.dtype == np.float32 and np.isclose(tangent, 10 * x.sum())
+    with pytest.raises(ac.CompileError, match="dtype="):
+        ac.grad(concatenate_int)(x)
