@@ -434,6 +434,18 @@ def _build_reductions():
         label = "sum-initial-%s-%s" % (shape, axis)
         _add(Entry(np_reductions.sum_from, [(shape, Domain("uniform", -3, 3))], render_initial, label, method_initial))
 
+    # rules20: np.interp with period= (np_elementwise.interp_periodic), in its values fp (x away from the knots)
+    def render_periodic(c, ops):
+        return call(
+            "np.interp",
+            raw("np.array([0.3, 1.7, 3.6, -2.2])"),
+            raw("np.array([0.0, 1.0, 2.5, 3.0])"),
+            ops[0],
+            kw("period", 4.0),
+        )
+
+    _add(Entry(np_elementwise.interp_periodic, [((4,), Domain("uniform", -3, 3))], render_periodic, "interp-period"))
+
 
 # ---- products and np.linalg (tests/rules/test_np_linalg.py) ------------------------------
 

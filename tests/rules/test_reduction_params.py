@@ -412,3 +412,48 @@ def test_concatenate_with_a_floating_dtype():
     assert tangent.dtype == np.float32 and np.isclose(tangent, 10 * x.sum())
     with pytest.raises(ac.CompileError, match="dtype="):
         ac.grad(concatenate_int)(x)
+
+
+# ---- np.interp(period=) (rules20) ----------------------------------------------------------------------------------
+
+PERIOD_XP = np.array([350.0, 10.0, 60.0, 180.0, -20.0])  # unsorted, some beyond [0, 360): NumPy takes them mod 360
+
+
+def interp_periodic_fp(fp):
+    return np.sum(np.sin(np.interp(np.array([-170.0, 5.0, 100.0, 345.0, 705.0]), PERIOD_XP, fp, period=360.0)))
+
+
+def interp_periodic_all(x, xp, fp):
+    return np.sum(np.sin(np.interp(x, xp, fp, period=360)) ** 2)
+
+
+def interp_periodic_positional(x, fp):
+    return np.sum(np.interp(x, PERIOD_XP, fp, None, None, 360.0) * np.arange(1.0, 4.0))
+
+
+def interp_periodic_wrt_period(x, p):
+    return np.interp(x, PERIOD_XP, np.arange(5.0), period=p)
+
+
+def test_interp_with_a_period_matches_central_differences():
+    fp = np.array([0.3, -1.0, 2.0, 0.5, 1.5])
+    ac.check_grads(interp_periodic_fp, (fp,), order=2)
+    x = np.array([-170.0, 5.0, 100.0, 345.0, 705.0])
+    ac.check_grads(interp_periodic_all, (x, PERIOD_XP, fp), wrt=(0, 1, 2), order=2)
+    ac.check_grads(interp_periodic_positional, (np.array([3.0, 200.0, -5.0]), fp), wrt=(0, 1))
+    assert ac.grad(interp_periodic_fp)(fp.astype(np.float32)).dtype == np.float32
+
+
+def test_interp_with_a_period_by_hand():
+    # x = 5 lies between the knots 350 - 360 = -10 and 10 (the wrap): fp[0] (at 350) and fp[1] (at 10), halfway
+    got = ac.grad(lambda_interp_wrap)(np.zeros(5))
+    assert np.allclose(got, [0.25, 0.75, 0.0, 0.0, 0.0])
+
+
+def lambda_interp_wrap(fp):
+    return np.interp(5.0, PERIOD_XP, fp, period=360.0)
+
+
+def test_interp_period_itself_is_not_differentiated():
+    with pytest.raises(ac.CompileError, match="period"):
+        ac.grad(interp_periodic_wrt_period, wrt=1)(5.0, 360.0)
