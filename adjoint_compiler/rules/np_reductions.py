@@ -90,7 +90,7 @@ def sum_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, init
 
 
 @tangent(sum_from, complex_ok=True)
-def sum_from_tangent(dot, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+def sum_tangent(dot, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     # np.sum's tangent, the sum of the tangent, without initial (a constant)
     _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
     return (
