@@ -170,6 +170,7 @@ def classify(value, source, local):
                 return made
             if fn is None:
                 return Op("method", value.func, args, kwargs, node=value)
+            fn = registry.call_form(fn, len(args), kwargs)  # x.sum(initial=c) as np.sum(x, initial=c): sum_from
             if value.func.attr == "reshape":
                 args = args[:1]  # the new shape, however spelled, is not differentiated
             elif value.func.attr == "transpose" and len(args) > 2:

@@ -87,7 +87,7 @@ def unreduce(g, like, axis=None, keepdims=False):
     shape = getattr(like, "shape", None)
     if shape is None:
         shape = np.shape(like)
-    if axis is not None and not keepdims:
+    if axis is not None and not keepdims and shape:  # (a 0-d array reduced along its "axis 0": its one number)
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         axes = tuple(a % len(shape) for a in axes)
         g = np.expand_dims(g, axes)
@@ -1929,12 +1929,14 @@ STATIC = STATIC + ("is_none",)
 
 
 def quantile_method(method):
-    """1.0 for np.quantile's and np.percentile's method 'linear', the one their adjoint rules model;
-    raises NotImplementedError (a refusal at the call, where ``method`` is a literal) for the others."""
-    if method != "linear":
+    """1.0 for np.quantile's and np.percentile's methods their rules model, those that weigh the order statistics
+    at floor and ceil of q (n - 1): 'linear' (the default), 'lower', 'higher', 'nearest' and 'midpoint'; raises
+    NotImplementedError (a refusal at the call, where ``method`` is a literal) for the others."""
+    if method not in ("linear", "lower", "higher", "nearest", "midpoint"):
         raise NotImplementedError(
-            "the gradient of a quantile with method=%r: only method='linear' (the default) is differentiated; "
-            "the other methods pick or weight order statistics differently" % (method,)
+            "the gradient of a quantile with method=%r: only methods 'linear' (the default), 'lower', 'higher', "
+            "'nearest' and 'midpoint' are differentiated; the others (Hyndman and Fan's 1-9) place the order "
+            "statistics at other positions" % (method,)
         )
     return 1.0
 
@@ -2169,6 +2171,25 @@ def only_defaults(*names_and_values, at=None):
     return 1
 
 
+def unless_float(dtype):
+    """None where a reduction's ``dtype=`` is None or a real floating type, which its rule models (the sum runs
+    in that precision; the cotangent goes back in the argument's), else ``dtype`` itself, for ``only_defaults``
+    to refuse: an integer or boolean accumulator rounds (no derivative), a complex one makes real values
+    complex. A pure function of a literal (``STATIC``), so a literal dtype is refused at the call.
+
+    >>> unless_float("float32") is None, unless_float(None) is None, unless_float("int64")
+    (True, True, 'int64')
+    """
+    return None if dtype is None or np.dtype(dtype).kind == "f" else dtype
+
+
+def joined_type(arrays):
+    """The dtype of the cotangents of ``arrays`` joined into one (np.concatenate's): their promoted dtype, float64
+    for integers. np.concatenate(dtype=) joins them in another precision; their cotangents go back in theirs."""
+    joined = np.result_type(*[np.asarray(a).dtype for a in arrays])
+    return joined if joined.kind in "fc" else np.dtype(np.float64)
+
+
 def kept_share(where, like, axis=None):
     """Each element's share of a ``np.mean(x, axis, where=where)`` over ``like``'s shape: 1 / (how many
     elements its slice keeps) where ``where`` keeps it, else 0 (also in a slice that keeps none, whose
@@ -2177,7 +2198,16 @@ def kept_share(where, like, axis=None):
     return kept / np.maximum(np.sum(kept, axis=axis, keepdims=True), 1)
 
 
-HELPERS = HELPERS + ("quantile_method", "copied", "axes_from_end", "spacing_bar", "only_defaults", "kept_share")
+HELPERS = HELPERS + (
+    "quantile_method",
+    "copied",
+    "axes_from_end",
+    "spacing_bar",
+    "only_defaults",
+    "kept_share",
+    "unless_float",
+    "joined_type",
+)
 
 
 def structured_inner(a, b):
@@ -2234,7 +2264,7 @@ HELPERS = HELPERS + (
     "structured_inner",
     "TangentList",
 )
-STATIC = STATIC + ("quantile_method", "copied", "axes_from_end", "only_defaults")
+STATIC = STATIC + ("quantile_method", "copied", "axes_from_end", "only_defaults", "unless_float")
 # ---- emit14 (issue #14): np.matmul's adjoint in one call, with the textbook formula for matrices and vectors ----
 
 
@@ -3336,11 +3366,11 @@ def _extremum_parts(x, ans, axis, keepdims, skip_nan):
     count of them in ans's dtype, their flat positions in x and each one's slice, a flat position in the kept
     shape). One comparison pass over x; then, where the mask is sparse (the usual case: a tie is rare), its
     positions, from which each slice's count; else (positions None) the count per slice over the mask."""
-    kept = ans if keepdims or axis is None else np.expand_dims(ans, axis)
+    kept = ans if keepdims or axis is None or x.ndim == 0 else np.expand_dims(ans, axis)
     if np.iscomplexobj(x):
         complex_order_check(x, kept, "np.max, np.min, np.nanmax or np.nanmin")
     dtype = np.asarray(ans).dtype
-    if axis is None:
+    if axis is None or x.ndim == 0:  # (NumPy reduces a 0-d array along axis 0 or -1 too: its one element)
         hit = x == kept
         total = np.count_nonzero(hit)
         at = slot = None

@@ -255,12 +255,13 @@ def np_prod_with_initial(x):
 @pytest.mark.parametrize(
     "fn", [np_sum_with_initial, np_sum_with_initial_by_position, method_sum_with_initial, np_prod_with_initial]
 )
-def test_a_linear_call_the_adjoint_rule_refuses_is_refused_in_forward_mode_too(fn):
-    # np.sum(x_dot, initial=1.0) was np.sum(x, initial=1.0)'s tangent: 1.0 too much (a wrong jvp), and
-    # np.prod with initial= an internal error; the reverse rule refuses initial= at the call, so does jvp
+def test_a_linear_call_with_initial_has_the_tangent_of_its_sum_not_plus_initial(fn):
+    # np.sum(x_dot, initial=1.0) was np.sum(x, initial=1.0)'s tangent: 1.0 too much (a wrong jvp), and np.prod
+    # with initial= an internal error; both were refused. Since rules20 np.sum with initial= (by keyword, position
+    # or method) is differentiated as np_reductions.sum_from, whose tangent leaves the constant out, and np.prod's
+    # rules model initial=: the tangent is the directional derivative, the gradient central differences'
     x = np.array([0.5, -1.2, 2.0])
-    with pytest.raises(ac.UnsupportedError, match="initial=") as info:
-        ac.jvp(fn)(x, np.ones(3))
-    assert "test_jvp.py:%d:" % (fn.__code__.co_firstlineno + 1) in str(info.value)
-    with pytest.raises(ac.CompileError, match="initial="):
-        ac.grad(fn)(x)
+    direction = np.array([0.3, 1.0, -0.7])
+    _, tangent = ac.jvp(fn)(x, direction)
+    np.testing.assert_allclose(tangent, directional(fn, [x], [0], [direction]), rtol=1e-6)
+    check_grads(fn, [x], 0)

@@ -92,9 +92,14 @@ nondifferentiable(
 )
 nondifferentiable(np.fix, reason=ROUNDS)
 nondifferentiable(
-    runtime.quantile_method, runtime.copied, runtime.only_defaults, reason="checks a literal flag or method name"
+    runtime.quantile_method,
+    runtime.copied,
+    runtime.only_defaults,
+    runtime.unless_float,
+    reason="checks a literal flag or method name",
 )
 nondifferentiable(runtime.axes_from_end, reason="axis numbers")
+nondifferentiable(runtime.joined_type, reason="a dtype")
 nondifferentiable(runtime.kept_share, reason="a mean's shares under where=: the mask and a shape")
 nondifferentiable(runtime.one_spacing, reason="checks that np.gradient got one spacing for every axis")
 nondifferentiable(runtime.real_only, reason="checks that a rule's argument is real")

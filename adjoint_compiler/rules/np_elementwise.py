@@ -597,7 +597,7 @@ def interp_adjoint(g, ans, x, xp, fp, left=None, right=None):
     # d/dx = slope, d/dfp_j = 1 - t, d/dfp_(j+1) = t, d/dxp_j = -slope (1 - t), d/dxp_(j+1) = -slope t.
     # Outside: left (right), fp[0] (fp[-1]) where not passed; nothing depends on x or xp there. At a
     # knot the slope of the segment np.interp's search picks (the one on the right, the last at the
-    # end). period= is refused at the call; xp must be increasing (as NumPy requires).
+    # end). period= is interp_periodic's (below); xp must be increasing (as NumPy requires).
     seg = interp_segments(x, xp, fp)
     gin = np.ravel(np.where(seg[5], g, 0.0))
     lo = np.ravel(seg[0])
@@ -632,6 +632,88 @@ def interp_tangent(dot, ans, x, xp, fp, left=None, right=None):
         np.where(inside, by_fp, 0.0) + ends_fp,
         np.where(seg[3], dot, 0.0) + 0.0 * x,
         np.where(seg[4], dot, 0.0) + 0.0 * x,
+    )
+
+
+# np.interp with a period= (rules20; refused before): differentiated as this variant (registry.form), whose rules
+# reduce it to np.interp's own on the knots NumPy builds
+def interp_periodic(x, xp, fp, left=None, right=None, period=None):
+    """``np.interp`` with a ``period=`` (by position too): what its rules are registered for."""
+    return np.interp(x, xp, fp, left, right, period)
+
+
+form(np.interp, interp_periodic, positional=6, keywords=("period",))
+
+
+@fragment
+def periodic_knots(x, xp, fp, period):
+    # NumPy's own reduction of period= (numpy/lib/_function_base_impl.py): x and xp taken modulo the period, xp
+    # sorted (fp with it), one knot added at each end: the last a period before, the first a period after. Returns
+    # (x mod period, the extended knots, the extended values, the sort order); every x lies inside the knots.
+    xm = np.mod(x, period)
+    xpm = np.mod(xp, period)
+    order = np.argsort(xpm)
+    xs = np.take(xpm, order)
+    fs = np.take(fp, order)
+    return (
+        xm,
+        np.concatenate([xs[-1:] - period, xs, xs[:1] + period]),
+        np.concatenate([fs[-1:], fs, fs[:1]]),
+        order,
+    )
+
+
+@fragment
+def periodic_back(bar, order):
+    # a cotangent of the extended knots (values) back in xp's (fp's) order: the added ones are copies of the last
+    # and the first sorted one; sorted position k is xp's element order[k]
+    n = np.size(order)
+    inner = bar[1 : n + 1] + (np.arange(n) == n - 1) * bar[0] + (np.arange(n) == 0) * bar[n + 1]
+    return np.take(inner, np.argsort(order))
+
+
+@fragment
+def periodic_spread(dot, order):
+    # a tangent of xp (fp) in the extended sorted order (periodic_knots')
+    ds = np.take(dot, order)
+    return np.concatenate([ds[-1:], ds, ds[:1]])
+
+
+@adjoint(interp_periodic)
+def interp_periodic_adjoint(g, ans, x, xp, fp, left=None, right=None, period=None):
+    # np.interp(x mod p, knots, values) (periodic_knots), interp_adjoint's formulas there (x mod p and xp mod p
+    # have slope 1), its knots' and values' cotangents back through periodic_back. NumPy ignores left and right
+    # with a period; the period's own derivative is not modelled (a constant, as np.pad's stat_length).
+    knots = periodic_knots(x, xp, fp, period)
+    seg = interp_segments(knots[0], knots[1], knots[2])
+    gin = np.ravel(np.broadcast_to(g, np.shape(seg[1])))
+    lo = np.ravel(seg[0])
+    tt = np.ravel(seg[1])
+    sl = np.ravel(seg[2])
+    m = np.size(knots[1])
+    return (
+        g * seg[2],
+        periodic_back(np.bincount(lo, -gin * sl * (1.0 - tt), m) + np.bincount(lo + 1, -gin * sl * tt, m), knots[3]),
+        periodic_back(np.bincount(lo, gin * (1.0 - tt), m) + np.bincount(lo + 1, gin * tt, m), knots[3]),
+        None,
+        None,
+        no_derivative("np.interp", "period", "the period is a constant here"),
+    )
+
+
+@tangent(interp_periodic)
+def interp_periodic_tangent(dot, ans, x, xp, fp, left=None, right=None, period=None):
+    knots = periodic_knots(x, xp, fp, period)
+    seg = interp_segments(knots[0], knots[1], knots[2])
+    spread = periodic_spread(dot, knots[3])
+    along = (1.0 - seg[1]) * np.take(spread, seg[0]) + seg[1] * np.take(spread, seg[0] + 1)
+    return (
+        seg[2] * dot,
+        -seg[2] * along,
+        along,
+        None,
+        None,
+        no_derivative("np.interp", "period", "the period is a constant here"),
     )
 
 

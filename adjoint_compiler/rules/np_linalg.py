@@ -419,10 +419,21 @@ def spectral_divide(x, gap):
 
 @fragment
 def svd_factors(ans, a, compute_uv, hermitian):
-    # (U, S, Vh): ans, or recomputed (reduced) where compute_uv=False returned S alone; hermitian=True
-    # (an eigendecomposition, with other signs) is refused
-    checked = linalg_check(not hermitian, "np.linalg.svd(..., hermitian=True)")
-    return (ans if compute_uv else np.linalg.svd(a, full_matrices=False)) if checked else None
+    # (U, S, Vh): ans, or recomputed (reduced) where compute_uv=False returned S alone. hermitian=True (rules20)
+    # takes the singular values of the symmetric (Hermitian) matrix NumPy's eigh sees, its lower triangle's
+    # (symmetric_from_triangle; the cotangent is then folded onto it); its vectors (eigh's, with other signs) are
+    # refused
+    checked = linalg_check(
+        not (hermitian and compute_uv),
+        "np.linalg.svd(..., hermitian=True) with compute_uv=True (its vectors are eigh's, with other signs); "
+        "pass compute_uv=False, or use np.linalg.eigh",
+    )
+    seen = (
+        np.tril(a, -1) + np.conj(np.swapaxes(np.tril(a, -1), -1, -2)) + np.real(a) * np.eye(np.shape(a)[-1])
+        if hermitian
+        else a
+    )
+    return (ans if compute_uv else np.linalg.svd(seen, full_matrices=False)) if checked else None
 
 
 @adjoint(np.linalg.svd, complex_ok=True)
@@ -478,7 +489,16 @@ def svd_adjoint(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False)
     rv = gvh - np.matmul(gvhvt, vhc) if wide else 0.0
     u_rest = np.matmul(np.where(ru == 0, 0.0, ru / np.where(ru == 0, 1.0, np.expand_dims(s, -2))), vhc) if tall else 0.0
     v_rest = np.matmul(uc, np.where(rv == 0, 0.0, rv / np.where(rv == 0, 1.0, np.expand_dims(s, -1)))) if wide else 0.0
-    return core + u_rest + v_rest, None, None, None
+    # (hermitian=True: df = <core, dS> for the symmetric S the function sees, folded onto its lower triangle as
+    # fold_triangle does)
+    return (
+        np.tril((core + np.conj(np.swapaxes(core, -1, -2))) * (1.0 - 0.5 * np.eye(n)))
+        if hermitian
+        else core + u_rest + v_rest,
+        None,
+        None,
+        None,
+    )
 
 
 @tangent(np.linalg.svd, complex_ok=True)
@@ -495,7 +515,13 @@ def svd_tangent(dot, ans, a, full_matrices=True, compute_uv=True, hermitian=Fals
     s = usv[1]
     v = np.conj(np.swapaxes(usv[2][..., :n, :], -1, -2))
     cplx = np.iscomplexobj(usv[0]) or np.iscomplexobj(dot)
-    dp = np.matmul(np.matmul(np.conj(np.swapaxes(u, -1, -2)), dot), v)
+    # (hermitian=True: the tangent of the symmetric matrix its lower triangle makes; values only, not tall or wide)
+    seen = (
+        np.tril(dot, -1) + np.conj(np.swapaxes(np.tril(dot, -1), -1, -2)) + np.real(dot) * np.eye(np.shape(dot)[-1])
+        if hermitian
+        else dot
+    )
+    dp = np.matmul(np.matmul(np.conj(np.swapaxes(u, -1, -2)), seen), v)
     ds = np.real(np.diagonal(dp, 0, -2, -1))
     s2 = s * s
     gap = np.expand_dims(s2, -2) - np.expand_dims(s2, -1)
@@ -762,9 +788,9 @@ def qr_tangent(dot, ans, a, mode="reduced"):
 
 
 @fragment
-def pinv_checked(ans, a, hermitian):
-    # ans, where pinv has a derivative: hermitian=False, and full rank (trace(A A^+) is the rank kept)
-    checked = linalg_check(not hermitian, "np.linalg.pinv(..., hermitian=True)") and linalg_check(
+def pinv_checked(ans, a):
+    # ans, where pinv has a derivative: full rank (trace(A A^+) is the rank kept)
+    checked = linalg_check(
         np.all(np.abs(np.sum(a * np.swapaxes(ans, -1, -2), axis=(-2, -1)) - np.min(np.shape(a)[-2:])) < 0.5),
         "np.linalg.pinv of a rank-deficient matrix (or with singular values cut off by rcond/rtol)",
     )
@@ -779,19 +805,29 @@ def pinv_adjoint(g, ans, a, rcond=None, hermitian=False, rtol=None):
     # Complex: ^T in dX is ^H, and a term P dA^H Q pairs with X_bar as Re<conj(Q X_bar^T P), dA>: the last
     # two terms conjugated, with X X^H and X^H X (the same numbers for a real A).
     # Where the rank is not full (or rcond/rtol cut singular values off) A^+ is not continuous: trace(A X)
-    # is the rank A^+ kept, and anything but min(M, N) is refused at run time. hermitian=True is refused.
-    x = pinv_checked(ans, a, hermitian)
+    # is the rank A^+ kept, and anything but min(M, N) is refused at run time. hermitian=True (rules20): NumPy
+    # inverts the symmetric (Hermitian) S its lower triangle makes (eigh's): these formulas at S, the cotangent
+    # folded onto that triangle (as fold_triangle does).
+    seen = (
+        np.tril(a, -1) + np.conj(np.swapaxes(np.tril(a, -1), -1, -2)) + np.real(a) * np.eye(np.shape(a)[-1])
+        if hermitian
+        else a
+    )
+    x = pinv_checked(ans, seen)
     xt = np.swapaxes(x, -1, -2)
     xh = np.conj(xt)
     gt = np.swapaxes(g, -1, -2)
     y = np.matmul(np.matmul(gt, x), xh)
     z = np.matmul(np.matmul(xh, x), gt)
-    return (
+    m = (
         -np.matmul(np.matmul(xt, g), xt)
         + np.conj(y)
-        - np.conj(np.matmul(a, np.matmul(x, y)))
+        - np.conj(np.matmul(seen, np.matmul(x, y)))
         + np.conj(z)
-        - np.conj(np.matmul(np.matmul(z, x), a)),
+        - np.conj(np.matmul(np.matmul(z, x), seen))
+    )
+    return (
+        np.tril((m + np.conj(np.swapaxes(m, -1, -2))) * (1.0 - 0.5 * np.eye(np.shape(m)[-1]))) if hermitian else m,
         None,
         None,
         None,
@@ -801,14 +837,24 @@ def pinv_adjoint(g, ans, a, rcond=None, hermitian=False, rtol=None):
 @tangent(np.linalg.pinv, complex_ok=True)
 def pinv_tangent(dot, ans, a, rcond=None, hermitian=False, rtol=None):
     # dX = -X dA X + X X^T dA^T (I - A X) + (I - X A) dA^T X^T X (Golub and Pereyra 1973); full rank,
-    # as pinv_adjoint. Complex: ^H for ^T.
-    x = pinv_checked(ans, a, hermitian)
+    # as pinv_adjoint. Complex: ^H for ^T. hermitian=True: at the symmetric S and its tangent, as pinv_adjoint.
+    seen = (
+        np.tril(a, -1) + np.conj(np.swapaxes(np.tril(a, -1), -1, -2)) + np.real(a) * np.eye(np.shape(a)[-1])
+        if hermitian
+        else a
+    )
+    d = (
+        np.tril(dot, -1) + np.conj(np.swapaxes(np.tril(dot, -1), -1, -2)) + np.real(dot) * np.eye(np.shape(dot)[-1])
+        if hermitian
+        else dot
+    )
+    x = pinv_checked(ans, seen)
     xt = np.conj(np.swapaxes(x, -1, -2))
-    dt = np.conj(np.swapaxes(dot, -1, -2))
+    dt = np.conj(np.swapaxes(d, -1, -2))
     p = np.matmul(np.matmul(x, xt), dt)
     q = np.matmul(np.matmul(dt, xt), x)
     return (
-        -np.matmul(np.matmul(x, dot), x) + p - np.matmul(np.matmul(p, a), x) + q - np.matmul(x, np.matmul(a, q)),
+        -np.matmul(np.matmul(x, d), x) + p - np.matmul(np.matmul(p, seen), x) + q - np.matmul(x, np.matmul(seen, q)),
         None,
         None,
         None,

@@ -28,7 +28,7 @@ Invariant: ``x``'s cotangent has ``x``'s shape, and at a kink it is the subgradi
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint, fragment, tangent
+from adjoint_compiler.rules.registry import adjoint, form, fragment, tangent
 from adjoint_compiler.runtime import (
     extremum_bar,
     extremum_dot,
@@ -47,6 +47,7 @@ from adjoint_compiler.runtime import (
     supported,
     unbroadcast,
     unique_inverse,
+    unless_float,
     unreduce,
     kept_share,
     norm_sums_bar,
@@ -54,14 +55,59 @@ from adjoint_compiler.runtime import (
 )
 
 
+def sum_from(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    """``np.sum`` given an ``initial=`` (by position too): what its rules are registered for (registry.form), so
+    that forward mode does not apply np.sum to the tangent as to a linear function, which would add initial."""
+    return np.sum(a, axis, dtype, out, keepdims, *(() if initial is None else (initial,)), where=where)
+
+
+form(np.sum, sum_from, positional=6, keywords=("initial",))
+
+
 @adjoint(np.sum, method="sum", shape="reduce", linear="first", complex_ok=True)
+@adjoint(sum_from, complex_ok=True)
 def sum_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    # where= keeps some elements (the others get 0). (dtype=, out= and initial= are refused at the call:
-    # only_defaults, here and below, so is where= in the rules that do not model it; forward mode reads these
-    # refusals, its tangent being this linear function of the tangent: np.sum(x_dot, initial=c) would add c.)
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial)
+    # where= keeps some elements (the others get 0); initial= adds a constant. A floating dtype= sums in that
+    # precision (float32 <-> float64; integers as floats), and the cotangent goes back in x's (float64 for
+    # integers); another dtype rounds (unless_float). out= is refused at the call: only_defaults, here and
+    # below, so is where= in the rules that do not model it; forward mode reads these refusals, its tangent
+    # being this linear function of the tangent (sum_from's, with initial=, its own).
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
     kept = _unmodelled if where is None else np.broadcast_to(where, np.shape(x)) * _unmodelled
-    return unreduce(g, x, axis, keepdims) * kept, None, None, None, None, None, None
+    return (
+        unreduce(g, x, axis, keepdims) * kept
+        if is_none(dtype)
+        else (unreduce(g, x, axis, keepdims) * kept).astype(
+            np.asarray(x).dtype if np.asarray(x).dtype.kind in "fc" else np.float64
+        ),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(sum_from, complex_ok=True)
+def sum_tangent(dot, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    # np.sum's tangent, the sum of the tangent, without initial (a constant)
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    return (
+        np.sum(
+            dot if _unmodelled else dot,
+            axis=axis,
+            dtype=dtype,
+            keepdims=keepdims,
+            where=True if is_none(where) else where,
+        ),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @adjoint(np.mean, method="mean", shape="reduce", linear="first", complex_ok=True)
@@ -69,12 +115,18 @@ def mean_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, whe
     # Each output averages np.size(x) / np.size(ans) inputs. Where x is empty so is its
     # cotangent: `or 1` only keeps a division by 0 from raising there.
     # With where=, each kept element's share is 1 / (its slice's kept count): kept_share.
-    _unmodelled = only_defaults("dtype", dtype, "out", out)
+    # A floating dtype= averages in that precision; the cotangent goes back in x's (as sum_adjoint's).
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
     return (
         (
             unreduce(g * (np.size(ans) / (np.size(x) or 1)), x, axis, keepdims)
             if where is None
             else unreduce(g, x, axis, keepdims) * kept_share(where, x, axis)
+        )
+        * _unmodelled
+        if is_none(dtype)
+        else (unreduce(g, x, axis, keepdims) * kept_share(True if where is None else where, x, axis)).astype(
+            np.asarray(x).dtype if np.asarray(x).dtype.kind in "fc" else np.float64
         )
         * _unmodelled,
         None,
@@ -110,7 +162,7 @@ def prod_bar(g, x, ans, axis, keepdims):
         not normal and number and np.all((zeros < 2) & np.isfinite(part) & (np.abs(part) >= np.finfo(a.dtype).tiny))
     )
     scale = None if normal or not by_zeros else np.sum(a, axis=axis, keepdims=True, where=zero) + (zeros == 0)
-    axes = np.arange(a.ndim)[(axis,)].ravel()
+    axes = np.arange(a.ndim)[(axis,) if a.ndim else ()].ravel()  # (none of a 0-d a, which NumPy reduces along 0 too)
     kept = a.ndim - np.size(axes)
     last = np.arange(kept, a.ndim)
     moved = np.moveaxis(a, axes, last)
@@ -137,19 +189,51 @@ def prod_bar(g, x, ans, axis, keepdims):
 
 @adjoint(np.prod, method="prod", shape="reduce", complex_ok=True)
 def prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    # g times the product of the others (prod_bar: g ans / x_i where that is exact, else exact at zeros)
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
-    bar = prod_bar(g * _unmodelled, x, ans, axis, keepdims)
-    return bar, None, None, None, None, None, None
+    # g times the product of the others (prod_bar: g ans / x_i where that is exact, else exact at zeros). where=
+    # reads the elements it drops as 1 (they get 0); initial= multiplies every product by a constant c: g c times
+    # the product of the others without c (recomputed: ans / c is not it where c is 0). A floating dtype=
+    # multiplies in that precision, and the cotangent goes back in x's (float64 for integers).
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    cast = x if is_none(dtype) else np.asarray(x).astype(dtype)
+    kept = cast if is_none(where) else np.where(where, cast, 1)
+    base = ans if is_none(initial) else np.prod(kept, axis=axis, keepdims=keepdims)
+    bar = prod_bar(g * _unmodelled if is_none(initial) else g * _unmodelled * initial, kept, base, axis, keepdims)
+    masked = bar if is_none(where) else np.where(where, bar, 0)
+    like = np.asarray(x).dtype
+    return (
+        masked if is_none(dtype) else masked.astype(like if like.kind in "fc" else np.float64),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @tangent(np.prod, complex_ok=True)
 def prod_tangent(dot, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    # the sum of dot times the product of the others (prod_bar's, at g = 1)
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
-    others = prod_bar(np.ones_like(ans), x, ans, axis, keepdims)
-    spread = (dot if _unmodelled else dot) * others
-    return np.sum(spread, axis=axis, keepdims=keepdims), None, None, None, None, None, None
+    # the sum of dot times the product of the others (prod_bar's, at g = 1), with prod_adjoint's where=,
+    # initial= and dtype=
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    cast = x if is_none(dtype) else np.asarray(x).astype(dtype)
+    kept = cast if is_none(where) else np.where(where, cast, 1)
+    base = ans if is_none(initial) else np.prod(kept, axis=axis, keepdims=keepdims)
+    others = prod_bar(
+        np.ones_like(ans) if is_none(initial) else np.ones_like(ans) * initial, kept, base, axis, keepdims
+    )
+    spread = (dot if _unmodelled else dot) * (others if is_none(where) else np.where(where, others, 0))
+    return (
+        np.sum(spread, axis=axis, keepdims=keepdims)
+        if is_none(dtype)
+        else np.sum(spread, axis=axis, keepdims=keepdims, dtype=dtype),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @adjoint(np.nanprod)
@@ -219,6 +303,38 @@ def extremum_tangent(dot, ans, x, axis=None, out=None, keepdims=False, initial=N
     )
 
 
+@fragment
+def var_parts(x, ans, axis, ddof, where, correction, twice):
+    # (dof, centered) for np.var and np.std: n - ddof per slice (NumPy's max(n - ddof, 0); +1 where x is empty,
+    # only to keep the division quiet) and x minus its slice's mean, centred `twice` for std (after one pass the
+    # values of a slice of equal elements can all be the same rounding error, e.g. 0.1 - 0.1000...2; after two
+    # they are 0, which std's subgradient 0 there reads). With where= n is each slice's kept count (ans's shape),
+    # the mean the kept elements', and the dropped elements are centred to 0 (they get no cotangent; +1 where a
+    # slice keeps none, whose elements are all dropped).
+    n = np.size(x) / (np.size(ans) or 1) if is_none(where) else np.sum(np.broadcast_to(where, np.shape(x)), axis=axis)
+    less = ddof if is_none(correction) else correction
+    dof = (
+        np.maximum(n - less, 0.0) + (np.size(x) == 0)
+        if is_none(where)
+        else np.reshape(np.maximum(n - less, 0.0) + (n == 0), np.shape(ans))
+    )
+    once = (
+        x - np.mean(x, axis=axis, keepdims=True)
+        if is_none(where)
+        else x - np.mean(x, axis, None, None, True, where=where)
+    )
+    again = (
+        (
+            once - np.mean(once, axis=axis, keepdims=True)
+            if is_none(where)
+            else once - np.mean(once, axis, None, None, True, where=where)
+        )
+        if twice
+        else once
+    )
+    return dof, again if is_none(where) else np.where(where, again, 0)
+
+
 @adjoint(np.var, method="var", complex_ok=True)
 def var_adjoint(
     g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None, correction=None
@@ -226,16 +342,17 @@ def var_adjoint(
     # var = sum((x - mean)^2) / (n - ddof); the mean's own derivative term vanishes because the
     # centred values sum to zero. NumPy divides by max(n - ddof, 0): where that is 0 the variance
     # is nan or inf, and so is its cotangent (a NumPy inf, never a ZeroDivisionError). Where x is
-    # empty so is its cotangent, and the added 1 only keeps the division quiet. Of complex x, NumPy's var is
-    # mean(|x - mean|^2) (real): its cotangent Re(g) 2 conj(x - mean) / (n - ddof) (runtime.conj_times).
+    # empty so is its cotangent. Of complex x, NumPy's var is mean(|x - mean|^2) (real): its cotangent
+    # Re(g) 2 conj(x - mean) / (n - ddof) (runtime.conj_times). With where= (rules20) the same over each slice's
+    # kept elements (var_parts). A floating dtype= computes in that precision; the cotangent goes back in x's.
     # NumPy 2's correction= is ddof by another name (rules19); its mean= (a mean given, which the variance then
     # depends on) is refused.
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where, "mean", mean)
-    n = np.size(x) / (np.size(ans) or 1)
-    dof = np.maximum(n - (ddof if is_none(correction) else correction), 0.0) + (np.size(x) == 0)
-    centered = x - np.mean(x, axis=axis, keepdims=True)
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out, "mean", mean)
+    parts = var_parts(x, ans, axis, ddof, where, correction, False)
+    back = conj_times(unreduce(g * (2.0 / parts[0]), x, axis, keepdims), parts[1]) * _unmodelled
+    like = np.asarray(x).dtype
     return (
-        conj_times(unreduce(g * (2.0 / dof), x, axis, keepdims), centered) * _unmodelled,
+        back if is_none(dtype) else back.astype(like if like.kind in "fc" else np.float64),
         None,
         None,
         None,
@@ -253,12 +370,11 @@ def var_tangent(
 ):
     # 2 <x - mean, dot> / (n - ddof) over each slice, n and dof as in var_adjoint
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where, "mean", mean)
-    n = np.size(x) / (np.size(ans) or 1)
-    dof = np.maximum(n - (ddof if is_none(correction) else correction), 0.0) + (np.size(x) == 0)
-    centered = x - np.mean(x, axis=axis, keepdims=True)
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out, "mean", mean)
+    parts = var_parts(x, ans, axis, ddof, where, correction, False)
+    summed = np.sum(conj_times((dot if _unmodelled else dot), parts[1], True), axis=axis, keepdims=keepdims)
     return (
-        np.sum(conj_times((dot if _unmodelled else dot), centered, True), axis=axis, keepdims=keepdims) * (2.0 / dof),
+        summed * (2.0 / parts[0]) if is_none(dtype) else (summed * (2.0 / parts[0])).astype(dtype),
         None,
         None,
         None,
@@ -274,20 +390,18 @@ def var_tangent(
 def std_adjoint(
     g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None, correction=None
 ):
-    # std = sqrt(var): d std = d var / (2 std) = (x - mean) / ((n - ddof) std), with n and dof as
+    # std = sqrt(var): d std = d var / (2 std) = (x - mean) / ((n - ddof) std), with n, dof and where= as
     # in var_adjoint. Where a slice's elements are all equal, std is |x - mean| / sqrt(n - ddof),
     # a norm at 0: for one element it is 0 whatever the value, so its derivative is exactly 0;
     # for more it has a kink there, whose subgradients include 0, the one returned (as abs at
-    # 0; autograd gives nan). The centred values of such a slice are exactly 0 after a
-    # second centring (after one they can all be the same rounding error, e.g. 0.1 - 0.1000...2),
-    # and std == 0 is divided by 1 instead.
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where, "mean", mean)
-    n = np.size(x) / (np.size(ans) or 1)
-    dof = np.maximum(n - (ddof if is_none(correction) else correction), 0.0) + (np.size(x) == 0)
-    once = x - np.mean(x, axis=axis, keepdims=True)
-    centered = once - np.mean(once, axis=axis, keepdims=True)
+    # 0; autograd gives nan): the centred values of such a slice are exactly 0 (var_parts), and
+    # std == 0 is divided by 1 instead.
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out, "mean", mean)
+    parts = var_parts(x, ans, axis, ddof, where, correction, True)
+    back = conj_times(unreduce(g / ((ans + (ans == 0)) * parts[0]), x, axis, keepdims), parts[1]) * _unmodelled
+    like = np.asarray(x).dtype
     return (
-        conj_times(unreduce(g / ((ans + (ans == 0)) * dof), x, axis, keepdims), centered) * _unmodelled,
+        back if is_none(dtype) else back.astype(like if like.kind in "fc" else np.float64),
         None,
         None,
         None,
@@ -303,17 +417,15 @@ def std_adjoint(
 def std_tangent(
     dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None, correction=None
 ):
-    # <x - mean, dot> / ((n - ddof) std) over each slice, with std_adjoint's n, dof, second centring
+    # <x - mean, dot> / ((n - ddof) std) over each slice, with std_adjoint's n, dof, where=, second centring
     # and its subgradient 0 where a slice's elements are all equal
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where, "mean", mean)
-    n = np.size(x) / (np.size(ans) or 1)
-    dof = np.maximum(n - (ddof if is_none(correction) else correction), 0.0) + (np.size(x) == 0)
-    once = x - np.mean(x, axis=axis, keepdims=True)
-    centered = once - np.mean(once, axis=axis, keepdims=True)
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out, "mean", mean)
+    parts = var_parts(x, ans, axis, ddof, where, correction, True)
+    summed = np.sum(conj_times((dot if _unmodelled else dot), parts[1], True), axis=axis, keepdims=keepdims)
+    slope = summed / ((ans + (ans == 0)) * parts[0])
     return (
-        np.sum(conj_times((dot if _unmodelled else dot), centered, True), axis=axis, keepdims=keepdims)
-        / ((ans + (ans == 0)) * dof),
+        slope if is_none(dtype) else slope.astype(dtype),
         None,
         None,
         None,
@@ -460,11 +572,20 @@ def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
 @adjoint(np.cumsum, method="cumsum", linear="first", complex_ok=True)
 def cumsum_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     # The transpose of a running sum is the running sum from the other end. With no axis NumPy runs
-    # over the flattened array, and the cotangent goes back to a's shape. (dtype=, out= are refused.)
-    _unmodelled = only_defaults("dtype", dtype, "out", out)
+    # over the flattened array, and the cotangent goes back to a's shape. A floating dtype= sums in that
+    # precision, and the cotangent goes back in a's (float64 for integers); out= is refused.
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
     ax = 0 if axis == None else axis
-    back = np.flip(np.cumsum(np.flip(g, ax), ax), ax)
-    return np.reshape(back if _unmodelled else back, np.shape(a)), None, None, None  # (the check read: no pass)
+    back = np.reshape(np.flip(np.cumsum(np.flip(g, ax), ax), ax), np.shape(a))
+    like = np.asarray(a).dtype
+    return (
+        (back if _unmodelled else back)  # (the check read: no pass)
+        if is_none(dtype)
+        else back.astype(like if like.kind in "fc" else np.float64),
+        None,
+        None,
+        None,
+    )
 
 
 @fragment
@@ -488,7 +609,7 @@ def cumprod_zeros(a, axis):
     # before it), and whether a has a zero at all. Without one (the usual case) seen and spared are None:
     # two running passes saved.
     ax = 0 if axis == None else axis
-    x = np.ravel(a) if axis == None else np.asarray(a)
+    x = np.ravel(a) if axis == None or np.ndim(a) == 0 else np.asarray(a)  # (a 0-d a: NumPy's axis 0 of one element)
     zero = x == 0
     any_zero = zero.any()  # (the method: np.any's Python layer costs more than the pass over a small array)
     seen = np.cumsum(zero, ax) if any_zero else None
@@ -506,9 +627,11 @@ def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     # the value above is exact there too (0 at the later zeros), but its derivative with respect to the first zero
     # would miss the later zeros' cotangents, and second order must stay exact.
     # Without a zero in a (cumprod_zeros' any_zero false) the cotangent is that running sum over a alone.
-    _unmodelled = only_defaults("dtype", dtype, "out", out)
+    # A floating dtype= multiplies in that precision, and the cotangent goes back in a's (float64 for integers).
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
     ax = 0 if axis == None else axis
-    parts = cumprod_zeros(a, axis)
+    cast = a if is_none(dtype) else np.asarray(a).astype(dtype)
+    parts = cumprod_zeros(cast, axis)
     x = parts[0]
     zero = parts[1]
     seen = parts[2]
@@ -523,7 +646,7 @@ def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     )
     linear = np.where(zero, np.where(seen == 1, at_zero, 0), after / np.where(zero, 1, x)) if any_zero else after / x
     many = np.any(seen >= 2) if any_zero else False
-    others = cumprod_others(a, axis, many)
+    others = cumprod_others(cast, axis, many)
     back = (
         np.moveaxis(
             np.sum(others * np.moveaxis(np.asarray(g), -1 if axis == None else axis, -1)[..., None, :], axis=-1),
@@ -533,7 +656,9 @@ def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
         if many
         else linear
     )
-    return np.reshape(back if _unmodelled else back, np.shape(a)), None, None, None  # (the check read: no pass)
+    like = np.asarray(a).dtype
+    shaped = np.reshape(back if _unmodelled else back, np.shape(a))  # (the check read: no pass)
+    return shaped if is_none(dtype) else shaped.astype(like if like.kind in "fc" else np.float64), None, None, None
 
 
 @tangent(np.cumprod)
@@ -541,12 +666,14 @@ def cumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
     # sum over i <= k of dot_i d cumprod_k / d a_i (cumprod_adjoint's derivative), in linear time: ans_k times the
     # running sum of dot_i / a_i over the nonzero a_i, plus dot_z times the running product with a_z replaced by 1
     # from a slice's first zero z on. Two zeros or more in a slice: cumprod_others' matrix, as in cumprod_adjoint.
-    # (dtype=, out= refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", dtype, "out", out)
+    # (out= refused at the call where literal; else when the tangent runs: the first dot reads the check); a
+    # floating dtype= as in cumprod_adjoint, the tangent in that precision
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
     ax = 0 if axis == None else axis
     checked = dot if _unmodelled else dot
-    d = np.ravel(checked) if axis == None else np.asarray(checked)
-    parts = cumprod_zeros(a, axis)
+    d = np.ravel(checked) if axis == None or np.ndim(checked) == 0 else np.asarray(checked)
+    cast = a if is_none(dtype) else np.asarray(a).astype(dtype)
+    parts = cumprod_zeros(cast, axis)
     x = parts[0]
     zero = parts[1]
     seen = parts[2]
@@ -559,14 +686,13 @@ def cumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
         else ans * np.cumsum(d / x, ax)
     )
     many = np.any(seen >= 2) if any_zero else False
-    others = cumprod_others(a, axis, many)
+    others = cumprod_others(cast, axis, many)
     moved = np.moveaxis(d, -1 if axis == None else axis, -1)
+    running = (
+        np.moveaxis(np.sum(others * moved[..., :, None], axis=-2), -1, -1 if axis == None else axis) if many else linear
+    )
     return (
-        (
-            np.moveaxis(np.sum(others * moved[..., :, None], axis=-2), -1, -1 if axis == None else axis)
-            if many
-            else linear
-        ),
+        running if is_none(dtype) else running.astype(dtype),
         None,
         None,
         None,
@@ -840,8 +966,8 @@ def quantile_slope(a, q, axis, method):
     # with an order statistic sharing its weight equally (as np.max's ties; a central difference
     # agrees), and d/dq is (n - 1) (hi - lo). With no axis, a is flattened first; the axes are
     # counted from the end, as NumPy puts q's axes first. Returns, over q's axes then (flattened) a's,
-    # the slope, d/dq (kept dims), and the shape of the kept result. Other methods are refused at the
-    # call (quantile_method).
+    # the slope, d/dq (kept dims), and the shape of the kept result. Methods 'lower', 'higher', 'nearest' and
+    # 'midpoint' weigh the same lo and hi otherwise (below); the others are refused at the call (quantile_method).
     flat = np.ravel(a) if axis == None else np.asarray(a)
     ax = axes_from_end(0 if axis == None else axis, np.ndim(flat))
     # (an empty a has an empty cotangent: NumPy's quantile of nothing is nan, its 'lower' one raises)
@@ -873,7 +999,21 @@ def quantile_slope(a, q, axis, method):
     )
     n = np.size(flat) * np.size(q) / (np.size(lo) or 1)
     position = np.asarray(q) * (n - 1)
-    frac = np.reshape(position - np.floor(position), np.shape(q) + (1,) * np.ndim(flat)) * quantile_method(method)
+    frac = np.reshape(position - np.floor(position), np.shape(q) + (1,) * np.ndim(flat))
+    # hi's weight by method (rules20; lo's the rest), each NumPy's: 'lower' takes lo, 'higher' hi, 'nearest' the one
+    # np.around(position) picks (halves to even), 'midpoint' half each (where lo is hi, the weight does not matter);
+    # those are piecewise constant in q (d/dq 0). Other methods: refused by name (quantile_method).
+    weight = (
+        frac
+        if method == "linear"
+        else 0.0 * frac
+        if method == "lower"
+        else np.ceil(frac)
+        if method == "higher"
+        else 0.5 + 0.0 * frac
+        if method == "midpoint"
+        else np.reshape(np.around(position) - np.floor(position), np.shape(frac))
+    ) * quantile_method(method)
     at_lo = flat == lo
     at_hi = flat == hi
     # (lo and hi are read only through these masks: the order statistics again as means of the elements
@@ -882,11 +1022,12 @@ def quantile_slope(a, q, axis, method):
     # q's size times a's: ~3x np.quantile's time for three q's -> ~2x)
     count_lo = np.maximum(np.sum(at_lo, axis=ax, keepdims=True), 1)
     count_hi = np.maximum(np.sum(at_hi, axis=ax, keepdims=True), 1)
-    slope = at_lo * ((1.0 - frac) / count_lo) + at_hi * (frac / count_hi)
+    slope = at_lo * ((1.0 - weight) / count_lo) + at_hi * (weight / count_hi)
     mean_lo = np.sum(np.broadcast_to(flat, np.shape(at_lo)), axis=ax, keepdims=True, where=at_lo) / count_lo
     mean_hi = np.sum(np.broadcast_to(flat, np.shape(at_hi)), axis=ax, keepdims=True, where=at_hi) / count_hi
     # (a slice with a NaN: its quantile and d/dq NaN, as the mean of no element at NaN)
-    return slope, np.where(np.isnan(lo) | np.isnan(hi), np.nan, (n - 1) * (mean_hi - mean_lo)), ax
+    by_q = (n - 1) * (mean_hi - mean_lo) if method == "linear" else 0.0 * mean_hi
+    return slope, np.where(np.isnan(lo) | np.isnan(hi), np.nan, by_q), ax
 
 
 @fragment
@@ -1096,8 +1237,9 @@ def cov_weighting(x, bias, ddof, fweights, aweights):
     # each aweight). f is N - ddof unweighted, sum(w) for ddof 0, sum(w) - ddof with fweights alone, and
     # v1 - ddof v2 / v1 with aweights (v1 = sum(w), v2 = sum(w a)): df/da_k = fw_k (1 - ddof (2 a_k / v1 - v2 / v1^2)).
     # fweights are integer counts: no derivative.
-    # (ones of x's dtype where a weight is not passed, and integer counts cast to it: float32 stays float32)
-    ones = np.ones_like(x[0])
+    # (ones of x's dtype where a weight is not passed, and integer counts cast to it: float32 stays float32; not
+    # np.ones_like(x[0]), which x with no variables, np.cov of an empty array, does not have)
+    ones = np.ones(np.shape(x)[1], dtype=np.asarray(x).dtype)
     fw = ones if np.asarray(fweights).dtype.kind == "O" else np.asarray(fweights).astype(ones.dtype)
     no_a = np.asarray(aweights).dtype.kind == "O"
     aw = ones if no_a else aweights

@@ -42,6 +42,7 @@ from adjoint_compiler.rules.registry import adjoint, form, fragment, tangent, vi
 from adjoint_compiler.runtime import TangentParts, numbered, one_count, rejoin, repeat_bar, sizes_of, supported
 from adjoint_compiler.runtime import no_derivative, pad_linear, pad_linear_bar, unbroadcast, unjoin
 from adjoint_compiler.runtime import moved_back, sort_source
+from adjoint_compiler.runtime import is_none, joined_type, only_defaults, unless_float
 
 
 # ---- reshaping: the same elements in the same order ----------------------------------
@@ -131,11 +132,22 @@ def roll_adjoint(g, ans, a, shift, axis=None):
 
 
 @adjoint(np.concatenate, linear="first", complex_ok=True)
-def concatenate_adjoint(g, ans, arrays, axis=0):
+def concatenate_adjoint(g, ans, arrays, axis=0, out=None, dtype=None, casting="same_kind"):
     # Input k owns the slice of g along `axis` that starts where inputs 0..k-1
     # end (axis=None: the flattened inputs, one after another): runtime.unjoin
     # splits g at the cumulative sizes and gives each block its input's shape.
-    return unjoin(g, arrays, "concatenate", axis), None
+    # A floating dtype= joins in that precision (rules20): g goes back in the inputs' (joined_type); casting=
+    # only checks that cast. out= is refused, and so is another dtype (an integer one rounds).
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    return (
+        unjoin(g if _unmodelled else g, arrays, "concatenate", axis)
+        if is_none(dtype)
+        else unjoin(np.asarray(g).astype(joined_type(arrays)), arrays, "concatenate", axis),
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @adjoint(np.stack, linear="first", complex_ok=True)

@@ -36,7 +36,7 @@ import statistics
 import numpy as np
 
 from adjoint_compiler import runtime
-from adjoint_compiler.rules import np_elementwise, np_linalg, np_shape, py_builtins, registry
+from adjoint_compiler.rules import np_elementwise, np_linalg, np_reductions, np_shape, py_builtins, registry
 from tests.fuzz import oracle
 from tests.fuzz.model import Case, Function, Program, bin_, call, const, expr, raw, var
 from tests.rules import test_np_elementwise as T_ELEM
@@ -422,6 +422,29 @@ def _build_reductions():
                 return call("np.linalg.norm", *args)
 
             _add(Entry(norm, [(shape, domain)], render, "norm-%s-%s-%s-%s" % (ord_, shape, axis, keepdims)))
+    # rules20: np.sum with initial= (differentiated as np_reductions.sum_from, a registry.form), by method too
+    for shape, axis in (((3, 4), 1), ((3, 4), None), ((5,), 0)):
+
+        def render_initial(c, ops, axis=axis):
+            return call("np.sum", ops[0], kw("axis", axis), kw("initial", 0.5))
+
+        def method_initial(c, ops, axis=axis):
+            return ("method", ops[0], "sum", kw("axis", axis), kw("initial", 0.5))
+
+        label = "sum-initial-%s-%s" % (shape, axis)
+        _add(Entry(np_reductions.sum_from, [(shape, Domain("uniform", -3, 3))], render_initial, label, method_initial))
+
+    # rules20: np.interp with period= (np_elementwise.interp_periodic), in its values fp (x away from the knots)
+    def render_periodic(c, ops):
+        return call(
+            "np.interp",
+            raw("np.array([0.3, 1.7, 3.6, -2.2])"),
+            raw("np.array([0.0, 1.0, 2.5, 3.0])"),
+            ops[0],
+            kw("period", 4.0),
+        )
+
+    _add(Entry(np_elementwise.interp_periodic, [((4,), Domain("uniform", -3, 3))], render_periodic, "interp-period"))
 
 
 # ---- products and np.linalg (tests/rules/test_np_linalg.py) ------------------------------

@@ -361,6 +361,7 @@ MORE_FNS = [np.nan_to_num, np.convolve, np.correlate, np.interp, np.polyval]
 MORE_FNS += [np.polyder, np.polyint, np.polyadd, np.polysub, np.polymul, np.polyfit, np.roots]  # np13e
 MORE_FNS += [np.vander]  # np13f
 MORE_FNS += [np_elementwise.array_cast, np_elementwise.asarray_cast]  # rules19: tested below
+MORE_FNS += [np_elementwise.interp_periodic]  # rules20: np.interp(period=), tests/rules/test_reduction_params.py
 
 
 def test_table_and_module_list_the_same_rules():

@@ -974,7 +974,7 @@ def qr_raw(a):
 
 
 def svd_hermitian(a):
-    return np.sum(np.linalg.svd(a, hermitian=True)[1])
+    return np.sum(np.linalg.svd(a, hermitian=True)[1])  # (its vectors, eigh's, are refused; its values are not)
 
 
 def pinv_hermitian(a):
@@ -1000,7 +1000,6 @@ def multi_dot_out(a, b):
     [
         (qr_raw, r"test_np_linalg\.py:\d+:\d+: .*np\.linalg\.qr\(\.\.\., mode=\.\.\.\) other than 'reduced'"),
         (svd_hermitian, r"test_np_linalg\.py:\d+:\d+: .*np\.linalg\.svd\(\.\.\., hermitian=True\)"),
-        (pinv_hermitian, r"test_np_linalg\.py:\d+:\d+: .*np\.linalg\.pinv\(\.\.\., hermitian=True\)"),
         (svd_field, r"test_np_linalg\.py:\d+:\d+: .*\.S' with a differentiated value"),
         (eigh_field, r"test_np_linalg\.py:\d+:\d+: .*result\.eigenvalues' with a differentiated value"),
         (multi_dot_out, r"test_np_linalg\.py:\d+:\d+: .*out="),
@@ -1015,6 +1014,54 @@ def test_uncovered_keywords_and_fields_are_located_errors(f, pattern, mode):
             ac.grad(f, tuple(range(len(args))))(*args)
         else:
             ac.jvp(f, tuple(range(len(args))))(*args, tuple(np.ones_like(a) for a in args))
+
+
+# ---- rules20: np.linalg.svd(compute_uv=False) and np.linalg.pinv with hermitian=True ---------------------------------
+
+
+def svd_values_hermitian(a):
+    return np.sum(np.sin(np.linalg.svd(a, compute_uv=False, hermitian=True)))
+
+
+def svd_values_hermitian_positional(a):
+    return np.sum(np.linalg.svd(a, False, False, True) ** 3)
+
+
+def svd_values(a):
+    return np.sum(np.sin(np.linalg.svd(a, compute_uv=False)))
+
+
+def pinv_symmetric(a):
+    return np.sum(np.sin(np.linalg.pinv(a, hermitian=True)))
+
+
+def pinv_plain(a):
+    return np.sum(np.sin(np.linalg.pinv(a)))
+
+
+@pytest.mark.parametrize("f", [svd_values_hermitian, svd_values_hermitian_positional, pinv_symmetric])
+def test_hermitian_svd_values_and_pinv_match_central_differences(f):
+    # NumPy reads the lower triangle only (eigh): a general matrix and direction check that; batched too
+    rng = np.random.default_rng(20)
+    a = rng.standard_normal((4, 4))
+    sym = a + a.T + np.diag([5.0, -3.0, 1.0, 0.4])  # eigenvalues of both signs: |lambda| the singular values
+    for m in (sym, a + 4 * np.eye(4), rng.standard_normal((2, 3, 3)) + 3 * np.eye(3)):
+        ac.check_grads(f, (m,), order=2)
+    assert ac.grad(f)(sym.astype(np.float32)).dtype == np.float32
+
+
+def test_hermitian_forms_agree_with_the_general_ones_on_symmetric_matrices():
+    # along a symmetric direction at a symmetric matrix, hermitian=True changes nothing: the same derivative
+    rng = np.random.default_rng(21)
+    a = rng.standard_normal((4, 4))
+    sym = a + a.T + 10 * np.eye(4)  # (well conditioned: eigh and svd round alike)
+    d = rng.standard_normal((4, 4))
+    d = d + d.T
+    for herm, plain in ((svd_values_hermitian, svd_values), (pinv_symmetric, pinv_plain)):
+        assert np.isclose(np.sum(ac.grad(herm)(sym) * d), np.sum(ac.grad(plain)(sym) * d), rtol=1e-9)
+        _, t_herm = ac.jvp(herm)(sym, d)
+        _, t_plain = ac.jvp(plain)(sym, d)
+        assert np.isclose(t_herm, t_plain, rtol=1e-9)
 
 
 def eig_sum(a):

@@ -455,6 +455,7 @@ MORE_FNS = [
     np.nanmedian,
     registry.lookup(np.maximum.accumulate).fn,
     registry.lookup(np.minimum.accumulate).fn,
+    np_reductions.sum_from,  # rules20: np.sum with initial= (registry.form), tests/rules/test_reduction_params.py
 ]
 
 

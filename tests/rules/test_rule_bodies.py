@@ -60,6 +60,8 @@ ALLOWED_GLOBALS = {
     "einsum_order",
     "kept_share",
     "supported",  # shape13: a parameter's value a rule models for some values only (runtime.supported)
+    "joined_type",  # rules20: the dtype np.concatenate's cotangents go back in (runtime.joined_type)
+    "unless_float",  # rules20: a reduction's dtype= modelled where it is a floating type (runtime.unless_float)
     "None",
     "True",
     "False",

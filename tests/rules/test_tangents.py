@@ -1099,6 +1099,13 @@ from adjoint_compiler.rules import np_elementwise as _np_elementwise  # noqa: E4
 for _cast in (_np_elementwise.array_cast, _np_elementwise.asarray_cast):
     ELSEWHERE[_cast] = "np.array / np.asarray with dtype=, order=, ndmin=: tests/rules/test_np_elementwise.py"
 
+# rules20: np.sum with initial= (np_reductions.sum_from) and np.interp with period= (np_elementwise.interp_periodic),
+# registry.form variants: both modes and second order
+from adjoint_compiler.rules import np_reductions as _np_reductions  # noqa: E402
+
+ELSEWHERE[_np_reductions.sum_from] = "np.sum with initial=: tests/rules/test_reduction_params.py, both modes, hvp"
+ELSEWHERE[_np_elementwise.interp_periodic] = "np.interp with period=: tests/rules/test_reduction_params.py, both modes"
+
 # py12m: the statistics module's rules (rules/py_statistics.py), of a list of floats and a given centre (xbar, mu)
 ELSEWHERE.update(
     {
