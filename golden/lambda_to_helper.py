@@ -3,7 +3,7 @@
 Mode: grad (reverse mode), with respect to x, k.
 Call: area_grad(x, k) returns (value, (x_bar, k_bar)): the value of area and its gradient.
 Tapes (what the forward sweep stores because the loop overwrites it and its adjoint reads it):
-  in trapezoid_lambda_22_vjp, _tape1, loop at line 8: _t15, the shape of _t16, total_1 per iteration
+  in trapezoid_lambda_22_vjp, _tape1, loop at line 8: _t12, _t15, the shape of _t16, total_1 per iteration
 """
 import math
 from adjoint_compiler.runtime import check_scalar, shape_of, unbroadcast, zeros_like
@@ -31,11 +31,11 @@ def trapezoid_lambda_22_vjp(f_k, f_x, a, b, n=4):
     total_1 = total
     _tape1 = []
     for i in range(1, n):
-        _t14 = _t2 * (a + i * h)
-        _t15 = math.exp(_t14)
+        _t12 = a + i * h
+        _t15 = math.exp(_t2 * _t12)
         _t16 = _t15 * f_x
         total_2 = total_1 + _t16
-        _tape1.append((_t15, shape_of(_t16), total_1))
+        _tape1.append((_t12, _t15, shape_of(_t16), total_1))
         total_1 = total_2
     _t17 = total_1 * h
 
@@ -47,13 +47,13 @@ def trapezoid_lambda_22_vjp(f_k, f_x, a, b, n=4):
         _t2_bar = 0.0
         a_bar = 0.0
         f_x_bar = zeros_like(f_x)
-        for i, (_t15_k, _t16_k, total_1_k) in zip(reversed(range(1, n)), reversed(_tape1)):
+        for i, (_t12_k, _t15_k, _t16_k, total_1_k) in zip(reversed(range(1, n)), reversed(_tape1)):
             # total = total + f(a + i * h)
             _t16_bar = unbroadcast(total_bar, _t16_k)
             total_bar = unbroadcast(total_bar, total_1_k)
             f_x_bar = f_x_bar + unbroadcast(_t16_bar * _t15_k, f_x)
             _t14_bar = unbroadcast(_t16_bar * f_x, _t15_k) * _t15_k
-            _t2_bar = _t2_bar + _t14_bar * (a + i * h)
+            _t2_bar = _t2_bar + _t14_bar * _t12_k
             _t12_bar = _t14_bar * _t2
             a_bar = a_bar + _t12_bar
             h_bar = h_bar + _t12_bar * i

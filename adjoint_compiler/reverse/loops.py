@@ -212,26 +212,17 @@ def adjoint_loop(r, stmt, adjoint_block):
     return pre + [gast.copy_location(reverse_loop, stmt)]
 
 
-# a taped temporary is recomputed with at most this many temporaries that are not taped (its operands' own
-# one-operation definitions): a few float operations cost less than a tape slot (a tuple's element, stored
-# and unpacked), and no more than that keeps the adjoint from redoing the forward iteration
-_HELPERS = 2
-
-
 def recomputable(r, forward_body, taped, stores):
     """Top-level ``_t = a * b`` (scalar arithmetic, one operation) in a loop body whose operands are
-    taped, recomputed or defined outside the loop: the adjoint recomputes it instead of reloading it. An
-    operand that is a temporary not taped, defined so in the body before it, is recomputed with it (at most
-    ``_HELPERS`` of them per taped one: ``_t8 = _t7 + a`` with ``_t7 = _t6 * x``)."""
+    taped, recomputed or defined outside the loop: the adjoint recomputes it instead of reloading it."""
+    out, done = [], set()
     available = set(taped)
-    needs = {}  # one-operation scalar temporary -> the temporaries not taped its recomputation needs
-    chosen = set()
     for s in forward_body:
         if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)):
             continue
         name = s.targets[0].id
         value = s.value
-        if not name.startswith("_t") or name not in r.act.scalars:
+        if name not in taped or not name.startswith("_t") or name not in r.act.scalars:
             continue
         if not (
             isinstance(value, gast.BinOp)
@@ -241,24 +232,16 @@ def recomputable(r, forward_body, taped, stores):
         ):
             continue
         operands = [value.left, value.right] if isinstance(value, gast.BinOp) else [value.operand]
-        need = set()
-        for o in operands:
-            if trees.is_number(o) or isinstance(o, gast.Name) and o.id != name and o.id in available:
-                continue
-            if isinstance(o, gast.Name) and o.id in needs:  # a temporary not taped, recomputable before it
-                need |= needs[o.id] | {o.id}
-            elif not (isinstance(o, gast.Name) and o.id not in stores):
-                break
-        else:
-            needs[name] = need
-            if name in taped and len(need - chosen) <= _HELPERS:
-                chosen |= need | {name}
+        if all(
+            trees.is_number(o)
+            or isinstance(o, gast.Name)
+            and (o.id in done or o.id in available and o.id != name or o.id not in stores)
+            for o in operands
+        ):
+            out.append(s)
+            done.add(name)
     # an operand that was itself taped only for this one now need not be: keep it taped (simple and safe)
-    return [
-        s
-        for s in forward_body
-        if isinstance(s, gast.Assign) and s.targets[0].__class__ is gast.Name and s.targets[0].id in chosen
-    ]
+    return out
 
 
 def _store_once(r, stmt, body, pre, adjoint_body):
