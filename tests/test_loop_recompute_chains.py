@@ -1,8 +1,9 @@
-"""reverse.loops.recomputable: a taped scalar temporary whose one-operation definition reads temporaries that
-are not taped (``_t8 = _t7 + a`` with ``_t7 = _t6 * x``) is recomputed with them in the adjoint loop instead of
-taped. Gradients against autograd (the same code on autograd.numpy) and central differences, through range,
-list and while loops, branches, break/continue/else, nested loops, calls, ints and bools in lists, zero-trip
-loops, pullbacks, second order and the numba backend; tape sizes from ``ac.tape_stats``."""
+"""Loop adjoints that recompute scalar temporaries (``reverse.loops.recomputable``) or reload them from a tape:
+gradients against autograd (the same code run by autograd) and central differences, through range, list and
+while loops, branches, break/continue/else, nested loops, calls, ints and bools in lists, empty and zero-trip
+loops, nan/inf, pullbacks, second order and the numba backend. (Recomputing a taped temporary together with
+the untaped temporaries it reads, ``_t8 = _t7 + a`` with ``_t7 = _t6 * x``, was measured and not kept: it
+saved a tape slot but cost newton's gradient about 3% on an idle machine.)"""
 
 import autograd
 import numpy as np
@@ -109,18 +110,6 @@ def test_gradients_match_autograd_and_differences(f, args, wrt):
     if any(isinstance(a, list) and not a for a in args) or args[-1] == 0:
         return  # (nothing to perturb, or a loop that never runs: autograd above checked it)
     check_grads(f, args, wrt=wrt, grads=ours, rtol=1e-6)
-
-
-def test_newton_tapes_two_values_per_iteration_and_recomputes_the_denominator():
-    stats = ac.tape_stats(newton, (0, 1))(2.0, 5.0)
-    trips = 0
-    x, step = 5.0 / 2.0, 1.0
-    while abs(step) > 1e-13:
-        step = (x * x * x + 2.0 * x - 5.0) / (3.0 * x * x + 2.0)
-        x, trips = x - step, trips + 1
-    assert stats["total"] == 2 * trips  # (step, x), not the denominator as well
-    adjoint = ac.adjoint_source(newton, (0, 1)).split("# adjoint sweep")[1]
-    assert "_t8 = _t6 * x_1 + a" in adjoint
 
 
 def test_ints_and_bools_in_the_list():
