@@ -16,7 +16,7 @@ def weighted_sum_jvp(ws, xs, xs_dot):
         x_dot = xs_dot[_t1]
         x = xs[_t1]
         _t5 = w * x
-        _t6_dot = x_dot * (2 * _t5)
+        _t6_dot = x_dot * (_t5 * 2)
         _sum1.append(_t5 * x)
         _sum1_dot.append(_t6_dot)
     _t7_dot = sum(_sum1_dot)

@@ -198,7 +198,8 @@ def _times(ratio, term, defs):
     ``fold.group_factors`` finds ``d``; 1 leaves ``term`` as it is, -1 negates it. The literal is a float
     where ``e`` is a name assigned in the block a product with a float literal (``_t6 = 3.0 * x``): ``e`` has
     the dtype a float literal gives already (NumPy 1 too), and an int times a Python float costs as much as
-    two float multiplications (CPython specialises float-float arithmetic only)."""
+    two float multiplications (CPython specialises float-float arithmetic only). An int goes on the right
+    (``e * 3``): the float's own multiplication takes it, where ``3 * e`` first asks the int's, which declines."""
     if ratio == 1:
         return term
     if ratio == -1:
@@ -215,10 +216,15 @@ def _times(ratio, term, defs):
             if _derivative_name(getattr(term, d)):
                 e = getattr(term, side)
                 if isinstance(e, gast.Name) and e.id in defs and _float_scaled(defs[e.id][0]):
-                    k = gast.Constant(value=float(ratio), kind=None)
-                setattr(term, side, gast.BinOp(left=k, op=gast.Mult(), right=e))
+                    setattr(
+                        term,
+                        side,
+                        gast.BinOp(left=gast.Constant(value=float(ratio), kind=None), op=gast.Mult(), right=e),
+                    )
+                else:
+                    setattr(term, side, gast.BinOp(left=e, op=gast.Mult(), right=k))
                 return term
-    return gast.BinOp(left=k, op=gast.Mult(), right=term)
+    return gast.BinOp(left=term, op=gast.Mult(), right=k)
 
 
 def _float_scaled(value):

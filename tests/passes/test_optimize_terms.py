@@ -68,7 +68,7 @@ def test_one_product_twice_through_the_block_s_definitions_is_one_term():
         """
     )
     assert changed
-    assert out.splitlines()[-2].strip() == "x_bar = g_bar * (2.0 * _t6) + h_bar * a + h_bar * (3 * _t1)"
+    assert out.splitlines()[-2].strip() == "x_bar = g_bar * (2.0 * _t6) + h_bar * a + h_bar * (_t1 * 3)"
     # the same value as before, up to rounding, on numbers and on arrays
     before = define(
         parse(
@@ -156,7 +156,7 @@ def test_collected_terms_over_bool_masks_compute_the_same():
             return x_bar
         """
     )
-    assert changed and "g_bar * (2 * m)" in out
+    assert changed and "g_bar * (m * 2)" in out
     m = np.array([True, False, True])
     g = np.array([0.5, 2.0, -1.0])
     np.testing.assert_array_equal(define(parse(out))(m, g), g * m + m * g + g * 2.0)
@@ -237,7 +237,7 @@ def mixed(xs, ws):
 def test_gradients_through_collected_terms(name, args, wrt):
     f = load(PROGRAMS, name)
     if name == "cubic_newton":  # x * x * x + a * x and 3.0 * x * x: 5 terms, 2 products, before
-        assert "x_bar = x_bar + _t8_bar * (2.0 * _t6) + _t5_bar * (3 * _t1 + a)" in ac.adjoint_source(f, wrt=wrt)
+        assert "x_bar = x_bar + _t8_bar * (2.0 * _t6) + _t5_bar * (_t1 * 3 + a)" in ac.adjoint_source(f, wrt=wrt)
     g = ac.grad(f, wrt=wrt)(*args)
     if name == "mixed":
         xs, ws = args
@@ -304,7 +304,7 @@ def test_a_float_literal_only_next_to_a_name_a_float_literal_scaled():
     # scalar, which NumPy 1 would promote by 2.0: its coefficient stays an int
     changed, out = _collected(SRC_FLOAT_SCALED)
     assert changed
-    assert out.splitlines()[-2].strip() == "x_bar = g_bar * (2.0 * _t6) + h_bar * (2 * _t1)"
+    assert out.splitlines()[-2].strip() == "x_bar = g_bar * (2.0 * _t6) + h_bar * (_t1 * 2)"
     after = define(parse(out))
     before = define(parse(text(SRC_FLOAT_SCALED)))
     for x, g, h in [
