@@ -89,6 +89,8 @@ EXCLUDED = {
     runtime.loop_keys_dot: "a runtime helper of loop_keys's tangent rule (for second order), not user API",
     runtime.matmul_bar1: "a runtime helper of np.matmul's rule (its rule serves second-order gradients), not user API",
     runtime.matmul_bar2: "a runtime helper of np.matmul's rule (its rule serves second-order gradients), not user API",
+    runtime.dot_bar1: "a runtime helper of np.dot's rule (its rule serves second-order gradients), not user API",
+    runtime.dot_bar2: "a runtime helper of np.dot's rule (its rule serves second-order gradients), not user API",
     runtime.centered: "a runtime helper of scipy.signal's rules (its rule serves second order), not user API",
     runtime.centered_pad: "a runtime helper of scipy.signal's rules (its rule serves second order), not user API",
     runtime.moved_back: "a runtime helper of np.sort's rule (its rule serves second order), not user API",
