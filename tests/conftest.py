@@ -36,8 +36,9 @@ def pytest_configure(config):
 #   take half the suite's time; test_review15's third and fourth derivatives through gradients called inside
 #   (a fifth of the rest's time); test_trees' printer check on the tests' own sources (marked there). The two
 #   whole-suite runs (the main interpreter, Python 3.9 with the oldest NumPy) keep them.
-# tables: the other large per-rule tables, which test NumPy's functions one by one more than the compiler's handling
-#   of Python's syntax (every run on another NumPy version keeps them).
+# tables: the rules' tests (tests/rules: NumPy's and SciPy's functions one by one, half of what the other lanes would
+#   run), which test the rules more than the compiler's handling of Python's syntax (every run on another NumPy
+#   version keeps them: the main interpreter's, 3.10's older NumPy 2, 3.9's NumPy 1.26).
 MARKED = {
     "slow": (
         "tests/fuzz/",
@@ -45,13 +46,7 @@ MARKED = {
         "tests/rules/test_tangents.py",
         "tests/test_review15.py",
     ),
-    "tables": (
-        "tests/rules/test_np_reductions.py",
-        "tests/rules/test_vocabulary.py",
-        "tests/rules/test_np_elementwise.py",
-        "tests/rules/test_np_linalg.py",
-        "tests/rules/test_np_shape.py",
-    ),
+    "tables": ("tests/rules/",),
 }
 
 
