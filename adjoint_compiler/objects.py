@@ -2246,45 +2246,22 @@ def _lists_of_objects(tree, src):
     )
     displays = _displays_as_appends(tree, src, local, bindings)
     for at, stmt in list(enumerate(tree.body)):
-        loop = tree.body[at + 1] if at + 1 < len(tree.body) else None
-        if isinstance(loop, gast.For) and len(loop.body) == 1 and not loop.orelse:
-            builders = [loop.body[0]]  # ps = [] and a loop of ps.append(C(...))
-        else:  # ps = [] and ps.append(C(...)) statements (a list display, _displays_as_appends)
-            builders, loop = list(itertools.takewhile(lambda b: isinstance(b, gast.Expr), tree.body[at + 1 :])), None
-        calls = [b.value for b in builders if isinstance(b, gast.Expr)]
         if not (
             isinstance(stmt, gast.Assign)
             and len(stmt.targets) == 1
             and isinstance(stmt.targets[0], gast.Name)
             and isinstance(stmt.value, gast.List)
             and not stmt.value.elts
-            and calls
-            and all(
-                isinstance(call, gast.Call)
-                and _on(call.func, stmt.targets[0].id)
-                and call.func.attr == "append"
-                and len(call.args) == 1
-                and not call.keywords
-                and isinstance(call.args[0], gast.Call)
-                for call in calls
-            )
         ):
             continue
-        if loop is None:  # (the run of appends ends at the first statement that is not one)
-            calls = list(
-                itertools.takewhile(
-                    lambda c: (
-                        isinstance(c, gast.Call)
-                        and _on(c.func, stmt.targets[0].id)
-                        and c.func.attr == "append"
-                        and len(c.args) == 1
-                        and not c.keywords
-                        and isinstance(c.args[0], gast.Call)
-                    ),
-                    calls,
-                )
-            )
-            builders = builders[: len(calls)]
+        loop = tree.body[at + 1] if at + 1 < len(tree.body) else None
+        if isinstance(loop, gast.For) and len(loop.body) == 1 and not loop.orelse:
+            builders = [loop.body[0]]  # ps = [] and a loop of ps.append(C(...))
+        else:  # ps = [] and the ps.append(C(...)) statements after it (a list display, _displays_as_appends)
+            builders, loop = list(itertools.takewhile(lambda b: isinstance(b, gast.Expr), tree.body[at + 1 :])), None
+        calls = [_construction_appended(b, stmt.targets[0].id) for b in builders]
+        if not calls or not all(calls):
+            continue
         ps = stmt.targets[0].id
         read = trees.all_names(loop.iter) if loop is not None else set()
         classes = {source_mod.global_value(c.args[0].func, src, local) for c in calls}
@@ -2414,6 +2391,21 @@ class _FieldsRead(gast.NodeTransformer):
     def visit_Attribute(self, node):
         self.generic_visit(node)
         return self.table.get(id(node), node)
+
+
+def _construction_appended(stmt, ps):
+    """The call in the statement ``ps.append(C(...))`` (a construction appended to ``ps``), else None."""
+    call = stmt.value if isinstance(stmt, gast.Expr) else None
+    if (
+        isinstance(call, gast.Call)
+        and _on(call.func, ps)
+        and call.func.attr == "append"
+        and len(call.args) == 1
+        and not call.keywords
+        and isinstance(call.args[0], gast.Call)
+    ):
+        return call
+    return None
 
 
 def _displays_as_appends(tree, src, local, bindings):

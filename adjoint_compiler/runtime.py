@@ -2282,10 +2282,12 @@ def matmul_bar1(g, x1, x2):
     than ``x1`` says that happened (a broadcast ``g`` never gives ``x1``'s shape: a broadcast axis of
     length 1 in the product is an axis of length 1 in ``x1`` or ``x2``, one in ``g`` it is not), and so
     does a ``g`` np.dot cannot take."""
-    if type(x2) is np.ndarray and type(x1) is np.ndarray and x1.ndim == 1 and x2.ndim == 1 and np.ndim(g) == 0:
-        return g * x2  # (a number, x1 . x2: the general form took ten NumPy calls for this)
-    if type(x2) is np.ndarray and type(g) is np.ndarray and type(x1) is np.ndarray:
+    if type(x2) is np.ndarray and type(x1) is np.ndarray:
         n1, n2 = x1.ndim, x2.ndim
+        if n1 == 1 and n2 == 1 and np.ndim(g) == 0:
+            return g * x2  # (a number, x1 . x2: the general form took ten NumPy calls for this)
+        if type(g) is not np.ndarray:
+            return _matmul_general(g, x1, x2)[0]
         try:
             if n1 == 2 and n2 == 2:
                 out = np.dot(g, x2.T)
@@ -2304,10 +2306,12 @@ def matmul_bar1(g, x1, x2):
 
 def matmul_bar2(g, x1, x2):
     """The cotangent of ``x2`` in ``x1 @ x2``: the adjoint of ``x2 -> x1 @ x2`` (see ``matmul_bar1``)."""
-    if type(x2) is np.ndarray and type(x1) is np.ndarray and x1.ndim == 1 and x2.ndim == 1 and np.ndim(g) == 0:
-        return g * x1
-    if type(x1) is np.ndarray and type(g) is np.ndarray and type(x2) is np.ndarray:
+    if type(x1) is np.ndarray and type(x2) is np.ndarray:
         n1, n2 = x1.ndim, x2.ndim
+        if n1 == 1 and n2 == 1 and np.ndim(g) == 0:
+            return g * x1
+        if type(g) is not np.ndarray:
+            return _matmul_general(g, x1, x2)[1]
         try:
             if n1 == 2 and (n2 == 2 or n2 == 1):
                 out = np.dot(x1.T, g)
