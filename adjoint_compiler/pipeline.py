@@ -473,7 +473,10 @@ def _run(c, stop_after):
         real_only.update({None: ("a call", None)} if inner is None else inner)  # (unknown: refuses complex values)
     compiled.real_only = real_only
     compiled.makes_complex = (
-        seen or compiled.makes_complex or any(getattr(callee, "makes_complex", True) for callee in c.linker.callees)
+        seen
+        or compiled.makes_complex
+        or any(getattr(callee, "makes_complex", True) for callee in c.linker.callees)
+        or any(registry.makes_complex(fn) for fn in looked_up)
     )
     compiled.returns_partial = getattr(c.result, "returns_partial", True)
     exposed = set(getattr(c.src, "exposed", ()))

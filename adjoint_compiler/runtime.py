@@ -264,6 +264,9 @@ def elements_bar(g, like):
     return add_bars(zeros_like(like), g)
 
 
+_COMPLEX_WARNING = getattr(getattr(np, "exceptions", np), "ComplexWarning")
+
+
 def add_at(bar, index, g):
     """``bar[index] += g`` where ``index`` may select a position more than once (np.add.at)."""
     if isinstance(bar, dict):  # a dict's keys are distinct: d[key] with a key known at run time
@@ -276,10 +279,18 @@ def add_at(bar, index, g):
         else:
             bar[index] = add_bars(bar[index], g)
         return
-    if isinstance(index, slice) or type(index) is tuple and all(type(i) is slice or type(i) is int for i in index):
-        bar[index] += g  # basic indexing never selects a position twice: one buffered pass, not np.add.at's
-        return
-    np.add.at(bar, index, g)
+    basic = isinstance(index, slice) or type(index) is tuple and all(type(i) is slice or type(i) is int for i in index)
+    try:
+        if basic:
+            bar[index] += g  # basic indexing never selects a position twice: one buffered pass, not np.add.at's
+        else:
+            np.add.at(bar, index, g)
+    except (TypeError, _COMPLEX_WARNING):  # (np.add.at casts with a ComplexWarning, an error in a complex call)
+        # with complex arguments or values (COMPLEX_CALL) a real value's cotangent may be complex: only its real
+        # part pairs with a change of a real number, so a real buffer takes that (docs/complex.md)
+        if not (_in_complex_call() and np.iscomplexobj(g) and not np.iscomplexobj(bar)):
+            raise
+        add_at(bar, index, np.real(g))
 
 
 def added_at(bar, index, g):
@@ -1574,7 +1585,7 @@ HELPERS = (
     "_BERNOULLI",
 )
 DEPENDS = {
-    "add_at": ("add_bars",),
+    "add_at": ("add_bars", "_COMPLEX_WARNING", "_in_complex_call"),
     "added_at": ("add_at",),
     "at_bar": ("unbroadcast",),
     "elements_bar": ("zeros_like", "add_bars"),
@@ -3646,3 +3657,95 @@ def expm_frechet_of(a, e):
 
 
 HELPERS = HELPERS + ("expm_frechet_of",)
+
+
+# ---- np.fft (issue #13): the transforms' adjoints (rules/np_fft.py) ----------------------------------------------
+
+
+def fft_axes(a, s=None, axes=None):
+    """The axes an n-dimensional transform of ``a`` runs along, as NumPy reads ``s`` and ``axes``: every axis
+    when both are None, the last ``len(s)`` when only ``s`` is given, else ``axes``, each as a non-negative
+    number. An axis named twice (NumPy transforms it twice, each time with its own length) is refused, as
+    autograd refuses it.
+
+    >>> fft_axes(np.zeros((2, 3, 4))), fft_axes(np.zeros((2, 3, 4)), s=(5, 6)), fft_axes(np.zeros((2, 3)), None, (-1,))
+    ((0, 1, 2), (1, 2), (1,))
+    """
+    ndim = np.ndim(a)
+    if axes is None:
+        axes = range(ndim) if s is None else range(ndim - len(s), ndim)
+    found = tuple(int(axis) % ndim if ndim else int(axis) for axis in axes)
+    if len(set(found)) != len(found):
+        raise NotImplementedError(
+            "the gradient of an n-dimensional np.fft transform along an axis named twice (axes=%r) is not "
+            "supported by adjoint_compiler; transform along it in two calls" % (tuple(axes),)
+        )
+    return found
+
+
+def fft_fit(z, like, axes):
+    """``z`` cut, or padded with zeros at the end, along ``axes`` to the lengths ``like`` has there: the
+    transpose of the cutting or padding of the input that a transform's ``n=`` or ``s=`` makes (and of itself
+    the other way: ``fft_fit(g, z, axes)`` is its adjoint).
+
+    >>> fft_fit(np.arange(5.0), np.zeros(3), (0,)).tolist(), fft_fit(np.ones(2), np.zeros(4), (-1,)).tolist()
+    ([0.0, 1.0, 2.0], [1.0, 1.0, 0.0, 0.0])
+    """
+    z = np.asarray(z)
+    shape = np.shape(like)
+    cut = [slice(None)] * z.ndim
+    widths = [(0, 0)] * z.ndim
+    for axis in axes:
+        axis = int(axis) % z.ndim
+        have, want = z.shape[axis], shape[axis]
+        if have > want:
+            cut[axis] = slice(0, want)
+        elif have < want:
+            widths[axis] = (0, want - have)
+    z = z[tuple(cut)]
+    return np.pad(z, widths) if any(w != (0, 0) for w in widths) else z
+
+
+_FFT_INVERSE_NORM = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+
+def irfft_bar(g, axis=-1, norm=None):
+    """The transpose of ``np.fft.irfft`` along ``axis`` at the cotangent ``g`` of its real result (n points
+    there; docs/complex.md's pairing Re(c dz)): irfft reads each frequency k of 0 < k < n/2 twice, as itself and
+    as its conjugate at n - k, and the frequencies 0 and n/2 once, by their real parts. So the cotangent of its
+    input is ``w_k conj(rfft(g))_k`` with w = 2 inside, 1 at 0 and n/2, scaled as irfft scales (the inverse
+    norm of rfft's). Its own transpose is irfft (rules/runtime_rules.py).
+
+    >>> c = np.array([1.0, 2.0 + 1.0j, 0.5]); g = np.array([0.3, -1.0, 2.0, 0.7])
+    >>> bool(np.isclose(np.real(np.sum(irfft_bar(g) * c)), np.sum(g * np.fft.irfft(c))))
+    True
+    """
+    g = np.asarray(g)
+    axis = int(axis) % g.ndim
+    n = g.shape[axis]
+    weights = np.full(n // 2 + 1, 2.0, dtype=np.result_type(g.dtype, np.float32))
+    weights[0] = 1.0
+    if n % 2 == 0:
+        weights[-1] = 1.0
+    along = [1] * g.ndim
+    along[axis] = -1
+    return np.conj(np.fft.rfft(g, axis=axis, norm=_FFT_INVERSE_NORM[norm])) * weights.reshape(along)
+
+
+def fft_distinct(axes):
+    """1 where ``axes`` (None, or the axes an n-dimensional transform is given) names no axis twice. NumPy
+    transforms a repeated axis twice, each time with its own length, which the adjoints do not model. A pure
+    function of a literal (``STATIC``): a literal ``axes`` is refused at the call; ``fft_axes`` checks the
+    others (and -1 beside the last axis' number) when the gradient runs."""
+    return axes is None or len(set(axes)) == len(tuple(axes))
+
+
+def fft_inverse_norm(norm):
+    """The ``norm=`` of the inverse transform that scales as ``norm`` scales the forward one (hfft and ihfft
+    are irfft and rfft of the conjugate with the norms swapped). A pure function of a literal (``STATIC``)."""
+    return _FFT_INVERSE_NORM[norm]
+
+
+HELPERS = HELPERS + ("fft_axes", "fft_fit", "irfft_bar", "_FFT_INVERSE_NORM", "fft_distinct", "fft_inverse_norm")
+STATIC = STATIC + ("fft_distinct", "fft_inverse_norm")
+DEPENDS.update(irfft_bar=("_FFT_INVERSE_NORM",), fft_inverse_norm=("_FFT_INVERSE_NORM",))

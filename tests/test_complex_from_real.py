@@ -180,9 +180,11 @@ def test_complex_values_made_in_a_called_function():
     np.testing.assert_allclose(ac.grad(through_an_inlined_helper)(X), 2 * X, rtol=1e-14)
     # a called function's code (compiled on its own: its flag joins its caller's). Before, its real argument's
     # cotangent was stored into x_bar[1] dropping its imaginary part: [-0.54, 0.65, 1, 0] where the gradient is
-    # [2 e^(2 x0), 0, 1, 0] = [0.84, 0, 1, 0]. Now that store raises
-    with pytest.raises(TypeError, match=NOT_SUPPORTED):
-        ac.grad(through_a_called_function)(X)
+    # [2 e^(2 x0), 0, 1, 0] = [0.84, 0, 1, 0]. That store raised a TypeError for a while; now the complex call's
+    # add_at keeps the real part of the cotangent (all a real number's cotangent pairs with): the gradient
+    expected = [2 * np.exp(2 * X[0]), 0.0, 1.0, 0.0]
+    np.testing.assert_allclose(ac.grad(through_a_called_function)(X), expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(ac.grad(through_a_called_function)(X), central(through_a_called_function, X), atol=1e-6)
 
 
 def test_a_library_function_behind_a_rule_does_not_count():
@@ -214,3 +216,22 @@ def test_a_string_that_names_a_complex_dtype_elsewhere_does_not_count():
     # where it gives a dtype it counts: the complex path, where astype's rule (for real numbers) is refused
     with pytest.raises(ac.UnsupportedError, match=r"test_complex_from_real.py:\d+:\d+: .*astype of complex values"):
         ac.grad(as_complex)(X)
+
+
+def slices_as_parts(x):
+    z = x[:2] + 1j * x[2:]
+    return np.sum(np.abs(z) ** 2 * np.array([1.0, 3.0])) + np.sum(np.real(np.exp(z)))
+
+
+def index_arrays_as_parts(x):
+    z = x[np.array([0, 3, 0])] * (1 + 2j)
+    return np.sum(np.real(z * np.conj(z) * np.exp(1j * x[1:2])))
+
+
+@pytest.mark.parametrize("f", [slices_as_parts, index_arrays_as_parts])
+def test_a_complex_cotangent_added_into_a_slice_of_a_real_gradient_keeps_its_real_part(f):
+    # add_at into the real buffer of a real argument's cotangent (a slice, an index array): the real part is all
+    # a real number's cotangent pairs with (docs/complex.md), so the sum is the gradient central differences give
+    for _ in range(2):
+        np.testing.assert_allclose(ac.grad(f)(X), central(f, X), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(ac.vjp(f)(X)[1](1.0), central(f, X), rtol=1e-6, atol=1e-9)

@@ -19,7 +19,7 @@ import sys
 
 from adjoint_compiler.rules import registry
 from adjoint_compiler.rules import operators, py_builtins, py_math, np_elementwise, np_reductions, nondiff  # noqa: F401
-from adjoint_compiler.rules import np_linalg, np_random, np_shape, runtime_rules  # noqa: F401
+from adjoint_compiler.rules import np_fft, np_linalg, np_random, np_shape, runtime_rules  # noqa: F401
 from adjoint_compiler.rules import py_cmath, py_statistics  # noqa: F401
 
 lookup = registry.lookup

@@ -7,8 +7,8 @@ a single value for one parameter, a tuple for several, ``None`` for a
 parameter that gets no gradient. Tests call the same function directly.
 
 ``@adjoint(*fns, method=None, attribute=None, view=False, shape=None, masked=False, inline=True, linear=None,
-draws=False, complex_ok=False, absorbs_broadcast=False)`` registers a rule for each of ``fns``; the keywords are
-facts the analyses ask of the registry:
+draws=False, complex_ok=False, absorbs_broadcast=False, makes_complex=False)`` registers a rule for each of
+``fns``; the keywords are facts the analyses ask of the registry:
 
 - ``method``: the ndarray method name (or a tuple of names) differentiated as the first of ``fns``
   (``x.sum(axis=0)`` as ``np.sum(x, axis=0)``); ask ``method_function(name)``.
@@ -41,6 +41,8 @@ facts the analyses ask of the registry:
 - ``absorbs_broadcast``: the body sums a cotangent larger than the result (broadcast by the result's one
   reader, ``x @ w + b``) back to the operands' shapes itself (``runtime.matmul_bar1``), so the reader's
   ``unbroadcast`` to the result's shape may go (``reverse/shapes.broadcast_absorbed``). Not its variants'.
+- ``makes_complex``: the result is complex for real arguments (``np.fft.fft``): a compilation that looks up its rule
+  makes complex values, whatever name the call reached it by (pipeline.py); ask ``makes_complex(fn)``.
 - ``draws``: a call draws from a random generator (``rng.normal``), advancing its state: it runs exactly once
   per call written, never recomputed (a checkpointed loop refuses it). Ask ``draws(fn)``. A method bound to a
   ``np.random.Generator`` or ``RandomState`` is keyed on its class's function (``np.random.Generator.normal``).
@@ -208,6 +210,17 @@ def method_of_made(maker, name):
 
 
 _DRAWS = set()  # functions whose call advances a random generator: never recomputed nor shared
+_COMPLEX_MAKERS = set()  # functions whose result is complex for real arguments (np.fft's transforms)
+
+
+def makes_complex(fn):
+    """Whether ``fn`` makes complex values of real arguments (``@adjoint(..., makes_complex=True)``): a
+    function differentiated through a call of it runs as complex arguments run (api._complex_call), however
+    the call names it (``transform = np.fft.fft``, a parameter)."""
+    try:
+        return _key(fn) in _COMPLEX_MAKERS
+    except TypeError:
+        return False
 
 
 def _names(spelling):
@@ -227,6 +240,7 @@ def adjoint(
     draws=False,
     complex_ok=False,
     absorbs_broadcast=False,
+    makes_complex=False,
 ):
     """Decorator registering a built-in rule for each of ``fns``, with the facts given as keywords
     (see the module docstring). A function of the ``math`` module among ``fns`` gets the rule's
@@ -251,6 +265,8 @@ def adjoint(
                 _SHAPES[_key(fn)] = shape
             if draws:
                 _DRAWS.add(_key(fn))
+            if makes_complex:
+                _COMPLEX_MAKERS.add(_key(fn))
         if linear is not None:
             _declare_linear(fns, linear)
         for name in _names(method):

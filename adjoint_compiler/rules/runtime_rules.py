@@ -964,3 +964,23 @@ def expm_frechet_of_tangent(dot, ans, a, e):
     zero = np.zeros_like(dot)
     moved = np.concatenate([np.concatenate([dot, zero], -1), np.concatenate([zero, dot], -1)], -2)
     return expm_frechet_of(big, moved)[..., :k, k:], expm_frechet_of(a, dot)
+
+
+# np.fft's adjoints (np_fft.py): fft_fit cuts or pads along some axes, its transpose the same the other way;
+# irfft_bar is irfft's transpose, so irfft is its own. Both are linear in their first argument.
+from adjoint_compiler.runtime import fft_fit  # noqa: E402 (names the rule bodies call)
+
+
+@adjoint(runtime.fft_fit, linear="first", complex_ok=True)
+def fft_fit_adjoint(g, ans, z, like, axes):
+    return fft_fit(g, z, axes), None, None
+
+
+@adjoint(runtime.irfft_bar, linear="first", complex_ok=True)
+def irfft_bar_adjoint(g, ans, g_in, axis=-1, norm=None):
+    return np.fft.irfft(g, np.shape(g_in)[axis], axis, norm), None, None
+
+
+nondifferentiable(
+    runtime.fft_axes, runtime.fft_distinct, runtime.fft_inverse_norm, reason="the axes and norm of an np.fft transform"
+)

@@ -119,6 +119,8 @@ EXCLUDED = {
     runtime.extremum_dot: "a runtime helper of np.max's tangent (its rule serves second order), not user API",
     runtime.pad_linear: "np.pad's tangent in modes mean / linear_ramp (its rule serves second order), not user API",
     runtime.pad_linear_bar: "np.pad's adjoint in modes mean / linear_ramp (its rule serves second order), not user API",
+    runtime.fft_fit: "a runtime helper of np.fft's rules (n= and s= cut or pad: for second order), not user API",
+    runtime.irfft_bar: "a runtime helper of np.fft.irfft's rules (its transpose: for second order), not user API",
     runtime.sign_times: "a runtime helper of np.linalg.norm's rules at ord 1 (for second order), not user API",
     runtime.conj_times: "a runtime helper of np.var's and np.linalg.norm's rules (for second order), not user API",
     runtime.gradient_bar: "a runtime helper of np.gradient's rule (its rule serves second order), not user API",
@@ -149,6 +151,17 @@ EXCLUDED.update(
     {fn: "cmath's polar coordinates (tests/rules/test_py_cmath.py)" for fn in (cmath.phase, cmath.polar, cmath.rect)}
 )
 EXCLUDED[np.unique] = "its length depends on the values: a drawn index may miss it (test_np_reductions_more)"
+# np.fft: the transforms make complex values of the real ones drawn, and any call of np.fft (a shift, a frequency
+# too) runs the program in complex mode, where the rules written for real numbers that a program draws beside it
+# are refused (docs/complex.md): their tests take real and complex inputs (tests/rules/test_np_fft.py)
+EXCLUDED.update(
+    {
+        fn: "np.fft: a program drawing it runs in complex mode (tests/rules/test_np_fft.py)"
+        for fn in (np.fft.fft, np.fft.ifft, np.fft.fftn, np.fft.ifftn, np.fft.fft2, np.fft.ifft2, np.fft.rfft)
+        + (np.fft.irfft, np.fft.rfftn, np.fft.irfftn, np.fft.rfft2, np.fft.irfft2, np.fft.hfft, np.fft.ihfft)
+        + (np.fft.fftshift, np.fft.ifftshift, np.fft.fftfreq, np.fft.rfftfreq)
+    }
+)
 if hasattr(np, "trapz") and hasattr(np, "trapezoid"):  # NumPy 2.0-2.3 has both names for one function
     EXCLUDED[np.trapz] = "np.trapezoid's deprecated alias (NumPy 2.0-2.3): the same rule, drawn as np.trapezoid"
 

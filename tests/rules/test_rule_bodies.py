@@ -391,3 +391,11 @@ ALLOWED_GLOBALS |= {"pad_linear", "pad_linear_bar"}  # np13p: np.pad's modes 'me
 ALLOWED_GLOBALS |= {"conj_times", "unit_sign"}  # complex17a: the complex forms of abs's, var's and norm's slopes
 # np13j (issue #13): scipy.integrate.odeint's adjoint and tangent (ODE solves), second derivatives refused
 ALLOWED_GLOBALS |= {"odeint_bars", "odeint_dot", "odeint_output"}
+ALLOWED_GLOBALS |= {
+    "fft_axes",
+    "fft_distinct",
+    "fft_fit",
+    "fft_inverse_norm",
+    "irfft_bar",
+    "is_none",
+}  # np.fft's rules (np_fft.py)

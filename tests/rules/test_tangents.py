@@ -1125,3 +1125,14 @@ ELSEWHERE.update(
         if r.origin == _py_cmath.__name__
     }
 )
+
+# np.fft (issue #13): a call of it runs in complex mode; both modes of every transform, shift and frequency against
+# central differences, real and complex inputs, in tests/rules/test_np_fft.py (with the runtime helpers' rules)
+ELSEWHERE.update(
+    {
+        fn: "np.fft: tests/rules/test_np_fft.py, both modes, real and complex inputs"
+        for fn in (np.fft.fft, np.fft.ifft, np.fft.fftn, np.fft.ifftn, np.fft.fft2, np.fft.ifft2, np.fft.rfft)
+        + (np.fft.irfft, np.fft.rfftn, np.fft.irfftn, np.fft.rfft2, np.fft.irfft2, np.fft.hfft, np.fft.ihfft)
+        + (np.fft.fftshift, np.fft.ifftshift, np.fft.fftfreq, np.fft.rfftfreq, runtime.fft_fit, runtime.irfft_bar)
+    }
+)
