@@ -2747,7 +2747,11 @@ def state_stores(src):
         if isinstance(target, gast.Subscript):
             held = type(value) in _STATE_HOLDERS
         else:
-            held = not isinstance(value, type) and _user_class(type(value))
+            held = (
+                not isinstance(value, type)
+                and _user_class(type(value))
+                and not type(value).__module__.startswith(runtime.__name__.rpartition(".")[0])
+            )  # (not the compiler's own holder of a closure variable, in emitted code: api._refused_derived)
         return name if held else None
 
     def rewrite(stmt):
