@@ -91,6 +91,7 @@ import builtins
 import collections
 import math
 import operator
+import types
 
 import gast
 
@@ -279,9 +280,23 @@ class _Anf:
 
     # -- expressions ------------------------------------------------------------
 
+    def is_atom(self, node):
+        """``trees.is_atom``, less an attribute of a global object (``A.n``, not ``np.pi``): a store, a method or a
+        call may change it as the function runs, so it is read once, into a temporary, where Python reads it
+        (the adjoint sweep must not read it again)."""
+        if not trees.is_atom(node, self.locals):
+            return False
+        if not isinstance(node, gast.Attribute) or self.source is None:
+            return True
+        root = node
+        while isinstance(root, gast.Attribute):
+            root = root.value
+        value = source_mod.global_value(root, self.source, self.locals)
+        return value is None or isinstance(value, (types.ModuleType, type, types.FunctionType))
+
     def atom(self, node):
         """Evaluate ``node`` into an atom, emitting temporaries for its parts."""
-        if trees.is_atom(node, self.locals):
+        if self.is_atom(node):
             return node
         value = self.simple(node)
         name = self.temp()
@@ -290,7 +305,7 @@ class _Anf:
 
     def simple(self, node):
         """Rewrite ``node`` so that its immediate operands are atoms."""
-        if trees.is_atom(node, self.locals):
+        if self.is_atom(node):
             return node
         if isinstance(node, gast.BinOp):
             return gast.BinOp(left=self.atom(node.left), op=node.op, right=self.atom(node.right))

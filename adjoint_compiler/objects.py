@@ -304,12 +304,22 @@ def _candidates(tree, src, known=None, operators=False):
         assignments = [a for a in assignments if id(a.targets[0]) not in skipped]
     local = {n.id for n in stores if n.ctx.__class__ is gast.Store} | params  # (trees.local_names)
     made, bound, producing = {}, {}, []
+    constructed = {  # (the class a name is made of, wherever that is: p = p.step(dt) may come first in the walk)
+        node.targets[0].id: source_mod.global_value(node.value.func, src, local)
+        for node in assignments
+        if len(node.targets) == 1
+        and isinstance(node.targets[0], gast.Name)
+        and isinstance(node.value, gast.Call)
+        and _user_class(source_mod.global_value(node.value.func, src, local))
+    }
     for node in assignments:
         if len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
             value = node.value
             cls = source_mod.global_value(value.func, src, local) if isinstance(value, gast.Call) else None
             name = node.targets[0].id
-            if _user_class(cls) and made.get(name, cls) is cls:
+            if _rebound_to_self(node, name) and _fluent(constructed.get(name), value.func.attr):
+                bound[id(node.targets[0])] = name  # p = p.step(dt), a method returning self: still the object
+            elif _user_class(cls) and made.get(name, cls) is cls:
                 made[name] = cls
                 bound[id(node.targets[0])] = name
             elif isinstance(value, gast.Call) and (cls is None or inspect.isfunction(cls)):
@@ -1205,6 +1215,32 @@ def _returned_self(tree, me, method, located):
     method.fluent = True
 
 
+def _rebound_to_self(stmt, name):
+    """``name = name.m(...)``: a fluent method's result (the object itself) bound to the name it was called on."""
+    return (
+        isinstance(stmt, gast.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], gast.Name)
+        and stmt.targets[0].id == name
+        and isinstance(stmt.value, gast.Call)
+        and _on(stmt.value.func, name)
+    )
+
+
+def _fluent(cls, attr):
+    """Whether ``cls.attr`` is a plain method of the user's class each of whose returns is ``return self``."""
+    function = inspect.getattr_static(cls, attr, None) if _user_class(cls) else None
+    if not inspect.isfunction(function):
+        return False
+    try:
+        tree = source_mod.read(function, copy=False).tree
+    except Exception:  # noqa: BLE001  (no source: not known to return the object)
+        return False
+    me = tree.args.args[0].id if tree.args.args else None
+    returns = [n for n in trees.scope(tree.body) if isinstance(n, gast.Return)]
+    return bool(returns) and all(isinstance(r.value, gast.Name) and r.value.id == me for r in returns)
+
+
 def _construction(klass, call, bind, located):
     """(fields, value) for ``C(args)``: ``value`` evaluates the arguments as the call does and gives the
     fields in the order of ``fields`` (a tuple, or the one field itself); None where there is nothing to do."""
@@ -1410,6 +1446,8 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
         result assigned together (the fields first: they change before the statement's target is assigned)."""
         call = stmt.value
         method, new = changing_call(call)
+        if method.fluent and _rebound_to_self(stmt, name):  # p = p.step(dt): p stays the object it was
+            stmt = gast.copy_location(gast.Expr(value=call), stmt)
         if method.fluent and not isinstance(stmt, gast.Expr):
             refuse_fluent(method, call)
         if not method.gives:  # the fields, then the statement with None for the call
@@ -1573,6 +1611,7 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
                     and len(stmt.targets) == 1
                     and isinstance(stmt.targets[0], gast.Name)
                     and stmt.targets[0].id == name
+                    and not (_rebound_to_self(stmt, name) and changes(value))
                 ):
                     out += constructed(stmt)
                 elif (
@@ -2681,3 +2720,92 @@ def _element_loop(loop, ps, tree, klass):
             if id(n) not in ids or id(n) not in receivers or not isinstance(n.ctx, gast.Load):
                 return False
     return True
+
+
+_STATE_HOLDERS = (dict, list)  # besides instances of a user's class: containers a counter or a log is kept in
+
+
+def state_stores(src):
+    """``G[k] = v``, ``G[k] op= v``, ``G.a = v`` and ``G.a op= v``, where ``G`` is a global or closure variable
+    holding a dict, a list or an instance of a user's class (``STATE["calls"] += 1``, ``COUNTER.n += 1``,
+    ``stats["last"] = float(y)``: bookkeeping beside the computation), become calls that make the same store
+    (``update_state_item(STATE, 'calls', STATE['calls'], '+=', 1)``), so the forward sweep makes it
+    once, as the original does, and reads of ``G`` after it see it. The stored value is not differentiated:
+    ``refusals.refuse_effects_through_calls`` refuses a differentiated one where the function reads ``G``
+    (edits ``src.tree``)."""
+    tree = src.tree
+    local = trees.local_names(tree) | {a.id for a in tree.args.kwonlyargs}
+    declared = {n for node in trees.walk(tree) if isinstance(node, (gast.Global, gast.Nonlocal)) for n in node.names}
+
+    def holder_of(target):
+        if not isinstance(target, (gast.Subscript, gast.Attribute)) or not isinstance(target.value, gast.Name):
+            return None
+        name = target.value.id
+        if name in local or name in declared:
+            return None
+        value = source_mod.global_value(target.value, src, local)
+        if isinstance(target, gast.Subscript):
+            held = type(value) in _STATE_HOLDERS
+        else:
+            held = (
+                not isinstance(value, type)
+                and _user_class(type(value))
+                and not type(value).__module__.startswith(runtime.__name__.rpartition(".")[0])
+            )  # (not the compiler's own holder of a closure variable, in emitted code: api._refused_derived)
+        return name if held else None
+
+    def rewrite(stmt):
+        targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
+        if len(targets) != 1 or holder_of(targets[0]) is None:
+            return None
+        target = targets[0]
+        item = isinstance(target, gast.Subscript)
+        calls = item and any(isinstance(n, gast.Call) for n in trees.walk(target.slice))
+        if calls and isinstance(stmt, gast.AugAssign):
+            return None  # (its key is read twice below: once is what Python does)
+        key = target.slice if item else trees.const(target.attr)
+        holder, value = trees.name(target.value.id), stmt.value
+        if isinstance(stmt, gast.AugAssign):
+            old = gast.Subscript(value=trees.name(target.value.id), slice=trees.clone(key), ctx=gast.Load())
+            if not item:
+                old = gast.Attribute(value=trees.name(target.value.id), attr=target.attr, ctx=gast.Load())
+            helper = runtime.update_state_item if item else runtime.update_state_attribute
+            args = [holder, key, old, trees.const(_AUGMENTED[type(stmt.op)]), value]
+        else:
+            helper = runtime.set_state_item if item else runtime.set_state_attribute
+            args = [holder, key, value]
+        call = trees.call(src.bind(helper.__name__, helper), *args)
+        return gast.copy_location(gast.Expr(value=gast.copy_location(call, stmt)), stmt)
+
+    class Stores(gast.NodeTransformer):
+        def visit_FunctionDef(self, node):  # (a nested function's stores are its own)
+            return node if node is not tree else self.generic_visit(node)
+
+        visit_Lambda = visit_ClassDef = visit_AsyncFunctionDef = lambda self, node: node
+
+        def _store(self, node):
+            if isinstance(node, gast.AnnAssign) and node.value is None:
+                return node
+            made = rewrite(node)
+            return node if made is None else made
+
+        visit_Assign = visit_AugAssign = visit_AnnAssign = _store
+
+    Stores().visit(tree)
+
+
+_AUGMENTED = {
+    gast.Add: "+=",
+    gast.Sub: "-=",
+    gast.Mult: "*=",
+    gast.Div: "/=",
+    gast.FloorDiv: "//=",
+    gast.Mod: "%=",
+    gast.Pow: "**=",
+    gast.MatMult: "@=",
+    gast.BitOr: "|=",
+    gast.BitAnd: "&=",
+    gast.BitXor: "^=",
+    gast.LShift: "<<=",
+    gast.RShift: ">>=",
+}

@@ -221,6 +221,7 @@ def _refuse_broad_tries(fn, src, mode):
 def _specialise(c):
     # objects first: a variant reads the fields of structures passed as tuples by index (p.v -> p[0]),
     # which must not reach an object made here (b.v, b_v once followed)
+    objects.state_stores(c.src)
     objects.run(c.src)
     if c.src.variant is not None:
         specialise.variant(c.src)

@@ -154,6 +154,15 @@ def refuse_effects_through_calls(stmts, source, local, varied, memo, fn=None):
         args = list(op.args) + list(op.kwargs.values())
         differentiated = [a.id for a in args if isinstance(a, gast.Name) and a.id in varied]
         differentiated.sort(key=naming.is_temp)  # name a user's variable where one is passed
+        if differentiated and op.fn in runtime.STATE_STORES and not _unread_state(call.args[0].id, source, memo):
+            held = _quoted(_spelled(source, differentiated[0], fn))
+            raise UnsupportedError(
+                "a store of a differentiated value (%s) into the global or closure variable %s, which the function "
+                "or a function it calls reads" % (held, call.args[0].id),
+                source.location(stmt) if source is not None else None,
+                "keep the value in a local variable (or return it); a global used only as the target of stores "
+                "and appends is an output, whose values are not differentiated",
+            )
         if not differentiated or getattr(op.fn, "__module__", None) == runtime.__name__:
             continue  # what it changes does not depend on the inputs being differentiated, or is bookkeeping
         where = source.location(stmt) if source is not None else None
@@ -239,17 +248,22 @@ def _logs_to_unread_list(call, op, source, local, memo):
     reads: an output, as ``print``'s is (the forward sweep appends what the original appends; no derivative
     is asked of what the list holds). False where any other use, or a call not known, could read it."""
     func = call.func
-    if not (
+    return (
         isinstance(func, gast.Attribute)
         and func.attr == "append"
         and isinstance(func.value, gast.Name)
         and func.value.id not in local
         and type(getattr(op.fn, "__self__", None)) is list
-        and source is not None
-        and inspect.isfunction(source.func)
-    ):
+        and _unread_state(func.value.id, source, memo)
+    )
+
+
+def _unread_state(name, source, memo):
+    """Whether the global or closure variable ``name`` is used by the function only as the target of stores
+    and appends (``log.append(v)``, ``stats["last"] = v``, ``C.total += v``; in emitted code, the holder of
+    objects.state_stores' calls) and nothing it calls reads it: what it holds never reaches the result."""
+    if source is None or not inspect.isfunction(source.func):
         return False
-    name = func.value.id
     key = effects.state_key(source.func, name, False)
     if key is None:
         return False
@@ -261,15 +275,7 @@ def _logs_to_unread_list(call, op, source, local, memo):
     methods = set()  # the names of the methods it calls, whose code is not known here
     for node in trees.walk(user.tree):
         if isinstance(node, gast.Name) and node.id == name:
-            attribute = parents.get(id(node))
-            appended = parents.get(id(attribute))
-            if not (
-                isinstance(attribute, gast.Attribute)
-                and attribute.attr == "append"
-                and isinstance(appended, gast.Call)
-                and appended.func is attribute
-                and isinstance(parents.get(id(appended)), gast.Expr)
-            ):
+            if not _output_use(node, parents):
                 return False
         elif isinstance(node, gast.Call):
             callee = effects._callee_value(node.func, user.env)
@@ -291,6 +297,32 @@ def _logs_to_unread_list(call, op, source, local, memo):
     if not methods:
         return True
     return key[0] == id(source.func.__globals__) and not _may_read_by_name(source.func, name, methods)
+
+
+_STATE_STORE_NAMES = {f.__name__ for f in runtime.STATE_STORES}
+
+
+def _output_use(node, parents):
+    """Whether the name ``node`` is used as an output's holder: ``node.append(v)`` (a statement), ``node[k] = v``,
+    ``node.a op= v``, or the holder (or the old value's) of a call objects.state_stores made."""
+    parent = parents.get(id(node))
+    if isinstance(parent, (gast.Subscript, gast.Attribute)) and parent.value is node:
+        if isinstance(parent.ctx, gast.Store):
+            return True
+        above = parents.get(id(parent))
+        if isinstance(parent, gast.Attribute) and parent.attr == "append":
+            statement = parents.get(id(above))
+            return isinstance(above, gast.Call) and above.func is parent and isinstance(statement, gast.Expr)
+        parent, node = above, parent  # (the old value of update_state_item(G, k, G[k], '+=', v))
+        if not (isinstance(parent, gast.Call) and len(parent.args) > 2 and parent.args[2] is node):
+            return False
+    return (
+        isinstance(parent, gast.Call)
+        and isinstance(parent.func, gast.Name)
+        and parent.func.id.lstrip("_") in _STATE_STORE_NAMES
+        and node in parent.args[:3]
+        and isinstance(parents.get(id(parent)), gast.Expr)
+    )
 
 
 # methods of the values a differentiated function holds (arrays, NumPy and Python numbers, containers)

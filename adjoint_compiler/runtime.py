@@ -20,6 +20,7 @@ it belongs to (``unbroadcast`` sums a broadcast contribution back down,
 """
 
 import math
+import operator
 import sys
 import threading
 
@@ -1008,6 +1009,45 @@ def check_distinct(container, index, construct, filename, line, col):
                 line,
                 col,
             )
+
+
+_IN_PLACE = {
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "/=": operator.itruediv,
+    "//=": operator.ifloordiv,
+    "%=": operator.imod,
+    "**=": operator.ipow,
+    "@=": operator.imatmul,
+    "|=": operator.ior,
+    "&=": operator.iand,
+    "^=": operator.ixor,
+    "<<=": operator.ilshift,
+    ">>=": operator.irshift,
+}
+
+
+# G[k] = v, G[k] op= v, G.a = v and G.a op= v on a global or closure variable's container or object, made as the
+# original makes them, once (objects.state_stores). ``old`` is G[k] (G.a) as Python reads it, before ``value``;
+# ``op=`` works in place where its type says so (a list, an array), as Python's does.
+def set_state_item(holder, key, value):
+    holder[key] = value
+
+
+def update_state_item(holder, key, old, op, value):
+    holder[key] = _IN_PLACE[op](old, value)
+
+
+def set_state_attribute(holder, name, value):
+    setattr(holder, name, value)
+
+
+def update_state_attribute(holder, name, old, op, value):
+    setattr(holder, name, _IN_PLACE[op](old, value))
+
+
+STATE_STORES = (set_state_item, update_state_item, set_state_attribute, update_state_attribute)
 
 
 def element_value(value, construct, filename, line, col):

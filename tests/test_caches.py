@@ -58,7 +58,7 @@ def cached(x):
     "f, construct",
     [
         (memoised, "a call of fib() with a differentiated argument (x), which writes the global _MEMO"),
-        (cached_inline, "in-place update of _TABLE"),
+        (cached_inline, "a store of a differentiated value ('np.sin(x)') into the global or closure variable _TABLE"),
         (lru_cached, "a call of lfib, a function cached by functools.lru_cache or cache"),
         (cached, "a call of square, a function cached by functools.lru_cache or cache"),
     ],

@@ -966,18 +966,54 @@ CONSTRUCTS = [
     ),
     (
         "State",
-        "attribute writes on objects not made in the function (globals, parameters)",
+        "attribute writes on a class, or on an object passed in",
         "refused",
         "attribute",
         """
         class Box:
-            pass
-
-        BOX = Box()
+            v = 0.0
 
         def f(x):
-            BOX.v = x * x
+            Box.v = x * x
             return x
+        """,
+    ),
+    (
+        "State",
+        "counters and statistics kept in a global dict, list or object (`STATE['calls'] += 1`, `COUNTER.n += 1`, "
+        "`stats['last'] = float(y)`): stored once per call, as the original does",
+        "supported",
+        "0.7",
+        """
+        import math
+
+        class Counter:
+            def __init__(self):
+                self.n = 0
+
+        STATE = {"calls": 0}
+        COUNTER = Counter()
+        stats = {}
+
+        def f(x):
+            STATE["calls"] += 1
+            COUNTER.n += 1
+            y = math.sin(x) * x
+            stats["last"] = float(y)
+            return y * STATE["calls"] / COUNTER.n
+        """,
+    ),
+    (
+        "State",
+        "a differentiated value stored into a global the function reads back",
+        "refused",
+        "a store of a differentiated value",
+        """
+        STATE = {"y": 0.0}
+
+        def f(x):
+            STATE["y"] = x * x
+            return STATE["y"] * x
         """,
     ),
     # ---------------------------------------------------------------- containers
@@ -1322,7 +1358,8 @@ CONSTRUCTS = [
     ),
     (
         "Containers",
-        "methods that change an object made in the function and return it (return self), alone or chained",
+        "methods that change an object made in the function and return it (return self), alone, chained or "
+        "rebound (`w = w.step(x)`)",
         "supported",
         "0.7",
         """
@@ -1338,6 +1375,7 @@ CONSTRUCTS = [
             w = Walker(x)
             w.step(x)
             w.step(2.0).step(x)
+            w = w.step(0.5)
             return w.x
         """,
     ),

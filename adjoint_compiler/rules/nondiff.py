@@ -112,3 +112,10 @@ nondifferentiable(runtime.gradient_axes, reason="the axes np.gradient differenti
 nondifferentiable(runtime.at_chosen, reason="which value np.maximum.at / np.minimum.at leaves at each position")
 nondifferentiable(runtime.chosen_element, reason="the position of the element min/max(key=) chose: piecewise constant")
 nondifferentiable(runtime.gradient_type, reason="the dtype of np.gradient's result (runtime.gradient_along)")
+# ---- objects21: stores into a global's or closure variable's element or attribute (objects.state_stores) ----
+# what they store is kept out of the derivative: refusals.refuse_effects_through_calls refuses a differentiated
+# value stored into state the differentiated code reads back
+nondifferentiable(
+    *runtime.STATE_STORES,
+    reason="a value stored into a global (a counter, a log), which the differentiated code does not read",
+)
