@@ -19,10 +19,16 @@ the function itself:
   and ``g`` is the nested function it defined, closing over them; ``make(x)(3.0)`` is
   ``g = make(x)`` on a line of its own first, under a fresh name.
 
+- a local chosen at run time among such functions (``act = relu if flag else np.tanh``, bound in the
+  arms of an ``if``, ``acts[name]``, the variable of a loop over them with ``break``) and only called
+  or passed to calls: it holds the chosen function's name, a tag, and each call is of the function
+  the tag names (``relu(x) if act == 'relu' else np.tanh(x)``); ``{'relu': relu, ...}[name](x)`` and
+  ``fs[i](x)`` likewise, through a display of the tags.
+
 ``lift`` then makes functions of the nested ones as it does for any. What stays unknown is left
-for ``ops`` to refuse (a parameter called, a variable bound to several functions), or refused here
-with the construct's name: a call of a function read from a container at run time (``fs[i](x)``), a
-loop over functions that could not be unrolled (``break``, ``continue``, ``else``).
+for ``ops`` to refuse (a parameter called), or refused here with the construct's name: a call of a
+function read from a container at run time (``fs[i](x)`` of a list built by appends), a loop over
+functions that could not be unrolled (``continue`` with a variable bound otherwise).
 
 Output invariant: no local bound as above is read any more (the loop's variable stays bound after
 the loop where it is read there); every expression is evaluated as often, in the same order and
@@ -222,6 +228,8 @@ class _Resolve:
         self.survey()
         while self.returned() or self.aliases() or self.partials() or self.displays() or self.tables() or self.loops():
             self.survey()  # each rewrite removes a binding, a display or a loop: this ends
+        if self.choices():
+            self.survey()
         self.refuse()
 
     def aliases(self):
@@ -589,6 +597,245 @@ class _Resolve:
             out.append(gast.copy_location(trees.assign(name, lam), stmt))
         return out
 
+    # -- functions chosen at run time ----------------------------------------------------------------
+
+    def leaves(self, node, containers):
+        """The functions ``node`` may evaluate to, if it chooses among functions known when compiling (a
+        function named statically, a lambda of constant defaults, a conditional expression of them, an
+        element of a display of them or of a local in ``containers`` bound to one), else None."""
+        if isinstance(node, gast.Lambda):
+            return [node] if self.table_function(node) else None
+        if isinstance(node, gast.IfExp):
+            body, orelse = self.leaves(node.body, containers), self.leaves(node.orelse, containers)
+            return None if body is None or orelse is None else body + orelse
+        if isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Load) and self.pure(node.slice):
+            if isinstance(node.value, gast.Name) and node.value.id in containers:
+                return containers[node.value.id]
+            return self.display_leaves(node.value)
+        if isinstance(node, (gast.Name, gast.Attribute)) and not isinstance(node, gast.Starred):
+            return [node] if self.static_function(node) and not _is_local(node, self.nested, self.local) else None
+        return None
+
+    def display_leaves(self, node):
+        """The functions a tuple, list or dict display (of constant keys) holds, if it holds only functions
+        known when compiling, else None."""
+        if isinstance(node, gast.Dict) and node.keys and all(isinstance(k, gast.Constant) for k in node.keys):
+            items = node.values
+        elif isinstance(node, (gast.Tuple, gast.List)) and node.elts:
+            items = node.elts
+        else:
+            return None
+        found = [self.leaves(e, {}) for e in items]
+        if any(f is None or isinstance(e, gast.IfExp) for f, e in zip(found, items)):
+            return None
+        return [leaf for f in found for leaf in f]
+
+    def choices(self):
+        """A local bound to one of several functions known when compiling, chosen at run time (``act =
+        relu if flag else np.tanh``, in the arms of an ``if``, ``acts[name]``, a loop over a display of
+        functions), and only called: it holds a tag instead, the function's name (``act = 'relu' if flag
+        else 'np.tanh'``), and each call is of the function the tag names (``relu(x) if act == 'relu' else
+        np.tanh(x)``); a display of such functions read only by element (``acts = {'relu': relu, ...}``)
+        holds the tags likewise. ``{'relu': relu, ...}[name](x)`` calls through the tags of the display
+        itself. A lambda among them is defined, under a name of its own, at the start of the function.
+        The tags are strings: comparisons, not differentiated; each function is called where, as often and
+        with the arguments Python would call it."""
+        scope = {id(n) for n in trees.scope(self.fn.body)}
+        binders = {}  # name -> the statements binding it in the function's own scope
+        for stmt in _in_order(self.fn):
+            if id(stmt) not in scope:
+                continue
+            if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
+                binders.setdefault(stmt.targets[0].id, []).append(stmt)
+            elif isinstance(stmt, gast.For) and isinstance(stmt.target, gast.Name):
+                binders.setdefault(stmt.target.id, []).append(stmt)
+        usable = {
+            n: b
+            for n, b in binders.items()
+            if n not in self.params and n not in self.nested and self.bindings.get(n) == self.own.get(n) == len(b)
+        }
+        containers = {}
+        for n, b in usable.items():
+            found = self.display_leaves(b[0].value) if len(b) == 1 and isinstance(b[0], gast.Assign) else None
+            if found is not None:
+                containers[n] = found
+        while True:  # drop the candidates read otherwise, until none is
+            functions = {}
+            for n, b in usable.items():
+                if n in containers:
+                    continue
+                found = []
+                for stmt in b:
+                    if isinstance(stmt, gast.For):  # (a loop over a dict display goes over its keys)
+                        leaves = None if isinstance(stmt.iter, gast.Dict) else self.display_leaves(stmt.iter)
+                    else:
+                        leaves = self.leaves(stmt.value, containers)
+                    if leaves is None:
+                        found = None
+                        break
+                    found += leaves
+                if found:
+                    functions[n] = found
+            dropped = False
+            for n in list(functions) + list(containers):
+                if not self.only_called(n, functions, containers, scope):
+                    functions.pop(n, None)
+                    dropped = dropped or containers.pop(n, None) is not None
+            if not dropped:
+                break
+        functions = {n: f for n, f in functions.items() if len({self.spelled(leaf) for leaf in f}) > 1}
+        direct = self.direct_calls(scope, containers)
+        if not (functions or containers or direct):
+            return False
+        hoisted = []
+        tags = {}  # id of a leaf -> its tag
+
+        def tag_of(leaf, owner):
+            if id(leaf) not in tags:
+                if isinstance(leaf, gast.Lambda):
+                    name = self.namer.fresh(naming.CHOSEN_LAMBDA, owner)
+                    hoisted.append(gast.copy_location(trees.assign(name, leaf), leaf))
+                    tags[id(leaf)] = name
+                else:
+                    tags[id(leaf)] = trees.unparse(leaf).strip()
+            return tags[id(leaf)]
+
+        def tagged(node, owner):
+            """``node``, a choice among functions, as the same choice among their tags."""
+            if isinstance(node, gast.IfExp):
+                node.body, node.orelse = tagged(node.body, owner), tagged(node.orelse, owner)
+                return node
+            if isinstance(node, gast.Subscript) and not (
+                isinstance(node.value, gast.Name) and node.value.id in containers
+            ):
+                node.value = tagged_display(node.value, owner)
+                return node
+            if isinstance(node, gast.Subscript):
+                return node
+            return gast.copy_location(trees.const(tag_of(node, owner)), node)
+
+        def tagged_display(node, owner):
+            items = node.values if isinstance(node, gast.Dict) else node.elts
+            items[:] = [tagged(e, owner) for e in items]
+            return node
+
+        def dispatch(call, slot, leaves, owner):
+            """``call`` of (or passing) the function ``slot`` (an expression of the tag, without effects) names,
+            one of ``leaves``: a copy of the call per function, each with the function in ``slot``."""
+            named = []
+            for leaf in leaves:
+                t = tag_of(leaf, owner)
+                if t not in [m for m, _ in named]:
+                    func = trees.name(t) if isinstance(leaf, gast.Lambda) else trees.clone(leaf)
+                    named.append((t, _placed(func, slot)))
+            tag = trees.clone(slot)
+            if not isinstance(tag, gast.Name) and len(named) == 1:
+                named = named * 2  # (the tag is still looked up: a missing key raises as Python's would)
+            arms = []
+            for t, func in named:
+                trees.become(slot, func)
+                arms.append((t, trees.clone(call)))
+            out = arms[-1][1]
+            for t, arm in reversed(arms[:-1]):
+                test = gast.Compare(left=trees.clone(tag), ops=[gast.Eq()], comparators=[trees.const(t)])
+                out = gast.IfExp(test=_placed(test, tag), body=arm, orelse=out)
+            trees.become(call, _placed_new(out, call))
+
+        while direct:
+            call = direct[0]
+            leaves = self.leaves(call.func, {})
+            tagged_display(call.func.value, "fn")
+            dispatch(call, call.func, leaves, "fn")
+            direct = self.direct_calls(scope, containers)
+        for n, leaves in containers.items():
+            tagged_display(usable[n][0].value, n)
+            while True:  # (a call among the arguments of another is copied into each arm of its dispatch)
+                self.reparent()
+                subs = [self.parents[id(r)] for r in self.reads(n)]
+                calls = [(self.parents.get(id(s)), s) for s in subs]
+                calls = [(c, s) for c, s in calls if isinstance(c, gast.Call) and c.func is s]
+                if not calls:
+                    break
+                dispatch(calls[0][0], calls[0][1], leaves, n)
+        for n, leaves in functions.items():
+            for stmt in usable[n]:
+                if isinstance(stmt, gast.For):
+                    tagged_display(stmt.iter, n)
+                else:
+                    stmt.value = tagged(stmt.value, n)
+            while True:
+                self.reparent()
+                reads = [r for r in self.reads(n) if self.call_of(r) is not None]  # (not the tests made)
+                if not reads:
+                    break
+                dispatch(self.call_of(reads[0]), reads[0], leaves, n)
+        self.fn.body[:0] = hoisted
+        return True
+
+    def direct_calls(self, scope, containers):
+        """``{'relu': relu, 'tanh': np.tanh}[name](x)``: the calls of an element of a display of functions."""
+        return [
+            node
+            for node in trees.walk(self.fn)
+            if isinstance(node, gast.Call)
+            and id(node) in scope
+            and isinstance(node.func, gast.Subscript)
+            and not (isinstance(node.func.value, gast.Name) and node.func.value.id in containers)
+            and self.leaves(node.func, {}) is not None
+        ]
+
+    def pure(self, node):
+        return _pure(node, lambda n: source_mod.global_value(n, self.src, self.local))
+
+    def spelled(self, leaf):
+        return id(leaf) if isinstance(leaf, gast.Lambda) else trees.unparse(leaf).strip()
+
+    def reparent(self):
+        self.parents = {}
+        for node in trees.walk(self.fn):
+            for child in gast.iter_child_nodes(node):
+                self.parents[id(child)] = node
+
+    def call_of(self, read):
+        """The call that calls ``read`` or passes it as an argument, else None."""
+        parent = self.parents.get(id(read))
+        if isinstance(parent, gast.keyword):
+            parent = self.parents.get(id(parent))
+            return parent if isinstance(parent, gast.Call) else None
+        if isinstance(parent, gast.Call) and (parent.func is read or any(a is read for a in parent.args)):
+            return parent
+        return None
+
+    def only_called(self, name, functions, containers, scope):
+        """Whether each read of the local ``name`` is, in the function's own scope, a call of it (a
+        function), or an element of it called or chosen into a local of ``functions`` (a container)."""
+        values = {id(s.value) for n in functions for s in self.binders_of(n) if isinstance(s, gast.Assign)}
+        for read in self.reads(name):
+            if id(read) not in scope:
+                return False
+            parent = self.parents.get(id(read))
+            if name not in containers:
+                if self.call_of(read) is None:
+                    return False
+                continue
+            if not (isinstance(parent, gast.Subscript) and parent.value is read and self.pure(parent.slice)):
+                return False
+            node = parent
+            while isinstance(self.parents.get(id(node)), gast.IfExp) and node is not self.parents[id(node)].test:
+                node = self.parents[id(node)]
+            outer = self.parents.get(id(node))
+            if not ((isinstance(outer, gast.Call) and outer.func is node is parent) or id(node) in values):
+                return False
+        return True
+
+    def binders_of(self, name):
+        return [
+            s
+            for s in _in_order(self.fn)
+            if (isinstance(s, gast.Assign) and len(s.targets) == 1 and trees.assigned_name(s) == name)
+            or (isinstance(s, gast.For) and isinstance(s.target, gast.Name) and s.target.id == name)
+        ]
+
     # -- refusals ----------------------------------------------------------------------------------
 
     def refuse(self):
@@ -649,6 +896,45 @@ class _Items:
 
     def get(self, k):
         return self.items[k] if -len(self.items) <= k < len(self.items) else None
+
+
+_PURE_BUILTINS = (int, float, bool, len, abs, round, min, max)  # of pure arguments, a key computed
+
+
+def _pure(node, resolve):
+    """Whether evaluating ``node`` again gives the same value and does nothing else (an index or key read
+    more than once): constants, names, their attributes and elements combined by operators, comparisons, ``and``/``or``
+    and calls of the builtins ``_PURE_BUILTINS`` (``resolve``: the value of a global name)."""
+    if isinstance(node, (gast.Constant, gast.Name)):
+        return True
+    if isinstance(node, gast.Attribute):
+        return _pure(node.value, resolve)
+    if isinstance(node, gast.Subscript) and not isinstance(node.slice, gast.Slice):
+        return _pure(node.value, resolve) and _pure(node.slice, resolve)
+    if isinstance(node, gast.UnaryOp):
+        return _pure(node.operand, resolve)
+    if isinstance(node, gast.BinOp):
+        return _pure(node.left, resolve) and _pure(node.right, resolve)
+    if isinstance(node, gast.Compare):
+        return _pure(node.left, resolve) and all(_pure(c, resolve) for c in node.comparators)
+    if isinstance(node, gast.BoolOp):
+        return all(_pure(v, resolve) for v in node.values)
+    if isinstance(node, gast.Call) and not node.keywords and isinstance(node.func, gast.Name):
+        return resolve(node.func) in _PURE_BUILTINS and all(_pure(a, resolve) for a in node.args)
+    return False
+
+
+def _is_local(node, nested, local):
+    """Whether ``node`` reads a variable of the function (not a function defined in it)."""
+    return isinstance(node, gast.Name) and node.id in local and node.id not in nested
+
+
+def _placed_new(tree, at):
+    """``tree`` with each node that has no location at ``at``'s."""
+    for node in trees.walk(tree):
+        if isinstance(node, gast.expr) and getattr(node, "lineno", None) is None:
+            gast.copy_location(node, at)
+    return tree
 
 
 def _identifier_part(key):

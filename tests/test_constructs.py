@@ -810,28 +810,50 @@ CONSTRUCTS = [
     ),
     (
         "Calls and functions",
-        "a function chosen at run time",
-        "refused",
-        "a function chosen at run time",
+        "a function chosen at run time (`act = relu if flag else np.tanh`, `if` arms)",
+        "supported",
+        "0.7, 1.3",
         """
         import math
 
-        def f(x):
-            act = math.tanh if x > 0 else math.sin
-            return act(x)
+        def relu(v):
+            return max(v, 0.0)
+
+        def f(x, y):
+            act = math.tanh if x > 0.5 else (lambda v: v * y)
+            if y > 1.0:
+                out = relu
+            else:
+                out = math.sin
+            return out(act(x)) * y
         """,
     ),
     (
         "Calls and functions",
-        "a function read from a list or dict at run time",
+        "a function read from a display at run time (`{'relu': relu, ...}[name](x)`, `fs[i](x)`)",
+        "supported",
+        "0.7, 1.3",
+        """
+        import math
+
+        def f(x, y, name="tanh"):
+            acts = {"sin": math.sin, "tanh": math.tanh}
+            fs = [math.tanh, math.sin]
+            return acts[name](x) * fs[int(x > 0)](y) + {"s": math.cos, "t": math.exp}[name[0]](y)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "a function read from a list built at run time",
         "refused",
         "read from a container at run time",
         """
         import math
 
         def f(x):
-            fs = [math.tanh, math.sin]
-            return fs[int(x > 0)](x)
+            fs = []
+            fs.append(math.sin)
+            return fs[0](x)
         """,
     ),
     (
