@@ -94,6 +94,19 @@ def _init_fields(cls):
     return None
 
 
+def _reads_name(node, name):
+    return any(isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Load) for n in trees.walk(node))
+
+
+def _int_value(node):
+    """The int an int literal (``3``, ``-1``) is written as, else None."""
+    negative = isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub)
+    node = node.operand if negative else node
+    if isinstance(node, gast.Constant) and type(node.value) is int:
+        return -node.value if negative else node.value
+    return None
+
+
 def _int_literal(node):
     return isinstance(node, gast.Constant) and type(node.value) is int
 
@@ -189,6 +202,7 @@ class _Desugar:
             if any(isinstance(n, _COMPREHENSIONS + (gast.NamedExpr,)) for n in trees.breadth_first(default)):
                 self.refuse(default, "a comprehension or := in a parameter default", "compute it in the body")
         self.evaluated_defaults()
+        self.lambda_lists()
         self.generators()
         self.bound_iterators()
         # which of the next three have anything to do, in one walk (each finds what it rewrites among the
@@ -219,6 +233,57 @@ class _Desugar:
             self.replaced_records()
         self.pairs()
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
+
+    def lambda_lists(self):
+        """``[lambda v, i=i: v * i for i in range(3)]``, the loop idiom that binds each value of the variable
+        into a default: the list display of the lambdas Python makes, each default reading the variable
+        written as the constant it takes then (``[lambda v, i=0: v * i, lambda v, i=1: v * i, ...]``), which
+        ``resolve`` reads as any display of functions. Only where the loop is over ``range`` of literals or
+        a display of literals, and the lambda's body reads the variable through its own parameter only."""
+        for owner, field, index, comp in [c for o in trees.walk(self.fn) for c in _children(o)]:
+            if not (
+                isinstance(comp, gast.ListComp) and isinstance(comp.elt, gast.Lambda) and len(comp.generators) == 1
+            ):
+                continue
+            gen, lam = comp.generators[0], comp.elt
+            if gen.ifs or gen.is_async or not isinstance(gen.target, gast.Name):
+                continue
+            values = self.literal_items(gen.iter)
+            var = gen.target.id
+            params = {a.id for a in lam.args.args + lam.args.kwonlyargs}
+            params |= {a.id for a in (lam.args.vararg, lam.args.kwarg) if a is not None}
+            defaults = lam.args.defaults + [d for d in lam.args.kw_defaults if d is not None]
+            if values is None or var not in params or not any(_reads_name(d, var) for d in defaults):
+                continue
+            if any(not (isinstance(d, gast.Constant) or isinstance(d, gast.Name) and d.id == var) for d in defaults):
+                continue
+            made = []
+            for v in values:
+                one = trees.clone(lam)
+                one.args.defaults = [
+                    _at(trees.const(v), d) if isinstance(d, gast.Name) else d for d in one.args.defaults
+                ]
+                one.args.kw_defaults = [
+                    _at(trees.const(v), d) if isinstance(d, gast.Name) else d for d in one.args.kw_defaults
+                ]
+                made.append(one)
+            _set(owner, field, index, _at(gast.List(elts=made, ctx=gast.Load()), comp))
+
+    def literal_items(self, node):
+        """The values of ``range`` of int literals or of a display of literals (32 at most), else None."""
+        if isinstance(node, (gast.Tuple, gast.List)) and all(isinstance(e, gast.Constant) for e in node.elts):
+            values = [e.value for e in node.elts]
+        elif (
+            isinstance(node, gast.Call)
+            and not node.keywords
+            and 1 <= len(node.args) <= 3
+            and self.resolve(node.func) is range
+            and all(_int_value(a) is not None for a in node.args)
+        ):
+            values = list(range(*[_int_value(a) for a in node.args]))
+        else:
+            return None
+        return values if len(values) <= 32 else None
 
     def replaced_records(self):
         """``dataclasses.replace(p, b=v)`` and ``p._replace(b=v)``, where every assignment of the variable ``p`` in

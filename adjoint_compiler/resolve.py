@@ -92,6 +92,8 @@ def _candidates(fn):
             func = node.func
             if type(func) is gast.Name:
                 called.add(func.id)
+                if func.id == "getattr":
+                    return True
             elif type(func) in (gast.Subscript, gast.Call):
                 return True
             passed.update(a.id for a in node.args if type(a) is gast.Name)
@@ -226,11 +228,43 @@ class _Resolve:
 
     def run(self):
         self.survey()
+        if self.getattrs():
+            self.survey()
         while self.returned() or self.aliases() or self.partials() or self.displays() or self.tables() or self.loops():
             self.survey()  # each rewrite removes a binding, a display or a loop: this ends
         if self.choices():
             self.survey()
         self.refuse()
+
+    def getattrs(self):
+        """``getattr(math, "sin")``, ``getattr(np, name)`` with ``name`` bound once to a string literal before:
+        the attribute itself (``math.sin``), which Python's ``getattr`` reads (a name Python would mangle
+        in a class body, ``__x``, is left)."""
+        changed = False
+        strings = {}  # local -> the string literal it is bound to, once, in the function's own scope
+        for stmt in _in_order(self.fn):
+            name = trees.assigned_name(stmt) if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 else None
+            if name is not None and isinstance(stmt.value, gast.Constant) and isinstance(stmt.value.value, str):
+                if self.bindings.get(name) == 1 and name not in self.params and id(stmt) in self.blocks:
+                    strings[name] = stmt
+        for node in list(trees.walk(self.fn)):
+            if not (isinstance(node, gast.Call) and len(node.args) == 2 and not node.keywords):
+                continue
+            if source_mod.global_value(node.func, self.src, self.local) is not getattr:
+                continue
+            key = node.args[1]
+            if isinstance(key, gast.Name) and key.id in strings and self.dominated(strings[key.id], [key]):
+                key = strings[key.id].value
+            if isinstance(node.args[0], gast.Starred) or not isinstance(key, gast.Constant):
+                continue
+            attr = key.value
+            if not (isinstance(attr, str) and attr.isidentifier()) or (
+                attr.startswith("__") and not attr.endswith("__")
+            ):
+                continue
+            trees.become(node, _placed(gast.Attribute(value=node.args[0], attr=attr, ctx=gast.Load()), node))
+            changed = True
+        return changed
 
     def aliases(self):
         """``act = math.tanh`` ... ``act(x)``: each read of ``act`` becomes ``math.tanh``."""
@@ -338,7 +372,7 @@ class _Resolve:
                     if type(k) is not int or not -len(display.elts) <= k < len(display.elts):
                         break
                     uses.append((parent, display.elts[k]))
-                elif isinstance(parent, gast.For) and parent.iter is r and all(self.static_function(e) for e in items):
+                elif isinstance(parent, gast.For) and parent.iter is r:
                     uses.append((r, display))
                 else:
                     break

@@ -844,6 +844,35 @@ CONSTRUCTS = [
     ),
     (
         "Calls and functions",
+        "lambdas made by a comprehension, each binding the loop's value (`[lambda v, i=i: v * i for i in range(3)]`)",
+        "supported",
+        "0.7",
+        """
+        def f(x):
+            fs = [lambda v, i=i: v * i + x for i in range(3)]
+            s = 0.0
+            for g in fs:
+                s = s + g(x) * x
+            return s + fs[-1](2.0)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "`getattr(module, name)` with a literal name",
+        "supported",
+        "0.7",
+        """
+        import math
+
+        import numpy as np
+
+        def f(x):
+            name = "tanh"
+            return getattr(math, "sin")(x) * getattr(np, name)(x)
+        """,
+    ),
+    (
+        "Calls and functions",
         "a function read from a list built at run time",
         "refused",
         "read from a container at run time",

@@ -83,6 +83,35 @@ def caller(x, name):
     return direct(x, name) + named_dict(np.array([x, 2.0 * x]), name)
 
 
+def lambdas_of_a_loop(x):
+    fs = [lambda v, i=i: v * i for i in range(3)]
+    s = 0.0
+    for f in fs:
+        s = s + f(x) * x
+    return s
+
+
+def lambdas_of_a_display(x, j):
+    fs = [lambda v, k=k: np.sin(v * k) * x for k in (0.5, 1.5)]
+    powers = [lambda v, p=p: v**p for p in range(1, 4)]
+    return fs[0](x) + sum(f(x) for f in fs) + fs[-1](2.0) + powers[j](x)
+
+
+def late_binding(x):
+    fs = [lambda v: v * i for i in range(3)]  # every lambda reads i when called: 2
+    return fs[0](x)  # <- fs[0](x)
+
+
+def attribute_by_name(x):
+    name = "tanh"
+    act = getattr(np, "sin") if x[0] > 0 else getattr(np, name)
+    return (getattr(math, "cos")(x[1]) * getattr(np, name)(x) * act(x)).sum()
+
+
+def attribute_by_parameter(x, name="tanh"):
+    return getattr(np, name)(x).sum()  # <- getattr
+
+
 ARRAY = np.array([0.3, -0.5, 1.2])
 CASES = [
     (conditional_on_argument, (0.7, True)),
@@ -104,6 +133,11 @@ CASES = [
     (passed_on, (-0.7,)),
     (caller, (0.8, "relu")),
     (caller, (0.8, "tanh")),
+    (lambdas_of_a_loop, (1.3,)),
+    (lambdas_of_a_display, (1.3, 2)),
+    (lambdas_of_a_display, (0.4, 0)),
+    (attribute_by_name, (ARRAY,)),
+    (attribute_by_name, (-ARRAY,)),
 ]
 
 
@@ -157,3 +191,15 @@ def test_the_emitted_code_calls_the_function_the_tag_names():
     src = ac.adjoint_source(if_arms, wrt=0)
     assert "act = 'relu'" in src and "act == 'relu'" in src, src
     assert "np.tanh(" in src
+
+
+@pytest.mark.parametrize("fn,construct", [(late_binding, "read from a container"), (attribute_by_parameter, "")])
+def test_still_refused_at_the_line(fn, construct):
+    # a lambda reading the loop's variable reads its last value (late binding); getattr of a name known at run time
+    with pytest.raises(ac.UnsupportedError) as info:
+        ac.grad(fn)(np.array([0.3, 0.5]))
+    lines = open(__file__).read().splitlines()
+    start = next(i for i, text in enumerate(lines) if "def %s(" % fn.__name__ in text)
+    line = next(i for i in range(start, len(lines)) if "# <-" in lines[i]) + 1
+    assert "test_function_choices.py:%d:" % line in str(info.value)
+    assert construct in str(info.value)
