@@ -168,6 +168,7 @@ class _Desugar:
         self.comp_vars = []  # names bound by the comprehensions being lowered (innermost last)
         self.tries = 0  # try statements lowered: each marker gets its own key (cse must not merge two)
         self.raise_name = None  # the name runtime.raise_ is bound under, once a raise is lowered
+        self.out_tested = set()  # ids of the calls passing out=p that optional_out made (p given)
 
     # -- errors and names -------------------------------------------------------------------------
 
@@ -233,6 +234,33 @@ class _Desugar:
             self.replaced_records()
         self.pairs()
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
+
+    def optional_out(self, node, fn):
+        """``np.tanh(x, out=out)`` in ``def act(x, out=None)``: ``np.tanh(x) if out is None else np.tanh(x,
+        out=out)``, NumPy's own choice, so that a call leaving ``out`` to its default computes a new array
+        (the function owns ``out`` only where it is an array: ``runtime.own`` of None is None). None where
+        the call passes no such parameter."""
+        if id(node) in self.out_tested or not _numpy_function(fn):
+            return None
+        args = self.fn.args
+        names = [a.id for a in args.args]
+        defaults = dict(zip(names[len(names) - len(args.defaults) :], args.defaults))
+        defaults.update((a.id, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None)
+        given = next((k for k in node.keywords if k.arg == "out"), None)
+        if not (isinstance(given, gast.keyword) and isinstance(given.value, gast.Name)):
+            return None
+        param = given.value.id
+        if not _is_none(defaults.get(param, gast.Pass())) or param in self.local - set(names) - set(defaults):
+            return None
+        if any(
+            isinstance(n, gast.Name) and n.id == param and isinstance(n.ctx, gast.Store) for n in trees.walk(self.fn)
+        ):
+            return None  # (rebound: the test would not be of the argument)
+        plain = trees.clone(node)
+        plain.keywords = [k for k in plain.keywords if k.arg != "out"]
+        self.out_tested.add(id(node))
+        test = gast.Compare(left=trees.name(param), ops=[gast.Is()], comparators=[trees.const(None)])
+        return _at(gast.IfExp(test=_at(test, node), body=plain, orelse=node), node)
 
     def lambda_lists(self):
         """``[lambda v, i=i: v * i for i in range(3)]``, the loop idiom that binds each value of the variable
@@ -1355,6 +1383,13 @@ class _Desugar:
             stmt, kind = _store_into(call.func.value.id, None, call.args[0], call, stmt), gast.Assign
         if kind is gast.Expr and isinstance(stmt.value, gast.Call):
             _out_by_keyword(stmt.value, self.resolve(stmt.value.func))
+        if kind in (gast.Expr, gast.Assign) and isinstance(stmt.value, gast.Call):
+            optional = self.optional_out(stmt.value, self.resolve(stmt.value.func))
+            if optional is not None:  # if out is None: y = np.tanh(x) / else: y = np.tanh(x, out=out)
+                plain, given = trees.clone(stmt), stmt
+                plain.value, given.value = optional.body, optional.orelse
+                self.statement(_at(gast.If(test=optional.test, body=[plain], orelse=[given]), stmt), out)
+                return
         if kind in (gast.Expr, gast.Assign) and self.writes_out(stmt.value):
             for part in self.out_as_store(stmt):
                 self.statement(part, out)
@@ -2517,6 +2552,9 @@ class _Desugar:
         fn = self.resolve(node.func)
         if any(k.arg == "out" and _is_none(k.value) for k in node.keywords) and _numpy_function(fn):
             node.keywords = [k for k in node.keywords if not (k.arg == "out" and _is_none(k.value))]  # the default
+        optional = self.optional_out(node, fn)
+        if optional is not None:
+            return self.expr(optional, out)
         if fn in (map, filter) and len(node.args) >= 2 and not node.keywords:
             return self.expr(self.map_filter(node, fn), out)
         if fn is functools.reduce and 2 <= len(node.args) <= 3 and not node.keywords:
