@@ -1592,6 +1592,41 @@ CONSTRUCTS = [
     # ---------------------------------------------------------------- NumPy
     (
         "NumPy",
+        "`np.vectorize(f)(x)` and `np.apply_along_axis(f, axis, a)` of a Python function",
+        "supported",
+        "np.array([[0.3, -0.5, 0.9], [1.1, 0.2, -0.7]])",
+        """
+        import math
+
+        import numpy as np
+
+        @np.vectorize
+        def bump(v):
+            return math.exp(-v * v)
+
+        def f(x):
+            rows = np.apply_along_axis(lambda r: (r * r).sum(), 1, x)
+            return (np.vectorize(lambda v: v * math.sin(v))(x) * bump(x)).sum() + rows.sum()
+        """,
+    ),
+    (
+        "NumPy",
+        "a helper forwarding `out=` to NumPy (`def act(x, out=None): y = np.tanh(x, out=out)`)",
+        "supported",
+        "np.array([0.3, -0.5, 0.9])",
+        """
+        import numpy as np
+
+        def act(x, out=None):
+            y = np.tanh(x, out=out)
+            return y * 2.0
+
+        def f(x):
+            return np.sum(act(x) * x)
+        """,
+    ),
+    (
+        "NumPy",
         "broadcasting, element-wise functions",
         "supported",
         "np.array([[0.3, -0.7], [1.1, 0.4]]), np.array([0.5, -1.2])",
