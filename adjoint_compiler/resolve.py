@@ -230,8 +230,18 @@ class _Resolve:
         self.survey()
         if self.getattrs():
             self.survey()
-        while self.returned() or self.aliases() or self.partials() or self.displays() or self.tables() or self.loops():
+        while (
+            self.returned()
+            or self.aliases()
+            or self.partials()
+            or self.displays()
+            or self.tables()
+            or self.loops()
+            or self.rows_of_functions()
+        ):
             self.survey()  # each rewrite removes a binding, a display or a loop: this ends
+        if self.global_tables():
+            self.survey()
         if self.choices():
             self.survey()
         self.refuse()
@@ -385,6 +395,45 @@ class _Resolve:
                 return True
         return False
 
+    def rows_of_functions(self):
+        """``layers = [(W1, relu), (W2, np.tanh)]`` only looped over (``for W, act in layers``): the values that
+        are not functions or constants are kept in variables of their own where the display stands
+        (``_layers1 = W1``), and each loop is over the display then written out, which ``loops`` unrolls."""
+        for stmt in _in_order(self.fn):
+            name = trees.assigned_name(stmt) if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 else None
+            if name is None or self.bindings.get(name) != 1 or id(stmt) not in self.blocks:
+                continue
+            display = stmt.value
+            if not (isinstance(display, (gast.Tuple, gast.List)) and display.elts):
+                continue
+            rows = display.elts
+            if not all(isinstance(r, gast.Tuple) and len(r.elts) == len(rows[0].elts) for r in rows):
+                continue
+            if any(isinstance(e, gast.Starred) for r in rows for e in r.elts):
+                continue
+            width = len(rows[0].elts)
+            kinds = [{bool(self.table_function(r.elts[p])) for r in rows} for p in range(width)]
+            if not any(k == {True} for k in kinds) or any(len(k) > 1 for k in kinds):
+                continue
+            reads = self.reads(name)
+            loops = [self.parents.get(id(r)) for r in reads]
+            if not reads or not all(isinstance(p, gast.For) and p.iter is r for p, r in zip(loops, reads)):
+                continue
+            if not self.dominated(stmt, reads):
+                continue
+            kept = []
+            for r in rows:
+                for p, e in enumerate(r.elts):
+                    if kinds[p] == {False} and not isinstance(e, gast.Constant):
+                        var = self.namer.fresh(naming.UNROLLED, name)
+                        kept.append(gast.copy_location(trees.assign(var, e), e))
+                        r.elts[p] = gast.copy_location(trees.name(var), e)
+            for r in reads:
+                trees.become(r, _placed(trees.clone(display), r))
+            self.replace(stmt, kept or [gast.copy_location(gast.Pass(), stmt)])
+            return True
+        return False
+
     def table_function(self, node):
         """Whether ``node``, an item of a display of functions, may be read in place of each read of it: a
         function named statically, or a lambda whose defaults are constants (evaluated where it is made,
@@ -432,6 +481,57 @@ class _Resolve:
             node.func = gast.copy_location(trees.name(name), node.func)
             return True
         return False
+
+    def global_tables(self):
+        """``ACTS[name](x)``, ``ACTS`` a global dict, list or tuple of functions (a module's table) and the key
+        known at run time only: the call of an element of a display of those functions, bound in the
+        environment (``{'relu': ACTS_relu, 'tanh': ACTS_tanh}[name](x)``), for ``choices``; the compiled code
+        is valid while ``ACTS`` holds those keys and functions (guards, as ``tables``' are)."""
+        changed = False
+        for node in list(trees.walk(self.fn)):
+            if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Subscript)):
+                continue
+            table_node, key_node = node.func.value, node.func.slice
+            if not isinstance(table_node, (gast.Name, gast.Attribute)) or not self.pure(key_node):
+                continue
+            if isinstance(key_node, gast.Constant) or _constant_index(key_node) is not None:
+                continue  # (tables: the function under that key)
+            table = source_mod.global_value(table_node, self.src, self.local, default=_UNKNOWN)
+            if type(table) is dict:
+                keys = list(table)
+                if not all(type(k) in (str, int) for k in keys):
+                    continue
+            elif type(table) in (list, tuple):
+                keys = list(range(len(table)))
+            else:
+                continue
+            if not keys or len(keys) > 32:
+                continue
+            values = [table[k] for k in keys]
+            if not all(inspect.isfunction(v) or inspect.isbuiltin(v) or isinstance(v, np.ufunc) for v in values):
+                continue
+            spelled = trees.unparse(table_node).strip().replace(".", "_")
+            names = []
+            for k, v in zip(keys, values):
+                label = "%s_%s" % (spelled, k) if _identifier_part(k) else spelled
+                names.append(
+                    gast.copy_location(
+                        trees.name(self.src.bind(label if label.isidentifier() else "table_function", v)), node.func
+                    )
+                )
+            if type(table) is dict:
+                display = gast.Dict(keys=[trees.const(k) for k in keys], values=names)
+                self.src.env.attributes.extend((table, k, v) for k, v in zip(keys, values))
+            else:
+                display = gast.Tuple(elts=names, ctx=gast.Load())
+                if type(table) is list:
+                    self.src.env.attributes.extend((_Items(table), k, v) for k, v in zip(keys, values))
+            if type(table) is not tuple:
+                shape = _Shape(table)
+                self.src.env.attributes.append((shape, "shape", shape.token))
+            node.func.value = _placed(display, table_node)
+            changed = True
+        return changed
 
     def is_partial(self, node):
         if not (isinstance(node, gast.Call) and node.args and _plain(node)):
@@ -933,6 +1033,22 @@ class _Items:
 
 
 _PURE_BUILTINS = (int, float, bool, len, abs, round, min, max)  # of pure arguments, a key computed
+
+
+class _Shape:
+    """A guard's holder for a table's keys (a dict's, in order) or length (a list's): ``get(...)``, ``token``
+    while they are the ones the code was compiled for, else None (a key added is seen)."""
+
+    def __init__(self, table):
+        self.table = table
+        self.shape = self.now()
+        self.token = object()
+
+    def now(self):
+        return tuple(self.table) if type(self.table) is dict else len(self.table)
+
+    def get(self, name, default=None):
+        return self.token if self.now() == self.shape else default
 
 
 def _pure(node, resolve):

@@ -873,6 +873,38 @@ CONSTRUCTS = [
     ),
     (
         "Calls and functions",
+        "a module's table of functions read with a key known at run time (`ACTS[name](x)`)",
+        "supported",
+        "np.array([0.3, -0.5, 0.9])",
+        """
+        import numpy as np
+
+        def relu(v):
+            return np.maximum(v, 0.0)
+
+        ACTS = {"relu": relu, "tanh": np.tanh}
+
+        def f(x, act="tanh"):
+            return np.sum(ACTS[act](x) * ACTS["relu"](x))
+        """,
+    ),
+    (
+        "Calls and functions",
+        "a loop over a list of (value, function) pairs (`for W, act in layers`)",
+        "supported",
+        "np.array([0.3, -0.5, 0.9])",
+        """
+        import numpy as np
+
+        def f(x):
+            layers = [(np.eye(3) * 0.5, np.tanh), (np.ones((3, 3)) * 0.1, lambda v: np.maximum(v, 0.0))]
+            for W, act in layers:
+                x = act(W @ x)
+            return x.sum()
+        """,
+    ),
+    (
+        "Calls and functions",
         "a function read from a list built at run time",
         "refused",
         "read from a container at run time",

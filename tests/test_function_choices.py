@@ -112,6 +112,22 @@ def attribute_by_parameter(x, name="tanh"):
     return getattr(np, name)(x).sum()  # <- getattr
 
 
+ACTS = {"relu": relu, "sq": sq, "tanh": np.tanh}
+WAVES = [np.sin, np.cos]
+
+
+def module_tables(x, act="relu", i=0):
+    return (ACTS[act](x * 2.0 - 0.3) * WAVES[i](x)).sum()
+
+
+def layers_of_pairs(x, w):
+    layers = [(w, relu, 1.0), (2.0 * w, lambda v: v * v, 0.5), (np.eye(3) * w, np.tanh, 2.0)]
+    w = 7.0  # (the display holds the value w had where it stands)
+    for k, f, c in layers:
+        x = c * f(k @ x if np.ndim(k) == 2 else k * x)
+    return x.sum() * w
+
+
 ARRAY = np.array([0.3, -0.5, 1.2])
 CASES = [
     (conditional_on_argument, (0.7, True)),
@@ -138,6 +154,10 @@ CASES = [
     (lambdas_of_a_display, (0.4, 0)),
     (attribute_by_name, (ARRAY,)),
     (attribute_by_name, (-ARRAY,)),
+    (module_tables, (ARRAY, "relu", 1)),
+    (module_tables, (ARRAY, "sq", 0)),
+    (module_tables, (ARRAY, "tanh", -1)),
+    (layers_of_pairs, (ARRAY, 0.7)),
 ]
 
 
@@ -203,3 +223,18 @@ def test_still_refused_at_the_line(fn, construct):
     line = next(i for i in range(start, len(lines)) if "# <-" in lines[i]) + 1
     assert "test_function_choices.py:%d:" % line in str(info.value)
     assert construct in str(info.value)
+
+
+def test_a_module_table_changed_after_compiling_is_read_again():
+    g = ac.grad(module_tables)
+    assert testing.relative_error(g(ARRAY, "sq", 1), _numerical_grad(module_tables, (ARRAY, "sq", 1))) < 1e-6
+    try:
+        ACTS["cube"] = lambda v: v**3  # a key added: the code compiled for three keys is stale
+        ACTS["sq"] = np.sin  # a function replaced
+        WAVES.append(np.exp)
+        for args in ((ARRAY, "cube", 2), (ARRAY, "sq", 0)):
+            assert testing.relative_error(g(*args), _numerical_grad(module_tables, args)) < 1e-6
+    finally:
+        del ACTS["cube"]
+        ACTS["sq"] = sq
+        WAVES.pop()
