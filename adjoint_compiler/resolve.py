@@ -238,6 +238,7 @@ class _Resolve:
             or self.tables()
             or self.loops()
             or self.rows_of_functions()
+            or self.dict_views()
         ):
             self.survey()  # each rewrite removes a binding, a display or a loop: this ends
         if self.global_tables():
@@ -394,6 +395,63 @@ class _Resolve:
                 self.remove(stmt)
                 return True
         return False
+
+    def dict_views(self):
+        """``fs = {'a': np.sin, ...}`` bound once: ``for f in fs.values()``, ``for k, f in fs.items()``, ``sorted(fs)``
+        read the display's functions and keys written out (``for f in (np.sin, ...)``, which ``loops``
+        unrolls), whatever else reads ``fs``."""
+        for stmt in _in_order(self.fn):
+            name = trees.assigned_name(stmt) if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 else None
+            if name is None or self.bindings.get(name) != 1 or id(stmt) not in self.blocks:
+                continue
+            display = stmt.value
+            if not (isinstance(display, gast.Dict) and display.keys):
+                continue
+            if not all(isinstance(k, gast.Constant) for k in display.keys):
+                continue
+            keyed = {}
+            for k, v in zip(display.keys, display.values):
+                keyed[k.value] = v  # (a repeated key: the last value, as Python's display)
+            if not all(self.table_function(v) for v in keyed.values()):
+                continue
+            views = [self.dict_view(r, keyed) for r in self.reads(name)]
+            views = [(r, v) for r, v in zip(self.reads(name), views) if v is not None]
+            if not views or not self.dominated(stmt, [r for r, _ in views]):
+                continue
+            for node, value in (v for _, v in views):
+                trees.become(node, _placed(value, node))
+            return True
+        return False
+
+    def dict_view(self, read, keyed):
+        """(node, the tuple display it stands for) where ``read``, of a dict display of functions ``keyed``, is
+        looped over by its ``values()``, ``items()`` or ``keys()``, or passed whole to ``sorted``, ``len``,
+        ``list`` or ``tuple`` (which see its keys), else None."""
+        parent = self.parents.get(id(read))
+        call = self.parents.get(id(parent))
+        keys = [trees.const(k) for k in keyed]
+        if (
+            isinstance(parent, gast.Attribute)
+            and parent.value is read
+            and parent.attr in ("values", "items", "keys")
+            and isinstance(call, gast.Call)
+            and call.func is parent
+            and not call.args
+            and not call.keywords
+            and isinstance(self.parents.get(id(call)), gast.For)
+            and self.parents[id(call)].iter is call
+        ):
+            if parent.attr == "values":
+                elts = [trees.clone(v) for v in keyed.values()]
+            elif parent.attr == "keys":
+                elts = keys
+            else:
+                elts = [gast.Tuple(elts=[k, trees.clone(v)], ctx=gast.Load()) for k, v in zip(keys, keyed.values())]
+            return call, gast.Tuple(elts=elts, ctx=gast.Load())
+        if isinstance(parent, gast.Call) and parent.args == [read] and not parent.keywords:
+            if source_mod.global_value(parent.func, self.src, self.local) in (sorted, len, list, tuple):
+                return read, gast.Tuple(elts=keys, ctx=gast.Load())
+        return None
 
     def rows_of_functions(self):
         """``layers = [(W1, relu), (W2, np.tanh)]`` only looped over (``for W, act in layers``): the values that
@@ -952,6 +1010,12 @@ class _Resolve:
                 if self.call_of(read) is None:
                     return False
                 continue
+            if isinstance(parent, gast.Call) and parent.args == [read] and not parent.keywords:
+                # the tags' display has the keys and the length of the functions': sorted(acts), len(fs)
+                seen = source_mod.global_value(parent.func, self.src, self.local)
+                keyed = any(isinstance(s.value, gast.Dict) for s in self.binders_of(name))
+                if seen is len or (keyed and seen in (sorted, list, tuple)):
+                    continue
             if not (isinstance(parent, gast.Subscript) and parent.value is read and self.pure(parent.slice)):
                 return False
             node = parent

@@ -128,6 +128,13 @@ def layers_of_pairs(x, w):
     return x.sum() * w
 
 
+def dict_loops(x):
+    fs = {"a": math.sin, "b": math.cos, "c": lambda v: v * v * x}
+    by_key = sum(fs[k](x) * i for i, k in enumerate(sorted(fs))) * len(fs)
+    by_value = sum(f(x) for f in fs.values())
+    return by_key + by_value + sum(g(x) * len(k) for k, g in fs.items())
+
+
 ARRAY = np.array([0.3, -0.5, 1.2])
 CASES = [
     (conditional_on_argument, (0.7, True)),
@@ -158,6 +165,7 @@ CASES = [
     (module_tables, (ARRAY, "sq", 0)),
     (module_tables, (ARRAY, "tanh", -1)),
     (layers_of_pairs, (ARRAY, 0.7)),
+    (dict_loops, (0.3,)),
 ]
 
 
