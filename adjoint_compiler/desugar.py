@@ -56,7 +56,7 @@ import types
 import gast
 import numpy as np
 
-from adjoint_compiler import effects, naming, runtime, trees
+from adjoint_compiler import effects, naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
@@ -304,6 +304,8 @@ class _Desugar:
                 block.append(_at(gast.Pass(), stmts[0]))
         for c in calls:
             vectorized = self.resolve(c.func) if isinstance(c.func, (gast.Name, gast.Attribute)) else None
+            if rules.lookup(vectorized) is not None:
+                continue  # (an adjoint registered for it: the call is of that)
             if isinstance(vectorized, np.vectorize) and inspect.isfunction(vectorized.pyfunc):
                 if vectorized.otypes or vectorized.excluded or vectorized.signature is not None:
                     continue
