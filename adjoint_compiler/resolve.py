@@ -999,12 +999,13 @@ class _Resolve:
         return None
 
     def only_called(self, name, functions, containers, scope):
-        """Whether each read of the local ``name`` is, in the function's own scope, a call of it (a
-        function), or an element of it called or chosen into a local of ``functions`` (a container)."""
+        """Whether each read of the local ``name`` is a call of it or passes it to a call (a function; nested
+        functions' reads too), or, in the function's own scope, an element of it called or chosen into a local
+        of ``functions`` (a container)."""
         values = {id(s.value) for n in functions for s in self.binders_of(n) if isinstance(s, gast.Assign)}
         for read in self.reads(name):
-            if id(read) not in scope:
-                return False
+            if id(read) not in scope and name in containers:
+                return False  # (a function's tag is read inside a nested function as any variable is: lift passes it)
             parent = self.parents.get(id(read))
             if name not in containers:
                 if self.call_of(read) is None:

@@ -135,6 +135,18 @@ def dict_loops(x):
     return by_key + by_value + sum(g(x) * len(k) for k, g in fs.items())
 
 
+def read_in_nested_functions(x, flag):
+    act = (lambda v: v * x) if flag else np.sin
+    late = 1.0
+
+    def inner(v):
+        return act(v) * x + act(2.0) * late
+
+    g = lambda v: act(v) * 3.0  # noqa: E731
+    late = x * x  # (read when inner is called, as Python's closure reads it)
+    return inner(x) + g(x)
+
+
 ARRAY = np.array([0.3, -0.5, 1.2])
 CASES = [
     (conditional_on_argument, (0.7, True)),
@@ -166,6 +178,8 @@ CASES = [
     (module_tables, (ARRAY, "tanh", -1)),
     (layers_of_pairs, (ARRAY, 0.7)),
     (dict_loops, (0.3,)),
+    (read_in_nested_functions, (0.7, True)),
+    (read_in_nested_functions, (0.7, False)),
 ]
 
 
