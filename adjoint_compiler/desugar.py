@@ -56,7 +56,7 @@ import types
 import gast
 import numpy as np
 
-from adjoint_compiler import effects, naming, runtime, trees
+from adjoint_compiler import effects, naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
@@ -91,6 +91,27 @@ def _init_fields(cls):
         return [f.name for f in dataclasses.fields(cls) if f.init]
     if isinstance(cls, type) and issubclass(cls, tuple) and isinstance(getattr(cls, "_fields", None), tuple):
         return list(cls._fields)
+    return None
+
+
+def _placed_at(tree, near):
+    """Every node of ``tree`` at ``near``'s location (errors about it point at the user's call)."""
+    for n in trees.walk(tree):
+        if isinstance(n, (gast.expr, gast.stmt)):
+            gast.copy_location(n, near)
+    return tree
+
+
+def _reads_name(node, name):
+    return any(isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Load) for n in trees.walk(node))
+
+
+def _int_value(node):
+    """The int an int literal (``3``, ``-1``) is written as, else None."""
+    negative = isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub)
+    node = node.operand if negative else node
+    if isinstance(node, gast.Constant) and type(node.value) is int:
+        return -node.value if negative else node.value
     return None
 
 
@@ -155,6 +176,7 @@ class _Desugar:
         self.comp_vars = []  # names bound by the comprehensions being lowered (innermost last)
         self.tries = 0  # try statements lowered: each marker gets its own key (cse must not merge two)
         self.raise_name = None  # the name runtime.raise_ is bound under, once a raise is lowered
+        self.out_tested = set()  # ids of the calls passing out=p that optional_out made (p given)
 
     # -- errors and names -------------------------------------------------------------------------
 
@@ -189,6 +211,8 @@ class _Desugar:
             if any(isinstance(n, _COMPREHENSIONS + (gast.NamedExpr,)) for n in trees.breadth_first(default)):
                 self.refuse(default, "a comprehension or := in a parameter default", "compute it in the body")
         self.evaluated_defaults()
+        self.lambda_lists()
+        self.vectorized_names()
         self.generators()
         self.bound_iterators()
         # which of the next three have anything to do, in one walk (each finds what it rewrites among the
@@ -219,6 +243,224 @@ class _Desugar:
             self.replaced_records()
         self.pairs()
         self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
+
+    def optional_out(self, node, fn):
+        """``np.tanh(x, out=out)`` in ``def act(x, out=None)``: ``np.tanh(x) if out is None else np.tanh(x,
+        out=out)``, NumPy's own choice, so that a call leaving ``out`` to its default computes a new array
+        (the function owns ``out`` only where it is an array: ``runtime.own`` of None is None). None where
+        the call passes no such parameter."""
+        if id(node) in self.out_tested or not _numpy_function(fn):
+            return None
+        args = self.fn.args
+        names = [a.id for a in args.args]
+        defaults = dict(zip(names[len(names) - len(args.defaults) :], args.defaults))
+        defaults.update((a.id, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None)
+        given = next((k for k in node.keywords if k.arg == "out"), None)
+        if not (isinstance(given, gast.keyword) and isinstance(given.value, gast.Name)):
+            return None
+        param = given.value.id
+        if not _is_none(defaults.get(param, gast.Pass())) or param in self.local - set(names) - set(defaults):
+            return None
+        if any(
+            isinstance(n, gast.Name) and n.id == param and isinstance(n.ctx, gast.Store) for n in trees.walk(self.fn)
+        ):
+            return None  # (rebound: the test would not be of the argument)
+        plain = trees.clone(node)
+        plain.keywords = [k for k in plain.keywords if k.arg != "out"]
+        self.out_tested.add(id(node))
+        test = gast.Compare(left=trees.name(param), ops=[gast.Is()], comparators=[trees.const(None)])
+        return _at(gast.IfExp(test=_at(test, node), body=plain, orelse=node), node)
+
+    def vectorized_names(self):
+        """``vf = np.vectorize(f)`` bound once and only called, and ``g`` decorated with ``@np.vectorize``: each
+        call spelled ``np.vectorize(f)(x)`` (making the vectorize object does nothing else), for ``vectorize``."""
+        if self.source is None:
+            return
+        made = {}  # local -> its assignment
+        for stmt in trees.scope(self.fn.body):
+            if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
+                value = stmt.value
+                if isinstance(value, gast.Call) and self.resolve(value.func) is np.vectorize:
+                    made.setdefault(stmt.targets[0].id, []).append(stmt)
+        stores = collections.Counter(
+            n.id for n in trees.walk(self.fn) if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load)
+        )
+        calls = [n for n in trees.walk(self.fn) if isinstance(n, gast.Call)]
+        called = {id(c.func) for c in calls}
+        for name, stmts in made.items():
+            reads = [
+                n for n in trees.walk(self.fn) if isinstance(n, gast.Name) and n.id == name and type(n.ctx) is gast.Load
+            ]
+            if len(stmts) != 1 or stores[name] != 1 or not all(id(r) in called for r in reads):
+                continue
+            block = next(b for b in self.blocks_holding(stmts[0]))
+            later = {id(n) for s in block[block.index(stmts[0]) + 1 :] for n in trees.walk(s)}
+            if not all(id(r) in later for r in reads):
+                continue
+            for r in reads:
+                trees.become(r, _at(trees.clone(stmts[0].value), r))
+            block.remove(stmts[0])
+            if not block:
+                block.append(_at(gast.Pass(), stmts[0]))
+        for c in calls:
+            vectorized = self.resolve(c.func) if isinstance(c.func, (gast.Name, gast.Attribute)) else None
+            if rules.lookup(vectorized) is not None:
+                continue  # (an adjoint registered for it: the call is of that)
+            if isinstance(vectorized, np.vectorize) and inspect.isfunction(vectorized.pyfunc):
+                if vectorized.otypes or vectorized.excluded or vectorized.signature is not None:
+                    continue
+                inner = _at(trees.name(self.bind(vectorized.pyfunc.__name__, vectorized.pyfunc)), c.func)
+                c.func = self.np_call("vectorize", [inner], c.func)
+
+    def blocks_holding(self, stmt):
+        for node in [self.fn] + list(trees.statements(self.fn)):
+            for field in ("body", "orelse", "finalbody"):
+                block = getattr(node, field, None)
+                if isinstance(block, list) and any(s is stmt for s in block):
+                    yield block
+
+    def vectorized_function(self, node):
+        """The function ``node`` calls through ``np.vectorize`` (``np.vectorize(f)(x)``; ``vectorized_names``
+        spelled so the other forms), else None. Only without ``otypes``, ``excluded``, ``signature`` (which
+        change what it computes) and with positional arguments."""
+        if any(isinstance(a, gast.Starred) for a in node.args) or node.keywords or not node.args:
+            return None
+        func = node.func
+        if isinstance(func, gast.Call) and self.resolve(func.func) is np.vectorize:
+            if len(func.args) == 1 and not func.keywords and not isinstance(func.args[0], gast.Starred):
+                return func.args[0]
+        return None
+
+    def along_axis(self, node, out):
+        """``np.apply_along_axis(f, axis, a, *args)``: the loop NumPy runs, written out: ``f`` of each 1-d slice
+        along ``axis`` (the rows of ``a`` with that axis moved last), the results stacked and their axes put
+        where that axis was, so that each call of ``f`` is differentiated as any call."""
+        given = []
+        for a in node.args[1:]:
+            value = self.expr(a, out)
+            if not isinstance(value, (gast.Name, gast.Constant)):
+                head, value = self.temp("along", a, value)
+                out.append(head)
+            given.append(value)
+        axis, arr, extra = given[0], given[1], given[2:]
+        names = {k: self.namer.fresh("_%s{}" % k) for k in ("moved", "rows", "outs", "nd", "k", "item")}
+        np_name = self.bind("np", np)
+        template = gast.parse(
+            "\n".join(
+                [
+                    "{moved} = {np}.moveaxis(ARR, AXIS, -1)",
+                    "{rows} = [FUNC({item}, EXTRA) for {item} in {moved}.reshape((-1, {moved}.shape[-1]))]",
+                    "{outs} = {np}.array({rows})",
+                    "{nd} = {np}.ndim(ARR)",
+                    "{k} = {np}.ndim({outs}) - 1",
+                    "RESULT = {np}.moveaxis({outs}.reshape({moved}.shape[:-1] + {outs}.shape[1:]), "
+                    "list(range({nd} - 1, {nd} - 1 + {k})), list(range(AXIS % {nd}, AXIS % {nd} + {k})))",
+                ]
+            ).format(np=np_name, **names)
+        ).body
+        values = {"ARR": arr, "AXIS": axis, "FUNC": node.args[0]}
+        for stmt in template:
+            for n in list(trees.walk(stmt)):
+                if isinstance(n, gast.Call) and any(isinstance(a, gast.Name) and a.id == "EXTRA" for a in n.args):
+                    n.args = [a for a in n.args if not (isinstance(a, gast.Name) and a.id == "EXTRA")]
+                    n.args += [trees.clone(e) for e in extra]
+                if isinstance(n, gast.Name) and n.id in values:
+                    trees.become(n, trees.clone(values[n.id]))
+                if isinstance(n, gast.Name) and n.id in ("list", "range"):
+                    n.id = self.bind(n.id, getattr(builtins, n.id))
+            _placed_at(stmt, node)
+        for stmt in template[:-1]:
+            self.statement(stmt, out)
+        return self.expr(template[-1].value, out)
+
+    def vectorize(self, node, func, out):
+        """``np.vectorize(f)(a, b)``: the loop NumPy runs, written out, ``np.array([f(_a, _b) for _a, _b in
+        zip(np.ravel(np.broadcast_to(a, shape)), ...)]).reshape(shape)``, ``shape`` the arguments' broadcast
+        one, so that each call of ``f`` is differentiated as any call."""
+        given = []
+        for a in node.args:
+            value = self.expr(a, out)
+            if not isinstance(value, gast.Name):
+                head, value = self.temp("vectorized", a, value)
+                out.append(head)
+            given.append(value)
+        shapes = [self.np_call("shape", [trees.clone(a)], node) for a in given]
+        if len(given) == 1:
+            shape = shapes[0]
+            flat = [self.np_call("ravel", [trees.clone(given[0])], node)]
+        else:
+            head, shape = self.temp("shape", node, self.np_call("broadcast_shapes", shapes, node))
+            out.append(head)
+            flat = [
+                self.np_call("ravel", [self.np_call("broadcast_to", [trees.clone(a), trees.clone(shape)], node)], node)
+                for a in given
+            ]
+        items = [self.namer.fresh("_item{}") for _ in given]
+        if len(items) == 1:
+            target, iterable = trees.name(items[0], store=True), flat[0]
+        else:
+            target = gast.Tuple(elts=[trees.name(i, store=True) for i in items], ctx=gast.Store())
+            iterable = _at(gast.Call(func=trees.name(self.bind("zip", zip)), args=flat, keywords=[]), node)
+        applied = gast.Call(func=func, args=[trees.name(i) for i in items], keywords=[])
+        comp = gast.ListComp(
+            elt=_at(applied, node), generators=[gast.comprehension(target=target, iter=iterable, ifs=[], is_async=0)]
+        )
+        made = self.np_call("array", [_at(comp, node)], node)
+        reshaped = gast.Call(
+            func=_at(gast.Attribute(value=made, attr="reshape", ctx=gast.Load()), node), args=[shape], keywords=[]
+        )
+        return self.expr(_at(reshaped, node), out)
+
+    def lambda_lists(self):
+        """``[lambda v, i=i: v * i for i in range(3)]``, the loop idiom that binds each value of the variable
+        into a default: the list display of the lambdas Python makes, each default reading the variable
+        written as the constant it takes then (``[lambda v, i=0: v * i, lambda v, i=1: v * i, ...]``), which
+        ``resolve`` reads as any display of functions. Only where the loop is over ``range`` of literals or
+        a display of literals, and the lambda's body reads the variable through its own parameter only."""
+        for owner, field, index, comp in [c for o in trees.walk(self.fn) for c in _children(o)]:
+            if not (
+                isinstance(comp, gast.ListComp) and isinstance(comp.elt, gast.Lambda) and len(comp.generators) == 1
+            ):
+                continue
+            gen, lam = comp.generators[0], comp.elt
+            if gen.ifs or gen.is_async or not isinstance(gen.target, gast.Name):
+                continue
+            values = self.literal_items(gen.iter)
+            var = gen.target.id
+            params = {a.id for a in lam.args.args + lam.args.kwonlyargs}
+            params |= {a.id for a in (lam.args.vararg, lam.args.kwarg) if a is not None}
+            defaults = lam.args.defaults + [d for d in lam.args.kw_defaults if d is not None]
+            if values is None or var not in params or not any(_reads_name(d, var) for d in defaults):
+                continue
+            if any(not (isinstance(d, gast.Constant) or isinstance(d, gast.Name) and d.id == var) for d in defaults):
+                continue
+            made = []
+            for v in values:
+                one = trees.clone(lam)
+                one.args.defaults = [
+                    _at(trees.const(v), d) if isinstance(d, gast.Name) else d for d in one.args.defaults
+                ]
+                one.args.kw_defaults = [
+                    _at(trees.const(v), d) if isinstance(d, gast.Name) else d for d in one.args.kw_defaults
+                ]
+                made.append(one)
+            _set(owner, field, index, _at(gast.List(elts=made, ctx=gast.Load()), comp))
+
+    def literal_items(self, node):
+        """The values of ``range`` of int literals or of a display of literals (32 at most), else None."""
+        if isinstance(node, (gast.Tuple, gast.List)) and all(isinstance(e, gast.Constant) for e in node.elts):
+            values = [e.value for e in node.elts]
+        elif (
+            isinstance(node, gast.Call)
+            and not node.keywords
+            and 1 <= len(node.args) <= 3
+            and self.resolve(node.func) is range
+            and all(_int_value(a) is not None for a in node.args)
+        ):
+            values = list(range(*[_int_value(a) for a in node.args]))
+        else:
+            return None
+        return values if len(values) <= 32 else None
 
     def replaced_records(self):
         """``dataclasses.replace(p, b=v)`` and ``p._replace(b=v)``, where every assignment of the variable ``p`` in
@@ -1290,6 +1532,13 @@ class _Desugar:
             stmt, kind = _store_into(call.func.value.id, None, call.args[0], call, stmt), gast.Assign
         if kind is gast.Expr and isinstance(stmt.value, gast.Call):
             _out_by_keyword(stmt.value, self.resolve(stmt.value.func))
+        if kind in (gast.Expr, gast.Assign) and isinstance(stmt.value, gast.Call):
+            optional = self.optional_out(stmt.value, self.resolve(stmt.value.func))
+            if optional is not None:  # if out is None: y = np.tanh(x) / else: y = np.tanh(x, out=out)
+                plain, given = trees.clone(stmt), stmt
+                plain.value, given.value = optional.body, optional.orelse
+                self.statement(_at(gast.If(test=optional.test, body=[plain], orelse=[given]), stmt), out)
+                return
         if kind in (gast.Expr, gast.Assign) and self.writes_out(stmt.value):
             for part in self.out_as_store(stmt):
                 self.statement(part, out)
@@ -2452,6 +2701,15 @@ class _Desugar:
         fn = self.resolve(node.func)
         if any(k.arg == "out" and _is_none(k.value) for k in node.keywords) and _numpy_function(fn):
             node.keywords = [k for k in node.keywords if not (k.arg == "out" and _is_none(k.value))]  # the default
+        optional = self.optional_out(node, fn)
+        if optional is not None:
+            return self.expr(optional, out)
+        vectorized = self.vectorized_function(node)
+        if vectorized is not None:
+            return self.vectorize(node, vectorized, out)
+        if fn is np.apply_along_axis and len(node.args) >= 3 and not node.keywords:
+            if not any(isinstance(a, gast.Starred) for a in node.args):
+                return self.along_axis(node, out)
         if fn in (map, filter) and len(node.args) >= 2 and not node.keywords:
             return self.expr(self.map_filter(node, fn), out)
         if fn is functools.reduce and 2 <= len(node.args) <= 3 and not node.keywords:
@@ -3157,10 +3415,17 @@ def _is_map_like(call):
         (isinstance(func, gast.Name) and func.id in ("map", "filter"))
         or (
             isinstance(func, (gast.Name, gast.Attribute))
-            and _spelling(func).endswith(("reduce", "accumulate", "piecewise", "gradient") + _LISTED_NAMES)
+            and _spelling(func).endswith(
+                ("reduce", "accumulate", "piecewise", "gradient", "apply_along_axis") + _LISTED_NAMES
+            )
         )
         or (isinstance(func, gast.Name) and func.id == "sum" and _concatenating_sum(call))
         or any(k.arg == "out" and _is_none(k.value) for k in call.keywords)  # (NumPy's default, dropped)
+        or (  # np.vectorize(f)(x): vectorize
+            isinstance(func, gast.Call)
+            and isinstance(func.func, (gast.Name, gast.Attribute))
+            and _spelling(func.func).endswith("vectorize")
+        )
         or any(  # operator.itemgetter(k)(d), key=operator.itemgetter(k): getter_applied
             isinstance(f, gast.Call)
             and isinstance(f.func, (gast.Name, gast.Attribute))

@@ -186,9 +186,10 @@ class _Inliner:
                 return None
             if isinstance(n, gast.keyword) and n.arg is None:  # f(**kw), likewise
                 return None
-            if isinstance(n, gast.Call) and isinstance(n.func, gast.Call):
-                # ac.jvp(h)(x, t), make(k)(x): specialise (nested_gradients, callables) reads such calls in the
-                # helper's own source, not here; inlined, they would be calls of values made at run time
+            if isinstance(n, gast.Call) and isinstance(n.func, (gast.Call, gast.Subscript)):
+                # ac.jvp(h)(x, t), make(k)(x), ACTS[name](x): specialise (nested_gradients, callables) and
+                # resolve read such calls in the helper's own source, not here; inlined, they would be calls of
+                # values made at run time
                 return None
             if isinstance(n, gast.Name) and n.id not in params:
                 if n.id in self.locals or src.env.get(n.id, _MISSING) is not self.source.env.get(n.id, _MISSING):

@@ -55,6 +55,7 @@ CARRYING = "{}_with_state"  # a called function in carrying form (carry.py): sta
 LAMBDA = "lambda_{}"  # a lambda written in place, lifted to a function of its own (lift.py): named after its line
 DEFAULT_VALUE = "{}_{}"  # the default of parameter p of a nested function g, evaluated at its def (lift.py): g_p
 UNROLLED = "_{}{}"  # a function of an unrolled loop's display made before the loop (resolve.py): _fn1
+CHOSEN_LAMBDA = "{}_lambda{}"  # a lambda a local may be bound to among other functions (resolve.py): act_lambda1
 PARTIAL_FUNCTION = "{}_fn"  # the lambda a local functools.partial p fixes values of (resolve.py): p_fn
 PARTIAL_VALUE = "{}_{}"  # a value partial p fixes, kept where it could change before p is called: p_arg0, p_k
 INLINED = "{}_{}"  # variable v of a function make whose body is inlined where it makes a function (resolve.py): make_v

@@ -19,10 +19,16 @@ the function itself:
   and ``g`` is the nested function it defined, closing over them; ``make(x)(3.0)`` is
   ``g = make(x)`` on a line of its own first, under a fresh name.
 
+- a local chosen at run time among such functions (``act = relu if flag else np.tanh``, bound in the
+  arms of an ``if``, ``acts[name]``, the variable of a loop over them with ``break``) and only called
+  or passed to calls: it holds the chosen function's name, a tag, and each call is of the function
+  the tag names (``relu(x) if act == 'relu' else np.tanh(x)``); ``{'relu': relu, ...}[name](x)`` and
+  ``fs[i](x)`` likewise, through a display of the tags.
+
 ``lift`` then makes functions of the nested ones as it does for any. What stays unknown is left
-for ``ops`` to refuse (a parameter called, a variable bound to several functions), or refused here
-with the construct's name: a call of a function read from a container at run time (``fs[i](x)``), a
-loop over functions that could not be unrolled (``break``, ``continue``, ``else``).
+for ``ops`` to refuse (a parameter called), or refused here with the construct's name: a call of a
+function read from a container at run time (``fs[i](x)`` of a list built by appends), a loop over
+functions that could not be unrolled (``continue`` with a variable bound otherwise).
 
 Output invariant: no local bound as above is read any more (the loop's variable stays bound after
 the loop where it is read there); every expression is evaluated as often, in the same order and
@@ -86,6 +92,8 @@ def _candidates(fn):
             func = node.func
             if type(func) is gast.Name:
                 called.add(func.id)
+                if func.id == "getattr":
+                    return True
             elif type(func) in (gast.Subscript, gast.Call):
                 return True
             passed.update(a.id for a in node.args if type(a) is gast.Name)
@@ -220,9 +228,54 @@ class _Resolve:
 
     def run(self):
         self.survey()
-        while self.returned() or self.aliases() or self.partials() or self.displays() or self.tables() or self.loops():
+        if self.getattrs():
+            self.survey()
+        while (
+            self.returned()
+            or self.aliases()
+            or self.partials()
+            or self.displays()
+            or self.tables()
+            or self.loops()
+            or self.rows_of_functions()
+            or self.dict_views()
+        ):
             self.survey()  # each rewrite removes a binding, a display or a loop: this ends
+        if self.global_tables():
+            self.survey()
+        if self.choices():
+            self.survey()
         self.refuse()
+
+    def getattrs(self):
+        """``getattr(math, "sin")``, ``getattr(np, name)`` with ``name`` bound once to a string literal before:
+        the attribute itself (``math.sin``), which Python's ``getattr`` reads (a name Python would mangle
+        in a class body, ``__x``, is left)."""
+        changed = False
+        strings = {}  # local -> the string literal it is bound to, once, in the function's own scope
+        for stmt in _in_order(self.fn):
+            name = trees.assigned_name(stmt) if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 else None
+            if name is not None and isinstance(stmt.value, gast.Constant) and isinstance(stmt.value.value, str):
+                if self.bindings.get(name) == 1 and name not in self.params and id(stmt) in self.blocks:
+                    strings[name] = stmt
+        for node in list(trees.walk(self.fn)):
+            if not (isinstance(node, gast.Call) and len(node.args) == 2 and not node.keywords):
+                continue
+            if source_mod.global_value(node.func, self.src, self.local) is not getattr:
+                continue
+            key = node.args[1]
+            if isinstance(key, gast.Name) and key.id in strings and self.dominated(strings[key.id], [key]):
+                key = strings[key.id].value
+            if isinstance(node.args[0], gast.Starred) or not isinstance(key, gast.Constant):
+                continue
+            attr = key.value
+            if not (isinstance(attr, str) and attr.isidentifier()) or (
+                attr.startswith("__") and not attr.endswith("__")
+            ):
+                continue
+            trees.become(node, _placed(gast.Attribute(value=node.args[0], attr=attr, ctx=gast.Load()), node))
+            changed = True
+        return changed
 
     def aliases(self):
         """``act = math.tanh`` ... ``act(x)``: each read of ``act`` becomes ``math.tanh``."""
@@ -330,7 +383,7 @@ class _Resolve:
                     if type(k) is not int or not -len(display.elts) <= k < len(display.elts):
                         break
                     uses.append((parent, display.elts[k]))
-                elif isinstance(parent, gast.For) and parent.iter is r and all(self.static_function(e) for e in items):
+                elif isinstance(parent, gast.For) and parent.iter is r:
                     uses.append((r, display))
                 else:
                     break
@@ -341,6 +394,102 @@ class _Resolve:
                     trees.become(node, _placed(trees.clone(value), node))
                 self.remove(stmt)
                 return True
+        return False
+
+    def dict_views(self):
+        """``fs = {'a': np.sin, ...}`` bound once: ``for f in fs.values()``, ``for k, f in fs.items()``, ``sorted(fs)``
+        read the display's functions and keys written out (``for f in (np.sin, ...)``, which ``loops``
+        unrolls), whatever else reads ``fs``."""
+        for stmt in _in_order(self.fn):
+            name = trees.assigned_name(stmt) if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 else None
+            if name is None or self.bindings.get(name) != 1 or id(stmt) not in self.blocks:
+                continue
+            display = stmt.value
+            if not (isinstance(display, gast.Dict) and display.keys):
+                continue
+            if not all(isinstance(k, gast.Constant) for k in display.keys):
+                continue
+            keyed = {}
+            for k, v in zip(display.keys, display.values):
+                keyed[k.value] = v  # (a repeated key: the last value, as Python's display)
+            if not all(self.table_function(v) for v in keyed.values()):
+                continue
+            views = [self.dict_view(r, keyed) for r in self.reads(name)]
+            views = [(r, v) for r, v in zip(self.reads(name), views) if v is not None]
+            if not views or not self.dominated(stmt, [r for r, _ in views]):
+                continue
+            for node, value in (v for _, v in views):
+                trees.become(node, _placed(value, node))
+            return True
+        return False
+
+    def dict_view(self, read, keyed):
+        """(node, the tuple display it stands for) where ``read``, of a dict display of functions ``keyed``, is
+        looped over by its ``values()``, ``items()`` or ``keys()``, or passed whole to ``sorted``, ``len``,
+        ``list`` or ``tuple`` (which see its keys), else None."""
+        parent = self.parents.get(id(read))
+        call = self.parents.get(id(parent))
+        keys = [trees.const(k) for k in keyed]
+        if (
+            isinstance(parent, gast.Attribute)
+            and parent.value is read
+            and parent.attr in ("values", "items", "keys")
+            and isinstance(call, gast.Call)
+            and call.func is parent
+            and not call.args
+            and not call.keywords
+            and isinstance(self.parents.get(id(call)), gast.For)
+            and self.parents[id(call)].iter is call
+        ):
+            if parent.attr == "values":
+                elts = [trees.clone(v) for v in keyed.values()]
+            elif parent.attr == "keys":
+                elts = keys
+            else:
+                elts = [gast.Tuple(elts=[k, trees.clone(v)], ctx=gast.Load()) for k, v in zip(keys, keyed.values())]
+            return call, gast.Tuple(elts=elts, ctx=gast.Load())
+        if isinstance(parent, gast.Call) and parent.args == [read] and not parent.keywords:
+            if source_mod.global_value(parent.func, self.src, self.local) in (sorted, len, list, tuple):
+                return read, gast.Tuple(elts=keys, ctx=gast.Load())
+        return None
+
+    def rows_of_functions(self):
+        """``layers = [(W1, relu), (W2, np.tanh)]`` only looped over (``for W, act in layers``): the values that
+        are not functions or constants are kept in variables of their own where the display stands
+        (``_layers1 = W1``), and each loop is over the display then written out, which ``loops`` unrolls."""
+        for stmt in _in_order(self.fn):
+            name = trees.assigned_name(stmt) if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 else None
+            if name is None or self.bindings.get(name) != 1 or id(stmt) not in self.blocks:
+                continue
+            display = stmt.value
+            if not (isinstance(display, (gast.Tuple, gast.List)) and display.elts):
+                continue
+            rows = display.elts
+            if not all(isinstance(r, gast.Tuple) and len(r.elts) == len(rows[0].elts) for r in rows):
+                continue
+            if any(isinstance(e, gast.Starred) for r in rows for e in r.elts):
+                continue
+            width = len(rows[0].elts)
+            kinds = [{bool(self.table_function(r.elts[p])) for r in rows} for p in range(width)]
+            if not any(k == {True} for k in kinds) or any(len(k) > 1 for k in kinds):
+                continue
+            reads = self.reads(name)
+            loops = [self.parents.get(id(r)) for r in reads]
+            if not reads or not all(isinstance(p, gast.For) and p.iter is r for p, r in zip(loops, reads)):
+                continue
+            if not self.dominated(stmt, reads):
+                continue
+            kept = []
+            for r in rows:
+                for p, e in enumerate(r.elts):
+                    if kinds[p] == {False} and not isinstance(e, gast.Constant):
+                        var = self.namer.fresh(naming.UNROLLED, name)
+                        kept.append(gast.copy_location(trees.assign(var, e), e))
+                        r.elts[p] = gast.copy_location(trees.name(var), e)
+            for r in reads:
+                trees.become(r, _placed(trees.clone(display), r))
+            self.replace(stmt, kept or [gast.copy_location(gast.Pass(), stmt)])
+            return True
         return False
 
     def table_function(self, node):
@@ -390,6 +539,57 @@ class _Resolve:
             node.func = gast.copy_location(trees.name(name), node.func)
             return True
         return False
+
+    def global_tables(self):
+        """``ACTS[name](x)``, ``ACTS`` a global dict, list or tuple of functions (a module's table) and the key
+        known at run time only: the call of an element of a display of those functions, bound in the
+        environment (``{'relu': ACTS_relu, 'tanh': ACTS_tanh}[name](x)``), for ``choices``; the compiled code
+        is valid while ``ACTS`` holds those keys and functions (guards, as ``tables``' are)."""
+        changed = False
+        for node in list(trees.walk(self.fn)):
+            if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Subscript)):
+                continue
+            table_node, key_node = node.func.value, node.func.slice
+            if not isinstance(table_node, (gast.Name, gast.Attribute)) or not self.pure(key_node):
+                continue
+            if isinstance(key_node, gast.Constant) or _constant_index(key_node) is not None:
+                continue  # (tables: the function under that key)
+            table = source_mod.global_value(table_node, self.src, self.local, default=_UNKNOWN)
+            if type(table) is dict:
+                keys = list(table)
+                if not all(type(k) in (str, int) for k in keys):
+                    continue
+            elif type(table) in (list, tuple):
+                keys = list(range(len(table)))
+            else:
+                continue
+            if not keys or len(keys) > 32:
+                continue
+            values = [table[k] for k in keys]
+            if not all(inspect.isfunction(v) or inspect.isbuiltin(v) or isinstance(v, np.ufunc) for v in values):
+                continue
+            spelled = trees.unparse(table_node).strip().replace(".", "_")
+            names = []
+            for k, v in zip(keys, values):
+                label = "%s_%s" % (spelled, k) if _identifier_part(k) else spelled
+                names.append(
+                    gast.copy_location(
+                        trees.name(self.src.bind(label if label.isidentifier() else "table_function", v)), node.func
+                    )
+                )
+            if type(table) is dict:
+                display = gast.Dict(keys=[trees.const(k) for k in keys], values=names)
+                self.src.env.attributes.extend((table, k, v) for k, v in zip(keys, values))
+            else:
+                display = gast.Tuple(elts=names, ctx=gast.Load())
+                if type(table) is list:
+                    self.src.env.attributes.extend((_Items(table), k, v) for k, v in zip(keys, values))
+            if type(table) is not tuple:
+                shape = _Shape(table)
+                self.src.env.attributes.append((shape, "shape", shape.token))
+            node.func.value = _placed(display, table_node)
+            changed = True
+        return changed
 
     def is_partial(self, node):
         if not (isinstance(node, gast.Call) and node.args and _plain(node)):
@@ -589,6 +789,252 @@ class _Resolve:
             out.append(gast.copy_location(trees.assign(name, lam), stmt))
         return out
 
+    # -- functions chosen at run time ----------------------------------------------------------------
+
+    def leaves(self, node, containers):
+        """The functions ``node`` may evaluate to, if it chooses among functions known when compiling (a
+        function named statically, a lambda of constant defaults, a conditional expression of them, an
+        element of a display of them or of a local in ``containers`` bound to one), else None."""
+        if isinstance(node, gast.Lambda):
+            return [node] if self.table_function(node) else None
+        if isinstance(node, gast.IfExp):
+            body, orelse = self.leaves(node.body, containers), self.leaves(node.orelse, containers)
+            return None if body is None or orelse is None else body + orelse
+        if isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Load) and self.pure(node.slice):
+            if isinstance(node.value, gast.Name) and node.value.id in containers:
+                return containers[node.value.id]
+            return self.display_leaves(node.value)
+        if isinstance(node, (gast.Name, gast.Attribute)) and not isinstance(node, gast.Starred):
+            return [node] if self.static_function(node) and not _is_local(node, self.nested, self.local) else None
+        return None
+
+    def display_leaves(self, node):
+        """The functions a tuple, list or dict display (of constant keys) holds, if it holds only functions
+        known when compiling, else None."""
+        if isinstance(node, gast.Dict) and node.keys and all(isinstance(k, gast.Constant) for k in node.keys):
+            items = node.values
+        elif isinstance(node, (gast.Tuple, gast.List)) and node.elts:
+            items = node.elts
+        else:
+            return None
+        found = [self.leaves(e, {}) for e in items]
+        if any(f is None or isinstance(e, gast.IfExp) for f, e in zip(found, items)):
+            return None
+        return [leaf for f in found for leaf in f]
+
+    def choices(self):
+        """A local bound to one of several functions known when compiling, chosen at run time (``act =
+        relu if flag else np.tanh``, in the arms of an ``if``, ``acts[name]``, a loop over a display of
+        functions), and only called: it holds a tag instead, the function's name (``act = 'relu' if flag
+        else 'np.tanh'``), and each call is of the function the tag names (``relu(x) if act == 'relu' else
+        np.tanh(x)``); a display of such functions read only by element (``acts = {'relu': relu, ...}``)
+        holds the tags likewise. ``{'relu': relu, ...}[name](x)`` calls through the tags of the display
+        itself. A lambda among them is defined, under a name of its own, at the start of the function.
+        The tags are strings: comparisons, not differentiated; each function is called where, as often and
+        with the arguments Python would call it."""
+        scope = {id(n) for n in trees.scope(self.fn.body)}
+        binders = {}  # name -> the statements binding it in the function's own scope
+        for stmt in _in_order(self.fn):
+            if id(stmt) not in scope:
+                continue
+            if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
+                binders.setdefault(stmt.targets[0].id, []).append(stmt)
+            elif isinstance(stmt, gast.For) and isinstance(stmt.target, gast.Name):
+                binders.setdefault(stmt.target.id, []).append(stmt)
+        usable = {
+            n: b
+            for n, b in binders.items()
+            if n not in self.params and n not in self.nested and self.bindings.get(n) == self.own.get(n) == len(b)
+        }
+        containers = {}
+        for n, b in usable.items():
+            found = self.display_leaves(b[0].value) if len(b) == 1 and isinstance(b[0], gast.Assign) else None
+            if found is not None:
+                containers[n] = found
+        while True:  # drop the candidates read otherwise, until none is
+            functions = {}
+            for n, b in usable.items():
+                if n in containers:
+                    continue
+                found = []
+                for stmt in b:
+                    if isinstance(stmt, gast.For):  # (a loop over a dict display goes over its keys)
+                        leaves = None if isinstance(stmt.iter, gast.Dict) else self.display_leaves(stmt.iter)
+                    else:
+                        leaves = self.leaves(stmt.value, containers)
+                    if leaves is None:
+                        found = None
+                        break
+                    found += leaves
+                if found:
+                    functions[n] = found
+            dropped = False
+            for n in list(functions) + list(containers):
+                if not self.only_called(n, functions, containers, scope):
+                    functions.pop(n, None)
+                    dropped = dropped or containers.pop(n, None) is not None
+            if not dropped:
+                break
+        functions = {n: f for n, f in functions.items() if len({self.spelled(leaf) for leaf in f}) > 1}
+        direct = self.direct_calls(scope, containers)
+        if not (functions or containers or direct):
+            return False
+        hoisted = []
+        tags = {}  # id of a leaf -> its tag
+
+        def tag_of(leaf, owner):
+            if id(leaf) not in tags:
+                if isinstance(leaf, gast.Lambda):
+                    name = self.namer.fresh(naming.CHOSEN_LAMBDA, owner)
+                    hoisted.append(gast.copy_location(trees.assign(name, leaf), leaf))
+                    tags[id(leaf)] = name
+                else:
+                    tags[id(leaf)] = trees.unparse(leaf).strip()
+            return tags[id(leaf)]
+
+        def tagged(node, owner):
+            """``node``, a choice among functions, as the same choice among their tags."""
+            if isinstance(node, gast.IfExp):
+                node.body, node.orelse = tagged(node.body, owner), tagged(node.orelse, owner)
+                return node
+            if isinstance(node, gast.Subscript) and not (
+                isinstance(node.value, gast.Name) and node.value.id in containers
+            ):
+                node.value = tagged_display(node.value, owner)
+                return node
+            if isinstance(node, gast.Subscript):
+                return node
+            return gast.copy_location(trees.const(tag_of(node, owner)), node)
+
+        def tagged_display(node, owner):
+            items = node.values if isinstance(node, gast.Dict) else node.elts
+            items[:] = [tagged(e, owner) for e in items]
+            return node
+
+        def dispatch(call, slot, leaves, owner):
+            """``call`` of (or passing) the function ``slot`` (an expression of the tag, without effects) names,
+            one of ``leaves``: a copy of the call per function, each with the function in ``slot``."""
+            named = []
+            for leaf in leaves:
+                t = tag_of(leaf, owner)
+                if t not in [m for m, _ in named]:
+                    func = trees.name(t) if isinstance(leaf, gast.Lambda) else trees.clone(leaf)
+                    named.append((t, _placed(func, slot)))
+            tag = trees.clone(slot)
+            if not isinstance(tag, gast.Name) and len(named) == 1:
+                named = named * 2  # (the tag is still looked up: a missing key raises as Python's would)
+            arms = []
+            for t, func in named:
+                trees.become(slot, func)
+                arms.append((t, trees.clone(call)))
+            out = arms[-1][1]
+            for t, arm in reversed(arms[:-1]):
+                test = gast.Compare(left=trees.clone(tag), ops=[gast.Eq()], comparators=[trees.const(t)])
+                out = gast.IfExp(test=_placed(test, tag), body=arm, orelse=out)
+            trees.become(call, _placed_new(out, call))
+
+        while direct:
+            call = direct[0]
+            leaves = self.leaves(call.func, {})
+            tagged_display(call.func.value, "fn")
+            dispatch(call, call.func, leaves, "fn")
+            direct = self.direct_calls(scope, containers)
+        for n, leaves in containers.items():
+            tagged_display(usable[n][0].value, n)
+            while True:  # (a call among the arguments of another is copied into each arm of its dispatch)
+                self.reparent()
+                subs = [self.parents[id(r)] for r in self.reads(n)]
+                calls = [(self.parents.get(id(s)), s) for s in subs]
+                calls = [(c, s) for c, s in calls if isinstance(c, gast.Call) and c.func is s]
+                if not calls:
+                    break
+                dispatch(calls[0][0], calls[0][1], leaves, n)
+        for n, leaves in functions.items():
+            for stmt in usable[n]:
+                if isinstance(stmt, gast.For):
+                    tagged_display(stmt.iter, n)
+                else:
+                    stmt.value = tagged(stmt.value, n)
+            while True:
+                self.reparent()
+                reads = [r for r in self.reads(n) if self.call_of(r) is not None]  # (not the tests made)
+                if not reads:
+                    break
+                dispatch(self.call_of(reads[0]), reads[0], leaves, n)
+        self.fn.body[:0] = hoisted
+        return True
+
+    def direct_calls(self, scope, containers):
+        """``{'relu': relu, 'tanh': np.tanh}[name](x)``: the calls of an element of a display of functions."""
+        return [
+            node
+            for node in trees.walk(self.fn)
+            if isinstance(node, gast.Call)
+            and id(node) in scope
+            and isinstance(node.func, gast.Subscript)
+            and not (isinstance(node.func.value, gast.Name) and node.func.value.id in containers)
+            and self.leaves(node.func, {}) is not None
+        ]
+
+    def pure(self, node):
+        return _pure(node, lambda n: source_mod.global_value(n, self.src, self.local))
+
+    def spelled(self, leaf):
+        return id(leaf) if isinstance(leaf, gast.Lambda) else trees.unparse(leaf).strip()
+
+    def reparent(self):
+        self.parents = {}
+        for node in trees.walk(self.fn):
+            for child in gast.iter_child_nodes(node):
+                self.parents[id(child)] = node
+
+    def call_of(self, read):
+        """The call that calls ``read`` or passes it as an argument, else None."""
+        parent = self.parents.get(id(read))
+        if isinstance(parent, gast.keyword):
+            parent = self.parents.get(id(parent))
+            return parent if isinstance(parent, gast.Call) else None
+        if isinstance(parent, gast.Call) and (parent.func is read or any(a is read for a in parent.args)):
+            return parent
+        return None
+
+    def only_called(self, name, functions, containers, scope):
+        """Whether each read of the local ``name`` is a call of it or passes it to a call (a function; nested
+        functions' reads too), or, in the function's own scope, an element of it called or chosen into a local
+        of ``functions`` (a container)."""
+        values = {id(s.value) for n in functions for s in self.binders_of(n) if isinstance(s, gast.Assign)}
+        for read in self.reads(name):
+            if id(read) not in scope and name in containers:
+                return False  # (a function's tag is read inside a nested function as any variable is: lift passes it)
+            parent = self.parents.get(id(read))
+            if name not in containers:
+                if self.call_of(read) is None:
+                    return False
+                continue
+            if isinstance(parent, gast.Call) and parent.args == [read] and not parent.keywords:
+                # the tags' display has the keys and the length of the functions': sorted(acts), len(fs)
+                seen = source_mod.global_value(parent.func, self.src, self.local)
+                keyed = any(isinstance(s.value, gast.Dict) for s in self.binders_of(name))
+                if seen is len or (keyed and seen in (sorted, list, tuple)):
+                    continue
+            if not (isinstance(parent, gast.Subscript) and parent.value is read and self.pure(parent.slice)):
+                return False
+            node = parent
+            while isinstance(self.parents.get(id(node)), gast.IfExp) and node is not self.parents[id(node)].test:
+                node = self.parents[id(node)]
+            outer = self.parents.get(id(node))
+            if not ((isinstance(outer, gast.Call) and outer.func is node is parent) or id(node) in values):
+                return False
+        return True
+
+    def binders_of(self, name):
+        return [
+            s
+            for s in _in_order(self.fn)
+            if (isinstance(s, gast.Assign) and len(s.targets) == 1 and trees.assigned_name(s) == name)
+            or (isinstance(s, gast.For) and isinstance(s.target, gast.Name) and s.target.id == name)
+        ]
+
     # -- refusals ----------------------------------------------------------------------------------
 
     def refuse(self):
@@ -649,6 +1095,61 @@ class _Items:
 
     def get(self, k):
         return self.items[k] if -len(self.items) <= k < len(self.items) else None
+
+
+_PURE_BUILTINS = (int, float, bool, len, abs, round, min, max)  # of pure arguments, a key computed
+
+
+class _Shape:
+    """A guard's holder for a table's keys (a dict's, in order) or length (a list's): ``get(...)``, ``token``
+    while they are the ones the code was compiled for, else None (a key added is seen)."""
+
+    def __init__(self, table):
+        self.table = table
+        self.shape = self.now()
+        self.token = object()
+
+    def now(self):
+        return tuple(self.table) if type(self.table) is dict else len(self.table)
+
+    def get(self, name, default=None):
+        return self.token if self.now() == self.shape else default
+
+
+def _pure(node, resolve):
+    """Whether evaluating ``node`` again gives the same value and does nothing else (an index or key read
+    more than once): constants, names, their attributes and elements combined by operators, comparisons, ``and``/``or``
+    and calls of the builtins ``_PURE_BUILTINS`` (``resolve``: the value of a global name)."""
+    if isinstance(node, (gast.Constant, gast.Name)):
+        return True
+    if isinstance(node, gast.Attribute):
+        return _pure(node.value, resolve)
+    if isinstance(node, gast.Subscript) and not isinstance(node.slice, gast.Slice):
+        return _pure(node.value, resolve) and _pure(node.slice, resolve)
+    if isinstance(node, gast.UnaryOp):
+        return _pure(node.operand, resolve)
+    if isinstance(node, gast.BinOp):
+        return _pure(node.left, resolve) and _pure(node.right, resolve)
+    if isinstance(node, gast.Compare):
+        return _pure(node.left, resolve) and all(_pure(c, resolve) for c in node.comparators)
+    if isinstance(node, gast.BoolOp):
+        return all(_pure(v, resolve) for v in node.values)
+    if isinstance(node, gast.Call) and not node.keywords and isinstance(node.func, gast.Name):
+        return resolve(node.func) in _PURE_BUILTINS and all(_pure(a, resolve) for a in node.args)
+    return False
+
+
+def _is_local(node, nested, local):
+    """Whether ``node`` reads a variable of the function (not a function defined in it)."""
+    return isinstance(node, gast.Name) and node.id in local and node.id not in nested
+
+
+def _placed_new(tree, at):
+    """``tree`` with each node that has no location at ``at``'s."""
+    for node in trees.walk(tree):
+        if isinstance(node, gast.expr) and getattr(node, "lineno", None) is None:
+            gast.copy_location(node, at)
+    return tree
 
 
 def _identifier_part(key):

@@ -559,7 +559,10 @@ def own(x, depth=1):
     """A copy of an argument that the function changes in place: the compiled code changes the copy and
     gives the caller's object its final contents at return (``put_back``), as the function would. With
     ``depth`` > 1 (the function stores into ``x[i][j]``), the lists, dicts and arrays inside ``x`` are
-    copied too, down to that many levels, and ``put_back`` gives the caller's inner objects their contents."""
+    copied too, down to that many levels, and ``put_back`` gives the caller's inner objects their contents.
+    None (an ``out=None`` parameter left to its default, which the function changes only when given) stays."""
+    if x is None:
+        return None
     if isinstance(x, (np.ndarray, list, dict)):
         if depth == 1:
             return x.copy()
@@ -702,7 +705,9 @@ def put_back(x, contents, depth=1):
     """Give array, list or dict ``x`` the ``contents`` (a snapshot of it) again, in place. With ``depth`` > 1
     (``own`` copied inner levels too), each copy in ``contents`` stands for the caller's object it was made
     from: that object gets the copy's contents, in place, and takes its place, as the function would have
-    left it (a row the function moved, m[0] = m[1], is the caller's row moved)."""
+    left it (a row the function moved, m[0] = m[1], is the caller's row moved). None (``own``'s) stays."""
+    if x is None:
+        return
     if depth > 1:
         _, pairs = _owned_copies().pop(id(contents), (None, ()))
         originals = {id(c): o for c, o in pairs}

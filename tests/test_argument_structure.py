@@ -186,8 +186,21 @@ def function_chosen_in_a_branch(x, c):
     return step(x)
 
 
+def function_chosen_from_a_parameter(x, c, g):
+    step = _g1
+    if c > 0:
+        step = g
+    return step(x)
+
+
+def test_a_function_chosen_in_a_branch_is_the_one_chosen():
+    # (refused until funcs21: resolve.choices)
+    assert ac.grad(function_chosen_in_a_branch)(0.5, 1.0) == pytest.approx(3.0)
+    assert ac.grad(function_chosen_in_a_branch)(0.5, -1.0) == pytest.approx(1.0)
+
+
 def test_refusal_names_the_variable_as_written():
     with pytest.raises(ac.UnsupportedError) as info:
-        ac.grad(function_chosen_in_a_branch)(0.5, 1.0)
+        ac.grad(function_chosen_from_a_parameter)(0.5, 1.0, _g2)
     assert "a call of the local variable 'step' (a function chosen at run time)" in str(info.value)
     assert HERE + ":" in str(info.value)

@@ -810,28 +810,111 @@ CONSTRUCTS = [
     ),
     (
         "Calls and functions",
-        "a function chosen at run time",
-        "refused",
-        "a function chosen at run time",
+        "a function chosen at run time (`act = relu if flag else np.tanh`, `if` arms)",
+        "supported",
+        "0.7, 1.3",
         """
         import math
 
-        def f(x):
-            act = math.tanh if x > 0 else math.sin
-            return act(x)
+        def relu(v):
+            return max(v, 0.0)
+
+        def f(x, y):
+            act = math.tanh if x > 0.5 else (lambda v: v * y)
+            if y > 1.0:
+                out = relu
+            else:
+                out = math.sin
+            return out(act(x)) * y
         """,
     ),
     (
         "Calls and functions",
-        "a function read from a list or dict at run time",
+        "a function read from a display at run time (`{'relu': relu, ...}[name](x)`, `fs[i](x)`)",
+        "supported",
+        "0.7, 1.3",
+        """
+        import math
+
+        def f(x, y, name="tanh"):
+            acts = {"sin": math.sin, "tanh": math.tanh}
+            fs = [math.tanh, math.sin]
+            return acts[name](x) * fs[int(x > 0)](y) + {"s": math.cos, "t": math.exp}[name[0]](y)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "lambdas made by a comprehension, each binding the loop's value (`[lambda v, i=i: v * i for i in range(3)]`)",
+        "supported",
+        "0.7",
+        """
+        def f(x):
+            fs = [lambda v, i=i: v * i + x for i in range(3)]
+            s = 0.0
+            for g in fs:
+                s = s + g(x) * x
+            return s + fs[-1](2.0)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "`getattr(module, name)` with a literal name",
+        "supported",
+        "0.7",
+        """
+        import math
+
+        import numpy as np
+
+        def f(x):
+            name = "tanh"
+            return getattr(math, "sin")(x) * getattr(np, name)(x)
+        """,
+    ),
+    (
+        "Calls and functions",
+        "a module's table of functions read with a key known at run time (`ACTS[name](x)`)",
+        "supported",
+        "np.array([0.3, -0.5, 0.9])",
+        """
+        import numpy as np
+
+        def relu(v):
+            return np.maximum(v, 0.0)
+
+        ACTS = {"relu": relu, "tanh": np.tanh}
+
+        def f(x, act="tanh"):
+            return np.sum(ACTS[act](x) * ACTS["relu"](x))
+        """,
+    ),
+    (
+        "Calls and functions",
+        "a loop over a list of (value, function) pairs (`for W, act in layers`)",
+        "supported",
+        "np.array([0.3, -0.5, 0.9])",
+        """
+        import numpy as np
+
+        def f(x):
+            layers = [(np.eye(3) * 0.5, np.tanh), (np.ones((3, 3)) * 0.1, lambda v: np.maximum(v, 0.0))]
+            for W, act in layers:
+                x = act(W @ x)
+            return x.sum()
+        """,
+    ),
+    (
+        "Calls and functions",
+        "a function read from a list built at run time",
         "refused",
         "read from a container at run time",
         """
         import math
 
         def f(x):
-            fs = [math.tanh, math.sin]
-            return fs[int(x > 0)](x)
+            fs = []
+            fs.append(math.sin)
+            return fs[0](x)
         """,
     ),
     (
@@ -1577,6 +1660,41 @@ CONSTRUCTS = [
         """,
     ),
     # ---------------------------------------------------------------- NumPy
+    (
+        "NumPy",
+        "`np.vectorize(f)(x)` and `np.apply_along_axis(f, axis, a)` of a Python function",
+        "supported",
+        "np.array([[0.3, -0.5, 0.9], [1.1, 0.2, -0.7]])",
+        """
+        import math
+
+        import numpy as np
+
+        @np.vectorize
+        def bump(v):
+            return math.exp(-v * v)
+
+        def f(x):
+            rows = np.apply_along_axis(lambda r: (r * r).sum(), 1, x)
+            return (np.vectorize(lambda v: v * math.sin(v))(x) * bump(x)).sum() + rows.sum()
+        """,
+    ),
+    (
+        "NumPy",
+        "a helper forwarding `out=` to NumPy (`def act(x, out=None): y = np.tanh(x, out=out)`)",
+        "supported",
+        "np.array([0.3, -0.5, 0.9])",
+        """
+        import numpy as np
+
+        def act(x, out=None):
+            y = np.tanh(x, out=out)
+            return y * 2.0
+
+        def f(x):
+            return np.sum(act(x) * x)
+        """,
+    ),
     (
         "NumPy",
         "broadcasting, element-wise functions",

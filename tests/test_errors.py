@@ -36,7 +36,7 @@ def nested_def_returned(x):
 
 
 def lambda_passed_to_builtin(x):
-    return np.apply_along_axis(lambda t: t * x, 0, np.ones(2))[0]  # <- lambda
+    return np.frompyfunc(lambda t: t * x, 1, 1)(np.ones(2))[0]  # <- lambda
 
 
 def global_decl(x):

@@ -607,7 +607,7 @@ def lambda_default_reads_variable(x):
 
 
 def lambda_to_builtin(x):
-    return np.apply_along_axis(lambda v: v * x, 0, np.ones(2))[0]  # <- lambda
+    return np.frompyfunc(lambda v: v * x, 1, 1)(np.ones(2))[0]  # <- lambda
 
 
 def read_before_def(x):

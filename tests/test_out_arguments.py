@@ -162,7 +162,25 @@ def test_a_helpers_out_none_forwarded_to_numpy():
     assert np.array_equal(x, before)
 
 
-def test_a_helper_of_statements_forwarding_out_stays_refused():
-    # (compiled for an out that may be an array: refused when called, not yet at compile time with its place)
-    with pytest.raises(TypeError, match="changes its argument in place"):
-        ac.grad(calls_layer)(np.array([0.3, -0.5]))
+def test_a_helper_of_statements_forwarding_out():
+    # (a TypeError when called before funcs21) out left to None: NumPy's new array; given: stored into
+    x = np.array([0.3, -0.5])
+    before = x.copy()
+    t = np.tanh(x)
+    hand = 2.0 * (1 - t**2)
+    np.testing.assert_allclose(ac.grad(calls_layer)(x), hand, rtol=1e-12)
+    np.testing.assert_allclose(ac.grad(layer_sum)(x), hand, rtol=1e-12)
+    _, dot = ac.jvp(calls_layer)(x, np.ones(2))
+    assert dot == pytest.approx(np.sum(hand), rel=1e-12)
+    np.testing.assert_allclose(ac.hvp(calls_layer)(x, np.ones(2)), 2.0 * -2 * t * (1 - t**2), rtol=1e-10)
+    assert np.array_equal(x, before)
+    check_grads(layer_sum, (x,))
+    out = np.zeros(2)
+    g = ac.grad(layer_sum)(x, out)  # given an array, the function writes into it: so does its gradient
+    np.testing.assert_allclose(g, hand, rtol=1e-12)
+    np.testing.assert_allclose(out, t, rtol=1e-12)
+
+
+def layer_sum(x, out=None):
+    y = np.tanh(x, out=out)
+    return np.sum(y * 2.0)

@@ -331,9 +331,20 @@ def test_a_call_of_a_local_function_known_when_compiling_is_exact(f):
     testing.check_grads(f, (0.5,))
 
 
-def test_a_call_of_a_function_chosen_at_run_time_is_refused_with_a_location():
+def function_chosen_from_a_parameter(x, g):
+    act = math.tanh if x > 0 else g
+    return act(x)
+
+
+def test_a_call_of_a_function_chosen_at_run_time_is_exact():
+    # (refused until funcs21: resolve.choices calls the function the chosen tag names)
+    testing.check_grads(function_chosen_at_run_time, (0.5,))
+    testing.check_grads(function_chosen_at_run_time, (-0.5,))
+
+
+def test_a_call_of_a_function_chosen_among_unknown_ones_is_refused_with_a_location():
     with pytest.raises(ac.UnsupportedError, match=r"test_trust.py:\d+:\d+: error: a call of the local variable 'act'"):
-        ac.grad(function_chosen_at_run_time)(0.5)
+        ac.grad(function_chosen_from_a_parameter)(0.5, math.sin)
 
 
 # --- crashes and internal errors on ordinary code ---------------------------------------------------------

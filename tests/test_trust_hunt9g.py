@@ -857,6 +857,7 @@ def gradient_descent_inner(x):
 
 X3 = np.array([0.7, -0.4, 1.3])
 ORDINARY = [
+    (lambda_map, 0.8),  # (refused until funcs21: a display of lambdas read only by a loop is unrolled)
     (object_writes_elements, X3),  # (refused until python19: a method storing into its object's array)
     (bisect_then_polish, 0.8),
     (newton_cube_root, 0.8),
@@ -950,7 +951,6 @@ def test_ordinary_programs_against_central_differences(f, x):
 
 REFUSED = [
     (callable_objects, X3, "h = layer(h)", "a call of the local variable 'layer'"),
-    (lambda_map, 0.8, "fs = [lambda", "a lambda used as a value"),
     # (the memo changed by the inner call while the result of another, which may hold it, is still used)
     (memo_recursion, 0.8, "r = x if n < 2", "a call of fib() that changes its argument memo"),
     (running_mean_class, X3, "class Mean:", "class definition inside a differentiated function"),
