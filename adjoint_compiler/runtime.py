@@ -1929,16 +1929,32 @@ STATIC = STATIC + ("is_none",)
 
 
 def quantile_method(method):
-    """1.0 for np.quantile's and np.percentile's methods their rules model, those that weigh the order statistics
-    at floor and ceil of q (n - 1): 'linear' (the default), 'lower', 'higher', 'nearest' and 'midpoint'; raises
-    NotImplementedError (a refusal at the call, where ``method`` is a literal) for the others."""
-    if method not in ("linear", "lower", "higher", "nearest", "midpoint"):
+    """1.0 for np.quantile's and np.percentile's methods, each a weighted sum of one or two order statistics
+    (``quantile_spread``); raises NotImplementedError (a refusal at the call, where ``method`` is a literal) for
+    a name NumPy does not know either."""
+    if method not in _QUANTILE_METHODS:
         raise NotImplementedError(
-            "the gradient of a quantile with method=%r: only methods 'linear' (the default), 'lower', 'higher', "
-            "'nearest' and 'midpoint' are differentiated; the others (Hyndman and Fan's 1-9) place the order "
-            "statistics at other positions" % (method,)
+            "the gradient of a quantile with method=%r: the methods differentiated are NumPy's, %s"
+            % (method, ", ".join(_QUANTILE_METHODS))
         )
     return 1.0
+
+
+_QUANTILE_METHODS = (
+    "linear",
+    "lower",
+    "higher",
+    "nearest",
+    "midpoint",
+    "inverted_cdf",
+    "averaged_inverted_cdf",
+    "closest_observation",
+    "interpolated_inverted_cdf",
+    "hazen",
+    "weibull",
+    "median_unbiased",
+    "normal_unbiased",
+)
 
 
 def copied(copy):
@@ -3646,3 +3662,139 @@ def expm_frechet_of(a, e):
 
 
 HELPERS = HELPERS + ("expm_frechet_of",)
+# ---- rules21 (issue #13): np.quantile's, np.percentile's and np.median's adjoint in one call per operand ----
+# Each of NumPy's quantile methods is, along the reduced axes (flattened together), a weighted sum of one or two
+# order statistics lo and hi: S, the weights of a's elements (ties with an order statistic share its weight, as
+# np.max's do), is piecewise constant in a, and in q it changes only through the interpolation's fraction, whose
+# derivative E (d S / d q) is piecewise constant in both. So the adjoint in a spreads g by S, the derivative in q
+# gathers a by E, and these two maps with part "S" or "E" are each other's adjoints (their rules close under
+# differentiation: rules/runtime_rules.py).
+_QUANTILE_BETWEEN = {  # Hyndman and Fan's alpha and beta (NumPy's _QuantileMethods): virtual index n q + ... - 1
+    "linear": (1.0, 1.0),
+    "hazen": (0.5, 0.5),
+    "weibull": (0.0, 0.0),
+    "median_unbiased": (1 / 3.0, 1 / 3.0),
+    "normal_unbiased": (3 / 8.0, 3 / 8.0),
+    "interpolated_inverted_cdf": (0.0, 1.0),
+}
+# methods whose value is one order statistic, found by NumPy itself; 'midpoint' and 'averaged_inverted_cdf'
+# weigh two with a fixed fraction (piecewise constant in q)
+_QUANTILE_PICKS = ("lower", "higher", "nearest", "inverted_cdf", "closest_observation")
+
+
+def _quantile_positions(n, q, method):
+    """``(lo, hi, frac, slope)`` per element of the flat ``q``: the positions of the order statistics a quantile
+    of ``n`` values weighs, hi's weight, and d frac / d q (0 where the virtual index is clipped to the ends or the
+    method's fraction is piecewise constant), following NumPy's ``_get_indexes`` and ``fix_gamma``."""
+    if method == "midpoint":
+        index = 0.5 * (np.floor((n - 1) * q) + np.ceil((n - 1) * q))
+    elif method == "averaged_inverted_cdf":
+        index = n * q - 1
+    else:
+        alpha, beta = _QUANTILE_BETWEEN[method]
+        index = (n - 1) * q if method == "linear" else n * q + (alpha + q * (1 - alpha - beta)) - 1
+    lo = np.floor(index)
+    frac = index - lo
+    # (at a whole index, hi is lo: d/dq there is 0, as np.quantile's 'higher' puts hi at lo, not either side's slope)
+    inside = (index >= 0) & (index < n - 1) & ((frac > 0) | (method == "averaged_inverted_cdf"))
+    lo = np.where(index < 0, 0, np.where(index < n - 1, lo, n - 1)).astype(np.intp)
+    hi = np.where(inside, lo + 1, lo)
+    if method in ("midpoint", "averaged_inverted_cdf"):
+        frac = np.where(index % 1 == 0, 0.0, 0.5) if method == "midpoint" else np.where(frac == 0, 0.5, 1.0)
+        return lo, hi, frac, 0.0 * q
+    alpha, beta = _QUANTILE_BETWEEN[method]
+    return lo, hi, frac, np.where(inside, n + 1.0 - alpha - beta, 0.0)
+
+
+def _quantile_weights(a, q, axis, method):
+    """``(S, E, nan, layout)`` for the quantile of ``a`` at ``q`` over ``axis`` (None: all of ``a``): the weights S
+    and their derivative in q, E (None where it is 0), each of shape ``(q.size,) + batch + (m,)`` where the
+    reduced axes are moved last and flattened into m values and the others, in order, make ``batch``; ``nan``
+    marks (shape ``(q.size,) + batch + (1,)``) the slices with a NaN, whose quantile NumPy makes NaN (weights
+    0 there); ``layout`` what ``_quantile_layout`` gives, to move back."""
+    quantile_method(method)
+    flat, rest, axes, w = _quantile_layout(a, axis)
+    batch, m = w.shape[:-1], w.shape[-1]
+    qs = np.ravel(q) * 1.0  # (as NumPy's positions: in floats)
+    k = qs.size
+    kept = (k,) + batch + (1,)
+    real = np.result_type(w.dtype, np.float32) if w.dtype.kind == "f" else np.float64
+    if m == 0 or k == 0:
+        zero = np.zeros((k,) + batch + (m,), real)
+        return zero, None, np.zeros(kept, bool), (flat.shape, rest, axes)
+    if method in _QUANTILE_PICKS:  # one order statistic, NumPy's own choice (d/dq 0)
+        lo = hi = np.reshape(np.quantile(w, qs, axis=-1, keepdims=True, method=method), kept)
+        frac, slope = np.zeros(k), None
+    else:
+        below, above, frac, slope = _quantile_positions(m, qs, method)
+        part = np.partition(w, np.unique(np.concatenate([below, above, [m - 1]])), axis=-1)
+        last = np.isnan(part[..., -1:]) if w.dtype.kind in "fc" else np.zeros(batch + (1,), bool)
+        lo = np.where(last, np.nan, np.reshape(np.moveaxis(np.take(part, below, axis=-1), -1, 0), kept))
+        hi = np.where(last, np.nan, np.reshape(np.moveaxis(np.take(part, above, axis=-1), -1, 0), kept))
+        slope = None if not np.any(slope) else np.reshape(slope, (k,) + (1,) * (len(batch) + 1)).astype(real)
+    at_lo = w == lo
+    at_hi = w == hi
+    by_lo = at_lo / np.maximum(np.sum(at_lo, axis=-1, keepdims=True), 1).astype(real)
+    by_hi = at_hi / np.maximum(np.sum(at_hi, axis=-1, keepdims=True), 1).astype(real)
+    frac = np.reshape(frac, (k,) + (1,) * (len(batch) + 1)).astype(real)
+    weights = by_lo + frac * (by_hi - by_lo) if np.any(frac) else by_lo
+    between = None if slope is None else slope * (by_hi - by_lo)
+    return weights, between, np.isnan(lo) | np.isnan(hi), (flat.shape, rest, axes)
+
+
+def _quantile_layout(a, axis):
+    """``(flat, rest, axes, w)``: ``a`` (raveled where ``axis`` is None), its kept and reduced axes, and ``w``,
+    it with the reduced axes moved last and flattened into one."""
+    flat = np.ravel(a) if axis is None else np.asarray(a)
+    nd = flat.ndim
+    axes = tuple(sorted(i % nd for i in (axis if isinstance(axis, tuple) else (0 if axis is None else axis,))))
+    rest = tuple(i for i in range(nd) if i not in axes)
+    w = np.transpose(flat, rest + axes)
+    return (
+        flat,
+        rest,
+        axes,
+        np.reshape(w, w.shape[: len(rest)] + (-1 if w.size else int(np.prod(w.shape[len(rest) :])),)),
+    )
+
+
+def quantile_spread(g, a, q, axis=None, method="linear", part="S"):
+    """The cotangent of ``a`` in ``np.quantile(a, q, axis, method=method)`` from the result's ``g`` (any shape
+    of its size, q's axes first): g spread over each slice by the weights S (``part="E"``: by their derivative
+    in q, E). Linear in g; shaped and typed like ``a`` (a float32 ``a`` keeps float32)."""
+    weights, between, _, (shape, rest, axes) = _quantile_weights(a, q, axis, method)
+    w = weights if part == "S" else between
+    if w is None:
+        return np.zeros(np.shape(a), weights.dtype) * np.sum(g)
+    out = np.sum(np.reshape(g, w.shape[:-1] + (1,)) * w, axis=0)
+    out = np.reshape(out, tuple(shape[i] for i in rest + axes))
+    return np.reshape(np.transpose(out, np.argsort(rest + axes)), np.shape(a))
+
+
+def quantile_gather(h, a, q, axis=None, method="linear", part="S"):
+    """The tangent of ``np.quantile(a, q, axis, method=method, keepdims=True)`` due to ``a``'s, ``h``: each
+    slice of h summed with the weights S (``part="E"``: with E, the derivative of the weights in q, so that
+    ``quantile_gather(a, a, ...)`` is d/dq of the quantile, NaN on a slice with a NaN). Linear in h; shaped
+    as that quantile (q's axes, then a's with the reduced ones kept as 1)."""
+    weights, between, nan, (shape, rest, axes) = _quantile_weights(a, q, axis, method)
+    w = weights if part == "S" else between
+    kept = np.shape(q) + tuple(1 if i in axes else shape[i] for i in range(len(shape)))
+    if w is None:
+        return np.zeros(kept, weights.dtype) * np.sum(h)
+    out = np.sum(w * _quantile_layout(h, axis)[3], axis=-1, keepdims=True)
+    if part != "S":
+        out = np.where(nan, np.nan, out)
+    return np.reshape(out, kept)
+
+
+def after_q(q, c):
+    """The axes of ``c`` after q's (a quantile's result has q's axes first): those its q-cotangent sums."""
+    return tuple(range(np.ndim(q), np.ndim(c)))
+
+
+HELPERS = HELPERS + ("quantile_spread", "quantile_gather", "after_q")
+_QUANTILE_HELPERS = ("_quantile_weights", "_quantile_layout", "_quantile_positions", "quantile_method")
+DEPENDS.update(
+    quantile_spread=_QUANTILE_HELPERS + ("_QUANTILE_BETWEEN", "_QUANTILE_PICKS"),
+    quantile_gather=_QUANTILE_HELPERS + ("_QUANTILE_BETWEEN", "_QUANTILE_PICKS"),
+)

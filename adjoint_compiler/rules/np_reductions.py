@@ -41,7 +41,9 @@ from adjoint_compiler.runtime import (
     one_spacing,
     only_defaults,
     sign_times,
-    quantile_method,
+    after_q,
+    quantile_gather,
+    quantile_spread,
     spacing_bar,
     structured_times,
     supported,
@@ -958,112 +960,35 @@ def ptp_tangent(dot, ans, a, axis=None, out=None, keepdims=False):
 # ---- order statistics: quantile, percentile, median ------------------------------------------------
 
 
-@fragment
-def quantile_slope(a, q, axis, method):
-    # NumPy's default ('linear', Hyndman and Fan 1996 definition 7) quantile is lo + frac (hi - lo), lo
-    # and hi the order statistics at floor and ceil of q (n - 1) (NumPy's methods 'lower' and
-    # 'higher'), frac its fractional part. So d/da is 1 - frac at lo and frac at hi, elements tied
-    # with an order statistic sharing its weight equally (as np.max's ties; a central difference
-    # agrees), and d/dq is (n - 1) (hi - lo). With no axis, a is flattened first; the axes are
-    # counted from the end, as NumPy puts q's axes first. Returns, over q's axes then (flattened) a's,
-    # the slope, d/dq (kept dims), and the shape of the kept result. Methods 'lower', 'higher', 'nearest' and
-    # 'midpoint' weigh the same lo and hi otherwise (below); the others are refused at the call (quantile_method).
-    flat = np.ravel(a) if axis == None else np.asarray(a)
-    ax = axes_from_end(0 if axis == None else axis, np.ndim(flat))
-    # (an empty a has an empty cotangent: NumPy's quantile of nothing is nan, its 'lower' one raises)
-    kept = np.shape(np.sum(flat, axis=ax, keepdims=True))
-    empty = np.zeros(np.shape(q) + kept)
-    # Along one axis, lo and hi are those of methods 'lower' and 'higher' read off one np.partition at both
-    # positions and the last one (a NaN there: the slice has one, and its quantile is NaN), the partition np.quantile
-    # does (two calls of np.quantile cost two). Axes together: those calls.
-    one = np.ndim(ax) == 0 and np.size(flat) > 0
-    count = np.shape(flat)[ax] if one else 1
-    spots = (count - 1) * np.asarray(q)
-    below = np.ravel(np.floor(spots).astype(np.intp))
-    above = np.ravel(np.ceil(spots).astype(np.intp))
-    part = np.partition(flat, np.concatenate([below, above, [count - 1]]), axis=ax) if one else None
-    nan = np.isnan(np.take(part, [count - 1], axis=ax)) if one else None
-    lo = (
-        np.where(nan, np.nan, np.reshape(np.moveaxis(np.take(part, below, axis=ax), ax, 0), np.shape(q) + kept))
-        if one
-        else np.quantile(flat, q, axis=ax, keepdims=True, method="lower")
-        if np.size(flat)
-        else empty
-    )
-    hi = (
-        np.where(nan, np.nan, np.reshape(np.moveaxis(np.take(part, above, axis=ax), ax, 0), np.shape(q) + kept))
-        if one
-        else np.quantile(flat, q, axis=ax, keepdims=True, method="higher")
-        if np.size(flat)
-        else empty
-    )
-    n = np.size(flat) * np.size(q) / (np.size(lo) or 1)
-    position = np.asarray(q) * (n - 1)
-    frac = np.reshape(position - np.floor(position), np.shape(q) + (1,) * np.ndim(flat))
-    # hi's weight by method (rules20; lo's the rest), each NumPy's: 'lower' takes lo, 'higher' hi, 'nearest' the one
-    # np.around(position) picks (halves to even), 'midpoint' half each (where lo is hi, the weight does not matter);
-    # those are piecewise constant in q (d/dq 0). Other methods: refused by name (quantile_method).
-    weight = (
-        frac
-        if method == "linear"
-        else 0.0 * frac
-        if method == "lower"
-        else np.ceil(frac)
-        if method == "higher"
-        else 0.5 + 0.0 * frac
-        if method == "midpoint"
-        else np.reshape(np.around(position) - np.floor(position), np.shape(frac))
-    ) * quantile_method(method)
-    at_lo = flat == lo
-    at_hi = flat == hi
-    # (lo and hi are read only through these masks: the order statistics again as means of the elements
-    # equal to them, so that second order differentiates sums, not NumPy's 'lower'/'higher' selections; each
-    # mask's weight is computed in the reduced shape and the means are sums where= the mask, not products of
-    # q's size times a's: ~3x np.quantile's time for three q's -> ~2x)
-    count_lo = np.maximum(np.sum(at_lo, axis=ax, keepdims=True), 1)
-    count_hi = np.maximum(np.sum(at_hi, axis=ax, keepdims=True), 1)
-    slope = at_lo * ((1.0 - weight) / count_lo) + at_hi * (weight / count_hi)
-    mean_lo = np.sum(np.broadcast_to(flat, np.shape(at_lo)), axis=ax, keepdims=True, where=at_lo) / count_lo
-    mean_hi = np.sum(np.broadcast_to(flat, np.shape(at_hi)), axis=ax, keepdims=True, where=at_hi) / count_hi
-    # (a slice with a NaN: its quantile and d/dq NaN, as the mean of no element at NaN)
-    by_q = (n - 1) * (mean_hi - mean_lo) if method == "linear" else 0.0 * mean_hi
-    return slope, np.where(np.isnan(lo) | np.isnan(hi), np.nan, by_q), ax
-
-
-@fragment
-def quantile_bars(g, parts, a, q):
-    # the cotangents of a and q from g (parts: quantile_slope's)
-    kept = np.reshape(g, np.shape(parts[1]))
-    # (sizes, not -1: a may be empty)
-    by_a = np.sum(np.reshape(kept * parts[0], (np.size(q),) + np.shape(parts[0])[np.ndim(q) :]), axis=0)
-    by_q = np.sum(np.reshape(kept * parts[1], np.shape(q) + (np.size(kept) // (np.size(q) or 1),)), axis=-1)
-    return np.reshape(by_a, np.shape(a)), np.reshape(by_q, np.shape(q))
-
-
-@fragment
-def quantile_dot(dot, parts, ans, axis):
-    # the tangent of the quantile due to a's, dot (parts: quantile_slope's)
-    flat = np.ravel(dot) if axis == None else np.asarray(dot)
-    return np.reshape(np.sum(parts[0] * flat, axis=parts[2], keepdims=True), np.shape(ans))
+# Each method is a weighted sum of one or two order statistics (runtime.quantile_spread explains and computes the
+# weights; Hyndman and Fan 1996 for the methods' positions): d/da spreads g by the weights (ties share an order
+# statistic's weight, as np.max's do: a central difference agrees), d/dq gathers a by the weights' derivative in
+# q (nonzero only for the interpolating methods, 'linear' the default: (n - 1) (hi - lo)). With no axis, a is
+# flattened first. q must lie in [0, 1] (NumPy refuses others going forward).
 
 
 @adjoint(np.quantile)
 def quantile_adjoint(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
-    # see quantile_slope; q must lie in [0, 1] (NumPy refuses others going forward)
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
-    parts = quantile_slope(a, q, axis, method)
-    bars = quantile_bars(g, parts, a, q)
-    return bars[0] * _unmodelled, bars[1], None, None, None, None, None
+    return (
+        quantile_spread(g, a, q, axis, method) * _unmodelled,
+        np.sum(g * np.reshape(quantile_gather(a, a, q, axis, method, "E"), np.shape(g)), axis=after_q(q, g)),
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @tangent(np.quantile)
 def quantile_tangent(dot, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
-    parts = quantile_slope(a, q, axis, method)
     return (
-        quantile_dot((dot if _unmodelled else dot), parts, ans, axis),
-        np.reshape(parts[1] * np.reshape(dot, np.shape(q) + (1,) * (np.ndim(parts[1]) - np.ndim(q))), np.shape(ans)),
+        np.reshape(quantile_gather((dot if _unmodelled else dot), a, q, axis, method), np.shape(ans)),
+        np.reshape(quantile_gather(a, a, q, axis, method, "E"), np.shape(ans))
+        * np.reshape(dot, np.shape(dot) + (1,) * (np.ndim(ans) - np.ndim(dot))),
         None,
         None,
         None,
@@ -1076,21 +1001,27 @@ def quantile_tangent(dot, ans, a, q, axis=None, out=None, overwrite_input=False,
 def percentile_adjoint(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
     # np.quantile at q / 100 (NumPy's own definition)
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
-    parts = quantile_slope(a, np.true_divide(q, 100), axis, method)
-    bars = quantile_bars(g, parts, a, q)
-    return bars[0] * _unmodelled, bars[1] / 100, None, None, None, None, None
+    share = np.true_divide(q, 100)
+    return (
+        quantile_spread(g, a, share, axis, method) * _unmodelled,
+        np.sum(g * np.reshape(quantile_gather(a, a, share, axis, method, "E"), np.shape(g)), axis=after_q(q, g)) / 100,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @tangent(np.percentile)
 def percentile_tangent(dot, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
-    parts = quantile_slope(a, np.true_divide(q, 100), axis, method)
+    share = np.true_divide(q, 100)
     return (
-        quantile_dot((dot if _unmodelled else dot), parts, ans, axis),
-        np.reshape(
-            parts[1] * np.reshape(dot / 100, np.shape(q) + (1,) * (np.ndim(parts[1]) - np.ndim(q))), np.shape(ans)
-        ),
+        np.reshape(quantile_gather((dot if _unmodelled else dot), a, share, axis, method), np.shape(ans)),
+        np.reshape(quantile_gather(a, a, share, axis, method, "E"), np.shape(ans))
+        * np.reshape(dot / 100, np.shape(dot) + (1,) * (np.ndim(ans) - np.ndim(dot))),
         None,
         None,
         None,
@@ -1103,17 +1034,20 @@ def percentile_tangent(dot, ans, a, q, axis=None, out=None, overwrite_input=Fals
 def median_adjoint(g, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
     # np.quantile at 0.5: the middle element, or half to each of the two middle ones
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
-    parts = quantile_slope(a, 0.5, axis, "linear")
-    bars = quantile_bars(g, parts, a, 0.5)
-    return bars[0] * _unmodelled, None, None, None, None
+    return quantile_spread(g, a, 0.5, axis) * _unmodelled, None, None, None, None
 
 
 @tangent(np.median)
 def median_tangent(dot, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
-    parts = quantile_slope(a, 0.5, axis, "linear")
-    return quantile_dot((dot if _unmodelled else dot), parts, ans, axis), None, None, None, None
+    return (
+        np.reshape(quantile_gather((dot if _unmodelled else dot), a, 0.5, axis), np.shape(ans)),
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @fragment

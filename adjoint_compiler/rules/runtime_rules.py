@@ -964,3 +964,65 @@ def expm_frechet_of_tangent(dot, ans, a, e):
     zero = np.zeros_like(dot)
     moved = np.concatenate([np.concatenate([dot, zero], -1), np.concatenate([zero, dot], -1)], -2)
     return expm_frechet_of(big, moved)[..., :k, k:], expm_frechet_of(a, dot)
+
+
+# ---- rules21 (issue #13): np.quantile's adjoint helpers (np_reductions.py). quantile_spread(g, ...) spreads g by
+# the weights W ("S", or their derivative in q, "E") and quantile_gather(h, ...) sums h by them: each is linear in
+# its first argument and the other's adjoint there. W is piecewise constant in a (a gets None), and S moves with q
+# only by E (E not at all): so d/dq of spread(g, S) in the direction dq is spread(g dq, E), and the q-cotangent of
+# gather(h, S) paired with c is the sum of c gather(h, E) over all but q's axes.
+from adjoint_compiler.runtime import after_q, quantile_gather, quantile_spread  # noqa: E402
+
+
+@adjoint(runtime.quantile_spread, linear="first")
+def quantile_spread_adjoint(g, ans, g_in, a, q, axis=None, method="linear", part="S"):
+    return (
+        np.reshape(quantile_gather(g, a, q, axis, method, part), np.shape(g_in)),
+        None,
+        np.sum(g_in * np.reshape(quantile_gather(g, a, q, axis, method, "E"), np.shape(g_in)), axis=after_q(q, g_in))
+        * (part == "S"),
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(runtime.quantile_spread)
+def quantile_spread_tangent(dot, ans, g_in, a, q, axis=None, method="linear", part="S"):
+    return (
+        quantile_spread(dot, a, q, axis, method, part),
+        None,
+        quantile_spread(
+            g_in * np.reshape(dot, np.shape(dot) + (1,) * (np.ndim(g_in) - np.ndim(dot))), a, q, axis, method, "E"
+        )
+        * (part == "S"),
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(runtime.quantile_gather, linear="first")
+def quantile_gather_adjoint(g, ans, h, a, q, axis=None, method="linear", part="S"):
+    return (
+        quantile_spread(g, a, q, axis, method, part),
+        None,
+        np.sum(g * quantile_gather(h, a, q, axis, method, "E"), axis=after_q(q, g)) * (part == "S"),
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(runtime.quantile_gather)
+def quantile_gather_tangent(dot, ans, h, a, q, axis=None, method="linear", part="S"):
+    return (
+        quantile_gather(dot, a, q, axis, method, part),
+        None,
+        quantile_gather(h, a, q, axis, method, "E")
+        * np.reshape(dot, np.shape(dot) + (1,) * (np.ndim(ans) - np.ndim(dot)))
+        * (part == "S"),
+        None,
+        None,
+        None,
+    )

@@ -91,6 +91,8 @@ EXCLUDED = {
     runtime.matmul_bar2: "a runtime helper of np.matmul's rule (its rule serves second-order gradients), not user API",
     runtime.dot_bar1: "a runtime helper of np.dot's rule (its rule serves second-order gradients), not user API",
     runtime.dot_bar2: "a runtime helper of np.dot's rule (its rule serves second-order gradients), not user API",
+    runtime.quantile_spread: "a runtime helper of np.quantile's rules (its rule serves second order), not user API",
+    runtime.quantile_gather: "a runtime helper of np.quantile's rules (its rule serves second order), not user API",
     runtime.centered: "a runtime helper of scipy.signal's rules (its rule serves second order), not user API",
     runtime.centered_pad: "a runtime helper of scipy.signal's rules (its rule serves second order), not user API",
     runtime.moved_back: "a runtime helper of np.sort's rule (its rule serves second order), not user API",

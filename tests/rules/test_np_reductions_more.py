@@ -674,10 +674,6 @@ def nanvar_where(x):
     return np.nanvar(x, where=x > 0)  # (np.var models where= since rules20; np.nanvar does not)
 
 
-def quantile_hazen(x):
-    return np.quantile(x, 0.3, method="hazen")  # ('nearest' and the other order-statistic methods: rules20)
-
-
 def cov_dtype(x):
     return np.sum(np.cov(x, dtype=np.float32))
 
@@ -824,7 +820,6 @@ def cumsum_dtype(x):
 @pytest.mark.parametrize(
     "fn, name",
     [
-        (quantile_hazen, "hazen"),
         (cov_dtype, "dtype"),
         (nan_to_num_in_place, "copy"),
         (interp_periodic, "period"),

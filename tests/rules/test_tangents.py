@@ -1125,3 +1125,23 @@ ELSEWHERE.update(
         if r.origin == _py_cmath.__name__
     }
 )
+
+
+# ---- rules21 (issue #13): np.quantile's adjoint helpers, whose tangents serve hvp: linear in g (or h), and in q
+# through the weights' derivative (part "S"); a (the weights) gives positions only -----------------------------------
+def _quantile_helper_cases():
+    a = np.random.default_rng(21).permutation(24).reshape(4, 6) / 24.0
+    q = np.array([0.23, 0.61])
+    out = []
+    for axis, method in [(1, "linear"), (None, "hazen"), (0, "weibull")]:
+        kept = np.shape(np.quantile(a, q, axis=axis, keepdims=True))
+        g = np.cos(np.arange(np.prod(kept))).reshape(kept)
+        for part in ("S", "E"):
+            name = "quantile_spread-%s-%s-%s" % (axis, method, part)
+            out.append(Case(name, runtime.quantile_spread, [g, a, q, axis, method, part], {}, (0, 2)))
+            name = "quantile_gather-%s-%s-%s" % (axis, method, part)
+            out.append(Case(name, runtime.quantile_gather, [np.sin(a), a, q, axis, method, part], {}, (0, 2)))
+    return out
+
+
+CASES = CASES + _quantile_helper_cases()
