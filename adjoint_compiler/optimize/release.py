@@ -53,6 +53,7 @@ _ARRAY_HELPERS = frozenset(
         "dot_bar1",
         "dot_bar2",
         "quantile_spread",
+        "prod_bar",
         "add_at",
         "add_into",
     )

@@ -40,6 +40,7 @@ from adjoint_compiler.runtime import (
     no_derivative,
     one_spacing,
     only_defaults,
+    prod_bar,
     sign_times,
     after_q,
     quantile_gather,
@@ -139,59 +140,9 @@ def mean_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, whe
     )
 
 
-@fragment
-def prod_bar(g, x, ans, axis, keepdims):
-    # g times d prod / d x_i, the product of the *other* elements of x_i's slice. Where every slice's product ans
-    # is a normal number (finite, neither 0 nor subnormal: no x_i is 0, and the quotient keeps its precision) that
-    # is g ans / x_i, one pass (the usual case). Else never ans / x_i, which is wrong where x has zeros. Where zeros
-    # are why (no slice has two, and each slice's product of its nonzero elements, p, is normal): a 0 gets g p, and
-    # every other x_i g p z / x_i, z the slice's zero (its sum of x at zeros: 0, but its derivative is 1, for second
-    # order), or g p / x_i in a slice without zeros: exact, in one more np.prod and a few passes (x == 0, the
-    # zeros counted, x with 1 at its zeros, the division, np.where), about 5x np.prod's time, not the ~11x of
-    # the path below. Else (two zeros in a slice, under/overflow, integers) the reduced axes are moved last and
-    # flattened into one, and the product of the others is (exclusive cumprod from the left) * (exclusive cumprod
-    # from the right), then everything is moved back. Indexing np.arange(ndim) with (axis,) lists the reduced axes,
-    # normalized, for axis None (all), an int or a tuple, without an `axis is None` test (which would read
-    # `1 is None` once inlined).
-    a = np.asarray(x)
-    number = a.dtype.kind in "fc"
-    normal = number and np.all(np.isfinite(ans) & (np.abs(ans) >= np.finfo(a.dtype).tiny))
-    zero = None if normal or not number else a == 0
-    zeros = None if normal or not number else np.sum(zero, axis=axis, keepdims=True)
-    nonzero = None if normal or not number else np.where(zero, 1.0, a)  # (x with each 0 read as 1)
-    part = None if normal or not number else np.prod(nonzero, axis=axis, keepdims=True)
-    by_zeros = (
-        not normal and number and np.all((zeros < 2) & np.isfinite(part) & (np.abs(part) >= np.finfo(a.dtype).tiny))
-    )
-    scale = None if normal or not by_zeros else np.sum(a, axis=axis, keepdims=True, where=zero) + (zeros == 0)
-    axes = np.arange(a.ndim)[(axis,) if a.ndim else ()].ravel()  # (none of a 0-d a, which NumPy reduces along 0 too)
-    kept = a.ndim - np.size(axes)
-    last = np.arange(kept, a.ndim)
-    moved = np.moveaxis(a, axes, last)
-    flat = moved.reshape(moved.shape[:kept] + (np.prod(moved.shape[kept:], dtype=np.intp),))  # not -1: x may be empty
-    one = np.ones_like(flat[..., :1])
-    left = None if normal or by_zeros else np.cumprod(np.concatenate([one, flat[..., :-1]], axis=-1), axis=-1)
-    right = (
-        None
-        if normal or by_zeros
-        else np.flip(np.cumprod(np.concatenate([one, np.flip(flat[..., 1:], axis=-1)], axis=-1), axis=-1), axis=-1)
-    )
-    return (
-        unreduce(g * ans, a, axis, keepdims) / a
-        if normal
-        else np.where(
-            zero,
-            unreduce(g * np.reshape(part, np.shape(ans)), a, axis, keepdims),
-            unreduce(g * np.reshape(part * scale, np.shape(ans)), a, axis, keepdims) / nonzero,
-        )
-        if by_zeros
-        else unreduce(g, a, axis, keepdims) * np.moveaxis((left * right).reshape(moved.shape), last, axes)
-    )
-
-
 @adjoint(np.prod, method="prod", shape="reduce", complex_ok=True)
 def prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    # g times the product of the others (prod_bar: g ans / x_i where that is exact, else exact at zeros). where=
+    # g times the product of the others (runtime.prod_bar: g ans / x_i where that is exact, else exact at zeros). where=
     # reads the elements it drops as 1 (they get 0); initial= multiplies every product by a constant c: g c times
     # the product of the others without c (recomputed: ans / c is not it where c is 0). A floating dtype=
     # multiplies in that precision, and the cotangent goes back in x's (float64 for integers).

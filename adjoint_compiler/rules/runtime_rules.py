@@ -1026,3 +1026,56 @@ def quantile_gather_tangent(dot, ans, h, a, q, axis=None, method="linear", part=
         None,
         None,
     )
+
+
+# np.prod's adjoint helper (np_reductions.py): prod_bar(g, x, ans) is g times the product of the others, linear in g;
+# its derivative in x along v is g times prod_cross(v), which is symmetric (the product of all but i and j), so
+# prod_cross is its own adjoint in v. ans is the product of x, read as given: no cotangent. Third derivatives (in x
+# of prod_cross) are refused by name.
+from adjoint_compiler.runtime import prod_bar, prod_cross  # noqa: E402
+
+
+@adjoint(runtime.prod_bar, linear="first")
+def prod_bar_adjoint(g, ans, g_in, x, ans_in, axis=None, keepdims=False):
+    return (
+        fit_shape(
+            np.sum(g * prod_bar(np.ones_like(ans_in), x, ans_in, axis, keepdims), axis=axis, keepdims=keepdims), g_in
+        ),
+        prod_cross(g * unreduce(g_in, x, axis, keepdims), x, ans_in, axis, keepdims),
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(runtime.prod_bar)
+def prod_bar_tangent(dot, ans, g_in, x, ans_in, axis=None, keepdims=False):
+    return (
+        prod_bar(dot, x, ans_in, axis, keepdims),
+        unreduce(g_in, x, axis, keepdims) * prod_cross(dot, x, ans_in, axis, keepdims),
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(runtime.prod_cross, linear="first")
+def prod_cross_adjoint(g, ans, v, x, ans_in, axis=None, keepdims=False):
+    return (
+        prod_cross(g, x, ans_in, axis, keepdims),
+        no_derivative("np.prod", "its argument", "third derivatives of a product are not implemented"),
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(runtime.prod_cross)
+def prod_cross_tangent(dot, ans, v, x, ans_in, axis=None, keepdims=False):
+    return (
+        prod_cross(dot, x, ans_in, axis, keepdims),
+        no_derivative("np.prod", "its argument", "third derivatives of a product are not implemented"),
+        None,
+        None,
+        None,
+    )

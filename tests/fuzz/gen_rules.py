@@ -93,6 +93,8 @@ EXCLUDED = {
     runtime.dot_bar2: "a runtime helper of np.dot's rule (its rule serves second-order gradients), not user API",
     runtime.quantile_spread: "a runtime helper of np.quantile's rules (its rule serves second order), not user API",
     runtime.quantile_gather: "a runtime helper of np.quantile's rules (its rule serves second order), not user API",
+    runtime.prod_bar: "a runtime helper of np.prod's rules (its rule serves second order), not user API",
+    runtime.prod_cross: "a runtime helper of np.prod's second-order rules (its rule serves third order), not user API",
     runtime.centered: "a runtime helper of scipy.signal's rules (its rule serves second order), not user API",
     runtime.centered_pad: "a runtime helper of scipy.signal's rules (its rule serves second order), not user API",
     runtime.moved_back: "a runtime helper of np.sort's rule (its rule serves second order), not user API",

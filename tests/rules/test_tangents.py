@@ -1145,3 +1145,19 @@ def _quantile_helper_cases():
 
 
 CASES = CASES + _quantile_helper_cases()
+
+
+# np.prod's adjoint helpers (rules21): linear in their first argument; their derivative in x (with ans, the product,
+# moving along) is checked through the product itself in tests/rules/test_prod_helpers.py
+def _prod_helper_cases():
+    x = np.array([[1.5, 0.0, -2.0, 0.7], [0.9, 1.1, 1.3, -0.8], [0.0, 2.0, 0.0, 1.2]])
+    out = []
+    for axis in (None, 1, 0):
+        ans = np.prod(x, axis=axis)
+        g = np.cos(np.arange(np.size(ans))).reshape(np.shape(ans))
+        out.append(Case("prod_bar-%s" % (axis,), runtime.prod_bar, [g, x, ans, axis], {}, (0,)))
+        out.append(Case("prod_cross-%s" % (axis,), runtime.prod_cross, [np.sin(x), x, ans, axis], {}, (0,)))
+    return out
+
+
+CASES = CASES + _prod_helper_cases()
