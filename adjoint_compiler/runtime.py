@@ -3706,12 +3706,12 @@ def _quantile_positions(n, q, method):
     return lo, hi, frac, np.where(inside, n + 1.0 - alpha - beta, 0.0)
 
 
-def _quantile_weights(a, q, axis, method):
-    """``(S, E, nan, layout)`` for the quantile of ``a`` at ``q`` over ``axis`` (None: all of ``a``): the weights S
-    and their derivative in q, E (None where it is 0), each of shape ``(q.size,) + batch + (m,)`` where the
-    reduced axes are moved last and flattened into m values and the others, in order, make ``batch``; ``nan``
-    marks (shape ``(q.size,) + batch + (1,)``) the slices with a NaN, whose quantile NumPy makes NaN (weights
-    0 there); ``layout`` what ``_slices`` gives, to move back."""
+def _quantile_parts(a, q, axis, method):
+    """``(w, lo, hi, frac, slope, layout)`` for the quantile of ``a`` at ``q`` over ``axis`` (None: all of ``a``):
+    ``w``, a with the reduced axes moved last and flattened into m values (``_slices``; the others, in order, make
+    ``batch``); the order statistics lo and hi the quantile weighs and hi's weight frac, each of shape ``(q.size,)
+    + batch + (1,)`` (NaN on a slice with a NaN, whose quantile NumPy makes NaN: no element is at it, weight 0);
+    d frac / d q (None where it is 0 throughout); ``layout`` what ``_from_slices`` needs to move back."""
     quantile_method(method)
     flat, rest, axes, w = _slices(a, axis)
     batch, m = w.shape[:-1], w.shape[-1]
@@ -3719,9 +3719,10 @@ def _quantile_weights(a, q, axis, method):
     k = qs.size
     kept = (k,) + batch + (1,)
     real = np.result_type(w.dtype, np.float32) if w.dtype.kind == "f" else np.float64
+    layout = (flat.shape, rest, axes)
     if m == 0 or k == 0:
-        zero = np.zeros((k,) + batch + (m,), real)
-        return zero, None, np.zeros(kept, bool), (flat.shape, rest, axes)
+        nothing = np.full(kept, np.nan, real)
+        return w, nothing, nothing, np.zeros((k,) + (1,) * (len(batch) + 1), real), None, layout
     if method in _QUANTILE_PICKS:  # one order statistic, NumPy's own choice (d/dq 0)
         lo = hi = np.reshape(np.quantile(w, qs, axis=-1, keepdims=True, method=method), kept)
         frac, slope = np.zeros(k), None
@@ -3732,14 +3733,26 @@ def _quantile_weights(a, q, axis, method):
         lo = np.where(last, np.nan, np.reshape(np.moveaxis(np.take(part, below, axis=-1), -1, 0), kept))
         hi = np.where(last, np.nan, np.reshape(np.moveaxis(np.take(part, above, axis=-1), -1, 0), kept))
         slope = None if not np.any(slope) else np.reshape(slope, (k,) + (1,) * (len(batch) + 1)).astype(real)
+    return w, lo, hi, np.reshape(frac, (k,) + (1,) * (len(batch) + 1)).astype(real), slope, layout
+
+
+def _quantile_terms(parts, part, coef):
+    """``[(mask, c), ...]``: the weights S (``part="S"``) or E, d S / d q (``"E"``), times ``coef`` (shape
+    ``(q.size,) + batch + (1,)``), as masks of the elements at lo and hi with one coefficient per slice: ties with
+    an order statistic share its weight equally (as np.max's). Only what is nonzero: one mask for a slice's order
+    statistic, none for E of a method piecewise constant in q."""
+    w, lo, hi, frac, slope, _ = parts
+    if part != "S" and slope is None:
+        return []
     at_lo = w == lo
+    by_lo = coef / np.maximum(np.sum(at_lo, axis=-1, keepdims=True), 1)
+    if part == "S" and not np.any(frac):
+        return [(at_lo, by_lo)]
     at_hi = w == hi
-    by_lo = at_lo / np.maximum(np.sum(at_lo, axis=-1, keepdims=True), 1).astype(real)
-    by_hi = at_hi / np.maximum(np.sum(at_hi, axis=-1, keepdims=True), 1).astype(real)
-    frac = np.reshape(frac, (k,) + (1,) * (len(batch) + 1)).astype(real)
-    weights = by_lo + frac * (by_hi - by_lo) if np.any(frac) else by_lo
-    between = None if slope is None else slope * (by_hi - by_lo)
-    return weights, between, np.isnan(lo) | np.isnan(hi), (flat.shape, rest, axes)
+    by_hi = coef / np.maximum(np.sum(at_hi, axis=-1, keepdims=True), 1)
+    if part == "S":
+        return [(at_lo, by_lo * (1.0 - frac)), (at_hi, by_hi * frac)]
+    return [(at_lo, -by_lo * slope), (at_hi, by_hi * slope)]
 
 
 def _slices(a, axis):
@@ -3762,11 +3775,16 @@ def quantile_spread(g, a, q, axis=None, method="linear", part="S"):
     """The cotangent of ``a`` in ``np.quantile(a, q, axis, method=method)`` from the result's ``g`` (any shape
     of its size, q's axes first): g spread over each slice by the weights S (``part="E"``: by their derivative
     in q, E). Linear in g; shaped and typed like ``a`` (a float32 ``a`` keeps float32)."""
-    weights, between, _, (shape, rest, axes) = _quantile_weights(a, q, axis, method)
-    w = weights if part == "S" else between
-    if w is None:
-        return np.zeros(np.shape(a), weights.dtype) * np.sum(g)
-    return _from_slices(np.sum(np.reshape(g, w.shape[:-1] + (1,)) * w, axis=0), shape, rest, axes, np.shape(a))
+    parts = _quantile_parts(a, q, axis, method)
+    w, lo = parts[0], parts[1]
+    coef = _precision_of(np.reshape(g, lo.shape), w)
+    out = np.zeros(w.shape, np.result_type(coef, w.dtype, 0.0)) if lo.shape[0] != 1 or w.size == 0 else None
+    for mask, c in _quantile_terms(parts, part, coef):
+        term = mask * c
+        out = term[0] if out is None else out + (term[0] if lo.shape[0] == 1 else np.sum(term, axis=0))
+    if out is None:  # (no term: 0)
+        out = np.zeros(w.shape, np.result_type(coef, w.dtype, 0.0))
+    return _from_slices(out, *parts[5], np.shape(a))
 
 
 def quantile_gather(h, a, q, axis=None, method="linear", part="S"):
@@ -3774,14 +3792,17 @@ def quantile_gather(h, a, q, axis=None, method="linear", part="S"):
     slice of h summed with the weights S (``part="E"``: with E, the derivative of the weights in q, so that
     ``quantile_gather(a, a, ...)`` is d/dq of the quantile, NaN on a slice with a NaN). Linear in h; shaped
     as that quantile (q's axes, then a's with the reduced ones kept as 1)."""
-    weights, between, nan, (shape, rest, axes) = _quantile_weights(a, q, axis, method)
-    w = weights if part == "S" else between
+    parts = _quantile_parts(a, q, axis, method)
+    w, lo, hi, _, slope, (shape, rest, axes) = parts
     kept = np.shape(q) + tuple(1 if i in axes else shape[i] for i in range(len(shape)))
-    if w is None:
-        return np.zeros(kept, weights.dtype) * np.sum(h)
-    out = np.sum(w * _slices(h, axis)[3], axis=-1, keepdims=True)
-    if part != "S":
-        out = np.where(nan, np.nan, out)
+    one = np.ones(lo.shape, np.result_type(w.dtype, 0.0))
+    if h is a and part != "S":  # d/dq of the quantile itself: (hi - lo) d frac / d q
+        by_q = np.where(np.isnan(lo) | np.isnan(hi), np.nan, 0.0 if slope is None else slope * (hi - lo))
+        return np.reshape(by_q * one, kept)
+    hw = _slices(h, axis)[3]
+    out = np.where(np.isnan(lo) | np.isnan(hi), np.nan, 0.0 * one) if part != "S" else 0.0 * one
+    for mask, c in _quantile_terms(parts, part, one):
+        out = out + c * np.sum(np.broadcast_to(hw, mask.shape), axis=-1, keepdims=True, where=mask)
     return np.reshape(out, kept)
 
 
@@ -3791,7 +3812,15 @@ def after_q(q, c):
 
 
 HELPERS = HELPERS + ("quantile_spread", "quantile_gather", "after_q")
-_QUANTILE_HELPERS = ("_quantile_weights", "_slices", "_from_slices", "_quantile_positions", "quantile_method")
+_QUANTILE_HELPERS = (
+    "_quantile_parts",
+    "_quantile_terms",
+    "_slices",
+    "_from_slices",
+    "_precision_of",
+    "_quantile_positions",
+    "quantile_method",
+)
 DEPENDS.update(
     quantile_spread=_QUANTILE_HELPERS + ("_QUANTILE_BETWEEN", "_QUANTILE_PICKS"),
     quantile_gather=_QUANTILE_HELPERS + ("_QUANTILE_BETWEEN", "_QUANTILE_PICKS"),
