@@ -257,13 +257,13 @@ def extremum_tangent(dot, ans, x, axis=None, out=None, keepdims=False, initial=N
 
 
 @fragment
-def var_parts(x, ans, axis, ddof, where, correction, twice):
+def var_parts(x, ans, axis, ddof, where, correction, twice, mean=None):
     # (dof, centered) for np.var and np.std: n - ddof per slice (NumPy's max(n - ddof, 0); +1 where x is empty,
     # only to keep the division quiet) and x minus its slice's mean, centred `twice` for std (after one pass the
     # values of a slice of equal elements can all be the same rounding error, e.g. 0.1 - 0.1000...2; after two
     # they are 0, which std's subgradient 0 there reads). With where= n is each slice's kept count (ans's shape),
     # the mean the kept elements', and the dropped elements are centred to 0 (they get no cotangent; +1 where a
-    # slice keeps none, whose elements are all dropped).
+    # slice keeps none, whose elements are all dropped). NumPy 2's mean= (rules21) is the mean subtracted as given.
     n = np.size(x) / (np.size(ans) or 1) if is_none(where) else np.sum(np.broadcast_to(where, np.shape(x)), axis=axis)
     less = ddof if is_none(correction) else correction
     dof = (
@@ -272,7 +272,9 @@ def var_parts(x, ans, axis, ddof, where, correction, twice):
         else np.reshape(np.maximum(n - less, 0.0) + (n == 0), np.shape(ans))
     )
     once = (
-        x - np.mean(x, axis=axis, keepdims=True)
+        x - mean
+        if not is_none(mean)
+        else x - np.mean(x, axis=axis, keepdims=True)
         if is_none(where)
         else x - np.mean(x, axis, None, None, True, where=where)
     )
@@ -282,7 +284,7 @@ def var_parts(x, ans, axis, ddof, where, correction, twice):
             if is_none(where)
             else once - np.mean(once, axis, None, None, True, where=where)
         )
-        if twice
+        if twice and is_none(mean)
         else once
     )
     return dof, again if is_none(where) else np.where(where, again, 0)
@@ -298,10 +300,10 @@ def var_adjoint(
     # empty so is its cotangent. Of complex x, NumPy's var is mean(|x - mean|^2) (real): its cotangent
     # Re(g) 2 conj(x - mean) / (n - ddof) (runtime.conj_times). With where= (rules20) the same over each slice's
     # kept elements (var_parts). A floating dtype= computes in that precision; the cotangent goes back in x's.
-    # NumPy 2's correction= is ddof by another name (rules19); its mean= (a mean given, which the variance then
-    # depends on) is refused.
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out, "mean", mean)
-    parts = var_parts(x, ans, axis, ddof, where, correction, False)
+    # NumPy 2's correction= is ddof by another name (rules19); its mean= (rules21), the mean subtracted as given:
+    # the variance depends on it as on -x (its cotangent minus x's, summed back to its shape).
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    parts = var_parts(x, ans, axis, ddof, where, correction, False, mean)
     back = conj_times(unreduce(g * (2.0 / parts[0]), x, axis, keepdims), parts[1]) * _unmodelled
     like = np.asarray(x).dtype
     return (
@@ -312,7 +314,7 @@ def var_adjoint(
         None,
         None,
         None,
-        None,
+        None if is_none(mean) else -unbroadcast(back, mean),
         None,
     )
 
@@ -321,22 +323,14 @@ def var_adjoint(
 def var_tangent(
     dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None, correction=None
 ):
-    # 2 <x - mean, dot> / (n - ddof) over each slice, n and dof as in var_adjoint
+    # 2 <x - mean, dot> / (n - ddof) over each slice, n and dof as in var_adjoint; a given mean='s tangent the same
+    # with the opposite sign
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out, "mean", mean)
-    parts = var_parts(x, ans, axis, ddof, where, correction, False)
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    parts = var_parts(x, ans, axis, ddof, where, correction, False, mean)
     summed = np.sum(conj_times((dot if _unmodelled else dot), parts[1], True), axis=axis, keepdims=keepdims)
-    return (
-        summed * (2.0 / parts[0]) if is_none(dtype) else (summed * (2.0 / parts[0])).astype(dtype),
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-    )
+    slope = summed * (2.0 / parts[0]) if is_none(dtype) else (summed * (2.0 / parts[0])).astype(dtype)
+    return slope, None, None, None, None, None, None, None if is_none(mean) else -slope, None
 
 
 @adjoint(np.std, method="std", complex_ok=True)
@@ -348,9 +342,9 @@ def std_adjoint(
     # a norm at 0: for one element it is 0 whatever the value, so its derivative is exactly 0;
     # for more it has a kink there, whose subgradients include 0, the one returned (as abs at
     # 0; autograd gives nan): the centred values of such a slice are exactly 0 (var_parts), and
-    # std == 0 is divided by 1 instead.
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out, "mean", mean)
-    parts = var_parts(x, ans, axis, ddof, where, correction, True)
+    # std == 0 is divided by 1 instead. A given mean= (NumPy 2, rules21): as np.var's.
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    parts = var_parts(x, ans, axis, ddof, where, correction, True, mean)
     back = conj_times(unreduce(g / ((ans + (ans == 0)) * parts[0]), x, axis, keepdims), parts[1]) * _unmodelled
     like = np.asarray(x).dtype
     return (
@@ -361,7 +355,7 @@ def std_adjoint(
         None,
         None,
         None,
-        None,
+        None if is_none(mean) else -unbroadcast(back, mean),
         None,
     )
 
@@ -373,21 +367,12 @@ def std_tangent(
     # <x - mean, dot> / ((n - ddof) std) over each slice, with std_adjoint's n, dof, where=, second centring
     # and its subgradient 0 where a slice's elements are all equal
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out, "mean", mean)
-    parts = var_parts(x, ans, axis, ddof, where, correction, True)
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    parts = var_parts(x, ans, axis, ddof, where, correction, True, mean)
     summed = np.sum(conj_times((dot if _unmodelled else dot), parts[1], True), axis=axis, keepdims=keepdims)
     slope = summed / ((ans + (ans == 0)) * parts[0])
-    return (
-        slope if is_none(dtype) else slope.astype(dtype),
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-    )
+    typed = slope if is_none(dtype) else slope.astype(dtype)
+    return typed, None, None, None, None, None, None, None if is_none(mean) else -typed, None
 
 
 @fragment
