@@ -1898,8 +1898,9 @@ def unit_vector(x, i):
 
 def is_none(value):
     """``value is None``, as a call: a rule body's test of an optional argument (``b=None``), decided at
-    compile time where the argument is a literal (``STATIC``)."""
-    return value is None
+    compile time where the argument is a literal (``STATIC``). NumPy's own mark of an argument not passed,
+    ``np._NoValue`` (np.diff's prepend=, passed on by a caller), is not passed either."""
+    return value is None or value is getattr(np, "_NoValue", None)
 
 
 def centered(x, shape):

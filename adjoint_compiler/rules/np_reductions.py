@@ -680,8 +680,8 @@ def running_extremum_tangent(dot, ans, array, axis=0, dtype=None, out=None):
 def diff_ends(a, axis, prepend, append):
     # How many elements np.diff puts before and after a along axis: 0 where prepend (append) is not
     # passed (None in the rule), 1 for a number (NumPy broadcasts it over one slice), else its length.
-    before = 0 if np.asarray(prepend).dtype.kind == "O" else (1 if np.ndim(prepend) == 0 else np.shape(prepend)[axis])
-    after = 0 if np.asarray(append).dtype.kind == "O" else (1 if np.ndim(append) == 0 else np.shape(append)[axis])
+    before = 0 if is_none(prepend) else (1 if np.ndim(prepend) == 0 else np.shape(prepend)[axis])
+    after = 0 if is_none(append) else (1 if np.ndim(append) == 0 else np.shape(append)[axis])
     return before, after
 
 
@@ -1029,7 +1029,7 @@ def nanmedian_tangent(dot, ans, a, axis=None, out=None, overwrite_input=False, k
 @fragment
 def average_weights(a, axis, weights):
     # np.average's weights laid over a: 1 where none are passed, a 1-d array for one axis along it
-    none = np.asarray(weights).dtype.kind == "O"
+    none = is_none(weights)
     same = np.shape(weights) == np.shape(a)
     return np.ones_like(a) * (
         1.0
@@ -1054,7 +1054,7 @@ def average_adjoint(g, ans, a, axis=None, weights=None, returned=False, keepdims
         spread * w / total,
         None,
         by_w
-        if np.shape(weights) == np.shape(a) or np.asarray(weights).dtype.kind == "O"
+        if np.shape(weights) == np.shape(a) or is_none(weights)
         else unbroadcast(np.swapaxes(by_w, -1, axis), weights),
         None,
         None,
@@ -1086,7 +1086,7 @@ def cov_rows(m, y, rowvar):
     # 1-d (one variable either way) and y unless it is a single row.
     rows = np.atleast_2d(m).T if not rowvar and np.ndim(m) != 1 else np.atleast_2d(m)
     extra = np.atleast_2d(y).T if not rowvar and np.shape(np.atleast_2d(y))[0] != 1 else np.atleast_2d(y)
-    return rows if np.asarray(y).dtype.kind == "O" else np.concatenate([rows, extra], axis=0)
+    return rows if is_none(y) else np.concatenate([rows, extra], axis=0)
 
 
 @fragment
@@ -1097,7 +1097,7 @@ def cov_split(bar, m, y, rowvar):
     count = np.shape(np.atleast_2d(m).T if flip else np.atleast_2d(m))[0]
     mine = bar[:count].T if flip else bar[:count]
     theirs = bar[count:].T if flip_y else bar[count:]
-    return np.reshape(mine, np.shape(m)), (None if np.asarray(y).dtype.kind == "O" else np.reshape(theirs, np.shape(y)))
+    return np.reshape(mine, np.shape(m)), (None if is_none(y) else np.reshape(theirs, np.shape(y)))
 
 
 @fragment
@@ -1110,8 +1110,8 @@ def cov_weighting(x, bias, ddof, fweights, aweights):
     # (ones of x's dtype where a weight is not passed, and integer counts cast to it: float32 stays float32; not
     # np.ones_like(x[0]), which x with no variables, np.cov of an empty array, does not have)
     ones = np.ones(np.shape(x)[1], dtype=np.asarray(x).dtype)
-    fw = ones if np.asarray(fweights).dtype.kind == "O" else np.asarray(fweights).astype(ones.dtype)
-    no_a = np.asarray(aweights).dtype.kind == "O"
+    fw = ones if is_none(fweights) else np.asarray(fweights).astype(ones.dtype)
+    no_a = is_none(aweights)
     aw = ones if no_a else aweights
     w = fw * aw
     v1 = np.sum(w)
@@ -1156,7 +1156,7 @@ def cov_tangent(dot, ans, m, y=None, rowvar=True, bias=False, ddof=None, fweight
     xc = parts[0]
     w = parts[1]
     f = parts[2]
-    dm = cov_rows(dot, np.zeros_like(y) if np.asarray(y).dtype.kind != "O" else y, rowvar)
+    dm = cov_rows(dot, np.zeros_like(y) if not is_none(y) else y, rowvar)
     dy = cov_rows(np.zeros_like(m), dot, rowvar)
     part_m = np.matmul(dm * w, xc.T)
     part_y = np.matmul(dy * w, xc.T)
@@ -1207,7 +1207,7 @@ def corrcoef_tangent(dot, ans, x, y=None, rowvar=True):
     c = parts[1]
     s = parts[2]
     r = parts[3]
-    dx = cov_rows(dot, np.zeros_like(y) if np.asarray(y).dtype.kind != "O" else y, rowvar)
+    dx = cov_rows(dot, np.zeros_like(y) if not is_none(y) else y, rowvar)
     dy = cov_rows(np.zeros_like(x), dot, rowvar)
     px = np.matmul(dx - np.mean(dx, axis=1, keepdims=True), xc.T)
     py = np.matmul(dy - np.mean(dy, axis=1, keepdims=True), xc.T)
