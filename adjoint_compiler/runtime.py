@@ -3776,7 +3776,10 @@ def quantile_spread(g, a, q, axis=None, method="linear", part="S"):
     """The cotangent of ``a`` in ``np.quantile(a, q, axis, method=method)`` from the result's ``g`` (any shape
     of its size, q's axes first): g spread over each slice by the weights S (``part="E"``: by their derivative
     in q, E). Linear in g; shaped and typed like ``a`` (a float32 ``a`` keeps float32)."""
-    parts = _quantile_parts(a, q, axis, method)
+    return _spread_by(_quantile_parts(a, q, axis, method), g, part, np.shape(a))
+
+
+def _spread_by(parts, g, part, shape):
     w, lo = parts[0], parts[1]
     coef = _precision_of(np.reshape(g, lo.shape), w)
     out = np.zeros(w.shape, np.result_type(coef, w.dtype, 0.0)) if lo.shape[0] != 1 or w.size == 0 else None
@@ -3785,7 +3788,7 @@ def quantile_spread(g, a, q, axis=None, method="linear", part="S"):
         out = term[0] if out is None else out + (term[0] if lo.shape[0] == 1 else np.sum(term, axis=0))
     if out is None:  # (no term: 0)
         out = np.zeros(w.shape, np.result_type(coef, w.dtype, 0.0))
-    return _from_slices(out, *parts[5], np.shape(a))
+    return _from_slices(out, *parts[5], shape)
 
 
 def quantile_gather(h, a, q, axis=None, method="linear", part="S"):
@@ -3796,10 +3799,15 @@ def quantile_gather(h, a, q, axis=None, method="linear", part="S"):
     parts = _quantile_parts(a, q, axis, method)
     w, lo, hi, _, slope, (shape, rest, axes) = parts
     kept = np.shape(q) + tuple(1 if i in axes else shape[i] for i in range(len(shape)))
-    one = np.ones(lo.shape, np.result_type(w.dtype, 0.0))
     if h is a and part != "S":  # d/dq of the quantile itself: (hi - lo) d frac / d q
         by_q = np.where(np.isnan(lo) | np.isnan(hi), np.nan, 0.0 if slope is None else slope * (hi - lo))
-        return np.reshape(by_q * one, kept)
+        return np.reshape(by_q * np.ones(lo.shape, np.result_type(w.dtype, 0.0)), kept)
+    return _gather_by(parts, h, axis, part, kept)
+
+
+def _gather_by(parts, h, axis, part, kept):
+    w, lo, hi = parts[:3]
+    one = np.ones(lo.shape, np.result_type(w.dtype, 0.0))
     hw = _slices(h, axis)[3]
     out = np.where(np.isnan(lo) | np.isnan(hi), np.nan, 0.0 * one) if part != "S" else 0.0 * one
     for mask, c in _quantile_terms(parts, part, one):
@@ -3807,12 +3815,44 @@ def quantile_gather(h, a, q, axis=None, method="linear", part="S"):
     return np.reshape(out, kept)
 
 
+def _nanmedian_parts(a, axis):
+    """``_quantile_parts`` of np.nanmedian: the median of each slice's non-NaN elements, its middle one or half
+    each of its two middle ones (NumPy's nanquantile 'lower' and 'higher' at 0.5), a NaN weight 0, an all-NaN
+    slice (value NaN) 0 everywhere."""
+    flat, rest, axes, w = _slices(a, axis)
+    kept = (1,) + w.shape[:-1] + (1,)
+    layout = (flat.shape, rest, axes)
+    if w.size == 0:
+        nothing = np.full(kept, np.nan)
+        return w, nothing, nothing, np.zeros(kept), None, layout
+    count = np.reshape(np.sum(~np.isnan(w), axis=-1, keepdims=True), kept)
+    lo = np.reshape(np.nanquantile(w, 0.5, axis=-1, keepdims=True, method="lower"), kept)
+    hi = np.reshape(np.nanquantile(w, 0.5, axis=-1, keepdims=True, method="higher"), kept)
+    position = 0.5 * (count - 1)
+    real = np.result_type(w.dtype, np.float32) if w.dtype.kind == "f" else np.float64
+    return w, lo, hi, (position - np.floor(position)).astype(real), None, layout
+
+
+def nanmedian_spread(g, a, axis=None):
+    """The cotangent of ``a`` in ``np.nanmedian(a, axis)`` from the result's ``g`` (``quantile_spread``'s, over
+    each slice's non-NaN elements). Linear in g, piecewise constant in a; ``nanmedian_gather``'s adjoint."""
+    return _spread_by(_nanmedian_parts(a, axis), g, "S", np.shape(a))
+
+
+def nanmedian_gather(h, a, axis=None):
+    """The tangent of ``np.nanmedian(a, axis, keepdims=True)`` due to ``a``'s, ``h``; ``nanmedian_spread``'s
+    adjoint."""
+    parts = _nanmedian_parts(a, axis)
+    shape, rest, axes = parts[5]
+    return _gather_by(parts, h, axis, "S", tuple(1 if i in axes else shape[i] for i in range(len(shape))))
+
+
 def after_q(q, c):
     """The axes of ``c`` after q's (a quantile's result has q's axes first): those its q-cotangent sums."""
     return tuple(range(np.ndim(q), np.ndim(c)))
 
 
-HELPERS = HELPERS + ("quantile_spread", "quantile_gather", "after_q")
+HELPERS = HELPERS + ("quantile_spread", "quantile_gather", "after_q", "nanmedian_spread", "nanmedian_gather")
 _QUANTILE_HELPERS = (
     "_quantile_parts",
     "_quantile_terms",
@@ -3825,6 +3865,8 @@ _QUANTILE_HELPERS = (
 DEPENDS.update(
     quantile_spread=_QUANTILE_HELPERS + ("_QUANTILE_BETWEEN", "_QUANTILE_PICKS"),
     quantile_gather=_QUANTILE_HELPERS + ("_QUANTILE_BETWEEN", "_QUANTILE_PICKS"),
+    nanmedian_spread=_QUANTILE_HELPERS + ("_QUANTILE_BETWEEN", "_QUANTILE_PICKS"),
+    nanmedian_gather=_QUANTILE_HELPERS + ("_QUANTILE_BETWEEN", "_QUANTILE_PICKS"),
 )
 
 

@@ -32,7 +32,6 @@ from adjoint_compiler.rules.registry import adjoint, form, fragment, tangent
 from adjoint_compiler.runtime import (
     extremum_bar,
     extremum_dot,
-    axes_from_end,
     conj_times,
     gradient_bar,
     gradient_of,
@@ -44,6 +43,8 @@ from adjoint_compiler.runtime import (
     sign_times,
     after_q,
     quantile_gather,
+    nanmedian_gather,
+    nanmedian_spread,
     quantile_spread,
     spacing_bar,
     structured_times,
@@ -986,41 +987,19 @@ def median_tangent(dot, ans, a, axis=None, out=None, overwrite_input=False, keep
     )
 
 
-@fragment
-def nanmedian_slope(a, axis):
-    # np.median of each slice's non-NaN elements (np13p): its middle one, or half to each of its two middle ones
-    # (NumPy's nanquantile 'lower' and 'higher' at 0.5; ties share their weight equally, as np.median's), a NaN 0,
-    # an all-NaN slice (value NaN) 0 everywhere. Returns the slope over (flattened) a and the reduced axes.
-    flat = np.ravel(a) if axis == None else np.asarray(a)
-    ax = axes_from_end(0 if axis == None else axis, np.ndim(flat))
-    count = np.sum(~np.isnan(flat), axis=ax, keepdims=True)
-    some = np.size(flat) > 0
-    lo = np.nanquantile(flat, 0.5, axis=ax, keepdims=True, method="lower") if some else np.zeros(np.shape(count))
-    hi = np.nanquantile(flat, 0.5, axis=ax, keepdims=True, method="higher") if some else np.zeros(np.shape(count))
-    position = 0.5 * (count - 1)
-    frac = position - np.floor(position)
-    at_lo = flat == lo
-    at_hi = flat == hi
-    by_lo = at_lo / np.maximum(np.sum(at_lo, axis=ax, keepdims=True), 1)
-    by_hi = at_hi / np.maximum(np.sum(at_hi, axis=ax, keepdims=True), 1)
-    return (1.0 - frac) * by_lo + frac * by_hi, ax
-
-
 @adjoint(np.nanmedian)
 def nanmedian_adjoint(g, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    # np.median of each slice's non-NaN elements (np13p; runtime.nanmedian_spread): its middle one, or half to each
+    # of its two middle ones, ties sharing their weight equally (as np.median's), a NaN 0, an all-NaN slice 0
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
-    parts = nanmedian_slope(a, axis)
-    spread = np.reshape(g, np.shape(np.sum(parts[0], axis=parts[1], keepdims=True))) * parts[0]
-    return np.reshape(spread, np.shape(a)) * _unmodelled, None, None, None, None
+    return nanmedian_spread(g, a, axis) * _unmodelled, None, None, None, None
 
 
 @tangent(np.nanmedian)
 def nanmedian_tangent(dot, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
-    parts = nanmedian_slope(a, axis)
-    flat = np.ravel(dot if _unmodelled else dot) if axis == None else np.asarray(dot if _unmodelled else dot)
-    return np.reshape(np.sum(parts[0] * flat, axis=parts[1], keepdims=True), np.shape(ans)), None, None, None, None
+    return np.reshape(nanmedian_gather((dot if _unmodelled else dot), a, axis), np.shape(ans)), None, None, None, None
 
 
 # ---- weighted averages, covariances -----------------------------------------------------------------

@@ -1079,3 +1079,27 @@ def prod_cross_tangent(dot, ans, v, x, ans_in, axis=None, keepdims=False):
         None,
         None,
     )
+
+
+# np.nanmedian's (np_reductions.py): the same pair without q, each the other's adjoint, piecewise constant in a
+from adjoint_compiler.runtime import nanmedian_gather, nanmedian_spread  # noqa: E402
+
+
+@adjoint(runtime.nanmedian_spread, linear="first")
+def nanmedian_spread_adjoint(g, ans, g_in, a, axis=None):
+    return np.reshape(nanmedian_gather(g, a, axis), np.shape(g_in)), None, None
+
+
+@tangent(runtime.nanmedian_spread)
+def nanmedian_spread_tangent(dot, ans, g_in, a, axis=None):
+    return nanmedian_spread(dot, a, axis), None, None
+
+
+@adjoint(runtime.nanmedian_gather, linear="first")
+def nanmedian_gather_adjoint(g, ans, h, a, axis=None):
+    return nanmedian_spread(g, a, axis), None, None
+
+
+@tangent(runtime.nanmedian_gather)
+def nanmedian_gather_tangent(dot, ans, h, a, axis=None):
+    return nanmedian_gather(dot, a, axis), None, None

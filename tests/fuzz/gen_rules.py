@@ -94,6 +94,8 @@ EXCLUDED = {
     runtime.quantile_spread: "a runtime helper of np.quantile's rules (its rule serves second order), not user API",
     runtime.quantile_gather: "a runtime helper of np.quantile's rules (its rule serves second order), not user API",
     runtime.prod_bar: "a runtime helper of np.prod's rules (its rule serves second order), not user API",
+    runtime.nanmedian_spread: "a runtime helper of np.nanmedian's rules (its rule serves second order), not user API",
+    runtime.nanmedian_gather: "a runtime helper of np.nanmedian's rules (its rule serves second order), not user API",
     runtime.prod_cross: "a runtime helper of np.prod's second-order rules (its rule serves third order), not user API",
     runtime.centered: "a runtime helper of scipy.signal's rules (its rule serves second order), not user API",
     runtime.centered_pad: "a runtime helper of scipy.signal's rules (its rule serves second order), not user API",

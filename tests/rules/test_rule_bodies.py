@@ -391,10 +391,6 @@ ALLOWED_GLOBALS |= {"pad_linear", "pad_linear_bar"}  # np13p: np.pad's modes 'me
 ALLOWED_GLOBALS |= {"conj_times", "unit_sign"}  # complex17a: the complex forms of abs's, var's and norm's slopes
 # np13j (issue #13): scipy.integrate.odeint's adjoint and tangent (ODE solves), second derivatives refused
 ALLOWED_GLOBALS |= {"odeint_bars", "odeint_dot", "odeint_output"}
-ALLOWED_GLOBALS |= {
-    "quantile_spread",
-    "quantile_gather",
-    "after_q",
-    "prod_bar",
-    "prod_cross",
-}  # rules21: np.quantile's adjoint helpers
+# rules21: the adjoint helpers of np.quantile (percentile, median), np.nanmedian and np.prod (nanprod)
+ALLOWED_GLOBALS |= {"quantile_spread", "quantile_gather", "after_q", "nanmedian_spread", "nanmedian_gather"}
+ALLOWED_GLOBALS |= {"prod_bar", "prod_cross"}

@@ -1161,3 +1161,18 @@ def _prod_helper_cases():
 
 
 CASES = CASES + _prod_helper_cases()
+
+
+def _nanmedian_helper_cases():
+    a = np.random.default_rng(22).permutation(24).reshape(4, 6) / 24.0
+    a[1, 2] = np.nan
+    out = []
+    for axis in (None, 0, 1):
+        kept = np.shape(np.nanmedian(a, axis=axis, keepdims=True))
+        g = np.cos(np.arange(np.prod(kept))).reshape(kept)
+        out.append(Case("nanmedian_spread-%s" % (axis,), runtime.nanmedian_spread, [g, a, axis], {}, (0,)))
+        out.append(Case("nanmedian_gather-%s" % (axis,), runtime.nanmedian_gather, [np.sin(a), a, axis], {}, (0,)))
+    return out
+
+
+CASES = CASES + _nanmedian_helper_cases()
