@@ -1954,8 +1954,9 @@ def unit_vector(x, i):
 
 def is_none(value):
     """``value is None``, as a call: a rule body's test of an optional argument (``b=None``), decided at
-    compile time where the argument is a literal (``STATIC``)."""
-    return value is None
+    compile time where the argument is a literal (``STATIC``). NumPy's own mark of an argument not passed,
+    ``np._NoValue`` (np.diff's prepend=, passed on by a caller), is not passed either."""
+    return value is None or value is getattr(np, "_NoValue", None)
 
 
 def centered(x, shape):
@@ -1985,16 +1986,32 @@ STATIC = STATIC + ("is_none",)
 
 
 def quantile_method(method):
-    """1.0 for np.quantile's and np.percentile's methods their rules model, those that weigh the order statistics
-    at floor and ceil of q (n - 1): 'linear' (the default), 'lower', 'higher', 'nearest' and 'midpoint'; raises
-    NotImplementedError (a refusal at the call, where ``method`` is a literal) for the others."""
-    if method not in ("linear", "lower", "higher", "nearest", "midpoint"):
+    """1.0 for np.quantile's and np.percentile's methods, each a weighted sum of one or two order statistics
+    (``quantile_spread``); raises NotImplementedError (a refusal at the call, where ``method`` is a literal) for
+    a name NumPy does not know either."""
+    if method not in _QUANTILE_METHODS:
         raise NotImplementedError(
-            "the gradient of a quantile with method=%r: only methods 'linear' (the default), 'lower', 'higher', "
-            "'nearest' and 'midpoint' are differentiated; the others (Hyndman and Fan's 1-9) place the order "
-            "statistics at other positions" % (method,)
+            "the gradient of a quantile with method=%r: the methods differentiated are NumPy's, %s"
+            % (method, ", ".join(_QUANTILE_METHODS))
         )
     return 1.0
+
+
+_QUANTILE_METHODS = (
+    "linear",
+    "lower",
+    "higher",
+    "nearest",
+    "midpoint",
+    "inverted_cdf",
+    "averaged_inverted_cdf",
+    "closest_observation",
+    "interpolated_inverted_cdf",
+    "hazen",
+    "weibull",
+    "median_unbiased",
+    "normal_unbiased",
+)
 
 
 def copied(copy):
@@ -3794,3 +3811,302 @@ def fft_inverse_norm(norm):
 HELPERS = HELPERS + ("fft_axes", "fft_fit", "irfft_bar", "_FFT_INVERSE_NORM", "fft_distinct", "fft_inverse_norm")
 STATIC = STATIC + ("fft_distinct", "fft_inverse_norm")
 DEPENDS.update(irfft_bar=("_FFT_INVERSE_NORM",), fft_inverse_norm=("_FFT_INVERSE_NORM",))
+
+
+# ---- rules21 (issue #13): np.quantile's, np.percentile's and np.median's adjoint in one call per operand ----
+# Each of NumPy's quantile methods is, along the reduced axes (flattened together), a weighted sum of one or two
+# order statistics lo and hi: S, the weights of a's elements (ties with an order statistic share its weight, as
+# np.max's do), is piecewise constant in a, and in q it changes only through the interpolation's fraction, whose
+# derivative E (d S / d q) is piecewise constant in both. So the adjoint in a spreads g by S, the derivative in q
+# gathers a by E, and these two maps with part "S" or "E" are each other's adjoints (their rules close under
+# differentiation: rules/runtime_rules.py).
+_QUANTILE_BETWEEN = {  # Hyndman and Fan's alpha and beta (NumPy's _QuantileMethods): virtual index n q + ... - 1
+    "linear": (1.0, 1.0),
+    "hazen": (0.5, 0.5),
+    "weibull": (0.0, 0.0),
+    "median_unbiased": (1 / 3.0, 1 / 3.0),
+    "normal_unbiased": (3 / 8.0, 3 / 8.0),
+    "interpolated_inverted_cdf": (0.0, 1.0),
+}
+# methods whose value is one order statistic, found by NumPy itself; 'midpoint' and 'averaged_inverted_cdf'
+# weigh two with a fixed fraction (piecewise constant in q)
+_QUANTILE_PICKS = ("lower", "higher", "nearest", "inverted_cdf", "closest_observation")
+
+
+def _quantile_positions(n, q, method):
+    """``(lo, hi, frac, slope)`` per element of the flat ``q``: the positions of the order statistics a quantile
+    of ``n`` values weighs, hi's weight, and d frac / d q (0 where the virtual index is clipped to the ends or the
+    method's fraction is piecewise constant), following NumPy's ``_get_indexes`` and ``fix_gamma``."""
+    if method == "midpoint":
+        index = 0.5 * (np.floor((n - 1) * q) + np.ceil((n - 1) * q))
+    elif method == "averaged_inverted_cdf":
+        index = n * q - 1
+    else:
+        alpha, beta = _QUANTILE_BETWEEN[method]
+        index = (n - 1) * q if method == "linear" else n * q + (alpha + q * (1 - alpha - beta)) - 1
+    lo = np.floor(index)
+    frac = index - lo
+    # (at a whole index, hi is lo: d/dq there is 0, as np.quantile's 'higher' puts hi at lo, not either side's slope)
+    inside = (index >= 0) & (index < n - 1) & ((frac > 0) | (method == "averaged_inverted_cdf"))
+    lo = np.where(index < 0, 0, np.where(index < n - 1, lo, n - 1)).astype(np.intp)
+    hi = np.where(inside, lo + 1, lo)
+    if method in ("midpoint", "averaged_inverted_cdf"):
+        frac = np.where(index % 1 == 0, 0.0, 0.5) if method == "midpoint" else np.where(frac == 0, 0.5, 1.0)
+        return lo, hi, frac, 0.0 * q
+    alpha, beta = _QUANTILE_BETWEEN[method]
+    return lo, hi, frac, np.where(inside, n + 1.0 - alpha - beta, 0.0)
+
+
+def _quantile_parts(a, q, axis, method):
+    """``(w, lo, hi, frac, slope, layout)`` for the quantile of ``a`` at ``q`` over ``axis`` (None: all of ``a``):
+    ``w``, a with the reduced axes moved last and flattened into m values (``_slices``; the others, in order, make
+    ``batch``); the order statistics lo and hi the quantile weighs and hi's weight frac, each of shape ``(q.size,)
+    + batch + (1,)`` (NaN on a slice with a NaN, whose quantile NumPy makes NaN: no element is at it, weight 0);
+    d frac / d q (None where it is 0 throughout); ``layout`` what ``_from_slices`` needs to move back."""
+    quantile_method(method)
+    flat, rest, axes, w = _slices(a, axis)
+    batch, m = w.shape[:-1], w.shape[-1]
+    qs = np.ravel(q) * 1.0  # (as NumPy's positions: in floats)
+    k = qs.size
+    kept = (k,) + batch + (1,)
+    real = np.result_type(w.dtype, np.float32) if w.dtype.kind == "f" else np.float64
+    layout = (flat.shape, rest, axes)
+    if m == 0 or k == 0:
+        nothing = np.full(kept, np.nan, real)
+        return w, nothing, nothing, np.zeros((k,) + (1,) * (len(batch) + 1), real), None, layout
+    if method in _QUANTILE_PICKS:  # one order statistic, NumPy's own choice (d/dq 0)
+        lo = hi = np.reshape(np.quantile(w, qs, axis=-1, keepdims=True, method=method), kept)
+        frac, slope = np.zeros(k), None
+    else:
+        below, above, frac, slope = _quantile_positions(m, qs, method)
+        part = np.partition(w, np.unique(np.concatenate([below, above, [m - 1]])), axis=-1)
+        last = np.isnan(part[..., -1:]) if w.dtype.kind in "fc" else np.zeros(batch + (1,), bool)
+        lo = np.where(last, np.nan, np.reshape(np.moveaxis(np.take(part, below, axis=-1), -1, 0), kept))
+        hi = np.where(last, np.nan, np.reshape(np.moveaxis(np.take(part, above, axis=-1), -1, 0), kept))
+        slope = None if not np.any(slope) else np.reshape(slope, (k,) + (1,) * (len(batch) + 1)).astype(real)
+    return w, lo, hi, np.reshape(frac, (k,) + (1,) * (len(batch) + 1)).astype(real), slope, layout
+
+
+def _quantile_terms(parts, part, coef):
+    """``[(mask, c), ...]``: the weights S (``part="S"``) or E, d S / d q (``"E"``), times ``coef`` (shape
+    ``(q.size,) + batch + (1,)``), as masks of the elements at lo and hi with one coefficient per slice: ties with
+    an order statistic share its weight equally (as np.max's). Only what is nonzero: one mask for a slice's order
+    statistic, none for E of a method piecewise constant in q."""
+    w, lo, hi, frac, slope, _ = parts
+    if part != "S" and slope is None:
+        return []
+    at_lo = w == lo
+    by_lo = coef / np.maximum(np.sum(at_lo, axis=-1, keepdims=True), 1)
+    if part == "S" and not np.any(frac):
+        return [(at_lo, by_lo)]
+    at_hi = w == hi
+    by_hi = coef / np.maximum(np.sum(at_hi, axis=-1, keepdims=True), 1)
+    if part == "S":
+        return [(at_lo, by_lo * (1.0 - frac)), (at_hi, by_hi * frac)]
+    return [(at_lo, -by_lo * slope), (at_hi, by_hi * slope)]
+
+
+def _slices(a, axis):
+    """``(flat, rest, axes, w)``: ``a`` (raveled where ``axis`` is None), its kept and reduced axes, and ``w``,
+    it with the reduced axes moved last and flattened into one: a reduction's slices, one per row."""
+    flat = np.ravel(a) if axis is None or np.ndim(a) == 0 else np.asarray(a)
+    nd = flat.ndim
+    axes = tuple(sorted(i % nd for i in (axis if isinstance(axis, tuple) else (0 if axis is None else axis,))))
+    rest = tuple(i for i in range(nd) if i not in axes)
+    w = np.transpose(flat, rest + axes)
+    return (
+        flat,
+        rest,
+        axes,
+        np.reshape(w, w.shape[: len(rest)] + (-1 if w.size else int(np.prod(w.shape[len(rest) :])),)),
+    )
+
+
+def quantile_spread(g, a, q, axis=None, method="linear", part="S"):
+    """The cotangent of ``a`` in ``np.quantile(a, q, axis, method=method)`` from the result's ``g`` (any shape
+    of its size, q's axes first): g spread over each slice by the weights S (``part="E"``: by their derivative
+    in q, E). Linear in g; shaped and typed like ``a`` (a float32 ``a`` keeps float32)."""
+    return _spread_by(_quantile_parts(a, q, axis, method), g, part, np.shape(a))
+
+
+def _spread_by(parts, g, part, shape):
+    w, lo = parts[0], parts[1]
+    coef = _precision_of(np.reshape(g, lo.shape), w)
+    out = np.zeros(w.shape, np.result_type(coef, w.dtype, 0.0)) if lo.shape[0] != 1 or w.size == 0 else None
+    for mask, c in _quantile_terms(parts, part, coef):
+        term = mask * c
+        out = term[0] if out is None else out + (term[0] if lo.shape[0] == 1 else np.sum(term, axis=0))
+    if out is None:  # (no term: 0)
+        out = np.zeros(w.shape, np.result_type(coef, w.dtype, 0.0))
+    return _from_slices(out, *parts[5], shape)
+
+
+def quantile_gather(h, a, q, axis=None, method="linear", part="S"):
+    """The tangent of ``np.quantile(a, q, axis, method=method, keepdims=True)`` due to ``a``'s, ``h``: each
+    slice of h summed with the weights S (``part="E"``: with E, the derivative of the weights in q, so that
+    ``quantile_gather(a, a, ...)`` is d/dq of the quantile, NaN on a slice with a NaN). Linear in h; shaped
+    as that quantile (q's axes, then a's with the reduced ones kept as 1)."""
+    parts = _quantile_parts(a, q, axis, method)
+    w, lo, hi, _, slope, (shape, rest, axes) = parts
+    kept = np.shape(q) + tuple(1 if i in axes else shape[i] for i in range(len(shape)))
+    if h is a and part != "S":  # d/dq of the quantile itself: (hi - lo) d frac / d q
+        by_q = np.where(np.isnan(lo) | np.isnan(hi), np.nan, 0.0 if slope is None else slope * (hi - lo))
+        return np.reshape(by_q * np.ones(lo.shape, np.result_type(w.dtype, 0.0)), kept)
+    return _gather_by(parts, h, axis, part, kept)
+
+
+def _gather_by(parts, h, axis, part, kept):
+    w, lo, hi = parts[:3]
+    one = np.ones(lo.shape, np.result_type(w.dtype, 0.0))
+    hw = _slices(h, axis)[3]
+    out = np.where(np.isnan(lo) | np.isnan(hi), np.nan, 0.0 * one) if part != "S" else 0.0 * one
+    for mask, c in _quantile_terms(parts, part, one):
+        out = out + c * np.sum(np.broadcast_to(hw, mask.shape), axis=-1, keepdims=True, where=mask)
+    return np.reshape(out, kept)
+
+
+def _nanmedian_parts(a, axis):
+    """``_quantile_parts`` of np.nanmedian: the median of each slice's non-NaN elements, its middle one or half
+    each of its two middle ones (NumPy's nanquantile 'lower' and 'higher' at 0.5), a NaN weight 0, an all-NaN
+    slice (value NaN) 0 everywhere."""
+    flat, rest, axes, w = _slices(a, axis)
+    kept = (1,) + w.shape[:-1] + (1,)
+    layout = (flat.shape, rest, axes)
+    if w.size == 0:
+        nothing = np.full(kept, np.nan)
+        return w, nothing, nothing, np.zeros(kept), None, layout
+    count = np.reshape(np.sum(~np.isnan(w), axis=-1, keepdims=True), kept)
+    lo = np.reshape(np.nanquantile(w, 0.5, axis=-1, keepdims=True, method="lower"), kept)
+    hi = np.reshape(np.nanquantile(w, 0.5, axis=-1, keepdims=True, method="higher"), kept)
+    position = 0.5 * (count - 1)
+    real = np.result_type(w.dtype, np.float32) if w.dtype.kind == "f" else np.float64
+    return w, lo, hi, (position - np.floor(position)).astype(real), None, layout
+
+
+def nanmedian_spread(g, a, axis=None):
+    """The cotangent of ``a`` in ``np.nanmedian(a, axis)`` from the result's ``g`` (``quantile_spread``'s, over
+    each slice's non-NaN elements). Linear in g, piecewise constant in a; ``nanmedian_gather``'s adjoint."""
+    return _spread_by(_nanmedian_parts(a, axis), g, "S", np.shape(a))
+
+
+def nanmedian_gather(h, a, axis=None):
+    """The tangent of ``np.nanmedian(a, axis, keepdims=True)`` due to ``a``'s, ``h``; ``nanmedian_spread``'s
+    adjoint."""
+    parts = _nanmedian_parts(a, axis)
+    shape, rest, axes = parts[5]
+    return _gather_by(parts, h, axis, "S", tuple(1 if i in axes else shape[i] for i in range(len(shape))))
+
+
+def after_q(q, c):
+    """The axes of ``c`` after q's (a quantile's result has q's axes first): those its q-cotangent sums."""
+    return tuple(range(np.ndim(q), np.ndim(c)))
+
+
+HELPERS = HELPERS + ("quantile_spread", "quantile_gather", "after_q", "nanmedian_spread", "nanmedian_gather")
+_QUANTILE_HELPERS = (
+    "_quantile_parts",
+    "_quantile_terms",
+    "_slices",
+    "_from_slices",
+    "_precision_of",
+    "_quantile_positions",
+    "quantile_method",
+)
+DEPENDS.update(
+    quantile_spread=_QUANTILE_HELPERS + ("_QUANTILE_BETWEEN", "_QUANTILE_PICKS"),
+    quantile_gather=_QUANTILE_HELPERS + ("_QUANTILE_BETWEEN", "_QUANTILE_PICKS"),
+    nanmedian_spread=_QUANTILE_HELPERS + ("_QUANTILE_BETWEEN", "_QUANTILE_PICKS"),
+    nanmedian_gather=_QUANTILE_HELPERS + ("_QUANTILE_BETWEEN", "_QUANTILE_PICKS"),
+)
+
+
+# ---- rules21 (issue #13): np.prod's adjoint in one call (np_reductions.prod_adjoint, nanprod's, their tangents) ----
+
+
+def _from_slices(out, flat_shape, rest, axes, shape):
+    """``out`` (one row per slice, as ``_slices``' ``w``) back in the layout of the array of ``shape``."""
+    out = np.reshape(out, tuple(flat_shape[i] for i in rest + axes))
+    return np.reshape(np.transpose(out, np.argsort(rest + axes)), shape)
+
+
+def _exclusive_products(w):
+    """The product of the other elements of each row of ``w``, by cumulative products from both ends (exact
+    with zeros, and where ``ans / x`` under- or overflows; integers stay integers)."""
+    one = np.ones_like(w[..., :1])
+    left = np.cumprod(np.concatenate([one, w[..., :-1]], axis=-1), axis=-1)
+    right = np.flip(np.cumprod(np.concatenate([one, np.flip(w[..., 1:], axis=-1)], axis=-1), axis=-1), axis=-1)
+    return left * right
+
+
+def prod_bar(g, x, ans, axis=None, keepdims=False):
+    """The cotangent of ``x`` in ``ans = np.prod(x, axis, keepdims=keepdims)`` from the result's ``g``: g times
+    the product of the other elements of each x_i's slice. Where a slice's product is a normal number (finite,
+    neither 0 nor subnormal: no x_i is 0, and the quotient keeps its precision) that is g ans / x_i, one pass;
+    only the other slices (a zero, under- or overflow) take the product of the others from cumulative products
+    (the rows of a 10^6 array with a zero in every 7th: ~2x np.prod's time, where the whole array took ~6x).
+    ``ans`` is that product, read as given: the result depends on x alone (its rules give ``ans`` no cotangent)."""
+    a = np.asarray(x)
+    flat, rest, axes, w = _slices(a, axis)
+    batch = w.shape[:-1]
+    gk = _precision_of(np.reshape(np.broadcast_to(g, np.shape(ans)), batch + (1,)), a)
+    if a.dtype.kind not in "fc":  # (integers, objects: no division)
+        return _from_slices(gk * _exclusive_products(w), flat.shape, rest, axes, np.shape(a))
+    p = np.reshape(ans, batch + (1,))
+    with np.errstate(all="ignore"):
+        out = (gk * p) / w
+        normal = np.isfinite(p) & (np.abs(p) >= np.finfo(a.dtype).tiny)
+        if not np.all(normal):
+            rows = ~normal[..., 0]
+            out[rows] = gk[rows] * _exclusive_products(w[rows])
+    return _from_slices(out, flat.shape, rest, axes, np.shape(a))
+
+
+def prod_cross(v, x, ans, axis=None, keepdims=False):
+    """prod_bar's derivative in x: for each element x_j, the sum over the other elements i of its slice of
+    v_i times the product of the elements other than i and j (d/dt of the product of the others of x + t v).
+    Symmetric in i and j, so its own adjoint in v; linear in v. With p the product of a slice's nonzero elements,
+    S the sum of v_i / x_i over them and c its number of zeros: x_j nonzero gets p / x_j (S - v_j / x_j) (c = 0)
+    or v_z p / x_j (c = 1, z the zero); a zero gets p S (c = 1) or p v_z' (c = 2, z' the other zero); the rest 0.
+    A slice whose p under- or overflows takes dual-number cumulative products (a loop along the slice)."""
+    a = np.asarray(x)
+    flat, rest, axes, w = _slices(a, axis)
+    vw = _slices(v, axis)[3]
+    with np.errstate(all="ignore"):
+        zero = w == 0
+        count = np.sum(zero, axis=-1, keepdims=True)
+        nonzero = np.where(zero, 1, w)
+        p = np.prod(nonzero, axis=-1, keepdims=True)
+        ratio = np.where(zero, 0, vw / nonzero)
+        total = np.sum(ratio, axis=-1, keepdims=True)
+        at_zeros = np.sum(np.where(zero, vw, 0), axis=-1, keepdims=True)
+        out = np.where(
+            zero,
+            (count == 1) * p * total + (count == 2) * p * (at_zeros - vw),
+            (count == 0) * (p / nonzero) * (total - ratio) + (count == 1) * at_zeros * p / nonzero,
+        )
+        bad = ~(np.isfinite(p) & (np.abs(p) >= np.finfo(np.result_type(w, 0.0)).tiny))[..., 0]
+    if np.any(bad):
+        out[bad] = _dual_others(w[bad], vw[bad])
+    return _from_slices(out, flat.shape, rest, axes, np.shape(a))
+
+
+def _dual_others(w, v):
+    """prod_cross on rows whose products under- or overflow: the tangent of each exclusive product along v,
+    from left and right cumulative products of dual numbers (value, tangent), a loop along the rows."""
+    m = w.shape[-1]
+    left, left_dot = np.ones_like(w * 1.0), np.zeros_like(w * 1.0)
+    right, right_dot = np.ones_like(left), np.zeros_like(left)
+    for k in range(1, m):
+        left[..., k] = left[..., k - 1] * w[..., k - 1]
+        left_dot[..., k] = left_dot[..., k - 1] * w[..., k - 1] + left[..., k - 1] * v[..., k - 1]
+        j = m - 1 - k
+        right[..., j] = right[..., j + 1] * w[..., j + 1]
+        right_dot[..., j] = right_dot[..., j + 1] * w[..., j + 1] + right[..., j + 1] * v[..., j + 1]
+    return left_dot * right + left * right_dot
+
+
+HELPERS = HELPERS + ("prod_bar", "prod_cross")
+DEPENDS.update(
+    prod_bar=("_slices", "_from_slices", "_exclusive_products", "_precision_of", "_in_complex_call"),
+    prod_cross=("_slices", "_from_slices", "_dual_others"),
+)

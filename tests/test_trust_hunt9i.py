@@ -1021,7 +1021,7 @@ def test_hvp_of_a_store_of_an_element_of_the_same_array():
     np.testing.assert_allclose(ac.hessian(copy_boundary)(u), H, rtol=1e-12)
 
 
-# ---- refused at the user's line once (np13p: all but np.fft.rfft differentiated now): draws whose distribution
+# ---- refused at the user's line once (np13p; np.fft.rfft since session 21, rules/np_fft.py): draws whose distribution
 # parameters are differentiated (the pathwise derivative), the running peak, lognorm, np.pad's linear_ramp ----
 def normal_draws_with_parameters(mu, sigma):
     rng = np.random.default_rng(1)
@@ -1052,9 +1052,6 @@ def linear_ramp_padding(x):
     return np.sum(np.pad(x, 2, mode="linear_ramp", end_values=1.0) ** 2)
 
 
-REFUSED = [
-    (power_spectrum, (np.arange(6.0),), "np.fft.rfft", "np.fft.rfft"),
-]
 
 # np13p: the others have exact rules now (the pathwise derivative of a seeded draw, the running peak, lognorm's
 # logpdf, np.pad's linear_ramp): against central differences of the functions themselves, in both modes
@@ -1064,6 +1061,7 @@ SUPPORTED_NOW = [
     (running_peak_drawdown, (np.array([1.0, 1.3, 1.1, 1.5]),)),
     (lognormal_logpdf, (0.8,)),
     (linear_ramp_padding, (np.arange(4.0),)),
+    (power_spectrum, (np.arange(6.0) * 0.3 - 0.4,)),
 ]
 
 
@@ -1071,21 +1069,6 @@ SUPPORTED_NOW = [
 def test_formerly_refused_now_match_central_differences(f, args):
     _needs_scipy(f)
     ac.check_grads(f, args, wrt=tuple(range(len(args))), modes=("rev", "fwd"))
-
-
-@pytest.mark.parametrize("transform", ["grad", "jvp"])
-@pytest.mark.parametrize("f, args, line, message", REFUSED, ids=[r[0].__name__ for r in REFUSED])
-def test_refused_at_the_users_line(f, args, line, message, transform):
-    _needs_scipy(f)
-    wrt = tuple(range(len(args)))
-    with pytest.raises(ac.CompileError) as info:
-        if transform == "grad":
-            ac.grad(f, wrt)(*args)
-        else:
-            ac.jvp(f, wrt)(*args, tuple(np.ones_like(a) if np.ndim(a) else 1.0 for a in args))
-    text = str(info.value)
-    assert text.startswith("%s:%d:" % (__file__, line_of(f, line))), text
-    assert message in text, text
 
 
 def test_nan_marked_data_reverse_and_forward_mode_are_documented():

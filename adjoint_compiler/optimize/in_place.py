@@ -48,7 +48,7 @@ def _is_call_of(node, name, nargs=None):
 
 # calls whose result is an array (on arrays: a 0-d one, or a NumPy scalar, ``add_into`` sums as ``+`` does):
 # the runtime's matmul adjoints, by name, and NumPy's products, as attributes of the module
-_ARRAY_HELPERS = frozenset(("matmul_bar1", "matmul_bar2", "dot_bar1", "dot_bar2"))
+_ARRAY_HELPERS = frozenset(("matmul_bar1", "matmul_bar2", "dot_bar1", "dot_bar2", "quantile_spread", "prod_bar"))
 _ARRAY_PRODUCTS = frozenset(("matmul", "outer", "dot", "einsum", "tensordot", "kron"))
 
 

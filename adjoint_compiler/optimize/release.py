@@ -45,7 +45,18 @@ from adjoint_compiler.optimize.quotes import is_comment
 _NESTED = (gast.FunctionDef, gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
 # runtime helpers whose presence says the function computes on arrays
 _ARRAY_HELPERS = frozenset(
-    ("unbroadcast", "unreduce", "matmul_bar1", "matmul_bar2", "dot_bar1", "dot_bar2", "add_at", "add_into")
+    (
+        "unbroadcast",
+        "unreduce",
+        "matmul_bar1",
+        "matmul_bar2",
+        "dot_bar1",
+        "dot_bar2",
+        "quantile_spread",
+        "prod_bar",
+        "add_at",
+        "add_into",
+    )
 )
 _ARRAY_NAMES = sorted(_ARRAY_HELPERS | {"np"})
 _MAKES = (gast.BinOp, gast.UnaryOp, gast.Compare)

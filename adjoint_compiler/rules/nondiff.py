@@ -98,7 +98,7 @@ nondifferentiable(
     runtime.unless_float,
     reason="checks a literal flag or method name",
 )
-nondifferentiable(runtime.axes_from_end, reason="axis numbers")
+nondifferentiable(runtime.axes_from_end, runtime.after_q, reason="axis numbers")
 nondifferentiable(runtime.joined_type, reason="a dtype")
 nondifferentiable(runtime.kept_share, reason="a mean's shares under where=: the mask and a shape")
 nondifferentiable(runtime.one_spacing, reason="checks that np.gradient got one spacing for every axis")

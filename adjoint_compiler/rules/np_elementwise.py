@@ -602,8 +602,8 @@ def interp_adjoint(g, ans, x, xp, fp, left=None, right=None):
     gin = np.ravel(np.where(seg[5], g, 0.0))
     lo = np.ravel(seg[0])
     tt = np.ravel(seg[1])
-    no_left = np.asarray(left).dtype.kind == "O"
-    no_right = np.asarray(right).dtype.kind == "O"
+    no_left = is_none(left)
+    no_right = is_none(right)
     ends = np.zeros(np.size(fp))
     ends_fp = ends + (np.arange(np.size(fp)) == 0) * np.sum(np.where(seg[3], g, 0.0)) * no_left
     ends_fp2 = ends_fp + (np.arange(np.size(fp)) == np.size(fp) - 1) * np.sum(np.where(seg[4], g, 0.0)) * no_right
@@ -620,8 +620,8 @@ def interp_adjoint(g, ans, x, xp, fp, left=None, right=None):
 @tangent(np.interp)
 def interp_tangent(dot, ans, x, xp, fp, left=None, right=None):
     seg = interp_segments(x, xp, fp)
-    no_left = np.asarray(left).dtype.kind == "O"
-    no_right = np.asarray(right).dtype.kind == "O"
+    no_left = is_none(left)
+    no_right = is_none(right)
     inside = seg[5]
     by_fp = (1.0 - seg[1]) * np.take(dot, seg[0]) + seg[1] * np.take(dot, seg[0] + 1)
     ends_fp = np.where(seg[3], np.take(dot, 0) * no_left, 0.0) + np.where(seg[4], np.take(dot, -1) * no_right, 0.0)

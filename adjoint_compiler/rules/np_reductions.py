@@ -32,7 +32,6 @@ from adjoint_compiler.rules.registry import adjoint, form, fragment, tangent
 from adjoint_compiler.runtime import (
     extremum_bar,
     extremum_dot,
-    axes_from_end,
     conj_times,
     gradient_bar,
     gradient_of,
@@ -40,8 +39,13 @@ from adjoint_compiler.runtime import (
     no_derivative,
     one_spacing,
     only_defaults,
+    prod_bar,
     sign_times,
-    quantile_method,
+    after_q,
+    quantile_gather,
+    nanmedian_gather,
+    nanmedian_spread,
+    quantile_spread,
     spacing_bar,
     structured_times,
     supported,
@@ -137,59 +141,9 @@ def mean_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, whe
     )
 
 
-@fragment
-def prod_bar(g, x, ans, axis, keepdims):
-    # g times d prod / d x_i, the product of the *other* elements of x_i's slice. Where every slice's product ans
-    # is a normal number (finite, neither 0 nor subnormal: no x_i is 0, and the quotient keeps its precision) that
-    # is g ans / x_i, one pass (the usual case). Else never ans / x_i, which is wrong where x has zeros. Where zeros
-    # are why (no slice has two, and each slice's product of its nonzero elements, p, is normal): a 0 gets g p, and
-    # every other x_i g p z / x_i, z the slice's zero (its sum of x at zeros: 0, but its derivative is 1, for second
-    # order), or g p / x_i in a slice without zeros: exact, in one more np.prod and a few passes (x == 0, the
-    # zeros counted, x with 1 at its zeros, the division, np.where), about 5x np.prod's time, not the ~11x of
-    # the path below. Else (two zeros in a slice, under/overflow, integers) the reduced axes are moved last and
-    # flattened into one, and the product of the others is (exclusive cumprod from the left) * (exclusive cumprod
-    # from the right), then everything is moved back. Indexing np.arange(ndim) with (axis,) lists the reduced axes,
-    # normalized, for axis None (all), an int or a tuple, without an `axis is None` test (which would read
-    # `1 is None` once inlined).
-    a = np.asarray(x)
-    number = a.dtype.kind in "fc"
-    normal = number and np.all(np.isfinite(ans) & (np.abs(ans) >= np.finfo(a.dtype).tiny))
-    zero = None if normal or not number else a == 0
-    zeros = None if normal or not number else np.sum(zero, axis=axis, keepdims=True)
-    nonzero = None if normal or not number else np.where(zero, 1.0, a)  # (x with each 0 read as 1)
-    part = None if normal or not number else np.prod(nonzero, axis=axis, keepdims=True)
-    by_zeros = (
-        not normal and number and np.all((zeros < 2) & np.isfinite(part) & (np.abs(part) >= np.finfo(a.dtype).tiny))
-    )
-    scale = None if normal or not by_zeros else np.sum(a, axis=axis, keepdims=True, where=zero) + (zeros == 0)
-    axes = np.arange(a.ndim)[(axis,) if a.ndim else ()].ravel()  # (none of a 0-d a, which NumPy reduces along 0 too)
-    kept = a.ndim - np.size(axes)
-    last = np.arange(kept, a.ndim)
-    moved = np.moveaxis(a, axes, last)
-    flat = moved.reshape(moved.shape[:kept] + (np.prod(moved.shape[kept:], dtype=np.intp),))  # not -1: x may be empty
-    one = np.ones_like(flat[..., :1])
-    left = None if normal or by_zeros else np.cumprod(np.concatenate([one, flat[..., :-1]], axis=-1), axis=-1)
-    right = (
-        None
-        if normal or by_zeros
-        else np.flip(np.cumprod(np.concatenate([one, np.flip(flat[..., 1:], axis=-1)], axis=-1), axis=-1), axis=-1)
-    )
-    return (
-        unreduce(g * ans, a, axis, keepdims) / a
-        if normal
-        else np.where(
-            zero,
-            unreduce(g * np.reshape(part, np.shape(ans)), a, axis, keepdims),
-            unreduce(g * np.reshape(part * scale, np.shape(ans)), a, axis, keepdims) / nonzero,
-        )
-        if by_zeros
-        else unreduce(g, a, axis, keepdims) * np.moveaxis((left * right).reshape(moved.shape), last, axes)
-    )
-
-
 @adjoint(np.prod, method="prod", shape="reduce", complex_ok=True)
 def prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    # g times the product of the others (prod_bar: g ans / x_i where that is exact, else exact at zeros). where=
+    # g times the product of the others (runtime.prod_bar: g ans / x_i where that is exact, else exact at zeros). where=
     # reads the elements it drops as 1 (they get 0); initial= multiplies every product by a constant c: g c times
     # the product of the others without c (recomputed: ans / c is not it where c is 0). A floating dtype=
     # multiplies in that precision, and the cotangent goes back in x's (float64 for integers).
@@ -304,13 +258,13 @@ def extremum_tangent(dot, ans, x, axis=None, out=None, keepdims=False, initial=N
 
 
 @fragment
-def var_parts(x, ans, axis, ddof, where, correction, twice):
+def var_parts(x, ans, axis, ddof, where, correction, twice, mean=None):
     # (dof, centered) for np.var and np.std: n - ddof per slice (NumPy's max(n - ddof, 0); +1 where x is empty,
     # only to keep the division quiet) and x minus its slice's mean, centred `twice` for std (after one pass the
     # values of a slice of equal elements can all be the same rounding error, e.g. 0.1 - 0.1000...2; after two
     # they are 0, which std's subgradient 0 there reads). With where= n is each slice's kept count (ans's shape),
     # the mean the kept elements', and the dropped elements are centred to 0 (they get no cotangent; +1 where a
-    # slice keeps none, whose elements are all dropped).
+    # slice keeps none, whose elements are all dropped). NumPy 2's mean= (rules21) is the mean subtracted as given.
     n = np.size(x) / (np.size(ans) or 1) if is_none(where) else np.sum(np.broadcast_to(where, np.shape(x)), axis=axis)
     less = ddof if is_none(correction) else correction
     dof = (
@@ -319,7 +273,9 @@ def var_parts(x, ans, axis, ddof, where, correction, twice):
         else np.reshape(np.maximum(n - less, 0.0) + (n == 0), np.shape(ans))
     )
     once = (
-        x - np.mean(x, axis=axis, keepdims=True)
+        x - mean
+        if not is_none(mean)
+        else x - np.mean(x, axis=axis, keepdims=True)
         if is_none(where)
         else x - np.mean(x, axis, None, None, True, where=where)
     )
@@ -329,7 +285,7 @@ def var_parts(x, ans, axis, ddof, where, correction, twice):
             if is_none(where)
             else once - np.mean(once, axis, None, None, True, where=where)
         )
-        if twice
+        if twice and is_none(mean)
         else once
     )
     return dof, again if is_none(where) else np.where(where, again, 0)
@@ -345,10 +301,10 @@ def var_adjoint(
     # empty so is its cotangent. Of complex x, NumPy's var is mean(|x - mean|^2) (real): its cotangent
     # Re(g) 2 conj(x - mean) / (n - ddof) (runtime.conj_times). With where= (rules20) the same over each slice's
     # kept elements (var_parts). A floating dtype= computes in that precision; the cotangent goes back in x's.
-    # NumPy 2's correction= is ddof by another name (rules19); its mean= (a mean given, which the variance then
-    # depends on) is refused.
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out, "mean", mean)
-    parts = var_parts(x, ans, axis, ddof, where, correction, False)
+    # NumPy 2's correction= is ddof by another name (rules19); its mean= (rules21), the mean subtracted as given:
+    # the variance depends on it as on -x (its cotangent minus x's, summed back to its shape).
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    parts = var_parts(x, ans, axis, ddof, where, correction, False, mean)
     back = conj_times(unreduce(g * (2.0 / parts[0]), x, axis, keepdims), parts[1]) * _unmodelled
     like = np.asarray(x).dtype
     return (
@@ -359,7 +315,7 @@ def var_adjoint(
         None,
         None,
         None,
-        None,
+        None if is_none(mean) else -unbroadcast(back, mean),
         None,
     )
 
@@ -368,22 +324,14 @@ def var_adjoint(
 def var_tangent(
     dot, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None, correction=None
 ):
-    # 2 <x - mean, dot> / (n - ddof) over each slice, n and dof as in var_adjoint
+    # 2 <x - mean, dot> / (n - ddof) over each slice, n and dof as in var_adjoint; a given mean='s tangent the same
+    # with the opposite sign
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out, "mean", mean)
-    parts = var_parts(x, ans, axis, ddof, where, correction, False)
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    parts = var_parts(x, ans, axis, ddof, where, correction, False, mean)
     summed = np.sum(conj_times((dot if _unmodelled else dot), parts[1], True), axis=axis, keepdims=keepdims)
-    return (
-        summed * (2.0 / parts[0]) if is_none(dtype) else (summed * (2.0 / parts[0])).astype(dtype),
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-    )
+    slope = summed * (2.0 / parts[0]) if is_none(dtype) else (summed * (2.0 / parts[0])).astype(dtype)
+    return slope, None, None, None, None, None, None, None if is_none(mean) else -slope, None
 
 
 @adjoint(np.std, method="std", complex_ok=True)
@@ -395,9 +343,9 @@ def std_adjoint(
     # a norm at 0: for one element it is 0 whatever the value, so its derivative is exactly 0;
     # for more it has a kink there, whose subgradients include 0, the one returned (as abs at
     # 0; autograd gives nan): the centred values of such a slice are exactly 0 (var_parts), and
-    # std == 0 is divided by 1 instead.
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out, "mean", mean)
-    parts = var_parts(x, ans, axis, ddof, where, correction, True)
+    # std == 0 is divided by 1 instead. A given mean= (NumPy 2, rules21): as np.var's.
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    parts = var_parts(x, ans, axis, ddof, where, correction, True, mean)
     back = conj_times(unreduce(g / ((ans + (ans == 0)) * parts[0]), x, axis, keepdims), parts[1]) * _unmodelled
     like = np.asarray(x).dtype
     return (
@@ -408,7 +356,7 @@ def std_adjoint(
         None,
         None,
         None,
-        None,
+        None if is_none(mean) else -unbroadcast(back, mean),
         None,
     )
 
@@ -420,21 +368,12 @@ def std_tangent(
     # <x - mean, dot> / ((n - ddof) std) over each slice, with std_adjoint's n, dof, where=, second centring
     # and its subgradient 0 where a slice's elements are all equal
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out, "mean", mean)
-    parts = var_parts(x, ans, axis, ddof, where, correction, True)
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    parts = var_parts(x, ans, axis, ddof, where, correction, True, mean)
     summed = np.sum(conj_times((dot if _unmodelled else dot), parts[1], True), axis=axis, keepdims=keepdims)
     slope = summed / ((ans + (ans == 0)) * parts[0])
-    return (
-        slope if is_none(dtype) else slope.astype(dtype),
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-    )
+    typed = slope if is_none(dtype) else slope.astype(dtype)
+    return typed, None, None, None, None, None, None, None if is_none(mean) else -typed, None
 
 
 @fragment
@@ -742,8 +681,8 @@ def running_extremum_tangent(dot, ans, array, axis=0, dtype=None, out=None):
 def diff_ends(a, axis, prepend, append):
     # How many elements np.diff puts before and after a along axis: 0 where prepend (append) is not
     # passed (None in the rule), 1 for a number (NumPy broadcasts it over one slice), else its length.
-    before = 0 if np.asarray(prepend).dtype.kind == "O" else (1 if np.ndim(prepend) == 0 else np.shape(prepend)[axis])
-    after = 0 if np.asarray(append).dtype.kind == "O" else (1 if np.ndim(append) == 0 else np.shape(append)[axis])
+    before = 0 if is_none(prepend) else (1 if np.ndim(prepend) == 0 else np.shape(prepend)[axis])
+    after = 0 if is_none(append) else (1 if np.ndim(append) == 0 else np.shape(append)[axis])
     return before, after
 
 
@@ -958,112 +897,35 @@ def ptp_tangent(dot, ans, a, axis=None, out=None, keepdims=False):
 # ---- order statistics: quantile, percentile, median ------------------------------------------------
 
 
-@fragment
-def quantile_slope(a, q, axis, method):
-    # NumPy's default ('linear', Hyndman and Fan 1996 definition 7) quantile is lo + frac (hi - lo), lo
-    # and hi the order statistics at floor and ceil of q (n - 1) (NumPy's methods 'lower' and
-    # 'higher'), frac its fractional part. So d/da is 1 - frac at lo and frac at hi, elements tied
-    # with an order statistic sharing its weight equally (as np.max's ties; a central difference
-    # agrees), and d/dq is (n - 1) (hi - lo). With no axis, a is flattened first; the axes are
-    # counted from the end, as NumPy puts q's axes first. Returns, over q's axes then (flattened) a's,
-    # the slope, d/dq (kept dims), and the shape of the kept result. Methods 'lower', 'higher', 'nearest' and
-    # 'midpoint' weigh the same lo and hi otherwise (below); the others are refused at the call (quantile_method).
-    flat = np.ravel(a) if axis == None else np.asarray(a)
-    ax = axes_from_end(0 if axis == None else axis, np.ndim(flat))
-    # (an empty a has an empty cotangent: NumPy's quantile of nothing is nan, its 'lower' one raises)
-    kept = np.shape(np.sum(flat, axis=ax, keepdims=True))
-    empty = np.zeros(np.shape(q) + kept)
-    # Along one axis, lo and hi are those of methods 'lower' and 'higher' read off one np.partition at both
-    # positions and the last one (a NaN there: the slice has one, and its quantile is NaN), the partition np.quantile
-    # does (two calls of np.quantile cost two). Axes together: those calls.
-    one = np.ndim(ax) == 0 and np.size(flat) > 0
-    count = np.shape(flat)[ax] if one else 1
-    spots = (count - 1) * np.asarray(q)
-    below = np.ravel(np.floor(spots).astype(np.intp))
-    above = np.ravel(np.ceil(spots).astype(np.intp))
-    part = np.partition(flat, np.concatenate([below, above, [count - 1]]), axis=ax) if one else None
-    nan = np.isnan(np.take(part, [count - 1], axis=ax)) if one else None
-    lo = (
-        np.where(nan, np.nan, np.reshape(np.moveaxis(np.take(part, below, axis=ax), ax, 0), np.shape(q) + kept))
-        if one
-        else np.quantile(flat, q, axis=ax, keepdims=True, method="lower")
-        if np.size(flat)
-        else empty
-    )
-    hi = (
-        np.where(nan, np.nan, np.reshape(np.moveaxis(np.take(part, above, axis=ax), ax, 0), np.shape(q) + kept))
-        if one
-        else np.quantile(flat, q, axis=ax, keepdims=True, method="higher")
-        if np.size(flat)
-        else empty
-    )
-    n = np.size(flat) * np.size(q) / (np.size(lo) or 1)
-    position = np.asarray(q) * (n - 1)
-    frac = np.reshape(position - np.floor(position), np.shape(q) + (1,) * np.ndim(flat))
-    # hi's weight by method (rules20; lo's the rest), each NumPy's: 'lower' takes lo, 'higher' hi, 'nearest' the one
-    # np.around(position) picks (halves to even), 'midpoint' half each (where lo is hi, the weight does not matter);
-    # those are piecewise constant in q (d/dq 0). Other methods: refused by name (quantile_method).
-    weight = (
-        frac
-        if method == "linear"
-        else 0.0 * frac
-        if method == "lower"
-        else np.ceil(frac)
-        if method == "higher"
-        else 0.5 + 0.0 * frac
-        if method == "midpoint"
-        else np.reshape(np.around(position) - np.floor(position), np.shape(frac))
-    ) * quantile_method(method)
-    at_lo = flat == lo
-    at_hi = flat == hi
-    # (lo and hi are read only through these masks: the order statistics again as means of the elements
-    # equal to them, so that second order differentiates sums, not NumPy's 'lower'/'higher' selections; each
-    # mask's weight is computed in the reduced shape and the means are sums where= the mask, not products of
-    # q's size times a's: ~3x np.quantile's time for three q's -> ~2x)
-    count_lo = np.maximum(np.sum(at_lo, axis=ax, keepdims=True), 1)
-    count_hi = np.maximum(np.sum(at_hi, axis=ax, keepdims=True), 1)
-    slope = at_lo * ((1.0 - weight) / count_lo) + at_hi * (weight / count_hi)
-    mean_lo = np.sum(np.broadcast_to(flat, np.shape(at_lo)), axis=ax, keepdims=True, where=at_lo) / count_lo
-    mean_hi = np.sum(np.broadcast_to(flat, np.shape(at_hi)), axis=ax, keepdims=True, where=at_hi) / count_hi
-    # (a slice with a NaN: its quantile and d/dq NaN, as the mean of no element at NaN)
-    by_q = (n - 1) * (mean_hi - mean_lo) if method == "linear" else 0.0 * mean_hi
-    return slope, np.where(np.isnan(lo) | np.isnan(hi), np.nan, by_q), ax
-
-
-@fragment
-def quantile_bars(g, parts, a, q):
-    # the cotangents of a and q from g (parts: quantile_slope's)
-    kept = np.reshape(g, np.shape(parts[1]))
-    # (sizes, not -1: a may be empty)
-    by_a = np.sum(np.reshape(kept * parts[0], (np.size(q),) + np.shape(parts[0])[np.ndim(q) :]), axis=0)
-    by_q = np.sum(np.reshape(kept * parts[1], np.shape(q) + (np.size(kept) // (np.size(q) or 1),)), axis=-1)
-    return np.reshape(by_a, np.shape(a)), np.reshape(by_q, np.shape(q))
-
-
-@fragment
-def quantile_dot(dot, parts, ans, axis):
-    # the tangent of the quantile due to a's, dot (parts: quantile_slope's)
-    flat = np.ravel(dot) if axis == None else np.asarray(dot)
-    return np.reshape(np.sum(parts[0] * flat, axis=parts[2], keepdims=True), np.shape(ans))
+# Each method is a weighted sum of one or two order statistics (runtime.quantile_spread explains and computes the
+# weights; Hyndman and Fan 1996 for the methods' positions): d/da spreads g by the weights (ties share an order
+# statistic's weight, as np.max's do: a central difference agrees), d/dq gathers a by the weights' derivative in
+# q (nonzero only for the interpolating methods, 'linear' the default: (n - 1) (hi - lo)). With no axis, a is
+# flattened first. q must lie in [0, 1] (NumPy refuses others going forward).
 
 
 @adjoint(np.quantile)
 def quantile_adjoint(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
-    # see quantile_slope; q must lie in [0, 1] (NumPy refuses others going forward)
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
-    parts = quantile_slope(a, q, axis, method)
-    bars = quantile_bars(g, parts, a, q)
-    return bars[0] * _unmodelled, bars[1], None, None, None, None, None
+    return (
+        quantile_spread(g, a, q, axis, method) * _unmodelled,
+        np.sum(g * np.reshape(quantile_gather(a, a, q, axis, method, "E"), np.shape(g)), axis=after_q(q, g)),
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @tangent(np.quantile)
 def quantile_tangent(dot, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
-    parts = quantile_slope(a, q, axis, method)
     return (
-        quantile_dot((dot if _unmodelled else dot), parts, ans, axis),
-        np.reshape(parts[1] * np.reshape(dot, np.shape(q) + (1,) * (np.ndim(parts[1]) - np.ndim(q))), np.shape(ans)),
+        np.reshape(quantile_gather((dot if _unmodelled else dot), a, q, axis, method), np.shape(ans)),
+        np.reshape(quantile_gather(a, a, q, axis, method, "E"), np.shape(ans))
+        * np.reshape(dot, np.shape(dot) + (1,) * (np.ndim(ans) - np.ndim(dot))),
         None,
         None,
         None,
@@ -1076,21 +938,27 @@ def quantile_tangent(dot, ans, a, q, axis=None, out=None, overwrite_input=False,
 def percentile_adjoint(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
     # np.quantile at q / 100 (NumPy's own definition)
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
-    parts = quantile_slope(a, np.true_divide(q, 100), axis, method)
-    bars = quantile_bars(g, parts, a, q)
-    return bars[0] * _unmodelled, bars[1] / 100, None, None, None, None, None
+    share = np.true_divide(q, 100)
+    return (
+        quantile_spread(g, a, share, axis, method) * _unmodelled,
+        np.sum(g * np.reshape(quantile_gather(a, a, share, axis, method, "E"), np.shape(g)), axis=after_q(q, g)) / 100,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @tangent(np.percentile)
 def percentile_tangent(dot, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
-    parts = quantile_slope(a, np.true_divide(q, 100), axis, method)
+    share = np.true_divide(q, 100)
     return (
-        quantile_dot((dot if _unmodelled else dot), parts, ans, axis),
-        np.reshape(
-            parts[1] * np.reshape(dot / 100, np.shape(q) + (1,) * (np.ndim(parts[1]) - np.ndim(q))), np.shape(ans)
-        ),
+        np.reshape(quantile_gather((dot if _unmodelled else dot), a, share, axis, method), np.shape(ans)),
+        np.reshape(quantile_gather(a, a, share, axis, method, "E"), np.shape(ans))
+        * np.reshape(dot / 100, np.shape(dot) + (1,) * (np.ndim(ans) - np.ndim(dot))),
         None,
         None,
         None,
@@ -1103,54 +971,35 @@ def percentile_tangent(dot, ans, a, q, axis=None, out=None, overwrite_input=Fals
 def median_adjoint(g, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
     # np.quantile at 0.5: the middle element, or half to each of the two middle ones
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
-    parts = quantile_slope(a, 0.5, axis, "linear")
-    bars = quantile_bars(g, parts, a, 0.5)
-    return bars[0] * _unmodelled, None, None, None, None
+    return quantile_spread(g, a, 0.5, axis) * _unmodelled, None, None, None, None
 
 
 @tangent(np.median)
 def median_tangent(dot, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
-    parts = quantile_slope(a, 0.5, axis, "linear")
-    return quantile_dot((dot if _unmodelled else dot), parts, ans, axis), None, None, None, None
-
-
-@fragment
-def nanmedian_slope(a, axis):
-    # np.median of each slice's non-NaN elements (np13p): its middle one, or half to each of its two middle ones
-    # (NumPy's nanquantile 'lower' and 'higher' at 0.5; ties share their weight equally, as np.median's), a NaN 0,
-    # an all-NaN slice (value NaN) 0 everywhere. Returns the slope over (flattened) a and the reduced axes.
-    flat = np.ravel(a) if axis == None else np.asarray(a)
-    ax = axes_from_end(0 if axis == None else axis, np.ndim(flat))
-    count = np.sum(~np.isnan(flat), axis=ax, keepdims=True)
-    some = np.size(flat) > 0
-    lo = np.nanquantile(flat, 0.5, axis=ax, keepdims=True, method="lower") if some else np.zeros(np.shape(count))
-    hi = np.nanquantile(flat, 0.5, axis=ax, keepdims=True, method="higher") if some else np.zeros(np.shape(count))
-    position = 0.5 * (count - 1)
-    frac = position - np.floor(position)
-    at_lo = flat == lo
-    at_hi = flat == hi
-    by_lo = at_lo / np.maximum(np.sum(at_lo, axis=ax, keepdims=True), 1)
-    by_hi = at_hi / np.maximum(np.sum(at_hi, axis=ax, keepdims=True), 1)
-    return (1.0 - frac) * by_lo + frac * by_hi, ax
+    return (
+        np.reshape(quantile_gather((dot if _unmodelled else dot), a, 0.5, axis), np.shape(ans)),
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @adjoint(np.nanmedian)
 def nanmedian_adjoint(g, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    # np.median of each slice's non-NaN elements (np13p; runtime.nanmedian_spread): its middle one, or half to each
+    # of its two middle ones, ties sharing their weight equally (as np.median's), a NaN 0, an all-NaN slice 0
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
-    parts = nanmedian_slope(a, axis)
-    spread = np.reshape(g, np.shape(np.sum(parts[0], axis=parts[1], keepdims=True))) * parts[0]
-    return np.reshape(spread, np.shape(a)) * _unmodelled, None, None, None, None
+    return nanmedian_spread(g, a, axis) * _unmodelled, None, None, None, None
 
 
 @tangent(np.nanmedian)
 def nanmedian_tangent(dot, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
     _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
-    parts = nanmedian_slope(a, axis)
-    flat = np.ravel(dot if _unmodelled else dot) if axis == None else np.asarray(dot if _unmodelled else dot)
-    return np.reshape(np.sum(parts[0] * flat, axis=parts[1], keepdims=True), np.shape(ans)), None, None, None, None
+    return np.reshape(nanmedian_gather((dot if _unmodelled else dot), a, axis), np.shape(ans)), None, None, None, None
 
 
 # ---- weighted averages, covariances -----------------------------------------------------------------
@@ -1159,7 +1008,7 @@ def nanmedian_tangent(dot, ans, a, axis=None, out=None, overwrite_input=False, k
 @fragment
 def average_weights(a, axis, weights):
     # np.average's weights laid over a: 1 where none are passed, a 1-d array for one axis along it
-    none = np.asarray(weights).dtype.kind == "O"
+    none = is_none(weights)
     same = np.shape(weights) == np.shape(a)
     return np.ones_like(a) * (
         1.0
@@ -1184,7 +1033,7 @@ def average_adjoint(g, ans, a, axis=None, weights=None, returned=False, keepdims
         spread * w / total,
         None,
         by_w
-        if np.shape(weights) == np.shape(a) or np.asarray(weights).dtype.kind == "O"
+        if np.shape(weights) == np.shape(a) or is_none(weights)
         else unbroadcast(np.swapaxes(by_w, -1, axis), weights),
         None,
         None,
@@ -1216,7 +1065,7 @@ def cov_rows(m, y, rowvar):
     # 1-d (one variable either way) and y unless it is a single row.
     rows = np.atleast_2d(m).T if not rowvar and np.ndim(m) != 1 else np.atleast_2d(m)
     extra = np.atleast_2d(y).T if not rowvar and np.shape(np.atleast_2d(y))[0] != 1 else np.atleast_2d(y)
-    return rows if np.asarray(y).dtype.kind == "O" else np.concatenate([rows, extra], axis=0)
+    return rows if is_none(y) else np.concatenate([rows, extra], axis=0)
 
 
 @fragment
@@ -1227,7 +1076,7 @@ def cov_split(bar, m, y, rowvar):
     count = np.shape(np.atleast_2d(m).T if flip else np.atleast_2d(m))[0]
     mine = bar[:count].T if flip else bar[:count]
     theirs = bar[count:].T if flip_y else bar[count:]
-    return np.reshape(mine, np.shape(m)), (None if np.asarray(y).dtype.kind == "O" else np.reshape(theirs, np.shape(y)))
+    return np.reshape(mine, np.shape(m)), (None if is_none(y) else np.reshape(theirs, np.shape(y)))
 
 
 @fragment
@@ -1240,8 +1089,8 @@ def cov_weighting(x, bias, ddof, fweights, aweights):
     # (ones of x's dtype where a weight is not passed, and integer counts cast to it: float32 stays float32; not
     # np.ones_like(x[0]), which x with no variables, np.cov of an empty array, does not have)
     ones = np.ones(np.shape(x)[1], dtype=np.asarray(x).dtype)
-    fw = ones if np.asarray(fweights).dtype.kind == "O" else np.asarray(fweights).astype(ones.dtype)
-    no_a = np.asarray(aweights).dtype.kind == "O"
+    fw = ones if is_none(fweights) else np.asarray(fweights).astype(ones.dtype)
+    no_a = is_none(aweights)
     aw = ones if no_a else aweights
     w = fw * aw
     v1 = np.sum(w)
@@ -1286,7 +1135,7 @@ def cov_tangent(dot, ans, m, y=None, rowvar=True, bias=False, ddof=None, fweight
     xc = parts[0]
     w = parts[1]
     f = parts[2]
-    dm = cov_rows(dot, np.zeros_like(y) if np.asarray(y).dtype.kind != "O" else y, rowvar)
+    dm = cov_rows(dot, np.zeros_like(y) if not is_none(y) else y, rowvar)
     dy = cov_rows(np.zeros_like(m), dot, rowvar)
     part_m = np.matmul(dm * w, xc.T)
     part_y = np.matmul(dy * w, xc.T)
@@ -1337,7 +1186,7 @@ def corrcoef_tangent(dot, ans, x, y=None, rowvar=True):
     c = parts[1]
     s = parts[2]
     r = parts[3]
-    dx = cov_rows(dot, np.zeros_like(y) if np.asarray(y).dtype.kind != "O" else y, rowvar)
+    dx = cov_rows(dot, np.zeros_like(y) if not is_none(y) else y, rowvar)
     dy = cov_rows(np.zeros_like(x), dot, rowvar)
     px = np.matmul(dx - np.mean(dx, axis=1, keepdims=True), xc.T)
     py = np.matmul(dy - np.mean(dy, axis=1, keepdims=True), xc.T)

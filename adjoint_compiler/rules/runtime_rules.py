@@ -984,3 +984,142 @@ def irfft_bar_adjoint(g, ans, g_in, axis=-1, norm=None):
 nondifferentiable(
     runtime.fft_axes, runtime.fft_distinct, runtime.fft_inverse_norm, reason="the axes and norm of an np.fft transform"
 )
+
+
+# ---- rules21 (issue #13): np.quantile's adjoint helpers (np_reductions.py). quantile_spread(g, ...) spreads g by
+# the weights W ("S", or their derivative in q, "E") and quantile_gather(h, ...) sums h by them: each is linear in
+# its first argument and the other's adjoint there. W is piecewise constant in a (a gets None), and S moves with q
+# only by E (E not at all): so d/dq of spread(g, S) in the direction dq is spread(g dq, E), and the q-cotangent of
+# gather(h, S) paired with c is the sum of c gather(h, E) over all but q's axes.
+from adjoint_compiler.runtime import after_q, quantile_gather, quantile_spread  # noqa: E402
+
+
+@adjoint(runtime.quantile_spread, linear="first")
+def quantile_spread_adjoint(g, ans, g_in, a, q, axis=None, method="linear", part="S"):
+    return (
+        np.reshape(quantile_gather(g, a, q, axis, method, part), np.shape(g_in)),
+        None,
+        np.sum(g_in * np.reshape(quantile_gather(g, a, q, axis, method, "E"), np.shape(g_in)), axis=after_q(q, g_in))
+        * (part == "S"),
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(runtime.quantile_spread)
+def quantile_spread_tangent(dot, ans, g_in, a, q, axis=None, method="linear", part="S"):
+    return (
+        quantile_spread(dot, a, q, axis, method, part),
+        None,
+        quantile_spread(
+            g_in * np.reshape(dot, np.shape(dot) + (1,) * (np.ndim(g_in) - np.ndim(dot))), a, q, axis, method, "E"
+        )
+        * (part == "S"),
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(runtime.quantile_gather, linear="first")
+def quantile_gather_adjoint(g, ans, h, a, q, axis=None, method="linear", part="S"):
+    return (
+        quantile_spread(g, a, q, axis, method, part),
+        None,
+        np.sum(g * quantile_gather(h, a, q, axis, method, "E"), axis=after_q(q, g)) * (part == "S"),
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(runtime.quantile_gather)
+def quantile_gather_tangent(dot, ans, h, a, q, axis=None, method="linear", part="S"):
+    return (
+        quantile_gather(dot, a, q, axis, method, part),
+        None,
+        quantile_gather(h, a, q, axis, method, "E")
+        * np.reshape(dot, np.shape(dot) + (1,) * (np.ndim(ans) - np.ndim(dot)))
+        * (part == "S"),
+        None,
+        None,
+        None,
+    )
+
+
+# np.prod's adjoint helper (np_reductions.py): prod_bar(g, x, ans) is g times the product of the others, linear in g;
+# its derivative in x along v is g times prod_cross(v), which is symmetric (the product of all but i and j), so
+# prod_cross is its own adjoint in v. ans is the product of x, read as given: no cotangent. Third derivatives (in x
+# of prod_cross) are refused by name.
+from adjoint_compiler.runtime import prod_bar, prod_cross  # noqa: E402
+
+
+@adjoint(runtime.prod_bar, linear="first")
+def prod_bar_adjoint(g, ans, g_in, x, ans_in, axis=None, keepdims=False):
+    return (
+        fit_shape(
+            np.sum(g * prod_bar(np.ones_like(ans_in), x, ans_in, axis, keepdims), axis=axis, keepdims=keepdims), g_in
+        ),
+        prod_cross(g * unreduce(g_in, x, axis, keepdims), x, ans_in, axis, keepdims),
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(runtime.prod_bar)
+def prod_bar_tangent(dot, ans, g_in, x, ans_in, axis=None, keepdims=False):
+    return (
+        prod_bar(dot, x, ans_in, axis, keepdims),
+        unreduce(g_in, x, axis, keepdims) * prod_cross(dot, x, ans_in, axis, keepdims),
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(runtime.prod_cross, linear="first")
+def prod_cross_adjoint(g, ans, v, x, ans_in, axis=None, keepdims=False):
+    return (
+        prod_cross(g, x, ans_in, axis, keepdims),
+        no_derivative("np.prod", "its argument", "third derivatives of a product are not implemented"),
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(runtime.prod_cross)
+def prod_cross_tangent(dot, ans, v, x, ans_in, axis=None, keepdims=False):
+    return (
+        prod_cross(dot, x, ans_in, axis, keepdims),
+        no_derivative("np.prod", "its argument", "third derivatives of a product are not implemented"),
+        None,
+        None,
+        None,
+    )
+
+
+# np.nanmedian's (np_reductions.py): the same pair without q, each the other's adjoint, piecewise constant in a
+from adjoint_compiler.runtime import nanmedian_gather, nanmedian_spread  # noqa: E402
+
+
+@adjoint(runtime.nanmedian_spread, linear="first")
+def nanmedian_spread_adjoint(g, ans, g_in, a, axis=None):
+    return np.reshape(nanmedian_gather(g, a, axis), np.shape(g_in)), None, None
+
+
+@tangent(runtime.nanmedian_spread)
+def nanmedian_spread_tangent(dot, ans, g_in, a, axis=None):
+    return nanmedian_spread(dot, a, axis), None, None
+
+
+@adjoint(runtime.nanmedian_gather, linear="first")
+def nanmedian_gather_adjoint(g, ans, h, a, axis=None):
+    return nanmedian_spread(g, a, axis), None, None
+
+
+@tangent(runtime.nanmedian_gather)
+def nanmedian_gather_tangent(dot, ans, h, a, axis=None):
+    return nanmedian_gather(dot, a, axis), None, None

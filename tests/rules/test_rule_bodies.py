@@ -399,3 +399,8 @@ ALLOWED_GLOBALS |= {
     "irfft_bar",
     "is_none",
 }  # np.fft's rules (np_fft.py)
+
+
+# rules21: the adjoint helpers of np.quantile (percentile, median), np.nanmedian and np.prod (nanprod)
+ALLOWED_GLOBALS |= {"quantile_spread", "quantile_gather", "after_q", "nanmedian_spread", "nanmedian_gather"}
+ALLOWED_GLOBALS |= {"prod_bar", "prod_cross"}

@@ -1136,3 +1136,54 @@ ELSEWHERE.update(
         + (np.fft.fftshift, np.fft.ifftshift, np.fft.fftfreq, np.fft.rfftfreq, runtime.fft_fit, runtime.irfft_bar)
     }
 )
+
+
+# ---- rules21 (issue #13): np.quantile's adjoint helpers, whose tangents serve hvp: linear in g (or h), and in q
+# through the weights' derivative (part "S"); a (the weights) gives positions only -----------------------------------
+def _quantile_helper_cases():
+    a = np.random.default_rng(21).permutation(24).reshape(4, 6) / 24.0
+    q = np.array([0.23, 0.61])
+    out = []
+    for axis, method in [(1, "linear"), (None, "hazen"), (0, "weibull")]:
+        kept = np.shape(np.quantile(a, q, axis=axis, keepdims=True))
+        g = np.cos(np.arange(np.prod(kept))).reshape(kept)
+        for part in ("S", "E"):
+            name = "quantile_spread-%s-%s-%s" % (axis, method, part)
+            out.append(Case(name, runtime.quantile_spread, [g, a, q, axis, method, part], {}, (0, 2)))
+            name = "quantile_gather-%s-%s-%s" % (axis, method, part)
+            out.append(Case(name, runtime.quantile_gather, [np.sin(a), a, q, axis, method, part], {}, (0, 2)))
+    return out
+
+
+CASES = CASES + _quantile_helper_cases()
+
+
+# np.prod's adjoint helpers (rules21): linear in their first argument; their derivative in x (with ans, the product,
+# moving along) is checked through the product itself in tests/rules/test_prod_helpers.py
+def _prod_helper_cases():
+    x = np.array([[1.5, 0.0, -2.0, 0.7], [0.9, 1.1, 1.3, -0.8], [0.0, 2.0, 0.0, 1.2]])
+    out = []
+    for axis in (None, 1, 0):
+        ans = np.prod(x, axis=axis)
+        g = np.cos(np.arange(np.size(ans))).reshape(np.shape(ans))
+        out.append(Case("prod_bar-%s" % (axis,), runtime.prod_bar, [g, x, ans, axis], {}, (0,)))
+        out.append(Case("prod_cross-%s" % (axis,), runtime.prod_cross, [np.sin(x), x, ans, axis], {}, (0,)))
+    return out
+
+
+CASES = CASES + _prod_helper_cases()
+
+
+def _nanmedian_helper_cases():
+    a = np.random.default_rng(22).permutation(24).reshape(4, 6) / 24.0
+    a[1, 2] = np.nan
+    out = []
+    for axis in (None, 0, 1):
+        kept = np.shape(np.nanmedian(a, axis=axis, keepdims=True))
+        g = np.cos(np.arange(np.prod(kept))).reshape(kept)
+        out.append(Case("nanmedian_spread-%s" % (axis,), runtime.nanmedian_spread, [g, a, axis], {}, (0,)))
+        out.append(Case("nanmedian_gather-%s" % (axis,), runtime.nanmedian_gather, [np.sin(a), a, axis], {}, (0,)))
+    return out
+
+
+CASES = CASES + _nanmedian_helper_cases()

@@ -1,0 +1,109 @@
+"""Parameters of reductions enabled or still refused (task rules21, issue #13): np.var's and np.std's ``mean=``
+(NumPy 2.0+: the mean subtracted as given, a second differentiated input) against central differences at first
+and second order; and each parameter still refused, refused by name at the user's line."""
+
+import inspect
+
+import numpy as np
+import pytest
+
+import adjoint_compiler as ac
+from tests.rules.test_rule_costs import gradient_error, hvp_error
+
+NUMPY2 = int(np.__version__.split(".")[0]) >= 2
+needs_mean = pytest.mark.skipif(not NUMPY2, reason="np.var(mean=) is NumPy 2.0+")
+X = np.random.default_rng(21).standard_normal((4, 5))
+
+
+def var_own_mean(x):
+    return np.sum(np.sin(np.var(x, axis=1, mean=np.mean(x, axis=1, keepdims=True))))
+
+
+def std_own_mean_ddof(x):
+    return np.sum(np.std(x, axis=0, ddof=1, mean=np.mean(x, axis=0, keepdims=True), keepdims=True) ** 3)
+
+
+def var_other_mean(x):
+    # a mean that is not x's: the variance moves with it as with -x
+    return np.sum(np.var(x[1:], axis=0, mean=np.sin(x[:1])) ** 2)
+
+
+def std_mean_where(x):
+    where = np.arange(5) % 2 == 0
+    return np.sum(np.std(x, axis=1, mean=np.cos(x[:, :1]), where=where) ** 2)
+
+
+def var_mean_positional_keywords(x):
+    return np.var(x, None, None, None, 0, False, mean=np.mean(x, keepdims=True) * 0.5)
+
+
+@needs_mean
+@pytest.mark.parametrize(
+    "fn", [var_own_mean, std_own_mean_ddof, var_other_mean, std_mean_where, var_mean_positional_keywords]
+)
+def test_mean_given_matches_central_differences_first_and_second_order(fn):
+    assert gradient_error(fn, X) < 1e-6
+    assert hvp_error(fn, X) < 1e-5
+
+
+@needs_mean
+def test_mean_given_as_its_own_mean_is_the_usual_gradient_and_float32_is_kept():
+    usual = ac.grad(lambda x: np.sum(np.sin(np.var(x, axis=1))))(X)
+    assert np.allclose(ac.grad(var_own_mean)(X), usual)
+    g = ac.grad(var_own_mean)(X.astype(np.float32))
+    assert g.dtype == np.float32 and np.allclose(g, usual, atol=1e-5)
+
+
+@needs_mean
+def test_mean_cotangent_by_hand():
+    # var(x, mean=m) = sum((x - m)^2) / n: d/dm = -2 sum(x - m) / n
+    x, m = np.array([1.0, 2.0, 6.0]), np.array([2.0])
+    gx, gm = ac.grad(lambda x, m: np.var(x, mean=m), wrt=(0, 1))(x, m)
+    assert np.allclose(gx, 2 * (x - 2.0) / 3) and np.allclose(gm, [-2 * 3.0 / 3])
+
+
+def sum_int_dtype(x):
+    return np.sum(x, dtype=np.int64) * np.sum(x)
+
+
+def nansum_dtype(x):
+    return np.nansum(x, dtype=np.float32)
+
+
+def nansum_where(x):
+    return np.nansum(x, where=x > 1)
+
+
+def nanmean_where(x):
+    return np.nanmean(x, where=x > 1)
+
+
+def nanprod_where(x):
+    return np.nanprod(x, where=x > 1)
+
+
+def pad_odd(x):
+    return np.sum(np.pad(x, 2, mode="reflect", reflect_type="odd") ** 2)
+
+
+def svd_hermitian_vectors(x):
+    return np.sum(np.linalg.svd(np.outer(x, x) + np.eye(3), hermitian=True)[0])
+
+
+@pytest.mark.parametrize(
+    "fn, name",
+    [
+        (sum_int_dtype, "dtype="),  # (an integer sum is piecewise constant: its zero derivative is not modelled)
+        (nansum_dtype, "dtype="),
+        (nansum_where, "where="),
+        (nanmean_where, "where="),
+        (nanprod_where, "where="),
+        (pad_odd, "reflect_type='odd'"),
+        (svd_hermitian_vectors, "hermitian=True"),
+    ],
+    ids=lambda v: getattr(v, "__name__", v),
+)
+def test_still_refused_by_name_at_the_users_line(fn, name):
+    with pytest.raises((ac.CompileError, NotImplementedError), match=name) as e:
+        ac.grad(fn)(np.arange(1.0, 4.0))
+    assert "test_rules21_params.py:%d" % (inspect.getsourcelines(fn)[1] + 1) in str(e.value)
