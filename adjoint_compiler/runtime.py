@@ -3771,6 +3771,37 @@ def fft_fit(z, like, axes):
 _FFT_INVERSE_NORM = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}
 
 
+def _hermitian_weights(n, axis, ndim, dtype):
+    """2 for the frequencies of 0 < k < n/2, 1 for 0 and n/2 (n // 2 + 1 of them), shaped to run along ``axis``:
+    how many times a real signal's DFT of n points holds each of rfft's frequencies (k and n - k)."""
+    weights = np.full(n // 2 + 1, 2.0, dtype=np.result_type(dtype, np.float32))
+    weights[0] = 1.0
+    if n % 2 == 0:
+        weights[-1] = 1.0
+    along = [1] * ndim
+    along[axis] = -1
+    return weights.reshape(along)
+
+
+def rfft_bar(c, n, axis=-1, norm=None):
+    """The transpose of ``np.fft.rfft`` of n real points along ``axis`` at the cotangent ``c`` of its result:
+    Re(DFT of c padded with zeros to n points), computed as irfft of ``conj(c)`` over the weights (irfft reads
+    each inner frequency twice) with the inverse norm, half a complex transform's work. Complex-typed (imaginary
+    part 0), as the cotangents of a complex call are, so that a second derivative through it is refused as any
+    of complex values made from real arguments (docs/complex.md). Its own transpose is rfft
+    (rules/runtime_rules.py).
+
+    >>> c = np.array([1.0 - 2.0j, 0.5 + 1.0j, 3.0j]); x = np.array([0.3, -1.0, 2.0, 0.7])
+    >>> bool(np.isclose(np.sum(np.real(rfft_bar(c, 4)) * x), np.real(np.sum(c * np.fft.rfft(x)))))
+    True
+    """
+    c = np.asarray(c)
+    axis = int(axis) % c.ndim
+    folded = np.conj(c) / _hermitian_weights(n, axis, c.ndim, c.real.dtype)
+    out = np.fft.irfft(folded, n, axis=axis, norm=_FFT_INVERSE_NORM[norm])
+    return out.astype(np.result_type(out, np.complex64))
+
+
 def irfft_bar(g, axis=-1, norm=None):
     """The transpose of ``np.fft.irfft`` along ``axis`` at the cotangent ``g`` of its real result (n points
     there; docs/complex.md's pairing Re(c dz)): irfft reads each frequency k of 0 < k < n/2 twice, as itself and
@@ -3784,14 +3815,8 @@ def irfft_bar(g, axis=-1, norm=None):
     """
     g = np.asarray(g)
     axis = int(axis) % g.ndim
-    n = g.shape[axis]
-    weights = np.full(n // 2 + 1, 2.0, dtype=np.result_type(g.dtype, np.float32))
-    weights[0] = 1.0
-    if n % 2 == 0:
-        weights[-1] = 1.0
-    along = [1] * g.ndim
-    along[axis] = -1
-    return np.conj(np.fft.rfft(g, axis=axis, norm=_FFT_INVERSE_NORM[norm])) * weights.reshape(along)
+    spectrum = np.fft.rfft(np.real(g), axis=axis, norm=_FFT_INVERSE_NORM[norm])
+    return np.conj(spectrum) * _hermitian_weights(g.shape[axis], axis, g.ndim, g.real.dtype)
 
 
 def fft_distinct(axes):
@@ -3808,9 +3833,13 @@ def fft_inverse_norm(norm):
     return _FFT_INVERSE_NORM[norm]
 
 
-HELPERS = HELPERS + ("fft_axes", "fft_fit", "irfft_bar", "_FFT_INVERSE_NORM", "fft_distinct", "fft_inverse_norm")
+HELPERS = HELPERS + ("fft_axes", "fft_fit", "rfft_bar", "irfft_bar", "_hermitian_weights", "_FFT_INVERSE_NORM")
+HELPERS = HELPERS + ("fft_distinct", "fft_inverse_norm")
 STATIC = STATIC + ("fft_distinct", "fft_inverse_norm")
-DEPENDS.update(irfft_bar=("_FFT_INVERSE_NORM",), fft_inverse_norm=("_FFT_INVERSE_NORM",))
+DEPENDS.update(fft_inverse_norm=("_FFT_INVERSE_NORM",))
+DEPENDS.update(
+    rfft_bar=("_FFT_INVERSE_NORM", "_hermitian_weights"), irfft_bar=("_FFT_INVERSE_NORM", "_hermitian_weights")
+)
 
 
 # ---- rules21 (issue #13): np.quantile's, np.percentile's and np.median's adjoint in one call per operand ----

@@ -1052,7 +1052,6 @@ def linear_ramp_padding(x):
     return np.sum(np.pad(x, 2, mode="linear_ramp", end_values=1.0) ** 2)
 
 
-
 # np13p: the others have exact rules now (the pathwise derivative of a seeded draw, the running peak, lognorm's
 # logpdf, np.pad's linear_ramp): against central differences of the functions themselves, in both modes
 SUPPORTED_NOW = [

@@ -8,7 +8,7 @@ adjoint of ``fft`` is ``fft`` of the cotangent, of ``ifft`` ``ifft``, with the s
 or cuts the cotangent back to the input's shape. The real-input transforms are linear over the reals:
 
 - ``rfft`` keeps the first n // 2 + 1 rows of the DFT of a real input, so its adjoint is the real part of the DFT
-  of the cotangent padded with zeros to n points (``np.fft.fft(g, n)`` pads);
+  of the cotangent padded with zeros to n points: ``runtime.rfft_bar``, an irfft of its conjugate;
 - ``irfft`` reads each frequency inside (0, n/2) twice, as itself and its conjugate, and 0 and n/2 once, by
   their real parts: its adjoint is ``runtime.irfft_bar``, ``w * conj(rfft(g))`` with the inverse norm;
 - the n-dimensional forms run the one-dimensional transforms axis by axis (rfftn: rfft along the last axis of
@@ -30,7 +30,8 @@ True
 import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
-from adjoint_compiler.runtime import fft_axes, fft_distinct, fft_fit, fft_inverse_norm, irfft_bar, is_none, supported
+from adjoint_compiler.runtime import fft_axes, fft_distinct, fft_fit, fft_inverse_norm, irfft_bar, is_none, rfft_bar
+from adjoint_compiler.runtime import supported
 
 # ---- complex input: the DFT and its inverse, one axis or several ------------------------------------------------
 
@@ -95,7 +96,7 @@ def ifft2_adjoint(g, ans, a, s=None, axes=(-2, -1), norm=None, out=None):
 def rfft_adjoint(g, ans, a, n=None, axis=-1, norm=None, out=None):
     _unmodelled = supported(1, is_none(out), "np.fft's out= (the gradient of a transform writing into an array)")
     points = np.shape(a)[axis] if is_none(n) else n
-    return fft_fit(np.fft.fft(g, points, axis, norm), a, (axis,)), None, None, None, None
+    return fft_fit(rfft_bar(g, points, axis, norm), a, (axis,)), None, None, None, None
 
 
 @adjoint(np.fft.irfft, linear="first", complex_ok=True)
@@ -112,7 +113,7 @@ def _rfftn_bar(g, a, s, axes, norm):
     )
     points = np.shape(a)[along[-1]] if is_none(s) else s[-1]
     others = np.fft.fftn(g, None, along[:-1], norm)
-    return fft_fit(np.fft.fft(others, points, along[-1], norm), a, along)
+    return fft_fit(rfft_bar(others, points, along[-1], norm), a, along)
 
 
 @fragment
@@ -163,7 +164,7 @@ def ihfft_adjoint(g, ans, a, n=None, axis=-1, norm=None, out=None):
     # ihfft(a) = conj(rfft(a)) with the inverse norm
     _unmodelled = supported(1, is_none(out), "np.fft's out= (the gradient of a transform writing into an array)")
     points = np.shape(a)[axis] if is_none(n) else n
-    spread = np.fft.fft(np.conj(g), points, axis, fft_inverse_norm(norm))
+    spread = rfft_bar(np.conj(g), points, axis, fft_inverse_norm(norm))
     return fft_fit(spread, a, (axis,)), None, None, None, None
 
 

@@ -967,13 +967,19 @@ def expm_frechet_of_tangent(dot, ans, a, e):
 
 
 # np.fft's adjoints (np_fft.py): fft_fit cuts or pads along some axes, its transpose the same the other way;
-# irfft_bar is irfft's transpose, so irfft is its own. Both are linear in their first argument.
+# rfft_bar and irfft_bar are rfft's and irfft's transposes, so rfft and irfft are theirs; each is linear in its first
+# argument.
 from adjoint_compiler.runtime import fft_fit  # noqa: E402 (names the rule bodies call)
 
 
 @adjoint(runtime.fft_fit, linear="first", complex_ok=True)
 def fft_fit_adjoint(g, ans, z, like, axes):
     return fft_fit(g, z, axes), None, None
+
+
+@adjoint(runtime.rfft_bar, linear="first", complex_ok=True)
+def rfft_bar_adjoint(g, ans, c, n, axis=-1, norm=None):
+    return np.fft.rfft(np.real(g), n, axis, norm), None, None, None
 
 
 @adjoint(runtime.irfft_bar, linear="first", complex_ok=True)

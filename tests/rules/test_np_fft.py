@@ -354,6 +354,16 @@ def test_runtime_helpers_rules_are_their_transposes(shape, axes):
     back = registry.lookup(runtime.fft_fit).rule(g, fitted, z, like, axes)[0]
     assert np.isclose(np.real(np.sum(fitted * g)), np.real(np.sum(z * back)))
 
+    n = shape[axes[-1]]
+    c = _R.normal(size=n // 2 + 1) + 1j * _R.normal(size=n // 2 + 1)
+    c = np.moveaxis(np.broadcast_to(c, shape[: axes[-1]] + shape[axes[-1] + 1 :] + (n // 2 + 1,)), -1, axes[-1])
+    x = _R.normal(size=shape)
+    for norm in (None, "ortho", "forward"):
+        spread = runtime.rfft_bar(c, n, axes[-1], norm)
+        assert np.allclose(np.real(np.sum(spread * x)), np.real(np.sum(c * np.fft.rfft(x, axis=axes[-1], norm=norm))))
+        back = registry.lookup(runtime.rfft_bar).rule(x, spread, c, n, axes[-1], norm)[0]
+        np.testing.assert_allclose(back, np.fft.rfft(x, axis=axes[-1], norm=norm))
+
     g = _R.normal(size=shape)
     folded = runtime.irfft_bar(g, axes[-1])
     c = _R.normal(size=folded.shape) + 1j * _R.normal(size=folded.shape)

@@ -397,6 +397,7 @@ ALLOWED_GLOBALS |= {
     "fft_fit",
     "fft_inverse_norm",
     "irfft_bar",
+    "rfft_bar",
     "is_none",
 }  # np.fft's rules (np_fft.py)
 

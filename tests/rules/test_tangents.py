@@ -1134,6 +1134,7 @@ ELSEWHERE.update(
         for fn in (np.fft.fft, np.fft.ifft, np.fft.fftn, np.fft.ifftn, np.fft.fft2, np.fft.ifft2, np.fft.rfft)
         + (np.fft.irfft, np.fft.rfftn, np.fft.irfftn, np.fft.rfft2, np.fft.irfft2, np.fft.hfft, np.fft.ihfft)
         + (np.fft.fftshift, np.fft.ifftshift, np.fft.fftfreq, np.fft.rfftfreq, runtime.fft_fit, runtime.irfft_bar)
+        + (runtime.rfft_bar,)
     }
 )
 
