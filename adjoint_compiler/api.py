@@ -402,6 +402,12 @@ def run_complex(f, args, function, *call_args):
             return function(*call_args)
     except (runtime.InPlaceUpdateError, TypeError, _COMPLEX_WARNING) as e:
         _reraise_complex(e, args, f)
+    except runtime.ComplexRefusal as e:  # a complex operand of a rule for real numbers: refused as at compile time
+        raise UnsupportedError(
+            "%s of complex values (its derivative rule is written for real numbers)" % e.label,
+            SourceLocation(full_path(e.filename, f), e.line, e.col),
+            "split complex values into real and imaginary parts, or keep them out of wrt",
+        ) from None
     finally:
         runtime.COMPLEX_CALL.depth -= 1
 

@@ -4139,3 +4139,36 @@ DEPENDS.update(
     prod_bar=("_slices", "_from_slices", "_exclusive_products", "_precision_of", "_in_complex_call"),
     prod_cross=("_slices", "_from_slices", "_dual_others"),
 )
+
+
+# ---- complex values made from real arguments, through a rule written for real numbers (reverse/calls.py, tangent.py)
+
+
+class ComplexRefusal(NotImplementedError):
+    """A complex operand of a rule written for real numbers (``real_values``): the API raises the compiler's
+    UnsupportedError naming the call (``label``) at its place (api.run_complex)."""
+
+    def __init__(self, label, filename, line, col):
+        super().__init__("%s:%d:%d: error: %s of complex values" % (filename, line, col, label))
+        self.label, self.filename, self.line, self.col = label, filename, line, col
+
+
+def real_cotangent(g, operands, label, filename, line, col):
+    """The real part of the cotangent ``g`` of a function's result, where the rule written for real numbers that
+    differentiates it runs in code making complex values (a spectrum, a phase): its operands must be real (else
+    refused: ``real_values``), so its result is, and only the real part of a real value's cotangent pairs with
+    its change (docs/complex.md). The rule then sees real values alone, as it was written for."""
+    real_values(operands, label, filename, line, col)
+    return np.real(g) if np.iscomplexobj(g) else g
+
+
+def real_values(operands, label, filename, line, col):
+    """Refuse the call ``label`` at ``filename:line:col`` where an operand of its rule, written for real numbers,
+    is complex."""
+    for v in operands:
+        if np.iscomplexobj(v):
+            raise ComplexRefusal(label, filename, line, col)
+
+
+HELPERS = HELPERS + ("real_cotangent", "real_values", "ComplexRefusal")
+DEPENDS.update(real_cotangent=("real_values", "ComplexRefusal"), real_values=("ComplexRefusal",))

@@ -47,7 +47,7 @@ from adjoint_compiler import load, naming, objects, ops, rules, runtime, templat
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, InternalError, UnsupportedError
 from adjoint_compiler.reverse.assemble import Result
-from adjoint_compiler.reverse.calls import refuse_in_library_code
+from adjoint_compiler.reverse.calls import real_operands, refuse_in_library_code
 from adjoint_compiler.rules import registry
 
 _name = trees.name
@@ -119,6 +119,7 @@ class _Tangent:
         self.namer = naming.Namer(trees.all_names(fn))
         self.dots = {}
         self.needs = {}
+        self.checks = []  # real_values(...) checks of the call being differentiated (``applied``)
         # the callees' jvps and the functions made for ac.grad(h) called here (``_through_reverse``), by the
         # name the code calls them: kept from one pass over the function to the next (``run``)
         self.callees, self.refs = made if made is not None else ({}, {})
@@ -413,9 +414,9 @@ class _Tangent:
         if _user_function(op):
             return self.user_call(stmt, name, op)
         value = self.rule(stmt, op)
-        prelude = []
+        prelude, self.checks = self.checks, []
         if isinstance(value, _Prelude):
-            prelude, value = value.stmts, value.value
+            prelude, value = prelude + value.stmts, value.value
         if value is None:
             value = self.zero(_name(name))
         elif isinstance(value, gast.Name) and op.kind != "copy" and self._changed(name, value.id):
@@ -553,7 +554,13 @@ class _Tangent:
         """Tell the registry which rule differentiates this call (``registry.applied``: complex arguments are
         refused at a rule that is not ``complex_ok``). A linear function needs none: applied to the tangent it
         is its own derivative, for complex values too."""
-        registry.applied(op.fn, rule, lambda: (_spelled_call(op, op.fn), self.location(stmt)))
+        if rule.complex_ok or not source_mod.COMPLEX_SEEN.seen:
+            registry.applied(op.fn, rule, lambda: (_spelled_call(op, op.fn), self.location(stmt)))
+            return
+        # code making complex values: the rule runs behind a check that its operands are real (then so are their
+        # tangents and its result's), rather than the whole function refused (api.refuse_real_only)
+        check = trees.call("real_values", *real_operands(op, _spelled_call(op, op.fn), self.location(stmt)))
+        self.checks.append(gast.Expr(value=check))
 
     def on_scalars(self, stmt, op):
         """Whether the call's result and every operand are known to be scalars (numbers, not arrays)."""

@@ -149,7 +149,10 @@ def adjoint_call(r, stmt, name, op, g, out):
     elif rule.masked_rule and name in act.where_fed:
         rule = rule.masked_rule
     rule = shapes.ranked(rule, op, r.ranks)  # operands of known ranks: the textbook formula for them
-    registry.applied(op.fn, rule, lambda: (_label(op), r.location(stmt)))
+    if rule.complex_ok or not source_mod.COMPLEX_SEEN.seen:
+        registry.applied(op.fn, rule, lambda: (_label(op), r.location(stmt)))
+    else:  # code making complex values: a rule for real numbers takes real operands, and its result's real part
+        g = _real_cotangent(r, stmt, op, g, out)
     t = templates.template(rule)
     try:
         stmts, results = templates.instantiate(t, g, _name(name), op.args, op.kwargs, r.namer, scalar, act.integers)
@@ -186,6 +189,25 @@ def adjoint_call(r, stmt, name, op, g, out):
             merged[operand.id] = contribution
     for operand, contribution in merged.items():
         r.cot.accumulate(operand, contribution, out)
+
+
+def _real_cotangent(r, stmt, op, g, out):
+    """``_t = real_cotangent(g, (operands...), "<located refusal>")`` put out, and its name: the cotangent a rule
+    written for real numbers takes in code that makes complex values (``runtime.real_cotangent`` refuses complex
+    operands when the gradient runs, at the call; api.refuse_real_only would refuse the whole function)."""
+
+    checked = trees.call("real_cotangent", g, *real_operands(op, _label(op), r.location(stmt)))
+    name = r.namer.fresh("_t{}")
+    out.append(trees.assign(name, checked))
+    return trees.name(name)
+
+
+def real_operands(op, label, where):
+    """The arguments after the first of ``runtime.real_cotangent`` / ``real_values`` for the call ``op``: its
+    operands (a tuple) and the call's label and place."""
+    operands = [a for a in list(op.args) + list(op.kwargs.values()) if isinstance(a, gast.Name)]
+    place = [trees.const(where.filename.rsplit("/", 1)[-1]), trees.const(where.line), trees.const(where.col)]
+    return [gast.Tuple(elts=operands, ctx=gast.Load()), trees.const(label)] + place
 
 
 def _absorbed(r, name, operand):

@@ -1129,3 +1129,16 @@ def nanmedian_gather_adjoint(g, ans, h, a, axis=None):
 @tangent(runtime.nanmedian_gather)
 def nanmedian_gather_tangent(dot, ans, h, a, axis=None):
     return nanmedian_gather(dot, a, axis), None, None
+
+
+# a rule for real numbers in code making complex values (reverse/calls.py): the real part of the cotangent, behind a
+# check that the operands are real. Linear in g (its transpose is itself: Re(h Re(dg)) = Re(Re(h) dg))
+from adjoint_compiler.runtime import real_cotangent  # noqa: E402 (names the rule bodies call)
+
+
+@adjoint(runtime.real_cotangent, linear="first", complex_ok=True)
+def real_cotangent_adjoint(g, ans, g_in, operands, label, filename, line, col):
+    return real_cotangent(g, operands, label, filename, line, col), None, None, None, None, None
+
+
+nondifferentiable(runtime.real_values, reason="a check that the operands of a rule for real numbers are real")

@@ -126,6 +126,7 @@ EXCLUDED = {
     runtime.pad_linear: "np.pad's tangent in modes mean / linear_ramp (its rule serves second order), not user API",
     runtime.pad_linear_bar: "np.pad's adjoint in modes mean / linear_ramp (its rule serves second order), not user API",
     runtime.fft_fit: "a runtime helper of np.fft's rules (n= and s= cut or pad: for second order), not user API",
+    runtime.real_cotangent: "the check of a rule for real numbers in code making complex values, not user API",
     runtime.rfft_bar: "a runtime helper of np.fft.rfft's rules (its transpose: for second order), not user API",
     runtime.irfft_bar: "a runtime helper of np.fft.irfft's rules (its transpose: for second order), not user API",
     runtime.sign_times: "a runtime helper of np.linalg.norm's rules at ord 1 (for second order), not user API",

@@ -398,6 +398,7 @@ ALLOWED_GLOBALS |= {
     "fft_inverse_norm",
     "irfft_bar",
     "rfft_bar",
+    "real_cotangent",
     "is_none",
 }  # np.fft's rules (np_fft.py)
 

@@ -1137,6 +1137,9 @@ ELSEWHERE.update(
         + (runtime.rfft_bar,)
     }
 )
+ELSEWHERE.update(
+    {runtime.real_cotangent: "the check of a rule for real numbers in complex code: tests/test_complex_from_real.py"}
+)
 
 
 # ---- rules21 (issue #13): np.quantile's adjoint helpers, whose tangents serve hvp: linear in g (or h), and in q
