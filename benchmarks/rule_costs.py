@@ -123,6 +123,12 @@ CASES = [
     ("expm 200x200", expm, (SQUARE / 20,), {}),
     ("expm 200x200 symmetric", expm, ((SQUARE + SQUARE.T) / 40,), {}),  # (rules18: its eigh path)
     ("eigvals 200x200 (real)", np.linalg.eigvals, (SPD,), {}),
+    # (session 21: np.fft, linear maps whose adjoints are transforms of the cotangent)
+    ("fft 2^16", np.fft.fft, (V[:65536],), {}),
+    ("rfft 2^16", np.fft.rfft, (V[:65536],), {}),
+    ("irfft 2^16", np.fft.irfft, (np.fft.rfft(V[:65536]),), {}),
+    ("fft2 256x256", np.fft.fft2, (V[:65536].reshape(256, 256),), {}),
+    ("rfft n=2^17 ortho", np.fft.rfft, (V[:65536], 2**17), {"norm": "ortho"}),
 ]
 
 
@@ -139,13 +145,15 @@ def timed(call, repeat, clock=time.perf_counter):
 def cotangent(ans, rng):
     if isinstance(ans, tuple):  # (u, s, vh), (w, v), (q, r), (sign, logabsdet)
         return tuple(rng.standard_normal(np.shape(a)) for a in ans)
+    if np.iscomplexobj(ans):  # (a transform's: docs/complex.md's pairing, Re(c dz))
+        return rng.standard_normal(np.shape(ans)) + 1j * rng.standard_normal(np.shape(ans))
     return rng.standard_normal(np.shape(ans))
 
 
 def inner(a, b):
     if isinstance(a, tuple):
         return sum(inner(x, y) for x, y in zip(a, b))
-    return float(np.sum(np.asarray(a) * np.asarray(b)))
+    return float(np.real(np.sum(np.asarray(a) * np.asarray(b))))
 
 
 def check(fn, args, kwargs, g, cots, diff, rng):
