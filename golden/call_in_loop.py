@@ -19,7 +19,8 @@ def multi_step_grad(x):
         v = _t1[1]
         _tape1.append(_t1_pullback)
     # adjoint sweep
-    check_scalar(p)
+    if type(p) is not float:
+        check_scalar(p)
     p_bar = 1.0
     v_bar = zeros_like(v)
     for _t1_pullback in reversed(_tape1):

@@ -35,7 +35,8 @@ def early_return_grad(x):
         if _cond3:
             _value1 = y_1 + x
     # adjoint sweep
-    check_scalar(_value1)
+    if type(_value1) is not float:
+        check_scalar(_value1)
     if _cond1:
         # return -x * 2.0
         x_bar = -2.0

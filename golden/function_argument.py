@@ -13,7 +13,8 @@ def passes_function_grad(x):
     # forward sweep
     _t1, _t1_pullback = euler_decay_vjp(x, 0.1, 20)
     # adjoint sweep
-    check_scalar(_t1)
+    if type(_t1) is not float:
+        check_scalar(_t1)
     # return euler(decay, x, 0.1, 20)
     x_bar, _, _ = _t1_pullback(1.0)
     return (_t1, x_bar)

@@ -13,7 +13,8 @@ def area_grad(x, k):
     # forward sweep
     _t1, _t1_pullback = trapezoid_lambda_22_vjp(k, x, 0.0, 1.0)
     # adjoint sweep
-    check_scalar(_t1)
+    if type(_t1) is not float:
+        check_scalar(_t1)
     # return trapezoid(lambda t: math.exp(-k * t) * x, 0.0, 1.0)
     k_bar, x_bar, _, _, _ = _t1_pullback(1.0)
     return (_t1, (x_bar, k_bar))

@@ -30,7 +30,8 @@ def nested_grad(x, n, m):
         _tape2.append(_tape1)
         s = s_2
     # adjoint sweep
-    check_scalar(s)
+    if type(s) is not float:
+        check_scalar(s)
     s_bar = 1.0
     x_bar = 0.0
     for _tape1 in reversed(_tape2):

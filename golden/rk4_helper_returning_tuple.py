@@ -37,7 +37,8 @@ def rk4_grad(k, c):
         v = v_2
     p_value = p
     # adjoint sweep
-    check_scalar(p)
+    if type(p) is not float:
+        check_scalar(p)
     p_bar = 1.0
     v_bar = 0.0
     _t1_bar = 0.0
