@@ -1188,7 +1188,12 @@ def _fast_source(name, nargs, wrt, single, with_value):
         if current is not None and not current():
             return general((a0,), kwargs)
         t0 = type(a0)
-        if not (t0 is float or t0 is list and all(map(is_float, a0)) or t0 is ndarray and a0.dtype.kind == 'f'):
+        if not (t0 is float or t0 is list or t0 is ndarray and a0.dtype.kind == 'f'):
+            return general((a0,), kwargs)
+        try:
+            if t0 is list:
+                sum(map(conjugate, a0))
+        except TypeError:
             return general((a0,), kwargs)
         try:
             value, grads = fn(a0)
@@ -1215,7 +1220,7 @@ def _fast_source(name, nargs, wrt, single, with_value):
         "        return general(%s, kwargs)" % args,
     ]
     lines += ["    t%d = type(a%d)" % (i, i) for i in wrt]
-    test = "(t{0} is float or t{0} is list and all(map(is_float, a{0})) or t{0} is ndarray and a{0}.dtype.kind == 'f')"
+    test = "(t{0} is float or t{0} is list or t{0} is ndarray and a{0}.dtype.kind == 'f')"
     accepted = [test.format(i) for i in wrt]
     others = [i for i in range(nargs) if i not in wrt]  # (np.matrix, a masked array: general refuses them)
     lines += ["    o%d = type(a%d)" % (i, i) for i in others]
@@ -1229,6 +1234,14 @@ def _fast_source(name, nargs, wrt, single, with_value):
         accepted = [accepted[0][1:-1]]
     lines += [
         "    if not (%s):" % " and ".join(accepted),
+        "        return general(%s, kwargs)" % args,
+        # a list's elements all floats (no bool, int or complex): float.conjugate refuses any other, at C speed
+        # (a sum of it: about 15% less than all(map(float.__instancecheck__, a)))
+        "    try:",
+    ]
+    lines += ["        if t{0} is list:\n            sum(map(conjugate, a{0}))".format(i) for i in wrt]
+    lines += [
+        "    except TypeError:",
         "        return general(%s, kwargs)" % args,
         "    try:",
         "        value, grads = fn(%s)" % ", ".join(names),
@@ -1282,7 +1295,7 @@ def _fast_wrapper(f, transform, nargs, wrt, single, with_value, d, general, conv
         "kept": _kept,
         "given": _given,
         "absent": _ABSENT,
-        "is_float": _IS_FLOAT,
+        "conjugate": float.conjugate,
         "ndarray": np.ndarray,
         "matrix": np.matrix,
         "masked": np.ma.MaskedArray,
