@@ -15,9 +15,9 @@ def multi_step_grad(x):
     _tape1 = []
     for i in range(10):
         _t1, _t1_pullback = step_state_vjp(p, v, 0.1)
+        _tape1.append(_t1_pullback)
         p = _t1[0]
         v = _t1[1]
-        _tape1.append(_t1_pullback)
     # adjoint sweep
     if type(p) is not float:
         check_scalar(p)

@@ -18,9 +18,9 @@ def skip_odd_grad(x, n):
         if _cond1:
             _continue1 = True
         _cond2 = not _continue1
+        _tape1.append(_cond2)
         if _cond2:
             s = s + x ** i
-        _tape1.append(_cond2)
     # adjoint sweep
     if type(s) is not float:
         check_scalar(s)

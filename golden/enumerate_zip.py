@@ -20,8 +20,8 @@ def enumerate_zip_grad(xs, ws):
     for _t3 in range(_t6):
         x_3 = xs[_t3]
         w = ws[_t3]
-        s = s + x_3 * w
         _tape1.append((w, x_3))
+        s = s + x_3 * w
     # adjoint sweep
     if type(s) is not float:
         check_scalar(s)

@@ -26,9 +26,8 @@ def euler_decay_vjp(y0, h, steps):
     _tape1 = []
     for i in range(steps):
         _t3 = -(0.5 * y) + math.sin(y)
-        y_2 = y + h * _t3
         _tape1.append((_t3, y))
-        y = y_2
+        y = y + h * _t3
 
     def euler_decay_pullback(y_1_bar):
         # adjoint sweep

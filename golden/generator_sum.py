@@ -17,8 +17,8 @@ def weighted_sum_grad(ws, xs):
         w = ws[_t1]
         x = xs[_t1]
         _t5 = w * x
-        _sum1.append(_t5 * x)
         _tape1.append((_t5, w, x))
+        _sum1.append(_t5 * x)
     _t7 = sum(_sum1)
     # adjoint sweep
     if type(_t7) is not float:

@@ -35,8 +35,8 @@ def trapezoid_lambda_22_vjp(f_k, f_x, a, b, n=4):
         _t12 = a + i * h
         _t15 = math.exp(_t2 * _t12)
         _t16 = _t15 * f_x
-        total_2 = total_1 + _t16
         _tape1.append((_t12, _t15, shape_of(_t16), total_1))
+        total_2 = total_1 + _t16
         total_1 = total_2
     _t17 = total_1 * h
 

@@ -18,9 +18,9 @@ def loop_else_grad(x, n):
         if _cond1:
             _break1 = True
         _cond2 = not _break1
+        _tape1.append(_cond2)
         if _cond2:
             y = y * 2.0
-        _tape1.append(_cond2)
         if _break1:
             break
     _cond3 = not _break1

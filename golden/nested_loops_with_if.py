@@ -17,6 +17,7 @@ def nested_grad(x, n, m):
     for i in range(n):
         s_2 = s
         _tape1 = []
+        _tape2.append(_tape1)
         _t1 = None
         for j in range(m):
             _cond1 = (i + j) % 2 == 0
@@ -27,7 +28,6 @@ def nested_grad(x, n, m):
                 s_3 = s_2 - 0.5 * x
             _tape1.append((_cond1, _t1, s_2))
             s_2 = s_3
-        _tape2.append(_tape1)
         s = s_2
     # adjoint sweep
     if type(s) is not float:

@@ -15,9 +15,8 @@ def newton_sqrt_grad(a):
     _tape1 = []
     while abs(step) > 1e-12:
         step = (x * x - a) / (2.0 * x)
-        x_2 = x - step
         _tape1.append((step, x))
-        x = x_2
+        x = x - step
     x_value = x
     # adjoint sweep
     if type(x) is not float:

@@ -182,9 +182,9 @@ def adjoint_loop(r, stmt, adjoint_block):
         record += trees.quote("count = count + 1", count=count)
         target = _name("_")
         iterate = _call("range", _name(count))
-    if taped and not set(taped) & trees.stores(forward_body[:split]):
-        split = 0  # everything taped is known when the iteration starts: push it first, so that
-        # optimize can let the new value overwrite the header directly (acc_1 = acc_1 * x + c)
+    if taped:  # pushed once the last of it is assigned (first, if all is known when the iteration starts), so
+        # that optimize can let a new value overwrite the header directly (acc_1 = acc_1 * x + c, x_1 = x_1 - step)
+        split = 1 + max([i for i, s in enumerate(forward_body[:split]) if set(taped) & trees.stores([s])], default=-1)
     new_body = forward_body[:split] + record + forward_body[split:]
     if exit_check is not None:
         new_body.append(trees.clone(exit_check))
