@@ -88,6 +88,7 @@ def lower(text, tapes_as_arrays=True):
             continue
         if isinstance(stmt, ast.FunctionDef):
             _drop_dels(stmt)
+            _plain_scalar_checks(stmt)
             arrays = _lower_tapes(stmt, fresh) if tapes_as_arrays else {}
             _Reversed(arrays, fresh).visit(stmt)
             body += _split_pullback(stmt)
@@ -105,6 +106,24 @@ def _drop_dels(fn):
     for node in ast.walk(fn):
         if isinstance(node, ast.FunctionDef):
             node.body = [s for s in node.body if not isinstance(s, ast.Delete)] or [ast.Pass()]
+
+
+def _plain_scalar_checks(fn):
+    """``if type(y) is not float: check_scalar(y)`` (``emit.inline_scalar_checks``) as the call alone: numba
+    types ``y`` when compiling, and ``type(y)`` there is not Python's type."""
+    for _, block in list(_blocks(fn)):
+        for i, stmt in enumerate(block):
+            body = stmt.body[0] if isinstance(stmt, ast.If) and len(stmt.body) == 1 and not stmt.orelse else None
+            call = getattr(body, "value", None)
+            if (
+                isinstance(body, ast.Expr)
+                and isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Name)
+                and call.func.id == "check_scalar"
+                and len(call.args) == 1
+                and ast.unparse(stmt.test) == "type(%s) is not float" % ast.unparse(call.args[0])
+            ):
+                block[i] = body
 
 
 class _Fresh:

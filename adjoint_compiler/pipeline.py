@@ -356,6 +356,8 @@ def _emit(c):
             "a try statement where the compiler rearranges the code around it (a checkpointed loop)",
             src.location(_try_markers(src.tree, src).get(left[0].args[0].value, src.tree)),
         )
+    if c.mode == "grad":
+        emit.inline_scalar_checks(fn, src.env)
     used, read = _globals_read(fn, src.env, src, set(result.needs) | c.linker.names())
     for name, value in result.needs.items():
         if name not in read:

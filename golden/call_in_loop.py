@@ -15,11 +15,12 @@ def multi_step_grad(x):
     _tape1 = []
     for i in range(10):
         _t1, _t1_pullback = step_state_vjp(p, v, 0.1)
+        _tape1.append(_t1_pullback)
         p = _t1[0]
         v = _t1[1]
-        _tape1.append(_t1_pullback)
     # adjoint sweep
-    check_scalar(p)
+    if type(p) is not float:
+        check_scalar(p)
     p_bar = 1.0
     v_bar = zeros_like(v)
     for _t1_pullback in reversed(_tape1):
@@ -47,8 +48,8 @@ def step_state_vjp(p, v, h):
         del _t5_bar
         # return p + h * v, v + h * a
         # a = -p - 0.1 * v
-        _t2_bar = -unbroadcast(a_bar, v)
-        v_bar = unbroadcast(_t6_bar, v) + unbroadcast(_t3_bar * h, v) + _t2_bar * 0.1
+        _t2_bar = unbroadcast(a_bar, v)
+        v_bar = unbroadcast(_t6_bar, v) + unbroadcast(_t3_bar * h, v) - _t2_bar * 0.1
         del _t3_bar, _t2_bar
         p_bar = unbroadcast(_t4_bar, p) - unbroadcast(a_bar, p)
         return (p_bar, v_bar, h_bar)

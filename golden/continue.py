@@ -18,11 +18,12 @@ def skip_odd_grad(x, n):
         if _cond1:
             _continue1 = True
         _cond2 = not _continue1
+        _tape1.append(_cond2)
         if _cond2:
             s = s + x ** i
-        _tape1.append(_cond2)
     # adjoint sweep
-    check_scalar(s)
+    if type(s) is not float:
+        check_scalar(s)
     x_bar = 0.0
     for i in reversed(range(n)):
         _cond2 = _tape1[i]

@@ -18,7 +18,8 @@ def table_grad(x):
     _t3 = powers[3]
     _t6 = _t2 * _t3 - powers[2]
     # adjoint sweep
-    check_scalar(_t6)
+    if type(_t6) is not float:
+        check_scalar(_t6)
     # return powers[1] * powers[3] - powers[2]
     powers_bar = zeros_like(powers)
     powers_bar[2] += -1.0

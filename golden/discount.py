@@ -16,7 +16,8 @@ def discount_grad(cash, years):
     factor = _t1 ** (-years)
     _t3 = cash * factor
     # adjoint sweep
-    check_scalar(_t3)
+    if type(_t3) is not float:
+        check_scalar(_t3)
     # return cash * factor
     cash_bar = factor
     # factor = (1.0 + RATE) ** -years

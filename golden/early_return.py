@@ -24,18 +24,19 @@ def early_return_grad(x):
         for i in range(5):
             y_1 = y_1 * 0.5
             _cond2 = y_1 < 0.1
+            _tape1.append((_cond2, y_1))
             if _cond2:
                 _value1 = y_1 * x
                 _return1 = True
                 _break1 = True
-            _tape1.append((_cond2, y_1))
             if _break1:
                 break
         _cond3 = not _return1
         if _cond3:
             _value1 = y_1 + x
     # adjoint sweep
-    check_scalar(_value1)
+    if type(_value1) is not float:
+        check_scalar(_value1)
     if _cond1:
         # return -x * 2.0
         x_bar = -2.0

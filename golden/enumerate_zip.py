@@ -20,10 +20,11 @@ def enumerate_zip_grad(xs, ws):
     for _t3 in range(_t6):
         x_3 = xs[_t3]
         w = ws[_t3]
-        s = s + x_3 * w
         _tape1.append((w, x_3))
+        s = s + x_3 * w
     # adjoint sweep
-    check_scalar(s)
+    if type(s) is not float:
+        check_scalar(s)
     ws_bar = zeros_like(ws)
     xs_bar = zeros_like(xs)
     for _t3 in reversed(range(_t6)):

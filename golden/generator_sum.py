@@ -17,11 +17,12 @@ def weighted_sum_grad(ws, xs):
         w = ws[_t1]
         x = xs[_t1]
         _t5 = w * x
-        _sum1.append(_t5 * x)
         _tape1.append((_t5, w, x))
+        _sum1.append(_t5 * x)
     _t7 = sum(_sum1)
     # adjoint sweep
-    check_scalar(_t7)
+    if type(_t7) is not float:
+        check_scalar(_t7)
     # return sum(w * x * x for w, x in zip(ws, xs))
     _sum1_bar = unreduce(1.0, _sum1, 0)
     _sum1_bar = list_bar(_sum1, _sum1_bar)

@@ -20,7 +20,8 @@ def clipped_energy_grad(x, lo, hi):
     else:
         _value1 = e
     # adjoint sweep
-    check_scalar(_value1)
+    if type(_value1) is not float:
+        check_scalar(_value1)
     if _cond2:
         # return e * x
         e_bar = x

@@ -21,7 +21,8 @@ def branch_grad(x, y):
             z = y * y
     _t1 = z * x
     # adjoint sweep
-    check_scalar(_t1)
+    if type(_t1) is not float:
+        check_scalar(_t1)
     # return z * x
     x_bar = z
     if _cond1:

@@ -21,13 +21,14 @@ def heat_grad(u0, kappa, steps=100):
         _t7 = _t5 + _t6
         _t8 = kappa * _t7
         _t9 = _t1 + _t8
+        _tape1.append((_t1, _t2, shape_of(_t5), _t6, _t7, shape_of(_t8), shape_of(_t9)))
         check_store(u, _t9, 'u[...] = ...', 'inplace.py', 9, 9, slice(1, -1, None))
         u[1:-1] = _t9
-        _tape1.append((_t1, _t2, shape_of(_t5), _t6, _t7, shape_of(_t8), shape_of(_t9)))
     _t10 = u ** 2
     _t11 = np.sum(_t10)
     # adjoint sweep
-    check_scalar(_t11)
+    if type(_t11) is not float:
+        check_scalar(_t11)
     # return np.sum(u ** 2)
     u_bar = writable(unreduce(1.0, _t10, None, False) * 2 * u)
     del _t10

@@ -14,7 +14,8 @@ def scaled_residual_grad(x, target, scale=2.0, power=2):
     _t2 = abs(_t1)
     _t4 = scale * _t2 ** power
     # adjoint sweep
-    check_scalar(_t4)
+    if type(_t4) is not float:
+        check_scalar(_t4)
     # return scale * abs(x - target) ** power
     _t2_bar = scale * power * (math.inf if 0 < power < 1 and _t2 == 0 else _t2 ** (power - (power != 0)))
     x_bar = _t2_bar if _t1 > 0 else -_t2_bar if _t1 < 0 else 0.0

@@ -16,13 +16,14 @@ def appends_and_reads_grad(x, n):
     for i in range(n):
         _t1 = xs[-1]
         _t2 = math.sin(_t1)
-        xs.append(_t2 * x)
         _tape1.append((_t1, _t2))
+        xs.append(_t2 * x)
     _t5 = xs[1]
     _t6 = xs[0]
     _t8 = xs[-1] + _t5 * _t6
     # adjoint sweep
-    check_scalar(_t8)
+    if type(_t8) is not float:
+        check_scalar(_t8)
     # return xs[-1] + xs[1] * xs[0]
     xs_bar = list_bar(xs)
     xs_bar[0] += _t5

@@ -22,7 +22,8 @@ def logreg_loss_grad(w, b, X, y):
     del m
     _t14 = np.mean(_t13)
     # adjoint sweep
-    check_scalar(_t14)
+    if type(_t14) is not float:
+        check_scalar(_t14)
     # return np.mean(m + np.log(np.exp(-m) + np.exp(-margin - m)))
     _t13_bar = unreduce(np.size(_t14) / (np.size(_t13) or 1), margin, None, False)
     del margin, _t13

@@ -18,16 +18,17 @@ def loop_else_grad(x, n):
         if _cond1:
             _break1 = True
         _cond2 = not _break1
+        _tape1.append(_cond2)
         if _cond2:
             y = y * 2.0
-        _tape1.append(_cond2)
         if _break1:
             break
     _cond3 = not _break1
     if _cond3:
         y = y + 100.0 * x
     # adjoint sweep
-    check_scalar(y)
+    if type(y) is not float:
+        check_scalar(y)
     if _cond3:
         # y = y + 100.0 * x
         x_bar = 100.0

@@ -16,7 +16,8 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     _t5 = _t4 ** 2
     _t6 = np.mean(_t5)
     # adjoint sweep
-    check_scalar(_t6)
+    if type(_t6) is not float:
+        check_scalar(_t6)
     # return np.mean((out - Y) ** 2)
     _t5_bar = unreduce(np.size(_t6) / (np.size(_t5) or 1), _t4, None, False)
     del _t5

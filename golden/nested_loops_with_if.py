@@ -17,6 +17,7 @@ def nested_grad(x, n, m):
     for i in range(n):
         s_2 = s
         _tape1 = []
+        _tape2.append(_tape1)
         _t1 = None
         for j in range(m):
             _cond1 = (i + j) % 2 == 0
@@ -27,10 +28,10 @@ def nested_grad(x, n, m):
                 s_3 = s_2 - 0.5 * x
             _tape1.append((_cond1, _t1, s_2))
             s_2 = s_3
-        _tape2.append(_tape1)
         s = s_2
     # adjoint sweep
-    check_scalar(s)
+    if type(s) is not float:
+        check_scalar(s)
     s_bar = 1.0
     x_bar = 0.0
     for _tape1 in reversed(_tape2):

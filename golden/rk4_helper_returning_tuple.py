@@ -27,17 +27,16 @@ def rk4_grad(k, c):
         k3v = _t1 * _t17 - c * k3p
         _t26 = p + h * k3p
         k4p = v + h * k3v
+        _tape1.append((k2p, _t17, k3p, _t26, k4p, _t7, p, v))
         k4v = _t1 * _t26 - c * k4p
         _t37 = v + 2.0 * k2p + 2.0 * k3p
-        p_2 = p + _t33 * (_t37 + k4p)
+        p = p + _t33 * (_t37 + k4p)
         _t44 = k1v + 2.0 * k2v + 2.0 * k3v
-        v_2 = v + _t33 * (_t44 + k4v)
-        _tape1.append((k2p, _t17, k3p, _t26, k4p, _t7, p, v))
-        p = p_2
-        v = v_2
+        v = v + _t33 * (_t44 + k4v)
     p_value = p
     # adjoint sweep
-    check_scalar(p)
+    if type(p) is not float:
+        check_scalar(p)
     p_bar = 1.0
     v_bar = 0.0
     _t1_bar = 0.0

@@ -22,7 +22,8 @@ def rnn_loss_grad(Wx, Wh, xs, h0):
     _t6 = h * h
     _t7 = np.sum(_t6)
     # adjoint sweep
-    check_scalar(_t7)
+    if type(_t7) is not float:
+        check_scalar(_t7)
     # return np.sum(h * h)
     h_bar = 2 * unbroadcast(unreduce(1.0, _t6, None, False) * h, h)
     del _t6

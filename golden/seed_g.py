@@ -15,7 +15,8 @@ def g_grad(x):
     _t3 = math.exp(x)
     _t4 = _t2 * _t3
     # adjoint sweep
-    check_scalar(_t4)
+    if type(_t4) is not float:
+        check_scalar(_t4)
     # return math.sin(x ** 2) * math.exp(x)
     _t1_bar = _t3 * math.cos(_t1)
     x_bar = _t2 * _t3 + _t1_bar * 2 * x

@@ -15,7 +15,8 @@ def split_sum_grad(xs):
     _t2 = sum(rest)
     _t3 = first * _t2
     # adjoint sweep
-    check_scalar(_t3)
+    if type(_t3) is not float:
+        check_scalar(_t3)
     # return first * sum(rest)
     rest_bar = unreduce(first, rest, 0)
     # first, *rest = xs

@@ -13,7 +13,8 @@ def swap_grad(a, b):
     a_1 = b
     _t4 = a_1 - 2.0 * b_1
     # adjoint sweep
-    check_scalar(_t4)
+    if type(_t4) is not float:
+        check_scalar(_t4)
     # a, b = b, a * b
     a_bar = -(2.0 * b)
     b_bar = 1.0 - 2.0 * a

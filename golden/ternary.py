@@ -15,7 +15,8 @@ def ternary_grad(x):
     else:
         _t1 = -x
     # adjoint sweep
-    check_scalar(_t1)
+    if type(_t1) is not float:
+        check_scalar(_t1)
     if _cond1:
         # return x * x if x > 0 else -x
         x_bar = 2 * x

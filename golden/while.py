@@ -15,12 +15,12 @@ def newton_sqrt_grad(a):
     _tape1 = []
     while abs(step) > 1e-12:
         step = (x * x - a) / (2.0 * x)
-        x_2 = x - step
         _tape1.append((step, x))
-        x = x_2
+        x = x - step
     x_value = x
     # adjoint sweep
-    check_scalar(x)
+    if type(x) is not float:
+        check_scalar(x)
     x_bar = 1.0
     a_bar = 0.0
     for step, x in reversed(_tape1):

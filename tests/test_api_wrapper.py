@@ -159,6 +159,39 @@ def test_keywords_defaults_and_wrong_calls():
         g()
 
 
+def test_positional_calls_missing_extra_and_named_like_the_wrappers_parameters():
+    """The wrapper's parameters are positional-only (``a0``, ``a1``, then ``*rest, **kwargs``): a call that
+    leaves one out, passes one more, or names the function's parameters (even ``a0``, ``rest``, ``kwargs``)
+    goes to the general path, which binds it as the function does."""
+
+    def f(a0, rest=2.0, *kwargs):
+        return a0 * a0 * rest + sum(kwargs)
+
+    g = ac.grad(f, wrt=(0, 1))
+    for _ in range(3):
+        assert g(1.5, 3.0) == pytest.approx((9.0, 2.25), rel=1e-15)
+        assert g(1.5) == pytest.approx((6.0, 2.25), rel=1e-15)
+        assert g(1.5, 3.0, 4.0, 5.0) == pytest.approx((9.0, 2.25), rel=1e-15)
+        assert g(a0=1.5, rest=3.0) == pytest.approx((9.0, 2.25), rel=1e-15)
+        assert g(1.5, rest=3.0) == pytest.approx((9.0, 2.25), rel=1e-15)
+        assert ac.value_and_grad(f, wrt=0)(1.5, 3.0) == pytest.approx((6.75, 9.0), rel=1e-15)
+    with pytest.raises(TypeError, match="missing a required argument: 'a0'"):
+        g()
+    with pytest.raises(TypeError, match="multiple values for argument 'a0'"):
+        g(1.5, a0=2.0)
+
+    def h(x, y):
+        return x * y
+
+    gh = ac.grad(h, wrt=1)
+    for _ in range(3):
+        assert gh(2.0, 3.0) == 2.0 and gh(y=3.0, x=2.0) == 2.0 and gh(2.0, y=3.0) == 2.0
+    with pytest.raises(TypeError):
+        gh(2.0)
+    with pytest.raises(TypeError):
+        gh(2.0, 3.0, 4.0)
+
+
 def test_functions_that_mutate_their_list_arguments_get_gradients_of_the_list_as_passed():
     def f(xs, x):
         xs.append(x)

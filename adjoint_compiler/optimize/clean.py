@@ -29,7 +29,7 @@ import gast
 
 from adjoint_compiler import effects, naming, trees
 from adjoint_compiler.optimize.facts import BLOCKS, pure, pure_call, stored
-from adjoint_compiler.optimize.fold import fold, neg_value, simplify
+from adjoint_compiler.optimize.fold import _negated, fold, neg_value, simplify
 from adjoint_compiler.optimize.fuse import fuse_accumulations, fuse_temporaries, sink_copies
 from adjoint_compiler.optimize.quotes import is_comment, without_empty_comments
 
@@ -346,7 +346,10 @@ def without_self_copies(stmts):
 
 
 def _propagate_copies(fn, keep, counts, assignments, reads, folded, counted=None):
-    """Replace reads of ``a`` by ``b`` after ``a = b``, when both are assigned once.
+    """Replace reads of ``a`` by ``b`` after ``a = b``, when both are assigned once; a cotangent assigned once the
+    minus of a value (``q_bar = -x_bar / d``) where every read would take a minus in (``_absorbed_negations``)
+    loses it, and each read reads ``-q_bar`` (folded in: ``b_bar - q_bar`` is ``b_bar + q_bar``), in a round
+    with no other replacement: one negation fewer, exactly.
 
     Names in ``keep`` (the user's own variables) are left alone so that the
     forward sweep reads like the user's code.
@@ -358,7 +361,7 @@ def _propagate_copies(fn, keep, counts, assignments, reads, folded, counted=None
     (``_Round.folded``). ``counted`` (``_Round.counted``): an assignment whose record stands and reads no
     name replaced is not walked.
     """
-    subst, negations = {}, {}
+    subst, negations, flips = {}, {}, {}
     for n in assignments:
         if isinstance(n.targets[0], gast.Name):
             a, b = n.targets[0].id, n.value
@@ -368,8 +371,17 @@ def _propagate_copies(fn, keep, counts, assignments, reads, folded, counted=None
                 subst[a] = b
             elif _negated_cotangent(a, b) and counts.get(b.operand.id, 0) <= 1:
                 negations[a] = n
+            elif naming.family(a)[1] == _BAR and _negated(b) is not None:
+                flips[a] = n
     if negations:
-        subst.update(_absorbed_negations(negations, assignments, reads, counted))
+        subst.update({a: n.value for a, n in _absorbed_negations(negations, assignments, reads, counted).items()})
+    if flips and not subst:  # (alone in a round: a copy's value put in a read may read one, not taking its minus)
+        for a, n in _absorbed_negations(flips, assignments, reads, counted, kept=0).items():
+            if not reads.get(a):
+                continue
+            n.value = _negated(n.value)  # (-b) / c is -(b / c), exactly: each read takes the minus in
+            folded.pop(id(n), None)
+            subst[a] = gast.UnaryOp(op=gast.USub(), operand=gast.Name(id=a, ctx=gast.Load(), annotation=None))
     if not subst:
         return None
 
@@ -454,9 +466,9 @@ def _negated_cotangent(a, value):
 _BAR = naming.bar("")
 
 
-def _absorbed_negations(negations, assignments, reads, counted):
-    """Of ``negations`` (name -> its assignment ``a_bar = -b_bar``), those whose reads may read ``-b_bar``, as
-    ``_propagate_copies``' substitutions: where at most one read keeps a minus of its own once folded (the
+def _absorbed_negations(negations, assignments, reads, counted, kept=1):
+    """Of ``negations`` (name -> its assignment ``a_bar = -b_bar``), those whose reads may read ``-b_bar``, with
+    their assignments: where at most ``kept`` reads keep a minus of its own once folded (the
     others the operand of a minus, the right of ``+`` or ``-``, or the left of ``*`` or ``/`` in such a place:
     ``fold`` takes the minus into them), so an array is negated no more often than before (a loop's adjoint
     of ``x = x - step`` then reads ``x_bar`` where it read ``step_bar = -x_bar``). Only the values of the
@@ -484,7 +496,7 @@ def _absorbed_negations(negations, assignments, reads, counted):
             else:
                 for child in gast.iter_child_nodes(node):
                     stack.append((child, False))
-    return {a: n.value for a, n in negations.items() if reads.get(a, 0) - absorbed[a] <= 1}
+    return {a: n for a, n in negations.items() if reads.get(a, 0) - absorbed[a] <= kept}
 
 
 def _drop_dead_stores(stmts, live, local, aliased, state):

