@@ -371,8 +371,8 @@ def _propagate_copies(fn, keep, counts, assignments, reads, folded, counted=None
                 subst[a] = b
             elif _negated_cotangent(a, b) and counts.get(b.operand.id, 0) <= 1:
                 negations[a] = n
-            elif naming.family(a)[1] == _BAR and _negated(b) is not None:
-                flips[a] = n
+            elif naming.family(a)[1] == _BAR and naming.is_temp(naming.family(a)[0]) and _negated(b) is not None:
+                flips[a] = n  # (a temporary's cotangent only: a user's variable's x_bar holds what its name says)
     if negations:
         subst.update({a: n.value for a, n in _absorbed_negations(negations, assignments, reads, counted).items()})
     if flips and not subst:  # (alone in a round: a copy's value put in a read may read one, not taking its minus)

@@ -153,33 +153,34 @@ def test_second_order_through_the_folded_minus():
 QUOTIENT = """
 def f_grad(a, d, y_bar, z_bar):
     __comment__('adjoint sweep')
-    q_bar = -y_bar / d
-    a_bar = z_bar - q_bar
-    b_bar = z_bar + q_bar * a + a
-    c_bar = a * d - q_bar / d
+    _t5_bar = -y_bar / d
+    a_bar = z_bar - _t5_bar
+    b_bar = z_bar + _t5_bar * a + a
+    c_bar = a * d - _t5_bar / d
     return a_bar, b_bar, c_bar
 """
 QUOTIENT_CALLED = """
 def f_grad(a, d, y_bar, z_bar):
     __comment__('adjoint sweep')
-    q_bar = -y_bar / d
-    a_bar = z_bar - q_bar
-    b_bar = np.exp(q_bar)
+    _t5_bar = -y_bar / d
+    a_bar = z_bar - _t5_bar
+    b_bar = np.exp(_t5_bar)
     return a_bar, b_bar
 """
 
 
 def test_a_negated_quotient_loses_its_minus_where_every_read_takes_it():
-    """``q_bar = (-y_bar) / d`` read only where folding takes a minus in: ``q_bar = y_bar / d``, and its reads
-    subtract what they added (one minus fewer per run, exactly: IEEE negation is exact)."""
+    """``_t5_bar = (-y_bar) / d`` read only where folding takes a minus in: ``_t5_bar = y_bar / d``, and its reads
+    subtract what they added (one minus fewer per run, exactly: IEEE negation is exact). A temporary's cotangent
+    only: a user's variable's (``q_bar``) keeps its minus, as its name says what it holds (below)."""
     out = optimize.run(parse(QUOTIENT), keep={"a", "d", "y_bar", "z_bar"})
     assert show(out) == text("""
         def f_grad(a, d, y_bar, z_bar):
             # adjoint sweep
-            q_bar = y_bar / d
-            a_bar = z_bar + q_bar
-            b_bar = z_bar - q_bar * a + a
-            c_bar = a * d + q_bar / d
+            _t5_bar = y_bar / d
+            a_bar = z_bar + _t5_bar
+            b_bar = z_bar - _t5_bar * a + a
+            c_bar = a * d + _t5_bar / d
             return (a_bar, b_bar, c_bar)
     """)
     before, after = define(parse(QUOTIENT)), define(out)
@@ -198,7 +199,12 @@ def test_a_negated_quotient_loses_its_minus_where_every_read_takes_it():
 
 def test_a_negated_quotient_read_where_no_minus_folds_in_keeps_it():
     out = show(optimize.run(parse(QUOTIENT_CALLED), keep={"a", "d", "y_bar", "z_bar"}))
-    assert "q_bar = -y_bar / d" in out and "np.exp(q_bar)" in out
+    assert "_t5_bar = -y_bar / d" in out and "np.exp(_t5_bar)" in out
+
+
+def test_a_users_variables_cotangent_keeps_its_minus():
+    out = show(optimize.run(parse(QUOTIENT.replace("_t5_bar", "q_bar")), keep={"a", "d", "y_bar", "z_bar"}))
+    assert "q_bar = -y_bar / d" in out and "a_bar = z_bar - q_bar" in out
 
 
 def descent(w, x, lr):
