@@ -168,8 +168,9 @@ class _Desugar:
         self.fn = fn
         self.source = source
         every, local, _ = trees.name_uses(fn)  # (one walk for both)
+        self.every = every
         self.namer = naming.Namer(every | set(source.env if source is not None else ()))
-        self.outside = _names_outside_comprehensions(fn)
+        self.outside, self.comprehending = _names_outside_comprehensions(fn)
         # the names the function binds, once: the names desugar adds are fresh (no global has them), and
         # a name the user assigns anywhere is local throughout, as in Python
         self.local = local
@@ -276,6 +277,12 @@ class _Desugar:
         call spelled ``np.vectorize(f)(x)`` (making the vectorize object does nothing else), for ``vectorize``."""
         if self.source is None:
             return
+        # nothing to look at unless the function reads a vectorize object by name (a decorated function, a global
+        # vf) or spells np.vectorize / vectorize: most functions, found without resolving each call
+        env = self.source.env
+        if not any(n == "vectorize" or isinstance(dict.get(env, n), np.vectorize) for n in self.every):
+            if not any(isinstance(n, gast.Attribute) and n.attr == "vectorize" for n in trees.walk(self.fn)):
+                return
         made = {}  # local -> its assignment
         for stmt in trees.scope(self.fn.body):
             if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
@@ -417,6 +424,8 @@ class _Desugar:
         written as the constant it takes then (``[lambda v, i=0: v * i, lambda v, i=1: v * i, ...]``), which
         ``resolve`` reads as any display of functions. Only where the loop is over ``range`` of literals or
         a display of literals, and the lambda's body reads the variable through its own parameter only."""
+        if not self.comprehending:
+            return
         for owner, field, index, comp in [c for o in trees.walk(self.fn) for c in _children(o)]:
             if not (
                 isinstance(comp, gast.ListComp) and isinstance(comp.elt, gast.Lambda) and len(comp.generators) == 1
@@ -3668,7 +3677,8 @@ def _store(node):
 
 def _names_outside_comprehensions(fn):
     """Names used anywhere except as a comprehension's own variables: a comprehension variable of the
-    same name is renamed when its loop is lowered, so that the loop does not overwrite them."""
+    same name is renamed when its loop is lowered, so that the loop does not overwrite them. And whether the
+    function has a comprehension at all."""
     names = {a.id for a in fn.args.args} | {a.id for a in fn.args.kwonlyargs}
     for extra in (fn.args.vararg, fn.args.kwarg):
         if extra is not None:
@@ -3690,7 +3700,7 @@ def _names_outside_comprehensions(fn):
             elif isinstance(value, AST):
                 stack.append(value)
     else:
-        return names | found
+        return names | found, False
 
     def visit(node, bound):
         if isinstance(node, _COMPREHENSIONS):
@@ -3711,7 +3721,7 @@ def _names_outside_comprehensions(fn):
 
     for stmt in fn.body:
         visit(stmt, frozenset())
-    return names
+    return names, True
 
 
 def _rename_except(stmts, mapping, keep):

@@ -57,35 +57,30 @@ def restore_raises(tree, env):
                     break
 
 
-def inline_scalar_checks(tree, env):
+def inline_scalar_checks(tree, env, bound):
     """``check_scalar(y)`` of a name as ``if type(y) is not float: check_scalar(y)``, in place: a float
     output, the common case, then costs a type test instead of a call (on a small gradient, 2-6% of its
     time). Left as a call where ``type`` or ``float`` may not be the builtins: a global of the function's
-    module, or a name the emitted function binds (a parameter, a variable of the user's)."""
+    module, or a name the function binds (``bound``: its parameters and variables, any SSA version of them).
+    A gradient checks its output once, at the top of its body (reverse/assemble.py): only that block is read."""
     if dict.get(env, "type", type) is not type or dict.get(env, "float", float) is not float:
         return
-    for node in trees.walk(tree):  # (a read is of the module's, the builtin)
-        if isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load) and node.id in ("type", "float"):
-            return
-        if isinstance(node, gast.FunctionDef) and node.name in ("type", "float"):
-            return
-    sites = []  # (found first: the statement put in holds the call again)
-    for node in trees.statements(tree):
-        for field in ("body", "orelse"):
-            block = getattr(node, field, None)
-            for i, stmt in enumerate(block if isinstance(block, list) else ()):
-                call = getattr(stmt, "value", None)
-                if (
-                    isinstance(stmt, gast.Expr)
-                    and isinstance(call, gast.Call)
-                    and isinstance(call.func, gast.Name)
-                    and call.func.id == "check_scalar"
-                    and len(call.args) == 1
-                    and isinstance(call.args[0], gast.Name)
-                ):
-                    sites.append((block, i, call.args[0]))
-    for block, i, y in sites:
-        block[i] = gast.copy_location(trees.quote("if type(y) is not float:\n    check_scalar(y)", y=y)[0], block[i])
+    sites = [
+        (i, stmt.value.args[0])
+        for i, stmt in enumerate(tree.body)
+        if isinstance(stmt, gast.Expr)
+        and isinstance(stmt.value, gast.Call)
+        and isinstance(stmt.value.func, gast.Name)
+        and stmt.value.func.id == "check_scalar"
+        and len(stmt.value.args) == 1
+        and isinstance(stmt.value.args[0], gast.Name)
+    ]
+    if not sites or any(naming.family(n)[0] in ("type", "float") for n in bound):
+        return
+    for i, y in sites:
+        tree.body[i] = gast.copy_location(
+            trees.quote("if type(y) is not float:\n    check_scalar(y)", y=y)[0], tree.body[i]
+        )
 
 
 def restore_tries(tree, env):

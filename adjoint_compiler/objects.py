@@ -2725,6 +2725,17 @@ def _element_loop(loop, ps, tree, klass):
 _STATE_HOLDERS = (dict, list)  # besides instances of a user's class: containers a counter or a log is kept in
 
 
+def _stores_into_a_name(stmt):
+    """Whether ``stmt`` stores into an element or attribute of a name (``G[k] = v``, ``G.a += v``)."""
+    if isinstance(stmt, gast.Assign):
+        targets = stmt.targets
+    elif isinstance(stmt, (gast.AugAssign, gast.AnnAssign)):
+        targets = [stmt.target]
+    else:
+        return False
+    return any(isinstance(t, (gast.Subscript, gast.Attribute)) and isinstance(t.value, gast.Name) for t in targets)
+
+
 def state_stores(src):
     """``G[k] = v``, ``G[k] op= v``, ``G.a = v`` and ``G.a op= v``, where ``G`` is a global or closure variable
     holding a dict, a list or an instance of a user's class (``STATE["calls"] += 1``, ``COUNTER.n += 1``,
@@ -2734,6 +2745,8 @@ def state_stores(src):
     ``refusals.refuse_effects_through_calls`` refuses a differentiated one where the function reads ``G``
     (edits ``src.tree``)."""
     tree = src.tree
+    if not any(_stores_into_a_name(s) for s in trees.statements(tree)):
+        return  # (most functions: no store into an element or attribute of a name, nothing to walk for)
     local = trees.local_names(tree) | {a.id for a in tree.args.kwonlyargs}
     declared = {n for node in trees.walk(tree) if isinstance(node, (gast.Global, gast.Nonlocal)) for n in node.names}
 

@@ -357,7 +357,8 @@ def _emit(c):
             src.location(_try_markers(src.tree, src).get(left[0].args[0].value, src.tree)),
         )
     if c.mode == "grad":
-        emit.inline_scalar_checks(fn, src.env)
+        params = [a.id for a in fn.args.args + fn.args.kwonlyargs]
+        emit.inline_scalar_checks(fn, src.env, c.activity.local.union(params))
     used, read = _globals_read(fn, src.env, src, set(result.needs) | c.linker.names())
     for name, value in result.needs.items():
         if name not in read:
