@@ -48,8 +48,8 @@ def step_state_vjp(p, v, h):
         del _t5_bar
         # return p + h * v, v + h * a
         # a = -p - 0.1 * v
-        _t2_bar = unbroadcast(a_bar, v)
-        v_bar = unbroadcast(_t6_bar, v) + unbroadcast(_t3_bar * h, v) - _t2_bar * 0.1
+        _t2_bar = -unbroadcast(a_bar, v)
+        v_bar = unbroadcast(_t6_bar, v) + unbroadcast(_t3_bar * h, v) + _t2_bar * 0.1
         del _t3_bar, _t2_bar
         p_bar = unbroadcast(_t4_bar, p) - unbroadcast(a_bar, p)
         return (p_bar, v_bar, h_bar)
