@@ -52,11 +52,19 @@ import operator
 import gast
 
 from adjoint_compiler import naming, objects, runtime, trees
+from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import InternalError, UnsupportedError
 from adjoint_compiler.reverse import calls, checkpoint, inplace, loops
 
 
 _name = trees.name
+
+
+def _in_place_add(name, cot):
+    """Whether the cotangent of ``name``, an element read, may be added in place (``bar[i] += g``): not where it
+    is a container or a returned part, nor in code making complex values, where ``runtime.add_at`` keeps the real
+    part of a complex cotangent added into a real buffer (a row of a real array, say)."""
+    return name not in cot.containers | cot.returned_parts and not source_mod.COMPLEX_SEEN.seen
 
 
 def adjoint_block(r, stmts):
@@ -167,7 +175,7 @@ def adjoint_assign(r, stmt, out):
         for part in path[:-1]:
             bar = gast.Subscript(value=bar, slice=trees.clone(part), ctx=gast.Load())
         index = path[-1]
-        if inplace.plain_index(index, act.scalars) and name not in cot.containers | cot.returned_parts:
+        if inplace.plain_index(index, act.scalars) and _in_place_add(name, cot):
             out += trees.quote("bar[index] += g", bar=bar, index=index, g=g)
         else:
             out += trees.quote("add_at(bar, index, g)", bar=bar, index=trees.index_value(index), g=g)
@@ -187,7 +195,7 @@ def adjoint_assign(r, stmt, out):
             maybe_list = isinstance(index, gast.Slice) and (seq.id in act.sequences or seq.id in r.params)
             if maybe_list and inplace.plain_index(index, act.scalars):
                 out += trees.quote("add_at(bar, index, g)", bar=bar, index=trees.index_value(index), g=g)
-            elif inplace.plain_index(index, act.scalars) and name not in cot.containers | cot.returned_parts:
+            elif inplace.plain_index(index, act.scalars) and _in_place_add(name, cot):
                 # the buffer was made here (materialize(owned=True)): updating it in place is safe
                 # (not for an element that is itself a list: a list's += would extend it)
                 out += trees.quote("bar[index] += g", bar=bar, index=index, g=g)

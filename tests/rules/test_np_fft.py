@@ -387,3 +387,21 @@ def test_a_transform_reached_through_a_variable_runs_as_complex_values():
         v = _weights(X6.shape)
         _, t = ac.jvp(f)(X6.copy(), v)
         np.testing.assert_allclose(t, (f(X6 + 1e-6 * v) - f(X6 - 1e-6 * v)) / 2e-6, rtol=1e-5, atol=1e-6)
+
+
+def rows_spectra(x):
+    rows = [np.abs(np.fft.rfft(row)) for row in x]
+    return np.sum(np.stack(rows) * np.arange(3))
+
+
+def loop_of_filters(x):
+    y = x
+    for k in range(3):
+        y = np.real(np.fft.ifft(np.fft.fft(y) * np.exp(-0.1 * k * np.arange(6)))) + 0.1 * y**2
+    return np.sum(y**2)
+
+
+@pytest.mark.parametrize("f, x", [(rows_spectra, M44[:2]), (loop_of_filters, X6)], ids=["rows", "loop"])
+def test_transforms_of_rows_and_in_loops(f, x):
+    # a row's complex cotangent added into the real gradient of x (runtime.add_at keeps its real part)
+    np.testing.assert_allclose(ac.grad(f)(x.copy()), _differences(f, x), rtol=1e-5, atol=1e-6)
