@@ -851,11 +851,7 @@ class _Desugar:
             ):
                 continue
             name, call = stmt.targets[0].id, stmt.value
-            uses = [n for n in trees.walk(self.fn) if isinstance(n, gast.Name) and n.id == name]
-            loads = [n for n in uses if isinstance(n.ctx, gast.Load)]
-            if len(uses) != 2 or len(loads) != 1:
-                continue
-            later = [j for j in range(i + 1, len(block)) if any(n is loads[0] for n in _expressions_of(block[j]))]
+            read, later = self.read_once_later(name, block, i)
             if not later:
                 continue
             head = []
@@ -869,8 +865,8 @@ class _Desugar:
                     head.append(assigned)
             out[out.index(stmt)] = head or [_at(gast.Pass(), stmt)]
             for owner in trees.walk(block[later[0]]):
-                if any(child is loads[0] for child in _child_nodes(owner)):
-                    _set_child(owner, loads[0], call)
+                if any(child is read for child in _child_nodes(owner)):
+                    _set_child(owner, read, call)
         return [s for item in out for s in (item if isinstance(item, list) else [item])]
 
     def generator_body(self, gen, call, step):
@@ -1484,6 +1480,17 @@ class _Desugar:
                 break  # what follows a raise in its block never runs
         return out
 
+    def read_once_later(self, name, block, i):
+        """The one read of ``name``, where the function binds it once (``block[i]``) and reads it once, and the
+        positions after ``i`` in ``block`` of the statements holding it (none: the read is elsewhere); else
+        (None, [])."""
+        uses = [n for n in trees.walk(self.fn) if isinstance(n, gast.Name) and n.id == name]
+        loads = [n for n in uses if isinstance(n.ctx, gast.Load)]
+        if len(uses) != 2 or len(loads) != 1:
+            return None, []
+        read = loads[0]
+        return read, [j for j in range(i + 1, len(block)) if any(n is read for n in _expressions_of(block[j]))]
+
     def named_generators(self, stmts):
         """``g = (e for v in xs)`` read once, later in the same block, where nothing it reads changes in
         between (``lazy_safe``): its first iterable is evaluated where it is made (``_items1 = xs``) and the
@@ -1500,11 +1507,7 @@ class _Desugar:
             ):
                 continue
             name, gen = stmt.targets[0].id, stmt.value
-            uses = [n for n in trees.walk(self.fn) if isinstance(n, gast.Name) and n.id == name]
-            loads = [n for n in uses if isinstance(n.ctx, gast.Load)]
-            if len(uses) != 2 or len(loads) != 1:
-                continue
-            later = [j for j in range(i + 1, len(stmts)) if any(n is loads[0] for n in _expressions_of(stmts[j]))]
+            read, later = self.read_once_later(name, stmts, i)
             if not later or not self.lazy_safe(gen, stmts[i + 1 : later[0] + 1]):
                 continue
             iterable = gen.generators[0].iter
@@ -1515,8 +1518,8 @@ class _Desugar:
                 stmts[i] = _at(head, stmt)
                 gen.generators[0].iter = load
             for owner in trees.walk(stmts[later[0]]):
-                if any(child is loads[0] for child in _child_nodes(owner)):
-                    _set_child(owner, loads[0], gen)
+                if any(child is read for child in _child_nodes(owner)):
+                    _set_child(owner, read, gen)
         return stmts
 
     def statement(self, stmt, out):
