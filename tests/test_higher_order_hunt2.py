@@ -794,3 +794,25 @@ def test_grad_with_aux_held_in_a_local():
     # was: refused as a call of the local variable 'gradient'
     _close(ac.grad(held_gradient_with_aux)(X), 12 * X, rtol=1e-12)
     assert ac.grad(held_gradient_with_aux)(0.7) == pytest.approx(8.4, rel=1e-12)
+
+
+def kernel_logdet(x):
+    n = len(x)
+    A = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            A[i, j] = math.exp(-((x[i] - x[j]) ** 2))
+    return np.linalg.slogdet(A + np.eye(n))[1]
+
+
+def test_hessian_of_a_kernel_built_in_nested_loops_then_a_log_determinant():
+    # was: refused ("name '_t11_k' is not defined"): in the pullback of its tangent code (complex-typed by
+    # slogdet's rule, so math.exp's cotangent went through runtime.real_cotangent) the check named the forward
+    # sweep's own node for exp's operand, and the loop's renaming of taped values in the pullback renamed the
+    # forward's read too, whose derivative was then lost
+    x = np.array([0.1, 0.5, 1.3])
+    grad = ac.grad(kernel_logdet)
+    _close(grad(x), _fd(kernel_logdet, x), rtol=1e-5, atol=1e-7)
+    want = _fd(lambda v: grad(v), x)
+    _close(ac.hessian(kernel_logdet)(x), want, rtol=1e-5, atol=1e-6)
+    _close(ac.hvp(kernel_logdet)(x, V), want @ V, rtol=1e-5, atol=1e-6)

@@ -205,7 +205,8 @@ def _real_cotangent(r, stmt, op, g, out):
 def real_operands(op, label, where):
     """The arguments after the first of ``runtime.real_cotangent`` / ``real_values`` for the call ``op``: its
     operands (a tuple) and the call's label and place."""
-    operands = [a for a in list(op.args) + list(op.kwargs.values()) if isinstance(a, gast.Name)]
+    # fresh names: op's are the forward sweep's nodes, and a later rename of the adjoint's must not reach them
+    operands = [trees.name(a.id) for a in list(op.args) + list(op.kwargs.values()) if isinstance(a, gast.Name)]
     place = [trees.const(where.filename.rsplit("/", 1)[-1]), trees.const(where.line), trees.const(where.col)]
     return [gast.Tuple(elts=operands, ctx=gast.Load()), trees.const(label)] + place
 
