@@ -49,13 +49,16 @@ class _ComplexSeen(threading.local):
 
 COMPLEX_SEEN = _ComplexSeen()
 # What makes a complex value in Python or NumPy code: a complex literal, complex(), a complex dtype (by name, or by
-# string where a dtype is given: dtype=, astype, np.dtype), cmath, NumPy's fft and emath (scimath). A name that
-# merely looks like one only sends the gradient down the stricter complex path (api._complex_call), which gives
-# the same numbers or refuses.
+# string where a dtype is given: dtype=, astype, np.dtype), cmath, NumPy's fft and its transforms (imported by
+# name too: ``from numpy.fft import rfft``) and emath (scimath). A name that merely looks like one only sends the
+# gradient down the stricter complex path (api._complex_call), which gives the same numbers or refuses.
 _COMPLEX_NAMES = frozenset(
     ("complex", "complex64", "complex128", "complex256", "complex_", "complexfloating", "csingle", "cdouble")
-    + ("clongdouble", "cfloat", "cmath", "fft", "emath", "scimath")
+    + ("clongdouble", "cfloat", "cmath", "emath", "scimath", "fft", "ifft", "fft2", "ifft2", "fftn", "ifftn")
+    + ("rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn", "hfft", "ihfft")
 )
+# np.fft's functions of real numbers only: ``np.fft.fftshift`` names the module, and makes no complex value
+_REAL_FFT = frozenset(("fftshift", "ifftshift", "fftfreq", "rfftfreq"))
 _COMPLEX_DTYPES = frozenset(("complex", "complex64", "complex128", "complex256", "c8", "c16", "c32", "F", "D", "G"))
 _DTYPE_TAKERS = frozenset(("astype", "dtype", "view"))
 
@@ -72,16 +75,19 @@ def _makes_complex(nodes):
     """Whether the function of ``nodes`` (its tree, walked) writes a complex literal, names something that
     makes complex values (``_COMPLEX_NAMES``) or gives a complex dtype as a string."""
     Constant, Name, Attribute, keyword, Call = gast.Constant, gast.Name, gast.Attribute, gast.keyword, gast.Call
+    real_fft = set()  # the ``fft`` modules of ``np.fft.fftshift``... (the walk meets the outer attribute first)
     for node in nodes:
         kind = node.__class__
         if kind is Constant:
             if node.value.__class__ is complex:
                 return True
         elif kind is Name:
-            if node.id in _COMPLEX_NAMES:
+            if node.id in _COMPLEX_NAMES and node not in real_fft:
                 return True
         elif kind is Attribute:
-            if node.attr in _COMPLEX_NAMES:
+            if node.attr in _REAL_FFT:
+                real_fft.add(node.value)
+            elif node.attr in _COMPLEX_NAMES and node not in real_fft:
                 return True
         elif kind is keyword:
             if node.arg == "dtype" and _complex_dtype_string(node.value):

@@ -405,3 +405,30 @@ def loop_of_filters(x):
 def test_transforms_of_rows_and_in_loops(f, x):
     # a row's complex cotangent added into the real gradient of x (runtime.add_at keeps its real part)
     np.testing.assert_allclose(ac.grad(f)(x.copy()), _differences(f, x), rtol=1e-5, atol=1e-6)
+
+
+def sorted_rfft_magnitudes(x):
+    from numpy.fft import rfft
+
+    return np.sum(np.sort(np.abs(rfft(x)))[:2] ** 2) + np.sum(np.sort(x)[:2])
+
+
+def clipped_spectrum_by_alias(x):
+    import numpy.fft as nf
+
+    z = nf.rfft(x)
+    return np.sum(np.clip(z.real, -0.5, 0.5) ** 2 + np.maximum(z.imag, 0.1))
+
+
+def shifted_and_sorted(x):
+    return np.sum(np.fft.fftshift(x) * W6) + np.sum(np.sort(x)[:3] ** 2)
+
+
+@pytest.mark.parametrize("f", [sorted_rfft_magnitudes, clipped_spectrum_by_alias, shifted_and_sorted])
+def test_rules_for_real_numbers_beside_a_transform_named_without_np_fft(f):
+    # were refused at np.sort / np.clip ("of complex values"): a transform imported by name (``from numpy.fft
+    # import rfft``) or through an alias of the module was not seen as making complex values when compiling,
+    # so the real-only rules were not checked per call and the whole function was refused
+    np.testing.assert_allclose(ac.grad(f)(X6), _differences(f, X6), rtol=1e-5, atol=1e-7)
+    _, tangent = ac.jvp(f)(X6, W6)
+    np.testing.assert_allclose(tangent, _differences(f, X6) @ W6, rtol=1e-5, atol=1e-7)
