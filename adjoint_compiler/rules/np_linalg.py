@@ -571,13 +571,13 @@ def svdvals_tangent(dot, ans, x):
     return np.real(np.sum(np.conj(usv[0]) * np.matmul(dot, np.conj(np.swapaxes(usv[2], -1, -2))), axis=-2))
 
 
-@adjoint(np.linalg.eigh, complex_ok=True)
-def eigh_adjoint(g, ans, a, UPLO="L"):
+@fragment
+def eigh_bar(g, ans, lower):
     # A = V diag(w) V^T, symmetric (Giles 2008, "eigenvalues and eigenvectors", with V^-1 = V^T):
     # for a symmetric dS, df = <M, dS> with M = V (diag(w_bar) + F o (V^T V_bar)) V^T, F_ij = 1 / (w_j - w_i).
-    # eigh reads only the UPLO triangle of A: fold_triangle. Distinct eigenvalues where V_bar is used.
-    # Hermitian A = V diag(w) V^H: X = V^H dS V, dw = Re(diag X), dV = V (F o X), so df = Re<M, dS> with
-    # M = conj(V) (diag(Re(w_bar)) + F o (V^T V_bar)) V^T (as autograd's grad_eigh). Each column of V is
+    # eigh reads only one triangle of A (the lower one, or the upper): fold_triangle. Distinct eigenvalues where
+    # V_bar is used. Hermitian A = V diag(w) V^H: X = V^H dS V, dw = Re(diag X), dV = V (F o X), so df = Re<M, dS>
+    # with M = conj(V) (diag(Re(w_bar)) + F o (V^T V_bar)) V^T (as autograd's grad_eigh). Each column of V is
     # defined up to a phase (a gauge): the gradient is that of losses that do not depend on it (JAX's and
     # autograd's convention), for which Im(diag(V^T V_bar)) = 0; F's zero diagonal drops that part.
     w = ans[0]
@@ -586,37 +586,58 @@ def eigh_adjoint(g, ans, a, UPLO="L"):
     gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
     f = spectral_divide(np.matmul(vt, g[1]), gap)
     m = np.matmul(np.matmul(np.conj(v), np.expand_dims(np.real(g[0]), -1) * np.eye(np.shape(w)[-1]) + f), vt)
-    return fold_triangle(m, UPLO == "L" or UPLO == "l"), None
+    return fold_triangle(m, lower)
+
+
+@fragment
+def eigh_dot(dot, ans, lower):
+    # X = V^T dS V: dw = diag(X), dV = V (F o X) (Giles 2008), dS the symmetric matrix of the triangle read.
+    # Hermitian: X = V^H dS V, dw = Re(diag X) (real), dV = V (F o X), no change of each column's phase (gauge)
+    w = ans[0]
+    v = ans[1]
+    ds = symmetric_from_triangle(dot, lower)
+    x = np.matmul(np.matmul(np.conj(np.swapaxes(v, -1, -2)), ds), v)
+    gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    f = spectral_divide(x, gap)
+    return np.real(np.diagonal(x, 0, -2, -1)), np.matmul(v, f)
+
+
+@fragment
+def eigvalsh_bar(g, a, lower):
+    # eigh's eigenvalues alone: M = V diag(w_bar) V^T (Giles 2008), on the triangle read; V recomputed.
+    # Hermitian: M = conj(V) diag(Re(w_bar)) V^T (as eigh_bar)
+    v = np.linalg.eigh(a, "L" if lower else "U")[1]
+    m = np.matmul(np.conj(v) * np.expand_dims(np.real(g), -2), np.swapaxes(v, -1, -2))
+    return fold_triangle(m, lower)
+
+
+@fragment
+def eigvalsh_dot(dot, a, lower):
+    # dw = diag(V^T dS V) (Giles 2008); Hermitian: Re(diag(V^H dS V))
+    v = np.linalg.eigh(a, "L" if lower else "U")[1]
+    ds = symmetric_from_triangle(dot, lower)
+    return np.real(np.sum(np.conj(v) * np.matmul(ds, v), axis=-2))
+
+
+# (the bodies above are fragments: scipy.linalg's eigh and eigvalsh, whose lower= is UPLO, share them)
+@adjoint(np.linalg.eigh, complex_ok=True)
+def eigh_adjoint(g, ans, a, UPLO="L"):
+    return eigh_bar(g, ans, UPLO == "L" or UPLO == "l"), None
 
 
 @tangent(np.linalg.eigh, complex_ok=True)
 def eigh_tangent(dot, ans, a, UPLO="L"):
-    # X = V^T dS V: dw = diag(X), dV = V (F o X) (Giles 2008), dS the symmetric matrix of the UPLO triangle.
-    # Hermitian: X = V^H dS V, dw = Re(diag X) (real), dV = V (F o X), no change of each column's phase (gauge)
-    w = ans[0]
-    v = ans[1]
-    ds = symmetric_from_triangle(dot, UPLO == "L" or UPLO == "l")
-    x = np.matmul(np.matmul(np.conj(np.swapaxes(v, -1, -2)), ds), v)
-    gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
-    f = spectral_divide(x, gap)
-    return (np.real(np.diagonal(x, 0, -2, -1)), np.matmul(v, f)), None
+    return eigh_dot(dot, ans, UPLO == "L" or UPLO == "l"), None
 
 
 @adjoint(np.linalg.eigvalsh, complex_ok=True)
 def eigvalsh_adjoint(g, ans, a, UPLO="L"):
-    # eigh's eigenvalues alone: M = V diag(w_bar) V^T (Giles 2008), on the UPLO triangle; V recomputed.
-    # Hermitian: M = conj(V) diag(Re(w_bar)) V^T (as eigh_adjoint)
-    v = np.linalg.eigh(a, UPLO)[1]
-    m = np.matmul(np.conj(v) * np.expand_dims(np.real(g), -2), np.swapaxes(v, -1, -2))
-    return fold_triangle(m, UPLO == "L" or UPLO == "l"), None
+    return eigvalsh_bar(g, a, UPLO == "L" or UPLO == "l"), None
 
 
 @tangent(np.linalg.eigvalsh, complex_ok=True)
 def eigvalsh_tangent(dot, ans, a, UPLO="L"):
-    # dw = diag(V^T dS V) (Giles 2008); Hermitian: Re(diag(V^H dS V))
-    v = np.linalg.eigh(a, UPLO)[1]
-    ds = symmetric_from_triangle(dot, UPLO == "L" or UPLO == "l")
-    return np.real(np.sum(np.conj(v) * np.matmul(ds, v), axis=-2)), None
+    return eigvalsh_dot(dot, a, UPLO == "L" or UPLO == "l"), None
 
 
 @adjoint(np.linalg.eig, complex_ok=True)

@@ -1,7 +1,8 @@
 """Adjoints of ``scipy.linalg``: ``solve`` (with ``assume_a=``, ``lower=``, ``transposed=``), ``solve_triangular``,
 ``solve_banded``, ``cholesky``, ``cho_factor``/``cho_solve``, ``lu_factor``/``lu_solve``, ``expm``, ``sqrtm``,
-``logm``, and ``inv``, ``det`` (NumPy's rules, np_linalg.py, registered for them as well), with tangent
-rules.
+``logm``, ``eigh``/``eigvalsh`` (NumPy's bodies with ``lower=``; the generalized problem refused), ``toeplitz``,
+``circulant``, and ``inv``, ``det``, ``norm``, ``pinv``, ``svdvals`` (NumPy's rules, np_linalg.py and
+np_reductions.py, registered for them as well), with tangent rules.
 
 Registered only where SciPy is installed and the user imports ``scipy.linalg`` (rules/__init__.py). Real matrices.
 ``solve``'s gradient in ``a`` is the derivative of what its ``assume_a`` reads (one triangle for 'sym', 'her', 'pos';
@@ -44,15 +45,122 @@ Invariant: each cotangent has its operand's shape and is zero where the function
 import numpy as np
 from scipy import linalg as scipy_linalg
 
-from adjoint_compiler.rules import np_linalg
+from adjoint_compiler.rules import np_linalg, np_reductions
+from adjoint_compiler.rules.np_linalg import eigh_bar, eigh_dot, eigvalsh_bar, eigvalsh_dot
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
-from adjoint_compiler.runtime import band_index, expm_frechet_of, linalg_check, lu_rows, supported, unbroadcast
+from adjoint_compiler.runtime import (
+    band_index,
+    expm_frechet_of,
+    is_none,
+    linalg_check,
+    lu_rows,
+    supported,
+    unbroadcast,
+)
 
 # NumPy's rules, where the functions are the same (a keyword of scipy's beyond NumPy's is refused at the call)
 adjoint(scipy_linalg.inv)(np_linalg.inv_adjoint)
 tangent(scipy_linalg.inv)(np_linalg.inv_tangent)
 adjoint(scipy_linalg.det)(np_linalg.det_adjoint)
 tangent(scipy_linalg.det)(np_linalg.det_tangent)
+# norm (a, ord, axis, keepdims) and pinv (a, then keyword-only: rtol= as NumPy's, others refused by name) too: where
+# a pinv has a derivative (full rank, checked from its result) its tolerances do not change it
+adjoint(scipy_linalg.norm)(np_reductions.norm_adjoint)
+tangent(scipy_linalg.norm)(np_reductions.norm_tangent)
+adjoint(scipy_linalg.pinv)(np_linalg.pinv_adjoint)
+tangent(scipy_linalg.pinv)(np_linalg.pinv_tangent)
+adjoint(scipy_linalg.svdvals)(np_linalg.svdvals_adjoint)  # (SciPy's overwrite_a= and check_finite= refused)
+tangent(scipy_linalg.svdvals)(np_linalg.svdvals_tangent)
+
+
+# ---- eigh and eigvalsh: NumPy's rules (np_linalg's fragments), lower= for UPLO='L'
+
+
+@fragment
+def eigh_checked(x, b, eigvals_only):
+    # x, where scipy's eigh is NumPy's: the generalized problem (b given) is refused, and eigvals_only=True (its
+    # result is w alone: eigvalsh's)
+    ok = linalg_check(
+        is_none(b) and not eigvals_only,
+        "scipy.linalg.eigh(a, b) (the generalized eigenproblem) or eigh(..., eigvals_only=True) (use eigvalsh)",
+    )
+    return x if ok else None
+
+
+@adjoint(scipy_linalg.eigh, complex_ok=True)
+def eigh_adjoint(g, ans, a, b=None, lower=True, eigvals_only=False, check_finite=True):
+    wv = eigh_checked(ans, b, eigvals_only)
+    return eigh_bar(g, wv, lower), None, None, None, None
+
+
+@tangent(scipy_linalg.eigh, complex_ok=True)
+def eigh_tangent(dot, ans, a, b=None, lower=True, eigvals_only=False, check_finite=True):
+    wv = eigh_checked(ans, b, eigvals_only)
+    return eigh_dot(dot, wv, lower), None, None, None, None
+
+
+@adjoint(scipy_linalg.eigvalsh, complex_ok=True)
+def eigvalsh_adjoint(g, ans, a, b=None, lower=True, check_finite=True):
+    w_bar = eigh_checked(g, b, False)
+    return eigvalsh_bar(w_bar, a, lower), None, None, None
+
+
+@tangent(scipy_linalg.eigvalsh, complex_ok=True)
+def eigvalsh_tangent(dot, ans, a, b=None, lower=True, check_finite=True):
+    d = eigh_checked(dot, b, False)
+    return eigvalsh_dot(d, a, lower), None, None, None
+
+
+# ---- matrices made of a vector: toeplitz, circulant (linear; their adjoints sum the cotangent along diagonals)
+
+
+@fragment
+def of_vectors(x, c, r):
+    # x, where c and r have at most one dimension: SciPy 1.17 makes a batch of larger ones, earlier SciPy ravels them
+    ok = linalg_check(
+        np.ndim(c) <= 1 and np.ndim(r) <= 1,
+        "scipy.linalg.toeplitz or circulant of an array of two or more dimensions (a batch, or raveled)",
+    )
+    return x if ok else None
+
+
+@adjoint(scipy_linalg.toeplitz)
+def toeplitz_adjoint(g, ans, c, r=None):
+    # T[i, j] = c[i - j] on and below the diagonal, r[j - i] above it (r[0] is never read; r=None: r = c): each
+    # element's cotangent is the sum of g along its diagonal
+    rows = of_vectors(np.shape(g)[-2], c, r)
+    d = np.subtract.outer(np.arange(rows), np.arange(np.shape(g)[-1]))
+    below = np.bincount(np.ravel(np.where(d >= 0, d, 0)), np.ravel(np.where(d >= 0, g, 0.0)), rows)
+    above = np.bincount(np.ravel(np.where(d < 0, -d, 0)), np.ravel(np.where(d < 0, g, 0.0)), np.shape(g)[-1])
+    return (
+        np.reshape((below + above if is_none(r) else below).astype(g.dtype), np.shape(c)),
+        None if is_none(r) else np.reshape(above.astype(g.dtype), np.shape(r)),
+    )
+
+
+@tangent(scipy_linalg.toeplitz)
+def toeplitz_tangent(dot, ans, c, r=None):
+    d = of_vectors(dot, c, r)
+    return (
+        scipy_linalg.toeplitz(d)
+        if is_none(r)
+        else scipy_linalg.toeplitz(d, np.zeros_like(d, shape=np.shape(ans)[-1:])),
+        None if is_none(r) else scipy_linalg.toeplitz(np.zeros_like(d, shape=np.shape(ans)[-2:-1]), d),
+    )
+
+
+@adjoint(scipy_linalg.circulant)
+def circulant_adjoint(g, ans, c):
+    # C[i, j] = c[(i - j) mod n]: the sum of g along each wrapped diagonal
+    n = of_vectors(np.shape(g)[-1], c, None)
+    wrapped = np.subtract.outer(np.arange(n), np.arange(n)) % n
+    return np.bincount(np.ravel(wrapped), np.ravel(g), n).astype(g.dtype)
+
+
+@tangent(scipy_linalg.circulant)
+def circulant_tangent(dot, ans, c):
+    d = of_vectors(dot, c, None)
+    return scipy_linalg.circulant(d)
 
 
 # ---- solve(assume_a=...) and the LU pair lu_factor / lu_solve

@@ -1,5 +1,6 @@
-"""Adjoints of ``scipy.special``: the logistic and softmax family, the error, gamma and beta functions, expm1,
-log1p, log_expit, exprel, the huber and pseudo_huber losses, boxcox,
+"""Adjoints of ``scipy.special``: the logistic and softmax family, the error, gamma (and loggamma) and beta
+functions, expm1, log1p, log_expit, exprel, cbrt, spence, Hurwitz's zeta in q, the huber and pseudo_huber losses,
+boxcox,
 Bessel functions (of order 0 and 1, and of any order in x), entropies and the normal distribution's
 ``ndtr`` family.
 
@@ -178,6 +179,13 @@ def gammaln_adjoint(g, ans, x):
     return g * scipy_special.digamma(x)
 
 
+@adjoint(scipy_special.loggamma)
+def loggamma_adjoint(g, ans, x):
+    # the principal branch of log Gamma; on the positive reals (where a real argument has a real value) gammaln,
+    # d/dx = psi(x)
+    return g * scipy_special.digamma(x)
+
+
 @adjoint(scipy_special.digamma)  # scipy.special.psi is the same ufunc
 def digamma_adjoint(g, ans, x):
     return g * scipy_special.polygamma(1, x)
@@ -295,6 +303,38 @@ def kl_div_adjoint(g, ans, x, y):
 
 
 # ---- accurate elementary functions, losses and transforms (np13p) ----------------------------------------------
+
+
+@adjoint(scipy_special.cbrt, masked=True)
+def cbrt_adjoint(g, ans, x):
+    # (x^(1/3))' = 1 / (3 x^(2/3)), negative x too; infinite at 0
+    return g / (3.0 * ans * ans)
+
+
+@adjoint(scipy_special.spence, masked=True)
+def spence_adjoint(g, ans, x):
+    # spence(z) = int_1^z log(t) / (1 - t) dt: its derivative log(z) / (1 - z), -1 at z = 1 (the limit), -inf at 0
+    at_one = x == 1.0
+    return g * np.where(at_one, -1.0, np.log(x) / (1.0 - np.where(at_one, 0.0, x)))
+
+
+@adjoint(scipy_special.zeta)
+def zeta_adjoint(g, ans, x, q=None):
+    # Hurwitz's zeta(x, q) = sum_k (k + q)^-x: d/dq = -x zeta(x + 1, q); its derivative in x has no closed form
+    # (refused where x is differentiated), nor has Riemann's zeta(x) (q=None)
+    return (
+        no_derivative("scipy.special.zeta", "x", "its derivative in x has no closed form"),
+        None if is_none(q) else unbroadcast(-g * x * scipy_special.zeta(x + 1.0, q), q),
+    )
+
+
+@tangent(scipy_special.zeta)
+def zeta_tangent(dot, ans, x, q=None):
+    # (zeta is a Python function of SciPy's, not a ufunc: its tangent is stated)
+    return (
+        no_derivative("scipy.special.zeta", "x", "its derivative in x has no closed form"),
+        None if is_none(q) else -dot * x * scipy_special.zeta(x + 1.0, q),
+    )
 
 
 @adjoint(scipy_special.expm1)

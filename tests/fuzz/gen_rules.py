@@ -1075,7 +1075,9 @@ def _scipy_render(row, diff):
         ops = list(ops)
         args = [ops.pop(0) if i in diff else raw(literal(a)) for i, a in enumerate(row.args)]
         e = call(row.spelling, *args, *[kw(k, v) for k, v in row.kwargs.items()])
-        pair = row.fn in (_scipy.linalg.cho_factor, _scipy.linalg.lu_factor)  # (c, lower), (lu, piv): the factor
+        # (c, lower), (lu, piv): the factor; eigh's (w, v): the eigenvalues, differentiable where copies of fuzzed
+        # values tie (as np.linalg.eigh's, LINALG_DECOMPOSITIONS)
+        pair = row.fn in (_scipy.linalg.cho_factor, _scipy.linalg.lu_factor, _scipy.linalg.eigh)
         return ("index", e, "0") if pair else e
 
     return render

@@ -142,8 +142,8 @@ def assert_inlinable(rule, module, fragment=False):
     elif params[0] != "dot":  # the tangent of a function of one parameter may be a tuple's (slogdet's pair)
         assert not isinstance(last.value, ast.Tuple), rule
     assert module.__dict__.get("math", math) is math and module.__dict__.get("np", np) is np
-    for piece in fragments:
-        assert_inlinable(piece, module, fragment=True)
+    for piece in fragments:  # (whose own names are its module's: templates inlines a fragment in its globals)
+        assert_inlinable(piece, inspect.getmodule(piece), fragment=True)
 
 
 _ALL = list(registry.all_rules().values())
@@ -325,8 +325,12 @@ except ImportError:
     _SCIPY = []
 else:
     WRITTEN_ELSEWHERE.update(
-        dict.fromkeys([_scipy_linalg.solve, _scipy_linalg.inv, _scipy_linalg.det], "adjoint_compiler.rules.np_linalg")
+        dict.fromkeys(
+            [_scipy_linalg.solve, _scipy_linalg.inv, _scipy_linalg.det, _scipy_linalg.pinv, _scipy_linalg.svdvals],
+            "adjoint_compiler.rules.np_linalg",
+        )
     )
+    WRITTEN_ELSEWHERE[_scipy_linalg.norm] = "adjoint_compiler.rules.np_reductions"
     WRITTEN_ELSEWHERE[_scipy_integrate.trapezoid] = "adjoint_compiler.rules.np_reductions"
     _SCIPY = sorted(
         (

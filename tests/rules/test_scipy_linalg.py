@@ -217,6 +217,27 @@ TABLE += [
     ]
 ]
 
+# (session 22) NumPy's rules registered for scipy.linalg's norm, pinv and svdvals; eigvalsh (lower=, on a matrix
+# that is not symmetric: the triangle read); toeplitz and circulant
+TABLE += [
+    Row("norm", scipy_linalg.norm, L + "norm", [R.standard_normal(4)], {}, (0,)),
+    Row("norm-fro", scipy_linalg.norm, L + "norm", [R.standard_normal((3, 4))], {"ord": "fro"}, (0,)),
+    Row("norm-axis", scipy_linalg.norm, L + "norm", [R.standard_normal((3, 4))], {"axis": 1, "ord": 3}, (0,)),
+    Row("pinv", scipy_linalg.pinv, L + "pinv", [R.standard_normal((4, 3))], {}, (0,)),
+    Row("pinv-rtol", scipy_linalg.pinv, L + "pinv", [R.standard_normal((3, 4))], {"rtol": 1e-10}, (0,)),
+    Row("svdvals", scipy_linalg.svdvals, L + "svdvals", [R.standard_normal((4, 3))], {}, (0,)),
+    Row("eigvalsh", scipy_linalg.eigvalsh, L + "eigvalsh", [R.standard_normal((3, 3))], {}, (0,)),
+    Row("eigvalsh-upper", scipy_linalg.eigvalsh, L + "eigvalsh", [R.standard_normal((3, 3))], {"lower": False}, (0,)),
+    Row("toeplitz", scipy_linalg.toeplitz, L + "toeplitz", [R.standard_normal(3)], {}, (0,)),
+    Row(
+        "toeplitz-c-r", scipy_linalg.toeplitz, L + "toeplitz", [R.standard_normal(3), R.standard_normal(4)], {}, (0, 1)
+    ),
+    Row(
+        "toeplitz-tall", scipy_linalg.toeplitz, L + "toeplitz", [R.standard_normal(4), R.standard_normal(2)], {}, (0, 1)
+    ),
+    Row("circulant", scipy_linalg.circulant, L + "circulant", [R.standard_normal(4)], {}, (0,)),
+]
+
 
 def _pair_rows():
     # cho_factor gives the pair (c, lower): the first element differentiated (through a compiled function)
@@ -225,6 +246,8 @@ def _pair_rows():
         Row("cho_factor-lower", scipy_linalg.cho_factor, L + "cho_factor", [spd(3)], {"lower": True}, (0,)),
         # lu_factor gives the pair (lu, piv): pivoting swaps rows here (the largest entry of a column is not on top)
         Row("lu_factor", scipy_linalg.lu_factor, L + "lu_factor", [pivoted(4)], {}, (0,)),
+        # eigh gives the pair (w, v); a matrix that is not symmetric, with well separated eigenvalues
+        Row("eigh", scipy_linalg.eigh, L + "eigh", [R.standard_normal((3, 3)) + np.diag([0.0, 4.0, 8.0])], {}, (0,)),
     ]
 
 
@@ -285,13 +308,16 @@ def test_every_rule_of_the_module_has_rows():
     from adjoint_compiler.rules import scipy_linalg as rules_module
 
     mine = {r.fn for r in registry.all_rules().values() if r.origin == rules_module.__name__}
-    assert mine == {r.fn for r in TABLE + PAIRS} - {scipy_linalg.inv, scipy_linalg.det}
+    shared = {scipy_linalg.inv, scipy_linalg.det, scipy_linalg.norm, scipy_linalg.pinv, scipy_linalg.svdvals}
+    assert mine == {r.fn for r in TABLE + PAIRS} - shared
     for fn, np_fn in (
         (scipy_linalg.inv, np.linalg.inv),
         (scipy_linalg.det, np.linalg.det),
+        (scipy_linalg.norm, np.linalg.norm),
+        (scipy_linalg.pinv, np.linalg.pinv),
     ):
         assert registry.lookup(fn).rule is registry.lookup(np_fn).rule
-        assert registry.lookup(fn).origin == np_linalg.__name__
+        assert registry.lookup(fn).origin in (np_linalg.__name__, "adjoint_compiler.rules.np_reductions")
 
 
 def test_cholesky_gradient_is_zero_on_the_triangle_not_read():
@@ -523,3 +549,62 @@ def lu_trans_unknown(a, b):
 def test_lu_solve_of_an_unknown_trans_is_refused():
     with pytest.raises((ac.CompileError, NotImplementedError), match="trans"):
         ac.grad(lu_trans_unknown)(pivoted(3), np.ones(3))
+
+
+# ---- scipy.linalg.eigh (session 22): NumPy's rule with lower= for UPLO, both triangles, against central differences
+# of losses that do not depend on each eigenvector's sign
+
+
+def eigh_loss(a):
+    w, v = scipy_linalg.eigh(a)
+    return np.sum(w**2) + np.sum(v[:, 0] ** 2 * np.arange(1.0, 4.0)) + np.sum(v[0] ** 2 * w)
+
+
+def eigh_upper_loss(a):
+    w, v = scipy_linalg.eigh(a, lower=False, check_finite=False)
+    return np.sum(np.sin(w)) + np.sum((v[:, 1] * v[:, 2]) ** 2)
+
+
+def eigh_of_a_direction(x):
+    # a symmetric matrix built from the argument: the textbook symmetric gradient applies through it
+    a = np.outer(x, x) + np.diag(np.arange(1.0, 4.0))
+    w, v = scipy_linalg.eigh(a)
+    return w[-1] + v[0, -1] ** 2
+
+
+@pytest.mark.parametrize("f", [eigh_loss, eigh_upper_loss, eigh_of_a_direction])
+def test_eigh_matches_central_differences(f):
+    # a matrix that is not symmetric: eigh reads one triangle, and the gradient is zero on the other
+    a = R.standard_normal(3) if f is eigh_of_a_direction else R.standard_normal((3, 3)) + np.diag([0.0, 3.0, 6.0])
+    ac.check_grads(f, (a,), modes=("rev", "fwd"))
+    if f is not eigh_of_a_direction:
+        g = ac.grad(f)(a)
+        other = np.triu(g, 1) if f is eigh_loss else np.tril(g, -1)
+        assert np.all(other == 0.0)
+
+
+def generalized_eigh(a, b):
+    return np.sum(scipy_linalg.eigh(a, b)[0])
+
+
+def eigh_values_only(a):
+    return np.sum(scipy_linalg.eigh(a, eigvals_only=True))
+
+
+def eigh_subset(a):
+    return np.sum(scipy_linalg.eigh(a, subset_by_index=[0, 1])[0])
+
+
+@pytest.mark.parametrize(
+    "f, args, refused",
+    [
+        (generalized_eigh, (spd(3), spd(3)), "generalized eigenproblem"),
+        (eigh_values_only, (spd(3),), "eigvals_only=True"),
+        (eigh_subset, (spd(3),), "subset_by_index"),
+        (lambda a: np.sum(scipy_linalg.toeplitz(a)), (spd(3),), "two or more dimensions"),
+    ],
+)
+def test_eigh_and_toeplitz_beyond_the_rules_are_refused_where_called(f, args, refused):
+    # at compile time where the case is a literal, else when the gradient runs (as every rule's refusal of a value)
+    with pytest.raises((ac.UnsupportedError, NotImplementedError), match=r"test_scipy_linalg.py:\d+:\d+: .*" + refused):
+        ac.grad(f)(*args)

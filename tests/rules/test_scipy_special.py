@@ -221,6 +221,15 @@ TABLE = [
     *_binary(scipy_special.kl_div, (0.1, 3), (0.1, 3)),
     # np13p: accurate elementary functions near 0, losses in both parameters (inside and outside Huber's kink,
     # delta broadcast), Box-Cox in x and lambda (lambda at and near 0, where the rules switch to a series)
+    # (mine, session 22) cbrt of both signs, loggamma on the positive reals, spence (z = 1 included: its derivative's
+    # limit -1), Hurwitz's zeta in q (scalar and broadcast)
+    *_unary(scipy_special.cbrt, 0.2, 3),
+    Row("cbrt-negative", scipy_special.cbrt, S + "cbrt", [np.array([-2.5, -0.3, 1.7])], {}, (0,)),
+    *_unary(scipy_special.loggamma, 0.3, 6),
+    *_unary(scipy_special.spence, 0.1, 3),
+    Row("spence-at-1", scipy_special.spence, S + "spence", [np.array([1.0, 0.999, 1.002])], {}, (0,), 1e-4),
+    Row("zeta-q", scipy_special.zeta, S + "zeta", [3.0, _u(0.5, 3, (3,))], {}, (1,)),
+    Row("zeta-q-broadcast", scipy_special.zeta, S + "zeta", [np.array([[2.5], [4.0]]), _u(0.5, 3, (3,))], {}, (1,)),
     *_unary(scipy_special.expm1, -3, 3),
     Row("expm1-tiny", scipy_special.expm1, S + "expm1", [np.array([1e-9, -3e-7])], {}, (0,)),
     *_unary(scipy_special.log1p, -0.9, 3),
@@ -504,12 +513,17 @@ def bessel_of(v, x):
     return np.sum(scipy_special.jv(v, x) + scipy_special.kve(v, x))
 
 
+def hurwitz_zeta_of(s, q):
+    return np.sum(scipy_special.zeta(s, q))
+
+
 @pytest.mark.parametrize(
     "f, args, refused, name",
     [
         (betainc_of, [2.5, 1.5, np.array([0.2, 0.7])], 0, "betainc with respect to its parameter a"),
         (betainc_of, [2.5, 1.5, np.array([0.2, 0.7])], 1, "betainc with respect to its parameter b"),
         (bessel_of, [1.5, np.array([0.4, 2.0])], 0, r"(jv|kve) with respect to its parameter v"),
+        (hurwitz_zeta_of, [2.5, np.array([0.4, 2.0])], 0, "zeta with respect to its parameter x"),
     ],
 )
 def test_shape_or_order_is_refused_at_compile_time_and_x_is_fine(f, args, refused, name):
