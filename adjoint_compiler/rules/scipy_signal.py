@@ -1,5 +1,7 @@
 """Adjoints of ``scipy.signal.convolve``, ``correlate`` and ``fftconvolve`` (real N-d arrays, modes ``'full'``,
-``'same'``, ``'valid'``), and of the runtime helpers their rules call.
+``'same'``, ``'valid'``), ``convolve2d`` and ``correlate2d`` (with ``boundary='fill'`` and ``fillvalue=0``, zeros around
+``in1``: convolve's and correlate's 2-d case but for ``correlate2d``'s ``'same'``, centred from the other end; the
+other boundaries and fill values refused), and of the runtime helpers their rules call.
 
 Registered only where SciPy is installed and the user imports ``scipy.signal`` (rules/__init__.py). Each is
 linear in each operand, so forward mode applies the call itself to the tangents (``linear="each"``). The full
@@ -24,8 +26,8 @@ Invariant: each cotangent has its operand's shape, for every mode and either ope
 import numpy as np
 from scipy import signal as scipy_signal
 
-from adjoint_compiler.rules.registry import adjoint
-from adjoint_compiler.runtime import centered_pad
+from adjoint_compiler.rules.registry import adjoint, fragment, tangent
+from adjoint_compiler.runtime import centered_pad, linalg_check, no_derivative
 
 
 @adjoint(scipy_signal.convolve, linear="each")
@@ -58,4 +60,76 @@ def fftconvolve_adjoint(g, ans, in1, in2, mode="full"):
         scipy_signal.fftconvolve(full, np.flip(in2), mode="valid"),
         scipy_signal.fftconvolve(full, np.flip(in1), mode="valid"),
         None,
+    )
+
+
+# ---- convolve2d, correlate2d: zeros around in1 (boundary='fill', fillvalue=0)
+
+
+@fragment
+def zero_filled(x, boundary, fillvalue):
+    # x, where in1 is taken as surrounded by zeros: boundary='wrap' and 'symm', and another fillvalue, refused
+    ok = linalg_check(
+        boundary == "fill" and fillvalue == 0,
+        "scipy.signal.convolve2d/correlate2d with boundary='wrap' or 'symm', or a fillvalue other than 0",
+    )
+    return x if ok else None
+
+
+@adjoint(scipy_signal.convolve2d)
+def convolve2d_adjoint(g, ans, in1, in2, mode="full", boundary="fill", fillvalue=0):
+    checked = zero_filled(g, boundary, fillvalue)
+    full = checked if mode == "full" else centered_pad(checked, np.add(np.shape(in1), np.shape(in2)) - 1)
+    return (
+        scipy_signal.correlate(full, in2, mode="valid"),
+        scipy_signal.correlate(full, in1, mode="valid"),
+        None,
+        None,
+        no_derivative("scipy.signal.convolve2d", "fillvalue", "the fill value is a constant here"),
+    )
+
+
+@tangent(scipy_signal.convolve2d)
+def convolve2d_tangent(dot, ans, in1, in2, mode="full", boundary="fill", fillvalue=0):
+    d = zero_filled(dot, boundary, fillvalue)
+    return (
+        scipy_signal.convolve2d(d, in2, mode),
+        scipy_signal.convolve2d(in1, d, mode),
+        None,
+        None,
+        no_derivative("scipy.signal.convolve2d", "fillvalue", "the fill value is a constant here"),
+    )
+
+
+@adjoint(scipy_signal.correlate2d)
+def correlate2d_adjoint(g, ans, in1, in2, mode="full", boundary="fill", fillvalue=0):
+    # correlate(in1, in2) of 2-d arrays; its 'same' keeps the block of the full result K // 2 from the start (K:
+    # in2's length), convolve's (K - 1) // 2: as flip(convolve2d(flip(in1), in2, 'same'))
+    checked = zero_filled(g, boundary, fillvalue)
+    shape = np.add(np.shape(in1), np.shape(in2)) - 1
+    full = (
+        checked
+        if mode == "full"
+        else np.flip(centered_pad(np.flip(checked), shape))
+        if mode == "same"
+        else centered_pad(checked, shape)
+    )
+    return (
+        scipy_signal.convolve(full, in2, mode="valid"),
+        np.flip(scipy_signal.correlate(full, in1, mode="valid")),
+        None,
+        None,
+        no_derivative("scipy.signal.correlate2d", "fillvalue", "the fill value is a constant here"),
+    )
+
+
+@tangent(scipy_signal.correlate2d)
+def correlate2d_tangent(dot, ans, in1, in2, mode="full", boundary="fill", fillvalue=0):
+    d = zero_filled(dot, boundary, fillvalue)
+    return (
+        scipy_signal.correlate2d(d, in2, mode),
+        scipy_signal.correlate2d(in1, d, mode),
+        None,
+        None,
+        no_derivative("scipy.signal.correlate2d", "fillvalue", "the fill value is a constant here"),
     )

@@ -42,6 +42,18 @@ TABLE = [
     *_rows(scipy_signal.correlate, ["auto", "direct", "fft"], SHAPES[:4]),
     *_rows(scipy_signal.correlate, [None], SHAPES[4:]),
     *_rows(scipy_signal.fftconvolve, [None]),
+    # (session 22) the 2-d functions with zeros around in1: every mode, either operand the larger, even and odd
+    # kernel sides (correlate2d's 'same' is centred from the other end), the fill keywords given
+    *_rows(scipy_signal.convolve2d, [None], SHAPES[3:5] + [((4, 4), (2, 2)), ((5, 6), (3, 4))]),
+    *_rows(scipy_signal.correlate2d, [None], SHAPES[3:5] + [((4, 4), (2, 2)), ((5, 6), (3, 4))]),
+    Row(
+        "correlate2d-fill-given",
+        scipy_signal.correlate2d,
+        "scipy.signal.correlate2d",
+        [R.standard_normal((4, 5)), R.standard_normal((2, 2))],
+        {"mode": "same", "boundary": "fill", "fillvalue": 0},
+        (0, 1),
+    ),
     Row(
         "convolve-positional-mode",
         scipy_signal.convolve,
@@ -74,6 +86,8 @@ COMPILED = compiled_rows(
     also=(
         "convolve-(4, 5)-(2, 3)-same-auto",
         "correlate-(3,)-(5,)-valid-auto",
+        "correlate2d-(4, 4)-(2, 2)-same-None",
+        "convolve2d-(2, 3)-(4, 5)-valid-None",
     ),
 )
 
@@ -119,3 +133,35 @@ def along_axes(a, b):
 def test_fftconvolve_axes_is_refused_by_name():
     with pytest.raises(ac.CompileError, match=r"test_scipy_signal.py:\d+:\d+: .*axes"):
         ac.grad(along_axes)(np.ones((2, 3)), np.ones((1, 2)))
+
+
+def blurred_with_wrap(x, k):
+    return np.sum(scipy_signal.convolve2d(x, k, "same", boundary="wrap") ** 2)
+
+
+def blurred_with_ones(x, k):
+    return np.sum(scipy_signal.correlate2d(x, k, "same", fillvalue=1.0) ** 2)
+
+
+def blurred_fill_differentiated(x, c):
+    return np.sum(scipy_signal.convolve2d(x, np.ones((2, 2)), fillvalue=c))
+
+
+@pytest.mark.parametrize(
+    "f, refused",
+    [
+        (blurred_with_wrap, "boundary='wrap'"),
+        (blurred_with_ones, "fillvalue other than 0"),
+    ],
+)
+def test_other_boundaries_are_refused_at_the_call(f, refused):
+    args = (R.standard_normal((4, 4)), R.standard_normal((2, 2)))
+    with pytest.raises(ac.UnsupportedError, match=r"test_scipy_signal.py:\d+:\d+: .*" + refused):
+        ac.grad(f)(*args)
+    with pytest.raises(ac.UnsupportedError, match=r"test_scipy_signal.py:\d+:\d+: .*" + refused):
+        ac.jvp(f)(*args, np.ones((4, 4)))
+
+
+def test_a_differentiated_fill_value_is_refused_by_name():
+    with pytest.raises(ac.UnsupportedError, match=r"test_scipy_signal.py:\d+:\d+: .*fillvalue"):
+        ac.grad(blurred_fill_differentiated, wrt=1)(R.standard_normal((3, 3)), 0.0)
