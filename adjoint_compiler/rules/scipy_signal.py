@@ -1,7 +1,8 @@
 """Adjoints of ``scipy.signal.convolve``, ``correlate`` and ``fftconvolve`` (real N-d arrays, modes ``'full'``,
 ``'same'``, ``'valid'``), ``convolve2d`` and ``correlate2d`` (with ``boundary='fill'`` and ``fillvalue=0``, zeros around
 ``in1``: convolve's and correlate's 2-d case but for ``correlate2d``'s ``'same'``, centred from the other end; the
-other boundaries and fill values refused), and of the runtime helpers their rules call.
+other boundaries and fill values refused), ``lfilter`` (in ``b``, ``a`` and ``x``; ``zi=`` refused), and of the runtime
+helpers their rules call.
 
 Registered only where SciPy is installed and the user imports ``scipy.signal`` (rules/__init__.py). Each is
 linear in each operand, so forward mode applies the call itself to the tangents (``linear="each"``). The full
@@ -27,7 +28,7 @@ import numpy as np
 from scipy import signal as scipy_signal
 
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
-from adjoint_compiler.runtime import centered_pad, linalg_check, no_derivative
+from adjoint_compiler.runtime import centered_pad, is_none, linalg_check, no_derivative
 
 
 @adjoint(scipy_signal.convolve, linear="each")
@@ -132,4 +133,43 @@ def correlate2d_tangent(dot, ans, in1, in2, mode="full", boundary="fill", fillva
         None,
         None,
         no_derivative("scipy.signal.correlate2d", "fillvalue", "the fill value is a constant here"),
+    )
+
+
+# ---- lfilter: y = (B / A) x, causal, from a zero state
+
+
+@fragment
+def lagged_sums(v, u, count, axis):
+    # sum_n v[n] u[n - k] along the axis, summed over the other axes, for k = 0 .. count - 1 (zero past u's length):
+    # with the axis last and the others one, the middle row of the 2-d correlation is the sum of the rows'
+    rows_v = np.reshape(np.moveaxis(v, axis, -1), (-1, np.shape(v)[axis]))
+    rows_u = np.reshape(np.moveaxis(u, axis, -1), (-1, np.shape(u)[axis]))
+    lags = scipy_signal.correlate(rows_v, rows_u, "full")[np.shape(rows_v)[0] - 1, np.shape(rows_u)[1] - 1 :]
+    return np.pad(lags, (0, np.maximum(count - np.shape(lags)[0], 0)))[:count]
+
+
+@adjoint(scipy_signal.lfilter)
+def lfilter_adjoint(g, ans, b, a, x, axis=-1, zi=None):
+    # The filter is a lower-triangular Toeplitz operator H along the axis, whose transpose is H reversed in time:
+    # x_bar = flip(lfilter(b, a, flip(g))). With v = flip(lfilter(1, a, flip(g))) (1/A's transpose applied to g),
+    # dy/db_k = (1/A) z^-k x and dy/da_k = -(1/A) z^-k y give b_bar_k = sum_n v[n] x[n - k] and a_bar_k =
+    # -sum_n v[n] y[n - k] (k = 0 too: lfilter divides by a[0]). zi= (a start state, and a second result) refused.
+    checked = g if linalg_check(is_none(zi), "scipy.signal.lfilter(..., zi=...) (a start state)") else None
+    back = np.flip(checked, axis)
+    v = np.flip(scipy_signal.lfilter(np.ones(1), a, back, axis), axis)
+    b_bar = lagged_sums(v, x, np.shape(b)[0], axis)
+    a_bar = lagged_sums(v, ans, np.shape(a)[0], axis)
+    return b_bar, -a_bar, np.flip(scipy_signal.lfilter(b, a, back, axis), axis), None, None
+
+
+@tangent(scipy_signal.lfilter)
+def lfilter_tangent(dot, ans, b, a, x, axis=-1, zi=None):
+    d = dot if linalg_check(is_none(zi), "scipy.signal.lfilter(..., zi=...) (a start state)") else None
+    return (
+        scipy_signal.lfilter(d, a, x, axis),
+        -scipy_signal.lfilter(d, a, ans, axis),
+        scipy_signal.lfilter(b, a, d, axis),
+        None,
+        None,
     )

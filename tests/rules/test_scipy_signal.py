@@ -54,6 +54,31 @@ TABLE = [
         {"mode": "same", "boundary": "fill", "fillvalue": 0},
         (0, 1),
     ),
+    # lfilter in b, a (a[0] too) and x: an IIR filter, 1-d and along either axis of a 2-d x, b longer than x
+    Row(
+        "lfilter",
+        scipy_signal.lfilter,
+        "scipy.signal.lfilter",
+        [np.array([0.5, 0.3, 0.1]), np.array([1.2, -0.4, 0.1]), R.standard_normal(8)],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "lfilter-2d-axis0",
+        scipy_signal.lfilter,
+        "scipy.signal.lfilter",
+        [np.array([0.5, 0.3]), np.array([1.0, -0.6, 0.2]), R.standard_normal((5, 3))],
+        {"axis": 0},
+        (0, 1, 2),
+    ),
+    Row(
+        "lfilter-2d-last",
+        scipy_signal.lfilter,
+        "scipy.signal.lfilter",
+        [np.array([0.5, 0.3, 0.2, 0.1, 0.4]), np.array([0.9, 0.3]), R.standard_normal((2, 3))],
+        {},
+        (0, 1, 2),
+    ),
     Row(
         "convolve-positional-mode",
         scipy_signal.convolve,
@@ -165,3 +190,13 @@ def test_other_boundaries_are_refused_at_the_call(f, refused):
 def test_a_differentiated_fill_value_is_refused_by_name():
     with pytest.raises(ac.UnsupportedError, match=r"test_scipy_signal.py:\d+:\d+: .*fillvalue"):
         ac.grad(blurred_fill_differentiated, wrt=1)(R.standard_normal((3, 3)), 0.0)
+
+
+def filtered_from_a_state(x):
+    return np.sum(scipy_signal.lfilter(np.array([0.5, 0.5]), np.array([1.0, -0.5]), x, zi=np.ones(1))[0])
+
+
+def test_lfilter_from_a_start_state_is_refused_at_the_call():
+    # (an array: refused when the gradient runs, located, as every rule's refusal of a value)
+    with pytest.raises((ac.UnsupportedError, NotImplementedError), match=r"test_scipy_signal.py:\d+:\d+: .*zi="):
+        ac.grad(filtered_from_a_state)(R.standard_normal(5))
