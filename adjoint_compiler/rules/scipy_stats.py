@@ -2,7 +2,9 @@
 ``t``, ``logistic``, ``cauchy``, ``gamma``, ``beta`` and ``chi2`` (logpdf, pdf, cdf, sf, logcdf, logsf), ``laplace``,
 ``expon`` and ``uniform`` logpdf, ``lognorm``, ``weibull_min`` and ``skewnorm`` logpdf, ``binom`` and ``nbinom``
 logpmf, ``poisson`` (logpmf, pmf, cdf, sf, logcdf, logsf),
-``multivariate_normal`` (logpdf, pdf, entropy) and ``dirichlet`` (logpdf, pdf), with their tangent rules.
+``multivariate_normal`` (logpdf, pdf, entropy) and ``dirichlet`` (logpdf, pdf), ``halfnorm``, ``halfcauchy``,
+``gumbel_r``, ``gumbel_l``, ``rayleigh``, ``invgamma`` and ``pareto`` logpdf, ``bernoulli`` and ``geom`` logpmf, with
+their tangent rules.
 
 They are methods of distribution objects: ``scipy.stats.norm.logpdf`` is a new bound method at each
 access, but bound methods of one object compare (and hash) equal, so the registry keys the rule on one
@@ -1391,3 +1393,158 @@ def dirichlet_pdf_adjoint(g, ans, x, alpha):
 @tangent(scipy_stats.dirichlet.pdf)
 def dirichlet_pdf_tangent(dot, ans, x, alpha):
     return dirichlet_dots(dot, x, alpha, ans)
+
+
+# ---- more families (session 22): half-normal, half-Cauchy, Gumbel (right and left), Rayleigh, inverse gamma and
+# Pareto logpdf, Bernoulli and geometric logpmf. A logpdf h(z) - ln(scale) of z = (x - loc) / scale has the
+# cotangents h'(z) g / scale in x, minus that in loc and -(z h'(z) + 1) g / scale in scale (scaled_bars); outside
+# the support (-inf) the same formula's value is never used.
+
+
+@fragment
+def scaled_bars(g, slope, z, x, loc, scale):
+    gs = g / scale
+    return unbroadcast(gs * slope, x), unbroadcast(-gs * slope, loc), unbroadcast(-gs * (z * slope + 1.0), scale)
+
+
+@fragment
+def scaled_dots(dot, slope, z, scale):
+    ds = dot / scale
+    return ds * slope, -ds * slope, -ds * (z * slope + 1.0)
+
+
+@adjoint(scipy_stats.halfnorm.logpdf)
+def halfnorm_logpdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # ln sqrt(2 / pi) - z^2 / 2 on z >= 0: h' = -z
+    z = (x - loc) / scale
+    return scaled_bars(g, -z, z, x, loc, scale)
+
+
+@tangent(scipy_stats.halfnorm.logpdf)
+def halfnorm_logpdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return scaled_dots(dot, -z, z, scale)
+
+
+@adjoint(scipy_stats.halfcauchy.logpdf)
+def halfcauchy_logpdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # ln(2 / pi) - ln(1 + z^2) on z >= 0: h' = -2 z / (1 + z^2)
+    z = (x - loc) / scale
+    return scaled_bars(g, -2.0 * z / (1.0 + z * z), z, x, loc, scale)
+
+
+@tangent(scipy_stats.halfcauchy.logpdf)
+def halfcauchy_logpdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return scaled_dots(dot, -2.0 * z / (1.0 + z * z), z, scale)
+
+
+@adjoint(scipy_stats.gumbel_r.logpdf)
+def gumbel_r_logpdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # -z - e^-z: h' = e^-z - 1
+    z = (x - loc) / scale
+    return scaled_bars(g, np.exp(-z) - 1.0, z, x, loc, scale)
+
+
+@tangent(scipy_stats.gumbel_r.logpdf)
+def gumbel_r_logpdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return scaled_dots(dot, np.exp(-z) - 1.0, z, scale)
+
+
+@adjoint(scipy_stats.gumbel_l.logpdf)
+def gumbel_l_logpdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # z - e^z: h' = 1 - e^z
+    z = (x - loc) / scale
+    return scaled_bars(g, 1.0 - np.exp(z), z, x, loc, scale)
+
+
+@tangent(scipy_stats.gumbel_l.logpdf)
+def gumbel_l_logpdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return scaled_dots(dot, 1.0 - np.exp(z), z, scale)
+
+
+@adjoint(scipy_stats.rayleigh.logpdf)
+def rayleigh_logpdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # ln z - z^2 / 2 on z > 0: h' = 1 / z - z
+    z = (x - loc) / scale
+    return scaled_bars(g, 1.0 / z - z, z, x, loc, scale)
+
+
+@tangent(scipy_stats.rayleigh.logpdf)
+def rayleigh_logpdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return scaled_dots(dot, 1.0 / z - z, z, scale)
+
+
+@adjoint(scipy_stats.invgamma.logpdf)
+def invgamma_logpdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    # -(a + 1) ln z - 1 / z - ln Gamma(a) on z > 0: h' = (1 / z - a - 1) / z, d/da = -ln z - psi(a)
+    z = (x - loc) / scale
+    slope = (1.0 / z - a - 1.0) / z
+    gs = g / scale
+    return (
+        unbroadcast(gs * slope, x),
+        unbroadcast(-g * (np.log(z) + scipy_special.digamma(a)), a),
+        unbroadcast(-gs * slope, loc),
+        unbroadcast(-gs * (z * slope + 1.0), scale),
+    )
+
+
+@tangent(scipy_stats.invgamma.logpdf)
+def invgamma_logpdf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    slope = (1.0 / z - a - 1.0) / z
+    ds = dot / scale
+    return ds * slope, -dot * (np.log(z) + scipy_special.digamma(a)), -ds * slope, -ds * (z * slope + 1.0)
+
+
+@adjoint(scipy_stats.pareto.logpdf)
+def pareto_logpdf_adjoint(g, ans, x, b, loc=0.0, scale=1.0):
+    # ln b - (b + 1) ln z on z >= 1: h' = -(b + 1) / z, d/db = 1 / b - ln z
+    z = (x - loc) / scale
+    slope = -(b + 1.0) / z
+    gs = g / scale
+    return (
+        unbroadcast(gs * slope, x),
+        unbroadcast(g * (1.0 / b - np.log(z)), b),
+        unbroadcast(-gs * slope, loc),
+        unbroadcast(-gs * (z * slope + 1.0), scale),
+    )
+
+
+@tangent(scipy_stats.pareto.logpdf)
+def pareto_logpdf_tangent(dot, ans, x, b, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    slope = -(b + 1.0) / z
+    ds = dot / scale
+    return ds * slope, dot * (1.0 / b - np.log(z)), -ds * slope, -ds * (z * slope + 1.0)
+
+
+@adjoint(scipy_stats.bernoulli.logpmf)
+def bernoulli_logpmf_adjoint(g, ans, k, p, loc=0):
+    # m ln p + (1 - m) ln(1 - p), m = k - loc in {0, 1}: d/dp = m / p - (1 - m) / (1 - p), each term exactly 0 where
+    # its count is (also at p == 0 or 1); piecewise constant in the integers k and loc
+    m = k - loc
+    return None, unbroadcast(g * (m / np.where(m == 0, 1.0, p) - (1 - m) / np.where(m == 1, 1.0, 1.0 - p)), p), None
+
+
+@tangent(scipy_stats.bernoulli.logpmf)
+def bernoulli_logpmf_tangent(dot, ans, k, p, loc=0):
+    m = k - loc
+    return None, dot * (m / np.where(m == 0, 1.0, p) - (1 - m) / np.where(m == 1, 1.0, 1.0 - p)), None
+
+
+@adjoint(scipy_stats.geom.logpmf)
+def geom_logpmf_adjoint(g, ans, k, p, loc=0):
+    # (m - 1) ln(1 - p) + ln p, m = k - loc >= 1 trials: d/dp = 1 / p - (m - 1) / (1 - p) (the second term exactly 0
+    # at m == 1, also at p == 1)
+    m = k - loc
+    return None, unbroadcast(g * (1.0 / p - (m - 1) / np.where(m == 1, 1.0, 1.0 - p)), p), None
+
+
+@tangent(scipy_stats.geom.logpmf)
+def geom_logpmf_tangent(dot, ans, k, p, loc=0):
+    m = k - loc
+    return None, dot * (1.0 / p - (m - 1) / np.where(m == 1, 1.0, 1.0 - p)), None

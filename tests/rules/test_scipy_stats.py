@@ -635,6 +635,52 @@ TABLE = [
 ]
 
 
+# (session 22) more families: every parameter, broadcast, on their supports
+S = "scipy.stats."
+XP = R.uniform(1.2, 3.0, 3)  # (x > loc, and x / scale >= 1 for pareto)
+TABLE += [
+    Row("halfnorm.logpdf", scipy_stats.halfnorm.logpdf, S + "halfnorm.logpdf", [XP, 0.3, 1.5], {}, (0, 1, 2)),
+    Row("halfcauchy.logpdf", scipy_stats.halfcauchy.logpdf, S + "halfcauchy.logpdf", [XP, 0.3, 1.5], {}, (0, 1, 2)),
+    Row("gumbel_r.logpdf", scipy_stats.gumbel_r.logpdf, S + "gumbel_r.logpdf", [X3, 0.3, 1.5], {}, (0, 1, 2)),
+    Row("gumbel_l.logpdf", scipy_stats.gumbel_l.logpdf, S + "gumbel_l.logpdf", [X3, 0.3, 1.5], {}, (0, 1, 2)),
+    Row("rayleigh.logpdf", scipy_stats.rayleigh.logpdf, S + "rayleigh.logpdf", [XP, 0.3, 1.5], {}, (0, 1, 2)),
+    Row("invgamma.logpdf", scipy_stats.invgamma.logpdf, S + "invgamma.logpdf", [XP, 2.5, 0.3, 1.5], {}, (0, 1, 2, 3)),
+    Row(
+        "invgamma.logpdf-broadcast",
+        scipy_stats.invgamma.logpdf,
+        S + "invgamma.logpdf",
+        [XP, R.uniform(1, 3, (2, 1)), 0.1, 0.8],
+        {},
+        (0, 1),
+    ),
+    Row("pareto.logpdf", scipy_stats.pareto.logpdf, S + "pareto.logpdf", [XP + 1.0, 2.5, 0.3, 0.9], {}, (0, 1, 2, 3)),
+    Row(
+        "bernoulli.logpmf",
+        scipy_stats.bernoulli.logpmf,
+        S + "bernoulli.logpmf",
+        [np.array([0, 1, 1, 0]), R.uniform(0.1, 0.9, 4)],
+        {},
+        (1,),
+    ),
+    Row(
+        "bernoulli.logpmf-loc",
+        scipy_stats.bernoulli.logpmf,
+        S + "bernoulli.logpmf",
+        [np.array([2, 3]), 0.3],
+        {"loc": 2},
+        (1,),
+    ),
+    Row("geom.logpmf", scipy_stats.geom.logpmf, S + "geom.logpmf", [np.array([1, 2, 5]), 0.35], {}, (1,)),
+    Row(
+        "geom.logpmf-p-array",
+        scipy_stats.geom.logpmf,
+        S + "geom.logpmf",
+        [np.array([[1], [4]]), R.uniform(0.1, 0.9, 3)],
+        {},
+        (1,),
+    ),
+]
+
 COMPILED = compiled_rows(
     TABLE,
     also=(
