@@ -280,6 +280,22 @@ def _method_of_made(value, made, source, local):
     return Op("call", fn, args, kwargs, node=value, routed=routed)
 
 
+def frozen_hint(func, source):
+    """What to write instead of ``d.m(...)``, a method of a scipy.stats distribution ``d = norm(...)`` made from
+    values ``_method_of_made`` cannot follow (not names assigned once, outside a loop assigning them), or None."""
+    made = _made_here(func, source)
+    if made is None:
+        return None
+    maker = source_mod.global_value(made.func, source, set())
+    if registry.method_of_made(maker, func.attr) is None:
+        return None
+    name = trees.unparse(made.func).strip()
+    return (
+        "%s was made from values other than names assigned once (outside a loop that assigns them): call %s.%s(x, "
+        "its parameters...) directly, or name its parameters first" % (func.value.id, name, func.attr)
+    )
+
+
 def _stores(tree):
     return (n for n in trees.walk(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
 

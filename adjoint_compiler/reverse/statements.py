@@ -51,7 +51,7 @@ import operator
 
 import gast
 
-from adjoint_compiler import naming, objects, runtime, trees
+from adjoint_compiler import naming, objects, ops, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import InternalError, UnsupportedError
 from adjoint_compiler.reverse import calls, checkpoint, inplace, loops
@@ -225,7 +225,8 @@ def adjoint_assign(r, stmt, out):
         pass  # e.g. the None a merge gets on a path where the variable is unassigned
     elif op.kind == "method":
         receiver = op.fn.value.id if isinstance(op.fn.value, gast.Name) else ""
-        raise UnsupportedError("method call .%s()" % op.fn.attr, r.location(stmt), objects.note(r.source, receiver))
+        hint = objects.note(r.source, receiver) or ops.frozen_hint(op.fn, r.source)
+        raise UnsupportedError("method call .%s()" % op.fn.attr, r.location(stmt), hint)
     else:
         raise UnsupportedError(type(op.node).__name__ + " expression", r.location(stmt))
 

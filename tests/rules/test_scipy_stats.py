@@ -953,3 +953,16 @@ def test_a_frozen_distribution_whose_parameters_change_is_refused_at_its_call():
     assert np.allclose(got[0], (0.3 - np.array([0.1, 0.5])) / 0.64)
     z = (0.3 - np.array([0.1, 0.5])) / 0.8
     assert np.isclose(got[1], np.sum((z * z - 1.0) / 0.8))
+
+
+def frozen_from_expressions(theta, x):
+    d = scipy_stats.norm(theta[0], np.exp(theta[1]))
+    return np.sum(d.logpdf(x))
+
+
+def test_a_frozen_distribution_of_expressions_is_refused_with_what_to_write():
+    # (its parameters are no names assigned once: the method is not rewritten as norm.logpdf(x, loc, scale))
+    with pytest.raises(
+        ac.UnsupportedError, match=r"test_scipy_stats.py:\d+:\d+: .*logpdf.*call scipy_stats.norm.logpdf"
+    ):
+        ac.grad(frozen_from_expressions)(np.array([0.1, -0.2]), X3)
