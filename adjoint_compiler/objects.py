@@ -71,6 +71,8 @@ def run(src, lists=True):
     be so followed is refused, with the reason; others are left for the later passes. ``lists``: lists of
     objects as lists of their fields, where each element is then followed (see _lists_of_objects)."""
     tree = src.tree
+    # (only a top-level ``ps = [...]`` starts a list _lists_of_objects rewrites: without one, nothing to undo)
+    lists = lists and any(s.__class__ is gast.Assign and s.value.__class__ is gast.List for s in tree.body)
     saved = trees.clone(tree) if lists else None
     elements = _lists_of_objects(tree, src) if lists else set()
 

@@ -383,7 +383,14 @@ def test_fresh_s_shortcut_agrees_with_folding(monkeypatch, tmp_path):
             shortcuts.append(any(isinstance(n, gast.Attribute) for n in trees.walk(value)))
         return fresh(value)
 
+    accumulate = cotangents.Cotangents.accumulate
+
+    def asking(self, name, expr, out):  # (compile22: _fresh is asked only where owned is; here of every value)
+        accumulate(self, name, expr, out)
+        self.owned_now()
+
     monkeypatch.setattr(cotangents, "_fresh", checked)
+    monkeypatch.setattr(cotangents.Cotangents, "accumulate", asking)
     for func, wrt, mode in _compiled_cases(tmp_path):
         pipeline.compile(func, wrt, mode)
     assert sum(shortcuts) > 20  # (values with math's functions among them)
@@ -953,3 +960,24 @@ def test_the_scalars_by_a_work_list_are_those_found_by_rounds(monkeypatch, tmp_p
         except CompileError:  # (refused: the checks above ran up to there; a failed check is an InternalError)
             pass
     assert sum(dropped) > 50 and sum(ranked) >= 4  # (arrays among the cases: names dropped, ranks above 0)
+
+
+def test_ownership_asked_when_needed_gives_what_asking_at_once_gave(monkeypatch, tmp_path):
+    # compile22: Cotangents.accumulate leaves whether its value makes a fresh array (_fresh) until owned is
+    # asked (materialize(owned=True), an if's merge); asking at every accumulation, as before, emits the same
+    # code, writable(...) around the sums that made a buffer updated in place included
+    from adjoint_compiler import pipeline
+    from adjoint_compiler.reverse import cotangents
+
+    cases = _compiled_cases(tmp_path)
+    lazy = [pipeline.compile(func, wrt, mode).source for func, wrt, mode in cases]
+    accumulate = cotangents.Cotangents.accumulate
+
+    def asking(self, name, expr, out):
+        accumulate(self, name, expr, out)
+        self.owned_now()
+
+    monkeypatch.setattr(cotangents.Cotangents, "accumulate", asking)
+    eager = [pipeline.compile(func, wrt, mode).source for func, wrt, mode in cases]
+    assert lazy == eager
+    assert sum("writable(" in text for text in lazy) >= 3  # (the golden stencils update owned buffers)

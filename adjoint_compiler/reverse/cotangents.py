@@ -102,9 +102,13 @@ class Cotangents:
         self.headers = headers  # loop headers: their adjoint variable is reassigned every iteration
         self.bars = {}  # SSA name -> atom holding its adjoint so far (a name, or a constant like the seed 1.0)
         self.owned = set()  # names whose adjoint variable is an array this code created (safe to update in place)
-        # name -> the assignments of arithmetic that made it owned: a Spread (a read-only view of one number)
-        # with numbers stays one, so an update in place wraps these in writable(...) (materialize)
+        # name -> the assignments of arithmetic that made it owned, each with its value: a Spread (a read-only view
+        # of one number) with numbers stays one, so an update in place wraps these in writable(...) (materialize)
         self.made = {}
+        # name -> the values of its assignments by ``accumulate`` since it was last disowned, each making it owned
+        # where it is fresh (``_fresh``, which folds a copy of it): asked only when ``owned`` is (``owns``,
+        # ``owned_now``), which most names never are (scalar code: no element is updated)
+        self._unsure = {}
         self.names = {}  # SSA name -> the name of its adjoint variable
         # SSA name -> (the tuple of parts held as its adjoint, indices still holding a zero placeholder)
         self.partial = {}
@@ -190,10 +194,10 @@ class Cotangents:
             # adjoint variable is reassigned every iteration, so it is copied, never aliased
             if _is_atom(expr) and not (isinstance(expr, gast.Name) and expr.id in self.header_bars()):
                 self.bars[name] = expr
-                self.owned.discard(name)
+                self.disown(name)
                 return
             value = expr
-            self.owned.discard(name)
+            self.disown(name)
         elif name in self.containers:  # cotangents of lists and dicts are lists and dicts: + would concatenate
             value = _call("add_bars", trees.clone(current), expr)
         else:
@@ -201,11 +205,29 @@ class Cotangents:
         target = self.name(name)
         out.append(_assign(target, value))
         self.bars[name] = _name(target)
-        if _fresh(value) and name not in self.appended:
+        if name not in self.appended:
             # arithmetic makes a new array: element updates may write into it (the cotangent of a list built
             # by appends must be a list of this code's own, list_bar's, which materialize makes)
+            self.made.setdefault(name, []).append((out[-1], value))
+            self._unsure.setdefault(name, []).append(value)
+
+    def owns(self, name):
+        """Whether ``name``'s adjoint variable is in ``owned``, its assignments since it was last disowned asked
+        whether they made it fresh."""
+        values = self._unsure.pop(name, None)
+        if values is not None and any(_fresh(v) for v in values):
             self.owned.add(name)
-            self.made.setdefault(name, []).append(out[-1])
+        return name in self.owned
+
+    def owned_now(self):
+        """``owned``, every assignment by ``accumulate`` asked."""
+        for name in list(self._unsure):
+            self.owns(name)
+        return self.owned
+
+    def disown(self, name):
+        self.owned.discard(name)
+        self._unsure.pop(name, None)
 
     def tuple_length(self, name):
         """``n`` if ``name`` certainly holds a tuple (or list) of ``n`` values that nothing changes, else None."""
@@ -255,7 +277,7 @@ class Cotangents:
             return False
         self.bars[name] = parts
         self.partial[name] = (parts, set(zero))
-        self.owned.discard(name)
+        self.disown(name)
         return True
 
     def zero_parts(self, name):
@@ -306,7 +328,7 @@ class Cotangents:
         out += trees.quote("(targets,) = value", targets=targets, value=value)
         for operand in direct:
             self.bars[operand] = _name(self.names[operand])
-            self.owned.discard(operand)
+            self.disown(operand)
         for operand, temp in later:
             self.accumulate(operand, _name(temp), out)
 
@@ -317,7 +339,7 @@ class Cotangents:
         """Give ``name`` an adjoint variable of its own (zero if nothing reached it yet)."""
         target = self.name(name)
         current = self.bars.get(name)
-        if name in self.appended and (current is None or owned and name not in self.owned):
+        if name in self.appended and (current is None or owned and not self.owns(name)):
             out.append(
                 _assign(
                     target,
@@ -331,17 +353,18 @@ class Cotangents:
             out.append(_assign(target, self.zero(name)))
             if name not in self.act.scalars:
                 self.owned.add(name)
-        elif owned and name in self.owned and name in self.made:
+        elif owned and self.owns(name) and any(_fresh(v) for _, v in self.made.get(name, ())):
             # made by arithmetic, a new array unless a Spread met numbers alone: writable(...) copies that
-            for stmt in self.made.pop(name):
-                stmt.value = _call("writable", stmt.value)
+            for stmt, value in self.made.pop(name):
+                if _fresh(value):
+                    stmt.value = _call("writable", stmt.value)
         elif owned and name not in self.owned:
             # a fresh array, so that element updates never write into a shared one
             out.append(_assign(target, _call("add_bars", _call("zeros_like", _name(name)), trees.clone(current))))
             self.owned.add(name)
         elif not (isinstance(current, gast.Name) and current.id == target):
             out.append(_assign(target, trees.clone(current)))
-            self.owned.discard(name)
+            self.disown(name)
         self.bars[name] = _name(target)
 
     def gradients(self, wrt, out):
@@ -359,10 +382,11 @@ class Cotangents:
 
     def state(self):
         """A copy of what the adjoints are now, to return to after one arm of an if."""
-        return dict(self.bars), set(self.owned), dict(self.partial)
+        return dict(self.bars), set(self.owned_now()), dict(self.partial)
 
     def restore(self, state):
         self.bars, self.owned, self.partial = dict(state[0]), set(state[1]), dict(state[2])
+        self._unsure = {}  # (none when the state was taken)
 
 
 def blocks(stmts, out):

@@ -144,7 +144,7 @@ def adjoint_assign(r, stmt, out):
     name = stmt.targets[0].id
     zero_parts = cot.zero_parts(name)  # a tuple of parts: those only a zero placeholder (nothing reached)
     g = cot.bars.pop(name, None)  # the definition kills the adjoint: earlier code sees a fresh one
-    cot.owned.discard(name)
+    cot.disown(name)
     if g is None or name not in act.active:
         return
     op = act.op(stmt, r.source, r.local)
@@ -272,7 +272,7 @@ def adjoint_if(r, stmt):
         cot.restore(state)
         for n in differ:
             cot.materialize(n, arm)
-        merged_owned &= cot.owned | (set(cot.bars) - set(differ))
+        merged_owned &= cot.owned_now() | (set(cot.bars) - set(differ))
     cot.bars = {n: a for n, a in then_state[0].items() if n not in differ}
     cot.bars.update((n, _name(cot.name(n))) for n in differ)
     cot.owned = merged_owned
