@@ -1203,8 +1203,6 @@ def tensordot_adjoint(g, ans, a, b, axes=2):
     return bars[0], bars[1], None
 
 
-
-
 # ---- rules22: np.linalg's array-API spellings (NumPy 2), NumPy 2's vector products, the ufuncs' outer products ----
 
 
@@ -1221,7 +1219,6 @@ if hasattr(np.linalg, "outer"):  # NumPy 2.0+
         # ans[i, j] = x1[i] x2[j] of two vectors (np.linalg.outer refuses any other): np.outer's formula
         return np.dot(g, x2), np.dot(x1, g)
 
-
     @adjoint(np.linalg.cross, linear="each", complex_ok=True)
     def linalg_cross_adjoint(g, ans, x1, x2, axis=-1):
         # np.cross(x1, x2, axis=axis) of 3-vectors: a_bar = b x g, b_bar = g x a (cross_adjoint), the vector axis
@@ -1234,7 +1231,6 @@ if hasattr(np.linalg, "outer"):  # NumPy 2.0+
             np.moveaxis(unbroadcast(np.cross(g3, a3), b3), -1, axis),
             None,
         )
-
 
     @adjoint(np.linalg.trace, linear="first", complex_ok=True)
     def linalg_trace_adjoint(g, ans, x, offset=0, dtype=None):

@@ -556,8 +556,8 @@ def cumprod_zeros(a, axis):
     return x, zero, seen, spared, any_zero
 
 
-@adjoint(np.cumprod, method="cumprod")
-def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
+@fragment
+def cumprod_back(g, ans, a, axis, dtype):
     # a_i's cotangent: sum over k >= i of g_k d cumprod_k / d a_i, d cumprod_k / d a_i = prod_{j <= k, j != i} a_j.
     # Linear time: where a_i != 0 that is ans_k / a_i, so the cotangent is the reverse running sum of g * ans over
     # a_i (an identity wherever a_i != 0, whatever the other elements, so its own derivative is right too). At a
@@ -567,7 +567,6 @@ def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     # would miss the later zeros' cotangents, and second order must stay exact.
     # Without a zero in a (cumprod_zeros' any_zero false) the cotangent is that running sum over a alone.
     # A floating dtype= multiplies in that precision, and the cotangent goes back in a's (float64 for integers).
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
     ax = 0 if axis == None else axis
     cast = a if is_none(dtype) else np.asarray(a).astype(dtype)
     parts = cumprod_zeros(cast, axis)
@@ -596,21 +595,27 @@ def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
         else linear
     )
     like = np.asarray(a).dtype
-    shaped = np.reshape(back if _unmodelled else back, np.shape(a))  # (the check read: no pass)
-    return shaped if is_none(dtype) else shaped.astype(like if like.kind in "fc" else np.float64), None, None, None
+    shaped = np.reshape(back, np.shape(a))
+    return shaped if is_none(dtype) else shaped.astype(like if like.kind in "fc" else np.float64)
 
 
-@tangent(np.cumprod)
-def cumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
+@adjoint(np.cumprod, method="cumprod")
+def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
+    # (cumprod_back; out= refused, a floating dtype= taken, another refused)
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    back = cumprod_back(g if _unmodelled else g, ans, a, axis, dtype)  # (the check read: no pass)
+    return back, None, None, None
+
+
+@fragment
+def cumprod_dot(dot, ans, a, axis, dtype):
     # sum over i <= k of dot_i d cumprod_k / d a_i (cumprod_adjoint's derivative), in linear time: ans_k times the
     # running sum of dot_i / a_i over the nonzero a_i, plus dot_z times the running product with a_z replaced by 1
     # from a slice's first zero z on. Two zeros or more in a slice: cumprod_others' matrix, as in cumprod_adjoint.
     # (out= refused at the call where literal; else when the tangent runs: the first dot reads the check); a
     # floating dtype= as in cumprod_adjoint, the tangent in that precision
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
     ax = 0 if axis == None else axis
-    checked = dot if _unmodelled else dot
-    d = np.ravel(checked) if axis == None or np.ndim(checked) == 0 else np.asarray(checked)
+    d = np.ravel(dot) if axis == None or np.ndim(dot) == 0 else np.asarray(dot)
     cast = a if is_none(dtype) else np.asarray(a).astype(dtype)
     parts = cumprod_zeros(cast, axis)
     x = parts[0]
@@ -630,11 +635,98 @@ def cumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
     running = (
         np.moveaxis(np.sum(others * moved[..., :, None], axis=-2), -1, -1 if axis == None else axis) if many else linear
     )
+    return running if is_none(dtype) else running.astype(dtype)
+
+
+@tangent(np.cumprod)
+def cumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
+    # (out= refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    running = cumprod_dot(dot if _unmodelled else dot, ans, a, axis, dtype)
+    return running, None, None, None
+
+
+# ---- rules22: the array API's running sums and products (NumPy 2.1+), np.ediff1d ---------------------------------
+
+
+@fragment
+def initial_dropped(v, axis, include_initial):
+    # v without the first entry along axis (the 0 or 1 include_initial=True puts before the running values)
+    ax = 0 if axis == None else axis
+    return np.moveaxis(np.moveaxis(v, ax, 0)[1:], 0, ax) if include_initial else v
+
+
+if hasattr(np, "cumulative_sum"):
+
+    @adjoint(np.cumulative_sum, linear="first", complex_ok=True)
+    def cumulative_sum_adjoint(g, ans, x, axis=None, dtype=None, out=None, include_initial=False):
+        # np.cumsum's (cumsum_adjoint) of g without the initial 0's entry (NumPy takes axis=None of a 1-d x only)
+        _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+        kept = initial_dropped(g if _unmodelled else g, axis, include_initial)  # (the check read: no pass)
+        ax = 0 if axis == None else axis
+        back = np.flip(np.cumsum(np.flip(kept, ax), ax), ax)
+        like = np.asarray(x).dtype
+        return (
+            back if is_none(dtype) else back.astype(like if like.kind in "fc" else np.float64),
+            None,
+            None,
+            None,
+            None,
+        )
+
+    @adjoint(np.cumulative_prod)
+    def cumulative_prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, include_initial=False):
+        # np.cumprod's (cumprod_back) of g and ans without the initial 1's entry
+        _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+        kept = initial_dropped(g if _unmodelled else g, axis, include_initial)  # (the check read: no pass)
+        running = initial_dropped(ans, axis, include_initial)
+        back = cumprod_back(kept, running, x, axis, dtype)
+        return back, None, None, None, None
+
+    @tangent(np.cumulative_prod)
+    def cumulative_prod_tangent(dot, ans, x, axis=None, dtype=None, out=None, include_initial=False):
+        # np.cumprod's (cumprod_dot), after the initial 1 (whose tangent is 0)
+        _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+        running = initial_dropped(ans, axis, include_initial)
+        moved = cumprod_dot(dot if _unmodelled else dot, running, x, axis, dtype)  # (the check read: no pass)
+        ax = 0 if axis == None else axis
+        return (
+            np.concatenate([np.zeros_like(np.take(moved, [0], ax)), moved], ax) if include_initial else moved,
+            None,
+            None,
+            None,
+            None,
+        )
+
+
+@adjoint(np.ediff1d)
+def ediff1d_adjoint(g, ans, ary, to_end=None, to_begin=None):
+    # ans = [to_begin.flat, diff(ary.flat), to_end.flat]: to_begin and to_end get their blocks of g; ary's element j
+    # gets d_{j-1}'s cotangent minus d_j's (0 beyond the ends)
+    nb = 0 if is_none(to_begin) else np.size(to_begin)
+    ne = 0 if is_none(to_end) else np.size(to_end)
+    flat = np.ravel(g)
+    gd = flat[nb : np.size(flat) - ne]
     return (
-        running if is_none(dtype) else running.astype(dtype),
-        None,
-        None,
-        None,
+        np.reshape(
+            -np.diff(np.concatenate([np.zeros(1, gd.dtype), gd, np.zeros(1, gd.dtype)]))[: np.size(ary)], np.shape(ary)
+        ),
+        None if is_none(to_end) else np.reshape(flat[np.size(flat) - ne :], np.shape(to_end)),
+        None if is_none(to_begin) else np.reshape(flat[:nb], np.shape(to_begin)),
+    )
+
+
+@tangent(np.ediff1d)
+def ediff1d_tangent(dot, ans, ary, to_end=None, to_begin=None):
+    # linear in each part: ary's tangent differenced, to_end's and to_begin's in their places, zeros elsewhere
+    nb = 0 if is_none(to_begin) else np.size(to_begin)
+    ne = 0 if is_none(to_end) else np.size(to_end)
+    dtype = np.asarray(ans).dtype
+    rest = np.zeros(np.size(ans) - np.size(dot), dtype)
+    return (
+        np.concatenate([np.zeros(nb, dtype), np.diff(np.ravel(dot)), np.zeros(ne, dtype)]),
+        np.concatenate([rest, np.ravel(dot)]),
+        np.concatenate([np.ravel(dot), rest]),
     )
 
 
