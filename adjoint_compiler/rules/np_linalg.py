@@ -1324,12 +1324,12 @@ def multiply_outer_adjoint(g, ans, A, B):
     return np.tensordot(g, B, np.ndim(B)), np.tensordot(A, g, np.ndim(A))
 
 
-@adjoint(np.divide.outer, np.true_divide.outer, complex_ok=True)
+@adjoint(np.divide.outer, complex_ok=True)
 def divide_outer_adjoint(g, ans, A, B):
     # d(A / B) = dA / B - (A / B^2) dB
     return np.tensordot(g, 1.0 / B, np.ndim(B)), -np.tensordot(A, g, np.ndim(A)) / (B * B)
 
 
-@tangent(np.divide.outer, np.true_divide.outer, complex_ok=True)
+@tangent(np.divide.outer, complex_ok=True)
 def divide_outer_tangent(dot, ans, A, B):
     return np.divide.outer(dot, B), -np.multiply.outer(A, dot / (B * B))

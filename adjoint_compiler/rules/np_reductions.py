@@ -429,8 +429,8 @@ def norm_slope(ans, a, ord, axis, keepdims):
     )
 
 
-@adjoint(np.linalg.norm, complex_ok=True)
-def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
+@fragment
+def norm_back(g, ans, x, ord, axis, keepdims):
     # Every ord NumPy accepts (others raise in the forward call), over the axes NumPy picks: a
     # matrix norm for a pair of axes (or a 2-d x with an ord and no axis), else a vector norm.
     # Each norm's slope is exact where the norm is differentiable; at a kink it is one
@@ -463,26 +463,27 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     # small x)
     scale = np.asarray(g / (ans + (ans == 0))).astype(np.result_type(a.dtype, np.float16)) if euclid else None
     return (
-        (
-            conj_times(scale if axis == None or keepdims else np.expand_dims(scale, axis), a)
-            if euclid
-            else sign_times(unreduce(g, x, axis, keepdims), a)
-            if by_sign
-            else sign_times(extremum_bar(g, np.abs(a), ans, axis, keepdims, np.size(a) == 0), a)
-            if by_max
-            else norm_sums_bar(g, a, ord, axis, keepdims)
-            if by_sums
-            else conj_times(unreduce(g, x, axis, keepdims), slope)
-        ),
-        None,
-        None,
-        None,
+        conj_times(scale if axis == None or keepdims else np.expand_dims(scale, axis), a)
+        if euclid
+        else sign_times(unreduce(g, x, axis, keepdims), a)
+        if by_sign
+        else sign_times(extremum_bar(g, np.abs(a), ans, axis, keepdims, np.size(a) == 0), a)
+        if by_max
+        else norm_sums_bar(g, a, ord, axis, keepdims)
+        if by_sums
+        else conj_times(unreduce(g, x, axis, keepdims), slope)
     )
 
 
-@tangent(np.linalg.norm, complex_ok=True)
-def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
-    # <slope, dot> over the reduced axes, with norm_adjoint's slope (and its subgradients at the kinks)
+@adjoint(np.linalg.norm, complex_ok=True)
+def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
+    # (norm_back)
+    return norm_back(g, ans, x, ord, axis, keepdims), None, None, None
+
+
+@fragment
+def norm_dot(dot, ans, x, ord, axis, keepdims):
+    # <slope, dot> over the reduced axes, with norm_back's slope (and its subgradients at the kinks)
     a = np.asarray(x)
     matrix = ord == "nuc" or ord == "fro" or np.size(axis) == 2 or (ord != None and axis == None and a.ndim == 2)
     euclid = ord == None or ord == "fro" or (ord == 2 and not matrix)
@@ -490,19 +491,63 @@ def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
     by_max = (ord == np.inf or ord == -np.inf) and not matrix
     slope = norm_slope(ans, a, ord, axis, keepdims)
     return (
-        (
-            np.sum(conj_times(dot, a, True), axis=axis, keepdims=keepdims) / (ans + (ans == 0))
-            if euclid
-            else np.sum(sign_times(dot, a, True), axis=axis, keepdims=keepdims)
-            if by_sign
-            else extremum_dot(sign_times(dot, a, True), np.abs(a), ans, axis, keepdims, np.size(a) == 0)
-            if by_max
-            else np.sum(conj_times(dot, slope, True), axis=axis, keepdims=keepdims)
-        ),
-        None,
-        None,
-        None,
+        np.sum(conj_times(dot, a, True), axis=axis, keepdims=keepdims) / (ans + (ans == 0))
+        if euclid
+        else np.sum(sign_times(dot, a, True), axis=axis, keepdims=keepdims)
+        if by_sign
+        else extremum_dot(sign_times(dot, a, True), np.abs(a), ans, axis, keepdims, np.size(a) == 0)
+        if by_max
+        else np.sum(conj_times(dot, slope, True), axis=axis, keepdims=keepdims)
     )
+
+
+@tangent(np.linalg.norm, complex_ok=True)
+def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
+    return norm_dot(dot, ans, x, ord, axis, keepdims), None, None, None
+
+
+# rules22: the array API's norms (NumPy 2.0+), np.linalg.norm's slopes over the axes each takes. vector_norm with
+# no axis is the vector norm of x flattened (np.linalg.norm would take a matrix norm of a 2-d x for some ord); over
+# two axes or more (flattened together by NumPy) it is refused.
+if hasattr(np.linalg, "vector_norm"):
+
+    @adjoint(np.linalg.vector_norm, complex_ok=True)
+    def vector_norm_adjoint(g, ans, x, axis=None, keepdims=False, ord=2):
+        one = supported(axis, np.size(axis) <= 1, "np.linalg.vector_norm over two axes or more (axis=)")
+        whole = one == None
+        a = np.ravel(x) if whole else x
+        back = norm_back(
+            np.reshape(g, ()) if whole else g,
+            np.reshape(ans, ()) if whole else ans,
+            a,
+            ord,
+            one,
+            False if whole else keepdims,
+        )
+        return np.reshape(back, np.shape(x)), None, None, None
+
+    @tangent(np.linalg.vector_norm, complex_ok=True)
+    def vector_norm_tangent(dot, ans, x, axis=None, keepdims=False, ord=2):
+        one = supported(axis, np.size(axis) <= 1, "np.linalg.vector_norm over two axes or more (axis=)")
+        whole = one == None
+        a = np.ravel(x) if whole else x
+        running = norm_dot(
+            np.ravel(dot) if whole else dot,
+            np.reshape(ans, ()) if whole else ans,
+            a,
+            ord,
+            one,
+            False if whole else keepdims,
+        )
+        return np.reshape(running, np.shape(ans)) if whole else running, None, None, None
+
+    @adjoint(np.linalg.matrix_norm, complex_ok=True)
+    def matrix_norm_adjoint(g, ans, x, keepdims=False, ord="fro"):
+        return norm_back(g, ans, x, ord, (-2, -1), keepdims), None, None
+
+    @tangent(np.linalg.matrix_norm, complex_ok=True)
+    def matrix_norm_tangent(dot, ans, x, keepdims=False, ord="fro"):
+        return norm_dot(dot, ans, x, ord, (-2, -1), keepdims), None, None
 
 
 # ---- running sums and products, differences (issue #13) --------------------------------------------

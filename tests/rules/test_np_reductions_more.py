@@ -20,7 +20,7 @@ import adjoint_compiler as ac
 from adjoint_compiler import runtime
 from adjoint_compiler.rules import registry
 from adjoint_compiler.testing import check_grads, check_rule
-from tests.rules.domains import uniform
+from tests.rules.domains import away, uniform
 
 SEEDS = (0,)
 
@@ -50,6 +50,9 @@ class Row(NamedTuple):
 
 
 U = uniform(-3, 3)
+AWAY = away(0.3, 3)  # (rules22) away from copysign's kink and from a pole of np.divide.outer
+POS = uniform(0.5, 2)  # (rules22) np.geomspace's ends and np.logspace's base
+NEG = uniform(-2, -0.5)
 ZEROS = np.array([[2.0, 0.0, 3.0, 1.5], [0.0, 0.0, -1.0, 2.0], [1.0, 2.0, 0.0, -0.5]])
 XP = np.array([0.0, 1.0, 2.5, 3.0])  # knots of np.interp (x is drawn between them, away from them)
 COORDS = np.array([0.0, 0.5, 1.5, 1.75, 3.0])  # uneven coordinates for np.gradient
@@ -254,7 +257,74 @@ TABLE = [
     Row(np.nanmedian, [given(WITH_NANS[[0, 2, 3]])], {"axis": 1}, "nanmedian-nans-axis1"),
     Row(np.nanmedian, [given(WITH_NANS)], {}, "nanmedian-nans-all"),
     Row(np.nanmedian, [given(WITH_NANS[:, :4])], {"axis": 0, "keepdims": True}, "nanmedian-nans-axis0"),
+    # rules22: copysign (x2's sign only: constant), heaviside (x2 where x1 == 0 only; x1 piecewise constant), ediff1d
+    Row(np.copysign, [Op(AWAY, (2, 3)), np.array([1.0, -2.0, -0.0])], {}, "copysign"),
+    Row(np.copysign, [Op(AWAY, (3,)), -1.5], {}, "copysign-number"),
+    Row(np.heaviside, [np.array([-1.0, 0.0, 2.0, 0.0]), Op(U, (4,))], {}, "heaviside"),
+    Row(np.heaviside, [np.array([[-1.0], [0.0]]), Op(U, (3,))], {}, "heaviside-broadcast"),
+    Row(np.ediff1d, [Op(U, (5,))], {}, "ediff1d"),
+    Row(np.ediff1d, [Op(U, (2, 3)), Op(U, (2,)), Op(U, ())], {}, "ediff1d-ends"),
+    Row(np.ediff1d, [Op(U, (1,))], {"to_begin": np.array([1.0, 2.0])}, "ediff1d-one"),
+    Row(np.ediff1d, [Op(U, (0,))], {}, "ediff1d-empty"),
+    # rules22: np.logspace (start, stop, base) and np.geomspace (two ends of one sign) along every axis
+    Row(np.logspace, [Op(U, ()), Op(U, ()), 5], {}, "logspace"),
+    Row(np.logspace, [Op(U, (2,)), Op(U, ()), 4], {"base": 2.0, "endpoint": False}, "logspace-base2"),
+    Row(np.logspace, [Op(U, (2, 1)), Op(U, (3,)), 3, True, Op(POS, (3,))], {"axis": -1}, "logspace-base-axis"),
+    Row(np.logspace, [Op(U, ()), Op(U, ()), 1], {}, "logspace-one"),
+    Row(np.geomspace, [Op(POS, ()), Op(POS, ()), 5], {}, "geomspace"),
+    Row(np.geomspace, [Op(POS, (2,)), Op(POS, (2, 1)), 4], {"axis": 1, "endpoint": False}, "geomspace-axis1"),
+    Row(np.geomspace, [Op(NEG, (2,)), Op(NEG, ()), 3], {}, "geomspace-negative"),
+    # rules22: the outer products of the ufuncs: vectors, a matrix by a number, a number by a vector
+    *[
+        Row(registry.lookup(fn.outer).fn, [Op(U, sa), Op(AWAY, sb)], {}, "%s.outer-%s-%s" % (fn.__name__, sa, sb))
+        for fn in (np.add, np.subtract, np.multiply, np.divide)
+        for sa, sb in [((2,), (3,)), ((2, 3), ()), ((), (2,)), ((2,), (2, 2))]
+    ],
 ]
+if hasattr(np.linalg, "vector_norm"):  # rules22: NumPy 2.0's array-API spellings
+    TABLE += [
+        Row(np.linalg.vector_norm, [Op(U, (3, 4))], {}, "vector_norm"),
+        Row(np.linalg.vector_norm, [Op(U, (3, 4))], {"axis": 1, "ord": 3}, "vector_norm-axis1-3"),
+        Row(np.linalg.vector_norm, [Op(U, (3, 4))], {"axis": 0, "ord": 1, "keepdims": True}, "vector_norm-1-keep"),
+        Row(np.linalg.vector_norm, [Op(U, (3, 4))], {"ord": np.inf, "keepdims": True}, "vector_norm-inf-keep"),
+        Row(np.linalg.vector_norm, [Op(U, (2, 3, 4))], {"axis": (1,), "ord": -np.inf}, "vector_norm-minf"),
+        Row(np.linalg.matrix_norm, [Op(U, (3, 4))], {}, "matrix_norm"),
+        Row(np.linalg.matrix_norm, [Op(U, (3, 4))], {"ord": "nuc"}, "matrix_norm-nuc"),
+        Row(np.linalg.matrix_norm, [Op(U, (2, 3, 3))], {"ord": 2, "keepdims": True}, "matrix_norm-2-stack"),
+        Row(np.linalg.matrix_norm, [Op(U, (3, 4))], {"ord": -np.inf}, "matrix_norm-minf"),
+        Row(np.linalg.matmul, [Op(U, (2, 3)), Op(U, (3, 4))], {}, "linalg.matmul"),
+        Row(np.linalg.tensordot, [Op(U, (2, 3, 4)), Op(U, (3, 4, 2))], {}, "linalg.tensordot"),
+        Row(np.linalg.tensordot, [Op(U, (2, 3)), Op(U, (3, 2))], {"axes": ([0], [1])}, "linalg.tensordot-axes"),
+        Row(np.linalg.outer, [Op(U, (3,)), Op(U, (4,))], {}, "linalg.outer"),
+        Row(np.linalg.cross, [Op(U, (2, 3)), Op(U, (3,))], {}, "linalg.cross"),
+        Row(np.linalg.cross, [Op(U, (3, 2)), Op(U, (3, 1))], {"axis": 0}, "linalg.cross-axis0"),
+        Row(np.linalg.trace, [Op(U, (3, 3))], {}, "linalg.trace"),
+        Row(np.linalg.trace, [Op(U, (2, 3, 4))], {"offset": 1}, "linalg.trace-stack"),
+        Row(np.linalg.diagonal, [Op(U, (2, 3, 4))], {"offset": -1}, "linalg.diagonal"),
+        Row(np.matrix_transpose, [Op(U, (2, 3, 4))], {}, "matrix_transpose"),
+        Row(np.linalg.matrix_transpose, [Op(U, (3, 4))], {}, "linalg.matrix_transpose"),
+        Row(np.vecdot, [Op(U, (2, 3)), Op(U, (3,))], {}, "vecdot"),
+        Row(np.vecdot, [Op(U, (3, 2)), Op(U, (3, 1))], {"axis": 0}, "vecdot-axis0"),
+        Row(np.linalg.vecdot, [Op(U, (2, 3)), Op(U, (2, 3))], {}, "linalg.vecdot"),
+    ]
+if hasattr(np, "cumulative_sum"):  # rules22: NumPy 2.1
+    TABLE += [
+        Row(np.cumulative_sum, [Op(U, (5,))], {}, "cumulative_sum"),
+        Row(np.cumulative_sum, [Op(U, (5,))], {"include_initial": True}, "cumulative_sum-initial"),
+        Row(np.cumulative_sum, [Op(U, (2, 3))], {"axis": 1, "include_initial": True}, "cumulative_sum-axis1"),
+        Row(np.cumulative_sum, [Op(U, (2, 3, 4))], {"axis": 0}, "cumulative_sum-axis0"),
+        Row(np.cumulative_prod, [Op(U, (5,))], {}, "cumulative_prod"),
+        Row(np.cumulative_prod, [Op(U, (2, 3, 4))], {"axis": -1, "include_initial": True}, "cumulative_prod-axis"),
+        Row(np.cumulative_prod, [given(ZEROS)], {"axis": 1, "include_initial": True}, "cumulative_prod-zeros"),
+        Row(np.cumulative_prod, [given(ZEROS)], {"axis": 0}, "cumulative_prod-zeros-axis0"),
+    ]
+if hasattr(np, "matvec"):  # rules22: NumPy 2.2
+    TABLE += [
+        Row(np.matvec, [Op(U, (2, 3, 4)), Op(U, (4,))], {}, "matvec"),
+        Row(np.matvec, [Op(U, (3, 4)), Op(U, (2, 1, 4))], {}, "matvec-broadcast"),
+        Row(np.vecmat, [Op(U, (3,)), Op(U, (2, 3, 4))], {}, "vecmat"),
+        Row(np.vecmat, [Op(U, (2, 1, 3)), Op(U, (3, 4))], {}, "vecmat-broadcast"),
+    ]
 
 
 def make(row, rng):
