@@ -744,6 +744,54 @@ if hasattr(np, "cumulative_sum"):
         )
 
 
+@adjoint(np.nancumsum)
+def nancumsum_adjoint(g, ans, a, axis=None, dtype=None, out=None):
+    # np.cumsum with each NaN read as 0: cumsum's cotangent (the reverse running sum), 0 at a NaN
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    ax = 0 if axis == None else axis
+    back = np.reshape(np.flip(np.cumsum(np.flip(g, ax), ax), ax), np.shape(a))
+    kept = np.where(np.isnan(a), 0.0, back if _unmodelled else back)  # (the check read: no pass)
+    like = np.asarray(a).dtype
+    return kept if is_none(dtype) else kept.astype(like if like.kind in "fc" else np.float64), None, None, None
+
+
+@tangent(np.nancumsum)
+def nancumsum_tangent(dot, ans, a, axis=None, dtype=None, out=None):
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    kept = np.where(np.isnan(a), 0.0, dot if _unmodelled else dot)  # (the check read: no pass)
+    return np.cumsum(kept, axis) if is_none(dtype) else np.cumsum(kept, axis).astype(dtype), None, None, None
+
+
+@adjoint(np.nancumprod)
+def nancumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
+    # np.cumprod with each NaN read as 1 (cumprod_back of the filled array, exact at zeros), 0 at a NaN
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    nan = np.isnan(a)
+    back = cumprod_back(g if _unmodelled else g, ans, np.where(nan, 1.0, a), axis, dtype)  # (the check read: no pass)
+    return np.where(nan, 0.0, back), None, None, None
+
+
+@tangent(np.nancumprod)
+def nancumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    nan = np.isnan(a)
+    kept = np.where(nan, 0.0, dot if _unmodelled else dot)  # (the check read: no pass)
+    return cumprod_dot(kept, ans, np.where(nan, 1.0, a), axis, dtype), None, None, None
+
+
+@adjoint(np.unwrap)
+def unwrap_adjoint(g, ans, p, discont=None, axis=-1, period=6.283185307179586):
+    # ans = p + k period, k an integer array piecewise constant in p (it changes where a jump crosses discont): the
+    # identity in p, and k (rounded from (ans - p) / period) in period; discont moves only where k changes
+    k = np.round((ans - p) / period)
+    return g, None, None, unbroadcast(g * k, period)
+
+
+@tangent(np.unwrap)
+def unwrap_tangent(dot, ans, p, discont=None, axis=-1, period=6.283185307179586):
+    return dot, None, None, np.round((ans - p) / period) * dot
+
+
 @adjoint(np.ediff1d)
 def ediff1d_adjoint(g, ans, ary, to_end=None, to_begin=None):
     # ans = [to_begin.flat, diff(ary.flat), to_end.flat]: to_begin and to_end get their blocks of g; ary's element j

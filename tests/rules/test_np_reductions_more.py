@@ -53,6 +53,7 @@ U = uniform(-3, 3)
 AWAY = away(0.3, 3)  # (rules22) away from copysign's kink and from a pole of np.divide.outer
 POS = uniform(0.5, 2)  # (rules22) np.geomspace's ends and np.logspace's base
 NEG = uniform(-2, -0.5)
+UNWRAPPED = np.array([0.0, 3.5, 7.0, -2.0, 1.0, 9.0, 8.5])  # (rules22) steps away from unwrap's jumps at +-pi
 ZEROS = np.array([[2.0, 0.0, 3.0, 1.5], [0.0, 0.0, -1.0, 2.0], [1.0, 2.0, 0.0, -0.5]])
 XP = np.array([0.0, 1.0, 2.5, 3.0])  # knots of np.interp (x is drawn between them, away from them)
 COORDS = np.array([0.0, 0.5, 1.5, 1.75, 3.0])  # uneven coordinates for np.gradient
@@ -266,6 +267,17 @@ TABLE = [
     Row(np.ediff1d, [Op(U, (2, 3)), Op(U, (2,)), Op(U, ())], {}, "ediff1d-ends"),
     Row(np.ediff1d, [Op(U, (1,))], {"to_begin": np.array([1.0, 2.0])}, "ediff1d-one"),
     Row(np.ediff1d, [Op(U, (0,))], {}, "ediff1d-empty"),
+    # rules22: nancumsum / nancumprod (NaNs read as 0 / 1, get 0), np.unwrap (the identity in p away from its jumps)
+    Row(np.nancumsum, [Op(U, (5,))], {}, "nancumsum-drawn"),
+    Row(np.nancumsum, [given(WITH_NANS)], {"axis": 1}, "nancumsum-nans-axis1"),
+    Row(np.nancumsum, [given(WITH_NANS)], {}, "nancumsum-nans-flat"),
+    Row(np.nancumprod, [Op(U, (2, 3))], {"axis": 0}, "nancumprod-drawn"),
+    Row(np.nancumprod, [given(WITH_NANS)], {"axis": 1}, "nancumprod-nans-axis1"),
+    Row(np.nancumprod, [given(np.where(np.isnan(WITH_NANS[:3, :4]), np.nan, ZEROS))], {"axis": 0}, "nancumprod-zeros"),
+    Row(np.unwrap, [Op(uniform(-1.2, 1.2), (2, 5))], {}, "unwrap-drawn"),  # (steps below pi: nothing to unwrap)
+    Row(np.unwrap, [given(UNWRAPPED)], {}, "unwrap"),
+    Row(np.unwrap, [given(np.stack([UNWRAPPED, -UNWRAPPED]))], {"axis": 1, "discont": 4.0}, "unwrap-axis1"),
+    Row(np.unwrap, [given(UNWRAPPED * 30.0)], {"period": 360.0}, "unwrap-degrees"),
     # rules22: np.logspace (start, stop, base) and np.geomspace (two ends of one sign) along every axis
     Row(np.logspace, [Op(U, ()), Op(U, ()), 5], {}, "logspace"),
     Row(np.logspace, [Op(U, (2,)), Op(U, ()), 4], {"base": 2.0, "endpoint": False}, "logspace-base2"),
@@ -1128,3 +1140,71 @@ def test_var_with_a_mean_given_is_differentiated():
         pytest.skip("mean= is new in NumPy 2.0")
     x = np.array([1.0, 2.0, 6.0])
     assert np.allclose(ac.grad(lambda x: np.var(x, mean=np.mean(x, keepdims=True)))(x), 2 * (x - 3.0) / 3)
+
+
+# ---- rules22 ------------------------------------------------------------------------------------------------
+
+
+def test_unwrap_period_and_p_by_central_differences_in_both_modes():
+    # ans = p + k period with k constant near the point (no jump crossed): d/d period is k, read off the unwrapped result
+    def f(p, period):
+        return np.sum(np.sin(np.unwrap(p, period=period)) * np.arange(7.0))
+
+    ac.check_grads(f, (UNWRAPPED, 5.0), wrt=(0, 1), modes=("rev", "fwd"), order=2)
+    k = (np.unwrap(UNWRAPPED, period=5.0) - UNWRAPPED) / 5.0
+    assert np.allclose(k, np.round(k)) and np.any(k != 0)
+
+
+def test_heaviside_takes_x2_only_where_x1_is_zero_and_nothing_for_x1():
+    # decided: x1 is piecewise constant (np.sign's slope 0 at its jump), x2 is the value at x1 == 0 exactly
+    x1, x2 = np.array([-1.0, 0.0, 2.0, 0.0]), np.array([0.5, 0.25, 0.75, 1.0])
+    g = np.array([1.0, 2.0, 3.0, 4.0])
+    bars = rule_of(np.heaviside)(g, np.heaviside(x1, x2), x1, x2)
+    assert bars[0] is None and np.array_equal(bars[1], [0.0, 2.0, 0.0, 4.0])
+
+    def f(x1, x2):
+        return np.sum(np.heaviside(x1, x2) * x2)
+
+    gx1, gx2 = ac.grad(f, wrt=(0, 1))(x1, x2)
+    assert np.array_equal(gx1, np.zeros(4)) and np.allclose(gx2, np.heaviside(x1, x2) + np.where(x1 == 0, x2, 0.0))
+
+
+def test_copysign_slope_is_abs_times_the_sign_of_x2():
+    x1, x2 = np.array([-2.0, 0.0, 3.0, 1.5]), np.array([1.0, -1.0, -0.0, 2.0])
+    bars = rule_of(np.copysign)(np.ones(4), np.copysign(x1, x2), x1, x2)
+    assert np.array_equal(bars[0], [-1.0, 0.0, -1.0, 1.0]) and bars[1] is None
+
+
+@pytest.mark.skipif(not hasattr(np, "cumulative_prod"), reason="NumPy 2.1's np.cumulative_sum / cumulative_prod")
+def test_cumulative_sum_and_prod_keep_float32_and_refuse_integer_dtypes_by_name():
+    x = np.array([0.5, -1.5, 2.0, 0.0], dtype=np.float32)
+
+    def f(x):
+        return np.sum(np.cumulative_sum(x, include_initial=True) ** 2) + np.sum(np.cumulative_prod(x) * x)
+
+    assert ac.grad(f)(x).dtype == np.float32
+
+    def g(x):
+        return np.sum(np.cumulative_sum(x, dtype=np.int64))
+
+    with pytest.raises(NotImplementedError, match="dtype="):
+        ac.grad(g)(x)
+
+
+def test_vector_norm_over_two_axes_is_refused_by_name():
+    if not hasattr(np.linalg, "vector_norm"):
+        pytest.skip("NumPy 2.0's np.linalg.vector_norm")
+
+    def f(x):
+        return np.linalg.vector_norm(x, axis=(0, 1))
+
+    with pytest.raises((NotImplementedError, ac.UnsupportedError), match="vector_norm over two axes"):
+        ac.grad(f)(np.ones((2, 3)))
+
+
+def test_ufunc_outer_keywords_are_refused_by_name():
+    def f(x):
+        return np.sum(np.multiply.outer(x, x, dtype=np.float32))
+
+    with pytest.raises(ac.UnsupportedError, match="dtype"):
+        ac.grad(f)(np.ones(3))
