@@ -1146,7 +1146,7 @@ def test_var_with_a_mean_given_is_differentiated():
 
 
 def test_unwrap_period_and_p_by_central_differences_in_both_modes():
-    # ans = p + k period with k constant near the point (no jump crossed): d/d period is k, read off the unwrapped result
+    # ans = p + k period, k constant near the point (no jump crossed): d/d period is k, read off the result
     def f(p, period):
         return np.sum(np.sin(np.unwrap(p, period=period)) * np.arange(7.0))
 
