@@ -173,6 +173,20 @@ def vstack_adjoint(g, ans, tup):
     return unjoin(g, tup, "vstack")
 
 
+@adjoint(np.block, complex_ok=True)
+def block_adjoint(g, ans, arrays):
+    # each array's block of g (rules22): the innermost lists are joined along the last axis, each outer level along
+    # the axis before; an array promoted with leading 1s gets its block back in its shape (runtime.unjoin, "block")
+    return unjoin(g, arrays, "block")
+
+
+@tangent(np.block, complex_ok=True)
+def block_tangent(dot, ans, arrays):
+    # np.block of the tangents, through rejoin: the zero tangent of an inner list that no differentiated value reached
+    # is one array of its stacked items (runtime.zeros_like), which rejoin reads item by item as it reads a list
+    return rejoin(dot, arrays, ans, "block")
+
+
 # ---- copying: sum the cotangent over the copies -------------------------------------
 
 
