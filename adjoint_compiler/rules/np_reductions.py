@@ -918,52 +918,70 @@ def diff_tangent(dot, ans, a, n=1, axis=-1, prepend=None, append=None):
 # ---- reductions that skip NaNs, the range ---------------------------------------------------------
 
 
+@fragment
+def nan_skipped(a, where):
+    # the elements a nan-reduction leaves out: its NaNs, and with where= the elements where= drops (rules22)
+    return np.isnan(a) if is_none(where) else np.isnan(a) | ~np.broadcast_to(where, np.shape(a))
+
+
 @adjoint(np.nansum)
 def nansum_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    # a NaN counts as 0: it gets no cotangent
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
-    return np.where(np.isnan(a), 0.0, unreduce(g, a, axis, keepdims)) * _unmodelled, None, None, None, None, None, None
+    # a NaN counts as 0, and so does an element where= drops: they get no cotangent. A floating dtype= sums in that
+    # precision and the cotangent goes back in a's (float64 for integers); another dtype, out= and initial= are refused
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out, "initial", initial)
+    skip = nan_skipped(a, where)
+    back = np.where(skip, 0.0, unreduce(g, a, axis, keepdims)) * _unmodelled
+    like = np.asarray(a).dtype
+    return (
+        back if is_none(dtype) else back.astype(like if like.kind in "fc" else np.float64),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @tangent(np.nansum)
 def nansum_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out, "initial", initial)
+    skip = nan_skipped(a, where)
+    summed = np.sum(np.where(skip, 0.0, (dot if _unmodelled else dot)), axis=axis, keepdims=keepdims)
+    return summed if is_none(dtype) else summed.astype(dtype), None, None, None, None, None, None
+
+
+@adjoint(np.nanmean)
+def nanmean_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    # the mean of the kept elements (not NaN, and kept by where=): each gets g / their count, the others 0 (an
+    # all-NaN slice, whose mean is NaN, gets 0 everywhere: the count's maximum with 1 keeps 0 / 0 away). dtype= as
+    # nansum_adjoint's
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    skip = nan_skipped(a, where)
+    kept = ~skip
+    count = np.maximum(np.sum(kept, axis=axis, keepdims=True), 1)
+    back = unreduce(g, a, axis, keepdims) * kept / count * _unmodelled
+    like = np.asarray(a).dtype
     return (
-        np.sum(np.where(np.isnan(a), 0.0, (dot if _unmodelled else dot)), axis=axis, keepdims=keepdims),
-        None,
+        back if is_none(dtype) else back.astype(like if like.kind in "fc" else np.float64),
         None,
         None,
         None,
         None,
         None,
     )
-
-
-@adjoint(np.nanmean)
-def nanmean_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, where=None):
-    # the mean of the non-NaN elements: each gets g / their count, a NaN 0 (an all-NaN slice, whose
-    # mean is NaN, gets 0 everywhere: the count's maximum with 1 keeps 0 / 0 away)
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
-    kept = ~np.isnan(a)
-    count = np.maximum(np.sum(kept, axis=axis, keepdims=True), 1)
-    return unreduce(g, a, axis, keepdims) * kept / count * _unmodelled, None, None, None, None, None
 
 
 @tangent(np.nanmean)
 def nanmean_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
-    kept = ~np.isnan(a)
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    skip = nan_skipped(a, where)
+    kept = ~skip
     count = np.maximum(np.sum(kept, axis=axis, keepdims=keepdims), 1)
-    return (
-        np.sum(np.where(kept, (dot if _unmodelled else dot), 0.0), axis=axis, keepdims=keepdims) / count,
-        None,
-        None,
-        None,
-        None,
-        None,
-    )
+    mean = np.sum(np.where(kept, (dot if _unmodelled else dot), 0.0), axis=axis, keepdims=keepdims) / count
+    return mean if is_none(dtype) else mean.astype(dtype), None, None, None, None, None
 
 
 @fragment
