@@ -2613,11 +2613,15 @@ HELPERS = HELPERS + ("repeat_bar", "unique_inverse")
 
 def pad_linear(x, pad_width, mode, stat_length=None):
     """``np.pad(x, pad_width, mode)`` in a mode whose padded values are linear in ``x``: 'mean' (with
-    ``stat_length``) or 'linear_ramp' with its end values 0 (the part of the ramp that is linear in ``x``). The
-    tangent of those modes of np.pad, and the adjoint of ``pad_linear_bar``."""
+    ``stat_length``), 'linear_ramp' with its end values 0 (the part of the ramp that is linear in ``x``), or
+    'reflect_odd' / 'symmetric_odd' (mode 'reflect' / 'symmetric' with reflect_type='odd': 2 edge - reflection,
+    again from each new edge where the pad is longer than the array). The tangent of those modes of np.pad, and the
+    adjoint of ``pad_linear_bar``."""
     x = np.asarray(x)
     if mode == "mean":
         return np.pad(x, pad_width, mode="mean", stat_length=stat_length)
+    if mode == "reflect_odd" or mode == "symmetric_odd":
+        return np.pad(x, pad_width, mode=mode[:-4], reflect_type="odd")
     return np.pad(x, pad_width, mode="linear_ramp", end_values=0)
 
 

@@ -302,13 +302,13 @@ def _padded(x, pad_width, mode, reflect_type):
         or mode == "linear_ramp",
         "np.pad(mode=...) other than 'constant', 'edge', 'reflect', 'symmetric', 'wrap', 'mean', 'linear_ramp'",
     )
-    even = supported(reflect_type, reflect_type == "even", "np.pad(reflect_type='odd')")
+    even = supported(reflect_type, reflect_type == "even" or reflect_type == "odd", "np.pad(reflect_type=...)")
     return (
         np.pad(x, pad_width, mode="constant")
         if kind == "constant" or kind == "mean" or kind == "linear_ramp"
         else np.pad(x, pad_width, mode=kind)
         if kind == "edge" or kind == "wrap"
-        else np.pad(x, pad_width, mode=kind, reflect_type=even)
+        else np.pad(x, pad_width, mode=kind)  # (reflect_type 'odd' is pad_linear's: here unused)
     )
 
 
@@ -394,15 +394,17 @@ def pad_adjoint(
     # hold the numbers of constant_values instead (one, or a (before, after) pair per axis, as np.pad
     # reads it; NumPy takes constant_values in mode 'constant' only). The modes 'mean' (stat_length: a count,
     # no derivative) and 'linear_ramp' are linear in the array: their transpose is runtime.pad_linear_bar (np13p);
-    # the ramp's end_values are refused where differentiated (they only move the ramps: use a constant)
+    # the ramp's end_values are refused where differentiated (they only move the ramps: use a constant). The modes
+    # 'reflect' and 'symmetric' with reflect_type='odd' (2 edge - reflection: rules22) are linear in the array too
     numbers = _numbers(array)
     padded = _padded(numbers, pad_width, mode, reflect_type)
     constant_numbers = _numbers(constant_values)
     at_constant = np.pad(np.zeros(np.shape(array), np.intp), pad_width, constant_values=constant_numbers)
     copied = _summed_back(padded, g, array)
-    linear_mode = mode == "mean" or mode == "linear_ramp"
+    odd = reflect_type == "odd" and (mode == "reflect" or mode == "symmetric")
+    linear_mode = mode == "mean" or mode == "linear_ramp" or odd
     return (
-        pad_linear_bar(g, array, pad_width, mode, stat_length) if linear_mode else copied,
+        pad_linear_bar(g, array, pad_width, mode + "_odd" if odd else mode, stat_length) if linear_mode else copied,
         None,
         None,
         _summed_back(at_constant, g, constant_values),
@@ -420,9 +422,10 @@ def pad_tangent(
 ):
     # linear in the array and the constant together
     copies = _padded(dot, pad_width, mode, reflect_type)
-    linear_mode = mode == "mean" or mode == "linear_ramp"
+    odd = reflect_type == "odd" and (mode == "reflect" or mode == "symmetric")
+    linear_mode = mode == "mean" or mode == "linear_ramp" or odd
     return (
-        pad_linear(dot, pad_width, mode, stat_length) if linear_mode else copies,
+        pad_linear(dot, pad_width, mode + "_odd" if odd else mode, stat_length) if linear_mode else copies,
         None,
         None,
         np.pad(np.zeros(np.shape(array)), pad_width, constant_values=dot),

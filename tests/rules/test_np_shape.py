@@ -232,6 +232,10 @@ TABLE += (
             ((2, 3), ((1, 2), (0, 2)), {"mode": "linear_ramp", "end_values": ((0.5, -1.0), (2.0, 0.0))}),
             ((2, 2, 2), 1, {"mode": "linear_ramp", "end_values": 3.0}),
             ((3,), 0, {"mode": "mean"}),
+            # rules22: reflect_type='odd' (2 edge - reflection: linear in the array), pads longer than the array
+            ((4,), 2, {"mode": "reflect", "reflect_type": "odd"}),
+            ((3,), (5, 7), {"mode": "reflect", "reflect_type": "odd"}),
+            ((2, 3), ((1, 4), (2, 1)), {"mode": "symmetric", "reflect_type": "odd"}),
         ]
     ]
     + [

@@ -492,10 +492,6 @@ def pad_end_values(x):
     return np.sum(np.pad(x, 1, mode="linear_ramp", end_values=x[0]))
 
 
-def pad_odd(x):
-    return np.sum(np.pad(x, 1, mode="reflect", reflect_type="odd"))
-
-
 def pad_stat_length(x):
     return np.sum(np.pad(x, 1, mode="maximum", stat_length=2))
 
@@ -545,7 +541,6 @@ def power_at(x):
 REFUSED = [
     (pad_median, "mode", ac.CompileError),
     (pad_end_values, "end_values", ac.UnsupportedError),  # (np13p: mode 'mean' and 'linear_ramp' are differentiated)
-    (pad_odd, "reflect_type", ac.CompileError),
     (pad_stat_length, "mode=", ac.CompileError),  # (mode "maximum": stat_length is modelled, for mode "mean")
     (take_out, "out=", ac.CompileError),  # the compiler refuses out= of any call
     (choose_out, "out=", ac.CompileError),
