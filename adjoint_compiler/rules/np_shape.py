@@ -302,13 +302,14 @@ def _padded(x, pad_width, mode, reflect_type):
         or mode == "linear_ramp",
         "np.pad(mode=...) other than 'constant', 'edge', 'reflect', 'symmetric', 'wrap', 'mean', 'linear_ramp'",
     )
-    even = supported(reflect_type, reflect_type == "even" or reflect_type == "odd", "np.pad(reflect_type=...)")
+    reflection = supported(reflect_type, reflect_type == "even" or reflect_type == "odd", "np.pad(reflect_type=...)")
     return (
         np.pad(x, pad_width, mode="constant")
         if kind == "constant" or kind == "mean" or kind == "linear_ramp"
         else np.pad(x, pad_width, mode=kind)
         if kind == "edge" or kind == "wrap"
-        else np.pad(x, pad_width, mode=kind)  # (reflect_type 'odd' is pad_linear's: here unused)
+        # (reflect_type 'odd' is pad_linear's: the even reflection here, unused)
+        else np.pad(x, pad_width, mode=kind, reflect_type="even" if reflection == "odd" else reflection)
     )
 
 
