@@ -425,13 +425,10 @@ def spectral_divide(x, gap):
 def svd_factors(ans, a, compute_uv, hermitian):
     # (U, S, Vh): ans, or recomputed (reduced) where compute_uv=False returned S alone. hermitian=True (rules20)
     # takes the singular values of the symmetric (Hermitian) matrix NumPy's eigh sees, its lower triangle's
-    # (symmetric_from_triangle; the cotangent is then folded onto it); its vectors (eigh's, with other signs) are
-    # refused
-    checked = linalg_check(
-        not (hermitian and compute_uv),
-        "np.linalg.svd(..., hermitian=True) with compute_uv=True (its vectors are eigh's, with other signs); "
-        "pass compute_uv=False, or use np.linalg.eigh",
-    )
+    # (symmetric_from_triangle; the cotangent is then folded onto it). Its vectors (rules22): eigh's, v_i = sign(w_i)
+    # u_i, a singular value decomposition of that matrix like any other, so Townsend's formulas take them as they are
+    # (square: no tall or wide terms)
+    checked = True
     seen = (
         np.tril(a, -1) + np.conj(np.swapaxes(np.tril(a, -1), -1, -2)) + np.real(a) * np.eye(np.shape(a)[-1])
         if hermitian
