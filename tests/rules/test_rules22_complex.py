@@ -5,7 +5,6 @@ NumPy 2's functions skip on NumPy 1.26."""
 import numpy as np
 import pytest
 
-import adjoint_compiler as ac
 from tests.test_complex_rules import check_all, crandn
 
 W = crandn(2, 3)  # a constant complex operand
