@@ -1208,3 +1208,41 @@ def test_ufunc_outer_keywords_are_refused_by_name():
 
     with pytest.raises(ac.UnsupportedError, match="dtype"):
         ac.grad(f)(np.ones(3))
+
+
+def norms22(a):
+    return np.linalg.vector_norm(a, ord=3) + np.sum(np.linalg.vector_norm(a, axis=1) ** 2) + np.linalg.matrix_norm(a)
+
+
+def running22(a):
+    return np.sum(np.nancumsum(a, axis=1) ** 2) + np.sum(np.nancumprod(a, axis=0) ** 2) + np.sum(np.ediff1d(a) ** 3)
+
+
+def running_initial22(a):
+    return np.sum(np.cumulative_prod(a, axis=1, include_initial=True) ** 2) + np.sum(np.cumulative_sum(a[0]) ** 3)
+
+
+def products22(a):
+    return np.sum(np.multiply.outer(a[0], a[1]) ** 2) + np.sum(np.divide.outer(a[2], a[0] + 3.0) ** 2)
+
+
+def spaces22(a):
+    return np.sum(np.logspace(a[0, :2], a[1, :2], 4, base=3.0)) + np.sum(np.geomspace(a[0] ** 2 + 1, 2.0, 3) ** 2)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        pytest.param(norms22, marks=pytest.mark.skipif(not hasattr(np.linalg, "vector_norm"), reason="NumPy 2.0")),
+        running22,
+        pytest.param(
+            running_initial22, marks=pytest.mark.skipif(not hasattr(np, "cumulative_prod"), reason="NumPy 2.1")
+        ),
+        products22,
+        spaces22,
+    ],
+    ids=lambda f: f.__name__,
+)
+def test_rules22_second_order_in_both_modes(f):
+    a = np.random.default_rng(22).standard_normal((3, 4))
+    ac.check_grads(f, (a,), wrt=0, modes=("rev", "fwd"), order=2)
