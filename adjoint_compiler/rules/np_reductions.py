@@ -513,33 +513,35 @@ if hasattr(np.linalg, "vector_norm"):
 
     @adjoint(np.linalg.vector_norm, complex_ok=True)
     def vector_norm_adjoint(g, ans, x, axis=None, keepdims=False, ord=2):
-        one = supported(axis, np.size(axis) <= 1, "np.linalg.vector_norm over two axes or more (axis=)")
-        whole = one == None
+        # (no axis: the norm along the one axis of x flattened; ord 2 as np.linalg.norm's None, the Euclidean norm of
+        # a vector: a literal ord leaves one case's lines)
+        _one = supported(axis, np.size(axis) <= 1, "np.linalg.vector_norm over two axes or more (axis=)")
+        whole = axis == None
         a = np.ravel(x) if whole else x
         back = norm_back(
             np.reshape(g, ()) if whole else g,
             np.reshape(ans, ()) if whole else ans,
             a,
-            ord,
-            one,
+            None if ord == 2 else ord,
+            0 if whole else axis,
             False if whole else keepdims,
         )
-        return np.reshape(back, np.shape(x)), None, None, None
+        return np.reshape(back if _one == axis else back, np.shape(x)), None, None, None  # (the check read: no pass)
 
     @tangent(np.linalg.vector_norm, complex_ok=True)
     def vector_norm_tangent(dot, ans, x, axis=None, keepdims=False, ord=2):
-        one = supported(axis, np.size(axis) <= 1, "np.linalg.vector_norm over two axes or more (axis=)")
-        whole = one == None
+        _one = supported(axis, np.size(axis) <= 1, "np.linalg.vector_norm over two axes or more (axis=)")
+        whole = axis == None
         a = np.ravel(x) if whole else x
         running = norm_dot(
             np.ravel(dot) if whole else dot,
             np.reshape(ans, ()) if whole else ans,
             a,
-            ord,
-            one,
+            None if ord == 2 else ord,
+            0 if whole else axis,
             False if whole else keepdims,
         )
-        return np.reshape(running, np.shape(ans)) if whole else running, None, None, None
+        return (np.reshape(running, np.shape(ans)) if whole else running) if _one == axis else running, None, None, None
 
     @adjoint(np.linalg.matrix_norm, complex_ok=True)
     def matrix_norm_adjoint(g, ans, x, keepdims=False, ord="fro"):
