@@ -730,7 +730,9 @@ if hasattr(np.linalg, "diagonal"):  # NumPy 2.0+: the array API's spellings, ove
         taken = np.diagonal(numbers, offset, -2, -1)
         return _summed_back(taken, g, x), None
 
-    @adjoint(np.matrix_transpose, np.linalg.matrix_transpose, view=True, linear="first", complex_ok=True)
+    @adjoint(
+        np.matrix_transpose, np.linalg.matrix_transpose, attribute="mT", view=True, linear="first", complex_ok=True
+    )
     def matrix_transpose_adjoint(g, ans, x):
         # the last two axes swapped, which is its own inverse
         return np.swapaxes(g, -1, -2)

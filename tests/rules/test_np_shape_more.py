@@ -652,3 +652,11 @@ def test_block_cotangents_are_the_blocks_in_nested_lists():
     assert np.array_equal(runtime.rejoin(hs, arrays, g, "block"), np.block(hs))
     left = sum(np.sum(u * h) for row_u, row_h in zip(back, hs) for u, h in zip(row_u, row_h))
     assert left == pytest.approx(np.sum(g * np.block(hs)))
+
+
+@pytest.mark.skipif(not hasattr(np, "matrix_transpose"), reason="NumPy 2.0's x.mT")
+def test_matrix_transpose_attribute_in_both_modes_and_second_order():
+    def f(x):
+        return np.sum(np.sin(x.mT) * np.arange(12.0).reshape(4, 3)) + np.sum(np.linalg.matrix_transpose(x) ** 3)
+
+    ac.check_grads(f, (np.random.default_rng(2).standard_normal((2, 3, 4)),), wrt=0, modes=("rev", "fwd"), order=2)
