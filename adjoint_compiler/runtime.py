@@ -2491,6 +2491,49 @@ def _joined_blocks(arrays, how, axis):
     raise ValueError("unjoin: how=%r" % (how,))
 
 
+def _block_layout(arrays):
+    """``(depth, ndim)`` of ``np.block(arrays)``: how deep its lists nest, and the number of axes of the result (each
+    array promoted with leading 1s to the larger of the two); NumPy joins the innermost lists along the last axis,
+    the outer ones along the axes before it."""
+    depth, item = 0, arrays
+    while isinstance(item, list):
+        depth, item = depth + 1, item[0] if item else None
+    leaves = []
+    stack = [arrays]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, list):
+            stack.extend(x)
+        else:
+            leaves.append(np.ndim(x))
+    return depth, max(leaves + [depth])
+
+
+def _block_shape(item, level, depth, ndim):
+    """The shape of ``item``'s block of ``np.block``'s result: an array's own, padded with leading 1s; a list's, its
+    items' blocks joined along the axis of its level (``ndim - depth + level``)."""
+    if not isinstance(item, list):
+        return (1,) * (ndim - np.ndim(item)) + np.shape(item)
+    shapes = [_block_shape(x, level + 1, depth, ndim) for x in item]
+    along = ndim - depth + level
+    return shapes[0][:along] + (sum(s[along] for s in shapes),) + shapes[0][along + 1 :]
+
+
+def _unblock(g, item, level, depth, ndim):
+    if not isinstance(item, list):
+        return np.reshape(g, np.shape(item))
+    along = ndim - depth + level
+    ends = np.cumsum([_block_shape(x, level + 1, depth, ndim)[along] for x in item])
+    return [_unblock(p, x, level + 1, depth, ndim) for p, x in zip(np.split(g, ends[:-1], along), item)]
+
+
+def _reblock(hs, item, level, depth, ndim):
+    if not isinstance(item, list):
+        return np.reshape(np.broadcast_to(0.0 if hs is None else hs, np.shape(item)), _block_shape(item, 0, 0, ndim))
+    along = ndim - depth + level
+    return np.concatenate([_reblock(h, x, level + 1, depth, ndim) for h, x in zip(hs, item)], along)
+
+
 def unjoin(g, arrays, how="concatenate", axis=0):
     """The cotangents of ``arrays`` from the cotangent ``g`` of the array ``how`` joined them into
     (``np.concatenate(arrays, axis)``, ``np.stack(arrays, axis)``, ``np.hstack(arrays)`` ...): a list
@@ -2500,6 +2543,8 @@ def unjoin(g, arrays, how="concatenate", axis=0):
     >>> [p.tolist() for p in unjoin(np.arange(5.0), [np.zeros(2), np.zeros(3)])]
     [[0.0, 1.0], [2.0, 3.0, 4.0]]
     """
+    if how == "block":  # np.block(arrays) (rules22): nested lists, one level of lists per axis from the last back
+        return _unblock(np.asarray(g), arrays, 0, *_block_layout(arrays))
     along, shapes = _joined_blocks(arrays, how, axis)
     g = np.reshape(g, -1) if how == "concatenate" and axis is None else np.asarray(g)
     ends = np.cumsum([s[along] for s in shapes])
@@ -2515,6 +2560,8 @@ def rejoin(hs, arrays, like, how="concatenate", axis=0):
     >>> rejoin([np.ones(2), 0.0], [np.zeros(2), np.zeros(3)], np.zeros(5)).tolist()
     [1.0, 1.0, 0.0, 0.0, 0.0]
     """
+    if how == "block":  # (np.block's nested lists: hs nests as arrays does)
+        return np.reshape(_reblock(hs, arrays, 0, *_block_layout(arrays)), np.shape(like))
     along, shapes = _joined_blocks(arrays, how, axis)
     blocks = [
         np.reshape(np.broadcast_to(0.0 if h is None else h, np.shape(a)), s) for h, a, s in zip(hs, arrays, shapes)
@@ -2535,8 +2582,10 @@ def sizes_of(items):
     return np.array([np.size(a) for a in items], dtype=np.intp)
 
 
-HELPERS = HELPERS + ("_joined_blocks", "unjoin", "rejoin", "numbered", "sizes_of")
-DEPENDS.update(unjoin=("_joined_blocks",), rejoin=("_joined_blocks",))
+HELPERS = HELPERS + ("_joined_blocks", "_block_layout", "_block_shape", "_unblock", "_reblock", "unjoin", "rejoin")
+HELPERS = HELPERS + ("numbered", "sizes_of")
+_BLOCKS = ("_block_layout", "_block_shape", "_unblock", "_reblock")
+DEPENDS.update(unjoin=("_joined_blocks",) + _BLOCKS, rejoin=("_joined_blocks",) + _BLOCKS)
 
 
 def repeat_bar(g, counts):
@@ -2564,11 +2613,15 @@ HELPERS = HELPERS + ("repeat_bar", "unique_inverse")
 
 def pad_linear(x, pad_width, mode, stat_length=None):
     """``np.pad(x, pad_width, mode)`` in a mode whose padded values are linear in ``x``: 'mean' (with
-    ``stat_length``) or 'linear_ramp' with its end values 0 (the part of the ramp that is linear in ``x``). The
-    tangent of those modes of np.pad, and the adjoint of ``pad_linear_bar``."""
+    ``stat_length``), 'linear_ramp' with its end values 0 (the part of the ramp that is linear in ``x``), or
+    'reflect_odd' / 'symmetric_odd' (mode 'reflect' / 'symmetric' with reflect_type='odd': 2 edge - reflection,
+    again from each new edge where the pad is longer than the array). The tangent of those modes of np.pad, and the
+    adjoint of ``pad_linear_bar``."""
     x = np.asarray(x)
     if mode == "mean":
         return np.pad(x, pad_width, mode="mean", stat_length=stat_length)
+    if mode == "reflect_odd" or mode == "symmetric_odd":
+        return np.pad(x, pad_width, mode=mode[:-4], reflect_type="odd")
     return np.pad(x, pad_width, mode="linear_ramp", end_values=0)
 
 

@@ -195,6 +195,30 @@ def power_adjoint(g, ans, x, y):
     )
 
 
+@adjoint(np.float_power, masked=True, complex_ok=True)
+def float_power_adjoint(g, ans, x1, x2):
+    # np.power's derivatives (power_adjoint), the powers taken as np.float_power takes them: in float64 (or
+    # complex128), so that an integer base with a negative exponent is no error
+    return (
+        unbroadcast(g * x2 * np.float_power(x1, x2 - (x2 != 0)), x1),
+        unbroadcast(g * np.log(x1 + (x1 == 0) * (ans == 0)) * ans, x2),
+    )
+
+
+@adjoint(np.copysign)
+def copysign_adjoint(g, ans, x1, x2):
+    # |x1| with x2's sign bit: d/dx1 = sign(x1) times x2's sign (0 at x1 == 0, abs's subgradient there); in x2
+    # piecewise constant (it jumps where x2's sign bit flips)
+    return unbroadcast(g * np.sign(x1) * np.copysign(1.0, x2), x1), None
+
+
+@adjoint(np.heaviside)
+def heaviside_adjoint(g, ans, x1, x2):
+    # 0 where x1 < 0, 1 where x1 > 0, x2 where x1 == 0: piecewise constant in x1 (a jump at 0, given the slope 0
+    # of np.sign there), and x2 itself where x1 == 0 exactly (slope 1 there, 0 elsewhere)
+    return None, unbroadcast(np.where(x1 == 0, g, 0.0), x2)
+
+
 @adjoint(np.arctan2, math.atan2)
 def arctan2_adjoint(g, ans, y, x):
     # arctan2(y, x) is the angle of (x, y): d/dy = x / r^2, d/dx = -y / r^2.

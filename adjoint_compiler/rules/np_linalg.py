@@ -47,7 +47,8 @@ import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, form, fragment, ranked_adjoint, tangent
 from adjoint_compiler.rules.np_reductions import norm_slope
-from adjoint_compiler.runtime import TangentParts, einsum_fit, einsum_mask, einsum_plan, linalg_check
+from adjoint_compiler.runtime import TangentParts, einsum_fit, einsum_mask, einsum_plan, is_none, linalg_check
+from adjoint_compiler.runtime import only_defaults, unless_float
 from adjoint_compiler.runtime import (
     cholesky_bar,
     cofactors,
@@ -65,8 +66,11 @@ from adjoint_compiler.runtime import (
 from adjoint_compiler.runtime import einsum_cotangents, einsum_order, einsum_route, einsum_sublist, einsum_sublist_spec
 from adjoint_compiler.runtime import conj_times, unit_sign, unreduce  # noqa: F401 (read by norm_slope, inlined into cond's rules here)
 
+# np.linalg.matmul (NumPy 2.0+, the array API's spelling): np.matmul's rules
+_LINALG_MATMUL = (np.linalg.matmul,) if hasattr(np.linalg, "matmul") else ()
 
-@adjoint(np.matmul, linear="each", complex_ok=True, absorbs_broadcast=True)
+
+@adjoint(np.matmul, *_LINALG_MATMUL, linear="each", complex_ok=True, absorbs_broadcast=True)
 def matmul_adjoint(g, ans, x1, x2):
     # C = A @ B gives A_bar = C_bar @ B^T, B_bar = A^T @ C_bar: each side one call, which takes that
     # formula for arrays of 1 or 2 axes and promotes vectors and sums batch axes for stacks (runtime)
@@ -115,25 +119,25 @@ def inner_adjoint(g, ans, a, b):
 # Operands of known rank 1 or 2 are arrays, never stacks: nothing is broadcast, nothing to sum back.
 
 
-@ranked_adjoint(np.matmul, np.dot, ranks=(2, 2))
+@ranked_adjoint(np.matmul, *_LINALG_MATMUL, np.dot, ranks=(2, 2))
 def matrix_matrix_adjoint(g, ans, a, b):
     # C = A B: A_bar = C_bar B^T, B_bar = A^T C_bar
     return g @ b.T, a.T @ g
 
 
-@ranked_adjoint(np.matmul, np.dot, ranks=(2, 1))
+@ranked_adjoint(np.matmul, *_LINALG_MATMUL, np.dot, ranks=(2, 1))
 def matrix_vector_adjoint(g, ans, a, b):
     # y = A x: A_bar = y_bar x^T (an outer product), x_bar = A^T y_bar
     return np.outer(g, b), a.T @ g
 
 
-@ranked_adjoint(np.matmul, np.dot, ranks=(1, 2))
+@ranked_adjoint(np.matmul, *_LINALG_MATMUL, np.dot, ranks=(1, 2))
 def vector_matrix_adjoint(g, ans, a, b):
     # y = x B (that is B^T x): x_bar = B y_bar, B_bar = x y_bar^T
     return b @ g, np.outer(a, g)
 
 
-@ranked_adjoint(np.matmul, np.dot, np.inner, ranks=(1, 1))
+@ranked_adjoint(np.matmul, *_LINALG_MATMUL, np.dot, np.inner, ranks=(1, 1))
 def vector_vector_adjoint(g, ans, a, b):
     # s = sum_i a_i b_i, a number
     return g * b, g * a
@@ -421,13 +425,10 @@ def spectral_divide(x, gap):
 def svd_factors(ans, a, compute_uv, hermitian):
     # (U, S, Vh): ans, or recomputed (reduced) where compute_uv=False returned S alone. hermitian=True (rules20)
     # takes the singular values of the symmetric (Hermitian) matrix NumPy's eigh sees, its lower triangle's
-    # (symmetric_from_triangle; the cotangent is then folded onto it); its vectors (eigh's, with other signs) are
-    # refused
-    checked = linalg_check(
-        not (hermitian and compute_uv),
-        "np.linalg.svd(..., hermitian=True) with compute_uv=True (its vectors are eigh's, with other signs); "
-        "pass compute_uv=False, or use np.linalg.eigh",
-    )
+    # (symmetric_from_triangle; the cotangent is then folded onto it). Its vectors (rules22): eigh's, v_i = sign(w_i)
+    # u_i, a singular value decomposition of that matrix like any other, so Townsend's formulas take them as they are
+    # (square: no tall or wide terms)
+    checked = True
     seen = (
         np.tril(a, -1) + np.conj(np.swapaxes(np.tril(a, -1), -1, -2)) + np.real(a) * np.eye(np.shape(a)[-1])
         if hermitian
@@ -1184,8 +1185,8 @@ def cross_adjoint(g, ans, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     )
 
 
-@adjoint(np.tensordot, linear="each", complex_ok=True)
-def tensordot_adjoint(g, ans, a, b, axes=2):
+@fragment
+def tensordot_bars(g, a, b, axes):
     # axes: N (a's last N axes with b's first N), a pair of ints, or a pair of sequences, normalized to
     # the contracted axes ia of a and ib of b (ia[k] with ib[k]). ans's axes are a's free ones then b's.
     # Contracting g with b over b's free axes leaves a's free axes then b's contracted ones in b's
@@ -1211,5 +1212,142 @@ def tensordot_adjoint(g, ans, a, b, axes=2):
             np.tensordot(a, g, axes=(a_free, np.arange(na))),
             np.argsort(np.concatenate([ib[np.argsort(ia, kind="stable")], b_free])),
         ),
-        None,
     )
+
+
+@adjoint(np.tensordot, linear="each", complex_ok=True)
+def tensordot_adjoint(g, ans, a, b, axes=2):
+    bars = tensordot_bars(g, a, b, axes)
+    return bars[0], bars[1], None
+
+
+# ---- rules22: np.linalg's array-API spellings (NumPy 2), NumPy 2's vector products, the ufuncs' outer products ----
+
+
+if hasattr(np.linalg, "outer"):  # NumPy 2.0+
+
+    @adjoint(np.linalg.tensordot, linear="each", complex_ok=True)
+    def linalg_tensordot_adjoint(g, ans, x1, x2, axes=2):
+        # (NumPy 2's array-API spelling of np.tensordot, its operands positional only)
+        bars = tensordot_bars(g, x1, x2, axes)
+        return bars[0], bars[1], None
+
+    @adjoint(np.linalg.outer, linear="each", complex_ok=True)
+    def linalg_outer_adjoint(g, ans, x1, x2):
+        # ans[i, j] = x1[i] x2[j] of two vectors (np.linalg.outer refuses any other): np.outer's formula
+        return np.dot(g, x2), np.dot(x1, g)
+
+    @adjoint(np.linalg.cross, linear="each", complex_ok=True)
+    def linalg_cross_adjoint(g, ans, x1, x2, axis=-1):
+        # np.cross(x1, x2, axis=axis) of 3-vectors: a_bar = b x g, b_bar = g x a (cross_adjoint), the vector axis
+        # moved last in each operand and in g, so that unbroadcast sums over the batch axes alone
+        a3 = np.moveaxis(x1, axis, -1)
+        b3 = np.moveaxis(x2, axis, -1)
+        g3 = np.moveaxis(g, axis, -1)
+        return (
+            np.moveaxis(unbroadcast(np.cross(b3, g3), a3), -1, axis),
+            np.moveaxis(unbroadcast(np.cross(g3, a3), b3), -1, axis),
+            None,
+        )
+
+    @adjoint(np.linalg.trace, linear="first", complex_ok=True)
+    def linalg_trace_adjoint(g, ans, x, offset=0, dtype=None):
+        # np.trace over the last two axes (the array API's), g on that diagonal (trace_adjoint); a floating dtype=
+        # sums in that precision and the cotangent goes back in x's (float64 for integers), another one is refused
+        _unmodelled = only_defaults("dtype", unless_float(dtype))
+        back = trace_bar(g, x, offset, -2, -1)
+        like = np.asarray(x).dtype
+        return (
+            (back if _unmodelled else back)  # (the check read: no pass)
+            if is_none(dtype)
+            else back.astype(like if like.kind in "fc" else np.float64),
+            None,
+            None,
+        )
+
+
+@fragment
+def vecdot_bars(g, x1, x2, axis):
+    # ans = sum(conj(x1) x2) along axis (each operand's own axis, moved last, then broadcast): holomorphic in x2,
+    # cotangent g conj(x1); the conjugate of one in x1, cotangent conj(g x2) (as vdot_adjoint; docs/complex.md)
+    a = np.moveaxis(x1, axis, -1)
+    b = np.moveaxis(x2, axis, -1)
+    spread = np.expand_dims(g, -1)
+    return (
+        np.moveaxis(unbroadcast(np.conj(spread * b), a), -1, axis),
+        np.moveaxis(unbroadcast(spread * np.conj(a), b), -1, axis),
+    )
+
+
+if hasattr(np, "vecdot"):  # NumPy 2.0+
+
+    @adjoint(np.vecdot, linear="each", complex_ok=True)
+    def vecdot_adjoint(g, ans, x1, x2, out=None, axis=-1):
+        # out= is refused (it aliases); axes=, keepdims= and the ufunc keywords too, not taken by the rule
+        _unmodelled = only_defaults("out", out)
+        bars = vecdot_bars(g if _unmodelled else g, x1, x2, axis)  # (the check read: no pass)
+        return bars[0], bars[1], None, None
+
+    @adjoint(np.linalg.vecdot, linear="each", complex_ok=True)
+    def linalg_vecdot_adjoint(g, ans, x1, x2, axis=-1):
+        bars = vecdot_bars(g, x1, x2, axis)
+        return bars[0], bars[1], None
+
+
+if hasattr(np, "matvec"):  # NumPy 2.2+
+
+    @adjoint(np.matvec, linear="each", complex_ok=True)
+    def matvec_adjoint(g, ans, x1, x2, out=None):
+        # y = A x over stacks (no conjugate): A_bar = g x^T, x_bar = A^T g (matrix_vector_adjoint), each summed over
+        # the batch axes its operand was broadcast along
+        _unmodelled = only_defaults("out", out)
+        col = np.expand_dims(g if _unmodelled else g, -1)  # (the check read: no pass)
+        return (
+            unbroadcast(col * np.expand_dims(x2, -2), x1),
+            unbroadcast(np.sum(col * x1, axis=-2), x2),
+            None,
+        )
+
+    @adjoint(np.vecmat, linear="each", complex_ok=True)
+    def vecmat_adjoint(g, ans, x1, x2, out=None):
+        # y = conj(v)^T A over stacks (v = x1 conjugated, as np.vecdot): A_bar = conj(v) g^T, v_bar = conj(A g)
+        _unmodelled = only_defaults("out", out)
+        row = np.expand_dims(g if _unmodelled else g, -2)  # (the check read: no pass)
+        return (
+            unbroadcast(np.conj(np.sum(row * x2, axis=-1)), x1),
+            unbroadcast(np.expand_dims(np.conj(x1), -1) * row, x2),
+            None,
+        )
+
+
+# ufunc.outer(A, B): ans[I, J] = A[I] op B[J], A's axes then B's. Its keywords (out=, dtype=, where=...) are
+# refused by name: the rules take A and B alone.
+
+
+@adjoint(np.add.outer, linear="all", complex_ok=True)
+def add_outer_adjoint(g, ans, A, B):
+    # each operand's cotangent: g summed over the other's axes, B's leading (unbroadcast sums those); for A, g's
+    # axes turned so that B's lead
+    return unbroadcast(np.transpose(g, np.roll(np.arange(np.ndim(g)), np.ndim(B))), A), unbroadcast(g, B)
+
+
+@adjoint(np.subtract.outer, linear="all", complex_ok=True)
+def subtract_outer_adjoint(g, ans, A, B):
+    return unbroadcast(np.transpose(g, np.roll(np.arange(np.ndim(g)), np.ndim(B))), A), -unbroadcast(g, B)
+
+
+@adjoint(np.multiply.outer, linear="each", complex_ok=True)
+def multiply_outer_adjoint(g, ans, A, B):
+    # A_bar[I] = sum_J g[I, J] B[J], B_bar[J] = sum_I A[I] g[I, J]: contractions over the other's axes
+    return np.tensordot(g, B, np.ndim(B)), np.tensordot(A, g, np.ndim(A))
+
+
+@adjoint(np.divide.outer, complex_ok=True)
+def divide_outer_adjoint(g, ans, A, B):
+    # d(A / B) = dA / B - (A / B^2) dB
+    return np.tensordot(g, 1.0 / B, np.ndim(B)), -np.tensordot(A, g, np.ndim(A)) / (B * B)
+
+
+@tangent(np.divide.outer, complex_ok=True)
+def divide_outer_tangent(dot, ans, A, B):
+    return np.divide.outer(dot, B), -np.multiply.outer(A, dot / (B * B))

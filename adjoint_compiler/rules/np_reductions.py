@@ -429,8 +429,8 @@ def norm_slope(ans, a, ord, axis, keepdims):
     )
 
 
-@adjoint(np.linalg.norm, complex_ok=True)
-def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
+@fragment
+def norm_back(g, ans, x, ord, axis, keepdims):
     # Every ord NumPy accepts (others raise in the forward call), over the axes NumPy picks: a
     # matrix norm for a pair of axes (or a 2-d x with an ord and no axis), else a vector norm.
     # Each norm's slope is exact where the norm is differentiable; at a kink it is one
@@ -463,26 +463,27 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     # small x)
     scale = np.asarray(g / (ans + (ans == 0))).astype(np.result_type(a.dtype, np.float16)) if euclid else None
     return (
-        (
-            conj_times(scale if axis == None or keepdims else np.expand_dims(scale, axis), a)
-            if euclid
-            else sign_times(unreduce(g, x, axis, keepdims), a)
-            if by_sign
-            else sign_times(extremum_bar(g, np.abs(a), ans, axis, keepdims, np.size(a) == 0), a)
-            if by_max
-            else norm_sums_bar(g, a, ord, axis, keepdims)
-            if by_sums
-            else conj_times(unreduce(g, x, axis, keepdims), slope)
-        ),
-        None,
-        None,
-        None,
+        conj_times(scale if axis == None or keepdims else np.expand_dims(scale, axis), a)
+        if euclid
+        else sign_times(unreduce(g, x, axis, keepdims), a)
+        if by_sign
+        else sign_times(extremum_bar(g, np.abs(a), ans, axis, keepdims, np.size(a) == 0), a)
+        if by_max
+        else norm_sums_bar(g, a, ord, axis, keepdims)
+        if by_sums
+        else conj_times(unreduce(g, x, axis, keepdims), slope)
     )
 
 
-@tangent(np.linalg.norm, complex_ok=True)
-def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
-    # <slope, dot> over the reduced axes, with norm_adjoint's slope (and its subgradients at the kinks)
+@adjoint(np.linalg.norm, complex_ok=True)
+def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
+    # (norm_back)
+    return norm_back(g, ans, x, ord, axis, keepdims), None, None, None
+
+
+@fragment
+def norm_dot(dot, ans, x, ord, axis, keepdims):
+    # <slope, dot> over the reduced axes, with norm_back's slope (and its subgradients at the kinks)
     a = np.asarray(x)
     matrix = ord == "nuc" or ord == "fro" or np.size(axis) == 2 or (ord != None and axis == None and a.ndim == 2)
     euclid = ord == None or ord == "fro" or (ord == 2 and not matrix)
@@ -490,19 +491,65 @@ def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
     by_max = (ord == np.inf or ord == -np.inf) and not matrix
     slope = norm_slope(ans, a, ord, axis, keepdims)
     return (
-        (
-            np.sum(conj_times(dot, a, True), axis=axis, keepdims=keepdims) / (ans + (ans == 0))
-            if euclid
-            else np.sum(sign_times(dot, a, True), axis=axis, keepdims=keepdims)
-            if by_sign
-            else extremum_dot(sign_times(dot, a, True), np.abs(a), ans, axis, keepdims, np.size(a) == 0)
-            if by_max
-            else np.sum(conj_times(dot, slope, True), axis=axis, keepdims=keepdims)
-        ),
-        None,
-        None,
-        None,
+        np.sum(conj_times(dot, a, True), axis=axis, keepdims=keepdims) / (ans + (ans == 0))
+        if euclid
+        else np.sum(sign_times(dot, a, True), axis=axis, keepdims=keepdims)
+        if by_sign
+        else extremum_dot(sign_times(dot, a, True), np.abs(a), ans, axis, keepdims, np.size(a) == 0)
+        if by_max
+        else np.sum(conj_times(dot, slope, True), axis=axis, keepdims=keepdims)
     )
+
+
+@tangent(np.linalg.norm, complex_ok=True)
+def norm_tangent(dot, ans, x, ord=None, axis=None, keepdims=False):
+    return norm_dot(dot, ans, x, ord, axis, keepdims), None, None, None
+
+
+# rules22: the array API's norms (NumPy 2.0+), np.linalg.norm's slopes over the axes each takes. vector_norm with
+# no axis is the vector norm of x flattened (np.linalg.norm would take a matrix norm of a 2-d x for some ord); over
+# two axes or more (flattened together by NumPy) it is refused.
+if hasattr(np.linalg, "vector_norm"):
+
+    @adjoint(np.linalg.vector_norm, complex_ok=True)
+    def vector_norm_adjoint(g, ans, x, axis=None, keepdims=False, ord=2):
+        # (no axis: the norm along the one axis of x flattened; ord 2 as np.linalg.norm's None, the Euclidean norm of
+        # a vector: a literal ord leaves one case's lines)
+        _one = supported(axis, np.size(axis) <= 1, "np.linalg.vector_norm over two axes or more (axis=)")
+        whole = axis == None
+        a = np.ravel(x) if whole else x
+        back = norm_back(
+            np.reshape(g, ()) if whole else g,
+            np.reshape(ans, ()) if whole else ans,
+            a,
+            None if ord == 2 else ord,
+            0 if whole else axis,
+            False if whole else keepdims,
+        )
+        return np.reshape(back if _one == axis else back, np.shape(x)), None, None, None  # (the check read: no pass)
+
+    @tangent(np.linalg.vector_norm, complex_ok=True)
+    def vector_norm_tangent(dot, ans, x, axis=None, keepdims=False, ord=2):
+        _one = supported(axis, np.size(axis) <= 1, "np.linalg.vector_norm over two axes or more (axis=)")
+        whole = axis == None
+        a = np.ravel(x) if whole else x
+        running = norm_dot(
+            np.ravel(dot) if whole else dot,
+            np.reshape(ans, ()) if whole else ans,
+            a,
+            None if ord == 2 else ord,
+            0 if whole else axis,
+            False if whole else keepdims,
+        )
+        return (np.reshape(running, np.shape(ans)) if whole else running) if _one == axis else running, None, None, None
+
+    @adjoint(np.linalg.matrix_norm, complex_ok=True)
+    def matrix_norm_adjoint(g, ans, x, keepdims=False, ord="fro"):
+        return norm_back(g, ans, x, ord, (-2, -1), keepdims), None, None
+
+    @tangent(np.linalg.matrix_norm, complex_ok=True)
+    def matrix_norm_tangent(dot, ans, x, keepdims=False, ord="fro"):
+        return norm_dot(dot, ans, x, ord, (-2, -1), keepdims), None, None
 
 
 # ---- running sums and products, differences (issue #13) --------------------------------------------
@@ -556,8 +603,8 @@ def cumprod_zeros(a, axis):
     return x, zero, seen, spared, any_zero
 
 
-@adjoint(np.cumprod, method="cumprod")
-def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
+@fragment
+def cumprod_back(g, ans, a, axis, dtype):
     # a_i's cotangent: sum over k >= i of g_k d cumprod_k / d a_i, d cumprod_k / d a_i = prod_{j <= k, j != i} a_j.
     # Linear time: where a_i != 0 that is ans_k / a_i, so the cotangent is the reverse running sum of g * ans over
     # a_i (an identity wherever a_i != 0, whatever the other elements, so its own derivative is right too). At a
@@ -567,7 +614,6 @@ def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     # would miss the later zeros' cotangents, and second order must stay exact.
     # Without a zero in a (cumprod_zeros' any_zero false) the cotangent is that running sum over a alone.
     # A floating dtype= multiplies in that precision, and the cotangent goes back in a's (float64 for integers).
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
     ax = 0 if axis == None else axis
     cast = a if is_none(dtype) else np.asarray(a).astype(dtype)
     parts = cumprod_zeros(cast, axis)
@@ -596,21 +642,27 @@ def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
         else linear
     )
     like = np.asarray(a).dtype
-    shaped = np.reshape(back if _unmodelled else back, np.shape(a))  # (the check read: no pass)
-    return shaped if is_none(dtype) else shaped.astype(like if like.kind in "fc" else np.float64), None, None, None
+    shaped = np.reshape(back, np.shape(a))
+    return shaped if is_none(dtype) else shaped.astype(like if like.kind in "fc" else np.float64)
 
 
-@tangent(np.cumprod)
-def cumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
+@adjoint(np.cumprod, method="cumprod")
+def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
+    # (cumprod_back; out= refused, a floating dtype= taken, another refused)
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    back = cumprod_back(g if _unmodelled else g, ans, a, axis, dtype)  # (the check read: no pass)
+    return back, None, None, None
+
+
+@fragment
+def cumprod_dot(dot, ans, a, axis, dtype):
     # sum over i <= k of dot_i d cumprod_k / d a_i (cumprod_adjoint's derivative), in linear time: ans_k times the
     # running sum of dot_i / a_i over the nonzero a_i, plus dot_z times the running product with a_z replaced by 1
     # from a slice's first zero z on. Two zeros or more in a slice: cumprod_others' matrix, as in cumprod_adjoint.
     # (out= refused at the call where literal; else when the tangent runs: the first dot reads the check); a
     # floating dtype= as in cumprod_adjoint, the tangent in that precision
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
     ax = 0 if axis == None else axis
-    checked = dot if _unmodelled else dot
-    d = np.ravel(checked) if axis == None or np.ndim(checked) == 0 else np.asarray(checked)
+    d = np.ravel(dot) if axis == None or np.ndim(dot) == 0 else np.asarray(dot)
     cast = a if is_none(dtype) else np.asarray(a).astype(dtype)
     parts = cumprod_zeros(cast, axis)
     x = parts[0]
@@ -630,11 +682,146 @@ def cumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
     running = (
         np.moveaxis(np.sum(others * moved[..., :, None], axis=-2), -1, -1 if axis == None else axis) if many else linear
     )
+    return running if is_none(dtype) else running.astype(dtype)
+
+
+@tangent(np.cumprod)
+def cumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
+    # (out= refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    running = cumprod_dot(dot if _unmodelled else dot, ans, a, axis, dtype)
+    return running, None, None, None
+
+
+# ---- rules22: the array API's running sums and products (NumPy 2.1+), np.ediff1d ---------------------------------
+
+
+@fragment
+def initial_dropped(v, axis, include_initial):
+    # v without the first entry along axis (the 0 or 1 include_initial=True puts before the running values)
+    ax = 0 if axis == None else axis
+    return np.moveaxis(np.moveaxis(v, ax, 0)[1:], 0, ax) if include_initial else v
+
+
+if hasattr(np, "cumulative_sum"):
+
+    @adjoint(np.cumulative_sum, linear="first", complex_ok=True)
+    def cumulative_sum_adjoint(g, ans, x, axis=None, dtype=None, out=None, include_initial=False):
+        # np.cumsum's (cumsum_adjoint) of g without the initial 0's entry (NumPy takes axis=None of a 1-d x only)
+        _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+        kept = initial_dropped(g if _unmodelled else g, axis, include_initial)  # (the check read: no pass)
+        ax = 0 if axis == None else axis
+        back = np.flip(np.cumsum(np.flip(kept, ax), ax), ax)
+        like = np.asarray(x).dtype
+        return (
+            back if is_none(dtype) else back.astype(like if like.kind in "fc" else np.float64),
+            None,
+            None,
+            None,
+            None,
+        )
+
+    @adjoint(np.cumulative_prod)
+    def cumulative_prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, include_initial=False):
+        # np.cumprod's (cumprod_back) of g and ans without the initial 1's entry
+        _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+        kept = initial_dropped(g if _unmodelled else g, axis, include_initial)  # (the check read: no pass)
+        running = initial_dropped(ans, axis, include_initial)
+        back = cumprod_back(kept, running, x, axis, dtype)
+        return back, None, None, None, None
+
+    @tangent(np.cumulative_prod)
+    def cumulative_prod_tangent(dot, ans, x, axis=None, dtype=None, out=None, include_initial=False):
+        # np.cumprod's (cumprod_dot), after the initial 1 (whose tangent is 0)
+        _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+        running = initial_dropped(ans, axis, include_initial)
+        moved = cumprod_dot(dot if _unmodelled else dot, running, x, axis, dtype)  # (the check read: no pass)
+        ax = 0 if axis == None else axis
+        return (
+            np.concatenate([np.zeros_like(np.take(moved, [0], ax)), moved], ax) if include_initial else moved,
+            None,
+            None,
+            None,
+            None,
+        )
+
+
+@adjoint(np.nancumsum)
+def nancumsum_adjoint(g, ans, a, axis=None, dtype=None, out=None):
+    # np.cumsum with each NaN read as 0: cumsum's cotangent (the reverse running sum), 0 at a NaN
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    ax = 0 if axis == None else axis
+    back = np.reshape(np.flip(np.cumsum(np.flip(g, ax), ax), ax), np.shape(a))
+    kept = np.where(np.isnan(a), 0.0, back if _unmodelled else back)  # (the check read: no pass)
+    like = np.asarray(a).dtype
+    return kept if is_none(dtype) else kept.astype(like if like.kind in "fc" else np.float64), None, None, None
+
+
+@tangent(np.nancumsum)
+def nancumsum_tangent(dot, ans, a, axis=None, dtype=None, out=None):
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    kept = np.where(np.isnan(a), 0.0, dot if _unmodelled else dot)  # (the check read: no pass)
+    return np.cumsum(kept, axis) if is_none(dtype) else np.cumsum(kept, axis).astype(dtype), None, None, None
+
+
+@adjoint(np.nancumprod)
+def nancumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
+    # np.cumprod with each NaN read as 1 (cumprod_back of the filled array, exact at zeros), 0 at a NaN
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    nan = np.isnan(a)
+    back = cumprod_back(g if _unmodelled else g, ans, np.where(nan, 1.0, a), axis, dtype)  # (the check read: no pass)
+    return np.where(nan, 0.0, back), None, None, None
+
+
+@tangent(np.nancumprod)
+def nancumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    nan = np.isnan(a)
+    kept = np.where(nan, 0.0, dot if _unmodelled else dot)  # (the check read: no pass)
+    return cumprod_dot(kept, ans, np.where(nan, 1.0, a), axis, dtype), None, None, None
+
+
+@adjoint(np.unwrap)
+def unwrap_adjoint(g, ans, p, discont=None, axis=-1, period=6.283185307179586):
+    # ans = p + k period, k an integer array piecewise constant in p (it changes where a jump crosses discont): the
+    # identity in p, and k (rounded from (ans - p) / period) in period; discont moves only where k changes
+    k = np.round((ans - p) / period)
+    return g, None, None, unbroadcast(g * k, period)
+
+
+@tangent(np.unwrap)
+def unwrap_tangent(dot, ans, p, discont=None, axis=-1, period=6.283185307179586):
+    return dot, None, None, np.round((ans - p) / period) * dot
+
+
+@adjoint(np.ediff1d)
+def ediff1d_adjoint(g, ans, ary, to_end=None, to_begin=None):
+    # ans = [to_begin.flat, diff(ary.flat), to_end.flat]: to_begin and to_end get their blocks of g; ary's element j
+    # gets d_{j-1}'s cotangent minus d_j's (0 beyond the ends)
+    nb = 0 if is_none(to_begin) else np.size(to_begin)
+    ne = 0 if is_none(to_end) else np.size(to_end)
+    flat = np.ravel(g)
+    gd = flat[nb : np.size(flat) - ne]
     return (
-        running if is_none(dtype) else running.astype(dtype),
-        None,
-        None,
-        None,
+        np.reshape(
+            -np.diff(np.concatenate([np.zeros(1, gd.dtype), gd, np.zeros(1, gd.dtype)]))[: np.size(ary)], np.shape(ary)
+        ),
+        None if is_none(to_end) else np.reshape(flat[np.size(flat) - ne :], np.shape(to_end)),
+        None if is_none(to_begin) else np.reshape(flat[:nb], np.shape(to_begin)),
+    )
+
+
+@tangent(np.ediff1d)
+def ediff1d_tangent(dot, ans, ary, to_end=None, to_begin=None):
+    # linear in each part: ary's tangent differenced, to_end's and to_begin's in their places, zeros elsewhere
+    nb = 0 if is_none(to_begin) else np.size(to_begin)
+    ne = 0 if is_none(to_end) else np.size(to_end)
+    dtype = np.asarray(ans).dtype
+    rest = np.zeros(np.size(ans) - np.size(dot), dtype)
+    return (
+        np.concatenate([np.zeros(nb, dtype), np.diff(np.ravel(dot)), np.zeros(ne, dtype)]),
+        np.concatenate([rest, np.ravel(dot)]),
+        np.concatenate([np.ravel(dot), rest]),
     )
 
 
@@ -733,52 +920,70 @@ def diff_tangent(dot, ans, a, n=1, axis=-1, prepend=None, append=None):
 # ---- reductions that skip NaNs, the range ---------------------------------------------------------
 
 
+@fragment
+def nan_skipped(a, where):
+    # the elements a nan-reduction leaves out: its NaNs, and with where= the elements where= drops (rules22)
+    return np.isnan(a) if is_none(where) else np.isnan(a) | ~np.broadcast_to(where, np.shape(a))
+
+
 @adjoint(np.nansum)
 def nansum_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    # a NaN counts as 0: it gets no cotangent
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
-    return np.where(np.isnan(a), 0.0, unreduce(g, a, axis, keepdims)) * _unmodelled, None, None, None, None, None, None
+    # a NaN counts as 0, and so does an element where= drops: they get no cotangent. A floating dtype= sums in that
+    # precision and the cotangent goes back in a's (float64 for integers); another dtype, out= and initial= are refused
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out, "initial", initial)
+    skip = nan_skipped(a, where)
+    back = np.where(skip, 0.0, unreduce(g, a, axis, keepdims)) * _unmodelled
+    like = np.asarray(a).dtype
+    return (
+        back if is_none(dtype) else back.astype(like if like.kind in "fc" else np.float64),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @tangent(np.nansum)
 def nansum_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out, "initial", initial)
+    skip = nan_skipped(a, where)
+    summed = np.sum(np.where(skip, 0.0, (dot if _unmodelled else dot)), axis=axis, keepdims=keepdims)
+    return summed if is_none(dtype) else summed.astype(dtype), None, None, None, None, None, None
+
+
+@adjoint(np.nanmean)
+def nanmean_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    # the mean of the kept elements (not NaN, and kept by where=): each gets g / their count, the others 0 (an
+    # all-NaN slice, whose mean is NaN, gets 0 everywhere: the count's maximum with 1 keeps 0 / 0 away). dtype= as
+    # nansum_adjoint's
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    skip = nan_skipped(a, where)
+    kept = ~skip
+    count = np.maximum(np.sum(kept, axis=axis, keepdims=True), 1)
+    back = unreduce(g, a, axis, keepdims) * kept / count * _unmodelled
+    like = np.asarray(a).dtype
     return (
-        np.sum(np.where(np.isnan(a), 0.0, (dot if _unmodelled else dot)), axis=axis, keepdims=keepdims),
-        None,
+        back if is_none(dtype) else back.astype(like if like.kind in "fc" else np.float64),
         None,
         None,
         None,
         None,
         None,
     )
-
-
-@adjoint(np.nanmean)
-def nanmean_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, where=None):
-    # the mean of the non-NaN elements: each gets g / their count, a NaN 0 (an all-NaN slice, whose
-    # mean is NaN, gets 0 everywhere: the count's maximum with 1 keeps 0 / 0 away)
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
-    kept = ~np.isnan(a)
-    count = np.maximum(np.sum(kept, axis=axis, keepdims=True), 1)
-    return unreduce(g, a, axis, keepdims) * kept / count * _unmodelled, None, None, None, None, None
 
 
 @tangent(np.nanmean)
 def nanmean_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
-    kept = ~np.isnan(a)
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    skip = nan_skipped(a, where)
+    kept = ~skip
     count = np.maximum(np.sum(kept, axis=axis, keepdims=keepdims), 1)
-    return (
-        np.sum(np.where(kept, (dot if _unmodelled else dot), 0.0), axis=axis, keepdims=keepdims) / count,
-        None,
-        None,
-        None,
-        None,
-        None,
-    )
+    mean = np.sum(np.where(kept, (dot if _unmodelled else dot), 0.0), axis=axis, keepdims=keepdims) / count
+    return mean if is_none(dtype) else mean.astype(dtype), None, None, None, None, None
 
 
 @fragment

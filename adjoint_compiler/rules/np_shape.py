@@ -173,6 +173,20 @@ def vstack_adjoint(g, ans, tup):
     return unjoin(g, tup, "vstack")
 
 
+@adjoint(np.block, complex_ok=True)
+def block_adjoint(g, ans, arrays):
+    # each array's block of g (rules22): the innermost lists are joined along the last axis, each outer level along
+    # the axis before; an array promoted with leading 1s gets its block back in its shape (runtime.unjoin, "block")
+    return unjoin(g, arrays, "block")
+
+
+@tangent(np.block, complex_ok=True)
+def block_tangent(dot, ans, arrays):
+    # np.block of the tangents, through rejoin: the zero tangent of an inner list that no differentiated value reached
+    # is one array of its stacked items (runtime.zeros_like), which rejoin reads item by item as it reads a list
+    return rejoin(dot, arrays, ans, "block")
+
+
 # ---- copying: sum the cotangent over the copies -------------------------------------
 
 
@@ -288,13 +302,14 @@ def _padded(x, pad_width, mode, reflect_type):
         or mode == "linear_ramp",
         "np.pad(mode=...) other than 'constant', 'edge', 'reflect', 'symmetric', 'wrap', 'mean', 'linear_ramp'",
     )
-    even = supported(reflect_type, reflect_type == "even", "np.pad(reflect_type='odd')")
+    reflection = supported(reflect_type, reflect_type == "even" or reflect_type == "odd", "np.pad(reflect_type=...)")
     return (
         np.pad(x, pad_width, mode="constant")
         if kind == "constant" or kind == "mean" or kind == "linear_ramp"
         else np.pad(x, pad_width, mode=kind)
         if kind == "edge" or kind == "wrap"
-        else np.pad(x, pad_width, mode=kind, reflect_type=even)
+        # (reflect_type 'odd' is pad_linear's: the even reflection here, unused)
+        else np.pad(x, pad_width, mode=kind, reflect_type="even" if reflection == "odd" else reflection)
     )
 
 
@@ -380,15 +395,17 @@ def pad_adjoint(
     # hold the numbers of constant_values instead (one, or a (before, after) pair per axis, as np.pad
     # reads it; NumPy takes constant_values in mode 'constant' only). The modes 'mean' (stat_length: a count,
     # no derivative) and 'linear_ramp' are linear in the array: their transpose is runtime.pad_linear_bar (np13p);
-    # the ramp's end_values are refused where differentiated (they only move the ramps: use a constant)
+    # the ramp's end_values are refused where differentiated (they only move the ramps: use a constant). The modes
+    # 'reflect' and 'symmetric' with reflect_type='odd' (2 edge - reflection: rules22) are linear in the array too
     numbers = _numbers(array)
     padded = _padded(numbers, pad_width, mode, reflect_type)
     constant_numbers = _numbers(constant_values)
     at_constant = np.pad(np.zeros(np.shape(array), np.intp), pad_width, constant_values=constant_numbers)
     copied = _summed_back(padded, g, array)
-    linear_mode = mode == "mean" or mode == "linear_ramp"
+    odd = reflect_type == "odd" and (mode == "reflect" or mode == "symmetric")
+    linear_mode = mode == "mean" or mode == "linear_ramp" or odd
     return (
-        pad_linear_bar(g, array, pad_width, mode, stat_length) if linear_mode else copied,
+        pad_linear_bar(g, array, pad_width, mode + "_odd" if odd else mode, stat_length) if linear_mode else copied,
         None,
         None,
         _summed_back(at_constant, g, constant_values),
@@ -406,9 +423,10 @@ def pad_tangent(
 ):
     # linear in the array and the constant together
     copies = _padded(dot, pad_width, mode, reflect_type)
-    linear_mode = mode == "mean" or mode == "linear_ramp"
+    odd = reflect_type == "odd" and (mode == "reflect" or mode == "symmetric")
+    linear_mode = mode == "mean" or mode == "linear_ramp" or odd
     return (
-        pad_linear(dot, pad_width, mode, stat_length) if linear_mode else copies,
+        pad_linear(dot, pad_width, mode + "_odd" if odd else mode, stat_length) if linear_mode else copies,
         None,
         None,
         np.pad(np.zeros(np.shape(array)), pad_width, constant_values=dot),
@@ -610,11 +628,114 @@ def linspace_tangent(dot, ans, start, stop, num=50, endpoint=True, retstep=False
     )
 
 
+@fragment
+def log_samples(ans, num, endpoint, base, axis):
+    # (w, b): np.logspace's sample weights i / div (as np.linspace's), and base with the axes NumPy gives it (padded
+    # to the broadcast shape of start, stop and base, an axis of length 1 inserted at axis)
+    div = num - 1 if endpoint else num
+    w = np.arange(num) / np.maximum(div, 1)
+    b = np.expand_dims(np.reshape(base, (1,) * (np.ndim(ans) - 1 - np.ndim(base)) + np.shape(base)), axis)
+    return w, b
+
+
+@adjoint(np.logspace)
+def logspace_adjoint(g, ans, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    # ans = b ** y, y = np.linspace(start, stop, num, endpoint, axis=axis): y's cotangent g ans ln(b) goes to start
+    # and stop as np.linspace's (linspace_adjoint); base's is g ans y / b summed over the samples. An integer dtype
+    # floors the samples: piecewise constant, cotangent 0.
+    parts = log_samples(ans, num, endpoint, base, axis)
+    w = parts[0]
+    b = parts[1]
+    keep = 1.0 if dtype == None else 1.0 * np.issubdtype(dtype, np.inexact)
+    scaled = keep * g * ans
+    samples = np.moveaxis(scaled * np.log(b), axis, 0)
+    y = np.linspace(start, stop, num, endpoint, axis=axis)
+    return (
+        unbroadcast(np.tensordot(1.0 - w, samples, 1), start),
+        unbroadcast(np.tensordot(w, samples, 1), stop),
+        None,
+        None,
+        unbroadcast(np.sum(scaled * y / b, axis=axis), base),
+        None,
+        None,
+    )
+
+
+@tangent(np.logspace)
+def logspace_tangent(dot, ans, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    # d ans = ans (ln(b) dy + y db / b), dy = (1 - w) d start + w d stop laid along axis
+    parts = log_samples(ans, num, endpoint, base, axis)
+    w = np.reshape(parts[0], (-1,) + (1,) * (np.ndim(ans) - 1))
+    b = parts[1]
+    keep = 1.0 if dtype == None else 1.0 * np.issubdtype(dtype, np.inexact)
+    slope = keep * ans * np.log(b)
+    db = log_samples(ans, num, endpoint, dot, axis)  # (dot as base's tangent: padded as base is)
+    return (
+        slope * np.moveaxis((1.0 - w) * dot, 0, axis),
+        slope * np.moveaxis(w * dot, 0, axis),
+        None,
+        None,
+        keep * ans * np.linspace(start, stop, num, endpoint, axis=axis) / b * db[1],
+        None,
+        None,
+    )
+
+
+@adjoint(np.geomspace)
+def geomspace_adjoint(g, ans, start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    # ans_i = start^(1 - w_i) stop^(w_i) (w_i as np.linspace's; the same of two negative ends, negated):
+    # d ans_i / d start = ans_i (1 - w_i) / start, d ans_i / d stop = ans_i w_i / stop. An integer dtype floors.
+    div = num - 1 if endpoint else num
+    w = np.arange(num) / np.maximum(div, 1)
+    keep = 1.0 if dtype == None else 1.0 * np.issubdtype(dtype, np.inexact)
+    samples = np.moveaxis(keep * g * ans, axis, 0)
+    return (
+        unbroadcast(np.tensordot(1.0 - w, samples, 1) / start, start),
+        unbroadcast(np.tensordot(w, samples, 1) / stop, stop),
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(np.geomspace)
+def geomspace_tangent(dot, ans, start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    div = num - 1 if endpoint else num
+    w = np.reshape(np.arange(num) / np.maximum(div, 1), (-1,) + (1,) * (np.ndim(ans) - 1))
+    keep = 1.0 if dtype == None else 1.0 * np.issubdtype(dtype, np.inexact)
+    return (
+        keep * ans * np.moveaxis((1.0 - w) * (dot / start), 0, axis),
+        keep * ans * np.moveaxis(w * (dot / stop), 0, axis),
+        None,
+        None,
+        None,
+        None,
+    )
+
+
 @adjoint(np.diagonal, method="diagonal", view=True, linear="first", complex_ok=True)
 def diagonal_adjoint(g, ans, a, offset=0, axis1=0, axis2=1):
     numbers = _numbers(a)
     taken = np.diagonal(numbers, offset, axis1, axis2)
     return _summed_back(taken, g, a), None, None, None
+
+
+if hasattr(np.linalg, "diagonal"):  # NumPy 2.0+: the array API's spellings, over the last two axes
+
+    @adjoint(np.linalg.diagonal, view=True, linear="first", complex_ok=True)
+    def linalg_diagonal_adjoint(g, ans, x, offset=0):
+        # np.diagonal(x, offset, -2, -1): g back on that diagonal (diagonal_adjoint)
+        numbers = _numbers(x)
+        taken = np.diagonal(numbers, offset, -2, -1)
+        return _summed_back(taken, g, x), None
+
+    @adjoint(
+        np.matrix_transpose, np.linalg.matrix_transpose, attribute="mT", view=True, linear="first", complex_ok=True
+    )
+    def matrix_transpose_adjoint(g, ans, x):
+        # the last two axes swapped, which is its own inverse
+        return np.swapaxes(g, -1, -2)
 
 
 @adjoint(np.fliplr, view=True, linear="first", complex_ok=True)

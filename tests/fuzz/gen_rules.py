@@ -1175,6 +1175,17 @@ def _build_more():
         _add(
             Entry(fn, [((2, 3), NORMAL)], render, spelled + "-attribute", lambda c, ops, s=spelled: ("attr", ops[0], s))
         )
+    if hasattr(np, "matrix_transpose"):  # (rules22: x.mT, NumPy 2)
+        render = _call_render(np.matrix_transpose)
+        _add(
+            Entry(
+                np.matrix_transpose,
+                [((2, 3, 4), NORMAL)],
+                render,
+                "mT-attribute",
+                lambda c, ops: ("attr", ops[0], "mT"),
+            )
+        )
     for fn, spelled in ((np.conjugate, "conjugate"), (np.conj, "conj")):
         _add(Entry(fn, [((2, 3), NORMAL)], _call_render(fn), spelled + "-method", _method_render(spelled)))
 

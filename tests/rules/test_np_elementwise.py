@@ -126,6 +126,7 @@ BINARY = [
     Binary(np.fmod, uniform(-3, 3), away(0.5, 2), off_jumps),
     Binary(np.fmax, uniform(-3, 3), uniform(-3, 3), apart),
     Binary(np.fmin, uniform(-3, 3), uniform(-3, 3), apart),
+    Binary(np.float_power, uniform(0.3, 3), uniform(-2, 2)),  # rules22
 ]
 BINARY_SHAPES = [
     ((), ()),
@@ -362,6 +363,7 @@ MORE_FNS += [np.polyder, np.polyint, np.polyadd, np.polysub, np.polymul, np.poly
 MORE_FNS += [np.vander]  # np13f
 MORE_FNS += [np_elementwise.array_cast, np_elementwise.asarray_cast]  # rules19: tested below
 MORE_FNS += [np_elementwise.interp_periodic]  # rules20: np.interp(period=), tests/rules/test_reduction_params.py
+MORE_FNS += [np.copysign, np.heaviside]  # rules22: a constant operand each (their rows: test_np_reductions_more.py)
 
 
 def test_table_and_module_list_the_same_rules():

@@ -572,6 +572,13 @@ def test_det_is_the_cofactor_matrix():
 # ---- registration and form ------------------------------------------------------
 
 TABLE_FNS = list({id(r.fn): r.fn for r in TABLE}.values())
+# rules22: rules whose rows are in tests/rules/test_np_reductions_more.py (a constant or a domain of their own, NumPy
+# 2's spellings absent from NumPy 1.26): the ufuncs' outer products (bound methods: the registry's own objects)
+MORE_FNS = [registry.lookup(getattr(f, "outer")).fn for f in (np.add, np.subtract, np.multiply, np.divide)]
+MORE_FNS += [
+    getattr(np.linalg, n) for n in ("matmul", "tensordot", "outer", "cross", "trace", "vecdot") if hasattr(np.linalg, n)
+]
+MORE_FNS += [getattr(np, n) for n in ("vecdot", "matvec", "vecmat") if hasattr(np, n)]
 
 
 def test_table_and_module_list_the_same_rules():
@@ -579,7 +586,7 @@ def test_table_and_module_list_the_same_rules():
     for fn in TABLE_FNS:
         rule = registry.lookup(fn)
         assert rule.origin == np_linalg.__name__ and rule.inline == (fn is not np_linalg.einsum_of_many), fn
-    covered = {id(fn) for fn in TABLE_FNS}
+    covered = {id(fn) for fn in TABLE_FNS + MORE_FNS}
     # (scipy.linalg's solve, inv and det share NumPy's rules, written here: tests/rules/test_scipy_linalg.py)
     numpy_own = [
         r for r in registry.all_rules().values() if not (getattr(r.fn, "__module__", None) or "").startswith("scipy")
@@ -975,10 +982,6 @@ def qr_raw(a):
     return np.sum(np.linalg.qr(a, mode="raw")[0])
 
 
-def svd_hermitian(a):
-    return np.sum(np.linalg.svd(a, hermitian=True)[1])  # (its vectors, eigh's, are refused; its values are not)
-
-
 def pinv_hermitian(a):
     return np.sum(np.linalg.pinv(a, hermitian=True))
 
@@ -1001,7 +1004,6 @@ def multi_dot_out(a, b):
     "f, pattern",
     [
         (qr_raw, r"test_np_linalg\.py:\d+:\d+: .*np\.linalg\.qr\(\.\.\., mode=\.\.\.\) other than 'reduced'"),
-        (svd_hermitian, r"test_np_linalg\.py:\d+:\d+: .*np\.linalg\.svd\(\.\.\., hermitian=True\)"),
         (svd_field, r"test_np_linalg\.py:\d+:\d+: .*\.S' with a differentiated value"),
         (eigh_field, r"test_np_linalg\.py:\d+:\d+: .*result\.eigenvalues' with a differentiated value"),
         (multi_dot_out, r"test_np_linalg\.py:\d+:\d+: .*out="),
@@ -1258,3 +1260,31 @@ def test_qr_modes_r_and_complete_through_compiled_functions(f, shape):
     t = np.random.default_rng(4).standard_normal(shape)
     fd = (f(a + 1e-6 * t) - f(a - 1e-6 * t)) / 2e-6
     assert abs(ac.jvp(f)(a, t)[1] - fd) < 1e-5 * max(1.0, abs(fd))
+
+
+# ---- rules22: np.linalg.svd(..., hermitian=True) with its vectors ------------------------------------------------
+
+
+def svd_hermitian_vectors(a):
+    # eigh's vectors, v_i = sign(w_i) u_i, and |w| sorted: a singular value decomposition of the symmetric matrix a's
+    # lower triangle makes, which Townsend's formulas take as they are (losses reading u and vh apart, in their gauge)
+    u, s, vh = np.linalg.svd(a, hermitian=True)
+    return np.sum(np.sin(u) * np.arange(16.0).reshape(4, 4)) + np.sum(s**2) + np.sum(np.cos(vh[:2]))
+
+
+def svd_hermitian_stack(a):
+    u, s, vh = np.linalg.svd(np.stack([a, 2.0 * a]), hermitian=True)
+    return np.sum((u[..., :2] @ vh[..., :2, :]) ** 2) + np.sum(u[..., 0] * vh[..., 1, :])
+
+
+@pytest.mark.parametrize("f", [svd_hermitian_vectors, svd_hermitian_stack], ids=lambda f: f.__name__)
+def test_svd_hermitian_vectors_in_both_modes(f):
+    rng = np.random.default_rng(22)
+    a = rng.standard_normal((4, 4))
+    symmetric = a + a.T  # eigenvalues of both signs, distinct in absolute value
+    assert len(set(np.round(np.abs(np.linalg.eigvalsh(symmetric)), 6))) == 4
+    ac.check_grads(f, (symmetric,), wrt=0, modes=("rev", "fwd"))
+    # not symmetric: NumPy reads the lower triangle only, and so does the gradient (0 above the diagonal)
+    lower = symmetric + np.triu(rng.standard_normal((4, 4)), 1)
+    ac.check_grads(f, (lower,), wrt=0, modes=("rev", "fwd"))
+    assert np.all(np.triu(ac.grad(f)(lower), 1) == 0.0)

@@ -457,6 +457,10 @@ MORE_FNS = [
     registry.lookup(np.minimum.accumulate).fn,
     np_reductions.sum_from,  # rules20: np.sum with initial= (registry.form), tests/rules/test_reduction_params.py
 ]
+# rules22 (their rows: tests/rules/test_np_reductions_more.py): NumPy 2.0's norms, 2.1's running sums and products
+MORE_FNS += [np.ediff1d, np.nancumsum, np.nancumprod, np.unwrap]
+MORE_FNS += [getattr(np.linalg, n) for n in ("vector_norm", "matrix_norm") if hasattr(np.linalg, n)]
+MORE_FNS += [getattr(np, n) for n in ("cumulative_sum", "cumulative_prod") if hasattr(np, n)]
 
 
 def test_table_and_module_list_the_same_rules():

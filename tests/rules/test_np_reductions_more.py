@@ -20,7 +20,7 @@ import adjoint_compiler as ac
 from adjoint_compiler import runtime
 from adjoint_compiler.rules import registry
 from adjoint_compiler.testing import check_grads, check_rule
-from tests.rules.domains import uniform
+from tests.rules.domains import away, uniform
 
 SEEDS = (0,)
 
@@ -50,6 +50,10 @@ class Row(NamedTuple):
 
 
 U = uniform(-3, 3)
+AWAY = away(0.3, 3)  # (rules22) away from copysign's kink and from a pole of np.divide.outer
+POS = uniform(0.5, 2)  # (rules22) np.geomspace's ends and np.logspace's base
+NEG = uniform(-2, -0.5)
+UNWRAPPED = np.array([0.0, 3.5, 7.0, -2.0, 1.0, 9.0, 8.5])  # (rules22) steps away from unwrap's jumps at +-pi
 ZEROS = np.array([[2.0, 0.0, 3.0, 1.5], [0.0, 0.0, -1.0, 2.0], [1.0, 2.0, 0.0, -0.5]])
 XP = np.array([0.0, 1.0, 2.5, 3.0])  # knots of np.interp (x is drawn between them, away from them)
 COORDS = np.array([0.0, 0.5, 1.5, 1.75, 3.0])  # uneven coordinates for np.gradient
@@ -254,7 +258,85 @@ TABLE = [
     Row(np.nanmedian, [given(WITH_NANS[[0, 2, 3]])], {"axis": 1}, "nanmedian-nans-axis1"),
     Row(np.nanmedian, [given(WITH_NANS)], {}, "nanmedian-nans-all"),
     Row(np.nanmedian, [given(WITH_NANS[:, :4])], {"axis": 0, "keepdims": True}, "nanmedian-nans-axis0"),
+    # rules22: copysign (x2's sign only: constant), heaviside (x2 where x1 == 0 only; x1 piecewise constant), ediff1d
+    Row(np.copysign, [Op(AWAY, (2, 3)), np.array([1.0, -2.0, -0.0])], {}, "copysign"),
+    Row(np.copysign, [Op(AWAY, (3,)), -1.5], {}, "copysign-number"),
+    Row(np.heaviside, [np.array([-1.0, 0.0, 2.0, 0.0]), Op(U, (4,))], {}, "heaviside"),
+    Row(np.heaviside, [np.array([[-1.0], [0.0]]), Op(U, (3,))], {}, "heaviside-broadcast"),
+    Row(np.ediff1d, [Op(U, (5,))], {}, "ediff1d"),
+    Row(np.ediff1d, [Op(U, (2, 3)), Op(U, (2,)), Op(U, ())], {}, "ediff1d-ends"),
+    Row(np.ediff1d, [Op(U, (1,))], {"to_begin": np.array([1.0, 2.0])}, "ediff1d-one"),
+    Row(np.ediff1d, [Op(U, (0,))], {}, "ediff1d-empty"),
+    # rules22: nancumsum / nancumprod (NaNs read as 0 / 1, get 0), np.unwrap (the identity in p away from its jumps)
+    Row(np.nancumsum, [Op(U, (5,))], {}, "nancumsum-drawn"),
+    Row(np.nancumsum, [given(WITH_NANS)], {"axis": 1}, "nancumsum-nans-axis1"),
+    Row(np.nancumsum, [given(WITH_NANS)], {}, "nancumsum-nans-flat"),
+    Row(np.nancumprod, [Op(U, (2, 3))], {"axis": 0}, "nancumprod-drawn"),
+    Row(np.nancumprod, [given(WITH_NANS)], {"axis": 1}, "nancumprod-nans-axis1"),
+    Row(np.nancumprod, [given(np.where(np.isnan(WITH_NANS[:3, :4]), np.nan, ZEROS))], {"axis": 0}, "nancumprod-zeros"),
+    Row(np.unwrap, [Op(uniform(-1.2, 1.2), (2, 5))], {}, "unwrap-drawn"),  # (steps below pi: nothing to unwrap)
+    Row(np.unwrap, [given(UNWRAPPED)], {}, "unwrap"),
+    Row(np.unwrap, [given(np.stack([UNWRAPPED, -UNWRAPPED]))], {"axis": 1, "discont": 4.0}, "unwrap-axis1"),
+    Row(np.unwrap, [given(UNWRAPPED * 30.0)], {"period": 360.0}, "unwrap-degrees"),
+    # rules22: np.logspace (start, stop, base) and np.geomspace (two ends of one sign) along every axis
+    Row(np.logspace, [Op(U, ()), Op(U, ()), 5], {}, "logspace"),
+    Row(np.logspace, [Op(U, (2,)), Op(U, ()), 4], {"base": 2.0, "endpoint": False}, "logspace-base2"),
+    Row(np.logspace, [Op(U, (2, 1)), Op(U, (3,)), 3, True, Op(POS, (3,))], {"axis": -1}, "logspace-base-axis"),
+    Row(np.logspace, [Op(U, ()), Op(U, ()), 1], {}, "logspace-one"),
+    Row(np.geomspace, [Op(POS, ()), Op(POS, ()), 5], {}, "geomspace"),
+    Row(np.geomspace, [Op(POS, (2,)), Op(POS, (2, 1)), 4], {"axis": 1, "endpoint": False}, "geomspace-axis1"),
+    Row(np.geomspace, [Op(NEG, (2,)), Op(NEG, (2,)), 3], {}, "geomspace-negative"),  # (NumPy 1.26 negates in place)
+    # rules22: the outer products of the ufuncs: vectors, a matrix by a number, a number by a vector
+    *[
+        Row(registry.lookup(fn.outer).fn, [Op(U, sa), Op(AWAY, sb)], {}, "%s.outer-%s-%s" % (fn.__name__, sa, sb))
+        for fn in (np.add, np.subtract, np.multiply, np.divide)
+        for sa, sb in [((2,), (3,)), ((2, 3), ()), ((), (2,)), ((2,), (2, 2))]
+    ],
 ]
+if hasattr(np.linalg, "vector_norm"):  # rules22: NumPy 2.0's array-API spellings
+    TABLE += [
+        Row(np.linalg.vector_norm, [Op(U, (3, 4))], {}, "vector_norm"),
+        Row(np.linalg.vector_norm, [Op(U, (3, 4))], {"axis": 1, "ord": 3}, "vector_norm-axis1-3"),
+        Row(np.linalg.vector_norm, [Op(U, (3, 4))], {"axis": 0, "ord": 1, "keepdims": True}, "vector_norm-1-keep"),
+        Row(np.linalg.vector_norm, [Op(U, (3, 4))], {"ord": np.inf, "keepdims": True}, "vector_norm-inf-keep"),
+        Row(np.linalg.vector_norm, [Op(U, (2, 3, 4))], {"axis": (1,), "ord": -np.inf}, "vector_norm-minf"),
+        Row(np.linalg.matrix_norm, [Op(U, (3, 4))], {}, "matrix_norm"),
+        Row(np.linalg.matrix_norm, [Op(U, (3, 4))], {"ord": "nuc"}, "matrix_norm-nuc"),
+        Row(np.linalg.matrix_norm, [Op(U, (2, 3, 3))], {"ord": 2, "keepdims": True}, "matrix_norm-2-stack"),
+        Row(np.linalg.matrix_norm, [Op(U, (3, 4))], {"ord": -np.inf}, "matrix_norm-minf"),
+        Row(np.linalg.matmul, [Op(U, (2, 3)), Op(U, (3, 4))], {}, "linalg.matmul"),
+        Row(np.linalg.tensordot, [Op(U, (2, 3, 4)), Op(U, (3, 4, 2))], {}, "linalg.tensordot"),
+        Row(np.linalg.tensordot, [Op(U, (2, 3)), Op(U, (3, 2))], {"axes": ([0], [1])}, "linalg.tensordot-axes"),
+        Row(np.linalg.outer, [Op(U, (3,)), Op(U, (4,))], {}, "linalg.outer"),
+        Row(np.linalg.cross, [Op(U, (2, 3)), Op(U, (3,))], {}, "linalg.cross"),
+        Row(np.linalg.cross, [Op(U, (3, 2)), Op(U, (3, 1))], {"axis": 0}, "linalg.cross-axis0"),
+        Row(np.linalg.trace, [Op(U, (3, 3))], {}, "linalg.trace"),
+        Row(np.linalg.trace, [Op(U, (2, 3, 4))], {"offset": 1}, "linalg.trace-stack"),
+        Row(np.linalg.diagonal, [Op(U, (2, 3, 4))], {"offset": -1}, "linalg.diagonal"),
+        Row(np.matrix_transpose, [Op(U, (2, 3, 4))], {}, "matrix_transpose"),
+        Row(np.linalg.matrix_transpose, [Op(U, (3, 4))], {}, "linalg.matrix_transpose"),
+        Row(np.vecdot, [Op(U, (2, 3)), Op(U, (3,))], {}, "vecdot"),
+        Row(np.vecdot, [Op(U, (3, 2)), Op(U, (3, 1))], {"axis": 0}, "vecdot-axis0"),
+        Row(np.linalg.vecdot, [Op(U, (2, 3)), Op(U, (2, 3))], {}, "linalg.vecdot"),
+    ]
+if hasattr(np, "cumulative_sum"):  # rules22: NumPy 2.1
+    TABLE += [
+        Row(np.cumulative_sum, [Op(U, (5,))], {}, "cumulative_sum"),
+        Row(np.cumulative_sum, [Op(U, (5,))], {"include_initial": True}, "cumulative_sum-initial"),
+        Row(np.cumulative_sum, [Op(U, (2, 3))], {"axis": 1, "include_initial": True}, "cumulative_sum-axis1"),
+        Row(np.cumulative_sum, [Op(U, (2, 3, 4))], {"axis": 0}, "cumulative_sum-axis0"),
+        Row(np.cumulative_prod, [Op(U, (5,))], {}, "cumulative_prod"),
+        Row(np.cumulative_prod, [Op(U, (2, 3, 4))], {"axis": -1, "include_initial": True}, "cumulative_prod-axis"),
+        Row(np.cumulative_prod, [given(ZEROS)], {"axis": 1, "include_initial": True}, "cumulative_prod-zeros"),
+        Row(np.cumulative_prod, [given(ZEROS)], {"axis": 0}, "cumulative_prod-zeros-axis0"),
+    ]
+if hasattr(np, "matvec"):  # rules22: NumPy 2.2
+    TABLE += [
+        Row(np.matvec, [Op(U, (2, 3, 4)), Op(U, (4,))], {}, "matvec"),
+        Row(np.matvec, [Op(U, (3, 4)), Op(U, (2, 1, 4))], {}, "matvec-broadcast"),
+        Row(np.vecmat, [Op(U, (3,)), Op(U, (2, 3, 4))], {}, "vecmat"),
+        Row(np.vecmat, [Op(U, (2, 1, 3)), Op(U, (3, 4))], {}, "vecmat-broadcast"),
+    ]
 
 
 def make(row, rng):
@@ -1058,3 +1140,109 @@ def test_var_with_a_mean_given_is_differentiated():
         pytest.skip("mean= is new in NumPy 2.0")
     x = np.array([1.0, 2.0, 6.0])
     assert np.allclose(ac.grad(lambda x: np.var(x, mean=np.mean(x, keepdims=True)))(x), 2 * (x - 3.0) / 3)
+
+
+# ---- rules22 ------------------------------------------------------------------------------------------------
+
+
+def test_unwrap_period_and_p_by_central_differences_in_both_modes():
+    # ans = p + k period, k constant near the point (no jump crossed): d/d period is k, read off the result
+    def f(p, period):
+        return np.sum(np.sin(np.unwrap(p, period=period)) * np.arange(7.0))
+
+    ac.check_grads(f, (UNWRAPPED, 5.0), wrt=(0, 1), modes=("rev", "fwd"), order=2)
+    k = (np.unwrap(UNWRAPPED, period=5.0) - UNWRAPPED) / 5.0
+    assert np.allclose(k, np.round(k)) and np.any(k != 0)
+
+
+def test_heaviside_takes_x2_only_where_x1_is_zero_and_nothing_for_x1():
+    # decided: x1 is piecewise constant (np.sign's slope 0 at its jump), x2 is the value at x1 == 0 exactly
+    x1, x2 = np.array([-1.0, 0.0, 2.0, 0.0]), np.array([0.5, 0.25, 0.75, 1.0])
+    g = np.array([1.0, 2.0, 3.0, 4.0])
+    bars = rule_of(np.heaviside)(g, np.heaviside(x1, x2), x1, x2)
+    assert bars[0] is None and np.array_equal(bars[1], [0.0, 2.0, 0.0, 4.0])
+
+    def f(x1, x2):
+        return np.sum(np.heaviside(x1, x2) * x2)
+
+    gx1, gx2 = ac.grad(f, wrt=(0, 1))(x1, x2)
+    assert np.array_equal(gx1, np.zeros(4)) and np.allclose(gx2, np.heaviside(x1, x2) + np.where(x1 == 0, x2, 0.0))
+
+
+def test_copysign_slope_is_abs_times_the_sign_of_x2():
+    x1, x2 = np.array([-2.0, 0.0, 3.0, 1.5]), np.array([1.0, -1.0, -0.0, 2.0])
+    bars = rule_of(np.copysign)(np.ones(4), np.copysign(x1, x2), x1, x2)
+    assert np.array_equal(bars[0], [-1.0, 0.0, -1.0, 1.0]) and bars[1] is None
+
+
+@pytest.mark.skipif(not hasattr(np, "cumulative_prod"), reason="NumPy 2.1's np.cumulative_sum / cumulative_prod")
+def test_cumulative_sum_and_prod_keep_float32_and_refuse_integer_dtypes_by_name():
+    x = np.array([0.5, -1.5, 2.0, 0.0], dtype=np.float32)
+
+    def f(x):
+        return np.sum(np.cumulative_sum(x, include_initial=True) ** 2) + np.sum(np.cumulative_prod(x) * x)
+
+    assert ac.grad(f)(x).dtype == np.float32
+
+    def g(x):
+        return np.sum(np.cumulative_sum(x, dtype=np.int64))
+
+    with pytest.raises(NotImplementedError, match="dtype="):
+        ac.grad(g)(x)
+
+
+def test_vector_norm_over_two_axes_is_refused_by_name():
+    if not hasattr(np.linalg, "vector_norm"):
+        pytest.skip("NumPy 2.0's np.linalg.vector_norm")
+
+    def f(x):
+        return np.linalg.vector_norm(x, axis=(0, 1))
+
+    with pytest.raises((NotImplementedError, ac.UnsupportedError), match="vector_norm over two axes"):
+        ac.grad(f)(np.ones((2, 3)))
+
+
+def test_ufunc_outer_keywords_are_refused_by_name():
+    def f(x):
+        return np.sum(np.multiply.outer(x, x, dtype=np.float32))
+
+    with pytest.raises(ac.UnsupportedError, match="dtype"):
+        ac.grad(f)(np.ones(3))
+
+
+def norms22(a):
+    return np.linalg.vector_norm(a, ord=3) + np.sum(np.linalg.vector_norm(a, axis=1) ** 2) + np.linalg.matrix_norm(a)
+
+
+def running22(a):
+    return np.sum(np.nancumsum(a, axis=1) ** 2) + np.sum(np.nancumprod(a, axis=0) ** 2) + np.sum(np.ediff1d(a) ** 3)
+
+
+def running_initial22(a):
+    return np.sum(np.cumulative_prod(a, axis=1, include_initial=True) ** 2) + np.sum(np.cumulative_sum(a[0]) ** 3)
+
+
+def products22(a):
+    return np.sum(np.multiply.outer(a[0], a[1]) ** 2) + np.sum(np.divide.outer(a[2], a[0] + 3.0) ** 2)
+
+
+def spaces22(a):
+    return np.sum(np.logspace(a[0, :2], a[1, :2], 4, base=3.0)) + np.sum(np.geomspace(a[0] ** 2 + 1, 2.0, 3) ** 2)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        pytest.param(norms22, marks=pytest.mark.skipif(not hasattr(np.linalg, "vector_norm"), reason="NumPy 2.0")),
+        running22,
+        pytest.param(
+            running_initial22, marks=pytest.mark.skipif(not hasattr(np, "cumulative_prod"), reason="NumPy 2.1")
+        ),
+        products22,
+        spaces22,
+    ],
+    ids=lambda f: f.__name__,
+)
+def test_rules22_second_order_in_both_modes(f):
+    a = np.random.default_rng(22).standard_normal((3, 4))
+    ac.check_grads(f, (a,), wrt=0, modes=("rev", "fwd"), order=2)

@@ -232,6 +232,10 @@ TABLE += (
             ((2, 3), ((1, 2), (0, 2)), {"mode": "linear_ramp", "end_values": ((0.5, -1.0), (2.0, 0.0))}),
             ((2, 2, 2), 1, {"mode": "linear_ramp", "end_values": 3.0}),
             ((3,), 0, {"mode": "mean"}),
+            # rules22: reflect_type='odd' (2 edge - reflection: linear in the array), pads longer than the array
+            ((4,), 2, {"mode": "reflect", "reflect_type": "odd"}),
+            ((3,), (5, 7), {"mode": "reflect", "reflect_type": "odd"}),
+            ((2, 3), ((1, 4), (2, 1)), {"mode": "symmetric", "reflect_type": "odd"}),
         ]
     ]
     + [
@@ -438,6 +442,11 @@ def test_diag_of_a_rectangle_puts_g_on_the_diagonal():
 TABLE_FNS = list({id(r.fn): r.fn for r in TABLE + SEQ_TABLE}.values())
 # (dtypes13) np.reshape(x, newshape=...)'s variant: its cases are in tests/test_methods.py
 TABLE_FNS.append(np_shape.reshape_newshape)
+# rules22 (their rows: tests/rules/test_np_reductions_more.py): np.logspace and np.geomspace (ends of one sign),
+# NumPy 2.0's np.linalg.diagonal and matrix transposes
+TABLE_FNS += [np.logspace, np.geomspace]
+TABLE_FNS += [f for f in (getattr(np.linalg, "diagonal", None), getattr(np, "matrix_transpose", None)) if f]
+TABLE_FNS += [np.linalg.matrix_transpose] if hasattr(np.linalg, "matrix_transpose") else []
 
 
 def test_table_and_module_list_the_same_rules():

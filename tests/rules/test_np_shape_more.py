@@ -62,6 +62,9 @@ TABLE = (
             ((3,), (), {}),
         ]
     ]
+    + [  # rules22: np.block of one list (nested lists: test_block_of_nested_lists)
+        _row(np.block, [S(shapes)]) for shapes in [((3,), (2,)), ((2, 3), (2, 1)), ((), (2,)), ((1, 2), (3,), (1, 1))]
+    ]
     + [
         _row(np.insert, [A(sa), obj, A(sv)], kw)
         for sa, obj, sv, kw in [
@@ -489,10 +492,6 @@ def pad_end_values(x):
     return np.sum(np.pad(x, 1, mode="linear_ramp", end_values=x[0]))
 
 
-def pad_odd(x):
-    return np.sum(np.pad(x, 1, mode="reflect", reflect_type="odd"))
-
-
 def pad_stat_length(x):
     return np.sum(np.pad(x, 1, mode="maximum", stat_length=2))
 
@@ -542,7 +541,6 @@ def power_at(x):
 REFUSED = [
     (pad_median, "mode", ac.CompileError),
     (pad_end_values, "end_values", ac.UnsupportedError),  # (np13p: mode 'mean' and 'linear_ramp' are differentiated)
-    (pad_odd, "reflect_type", ac.CompileError),
     (pad_stat_length, "mode=", ac.CompileError),  # (mode "maximum": stat_length is modelled, for mode "mean")
     (take_out, "out=", ac.CompileError),  # the compiler refuses out= of any call
     (choose_out, "out=", ac.CompileError),
@@ -624,3 +622,41 @@ def test_meshgrid_and_pad_parameters():
 @pytest.mark.parametrize("fn", FNS, ids=lambda f: f.__name__)
 def test_every_function_has_a_tangent(fn):
     assert registry.tangent_rule(fn) is not None or registry.linearity(fn) is not None
+
+
+# ---- rules22: np.block of nested lists -------------------------------------------------------------------------
+
+
+def test_block_of_nested_lists_in_both_modes_and_second_order():
+    rng = np.random.default_rng(22)
+    a, x = rng.standard_normal((2, 3)), rng.standard_normal(3)
+
+    def f(a, x):
+        grid = np.block([[a, np.cos(a)], [x, x**2]])  # a 1-d block padded to a row
+        cube = np.block([[[a]], [[a * x]]])  # three levels: the outermost joins along axis 0 of three
+        return np.sum(np.sin(grid)) + np.sum(cube**3) + np.sum(np.block([[a, x[0] * np.ones((2, 1))], [x, 1.0]]) ** 2)
+
+    ac.check_grads(f, (a, x), wrt=(0, 1), modes=("rev", "fwd"), order=2)
+
+
+def test_block_cotangents_are_the_blocks_in_nested_lists():
+    from adjoint_compiler import runtime
+
+    arrays = [[np.zeros((2, 2)), np.zeros((2, 1))], [np.zeros(2), 0.0]]  # the second row: (1, 2) and (1, 1) blocks
+    g = np.arange(9.0).reshape(3, 3)
+    back = runtime.unjoin(g, arrays, "block")
+    assert [[np.shape(b) for b in row] for row in back] == [[(2, 2), (2, 1)], [(2,), ()]]
+    assert back[0][1].tolist() == [[2.0], [5.0]] and back[1][0].tolist() == [6.0, 7.0] and back[1][1] == 8.0
+    # rejoin is its adjoint (the dot-product test) and rebuilds NumPy's np.block
+    hs = [[np.ones((2, 2)), 2 * np.ones((2, 1))], [3 * np.ones(2), 4.0]]
+    assert np.array_equal(runtime.rejoin(hs, arrays, g, "block"), np.block(hs))
+    left = sum(np.sum(u * h) for row_u, row_h in zip(back, hs) for u, h in zip(row_u, row_h))
+    assert left == pytest.approx(np.sum(g * np.block(hs)))
+
+
+@pytest.mark.skipif(not hasattr(np, "matrix_transpose"), reason="NumPy 2.0's x.mT")
+def test_matrix_transpose_attribute_in_both_modes_and_second_order():
+    def f(x):
+        return np.sum(np.sin(x.mT) * np.arange(12.0).reshape(4, 3)) + np.sum(np.linalg.matrix_transpose(x) ** 3)
+
+    ac.check_grads(f, (np.random.default_rng(2).standard_normal((2, 3, 4)),), wrt=0, modes=("rev", "fwd"), order=2)

@@ -286,10 +286,6 @@ def nansum_initial(x):
     return np.nansum(x, initial=1.0)
 
 
-def nanmean_where(x):
-    return np.nanmean(x, where=x > 0)
-
-
 def sum_out(x):
     out = np.zeros(())
     return np.sum(x, out=out)
@@ -302,7 +298,6 @@ def sum_out(x):
         (mean_complex_dtype, "dtype="),
         (cumprod_bool_dtype, "dtype="),
         (nansum_initial, "initial="),
-        (nanmean_where, "where="),
         (sum_out, "out"),
     ],
     ids=lambda v: getattr(v, "__name__", v),
@@ -451,3 +446,47 @@ def lambda_interp_wrap(fp):
 def test_interp_period_itself_is_not_differentiated():
     with pytest.raises(ac.CompileError, match="period"):
         ac.grad(interp_periodic_wrt_period, wrt=1)(5.0, 360.0)
+
+
+# ---- rules22: np.nansum's and np.nanmean's where= and floating dtype= ----------------------------------------------
+NAN_POINT = np.array([[0.7, np.nan, 2.1, -1.3], [1.9, -0.4, np.nan, 0.8], [-2.2, 1.1, 0.3, 2.6]])
+KEPT = np.array([[True, True, False, True], [True, False, True, True], [False, True, True, True]])
+
+
+def nansum_where(a):
+    return np.sum(np.nansum(a, axis=1, where=KEPT) ** 2) + np.nansum(a, where=KEPT[0])
+
+
+def nanmean_where(a):
+    return np.sum(np.nanmean(a, axis=0, where=KEPT) ** 2) + np.nanmean(2.0 * a, where=KEPT, keepdims=True)[0, 0]
+
+
+def nan_float_dtypes(a):
+    return np.sum(np.nansum(a, axis=1, dtype=np.float32) ** 2) + np.nanmean(a, dtype=np.float64)
+
+
+@pytest.mark.parametrize("fn", [nansum_where, nanmean_where, nan_float_dtypes], ids=lambda f: f.__name__)
+def test_nan_reductions_where_and_dtype_against_central_differences_in_both_modes(fn):
+    # central differences along the non-NaN elements (a NaN stays NaN: its cotangent is 0, as NumPy skips it)
+    free = ~np.isnan(NAN_POINT)
+    rtol = 1e-3 if fn is nan_float_dtypes else 1e-6  # (float32 sums: central differences read float32 rounding)
+    grad = ac.grad(fn)(NAN_POINT)
+    assert np.array_equal(grad[~free], np.zeros(2))
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        d = np.where(free, rng.standard_normal(NAN_POINT.shape), 0.0)
+        h = 1e-4 if fn is nan_float_dtypes else 1e-6
+        fd = (fn(NAN_POINT + h * d) - fn(NAN_POINT - h * d)) / (2 * h)
+        assert abs(np.sum(grad[free] * d[free]) - fd) <= rtol * max(1.0, abs(fd))
+        _, tangent = ac.jvp(fn)(NAN_POINT, d)
+        assert abs(tangent - fd) <= rtol * max(1.0, abs(fd))
+    # second order: the Hessian-vector product against differences of the gradient
+    d = np.where(free, 1.0, 0.0)
+    hv = ac.hvp(fn)(NAN_POINT, d)
+    fd = (ac.grad(fn)(NAN_POINT + 1e-5 * d) - ac.grad(fn)(NAN_POINT - 1e-5 * d)) / 2e-5
+    exact = fn is not nan_float_dtypes  # (float32 sums: the gradient's differences read float32 rounding)
+    assert np.allclose(hv[free], fd[free], rtol=1e-5 if exact else 1e-2, atol=1e-4 if exact else 1e-2)
+
+
+def test_nansum_where_keeps_float32():
+    assert ac.grad(lambda a: np.nansum(a, where=KEPT))(NAN_POINT.astype(np.float32)).dtype == np.float32

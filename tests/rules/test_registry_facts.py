@@ -86,6 +86,8 @@ VIEW_CALLS = {
 }
 if hasattr(np, "matrix_transpose"):  # NumPy >= 2.0
     VIEW_CALLS[np.matrix_transpose] = lambda: np.matrix_transpose(A)
+    VIEW_CALLS[np.linalg.matrix_transpose] = lambda: np.linalg.matrix_transpose(A)  # rules22
+    VIEW_CALLS[np.linalg.diagonal] = lambda: np.linalg.diagonal(A)
 if hasattr(np, "unstack"):  # NumPy >= 2.1
     VIEW_CALLS[np.unstack] = lambda: np.unstack(A)[0]
 # declared by name: attributes and methods of an ndarray, or spellings with no function of that __name__

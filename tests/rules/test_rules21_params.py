@@ -66,40 +66,18 @@ def sum_int_dtype(x):
     return np.sum(x, dtype=np.int64) * np.sum(x)
 
 
-def nansum_dtype(x):
-    return np.nansum(x, dtype=np.float32)
-
-
-def nansum_where(x):
-    return np.nansum(x, where=x > 1)
-
-
-def nanmean_where(x):
-    return np.nanmean(x, where=x > 1)
-
-
 def nanprod_where(x):
     return np.nanprod(x, where=x > 1)
-
-
-def pad_odd(x):
-    return np.sum(np.pad(x, 2, mode="reflect", reflect_type="odd") ** 2)
-
-
-def svd_hermitian_vectors(x):
-    return np.sum(np.linalg.svd(np.outer(x, x) + np.eye(3), hermitian=True)[0])
 
 
 @pytest.mark.parametrize(
     "fn, name",
     [
         (sum_int_dtype, "dtype="),  # (an integer sum is piecewise constant: its zero derivative is not modelled)
-        (nansum_dtype, "dtype="),
-        (nansum_where, "where="),
-        (nanmean_where, "where="),
+        # (rules22: np.nansum's floating dtype=, nansum's and nanmean's where=, np.pad's reflect_type='odd' and
+        # np.linalg.svd's vectors with hermitian=True are differentiated now: tests/rules/test_reduction_params.py,
+        # test_np_shape.py's np.pad rows, test_np_linalg.py's test_svd_hermitian_vectors)
         (nanprod_where, "where="),
-        (pad_odd, "reflect_type='odd'"),
-        (svd_hermitian_vectors, "hermitian=True"),
     ],
     ids=lambda v: getattr(v, "__name__", v),
 )
