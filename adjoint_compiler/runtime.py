@@ -4212,16 +4212,34 @@ def real_cotangent(g, operands, label, filename, line, col):
     refused: ``real_values``), so its result is, and only the real part of a real value's cotangent pairs with
     its change (docs/complex.md). The rule then sees real values alone, as it was written for."""
     real_values(operands, label, filename, line, col)
+    return _real_part(g)
+
+
+def _real_part(g):
+    # (a tuple's or a list's cotangent, an SVD's: element by element, whatever their shapes)
+    if isinstance(g, (tuple, list)):
+        return type(g)(_real_part(e) for e in g) if type(g) in (tuple, list) else g
     return np.real(g) if np.iscomplexobj(g) else g
+
+
+def _holds_complex(v):
+    if isinstance(v, (tuple, list)):
+        return any(_holds_complex(e) for e in v)
+    if isinstance(v, dict):
+        return any(_holds_complex(e) for e in dict.values(v))
+    return np.iscomplexobj(v)
 
 
 def real_values(operands, label, filename, line, col):
     """Refuse the call ``label`` at ``filename:line:col`` where an operand of its rule, written for real numbers,
-    is complex."""
+    is complex (an operand that is a tuple or list, of arrays of any shapes: any of its elements)."""
     for v in operands:
-        if np.iscomplexobj(v):
+        if _holds_complex(v):
             raise ComplexRefusal(label, filename, line, col)
 
 
 HELPERS = HELPERS + ("real_cotangent", "real_values", "ComplexRefusal")
-DEPENDS.update(real_cotangent=("real_values", "ComplexRefusal"), real_values=("ComplexRefusal",))
+DEPENDS.update(
+    real_cotangent=("real_values", "ComplexRefusal", "_real_part", "_holds_complex"),
+    real_values=("ComplexRefusal", "_holds_complex"),
+)

@@ -816,3 +816,19 @@ def test_hessian_of_a_kernel_built_in_nested_loops_then_a_log_determinant():
     want = _fd(lambda v: grad(v), x)
     _close(ac.hessian(kernel_logdet)(x), want, rtol=1e-5, atol=1e-6)
     _close(ac.hvp(kernel_logdet)(x, V), want @ V, rtol=1e-5, atol=1e-6)
+
+
+def singular_vector_loss(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.sum(s**2) + np.sum(u[:, 0] ** 2 * np.arange(3.0)) + vh[1, 2] ** 2
+
+
+def test_hessian_through_singular_vectors():
+    # was: ValueError (not located) in runtime.real_values, which took the cotangent of svd's (U, S, Vh) for one
+    # array: the tuple, checked element by element now
+    a = np.array([[0.3, -0.4, 0.7], [0.5, 3.1, -0.2], [0.8, -0.3, 6.2]])
+    grad = ac.grad(singular_vector_loss)
+    flat = lambda v: grad(v.reshape(3, 3)).ravel()  # noqa: E731
+    want = _fd(flat, a.ravel())
+    direction = np.arange(9.0).reshape(3, 3) / 9
+    _close(ac.hvp(singular_vector_loss)(a, direction).ravel(), want @ direction.ravel(), rtol=1e-5, atol=1e-6)
