@@ -437,8 +437,8 @@ def svd_factors(ans, a, compute_uv, hermitian):
     return (ans if compute_uv else np.linalg.svd(seen, full_matrices=False)) if checked else None
 
 
-@adjoint(np.linalg.svd, complex_ok=True)
-def svd_adjoint(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
+@fragment
+def svd_bar(g, ans, a, full_matrices, compute_uv, hermitian):
     # A = U S V^T (real, distinct nonzero singular values; Townsend 2016, "Differentiating the singular
     # value decomposition"), with F_ij = 1 / (s_j^2 - s_i^2):
     #   A_bar = U [(F o (U^T U_bar - U_bar^T U)) S + diag(S_bar) + S (F o (V^T V_bar - V_bar^T V))] V^T
@@ -495,15 +495,12 @@ def svd_adjoint(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False)
     return (
         np.tril((core + np.conj(np.swapaxes(core, -1, -2))) * (1.0 - 0.5 * np.eye(n)))
         if hermitian
-        else core + u_rest + v_rest,
-        None,
-        None,
-        None,
+        else core + u_rest + v_rest
     )
 
 
-@tangent(np.linalg.svd, complex_ok=True)
-def svd_tangent(dot, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
+@fragment
+def svd_dot(dot, ans, a, full_matrices, compute_uv, hermitian):
     # With dP = U^T dA V (Townsend 2016): dS = diag(dP),
     #   dU = U (F o (dP S + S dP^T)) + (I - U U^T) dA V S^-1,  dV = V (F o (S dP + dP^T S)) + (I - V V^T) dA^T U S^-1
     # the second terms for a non-square A only, as in svd_adjoint. The extra columns of U (rows of Vh)
@@ -550,7 +547,18 @@ def svd_tangent(dot, ans, a, full_matrices=True, compute_uv=True, hermitian=Fals
         if extra
         else np.conj(np.swapaxes(dv, -1, -2))
     )
-    return ((du_all, ds, dvh_all) if compute_uv else ds), None, None, None
+    return (du_all, ds, dvh_all) if compute_uv else ds
+
+
+# (the bodies above are fragments: scipy.linalg.svd shares them)
+@adjoint(np.linalg.svd, complex_ok=True)
+def svd_adjoint(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
+    return svd_bar(g, ans, a, full_matrices, compute_uv, hermitian), None, None, None
+
+
+@tangent(np.linalg.svd, complex_ok=True)
+def svd_tangent(dot, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
+    return svd_dot(dot, ans, a, full_matrices, compute_uv, hermitian), None, None, None
 
 
 def _svdvals():

@@ -1,7 +1,7 @@
 """Adjoints of ``scipy.linalg``: ``solve`` (with ``assume_a=``, ``lower=``, ``transposed=``), ``solve_triangular``,
 ``solve_banded``, ``cholesky``, ``cho_factor``/``cho_solve``, ``lu_factor``/``lu_solve``, ``expm``, ``sqrtm``,
-``logm``, ``eigh``/``eigvalsh`` (NumPy's bodies with ``lower=``; the generalized problem refused), ``toeplitz``,
-``circulant``, and ``inv``, ``det``, ``norm``, ``pinv``, ``svdvals`` (NumPy's rules, np_linalg.py and
+``logm``, ``svd``, ``eigh``/``eigvalsh`` (NumPy's bodies, with ``lower=``; the generalized problem refused),
+``toeplitz``, ``circulant``, and ``inv``, ``det``, ``norm``, ``pinv``, ``svdvals`` (NumPy's rules, np_linalg.py and
 np_reductions.py, registered for them as well), with tangent rules.
 
 Registered only where SciPy is installed and the user imports ``scipy.linalg`` (rules/__init__.py). Real matrices.
@@ -46,7 +46,7 @@ import numpy as np
 from scipy import linalg as scipy_linalg
 
 from adjoint_compiler.rules import np_linalg, np_reductions
-from adjoint_compiler.rules.np_linalg import eigh_bar, eigh_dot, eigvalsh_bar, eigvalsh_dot
+from adjoint_compiler.rules.np_linalg import eigh_bar, eigh_dot, eigvalsh_bar, eigvalsh_dot, svd_bar, svd_dot
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
 from adjoint_compiler.runtime import (
     band_index,
@@ -71,6 +71,32 @@ adjoint(scipy_linalg.pinv)(np_linalg.pinv_adjoint)
 tangent(scipy_linalg.pinv)(np_linalg.pinv_tangent)
 adjoint(scipy_linalg.svdvals)(np_linalg.svdvals_adjoint)  # (SciPy's overwrite_a= and check_finite= refused)
 tangent(scipy_linalg.svdvals)(np_linalg.svdvals_tangent)
+
+
+# ---- svd: NumPy's (np_linalg's fragments); overwrite_a=True refused (the derivative may read a again), check_finite=
+# and lapack_driver= honoured (the same factorization)
+
+
+@fragment
+def kept(x, overwrite_a):
+    ok = linalg_check(not overwrite_a, "scipy.linalg.svd(..., overwrite_a=True) (the derivative may read a again)")
+    return x if ok else None
+
+
+@adjoint(scipy_linalg.svd, complex_ok=True)
+def svd_adjoint(
+    g, ans, a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True, lapack_driver="gesdd"
+):
+    usv = kept(ans, overwrite_a)
+    return svd_bar(g, usv, a, full_matrices, compute_uv, False), None, None, None, None, None
+
+
+@tangent(scipy_linalg.svd, complex_ok=True)
+def svd_tangent(
+    dot, ans, a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True, lapack_driver="gesdd"
+):
+    usv = kept(ans, overwrite_a)
+    return svd_dot(dot, usv, a, full_matrices, compute_uv, False), None, None, None, None, None
 
 
 # ---- eigh and eigvalsh: NumPy's rules (np_linalg's fragments), lower= for UPLO='L'

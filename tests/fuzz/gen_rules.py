@@ -1078,6 +1078,9 @@ def _scipy_render(row, diff):
         # (c, lower), (lu, piv): the factor; eigh's (w, v): the eigenvalues, differentiable where copies of fuzzed
         # values tie (as np.linalg.eigh's, LINALG_DECOMPOSITIONS)
         pair = row.fn in (_scipy.linalg.cho_factor, _scipy.linalg.lu_factor, _scipy.linalg.eigh)
+        values = row.fn is _scipy.linalg.svd  # (U, s, Vh): the singular values, as np.linalg.svd's are drawn
+        if values:
+            return ("index", e, "1")
         return ("index", e, "0") if pair else e
 
     return render

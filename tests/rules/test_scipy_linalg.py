@@ -248,6 +248,8 @@ def _pair_rows():
         Row("lu_factor", scipy_linalg.lu_factor, L + "lu_factor", [pivoted(4)], {}, (0,)),
         # eigh gives the pair (w, v); a matrix that is not symmetric, with well separated eigenvalues
         Row("eigh", scipy_linalg.eigh, L + "eigh", [R.standard_normal((3, 3)) + np.diag([0.0, 4.0, 8.0])], {}, (0,)),
+        # svd gives (U, s, Vh): NumPy's rule; the values differentiated, the vectors in test_svd_vectors_...
+        Row("svd", scipy_linalg.svd, L + "svd", [R.standard_normal((4, 3))], {"full_matrices": False}, (0,)),
     ]
 
 
@@ -608,3 +610,29 @@ def test_eigh_and_toeplitz_beyond_the_rules_are_refused_where_called(f, args, re
     # at compile time where the case is a literal, else when the gradient runs (as every rule's refusal of a value)
     with pytest.raises((ac.UnsupportedError, NotImplementedError), match=r"test_scipy_linalg.py:\d+:\d+: .*" + refused):
         ac.grad(f)(*args)
+
+
+def svd_vector_loss(a):
+    u, s, vh = scipy_linalg.svd(a, full_matrices=False, lapack_driver="gesvd")
+    return np.sum(s**2) + np.sum(u[:, 0] ** 2 * np.arange(1.0, 5.0)) + vh[1, 2] ** 2
+
+
+def svd_values_only(a):
+    return np.sum(scipy_linalg.svd(a, compute_uv=False, check_finite=False) ** 3)
+
+
+def svd_overwriting(a):
+    return np.sum(scipy_linalg.svd(a, overwrite_a=True)[1])
+
+
+@pytest.mark.parametrize("f", [svd_vector_loss, svd_values_only])
+def test_svd_matches_central_differences(f):
+    a = R.standard_normal((4, 3)) + np.vstack([np.diag([0.0, 3.0, 6.0]), np.zeros(3)])
+    ac.check_grads(f, (a,), modes=("rev", "fwd"))
+
+
+def test_svd_overwriting_its_argument_is_refused():
+    with pytest.raises(
+        (ac.UnsupportedError, NotImplementedError), match=r"test_scipy_linalg.py:\d+:\d+: .*overwrite_a"
+    ):
+        ac.grad(svd_overwriting)(R.standard_normal((3, 3)))
