@@ -848,8 +848,8 @@ def add_into(total, term):
     the compiled function owns (``optimize.in_place`` proves it); anything else (a number, another shape or
     dtype, an array subclass) is summed as ``+`` sums it."""
     if (
-        type(total) is np.ndarray
-        and type(term) is np.ndarray
+        type(total) is _NDARRAY
+        and type(term) is _NDARRAY
         and total.shape == term.shape
         and total.dtype == term.dtype
         and total.flags.writeable
@@ -2341,6 +2341,11 @@ STATIC = STATIC + ("quantile_method", "copied", "axes_from_end", "only_defaults"
 # ---- emit14 (issue #14): np.matmul's adjoint in one call, with the textbook formula for matrices and vectors ----
 
 
+# module globals for helpers a loop calls each step: one load each, where np.ndarray is two
+_NDARRAY = np.ndarray
+_DOT = np.dot
+
+
 def matmul_bar1(g, x1, x2):
     """The cotangent of ``x1`` in ``x1 @ x2`` from the result's ``g``: the adjoint of ``x1 -> x1 @ x2``.
     Arrays of 1 or 2 axes take ``g @ x2.T`` (or its vector forms) directly; anything else (stacks, lists)
@@ -2355,6 +2360,15 @@ def matmul_bar1(g, x1, x2):
     than ``x1`` says that happened (a broadcast ``g`` never gives ``x1``'s shape: a broadcast axis of
     length 1 in the product is an axis of length 1 in ``x1`` or ``x2``, one in ``g`` it is not), and so
     does a ``g`` np.dot cannot take."""
+    if type(g) is _NDARRAY and type(x1) is _NDARRAY and type(x2) is _NDARRAY and x1.ndim == 2 == x2.ndim:
+        # the common case first (a loop pays these checks each step): two matrices, g @ x2.T
+        try:
+            out = _DOT(g, x2.T)
+        except ValueError:
+            out = None
+        if out is not None and out.shape == x1.shape:
+            return out
+        return _matmul_general(g, x1, x2)[0]
     if type(x2) is np.ndarray and type(x1) is np.ndarray:
         n1, n2 = x1.ndim, x2.ndim
         if n1 == 1 and n2 == 1 and np.ndim(g) == 0:
@@ -2379,6 +2393,14 @@ def matmul_bar1(g, x1, x2):
 
 def matmul_bar2(g, x1, x2):
     """The cotangent of ``x2`` in ``x1 @ x2``: the adjoint of ``x2 -> x1 @ x2`` (see ``matmul_bar1``)."""
+    if type(g) is _NDARRAY and type(x1) is _NDARRAY and type(x2) is _NDARRAY and x1.ndim == 2 == x2.ndim:
+        try:  # (the common case first, as in matmul_bar1: x1.T @ g)
+            out = _DOT(x1.T, g)
+        except ValueError:
+            out = None
+        if out is not None and out.shape == x2.shape:
+            return out
+        return _matmul_general(g, x1, x2)[1]
     if type(x1) is np.ndarray and type(x2) is np.ndarray:
         n1, n2 = x1.ndim, x2.ndim
         if n1 == 1 and n2 == 1 and np.ndim(g) == 0:

@@ -263,6 +263,18 @@ CASES = [
         by_hand=cases_calls.horner_by_hand,
     ),
     Case(
+        "horner_1000",
+        cases_calls.horner,
+        (cases_calls.LIST_1000, 0.7),
+        (0, 1),
+        "1000 coefficients",
+        kind="calls",
+        target_ratio=3.0,
+        rtol=1e-8,
+        peers=False,
+        by_hand=cases_calls.horner_by_hand,
+    ),
+    Case(
         "mlp",
         cases_numpy.mlp_loss,
         cases_numpy.MLP_ARGS,

@@ -235,8 +235,9 @@ class _Round:
         return value
 
 
-def _clean_block(stmts, reads, mutated, assigns, quotes, raising, state, adjoint=False):
-    """``adjoint``: the block is adjoint code (after the "adjoint sweep" marker, or in a pullback).
+def _clean_block(stmts, reads, mutated, assigns, quotes, raising, state, adjoint=False, loop=False):
+    """``adjoint``: the block is adjoint code (after the "adjoint sweep" marker, or in a pullback). ``loop``:
+    it is a loop's body (``fuse._fits``).
     ``raising``: the user's variables (their families) kept unread, see ``_raising``. ``state``: the
     ``_Round``."""
     given = len(stmts)
@@ -248,6 +249,7 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, raising, state, adjoint
         quotes,
         state.folded,
         state.facts,
+        loop,
     )
     if len(stmts) != given:
         state.changed = True
@@ -257,7 +259,8 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, raising, state, adjoint
             adjoint = True
         if isinstance(stmt, BLOCKS):
             inner = adjoint or isinstance(stmt, gast.FunctionDef)
-            stmt.body = _clean_block(stmt.body, reads, mutated, assigns, quotes, raising, state, inner)
+            looped = isinstance(stmt, (gast.For, gast.While))
+            stmt.body = _clean_block(stmt.body, reads, mutated, assigns, quotes, raising, state, inner, looped)
             if isinstance(stmt, (gast.For, gast.While)):
                 given = len(stmt.body)
                 stmt.body = sink_copies(stmt.body, reads, assigns)

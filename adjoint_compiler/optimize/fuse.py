@@ -147,6 +147,7 @@ def _accumulation(stmt, v):
 
 
 _FUSED_SIZE = 12  # nodes: beyond this a fused expression reads worse than its named parts
+_ONE_OPERATION = 6  # nodes of x * y (the operation, its operator, two names with their contexts)
 
 
 def _fused_size(name):
@@ -165,13 +166,17 @@ def _tangent_target(stmt):
     )
 
 
-def _fits(temp, use, between, needs, sizes=(None, None)):
+def _fits(temp, use, between, needs, sizes=(None, None), loop=False):
     """Whether ``temp``'s value may go into ``use``: both small, or a temporary's tangent of up to twice the
     size going into a user variable's tangent (a sum of products that reads as well there, where terms with one
     tangent factor then group: ``fold.group_factors``), and not past a new version of what it reads
     (``y_2 = ...`` between would keep ``y_1`` alive beside it: a copy where the loop carries ``y``). ``sizes``:
-    those of the two values where known (``clean``'s scan found them)."""
+    those of the two values where known (``clean``'s scan found them). ``loop``: the block is a loop's body,
+    where one operation on names and numbers (``x * x``) goes into a use of any size: a name of its own costs
+    a statement each step, and reads no better than the operation it holds."""
     own = _size(temp.value) if sizes[0] is None else sizes[0]
+    if loop and own <= _ONE_OPERATION:
+        return True
     size = own + (_size(use.value) if sizes[1] is None else sizes[1])
     if own <= _FUSED_SIZE and size <= 2 * _FUSED_SIZE:
         return True
@@ -214,7 +219,7 @@ def _known_size(kept, folded, stmt):
     return found[3]
 
 
-def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
+def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None, loop=False):
     """``_t3 = a * x; b = _t3 + c`` -> ``b = a * x + c`` when the temporary is read nowhere else.
 
     A-normal form names every intermediate; those the adjoint never reads go
@@ -235,7 +240,8 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
     the assignments of each name and of the assignments whose value reads each name are sorted lists, the
     first after a temporary a bisection. The statements before the current one are never asked about again,
     so a temporary removed stays in them; the use's value, which takes the temporary's, adds its positions
-    to the names it now reads, and stays as pure as it was (both values are).
+    to the names it now reads, and stays as pure as it was (both values are). ``loop``: ``stmts`` is a loop's
+    body (``_fits``).
     """
     out = list(stmts)
     places = list(range(len(out)))  # each statement's position in stmts, beside out
@@ -313,7 +319,7 @@ def fuse_temporaries(stmts, reads, assigns, quotes, folded=None, kept=None):
         use = out[j] if j < len(out) else None
         if (
             isinstance(use, (gast.Assign, gast.Expr, gast.Return))
-            and _fits(s, use, out[i + 1 : j], needs, (size, _known_size(kept, folded, use)))
+            and _fits(s, use, out[i + 1 : j], needs, (size, _known_size(kept, folded, use)), loop)
             and not (
                 isinstance(use, gast.Assign)
                 and not isinstance(use.targets[0], gast.Name)

@@ -35,6 +35,35 @@ def test_bars_are_the_adjoints_of_the_product(s1, s2):
     assert np.sum(bar2 * h2) == pytest.approx(np.sum((x1 @ h2) * g), rel=1e-12)
 
 
+@pytest.mark.parametrize("g_shape", [(2, 3, 2), (3, 2), (1, 3, 2)])
+def test_two_matrices_with_a_broadcast_cotangent(g_shape):
+    """Two matrices take np.dot first; a g larger than the product (an element-wise operation broadcast it:
+    x1 @ x2 + c, c of shape (2, 3, 2)) is summed back to the product's shape first: the textbook forms of g
+    summed to (3, 2)."""
+    rng = np.random.default_rng(3)
+    x1, x2 = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+    g = rng.standard_normal(g_shape)
+    fit = np.sum(np.broadcast_to(g, np.broadcast_shapes(g_shape, (3, 2))).reshape(-1, 3, 2), axis=0)
+    bar1, bar2 = runtime.matmul_bar1(g, x1, x2), runtime.matmul_bar2(g, x1, x2)
+    assert bar1.shape == x1.shape and bar2.shape == x2.shape
+    np.testing.assert_allclose(bar1, fit @ x2.T, rtol=1e-12)
+    np.testing.assert_allclose(bar2, x1.T @ fit, rtol=1e-12)
+
+
+def test_add_into_adds_in_place_only_into_the_same_array():
+    total = np.ones((2, 2))
+    assert runtime.add_into(total, np.full((2, 2), 2.0)) is total and total[0, 0] == 3.0
+    narrow = np.ones((2, 2), np.float32)  # (a float64 term: a new float64 sum, as + gives)
+    out = runtime.add_into(narrow, np.full((2, 2), 0.1))
+    assert out is not narrow and out.dtype == np.float64 and narrow[0, 0] == 1.0
+    frozen = np.ones(2)
+    frozen.flags.writeable = False
+    out = runtime.add_into(frozen, np.ones(2))
+    assert out is not frozen and out[0] == 2.0 and frozen[0] == 1.0
+    wide = runtime.add_into(np.ones(2), np.ones((3, 2)))  # (another shape: broadcast, as + does)
+    assert wide.shape == (3, 2)
+
+
 def test_lists_take_the_general_form():
     x1, x2, g = [[1.0, 2.0], [3.0, 4.0]], np.array([0.5, -1.0]), np.array([1.0, 2.0])
     np.testing.assert_allclose(runtime.matmul_bar1(g, x1, x2), np.outer(g, x2))
