@@ -185,7 +185,7 @@ def known_bugs(on):
     MATMUL_OF_VECTORS = on
 
 
-WELL = "well-conditioned"  # 3 I + 0.3 sin(e) on the last two axes
+WELL = "well-conditioned"  # 3 I + 0.3 sin(e) on the last two axes (I rectangular for a rectangular e: full rank)
 NORMAL = "normal"  # any real values (squashed half of the time)
 COND = "condition"  # a boolean array: e > 0.2
 
@@ -878,7 +878,7 @@ def into_domain(c, e, shape, domain):
     if domain == COND:
         return ("cmp", e, ">", const(c.choice((0.2, -0.3, 0.5))))
     if domain == WELL:
-        return bin_("+", raw("3.0 * np.eye(%d)" % shape[-1]), bin_("*", const(0.3), call("np.sin", e)))
+        return bin_("+", raw("3.0 * np.eye(%d, %d)" % tuple(shape[-2:])), bin_("*", const(0.3), call("np.sin", e)))
     if domain == NORMAL:
         return bin_("*", const(2.0), call("np.sin", e)) if c.chance(0.5) else e
     lo, hi = domain.lo, domain.hi
@@ -902,7 +902,7 @@ def _shape_of(entry, c):
         if domain == COND:
             env["_o%d" % k] = rng.random(shape) < 0.5 if shape else True
         elif domain == WELL:
-            env["_o%d" % k] = 3.0 * np.eye(shape[-1]) + 0.3 * rng.standard_normal(shape)
+            env["_o%d" % k] = 3.0 * np.eye(*shape[-2:]) + 0.3 * rng.standard_normal(shape)
         elif isinstance(domain, Domain):
             env["_o%d" % k] = domain(rng, shape)
         else:
@@ -1066,6 +1066,8 @@ def _scipy_domain(row, i):
     square = v.ndim >= 2 and v.shape[-1] == v.shape[-2]
     if square and (row.spelling.startswith("scipy.linalg.") or "multivariate_normal." in row.spelling):
         return WELL
+    if v.ndim >= 2 and row.fn in (_scipy.linalg.pinv, _scipy.linalg.svd, _scipy.linalg.svdvals):
+        return WELL  # (full rank, distinct singular values: where pinv and the singular vectors have a derivative)
     lo, hi = float(np.min(v)), float(np.max(v))
     return Domain("uniform", lo, hi) if lo < hi else Domain("uniform", lo - 0.05 * abs(lo) - 0.01, hi)
 
