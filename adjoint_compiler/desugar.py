@@ -60,6 +60,18 @@ from adjoint_compiler import effects, naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
+# the operator of x op= y as its message spells it
+_OPERATOR_TEXT = {
+    gast.Add: "+",
+    gast.Sub: "-",
+    gast.Mult: "*",
+    gast.Div: "/",
+    gast.Pow: "**",
+    gast.FloorDiv: "//",
+    gast.Mod: "%",
+    gast.MatMult: "@",
+}
+
 _COMPREHENSIONS = (gast.ListComp, gast.DictComp, gast.SetComp, gast.GeneratorExp)
 # builtins a generator expression may be passed to: each consumes it at once, as it would a list
 _CONSUMERS = {sum, min, max, tuple, list, sorted, dict, set, frozenset, enumerate, zip, math.fsum, math.prod}
@@ -152,14 +164,17 @@ def _user_class(cls):
     return bool(files) and not any(f.startswith(_LIBRARIES) for f in files)
 
 
-def run(fn, source, own_arguments=True):
+def run(fn, source, own_arguments=True, top=False):
     """Return ``fn`` with its body lowered (in place: ``fn`` is a fresh parse). Without ``own_arguments``,
     parameters the body changes are left as they are (a body inlined elsewhere, whose parameters are
-    variables assigned there)."""
+    variables assigned there). ``top``: the function differentiated itself, not one it calls, whose
+    parameters changed by ``x op= y`` alone are owned too (``own_updated_arguments``)."""
     lowering = _Desugar(fn, source)
     lowering.function()
     if own_arguments:
         lowering.own_changed_arguments()
+        if top:
+            lowering.own_updated_arguments()
     return fn
 
 
@@ -1439,6 +1454,75 @@ class _Desugar:
         body = at_returns(self.fn.body)
         if not (body and isinstance(body[-1], gast.Return)):
             body.extend(back())
+        self.fn.body = entry + body
+
+    def own_updated_arguments(self):
+        """A parameter the function changes by ``x op= y`` alone (no other assignment binds its name) becomes
+        what the function owns: ``x = own_updated(x, ...)``, a copy of an array (a number or tuple stays
+        itself), with the array's final contents given to the caller's at every return (``give_back(x_given,
+        x)``), as the function would have left it. ``rebind`` then lowers ``x op= y`` to ``x = x op y``, and
+        the gradient is with respect to the value on entry. Only in the function differentiated: in a callee
+        the caller's variable would change behind its back (``refusals`` refuses a call for that effect;
+        the callee's ``check_rebind`` refuses an array there). A parameter another name binds to
+        (``y = x``) keeps its ``check_rebind``: ``rebind`` sees the two share."""
+        if self.source is None:
+            return
+        params = [a.id for a in self.fn.args.args]
+        first = {}  # parameter -> its first x op= y
+        other = set()  # names bound otherwise
+        for node in trees.walk(self.fn):
+            if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
+                name = node.target.id
+                if name not in first or (node.lineno, node.col_offset) < (first[name].lineno, first[name].col_offset):
+                    first[name] = node
+            elif isinstance(node, (gast.FunctionDef, gast.Lambda, gast.ClassDef)) and node is not self.fn:
+                other.update(n.id for n in trees.walk(node) if isinstance(n, gast.Name))
+        targets = {id(n.target) for n in trees.walk(self.fn) if isinstance(n, gast.AugAssign)}
+        for node in trees.walk(self.fn):
+            if isinstance(node, gast.Name) and not isinstance(node.ctx, (gast.Load, gast.Param)):
+                if id(node) not in targets:
+                    other.add(node.id)
+        # (a parameter owned already, x[0] = v, is rebound by x op= y: own_changed_arguments left it alone)
+        updated = [p for p in params if p in first and p not in other]
+        if not updated:
+            return
+        own = self.bind("own_updated", runtime.own_updated)
+        give_back = self.bind("give_back", runtime.give_back)
+        entry, back = [], []
+        for p in updated:
+            node = first[p]
+            where = self.location(node)
+            construct = "%s %s= ..." % (p, _OPERATOR_TEXT.get(type(node.op), "op"))
+            at = [trees.const(where.filename.rsplit("/", 1)[-1]), trees.const(where.line), trees.const(where.col)]
+            if len(params) > 1:  # (its own statement: the other arguments do not make x differentiated)
+                others = gast.Tuple(elts=[trees.name(a) for a in params if a != p], ctx=gast.Load())
+                apart = trees.call(self.bind("check_apart", runtime.check_apart), trees.name(p), others)
+                apart.args += [trees.const(construct), *at]
+                entry.append(_at(gast.Expr(value=apart), self.fn))
+            given = self.namer.unique(p + "_given")
+            entry.append(_at(trees.assign(given, trees.name(p)), self.fn))
+            call = trees.call(own, trees.name(p), trees.const(construct), *at)
+            entry.append(_at(trees.assign(p, call), self.fn))
+            back.append((given, p))
+
+        def give():
+            return [_at(gast.Expr(value=trees.call(give_back, trees.name(g), trees.name(p))), self.fn) for g, p in back]
+
+        def at_returns(stmts):
+            out = []
+            for stmt in stmts:
+                if isinstance(stmt, gast.Return):
+                    out.extend(give())
+                for field in ("body", "orelse"):
+                    block = getattr(stmt, field, None)
+                    if isinstance(block, list) and not isinstance(stmt, (gast.FunctionDef, gast.ClassDef)):
+                        setattr(stmt, field, at_returns(block))
+                out.append(stmt)
+            return out
+
+        body = at_returns(self.fn.body)
+        if not (body and isinstance(body[-1], gast.Return)):
+            body.extend(give())
         self.fn.body = entry + body
 
     def passed_to_changers(self, params):
