@@ -750,26 +750,6 @@ def _given_back(obj, originals, done, depth):
     return target
 
 
-_IN_PLACE_DUNDERS = tuple(
-    "__i%s__" % op
-    for op in (
-        "add",
-        "sub",
-        "mul",
-        "matmul",
-        "truediv",
-        "floordiv",
-        "mod",
-        "pow",
-        "lshift",
-        "rshift",
-        "and",
-        "or",
-        "xor",
-    )
-)
-
-
 def own_updated(x, construct, filename, line, col):
     """A parameter that the function changes only by ``x op= y`` (``construct``, the first): an array becomes
     a copy the compiled code owns and rebinds (``give_back`` gives the caller's array its final contents at
@@ -780,7 +760,8 @@ def own_updated(x, construct, filename, line, col):
         return x
     if isinstance(x, np.ndarray):
         return x.copy()
-    if isinstance(x, (list, dict)) or any(hasattr(type(x), d) for d in _IN_PLACE_DUNDERS):
+    in_place = ("__iadd__", "__isub__", "__imul__", "__imatmul__", "__itruediv__", "__ifloordiv__", "__imod__")
+    if isinstance(x, (list, dict)) or any(hasattr(type(x), d) for d in in_place + ("__ipow__",)):
         name, op = construct.split()[0], construct.split()[1][:-1]
         raise InPlaceUpdateError(
             "%s on a %s argument (an update in place, which the caller sees) is not supported by "
@@ -1643,7 +1624,6 @@ HELPERS = (
     "own_updated",
     "check_apart",
     "give_back",
-    "_IN_PLACE_DUNDERS",
     "_owned_copies",
     "_copy_levels",
     "_inner_objects",
@@ -1728,7 +1708,7 @@ DEPENDS = {
     "rule_cotangents": ("zeros_like", "RuleResultError"),
     "check_unshared": ("InPlaceUpdateError", "_inner_objects", "_overlapping", "_byte_span"),
     "own": ("_owned_copies", "_copy_levels"),
-    "own_updated": ("InPlaceUpdateError", "_IN_PLACE_DUNDERS"),
+    "own_updated": ("InPlaceUpdateError",),
     "check_apart": ("InPlaceUpdateError",),
     "put_back": ("_owned_copies", "_given_back"),
     "loop_length": ("InPlaceUpdateError",),
