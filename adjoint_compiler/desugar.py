@@ -171,6 +171,7 @@ def run(fn, source, own_arguments=True, top=False):
     parameters changed by ``x op= y`` alone are owned too (``own_updated_arguments``)."""
     lowering = _Desugar(fn, source)
     lowering.function()
+    lowering.view_writes()
     if own_arguments:
         lowering.own_changed_arguments()
         if top:
@@ -1455,6 +1456,147 @@ class _Desugar:
         if not (body and isinstance(body[-1], gast.Return)):
             body.extend(back())
         self.fn.body = entry + body
+
+    def view_writes(self):
+        """``w op= e`` through a view ``w = y[S]`` of an array (basic indexes: slices, integers, names not
+        rebound while ``w`` is used) as the store ``y[S] op= e``, and every later read of ``w`` as ``y[S]``;
+        ``for row in Y: row op= e`` as ``for _i in range(len(Y)): Y[_i] op= e`` (reads of ``row`` as
+        ``Y[_i]``). ``check_view`` refuses at run time what is not a view of a float array there (a list's
+        slice is a copy; ``y[0]`` of a vector, a number). The later passes then see stores into ``y``, which
+        they follow (``y`` a parameter: owned, ``own_changed_arguments``). Anything else is left to
+        ``check_rebind``, which refuses it."""
+        if self.source is None or not any(
+            isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name) for n in trees.walk(self.fn)
+        ):
+            return
+        stores, hidden = collections.Counter(), set()
+        for node in trees.walk(self.fn):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
+                stores[node.id] += 1
+            elif isinstance(node, (gast.FunctionDef, gast.Lambda, gast.ClassDef) + _COMPREHENSIONS):
+                if node is not self.fn:
+                    hidden.update(n.id for n in trees.walk(node) if isinstance(n, gast.Name))
+        self._view_block(self.fn.body, stores, hidden)
+
+    def _view_block(self, block, stores, hidden):
+        i = 0
+        while i < len(block):
+            stmt = block[i]
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list) and not isinstance(stmt, (gast.FunctionDef, gast.ClassDef)):
+                    self._view_block(inner, stores, hidden)
+            for handler in getattr(stmt, "handlers", None) or []:
+                self._view_block(handler.body, stores, hidden)
+            if isinstance(stmt, gast.For):
+                block[i : i + 1] = self._rows_written(stmt, stores, hidden)
+            elif isinstance(stmt, gast.Assign):
+                self._view_written(block, i, stores, hidden)
+            i += 1
+
+    def _uses(self, name, stmts):
+        """The Name nodes of ``name`` in ``stmts``: (loads, augmented targets, other stores)."""
+        loads, updates, other = [], [], []
+        targets = set()
+        for s in stmts:
+            for n in trees.walk(s):
+                if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name) and n.target.id == name:
+                    targets.add(id(n.target))
+                    updates.append(n)
+        for s in stmts:
+            for n in trees.walk(s):
+                if isinstance(n, gast.Name) and n.id == name:
+                    if isinstance(n.ctx, gast.Load):
+                        loads.append(n)
+                    elif id(n) not in targets:
+                        other.append(n)
+        return loads, updates, other
+
+    def _substitute(self, name, stmts, make):
+        """Every read of ``name`` in ``stmts`` as ``make()``, every ``name op= e`` as ``make() op= e``."""
+        for s in stmts:
+            for n in list(trees.walk(s)):
+                if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name) and n.target.id == name:
+                    target = make()
+                    target.ctx = gast.Store()
+                    n.target = _at(target, n.target)
+                for field, value in gast.iter_fields(n):
+                    if isinstance(value, gast.Name) and value.id == name and isinstance(value.ctx, gast.Load):
+                        setattr(n, field, _at(make(), value))
+                    elif isinstance(value, list):
+                        for k, v in enumerate(value):
+                            if isinstance(v, gast.Name) and v.id == name and isinstance(v.ctx, gast.Load):
+                                value[k] = _at(make(), v)
+
+    def _check_view(self, base, view, construct, near):
+        where = self.location(near)
+        at = [trees.const(where.filename.rsplit("/", 1)[-1]), trees.const(where.line), trees.const(where.col)]
+        check = trees.call(self.bind("check_view", runtime.check_view), base, view, trees.const(construct), *at)
+        return _at(gast.Expr(value=check), near)
+
+    def _rows_written(self, loop, stores, hidden):
+        """``for row in Y: ... row op= e ...`` lowered to stores into ``Y`` (``view_writes``), else ``[loop]``."""
+        row, rows = loop.target, loop.iter
+        if not (isinstance(row, gast.Name) and isinstance(rows, gast.Name)) or loop.orelse or row.id in hidden:
+            return [loop]
+        loads, updates, other = self._uses(row.id, loop.body)
+        _, _, rebinds = self._uses(rows.id, loop.body)
+        if not updates or other or rebinds or stores[row.id] != 1 + len(updates) or rows.id == row.id:
+            return [loop]
+        if sum(1 for n in trees.walk(self.fn) if isinstance(n, gast.Name) and n.id == row.id) != (
+            1 + len(loads) + len(updates)
+        ):
+            return [loop]  # (row read after the loop)
+        index = self.namer.fresh("_i{}")
+        self._substitute(
+            row.id,
+            loop.body,
+            lambda: gast.Subscript(value=trees.name(rows.id), slice=trees.name(index), ctx=gast.Load()),
+        )
+        first = min(updates, key=lambda n: (n.lineno, n.col_offset))
+        construct = "%s %s= ..." % (row.id, _OPERATOR_TEXT.get(type(first.op), "op"))
+        size = gast.Call(func=trees.name(self.bind("len", len)), args=[trees.name(rows.id)], keywords=[])
+        loop.iter = _at(gast.Call(func=trees.name(self.bind("range", range)), args=[size], keywords=[]), loop.iter)
+        loop.target = _at(trees.name(index, True), row)
+        check = self._check_view(trees.name(rows.id), trees.const(None), construct, first)
+        return [check, loop]
+
+    def _view_written(self, block, i, stores, hidden):
+        """``w = y[S]`` (``block[i]``) written through by ``w op= e`` later in ``block``: ``view_writes``."""
+        stmt = block[i]
+        if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], gast.Name):
+            return
+        view, value = stmt.targets[0].id, stmt.value
+        if not (isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name)) or view in hidden:
+            return
+        parts = value.slice.elts if isinstance(value.slice, gast.Tuple) else [value.slice]
+        names = set()
+        for part in parts:
+            bounds = [part.lower, part.upper, part.step] if isinstance(part, gast.Slice) else [part]
+            for b in bounds:
+                if b is None or isinstance(b, gast.Constant) and isinstance(b.value, (int, type(None), type(...))):
+                    continue
+                if isinstance(b, gast.Name):
+                    names.add(b.id)
+                    continue
+                if isinstance(b, gast.UnaryOp) and isinstance(b.operand, gast.Constant):
+                    continue  # (y[-1])
+                return
+        after = block[i + 1 :]
+        loads, updates, other = self._uses(view, after)
+        if not updates or other or stores[view] != 1 + len(updates) or value.value.id == view:
+            return
+        if sum(1 for n in trees.walk(self.fn) if isinstance(n, gast.Name) and n.id == view) != (
+            1 + len(loads) + len(updates)
+        ):
+            return  # (read elsewhere: before, or in another block)
+        for name in names | {value.value.id}:
+            if name in hidden or self._uses(name, after)[1] or self._uses(name, after)[2]:
+                return  # rebound while the view is used
+        self._substitute(view, after, lambda: trees.clone(value))
+        first = min(updates, key=lambda n: (n.lineno, n.col_offset))
+        construct = "%s %s= ..." % (view, _OPERATOR_TEXT.get(type(first.op), "op"))
+        block.insert(i + 1, self._check_view(trees.name(value.value.id), trees.name(view), construct, first))
 
     def own_updated_arguments(self):
         """A parameter the function changes by ``x op= y`` alone (no other assignment binds its name) becomes

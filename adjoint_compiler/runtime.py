@@ -789,6 +789,32 @@ def check_apart(x, others, construct, filename, line, col):
             )
 
 
+def check_view(base, view, construct, filename, line, col):
+    """Before ``base[S] op= e`` that ``desugar.view_writes`` made of ``view op= e`` (``view = base[S]``; None:
+    a row of ``for view in base``): refuse a ``view`` that is not a view of float array ``base`` (a list's
+    slice is a copy, ``y[0]`` of a vector a number: Python would change ``view`` alone), or an integer array
+    (Python refuses to store a float result into it; the store would truncate)."""
+    if (
+        isinstance(base, np.ndarray)
+        and base.dtype.kind in "fc"
+        and (isinstance(view, np.ndarray) if view is not None else base.ndim > 1)
+    ):
+        return
+    if not isinstance(base, np.ndarray):
+        what = "a part of a %s (a copy, or an object the list holds)" % type(base).__name__
+    elif base.dtype.kind not in "fc":
+        what = "a view of a %s array" % base.dtype
+    else:
+        what = "a part of an array that is not a view (a %s)" % type(view).__name__
+    raise InPlaceUpdateError(
+        "%s on %s (only a view of a float array, by slices and integer indexes, is written through) is not "
+        "supported by adjoint_compiler; store into the array by index (a[i:j] op= ...)" % (construct, what),
+        filename,
+        line,
+        col,
+    )
+
+
 def give_back(x, contents):
     """At return: give array argument ``x``, which the function changed by ``x op= y`` (``own_updated``), its
     final ``contents``, in place, as the function would have left it; a number (rebound) is left as it is.
@@ -1623,6 +1649,7 @@ HELPERS = (
     "own",
     "own_updated",
     "check_apart",
+    "check_view",
     "give_back",
     "_owned_copies",
     "_copy_levels",
@@ -1710,6 +1737,7 @@ DEPENDS = {
     "own": ("_owned_copies", "_copy_levels"),
     "own_updated": ("InPlaceUpdateError",),
     "check_apart": ("InPlaceUpdateError",),
+    "check_view": ("InPlaceUpdateError",),
     "put_back": ("_owned_copies", "_given_back"),
     "loop_length": ("InPlaceUpdateError",),
     "loop_keys": ("loop_length", "InPlaceUpdateError"),

@@ -341,6 +341,7 @@ nondifferentiable(
     runtime.check_scalar,
     runtime.check_rebind,
     runtime.check_apart,
+    runtime.check_view,
     runtime.check_overlap,
     runtime.check_distinct,
     runtime.check_element_index,
