@@ -60,6 +60,9 @@ from adjoint_compiler import effects, naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
+# ndarray methods taking out=, lowered as NumPy functions' are (``out_as_store``)
+_OUT_METHODS = frozenset(("clip", "round", "cumsum", "cumprod", "sum", "prod", "mean", "max", "min", "std", "var"))
+
 # the operator of x op= y as its message spells it
 _OPERATOR_TEXT = {
     gast.Add: "+",
@@ -1946,6 +1949,13 @@ class _Desugar:
             target = target.elts[0]
         fn = self.resolve(call.func)
         numpy = isinstance(fn, np.ufunc) or (getattr(fn, "__module__", None) or "").startswith("numpy")
+        # (an array's method: y.clip(0.0, 1.0, out=y), y.cumsum(out=c))
+        numpy = numpy or (
+            isinstance(call.func, gast.Attribute)
+            and isinstance(call.func.value, gast.Name)
+            and call.func.value.id in self.local
+            and call.func.attr in _OUT_METHODS
+        )
         root = trees.store_root(target) if isinstance(target, gast.Subscript) else target
         return numpy and isinstance(root, gast.Name) and root.id in self.local
 
