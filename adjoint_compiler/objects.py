@@ -71,6 +71,7 @@ def run(src, lists=True):
     be so followed is refused, with the reason; others are left for the later passes. ``lists``: lists of
     objects as lists of their fields, where each element is then followed (see _lists_of_objects)."""
     tree = src.tree
+    _class_factories(tree, src)
     _dicts_of_objects(tree, src)
     _calls_of_elements(tree, src)
     saved = trees.clone(tree) if lists else None
@@ -80,7 +81,6 @@ def run(src, lists=True):
         return src.bind(label, value.cell.cell_contents if isinstance(value, _Method) else value)
 
     _element_loops(tree, src)
-    _class_factories(tree, src)
     _temporaries(src, bind)
     _passed_constructions(tree, src)
     operators = {}  # object -> why an operator on it was left: (construct, location, hint)
@@ -364,9 +364,10 @@ def _dicts_of_objects(tree, src):
         d = stmt.targets[0].id
         keys = [k.value for k in stmt.value.keys]
         if len(set(keys)) != len(keys) or not any(
-            _user_class(source_mod.global_value(v.func, src, local))
-            for v in stmt.value.values
-            if isinstance(v, gast.Call)
+            _user_class(made) or inspect.isfunction(made) and _produced_by(made) is not None
+            for made in (
+                source_mod.global_value(v.func, src, local) for v in stmt.value.values if isinstance(v, gast.Call)
+            )
         ):
             continue
         names = [n for n in trees.walk(tree) if isinstance(n, gast.Name) and n.id == d]
