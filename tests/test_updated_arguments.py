@@ -312,3 +312,38 @@ def test_shared_arguments_refused_located():
         )
     np.testing.assert_array_equal(a, X)  # refused before anything changed
     np.testing.assert_array_equal(m, M)
+
+
+def doubled_sines(x):
+    x *= 2.0
+    return np.sin(x)
+
+
+def doubled_first(x):
+    x[0] = x[0] * 2.0
+    return np.sin(x)
+
+
+def doubled_cubes(x):
+    x *= 2.0
+    return np.sum(x**3)
+
+
+@pytest.mark.parametrize("mode", ["fwd", "rev"])
+def test_jacobian_of_a_function_changing_its_argument(mode):
+    # each column at the argument as given (it was computed at the argument changed by earlier columns: a
+    # wrong Jacobian in forward mode, for x[0] = x[0] * 2.0 as well); the argument changed once, as f does
+    given = X.copy()
+    np.testing.assert_allclose(ac.jacobian(doubled_sines, mode=mode)(given), np.diag(2 * np.cos(2 * X)), rtol=1e-12)
+    np.testing.assert_array_equal(given, 2 * X)
+    given = X.copy()
+    scale = np.array([2.0, 1.0, 1.0])
+    expected = np.diag(scale * np.cos(scale * X))
+    np.testing.assert_allclose(ac.jacobian(doubled_first, mode=mode)(given), expected, rtol=1e-12)
+    np.testing.assert_array_equal(given, scale * X)
+
+
+def test_hessian_of_a_function_changing_its_argument():
+    given = X.copy()
+    np.testing.assert_allclose(ac.hessian(doubled_cubes)(given), np.diag(48 * X), rtol=1e-12)  # 8 sum x^3
+    np.testing.assert_array_equal(given, 2 * X)
