@@ -60,6 +60,31 @@ from adjoint_compiler import effects, naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
+
+def _read_as_array(name, stmts):
+    """Whether ``stmts`` read ``name`` as an array: indexed (``row[0]``), by an attribute (``row.sum()``) or
+    reduced (``np.sum(row)``): an integer index of such a name takes a row, not a number (``check_view``
+    refuses it at run time otherwise)."""
+    for s in stmts:
+        for n in trees.walk(s):
+            if (
+                isinstance(n, (gast.Subscript, gast.Attribute))
+                and isinstance(n.value, gast.Name)
+                and n.value.id == name
+            ):
+                return True
+            if (
+                isinstance(n, gast.Call)
+                and isinstance(n.func, gast.Attribute)
+                and n.func.attr in _ARRAY_READERS
+                and any(isinstance(a, gast.Name) and a.id == name for a in n.args)
+            ):
+                return True
+    return False
+
+
+_ARRAY_READERS = frozenset(("sum", "mean", "max", "min", "std", "var", "norm", "dot", "outer", "prod", "abs", "sqrt"))
+
 # ndarray methods taking out=, lowered as NumPy functions' are (``out_as_store``)
 _OUT_METHODS = frozenset(("clip", "round", "cumsum", "cumprod", "sum", "prod", "mean", "max", "min", "std", "var"))
 
@@ -1546,6 +1571,8 @@ class _Desugar:
         _, _, rebinds = self._uses(rows.id, loop.body)
         if not updates or other or rebinds or stores[row.id] != 1 + len(updates) or rows.id == row.id:
             return [loop]
+        if not _read_as_array(row.id, loop.body):
+            return [loop]  # (for v in x: v *= 2.0 over a vector only rebinds a number)
         if sum(1 for n in trees.walk(self.fn) if isinstance(n, gast.Name) and n.id == row.id) != (
             1 + len(loads) + len(updates)
         ):
@@ -1586,6 +1613,9 @@ class _Desugar:
                     continue  # (y[-1])
                 return
         after = block[i + 1 :]
+        if not any(isinstance(p, gast.Slice) or isinstance(p, gast.Constant) and p.value in (None, ...) for p in parts):
+            if not _read_as_array(view, after):
+                return  # (s = x[i]; s -= e: an element of a vector is a number, which s -= e only rebinds)
         loads, updates, other = self._uses(view, after)
         if not updates or other or stores[view] != 1 + len(updates) or value.value.id == view:
             return

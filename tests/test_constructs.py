@@ -1857,12 +1857,12 @@ CONSTRUCTS = [
         "NumPy",
         "a write through a part of a list (`for r in rows: r /= 2`: an array the list holds)",
         "refused",
-        "r /= ... on a part of a list",
+        "r /= ... is an in-place update of a ndarray that another name or the caller may share",
         """
         import numpy as np
 
         def f(x):
-            rows = [x * 1.0, x * 2.0]
+            rows = [np.ones(2) * x, np.ones(2) * 2.0 * x]
             for r in rows:
                 r /= 2.0
             return np.sum(rows[0] * rows[1])
