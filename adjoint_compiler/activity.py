@@ -312,8 +312,9 @@ def _infer_owned(defs):
     """Names holding a copy of an argument the function stores into (``runtime.own``): an array, a list
     or a dict, which one known only at run time."""
     owned = set()
+    owning = (runtime.own, runtime.own_updated)
     for name, op in defs:
-        if op.kind == "call" and op.fn is runtime.own or op.kind == "copy" and op.args[0].id in owned:
+        if op.kind == "call" and op.fn in owning or op.kind == "copy" and op.args[0].id in owned:
             owned.add(name)
     return owned
 

@@ -258,9 +258,24 @@ def _jvp_of_grad(inner, wrt):
                 gradient = _compiled(f, inner_wrt, "grad", args, scalars=False)
                 key = ("jvp",) + api.variant_key(f, args)  # (the compilation may have found what it depends on)
                 product = jvp(gradient.function, wrt_idx[0] if single else wrt_idx)
-                entry = cache[key] = (product, gradient if gradient.guards else None)
-            product, held = entry
+                changes = any(  # (it gives arguments their new contents: x *= 2.0, x[0] = v)
+                    v is runtime.give_back or v is runtime.put_back for v in gradient.function.__globals__.values()
+                )
+                entry = cache[key] = (product, gradient if gradient.guards else None, changes)
+            product, held, changes = entry
             run = product.prepare(args, {}) if hasattr(product, "prepare") else lambda t: product(*args, t)
+            if changes:  # each column after the first: on a copy of the arguments as given (f changes them once)
+                given, first = _copied(args), run
+
+                def run(t):
+                    nonlocal run_once
+                    if run_once:
+                        run_once = False
+                        return first(t)
+                    fresh = _copied(given)
+                    return product.prepare(fresh, {})(t) if hasattr(product, "prepare") else product(*fresh, t)
+
+                run_once = True
         except CompileError as e:
             cache["fallback"] = _over_forward(e, f, inner_wrt, inner_single, wrt_idx, single)
             return cache["fallback"](args)
@@ -879,6 +894,34 @@ def _over_forward(refusal, f, inner_wrt, inner_single, wrt_idx, single):
     return prepare
 
 
+class _Given(list):
+    """Arguments as they were given to a function that changes them: ``_fresh`` gives a copy for each run."""
+
+
+def _fresh(args):
+    """``args``, or a new copy of them where they are ``_Given`` (see jacobian)."""
+    return tuple(_copied(list(args))) if isinstance(args, _Given) else args
+
+
+def _unchanged(before, after):
+    """Whether the arguments ``after`` a run hold what their copies ``before`` it hold (arrays, lists, dicts)."""
+    if isinstance(before, np.ndarray):
+        return isinstance(after, np.ndarray) and before.shape == after.shape and np.array_equal(before, after)
+    if isinstance(before, (list, tuple)):
+        return (
+            isinstance(after, (list, tuple))
+            and len(before) == len(after)
+            and all(_unchanged(b, a) for b, a in zip(before, after))
+        )
+    if isinstance(before, dict):
+        return (
+            isinstance(after, dict)
+            and before.keys() == after.keys()
+            and all(_unchanged(before[k], after[k]) for k in before)
+        )
+    return True
+
+
 def _copied(args):
     """A deep copy of ``args`` (one, so that two arguments sharing an object still share its copy), or
     ``args`` themselves where they cannot be copied."""
@@ -1199,7 +1242,12 @@ def jacobian(f, wrt=0, mode="auto"):
 
     def jacobian_f(*args, **kwargs):
         args = _bound(f, args, kwargs)
+        entry = _copied(args) if any(isinstance(a, (np.ndarray, list, dict)) for a in args) else args
         value, pullback = _call(backward, f, args)
+        if entry is not args and not _unchanged(entry, args):
+            # f changes its arguments (x *= 2.0): they are changed once, as f's one run changes them, and
+            # every other call runs on a copy of them as given
+            args = _Given(entry)
         out_shape = np.shape(value)
         in_shapes = [np.shape(args[i]) for i in wrt_idx]
         inputs = sum(int(np.prod(s)) for s in in_shapes)
@@ -1211,12 +1259,12 @@ def jacobian(f, wrt=0, mode="auto"):
                 try:
                     pulled.append(pullback(e))
                 except runtime.SpentPullbackError:  # (it undoes in-place updates made in a loop: once only)
-                    pulled.append(_call(backward, f, args)[1](e))
+                    pulled.append(_call(backward, f, _fresh(args))[1](e))
         for j, i in enumerate(wrt_idx):
             if use == "fwd":
                 columns = []
                 for tangent in _unit_tangents(args, wrt_idx, j, single):
-                    columns.append(_call(forward, f, args, tangent)[1])
+                    columns.append(_call(forward, f, _fresh(args), tangent)[1])
                 blocks.append(_stacked(columns, out_shape, in_shapes[j]))
             else:
                 rows = []

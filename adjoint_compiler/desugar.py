@@ -60,6 +60,46 @@ from adjoint_compiler import effects, naming, rules, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
+
+def _read_as_array(name, stmts):
+    """Whether ``stmts`` read ``name`` as an array: indexed (``row[0]``), by an attribute (``row.sum()``) or
+    reduced (``np.sum(row)``): an integer index of such a name takes a row, not a number (``check_view``
+    refuses it at run time otherwise)."""
+    for s in stmts:
+        for n in trees.walk(s):
+            if (
+                isinstance(n, (gast.Subscript, gast.Attribute))
+                and isinstance(n.value, gast.Name)
+                and n.value.id == name
+            ):
+                return True
+            if (
+                isinstance(n, gast.Call)
+                and isinstance(n.func, gast.Attribute)
+                and n.func.attr in _ARRAY_READERS
+                and any(isinstance(a, gast.Name) and a.id == name for a in n.args)
+            ):
+                return True
+    return False
+
+
+_ARRAY_READERS = frozenset(("sum", "mean", "max", "min", "std", "var", "norm", "dot", "outer", "prod", "abs", "sqrt"))
+
+# ndarray methods taking out=, lowered as NumPy functions' are (``out_as_store``)
+_OUT_METHODS = frozenset(("clip", "round", "cumsum", "cumprod", "sum", "prod", "mean", "max", "min", "std", "var"))
+
+# the operator of x op= y as its message spells it
+_OPERATOR_TEXT = {
+    gast.Add: "+",
+    gast.Sub: "-",
+    gast.Mult: "*",
+    gast.Div: "/",
+    gast.Pow: "**",
+    gast.FloorDiv: "//",
+    gast.Mod: "%",
+    gast.MatMult: "@",
+}
+
 _COMPREHENSIONS = (gast.ListComp, gast.DictComp, gast.SetComp, gast.GeneratorExp)
 # builtins a generator expression may be passed to: each consumes it at once, as it would a list
 _CONSUMERS = {sum, min, max, tuple, list, sorted, dict, set, frozenset, enumerate, zip, math.fsum, math.prod}
@@ -152,14 +192,18 @@ def _user_class(cls):
     return bool(files) and not any(f.startswith(_LIBRARIES) for f in files)
 
 
-def run(fn, source, own_arguments=True):
+def run(fn, source, own_arguments=True, top=False):
     """Return ``fn`` with its body lowered (in place: ``fn`` is a fresh parse). Without ``own_arguments``,
     parameters the body changes are left as they are (a body inlined elsewhere, whose parameters are
-    variables assigned there)."""
+    variables assigned there). ``top``: the function differentiated itself, not one it calls, whose
+    parameters changed by ``x op= y`` alone are owned too (``own_updated_arguments``)."""
     lowering = _Desugar(fn, source)
     lowering.function()
+    lowering.view_writes()
     if own_arguments:
         lowering.own_changed_arguments()
+        if top:
+            lowering.own_updated_arguments()
     return fn
 
 
@@ -1441,6 +1485,221 @@ class _Desugar:
             body.extend(back())
         self.fn.body = entry + body
 
+    def view_writes(self):
+        """``w op= e`` through a view ``w = y[S]`` of an array (basic indexes: slices, integers, names not
+        rebound while ``w`` is used) as the store ``y[S] op= e``, and every later read of ``w`` as ``y[S]``;
+        ``for row in Y: row op= e`` as ``for _i in range(len(Y)): Y[_i] op= e`` (reads of ``row`` as
+        ``Y[_i]``). ``check_view`` refuses at run time what is not a view of a float array there (a list's
+        slice is a copy; ``y[0]`` of a vector, a number). The later passes then see stores into ``y``, which
+        they follow (``y`` a parameter: owned, ``own_changed_arguments``). Anything else is left to
+        ``check_rebind``, which refuses it."""
+        if self.source is None or not any(
+            isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name) for n in trees.walk(self.fn)
+        ):
+            return
+        stores, hidden = collections.Counter(), set()
+        for node in trees.walk(self.fn):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
+                stores[node.id] += 1
+            elif isinstance(node, (gast.FunctionDef, gast.Lambda, gast.ClassDef) + _COMPREHENSIONS):
+                if node is not self.fn:
+                    hidden.update(n.id for n in trees.walk(node) if isinstance(n, gast.Name))
+        self._view_block(self.fn.body, stores, hidden)
+
+    def _view_block(self, block, stores, hidden):
+        i = 0
+        while i < len(block):
+            stmt = block[i]
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list) and not isinstance(stmt, (gast.FunctionDef, gast.ClassDef)):
+                    self._view_block(inner, stores, hidden)
+            for handler in getattr(stmt, "handlers", None) or []:
+                self._view_block(handler.body, stores, hidden)
+            if isinstance(stmt, gast.For):
+                block[i : i + 1] = self._rows_written(stmt, stores, hidden)
+            elif isinstance(stmt, gast.Assign):
+                self._view_written(block, i, stores, hidden)
+            i += 1
+
+    def _uses(self, name, stmts):
+        """The Name nodes of ``name`` in ``stmts``: (loads, augmented targets, other stores)."""
+        loads, updates, other = [], [], []
+        targets = set()
+        for s in stmts:
+            for n in trees.walk(s):
+                if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name) and n.target.id == name:
+                    targets.add(id(n.target))
+                    updates.append(n)
+        for s in stmts:
+            for n in trees.walk(s):
+                if isinstance(n, gast.Name) and n.id == name:
+                    if isinstance(n.ctx, gast.Load):
+                        loads.append(n)
+                    elif id(n) not in targets:
+                        other.append(n)
+        return loads, updates, other
+
+    def _substitute(self, name, stmts, make):
+        """Every read of ``name`` in ``stmts`` as ``make()``, every ``name op= e`` as ``make() op= e``."""
+        for s in stmts:
+            for n in list(trees.walk(s)):
+                if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name) and n.target.id == name:
+                    target = make()
+                    target.ctx = gast.Store()
+                    n.target = _at(target, n.target)
+                for field, value in gast.iter_fields(n):
+                    if isinstance(value, gast.Name) and value.id == name and isinstance(value.ctx, gast.Load):
+                        setattr(n, field, _at(make(), value))
+                    elif isinstance(value, list):
+                        for k, v in enumerate(value):
+                            if isinstance(v, gast.Name) and v.id == name and isinstance(v.ctx, gast.Load):
+                                value[k] = _at(make(), v)
+
+    def _check_view(self, base, view, construct, near):
+        where = self.location(near)
+        at = [trees.const(where.filename.rsplit("/", 1)[-1]), trees.const(where.line), trees.const(where.col)]
+        check = trees.call(self.bind("check_view", runtime.check_view), base, view, trees.const(construct), *at)
+        return _at(gast.Expr(value=check), near)
+
+    def _rows_written(self, loop, stores, hidden):
+        """``for row in Y: ... row op= e ...`` lowered to stores into ``Y`` (``view_writes``), else ``[loop]``."""
+        row, rows = loop.target, loop.iter
+        if not (isinstance(row, gast.Name) and isinstance(rows, gast.Name)) or loop.orelse or row.id in hidden:
+            return [loop]
+        loads, updates, other = self._uses(row.id, loop.body)
+        _, _, rebinds = self._uses(rows.id, loop.body)
+        if not updates or other or rebinds or stores[row.id] != 1 + len(updates) or rows.id == row.id:
+            return [loop]
+        if not _read_as_array(row.id, loop.body):
+            return [loop]  # (for v in x: v *= 2.0 over a vector only rebinds a number)
+        if sum(1 for n in trees.walk(self.fn) if isinstance(n, gast.Name) and n.id == row.id) != (
+            1 + len(loads) + len(updates)
+        ):
+            return [loop]  # (row read after the loop)
+        index = self.namer.fresh("_i{}")
+        self._substitute(
+            row.id,
+            loop.body,
+            lambda: gast.Subscript(value=trees.name(rows.id), slice=trees.name(index), ctx=gast.Load()),
+        )
+        first = min(updates, key=lambda n: (n.lineno, n.col_offset))
+        construct = "%s %s= ..." % (row.id, _OPERATOR_TEXT.get(type(first.op), "op"))
+        size = gast.Call(func=trees.name(self.bind("len", len)), args=[trees.name(rows.id)], keywords=[])
+        loop.iter = _at(gast.Call(func=trees.name(self.bind("range", range)), args=[size], keywords=[]), loop.iter)
+        loop.target = _at(trees.name(index, True), row)
+        check = self._check_view(trees.name(rows.id), trees.const(None), construct, first)
+        return [check, loop]
+
+    def _view_written(self, block, i, stores, hidden):
+        """``w = y[S]`` (``block[i]``) written through by ``w op= e`` later in ``block``: ``view_writes``."""
+        stmt = block[i]
+        if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], gast.Name):
+            return
+        view, value = stmt.targets[0].id, stmt.value
+        if not (isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name)) or view in hidden:
+            return
+        parts = value.slice.elts if isinstance(value.slice, gast.Tuple) else [value.slice]
+        names = set()
+        for part in parts:
+            bounds = [part.lower, part.upper, part.step] if isinstance(part, gast.Slice) else [part]
+            for b in bounds:
+                if b is None or isinstance(b, gast.Constant) and isinstance(b.value, (int, type(None), type(...))):
+                    continue
+                if isinstance(b, gast.Name):
+                    names.add(b.id)
+                    continue
+                if isinstance(b, gast.UnaryOp) and isinstance(b.operand, gast.Constant):
+                    continue  # (y[-1])
+                return
+        after = block[i + 1 :]
+        if not any(isinstance(p, gast.Slice) or isinstance(p, gast.Constant) and p.value in (None, ...) for p in parts):
+            if not _read_as_array(view, after):
+                return  # (s = x[i]; s -= e: an element of a vector is a number, which s -= e only rebinds)
+        loads, updates, other = self._uses(view, after)
+        if not updates or other or stores[view] != 1 + len(updates) or value.value.id == view:
+            return
+        if sum(1 for n in trees.walk(self.fn) if isinstance(n, gast.Name) and n.id == view) != (
+            1 + len(loads) + len(updates)
+        ):
+            return  # (read elsewhere: before, or in another block)
+        for name in names | {value.value.id}:
+            if name in hidden or self._uses(name, after)[1] or self._uses(name, after)[2]:
+                return  # rebound while the view is used
+        self._substitute(view, after, lambda: trees.clone(value))
+        first = min(updates, key=lambda n: (n.lineno, n.col_offset))
+        construct = "%s %s= ..." % (view, _OPERATOR_TEXT.get(type(first.op), "op"))
+        block.insert(i + 1, self._check_view(trees.name(value.value.id), trees.name(view), construct, first))
+
+    def own_updated_arguments(self):
+        """A parameter the function changes by ``x op= y`` alone (no other assignment binds its name) becomes
+        what the function owns: ``x = own_updated(x, ...)``, a copy of an array (a number or tuple stays
+        itself), with the array's final contents given to the caller's at every return (``give_back(x_given,
+        x)``), as the function would have left it. ``rebind`` then lowers ``x op= y`` to ``x = x op y``, and
+        the gradient is with respect to the value on entry. Only in the function differentiated: in a callee
+        the caller's variable would change behind its back (``refusals`` refuses a call for that effect;
+        the callee's ``check_rebind`` refuses an array there). A parameter another name binds to
+        (``y = x``) keeps its ``check_rebind``: ``rebind`` sees the two share."""
+        if self.source is None:
+            return
+        params = [a.id for a in self.fn.args.args]
+        first = {}  # parameter -> its first x op= y
+        other = set()  # names bound otherwise
+        for node in trees.walk(self.fn):
+            if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
+                name = node.target.id
+                if name not in first or (node.lineno, node.col_offset) < (first[name].lineno, first[name].col_offset):
+                    first[name] = node
+            elif isinstance(node, (gast.FunctionDef, gast.Lambda, gast.ClassDef)) and node is not self.fn:
+                other.update(n.id for n in trees.walk(node) if isinstance(n, gast.Name))
+        targets = {id(n.target) for n in trees.walk(self.fn) if isinstance(n, gast.AugAssign)}
+        for node in trees.walk(self.fn):
+            if isinstance(node, gast.Name) and not isinstance(node.ctx, (gast.Load, gast.Param)):
+                if id(node) not in targets:
+                    other.add(node.id)
+        # (a parameter owned already, x[0] = v, is rebound by x op= y: own_changed_arguments left it alone)
+        updated = [p for p in params if p in first and p not in other]
+        if not updated:
+            return
+        own = self.bind("own_updated", runtime.own_updated)
+        give_back = self.bind("give_back", runtime.give_back)
+        entry, back = [], []
+        for p in updated:
+            node = first[p]
+            where = self.location(node)
+            construct = "%s %s= ..." % (p, _OPERATOR_TEXT.get(type(node.op), "op"))
+            at = [trees.const(where.filename.rsplit("/", 1)[-1]), trees.const(where.line), trees.const(where.col)]
+            if len(params) > 1:  # (its own statement: the other arguments do not make x differentiated)
+                others = gast.Tuple(elts=[trees.name(a) for a in params if a != p], ctx=gast.Load())
+                apart = trees.call(self.bind("check_apart", runtime.check_apart), trees.name(p), others)
+                apart.args += [trees.const(construct), *at]
+                entry.append(_at(gast.Expr(value=apart), self.fn))
+            given = self.namer.unique(p + "_given")
+            entry.append(_at(trees.assign(given, trees.name(p)), self.fn))
+            call = trees.call(own, trees.name(p), trees.const(construct), *at)
+            entry.append(_at(trees.assign(p, call), self.fn))
+            back.append((given, p))
+
+        def give():
+            return [_at(gast.Expr(value=trees.call(give_back, trees.name(g), trees.name(p))), self.fn) for g, p in back]
+
+        def at_returns(stmts):
+            out = []
+            for stmt in stmts:
+                if isinstance(stmt, gast.Return):
+                    out.extend(give())
+                for field in ("body", "orelse"):
+                    block = getattr(stmt, field, None)
+                    if isinstance(block, list) and not isinstance(stmt, (gast.FunctionDef, gast.ClassDef)):
+                        setattr(stmt, field, at_returns(block))
+                out.append(stmt)
+            return out
+
+        body = at_returns(self.fn.body)
+        if not (body and isinstance(body[-1], gast.Return)):
+            body.extend(give())
+        self.fn.body = entry + body
+
     def passed_to_changers(self, params):
         """The parameters passed, as themselves, to a user function that changes that argument in place: ``carry``
         makes the call one of its carrying variant, which returns the new contents for the parameter's name."""
@@ -1720,6 +1979,13 @@ class _Desugar:
             target = target.elts[0]
         fn = self.resolve(call.func)
         numpy = isinstance(fn, np.ufunc) or (getattr(fn, "__module__", None) or "").startswith("numpy")
+        # (an array's method: y.clip(0.0, 1.0, out=y), y.cumsum(out=c))
+        numpy = numpy or (
+            isinstance(call.func, gast.Attribute)
+            and isinstance(call.func.value, gast.Name)
+            and call.func.value.id in self.local
+            and call.func.attr in _OUT_METHODS
+        )
         root = trees.store_root(target) if isinstance(target, gast.Subscript) else target
         return numpy and isinstance(root, gast.Name) and root.id in self.local
 

@@ -112,6 +112,7 @@ FRESH_HELPERS = {
     "list_bar",
     "snapshot",
     "own",
+    "own_updated",
     "element_value",
     "overlap_copy",  # a copy of a view the store a[i] = v overlaps, or None (aliasing.py's guard)
     "multiplied_at",  # np.multiply.at and the others desugar.py lowers to a store of a copy
@@ -384,7 +385,7 @@ def followed_function(callee):
 
 
 _RUNTIME_MODULES = ("adjoint_compiler.runtime", "adjoint_compiler.runtime_numba")
-_BOOKKEEPING = (runtime.put_slot, runtime.put_back, runtime.put_contents, runtime.zero_slots)
+_BOOKKEEPING = (runtime.put_slot, runtime.put_back, runtime.give_back, runtime.put_contents, runtime.zero_slots)
 
 
 def refuse_runtime_internals(source, memo=None):

@@ -71,6 +71,9 @@ def run(src, lists=True):
     be so followed is refused, with the reason; others are left for the later passes. ``lists``: lists of
     objects as lists of their fields, where each element is then followed (see _lists_of_objects)."""
     tree = src.tree
+    _class_factories(tree, src)
+    _dicts_of_objects(tree, src)
+    _calls_of_elements(tree, src)
     # (only a top-level ``ps = [...]`` starts a list _lists_of_objects rewrites: without one, nothing to undo)
     lists = lists and any(s.__class__ is gast.Assign and s.value.__class__ is gast.List for s in tree.body)
     saved = trees.clone(tree) if lists else None
@@ -152,6 +155,71 @@ def run(src, lists=True):
             construct,
             where,
         )
+
+
+_FACTORIES = weakref.WeakKeyDictionary()  # a classmethod's function -> {class: the function made of it}
+
+
+def _class_factories(tree, src):
+    """``C.make(...)`` of a classmethod or staticmethod of the user's class ``C`` that makes a new object of a
+    user's class (``return cls(...)``, see _produced_by), as a call of a plain function: a staticmethod's
+    own, or one made of the classmethod with ``cls`` bound to ``C`` (``make_C``). The object it makes is
+    then followed as one a function makes."""
+    local = None
+    for node in trees.walk(tree):
+        if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)):
+            continue
+        if not (isinstance(node.func.value, gast.Name) and node.func.value.id not in (local or ())):
+            continue
+        local = trees.local_names(tree) if local is None else local
+        if node.func.value.id in local:
+            continue
+        owner = source_mod.global_value(node.func.value, src, local)
+        if not (isinstance(owner, type) and _user_class(owner)):
+            continue
+        member = inspect.getattr_static(owner, node.func.attr, None)
+        if isinstance(member, staticmethod) and inspect.isfunction(member.__func__):
+            function = member.__func__
+        elif isinstance(member, classmethod) and inspect.isfunction(member.__func__):
+            function = _bound_class(member.__func__, owner)
+        else:
+            continue
+        if function is None or _produced_by(function) is None:
+            continue
+        node.func = gast.copy_location(trees.name(src.bind(function.__name__, function)), node.func)
+
+
+def _bound_class(function, cls):
+    """A plain function made of classmethod ``function`` for class ``cls``: its first parameter dropped, the
+    name bound to ``cls``; None where it cannot be read or names its class otherwise than by reading it."""
+    made = _FACTORIES.setdefault(function, {})
+    if cls in made:
+        return made[cls]
+    made[cls] = None
+    try:
+        msrc = source_mod.read(function)
+    except CompileError:
+        return None
+    tree = trees.clone(msrc.tree)
+    if not tree.args.args or tree.args.vararg is not None:
+        return None
+    me = tree.args.args[0].id
+    uses = [n for n in trees.walk(tree) if isinstance(n, gast.Name) and n.id == me]
+    if any(not isinstance(n.ctx, (gast.Load, gast.Param)) for n in uses):
+        return None
+    taken = trees.all_names(tree) | set(msrc.env)
+    label = "%s_class" % cls.__name__
+    while label in taken:
+        label = "_" + label
+    tree.args.args = tree.args.args[1:]
+    for n in uses:
+        n.id = label
+    tree.name = "%s_%s" % (function.__name__, cls.__name__)
+    try:
+        made[cls] = source_mod.derived(msrc, tree, {label: types.CellType(cls)})
+    except CompileError:
+        return None
+    return made[cls]
 
 
 def _method_aliases(tree, src):
@@ -270,6 +338,120 @@ def _calls_of_objects(tree, src):
         for n in trees.walk(tree):
             if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == obj:
                 n.func = gast.copy_location(gast.Attribute(value=n.func, attr="__call__", ctx=gast.Load()), n.func)
+
+
+def _dicts_of_objects(tree, src):
+    """A dict ``d = {"p": P(x), "s": e}`` (string keys, at least one value an object of a user's class) bound
+    once and used only as ``d["p"]`` with keys of its display (read, assigned, updated), in the function's own
+    scope: each entry becomes a variable (``d_p = P(x)``, ``d_s = e``, in the display's order), and each
+    ``d["p"]`` that variable, whose object is then followed as any other."""
+    displays = [
+        n
+        for n in trees.scope(tree.body)
+        if isinstance(n, gast.Assign)
+        and len(n.targets) == 1
+        and isinstance(n.targets[0], gast.Name)
+        and isinstance(n.value, gast.Dict)
+        and n.value.keys
+        and all(
+            isinstance(k, gast.Constant) and isinstance(k.value, str) and k.value.isidentifier() for k in n.value.keys
+        )
+        and any(isinstance(v, gast.Call) for v in n.value.values)
+    ]
+    if not displays:
+        return
+    local = trees.local_names(tree)
+    taken = trees.all_names(tree) | set(src.env)
+    for stmt in displays:
+        d = stmt.targets[0].id
+        keys = [k.value for k in stmt.value.keys]
+        if len(set(keys)) != len(keys) or not any(
+            _user_class(made) or inspect.isfunction(made) and _produced_by(made) is not None
+            for made in (
+                source_mod.global_value(v.func, src, local) for v in stmt.value.values if isinstance(v, gast.Call)
+            )
+        ):
+            continue
+        names = [n for n in trees.walk(tree) if isinstance(n, gast.Name) and n.id == d]
+        reads = {
+            id(n.value): n
+            for n in trees.scope(tree.body)
+            if isinstance(n, gast.Subscript)
+            and isinstance(n.value, gast.Name)
+            and n.value.id == d
+            and isinstance(n.slice, gast.Constant)
+            and n.slice.value in keys
+        }
+        in_scope = {id(n) for n in trees.scope(tree.body)}
+        if any(id(n) not in in_scope for n in names) or len(names) != 1 + len(reads):
+            continue
+        variables = {}
+        for k in keys:
+            label = "%s_%s" % (d, k)
+            while label in taken:
+                label = "_" + label
+            taken.add(label)
+            variables[k] = label
+        for read in reads.values():
+            name = gast.Name(id=variables[read.slice.value], ctx=read.ctx, annotation=None, type_comment=None)
+            trees.become(read, gast.copy_location(name, read))
+        entries = [gast.copy_location(trees.assign(variables[k], v), stmt) for k, v in zip(keys, stmt.value.values)]
+        for holder in trees.statements(tree):
+            for field in ("body", "orelse", "finalbody"):
+                block = getattr(holder, field, None)
+                if isinstance(block, list) and any(b is stmt for b in block):
+                    i = next(i for i, b in enumerate(block) if b is stmt)
+                    block[i : i + 1] = entries
+
+
+def _calls_of_elements(tree, src):
+    """``l(...)`` where ``l`` walks (``for l in ls``) or is read from (``ls[i]``) a list bound once, to a
+    display of ``C(...)`` of one user class with a Python ``__call__`` and no such field, becomes
+    ``l.__call__(...)``, as ``_calls_of_objects`` does for an object of a name (``layers = [Layer(w1),
+    Layer(w2)]``, ``for layer in layers: x = layer(x)``)."""
+    local = None
+    lists = {}  # name -> class of each element
+    bound = collections.Counter()
+    for n in trees.walk(tree):
+        if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load):
+            bound[n.id] += 1
+        if not (isinstance(n, gast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], gast.Name)):
+            continue
+        if not (isinstance(n.value, gast.List) and n.value.elts):
+            continue
+        if not all(isinstance(e, gast.Call) for e in n.value.elts):
+            continue
+        local = trees.local_names(tree) if local is None else local
+        classes = {source_mod.global_value(e.func, src, local) for e in n.value.elts}
+        cls = classes.pop() if len(classes) == 1 else None
+        if cls is None or not _user_class(cls) or not inspect.isfunction(inspect.getattr_static(cls, "__call__", None)):
+            continue
+        try:
+            if "__call__" in _class(cls).fields:
+                continue
+        except _Refused:
+            continue
+        lists[n.targets[0].id] = cls
+    lists = {name: cls for name, cls in lists.items() if bound[name] == 1}
+    if not lists:
+        return
+    walkers = {
+        loop.target.id
+        for loop in trees.walk(tree)
+        if isinstance(loop, gast.For)
+        and isinstance(loop.target, gast.Name)
+        and isinstance(loop.iter, gast.Name)
+        and loop.iter.id in lists
+        and bound[loop.target.id] == 1
+    }
+    for n in trees.walk(tree):
+        if not isinstance(n, gast.Call):
+            continue
+        func = n.func
+        if (isinstance(func, gast.Name) and func.id in walkers) or (
+            isinstance(func, gast.Subscript) and isinstance(func.value, gast.Name) and func.value.id in lists
+        ):
+            n.func = gast.copy_location(gast.Attribute(value=func, attr="__call__", ctx=gast.Load()), func)
 
 
 def note(source, name):

@@ -177,7 +177,7 @@ def _source(c):
 
 def _desugar(c):
     effects.refuse_runtime_internals(c.src, c.src.summaries)  # the user's calls, before desugar writes its own
-    c.tree = desugar.run(c.src.tree, c.src)
+    c.tree = desugar.run(c.src.tree, c.src, top=not c.called)
     return c.tree
 
 

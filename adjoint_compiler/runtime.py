@@ -750,6 +750,88 @@ def _given_back(obj, originals, done, depth):
     return target
 
 
+def own_updated(x, construct, filename, line, col):
+    """A parameter that the function changes only by ``x op= y`` (``construct``, the first): an array becomes
+    a copy the compiled code owns and rebinds (``give_back`` gives the caller's array its final contents at
+    return, as ``f`` would have); a number or a tuple, which ``x op= y`` only rebinds, is ``x`` itself.
+    Refused: a list or dict (``xs += ys`` extends the caller's list) and an object whose class defines the
+    operator in place (``__iadd__``), whose changes the compiled code would not make."""
+    if type(x) is float:  # (the common case first: one test)
+        return x
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    in_place = ("__iadd__", "__isub__", "__imul__", "__imatmul__", "__itruediv__", "__ifloordiv__", "__imod__")
+    if isinstance(x, (list, dict)) or any(hasattr(type(x), d) for d in in_place + ("__ipow__",)):
+        name, op = construct.split()[0], construct.split()[1][:-1]
+        raise InPlaceUpdateError(
+            "%s on a %s argument (an update in place, which the caller sees) is not supported by "
+            "adjoint_compiler; make a new one: %s = %s %s ..." % (construct, type(x).__name__, name, name, op),
+            filename,
+            line,
+            col,
+        )
+    return x
+
+
+def check_apart(x, others, construct, filename, line, col):
+    """Before ``own_updated(x)``: refuse an array ``x`` sharing memory with one of the ``others`` (the other
+    arguments; ``f(a, a)``, a view of another argument), through which Python would show the change."""
+    if type(x) is float or not isinstance(x, np.ndarray):
+        return
+    for other in others:
+        if isinstance(other, np.ndarray) and np.may_share_memory(x, other) and np.shares_memory(x, other):
+            raise InPlaceUpdateError(
+                "%s on an argument that shares memory with another argument (f(a, a), or a view of "
+                "another argument) is not supported by adjoint_compiler; pass a copy: f(a, a.copy())" % construct,
+                filename,
+                line,
+                col,
+            )
+
+
+def check_view(base, view, construct, filename, line, col):
+    """Before ``base[S] op= e`` that ``desugar.view_writes`` made of ``view op= e`` (``view = base[S]``; None:
+    a row of ``for view in base``): refuse a ``view`` that is not a view of float array ``base`` (a list's
+    slice is a copy, ``y[0]`` of a vector a number: Python would change ``view`` alone), or an integer array
+    (Python refuses to store a float result into it; the store would truncate)."""
+    if (
+        isinstance(base, np.ndarray)
+        and base.dtype.kind in "fc"
+        and (isinstance(view, np.ndarray) if view is not None else base.ndim > 1)
+    ):
+        return
+    if not isinstance(base, np.ndarray):
+        what = "a part of a %s (a copy, or an object the list holds)" % type(base).__name__
+    elif base.dtype.kind not in "fc":
+        what = "a view of a %s array" % base.dtype
+    else:
+        what = "a part of an array that is not a view (a %s)" % type(view).__name__
+    raise InPlaceUpdateError(
+        "%s on %s (only a view of a float array, by slices and integer indexes, is written through) is not "
+        "supported by adjoint_compiler; store into the array by index (a[i:j] op= ...)" % (construct, what),
+        filename,
+        line,
+        col,
+    )
+
+
+def give_back(x, contents):
+    """At return: give array argument ``x``, which the function changed by ``x op= y`` (``own_updated``), its
+    final ``contents``, in place, as the function would have left it; a number (rebound) is left as it is.
+    Python refuses an in-place result of another shape or of a wider kind of dtype (``x += 0.5`` on an int
+    array): so does this, rather than write it truncated."""
+    if type(x) is not np.ndarray and not isinstance(x, np.ndarray):
+        return
+    contents = np.asarray(contents)
+    if contents.shape != x.shape or not np.can_cast(contents.dtype, x.dtype, "same_kind"):
+        raise TypeError(
+            "adjoint_compiler: the function's in-place update of its argument (x op= y) gives a result of "
+            "shape %s and dtype %s, which Python would not store into the argument (shape %s, dtype %s)"
+            % (contents.shape, contents.dtype, x.shape, x.dtype)
+        )
+    x[...] = contents
+
+
 class SpentPullbackError(RuntimeError):
     """A second call of a pullback that can run only once (``once``): ``derived.jacobian`` calls vjp again."""
 
@@ -1565,6 +1647,10 @@ HELPERS = (
     "shape_of",
     "put_back",
     "own",
+    "own_updated",
+    "check_apart",
+    "check_view",
+    "give_back",
     "_owned_copies",
     "_copy_levels",
     "_inner_objects",
@@ -1649,6 +1735,9 @@ DEPENDS = {
     "rule_cotangents": ("zeros_like", "RuleResultError"),
     "check_unshared": ("InPlaceUpdateError", "_inner_objects", "_overlapping", "_byte_span"),
     "own": ("_owned_copies", "_copy_levels"),
+    "own_updated": ("InPlaceUpdateError",),
+    "check_apart": ("InPlaceUpdateError",),
+    "check_view": ("InPlaceUpdateError",),
     "put_back": ("_owned_copies", "_given_back"),
     "loop_length": ("InPlaceUpdateError",),
     "loop_keys": ("loop_length", "InPlaceUpdateError"),

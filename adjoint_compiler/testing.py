@@ -20,6 +20,7 @@ Traceback (most recent call last):
 AssertionError: adjoint rule check failed: relative error ... > 1e-05
 """
 
+import copy
 import inspect
 import math
 
@@ -60,12 +61,17 @@ def directional_difference(f, args, index, d, eps=DEFAULT_EPS, cotangent=None):
     """Central difference of f (or of <cotangent, f>) along d in argument ``index``."""
 
     def value(t):
-        shifted = list(args)
+        shifted = _copies(args)  # (f may change its arguments: x *= 2.0)
         shifted[index] = _shift(args[index], d, t)
         out = f(*shifted)
         return _inner(out, cotangent) if cotangent is not None else float(out)
 
     return (value(eps) - value(-eps)) / (2 * eps)
+
+
+def _copies(args):
+    """A list of copies of the arrays, lists and dicts among ``args`` (deep), the others as they are."""
+    return [copy.deepcopy(a) if isinstance(a, (np.ndarray, list, dict)) else a for a in args]
 
 
 def numerical_grad(f, args, index, eps=DEFAULT_EPS):
@@ -129,8 +135,8 @@ def check_grads(f, args, wrt=0, grads=None, directions=3, eps=DEFAULT_EPS, rtol=
     single = not isinstance(wrt, (tuple, list))
     indices = (wrt,) if single else tuple(wrt)
     args = _as_float_args(list(args), indices)
-    if grads is None:
-        grads = api.grad(f, wrt=wrt)(*args)
+    if grads is None:  # (on copies: f may change its arguments, and the differences start from them as given)
+        grads = api.grad(f, wrt=wrt)(*_copies(args))
     if single:
         grads = (grads,)
     rng = np.random.default_rng(seed)

@@ -1101,6 +1101,46 @@ CONSTRUCTS = [
     ),
     # ---------------------------------------------------------------- containers
     (
+        "Calls and functions",
+        "objects made by a classmethod or staticmethod factory (`p = P.make(x)`, `return cls(...)`), held in a "
+        "dict display (`d = {'p': P(x)}; d['p'].val(x)`) or a list of callable layers (`for l in layers: x = l(x)`)",
+        "supported",
+        "0.7, np.array([[0.5, -0.1], [0.3, 0.4]])",
+        """
+        import numpy as np
+
+        class P:
+            def __init__(self, a):
+                self.a = a
+
+            @classmethod
+            def make(cls, a):
+                return cls(a * 2.0)
+
+            @staticmethod
+            def build(a):
+                return P(a + 1.0)
+
+            def val(self, x):
+                return self.a * x
+
+        class Layer:
+            def __init__(self, w):
+                self.w = w
+
+            def __call__(self, v):
+                return np.tanh(self.w @ v)
+
+        def f(x, W):
+            d = {"p": P.make(x), "q": P.build(x)}
+            h = np.array([x, 1.0])
+            layers = [Layer(W), Layer(W * x)]
+            for layer in layers:
+                h = layer(h)
+            return d["p"].val(x) + d["q"].a * x + np.sum(h)
+        """,
+    ),
+    (
         "Containers",
         "tuples, tuple unpacking, starred targets",
         "supported",
@@ -1760,6 +1800,72 @@ CONSTRUCTS = [
                 u[1:-1] = u[1:-1] + k * (u[2:] - 2.0 * u[1:-1] + u[:-2])
                 u[0] += k * u[1]
             return np.sum(u ** 2)
+        """,
+    ),
+    (
+        "NumPy",
+        "`x op= y` on an array parameter (`X -= X.mean(axis=0)`, in loops): the caller's array changed as `f` "
+        "changes it",
+        "supported",
+        "np.array([[1.0, 2.5, 0.3], [0.4, 1.7, 2.2]])",
+        """
+        import numpy as np
+
+        def f(X):
+            X -= X.mean(axis=0)
+            for _ in range(2):
+                X -= 0.1 * np.sin(X)
+            return np.sum(X ** 2)
+        """,
+    ),
+    (
+        "NumPy",
+        "`x op= y` on an array argument in a called function (the caller's variable would change)",
+        "refused",
+        "x -= ... is an in-place update of a ndarray that another name or the caller may share",
+        """
+        import numpy as np
+
+        def step(x, d):
+            x -= 0.1 * d
+            return x
+
+        def f(x):
+            y = np.ones(3) * x
+            z = step(y, np.cos(y))
+            return np.sum(y * z)
+        """,
+    ),
+    (
+        "NumPy",
+        "writes through a view: `w = y[1:]; w *= 2`, `for row in Y: row /= row.sum()`",
+        "supported",
+        "np.array([[1.0, 2.5, 0.3], [0.4, 1.7, 2.2]])",
+        """
+        import numpy as np
+
+        def f(X):
+            Y = X.copy()
+            for row in Y:
+                row /= row.sum()
+            w = Y[0, 1:]
+            w *= 2.0
+            return np.sum(Y ** 2) + np.sum(w)
+        """,
+    ),
+    (
+        "NumPy",
+        "a write through a part of a list (`for r in rows: r /= 2`: an array the list holds)",
+        "refused",
+        "r /= ... is an in-place update of a ndarray that another name or the caller may share",
+        """
+        import numpy as np
+
+        def f(x):
+            rows = [np.ones(2) * x, np.ones(2) * 2.0 * x]
+            for r in rows:
+                r /= 2.0
+            return np.sum(rows[0] * rows[1])
         """,
     ),
     (

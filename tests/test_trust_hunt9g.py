@@ -166,7 +166,7 @@ def add_into_a_view(x):
 
 @pytest.mark.parametrize("transform", ["grad", "jvp", "hvp", "hessian"])
 def test_run_time_refusals_carry_the_full_path(transform):
-    for f, args, text in [(loop_over_a_set, (1.5, {1.0, 2.0}), "for v in s"), (add_into_a_view, (1.5,), "b += a")]:
+    for f, args, text in [(loop_over_a_set, (1.5, {1.0, 2.0}), "for v in s")]:
         with pytest.raises(UnsupportedError) as info:
             if transform == "grad":
                 ac.grad(f)(*args)
@@ -950,7 +950,6 @@ def test_ordinary_programs_against_central_differences(f, x):
 
 
 REFUSED = [
-    (callable_objects, X3, "h = layer(h)", "a call of the local variable 'layer'"),
     # (the memo changed by the inner call while the result of another, which may hold it, is still used)
     (memo_recursion, 0.8, "r = x if n < 2", "a call of fib() that changes its argument memo"),
     (running_mean_class, X3, "class Mean:", "class definition inside a differentiated function"),

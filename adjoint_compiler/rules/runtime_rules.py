@@ -186,6 +186,12 @@ def own_adjoint(g, ans, x, depth=1):
     return g, None
 
 
+@adjoint(runtime.own_updated, linear="first")
+def own_updated_adjoint(g, ans, x, construct, filename, line, col):
+    # a copy of an array, or the number itself: the cotangent of the result is the argument's
+    return g, None, None, None, None
+
+
 @adjoint(runtime.element_value, linear="first")
 def element_value_adjoint(g, ans, value, construct, filename, line, col):
     # a check that passes its number through
@@ -334,6 +340,8 @@ nondifferentiable(
     runtime.zeros_like,
     runtime.check_scalar,
     runtime.check_rebind,
+    runtime.check_apart,
+    runtime.check_view,
     runtime.check_overlap,
     runtime.check_distinct,
     runtime.check_element_index,
@@ -374,6 +382,7 @@ nondifferentiable(
     runtime.stored_number,
     runtime.snapshot,
     runtime.put_back,
+    runtime.give_back,
     runtime.contents_of,
     runtime.put_contents,
     reason=IN_PLACE,

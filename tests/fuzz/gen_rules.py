@@ -138,6 +138,7 @@ EXCLUDED = {
     runtime.unjoin: "a runtime helper of the joining functions' rules (np.concatenate ...), not user API",
     runtime.rejoin: "a runtime helper of the splitting functions' rules (np.split ...), not user API",
     runtime.own: "the copy desugar makes of an argument the function stores into (test_inplace.py), not user API",
+    runtime.own_updated: "the copy desugar makes of a parameter changed by x op= y, not user API",
     np_linalg.einsum_of_many: "np.einsum of more than six operands (a registry.form): its table rows, not drawn",
     # (dtypes13) the variant np.reshape(x, newshape=...) is differentiated as; NumPy 2.4 removed that keyword
     np_shape.reshape_newshape: "np.reshape's newshape= keyword, gone in NumPy 2.4 (tests/test_methods.py)",

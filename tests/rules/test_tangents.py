@@ -404,6 +404,7 @@ def _runtime_cases():
         out.append(Case("fit_shape-%s-%s" % (c_shape, like_shape), runtime.fit_shape, args, {}, (0, 1)))
     out.append(Case("elements_bar", runtime.elements_bar, [rng.standard_normal(3), rng.standard_normal(3)], {}, (0,)))
     out.append(Case("own", runtime.own, [rng.standard_normal(3)], {}, (0,)))
+    out.append(Case("own_updated", runtime.own_updated, [rng.standard_normal(3), "x += ...", "f.py", 1, 1], {}, (0,)))
     # (where its first argument is zero its rule passes r's tangent: right for the masked rules' r = bar * d,
     # tests/test_trust_hunt3.py; in r alone only where bar is nonzero)
     bars = rng.standard_normal(3) + 2.0
