@@ -1468,22 +1468,7 @@ class _Desugar:
                 if p not in self.source.returned  # a carrying variant returns its contents instead
             ]
 
-        def at_returns(stmts):
-            out = []
-            for stmt in stmts:
-                if isinstance(stmt, gast.Return):
-                    out.extend(back())
-                for field in ("body", "orelse"):
-                    block = getattr(stmt, field, None)
-                    if isinstance(block, list) and not isinstance(stmt, (gast.FunctionDef, gast.ClassDef)):
-                        setattr(stmt, field, at_returns(block))
-                out.append(stmt)
-            return out
-
-        body = at_returns(self.fn.body)
-        if not (body and isinstance(body[-1], gast.Return)):
-            body.extend(back())
-        self.fn.body = entry + body
+        self.fn.body = entry + _before_returns(self.fn.body, back)
 
     def view_writes(self):
         """``w op= e`` through a view ``w = y[S]`` of an array (basic indexes: slices, integers, names not
@@ -1683,22 +1668,7 @@ class _Desugar:
         def give():
             return [_at(gast.Expr(value=trees.call(give_back, trees.name(g), trees.name(p))), self.fn) for g, p in back]
 
-        def at_returns(stmts):
-            out = []
-            for stmt in stmts:
-                if isinstance(stmt, gast.Return):
-                    out.extend(give())
-                for field in ("body", "orelse"):
-                    block = getattr(stmt, field, None)
-                    if isinstance(block, list) and not isinstance(stmt, (gast.FunctionDef, gast.ClassDef)):
-                        setattr(stmt, field, at_returns(block))
-                out.append(stmt)
-            return out
-
-        body = at_returns(self.fn.body)
-        if not (body and isinstance(body[-1], gast.Return)):
-            body.extend(give())
-        self.fn.body = entry + body
+        self.fn.body = entry + _before_returns(self.fn.body, give)
 
     def passed_to_changers(self, params):
         """The parameters passed, as themselves, to a user function that changes that argument in place: ``carry``
@@ -4020,6 +3990,29 @@ def _sum_as_reduce(node):
     start = node.args[1] if len(node.args) == 2 else node.keywords[0].value
     add = gast.parse("lambda _acc, _part: _acc + _part").body[0].value
     return _at(gast.Call(func=node.func, args=[add, items, start], keywords=[]), node)
+
+
+def _before_returns(body, statements):
+    """``body`` with the statements ``statements()`` makes put before each of its returns (in every nested block
+    but nested functions' and classes') and at its end where it does not end in one: what the function does to
+    its arguments on every way out."""
+
+    def at_returns(stmts):
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, gast.Return):
+                out.extend(statements())
+            for field in ("body", "orelse"):
+                block = getattr(stmt, field, None)
+                if isinstance(block, list) and not isinstance(stmt, (gast.FunctionDef, gast.ClassDef)):
+                    setattr(stmt, field, at_returns(block))
+            out.append(stmt)
+        return out
+
+    out = at_returns(body)
+    if not (out and isinstance(out[-1], gast.Return)):
+        out.extend(statements())
+    return out
 
 
 def _at(node, near):
