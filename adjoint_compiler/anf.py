@@ -100,17 +100,6 @@ from adjoint_compiler import source as source_mod
 from adjoint_compiler.rules import registry
 from adjoint_compiler.errors import UnsupportedError
 
-_OPERATOR_TEXT = {
-    gast.Add: "+",
-    gast.Sub: "-",
-    gast.Mult: "*",
-    gast.Div: "/",
-    gast.Pow: "**",
-    gast.FloorDiv: "//",
-    gast.Mod: "%",
-    gast.MatMult: "@",
-}
-
 
 def run(fn, source, copy=True):
     """Return a new FunctionDef in A-normal form; ``fn`` is not modified (with ``copy=False`` its statements
@@ -937,7 +926,9 @@ class _Anf:
     def rebind(self, stmt):
         """``x op= y`` where ``x`` may share its object (``rebind`` lowered the others): a run-time
         guard refusing a shared list or array, then ``x = x op y``."""
-        self.guard(stmt.target.id, "%s %s= ..." % (stmt.target.id, _OPERATOR_TEXT.get(type(stmt.op), "?")), stmt)
+        self.guard(
+            stmt.target.id, "%s %s= ..." % (stmt.target.id, trees.OPERATOR_SYMBOLS.get(type(stmt.op), "?")), stmt
+        )
         self.assign(stmt.target, gast.BinOp(left=trees.name(stmt.target.id), op=stmt.op, right=stmt.value))
 
     def guard(self, name, construct, node):

@@ -88,17 +88,6 @@ _ARRAY_READERS = frozenset(("sum", "mean", "max", "min", "std", "var", "norm", "
 # ndarray methods taking out=, lowered as NumPy functions' are (``out_as_store``)
 _OUT_METHODS = frozenset(("clip", "round", "cumsum", "cumprod", "sum", "prod", "mean", "max", "min", "std", "var"))
 
-# the operator of x op= y as its message spells it
-_OPERATOR_TEXT = {
-    gast.Add: "+",
-    gast.Sub: "-",
-    gast.Mult: "*",
-    gast.Div: "/",
-    gast.Pow: "**",
-    gast.FloorDiv: "//",
-    gast.Mod: "%",
-    gast.MatMult: "@",
-}
 
 _COMPREHENSIONS = (gast.ListComp, gast.DictComp, gast.SetComp, gast.GeneratorExp)
 # builtins a generator expression may be passed to: each consumes it at once, as it would a list
@@ -1569,7 +1558,7 @@ class _Desugar:
             lambda: gast.Subscript(value=trees.name(rows.id), slice=trees.name(index), ctx=gast.Load()),
         )
         first = min(updates, key=lambda n: (n.lineno, n.col_offset))
-        construct = "%s %s= ..." % (row.id, _OPERATOR_TEXT.get(type(first.op), "op"))
+        construct = "%s %s= ..." % (row.id, trees.OPERATOR_SYMBOLS.get(type(first.op), "op"))
         size = gast.Call(func=trees.name(self.bind("len", len)), args=[trees.name(rows.id)], keywords=[])
         loop.iter = _at(gast.Call(func=trees.name(self.bind("range", range)), args=[size], keywords=[]), loop.iter)
         loop.target = _at(trees.name(index, True), row)
@@ -1613,7 +1602,7 @@ class _Desugar:
                 return  # rebound while the view is used
         self._substitute(view, after, lambda: trees.clone(value))
         first = min(updates, key=lambda n: (n.lineno, n.col_offset))
-        construct = "%s %s= ..." % (view, _OPERATOR_TEXT.get(type(first.op), "op"))
+        construct = "%s %s= ..." % (view, trees.OPERATOR_SYMBOLS.get(type(first.op), "op"))
         block.insert(i + 1, self._check_view(trees.name(value.value.id), trees.name(view), construct, first))
 
     def own_updated_arguments(self):
@@ -1652,7 +1641,7 @@ class _Desugar:
         for p in updated:
             node = first[p]
             where = self.location(node)
-            construct = "%s %s= ..." % (p, _OPERATOR_TEXT.get(type(node.op), "op"))
+            construct = "%s %s= ..." % (p, trees.OPERATOR_SYMBOLS.get(type(node.op), "op"))
             at = [trees.const(where.filename.rsplit("/", 1)[-1]), trees.const(where.line), trees.const(where.col)]
             if len(params) > 1:  # (its own statement: the other arguments do not make x differentiated)
                 others = gast.Tuple(elts=[trees.name(a) for a in params if a != p], ctx=gast.Load())

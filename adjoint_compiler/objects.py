@@ -1937,24 +1937,6 @@ _OPERATOR_METHODS = frozenset(
     + list(_UNARY.values())
     + ["__getitem__"]
 )
-_SYMBOLS = {
-    gast.Add: "+",
-    gast.Sub: "-",
-    gast.Mult: "*",
-    gast.Div: "/",
-    gast.FloorDiv: "//",
-    gast.Mod: "%",
-    gast.Pow: "**",
-    gast.MatMult: "@",
-    gast.Lt: "<",
-    gast.LtE: "<=",
-    gast.Gt: ">",
-    gast.GtE: ">=",
-    gast.Eq: "==",
-    gast.NotEq: "!=",
-    gast.USub: "-",
-    gast.UAdd: "+",
-}
 
 
 class _Deferred(_Refused):
@@ -2042,7 +2024,7 @@ def _operator(cls, method, located, node):
     if any(isinstance(n, gast.Name) and n.id == "NotImplemented" for n in trees.walk(fsrc.tree)):
         raise _Refused(
             "the operator %s on an object of %s, whose %s may return NotImplemented"
-            % (_SYMBOLS[type(node.op if hasattr(node, "op") else node.ops[0])], cls.__qualname__, method),
+            % (trees.OPERATOR_SYMBOLS[type(node.op if hasattr(node, "op") else node.ops[0])], cls.__qualname__, method),
             located(node),
             "which method runs then depends on the other operand's class: return a %s on every path" % cls.__qualname__,
         )
@@ -2074,7 +2056,7 @@ def _dispatched(node, objects, src, local, located):
         if type(node.op) not in _BINARY:
             return None
         left, right, (method, reflected) = node.left, node.right, _BINARY[type(node.op)]
-    symbol = _SYMBOLS[type(node.ops[0] if isinstance(node, gast.Compare) else node.op)]
+    symbol = trees.OPERATOR_SYMBOLS[type(node.ops[0] if isinstance(node, gast.Compare) else node.op)]
     lcls = _object_class(left, objects, src, local)
     rcls = _object_class(right, objects, src, local)
     if lcls is not None:

@@ -171,6 +171,26 @@ def loads(*nodes):
 # fields that never hold a node: identifiers, flags, a constant's value (the walks below skip them, issue #14:
 # a third of a walk's getattr calls; what they yield, and in what order, is the same)
 _LEAF_FIELDS = frozenset(("id", "attr", "type_comment", "kind", "conversion", "is_async", "simple"))
+# how an operator is spelled (messages: ``x += ...``, ``a < b`` of an object)
+OPERATOR_SYMBOLS = {
+    gast.Add: "+",
+    gast.Sub: "-",
+    gast.Mult: "*",
+    gast.Div: "/",
+    gast.FloorDiv: "//",
+    gast.Mod: "%",
+    gast.Pow: "**",
+    gast.MatMult: "@",
+    gast.Lt: "<",
+    gast.LtE: "<=",
+    gast.Gt: ">",
+    gast.GtE: ">=",
+    gast.Eq: "==",
+    gast.NotEq: "!=",
+    gast.USub: "-",
+    gast.UAdd: "+",
+}
+
 _LEAF_FIELDS_OF = {"Constant": ("value",), "FunctionDef": ("name",), "Global": ("names",), "Nonlocal": ("names",)}
 _NODE_FIELDS = {}  # node class -> its fields that may hold a node
 
