@@ -46,8 +46,9 @@ a cotangent that is 0 on the other triangle.
 import numpy as np
 
 from adjoint_compiler.rules.registry import adjoint, form, fragment, ranked_adjoint, tangent
-from adjoint_compiler.rules.np_reductions import norm_slope
-from adjoint_compiler.runtime import TangentParts, einsum_fit, einsum_mask, einsum_plan, is_none, linalg_check
+from adjoint_compiler.rules.np_reductions import in_precision, norm_slope
+from adjoint_compiler.runtime import TangentParts, einsum_fit, einsum_mask, einsum_plan, linalg_check
+from adjoint_compiler.runtime import is_none  # noqa: F401 (read by in_precision, inlined into np.linalg.trace's rule)
 from adjoint_compiler.runtime import only_defaults, unless_float
 from adjoint_compiler.runtime import (
     cholesky_bar,
@@ -1264,11 +1265,8 @@ if hasattr(np.linalg, "outer"):  # NumPy 2.0+
         # sums in that precision and the cotangent goes back in x's (float64 for integers), another one is refused
         _unmodelled = only_defaults("dtype", unless_float(dtype))
         back = trace_bar(g, x, offset, -2, -1)
-        like = np.asarray(x).dtype
         return (
-            (back if _unmodelled else back)  # (the check read: no pass)
-            if is_none(dtype)
-            else back.astype(like if like.kind in "fc" else np.float64),
+            in_precision(back if _unmodelled else back, x, dtype),  # (the check read: no pass)
             None,
             None,
         )

@@ -68,6 +68,13 @@ def sum_from(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, w
 form(np.sum, sum_from, positional=6, keywords=("initial",))
 
 
+@fragment
+def in_precision(back, a, dtype):
+    # a cotangent computed in the precision a floating dtype= asked for goes back in a's (float64 for integers)
+    like = np.asarray(a).dtype
+    return back if is_none(dtype) else back.astype(like if like.kind in "fc" else np.float64)
+
+
 @adjoint(np.sum, method="sum", shape="reduce", linear="first", complex_ok=True)
 @adjoint(sum_from, complex_ok=True)
 def sum_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
@@ -153,9 +160,8 @@ def prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, ini
     base = ans if is_none(initial) else np.prod(kept, axis=axis, keepdims=keepdims)
     bar = prod_bar(g * _unmodelled if is_none(initial) else g * _unmodelled * initial, kept, base, axis, keepdims)
     masked = bar if is_none(where) else np.where(where, bar, 0)
-    like = np.asarray(x).dtype
     return (
-        masked if is_none(dtype) else masked.astype(like if like.kind in "fc" else np.float64),
+        in_precision(masked, x, dtype),
         None,
         None,
         None,
@@ -306,9 +312,8 @@ def var_adjoint(
     _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
     parts = var_parts(x, ans, axis, ddof, where, correction, False, mean)
     back = conj_times(unreduce(g * (2.0 / parts[0]), x, axis, keepdims), parts[1]) * _unmodelled
-    like = np.asarray(x).dtype
     return (
-        back if is_none(dtype) else back.astype(like if like.kind in "fc" else np.float64),
+        in_precision(back, x, dtype),
         None,
         None,
         None,
@@ -347,9 +352,8 @@ def std_adjoint(
     _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
     parts = var_parts(x, ans, axis, ddof, where, correction, True, mean)
     back = conj_times(unreduce(g / ((ans + (ans == 0)) * parts[0]), x, axis, keepdims), parts[1]) * _unmodelled
-    like = np.asarray(x).dtype
     return (
-        back if is_none(dtype) else back.astype(like if like.kind in "fc" else np.float64),
+        in_precision(back, x, dtype),
         None,
         None,
         None,
@@ -563,11 +567,8 @@ def cumsum_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
     ax = 0 if axis == None else axis
     back = np.reshape(np.flip(np.cumsum(np.flip(g, ax), ax), ax), np.shape(a))
-    like = np.asarray(a).dtype
     return (
-        (back if _unmodelled else back)  # (the check read: no pass)
-        if is_none(dtype)
-        else back.astype(like if like.kind in "fc" else np.float64),
+        in_precision(back if _unmodelled else back, a, dtype),  # (the check read: no pass)
         None,
         None,
         None,
@@ -641,9 +642,8 @@ def cumprod_back(g, ans, a, axis, dtype):
         if many
         else linear
     )
-    like = np.asarray(a).dtype
     shaped = np.reshape(back, np.shape(a))
-    return shaped if is_none(dtype) else shaped.astype(like if like.kind in "fc" else np.float64)
+    return in_precision(shaped, a, dtype)
 
 
 @adjoint(np.cumprod, method="cumprod")
@@ -712,9 +712,8 @@ if hasattr(np, "cumulative_sum"):
         kept = initial_dropped(g if _unmodelled else g, axis, include_initial)  # (the check read: no pass)
         ax = 0 if axis == None else axis
         back = np.flip(np.cumsum(np.flip(kept, ax), ax), ax)
-        like = np.asarray(x).dtype
         return (
-            back if is_none(dtype) else back.astype(like if like.kind in "fc" else np.float64),
+            in_precision(back, x, dtype),
             None,
             None,
             None,
@@ -753,8 +752,7 @@ def nancumsum_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     ax = 0 if axis == None else axis
     back = np.reshape(np.flip(np.cumsum(np.flip(g, ax), ax), ax), np.shape(a))
     kept = np.where(np.isnan(a), 0.0, back if _unmodelled else back)  # (the check read: no pass)
-    like = np.asarray(a).dtype
-    return kept if is_none(dtype) else kept.astype(like if like.kind in "fc" else np.float64), None, None, None
+    return in_precision(kept, a, dtype), None, None, None
 
 
 @tangent(np.nancumsum)
@@ -933,9 +931,8 @@ def nansum_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, i
     _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out, "initial", initial)
     skip = nan_skipped(a, where)
     back = np.where(skip, 0.0, unreduce(g, a, axis, keepdims)) * _unmodelled
-    like = np.asarray(a).dtype
     return (
-        back if is_none(dtype) else back.astype(like if like.kind in "fc" else np.float64),
+        in_precision(back, a, dtype),
         None,
         None,
         None,
@@ -964,9 +961,8 @@ def nanmean_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, 
     kept = ~skip
     count = np.maximum(np.sum(kept, axis=axis, keepdims=True), 1)
     back = unreduce(g, a, axis, keepdims) * kept / count * _unmodelled
-    like = np.asarray(a).dtype
     return (
-        back if is_none(dtype) else back.astype(like if like.kind in "fc" else np.float64),
+        in_precision(back, a, dtype),
         None,
         None,
         None,
