@@ -1435,8 +1435,9 @@ class _Desugar:
         given = {p: self.namer.unique(p + "_given") for p in changed}
         entry = []
         where = self.location(self.fn)
-        for p in changed:  # its copy must not hide the change from another parameter (f(a, a))
-            others = [a for a in params if a != p]
+        shared = self.containers_read(params)
+        for p in changed:  # its copy must not hide the change from another parameter (f(a, a)) or a global (f(G))
+            others = [a for a in params if a != p] + shared
             if others or p in deep:
                 unshared = self.bind("check_unshared", runtime.check_unshared)
                 rest = gast.Tuple(elts=[trees.name(a) for a in others], ctx=gast.Load())
@@ -1638,13 +1639,16 @@ class _Desugar:
         own = self.bind("own_updated", runtime.own_updated)
         give_back = self.bind("give_back", runtime.give_back)
         entry, back = [], []
+        shared = self.containers_read(params)
         for p in updated:
             node = first[p]
             where = self.location(node)
             construct = "%s %s= ..." % (p, trees.OPERATOR_SYMBOLS.get(type(node.op), "op"))
             at = [trees.const(where.filename.rsplit("/", 1)[-1]), trees.const(where.line), trees.const(where.col)]
-            if len(params) > 1:  # (its own statement: the other arguments do not make x differentiated)
-                others = gast.Tuple(elts=[trees.name(a) for a in params if a != p], ctx=gast.Load())
+            if len(params) > 1 or shared:  # (its own statement: the other arguments do not make x differentiated)
+                others = gast.Tuple(
+                    elts=[trees.name(a) for a in params if a != p] + [trees.name(g) for g in shared], ctx=gast.Load()
+                )
                 apart = trees.call(self.bind("check_apart", runtime.check_apart), trees.name(p), others)
                 apart.args += [trees.const(construct), *at]
                 entry.append(_at(gast.Expr(value=apart), self.fn))
@@ -1658,6 +1662,19 @@ class _Desugar:
             return [_at(gast.Expr(value=trees.call(give_back, trees.name(g), trees.name(p))), self.fn) for g, p in back]
 
         self.fn.body = entry + _before_returns(self.fn.body, give)
+
+    def containers_read(self, params):
+        """The global and closure variables the function reads that hold an array, list or dict: a parameter
+        changed in place may be one of them (``f(G)`` where ``f`` reads ``G``), and the compiled code, which
+        changes a copy, would read ``G`` unchanged where Python shows the change (``check_unshared`` and
+        ``check_apart`` refuse it at run time). Each is a guard: another value there compiles anew."""
+        env = self.source.env
+        out = []
+        for name in sorted(self.every - self.local - set(params)):
+            if isinstance(dict.get(env, name), (np.ndarray, list, dict)) and name in env.holders:
+                env.get(name)  # (looked up: guarded)
+                out.append(name)
+        return out
 
     def passed_to_changers(self, params):
         """The parameters passed, as themselves, to a user function that changes that argument in place: ``carry``

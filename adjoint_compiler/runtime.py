@@ -626,7 +626,8 @@ def check_unshared(x, others, filename, line, col, depth=1):
         )
         if same and isinstance(x, (np.ndarray, list, dict)):
             raise InPlaceUpdateError(
-                "an argument changed in place that shares memory with another argument (pass a copy: f(a, a.copy()))",
+                "an argument changed in place that shares memory with another argument or with a global variable the "
+                "function reads (pass a copy: f(a, a.copy()), f(G.copy()))",
                 filename,
                 line,
                 col,
@@ -775,14 +776,16 @@ def own_updated(x, construct, filename, line, col):
 
 def check_apart(x, others, construct, filename, line, col):
     """Before ``own_updated(x)``: refuse an array ``x`` sharing memory with one of the ``others`` (the other
-    arguments; ``f(a, a)``, a view of another argument), through which Python would show the change."""
+    arguments and the global arrays the function reads; ``f(a, a)``, a view of another argument, ``f(G)``),
+    through which Python would show the change."""
     if type(x) is float or not isinstance(x, np.ndarray):
         return
     for other in others:
         if isinstance(other, np.ndarray) and np.may_share_memory(x, other) and np.shares_memory(x, other):
             raise InPlaceUpdateError(
-                "%s on an argument that shares memory with another argument (f(a, a), or a view of "
-                "another argument) is not supported by adjoint_compiler; pass a copy: f(a, a.copy())" % construct,
+                "%s on an argument that shares memory with another argument or with a global variable the function "
+                "reads (f(a, a), a view of another argument, f(G) where f reads G) is not supported by "
+                "adjoint_compiler; pass a copy: f(a, a.copy())" % construct,
                 filename,
                 line,
                 col,
