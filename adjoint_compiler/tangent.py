@@ -131,6 +131,9 @@ class _Tangent:
         # a store into a tangent (a_dot[i] = v, xs_dot.append(v)) must not reach another tangent that the
         # primal values do not share: b = a + 1.0 is a new array, its tangent a_dot is not (``assign``)
         self.stored = set()  # the names whose tangents are changed in place, and those they share values with
+        # inside a try statement's body: a statement whose value raises leaves its tangent as it was, for the
+        # handler to read (each tangent after its statement, not before: ``assign``)
+        self.in_try = False
         shared = []  # x = y: one value, two names (SSA's copies at joins, b_2 = b_1)
         for node in trees.walk(fn):
             if isinstance(node, (gast.Assign, gast.AugAssign)):
@@ -268,14 +271,23 @@ class _Tangent:
             if k > 0 and self.guarded_try(stmts[k - 1], stmt):
                 out.extend(self.tangents_after_try(stmt))
                 continue
+            if k > 0 and self.try_body(stmts[k - 1], stmt):
+                # the body may raise partway, and the handler then reads the tangents of what ran before: a
+                # statement whose value raises must not have changed its tangent (``in_try``)
+                outer, self.in_try = self.in_try, True
+                body = self.block(stmt.body)
+                self.in_try = outer
+                out.append(gast.copy_location(gast.If(test=stmt.test, body=body, orelse=self.block(stmt.orelse)), stmt))
+                continue
             out.extend(self.statement(stmt))
         return out
 
-    def guarded_try(self, marker, branch):
+    def try_body(self, marker, branch):
         """Whether ``branch`` is the body branch of a try statement (``_try1 = try_(k, E)``, then ``if _try1:
-        body else: handler``: desugar.py) whose except clause catches an exception tangent code may raise."""
+        body else: handler``: desugar.py); a with block's (``"with1"``) is not: runtime.exit_raised raises
+        again what it catches, and no handler reads what the body left."""
         call = getattr(marker, "value", None)
-        if not (
+        return (
             isinstance(marker, gast.Assign)
             and isinstance(call, gast.Call)
             and isinstance(call.func, gast.Name)
@@ -284,10 +296,15 @@ class _Tangent:
             and isinstance(branch, gast.If)
             and isinstance(branch.test, gast.Name)
             and branch.test.id == marker.targets[0].id
-        ):
+            and not (isinstance(call.args[0], gast.Constant) and isinstance(call.args[0].value, str))
+        )
+
+    def guarded_try(self, marker, branch):
+        """Whether ``branch`` is the body branch of a try statement (``try_body``) whose except clause catches
+        an exception tangent code may raise."""
+        if not self.try_body(marker, branch):
             return False
-        if isinstance(call.args[0], gast.Constant) and isinstance(call.args[0].value, str):
-            return False  # a with block's ("with1"): runtime.exit_raised raises again what it catches
+        call = marker.value
         caught = [source_mod.global_value(t, self.source, set()) for t in call.args[1:]]
         return any(isinstance(c, type) and issubclass(own, c) for c in caught for own in TANGENT_EXCEPTIONS)
 
@@ -425,7 +442,8 @@ class _Tangent:
         reads = {n.id for t in tangent for n in trees.breadth_first(t) if isinstance(n, gast.Name)}
         # before the statement where it does not read the new value: the optimizer can then fuse the
         # tangent's parts into one expression (y_dot = y_dot * x + x_dot * y, then y = y * x)
-        new = [stmt] + tangent if name in reads or isinstance(op.node, gast.Constant) else tangent + [stmt]
+        first = name in reads or isinstance(op.node, gast.Constant) or self.in_try
+        new = [stmt] + tangent if first else tangent + [stmt]
         return [gast.copy_location(s, stmt) for s in new]
 
     def _changed(self, name, dot):
