@@ -119,9 +119,11 @@ def restore_tries(tree, env):
                     unread.append((block, stmt))
                 types = call.args[1:]
                 caught_types = types[0] if len(types) == 1 else gast.Tuple(elts=types, ctx=gast.Load())
-                handler = gast.ExceptHandler(type=caught_types, name=None, body=caught + (after.orelse or []))
+                # (a clause the optimizer emptied, ``except E: pass`` in the user's code, still needs a statement)
+                handled = caught + (after.orelse or []) or [gast.Pass()]
+                handler = gast.ExceptHandler(type=caught_types, name=None, body=handled)
                 block[i + 1] = gast.copy_location(
-                    gast.Try(body=after.body, handlers=[handler], orelse=[], finalbody=[]), after
+                    gast.Try(body=after.body or [gast.Pass()], handlers=[handler], orelse=[], finalbody=[]), after
                 )
     for block, stmt in unread:
         block.remove(stmt)

@@ -76,3 +76,48 @@ def test_the_forward_sweep_keeps_the_tangent_after_its_statement_in_the_try_body
     text = ac.adjoint_source(logs_or_squares, wrt=0, mode="jvp")
     body = text.split("try:")[1].split("except")[0]
     assert body.index("math.log(v)") < body.index("total_dot")
+
+
+def scaled_in_a_loop(x, n, y):
+    # y = y * n + (raises where x is small): the tangent of y * n, a temporary of the statement, was given y's own
+    # tangent variable (coalescing took the try body's branch and the handler for exclusive), so a raising
+    # iteration kept it: jvp 256.0 where 4.0 is right (a program of the control fuzzer, seed 1068)
+    for i in range(n):
+        try:
+            y = y * n + (0.0 if not x < 3.0 / (1.0 + x * x) else math.sqrt(-1.0))
+            x -= y
+            x += -n
+            continue
+        except ValueError:
+            k = 0
+            while k < 2 and math.exp(math.tanh(x)) > 1.5:
+                k = k + 1
+        w = 1.5 + math.sin(2.0)
+        while w > 0.5:
+            w = w * (0.6 + 0.1 * math.cos(x / (2.0 + math.cos(i))))
+            x = math.tanh(-n)
+    return y + x + x
+
+
+def test_a_temporary_of_a_raising_statement_does_not_take_the_variables_tangent():
+    for y in (1.4, -0.6):
+        _, tangent = ac.jvp(scaled_in_a_loop, 2)(2.0, 4, y, 1.0)
+        h = 1e-6
+        expected = (scaled_in_a_loop(2.0, 4, y + h) - scaled_in_a_loop(2.0, 4, y - h)) / (2 * h)
+        assert tangent == pytest.approx(expected, rel=1e-6)
+        assert ac.grad(scaled_in_a_loop, 2)(2.0, 4, y) == pytest.approx(expected, rel=1e-6)
+
+
+def broken_out(x, n):
+    for _ in range(n):
+        try:
+            break
+        except ValueError:
+            pass
+    return 1.5 * x
+
+
+def test_an_except_clause_the_optimizer_empties_is_emitted_with_a_statement():
+    # the emitted module did not parse: an internal error on user input
+    assert ac.grad(broken_out)(2.0, 1) == 1.5
+    assert ac.jvp(broken_out)(2.0, 1, 1.0) == (3.0, 1.5)

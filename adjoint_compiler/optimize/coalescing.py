@@ -131,18 +131,28 @@ class _Interference:
             for n in others:
                 self.edges[n].add(d)
 
-    def block(self, stmts, live, loop=None):
-        """Names live before ``stmts`` given those live after; ``loop`` is (live at its exit, at its head)."""
-        for s in reversed(stmts):
+    def block(self, stmts, live, loop=None, raised=frozenset()):
+        """Names live before ``stmts`` given those live after; ``loop`` is (live at its exit, at its head).
+        ``raised``: names live where an exception raised in ``stmts`` is caught (a try body's: its handler's),
+        live throughout, since the statement that raises may be any of them."""
+        for i in range(len(stmts) - 1, -1, -1):
+            s = stmts[i]
             kind = type(s)
-            if kind is gast.If:
-                live = self.block(s.body, live, loop) | self.block(s.orelse, live, loop) | self._facts(s.test)[1]
+            live = live | raised
+            if kind is gast.If and i and _try_body(stmts[i - 1], s):
+                # ``_try1 = try_(k, E)``, ``if _try1: body else: handler`` (desugar.try_): the body may stop at
+                # any statement and the handler run then, reading what was live when the try began
+                handler = self.block(s.orelse, live, loop, raised)
+                live = self.block(s.body, live, loop, raised | handler) | handler | self._facts(s.test)[1]
+            elif kind is gast.If:
+                live = self.block(s.body, live, loop, raised) | self.block(s.orelse, live, loop, raised)
+                live |= self._facts(s.test)[1]
             elif kind is gast.For:
                 defs, uses = self._facts(s.target)
-                after = self.block(s.orelse, live, loop) | uses
+                after = self.block(s.orelse, live, loop, raised) | uses
                 head = after
                 while True:
-                    body = self.block(s.body, head, (live, head))
+                    body = self.block(s.body, head, (live, head), raised)
                     self.interfere(defs, body)  # the target is assigned before each iteration
                     new = after | (body - defs)
                     if new == head:
@@ -150,9 +160,9 @@ class _Interference:
                     head = new
                 live = head | self._facts(s.iter)[1]
             elif kind is gast.While:
-                head = self.block(s.orelse, live, loop) | self._facts(s.test)[1]
+                head = self.block(s.orelse, live, loop, raised) | self._facts(s.test)[1]
                 while True:
-                    new = head | self.block(s.body, head, (live, head))
+                    new = head | self.block(s.body, head, (live, head), raised)
                     if new == head:
                         break
                     head = new
@@ -172,6 +182,24 @@ class _Interference:
                     self.interfere(defs, live, copied)
                     live = (live - defs) | uses
         return live
+
+
+def _try_body(marker, branch):
+    """Whether ``branch`` is the body branch of a try statement: ``_try1 = try_(k, E)`` (``runtime.try_`` under
+    the name desugar binds it to), then ``if _try1:``; not a with block's (``try_("with1")``), whose exception
+    leaves the function."""
+    call = getattr(marker, "value", None)
+    return (
+        type(marker) is gast.Assign
+        and type(call) is gast.Call
+        and type(call.func) is gast.Name
+        and call.func.id.lstrip("_") == "try_"
+        and type(branch.test) is gast.Name
+        and type(marker.targets[0]) is gast.Name
+        and marker.targets[0].id == branch.test.id
+        and bool(call.args)
+        and not (type(call.args[0]) is gast.Constant and isinstance(call.args[0].value, str))
+    )
 
 
 def _copies(stmts, depth, out):

@@ -14,6 +14,9 @@ bodies are random nests (depth <= 3) of
 * ``break``/``continue`` guarded by conditions, early ``return`` (guarded or
   as the last statement of a branch), ``pass``, ``else`` clauses of loops
   (whose ``break``/``continue`` belong to the enclosing loop);
+* ``try``/``except ValueError`` whose body may raise partway, at a condition: a statement ``if c: raise
+  ValueError`` or an assignment whose value raises (``v = e + (0.0 if c else math.sqrt(-1.0))``, which leaves
+  ``v`` as it was: the handler reads it so); what the body binds is not read after the statement;
 
 over scalar arithmetic (``+ - *``, division only by denominators >= 0.5) and
 ``math.sin/cos/tanh/atan``, ``math.exp(math.tanh(.))``, generator expressions and list comprehensions
@@ -35,7 +38,18 @@ from tests.fuzz.model import Case, Function, Program, bin_, call, const, raw, va
 NAME = "control"
 # (same_rtol as the scalar generator's: vjp's pullback and grad are compiled apart and may add the same terms in
 # another order, one ulp apart; control seed 602377, n * y - exp(y) + y + y)
-SPEC = oracle.Spec(single_wrt=False, scalar_vjp=True, same_rtol=1e-12)
+SPEC = oracle.Spec(
+    single_wrt=False,
+    scalar_vjp=True,
+    same_rtol=1e-12,
+    # documented limits of try statements (docs/limitations.md): a variable the try body assigns, read after the
+    # statement where the except clause does not assign it too, or read by the except clause where a compound
+    # statement of the body assigned it: which value it holds depends on where the body raised
+    allowed_refusals=(
+        "in a try body whose except clause does not assign it",
+        "which the try body may have assigned before raising",
+    ),
+)
 
 FUNCS = ("sin", "cos", "tanh", "atan", "exp_tanh")
 DENOMS = ("sin", "cos", "sq")
@@ -244,7 +258,7 @@ def gen_stmt(c, ctx):
     if ctx.assignable():
         kinds += ["reassign"] * 4 + ["aug"] * 2
     if ctx.depth < MAX_DEPTH:
-        kinds += ["if"] * 3 + ["for"] * 3 + ["forseq"] * 2 + ["whilek", "whilew"]
+        kinds += ["if"] * 3 + ["for"] * 3 + ["forseq"] * 2 + ["whilek", "whilew", "try"]
     if ctx.loop:
         kinds += ["jump"] * 2
     kinds += ["ret"]
@@ -327,6 +341,21 @@ def gen_stmt(c, ctx):
         ctx.ints.extend(v for v in ints if v not in ctx.ints)
         ctx.floats.extend([v for v in floats if v not in ctx.floats] + [s[1] for s in lead])
         return ("for", target, it, body, orelse), True
+    if kind == "try":
+        inner = ctx.child()
+        body, _, body_falls = gen_block(c, inner, 1, 3, exit_last=True)
+        cond = gen_cond(c, ctx)  # (of what is bound before the try: the raise may come first)
+        if ctx.assignable() and c.chance(0.6):
+            # the value raises where c is false, after computing e: the assignment does not happen
+            v = c.choice(ctx.assignable())
+            fails = ("ifexp", const(0.0), cond, call("math.sqrt", const(-1.0)))
+            raising = ("assign", v, bin_("+", gen_expr(c, ctx, 1), fails))
+        else:
+            raising = ("if", [(cond, [("line", "raise ValueError('raised')")])], None)
+        at = c.integer(0, len(body) - 1 if not body_falls else len(body))
+        body = body[:at] + [raising] + body[at:]
+        handler, _, handler_falls = gen_block(c, ctx.child(), 1, 2, exit_last=True)
+        return ("try", body, handler), body_falls or handler_falls
     if kind == "whilek":
         k = ctx.name("k")
         limit = c.integer(1, 4)

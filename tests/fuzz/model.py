@@ -40,6 +40,7 @@ Statements are tuples too; a block is a list of statements. ``target`` is text
 ("whilek", k, limit, cond, block, orelse)   ``k = 0`` / ``while k < limit and cond:`` / ``k = k + 1`` first
 ("whilew", w, init, arg, block, orelse)     ``w = 1.5 + math.sin(init)`` / ``while w > 0.5:`` /
                                             ``w = w * (0.6 + 0.1 * math.cos(arg))`` first: terminates
+("try", block, handler)                     ``try:`` block ``except ValueError:`` handler
 ("line", text)                              verbatim
 ==========================================  ===========================================================
 
@@ -184,6 +185,11 @@ def block(stmts, depth, out):
             out.append("%s    %s = %s * (0.6 + 0.1 * math.cos(%s))" % (pad, w, w, expr(arg)))
             block(body, depth + 1, out)
             _orelse(orelse, depth, out)
+        elif kind == "try":
+            out.append(pad + "try:")
+            block(s[1], depth + 1, out)
+            out.append(pad + "except ValueError:")
+            block(s[2], depth + 1, out)
         elif kind == "line":
             out.append(pad + s[1])
         else:
@@ -197,7 +203,7 @@ def _orelse(orelse, depth, out):
 
 
 # Which items of each compound statement are blocks (the minimizer walks them).
-BLOCKS = {"for": (3, 4), "whilek": (4, 5), "whilew": (4, 5)}
+BLOCKS = {"for": (3, 4), "whilek": (4, 5), "whilew": (4, 5), "try": (1, 2)}
 
 
 def blocks_of(s):
