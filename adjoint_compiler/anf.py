@@ -372,7 +372,8 @@ class _Anf:
         for given, a in zip(node.args, args):  # a temporary made for a value is local: its a.T is an operation
             if isinstance(a, gast.Name) and not trees.is_atom(given, self.locals):
                 self.locals.add(a.id)
-        body = trees.substitute(trees.clone(node.func.body), {p.id: a for p, a in zip(node.func.args.args, args)})
+        # (substituted, not substitute: a body that is the parameter itself, lambda t: t, becomes the argument)
+        body = trees.substituted(node.func.body, {p.id: a for p, a in zip(node.func.args.args, args)})
         for n in trees.walk(body):
             gast.copy_location(n, node)
         return self.simple(body)

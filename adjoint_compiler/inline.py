@@ -222,7 +222,10 @@ class _Inliner:
                 hole = "\0%d" % self.holes
                 holes.append((hole, param_of[id(v)], v))
                 mapping[param_of[id(v)]] = trees.name(hole)
-        inlined = trees.substitute(trees.clone(expr), mapping)
+        if isinstance(expr, gast.Name) and expr.id in mapping:  # (a helper returning its parameter: identity)
+            inlined = trees.clone(mapping[expr.id])
+        else:
+            inlined = trees.substitute(trees.clone(expr), mapping)
         for n in trees.walk(inlined):
             gast.copy_location(n, call)  # errors point at the call, in the caller's file
             if isinstance(n, gast.Call) and any(k.arg == "out" and _none(k.value) for k in n.keywords):
@@ -230,11 +233,7 @@ class _Inliner:
                     # act(x) of def act(x, out=None): return np.tanh(x, out=out), NumPy's default (desugar
                     # drops one written in the function; this one is there once the helper's None is)
                     n.keywords = [k for k in n.keywords if not (k.arg == "out" and _none(k.value))]
-        if not (isinstance(inlined, gast.Name) and inlined.id in mapping):
-            inlined = self.expr(inlined, depth + 1)
-        # else a helper that returns a parameter: substitute leaves that bare name as it is, which then
-        # names nothing in the caller (a known bug, kept as it was)
-        return self.redex(inlined, holes, call)
+        return self.redex(self.expr(inlined, depth + 1), holes, call)
 
     def redex(self, body, holes, call):
         """``(lambda p, ...: body)(arg, ...)``, the placeholders renamed to parameter names free in ``body``."""

@@ -239,12 +239,36 @@ def _bound(fn):
     names = {a.id for a in args.args + args.kwonlyargs + getattr(args, "posonlyargs", [])}
     names |= {a.id for a in (args.vararg, args.kwarg) if a is not None}
     body = fn.body if isinstance(fn.body, list) else [fn.body]
+    inside = {id(n) for c in trees.scope(body) if isinstance(c, _COMPREHENSIONS) for n in trees.walk(c)}
     for node in trees.scope(body):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-            names.add(node.id)
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) and id(node) not in inside:
+            names.add(node.id)  # (a comprehension's variables are its own: Python 3)
         elif isinstance(node, gast.FunctionDef):
             names.add(node.name)
     return names - _nonlocals(body)
+
+
+_COMPREHENSIONS = (gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
+
+
+def _scoped_loads(node):
+    """Names ``node`` reads from its scope: a comprehension reads its first iterable there, and the rest
+    but its own variables (``[x * x for x in (x, 2 * x)]`` reads the enclosing ``x`` once)."""
+    if isinstance(node, _COMPREHENSIONS):
+        first, rest = node.generators[0], node.generators[1:]
+        own = {n.id for g in node.generators for n in trees.walk(g.target) if isinstance(n, gast.Name)}
+        parts = [v for f, v in gast.iter_fields(node) if f != "generators"] + first.ifs
+        parts += [p for g in rest for p in [g.iter] + g.ifs]
+        inner = set().union(*(_scoped_loads(p) for p in parts if p is not None))
+        return _scoped_loads(first.iter) | (inner - own)
+    if isinstance(node, gast.Name):
+        return {node.id} if isinstance(node.ctx, gast.Load) else set()
+    out = set()
+    for _, value in gast.iter_fields(node):
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, gast.AST):
+                out |= _scoped_loads(v)
+    return out
 
 
 def _nonlocals(body):
@@ -257,7 +281,7 @@ def _reads(fn):
     body = fn.body if isinstance(fn.body, list) else [fn.body]
     inner = {n.id for b in body for n in trees.walk(b) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Param)}
     inner |= {n.name for b in body for n in trees.walk(b) if isinstance(n, gast.FunctionDef)}
-    return trees.loads(*body) - _bound(fn) - inner
+    return set().union(*(_scoped_loads(b) for b in body)) - _bound(fn) - inner
 
 
 def _nested(fn, src):

@@ -33,7 +33,7 @@ import itertools
 
 from tests.fuzz import oracle
 from tests.fuzz.gen_scalar import point_value
-from tests.fuzz.model import Case, Function, Program, bin_, call, const, raw, var
+from tests.fuzz.model import Case, Function, Program, bin_, call, const, expr, raw, var
 
 NAME = "control"
 # (same_rtol as the scalar generator's: vjp's pullback and grad are compiled apart and may add the same terms in
@@ -86,7 +86,7 @@ class Ctx:
         self.budget = budget  # shared [statements left]: big programs compile slowly
 
     def child(self, loop=None, floats=None, ints=None, protected=None, deeper=True):
-        return Ctx(
+        made = Ctx(
             list(self.floats if floats is None else floats),
             list(self.ints if ints is None else ints),
             set(self.protected if protected is None else protected),
@@ -95,6 +95,8 @@ class Ctx:
             self.fresh,
             self.budget,
         )
+        made.closures = getattr(self, "closures", [])  # (nested functions f defined first: callable anywhere)
+        return made
 
     def name(self, prefix):
         return "%s%d" % (prefix, next(self.fresh))
@@ -111,6 +113,8 @@ def gen_expr(c, ctx, depth):
             return const(c.choice(CONSTS))
         return c.choice(leaves)
     kinds = ("bin", "bin", "bin", "neg", "div", "fn", "fn", "ifexp")
+    if getattr(ctx, "closures", None):
+        kinds += ("closure",)
     if depth >= 2 and not getattr(ctx, "in_comprehension", False) and c.integer(0, 3) == 0:
         kinds += ("gen",)  # not nested, and rarely: each one is a loop in the gradient
     kind = c.choice(kinds)
@@ -121,6 +125,8 @@ def gen_expr(c, ctx, depth):
     if kind == "gen":
         return gen_comprehension(c, ctx, depth)
 
+    if kind == "closure":
+        return call(c.choice(ctx.closures), sub())
     if kind == "bin":
         return bin_(c.choice("+-*"), sub(), sub())
     if kind == "neg":
@@ -391,7 +397,17 @@ def gen_program(c):
         itertools.count(),
         [c.integer(MIN_STATEMENTS, MAX_STATEMENTS)],
     )
+    closures = []
+    if c.chance(0.4):
+        # nested functions defined first, reading their parameter and f's float parameters, which f may
+        # reassign later: a call reads them as they are then (late binding)
+        for _ in range(c.integer(1, 2)):
+            g, t = ctx.name("g"), ctx.name("t")
+            inner = ctx.child(floats=ctx.floats + [t], ints=[], deeper=False)
+            closures.append(("line", "def %s(%s): return %s" % (g, t, expr(gen_expr(c, inner, 2)))))
+            ctx.closures = getattr(ctx, "closures", []) + [g]
     body, _, falls = gen_block(c, ctx, 2, 6)
+    body = closures + body
     ret = None
     if falls:
         ret = gen_expr(c, ctx, c.integer(0, 2))
