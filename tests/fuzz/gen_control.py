@@ -96,6 +96,7 @@ class Ctx:
             self.budget,
         )
         made.closures = getattr(self, "closures", [])  # (nested functions f defined first: callable anywhere)
+        made.writers = getattr(self, "writers", [])  # (... and those changing a parameter of f: v = g(e) only)
         return made
 
     def name(self, prefix):
@@ -268,9 +269,16 @@ def gen_stmt(c, ctx):
     if ctx.loop:
         kinds += ["jump"] * 2
     kinds += ["ret"]
+    if getattr(ctx, "writers", None):
+        kinds += ["callw"] * 2
     kind = c.choice(kinds)
     if kind == "pass":
         return ("pass",), True
+    if kind == "callw":
+        v = ctx.name("v")
+        e = call(c.choice(ctx.writers), gen_expr(c, ctx, 1))
+        ctx.floats.append(v)
+        return ("assign", v, e), True
     if kind == "fresh":
         e = gen_expr(c, ctx, c.integer(0, 2))
         v = ctx.name("v")
@@ -404,6 +412,18 @@ def gen_program(c):
         for _ in range(c.integer(1, 2)):
             g, t = ctx.name("g"), ctx.name("t")
             inner = ctx.child(floats=ctx.floats + [t], ints=[], deeper=False)
+            if c.chance(0.3):
+                # one that changes a parameter of f (nonlocal): called as a statement of its own, v = g(e)
+                p = c.choice(ctx.floats)
+                value = expr(gen_expr(c, inner, 1))
+                closures.append(
+                    (
+                        "line",
+                        "def %s(%s): nonlocal %s; %s = %s * 0.5 + %s; return %s * %s" % (g, t, p, p, p, value, p, t),
+                    )
+                )
+                ctx.writers = getattr(ctx, "writers", []) + [g]
+                continue
             closures.append(("line", "def %s(%s): return %s" % (g, t, expr(gen_expr(c, inner, 2)))))
             ctx.closures = getattr(ctx, "closures", []) + [g]
     body, _, falls = gen_block(c, ctx, 2, 6)
