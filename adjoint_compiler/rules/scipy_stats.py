@@ -1548,3 +1548,492 @@ def geom_logpmf_adjoint(g, ans, k, p, loc=0):
 def geom_logpmf_tangent(dot, ans, k, p, loc=0):
     m = k - loc
     return None, dot * (1.0 / p - (m - 1) / np.where(m == 1, 1.0, 1.0 - p)), None
+
+
+# ---- cdfs of the location-scale families (scipy23): cdf, sf, logcdf and logsf of z = (x - loc) / scale through
+# location_scale_bars with gh = g dF/dz (F the standard function); outside the support the cdf is constant (0 or 1)
+# and its derivative exactly 0 (each where() guards the branch not taken against inf and nan).
+
+
+@adjoint(scipy_stats.expon.cdf)
+def expon_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # 1 - e^-z on z >= 0: dF/dz = e^-z
+    z = (x - loc) / scale
+    return location_scale_bars(g * (z >= 0.0) * np.exp(-np.maximum(z, 0.0)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.expon.cdf)
+def expon_cdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * (z >= 0.0) * np.exp(-np.maximum(z, 0.0)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.expon.sf)
+def expon_sf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # e^-z on z >= 0
+    z = (x - loc) / scale
+    return location_scale_bars(-g * (z >= 0.0) * np.exp(-np.maximum(z, 0.0)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.expon.sf)
+def expon_sf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * (z >= 0.0) * np.exp(-np.maximum(z, 0.0)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.expon.logcdf)
+def expon_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # log(1 - e^-z) on z > 0: d/dz = 1 / expm1(z) (-inf at and below 0: derivative 0 there)
+    z = (x - loc) / scale
+    return location_scale_bars(
+        g * np.where(z > 0.0, 1.0 / np.expm1(np.where(z > 0.0, z, 1.0)), 0.0), z, x, loc, scale, 0.0
+    )
+
+
+@tangent(scipy_stats.expon.logcdf)
+def expon_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * np.where(z > 0.0, 1.0 / np.expm1(np.where(z > 0.0, z, 1.0)), 0.0), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.expon.logsf)
+def expon_logsf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # -z on z >= 0 (0 below)
+    z = (x - loc) / scale
+    return location_scale_bars(-g * (z >= 0.0), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.expon.logsf)
+def expon_logsf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * (z >= 0.0), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.laplace.cdf)
+def laplace_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # e^z / 2 below 0, 1 - e^-z / 2 above: dF/dz = e^-|z| / 2
+    z = (x - loc) / scale
+    return location_scale_bars(0.5 * g * np.exp(-np.abs(z)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.laplace.cdf)
+def laplace_cdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(0.5 * dot * np.exp(-np.abs(z)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.laplace.sf)
+def laplace_sf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_bars(-0.5 * g * np.exp(-np.abs(z)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.laplace.sf)
+def laplace_sf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-0.5 * dot * np.exp(-np.abs(z)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.laplace.logcdf)
+def laplace_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # z - ln 2 below 0 (slope 1); log(1 - e^-z / 2) above: slope 1 / (2 e^z - 1)
+    z = (x - loc) / scale
+    slope = np.where(z < 0.0, 1.0, 1.0 / (2.0 * np.exp(np.maximum(z, 0.0)) - 1.0))
+    return location_scale_bars(g * slope, z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.laplace.logcdf)
+def laplace_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    slope = np.where(z < 0.0, 1.0, 1.0 / (2.0 * np.exp(np.maximum(z, 0.0)) - 1.0))
+    return location_scale_dots(dot * slope, z, scale, 0.0)
+
+
+@adjoint(scipy_stats.laplace.logsf)
+def laplace_logsf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # the mirror image: -z - ln 2 above 0 (slope -1); log(1 - e^z / 2) below: slope -1 / (2 e^-z - 1)
+    z = (x - loc) / scale
+    slope = np.where(z > 0.0, -1.0, -1.0 / (2.0 * np.exp(-np.minimum(z, 0.0)) - 1.0))
+    return location_scale_bars(g * slope, z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.laplace.logsf)
+def laplace_logsf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    slope = np.where(z > 0.0, -1.0, -1.0 / (2.0 * np.exp(-np.minimum(z, 0.0)) - 1.0))
+    return location_scale_dots(dot * slope, z, scale, 0.0)
+
+
+@adjoint(scipy_stats.halfnorm.cdf)
+def halfnorm_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # erf(z / sqrt 2) on z >= 0: dF/dz = sqrt(2 / pi) e^(-z^2 / 2)
+    z = (x - loc) / scale
+    return location_scale_bars(g * (z >= 0.0) * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.halfnorm.cdf)
+def halfnorm_cdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * (z >= 0.0) * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.halfnorm.sf)
+def halfnorm_sf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_bars(-g * (z >= 0.0) * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.halfnorm.sf)
+def halfnorm_sf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * (z >= 0.0) * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.halfnorm.logcdf)
+def halfnorm_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # the density over the cdf, exp(-z^2 / 2 - ans) sqrt(2 / pi), on z > 0 (-inf at and below 0: derivative 0)
+    z = (x - loc) / scale
+    slope = np.where(z > 0.0, np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z - np.where(z > 0.0, ans, 0.0)), 0.0)
+    return location_scale_bars(g * slope, z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.halfnorm.logcdf)
+def halfnorm_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    slope = np.where(z > 0.0, np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z - np.where(z > 0.0, ans, 0.0)), 0.0)
+    return location_scale_dots(dot * slope, z, scale, 0.0)
+
+
+@adjoint(scipy_stats.halfnorm.logsf)
+def halfnorm_logsf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # minus the density over the sf, on z >= 0 (0 below, where the sf is 1)
+    z = (x - loc) / scale
+    return location_scale_bars(
+        -g * (z >= 0.0) * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z - ans), z, x, loc, scale, 0.0
+    )
+
+
+@tangent(scipy_stats.halfnorm.logsf)
+def halfnorm_logsf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * (z >= 0.0) * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z - ans), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.gumbel_r.cdf)
+def gumbel_r_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # exp(-e^-z): dF/dz = exp(-z - e^-z)
+    z = (x - loc) / scale
+    return location_scale_bars(g * np.exp(-z - np.exp(-z)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.gumbel_r.cdf)
+def gumbel_r_cdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * np.exp(-z - np.exp(-z)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.gumbel_r.sf)
+def gumbel_r_sf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_bars(-g * np.exp(-z - np.exp(-z)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.gumbel_r.sf)
+def gumbel_r_sf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * np.exp(-z - np.exp(-z)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.gumbel_r.logcdf)
+def gumbel_r_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # -e^-z
+    z = (x - loc) / scale
+    return location_scale_bars(g * np.exp(-z), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.gumbel_r.logcdf)
+def gumbel_r_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * np.exp(-z), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.gumbel_r.logsf)
+def gumbel_r_logsf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # log(1 - exp(-e^-z)): minus the density over the sf, exp(-z - e^-z - ans)
+    z = (x - loc) / scale
+    return location_scale_bars(-g * np.exp(-z - np.exp(-z) - ans), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.gumbel_r.logsf)
+def gumbel_r_logsf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * np.exp(-z - np.exp(-z) - ans), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.gumbel_l.cdf)
+def gumbel_l_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # 1 - exp(-e^z): dF/dz = exp(z - e^z)
+    z = (x - loc) / scale
+    return location_scale_bars(g * np.exp(z - np.exp(z)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.gumbel_l.cdf)
+def gumbel_l_cdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * np.exp(z - np.exp(z)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.gumbel_l.sf)
+def gumbel_l_sf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_bars(-g * np.exp(z - np.exp(z)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.gumbel_l.sf)
+def gumbel_l_sf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * np.exp(z - np.exp(z)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.gumbel_l.logcdf)
+def gumbel_l_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # log(1 - exp(-e^z)): the density over the cdf, exp(z - e^z - ans)
+    z = (x - loc) / scale
+    return location_scale_bars(g * np.exp(z - np.exp(z) - ans), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.gumbel_l.logcdf)
+def gumbel_l_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * np.exp(z - np.exp(z) - ans), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.gumbel_l.logsf)
+def gumbel_l_logsf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # -e^z
+    z = (x - loc) / scale
+    return location_scale_bars(-g * np.exp(z), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.gumbel_l.logsf)
+def gumbel_l_logsf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * np.exp(z), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.rayleigh.cdf)
+def rayleigh_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # 1 - e^(-z^2 / 2) on z >= 0: dF/dz = z e^(-z^2 / 2)
+    z = (x - loc) / scale
+    return location_scale_bars(g * (z >= 0.0) * z * np.exp(-0.5 * z * z), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.rayleigh.cdf)
+def rayleigh_cdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * (z >= 0.0) * z * np.exp(-0.5 * z * z), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.rayleigh.sf)
+def rayleigh_sf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_bars(-g * (z >= 0.0) * z * np.exp(-0.5 * z * z), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.rayleigh.sf)
+def rayleigh_sf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * (z >= 0.0) * z * np.exp(-0.5 * z * z), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.rayleigh.logcdf)
+def rayleigh_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # log(1 - e^(-z^2 / 2)) on z > 0: d/dz = z / expm1(z^2 / 2)
+    z = (x - loc) / scale
+    slope = np.where(z > 0.0, z / np.expm1(0.5 * np.where(z > 0.0, z, 1.0) ** 2), 0.0)
+    return location_scale_bars(g * slope, z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.rayleigh.logcdf)
+def rayleigh_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    slope = np.where(z > 0.0, z / np.expm1(0.5 * np.where(z > 0.0, z, 1.0) ** 2), 0.0)
+    return location_scale_dots(dot * slope, z, scale, 0.0)
+
+
+@adjoint(scipy_stats.rayleigh.logsf)
+def rayleigh_logsf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # -z^2 / 2 on z >= 0 (0 below)
+    z = (x - loc) / scale
+    return location_scale_bars(-g * (z >= 0.0) * z, z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.rayleigh.logsf)
+def rayleigh_logsf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * (z >= 0.0) * z, z, scale, 0.0)
+
+
+# ---- cdfs of lognorm, weibull_min and pareto (scipy23): of y = (x - loc) / scale and a shape; with q = y dF/dy the
+# cotangents are q / (y scale) in x, minus that in loc, -q / scale in scale; outside the support (y <= 0, or y < 1 for
+# pareto) the cdf is constant and every derivative exactly 0 (the where() keeps the logs and powers finite there)
+
+
+@fragment
+def shaped_bars(gq, gs, y, x, shape, loc, scale):
+    # gq: g y dF/dy, zero outside the support; gs: g dF/dshape
+    return (
+        unbroadcast(gq / (y * scale), x),
+        unbroadcast(gs, shape),
+        unbroadcast(-gq / (y * scale), loc),
+        unbroadcast(-gq / scale, scale),
+    )
+
+
+@fragment
+def shaped_dots(dq, ds, y, scale):
+    return dq / (y * scale), ds, -dq / (y * scale), -dq / scale
+
+
+@adjoint(scipy_stats.lognorm.cdf)
+def lognorm_cdf_adjoint(g, ans, x, s, loc=0.0, scale=1.0):
+    # Phi(w), w = ln(y) / s: y dF/dy = phi(w) / s, dF/ds = -phi(w) w / s
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    w = np.log(yp) / s
+    q = g * (y > 0.0) * np.exp(-0.5 * w * w) / (np.sqrt(2.0 * np.pi) * s)
+    return shaped_bars(q, -q * w, yp, x, s, loc, scale)
+
+
+@tangent(scipy_stats.lognorm.cdf)
+def lognorm_cdf_tangent(dot, ans, x, s, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    w = np.log(yp) / s
+    q = dot * (y > 0.0) * np.exp(-0.5 * w * w) / (np.sqrt(2.0 * np.pi) * s)
+    return shaped_dots(q, -q * w, yp, scale)
+
+
+@adjoint(scipy_stats.lognorm.sf)
+def lognorm_sf_adjoint(g, ans, x, s, loc=0.0, scale=1.0):
+    # 1 - Phi(w)
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    w = np.log(yp) / s
+    q = -g * (y > 0.0) * np.exp(-0.5 * w * w) / (np.sqrt(2.0 * np.pi) * s)
+    return shaped_bars(q, -q * w, yp, x, s, loc, scale)
+
+
+@tangent(scipy_stats.lognorm.sf)
+def lognorm_sf_tangent(dot, ans, x, s, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    w = np.log(yp) / s
+    q = -dot * (y > 0.0) * np.exp(-0.5 * w * w) / (np.sqrt(2.0 * np.pi) * s)
+    return shaped_dots(q, -q * w, yp, scale)
+
+
+@adjoint(scipy_stats.weibull_min.cdf)
+def weibull_min_cdf_adjoint(g, ans, x, c, loc=0.0, scale=1.0):
+    # 1 - exp(-y^c): y dF/dy = c y^c exp(-y^c), dF/dc = y^c exp(-y^c) ln y
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    yc = yp**c
+    q = g * (y > 0.0) * yc * np.exp(-yc)
+    return shaped_bars(c * q, q * np.log(yp), yp, x, c, loc, scale)
+
+
+@tangent(scipy_stats.weibull_min.cdf)
+def weibull_min_cdf_tangent(dot, ans, x, c, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    yc = yp**c
+    q = dot * (y > 0.0) * yc * np.exp(-yc)
+    return shaped_dots(c * q, q * np.log(yp), yp, scale)
+
+
+@adjoint(scipy_stats.weibull_min.sf)
+def weibull_min_sf_adjoint(g, ans, x, c, loc=0.0, scale=1.0):
+    # exp(-y^c)
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    yc = yp**c
+    q = -g * (y > 0.0) * yc * np.exp(-yc)
+    return shaped_bars(c * q, q * np.log(yp), yp, x, c, loc, scale)
+
+
+@tangent(scipy_stats.weibull_min.sf)
+def weibull_min_sf_tangent(dot, ans, x, c, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    yc = yp**c
+    q = -dot * (y > 0.0) * yc * np.exp(-yc)
+    return shaped_dots(c * q, q * np.log(yp), yp, scale)
+
+
+@adjoint(scipy_stats.weibull_min.logsf)
+def weibull_min_logsf_adjoint(g, ans, x, c, loc=0.0, scale=1.0):
+    # -y^c: y d/dy = -c y^c, d/dc = -y^c ln y
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    q = -g * (y > 0.0) * yp**c
+    return shaped_bars(c * q, q * np.log(yp), yp, x, c, loc, scale)
+
+
+@tangent(scipy_stats.weibull_min.logsf)
+def weibull_min_logsf_tangent(dot, ans, x, c, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    q = -dot * (y > 0.0) * yp**c
+    return shaped_dots(c * q, q * np.log(yp), yp, scale)
+
+
+@adjoint(scipy_stats.pareto.cdf)
+def pareto_cdf_adjoint(g, ans, x, b, loc=0.0, scale=1.0):
+    # 1 - y^-b on y >= 1: y dF/dy = b y^-b, dF/db = y^-b ln y
+    y = (x - loc) / scale
+    yp = np.maximum(y, 1.0)
+    q = g * (y >= 1.0) * yp ** (-b)
+    return shaped_bars(b * q, q * np.log(yp), yp, x, b, loc, scale)
+
+
+@tangent(scipy_stats.pareto.cdf)
+def pareto_cdf_tangent(dot, ans, x, b, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.maximum(y, 1.0)
+    q = dot * (y >= 1.0) * yp ** (-b)
+    return shaped_dots(b * q, q * np.log(yp), yp, scale)
+
+
+@adjoint(scipy_stats.pareto.sf)
+def pareto_sf_adjoint(g, ans, x, b, loc=0.0, scale=1.0):
+    # y^-b on y >= 1
+    y = (x - loc) / scale
+    yp = np.maximum(y, 1.0)
+    q = -g * (y >= 1.0) * yp ** (-b)
+    return shaped_bars(b * q, q * np.log(yp), yp, x, b, loc, scale)
+
+
+@tangent(scipy_stats.pareto.sf)
+def pareto_sf_tangent(dot, ans, x, b, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.maximum(y, 1.0)
+    q = -dot * (y >= 1.0) * yp ** (-b)
+    return shaped_dots(b * q, q * np.log(yp), yp, scale)
+
+
+@adjoint(scipy_stats.pareto.logsf)
+def pareto_logsf_adjoint(g, ans, x, b, loc=0.0, scale=1.0):
+    # -b ln y on y >= 1
+    y = (x - loc) / scale
+    yp = np.maximum(y, 1.0)
+    q = -g * (y >= 1.0)
+    return shaped_bars(b * q, q * np.log(yp), yp, x, b, loc, scale)
+
+
+@tangent(scipy_stats.pareto.logsf)
+def pareto_logsf_tangent(dot, ans, x, b, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.maximum(y, 1.0)
+    q = -dot * (y >= 1.0)
+    return shaped_dots(b * q, q * np.log(yp), yp, scale)

@@ -681,6 +681,62 @@ TABLE += [
     ),
 ]
 
+
+# ---- scipy23: the cdfs of the location-scale families (cdf, sf, logcdf, logsf), every parameter; a point below
+# the support (where the cdf is constant) in the cdf and sf rows, in-support points for the logs (-inf below)
+XB = np.array([-0.7, 0.4, 1.1, 2.6])  # with loc 0.2: one point below the support of expon, halfnorm, rayleigh
+XIN = np.array([0.5, 1.1, 2.6])
+_CDFS = [
+    (fam, method)
+    for fam in ("expon", "laplace", "halfnorm", "gumbel_r", "gumbel_l", "rayleigh")
+    for method in ("cdf", "sf", "logcdf", "logsf")
+]
+for _fam, _method in _CDFS:
+    _fn = getattr(getattr(scipy_stats, _fam), _method)
+    _x = XIN if _method.startswith("log") else XB
+    TABLE.append(Row(_fam + "." + _method, _fn, S + _fam + "." + _method, [_x, 0.2, 1.3], {}, (0, 1, 2)))
+TABLE += [
+    Row(
+        "expon.cdf-broadcast",
+        scipy_stats.expon.cdf,
+        S + "expon.cdf",
+        [R.uniform(0.5, 3, (2, 3)), R.uniform(0.0, 0.4, 3), R.uniform(0.5, 2, (2, 1))],
+        {},
+        (0, 1, 2),
+    ),
+    Row("gumbel_l.logcdf-keywords", scipy_stats.gumbel_l.logcdf, S + "gumbel_l.logcdf", [XB], {"loc": 0.3}, (0,)),
+    Row(
+        "laplace.logsf-tails",
+        scipy_stats.laplace.logsf,
+        S + "laplace.logsf",
+        [np.array([-30.0, -1.0, 0.5, 30.0])],
+        {},
+        (0,),
+    ),
+]
+
+
+XS = np.array([-0.4, 0.9, 1.6, 3.2])  # with loc 0.1 and scale 1.2: one point below each support (y < 1 for pareto)
+for _fam, _shape, _methods in (
+    ("lognorm", 0.7, ("cdf", "sf")),
+    ("weibull_min", 1.6, ("cdf", "sf", "logsf")),
+    ("pareto", 2.5, ("cdf", "sf", "logsf")),
+):
+    for _method in _methods:
+        _fn = getattr(getattr(scipy_stats, _fam), _method)
+        TABLE.append(Row(_fam + "." + _method, _fn, S + _fam + "." + _method, [XS, _shape, 0.1, 1.2], {}, (0, 1, 2, 3)))
+TABLE += [
+    Row(
+        "weibull_min.cdf-broadcast",
+        scipy_stats.weibull_min.cdf,
+        S + "weibull_min.cdf",
+        [R.uniform(0.2, 3, (2, 3)), R.uniform(0.5, 2.5, (2, 1))],
+        {"scale": 1.5},
+        (0, 1),
+    ),
+]
+
+
 COMPILED = compiled_rows(
     TABLE,
     also=(
