@@ -2037,3 +2037,144 @@ def pareto_logsf_tangent(dot, ans, x, b, loc=0.0, scale=1.0):
     yp = np.maximum(y, 1.0)
     q = -dot * (y >= 1.0)
     return shaped_dots(b * q, q * np.log(yp), yp, scale)
+
+
+# ---- von Mises, truncated normal, F, beta-binomial (scipy23) --------------------------------------------------------
+
+
+@adjoint(scipy_stats.vonmises.logpdf)
+def vonmises_logpdf_adjoint(g, ans, x, kappa, loc=0.0, scale=1.0):
+    # kappa cos z - ln(2 pi I0(kappa)) - ln(scale): h' = -kappa sin z, d/dkappa = cos z - I1 / I0 (the scaled i1e / i0e:
+    # no overflow for a large kappa)
+    z = (x - loc) / scale
+    slope = -kappa * np.sin(z)
+    gs = g / scale
+    return (
+        unbroadcast(gs * slope, x),
+        unbroadcast(g * (np.cos(z) - scipy_special.i1e(kappa) / scipy_special.i0e(kappa)), kappa),
+        unbroadcast(-gs * slope, loc),
+        unbroadcast(-gs * (z * slope + 1.0), scale),
+    )
+
+
+@tangent(scipy_stats.vonmises.logpdf)
+def vonmises_logpdf_tangent(dot, ans, x, kappa, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    slope = -kappa * np.sin(z)
+    ds = dot / scale
+    kappa_dot = dot * (np.cos(z) - scipy_special.i1e(kappa) / scipy_special.i0e(kappa))
+    return ds * slope, kappa_dot, -ds * slope, -ds * (z * slope + 1.0)
+
+
+@adjoint(scipy_stats.truncnorm.logpdf)
+def truncnorm_logpdf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
+    # -z^2 / 2 - ln sqrt(2 pi) - ln Z - ln(scale) on a <= z <= b, Z = Phi(b) - Phi(a) (a, b in standard units):
+    # h' = -z, d/da = phi(a) / Z, d/db = -phi(b) / Z, where phi(a) / Z = scale exp(ans + (z^2 - a^2) / 2) from ans
+    # itself (no cancellation in Z; 0 off the support, where ans is -inf)
+    z = (x - loc) / scale
+    gs = g / scale
+    return (
+        unbroadcast(-gs * z, x),
+        unbroadcast(g * scale * np.exp(ans + 0.5 * (z * z - a * a)), a),
+        unbroadcast(-g * scale * np.exp(ans + 0.5 * (z * z - b * b)), b),
+        unbroadcast(gs * z, loc),
+        unbroadcast(gs * (z * z - 1.0), scale),
+    )
+
+
+@tangent(scipy_stats.truncnorm.logpdf)
+def truncnorm_logpdf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    ds = dot / scale
+    a_dot = dot * scale * np.exp(ans + 0.5 * (z * z - a * a))
+    b_dot = -dot * scale * np.exp(ans + 0.5 * (z * z - b * b))
+    return -ds * z, a_dot, b_dot, ds * z, ds * (z * z - 1.0)
+
+
+@fragment
+def truncnorm_mass(a, b):
+    # Phi(b) - Phi(a), from the tail nearer to both where a > 0 (the difference of two numbers near 1 loses it)
+    return np.where(
+        a > 0.0, scipy_special.ndtr(-a) - scipy_special.ndtr(-b), scipy_special.ndtr(b) - scipy_special.ndtr(a)
+    )
+
+
+@adjoint(scipy_stats.truncnorm.cdf)
+def truncnorm_cdf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
+    # F = (Phi(z) - Phi(a)) / Z on a <= z <= b (0 below, 1 above: no derivative there): dF/dz = phi(z) / Z,
+    # dF/da = phi(a) (F - 1) / Z, dF/db = -phi(b) F / Z
+    z = (x - loc) / scale
+    mass = truncnorm_mass(a, b)
+    gm = g * (z >= a) * (z <= b) / (np.sqrt(2.0 * np.pi) * mass)
+    gz = gm * np.exp(-0.5 * z * z)
+    return (
+        unbroadcast(gz / scale, x),
+        unbroadcast(gm * np.exp(-0.5 * a * a) * (ans - 1.0), a),
+        unbroadcast(-gm * np.exp(-0.5 * b * b) * ans, b),
+        unbroadcast(-gz / scale, loc),
+        unbroadcast(-gz * z / scale, scale),
+    )
+
+
+@tangent(scipy_stats.truncnorm.cdf)
+def truncnorm_cdf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    mass = truncnorm_mass(a, b)
+    dm = dot * (z >= a) * (z <= b) / (np.sqrt(2.0 * np.pi) * mass)
+    dz = dm * np.exp(-0.5 * z * z)
+    a_dot = dm * np.exp(-0.5 * a * a) * (ans - 1.0)
+    return dz / scale, a_dot, -dm * np.exp(-0.5 * b * b) * ans, -dz / scale, -dz * z / scale
+
+
+@adjoint(scipy_stats.f.logpdf)
+def f_logpdf_adjoint(g, ans, x, dfn, dfd, loc=0.0, scale=1.0):
+    # m/2 ln m + n/2 ln n + (m/2 - 1) ln y - (m + n)/2 ln(n + m y) - ln B(m/2, n/2) - ln(scale), m = dfn, n = dfd,
+    # y = (x - loc) / scale: d/dy = (m/2 - 1) / y - (m + n) m / (2 (n + m y)); with s = n + m y, d/dm and d/dn below
+    y = (x - loc) / scale
+    s = dfd + dfn * y
+    half = 0.5 * (dfn + dfd)
+    slope = (0.5 * dfn - 1.0) / y - half * dfn / s
+    both = scipy_special.digamma(half)
+    in_m = 0.5 * (np.log(dfn * y / s) + 1.0 - scipy_special.digamma(0.5 * dfn) + both) - half * y / s
+    in_n = 0.5 * (np.log(dfd / s) + 1.0 - scipy_special.digamma(0.5 * dfd) + both) - half / s
+    gs = g / scale
+    return (
+        unbroadcast(gs * slope, x),
+        unbroadcast(g * in_m, dfn),
+        unbroadcast(g * in_n, dfd),
+        unbroadcast(-gs * slope, loc),
+        unbroadcast(-gs * (y * slope + 1.0), scale),
+    )
+
+
+@tangent(scipy_stats.f.logpdf)
+def f_logpdf_tangent(dot, ans, x, dfn, dfd, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    s = dfd + dfn * y
+    half = 0.5 * (dfn + dfd)
+    slope = (0.5 * dfn - 1.0) / y - half * dfn / s
+    both = scipy_special.digamma(half)
+    in_m = 0.5 * (np.log(dfn * y / s) + 1.0 - scipy_special.digamma(0.5 * dfn) + both) - half * y / s
+    in_n = 0.5 * (np.log(dfd / s) + 1.0 - scipy_special.digamma(0.5 * dfd) + both) - half / s
+    ds = dot / scale
+    return ds * slope, dot * in_m, dot * in_n, -ds * slope, -ds * (y * slope + 1.0)
+
+
+@adjoint(scipy_stats.betabinom.logpmf)
+def betabinom_logpmf_adjoint(g, ans, k, n, a, b, loc=0):
+    # ln C(n, m) + ln B(m + a, n - m + b) - ln B(a, b), m = k - loc: digamma differences in a and b; piecewise
+    # constant in the integers k, n and loc
+    m = k - loc
+    both = scipy_special.digamma(a + b) - scipy_special.digamma(n + a + b)
+    in_a = scipy_special.digamma(m + a) - scipy_special.digamma(a) + both
+    in_b = scipy_special.digamma(n - m + b) - scipy_special.digamma(b) + both
+    return None, None, unbroadcast(g * in_a, a), unbroadcast(g * in_b, b), None
+
+
+@tangent(scipy_stats.betabinom.logpmf)
+def betabinom_logpmf_tangent(dot, ans, k, n, a, b, loc=0):
+    m = k - loc
+    both = scipy_special.digamma(a + b) - scipy_special.digamma(n + a + b)
+    in_a = scipy_special.digamma(m + a) - scipy_special.digamma(a) + both
+    in_b = scipy_special.digamma(n - m + b) - scipy_special.digamma(b) + both
+    return None, None, dot * in_a, dot * in_b, None

@@ -737,6 +737,92 @@ TABLE += [
 ]
 
 
+# scipy23: von Mises, truncated normal (a and b in standard units), F, beta-binomial
+TABLE += [
+    Row(
+        "vonmises.logpdf",
+        scipy_stats.vonmises.logpdf,
+        S + "vonmises.logpdf",
+        [X3 * 2.0, 1.7, 0.3, 1.4],
+        {},
+        (0, 1, 2, 3),
+    ),
+    Row(
+        "vonmises.logpdf-large-kappa",
+        scipy_stats.vonmises.logpdf,
+        S + "vonmises.logpdf",
+        [np.array([[0.1], [-0.2]]), np.array([40.0, 800.0, 0.5])],
+        {},
+        (0, 1),
+    ),
+    Row(
+        "truncnorm.logpdf",
+        scipy_stats.truncnorm.logpdf,
+        S + "truncnorm.logpdf",
+        [np.array([-0.9, 0.3, 2.4]), -0.8, 1.5, 0.2, 1.6],
+        {},
+        (0, 1, 2, 3, 4),
+    ),
+    Row(
+        "truncnorm.logpdf-right-tail",
+        scipy_stats.truncnorm.logpdf,
+        S + "truncnorm.logpdf",
+        [np.array([5.2, 5.9]), 5.0, np.array([6.0, 7.0])],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "truncnorm.cdf",
+        scipy_stats.truncnorm.cdf,
+        S + "truncnorm.cdf",
+        [np.array([-3.0, -0.9, 0.3, 2.4, 5.0]), -0.8, 1.5, 0.2, 1.6],
+        {},
+        (0, 1, 2, 3, 4),
+    ),
+    Row(
+        "truncnorm.cdf-right-tail",
+        scipy_stats.truncnorm.cdf,
+        S + "truncnorm.cdf",
+        [np.array([5.2, 5.9]), 5.0, np.array([6.0, 7.0])],
+        {},
+        (0, 1, 2),
+        rtol=1e-4,
+    ),
+    Row(
+        "f.logpdf",
+        scipy_stats.f.logpdf,
+        S + "f.logpdf",
+        [R.uniform(0.4, 3, 3), 3.5, 6.0, 0.1, 1.2],
+        {},
+        (0, 1, 2, 3, 4),
+    ),
+    Row(
+        "f.logpdf-broadcast",
+        scipy_stats.f.logpdf,
+        S + "f.logpdf",
+        [R.uniform(0.4, 3, (2, 3)), R.uniform(1, 8, (2, 1)), R.uniform(2, 9, 3)],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "betabinom.logpmf",
+        scipy_stats.betabinom.logpmf,
+        S + "betabinom.logpmf",
+        [np.array([0, 3, 7, 10]), 10, 2.5, 1.5],
+        {},
+        (2, 3),
+    ),
+    Row(
+        "betabinom.logpmf-broadcast",
+        scipy_stats.betabinom.logpmf,
+        S + "betabinom.logpmf",
+        [np.array([[1], [4]]), np.array([5, 6, 8]), R.uniform(0.5, 3, 3), R.uniform(0.5, 3, (2, 1))],
+        {"loc": 0},
+        (2, 3),
+    ),
+]
+
+
 COMPILED = compiled_rows(
     TABLE,
     also=(
