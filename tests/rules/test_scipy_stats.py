@@ -1108,3 +1108,54 @@ def test_a_frozen_distribution_of_expressions_is_refused_with_what_to_write():
         ac.UnsupportedError, match=r"test_scipy_stats.py:\d+:\d+: .*logpdf.*call scipy_stats.norm.logpdf"
     ):
         ac.grad(frozen_from_expressions)(np.array([0.1, -0.2]), X3)
+
+
+# ---- scipy23: second order through the new rules (their adjoint bodies differentiated again), and edge points ----
+
+
+def new_cdfs(x, loc, scale, shape):
+    return (
+        np.sum(scipy_stats.expon.logcdf(x, loc, scale) + scipy_stats.laplace.logsf(x, loc, scale))
+        + np.sum(scipy_stats.halfnorm.cdf(x, loc, scale) * scipy_stats.gumbel_r.logsf(x, loc, scale))
+        + np.sum(scipy_stats.rayleigh.logcdf(x, loc, scale) + scipy_stats.gumbel_l.sf(x, loc, scale))
+        + np.sum(scipy_stats.weibull_min.cdf(x, shape, loc, scale) + scipy_stats.lognorm.sf(x, shape, loc, scale))
+        + np.sum(scipy_stats.pareto.logsf(x + 2.0, shape, loc, scale))
+    )
+
+
+def new_densities(x, shape, loc, scale):
+    return (
+        np.sum(scipy_stats.vonmises.logpdf(x, shape, loc, scale))
+        + np.sum(scipy_stats.truncnorm.logpdf(x, -shape, shape, loc, scale))
+        + np.sum(scipy_stats.truncnorm.cdf(x, -0.5 * shape, shape, loc, scale))
+        + np.sum(scipy_stats.f.logpdf(x + 1.5, shape, 2.0 * shape, loc, scale))
+        + scipy_stats.betabinom.logpmf(3, 7, shape, 1.0 + scale)
+    )
+
+
+@pytest.mark.parametrize(
+    "f, args",
+    [(new_cdfs, (XIN + 0.3, 0.2, 1.3, 1.7)), (new_densities, (np.array([-0.4, 0.3, 0.8]), 1.7, 0.1, 1.2))],
+)
+def test_the_new_rules_at_first_and_second_order(f, args):
+    ac.check_grads(f, args, wrt=(0, 1, 2, 3), modes=("rev", "fwd"))
+    ac.check_grads(f, args, wrt=(0, 1, 2, 3), modes=("rev",), order=2)
+
+
+def expon_tails(x):
+    return np.sum(scipy_stats.expon.cdf(x) + scipy_stats.expon.sf(x) + scipy_stats.rayleigh.cdf(x))
+
+
+def truncnorm_outside(x, a):
+    return np.sum(scipy_stats.truncnorm.cdf(x, a, 1.0))
+
+
+def test_below_the_support_the_cdfs_have_exactly_zero_derivative():
+    # SciPy's cdf is 0 (sf 1) there: each rule gives 0, never the formula continued past the support's edge
+    x = np.array([-2.0, -0.5, 0.7])
+    g = ac.grad(expon_tails)(x)
+    assert g[0] == 0.0 and g[1] == 0.0 and g[2] == pytest.approx(0.7 * np.exp(-0.245))
+    gx, ga = ac.grad(truncnorm_outside, wrt=(0, 1))(np.array([-3.0, 2.0]), -1.0)
+    assert np.all(gx == 0.0) and ga == 0.0
+    rule = registry.lookup(scipy_stats.expon.logcdf).rule
+    assert rule(1.0, -np.inf, -1.0)[0] == 0.0  # logcdf -inf below 0: a zero derivative, no nan
