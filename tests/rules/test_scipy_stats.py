@@ -1086,9 +1086,10 @@ def frozen_in_loop_chained(mus, s):
 
 
 def test_a_frozen_distribution_whose_parameters_change_is_refused_at_its_call():
-    # d's loc is the mu it was made with, not the name mu later: refused (never the later value's derivative)
-    with pytest.raises(ac.UnsupportedError, match=r"test_scipy_stats.py:\d+:\d+: .*method call .logpdf"):
-        ac.grad(frozen_then_reassigned)(1.5, 0.8)
+    # d's loc is the mu it was made with, not the name mu later (scipy23: a copy of it, made where d is made):
+    # d/dmu = (0.3 - mu) / s^2 + 2, by hand; made in a loop over its parameter, refused (never the later value's)
+    assert ac.grad(frozen_then_reassigned)(1.5, 0.8) == pytest.approx((0.3 - 1.5) / 0.64 + 2.0, rel=1e-12)
+    ac.check_grads(frozen_then_reassigned, (1.5, 0.8), wrt=(0, 1), modes=("rev", "fwd"))
     with pytest.raises(ac.UnsupportedError, match=r"test_scipy_stats.py:\d+:\d+: .*method call .logpdf"):
         ac.grad(frozen_in_loop)(np.array([0.1, 0.5]), 0.8)
     got = ac.grad(frozen_in_loop_chained, wrt=(0, 1))(np.array([0.1, 0.5]), 0.8)  # made and used in one call
@@ -1102,12 +1103,38 @@ def frozen_from_expressions(theta, x):
     return np.sum(d.logpdf(x))
 
 
-def test_a_frozen_distribution_of_expressions_is_refused_with_what_to_write():
-    # (its parameters are no names assigned once: the method is not rewritten as norm.logpdf(x, loc, scale))
+def frozen_of_expressions_in_a_loop(theta, xs):
+    d = scipy_stats.gamma(np.exp(theta[0]), scale=theta[1] ** 2)
+    total = 0.0
+    for x in xs:
+        total = total + d.logpdf(x) + d.pdf(x)
+    return total
+
+
+def frozen_of_expressions_in_a_branch(theta, x):
+    if theta[0] > 0:
+        d = scipy_stats.norm(theta[0], np.exp(theta[1]))
+        return np.sum(d.logpdf(x))
+    return 0.0
+
+
+def test_a_frozen_distribution_of_expressions_is_its_call_with_those_parameters():
+    # scipy23: d = norm(theta[0], np.exp(theta[1])) made once, in the function's body: d.logpdf(x) is
+    # norm.logpdf(x, theta[0], np.exp(theta[1])) (anf.frozen_made), in both modes and at second order
+    theta = np.array([0.1, -0.2])
+    ac.check_grads(frozen_from_expressions, (theta, X3), wrt=(0, 1), modes=("rev", "fwd"))
+    ac.check_grads(frozen_from_expressions, (theta, X3), wrt=(0,), modes=("rev",), order=2)
+    by_hand = np.sum((X3 - 0.1) / np.exp(-0.4)), np.sum(((X3 - 0.1) / np.exp(-0.2)) ** 2 - 1.0)
+    assert np.allclose(ac.grad(frozen_from_expressions)(theta, X3), by_hand, rtol=1e-12)
+    ac.check_grads(frozen_of_expressions_in_a_loop, (np.array([0.4, 1.1]), XP), wrt=(0,), modes=("rev", "fwd"))
+
+
+def test_a_frozen_distribution_of_expressions_made_in_a_branch_is_refused_with_what_to_write():
+    # (made under an if: not rewritten; refused at the method's call, with the call to write instead)
     with pytest.raises(
         ac.UnsupportedError, match=r"test_scipy_stats.py:\d+:\d+: .*logpdf.*call scipy_stats.norm.logpdf"
     ):
-        ac.grad(frozen_from_expressions)(np.array([0.1, -0.2]), X3)
+        ac.grad(frozen_of_expressions_in_a_branch)(np.array([0.1, -0.2]), X3)
 
 
 # ---- scipy23: second order through the new rules (their adjoint bodies differentiated again), and edge points ----
