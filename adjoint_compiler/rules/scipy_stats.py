@@ -2178,3 +2178,17 @@ def betabinom_logpmf_tangent(dot, ans, k, n, a, b, loc=0):
     in_a = scipy_special.digamma(m + a) - scipy_special.digamma(a) + both
     in_b = scipy_special.digamma(n - m + b) - scipy_special.digamma(b) + both
     return None, None, dot * in_a, dot * in_b, None
+
+
+@adjoint(scipy_stats.multinomial.logpmf)
+def multinomial_logpmf_adjoint(g, ans, x, n, p):
+    # ln n! - sum ln x_i! + sum x_i ln p_i over the last axis: d/dp_i = x_i / p_i (exactly 0 where x_i is 0, also at
+    # p_i == 0), the plain partials, as dirichlet's x: SciPy takes the last p as 1 - the others', so only directions
+    # along the simplex (summing to zero) are the derivative of what it evaluates; piecewise constant in x and n
+    ratio = x / np.where(x == 0, 1.0, p)
+    return None, None, unbroadcast(np.expand_dims(g, -1) * ratio, p)
+
+
+@tangent(scipy_stats.multinomial.logpmf)
+def multinomial_logpmf_tangent(dot, ans, x, n, p):
+    return None, None, np.sum(dot * x / np.where(x == 0, 1.0, p), axis=-1)

@@ -1077,6 +1077,8 @@ def _scipy_render(row, diff):
     def render(c, ops):
         ops = list(ops)
         args = [ops.pop(0) if i in diff else raw(literal(a)) for i, a in enumerate(row.args)]
+        if "multinomial." in row.spelling:  # p, positive, divided by its sum: on the simplex SciPy takes it on
+            args[2] = bin_("/", args[2], call("np.sum", args[2], raw("axis=-1"), raw("keepdims=True")))
         e = call(row.spelling, *args, *[kw(k, v) for k, v in row.kwargs.items()])
         # (c, lower), (lu, piv): the factor; eigh's (w, v): the eigenvalues, differentiable where copies of fuzzed
         # values tie (as np.linalg.eigh's, LINALG_DECOMPOSITIONS)
@@ -1097,7 +1099,9 @@ def _build_scipy():
     drawn = set()
     for row in rows + test_scipy_signal.TABLE + test_scipy_integrate.TABLE:
         fn = registry.lookup(row.fn).fn  # a distribution's method: the bound method registered
-        diff = tuple(i for i in row.diff if row.direction is None or i != 0)  # dirichlet's x stays on its simplex
+        # dirichlet's x (the first differentiated) stays on its simplex; multinomial's p is drawn onto it (_on_simplex)
+        simplex = row.direction is not None and "multinomial." not in row.spelling
+        diff = tuple(i for i in row.diff if not simplex or i != row.diff[0])
         inputs = [(np.shape(row.args[i]), _scipy_domain(row, i)) for i in diff]
         # element-wise (a ufunc, a univariate density) with no array constant: every parameter shape, operands alike
         elementwise = isinstance(fn, np.ufunc) or (

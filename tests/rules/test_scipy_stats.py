@@ -823,6 +823,43 @@ TABLE += [
 ]
 
 
+def _along_simplex(i, rng, shape):
+    # a direction of p whose parts sum to zero over the last axis (SciPy takes the last p as 1 - the others')
+    d = rng.standard_normal(shape)
+    return d - np.mean(d, axis=-1, keepdims=True)
+
+
+TABLE += [
+    Row(
+        "multinomial.logpmf",
+        scipy_stats.multinomial.logpmf,
+        S + "multinomial.logpmf",
+        [np.array([2, 0, 3]), 5, np.array([0.2, 0.5, 0.3])],
+        {},
+        (2,),
+        direction=lambda i, rng: _along_simplex(i, rng, (3,)),
+    ),
+    Row(
+        "multinomial.logpmf-rows",
+        scipy_stats.multinomial.logpmf,
+        S + "multinomial.logpmf",
+        [np.array([[2, 0, 3, 1], [1, 1, 3, 1]]), 6, np.array([[0.1, 0.4, 0.3, 0.2], [0.25, 0.25, 0.25, 0.25]])],
+        {},
+        (2,),
+        direction=lambda i, rng: _along_simplex(i, rng, (2, 4)),
+    ),
+    Row(
+        "multinomial.logpmf-broadcast-p",
+        scipy_stats.multinomial.logpmf,
+        S + "multinomial.logpmf",
+        [np.array([[2, 0, 3], [1, 1, 3]]), 5, np.array([0.2, 0.5, 0.3])],
+        {},
+        (2,),
+        direction=lambda i, rng: _along_simplex(i, rng, (3,)),
+    ),
+]
+
+
 COMPILED = compiled_rows(
     TABLE,
     also=(
@@ -1186,3 +1223,17 @@ def test_below_the_support_the_cdfs_have_exactly_zero_derivative():
     assert np.all(gx == 0.0) and ga == 0.0
     rule = registry.lookup(scipy_stats.expon.logcdf).rule
     assert rule(1.0, -np.inf, -1.0)[0] == 0.0  # logcdf -inf below 0: a zero derivative, no nan
+
+
+def multinomial_of_softmax(theta, x):
+    p = np.exp(theta) / np.sum(np.exp(theta))
+    return np.sum(scipy_stats.multinomial.logpmf(x, np.sum(x, axis=-1), p))
+
+
+def test_multinomial_through_a_softmax_and_by_hand():
+    # p = softmax(theta) moves along the simplex: d/dtheta = x - n p, by hand
+    theta, x = np.array([0.3, -0.2, 0.5, 0.0]), np.array([[2, 0, 3, 1], [1, 1, 3, 1]])
+    p = np.exp(theta) / np.sum(np.exp(theta))
+    assert np.allclose(ac.grad(multinomial_of_softmax)(theta, x), np.sum(x, axis=0) - 12 * p, rtol=1e-12)
+    ac.check_grads(multinomial_of_softmax, (theta, x), wrt=(0,), modes=("rev", "fwd"))
+    ac.check_grads(multinomial_of_softmax, (theta, x), wrt=(0,), modes=("rev",), order=2)
