@@ -1,10 +1,11 @@
 """Adjoints of ``scipy.stats`` distributions: ``norm`` (logpdf, pdf, cdf, logcdf, sf, logsf, ppf, isf),
 ``t``, ``logistic``, ``cauchy``, ``gamma``, ``beta`` and ``chi2`` (logpdf, pdf, cdf, sf, logcdf, logsf), ``laplace``,
-``expon`` and ``uniform`` logpdf, ``lognorm``, ``weibull_min`` and ``skewnorm`` logpdf, ``binom`` and ``nbinom``
-logpmf, ``poisson`` (logpmf, pmf, cdf, sf, logcdf, logsf),
-``multivariate_normal`` (logpdf, pdf, entropy) and ``dirichlet`` (logpdf, pdf), ``halfnorm``, ``halfcauchy``,
-``gumbel_r``, ``gumbel_l``, ``rayleigh``, ``invgamma`` and ``pareto`` logpdf, ``bernoulli`` and ``geom`` logpmf, with
-their tangent rules.
+``expon``, ``halfnorm``, ``gumbel_r``, ``gumbel_l`` and ``rayleigh`` (logpdf, cdf, sf, logcdf, logsf), ``uniform``
+logpdf, ``lognorm`` (logpdf, cdf, sf), ``weibull_min`` and ``pareto`` (logpdf, cdf, sf, logsf), ``skewnorm``,
+``halfcauchy``, ``invgamma``, ``vonmises`` and ``f`` logpdf, ``truncnorm`` (logpdf, cdf), ``binom`` (logpmf, pmf, cdf,
+sf), ``nbinom`` (logpmf, cdf, sf), ``geom`` (logpmf, cdf, sf, logsf), ``bernoulli`` and ``betabinom`` logpmf,
+``poisson`` (logpmf, pmf, cdf, sf, logcdf, logsf), ``multinomial`` logpmf, ``multivariate_normal`` (logpdf, pdf,
+entropy) and ``dirichlet`` (logpdf, pdf), with their tangent rules (the table: docs/scipy.md).
 
 They are methods of distribution objects: ``scipy.stats.norm.logpdf`` is a new bound method at each
 access, but bound methods of one object compare (and hash) equal, so the registry keys the rule on one
@@ -19,10 +20,11 @@ family, the shapes first): a keyword it does not model is refused at the call.
 a singular one is refused when the gradient runs (``runtime.full_rank_cov``).
 
 Every parameter is differentiated where the function is differentiable in it, with two exceptions: a cdf
-in a shape parameter (the cdf, sf, logcdf and logsf of ``t`` and ``chi2`` in ``df``, of ``gamma`` in ``a``, of ``beta``
-in ``a`` and ``b``: incomplete beta and gamma functions, no closed form) is refused with a located
-``UnsupportedError`` where that argument is differentiated (the rule's result is ``runtime.no_derivative``);
-the count ``k`` and the integer ``loc`` of ``poisson`` get no derivative (piecewise constant in them).
+in a shape parameter (the cdf, sf, logcdf and logsf of ``t`` and ``chi2`` in ``df``, of ``gamma`` in ``a``, of
+``beta`` in ``a`` and ``b``, of ``nbinom`` in ``n``: incomplete beta and gamma functions, no closed form) is refused
+with a located ``UnsupportedError`` where that argument is differentiated (the rule's result is
+``runtime.no_derivative``); the count ``k`` and the integer ``loc`` of ``poisson`` get no derivative (piecewise
+constant in them).
 ``poisson.cdf`` in ``mu`` is ``-pmf(floor(k - loc), mu)`` (the regularized upper gamma function Q(n + 1, mu)); its sf,
 logcdf and logsf follow from it.
 
@@ -2192,3 +2194,144 @@ def multinomial_logpmf_adjoint(g, ans, x, n, p):
 @tangent(scipy_stats.multinomial.logpmf)
 def multinomial_logpmf_tangent(dot, ans, x, n, p):
     return None, None, np.sum(dot * x / np.where(x == 0, 1.0, p), axis=-1)
+
+
+# ---- distribution functions of the binomial, negative binomial and geometric distributions in p (scipy23): with
+# m = floor(k - loc), each a regularized incomplete beta function of p whose derivative in p is a closed form (its
+# integrand); 0 where the cdf is 0 or 1. nbinom's n is the incomplete beta's shape: no closed form, refused.
+
+
+@adjoint(scipy_stats.binom.pmf)
+def binom_pmf_adjoint(g, ans, k, n, p, loc=0):
+    # the pmf times the logpmf's d/dp
+    m = k - loc
+    return (
+        None,
+        None,
+        unbroadcast(g * ans * (m / np.where(m == 0, 1.0, p) - (n - m) / np.where(n - m == 0, 1.0, 1.0 - p)), p),
+        None,
+    )
+
+
+@tangent(scipy_stats.binom.pmf)
+def binom_pmf_tangent(dot, ans, k, n, p, loc=0):
+    m = k - loc
+    return None, None, dot * ans * (m / np.where(m == 0, 1.0, p) - (n - m) / np.where(n - m == 0, 1.0, 1.0 - p)), None
+
+
+@adjoint(scipy_stats.binom.cdf)
+def binom_cdf_adjoint(g, ans, k, n, p, loc=0):
+    # I_(1-p)(n - m, m + 1): d/dp = -n pmf(m; n - 1, p), 0 for m < 0 and m >= n (n == 0: the factor n)
+    slope = -n * scipy_stats.binom.pmf(np.floor(k - loc), np.maximum(n - 1, 0), p)
+    return None, None, unbroadcast(g * slope, p), None
+
+
+@tangent(scipy_stats.binom.cdf)
+def binom_cdf_tangent(dot, ans, k, n, p, loc=0):
+    return None, None, -dot * n * scipy_stats.binom.pmf(np.floor(k - loc), np.maximum(n - 1, 0), p), None
+
+
+@adjoint(scipy_stats.binom.sf)
+def binom_sf_adjoint(g, ans, k, n, p, loc=0):
+    # 1 - cdf
+    slope = n * scipy_stats.binom.pmf(np.floor(k - loc), np.maximum(n - 1, 0), p)
+    return None, None, unbroadcast(g * slope, p), None
+
+
+@tangent(scipy_stats.binom.sf)
+def binom_sf_tangent(dot, ans, k, n, p, loc=0):
+    return None, None, dot * n * scipy_stats.binom.pmf(np.floor(k - loc), np.maximum(n - 1, 0), p), None
+
+
+@fragment
+def nbinom_cdf_in_p(k, n, p, loc):
+    # I_p(n, m + 1): d/dp = p^(n - 1) (1 - p)^m / B(n, m + 1) for m >= 0 (the cdf is 0 below)
+    m = np.floor(k - loc)
+    mm = np.maximum(m, 0.0)
+    density = np.exp(
+        scipy_special.xlogy(n - 1.0, p) + scipy_special.xlog1py(mm, -p) - scipy_special.betaln(n, mm + 1.0)
+    )
+    return (m >= 0) * density
+
+
+@adjoint(scipy_stats.nbinom.cdf)
+def nbinom_cdf_adjoint(g, ans, k, n, p, loc=0):
+    slope = nbinom_cdf_in_p(k, n, p, loc)
+    return (
+        None,
+        no_derivative("scipy.stats.nbinom.cdf", "n", "an incomplete beta function of n: no closed form"),
+        unbroadcast(g * slope, p),
+        None,
+    )
+
+
+@tangent(scipy_stats.nbinom.cdf)
+def nbinom_cdf_tangent(dot, ans, k, n, p, loc=0):
+    slope = nbinom_cdf_in_p(k, n, p, loc)
+    return (
+        None,
+        no_derivative("scipy.stats.nbinom.cdf", "n", "an incomplete beta function of n: no closed form"),
+        dot * slope,
+        None,
+    )
+
+
+@adjoint(scipy_stats.nbinom.sf)
+def nbinom_sf_adjoint(g, ans, k, n, p, loc=0):
+    slope = nbinom_cdf_in_p(k, n, p, loc)
+    return (
+        None,
+        no_derivative("scipy.stats.nbinom.sf", "n", "an incomplete beta function of n: no closed form"),
+        unbroadcast(-g * slope, p),
+        None,
+    )
+
+
+@tangent(scipy_stats.nbinom.sf)
+def nbinom_sf_tangent(dot, ans, k, n, p, loc=0):
+    slope = nbinom_cdf_in_p(k, n, p, loc)
+    return (
+        None,
+        no_derivative("scipy.stats.nbinom.sf", "n", "an incomplete beta function of n: no closed form"),
+        -dot * slope,
+        None,
+    )
+
+
+@adjoint(scipy_stats.geom.cdf)
+def geom_cdf_adjoint(g, ans, k, p, loc=0):
+    # 1 - (1 - p)^m for m >= 1 trials (0 below): d/dp = m (1 - p)^(m - 1)
+    m = np.floor(k - loc)
+    return None, unbroadcast(g * (m >= 1) * m * (1.0 - p) ** np.maximum(m - 1.0, 0.0), p), None
+
+
+@tangent(scipy_stats.geom.cdf)
+def geom_cdf_tangent(dot, ans, k, p, loc=0):
+    m = np.floor(k - loc)
+    return None, dot * (m >= 1) * m * (1.0 - p) ** np.maximum(m - 1.0, 0.0), None
+
+
+@adjoint(scipy_stats.geom.sf)
+def geom_sf_adjoint(g, ans, k, p, loc=0):
+    # (1 - p)^m for m >= 1 (1 below)
+    m = np.floor(k - loc)
+    return None, unbroadcast(-g * (m >= 1) * m * (1.0 - p) ** np.maximum(m - 1.0, 0.0), p), None
+
+
+@tangent(scipy_stats.geom.sf)
+def geom_sf_tangent(dot, ans, k, p, loc=0):
+    m = np.floor(k - loc)
+    return None, -dot * (m >= 1) * m * (1.0 - p) ** np.maximum(m - 1.0, 0.0), None
+
+
+@adjoint(scipy_stats.geom.logsf)
+def geom_logsf_adjoint(g, ans, k, p, loc=0):
+    # m ln(1 - p) for m >= 1 (0 below): d/dp = -m / (1 - p)
+    m = np.floor(k - loc)
+    return None, unbroadcast(-g * (m >= 1) * m / (1.0 - p), p), None
+
+
+@tangent(scipy_stats.geom.logsf)
+def geom_logsf_tangent(dot, ans, k, p, loc=0):
+    m = np.floor(k - loc)
+    return None, -dot * (m >= 1) * m / (1.0 - p), None
