@@ -5,7 +5,8 @@ logpdf, ``lognorm`` (logpdf, cdf, sf), ``weibull_min`` and ``pareto`` (logpdf, c
 ``halfcauchy``, ``invgamma``, ``vonmises`` and ``f`` logpdf, ``truncnorm`` (logpdf, cdf), ``binom`` (logpmf, pmf, cdf,
 sf), ``nbinom`` (logpmf, cdf, sf), ``geom`` (logpmf, cdf, sf, logsf), ``bernoulli`` and ``betabinom`` logpmf,
 ``poisson`` (logpmf, pmf, cdf, sf, logcdf, logsf), ``multinomial`` logpmf, ``multivariate_normal`` (logpdf, pdf,
-entropy) and ``dirichlet`` (logpdf, pdf), with their tangent rules (the table: docs/scipy.md).
+entropy), ``multivariate_t`` logpdf and ``dirichlet`` (logpdf, pdf), with their tangent rules (the table:
+docs/scipy.md).
 
 They are methods of distribution objects: ``scipy.stats.norm.logpdf`` is a new bound method at each
 access, but bound methods of one object compare (and hash) equal, so the registry keys the rule on one
@@ -48,7 +49,7 @@ from scipy import special as scipy_special
 from scipy import stats as scipy_stats
 
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
-from adjoint_compiler.runtime import full_rank_cov, is_none, no_derivative, unbroadcast
+from adjoint_compiler.runtime import full_rank_cov, is_none, linalg_check, no_derivative, unbroadcast
 
 # ---- the normal distribution ----------------------------------------------------------------------------
 
@@ -2335,3 +2336,73 @@ def geom_logsf_adjoint(g, ans, k, p, loc=0):
 def geom_logsf_tangent(dot, ans, k, p, loc=0):
     m = np.floor(k - loc)
     return None, -dot * (m >= 1) * m / (1.0 - p), None
+
+
+# ---- multivariate t (scipy23): ln Gamma(h) - ln Gamma(df / 2) - d/2 ln(df pi) - 1/2 ln det Sigma - h ln(1 + m / df),
+# h = (df + d) / 2, m = r^T Sigma^-1 r, r = x - loc per row: with u = Sigma^-1 r and w = (df + d) / (df + m), dx = -w u,
+# dloc = w u, dSigma = 1/2 (w u u^T - Sigma^-1) (the normal's with u weighted), d/ddf = 1/2 (psi(h) - psi(df / 2) -
+# d / df - ln(1 + m / df)) + h m / (df (df + m)). shape is read as multivariate_normal's cov (its lower triangle, a
+# diagonal, or a number times I); df = inf (the normal) is refused: use multivariate_normal.
+
+
+@fragment
+def multivariate_t_in_df(m, df, dim):
+    # d logpdf / d df at each row's Mahalanobis square m
+    h = 0.5 * (df + dim)
+    return 0.5 * (scipy_special.digamma(h) - scipy_special.digamma(0.5 * df) - dim / df - np.log1p(m / df)) + h * m / (
+        df * (df + m)
+    )
+
+
+@adjoint(scipy_stats.multivariate_t.logpdf)
+def multivariate_t_logpdf_adjoint(g, ans, x, loc=None, shape=1, df=1):
+    dim = np.size(loc) if not is_none(loc) else (np.shape(shape)[0] if np.ndim(shape) == 2 else 1)
+    sigma = (
+        np.tril(shape) + np.tril(shape, -1).T
+        if np.ndim(shape) == 2
+        else (np.diag(shape) if np.ndim(shape) == 1 else shape * np.eye(dim))
+    )
+    finite = linalg_check(np.all(np.isfinite(df)), "scipy.stats.multivariate_t with df=inf (use multivariate_normal)")
+    precision = finite * np.linalg.inv(sigma)
+    r = np.reshape(x, (-1, dim)) - (0.0 if is_none(loc) else np.ravel(loc))
+    u = r @ precision
+    m = np.sum(u * r, axis=1)
+    in_df = multivariate_t_in_df(m, df, dim)
+    gu = np.reshape(np.ravel(g) * (df + dim) / (df + m), (-1, 1)) * u
+    s = 0.5 * (gu.T @ u - np.sum(g) * precision)
+    return (
+        np.reshape(-gu, np.shape(x)),
+        None if is_none(loc) else np.reshape(np.sum(gu, axis=0), np.shape(loc)),
+        2.0 * np.tril(s) - np.diag(np.diag(s))
+        if np.ndim(shape) == 2
+        else (np.diag(s) if np.ndim(shape) == 1 else np.trace(s)),
+        np.sum(np.ravel(g) * in_df),
+    )
+
+
+@tangent(scipy_stats.multivariate_t.logpdf)
+def multivariate_t_logpdf_tangent(dot, ans, x, loc=None, shape=1, df=1):
+    dim = np.size(loc) if not is_none(loc) else (np.shape(shape)[0] if np.ndim(shape) == 2 else 1)
+    sigma = (
+        np.tril(shape) + np.tril(shape, -1).T
+        if np.ndim(shape) == 2
+        else (np.diag(shape) if np.ndim(shape) == 1 else shape * np.eye(dim))
+    )
+    finite = linalg_check(np.all(np.isfinite(df)), "scipy.stats.multivariate_t with df=inf (use multivariate_normal)")
+    precision = finite * np.linalg.inv(sigma)
+    r = np.reshape(x, (-1, dim)) - (0.0 if is_none(loc) else np.ravel(loc))
+    u = r @ precision
+    m = np.sum(u * r, axis=1)
+    in_df = multivariate_t_in_df(m, df, dim)
+    w = (df + dim) / (df + m)
+    d_sigma = (
+        np.tril(dot) + np.tril(dot, -1).T
+        if np.ndim(shape) == 2
+        else (np.diag(dot) if np.ndim(shape) == 1 else dot * np.eye(dim))
+    )
+    return (
+        np.reshape(-w * np.sum(u * np.reshape(dot, (-1, dim)), axis=1), np.shape(ans)),
+        None if is_none(loc) else np.reshape(w * (u @ np.ravel(dot)), np.shape(ans)),
+        np.reshape(0.5 * (w * np.sum((u @ d_sigma) * u, axis=1) - np.sum(precision * d_sigma)), np.shape(ans)),
+        np.reshape(in_df * dot, np.shape(ans)),
+    )

@@ -891,6 +891,44 @@ TABLE += [
 ]
 
 
+# scipy23: multivariate_t.logpdf in x, loc, shape (its lower triangle, a diagonal, a number) and df
+_XT = R.standard_normal((4, 3))
+TABLE += [
+    Row(
+        "multivariate_t.logpdf",
+        scipy_stats.multivariate_t.logpdf,
+        S + "multivariate_t.logpdf",
+        [_XT, R.standard_normal(3), _spd(R, 3), 4.5],
+        {},
+        (0, 1, 2, 3),
+    ),
+    Row(
+        "multivariate_t.logpdf-one-point-diagonal",
+        scipy_stats.multivariate_t.logpdf,
+        S + "multivariate_t.logpdf",
+        [R.standard_normal(2), R.standard_normal(2), R.uniform(0.5, 2, 2), 2.5],
+        {},
+        (0, 1, 2, 3),
+    ),
+    Row(
+        "multivariate_t.logpdf-scalar-shape",
+        scipy_stats.multivariate_t.logpdf,
+        S + "multivariate_t.logpdf",
+        [R.standard_normal(3), None, 1.7, 3.0],
+        {},
+        (0, 2, 3),
+    ),
+    Row(
+        "multivariate_t.logpdf-keywords",
+        scipy_stats.multivariate_t.logpdf,
+        S + "multivariate_t.logpdf",
+        [_XT],
+        {"loc": np.zeros(3), "shape": 2.0, "df": 5},
+        (0,),
+    ),
+]
+
+
 COMPILED = compiled_rows(
     TABLE,
     also=(
@@ -1303,3 +1341,27 @@ def discrete_cdfs_in_p(p):
 def test_discrete_cdfs_in_p_at_second_order():
     ac.check_grads(discrete_cdfs_in_p, (0.37,), modes=("rev", "fwd"))
     ac.check_grads(discrete_cdfs_in_p, (0.37,), modes=("rev",), order=2)
+
+
+def t_fit(x, loc, shape, log_df):
+    return np.sum(scipy_stats.multivariate_t.logpdf(x, loc, shape @ shape.T + np.eye(2), np.exp(log_df)))
+
+
+def test_multivariate_t_at_second_order_and_its_normal_limit():
+    x, loc, shape = R.standard_normal((3, 2)), R.standard_normal(2), R.standard_normal((2, 2))
+    ac.check_grads(t_fit, (x, loc, shape, 1.2), wrt=(0, 1, 2, 3), modes=("rev", "fwd"))
+    ac.check_grads(t_fit, (x, loc, shape, 1.2), wrt=(0, 1, 3), modes=("rev",), order=2)
+    # a large df: the normal's gradient in x and loc, -Sigma^-1 (x - loc), by hand
+    cov = shape @ shape.T + np.eye(2)
+    gx = ac.grad(t_fit)(x, loc, shape, np.log(1e9))
+    assert np.allclose(gx, -np.linalg.solve(cov, (x - loc).T).T, rtol=1e-6)
+
+
+def t_of_infinite_df(x):
+    return np.sum(scipy_stats.multivariate_t.logpdf(x, np.zeros(2), np.eye(2), np.inf))
+
+
+def test_multivariate_t_with_infinite_df_is_refused_by_name():
+    # (SciPy 1.17 takes it as the normal, 1.13 raises): never a nan gradient
+    with pytest.raises((ac.UnsupportedError, NotImplementedError), match=r"df=inf .*multivariate_normal"):
+        ac.grad(t_of_infinite_df)(np.ones((2, 2)))
