@@ -1362,6 +1362,10 @@ def t_of_infinite_df(x):
 
 
 def test_multivariate_t_with_infinite_df_is_refused_by_name():
-    # (SciPy 1.17 takes it as the normal, 1.13 raises): never a nan gradient
+    # (SciPy 1.17 takes it as the normal): never a nan gradient
+    try:
+        t_of_infinite_df(np.ones((2, 2)))
+    except TypeError:
+        pytest.skip("SciPy 1.13's multivariate_t raises for df=inf itself: nothing to differentiate")
     with pytest.raises((ac.UnsupportedError, NotImplementedError), match=r"df=inf .*multivariate_normal"):
         ac.grad(t_of_infinite_df)(np.ones((2, 2)))
