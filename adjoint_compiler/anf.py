@@ -106,7 +106,9 @@ def run(fn, source, copy=True):
     may be: the pipeline, which does not keep them, saves the copy)."""
     n = _Anf(fn, source)
     n.out.extend(n.holders.reads(fn))
-    for stmt in trees.clone(fn.body) if copy else list(fn.body):  # the output may hold the input's nodes
+    body = trees.clone(fn.body) if copy else list(fn.body)  # the output may hold the input's nodes
+    n.top_level = {id(stmt) for stmt in body}
+    for stmt in body:
         n.statement(stmt)
     if not n.out or not isinstance(n.out[-1], gast.Return):
         n.origin = fn.body[-1] if fn.body else fn
@@ -210,6 +212,10 @@ def _reads_at(stmts, seq, key):
     )
 
 
+def _arguments(call):
+    return list(call.args) + [k.value for k in call.keywords]
+
+
 def _root_name(node):
     """The name at the bottom of ``a``, ``a[i]``, ``a.b[i]``, ..., else None."""
     while isinstance(node, (gast.Subscript, gast.Attribute)):
@@ -242,6 +248,11 @@ class _Anf:
         self.changed = set().union(
             *[effects.changed_in_place(s) for s in trees.statements(fn) if isinstance(s, gast.stmt)]
         )
+        self.stored = collections.Counter(
+            n.id for n in trees.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))
+        )
+        self.top_level = set()
+        self.frozen = {}  # d -> the call that made it, of atoms assigned once, for ``d = norm(...)`` (``frozen_made``)
 
     def location(self, node):
         return self.source.location(node) if self.source else None
@@ -522,6 +533,10 @@ class _Anf:
 
     def callee(self, func):
         # a method call like x.sum(): the receiver becomes an atom, the method name stays
+        if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) and func.value.id in self.frozen:
+            # d.logpdf(x) of d = norm(theta[0], np.exp(theta[1])): norm(_t1, _t2).logpdf(x), as if made in place
+            chained = gast.Attribute(value=trees.clone(self.frozen[func.value.id]), attr=func.attr, ctx=gast.Load())
+            func = chained if self.method_of_made(chained) else func
         if isinstance(func, gast.Attribute) and self.method_of_made(func):
             # np.random.default_rng(seed).normal(mu), norm(loc, scale).logpdf(x): the call making the object stays,
             # so that the method is known (ops.py)
@@ -535,6 +550,36 @@ class _Anf:
         if isinstance(func, gast.Attribute):
             return gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())
         return self.atom(func)
+
+    def frozen_made(self, target, value):
+        """Whether ``target = value`` makes a frozen scipy.stats distribution (``d = norm(theta[0], np.exp(s))``) whose
+        methods are differentiated as the distribution's, with its parameters (ops._method_of_made): a statement of the
+        function's body itself (no branch or loop), the only store of ``d``, no starred arguments. Where its arguments
+        are not all ``fixed``, ``d.logpdf(x)`` becomes ``norm(_t1, _t2).logpdf(x)`` of atoms assigned once (ops follows
+        ``d`` itself otherwise, and the emitted code calls ``d.logpdf(x)``)."""
+        if not (isinstance(value, gast.Call) and self.source is not None and id(self.origin) in self.top_level):
+            return False
+        if self.stored[target.id] != 1 or any(k.arg is None for k in value.keywords):
+            return False
+        if any(isinstance(a, gast.Starred) for a in value.args):
+            return False
+        maker = source_mod.global_value(value.func, self.source, self.locals)
+        return any(registry.method_of_made(maker, m) is not None for m in ("logpdf", "logpmf"))
+
+    def fixed(self, node):
+        # a constant, or a local name stored once (a parameter never assigned): the same wherever it is read
+        return isinstance(node, gast.Constant) or (isinstance(node, gast.Name) and self.stored[node.id] == 1)
+
+    def fixed_atom(self, node):
+        """``node`` as an atom that means the same wherever the frozen distribution made of it is used (``fixed``),
+        else a temporary assigned here (a copy of a name the function assigns again, or of a global)."""
+        if self.fixed(node):
+            return node
+        if not isinstance(node, gast.Name):
+            return self.atom(node)
+        name = self.temp()
+        self.out.append(_assign(name, trees.clone(node), self.origin))
+        return trees.name(name)
 
     def method_of_made(self, func):
         """Whether ``func`` is a method with a rule of an object made in place (``np.random.default_rng(0).normal``,
@@ -892,6 +937,13 @@ class _Anf:
         if isinstance(target, gast.Tuple):
             self.unpack(target, value)
             return
+        if self.frozen_made(target, value) and not all(self.fixed(a) for a in _arguments(value)):
+            value = gast.Call(
+                func=value.func,
+                args=[self.fixed_atom(a) for a in value.args],
+                keywords=[gast.keyword(arg=k.arg, value=self.fixed_atom(k.value)) for k in value.keywords],
+            )
+            self.frozen[target.id] = value
         self.out.append(_assign(target.id, self.simple(value), self.origin))
         self.out.extend(self.holders.write(target.id, self.origin))
 

@@ -1,8 +1,8 @@
 """Adjoints of ``scipy.linalg``: ``solve`` (with ``assume_a=``, ``lower=``, ``transposed=``), ``solve_triangular``,
 ``solve_banded``, ``cholesky``, ``cho_factor``/``cho_solve``, ``lu_factor``/``lu_solve``, ``expm``, ``sqrtm``,
 ``logm``, ``svd``, ``eigh``/``eigvalsh`` (NumPy's bodies, with ``lower=``; the generalized problem refused),
-``toeplitz``, ``circulant``, and ``inv``, ``det``, ``norm``, ``pinv``, ``svdvals`` (NumPy's rules, np_linalg.py and
-np_reductions.py, registered for them as well), with tangent rules.
+``toeplitz``, ``circulant``, ``block_diag`` (up to six blocks), and ``inv``, ``det``, ``norm``, ``pinv``,
+``svdvals`` (NumPy's rules, np_linalg.py and np_reductions.py, registered for them as well), with tangent rules.
 
 Registered only where SciPy is installed and the user imports ``scipy.linalg`` (rules/__init__.py). Real matrices.
 ``solve``'s gradient in ``a`` is the derivative of what its ``assume_a`` reads (one triangle for 'sym', 'her', 'pos';
@@ -187,6 +187,46 @@ def circulant_adjoint(g, ans, c):
 def circulant_tangent(dot, ans, c):
     d = of_vectors(dot, c, None)
     return scipy_linalg.circulant(d)
+
+
+# ---- block_diag(*arrs): up to six blocks (scipy23), each its own slice of the cotangent
+
+
+@fragment
+def block_end(a, start, axis):
+    # where a's block ends along the axis (rows 0, columns 1): a 1-d array is a row, a number 1 x 1, as SciPy takes them
+    # (an absent a, None, ends one past: read by no later block, as the absent come last)
+    return start + np.shape(np.atleast_2d(a))[axis]
+
+
+@fragment
+def block_bar(g, a, row, col):
+    # the cotangent of the block a whose corner is at (row, col): g's block of a's 2-d shape, in a's own shape
+    size = np.shape(np.atleast_2d(a))
+    return None if is_none(a) else np.reshape(g[row : row + size[0], col : col + size[1]], np.shape(a))
+
+
+@adjoint(scipy_linalg.block_diag, linear="all")
+def block_diag_adjoint(g, ans, a1=None, a2=None, a3=None, a4=None, a5=None, a6=None):
+    # SciPy's *arrs, up to six arrays (a seventh is refused at the call): linear in all of them at once
+    r2 = block_end(a1, 0, 0)
+    c2 = block_end(a1, 0, 1)
+    r3 = block_end(a2, r2, 0)
+    c3 = block_end(a2, c2, 1)
+    r4 = block_end(a3, r3, 0)
+    c4 = block_end(a3, c3, 1)
+    r5 = block_end(a4, r4, 0)
+    c5 = block_end(a4, c4, 1)
+    r6 = block_end(a5, r5, 0)
+    c6 = block_end(a5, c5, 1)
+    return (
+        block_bar(g, a1, 0, 0),
+        block_bar(g, a2, r2, c2),
+        block_bar(g, a3, r3, c3),
+        block_bar(g, a4, r4, c4),
+        block_bar(g, a5, r5, c5),
+        block_bar(g, a6, r6, c6),
+    )
 
 
 # ---- solve(assume_a=...) and the LU pair lu_factor / lu_solve

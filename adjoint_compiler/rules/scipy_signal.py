@@ -1,8 +1,8 @@
 """Adjoints of ``scipy.signal.convolve``, ``correlate`` and ``fftconvolve`` (real N-d arrays, modes ``'full'``,
-``'same'``, ``'valid'``), ``convolve2d`` and ``correlate2d`` (with ``boundary='fill'`` and ``fillvalue=0``, zeros around
-``in1``: convolve's and correlate's 2-d case but for ``correlate2d``'s ``'same'``, centred from the other end; the
-other boundaries and fill values refused), ``lfilter`` (in ``b``, ``a`` and ``x``; ``zi=`` refused), and of the runtime
-helpers their rules call.
+``'same'``, ``'valid'``), ``convolve2d`` and ``correlate2d`` (``boundary='fill'`` with ``fillvalue=0``, zeros
+around ``in1``: convolve's and correlate's 2-d case but for ``correlate2d``'s ``'same'``, centred from the other
+end; ``'wrap'`` and ``'symm'``, through ``in1`` padded with its copies; another fill value refused), ``lfilter``
+(in ``b``, ``a`` and ``x``; ``zi=`` refused), and of the runtime helpers their rules call.
 
 Registered only where SciPy is installed and the user imports ``scipy.signal`` (rules/__init__.py). Each is
 linear in each operand, so forward mode applies the call itself to the tangents (``linear="each"``). The full
@@ -64,26 +64,63 @@ def fftconvolve_adjoint(g, ans, in1, in2, mode="full"):
     )
 
 
-# ---- convolve2d, correlate2d: zeros around in1 (boundary='fill', fillvalue=0)
+# ---- convolve2d, correlate2d: in1 surrounded by zeros (boundary='fill', fillvalue=0), by its periodic copies
+# (boundary='wrap') or its mirror images (boundary='symm'). Modes 'full' and 'same' of the last two are the 'valid'
+# convolution (correlation) of P = in1[rows][:, cols], in1 padded by K - 1 rows and L - 1 columns of its copies at
+# wrapped or mirrored indices (boundary_index), cut as the mode cuts; so in1's cotangent is P's folded back onto in1
+# (folded, the adjoint of that gather, in O(size)), and in2's that of a 'valid' convolution of P. Mode 'valid' never
+# reads the boundary.
 
 
 @fragment
 def zero_filled(x, boundary, fillvalue):
-    # x, where in1 is taken as surrounded by zeros: boundary='wrap' and 'symm', and another fillvalue, refused
+    # x, where the boundary is modelled: another fillvalue than 0 (an affine map of in1) refused
     ok = linalg_check(
-        boundary == "fill" and fillvalue == 0,
-        "scipy.signal.convolve2d/correlate2d with boundary='wrap' or 'symm', or a fillvalue other than 0",
+        boundary in ("wrap", "circular", "symm", "symmetric") or (boundary in ("fill", "pad") and fillvalue == 0),
+        "scipy.signal.convolve2d/correlate2d with a fillvalue other than 0",
     )
     return x if ok else None
+
+
+@fragment
+def boundary_index(n, pad, boundary, mode):
+    # the entries of in1 at -pad .. n + pad - 1 along an axis: wrapped (period n), or mirrored (period 2 n, the edge
+    # repeated, as SciPy's 'symm'); None where in1 is zero-filled or the mode reads no boundary
+    j = np.arange(-pad, n + pad)
+    t = j % (2 * n)
+    wrapped = j % n if boundary in ("wrap", "circular") else np.minimum(t, 2 * n - 1 - t)
+    return None if mode == "valid" or boundary in ("fill", "pad") else wrapped
+
+
+@fragment
+def folded(c, n, pad, boundary, axis, mode):
+    # the adjoint of taking boundary_index's entries along the axis: c padded with zeros to whole periods on both
+    # sides (its entry -pad at a multiple of the period), its periods summed, the mirrored half flipped back
+    period = n if boundary in ("wrap", "circular") else 2 * n
+    front = -(-pad // period) * period - pad
+    widths = ((front, front + period - n), (0, 0)) if axis == 0 else ((0, 0), (front, front + period - n))
+    whole = np.pad(c, widths)
+    shape = (-1, period, np.shape(whole)[1]) if axis == 0 else (np.shape(whole)[0], -1, period)
+    s = np.sum(np.reshape(whole, shape), axis=axis)
+    ends = s[:n] + np.flip(s[n:], 0) if axis == 0 else s[:, :n] + np.flip(s[:, n:], 1)
+    back = s if boundary in ("wrap", "circular") else ends
+    return None if mode == "valid" or boundary in ("fill", "pad") else back
 
 
 @adjoint(scipy_signal.convolve2d)
 def convolve2d_adjoint(g, ans, in1, in2, mode="full", boundary="fill", fillvalue=0):
     checked = zero_filled(g, boundary, fillvalue)
     full = checked if mode == "full" else centered_pad(checked, np.add(np.shape(in1), np.shape(in2)) - 1)
+    rows = boundary_index(np.shape(in1)[0], np.shape(in2)[0] - 1, boundary, mode)
+    cols = boundary_index(np.shape(in1)[1], np.shape(in2)[1] - 1, boundary, mode)
+    wide = None if mode == "valid" or boundary in ("fill", "pad") else scipy_signal.correlate(full, in2, mode="full")
+    wide_rows = folded(wide, np.shape(in1)[0], np.shape(in2)[0] - 1, boundary, 0, mode)
+    wide_bar = folded(wide_rows, np.shape(in1)[1], np.shape(in2)[1] - 1, boundary, 1, mode)
     return (
-        scipy_signal.correlate(full, in2, mode="valid"),
-        scipy_signal.correlate(full, in1, mode="valid"),
+        scipy_signal.correlate(full, in2, mode="valid") if mode == "valid" or boundary in ("fill", "pad") else wide_bar,
+        scipy_signal.correlate(full, in1, mode="valid")
+        if mode == "valid" or boundary in ("fill", "pad")
+        else np.flip(scipy_signal.correlate(in1[rows][:, cols], full, mode="valid")),
         None,
         None,
         no_derivative("scipy.signal.convolve2d", "fillvalue", "the fill value is a constant here"),
@@ -94,8 +131,8 @@ def convolve2d_adjoint(g, ans, in1, in2, mode="full", boundary="fill", fillvalue
 def convolve2d_tangent(dot, ans, in1, in2, mode="full", boundary="fill", fillvalue=0):
     d = zero_filled(dot, boundary, fillvalue)
     return (
-        scipy_signal.convolve2d(d, in2, mode),
-        scipy_signal.convolve2d(in1, d, mode),
+        scipy_signal.convolve2d(d, in2, mode, boundary),
+        scipy_signal.convolve2d(in1, d, mode, boundary),
         None,
         None,
         no_derivative("scipy.signal.convolve2d", "fillvalue", "the fill value is a constant here"),
@@ -115,9 +152,16 @@ def correlate2d_adjoint(g, ans, in1, in2, mode="full", boundary="fill", fillvalu
         if mode == "same"
         else centered_pad(checked, shape)
     )
+    rows = boundary_index(np.shape(in1)[0], np.shape(in2)[0] - 1, boundary, mode)
+    cols = boundary_index(np.shape(in1)[1], np.shape(in2)[1] - 1, boundary, mode)
+    wide = None if mode == "valid" or boundary in ("fill", "pad") else scipy_signal.convolve(full, in2, mode="full")
+    wide_rows = folded(wide, np.shape(in1)[0], np.shape(in2)[0] - 1, boundary, 0, mode)
+    wide_bar = folded(wide_rows, np.shape(in1)[1], np.shape(in2)[1] - 1, boundary, 1, mode)
     return (
-        scipy_signal.convolve(full, in2, mode="valid"),
-        np.flip(scipy_signal.correlate(full, in1, mode="valid")),
+        scipy_signal.convolve(full, in2, mode="valid") if mode == "valid" or boundary in ("fill", "pad") else wide_bar,
+        np.flip(scipy_signal.correlate(full, in1, mode="valid"))
+        if mode == "valid" or boundary in ("fill", "pad")
+        else scipy_signal.correlate(in1[rows][:, cols], full, mode="valid"),
         None,
         None,
         no_derivative("scipy.signal.correlate2d", "fillvalue", "the fill value is a constant here"),
@@ -128,8 +172,8 @@ def correlate2d_adjoint(g, ans, in1, in2, mode="full", boundary="fill", fillvalu
 def correlate2d_tangent(dot, ans, in1, in2, mode="full", boundary="fill", fillvalue=0):
     d = zero_filled(dot, boundary, fillvalue)
     return (
-        scipy_signal.correlate2d(d, in2, mode),
-        scipy_signal.correlate2d(in1, d, mode),
+        scipy_signal.correlate2d(d, in2, mode, boundary),
+        scipy_signal.correlate2d(in1, d, mode, boundary),
         None,
         None,
         no_derivative("scipy.signal.correlate2d", "fillvalue", "the fill value is a constant here"),

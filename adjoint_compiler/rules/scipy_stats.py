@@ -1,10 +1,12 @@
 """Adjoints of ``scipy.stats`` distributions: ``norm`` (logpdf, pdf, cdf, logcdf, sf, logsf, ppf, isf),
 ``t``, ``logistic``, ``cauchy``, ``gamma``, ``beta`` and ``chi2`` (logpdf, pdf, cdf, sf, logcdf, logsf), ``laplace``,
-``expon`` and ``uniform`` logpdf, ``lognorm``, ``weibull_min`` and ``skewnorm`` logpdf, ``binom`` and ``nbinom``
-logpmf, ``poisson`` (logpmf, pmf, cdf, sf, logcdf, logsf),
-``multivariate_normal`` (logpdf, pdf, entropy) and ``dirichlet`` (logpdf, pdf), ``halfnorm``, ``halfcauchy``,
-``gumbel_r``, ``gumbel_l``, ``rayleigh``, ``invgamma`` and ``pareto`` logpdf, ``bernoulli`` and ``geom`` logpmf, with
-their tangent rules.
+``expon``, ``halfnorm``, ``gumbel_r``, ``gumbel_l`` and ``rayleigh`` (logpdf, cdf, sf, logcdf, logsf), ``uniform``
+logpdf, ``lognorm`` (logpdf, cdf, sf), ``weibull_min`` and ``pareto`` (logpdf, cdf, sf, logsf), ``skewnorm``,
+``halfcauchy``, ``invgamma``, ``vonmises`` and ``f`` logpdf, ``truncnorm`` (logpdf, cdf), ``binom`` (logpmf, pmf, cdf,
+sf), ``nbinom`` (logpmf, cdf, sf), ``geom`` (logpmf, cdf, sf, logsf), ``bernoulli`` and ``betabinom`` logpmf,
+``poisson`` (logpmf, pmf, cdf, sf, logcdf, logsf), ``multinomial`` logpmf, ``multivariate_normal`` (logpdf, pdf,
+entropy), ``multivariate_t`` logpdf and ``dirichlet`` (logpdf, pdf), with their tangent rules (the table:
+docs/scipy.md).
 
 They are methods of distribution objects: ``scipy.stats.norm.logpdf`` is a new bound method at each
 access, but bound methods of one object compare (and hash) equal, so the registry keys the rule on one
@@ -19,10 +21,11 @@ family, the shapes first): a keyword it does not model is refused at the call.
 a singular one is refused when the gradient runs (``runtime.full_rank_cov``).
 
 Every parameter is differentiated where the function is differentiable in it, with two exceptions: a cdf
-in a shape parameter (the cdf, sf, logcdf and logsf of ``t`` and ``chi2`` in ``df``, of ``gamma`` in ``a``, of ``beta``
-in ``a`` and ``b``: incomplete beta and gamma functions, no closed form) is refused with a located
-``UnsupportedError`` where that argument is differentiated (the rule's result is ``runtime.no_derivative``);
-the count ``k`` and the integer ``loc`` of ``poisson`` get no derivative (piecewise constant in them).
+in a shape parameter (the cdf, sf, logcdf and logsf of ``t`` and ``chi2`` in ``df``, of ``gamma`` in ``a``, of
+``beta`` in ``a`` and ``b``, of ``nbinom`` in ``n``: incomplete beta and gamma functions, no closed form) is refused
+with a located ``UnsupportedError`` where that argument is differentiated (the rule's result is
+``runtime.no_derivative``); the count ``k`` and the integer ``loc`` of ``poisson`` get no derivative (piecewise
+constant in them).
 ``poisson.cdf`` in ``mu`` is ``-pmf(floor(k - loc), mu)`` (the regularized upper gamma function Q(n + 1, mu)); its sf,
 logcdf and logsf follow from it.
 
@@ -46,7 +49,7 @@ from scipy import special as scipy_special
 from scipy import stats as scipy_stats
 
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
-from adjoint_compiler.runtime import full_rank_cov, is_none, no_derivative, unbroadcast
+from adjoint_compiler.runtime import full_rank_cov, is_none, linalg_check, no_derivative, unbroadcast
 
 # ---- the normal distribution ----------------------------------------------------------------------------
 
@@ -1548,3 +1551,858 @@ def geom_logpmf_adjoint(g, ans, k, p, loc=0):
 def geom_logpmf_tangent(dot, ans, k, p, loc=0):
     m = k - loc
     return None, dot * (1.0 / p - (m - 1) / np.where(m == 1, 1.0, 1.0 - p)), None
+
+
+# ---- cdfs of the location-scale families (scipy23): cdf, sf, logcdf and logsf of z = (x - loc) / scale through
+# location_scale_bars with gh = g dF/dz (F the standard function); outside the support the cdf is constant (0 or 1)
+# and its derivative exactly 0 (each where() guards the branch not taken against inf and nan).
+
+
+@adjoint(scipy_stats.expon.cdf)
+def expon_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # 1 - e^-z on z >= 0: dF/dz = e^-z
+    z = (x - loc) / scale
+    return location_scale_bars(g * (z >= 0.0) * np.exp(-np.maximum(z, 0.0)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.expon.cdf)
+def expon_cdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * (z >= 0.0) * np.exp(-np.maximum(z, 0.0)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.expon.sf)
+def expon_sf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # e^-z on z >= 0
+    z = (x - loc) / scale
+    return location_scale_bars(-g * (z >= 0.0) * np.exp(-np.maximum(z, 0.0)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.expon.sf)
+def expon_sf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * (z >= 0.0) * np.exp(-np.maximum(z, 0.0)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.expon.logcdf)
+def expon_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # log(1 - e^-z) on z > 0: d/dz = 1 / expm1(z) (-inf at and below 0: derivative 0 there)
+    z = (x - loc) / scale
+    return location_scale_bars(
+        g * np.where(z > 0.0, 1.0 / np.expm1(np.where(z > 0.0, z, 1.0)), 0.0), z, x, loc, scale, 0.0
+    )
+
+
+@tangent(scipy_stats.expon.logcdf)
+def expon_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * np.where(z > 0.0, 1.0 / np.expm1(np.where(z > 0.0, z, 1.0)), 0.0), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.expon.logsf)
+def expon_logsf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # -z on z >= 0 (0 below)
+    z = (x - loc) / scale
+    return location_scale_bars(-g * (z >= 0.0), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.expon.logsf)
+def expon_logsf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * (z >= 0.0), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.laplace.cdf)
+def laplace_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # e^z / 2 below 0, 1 - e^-z / 2 above: dF/dz = e^-|z| / 2
+    z = (x - loc) / scale
+    return location_scale_bars(0.5 * g * np.exp(-np.abs(z)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.laplace.cdf)
+def laplace_cdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(0.5 * dot * np.exp(-np.abs(z)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.laplace.sf)
+def laplace_sf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_bars(-0.5 * g * np.exp(-np.abs(z)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.laplace.sf)
+def laplace_sf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-0.5 * dot * np.exp(-np.abs(z)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.laplace.logcdf)
+def laplace_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # z - ln 2 below 0 (slope 1); log(1 - e^-z / 2) above: slope 1 / (2 e^z - 1)
+    z = (x - loc) / scale
+    slope = np.where(z < 0.0, 1.0, 1.0 / (2.0 * np.exp(np.maximum(z, 0.0)) - 1.0))
+    return location_scale_bars(g * slope, z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.laplace.logcdf)
+def laplace_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    slope = np.where(z < 0.0, 1.0, 1.0 / (2.0 * np.exp(np.maximum(z, 0.0)) - 1.0))
+    return location_scale_dots(dot * slope, z, scale, 0.0)
+
+
+@adjoint(scipy_stats.laplace.logsf)
+def laplace_logsf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # the mirror image: -z - ln 2 above 0 (slope -1); log(1 - e^z / 2) below: slope -1 / (2 e^-z - 1)
+    z = (x - loc) / scale
+    slope = np.where(z > 0.0, -1.0, -1.0 / (2.0 * np.exp(-np.minimum(z, 0.0)) - 1.0))
+    return location_scale_bars(g * slope, z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.laplace.logsf)
+def laplace_logsf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    slope = np.where(z > 0.0, -1.0, -1.0 / (2.0 * np.exp(-np.minimum(z, 0.0)) - 1.0))
+    return location_scale_dots(dot * slope, z, scale, 0.0)
+
+
+@adjoint(scipy_stats.halfnorm.cdf)
+def halfnorm_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # erf(z / sqrt 2) on z >= 0: dF/dz = sqrt(2 / pi) e^(-z^2 / 2)
+    z = (x - loc) / scale
+    return location_scale_bars(g * (z >= 0.0) * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.halfnorm.cdf)
+def halfnorm_cdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * (z >= 0.0) * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.halfnorm.sf)
+def halfnorm_sf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_bars(-g * (z >= 0.0) * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.halfnorm.sf)
+def halfnorm_sf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * (z >= 0.0) * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.halfnorm.logcdf)
+def halfnorm_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # the density over the cdf, exp(-z^2 / 2 - ans) sqrt(2 / pi), on z > 0 (-inf at and below 0: derivative 0)
+    z = (x - loc) / scale
+    slope = np.where(z > 0.0, np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z - np.where(z > 0.0, ans, 0.0)), 0.0)
+    return location_scale_bars(g * slope, z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.halfnorm.logcdf)
+def halfnorm_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    slope = np.where(z > 0.0, np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z - np.where(z > 0.0, ans, 0.0)), 0.0)
+    return location_scale_dots(dot * slope, z, scale, 0.0)
+
+
+@adjoint(scipy_stats.halfnorm.logsf)
+def halfnorm_logsf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # minus the density over the sf, on z >= 0 (0 below, where the sf is 1)
+    z = (x - loc) / scale
+    return location_scale_bars(
+        -g * (z >= 0.0) * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z - ans), z, x, loc, scale, 0.0
+    )
+
+
+@tangent(scipy_stats.halfnorm.logsf)
+def halfnorm_logsf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * (z >= 0.0) * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z - ans), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.gumbel_r.cdf)
+def gumbel_r_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # exp(-e^-z): dF/dz = exp(-z - e^-z)
+    z = (x - loc) / scale
+    return location_scale_bars(g * np.exp(-z - np.exp(-z)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.gumbel_r.cdf)
+def gumbel_r_cdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * np.exp(-z - np.exp(-z)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.gumbel_r.sf)
+def gumbel_r_sf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_bars(-g * np.exp(-z - np.exp(-z)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.gumbel_r.sf)
+def gumbel_r_sf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * np.exp(-z - np.exp(-z)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.gumbel_r.logcdf)
+def gumbel_r_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # -e^-z
+    z = (x - loc) / scale
+    return location_scale_bars(g * np.exp(-z), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.gumbel_r.logcdf)
+def gumbel_r_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * np.exp(-z), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.gumbel_r.logsf)
+def gumbel_r_logsf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # log(1 - exp(-e^-z)): minus the density over the sf, exp(-z - e^-z - ans)
+    z = (x - loc) / scale
+    return location_scale_bars(-g * np.exp(-z - np.exp(-z) - ans), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.gumbel_r.logsf)
+def gumbel_r_logsf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * np.exp(-z - np.exp(-z) - ans), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.gumbel_l.cdf)
+def gumbel_l_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # 1 - exp(-e^z): dF/dz = exp(z - e^z)
+    z = (x - loc) / scale
+    return location_scale_bars(g * np.exp(z - np.exp(z)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.gumbel_l.cdf)
+def gumbel_l_cdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * np.exp(z - np.exp(z)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.gumbel_l.sf)
+def gumbel_l_sf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_bars(-g * np.exp(z - np.exp(z)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.gumbel_l.sf)
+def gumbel_l_sf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * np.exp(z - np.exp(z)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.gumbel_l.logcdf)
+def gumbel_l_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # log(1 - exp(-e^z)): the density over the cdf, exp(z - e^z - ans)
+    z = (x - loc) / scale
+    return location_scale_bars(g * np.exp(z - np.exp(z) - ans), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.gumbel_l.logcdf)
+def gumbel_l_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * np.exp(z - np.exp(z) - ans), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.gumbel_l.logsf)
+def gumbel_l_logsf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # -e^z
+    z = (x - loc) / scale
+    return location_scale_bars(-g * np.exp(z), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.gumbel_l.logsf)
+def gumbel_l_logsf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * np.exp(z), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.rayleigh.cdf)
+def rayleigh_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # 1 - e^(-z^2 / 2) on z >= 0: dF/dz = z e^(-z^2 / 2)
+    z = (x - loc) / scale
+    return location_scale_bars(g * (z >= 0.0) * z * np.exp(-0.5 * z * z), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.rayleigh.cdf)
+def rayleigh_cdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * (z >= 0.0) * z * np.exp(-0.5 * z * z), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.rayleigh.sf)
+def rayleigh_sf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_bars(-g * (z >= 0.0) * z * np.exp(-0.5 * z * z), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.rayleigh.sf)
+def rayleigh_sf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * (z >= 0.0) * z * np.exp(-0.5 * z * z), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.rayleigh.logcdf)
+def rayleigh_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # log(1 - e^(-z^2 / 2)) on z > 0: d/dz = z / expm1(z^2 / 2)
+    z = (x - loc) / scale
+    slope = np.where(z > 0.0, z / np.expm1(0.5 * np.where(z > 0.0, z, 1.0) ** 2), 0.0)
+    return location_scale_bars(g * slope, z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.rayleigh.logcdf)
+def rayleigh_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    slope = np.where(z > 0.0, z / np.expm1(0.5 * np.where(z > 0.0, z, 1.0) ** 2), 0.0)
+    return location_scale_dots(dot * slope, z, scale, 0.0)
+
+
+@adjoint(scipy_stats.rayleigh.logsf)
+def rayleigh_logsf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # -z^2 / 2 on z >= 0 (0 below)
+    z = (x - loc) / scale
+    return location_scale_bars(-g * (z >= 0.0) * z, z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.rayleigh.logsf)
+def rayleigh_logsf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * (z >= 0.0) * z, z, scale, 0.0)
+
+
+# ---- cdfs of lognorm, weibull_min and pareto (scipy23): of y = (x - loc) / scale and a shape; with q = y dF/dy the
+# cotangents are q / (y scale) in x, minus that in loc, -q / scale in scale; outside the support (y <= 0, or y < 1 for
+# pareto) the cdf is constant and every derivative exactly 0 (the where() keeps the logs and powers finite there)
+
+
+@fragment
+def shaped_bars(gq, gs, y, x, shape, loc, scale):
+    # gq: g y dF/dy, zero outside the support; gs: g dF/dshape
+    return (
+        unbroadcast(gq / (y * scale), x),
+        unbroadcast(gs, shape),
+        unbroadcast(-gq / (y * scale), loc),
+        unbroadcast(-gq / scale, scale),
+    )
+
+
+@fragment
+def shaped_dots(dq, ds, y, scale):
+    return dq / (y * scale), ds, -dq / (y * scale), -dq / scale
+
+
+@adjoint(scipy_stats.lognorm.cdf)
+def lognorm_cdf_adjoint(g, ans, x, s, loc=0.0, scale=1.0):
+    # Phi(w), w = ln(y) / s: y dF/dy = phi(w) / s, dF/ds = -phi(w) w / s
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    w = np.log(yp) / s
+    q = g * (y > 0.0) * np.exp(-0.5 * w * w) / (np.sqrt(2.0 * np.pi) * s)
+    return shaped_bars(q, -q * w, yp, x, s, loc, scale)
+
+
+@tangent(scipy_stats.lognorm.cdf)
+def lognorm_cdf_tangent(dot, ans, x, s, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    w = np.log(yp) / s
+    q = dot * (y > 0.0) * np.exp(-0.5 * w * w) / (np.sqrt(2.0 * np.pi) * s)
+    return shaped_dots(q, -q * w, yp, scale)
+
+
+@adjoint(scipy_stats.lognorm.sf)
+def lognorm_sf_adjoint(g, ans, x, s, loc=0.0, scale=1.0):
+    # 1 - Phi(w)
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    w = np.log(yp) / s
+    q = -g * (y > 0.0) * np.exp(-0.5 * w * w) / (np.sqrt(2.0 * np.pi) * s)
+    return shaped_bars(q, -q * w, yp, x, s, loc, scale)
+
+
+@tangent(scipy_stats.lognorm.sf)
+def lognorm_sf_tangent(dot, ans, x, s, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    w = np.log(yp) / s
+    q = -dot * (y > 0.0) * np.exp(-0.5 * w * w) / (np.sqrt(2.0 * np.pi) * s)
+    return shaped_dots(q, -q * w, yp, scale)
+
+
+@adjoint(scipy_stats.weibull_min.cdf)
+def weibull_min_cdf_adjoint(g, ans, x, c, loc=0.0, scale=1.0):
+    # 1 - exp(-y^c): y dF/dy = c y^c exp(-y^c), dF/dc = y^c exp(-y^c) ln y
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    yc = yp**c
+    q = g * (y > 0.0) * yc * np.exp(-yc)
+    return shaped_bars(c * q, q * np.log(yp), yp, x, c, loc, scale)
+
+
+@tangent(scipy_stats.weibull_min.cdf)
+def weibull_min_cdf_tangent(dot, ans, x, c, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    yc = yp**c
+    q = dot * (y > 0.0) * yc * np.exp(-yc)
+    return shaped_dots(c * q, q * np.log(yp), yp, scale)
+
+
+@adjoint(scipy_stats.weibull_min.sf)
+def weibull_min_sf_adjoint(g, ans, x, c, loc=0.0, scale=1.0):
+    # exp(-y^c)
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    yc = yp**c
+    q = -g * (y > 0.0) * yc * np.exp(-yc)
+    return shaped_bars(c * q, q * np.log(yp), yp, x, c, loc, scale)
+
+
+@tangent(scipy_stats.weibull_min.sf)
+def weibull_min_sf_tangent(dot, ans, x, c, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    yc = yp**c
+    q = -dot * (y > 0.0) * yc * np.exp(-yc)
+    return shaped_dots(c * q, q * np.log(yp), yp, scale)
+
+
+@adjoint(scipy_stats.weibull_min.logsf)
+def weibull_min_logsf_adjoint(g, ans, x, c, loc=0.0, scale=1.0):
+    # -y^c: y d/dy = -c y^c, d/dc = -y^c ln y
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    q = -g * (y > 0.0) * yp**c
+    return shaped_bars(c * q, q * np.log(yp), yp, x, c, loc, scale)
+
+
+@tangent(scipy_stats.weibull_min.logsf)
+def weibull_min_logsf_tangent(dot, ans, x, c, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    q = -dot * (y > 0.0) * yp**c
+    return shaped_dots(c * q, q * np.log(yp), yp, scale)
+
+
+@adjoint(scipy_stats.pareto.cdf)
+def pareto_cdf_adjoint(g, ans, x, b, loc=0.0, scale=1.0):
+    # 1 - y^-b on y >= 1: y dF/dy = b y^-b, dF/db = y^-b ln y
+    y = (x - loc) / scale
+    yp = np.maximum(y, 1.0)
+    q = g * (y >= 1.0) * yp ** (-b)
+    return shaped_bars(b * q, q * np.log(yp), yp, x, b, loc, scale)
+
+
+@tangent(scipy_stats.pareto.cdf)
+def pareto_cdf_tangent(dot, ans, x, b, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.maximum(y, 1.0)
+    q = dot * (y >= 1.0) * yp ** (-b)
+    return shaped_dots(b * q, q * np.log(yp), yp, scale)
+
+
+@adjoint(scipy_stats.pareto.sf)
+def pareto_sf_adjoint(g, ans, x, b, loc=0.0, scale=1.0):
+    # y^-b on y >= 1
+    y = (x - loc) / scale
+    yp = np.maximum(y, 1.0)
+    q = -g * (y >= 1.0) * yp ** (-b)
+    return shaped_bars(b * q, q * np.log(yp), yp, x, b, loc, scale)
+
+
+@tangent(scipy_stats.pareto.sf)
+def pareto_sf_tangent(dot, ans, x, b, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.maximum(y, 1.0)
+    q = -dot * (y >= 1.0) * yp ** (-b)
+    return shaped_dots(b * q, q * np.log(yp), yp, scale)
+
+
+@adjoint(scipy_stats.pareto.logsf)
+def pareto_logsf_adjoint(g, ans, x, b, loc=0.0, scale=1.0):
+    # -b ln y on y >= 1
+    y = (x - loc) / scale
+    yp = np.maximum(y, 1.0)
+    q = -g * (y >= 1.0)
+    return shaped_bars(b * q, q * np.log(yp), yp, x, b, loc, scale)
+
+
+@tangent(scipy_stats.pareto.logsf)
+def pareto_logsf_tangent(dot, ans, x, b, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.maximum(y, 1.0)
+    q = -dot * (y >= 1.0)
+    return shaped_dots(b * q, q * np.log(yp), yp, scale)
+
+
+# ---- von Mises, truncated normal, F, beta-binomial (scipy23) --------------------------------------------------------
+
+
+@adjoint(scipy_stats.vonmises.logpdf)
+def vonmises_logpdf_adjoint(g, ans, x, kappa, loc=0.0, scale=1.0):
+    # kappa cos z - ln(2 pi I0(kappa)) - ln(scale): h' = -kappa sin z, d/dkappa = cos z - I1 / I0 (the scaled i1e / i0e:
+    # no overflow for a large kappa)
+    z = (x - loc) / scale
+    slope = -kappa * np.sin(z)
+    gs = g / scale
+    return (
+        unbroadcast(gs * slope, x),
+        unbroadcast(g * (np.cos(z) - scipy_special.i1e(kappa) / scipy_special.i0e(kappa)), kappa),
+        unbroadcast(-gs * slope, loc),
+        unbroadcast(-gs * (z * slope + 1.0), scale),
+    )
+
+
+@tangent(scipy_stats.vonmises.logpdf)
+def vonmises_logpdf_tangent(dot, ans, x, kappa, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    slope = -kappa * np.sin(z)
+    ds = dot / scale
+    kappa_dot = dot * (np.cos(z) - scipy_special.i1e(kappa) / scipy_special.i0e(kappa))
+    return ds * slope, kappa_dot, -ds * slope, -ds * (z * slope + 1.0)
+
+
+@adjoint(scipy_stats.truncnorm.logpdf)
+def truncnorm_logpdf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
+    # -z^2 / 2 - ln sqrt(2 pi) - ln Z - ln(scale) on a <= z <= b, Z = Phi(b) - Phi(a) (a, b in standard units):
+    # h' = -z, d/da = phi(a) / Z, d/db = -phi(b) / Z, where phi(a) / Z = scale exp(ans + (z^2 - a^2) / 2) from ans
+    # itself (no cancellation in Z; 0 off the support, where ans is -inf)
+    z = (x - loc) / scale
+    gs = g / scale
+    return (
+        unbroadcast(-gs * z, x),
+        unbroadcast(g * scale * np.exp(ans + 0.5 * (z * z - a * a)), a),
+        unbroadcast(-g * scale * np.exp(ans + 0.5 * (z * z - b * b)), b),
+        unbroadcast(gs * z, loc),
+        unbroadcast(gs * (z * z - 1.0), scale),
+    )
+
+
+@tangent(scipy_stats.truncnorm.logpdf)
+def truncnorm_logpdf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    ds = dot / scale
+    a_dot = dot * scale * np.exp(ans + 0.5 * (z * z - a * a))
+    b_dot = -dot * scale * np.exp(ans + 0.5 * (z * z - b * b))
+    return -ds * z, a_dot, b_dot, ds * z, ds * (z * z - 1.0)
+
+
+@fragment
+def truncnorm_mass(a, b):
+    # Phi(b) - Phi(a), from the tail nearer to both where a > 0 (the difference of two numbers near 1 loses it)
+    return np.where(
+        a > 0.0, scipy_special.ndtr(-a) - scipy_special.ndtr(-b), scipy_special.ndtr(b) - scipy_special.ndtr(a)
+    )
+
+
+@adjoint(scipy_stats.truncnorm.cdf)
+def truncnorm_cdf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
+    # F = (Phi(z) - Phi(a)) / Z on a <= z <= b (0 below, 1 above: no derivative there): dF/dz = phi(z) / Z,
+    # dF/da = phi(a) (F - 1) / Z, dF/db = -phi(b) F / Z
+    z = (x - loc) / scale
+    mass = truncnorm_mass(a, b)
+    gm = g * (z >= a) * (z <= b) / (np.sqrt(2.0 * np.pi) * mass)
+    gz = gm * np.exp(-0.5 * z * z)
+    return (
+        unbroadcast(gz / scale, x),
+        unbroadcast(gm * np.exp(-0.5 * a * a) * (ans - 1.0), a),
+        unbroadcast(-gm * np.exp(-0.5 * b * b) * ans, b),
+        unbroadcast(-gz / scale, loc),
+        unbroadcast(-gz * z / scale, scale),
+    )
+
+
+@tangent(scipy_stats.truncnorm.cdf)
+def truncnorm_cdf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    mass = truncnorm_mass(a, b)
+    dm = dot * (z >= a) * (z <= b) / (np.sqrt(2.0 * np.pi) * mass)
+    dz = dm * np.exp(-0.5 * z * z)
+    a_dot = dm * np.exp(-0.5 * a * a) * (ans - 1.0)
+    return dz / scale, a_dot, -dm * np.exp(-0.5 * b * b) * ans, -dz / scale, -dz * z / scale
+
+
+@adjoint(scipy_stats.f.logpdf)
+def f_logpdf_adjoint(g, ans, x, dfn, dfd, loc=0.0, scale=1.0):
+    # m/2 ln m + n/2 ln n + (m/2 - 1) ln y - (m + n)/2 ln(n + m y) - ln B(m/2, n/2) - ln(scale), m = dfn, n = dfd,
+    # y = (x - loc) / scale: d/dy = (m/2 - 1) / y - (m + n) m / (2 (n + m y)); with s = n + m y, d/dm and d/dn below
+    y = (x - loc) / scale
+    s = dfd + dfn * y
+    half = 0.5 * (dfn + dfd)
+    slope = (0.5 * dfn - 1.0) / y - half * dfn / s
+    both = scipy_special.digamma(half)
+    in_m = 0.5 * (np.log(dfn * y / s) + 1.0 - scipy_special.digamma(0.5 * dfn) + both) - half * y / s
+    in_n = 0.5 * (np.log(dfd / s) + 1.0 - scipy_special.digamma(0.5 * dfd) + both) - half / s
+    gs = g / scale
+    return (
+        unbroadcast(gs * slope, x),
+        unbroadcast(g * in_m, dfn),
+        unbroadcast(g * in_n, dfd),
+        unbroadcast(-gs * slope, loc),
+        unbroadcast(-gs * (y * slope + 1.0), scale),
+    )
+
+
+@tangent(scipy_stats.f.logpdf)
+def f_logpdf_tangent(dot, ans, x, dfn, dfd, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    s = dfd + dfn * y
+    half = 0.5 * (dfn + dfd)
+    slope = (0.5 * dfn - 1.0) / y - half * dfn / s
+    both = scipy_special.digamma(half)
+    in_m = 0.5 * (np.log(dfn * y / s) + 1.0 - scipy_special.digamma(0.5 * dfn) + both) - half * y / s
+    in_n = 0.5 * (np.log(dfd / s) + 1.0 - scipy_special.digamma(0.5 * dfd) + both) - half / s
+    ds = dot / scale
+    return ds * slope, dot * in_m, dot * in_n, -ds * slope, -ds * (y * slope + 1.0)
+
+
+@adjoint(scipy_stats.betabinom.logpmf)
+def betabinom_logpmf_adjoint(g, ans, k, n, a, b, loc=0):
+    # ln C(n, m) + ln B(m + a, n - m + b) - ln B(a, b), m = k - loc: digamma differences in a and b; piecewise
+    # constant in the integers k, n and loc
+    m = k - loc
+    both = scipy_special.digamma(a + b) - scipy_special.digamma(n + a + b)
+    in_a = scipy_special.digamma(m + a) - scipy_special.digamma(a) + both
+    in_b = scipy_special.digamma(n - m + b) - scipy_special.digamma(b) + both
+    return None, None, unbroadcast(g * in_a, a), unbroadcast(g * in_b, b), None
+
+
+@tangent(scipy_stats.betabinom.logpmf)
+def betabinom_logpmf_tangent(dot, ans, k, n, a, b, loc=0):
+    m = k - loc
+    both = scipy_special.digamma(a + b) - scipy_special.digamma(n + a + b)
+    in_a = scipy_special.digamma(m + a) - scipy_special.digamma(a) + both
+    in_b = scipy_special.digamma(n - m + b) - scipy_special.digamma(b) + both
+    return None, None, dot * in_a, dot * in_b, None
+
+
+@adjoint(scipy_stats.multinomial.logpmf)
+def multinomial_logpmf_adjoint(g, ans, x, n, p):
+    # ln n! - sum ln x_i! + sum x_i ln p_i over the last axis: d/dp_i = x_i / p_i (exactly 0 where x_i is 0, also at
+    # p_i == 0), the plain partials, as dirichlet's x: SciPy takes the last p as 1 - the others', so only directions
+    # along the simplex (summing to zero) are the derivative of what it evaluates; piecewise constant in x and n
+    ratio = x / np.where(x == 0, 1.0, p)
+    return None, None, unbroadcast(np.expand_dims(g, -1) * ratio, p)
+
+
+@tangent(scipy_stats.multinomial.logpmf)
+def multinomial_logpmf_tangent(dot, ans, x, n, p):
+    return None, None, np.sum(dot * x / np.where(x == 0, 1.0, p), axis=-1)
+
+
+# ---- distribution functions of the binomial, negative binomial and geometric distributions in p (scipy23): with
+# m = floor(k - loc), each a regularized incomplete beta function of p whose derivative in p is a closed form (its
+# integrand); 0 where the cdf is 0 or 1. nbinom's n is the incomplete beta's shape: no closed form, refused.
+
+
+@adjoint(scipy_stats.binom.pmf)
+def binom_pmf_adjoint(g, ans, k, n, p, loc=0):
+    # the pmf times the logpmf's d/dp
+    m = k - loc
+    return (
+        None,
+        None,
+        unbroadcast(g * ans * (m / np.where(m == 0, 1.0, p) - (n - m) / np.where(n - m == 0, 1.0, 1.0 - p)), p),
+        None,
+    )
+
+
+@tangent(scipy_stats.binom.pmf)
+def binom_pmf_tangent(dot, ans, k, n, p, loc=0):
+    m = k - loc
+    return None, None, dot * ans * (m / np.where(m == 0, 1.0, p) - (n - m) / np.where(n - m == 0, 1.0, 1.0 - p)), None
+
+
+@adjoint(scipy_stats.binom.cdf)
+def binom_cdf_adjoint(g, ans, k, n, p, loc=0):
+    # I_(1-p)(n - m, m + 1): d/dp = -n pmf(m; n - 1, p), 0 for m < 0 and m >= n (n == 0: the factor n)
+    slope = -n * scipy_stats.binom.pmf(np.floor(k - loc), np.maximum(n - 1, 0), p)
+    return None, None, unbroadcast(g * slope, p), None
+
+
+@tangent(scipy_stats.binom.cdf)
+def binom_cdf_tangent(dot, ans, k, n, p, loc=0):
+    return None, None, -dot * n * scipy_stats.binom.pmf(np.floor(k - loc), np.maximum(n - 1, 0), p), None
+
+
+@adjoint(scipy_stats.binom.sf)
+def binom_sf_adjoint(g, ans, k, n, p, loc=0):
+    # 1 - cdf
+    slope = n * scipy_stats.binom.pmf(np.floor(k - loc), np.maximum(n - 1, 0), p)
+    return None, None, unbroadcast(g * slope, p), None
+
+
+@tangent(scipy_stats.binom.sf)
+def binom_sf_tangent(dot, ans, k, n, p, loc=0):
+    return None, None, dot * n * scipy_stats.binom.pmf(np.floor(k - loc), np.maximum(n - 1, 0), p), None
+
+
+@fragment
+def nbinom_cdf_in_p(k, n, p, loc):
+    # I_p(n, m + 1): d/dp = p^(n - 1) (1 - p)^m / B(n, m + 1) for m >= 0 (the cdf is 0 below)
+    m = np.floor(k - loc)
+    mm = np.maximum(m, 0.0)
+    density = np.exp(
+        scipy_special.xlogy(n - 1.0, p) + scipy_special.xlog1py(mm, -p) - scipy_special.betaln(n, mm + 1.0)
+    )
+    return (m >= 0) * density
+
+
+@adjoint(scipy_stats.nbinom.cdf)
+def nbinom_cdf_adjoint(g, ans, k, n, p, loc=0):
+    slope = nbinom_cdf_in_p(k, n, p, loc)
+    return (
+        None,
+        no_derivative("scipy.stats.nbinom.cdf", "n", "an incomplete beta function of n: no closed form"),
+        unbroadcast(g * slope, p),
+        None,
+    )
+
+
+@tangent(scipy_stats.nbinom.cdf)
+def nbinom_cdf_tangent(dot, ans, k, n, p, loc=0):
+    slope = nbinom_cdf_in_p(k, n, p, loc)
+    return (
+        None,
+        no_derivative("scipy.stats.nbinom.cdf", "n", "an incomplete beta function of n: no closed form"),
+        dot * slope,
+        None,
+    )
+
+
+@adjoint(scipy_stats.nbinom.sf)
+def nbinom_sf_adjoint(g, ans, k, n, p, loc=0):
+    slope = nbinom_cdf_in_p(k, n, p, loc)
+    return (
+        None,
+        no_derivative("scipy.stats.nbinom.sf", "n", "an incomplete beta function of n: no closed form"),
+        unbroadcast(-g * slope, p),
+        None,
+    )
+
+
+@tangent(scipy_stats.nbinom.sf)
+def nbinom_sf_tangent(dot, ans, k, n, p, loc=0):
+    slope = nbinom_cdf_in_p(k, n, p, loc)
+    return (
+        None,
+        no_derivative("scipy.stats.nbinom.sf", "n", "an incomplete beta function of n: no closed form"),
+        -dot * slope,
+        None,
+    )
+
+
+@adjoint(scipy_stats.geom.cdf)
+def geom_cdf_adjoint(g, ans, k, p, loc=0):
+    # 1 - (1 - p)^m for m >= 1 trials (0 below): d/dp = m (1 - p)^(m - 1)
+    m = np.floor(k - loc)
+    return None, unbroadcast(g * (m >= 1) * m * (1.0 - p) ** np.maximum(m - 1.0, 0.0), p), None
+
+
+@tangent(scipy_stats.geom.cdf)
+def geom_cdf_tangent(dot, ans, k, p, loc=0):
+    m = np.floor(k - loc)
+    return None, dot * (m >= 1) * m * (1.0 - p) ** np.maximum(m - 1.0, 0.0), None
+
+
+@adjoint(scipy_stats.geom.sf)
+def geom_sf_adjoint(g, ans, k, p, loc=0):
+    # (1 - p)^m for m >= 1 (1 below)
+    m = np.floor(k - loc)
+    return None, unbroadcast(-g * (m >= 1) * m * (1.0 - p) ** np.maximum(m - 1.0, 0.0), p), None
+
+
+@tangent(scipy_stats.geom.sf)
+def geom_sf_tangent(dot, ans, k, p, loc=0):
+    m = np.floor(k - loc)
+    return None, -dot * (m >= 1) * m * (1.0 - p) ** np.maximum(m - 1.0, 0.0), None
+
+
+@adjoint(scipy_stats.geom.logsf)
+def geom_logsf_adjoint(g, ans, k, p, loc=0):
+    # m ln(1 - p) for m >= 1 (0 below): d/dp = -m / (1 - p)
+    m = np.floor(k - loc)
+    return None, unbroadcast(-g * (m >= 1) * m / (1.0 - p), p), None
+
+
+@tangent(scipy_stats.geom.logsf)
+def geom_logsf_tangent(dot, ans, k, p, loc=0):
+    m = np.floor(k - loc)
+    return None, -dot * (m >= 1) * m / (1.0 - p), None
+
+
+# ---- multivariate t (scipy23): ln Gamma(h) - ln Gamma(df / 2) - d/2 ln(df pi) - 1/2 ln det Sigma - h ln(1 + m / df),
+# h = (df + d) / 2, m = r^T Sigma^-1 r, r = x - loc per row: with u = Sigma^-1 r and w = (df + d) / (df + m), dx = -w u,
+# dloc = w u, dSigma = 1/2 (w u u^T - Sigma^-1) (the normal's with u weighted), d/ddf = 1/2 (psi(h) - psi(df / 2) -
+# d / df - ln(1 + m / df)) + h m / (df (df + m)). shape is read as multivariate_normal's cov (its lower triangle, a
+# diagonal, or a number times I); df = inf (the normal) is refused: use multivariate_normal.
+
+
+@fragment
+def multivariate_t_in_df(m, df, dim):
+    # d logpdf / d df at each row's Mahalanobis square m
+    h = 0.5 * (df + dim)
+    return 0.5 * (scipy_special.digamma(h) - scipy_special.digamma(0.5 * df) - dim / df - np.log1p(m / df)) + h * m / (
+        df * (df + m)
+    )
+
+
+@adjoint(scipy_stats.multivariate_t.logpdf)
+def multivariate_t_logpdf_adjoint(g, ans, x, loc=None, shape=1, df=1):
+    dim = np.size(loc) if not is_none(loc) else (np.shape(shape)[0] if np.ndim(shape) == 2 else 1)
+    sigma = (
+        np.tril(shape) + np.tril(shape, -1).T
+        if np.ndim(shape) == 2
+        else (np.diag(shape) if np.ndim(shape) == 1 else shape * np.eye(dim))
+    )
+    finite = linalg_check(np.all(np.isfinite(df)), "scipy.stats.multivariate_t with df=inf (use multivariate_normal)")
+    precision = finite * np.linalg.inv(sigma)
+    r = np.reshape(x, (-1, dim)) - (0.0 if is_none(loc) else np.ravel(loc))
+    u = r @ precision
+    m = np.sum(u * r, axis=1)
+    in_df = multivariate_t_in_df(m, df, dim)
+    gu = np.reshape(np.ravel(g) * (df + dim) / (df + m), (-1, 1)) * u
+    s = 0.5 * (gu.T @ u - np.sum(g) * precision)
+    return (
+        np.reshape(-gu, np.shape(x)),
+        None if is_none(loc) else np.reshape(np.sum(gu, axis=0), np.shape(loc)),
+        2.0 * np.tril(s) - np.diag(np.diag(s))
+        if np.ndim(shape) == 2
+        else (np.diag(s) if np.ndim(shape) == 1 else np.trace(s)),
+        np.sum(np.ravel(g) * in_df),
+    )
+
+
+@tangent(scipy_stats.multivariate_t.logpdf)
+def multivariate_t_logpdf_tangent(dot, ans, x, loc=None, shape=1, df=1):
+    dim = np.size(loc) if not is_none(loc) else (np.shape(shape)[0] if np.ndim(shape) == 2 else 1)
+    sigma = (
+        np.tril(shape) + np.tril(shape, -1).T
+        if np.ndim(shape) == 2
+        else (np.diag(shape) if np.ndim(shape) == 1 else shape * np.eye(dim))
+    )
+    finite = linalg_check(np.all(np.isfinite(df)), "scipy.stats.multivariate_t with df=inf (use multivariate_normal)")
+    precision = finite * np.linalg.inv(sigma)
+    r = np.reshape(x, (-1, dim)) - (0.0 if is_none(loc) else np.ravel(loc))
+    u = r @ precision
+    m = np.sum(u * r, axis=1)
+    in_df = multivariate_t_in_df(m, df, dim)
+    w = (df + dim) / (df + m)
+    d_sigma = (
+        np.tril(dot) + np.tril(dot, -1).T
+        if np.ndim(shape) == 2
+        else (np.diag(dot) if np.ndim(shape) == 1 else dot * np.eye(dim))
+    )
+    return (
+        np.reshape(-w * np.sum(u * np.reshape(dot, (-1, dim)), axis=1), np.shape(ans)),
+        None if is_none(loc) else np.reshape(w * (u @ np.ravel(dot)), np.shape(ans)),
+        np.reshape(0.5 * (w * np.sum((u @ d_sigma) * u, axis=1) - np.sum(precision * d_sigma)), np.shape(ans)),
+        np.reshape(in_df * dot, np.shape(ans)),
+    )

@@ -1065,7 +1065,7 @@ SCIPY_IMPORTS = (
 def _scipy_domain(row, i):
     v = np.asarray(row.args[i], dtype=float)
     square = v.ndim >= 2 and v.shape[-1] == v.shape[-2]
-    if square and (row.spelling.startswith("scipy.linalg.") or "multivariate_normal." in row.spelling):
+    if square and (row.spelling.startswith("scipy.linalg.") or "multivariate_" in row.spelling):
         return WELL
     if v.ndim >= 2 and row.fn in (_scipy.linalg.pinv, _scipy.linalg.svd, _scipy.linalg.svdvals):
         return WELL  # (full rank, distinct singular values: where pinv and the singular vectors have a derivative)
@@ -1077,6 +1077,8 @@ def _scipy_render(row, diff):
     def render(c, ops):
         ops = list(ops)
         args = [ops.pop(0) if i in diff else raw(literal(a)) for i, a in enumerate(row.args)]
+        if "multinomial." in row.spelling:  # p, positive, divided by its sum: on the simplex SciPy takes it on
+            args[2] = bin_("/", args[2], call("np.sum", args[2], raw("axis=-1"), raw("keepdims=True")))
         e = call(row.spelling, *args, *[kw(k, v) for k, v in row.kwargs.items()])
         # (c, lower), (lu, piv): the factor; eigh's (w, v): the eigenvalues, differentiable where copies of fuzzed
         # values tie (as np.linalg.eigh's, LINALG_DECOMPOSITIONS)
@@ -1097,7 +1099,9 @@ def _build_scipy():
     drawn = set()
     for row in rows + test_scipy_signal.TABLE + test_scipy_integrate.TABLE:
         fn = registry.lookup(row.fn).fn  # a distribution's method: the bound method registered
-        diff = tuple(i for i in row.diff if row.direction is None or i != 0)  # dirichlet's x stays on its simplex
+        # dirichlet's x (the first differentiated) stays on its simplex; multinomial's p is drawn onto it (_on_simplex)
+        simplex = row.direction is not None and "multinomial." not in row.spelling
+        diff = tuple(i for i in row.diff if not simplex or i != row.diff[0])
         inputs = [(np.shape(row.args[i]), _scipy_domain(row, i)) for i in diff]
         # element-wise (a ufunc, a univariate density) with no array constant: every parameter shape, operands alike
         elementwise = isinstance(fn, np.ufunc) or (
@@ -1153,13 +1157,17 @@ def _build_more():
             continue  # its length depends on the values (ties): a drawn index beyond it, of an operand that another
             # call made constant (np.broadcast_to of a number), does not run; the table checks it (EXCLUDED)
         inputs = [(a.shape, a.domain) for a in row.args if isinstance(a, T_MORE.Op)]
+        # np.gradient along several axes (axis a tuple, or none of an array of two or more dimensions) gives one
+        # array per axis: one of them is drawn, as np.histogram's (counts, edges) (np13h)
+        axes = row.kwargs.get("axis", None) if row.fn is np.gradient else 0
+        count = 2 if row.fn is np.histogram else len(axes) if isinstance(axes, tuple) else 1
+        count = len(row.args[0].shape) if axes is None else count
 
-        def render(c, ops, row=row):
+        def render(c, ops, row=row, count=count):
             ops = list(ops)
             args = [ops.pop(0) if isinstance(a, T_MORE.Op) else raw(literal(a)) for a in row.args]
             e = call(spelling(row.fn), *args, *[kw(k, v) for k, v in row.kwargs.items()])
-            # np.histogram's (counts, edges), of two lengths: one of them (np13h)
-            return ("index", e, str(c.integer(0, 1))) if row.fn is np.histogram else e
+            return ("index", e, str(c.integer(0, count - 1))) if count > 1 else e
 
         method = None
         name = row.fn.__name__

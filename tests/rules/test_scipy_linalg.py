@@ -237,6 +237,33 @@ TABLE += [
     ),
     Row("circulant", scipy_linalg.circulant, L + "circulant", [R.standard_normal(4)], {}, (0,)),
 ]
+# scipy23: block_diag of matrices, a vector (a row), a number (1 x 1), an empty array (a 1 x 0 block), six blocks
+TABLE += [
+    Row(
+        "block_diag",
+        scipy_linalg.block_diag,
+        L + "block_diag",
+        [R.standard_normal((2, 3)), R.standard_normal((3, 2))],
+        {},
+        (0, 1),
+    ),
+    Row(
+        "block_diag-vector-number",
+        scipy_linalg.block_diag,
+        L + "block_diag",
+        [R.standard_normal(3), 0.7, R.standard_normal((2, 2))],
+        {},
+        (0, 1, 2),
+    ),
+    Row(
+        "block_diag-empty-six",
+        scipy_linalg.block_diag,
+        L + "block_diag",
+        [R.standard_normal((1, 2)), np.zeros(0), R.standard_normal((2, 1)), 0.3, R.standard_normal(2), spd(2)],
+        {},
+        (0, 2, 3, 4, 5),
+    ),
+]
 
 
 def _pair_rows():
@@ -636,3 +663,13 @@ def test_svd_overwriting_its_argument_is_refused():
         (ac.UnsupportedError, NotImplementedError), match=r"test_scipy_linalg.py:\d+:\d+: .*overwrite_a"
     ):
         ac.grad(svd_overwriting)(R.standard_normal((3, 3)))
+
+
+def seven_blocks(a):
+    return np.sum(scipy_linalg.block_diag(a, a, a, a, a, a, a))
+
+
+def test_block_diag_of_seven_arrays_is_refused_at_the_call():
+    # the rule takes six blocks (a parameter each); a seventh is refused where it is written, never dropped
+    with pytest.raises(ac.UnsupportedError, match=r"test_scipy_linalg.py:\d+:\d+: .*block_diag"):
+        ac.grad(seven_blocks)(np.ones((2, 2)))

@@ -46,6 +46,39 @@ TABLE = [
     # kernel sides (correlate2d's 'same' is centred from the other end), the fill keywords given
     *_rows(scipy_signal.convolve2d, [None], SHAPES[3:5] + [((4, 4), (2, 2)), ((5, 6), (3, 4))]),
     *_rows(scipy_signal.correlate2d, [None], SHAPES[3:5] + [((4, 4), (2, 2)), ((5, 6), (3, 4))]),
+    # (scipy23) boundary='wrap' and 'symm' (their spellings 'circular' and 'symmetric' too): every mode, the kernel
+    # smaller, larger than in1 on one side, or larger on both (padding by more than in1's own length)
+    *[
+        Row(
+            "%s-%s-%s-%s-%s" % (fn.__name__, boundary, mode, sa, sb),
+            fn,
+            "scipy.signal." + fn.__name__,
+            [R.standard_normal(sa), R.standard_normal(sb)],
+            {"mode": mode, "boundary": boundary},
+            (0, 1),
+        )
+        for fn in (scipy_signal.convolve2d, scipy_signal.correlate2d)
+        for boundary in ("wrap", "symm")
+        for sa, sb in (((4, 5), (2, 3)), ((3, 4), (4, 2)), ((2, 3), (5, 7)))
+        for mode in ("full", "same", "valid")
+        if mode != "valid" or sa[0] >= sb[0] and sa[1] >= sb[1]
+    ],
+    Row(
+        "convolve2d-circular",
+        scipy_signal.convolve2d,
+        "scipy.signal.convolve2d",
+        [R.standard_normal((4, 5)), R.standard_normal((3, 2))],
+        {"mode": "same", "boundary": "circular"},
+        (0, 1),
+    ),
+    Row(
+        "correlate2d-symmetric",
+        scipy_signal.correlate2d,
+        "scipy.signal.correlate2d",
+        [R.standard_normal((4, 5)), R.standard_normal((3, 2))],
+        {"mode": "full", "boundary": "symmetric"},
+        (0, 1),
+    ),
     Row(
         "correlate2d-fill-given",
         scipy_signal.correlate2d,
@@ -160,10 +193,6 @@ def test_fftconvolve_axes_is_refused_by_name():
         ac.grad(along_axes)(np.ones((2, 3)), np.ones((1, 2)))
 
 
-def blurred_with_wrap(x, k):
-    return np.sum(scipy_signal.convolve2d(x, k, "same", boundary="wrap") ** 2)
-
-
 def blurred_with_ones(x, k):
     return np.sum(scipy_signal.correlate2d(x, k, "same", fillvalue=1.0) ** 2)
 
@@ -175,7 +204,6 @@ def blurred_fill_differentiated(x, c):
 @pytest.mark.parametrize(
     "f, refused",
     [
-        (blurred_with_wrap, "boundary='wrap'"),
         (blurred_with_ones, "fillvalue other than 0"),
     ],
 )
@@ -185,6 +213,19 @@ def test_other_boundaries_are_refused_at_the_call(f, refused):
         ac.grad(f)(*args)
     with pytest.raises(ac.UnsupportedError, match=r"test_scipy_signal.py:\d+:\d+: .*" + refused):
         ac.jvp(f)(*args, np.ones((4, 4)))
+
+
+def blurred_with_wrap(x, k):
+    return np.sum(scipy_signal.convolve2d(x, k, "same", boundary="wrap") ** 2) + np.sum(
+        scipy_signal.correlate2d(x, k, "full", boundary="symm") ** 2
+    )
+
+
+def test_wrap_and_symm_boundaries_at_second_order():
+    # scipy23: once refused; the adjoint bodies (matrix products with the padding's rows) differentiated again
+    args = (R.standard_normal((4, 4)), R.standard_normal((2, 3)))
+    ac.check_grads(blurred_with_wrap, args, wrt=(0, 1), modes=("rev", "fwd"))
+    ac.check_grads(blurred_with_wrap, args, wrt=(0, 1), modes=("rev",), order=2)
 
 
 def test_a_differentiated_fill_value_is_refused_by_name():
