@@ -24,7 +24,7 @@ def rosenbrock_grad(x):
     del _t10
     _t8_bar = unbroadcast(_t10_bar, _t2) * 2 * _t8
     del _t8
-    _t4_bar = unbroadcast(_t10_bar, _t4) * 100.0 * 2 * _t4
+    _t4_bar = 200.0 * unbroadcast(_t10_bar, _t4) * _t4
     del _t4, _t10_bar
     _t1_bar = unbroadcast(_t4_bar, _t1)
     _t2_bar = -(unbroadcast(_t4_bar, _t2) * 2 * _t2) - _t8_bar

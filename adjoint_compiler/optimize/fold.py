@@ -6,8 +6,10 @@ adjoint or tangent code, whose values are floats; in the user's own code only wh
 float (``_known_float``), since ``n * 1.0`` makes an int a float and ``mask * 1`` a bool array an int one.
 ``e * -1`` is ``-e``, ``a + -b`` is ``a - b``, ``(-a) * b`` is ``-(a * b)``, ``e + e`` is ``2 * e``; in
 adjoint and tangent code ``-a + b`` is ``b - a`` and ``unbroadcast(-g, x)`` is ``-unbroadcast(g, x)`` (a
-minus is a pass over an array: a sum subtracts instead). ``group_factors`` (run by ``clean`` on adjoint and
-tangent statements) writes terms of one sum with one tangent or cotangent factor as one product.
+minus is a pass over an array: a sum subtracts instead), and ``(3.0 * e) * 2`` is ``6.0 * e`` where one of
+two literals scaling one product is a power of two (the same float, one multiplication fewer).
+``group_factors`` (run by ``clean`` on adjoint and tangent statements) writes terms of one sum with one
+tangent or cotangent factor as one product.
 
 >>> import gast
 >>> from adjoint_compiler import emit
@@ -173,6 +175,10 @@ def _rewrite(node, cotangent):
             return _rewrite(gast.UnaryOp(op=gast.USub(), operand=right), cotangent)
         if rv == -1 and keeps_type(left):
             return _rewrite(gast.UnaryOp(op=gast.USub(), operand=left), cotangent)
+        if cotangent:
+            scaled = _scaled_twice(left, right, lv, rv)
+            if scaled is not None:
+                return _rewrite(scaled, cotangent)  # (0.5 * x_bar * 2 is 1.0 * x_bar, which is x_bar)
     if op is gast.Div and rv == 1 and keeps_type(left):
         return left
     if op is gast.Add:
@@ -200,6 +206,40 @@ def _rewrite(node, cotangent):
         product = _rewrite(gast.BinOp(left=left.operand, op=node.op, right=right), cotangent)
         return _rewrite(gast.UnaryOp(op=gast.USub(), operand=product), cotangent)
     return node
+
+
+def _scaled_twice(left, right, lv, rv):
+    """``(3.0 * x) * 2`` -> ``6.0 * x`` (and the other orders of the two literals and ``x``): one multiplication
+    where the adjoint of ``3.0 * x * x`` wrote two, per loop iteration. Only where one literal is a power of two:
+    scaling by it commutes with rounding, so the result is the same float (outside the subnormal range), not
+    merely close. A float literal goes first (float-float arithmetic is CPython's specialised case), an int one
+    last (``e * 6``: the float's own multiplication takes it); an int result only from two ints."""
+    for outer, inner in ((rv, left), (lv, right)):
+        if outer is None or not (isinstance(inner, gast.BinOp) and isinstance(inner.op, gast.Mult)):
+            continue
+        for c, e in ((inner.left, inner.right), (inner.right, inner.left)):
+            cv = neg_value(c)
+            if cv is None or neg_value(e) is not None:
+                continue
+            if not (_power_of_two(cv) or _power_of_two(outer)):
+                continue
+            value = cv * outer
+            if type(cv) is float or type(outer) is float:
+                value = float(value)
+            if not (math.isfinite(value) and 0 < abs(value) < 1e15) or abs(value) == 1 and not _known_float(e):
+                continue  # (0.5 * i * 2 is a float for an int i: no i in its place)
+            if type(value) is float:
+                return gast.BinOp(left=_const(value), op=gast.Mult(), right=e)
+            return gast.BinOp(left=e, op=gast.Mult(), right=_const(value))
+    return None
+
+
+def _power_of_two(v):
+    """Whether ``v`` is plus or minus a power of two (0.5, 2, -4.0): multiplying by it is exact."""
+    if v == 0 or not math.isfinite(v):
+        return False
+    mantissa, _ = math.frexp(abs(v))
+    return mantissa == 0.5
 
 
 def _linear_helper(node):
