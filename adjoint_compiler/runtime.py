@@ -3709,7 +3709,7 @@ def sign_times(c, a, dot=False):
     s = np.sign(a)
     if type(s) is np.ndarray and s.size >= 4096:  # (on small arrays the checks cost more than a second array)
         if type(c) is float or (
-            type(c) is np.ndarray
+            (type(c) is np.ndarray or type(c) is Spread)  # (a Spread: a full reduction's g, one number)
             and c.dtype == s.dtype
             and (c.shape == s.shape or np.broadcast_shapes(c.shape, s.shape) == s.shape)
         ):
@@ -3741,7 +3741,7 @@ def conj_times(c, a, dot=False):
 
 HELPERS = HELPERS + ("sign_times", "unit_sign", "conj_times")
 DEPENDS.update(
-    sign_times=("conj_times", "unit_sign", "_in_complex_call"),
+    sign_times=("conj_times", "unit_sign", "_in_complex_call", "Spread", "_spread_call"),
     unit_sign=("_in_complex_call",),
     conj_times=("_in_complex_call",),
 )

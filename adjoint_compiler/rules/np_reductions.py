@@ -593,12 +593,14 @@ def cumprod_zeros(a, axis):
     # (x, zero, seen, spared, any_zero): a along the axis cumprod runs on (flattened for axis None), where it
     # is 0, the count of zeros up to each position, the running product of x with a slice's first zero
     # replaced by 1 (prod_{j <= k, j != z} x_j for k >= z, z the first zero; the running product itself
-    # before it), and whether a has a zero at all. Without one (the usual case) seen and spared are None:
-    # two running passes saved.
+    # before it), and whether a has a zero at all. Without one (the usual case) zero, seen and spared are None:
+    # three passes saved.
     ax = 0 if axis == None else axis
     x = np.ravel(a) if axis == None or np.ndim(a) == 0 else np.asarray(a)  # (a 0-d a: NumPy's axis 0 of one element)
-    zero = x == 0
-    any_zero = zero.any()  # (the method: np.any's Python layer costs more than the pass over a small array)
+    # (the method x.all(): np.all's Python layer costs more than the pass over a small array, and no boolean array
+    # is made where a has no zero, the usual case)
+    any_zero = not x.all()
+    zero = x == 0 if any_zero else None
     seen = np.cumsum(zero, ax) if any_zero else None
     spared = np.cumprod(np.where(zero & (seen == 1), 1, x), ax) if any_zero else None
     return x, zero, seen, spared, any_zero
