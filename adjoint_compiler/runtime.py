@@ -4125,12 +4125,13 @@ def quantile_spread(g, a, q, axis=None, method="linear", part="S"):
 def _spread_by(parts, g, part, shape):
     w, lo = parts[0], parts[1]
     coef = _precision_of(np.reshape(g, lo.shape), w)
-    out = np.zeros(w.shape, np.result_type(coef, w.dtype, 0.0)) if lo.shape[0] != 1 or w.size == 0 else None
+    out = np.zeros(w.shape, np.result_type(coef, w.dtype, 0.0))
     for mask, c in _quantile_terms(parts, part, coef):
-        term = mask * c
-        out = term[0] if out is None else out + (term[0] if lo.shape[0] == 1 else np.sum(term, axis=0))
-    if out is None:  # (no term: 0)
-        out = np.zeros(w.shape, np.result_type(coef, w.dtype, 0.0))
+        # the elements at an order statistic (one per slice but for ties) written by index, for each q apart (an
+        # element may be at several q's): a product over the whole mask and a sum with out cost two passes each
+        for j in range(mask.shape[0]):
+            at = np.nonzero(mask[j])
+            out[at] += c[j][..., 0][at[:-1]]
     return _from_slices(out, *parts[5], shape)
 
 
