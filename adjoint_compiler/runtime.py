@@ -3807,8 +3807,9 @@ def power_bar(g, b, m):
         if bars[i] is None:
             continue
         before = np.swapaxes(squares[i - 1], -1, -2)
-        back = np.matmul(bars[i], before) + np.matmul(before, bars[i])
-        bars[i - 1] = back if bars[i - 1] is None else bars[i - 1] + back
+        back = np.matmul(bars[i], before)
+        back += np.matmul(before, bars[i])  # (sums into the fresh product: bars[i - 1] may be the caller's g)
+        bars[i - 1] = back if bars[i - 1] is None else np.add(bars[i - 1], back, out=back)
     return bars[0]
 
 
