@@ -335,6 +335,20 @@ def polygamma_tangent(dot, ans, n, x):
     return None, dot * polygamma(n + 1, x)
 
 
+@adjoint(runtime.bessel_i1)
+def bessel_i1_adjoint(g, ans, x):
+    # I_1'(x) = I_0(x) - I_1(x) / x (Abramowitz and Stegun 9.6.26), 1/2 at x == 0 (I_1(x) / x -> 1/2): np.i0's
+    # second derivative, exact there too
+    zero = x == 0
+    return g * (np.i0(x) - np.where(zero, 0.5, ans / np.where(zero, 1.0, x)))
+
+
+@tangent(runtime.bessel_i1)
+def bessel_i1_tangent(dot, ans, x):
+    zero = x == 0
+    return dot * (np.i0(x) - np.where(zero, 0.5, ans / np.where(zero, 1.0, x)))
+
+
 BOOKKEEPING = "runtime bookkeeping"
 nondifferentiable(
     runtime.zeros_like,

@@ -69,6 +69,7 @@ EXCLUDED = {
     runtime.repeat_bar: "a runtime helper of np.repeat's adjoint (its rule serves second order), not user API",
     runtime.gather: "a runtime helper of sorted's rule (its rule serves second-order gradients), not user API",
     runtime.polygamma: "a runtime helper of math.gamma's and lgamma's rules (for second order), not user API",
+    runtime.bessel_i1: "a runtime helper of np.i0's rules (for second order), not user API",
     runtime.added_at: "what emitted code's add_at becomes when that code is differentiated again, not user API",
     runtime.multiplied_at: "what np.multiply.at becomes (desugar.py; tests/test_numpy_writers.py), not user API",
     runtime.maximized_at: "what np.maximum.at becomes (desugar.py; tests/test_numpy_writers.py), not user API",

@@ -53,6 +53,7 @@ ALLOWED_GLOBALS = {
     "zeros_like",
     "gather",
     "polygamma",
+    "bessel_i1",
     "linalg_check",
     "TangentParts",
     "einsum_sublist",

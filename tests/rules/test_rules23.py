@@ -1,0 +1,169 @@
+"""rules23 (issue #13): the rules' costs (np.linalg.norm ord 1 with a full reduction's g multiplied into the sign in
+place; quantile_spread writing the elements at each order statistic by index; cumprod without a boolean array where
+a has no zero; power_bar's sums into fresh products) and what was refused by name and now works (np.i0 through
+runtime.bessel_i1). Checked against central differences (first and second order), hand-derived values, SciPy's i1 and
+autograd where installed, at small sizes and the benchmark's, float32, ties, batched and empty forms."""
+
+import builtins
+
+import numpy as np
+import pytest
+
+import adjoint_compiler as ac
+from adjoint_compiler import runtime
+from adjoint_compiler.rules import registry
+from tests.rules.test_rule_costs import gradient_error, hvp_error, weights
+
+# ---- np.linalg.norm ord 1: g a Spread, multiplied into the fresh sign ------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [5, 5000, 100_000])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_norm_1_cotangent_is_g_times_sign_and_leaves_g_alone(size, dtype):
+    x = weights(size).astype(dtype)
+    x[::7] = 0.0  # (sign 0: the subgradient at abs's kink)
+    g = runtime.unreduce(np.asarray(0.75, dtype), x)  # (what emitted code passes: a Spread over a large x)
+    bar = registry.lookup(np.linalg.norm).rule(g, np.linalg.norm(x, 1), x, 1)[0]
+    assert bar.dtype == dtype and bar.shape == x.shape
+    assert np.array_equal(bar, (0.75 * np.sign(x)).astype(dtype))
+    assert float(np.asarray(g)[0]) == 0.75  # (g, a view of one number, not written)
+
+
+def test_norm_1_gradient_at_the_benchmark_size():
+    x = weights(100_000)
+    assert gradient_error(lambda t: 3.0 * np.linalg.norm(t, 1) + np.sum(t * t), x) < 1e-6
+    assert np.array_equal(ac.grad(lambda t: np.linalg.norm(t, ord=1))(x), np.sign(x))
+
+
+# ---- quantiles: the order statistics' weights written by index ----------------------------------------------------
+
+
+def spread_written_out(g, a, q, axis):
+    """np.quantile's (linear) cotangent by hand: along each slice the weights 1 - frac and frac at the order statistics
+    lo and hi, shared equally between the elements equal to each (ties), one q at a time, summed over q."""
+    qs = np.atleast_1d(q)
+    moved = np.moveaxis(a, axis, -1)
+    gs = np.reshape(g, (qs.size,) + moved.shape[:-1])
+    out = np.zeros(moved.shape)
+    n = moved.shape[-1]
+    for j, qj in enumerate(qs):
+        index = (n - 1) * qj
+        lo, frac = int(np.floor(index)), index - np.floor(index)
+        for at in np.ndindex(moved.shape[:-1]):
+            row = np.sort(moved[at])
+            for k, w in ((lo, 1.0 - frac), (min(lo + 1, n - 1), frac)):
+                if w:
+                    tied = moved[at] == row[k]
+                    out[at] += gs[(j,) + at] * w * tied / tied.sum()
+    return np.moveaxis(out, -1, axis)
+
+
+@pytest.mark.parametrize("q", [0.3, np.array([0.1, 0.5, 0.9]), np.array([0.5, 0.5])])
+@pytest.mark.parametrize("axis", [0, 1])
+def test_quantile_spread_matches_the_weights_written_out_with_ties(q, axis):
+    a = np.round(weights((6, 7)) * 2) / 2  # (many ties)
+    g = weights(np.shape(np.quantile(a, q, axis=axis)), seed=3)
+    bar = registry.lookup(np.quantile).rule(g, np.quantile(a, q, axis=axis), a, q, axis)[0]
+    assert np.allclose(bar, spread_written_out(g, a, q, axis), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_quantile_gradients_against_central_differences(dtype):
+    spread = np.random.default_rng(2).permutation(2001) / 2001.0  # (no ties: central differences see one branch)
+    for f in (
+        lambda t: np.sum(np.quantile(t, np.array([0.1, 0.5, 0.9])) * np.array([1.0, -2.0, 0.5])),
+        lambda t: np.percentile(t, 90.0) + np.median(t),
+        lambda t: np.sum(np.quantile(np.reshape(t, (23, 87)), 0.37, axis=0) ** 2),
+    ):
+        assert gradient_error(f, spread) < 1e-6
+    bar = ac.grad(lambda t: np.percentile(t, 90.0))(spread.astype(dtype))
+    assert bar.dtype == dtype and bar.sum() == pytest.approx(1.0)
+
+
+def test_quantile_of_an_empty_slice_and_all_ties():
+    rule = registry.lookup(np.quantile).rule
+    empty = np.zeros((0, 4))  # (no slice: NumPy 2 raises on an empty one)
+    assert rule(np.ones(0), np.quantile(empty, 0.5, axis=1), empty, 0.5, 1)[0].shape == (0, 4)
+    same = np.full(10, 2.0)
+    assert np.allclose(rule(1.0, np.quantile(same, 0.25), same, 0.25)[0], np.full(10, 0.1))
+
+
+# ---- cumprod without a zero; power_bar -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("x", [1.0 + 1e-3 * weights(1000), np.array([2.0, 0.5, 3.0]), np.array([2.0, 0.0, 3.0, 0.0])])
+def test_cumprod_gradient_with_and_without_zeros(x):
+    f = lambda t: np.sum(np.cumprod(t) * weights(np.shape(t), 5))  # noqa: E731
+    assert gradient_error(f, x) < 1e-6
+    assert hvp_error(f, x) < 1e-6
+
+
+def test_power_bar_leaves_g_alone_and_matches_the_sum():
+    b, g = weights((4, 4)) / 2, weights((4, 4), 1)
+    kept = g.copy()
+    for m in (1, 2, 4, 5, 7):
+        bt = b.T
+        hand = sum(np.linalg.matrix_power(bt, k) @ g @ np.linalg.matrix_power(bt, m - 1 - k) for k in range(m))
+        assert np.allclose(runtime.power_bar(g, b, m), hand, rtol=1e-12, atol=1e-12)
+        assert np.array_equal(g, kept)
+
+
+# ---- np.i0: runtime.bessel_i1 ---------------------------------------------------------------------------------------
+
+
+def i0_f(x):
+    return np.sum(np.i0(x) * np.cos(x))
+
+
+POINTS = np.array([0.0, 1e-8, 0.5, -1.0, 2.5, -7.0, 29.9, 30.0, 31.0, -45.0])
+
+
+def test_i0_gradient_and_second_order_against_central_differences():
+    small = np.array([0.0, 0.3, -1.2, 2.5, 4.0])
+    assert gradient_error(i0_f, small) < 1e-6
+    assert hvp_error(i0_f, small) < 1e-6
+    # at 0: d/dx I_0 = I_1(0) = 0, d2/dx2 = I_0(0) - 1/2 = 1/2 (I_1(x) / x -> 1/2)
+    assert ac.grad(lambda t: np.sum(np.i0(t)))(np.zeros(2)).tolist() == [0.0, 0.0]
+    assert np.allclose(ac.hessian(lambda t: np.sum(np.i0(t)))(np.zeros(2)), 0.5 * np.eye(2))
+
+
+def test_i0_tangent_matches_the_gradient_and_keeps_float32():
+    x = POINTS[:7]
+    v = weights(x.shape)
+    _, dot = ac.jvp(lambda t: np.i0(t))(x, v)
+    bar = ac.grad(lambda t: np.sum(np.i0(t) * v))(x)
+    assert np.allclose(dot, bar, rtol=1e-13)
+    assert ac.grad(lambda t: np.sum(np.i0(t)))(x.astype(np.float32)).dtype == np.float32
+    assert isinstance(ac.grad(lambda t: np.i0(t))(0.5), float)
+
+
+def test_bessel_i1_without_scipy_is_the_derivative_of_np_i0(monkeypatch):
+    real_import = builtins.__import__
+
+    def no_scipy(name, *args, **kwargs):
+        if name.startswith("scipy"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_scipy)
+    x = np.concatenate([POINTS, [100.0, -300.0, 700.0]])
+    i1 = runtime.bessel_i1(x)
+    h = 1e-6 * np.maximum(1.0, np.abs(x))
+    central = (np.i0(x + h) - np.i0(x - h)) / (2 * h)
+    assert np.allclose(i1, central, rtol=1e-7, atol=1e-9)
+    # by hand: I_1(x) = x / 2 + x^3 / 16 + ... near 0, odd
+    assert runtime.bessel_i1(np.array([1e-8]))[0] == pytest.approx(5e-9, rel=1e-12)
+    assert np.array_equal(runtime.bessel_i1(-x), -i1)
+    assert runtime.bessel_i1(np.float32([1.0])).dtype == np.float32
+
+
+def test_bessel_i1_matches_scipy():
+    special = pytest.importorskip("scipy.special")
+    x = np.linspace(-60.0, 60.0, 1201)
+    assert np.allclose(runtime.bessel_i1(x), special.i1(x), rtol=1e-13, atol=0)
+
+
+def test_i0_against_autograd_free_hand_values():
+    # I_1(1) and I_1(2) (Abramowitz and Stegun table 9.8) as np.i0's slope
+    bar = ac.grad(lambda t: np.sum(np.i0(t)))(np.array([1.0, 2.0]))
+    assert np.allclose(bar, [0.5651591040, 1.5906368546], rtol=1e-9)
