@@ -2380,6 +2380,29 @@ def unless_float(dtype):
     return None if dtype is None or np.dtype(dtype).kind == "f" else dtype
 
 
+def unless_real(dtype):
+    """None where a reduction's ``dtype=`` is None, a real floating, integer or boolean type, which its rule
+    models (a floating one computes in that precision; an integer or boolean one rounds: ``rounded``), else
+    ``dtype`` itself, for ``only_defaults`` to refuse (a complex accumulator makes real values complex). A pure
+    function of a literal (``STATIC``).
+
+    >>> unless_real("int64") is None, unless_real(bool) is None, unless_real("complex128")
+    (True, True, 'complex128')
+    """
+    return None if dtype is None or np.dtype(dtype).kind in "fiub" else dtype
+
+
+def rounded(dtype):
+    """1 where a reduction's ``dtype=`` is an integer or boolean type, else 0: the reduction then casts the elements
+    to it (NumPy's unsafe cast) and its result is integers, piecewise constant in the operand, whose derivative is
+    0, as ``x.astype(int)``'s (docs/limitations.md). A pure function of a literal (``STATIC``).
+
+    >>> rounded("int32"), rounded(np.bool_), rounded(None), rounded("float32")
+    (1, 1, 0, 0)
+    """
+    return int(dtype is not None and np.dtype(dtype).kind in "iub")
+
+
 def joined_type(arrays):
     """The dtype of the cotangents of ``arrays`` joined into one (np.concatenate's): their promoted dtype, float64
     for integers. np.concatenate(dtype=) joins them in another precision; their cotangents go back in theirs."""
@@ -2403,6 +2426,8 @@ HELPERS = HELPERS + (
     "only_defaults",
     "kept_share",
     "unless_float",
+    "unless_real",
+    "rounded",
     "joined_type",
 )
 
@@ -2462,6 +2487,7 @@ HELPERS = HELPERS + (
     "TangentList",
 )
 STATIC = STATIC + ("quantile_method", "copied", "axes_from_end", "only_defaults", "unless_float")
+STATIC = STATIC + ("unless_real", "rounded")
 # ---- emit14 (issue #14): np.matmul's adjoint in one call, with the textbook formula for matrices and vectors ----
 
 
@@ -4086,12 +4112,13 @@ def _quantile_positions(n, q, method):
     return lo, hi, frac, np.where(inside, n + 1.0 - alpha - beta, 0.0)
 
 
-def _quantile_parts(a, q, axis, method):
+def _quantile_parts(a, q, axis, method, skip_nan=False):
     """``(w, lo, hi, frac, slope, layout)`` for the quantile of ``a`` at ``q`` over ``axis`` (None: all of ``a``):
     ``w``, a with the reduced axes moved last and flattened into m values (``_slices``; the others, in order, make
     ``batch``); the order statistics lo and hi the quantile weighs and hi's weight frac, each of shape ``(q.size,)
     + batch + (1,)`` (NaN on a slice with a NaN, whose quantile NumPy makes NaN: no element is at it, weight 0);
-    d frac / d q (None where it is 0 throughout); ``layout`` what ``_from_slices`` needs to move back."""
+    d frac / d q (None where it is 0 throughout); ``layout`` what ``_from_slices`` needs to move back. With
+    ``skip_nan`` (np.nanquantile), each slice's quantile of its non-NaN values: ``_nan_skipped``."""
     quantile_method(method)
     flat, rest, axes, w = _slices(a, axis)
     batch, m = w.shape[:-1], w.shape[-1]
@@ -4103,6 +4130,8 @@ def _quantile_parts(a, q, axis, method):
     if m == 0 or k == 0:
         nothing = np.full(kept, np.nan, real)
         return w, nothing, nothing, np.zeros((k,) + (1,) * (len(batch) + 1), real), None, layout
+    if skip_nan and w.dtype.kind in "fc":
+        return (w,) + _nan_skipped(w, qs, method, real) + (layout,)
     if method in _QUANTILE_PICKS:  # one order statistic, NumPy's own choice (d/dq 0)
         lo = hi = np.reshape(np.quantile(w, qs, axis=-1, keepdims=True, method=method), kept)
         frac, slope = np.zeros(k), None
@@ -4114,6 +4143,28 @@ def _quantile_parts(a, q, axis, method):
         hi = np.where(last, np.nan, np.reshape(np.moveaxis(np.take(part, above, axis=-1), -1, 0), kept))
         slope = None if not np.any(slope) else np.reshape(slope, (k,) + (1,) * (len(batch) + 1)).astype(real)
     return w, lo, hi, np.reshape(frac, (k,) + (1,) * (len(batch) + 1)).astype(real), slope, layout
+
+
+def _nan_skipped(w, qs, method, real):
+    """``(lo, hi, frac, slope)`` of np.nanquantile over the rows of ``w`` (m > 0 values each) at ``qs``: each row's
+    positions among its c non-NaN values (sorted, NaNs last), so frac and slope, d frac / d q, vary by row (shape
+    ``(q.size,) + batch + (1,)``); an all-NaN row's lo and hi are NaN (its quantile is NaN: weight 0 everywhere)."""
+    k, batch = qs.size, w.shape[:-1]
+    kept = (k,) + batch + (1,)
+    count = np.sum(~np.isnan(w), axis=-1, keepdims=True)[None]
+    empty = count == 0
+    if method in _QUANTILE_PICKS:  # one order statistic, NumPy's own choice (d/dq 0); an all-NaN row as zeros
+        filled = np.where(empty[0], 0, w)  # (NumPy's warning about it was the primal's)
+        lo = np.where(
+            empty, np.nan, np.reshape(np.nanquantile(filled, qs, axis=-1, keepdims=True, method=method), kept)
+        )
+        return lo, lo, np.zeros(kept, real), None
+    below, above, frac, slope = _quantile_positions(count, np.reshape(qs, (k,) + (1,) * (len(batch) + 1)), method)
+    ordered = np.sort(w, axis=-1)[None]
+    lo = np.where(empty, np.nan, np.take_along_axis(ordered, np.maximum(below, 0), axis=-1))
+    hi = np.where(empty, np.nan, np.take_along_axis(ordered, np.maximum(above, 0), axis=-1))
+    frac = np.broadcast_to(frac, kept).astype(real)
+    return lo, hi, frac, None if not np.any(slope) else np.broadcast_to(slope, kept).astype(real)
 
 
 def _quantile_terms(parts, part, coef):
@@ -4151,11 +4202,12 @@ def _slices(a, axis):
     )
 
 
-def quantile_spread(g, a, q, axis=None, method="linear", part="S"):
-    """The cotangent of ``a`` in ``np.quantile(a, q, axis, method=method)`` from the result's ``g`` (any shape
-    of its size, q's axes first): g spread over each slice by the weights S (``part="E"``: by their derivative
-    in q, E). Linear in g; shaped and typed like ``a`` (a float32 ``a`` keeps float32)."""
-    return _spread_by(_quantile_parts(a, q, axis, method), g, part, np.shape(a))
+def quantile_spread(g, a, q, axis=None, method="linear", part="S", skip_nan=False):
+    """The cotangent of ``a`` in ``np.quantile(a, q, axis, method=method)`` (``skip_nan``: np.nanquantile's) from
+    the result's ``g`` (any shape of its size, q's axes first): g spread over each slice by the weights S
+    (``part="E"``: by their derivative in q, E). Linear in g; shaped and typed like ``a`` (a float32 ``a`` keeps
+    float32)."""
+    return _spread_by(_quantile_parts(a, q, axis, method, skip_nan), g, part, np.shape(a))
 
 
 def _spread_by(parts, g, part, shape):
@@ -4171,12 +4223,13 @@ def _spread_by(parts, g, part, shape):
     return _from_slices(out, *parts[5], shape)
 
 
-def quantile_gather(h, a, q, axis=None, method="linear", part="S"):
-    """The tangent of ``np.quantile(a, q, axis, method=method, keepdims=True)`` due to ``a``'s, ``h``: each
-    slice of h summed with the weights S (``part="E"``: with E, the derivative of the weights in q, so that
-    ``quantile_gather(a, a, ...)`` is d/dq of the quantile, NaN on a slice with a NaN). Linear in h; shaped
-    as that quantile (q's axes, then a's with the reduced ones kept as 1)."""
-    parts = _quantile_parts(a, q, axis, method)
+def quantile_gather(h, a, q, axis=None, method="linear", part="S", skip_nan=False):
+    """The tangent of ``np.quantile(a, q, axis, method=method, keepdims=True)`` (``skip_nan``: np.nanquantile's)
+    due to ``a``'s, ``h``: each slice of h summed with the weights S (``part="E"``: with E, the derivative of the
+    weights in q, so that ``quantile_gather(a, a, ...)`` is d/dq of the quantile, NaN on a slice with a NaN, or
+    with no value but NaN where NaNs are skipped). Linear in h; shaped as that quantile (q's axes, then a's with
+    the reduced ones kept as 1)."""
+    parts = _quantile_parts(a, q, axis, method, skip_nan)
     w, lo, hi, _, slope, (shape, rest, axes) = parts
     kept = np.shape(q) + tuple(1 if i in axes else shape[i] for i in range(len(shape)))
     if h is a and part != "S":  # d/dq of the quantile itself: (hi - lo) d frac / d q
@@ -4235,6 +4288,7 @@ def after_q(q, c):
 HELPERS = HELPERS + ("quantile_spread", "quantile_gather", "after_q", "nanmedian_spread", "nanmedian_gather")
 _QUANTILE_HELPERS = (
     "_quantile_parts",
+    "_nan_skipped",
     "_quantile_terms",
     "_slices",
     "_from_slices",

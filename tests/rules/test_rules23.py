@@ -167,3 +167,177 @@ def test_i0_against_autograd_free_hand_values():
     # I_1(1) and I_1(2) (Abramowitz and Stegun table 9.8) as np.i0's slope
     bar = ac.grad(lambda t: np.sum(np.i0(t)))(np.array([1.0, 2.0]))
     assert np.allclose(bar, [0.5651591040, 1.5906368546], rtol=1e-9)
+
+
+# ---- np.nanquantile / np.nanpercentile -----------------------------------------------------------------------------
+
+
+def with_nans(shape, seed=4):
+    """Distinct values a unit apart (scaled), with NaNs in a third of the places: central differences see one branch."""
+    rng = np.random.default_rng(seed)
+    x = rng.permutation(int(np.prod(shape))).reshape(shape) / 100.0
+    x[rng.random(shape) < 0.3] = np.nan
+    return x
+
+
+def nan_free_error(f, x, seed=0):
+    """ac.grad(f) and ac.jvp(f) against central differences along random directions that leave the NaNs alone; the
+    NaNs' cotangent must be 0."""
+    rng = np.random.default_rng(seed)
+    bar = ac.grad(f)(x)
+    assert np.all(bar[np.isnan(x)] == 0)
+    worst = 0.0
+    for _ in range(3):
+        d = np.where(np.isnan(x), 0.0, rng.standard_normal(np.shape(x)))
+        h = 1e-6
+        fd = (f(x + h * d) - f(x - h * d)) / (2 * h)
+        _, dot = ac.jvp(f)(x, d)
+        scale = max(1.0, abs(fd))
+        worst = max(worst, abs(np.nansum(bar * d) - fd) / scale, abs(dot - fd) / scale)
+    return worst
+
+
+NAN_Q = [
+    lambda t: np.nanquantile(t, 0.3),
+    lambda t: np.nanpercentile(t, 71.0),
+    lambda t: np.sum(np.nanquantile(t, np.array([0.1, 0.5, 0.95]), axis=1) * weights((3, 6), 9)),
+    lambda t: np.sum(np.nanpercentile(t, [20.0, 80.0], axis=0, keepdims=True) ** 2),
+    lambda t: np.sum(np.nanquantile(t, 0.4, 1, None, False, "hazen") * weights(6, 2)),
+    lambda t: np.sum(np.nanquantile(t, 0.4, axis=1, method="nearest") * weights(6, 2)),
+    lambda t: np.sum(np.nanquantile(t, 0.4, axis=1, method="midpoint") * weights(6, 2)),
+]
+
+
+@pytest.mark.parametrize("k", range(len(NAN_Q)))
+def test_nanquantile_gradients_against_central_differences(k):
+    assert nan_free_error(NAN_Q[k], with_nans((6, 7))) < 1e-6
+
+
+def test_nanquantile_in_q_all_nan_slice_and_float32():
+    x = with_nans((6, 7))
+    for q in (0.15, 0.47, 0.83):  # (at a whole index, (c - 1) q, the derivative in q is a kink's 0: as np.quantile's)
+        h = 1e-6
+        fd = (np.nanquantile(x, q + h) - np.nanquantile(x, q - h)) / (2 * h)
+        assert ac.grad(lambda s: np.nanquantile(x, s))(q) == pytest.approx(fd, rel=1e-6)
+        fd = (np.nanpercentile(x, 100 * q + h) - np.nanpercentile(x, 100 * q - h)) / (2 * h)
+        assert ac.grad(lambda s: np.nanpercentile(x, s))(100 * q) == pytest.approx(fd, rel=1e-6)
+    x[2] = np.nan  # an all-NaN row: its value NaN (NumPy warns), its cotangent 0
+    f = lambda t: np.sum(np.nan_to_num(np.nanquantile(t, 0.5, axis=1)))  # noqa: E731
+    with pytest.warns(RuntimeWarning):
+        bar = ac.grad(f)(x)
+    assert np.all(bar[2] == 0) and np.all(bar[np.isnan(x)] == 0)
+    assert np.allclose(bar.sum(axis=1), [1, 1, 0, 1, 1, 1])
+    bar32 = ac.grad(lambda t: np.nanquantile(t, 0.3))(with_nans((6, 7)).astype(np.float32))
+    assert bar32.dtype == np.float32 and bar32.sum() == pytest.approx(1.0)
+
+
+def test_nanquantile_without_nans_is_quantile_and_second_order():
+    x = np.random.default_rng(3).permutation(40).reshape(5, 8) / 10.0
+    f = lambda t: np.sum(np.nanquantile(t, [0.2, 0.7], axis=1) ** 2)  # noqa: E731
+    g = lambda t: np.sum(np.quantile(t, [0.2, 0.7], axis=1) ** 2)  # noqa: E731
+    assert np.allclose(ac.grad(f)(x), ac.grad(g)(x), rtol=1e-14, atol=0)
+    assert hvp_error(f, x) < 1e-6
+    ag = pytest.importorskip("autograd")
+    try:
+        reference = ag.grad(lambda t: ag.numpy.sum(ag.numpy.nanquantile(t, [0.2, 0.7], axis=1) ** 2))(x)
+    except (AttributeError, TypeError, NotImplementedError):
+        pytest.skip("autograd has no np.nanquantile")
+    assert np.allclose(ac.grad(f)(x), reference)
+
+
+def nanquantile_out(x):
+    return np.nanquantile(x, 0.5, out=np.zeros(()))
+
+
+def nanpercentile_overwrite(x):
+    return np.nanpercentile(x, 50.0, overwrite_input=True)
+
+
+@pytest.mark.parametrize("fn, name", [(nanquantile_out, "out"), (nanpercentile_overwrite, "overwrite_input")])
+def test_nanquantile_parameters_still_refused_by_name(fn, name):
+    with pytest.raises((ac.CompileError, NotImplementedError), match=name):
+        ac.grad(fn)(with_nans(9))
+
+
+# ---- an integer or boolean dtype= on a reduction: integers, derivative 0 (as x.astype(int)'s) -----------------------
+
+X = np.array([[1.5, 2.7, -0.4], [3.2, 0.6, -1.7]])
+V = np.array([[1.0, -2.0, 0.5], [3.0, 0.25, -1.0]])
+
+INT_DTYPES = [
+    lambda t: np.sum(t * t, dtype=int),
+    lambda t: np.sum(t * t, 1, np.int32).sum(),  # (positional)
+    lambda t: (t * t).sum(dtype=np.int64),
+    lambda t: (t * t).sum(0, np.int64).sum(),
+    lambda t: np.mean(t * t, dtype=int),
+    lambda t: np.mean(t * t, 0, np.int16).sum(),
+    lambda t: (t * t).mean(dtype=np.int64, where=t > 0),
+    lambda t: np.prod(t, dtype=int),
+    lambda t: np.var(t, dtype=np.int32),
+    lambda t: np.sum(np.cumsum(t * t, dtype=int)),
+    lambda t: np.sum(np.cumsum(t * t, 1, int)),
+    lambda t: np.sum((t * t).cumsum(0, np.int8)),
+    lambda t: np.sum(np.cumprod(t, dtype=int)),
+    lambda t: np.nansum(t * t, dtype=int),
+    lambda t: np.sum(np.nancumsum(t * t, dtype=int)),
+    lambda t: np.sum(np.nancumprod(t, dtype=int)),
+    lambda t: np.sum(t, dtype=bool),
+    lambda t: np.sum(np.cumprod(t, dtype=np.bool_)),
+]
+
+
+@pytest.mark.parametrize("k", range(len(INT_DTYPES)))
+def test_an_integer_dtype_gives_a_zero_gradient_and_tangent(k):
+    f = INT_DTYPES[k]
+    g = lambda t: f(t) + np.sum(np.sin(t))  # noqa: E731  (beside a differentiable term, checked by hand)
+    bar = ac.grad(g)(X)
+    assert bar.dtype == np.float64 and np.allclose(bar, np.cos(X), rtol=1e-15, atol=0)
+    _, dot = ac.jvp(g)(X, V)
+    assert dot == pytest.approx(np.sum(np.cos(X) * V), rel=1e-14)
+    # float32 keeps float32; the central difference of the integer part is 0 (away from where it jumps)
+    assert ac.grad(g)(X.astype(np.float32)).dtype == np.float32
+    assert float(f(X + 1e-7 * V)) - float(f(X - 1e-7 * V)) == 0
+
+
+def test_cumulative_sum_and_prod_with_an_integer_dtype():
+    if not hasattr(np, "cumulative_sum"):
+        pytest.skip("np.cumulative_sum is NumPy 2.1's")
+    for f in (
+        lambda t: np.sum(np.cumulative_sum(t * t, axis=1, dtype=int)),
+        lambda t: np.sum(np.cumulative_prod(t, axis=0, dtype=np.int64, include_initial=True)),
+    ):
+        g = lambda t: f(t) + np.sum(np.sin(t))  # noqa: E731
+        assert np.allclose(ac.grad(g)(X), np.cos(X), rtol=1e-15, atol=0)
+        assert ac.jvp(g)(X, V)[1] == pytest.approx(np.sum(np.cos(X) * V), rel=1e-14)
+
+
+def test_a_floating_dtype_by_position_or_name_is_still_differentiated():
+    # (taken by sum_from, mean_typed, cumsum_typed: registry.form) against central differences in float64, and by
+    # hand in float32: d/dX of sum(X^2) is 2X, of the column means' sum X, of the row running sums' sum 2X (3, 2, 1)
+    f = lambda t: np.sum(t * t, 1, np.float64).sum() + np.mean(t * t, 0, np.float64).sum()  # noqa: E731
+    h = lambda t: np.sum(np.cumsum(t * t, 1, np.float64)) + np.sum((t * t).cumsum(dtype=np.float64))  # noqa: E731
+    for fn in (f, h):
+        assert gradient_error(fn, X) < 1e-6
+        _, dot = ac.jvp(fn)(X, V)
+        assert dot == pytest.approx(np.sum(ac.grad(fn)(X) * V), rel=1e-12)
+    low = lambda t: np.sum(t * t, 1, np.float32).sum() + np.mean(t * t, 0, np.float32).sum()  # noqa: E731
+    assert np.allclose(ac.grad(low)(X), 2 * X + X, rtol=1e-6)
+    running = lambda t: np.sum(np.cumsum(t * t, 1, np.float32))  # noqa: E731
+    assert np.allclose(ac.grad(running)(X), 2 * X * np.array([3.0, 2.0, 1.0]), rtol=1e-6)
+    assert ac.jvp(running)(X, V)[1] == pytest.approx(np.sum(2 * X * np.array([3.0, 2.0, 1.0]) * V), rel=1e-6)
+
+
+def sum_complex(x):
+    return np.real(np.sum(x, dtype=np.complex128))
+
+
+def mean_complex_literal(x):
+    return np.real(np.mean(x, dtype="complex64"))
+
+
+@pytest.mark.parametrize("fn", [sum_complex, mean_complex_literal])
+def test_a_complex_dtype_is_still_refused_by_name(fn):
+    with pytest.raises((ac.CompileError, NotImplementedError), match="dtype="):
+        ac.grad(fn)(X)
+    with pytest.raises((ac.CompileError, NotImplementedError), match="dtype="):
+        ac.jvp(fn)(X, V)
