@@ -51,6 +51,7 @@ from adjoint_compiler.runtime import (
     supported,
     unbroadcast,
     unique_inverse,
+    unless_float,
     unless_real,
     rounded,
     unreduce,
@@ -240,20 +241,25 @@ def prod_tangent(dot, ans, x, axis=None, dtype=None, out=None, keepdims=False, i
 
 @adjoint(np.nanprod)
 def nanprod_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    # np.prod with each NaN read as 1 (np13p): the product of the others among the non-NaN elements; a NaN gets 0
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
-    nan = np.isnan(a)
-    bar = prod_bar(g * _unmodelled, np.where(nan, 1.0, a), ans, axis, keepdims)
-    return np.where(nan, 0.0, bar), None, None, None, None, None, None
+    # np.prod with each NaN read as 1 (np13p): the product of the others among the non-NaN elements; a NaN gets 0.
+    # where= (rules23) reads the elements it drops as 1 too (they get 0); a floating dtype= multiplies in that
+    # precision, the cotangent back in a's; an integer or boolean one rounds (derivative 0: rounded)
+    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out, "initial", initial) * (1 - rounded(dtype))
+    skip = np.isnan(a) if is_none(where) else np.isnan(a) | np.logical_not(where)
+    kept = np.where(skip, 1, a)  # (NaNs replaced before a cast: NumPy's order, no warning of a NaN cast)
+    bar = prod_bar(g * _unmodelled, kept if is_none(dtype) else kept.astype(dtype), ans, axis, keepdims)
+    return in_precision(np.where(skip, 0.0, bar), a, dtype), None, None, None, None, None, None
 
 
 @tangent(np.nanprod)
 def nanprod_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
-    nan = np.isnan(a)
-    others = prod_bar(np.ones_like(ans), np.where(nan, 1.0, a), ans, axis, keepdims)
-    spread = np.where(nan, 0.0, (dot if _unmodelled else dot) * others)
-    return np.sum(spread, axis=axis, keepdims=keepdims), None, None, None, None, None, None
+    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out, "initial", initial) * (1 - rounded(dtype))
+    skip = np.isnan(a) if is_none(where) else np.isnan(a) | np.logical_not(where)
+    kept = np.where(skip, 1, a)
+    others = prod_bar(np.ones_like(ans), kept if is_none(dtype) else kept.astype(dtype), ans, axis, keepdims)
+    spread = np.where(skip, 0.0, (dot if _unmodelled else 0 * dot) * others)
+    summed = np.sum(spread, axis=axis, keepdims=keepdims)
+    return summed if is_none(dtype) else summed.astype(dtype), None, None, None, None, None, None
 
 
 @adjoint(np.max, method="max", shape="reduce", complex_ok=True)
@@ -1080,57 +1086,58 @@ def _nan_centered(a, axis):
 def nanvar_adjoint(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # np.var of the non-NaN elements (np13h): 2 (a - mean) / (n - ddof), n their count in a's slice, and 0
     # at a NaN. As var_adjoint, n - ddof <= 0 gives NumPy's inf or nan; an all-NaN slice (NaN variance)
-    # gets 0 everywhere: its count 0 is divided by 1
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
-    n = np.sum(~np.isnan(a), axis=axis, keepdims=True)
+    # gets 0 everywhere: its count 0 is divided by 1. where= (rules23) leaves out the elements it drops as NaNs are,
+    # and a floating dtype= computes in that precision, the cotangent back in a's (NumPy refuses an integer one).
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    m = a if is_none(where) else np.where(where, a, np.nan)
+    n = np.sum(~np.isnan(m), axis=axis, keepdims=True)
     dof = np.maximum(n - ddof, 0.0) + (n == 0)
-    centered = _nan_centered(a, axis)
+    centered = _nan_centered(m, axis)
     spread = conj_times(unreduce(g, a, axis, keepdims) * (2.0 / dof), centered)  # (of complex a: as var_adjoint)
-    return spread * _unmodelled, None, None, None, None, None, None
+    return in_precision(spread * _unmodelled, a, dtype), None, None, None, None, None, None
 
 
 @tangent(np.nanvar, complex_ok=True)
 def nanvar_tangent(dot, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
-    # 2 <a - mean, dot> / (n - ddof) over each slice's non-NaN elements, n and dof as in nanvar_adjoint
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
-    n = np.sum(~np.isnan(a), axis=axis, keepdims=keepdims)
+    # 2 <a - mean, dot> / (n - ddof) over each slice's non-NaN elements kept by where=, n and dof as in
+    # nanvar_adjoint, in a floating dtype='s precision
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    m = a if is_none(where) else np.where(where, a, np.nan)
+    n = np.sum(~np.isnan(m), axis=axis, keepdims=keepdims)
     dof = np.maximum(n - ddof, 0.0) + (n == 0)
-    centered = _nan_centered(a, axis)
-    kept_dot = np.where(np.isnan(a), 0.0, (dot if _unmodelled else dot))
+    centered = _nan_centered(m, axis)
+    kept_dot = np.where(np.isnan(m), 0.0, (dot if _unmodelled else dot))
     summed = np.sum(conj_times(kept_dot, centered, True), axis=axis, keepdims=keepdims)
-    return summed * (2.0 / dof), None, None, None, None, None, None
+    slope = summed * (2.0 / dof)
+    return slope if is_none(dtype) else slope.astype(dtype), None, None, None, None, None, None
 
 
 @adjoint(np.nanstd, complex_ok=True)
 def nanstd_adjoint(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # sqrt(np.nanvar) (np13h): (a - mean) / ((n - ddof) std) at the non-NaN elements, 0 at a NaN; a
-    # constant slice (std 0, a kink) takes the subgradient 0, as std_adjoint
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
-    n = np.sum(~np.isnan(a), axis=axis, keepdims=True)
+    # constant slice (std 0, a kink) takes the subgradient 0, as std_adjoint. where= and dtype= as nanvar_adjoint's.
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    m = a if is_none(where) else np.where(where, a, np.nan)
+    n = np.sum(~np.isnan(m), axis=axis, keepdims=True)
     dof = np.maximum(n - ddof, 0.0) + (n == 0)
-    centered = _nan_centered(a, axis)
+    centered = _nan_centered(m, axis)
     spread = unreduce(g / (ans + (ans == 0)), a, axis, keepdims)
     # (an all-NaN slice: its NaN std is no divisor, and a NaN gets 0 anyway)
-    return (
-        np.where(np.isnan(a), 0.0, conj_times(spread / dof, centered)) * _unmodelled,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-    )
+    back = np.where(np.isnan(m), 0.0, conj_times(spread / dof, centered)) * _unmodelled
+    return in_precision(back, a, dtype), None, None, None, None, None, None
 
 
 @tangent(np.nanstd, complex_ok=True)
 def nanstd_tangent(dot, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
-    n = np.sum(~np.isnan(a), axis=axis, keepdims=keepdims)
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    m = a if is_none(where) else np.where(where, a, np.nan)
+    n = np.sum(~np.isnan(m), axis=axis, keepdims=keepdims)
     dof = np.maximum(n - ddof, 0.0) + (n == 0)
-    centered = _nan_centered(a, axis)
-    kept_dot = np.where(np.isnan(a), 0.0, (dot if _unmodelled else dot))
+    centered = _nan_centered(m, axis)
+    kept_dot = np.where(np.isnan(m), 0.0, (dot if _unmodelled else dot))
     summed = np.sum(conj_times(kept_dot, centered, True), axis=axis, keepdims=keepdims)
-    return np.where(n == 0, 0.0, summed / ((ans + (ans == 0)) * dof)), None, None, None, None, None, None
+    slope = np.where(n == 0, 0.0, summed / ((ans + (ans == 0)) * dof))
+    return slope if is_none(dtype) else slope.astype(dtype), None, None, None, None, None, None
 
 
 @adjoint(np.nanmax, np.nanmin, complex_ok=True)

@@ -758,8 +758,8 @@ def test_where_of_one_argument_gives_indices():
 # ---- refusals: what a rule does not model is refused by name, at the user's line ------------------
 
 
-def nanvar_where(x):
-    return np.nanvar(x, where=x > 0)  # (np.var models where= since rules20; np.nanvar does not)
+def nanprod_initial(x):
+    return np.nanprod(x, initial=x[0])  # (np.nanvar's where= is modelled since rules23; nanprod's initial= is not)
 
 
 def cov_dtype(x):
@@ -923,27 +923,27 @@ def test_unmodelled_parameters_are_refused_with_a_location(fn, name):
 @pytest.mark.parametrize(
     "fn, name",
     [
-        (nanvar_where, "where="),
+        (nanprod_initial, "initial="),
         (cumsum_dtype, "dtype="),
         (trapezoid_array_dx, "array dx"),
         (trapezoid_matrix_x, "x of neither one axis"),
     ],
-    ids=["where", "dtype", "trapezoid-array-dx", "trapezoid-x-axes"],
+    ids=["initial", "dtype", "trapezoid-array-dx", "trapezoid-x-axes"],
 )
 def test_a_parameter_known_only_at_run_time_is_refused_when_the_gradient_runs(fn, name):
-    # a reduction's where=, dtype= are taken (so that positions bind as in NumPy) and refused unless left
+    # a reduction's initial=, dtype= are taken (so that positions bind as in NumPy) and refused unless left
     # out: at compile time where they are literals, else when the gradient runs (np.float32 is no literal)
     with pytest.raises(NotImplementedError, match=name):
         ac.grad(fn)(np.arange(1.0, 4.0))
 
 
-def var_where_mask(x, m):
-    return np.nanvar(x, where=m)
+def nansum_initial(x, c):
+    return np.nansum(x, initial=c)
 
 
-def test_forward_mode_refuses_a_where_mask_too():
-    with pytest.raises(NotImplementedError, match="where="):
-        ac.jvp(var_where_mask, (0,))(np.arange(3.0), np.array([True, False, True]), (np.ones(3),))
+def test_forward_mode_refuses_an_initial_value_too():
+    with pytest.raises(NotImplementedError, match="initial="):
+        ac.jvp(nansum_initial, (0,))(np.arange(3.0), 1.5, (np.ones(3),))
 
 
 def test_gradient_over_several_axes_differentiates_again():

@@ -341,3 +341,51 @@ def test_a_complex_dtype_is_still_refused_by_name(fn):
         ac.grad(fn)(X)
     with pytest.raises((ac.CompileError, NotImplementedError), match="dtype="):
         ac.jvp(fn)(X, V)
+
+
+# ---- np.nanvar / np.nanstd where= and a floating dtype=; np.nanprod where= and dtype= --------------------------------
+
+MASK = np.random.default_rng(6).random((6, 7)) > 0.3
+
+NAN_WHERE = [
+    lambda t: np.sum(np.nanvar(t, axis=1, where=MASK) * np.arange(6.0)),
+    lambda t: np.sum(np.nanstd(t, axis=0, ddof=1, where=MASK, keepdims=True) * np.arange(7.0)),
+    lambda t: np.nanvar(t, where=MASK),
+    lambda t: np.sum(np.nanprod(t, axis=1, where=MASK) * np.arange(6.0)),
+    lambda t: np.nanprod(t[:2], where=MASK[:2], keepdims=True).sum(),
+    lambda t: np.nanprod(t[:3], dtype=np.float64),
+]
+
+
+@pytest.mark.parametrize("k", range(len(NAN_WHERE)))
+def test_nan_reductions_with_where_against_central_differences(k):
+    x = 1.0 + 0.3 * np.where(np.isnan(with_nans((6, 7))), np.nan, weights((6, 7), 8))
+    assert nan_free_error(NAN_WHERE[k], x) < 1e-6
+
+
+def test_nan_reductions_where_by_hand_and_float_dtypes():
+    x = with_nans((6, 7))
+    kept = np.where(MASK & ~np.isnan(x), x, np.nan)
+    # where= is the reduction of the kept elements: the same gradient as with the dropped ones NaN
+    for f, g in (
+        (lambda t: np.nanvar(t, where=MASK), lambda t: np.nanvar(np.where(MASK, t, np.nan))),
+        (lambda t: np.nanstd(t, 1, where=MASK).sum(), lambda t: np.nanstd(np.where(MASK, t, np.nan), 1).sum()),
+    ):
+        assert np.allclose(ac.grad(f)(x), ac.grad(g)(x), rtol=1e-13, atol=1e-15)
+    # nanvar by hand: 2 (x - mean) / n at the kept elements
+    hand = np.where(np.isnan(kept), 0.0, 2 * (kept - np.nanmean(kept)) / np.sum(~np.isnan(kept)))
+    assert np.allclose(ac.grad(lambda t: np.nanvar(t, where=MASK))(x), hand, rtol=1e-12, atol=1e-15)
+    # a floating dtype=: the same formula in that precision, the cotangent in x's
+    for f, g in (
+        (lambda t: np.nanvar(t, dtype=np.float32), lambda t: np.nanvar(t)),
+        (lambda t: np.nanstd(t, dtype=np.float32, where=MASK), lambda t: np.nanstd(t, where=MASK)),
+        (lambda t: np.nanprod(t[0], dtype=np.float32), lambda t: np.nanprod(t[0])),
+    ):
+        bar = ac.grad(f)(x)
+        assert bar.dtype == np.float64 and np.allclose(bar, ac.grad(g)(x), rtol=1e-5, atol=1e-7)
+        _, dot = ac.jvp(f)(x, np.where(np.isnan(x), 0.0, 1.0))
+        assert dot == pytest.approx(np.nansum(ac.grad(g)(x)), rel=1e-5, abs=1e-7)
+    # an integer dtype rounds np.nanprod (derivative 0), and no NaN is cast on the way (NumPy drops them first)
+    with np.errstate(invalid="raise"):
+        assert np.all(ac.grad(lambda t: np.nanprod(t[0], dtype=int) + np.nansum(t))(x)[~np.isnan(x)] == 1)
+    assert ac.grad(lambda t: np.nanvar(t, where=MASK))(x.astype(np.float32)).dtype == np.float32
