@@ -2403,6 +2403,16 @@ def rounded(dtype):
     return int(dtype is not None and np.dtype(dtype).kind in "iub")
 
 
+def unless_rounded(dtype, checked):
+    """``checked`` (``only_defaults``' 1) where a reduction's ``dtype=`` does not round, else 0 (``rounded``): the
+    factor a rule's cotangent takes, one call of literals that folds to one literal where dtype is one (``STATIC``).
+
+    >>> unless_rounded(None, 1), unless_rounded("int8", 1)
+    (1, 0)
+    """
+    return 0 if rounded(dtype) else checked
+
+
 def joined_type(arrays):
     """The dtype of the cotangents of ``arrays`` joined into one (np.concatenate's): their promoted dtype, float64
     for integers. np.concatenate(dtype=) joins them in another precision; their cotangents go back in theirs."""
@@ -2428,6 +2438,7 @@ HELPERS = HELPERS + (
     "unless_float",
     "unless_real",
     "rounded",
+    "unless_rounded",
     "joined_type",
 )
 
@@ -2487,7 +2498,8 @@ HELPERS = HELPERS + (
     "TangentList",
 )
 STATIC = STATIC + ("quantile_method", "copied", "axes_from_end", "only_defaults", "unless_float")
-STATIC = STATIC + ("unless_real", "rounded")
+STATIC = STATIC + ("unless_real", "rounded", "unless_rounded")
+DEPENDS.update(unless_rounded=("rounded",))
 # ---- emit14 (issue #14): np.matmul's adjoint in one call, with the textbook formula for matrices and vectors ----
 
 

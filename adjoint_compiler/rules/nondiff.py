@@ -98,6 +98,7 @@ nondifferentiable(
     runtime.unless_float,
     runtime.unless_real,
     runtime.rounded,
+    runtime.unless_rounded,
     reason="checks a literal flag or method name",
 )
 nondifferentiable(runtime.axes_from_end, runtime.after_q, reason="axis numbers")

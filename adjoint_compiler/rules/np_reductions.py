@@ -53,7 +53,7 @@ from adjoint_compiler.runtime import (
     unique_inverse,
     unless_float,
     unless_real,
-    rounded,
+    unless_rounded,
     unreduce,
     kept_share,
     norm_sums_bar,
@@ -92,7 +92,7 @@ def sum_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, init
     # integers); another dtype rounds (unless_float). out= is refused at the call: only_defaults, here and
     # below, so is where= in the rules that do not model it; forward mode reads these refusals, its tangent
     # being this linear function of the tangent (sum_from's, with initial=, its own).
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     kept = _unmodelled if where is None else np.broadcast_to(where, np.shape(x)) * _unmodelled
     return (
         unreduce(g, x, axis, keepdims) * kept
@@ -112,7 +112,7 @@ def sum_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, init
 @tangent(sum_from, complex_ok=True)
 def sum_tangent(dot, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     # np.sum's tangent, the sum of the tangent, without initial (a constant)
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     return (
         np.sum(
             dot if _unmodelled else 0 * dot,
@@ -150,7 +150,7 @@ def mean_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, whe
     # cotangent: `or 1` only keeps a division by 0 from raising there.
     # With where=, each kept element's share is 1 / (its slice's kept count): kept_share.
     # A floating dtype= averages in that precision; the cotangent goes back in x's (as sum_adjoint's).
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     return (
         (
             unreduce(g * (np.size(ans) / (np.size(x) or 1)), x, axis, keepdims)
@@ -174,7 +174,7 @@ def mean_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, whe
 @tangent(mean_typed, complex_ok=True)
 def mean_tangent(dot, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None):
     # np.mean's tangent, the mean of the tangent in dtype's precision; 0 for an integer or boolean dtype (rounded)
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     return (
         np.mean(
             dot if _unmodelled else 0 * dot,
@@ -197,7 +197,7 @@ def prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, ini
     # reads the elements it drops as 1 (they get 0); initial= multiplies every product by a constant c: g c times
     # the product of the others without c (recomputed: ans / c is not it where c is 0). A floating dtype=
     # multiplies in that precision, and the cotangent goes back in x's (float64 for integers).
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     cast = x if is_none(dtype) else np.asarray(x).astype(dtype)
     kept = cast if is_none(where) else np.where(where, cast, 1)
     base = ans if is_none(initial) else np.prod(kept, axis=axis, keepdims=keepdims)
@@ -218,7 +218,7 @@ def prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, ini
 def prod_tangent(dot, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     # the sum of dot times the product of the others (prod_bar's, at g = 1), with prod_adjoint's where=,
     # initial= and dtype=
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     cast = x if is_none(dtype) else np.asarray(x).astype(dtype)
     kept = cast if is_none(where) else np.where(where, cast, 1)
     base = ans if is_none(initial) else np.prod(kept, axis=axis, keepdims=keepdims)
@@ -244,7 +244,7 @@ def nanprod_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, 
     # np.prod with each NaN read as 1 (np13p): the product of the others among the non-NaN elements; a NaN gets 0.
     # where= (rules23) reads the elements it drops as 1 too (they get 0); a floating dtype= multiplies in that
     # precision, the cotangent back in a's; an integer or boolean one rounds (derivative 0: rounded)
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out, "initial", initial) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out, "initial", initial))
     skip = np.isnan(a) if is_none(where) else np.isnan(a) | np.logical_not(where)
     kept = np.where(skip, 1, a)  # (NaNs replaced before a cast: NumPy's order, no warning of a NaN cast)
     bar = prod_bar(g * _unmodelled, kept if is_none(dtype) else kept.astype(dtype), ans, axis, keepdims)
@@ -253,7 +253,7 @@ def nanprod_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, 
 
 @tangent(np.nanprod)
 def nanprod_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out, "initial", initial) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out, "initial", initial))
     skip = np.isnan(a) if is_none(where) else np.isnan(a) | np.logical_not(where)
     kept = np.where(skip, 1, a)
     others = prod_bar(np.ones_like(ans), kept if is_none(dtype) else kept.astype(dtype), ans, axis, keepdims)
@@ -357,7 +357,7 @@ def var_adjoint(
     # kept elements (var_parts). A floating dtype= computes in that precision; the cotangent goes back in x's.
     # NumPy 2's correction= is ddof by another name (rules19); its mean= (rules21), the mean subtracted as given:
     # the variance depends on it as on -x (its cotangent minus x's, summed back to its shape).
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     parts = var_parts(x, ans, axis, ddof, where, correction, False, mean)
     back = conj_times(unreduce(g * (2.0 / parts[0]), x, axis, keepdims), parts[1]) * _unmodelled
     return (
@@ -380,7 +380,7 @@ def var_tangent(
     # 2 <x - mean, dot> / (n - ddof) over each slice, n and dof as in var_adjoint; a given mean='s tangent the same
     # with the opposite sign
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     parts = var_parts(x, ans, axis, ddof, where, correction, False, mean)
     summed = np.sum(conj_times((dot if _unmodelled else 0 * dot), parts[1], True), axis=axis, keepdims=keepdims)
     slope = summed * (2.0 / parts[0]) if is_none(dtype) else (summed * (2.0 / parts[0])).astype(dtype)
@@ -397,7 +397,7 @@ def std_adjoint(
     # for more it has a kink there, whose subgradients include 0, the one returned (as abs at
     # 0; autograd gives nan): the centred values of such a slice are exactly 0 (var_parts), and
     # std == 0 is divided by 1 instead. A given mean= (NumPy 2, rules21): as np.var's.
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     parts = var_parts(x, ans, axis, ddof, where, correction, True, mean)
     back = conj_times(unreduce(g / ((ans + (ans == 0)) * parts[0]), x, axis, keepdims), parts[1]) * _unmodelled
     return (
@@ -420,7 +420,7 @@ def std_tangent(
     # <x - mean, dot> / ((n - ddof) std) over each slice, with std_adjoint's n, dof, where=, second centring
     # and its subgradient 0 where a slice's elements are all equal
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     parts = var_parts(x, ans, axis, ddof, where, correction, True, mean)
     summed = np.sum(conj_times((dot if _unmodelled else 0 * dot), parts[1], True), axis=axis, keepdims=keepdims)
     slope = summed / ((ans + (ans == 0)) * parts[0])
@@ -625,7 +625,7 @@ def cumsum_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     # The transpose of a running sum is the running sum from the other end. With no axis NumPy runs
     # over the flattened array, and the cotangent goes back to a's shape. A floating dtype= sums in that
     # precision, and the cotangent goes back in a's (float64 for integers); out= is refused.
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     ax = 0 if axis == None else axis
     back = np.reshape(np.flip(np.cumsum(np.flip(g, ax), ax), ax), np.shape(a))
     return (
@@ -639,7 +639,7 @@ def cumsum_adjoint(g, ans, a, axis=None, dtype=None, out=None):
 @tangent(cumsum_typed, complex_ok=True)
 def cumsum_tangent(dot, ans, a, axis=None, dtype=None, out=None):
     # the running sum of the tangent in dtype's precision; 0 for an integer or boolean dtype (rounded)
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     return np.cumsum(dot if _unmodelled else 0 * dot, axis=axis, dtype=dtype), None, None, None
 
 
@@ -719,7 +719,7 @@ def cumprod_back(g, ans, a, axis, dtype):
 @adjoint(np.cumprod, method="cumprod")
 def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     # (cumprod_back; out= refused, a floating dtype= taken, another refused)
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     back = cumprod_back(g if _unmodelled else 0 * g, ans, a, axis, dtype)  # (the check read: no pass)
     return back, None, None, None
 
@@ -758,7 +758,7 @@ def cumprod_dot(dot, ans, a, axis, dtype):
 @tangent(np.cumprod)
 def cumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
     # (out= refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     running = cumprod_dot(dot if _unmodelled else 0 * dot, ans, a, axis, dtype)
     return running, None, None, None
 
@@ -786,7 +786,7 @@ if hasattr(np, "cumulative_sum"):
     @adjoint(cumulative_sum_typed, complex_ok=True)
     def cumulative_sum_adjoint(g, ans, x, axis=None, dtype=None, out=None, include_initial=False):
         # np.cumsum's (cumsum_adjoint) of g without the initial 0's entry (NumPy takes axis=None of a 1-d x only)
-        _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+        _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
         kept = initial_dropped(g if _unmodelled else 0 * g, axis, include_initial)  # (the check read: no pass)
         ax = 0 if axis == None else axis
         back = np.flip(np.cumsum(np.flip(kept, ax), ax), ax)
@@ -801,7 +801,7 @@ if hasattr(np, "cumulative_sum"):
     @tangent(cumulative_sum_typed, complex_ok=True)
     def cumulative_sum_tangent(dot, ans, x, axis=None, dtype=None, out=None, include_initial=False):
         # the running sum of the tangent after the initial 0; 0 for an integer or boolean dtype (rounded)
-        _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+        _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
         return (
             np.cumulative_sum(dot if _unmodelled else 0 * dot, axis=axis, dtype=dtype, include_initial=include_initial),
             None,
@@ -813,7 +813,7 @@ if hasattr(np, "cumulative_sum"):
     @adjoint(np.cumulative_prod)
     def cumulative_prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, include_initial=False):
         # np.cumprod's (cumprod_back) of g and ans without the initial 1's entry
-        _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+        _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
         kept = initial_dropped(g if _unmodelled else 0 * g, axis, include_initial)  # (the check read: no pass)
         running = initial_dropped(ans, axis, include_initial)
         back = cumprod_back(kept, running, x, axis, dtype)
@@ -822,7 +822,7 @@ if hasattr(np, "cumulative_sum"):
     @tangent(np.cumulative_prod)
     def cumulative_prod_tangent(dot, ans, x, axis=None, dtype=None, out=None, include_initial=False):
         # np.cumprod's (cumprod_dot), after the initial 1 (whose tangent is 0)
-        _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+        _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
         running = initial_dropped(ans, axis, include_initial)
         moved = cumprod_dot(dot if _unmodelled else 0 * dot, running, x, axis, dtype)  # (the check read: no pass)
         ax = 0 if axis == None else axis
@@ -838,7 +838,7 @@ if hasattr(np, "cumulative_sum"):
 @adjoint(np.nancumsum)
 def nancumsum_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     # np.cumsum with each NaN read as 0: cumsum's cotangent (the reverse running sum), 0 at a NaN
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     ax = 0 if axis == None else axis
     back = np.reshape(np.flip(np.cumsum(np.flip(g, ax), ax), ax), np.shape(a))
     kept = np.where(np.isnan(a), 0.0, back if _unmodelled else 0 * back)  # (the check read: no pass)
@@ -847,7 +847,7 @@ def nancumsum_adjoint(g, ans, a, axis=None, dtype=None, out=None):
 
 @tangent(np.nancumsum)
 def nancumsum_tangent(dot, ans, a, axis=None, dtype=None, out=None):
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     kept = np.where(np.isnan(a), 0.0, dot if _unmodelled else 0 * dot)  # (the check read: no pass)
     return np.cumsum(kept, axis) if is_none(dtype) else np.cumsum(kept, axis).astype(dtype), None, None, None
 
@@ -855,7 +855,7 @@ def nancumsum_tangent(dot, ans, a, axis=None, dtype=None, out=None):
 @adjoint(np.nancumprod)
 def nancumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     # np.cumprod with each NaN read as 1 (cumprod_back of the filled array, exact at zeros), 0 at a NaN
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     nan = np.isnan(a)
     back = cumprod_back(
         g if _unmodelled else 0 * g, ans, np.where(nan, 1.0, a), axis, dtype
@@ -865,7 +865,7 @@ def nancumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
 
 @tangent(np.nancumprod)
 def nancumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     nan = np.isnan(a)
     kept = np.where(nan, 0.0, dot if _unmodelled else 0 * dot)  # (the check read: no pass)
     return cumprod_dot(kept, ans, np.where(nan, 1.0, a), axis, dtype), None, None, None
@@ -1020,7 +1020,7 @@ def nan_skipped(a, where):
 def nansum_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     # a NaN counts as 0, and so does an element where= drops: they get no cotangent. A floating dtype= sums in that
     # precision and the cotangent goes back in a's (float64 for integers); another dtype, out= and initial= are refused
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out, "initial", initial) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out, "initial", initial))
     skip = nan_skipped(a, where)
     back = np.where(skip, 0.0, unreduce(g, a, axis, keepdims)) * _unmodelled
     return (
@@ -1037,7 +1037,7 @@ def nansum_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, i
 @tangent(np.nansum)
 def nansum_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out, "initial", initial) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out, "initial", initial))
     skip = nan_skipped(a, where)
     summed = np.sum(np.where(skip, 0.0, (dot if _unmodelled else 0 * dot)), axis=axis, keepdims=keepdims)
     return summed if is_none(dtype) else summed.astype(dtype), None, None, None, None, None, None
@@ -1048,7 +1048,7 @@ def nanmean_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, 
     # the mean of the kept elements (not NaN, and kept by where=): each gets g / their count, the others 0 (an
     # all-NaN slice, whose mean is NaN, gets 0 everywhere: the count's maximum with 1 keeps 0 / 0 away). dtype= as
     # nansum_adjoint's
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     skip = nan_skipped(a, where)
     kept = ~skip
     count = np.maximum(np.sum(kept, axis=axis, keepdims=True), 1)
@@ -1066,7 +1066,7 @@ def nanmean_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, 
 @tangent(np.nanmean)
 def nanmean_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", unless_real(dtype), "out", out) * (1 - rounded(dtype))
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     skip = nan_skipped(a, where)
     kept = ~skip
     count = np.maximum(np.sum(kept, axis=axis, keepdims=keepdims), 1)

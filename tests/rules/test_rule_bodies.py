@@ -65,6 +65,7 @@ ALLOWED_GLOBALS = {
     "unless_float",  # rules20: a reduction's dtype= modelled where it is a floating type (runtime.unless_float)
     "unless_real",  # rules23: an integer or boolean dtype= rounds (runtime.rounded: the derivative 0)
     "rounded",
+    "unless_rounded",
     "None",
     "True",
     "False",
