@@ -2008,6 +2008,40 @@ def supported(value, ok, what):
 
 
 HELPERS = HELPERS + ("supported",)
+
+
+def bessel_i1(x):
+    """I_1(x), the modified Bessel function of the first kind of order 1: ``np.i0``'s derivative (NumPy has i0
+    only), in x's float precision (float64 for integers), as np.i0 keeps it. SciPy's ``special.i1`` where it is
+    importable (SciPy is optional); else for |x| <= 30 the power series (x / 2) sum_k (x^2 / 4)^k / (k! (k + 1)!)
+    (all terms of one sign: no cancellation; 60 terms leave under 1e-30 of the sum at |x| = 30), beyond the
+    asymptotic expansion e^|x| / sqrt(2 pi |x|) sum_k (-1)^k prod_{j <= k} (4 - (2j - 1)^2) / (k! (8 |x|)^k)
+    (Abramowitz and Stegun 9.6.10, 9.7.1; 20 terms, the 20th under 1e-20 at |x| = 30), odd in x. Its own
+    derivative is I_0(x) - I_1(x) / x (1/2 at 0): rules/runtime_rules.py."""
+    x = np.asarray(x)
+    real = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    try:
+        from scipy.special import i1
+    except ImportError:
+        i1 = None
+    if i1 is not None:
+        return np.asarray(i1(x), dtype=real)
+    t = np.abs(x.astype(np.float64))
+    near = np.minimum(t, 30.0)
+    y = near * near / 4.0
+    series = np.zeros_like(y)
+    for k in range(60, -1, -1):  # Horner in y: 1 / (k! (k + 1)!) = 1 / (k+1) * 1 / (k!)^2 built from the top
+        series = series * y + 1.0 / (math.factorial(k) * math.factorial(k + 1))
+    far = np.maximum(t, 30.0)
+    term, tail = np.ones_like(far), np.ones_like(far)
+    for k in range(1, 21):
+        term = term * -(4.0 - (2 * k - 1) ** 2) / (k * 8.0 * far)
+        tail = tail + term
+    with np.errstate(over="ignore"):  # (beyond ~713 I_1 overflows, as np.i0 does)
+        large = np.exp(far - 0.5 * np.log(2.0 * np.pi * far)) * tail
+    return (np.sign(x) * np.where(t <= 30.0, near / 2.0 * series, large)).astype(real)
+
+
 STATIC = STATIC + ("supported",)
 # ---- issue #13, SciPy rules (rules/scipy_*.py) ----------------------------------------------------------
 
@@ -2071,6 +2105,7 @@ def missing_attribute(module, attr, filename, line, col):
     raise AttributeError("%s:%d:%d: module %r has no attribute %r" % (filename, line, col, module.__name__, attr))
 
 
+HELPERS = HELPERS + ("bessel_i1",)
 HELPERS = HELPERS + ("no_derivative", "is_none", "centered", "centered_pad", "missing_attribute")
 STATIC = STATIC + ("is_none",)
 
@@ -2348,6 +2383,39 @@ def unless_float(dtype):
     return None if dtype is None or np.dtype(dtype).kind == "f" else dtype
 
 
+def unless_real(dtype):
+    """None where a reduction's ``dtype=`` is None, a real floating, integer or boolean type, which its rule
+    models (a floating one computes in that precision; an integer or boolean one rounds: ``rounded``), else
+    ``dtype`` itself, for ``only_defaults`` to refuse (a complex accumulator makes real values complex). A pure
+    function of a literal (``STATIC``).
+
+    >>> unless_real("int64") is None, unless_real(bool) is None, unless_real("complex128")
+    (True, True, 'complex128')
+    """
+    return None if dtype is None or np.dtype(dtype).kind in "fiub" else dtype
+
+
+def rounded(dtype):
+    """1 where a reduction's ``dtype=`` is an integer or boolean type, else 0: the reduction then casts the elements
+    to it (NumPy's unsafe cast) and its result is integers, piecewise constant in the operand, whose derivative is
+    0, as ``x.astype(int)``'s (docs/limitations.md). A pure function of a literal (``STATIC``).
+
+    >>> rounded("int32"), rounded(np.bool_), rounded(None), rounded("float32")
+    (1, 1, 0, 0)
+    """
+    return int(dtype is not None and np.dtype(dtype).kind in "iub")
+
+
+def unless_rounded(dtype, checked):
+    """``checked`` (``only_defaults``' 1) where a reduction's ``dtype=`` does not round, else 0 (``rounded``): the
+    factor a rule's cotangent takes, one call of literals that folds to one literal where dtype is one (``STATIC``).
+
+    >>> unless_rounded(None, 1), unless_rounded("int8", 1)
+    (1, 0)
+    """
+    return 0 if rounded(dtype) else checked
+
+
 def joined_type(arrays):
     """The dtype of the cotangents of ``arrays`` joined into one (np.concatenate's): their promoted dtype, float64
     for integers. np.concatenate(dtype=) joins them in another precision; their cotangents go back in theirs."""
@@ -2371,6 +2439,9 @@ HELPERS = HELPERS + (
     "only_defaults",
     "kept_share",
     "unless_float",
+    "unless_real",
+    "rounded",
+    "unless_rounded",
     "joined_type",
 )
 
@@ -2430,6 +2501,8 @@ HELPERS = HELPERS + (
     "TangentList",
 )
 STATIC = STATIC + ("quantile_method", "copied", "axes_from_end", "only_defaults", "unless_float")
+STATIC = STATIC + ("unless_real", "rounded", "unless_rounded")
+DEPENDS.update(unless_rounded=("rounded",))
 # ---- emit14 (issue #14): np.matmul's adjoint in one call, with the textbook formula for matrices and vectors ----
 
 
@@ -3712,7 +3785,7 @@ def sign_times(c, a, dot=False):
     s = np.sign(a)
     if type(s) is np.ndarray and s.size >= 4096:  # (on small arrays the checks cost more than a second array)
         if type(c) is float or (
-            type(c) is np.ndarray
+            (type(c) is np.ndarray or type(c) is Spread)  # (a Spread: a full reduction's g, one number)
             and c.dtype == s.dtype
             and (c.shape == s.shape or np.broadcast_shapes(c.shape, s.shape) == s.shape)
         ):
@@ -3744,7 +3817,7 @@ def conj_times(c, a, dot=False):
 
 HELPERS = HELPERS + ("sign_times", "unit_sign", "conj_times")
 DEPENDS.update(
-    sign_times=("conj_times", "unit_sign", "_in_complex_call"),
+    sign_times=("conj_times", "unit_sign", "_in_complex_call", "Spread", "_spread_call"),
     unit_sign=("_in_complex_call",),
     conj_times=("_in_complex_call",),
 )
@@ -3810,8 +3883,9 @@ def power_bar(g, b, m):
         if bars[i] is None:
             continue
         before = np.swapaxes(squares[i - 1], -1, -2)
-        back = np.matmul(bars[i], before) + np.matmul(before, bars[i])
-        bars[i - 1] = back if bars[i - 1] is None else bars[i - 1] + back
+        back = np.matmul(bars[i], before)
+        back += np.matmul(before, bars[i])  # (sums into the fresh product: bars[i - 1] may be the caller's g)
+        bars[i - 1] = back if bars[i - 1] is None else np.add(bars[i - 1], back, out=back)
     return bars[0]
 
 
@@ -4053,12 +4127,13 @@ def _quantile_positions(n, q, method):
     return lo, hi, frac, np.where(inside, n + 1.0 - alpha - beta, 0.0)
 
 
-def _quantile_parts(a, q, axis, method):
+def _quantile_parts(a, q, axis, method, skip_nan=False):
     """``(w, lo, hi, frac, slope, layout)`` for the quantile of ``a`` at ``q`` over ``axis`` (None: all of ``a``):
     ``w``, a with the reduced axes moved last and flattened into m values (``_slices``; the others, in order, make
     ``batch``); the order statistics lo and hi the quantile weighs and hi's weight frac, each of shape ``(q.size,)
     + batch + (1,)`` (NaN on a slice with a NaN, whose quantile NumPy makes NaN: no element is at it, weight 0);
-    d frac / d q (None where it is 0 throughout); ``layout`` what ``_from_slices`` needs to move back."""
+    d frac / d q (None where it is 0 throughout); ``layout`` what ``_from_slices`` needs to move back. With
+    ``skip_nan`` (np.nanquantile), each slice's quantile of its non-NaN values: ``_nan_skipped``."""
     quantile_method(method)
     flat, rest, axes, w = _slices(a, axis)
     batch, m = w.shape[:-1], w.shape[-1]
@@ -4070,6 +4145,8 @@ def _quantile_parts(a, q, axis, method):
     if m == 0 or k == 0:
         nothing = np.full(kept, np.nan, real)
         return w, nothing, nothing, np.zeros((k,) + (1,) * (len(batch) + 1), real), None, layout
+    if skip_nan and w.dtype.kind in "fc":
+        return (w,) + _nan_skipped(w, qs, method, real) + (layout,)
     if method in _QUANTILE_PICKS:  # one order statistic, NumPy's own choice (d/dq 0)
         lo = hi = np.reshape(np.quantile(w, qs, axis=-1, keepdims=True, method=method), kept)
         frac, slope = np.zeros(k), None
@@ -4081,6 +4158,28 @@ def _quantile_parts(a, q, axis, method):
         hi = np.where(last, np.nan, np.reshape(np.moveaxis(np.take(part, above, axis=-1), -1, 0), kept))
         slope = None if not np.any(slope) else np.reshape(slope, (k,) + (1,) * (len(batch) + 1)).astype(real)
     return w, lo, hi, np.reshape(frac, (k,) + (1,) * (len(batch) + 1)).astype(real), slope, layout
+
+
+def _nan_skipped(w, qs, method, real):
+    """``(lo, hi, frac, slope)`` of np.nanquantile over the rows of ``w`` (m > 0 values each) at ``qs``: each row's
+    positions among its c non-NaN values (sorted, NaNs last), so frac and slope, d frac / d q, vary by row (shape
+    ``(q.size,) + batch + (1,)``); an all-NaN row's lo and hi are NaN (its quantile is NaN: weight 0 everywhere)."""
+    k, batch = qs.size, w.shape[:-1]
+    kept = (k,) + batch + (1,)
+    count = np.sum(~np.isnan(w), axis=-1, keepdims=True)[None]
+    empty = count == 0
+    if method in _QUANTILE_PICKS:  # one order statistic, NumPy's own choice (d/dq 0); an all-NaN row as zeros
+        filled = np.where(empty[0], 0, w)  # (NumPy's warning about it was the primal's)
+        lo = np.where(
+            empty, np.nan, np.reshape(np.nanquantile(filled, qs, axis=-1, keepdims=True, method=method), kept)
+        )
+        return lo, lo, np.zeros(kept, real), None
+    below, above, frac, slope = _quantile_positions(count, np.reshape(qs, (k,) + (1,) * (len(batch) + 1)), method)
+    ordered = np.sort(w, axis=-1)[None]
+    lo = np.where(empty, np.nan, np.take_along_axis(ordered, np.maximum(below, 0), axis=-1))
+    hi = np.where(empty, np.nan, np.take_along_axis(ordered, np.maximum(above, 0), axis=-1))
+    frac = np.broadcast_to(frac, kept).astype(real)
+    return lo, hi, frac, None if not np.any(slope) else np.broadcast_to(slope, kept).astype(real)
 
 
 def _quantile_terms(parts, part, coef):
@@ -4118,31 +4217,34 @@ def _slices(a, axis):
     )
 
 
-def quantile_spread(g, a, q, axis=None, method="linear", part="S"):
-    """The cotangent of ``a`` in ``np.quantile(a, q, axis, method=method)`` from the result's ``g`` (any shape
-    of its size, q's axes first): g spread over each slice by the weights S (``part="E"``: by their derivative
-    in q, E). Linear in g; shaped and typed like ``a`` (a float32 ``a`` keeps float32)."""
-    return _spread_by(_quantile_parts(a, q, axis, method), g, part, np.shape(a))
+def quantile_spread(g, a, q, axis=None, method="linear", part="S", skip_nan=False):
+    """The cotangent of ``a`` in ``np.quantile(a, q, axis, method=method)`` (``skip_nan``: np.nanquantile's) from
+    the result's ``g`` (any shape of its size, q's axes first): g spread over each slice by the weights S
+    (``part="E"``: by their derivative in q, E). Linear in g; shaped and typed like ``a`` (a float32 ``a`` keeps
+    float32)."""
+    return _spread_by(_quantile_parts(a, q, axis, method, skip_nan), g, part, np.shape(a))
 
 
 def _spread_by(parts, g, part, shape):
     w, lo = parts[0], parts[1]
     coef = _precision_of(np.reshape(g, lo.shape), w)
-    out = np.zeros(w.shape, np.result_type(coef, w.dtype, 0.0)) if lo.shape[0] != 1 or w.size == 0 else None
+    out = np.zeros(w.shape, np.result_type(coef, w.dtype, 0.0))
     for mask, c in _quantile_terms(parts, part, coef):
-        term = mask * c
-        out = term[0] if out is None else out + (term[0] if lo.shape[0] == 1 else np.sum(term, axis=0))
-    if out is None:  # (no term: 0)
-        out = np.zeros(w.shape, np.result_type(coef, w.dtype, 0.0))
+        # the elements at an order statistic (one per slice but for ties) written by index, for each q apart (an
+        # element may be at several q's): a product over the whole mask and a sum with out cost two passes each
+        for j in range(mask.shape[0]):
+            at = np.nonzero(mask[j])
+            out[at] += c[j][..., 0][at[:-1]]
     return _from_slices(out, *parts[5], shape)
 
 
-def quantile_gather(h, a, q, axis=None, method="linear", part="S"):
-    """The tangent of ``np.quantile(a, q, axis, method=method, keepdims=True)`` due to ``a``'s, ``h``: each
-    slice of h summed with the weights S (``part="E"``: with E, the derivative of the weights in q, so that
-    ``quantile_gather(a, a, ...)`` is d/dq of the quantile, NaN on a slice with a NaN). Linear in h; shaped
-    as that quantile (q's axes, then a's with the reduced ones kept as 1)."""
-    parts = _quantile_parts(a, q, axis, method)
+def quantile_gather(h, a, q, axis=None, method="linear", part="S", skip_nan=False):
+    """The tangent of ``np.quantile(a, q, axis, method=method, keepdims=True)`` (``skip_nan``: np.nanquantile's)
+    due to ``a``'s, ``h``: each slice of h summed with the weights S (``part="E"``: with E, the derivative of the
+    weights in q, so that ``quantile_gather(a, a, ...)`` is d/dq of the quantile, NaN on a slice with a NaN, or
+    with no value but NaN where NaNs are skipped). Linear in h; shaped as that quantile (q's axes, then a's with
+    the reduced ones kept as 1)."""
+    parts = _quantile_parts(a, q, axis, method, skip_nan)
     w, lo, hi, _, slope, (shape, rest, axes) = parts
     kept = np.shape(q) + tuple(1 if i in axes else shape[i] for i in range(len(shape)))
     if h is a and part != "S":  # d/dq of the quantile itself: (hi - lo) d frac / d q
@@ -4201,6 +4303,7 @@ def after_q(q, c):
 HELPERS = HELPERS + ("quantile_spread", "quantile_gather", "after_q", "nanmedian_spread", "nanmedian_gather")
 _QUANTILE_HELPERS = (
     "_quantile_parts",
+    "_nan_skipped",
     "_quantile_terms",
     "_slices",
     "_from_slices",

@@ -30,12 +30,13 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 from adjoint_compiler.rules import registry  # noqa: E402
+from adjoint_compiler.runtime import lu_inverse  # noqa: E402
 
 try:
-    from scipy.linalg import expm
+    from scipy.linalg import blas, expm
     from scipy.special import logsumexp
 except ImportError:  # (those rows are skipped)
-    expm = logsumexp = None
+    expm = logsumexp = blas = None
 
 N = 200
 VEC = 1_000_000
@@ -68,9 +69,28 @@ def _rowwise_floor():
 
 
 _G_ROWS = _rng.standard_normal(N)
+_SPD_LOW = np.linalg.cholesky(SPD)
 
-# a case's floor: the least work its cotangent needs, where that alone is over 3x the primal
+
+def _cholesky_floor():
+    # what any cotangent of np.linalg.cholesky must do (rules23): A_bar = Phi(L^-T Phi(L^T L_bar) L^-1) (Murray 2016)
+    # is a congruence of a symmetric matrix by L^-1, n^3 flops at least (LAPACK's sygst; Murray's blocked algorithm
+    # the same count) against the factorization's n^3 / 3: here as their one triangular solve with n right-hand
+    # sides (BLAS's trsm, n^3 flops; the product L^T L_bar and the triangles not counted)
+    return blas.dtrsm(1.0, _SPD_LOW, B, lower=1)
+
+
+def _det_floor():
+    # what any cotangent of np.linalg.det must do (rules23): A_bar = g det(A) A^-T (Jacobi's formula) needs the whole
+    # inverse, from LU factors (2 n^3 flops against the factorization's 2 n^3 / 3: the primal's LU is not kept), at
+    # its least cost in runtime.lu_inverse (LAPACK's getrf and getri, getri blocked)
+    return lu_inverse(SQUARE)
+
+
+# a case's floor: the least work its cotangent needs, where that alone is over 3x the primal (or near it)
 FLOORS = {"trace 200x200": _trace_floor, "einsum ij,ij->i 200": _rowwise_floor}
+if blas is not None:
+    FLOORS.update({"cholesky 200x200": _cholesky_floor, "det 200x200": _det_floor})
 
 # (name, fn, args, kwargs)
 CASES = [

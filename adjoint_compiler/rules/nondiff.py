@@ -96,6 +96,9 @@ nondifferentiable(
     runtime.copied,
     runtime.only_defaults,
     runtime.unless_float,
+    runtime.unless_real,
+    runtime.rounded,
+    runtime.unless_rounded,
     reason="checks a literal flag or method name",
 )
 nondifferentiable(runtime.axes_from_end, runtime.after_q, reason="axis numbers")

@@ -46,6 +46,7 @@ from adjoint_compiler.runtime import (
     no_derivative,
     real_only,
     angle_bar,
+    bessel_i1,
     imag_bar,
     sign_times,
     supported,
@@ -457,6 +458,19 @@ def sinc_tangent(dot, ans, x):
     x2 = x * x
     series = x * (-(np.pi**2) / 3.0 + x2 * (np.pi**4 / 30.0 - x2 * (np.pi**6 / 840.0)))
     return dot * np.where(small, series, (np.cos(np.pi * x) - ans) / np.where(small, 1.0, x))
+
+
+@adjoint(np.i0)
+def i0_adjoint(g, ans, x):
+    # d I_0(x) / dx = I_1(x) (Abramowitz and Stegun 9.6.27), which NumPy lacks: runtime.bessel_i1 (SciPy's i1 where
+    # it is there, else a series and an asymptotic expansion; its own rule closes second order). np.i0 refuses
+    # complex x itself.
+    return g * bessel_i1(x)
+
+
+@tangent(np.i0)
+def i0_tangent(dot, ans, x):
+    return dot * bessel_i1(x)
 
 
 @adjoint(np.logaddexp)

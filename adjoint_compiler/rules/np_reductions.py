@@ -52,6 +52,8 @@ from adjoint_compiler.runtime import (
     unbroadcast,
     unique_inverse,
     unless_float,
+    unless_real,
+    unless_rounded,
     unreduce,
     kept_share,
     norm_sums_bar,
@@ -60,12 +62,19 @@ from adjoint_compiler.runtime import (
 
 
 def sum_from(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    """``np.sum`` given an ``initial=`` (by position too): what its rules are registered for (registry.form), so
-    that forward mode does not apply np.sum to the tangent as to a linear function, which would add initial."""
+    """``np.sum`` given an ``initial=`` or a ``dtype=`` (by position too): what its rules are registered for
+    (registry.form), so that forward mode does not apply np.sum to the tangent as to a linear function, which would
+    add initial (or round to an integer dtype)."""
     return np.sum(a, axis, dtype, out, keepdims, *(() if initial is None else (initial,)), where=where)
 
 
 form(np.sum, sum_from, positional=6, keywords=("initial",))
+# (rules23) a dtype= too, by name or position: forward mode applies a linear function to the tangent, which an
+# integer or boolean dtype would round (the result's derivative is 0: sum_tangent's zeros), so it takes sum_from's rules
+for _count in (3, 4, 5):
+    form(np.sum, sum_from, positional=_count)
+form(np.sum, sum_from, keywords=("dtype",))
+sum_from.__qualname__ = "sum"  # (a refusal's message names the user's function: reverse/calls.py's _fn_label)
 
 
 @fragment
@@ -83,7 +92,7 @@ def sum_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, init
     # integers); another dtype rounds (unless_float). out= is refused at the call: only_defaults, here and
     # below, so is where= in the rules that do not model it; forward mode reads these refusals, its tangent
     # being this linear function of the tangent (sum_from's, with initial=, its own).
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     kept = _unmodelled if where is None else np.broadcast_to(where, np.shape(x)) * _unmodelled
     return (
         unreduce(g, x, axis, keepdims) * kept
@@ -103,10 +112,10 @@ def sum_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, init
 @tangent(sum_from, complex_ok=True)
 def sum_tangent(dot, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     # np.sum's tangent, the sum of the tangent, without initial (a constant)
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     return (
         np.sum(
-            dot if _unmodelled else dot,
+            dot if _unmodelled else 0 * dot,
             axis=axis,
             dtype=dtype,
             keepdims=keepdims,
@@ -121,13 +130,27 @@ def sum_tangent(dot, ans, x, axis=None, dtype=None, out=None, keepdims=False, in
     )
 
 
+def mean_typed(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    """``np.mean`` given a ``dtype=`` (rules23; by name or position): what its rules are registered for
+    (registry.form), so that forward mode does not apply np.mean to the tangent as to a linear function, which an
+    integer or boolean dtype would round (the result's derivative is 0: mean_tangent's zeros)."""
+    return np.mean(a, axis, dtype, out, keepdims, **({} if where is None else {"where": where}))
+
+
+for _count in (3, 4, 5):
+    form(np.mean, mean_typed, positional=_count)
+form(np.mean, mean_typed, keywords=("dtype",))
+mean_typed.__qualname__ = "mean"
+
+
 @adjoint(np.mean, method="mean", shape="reduce", linear="first", complex_ok=True)
+@adjoint(mean_typed, complex_ok=True)
 def mean_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None):
     # Each output averages np.size(x) / np.size(ans) inputs. Where x is empty so is its
     # cotangent: `or 1` only keeps a division by 0 from raising there.
     # With where=, each kept element's share is 1 / (its slice's kept count): kept_share.
     # A floating dtype= averages in that precision; the cotangent goes back in x's (as sum_adjoint's).
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     return (
         (
             unreduce(g * (np.size(ans) / (np.size(x) or 1)), x, axis, keepdims)
@@ -148,13 +171,33 @@ def mean_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, whe
     )
 
 
+@tangent(mean_typed, complex_ok=True)
+def mean_tangent(dot, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    # np.mean's tangent, the mean of the tangent in dtype's precision; 0 for an integer or boolean dtype (rounded)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
+    return (
+        np.mean(
+            dot if _unmodelled else 0 * dot,
+            axis=axis,
+            dtype=dtype,
+            keepdims=keepdims,
+            where=True if is_none(where) else where,
+        ),
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+
+
 @adjoint(np.prod, method="prod", shape="reduce", complex_ok=True)
 def prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     # g times the product of the others (runtime.prod_bar: g ans / x_i where that is exact, else exact at zeros). where=
     # reads the elements it drops as 1 (they get 0); initial= multiplies every product by a constant c: g c times
     # the product of the others without c (recomputed: ans / c is not it where c is 0). A floating dtype=
     # multiplies in that precision, and the cotangent goes back in x's (float64 for integers).
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     cast = x if is_none(dtype) else np.asarray(x).astype(dtype)
     kept = cast if is_none(where) else np.where(where, cast, 1)
     base = ans if is_none(initial) else np.prod(kept, axis=axis, keepdims=keepdims)
@@ -175,14 +218,14 @@ def prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, ini
 def prod_tangent(dot, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     # the sum of dot times the product of the others (prod_bar's, at g = 1), with prod_adjoint's where=,
     # initial= and dtype=
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     cast = x if is_none(dtype) else np.asarray(x).astype(dtype)
     kept = cast if is_none(where) else np.where(where, cast, 1)
     base = ans if is_none(initial) else np.prod(kept, axis=axis, keepdims=keepdims)
     others = prod_bar(
         np.ones_like(ans) if is_none(initial) else np.ones_like(ans) * initial, kept, base, axis, keepdims
     )
-    spread = (dot if _unmodelled else dot) * (others if is_none(where) else np.where(where, others, 0))
+    spread = (dot if _unmodelled else 0 * dot) * (others if is_none(where) else np.where(where, others, 0))
     return (
         np.sum(spread, axis=axis, keepdims=keepdims)
         if is_none(dtype)
@@ -198,20 +241,25 @@ def prod_tangent(dot, ans, x, axis=None, dtype=None, out=None, keepdims=False, i
 
 @adjoint(np.nanprod)
 def nanprod_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    # np.prod with each NaN read as 1 (np13p): the product of the others among the non-NaN elements; a NaN gets 0
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
-    nan = np.isnan(a)
-    bar = prod_bar(g * _unmodelled, np.where(nan, 1.0, a), ans, axis, keepdims)
-    return np.where(nan, 0.0, bar), None, None, None, None, None, None
+    # np.prod with each NaN read as 1 (np13p): the product of the others among the non-NaN elements; a NaN gets 0.
+    # where= (rules23) reads the elements it drops as 1 too (they get 0); a floating dtype= multiplies in that
+    # precision, the cotangent back in a's; an integer or boolean one rounds (derivative 0: rounded)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out, "initial", initial))
+    skip = np.isnan(a) if is_none(where) else np.isnan(a) | np.logical_not(where)
+    kept = np.where(skip, 1, a)  # (NaNs replaced before a cast: NumPy's order, no warning of a NaN cast)
+    bar = prod_bar(g * _unmodelled, kept if is_none(dtype) else kept.astype(dtype), ans, axis, keepdims)
+    return in_precision(np.where(skip, 0.0, bar), a, dtype), None, None, None, None, None, None
 
 
 @tangent(np.nanprod)
 def nanprod_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "initial", initial, "where", where)
-    nan = np.isnan(a)
-    others = prod_bar(np.ones_like(ans), np.where(nan, 1.0, a), ans, axis, keepdims)
-    spread = np.where(nan, 0.0, (dot if _unmodelled else dot) * others)
-    return np.sum(spread, axis=axis, keepdims=keepdims), None, None, None, None, None, None
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out, "initial", initial))
+    skip = np.isnan(a) if is_none(where) else np.isnan(a) | np.logical_not(where)
+    kept = np.where(skip, 1, a)
+    others = prod_bar(np.ones_like(ans), kept if is_none(dtype) else kept.astype(dtype), ans, axis, keepdims)
+    spread = np.where(skip, 0.0, (dot if _unmodelled else 0 * dot) * others)
+    summed = np.sum(spread, axis=axis, keepdims=keepdims)
+    return summed if is_none(dtype) else summed.astype(dtype), None, None, None, None, None, None
 
 
 @adjoint(np.max, method="max", shape="reduce", complex_ok=True)
@@ -309,7 +357,7 @@ def var_adjoint(
     # kept elements (var_parts). A floating dtype= computes in that precision; the cotangent goes back in x's.
     # NumPy 2's correction= is ddof by another name (rules19); its mean= (rules21), the mean subtracted as given:
     # the variance depends on it as on -x (its cotangent minus x's, summed back to its shape).
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     parts = var_parts(x, ans, axis, ddof, where, correction, False, mean)
     back = conj_times(unreduce(g * (2.0 / parts[0]), x, axis, keepdims), parts[1]) * _unmodelled
     return (
@@ -332,9 +380,9 @@ def var_tangent(
     # 2 <x - mean, dot> / (n - ddof) over each slice, n and dof as in var_adjoint; a given mean='s tangent the same
     # with the opposite sign
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     parts = var_parts(x, ans, axis, ddof, where, correction, False, mean)
-    summed = np.sum(conj_times((dot if _unmodelled else dot), parts[1], True), axis=axis, keepdims=keepdims)
+    summed = np.sum(conj_times((dot if _unmodelled else 0 * dot), parts[1], True), axis=axis, keepdims=keepdims)
     slope = summed * (2.0 / parts[0]) if is_none(dtype) else (summed * (2.0 / parts[0])).astype(dtype)
     return slope, None, None, None, None, None, None, None if is_none(mean) else -slope, None
 
@@ -349,7 +397,7 @@ def std_adjoint(
     # for more it has a kink there, whose subgradients include 0, the one returned (as abs at
     # 0; autograd gives nan): the centred values of such a slice are exactly 0 (var_parts), and
     # std == 0 is divided by 1 instead. A given mean= (NumPy 2, rules21): as np.var's.
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     parts = var_parts(x, ans, axis, ddof, where, correction, True, mean)
     back = conj_times(unreduce(g / ((ans + (ans == 0)) * parts[0]), x, axis, keepdims), parts[1]) * _unmodelled
     return (
@@ -372,9 +420,9 @@ def std_tangent(
     # <x - mean, dot> / ((n - ddof) std) over each slice, with std_adjoint's n, dof, where=, second centring
     # and its subgradient 0 where a slice's elements are all equal
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     parts = var_parts(x, ans, axis, ddof, where, correction, True, mean)
-    summed = np.sum(conj_times((dot if _unmodelled else dot), parts[1], True), axis=axis, keepdims=keepdims)
+    summed = np.sum(conj_times((dot if _unmodelled else 0 * dot), parts[1], True), axis=axis, keepdims=keepdims)
     slope = summed / ((ans + (ans == 0)) * parts[0])
     typed = slope if is_none(dtype) else slope.astype(dtype)
     return typed, None, None, None, None, None, None, None if is_none(mean) else -typed, None
@@ -559,20 +607,40 @@ if hasattr(np.linalg, "vector_norm"):
 # ---- running sums and products, differences (issue #13) --------------------------------------------
 
 
+def cumsum_typed(a, axis=None, dtype=None, out=None):
+    """``np.cumsum`` given a ``dtype=`` (rules23; by name or position), as mean_typed: forward mode would apply the
+    running sum to the tangent, which an integer or boolean dtype would round."""
+    return np.cumsum(a, axis, dtype, out)
+
+
+for _count in (3, 4):
+    form(np.cumsum, cumsum_typed, positional=_count)
+form(np.cumsum, cumsum_typed, keywords=("dtype",))
+cumsum_typed.__qualname__ = "cumsum"
+
+
 @adjoint(np.cumsum, method="cumsum", linear="first", complex_ok=True)
+@adjoint(cumsum_typed, complex_ok=True)
 def cumsum_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     # The transpose of a running sum is the running sum from the other end. With no axis NumPy runs
     # over the flattened array, and the cotangent goes back to a's shape. A floating dtype= sums in that
     # precision, and the cotangent goes back in a's (float64 for integers); out= is refused.
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     ax = 0 if axis == None else axis
     back = np.reshape(np.flip(np.cumsum(np.flip(g, ax), ax), ax), np.shape(a))
     return (
-        in_precision(back if _unmodelled else back, a, dtype),  # (the check read: no pass)
+        in_precision(back if _unmodelled else 0 * back, a, dtype),  # (the check read: no pass)
         None,
         None,
         None,
     )
+
+
+@tangent(cumsum_typed, complex_ok=True)
+def cumsum_tangent(dot, ans, a, axis=None, dtype=None, out=None):
+    # the running sum of the tangent in dtype's precision; 0 for an integer or boolean dtype (rounded)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
+    return np.cumsum(dot if _unmodelled else 0 * dot, axis=axis, dtype=dtype), None, None, None
 
 
 @fragment
@@ -593,12 +661,14 @@ def cumprod_zeros(a, axis):
     # (x, zero, seen, spared, any_zero): a along the axis cumprod runs on (flattened for axis None), where it
     # is 0, the count of zeros up to each position, the running product of x with a slice's first zero
     # replaced by 1 (prod_{j <= k, j != z} x_j for k >= z, z the first zero; the running product itself
-    # before it), and whether a has a zero at all. Without one (the usual case) seen and spared are None:
-    # two running passes saved.
+    # before it), and whether a has a zero at all. Without one (the usual case) zero, seen and spared are None:
+    # three passes saved.
     ax = 0 if axis == None else axis
     x = np.ravel(a) if axis == None or np.ndim(a) == 0 else np.asarray(a)  # (a 0-d a: NumPy's axis 0 of one element)
-    zero = x == 0
-    any_zero = zero.any()  # (the method: np.any's Python layer costs more than the pass over a small array)
+    # (the method x.all(): np.all's Python layer costs more than the pass over a small array, and no boolean array
+    # is made where a has no zero, the usual case)
+    any_zero = not x.all()
+    zero = x == 0 if any_zero else None
     seen = np.cumsum(zero, ax) if any_zero else None
     spared = np.cumprod(np.where(zero & (seen == 1), 1, x), ax) if any_zero else None
     return x, zero, seen, spared, any_zero
@@ -649,8 +719,8 @@ def cumprod_back(g, ans, a, axis, dtype):
 @adjoint(np.cumprod, method="cumprod")
 def cumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     # (cumprod_back; out= refused, a floating dtype= taken, another refused)
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
-    back = cumprod_back(g if _unmodelled else g, ans, a, axis, dtype)  # (the check read: no pass)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
+    back = cumprod_back(g if _unmodelled else 0 * g, ans, a, axis, dtype)  # (the check read: no pass)
     return back, None, None, None
 
 
@@ -688,8 +758,8 @@ def cumprod_dot(dot, ans, a, axis, dtype):
 @tangent(np.cumprod)
 def cumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
     # (out= refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
-    running = cumprod_dot(dot if _unmodelled else dot, ans, a, axis, dtype)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
+    running = cumprod_dot(dot if _unmodelled else 0 * dot, ans, a, axis, dtype)
     return running, None, None, None
 
 
@@ -705,11 +775,19 @@ def initial_dropped(v, axis, include_initial):
 
 if hasattr(np, "cumulative_sum"):
 
+    def cumulative_sum_typed(x, axis=None, dtype=None, out=None, include_initial=False):
+        """``np.cumulative_sum`` given a ``dtype=`` (rules23), as cumsum_typed."""
+        return np.cumulative_sum(x, axis=axis, dtype=dtype, out=out, include_initial=include_initial)
+
+    form(np.cumulative_sum, cumulative_sum_typed, keywords=("dtype",))
+    cumulative_sum_typed.__qualname__ = "cumulative_sum"
+
     @adjoint(np.cumulative_sum, linear="first", complex_ok=True)
+    @adjoint(cumulative_sum_typed, complex_ok=True)
     def cumulative_sum_adjoint(g, ans, x, axis=None, dtype=None, out=None, include_initial=False):
         # np.cumsum's (cumsum_adjoint) of g without the initial 0's entry (NumPy takes axis=None of a 1-d x only)
-        _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
-        kept = initial_dropped(g if _unmodelled else g, axis, include_initial)  # (the check read: no pass)
+        _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
+        kept = initial_dropped(g if _unmodelled else 0 * g, axis, include_initial)  # (the check read: no pass)
         ax = 0 if axis == None else axis
         back = np.flip(np.cumsum(np.flip(kept, ax), ax), ax)
         return (
@@ -720,11 +798,23 @@ if hasattr(np, "cumulative_sum"):
             None,
         )
 
+    @tangent(cumulative_sum_typed, complex_ok=True)
+    def cumulative_sum_tangent(dot, ans, x, axis=None, dtype=None, out=None, include_initial=False):
+        # the running sum of the tangent after the initial 0; 0 for an integer or boolean dtype (rounded)
+        _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
+        return (
+            np.cumulative_sum(dot if _unmodelled else 0 * dot, axis=axis, dtype=dtype, include_initial=include_initial),
+            None,
+            None,
+            None,
+            None,
+        )
+
     @adjoint(np.cumulative_prod)
     def cumulative_prod_adjoint(g, ans, x, axis=None, dtype=None, out=None, include_initial=False):
         # np.cumprod's (cumprod_back) of g and ans without the initial 1's entry
-        _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
-        kept = initial_dropped(g if _unmodelled else g, axis, include_initial)  # (the check read: no pass)
+        _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
+        kept = initial_dropped(g if _unmodelled else 0 * g, axis, include_initial)  # (the check read: no pass)
         running = initial_dropped(ans, axis, include_initial)
         back = cumprod_back(kept, running, x, axis, dtype)
         return back, None, None, None, None
@@ -732,9 +822,9 @@ if hasattr(np, "cumulative_sum"):
     @tangent(np.cumulative_prod)
     def cumulative_prod_tangent(dot, ans, x, axis=None, dtype=None, out=None, include_initial=False):
         # np.cumprod's (cumprod_dot), after the initial 1 (whose tangent is 0)
-        _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+        _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
         running = initial_dropped(ans, axis, include_initial)
-        moved = cumprod_dot(dot if _unmodelled else dot, running, x, axis, dtype)  # (the check read: no pass)
+        moved = cumprod_dot(dot if _unmodelled else 0 * dot, running, x, axis, dtype)  # (the check read: no pass)
         ax = 0 if axis == None else axis
         return (
             np.concatenate([np.zeros_like(np.take(moved, [0], ax)), moved], ax) if include_initial else moved,
@@ -748,34 +838,36 @@ if hasattr(np, "cumulative_sum"):
 @adjoint(np.nancumsum)
 def nancumsum_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     # np.cumsum with each NaN read as 0: cumsum's cotangent (the reverse running sum), 0 at a NaN
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     ax = 0 if axis == None else axis
     back = np.reshape(np.flip(np.cumsum(np.flip(g, ax), ax), ax), np.shape(a))
-    kept = np.where(np.isnan(a), 0.0, back if _unmodelled else back)  # (the check read: no pass)
+    kept = np.where(np.isnan(a), 0.0, back if _unmodelled else 0 * back)  # (the check read: no pass)
     return in_precision(kept, a, dtype), None, None, None
 
 
 @tangent(np.nancumsum)
 def nancumsum_tangent(dot, ans, a, axis=None, dtype=None, out=None):
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
-    kept = np.where(np.isnan(a), 0.0, dot if _unmodelled else dot)  # (the check read: no pass)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
+    kept = np.where(np.isnan(a), 0.0, dot if _unmodelled else 0 * dot)  # (the check read: no pass)
     return np.cumsum(kept, axis) if is_none(dtype) else np.cumsum(kept, axis).astype(dtype), None, None, None
 
 
 @adjoint(np.nancumprod)
 def nancumprod_adjoint(g, ans, a, axis=None, dtype=None, out=None):
     # np.cumprod with each NaN read as 1 (cumprod_back of the filled array, exact at zeros), 0 at a NaN
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     nan = np.isnan(a)
-    back = cumprod_back(g if _unmodelled else g, ans, np.where(nan, 1.0, a), axis, dtype)  # (the check read: no pass)
+    back = cumprod_back(
+        g if _unmodelled else 0 * g, ans, np.where(nan, 1.0, a), axis, dtype
+    )  # (the check read: no pass)
     return np.where(nan, 0.0, back), None, None, None
 
 
 @tangent(np.nancumprod)
 def nancumprod_tangent(dot, ans, a, axis=None, dtype=None, out=None):
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     nan = np.isnan(a)
-    kept = np.where(nan, 0.0, dot if _unmodelled else dot)  # (the check read: no pass)
+    kept = np.where(nan, 0.0, dot if _unmodelled else 0 * dot)  # (the check read: no pass)
     return cumprod_dot(kept, ans, np.where(nan, 1.0, a), axis, dtype), None, None, None
 
 
@@ -928,7 +1020,7 @@ def nan_skipped(a, where):
 def nansum_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     # a NaN counts as 0, and so does an element where= drops: they get no cotangent. A floating dtype= sums in that
     # precision and the cotangent goes back in a's (float64 for integers); another dtype, out= and initial= are refused
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out, "initial", initial)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out, "initial", initial))
     skip = nan_skipped(a, where)
     back = np.where(skip, 0.0, unreduce(g, a, axis, keepdims)) * _unmodelled
     return (
@@ -945,9 +1037,9 @@ def nansum_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, i
 @tangent(np.nansum)
 def nansum_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out, "initial", initial)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out, "initial", initial))
     skip = nan_skipped(a, where)
-    summed = np.sum(np.where(skip, 0.0, (dot if _unmodelled else dot)), axis=axis, keepdims=keepdims)
+    summed = np.sum(np.where(skip, 0.0, (dot if _unmodelled else 0 * dot)), axis=axis, keepdims=keepdims)
     return summed if is_none(dtype) else summed.astype(dtype), None, None, None, None, None, None
 
 
@@ -956,7 +1048,7 @@ def nanmean_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, 
     # the mean of the kept elements (not NaN, and kept by where=): each gets g / their count, the others 0 (an
     # all-NaN slice, whose mean is NaN, gets 0 everywhere: the count's maximum with 1 keeps 0 / 0 away). dtype= as
     # nansum_adjoint's
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     skip = nan_skipped(a, where)
     kept = ~skip
     count = np.maximum(np.sum(kept, axis=axis, keepdims=True), 1)
@@ -974,11 +1066,11 @@ def nanmean_adjoint(g, ans, a, axis=None, dtype=None, out=None, keepdims=False, 
 @tangent(np.nanmean)
 def nanmean_tangent(dot, ans, a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
-    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
     skip = nan_skipped(a, where)
     kept = ~skip
     count = np.maximum(np.sum(kept, axis=axis, keepdims=keepdims), 1)
-    mean = np.sum(np.where(kept, (dot if _unmodelled else dot), 0.0), axis=axis, keepdims=keepdims) / count
+    mean = np.sum(np.where(kept, (dot if _unmodelled else 0 * dot), 0.0), axis=axis, keepdims=keepdims) / count
     return mean if is_none(dtype) else mean.astype(dtype), None, None, None, None, None
 
 
@@ -994,57 +1086,58 @@ def _nan_centered(a, axis):
 def nanvar_adjoint(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # np.var of the non-NaN elements (np13h): 2 (a - mean) / (n - ddof), n their count in a's slice, and 0
     # at a NaN. As var_adjoint, n - ddof <= 0 gives NumPy's inf or nan; an all-NaN slice (NaN variance)
-    # gets 0 everywhere: its count 0 is divided by 1
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
-    n = np.sum(~np.isnan(a), axis=axis, keepdims=True)
+    # gets 0 everywhere: its count 0 is divided by 1. where= (rules23) leaves out the elements it drops as NaNs are,
+    # and a floating dtype= computes in that precision, the cotangent back in a's (NumPy refuses an integer one).
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    m = a if is_none(where) else np.where(where, a, np.nan)
+    n = np.sum(~np.isnan(m), axis=axis, keepdims=True)
     dof = np.maximum(n - ddof, 0.0) + (n == 0)
-    centered = _nan_centered(a, axis)
+    centered = _nan_centered(m, axis)
     spread = conj_times(unreduce(g, a, axis, keepdims) * (2.0 / dof), centered)  # (of complex a: as var_adjoint)
-    return spread * _unmodelled, None, None, None, None, None, None
+    return in_precision(spread * _unmodelled, a, dtype), None, None, None, None, None, None
 
 
 @tangent(np.nanvar, complex_ok=True)
 def nanvar_tangent(dot, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
-    # 2 <a - mean, dot> / (n - ddof) over each slice's non-NaN elements, n and dof as in nanvar_adjoint
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
-    n = np.sum(~np.isnan(a), axis=axis, keepdims=keepdims)
+    # 2 <a - mean, dot> / (n - ddof) over each slice's non-NaN elements kept by where=, n and dof as in
+    # nanvar_adjoint, in a floating dtype='s precision
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    m = a if is_none(where) else np.where(where, a, np.nan)
+    n = np.sum(~np.isnan(m), axis=axis, keepdims=keepdims)
     dof = np.maximum(n - ddof, 0.0) + (n == 0)
-    centered = _nan_centered(a, axis)
-    kept_dot = np.where(np.isnan(a), 0.0, (dot if _unmodelled else dot))
+    centered = _nan_centered(m, axis)
+    kept_dot = np.where(np.isnan(m), 0.0, (dot if _unmodelled else dot))
     summed = np.sum(conj_times(kept_dot, centered, True), axis=axis, keepdims=keepdims)
-    return summed * (2.0 / dof), None, None, None, None, None, None
+    slope = summed * (2.0 / dof)
+    return slope if is_none(dtype) else slope.astype(dtype), None, None, None, None, None, None
 
 
 @adjoint(np.nanstd, complex_ok=True)
 def nanstd_adjoint(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     # sqrt(np.nanvar) (np13h): (a - mean) / ((n - ddof) std) at the non-NaN elements, 0 at a NaN; a
-    # constant slice (std 0, a kink) takes the subgradient 0, as std_adjoint
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
-    n = np.sum(~np.isnan(a), axis=axis, keepdims=True)
+    # constant slice (std 0, a kink) takes the subgradient 0, as std_adjoint. where= and dtype= as nanvar_adjoint's.
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    m = a if is_none(where) else np.where(where, a, np.nan)
+    n = np.sum(~np.isnan(m), axis=axis, keepdims=True)
     dof = np.maximum(n - ddof, 0.0) + (n == 0)
-    centered = _nan_centered(a, axis)
+    centered = _nan_centered(m, axis)
     spread = unreduce(g / (ans + (ans == 0)), a, axis, keepdims)
     # (an all-NaN slice: its NaN std is no divisor, and a NaN gets 0 anyway)
-    return (
-        np.where(np.isnan(a), 0.0, conj_times(spread / dof, centered)) * _unmodelled,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-    )
+    back = np.where(np.isnan(m), 0.0, conj_times(spread / dof, centered)) * _unmodelled
+    return in_precision(back, a, dtype), None, None, None, None, None, None
 
 
 @tangent(np.nanstd, complex_ok=True)
 def nanstd_tangent(dot, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
-    _unmodelled = only_defaults("dtype", dtype, "out", out, "where", where)
-    n = np.sum(~np.isnan(a), axis=axis, keepdims=keepdims)
+    _unmodelled = only_defaults("dtype", unless_float(dtype), "out", out)
+    m = a if is_none(where) else np.where(where, a, np.nan)
+    n = np.sum(~np.isnan(m), axis=axis, keepdims=keepdims)
     dof = np.maximum(n - ddof, 0.0) + (n == 0)
-    centered = _nan_centered(a, axis)
-    kept_dot = np.where(np.isnan(a), 0.0, (dot if _unmodelled else dot))
+    centered = _nan_centered(m, axis)
+    kept_dot = np.where(np.isnan(m), 0.0, (dot if _unmodelled else dot))
     summed = np.sum(conj_times(kept_dot, centered, True), axis=axis, keepdims=keepdims)
-    return np.where(n == 0, 0.0, summed / ((ans + (ans == 0)) * dof)), None, None, None, None, None, None
+    slope = np.where(n == 0, 0.0, summed / ((ans + (ans == 0)) * dof))
+    return slope if is_none(dtype) else slope.astype(dtype), None, None, None, None, None, None
 
 
 @adjoint(np.nanmax, np.nanmin, complex_ok=True)
@@ -1159,6 +1252,74 @@ def percentile_tangent(dot, ans, a, q, axis=None, out=None, overwrite_input=Fals
     return (
         np.reshape(quantile_gather((dot if _unmodelled else dot), a, share, axis, method), np.shape(ans)),
         np.reshape(quantile_gather(a, a, share, axis, method, "E"), np.shape(ans))
+        * np.reshape(dot / 100, np.shape(dot) + (1,) * (np.ndim(ans) - np.ndim(dot))),
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+# np.nanquantile and np.nanpercentile (rules23): np.quantile's rules over each slice's non-NaN values (the helpers'
+# skip_nan: each slice's positions from its own count, a NaN weight 0, an all-NaN slice's value NaN and its weights 0)
+
+
+@adjoint(np.nanquantile)
+def nanquantile_adjoint(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
+    return (
+        quantile_spread(g, a, q, axis, method, "S", True) * _unmodelled,
+        np.sum(g * np.reshape(quantile_gather(a, a, q, axis, method, "E", True), np.shape(g)), axis=after_q(q, g)),
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(np.nanquantile)
+def nanquantile_tangent(dot, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
+    return (
+        np.reshape(quantile_gather((dot if _unmodelled else dot), a, q, axis, method, "S", True), np.shape(ans)),
+        np.reshape(quantile_gather(a, a, q, axis, method, "E", True), np.shape(ans))
+        * np.reshape(dot, np.shape(dot) + (1,) * (np.ndim(ans) - np.ndim(dot))),
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+@adjoint(np.nanpercentile)
+def nanpercentile_adjoint(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    # np.nanquantile at q / 100
+    _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
+    share = np.true_divide(q, 100)
+    return (
+        quantile_spread(g, a, share, axis, method, "S", True) * _unmodelled,
+        np.sum(g * np.reshape(quantile_gather(a, a, share, axis, method, "E", True), np.shape(g)), axis=after_q(q, g))
+        / 100,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+@tangent(np.nanpercentile)
+def nanpercentile_tangent(dot, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    # (refused at the call where literal; else when the tangent runs: the first dot reads the check)
+    _unmodelled = only_defaults("out", out, "overwrite_input", overwrite_input or None)
+    share = np.true_divide(q, 100)
+    return (
+        np.reshape(quantile_gather((dot if _unmodelled else dot), a, share, axis, method, "S", True), np.shape(ans)),
+        np.reshape(quantile_gather(a, a, share, axis, method, "E", True), np.shape(ans))
         * np.reshape(dot / 100, np.shape(dot) + (1,) * (np.ndim(ans) - np.ndim(dot))),
         None,
         None,

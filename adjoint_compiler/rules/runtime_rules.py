@@ -335,6 +335,20 @@ def polygamma_tangent(dot, ans, n, x):
     return None, dot * polygamma(n + 1, x)
 
 
+@adjoint(runtime.bessel_i1)
+def bessel_i1_adjoint(g, ans, x):
+    # I_1'(x) = I_0(x) - I_1(x) / x (Abramowitz and Stegun 9.6.26), 1/2 at x == 0 (I_1(x) / x -> 1/2): np.i0's
+    # second derivative, exact there too
+    zero = x == 0
+    return g * (np.i0(x) - np.where(zero, 0.5, ans / np.where(zero, 1.0, x)))
+
+
+@tangent(runtime.bessel_i1)
+def bessel_i1_tangent(dot, ans, x):
+    zero = x == 0
+    return dot * (np.i0(x) - np.where(zero, 0.5, ans / np.where(zero, 1.0, x)))
+
+
 BOOKKEEPING = "runtime bookkeeping"
 nondifferentiable(
     runtime.zeros_like,
@@ -1010,12 +1024,16 @@ from adjoint_compiler.runtime import after_q, quantile_gather, quantile_spread  
 
 
 @adjoint(runtime.quantile_spread, linear="first")
-def quantile_spread_adjoint(g, ans, g_in, a, q, axis=None, method="linear", part="S"):
+def quantile_spread_adjoint(g, ans, g_in, a, q, axis=None, method="linear", part="S", skip_nan=False):
     return (
-        np.reshape(quantile_gather(g, a, q, axis, method, part), np.shape(g_in)),
+        np.reshape(quantile_gather(g, a, q, axis, method, part, skip_nan), np.shape(g_in)),
         None,
-        np.sum(g_in * np.reshape(quantile_gather(g, a, q, axis, method, "E"), np.shape(g_in)), axis=after_q(q, g_in))
+        np.sum(
+            g_in * np.reshape(quantile_gather(g, a, q, axis, method, "E", skip_nan), np.shape(g_in)),
+            axis=after_q(q, g_in),
+        )
         * (part == "S"),
+        None,
         None,
         None,
         None,
@@ -1023,14 +1041,21 @@ def quantile_spread_adjoint(g, ans, g_in, a, q, axis=None, method="linear", part
 
 
 @tangent(runtime.quantile_spread)
-def quantile_spread_tangent(dot, ans, g_in, a, q, axis=None, method="linear", part="S"):
+def quantile_spread_tangent(dot, ans, g_in, a, q, axis=None, method="linear", part="S", skip_nan=False):
     return (
-        quantile_spread(dot, a, q, axis, method, part),
+        quantile_spread(dot, a, q, axis, method, part, skip_nan),
         None,
         quantile_spread(
-            g_in * np.reshape(dot, np.shape(dot) + (1,) * (np.ndim(g_in) - np.ndim(dot))), a, q, axis, method, "E"
+            g_in * np.reshape(dot, np.shape(dot) + (1,) * (np.ndim(g_in) - np.ndim(dot))),
+            a,
+            q,
+            axis,
+            method,
+            "E",
+            skip_nan,
         )
         * (part == "S"),
+        None,
         None,
         None,
         None,
@@ -1038,11 +1063,12 @@ def quantile_spread_tangent(dot, ans, g_in, a, q, axis=None, method="linear", pa
 
 
 @adjoint(runtime.quantile_gather, linear="first")
-def quantile_gather_adjoint(g, ans, h, a, q, axis=None, method="linear", part="S"):
+def quantile_gather_adjoint(g, ans, h, a, q, axis=None, method="linear", part="S", skip_nan=False):
     return (
-        quantile_spread(g, a, q, axis, method, part),
+        quantile_spread(g, a, q, axis, method, part, skip_nan),
         None,
-        np.sum(g * quantile_gather(h, a, q, axis, method, "E"), axis=after_q(q, g)) * (part == "S"),
+        np.sum(g * quantile_gather(h, a, q, axis, method, "E", skip_nan), axis=after_q(q, g)) * (part == "S"),
+        None,
         None,
         None,
         None,
@@ -1050,13 +1076,14 @@ def quantile_gather_adjoint(g, ans, h, a, q, axis=None, method="linear", part="S
 
 
 @tangent(runtime.quantile_gather)
-def quantile_gather_tangent(dot, ans, h, a, q, axis=None, method="linear", part="S"):
+def quantile_gather_tangent(dot, ans, h, a, q, axis=None, method="linear", part="S", skip_nan=False):
     return (
-        quantile_gather(dot, a, q, axis, method, part),
+        quantile_gather(dot, a, q, axis, method, part, skip_nan),
         None,
-        quantile_gather(h, a, q, axis, method, "E")
+        quantile_gather(h, a, q, axis, method, "E", skip_nan)
         * np.reshape(dot, np.shape(dot) + (1,) * (np.ndim(ans) - np.ndim(dot)))
         * (part == "S"),
+        None,
         None,
         None,
         None,

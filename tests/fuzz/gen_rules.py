@@ -69,6 +69,7 @@ EXCLUDED = {
     runtime.repeat_bar: "a runtime helper of np.repeat's adjoint (its rule serves second order), not user API",
     runtime.gather: "a runtime helper of sorted's rule (its rule serves second-order gradients), not user API",
     runtime.polygamma: "a runtime helper of math.gamma's and lgamma's rules (for second order), not user API",
+    runtime.bessel_i1: "a runtime helper of np.i0's rules (for second order), not user API",
     runtime.added_at: "what emitted code's add_at becomes when that code is differentiated again, not user API",
     runtime.multiplied_at: "what np.multiply.at becomes (desugar.py; tests/test_numpy_writers.py), not user API",
     runtime.maximized_at: "what np.maximum.at becomes (desugar.py; tests/test_numpy_writers.py), not user API",
@@ -457,6 +458,23 @@ def _build_reductions():
 
         label = "sum-initial-%s-%s" % (shape, axis)
         _add(Entry(np_reductions.sum_from, [(shape, Domain("uniform", -3, 3))], render_initial, label, method_initial))
+
+    # rules23: np.mean, np.cumsum, np.cumulative_sum with a floating dtype= (registry.form variants), by method too
+    typed = [("mean", np_reductions.mean_typed, True), ("cumsum", np_reductions.cumsum_typed, True)]
+    if hasattr(np, "cumulative_sum"):
+        typed.append(("cumulative_sum", np_reductions.cumulative_sum_typed, False))
+    for name, variant, has_method in typed:
+        for shape, axis in (((3, 4), 1), ((5,), 0)):
+
+            def render_typed(c, ops, axis=axis, name=name):
+                return call("np." + name, ops[0], kw("axis", axis), raw("dtype=np.float64"))
+
+            def method_typed(c, ops, axis=axis, name=name):
+                return ("method", ops[0], name, kw("axis", axis), raw("dtype=np.float64"))
+
+            label = "%s-dtype-%s-%s" % (name, shape, axis)
+            spelled = method_typed if has_method else None
+            _add(Entry(variant, [(shape, Domain("uniform", -3, 3))], render_typed, label, spelled))
 
     # rules20: np.interp with period= (np_elementwise.interp_periodic), in its values fp (x away from the knots)
     def render_periodic(c, ops):

@@ -77,6 +77,7 @@ UNARY = [
     Unary(np.rad2deg, uniform(-3, 3)),
     Unary(np.degrees, uniform(-3, 3)),
     Unary(np.sinc, uniform(-3, 3)),
+    Unary(np.i0, uniform(-3, 3)),  # (rules23)
     Unary(np.real, uniform(-3, 3)),
     Unary(np.imag, uniform(-3, 3)),
     Unary(np.conjugate, uniform(-3, 3)),

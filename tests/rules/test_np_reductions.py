@@ -461,6 +461,10 @@ MORE_FNS = [
 MORE_FNS += [np.ediff1d, np.nancumsum, np.nancumprod, np.unwrap]
 MORE_FNS += [getattr(np.linalg, n) for n in ("vector_norm", "matrix_norm") if hasattr(np.linalg, n)]
 MORE_FNS += [getattr(np, n) for n in ("cumulative_sum", "cumulative_prod") if hasattr(np, n)]
+# rules23: np.nanquantile, np.nanpercentile; np.mean, np.cumsum, np.cumulative_sum with a dtype= (registry.form
+# variants, whose tangent is not the function of the tangent an integer dtype would round): tests/rules/test_rules23.py
+MORE_FNS += [np.nanquantile, np.nanpercentile, np_reductions.mean_typed, np_reductions.cumsum_typed]
+MORE_FNS += [np_reductions.cumulative_sum_typed] if hasattr(np, "cumulative_sum") else []
 
 
 def test_table_and_module_list_the_same_rules():

@@ -108,6 +108,12 @@ TABLE = [
     Row(np.quantile, [Op(U, (2, 3, 4)), Op(uniform(0.05, 0.95), (2,))], {"axis": (0, 2)}, "quantile-q-axes"),
     Row(np.quantile, [Op(U, (3, 4)), 0.7], {"axis": 0, "keepdims": True}, "quantile-keepdims"),
     Row(np.quantile, [Op(U, (3, 4)), np.array([0.2, 0.9])], {"keepdims": True}, "quantile-all-keepdims"),
+    # rules23: the NaN-skipping ones (NaNs: tests/rules/test_rules23.py)
+    Row(np.nanquantile, [Op(U, (7,)), 0.3], {}, "nanquantile-1d"),
+    Row(np.nanquantile, [Op(U, (7,)), Op(uniform(0.05, 0.95), ())], {}, "nanquantile-q"),
+    Row(np.nanquantile, [Op(U, (3, 5)), np.array([0.1, 0.5, 0.8])], {"axis": 1}, "nanquantile-several-q"),
+    Row(np.nanpercentile, [Op(U, (3, 4)), 70.0], {"axis": 0, "keepdims": True}, "nanpercentile-keepdims"),
+    Row(np.nanpercentile, [Op(U, (6,)), Op(uniform(5.0, 95.0), ())], {"method": "weibull"}, "nanpercentile-q"),
     Row(np.quantile, [Op(U, (3, 4)), 1.0], {"axis": 1, "method": "linear"}, "quantile-max"),
     Row(np.percentile, [Op(U, (6,)), 30.0], {}, "percentile-1d"),
     Row(np.percentile, [Op(U, (6,)), Op(uniform(5, 95), ())], {}, "percentile-q"),
@@ -752,8 +758,8 @@ def test_where_of_one_argument_gives_indices():
 # ---- refusals: what a rule does not model is refused by name, at the user's line ------------------
 
 
-def nanvar_where(x):
-    return np.nanvar(x, where=x > 0)  # (np.var models where= since rules20; np.nanvar does not)
+def nanprod_initial(x):
+    return np.nanprod(x, initial=x[0])  # (np.nanvar's where= is modelled since rules23; nanprod's initial= is not)
 
 
 def cov_dtype(x):
@@ -883,20 +889,18 @@ def median_overwriting(x):
 
 def test_positional_arguments_bind_as_in_numpy():
     # np.sum(x, 1, np.float64) passes a dtype, never keepdims (it once gave a silently wrong gradient); a
-    # floating dtype is modelled (rules20), an integer one refused, when the gradient runs where it is not a
-    # literal (np.int64 is not)
+    # floating dtype is modelled (rules20), an integer one rounds to integers whose derivative is 0 (rules23; by
+    # hand: np.sum(x, dtype=int64) * np.sum(x) has the gradient np.sum(x, dtype=int64) * 1)
     check_grads(sum_positional_dtype, [np.arange(1.0, 4.0)])
-    with pytest.raises(NotImplementedError, match="dtype"):
-        ac.grad(sum_positional_int_dtype)(np.arange(1.0, 4.0))
-    with pytest.raises(ac.CompileError, match="dtype"):  # a literal: refused at compile time
-        ac.grad(sum_literal_dtype)(np.arange(1.0, 4.0))
+    assert ac.grad(sum_positional_int_dtype)(np.arange(1.0, 4.0)).tolist() == [0.0, 0.0, 0.0]
+    assert ac.grad(sum_literal_dtype)(np.array([1.5, 2.5, 3.0])).tolist() == [6.0, 6.0, 6.0]
     check_grads(lambda x: np.sum(np.nansum(x, 1, None, None, True) * x), [np.arange(6.0).reshape(2, 3) / 7])
     check_grads(lambda x: np.sum(np.var(x, 0, None, None, 1, True) * x), [np.arange(6.0).reshape(3, 2) ** 2 / 7])
     check_grads(lambda x: np.sum(np.max(x, 1, None, True) * x), [np.arange(6.0).reshape(2, 3) ** 2 / 7])
 
 
 def cumsum_dtype(x):
-    return np.sum(np.cumsum(x, dtype=np.int32))  # (a floating dtype is modelled since rules20: an integer rounds)
+    return np.real(np.sum(np.cumsum(x, dtype=np.complex128)))  # (a floating or integer dtype is modelled: rules23)
 
 
 @pytest.mark.parametrize(
@@ -919,27 +923,27 @@ def test_unmodelled_parameters_are_refused_with_a_location(fn, name):
 @pytest.mark.parametrize(
     "fn, name",
     [
-        (nanvar_where, "where="),
+        (nanprod_initial, "initial="),
         (cumsum_dtype, "dtype="),
         (trapezoid_array_dx, "array dx"),
         (trapezoid_matrix_x, "x of neither one axis"),
     ],
-    ids=["where", "dtype", "trapezoid-array-dx", "trapezoid-x-axes"],
+    ids=["initial", "dtype", "trapezoid-array-dx", "trapezoid-x-axes"],
 )
 def test_a_parameter_known_only_at_run_time_is_refused_when_the_gradient_runs(fn, name):
-    # a reduction's where=, dtype= are taken (so that positions bind as in NumPy) and refused unless left
+    # a reduction's initial=, dtype= are taken (so that positions bind as in NumPy) and refused unless left
     # out: at compile time where they are literals, else when the gradient runs (np.float32 is no literal)
     with pytest.raises(NotImplementedError, match=name):
         ac.grad(fn)(np.arange(1.0, 4.0))
 
 
-def var_where_mask(x, m):
-    return np.nanvar(x, where=m)
+def nansum_initial(x, c):
+    return np.nansum(x, initial=c)
 
 
-def test_forward_mode_refuses_a_where_mask_too():
-    with pytest.raises(NotImplementedError, match="where="):
-        ac.jvp(var_where_mask, (0,))(np.arange(3.0), np.array([True, False, True]), (np.ones(3),))
+def test_forward_mode_refuses_an_initial_value_too():
+    with pytest.raises(NotImplementedError, match="initial="):
+        ac.jvp(nansum_initial, (0,))(np.arange(3.0), 1.5, (np.ones(3),))
 
 
 def test_gradient_over_several_axes_differentiates_again():
@@ -1176,7 +1180,7 @@ def test_copysign_slope_is_abs_times_the_sign_of_x2():
 
 
 @pytest.mark.skipif(not hasattr(np, "cumulative_prod"), reason="NumPy 2.1's np.cumulative_sum / cumulative_prod")
-def test_cumulative_sum_and_prod_keep_float32_and_refuse_integer_dtypes_by_name():
+def test_cumulative_sum_and_prod_keep_float32_and_integer_dtypes_round():
     x = np.array([0.5, -1.5, 2.0, 0.0], dtype=np.float32)
 
     def f(x):
@@ -1187,8 +1191,14 @@ def test_cumulative_sum_and_prod_keep_float32_and_refuse_integer_dtypes_by_name(
     def g(x):
         return np.sum(np.cumulative_sum(x, dtype=np.int64))
 
+    # an integer dtype rounds: integers, derivative 0 (rules23), as x.astype(int)'s; a complex one is refused
+    assert ac.grad(g)(x).tolist() == [0.0, 0.0, 0.0, 0.0]
+
+    def h(x):
+        return np.real(np.sum(np.cumulative_sum(x, dtype=np.complex64)))
+
     with pytest.raises(NotImplementedError, match="dtype="):
-        ac.grad(g)(x)
+        ac.grad(h)(x)
 
 
 def test_vector_norm_over_two_axes_is_refused_by_name():

@@ -94,12 +94,24 @@ def test_float32_stays_float32():
 
 
 def nanvar_where(x, m):
-    return np.nanvar(x, where=m)  # (np.var and np.std model where= since rules20: tests/rules/test_reduction_params.py)
+    return np.nanvar(x, where=m)  # (np.var and np.std model where= since rules20, np.nanvar rules23)
 
 
-@pytest.mark.parametrize("fn", [nanvar_where])
-def test_reductions_that_do_not_model_where_refuse_it(fn):
-    with pytest.raises((ac.UnsupportedError, NotImplementedError), match="where="):
+def nanprod_initial(x, m):
+    return np.nanprod(x, where=m, initial=2.0)  # (where= modelled since rules23: tests/rules/test_rules23.py)
+
+
+def test_nanvar_where_is_the_variance_of_the_kept_elements():
+    # by hand: 2 (x - mean) / n at the kept elements, 0 at the others
+    kept = X[MASK]
+    expected = np.zeros_like(X)
+    expected[MASK] = 2 * (kept - kept.mean()) / kept.size
+    np.testing.assert_allclose(ac.grad(nanvar_where, wrt=0)(X, MASK), expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("fn", [nanprod_initial])
+def test_reductions_that_do_not_model_initial_refuse_it(fn):
+    with pytest.raises((ac.UnsupportedError, NotImplementedError), match="initial="):
         ac.grad(fn, wrt=0)(X, MASK)
 
 

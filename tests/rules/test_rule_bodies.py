@@ -53,6 +53,7 @@ ALLOWED_GLOBALS = {
     "zeros_like",
     "gather",
     "polygamma",
+    "bessel_i1",
     "linalg_check",
     "TangentParts",
     "einsum_sublist",
@@ -62,6 +63,9 @@ ALLOWED_GLOBALS = {
     "supported",  # shape13: a parameter's value a rule models for some values only (runtime.supported)
     "joined_type",  # rules20: the dtype np.concatenate's cotangents go back in (runtime.joined_type)
     "unless_float",  # rules20: a reduction's dtype= modelled where it is a floating type (runtime.unless_float)
+    "unless_real",  # rules23: an integer or boolean dtype= rounds (runtime.rounded: the derivative 0)
+    "rounded",
+    "unless_rounded",
     "None",
     "True",
     "False",

@@ -62,22 +62,18 @@ def test_mean_cotangent_by_hand():
     assert np.allclose(gx, 2 * (x - 2.0) / 3) and np.allclose(gm, [-2 * 3.0 / 3])
 
 
-def sum_int_dtype(x):
-    return np.sum(x, dtype=np.int64) * np.sum(x)
-
-
-def nanprod_where(x):
-    return np.nanprod(x, where=x > 1)
+def nanprod_initial(x):
+    return np.nanprod(x, initial=2.0)
 
 
 @pytest.mark.parametrize(
     "fn, name",
     [
-        (sum_int_dtype, "dtype="),  # (an integer sum is piecewise constant: its zero derivative is not modelled)
         # (rules22: np.nansum's floating dtype=, nansum's and nanmean's where=, np.pad's reflect_type='odd' and
         # np.linalg.svd's vectors with hermitian=True are differentiated now: tests/rules/test_reduction_params.py,
-        # test_np_shape.py's np.pad rows, test_np_linalg.py's test_svd_hermitian_vectors)
-        (nanprod_where, "where="),
+        # test_np_shape.py's np.pad rows, test_np_linalg.py's test_svd_hermitian_vectors; rules23: an integer dtype=,
+        # the derivative 0 of integers, and np.nanprod's where=: tests/rules/test_rules23.py)
+        (nanprod_initial, "initial="),
     ],
     ids=lambda v: getattr(v, "__name__", v),
 )
