@@ -28,7 +28,7 @@ import bisect
 import gast
 
 from adjoint_compiler import naming, trees
-from adjoint_compiler.optimize.facts import pure, stored
+from adjoint_compiler.optimize.facts import pure, pure_call, stored
 from adjoint_compiler.optimize.quotes import is_comment
 
 
@@ -100,6 +100,9 @@ def fuse_accumulations(stmts, quotes, folded=None, kept=None, facts=None):
         names = into = None
         if kind is Assign or kind is Expr and not is_comment(s):
             names, into = names_of(s, id(s), v)
+            changed = _changed_by_calls(s.value)
+            if changed:  # (xs_bar.pop(): what a call changes is stored into, for what moves past it)
+                into = into | changed
         value = s.value if kind is Assign else None
         if v is not None and _accumulation(s, v) and assigned.get(v) and v not in trees.all_names(value.right):
             place = assigned[v][-1]
@@ -108,6 +111,8 @@ def fuse_accumulations(stmts, quotes, folded=None, kept=None, facts=None):
             reads = trees.all_names(first.value)
             if not (
                 barrier > place
+                or j < i - 1
+                and _changed_by_calls(first.value)  # (its calls' effects would move past the statements between)
                 or named.get(v, -1) > place
                 or v == naming.COMMENT_FN
                 and comment > place
@@ -132,6 +137,16 @@ def fuse_accumulations(stmts, quotes, folded=None, kept=None, facts=None):
                 names = names | reads  # (s's value now holds first's)
         record(i, names, into)
         i += 1
+    return out
+
+
+def _changed_by_calls(value):
+    """The names ``value``'s calls may change (``xs.pop()``: ``xs``; ``f(a)``: ``a``), of the calls with effects
+    (``facts.pure``); empty where it has none."""
+    out = set()
+    for node in trees.walk(value):
+        if node.__class__ is gast.Call and not pure_call(node):
+            out |= trees.all_names(node)
     return out
 
 

@@ -17,12 +17,22 @@ import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from tests.fuzz import gen_control, gen_inplace, gen_numpy, gen_rules, gen_scalar, gen_state  # noqa: E402
+from tests.fuzz import gen_control, gen_inplace, gen_numpy, gen_objects, gen_rules, gen_scalar, gen_state  # noqa: E402
 from tests.fuzz import minimize, oracle  # noqa: E402
 from tests.fuzz.model import RandomChooser  # noqa: E402
 
 GENERATORS = {
-    g.NAME: g for g in (gen_scalar, gen_numpy, gen_control, gen_inplace, gen_inplace.Containers, gen_state, gen_rules)
+    g.NAME: g
+    for g in (
+        gen_scalar,
+        gen_numpy,
+        gen_control,
+        gen_inplace,
+        gen_inplace.Containers,
+        gen_state,
+        gen_rules,
+        gen_objects,
+    )
 }
 
 COLUMNS = ("programs", "passed", "rejected", "refused", "wrong", "internal", "crash", "timeout")

@@ -281,8 +281,9 @@ class Program:
 
     IMPORTS = ("import math", "import numpy as np")
 
-    def __init__(self, main, helpers=(), globals_=(), wrt=None, alt_ret=None, origin=None):
+    def __init__(self, main, helpers=(), globals_=(), wrt=None, alt_ret=None, origin=None, prelude=()):
         self.main = main
+        self.prelude = list(prelude)  # module-level source lines before the helpers (classes: gen_objects)
         self.helpers = list(helpers)
         self.globals_ = list(globals_)  # [(name, initial value as source text)]
         self.wrt = tuple(range(len(main.params))) if wrt is None else tuple(wrt)
@@ -294,7 +295,7 @@ class Program:
         return self.main.params
 
     def replace(self, **changes):
-        new = Program(self.main, self.helpers, self.globals_, self.wrt, self.alt_ret, self.origin)
+        new = Program(self.main, self.helpers, self.globals_, self.wrt, self.alt_ret, self.origin, self.prelude)
         new.__dict__.update(changes)
         return new
 
@@ -306,6 +307,8 @@ class Program:
             out += ["%s = %s" % g for g in self.globals_]
             out += ["", "", "def _reset():", "    global %s" % ", ".join(n for n, _ in self.globals_)]
             out += ["    " + _restore(n, init) for n, init in self.globals_]
+        if self.prelude:
+            out += ["", ""] + self.prelude
         for fn in self.helpers:
             out += ["", ""] + fn.lines()
         out += ["", ""] + self.main.lines(self.alt_ret if alternative else None)
