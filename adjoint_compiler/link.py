@@ -310,22 +310,24 @@ def _every_parameter(func, wrt):
     return {params[w] if isinstance(w, int) and 0 <= w < len(params) else w for w in wrt} == set(params)
 
 
-def frame_for(func, mode, bindings, varargs, called=True, wrt=None, partial=()):
+def frame_for(func, mode, bindings, varargs, called=True, wrt=None, partial=(), name=None):
     """The frame a compilation pushes: only plain vjps of a whole function (every parameter
     differentiated, as for a callee) and jvps of a called function (in the parameters that vary at
-    the call, ``wrt``) can be called recursively."""
+    the call, ``wrt``) can be called recursively. ``name``: the function's, where not ``func.__name__``
+    (a lambda, compiled as the def its source names)."""
+    name = name or func.__name__
     if mode == "vjp" and not bindings and varargs is None:
         if not called and wrt is not None and not _every_parameter(func, wrt):
             return None  # its pullback returns fewer cotangents than a recursive call unpacks: compile a callee's
-        return Frame(func, naming.VJP_FN.format(func.__name__), mode)
+        return Frame(func, naming.VJP_FN.format(name), mode)
     if mode == "jvp" and called and not bindings and varargs is None:
         code = func.__code__
         params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
         wrt = tuple(range(len(params))) if wrt is None else tuple(wrt)
         if any(not isinstance(i, int) or not 0 <= i < len(params) for i in wrt + tuple(partial)):
             return None  # an argument gathered by *args (a decorator's wrapper(*args, **kwargs)): no named jvp
-        name = jvp_name(func.__name__, params, [params[i] for i in wrt], [params[i] for i in partial])
-        return Frame(func, name, mode, (wrt, tuple(partial)))
+        made = jvp_name(name, params, [params[i] for i in wrt], [params[i] for i in partial])
+        return Frame(func, made, mode, (wrt, tuple(partial)))
     return None
 
 

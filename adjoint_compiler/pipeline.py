@@ -171,6 +171,10 @@ def _compile_callee(fn, wrt, static, varargs, stack, mode="vjp", partial=()):
 def _source(c):
     c.src = source.read(c.func)
     c.tree = c.src.tree
+    if c.frame is not None and c.tree.name != c.func.__name__:
+        # a lambda compiles as the def its source names (p = lambda r: ...: p): so are its frame and its calls
+        named = link.frame_for(c.func, c.mode, c.bindings, c.varargs, c.called, c.wrt, c.partial, c.tree.name)
+        c.frame.name = named.name
     source.note_complex(c.tree)
     return c.tree
 
