@@ -58,8 +58,8 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CHECKED = 2  # calls checked per objective
-LIMIT = 400  # objective calls per example
-SECONDS = 20.0  # of run 1, after which the example stops at its next objective call
+LIMIT = 150  # objective calls per example
+SECONDS = 8.0  # of run 1, after which the example stops at its next objective call
 SHRINK = 5  # imread's images, this many times smaller on each side
 LOCATED = re.compile(r"\.py:\d+:\d+: error: ")
 NOT_EXAMPLES = {"data.py", "data_mnist.py", "__init__.py"}
@@ -285,12 +285,20 @@ class Transform:
             fun = self.fun.ours() if isinstance(self.fun, Transform) else as_compiled(self.fun)
             wrt = self.argnum
             if self.op == "elementwise_grad":
-                self._ours = elementwise(fun, wrt)
+                self._ours = elementwise(fun, wrt, self.arity())
             elif self.op == "hessian_vector_product":
                 self._ours = ac.hvp(fun, wrt=wrt)
             else:
                 self._ours = getattr(ac, self.op)(fun, wrt=wrt)
         return self._ours
+
+    def arity(self):
+        """The number of positional parameters of the function at the bottom of the transforms, or None."""
+        base = self.fun
+        while isinstance(base, Transform):
+            base = base.fun
+        code = getattr(base, "__code__", None)
+        return None if code is None or code.co_flags & inspect.CO_VARARGS else code.co_argcount
 
     def check(self, args, kwargs, entry, gens):
         """(result, detail) of ours against autograd's result and central differences at ``args``."""
@@ -378,15 +386,16 @@ def call_plain(fun, args, kwargs):
     return fun(*args, **kwargs)
 
 
-def elementwise(fun, wrt):
+def elementwise(fun, wrt, arity):
     """autograd's elementwise_grad: the vjp with a cotangent of ones, as a function of the compiler's
-    (written to a file, FUN and WRT its globals, so that it can be differentiated again)."""
+    (written to a file, FUN its global, so that it can be differentiated again)."""
     import adjoint_compiler as ac
 
+    params = "*args" if arity is None else ", ".join("x%d" % i for i in range(arity))
     return _module_function(
-        "def elementwise_grad(*args):\n"
-        "    value, back = ac.vjp(FUN, wrt=%r)(*args)\n"
-        "    return back(np.ones_like(value))\n" % (wrt,),
+        "def elementwise_grad(%s):\n"
+        "    value, back = ac.vjp(FUN, wrt=%r)(%s)\n"
+        "    return back(np.ones_like(value))\n" % (params, wrt, params),
         "elementwise_grad",
         FUN=fun,
         ac=ac,
