@@ -19,19 +19,22 @@ few sizes of EDITS made smaller:
    ``check_grads`` checks) is a call of an *objective*: its arguments, autograd's result and the state of
    the random generators the objective reaches are saved;
 2. with ``autograd.numpy`` as NumPy itself (the shim's mapping, ``autograd.extend.defvjp`` as
-   ``ac.register_adjoint``): the same calls at the same arguments. At the first CHECKED calls of each
-   objective, adjoint_compiler's transform of the function (``ac.grad``, ``ac.value_and_grad``,
-   ``ac.vjp``, ``ac.jacobian``, ``ac.hessian``, ``ac.hvp``) is compared with autograd's result and with
-   central differences along a random direction (the generators reset before each evaluation, so a
-   stochastic objective draws the same noise). Every call returns autograd's result, so the example
-   follows autograd's path to its next objectives.
+   ``ac.register_adjoint``, autograd's ``misc.flatten.flatten`` given an adjoint, its ``fixed_point`` a
+   plain loop, its ``scipy.signal`` read from its source): the same calls at the same arguments. At the
+   first CHECKED calls of each objective, adjoint_compiler's transform of the function (``ac.grad``,
+   ``ac.value_and_grad``, ``ac.vjp``, ``ac.jacobian``, ``ac.hessian``, ``ac.hvp``) is compared with
+   autograd's result and with central differences along a random direction (the generators reset before each
+   evaluation, so a stochastic objective draws the same noise). Every call returns autograd's result, so the
+   example follows autograd's path to its next objectives.
 
-An example stops at its LIMIT-th objective call or after SECONDS seconds of run 1. Each objective ends
-in one of: pass; refused (a CompileError located at the user's line); WRONG (a derivative that agrees
-with neither autograd nor the differences: the number that must stay 0); crash (any other exception,
+An example stops at its LIMIT-th objective call or after SECONDS seconds of run 1. Each objective ends in
+one of: pass; refused (a CompileError located at the user's line, or the TypeError of ``ac.grad`` of an
+output that is not a scalar, which autograd's grad takes where it has one element); WRONG (a derivative that
+agrees with neither autograd nor the differences: the number that must stay 0); crash (any other exception,
 or a refusal without a location). An example whose run 1 raises is listed as "original fails" (its
 objectives met before still count); those built on autograd's tracer or boxes (AUTOGRAD_SPECIFIC) are not
-counted. Exit status 1 if anything is WRONG or crashes.
+counted. ``--scale 1.001`` multiplies our derivatives: every objective that passed should then be WRONG.
+Exit status 1 if anything is WRONG or crashes.
 """
 
 import argparse
@@ -60,6 +63,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 CHECKED = 2  # calls checked per objective
 LIMIT = 150  # objective calls per example
 SECONDS = 8.0  # of run 1, after which the example stops at its next objective call
+SCALE = "AC_EXAMPLES_SCALE"  # (environment) --scale: our results times this, to see the harness find them WRONG
 SHRINK = 5  # imread's images, this many times smaller on each side
 LOCATED = re.compile(r"\.py:\d+:\d+: error: ")
 NOT_EXAMPLES = {"data.py", "data_mnist.py", "__init__.py"}
@@ -308,20 +312,18 @@ class Transform:
         same_inputs = entry["inputs"] is not None and equal(pickle.loads(entry["inputs"]), (args, kwargs))
         try:
             set_states(gens, entry["states"])
-            ours = self.ours()(*copy.deepcopy(args), **kwargs)
+            ours = scaled(self.ours()(*copy.deepcopy(args), **kwargs), float(os.environ.get(SCALE, "1")))
         except (ac.CompileError, NotImplementedError) as e:
             message = str(e).splitlines()[0]
             if isinstance(e, ac.CompileError) and LOCATED.search(message):
                 return "refused", message
             return "crash", "unlocated %s: %s" % (type(e).__name__, message)
+        except TypeError as e:
+            if "use adjoint_compiler.vjp" in str(e):  # SPEC: grad of a non-scalar output (autograd's takes size 1)
+                return "refused", "TypeError: %s" % str(e).splitlines()[0]
+            return crashed(e)
         except Exception as e:
-            where = traceback.extract_tb(e.__traceback__)[-1]
-            return "crash", "%s: %s (at %s:%d)" % (
-                type(e).__name__,
-                str(e).splitlines()[:1],
-                os.path.basename(where.filename),
-                where.lineno,
-            )
+            return crashed(e)
         agrees = same_inputs and close(ours, reference)
         problem = (
             None
@@ -378,6 +380,27 @@ class Transform:
             exact, approx = np.array([flatten(grads if len(wrt) > 1 else [grads]) @ d]), np.array([np.sum(slope)])
         ok = bool(np.allclose(exact, approx, rtol=1e-4, atol=1e-6 * max(1.0, float(np.max(np.abs(approx))))))
         return "derivative along a direction %s, differences %s" % (exact[:3], approx[:3]), ok
+
+
+def crashed(e):
+    where = traceback.extract_tb(e.__traceback__)[-1]
+    return "crash", "%s: %s (at %s:%d)" % (
+        type(e).__name__,
+        str(e).splitlines()[:1],
+        os.path.basename(where.filename),
+        where.lineno,
+    )
+
+
+def scaled(v, k):
+    """``v`` times ``k`` leaf by leaf (``--scale``: the harness checked, its WRONG found)."""
+    if k == 1.0:
+        return v
+    if isinstance(v, (list, tuple)):
+        return type(v)(scaled(e, k) for e in v)
+    if isinstance(v, dict):
+        return {key: scaled(e, k) for key, e in v.items()}
+    return v * k
 
 
 def call_plain(fun, args, kwargs):
@@ -548,6 +571,9 @@ def patch_autograd(mode):
     VIEWS["autograd.misc.fixed_points"] = view_module(
         "autograd.misc.fixed_points", fixed_point=_module_function(FIXED_POINT, "fixed_point")
     )
+    import adjoint_compiler as ac
+
+    ac.register_adjoint(sys.modules["autograd.misc.flatten"].flatten, flatten_rule)
     real_import = builtins.__import__
 
     def viewing_import(name, globals=None, locals=None, fromlist=(), level=0):
@@ -616,6 +642,12 @@ FIXED_POINT = '''def fixed_point(f, a, x0, distance, tol):
         x, x_prev = _f(x), x
     return x
 '''
+
+
+def flatten_rule(g, ans, value):
+    """autograd.misc.flatten.flatten (autograd's own code, make_vjp inside) as a user would port it: a
+    registered adjoint, its own unflatten taking the vector's cotangent back to the structure."""
+    return ans[1](g[0] if g[0] is not None else np.zeros_like(ans[0]))
 
 
 def defvjp_as_rule(fun, *makers, **kwargs):
@@ -776,6 +808,7 @@ def main(argv=None):
     parser.add_argument("--show", default="WRONG,crash,refused,original fails", help="results listed, or all")
     parser.add_argument("--timeout", type=int, default=240, help="seconds for one run of one example")
     parser.add_argument("--json", default=None, help="write the table to this file")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply our derivatives (checks the harness)")
     parser.add_argument("-k", default=None, help="only examples whose file name contains this")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -783,6 +816,7 @@ def main(argv=None):
         worker(*args.worker)
         return 0
     corpus = args.corpus or fetch_corpus(args.cache)
+    os.environ[SCALE] = repr(args.scale)
     counts, table = collections.Counter(), []
     scratch = tempfile.mkdtemp(prefix="ac_examples_")
     try:
