@@ -143,6 +143,7 @@ class Linker:
         defined = {
             m.group(1) for u in linked for text in u.definitions for m in re.finditer(r"^def (\w+)\(", text, re.M)
         }
+        _refuse_clashing_definitions(linked, src)
         helpers = emit.with_dependencies(set().union(*(u.helpers for u in linked)))
         for name in sorted(set(bound) & (defined | helpers)):
             raise CompileError(
@@ -151,6 +152,23 @@ class Linker:
                 src.location(src.tree),
             )
         return _without_copies(linked[0].merge(linked[1:]))
+
+
+def _refuse_clashing_definitions(units, src):
+    """Two different emitted functions of one name in one module (functions of one name in two modules, one
+    calling the other, each compiled to h_vjp): the later definition would replace the earlier, and a call
+    meant for one would run the other (a wrong derivative)."""
+    texts = {}
+    for unit in units:
+        for text in unit.definitions:
+            m = re.match(r"def (\w+)\(", text)
+            if m is not None and texts.setdefault(m.group(1), text) != text:
+                raise UnsupportedError(
+                    "two different functions whose derivative code is named %s (functions of one name in two "
+                    "modules) in one differentiated function" % m.group(1),
+                    src.location(src.tree) if src is not None else None,
+                    "rename one of them",
+                )
 
 
 def _without_copies(unit):

@@ -226,3 +226,17 @@ def test_two_jvp_variants_of_one_closure_share_its_cells():
     assert ac.jvp(one_closure_two_variants)(0.6, 1.0)[1] == pytest.approx(3.2, rel=1e-12)
     assert accumulated() == before + 2  # the closure's counter, once per call
     assert ac.grad(one_closure_two_variants)(0.6) == pytest.approx(3.2, rel=1e-12)
+
+
+def test_functions_of_one_name_in_two_modules_calling_each_other_are_refused(tmp_path, monkeypatch):
+    # both compile to h_vjp: one module of emitted code held two definitions of h_vjp, the later replacing the
+    # earlier, and the gradient lost a level (4 cos x where it is 8 cos x); refused, located, until renamed
+    from adjoint_compiler.errors import UnsupportedError
+    from tests.conftest import write_modules
+
+    text = "import numpy as np\n\n\ndef h(x):\n    return np.sum(FUN(x) * 2.0)\n"
+    m1, m2, m3 = write_modules(tmp_path, monkeypatch, ("ex23_h1", text), ("ex23_h2", text), ("ex23_h3", text))
+    m1.FUN, m2.FUN, m3.FUN = np.sin, m1.h, m2.h
+    assert ac.grad(m2.h)(0.3) == pytest.approx(4 * math.cos(0.3), rel=1e-12)  # (one level: no clash)
+    with pytest.raises(UnsupportedError, match=r"ex23_h2\.py:4:1: error: two different functions .* named h_vjp"):
+        ac.grad(m3.h)(0.3)
