@@ -240,3 +240,27 @@ def test_functions_of_one_name_in_two_modules_calling_each_other_are_refused(tmp
     assert ac.grad(m2.h)(0.3) == pytest.approx(4 * math.cos(0.3), rel=1e-12)  # (one level: no clash)
     with pytest.raises(UnsupportedError, match=r"ex23_h2\.py:4:1: error: two different functions .* named h_vjp"):
         ac.grad(m3.h)(0.3)
+
+
+def _sine(x):
+    return np.sin(x)
+
+
+def test_a_gradient_made_alike_in_four_modules_each_of_the_last_calls_the_one_before(tmp_path, monkeypatch):
+    # autograd's tanh.py: egrad(egrad(egrad(egrad(f)))), each level one function written alike in its own module;
+    # the fourth level's emitted elementwise_grad_dot_grad read the third's under its own name, its definition
+    # replacing it: the code called itself (RecursionError). d^k/dx^k sin: cos, -sin, -cos, sin (by hand)
+    from tests.conftest import write_modules
+
+    text = (
+        "import numpy as np\nimport adjoint_compiler as ac\n\n\ndef elementwise_grad(x):\n"
+        "    value, back = ac.vjp(FUN, wrt=0)(x)\n    return back(np.ones_like(value))\n"
+    )
+    levels = write_modules(tmp_path, monkeypatch, *[("ex23_egrad%d" % k, text) for k in range(4)])
+    inner = _sine
+    for module in levels:
+        module.FUN, inner = inner, module.elementwise_grad
+    x = np.linspace(-2.0, 2.0, 5)
+    expected = [np.cos(x), -np.sin(x), -np.cos(x), np.sin(x)]
+    for module, by_hand in zip(levels, expected):
+        np.testing.assert_allclose(module.elementwise_grad(x), by_hand, rtol=1e-10, atol=1e-12)
