@@ -61,7 +61,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CHECKED = 2  # calls checked per objective
-LIMIT = 150  # objective calls per example
+LIMIT = 450  # objective calls per example
 SECONDS = 8.0  # of run 1, after which the example stops at its next objective call
 SCALE = "AC_EXAMPLES_SCALE"  # (environment) --scale: our results times this, to see the harness find them WRONG
 SHRINK = 5  # imread's images, this many times smaller on each side
