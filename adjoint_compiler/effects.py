@@ -874,7 +874,10 @@ def _summarise_call(call, src, s, memo, local, params, state, changed, value_dep
             except Exception:  # noqa: BLE001
                 owner = None
             if (
-                not (owner is not None and (_is_module(owner) or _unchanged_by_methods(owner, f.attr)))
+                not (
+                    owner is not None
+                    and (_is_module(owner) or _unchanged_by_methods(owner, f.attr) or _ruled_method(owner, f.attr))
+                )
                 and f.attr not in FRESH_METHODS
                 and f.attr not in _PURE_METHODS
             ):
@@ -983,6 +986,24 @@ def _unchanged_by_methods(owner, method):
     if isinstance(owner, np.ufunc):
         return method != "at"
     return isinstance(owner, types.BuiltinFunctionType)
+
+
+def _ruled_method(owner, method):
+    """A method of a global object that has a rule (``norm.logpdf`` of a SciPy distribution) or is declared
+    not differentiable, and draws nothing: such rules are of pure functions, so the call changes nothing of
+    the object."""
+    if isinstance(owner, type):
+        return False
+    try:
+        bound = inspect.getattr_static(owner, method)
+    except AttributeError:
+        return False
+    if not callable(bound) or isinstance(bound, property):
+        return False
+    bound = getattr(owner, method)
+    if registry.draws(bound):  # (a generator's draw advances its state)
+        return False
+    return registry.lookup(bound) is not None or registry.is_nondifferentiable(bound)
 
 
 # array methods that change nothing

@@ -143,6 +143,7 @@ class Linker:
         defined = {
             m.group(1) for u in linked for text in u.definitions for m in re.finditer(r"^def (\w+)\(", text, re.M)
         }
+        _refuse_clashing_definitions(linked, src)
         helpers = emit.with_dependencies(set().union(*(u.helpers for u in linked)))
         for name in sorted(set(bound) & (defined | helpers)):
             raise CompileError(
@@ -151,6 +152,29 @@ class Linker:
                 src.location(src.tree),
             )
         return _without_copies(linked[0].merge(linked[1:]))
+
+
+_RENAMED_SUFFIX = re.compile(r"\b(\w+?)_\d+\b")
+
+
+def _refuse_clashing_definitions(units, src):
+    """Two different emitted functions of one name in one module (functions of one name in two modules, one
+    calling the other, each compiled to h_vjp): the later definition would replace the earlier, and a call
+    meant for one would run the other (a wrong derivative)."""
+    texts = {}
+    for unit in units:
+        for text in unit.definitions:
+            m = re.match(r"def (\w+)\(", text)
+            # (two compilations of one function may differ in the suffixes the linker gave the globals they
+            # call, f_grad and f_grad_3: not refused)
+            shape = _RENAMED_SUFFIX.sub(r"\1", text)
+            if m is not None and texts.setdefault(m.group(1), shape) != shape:
+                raise UnsupportedError(
+                    "two different functions whose derivative code is named %s (functions of one name in two "
+                    "modules) in one differentiated function" % m.group(1),
+                    src.location(src.tree) if src is not None else None,
+                    "rename one of them",
+                )
 
 
 def _without_copies(unit):
@@ -310,22 +334,24 @@ def _every_parameter(func, wrt):
     return {params[w] if isinstance(w, int) and 0 <= w < len(params) else w for w in wrt} == set(params)
 
 
-def frame_for(func, mode, bindings, varargs, called=True, wrt=None, partial=()):
+def frame_for(func, mode, bindings, varargs, called=True, wrt=None, partial=(), name=None):
     """The frame a compilation pushes: only plain vjps of a whole function (every parameter
     differentiated, as for a callee) and jvps of a called function (in the parameters that vary at
-    the call, ``wrt``) can be called recursively."""
+    the call, ``wrt``) can be called recursively. ``name``: the function's, where not ``func.__name__``
+    (a lambda, compiled as the def its source names)."""
+    name = name or func.__name__
     if mode == "vjp" and not bindings and varargs is None:
         if not called and wrt is not None and not _every_parameter(func, wrt):
             return None  # its pullback returns fewer cotangents than a recursive call unpacks: compile a callee's
-        return Frame(func, naming.VJP_FN.format(func.__name__), mode)
+        return Frame(func, naming.VJP_FN.format(name), mode)
     if mode == "jvp" and called and not bindings and varargs is None:
         code = func.__code__
         params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
         wrt = tuple(range(len(params))) if wrt is None else tuple(wrt)
         if any(not isinstance(i, int) or not 0 <= i < len(params) for i in wrt + tuple(partial)):
             return None  # an argument gathered by *args (a decorator's wrapper(*args, **kwargs)): no named jvp
-        name = jvp_name(func.__name__, params, [params[i] for i in wrt], [params[i] for i in partial])
-        return Frame(func, name, mode, (wrt, tuple(partial)))
+        made = jvp_name(name, params, [params[i] for i in wrt], [params[i] for i in partial])
+        return Frame(func, made, mode, (wrt, tuple(partial)))
     return None
 
 

@@ -171,6 +171,10 @@ def _compile_callee(fn, wrt, static, varargs, stack, mode="vjp", partial=()):
 def _source(c):
     c.src = source.read(c.func)
     c.tree = c.src.tree
+    if c.frame is not None and c.tree.name != c.func.__name__:
+        # a lambda compiles as the def its source names (p = lambda r: ...: p): so are its frame and its calls
+        named = link.frame_for(c.func, c.mode, c.bindings, c.varargs, c.called, c.wrt, c.partial, c.tree.name)
+        c.frame.name = named.name
     source.note_complex(c.tree)
     return c.tree
 
@@ -317,6 +321,12 @@ def _reverse(c):
             if fn.name in taken:
                 fn.name += "_" + "_".join(c.wrt_names)
             while fn.name in taken:
+                fn.name += "_"
+        if not c.called:
+            # a global it reads has its name (h_dot_grad of one module calling that of another, made alike):
+            # its own definition would replace it in the module, and the call call itself
+            read = {n.id for n in trees.walk(fn) if isinstance(n, gast.Name)}
+            while fn.name in read:
                 fn.name += "_"
     c.tree = c.result.function
     return c.tree

@@ -3424,16 +3424,46 @@ def _odeint_parts(func, y0, t, args, tfirst):
             "import adjoint_compiler and scipy.integrate before calling this code"
         )
     args = args if isinstance(args, tuple) else (args,)
-    numeric = tuple(
-        k
-        for k, a in enumerate(args)
-        if isinstance(a, (int, float, np.ndarray, np.number)) and np.asarray(a).dtype.kind in "fiu"
-    )
+    numeric = tuple(k for k, a in enumerate(args) if _odeint_numeric(a))
 
     def call(y, s, values):
         return (s, y) + tuple(values) if tfirst else (y, s) + tuple(values)
 
     return integrate.odeint, ac, args, numeric, call
+
+
+def _odeint_numeric(a):
+    """Whether an argument of func is differentiated: a number, an array, or a list, tuple or dict of them
+    (a network's [(W, b), ...]: its cotangent has its structure, ``_odeint_flat`` and ``_odeint_shaped``)."""
+    if isinstance(a, (list, tuple, dict)):
+        parts = list(a.values()) if isinstance(a, dict) else a
+        return bool(parts) and all(_odeint_numeric(p) for p in parts)
+    return isinstance(a, (int, float, np.ndarray, np.number)) and np.asarray(a).dtype.kind in "fiu"
+
+
+def _odeint_flat(c, like):
+    """The numbers of cotangent ``c`` of argument ``like`` in one vector, in ``like``'s order (None: zeros)."""
+    if isinstance(like, (list, tuple, dict)):
+        keys = list(like) if isinstance(like, dict) else range(len(like))
+        return np.concatenate([_odeint_flat(None if c is None else c[k], like[k]) for k in keys])
+    return np.zeros(np.size(like)) if c is None else np.ravel(np.asarray(c, dtype=float))
+
+
+def _odeint_shaped(part, like):
+    """``part``, a vector of ``_odeint_flat``'s order, in the structure and shapes of ``like``."""
+    if isinstance(like, (list, tuple, dict)):
+        keys = list(like) if isinstance(like, dict) else range(len(like))
+        sizes = [_odeint_size(like[k]) for k in keys]
+        pieces = np.split(part, np.cumsum(sizes)[:-1]) if keys else []
+        made = [_odeint_shaped(piece, like[k]) for piece, k in zip(pieces, keys)]
+        return dict(zip(keys, made)) if isinstance(like, dict) else type(like)(made)
+    return _shaped_like(part, like)
+
+
+def _odeint_size(a):
+    if isinstance(a, (list, tuple, dict)):
+        return sum(_odeint_size(p) for p in (a.values() if isinstance(a, dict) else a))
+    return np.size(a)
 
 
 def _odeint_compiled(ac, transform, func, wrt, given):
@@ -3494,7 +3524,7 @@ def odeint_bars(g, ans, func, y0, t, args, full_output, tfirst, options):
     gs = np.reshape(np.asarray(g, dtype=float), ys.shape)
     n = ys.shape[1]
     positions = (1 if tfirst else 0,) + tuple(2 + k for k in numeric)
-    sizes = [np.size(args[k]) for k in numeric]
+    sizes = [_odeint_size(args[k]) for k in numeric]
     solve = _odeint_options(*options)
 
     def f(y, s):
@@ -3505,7 +3535,8 @@ def odeint_bars(g, ans, func, y0, t, args, full_output, tfirst, options):
         value, pullback = _odeint_compiled(ac, ac.vjp, func, positions, call(y, s, args))
         bars = pullback(np.reshape(-a, np.shape(value)))
         bars = bars if isinstance(bars, tuple) else (bars,)
-        return np.concatenate([np.ravel(value), *(np.ravel(np.asarray(b, dtype=float)) for b in bars)])
+        likes = (y,) + tuple(args[k] for k in numeric)
+        return np.concatenate([np.ravel(value)] + [_odeint_flat(b, like) for b, like in zip(bars, likes)])
 
     a = gs[-1].copy()
     theta_bar = np.zeros(sum(sizes))
@@ -3520,7 +3551,7 @@ def odeint_bars(g, ans, func, y0, t, args, full_output, tfirst, options):
         t_bar[0] = -np.dot(f(ys[0], times[0]), a - gs[0])
     args_bar = [None] * len(args)
     for k, part in zip(numeric, np.split(theta_bar, np.cumsum(sizes)[:-1])):
-        args_bar[k] = _shaped_like(part, args[k])
+        args_bar[k] = _odeint_shaped(part, args[k])
     return _shaped_like(a, y0), _shaped_like(t_bar, t), tuple(args_bar)
 
 
@@ -3540,6 +3571,11 @@ def odeint_dot(ans, func, y0, t, args, y0_dot, t_dot, args_dot, full_output, tfi
     if along_args:
         args_dot = args_dot if isinstance(args_dot, tuple) else (args_dot,)
         active = tuple(k for k in numeric if args_dot[k] is not None)
+        if any(isinstance(args[k], (list, tuple, dict)) for k in active):
+            raise NotImplementedError(
+                "the forward-mode derivative of scipy.integrate.odeint in an argument of func that is a list, "
+                "tuple or dict: pass its arrays as arguments of their own, or use reverse mode"
+            )
         positions = (1 if tfirst else 0,) + tuple(2 + k for k in active)
         dots = tuple(np.asarray(args_dot[k], dtype=float) * np.ones(np.shape(args[k])) for k in active)
     else:

@@ -102,3 +102,18 @@ def test_a_lambda_inside_a_lambda_on_one_line():
     expected = 2 * inner * (np.cos(a * b) - a * b * np.sin(a * b))
     np.testing.assert_allclose(ac.grad(OUTER)(a, b), expected, rtol=1e-12)
     np.testing.assert_allclose(ac.grad(OUTER)(a, b), testing.numerical_grad(OUTER, [a, b], 0), rtol=1e-6)
+
+
+def _negbin_rprime(x):
+    # autograd's negative_binomial_maxlike.py: lambdas bound to names, one taking grad of another and calling a
+    # third; its second derivative compiles p's jvp, named p_jvp after the lambda's name (was an InternalError)
+    loglike = lambda r, p: np.sum(r * np.log(1 - p) + x * np.log(p) + np.log(r + x))  # noqa: E731
+    p = lambda r: np.sum(x) / np.sum(r + x)  # noqa: E731
+    return lambda r: ac.grad(loglike)(r, p(r))
+
+
+def test_second_derivative_through_named_lambdas_calling_a_gradient():
+    rprime = _negbin_rprime(np.array([1.0, 4.0, 2.0]))
+    first = ac.grad(rprime)
+    assert np.isclose(first(2.0), central(rprime, 2.0), rtol=1e-6)
+    assert np.isclose(ac.grad(first)(2.0), central(first, 2.0), rtol=1e-5)

@@ -226,3 +226,41 @@ def test_two_jvp_variants_of_one_closure_share_its_cells():
     assert ac.jvp(one_closure_two_variants)(0.6, 1.0)[1] == pytest.approx(3.2, rel=1e-12)
     assert accumulated() == before + 2  # the closure's counter, once per call
     assert ac.grad(one_closure_two_variants)(0.6) == pytest.approx(3.2, rel=1e-12)
+
+
+def test_functions_of_one_name_in_two_modules_calling_each_other_are_refused(tmp_path, monkeypatch):
+    # both compile to h_vjp: one module of emitted code held two definitions of h_vjp, the later replacing the
+    # earlier, and the gradient lost a level (4 cos x where it is 8 cos x); refused, located, until renamed
+    from adjoint_compiler.errors import UnsupportedError
+    from tests.conftest import write_modules
+
+    text = "import numpy as np\n\n\ndef h(x):\n    return np.sum(FUN(x) * 2.0)\n"
+    m1, m2, m3 = write_modules(tmp_path, monkeypatch, ("ex23_h1", text), ("ex23_h2", text), ("ex23_h3", text))
+    m1.FUN, m2.FUN, m3.FUN = np.sin, m1.h, m2.h
+    assert ac.grad(m2.h)(0.3) == pytest.approx(4 * math.cos(0.3), rel=1e-12)  # (one level: no clash)
+    with pytest.raises(UnsupportedError, match=r"ex23_h2\.py:4:1: error: two different functions .* named h_vjp"):
+        ac.grad(m3.h)(0.3)
+
+
+def _sine(x):
+    return np.sin(x)
+
+
+def test_a_gradient_made_alike_in_four_modules_each_of_the_last_calls_the_one_before(tmp_path, monkeypatch):
+    # autograd's tanh.py: egrad(egrad(egrad(egrad(f)))), each level one function written alike in its own module;
+    # the fourth level's emitted elementwise_grad_dot_grad read the third's under its own name, its definition
+    # replacing it: the code called itself (RecursionError). d^k/dx^k sin: cos, -sin, -cos, sin (by hand)
+    from tests.conftest import write_modules
+
+    text = (
+        "import numpy as np\nimport adjoint_compiler as ac\n\n\ndef elementwise_grad(x):\n"
+        "    value, back = ac.vjp(FUN, wrt=0)(x)\n    return back(np.ones_like(value))\n"
+    )
+    levels = write_modules(tmp_path, monkeypatch, *[("ex23_egrad%d" % k, text) for k in range(4)])
+    inner = _sine
+    for module in levels:
+        module.FUN, inner = inner, module.elementwise_grad
+    x = np.linspace(-2.0, 2.0, 5)
+    expected = [np.cos(x), -np.sin(x), -np.cos(x), np.sin(x)]
+    for module, by_hand in zip(levels, expected):
+        np.testing.assert_allclose(module.elementwise_grad(x), by_hand, rtol=1e-10, atol=1e-12)

@@ -332,3 +332,36 @@ def test_odeint_second_derivatives_are_refused():
         ac.grad(twice)(0.5)
     with pytest.raises(ac.UnsupportedError, match=r"odeint .*second derivatives are not supported"):
         ac.hessian(decayed, 1)(np.ones(2), 0.5, np.linspace(0.0, 1.0, 3))
+
+
+def network(inputs, t, params):  # autograd's ode_net.py: the dynamics are a network of [(W, b), ...]
+    for W, b in params:
+        outputs = np.dot(inputs, W) + b
+        inputs = np.tanh(outputs)
+    return outputs
+
+
+def network_loss(params, y0, t):
+    pred = scipy_integrate.odeint(network, y0, t, tuple((params,)), rtol=1e-10, atol=1e-10)
+    return np.sum((pred - 1.0) ** 2)
+
+
+def test_odeint_in_an_argument_of_func_that_is_a_list_of_tuples_of_arrays():
+    # its cotangent has the list's structure (was a ValueError inside the emitted code, where it was not a zero)
+    rng = np.random.default_rng(5)
+    params = [(rng.standard_normal((2, 3)) * 0.5, rng.standard_normal(3) * 0.5)]
+    params.append((rng.standard_normal((3, 2)) * 0.5, rng.standard_normal(2) * 0.5))
+    y0, t = np.array([2.0, 0.0]), np.linspace(0.0, 1.5, 5)
+    grads = ac.grad(network_loss)(params, y0, t)
+    assert type(grads) is list and all(type(g) is tuple for g in grads)
+    for (gw, gb), (w, b), i in zip(grads, params, range(2)):
+        for g, x, j in ((gw, w, 0), (gb, b, 1)):
+
+            def moved(v, i=i, j=j):
+                changed = [list(p) for p in params]
+                changed[i][j] = v
+                return network_loss([tuple(p) for p in changed], y0, t)
+
+            np.testing.assert_allclose(g, odeint_differences(moved, (x,), 0), rtol=1e-5, atol=1e-7)
+    with pytest.raises(NotImplementedError, match="list, tuple or dict"):
+        ac.jvp(network_loss, wrt=0)(params, y0, t, [(np.ones_like(w), np.ones_like(b)) for w, b in params])
