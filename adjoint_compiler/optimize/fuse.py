@@ -75,6 +75,12 @@ def fuse_accumulations(stmts, quotes, folded=None, kept=None, facts=None):
             return entry[1], entry[2]
         return trees.all_names(b), stored(b)
 
+    def known_pure(b):
+        """Whether ``clean``'s scan found ``b``'s value pure, while it stands as scanned (no walk)."""
+        mark = folded.get(id(b))
+        found = facts.get(id(b)) if mark is not None and mark[0] is b and mark[1] is b.value else None
+        return found is not None and found[0] is mark and found[2]
+
     def record(k, names, into):
         """What ``out[k]`` touches, for the statements after it (``names``, ``into``: those of an assignment or
         expression other than a comment)."""
@@ -100,9 +106,10 @@ def fuse_accumulations(stmts, quotes, folded=None, kept=None, facts=None):
         names = into = None
         if kind is Assign or kind is Expr and not is_comment(s):
             names, into = names_of(s, id(s), v)
-            changed = _changed_by_calls(s.value)
-            if changed:  # (xs_bar.pop(): what a call changes is stored into, for what moves past it)
-                into = into | changed
+            if not known_pure(s):
+                changed = _changed_by_calls(s.value)
+                if changed:  # (xs_bar.pop(): what a call changes is stored into, for what moves past it)
+                    into = into | changed
         value = s.value if kind is Assign else None
         if v is not None and _accumulation(s, v) and assigned.get(v) and v not in trees.all_names(value.right):
             place = assigned[v][-1]
