@@ -248,9 +248,8 @@ class _Anf:
         self.changed = set().union(
             *[effects.changed_in_place(s) for s in trees.statements(fn) if isinstance(s, gast.stmt)]
         )
-        self.stored = collections.Counter(
-            n.id for n in trees.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))
-        )
+        self.fn = fn
+        self._stored = None  # name -> how many times the function binds it (``stores``, on first use)
         self.top_level = set()
         self.frozen = {}  # d -> the call that made it, of atoms assigned once, for ``d = norm(...)`` (``frozen_made``)
 
@@ -559,16 +558,26 @@ class _Anf:
         ``d`` itself otherwise, and the emitted code calls ``d.logpdf(x)``)."""
         if not (isinstance(value, gast.Call) and self.source is not None and id(self.origin) in self.top_level):
             return False
-        if self.stored[target.id] != 1 or any(k.arg is None for k in value.keywords):
+        if self.stores(target.id) != 1 or any(k.arg is None for k in value.keywords):
             return False
         if any(isinstance(a, gast.Starred) for a in value.args):
             return False
         maker = source_mod.global_value(value.func, self.source, self.locals)
         return any(registry.method_of_made(maker, m) is not None for m in ("logpdf", "logpmf"))
 
+    def stores(self, name):
+        """How many times the function binds ``name`` (a parameter once), counted in one walk when first asked."""
+        if self._stored is None:
+            self._stored = collections.Counter(
+                n.id
+                for n in trees.walk(self.fn)
+                if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))
+            )
+        return self._stored[name]
+
     def fixed(self, node):
         # a constant, or a local name stored once (a parameter never assigned): the same wherever it is read
-        return isinstance(node, gast.Constant) or (isinstance(node, gast.Name) and self.stored[node.id] == 1)
+        return isinstance(node, gast.Constant) or (isinstance(node, gast.Name) and self.stores(node.id) == 1)
 
     def fixed_atom(self, node):
         """``node`` as an atom that means the same wherever the frozen distribution made of it is used (``fixed``),

@@ -322,9 +322,10 @@ def _reverse(c):
                 fn.name += "_" + "_".join(c.wrt_names)
             while fn.name in taken:
                 fn.name += "_"
-        if not c.called:
+        if not c.called and fn.name in c.src.env:
             # a global it reads has its name (h_dot_grad of one module calling that of another, made alike):
-            # its own definition would replace it in the module, and the call call itself
+            # its own definition would replace it in the module, and the call call itself (the walk only where
+            # the environment has the name: most compilations)
             read = {n.id for n in trees.walk(fn) if isinstance(n, gast.Name)}
             while fn.name in read:
                 fn.name += "_"
