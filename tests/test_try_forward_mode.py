@@ -121,3 +121,22 @@ def test_an_except_clause_the_optimizer_empties_is_emitted_with_a_statement():
     # the emitted module did not parse: an internal error on user input
     assert ac.grad(broken_out)(2.0, 1) == 1.5
     assert ac.jvp(broken_out)(2.0, 1, 1.0) == (3.0, 1.5)
+
+
+def unread_raising_value(x):
+    # the value raises and nothing reads it: optimize dropped it as dead code, so the handler never ran
+    # (control fuzzer seed 40051: value_and_grad's value -0.97 where f gives -1.27)
+    try:
+        t = 0.0 if x > 100.0 else math.log(x - 5.0)  # (the log in a temporary of the conditional expression)
+    except ValueError:
+        x = x * 2.0
+    return x * x
+
+
+def test_a_raising_value_nothing_reads_still_takes_the_handler():
+    for x in (1.5, 7.0):  # the handler runs (f = 4 x**2), or not (f = x**2)
+        expected = 8 * x if x < 5 else 2 * x
+        value, grad = ac.value_and_grad(unread_raising_value)(x)
+        assert value == unread_raising_value(x)
+        assert grad == pytest.approx(expected)
+        assert ac.jvp(unread_raising_value)(x, 1.0) == (value, pytest.approx(expected))

@@ -28,7 +28,7 @@ def f(x):
 import gast
 
 from adjoint_compiler import effects, naming, trees
-from adjoint_compiler.optimize.facts import BLOCKS, pure, pure_call, stored
+from adjoint_compiler.optimize.facts import BLOCKS, pure, pure_call, stored, try_body
 from adjoint_compiler.optimize.fold import _negated, fold, neg_value, simplify
 from adjoint_compiler.optimize.fuse import fuse_accumulations, fuse_temporaries, sink_copies
 from adjoint_compiler.optimize.quotes import is_comment, without_empty_comments
@@ -235,11 +235,12 @@ class _Round:
         return value
 
 
-def _clean_block(stmts, reads, mutated, assigns, quotes, raising, state, adjoint=False, loop=False):
+def _clean_block(stmts, reads, mutated, assigns, quotes, raising, state, adjoint=False, loop=False, guarded=False):
     """``adjoint``: the block is adjoint code (after the "adjoint sweep" marker, or in a pullback). ``loop``:
     it is a loop's body (``fuse._fits``).
     ``raising``: the user's variables (their families) kept unread, see ``_raising``. ``state``: the
-    ``_Round``."""
+    ``_Round``. ``guarded``: the block is in a try statement's body (``facts.try_body``), where a value that may
+    raise is kept though nothing reads it: whether it raises decides whether the handler runs."""
     given = len(stmts)
     # each fusion removes a statement and rewrites one that stays, which leaves ``state.folded``
     stmts = fuse_temporaries(
@@ -254,20 +255,23 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, raising, state, adjoint
     if len(stmts) != given:
         state.changed = True
     out = []
-    for stmt in stmts:
+    for k, stmt in enumerate(stmts):
         if is_comment(stmt) and stmt.value.args[0].value == "adjoint sweep":
             adjoint = True
         if isinstance(stmt, BLOCKS):
             inner = adjoint or isinstance(stmt, gast.FunctionDef)
             looped = isinstance(stmt, (gast.For, gast.While))
-            stmt.body = _clean_block(stmt.body, reads, mutated, assigns, quotes, raising, state, inner, looped)
+            tried = guarded or k > 0 and isinstance(stmt, gast.If) and try_body(stmts[k - 1], stmt)
+            stmt.body = _clean_block(stmt.body, reads, mutated, assigns, quotes, raising, state, inner, looped, tried)
             if isinstance(stmt, (gast.For, gast.While)):
                 given = len(stmt.body)
                 stmt.body = sink_copies(stmt.body, reads, assigns)
                 if len(stmt.body) != given:  # each sunk copy removes a statement and renames reads after it
                     state.forget(stmt.body)
             if not isinstance(stmt, gast.FunctionDef):
-                stmt.orelse = _clean_block(stmt.orelse, reads, mutated, assigns, quotes, raising, state, adjoint)
+                stmt.orelse = _clean_block(
+                    stmt.orelse, reads, mutated, assigns, quotes, raising, state, adjoint, False, guarded
+                )
         if isinstance(stmt, gast.If) and _is_pass(stmt.body) and _is_pass(stmt.orelse) and pure(stmt.test):
             continue  # both arms folded away
         if (
@@ -309,6 +313,7 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, raising, state, adjoint
                 and reads.get(target.id, 0) == 0
                 and pure(stmt.value)
                 and (floats or naming.family(target.id)[:2] not in raising)
+                and (floats or not guarded or isinstance(stmt.value, (gast.Name, gast.Constant)))
             ):
                 continue
             if isinstance(target, gast.Name) and isinstance(stmt.value, gast.Name) and stmt.value.id == target.id:

@@ -29,6 +29,7 @@ def f(x):
 import gast
 
 from adjoint_compiler import naming, trees
+from adjoint_compiler.optimize.facts import try_body
 
 
 _NESTED = (gast.FunctionDef, gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
@@ -139,7 +140,7 @@ class _Interference:
             s = stmts[i]
             kind = type(s)
             live = live | raised
-            if kind is gast.If and i and _try_body(stmts[i - 1], s):
+            if kind is gast.If and i and try_body(stmts[i - 1], s):
                 # ``_try1 = try_(k, E)``, ``if _try1: body else: handler`` (desugar.try_): the body may stop at
                 # any statement and the handler run then, reading what was live when the try began
                 handler = self.block(s.orelse, live, loop, raised)
@@ -182,24 +183,6 @@ class _Interference:
                     self.interfere(defs, live, copied)
                     live = (live - defs) | uses
         return live
-
-
-def _try_body(marker, branch):
-    """Whether ``branch`` is the body branch of a try statement: ``_try1 = try_(k, E)`` (``runtime.try_`` under
-    the name desugar binds it to), then ``if _try1:``; not a with block's (``try_("with1")``), whose exception
-    leaves the function."""
-    call = getattr(marker, "value", None)
-    return (
-        type(marker) is gast.Assign
-        and type(call) is gast.Call
-        and type(call.func) is gast.Name
-        and call.func.id.lstrip("_") == "try_"
-        and type(branch.test) is gast.Name
-        and type(marker.targets[0]) is gast.Name
-        and marker.targets[0].id == branch.test.id
-        and bool(call.args)
-        and not (type(call.args[0]) is gast.Constant and isinstance(call.args[0].value, str))
-    )
 
 
 def _copies(stmts, depth, out):

@@ -59,4 +59,22 @@ def stored(stmt):
     return out
 
 
+def try_body(marker, branch):
+    """Whether ``branch`` is the body branch of a try statement: ``_try1 = try_(k, E)`` (``runtime.try_`` under
+    the name desugar binds it to), then ``if _try1:``; not a with block's (``try_("with1")``), whose exception
+    leaves the function."""
+    call = getattr(marker, "value", None)
+    return (
+        type(marker) is gast.Assign
+        and type(call) is gast.Call
+        and type(call.func) is gast.Name
+        and call.func.id.lstrip("_") == "try_"
+        and type(branch.test) is gast.Name
+        and type(marker.targets[0]) is gast.Name
+        and marker.targets[0].id == branch.test.id
+        and bool(call.args)
+        and not (type(call.args[0]) is gast.Constant and isinstance(call.args[0].value, str))
+    )
+
+
 BLOCKS = (gast.If, gast.For, gast.While, gast.FunctionDef)
