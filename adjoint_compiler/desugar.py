@@ -2528,6 +2528,18 @@ class _Desugar:
 
         self.block_then(stmt.body, exits, out)
 
+    def writers(self):
+        """The names of the functions defined inside this one that declare ``nonlocal`` variables."""
+        if getattr(self, "_writers", None) is None:
+            self._writers = {
+                node.name
+                for node in trees.walk(self.fn)
+                if isinstance(node, gast.FunctionDef)
+                and node is not self.fn
+                and any(isinstance(n, gast.Nonlocal) for n in trees.walk(node))
+            }
+        return self._writers
+
     def refuse_partial_effects(self, stmt):
         """What the try body did before an exception must not be seen by the handler or after it."""
         problem = self.partial_effect(stmt.body, stmt.handlers, self.reads_after(stmt), True)
@@ -2571,6 +2583,11 @@ class _Desugar:
                     summary = effects.summary(callee, self.source.summaries)
                     if summary.writes or summary.rebinds or summary.mutated:
                         return node, "a call in a try body of %s, which changes state" % callee.__name__
+            if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id in self.writers():
+                # (lift makes it an assignment of those variables later: the body would see them half done)
+                return node, "a call in a try body of %s, which assigns variables of the function (nonlocal)" % (
+                    node.func.id
+                )
         # names the body assigns: the handler assigns each before reading it, and nothing reads the ones
         # it does not assign after the try statement
         for handler in handlers or [gast.ExceptHandler(type=None, name=None, body=[])]:

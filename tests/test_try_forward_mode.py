@@ -140,3 +140,42 @@ def test_a_raising_value_nothing_reads_still_takes_the_handler():
         assert value == unread_raising_value(x)
         assert grad == pytest.approx(expected)
         assert ac.jvp(unread_raising_value)(x, 1.0) == (value, pytest.approx(expected))
+
+
+def counted_while(x):
+    # a while loop's trip counter in a try body: its update was kept (a value that may raise) and its start
+    # dropped (nothing reads it), an UnboundLocalError in the emitted code
+    try:
+        k = 0
+        while k < 2 and x:
+            k = k + 1
+    except ValueError:
+        pass
+    return x * 3.0
+
+
+def nonlocal_in_a_try(x, y):
+    def g(t):
+        nonlocal x
+        x = x * 0.5 + y
+        return x * t
+
+    try:
+        g(x)
+        y = math.sqrt(-1.0)
+    except ValueError:
+        pass
+    return x
+
+
+def test_a_loop_counter_in_a_try_body():
+    assert ac.grad(counted_while)(-0.46) == 3.0
+    assert ac.jvp(counted_while)(-0.46, 1.0) == (counted_while(-0.46), 3.0)
+
+
+def test_a_nested_function_assigning_variables_called_in_a_try_body_is_refused_located():
+    # the call assigns x (lift), then the body raises: which x the return reads was the handler's guess
+    with pytest.raises(
+        ac.UnsupportedError, match=r"test_try_forward_mode\.py:\d+:\d+: error: a call in a try body of g.*nonlocal"
+    ):
+        ac.grad(nonlocal_in_a_try, (0, 1))(-1.7, -1.2)

@@ -313,7 +313,7 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, raising, state, adjoint
                 and reads.get(target.id, 0) == 0
                 and pure(stmt.value)
                 and (floats or naming.family(target.id)[:2] not in raising)
-                and (floats or not guarded or isinstance(stmt.value, (gast.Name, gast.Constant)))
+                and (floats or not guarded or not _may_raise(stmt.value))
             ):
                 continue
             if isinstance(target, gast.Name) and isinstance(stmt.value, gast.Name) and stmt.value.id == target.id:
@@ -326,6 +326,22 @@ def _clean_block(stmts, reads, mutated, assigns, quotes, raising, state, adjoint
     if len(out) != len(stmts):  # a statement dropped
         state.changed = True
     return out
+
+
+_RAISING_OPERATORS = (gast.Div, gast.FloorDiv, gast.Mod, gast.Pow)
+
+
+def _may_raise(value):
+    """Whether evaluating ``value`` may raise what an except clause the compiler accepts catches: a call (a math
+    domain error), a division, modulo or power (ZeroDivisionError, OverflowError), an index (IndexError,
+    KeyError). A sum of names, a loop's counter update, raises nothing such a clause catches."""
+    for node in trees.walk(value):
+        kind = node.__class__
+        if kind is gast.Call or kind is gast.Subscript:
+            return True
+        if kind is gast.BinOp and isinstance(node.op, _RAISING_OPERATORS):
+            return True
+    return False
 
 
 def _simplify(value, floats, changed=None):  # (a return's value: not grouped)

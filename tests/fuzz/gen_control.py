@@ -48,6 +48,7 @@ SPEC = oracle.Spec(
     allowed_refusals=(
         "in a try body whose except clause does not assign it",
         "which the try body may have assigned before raising",
+        "which assigns variables of the function (nonlocal)",  # a nested function changing them, in a try body
     ),
 )
 
