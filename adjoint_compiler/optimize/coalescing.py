@@ -139,7 +139,8 @@ class _Interference:
         for i in range(len(stmts) - 1, -1, -1):
             s = stmts[i]
             kind = type(s)
-            live = live | raised
+            if raised:
+                live = live | raised
             if kind is gast.If and i and try_body(stmts[i - 1], s):
                 # ``_try1 = try_(k, E)``, ``if _try1: body else: handler`` (desugar.try_): the body may stop at
                 # any statement and the handler run then, reading what was live when the try began
