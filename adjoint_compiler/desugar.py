@@ -1763,9 +1763,20 @@ class _Desugar:
             out.append(stmt)  # a later pass lifts or refuses it; its body is its own
             return
         if kind is gast.Delete:
-            for target in stmt.targets:
+            for target in stmt.targets:  # (deleted left to right, as Python does)
+                if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+                    if not isinstance(target.slice, (gast.Slice, gast.Tuple)):
+                        # del xs[i] (a list's item, a dict's key) is xs.pop(i), whose undo is known; an array has
+                        # neither, and raises either way
+                        pop = gast.Call(func=_attribute_of(target.value.id, "pop"), args=[target.slice], keywords=[])
+                        self.statement(_at(gast.Expr(value=_at(pop, target)), target), out)
+                        continue
                 if not isinstance(target, gast.Name):
-                    self.refuse(target, "del of an element or attribute", "build a new value without it")
+                    self.refuse(
+                        target,
+                        "del of an attribute, a slice or several indices",
+                        "build a new value without it (del xs[i] of one item is supported)",
+                    )
             return  # the name is not read again unless assigned again first (Python would raise)
         if kind in (gast.Import, gast.ImportFrom):
             self.imports(stmt)

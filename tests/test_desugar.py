@@ -625,10 +625,10 @@ def generator_to_unknown(x):
     return np.sum(x * k for k in range(3))  # <- (x * k
 
 
-def del_element(x):
-    d = {"a": x}
-    del d["a"]  # <- d["a"]
-    return x
+def del_slice(x):
+    xs = [x, x, x]
+    del xs[0:2]  # <- xs[0:2]
+    return xs[0]
 
 
 def bare_raise(x):
@@ -739,7 +739,7 @@ REFUSALS = [
     (try_except_finally_return, "return, break or continue inside a try statement with except and finally clauses"),
     (generator_as_value, "a generator expression used as a value"),
     (generator_to_unknown, "a generator expression passed to np.sum"),
-    (del_element, "del of an element or attribute"),
+    (del_slice, "del of an attribute, a slice or several indices"),
     (bare_raise, "a bare raise"),
     (import_relative, "a relative import"),
     (bound_iterator_in_loop, "an iterator (enumerate(...)) bound to z and used inside a loop that runs more than once"),

@@ -17,7 +17,16 @@ import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from tests.fuzz import gen_control, gen_inplace, gen_numpy, gen_objects, gen_rules, gen_scalar, gen_state  # noqa: E402
+from tests.fuzz import (  # noqa: E402
+    gen_control,
+    gen_inplace,
+    gen_numpy,
+    gen_objects,
+    gen_python,
+    gen_rules,
+    gen_scalar,
+    gen_state,
+)
 from tests.fuzz import minimize, oracle  # noqa: E402
 from tests.fuzz.model import RandomChooser  # noqa: E402
 
@@ -32,6 +41,7 @@ GENERATORS = {
         gen_state,
         gen_rules,
         gen_objects,
+        gen_python,
     )
 }
 
