@@ -508,6 +508,8 @@ class _Anf:
     def carried(self, call):
         """A call in carrying form (see ``carry``) gives its result and the globals it changed: they are
         assigned here, and written through."""
+        if self.source is None or not (isinstance(call.func, gast.Name) and call.func.id in self.source.carrying_names):
+            return call  # (none, or one of emitted code differentiated again: its results are unpacked there)
         variant = source_mod.global_value(call.func, self.source, self.locals) if self.source is not None else None
         carried = getattr(variant, source_mod.CARRIED, None)
         if carried is None:

@@ -138,7 +138,9 @@ def run(fn, source):
 def _carrying(source, callee, ins, outs, changed):
     """The name bound in ``source`` to ``callee``'s carrying variant (``source.carrying``)."""
     variant = source_mod.carrying(callee, ins, outs, changed)
-    return source.bind(naming.CARRYING.format(callee.__name__), variant)
+    name = source.bind(naming.CARRYING.format(callee.__name__), variant)
+    source.carrying_names.add(name)
+    return name
 
 
 def _changed_arguments(call, callee, summary, local):

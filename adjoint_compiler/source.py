@@ -122,6 +122,9 @@ class Source:
         self.module_alias = None  # the name emitted code uses for the user's module (global statements)
         self.closure_alias = None  # ... and for the enclosing function's variables (nonlocal statements)
         self.returned = ()  # parameters changed in place whose contents a carrying variant returns (``carrying``)
+        # the names ``carry`` bound to carrying variants in this compilation: anf unpacks their calls' results (in
+        # emitted code compiled again, a variant's call is already unpacked)
+        self.carrying_names = set()
         nodes = list(trees.walk(tree))
         # the names the user wrote, for messages (``spelled``): later passes add their own
         self.user_names = {n.id for n in nodes if isinstance(n, gast.Name)} | {
