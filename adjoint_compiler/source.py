@@ -26,7 +26,7 @@ import weakref
 
 import gast
 
-from adjoint_compiler import naming, trees
+from adjoint_compiler import naming, runtime, trees
 from adjoint_compiler.errors import CompileError, SourceLocation, UnsupportedError
 
 
@@ -856,7 +856,7 @@ def carrying(func, ins, outs, changed=()):
     ``read``); called as is, it sets the globals, calls ``func`` and reads them back. ``changed``: parameters
     whose contents ``func`` changes in place, returned last (``(result, *outs, *changed)``): compiled, it
     changes a copy of each (``desugar``'s ``own``) and the caller's object is left as it was; called as
-    is, it changes the objects passed, and returns them.
+    is, it does so too (a copy of every level of lists, dicts and arrays), and returns the copies.
 
     >>> def bump(v):
     ...     global K
@@ -895,9 +895,13 @@ def carrying(func, ins, outs, changed=()):
         passed.append(arg)
     holder = {g: "_cells_" if g in closure else "_module_" for g in ins}
     sets = "".join("    %s.%s = %s\n" % (holder[g], g, g) for g in ins)
+    # a changed parameter's object is copied first, as the compiled variant owns it: the caller's variable
+    # keeps the contents it had (emitted code reads it again in its adjoint sweep; the call's result is the new
+    # contents), at every level of lists, dicts and arrays a store may reach
+    sets += "".join("    %s = _copy_(%s, 64, [])\n" % (p, p) for p in changed)
     result = "".join(["_result_, "] + ["%s.%s, " % (holder[g], g) for g in outs] + ["%s, " % p for p in changed])
     text = (
-        "def _make_(_target_, _module_, _cells_%s):\n"
+        "def _make_(_target_, _module_, _cells_, _copy_%s):\n"
         "  def %s(%s):\n%s    _result_ = _target_(%s)\n    return (%s)\n"
         "  return %s"
         % (
@@ -912,7 +916,7 @@ def carrying(func, ins, outs, changed=()):
     )
     namespace = {}
     exec(text, namespace)  # noqa: S102  (a wrapper with func's signature: passes count its parameters)
-    inner = namespace["_make_"](func, _module_of(func), _CellsView(func), *defaults.values())
+    inner = namespace["_make_"](func, _module_of(func), _CellsView(func), runtime._copy_levels, *defaults.values())
     variant = types.FunctionType(inner.__code__, func.__globals__, func.__name__, inner.__defaults__, inner.__closure__)
     variant.__kwdefaults__ = inner.__kwdefaults__
     variant.__qualname__ = func.__qualname__

@@ -123,6 +123,10 @@ def minimize(program, args, spec, signature, finish=None, budget=400, seconds=30
             if budget <= 0 or time.monotonic() > deadline:
                 break
             cand = finish(cand)
+            try:
+                compile(cand.source(), "<candidate>", "exec")
+            except SyntaxError:  # a block of verbatim lines cut inside (gen_objects, gen_python): not a program
+                continue
             outcome = oracle.check(cand, args, spec)
             if outcome.signature == signature:
                 program, best = cand, outcome
