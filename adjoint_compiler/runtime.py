@@ -84,9 +84,13 @@ def fit_shape(c, like):
 
 
 def unreduce(g, like, axis=None, keepdims=False):
-    """Spread the cotangent of a reduction back over the reduced array's shape."""
+    """Spread the cotangent of a reduction back over the reduced array's shape. Of ``sum(xs)`` over a list of
+    values of different shapes (a float and arrays, broadcast in the sum): a list, each value's share summed
+    down to its shape."""
     shape = getattr(like, "shape", None)
     if shape is None:
+        if axis == 0 and type(like) in (list, tuple) and len({np.shape(v) for v in like}) > 1:
+            return [unbroadcast(g, v) for v in like]
         shape = np.shape(like)
     if axis is not None and not keepdims and shape:  # (a 0-d array reduced along its "axis 0": its one number)
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)

@@ -166,8 +166,14 @@ def fit_shape_adjoint(g, ans, c, like):
 
 @adjoint(runtime.unreduce, linear="first")
 def unreduce_adjoint(g, ans, g_in, like, axis=None, keepdims=False):
-    # unreduce broadcasts a reduction's cotangent back; its adjoint is that reduction again
-    return np.reshape(np.sum(g, axis=axis, keepdims=keepdims), np.shape(g_in)), None, None, None
+    # unreduce broadcasts a reduction's cotangent back; its adjoint is that reduction again (of unreduce's list of
+    # shares of values of different shapes: their sum, which broadcasts, spread over g_in's shape)
+    back = (
+        sum(g) + np.zeros_like(g_in)
+        if isinstance(g, list)
+        else np.reshape(np.sum(g, axis=axis, keepdims=keepdims), np.shape(g_in))
+    )
+    return back, None, None, None
 
 
 @adjoint(runtime.writable, linear="first")

@@ -42,6 +42,7 @@ GENERATORS = {
         gen_rules,
         gen_objects,
         gen_python,
+        gen_python.Arrays,
     )
 }
 

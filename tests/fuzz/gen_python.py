@@ -8,7 +8,14 @@ reads dicts (comprehensions, ``.items()``, ``.get``), and calls module-level hel
 and ``*args`` parameters, a recursive helper, a generator function, lambdas and nested functions returning tuples;
 conditions use the walrus operator, ``any``/``all`` and chained comparisons. Every list's length is known at each
 statement, so indices stay in range. It returns a sum of floats it computed.
+
+``python_arrays`` (``Arrays``) draws the same programs with ``x`` an array of shape (3,): lists of arrays and
+floats, ``np.*`` for ``math.*``, conditions on ``np.sum`` of a value, ``np.stack``/``np.array`` of lists, rows
+and elements of arrays iterated, ``xs[i] op= e`` on a list's array (in place: a shallow copy shares it), and the
+result reduced with ``np.sum``.
 """
+
+import numpy as np
 
 from tests.fuzz import oracle
 from tests.fuzz.gen_scalar import point_value
@@ -24,6 +31,7 @@ SPEC = oracle.Spec(
 )
 
 FUNCS = ("math.sin", "math.tanh", "math.cos", "math.atan")
+NP_FUNCS = ("np.sin", "np.tanh", "np.cos", "np.arctan")
 
 PRELUDE = [
     "import functools",
@@ -58,28 +66,28 @@ PRELUDE = [
 ]
 
 
-def _expr(c, atoms, depth):
+def _expr(c, atoms, depth, funcs=FUNCS):
     if depth == 0 or c.chance(0.3):
         return c.choice(atoms + ["0.5", "1.5", "-0.3"] if c.chance(0.2) else atoms)
     kind = c.choice(("bin", "bin", "fn", "div", "helper"))
     if kind == "bin":
-        return "(%s %s %s)" % (_expr(c, atoms, depth - 1), c.choice("+-*"), _expr(c, atoms, depth - 1))
+        return "(%s %s %s)" % (_expr(c, atoms, depth - 1, funcs), c.choice("+-*"), _expr(c, atoms, depth - 1, funcs))
     if kind == "fn":
-        return "%s(%s)" % (c.choice(FUNCS), _expr(c, atoms, depth - 1))
+        return "%s(%s)" % (c.choice(funcs), _expr(c, atoms, depth - 1, funcs))
     if kind == "helper":
-        a = _expr(c, atoms, depth - 1)
+        a = _expr(c, atoms, depth - 1, funcs)
         return c.choice(
             (
                 "scale(%s)" % a,
                 "scale(%s, 0.5)" % a,
-                "scale(%s, shift=%s)" % (a, _expr(c, atoms, 0)),
-                "scale(%s, s=%s)" % (a, _expr(c, atoms, 0)),
-                "sumsq(%s, %s)" % (a, _expr(c, atoms, 0)),
+                "scale(%s, shift=%s)" % (a, _expr(c, atoms, 0, funcs)),
+                "scale(%s, s=%s)" % (a, _expr(c, atoms, 0, funcs)),
+                "sumsq(%s, %s)" % (a, _expr(c, atoms, 0, funcs)),
                 "rec(%s, %d)" % (a, c.integer(0, 3)),
                 "sum(ramp(%s, %d))" % (a, c.integer(1, 3)),
             )
         )
-    return "(%s / (1.5 + math.sin(%s)))" % (_expr(c, atoms, depth - 1), _expr(c, atoms, depth - 1))
+    return "(%s / (1.5 + %s(%s)))" % (_expr(c, atoms, depth - 1, funcs), funcs[0], _expr(c, atoms, depth - 1, funcs))
 
 
 class _Lengths(dict):
@@ -102,8 +110,10 @@ class _Lengths(dict):
 
 
 class _Body:
-    def __init__(self, c):
+    def __init__(self, c, arrays=False):
         self.c = c
+        self.arrays = arrays
+        self.funcs = NP_FUNCS if arrays else FUNCS
         self.floats = ["x", "y"]
         self.lists = _Lengths()  # name -> length; aliases share one
         self.dicts = {}  # name -> keys
@@ -114,7 +124,11 @@ class _Body:
         return "%s%d" % (prefix, self.count)
 
     def expr(self, depth=1, extra=()):
-        return _expr(self.c, self.floats + list(extra), depth)
+        return _expr(self.c, self.floats + list(extra), depth, self.funcs)
+
+    def cond(self, e):
+        """``e`` as an operand of a comparison: a number (the sum of an array's elements)."""
+        return "np.sum(%s)" % e if self.arrays else e
 
     def float_(self, out, value, loop):
         """Bind ``value`` to a new float (or add it to ``acc`` inside a loop or branch)."""
@@ -142,7 +156,8 @@ class _Body:
             out.append("%s = [%s for t in %s]" % (xs, self.expr(1, ("t",)), src))
         elif shape == 2:  # a filtered comprehension: its length depends on the values
             out.append(
-                "%s = [%s for t in %s if t > %s] + [%s]" % (xs, self.expr(1, ("t",)), src, self.expr(0), self.expr())
+                "%s = [%s for t in %s if %s > %s] + [%s]"
+                % (xs, self.expr(1, ("t",)), src, self.cond("t"), self.expr(0), self.expr())
             )
             k = None
         elif shape == 3:
@@ -150,7 +165,7 @@ class _Body:
             out.append("%s = list(map(lambda t: %s, %s))" % (xs, self.expr(1, ("t",)), src))
         elif shape == 4:
             k = self.lists[src]
-            out.append("%s = %s(%s)" % (xs, c.choice(("sorted", "list")), src))
+            out.append("%s = %s(%s)" % (xs, "list" if self.arrays else c.choice(("sorted", "list")), src))
             if c.chance(0.5):
                 out[-1] = "%s = list(reversed(%s))" % (xs, src)
         elif shape == 5:
@@ -192,6 +207,8 @@ class _Body:
             ["change", "change", "read", "read", "read", "reduce", "loop_over", "nest"] if self.lists else []
         )
         kinds += ["dict", "lambda", "nested", "walrus", "plain"]
+        if self.arrays:
+            kinds += ["array", "array"]
         if not loop:
             kinds += ["loop", "if", "whilepop"] if self.lists else ["loop", "if"]
         kind = c.choice(kinds)
@@ -236,7 +253,7 @@ class _Body:
                 out.append("%s(%s)" % (add, self.expr()))
                 self.lists[xs] = k + 1
             elif how == 9:
-                out.append("%s.sort()" % xs)
+                out.append("%s.sort()" % xs if not self.arrays else "%s.reverse()" % xs)
             elif how == 10 and k >= 2:
                 out.append("del %s[%d]" % (xs, c.integer(-k, k - 1)))
                 self.lists[xs] = k - 1
@@ -260,12 +277,13 @@ class _Body:
                 if k >= 2:
                     self.lists[rest] = k - 1
             else:
-                self.float_(out, "%s(%s)" % (c.choice(("sum", "math.fsum")), xs), loop)
+                self.float_(out, "%s(%s)" % ("sum" if self.arrays else c.choice(("sum", "math.fsum")), xs), loop)
         elif kind == "reduce":
             xs = self.a_list()
             how = c.integer(0, 4)
             if how == 0:
-                value = "%s(%s for t in %s)" % (c.choice(("sum", "max", "min")), self.expr(1, ("t",)), xs)
+                reduce = "sum" if self.arrays else c.choice(("sum", "max", "min"))
+                value = "%s(%s for t in %s)" % (reduce, self.expr(1, ("t",)), xs)
             elif how == 1:
                 value = "functools.reduce(lambda a, b: a * 0.5 + b * %s, %s, %s)" % (self.expr(0), xs, self.expr(0))
             elif how == 2:
@@ -273,7 +291,13 @@ class _Body:
             elif how == 3:
                 value = "sumsq(*%s)" % xs
             else:
-                value = "(%s if any(t > %s for t in %s) else %s)" % (self.expr(), self.expr(0), xs, self.expr())
+                value = "(%s if any(%s > %s for t in %s) else %s)" % (
+                    self.expr(),
+                    self.cond("t"),
+                    self.expr(0),
+                    xs,
+                    self.expr(),
+                )
             self.float_(out, value, loop)
         elif kind == "nest":
             xs, ys = self.a_list(), self.a_list()
@@ -330,7 +354,7 @@ class _Body:
                 self.floats += [p, q]
         elif kind == "walrus":
             w = self.name("w")
-            out.append("if (%s := %s) > %s:" % (w, self.expr(), self.expr(0)))
+            out.append("if %s > %s:" % (self.cond("(%s := %s)" % (w, self.expr())), self.expr(0)))
             out.append("    acc = acc + %s * %s" % (w, self.expr(0)))
             out.append("else:")
             out.append("    acc = acc - %s" % w)
@@ -344,16 +368,32 @@ class _Body:
                 else:
                     self.floats += [p, q]
             else:
-                out.append("if -1.0 < %s < %s:" % (self.expr(0), self.expr(0)))
+                out.append("if -1.0 < %s < %s:" % (self.cond(self.expr(0)), self.cond(self.expr(0))))
                 out.append("    acc = acc + %s" % self.expr())
         elif kind == "loop":
             out.append("for k in range(%d):" % c.integer(1, 3))
             for _ in range(c.integer(1, 2)):
                 out += ["    " + line for line in self.statement(loop=True)]
         elif kind == "if":
-            out.append("if %s > %s:" % (self.expr(0), self.expr(0)))
+            out.append("if %s > %s:" % (self.cond(self.expr(0)), self.expr(0)))
             for _ in range(c.integer(1, 2)):
                 out += ["    " + line for line in self.statement(loop=True)]
+        elif kind == "array":
+            how = c.integer(0, 4)
+            xs = self.a_list()
+            if how == 0 and xs is not None:
+                stacked = "np.stack([t + 0.0 * x for t in %s])" % xs  # (floats broadcast to x's shape)
+                self.float_(out, "np.sum(%s, axis=0) * %s" % (stacked, self.expr(0)), loop)
+            elif how == 1:
+                v = "[%s for t in x]" % self.expr(1, ("t",))  # the elements of an array, iterated
+                self.float_(out, "np.array(%s) * %s" % (v, self.expr(0)), loop)
+            elif how == 2:
+                rows = "np.outer(x, %s)" % c.choice(("x", "np.cos(x)"))
+                self.float_(out, "sum(row * %s for row in %s)" % (self.expr(0), rows), loop)
+            elif how == 3:
+                self.float_(out, "np.array(x.tolist()) * %s" % self.expr(0), loop)
+            else:
+                self.float_(out, "np.sum([np.dot(t, x) for t in (x, %s)])" % self.expr(), loop)
         elif kind == "whilepop":
             xs = self.a_list()
             ys = self.name("ys")
@@ -364,17 +404,36 @@ class _Body:
         return out
 
 
-def generate(c):
-    body = _Body(c)
+def generate(c, arrays=False):
+    body = _Body(c, arrays)
     lines = ["acc = 0.0"]
     for _ in range(c.integer(3, 8)):
         lines += body.statement()
     terms = [c.choice(body.floats) for _ in range(c.integer(2, 4))]
     ret = "acc + %s" % " + ".join(terms)
+    if arrays:
+        ret = "np.sum(%s)" % ret
     main = Function("f", ["x", "y"], [("line", line) for line in lines], ("raw", ret))
-    program = Program(main, wrt=(0, 1), prelude=list(PRELUDE))
-    return Case(program, (point_value(c), point_value(c)))
+    prelude = [line.replace("math.sin", "np.sin") for line in PRELUDE] if arrays else list(PRELUDE)
+    program = Program(main, wrt=(0, 1), prelude=prelude)
+    x = np.array([point_value(c) for _ in range(3)]) if arrays else point_value(c)
+    return Case(program, (x, point_value(c)))
 
 
 def finish(program):
     return program
+
+
+class Arrays:
+    """The same idioms with ``x`` an array of shape (3,)."""
+
+    NAME = "python_arrays"
+    SPEC = SPEC
+
+    @staticmethod
+    def generate(c):
+        return generate(c, arrays=True)
+
+    @staticmethod
+    def finish(program):
+        return program
