@@ -842,12 +842,19 @@ class _Desugar:
         argument of its consumer ``comp``, ``x * sum(gen(x))``), may be run to its end before ``stmt`` (``_gen1``
         listed, then ``sum(v * v for v in _gen1)``) rather than step by step as the comprehension asks: every
         other call in ``stmt`` is a library function's (none runs code of the user's, whose order against the
-        generator's body could show: not another generator's either), nothing in it assigns (``:=``), and
+        generator's body could show: not another generator's either; a call holding ``comp`` among its arguments
+        runs after it either way), nothing in it assigns (``:=``), and
         ``comp`` is evaluated once whenever ``stmt`` runs (not in another comprehension, a lambda, a
         conditional expression or an ``and``/``or``)."""
         nodes = list(trees.scope([stmt]))
+        # a call holding comp among its arguments runs its body after comp, as Python runs it (xs.append(sum(g)))
+        enclosing = {id(n) for n in nodes if isinstance(n, gast.Call) and any(m is comp for m in trees.walk(n))}
         if any(
-            isinstance(n, gast.NamedExpr) or isinstance(n, gast.Call) and n is not call and not self.library_call(n)
+            isinstance(n, gast.NamedExpr)
+            or isinstance(n, gast.Call)
+            and n is not call
+            and id(n) not in enclosing
+            and not self.library_call(n)
             for n in nodes
         ):
             return False

@@ -186,6 +186,12 @@ class _Inliner:
                 return None
             if isinstance(n, gast.keyword) and n.arg is None:  # f(**kw), likewise
                 return None
+            if (
+                isinstance(n, gast.Call)
+                and isinstance(n.func, gast.Name)
+                and inspect.isgeneratorfunction(src.env.get(n.func.id))
+            ):
+                return None  # sum(gen(t)): the helper's own desugar inlines the generator's body where it is consumed
             if isinstance(n, gast.Call) and isinstance(n.func, (gast.Call, gast.Subscript)):
                 # ac.jvp(h)(x, t), make(k)(x), ACTS[name](x): specialise (nested_gradients, callables) and
                 # resolve read such calls in the helper's own source, not here; inlined, they would be calls of

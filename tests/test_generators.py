@@ -326,3 +326,62 @@ def test_refusals_are_named_and_located(fn, construct):
         line, col = marked_location(fn)
         assert construct in str(info.value)
         assert "%s:%d:%d: error:" % (HERE, line, col) in str(info.value), str(info.value)
+
+
+# A helper (module-level, nested, or a lambda) that consumes a generator function: not inlined into the caller,
+# so that its own compilation inlines the generator where it is consumed (was refused: "yield (generators)");
+# and a consumption that is an argument of the statement's outer call (xs.append(sum(gen(x))), h(sum(gen(x)))),
+# which runs after the generator either way.
+
+
+def ramp(t, n):
+    for i in range(n):
+        yield t * (i + 1)
+
+
+def consumes_ramp(t):
+    return sum(ramp(t, 2))  # 3 t
+
+
+def helper_consumes(x):
+    return consumes_ramp(x) * x  # 3 x^2
+
+
+def lambda_consumes(x):
+    g = lambda t: sum(ramp(t, 2))  # noqa: E731
+    return g(x) * x
+
+
+def nested_consumes(x):
+    def g(t):
+        return sum(ramp(t, 2))
+
+    return g(x) * x
+
+
+def appended_sum(x):
+    xs = [x]
+    xs.append(sum(ramp(x, 3)))  # 6 x
+    return xs[1] * x + xs[0]  # 6 x^2 + x
+
+
+def user_call_around(x):
+    return scaled_by(sum(ramp(x, 3)))
+
+
+@pytest.mark.parametrize(
+    "fn,slope",
+    [
+        (helper_consumes, lambda x: 6 * x),
+        (lambda_consumes, lambda x: 6 * x),
+        (nested_consumes, lambda x: 6 * x),
+        (appended_sum, lambda x: 12 * x + 1),
+        (user_call_around, lambda x: 12.0),  # 2 * 6 x
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_generator_consumed_in_a_helper_or_an_outer_call(fn, slope):
+    x = 0.7
+    np.testing.assert_allclose(ac.grad(fn)(x), slope(x), rtol=1e-6)
+    np.testing.assert_allclose(ac.jvp(fn)(x, 1.0)[1], slope(x), rtol=1e-6)
+    np.testing.assert_allclose(ac.grad(fn)(x), (fn(x + 1e-6) - fn(x - 1e-6)) / 2e-6, rtol=1e-6)
