@@ -67,6 +67,8 @@ class _Points:
         self.listed = None  # a name certainly a list for the statements being read (block)
         self.arguments = {}  # id(store a[i][j] = v) -> the parameters a[i] may be: checked when it runs
         self.repeated = set()  # tokens of containers that may hold one object at two places ([row] * n)
+        self.arrays = set()  # tokens of objects certainly not a list, tuple or dict (a * 2.0: an array or number)
+        self.array_items = set()  # ids of check_item_rebind guards on such an object: its items are updated in place
         # id(t = variant(...)) of a call changing its arguments (carry.py) -> (statement, {changed variable:
         # tokens}, what the call's other arguments reach, points-to state before it); and the result's
         # name -> {position: tokens of the argument whose new contents it holds there}
@@ -145,6 +147,8 @@ class _Points:
             # xs + ys, xs * 2 of lists is a list; [1.0] + a of an array is an array
             joined = isinstance(node, gast.BinOp) and bool(operands) and operands <= self.containers
             self.make(site, env, self.closure(operands) - operands, container=joined)
+            if not joined and _numeric_operand(node):
+                self.arrays |= {site, site + ("older",)}
             if joined and self.closure(operands) - operands:
                 sides = [self.closure(self.of(n, env)) for n in (node.left, node.right)]
                 if (
@@ -325,8 +329,16 @@ class _Points:
 
     def stmt(self, s, env):
         env = dict(env)
-        if _rebind_check(s) is not None:
-            self.checks[id(s)] = (s, self.of(_rebind_check(s), env), dict(env))
+        checked = _rebind_check(s)
+        base = self.of(_root(checked), env) if isinstance(checked, gast.Subscript) else None
+        if base and base <= self.arrays:  # an array's element or view: updated in place as Python does
+            self.array_items.add(id(s))
+        if isinstance(checked, gast.Subscript):  # the item's object; none where a container may hold it twice
+            written = self.written(checked, env)
+            repeated = self.closure(self.of(_root(checked), env)) & self.repeated
+            self.checks[id(s)] = (s, frozenset() if repeated else written, dict(env))
+        elif checked is not None:
+            self.checks[id(s)] = (s, self.of(checked, env), dict(env))
         changed = _changed_arguments(s, self.source, self.local)
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             self.returned.pop(s.targets[0].id, None)  # (what an earlier changing call gave under this name)
@@ -440,15 +452,27 @@ def _list_method_guard(stmt):
 _LIST_METHODS = (".pop(...)", ".insert(...)", ".reverse(...)", ".sort(...)")
 
 
+def _numeric_operand(node):
+    """Whether the arithmetic ``node`` certainly gives no list or tuple: an operand is a float (``a * 2.0``), or a
+    number where no list could take it (only ``xs * 2`` repeats a list)."""
+    if isinstance(node, gast.UnaryOp):
+        return True  # (-xs raises for a list)
+    for side in (node.left, node.right):
+        if isinstance(side, gast.Constant) and type(side.value) in (float, complex):
+            return True
+        if isinstance(side, gast.Constant) and type(side.value) is int and not isinstance(node.op, gast.Mult):
+            return True
+    return False
+
+
 def _rebind_check(stmt):
-    """The name in ``check_rebind(x, ...)`` (anf's run-time guard before ``x = x op y``), else None."""
-    if (
-        isinstance(stmt, gast.Expr)
-        and isinstance(stmt.value, gast.Call)
-        and isinstance(stmt.value.func, gast.Name)
-        and stmt.value.func.id == "check_rebind"
-    ):
-        return stmt.value.args[0]
+    """The name in ``check_rebind(x, ...)`` (anf's run-time guard before ``x = x op y``), the item ``xs[i]`` of
+    ``check_item_rebind(xs, i, ...)`` (before ``xs[i] op= v``), else None."""
+    if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) and isinstance(stmt.value.func, gast.Name):
+        if stmt.value.func.id == "check_rebind":
+            return stmt.value.args[0]
+        if stmt.value.func.id == "check_item_rebind":
+            return gast.Subscript(value=stmt.value.args[0], slice=stmt.value.args[1], ctx=gast.Load())
     return None
 
 
@@ -683,9 +707,9 @@ def _run(fn, source, numbers, lists=()):
     distinct = _repeated_levels(points)
     if distinct:
         _guard_repeats(fn, distinct, source)
-    safe = set()
+    safe = set(points.array_items)
     for s, tokens, state in points.checks.values():
-        name = _rebind_check(s).id
+        name = _root(_rebind_check(s)).id
         if (
             tokens
             and all(t[0] == "site" for t in tokens)

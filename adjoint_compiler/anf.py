@@ -916,6 +916,15 @@ class _Anf:
         base = self.store_base(target.value)
         index = self.index(target.slice)
         place = gast.Subscript(value=base, slice=index, ctx=gast.Store())
+        if op is not None and not any(isinstance(n, gast.Slice) for n in trees.breadth_first(index)):
+            # xs[i] op= v: Python updates an array (list, dict) item of a list or dict in place (``aliasing`` drops
+            # the guard where the item is certainly the function's own, seen by no other name)
+            container = base if isinstance(base, gast.Name) else self.atom(base)
+            construct = "%s %s= ..." % (trees.unparse_gast(target), trees.OPERATOR_SYMBOLS.get(type(op), "?"))
+            where = trees.place(self.location(target))
+            check = trees.call("check_item_rebind", trees.clone(container), trees.clone(index), trees.const(construct))
+            check.args += where
+            self.emit(gast.Expr(value=check))
         if op is not None and not isinstance(op, (gast.Add, gast.Sub)):
             current = self.atom(gast.Subscript(value=trees.clone(base), slice=trees.clone(index), ctx=gast.Load()))
             value = gast.BinOp(left=current, op=op, right=value)

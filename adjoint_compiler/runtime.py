@@ -89,7 +89,7 @@ def unreduce(g, like, axis=None, keepdims=False):
     down to its shape."""
     shape = getattr(like, "shape", None)
     if shape is None:
-        if axis == 0 and type(like) in (list, tuple) and len({np.shape(v) for v in like}) > 1:
+        if type(like) in (list, tuple) and type(axis) is int and axis == 0 and len({np.shape(v) for v in like}) > 1:
             return [unbroadcast(g, v) for v in like]
         shape = np.shape(like)
     if axis is not None and not keepdims and shape:  # (a 0-d array reduced along its "axis 0": its one number)
@@ -1074,6 +1074,28 @@ def check_rebind(value, construct, filename, line, col):
         )
 
 
+def check_item_rebind(container, index, construct, filename, line, col):
+    """Refuse ``xs[i] op= v`` where ``xs`` is a list or dict whose item is an array, list or dict: Python updates
+    that object in place, visibly through every other name bound to it, where the compiled code stores a new
+    value into ``xs[i]`` (an array's element or view is updated in place either way)."""
+    if isinstance(container, (list, dict)) and isinstance(container[index], (np.ndarray, list, dict)):
+        raise InPlaceUpdateError(
+            "%s is an in-place update of the %s that %s holds, which another name or the caller may share, which "
+            "is not supported by adjoint_compiler; write it as %s = %s ... (a new %s)"
+            % (
+                construct,
+                type(container[index]).__name__,
+                construct.split("[")[0],
+                construct.split(" ")[0],
+                construct.split(" ")[0],
+                type(container[index]).__name__,
+            ),
+            filename,
+            line,
+            col,
+        )
+
+
 def check_element_index(index, construct, filename, line, col):
     """Before ``a[i][j] = v``: refuse an ``i`` that selects a copy of ``a``'s part (an index array or list, a
     mask), into which Python would store (changing nothing of ``a``) while the adjoint would read ``a``'s slots."""
@@ -1678,6 +1700,7 @@ HELPERS = (
     "zeros_like",
     "check_scalar",
     "check_rebind",
+    "check_item_rebind",
     "loop_length",
     "loop_keys",
     "zip_columns",
@@ -1739,6 +1762,7 @@ DEPENDS = {
     "einsum_mask": ("_einsum_terms",),
     "einsum_route": ("_einsum_terms",),
     "check_rebind": ("InPlaceUpdateError",),
+    "check_item_rebind": ("InPlaceUpdateError",),
     "rule_cotangents": ("zeros_like", "RuleResultError"),
     "check_unshared": ("InPlaceUpdateError", "_inner_objects", "_overlapping", "_byte_span"),
     "own": ("_owned_copies", "_copy_levels"),

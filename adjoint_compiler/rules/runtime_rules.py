@@ -360,6 +360,7 @@ nondifferentiable(
     runtime.zeros_like,
     runtime.check_scalar,
     runtime.check_rebind,
+    runtime.check_item_rebind,
     runtime.check_apart,
     runtime.check_view,
     runtime.check_overlap,

@@ -163,8 +163,10 @@ def f(x):
     a = [x, _t1, 0]
     _t2 = x * x
     a[2] = _t2
+    check_item_rebind(a, 0, 'a[0] += ...', '<unknown>', 0, 0)
     _t3 = x - 1
     a[0] += _t3
+    check_item_rebind(a, 1, 'a[1] *= ...', '<unknown>', 0, 0)
     _t4 = a[1]
     _t5 = _t4 * 2
     a[1] = _t5
