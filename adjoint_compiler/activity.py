@@ -22,6 +22,7 @@ import gast
 import numpy as np
 
 from adjoint_compiler import runtime, trees
+from adjoint_compiler import source as source_mod
 from adjoint_compiler.rules import py_math, registry
 from adjoint_compiler import refusals
 from adjoint_compiler.errors import UnsupportedError
@@ -313,9 +314,17 @@ def _infer_owned(defs):
     or a dict, which one known only at run time."""
     owned = set()
     owning = (runtime.own, runtime.own_updated)
+    made = {}
     for name, op in defs:
+        made.setdefault(name, op)
         if op.kind == "call" and op.fn in owning or op.kind == "copy" and op.args[0].id in owned:
             owned.add(name)
+        elif op.kind == "subscript" and isinstance(op.args[0], gast.Name):
+            # the new contents of an argument a call changed, as its carrying variant returns them (carry.py):
+            # an array, a list or a dict too
+            maker = made.get(op.args[0].id)
+            if maker is not None and maker.kind == "call" and getattr(maker.fn, source_mod.CARRIED, None):
+                owned.add(name)
     return owned
 
 

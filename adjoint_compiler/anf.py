@@ -912,7 +912,8 @@ class _Anf:
 
     def store(self, target, value, op=None):
         """``a[i] = v`` with atoms for ``i`` and ``v``; ``a[i] += v`` (and -=) stays an update of its own,
-        which the adjoint undoes without saving anything; other operators read, compute, then store."""
+        which the adjoint undoes without saving anything, except of a list or dict made here (its item is
+        replaced); other operators read, compute, then store."""
         base = self.store_base(target.value)
         index = self.index(target.slice)
         place = gast.Subscript(value=base, slice=index, ctx=gast.Store())
@@ -925,7 +926,9 @@ class _Anf:
             check = trees.call("check_item_rebind", trees.clone(container), trees.clone(index), trees.const(construct))
             check.args += where
             self.emit(gast.Expr(value=check))
-        if op is not None and not isinstance(op, (gast.Add, gast.Sub)):
+        listed = isinstance(base, gast.Name) and self.kinds.get(base.id) in ("list", "dict")
+        if op is not None and (listed or not isinstance(op, (gast.Add, gast.Sub))):
+            # (a list's or dict's item is replaced, and may change its shape: xs[0] += x of a float and an array)
             current = self.atom(gast.Subscript(value=trees.clone(base), slice=trees.clone(index), ctx=gast.Load()))
             value = gast.BinOp(left=current, op=op, right=value)
             op = None

@@ -908,6 +908,8 @@ class shape_of:
         # all in __new__ (no __init__): a loop tapes one per iteration, and one Python frame is cheaper
         if isinstance(x, tuple):  # a call's results (and the state it carries): element by element
             return tuple(shape_of(v) for v in x)
+        if type(x) is list and len({np.shape(v) for v in x}) > 1:  # values of different shapes (sum(xs) of them)
+            return [shape_of(v) for v in x]
         self = object.__new__(cls)
         shape = getattr(x, "shape", None)
         self.shape = np.shape(x) if shape is None else shape

@@ -100,3 +100,37 @@ def test_by_hand_and_no_guard_where_the_item_is_certainly_the_functions_own():
     np.testing.assert_allclose(gx, 2 * (X * t + 2 * Y) * t, rtol=1e-13)
     for f in (own_arrays_in_a_list, elements_of_an_array):
         assert "check_item_rebind" not in ac.adjoint_source(f, wrt=(0, 1))
+
+
+# A list's item replaced by op= may change its shape (a float item plus an array), and a list's new contents may
+# come back from a helper that changed it (carry.py): the adjoint sums the item's cotangent down to the float's
+# shape (was an array gradient for a float: TypeError, python_arrays seed 408), and the store into the returned
+# list saves the old item as it is (was `.copy()` of a float: AttributeError, seed 282).
+
+
+def float_item_grows(x, y):
+    xs = [y + y]
+    xs[-1] += x * y
+    return np.sum(xs[0] * x)
+
+
+def store_into_a_list_a_helper_changed(x, y):
+    xs = [y * 2.0, y, x - y]
+
+    def add(t):
+        xs.append(t * y)
+
+    add(y)
+    v = x * y
+    for _ in range(2):
+        xs[-3] = v
+    return np.sum(xs[1] + v)
+
+
+@pytest.mark.parametrize("f", [float_item_grows, store_into_a_list_a_helper_changed], ids=lambda f: f.__name__)
+def test_list_items_changing_shape_or_returned_by_a_helper(f):
+    gx, gy = ac.grad(f, wrt=(0, 1))(X.copy(), Y)
+    assert type(gy) is float
+    dx, dy = central(f, X.copy(), Y)
+    np.testing.assert_allclose(gx, dx, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(gy, dy, rtol=1e-6, atol=1e-9)

@@ -28,13 +28,22 @@ def row_beside_matrix(x, y):
     return np.sum(sum([A * y, x, y]) ** 2)
 
 
+def summed_in_a_loop(x, y):
+    acc = 0.0
+    xs = [x * y, y - 0.3, y]
+    for _ in range(2):  # (the loop tapes what sum's adjoint reads of xs: the shapes of its values)
+        ys = list(reversed(xs))
+        acc = acc + sum(ys)
+    return np.sum(acc * x)
+
+
 def central(f, x, y, h=1e-6):
     dx = np.array([(f(x + h * e, y) - f(x - h * e, y)) / (2 * h) for e in np.eye(len(x))])
     return dx, (f(x, y + h) - f(x, y - h)) / (2 * h)
 
 
 @pytest.mark.parametrize(
-    "f", [float_beside_arrays, appended_row_and_start, row_beside_matrix], ids=lambda f: f.__name__
+    "f", [float_beside_arrays, appended_row_and_start, row_beside_matrix, summed_in_a_loop], ids=lambda f: f.__name__
 )
 def test_sum_of_values_of_different_shapes(f):
     gx, gy = ac.grad(f, wrt=(0, 1))(X, Y)

@@ -164,21 +164,23 @@ def f(x):
     _t2 = x * x
     a[2] = _t2
     check_item_rebind(a, 0, 'a[0] += ...', '<unknown>', 0, 0)
-    _t3 = x - 1
-    a[0] += _t3
+    _t3 = a[0]
+    _t4 = x - 1
+    _t5 = _t3 + _t4
+    a[0] = _t5
     check_item_rebind(a, 1, 'a[1] *= ...', '<unknown>', 0, 0)
-    _t4 = a[1]
-    _t5 = _t4 * 2
-    a[1] = _t5
+    _t6 = a[1]
+    _t7 = _t6 * 2
+    a[1] = _t7
     check_rebind(x, 'x += ...', '<unknown>', 0, 0)
     x = x + 1
-    _t6 = a[0]
-    _t7 = a[1]
-    _t8 = a[2]
-    _t9 = _t7 * _t8
-    _t10 = _t6 + _t9
-    _t11 = _t10 + x
-    return _t11
+    _t8 = a[0]
+    _t9 = a[1]
+    _t10 = a[2]
+    _t11 = _t9 * _t10
+    _t12 = _t8 + _t11
+    _t13 = _t12 + x
+    return _t13
 """,
         [(2,), (-1.5,)],
     ),
