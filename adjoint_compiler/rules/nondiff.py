@@ -33,7 +33,7 @@ nondifferentiable(np.floor, np.ceil, np.around, np.rint, np.trunc, reason=ROUNDS
 nondifferentiable(np.floor_divide, reason="floor division is piecewise constant")
 nondifferentiable(np.sign, reason="piecewise constant (its derivative is 0 away from 0)")
 
-nondifferentiable(math.ulp, reason="a power of two, so it is piecewise constant")
+nondifferentiable(math.ulp, np.spacing, reason="a power of two, so it is piecewise constant")  # (np.spacing: rules24)
 nondifferentiable(math.factorial, math.comb, math.perm, math.gcd, math.lcm, math.isqrt, reason=INTEGERS)
 
 nondifferentiable(bool, isinstance, math.isnan, math.isinf, math.isfinite, math.isclose, reason=TRUTH)

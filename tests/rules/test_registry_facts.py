@@ -132,6 +132,7 @@ _ARRAY = _floats(4)
 _UNARY_FLOAT = [int, round, bool, math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite, math.ulp]
 _UNARY_ARRAY = [np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.sign, np.isnan, np.isinf, np.isfinite]
 _UNARY_ARRAY += [np.argmax, np.argmin, np.argsort, np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, len]
+_UNARY_ARRAY += [np.spacing]  # (rules24: a power of two, constant between powers of two)
 _BINARY = [
     operator.lt,
     operator.le,
