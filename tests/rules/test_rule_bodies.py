@@ -414,3 +414,4 @@ ALLOWED_GLOBALS |= {
 # rules21: the adjoint helpers of np.quantile (percentile, median), np.nanmedian and np.prod (nanprod)
 ALLOWED_GLOBALS |= {"quantile_spread", "quantile_gather", "after_q", "nanmedian_spread", "nanmedian_gather"}
 ALLOWED_GLOBALS |= {"prod_bar", "prod_cross"}
+ALLOWED_GLOBALS |= {"cumprod_ratio"}  # rules24: np.cumprod's adjoint helper
