@@ -4440,8 +4440,6 @@ def _dual_others(w, v):
     return left_dot * right + left * right_dot
 
 
-
-
 def cumprod_ratio(g, ans, x, axis):
     """The reverse running sum of ``g * ans`` along ``axis`` (an int) divided by ``x``: the cotangent of x in
     ``ans = np.cumprod(x, axis)`` from ans's cotangent g where x has no zero (np.cumprod's rule, np_reductions.py's
@@ -4453,6 +4451,7 @@ def cumprod_ratio(g, ans, x, axis):
     backwards = np.flip(out, axis)
     np.cumsum(backwards, axis, out=backwards)  # (in place: each element is read before it is written)
     return np.divide(out, x, out=out)
+
 
 HELPERS = HELPERS + ("prod_bar", "prod_cross", "cumprod_ratio")
 DEPENDS.update(
