@@ -38,6 +38,9 @@ nondifferentiable(math.factorial, math.comb, math.perm, math.gcd, math.lcm, math
 
 nondifferentiable(bool, isinstance, math.isnan, math.isinf, math.isfinite, math.isclose, reason=TRUTH)
 nondifferentiable(np.isnan, np.isinf, np.isfinite, operator.not_, reason=TRUTH)
+# (rules24) the comparison and logical ufuncs by name, as the operators are (np.less(x, 0) was refused: no adjoint)
+nondifferentiable(np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal, reason=TRUTH)
+nondifferentiable(np.logical_and, np.logical_or, np.logical_xor, np.logical_not, np.signbit, reason=TRUTH)
 nondifferentiable(operator.lt, operator.le, operator.eq, operator.ne, operator.ge, operator.gt, reason=TRUTH)
 
 nondifferentiable(len, range, np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, reason=SIZES)

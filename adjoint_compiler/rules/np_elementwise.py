@@ -882,6 +882,109 @@ def polynomial_polyval_tangent(dot, ans, x, c, tensor=True):
     return by_x, np.polynomial.polynomial.polyval(x, dot, tensor), None
 
 
+# the other bases' evaluations (Legendre, Hermite, HermiteE, Laguerre; chebval's own source is differentiated): NumPy's
+# source of each reads c through np.array(c, copy=False), refused. Linear in c, the basis polynomials B_k(x) being
+# the evaluation at the identity's columns (each function's own, so that second order runs through its rule again);
+# d/dx the evaluation of the derivative's coefficients, a constant matrix (the *der of the identity) times c.
+
+
+@fragment
+def basis_parts(x, c, tensor, ans, basis, slope):
+    # (c as the evaluation reads it, with tensor=True its other axes before x's; B_k(x) on a first axis, lined up
+    # with ans; the derivative's coefficients along c's first axis): basis is the evaluation at the identity's
+    # columns, slope the *der of the identity
+    coef = np.reshape(c, (-1,) + np.shape(c)[1:])
+    return (
+        np.reshape(coef, np.shape(coef) + (1,) * np.ndim(x)) if tensor else coef,
+        np.reshape(basis, np.shape(basis)[:1] + (1,) * (np.ndim(ans) - np.ndim(x)) + np.shape(x)),
+        np.tensordot(slope, coef, 1),
+    )
+
+
+@adjoint(np.polynomial.legendre.legval)
+def legval_adjoint(g, ans, x, c, tensor=True):
+    n = np.shape(np.reshape(c, (-1,) + np.shape(c)[1:]))[0]  # (c's first axis; a number: one)
+    parts = basis_parts(
+        x, c, tensor, ans, np.polynomial.legendre.legval(x, np.eye(n)), np.polynomial.legendre.legder(np.eye(n))
+    )
+    by_c = unbroadcast(np.asarray(g)[None] * parts[1], parts[0])
+    return unbroadcast(g * np.polynomial.legendre.legval(x, parts[2], tensor), x), np.reshape(by_c, np.shape(c)), None
+
+
+@tangent(np.polynomial.legendre.legval)
+def legval_tangent(dot, ans, x, c, tensor=True):
+    n = np.shape(np.reshape(c, (-1,) + np.shape(c)[1:]))[0]  # (c's first axis; a number: one)
+    parts = basis_parts(
+        x, c, tensor, ans, np.polynomial.legendre.legval(x, np.eye(n)), np.polynomial.legendre.legder(np.eye(n))
+    )
+    return np.polynomial.legendre.legval(x, parts[2], tensor) * dot, np.polynomial.legendre.legval(x, dot, tensor), None
+
+
+@adjoint(np.polynomial.hermite.hermval)
+def hermval_adjoint(g, ans, x, c, tensor=True):
+    n = np.shape(np.reshape(c, (-1,) + np.shape(c)[1:]))[0]  # (c's first axis; a number: one)
+    parts = basis_parts(
+        x, c, tensor, ans, np.polynomial.hermite.hermval(x, np.eye(n)), np.polynomial.hermite.hermder(np.eye(n))
+    )
+    by_c = unbroadcast(np.asarray(g)[None] * parts[1], parts[0])
+    return unbroadcast(g * np.polynomial.hermite.hermval(x, parts[2], tensor), x), np.reshape(by_c, np.shape(c)), None
+
+
+@tangent(np.polynomial.hermite.hermval)
+def hermval_tangent(dot, ans, x, c, tensor=True):
+    n = np.shape(np.reshape(c, (-1,) + np.shape(c)[1:]))[0]  # (c's first axis; a number: one)
+    parts = basis_parts(
+        x, c, tensor, ans, np.polynomial.hermite.hermval(x, np.eye(n)), np.polynomial.hermite.hermder(np.eye(n))
+    )
+    return np.polynomial.hermite.hermval(x, parts[2], tensor) * dot, np.polynomial.hermite.hermval(x, dot, tensor), None
+
+
+@adjoint(np.polynomial.hermite_e.hermeval)
+def hermeval_adjoint(g, ans, x, c, tensor=True):
+    n = np.shape(np.reshape(c, (-1,) + np.shape(c)[1:]))[0]  # (c's first axis; a number: one)
+    parts = basis_parts(
+        x, c, tensor, ans, np.polynomial.hermite_e.hermeval(x, np.eye(n)), np.polynomial.hermite_e.hermeder(np.eye(n))
+    )
+    by_c = unbroadcast(np.asarray(g)[None] * parts[1], parts[0])
+    return (
+        unbroadcast(g * np.polynomial.hermite_e.hermeval(x, parts[2], tensor), x),
+        np.reshape(by_c, np.shape(c)),
+        None,
+    )
+
+
+@tangent(np.polynomial.hermite_e.hermeval)
+def hermeval_tangent(dot, ans, x, c, tensor=True):
+    n = np.shape(np.reshape(c, (-1,) + np.shape(c)[1:]))[0]  # (c's first axis; a number: one)
+    parts = basis_parts(
+        x, c, tensor, ans, np.polynomial.hermite_e.hermeval(x, np.eye(n)), np.polynomial.hermite_e.hermeder(np.eye(n))
+    )
+    return (
+        np.polynomial.hermite_e.hermeval(x, parts[2], tensor) * dot,
+        np.polynomial.hermite_e.hermeval(x, dot, tensor),
+        None,
+    )
+
+
+@adjoint(np.polynomial.laguerre.lagval)
+def lagval_adjoint(g, ans, x, c, tensor=True):
+    n = np.shape(np.reshape(c, (-1,) + np.shape(c)[1:]))[0]  # (c's first axis; a number: one)
+    parts = basis_parts(
+        x, c, tensor, ans, np.polynomial.laguerre.lagval(x, np.eye(n)), np.polynomial.laguerre.lagder(np.eye(n))
+    )
+    by_c = unbroadcast(np.asarray(g)[None] * parts[1], parts[0])
+    return unbroadcast(g * np.polynomial.laguerre.lagval(x, parts[2], tensor), x), np.reshape(by_c, np.shape(c)), None
+
+
+@tangent(np.polynomial.laguerre.lagval)
+def lagval_tangent(dot, ans, x, c, tensor=True):
+    n = np.shape(np.reshape(c, (-1,) + np.shape(c)[1:]))[0]  # (c's first axis; a number: one)
+    parts = basis_parts(
+        x, c, tensor, ans, np.polynomial.laguerre.lagval(x, np.eye(n)), np.polynomial.laguerre.lagder(np.eye(n))
+    )
+    return np.polynomial.laguerre.lagval(x, parts[2], tensor) * dot, np.polynomial.laguerre.lagval(x, dot, tensor), None
+
+
 @adjoint(np.polynomial.polynomial.polyder, linear="first")
 def polynomial_polyder_adjoint(g, ans, c, m=1, scl=1, axis=0):
     # linear in c: the m-th derivative's coefficient j is c_(j+m) (j+m)!/j! scl^m (the factors: polyder of ones),

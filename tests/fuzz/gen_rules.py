@@ -223,7 +223,9 @@ def spelling(fn):
     if isinstance(getattr(fn, "__self__", None), np.ufunc):  # np.maximum.accumulate
         return "np.%s.%s" % (fn.__self__.__name__, name)
     modules = (("np.", np), ("np.linalg.", np.linalg), ("math.", math))
-    for prefix, module in modules + (("np.polynomial.polynomial.", np.polynomial.polynomial),):  # (rules24)
+    bases = ("polynomial", "legendre", "hermite", "hermite_e", "laguerre")  # (rules24)
+    modules += tuple(("np.polynomial.%s." % b, getattr(np.polynomial, b)) for b in bases)
+    for prefix, module in modules:
         if getattr(module, name, None) is fn:
             return prefix + name
     return name

@@ -280,6 +280,11 @@ TABLE = [
     Row(np.polynomial.polynomial.polyval, [Op(U, ()), Op(U, (3, 2))], {}, "P.polyval-scalar-2d"),
     Row(np.polynomial.polynomial.polyval, [Op(U, (2,)), Op(U, (3, 2))], {"tensor": False}, "P.polyval-untensored"),
     Row(np.polynomial.polynomial.polyval, [Op(U, (2, 2)), Op(U, (1,))], {}, "P.polyval-constant"),
+    *[
+        Row(fn, [Op(U, (3,)), Op(U, (4,))], {}, fn.__name__)
+        for fn in (np.polynomial.legendre.legval, np.polynomial.hermite.hermval, np.polynomial.laguerre.lagval)
+    ],
+    Row(np.polynomial.hermite_e.hermeval, [Op(U, (2,)), Op(U, (3, 2))], {"tensor": False}, "hermeval-untensored"),
     Row(np.polynomial.polynomial.polyder, [Op(U, (5,))], {}, "P.polyder"),
     Row(np.polynomial.polynomial.polyder, [Op(U, (4, 2)), 2, 0.5], {}, "P.polyder-m-scl"),
     Row(np.polynomial.polynomial.polyint, [Op(U, (4,))], {}, "P.polyint"),

@@ -144,6 +144,9 @@ _BINARY = [
     np.floor_divide,
     math.isclose,
 ]
+_BINARY += [np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal]  # rules24
+_BINARY += [np.logical_and, np.logical_or, np.logical_xor]
+_UNARY_ARRAY += [np.logical_not, np.signbit]
 CALLS = {fn: (lambda rng: (_floats()(rng),)) for fn in _UNARY_FLOAT + [operator.not_]}
 CALLS.update({fn: (lambda rng: (_ARRAY(rng),)) for fn in _UNARY_ARRAY})
 CALLS.update({fn: (lambda rng: (_floats()(rng), _floats()(rng))) for fn in _BINARY})

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import adjoint_compiler as ac
+from adjoint_compiler import runtime
 from adjoint_compiler.errors import UnsupportedError
 from adjoint_compiler.rules import registry
 from adjoint_compiler.testing import check_grads
@@ -178,3 +179,73 @@ def polyint_in_bound(b):
 def test_polynomial_constants_refused_by_name_where_differentiated(f, name):
     with pytest.raises(UnsupportedError, match=name):
         ac.grad(f)(2.0)
+
+
+# ---- the other bases' evaluations: legval, hermval, hermeval, lagval ---------------------------------------------
+
+BASES = [
+    np.polynomial.legendre.legval,
+    np.polynomial.hermite.hermval,
+    np.polynomial.hermite_e.hermeval,
+    np.polynomial.laguerre.lagval,
+]
+
+
+@pytest.mark.parametrize("val", BASES, ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "case",
+    ["x", "c", "constant c", "c 2-d", "x, c 2-d", "tensor=False", "x and c"],
+)
+def test_basis_evaluations_against_central_differences_first_and_second_order(val, case):
+    f, x = {
+        "x": (lambda t: np.sum(np.sin(val(t, C))), X),
+        "c": (lambda t: np.sum(val(X, t) ** 2), C),
+        "constant c": (lambda t: np.sum(val(X, t) ** 2), C[:1]),
+        "c 2-d": (lambda t: np.sum(val(X, t) * W), C2),
+        "x, c 2-d": (lambda t: np.sum(val(t, C2) * W), X),
+        "tensor=False": (lambda t: np.sum(val(X[:3], t, tensor=False) ** 2), C2),
+        "x and c": (lambda t: np.sum(val(t, t[:3])), X),
+    }[case]
+    assert gradient_error(f, x) < 1e-6
+    assert hvp_error(f, x) < 1e-6
+    assert jvp_matches_grad(f, x)
+
+
+def test_basis_slopes_by_hand():
+    x = np.array([0.5, -2.0, 0.0])
+    # P_2 = (3x^2 - 1) / 2, H_2 = 4x^2 - 2, He_2 = x^2 - 1, L_2 = (x^2 - 4x + 2) / 2: slopes 3x, 8x, 2x, x - 2
+    for val, slope in zip(BASES, (3 * x, 8 * x, 2 * x, x - 2)):
+        assert np.allclose(ac.grad(lambda t: np.sum(val(t, np.array([0.0, 0.0, 1.0]))))(x), slope, rtol=1e-14)
+    dc = ac.grad(lambda t: np.sum(np.polynomial.hermite.hermval(x, t)))(np.zeros(3))
+    assert np.allclose(dc, [3.0, np.sum(2 * x), np.sum(4 * x**2 - 2)], rtol=1e-14)  # H_0, H_1, H_2 summed over x
+
+
+# ---- np.cumprod's adjoint without a zero: runtime.cumprod_ratio -----------------------------------------------------
+
+
+@pytest.mark.parametrize("shape, axis", [((7,), 0), ((3, 5), 1), ((3, 5), 0), ((2, 3, 4), -2), ((0, 3), 1)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cumprod_ratio_is_the_reverse_running_sum_over_x_and_leaves_its_arguments_alone(shape, axis, dtype):
+    x = (1.0 + 0.3 * weights(shape)).astype(dtype)
+    ans = np.cumprod(x, axis)
+    g = weights(shape, 2).astype(dtype)
+    kept = g.copy(), ans.copy(), x.copy()
+    bar = runtime.cumprod_ratio(g, ans, x, axis)
+    assert bar.dtype == dtype and bar.shape == shape
+    assert np.array_equal(bar, np.flip(np.cumsum(np.flip(g * ans, axis), axis), axis) / x)
+    assert all(np.array_equal(a, b) for a, b in zip((g, ans, x), kept))
+    spread = runtime.unreduce(np.asarray(2.0, dtype), ans)  # (a full reduction's g: a read-only view of one number)
+    assert np.allclose(
+        runtime.cumprod_ratio(spread, ans, x, axis), runtime.cumprod_ratio(2.0 * np.ones(shape), ans, x, axis)
+    )
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, -1])
+def test_cumprod_gradient_and_second_order_through_cumprod_ratio(axis):
+    x = 1.0 + 0.3 * weights((4, 5))
+    w = weights(np.shape(np.cumprod(x, axis)), 9)
+    f = lambda t: np.sum(np.cumprod(t, axis) * w)  # noqa: E731
+    assert gradient_error(f, x) < 1e-6
+    assert hvp_error(f, x) < 1e-6
+    assert jvp_matches_grad(f, x)
+    assert ac.grad(f)(x.astype(np.float32)).dtype == np.float32

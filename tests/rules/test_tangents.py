@@ -77,6 +77,14 @@ _FORMS = {py_builtins.max_of: "max", py_builtins.min_of: "min"}
 _FORMS.update(  # (rules24)
     {getattr(np.polynomial.polynomial, n): "np.polynomial.polynomial." + n for n in ("polyval", "polyder", "polyint")}
 )
+_FORMS.update(
+    {
+        np.polynomial.legendre.legval: "np.polynomial.legendre.legval",
+        np.polynomial.hermite.hermval: "np.polynomial.hermite.hermval",
+        np.polynomial.hermite_e.hermeval: "np.polynomial.hermite_e.hermeval",
+        np.polynomial.laguerre.lagval: "np.polynomial.laguerre.lagval",
+    }
+)
 
 
 def _spelling(fn):
