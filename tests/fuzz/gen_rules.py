@@ -225,6 +225,7 @@ def spelling(fn):
     modules = (("np.", np), ("np.linalg.", np.linalg), ("math.", math))
     bases = ("polynomial", "legendre", "hermite", "hermite_e", "laguerre")  # (rules24)
     modules += tuple(("np.polynomial.%s." % b, getattr(np.polynomial, b)) for b in bases)
+    modules += (("np.lib.stride_tricks.", np.lib.stride_tricks),)
     for prefix, module in modules:
         if getattr(module, name, None) is fn:
             return prefix + name

@@ -83,6 +83,7 @@ VIEW_CALLS = {
     np.rot90: lambda: np.rot90(A),
     np.trim_zeros: lambda: np.trim_zeros(A[0, 0]),
     np.ndarray: lambda: np.ndarray((24,), buffer=A),
+    np.lib.stride_tricks.sliding_window_view: lambda: np.lib.stride_tricks.sliding_window_view(A, (2, 2, 2)),  # rules24
 }
 if hasattr(np, "matrix_transpose"):  # NumPy >= 2.0
     VIEW_CALLS[np.matrix_transpose] = lambda: np.matrix_transpose(A)

@@ -249,3 +249,25 @@ def test_cumprod_gradient_and_second_order_through_cumprod_ratio(axis):
     assert hvp_error(f, x) < 1e-6
     assert jvp_matches_grad(f, x)
     assert ac.grad(f)(x.astype(np.float32)).dtype == np.float32
+
+
+# ---- np.lib.stride_tricks.sliding_window_view ------------------------------------------------------------------------
+
+
+def test_sliding_window_view_sums_each_windows_cotangent_by_hand():
+    swv = np.lib.stride_tricks.sliding_window_view
+    x = weights(8)
+    # each element's gradient is the number of windows of 3 covering it
+    assert np.array_equal(ac.grad(lambda t: np.sum(swv(t, 3)))(x), [1.0, 2.0, 3.0, 3.0, 3.0, 3.0, 2.0, 1.0])
+    f = lambda t: np.sum(swv(t, (2, 3)) * np.arange(36.0).reshape(3, 2, 2, 3))  # noqa: E731
+    assert gradient_error(f, weights((4, 4))) < 1e-6
+    assert jvp_matches_grad(lambda t: np.sum(np.sin(swv(t, 2, axis=0))), weights((4, 5)))
+
+
+def windows_written_through(t):
+    return np.sum(np.lib.stride_tricks.sliding_window_view(t, 3, writeable=True))
+
+
+def test_sliding_window_view_writeable_refused_by_name():
+    with pytest.raises(Exception, match="writeable=True"):
+        ac.grad(windows_written_through)(weights(8))

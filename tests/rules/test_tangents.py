@@ -83,6 +83,7 @@ _FORMS.update(
         np.polynomial.hermite.hermval: "np.polynomial.hermite.hermval",
         np.polynomial.hermite_e.hermeval: "np.polynomial.hermite_e.hermeval",
         np.polynomial.laguerre.lagval: "np.polynomial.laguerre.lagval",
+        np.lib.stride_tricks.sliding_window_view: "np.lib.stride_tricks.sliding_window_view",
     }
 )
 
