@@ -54,6 +54,7 @@ _ARRAY_HELPERS = frozenset(
         "dot_bar2",
         "quantile_spread",
         "prod_bar",
+        "cumprod_ratio",
         "add_at",
         "add_into",
     )

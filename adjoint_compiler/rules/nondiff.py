@@ -33,11 +33,14 @@ nondifferentiable(np.floor, np.ceil, np.around, np.rint, np.trunc, reason=ROUNDS
 nondifferentiable(np.floor_divide, reason="floor division is piecewise constant")
 nondifferentiable(np.sign, reason="piecewise constant (its derivative is 0 away from 0)")
 
-nondifferentiable(math.ulp, reason="a power of two, so it is piecewise constant")
+nondifferentiable(math.ulp, np.spacing, reason="a power of two, so it is piecewise constant")  # (np.spacing: rules24)
 nondifferentiable(math.factorial, math.comb, math.perm, math.gcd, math.lcm, math.isqrt, reason=INTEGERS)
 
 nondifferentiable(bool, isinstance, math.isnan, math.isinf, math.isfinite, math.isclose, reason=TRUTH)
 nondifferentiable(np.isnan, np.isinf, np.isfinite, operator.not_, reason=TRUTH)
+# (rules24) the comparison and logical ufuncs by name, as the operators are (np.less(x, 0) was refused: no adjoint)
+nondifferentiable(np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal, reason=TRUTH)
+nondifferentiable(np.logical_and, np.logical_or, np.logical_xor, np.logical_not, np.signbit, reason=TRUTH)
 nondifferentiable(operator.lt, operator.le, operator.eq, operator.ne, operator.ge, operator.gt, reason=TRUTH)
 
 nondifferentiable(len, range, np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, reason=SIZES)

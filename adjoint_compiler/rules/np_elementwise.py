@@ -589,6 +589,68 @@ def conjugate_adjoint(g, ans, x):
     return np.conjugate(g)
 
 
+# ---- rules24 (issue #13): floating-point decomposition and np.divmod. np.ldexp and np.frexp scale by powers of two
+# (exact), np.modf splits off the integral part; np.nextafter steps one float from x1 towards x2. np.spacing (an ulp, a
+# power of two) is piecewise constant: nondiff.py. (Their math forms have rules of their own in py_math.py.)
+
+
+@adjoint(np.ldexp, linear="first")
+def ldexp_adjoint(g, ans, x1, x2):
+    # x1 * 2**x2, x2 an integer (NumPy refuses a floating exponent): linear in x1, the same exact scaling of g;
+    # x2 gets none (integers)
+    return unbroadcast(np.ldexp(g, x2), x1), None
+
+
+@adjoint(np.frexp)
+def frexp_adjoint(g, ans, x):
+    # (mantissa, exponent) with x = mantissa * 2**exponent: the mantissa is x scaled by 2**-exponent, exponent
+    # piecewise constant (an integer), so x's cotangent is g[0] scaled by 2**-exponent (at 0: frexp(0) = (0, 0), the
+    # slope 1 of the scaling NumPy chose there; the mantissa jumps at every power of two, where the slope of the
+    # piece on the right is taken)
+    return np.ldexp(g[0], -ans[1])
+
+
+@tangent(np.frexp)
+def frexp_tangent(dot, ans, x):
+    # (the mantissa's tangent, 0 for the exponent: frexp_adjoint's; the exponent's tangent as a float, as for
+    # slogdet's sign)
+    return np.ldexp(dot, -ans[1]), np.zeros(np.shape(ans[1]))
+
+
+@adjoint(np.modf)
+def modf_adjoint(g, ans, x):
+    # (fractional part, integral part) = (x - trunc(x), trunc(x)): slope 1 and 0 (piecewise constant; at an
+    # integer x the slope of the piece NumPy's trunc picks)
+    return g[0]
+
+
+@tangent(np.modf)
+def modf_tangent(dot, ans, x):
+    return dot, 0 * dot
+
+
+@adjoint(np.divmod)
+def divmod_adjoint(g, ans, x1, x2):
+    # (x1 // x2, x1 % x2): the quotient is piecewise constant, the remainder np.remainder's, x1 - floor(x1 / x2) x2
+    # (d/dx1 = 1, d/dx2 = -floor(x1 / x2), the quotient ans[0] itself); g is the pair of their cotangents
+    return unbroadcast(g[1] + 0 * ans[1], x1), unbroadcast(-g[1] * ans[0], x2)
+
+
+@tangent(np.divmod)
+def divmod_tangent(dot, ans, x1, x2):
+    # (0, the remainder's tangent) for each operand, in the result's shape
+    return (0 * ans[1], dot + 0 * ans[1]), (0 * ans[1], -dot * ans[0])
+
+
+@adjoint(np.nextafter)
+def nextafter_adjoint(g, ans, x1, x2):
+    # the float next to x1 towards x2: x1 itself to within one ulp, so slope 1 in x1, as central differences see it
+    # (a staircase of steps one ulp wide), and 0 in x2, which only picks the direction; where x1 == x2 the result is
+    # x2 itself, which takes the cotangent (math.nextafter's rule, py_math.py)
+    same = x1 == x2
+    return unbroadcast(np.where(same, 0.0, g), x1), unbroadcast(np.where(same, g, 0.0), x2)
+
+
 # ---- convolution, interpolation, polynomials -----------------------------------------------------------
 
 
@@ -778,6 +840,199 @@ def polyval_tangent(dot, ans, p, x):
     # linear in p (the polynomial of p's tangent), and p'(x) times x's
     parts = polyval_slope(p, x)
     return np.polyval(dot, x), np.polyval(parts[1], x) * dot
+
+
+# ---- rules24 (issue #13): np.polynomial.polynomial, coefficients lowest power first along c's first axis
+
+
+@fragment
+def polynomial_parts(x, c, tensor):
+    # (c as polyval reads it: a number a constant polynomial, and with tensor=True its other axes put before x's;
+    # the powers x^0 .. x^(n-1) on a first axis, as a running product, exact at x == 0; the derivative's
+    # coefficients k c_k, k >= 1, the zero polynomial for a constant)
+    coef = np.reshape(c, (-1,) + np.shape(c)[1:])
+    n = np.shape(coef)[0]
+    xs = np.asarray(x)
+    ones = np.ones((1,) + np.shape(xs), np.result_type(xs, 1.0))
+    powers = np.cumprod(np.concatenate((ones, np.broadcast_to(xs, (n - 1,) + np.shape(xs))), axis=0), axis=0)
+    orders = np.reshape(np.arange(1, n), (-1,) + (1,) * (np.ndim(coef) - 1))
+    return (
+        np.reshape(coef, np.shape(coef) + (1,) * np.ndim(x)) if tensor else coef,
+        powers,
+        coef[1:] * orders if n > 1 else 0 * coef,
+    )
+
+
+@adjoint(np.polynomial.polynomial.polyval)
+def polynomial_polyval_adjoint(g, ans, x, c, tensor=True):
+    # ans = sum_k c_k x^k (c_k broadcast against x): d/dc_k = x^k, d/dx = sum_k k c_k x^(k-1), the derivative's
+    # polynomial at x. g has ans's shape, the broadcast of c_k's (c's other axes) and x's: x^k lined up with it.
+    parts = polynomial_parts(x, c, tensor)
+    lined = np.reshape(parts[1], np.shape(parts[1])[:1] + (1,) * (np.ndim(ans) - np.ndim(x)) + np.shape(x))
+    by_c = unbroadcast(np.asarray(g)[None] * lined, parts[0])
+    slope = np.polynomial.polynomial.polyval(x, parts[2], tensor)
+    return unbroadcast(g * slope, x), np.reshape(by_c, np.shape(c)), None
+
+
+@tangent(np.polynomial.polynomial.polyval)
+def polynomial_polyval_tangent(dot, ans, x, c, tensor=True):
+    # linear in c (the polynomial of c's tangent), and the derivative's polynomial times x's tangent
+    parts = polynomial_parts(x, c, tensor)
+    by_x = np.polynomial.polynomial.polyval(x, parts[2], tensor) * dot
+    return by_x, np.polynomial.polynomial.polyval(x, dot, tensor), None
+
+
+# the other bases' evaluations (Legendre, Hermite, HermiteE, Laguerre; chebval's own source is differentiated): NumPy's
+# source of each reads c through np.array(c, copy=False), refused. Linear in c, the basis polynomials B_k(x) being
+# the evaluation at the identity's columns (each function's own, so that second order runs through its rule again);
+# d/dx the evaluation of the derivative's coefficients, a constant matrix (the *der of the identity) times c.
+
+
+@fragment
+def basis_parts(x, c, tensor, ans, basis, slope):
+    # (c as the evaluation reads it, with tensor=True its other axes before x's; B_k(x) on a first axis, lined up
+    # with ans; the derivative's coefficients along c's first axis): basis is the evaluation at the identity's
+    # columns, slope the *der of the identity
+    coef = np.reshape(c, (-1,) + np.shape(c)[1:])
+    return (
+        np.reshape(coef, np.shape(coef) + (1,) * np.ndim(x)) if tensor else coef,
+        np.reshape(basis, np.shape(basis)[:1] + (1,) * (np.ndim(ans) - np.ndim(x)) + np.shape(x)),
+        np.tensordot(slope, coef, 1),
+    )
+
+
+@adjoint(np.polynomial.legendre.legval)
+def legval_adjoint(g, ans, x, c, tensor=True):
+    n = np.shape(np.reshape(c, (-1,) + np.shape(c)[1:]))[0]  # (c's first axis; a number: one)
+    parts = basis_parts(
+        x, c, tensor, ans, np.polynomial.legendre.legval(x, np.eye(n)), np.polynomial.legendre.legder(np.eye(n))
+    )
+    by_c = unbroadcast(np.asarray(g)[None] * parts[1], parts[0])
+    return unbroadcast(g * np.polynomial.legendre.legval(x, parts[2], tensor), x), np.reshape(by_c, np.shape(c)), None
+
+
+@tangent(np.polynomial.legendre.legval)
+def legval_tangent(dot, ans, x, c, tensor=True):
+    n = np.shape(np.reshape(c, (-1,) + np.shape(c)[1:]))[0]  # (c's first axis; a number: one)
+    parts = basis_parts(
+        x, c, tensor, ans, np.polynomial.legendre.legval(x, np.eye(n)), np.polynomial.legendre.legder(np.eye(n))
+    )
+    return np.polynomial.legendre.legval(x, parts[2], tensor) * dot, np.polynomial.legendre.legval(x, dot, tensor), None
+
+
+@adjoint(np.polynomial.hermite.hermval)
+def hermval_adjoint(g, ans, x, c, tensor=True):
+    n = np.shape(np.reshape(c, (-1,) + np.shape(c)[1:]))[0]  # (c's first axis; a number: one)
+    parts = basis_parts(
+        x, c, tensor, ans, np.polynomial.hermite.hermval(x, np.eye(n)), np.polynomial.hermite.hermder(np.eye(n))
+    )
+    by_c = unbroadcast(np.asarray(g)[None] * parts[1], parts[0])
+    return unbroadcast(g * np.polynomial.hermite.hermval(x, parts[2], tensor), x), np.reshape(by_c, np.shape(c)), None
+
+
+@tangent(np.polynomial.hermite.hermval)
+def hermval_tangent(dot, ans, x, c, tensor=True):
+    n = np.shape(np.reshape(c, (-1,) + np.shape(c)[1:]))[0]  # (c's first axis; a number: one)
+    parts = basis_parts(
+        x, c, tensor, ans, np.polynomial.hermite.hermval(x, np.eye(n)), np.polynomial.hermite.hermder(np.eye(n))
+    )
+    return np.polynomial.hermite.hermval(x, parts[2], tensor) * dot, np.polynomial.hermite.hermval(x, dot, tensor), None
+
+
+@adjoint(np.polynomial.hermite_e.hermeval)
+def hermeval_adjoint(g, ans, x, c, tensor=True):
+    n = np.shape(np.reshape(c, (-1,) + np.shape(c)[1:]))[0]  # (c's first axis; a number: one)
+    parts = basis_parts(
+        x, c, tensor, ans, np.polynomial.hermite_e.hermeval(x, np.eye(n)), np.polynomial.hermite_e.hermeder(np.eye(n))
+    )
+    by_c = unbroadcast(np.asarray(g)[None] * parts[1], parts[0])
+    return (
+        unbroadcast(g * np.polynomial.hermite_e.hermeval(x, parts[2], tensor), x),
+        np.reshape(by_c, np.shape(c)),
+        None,
+    )
+
+
+@tangent(np.polynomial.hermite_e.hermeval)
+def hermeval_tangent(dot, ans, x, c, tensor=True):
+    n = np.shape(np.reshape(c, (-1,) + np.shape(c)[1:]))[0]  # (c's first axis; a number: one)
+    parts = basis_parts(
+        x, c, tensor, ans, np.polynomial.hermite_e.hermeval(x, np.eye(n)), np.polynomial.hermite_e.hermeder(np.eye(n))
+    )
+    return (
+        np.polynomial.hermite_e.hermeval(x, parts[2], tensor) * dot,
+        np.polynomial.hermite_e.hermeval(x, dot, tensor),
+        None,
+    )
+
+
+@adjoint(np.polynomial.laguerre.lagval)
+def lagval_adjoint(g, ans, x, c, tensor=True):
+    n = np.shape(np.reshape(c, (-1,) + np.shape(c)[1:]))[0]  # (c's first axis; a number: one)
+    parts = basis_parts(
+        x, c, tensor, ans, np.polynomial.laguerre.lagval(x, np.eye(n)), np.polynomial.laguerre.lagder(np.eye(n))
+    )
+    by_c = unbroadcast(np.asarray(g)[None] * parts[1], parts[0])
+    return unbroadcast(g * np.polynomial.laguerre.lagval(x, parts[2], tensor), x), np.reshape(by_c, np.shape(c)), None
+
+
+@tangent(np.polynomial.laguerre.lagval)
+def lagval_tangent(dot, ans, x, c, tensor=True):
+    n = np.shape(np.reshape(c, (-1,) + np.shape(c)[1:]))[0]  # (c's first axis; a number: one)
+    parts = basis_parts(
+        x, c, tensor, ans, np.polynomial.laguerre.lagval(x, np.eye(n)), np.polynomial.laguerre.lagder(np.eye(n))
+    )
+    return np.polynomial.laguerre.lagval(x, parts[2], tensor) * dot, np.polynomial.laguerre.lagval(x, dot, tensor), None
+
+
+@adjoint(np.polynomial.polynomial.polyder, linear="first")
+def polynomial_polyder_adjoint(g, ans, c, m=1, scl=1, axis=0):
+    # linear in c: the m-th derivative's coefficient j is c_(j+m) (j+m)!/j! scl^m (the factors: polyder of ones),
+    # so c_(j+m) gets g_j times it and the m lowest coefficients (all of them, for m >= n) get 0
+    n = np.shape(c)[axis]
+    moved = np.moveaxis(np.asarray(g), axis, 0)
+    kept = n - m if n > m else 0
+    factors = np.polynomial.polynomial.polyder(np.ones(n), m, scl)[:kept]
+    spread = moved[:kept] * np.reshape(factors, (-1,) + (1,) * (np.ndim(moved) - 1))
+    lowest = np.zeros((n - kept,) + np.shape(moved)[1:], spread.dtype)
+    return (
+        np.moveaxis(np.concatenate((lowest, spread), axis=0), 0, axis),
+        None,
+        no_derivative("np.polynomial.polynomial.polyder", "scl", "the scale is a constant here"),
+        None,
+    )
+
+
+@adjoint(np.polynomial.polynomial.polyint)
+def polynomial_polyint_adjoint(g, ans, c, m=1, k=[], lbnd=0, scl=1, axis=0):  # noqa: B006
+    # affine in c (the constants k add a fixed polynomial): c's cotangent is the transpose of polyint_matrix applied
+    # to g along the axis; k, lbnd and scl are constants here (refused where differentiated)
+    n = np.shape(c)[axis]
+    moved = np.moveaxis(np.asarray(g), axis, 0)
+    # (the matrix of c -> polyint(c, m, lbnd=lbnd, scl=scl), constants 0: column j the integral of the j-th power)
+    matrix = np.polynomial.polynomial.polyint(np.eye(n), m, 0, lbnd, scl, 0)
+    back = np.matmul(np.swapaxes(matrix, 0, 1), np.reshape(moved, (n + m, -1)))
+    return (
+        np.moveaxis(np.reshape(back, (n,) + np.shape(moved)[1:]), 0, axis),
+        None,
+        no_derivative("np.polynomial.polynomial.polyint", "k", "the integration constants are constants here"),
+        no_derivative("np.polynomial.polynomial.polyint", "lbnd", "the lower bound is a constant here"),
+        no_derivative("np.polynomial.polynomial.polyint", "scl", "the scale is a constant here"),
+        None,
+    )
+
+
+@tangent(np.polynomial.polynomial.polyint)
+def polynomial_polyint_tangent(dot, ans, c, m=1, k=[], lbnd=0, scl=1, axis=0):  # noqa: B006
+    # the integral of c's tangent with constants 0 (k adds a fixed polynomial)
+    return (
+        np.polynomial.polynomial.polyint(dot, m, 0, lbnd, scl, axis),
+        None,
+        no_derivative("np.polynomial.polynomial.polyint", "k", "the integration constants are constants here"),
+        no_derivative("np.polynomial.polynomial.polyint", "lbnd", "the lower bound is a constant here"),
+        no_derivative("np.polynomial.polynomial.polyint", "scl", "the scale is a constant here"),
+        None,
+    )
 
 
 # ---- np13e (issue #13): the polynomial functions of np.lib.polynomial (1-d coefficient arrays, highest power

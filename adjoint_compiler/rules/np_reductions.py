@@ -33,6 +33,7 @@ from adjoint_compiler.runtime import (
     extremum_bar,
     extremum_dot,
     conj_times,
+    cumprod_ratio,
     gradient_bar,
     gradient_of,
     is_none,
@@ -694,13 +695,22 @@ def cumprod_back(g, ans, a, axis, dtype):
     spared = parts[3]
     any_zero = parts[4]
     # the reverse running sums: along axis 0 (axis None too) reversed by a slice, cheaper than np.flip's Python layer
-    after = np.cumsum((g * ans)[::-1], 0)[::-1] if ax == 0 else np.flip(np.cumsum(np.flip(g * ans, ax), ax), ax)
+    after = (
+        (np.cumsum((g * ans)[::-1], 0)[::-1] if ax == 0 else np.flip(np.cumsum(np.flip(g * ans, ax), ax), ax))
+        if any_zero
+        else None
+    )
     at_zero = (
         (np.cumsum((g * spared)[::-1], 0)[::-1] if ax == 0 else np.flip(np.cumsum(np.flip(g * spared, ax), ax), ax))
         if any_zero
         else None
     )
-    linear = np.where(zero, np.where(seen == 1, at_zero, 0), after / np.where(zero, 1, x)) if any_zero else after / x
+    # (without a zero, runtime.cumprod_ratio: the same reverse running sum over x, in one new array; rules24)
+    linear = (
+        np.where(zero, np.where(seen == 1, at_zero, 0), after / np.where(zero, 1, x))
+        if any_zero
+        else cumprod_ratio(g, ans, x, ax)
+    )
     many = np.any(seen >= 2) if any_zero else False
     others = cumprod_others(cast, axis, many)
     back = (

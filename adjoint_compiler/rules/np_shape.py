@@ -337,6 +337,25 @@ def take_adjoint(g, ans, a, indices, axis=None, mode="raise"):
     return _summed_back(taken, g, a), None, None, None
 
 
+@adjoint(np.lib.stride_tricks.sliding_window_view, view=True, linear="first", complex_ok=True)
+def sliding_window_view_adjoint(g, ans, x, window_shape, axis=None, subok=False, writeable=False):
+    # (rules24) every window a view of x's elements, an element in as many windows as cover it: the element numbers'
+    # windows, and g summed over each number's places. writeable=True (writes through the windows into x) is refused;
+    # subok only keeps a subclass.
+    numbers = _numbers(x)
+    placed = np.lib.stride_tricks.sliding_window_view(
+        numbers,
+        window_shape,
+        axis,
+        writeable=supported(
+            writeable,
+            not writeable,
+            "np.lib.stride_tricks.sliding_window_view(writeable=True) (windows that write into x)",
+        ),
+    )
+    return _summed_back(placed, g, x), None, None, None, None
+
+
 @adjoint(np.take_along_axis, linear="first", complex_ok=True)
 def take_along_axis_adjoint(g, ans, arr, indices, axis=-1):
     numbers = _numbers(arr)

@@ -1128,6 +1128,24 @@ def prod_bar_tangent(dot, ans, g_in, x, ans_in, axis=None, keepdims=False):
     )
 
 
+# np.cumprod's adjoint helper (rules24): cumprod_ratio(g, ans, x, axis) = R(g ans) / x, R the reverse running sum along
+# the axis, whose transpose is the running sum F: bilinear in (g, ans), so their cotangents are F(c / x) times the
+# other; in x, -c times the result over x. ans is an argument of its own here (cumprod's result, whose own cotangent
+# flows back through np.cumprod's rule).
+from adjoint_compiler.runtime import cumprod_ratio  # noqa: E402
+
+
+@adjoint(runtime.cumprod_ratio)
+def cumprod_ratio_adjoint(g, ans, g_in, ans_in, x, axis):
+    forward = np.cumsum(g / x, axis)
+    return unbroadcast(forward * ans_in, g_in), forward * g_in, -g * ans / x, None
+
+
+@tangent(runtime.cumprod_ratio)
+def cumprod_ratio_tangent(dot, ans, g_in, ans_in, x, axis):
+    return cumprod_ratio(dot, ans_in, x, axis), cumprod_ratio(g_in, dot, x, axis), -ans * dot / x, None
+
+
 @adjoint(runtime.prod_cross, linear="first")
 def prod_cross_adjoint(g, ans, v, x, ans_in, axis=None, keepdims=False):
     return (

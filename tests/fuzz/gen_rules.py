@@ -103,6 +103,7 @@ EXCLUDED = {
     runtime.moved_back: "a runtime helper of np.sort's rule (its rule serves second order), not user API",
     runtime.trace_bar: "a runtime helper of np.trace's rule (its rule serves second order), not user API",
     runtime.power_bar: "a runtime helper of np.linalg.matrix_power's rules (for second order), not user API",
+    runtime.cumprod_ratio: "a runtime helper of np.cumprod's rules (for second order), not user API",
     runtime.norm_sums_bar: "a runtime helper of np.linalg.norm's rule (its rule serves second order), not user API",
     runtime.expm_frechet_of: "a runtime helper of scipy.linalg.expm's rules (for second order), not user API",
     runtime.einsum_fit: "a runtime helper of np.einsum's rule (its rule serves second-order gradients), not user API",
@@ -221,7 +222,11 @@ def spelling(fn):
     name = fn.__name__
     if isinstance(getattr(fn, "__self__", None), np.ufunc):  # np.maximum.accumulate
         return "np.%s.%s" % (fn.__self__.__name__, name)
-    for prefix, module in (("np.", np), ("np.linalg.", np.linalg), ("math.", math)):
+    modules = (("np.", np), ("np.linalg.", np.linalg), ("math.", math))
+    bases = ("polynomial", "legendre", "hermite", "hermite_e", "laguerre")  # (rules24)
+    modules += tuple(("np.polynomial.%s." % b, getattr(np.polynomial, b)) for b in bases)
+    modules += (("np.lib.stride_tricks.", np.lib.stride_tricks),)
+    for prefix, module in modules:
         if getattr(module, name, None) is fn:
             return prefix + name
     return name
@@ -1178,7 +1183,9 @@ def _build_more():
         # np.gradient along several axes (axis a tuple, or none of an array of two or more dimensions) gives one
         # array per axis: one of them is drawn, as np.histogram's (counts, edges) (np13h)
         axes = row.kwargs.get("axis", None) if row.fn is np.gradient else 0
-        count = 2 if row.fn is np.histogram else len(axes) if isinstance(axes, tuple) else 1
+        # (rules24: np.frexp's, np.modf's and np.divmod's pairs too)
+        pairs = (np.histogram, np.frexp, np.modf, np.divmod)
+        count = 2 if row.fn in pairs else len(axes) if isinstance(axes, tuple) else 1
         count = len(row.args[0].shape) if axes is None else count
 
         def render(c, ops, row=row, count=count):

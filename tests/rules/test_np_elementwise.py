@@ -365,6 +365,10 @@ MORE_FNS += [np.vander]  # np13f
 MORE_FNS += [np_elementwise.array_cast, np_elementwise.asarray_cast]  # rules19: tested below
 MORE_FNS += [np_elementwise.interp_periodic]  # rules20: np.interp(period=), tests/rules/test_reduction_params.py
 MORE_FNS += [np.copysign, np.heaviside]  # rules22: a constant operand each (their rows: test_np_reductions_more.py)
+MORE_FNS += [np.ldexp, np.frexp, np.modf, np.divmod, np.nextafter]  # rules24 (rows: test_np_reductions_more.py)
+MORE_FNS += [np.polynomial.polynomial.polyval, np.polynomial.polynomial.polyder, np.polynomial.polynomial.polyint]
+MORE_FNS += [np.polynomial.legendre.legval, np.polynomial.hermite.hermval, np.polynomial.hermite_e.hermeval]
+MORE_FNS += [np.polynomial.laguerre.lagval]
 
 
 def test_table_and_module_list_the_same_rules():

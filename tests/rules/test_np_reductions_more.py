@@ -269,6 +269,26 @@ TABLE = [
     Row(np.copysign, [Op(AWAY, (3,)), -1.5], {}, "copysign-number"),
     Row(np.heaviside, [np.array([-1.0, 0.0, 2.0, 0.0]), Op(U, (4,))], {}, "heaviside"),
     Row(np.heaviside, [np.array([[-1.0], [0.0]]), Op(U, (3,))], {}, "heaviside-broadcast"),
+    # rules24: floating-point decomposition (an integer exponent, the pairs' both parts), np.polynomial.polynomial
+    Row(np.ldexp, [Op(U, (2, 3)), np.array([1, -2, 0])], {}, "ldexp"),
+    Row(np.ldexp, [Op(U, ()), 3], {}, "ldexp-number"),
+    Row(np.frexp, [Op(AWAY, (2, 3))], {}, "frexp"),
+    Row(np.modf, [Op(U, (4,))], {}, "modf"),
+    Row(np.divmod, [Op(U, (2, 3)), Op(AWAY, (3,))], {}, "divmod"),
+    Row(np.nextafter, [Op(U, (2, 3)), Op(U, (3,))], {}, "nextafter"),
+    Row(np.polynomial.polynomial.polyval, [Op(U, (3,)), Op(U, (4,))], {}, "P.polyval"),
+    Row(np.polynomial.polynomial.polyval, [Op(U, ()), Op(U, (3, 2))], {}, "P.polyval-scalar-2d"),
+    Row(np.polynomial.polynomial.polyval, [Op(U, (2,)), Op(U, (3, 2))], {"tensor": False}, "P.polyval-untensored"),
+    Row(np.polynomial.polynomial.polyval, [Op(U, (2, 2)), Op(U, (1,))], {}, "P.polyval-constant"),
+    *[
+        Row(fn, [Op(U, (3,)), Op(U, (4,))], {}, fn.__name__)
+        for fn in (np.polynomial.legendre.legval, np.polynomial.hermite.hermval, np.polynomial.laguerre.lagval)
+    ],
+    Row(np.polynomial.hermite_e.hermeval, [Op(U, (2,)), Op(U, (3, 2))], {"tensor": False}, "hermeval-untensored"),
+    Row(np.polynomial.polynomial.polyder, [Op(U, (5,))], {}, "P.polyder"),
+    Row(np.polynomial.polynomial.polyder, [Op(U, (4, 2)), 2, 0.5], {}, "P.polyder-m-scl"),
+    Row(np.polynomial.polynomial.polyint, [Op(U, (4,))], {}, "P.polyint"),
+    Row(np.polynomial.polynomial.polyint, [Op(U, (2, 3)), 2], {"lbnd": 0.5, "axis": 1}, "P.polyint-m-lbnd-axis"),
     Row(np.ediff1d, [Op(U, (5,))], {}, "ediff1d"),
     Row(np.ediff1d, [Op(U, (2, 3)), Op(U, (2,)), Op(U, ())], {}, "ediff1d-ends"),
     Row(np.ediff1d, [Op(U, (1,))], {"to_begin": np.array([1.0, 2.0])}, "ediff1d-one"),
@@ -384,11 +404,25 @@ def test_rule_matches_finite_differences(row, seed):
         # (np13f) the points x too, through the normal equations differentiated
         ac.check_grads(fit, (values[0], values[1]), wrt=(0, 1), modes=("rev", "fwd"), order=2)
         return
+    if row.fn in (np.polynomial.polynomial.polyder, np.polynomial.polynomial.polyint):
+        # (rules24: their rules refuse scl, k, lbnd by runtime.no_derivative: checked through a compiled call)
+        m = values[1] if len(values) > 1 else 1
+        scl = values[2] if len(values) > 2 else 1
+        lbnd, axis = row.kwargs.get("lbnd", 0), row.kwargs.get("axis", 0)
+
+        def poly(c):
+            if row.fn is np.polynomial.polynomial.polyder:
+                return np.sum(np.sin(np.polynomial.polynomial.polyder(c, m, scl, axis)))
+            return np.sum(np.sin(np.polynomial.polynomial.polyint(c, m, 0, lbnd, scl, axis)))
+
+        ac.check_grads(poly, (values[0],), modes=("rev", "fwd"), order=2)
+        return
     if isinstance(row.fn(*values, **row.kwargs), (tuple, list)):  # average(returned=True), np.gradient: g is a tuple
         ans = row.fn(*values, **row.kwargs)
         rng = np.random.default_rng(seed)
         gs = tuple(rng.standard_normal(np.shape(a)) for a in ans)
         cots = registry.lookup(row.fn).rule(gs, ans, *values, **row.kwargs)
+        cots = cots if isinstance(cots, tuple) else (cots,)  # (rules24: np.frexp, np.modf: one parameter)
         for i in diff:
             d = rng.standard_normal(np.shape(values[i]))
 

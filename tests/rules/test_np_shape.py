@@ -195,6 +195,16 @@ TABLE += (
             ((), 0, {}),
         ]
     ]
+    + [  # rules24: an element in several windows gets each window's cotangent
+        Row(np.lib.stride_tricks.sliding_window_view, s, (w,), kw)
+        for s, w, kw in [
+            ((8,), 3, {}),
+            ((4, 5), (2, 3), {}),
+            ((4, 5), 2, {"axis": 0}),
+            ((3, 4), (2, 2), {"axis": (1, 0)}),
+            ((3,), 3, {}),
+        ]
+    ]
     + [
         Row(np.take_along_axis, s, (idx,), kw)
         for s, idx, kw in [

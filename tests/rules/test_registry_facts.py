@@ -83,6 +83,7 @@ VIEW_CALLS = {
     np.rot90: lambda: np.rot90(A),
     np.trim_zeros: lambda: np.trim_zeros(A[0, 0]),
     np.ndarray: lambda: np.ndarray((24,), buffer=A),
+    np.lib.stride_tricks.sliding_window_view: lambda: np.lib.stride_tricks.sliding_window_view(A, (2, 2, 2)),  # rules24
 }
 if hasattr(np, "matrix_transpose"):  # NumPy >= 2.0
     VIEW_CALLS[np.matrix_transpose] = lambda: np.matrix_transpose(A)
@@ -132,6 +133,7 @@ _ARRAY = _floats(4)
 _UNARY_FLOAT = [int, round, bool, math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite, math.ulp]
 _UNARY_ARRAY = [np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.sign, np.isnan, np.isinf, np.isfinite]
 _UNARY_ARRAY += [np.argmax, np.argmin, np.argsort, np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, len]
+_UNARY_ARRAY += [np.spacing]  # (rules24: a power of two, constant between powers of two)
 _BINARY = [
     operator.lt,
     operator.le,
@@ -143,6 +145,9 @@ _BINARY = [
     np.floor_divide,
     math.isclose,
 ]
+_BINARY += [np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal]  # rules24
+_BINARY += [np.logical_and, np.logical_or, np.logical_xor]
+_UNARY_ARRAY += [np.logical_not, np.signbit]
 CALLS = {fn: (lambda rng: (_floats()(rng),)) for fn in _UNARY_FLOAT + [operator.not_]}
 CALLS.update({fn: (lambda rng: (_ARRAY(rng),)) for fn in _UNARY_ARRAY})
 CALLS.update({fn: (lambda rng: (_floats()(rng), _floats()(rng))) for fn in _BINARY})

@@ -416,3 +416,4 @@ ALLOWED_GLOBALS |= {"quantile_spread", "quantile_gather", "after_q", "nanmedian_
 ALLOWED_GLOBALS |= {"prod_bar", "prod_cross"}
 # session 24: unreduce's adjoint of its list of shares (Python's sum over values of different shapes)
 ALLOWED_GLOBALS |= {"isinstance", "list", "sum"}
+ALLOWED_GLOBALS |= {"cumprod_ratio"}  # rules24: np.cumprod's adjoint helper

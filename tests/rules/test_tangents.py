@@ -74,6 +74,18 @@ _OPERATORS = {
 
 # functions a call is differentiated as (registry.form), spelled as the call is written
 _FORMS = {py_builtins.max_of: "max", py_builtins.min_of: "min"}
+_FORMS.update(  # (rules24)
+    {getattr(np.polynomial.polynomial, n): "np.polynomial.polynomial." + n for n in ("polyval", "polyder", "polyint")}
+)
+_FORMS.update(
+    {
+        np.polynomial.legendre.legval: "np.polynomial.legendre.legval",
+        np.polynomial.hermite.hermval: "np.polynomial.hermite.hermval",
+        np.polynomial.hermite_e.hermeval: "np.polynomial.hermite_e.hermeval",
+        np.polynomial.laguerre.lagval: "np.polynomial.laguerre.lagval",
+        np.lib.stride_tricks.sliding_window_view: "np.lib.stride_tricks.sliding_window_view",
+    }
+)
 
 
 def _spelling(fn):
@@ -1186,6 +1198,20 @@ def _prod_helper_cases():
 
 
 CASES = CASES + _prod_helper_cases()
+
+
+def _cumprod_helper_cases():
+    # np.cumprod's adjoint helper (rules24): bilinear in g and ans, and in x through 1 / x (away from 0)
+    out = []
+    for shape, axis in (((5,), 0), ((3, 4), 1), ((3, 4), 0)):
+        x = 1.0 + 0.3 * np.sin(np.arange(np.prod(shape)).reshape(shape))
+        ans = np.cumprod(x, axis)
+        g = np.cos(np.arange(x.size)).reshape(shape)
+        out.append(Case("cumprod_ratio-%s-%s" % (shape, axis), runtime.cumprod_ratio, [g, ans, x, axis], {}, (0, 1, 2)))
+    return out
+
+
+CASES = CASES + _cumprod_helper_cases()
 
 
 def _nanmedian_helper_cases():
