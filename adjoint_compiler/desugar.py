@@ -188,12 +188,24 @@ def run(fn, source, own_arguments=True, top=False):
     parameters changed by ``x op= y`` alone are owned too (``own_updated_arguments``)."""
     lowering = _Desugar(fn, source)
     lowering.function()
-    lowering.view_writes()
+    # what the lowered function holds, in one walk: each pass below rewrites only through the constructs its
+    # test names (its own code: the statements it changes and the names it collects), so a function without
+    # them is left as it is without the walks each would make (issue #14)
+    found, attributes = trees.kinds(fn)
+    if gast.AugAssign in found:  # (view_writes: w op= e alone; what it makes is walked again)
+        lowering.view_writes()
+        found, attributes = trees.kinds(fn)
     if own_arguments:
-        lowering.own_changed_arguments()
-        if top:
+        # a parameter changed: stored into (x[i] = v, x[i] += v), by a method anf lowers, or by a callee
+        if gast.Subscript in found or attributes & _LOWERED_METHODS or lowering.passed_to_changers(_params(fn)):
+            lowering.own_changed_arguments()  # (it adds no x op= y: found stands for the test below)
+        if top and gast.AugAssign in found:  # (own_updated_arguments: a parameter's x op= y alone)
             lowering.own_updated_arguments()
     return fn
+
+
+def _params(fn):
+    return [a.id for a in fn.args.args]
 
 
 class _Desugar:
