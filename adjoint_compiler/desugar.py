@@ -261,10 +261,28 @@ class _Desugar:
         self.vectorized_names()
         self.generators()
         self.bound_iterators()
-        # which of the next three have anything to do, in one walk (each finds what it rewrites among the
-        # expressions of the whole function; none of them makes what another looks for)
-        # (and whether replaced_records has a call to look at: no rewrite before it makes one)
-        sets = attributes = tricks = records = False
+        sets, attributes, tricks, records, made, paired = self.rewrites_found()
+        if sets:
+            self.sets()
+        if attributes:
+            self.missing_attributes()
+        if tricks:
+            self.index_tricks()
+        if made or sets or attributes or tricks:
+            self.made_functions()
+        if records:
+            self.replaced_records()
+        if paired or made or sets or attributes or tricks or records:
+            self.pairs()
+        self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
+
+    def rewrites_found(self):
+        """Which of ``sets``, ``missing_attributes``, ``index_tricks`` have anything to do, in one walk (each finds
+        what it rewrites among the expressions of the whole function; none of them makes what another looks
+        for); whether ``replaced_records`` has a call to look at (no rewrite before it makes one); and whether
+        ``made_functions`` and ``pairs`` have what they rewrite (a call of a call or an attribute of one or of a
+        dict display; ``_pairs_candidate``), which ``function`` asks only where no rewrite ran before them."""
+        sets = attributes = tricks = records = made = paired = False
         for n in trees.walk(self.fn):
             kind = n.__class__
             if kind is gast.Set or kind is gast.SetComp:
@@ -274,21 +292,15 @@ class _Desugar:
                     sets = True
                 if not records:
                     records = self.record_replaced(n)
-            elif kind is gast.Attribute and not attributes:
-                attributes = self.missing_attribute(n) is not None
+                made = made or n.func.__class__ is gast.Call
+                paired = paired or _pairs_candidate(n)
+            elif kind is gast.Attribute:
+                made = made or n.value.__class__ is gast.Call or n.value.__class__ is gast.Dict
+                if not attributes:
+                    attributes = self.missing_attribute(n) is not None
             elif kind is gast.Subscript and not tricks:
                 tricks = self.index_trick(n) is not None
-        if sets:
-            self.sets()
-        if attributes:
-            self.missing_attributes()
-        if tricks:
-            self.index_tricks()
-        self.made_functions()
-        if records:
-            self.replaced_records()
-        self.pairs()
-        self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
+        return sets, attributes, tricks, records, made, paired
 
     def optional_out(self, node, fn):
         """``np.tanh(x, out=out)`` in ``def act(x, out=None)``: ``np.tanh(x) if out is None else np.tanh(x,
