@@ -188,12 +188,24 @@ def run(fn, source, own_arguments=True, top=False):
     parameters changed by ``x op= y`` alone are owned too (``own_updated_arguments``)."""
     lowering = _Desugar(fn, source)
     lowering.function()
-    lowering.view_writes()
+    # what the lowered function holds, in one walk: each pass below rewrites only through the constructs its
+    # test names (its own code: the statements it changes and the names it collects), so a function without
+    # them is left as it is without the walks each would make (issue #14)
+    found, attributes = trees.kinds(fn)
+    if gast.AugAssign in found:  # (view_writes: w op= e alone; what it makes is walked again)
+        lowering.view_writes()
+        found, attributes = trees.kinds(fn)
     if own_arguments:
-        lowering.own_changed_arguments()
-        if top:
+        # a parameter changed: stored into (x[i] = v, x[i] += v), by a method anf lowers, or by a callee
+        if gast.Subscript in found or attributes & _LOWERED_METHODS or lowering.passed_to_changers(_params(fn)):
+            lowering.own_changed_arguments()  # (it adds no x op= y: found stands for the test below)
+        if top and gast.AugAssign in found:  # (own_updated_arguments: a parameter's x op= y alone)
             lowering.own_updated_arguments()
     return fn
+
+
+def _params(fn):
+    return [a.id for a in fn.args.args]
 
 
 class _Desugar:
@@ -249,10 +261,28 @@ class _Desugar:
         self.vectorized_names()
         self.generators()
         self.bound_iterators()
-        # which of the next three have anything to do, in one walk (each finds what it rewrites among the
-        # expressions of the whole function; none of them makes what another looks for)
-        # (and whether replaced_records has a call to look at: no rewrite before it makes one)
-        sets = attributes = tricks = records = False
+        sets, attributes, tricks, records, made, paired = self.rewrites_found()
+        if sets:
+            self.sets()
+        if attributes:
+            self.missing_attributes()
+        if tricks:
+            self.index_tricks()
+        if made or sets or attributes or tricks:
+            self.made_functions()
+        if records:
+            self.replaced_records()
+        if paired or made or sets or attributes or tricks or records:
+            self.pairs()
+        self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
+
+    def rewrites_found(self):
+        """Which of ``sets``, ``missing_attributes``, ``index_tricks`` have anything to do, in one walk (each finds
+        what it rewrites among the expressions of the whole function; none of them makes what another looks
+        for); whether ``replaced_records`` has a call to look at (no rewrite before it makes one); and whether
+        ``made_functions`` and ``pairs`` have what they rewrite (a call of a call or an attribute of one or of a
+        dict display; ``_pairs_candidate``), which ``function`` asks only where no rewrite ran before them."""
+        sets = attributes = tricks = records = made = paired = False
         for n in trees.walk(self.fn):
             kind = n.__class__
             if kind is gast.Set or kind is gast.SetComp:
@@ -262,21 +292,15 @@ class _Desugar:
                     sets = True
                 if not records:
                     records = self.record_replaced(n)
-            elif kind is gast.Attribute and not attributes:
-                attributes = self.missing_attribute(n) is not None
+                made = made or n.func.__class__ is gast.Call
+                paired = paired or _pairs_candidate(n)
+            elif kind is gast.Attribute:
+                made = made or n.value.__class__ is gast.Call or n.value.__class__ is gast.Dict
+                if not attributes:
+                    attributes = self.missing_attribute(n) is not None
             elif kind is gast.Subscript and not tricks:
                 tricks = self.index_trick(n) is not None
-        if sets:
-            self.sets()
-        if attributes:
-            self.missing_attributes()
-        if tricks:
-            self.index_tricks()
-        self.made_functions()
-        if records:
-            self.replaced_records()
-        self.pairs()
-        self.fn.body = self.block(self.fn.body) or [_at(gast.Pass(), self.fn)]
+        return sets, attributes, tricks, records, made, paired
 
     def optional_out(self, node, fn):
         """``np.tanh(x, out=out)`` in ``def act(x, out=None)``: ``np.tanh(x) if out is None else np.tanh(x,

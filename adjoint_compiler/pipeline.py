@@ -420,7 +420,7 @@ STAGES = [
     ("carry", _tree_pass(carry, "src")),
     ("anf", _tree_pass(anf, "src", copy=False)),
     ("aliasing", _aliasing),
-    ("ssa", _tree_pass(ssa, "src")),
+    ("ssa", _tree_pass(ssa, "src", copy_=False)),
     ("cse", _cse),
     ("activity", _activity),
     ("reverse", _reverse),

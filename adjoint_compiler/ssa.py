@@ -198,8 +198,15 @@ class _Renamer:
         }
 
 
-def run(fn, source):
-    """Return a new FunctionDef in SSA form; ``fn`` is not modified."""
+def run(fn, source, copy_=True):
+    """Return a new FunctionDef in SSA form; ``fn`` is not modified (with ``copy_=False`` its statements may be
+    put in the new one: the pipeline, which keeps no other use of them, saves the copy)."""
+    if not copy_ and _renames_nothing(fn):
+        # (each statement as ``_Renamer.block`` writes it, but with its own expressions: every version is
+        # the name itself, so the copy it reads them through would be a clone)
+        new = copy.copy(fn)
+        new.body = [_same_version(stmt) for stmt in fn.body]
+        return new
     r = _Renamer(fn)
     env = {}
     for a in fn.args.args:
@@ -208,6 +215,33 @@ def run(fn, source):
     new = copy.copy(fn)
     new.body = r.block(fn.body, env)
     return new
+
+
+def _renames_nothing(fn):
+    """Whether ``_Renamer`` would keep every name as it is: no branch or loop (no merge, no header), each name
+    assigned by one statement (its first version is the name itself) and no parameter assigned."""
+    assigned = {a.id for a in fn.args.args}  # (``_Renamer``'s ``defined`` at the start)
+    for stmt in fn.body:
+        kind = stmt.__class__
+        if kind is gast.Assign:
+            target = stmt.targets[0]
+            if target.__class__ is gast.Name:
+                if target.id in assigned:
+                    return False
+                assigned.add(target.id)
+        elif kind not in (gast.Expr, gast.Return, gast.Assert, gast.AugAssign):
+            return False
+    return True
+
+
+def _same_version(stmt):
+    """``stmt`` as ``_Renamer.block`` writes it where no name is renamed, its expressions not copied."""
+    if stmt.__class__ is not gast.Assign:
+        return stmt
+    target = stmt.targets[0]
+    if target.__class__ is gast.Name:
+        return _assign(target.id, stmt.value, stmt)
+    return gast.copy_location(gast.Assign(targets=[target], value=stmt.value, type_comment=None), stmt)
 
 
 def loop_headers(fn):

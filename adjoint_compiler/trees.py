@@ -259,6 +259,37 @@ def size(root):
     return count
 
 
+def kinds(root):
+    """``(classes, attributes)``: the classes of the nodes ``walk(root)`` yields and the names of its attributes
+    (``x.append``: "append"), in one loop without walk's generator. A pass that rewrites only some constructs
+    asks it first and returns at once where the function has none of them (issue #14: most functions need
+    few of the rewrites)."""
+    AST, Attribute = gast.AST, gast.Attribute
+    found, attributes = set(), set()
+    add = found.add
+    stack = [root]
+    pop, push = stack.pop, stack.append
+    table = _NODE_FIELDS
+    while stack:
+        node = pop()
+        cls = node.__class__
+        add(cls)
+        if cls is Attribute:
+            attributes.add(node.attr)
+        fields = table.get(cls)
+        if fields is None:
+            fields = _node_fields(cls)
+        for field in fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for v in value:
+                    if isinstance(v, AST):
+                        push(v)
+            elif isinstance(value, AST):
+                push(value)
+    return found, attributes
+
+
 def breadth_first(root):
     """Every node under ``root`` breadth first: ``gast.walk``'s order (which passes that report the first of
     several nodes, or number what they find, rely on), at about twice its speed. As there, a node's

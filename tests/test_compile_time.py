@@ -981,3 +981,102 @@ def test_ownership_asked_when_needed_gives_what_asking_at_once_gave(monkeypatch,
     eager = [pipeline.compile(func, wrt, mode).source for func, wrt, mode in cases]
     assert lazy == eager
     assert sum("writable(" in text for text in lazy) >= 3  # (the golden stencils update owned buffers)
+
+
+# the passes that return at once where the function has nothing they rewrite (compile24): the tree each stage
+# gives is the tree the long way gives (every sub-pass run, every statement copied), on the golden cases (every
+# mode), a generated straight-line function and the functions of the modules above
+
+
+def _desugared_the_long_way(fn, source, own_arguments=True, top=False):
+    """``desugar.run`` as it was: every sub-pass after ``function``, whatever the function holds."""
+    from adjoint_compiler import desugar
+
+    lowering = desugar._Desugar(fn, source)
+    lowering.function()
+    lowering.view_writes()
+    if own_arguments:
+        lowering.own_changed_arguments()
+        if top:
+            lowering.own_updated_arguments()
+    return fn
+
+
+def _stage_dumps(cases, stage):
+    from adjoint_compiler import pipeline, trees
+
+    out = []
+    for func, wrt, mode in cases:
+        try:
+            out.append(trees.dump(pipeline.compile(func, wrt, mode, stop_after=stage)))
+        except CompileError as e:
+            out.append("refused: %s" % e)
+    return out
+
+
+def _module_cases(extra=()):
+    out = []
+    for name in MODULES + list(extra):
+        module = importlib.import_module(name)
+        for value in vars(module).values():
+            if (
+                inspect.isfunction(value)
+                and value.__module__ == module.__name__
+                and value.__code__.co_argcount
+                and not value.__name__.startswith("test")
+            ):
+                out.append((value, (0,), "grad"))
+    return out
+
+
+def paired_products(x, y):
+    pairs = list(zip(x, y))  # (pairs: a comprehension over zip)
+    return sum([a * b for a, b in pairs])
+
+
+def column_sums(m):
+    return sum([sum(col) for col in list(zip(*m))])
+
+
+def test_desugar_skipping_passes_gives_what_every_pass_gives(monkeypatch, tmp_path):
+    from adjoint_compiler import desugar, trees
+
+    # (and modules whose functions pair, zip(*m), and call methods of objects they make: Box(x).total())
+    extra = ["tests.test_constructs", "tests.test_objects", "arrays", "tests.test_compile_time"]
+    cases = _compiled_cases(tmp_path) + _module_cases(extra)
+    kinds, skipped = trees.kinds, []
+
+    def counted(fn):  # (the passes run once per compilation: each skip is one less walk)
+        found = kinds(fn)
+        skipped.append(found[0].isdisjoint((desugar.gast.AugAssign, desugar.gast.Subscript)))
+        return found
+
+    found, asked = desugar._Desugar.rewrites_found, []
+
+    def noted(self):
+        asked.append(found(self))
+        return asked[-1]
+
+    monkeypatch.setattr(desugar.trees, "kinds", counted)
+    monkeypatch.setattr(desugar._Desugar, "rewrites_found", noted)
+    fast = _stage_dumps(cases, "desugar")
+    # the long way: made_functions and pairs run whatever the walk found, and every pass after function()
+    monkeypatch.setattr(desugar._Desugar, "rewrites_found", lambda self: found(self)[:4] + (True, True))
+    monkeypatch.setattr(desugar, "run", _desugared_the_long_way)
+    assert _stage_dumps(cases, "desugar") == fast
+    assert any(skipped) and not all(skipped)  # (both ways taken)
+    assert any(a[4] for a in asked) and not all(a[4] for a in asked)
+    assert any(a[5] for a in asked) and not all(a[5] for a in asked)
+
+
+def test_ssa_without_copies_gives_what_the_renamer_gives(monkeypatch, tmp_path):
+    from adjoint_compiler import ssa
+
+    cases = _compiled_cases(tmp_path) + _module_cases()
+    taken = []
+    renames_nothing = ssa._renames_nothing
+    monkeypatch.setattr(ssa, "_renames_nothing", lambda fn: taken.append(renames_nothing(fn)) or taken[-1])
+    fast = _stage_dumps(cases, "ssa")
+    assert any(taken) and not all(taken)
+    monkeypatch.setattr(ssa, "_renames_nothing", lambda fn: False)
+    assert _stage_dumps(cases, "ssa") == fast
