@@ -26,6 +26,8 @@ _NOT_SCALAR = (
 
 
 def _scalar(t):
+    if isinstance(t, types.Optional):  # a value numba types as possibly None (several returns joined)
+        t = t.type
     return isinstance(t, (types.Number, types.Boolean)) or isinstance(t, types.Array) and t.ndim == 0
 
 

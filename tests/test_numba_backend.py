@@ -359,3 +359,22 @@ def test_a_store_into_an_integer_array_runs_on_python_and_is_refused():
     with pytest.warns(NumbaFallbackWarning, match="store_into_ints"):
         with pytest.raises(ac.UnsupportedError, match="dtype int64"):
             g(np.array([1.5, 2.0, 3.0]))
+
+
+def early_return_in_loop(x):
+    for i in range(3):
+        if x > 10.0:
+            return x * 2.0
+        x = math.sin(x) + x
+    return x * x
+
+
+def test_several_returns_joined_as_an_optional_value_are_a_scalar():
+    # numba types the value of a function with returns inside a loop as Optional(float64): check_scalar refused it
+    # ("grad needs a function with a scalar output") though every return is a float
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NumbaFallbackWarning)
+        g = ac.grad(early_return_in_loop, backend="numba")(0.5)
+    assert g == pytest.approx(ac.grad(early_return_in_loop)(0.5), rel=1e-12)
+    h = 1e-6
+    assert g == pytest.approx((early_return_in_loop(0.5 + h) - early_return_in_loop(0.5 - h)) / (2 * h), rel=1e-6)
