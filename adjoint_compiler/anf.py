@@ -510,7 +510,7 @@ class _Anf:
         assigned here, and written through."""
         if self.source is None or not (isinstance(call.func, gast.Name) and call.func.id in self.source.carrying_names):
             return call  # (none, or one of emitted code differentiated again: its results are unpacked there)
-        variant = source_mod.global_value(call.func, self.source, self.locals) if self.source is not None else None
+        variant = source_mod.global_value(call.func, self.source, self.locals)
         carried = getattr(variant, source_mod.CARRIED, None)
         if carried is None:
             return call
