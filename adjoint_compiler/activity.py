@@ -265,6 +265,9 @@ def _varied_operand(a, seqs, varied):
 def _infer_sequences(defs, varied=()):
     """Names known to hold a list or tuple (or a dict): there ``+`` concatenates rather than adds."""
     seqs = set()
+    made = {}
+    for name, op in defs:
+        made.setdefault(name, op)
     changed = True
     while changed:
         changed = False
@@ -272,7 +275,7 @@ def _infer_sequences(defs, varied=()):
             if name in seqs:
                 continue
             first = op.args[0] if op.args and isinstance(op.args[0], gast.Name) else None
-            if (
+            if _returned_contents(op, first, made) in seqs or (
                 op.kind in ("tuple", "append")
                 or op.kind == "copy"
                 and op.args[0].id in seqs
@@ -289,9 +292,9 @@ def _infer_sequences(defs, varied=()):
                 and op.fn in (list, tuple, runtime.list_bar)
                 # in emitted code differentiated again: a list's cotangent, made or added to, is a list
                 or op.kind == "call"
-                and op.fn in (runtime.zeros_like, runtime.add_bars, runtime.added_at)
+                and op.fn in (runtime.zeros_like, runtime.add_bars, runtime.added_at, runtime.sorted_in_place)
                 and first is not None
-                and first.id in seqs
+                and first.id in seqs  # (xs.sort() of a list: a sorted list)
                 # xs[i:j] and xs.copy() of a list are lists
                 or op.kind == "subscript"
                 and first is not None
@@ -307,6 +310,24 @@ def _infer_sequences(defs, varied=()):
                 seqs.add(name)
                 changed = True
     return seqs
+
+
+def _returned_contents(op, first, made):
+    """For ``v = t[k]``, ``t`` a carrying variant's results (carry.py) whose item ``k`` is the new contents of
+    an argument the call changed: the variable passed there (a list's new contents are a list), else None."""
+    maker = made.get(first.id) if op.kind == "subscript" and first is not None else None
+    carried = getattr(maker.fn, source_mod.CARRIED, None) if maker is not None and maker.kind == "call" else None
+    index = op.args[1] if carried else None
+    if not (isinstance(index, gast.Constant) and type(index.value) is int):
+        return None
+    func, ins, outs, changed = carried
+    k = index.value - 1 - len(outs)
+    if not 0 <= k < len(changed):
+        return None
+    params = list(ins) + list(func.__code__.co_varnames[: func.__code__.co_argcount])
+    passed = dict(zip(params, maker.args))
+    arg = passed.get(changed[k])
+    return arg.id if isinstance(arg, gast.Name) else None
 
 
 def _infer_owned(defs):

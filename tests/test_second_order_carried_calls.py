@@ -114,3 +114,44 @@ def test_a_list_changed_by_an_undifferentiated_call_keeps_what_was_read(f, hand)
     fd = ((f(x + h, y) - f(x - h, y)) / (2 * h), (f(x, y + h) - f(x, y - h)) / (2 * h))
     np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-9)
     assert ac.value_and_grad(f, wrt=(0, 1))(x, y)[0] == f(x, y)
+
+
+# What a list becomes after xs.sort() or after a helper appended to it is a list still: a store into it saves the
+# old item as it is (was `.copy()` of a float: AttributeError, python fuzzer seed 3016), and `xs + xs` of it
+# concatenates (was an arithmetic adjoint: TypeError, seed 3055).
+
+
+def sorted_then_item_added(x, y):
+    xs = [x * 2.0, y - x, y]
+    xs.sort()
+    for _ in range(1):
+        xs[1] += y
+    return xs[0] * xs[1]  # 2x (2y - x) at x = 0.3, y = 1.1
+
+
+def pushed_then_concatenated(x, y):
+    xs = [x - x * y, x, -0.3]
+    push(xs, y)
+    ys = xs + xs
+    acc = 0.0
+    while ys:
+        acc = acc * 0.9 + ys.pop()
+    return acc
+
+
+@pytest.mark.parametrize(
+    "f,hand",
+    [
+        (sorted_then_item_added, lambda x, y: (4 * y - 4 * x, 4 * x)),
+        (pushed_then_concatenated, None),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_lists_after_sort_or_a_helper_stay_lists(f, hand):
+    x, y = 0.3, 1.1
+    g = ac.grad(f, wrt=(0, 1))(x, y)
+    h = 1e-6
+    fd = ((f(x + h, y) - f(x - h, y)) / (2 * h), (f(x, y + h) - f(x, y - h)) / (2 * h))
+    np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-9)
+    if hand is not None:
+        np.testing.assert_allclose(g, hand(x, y), rtol=1e-12)
