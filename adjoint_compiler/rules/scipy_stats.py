@@ -48,7 +48,9 @@ import numpy as np
 from scipy import special as scipy_special
 from scipy import stats as scipy_stats
 
+from adjoint_compiler.rules import registry
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
+from adjoint_compiler.runtime import cotangent_where  # noqa: F401 (the densities' bodies made by registry.exp_of)
 from adjoint_compiler.runtime import full_rank_cov, is_none, linalg_check, no_derivative, unbroadcast
 
 # ---- the normal distribution ----------------------------------------------------------------------------
@@ -2405,4 +2407,502 @@ def multivariate_t_logpdf_tangent(dot, ans, x, loc=None, shape=1, df=1):
         None if is_none(loc) else np.reshape(w * (u @ np.ravel(dot)), np.shape(ans)),
         np.reshape(0.5 * (w * np.sum((u @ d_sigma) * u, axis=1) - np.sum(precision * d_sigma)), np.shape(ans)),
         np.reshape(in_df * dot, np.shape(ans)),
+    )
+
+
+# ---- scipy24: quantiles of the location-scale families (ppf, isf): ans = loc + scale G(q) with G the standard
+# quantile, whose slope is 1 / f(z) at z = (ans - loc) / scale (f the standard density; infinite at q 0 or 1)
+
+
+@fragment
+def quantile_bars(g, slope, z, q, loc, scale):
+    # slope: dG/dq, or its negation for an isf
+    return unbroadcast(g * scale * slope, q), unbroadcast(g + 0.0 * z, loc), unbroadcast(g * z, scale)
+
+
+@fragment
+def quantile_dots(dot, slope, z, scale):
+    return dot * scale * slope, dot + 0.0 * z, dot * z
+
+
+@adjoint(scipy_stats.expon.ppf)
+def expon_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(q), -ln(1 - q): 1 / f(z) = e^z
+    z = (ans - loc) / scale
+    return quantile_bars(g, np.exp(z), z, q, loc, scale)
+
+
+@tangent(scipy_stats.expon.ppf)
+def expon_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, np.exp(z), z, scale)
+
+
+@adjoint(scipy_stats.expon.isf)
+def expon_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q): the ppf's slope, negated
+    z = (ans - loc) / scale
+    return quantile_bars(g, -np.exp(z), z, q, loc, scale)
+
+
+@tangent(scipy_stats.expon.isf)
+def expon_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, -np.exp(z), z, scale)
+
+
+@adjoint(scipy_stats.logistic.ppf)
+def logistic_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(q), logit(q): 1 / f(z) = 1 / (expit(z) expit(-z))
+    z = (ans - loc) / scale
+    return quantile_bars(g, 1.0 / (scipy_special.expit(z) * scipy_special.expit(-z)), z, q, loc, scale)
+
+
+@tangent(scipy_stats.logistic.ppf)
+def logistic_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, 1.0 / (scipy_special.expit(z) * scipy_special.expit(-z)), z, scale)
+
+
+@adjoint(scipy_stats.logistic.isf)
+def logistic_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q): the ppf's slope, negated
+    z = (ans - loc) / scale
+    return quantile_bars(g, -1.0 / (scipy_special.expit(z) * scipy_special.expit(-z)), z, q, loc, scale)
+
+
+@tangent(scipy_stats.logistic.isf)
+def logistic_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, -1.0 / (scipy_special.expit(z) * scipy_special.expit(-z)), z, scale)
+
+
+@adjoint(scipy_stats.cauchy.ppf)
+def cauchy_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(q), tan(pi (q - 1/2)): 1 / f(z) = pi (1 + z^2)
+    z = (ans - loc) / scale
+    return quantile_bars(g, np.pi * (1.0 + z * z), z, q, loc, scale)
+
+
+@tangent(scipy_stats.cauchy.ppf)
+def cauchy_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, np.pi * (1.0 + z * z), z, scale)
+
+
+@adjoint(scipy_stats.cauchy.isf)
+def cauchy_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q): the ppf's slope, negated
+    z = (ans - loc) / scale
+    return quantile_bars(g, -np.pi * (1.0 + z * z), z, q, loc, scale)
+
+
+@tangent(scipy_stats.cauchy.isf)
+def cauchy_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, -np.pi * (1.0 + z * z), z, scale)
+
+
+@adjoint(scipy_stats.laplace.ppf)
+def laplace_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(q), 1 / f(z) = 2 e^|z|
+    z = (ans - loc) / scale
+    return quantile_bars(g, 2.0 * np.exp(np.abs(z)), z, q, loc, scale)
+
+
+@tangent(scipy_stats.laplace.ppf)
+def laplace_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, 2.0 * np.exp(np.abs(z)), z, scale)
+
+
+@adjoint(scipy_stats.laplace.isf)
+def laplace_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q): the ppf's slope, negated
+    z = (ans - loc) / scale
+    return quantile_bars(g, -2.0 * np.exp(np.abs(z)), z, q, loc, scale)
+
+
+@tangent(scipy_stats.laplace.isf)
+def laplace_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, -2.0 * np.exp(np.abs(z)), z, scale)
+
+
+@adjoint(scipy_stats.gumbel_r.ppf)
+def gumbel_r_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(q), -ln(-ln q): 1 / f(z) = exp(z + e^-z)
+    z = (ans - loc) / scale
+    return quantile_bars(g, np.exp(z + np.exp(-z)), z, q, loc, scale)
+
+
+@tangent(scipy_stats.gumbel_r.ppf)
+def gumbel_r_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, np.exp(z + np.exp(-z)), z, scale)
+
+
+@adjoint(scipy_stats.gumbel_r.isf)
+def gumbel_r_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q): the ppf's slope, negated
+    z = (ans - loc) / scale
+    return quantile_bars(g, -np.exp(z + np.exp(-z)), z, q, loc, scale)
+
+
+@tangent(scipy_stats.gumbel_r.isf)
+def gumbel_r_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, -np.exp(z + np.exp(-z)), z, scale)
+
+
+@adjoint(scipy_stats.gumbel_l.ppf)
+def gumbel_l_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(q), ln(-ln(1 - q)): 1 / f(z) = exp(e^z - z)
+    z = (ans - loc) / scale
+    return quantile_bars(g, np.exp(np.exp(z) - z), z, q, loc, scale)
+
+
+@tangent(scipy_stats.gumbel_l.ppf)
+def gumbel_l_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, np.exp(np.exp(z) - z), z, scale)
+
+
+@adjoint(scipy_stats.gumbel_l.isf)
+def gumbel_l_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q): the ppf's slope, negated
+    z = (ans - loc) / scale
+    return quantile_bars(g, -np.exp(np.exp(z) - z), z, q, loc, scale)
+
+
+@tangent(scipy_stats.gumbel_l.isf)
+def gumbel_l_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, -np.exp(np.exp(z) - z), z, scale)
+
+
+@adjoint(scipy_stats.rayleigh.ppf)
+def rayleigh_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(q), sqrt(-2 ln(1 - q)): 1 / f(z) = e^(z^2 / 2) / z
+    z = (ans - loc) / scale
+    return quantile_bars(g, np.exp(0.5 * z * z) / z, z, q, loc, scale)
+
+
+@tangent(scipy_stats.rayleigh.ppf)
+def rayleigh_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, np.exp(0.5 * z * z) / z, z, scale)
+
+
+@adjoint(scipy_stats.rayleigh.isf)
+def rayleigh_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q): the ppf's slope, negated
+    z = (ans - loc) / scale
+    return quantile_bars(g, -np.exp(0.5 * z * z) / z, z, q, loc, scale)
+
+
+@tangent(scipy_stats.rayleigh.isf)
+def rayleigh_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, -np.exp(0.5 * z * z) / z, z, scale)
+
+
+@adjoint(scipy_stats.halfnorm.ppf)
+def halfnorm_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(q), ndtri((1 + q) / 2): 1 / f(z) = sqrt(pi / 2) e^(z^2 / 2)
+    z = (ans - loc) / scale
+    return quantile_bars(g, np.sqrt(0.5 * np.pi) * np.exp(0.5 * z * z), z, q, loc, scale)
+
+
+@tangent(scipy_stats.halfnorm.ppf)
+def halfnorm_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, np.sqrt(0.5 * np.pi) * np.exp(0.5 * z * z), z, scale)
+
+
+@adjoint(scipy_stats.halfnorm.isf)
+def halfnorm_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q): the ppf's slope, negated
+    z = (ans - loc) / scale
+    return quantile_bars(g, -np.sqrt(0.5 * np.pi) * np.exp(0.5 * z * z), z, q, loc, scale)
+
+
+@tangent(scipy_stats.halfnorm.isf)
+def halfnorm_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, -np.sqrt(0.5 * np.pi) * np.exp(0.5 * z * z), z, scale)
+
+
+@adjoint(scipy_stats.uniform.ppf)
+def uniform_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(q), q: 1 / f(z) = 1
+    z = (ans - loc) / scale
+    return quantile_bars(g, 1.0 + 0.0 * z, z, q, loc, scale)
+
+
+@tangent(scipy_stats.uniform.ppf)
+def uniform_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, 1.0 + 0.0 * z, z, scale)
+
+
+@adjoint(scipy_stats.uniform.isf)
+def uniform_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q): the ppf's slope, negated
+    z = (ans - loc) / scale
+    return quantile_bars(g, -1.0 + 0.0 * z, z, q, loc, scale)
+
+
+@tangent(scipy_stats.uniform.isf)
+def uniform_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, -1.0 + 0.0 * z, z, scale)
+
+
+@adjoint(scipy_stats.t.ppf)
+def t_ppf_adjoint(g, ans, q, df, loc=0.0, scale=1.0):
+    # the standard t quantile's slope is 1 / pdf(z, df); no closed form in df (an inverse incomplete beta function)
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(g * scale / scipy_stats.t.pdf(z, df), q),
+        no_derivative("scipy.stats.t.ppf", "df", "an inverse incomplete beta function of df: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.t.ppf)
+def t_ppf_tangent(dot, ans, q, df, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        dot * scale / scipy_stats.t.pdf(z, df),
+        no_derivative("scipy.stats.t.ppf", "df", "an inverse incomplete beta function of df: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.t.isf)
+def t_isf_adjoint(g, ans, q, df, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(-g * scale / scipy_stats.t.pdf(z, df), q),
+        no_derivative("scipy.stats.t.isf", "df", "an inverse incomplete beta function of df: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.t.isf)
+def t_isf_tangent(dot, ans, q, df, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        -dot * scale / scipy_stats.t.pdf(z, df),
+        no_derivative("scipy.stats.t.isf", "df", "an inverse incomplete beta function of df: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+# ---- scipy24: uniform's distribution functions, of z = (x - loc) / scale on [0, 1] (constant outside: derivative 0)
+
+
+@adjoint(scipy_stats.uniform.cdf)
+def uniform_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # z on [0, 1]: dF/dz = 1
+    z = (x - loc) / scale
+    return location_scale_bars(g * (z >= 0.0) * (z <= 1.0), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.uniform.cdf)
+def uniform_cdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * (z >= 0.0) * (z <= 1.0), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.uniform.sf)
+def uniform_sf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # 1 - z on [0, 1]
+    z = (x - loc) / scale
+    return location_scale_bars(-g * (z >= 0.0) * (z <= 1.0), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.uniform.sf)
+def uniform_sf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * (z >= 0.0) * (z <= 1.0), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.uniform.logcdf)
+def uniform_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # ln z on (0, 1]: d/dz = 1 / z (-inf at and below 0, 0 above 1: derivative 0 there)
+    z = (x - loc) / scale
+    inside = (z > 0.0) * (z <= 1.0)
+    return location_scale_bars(g * inside / np.where(inside, z, 1.0), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.uniform.logcdf)
+def uniform_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    inside = (z > 0.0) * (z <= 1.0)
+    return location_scale_dots(dot * inside / np.where(inside, z, 1.0), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.uniform.logsf)
+def uniform_logsf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # ln(1 - z) on [0, 1): d/dz = -1 / (1 - z)
+    z = (x - loc) / scale
+    inside = (z >= 0.0) * (z < 1.0)
+    return location_scale_bars(-g * inside / np.where(inside, 1.0 - z, 1.0), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.uniform.logsf)
+def uniform_logsf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    inside = (z >= 0.0) * (z < 1.0)
+    return location_scale_dots(-dot * inside / np.where(inside, 1.0 - z, 1.0), z, scale, 0.0)
+
+
+# ---- scipy24: logcdf and logsf of lognorm, logcdf of weibull_min and pareto (through shaped_bars, as their cdfs)
+
+
+@adjoint(scipy_stats.lognorm.logcdf)
+def lognorm_logcdf_adjoint(g, ans, x, s, loc=0.0, scale=1.0):
+    # ln Phi(w), w = ln(y) / s: phi(w) / Phi(w) = exp(-w^2 / 2 - ans) / sqrt(2 pi), without underflow in the left tail
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    w = np.log(yp) / s
+    q = g * (y > 0.0) * np.exp(-0.5 * w * w - np.where(y > 0.0, ans, 0.0)) / (np.sqrt(2.0 * np.pi) * s)
+    return shaped_bars(q, -q * w, yp, x, s, loc, scale)
+
+
+@tangent(scipy_stats.lognorm.logcdf)
+def lognorm_logcdf_tangent(dot, ans, x, s, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    w = np.log(yp) / s
+    q = dot * (y > 0.0) * np.exp(-0.5 * w * w - np.where(y > 0.0, ans, 0.0)) / (np.sqrt(2.0 * np.pi) * s)
+    return shaped_dots(q, -q * w, yp, scale)
+
+
+@adjoint(scipy_stats.lognorm.logsf)
+def lognorm_logsf_adjoint(g, ans, x, s, loc=0.0, scale=1.0):
+    # ln(1 - Phi(w)): -phi(w) / sf(w), from ans, without underflow in the right tail
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    w = np.log(yp) / s
+    q = -g * (y > 0.0) * np.exp(-0.5 * w * w - ans) / (np.sqrt(2.0 * np.pi) * s)
+    return shaped_bars(q, -q * w, yp, x, s, loc, scale)
+
+
+@tangent(scipy_stats.lognorm.logsf)
+def lognorm_logsf_tangent(dot, ans, x, s, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    w = np.log(yp) / s
+    q = -dot * (y > 0.0) * np.exp(-0.5 * w * w - ans) / (np.sqrt(2.0 * np.pi) * s)
+    return shaped_dots(q, -q * w, yp, scale)
+
+
+@adjoint(scipy_stats.weibull_min.logcdf)
+def weibull_min_logcdf_adjoint(g, ans, x, c, loc=0.0, scale=1.0):
+    # ln(1 - exp(-y^c)): y d/dy = c y^c / expm1(y^c), d/dc = y^c ln y / expm1(y^c) (-inf at and below 0: 0 there)
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    yc = yp**c
+    q = g * (y > 0.0) * yc / np.expm1(yc)
+    return shaped_bars(c * q, q * np.log(yp), yp, x, c, loc, scale)
+
+
+@tangent(scipy_stats.weibull_min.logcdf)
+def weibull_min_logcdf_tangent(dot, ans, x, c, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    yc = yp**c
+    q = dot * (y > 0.0) * yc / np.expm1(yc)
+    return shaped_dots(c * q, q * np.log(yp), yp, scale)
+
+
+@adjoint(scipy_stats.pareto.logcdf)
+def pareto_logcdf_adjoint(g, ans, x, b, loc=0.0, scale=1.0):
+    # ln(1 - y^-b) on y > 1: y d/dy = b / (y^b - 1), d/db = ln y / (y^b - 1) (-inf at and below 1: 0 there)
+    y = (x - loc) / scale
+    yp = np.where(y > 1.0, y, 2.0)
+    q = g * (y > 1.0) / np.expm1(b * np.log(yp))
+    return shaped_bars(b * q, q * np.log(yp), yp, x, b, loc, scale)
+
+
+@tangent(scipy_stats.pareto.logcdf)
+def pareto_logcdf_tangent(dot, ans, x, b, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.where(y > 1.0, y, 2.0)
+    q = dot * (y > 1.0) / np.expm1(b * np.log(yp))
+    return shaped_dots(b * q, q * np.log(yp), yp, scale)
+
+
+# ---- scipy24: skewnorm's cdf and sf, Phi(z) - 2 T(z, a) (Owen's T): dF/dz = 2 phi(z) Phi(a z) (the density), and
+# dT/da = exp(-h^2 (1 + a^2) / 2) / (2 pi (1 + a^2)) at h = z, so dF/da = -exp(-z^2 (1 + a^2) / 2) / (pi (1 + a^2))
+
+
+@adjoint(scipy_stats.skewnorm.cdf)
+def skewnorm_cdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    gz = g * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z) * scipy_special.ndtr(a * z)
+    aa = 1.0 + a * a
+    return (
+        unbroadcast(gz / scale, x),
+        unbroadcast(-g * np.exp(-0.5 * z * z * aa) / (np.pi * aa), a),
+        unbroadcast(-gz / scale, loc),
+        unbroadcast(-gz * z / scale, scale),
+    )
+
+
+@tangent(scipy_stats.skewnorm.cdf)
+def skewnorm_cdf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    dz = dot * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z) * scipy_special.ndtr(a * z)
+    aa = 1.0 + a * a
+    return dz / scale, -dot * np.exp(-0.5 * z * z * aa) / (np.pi * aa), -dz / scale, -dz * z / scale
+
+
+@adjoint(scipy_stats.skewnorm.sf)
+def skewnorm_sf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    # 1 - cdf
+    z = (x - loc) / scale
+    gz = g * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z) * scipy_special.ndtr(a * z)
+    aa = 1.0 + a * a
+    return (
+        unbroadcast(-gz / scale, x),
+        unbroadcast(g * np.exp(-0.5 * z * z * aa) / (np.pi * aa), a),
+        unbroadcast(gz / scale, loc),
+        unbroadcast(gz * z / scale, scale),
+    )
+
+
+@tangent(scipy_stats.skewnorm.sf)
+def skewnorm_sf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    dz = dot * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z) * scipy_special.ndtr(a * z)
+    aa = 1.0 + a * a
+    return -dz / scale, dot * np.exp(-0.5 * z * z * aa) / (np.pi * aa), dz / scale, dz * z / scale
+
+
+# ---- densities of the families with a log-density rule only (scipy24): pdf = exp(logpdf), each rule made from the
+# log-density's by registry.exp_of (g -> g * pdf), so each derivative is written once; exactly 0 where the density is 0
+# (off the support, where it is constant; at a support's edge, the derivative from outside). betabinom's pmf is 0 only
+# off the support in k; the other discrete pmfs are 0 also at p == 0 or 1, where their derivative need not be (a
+# bernoulli's pmf(1; p) = p): no pmf rule for them (their logpmf's derivative is infinite there)
+
+for _family, _method in [
+    (family, "pdf")
+    for family in ("expon", "laplace", "halfnorm", "gumbel_r", "gumbel_l", "rayleigh", "weibull_min", "pareto")
+    + ("lognorm", "truncnorm", "uniform", "skewnorm", "halfcauchy", "invgamma", "vonmises", "f", "multivariate_t")
+] + [("betabinom", "pmf")]:
+    _log = getattr(getattr(scipy_stats, _family), "log" + _method)
+    _name = "%s_%s_" % (_family, _method)
+    adjoint(getattr(getattr(scipy_stats, _family), _method))(
+        registry.exp_of(registry.lookup(_log).rule, _name + "adjoint")
+    )
+    tangent(getattr(getattr(scipy_stats, _family), _method))(
+        registry.exp_of(registry.tangent_rule(_log).rule, _name + "tangent")
     )

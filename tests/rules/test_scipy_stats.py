@@ -929,6 +929,101 @@ TABLE += [
 ]
 
 
+# scipy24: quantiles (ppf, isf) of the location-scale families and t (in q, loc, scale; t's df refused), uniform's
+# distribution functions (points below, inside and above [loc, loc + scale]), the log-cdfs of lognorm, weibull_min and
+# pareto (in-support points where the log is -inf below), skewnorm's cdf and sf (Owen's T in a)
+QS = R.uniform(0.05, 0.95, 3)
+for _fam in ("expon", "logistic", "cauchy", "laplace", "gumbel_r", "gumbel_l", "rayleigh", "halfnorm", "uniform"):
+    for _method in ("ppf", "isf"):
+        _fn = getattr(getattr(scipy_stats, _fam), _method)
+        TABLE.append(Row(_fam + "." + _method, _fn, S + _fam + "." + _method, [QS, 0.3, 1.4], {}, (0, 1, 2)))
+XU = np.array([-0.7, 0.4, 1.1, 2.6])  # with loc 0.2, scale 1.3: below, inside (2) and above the support
+TABLE += [
+    Row(
+        "logistic.ppf-broadcast",
+        scipy_stats.logistic.ppf,
+        S + "logistic.ppf",
+        [R.uniform(0.05, 0.95, (2, 3)), R.standard_normal(3), R.uniform(0.5, 2, (2, 1))],
+        {},
+        (0, 1, 2),
+    ),
+    Row("expon.isf-keywords", scipy_stats.expon.isf, S + "expon.isf", [QS], {"scale": 2.0}, (0,)),
+    Row("t.ppf", scipy_stats.t.ppf, S + "t.ppf", [QS, 3.5, 0.2, 1.3], {}, (0, 2, 3)),
+    Row("t.isf", scipy_stats.t.isf, S + "t.isf", [QS, 2.5, -0.2, 0.7], {}, (0, 2, 3)),
+    Row(
+        "t.ppf-broadcast",
+        scipy_stats.t.ppf,
+        S + "t.ppf",
+        [R.uniform(0.05, 0.95, (2, 3)), np.array([2.0, 4.0, 9.0])],
+        {},
+        (0,),
+    ),
+    Row("uniform.cdf", scipy_stats.uniform.cdf, S + "uniform.cdf", [XU, 0.2, 1.3], {}, (0, 1, 2)),
+    Row("uniform.sf", scipy_stats.uniform.sf, S + "uniform.sf", [XU, 0.2, 1.3], {}, (0, 1, 2)),
+    Row("uniform.logcdf", scipy_stats.uniform.logcdf, S + "uniform.logcdf", [XU[1:], 0.2, 1.3], {}, (0, 1, 2)),
+    Row("uniform.logsf", scipy_stats.uniform.logsf, S + "uniform.logsf", [XU[:3], 0.2, 1.3], {}, (0, 1, 2)),
+    Row(
+        "uniform.cdf-broadcast",
+        scipy_stats.uniform.cdf,
+        S + "uniform.cdf",
+        [R.uniform(0.3, 1.5, (2, 3)), R.uniform(0.0, 0.2, 3), R.uniform(1.5, 2, (2, 1))],
+        {},
+        (0, 1, 2),
+    ),
+    Row("lognorm.logcdf", scipy_stats.lognorm.logcdf, S + "lognorm.logcdf", [XS[1:], 0.7, 0.1, 1.2], {}, (0, 1, 2, 3)),
+    Row("lognorm.logsf", scipy_stats.lognorm.logsf, S + "lognorm.logsf", [XS, 0.7, 0.1, 1.2], {}, (0, 1, 2, 3)),
+    Row(
+        "lognorm.logcdf-tails",
+        scipy_stats.lognorm.logcdf,
+        S + "lognorm.logcdf",
+        [np.array([1e-3, 0.3, 40.0]), 0.4],
+        {},
+        (0, 1),
+        rtol=1e-4,
+    ),
+    Row(
+        "weibull_min.logcdf",
+        scipy_stats.weibull_min.logcdf,
+        S + "weibull_min.logcdf",
+        [XS[1:], 1.6, 0.1, 1.2],
+        {},
+        (0, 1, 2, 3),
+    ),
+    Row(
+        "pareto.logcdf",
+        scipy_stats.pareto.logcdf,
+        S + "pareto.logcdf",
+        [np.array([1.5, 1.9, 3.2]), 2.5, 0.1, 1.2],
+        {},
+        (0, 1, 2, 3),
+    ),
+    Row("skewnorm.cdf", scipy_stats.skewnorm.cdf, S + "skewnorm.cdf", [X3, 1.7, 0.2, 1.3], {}, (0, 1, 2, 3)),
+    Row("skewnorm.sf", scipy_stats.skewnorm.sf, S + "skewnorm.sf", [X3, -2.5, 0.2, 1.3], {}, (0, 1, 2, 3)),
+    Row(
+        "skewnorm.cdf-broadcast",
+        scipy_stats.skewnorm.cdf,
+        S + "skewnorm.cdf",
+        [R.standard_normal((2, 3)), R.uniform(-3, 3, (2, 1))],
+        {"scale": 1.5},
+        (0, 1),
+    ),
+]
+
+
+# scipy24: the densities made from the log-densities' rules (registry.exp_of): each family's logpdf (logpmf) rows again,
+# for the pdf (pmf), against central differences of SciPy's pdf itself
+_EXP_OF = ("expon", "laplace", "halfnorm", "gumbel_r", "gumbel_l", "rayleigh", "weibull_min", "pareto", "lognorm")
+_EXP_OF += ("truncnorm", "uniform", "skewnorm", "halfcauchy", "invgamma", "vonmises", "f", "multivariate_t")
+_EXP_OF += ("betabinom",)
+for _row in list(TABLE):
+    _family, _, _method = _row.spelling[len(S) :].partition(".")
+    if _family in _EXP_OF and _method in ("logpdf", "logpmf"):
+        _fn = getattr(getattr(scipy_stats, _family), _method[3:])
+        TABLE.append(
+            _row._replace(name=_row.name.replace(".log", ".", 1), fn=_fn, spelling=S + _family + "." + _method[3:])
+        )
+
+
 COMPILED = compiled_rows(
     TABLE,
     also=(
