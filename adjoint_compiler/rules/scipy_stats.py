@@ -2887,6 +2887,113 @@ def skewnorm_sf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
     return -dz / scale, dot * np.exp(-0.5 * z * z * aa) / (np.pi * aa), dz / scale, dz * z / scale
 
 
+# ---- scipy24: wishart and invwishart logpdf in X, scale and df. Points X stacked along the last axis ((p, p, N), or
+# (N,) numbers where p is 1); scale a (p, p) matrix or a number (p 1; a 1-d scale, read as its diagonal, is refused).
+# With P = scale^-1 and Y = X^-1, p the dimension and M = sum_j psi(df / 2 - j / 2), j < p (multigammaln's derivative):
+# wishart   (df - p - 1) / 2 ln|X| - tr(P X) / 2 - df p / 2 ln 2 - df / 2 ln|scale| - ln Gamma_p(df / 2):
+#   X_bar = (df - p - 1) / 2 Y - P / 2, scale_bar = (P X P - df P) / 2, df_bar = (ln|X| - p ln 2 - ln|scale| - M) / 2;
+# invwishart df / 2 ln|scale| - tr(scale Y) / 2 - df p / 2 ln 2 - (df + p + 1) / 2 ln|X| - ln Gamma_p(df / 2):
+#   X_bar = (Y scale Y - (df + p + 1) Y) / 2, scale_bar = (df P - Y) / 2, df_bar = (ln|scale| - p ln 2 - ln|X| - M) / 2.
+# X and scale are symmetric (SciPy reads a triangle of each, which one depending on its version): the gradients are
+# the symmetric ones, exact along every symmetric direction (a parametrization L L^T, a symmetric perturbation).
+
+
+@fragment
+def multigammaln_slope(df, dim):
+    return np.sum(scipy_special.digamma(0.5 * df - 0.5 * np.arange(dim)))
+
+
+@adjoint(scipy_stats.wishart.logpdf)
+def wishart_logpdf_adjoint(g, ans, x, df, scale):
+    dim = np.shape(scale)[0] if np.ndim(scale) == 2 else 1
+    known = linalg_check(
+        np.ndim(scale) != 1 and (np.ndim(x) >= 2 or dim == 1), "scipy.stats.wishart with a 1-d scale or X (a diagonal)"
+    )
+    sigma = known * np.reshape(scale, (dim, dim))
+    precision = np.linalg.inv(sigma)
+    xs = np.moveaxis(np.reshape(x, (dim, dim, -1)), -1, 0)  # the points, stacked first
+    inverses = np.linalg.inv(xs)
+    logdets = np.linalg.slogdet(xs)[1]
+    gs = np.reshape(g, (-1, 1, 1))
+    x_bar = gs * (0.5 * (df - dim - 1.0) * inverses - 0.5 * precision)
+    scale_bar = 0.5 * np.sum(gs * (precision @ xs @ precision - df * precision), axis=0)
+    slope = multigammaln_slope(df, dim)
+    in_df = logdets - dim * np.log(2.0) - np.linalg.slogdet(sigma)[1] - slope
+    return (
+        np.reshape(np.moveaxis(x_bar, 0, -1), np.shape(x)),
+        0.5 * np.sum(np.ravel(g) * in_df),
+        np.reshape(scale_bar, np.shape(scale)),
+    )
+
+
+@tangent(scipy_stats.wishart.logpdf)
+def wishart_logpdf_tangent(dot, ans, x, df, scale):
+    dim = np.shape(scale)[0] if np.ndim(scale) == 2 else 1
+    known = linalg_check(
+        np.ndim(scale) != 1 and (np.ndim(x) >= 2 or dim == 1), "scipy.stats.wishart with a 1-d scale or X (a diagonal)"
+    )
+    sigma = known * np.reshape(scale, (dim, dim))
+    precision = np.linalg.inv(sigma)
+    xs = np.moveaxis(np.reshape(x, (dim, dim, -1)), -1, 0)  # the points, stacked first
+    inverses = np.linalg.inv(xs)
+    logdets = np.linalg.slogdet(xs)[1]
+    slope = multigammaln_slope(df, dim)
+    in_df = logdets - dim * np.log(2.0) - np.linalg.slogdet(sigma)[1] - slope
+    x_slope = 0.5 * (df - dim - 1.0) * inverses - 0.5 * precision
+    scale_slope = 0.5 * (precision @ xs @ precision - df * precision)
+    # (each result reads its own operand's tangent dot: the points' stacked as xs, the scale's as one matrix)
+    return (
+        np.reshape(np.sum(x_slope * np.moveaxis(np.reshape(dot, (dim, dim, -1)), -1, 0), axis=(-2, -1)), np.shape(ans)),
+        np.reshape(0.5 * dot * in_df, np.shape(ans)),
+        np.reshape(np.sum(scale_slope * np.reshape(dot, (dim, dim)), axis=(-2, -1)), np.shape(ans)),
+    )
+
+
+@adjoint(scipy_stats.invwishart.logpdf)
+def invwishart_logpdf_adjoint(g, ans, x, df, scale):
+    dim = np.shape(scale)[0] if np.ndim(scale) == 2 else 1
+    known = linalg_check(
+        np.ndim(scale) != 1 and (np.ndim(x) >= 2 or dim == 1), "scipy.stats.wishart with a 1-d scale or X (a diagonal)"
+    )
+    sigma = known * np.reshape(scale, (dim, dim))
+    precision = np.linalg.inv(sigma)
+    xs = np.moveaxis(np.reshape(x, (dim, dim, -1)), -1, 0)  # the points, stacked first
+    inverses = np.linalg.inv(xs)
+    logdets = np.linalg.slogdet(xs)[1]
+    gs = np.reshape(g, (-1, 1, 1))
+    x_bar = 0.5 * gs * (inverses @ sigma @ inverses - (df + dim + 1.0) * inverses)
+    scale_bar = 0.5 * np.sum(gs * (df * precision - inverses), axis=0)
+    slope = multigammaln_slope(df, dim)
+    in_df = np.linalg.slogdet(sigma)[1] - dim * np.log(2.0) - logdets - slope
+    return (
+        np.reshape(np.moveaxis(x_bar, 0, -1), np.shape(x)),
+        0.5 * np.sum(np.ravel(g) * in_df),
+        np.reshape(scale_bar, np.shape(scale)),
+    )
+
+
+@tangent(scipy_stats.invwishart.logpdf)
+def invwishart_logpdf_tangent(dot, ans, x, df, scale):
+    dim = np.shape(scale)[0] if np.ndim(scale) == 2 else 1
+    known = linalg_check(
+        np.ndim(scale) != 1 and (np.ndim(x) >= 2 or dim == 1), "scipy.stats.wishart with a 1-d scale or X (a diagonal)"
+    )
+    sigma = known * np.reshape(scale, (dim, dim))
+    precision = np.linalg.inv(sigma)
+    xs = np.moveaxis(np.reshape(x, (dim, dim, -1)), -1, 0)  # the points, stacked first
+    inverses = np.linalg.inv(xs)
+    logdets = np.linalg.slogdet(xs)[1]
+    slope = multigammaln_slope(df, dim)
+    in_df = np.linalg.slogdet(sigma)[1] - dim * np.log(2.0) - logdets - slope
+    x_slope = 0.5 * (inverses @ sigma @ inverses - (df + dim + 1.0) * inverses)
+    scale_slope = 0.5 * (df * precision - inverses)
+    return (
+        np.reshape(np.sum(x_slope * np.moveaxis(np.reshape(dot, (dim, dim, -1)), -1, 0), axis=(-2, -1)), np.shape(ans)),
+        np.reshape(0.5 * dot * in_df, np.shape(ans)),
+        np.reshape(np.sum(scale_slope * np.reshape(dot, (dim, dim)), axis=(-2, -1)), np.shape(ans)),
+    )
+
+
 # ---- densities of the families with a log-density rule only (scipy24): pdf = exp(logpdf), each rule made from the
 # log-density's by registry.exp_of (g -> g * pdf), so each derivative is written once; exactly 0 where the density is 0
 # (off the support, where it is constant; at a support's edge, the derivative from outside). betabinom's pmf is 0 only
@@ -2897,6 +3004,7 @@ for _family, _method in [
     (family, "pdf")
     for family in ("expon", "laplace", "halfnorm", "gumbel_r", "gumbel_l", "rayleigh", "weibull_min", "pareto")
     + ("lognorm", "truncnorm", "uniform", "skewnorm", "halfcauchy", "invgamma", "vonmises", "f", "multivariate_t")
+    + ("wishart", "invwishart")
 ] + [("betabinom", "pmf")]:
     _log = getattr(getattr(scipy_stats, _family), "log" + _method)
     _name = "%s_%s_" % (_family, _method)

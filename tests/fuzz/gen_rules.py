@@ -1083,7 +1083,9 @@ SCIPY_IMPORTS = (
 def _scipy_domain(row, i):
     v = np.asarray(row.args[i], dtype=float)
     square = v.ndim >= 2 and v.shape[-1] == v.shape[-2]
-    if square and (row.spelling.startswith("scipy.linalg.") or "multivariate_" in row.spelling):
+    if square and (
+        row.spelling.startswith("scipy.linalg.") or "multivariate_" in row.spelling or "wishart" in row.spelling
+    ):
         return WELL
     if v.ndim >= 2 and row.fn in (_scipy.linalg.pinv, _scipy.linalg.svd, _scipy.linalg.svdvals):
         return WELL  # (full rank, distinct singular values: where pinv and the singular vectors have a derivative)
@@ -1097,6 +1099,10 @@ def _scipy_render(row, diff):
         args = [ops.pop(0) if i in diff else raw(literal(a)) for i, a in enumerate(row.args)]
         if "multinomial." in row.spelling:  # p, positive, divided by its sum: on the simplex SciPy takes it on
             args[2] = bin_("/", args[2], call("np.sum", args[2], raw("axis=-1"), raw("keepdims=True")))
+        if "wishart." in row.spelling:  # X and scale, made symmetric (their gradients are the symmetric ones)
+            for i in (0, 2):
+                if i in diff and np.ndim(row.args[i]) == 2:
+                    args[i] = bin_("*", raw("0.5"), bin_("+", args[i], call("np.transpose", args[i])))
         e = call(row.spelling, *args, *[kw(k, v) for k, v in row.kwargs.items()])
         # (c, lower), (lu, piv): the factor; eigh's (w, v): the eigenvalues, differentiable where copies of fuzzed
         # values tie (as np.linalg.eigh's, LINALG_DECOMPOSITIONS)
@@ -1116,6 +1122,8 @@ def _build_scipy():
     rows = test_scipy_special.TABLE + test_scipy_stats.TABLE + test_scipy_linalg.TABLE + test_scipy_linalg.PAIRS
     drawn = set()
     for row in rows + test_scipy_signal.TABLE + test_scipy_integrate.TABLE:
+        if "wishart." in row.spelling and np.ndim(row.args[0]) == 3:
+            continue  # (stacked points: the well-conditioned draw is of the last two axes; one point is drawn)
         fn = registry.lookup(row.fn).fn  # a distribution's method: the bound method registered
         # dirichlet's x (the first differentiated) stays on its simplex; multinomial's p is drawn onto it (_on_simplex)
         simplex = row.direction is not None and "multinomial." not in row.spelling
@@ -1126,6 +1134,7 @@ def _build_scipy():
             row.spelling.startswith("scipy.stats.")
             and "multivariate" not in row.spelling
             and "dirichlet" not in row.spelling
+            and "wishart" not in row.spelling
         )
         constant_arrays = any(isinstance(a, (np.ndarray, tuple)) for i, a in enumerate(row.args) if i not in diff)
         shapes = [[s for s, _ in inputs]]

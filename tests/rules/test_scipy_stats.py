@@ -1010,11 +1010,49 @@ TABLE += [
 ]
 
 
+# scipy24: wishart and invwishart logpdf in X (stacked points, one point, numbers), df and scale, along symmetric
+# directions (their gradients are the symmetric ones: SciPy reads one triangle of each, which one by version)
+def _symmetric(i, rng, shape):
+    d = rng.standard_normal(shape)
+    return (d + np.swapaxes(d, 0, 1)) / 2.0 if len(shape) >= 2 else d
+
+
+def _wishart_rows(name, fn):
+    points = np.stack([_spd(R, 3) for _ in range(4)], -1)
+    scale = _spd(R, 3)
+    return [
+        Row(
+            name + ".logpdf",
+            fn,
+            S + name + ".logpdf",
+            [points, 5.5, scale],
+            {},
+            (0, 1, 2),
+            direction=lambda i, rng: _symmetric(i, rng, np.shape([points, 5.5, scale][i])),
+        ),
+        Row(
+            name + ".logpdf-one-point",
+            fn,
+            S + name + ".logpdf",
+            [points[:, :, 0], 4.2, scale],
+            {},
+            (0, 1, 2),
+            direction=lambda i, rng: _symmetric(i, rng, (3, 3) if i != 1 else ()),
+        ),
+        Row(name + ".logpdf-numbers", fn, S + name + ".logpdf", [np.array([0.7, 1.3]), 2.5, 1.4], {}, (0, 1, 2)),
+    ]
+
+
+TABLE += _wishart_rows("wishart", scipy_stats.wishart.logpdf) + _wishart_rows(
+    "invwishart", scipy_stats.invwishart.logpdf
+)
+
+
 # scipy24: the densities made from the log-densities' rules (registry.exp_of): each family's logpdf (logpmf) rows again,
 # for the pdf (pmf), against central differences of SciPy's pdf itself
 _EXP_OF = ("expon", "laplace", "halfnorm", "gumbel_r", "gumbel_l", "rayleigh", "weibull_min", "pareto", "lognorm")
 _EXP_OF += ("truncnorm", "uniform", "skewnorm", "halfcauchy", "invgamma", "vonmises", "f", "multivariate_t")
-_EXP_OF += ("betabinom",)
+_EXP_OF += ("betabinom", "wishart", "invwishart")
 for _row in list(TABLE):
     _family, _, _method = _row.spelling[len(S) :].partition(".")
     if _family in _EXP_OF and _method in ("logpdf", "logpmf"):
