@@ -1160,6 +1160,9 @@ def _with_scipy_imports(program):
 if _scipy is not None:
     # np13j: odeint needs a user func of (y, t, *args) (tests/rules/test_scipy_integrate.py): nothing to draw
     EXCLUDED[_scipy.integrate.odeint] = "an ODE solve of a user func, tested in test_scipy_integrate.py"
+    from adjoint_compiler.rules.scipy_signal import lfilter_from_state as _lfilter_from_state
+
+    EXCLUDED[_lfilter_from_state] = "lfilter with zi=: its pair (y, zf) is tested in test_scipy_signal.py's STATES"
     _build_scipy()
     FUNCTIONS = list(VOCABULARY)
     _generate_without_scipy_imports = generate
