@@ -658,5 +658,17 @@ def multigammaln_tangent(dot, ans, a, d):
     return dot * np.sum(scipy_special.digamma(np.expand_dims(a, -1) - 0.5 * np.arange(d)), axis=-1), None
 
 
+if hasattr(scipy_special, "softplus"):  # (SciPy 1.15+; a function calling np.logaddexp(0, x), not a ufunc)
+
+    @adjoint(scipy_special.softplus)
+    def softplus_adjoint(g, ans, x):
+        # ln(1 + e^x): the logistic function
+        return g * scipy_special.expit(x)
+
+    @tangent(scipy_special.softplus)
+    def softplus_tangent(dot, ans, x):
+        return dot * scipy_special.expit(x)
+
+
 # ---- piecewise constant (declared here, not in nondiff.py: registered only where SciPy is imported) ----------------
 nondifferentiable(scipy_special.gammasgn, reason="the sign of Gamma: piecewise constant")

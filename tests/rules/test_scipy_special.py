@@ -372,6 +372,8 @@ TABLE += [
     Row("multigammaln", scipy_special.multigammaln, S + "multigammaln", [_u(3, 6, (3,)), 3], {}, (0,)),
     Row("multigammaln-float", scipy_special.multigammaln, S + "multigammaln", [2.2, 4], {}, (0,)),
 ]
+if hasattr(scipy_special, "softplus"):  # (SciPy 1.15+)
+    TABLE += _unary(scipy_special.softplus, -30, 30)
 
 
 COMPILED = compiled_rows(
@@ -649,3 +651,32 @@ def test_losses_at_delta_zero_and_below():
         assert np.all(np.isinf(fn(-1.0, r)))
         d_delta, d_r = registry.lookup(fn).rule(np.ones(3), fn(-1.0, r), -1.0, r)
         assert d_delta == 0.0 and np.array_equal(d_r, np.zeros(3))
+
+
+# ---- scipy24: second order through the new functions' rules (their adjoint bodies differentiated again); a function
+# with no rule is refused by name at its call
+
+
+def newer_special_functions(x, y):
+    return (
+        np.sum(scipy_special.k0(x) + scipy_special.k1e(x) * scipy_special.exp1(x) + scipy_special.expi(x))
+        + np.sum(scipy_special.dawsn(y) + scipy_special.erfi(y) + scipy_special.owens_t(y, x))
+        + np.sum(scipy_special.ellipk(0.3 * y) + scipy_special.ellipe(0.3 * y) + scipy_special.hyp1f1(1.5, 2.5, y))
+        + np.sum(scipy_special.binom(x + 3.0, x) + scipy_special.poch(x, y + 2.0))
+        + np.sum(scipy_special.gammaincinv(2.5, 0.4 * x) + scipy_special.multigammaln(x + 2.0, 3))
+    )
+
+
+def test_the_scipy24_functions_at_first_and_second_order():
+    args = (np.array([0.5, 1.2, 2.0]), np.array([-0.8, 0.3, 1.1]))
+    ac.check_grads(newer_special_functions, args, wrt=(0, 1), modes=("rev", "fwd"))
+    ac.check_grads(newer_special_functions, args, wrt=(0, 1), modes=("rev",), order=2)
+
+
+def lambert(x):
+    return np.sum(np.real(scipy_special.lambertw(x)))
+
+
+def test_a_special_function_without_a_rule_is_refused_by_name():
+    with pytest.raises(ac.CompileError, match="lambertw"):
+        ac.grad(lambert)(np.array([0.5, 1.5]))

@@ -1212,6 +1212,10 @@ def t_logcdf(x, df):
     return np.sum(scipy_stats.t.logcdf(x, df) + scipy_stats.t.logsf(x, df) + scipy_stats.t.sf(x, df))
 
 
+def t_quantiles(q, df):
+    return np.sum(scipy_stats.t.ppf(q, df) + scipy_stats.t.isf(q, df, 0.5, 2.0))
+
+
 @pytest.mark.parametrize(
     "f, args, refused, name",
     [
@@ -1223,6 +1227,7 @@ def t_logcdf(x, df):
         (gamma_tails, [np.array([0.5, 2.0]), 2.5], 1, r"gamma.(logcdf|logsf|sf) with respect to its parameter a"),
         (beta_tails, [np.array([0.2, 0.7]), 2.5, 1.5], 2, r"beta.(logcdf|logsf|sf) with respect to its parameter b"),
         (chi2_tails, [np.array([0.5, 2.0]), 3.0], 1, r"chi2.(logcdf|logsf|sf) with respect to its parameter df"),
+        (t_quantiles, [np.array([0.2, 0.7]), 3.0], 1, r"t.(ppf|isf) with respect to its parameter df"),
     ],
 )
 def test_cdf_in_a_shape_is_refused_at_compile_time_and_in_x_is_fine(f, args, refused, name):
@@ -1502,3 +1507,84 @@ def test_multivariate_t_with_infinite_df_is_refused_by_name():
         pytest.skip("SciPy 1.13's multivariate_t raises for df=inf itself: nothing to differentiate")
     with pytest.raises((ac.UnsupportedError, NotImplementedError), match=r"df=inf .*multivariate_normal"):
         ac.grad(t_of_infinite_df)(np.ones((2, 2)))
+
+
+# ---- scipy24: second order through the new rules, and their edge points ----
+
+
+def quantiles_and_tails(q, loc, scale, shape):
+    x = scipy_stats.logistic.ppf(q, loc, scale) + scipy_stats.gumbel_r.isf(q, loc, scale)
+    return (
+        np.sum(scipy_stats.expon.ppf(q, loc, scale) * scipy_stats.cauchy.isf(q, loc, scale))
+        + np.sum(scipy_stats.t.ppf(q, 3.5, loc, scale) + scipy_stats.rayleigh.ppf(q, loc, scale))
+        + np.sum(scipy_stats.uniform.cdf(x, loc - 3.0, scale + 6.0) + scipy_stats.uniform.logsf(x, loc - 3.0, 9.0))
+        + np.sum(scipy_stats.lognorm.logcdf(x + 5.0, shape, loc, scale) + scipy_stats.weibull_min.logcdf(q, shape))
+        + np.sum(scipy_stats.skewnorm.cdf(x, shape, loc, scale) + scipy_stats.pareto.logcdf(x + 5.0, shape))
+    )
+
+
+def densities(x, shape, loc, scale):
+    return (
+        np.sum(scipy_stats.expon.pdf(x, loc, scale) + scipy_stats.weibull_min.pdf(x, shape, loc, scale))
+        + np.sum(scipy_stats.truncnorm.pdf(x, -shape, shape, loc, scale) * scipy_stats.vonmises.pdf(x, shape))
+        + np.sum(scipy_stats.f.pdf(x + 1.5, shape, 2.0 * shape, loc, scale) + scipy_stats.skewnorm.pdf(x, shape))
+        + scipy_stats.betabinom.pmf(3, 7, shape, 1.0 + scale)
+    )
+
+
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (quantiles_and_tails, (np.array([0.2, 0.45, 0.8]), 0.3, 1.4, 1.7)),
+        (densities, (np.array([0.4, 0.9, 1.3]), 1.7, 0.1, 1.2)),
+    ],
+)
+def test_the_scipy24_rules_at_first_and_second_order(f, args):
+    ac.check_grads(f, args, wrt=(0, 1, 2, 3), modes=("rev", "fwd"))
+    ac.check_grads(f, args, wrt=(0, 1, 2, 3), modes=("rev",), order=2)
+
+
+def wishart_fit(factor, df, x):
+    scale = factor @ factor.T + np.eye(3)
+    return np.sum(scipy_stats.wishart.logpdf(x, df, scale)) + scipy_stats.invwishart.logpdf(x[:, :, 0], df + 1.0, scale)
+
+
+def test_wishart_through_a_factor_in_both_modes_and_at_second_order():
+    x = np.stack([_spd(R, 3) for _ in range(3)], -1)
+    args = (R.standard_normal((3, 3)), 5.5, x)
+    ac.check_grads(wishart_fit, args, wrt=(0, 1), modes=("rev", "fwd"))
+    ac.check_grads(wishart_fit, args, wrt=(0, 1), modes=("rev",), order=2)
+
+
+def pdfs_off_their_supports(x):
+    return np.sum(
+        scipy_stats.expon.pdf(x) + scipy_stats.lognorm.pdf(x, 0.5) + scipy_stats.truncnorm.pdf(x, -0.5, 0.5)
+    ) + np.sum(scipy_stats.uniform.pdf(x, -1.0, 0.5) + scipy_stats.pareto.pdf(x + 2.0, 1.5))
+
+
+def uniform_outside(x, loc, scale):
+    return np.sum(scipy_stats.uniform.cdf(x, loc, scale) + scipy_stats.uniform.logcdf(x + 0.5, loc, scale))
+
+
+def test_densities_and_uniform_cdfs_have_exactly_zero_derivative_where_they_are_constant():
+    # each density is 0 below its support (and truncnorm's above): its derivative there exactly 0, never nan
+    g = ac.grad(pdfs_off_their_supports)(np.array([-2.0, -1.5]))
+    assert np.all(g == 0.0)
+    _, t = ac.jvp(pdfs_off_their_supports)(np.array([-2.0, -1.5]), np.ones(2))
+    assert t == 0.0
+    # [loc, loc + scale] = [0, 1]: below (cdf 0, logcdf -inf) and above (cdf 1, logcdf 0) nothing moves
+    gx, gl, gs = ac.grad(uniform_outside, wrt=(0, 1, 2))(np.array([-2.0, 3.0]), 0.0, 1.0)
+    assert np.all(gx == 0.0) and gl == 0.0 and gs == 0.0
+    gx = ac.grad(uniform_outside)(np.array([0.25]), 0.0, 1.0)  # inside: 1 + 1 / 0.75
+    assert gx[0] == pytest.approx(1.0 + 1.0 / 0.75)
+
+
+def test_skewnorm_cdf_in_a_is_owens_t_by_hand():
+    # F(z; a) = Phi(z) - 2 T(z, a), dT/da = exp(-z^2 (1 + a^2) / 2) / (2 pi (1 + a^2))
+    z, a = 0.7, -1.3
+    rule = registry.lookup(scipy_stats.skewnorm.cdf).rule
+    got = rule(1.0, scipy_stats.skewnorm.cdf(z, a), z, a)[1]
+    assert got == pytest.approx(-np.exp(-0.5 * z * z * (1 + a * a)) / (np.pi * (1 + a * a)), rel=1e-12)
+    special = pytest.importorskip("scipy.special")
+    fd = (special.owens_t(z, a + 1e-6) - special.owens_t(z, a - 1e-6)) / 2e-6
+    assert got == pytest.approx(-2.0 * fd, rel=1e-6)
