@@ -1,13 +1,13 @@
 """Adjoints of ``scipy.stats`` distributions: ``norm`` (logpdf, pdf, cdf, logcdf, sf, logsf, ppf, isf),
 ``t``, ``logistic``, ``cauchy``, ``gamma``, ``beta`` and ``chi2`` (logpdf, pdf, cdf, sf, logcdf, logsf; ppf and isf of
 ``t``, ``logistic`` and ``cauchy``), ``laplace``, ``expon``, ``halfnorm``, ``gumbel_r``, ``gumbel_l``, ``rayleigh`` and
-``uniform`` (logpdf, pdf, cdf, sf, logcdf, logsf, ppf, isf), ``lognorm``, ``weibull_min`` and ``pareto`` (logpdf, pdf,
-cdf, sf, logcdf, logsf), ``skewnorm`` (logpdf, pdf, cdf, sf), ``halfcauchy``, ``invgamma``, ``vonmises`` and ``f``
-(logpdf, pdf), ``truncnorm`` (logpdf, pdf, cdf), ``binom`` (logpmf, pmf, cdf, sf), ``nbinom`` (logpmf, cdf, sf),
-``geom`` (logpmf, cdf, sf, logsf), ``bernoulli`` logpmf, ``betabinom`` (logpmf, pmf), ``poisson`` (logpmf, pmf, cdf,
-sf, logcdf, logsf), ``multinomial`` logpmf, ``multivariate_normal`` (logpdf, pdf, entropy), ``multivariate_t``,
-``dirichlet``, ``wishart`` and ``invwishart`` (logpdf, pdf), with their tangent rules (the table: docs/scipy.md). A
-pdf with no rule written here is made from its logpdf's (``registry.exp_of``, at the end of this file).
+``uniform`` (logpdf, pdf, cdf, sf, logcdf, logsf, ppf, isf), ``lognorm``, ``weibull_min`` and ``pareto`` (the same),
+``skewnorm`` (logpdf, pdf, cdf, sf), ``halfcauchy``, ``invgamma``, ``vonmises`` and ``f`` (logpdf, pdf), ``truncnorm``
+(logpdf, pdf, cdf), ``binom`` (logpmf, pmf, cdf, sf), ``nbinom`` (logpmf, cdf, sf), ``geom`` (logpmf, cdf, sf, logsf),
+``bernoulli`` logpmf, ``betabinom`` (logpmf, pmf), ``poisson`` (logpmf, pmf, cdf, sf, logcdf, logsf), ``multinomial``
+logpmf, ``multivariate_normal`` (logpdf, pdf, entropy), ``multivariate_t``, ``dirichlet``, ``wishart`` and
+``invwishart`` (logpdf, pdf), with their tangent rules (the table: docs/scipy.md). A pdf with no rule written here is
+made from its logpdf's (``registry.exp_of``, at the end of this file).
 
 They are methods of distribution objects: ``scipy.stats.norm.logpdf`` is a new bound method at each
 access, but bound methods of one object compare (and hash) equal, so the registry keys the rule on one
@@ -2887,6 +2887,108 @@ def skewnorm_sf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
     dz = dot * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z) * scipy_special.ndtr(a * z)
     aa = 1.0 + a * a
     return -dz / scale, dot * np.exp(-0.5 * z * z * aa) / (np.pi * aa), dz / scale, dz * z / scale
+
+
+# ---- scipy24: quantiles of lognorm, weibull_min and pareto, y = (ans - loc) / scale the standard quantile, in q, the
+# shape, loc and scale (an isf: q -> 1 - q, the slope in q negated)
+
+
+@fragment
+def shaped_quantile_bars(g, slope, in_shape, y, q, shape, loc, scale):
+    return (
+        unbroadcast(g * scale * slope, q),
+        unbroadcast(g * scale * in_shape, shape),
+        unbroadcast(g + 0.0 * y, loc),
+        unbroadcast(g * y, scale),
+    )
+
+
+@fragment
+def shaped_quantile_dots(dot, slope, in_shape, y, scale):
+    return dot * scale * slope, dot * scale * in_shape, dot + 0.0 * y, dot * y
+
+
+@adjoint(scipy_stats.lognorm.ppf)
+def lognorm_ppf_adjoint(g, ans, q, s, loc=0.0, scale=1.0):
+    # loc + scale exp(s ndtri(q)): with w = ln(y) / s, dy/dq = s y / phi(w), dy/ds = w y
+    y = (ans - loc) / scale
+    w = np.log(y) / s
+    return shaped_quantile_bars(g, s * y * np.sqrt(2.0 * np.pi) * np.exp(0.5 * w * w), w * y, y, q, s, loc, scale)
+
+
+@tangent(scipy_stats.lognorm.ppf)
+def lognorm_ppf_tangent(dot, ans, q, s, loc=0.0, scale=1.0):
+    y = (ans - loc) / scale
+    w = np.log(y) / s
+    return shaped_quantile_dots(dot, s * y * np.sqrt(2.0 * np.pi) * np.exp(0.5 * w * w), w * y, y, scale)
+
+
+@adjoint(scipy_stats.lognorm.isf)
+def lognorm_isf_adjoint(g, ans, q, s, loc=0.0, scale=1.0):
+    y = (ans - loc) / scale
+    w = np.log(y) / s
+    return shaped_quantile_bars(g, -s * y * np.sqrt(2.0 * np.pi) * np.exp(0.5 * w * w), w * y, y, q, s, loc, scale)
+
+
+@tangent(scipy_stats.lognorm.isf)
+def lognorm_isf_tangent(dot, ans, q, s, loc=0.0, scale=1.0):
+    y = (ans - loc) / scale
+    w = np.log(y) / s
+    return shaped_quantile_dots(dot, -s * y * np.sqrt(2.0 * np.pi) * np.exp(0.5 * w * w), w * y, y, scale)
+
+
+@adjoint(scipy_stats.weibull_min.ppf)
+def weibull_min_ppf_adjoint(g, ans, q, c, loc=0.0, scale=1.0):
+    # loc + scale (-ln(1 - q))^(1 / c): with u = y^c, dy/dq = y e^u / (c u), dy/dc = -y ln(y) / c
+    y = (ans - loc) / scale
+    u = y**c
+    return shaped_quantile_bars(g, y * np.exp(u) / (c * u), -y * np.log(y) / c, y, q, c, loc, scale)
+
+
+@tangent(scipy_stats.weibull_min.ppf)
+def weibull_min_ppf_tangent(dot, ans, q, c, loc=0.0, scale=1.0):
+    y = (ans - loc) / scale
+    u = y**c
+    return shaped_quantile_dots(dot, y * np.exp(u) / (c * u), -y * np.log(y) / c, y, scale)
+
+
+@adjoint(scipy_stats.weibull_min.isf)
+def weibull_min_isf_adjoint(g, ans, q, c, loc=0.0, scale=1.0):
+    y = (ans - loc) / scale
+    u = y**c
+    return shaped_quantile_bars(g, -y * np.exp(u) / (c * u), -y * np.log(y) / c, y, q, c, loc, scale)
+
+
+@tangent(scipy_stats.weibull_min.isf)
+def weibull_min_isf_tangent(dot, ans, q, c, loc=0.0, scale=1.0):
+    y = (ans - loc) / scale
+    u = y**c
+    return shaped_quantile_dots(dot, -y * np.exp(u) / (c * u), -y * np.log(y) / c, y, scale)
+
+
+@adjoint(scipy_stats.pareto.ppf)
+def pareto_ppf_adjoint(g, ans, q, b, loc=0.0, scale=1.0):
+    # loc + scale (1 - q)^(-1 / b): dy/dq = y^(1 + b) / b, dy/db = -y ln(y) / b
+    y = (ans - loc) / scale
+    return shaped_quantile_bars(g, y ** (1.0 + b) / b, -y * np.log(y) / b, y, q, b, loc, scale)
+
+
+@tangent(scipy_stats.pareto.ppf)
+def pareto_ppf_tangent(dot, ans, q, b, loc=0.0, scale=1.0):
+    y = (ans - loc) / scale
+    return shaped_quantile_dots(dot, y ** (1.0 + b) / b, -y * np.log(y) / b, y, scale)
+
+
+@adjoint(scipy_stats.pareto.isf)
+def pareto_isf_adjoint(g, ans, q, b, loc=0.0, scale=1.0):
+    y = (ans - loc) / scale
+    return shaped_quantile_bars(g, -(y ** (1.0 + b)) / b, -y * np.log(y) / b, y, q, b, loc, scale)
+
+
+@tangent(scipy_stats.pareto.isf)
+def pareto_isf_tangent(dot, ans, q, b, loc=0.0, scale=1.0):
+    y = (ans - loc) / scale
+    return shaped_quantile_dots(dot, -(y ** (1.0 + b)) / b, -y * np.log(y) / b, y, scale)
 
 
 # ---- scipy24: wishart and invwishart logpdf in X, scale and df. Points X stacked along the last axis ((p, p, N), or

@@ -1151,6 +1151,20 @@ def _build_scipy():
                 _add(Entry(fn, entry_inputs, _scipy_render(row, diff), "scipy-%s-%s" % (row.name, same)))
 
 
+def _add_lfilter_from_state():
+    # scipy24: lfilter(b, a, x, axis, zi), its pair (y, zf): one of them drawn; a[0] and a[1] near 1 (a pole near -1)
+    from adjoint_compiler.rules.scipy_signal import lfilter_from_state
+
+    inputs = [((3,), Domain("uniform", -1.0, 1.0)), ((2,), Domain("uniform", 0.8, 1.2))]
+    inputs += [((7,), Domain("uniform", -1.0, 1.0)), ((2,), Domain("uniform", -1.0, 1.0))]
+    for part in ("0", "1"):
+
+        def render(c, ops, part=part):
+            return ("index", call("scipy.signal.lfilter", ops[0], ops[1], ops[2], raw("-1"), ops[3]), part)
+
+        _add(Entry(lfilter_from_state, inputs, render, "scipy-lfilter-zi-%s" % part))
+
+
 def _with_scipy_imports(program):
     if "scipy." in program.source() and "import scipy" not in program.source():
         program.IMPORTS = type(program).IMPORTS + SCIPY_IMPORTS
@@ -1160,10 +1174,8 @@ def _with_scipy_imports(program):
 if _scipy is not None:
     # np13j: odeint needs a user func of (y, t, *args) (tests/rules/test_scipy_integrate.py): nothing to draw
     EXCLUDED[_scipy.integrate.odeint] = "an ODE solve of a user func, tested in test_scipy_integrate.py"
-    from adjoint_compiler.rules.scipy_signal import lfilter_from_state as _lfilter_from_state
-
-    EXCLUDED[_lfilter_from_state] = "lfilter with zi=: its pair (y, zf) is tested in test_scipy_signal.py's STATES"
     _build_scipy()
+    _add_lfilter_from_state()
     FUNCTIONS = list(VOCABULARY)
     _generate_without_scipy_imports = generate
 

@@ -937,6 +937,10 @@ for _fam in ("expon", "logistic", "cauchy", "laplace", "gumbel_r", "gumbel_l", "
     for _method in ("ppf", "isf"):
         _fn = getattr(getattr(scipy_stats, _fam), _method)
         TABLE.append(Row(_fam + "." + _method, _fn, S + _fam + "." + _method, [QS, 0.3, 1.4], {}, (0, 1, 2)))
+for _fam, _shape in (("lognorm", 0.7), ("weibull_min", 1.6), ("pareto", 2.5)):
+    for _method in ("ppf", "isf"):
+        _fn = getattr(getattr(scipy_stats, _fam), _method)
+        TABLE.append(Row(_fam + "." + _method, _fn, S + _fam + "." + _method, [QS, _shape, 0.3, 1.4], {}, (0, 1, 2, 3)))
 XU = np.array([-0.7, 0.4, 1.1, 2.6])  # with loc 0.2, scale 1.3: below, inside (2) and above the support
 TABLE += [
     Row(
@@ -1520,6 +1524,8 @@ def quantiles_and_tails(q, loc, scale, shape):
         + np.sum(scipy_stats.uniform.cdf(x, loc - 3.0, scale + 6.0) + scipy_stats.uniform.logsf(x, loc - 3.0, 9.0))
         + np.sum(scipy_stats.lognorm.logcdf(x + 5.0, shape, loc, scale) + scipy_stats.weibull_min.logcdf(q, shape))
         + np.sum(scipy_stats.skewnorm.cdf(x, shape, loc, scale) + scipy_stats.pareto.logcdf(x + 5.0, shape))
+        + np.sum(scipy_stats.lognorm.ppf(q, shape, loc, scale) * scipy_stats.weibull_min.isf(q, shape, loc, scale))
+        + np.sum(scipy_stats.pareto.ppf(q, shape, loc, scale))
     )
 
 
