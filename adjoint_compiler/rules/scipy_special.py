@@ -1,14 +1,14 @@
-"""Adjoints of ``scipy.special``: the logistic and softmax family, the error, gamma (and loggamma) and beta
-functions, expm1, log1p, log_expit, exprel, cbrt, spence, Hurwitz's zeta in q, the huber and pseudo_huber losses,
-boxcox,
-Bessel functions (of order 0 and 1, and of any order in x), entropies and the normal distribution's
-``ndtr`` family.
+"""Adjoints of ``scipy.special``: the logistic and softmax family (softplus too, SciPy 1.15+), the error, gamma (and
+loggamma) and beta functions, expm1, log1p, log_expit, exprel, cbrt, spence, Hurwitz's zeta in q, the huber and
+pseudo_huber losses, boxcox, Bessel functions (of order 0 and 1, and of any order in x; k0, k1, k0e, k1e), entropies,
+the normal distribution's ``ndtr`` family, exp1, expi, dawsn, erfi, Owen's T, the complete elliptic integrals ellipk
+and ellipe, hyp1f1 in z, binom and poch of real arguments, gammaincinv and gammainccinv in y, and multigammaln.
 
 Registered only where SciPy is installed and the user imports ``scipy.special`` (rules/__init__.py);
 rule bodies call SciPy through the module bound here as ``scipy_special``, so emitted code reads
 ``import scipy.special as scipy_special``. Every function but ``logsumexp``, ``softmax``,
-``log_softmax`` and ``polygamma`` is a ufunc: forward mode derives its tangent from the adjoint rule
-(the same body less ``unbroadcast``); those four have tangent rules. A ufunc's keywords (``out=``,
+``log_softmax``, ``polygamma``, ``multigammaln`` and ``softplus`` is a ufunc: forward mode derives its tangent from the
+adjoint rule (the same body less ``unbroadcast``); those six have tangent rules. A ufunc's keywords (``out=``,
 ``where=``, ``dtype=``) and ``logsumexp``'s ``return_sign=`` are not parameters of the rules, so a call
 passing one is refused at its place (``... with an argument its derivative rule does not take``).
 
@@ -17,7 +17,8 @@ for every y, so its derivative in y is 0 there and in x it is ``log(y)`` (JAX's)
 take the subgradient of ``|x|`` with ``np.sign(0) == 0``; ``rgamma``'s derivative at the poles of Gamma is
 the limit ``(-1)^n n!``. ``gammainc``/``gammaincc``/``betainc`` are differentiated in ``x`` only: their
 derivative in a shape has no closed form, and neither has that of a Bessel function (``jv``, ``yv``,
-``iv``, ``ive``, ``kv``, ``kve``) in its real order: the rule's result for it is
+``iv``, ``ive``, ``kv``, ``kve``) in its real order, nor that of ``hyp1f1`` in ``a`` and ``b`` or of ``gammaincinv``
+and ``gammainccinv`` in ``a``: the rule's result for it is
 ``runtime.no_derivative(...)``, which the compiler refuses with a located ``UnsupportedError`` at a call
 where that argument is differentiated (``templates.unavailable``). ``yn``'s and ``polygamma``'s integer
 orders get no derivative; ``gammasgn`` is declared piecewise constant.
