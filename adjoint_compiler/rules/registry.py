@@ -383,14 +383,14 @@ def ranked_rule(fn, ranks):
 _GENERATED = itertools.count()
 
 
-def _derived(rule, kind, rewrite, **names):
-    """A variant of ``rule`` named ``<name>_<kind>_adjoint``: its source with ``rewrite`` applied to the
-    function's tree, made a real function with readable source (registered with linecache), so that
+def _derived(rule, kind, rewrite, name=None, **names):
+    """A variant of ``rule`` named ``<name>_<kind>_adjoint`` (or ``name``): its source with ``rewrite`` applied
+    to the function's tree, made a real function with readable source (registered with linecache), so that
     tests call it and templates parse it like a rule written by hand."""
     tree = ast.parse(textwrap.dedent(templates.source_of(rule)))
     fn = tree.body[0]
     fn.decorator_list = []
-    fn.name = rule.__name__.replace("_adjoint", "_%s_adjoint" % kind)
+    fn.name = name or rule.__name__.replace("_adjoint", "_%s_adjoint" % kind)
     rewrite(fn)
     text = ast.unparse(ast.fix_missing_locations(tree)) + "\n"
     filename = "<%s %s %d>" % (kind, fn.name, next(_GENERATED))
@@ -426,6 +426,61 @@ def _guarded(rule):
             c.args[0] = where(fn, c.args[0])
 
     return _derived(rule, "masked", guard, cotangent_where=runtime.cotangent_where)
+
+
+class _Substitute(ast.NodeTransformer):
+    """Each read of a name in ``values`` becomes a copy of its expression."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def visit_Name(self, node):
+        value = self.values.get(node.id)
+        return ast.parse(value, mode="eval").body if value is not None and isinstance(node.ctx, ast.Load) else node
+
+
+def exp_of(rule, name):
+    """The rule, named ``name``, of ``exp(f)`` made from ``rule``, an adjoint ``(g, ans, ...)`` or tangent ``(dot,
+    ans, ...)`` rule of ``f``: a density from its log-density's rule (scipy_stats.py), written once. Since
+    ``d exp(f) = exp(f) df``, ``g`` becomes ``g * ans`` and ``ans`` (``f``'s value, which the body may read)
+    ``np.log(ans)`` (of 1 where ``ans`` is 0, so that no inf reaches a second derivative); a tangent ``t`` becomes
+    ``ans * t`` (``dot`` becomes ``dot * ans`` in an element-wise fragment's call). Each ``unbroadcast(c, like)``'s
+    ``c``, and each such tangent, is guarded (``cotangent_where(g * ans, c)``, ``cotangent_where(ans, ans * t)``):
+    where ``exp(f)`` is 0 (off a support, where ``f`` is ``-inf`` and its derivative's formula may be inf or nan)
+    the derivative is exactly 0, as the function is constant there. A fragment's result is left as it is. A
+    function 0 also where its derivative is not (a pmf at p == 1) must not be made so."""
+    seed = rule.__code__.co_varnames[0]
+    fragments = {n for n, v in rule.__globals__.items() if getattr(v, FRAGMENT_MARK, False)}
+
+    def expr(text):
+        return ast.parse(text, mode="eval").body
+
+    def guarded(value, scale):
+        return ast.Call(func=ast.Name(id="cotangent_where", ctx=ast.Load()), args=[expr(scale), value], keywords=[])
+
+    def is_call_of(node, names):
+        return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names
+
+    def rewrite(fn):
+        reads_ans = any(isinstance(n, ast.Name) and n.id == "ans" for stmt in fn.body for n in ast.walk(stmt))
+        values = {"ans": "np.log(np.where(ans > 0.0, ans, 1.0))"} if reads_ans else {}  # (the guard's 0 where 0)
+        ret = fn.body[-1]
+        # a cotangent has ans's shape, as an element-wise fragment's tangent; another tangent J dot is scaled after
+        scaled_after = seed == "dot" and not is_call_of(ret.value, fragments)
+        if not scaled_after:
+            values[seed] = "%s * ans" % seed
+        fn.body = [_Substitute(values).visit(stmt) for stmt in fn.body]
+        ret = fn.body[-1]
+        results = ret.value.elts if isinstance(ret.value, ast.Tuple) else [ret.value]
+        for i, c in enumerate(results):
+            if scaled_after and not (isinstance(c, ast.Constant) and c.value is None):
+                results[i] = guarded(ast.BinOp(left=expr("ans"), op=ast.Mult(), right=c), "ans")
+            elif is_call_of(c, {"unbroadcast"}):
+                c.args[0] = guarded(c.args[0], "g * ans")
+        if not isinstance(ret.value, ast.Tuple):
+            ret.value = results[0]
+
+    return _derived(rule, "exp", rewrite, name=name, cotangent_where=runtime.cotangent_where)
 
 
 class _OnFloats(ast.NodeTransformer):

@@ -2,7 +2,8 @@
 ``'same'``, ``'valid'``), ``convolve2d`` and ``correlate2d`` (``boundary='fill'`` with ``fillvalue=0``, zeros
 around ``in1``: convolve's and correlate's 2-d case but for ``correlate2d``'s ``'same'``, centred from the other
 end; ``'wrap'`` and ``'symm'``, through ``in1`` padded with its copies; another fill value refused), ``lfilter``
-(in ``b``, ``a`` and ``x``; ``zi=`` refused), and of the runtime helpers their rules call.
+(in ``b``, ``a`` and ``x``; with a start state ``zi=``, its pair ``(y, zf)`` in ``zi`` too: ``lfilter_from_state``),
+and of the runtime helpers their rules call.
 
 Registered only where SciPy is installed and the user imports ``scipy.signal`` (rules/__init__.py). Each is
 linear in each operand, so forward mode applies the call itself to the tangents (``linear="each"``). The full
@@ -27,7 +28,7 @@ Invariant: each cotangent has its operand's shape, for every mode and either ope
 import numpy as np
 from scipy import signal as scipy_signal
 
-from adjoint_compiler.rules.registry import adjoint, fragment, tangent
+from adjoint_compiler.rules.registry import adjoint, form, fragment, tangent
 from adjoint_compiler.runtime import centered_pad, is_none, linalg_check, no_derivative
 
 
@@ -198,7 +199,7 @@ def lfilter_adjoint(g, ans, b, a, x, axis=-1, zi=None):
     # The filter is a lower-triangular Toeplitz operator H along the axis, whose transpose is H reversed in time:
     # x_bar = flip(lfilter(b, a, flip(g))). With v = flip(lfilter(1, a, flip(g))) (1/A's transpose applied to g),
     # dy/db_k = (1/A) z^-k x and dy/da_k = -(1/A) z^-k y give b_bar_k = sum_n v[n] x[n - k] and a_bar_k =
-    # -sum_n v[n] y[n - k] (k = 0 too: lfilter divides by a[0]). zi= (a start state, and a second result) refused.
+    # -sum_n v[n] y[n - k] (k = 0 too: lfilter divides by a[0]). A call passing zi= is lfilter_from_state's (below).
     checked = g if linalg_check(is_none(zi), "scipy.signal.lfilter(..., zi=...) (a start state)") else None
     back = np.flip(checked, axis)
     v = np.flip(scipy_signal.lfilter(np.ones(1), a, back, axis), axis)
@@ -217,3 +218,147 @@ def lfilter_tangent(dot, ans, b, a, x, axis=-1, zi=None):
         None,
         None,
     )
+
+
+# ---- lfilter from a start state (scipy24): lfilter(b, a, x, zi=zi) returns (y, zf), differentiated as
+# lfilter_from_state (registry.form: a call passing zi). Along the axis, with M = max(len(a), len(b)) - 1, N = len(x),
+# a0 = a[0] and zi_pad = zi cut or padded to N: A y = B x + a0 zi_pad (the state enters as an input at times
+# 0 .. M - 1), and the final state is zf = (Tb x_tail - Ta y_tail) / a0 + zi[N:] (zi's part not yet consumed where
+# N < M), with x_tail, y_tail the last M samples (zeros before time 0) and Ta[k, t] = a[k + M - t] for k <= t (0
+# above): each a sum of the last samples (transposed direct form II, as SciPy runs it). Linear in x and zi, in b and a
+# as lfilter's zero-state rules; zf's cotangent flows to the tails (and so into y's), to the taps, to a0 and to zi.
+
+
+def lfilter_from_state(b, a, x, axis=-1, zi=None):
+    """``scipy.signal.lfilter(b, a, x, axis, zi)`` with a start state: the pair (y, zf)."""
+    return scipy_signal.lfilter(b, a, x, axis, zi)
+
+
+form(scipy_signal.lfilter, lfilter_from_state, positional=5, keywords=("zi",))
+
+
+@fragment
+def state_taps(c, order):
+    # the M x M matrix of c[k + M - t] for k <= t (0 elsewhere, and past c's length)
+    index = np.arange(order)[:, None] + order - np.arange(order)[None, :]
+    padded = np.pad(c, (0, 2 * order + 1 - np.shape(c)[0]))
+    return padded[index] * (np.arange(order)[:, None] <= np.arange(order)[None, :])
+
+
+@fragment
+def tap_sums(p, count, order):
+    # sum of p[k, t] over k <= t with k + M - t == j, for j = 0 .. count - 1 (state_taps' adjoint)
+    index = np.arange(order)[:, None] + order - np.arange(order)[None, :]
+    upper = np.arange(order)[:, None] <= np.arange(order)[None, :]
+    return np.tensordot((np.arange(count)[:, None, None] == index) * upper, p, 2)
+
+
+@fragment
+def tail(rows, order, n):
+    # the last M samples of each row, zeros before time 0
+    return np.pad(rows, ((0, 0), (np.maximum(order - n, 0), 0)))[:, np.maximum(n - order, 0) :]
+
+
+@fragment
+def untail(rows, order, n):
+    # tail's adjoint: the M samples put back at times N - M .. N - 1 (those before 0 dropped)
+    return np.pad(rows, ((0, 0), (np.maximum(n - order, 0), 0)))[:, np.maximum(order - n, 0) :]
+
+
+@fragment
+def along_last(v, axis, length):
+    # the rows (-1, length) of v with the axis last
+    return np.reshape(np.moveaxis(v, axis, -1), (-1, length))
+
+
+@fragment
+def from_rows(rows, like, axis):
+    # rows back to the shape of like (the axis where it was)
+    return np.moveaxis(np.reshape(rows, np.shape(np.moveaxis(like, axis, -1))), -1, axis)
+
+
+@adjoint(lfilter_from_state)
+def lfilter_from_state_adjoint(g, ans, b, a, x, axis=-1, zi=None):
+    order = np.maximum(np.shape(a)[0], np.shape(b)[0]) - 1
+    n = np.shape(x)[axis]
+    known = linalg_check(not is_none(zi) and order >= 1, "scipy.signal.lfilter(..., zi=None) or of a filter of order 0")
+    a0 = known * a[0]
+    rows_x = along_last(x, axis, n)
+    rows_y = along_last(ans[0], axis, n)
+    rows_zi = along_last(zi, axis, order)
+    gy = along_last(g[0], axis, n)
+    gz = along_last(g[1], axis, order)
+    ta = state_taps(a, order)
+    tb = state_taps(b, order)
+    x_tail = tail(rows_x, order, n)
+    y_tail = tail(rows_y, order, n)
+    zi_pad = np.pad(rows_zi, ((0, 0), (0, np.maximum(n - order, 0))))[:, :n]
+    zi_rest = np.pad(rows_zi, ((0, 0), (0, n)))[:, n : n + order]
+    y_from_z = untail(-np.matmul(gz, ta) / a0, order, n)
+    x_from_z = untail(np.matmul(gz, tb) / a0, order, n)
+    back = np.flip(gy + y_from_z, -1)
+    v = np.flip(scipy_signal.lfilter(np.ones(1), a, back, -1), -1)
+    b_lags = lagged_sums(v, rows_x, np.shape(b)[0], -1)
+    a_lags = lagged_sums(v, rows_y, np.shape(a)[0], -1)
+    b_taps = tap_sums(np.matmul(np.transpose(gz), x_tail) / a0, np.shape(b)[0], order)
+    a_taps = tap_sums(np.matmul(np.transpose(gz), y_tail) / a0, np.shape(a)[0], order)
+    rows_zf = along_last(ans[1], axis, order)
+    in_a0 = np.sum(v * zi_pad) - np.sum(gz * (rows_zf - zi_rest)) / a0
+    zi_bar = (
+        a0 * np.pad(v, ((0, 0), (0, np.maximum(order - n, 0))))[:, :order] + np.pad(gz, ((0, 0), (n, 0)))[:, :order]
+    )
+    return (
+        b_lags + b_taps,
+        -a_lags - a_taps + (np.arange(np.shape(a)[0]) == 0) * in_a0,
+        from_rows(np.flip(scipy_signal.lfilter(b, a, back, -1), -1) + x_from_z, x, axis),
+        None,
+        from_rows(zi_bar, zi, axis),
+    )
+
+
+@tangent(lfilter_from_state)
+def lfilter_from_state_tangent(dot, ans, b, a, x, axis=-1, zi=None):
+    # (dy, dzf) due to each operand: dy from A dy = dB x - dA y + da0 zi_pad + a0 dzi_pad, and dzf from zf's sum of
+    # the tails (y's tail moving with dy), less da0 (zf - zi[N:]) / a0 for a's
+    order = np.maximum(np.shape(a)[0], np.shape(b)[0]) - 1
+    n = np.shape(x)[axis]
+    known = linalg_check(not is_none(zi) and order >= 1, "scipy.signal.lfilter(..., zi=None) or of a filter of order 0")
+    a0 = known * a[0]
+    rows_x = along_last(x, axis, n)
+    rows_y = along_last(ans[0], axis, n)
+    rows_zi = along_last(zi, axis, order)
+    rows_zf = along_last(ans[1], axis, order)
+    ta = state_taps(a, order)
+    tb = state_taps(b, order)
+    x_tail = tail(rows_x, order, n)
+    y_tail = tail(rows_y, order, n)
+    zi_pad = np.pad(rows_zi, ((0, 0), (0, np.maximum(n - order, 0))))[:, :n]
+    zi_rest = np.pad(rows_zi, ((0, 0), (0, n)))[:, n : n + order]
+    # due to b
+    dtb = state_taps(dot, order)
+    dy_b = scipy_signal.lfilter(dot, a, rows_x, -1)
+    dy_b_tail = tail(dy_b, order, n)
+    y_b = from_rows(dy_b, x, axis)
+    zf_b = from_rows((np.matmul(x_tail, np.transpose(dtb)) - np.matmul(dy_b_tail, np.transpose(ta))) / a0, zi, axis)
+    # due to a
+    dta = state_taps(dot, order)
+    dy_a = scipy_signal.lfilter(dot[:1], a, zi_pad, -1) - scipy_signal.lfilter(dot, a, rows_y, -1)
+    dy_a_tail = tail(dy_a, order, n)
+    y_a = from_rows(dy_a, x, axis)
+    dzf_a = np.matmul(dy_a_tail, np.transpose(ta)) + np.matmul(y_tail, np.transpose(dta)) + dot[0] * (rows_zf - zi_rest)
+    zf_a = from_rows(-dzf_a / a0, zi, axis)
+    # due to x
+    dx = along_last(dot, axis, n)
+    dx_tail = tail(dx, order, n)
+    dy_x = scipy_signal.lfilter(b, a, dx, -1)
+    dy_x_tail = tail(dy_x, order, n)
+    y_x = from_rows(dy_x, x, axis)
+    zf_x = from_rows((np.matmul(dx_tail, np.transpose(tb)) - np.matmul(dy_x_tail, np.transpose(ta))) / a0, zi, axis)
+    # due to zi
+    dzi = along_last(dot, axis, order)
+    dy_zi = scipy_signal.lfilter(a[:1], a, np.pad(dzi, ((0, 0), (0, np.maximum(n - order, 0))))[:, :n], -1)
+    dy_zi_tail = tail(dy_zi, order, n)
+    y_zi = from_rows(dy_zi, x, axis)
+    dzf_zi = np.pad(dzi, ((0, 0), (0, n)))[:, n : n + order] - np.matmul(dy_zi_tail, np.transpose(ta)) / a0
+    zf_zi = from_rows(dzf_zi, zi, axis)
+    return (y_b, zf_b), (y_a, zf_a), (y_x, zf_x), None, (y_zi, zf_zi)

@@ -1,14 +1,14 @@
-"""Adjoints of ``scipy.special``: the logistic and softmax family, the error, gamma (and loggamma) and beta
-functions, expm1, log1p, log_expit, exprel, cbrt, spence, Hurwitz's zeta in q, the huber and pseudo_huber losses,
-boxcox,
-Bessel functions (of order 0 and 1, and of any order in x), entropies and the normal distribution's
-``ndtr`` family.
+"""Adjoints of ``scipy.special``: the logistic and softmax family (softplus too, SciPy 1.15+), the error, gamma (and
+loggamma) and beta functions, expm1, log1p, log_expit, exprel, cbrt, spence, Hurwitz's zeta in q, the huber and
+pseudo_huber losses, boxcox, Bessel functions (of order 0 and 1, and of any order in x; k0, k1, k0e, k1e), entropies,
+the normal distribution's ``ndtr`` family, exp1, expi, dawsn, erfi, Owen's T, the complete elliptic integrals ellipk
+and ellipe, hyp1f1 in z, binom and poch of real arguments, gammaincinv and gammainccinv in y, and multigammaln.
 
 Registered only where SciPy is installed and the user imports ``scipy.special`` (rules/__init__.py);
 rule bodies call SciPy through the module bound here as ``scipy_special``, so emitted code reads
 ``import scipy.special as scipy_special``. Every function but ``logsumexp``, ``softmax``,
-``log_softmax`` and ``polygamma`` is a ufunc: forward mode derives its tangent from the adjoint rule
-(the same body less ``unbroadcast``); those four have tangent rules. A ufunc's keywords (``out=``,
+``log_softmax``, ``polygamma``, ``multigammaln`` and ``softplus`` is a ufunc: forward mode derives its tangent from the
+adjoint rule (the same body less ``unbroadcast``); those six have tangent rules. A ufunc's keywords (``out=``,
 ``where=``, ``dtype=``) and ``logsumexp``'s ``return_sign=`` are not parameters of the rules, so a call
 passing one is refused at its place (``... with an argument its derivative rule does not take``).
 
@@ -17,7 +17,8 @@ for every y, so its derivative in y is 0 there and in x it is ``log(y)`` (JAX's)
 take the subgradient of ``|x|`` with ``np.sign(0) == 0``; ``rgamma``'s derivative at the poles of Gamma is
 the limit ``(-1)^n n!``. ``gammainc``/``gammaincc``/``betainc`` are differentiated in ``x`` only: their
 derivative in a shape has no closed form, and neither has that of a Bessel function (``jv``, ``yv``,
-``iv``, ``ive``, ``kv``, ``kve``) in its real order: the rule's result for it is
+``iv``, ``ive``, ``kv``, ``kve``) in its real order, nor that of ``hyp1f1`` in ``a`` and ``b`` or of ``gammaincinv``
+and ``gammainccinv`` in ``a``: the rule's result for it is
 ``runtime.no_derivative(...)``, which the compiler refuses with a located ``UnsupportedError`` at a call
 where that argument is differentiated (``templates.unavailable``). ``yn``'s and ``polygamma``'s integer
 orders get no derivative; ``gammasgn`` is declared piecewise constant.
@@ -519,6 +520,155 @@ def kve_adjoint(g, ans, v, x):
         no_derivative("scipy.special.kve", "v", "its derivative in the order has no closed form"),
         unbroadcast(g * (ans - 0.5 * (scipy_special.kve(v - 1.0, x) + scipy_special.kve(v + 1.0, x))), x),
     )
+
+
+# ---- scipy24: modified Bessel functions of the second kind of orders 0 and 1 (and scaled), exponential and Dawson
+# integrals, erfi, Owen's T, complete elliptic integrals, the confluent hypergeometric 1F1 in z, binom and poch of real
+# arguments, the inverse regularized gamma functions in y, and multigammaln in a
+
+
+@adjoint(scipy_special.k0)
+def k0_adjoint(g, ans, x):
+    # K0' = -K1
+    return -g * scipy_special.k1(x)
+
+
+@adjoint(scipy_special.k1)
+def k1_adjoint(g, ans, x):
+    # K1' = -K0 - K1 / x
+    return -g * (scipy_special.k0(x) + ans / x)
+
+
+@adjoint(scipy_special.k0e)
+def k0e_adjoint(g, ans, x):
+    # e^x K0(x): k0e - k1e
+    return g * (ans - scipy_special.k1e(x))
+
+
+@adjoint(scipy_special.k1e)
+def k1e_adjoint(g, ans, x):
+    # e^x K1(x): k1e (1 - 1 / x) - k0e
+    return g * (ans * (1.0 - 1.0 / x) - scipy_special.k0e(x))
+
+
+@adjoint(scipy_special.exp1)
+def exp1_adjoint(g, ans, x):
+    # E1(x) = int_x^inf e^-t / t dt
+    return -g * np.exp(-x) / x
+
+
+@adjoint(scipy_special.expi)
+def expi_adjoint(g, ans, x):
+    # Ei(x) = -int_-x^inf e^-t / t dt
+    return g * np.exp(x) / x
+
+
+@adjoint(scipy_special.dawsn)
+def dawsn_adjoint(g, ans, x):
+    # F(x) = e^(-x^2) int_0^x e^(t^2) dt: F' = 1 - 2 x F
+    return g * (1.0 - 2.0 * x * ans)
+
+
+@adjoint(scipy_special.erfi)
+def erfi_adjoint(g, ans, x):
+    # -i erf(i x): 2 / sqrt(pi) e^(x^2)
+    return g * 2.0 / np.sqrt(np.pi) * np.exp(x * x)
+
+
+@adjoint(scipy_special.owens_t)
+def owens_t_adjoint(g, ans, h, a):
+    # T(h, a) = 1 / (2 pi) int_0^a e^(-h^2 (1 + t^2) / 2) / (1 + t^2) dt: dT/da is the integrand at a, and
+    # dT/dh = -phi(h) erf(a h / sqrt 2) / 2
+    aa = 1.0 + a * a
+    return (
+        unbroadcast(
+            -g * np.exp(-0.5 * h * h) * scipy_special.erf(a * h / np.sqrt(2.0)) / (2.0 * np.sqrt(2.0 * np.pi)), h
+        ),
+        unbroadcast(g * np.exp(-0.5 * h * h * aa) / (2.0 * np.pi * aa), a),
+    )
+
+
+@adjoint(scipy_special.ellipk)
+def ellipk_adjoint(g, ans, m):
+    # dK/dm = (E - (1 - m) K) / (2 m (1 - m)), pi / 8 at m == 0 (the limit); infinite at m == 1
+    mm = np.where(m == 0.0, 0.5, m)
+    slope = (scipy_special.ellipe(mm) - (1.0 - mm) * scipy_special.ellipk(mm)) / (2.0 * mm * (1.0 - mm))
+    return g * np.where(m == 0.0, np.pi / 8.0, slope)
+
+
+@adjoint(scipy_special.ellipe)
+def ellipe_adjoint(g, ans, m):
+    # dE/dm = (E - K) / (2 m), -pi / 8 at m == 0 (the limit)
+    mm = np.where(m == 0.0, 0.5, m)
+    return g * np.where(m == 0.0, -np.pi / 8.0, (ans - scipy_special.ellipk(mm)) / (2.0 * mm))
+
+
+@adjoint(scipy_special.hyp1f1)
+def hyp1f1_adjoint(g, ans, a, b, z):
+    # d/dz 1F1(a; b; z) = a / b 1F1(a + 1; b + 1; z); no closed form in a or b (refused there)
+    return (
+        no_derivative("scipy.special.hyp1f1", "a", "its derivative in a has no closed form"),
+        no_derivative("scipy.special.hyp1f1", "b", "its derivative in b has no closed form"),
+        unbroadcast(g * a / b * scipy_special.hyp1f1(a + 1.0, b + 1.0, z), z),
+    )
+
+
+@adjoint(scipy_special.binom)
+def binom_adjoint(g, ans, n, k):
+    # Gamma(n + 1) / (Gamma(k + 1) Gamma(n - k + 1)) of real n and k: digamma differences
+    both = scipy_special.digamma(n - k + 1.0)
+    return (
+        unbroadcast(g * ans * (scipy_special.digamma(n + 1.0) - both), n),
+        unbroadcast(g * ans * (both - scipy_special.digamma(k + 1.0)), k),
+    )
+
+
+@adjoint(scipy_special.poch)
+def poch_adjoint(g, ans, z, m):
+    # Gamma(z + m) / Gamma(z)
+    both = scipy_special.digamma(z + m)
+    return unbroadcast(g * ans * (both - scipy_special.digamma(z)), z), unbroadcast(g * ans * both, m)
+
+
+@adjoint(scipy_special.gammaincinv)
+def gammaincinv_adjoint(g, ans, a, y):
+    # the x with P(a, x) = y: dx/dy = 1 / P'(x) = Gamma(a) e^x x^(1 - a); no closed form in a (refused there)
+    return (
+        no_derivative("scipy.special.gammaincinv", "a", "its derivative in the shape a has no closed form"),
+        unbroadcast(g * np.exp(ans + scipy_special.gammaln(a) - scipy_special.xlogy(a - 1.0, ans)), y),
+    )
+
+
+@adjoint(scipy_special.gammainccinv)
+def gammainccinv_adjoint(g, ans, a, y):
+    # the x with Q(a, x) = y: dx/dy = -Gamma(a) e^x x^(1 - a)
+    return (
+        no_derivative("scipy.special.gammainccinv", "a", "its derivative in the shape a has no closed form"),
+        unbroadcast(-g * np.exp(ans + scipy_special.gammaln(a) - scipy_special.xlogy(a - 1.0, ans)), y),
+    )
+
+
+@adjoint(scipy_special.multigammaln)
+def multigammaln_adjoint(g, ans, a, d):
+    # ln Gamma_d(a) = d (d - 1) / 4 ln pi + sum_j ln Gamma(a - j / 2), j < d: a sum of digammas; d an integer
+    return g * np.sum(scipy_special.digamma(np.expand_dims(a, -1) - 0.5 * np.arange(d)), axis=-1), None
+
+
+@tangent(scipy_special.multigammaln)
+def multigammaln_tangent(dot, ans, a, d):
+    return dot * np.sum(scipy_special.digamma(np.expand_dims(a, -1) - 0.5 * np.arange(d)), axis=-1), None
+
+
+if hasattr(scipy_special, "softplus"):  # (SciPy 1.15+; a function calling np.logaddexp(0, x), not a ufunc)
+
+    @adjoint(scipy_special.softplus)
+    def softplus_adjoint(g, ans, x):
+        # ln(1 + e^x): the logistic function
+        return g * scipy_special.expit(x)
+
+    @tangent(scipy_special.softplus)
+    def softplus_tangent(dot, ans, x):
+        return dot * scipy_special.expit(x)
 
 
 # ---- piecewise constant (declared here, not in nondiff.py: registered only where SciPy is imported) ----------------

@@ -1,12 +1,13 @@
 """Adjoints of ``scipy.stats`` distributions: ``norm`` (logpdf, pdf, cdf, logcdf, sf, logsf, ppf, isf),
-``t``, ``logistic``, ``cauchy``, ``gamma``, ``beta`` and ``chi2`` (logpdf, pdf, cdf, sf, logcdf, logsf), ``laplace``,
-``expon``, ``halfnorm``, ``gumbel_r``, ``gumbel_l`` and ``rayleigh`` (logpdf, cdf, sf, logcdf, logsf), ``uniform``
-logpdf, ``lognorm`` (logpdf, cdf, sf), ``weibull_min`` and ``pareto`` (logpdf, cdf, sf, logsf), ``skewnorm``,
-``halfcauchy``, ``invgamma``, ``vonmises`` and ``f`` logpdf, ``truncnorm`` (logpdf, cdf), ``binom`` (logpmf, pmf, cdf,
-sf), ``nbinom`` (logpmf, cdf, sf), ``geom`` (logpmf, cdf, sf, logsf), ``bernoulli`` and ``betabinom`` logpmf,
-``poisson`` (logpmf, pmf, cdf, sf, logcdf, logsf), ``multinomial`` logpmf, ``multivariate_normal`` (logpdf, pdf,
-entropy), ``multivariate_t`` logpdf and ``dirichlet`` (logpdf, pdf), with their tangent rules (the table:
-docs/scipy.md).
+``t``, ``logistic``, ``cauchy``, ``gamma``, ``beta`` and ``chi2`` (logpdf, pdf, cdf, sf, logcdf, logsf; ppf and isf of
+``t``, ``logistic`` and ``cauchy``), ``laplace``, ``expon``, ``halfnorm``, ``gumbel_r``, ``gumbel_l``, ``rayleigh`` and
+``uniform`` (logpdf, pdf, cdf, sf, logcdf, logsf, ppf, isf), ``lognorm``, ``weibull_min`` and ``pareto`` (the same),
+``skewnorm`` (logpdf, pdf, cdf, sf), ``halfcauchy``, ``invgamma``, ``vonmises`` and ``f`` (logpdf, pdf), ``truncnorm``
+(logpdf, pdf, cdf), ``binom`` (logpmf, pmf, cdf, sf), ``nbinom`` (logpmf, cdf, sf), ``geom`` (logpmf, cdf, sf, logsf),
+``bernoulli`` logpmf, ``betabinom`` (logpmf, pmf), ``poisson`` (logpmf, pmf, cdf, sf, logcdf, logsf), ``multinomial``
+logpmf, ``multivariate_normal`` (logpdf, pdf, entropy), ``multivariate_t``, ``dirichlet``, ``wishart`` and
+``invwishart`` (logpdf, pdf), with their tangent rules (the table: docs/scipy.md). A pdf with no rule written here is
+made from its logpdf's (``registry.exp_of``, at the end of this file).
 
 They are methods of distribution objects: ``scipy.stats.norm.logpdf`` is a new bound method at each
 access, but bound methods of one object compare (and hash) equal, so the registry keys the rule on one
@@ -22,7 +23,8 @@ a singular one is refused when the gradient runs (``runtime.full_rank_cov``).
 
 Every parameter is differentiated where the function is differentiable in it, with two exceptions: a cdf
 in a shape parameter (the cdf, sf, logcdf and logsf of ``t`` and ``chi2`` in ``df``, of ``gamma`` in ``a``, of
-``beta`` in ``a`` and ``b``, of ``nbinom`` in ``n``: incomplete beta and gamma functions, no closed form) is refused
+``beta`` in ``a`` and ``b``, of ``nbinom`` in ``n``, and ``t``'s ppf and isf in ``df``: incomplete beta and gamma
+functions and their inverses, no closed form) is refused
 with a located ``UnsupportedError`` where that argument is differentiated (the rule's result is
 ``runtime.no_derivative``); the count ``k`` and the integer ``loc`` of ``poisson`` get no derivative (piecewise
 constant in them).
@@ -48,7 +50,9 @@ import numpy as np
 from scipy import special as scipy_special
 from scipy import stats as scipy_stats
 
+from adjoint_compiler.rules import registry
 from adjoint_compiler.rules.registry import adjoint, fragment, tangent
+from adjoint_compiler.runtime import cotangent_where  # noqa: F401 (the densities' bodies made by registry.exp_of)
 from adjoint_compiler.runtime import full_rank_cov, is_none, linalg_check, no_derivative, unbroadcast
 
 # ---- the normal distribution ----------------------------------------------------------------------------
@@ -2405,4 +2409,712 @@ def multivariate_t_logpdf_tangent(dot, ans, x, loc=None, shape=1, df=1):
         None if is_none(loc) else np.reshape(w * (u @ np.ravel(dot)), np.shape(ans)),
         np.reshape(0.5 * (w * np.sum((u @ d_sigma) * u, axis=1) - np.sum(precision * d_sigma)), np.shape(ans)),
         np.reshape(in_df * dot, np.shape(ans)),
+    )
+
+
+# ---- scipy24: quantiles of the location-scale families (ppf, isf): ans = loc + scale G(q) with G the standard
+# quantile, whose slope is 1 / f(z) at z = (ans - loc) / scale (f the standard density; infinite at q 0 or 1)
+
+
+@fragment
+def quantile_bars(g, slope, z, q, loc, scale):
+    # slope: dG/dq, or its negation for an isf
+    return unbroadcast(g * scale * slope, q), unbroadcast(g + 0.0 * z, loc), unbroadcast(g * z, scale)
+
+
+@fragment
+def quantile_dots(dot, slope, z, scale):
+    return dot * scale * slope, dot + 0.0 * z, dot * z
+
+
+@adjoint(scipy_stats.expon.ppf)
+def expon_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(q), -ln(1 - q): 1 / f(z) = e^z
+    z = (ans - loc) / scale
+    return quantile_bars(g, np.exp(z), z, q, loc, scale)
+
+
+@tangent(scipy_stats.expon.ppf)
+def expon_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, np.exp(z), z, scale)
+
+
+@adjoint(scipy_stats.expon.isf)
+def expon_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q): the ppf's slope, negated
+    z = (ans - loc) / scale
+    return quantile_bars(g, -np.exp(z), z, q, loc, scale)
+
+
+@tangent(scipy_stats.expon.isf)
+def expon_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, -np.exp(z), z, scale)
+
+
+@adjoint(scipy_stats.logistic.ppf)
+def logistic_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(q), logit(q): 1 / f(z) = 1 / (expit(z) expit(-z))
+    z = (ans - loc) / scale
+    return quantile_bars(g, 1.0 / (scipy_special.expit(z) * scipy_special.expit(-z)), z, q, loc, scale)
+
+
+@tangent(scipy_stats.logistic.ppf)
+def logistic_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, 1.0 / (scipy_special.expit(z) * scipy_special.expit(-z)), z, scale)
+
+
+@adjoint(scipy_stats.logistic.isf)
+def logistic_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q): the ppf's slope, negated
+    z = (ans - loc) / scale
+    return quantile_bars(g, -1.0 / (scipy_special.expit(z) * scipy_special.expit(-z)), z, q, loc, scale)
+
+
+@tangent(scipy_stats.logistic.isf)
+def logistic_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, -1.0 / (scipy_special.expit(z) * scipy_special.expit(-z)), z, scale)
+
+
+@adjoint(scipy_stats.cauchy.ppf)
+def cauchy_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(q), tan(pi (q - 1/2)): 1 / f(z) = pi (1 + z^2)
+    z = (ans - loc) / scale
+    return quantile_bars(g, np.pi * (1.0 + z * z), z, q, loc, scale)
+
+
+@tangent(scipy_stats.cauchy.ppf)
+def cauchy_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, np.pi * (1.0 + z * z), z, scale)
+
+
+@adjoint(scipy_stats.cauchy.isf)
+def cauchy_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q): the ppf's slope, negated
+    z = (ans - loc) / scale
+    return quantile_bars(g, -np.pi * (1.0 + z * z), z, q, loc, scale)
+
+
+@tangent(scipy_stats.cauchy.isf)
+def cauchy_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, -np.pi * (1.0 + z * z), z, scale)
+
+
+@adjoint(scipy_stats.laplace.ppf)
+def laplace_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(q), 1 / f(z) = 2 e^|z|
+    z = (ans - loc) / scale
+    return quantile_bars(g, 2.0 * np.exp(np.abs(z)), z, q, loc, scale)
+
+
+@tangent(scipy_stats.laplace.ppf)
+def laplace_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, 2.0 * np.exp(np.abs(z)), z, scale)
+
+
+@adjoint(scipy_stats.laplace.isf)
+def laplace_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q): the ppf's slope, negated
+    z = (ans - loc) / scale
+    return quantile_bars(g, -2.0 * np.exp(np.abs(z)), z, q, loc, scale)
+
+
+@tangent(scipy_stats.laplace.isf)
+def laplace_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, -2.0 * np.exp(np.abs(z)), z, scale)
+
+
+@adjoint(scipy_stats.gumbel_r.ppf)
+def gumbel_r_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(q), -ln(-ln q): 1 / f(z) = exp(z + e^-z)
+    z = (ans - loc) / scale
+    return quantile_bars(g, np.exp(z + np.exp(-z)), z, q, loc, scale)
+
+
+@tangent(scipy_stats.gumbel_r.ppf)
+def gumbel_r_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, np.exp(z + np.exp(-z)), z, scale)
+
+
+@adjoint(scipy_stats.gumbel_r.isf)
+def gumbel_r_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q): the ppf's slope, negated
+    z = (ans - loc) / scale
+    return quantile_bars(g, -np.exp(z + np.exp(-z)), z, q, loc, scale)
+
+
+@tangent(scipy_stats.gumbel_r.isf)
+def gumbel_r_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, -np.exp(z + np.exp(-z)), z, scale)
+
+
+@adjoint(scipy_stats.gumbel_l.ppf)
+def gumbel_l_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(q), ln(-ln(1 - q)): 1 / f(z) = exp(e^z - z)
+    z = (ans - loc) / scale
+    return quantile_bars(g, np.exp(np.exp(z) - z), z, q, loc, scale)
+
+
+@tangent(scipy_stats.gumbel_l.ppf)
+def gumbel_l_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, np.exp(np.exp(z) - z), z, scale)
+
+
+@adjoint(scipy_stats.gumbel_l.isf)
+def gumbel_l_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q): the ppf's slope, negated
+    z = (ans - loc) / scale
+    return quantile_bars(g, -np.exp(np.exp(z) - z), z, q, loc, scale)
+
+
+@tangent(scipy_stats.gumbel_l.isf)
+def gumbel_l_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, -np.exp(np.exp(z) - z), z, scale)
+
+
+@adjoint(scipy_stats.rayleigh.ppf)
+def rayleigh_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(q), sqrt(-2 ln(1 - q)): 1 / f(z) = e^(z^2 / 2) / z
+    z = (ans - loc) / scale
+    return quantile_bars(g, np.exp(0.5 * z * z) / z, z, q, loc, scale)
+
+
+@tangent(scipy_stats.rayleigh.ppf)
+def rayleigh_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, np.exp(0.5 * z * z) / z, z, scale)
+
+
+@adjoint(scipy_stats.rayleigh.isf)
+def rayleigh_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q): the ppf's slope, negated
+    z = (ans - loc) / scale
+    return quantile_bars(g, -np.exp(0.5 * z * z) / z, z, q, loc, scale)
+
+
+@tangent(scipy_stats.rayleigh.isf)
+def rayleigh_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, -np.exp(0.5 * z * z) / z, z, scale)
+
+
+@adjoint(scipy_stats.halfnorm.ppf)
+def halfnorm_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(q), ndtri((1 + q) / 2): 1 / f(z) = sqrt(pi / 2) e^(z^2 / 2)
+    z = (ans - loc) / scale
+    return quantile_bars(g, np.sqrt(0.5 * np.pi) * np.exp(0.5 * z * z), z, q, loc, scale)
+
+
+@tangent(scipy_stats.halfnorm.ppf)
+def halfnorm_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, np.sqrt(0.5 * np.pi) * np.exp(0.5 * z * z), z, scale)
+
+
+@adjoint(scipy_stats.halfnorm.isf)
+def halfnorm_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q): the ppf's slope, negated
+    z = (ans - loc) / scale
+    return quantile_bars(g, -np.sqrt(0.5 * np.pi) * np.exp(0.5 * z * z), z, q, loc, scale)
+
+
+@tangent(scipy_stats.halfnorm.isf)
+def halfnorm_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, -np.sqrt(0.5 * np.pi) * np.exp(0.5 * z * z), z, scale)
+
+
+@adjoint(scipy_stats.uniform.ppf)
+def uniform_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(q), q: 1 / f(z) = 1
+    z = (ans - loc) / scale
+    return quantile_bars(g, 1.0 + 0.0 * z, z, q, loc, scale)
+
+
+@tangent(scipy_stats.uniform.ppf)
+def uniform_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, 1.0 + 0.0 * z, z, scale)
+
+
+@adjoint(scipy_stats.uniform.isf)
+def uniform_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q): the ppf's slope, negated
+    z = (ans - loc) / scale
+    return quantile_bars(g, -1.0 + 0.0 * z, z, q, loc, scale)
+
+
+@tangent(scipy_stats.uniform.isf)
+def uniform_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, -1.0 + 0.0 * z, z, scale)
+
+
+@adjoint(scipy_stats.t.ppf)
+def t_ppf_adjoint(g, ans, q, df, loc=0.0, scale=1.0):
+    # the standard t quantile's slope is 1 / pdf(z, df); no closed form in df (an inverse incomplete beta function)
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(g * scale / scipy_stats.t.pdf(z, df), q),
+        no_derivative("scipy.stats.t.ppf", "df", "an inverse incomplete beta function of df: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.t.ppf)
+def t_ppf_tangent(dot, ans, q, df, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        dot * scale / scipy_stats.t.pdf(z, df),
+        no_derivative("scipy.stats.t.ppf", "df", "an inverse incomplete beta function of df: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.t.isf)
+def t_isf_adjoint(g, ans, q, df, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(-g * scale / scipy_stats.t.pdf(z, df), q),
+        no_derivative("scipy.stats.t.isf", "df", "an inverse incomplete beta function of df: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.t.isf)
+def t_isf_tangent(dot, ans, q, df, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        -dot * scale / scipy_stats.t.pdf(z, df),
+        no_derivative("scipy.stats.t.isf", "df", "an inverse incomplete beta function of df: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+# ---- scipy24: uniform's distribution functions, of z = (x - loc) / scale on [0, 1] (constant outside: derivative 0)
+
+
+@adjoint(scipy_stats.uniform.cdf)
+def uniform_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # z on [0, 1]: dF/dz = 1
+    z = (x - loc) / scale
+    return location_scale_bars(g * (z >= 0.0) * (z <= 1.0), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.uniform.cdf)
+def uniform_cdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * (z >= 0.0) * (z <= 1.0), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.uniform.sf)
+def uniform_sf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # 1 - z on [0, 1]
+    z = (x - loc) / scale
+    return location_scale_bars(-g * (z >= 0.0) * (z <= 1.0), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.uniform.sf)
+def uniform_sf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * (z >= 0.0) * (z <= 1.0), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.uniform.logcdf)
+def uniform_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # ln z on (0, 1]: d/dz = 1 / z (-inf at and below 0, 0 above 1: derivative 0 there)
+    z = (x - loc) / scale
+    inside = (z > 0.0) * (z <= 1.0)
+    return location_scale_bars(g * inside / np.where(inside, z, 1.0), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.uniform.logcdf)
+def uniform_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    inside = (z > 0.0) * (z <= 1.0)
+    return location_scale_dots(dot * inside / np.where(inside, z, 1.0), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.uniform.logsf)
+def uniform_logsf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # ln(1 - z) on [0, 1): d/dz = -1 / (1 - z)
+    z = (x - loc) / scale
+    inside = (z >= 0.0) * (z < 1.0)
+    return location_scale_bars(-g * inside / np.where(inside, 1.0 - z, 1.0), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.uniform.logsf)
+def uniform_logsf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    inside = (z >= 0.0) * (z < 1.0)
+    return location_scale_dots(-dot * inside / np.where(inside, 1.0 - z, 1.0), z, scale, 0.0)
+
+
+# ---- scipy24: logcdf and logsf of lognorm, logcdf of weibull_min and pareto (through shaped_bars, as their cdfs)
+
+
+@adjoint(scipy_stats.lognorm.logcdf)
+def lognorm_logcdf_adjoint(g, ans, x, s, loc=0.0, scale=1.0):
+    # ln Phi(w), w = ln(y) / s: phi(w) / Phi(w) = exp(-w^2 / 2 - ans) / sqrt(2 pi), without underflow in the left tail
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    w = np.log(yp) / s
+    q = g * (y > 0.0) * np.exp(-0.5 * w * w - np.where(y > 0.0, ans, 0.0)) / (np.sqrt(2.0 * np.pi) * s)
+    return shaped_bars(q, -q * w, yp, x, s, loc, scale)
+
+
+@tangent(scipy_stats.lognorm.logcdf)
+def lognorm_logcdf_tangent(dot, ans, x, s, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    w = np.log(yp) / s
+    q = dot * (y > 0.0) * np.exp(-0.5 * w * w - np.where(y > 0.0, ans, 0.0)) / (np.sqrt(2.0 * np.pi) * s)
+    return shaped_dots(q, -q * w, yp, scale)
+
+
+@adjoint(scipy_stats.lognorm.logsf)
+def lognorm_logsf_adjoint(g, ans, x, s, loc=0.0, scale=1.0):
+    # ln(1 - Phi(w)): -phi(w) / sf(w), from ans, without underflow in the right tail
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    w = np.log(yp) / s
+    q = -g * (y > 0.0) * np.exp(-0.5 * w * w - ans) / (np.sqrt(2.0 * np.pi) * s)
+    return shaped_bars(q, -q * w, yp, x, s, loc, scale)
+
+
+@tangent(scipy_stats.lognorm.logsf)
+def lognorm_logsf_tangent(dot, ans, x, s, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    w = np.log(yp) / s
+    q = -dot * (y > 0.0) * np.exp(-0.5 * w * w - ans) / (np.sqrt(2.0 * np.pi) * s)
+    return shaped_dots(q, -q * w, yp, scale)
+
+
+@adjoint(scipy_stats.weibull_min.logcdf)
+def weibull_min_logcdf_adjoint(g, ans, x, c, loc=0.0, scale=1.0):
+    # ln(1 - exp(-y^c)): y d/dy = c y^c / expm1(y^c), d/dc = y^c ln y / expm1(y^c) (-inf at and below 0: 0 there)
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    yc = yp**c
+    q = g * (y > 0.0) * yc / np.expm1(yc)
+    return shaped_bars(c * q, q * np.log(yp), yp, x, c, loc, scale)
+
+
+@tangent(scipy_stats.weibull_min.logcdf)
+def weibull_min_logcdf_tangent(dot, ans, x, c, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.where(y > 0.0, y, 1.0)
+    yc = yp**c
+    q = dot * (y > 0.0) * yc / np.expm1(yc)
+    return shaped_dots(c * q, q * np.log(yp), yp, scale)
+
+
+@adjoint(scipy_stats.pareto.logcdf)
+def pareto_logcdf_adjoint(g, ans, x, b, loc=0.0, scale=1.0):
+    # ln(1 - y^-b) on y > 1: y d/dy = b / (y^b - 1), d/db = ln y / (y^b - 1) (-inf at and below 1: 0 there)
+    y = (x - loc) / scale
+    yp = np.where(y > 1.0, y, 2.0)
+    q = g * (y > 1.0) / np.expm1(b * np.log(yp))
+    return shaped_bars(b * q, q * np.log(yp), yp, x, b, loc, scale)
+
+
+@tangent(scipy_stats.pareto.logcdf)
+def pareto_logcdf_tangent(dot, ans, x, b, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    yp = np.where(y > 1.0, y, 2.0)
+    q = dot * (y > 1.0) / np.expm1(b * np.log(yp))
+    return shaped_dots(b * q, q * np.log(yp), yp, scale)
+
+
+# ---- scipy24: skewnorm's cdf and sf, Phi(z) - 2 T(z, a) (Owen's T): dF/dz = 2 phi(z) Phi(a z) (the density), and
+# dT/da = exp(-h^2 (1 + a^2) / 2) / (2 pi (1 + a^2)) at h = z, so dF/da = -exp(-z^2 (1 + a^2) / 2) / (pi (1 + a^2))
+
+
+@adjoint(scipy_stats.skewnorm.cdf)
+def skewnorm_cdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    gz = g * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z) * scipy_special.ndtr(a * z)
+    aa = 1.0 + a * a
+    return (
+        unbroadcast(gz / scale, x),
+        unbroadcast(-g * np.exp(-0.5 * z * z * aa) / (np.pi * aa), a),
+        unbroadcast(-gz / scale, loc),
+        unbroadcast(-gz * z / scale, scale),
+    )
+
+
+@tangent(scipy_stats.skewnorm.cdf)
+def skewnorm_cdf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    dz = dot * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z) * scipy_special.ndtr(a * z)
+    aa = 1.0 + a * a
+    return dz / scale, -dot * np.exp(-0.5 * z * z * aa) / (np.pi * aa), -dz / scale, -dz * z / scale
+
+
+@adjoint(scipy_stats.skewnorm.sf)
+def skewnorm_sf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    # 1 - cdf
+    z = (x - loc) / scale
+    gz = g * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z) * scipy_special.ndtr(a * z)
+    aa = 1.0 + a * a
+    return (
+        unbroadcast(-gz / scale, x),
+        unbroadcast(g * np.exp(-0.5 * z * z * aa) / (np.pi * aa), a),
+        unbroadcast(gz / scale, loc),
+        unbroadcast(gz * z / scale, scale),
+    )
+
+
+@tangent(scipy_stats.skewnorm.sf)
+def skewnorm_sf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    dz = dot * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * z * z) * scipy_special.ndtr(a * z)
+    aa = 1.0 + a * a
+    return -dz / scale, dot * np.exp(-0.5 * z * z * aa) / (np.pi * aa), dz / scale, dz * z / scale
+
+
+# ---- scipy24: quantiles of lognorm, weibull_min and pareto, y = (ans - loc) / scale the standard quantile, in q, the
+# shape, loc and scale (an isf: q -> 1 - q, the slope in q negated)
+
+
+@fragment
+def shaped_quantile_bars(g, slope, in_shape, y, q, shape, loc, scale):
+    return (
+        unbroadcast(g * scale * slope, q),
+        unbroadcast(g * scale * in_shape, shape),
+        unbroadcast(g + 0.0 * y, loc),
+        unbroadcast(g * y, scale),
+    )
+
+
+@fragment
+def shaped_quantile_dots(dot, slope, in_shape, y, scale):
+    return dot * scale * slope, dot * scale * in_shape, dot + 0.0 * y, dot * y
+
+
+@adjoint(scipy_stats.lognorm.ppf)
+def lognorm_ppf_adjoint(g, ans, q, s, loc=0.0, scale=1.0):
+    # loc + scale exp(s ndtri(q)): with w = ln(y) / s, dy/dq = s y / phi(w), dy/ds = w y
+    y = (ans - loc) / scale
+    w = np.log(y) / s
+    return shaped_quantile_bars(g, s * y * np.sqrt(2.0 * np.pi) * np.exp(0.5 * w * w), w * y, y, q, s, loc, scale)
+
+
+@tangent(scipy_stats.lognorm.ppf)
+def lognorm_ppf_tangent(dot, ans, q, s, loc=0.0, scale=1.0):
+    y = (ans - loc) / scale
+    w = np.log(y) / s
+    return shaped_quantile_dots(dot, s * y * np.sqrt(2.0 * np.pi) * np.exp(0.5 * w * w), w * y, y, scale)
+
+
+@adjoint(scipy_stats.lognorm.isf)
+def lognorm_isf_adjoint(g, ans, q, s, loc=0.0, scale=1.0):
+    y = (ans - loc) / scale
+    w = np.log(y) / s
+    return shaped_quantile_bars(g, -s * y * np.sqrt(2.0 * np.pi) * np.exp(0.5 * w * w), w * y, y, q, s, loc, scale)
+
+
+@tangent(scipy_stats.lognorm.isf)
+def lognorm_isf_tangent(dot, ans, q, s, loc=0.0, scale=1.0):
+    y = (ans - loc) / scale
+    w = np.log(y) / s
+    return shaped_quantile_dots(dot, -s * y * np.sqrt(2.0 * np.pi) * np.exp(0.5 * w * w), w * y, y, scale)
+
+
+@adjoint(scipy_stats.weibull_min.ppf)
+def weibull_min_ppf_adjoint(g, ans, q, c, loc=0.0, scale=1.0):
+    # loc + scale (-ln(1 - q))^(1 / c): with u = y^c, dy/dq = y e^u / (c u), dy/dc = -y ln(y) / c
+    y = (ans - loc) / scale
+    u = y**c
+    return shaped_quantile_bars(g, y * np.exp(u) / (c * u), -y * np.log(y) / c, y, q, c, loc, scale)
+
+
+@tangent(scipy_stats.weibull_min.ppf)
+def weibull_min_ppf_tangent(dot, ans, q, c, loc=0.0, scale=1.0):
+    y = (ans - loc) / scale
+    u = y**c
+    return shaped_quantile_dots(dot, y * np.exp(u) / (c * u), -y * np.log(y) / c, y, scale)
+
+
+@adjoint(scipy_stats.weibull_min.isf)
+def weibull_min_isf_adjoint(g, ans, q, c, loc=0.0, scale=1.0):
+    y = (ans - loc) / scale
+    u = y**c
+    return shaped_quantile_bars(g, -y * np.exp(u) / (c * u), -y * np.log(y) / c, y, q, c, loc, scale)
+
+
+@tangent(scipy_stats.weibull_min.isf)
+def weibull_min_isf_tangent(dot, ans, q, c, loc=0.0, scale=1.0):
+    y = (ans - loc) / scale
+    u = y**c
+    return shaped_quantile_dots(dot, -y * np.exp(u) / (c * u), -y * np.log(y) / c, y, scale)
+
+
+@adjoint(scipy_stats.pareto.ppf)
+def pareto_ppf_adjoint(g, ans, q, b, loc=0.0, scale=1.0):
+    # loc + scale (1 - q)^(-1 / b): dy/dq = y^(1 + b) / b, dy/db = -y ln(y) / b
+    y = (ans - loc) / scale
+    return shaped_quantile_bars(g, y ** (1.0 + b) / b, -y * np.log(y) / b, y, q, b, loc, scale)
+
+
+@tangent(scipy_stats.pareto.ppf)
+def pareto_ppf_tangent(dot, ans, q, b, loc=0.0, scale=1.0):
+    y = (ans - loc) / scale
+    return shaped_quantile_dots(dot, y ** (1.0 + b) / b, -y * np.log(y) / b, y, scale)
+
+
+@adjoint(scipy_stats.pareto.isf)
+def pareto_isf_adjoint(g, ans, q, b, loc=0.0, scale=1.0):
+    y = (ans - loc) / scale
+    return shaped_quantile_bars(g, -(y ** (1.0 + b)) / b, -y * np.log(y) / b, y, q, b, loc, scale)
+
+
+@tangent(scipy_stats.pareto.isf)
+def pareto_isf_tangent(dot, ans, q, b, loc=0.0, scale=1.0):
+    y = (ans - loc) / scale
+    return shaped_quantile_dots(dot, -(y ** (1.0 + b)) / b, -y * np.log(y) / b, y, scale)
+
+
+# ---- scipy24: wishart and invwishart logpdf in X, scale and df. Points X stacked along the last axis ((p, p, N), or
+# (N,) numbers where p is 1); scale a (p, p) matrix or a number (p 1; a 1-d scale, read as its diagonal, is refused).
+# With P = scale^-1 and Y = X^-1, p the dimension and M = sum_j psi(df / 2 - j / 2), j < p (multigammaln's derivative):
+# wishart   (df - p - 1) / 2 ln|X| - tr(P X) / 2 - df p / 2 ln 2 - df / 2 ln|scale| - ln Gamma_p(df / 2):
+#   X_bar = (df - p - 1) / 2 Y - P / 2, scale_bar = (P X P - df P) / 2, df_bar = (ln|X| - p ln 2 - ln|scale| - M) / 2;
+# invwishart df / 2 ln|scale| - tr(scale Y) / 2 - df p / 2 ln 2 - (df + p + 1) / 2 ln|X| - ln Gamma_p(df / 2):
+#   X_bar = (Y scale Y - (df + p + 1) Y) / 2, scale_bar = (df P - Y) / 2, df_bar = (ln|scale| - p ln 2 - ln|X| - M) / 2.
+# X and scale are symmetric (SciPy reads a triangle of each, which one depending on its version): the gradients are
+# the symmetric ones, exact along every symmetric direction (a parametrization L L^T, a symmetric perturbation).
+
+
+@fragment
+def multigammaln_slope(df, dim):
+    return np.sum(scipy_special.digamma(0.5 * df - 0.5 * np.arange(dim)))
+
+
+@adjoint(scipy_stats.wishart.logpdf)
+def wishart_logpdf_adjoint(g, ans, x, df, scale):
+    dim = np.shape(scale)[0] if np.ndim(scale) == 2 else 1
+    known = linalg_check(
+        np.ndim(scale) != 1 and (np.ndim(x) >= 2 or dim == 1), "scipy.stats.wishart with a 1-d scale or X (a diagonal)"
+    )
+    sigma = known * np.reshape(scale, (dim, dim))
+    precision = np.linalg.inv(sigma)
+    xs = np.moveaxis(np.reshape(x, (dim, dim, -1)), -1, 0)  # the points, stacked first
+    inverses = np.linalg.inv(xs)
+    logdets = np.linalg.slogdet(xs)[1]
+    gs = np.reshape(g, (-1, 1, 1))
+    x_bar = gs * (0.5 * (df - dim - 1.0) * inverses - 0.5 * precision)
+    scale_bar = 0.5 * np.sum(gs * (precision @ xs @ precision - df * precision), axis=0)
+    slope = multigammaln_slope(df, dim)
+    in_df = logdets - dim * np.log(2.0) - np.linalg.slogdet(sigma)[1] - slope
+    return (
+        np.reshape(np.moveaxis(x_bar, 0, -1), np.shape(x)),
+        0.5 * np.sum(np.ravel(g) * in_df),
+        np.reshape(scale_bar, np.shape(scale)),
+    )
+
+
+@tangent(scipy_stats.wishart.logpdf)
+def wishart_logpdf_tangent(dot, ans, x, df, scale):
+    dim = np.shape(scale)[0] if np.ndim(scale) == 2 else 1
+    known = linalg_check(
+        np.ndim(scale) != 1 and (np.ndim(x) >= 2 or dim == 1), "scipy.stats.wishart with a 1-d scale or X (a diagonal)"
+    )
+    sigma = known * np.reshape(scale, (dim, dim))
+    precision = np.linalg.inv(sigma)
+    xs = np.moveaxis(np.reshape(x, (dim, dim, -1)), -1, 0)  # the points, stacked first
+    inverses = np.linalg.inv(xs)
+    logdets = np.linalg.slogdet(xs)[1]
+    slope = multigammaln_slope(df, dim)
+    in_df = logdets - dim * np.log(2.0) - np.linalg.slogdet(sigma)[1] - slope
+    x_slope = 0.5 * (df - dim - 1.0) * inverses - 0.5 * precision
+    scale_slope = 0.5 * (precision @ xs @ precision - df * precision)
+    # (each result reads its own operand's tangent dot: the points' stacked as xs, the scale's as one matrix)
+    return (
+        np.reshape(np.sum(x_slope * np.moveaxis(np.reshape(dot, (dim, dim, -1)), -1, 0), axis=(-2, -1)), np.shape(ans)),
+        np.reshape(0.5 * dot * in_df, np.shape(ans)),
+        np.reshape(np.sum(scale_slope * np.reshape(dot, (dim, dim)), axis=(-2, -1)), np.shape(ans)),
+    )
+
+
+@adjoint(scipy_stats.invwishart.logpdf)
+def invwishart_logpdf_adjoint(g, ans, x, df, scale):
+    dim = np.shape(scale)[0] if np.ndim(scale) == 2 else 1
+    known = linalg_check(
+        np.ndim(scale) != 1 and (np.ndim(x) >= 2 or dim == 1), "scipy.stats.wishart with a 1-d scale or X (a diagonal)"
+    )
+    sigma = known * np.reshape(scale, (dim, dim))
+    precision = np.linalg.inv(sigma)
+    xs = np.moveaxis(np.reshape(x, (dim, dim, -1)), -1, 0)  # the points, stacked first
+    inverses = np.linalg.inv(xs)
+    logdets = np.linalg.slogdet(xs)[1]
+    gs = np.reshape(g, (-1, 1, 1))
+    x_bar = 0.5 * gs * (inverses @ sigma @ inverses - (df + dim + 1.0) * inverses)
+    scale_bar = 0.5 * np.sum(gs * (df * precision - inverses), axis=0)
+    slope = multigammaln_slope(df, dim)
+    in_df = np.linalg.slogdet(sigma)[1] - dim * np.log(2.0) - logdets - slope
+    return (
+        np.reshape(np.moveaxis(x_bar, 0, -1), np.shape(x)),
+        0.5 * np.sum(np.ravel(g) * in_df),
+        np.reshape(scale_bar, np.shape(scale)),
+    )
+
+
+@tangent(scipy_stats.invwishart.logpdf)
+def invwishart_logpdf_tangent(dot, ans, x, df, scale):
+    dim = np.shape(scale)[0] if np.ndim(scale) == 2 else 1
+    known = linalg_check(
+        np.ndim(scale) != 1 and (np.ndim(x) >= 2 or dim == 1), "scipy.stats.wishart with a 1-d scale or X (a diagonal)"
+    )
+    sigma = known * np.reshape(scale, (dim, dim))
+    precision = np.linalg.inv(sigma)
+    xs = np.moveaxis(np.reshape(x, (dim, dim, -1)), -1, 0)  # the points, stacked first
+    inverses = np.linalg.inv(xs)
+    logdets = np.linalg.slogdet(xs)[1]
+    slope = multigammaln_slope(df, dim)
+    in_df = np.linalg.slogdet(sigma)[1] - dim * np.log(2.0) - logdets - slope
+    x_slope = 0.5 * (inverses @ sigma @ inverses - (df + dim + 1.0) * inverses)
+    scale_slope = 0.5 * (df * precision - inverses)
+    return (
+        np.reshape(np.sum(x_slope * np.moveaxis(np.reshape(dot, (dim, dim, -1)), -1, 0), axis=(-2, -1)), np.shape(ans)),
+        np.reshape(0.5 * dot * in_df, np.shape(ans)),
+        np.reshape(np.sum(scale_slope * np.reshape(dot, (dim, dim)), axis=(-2, -1)), np.shape(ans)),
+    )
+
+
+# ---- densities of the families with a log-density rule only (scipy24): pdf = exp(logpdf), each rule made from the
+# log-density's by registry.exp_of (g -> g * pdf), so each derivative is written once; exactly 0 where the density is 0
+# (off the support, where it is constant; at a support's edge, the derivative from outside). betabinom's pmf is 0 only
+# off the support in k; the other discrete pmfs are 0 also at p == 0 or 1, where their derivative need not be (a
+# bernoulli's pmf(1; p) = p): no pmf rule for them (their logpmf's derivative is infinite there)
+
+for _family, _method in [
+    (family, "pdf")
+    for family in ("expon", "laplace", "halfnorm", "gumbel_r", "gumbel_l", "rayleigh", "weibull_min", "pareto")
+    + ("lognorm", "truncnorm", "uniform", "skewnorm", "halfcauchy", "invgamma", "vonmises", "f", "multivariate_t")
+    + ("wishart", "invwishart")
+] + [("betabinom", "pmf")]:
+    _log = getattr(getattr(scipy_stats, _family), "log" + _method)
+    _name = "%s_%s_" % (_family, _method)
+    adjoint(getattr(getattr(scipy_stats, _family), _method))(
+        registry.exp_of(registry.lookup(_log).rule, _name + "adjoint")
+    )
+    tangent(getattr(getattr(scipy_stats, _family), _method))(
+        registry.exp_of(registry.tangent_rule(_log).rule, _name + "tangent")
     )

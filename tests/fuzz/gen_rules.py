@@ -1088,7 +1088,9 @@ SCIPY_IMPORTS = (
 def _scipy_domain(row, i):
     v = np.asarray(row.args[i], dtype=float)
     square = v.ndim >= 2 and v.shape[-1] == v.shape[-2]
-    if square and (row.spelling.startswith("scipy.linalg.") or "multivariate_" in row.spelling):
+    if square and (
+        row.spelling.startswith("scipy.linalg.") or "multivariate_" in row.spelling or "wishart" in row.spelling
+    ):
         return WELL
     if v.ndim >= 2 and row.fn in (_scipy.linalg.pinv, _scipy.linalg.svd, _scipy.linalg.svdvals):
         return WELL  # (full rank, distinct singular values: where pinv and the singular vectors have a derivative)
@@ -1102,6 +1104,10 @@ def _scipy_render(row, diff):
         args = [ops.pop(0) if i in diff else raw(literal(a)) for i, a in enumerate(row.args)]
         if "multinomial." in row.spelling:  # p, positive, divided by its sum: on the simplex SciPy takes it on
             args[2] = bin_("/", args[2], call("np.sum", args[2], raw("axis=-1"), raw("keepdims=True")))
+        if "wishart." in row.spelling:  # X and scale, made symmetric (their gradients are the symmetric ones)
+            for i in (0, 2):
+                if i in diff and np.ndim(row.args[i]) == 2:
+                    args[i] = bin_("*", raw("0.5"), bin_("+", args[i], call("np.transpose", args[i])))
         e = call(row.spelling, *args, *[kw(k, v) for k, v in row.kwargs.items()])
         # (c, lower), (lu, piv): the factor; eigh's (w, v): the eigenvalues, differentiable where copies of fuzzed
         # values tie (as np.linalg.eigh's, LINALG_DECOMPOSITIONS)
@@ -1121,6 +1127,8 @@ def _build_scipy():
     rows = test_scipy_special.TABLE + test_scipy_stats.TABLE + test_scipy_linalg.TABLE + test_scipy_linalg.PAIRS
     drawn = set()
     for row in rows + test_scipy_signal.TABLE + test_scipy_integrate.TABLE:
+        if "wishart." in row.spelling and np.ndim(row.args[0]) == 3:
+            continue  # (stacked points: the well-conditioned draw is of the last two axes; one point is drawn)
         fn = registry.lookup(row.fn).fn  # a distribution's method: the bound method registered
         # dirichlet's x (the first differentiated) stays on its simplex; multinomial's p is drawn onto it (_on_simplex)
         simplex = row.direction is not None and "multinomial." not in row.spelling
@@ -1131,6 +1139,7 @@ def _build_scipy():
             row.spelling.startswith("scipy.stats.")
             and "multivariate" not in row.spelling
             and "dirichlet" not in row.spelling
+            and "wishart" not in row.spelling
         )
         constant_arrays = any(isinstance(a, (np.ndarray, tuple)) for i, a in enumerate(row.args) if i not in diff)
         shapes = [[s for s, _ in inputs]]
@@ -1147,6 +1156,20 @@ def _build_scipy():
                 _add(Entry(fn, entry_inputs, _scipy_render(row, diff), "scipy-%s-%s" % (row.name, same)))
 
 
+def _add_lfilter_from_state():
+    # scipy24: lfilter(b, a, x, axis, zi), its pair (y, zf): one of them drawn; a[0] and a[1] near 1 (a pole near -1)
+    from adjoint_compiler.rules.scipy_signal import lfilter_from_state
+
+    inputs = [((3,), Domain("uniform", -1.0, 1.0)), ((2,), Domain("uniform", 0.8, 1.2))]
+    inputs += [((7,), Domain("uniform", -1.0, 1.0)), ((2,), Domain("uniform", -1.0, 1.0))]
+    for part in ("0", "1"):
+
+        def render(c, ops, part=part):
+            return ("index", call("scipy.signal.lfilter", ops[0], ops[1], ops[2], raw("-1"), ops[3]), part)
+
+        _add(Entry(lfilter_from_state, inputs, render, "scipy-lfilter-zi-%s" % part))
+
+
 def _with_scipy_imports(program):
     if "scipy." in program.source() and "import scipy" not in program.source():
         program.IMPORTS = type(program).IMPORTS + SCIPY_IMPORTS
@@ -1157,6 +1180,7 @@ if _scipy is not None:
     # np13j: odeint needs a user func of (y, t, *args) (tests/rules/test_scipy_integrate.py): nothing to draw
     EXCLUDED[_scipy.integrate.odeint] = "an ODE solve of a user func, tested in test_scipy_integrate.py"
     _build_scipy()
+    _add_lfilter_from_state()
     FUNCTIONS = list(VOCABULARY)
     _generate_without_scipy_imports = generate
 

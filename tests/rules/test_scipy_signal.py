@@ -170,7 +170,8 @@ def test_every_rule_of_the_module_has_rows():
     from adjoint_compiler.rules import scipy_signal as rules_module
 
     mine = {r.fn for r in registry.all_rules().values() if r.origin == rules_module.__name__}
-    assert mine == {r.fn for r in TABLE}  # (HELPER_ROWS: runtime helpers, whose rules are in runtime_rules.py)
+    # (HELPER_ROWS: runtime helpers, whose rules are in runtime_rules.py; lfilter_from_state: STATES, its pair)
+    assert mine == {r.fn for r in TABLE} | {rules_module.lfilter_from_state}
 
 
 def test_centered_is_where_scipy_cuts():
@@ -233,11 +234,61 @@ def test_a_differentiated_fill_value_is_refused_by_name():
         ac.grad(blurred_fill_differentiated, wrt=1)(R.standard_normal((3, 3)), 0.0)
 
 
-def filtered_from_a_state(x):
-    return np.sum(scipy_signal.lfilter(np.array([0.5, 0.5]), np.array([1.0, -0.5]), x, zi=np.ones(1))[0])
+# scipy24: lfilter from a start state zi, (y, zf) = lfilter(b, a, x, axis, zi), in b, a (a[0] too), x and zi, both
+# results: x longer and shorter than the state, b or a the longer, along either axis of a 2-d x
+STATES = [
+    (np.array([0.5, 0.3, 0.1]), np.array([1.2, -0.4]), R.standard_normal(7), -1),
+    (np.array([0.5, 0.3]), np.array([1.6, -0.4, 0.2, 0.1]), R.standard_normal(9), -1),
+    (np.array([0.5, 0.3, 0.2]), np.array([1.3, 0.2, -0.3]), R.standard_normal(2), -1),
+    (np.array([0.5, 0.3, 0.2, 0.1]), np.array([0.9, 0.3]), R.standard_normal(1), -1),
+    (np.array([0.5, 0.3, 0.1]), np.array([1.2, -0.4]), R.standard_normal((5, 3)), 0),
+    (np.array([0.5, 0.3]), np.array([1.1, -0.4, 0.2]), R.standard_normal((2, 6)), -1),
+]
 
 
-def test_lfilter_from_a_start_state_is_refused_at_the_call():
-    # (an array: refused when the gradient runs, located, as every rule's refusal of a value)
-    with pytest.raises((ac.UnsupportedError, NotImplementedError), match=r"test_scipy_signal.py:\d+:\d+: .*zi="):
-        ac.grad(filtered_from_a_state)(R.standard_normal(5))
+@pytest.mark.parametrize("case", range(len(STATES)))
+def test_lfilter_from_a_state_matches_central_differences_of_both_results(case):
+    from adjoint_compiler.rules.scipy_signal import lfilter_from_state
+
+    b, a, x, axis = STATES[case]
+    zshape = list(np.shape(x))
+    zshape[axis] = max(len(a), len(b)) - 1
+    args = [b, a, x, axis, R.standard_normal(zshape)]
+    y, zf = scipy_signal.lfilter(*args)
+    gy, gz = R.standard_normal(np.shape(y)), R.standard_normal(np.shape(zf))
+    bars = registry.lookup(lfilter_from_state).rule((gy, gz), (y, zf), *args)
+    for i in (0, 1, 2, 4):
+        assert np.shape(bars[i]) == np.shape(args[i])
+        d = R.standard_normal(np.shape(args[i]))
+        plus, minus = list(args), list(args)
+        plus[i], minus[i] = args[i] + 1e-6 * d, args[i] - 1e-6 * d
+        (yp, zp), (ym, zm) = scipy_signal.lfilter(*plus), scipy_signal.lfilter(*minus)
+        fd = (np.sum(gy * (yp - ym)) + np.sum(gz * (zp - zm))) / 2e-6
+        assert np.sum(bars[i] * d) == pytest.approx(fd, rel=1e-6, abs=1e-9), (case, i)
+
+
+def filtered_from_a_state(b, a, x, zi):
+    y, zf = scipy_signal.lfilter(b, a, x, zi=zi)
+    return np.sum(np.sin(y)) + np.sum(zf * zf)
+
+
+def filtered_from_a_state_positional(b, a, x, zi):
+    out = scipy_signal.lfilter(b, a, x, 0, zi)
+    return np.sum(out[0] ** 2) + np.sum(np.cos(out[1]))
+
+
+def test_lfilter_from_a_state_through_compiled_functions_in_both_modes_and_at_second_order():
+    args = (np.array([0.5, 0.3, 0.1]), np.array([1.2, -0.4]), R.standard_normal(7), R.standard_normal(2))
+    ac.check_grads(filtered_from_a_state, args, wrt=(0, 1, 2, 3), modes=("rev", "fwd"))
+    ac.check_grads(filtered_from_a_state, args, wrt=(0, 1, 2, 3), modes=("rev",), order=2)
+    args = (np.array([0.5, 0.3]), np.array([1.1, -0.4, 0.2]), R.standard_normal((5, 3)), R.standard_normal((2, 3)))
+    ac.check_grads(filtered_from_a_state_positional, args, wrt=(0, 1, 2, 3), modes=("rev", "fwd"))
+
+
+def filtered_from_no_state(x):
+    return np.sum(scipy_signal.lfilter(np.array([0.5, 0.5]), np.array([1.0, -0.5]), x, zi=None))
+
+
+def test_lfilter_with_zi_none_written_is_refused_at_the_call():
+    with pytest.raises((ac.UnsupportedError, NotImplementedError), match=r"test_scipy_signal.py:\d+:\d+: .*zi=None"):
+        ac.grad(filtered_from_no_state)(R.standard_normal(5))

@@ -332,6 +332,50 @@ TABLE = [
 ]
 
 
+# scipy24: more functions with closed-form derivatives, against central differences of SciPy's own values
+TABLE += [
+    *_unary(scipy_special.k0, 0.3, 4),
+    *_unary(scipy_special.k1, 0.3, 4),
+    *_unary(scipy_special.k0e, 0.3, 4),
+    *_unary(scipy_special.k1e, 0.3, 4),
+    *_unary(scipy_special.exp1, 0.2, 3),
+    *_unary(scipy_special.expi, 0.3, 3),
+    Row("expi-negative", scipy_special.expi, S + "expi", [np.array([-3.0, -0.4])], {}, (0,)),
+    *_unary(scipy_special.dawsn, -3, 3),
+    *_unary(scipy_special.erfi, -1.5, 1.5),
+    *_binary(scipy_special.owens_t, (-2, 2), (-2, 2)),
+    *_unary(scipy_special.ellipk, -1, 0.9),
+    *_unary(scipy_special.ellipe, -1, 0.95),
+    Row("ellipk-ellipe-at-0", scipy_special.ellipk, S + "ellipk", [np.array([0.0, 0.3])], {}, (0,)),
+    Row("ellipe-at-0", scipy_special.ellipe, S + "ellipe", [np.array([0.0, -0.2])], {}, (0,)),
+    Row("hyp1f1-z", scipy_special.hyp1f1, S + "hyp1f1", [1.5, 2.5, _u(-2, 2, (3,))], {}, (2,)),
+    Row(
+        "hyp1f1-z-broadcast",
+        scipy_special.hyp1f1,
+        S + "hyp1f1",
+        [np.array([[0.5], [2.0]]), _u(1, 3, (3,), 1), _u(-2, 2, (2, 3), 2)],
+        {},
+        (2,),
+    ),
+    *_binary(scipy_special.binom, (3, 8), (0.5, 2.5)),
+    *_binary(scipy_special.poch, (0.5, 3), (0.2, 2)),
+    Row("gammaincinv-y", scipy_special.gammaincinv, S + "gammaincinv", [2.5, _u(0.1, 0.9, (3,))], {}, (1,)),
+    Row(
+        "gammaincinv-y-broadcast",
+        scipy_special.gammaincinv,
+        S + "gammaincinv",
+        [_u(0.5, 4, (2, 1)), _u(0.1, 0.9, (3,), 1)],
+        {},
+        (1,),
+    ),
+    Row("gammainccinv-y", scipy_special.gammainccinv, S + "gammainccinv", [0.7, _u(0.1, 0.9, (3,))], {}, (1,)),
+    Row("multigammaln", scipy_special.multigammaln, S + "multigammaln", [_u(3, 6, (3,)), 3], {}, (0,)),
+    Row("multigammaln-float", scipy_special.multigammaln, S + "multigammaln", [2.2, 4], {}, (0,)),
+]
+if hasattr(scipy_special, "softplus"):  # (SciPy 1.15+)
+    TABLE += _unary(scipy_special.softplus, -30, 30)
+
+
 COMPILED = compiled_rows(
     TABLE,
     also=(
@@ -517,6 +561,14 @@ def hurwitz_zeta_of(s, q):
     return np.sum(scipy_special.zeta(s, q))
 
 
+def hyp1f1_of(a, b, z):
+    return np.sum(scipy_special.hyp1f1(a, b, z))
+
+
+def gammaincinv_of(a, y):
+    return np.sum(scipy_special.gammaincinv(a, y))
+
+
 @pytest.mark.parametrize(
     "f, args, refused, name",
     [
@@ -524,6 +576,9 @@ def hurwitz_zeta_of(s, q):
         (betainc_of, [2.5, 1.5, np.array([0.2, 0.7])], 1, "betainc with respect to its parameter b"),
         (bessel_of, [1.5, np.array([0.4, 2.0])], 0, r"(jv|kve) with respect to its parameter v"),
         (hurwitz_zeta_of, [2.5, np.array([0.4, 2.0])], 0, "zeta with respect to its parameter x"),
+        (hyp1f1_of, [1.5, 2.5, np.array([0.4, 2.0])], 0, "hyp1f1 with respect to its parameter a"),
+        (hyp1f1_of, [1.5, 2.5, np.array([0.4, 2.0])], 1, "hyp1f1 with respect to its parameter b"),
+        (gammaincinv_of, [1.5, np.array([0.4, 0.7])], 0, "gammaincinv with respect to its parameter a"),
     ],
 )
 def test_shape_or_order_is_refused_at_compile_time_and_x_is_fine(f, args, refused, name):
@@ -596,3 +651,32 @@ def test_losses_at_delta_zero_and_below():
         assert np.all(np.isinf(fn(-1.0, r)))
         d_delta, d_r = registry.lookup(fn).rule(np.ones(3), fn(-1.0, r), -1.0, r)
         assert d_delta == 0.0 and np.array_equal(d_r, np.zeros(3))
+
+
+# ---- scipy24: second order through the new functions' rules (their adjoint bodies differentiated again); a function
+# with no rule is refused by name at its call
+
+
+def newer_special_functions(x, y):
+    return (
+        np.sum(scipy_special.k0(x) + scipy_special.k1e(x) * scipy_special.exp1(x) + scipy_special.expi(x))
+        + np.sum(scipy_special.dawsn(y) + scipy_special.erfi(y) + scipy_special.owens_t(y, x))
+        + np.sum(scipy_special.ellipk(0.3 * y) + scipy_special.ellipe(0.3 * y) + scipy_special.hyp1f1(1.5, 2.5, y))
+        + np.sum(scipy_special.binom(x + 3.0, x) + scipy_special.poch(x, y + 2.0))
+        + np.sum(scipy_special.gammaincinv(2.5, 0.4 * x) + scipy_special.multigammaln(x + 2.0, 3))
+    )
+
+
+def test_the_scipy24_functions_at_first_and_second_order():
+    args = (np.array([0.5, 1.2, 2.0]), np.array([-0.8, 0.3, 1.1]))
+    ac.check_grads(newer_special_functions, args, wrt=(0, 1), modes=("rev", "fwd"))
+    ac.check_grads(newer_special_functions, args, wrt=(0, 1), modes=("rev",), order=2)
+
+
+def lambert(x):
+    return np.sum(np.real(scipy_special.lambertw(x)))
+
+
+def test_a_special_function_without_a_rule_is_refused_by_name():
+    with pytest.raises(ac.CompileError, match="lambertw"):
+        ac.grad(lambert)(np.array([0.5, 1.5]))

@@ -929,6 +929,143 @@ TABLE += [
 ]
 
 
+# scipy24: quantiles (ppf, isf) of the location-scale families and t (in q, loc, scale; t's df refused), uniform's
+# distribution functions (points below, inside and above [loc, loc + scale]), the log-cdfs of lognorm, weibull_min and
+# pareto (in-support points where the log is -inf below), skewnorm's cdf and sf (Owen's T in a)
+QS = R.uniform(0.05, 0.95, 3)
+for _fam in ("expon", "logistic", "cauchy", "laplace", "gumbel_r", "gumbel_l", "rayleigh", "halfnorm", "uniform"):
+    for _method in ("ppf", "isf"):
+        _fn = getattr(getattr(scipy_stats, _fam), _method)
+        TABLE.append(Row(_fam + "." + _method, _fn, S + _fam + "." + _method, [QS, 0.3, 1.4], {}, (0, 1, 2)))
+for _fam, _shape in (("lognorm", 0.7), ("weibull_min", 1.6), ("pareto", 2.5)):
+    for _method in ("ppf", "isf"):
+        _fn = getattr(getattr(scipy_stats, _fam), _method)
+        TABLE.append(Row(_fam + "." + _method, _fn, S + _fam + "." + _method, [QS, _shape, 0.3, 1.4], {}, (0, 1, 2, 3)))
+XU = np.array([-0.7, 0.4, 1.1, 2.6])  # with loc 0.2, scale 1.3: below, inside (2) and above the support
+TABLE += [
+    Row(
+        "logistic.ppf-broadcast",
+        scipy_stats.logistic.ppf,
+        S + "logistic.ppf",
+        [R.uniform(0.05, 0.95, (2, 3)), R.standard_normal(3), R.uniform(0.5, 2, (2, 1))],
+        {},
+        (0, 1, 2),
+    ),
+    Row("expon.isf-keywords", scipy_stats.expon.isf, S + "expon.isf", [QS], {"scale": 2.0}, (0,)),
+    Row("t.ppf", scipy_stats.t.ppf, S + "t.ppf", [QS, 3.5, 0.2, 1.3], {}, (0, 2, 3)),
+    Row("t.isf", scipy_stats.t.isf, S + "t.isf", [QS, 2.5, -0.2, 0.7], {}, (0, 2, 3)),
+    Row(
+        "t.ppf-broadcast",
+        scipy_stats.t.ppf,
+        S + "t.ppf",
+        [R.uniform(0.05, 0.95, (2, 3)), np.array([2.0, 4.0, 9.0])],
+        {},
+        (0,),
+    ),
+    Row("uniform.cdf", scipy_stats.uniform.cdf, S + "uniform.cdf", [XU, 0.2, 1.3], {}, (0, 1, 2)),
+    Row("uniform.sf", scipy_stats.uniform.sf, S + "uniform.sf", [XU, 0.2, 1.3], {}, (0, 1, 2)),
+    Row("uniform.logcdf", scipy_stats.uniform.logcdf, S + "uniform.logcdf", [XU[1:], 0.2, 1.3], {}, (0, 1, 2)),
+    Row("uniform.logsf", scipy_stats.uniform.logsf, S + "uniform.logsf", [XU[:3], 0.2, 1.3], {}, (0, 1, 2)),
+    Row(
+        "uniform.cdf-broadcast",
+        scipy_stats.uniform.cdf,
+        S + "uniform.cdf",
+        [R.uniform(0.3, 1.5, (2, 3)), R.uniform(0.0, 0.2, 3), R.uniform(1.5, 2, (2, 1))],
+        {},
+        (0, 1, 2),
+    ),
+    Row("lognorm.logcdf", scipy_stats.lognorm.logcdf, S + "lognorm.logcdf", [XS[1:], 0.7, 0.1, 1.2], {}, (0, 1, 2, 3)),
+    Row("lognorm.logsf", scipy_stats.lognorm.logsf, S + "lognorm.logsf", [XS, 0.7, 0.1, 1.2], {}, (0, 1, 2, 3)),
+    Row(
+        "lognorm.logcdf-tails",
+        scipy_stats.lognorm.logcdf,
+        S + "lognorm.logcdf",
+        [np.array([1e-3, 0.3, 40.0]), 0.4],
+        {},
+        (0, 1),
+        rtol=1e-4,
+    ),
+    Row(
+        "weibull_min.logcdf",
+        scipy_stats.weibull_min.logcdf,
+        S + "weibull_min.logcdf",
+        [XS[1:], 1.6, 0.1, 1.2],
+        {},
+        (0, 1, 2, 3),
+    ),
+    Row(
+        "pareto.logcdf",
+        scipy_stats.pareto.logcdf,
+        S + "pareto.logcdf",
+        [np.array([1.5, 1.9, 3.2]), 2.5, 0.1, 1.2],
+        {},
+        (0, 1, 2, 3),
+    ),
+    Row("skewnorm.cdf", scipy_stats.skewnorm.cdf, S + "skewnorm.cdf", [X3, 1.7, 0.2, 1.3], {}, (0, 1, 2, 3)),
+    Row("skewnorm.sf", scipy_stats.skewnorm.sf, S + "skewnorm.sf", [X3, -2.5, 0.2, 1.3], {}, (0, 1, 2, 3)),
+    Row(
+        "skewnorm.cdf-broadcast",
+        scipy_stats.skewnorm.cdf,
+        S + "skewnorm.cdf",
+        [R.standard_normal((2, 3)), R.uniform(-3, 3, (2, 1))],
+        {"scale": 1.5},
+        (0, 1),
+    ),
+]
+
+
+# scipy24: wishart and invwishart logpdf in X (stacked points, one point, numbers), df and scale, along symmetric
+# directions (their gradients are the symmetric ones: SciPy reads one triangle of each, which one by version)
+def _symmetric(i, rng, shape):
+    d = rng.standard_normal(shape)
+    return (d + np.swapaxes(d, 0, 1)) / 2.0 if len(shape) >= 2 else d
+
+
+def _wishart_rows(name, fn):
+    points = np.stack([_spd(R, 3) for _ in range(4)], -1)
+    scale = _spd(R, 3)
+    return [  # (numbers first: test_tangents compiles the first row of each function, along random directions)
+        Row(name + ".logpdf-numbers", fn, S + name + ".logpdf", [np.array([0.7, 1.3]), 2.5, 1.4], {}, (0, 1, 2)),
+        Row(
+            name + ".logpdf",
+            fn,
+            S + name + ".logpdf",
+            [points, 5.5, scale],
+            {},
+            (0, 1, 2),
+            direction=lambda i, rng: _symmetric(i, rng, np.shape([points, 5.5, scale][i])),
+        ),
+        Row(
+            name + ".logpdf-one-point",
+            fn,
+            S + name + ".logpdf",
+            [points[:, :, 0], 4.2, scale],
+            {},
+            (0, 1, 2),
+            direction=lambda i, rng: _symmetric(i, rng, (3, 3) if i != 1 else ()),
+        ),
+    ]
+
+
+TABLE += _wishart_rows("wishart", scipy_stats.wishart.logpdf) + _wishart_rows(
+    "invwishart", scipy_stats.invwishart.logpdf
+)
+
+
+# scipy24: the densities made from the log-densities' rules (registry.exp_of): each family's logpdf (logpmf) rows again,
+# for the pdf (pmf), against central differences of SciPy's pdf itself
+_EXP_OF = ("expon", "laplace", "halfnorm", "gumbel_r", "gumbel_l", "rayleigh", "weibull_min", "pareto", "lognorm")
+_EXP_OF += ("truncnorm", "uniform", "skewnorm", "halfcauchy", "invgamma", "vonmises", "f", "multivariate_t")
+_EXP_OF += ("betabinom", "wishart", "invwishart")
+for _row in list(TABLE):
+    _family, _, _method = _row.spelling[len(S) :].partition(".")
+    if _family in _EXP_OF and _method in ("logpdf", "logpmf"):
+        _fn = getattr(getattr(scipy_stats, _family), _method[3:])
+        TABLE.append(
+            _row._replace(name=_row.name.replace(".log", ".", 1), fn=_fn, spelling=S + _family + "." + _method[3:])
+        )
+
+
 COMPILED = compiled_rows(
     TABLE,
     also=(
@@ -1079,6 +1216,10 @@ def t_logcdf(x, df):
     return np.sum(scipy_stats.t.logcdf(x, df) + scipy_stats.t.logsf(x, df) + scipy_stats.t.sf(x, df))
 
 
+def t_quantiles(q, df):
+    return np.sum(scipy_stats.t.ppf(q, df) + scipy_stats.t.isf(q, df, 0.5, 2.0))
+
+
 @pytest.mark.parametrize(
     "f, args, refused, name",
     [
@@ -1090,6 +1231,7 @@ def t_logcdf(x, df):
         (gamma_tails, [np.array([0.5, 2.0]), 2.5], 1, r"gamma.(logcdf|logsf|sf) with respect to its parameter a"),
         (beta_tails, [np.array([0.2, 0.7]), 2.5, 1.5], 2, r"beta.(logcdf|logsf|sf) with respect to its parameter b"),
         (chi2_tails, [np.array([0.5, 2.0]), 3.0], 1, r"chi2.(logcdf|logsf|sf) with respect to its parameter df"),
+        (t_quantiles, [np.array([0.2, 0.7]), 3.0], 1, r"t.(ppf|isf) with respect to its parameter df"),
     ],
 )
 def test_cdf_in_a_shape_is_refused_at_compile_time_and_in_x_is_fine(f, args, refused, name):
@@ -1369,3 +1511,86 @@ def test_multivariate_t_with_infinite_df_is_refused_by_name():
         pytest.skip("SciPy 1.13's multivariate_t raises for df=inf itself: nothing to differentiate")
     with pytest.raises((ac.UnsupportedError, NotImplementedError), match=r"df=inf .*multivariate_normal"):
         ac.grad(t_of_infinite_df)(np.ones((2, 2)))
+
+
+# ---- scipy24: second order through the new rules, and their edge points ----
+
+
+def quantiles_and_tails(q, loc, scale, shape):
+    x = scipy_stats.logistic.ppf(q, loc, scale) + scipy_stats.gumbel_r.isf(q, loc, scale)
+    return (
+        np.sum(scipy_stats.expon.ppf(q, loc, scale) * scipy_stats.cauchy.isf(q, loc, scale))
+        + np.sum(scipy_stats.t.ppf(q, 3.5, loc, scale) + scipy_stats.rayleigh.ppf(q, loc, scale))
+        + np.sum(scipy_stats.uniform.cdf(x, loc - 3.0, scale + 6.0) + scipy_stats.uniform.logsf(x, loc - 3.0, 9.0))
+        + np.sum(scipy_stats.lognorm.logcdf(x + 5.0, shape, loc, scale) + scipy_stats.weibull_min.logcdf(q, shape))
+        + np.sum(scipy_stats.skewnorm.cdf(x, shape, loc, scale) + scipy_stats.pareto.logcdf(x + 5.0, shape))
+        + np.sum(scipy_stats.lognorm.ppf(q, shape, loc, scale) * scipy_stats.weibull_min.isf(q, shape, loc, scale))
+        + np.sum(scipy_stats.pareto.ppf(q, shape, loc, scale))
+    )
+
+
+def densities(x, shape, loc, scale):
+    return (
+        np.sum(scipy_stats.expon.pdf(x, loc, scale) + scipy_stats.weibull_min.pdf(x, shape, loc, scale))
+        + np.sum(scipy_stats.truncnorm.pdf(x, -shape, shape, loc, scale) * scipy_stats.vonmises.pdf(x, shape))
+        + np.sum(scipy_stats.f.pdf(x + 1.5, shape, 2.0 * shape, loc, scale) + scipy_stats.skewnorm.pdf(x, shape))
+        + scipy_stats.betabinom.pmf(3, 7, shape, 1.0 + scale)
+    )
+
+
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (quantiles_and_tails, (np.array([0.2, 0.45, 0.8]), 0.3, 1.4, 1.7)),
+        (densities, (np.array([0.4, 0.9, 1.3]), 1.7, 0.1, 1.2)),
+    ],
+)
+def test_the_scipy24_rules_at_first_and_second_order(f, args):
+    ac.check_grads(f, args, wrt=(0, 1, 2, 3), modes=("rev", "fwd"))
+    ac.check_grads(f, args, wrt=(0, 1, 2, 3), modes=("rev",), order=2)
+
+
+def wishart_fit(factor, df, x):
+    scale = factor @ factor.T + np.eye(3)
+    return np.sum(scipy_stats.wishart.logpdf(x, df, scale)) + scipy_stats.invwishart.logpdf(x[:, :, 0], df + 1.0, scale)
+
+
+def test_wishart_through_a_factor_in_both_modes_and_at_second_order():
+    x = np.stack([_spd(R, 3) for _ in range(3)], -1)
+    args = (R.standard_normal((3, 3)), 5.5, x)
+    ac.check_grads(wishart_fit, args, wrt=(0, 1), modes=("rev", "fwd"))
+    ac.check_grads(wishart_fit, args, wrt=(0, 1), modes=("rev",), order=2)
+
+
+def pdfs_off_their_supports(x):
+    return np.sum(
+        scipy_stats.expon.pdf(x) + scipy_stats.lognorm.pdf(x, 0.5) + scipy_stats.truncnorm.pdf(x, -0.5, 0.5)
+    ) + np.sum(scipy_stats.uniform.pdf(x, -1.0, 0.5) + scipy_stats.pareto.pdf(x + 2.0, 1.5))
+
+
+def uniform_outside(x, loc, scale):
+    return np.sum(scipy_stats.uniform.cdf(x, loc, scale) + scipy_stats.uniform.logcdf(x + 0.5, loc, scale))
+
+
+def test_densities_and_uniform_cdfs_have_exactly_zero_derivative_where_they_are_constant():
+    # each density is 0 below its support (and truncnorm's above): its derivative there exactly 0, never nan
+    g = ac.grad(pdfs_off_their_supports)(np.array([-2.0, -1.5]))
+    assert np.all(g == 0.0)
+    _, t = ac.jvp(pdfs_off_their_supports)(np.array([-2.0, -1.5]), np.ones(2))
+    assert t == 0.0
+    # [loc, loc + scale] = [0, 1]: below (cdf 0, logcdf -inf) and above (cdf 1, logcdf 0) nothing moves
+    gx, gl, gs = ac.grad(uniform_outside, wrt=(0, 1, 2))(np.array([-2.0, 3.0]), 0.0, 1.0)
+    assert np.all(gx == 0.0) and gl == 0.0 and gs == 0.0
+    gx = ac.grad(uniform_outside)(np.array([0.25]), 0.0, 1.0)  # inside: 1 + 1 / 0.75
+    assert gx[0] == pytest.approx(1.0 + 1.0 / 0.75)
+
+
+def test_skewnorm_cdf_in_a_is_owens_t_by_hand():
+    # F(z; a) = Phi(z) - 2 T(z, a), dT/da = exp(-z^2 (1 + a^2) / 2) / (2 pi (1 + a^2))
+    z, a = 0.7, -1.3
+    rule = registry.lookup(scipy_stats.skewnorm.cdf).rule
+    got = rule(1.0, scipy_stats.skewnorm.cdf(z, a), z, a)[1]
+    assert got == pytest.approx(-np.exp(-0.5 * z * z * (1 + a * a)) / (np.pi * (1 + a * a)), rel=1e-12)
+    special = pytest.importorskip("scipy.special")
+    fd = (special.owens_t(z, a + 1e-6) - special.owens_t(z, a - 1e-6)) / 2e-6
+    assert got == pytest.approx(-2.0 * fd, rel=1e-6)

@@ -934,6 +934,9 @@ except ImportError:  # (SciPy is optional)
     _odeint = None
 if _odeint is not None:
     ELSEWHERE[_odeint] = "an ODE solve calling the user's func: tests/rules/test_scipy_integrate.py, both modes"
+    from adjoint_compiler.rules.scipy_signal import lfilter_from_state as _lfilter_from_state
+
+    ELSEWHERE[_lfilter_from_state] = "lfilter with zi= (a pair): tests/rules/test_scipy_signal.py, both modes, hvp"
 REFUSALS[runtime.odeint_bars] = "odeint's adjoint helper: its rules refuse second derivatives"
 REFUSALS[runtime.odeint_dot] = "odeint's tangent helper: its rules refuse second derivatives"
 
