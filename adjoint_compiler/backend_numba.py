@@ -57,7 +57,7 @@ import weakref
 
 import numpy as np
 
-from adjoint_compiler import api, derived, load, pipeline, source
+from adjoint_compiler import api, derived, load, naming, pipeline, source
 from adjoint_compiler.rules import registry
 
 _PROGRAMS = weakref.WeakKeyDictionary()  # function -> {(wrt, mode, scalar arguments): _Program}
@@ -89,6 +89,7 @@ def lower(text, tapes_as_arrays=True):
         if isinstance(stmt, ast.FunctionDef):
             _drop_dels(stmt)
             _plain_scalar_checks(stmt)
+            _typed_placeholders(stmt)
             arrays = _lower_tapes(stmt, fresh) if tapes_as_arrays else {}
             _Reversed(arrays, fresh).visit(stmt)
             body += _split_pullback(stmt)
@@ -124,6 +125,28 @@ def _plain_scalar_checks(fn):
                 and ast.unparse(stmt.test) == "type(%s) is not float" % ast.unparse(call.args[0])
             ):
                 block[i] = body
+
+
+def _typed_placeholders(fn):
+    """``_cond3 = None`` and ``_t5 = None`` (what the emitted code gives a branch decision or a temporary a path
+    may leave unset, taped with the rest; read only where the path set it) as ``False`` and ``0.0``: numba types
+    the name from its other assignments, and a None on the tape raised "expected float64, got None" (an ``if``
+    inside a loop). Where the temporary is an array, numba cannot unify the two and refuses at compile time (the
+    Python backend runs instead)."""
+    cond = naming.COND.format("")
+    for node in ast.walk(fn):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Constant)
+            and node.value.value is None
+        ):
+            name = node.targets[0].id
+            if name.startswith(cond) and name[len(cond) :].isdigit():
+                node.value = ast.Constant(value=False)
+            elif naming.is_temp(name):
+                node.value = ast.Constant(value=0.0)
 
 
 class _Fresh:
@@ -666,7 +689,17 @@ def _scalar_output(f, wrt, single, kind, python):
         native = programs.native(args)
         if native is None:
             return programs.fallback()(*given)
-        value, grads = native.entry(*args)
+        try:
+            value, grads = native.entry(*args)
+        except TypeError as e:
+            if "got None" not in str(e):
+                raise
+            # a value a path left unset (None in the Python code, where nothing reads it) that numba typed as a
+            # number: this call on the Python backend, which the user's own errors reach as well
+            warnings.warn(
+                "numba backend: %s for these values; running the Python backend instead" % e, NumbaFallbackWarning, 3
+            )
+            return programs.fallback()(*given)
         program = programs.by_kinds[()]
         if not program.refused:  # (else every call checks the types it was refused for)
             # (a register_adjoint since makes it stale too: the token changes)
@@ -736,6 +769,10 @@ def _fast_source(nargs, wrt, single, with_value):
         "            value, grads = call(*args)",
         "        except NumbaError:",
         "            return failed(args, kwargs)",
+        "        except TypeError as e:",
+        "            if 'got None' not in str(e):",
+        "                raise",
+        "            return slow(args, kwargs)",
         "        if %s:" % ("type(grads) is not float" if single else "True"),
         "            grads = finish(grads, args)",
         "        return %s" % ("value, grads" if with_value else "grads"),

@@ -378,3 +378,24 @@ def test_several_returns_joined_as_an_optional_value_are_a_scalar():
     assert g == pytest.approx(ac.grad(early_return_in_loop)(0.5), rel=1e-12)
     h = 1e-6
     assert g == pytest.approx((early_return_in_loop(0.5 + h) - early_return_in_loop(0.5 - h)) / (2 * h), rel=1e-6)
+
+
+def branch_in_loop(x, y):
+    for _ in range(3):
+        if x > 10.0:
+            x = x * math.cos(y + x)
+        x = x + y * 0.5
+    return x * x
+
+
+@pytest.mark.parametrize("x", [0.5, 10.5])  # the branch taken on no iteration, and on the first only
+def test_a_branch_in_a_loop_tapes_typed_placeholders(x):
+    # the temporaries of a branch not taken were taped as None ("expected float64, got None": a TypeError);
+    # typed placeholders compile, and the gradient is the Python backend's
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NumbaFallbackWarning)
+        g = ac.grad(branch_in_loop, wrt=(0, 1), backend="numba")(x, 0.2)
+    np.testing.assert_allclose(g, ac.grad(branch_in_loop, wrt=(0, 1))(x, 0.2), rtol=1e-12)
+    h = 1e-6
+    fd = (branch_in_loop(x + h, 0.2) - branch_in_loop(x - h, 0.2)) / (2 * h)
+    assert g[0] == pytest.approx(fd, rel=1e-6)
