@@ -213,6 +213,38 @@ def returns_fresh(func):
     return whole, parts
 
 
+def returned_parameters(func):
+    """Where every return of user function ``func`` gives a tuple display of one length: for each position,
+    ``(p, reads)`` where every return gives the parameter ``p`` there (an object's method giving back its
+    fields, ``return (self_total, self_hist)``): the caller's argument object itself where ``reads`` is None;
+    that or a new object where ``p`` is rebound only by augmented assignments (``p += v``: in place for a
+    list or an array, a new number or tuple otherwise), whose values read the names ``reads``; else None.
+    None where the returns are otherwise."""
+    try:
+        tree = source_mod.read(func, copy=False).tree
+    except Exception:  # noqa: BLE001  (no source: nothing is known)
+        return None
+    params = {a.id for a in tree.args.args + tree.args.kwonlyargs}
+    nodes = list(trees.scope(tree.body))
+    updated = {id(n.target) for n in nodes if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)}
+    stores = [n for n in nodes if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load)]
+    rebound = {n.id for n in stores if id(n) not in updated}
+    rebound |= {n for node in nodes if isinstance(node, (gast.Global, gast.Nonlocal)) for n in node.names}
+    reads = {}
+    for n in nodes:
+        if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+            reads.setdefault(n.target.id, set()).update(m.id for m in gast.walk(n.value) if isinstance(m, gast.Name))
+    returns = [n.value for n in nodes if isinstance(n, gast.Return)]
+    if not returns or not all(isinstance(v, gast.Tuple) for v in returns) or len({len(v.elts) for v in returns}) > 1:
+        return None
+    given = []
+    for column in zip(*[v.elts for v in returns]):
+        names = {e.id if isinstance(e, gast.Name) else None for e in column}
+        name = names.pop() if len(names) == 1 else None
+        given.append((name, reads.get(name)) if name in params and name not in rebound else None)
+    return given
+
+
 def makes_new(value):
     """Whether ``value`` (emitted code) certainly evaluates to an object sharing no memory with its operands."""
     if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Constant)):

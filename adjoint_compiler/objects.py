@@ -707,6 +707,11 @@ class _Class:
                 continue
             me = _self_name(method)
             calls[method.name], given[method.name] = set(), set()
+            returns = [n for n in trees.scope(method.tree.tree.body) if isinstance(n, gast.Return)]
+            if returns and all(_on_self(r.value, me) for r in returns) and method is not self.init:
+                # (return self after self.hist.append(v): gives the fields back, as a method changing them does,
+                # so that the call's result is the object: see _returned_self)
+                method.writes = True
             for node in trees.walk(method.tree.tree):
                 if _on(node, me) and isinstance(node.ctx, (gast.Store, gast.Del)):
                     method.writes = True
@@ -907,6 +912,8 @@ class _Class:
         what = self.cls.__qualname__
         if value is _MISSING:
             raise _Refused("the attribute '%s', which %s's __init__ does not set" % (attr, what), located(node), None)
+        if isinstance(value, (staticmethod, classmethod)) and inspect.isfunction(value.__func__):
+            return "class"  # (obj.two(a) is C.two(a), obj.make(a) C.make(a): neither is given the object)
         if hasattr(type(value), "__get__"):
             raise _Refused(
                 "the %s '%s' of %s" % (type(value).__name__, attr, what),
@@ -1399,6 +1406,10 @@ def _returned_self(tree, me, method, located):
     method.fluent = True
 
 
+def _on_self(value, me):
+    return isinstance(value, gast.Name) and value.id == me
+
+
 def _rebound_to_self(stmt, name):
     """``name = name.m(...)``: a fluent method's result (the object itself) bound to the name it was called on."""
     return (
@@ -1833,6 +1844,11 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
             kind = klass.attribute(node.func.attr, node.func, located)
             node.args = [a if isinstance(a, gast.Name) and a.id == name else self.visit(a) for a in node.args]
             node.keywords = [self.visit(k) for k in node.keywords]
+            if kind == "class" and isinstance(
+                inspect.getattr_static(klass.cls, node.func.attr, None), (staticmethod, classmethod)
+            ):
+                node.func = self.visit(node.func)
+                return node
             if kind != "method":
                 refuse("a call of %s.%s, which is not a method" % (name, node.func.attr), node, None)
             method = klass.methods[node.func.attr]
