@@ -72,6 +72,7 @@ def run(src, lists=True):
     objects as lists of their fields, where each element is then followed (see _lists_of_objects)."""
     tree = src.tree
     _class_factories(tree, src)
+    _mixed_displays(tree, src)
     _dicts_of_objects(tree, src)
     _calls_of_elements(tree, src)
     # (only a top-level ``ps = [...]`` starts a list _lists_of_objects rewrites: without one, nothing to undo)
@@ -2397,6 +2398,115 @@ def _element_loops(tree, src):
         loop.iter = gast.copy_location(rng, loop.iter)
 
 
+def _mixed_displays(tree, src):
+    """``layers = [A(2.0), B(0.5), A(x)]``, a list display of objects of the user's classes not all of one
+    class, walked by ``for l in layers: body`` (a network's layers): each object is made under a name of
+    its own (``layers_0 = A(2.0)``, in the display's order) and each loop unrolled, the body once per
+    element with ``l`` that element's name, so that each call ``l.forward(h)`` is one of a known class's
+    method, and the objects are then followed field by field as any other. Only where ``layers`` is bound
+    once, by that top-level statement, and read only as such loops' iterables (or by ``len``, the number of
+    elements), and each loop has no ``else``, ``break`` or ``continue``, does not rebind ``l`` and nothing
+    reads ``l`` after it: then the unrolled code calls what the loop calls, in the same order, on the same
+    objects."""
+    local = None
+    for stmt in list(tree.body):
+        if not (
+            isinstance(stmt, gast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name)
+            and isinstance(stmt.value, gast.List)
+            and len(stmt.value.elts) > 1
+            and all(isinstance(e, gast.Call) for e in stmt.value.elts)
+        ):
+            continue
+        local = trees.local_names(tree) if local is None else local
+        classes = [source_mod.global_value(e.func, src, local) for e in stmt.value.elts]
+        if not all(_user_class(c) for c in classes) or len(set(classes)) < 2:
+            continue
+        ps = stmt.targets[0].id
+        if not _local_list(tree, ps, src, local) or "len" in local:
+            continue
+        loops, sized, ok = [], [], True
+        for n in trees.walk(tree):
+            if isinstance(n, gast.Name) and n.id == ps and n is not stmt.targets[0]:
+                ok = ok and isinstance(n.ctx, gast.Load)
+            if isinstance(n, gast.For) and isinstance(n.iter, gast.Name) and n.iter.id == ps:
+                loops.append(n)
+            elif isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == "len" and n.args:
+                if isinstance(n.args[0], gast.Name) and n.args[0].id == ps:
+                    sized.append(n)
+            elif isinstance(n, (gast.comprehension, gast.Subscript)) and ps in trees.all_names(n):
+                ok = False  # (read otherwise than by a loop of statements or len)
+        inner = [m for loop in loops for s in loop.body for m in trees.walk(s) if m in loops]
+        if not ok or not loops or inner or not all(_unrollable(loop, tree, loops) for loop in loops):
+            continue
+        taken = trees.all_names(tree) | set(src.env)
+        names = []
+        for k in range(len(stmt.value.elts)):
+            label = "%s_%d" % (ps, k)
+            while label in taken:
+                label = "_" + label
+            taken.add(label)
+            names.append(label)
+        made = [
+            gast.copy_location(gast.Assign(targets=[trees.name(n, True)], value=e, type_comment=None), e)
+            for n, e in zip(names, stmt.value.elts)
+        ]
+        at = tree.body.index(stmt)
+        tree.body[at : at + 1] = made
+        for n in sized:
+            trees.become(n, gast.copy_location(trees.const(len(names)), n))
+        for loop in loops:
+            body = []
+            for label in names:
+                copy = [trees.clone(s) for s in loop.body]
+                for s in copy:
+                    for n in trees.walk(s):
+                        if isinstance(n, gast.Name) and n.id == loop.target.id:
+                            n.id = label
+                body += copy
+            holder, field, index = _position(tree, loop)
+            getattr(holder, field)[index : index + 1] = body
+
+
+def _unrollable(loop, tree, loops):
+    """Whether ``loop`` binds its target, a name read only inside it or inside another of ``loops`` binding
+    it too, and never leaves its body early."""
+    p = loop.target
+    if not isinstance(p, gast.Name) or loop.orelse:
+        return False
+    inside = {id(n) for s in loop.body for n in trees.walk(s)}
+    others = {
+        id(n)
+        for other in loops
+        if other is not loop and _same_name(other.target, p)
+        for n in [other.target] + [n for s in other.body for n in trees.walk(s)]
+    }
+    for n in trees.walk(tree):
+        if isinstance(n, gast.Name) and n.id == p.id and n is not p and id(n) not in others:
+            if id(n) not in inside or not isinstance(n.ctx, gast.Load):
+                return False
+        if id(n) in inside and isinstance(n, (gast.Break, gast.Continue, gast.FunctionDef, gast.Lambda)):
+            return False
+    return True
+
+
+def _same_name(a, b):
+    return isinstance(a, gast.Name) and isinstance(b, gast.Name) and a.id == b.id
+
+
+def _position(tree, stmt):
+    """(the node, its field, the index) where the statement ``stmt`` stands in ``tree``."""
+    for n in trees.walk(tree):
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            block = getattr(n, field, None)
+            if isinstance(block, list):
+                for k, s in enumerate(block):
+                    if s is stmt:
+                        return n, field, k
+    raise AssertionError("statement not in the tree")
+
+
 def _local_list(tree, name, src, local):
     """Whether ``name`` is bound only to list displays or comprehensions, at the function's own level, and
     read only as a loop's or comprehension's iterable, by ``len(name)`` or as ``name[k]`` (nothing else sees
@@ -2941,6 +3051,8 @@ def state_stores(src):
         value = source_mod.global_value(target.value, src, local)
         if isinstance(target, gast.Subscript):
             held = type(value) in _STATE_HOLDERS
+        elif isinstance(value, type):  # a class's own attribute (Counter.calls += 1), not a method's
+            held = users_class(value) and not callable(inspect.getattr_static(value, target.attr, None))
         else:
             held = (
                 not isinstance(value, type)
