@@ -2399,15 +2399,16 @@ def _element_loops(tree, src):
 
 
 def _mixed_displays(tree, src):
-    """``layers = [A(2.0), B(0.5), A(x)]``, a list display of objects of the user's classes not all of one
-    class, walked by ``for l in layers: body`` (a network's layers): each object is made under a name of
-    its own (``layers_0 = A(2.0)``, in the display's order) and each loop unrolled, the body once per
-    element with ``l`` that element's name, so that each call ``l.forward(h)`` is one of a known class's
-    method, and the objects are then followed field by field as any other. Only where ``layers`` is bound
-    once, by that top-level statement, and read only as such loops' iterables (or by ``len``, the number of
-    elements), and each loop has no ``else``, ``break`` or ``continue``, does not rebind ``l`` and nothing
-    reads ``l`` after it: then the unrolled code calls what the loop calls, in the same order, on the same
-    objects."""
+    """``layers = [A(2.0), B(0.5), A(x)]``, a list display of objects of the user's classes (not all of one
+    class whose ``__init__`` only copies its parameters into fields: see _lists_of_objects), walked by
+    ``for l in layers: body`` (a network's layers) or read as ``layers[k]``: each object is made under a
+    name of its own (``layers_0 = A(2.0)``, in the display's order), ``layers[k]`` is that name and each
+    loop is unrolled, the body once per element with ``l`` that element's name, so that each call
+    ``l.forward(h)`` is one of a known class's method; the objects are then followed field by field as any
+    other. Only where ``layers`` is bound once, by that top-level statement, and read only as such loops'
+    iterables, by a constant index or by ``len`` (the number of elements), and each loop has no ``else``,
+    ``break`` or ``continue``, does not rebind ``l``, and nothing reads ``l`` after it: then the unrolled
+    code calls what the loop calls, in the same order, on the same objects."""
     local = None
     for stmt in list(tree.body):
         if not (
@@ -2421,24 +2422,36 @@ def _mixed_displays(tree, src):
             continue
         local = trees.local_names(tree) if local is None else local
         classes = [source_mod.global_value(e.func, src, local) for e in stmt.value.elts]
-        if not all(_user_class(c) for c in classes) or len(set(classes)) < 2:
+        if not all(_user_class(c) for c in classes):
             continue
+        if len(set(classes)) < 2 and _class(classes[0]).record_init is not None:
+            continue  # (one class whose __init__ copies its parameters: one list per field, _lists_of_objects)
         ps = stmt.targets[0].id
         if not _local_list(tree, ps, src, local) or "len" in local:
             continue
-        loops, sized, ok = [], [], True
+        loops, sized, indexed, allowed = [], [], [], {id(stmt.targets[0])}
         for n in trees.walk(tree):
-            if isinstance(n, gast.Name) and n.id == ps and n is not stmt.targets[0]:
-                ok = ok and isinstance(n.ctx, gast.Load)
-            if isinstance(n, gast.For) and isinstance(n.iter, gast.Name) and n.iter.id == ps:
+            if isinstance(n, gast.For) and _same_name(n.iter, stmt.targets[0]):
                 loops.append(n)
+                allowed.add(id(n.iter))
             elif isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == "len" and n.args:
-                if isinstance(n.args[0], gast.Name) and n.args[0].id == ps:
+                if _same_name(n.args[0], stmt.targets[0]) and len(n.args) == 1:
                     sized.append(n)
-            elif isinstance(n, (gast.comprehension, gast.Subscript)) and ps in trees.all_names(n):
-                ok = False  # (read otherwise than by a loop of statements or len)
+                    allowed.add(id(n.args[0]))
+            elif (
+                isinstance(n, gast.Subscript)
+                and _same_name(n.value, stmt.targets[0])
+                and _int_index(n.slice) is not None
+                and -len(classes) <= _int_index(n.slice) < len(classes)
+                and not isinstance(n.ctx, gast.Del)
+            ):
+                indexed.append(n)  # (ps[1].value(t): the element's own name)
+                allowed.add(id(n.value))
+        # (read otherwise than by a loop of statements, len or a constant index: ps.append(v), ps[i], ...)
+        ok = all(id(n) in allowed for n in trees.walk(tree) if isinstance(n, gast.Name) and n.id == ps)
         inner = [m for loop in loops for s in loop.body for m in trees.walk(s) if m in loops]
-        if not ok or not loops or inner or not all(_unrollable(loop, tree, loops) for loop in loops):
+        walks = [n for n in trees.walk(tree) if isinstance(n, gast.For)]
+        if not ok or not loops and not indexed or inner or not all(_unrollable(loop, tree, walks) for loop in loops):
             continue
         taken = trees.all_names(tree) | set(src.env)
         names = []
@@ -2456,6 +2469,10 @@ def _mixed_displays(tree, src):
         tree.body[at : at + 1] = made
         for n in sized:
             trees.become(n, gast.copy_location(trees.const(len(names)), n))
+        for n in indexed:
+            trees.become(
+                n, gast.copy_location(trees.name(names[_int_index(n.slice)], isinstance(n.ctx, gast.Store)), n)
+            )
         for loop in loops:
             body = []
             for label in names:
@@ -2469,9 +2486,17 @@ def _mixed_displays(tree, src):
             getattr(holder, field)[index : index + 1] = body
 
 
+def _int_index(node):
+    """The int ``node`` spells (``1``, ``-1``), else None."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        inner = _int_index(node.operand)
+        return None if inner is None else -inner
+    return node.value if isinstance(node, gast.Constant) and type(node.value) is int else None
+
+
 def _unrollable(loop, tree, loops):
-    """Whether ``loop`` binds its target, a name read only inside it or inside another of ``loops`` binding
-    it too, and never leaves its body early."""
+    """Whether ``loop`` binds its target, a name read only inside it or inside another loop of ``loops``
+    binding it too, and never leaves its body early."""
     p = loop.target
     if not isinstance(p, gast.Name) or loop.orelse:
         return False

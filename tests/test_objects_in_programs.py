@@ -319,6 +319,33 @@ def layers_of_arrays(x):
     return np.sum(h**2)
 
 
+class Logged:
+    def __init__(self, w):
+        self.w = w * 2.0  # (not a copy of a parameter: lists of these are unrolled, not split per field)
+        self.seen = []
+
+    def forward(self, h):
+        self.seen.append(h)
+        return np.cos(self.w * h)
+
+
+def layers_indexed_and_logged(x):
+    layers = [Logged(x), Dense(0.5), Logged(0.3)]
+    h = x
+    for layer in layers:
+        h = layer.forward(h)
+    layers[1].w = layers[1].w * h
+    return layers[1].forward(h) + sum(layers[0].seen) * layers[-1].seen[0]
+
+
+def layers_of_one_class_with_state(x):
+    layers = [Logged(x), Logged(x * x), Logged(0.4)]
+    h = x
+    for layer in layers:
+        h = layer.forward(h) + h
+    return h * sum(layers[1].seen)
+
+
 SCALAR = [
     acc_fluent,
     acc_value,
@@ -340,6 +367,8 @@ SCALAR = [
     layers_in_epochs,
     layers_branch_and_second_loop,
     layers_of_arrays,
+    layers_indexed_and_logged,
+    layers_of_one_class_with_state,
 ]
 
 
@@ -434,6 +463,37 @@ def _run_layers(layers, h):
 
 def layer_list_passed_on(x):
     return _run_layers([Dense(x), Shift(0.3)], x)
+
+
+class Items(Acc):
+    def items(self):
+        return self.hist
+
+    def both(self):
+        return self.hist, self.total
+
+
+def list_field_given_back_by_a_method(x):
+    a = Items()
+    a.push(x)
+    xs = a.items()
+    a.push(x * x)
+    return sum(xs) * x
+
+
+def list_field_given_back_in_a_tuple(x):
+    a = Items()
+    a.push(x)
+    xs, t = a.both()
+    a.push(x * x)
+    return sum(xs) * x + t
+
+
+@pytest.mark.parametrize("f", [list_field_given_back_by_a_method, list_field_given_back_in_a_tuple])
+def test_a_list_field_given_back_is_seen_to_share_the_field(f):
+    # (a method giving back its parameter gives the caller's object: xs is a.hist, which push changes)
+    with pytest.raises(UnsupportedError, match="while xs, which may hold or share it, is still used"):
+        ac.grad(f)(0.7)
 
 
 @pytest.mark.parametrize(
