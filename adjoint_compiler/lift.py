@@ -155,7 +155,7 @@ def classes(fn, src):
         code = _class_code(src.func, stmt)
         if code is None:
             return  # (no code object of its own to check: fence refuses the definition)
-        free = _free_names(code, frozenset())
+        free = _free_names(code, frozenset()) - {name}  # (a method making another: return P(...), made below)
         if free:
             raise UnsupportedError(
                 "%s, reading its variable '%s'" % (label, sorted(free)[0]),
@@ -285,18 +285,33 @@ def _made_class(src, stmt, fn):
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.ClassDef) or tree.body[0].name != stmt.name:
         return None
     ast.increment_lineno(tree, first - 1)
+    # (inside a function of its own, whose variable the class is: a method's P(...) makes one, as in the user's)
+    maker = ast.FunctionDef(
+        name="_make_",
+        args=ast.arguments(
+            posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]
+        ),
+        body=tree.body + [ast.Return(value=ast.Name(id=stmt.name, ctx=ast.Load()))],
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+    )
+    if "type_params" in ast.FunctionDef._fields:  # (3.12 and later)
+        maker.type_params = []
+    tree.body = [ast.copy_location(maker, tree.body[0])]
+    ast.fix_missing_locations(tree)
     space = {}
     globals_ = getattr(src.func, "__globals__", None)
     if globals_ is None:
         return None
     exec(compile(tree, src.filename, "exec"), globals_, space)  # noqa: S102  (the user's class, as Python makes it)
-    cls = space[stmt.name]
-    prefix = "%s.<locals>." % getattr(src.func, "__qualname__", fn.name)
-    cls.__qualname__ = prefix + cls.__qualname__
+    cls = space["_make_"]()
+    made, prefix = "_make_.<locals>.", "%s.<locals>." % getattr(src.func, "__qualname__", fn.name)
+    cls.__qualname__ = prefix + cls.__qualname__[len(made) :]
     for value in vars(cls).values():
         for function in (value, getattr(value, "__func__", None), getattr(value, "fget", None)):
             if inspect.isfunction(function):
-                function.__qualname__ = prefix + function.__qualname__
+                function.__qualname__ = prefix + function.__qualname__[len(made) :]
     return cls
 
 

@@ -230,6 +230,23 @@ def local_methods_calling_methods(x):
     return np.sum(h * h) + np.sum(a.seen)
 
 
+def local_value_class(x):
+    class V:  # (its methods make new objects of it: V read inside the class is the class itself)
+        def __init__(self, a, b):
+            self.a = a
+            self.b = b
+
+        def __add__(self, o):
+            return V(self.a + o.a, self.b * o.b)
+
+        def scaled(self, s):
+            return V(self.a * s, self.b)
+
+    p = V(x, 2.0) + V(np.sin(x), x)
+    q = p.scaled(x)
+    return q.a * q.b
+
+
 class PM:
     def __init__(self, v):
         self._v = v
@@ -362,6 +379,7 @@ SCALAR = [
     local_property,
     local_static_and_class_methods,
     local_methods_calling_methods,
+    local_value_class,
     module_property_and_static,
     layers_walked,
     layers_in_epochs,
