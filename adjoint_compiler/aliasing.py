@@ -210,6 +210,9 @@ class _Points:
             ):
                 self.make(site, env, frozenset())
                 return frozenset([site])
+            given = self.given_back(site, node, env, reach)
+            if given is not None:
+                return given
             made, parts = self.user_function_result(node.func)
             if made is not None:  # a new object, holding anything
                 self.make(site, env, reach | frozenset([_GLOBAL]), container=made == "container")
@@ -246,12 +249,78 @@ class _Points:
     def user_function_result(self, func):
         """``effects.returns_fresh`` of the user function ``func`` names (an object's ``__init__`` made a
         function, ``Box_init``, returning its new list), else (None, None)."""
+        value = self.user_function(func)
+        return effects.returns_fresh(value) if value is not None else (None, None)
+
+    def given_back(self, site, call, env, reach, carried=None):
+        """Tokens of what a user function's call gives where it gives back a parameter
+        (``effects.returned_parameters``), else None: a tuple made at ``site`` whose ``parts`` name what the
+        argument named (the same object) where a position gives one back, a new object elsewhere (as the
+        function's result: ``returns_fresh``) or anything; or, where the function gives a name, the
+        argument's tokens themselves. ``carried``: the carrying variant's (func, ins), whose result ``site``
+        is the value of."""
+        if carried is None:
+            func = self.user_function(call.func)
+            ins = ()
+        else:
+            func, ins = carried
+        given = effects.returned_parameters(func) if func is not None else None
+        if not given or any(isinstance(a, gast.Starred) for a in call.args):
+            return None
+        code = func.__code__
+        params = list(ins) + list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
+        passed = dict(zip(params, call.args))
+        passed.update((k.arg, k.value) for k in call.keywords)
+        if isinstance(given, tuple):
+            if carried is not None or not isinstance(passed.get(given[0]), gast.Name):
+                return None
+            return self.given_part(given, passed, env, reach, site)
+        if not any(given):
+            return None
+        self.make(site, env, reach | frozenset([_GLOBAL]), container=True)
+        self.parts[site] = {}
+        tops = frozenset().union(*[self.of(a, env) for a in passed.values()])
+        held = self.closure(frozenset().union(*[self.inner.get(t, frozenset()) for t in tops]))
+        for k, kind in enumerate(effects.returns_fresh(func)[1] or ()):
+            if kind == "new" and given[k] is None:  # (v * 2.0: holds at most what the operands hold)
+                self.make(site + (k,), env, held | frozenset([_GLOBAL]))
+                self.parts[site][k] = frozenset([site + (k,)])
+            elif kind == "container" and given[k] is None:  # (a new list, holding anything)
+                self.make(site + (k,), env, reach | frozenset([_GLOBAL]), container=True)
+                self.parts[site][k] = frozenset([site + (k,)])
+        for k, part in enumerate(given):
+            if part is not None and isinstance(passed.get(part[0]), gast.Name):
+                self.parts[site][k] = self.given_part(part, passed, env, reach, site + (k,))
+        self.inner[site] = self.inner[site].union(*self.parts[site].values())
+        return frozenset([site])
+
+    def given_part(self, part, passed, env, reach, site):
+        """Tokens of the parameter ``part`` gives back (see ``given_back``); ``site``: where a new object it may
+        be instead is made."""
+        name, reads = part
+        mine = self.of(passed[name], env)
+        if reads is None:
+            return mine
+        # p += v, p = p * 0.5 + v: p, or a new object holding what p, v and globals hold
+        values = [passed.get(n) for n in reads - {"+="}]
+        grown = (
+            self.closure(frozenset().union(*[self.of(a, env) for a in values])) | self.closure(mine) - mine
+            if all(isinstance(a, (gast.Name, gast.Constant)) for a in values)
+            else reach
+        ) | frozenset([_GLOBAL])
+        self.make(site, env, grown)
+        for t in mine if "+=" in reads else ():  # (p += [v] on a list: the argument itself now holds v)
+            self.inner[t] = self.inner.get(t, frozenset()) | (grown - {t})
+        return mine | {site}
+
+    def user_function(self, func):
+        """The user function ``func`` names (not a carrying variant nor a runtime helper), else None."""
         if not isinstance(func, gast.Name) or func.id in self.local or self.source is None:
-            return None, None
+            return None
         value = source_mod.global_value(func, self.source, self.local)
         if not inspect.isfunction(value) or hasattr(value, source_mod.CARRIED) or value.__module__ == runtime.__name__:
-            return None, None
-        return effects.returns_fresh(value)
+            return None
+        return value
 
     def runtime_helper(self, func):
         """The name of the runtime helper ``func`` is (``zeros_like`` in an emitted gradient), else None."""
@@ -295,6 +364,10 @@ class _Points:
         result = s.targets[0].id
         env[result] = self.value(call, env, ("site", id(s)))
         self.returned[result] = {k: tokens[name] for name, k in positions.items()}
+        carried = getattr(source_mod.global_value(call.func, self.source, self.local), source_mod.CARRIED)
+        value = ("site", id(s), "value")  # the function's own result, first in the variant's
+        if self.given_back(value, call, env, reach, carried[:2]) is not None:
+            self.returned[result][0] = frozenset([value])
 
     def returned_part(self, s, env):
         """``a = t[k]`` of a changing call's result ``t`` (anf writes it after the call): ``a`` names the

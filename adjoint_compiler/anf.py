@@ -89,13 +89,14 @@ def f(x, d):
 
 import builtins
 import collections
+import inspect
 import math
 import operator
 import types
 
 import gast
 
-from adjoint_compiler import effects, naming, runtime, trees, write_through
+from adjoint_compiler import effects, naming, objects, runtime, trees, write_through
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.rules import registry
 from adjoint_compiler.errors import UnsupportedError
@@ -291,6 +292,10 @@ class _Anf:
         while isinstance(root, gast.Attribute):
             root = root.value
         value = source_mod.global_value(root, self.source, self.locals)
+        if isinstance(value, type) and node.value is root and objects.users_class(value):
+            # (a class's data attribute is state too, Counter.calls += 1 in a method: objects.state_stores)
+            held = inspect.getattr_static(value, node.attr, None)
+            return held is None or callable(held) or hasattr(type(held), "__get__")
         return value is None or isinstance(value, (types.ModuleType, type, types.FunctionType))
 
     def atom(self, node):

@@ -213,6 +213,54 @@ def returns_fresh(func):
     return whole, parts
 
 
+def returned_parameters(func):
+    """Where every return of user function ``func`` gives a tuple display of one length: for each position,
+    ``(p, reads)`` where every return gives the parameter ``p`` there (an object's method giving back its
+    fields, ``return (self_total, self_hist)``): the caller's argument object itself where ``reads`` is None;
+    that or a new object where ``p`` is rebound only by augmented assignments (``p += v``: in place for a
+    list or an array, a new number or tuple otherwise) and assignments of new objects (``p = p * 0.5 + v``,
+    see ``fresh``), whose values read the parameters ``reads`` (``"*"`` among them: a local variable too;
+    ``"+="``: an augmented assignment, which may change the argument in place);
+    else None. None where the returns are otherwise; where each gives a name, not a tuple, that position's
+    ``(p, reads)`` or None alone."""
+    try:
+        tree = source_mod.read(func, copy=False).tree
+    except Exception:  # noqa: BLE001  (no source: nothing is known)
+        return None
+    params = {a.id for a in tree.args.args + tree.args.kwonlyargs}
+    nodes = list(trees.scope(tree.body))
+    reads, kept = {}, set()  # (kept: the targets of the rebindings above)
+    local = {n.id for n in nodes if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load)} - params
+    for n in nodes:
+        target = n.target if isinstance(n, gast.AugAssign) else n.targets[0] if isinstance(n, gast.Assign) else None
+        if isinstance(n, gast.Assign) and (len(n.targets) != 1 or not fresh(n.value)):
+            continue
+        if isinstance(target, gast.Name) and target.id in params:
+            kept.add(id(target))
+            read = {m.id for m in gast.walk(n.value) if isinstance(m, gast.Name)}
+            # (a parameter by name; another local as "*", anything; a global or builtin read is the global's)
+            reads.setdefault(target.id, set()).update(read & params | ({"*"} if read & local else set()))
+            if isinstance(n, gast.AugAssign):
+                reads[target.id].add("+=")
+    stores = [n for n in nodes if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load)]
+    rebound = {n.id for n in stores if id(n) not in kept}
+    rebound |= {n for node in nodes if isinstance(node, (gast.Global, gast.Nonlocal)) for n in node.names}
+    returns = [n.value for n in nodes if isinstance(n, gast.Return)]
+    if returns and all(isinstance(v, gast.Name) for v in returns):  # (a method giving a field: return self_a)
+        returns = [gast.Tuple(elts=[v], ctx=gast.Load()) for v in returns]
+        single = True
+    else:
+        single = False
+    if not returns or not all(isinstance(v, gast.Tuple) for v in returns) or len({len(v.elts) for v in returns}) > 1:
+        return None
+    given = []
+    for column in zip(*[v.elts for v in returns]):
+        names = {e.id if isinstance(e, gast.Name) else None for e in column}
+        name = names.pop() if len(names) == 1 else None
+        given.append((name, reads.get(name)) if name in params and name not in rebound else None)
+    return given[0] if single else given
+
+
 def makes_new(value):
     """Whether ``value`` (emitted code) certainly evaluates to an object sharing no memory with its operands."""
     if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Constant)):

@@ -45,8 +45,11 @@ def g(x, t):
     return t * x
 """
 
+import ast
 import inspect
+import linecache
 import os
+import textwrap
 import types
 
 import gast
@@ -137,6 +140,179 @@ def run(fn, src):
     for alias, cell in names.pending:
         src.bind(alias, cell.cell_contents)
     return fn
+
+
+def classes(fn, src):
+    """Make each class ``fn`` defines at the top of its body once, from the user's lines, bound in the
+    environment as a module-level class is (its ``@property``, ``@staticmethod`` and ``@classmethod`` as
+    they are there): exact where the class reads no variable of ``fn`` and nothing changes the class, so
+    that the class made anew at each call and the one made here behave alike. Refused, located, otherwise."""
+    for stmt in list(fn.body):
+        if not isinstance(stmt, gast.ClassDef):
+            continue
+        name, where = stmt.name, src.location(stmt)
+        label = "the class %s defined inside %s" % (name, fn.name)
+        code = _class_code(src.func, stmt)
+        if code is None:
+            return  # (no code object of its own to check: fence refuses the definition)
+        free = _free_names(code, frozenset()) - {name}  # (a method making another: return P(...), made below)
+        if free:
+            raise UnsupportedError(
+                "%s, reading its variable '%s'" % (label, sorted(free)[0]),
+                where,
+                "pass the value to the constructor or the method, or define the class at module level",
+            )
+        _check_class_body(stmt, label, src)
+        others = [
+            n
+            for n in trees.scope(fn.body)
+            if n is not stmt
+            and isinstance(n, (gast.FunctionDef, gast.ClassDef))
+            and n.name == name
+            or isinstance(n, gast.Name)
+            and n.id == name
+            and not isinstance(n.ctx, gast.Load)
+            or isinstance(n, (gast.Global, gast.Nonlocal))
+            and name in n.names
+        ]
+        if others:
+            raise UnsupportedError("%s, its name bound again" % label, src.location(others[0]), None)
+        loads = [n for n in trees.walk(fn) if isinstance(n, gast.Name) and n.id == name]
+        early = [n for n in loads if getattr(n, "lineno", 0) < stmt.lineno]
+        if early:
+            raise UnsupportedError("%s, read before its definition" % label, src.location(early[0]), None)
+        for n in trees.walk(fn):
+            if (
+                isinstance(n, gast.Attribute)
+                and not isinstance(n.ctx, gast.Load)
+                and isinstance(n.value, gast.Name)
+                and n.value.id == name
+            ):
+                raise UnsupportedError("assignment to an attribute of %s" % label, src.location(n), _CLASS_HINT)
+        cls = _made_class(src, stmt, fn)
+        if cls is None:
+            return
+        bound = src.bind(name, cls)
+        for n in loads:
+            n.id = bound
+        fn.body.remove(stmt)
+
+
+_CLASS_HINT = "keep what changes in the objects' attributes (self.n), or define the class at module level"
+
+
+def _class_code(func, stmt):
+    """The code object of the body of the class ``stmt`` in ``func``'s code, or None."""
+    first = min([stmt.lineno] + [d.lineno for d in stmt.decorator_list])
+    for const in getattr(getattr(func, "__code__", None), "co_consts", ()):
+        if (
+            isinstance(const, types.CodeType)
+            and const.co_name == stmt.name
+            and first <= const.co_firstlineno <= stmt.lineno
+        ):
+            return const
+    return None
+
+
+def _free_names(code, bound):
+    """The names the code ``code`` and the code in it read from outside the class (the enclosing function's
+    variables), but for those ``bound`` (a method's, read by a function it defines) and the class cell."""
+    free = set(code.co_freevars) - bound - {"__class__", "__classdict__"}
+    inner = bound | set(code.co_cellvars)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            free |= _free_names(const, inner)
+    return free
+
+
+def _check_class_body(stmt, label, src):
+    """Refuse a class body holding more than methods and constants, and a method changing the class
+    (``cls.n = ...``, ``type(self).n = ...``, ``setattr``): made once, the class would keep the change."""
+    for s in stmt.body:
+        constant = (
+            isinstance(s, (gast.Assign, gast.AnnAssign))
+            and all(isinstance(t, gast.Name) for t in (s.targets if isinstance(s, gast.Assign) else [s.target]))
+            and (
+                s.value is None
+                or all(
+                    isinstance(n, (gast.Constant, gast.Tuple, gast.UnaryOp, gast.USub, gast.Load))
+                    for n in gast.walk(s.value)
+                )
+            )
+        )
+        if (
+            isinstance(s, (gast.Pass, gast.FunctionDef))
+            or constant
+            or (isinstance(s, gast.Expr) and isinstance(s.value, gast.Constant))
+        ):
+            continue
+        raise UnsupportedError("%s, whose body holds more than methods and constants" % label, src.location(s), None)
+    for method in (s for s in stmt.body if isinstance(s, gast.FunctionDef)):
+        plain = not any(
+            isinstance(d, gast.Name) and d.id in ("staticmethod", "classmethod") for d in method.decorator_list
+        )
+        me = method.args.args[0].id if plain and method.args.args else None
+        for n in trees.walk(method):
+            if (
+                isinstance(n, gast.Name)
+                and n.id == "setattr"
+                or (
+                    isinstance(n, gast.Attribute)
+                    and not isinstance(n.ctx, gast.Load)
+                    and not (isinstance(n.value, gast.Name) and n.value.id == me)
+                )
+            ):
+                raise UnsupportedError(
+                    "a change of %s or its objects' attributes other than through %s.name = ..."
+                    % (label, me or "self"),
+                    src.location(n),
+                    _CLASS_HINT,
+                )
+
+
+def _made_class(src, stmt, fn):
+    """The class ``stmt`` defines, made from the user's lines in the function's globals, or None where
+    they cannot be read again."""
+    first = min([stmt.lineno] + [d.lineno for d in stmt.decorator_list])
+    last = getattr(stmt, "end_lineno", None)
+    lines = linecache.getlines(src.filename)[first - 1 : last]
+    if not last or not lines:
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except SyntaxError:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.ClassDef) or tree.body[0].name != stmt.name:
+        return None
+    ast.increment_lineno(tree, first - 1)
+    # (inside a function of its own, whose variable the class is: a method's P(...) makes one, as in the user's)
+    maker = ast.FunctionDef(
+        name="_make_",
+        args=ast.arguments(
+            posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]
+        ),
+        body=tree.body + [ast.Return(value=ast.Name(id=stmt.name, ctx=ast.Load()))],
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+    )
+    if "type_params" in ast.FunctionDef._fields:  # (3.12 and later)
+        maker.type_params = []
+    tree.body = [ast.copy_location(maker, tree.body[0])]
+    ast.fix_missing_locations(tree)
+    space = {}
+    globals_ = getattr(src.func, "__globals__", None)
+    if globals_ is None:
+        return None
+    exec(compile(tree, src.filename, "exec"), globals_, space)  # noqa: S102  (the user's class, as Python makes it)
+    cls = space["_make_"]()
+    made, prefix = "_make_.<locals>.", "%s.<locals>." % getattr(src.func, "__qualname__", fn.name)
+    cls.__qualname__ = prefix + cls.__qualname__[len(made) :]
+    for value in vars(cls).values():
+        for function in (value, getattr(value, "__func__", None), getattr(value, "fget", None)):
+            if inspect.isfunction(function):
+                function.__qualname__ = prefix + function.__qualname__[len(made) :]
+    return cls
 
 
 def _returned_siblings(fn):

@@ -72,6 +72,7 @@ def run(src, lists=True):
     objects as lists of their fields, where each element is then followed (see _lists_of_objects)."""
     tree = src.tree
     _class_factories(tree, src)
+    _mixed_displays(tree, src)
     _dicts_of_objects(tree, src)
     _calls_of_elements(tree, src)
     # (only a top-level ``ps = [...]`` starts a list _lists_of_objects rewrites: without one, nothing to undo)
@@ -707,6 +708,11 @@ class _Class:
                 continue
             me = _self_name(method)
             calls[method.name], given[method.name] = set(), set()
+            returns = [n for n in trees.scope(method.tree.tree.body) if isinstance(n, gast.Return)]
+            if returns and all(_on_self(r.value, me) for r in returns) and method is not self.init:
+                # (return self after self.hist.append(v): gives the fields back, as a method changing them does,
+                # so that the call's result is the object: see _returned_self)
+                method.writes = True
             for node in trees.walk(method.tree.tree):
                 if _on(node, me) and isinstance(node.ctx, (gast.Store, gast.Del)):
                     method.writes = True
@@ -907,6 +913,8 @@ class _Class:
         what = self.cls.__qualname__
         if value is _MISSING:
             raise _Refused("the attribute '%s', which %s's __init__ does not set" % (attr, what), located(node), None)
+        if isinstance(value, (staticmethod, classmethod)) and inspect.isfunction(value.__func__):
+            return "class"  # (obj.two(a) is C.two(a), obj.make(a) C.make(a): neither is given the object)
         if hasattr(type(value), "__get__"):
             raise _Refused(
                 "the %s '%s' of %s" % (type(value).__name__, attr, what),
@@ -1399,6 +1407,10 @@ def _returned_self(tree, me, method, located):
     method.fluent = True
 
 
+def _on_self(value, me):
+    return isinstance(value, gast.Name) and value.id == me
+
+
 def _rebound_to_self(stmt, name):
     """``name = name.m(...)``: a fluent method's result (the object itself) bound to the name it was called on."""
     return (
@@ -1833,6 +1845,11 @@ def _replace_in(tree, name, klass, bind, located, env, resolve, fmap=None, taken
             kind = klass.attribute(node.func.attr, node.func, located)
             node.args = [a if isinstance(a, gast.Name) and a.id == name else self.visit(a) for a in node.args]
             node.keywords = [self.visit(k) for k in node.keywords]
+            if kind == "class" and isinstance(
+                inspect.getattr_static(klass.cls, node.func.attr, None), (staticmethod, classmethod)
+            ):
+                node.func = self.visit(node.func)
+                return node
             if kind != "method":
                 refuse("a call of %s.%s, which is not a method" % (name, node.func.attr), node, None)
             method = klass.methods[node.func.attr]
@@ -2381,6 +2398,140 @@ def _element_loops(tree, src):
         loop.iter = gast.copy_location(rng, loop.iter)
 
 
+def _mixed_displays(tree, src):
+    """``layers = [A(2.0), B(0.5), A(x)]``, a list display of objects of the user's classes (not all of one
+    class whose ``__init__`` only copies its parameters into fields: see _lists_of_objects), walked by
+    ``for l in layers: body`` (a network's layers) or read as ``layers[k]``: each object is made under a
+    name of its own (``layers_0 = A(2.0)``, in the display's order), ``layers[k]`` is that name and each
+    loop is unrolled, the body once per element with ``l`` that element's name, so that each call
+    ``l.forward(h)`` is one of a known class's method; the objects are then followed field by field as any
+    other. Only where ``layers`` is bound once, by that top-level statement, and read only as such loops'
+    iterables, by a constant index or by ``len`` (the number of elements), and each loop has no ``else``,
+    ``break`` or ``continue``, does not rebind ``l``, and nothing reads ``l`` after it: then the unrolled
+    code calls what the loop calls, in the same order, on the same objects."""
+    local = None
+    for stmt in list(tree.body):
+        if not (
+            isinstance(stmt, gast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name)
+            and isinstance(stmt.value, gast.List)
+            and len(stmt.value.elts) > 1
+            and all(isinstance(e, gast.Call) for e in stmt.value.elts)
+        ):
+            continue
+        local = trees.local_names(tree) if local is None else local
+        classes = [source_mod.global_value(e.func, src, local) for e in stmt.value.elts]
+        if not all(_user_class(c) for c in classes):
+            continue
+        if len(set(classes)) < 2 and _class(classes[0]).record_init is not None:
+            continue  # (one class whose __init__ copies its parameters: one list per field, _lists_of_objects)
+        ps = stmt.targets[0].id
+        if not _local_list(tree, ps, src, local) or "len" in local:
+            continue
+        loops, sized, indexed, allowed = [], [], [], {id(stmt.targets[0])}
+        for n in trees.walk(tree):
+            if isinstance(n, gast.For) and _same_name(n.iter, stmt.targets[0]):
+                loops.append(n)
+                allowed.add(id(n.iter))
+            elif isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == "len" and n.args:
+                if _same_name(n.args[0], stmt.targets[0]) and len(n.args) == 1:
+                    sized.append(n)
+                    allowed.add(id(n.args[0]))
+            elif (
+                isinstance(n, gast.Subscript)
+                and _same_name(n.value, stmt.targets[0])
+                and _int_index(n.slice) is not None
+                and -len(classes) <= _int_index(n.slice) < len(classes)
+                and not isinstance(n.ctx, gast.Del)
+            ):
+                indexed.append(n)  # (ps[1].value(t): the element's own name)
+                allowed.add(id(n.value))
+        # (read otherwise than by a loop of statements, len or a constant index: ps.append(v), ps[i], ...)
+        ok = all(id(n) in allowed for n in trees.walk(tree) if isinstance(n, gast.Name) and n.id == ps)
+        inner = [m for loop in loops for s in loop.body for m in trees.walk(s) if m in loops]
+        walks = [n for n in trees.walk(tree) if isinstance(n, gast.For)]
+        if not ok or not loops and not indexed or inner or not all(_unrollable(loop, tree, walks) for loop in loops):
+            continue
+        taken = trees.all_names(tree) | set(src.env)
+        names = []
+        for k in range(len(stmt.value.elts)):
+            label = "%s_%d" % (ps, k)
+            while label in taken:
+                label = "_" + label
+            taken.add(label)
+            names.append(label)
+        made = [
+            gast.copy_location(gast.Assign(targets=[trees.name(n, True)], value=e, type_comment=None), e)
+            for n, e in zip(names, stmt.value.elts)
+        ]
+        at = tree.body.index(stmt)
+        tree.body[at : at + 1] = made
+        for n in sized:
+            trees.become(n, gast.copy_location(trees.const(len(names)), n))
+        for n in indexed:
+            trees.become(
+                n, gast.copy_location(trees.name(names[_int_index(n.slice)], isinstance(n.ctx, gast.Store)), n)
+            )
+        for loop in loops:
+            body = []
+            for label in names:
+                copy = [trees.clone(s) for s in loop.body]
+                for s in copy:
+                    for n in trees.walk(s):
+                        if isinstance(n, gast.Name) and n.id == loop.target.id:
+                            n.id = label
+                body += copy
+            holder, field, index = _position(tree, loop)
+            getattr(holder, field)[index : index + 1] = body
+
+
+def _int_index(node):
+    """The int ``node`` spells (``1``, ``-1``), else None."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        inner = _int_index(node.operand)
+        return None if inner is None else -inner
+    return node.value if isinstance(node, gast.Constant) and type(node.value) is int else None
+
+
+def _unrollable(loop, tree, loops):
+    """Whether ``loop`` binds its target, a name read only inside it or inside another loop of ``loops``
+    binding it too, and never leaves its body early."""
+    p = loop.target
+    if not isinstance(p, gast.Name) or loop.orelse:
+        return False
+    inside = {id(n) for s in loop.body for n in trees.walk(s)}
+    others = {
+        id(n)
+        for other in loops
+        if other is not loop and _same_name(other.target, p)
+        for n in [other.target] + [n for s in other.body for n in trees.walk(s)]
+    }
+    for n in trees.walk(tree):
+        if isinstance(n, gast.Name) and n.id == p.id and n is not p and id(n) not in others:
+            if id(n) not in inside or not isinstance(n.ctx, gast.Load):
+                return False
+        if id(n) in inside and isinstance(n, (gast.Break, gast.Continue, gast.FunctionDef, gast.Lambda)):
+            return False
+    return True
+
+
+def _same_name(a, b):
+    return isinstance(a, gast.Name) and isinstance(b, gast.Name) and a.id == b.id
+
+
+def _position(tree, stmt):
+    """(the node, its field, the index) where the statement ``stmt`` stands in ``tree``."""
+    for n in trees.walk(tree):
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            block = getattr(n, field, None)
+            if isinstance(block, list):
+                for k, s in enumerate(block):
+                    if s is stmt:
+                        return n, field, k
+    raise AssertionError("statement not in the tree")
+
+
 def _local_list(tree, name, src, local):
     """Whether ``name`` is bound only to list displays or comprehensions, at the function's own level, and
     read only as a loop's or comprehension's iterable, by ``len(name)`` or as ``name[k]`` (nothing else sees
@@ -2925,6 +3076,8 @@ def state_stores(src):
         value = source_mod.global_value(target.value, src, local)
         if isinstance(target, gast.Subscript):
             held = type(value) in _STATE_HOLDERS
+        elif isinstance(value, type):  # a class's own attribute (Counter.calls += 1), not a method's
+            held = users_class(value) and not callable(inspect.getattr_static(value, target.attr, None))
         else:
             held = (
                 not isinstance(value, type)

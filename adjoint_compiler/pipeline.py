@@ -181,6 +181,7 @@ def _source(c):
 
 def _desugar(c):
     effects.refuse_runtime_internals(c.src, c.src.summaries)  # the user's calls, before desugar writes its own
+    lift.classes(c.src.tree, c.src)  # (a class defined in the function: desugar's rewrites of objects see it)
     c.tree = desugar.run(c.src.tree, c.src, top=not c.called)
     return c.tree
 

@@ -5,7 +5,7 @@ Call: oscillator_grad(x0, k) returns (value, (x0_bar, k_bar)): the value of osci
 Tapes (what the forward sweep stores because the loop overwrites it and its adjoint reads it):
   _tape1, loop at line 21: _t1_pullback (the called function's pullback) per iteration
 """
-from adjoint_compiler.runtime import check_rebind, check_scalar, unbroadcast
+from adjoint_compiler.runtime import check_scalar, unbroadcast
 
 
 def oscillator_grad(x0, k):
@@ -18,7 +18,6 @@ def oscillator_grad(x0, k):
         _tape1.append(_t1_pullback)
         p_x = _t1[0]
         p_v = _t1[1]
-    check_rebind(p_v, 'p_v += ...', 'objects.py', 23, 5)
     _t2 = 0.5 * k
     p_v_3 = p_v + _t2
     _t3 = 0.5 * p_v_3

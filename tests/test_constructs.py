@@ -1088,6 +1088,67 @@ CONSTRUCTS = [
     ),
     (
         "State",
+        "a class attribute counted in a method (`Counter.calls += 1`): stored once per call, as the original does",
+        "supported",
+        "0.7",
+        """
+        import math
+
+        class Counter:
+            calls = 0
+
+            def __init__(self, s):
+                self.s = s
+
+            def step(self, x):
+                Counter.calls += 1
+                return self.s * math.sin(x)
+
+        def f(x):
+            c = Counter(2.0)
+            return c.step(x) * c.step(x)
+        """,
+    ),
+    (
+        "Containers",
+        "a list of objects of different classes walked by a method call (`for l in layers: h = l.forward(h)`), "
+        "unrolled per element; a method appending to a list field and returning `self`",
+        "supported",
+        "0.7",
+        """
+        import math
+
+        class Dense:
+            def __init__(self, w):
+                self.w = w
+                self.seen = []
+
+            def forward(self, h):
+                self.seen.append(h)
+                return self.w * h
+
+            def log(self, v):
+                self.seen.append(v)
+                return self
+
+        class Shift:
+            def __init__(self, b):
+                self.b = b
+
+            def forward(self, h):
+                return math.sin(h) + self.b
+
+        def f(x):
+            layers = [Dense(2.0), Shift(0.5), Dense(x)]
+            h = x
+            for l in layers:
+                h = l.forward(h)
+            layers[0].log(h * h)
+            return h + sum(layers[0].seen)
+        """,
+    ),
+    (
+        "State",
         "a differentiated value stored into a global the function reads back",
         "refused",
         "a store of a differentiated value",
@@ -2232,14 +2293,50 @@ CONSTRUCTS = [
     ),
     (
         "Other Python",
-        "class definition inside the function",
+        "a class defined inside the function whose method reads the function's variable",
         "refused",
-        "class",
+        "reading its variable 'k'",
         """
         def f(x):
+            k = 2.0 * x
+
             class C:
-                pass
-            return x
+                def scaled(self, v):
+                    return k * v
+
+            return C().scaled(x)
+        """,
+    ),
+    (
+        "Other Python",
+        "a class defined inside the function (`@property`, `@staticmethod`, `@classmethod`), reading none of its "
+        "variables: made once, as a module-level class",
+        "supported",
+        "0.7",
+        """
+        import math
+
+        def f(x):
+            class P:
+                scale = 3.0
+
+                def __init__(self, v):
+                    self.v = v
+
+                @property
+                def sq(self):
+                    return self.v * self.v
+
+                @staticmethod
+                def two(a):
+                    return 2.0 * a
+
+                @classmethod
+                def times(cls, a):
+                    return cls.scale * a
+
+            p = P(math.sin(x))
+            return p.sq * p.two(x) + P.times(p.v)
         """,
     ),
     # ---------------------------------------------------------------- transforms

@@ -25,7 +25,7 @@ SNIPPETS = {
     # statements
     "FunctionDef": (OK, "def g(y):\n    return y * x\nreturn g(2.0)"),
     "AsyncFunctionDef": (REFUSED, "async def g(y):\n    return y\nreturn x"),
-    "ClassDef": (REFUSED, "class C:\n    pass\nreturn x"),
+    "ClassDef": (OK, "class C:\n    def m(self, y):\n        return y * y\nreturn C().m(x)"),
     "Return": (OK, "return x * x"),
     "Delete": (OK, "y = x\ndel y\nreturn x * 3.0"),
     "Assign": (OK, "y = z = x * x\nreturn y + z"),

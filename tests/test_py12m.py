@@ -561,9 +561,11 @@ def lambdas_made_in_a_loop(x):
 
 
 def class_inside(x):
-    class Acc:
+    k = 2.0 * x
+
+    class Acc:  # (reads k, the function's variable: made once, it would not see k)
         def __init__(self, v):
-            self.v = v
+            self.v = v * k
 
     return Acc(x).v * x
 
@@ -571,7 +573,7 @@ def class_inside(x):
 @pytest.mark.parametrize(
     "f, args, text, construct",
     [
-        (class_inside, (0.7,), "class Acc", "class definition inside a differentiated function"),
+        (class_inside, (0.7,), "class Acc", "the class Acc defined inside class_inside, reading its variable 'k'"),
     ],
     ids=lambda v: getattr(v, "__name__", "-"),
 )

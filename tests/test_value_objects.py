@@ -451,7 +451,7 @@ def pairs_appended_one_by_one(x):
 
 
 def bodies_displayed_of_two_classes(x):
-    ps = [Body(x[0], 0.0), Pair(x[1], x[2])]  # (not one class: not followed, the display stays)
+    ps = [Body(x[0], 0.0), Pair(x[1], x[2])]  # (not one class: unrolled, each element its own name)
     return ps[0].pos * ps[1].vel
 
 
@@ -484,10 +484,11 @@ def test_a_list_of_objects_as_lists_of_fields(f):
     np.testing.assert_allclose(tangent, np.sum(ac.grad(f)(x)), rtol=1e-9)
 
 
-def test_a_list_display_of_two_classes_is_left_as_it_is():
-    # (refused, located, as before: its elements are objects the list holds, read through an index)
-    with pytest.raises(ac.UnsupportedError, match=HERE + "'ps\\[0\\].pos' with a differentiated value"):
-        ac.grad(bodies_displayed_of_two_classes)(np.array([1.0, -2.0, 0.5]))
+def test_a_list_display_of_two_classes_read_by_constant_indices():
+    # (each element made under a name of its own, ps[0] and ps[1] that name: objects._mixed_displays)
+    x = np.array([1.0, -2.0, 0.5])
+    testing.check_grads(bodies_displayed_of_two_classes, (x,))
+    assert ac.value_and_grad(bodies_displayed_of_two_classes)(x)[0] == bodies_displayed_of_two_classes(x)
 
 
 def test_a_list_of_objects_in_the_emitted_code():

@@ -6,7 +6,10 @@ methods ``value(t)`` (reads the fields), ``step(t)`` (changes field ``a``, retur
 of its class) and ``bump()`` (changes ``b``, returns ``self``: fluent). ``f(x, y)`` makes objects of its
 parameters, calls their methods (in loops and branches too), stores into and reads their fields, keeps objects in
 lists and walks them (``for q in ps: acc = acc + q.step(x)``, ``sum(q.value(y) for q in ps)``), and returns a sum
-of the floats it computed and of fields. Objects never leave ``f`` and nothing global changes.
+of the floats it computed and of fields. Objects never leave ``f`` and nothing global changes. Also: the method
+``log(t)`` appending to the list field ``h`` and returning ``self``, read back by ``sum(o.h)``; a list of objects
+of both classes walked by ``for q in ls: t = q.value(t)`` (or ``q.step``), unrolled per element; and a class
+``L`` defined inside ``f`` with a ``@property``, a ``@staticmethod`` and a ``@classmethod``.
 """
 
 from tests.fuzz import oracle
@@ -43,6 +46,7 @@ def _class_lines(c, name, base):
             "    def __init__(self, a, b):",
             "        self.a = a",
             "        self.b = %s" % _expr(c, ["a", "b"], 1),
+            "        self.h = []",
         ]
     if base is not None:
         lines += [
@@ -61,8 +65,29 @@ def _class_lines(c, name, base):
         "    def bump(self):",
         "        self.b = self.b + %s" % _expr(c, ["self.a", "0.25"], 1),
         "        return self",
+        "    def log(self, t):",
+        "        self.h.append(%s)" % _expr(c, ["t", "self.a"], 1),
+        "        return self",
     ]
     return lines
+
+
+def _local_class(c):
+    return [
+        "class L:",
+        "    k = %s" % c.choice(("0.5", "2.0", "-1.5")),
+        "    def __init__(self, a):",
+        "        self.a = a",
+        "    @property",
+        "    def sq(self):",
+        "        return %s" % _expr(c, ["self.a", "self.k"], 2),
+        "    @staticmethod",
+        "    def two(t):",
+        "        return %s" % _expr(c, ["t"], 1),
+        "    @classmethod",
+        "    def times(cls, t):",
+        "        return cls.k * t",
+    ]
 
 
 class _Body:
@@ -72,6 +97,7 @@ class _Body:
         self.floats = ["x", "y"]
         self.objects = []
         self.lists = []
+        self.local = False  # (whether f defines the class L)
         self.count = 0
         self.lines = []
 
@@ -89,10 +115,10 @@ class _Body:
         c = self.c
         kinds = ["new"] * (3 if not self.objects else 1)
         if self.objects:
-            kinds += ["value", "value", "step", "step", "store", "read", "scaled", "bump"]
+            kinds += ["value", "value", "step", "step", "store", "read", "scaled", "bump", "log"]
         if not loop:
             kinds += ["list"] if not self.lists else ["walk", "walk"]
-            kinds += ["loop", "if"]
+            kinds += ["loop", "if", "layers"] + (["local"] if self.local else [])
         kind = c.choice(kinds)
         out = []
         if kind == "new":
@@ -133,6 +159,37 @@ class _Body:
                 self.floats.append(v)
             else:
                 out.append("acc = acc + %s" % v)
+        elif kind == "log":
+            o = c.choice(self.objects)
+            out.append("%s.log(%s)" % (o, self.expr()))
+            if c.chance(0.5):
+                out.append("%s.log(%s).log(%s)" % (o, self.expr(), self.expr()))
+            v = self.name("v")
+            out.append("%s = sum(%s.h) * %s" % (v, o, self.expr(0)))
+            if not loop:
+                self.floats.append(v)
+            else:
+                out.append("acc = acc + %s" % v)
+        elif kind == "layers":
+            ls, t = self.name("ls"), self.name("t")
+            kinds = [c.choice(self.classes) for _ in range(c.integer(2, 3))]
+            items = ", ".join("%s(%s, %s)" % (k, self.expr(), self.expr()) for k in kinds)
+            out.append("%s = [%s]" % (ls, items))
+            out.append("%s = %s" % (t, self.expr()))
+            out.append("for q in %s:" % ls)
+            out.append("    %s = q.%s(%s) * 0.5" % (t, c.choice(("value", "step")), t))
+            if c.chance(0.3):
+                out.append("    acc = acc + q.a * %s" % self.expr(0))
+            self.floats.append(t)
+        elif kind == "local":
+            v = self.name("v")
+            if c.chance(0.5):
+                out.append("%s = L(%s).sq" % (v, self.expr()))
+            else:
+                lo = self.name("lo")
+                out.append("%s = L(%s)" % (lo, self.expr()))
+                out.append("%s = %s.sq * %s.two(%s) + L.times(%s.a)" % (v, lo, lo, self.expr(), lo))
+            self.floats.append(v)
         elif kind == "list":
             ps = self.name("ps")
             items = ", ".join("%s(%s, %s)" % (c.choice(self.classes), self.expr(), self.expr()) for _ in range(2))
@@ -177,6 +234,9 @@ def generate(c):
         classes.append("P1")
     body = _Body(c, classes)
     lines = ["acc = 0.0"]
+    if c.chance(0.3):
+        lines = _local_class(c) + lines
+        body.local = True
     for _ in range(c.integer(3, 8)):
         lines += body.statement(1)
     terms = [c.choice(body.atoms()) for _ in range(c.integer(2, 4))]
