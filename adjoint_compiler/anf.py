@@ -96,7 +96,7 @@ import types
 
 import gast
 
-from adjoint_compiler import effects, naming, objects, runtime, trees, write_through
+from adjoint_compiler import effects, load, naming, objects, runtime, trees, write_through
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.rules import registry
 from adjoint_compiler.errors import UnsupportedError
@@ -922,9 +922,14 @@ class _Anf:
         base = self.store_base(target.value)
         index = self.index(target.slice)
         place = gast.Subscript(value=base, slice=index, ctx=gast.Store())
-        if op is not None and not any(isinstance(n, gast.Slice) for n in trees.breadth_first(index)):
+        if (
+            op is not None
+            and not any(isinstance(n, gast.Slice) for n in trees.breadth_first(index))
+            and not (self.source is not None and load.made_by_compiler(self.location(target)))
+        ):
             # xs[i] op= v: Python updates an array (list, dict) item of a list or dict in place (``aliasing`` drops
-            # the guard where the item is certainly the function's own, seen by no other name)
+            # the guard where the item is certainly the function's own, seen by no other name). Not in emitted code
+            # differentiated again: its cotangent buffers (_t1_bar[0] += g) are its own, made by zeros_like
             container = base if isinstance(base, gast.Name) else self.atom(base)
             construct = "%s %s= ..." % (trees.unparse_gast(target), trees.OPERATOR_SYMBOLS.get(type(op), "?"))
             where = trees.place(self.location(target))

@@ -24,10 +24,10 @@ forward; an update whose array no such code reads is not undone and saves
 nothing.
 
 >>> import numpy as np
->>> from adjoint_compiler import activity, emit, normalize, reverse, source, ssa
+>>> from adjoint_compiler import activity, aliasing, emit, normalize, reverse, source, ssa
 >>> def reversal(f):
 ...     src = source.read(f)
-...     fn = ssa.run(normalize.run(src.tree, src), src)
+...     fn = ssa.run(aliasing.run(normalize.run(src.tree, src), src), src)
 ...     return emit.to_source(reverse.run(fn, src, activity.run(fn, src, ["x"], [], True), ["x"], "grad").function)
 >>> def f(x):
 ...     a = x * 2.0
