@@ -338,14 +338,16 @@ def _infer_owned(defs):
     made = {}
     for name, op in defs:
         made.setdefault(name, op)
-        if op.kind == "call" and op.fn in owning or op.kind == "copy" and op.args[0].id in owned:
+        first = op.args[0] if op.args and isinstance(op.args[0], gast.Name) else None
+        if (
+            op.kind == "call"
+            and op.fn in owning
+            or op.kind == "copy"
+            and op.args[0].id in owned
+            # the new contents of an argument a call changed (carry.py): an array, a list or a dict too
+            or _returned_contents(op, first, made) is not None
+        ):
             owned.add(name)
-        elif op.kind == "subscript" and isinstance(op.args[0], gast.Name):
-            # the new contents of an argument a call changed, as its carrying variant returns them (carry.py):
-            # an array, a list or a dict too
-            maker = made.get(op.args[0].id)
-            if maker is not None and maker.kind == "call" and getattr(maker.fn, source_mod.CARRIED, None):
-                owned.add(name)
     return owned
 
 

@@ -403,13 +403,12 @@ class _Points:
     def stmt(self, s, env):
         env = dict(env)
         checked = _rebind_check(s)
-        base = self.of(_root(checked), env) if isinstance(checked, gast.Subscript) else None
-        if base and base <= self.arrays:  # an array's element or view: updated in place as Python does
-            self.array_items.add(id(s))
         if isinstance(checked, gast.Subscript):  # the item's object; none where a container may hold it twice
-            written = self.written(checked, env)
-            repeated = self.closure(self.of(_root(checked), env)) & self.repeated
-            self.checks[id(s)] = (s, frozenset() if repeated else written, dict(env))
+            base = self.of(_root(checked), env)
+            if base and base <= self.arrays:  # an array's element or view: updated in place as Python does
+                self.array_items.add(id(s))
+            repeated = self.closure(base) & self.repeated
+            self.checks[id(s)] = (s, frozenset() if repeated else self.written(checked, env), dict(env))
         elif checked is not None:
             self.checks[id(s)] = (s, self.of(checked, env), dict(env))
         changed = _changed_arguments(s, self.source, self.local)

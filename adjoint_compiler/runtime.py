@@ -83,13 +83,18 @@ def fit_shape(c, like):
     return c if np.shape(c) == shape else np.broadcast_to(c, shape)
 
 
+def _ragged(xs):
+    """Whether the values of list or tuple ``xs`` differ in shape (no array holds them: ``sum(xs)`` broadcasts)."""
+    return len({np.shape(v) for v in xs}) > 1
+
+
 def unreduce(g, like, axis=None, keepdims=False):
     """Spread the cotangent of a reduction back over the reduced array's shape. Of ``sum(xs)`` over a list of
     values of different shapes (a float and arrays, broadcast in the sum): a list, each value's share summed
     down to its shape."""
     shape = getattr(like, "shape", None)
     if shape is None:
-        if type(like) in (list, tuple) and type(axis) is int and axis == 0 and len({np.shape(v) for v in like}) > 1:
+        if type(like) in (list, tuple) and type(axis) is int and axis == 0 and _ragged(like):
             return [unbroadcast(g, v) for v in like]
         shape = np.shape(like)
     if axis is not None and not keepdims and shape:  # (a 0-d array reduced along its "axis 0": its one number)
@@ -908,7 +913,7 @@ class shape_of:
         # all in __new__ (no __init__): a loop tapes one per iteration, and one Python frame is cheaper
         if isinstance(x, tuple):  # a call's results (and the state it carries): element by element
             return tuple(shape_of(v) for v in x)
-        if type(x) is list and len({np.shape(v) for v in x}) > 1:  # values of different shapes (sum(xs) of them)
+        if type(x) is list and _ragged(x):  # values of different shapes (sum(xs) of them)
             return [shape_of(v) for v in x]
         self = object.__new__(cls)
         shape = getattr(x, "shape", None)
@@ -1081,17 +1086,11 @@ def check_item_rebind(container, index, construct, filename, line, col):
     that object in place, visibly through every other name bound to it, where the compiled code stores a new
     value into ``xs[i]`` (an array's element or view is updated in place either way)."""
     if isinstance(container, (list, dict)) and isinstance(container[index], (np.ndarray, list, dict)):
+        item, kind = construct.split(" ")[0], type(container[index]).__name__
         raise InPlaceUpdateError(
             "%s is an in-place update of the %s that %s holds, which another name or the caller may share, which "
             "is not supported by adjoint_compiler; write it as %s = %s ... (a new %s)"
-            % (
-                construct,
-                type(container[index]).__name__,
-                construct.split("[")[0],
-                construct.split(" ")[0],
-                construct.split(" ")[0],
-                type(container[index]).__name__,
-            ),
+            % (construct, kind, construct.split("[")[0], item, item, kind),
             filename,
             line,
             col,
@@ -1698,6 +1697,7 @@ HELPERS = (
     "unbroadcast",
     "unreduce",
     "_precision_of",
+    "_ragged",
     "_in_complex_call",
     "zeros_like",
     "check_scalar",
@@ -1755,7 +1755,8 @@ DEPENDS = {
     "repeated_bar": ("zeros_like", "add_bars", "unbroadcast"),
     "tiled": ("elements_bar", "zeros_like", "add_bars"),
     "fit_shape": ("unbroadcast", "_precision_of", "_in_complex_call"),
-    "unreduce": ("_precision_of", "_in_complex_call", "Spread", "_spread_call"),
+    "unreduce": ("_precision_of", "_in_complex_call", "Spread", "_spread_call", "unbroadcast", "_ragged"),
+    "shape_of": ("_ragged",),
     "_precision_of": ("_in_complex_call",),
     "writable": ("Spread", "_spread_call"),
     "einsum_fit": ("_einsum_terms", "fit_shape"),
