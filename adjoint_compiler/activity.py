@@ -17,11 +17,12 @@ an exponent strictly between 0 and 1).
 
 import math
 import operator
+import re
 
 import gast
 import numpy as np
 
-from adjoint_compiler import runtime, trees
+from adjoint_compiler import naming, runtime, trees
 from adjoint_compiler import source as source_mod
 from adjoint_compiler.rules import py_math, registry
 from adjoint_compiler import refusals
@@ -44,6 +45,7 @@ class Activity:
         self.sequences = set()
         self.owned = set()  # copies of arguments the function stores into (desugar.py): array, list or dict
         self.where_fed = set()
+        self.weak = frozenset()  # scalars where they get a contribution, of any shape where not (their zero)
         self._by_stmt = {}  # id(statement) -> (statement, its value, source, local names, its Op)
         self._equal = {}  # (id(a), id(b)) -> (a, b, a == b) of the local name sets op was asked with
         self.local = set()  # the names the function binds (trees.local_names), set by run
@@ -88,10 +90,23 @@ class Activity:
         return known[2]
 
 
-def _definitions(stmts, source, local, out, by_stmt=None):
+class _Block:
+    """A statement list: the body (``parent`` None), an arm of an ``if`` or a loop's body, which is statement
+    ``index`` of its parent list; ``surely``: a loop body that runs at least once on every call."""
+
+    __slots__ = ("parent", "index", "kind", "surely", "node")
+
+    def __init__(self, parent, index, kind, surely=False, node=None):
+        self.parent, self.index, self.kind, self.surely, self.node = parent, index, kind, surely, node
+
+
+def _definitions(stmts, source, local, out, by_stmt=None, where=None, block=None):
     """Every (name, Op) defined in ``stmts``, in program order (loop targets included). ``by_stmt``: gets
-    each assignment's entry for ``Activity.op``."""
-    for stmt in stmts:
+    each assignment's entry for ``Activity.op``; ``where``: id(op) -> (its _Block, its index there)."""
+    if where is not None and block is None:
+        block = _Block(None, 0, "body")
+    for index, stmt in enumerate(stmts):
+        start = len(out)
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
             op = classify(stmt.value, source, local)
             out.append((stmt.targets[0].id, op))
@@ -107,14 +122,209 @@ def _definitions(stmts, source, local, out, by_stmt=None):
             root = trees.store_root(target)  # a[i][j] = v changes a too
             out.append((root.id, Op("store", fn, [root, stmt.value], {"index": target.slice}, stmt)))
         elif isinstance(stmt, gast.If):
-            _definitions(stmt.body, source, local, out, by_stmt)
-            _definitions(stmt.orelse, source, local, out, by_stmt)
+            arm = _Block(block, index, "if", node=stmt) if where is not None else None
+            _definitions(stmt.body, source, local, out, by_stmt, where, arm)
+            arm = _Block(block, index, "if", node=stmt) if where is not None else None
+            _definitions(stmt.orelse, source, local, out, by_stmt, where, arm)
+            continue
         elif isinstance(stmt, (gast.For, gast.While)):
+            body = None
+            if where is not None:
+                surely = isinstance(stmt, gast.For) and _surely_runs(stmt.iter, source, local)
+                body = _Block(block, index, "loop", surely, stmt)
             if isinstance(stmt, gast.For):
                 # fn: range for a loop over range(...), whose items are ints
                 out.append((stmt.target.id, Op("index", _over_range(stmt.iter, source, local), node=stmt.target)))
-            _definitions(stmt.body, source, local, out, by_stmt)
+                if where is not None:
+                    where[id(out[-1][1])] = (body, -1)  # bound at the top of each iteration
+            _definitions(stmt.body, source, local, out, by_stmt, where, body)
+            continue
+        if where is not None:
+            for _, op in out[start:]:
+                where[id(op)] = (block, index)
     return out
+
+
+def _return_values(name, defs):
+    """The versions of the jumps pass's return-value variable (``_value1``, ``_value1_2``, ...) that reach the
+    result ``name`` by copies: it holds None until a return gives it the value the call returns, which nothing
+    rebinds after (every later statement is guarded by the return's flag): each value it holds is the result
+    or None (whose cotangent nobody reads)."""
+    root = re.fullmatch(r"(%s)(_\d+)?" % naming.RETURN_VALUE.format(r"\d+"), name)
+    if root is None:
+        return []
+    family = re.compile(r"%s(_\d+)?" % re.escape(root.group(1)))
+    copies = {}
+    for target, op in defs:
+        copies.setdefault(target, []).append(op)
+    found, todo = set(), [name]
+    while todo:
+        n = todo.pop()
+        if n in found or not family.fullmatch(n):
+            continue
+        found.add(n)
+        todo += [op.args[0].id for op in copies.get(n, ()) if op.kind == "copy"]
+    return sorted(found)
+
+
+def _weak_scalars(fn, defs, by_stmt, scalars, useful):
+    """Names that are scalars wherever their adjoint gets a contribution: each differentiable operation reading
+    one says so of what it reads (``acc * x`` where that is such a scalar, ``math.sin(x)``), though none of them
+    may run (a loop over an empty list). Their contributions skip ``unbroadcast``, and their zero is written
+    for any shape (``zeros_like(x)``, not ``0.0``). Greatest fixed point: a result's contributions come only
+    where the result gets one."""
+    result = {id(op): name for name, op in defs}
+    uses = {}  # name -> [(op, its result)] of the differentiable operations reading it
+    refuted = set()
+
+    def visit(stmts):
+        for stmt in stmts:
+            if isinstance(stmt, gast.Assign) and id(stmt) in by_stmt:
+                op = by_stmt[id(stmt)][4]
+                if not differentiable(op) or result.get(id(op)) not in useful:
+                    continue  # (no contribution to what it reads)
+                names = trees.loads(stmt.value)
+                operands = set(op.operand_names())
+                refuted.update(names - operands)
+                for n in operands:
+                    uses.setdefault(n, []).append((op, result.get(id(op))))
+            elif isinstance(stmt, (gast.If, gast.While)):
+                if not isinstance(stmt.test, gast.Name):
+                    refuted.update(trees.loads(stmt.test))
+                visit(stmt.body)
+                visit(stmt.orelse)
+            elif isinstance(stmt, gast.For):
+                refuted.update(trees.loads(stmt.iter, stmt.target))
+                visit(stmt.body)
+                visit(stmt.orelse)
+            else:
+                refuted.update(trees.loads(stmt))
+
+    visit(fn.body)
+    weak = set(uses) - refuted - scalars
+    while True:
+        known = scalars | weak
+        dropped = {n for n in weak if not all(_scalar_operands(op, r in known) for op, r in uses[n])}
+        if not dropped:
+            return weak
+        weak -= dropped
+
+
+class _Places:
+    """Where each assignment is, to tell which uses of a name read every value it takes on a call."""
+
+    def __init__(self, defs, where):
+        self.where = where
+        self.sites = {}  # name -> [(block, index)] of its definitions
+        self.ops = {}  # name -> [Op]
+        for name, op in defs:
+            self.ops.setdefault(name, []).append(op)
+            self.sites.setdefault(name, []).append(where.get(id(op)))
+        self._memo = {}
+
+    def reads_all_at(self, op, name):
+        site = self.where.get(id(op))
+        if site is None:
+            return False
+        key = (id(op), name)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self.reads_all(site, name)
+        return found
+
+    def reads_all(self, site, name):
+        """Whether a use at ``site`` reads every value ``name`` takes on a call, or one each of them grows into
+        (broadcasting never shrinks a shape): then what the use says of its shape holds of the name."""
+        sites = self.sites.get(name)
+        if sites is None:  # a parameter: bound once, before everything
+            return self._runs_always(site)
+        if any(d is None for d in sites):
+            return False
+        if len(sites) == 1:
+            return self._after(site, sites[0], None)
+        loop = self._all_values_reach(name)
+        return loop is not False and all(self._after(site, d, loop) for d in sites)
+
+    @staticmethod
+    def _runs_always(site):
+        block = site[0]
+        while block.parent is not None:
+            if not (block.kind == "loop" and block.surely):
+                return False
+            block = block.parent
+        return True
+
+    @staticmethod
+    def _after(use, define, loop):
+        """Whether the use runs after the definition each time the definition runs, reading its value: the
+        definition's list or one enclosing it (out of if arms, and out of ``loop``, a loop whose last value is
+        meant) holds the use later, or a loop body in it that surely runs."""
+        seen = {}
+        block, index = define
+        while True:
+            seen[id(block)] = index
+            if block.parent is None or block.kind == "loop" and block is not loop:
+                break
+            block, index = block.parent, block.index
+        block, index = use
+        while True:
+            at = seen.get(id(block))
+            if at is not None:
+                return index > at
+            if block.parent is None or not (block.kind == "loop" and block.surely):
+                return False
+            block, index = block.parent, block.index
+
+    def _all_values_reach(self, name):
+        """For a name assigned more than once: None when it merges the arms of one ``if`` (the value of the arm
+        that ran is the last), the loop's body block when it is a loop's header each value of which grows
+        into the next (``acc = acc * x + c``), else False."""
+        sites = self.sites[name]
+        blocks = {id(b): b for b, _ in sites}
+        if all(b.kind == "if" for b in blocks.values()) and len({id(b.node) for b in blocks.values()}) == 1:
+            return None
+        if len(blocks) != 2:
+            return False
+        loop, outer = sorted(blocks.values(), key=lambda b: b.kind == "loop" and b.parent in blocks.values())[::-1]
+        before = [d for d in sites if d[0] is outer]
+        if not (loop.kind == "loop" and loop.parent is outer and len(before) == 1 and before[0][1] < loop.index):
+            return False
+        ops = [op for op, (b, _) in zip(self.ops[name], sites) if b is loop]
+        return loop if all(self._grows_from(op, name, set()) for op in ops) else False
+
+    def _grows_from(self, op, name, visiting):
+        """Whether every value ``op`` gives has a shape at least ``name``'s previous value's."""
+        if not (op.kind == "copy" or op.kind == "call" and not op.kwargs and _broadcasts(op.fn)):
+            return False
+        return any(self._name_grows_from(a, name, visiting) for a in op.operand_names())
+
+    def _name_grows_from(self, operand, name, visiting):
+        if operand == name or operand in visiting:
+            return True  # (a header inside the loop: each of its values grows from its first, checked below)
+        ops = self.ops.get(operand)
+        if not ops or len(visiting) > 64:
+            return False
+        visiting.add(operand)
+        try:
+            return all(self._grows_from(op, name, visiting) for op in ops)
+        finally:
+            visiting.discard(operand)
+
+
+def _broadcasts(fn):
+    """An element-wise operation: its result has the broadcast shape of its operands."""
+    return (isinstance(fn, np.ufunc) and fn.signature is None and fn.nout == 1) or fn in ELEMENTWISE
+
+
+def _surely_runs(iterable, source, local):
+    """A loop over a non-empty display or a constant non-empty range."""
+    if isinstance(iterable, (gast.Tuple, gast.List)):
+        return bool(iterable.elts) and not any(isinstance(e, gast.Starred) for e in iterable.elts)
+    if _over_range(iterable, source, local) is range and not iterable.keywords and 1 <= len(iterable.args) <= 3:
+        bounds = [a.value if isinstance(a, gast.Constant) else None for a in iterable.args]
+        if all(type(b) is int for b in bounds) and bounds[-1] != 0:
+            return len(range(*bounds)) > 0
+    return False
 
 
 def _over_range(iterable, source, local):
@@ -143,14 +353,25 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     """
     local = trees.local_names(fn)
     by_stmt = {}
-    defs = _definitions(fn.body, source, local, [], by_stmt)
+    where = {}
+    body = _Block(None, 0, "body")
+    defs = _definitions(fn.body, source, local, [], by_stmt, where, body)
     count = {}
     for name, _ in defs:
         count[name] = count.get(name, 0) + 1
     ops = {name: op for name, op in defs if count[name] == 1}
     returns = [s.value for s in trees.statements_breadth_first(fn) if isinstance(s, gast.Return)]
     outputs = {n.id for r in returns for n in trees.breadth_first(r) if isinstance(n, gast.Name)}
-    scalar_outputs = [r.id for r in returns if isinstance(r, gast.Name)] if scalar_output else []
+    places = _Places(defs, where)
+    # the result checked to be a scalar: a return at the body's top level (after the jumps pass, the one at its
+    # end), of a name every value of which it returns or which grows into the one returned
+    scalar_outputs = []
+    if scalar_output:
+        for index, stmt in enumerate(fn.body):
+            if isinstance(stmt, gast.Return) and isinstance(stmt.value, gast.Name):
+                if places.reads_all((body, index), stmt.value.id):
+                    scalar_outputs.append(stmt.value.id)
+                scalar_outputs += _return_values(stmt.value.id, defs)
 
     varied = set(wrt)
 
@@ -188,8 +409,10 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     refusals.refuse_values_without_derivatives(fn, defs, source, varied, useful)
     refusals.refuse_untracked_operations(fn, defs, source, varied, useful)
     refusals.refuse_other_arithmetic(fn, defs, source, local, useful)
-    scalars = _infer_scalars(defs, set(scalar_params) | set(scalar_outputs))
-    act = Activity(ops, defs, varied, useful, scalars, outputs)
+    scalars = _infer_scalars(defs, set(scalar_params) | set(scalar_outputs), places)
+    weak = _weak_scalars(fn, defs, by_stmt, scalars, useful) if scalar_output else set()
+    act = Activity(ops, defs, varied, useful, scalars | weak, outputs)
+    act.weak = frozenset(weak)
     act._by_stmt = by_stmt
     act.integers = frozenset(_infer_integers(defs))
     act.local = local
@@ -351,13 +574,18 @@ def _infer_owned(defs):
     return owned
 
 
-def _infer_scalars(defs, scalars):
+def _infer_scalars(defs, scalars, places=None):
     """Names known to hold 0-d values: propagate forward and backward to a fixed point.
 
     Forward: a name is scalar when every assignment to it gives a scalar
     (loop headers are assigned twice, so this is optimistic and checked until
     stable). Backward: a 0-d result of a broadcasting element-wise operation
-    means every operand is 0-d, and math functions only accept scalars.
+    means every operand is 0-d, and math functions only accept scalars; such a
+    fact, seen where an operation runs, holds of the operand's every value only
+    where that operation reads them all (``_Places.reads_all``): ``math.sin(x)``
+    in a branch not taken says nothing of ``x``, nor ``return z`` in one of
+    ``z = v * y`` (whose cotangent would then skip the sum over ``y``'s axes).
+    ``places`` None (tests): every fact holds.
     """
     by_name = {}
     for name, op in defs:
@@ -384,7 +612,10 @@ def _infer_scalars(defs, scalars):
         implied = set(forced)
         for name, op in defs:
             if _scalar_operands(op, name in assumed):
-                implied.update(op.operand_names())
+                if places is None:
+                    implied.update(op.operand_names())
+                else:
+                    implied.update(v for v in op.operand_names() if places.reads_all_at(op, v))
         if implied == forced:
             return assumed
         forced = implied

@@ -5,7 +5,7 @@ Call: skip_odd_grad(x, n) returns (value, x_bar): the value of skip_odd and its 
 Tapes (what the forward sweep stores because the loop overwrites it and its adjoint reads it):
   _tape1, loop at line 66: _cond2 (the branch taken) per iteration
 """
-from adjoint_compiler.runtime import check_scalar
+from adjoint_compiler.runtime import check_scalar, zeros_like
 
 
 def skip_odd_grad(x, n):
@@ -24,7 +24,7 @@ def skip_odd_grad(x, n):
     # adjoint sweep
     if type(s) is not float:
         check_scalar(s)
-    x_bar = 0.0
+    x_bar = zeros_like(x)
     for i in reversed(range(n)):
         _cond2 = _tape1[i]
         if _cond2:

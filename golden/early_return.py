@@ -6,7 +6,7 @@ Tapes (what the forward sweep stores because the loop overwrites it and its adjo
   _tape1, loop at line 77: _cond2 (the branch taken), y_1 per iteration
 """
 import math
-from adjoint_compiler.runtime import check_scalar
+from adjoint_compiler.runtime import check_scalar, zeros_like
 
 
 def early_return_grad(x):
@@ -47,7 +47,7 @@ def early_return_grad(x):
             y_bar = 1.0
         else:
             _value1_bar = 1.0
-            x_bar = 0.0
+            x_bar = zeros_like(x)
             y_bar = 0.0
         for _cond2, y_1 in reversed(_tape1):
             if _cond2:

@@ -22,7 +22,7 @@ def over_list_grad(x, coeffs):
         check_scalar(total)
     total_bar = 1.0
     coeffs_bar = zeros_like(coeffs, filled=True)
-    x_bar = 0.0
+    x_bar = zeros_like(x)
     for _t1 in reversed(range(_t2)):
         total = _tape1[_t1]
         # total = total * x + c

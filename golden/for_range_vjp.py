@@ -3,9 +3,10 @@
 Mode: vjp (reverse mode), with respect to x.
 Call: power_loop_vjp(x, n) returns (value, pullback); pullback(value_bar) returns x_bar.
 Tapes (what the forward sweep stores because the loop overwrites it and its adjoint reads it):
-  _tape1, loop at line 25: y per iteration
+  _tape1, loop at line 25: _t2, y per iteration
 """
 import math
+from adjoint_compiler.runtime import unbroadcast, zeros_like
 
 
 def power_loop_vjp(x, n):
@@ -13,16 +14,19 @@ def power_loop_vjp(x, n):
     y = x
     _tape1 = []
     for i in range(n):
-        _tape1.append(y)
-        y = y * x + math.sin(y)
+        _t1 = y * x
+        _t2 = math.sin(y)
+        _tape1.append((_t2, y))
+        y = _t1 + _t2
 
     def power_loop_pullback(y_1_bar):
         # adjoint sweep
-        x_bar = 0.0
-        for y_1_k in reversed(_tape1):
+        x_bar = zeros_like(x)
+        for _t2_k, y_1_k in reversed(_tape1):
             # y = y * x + math.sin(y)
-            x_bar = x_bar + y_1_bar * y_1_k
-            y_1_bar = y_1_bar * (math.cos(y_1_k) + x)
+            _t2_bar = unbroadcast(y_1_bar, _t2_k)
+            x_bar = x_bar + unbroadcast(y_1_bar * y_1_k, x)
+            y_1_bar = _t2_bar * math.cos(y_1_k) + unbroadcast(y_1_bar * x, y_1_k)
         # y = x
         x_bar = x_bar + y_1_bar
         return x_bar

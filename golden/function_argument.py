@@ -3,10 +3,10 @@
 Mode: grad (reverse mode), with respect to x.
 Call: passes_function_grad(x) returns (value, x_bar): the value of passes_function and its gradient.
 Tapes (what the forward sweep stores because the loop overwrites it and its adjoint reads it):
-  in euler_decay_vjp, _tape1, loop at line 86: _t3, y per iteration
+  in euler_decay_vjp, _tape1, loop at line 86: _t2, _t3, the shape of _t4, y per iteration
 """
 import math
-from adjoint_compiler.runtime import check_scalar, zeros_like
+from adjoint_compiler.runtime import check_scalar, shape_of, unbroadcast, zeros_like
 
 
 def passes_function_grad(x):
@@ -25,17 +25,22 @@ def euler_decay_vjp(y0, h, steps):
     y = y0
     _tape1 = []
     for i in range(steps):
-        _t3 = -(0.5 * y) + math.sin(y)
-        _tape1.append((_t3, y))
-        y = y + h * _t3
+        _t2 = math.sin(y)
+        _t3 = -(0.5 * y) + _t2
+        _t4 = h * _t3
+        _tape1.append((_t2, _t3, shape_of(_t4), y))
+        y = y + _t4
 
     def euler_decay_pullback(y_1_bar):
         # adjoint sweep
-        h_bar = 0.0
-        for _t3_k, y_1_k in reversed(_tape1):
+        h_bar = zeros_like(h)
+        for _t2_k, _t3_k, _t4_k, y_1_k in reversed(_tape1):
             # y = y + h * rhs(y)
-            h_bar = h_bar + y_1_bar * _t3_k
-            y_1_bar = y_1_bar + y_1_bar * h * (math.cos(y_1_k) - 0.5)
+            _t4_bar = unbroadcast(y_1_bar, _t4_k)
+            h_bar = h_bar + unbroadcast(_t4_bar * _t3_k, h)
+            _t3_bar = unbroadcast(_t4_bar * h, _t3_k)
+            _t2_bar = unbroadcast(_t3_bar, _t2_k)
+            y_1_bar = unbroadcast(y_1_bar, y_1_k) + _t2_bar * math.cos(y_1_k) + _t3_bar * -0.5
         y0_bar = y_1_bar
         steps_bar = zeros_like(steps)
         return (y0_bar, h_bar, steps_bar)

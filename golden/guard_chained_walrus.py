@@ -4,7 +4,7 @@ Mode: grad (reverse mode), with respect to x.
 Call: clipped_energy_grad(x, lo, hi) returns (value, x_bar): the value of clipped_energy and its gradient.
 Tapes: none (no loop stores values; the adjoint sweep reads the forward sweep's variables).
 """
-from adjoint_compiler.runtime import check_scalar
+from adjoint_compiler.runtime import check_scalar, zeros_like
 
 
 def clipped_energy_grad(x, lo, hi):
@@ -28,7 +28,7 @@ def clipped_energy_grad(x, lo, hi):
         x_bar = e
     else:
         e_bar = 1.0
-        x_bar = 0.0
+        x_bar = zeros_like(x)
     # if (e := x * x) > 1.0:
     x_bar = x_bar + 2 * (e_bar * x)
     return (_value1, x_bar)

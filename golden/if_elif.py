@@ -5,7 +5,7 @@ Call: branch_grad(x, y) returns (value, (x_bar, y_bar)): the value of branch and
 Tapes: none (no loop stores values; the adjoint sweep reads the forward sweep's variables).
 """
 import math
-from adjoint_compiler.runtime import check_scalar
+from adjoint_compiler.runtime import check_scalar, zeros_like
 
 
 def branch_grad(x, y):
@@ -32,7 +32,7 @@ def branch_grad(x, y):
     elif _cond2:
         # z = math.sin(x)
         x_bar = x_bar + x * math.cos(x)
-        y_bar = 0.0
+        y_bar = zeros_like(y)
     else:
         # z = y * y
         y_bar = 2 * (x * y)

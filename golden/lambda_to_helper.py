@@ -22,7 +22,8 @@ def area_grad(x, k):
 
 def trapezoid_lambda_22_vjp(f_k, f_x, a, b, n=4):
     # forward sweep
-    h = (b - a) / n
+    _t1 = b - a
+    h = _t1 / n
     _t2 = -f_k
     _t4 = math.exp(_t2 * a)
     _t5 = _t4 * f_x
@@ -44,7 +45,7 @@ def trapezoid_lambda_22_vjp(f_k, f_x, a, b, n=4):
         # adjoint sweep
         # return total * h
         total_bar = unbroadcast(_t17_bar * h, total_1)
-        h_bar = unbroadcast(_t17_bar * total_1, h)
+        h_bar = unbroadcast(_t17_bar * total_1, n)
         _t2_bar = 0.0
         a_bar = 0.0
         f_x_bar = zeros_like(f_x)
@@ -57,7 +58,7 @@ def trapezoid_lambda_22_vjp(f_k, f_x, a, b, n=4):
             _t2_bar = _t2_bar + _t14_bar * _t12_k
             _t12_bar = _t14_bar * _t2
             a_bar = a_bar + _t12_bar
-            h_bar = h_bar + _t12_bar * i
+            h_bar = h_bar + unbroadcast(_t12_bar * i, n)
         # total = 0.5 * (f(a) + f(b))
         _t10_bar = total_bar * 0.5
         del total_bar
@@ -73,7 +74,7 @@ def trapezoid_lambda_22_vjp(f_k, f_x, a, b, n=4):
         f_k_bar = -_t2_bar
         # total = 0.5 * (f(a) + f(b))
         # h = (b - a) / n
-        _t1_bar = h_bar / n
+        _t1_bar = unbroadcast(h_bar / n, _t1)
         n_bar = -(h_bar * h) / n
         del h_bar
         b_bar = _t7_bar * _t2 + _t1_bar

@@ -5,7 +5,7 @@ Call: loop_else_grad(x, n) returns (value, x_bar): the value of loop_else and it
 Tapes (what the forward sweep stores because the loop overwrites it and its adjoint reads it):
   _tape1, loop at line 97: _cond2 (the branch taken) per iteration
 """
-from adjoint_compiler.runtime import check_scalar
+from adjoint_compiler.runtime import check_scalar, zeros_like
 
 
 def loop_else_grad(x, n):
@@ -33,7 +33,7 @@ def loop_else_grad(x, n):
         # y = y + 100.0 * x
         x_bar = 100.0
     else:
-        x_bar = 0.0
+        x_bar = zeros_like(x)
     y_bar = 1.0
     for _cond2 in reversed(_tape1):
         if _cond2:

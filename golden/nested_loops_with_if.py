@@ -7,7 +7,7 @@ Tapes (what the forward sweep stores because the loop overwrites it and its adjo
   _tape2, loop at line 86: _tape1 (the inner loop's tape) per iteration
 """
 import math
-from adjoint_compiler.runtime import check_scalar
+from adjoint_compiler.runtime import check_scalar, zeros_like
 
 
 def nested_grad(x, n, m):
@@ -33,7 +33,7 @@ def nested_grad(x, n, m):
     if type(s) is not float:
         check_scalar(s)
     s_bar = 1.0
-    x_bar = 0.0
+    x_bar = zeros_like(x)
     for _tape1 in reversed(_tape2):
         for _cond1, _t1, s_2 in reversed(_tape1):
             if _cond1:

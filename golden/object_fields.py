@@ -27,16 +27,22 @@ def oscillator_grad(x0, k):
     if type(_t8) is not float:
         check_scalar(_t8)
     # return p.energy(k)
-    _t6_bar = p_x
-    p_x_bar = _t6 + _t6_bar * _t2
+    _t6_bar = unbroadcast(p_x, _t6)
+    p_x_bar = unbroadcast(_t6, p_x) + unbroadcast(_t6_bar * _t2, p_x)
+    del _t6
     p_v_bar = _t3 + p_v_3 * 0.5
+    del p_v_3, _t3
     # return p.energy(k)
     # p.v += 0.5 * k
-    k_bar = (_t6_bar * p_x + p_v_bar) * 0.5
+    _t2_bar = unbroadcast(_t6_bar * p_x, _t2) + unbroadcast(p_v_bar, _t2)
+    del _t2, _t6_bar
+    k_bar = _t2_bar * 0.5
+    del _t2_bar
     for _t1_pullback in reversed(_tape1):
         # p.step(0.1, k)
         p_x_bar, p_v_bar, _, _t5 = _t1_pullback((p_x_bar, p_v_bar))
         k_bar = k_bar + _t5
+    del p_v_bar
     x0_bar = p_x_bar
     return (_t8, (x0_bar, k_bar))
 

@@ -19,11 +19,11 @@ def power_grad(x, n):
     if type(_value1) is not float:
         check_scalar(_value1)
     if _cond1:
-        x_bar = 0.0
+        x_bar = zeros_like(x)
     else:
         # return x * power(x, n - 1)
-        _t3, _ = _t2_pullback(x)
-        x_bar = _t2 + _t3
+        _t3, _ = _t2_pullback(unbroadcast(x, _t2))
+        x_bar = unbroadcast(_t2, x) + _t3
     return (_value1, x_bar)
 
 

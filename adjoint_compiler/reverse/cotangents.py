@@ -182,7 +182,7 @@ class Cotangents:
         return self.names[name]
 
     def zero(self, name):
-        if name in self.act.scalars:
+        if name in self.act.scalars and name not in self.act.weak:
             return trees.const(0.0)
         return _call("zeros_like", _name(name))
 

@@ -36,6 +36,7 @@ GENERATORS = {
         gen_scalar,
         gen_numpy,
         gen_control,
+        gen_control.Arrays,
         gen_inplace,
         gen_inplace.Containers,
         gen_state,

@@ -31,6 +31,8 @@ targets; parameters are reassigned too, and an int may become a float.
 
 import itertools
 
+import numpy as np
+
 from tests.fuzz import oracle
 from tests.fuzz.gen_scalar import point_value
 from tests.fuzz.model import Case, Function, Program, bin_, call, const, expr, raw, var
@@ -59,18 +61,28 @@ MAX_DEPTH = 3
 MIN_STATEMENTS, MAX_STATEMENTS = 6, 28  # a budget of statements, drawn per program
 
 
-def _fn(name, a):
+def _fn(name, a, arrays=False):
+    if arrays:
+        if name == "exp_tanh":
+            return call("np.exp", call("np.tanh", a))
+        return call("np.arctan" if name == "atan" else "np." + name, a)
     if name == "exp_tanh":
         return call("math.exp", call("math.tanh", a))
     return call("math." + name, a)
 
 
-def _denominator(kind, b):
+def _scalar(ctx, e):
+    """``e`` read where a float is needed (a condition, a result): summed when arrays are about."""
+    return call("np.sum", e) if ctx.arrays else e
+
+
+def _denominator(kind, b, arrays=False):
     """At least 0.5 whatever ``b`` is."""
+    lib = "np." if arrays else "math."
     if kind == "sin":
-        return bin_("+", const(1.5), call("math.sin", b))
+        return bin_("+", const(1.5), call(lib + "sin", b))
     if kind == "cos":
-        return bin_("+", const(2.0), call("math.cos", b))
+        return bin_("+", const(2.0), call(lib + "cos", b))
     return bin_("+", const(1.0), bin_("*", b, b))
 
 
@@ -85,6 +97,7 @@ class Ctx:
         self.depth = depth  # nesting depth of compound statements
         self.fresh = fresh  # shared name counter
         self.budget = budget  # shared [statements left]: big programs compile slowly
+        self.arrays = False  # variables may be arrays of shape (3,) (control_arrays): conditions sum them
 
     def child(self, loop=None, floats=None, ints=None, protected=None, deeper=True):
         made = Ctx(
@@ -98,6 +111,7 @@ class Ctx:
         )
         made.closures = getattr(self, "closures", [])  # (nested functions f defined first: callable anywhere)
         made.writers = getattr(self, "writers", [])  # (... and those changing a parameter of f: v = g(e) only)
+        made.arrays = self.arrays
         return made
 
     def name(self, prefix):
@@ -119,6 +133,8 @@ def gen_expr(c, ctx, depth):
         kinds += ("closure",)
     if depth >= 2 and not getattr(ctx, "in_comprehension", False) and c.integer(0, 3) == 0:
         kinds += ("gen",)  # not nested, and rarely: each one is a loop in the gradient
+    if ctx.arrays:
+        kinds += ("array", "array")
     kind = c.choice(kinds)
 
     def sub():
@@ -136,12 +152,52 @@ def gen_expr(c, ctx, depth):
     if kind == "div":
         den = c.choice(DENOMS)
         a = sub()
-        return bin_("/", a, _denominator(den, sub()))
+        return bin_("/", a, _denominator(den, sub(), ctx.arrays))
     if kind == "fn":
-        return _fn(c.choice(FUNCS), sub())
+        return _fn(c.choice(FUNCS), sub(), ctx.arrays)
+    if kind == "array":
+        return gen_array_expr(c, ctx, sub)
     a = sub()
     cond = gen_cond(c, ctx, 0)
     return ("ifexp", a, cond, sub())
+
+
+ARRAY_FORMS = (
+    "np.sum(%(a)s)",
+    "np.mean(%(a)s)",
+    "np.cumsum(%(a)s)",
+    "np.dot(%(a)s, %(b)s)",
+    "np.where(%(a)s > %(b)s, %(a)s, %(b)s * 0.5)",
+    "np.atleast_1d(%(a)s)[::-1]",
+    "np.roll(np.atleast_1d(%(a)s), 1)",
+    "np.atleast_1d(%(a)s)[%(k)s]",
+    "np.atleast_1d(%(a)s)[1:] * 2.0",
+    "np.concatenate([np.atleast_1d(%(a)s)[:2], np.atleast_1d(%(b)s)[2:]])",
+    "np.maximum(%(a)s, %(b)s)",
+    "np.clip(%(a)s, -1.0, 1.5)",
+    "np.stack([np.zeros(3) + %(a)s, %(b)s + np.zeros(3)]).sum(axis=0)",
+    "(%(a)s) ** 2",
+    "np.full(3, 0.5) * (%(a)s)",
+    "np.array([%(s)s, 1.0, %(s)s * %(s)s])",
+)
+
+
+def gen_array_expr(c, ctx, sub):
+    """An array idiom over any mix of floats and arrays of shape (3,) (results broadcast to (3,) or are floats).
+
+    Shapes stay (3,) or (): ``np.atleast_1d`` makes an index or slice safe on a float, and ``[1:]`` keeps
+    only shapes that broadcast against (3,) when it meets a float... so it is paired with a float factor.
+    """
+    form = c.choice(ARRAY_FORMS)
+    if form == "np.atleast_1d(%(a)s)[1:] * 2.0":
+        # (2,) would not broadcast against (3,): reduce it
+        form = "np.sum(np.atleast_1d(%(a)s)[1:] * 2.0)"
+    if "[2:]" in form:
+        # (a float has no [2:]: broadcast it first)
+        form = "np.concatenate([(np.zeros(3) + %(a)s)[:2], (np.zeros(3) + %(b)s)[2:]])"
+    fields = {"a": expr(sub()), "b": expr(sub()) if "%(b)s" in form else "", "k": str(c.integer(-1, 0))}
+    fields["s"] = expr(_scalar(ctx, sub())) if "%(s)s" in form else ""
+    return raw(form % fields)
 
 
 def gen_comprehension(c, ctx, depth):
@@ -177,14 +233,15 @@ def gen_cond(c, ctx, depth=1):
         kinds += ["and", "or", "not"]
     kind = c.choice(kinds)
     if kind == "cmp":
-        a = gen_expr(c, ctx, 1)
-        b = const(c.choice(CONSTS)) if c.chance(0.5) else gen_expr(c, ctx, 1)
+        a = _scalar(ctx, gen_expr(c, ctx, 1))
+        b = const(c.choice(CONSTS)) if c.chance(0.5) else _scalar(ctx, gen_expr(c, ctx, 1))
         return ("cmp", a, c.choice(("<", ">", "<=", ">=")), b)
     if kind == "abslt":
-        return ("cmp", call("abs", gen_expr(c, ctx, 1)), "<", const(c.choice((0.5, 1.0, 2.0))))
+        return ("cmp", call("abs", _scalar(ctx, gen_expr(c, ctx, 1))), "<", const(c.choice((0.5, 1.0, 2.0))))
     if kind == "chain":
         ops = ("<", "<=", ">", ">=")
-        return ("chain", gen_expr(c, ctx, 1), c.choice(ops), gen_expr(c, ctx, 1), c.choice(ops), gen_expr(c, ctx, 1))
+        a, b, d = (_scalar(ctx, gen_expr(c, ctx, 1)) for _ in range(3))
+        return ("chain", a, c.choice(ops), b, c.choice(ops), d)
     if kind == "int":
         v = c.choice(ctx.ints)
         form = c.choice(("%s %% 2 == 0", "%s > 1", "%s == 0", "%s < 2", "%s %% 3 != 1"))
@@ -232,7 +289,7 @@ def gen_block(c, ctx, lo, hi, exit_last=False):
         choices = ["none"] * 5 + ["return"] + (["break", "continue"] if ctx.loop else [])
         choice = c.choice(choices)
         if choice == "return":
-            stmts.append(("return", gen_expr(c, ctx, 2)))
+            stmts.append(("return", _scalar(ctx, gen_expr(c, ctx, 2))))
             return stmts, ctx.floats, False
         if choice in ("break", "continue"):
             stmts.append((choice,))
@@ -291,13 +348,16 @@ def gen_stmt(c, ctx):
     if kind == "aug":
         v = c.choice(ctx.assignable())
         op = c.choice(("+=", "-=", "*="))
+        if ctx.arrays:
+            # (in place, an array parameter or alias would change: the in-place generator draws those)
+            return ("assign", v, bin_(op[0], var(v), gen_expr(c, ctx, 1))), True
         return ("aug", v, op, gen_expr(c, ctx, 1)), True
     if kind == "jump":
         guard = gen_cond(c, ctx)
         return ("if", [(guard, [(c.choice(("break", "continue")),)])], None), True
     if kind == "ret":
         guard = gen_cond(c, ctx)
-        return ("if", [(guard, [("return", gen_expr(c, ctx, 2))])], None), True
+        return ("if", [(guard, [("return", _scalar(ctx, gen_expr(c, ctx, 2)))])], None), True
     if kind == "if":
         arms = []
         outs = []
@@ -381,8 +441,8 @@ def gen_stmt(c, ctx):
         return ("whilek", k, limit, cond, body, orelse), True
     if kind == "whilew":
         w = ctx.name("w")
-        init = gen_expr(c, ctx, 1)
-        farg = gen_expr(c, ctx, 1)
+        init = _scalar(ctx, gen_expr(c, ctx, 1))
+        farg = _scalar(ctx, gen_expr(c, ctx, 1))
         inner = ctx.child(loop=True, floats=ctx.floats + [w], protected=ctx.protected | {w})
         body, orelse = gen_loop_body(c, ctx, inner)
         ctx.floats.append(w)
@@ -390,7 +450,7 @@ def gen_stmt(c, ctx):
     raise AssertionError(kind)
 
 
-def gen_program(c):
+def gen_program(c, arrays=False):
     nfloat = c.integer(1, 2)
     params = ["x", "y"][:nfloat]
     with_n = c.chance(0.5)
@@ -406,6 +466,7 @@ def gen_program(c):
         itertools.count(),
         [c.integer(MIN_STATEMENTS, MAX_STATEMENTS)],
     )
+    ctx.arrays = arrays
     closures = []
     if c.chance(0.4):
         # nested functions defined first, reading their parameter and f's float parameters, which f may
@@ -434,14 +495,39 @@ def gen_program(c):
         ret = gen_expr(c, ctx, c.integer(0, 2))
         for v in [c.choice(ctx.floats) for _ in range(c.integer(0, 3))]:
             ret = bin_("+", ret, var(v))
+        ret = _scalar(ctx, ret)
     return Program(Function("f", params, body, ret), wrt=floats)
 
 
-def generate(c):
-    program = gen_program(c)
-    args = tuple(c.integer(0, 4) if p == "n" else point_value(c) for p in program.params)
-    return Case(program, args)
+def generate(c, arrays=False):
+    program = gen_program(c, arrays)
+    args = []
+    for p in program.params:
+        if p == "n":
+            args.append(c.integer(0, 4))
+        elif arrays and (p == "x" or c.chance(0.6)):
+            args.append(np.array([point_value(c) for _ in range(3)]))
+        else:
+            args.append(point_value(c))
+    return Case(program, tuple(args))
 
 
 def finish(program):
     return program
+
+
+class Arrays:
+    """The same programs with ``x`` (and ``y`` more often than not) an array of shape (3,), array idioms among the
+    expressions (``np.where``, ``np.cumsum``, slices, ``np.stack``, ``np.dot``, ...), conditions and results summed.
+    """
+
+    NAME = "control_arrays"
+    SPEC = SPEC
+
+    @staticmethod
+    def generate(c):
+        return generate(c, arrays=True)
+
+    @staticmethod
+    def finish(program):
+        return program
