@@ -83,6 +83,10 @@ _FORMS.update(
         np.polynomial.hermite.hermval: "np.polynomial.hermite.hermval",
         np.polynomial.hermite_e.hermeval: "np.polynomial.hermite_e.hermeval",
         np.polynomial.laguerre.lagval: "np.polynomial.laguerre.lagval",
+        np.polynomial.polynomial.polyval2d: "np.polynomial.polynomial.polyval2d",  # (costs25)
+        np.polynomial.polynomial.polyval3d: "np.polynomial.polynomial.polyval3d",
+        np.polynomial.hermite.hermval2d: "np.polynomial.hermite.hermval2d",
+        np.polynomial.hermite.hermval3d: "np.polynomial.hermite.hermval3d",
         np.lib.stride_tricks.sliding_window_view: "np.lib.stride_tricks.sliding_window_view",
     }
 )
