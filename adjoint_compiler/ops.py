@@ -139,6 +139,12 @@ def classify(value, source, local):
                 )
                 hint = "make it in a statement of its own first (s = %s)" % trees.unparse(made)
                 raise UnsupportedError(what, source.location(made), hint)
+            called = _method_of_made(
+                _as_call_method(value), _made_here(_as_call_method(value).func, source), source, local
+            )
+            if called is not None:  # p(x) of p = np.polynomial.Polynomial(c): as p.__call__(x), a frozen method
+                called.node = value
+                return called
             if naming.is_temp(name):
                 what = "a call of a function value made at run time (f(...)(x))"
             elif name in params and not any(isinstance(n, gast.Name) and n.id == name for n in _stores(source.tree)):
@@ -182,6 +188,11 @@ def classify(value, source, local):
             and (source is None or value.func.id not in source.env)
         ):
             return Op("nondiff", node=value)  # bookkeeping the compiler itself inserted (overlap_copy)
+        if isinstance(value.func, gast.Call):
+            made = _method_of_made(_as_call_method(value), value.func, source, local)
+            if made is not None:  # np.polynomial.Polynomial(c)(x) (anf keeps it)
+                made.node = value
+                return made
         if isinstance(value.func, gast.Attribute) and isinstance(value.func.value, gast.Call):
             made = _method_of_made(value, value.func.value, source, local)
             if made is not None:  # np.random.default_rng(seed).normal(mu), norm(loc, scale).logpdf(x) (anf keeps them)
@@ -203,6 +214,12 @@ def classify(value, source, local):
     if isinstance(value, (gast.Compare, gast.JoinedStr)):
         return Op("nondiff", node=value)
     return Op("other", node=value)
+
+
+def _as_call_method(call):
+    """``f(...)`` as ``f.__call__(...)``: a call of an object, for ``_method_of_made`` (its func's value ``f``)."""
+    method = gast.Attribute(value=call.func, attr="__call__", ctx=gast.Load())
+    return gast.Call(func=method, args=call.args, keywords=call.keywords)
 
 
 def _made_here(func, source):

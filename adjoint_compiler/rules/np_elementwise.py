@@ -37,7 +37,7 @@ import math
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint, form, fragment, tangent, views
+from adjoint_compiler.rules.registry import adjoint, form, fragment, made_call, tangent, views
 from adjoint_compiler.runtime import (
     complex_ge,
     copied,
@@ -1100,6 +1100,66 @@ def hermval3d_tangent(dot, ans, x, y, z, c):
         np.polynomial.hermite.hermval3d(x, y, z, np.polynomial.hermite.hermder(coef, 1, 1, 1)) * dot,
         np.polynomial.hermite.hermval3d(x, y, z, np.polynomial.hermite.hermder(coef, 1, 1, 2)) * dot,
         np.polynomial.hermite.hermval3d(x, y, z, np.reshape(dot, np.shape(coef))),  # (coef: c checked)
+    )
+
+
+# ---- costs25: a call of np.polynomial.Polynomial(coef, domain, window, symbol) made in the user's function --------
+
+
+def polynomial_call(x, coef, domain=None, window=None, symbol="x"):
+    """``np.polynomial.Polynomial(coef, domain, window, symbol)(x)``: what a call of a Polynomial the user's function
+    makes is differentiated as (``registry.made_call``; the forward sweep calls the Polynomial itself)."""
+    return np.polynomial.Polynomial(coef, domain, window, symbol)(x)
+
+
+polynomial_call.__qualname__ = "Polynomial.__call__"  # (a refusal's message names what the user wrote)
+made_call(np.polynomial.Polynomial, polynomial_call)
+
+
+@fragment
+def polynomial_scale(domain, window):
+    # the slope of the affine map a Polynomial applies to x first, taking its domain onto its window
+    # (np.polynomial.polyutils.mapparms; both [-1, 1] by default: the identity, slope 1)
+    old = np.array([-1.0, 1.0]) if is_none(domain) else np.asarray(domain)
+    new = np.array([-1.0, 1.0]) if is_none(window) else np.asarray(window)
+    return 1.0 if is_none(domain) and is_none(window) else (new[1] - new[0]) / (old[1] - old[0])
+
+
+@fragment
+def polynomial_point(x, domain, window):
+    # where the Polynomial evaluates its coefficients: off + scl x (mapparms' off), x itself by default
+    old = np.array([-1.0, 1.0]) if is_none(domain) else np.asarray(domain)
+    new = np.array([-1.0, 1.0]) if is_none(window) else np.asarray(window)
+    off = (old[1] * new[0] - old[0] * new[1]) / (old[1] - old[0])
+    return x if is_none(domain) and is_none(window) else off + (new[1] - new[0]) / (old[1] - old[0]) * np.asarray(x)
+
+
+@adjoint(polynomial_call)
+def polynomial_call_adjoint(g, ans, x, coef, domain=None, window=None, symbol="x"):
+    # ans = sum_k c_k t^k at t = off + scl x (coef one axis, as the Polynomial keeps it): d/dc_k = t^k, d/dx = scl p'(t)
+    t = polynomial_point(x, domain, window)
+    scl = polynomial_scale(domain, window)
+    n = np.size(coef)
+    powers = np.polynomial.polynomial.polyvander(t, n - 1)
+    return (
+        g * scl * np.polynomial.polynomial.polyval(t, np.polynomial.polynomial.polyder(coef)),
+        np.reshape(np.matmul(np.ravel(g * np.ones_like(t)), np.reshape(powers, (-1, n))), np.shape(coef)),
+        no_derivative("np.polynomial.Polynomial", "domain", "its ends are constants here"),
+        no_derivative("np.polynomial.Polynomial", "window", "its ends are constants here"),
+        None,
+    )
+
+
+@tangent(polynomial_call)
+def polynomial_call_tangent(dot, ans, x, coef, domain=None, window=None, symbol="x"):
+    t = polynomial_point(x, domain, window)
+    scl = polynomial_scale(domain, window)
+    return (
+        scl * np.polynomial.polynomial.polyval(t, np.polynomial.polynomial.polyder(coef)) * dot,
+        np.polynomial.polynomial.polyval(t, np.reshape(dot, np.shape(coef))),
+        no_derivative("np.polynomial.Polynomial", "domain", "its ends are constants here"),
+        no_derivative("np.polynomial.Polynomial", "window", "its ends are constants here"),
+        None,
     )
 
 

@@ -175,3 +175,65 @@ def test_grid_evaluation_float32_and_coefficients_with_too_few_axes_refused():
     # a 1-d c: NumPy reads the first evaluation's result as coefficients, another function: refused by name
     with pytest.raises(NotImplementedError, match="fewer axes than variables"):
         ac.grad(lambda c: np.sum(P.polyval2d(x, x, c)))(np.array([1.0, 2.0]))
+
+
+# ---- a call of np.polynomial.Polynomial(c) made in the user's function -----------------------------------------------
+
+
+def by_polyval(c, x):
+    return np.sum(np.sin(P.polyval(x, c)))
+
+
+def in_place(c, x):
+    return np.sum(np.sin(np.polynomial.Polynomial(c)(x)))
+
+
+def by_name(c, x):
+    p = np.polynomial.Polynomial(c * 2.0)  # (an argument assigned once: followed through p)
+    return np.sum(np.sin(p(x))) + np.sum(p(x * x))
+
+
+def mapped(c, x):
+    return np.sum(np.sin(np.polynomial.Polynomial(c, domain=[0.0, 2.0], window=[-1.0, 3.0])(x)))
+
+
+CP = np.array([0.5, -1.0, 0.25, 0.4])
+XP = np.array([0.3, -1.2, 2.0, 0.5, 0.0])
+
+
+def test_polynomial_call_is_polyval_of_its_coefficients():
+    for got, want in zip(ac.grad(in_place, wrt=(0, 1))(CP, XP), ac.grad(by_polyval, wrt=(0, 1))(CP, XP)):
+        assert np.allclose(got, want, rtol=1e-14)
+    # by hand: d/dc_k = cos(p(x)) x^k, d/dx = cos(p(x)) p'(x)
+    gc, gx = ac.grad(in_place, wrt=(0, 1))(CP, XP)
+    cos = np.cos(P.polyval(XP, CP))
+    assert np.allclose(gc, (cos[:, None] * XP[:, None] ** np.arange(4)).sum(0), rtol=1e-14)
+    assert np.allclose(gx, cos * P.polyval(XP, P.polyder(CP)), rtol=1e-14)
+
+
+@pytest.mark.parametrize("f", [in_place, by_name, mapped])
+def test_polynomial_call_both_modes_and_second_order(f):
+    assert ac.check_grads(f, (CP, XP), wrt=(0, 1), modes=("rev", "fwd"), order=2) < 1e-6
+
+
+def test_polynomial_domain_and_window_map_x_first():
+    # domain [0, 2] onto window [-1, 3]: t = 2x - 1, so d/dx = 2 p'(t)
+    t = 2.0 * XP - 1.0
+    gx = ac.grad(mapped, wrt=1)(CP, XP)
+    assert np.allclose(gx, 2.0 * np.cos(P.polyval(t, CP)) * P.polyval(t, P.polyder(CP)), rtol=1e-14)
+
+
+def test_polynomial_domain_differentiated_is_refused_by_name():
+    def moving(c, x):
+        return np.sum(np.polynomial.Polynomial(c, domain=[x[0], 2.0])(x))
+
+    with pytest.raises(UnsupportedError, match="respect to its parameter domain"):
+        ac.grad(moving, wrt=1)(CP, XP)
+    assert ac.grad(moving, wrt=0)(CP, XP).shape == CP.shape  # (in c alone: x[0] held constant)
+
+
+def test_polynomial_call_float32_and_a_number():
+    g = ac.grad(lambda c: np.sum(np.polynomial.Polynomial(c)(XP.astype(np.float32))))(CP.astype(np.float32))
+    assert g.dtype == np.float32  # (a gradient in its argument's precision, though the Polynomial's value is float64)
+    assert np.allclose(g, (XP[:, None] ** np.arange(4)).sum(0), rtol=1e-5)
+    assert ac.grad(lambda x: np.polynomial.Polynomial(CP)(x))(0.5) == pytest.approx(P.polyval(0.5, P.polyder(CP)))
