@@ -139,12 +139,21 @@ def classify(value, source, local):
                 )
                 hint = "make it in a statement of its own first (s = %s)" % trees.unparse(made)
                 raise UnsupportedError(what, source.location(made), hint)
-            called = _method_of_made(
-                _as_call_method(value), _made_here(_as_call_method(value).func, source), source, local
-            )
+            as_method = _as_call_method(value)
+            maker = _made_here(as_method.func, source)
+            called = _method_of_made(as_method, maker, source, local)
             if called is not None:  # p(x) of p = np.polynomial.Polynomial(c): as p.__call__(x), a frozen method
                 called.node = value
                 return called
+            if maker is not None and registry.method_of_made(
+                source_mod.global_value(maker.func, source, set()), "__call__"
+            ):
+                what = "a call of '%s', made by %s of values that may change before the call (in a loop)" % (
+                    source.spelled(name),
+                    trees.unparse(maker.func).strip(),
+                )
+                hint = "call it where it is made (%s(...)(x))" % trees.unparse(maker.func).strip()
+                raise UnsupportedError(what, _call_location(value, source), hint)
             if naming.is_temp(name):
                 what = "a call of a function value made at run time (f(...)(x))"
             elif name in params and not any(isinstance(n, gast.Name) and n.id == name for n in _stores(source.tree)):

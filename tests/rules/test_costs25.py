@@ -237,3 +237,26 @@ def test_polynomial_call_float32_and_a_number():
     assert g.dtype == np.float32  # (a gradient in its argument's precision, though the Polynomial's value is float64)
     assert np.allclose(g, (XP[:, None] ** np.arange(4)).sum(0), rtol=1e-5)
     assert ac.grad(lambda x: np.polynomial.Polynomial(CP)(x))(0.5) == pytest.approx(P.polyval(0.5, P.polyder(CP)))
+
+
+def made_then_changed(c, x):
+    p = np.polynomial.Polynomial(c)
+    c = c * 2.0  # (p keeps the coefficients it was made with)
+    return np.sum(np.sin(p(x))) + np.sum(c * x[:4])
+
+
+def made_in_a_loop(c, x):
+    s = 0.0
+    for k in range(3):
+        p = np.polynomial.Polynomial(c * k)
+        s = s + np.sum(p(x))
+    return s
+
+
+def test_polynomial_made_from_a_variable_assigned_again_keeps_its_value():
+    assert ac.check_grads(made_then_changed, (CP, XP), wrt=(0, 1), modes=("rev", "fwd"), order=2) < 1e-6
+
+
+def test_polynomial_made_in_a_loop_is_refused_with_its_place():
+    with pytest.raises(UnsupportedError, match=r"test_costs25.py:\d+:\d+: .*'p', made by np.polynomial.Polynomial"):
+        ac.grad(made_in_a_loop, wrt=(0, 1))(CP, XP)
