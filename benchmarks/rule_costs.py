@@ -170,7 +170,7 @@ CASES = [
     ("logsumexp 10^6", logsumexp, (V,), {}),
     ("trace 200x200", np.trace, (SQUARE,), {}),
     # (costs25: np.logaddexp.reduce, np.add.reduceat; the indices a list, not differentiated)
-    ("logaddexp.reduce 10^6", np.logaddexp.reduce, (V,), {}),
+    ("logaddexp.reduce 10^5", np.logaddexp.reduce, (V[:100_000],), {}),  # (10^6: a sequential sum, its fd noisy)
     ("logaddexp.reduce ax 1 10^6", np.logaddexp.reduce, (V.reshape(1000, 1000), 1), {}),
     ("add.reduceat 10^6, 10^3", np.add.reduceat, (V, list(range(0, VEC, 1000))), {}),
     ("add.reduceat ax 1, 3 of 10^3", np.add.reduceat, (V.reshape(1000, 1000), [0, 10, 500], 1), {}),
