@@ -329,7 +329,8 @@ class _Anf:
             lowered = self.container_call(node)
             if lowered is not None:
                 return lowered
-            func = node.func if trees.is_atom(node.func, self.locals) else self.callee(node.func)
+            atom = trees.is_atom(node.func, self.locals) and not self.frozen_called(node.func)
+            func = node.func if atom else self.callee(node.func)
             args = [self.atom(a) for a in node.args]
             keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value)) for k in node.keywords]
             return self.carried(gast.Call(func=func, args=args, keywords=keywords))
@@ -539,6 +540,15 @@ class _Anf:
 
     def callee(self, func):
         # a method call like x.sum(): the receiver becomes an atom, the method name stays
+        if self.frozen_called(func):
+            func = trees.clone(self.frozen[func.id])  # p(x) of p = Polynomial(c * 2): Polynomial(_t1)(x)
+        if isinstance(func, gast.Call) and self.made_method(func, "__call__"):
+            # np.polynomial.Polynomial(c)(x): the call making the object stays, as for a method (ops.py)
+            return gast.Call(
+                func=func.func,
+                args=[self.atom(a) for a in func.args],
+                keywords=[gast.keyword(arg=k.arg, value=self.atom(k.value)) for k in func.keywords],
+            )
         if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) and func.value.id in self.frozen:
             # d.logpdf(x) of d = norm(theta[0], np.exp(theta[1])): norm(_t1, _t2).logpdf(x), as if made in place
             chained = gast.Attribute(value=trees.clone(self.frozen[func.value.id]), attr=func.attr, ctx=gast.Load())
@@ -570,7 +580,7 @@ class _Anf:
         if any(isinstance(a, gast.Starred) for a in value.args):
             return False
         maker = source_mod.global_value(value.func, self.source, self.locals)
-        return any(registry.method_of_made(maker, m) is not None for m in ("logpdf", "logpmf"))
+        return any(registry.method_of_made(maker, m) is not None for m in ("logpdf", "logpmf", "__call__"))
 
     def stores(self, name):
         """How many times the function binds ``name`` (a parameter once), counted in one walk when first asked."""
@@ -597,16 +607,28 @@ class _Anf:
         self.out.append(_assign(name, trees.clone(node), self.origin))
         return trees.name(name)
 
+    def frozen_called(self, func):
+        """Whether ``func`` names an object ``frozen_made`` follows whose call has a rule (``p = Polynomial(c)``)."""
+        return (
+            isinstance(func, gast.Name)
+            and func.id in self.frozen
+            and self.made_method(self.frozen[func.id], "__call__")
+        )
+
     def method_of_made(self, func):
         """Whether ``func`` is a method with a rule of an object made in place (``np.random.default_rng(0).normal``,
         ``scipy.stats.norm(loc, scale).logpdf``: registry.method_of_made)."""
-        node = func.value
+        return self.made_method(func.value, func.attr)
+
+    def made_method(self, node, attr):
+        """Whether ``node`` is a call making an object whose method ``attr`` (``"__call__"``: a call of the object)
+        has a rule (registry.method_of_made)."""
         if not (isinstance(node, gast.Call) and self.source is not None) or any(k.arg is None for k in node.keywords):
             return False
         if any(isinstance(a, gast.Starred) for a in node.args):
             return False
         maker = source_mod.global_value(node.func, self.source, self.locals)
-        return registry.method_of_made(maker, func.attr) is not None
+        return registry.method_of_made(maker, attr) is not None
 
     # -- container methods and constructors -------------------------------------------
     #

@@ -139,6 +139,21 @@ def classify(value, source, local):
                 )
                 hint = "make it in a statement of its own first (s = %s)" % trees.unparse(made)
                 raise UnsupportedError(what, source.location(made), hint)
+            as_method = _as_call_method(value)
+            maker = _made_here(as_method.func, source)
+            called = _method_of_made(as_method, maker, source, local)
+            if called is not None:  # p(x) of p = np.polynomial.Polynomial(c): as p.__call__(x), a frozen method
+                called.node = value
+                return called
+            if maker is not None and registry.method_of_made(
+                source_mod.global_value(maker.func, source, set()), "__call__"
+            ):
+                what = "a call of '%s', made by %s of values that may change before the call (in a loop)" % (
+                    source.spelled(name),
+                    trees.unparse(maker.func).strip(),
+                )
+                hint = "call it where it is made (%s(...)(x))" % trees.unparse(maker.func).strip()
+                raise UnsupportedError(what, _call_location(value, source), hint)
             if naming.is_temp(name):
                 what = "a call of a function value made at run time (f(...)(x))"
             elif name in params and not any(isinstance(n, gast.Name) and n.id == name for n in _stores(source.tree)):
@@ -182,6 +197,11 @@ def classify(value, source, local):
             and (source is None or value.func.id not in source.env)
         ):
             return Op("nondiff", node=value)  # bookkeeping the compiler itself inserted (overlap_copy)
+        if isinstance(value.func, gast.Call):
+            made = _method_of_made(_as_call_method(value), value.func, source, local)
+            if made is not None:  # np.polynomial.Polynomial(c)(x) (anf keeps it)
+                made.node = value
+                return made
         if isinstance(value.func, gast.Attribute) and isinstance(value.func.value, gast.Call):
             made = _method_of_made(value, value.func.value, source, local)
             if made is not None:  # np.random.default_rng(seed).normal(mu), norm(loc, scale).logpdf(x) (anf keeps them)
@@ -203,6 +223,12 @@ def classify(value, source, local):
     if isinstance(value, (gast.Compare, gast.JoinedStr)):
         return Op("nondiff", node=value)
     return Op("other", node=value)
+
+
+def _as_call_method(call):
+    """``f(...)`` as ``f.__call__(...)``: a call of an object, for ``_method_of_made`` (its func's value ``f``)."""
+    method = gast.Attribute(value=call.func, attr="__call__", ctx=gast.Load())
+    return gast.Call(func=method, args=call.args, keywords=call.keywords)
 
 
 def _made_here(func, source):

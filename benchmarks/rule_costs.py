@@ -101,8 +101,25 @@ def _matrix_power_floor():
     return out
 
 
+_COLUMN_MAX = np.max(V.reshape(1000, 1000), axis=0, keepdims=True)
+_ROW_MAX = np.max(V.reshape(1000, 1000), axis=1, keepdims=True)
+
+
+def _extremum_floor(top):
+    # what any cotangent of np.max along an axis must do (costs25) that splits a tie exactly: read every element
+    # against its slice's maximum (np.equal: one pass over x, as np.max's own, plus its 1-byte mask) and write the
+    # n-element result (np.zeros: after a pass that freed memory, glibc's calloc clears the 8 MB it reuses, a write
+    # pass); runtime.extremum_bar adds a scan of the mask and the few shares put in place
+    def floor():
+        return np.equal(V.reshape(1000, 1000), top), np.zeros((1000, 1000))
+
+    return floor
+
+
 # a case's floor: the least work its cotangent needs, where that alone is over 3x the primal (or near it)
 FLOORS = {"trace 200x200": _trace_floor, "einsum ij,ij->i 200": _rowwise_floor}
+FLOORS["max axis 0, 1000x1000"] = _extremum_floor(_COLUMN_MAX)
+FLOORS["max axis 1, 1000x1000"] = _extremum_floor(_ROW_MAX)
 FLOORS["matrix_power 200, 5"] = _matrix_power_floor
 if blas is not None:
     FLOORS.update({"cholesky 200x200": _cholesky_floor, "det 200x200": _det_floor})
@@ -152,6 +169,11 @@ CASES = [
     ("mean 10^6", np.mean, (V,), {}),
     ("logsumexp 10^6", logsumexp, (V,), {}),
     ("trace 200x200", np.trace, (SQUARE,), {}),
+    # (costs25: np.logaddexp.reduce, np.add.reduceat; the indices a list, not differentiated)
+    ("logaddexp.reduce 10^5", np.logaddexp.reduce, (V[:100_000],), {}),  # (10^6: a sequential sum, its fd noisy)
+    ("logaddexp.reduce ax 1 10^6", np.logaddexp.reduce, (V.reshape(1000, 1000), 1), {}),
+    ("add.reduceat 10^6, 10^3", np.add.reduceat, (V, list(range(0, VEC, 1000))), {}),
+    ("add.reduceat ax 1, 3 of 10^3", np.add.reduceat, (V.reshape(1000, 1000), [0, 10, 500], 1), {}),
     ("lstsq 200x100, 200 rhs", np.linalg.lstsq, (TALL, B), {"rcond": None}),
     ("pinv 200x200", np.linalg.pinv, (SQUARE,), {}),
     ("matrix_power 200, 5", np.linalg.matrix_power, (SQUARE / 20, 5), {}),

@@ -37,7 +37,7 @@ import math
 
 import numpy as np
 
-from adjoint_compiler.rules.registry import adjoint, form, fragment, tangent, views
+from adjoint_compiler.rules.registry import adjoint, form, fragment, made_call, tangent, views
 from adjoint_compiler.runtime import (
     complex_ge,
     copied,
@@ -983,6 +983,184 @@ def lagval_tangent(dot, ans, x, c, tensor=True):
         x, c, tensor, ans, np.polynomial.laguerre.lagval(x, np.eye(n)), np.polynomial.laguerre.lagder(np.eye(n))
     )
     return np.polynomial.laguerre.lagval(x, parts[2], tensor) * dot, np.polynomial.laguerre.lagval(x, dot, tensor), None
+
+
+# ---- costs25 (issue #13): the evaluations on points of 2 and 3 variables, polyval2d, polyval3d, hermval2d, hermval3d:
+# ans = sum_ij c_ij B_i(x) B_j(y) (sum_ijk ... B_k(z)) at each point, x, y (z) of one shape (NumPy refuses others), c's
+# axes after the first two (three) leading ans's. Linear in c, whose cotangent is g against the Vandermonde matrix of
+# the points (polyvander2d's columns, B_i(x) B_j(y) in c's order); d/dx the evaluation of c differentiated along its
+# first axis (polyder(c, 1, 1, 0)), d/dy along its second, d/dz its third. A c with fewer axes than variables is
+# refused: NumPy then reads the first evaluation's result as coefficients (its axes the points'), another function.
+
+
+@fragment
+def grid_coef(c, dims, what):
+    # c, where it has an axis per variable at least (refused otherwise, before any other axis of it is read)
+    checked = linalg_check(np.ndim(c) >= dims, "%s of coefficients with fewer axes than variables" % what)
+    return c if checked else None
+
+
+@fragment
+def grid_bar(g, vander, c):
+    # c's cotangent: g (c's trailing axes, then the points') times the Vandermonde matrix (the points', then one
+    # column per coefficient of c's first axes), summed over the points, in c's shape and precision
+    columns = np.shape(vander)[-1]
+    flat = np.matmul(np.reshape(g, (-1, np.size(vander) // columns)), np.reshape(vander, (-1, columns)))
+    return np.reshape(np.swapaxes(flat, 0, 1), np.shape(c)).astype(np.result_type(c, 0.0))
+
+
+@adjoint(np.polynomial.polynomial.polyval2d)
+def polyval2d_adjoint(g, ans, x, y, c):
+    coef = grid_coef(c, 2, "np.polynomial.polynomial.polyval2d")
+    vander = np.polynomial.polynomial.polyvander2d(x, y, np.subtract(np.shape(coef)[:2], 1))
+    return (
+        unbroadcast(g * np.polynomial.polynomial.polyval2d(x, y, np.polynomial.polynomial.polyder(coef, 1, 1, 0)), x),
+        unbroadcast(g * np.polynomial.polynomial.polyval2d(x, y, np.polynomial.polynomial.polyder(coef, 1, 1, 1)), y),
+        grid_bar(g, vander, coef),
+    )
+
+
+@tangent(np.polynomial.polynomial.polyval2d)
+def polyval2d_tangent(dot, ans, x, y, c):
+    coef = grid_coef(c, 2, "np.polynomial.polynomial.polyval2d")
+    return (
+        np.polynomial.polynomial.polyval2d(x, y, np.polynomial.polynomial.polyder(coef, 1, 1, 0)) * dot,
+        np.polynomial.polynomial.polyval2d(x, y, np.polynomial.polynomial.polyder(coef, 1, 1, 1)) * dot,
+        np.polynomial.polynomial.polyval2d(x, y, np.reshape(dot, np.shape(coef))),  # (coef: c checked)
+    )
+
+
+@adjoint(np.polynomial.polynomial.polyval3d)
+def polyval3d_adjoint(g, ans, x, y, z, c):
+    coef = grid_coef(c, 3, "np.polynomial.polynomial.polyval3d")
+    vander = np.polynomial.polynomial.polyvander3d(x, y, z, np.subtract(np.shape(coef)[:3], 1))
+    return (
+        unbroadcast(
+            g * np.polynomial.polynomial.polyval3d(x, y, z, np.polynomial.polynomial.polyder(coef, 1, 1, 0)), x
+        ),
+        unbroadcast(
+            g * np.polynomial.polynomial.polyval3d(x, y, z, np.polynomial.polynomial.polyder(coef, 1, 1, 1)), y
+        ),
+        unbroadcast(
+            g * np.polynomial.polynomial.polyval3d(x, y, z, np.polynomial.polynomial.polyder(coef, 1, 1, 2)), z
+        ),
+        grid_bar(g, vander, coef),
+    )
+
+
+@tangent(np.polynomial.polynomial.polyval3d)
+def polyval3d_tangent(dot, ans, x, y, z, c):
+    coef = grid_coef(c, 3, "np.polynomial.polynomial.polyval3d")
+    return (
+        np.polynomial.polynomial.polyval3d(x, y, z, np.polynomial.polynomial.polyder(coef, 1, 1, 0)) * dot,
+        np.polynomial.polynomial.polyval3d(x, y, z, np.polynomial.polynomial.polyder(coef, 1, 1, 1)) * dot,
+        np.polynomial.polynomial.polyval3d(x, y, z, np.polynomial.polynomial.polyder(coef, 1, 1, 2)) * dot,
+        np.polynomial.polynomial.polyval3d(x, y, z, np.reshape(dot, np.shape(coef))),  # (coef: c checked)
+    )
+
+
+@adjoint(np.polynomial.hermite.hermval2d)
+def hermval2d_adjoint(g, ans, x, y, c):
+    coef = grid_coef(c, 2, "np.polynomial.hermite.hermval2d")
+    vander = np.polynomial.hermite.hermvander2d(x, y, np.subtract(np.shape(coef)[:2], 1))
+    return (
+        unbroadcast(g * np.polynomial.hermite.hermval2d(x, y, np.polynomial.hermite.hermder(coef, 1, 1, 0)), x),
+        unbroadcast(g * np.polynomial.hermite.hermval2d(x, y, np.polynomial.hermite.hermder(coef, 1, 1, 1)), y),
+        grid_bar(g, vander, coef),
+    )
+
+
+@tangent(np.polynomial.hermite.hermval2d)
+def hermval2d_tangent(dot, ans, x, y, c):
+    coef = grid_coef(c, 2, "np.polynomial.hermite.hermval2d")
+    return (
+        np.polynomial.hermite.hermval2d(x, y, np.polynomial.hermite.hermder(coef, 1, 1, 0)) * dot,
+        np.polynomial.hermite.hermval2d(x, y, np.polynomial.hermite.hermder(coef, 1, 1, 1)) * dot,
+        np.polynomial.hermite.hermval2d(x, y, np.reshape(dot, np.shape(coef))),  # (coef: c checked)
+    )
+
+
+@adjoint(np.polynomial.hermite.hermval3d)
+def hermval3d_adjoint(g, ans, x, y, z, c):
+    coef = grid_coef(c, 3, "np.polynomial.hermite.hermval3d")
+    vander = np.polynomial.hermite.hermvander3d(x, y, z, np.subtract(np.shape(coef)[:3], 1))
+    return (
+        unbroadcast(g * np.polynomial.hermite.hermval3d(x, y, z, np.polynomial.hermite.hermder(coef, 1, 1, 0)), x),
+        unbroadcast(g * np.polynomial.hermite.hermval3d(x, y, z, np.polynomial.hermite.hermder(coef, 1, 1, 1)), y),
+        unbroadcast(g * np.polynomial.hermite.hermval3d(x, y, z, np.polynomial.hermite.hermder(coef, 1, 1, 2)), z),
+        grid_bar(g, vander, coef),
+    )
+
+
+@tangent(np.polynomial.hermite.hermval3d)
+def hermval3d_tangent(dot, ans, x, y, z, c):
+    coef = grid_coef(c, 3, "np.polynomial.hermite.hermval3d")
+    return (
+        np.polynomial.hermite.hermval3d(x, y, z, np.polynomial.hermite.hermder(coef, 1, 1, 0)) * dot,
+        np.polynomial.hermite.hermval3d(x, y, z, np.polynomial.hermite.hermder(coef, 1, 1, 1)) * dot,
+        np.polynomial.hermite.hermval3d(x, y, z, np.polynomial.hermite.hermder(coef, 1, 1, 2)) * dot,
+        np.polynomial.hermite.hermval3d(x, y, z, np.reshape(dot, np.shape(coef))),  # (coef: c checked)
+    )
+
+
+# ---- costs25: a call of np.polynomial.Polynomial(coef, domain, window, symbol) made in the user's function --------
+
+
+def polynomial_call(x, coef, domain=None, window=None, symbol="x"):
+    """``np.polynomial.Polynomial(coef, domain, window, symbol)(x)``: what a call of a Polynomial the user's function
+    makes is differentiated as (``registry.made_call``; the forward sweep calls the Polynomial itself)."""
+    return np.polynomial.Polynomial(coef, domain, window, symbol)(x)
+
+
+polynomial_call.__qualname__ = "Polynomial.__call__"  # (a refusal's message names what the user wrote)
+made_call(np.polynomial.Polynomial, polynomial_call)
+
+
+@fragment
+def polynomial_scale(domain, window):
+    # the slope of the affine map a Polynomial applies to x first, taking its domain onto its window
+    # (np.polynomial.polyutils.mapparms; both [-1, 1] by default: the identity, slope 1)
+    old = np.array([-1.0, 1.0]) if is_none(domain) else np.asarray(domain)
+    new = np.array([-1.0, 1.0]) if is_none(window) else np.asarray(window)
+    return 1.0 if is_none(domain) and is_none(window) else (new[1] - new[0]) / (old[1] - old[0])
+
+
+@fragment
+def polynomial_point(x, domain, window):
+    # where the Polynomial evaluates its coefficients: off + scl x (mapparms' off), x itself by default
+    old = np.array([-1.0, 1.0]) if is_none(domain) else np.asarray(domain)
+    new = np.array([-1.0, 1.0]) if is_none(window) else np.asarray(window)
+    off = (old[1] * new[0] - old[0] * new[1]) / (old[1] - old[0])
+    return x if is_none(domain) and is_none(window) else off + (new[1] - new[0]) / (old[1] - old[0]) * np.asarray(x)
+
+
+@adjoint(polynomial_call)
+def polynomial_call_adjoint(g, ans, x, coef, domain=None, window=None, symbol="x"):
+    # ans = sum_k c_k t^k at t = off + scl x (coef one axis, as the Polynomial keeps it): d/dc_k = t^k, d/dx = scl p'(t)
+    t = polynomial_point(x, domain, window)
+    scl = polynomial_scale(domain, window)
+    n = np.size(coef)
+    powers = np.polynomial.polynomial.polyvander(t, n - 1)
+    return (
+        g * scl * np.polynomial.polynomial.polyval(t, np.polynomial.polynomial.polyder(coef)),
+        np.reshape(np.matmul(np.ravel(g * np.ones_like(t)), np.reshape(powers, (-1, n))), np.shape(coef)),
+        no_derivative("np.polynomial.Polynomial", "domain", "its ends are constants here"),
+        no_derivative("np.polynomial.Polynomial", "window", "its ends are constants here"),
+        None,
+    )
+
+
+@tangent(polynomial_call)
+def polynomial_call_tangent(dot, ans, x, coef, domain=None, window=None, symbol="x"):
+    t = polynomial_point(x, domain, window)
+    scl = polynomial_scale(domain, window)
+    return (
+        scl * np.polynomial.polynomial.polyval(t, np.polynomial.polynomial.polyder(coef)) * dot,
+        np.polynomial.polynomial.polyval(t, np.reshape(dot, np.shape(coef))),
+        no_derivative("np.polynomial.Polynomial", "domain", "its ends are constants here"),
+        no_derivative("np.polynomial.Polynomial", "window", "its ends are constants here"),
+        None,
+    )
 
 
 @adjoint(np.polynomial.polynomial.polyder, linear="first")

@@ -964,6 +964,117 @@ def running_extremum_tangent(dot, ans, array, axis=0, dtype=None, out=None):
     return np.take_along_axis(dot if _unmodelled else dot, setters, axis), None, None, None
 
 
+# ---- costs25 (issue #13): np.logaddexp.reduce, np.logaddexp2.reduce, np.add.reduceat -------------------------------
+# ans = log(sum_i e^(x_i)) over the reduced axes (log2 and 2^ for logaddexp2), initial= one more term: d ans / d x_i =
+# e^(x_i - ans) (2^(x_i - ans)), the softmax weights, as scipy.special.logsumexp's rule (a slice all -inf has no
+# derivative: NaN there, as logsumexp's); an element where= drops gets 0, and initial, where differentiated, its weight.
+# NumPy's default axis is 0, not None; where= left out reads None here (NumPy's True: every element).
+
+
+@adjoint(np.logaddexp.reduce)
+def logaddexp_reduce_adjoint(g, ans, array, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
+    weights = np.exp(array - unreduce(ans, array, axis, keepdims))
+    return (
+        unreduce(g * _unmodelled, array, axis, keepdims)
+        * (weights if is_none(where) else np.where(where, weights, 0.0)),
+        None,
+        None,
+        None,
+        None,
+        None if is_none(initial) else unbroadcast(g * np.exp(initial - ans), initial),
+        None,
+    )
+
+
+@tangent(np.logaddexp.reduce)
+def logaddexp_reduce_tangent(dot, ans, array, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
+    weights = np.exp(array - unreduce(ans, array, axis, keepdims))
+    return (
+        np.sum(weights * dot if is_none(where) else np.where(where, weights * dot, 0.0), axis=axis, keepdims=keepdims)
+        * _unmodelled,
+        None,
+        None,
+        None,
+        None,
+        None if is_none(initial) else np.exp(initial - ans) * dot,
+        None,
+    )
+
+
+@adjoint(np.logaddexp2.reduce)
+def logaddexp2_reduce_adjoint(g, ans, array, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
+    weights = np.exp2(array - unreduce(ans, array, axis, keepdims))
+    return (
+        unreduce(g * _unmodelled, array, axis, keepdims)
+        * (weights if is_none(where) else np.where(where, weights, 0.0)),
+        None,
+        None,
+        None,
+        None,
+        None if is_none(initial) else unbroadcast(g * np.exp2(initial - ans), initial),
+        None,
+    )
+
+
+@tangent(np.logaddexp2.reduce)
+def logaddexp2_reduce_tangent(dot, ans, array, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
+    weights = np.exp2(array - unreduce(ans, array, axis, keepdims))
+    return (
+        np.sum(weights * dot if is_none(where) else np.where(where, weights * dot, 0.0), axis=axis, keepdims=keepdims)
+        * _unmodelled,
+        None,
+        None,
+        None,
+        None,
+        None if is_none(initial) else np.exp2(initial - ans) * dot,
+        None,
+    )
+
+
+@fragment
+def reduceat_bar(g, array, indices, axis):
+    # np.add.reduceat's result i sums array[indices[i]:indices[i + 1]] along axis where indices[i] < indices[i + 1]
+    # (the last: to the end), else is array[indices[i]] alone, so g's element i goes to each element of that range.
+    # Increasing indices (the usual case) cut the axis into runs: g's rows repeated over them, zeros before the first.
+    # Otherwise the ranges may overlap: each adds g[i] at its start and takes it off at its stop in a difference
+    # array along the axis (np.bincount of flat positions), whose running sum is the cotangent.
+    moved = np.moveaxis(np.asarray(array), axis, 0)
+    n = np.shape(moved)[0]
+    rest = np.size(moved) // np.maximum(n, 1)
+    starts = np.ravel(indices)
+    following = np.append(starts[1:], n)
+    stops = np.where(starts < following, following, starts + 1)
+    by_row = np.reshape(np.moveaxis(np.asarray(g), axis, 0), (np.size(starts), rest))
+    runs = np.diff(np.append(0, np.append(starts, n)))  # (before the first index, then each range's length)
+    at = np.ravel(np.concatenate([starts, stops])[:, None] * rest + np.arange(rest))
+    flat = (
+        np.repeat(np.concatenate([np.zeros((1, rest), by_row.dtype), by_row]), runs, 0)
+        if np.all(runs[1:] > 0)
+        else np.cumsum(
+            np.reshape(np.bincount(at, np.ravel(np.concatenate([by_row, -by_row])), (n + 1) * rest), (n + 1, rest))[:n],
+            0,
+        )
+    )
+    return np.asarray(np.moveaxis(np.reshape(flat, np.shape(moved)), 0, axis), np.result_type(g, 0.0))
+
+
+@adjoint(np.add.reduceat)
+def add_reduceat_adjoint(g, ans, array, indices, axis=0, dtype=None, out=None):
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
+    return reduceat_bar(g * _unmodelled, array, indices, axis), None, None, None, None
+
+
+@tangent(np.add.reduceat)
+def add_reduceat_tangent(dot, ans, array, indices, axis=0, dtype=None, out=None):
+    # linear in array: the same sums of its tangent
+    _unmodelled = unless_rounded(dtype, only_defaults("dtype", unless_real(dtype), "out", out))
+    return np.add.reduceat(dot, indices, axis) * _unmodelled, None, None, None, None
+
+
 @fragment
 def diff_ends(a, axis, prepend, append):
     # How many elements np.diff puts before and after a along axis: 0 where prepend (append) is not

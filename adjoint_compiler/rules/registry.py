@@ -187,6 +187,16 @@ def draw_of(cls, name):
     return fn if fn is not None and draws(fn) else None
 
 
+_MADE_CALLS = {}  # class -> the function a call of its instances is differentiated as (made_call)
+
+
+def made_call(cls, fn):
+    """Declare that a call of an instance of ``cls`` made in the user's function, ``cls(*made)(*args)``, is
+    differentiated as ``fn(*args, *made)`` (a function with rules): ``np.polynomial.Polynomial(c)(x)`` as
+    ``polynomial_call(x, c)``, as a frozen distribution's method (``method_of_made``)."""
+    _MADE_CALLS[_key(cls)] = fn
+
+
 def _is_distribution(maker):
     # a scipy.stats distribution object (norm, t, gamma ...), whose call freezes its parameters
     # (a Cython function's type has a descriptor, not a str, as __module__ on some NumPy versions)
@@ -198,10 +208,17 @@ def method_of_made(maker, name):
     """What ``maker(...).name(...)`` is differentiated as, for an object whose class a call of ``maker`` fixes:
     ``(fn, False)`` for a draw of a generator (``np.random.default_rng(0).normal``: ``Generator.normal``, the
     same arguments); ``(fn, True)`` for a method of a frozen scipy.stats distribution (``norm(loc, scale).logpdf(x)``
-    as ``norm.logpdf(x, loc, scale)``: the method's arguments, then the distribution's); None otherwise."""
+    as ``norm.logpdf(x, loc, scale)``: the method's arguments, then the distribution's), or for ``name``
+    ``"__call__"`` of a class declared by ``made_call``; None otherwise."""
     drawn = draw_of(generator_class(maker), name)
     if drawn is not None:
         return drawn, False
+    try:
+        called = _MADE_CALLS.get(_key(maker)) if name == "__call__" else None
+    except TypeError:  # unhashable
+        called = None
+    if called is not None:  # np.polynomial.Polynomial(c)(x) as polynomial_call(x, c): as a frozen distribution's
+        return called, True
     if _is_distribution(maker):
         fn = getattr(maker, name, None)
         if fn is not None and lookup(fn) is not None:

@@ -493,6 +493,16 @@ def _build_reductions():
 
     _add(Entry(np_elementwise.interp_periodic, [((4,), Domain("uniform", -3, 3))], render_periodic, "interp-period"))
 
+    # costs25: a call of np.polynomial.Polynomial(c) made in place (np_elementwise.polynomial_call, registry.made_call),
+    # in x; its coefficients and domain= / window= are tests/rules/test_costs25.py's
+    for shape, made in (((4,), "np.array([0.5, -1.0, 0.25])"), ((2, 3), "[1.5, 0.0, -0.5, 0.25], domain=[0.0, 2.0]")):
+
+        def render_polynomial(c, ops, made=made):
+            return call("np.polynomial.Polynomial(%s)" % made, ops[0])
+
+        label = "Polynomial-call-%s" % (shape,)
+        _add(Entry(np_elementwise.polynomial_call, [(shape, Domain("uniform", -2, 2))], render_polynomial, label))
+
 
 # ---- products and np.linalg (tests/rules/test_np_linalg.py) ------------------------------
 

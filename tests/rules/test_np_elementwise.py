@@ -369,6 +369,9 @@ MORE_FNS += [np.ldexp, np.frexp, np.modf, np.divmod, np.nextafter]  # rules24 (r
 MORE_FNS += [np.polynomial.polynomial.polyval, np.polynomial.polynomial.polyder, np.polynomial.polynomial.polyint]
 MORE_FNS += [np.polynomial.legendre.legval, np.polynomial.hermite.hermval, np.polynomial.hermite_e.hermeval]
 MORE_FNS += [np.polynomial.laguerre.lagval]
+# costs25 (rows: test_np_reductions_more.py; Polynomial(c)(x): tests/rules/test_costs25.py)
+MORE_FNS += [np.polynomial.polynomial.polyval2d, np.polynomial.polynomial.polyval3d]
+MORE_FNS += [np.polynomial.hermite.hermval2d, np.polynomial.hermite.hermval3d, np_elementwise.polynomial_call]
 
 
 def test_table_and_module_list_the_same_rules():

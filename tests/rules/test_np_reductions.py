@@ -465,6 +465,8 @@ MORE_FNS += [getattr(np, n) for n in ("cumulative_sum", "cumulative_prod") if ha
 # variants, whose tangent is not the function of the tangent an integer dtype would round): tests/rules/test_rules23.py
 MORE_FNS += [np.nanquantile, np.nanpercentile, np_reductions.mean_typed, np_reductions.cumsum_typed]
 MORE_FNS += [np_reductions.cumulative_sum_typed] if hasattr(np, "cumulative_sum") else []
+# costs25 (their rows: tests/rules/test_np_reductions_more.py): the ufunc methods, the registry's own objects
+MORE_FNS += [registry.lookup(f).fn for f in (np.logaddexp.reduce, np.logaddexp2.reduce, np.add.reduceat)]
 
 
 def test_table_and_module_list_the_same_rules():

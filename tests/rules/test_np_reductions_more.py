@@ -73,6 +73,15 @@ WITH_NANS = np.array(
     ]
 )
 RUNNING_TIES = np.array([1.0, 3.0, 3.0, 2.0, 5.0, 5.0, 4.0])  # a later element equal to the running peak
+# (costs25) the ufunc methods' registered objects, for id(); logaddexp.reduce's special points: values far apart (the
+# weights 1 and e^-1000) and far out (1000: e^x overflows, log-sum-exp does not), and a -inf (weight 0)
+LAE = registry.lookup(np.logaddexp.reduce).fn
+LAE2 = registry.lookup(np.logaddexp2.reduce).fn
+REDUCEAT = registry.lookup(np.add.reduceat).fn
+SPREAD_OUT = np.array([[1000.0, 999.2, -3.0], [0.4, -1000.0, 0.9]])
+WITH_MINUS_INF = np.array([[-np.inf, 0.3, 1.2], [0.7, -0.2, -np.inf]])
+P = np.polynomial.polynomial
+H = np.polynomial.hermite
 
 TABLE = [
     # cumsum: every axis form, and the flattening with no axis
@@ -289,6 +298,39 @@ TABLE = [
     Row(np.polynomial.polynomial.polyder, [Op(U, (4, 2)), 2, 0.5], {}, "P.polyder-m-scl"),
     Row(np.polynomial.polynomial.polyint, [Op(U, (4,))], {}, "P.polyint"),
     Row(np.polynomial.polynomial.polyint, [Op(U, (2, 3)), 2], {"lbnd": 0.5, "axis": 1}, "P.polyint-m-lbnd-axis"),
+    # costs25: np.logaddexp.reduce, np.logaddexp2.reduce (axis 0 by default, None, keepdims, initial= by position and
+    # differentiated, where=), np.add.reduceat (overlapping, repeated and trailing indices), the evaluations on points
+    # of 2 and 3 variables (points, numbers, batched and constant coefficients, at zero)
+    Row(LAE, [Op(U, (5,))], {}, "logaddexp.reduce-1d"),
+    Row(LAE, [Op(U, (3, 4))], {}, "logaddexp.reduce-axis0"),
+    Row(LAE, [Op(U, (3, 4)), 1], {"keepdims": True}, "logaddexp.reduce-axis1-keepdims"),
+    Row(LAE, [Op(U, (2, 3, 4))], {"axis": None}, "logaddexp.reduce-all"),
+    Row(LAE, [Op(U, (2, 3, 4))], {"axis": (0, 2)}, "logaddexp.reduce-axes"),
+    Row(LAE, [Op(U, (3, 4)), 1, None, None, False, Op(U, ())], {}, "logaddexp.reduce-initial"),
+    Row(
+        LAE,
+        [Op(U, (3, 4))],
+        {"axis": 1, "initial": 0.5, "where": np.array([True, False, True, True])},
+        "logaddexp.reduce-where",
+    ),
+    Row(LAE, [given(SPREAD_OUT)], {"axis": 1}, "logaddexp.reduce-far"),
+    Row(LAE, [given(WITH_MINUS_INF)], {"axis": 1}, "logaddexp.reduce-minus-inf"),
+    Row(LAE2, [Op(U, (5,))], {}, "logaddexp2.reduce-1d"),
+    Row(LAE2, [Op(U, (3, 4)), 1, None, None, True, Op(U, ())], {}, "logaddexp2.reduce-initial-keepdims"),
+    Row(LAE2, [given(SPREAD_OUT)], {"axis": 0}, "logaddexp2.reduce-far"),
+    Row(REDUCEAT, [Op(U, (8,)), np.array([0, 4, 1, 5])], {}, "add.reduceat-overlapping"),
+    Row(REDUCEAT, [Op(U, (3, 6)), [0, 2, 2, 5], 1], {}, "add.reduceat-repeated-axis1"),
+    Row(REDUCEAT, [Op(U, (6, 2)), np.array([5])], {}, "add.reduceat-last"),
+    Row(REDUCEAT, [Op(U, (2, 5, 3)), np.array([3, 0, 4])], {"axis": -2}, "add.reduceat-decreasing"),
+    Row(P.polyval2d, [Op(U, (4,)), Op(U, (4,)), Op(U, (3, 2))], {}, "P.polyval2d"),
+    Row(P.polyval2d, [Op(U, ()), Op(U, ()), Op(U, (2, 3, 2))], {}, "P.polyval2d-numbers-batched"),
+    Row(P.polyval2d, [Op(U, (2, 2)), Op(U, (2, 2)), Op(U, (1, 1))], {}, "P.polyval2d-constant"),
+    Row(P.polyval2d, [given(np.zeros(3)), Op(U, (3,)), Op(U, (3, 3))], {}, "P.polyval2d-at-zero"),
+    Row(P.polyval3d, [Op(U, (3,)), Op(U, (3,)), Op(U, (3,)), Op(U, (2, 3, 2))], {}, "P.polyval3d"),
+    Row(P.polyval3d, [Op(U, (2, 2)), Op(U, (2, 2)), Op(U, (2, 2)), Op(U, (2, 1, 2, 3))], {}, "P.polyval3d-batched"),
+    Row(H.hermval2d, [Op(U, (4,)), Op(U, (4,)), Op(U, (3, 2))], {}, "hermval2d"),
+    Row(H.hermval2d, [given(np.zeros(2)), Op(U, (2,)), Op(U, (2, 3, 2))], {}, "hermval2d-at-zero-batched"),
+    Row(H.hermval3d, [Op(U, (3,)), Op(U, (3,)), Op(U, (3,)), Op(U, (2, 2, 3))], {}, "hermval3d"),
     Row(np.ediff1d, [Op(U, (5,))], {}, "ediff1d"),
     Row(np.ediff1d, [Op(U, (2, 3)), Op(U, (2,)), Op(U, ())], {}, "ediff1d-ends"),
     Row(np.ediff1d, [Op(U, (1,))], {"to_begin": np.array([1.0, 2.0])}, "ediff1d-one"),
@@ -541,6 +583,12 @@ def test_parameters_follow_numpy_names_and_order(fn):
     except ValueError:  # NumPy before 2.1 gives some C functions (np.bincount) no signature
         pytest.skip("this NumPy gives %s no signature" % fn.__name__)
     numpy_params = [p for p in signature.parameters if p in params]
+    if isinstance(getattr(fn, "__self__", None), np.ufunc) and "kwargs" in signature.parameters:
+        # (costs25: a ufunc's reduce takes keepdims, initial and where through **kwargs; its documented call,
+        # the docstring's first line, names them all in order)
+        documented = fn.__doc__.strip().splitlines()[0]
+        names = [a.split("=")[0].strip() for a in documented[documented.index("(") + 1 : -1].split(",")]
+        numpy_params = [p for p in names if p in params]
     assert params == numpy_params
 
 

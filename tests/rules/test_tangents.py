@@ -83,6 +83,10 @@ _FORMS.update(
         np.polynomial.hermite.hermval: "np.polynomial.hermite.hermval",
         np.polynomial.hermite_e.hermeval: "np.polynomial.hermite_e.hermeval",
         np.polynomial.laguerre.lagval: "np.polynomial.laguerre.lagval",
+        np.polynomial.polynomial.polyval2d: "np.polynomial.polynomial.polyval2d",  # (costs25)
+        np.polynomial.polynomial.polyval3d: "np.polynomial.polynomial.polyval3d",
+        np.polynomial.hermite.hermval2d: "np.polynomial.hermite.hermval2d",
+        np.polynomial.hermite.hermval3d: "np.polynomial.hermite.hermval3d",
         np.lib.stride_tricks.sliding_window_view: "np.lib.stride_tricks.sliding_window_view",
     }
 )
@@ -1124,6 +1128,7 @@ from adjoint_compiler.rules import np_reductions as _np_reductions  # noqa: E402
 
 ELSEWHERE[_np_reductions.sum_from] = "np.sum with initial=: tests/rules/test_reduction_params.py, both modes, hvp"
 ELSEWHERE[_np_elementwise.interp_periodic] = "np.interp with period=: tests/rules/test_reduction_params.py, both modes"
+ELSEWHERE[_np_elementwise.polynomial_call] = "np.polynomial.Polynomial(c)(x): tests/rules/test_costs25.py, both modes"
 # rules23: np.mean, np.cumsum and np.cumulative_sum with a dtype= (registry.form variants), np.nanquantile and
 # np.nanpercentile, np.i0: both modes against central differences and by hand in tests/rules/test_rules23.py
 ELSEWHERE[runtime.bessel_i1] = "np.i0's derivative (rules23): tests/rules/test_rules23.py, jvp and hvp of np.i0"
