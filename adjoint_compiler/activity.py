@@ -343,11 +343,12 @@ def _fixed_point(step):
         pass
 
 
-def run(fn, source, wrt, scalar_params=(), scalar_output=False):
+def run(fn, source, wrt, scalar_params=(), scalar_output=False, reverse=None):
     """Analyse an SSA FunctionDef.
 
     ``wrt`` are parameter names, ``scalar_params`` those known to be scalars;
-    ``scalar_output`` says the result is checked to be a scalar (grad mode).
+    ``scalar_output`` says the result is checked to be a scalar (grad mode); ``reverse`` (default: the same)
+    that the code made is an adjoint (grad, vjp): there a name scalar wherever it gets a contribution counts.
     Loops make some names depend on themselves, so every analysis runs to a
     fixed point over all assignments.
     """
@@ -410,7 +411,9 @@ def run(fn, source, wrt, scalar_params=(), scalar_output=False):
     refusals.refuse_untracked_operations(fn, defs, source, varied, useful)
     refusals.refuse_other_arithmetic(fn, defs, source, local, useful)
     scalars = _infer_scalars(defs, set(scalar_params) | set(scalar_outputs), places)
-    weak = _weak_scalars(fn, defs, by_stmt, scalars, useful) if scalar_output else set()
+    weak = (
+        _weak_scalars(fn, defs, by_stmt, scalars, useful) if (scalar_output if reverse is None else reverse) else set()
+    )
     act = Activity(ops, defs, varied, useful, scalars | weak, outputs)
     act.weak = frozenset(weak)
     act._by_stmt = by_stmt

@@ -289,7 +289,8 @@ def _aliasing(c):
 def _activity(c):
     params = [a.id for a in c.tree.args.args]
     c.ssa_tree = c.tree  # its names are the ones optimize must keep
-    c.activity = activity.run(c.tree, c.src, c.wrt_names, [params[i] for i in c.scalar_params], c.mode == "grad")
+    scalars = [params[i] for i in c.scalar_params]
+    c.activity = activity.run(c.tree, c.src, c.wrt_names, scalars, c.mode == "grad", c.mode != "jvp")
     if c.called:
         refusals.refuse_differentiated_writes(c.tree, c.src, c.activity)
     return c.activity
