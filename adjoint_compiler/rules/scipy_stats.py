@@ -2206,24 +2206,6 @@ def multinomial_logpmf_tangent(dot, ans, x, n, p):
 # integrand); 0 where the cdf is 0 or 1. nbinom's n is the incomplete beta's shape: no closed form, refused.
 
 
-@adjoint(scipy_stats.binom.pmf)
-def binom_pmf_adjoint(g, ans, k, n, p, loc=0):
-    # the pmf times the logpmf's d/dp
-    m = k - loc
-    return (
-        None,
-        None,
-        unbroadcast(g * ans * (m / np.where(m == 0, 1.0, p) - (n - m) / np.where(n - m == 0, 1.0, 1.0 - p)), p),
-        None,
-    )
-
-
-@tangent(scipy_stats.binom.pmf)
-def binom_pmf_tangent(dot, ans, k, n, p, loc=0):
-    m = k - loc
-    return None, None, dot * ans * (m / np.where(m == 0, 1.0, p) - (n - m) / np.where(n - m == 0, 1.0, 1.0 - p)), None
-
-
 @adjoint(scipy_stats.binom.cdf)
 def binom_cdf_adjoint(g, ans, k, n, p, loc=0):
     # I_(1-p)(n - m, m + 1): d/dp = -n pmf(m; n - 1, p), 0 for m < 0 and m >= n (n == 0: the factor n)
@@ -3095,6 +3077,692 @@ def invwishart_logpdf_tangent(dot, ans, x, df, scale):
         np.reshape(np.sum(x_slope * np.moveaxis(np.reshape(dot, (dim, dim, -1)), -1, 0), axis=(-2, -1)), np.shape(ans)),
         np.reshape(0.5 * dot * in_df, np.shape(ans)),
         np.reshape(np.sum(scale_slope * np.reshape(dot, (dim, dim)), axis=(-2, -1)), np.shape(ans)),
+    )
+
+
+# ---- scipy25: the pmfs of bernoulli, geom, nbinom and multinomial, by hand. Each is 0 at p == 0 or 1 for some counts
+# where its derivative is not (bernoulli's pmf(1; p) = p), so not pmf * d logpmf (registry.exp_of): each term keeps its
+# own power of p and 1 - p (0^0 = 1). m = k - loc; a count off the support, or not an integer (SciPy's pmf is 0
+# there), has derivative 0.
+
+
+@fragment
+def bernoulli_pmf_in_p(k, loc):
+    # p at m == 1, 1 - p at m == 0
+    m = k - loc
+    return 1.0 * (m == 1) - 1.0 * (m == 0)
+
+
+@adjoint(scipy_stats.bernoulli.pmf)
+def bernoulli_pmf_adjoint(g, ans, k, p, loc=0):
+    slope = bernoulli_pmf_in_p(k, loc)
+    return None, unbroadcast(g * slope, p), None
+
+
+@tangent(scipy_stats.bernoulli.pmf)
+def bernoulli_pmf_tangent(dot, ans, k, p, loc=0):
+    slope = bernoulli_pmf_in_p(k, loc)
+    return None, dot * slope, None
+
+
+@fragment
+def geom_pmf_in_p(k, p, loc):
+    # p (1 - p)^(m - 1) on the integers m >= 1: (1 - p)^(m - 1) - (m - 1) p (1 - p)^(m - 2), each power's exponent
+    # kept at least 0 where its factor is 0 (so p == 1 gives the finite derivative)
+    m = k - loc
+    first = (1.0 - p) ** np.maximum(m - 1.0, 0.0)
+    second = (m - 1.0) * p * (1.0 - p) ** np.maximum(m - 2.0, 0.0)
+    return np.where((m >= 1) * (m == np.floor(m)), first - second, 0.0)
+
+
+@adjoint(scipy_stats.geom.pmf)
+def geom_pmf_adjoint(g, ans, k, p, loc=0):
+    slope = geom_pmf_in_p(k, p, loc)
+    return None, unbroadcast(g * slope, p), None
+
+
+@tangent(scipy_stats.geom.pmf)
+def geom_pmf_tangent(dot, ans, k, p, loc=0):
+    slope = geom_pmf_in_p(k, p, loc)
+    return None, dot * slope, None
+
+
+@fragment
+def nbinom_pmf_in_p(k, n, p, loc):
+    # C p^n (1 - p)^m on the integers m >= 0, C = Gamma(m + n) / (Gamma(n) m!): C (n p^(n - 1) (1 - p)^m
+    # - m p^n (1 - p)^(m - 1)), the powers through xlogy and xlog1py (0 * ln 0 = 0)
+    m = k - loc
+    mm = np.maximum(m, 0.0)
+    log_c = scipy_special.gammaln(mm + n) - scipy_special.gammaln(n) - scipy_special.gammaln(mm + 1.0)
+    first = n * np.exp(log_c + scipy_special.xlogy(n - 1.0, p) + scipy_special.xlog1py(mm, -p))
+    second = mm * np.exp(log_c + scipy_special.xlogy(n, p) + scipy_special.xlog1py(np.maximum(mm - 1.0, 0.0), -p))
+    return np.where((m >= 0) * (m == np.floor(m)), first - second, 0.0)
+
+
+@fragment
+def nbinom_pmf_in_n(ans, k, n, p, loc):
+    # pmf (psi(m + n) - psi(n) + ln p), the last term exactly 0 where the pmf is (p == 0, or off the support)
+    mm = np.maximum(k - loc, 0.0)
+    return ans * (scipy_special.digamma(mm + n) - scipy_special.digamma(n)) + scipy_special.xlogy(ans, p)
+
+
+@adjoint(scipy_stats.nbinom.pmf)
+def nbinom_pmf_adjoint(g, ans, k, n, p, loc=0):
+    in_n = nbinom_pmf_in_n(ans, k, n, p, loc)
+    in_p = nbinom_pmf_in_p(k, n, p, loc)
+    return (
+        None,
+        unbroadcast(g * in_n, n),
+        unbroadcast(g * in_p, p),
+        None,
+    )
+
+
+@tangent(scipy_stats.nbinom.pmf)
+def nbinom_pmf_tangent(dot, ans, k, n, p, loc=0):
+    in_n = nbinom_pmf_in_n(ans, k, n, p, loc)
+    in_p = nbinom_pmf_in_p(k, n, p, loc)
+    return None, dot * in_n, dot * in_p, None
+
+
+@fragment
+def multinomial_pmf_in_p(x, n, p):
+    # d pmf / d p_i = n pmf(x - e_i; n - 1, p), the term with p_i one power lower: exact also where p_i == 0 (and
+    # the pmf is 0); the plain partials, as the logpmf's (only directions along the simplex are SciPy's function's)
+    lower = np.expand_dims(x, -2) - np.eye(np.shape(p)[-1])
+    counts = np.expand_dims(n, -1)
+    return counts * scipy_stats.multinomial.pmf(lower, np.maximum(counts - 1, 0), np.expand_dims(p, -2))
+
+
+@adjoint(scipy_stats.multinomial.pmf)
+def multinomial_pmf_adjoint(g, ans, x, n, p):
+    slope = multinomial_pmf_in_p(x, n, p)
+    return None, None, unbroadcast(np.expand_dims(g, -1) * slope, p)
+
+
+@tangent(scipy_stats.multinomial.pmf)
+def multinomial_pmf_tangent(dot, ans, x, n, p):
+    slope = multinomial_pmf_in_p(x, n, p)
+    return None, None, np.sum(dot * slope, axis=-1)
+
+
+# ---- scipy25: binom's pmf again (pmf * d logpmf was nan at p == 0 or 1 where the pmf is 0: pmf(1; n, 0) has slope n),
+# as d/dp pmf(m; n, p) = n (pmf(m - 1; n - 1, p) - pmf(m; n - 1, p)); binom's log-cdfs; bernoulli's distribution
+# functions; geom's logcdf; nbinom's logcdf and logsf (refused in n, as its cdf). A log-cdf is the cdf's slope over
+# exp(ans), where the cdf is 0 (ans -inf, off the support: constant) its derivative 0.
+
+
+@fragment
+def binom_pmf_in_p(k, n, p, loc):
+    m = k - loc
+    fewer = np.maximum(n - 1, 0)
+    return n * (scipy_stats.binom.pmf(m - 1, fewer, p) - scipy_stats.binom.pmf(m, fewer, p))
+
+
+@adjoint(scipy_stats.binom.pmf)
+def binom_pmf_adjoint(g, ans, k, n, p, loc=0):
+    slope = binom_pmf_in_p(k, n, p, loc)
+    return None, None, unbroadcast(g * slope, p), None
+
+
+@tangent(scipy_stats.binom.pmf)
+def binom_pmf_tangent(dot, ans, k, n, p, loc=0):
+    slope = binom_pmf_in_p(k, n, p, loc)
+    return None, None, dot * slope, None
+
+
+@adjoint(scipy_stats.binom.logcdf)
+def binom_logcdf_adjoint(g, ans, k, n, p, loc=0):
+    # the cdf's slope, -n pmf(m; n - 1, p), over the cdf (0 for m < 0, where the slope is 0 too)
+    m = np.floor(k - loc)
+    slope = -n * scipy_stats.binom.pmf(m, np.maximum(n - 1, 0), p)
+    return None, None, unbroadcast(g * slope / np.where(m >= 0, np.exp(ans), 1.0), p), None
+
+
+@tangent(scipy_stats.binom.logcdf)
+def binom_logcdf_tangent(dot, ans, k, n, p, loc=0):
+    m = np.floor(k - loc)
+    slope = -n * scipy_stats.binom.pmf(m, np.maximum(n - 1, 0), p)
+    return None, None, dot * slope / np.where(m >= 0, np.exp(ans), 1.0), None
+
+
+@adjoint(scipy_stats.binom.logsf)
+def binom_logsf_adjoint(g, ans, k, n, p, loc=0):
+    # the sf's slope over the sf (0 for m >= n, where the slope is 0 too)
+    m = np.floor(k - loc)
+    slope = n * scipy_stats.binom.pmf(m, np.maximum(n - 1, 0), p)
+    return None, None, unbroadcast(g * slope / np.where(m < n, np.exp(ans), 1.0), p), None
+
+
+@tangent(scipy_stats.binom.logsf)
+def binom_logsf_tangent(dot, ans, k, n, p, loc=0):
+    m = np.floor(k - loc)
+    slope = n * scipy_stats.binom.pmf(m, np.maximum(n - 1, 0), p)
+    return None, None, dot * slope / np.where(m < n, np.exp(ans), 1.0), None
+
+
+@fragment
+def bernoulli_middle(k, loc):
+    # 0 <= m < 1, where the cdf is 1 - p and the sf p (the cdf is 0 below, 1 above)
+    m = k - loc
+    return (m >= 0) * (m < 1)
+
+
+@adjoint(scipy_stats.bernoulli.cdf)
+def bernoulli_cdf_adjoint(g, ans, k, p, loc=0):
+    middle = bernoulli_middle(k, loc)
+    return None, unbroadcast(-g * middle, p), None
+
+
+@tangent(scipy_stats.bernoulli.cdf)
+def bernoulli_cdf_tangent(dot, ans, k, p, loc=0):
+    middle = bernoulli_middle(k, loc)
+    return None, -dot * middle, None
+
+
+@adjoint(scipy_stats.bernoulli.sf)
+def bernoulli_sf_adjoint(g, ans, k, p, loc=0):
+    middle = bernoulli_middle(k, loc)
+    return None, unbroadcast(g * middle, p), None
+
+
+@tangent(scipy_stats.bernoulli.sf)
+def bernoulli_sf_tangent(dot, ans, k, p, loc=0):
+    middle = bernoulli_middle(k, loc)
+    return None, dot * middle, None
+
+
+@adjoint(scipy_stats.bernoulli.logcdf)
+def bernoulli_logcdf_adjoint(g, ans, k, p, loc=0):
+    # ln(1 - p) in the middle
+    middle = bernoulli_middle(k, loc)
+    return None, unbroadcast(-g * middle / np.where(middle, 1.0 - p, 1.0), p), None
+
+
+@tangent(scipy_stats.bernoulli.logcdf)
+def bernoulli_logcdf_tangent(dot, ans, k, p, loc=0):
+    middle = bernoulli_middle(k, loc)
+    return None, -dot * middle / np.where(middle, 1.0 - p, 1.0), None
+
+
+@adjoint(scipy_stats.bernoulli.logsf)
+def bernoulli_logsf_adjoint(g, ans, k, p, loc=0):
+    # ln p in the middle
+    middle = bernoulli_middle(k, loc)
+    return None, unbroadcast(g * middle / np.where(middle, p, 1.0), p), None
+
+
+@tangent(scipy_stats.bernoulli.logsf)
+def bernoulli_logsf_tangent(dot, ans, k, p, loc=0):
+    middle = bernoulli_middle(k, loc)
+    return None, dot * middle / np.where(middle, p, 1.0), None
+
+
+@adjoint(scipy_stats.geom.logcdf)
+def geom_logcdf_adjoint(g, ans, k, p, loc=0):
+    # ln(1 - (1 - p)^m) for m >= 1 (-inf below): m (1 - p)^(m - 1) over the cdf
+    m = np.floor(k - loc)
+    slope = (m >= 1) * m * (1.0 - p) ** np.maximum(m - 1.0, 0.0)
+    return None, unbroadcast(g * slope / np.where(m >= 1, np.exp(ans), 1.0), p), None
+
+
+@tangent(scipy_stats.geom.logcdf)
+def geom_logcdf_tangent(dot, ans, k, p, loc=0):
+    m = np.floor(k - loc)
+    slope = (m >= 1) * m * (1.0 - p) ** np.maximum(m - 1.0, 0.0)
+    return None, dot * slope / np.where(m >= 1, np.exp(ans), 1.0), None
+
+
+@adjoint(scipy_stats.nbinom.logcdf)
+def nbinom_logcdf_adjoint(g, ans, k, n, p, loc=0):
+    slope = nbinom_cdf_in_p(k, n, p, loc)
+    return (
+        None,
+        no_derivative("scipy.stats.nbinom.logcdf", "n", "an incomplete beta function of n: no closed form"),
+        unbroadcast(g * slope / np.where(np.floor(k - loc) >= 0, np.exp(ans), 1.0), p),
+        None,
+    )
+
+
+@tangent(scipy_stats.nbinom.logcdf)
+def nbinom_logcdf_tangent(dot, ans, k, n, p, loc=0):
+    slope = nbinom_cdf_in_p(k, n, p, loc)
+    return (
+        None,
+        no_derivative("scipy.stats.nbinom.logcdf", "n", "an incomplete beta function of n: no closed form"),
+        dot * slope / np.where(np.floor(k - loc) >= 0, np.exp(ans), 1.0),
+        None,
+    )
+
+
+@adjoint(scipy_stats.nbinom.logsf)
+def nbinom_logsf_adjoint(g, ans, k, n, p, loc=0):
+    slope = nbinom_cdf_in_p(k, n, p, loc)
+    return (
+        None,
+        no_derivative("scipy.stats.nbinom.logsf", "n", "an incomplete beta function of n: no closed form"),
+        unbroadcast(-g * slope / np.exp(ans), p),
+        None,
+    )
+
+
+@tangent(scipy_stats.nbinom.logsf)
+def nbinom_logsf_tangent(dot, ans, k, n, p, loc=0):
+    slope = nbinom_cdf_in_p(k, n, p, loc)
+    return (
+        None,
+        no_derivative("scipy.stats.nbinom.logsf", "n", "an incomplete beta function of n: no closed form"),
+        -dot * slope / np.exp(ans),
+        None,
+    )
+
+
+# ---- scipy25: skewnorm's logcdf and logsf, the cdf's partials (above) over exp(ans): in z through the log-density
+# (exp(logpdf - ans), as t's), in a through exp(-z^2 (1 + a^2) / 2 - ans); where SciPy's cdf has underflowed to 0
+# inside the support the derivative is infinite, as gamma's
+
+
+@adjoint(scipy_stats.skewnorm.logcdf)
+def skewnorm_logcdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    gz = g * np.exp(scipy_stats.skewnorm.logpdf(z, a) - ans)
+    aa = 1.0 + a * a
+    return (
+        unbroadcast(gz / scale, x),
+        unbroadcast(-g * np.exp(-0.5 * z * z * aa - ans) / (np.pi * aa), a),
+        unbroadcast(-gz / scale, loc),
+        unbroadcast(-gz * z / scale, scale),
+    )
+
+
+@tangent(scipy_stats.skewnorm.logcdf)
+def skewnorm_logcdf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    dz = dot * np.exp(scipy_stats.skewnorm.logpdf(z, a) - ans)
+    aa = 1.0 + a * a
+    return dz / scale, -dot * np.exp(-0.5 * z * z * aa - ans) / (np.pi * aa), -dz / scale, -dz * z / scale
+
+
+@adjoint(scipy_stats.skewnorm.logsf)
+def skewnorm_logsf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    # -dF / sf
+    z = (x - loc) / scale
+    gz = g * np.exp(scipy_stats.skewnorm.logpdf(z, a) - ans)
+    aa = 1.0 + a * a
+    return (
+        unbroadcast(-gz / scale, x),
+        unbroadcast(g * np.exp(-0.5 * z * z * aa - ans) / (np.pi * aa), a),
+        unbroadcast(gz / scale, loc),
+        unbroadcast(gz * z / scale, scale),
+    )
+
+
+@tangent(scipy_stats.skewnorm.logsf)
+def skewnorm_logsf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    dz = dot * np.exp(scipy_stats.skewnorm.logpdf(z, a) - ans)
+    aa = 1.0 + a * a
+    return -dz / scale, dot * np.exp(-0.5 * z * z * aa - ans) / (np.pi * aa), dz / scale, dz * z / scale
+
+
+@fragment
+def skewnorm_quantile_in_a(z, a):
+    # -(dF/da) / f at the standard quantile z, f = 2 phi(z) Phi(a z): exp(-(a z)^2 / 2) / (sqrt(2 pi) (1 + a^2) Phi(az))
+    aa = 1.0 + a * a
+    return np.exp(-0.5 * a * a * z * z - scipy_special.log_ndtr(a * z)) / (np.sqrt(2.0 * np.pi) * aa)
+
+
+@adjoint(scipy_stats.skewnorm.ppf)
+def skewnorm_ppf_adjoint(g, ans, q, a, loc=0.0, scale=1.0):
+    # the quantile's slope in q is 1 / f(z); in a, the implicit derivative -(dF/da) / f (Owen's T: a closed form)
+    z = (ans - loc) / scale
+    in_a = skewnorm_quantile_in_a(z, a)
+    gs = g * scale
+    return (
+        unbroadcast(gs * np.exp(-scipy_stats.skewnorm.logpdf(z, a)), q),
+        unbroadcast(gs * in_a, a),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.skewnorm.ppf)
+def skewnorm_ppf_tangent(dot, ans, q, a, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    in_a = skewnorm_quantile_in_a(z, a)
+    ds = dot * scale
+    return ds * np.exp(-scipy_stats.skewnorm.logpdf(z, a)), ds * in_a, dot + 0.0 * z, dot * z
+
+
+@adjoint(scipy_stats.skewnorm.isf)
+def skewnorm_isf_adjoint(g, ans, q, a, loc=0.0, scale=1.0):
+    # the ppf at 1 - q: its slope in q negated; in a the same (F(z, a) = 1 - q, held)
+    z = (ans - loc) / scale
+    in_a = skewnorm_quantile_in_a(z, a)
+    gs = g * scale
+    return (
+        unbroadcast(-gs * np.exp(-scipy_stats.skewnorm.logpdf(z, a)), q),
+        unbroadcast(gs * in_a, a),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.skewnorm.isf)
+def skewnorm_isf_tangent(dot, ans, q, a, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    in_a = skewnorm_quantile_in_a(z, a)
+    ds = dot * scale
+    return -ds * np.exp(-scipy_stats.skewnorm.logpdf(z, a)), ds * in_a, dot + 0.0 * z, dot * z
+
+
+# ---- scipy25: truncnorm's sf, logcdf, logsf, ppf and isf. With Z = Phi(b) - Phi(a) and F the cdf on a <= z <= b:
+# dF/dz = phi(z) / Z, dF/da = phi(a) (F - 1) / Z, dF/db = -phi(b) F / Z (the cdf's rule, above); the sf is 1 - F. The
+# logs take Z as exp(ln Z) (truncnorm_log_mass: no underflow for a truncation far in a tail) and F or the sf as
+# exp(ans); off the support (where a log-cdf is -inf, constant) the derivative is 0.
+
+
+@fragment
+def truncnorm_log_mass(a, b):
+    # ln(Phi(b) - Phi(a)), from the tail nearer to both where a > 0, as a log-difference of log_ndtr's
+    return np.where(
+        a > 0.0,
+        scipy_special.log_ndtr(-a) + np.log1p(-np.exp(scipy_special.log_ndtr(-b) - scipy_special.log_ndtr(-a))),
+        scipy_special.log_ndtr(b) + np.log1p(-np.exp(scipy_special.log_ndtr(a) - scipy_special.log_ndtr(b))),
+    )
+
+
+@adjoint(scipy_stats.truncnorm.sf)
+def truncnorm_sf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
+    # dS/dz = -phi(z) / Z, dS/da = phi(a) S / Z, dS/db = phi(b) (1 - S) / Z
+    mass = truncnorm_mass(a, b)
+    z = (x - loc) / scale
+    gm = g * (z >= a) * (z <= b) / (np.sqrt(2.0 * np.pi) * mass)
+    gz = gm * np.exp(-0.5 * z * z)
+    return (
+        unbroadcast(-gz / scale, x),
+        unbroadcast(gm * np.exp(-0.5 * a * a) * ans, a),
+        unbroadcast(gm * np.exp(-0.5 * b * b) * (1.0 - ans), b),
+        unbroadcast(gz / scale, loc),
+        unbroadcast(gz * z / scale, scale),
+    )
+
+
+@tangent(scipy_stats.truncnorm.sf)
+def truncnorm_sf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
+    mass = truncnorm_mass(a, b)
+    z = (x - loc) / scale
+    dm = dot * (z >= a) * (z <= b) / (np.sqrt(2.0 * np.pi) * mass)
+    dz = dm * np.exp(-0.5 * z * z)
+    return (
+        -dz / scale,
+        dm * np.exp(-0.5 * a * a) * ans,
+        dm * np.exp(-0.5 * b * b) * (1.0 - ans),
+        dz / scale,
+        dz * z / scale,
+    )
+
+
+@adjoint(scipy_stats.truncnorm.logcdf)
+def truncnorm_logcdf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
+    # d/dz = phi(z) / (Z F), d/da = phi(a) (F - 1) / (Z F), d/db = -phi(b) / Z, on a < z <= b
+    z = (x - loc) / scale
+    inside = (z > a) * (z <= b)
+    log_mass = truncnorm_log_mass(a, b)
+    low = np.where(inside, ans, 0.0) + log_mass
+    gi = g * inside / np.sqrt(2.0 * np.pi)
+    gz = gi * np.exp(-0.5 * z * z - low)
+    return (
+        unbroadcast(gz / scale, x),
+        unbroadcast(gi * np.exp(-0.5 * a * a - low) * np.expm1(ans), a),
+        unbroadcast(-gi * np.exp(-0.5 * b * b - log_mass), b),
+        unbroadcast(-gz / scale, loc),
+        unbroadcast(-gz * z / scale, scale),
+    )
+
+
+@tangent(scipy_stats.truncnorm.logcdf)
+def truncnorm_logcdf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    inside = (z > a) * (z <= b)
+    log_mass = truncnorm_log_mass(a, b)
+    low = np.where(inside, ans, 0.0) + log_mass
+    di = dot * inside / np.sqrt(2.0 * np.pi)
+    dz = di * np.exp(-0.5 * z * z - low)
+    a_dot = di * np.exp(-0.5 * a * a - low) * np.expm1(ans)
+    return dz / scale, a_dot, -di * np.exp(-0.5 * b * b - log_mass), -dz / scale, -dz * z / scale
+
+
+@adjoint(scipy_stats.truncnorm.logsf)
+def truncnorm_logsf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
+    # d/dz = -phi(z) / (Z S), d/da = phi(a) / Z, d/db = phi(b) (1 - S) / (Z S), on a <= z < b
+    z = (x - loc) / scale
+    inside = (z >= a) * (z < b)
+    log_mass = truncnorm_log_mass(a, b)
+    high = np.where(inside, ans, 0.0) + log_mass
+    gi = g * inside / np.sqrt(2.0 * np.pi)
+    gz = gi * np.exp(-0.5 * z * z - high)
+    return (
+        unbroadcast(-gz / scale, x),
+        unbroadcast(gi * np.exp(-0.5 * a * a - log_mass), a),
+        unbroadcast(-gi * np.exp(-0.5 * b * b - high) * np.expm1(ans), b),
+        unbroadcast(gz / scale, loc),
+        unbroadcast(gz * z / scale, scale),
+    )
+
+
+@tangent(scipy_stats.truncnorm.logsf)
+def truncnorm_logsf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    inside = (z >= a) * (z < b)
+    log_mass = truncnorm_log_mass(a, b)
+    high = np.where(inside, ans, 0.0) + log_mass
+    di = dot * inside / np.sqrt(2.0 * np.pi)
+    dz = di * np.exp(-0.5 * z * z - high)
+    b_dot = -di * np.exp(-0.5 * b * b - high) * np.expm1(ans)
+    return -dz / scale, di * np.exp(-0.5 * a * a - log_mass), b_dot, dz / scale, dz * z / scale
+
+
+@adjoint(scipy_stats.truncnorm.ppf)
+def truncnorm_ppf_adjoint(g, ans, q, a, b, loc=0.0, scale=1.0):
+    # F(z; a, b) = q: dz/dq = Z / phi(z), and implicitly dz/da = phi(a) (1 - q) / phi(z), dz/db = phi(b) q / phi(z)
+    log_mass = truncnorm_log_mass(a, b)
+    z = (ans - loc) / scale
+    gs = g * scale
+    return (
+        unbroadcast(gs * np.sqrt(2.0 * np.pi) * np.exp(0.5 * z * z + log_mass), q),
+        unbroadcast(gs * np.exp(0.5 * (z * z - a * a)) * (1.0 - q), a),
+        unbroadcast(gs * np.exp(0.5 * (z * z - b * b)) * q, b),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.truncnorm.ppf)
+def truncnorm_ppf_tangent(dot, ans, q, a, b, loc=0.0, scale=1.0):
+    log_mass = truncnorm_log_mass(a, b)
+    z = (ans - loc) / scale
+    ds = dot * scale
+    return (
+        ds * np.sqrt(2.0 * np.pi) * np.exp(0.5 * z * z + log_mass),
+        ds * np.exp(0.5 * (z * z - a * a)) * (1.0 - q),
+        ds * np.exp(0.5 * (z * z - b * b)) * q,
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.truncnorm.isf)
+def truncnorm_isf_adjoint(g, ans, q, a, b, loc=0.0, scale=1.0):
+    # the ppf at 1 - q: dz/dq = -Z / phi(z), dz/da = phi(a) q / phi(z), dz/db = phi(b) (1 - q) / phi(z)
+    log_mass = truncnorm_log_mass(a, b)
+    z = (ans - loc) / scale
+    gs = g * scale
+    return (
+        unbroadcast(-gs * np.sqrt(2.0 * np.pi) * np.exp(0.5 * z * z + log_mass), q),
+        unbroadcast(gs * np.exp(0.5 * (z * z - a * a)) * q, a),
+        unbroadcast(gs * np.exp(0.5 * (z * z - b * b)) * (1.0 - q), b),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.truncnorm.isf)
+def truncnorm_isf_tangent(dot, ans, q, a, b, loc=0.0, scale=1.0):
+    log_mass = truncnorm_log_mass(a, b)
+    z = (ans - loc) / scale
+    ds = dot * scale
+    return (
+        -ds * np.sqrt(2.0 * np.pi) * np.exp(0.5 * z * z + log_mass),
+        ds * np.exp(0.5 * (z * z - a * a)) * q,
+        ds * np.exp(0.5 * (z * z - b * b)) * (1.0 - q),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+# ---- scipy25: gamma's, chi2's and beta's quantiles (ppf, isf) in q, loc and scale: the standard quantile's slope is
+# 1 / f(z) = exp(-logpdf(z)) (negated for an isf); in a shape, the implicit derivative -(dF/da) / f needs the cdf's
+# derivative in it, an incomplete gamma or beta function's in its parameter, with no closed form: refused, as the cdf's
+@adjoint(scipy_stats.gamma.ppf)
+def gamma_ppf_adjoint(g, ans, q, a, loc=0.0, scale=1.0):
+    # loc + scale G(q): G' = exp(-logpdf(z)); no closed form in the shape (refused)
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(g * scale * np.exp(-scipy_stats.gamma.logpdf(z, a)), q),
+        no_derivative("scipy.stats.gamma.ppf", "a", "an inverse incomplete gamma function of a: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.gamma.ppf)
+def gamma_ppf_tangent(dot, ans, q, a, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        dot * scale * np.exp(-scipy_stats.gamma.logpdf(z, a)),
+        no_derivative("scipy.stats.gamma.ppf", "a", "an inverse incomplete gamma function of a: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.gamma.isf)
+def gamma_isf_adjoint(g, ans, q, a, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q)
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(-g * scale * np.exp(-scipy_stats.gamma.logpdf(z, a)), q),
+        no_derivative("scipy.stats.gamma.isf", "a", "an inverse incomplete gamma function of a: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.gamma.isf)
+def gamma_isf_tangent(dot, ans, q, a, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        -dot * scale * np.exp(-scipy_stats.gamma.logpdf(z, a)),
+        no_derivative("scipy.stats.gamma.isf", "a", "an inverse incomplete gamma function of a: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.chi2.ppf)
+def chi2_ppf_adjoint(g, ans, q, df, loc=0.0, scale=1.0):
+    # loc + scale G(q): G' = exp(-logpdf(z)); no closed form in the shape (refused)
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(g * scale * np.exp(-scipy_stats.chi2.logpdf(z, df)), q),
+        no_derivative("scipy.stats.chi2.ppf", "df", "an inverse incomplete gamma function of df: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.chi2.ppf)
+def chi2_ppf_tangent(dot, ans, q, df, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        dot * scale * np.exp(-scipy_stats.chi2.logpdf(z, df)),
+        no_derivative("scipy.stats.chi2.ppf", "df", "an inverse incomplete gamma function of df: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.chi2.isf)
+def chi2_isf_adjoint(g, ans, q, df, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q)
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(-g * scale * np.exp(-scipy_stats.chi2.logpdf(z, df)), q),
+        no_derivative("scipy.stats.chi2.isf", "df", "an inverse incomplete gamma function of df: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.chi2.isf)
+def chi2_isf_tangent(dot, ans, q, df, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        -dot * scale * np.exp(-scipy_stats.chi2.logpdf(z, df)),
+        no_derivative("scipy.stats.chi2.isf", "df", "an inverse incomplete gamma function of df: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.beta.ppf)
+def beta_ppf_adjoint(g, ans, q, a, b, loc=0.0, scale=1.0):
+    # loc + scale G(q): G' = exp(-logpdf(z)); no closed form in the shape (refused)
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(g * scale * np.exp(-scipy_stats.beta.logpdf(z, a, b)), q),
+        no_derivative("scipy.stats.beta.ppf", "a", "an inverse incomplete beta function of a: no closed form"),
+        no_derivative("scipy.stats.beta.ppf", "b", "an inverse incomplete beta function of b: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.beta.ppf)
+def beta_ppf_tangent(dot, ans, q, a, b, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        dot * scale * np.exp(-scipy_stats.beta.logpdf(z, a, b)),
+        no_derivative("scipy.stats.beta.ppf", "a", "an inverse incomplete beta function of a: no closed form"),
+        no_derivative("scipy.stats.beta.ppf", "b", "an inverse incomplete beta function of b: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.beta.isf)
+def beta_isf_adjoint(g, ans, q, a, b, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q)
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(-g * scale * np.exp(-scipy_stats.beta.logpdf(z, a, b)), q),
+        no_derivative("scipy.stats.beta.isf", "a", "an inverse incomplete beta function of a: no closed form"),
+        no_derivative("scipy.stats.beta.isf", "b", "an inverse incomplete beta function of b: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.beta.isf)
+def beta_isf_tangent(dot, ans, q, a, b, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        -dot * scale * np.exp(-scipy_stats.beta.logpdf(z, a, b)),
+        no_derivative("scipy.stats.beta.isf", "a", "an inverse incomplete beta function of a: no closed form"),
+        no_derivative("scipy.stats.beta.isf", "b", "an inverse incomplete beta function of b: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
     )
 
 

@@ -1052,6 +1052,188 @@ TABLE += _wishart_rows("wishart", scipy_stats.wishart.logpdf) + _wishart_rows(
 )
 
 
+# scipy25: the pmfs of bernoulli, geom, nbinom and multinomial by hand (counts off the support and non-integer ones
+# included, p near 0 and 1), binom's log-cdfs, bernoulli's distribution functions, geom's logcdf, nbinom's logcdf and
+# logsf in p (n refused: test_cdf_in_a_shape_is_refused_at_compile_time_and_in_x_is_fine); p exactly 0 or 1:
+# test_pmfs_at_p_zero_and_one_by_hand
+KZ = np.array([-1, 0, 0.5, 1, 2])  # bernoulli: below, 0, not an integer, 1, above
+PE = np.array([1e-3, 0.3, 0.6, 0.999])  # p near 0 and 1
+KE = np.array([[1], [2], [5]])
+TABLE += [
+    Row("bernoulli.pmf", scipy_stats.bernoulli.pmf, S + "bernoulli.pmf", [KZ, 0.3], {}, (1,)),
+    Row("bernoulli.pmf-near-edges", scipy_stats.bernoulli.pmf, S + "bernoulli.pmf", [KE - 1, PE], {"loc": -1}, (1,)),
+    Row("bernoulli.cdf", scipy_stats.bernoulli.cdf, S + "bernoulli.cdf", [KZ, 0.3], {}, (1,)),
+    Row("bernoulli.sf", scipy_stats.bernoulli.sf, S + "bernoulli.sf", [KZ, 0.3], {}, (1,)),
+    Row("bernoulli.logcdf", scipy_stats.bernoulli.logcdf, S + "bernoulli.logcdf", [KZ[1:], 0.3], {}, (1,)),
+    Row("bernoulli.logsf", scipy_stats.bernoulli.logsf, S + "bernoulli.logsf", [KZ[:3], 0.3], {}, (1,)),
+    Row("bernoulli.logcdf-near-edges", scipy_stats.bernoulli.logcdf, S + "bernoulli.logcdf", [0.0, PE], {}, (1,)),
+    Row("geom.pmf", scipy_stats.geom.pmf, S + "geom.pmf", [KB, 0.35], {}, (1,)),
+    Row("geom.pmf-near-edges", scipy_stats.geom.pmf, S + "geom.pmf", [KE, PE], {}, (1,)),
+    Row("geom.logcdf", scipy_stats.geom.logcdf, S + "geom.logcdf", [KB[1:], 0.35], {"loc": -1}, (1,)),
+    Row("geom.logcdf-near-edges", scipy_stats.geom.logcdf, S + "geom.logcdf", [KE, PE], {}, (1,)),
+    Row("nbinom.pmf", scipy_stats.nbinom.pmf, S + "nbinom.pmf", [KB, 3.5, 0.4], {}, (1, 2)),
+    Row("nbinom.pmf-near-edges", scipy_stats.nbinom.pmf, S + "nbinom.pmf", [KE - 1, 0.7, PE], {}, (1, 2)),
+    Row(
+        "nbinom.pmf-broadcast",
+        scipy_stats.nbinom.pmf,
+        S + "nbinom.pmf",
+        [np.array([[0], [3]]), R.uniform(0.5, 4, 3), R.uniform(0.1, 0.9, (2, 1))],
+        {"loc": 0},
+        (1, 2),
+    ),
+    Row("nbinom.logcdf", scipy_stats.nbinom.logcdf, S + "nbinom.logcdf", [KB[1:], 2.5, 0.4], {}, (2,)),
+    Row("nbinom.logsf", scipy_stats.nbinom.logsf, S + "nbinom.logsf", [KB, 2.5, 0.4], {}, (2,)),
+    Row("nbinom.logcdf-near-edges", scipy_stats.nbinom.logcdf, S + "nbinom.logcdf", [KE, 1.5, PE], {}, (2,)),
+    Row("binom.pmf-near-edges", scipy_stats.binom.pmf, S + "binom.pmf", [KE, 6, PE], {}, (2,)),
+    Row("binom.logcdf", scipy_stats.binom.logcdf, S + "binom.logcdf", [KB[1:4], 10, 0.35], {}, (2,)),
+    Row("binom.logsf", scipy_stats.binom.logsf, S + "binom.logsf", [KB[:4], 10, 0.62], {}, (2,)),
+    Row("binom.logcdf-near-edges", scipy_stats.binom.logcdf, S + "binom.logcdf", [KE, 6, PE], {}, (2,), rtol=1e-4),
+    Row(
+        "multinomial.pmf",
+        scipy_stats.multinomial.pmf,
+        S + "multinomial.pmf",
+        [np.array([2, 0, 3]), 5, np.array([0.2, 0.5, 0.3])],
+        {},
+        (2,),
+        direction=lambda i, rng: _along_simplex(i, rng, (3,)),
+    ),
+    Row(
+        "multinomial.pmf-rows",
+        scipy_stats.multinomial.pmf,
+        S + "multinomial.pmf",
+        [np.array([[2, 0, 3, 1], [1, 1, 3, 1]]), np.array([6, 6]), np.array([[0.1, 0.4, 0.3, 0.2], [0.25] * 4])],
+        {},
+        (2,),
+        direction=lambda i, rng: _along_simplex(i, rng, (2, 4)),
+    ),
+    Row(
+        "multinomial.pmf-broadcast-p",
+        scipy_stats.multinomial.pmf,
+        S + "multinomial.pmf",
+        [np.array([[2, 0, 3], [1, 1, 3]]), 5, np.array([0.2, 0.5, 0.3])],
+        {},
+        (2,),
+        direction=lambda i, rng: _along_simplex(i, rng, (3,)),
+    ),
+]
+
+# scipy25: skewnorm's logcdf, logsf, ppf and isf; truncnorm's sf, logcdf, logsf (in-support points for the logs: off
+# it they are -inf), ppf and isf, and a truncation far in the right tail; gamma's, chi2's and beta's quantiles in q,
+# loc and scale (their shapes refused)
+XT = np.array([-0.9, -0.2, 0.6, 1.4])  # with a = -1, b = 1.5 (standard units), loc 0.1, scale 1.2
+TABLE += [
+    Row(
+        "skewnorm.logcdf",
+        scipy_stats.skewnorm.logcdf,
+        S + "skewnorm.logcdf",
+        [np.array([-4.0, -0.5, 0.8, 3.0]), 1.7, 0.2, 1.3],
+        {},
+        (0, 1, 2, 3),
+    ),
+    Row(
+        "skewnorm.logsf",
+        scipy_stats.skewnorm.logsf,
+        S + "skewnorm.logsf",
+        [np.array([-3.0, -0.5, 0.8, 4.0]), -2.5, 0.2, 1.3],
+        {},
+        (0, 1, 2, 3),
+    ),
+    Row(
+        "skewnorm.logcdf-broadcast",
+        scipy_stats.skewnorm.logcdf,
+        S + "skewnorm.logcdf",
+        [R.standard_normal((2, 3)), R.uniform(-3, 3, (2, 1))],
+        {"scale": 1.5},
+        (0, 1),
+    ),
+    Row("skewnorm.ppf", scipy_stats.skewnorm.ppf, S + "skewnorm.ppf", [QS, 1.7, 0.2, 1.3], {}, (0, 1, 2, 3)),
+    Row("skewnorm.isf", scipy_stats.skewnorm.isf, S + "skewnorm.isf", [QS, -2.5, 0.2, 1.3], {}, (0, 1, 2, 3)),
+    Row(
+        "skewnorm.ppf-tails",
+        scipy_stats.skewnorm.ppf,
+        S + "skewnorm.ppf",
+        [np.array([1e-4, 0.5, 0.9999]), np.array([[4.0], [-4.0]])],
+        {},
+        (0, 1),
+        rtol=1e-4,
+    ),
+    Row("truncnorm.sf", scipy_stats.truncnorm.sf, S + "truncnorm.sf", [XT, -1.0, 1.5, 0.1, 1.2], {}, (0, 1, 2, 3, 4)),
+    Row(
+        "truncnorm.logcdf",
+        scipy_stats.truncnorm.logcdf,
+        S + "truncnorm.logcdf",
+        [XT[1:], -1.0, 1.5, 0.1, 1.2],
+        {},
+        (0, 1, 2, 3, 4),
+    ),
+    Row(
+        "truncnorm.logsf",
+        scipy_stats.truncnorm.logsf,
+        S + "truncnorm.logsf",
+        [XT[:3], -1.0, 1.5, 0.1, 1.2],
+        {},
+        (0, 1, 2, 3, 4),
+    ),
+    Row(
+        "truncnorm.logcdf-right-tail",
+        scipy_stats.truncnorm.logcdf,
+        S + "truncnorm.logcdf",
+        [np.array([6.1, 6.5, 7.5]), 6.0, 9.0],
+        {},
+        (0, 1, 2),
+        rtol=1e-4,
+    ),
+    Row(
+        "truncnorm.logsf-right-tail",
+        scipy_stats.truncnorm.logsf,
+        S + "truncnorm.logsf",
+        [np.array([6.1, 6.5, 7.5]), 6.0, 9.0],
+        {},
+        (0, 1, 2),
+        rtol=1e-4,
+    ),
+    Row(
+        "truncnorm.ppf", scipy_stats.truncnorm.ppf, S + "truncnorm.ppf", [QS, -1.0, 1.5, 0.1, 1.2], {}, (0, 1, 2, 3, 4)
+    ),
+    Row(
+        "truncnorm.isf", scipy_stats.truncnorm.isf, S + "truncnorm.isf", [QS, -0.5, 2.0, 0.1, 1.2], {}, (0, 1, 2, 3, 4)
+    ),
+    Row(
+        "truncnorm.ppf-right-tail",
+        scipy_stats.truncnorm.ppf,
+        S + "truncnorm.ppf",
+        [QS, 6.0, np.array([[7.0], [np.inf]])],
+        {},
+        (0, 1),
+        rtol=1e-4,
+    ),
+    Row(
+        "truncnorm.sf-broadcast",
+        scipy_stats.truncnorm.sf,
+        S + "truncnorm.sf",
+        [R.uniform(-0.5, 0.5, (2, 3)), R.uniform(-2, -1, 3), R.uniform(1, 2, (2, 1))],
+        {},
+        (0, 1, 2),
+    ),
+    Row("gamma.ppf", scipy_stats.gamma.ppf, S + "gamma.ppf", [QS, 2.5, 0.2, 1.5], {}, (0, 2, 3)),
+    Row("gamma.isf", scipy_stats.gamma.isf, S + "gamma.isf", [QS, 0.7, 0.2, 1.5], {}, (0, 2, 3)),
+    Row("chi2.ppf", scipy_stats.chi2.ppf, S + "chi2.ppf", [QS, 3.0, -0.2, 0.8], {}, (0, 2, 3)),
+    Row("chi2.isf", scipy_stats.chi2.isf, S + "chi2.isf", [QS, 5.5, -0.2, 0.8], {}, (0, 2, 3)),
+    Row("beta.ppf", scipy_stats.beta.ppf, S + "beta.ppf", [QS, 2.5, 1.5, -0.1, 1.2], {}, (0, 3, 4)),
+    Row("beta.isf", scipy_stats.beta.isf, S + "beta.isf", [QS, 0.8, 3.0, -0.1, 1.2], {}, (0, 3, 4)),
+    Row(
+        "gamma.ppf-tails",
+        scipy_stats.gamma.ppf,
+        S + "gamma.ppf",
+        [np.array([1e-4, 0.5, 0.9999]), np.array([[0.5], [3.0]])],
+        {},
+        (0,),
+        rtol=1e-4,
+    ),
+    Row("beta.ppf-keywords", scipy_stats.beta.ppf, S + "beta.ppf", [QS, 2.0, 3.0], {"scale": 2.0}, (0,)),
+]
+
+
 # scipy24: the densities made from the log-densities' rules (registry.exp_of): each family's logpdf (logpmf) rows again,
 # for the pdf (pmf), against central differences of SciPy's pdf itself
 _EXP_OF = ("expon", "laplace", "halfnorm", "gumbel_r", "gumbel_l", "rayleigh", "weibull_min", "pareto", "lognorm")
